@@ -1,0 +1,35 @@
+# The two README commands: `make compare` (main job) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+OUT ?= out
+JOBS ?= 2
+
+.PHONY: setup compare test test-fast bench clean
+
+setup: $(VENV)/.installed
+
+# torch==2.13.0 first: it is the CPU build, so the later `torch` requirement installs nothing.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[all]'
+	touch $@
+
+# Main job: compare the planners on the bundled health-intervention example.
+compare: setup
+	$(VENV)/bin/rmab compare data/health_example.npz --episodes 40 --seed 0 --n-jobs $(JOBS) \
+		--out $(OUT)/compare.csv --plot $(OUT)/compare.png
+
+test: setup
+	$(PY) -m pytest -n $(JOBS) -q
+
+test-fast: setup
+	$(PY) -m pytest -n $(JOBS) -q -m "not slow"
+
+bench: setup
+	for f in benchmarks/bench_*.py; do $(PY) $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis

@@ -1,0 +1,30 @@
+"""rmab: restless multi-armed bandits and combinatorial planning.
+
+The public face: models, belief updates, planners, simulation. See ``README.md``.
+"""
+
+from rmab.belief import sample_next, signal_probabilities, update_beliefs
+from rmab.errors import (BatchInputError, ConvergenceWarning, ImpossibleSignalError,
+                         IndexabilityWarning, InfeasibleActionError, InvalidModelError,
+                         InvalidParameterError, MissingDependencyError, NotFittedError,
+                         PlanningError, RmabError, RmabWarning, SolverLimitWarning,
+                         UnknownPlannerError, ValidationError)
+from rmab.models import (Instance, MDPArms, POMDPArms, collapsing_arms, concat_arms,
+                         health_intervention, load_instance, random_instance, random_mdp_arms,
+                         random_pomdp_arms, save_instance)
+from rmab.planners import (BasePlanner, Planner, available_planners, make_planner,
+                           planner_names, register_planner)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Instance", "MDPArms", "POMDPArms", "concat_arms", "health_intervention", "random_mdp_arms",
+    "random_pomdp_arms", "collapsing_arms", "random_instance", "save_instance", "load_instance",
+    "update_beliefs", "signal_probabilities", "sample_next",
+    "Planner", "BasePlanner", "make_planner", "available_planners", "planner_names",
+    "register_planner",
+    "RmabError", "ValidationError", "InvalidModelError", "InvalidParameterError",
+    "InfeasibleActionError", "ImpossibleSignalError", "NotFittedError", "UnknownPlannerError",
+    "MissingDependencyError", "PlanningError", "BatchInputError", "RmabWarning",
+    "ConvergenceWarning", "IndexabilityWarning", "SolverLimitWarning",
+]

@@ -1,0 +1,109 @@
+"""Boundary checks shared by public constructors and functions (private).
+
+Each helper raises an :class:`~rmab.errors.RmabError` subclass whose message follows the
+template ``"<owner>.<field>: must be <constraint>; got <value>"``.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from rmab.errors import InvalidModelError, InvalidParameterError
+
+PROB_TOL = 1e-9
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def as_float_array(owner: str, field: str, value, *, ndim: int | None = None,
+                   error=InvalidModelError) -> np.ndarray:
+    """Coerce to a float64 C-contiguous copy, checking dimension and finiteness."""
+    try:
+        arr = np.array(value, dtype=np.float64, copy=True, order="C")
+    except (TypeError, ValueError) as exc:
+        raise error(f"{owner}.{field}: must be an array of numbers; got {_short(value)}") from exc
+    if ndim is not None and arr.ndim != ndim:
+        raise error(f"{owner}.{field}: must have {ndim} dimensions; got shape {arr.shape}")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise error(f"{owner}.{field}: must be finite; got {arr[idx]} at index {idx}"
+                    + _arm_suffix(idx))
+    return arr
+
+
+def _arm_suffix(idx: tuple) -> str:
+    return f" (arm {idx[0]})" if idx else ""
+
+
+def check_shape(owner: str, field: str, arr: np.ndarray, shape: tuple, names: tuple,
+                error=InvalidModelError) -> None:
+    if arr.shape != tuple(shape):
+        expected = "(" + ", ".join(f"{n}={s}" for n, s in zip(names, shape)) + ")"
+        raise error(f"{owner}.{field}: must have shape {expected}; got {arr.shape}")
+
+
+def check_stochastic(owner: str, field: str, arr: np.ndarray, *, row_desc: str,
+                     error=InvalidModelError) -> None:
+    """Entries in [0, 1] and rows (last axis) summing to 1 within ``PROB_TOL``.
+
+    ``row_desc`` names the leading axes, e.g. ``"arm {0}, action {1}, state {2}"``.
+    """
+    neg = arr < 0.0
+    if neg.any():
+        idx = tuple(int(i) for i in np.argwhere(neg)[0])
+        raise error(f"{owner}.{field}: must be non-negative; got {arr[idx]!r} at "
+                    + row_desc.format(*idx[:-1]) + f", column {idx[-1]}")
+    over = arr > 1.0 + PROB_TOL
+    if over.any():
+        idx = tuple(int(i) for i in np.argwhere(over)[0])
+        raise error(f"{owner}.{field}: must be at most 1; got {arr[idx]!r} at "
+                    + row_desc.format(*idx[:-1]) + f", column {idx[-1]}")
+    sums = arr.sum(axis=-1)
+    off = np.abs(sums - 1.0) > PROB_TOL
+    if off.any():
+        idx = tuple(int(i) for i in np.argwhere(off)[0])
+        raise error(f"{owner}.{field}: rows must sum to 1 (within {PROB_TOL:g}); got "
+                    f"{sums[idx]!r} at " + row_desc.format(*idx))
+
+
+def check_number(owner: str, field: str, value, *, low=None, high=None, low_open=False,
+                 high_open=False, integer=False, error=InvalidParameterError):
+    """Return ``value`` as float (or int) after checking it lies in the given interval."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.integer, np.floating)):
+        kind = "an integer" if integer else "a number"
+        raise error(f"{owner}.{field}: must be {kind}; got {_short(value)}")
+    if integer:
+        if float(value) != int(value):
+            raise error(f"{owner}.{field}: must be an integer; got {_short(value)}")
+        value = int(value)
+    else:
+        value = float(value)
+        if not np.isfinite(value):
+            raise error(f"{owner}.{field}: must be finite; got {value}")
+    if low is not None and (value < low or (low_open and value == low)):
+        op = ">" if low_open else ">="
+        raise error(f"{owner}.{field}: must be {op} {low}; got {value}")
+    if high is not None and (value > high or (high_open and value == high)):
+        op = "<" if high_open else "<="
+        raise error(f"{owner}.{field}: must be {op} {high}; got {value}")
+    return value
+
+
+def as_generator(seed, owner: str = "seed") -> np.random.Generator:
+    """``seed`` as a :class:`numpy.random.Generator` (int, SeedSequence, Generator or None)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or isinstance(seed, (numbers.Integral, np.random.SeedSequence)):
+        if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed < 0:
+            raise InvalidParameterError(f"{owner}: must be a non-negative integer; got {seed}")
+        if isinstance(seed, bool):
+            raise InvalidParameterError(f"{owner}: must be an integer or Generator; got {seed}")
+        return np.random.default_rng(seed)
+    raise InvalidParameterError(
+        f"{owner}: must be an integer, numpy SeedSequence or Generator; got {_short(seed)}")

@@ -1,0 +1,109 @@
+"""Numba kernels of the Bayes filter and the samplers (private: inputs are trusted).
+
+All arrays are C-contiguous float64 / int64; outputs are preallocated by the caller.
+Twins in plain numpy live in :mod:`rmab.belief._reference` and are compared in the tests.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def update_kernel(beliefs, actions, signals, transitions, observations, out):
+    """``out[n] ∝ observations[n, a, :, o] * (beliefs[n] @ transitions[n, a])``.
+
+    Returns -1 on success, else the first arm whose signal has probability zero (its row of
+    ``out`` is then left unnormalised and later rows are not computed).
+    """
+    n_arms, n_states = beliefs.shape
+    for n in range(n_arms):
+        a = actions[n]
+        o = signals[n]
+        total = 0.0
+        for sp in range(n_states):
+            acc = 0.0
+            for s in range(n_states):
+                acc += beliefs[n, s] * transitions[n, a, s, sp]
+            v = acc * observations[n, a, sp, o]
+            out[n, sp] = v
+            total += v
+        if not total > 0.0:
+            return n
+        inv = 1.0 / total
+        for sp in range(n_states):
+            out[n, sp] *= inv
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def signal_probability_kernel(beliefs, actions, transitions, observations, out):
+    """``out[n, o] = Pr(o | beliefs[n], actions[n])``."""
+    n_arms, n_states = beliefs.shape
+    n_obs = observations.shape[3]
+    for n in range(n_arms):
+        a = actions[n]
+        for o in range(n_obs):
+            out[n, o] = 0.0
+        for sp in range(n_states):
+            acc = 0.0
+            for s in range(n_states):
+                acc += beliefs[n, s] * transitions[n, a, s, sp]
+            for o in range(n_obs):
+                out[n, o] += acc * observations[n, a, sp, o]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _draw(row, u):
+    """Inverse-CDF draw from the probability vector ``row`` with a uniform ``u`` in [0, 1)."""
+    k = 0
+    c = row[0]
+    last = row.shape[0] - 1
+    while u >= c and k < last:
+        k += 1
+        c += row[k]
+    while row[k] == 0.0 and k > 0:  # rounding put u past the last positive entry
+        k -= 1
+    return k
+
+
+@njit(cache=True, nogil=True)
+def sample_kernel(states, actions, transitions, observations, u_state, u_signal,
+                  next_states, signals):
+    """Draw each arm's next state from ``transitions[n, a, s]`` and its signal from
+    ``observations[n, a, s']`` by inverse CDF with the given uniforms (common random numbers)."""
+    for n in range(states.shape[0]):
+        a = actions[n]
+        sp = _draw(transitions[n, a, states[n]], u_state[n])
+        next_states[n] = sp
+        signals[n] = _draw(observations[n, a, sp], u_signal[n])
+
+
+@njit(cache=True, nogil=True)
+def sample_states_kernel(beliefs, u_state, states):
+    """Draw ``states[n]`` from the distribution ``beliefs[n]``."""
+    for n in range(beliefs.shape[0]):
+        states[n] = _draw(beliefs[n], u_state[n])
+
+
+@njit(cache=True, nogil=True)
+def expected_reward_kernel(beliefs, actions, rewards):
+    """``sum_n sum_s beliefs[n, s] * rewards[n, s, actions[n]]``."""
+    total = 0.0
+    for n in range(beliefs.shape[0]):
+        a = actions[n]
+        for s in range(beliefs.shape[1]):
+            total += beliefs[n, s] * rewards[n, s, a]
+    return total
+
+
+@njit(cache=True, nogil=True)
+def realised_reward_kernel(states, actions, rewards, out):
+    """``out[n] = rewards[n, states[n], actions[n]]``; returns the sum."""
+    total = 0.0
+    for n in range(states.shape[0]):
+        v = rewards[n, states[n], actions[n]]
+        out[n] = v
+        total += v
+    return total

@@ -1,0 +1,168 @@
+"""Bayes filter over many arms and samplers of next states and signals (public, validated).
+
+``update_beliefs`` computes, for every arm ``n`` with action ``a = actions[n]`` and signal
+``o = signals[n]``::
+
+    belief'[n, s'] ∝ observations[n, a, s', o] * sum_s belief[n, s] * transitions[n, a, s, s']
+
+The hot loops are Numba kernels (:mod:`rmab.belief._kernels`); the simulator calls those
+directly after validating once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rmab._validation import as_generator
+from rmab.belief import _kernels
+from rmab.errors import ImpossibleSignalError, InvalidParameterError
+from rmab.models.arms import MDPArms, POMDPArms
+
+__all__ = ["update_beliefs", "signal_probabilities", "sample_next", "sample_states",
+           "check_beliefs", "check_actions"]
+
+
+def check_beliefs(owner: str, beliefs, n_arms: int, n_states: int) -> np.ndarray:
+    """Beliefs as a C-contiguous float64 array (n_arms, n_states) on the simplex."""
+    try:
+        b = np.ascontiguousarray(beliefs, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(f"{owner}.belief: must be an array of numbers") from exc
+    if b.shape != (n_arms, n_states):
+        raise InvalidParameterError(f"{owner}.belief: must have shape (n_arms={n_arms}, "
+                                    f"n_states={n_states}); got {b.shape}")
+    bad = ~np.isfinite(b) | (b < 0.0)
+    if bad.any():
+        n, s = (int(i) for i in np.argwhere(bad)[0])
+        raise InvalidParameterError(f"{owner}.belief: must be finite and >= 0; got {b[n, s]} "
+                                    f"(arm {n}, state {s})")
+    off = np.abs(b.sum(axis=1) - 1.0) > 1e-6
+    if off.any():
+        n = int(np.flatnonzero(off)[0])
+        raise InvalidParameterError(f"{owner}.belief: rows must sum to 1; got "
+                                    f"{b[n].sum()!r} (arm {n})")
+    return b
+
+
+def check_actions(owner: str, actions, n_arms: int, n_actions: int, field: str = "actions"
+                  ) -> np.ndarray:
+    """Actions as a C-contiguous int64 array (n_arms,) with entries in [0, n_actions)."""
+    a = np.asarray(actions)
+    if a.shape != (n_arms,):
+        raise InvalidParameterError(f"{owner}.{field}: must have shape (n_arms={n_arms},); "
+                                    f"got {a.shape}")
+    if a.size and not np.issubdtype(a.dtype, np.integer):
+        if not (np.issubdtype(a.dtype, np.floating) and np.all(a == np.round(a))):
+            raise InvalidParameterError(f"{owner}.{field}: must be integers; got dtype {a.dtype}")
+    a = np.ascontiguousarray(a, dtype=np.int64)
+    bad = (a < 0) | (a >= n_actions)
+    if bad.any():
+        n = int(np.flatnonzero(bad)[0])
+        raise InvalidParameterError(f"{owner}.{field}: must lie in [0, {n_actions}); got "
+                                    f"{a[n]} (arm {n})")
+    return a
+
+
+def _check_arms(owner: str, arms):
+    if not isinstance(arms, (MDPArms, POMDPArms)):
+        raise InvalidParameterError(f"{owner}.arms: must be MDPArms or POMDPArms; got "
+                                    f"{type(arms).__name__}")
+
+
+def update_beliefs(arms, beliefs, actions, signals, *, out=None) -> np.ndarray:
+    """Posterior beliefs after ``actions`` and the observed ``signals``.
+
+    Parameters
+    ----------
+    arms : MDPArms or POMDPArms
+    beliefs : array (n_arms, n_states)
+    actions, signals : int arrays (n_arms,)
+    out : array (n_arms, n_states), optional
+        Written in place and returned; must not share memory with ``beliefs``.
+
+    Raises
+    ------
+    ImpossibleSignalError
+        If a signal has probability zero under the model and the belief (names the arm).
+    """
+    owner = "update_beliefs"
+    _check_arms(owner, arms)
+    n, s = arms.n_arms, arms.n_states
+    b = check_beliefs(owner, beliefs, n, s)
+    a = check_actions(owner, actions, n, arms.n_actions)
+    o = check_actions(owner, signals, n, arms.n_obs, field="signals")
+    if out is None:
+        out = np.empty_like(b)
+    elif (not isinstance(out, np.ndarray) or out.shape != b.shape or out.dtype != np.float64
+          or not out.flags.c_contiguous or np.shares_memory(out, b)):
+        raise InvalidParameterError(f"{owner}.out: must be a C-contiguous float64 array of shape "
+                                    f"{b.shape} not sharing memory with beliefs")
+    bad = _kernels.update_kernel(b, a, o, arms.transitions, arms.observations, out)
+    if bad >= 0:
+        raise impossible_signal(owner, bad, a[bad], o[bad])
+    return out
+
+
+def impossible_signal(owner: str, arm: int, action: int, signal: int) -> ImpossibleSignalError:
+    return ImpossibleSignalError(
+        f"{owner}.signals: must have positive probability under the model and belief; got "
+        f"signal {signal} after action {action}, which has probability 0 (arm {arm})")
+
+
+def signal_probabilities(arms, beliefs, actions) -> np.ndarray:
+    """``Pr(o | belief[n], actions[n])`` for every arm and signal, shape (n_arms, n_obs)."""
+    owner = "signal_probabilities"
+    _check_arms(owner, arms)
+    b = check_beliefs(owner, beliefs, arms.n_arms, arms.n_states)
+    a = check_actions(owner, actions, arms.n_arms, arms.n_actions)
+    out = np.empty((arms.n_arms, arms.n_obs))
+    _kernels.signal_probability_kernel(b, a, arms.transitions, arms.observations, out)
+    return out
+
+
+def sample_next(arms, states, actions, *, seed=None, u_state=None, u_signal=None):
+    """Draw next states and signals for every arm.
+
+    Either give ``seed`` or both uniform arrays ``u_state``, ``u_signal`` of shape (n_arms,)
+    in [0, 1) (common random numbers: the same uniforms give the same outcome for the same
+    action). Returns ``(next_states, signals)`` as int64 arrays.
+    """
+    owner = "sample_next"
+    _check_arms(owner, arms)
+    n = arms.n_arms
+    st = check_actions(owner, states, n, arms.n_states, field="states")
+    a = check_actions(owner, actions, n, arms.n_actions)
+    if u_state is None or u_signal is None:
+        rng = as_generator(seed, f"{owner}.seed")
+        u_state, u_signal = rng.random(n), rng.random(n)
+    u_state = _check_uniforms(owner, "u_state", u_state, n)
+    u_signal = _check_uniforms(owner, "u_signal", u_signal, n)
+    next_states = np.empty(n, dtype=np.int64)
+    signals = np.empty(n, dtype=np.int64)
+    _kernels.sample_kernel(st, a, arms.transitions, arms.observations, u_state, u_signal,
+                           next_states, signals)
+    return next_states, signals
+
+
+def sample_states(beliefs, *, seed=None, u_state=None) -> np.ndarray:
+    """Draw one state per row of ``beliefs`` (n_arms, n_states); returns int64 (n_arms,)."""
+    owner = "sample_states"
+    b = np.ascontiguousarray(beliefs, dtype=np.float64)
+    if b.ndim != 2:
+        raise InvalidParameterError(f"{owner}.beliefs: must be 2-dimensional; got {b.shape}")
+    b = check_beliefs(owner, b, *b.shape)
+    if u_state is None:
+        u_state = as_generator(seed, f"{owner}.seed").random(b.shape[0])
+    u_state = _check_uniforms(owner, "u_state", u_state, b.shape[0])
+    out = np.empty(b.shape[0], dtype=np.int64)
+    _kernels.sample_states_kernel(b, u_state, out)
+    return out
+
+
+def _check_uniforms(owner, field, u, n) -> np.ndarray:
+    u = np.ascontiguousarray(u, dtype=np.float64)
+    if u.shape != (n,) or not np.all((u >= 0.0) & (u < 1.0)):
+        raise InvalidParameterError(f"{owner}.{field}: must be {n} numbers in [0, 1)")
+    return u
+
+

@@ -1,0 +1,107 @@
+"""Errors and warnings raised by rmab.
+
+Every error message follows one template::
+
+    "<owner>.<field>: must be <constraint>; got <value>"
+
+followed, where there is one, by the arm index or the CSV file, line and column.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "RmabError",
+    "ValidationError",
+    "InvalidModelError",
+    "InvalidParameterError",
+    "InfeasibleActionError",
+    "ImpossibleSignalError",
+    "NotFittedError",
+    "UnknownPlannerError",
+    "MissingDependencyError",
+    "PlanningError",
+    "BatchInputError",
+    "RmabWarning",
+    "ConvergenceWarning",
+    "IndexabilityWarning",
+    "SolverLimitWarning",
+]
+
+
+class RmabError(Exception):
+    """Base class of every error rmab raises on purpose."""
+
+
+class ValidationError(RmabError, ValueError):
+    """Input failed validation at a public boundary."""
+
+
+class InvalidModelError(ValidationError):
+    """An arm or instance model is malformed (shapes, probabilities, costs...)."""
+
+
+class InvalidParameterError(ValidationError):
+    """A function or planner parameter is out of its allowed range."""
+
+
+class InfeasibleActionError(ValidationError):
+    """A joint action breaks the budget or names an action an arm does not have."""
+
+
+class ImpossibleSignalError(ValidationError):
+    """A signal has probability zero under the model and the current belief.
+
+    The Bayes filter would divide by zero; the caller's data disagree with the model.
+    """
+
+
+class NotFittedError(RmabError, AttributeError):
+    """A planner was asked to plan before ``fit``."""
+
+
+class UnknownPlannerError(RmabError, LookupError):
+    """No planner is registered under the requested name."""
+
+
+class MissingDependencyError(RmabError, ImportError):
+    """An optional dependency is missing; the message names the extra to install."""
+
+
+class PlanningError(RmabError):
+    """A planner could not produce an action (raised ``from`` the underlying error)."""
+
+
+class BatchInputError(ValidationError):
+    """A CSV batch row is malformed. Carries ``file``, ``line`` (1-based) and ``column``."""
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 column: str | None = None, batch_id: str | None = None):
+        self.file = file
+        self.line = line
+        self.column = column
+        self.batch_id = batch_id
+        where = []
+        if file is not None:
+            where.append(str(file))
+        if line is not None:
+            where.append(f"line {line}")
+        if column is not None:
+            where.append(f"column {column!r}")
+        prefix = (", ".join(where) + ": ") if where else ""
+        super().__init__(prefix + message)
+
+
+class RmabWarning(UserWarning):
+    """Base class of rmab's warnings."""
+
+
+class ConvergenceWarning(RmabWarning):
+    """An iterative method stopped before reaching its tolerance."""
+
+
+class IndexabilityWarning(RmabWarning):
+    """An arm is not indexable (or not fully indexable); its indices are unreliable."""
+
+
+class SolverLimitWarning(RmabWarning):
+    """A solver hit a time or node limit; the best action found so far is returned."""

@@ -1,0 +1,105 @@
+"""Save and load instances as one ``.npz`` file: arrays plus a JSON metadata string.
+
+Nothing is pickled: the file is read with ``allow_pickle=False`` and the metadata with
+:func:`json.loads`, so a file from an untrusted source cannot run code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from rmab.errors import InvalidModelError, RmabError
+from rmab.models.arms import MDPArms, POMDPArms
+from rmab.models.instance import Instance
+
+__all__ = ["save_instance", "load_instance", "atomic_write"]
+
+FORMAT = "rmab-instance"
+VERSION = 1
+
+
+class atomic_write:
+    """Context manager yielding a temporary path beside ``path``; on success it is renamed onto
+    ``path`` (atomic on POSIX), on error removed, so no half-written file is ever left."""
+
+    def __init__(self, path, suffix: str = ""):
+        self.path = Path(path)
+        self.suffix = suffix
+
+    def __enter__(self) -> Path:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=self.suffix + ".tmp",
+                                   dir=self.path.parent)
+        os.close(fd)
+        self.tmp = Path(tmp)
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            os.replace(self.tmp, self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
+        return False
+
+
+def save_instance(instance: Instance, path) -> Path:
+    """Write ``instance`` to ``path`` (``.npz``), atomically. Returns the path written."""
+    if not isinstance(instance, Instance):
+        raise InvalidModelError(f"save_instance.instance: must be an Instance; got "
+                                f"{type(instance).__name__}")
+    path = Path(path)
+    arms = instance.arms
+    arrays = {"transitions": arms.transitions, "rewards": arms.rewards, "costs": arms.costs,
+              "initial_belief": instance.initial_belief}
+    if not arms.fully_observed:
+        arrays["observations"] = arms.observations
+    meta = {"format": FORMAT, "version": VERSION, "kind": type(arms).__name__,
+            "budget": instance.budget, "discount": instance.discount,
+            "horizon": instance.horizon, "name": instance.name, "metadata": instance.metadata}
+    try:
+        meta_text = json.dumps(meta)
+    except TypeError as exc:
+        raise InvalidModelError(f"Instance.metadata: must be JSON-serialisable; {exc}") from exc
+    with atomic_write(path, ".npz") as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, __meta__=np.array(meta_text), **arrays)
+    return path
+
+
+def load_instance(path) -> Instance:
+    """Read an instance written by :func:`save_instance` (validated again on construction)."""
+    path = Path(path)
+    if not path.is_file():
+        raise RmabError(f"load_instance.path: must be an existing file; got {str(path)!r}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise InvalidModelError(f"load_instance: {path}: not an rmab instance file ({exc})") from exc
+    try:
+        meta = json.loads(str(arrays.pop("__meta__")))
+    except (KeyError, json.JSONDecodeError) as exc:
+        raise InvalidModelError(f"load_instance: {path}: metadata missing or not JSON") from exc
+    if meta.get("format") != FORMAT:
+        raise InvalidModelError(f"load_instance: {path}: format must be {FORMAT!r}; got "
+                                f"{meta.get('format')!r}")
+    try:
+        if meta["kind"] == "MDPArms":
+            arms = MDPArms(arrays["transitions"], arrays["rewards"], arrays["costs"])
+        elif meta["kind"] == "POMDPArms":
+            arms = POMDPArms(arrays["transitions"], arrays["observations"], arrays["rewards"],
+                             arrays["costs"])
+        else:
+            raise InvalidModelError(f"load_instance: {path}: kind must be MDPArms or POMDPArms; "
+                                    f"got {meta['kind']!r}")
+        return Instance(arms, meta["budget"], discount=meta["discount"], horizon=meta["horizon"],
+                        initial_belief=arrays["initial_belief"], name=meta.get("name", "instance"),
+                        metadata=meta.get("metadata", {}))
+    except KeyError as exc:
+        raise InvalidModelError(f"load_instance: {path}: missing entry {exc}") from exc

@@ -1,0 +1,206 @@
+"""The Planner protocol, a helper base class, and the registry of planners.
+
+A planner is fitted once to an :class:`~rmab.models.Instance` (precomputation: indices, λ*, a
+trained network), reset at the start of each episode, and asked for a joint action at each
+period::
+
+    planner = make_planner("myopic").fit(instance, seed=0)
+    planner.reset(seed=1)
+    actions = planner.plan(belief, t=0)      # int64 (n_arms,), 0 = passive
+
+``plan`` never mutates ``belief``; the simulator owns belief updates (:mod:`rmab.belief`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.util
+import time
+from dataclasses import dataclass, field
+from typing import ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+
+from rmab._validation import as_generator
+from rmab.belief.update import check_beliefs
+from rmab.errors import (InvalidParameterError, MissingDependencyError, NotFittedError,
+                         UnknownPlannerError)
+from rmab.models.instance import Instance
+
+__all__ = ["Planner", "BasePlanner", "PlanStats", "PlannerSpec", "register_planner",
+           "make_planner", "available_planners", "planner_names", "get_spec", "EXTRA_MODULES"]
+
+
+@runtime_checkable
+class Planner(Protocol):
+    """What every planner provides."""
+
+    name: str
+
+    def fit(self, instance: Instance, *, seed=None) -> "Planner": ...
+
+    def reset(self, *, seed=None) -> None: ...
+
+    def plan(self, belief: np.ndarray, *, t: int = 0) -> np.ndarray: ...
+
+
+@dataclass
+class PlanStats:
+    """Diagnostics of the last ``plan`` call: wall time and planner-specific entries
+    (e.g. ``knapsack_method``, MIP ``status`` and ``gap``)."""
+
+    seconds: float = 0.0
+    info: dict = field(default_factory=dict)
+
+
+class BasePlanner:
+    """Helper implementing the protocol: subclasses override ``_fit``, ``_reset``, ``_plan``.
+
+    ``plan`` checks the planner is fitted, validates the belief once (shape, simplex) and hands
+    a read-only copy to ``_plan``; ``last_stats`` keeps the diagnostics of the last call.
+    The random generator ``self.rng`` is set from the seed at ``fit`` and at ``reset``.
+    """
+
+    name: ClassVar[str] = "base"
+
+    def __init__(self):
+        self._instance: Instance | None = None
+        self.rng = np.random.default_rng(0)
+        self.last_stats = PlanStats()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"
+
+    @property
+    def instance(self) -> Instance:
+        if self._instance is None:
+            raise NotFittedError(f"{type(self).__name__}: call fit(instance) before plan/reset")
+        return self._instance
+
+    @property
+    def fitted(self) -> bool:
+        return self._instance is not None
+
+    def fit(self, instance: Instance, *, seed=None) -> "BasePlanner":
+        if not isinstance(instance, Instance):
+            raise InvalidParameterError(f"{type(self).__name__}.fit.instance: must be an "
+                                        f"Instance; got {type(instance).__name__}")
+        self.rng = as_generator(seed, f"{type(self).__name__}.fit.seed")
+        self._instance = instance
+        self._fit(instance)
+        self._reset()
+        return self
+
+    def reset(self, *, seed=None) -> None:
+        self.instance  # noqa: B018 - raises NotFittedError
+        if seed is not None:
+            self.rng = as_generator(seed, f"{type(self).__name__}.reset.seed")
+        self._reset()
+
+    def plan(self, belief, *, t: int = 0) -> np.ndarray:
+        inst = self.instance
+        b = check_beliefs(f"{type(self).__name__}.plan", belief, inst.n_arms, inst.n_states)
+        if b is belief or np.shares_memory(b, belief):
+            b = b.copy()
+        b.setflags(write=False)
+        start = time.perf_counter()
+        self.last_stats = PlanStats()
+        actions = self._plan(b, int(t))
+        self.last_stats.seconds = time.perf_counter() - start
+        return actions
+
+    # -- to override ---------------------------------------------------------------------
+    def _fit(self, instance: Instance) -> None:
+        """Precompute from the instance (default: nothing)."""
+
+    def _reset(self) -> None:
+        """Start an episode (default: nothing)."""
+
+    def _plan(self, belief: np.ndarray, t: int) -> np.ndarray:
+        raise NotImplementedError
+
+
+# -- registry ------------------------------------------------------------------------------
+
+EXTRA_MODULES = {"torch": "torch", "pyomo": "pyomo", "plot": "matplotlib", "ray": "ray"}
+
+
+@dataclass(frozen=True)
+class PlannerSpec:
+    """A registry entry: ``target`` is ``"module:Class"``, imported only when made."""
+
+    name: str
+    target: str
+    summary: str
+    extras: tuple = ()
+
+    def missing_extras(self) -> tuple:
+        return tuple(e for e in self.extras
+                     if importlib.util.find_spec(EXTRA_MODULES.get(e, e)) is None)
+
+    @property
+    def available(self) -> bool:
+        return not self.missing_extras()
+
+    def load(self):
+        missing = self.missing_extras()
+        if missing:
+            raise MissingDependencyError(
+                f"planner {self.name!r} needs the extra(s) {', '.join(missing)}: "
+                f"pip install 'rmab[{','.join(missing)}]'")
+        module, _, cls = self.target.partition(":")
+        return getattr(importlib.import_module(module), cls)
+
+
+_REGISTRY: dict[str, PlannerSpec] = {}
+
+
+def register_planner(name: str, target: str, summary: str, extras: tuple = ()) -> PlannerSpec:
+    """Add a planner to the table (a name may be registered once)."""
+    if name in _REGISTRY:
+        raise InvalidParameterError(f"register_planner.name: must be new; {name!r} is taken")
+    spec = PlannerSpec(name, target, summary, tuple(extras))
+    _REGISTRY[name] = spec
+    return spec
+
+
+def get_spec(name: str) -> PlannerSpec:
+    try:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):
+        close = difflib.get_close_matches(str(name), list(_REGISTRY), n=3)
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise UnknownPlannerError(f"planner: must be one of {sorted(_REGISTRY)}; got "
+                                  f"{name!r}{hint}") from None
+
+
+def make_planner(name: str, **params) -> BasePlanner:
+    """A new, unfitted planner registered under ``name``; ``params`` go to its constructor."""
+    cls = get_spec(name).load()
+    try:
+        return cls(**params)
+    except TypeError as exc:
+        raise InvalidParameterError(f"make_planner({name!r}): {exc}") from exc
+
+
+def planner_names() -> list[str]:
+    return list(_REGISTRY)
+
+
+def available_planners() -> list[PlannerSpec]:
+    """Every registered planner's spec (``spec.available`` says whether its extras are there)."""
+    return list(_REGISTRY.values())
+
+
+# The table of built-in planners. Later planners add one line here.
+register_planner("no-action", "rmab.planners.baselines:NoActionPlanner",
+                 "never act (the passive action for every arm)")
+register_planner("random", "rmab.planners.baselines:RandomPlanner",
+                 "random feasible action: arms in random order take a random affordable action")
+register_planner("round-robin", "rmab.planners.baselines:RoundRobinPlanner",
+                 "act on arms in a fixed cycle, as many per period as the budget allows")
+register_planner("myopic", "rmab.planners.baselines:MyopicPlanner",
+                 "multiple-choice knapsack on the one-step expected gain")
+register_planner("belief-threshold", "rmab.planners.baselines:BeliefThresholdPlanner",
+                 "act on the arms with the lowest expected passive reward")

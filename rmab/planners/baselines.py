@@ -1,0 +1,150 @@
+"""Baseline planners (``../shared/specs/PORMAB.md`` §7)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from rmab._validation import check_number
+from rmab.errors import InvalidParameterError
+from rmab.planners.base import BasePlanner
+from rmab.relax.knapsack import DP_LIMIT, solve_knapsack
+
+__all__ = ["NoActionPlanner", "RandomPlanner", "RoundRobinPlanner", "MyopicPlanner",
+           "BeliefThresholdPlanner", "one_step_values"]
+
+
+class NoActionPlanner(BasePlanner):
+    """Every arm takes the passive action 0."""
+
+    name = "no-action"
+
+    def _plan(self, belief, t):
+        return np.zeros(belief.shape[0], dtype=np.int64)
+
+
+@njit(cache=True)
+def _random_feasible_kernel(order, costs, budget, u, actions):
+    """Arms in ``order`` each take an action drawn uniformly among those still affordable."""
+    remaining = budget
+    n_actions = costs.shape[1]
+    for i in range(order.shape[0]):
+        n = order[i]
+        count = 0
+        for a in range(n_actions):
+            if costs[n, a] <= remaining + 1e-9:
+                count += 1
+        k = int(u[i] * count)
+        for a in range(n_actions):
+            if costs[n, a] <= remaining + 1e-9:
+                if k == 0:
+                    actions[n] = a
+                    remaining -= costs[n, a]
+                    break
+                k -= 1
+
+
+class RandomPlanner(BasePlanner):
+    """Random feasible joint action: arms in a random order each take an action drawn uniformly
+    among those whose cost still fits the remaining budget (the passive action always fits)."""
+
+    name = "random"
+
+    def _plan(self, belief, t):
+        inst = self.instance
+        n = inst.n_arms
+        order = self.rng.permutation(n).astype(np.int64)
+        actions = np.zeros(n, dtype=np.int64)
+        _random_feasible_kernel(order, inst.arms.costs, inst.budget, self.rng.random(n), actions)
+        return actions
+
+
+class RoundRobinPlanner(BasePlanner):
+    """Arms take ``action`` in a fixed cycle 0, 1, ..., N-1, 0, ... as many per period as the
+    budget allows; the cycle carries over between periods and restarts at ``reset``."""
+
+    name = "round-robin"
+
+    def __init__(self, action: int = 1):
+        super().__init__()
+        self.action = check_number("RoundRobinPlanner", "action", action, low=1, integer=True)
+
+    def _fit(self, instance):
+        if self.action >= instance.n_actions:
+            raise InvalidParameterError(f"RoundRobinPlanner.action: must be < n_actions="
+                                        f"{instance.n_actions}; got {self.action}")
+
+    def _reset(self):
+        self._next = 0
+
+    def _plan(self, belief, t):
+        inst = self.instance
+        n = inst.n_arms
+        costs = inst.arms.costs[:, self.action]
+        order = (self._next + np.arange(n)) % n
+        spent = np.cumsum(costs[order])
+        take = order[spent <= inst.budget + 1e-9]
+        actions = np.zeros(n, dtype=np.int64)
+        actions[take] = self.action
+        self._next = int((self._next + len(take)) % n) if len(take) else self._next
+        return actions
+
+
+def one_step_values(arms, belief, discount: float) -> np.ndarray:
+    """``Q1[n, a] = R_n(b_n, a) + discount * R_n(b_n P_n^a, 0)`` (n_arms, n_actions): the
+    reward now plus the discounted passive reward of the predicted next belief. It sees the
+    effect of an action even when rewards depend on the state only."""
+    now = np.einsum("ns,nsa->na", belief, arms.rewards)
+    nxt = np.einsum("ns,nast,nt->na", belief, arms.transitions, arms.rewards[:, :, 0])
+    return now + discount * nxt
+
+
+class MyopicPlanner(BasePlanner):
+    """One-step lookahead: maximise ``sum_n Q1[n, a_n]`` (see :func:`one_step_values`) under the
+    budget with the multiple-choice knapsack (exact DP for integer costs, greedy fallback when
+    ``N * (B + 1) > dp_limit``; ``last_stats.info['knapsack']`` says which ran)."""
+
+    name = "myopic"
+
+    def __init__(self, method: str = "auto", dp_limit: int = DP_LIMIT):
+        super().__init__()
+        if method not in ("auto", "dp", "greedy"):
+            raise InvalidParameterError(f"MyopicPlanner.method: must be 'auto', 'dp' or "
+                                        f"'greedy'; got {method!r}")
+        self.method = method
+        self.dp_limit = check_number("MyopicPlanner", "dp_limit", dp_limit, low=0, integer=True)
+
+    def _plan(self, belief, t):
+        inst = self.instance
+        values = one_step_values(inst.arms, belief, inst.discount)
+        res = solve_knapsack(values, inst.arms.costs, inst.budget, method=self.method,
+                             dp_limit=self.dp_limit)
+        self.last_stats.info.update(knapsack=res.method, optimal=res.optimal, value=res.value)
+        return res.actions
+
+
+class BeliefThresholdPlanner(BasePlanner):
+    """Act on the arms least likely to earn reward: arms whose expected passive reward
+    ``R_n(b_n, 0)`` is at most ``threshold`` take ``action``, lowest first, while the budget
+    lasts (for the health family: the arms least likely to be engaged)."""
+
+    name = "belief-threshold"
+
+    def __init__(self, threshold: float = float("inf"), action: int = 1):
+        super().__init__()
+        self.threshold = float(threshold) if threshold == float("inf") else check_number(
+            "BeliefThresholdPlanner", "threshold", threshold)
+        self.action = check_number("BeliefThresholdPlanner", "action", action, low=1,
+                                   integer=True)
+
+    _fit = RoundRobinPlanner._fit
+
+    def _plan(self, belief, t):
+        inst = self.instance
+        score = np.einsum("ns,ns->n", belief, inst.arms.rewards[:, :, 0])
+        order = np.argsort(score, kind="stable")
+        order = order[score[order] <= self.threshold]
+        spent = np.cumsum(inst.arms.costs[order, self.action])
+        actions = np.zeros(inst.n_arms, dtype=np.int64)
+        actions[order[spent <= inst.budget + 1e-9]] = self.action
+        return actions

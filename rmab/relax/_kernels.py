@@ -1,0 +1,100 @@
+"""Numba kernels of the multiple-choice knapsack (private: inputs are trusted)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def mckp_dp_kernel(gains, costs, capacity, actions):
+    """Exact multiple-choice knapsack with integer costs by dynamic programming.
+
+    ``gains[n, a]`` is the value of action ``a`` over the passive action (``gains[n, 0] = 0``),
+    ``costs[n, a]`` integer costs, ``capacity`` an integer budget. Writes the optimal choice to
+    ``actions`` and returns the optimal total gain. Ties keep the cheaper choice. O(N A B) time,
+    O(N B) bytes.
+    """
+    n_arms, n_actions = gains.shape
+    dp = np.zeros(capacity + 1)
+    new = np.empty(capacity + 1)
+    choice = np.zeros((n_arms, capacity + 1), dtype=np.int8)
+    for n in range(n_arms):
+        new[:] = dp
+        for a in range(1, n_actions):
+            g = gains[n, a]
+            c = costs[n, a]
+            if g <= 0.0 or c > capacity:
+                continue
+            for b in range(capacity, c - 1, -1):
+                v = dp[b - c] + g
+                if v > new[b]:
+                    new[b] = v
+                    choice[n, b] = a
+        dp[:] = new
+    b = capacity
+    for n in range(n_arms - 1, -1, -1):
+        a = choice[n, b]
+        actions[n] = a
+        b -= costs[n, a]
+    return dp[capacity]
+
+
+@njit(cache=True)
+def mckp_greedy_kernel(order, arm_of, level_from, level_to, step_cost, capacity, actions):
+    """Greedy LP-relaxation rule: walk hull increments by decreasing slope and take each one
+    whose arm is still at ``level_from`` and whose extra cost fits; an arm whose increment does
+    not fit stops upgrading. Writes ``actions`` (initially the passive action) and returns the
+    budget used."""
+    used = 0.0
+    blocked = np.zeros(actions.shape[0], dtype=np.bool_)
+    for k in order:
+        n = arm_of[k]
+        if blocked[n] or actions[n] != level_from[k]:
+            continue
+        if used + step_cost[k] <= capacity + 1e-9:
+            actions[n] = level_to[k]
+            used += step_cost[k]
+        else:
+            blocked[n] = True
+    return used
+
+
+@njit(cache=True)
+def hull_increments_kernel(gains, costs, arm_of, lv_from, lv_to, d_cost, slope):
+    """Upper-convex-hull steps of each arm's (cost, gain) points, starting from the passive
+    action at (0, 0). Only steps with positive gain are kept; a step to an action of equal cost
+    has slope +inf. Ties in slope take the cheaper action (finer steps). Fills the flat output
+    arrays (length >= n_arms * (n_actions - 1)) and returns how many steps were written."""
+    n_arms, n_actions = gains.shape
+    k = 0
+    for n in range(n_arms):
+        level = 0
+        c0 = 0.0
+        g0 = 0.0
+        while True:
+            best = -1
+            best_s = 0.0
+            for a in range(n_actions):
+                dg = gains[n, a] - g0
+                if dg <= 0.0:
+                    continue
+                dc = costs[n, a] - c0
+                if dc < 0.0:
+                    continue
+                s = np.inf if dc == 0.0 else dg / dc
+                if best < 0 or s > best_s or (s == best_s and costs[n, a] < costs[n, best]):
+                    best = a
+                    best_s = s
+            if best < 0:
+                break
+            arm_of[k] = n
+            lv_from[k] = level
+            lv_to[k] = best
+            d_cost[k] = costs[n, best] - c0
+            slope[k] = best_s
+            k += 1
+            level = best
+            c0 = costs[n, best]
+            g0 = gains[n, best]
+    return k

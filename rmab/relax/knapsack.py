@@ -1,0 +1,101 @@
+"""Multiple-choice knapsack across arms: choose one action per arm to maximise total value
+under the per-period budget (``../shared/specs/PORMAB.md`` §5).
+
+    maximise   sum_n values[n, a_n]   subject to   sum_n costs[n, a_n] <= budget
+
+Methods: ``"dp"`` exact dynamic programming for integer costs (O(N A B)); ``"greedy"`` the
+LP-relaxation upgrade rule along each arm's upper convex hull of (cost, value), within
+``max_n max_a values[n, a] - values[n, 0]`` of the optimum; ``"auto"`` uses DP when costs are
+integers and ``N * (B + 1)`` is at most ``dp_limit``, else greedy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rmab._validation import as_float_array, check_number
+from rmab.errors import InvalidParameterError
+from rmab.relax import _kernels
+
+__all__ = ["KnapsackResult", "solve_knapsack", "DP_LIMIT"]
+
+DP_LIMIT = 50_000_000
+_METHODS = ("auto", "dp", "greedy")
+
+
+@dataclass(frozen=True, eq=False)
+class KnapsackResult:
+    """Chosen actions (n_arms,), their total value and cost, the method used and whether the
+    answer is proven optimal."""
+
+    actions: np.ndarray
+    value: float
+    cost: float
+    method: str
+    optimal: bool
+
+
+def _integral(costs: np.ndarray) -> bool:
+    return bool(np.all(np.abs(costs - np.round(costs)) <= 1e-9))
+
+
+def solve_knapsack(values, costs, budget, *, method: str = "auto",
+                   dp_limit: int = DP_LIMIT) -> KnapsackResult:
+    """Best joint action under the budget.
+
+    Parameters
+    ----------
+    values : array (n_arms, n_actions)
+        Value of each action for each arm (only differences within a row matter).
+    costs : array (n_arms, n_actions)
+        Non-negative costs with ``costs[:, 0] == 0`` (the passive action is always affordable).
+    budget : float >= 0
+    method : {"auto", "dp", "greedy"}
+    """
+    owner = "solve_knapsack"
+    values = as_float_array(owner, "values", values, ndim=2, error=InvalidParameterError)
+    costs = as_float_array(owner, "costs", costs, ndim=2, error=InvalidParameterError)
+    if costs.shape != values.shape:
+        raise InvalidParameterError(f"{owner}.costs: must have the shape of values "
+                                    f"{values.shape}; got {costs.shape}")
+    if (costs < 0).any() or (costs[:, 0] != 0).any():
+        raise InvalidParameterError(f"{owner}.costs: must be >= 0 with costs[:, 0] == 0")
+    budget = check_number(owner, "budget", budget, low=0.0)
+    if method not in _METHODS:
+        raise InvalidParameterError(f"{owner}.method: must be one of {_METHODS}; got {method!r}")
+    n_arms = values.shape[0]
+    use_dp = method == "dp"
+    if method == "dp" and not _integral(costs):
+        raise InvalidParameterError(f"{owner}.costs: must be integers for method 'dp'")
+    if method == "auto":
+        use_dp = _integral(costs) and n_arms * (int(budget) + 1) <= dp_limit
+    gains = np.ascontiguousarray(values - values[:, :1])
+    actions = np.zeros(n_arms, dtype=np.int64)
+    if use_dp:
+        icosts = np.ascontiguousarray(np.round(costs).astype(np.int64))
+        capacity = int(np.floor(budget + 1e-9))
+        _kernels.mckp_dp_kernel(gains, icosts, capacity, actions)
+        method_used, optimal = "dp", True
+    else:
+        _greedy(gains, costs, budget, actions)
+        method_used, optimal = "greedy", False
+    idx = np.arange(n_arms)
+    return KnapsackResult(actions, float(values[idx, actions].sum()),
+                          float(costs[idx, actions].sum()), method_used, optimal)
+
+
+def _greedy(gains, costs, budget, actions) -> None:
+    size = gains.shape[0] * max(gains.shape[1] - 1, 1)
+    arm_of, lv_from, lv_to = (np.empty(size, dtype=np.int64) for _ in range(3))
+    d_cost, slope = np.empty(size), np.empty(size)
+    k = _kernels.hull_increments_kernel(gains, np.ascontiguousarray(costs), arm_of, lv_from,
+                                        lv_to, d_cost, slope)
+    if k == 0:
+        return
+    arm_of, lv_from, lv_to, d_cost, slope = (x[:k] for x in (arm_of, lv_from, lv_to, d_cost,
+                                                               slope))
+    # by decreasing slope; ties by arm then level so an arm's steps stay in order
+    order = np.lexsort((lv_from, arm_of, -slope)).astype(np.int64)
+    _kernels.mckp_greedy_kernel(order, arm_of, lv_from, lv_to, d_cost, float(budget), actions)
