@@ -120,6 +120,8 @@ class MyopicPlanner(BasePlanner):
         res = solve_knapsack(values, inst.arms.costs, inst.budget, method=self.method,
                              dp_limit=self.dp_limit)
         self.last_stats.info.update(knapsack=res.method, optimal=res.optimal, value=res.value)
+        idx = np.arange(inst.n_arms)
+        self.last_stats.scores = values[idx, res.actions] - values[:, 0]
         return res.actions
 
 
@@ -142,6 +144,7 @@ class BeliefThresholdPlanner(BasePlanner):
     def _plan(self, belief, t):
         inst = self.instance
         score = np.einsum("ns,ns->n", belief, inst.arms.rewards[:, :, 0])
+        self.last_stats.scores = score
         order = np.argsort(score, kind="stable")
         order = order[score[order] <= self.threshold]
         spent = np.cumsum(inst.arms.costs[order, self.action])
