@@ -1,7 +1,7 @@
 """The ``rmab`` command line: one subcommand per module of :mod:`rmab.commands`.
 
 Each command module exposes ``HELP`` (one line), ``add_arguments(parser)`` and
-``run(args) -> int``. Results go to stdout or files, logs and progress to stderr. An
+``run(args) -> int``; only the module of the command being run is imported. Results go to stdout or files, logs and progress to stderr. An
 :class:`~rmab.errors.RmabError` prints one line ``rmab: error: ...`` and exits 1; usage errors
 exit 2; ``--debug`` shows the traceback instead.
 """
@@ -14,16 +14,24 @@ import sys
 
 from rmab.errors import RmabError
 
-# name -> module (imported only when the command runs or its parser is built)
+# name -> (module, one-line help); the module is imported only when its command is chosen
 COMMANDS = {
-    "planners": "rmab.commands.planners",
-    "generate": "rmab.commands.generate",
-    "compare": "rmab.commands.compare",
-    "solve": "rmab.commands.solve",
+    "planners": ("rmab.commands.planners", "list the registered planners with their availability"),
+    "generate": ("rmab.commands.generate", "generate a seeded instance and save it as .npz"),
+    "compare": ("rmab.commands.compare", "compare planners on an instance (table, CSV, plot)"),
+    "solve": ("rmab.commands.solve", "solve budgeted allocation batches from a CSV file"),
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _chosen_command(argv) -> str | None:
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only ``command``'s arguments are built (its module imported)."""
     parser = argparse.ArgumentParser(
         prog="rmab", description="Restless multi-armed bandits: generate instances, compare "
         "planners, solve budgeted allocation batches.")
@@ -32,16 +40,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"rmab {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name, module_name in COMMANDS.items():
-        module = importlib.import_module(module_name)
-        p = sub.add_parser(name, help=module.HELP, description=module.HELP)
-        module.add_arguments(p)
-        p.set_defaults(_run=module.run)
+    for name, (module_name, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if name == command:
+            module = importlib.import_module(module_name)
+            module.add_arguments(p)
+            p.set_defaults(_run=module.run)
     return parser
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_chosen_command(argv))
     args = parser.parse_args(argv)
     try:
         return int(args._run(args) or 0)
