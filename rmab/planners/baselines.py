@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from rmab._validation import check_number
 from rmab.errors import InvalidParameterError
+from rmab.planners import _kernels
 from rmab.planners.base import BasePlanner
 from rmab.relax.knapsack import DP_LIMIT, solve_knapsack
 
@@ -23,27 +23,6 @@ class NoActionPlanner(BasePlanner):
         return np.zeros(belief.shape[0], dtype=np.int64)
 
 
-@njit(cache=True)
-def _random_feasible_kernel(order, costs, budget, u, actions):
-    """Arms in ``order`` each take an action drawn uniformly among those still affordable."""
-    remaining = budget
-    n_actions = costs.shape[1]
-    for i in range(order.shape[0]):
-        n = order[i]
-        count = 0
-        for a in range(n_actions):
-            if costs[n, a] <= remaining + 1e-9:
-                count += 1
-        k = int(u[i] * count)
-        for a in range(n_actions):
-            if costs[n, a] <= remaining + 1e-9:
-                if k == 0:
-                    actions[n] = a
-                    remaining -= costs[n, a]
-                    break
-                k -= 1
-
-
 class RandomPlanner(BasePlanner):
     """Random feasible joint action: arms in a random order each take an action drawn uniformly
     among those whose cost still fits the remaining budget (the passive action always fits)."""
@@ -55,7 +34,7 @@ class RandomPlanner(BasePlanner):
         n = inst.n_arms
         order = self.rng.permutation(n).astype(np.int64)
         actions = np.zeros(n, dtype=np.int64)
-        _random_feasible_kernel(order, inst.arms.costs, inst.budget, self.rng.random(n), actions)
+        _kernels.random_feasible_kernel(order, inst.arms.costs, inst.budget, self.rng.random(n), actions)
         return actions
 
 

@@ -1,0 +1,26 @@
+"""Numba kernels of the baseline planners (private: inputs are trusted)."""
+
+from __future__ import annotations
+
+from numba import njit
+
+
+@njit(cache=True)
+def random_feasible_kernel(order, costs, budget, u, actions):
+    """Arms in ``order`` each take an action drawn uniformly among those still affordable."""
+    remaining = budget
+    n_actions = costs.shape[1]
+    for i in range(order.shape[0]):
+        n = order[i]
+        count = 0
+        for a in range(n_actions):
+            if costs[n, a] <= remaining + 1e-9:
+                count += 1
+        k = int(u[i] * count)
+        for a in range(n_actions):
+            if costs[n, a] <= remaining + 1e-9:
+                if k == 0:
+                    actions[n] = a
+                    remaining -= costs[n, a]
+                    break
+                k -= 1

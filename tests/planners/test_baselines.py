@@ -1,0 +1,115 @@
+"""Baseline planners against independent references (brute force, hand-worked cases)."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from rmab.errors import InvalidParameterError, MissingDependencyError, UnknownPlannerError
+from rmab.models import Instance, MDPArms, random_instance
+from rmab.planners import make_planner, register_planner
+from rmab.planners.base import PlannerSpec, get_spec
+from rmab.planners.baselines import one_step_values
+
+
+def _brute_force_best(values, costs, budget):
+    n, a = values.shape
+    best = -np.inf
+    for joint in itertools.product(range(a), repeat=n):
+        joint = np.array(joint)
+        if costs[np.arange(n), joint].sum() <= budget + 1e-9:
+            best = max(best, values[np.arange(n), joint].sum())
+    return best
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_myopic_is_brute_force_optimal(seed):
+    inst = random_instance(5, n_states=3, n_actions=3, n_obs=2, budget=3.0, seed=seed)
+    rng = np.random.default_rng(seed)
+    belief = rng.dirichlet(np.ones(3), 5)
+    p = make_planner("myopic").fit(inst, seed=0)
+    actions = p.plan(belief)
+    values = one_step_values(inst.arms, belief, inst.discount)
+    got = values[np.arange(5), actions].sum()
+    assert got == pytest.approx(_brute_force_best(values, inst.arms.costs, inst.budget), abs=1e-12)
+    assert p.last_stats.info["knapsack"] == "dp"
+    np.testing.assert_allclose(p.last_stats.scores, values[np.arange(5), actions] - values[:, 0])
+
+
+def test_one_step_values_by_hand():
+    # one arm, two states, reward 1 in state 1; acting moves 0 -> 1 surely, resting stays
+    p = np.zeros((1, 2, 2, 2))
+    p[0, 0] = np.eye(2)
+    p[0, 1] = [[0.0, 1.0], [0.0, 1.0]]
+    arms = MDPArms(p, np.array([[0.0, 1.0]]))
+    q = one_step_values(arms, np.array([[0.7, 0.3]]), 0.9)
+    np.testing.assert_allclose(q, [[0.3 + 0.9 * 0.3, 0.3 + 0.9 * 1.0]])
+
+
+def test_myopic_greedy_fallback_is_feasible():
+    inst = random_instance(200, n_states=2, n_actions=3, n_obs=2, budget=40.0, seed=1)
+    p = make_planner("myopic", dp_limit=10).fit(inst)
+    a = p.plan(inst.initial_belief)
+    assert p.last_stats.info["knapsack"] == "greedy"
+    assert inst.arms.costs[np.arange(200), a].sum() <= 40.0
+
+
+def test_round_robin_cycles():
+    inst = random_instance(5, n_obs=None, budget=2.0, seed=0)
+    p = make_planner("round-robin").fit(inst)
+    b = np.eye(2)[np.zeros(5, dtype=int)]
+    seen = [np.flatnonzero(p.plan(b)).tolist() for _ in range(3)]
+    assert seen == [[0, 1], [2, 3], [0, 4]]
+    p.reset()
+    assert np.flatnonzero(p.plan(b)).tolist() == [0, 1]
+
+
+def test_belief_threshold_acts_on_least_engaged():
+    inst = random_instance(4, n_states=2, n_obs=2, budget=2.0, seed=0)
+    arms = inst.arms
+    rewards = np.tile([[0.0, 0.0], [1.0, 1.0]], (4, 1, 1))  # reward 1 in state 1
+    inst = inst.replace(arms=type(arms)(arms.transitions, arms.observations, rewards, arms.costs))
+    belief = np.array([[0.1, 0.9], [0.8, 0.2], [0.5, 0.5], [0.95, 0.05]])
+    a = make_planner("belief-threshold").fit(inst).plan(belief)
+    assert np.flatnonzero(a).tolist() == [1, 3]
+    a = make_planner("belief-threshold", threshold=0.1).fit(inst).plan(belief)
+    assert np.flatnonzero(a).tolist() == [3]
+
+
+def test_random_is_seeded_and_varied():
+    inst = random_instance(30, n_states=2, n_actions=3, budget=10.0, seed=0)
+    p = make_planner("random").fit(inst, seed=5)
+    draws = [p.plan(inst.initial_belief) for _ in range(5)]
+    assert any(not np.array_equal(draws[0], d) for d in draws[1:])
+    p.reset(seed=5)
+    np.testing.assert_array_equal(p.plan(inst.initial_belief), draws[0])
+    q = make_planner("random").fit(inst, seed=5)
+    np.testing.assert_array_equal(q.plan(inst.initial_belief), draws[0])
+
+
+def test_unknown_planner_suggests_close_names():
+    with pytest.raises(UnknownPlannerError, match="did you mean 'myopic'"):
+        make_planner("myopc")
+
+
+def test_bad_planner_parameters():
+    with pytest.raises(InvalidParameterError, match="method"):
+        make_planner("myopic", method="simplex")
+    with pytest.raises(InvalidParameterError, match="make_planner"):
+        make_planner("no-action", nonsense=1)
+    with pytest.raises(InvalidParameterError, match="action"):
+        make_planner("round-robin", action=0)
+    inst = random_instance(3, n_actions=2, seed=0)
+    with pytest.raises(InvalidParameterError, match="n_actions"):
+        make_planner("round-robin", action=2).fit(inst)
+
+
+def test_registry_duplicates_and_missing_extras():
+    with pytest.raises(InvalidParameterError, match="taken"):
+        register_planner("myopic", "x:y", "dup")
+    spec = PlannerSpec("needs-thing", "rmab.planners.baselines:NoActionPlanner", "test",
+                       extras=("definitely_not_installed_pkg",))
+    assert not spec.available
+    with pytest.raises(MissingDependencyError, match=r"rmab\[definitely_not_installed_pkg\]"):
+        spec.load()
+    assert get_spec("myopic").available

@@ -1,0 +1,138 @@
+"""One conformance suite over every registered planner (ARCHITECTURE.md §4)."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from rmab.errors import InvalidParameterError, NotFittedError
+from rmab.models import POMDPArms, health_intervention, random_instance
+from rmab.planners import available_planners, make_planner
+
+# Small but real settings so the suite stays fast for planners with a costly fit.
+FAST_PARAMS = {
+    "rollout": {"horizon": 3, "n_trajectories": 4},
+}
+
+SPECS = [s for s in available_planners() if s.available]
+NAMES = [s.name for s in SPECS]
+
+
+def _instances():
+    pomdp = random_instance(6, n_states=3, n_actions=3, n_obs=2, budget=3.0, seed=11)
+    mdp = random_instance(5, n_states=3, n_actions=2, n_obs=None, budget=2.0, seed=12)
+    health = health_intervention(8, budget_fraction=0.25, seed=13)
+    # fractional, heterogeneous costs
+    arms = pomdp.arms
+    costs = np.tile([0.0, 1.5, 2.5], (arms.n_arms, 1)) * np.linspace(0.5, 1.5, arms.n_arms)[:, None]
+    frac = pomdp.replace(arms=POMDPArms(arms.transitions, arms.observations, arms.rewards, costs),
+                         budget=3.7, name="fractional")
+    return {"pomdp": pomdp, "mdp": mdp, "health": health, "fractional": frac}
+
+
+INSTANCES = _instances()
+
+
+def _make(name):
+    return make_planner(name, **FAST_PARAMS.get(name, {}))
+
+
+def _beliefs(inst, rng, k=3):
+    out = [inst.initial_belief.copy()]
+    for _ in range(k - 1):
+        if inst.fully_observed:
+            s = rng.integers(0, inst.n_states, inst.n_arms)
+            out.append(np.eye(inst.n_states)[s])
+        else:
+            b = rng.dirichlet(np.ones(inst.n_states), inst.n_arms)
+            out.append(b)
+    if inst.fully_observed:
+        out[0] = np.eye(inst.n_states)[np.zeros(inst.n_arms, dtype=int)]
+    return out
+
+
+def _check_feasible(inst, actions):
+    assert isinstance(actions, np.ndarray)
+    assert actions.shape == (inst.n_arms,)
+    assert np.issubdtype(actions.dtype, np.integer)
+    assert actions.min() >= 0 and actions.max() < inst.n_actions
+    cost = inst.arms.costs[np.arange(inst.n_arms), actions].sum()
+    assert cost <= inst.budget + 1e-9, f"cost {cost} > budget {inst.budget}"
+
+
+def test_registry_lists_planners():
+    assert {"no-action", "random", "round-robin", "myopic", "belief-threshold"} <= set(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_not_fitted(name):
+    p = _make(name)
+    inst = INSTANCES["pomdp"]
+    with pytest.raises(NotFittedError):
+        p.plan(inst.initial_belief)
+    with pytest.raises(NotFittedError):
+        p.reset(seed=0)
+
+
+@pytest.mark.parametrize("name,kind", list(itertools.product(NAMES, INSTANCES)))
+def test_feasible_and_pure(name, kind):
+    inst = INSTANCES[kind]
+    p = _make(name).fit(inst, seed=0)
+    assert p.name == name
+    p.reset(seed=1)
+    before = {f: getattr(inst.arms, f).copy() for f in ("transitions", "rewards", "costs")}
+    for t, b in enumerate(_beliefs(inst, np.random.default_rng(3))):
+        b_copy = b.copy()
+        actions = p.plan(b, t=t)
+        _check_feasible(inst, actions)
+        np.testing.assert_array_equal(b, b_copy)  # plan never mutates the belief
+        assert b.flags.writeable
+    for f, arr in before.items():
+        np.testing.assert_array_equal(getattr(inst.arms, f), arr)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_budget_zero_is_passive(name):
+    inst = INSTANCES["pomdp"].replace(budget=0.0)
+    p = _make(name).fit(inst, seed=0)
+    actions = p.plan(inst.initial_belief)
+    np.testing.assert_array_equal(actions, 0)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_budget_covers_everything(name):
+    base = INSTANCES["health"]
+    inst = base.replace(budget=float(base.arms.costs.sum()))
+    p = _make(name).fit(inst, seed=0)
+    for b in _beliefs(inst, np.random.default_rng(5)):
+        _check_feasible(inst, p.plan(b))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_deterministic_for_a_seed(name):
+    inst = INSTANCES["health"]
+    beliefs = _beliefs(inst, np.random.default_rng(7), k=4)
+
+    def run():
+        p = _make(name).fit(inst, seed=42)
+        p.reset(seed=43)
+        return [p.plan(b, t=t) for t, b in enumerate(beliefs)]
+
+    for a, b in zip(run(), run()):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_bad_belief_shape(name):
+    inst = INSTANCES["pomdp"]
+    p = _make(name).fit(inst, seed=0)
+    with pytest.raises(InvalidParameterError, match="belief"):
+        p.plan(inst.initial_belief[:-1])
+    with pytest.raises(InvalidParameterError, match="sum to 1"):
+        p.plan(inst.initial_belief * 2)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_fit_rejects_non_instance(name):
+    with pytest.raises(InvalidParameterError, match="Instance"):
+        _make(name).fit("not an instance")

@@ -1,0 +1,39 @@
+"""Import hygiene: `import rmab` loads no heavy optional dependency; solvers never imports rmab."""
+
+import ast
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def test_import_rmab_is_light():
+    code = ("import sys, rmab, rmab.cli; heavy = [m for m in ('torch', 'pyomo', 'matplotlib', "
+            "'ray') if m in sys.modules]; print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_solvers_never_imports_rmab():
+    for path in (ROOT / "solvers").rglob("*.py"):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            for name in names:
+                assert name.split(".")[0] != "rmab", f"{path}: imports {name}"
+
+
+def test_numba_only_in_kernel_modules():
+    """Numba code lives only in private _kernels modules (ARCHITECTURE.md §1.3)."""
+    offenders = []
+    for path in (ROOT / "rmab").rglob("*.py"):
+        if "_kernels" in path.name:
+            continue
+        if "from numba import" in path.read_text() or "import numba" in path.read_text():
+            offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
