@@ -5,7 +5,9 @@ under the per-period budget (``../shared/specs/PORMAB.md`` §5).
 
 Methods: ``"dp"`` exact dynamic programming for integer costs (O(N A B)); ``"greedy"`` the
 LP-relaxation upgrade rule along each arm's upper convex hull of (cost, value), within
-``max_n max_a values[n, a] - values[n, 0]`` of the optimum; ``"auto"`` uses DP when costs are
+``max_n max_a values[n, a] - values[n, 0]`` of the optimum; ``"mip"`` the exact binary program
+(one indicator per arm and action, one choice row per arm, one budget row) solved by HiGHS
+through :func:`scipy.optimize.milp`, for any real costs; ``"auto"`` uses DP when costs are
 integers and ``N * (B + 1)`` is at most ``dp_limit``, else greedy.
 """
 
@@ -13,16 +15,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import warnings
+
 import numpy as np
+from scipy import optimize, sparse
 
 from rmab._validation import as_float_array, check_number
-from rmab.errors import InvalidParameterError
+from rmab.errors import InvalidParameterError, SolverLimitWarning
 from rmab.relax import _kernels
 
 __all__ = ["KnapsackResult", "solve_knapsack", "DP_LIMIT"]
 
 DP_LIMIT = 50_000_000
-_METHODS = ("auto", "dp", "greedy")
+_METHODS = ("auto", "dp", "greedy", "mip")
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,7 +47,7 @@ def _integral(costs: np.ndarray) -> bool:
 
 
 def solve_knapsack(values, costs, budget, *, method: str = "auto",
-                   dp_limit: int = DP_LIMIT) -> KnapsackResult:
+                   dp_limit: int = DP_LIMIT, time_limit: float | None = None) -> KnapsackResult:
     """Best joint action under the budget.
 
     Parameters
@@ -52,7 +57,10 @@ def solve_knapsack(values, costs, budget, *, method: str = "auto",
     costs : array (n_arms, n_actions)
         Non-negative costs with ``costs[:, 0] == 0`` (the passive action is always affordable).
     budget : float >= 0
-    method : {"auto", "dp", "greedy"}
+    method : {"auto", "dp", "greedy", "mip"}
+    time_limit : float, optional
+        Seconds allowed to the MIP (method ``"mip"`` only). On the limit the best action found is
+        returned with ``optimal=False`` and a :class:`~rmab.errors.SolverLimitWarning`.
     """
     owner = "solve_knapsack"
     values = as_float_array(owner, "values", values, ndim=2, error=InvalidParameterError)
@@ -65,6 +73,8 @@ def solve_knapsack(values, costs, budget, *, method: str = "auto",
     budget = check_number(owner, "budget", budget, low=0.0)
     if method not in _METHODS:
         raise InvalidParameterError(f"{owner}.method: must be one of {_METHODS}; got {method!r}")
+    if time_limit is not None:
+        time_limit = check_number(owner, "time_limit", time_limit, low=0.0, low_open=True)
     n_arms = values.shape[0]
     use_dp = method == "dp"
     if method == "dp" and not _integral(costs):
@@ -73,7 +83,10 @@ def solve_knapsack(values, costs, budget, *, method: str = "auto",
         use_dp = _integral(costs) and n_arms * (int(budget) + 1) <= dp_limit
     gains = np.ascontiguousarray(values - values[:, :1])
     actions = np.zeros(n_arms, dtype=np.int64)
-    if use_dp:
+    if method == "mip":
+        optimal = _mip(gains, costs, budget, actions, time_limit)
+        method_used = "mip"
+    elif use_dp:
         icosts = np.ascontiguousarray(np.round(costs).astype(np.int64))
         capacity = int(np.floor(budget + 1e-9))
         _kernels.mckp_dp_kernel(gains, icosts, capacity, actions)
@@ -99,3 +112,34 @@ def _greedy(gains, costs, budget, actions) -> None:
     # by decreasing slope; ties by arm then level so an arm's steps stay in order
     order = np.lexsort((lv_from, arm_of, -slope)).astype(np.int64)
     _kernels.mckp_greedy_kernel(order, arm_of, lv_from, lv_to, d_cost, float(budget), actions)
+
+
+def _mip(gains, costs, budget, actions, time_limit) -> bool:
+    """Binary program over x[n, a] (a >= 1; the passive action is the slack of each choice
+    row): max sum gains x s.t. sum_a x[n, a] <= 1, sum costs x <= budget. Writes ``actions`` and
+    returns whether HiGHS proved optimality."""
+    n_arms, n_actions = gains.shape
+    if n_actions == 1 or n_arms == 0:
+        return True
+    g, c = gains[:, 1:].ravel(), costs[:, 1:].ravel()
+    n_var = g.size
+    rows = sparse.vstack([
+        sparse.kron(sparse.eye(n_arms, format="csr"), np.ones((1, n_actions - 1)), format="csr"),
+        sparse.csr_matrix(c[None, :])], format="csr")
+    ub = np.append(np.ones(n_arms), budget)
+    options = {} if time_limit is None else {"time_limit": time_limit}
+    res = optimize.milp(-g, constraints=optimize.LinearConstraint(rows, -np.inf, ub),
+                        integrality=np.ones(n_var), bounds=optimize.Bounds(0.0, 1.0),
+                        options=options)
+    if res.x is None:  # limit hit before any incumbent: the passive action is feasible
+        warnings.warn(f"solve_knapsack: HiGHS stopped without a solution ({res.message}); "
+                      "returning the passive action", SolverLimitWarning, stacklevel=3)
+        return False
+    x = np.round(res.x).reshape(n_arms, n_actions - 1)
+    chosen = x.argmax(axis=1)
+    actions[:] = np.where(x.max(axis=1) > 0.5, chosen + 1, 0)
+    if res.status != 0:
+        warnings.warn(f"solve_knapsack: HiGHS stopped early ({res.message}); returning the best "
+                      "action found", SolverLimitWarning, stacklevel=3)
+        return False
+    return True
