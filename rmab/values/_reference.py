@@ -1,0 +1,92 @@
+"""Plain-numpy twins of :mod:`rmab.values._kernels` (vectorised over arms and prices).
+
+They define what the kernels compute; the tests compare the two and the benchmarks use these
+as the reference speed. Layout inside: prices last, ``(N, A, S, P)``; outputs ``(P, N, S)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def priced_rewards(arms, prices) -> np.ndarray:
+    """``R[n, a, s, p] = r[n, s, a] - prices[p] * c[n, a]``."""
+    r = arms.rewards.transpose(0, 2, 1)[:, :, :, None]
+    return np.ascontiguousarray(r - arms.costs[:, :, None, None] * prices)
+
+
+def expect(transitions, v) -> np.ndarray:
+    """``E[n, a, s, p] = Σ_s' P[n, a, s, s'] v[n, s', p]``."""
+    n, a, s, _ = transitions.shape
+    return np.matmul(transitions.reshape(n, a * s, s), v).reshape(n, a, s, v.shape[-1])
+
+
+def greedy(q, tie) -> np.ndarray:
+    """First (cheapest) action within ``tie`` of the best: q (N, A, S, P) -> (N, S, P)."""
+    best = q.max(axis=1, keepdims=True)
+    return np.argmax(q >= best - tie - 1e-12 * np.maximum(1.0, np.abs(best)),
+                     axis=1).astype(np.int64)
+
+
+def select(x, policy) -> np.ndarray:
+    """``x[n, policy[n, s, p], s, p]``: (N, A, S, P) -> (N, S, P)."""
+    return np.take_along_axis(x, policy[:, None], axis=1)[:, 0]
+
+
+def evaluate(transitions, discount, policy, payoff) -> np.ndarray:
+    """Solve ``(I - β P_π) x = payoff_π`` for every arm and price; ``payoff`` is (N, A, S, P)
+    or a (N, A) cost table; returns (N, S, P)."""
+    n, _, s, _ = transitions.shape
+    idx = policy.transpose(0, 2, 1)                                          # (N, P, S)
+    mat = np.eye(s) - discount * transitions[np.arange(n)[:, None, None], idx,
+                                             np.arange(s)[None, None, :]]
+    if payoff.ndim == 2:
+        rhs = payoff[np.arange(n)[:, None, None], policy]
+    else:
+        rhs = select(payoff, policy)
+    return np.linalg.solve(mat, rhs.transpose(0, 2, 1)[..., None])[..., 0].transpose(0, 2, 1)
+
+
+def _out(arms, q, v, pol, discount):
+    res = evaluate(arms.transitions, discount, pol, arms.costs)
+    t = lambda x: np.ascontiguousarray(x.transpose(2, 0, 1))  # noqa: E731
+    return t(v), np.ascontiguousarray(q.transpose(3, 0, 2, 1)), t(pol), t(res)
+
+
+def vi_numpy(arms, prices, discount, tol, max_iter):
+    """Value iteration over all pairs at once, MacQueen stopping on the worst pair.
+    Returns ``(values, q, policy, resource, iterations)``."""
+    reward = priced_rewards(arms, prices)
+    v = reward.max(axis=1)
+    factor = discount / (1.0 - discount)
+    it = 0
+    while it < max_iter:
+        it += 1
+        new = (reward + discount * expect(arms.transitions, v)).max(axis=1)
+        d = new - v
+        lo, hi = d.min(axis=1, keepdims=True), d.max(axis=1, keepdims=True)
+        v = new + factor * 0.5 * (lo + hi)
+        if factor * 0.5 * float((hi - lo).max()) <= tol:
+            break
+    q = reward + discount * expect(arms.transitions, v)
+    pol = greedy(q, 2.0 * tol)
+    return _out(arms, q, q.max(axis=1), pol, discount) + (it,)
+
+
+def pi_numpy(arms, prices, discount, tol, max_iter):
+    """Howard's policy iteration over all pairs at once; same returns as :func:`vi_numpy`."""
+    reward = priced_rewards(arms, prices)
+    pol = greedy(reward, 0.0)
+    it = 0
+    while it < max_iter:
+        it += 1
+        v = evaluate(arms.transitions, discount, pol, reward)
+        q = reward + discount * expect(arms.transitions, v)
+        cur = select(q, pol)
+        better = q.max(axis=1) > cur + tol + 1e-12 * np.maximum(1.0, np.abs(cur))
+        if not better.any():
+            break
+        pol = np.where(better, np.argmax(q, axis=1), pol)
+    q = reward + discount * expect(arms.transitions, v)
+    pol = greedy(q, 2.0 * tol)
+    return _out(arms, q, q.max(axis=1), pol, discount) + (it,)

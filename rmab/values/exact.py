@@ -1,0 +1,198 @@
+"""Exact values of fully observed arms with a price on resource use (``PORMAB.md`` §3).
+
+Every arm ``n`` and price ``λ_p`` define the MDP with reward ``r_n(s, a) - λ_p c_n(a)``;
+:func:`value_iteration` and :func:`policy_iteration` solve all ``P x N`` of them at once
+(discounted, or finite horizon by backward induction) and return an :class:`ExactResult`::
+
+    res = value_iteration(arms, prices=np.linspace(0, 1, 11), discount=0.95)
+    res.values[p, n, s]     # V*_λ(s) of arm n at price prices[p]
+    res.resource[p, n, s]   # discounted expected resource use of the greedy policy
+
+For POMDP arms both functions solve the underlying fully observed MDP (the QMDP relaxation).
+
+Stopping rule of discounted value iteration (MacQueen 1966 bounds): with
+``d = V_k - V_{k-1}``, ``V* ∈ [V_k + β/(1-β) min d, V_k + β/(1-β) max d]`` state by state;
+the returned values use the midpoint, so they are within ``β/(1-β) (max d - min d)/2 <= tol``
+of ``V*`` once iteration stops. The span shrinks at least as fast as ``β`` times the
+ergodicity coefficient of the chain, often much faster than the sup norm.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from rmab._validation import as_float_array, check_number
+from rmab.errors import ConvergenceWarning, InvalidParameterError
+from rmab.models.arms import MDPArms, POMDPArms
+from rmab.values import _kernels
+from rmab.values import _reference as _ref
+
+__all__ = ["ExactResult", "value_iteration", "policy_iteration", "check_prices"]
+
+
+@dataclass(frozen=True, eq=False)
+class ExactResult:
+    """Values of ``P`` prices x ``N`` arms (``P`` = ``len(prices)``, even for a scalar price).
+
+    Attributes
+    ----------
+    prices : (P,)
+    values : (P, N, S)  optimal values (finite horizon: at period 0)
+    q : (P, N, S, A)  ``r(s,a) - λ c(a) + β Σ_s' P(s'|s,a) V(s')``
+    policy : (P, N, S) int64  greedy action; ties (within ``2 tol``) go to the cheaper action
+    resource : (P, N, S)  ``E Σ_t β^t c(a_t)`` under ``policy`` from each state (finite
+        horizon: over periods ``0..H-1``, undiscounted when ``discount == 1``), so that
+        ``values = E Σ β^t r - λ resource``
+    iterations : int  sweeps (value iteration) or improvement steps (policy iteration)
+    converged : bool
+    discount, horizon, method, seconds
+    period_values : (H, P, N, S) or None  every period's values (``return_table=True``)
+    period_policy : (H, P, N, S) or None
+    """
+
+    prices: np.ndarray
+    values: np.ndarray
+    q: np.ndarray
+    policy: np.ndarray
+    resource: np.ndarray
+    iterations: int
+    converged: bool
+    discount: float
+    horizon: int | None
+    method: str
+    seconds: float
+    period_values: np.ndarray | None = None
+    period_policy: np.ndarray | None = None
+
+
+def check_prices(owner: str, prices) -> np.ndarray:
+    """``prices`` (scalar or 1-D) as a float64 array (P,) of finite numbers, P >= 1."""
+    arr = as_float_array(owner, "prices", prices, error=InvalidParameterError)
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1 or arr.size == 0:
+        raise InvalidParameterError(f"{owner}.prices: must be a number or a non-empty 1-D "
+                                    f"array; got shape {arr.shape}")
+    return arr
+
+
+def _check(owner, arms, prices, discount, horizon, tol, max_iter):
+    if not isinstance(arms, (MDPArms, POMDPArms)):
+        raise InvalidParameterError(f"{owner}.arms: must be MDPArms or POMDPArms; got "
+                                    f"{type(arms).__name__}")
+    prices = check_prices(owner, prices)
+    discount = check_number(owner, "discount", discount, low=0.0, high=1.0, low_open=True)
+    if horizon is not None:
+        horizon = check_number(owner, "horizon", horizon, low=1, integer=True)
+    elif discount == 1.0:
+        raise InvalidParameterError(f"{owner}.horizon: must be set when discount is 1; got None")
+    tol = check_number(owner, "tol", tol, low=0.0, low_open=True)
+    max_iter = check_number(owner, "max_iter", max_iter, low=1, integer=True)
+    return prices, discount, horizon, tol, max_iter
+
+
+def _backward(arms, prices, discount, horizon, tol, return_table):
+    """Backward induction over ``horizon`` periods (numpy, vectorised over arms and prices);
+    returns period-0 ``q (N, A, S, P)``, ``v, policy, resource (N, S, P)`` and the table."""
+    p = arms.transitions
+    reward = _ref.priced_rewards(arms, prices)
+    n, _, s, n_prices = reward.shape
+    v = np.zeros((n, s, n_prices))
+    res = np.zeros((n, s, n_prices))
+    table = None
+    if return_table:
+        table = (np.empty((horizon, n, s, n_prices)),
+                 np.empty((horizon, n, s, n_prices), dtype=np.int64))
+    for t in range(horizon - 1, -1, -1):
+        q = reward + discount * _ref.expect(p, v)
+        pol = _ref.greedy(q, 2.0 * tol)
+        v = q.max(axis=1)
+        res = (arms.costs[np.arange(n)[:, None, None], pol]
+               + discount * _ref.select(_ref.expect(p, res), pol))
+        if return_table:
+            table[0][t], table[1][t] = v, pol
+    return q, v, pol, res, table
+
+
+def _solve(owner, kernel, arms, prices, discount, horizon, tol, max_iter, return_table):
+    start = time.perf_counter()
+    out = {}
+    if horizon is not None:
+        q, v, pol, res, table = _backward(arms, prices, discount, horizon, tol, return_table)
+        pns = lambda x: np.ascontiguousarray(x.transpose(2, 0, 1))  # noqa: E731
+        out.update(values=pns(v), q=np.ascontiguousarray(q.transpose(3, 0, 2, 1)),
+                   policy=pns(pol), resource=pns(res), iterations=horizon, converged=True)
+        if table is not None:
+            out["period_values"] = np.ascontiguousarray(table[0].transpose(0, 3, 1, 2))
+            out["period_policy"] = np.ascontiguousarray(table[1].transpose(0, 3, 1, 2))
+    else:
+        n_p, n, s, a = len(prices), arms.n_arms, arms.n_states, arms.n_actions
+        values, resource = np.empty((n_p, n, s)), np.empty((n_p, n, s))
+        q = np.empty((n_p, n, s, a))
+        policy = np.empty((n_p, n, s), dtype=np.int64)
+        iters = np.empty((n_p, n), dtype=np.int64)
+        kernel(arms.transitions, arms.rewards, arms.costs, prices, discount, tol, max_iter,
+               values, q, policy, resource, iters)
+        worst = int(iters.max())
+        out.update(values=values, q=q, policy=policy, resource=resource,
+                   iterations=min(worst, max_iter), converged=worst <= max_iter)
+        if not out["converged"]:
+            warnings.warn(f"{owner}: {int((iters > max_iter).sum())} (arm, price) pairs stopped "
+                          f"after max_iter={max_iter} iterations before reaching tol={tol:g}",
+                          ConvergenceWarning, stacklevel=3)
+    for val in out.values():
+        if isinstance(val, np.ndarray):
+            val.setflags(write=False)
+    prices.setflags(write=False)
+    return ExactResult(prices=prices, discount=discount, horizon=horizon,
+                       method=owner, seconds=time.perf_counter() - start, **out)
+
+
+def value_iteration(arms, *, prices=0.0, discount: float = 0.95, horizon: int | None = None,
+                    tol: float = 1e-10, max_iter: int = 100_000,
+                    return_table: bool = False) -> ExactResult:
+    """Optimal values of every arm at every price by value iteration.
+
+    Parameters
+    ----------
+    arms : MDPArms (or POMDPArms: its underlying fully observed MDP)
+    prices : float or array (P,)
+        Price ``λ`` per unit of resource; the reward is ``r(s, a) - λ c(a)``.
+    discount : float in (0, 1]; 1 needs ``horizon``.
+    horizon : int, optional
+        Finite horizon ``H``: exact backward induction (``tol`` only breaks ties, ``max_iter``
+        is unused), values at period 0.
+    tol : float > 0
+        Discounted case: ``|values - V*| <= tol`` on exit (MacQueen bounds, module docstring).
+    max_iter : int
+        Sweeps before giving up with a :class:`~rmab.errors.ConvergenceWarning`.
+    return_table : bool
+        Finite horizon: also keep every period's values and policy.
+
+    Returns
+    -------
+    ExactResult
+    """
+    owner = "value_iteration"
+    args = _check(owner, arms, prices, discount, horizon, tol, max_iter)
+    return _solve(owner, _kernels.vi_kernel, arms, *args, return_table)
+
+
+def policy_iteration(arms, *, prices=0.0, discount: float = 0.95, horizon: int | None = None,
+                     tol: float = 1e-10, max_iter: int = 100_000,
+                     return_table: bool = False) -> ExactResult:
+    """Optimal values of every arm at every price by Howard's policy iteration.
+
+    Same parameters and result as :func:`value_iteration`. Each step evaluates the current
+    policies exactly (one ``S x S`` linear solve per arm and price) and switches an action only
+    where another is better by more than ``tol`` (no cycling on ties); it stops when no policy
+    changes, which takes a handful of steps. A finite ``horizon`` uses backward induction (the
+    two methods coincide there).
+    """
+    owner = "policy_iteration"
+    args = _check(owner, arms, prices, discount, horizon, tol, max_iter)
+    return _solve(owner, _kernels.pi_kernel, arms, *args, return_table)
