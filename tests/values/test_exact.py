@@ -1,0 +1,177 @@
+"""Exact values of fully observed arms: VI == PI == LP (HiGHS), kernels == numpy twins,
+finite horizon by brute-force enumeration, resource use, error paths."""
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+
+from rmab.errors import ConvergenceWarning, InvalidParameterError
+from rmab.models import MDPArms, random_mdp_arms, random_pomdp_arms
+from rmab.values import _reference as ref
+from rmab.values.exact import policy_iteration, value_iteration
+
+
+def lp_values(p, r, beta):
+    """min Σ_s V(s) s.t. V(s) >= r(s,a) + β Σ P(s'|s,a) V(s') (HiGHS): the optimal values."""
+    n_actions, n_states, _ = p.shape
+    rows, rhs = [], []
+    for a in range(n_actions):
+        for s in range(n_states):
+            row = beta * p[a, s].copy()
+            row[s] -= 1.0
+            rows.append(row)
+            rhs.append(-r[s, a])
+    res = linprog(np.ones(n_states), A_ub=np.array(rows), b_ub=np.array(rhs),
+                  bounds=[(None, None)] * n_states, method="highs")
+    assert res.status == 0
+    return res.x
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n_states=st.integers(1, 6), n_actions=st.integers(1, 4),
+       beta=st.sampled_from([0.5, 0.9, 0.99]))
+def test_vi_pi_lp_agree(seed, n_states, n_actions, beta):
+    arms = random_mdp_arms(3, n_states, n_actions, seed=seed)
+    prices = np.array([0.0, 0.3, -0.2])
+    vi = value_iteration(arms, prices=prices, discount=beta, tol=1e-9)
+    pi = policy_iteration(arms, prices=prices, discount=beta, tol=1e-9)
+    assert vi.converged and pi.converged
+    np.testing.assert_allclose(vi.values, pi.values, atol=2e-9)
+    for k, lam in enumerate(prices):
+        for n in range(3):
+            r = arms.rewards[n] - lam * arms.costs[n][None, :]
+            v_lp = lp_values(arms.transitions[n], r, beta)
+            np.testing.assert_allclose(pi.values[k, n], v_lp, atol=1e-6 / (1 - beta))
+
+
+def test_values_decompose_into_reward_minus_price_times_resource():
+    """V_λ = (value of the greedy policy's reward stream) - λ resource."""
+    arms = random_mdp_arms(20, 4, 3, seed=3)
+    prices = np.array([0.0, 0.2, 0.7])
+    res = policy_iteration(arms, prices=prices, discount=0.9)
+    for k, lam in enumerate(prices):
+        pol = res.policy[k]
+        n_idx = np.arange(20)[:, None]
+        s_idx = np.arange(4)[None, :]
+        p_pi = arms.transitions[n_idx, pol, s_idx]                  # (N, S, S)
+        r_pi = arms.rewards[n_idx, s_idx, pol]
+        gain = np.linalg.solve(np.eye(4) - 0.9 * p_pi, r_pi[..., None])[..., 0]
+        np.testing.assert_allclose(res.values[k], gain - lam * res.resource[k], atol=1e-9)
+
+
+def test_greedy_ties_go_to_the_cheaper_action():
+    """Identical actions except cost 0 vs 0 (equal): the lower index; and at the price where
+    acting and resting are equally good, the passive action."""
+    p = np.array([[[[0.5, 0.5], [0.5, 0.5]], [[0.5, 0.5], [0.5, 0.5]]]])
+    r = np.array([[[0.0, 1.0], [0.0, 1.0]]])
+    arms = MDPArms(p, r, np.array([0.0, 1.0]))
+    res = value_iteration(arms, prices=[0.5, 1.0, 1.5], discount=0.9)
+    np.testing.assert_array_equal(res.policy[:, 0, 0], [1, 0, 0])
+    np.testing.assert_allclose(res.resource[:, 0, 0], [10.0, 0.0, 0.0], atol=1e-9)
+
+
+@pytest.mark.parametrize("method", ["vi", "pi"])
+def test_kernels_match_numpy_twins(method):
+    arms = random_mdp_arms(30, 5, 3, seed=11)
+    prices = np.linspace(-0.5, 1.0, 5)
+    if method == "vi":
+        res = value_iteration(arms, prices=prices, discount=0.9, tol=1e-11)
+        twin = ref.vi_numpy(arms, prices, 0.9, 1e-11, 10_000)
+    else:
+        res = policy_iteration(arms, prices=prices, discount=0.9, tol=1e-11)
+        twin = ref.pi_numpy(arms, prices, 0.9, 1e-11, 10_000)
+    values, q, policy, resource, _ = twin
+    np.testing.assert_allclose(res.values, values, atol=1e-10)
+    np.testing.assert_allclose(res.q, q, atol=1e-10)
+    np.testing.assert_array_equal(res.policy, policy)
+    np.testing.assert_allclose(res.resource, resource, atol=1e-9)
+
+
+def brute_force_finite(p, r, c, beta, horizon):
+    """Best over all deterministic Markov policies by enumeration (tiny sizes only)."""
+    n_actions, n_states, _ = p.shape
+    best = np.full(n_states, -np.inf)
+    rules = list(itertools.product(range(n_actions), repeat=n_states))
+    for plan in itertools.product(rules, repeat=horizon):
+        v = np.zeros(n_states)
+        for t in range(horizon - 1, -1, -1):
+            a = np.array(plan[t])
+            v = r[np.arange(n_states), a] + beta * (p[a, np.arange(n_states)] @ v)
+        best = np.maximum(best, v)
+    return best
+
+
+@pytest.mark.parametrize("beta", [1.0, 0.8])
+def test_finite_horizon_matches_enumeration(beta):
+    arms = random_mdp_arms(2, 2, 2, seed=5)
+    res = value_iteration(arms, prices=[0.0, 0.4], discount=beta, horizon=3, return_table=True)
+    for k, lam in enumerate([0.0, 0.4]):
+        for n in range(2):
+            r = arms.rewards[n] - lam * arms.costs[n][None, :]
+            np.testing.assert_allclose(res.values[k, n],
+                                       brute_force_finite(arms.transitions[n], r, None, beta, 3),
+                                       atol=1e-12)
+    assert res.period_values.shape == (3, 2, 2, 2)
+    np.testing.assert_allclose(res.period_values[0], res.values)
+    pi = policy_iteration(arms, prices=[0.0, 0.4], discount=beta, horizon=3)
+    np.testing.assert_allclose(pi.values, res.values)
+    assert pi.period_values is None
+
+
+def test_finite_horizon_resource_counts_actions():
+    """Always acting (huge reward for action 1) for H periods uses H * cost undiscounted."""
+    arms = random_mdp_arms(4, 3, 2, seed=2)
+    r = np.array(arms.rewards)
+    r[:, :, 1] += 100.0
+    arms = MDPArms(arms.transitions, r, [0.0, 2.0])
+    res = value_iteration(arms, discount=1.0, horizon=7)
+    np.testing.assert_allclose(res.resource, 14.0)
+    assert res.policy.shape == (1, 4, 3) and (res.policy == 1).all()
+
+
+def test_pomdp_arms_solve_their_underlying_mdp():
+    arms = random_pomdp_arms(3, 3, 2, 2, seed=1)
+    mdp = MDPArms(arms.transitions, arms.rewards, arms.costs)
+    np.testing.assert_allclose(value_iteration(arms).values, value_iteration(mdp).values)
+
+
+def test_scalar_price_gives_one_row_and_results_are_read_only():
+    arms = random_mdp_arms(2, 3, 2, seed=0)
+    res = value_iteration(arms, prices=0.25)
+    assert res.prices.tolist() == [0.25] and res.values.shape == (1, 2, 3)
+    assert res.q.shape == (1, 2, 3, 2) and res.policy.dtype == np.int64
+    with pytest.raises(ValueError):
+        res.values[0, 0, 0] = 1.0
+
+
+def test_max_iter_warns():
+    arms = random_mdp_arms(2, 4, 2, seed=0)
+    with pytest.warns(ConvergenceWarning, match="max_iter=2"):
+        res = value_iteration(arms, discount=0.99, max_iter=2)
+    assert not res.converged and res.iterations == 2
+
+
+@pytest.mark.parametrize("fn", [value_iteration, policy_iteration])
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(arms="x"), r"arms: must be MDPArms or POMDPArms; got str"),
+    (dict(discount=0.0), r"discount: must be > 0.0"),
+    (dict(discount=1.5), r"discount: must be <= 1.0"),
+    (dict(discount=1.0), r"horizon: must be set when discount is 1"),
+    (dict(horizon=0), r"horizon: must be >= 1"),
+    (dict(tol=0.0), r"tol: must be > 0.0"),
+    (dict(max_iter=0), r"max_iter: must be >= 1"),
+    (dict(prices=[[1.0]]), r"prices: must be a number or a non-empty 1-D array"),
+    (dict(prices=[]), r"prices: must be a number or a non-empty 1-D array"),
+    (dict(prices=np.nan), r"prices: must be finite"),
+    (dict(prices="abc"), r"prices: must be an array of numbers"),
+])
+def test_error_paths(fn, kwargs, match):
+    args = dict(arms=random_mdp_arms(1, 2, 2, seed=0))
+    args.update(kwargs)
+    arms = args.pop("arms")
+    with pytest.raises(InvalidParameterError, match=fn.__name__ + r"\." + match):
+        fn(arms, **args)
