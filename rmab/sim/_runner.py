@@ -1,0 +1,95 @@
+"""Run the episodes of a comparison in this process or in a pool of spawned processes (private).
+
+Each process fits every planner once, then plays the episodes it is given; episode ``k``'s
+numbers depend only on its seeds, so the results do not depend on the number of processes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+import numpy as np
+
+from rmab.errors import InvalidParameterError
+from rmab.sim.environment import Environment
+from rmab.sim.episodes import play
+from rmab.sim.noise import EpisodeSeeds
+
+# per-episode row of a planner: discounted return, total reward, decision seconds per step
+N_FIELDS = 3
+
+
+class Runner:
+    """Planners fitted to one instance plus an environment: plays episodes for all of them."""
+
+    def __init__(self, instance, planners, fit_seed: int, horizon: int):
+        for planner in planners:
+            planner.fit(instance, seed=fit_seed)
+        self.planners = planners
+        self.env = Environment(instance, horizon=horizon, seed=0)
+
+    def episode(self, seeds: EpisodeSeeds) -> np.ndarray:
+        """(n_planners, N_FIELDS) for episode ``seeds.index``, same noise for every planner."""
+        out = np.empty((len(self.planners), N_FIELDS))
+        for i, planner in enumerate(self.planners):
+            res = play(self.env, planner, seeds.noise, seeds.planner_seed)
+            out[i] = res.discounted_return, res.total_reward, res.decision_seconds
+        return out
+
+
+def run_serial(instance, planners, fit_seed, horizon, seeds, bar) -> list[np.ndarray]:
+    runner = Runner(instance, planners, fit_seed, horizon)
+    rows = []
+    for s in seeds:
+        rows.append(runner.episode(s))
+        bar.update()
+    return rows
+
+
+def check_picklable(labels, planners) -> None:
+    for label, planner in zip(labels, planners):
+        try:
+            pickle.dumps(planner)
+        except Exception as exc:  # pickling raises PicklingError, TypeError, AttributeError...
+            raise InvalidParameterError(
+                f"compare.planners: must be picklable when n_jobs > 1; got planner {label!r} "
+                f"that is not ({type(exc).__name__}: {exc})") from exc
+
+
+_RUNNER: Runner | None = None
+_INIT_ERROR: BaseException | None = None
+
+
+def _init_worker(instance, planners, fit_seed, horizon) -> None:
+    global _RUNNER, _INIT_ERROR
+    try:
+        _RUNNER = Runner(instance, planners, fit_seed, horizon)
+    except BaseException as exc:  # re-raised by the first task, with its own type
+        _INIT_ERROR = exc
+
+
+def _worker_episode(seeds: EpisodeSeeds) -> np.ndarray:
+    if _INIT_ERROR is not None:
+        raise _INIT_ERROR
+    return _RUNNER.episode(seeds)
+
+
+def run_pool(instance, planners, fit_seed, horizon, seeds, n_jobs, bar) -> list[np.ndarray]:
+    """Episodes in a ``ProcessPoolExecutor`` with the ``spawn`` start method."""
+    rows: list = [None] * len(seeds)
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(n_jobs, len(seeds)), mp_context=ctx,
+                             initializer=_init_worker,
+                             initargs=(instance, planners, fit_seed, horizon)) as pool:
+        futures = {pool.submit(_worker_episode, s): i for i, s in enumerate(seeds)}
+        try:
+            for fut in as_completed(futures):
+                rows[futures[fut]] = fut.result()
+                bar.update()
+        except BaseException:
+            for fut in futures:
+                fut.cancel()
+            raise
+    return rows

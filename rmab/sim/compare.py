@@ -1,0 +1,303 @@
+"""Paired comparison of planners on one instance with common random numbers.
+
+Every planner plays the same ``episodes``; in episode ``k`` all of them see the same initial
+states, transition and signal uniforms, and get the same reset seed (:mod:`rmab.sim.noise`),
+so differences between planners are paired and their noise largely cancels.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from rmab._validation import _short, check_number
+from rmab.errors import InvalidParameterError, MissingDependencyError
+from rmab.models.instance import Instance
+from rmab.models.storage import atomic_write
+from rmab.planners.base import Planner, make_planner
+from rmab.sim import _runner
+from rmab.sim.noise import episode_seeds, fit_seed, root_sequence
+
+__all__ = ["compare", "ComparisonResult", "PlannerScore", "PairedDifferenceResult"]
+
+CONFIDENCE = 0.95
+RANDOM = "random"
+
+
+def _mean_ci(x: np.ndarray, confidence: float) -> tuple[float, float, float, float]:
+    """Mean, standard error and the two-sided Student-t confidence interval of ``x``.
+
+    With a single value the standard error and interval are NaN.
+    """
+    k = x.shape[0]
+    mean = float(x.mean())
+    if k < 2:
+        return mean, math.nan, math.nan, math.nan
+    from scipy import stats
+
+    se = float(x.std(ddof=1) / math.sqrt(k))
+    half = float(stats.t.ppf(0.5 + confidence / 2, k - 1)) * se
+    return mean, se, mean - half, mean + half
+
+
+@dataclass(frozen=True, eq=False)
+class PlannerScore:
+    """One planner's line of a comparison.
+
+    ``mean``, ``stderr``, ``ci_low``, ``ci_high`` concern the discounted return per episode
+    (Student-t interval); ``normalised = mean / mean of 'random'`` (NaN when that mean is
+    ``<= 0``); ``mean_total`` is the mean undiscounted total reward; ``decision_seconds`` the
+    mean wall time of one ``plan`` call.
+    """
+
+    name: str
+    mean: float
+    stderr: float
+    ci_low: float
+    ci_high: float
+    normalised: float
+    mean_total: float
+    decision_seconds: float
+
+
+@dataclass(frozen=True, eq=False)
+class PairedDifferenceResult:
+    """``first - second``: mean over episodes of the paired difference of discounted returns,
+    its standard error and Student-t confidence interval."""
+
+    first: str
+    second: str
+    mean: float
+    stderr: float
+    ci_low: float
+    ci_high: float
+    episodes: int
+    confidence: float
+
+
+@dataclass(frozen=True, eq=False)
+class ComparisonResult:
+    """Outcome of :func:`compare`.
+
+    Attributes
+    ----------
+    scores : tuple of PlannerScore
+        One per planner, in the order given.
+    returns : array (n_planners, episodes)
+        Discounted return of each planner in each episode (paired across planners).
+    totals : array (n_planners, episodes)
+        Undiscounted total reward.
+    decision_seconds : array (n_planners, episodes)
+        Mean seconds per ``plan`` call in each episode.
+    random_mean : float
+        Mean discounted return of the ``random`` planner, the unit of ``normalised``.
+    random_added : bool
+        True when ``random`` was not among the planners and was evaluated on the same noise
+        only for the normalisation (it then has no row).
+    episodes, horizon, discount, confidence
+    """
+
+    scores: tuple
+    returns: np.ndarray
+    totals: np.ndarray
+    decision_seconds: np.ndarray
+    random_mean: float
+    random_added: bool
+    episodes: int
+    horizon: int
+    discount: float
+    confidence: float = CONFIDENCE
+
+    @property
+    def names(self) -> tuple:
+        return tuple(s.name for s in self.scores)
+
+    def _index(self, name: str, field: str) -> int:
+        try:
+            return self.names.index(name)
+        except ValueError:
+            raise InvalidParameterError(f"ComparisonResult.{field}: must be one of "
+                                        f"{list(self.names)}; got {name!r}") from None
+
+    def score(self, name: str) -> PlannerScore:
+        """The line of planner ``name``."""
+        return self.scores[self._index(name, "name")]
+
+    def paired_difference(self, first: str, second: str) -> PairedDifferenceResult:
+        """Paired difference of discounted returns ``first - second`` over the episodes."""
+        d = self.returns[self._index(first, "first")] - self.returns[self._index(second, "second")]
+        mean, se, lo, hi = _mean_ci(d, self.confidence)
+        return PairedDifferenceResult(first, second, mean, se, lo, hi, self.episodes,
+                                      self.confidence)
+
+    def table(self) -> str:
+        """An aligned text table, one row per planner, with a footnote on the columns."""
+        pct = f"{self.confidence:.0%}"
+        head = ["planner", "mean return", "std err", f"{pct} CI", "normalised", "ms/step"]
+        rows = [[s.name, f"{s.mean:.3f}", f"{s.stderr:.3f}",
+                 f"[{s.ci_low:.3f}, {s.ci_high:.3f}]", f"{s.normalised:.3f}",
+                 f"{s.decision_seconds * 1e3:.3f}"] for s in self.scores]
+        widths = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
+        lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                           for i, (c, w) in enumerate(zip(r, widths))) for r in [head] + rows]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        unit = "'random' (evaluated on the same noise for this only)" if self.random_added \
+            else "'random'"
+        lines.append(f"discounted return (discount {self.discount:g}) over {self.episodes} "
+                     f"episodes of {self.horizon} periods, common random numbers; {pct} CI "
+                     f"from the t distribution; normalised = mean / mean of {unit}")
+        return "\n".join(lines)
+
+    def to_csv(self, path) -> None:
+        """Write one row per planner (full precision) to ``path``, atomically."""
+        fields = ["planner", "mean_return", "stderr", "ci_low", "ci_high", "normalised",
+                  "mean_total_reward", "decision_seconds", "episodes", "horizon", "discount"]
+        with atomic_write(path, ".csv") as tmp:
+            with open(tmp, "w", newline="", encoding="utf-8") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(fields)
+                for s in self.scores:
+                    writer.writerow([s.name, s.mean, s.stderr, s.ci_low, s.ci_high, s.normalised,
+                                     s.mean_total, s.decision_seconds, self.episodes,
+                                     self.horizon, self.discount])
+
+    def plot(self, path) -> None:
+        """Bar chart of the mean discounted returns with confidence-interval error bars, saved
+        as PNG to ``path`` (atomically; matplotlib's Agg canvas, no global backend change)."""
+        try:
+            from matplotlib.backends.backend_agg import FigureCanvasAgg
+            from matplotlib.figure import Figure
+        except ImportError as exc:
+            raise MissingDependencyError("ComparisonResult.plot: needs matplotlib: "
+                                         "pip install 'rmab[plot]'") from exc
+        mean = np.array([s.mean for s in self.scores])
+        err = np.nan_to_num(np.array([[s.mean - s.ci_low for s in self.scores],
+                                      [s.ci_high - s.mean for s in self.scores]]))
+        fig = Figure(figsize=(max(4.0, 1.5 + 0.9 * len(mean)), 4.0))
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        x = np.arange(len(mean))
+        ax.bar(x, mean, yerr=err, capsize=4, color="tab:blue", alpha=0.8)
+        ax.set_xticks(x, self.names, rotation=30, ha="right")
+        ax.set_ylabel("mean discounted return")
+        ax.set_title(f"{self.episodes} episodes, {self.confidence:.0%} CI")
+        fig.tight_layout()
+        with atomic_write(path, ".png") as tmp:
+            fig.savefig(tmp, format="png")
+
+
+def _resolve(planners) -> tuple[list[str], list]:
+    """Labels and planner objects; duplicate labels get a suffix ' #2', ' #3', ..."""
+    if isinstance(planners, (str, bytes)) or not isinstance(planners, Iterable):
+        raise InvalidParameterError(f"compare.planners: must be a list of planners; got "
+                                    f"{_short(planners)}")
+    items = list(planners)
+    if not items:
+        raise InvalidParameterError("compare.planners: must hold at least one planner; got []")
+    labels, objects = [], []
+    for i, item in enumerate(items):
+        if isinstance(item, str):
+            label, obj = item, make_planner(item)
+        elif (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
+              and isinstance(item[1], Mapping)):
+            name, params = item
+            obj = make_planner(name, **params)
+            label = name + ("(" + ", ".join(f"{k}={v!r}" for k, v in params.items()) + ")"
+                            if params else "")
+        elif isinstance(item, Planner):
+            label, obj = str(item.name), item
+        else:
+            raise InvalidParameterError(f"compare.planners[{i}]: must be a registry name, a "
+                                        f"(name, params) pair or a Planner; got {_short(item)}")
+        labels.append(label)
+        objects.append(obj)
+    seen: dict[str, int] = {}
+    for i, label in enumerate(labels):
+        seen[label] = seen.get(label, 0) + 1
+        if seen[label] > 1:
+            labels[i] = f"{label} #{seen[label]}"
+    return labels, objects
+
+
+def compare(instance: Instance, planners, *, episodes: int = 20, seed=0, n_jobs: int = 1,
+            horizon: int | None = None, progress: bool = False) -> ComparisonResult:
+    """Evaluate planners on the same episodes (common random numbers) and summarise.
+
+    Parameters
+    ----------
+    instance : Instance
+    planners : list
+        Registry names (``"myopic"``), ``(name, params)`` pairs (``("round-robin",
+        {"action": 2})``) or Planner objects; a repeated name gets a suffix ``" #2"``. Each
+        planner is fitted once per process with one seed derived from ``seed`` (planner objects
+        are fitted in place when ``n_jobs == 1``, as copies in the workers otherwise) and reset
+        with episode ``k``'s seed, the same for every planner.
+    episodes : int, >= 1
+    seed : int, SeedSequence or Generator
+        Root of every random number (:mod:`rmab.sim.noise`); results do not depend on
+        ``n_jobs`` or on the order of ``planners``.
+    n_jobs : int, >= 1
+        Worker processes (``spawn``); ``> 1`` needs picklable planners.
+    horizon : int, optional
+        Periods per episode (default ``instance.episode_length``).
+    progress : bool
+        Show a tqdm progress bar on stderr.
+
+    Returns
+    -------
+    ComparisonResult
+        Per planner the mean discounted return ``sum_t discount**t reward_t``, its standard
+        error and 95 % confidence interval from the Student t distribution with
+        ``episodes - 1`` degrees of freedom (NaN for one episode), the score normalised by the
+        ``random`` planner (``mean / mean_random``, NaN when ``mean_random <= 0``; ``random`` is
+        evaluated on the same noise for this if it is not among ``planners``), the mean decision
+        time per period, and the (planners x episodes) matrix of returns for paired differences.
+    """
+    if not isinstance(instance, Instance):
+        raise InvalidParameterError(f"compare.instance: must be an Instance; got "
+                                    f"{type(instance).__name__}")
+    episodes = check_number("compare", "episodes", episodes, low=1, integer=True)
+    n_jobs = check_number("compare", "n_jobs", n_jobs, low=1, integer=True)
+    horizon = instance.episode_length if horizon is None else check_number(
+        "compare", "horizon", horizon, low=1, integer=True)
+    if not isinstance(progress, bool):
+        raise InvalidParameterError(f"compare.progress: must be True or False; got "
+                                    f"{_short(progress)}")
+    labels, objects = _resolve(planners)
+    random_added = RANDOM not in labels
+    if random_added:
+        objects = objects + [make_planner(RANDOM)]
+    root = root_sequence("compare.seed", seed)
+    seeds = episode_seeds(root, episodes)
+    from tqdm import tqdm
+
+    with tqdm(total=episodes, desc="compare", unit="episode", file=sys.stderr,
+              disable=not progress) as bar:
+        if n_jobs == 1:
+            rows = _runner.run_serial(instance, objects, fit_seed(root), horizon, seeds, bar)
+        else:
+            _runner.check_picklable(labels, objects)
+            rows = _runner.run_pool(instance, objects, fit_seed(root), horizon, seeds, n_jobs,
+                                    bar)
+    data = np.stack(rows, axis=2)  # (n_planners (+ random), N_FIELDS, episodes)
+    returns, totals, seconds = (np.ascontiguousarray(data[:, j]) for j in range(3))
+    random_returns = returns[-1] if random_added else returns[labels.index(RANDOM)]
+    random_mean = float(random_returns.mean())
+    n = len(labels)
+    scores = []
+    for i, label in enumerate(labels):
+        mean, se, lo, hi = _mean_ci(returns[i], CONFIDENCE)
+        normalised = mean / random_mean if random_mean > 0 else math.nan
+        scores.append(PlannerScore(label, mean, se, lo, hi, normalised, float(totals[i].mean()),
+                                   float(seconds[i].mean())))
+    arrays = [a[:n].copy() for a in (returns, totals, seconds)]
+    for a in arrays:
+        a.setflags(write=False)
+    return ComparisonResult(tuple(scores), *arrays, random_mean=random_mean,
+                            random_added=random_added, episodes=episodes, horizon=horizon,
+                            discount=instance.discount)

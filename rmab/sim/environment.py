@@ -1,0 +1,187 @@
+"""A vectorised simulator over all arms of an instance: hidden states, signals, rewards, budget.
+
+Each period (``docs/conventions.md``): the planner sees the beliefs and chooses ``actions``;
+the joint action must cost at most the budget; the reward ``rewards[n, s, a]`` is earned on the
+state ``s`` at the start of the period; then every arm moves to ``s' ~ transitions[n, a, s]``
+and emits a signal ``o ~ observations[n, a, s']``, and the simulator updates the beliefs with
+the Bayes filter. Fully observed arms show their state: the belief is its one-hot row.
+
+The hot path calls the Numba kernels of :mod:`rmab.belief._kernels` directly after validating
+the actions once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rmab._validation import check_number
+from rmab.belief import _kernels
+from rmab.belief.update import check_actions, impossible_signal
+from rmab.errors import InfeasibleActionError, InvalidParameterError
+from rmab.models.instance import Instance
+from rmab.sim.noise import NoiseStream, root_sequence
+
+__all__ = ["Environment", "StepResult", "BUDGET_TOL"]
+
+BUDGET_TOL = 1e-9
+
+
+@dataclass(frozen=True, eq=False)
+class StepResult:
+    """One period of the simulator.
+
+    Attributes
+    ----------
+    t : int
+        The period just played (0-based).
+    reward : float
+        ``sum_n rewards[n, s_n, a_n]`` on the states at the start of the period.
+    belief : array (n_arms, n_states)
+        Beliefs after the update (read-only; one-hot rows for fully observed arms).
+    signals : int64 array (n_arms,)
+        The signals emitted from the next states (the next states for fully observed arms).
+    done : bool
+        Whether the episode has reached its horizon.
+    """
+
+    t: int
+    reward: float
+    belief: np.ndarray
+    signals: np.ndarray
+    done: bool
+
+
+def _readonly(arr: np.ndarray) -> np.ndarray:
+    arr.setflags(write=False)
+    return arr
+
+
+class Environment:
+    """Simulator of an :class:`~rmab.models.Instance` over episodes of ``horizon`` periods.
+
+    Parameters
+    ----------
+    instance : Instance
+    horizon : int, optional
+        Periods per episode (default ``instance.episode_length``).
+    seed : int, SeedSequence, Generator or None
+        Seed of the first episode (see :meth:`reset`).
+
+    Every array handed out (``belief``, ``states``, a step's ``signals``) is a new read-only
+    array that later steps do not overwrite.
+    """
+
+    def __init__(self, instance: Instance, *, horizon: int | None = None, seed=None):
+        if not isinstance(instance, Instance):
+            raise InvalidParameterError(f"Environment.instance: must be an Instance; got "
+                                        f"{type(instance).__name__}")
+        if horizon is None:
+            horizon = instance.episode_length
+        self.horizon = check_number("Environment", "horizon", horizon, low=1, integer=True)
+        self.instance = instance
+        arms = instance.arms
+        self._transitions = arms.transitions
+        self._observations = arms.observations
+        self._rewards = arms.rewards
+        self._costs = arms.costs
+        self._arm_index = np.arange(arms.n_arms)
+        self._arm_rewards = np.empty(arms.n_arms)
+        self.reset(seed=seed)
+
+    @property
+    def t(self) -> int:
+        """Periods played in the current episode."""
+        return self._t
+
+    @property
+    def done(self) -> bool:
+        return self._t >= self.horizon
+
+    @property
+    def belief(self) -> np.ndarray:
+        """Current beliefs (n_arms, n_states), read-only."""
+        return self._belief
+
+    @property
+    def states(self) -> np.ndarray:
+        """Current hidden states, int64 (n_arms,), read-only."""
+        return self._states
+
+    def reset(self, *, seed=None) -> np.ndarray:
+        """Start an episode; returns the initial beliefs.
+
+        The starting states are drawn from ``instance.initial_belief``; for partially observed
+        arms the planner sees that belief, for fully observed arms the one-hot of the state.
+        The same ``seed`` gives the same initial states, transitions and signals for every
+        sequence of actions that leads to the same states (common random numbers; see
+        :mod:`rmab.sim.noise`).
+        """
+        seq = root_sequence("Environment.reset.seed", seed)
+        n = self.instance.n_arms
+        self._noise = NoiseStream(seq, n)
+        states = np.empty(n, dtype=np.int64)
+        _kernels.sample_states_kernel(self.instance.initial_belief, self._noise.initial, states)
+        self._states = _readonly(states)
+        if self.instance.fully_observed:
+            self._belief = self._one_hot(states)
+        else:
+            self._belief = self.instance.initial_belief  # read-only already
+        self._t = 0
+        return self._belief
+
+    def _one_hot(self, states: np.ndarray) -> np.ndarray:
+        belief = np.zeros((self.instance.n_arms, self.instance.n_states))
+        belief[self._arm_index, states] = 1.0
+        return _readonly(belief)
+
+    def total_cost(self, actions: np.ndarray) -> float:
+        """``sum_n costs[n, actions[n]]`` of validated int64 actions."""
+        return float(self._costs[self._arm_index, actions].sum())
+
+    def step(self, actions) -> StepResult:
+        """Play one period with ``actions`` (int array (n_arms,), 0 = passive).
+
+        Raises
+        ------
+        InvalidParameterError
+            Wrong shape, non-integer or out-of-range actions, or the episode is over.
+        InfeasibleActionError
+            The joint action costs more than the budget (the message gives the overspend).
+        """
+        owner = "Environment.step"
+        if self.done:
+            raise InvalidParameterError(f"{owner}: must be called at most horizon={self.horizon}"
+                                        f" times per episode; got step {self._t + 1} (call reset)")
+        inst = self.instance
+        a = check_actions(owner, actions, inst.n_arms, inst.n_actions)
+        cost = self.total_cost(a)
+        if cost > inst.budget + BUDGET_TOL:
+            raise InfeasibleActionError(
+                f"{owner}.actions: must cost at most budget={inst.budget:g}; got total cost "
+                f"{cost:g} (overspend {cost - inst.budget:g})")
+        reward = _kernels.realised_reward_kernel(self._states, a, self._rewards,
+                                                 self._arm_rewards)
+        noise = self._noise
+        noise.advance()
+        n = inst.n_arms
+        next_states = np.empty(n, dtype=np.int64)
+        signals = np.empty(n, dtype=np.int64)
+        _kernels.sample_kernel(self._states, a, self._transitions, self._observations,
+                               noise.u_state, noise.u_signal, next_states, signals)
+        if inst.fully_observed:
+            belief = self._one_hot(next_states)
+        else:
+            belief = np.empty((n, inst.n_states))
+            bad = _kernels.update_kernel(self._belief, a, signals, self._transitions,
+                                         self._observations, belief)
+            if bad >= 0:  # cannot happen when sampling from the model; kept as a guard
+                raise impossible_signal(owner, bad, int(a[bad]), int(signals[bad]))
+            _readonly(belief)
+        self._states = _readonly(next_states)
+        self._belief = belief
+        t = self._t
+        self._t += 1
+        return StepResult(t=t, reward=float(reward), belief=belief, signals=_readonly(signals),
+                          done=self.done)

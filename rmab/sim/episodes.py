@@ -1,0 +1,71 @@
+"""Play one episode of a fitted planner in an :class:`~rmab.sim.environment.Environment`."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from rmab.errors import InfeasibleActionError, InvalidParameterError
+from rmab.sim.environment import Environment
+from rmab.sim.noise import int_seed, root_sequence
+
+__all__ = ["EpisodeResult", "run_episode"]
+
+
+@dataclass(frozen=True, eq=False)
+class EpisodeResult:
+    """Outcome of one episode.
+
+    Attributes
+    ----------
+    discounted_return : float
+        ``sum_t discount**t * reward_t`` (the total when ``discount == 1``).
+    total_reward : float
+        ``sum_t reward_t``, undiscounted.
+    decision_seconds : float
+        Mean wall time per period spent in ``planner.plan``.
+    n_steps : int
+    """
+
+    discounted_return: float
+    total_reward: float
+    decision_seconds: float
+    n_steps: int
+
+
+def run_episode(env: Environment, planner, *, seed=None, planner_seed=None) -> EpisodeResult:
+    """Reset ``env`` with ``seed`` and a fitted ``planner`` with ``planner_seed`` (default: a
+    seed derived from ``seed``), then play until the horizon.
+
+    Two planners run with the same ``seed`` see the same noise (common random numbers).
+    """
+    if not isinstance(env, Environment):
+        raise InvalidParameterError(f"run_episode.env: must be an Environment; got "
+                                    f"{type(env).__name__}")
+    seq = root_sequence("run_episode.seed", seed)
+    if planner_seed is None:
+        planner_seed = int_seed(seq)
+    return play(env, planner, seq, planner_seed)
+
+
+def play(env: Environment, planner, noise_seed, planner_seed) -> EpisodeResult:
+    """:func:`run_episode` without the checks (trusted input)."""
+    belief = env.reset(seed=noise_seed)
+    planner.reset(seed=planner_seed)
+    discount = env.instance.discount
+    weight = 1.0
+    ret = total = seconds = 0.0
+    while not env.done:
+        start = time.perf_counter()
+        actions = planner.plan(belief, t=env.t)
+        seconds += time.perf_counter() - start
+        try:
+            step = env.step(actions)
+        except (InvalidParameterError, InfeasibleActionError) as exc:
+            name = getattr(planner, "name", type(planner).__name__)
+            raise type(exc)(f"planner {name!r} at t={env.t}: {exc}") from exc
+        ret += weight * step.reward
+        total += step.reward
+        weight *= discount
+        belief = step.belief
+    return EpisodeResult(ret, total, seconds / env.horizon, env.horizon)
