@@ -1,0 +1,44 @@
+"""The backend table: name -> backend class. One conformance suite runs over every entry.
+
+``highs`` (highspy, default, persistent), ``pyomo`` (any ``pyomo.contrib.solver`` solver,
+persistent; optional) and ``scipy`` (``scipy.optimize.milp``, rebuilt per solve).
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from solvers.backends.base import Backend, PersistentModel
+from solvers.backends.highs import HighsBackend
+from solvers.backends.pyomo import PyomoBackend
+from solvers.backends.scipy import ScipyBackend
+from solvers.errors import UnknownBackendError
+
+__all__ = ["BACKENDS", "Backend", "PersistentModel", "get_backend", "available_backends"]
+
+BACKENDS: dict[str, type[Backend]] = {
+    "highs": HighsBackend,
+    "pyomo": PyomoBackend,
+    "scipy": ScipyBackend,
+}
+
+
+def available_backends() -> list[str]:
+    """Names of the backends usable here, in table order (``highs`` first)."""
+    return [name for name, cls in BACKENDS.items() if cls().available()]
+
+
+def get_backend(name: str) -> Backend:
+    """The backend registered as ``name``; :class:`UnknownBackendError` (listing the available
+    ones) when it is unknown or cannot run here."""
+    if name not in BACKENDS:
+        close = difflib.get_close_matches(str(name), BACKENDS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise UnknownBackendError(f"solve.backend: must be one of {available_backends()}{hint}; "
+                                  f"got {name!r}")
+    backend = BACKENDS[name]()
+    if not backend.available():
+        raise UnknownBackendError(f"solve.backend: must be an available backend "
+                                  f"{available_backends()}; got {name!r}, which is not available "
+                                  f"here (missing package or solver)")
+    return backend

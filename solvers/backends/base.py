@@ -1,0 +1,282 @@
+"""What every backend provides: :class:`Backend` and its :class:`PersistentModel`.
+
+A backend turns a :class:`~solvers.milp.MILP` into a persistent model that is updated in place
+between solves (objective, row bounds, coefficients, column bounds). The base class keeps a
+private copy of the current arrays (for warm-start checks and for backends that rebuild), maps
+the backend's raw answer onto a :class:`~solvers.result.MIPResult`, and applies the rules every
+backend shares:
+
+- integer columns of the returned ``x`` are rounded; ``objective`` is recomputed as ``c @ x``;
+- a backend that cannot tell infeasible from unbounded gets a zero-objective feasibility solve
+  to decide;
+- a feasible ``warm_start`` is returned (status unchanged) whenever the backend found nothing
+  better, so a time-limited solve with a feasible start always has a solution.
+"""
+
+from __future__ import annotations
+
+import abc
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from solvers.errors import SolverInputError
+from solvers.milp import MILP, violation
+from solvers.result import MIPResult, TerminationStatus, relative_gap
+
+__all__ = ["Backend", "PersistentModel", "RawSolve"]
+
+FEAS_TOL = 1e-6
+
+
+@dataclass(frozen=True, eq=False)
+class RawSolve:
+    """A backend's answer before the shared post-processing (objective in the model's sense)."""
+
+    status: TerminationStatus
+    x: np.ndarray | None
+    bound: float = float("nan")
+
+
+class Backend(abc.ABC):
+    """A MIP backend: ``name``, a cheap ``available()`` and ``build(milp)``."""
+
+    name: str = ""
+
+    @abc.abstractmethod
+    def available(self) -> bool:
+        """True when the backend can solve (its packages import); cheap, no solve."""
+
+    @abc.abstractmethod
+    def build(self, milp: MILP) -> "PersistentModel":
+        """Hand ``milp`` to the solver and return the persistent model."""
+
+    def solve(self, milp: MILP, **options) -> MIPResult:
+        return self.build(milp).solve(**options)
+
+
+def _indices(owner: str, field: str, idx, size: int) -> np.ndarray:
+    arr = np.asarray(idx)
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
+        raise SolverInputError(f"{owner}.{field}: must be a 1-D array of integers; got {idx!r}")
+    arr = arr.astype(np.int64)
+    if arr.size and (arr.min() < 0 or arr.max() >= size):
+        raise SolverInputError(f"{owner}.{field}: must be indices in [0, {size}); got "
+                               f"{int(arr.min())}..{int(arr.max())}")
+    return arr
+
+
+def _values(owner: str, field: str, value, k: int, allow: str = "") -> np.ndarray:
+    arr = np.broadcast_to(np.asarray(value, dtype=np.float64), (k,)).copy() \
+        if np.ndim(value) == 0 else np.asarray(value, dtype=np.float64).reshape(-1).copy()
+    if arr.shape != (k,):
+        raise SolverInputError(f"{owner}.{field}: must have shape ({k},); got {np.shape(value)}")
+    bad = np.isnan(arr) | ((arr == -np.inf) if allow != "-" else False) | \
+        ((arr == np.inf) if allow != "+" else False)
+    if np.any(bad):
+        raise SolverInputError(f"{owner}.{field}: must be finite"
+                               f"{' or ' + allow + 'inf' if allow else ''}; got "
+                               f"{arr[np.flatnonzero(bad)[0]]}")
+    return arr
+
+
+class PersistentModel(abc.ABC):
+    """A MILP loaded into a backend, updated in place between solves.
+
+    Subclasses implement ``_solve`` and the ``_set_*`` hooks (no-ops for rebuild backends);
+    the public methods validate once, update the private copy, then call the hook.
+    """
+
+    backend: str = ""
+
+    def __init__(self, milp: MILP):
+        if not isinstance(milp, MILP):
+            raise SolverInputError(f"{type(self).__name__}.milp: must be a MILP; got "
+                                   f"{type(milp).__name__}")
+        self._sense = milp.sense
+        self._c = milp.c.copy()
+        self._offset = milp.offset
+        self._A = milp.A.copy()
+        self._row_lower = milp.row_lower.copy()
+        self._row_upper = milp.row_upper.copy()
+        self._col_lower = milp.col_lower.copy()
+        self._col_upper = milp.col_upper.copy()
+        self._integrality = milp.integrality.copy()
+        self._keys = None   # sorted row * n + col of stored entries, built on first use
+
+    # ---------------------------------------------------------------- current model
+    @property
+    def milp(self) -> MILP:
+        """The model as it stands after every update (a new immutable MILP)."""
+        return MILP(self._c, self._A, self._row_lower, self._row_upper, self._col_lower,
+                    self._col_upper, self._integrality, self._sense, self._offset)
+
+    @property
+    def n_cols(self) -> int:
+        return self._c.size
+
+    @property
+    def n_rows(self) -> int:
+        return self._A.shape[0]
+
+    # ---------------------------------------------------------------- updates
+    def set_objective(self, c, offset: float | None = None) -> None:
+        """Replace the objective coefficients (n,) and optionally the constant ``offset``."""
+        owner = f"{type(self).__name__}.set_objective"
+        c = _values(owner, "c", c, self.n_cols)
+        if offset is not None:
+            offset = float(_values(owner, "offset", offset, 1)[0])
+            self._offset = offset
+        self._c = c
+        self._set_objective(c, offset)
+
+    def set_row_bounds(self, rows, lower, upper) -> None:
+        """``row_lower[rows] = lower``, ``row_upper[rows] = upper``."""
+        owner = f"{type(self).__name__}.set_row_bounds"
+        rows = _indices(owner, "rows", rows, self.n_rows)
+        lower = _values(owner, "lower", lower, rows.size, "-")
+        upper = _values(owner, "upper", upper, rows.size, "+")
+        _check_le(owner, lower, upper)
+        self._row_lower[rows] = lower
+        self._row_upper[rows] = upper
+        self._set_row_bounds(rows, lower, upper)
+
+    def set_col_bounds(self, cols, lower, upper) -> None:
+        """``col_lower[cols] = lower``, ``col_upper[cols] = upper``."""
+        owner = f"{type(self).__name__}.set_col_bounds"
+        cols = _indices(owner, "cols", cols, self.n_cols)
+        lower = _values(owner, "lower", lower, cols.size, "-")
+        upper = _values(owner, "upper", upper, cols.size, "+")
+        _check_le(owner, lower, upper)
+        self._col_lower[cols] = lower
+        self._col_upper[cols] = upper
+        self._set_col_bounds(cols, lower, upper)
+
+    def set_coefficients(self, rows, cols, values) -> None:
+        """``A[rows[k], cols[k]] = values[k]`` (new nonzeros allowed; 0 keeps an explicit zero)."""
+        owner = f"{type(self).__name__}.set_coefficients"
+        rows = _indices(owner, "rows", rows, self.n_rows)
+        cols = _indices(owner, "cols", cols, self.n_cols)
+        if cols.size != rows.size:
+            raise SolverInputError(f"{owner}.cols: must have the length of rows ({rows.size}); "
+                                   f"got {cols.size}")
+        values = _values(owner, "values", values, rows.size)
+        self._update_copy(rows, cols, values)
+        self._set_coefficients(rows, cols, values)
+
+    def _update_copy(self, rows, cols, values) -> None:
+        n = self.n_cols
+        if self._keys is None:
+            row_of = np.repeat(np.arange(self.n_rows, dtype=np.int64), np.diff(self._A.indptr))
+            self._keys = row_of * n + self._A.indices
+        keys = rows * n + cols
+        pos = np.searchsorted(self._keys, keys)
+        pos_ok = np.minimum(pos, max(self._keys.size - 1, 0))
+        found = (pos < self._keys.size) & (self._keys[pos_ok] == keys) if self._keys.size else \
+            np.zeros(keys.size, bool)
+        self._A.data[pos[found]] = values[found]
+        if not found.all():
+            coo = self._A.tocoo()
+            new_rows = np.concatenate([coo.row, rows[~found]])
+            new_cols = np.concatenate([coo.col, cols[~found]])
+            new_vals = np.concatenate([coo.data, values[~found]])
+            # keep the last value given for a repeated (row, col)
+            order = np.lexsort((np.arange(new_rows.size), new_cols, new_rows))
+            k = new_rows[order] * n + new_cols[order]
+            last = np.r_[k[1:] != k[:-1], True]
+            sel = order[last]
+            self._A = sp.csr_matrix((new_vals[sel], (new_rows[sel], new_cols[sel])),
+                                    shape=self._A.shape)
+            self._A.sort_indices()
+            self._keys = None
+
+    # ---------------------------------------------------------------- solve
+    def solve(self, *, time_limit: float | None = None, mip_gap: float = 1e-6,
+              threads: int = 1, warm_start=None) -> MIPResult:
+        """Solve the current model. ``time_limit`` in seconds (None = none), ``mip_gap`` the
+        relative gap at which to stop, ``threads`` the solver threads, ``warm_start`` an (n,)
+        start; a feasible start is returned if the solver finds nothing better."""
+        owner = f"{type(self).__name__}.solve"
+        if time_limit is not None and not (float(time_limit) > 0):
+            raise SolverInputError(f"{owner}.time_limit: must be > 0 or None; got {time_limit!r}")
+        if not (0.0 <= float(mip_gap) < 1.0):
+            raise SolverInputError(f"{owner}.mip_gap: must be in [0, 1); got {mip_gap!r}")
+        if int(threads) != threads or threads < 1:
+            raise SolverInputError(f"{owner}.threads: must be a positive integer; got {threads!r}")
+        start = None
+        if warm_start is not None:
+            start = _values(owner, "warm_start", warm_start, self.n_cols)
+        t0 = time.perf_counter()
+        raw = self._solve(None if time_limit is None else float(time_limit), float(mip_gap),
+                          int(threads), start)
+        if raw.status is TerminationStatus.INFEASIBLE_OR_UNBOUNDED:
+            raw = RawSolve(self._disambiguate(time_limit, threads), None)
+        return self._finish(raw, start, time.perf_counter() - t0)
+
+    def _disambiguate(self, time_limit, threads) -> TerminationStatus:
+        """Zero-objective solve: feasible means the original was unbounded."""
+        c, offset = self._c, self._offset
+        self._c = np.zeros_like(c)
+        self._set_objective(self._c, None)
+        try:
+            probe = self._solve(time_limit, 1e-6, threads, None)
+        finally:
+            self._c = c
+            self._set_objective(c, offset)
+        if probe.status is TerminationStatus.OPTIMAL and probe.x is not None:
+            return TerminationStatus.UNBOUNDED
+        if probe.status is TerminationStatus.INFEASIBLE:
+            return TerminationStatus.INFEASIBLE
+        return TerminationStatus.INFEASIBLE_OR_UNBOUNDED
+
+    def _finish(self, raw: RawSolve, start, seconds: float) -> MIPResult:
+        sign = 1.0 if self._sense == "max" else -1.0
+        x = None
+        if raw.x is not None and raw.status not in (TerminationStatus.INFEASIBLE,
+                                                    TerminationStatus.UNBOUNDED):
+            x = np.asarray(raw.x, dtype=np.float64).copy()
+            x[self._integrality] = np.round(x[self._integrality])
+        objective = float(self._c @ x + self._offset) if x is not None else float("nan")
+        if start is not None and raw.status is not TerminationStatus.UNBOUNDED and \
+                violation(self._A, self._row_lower, self._row_upper, self._col_lower,
+                          self._col_upper, self._integrality, start) <= FEAS_TOL:
+            start_obj = float(self._c @ start + self._offset)
+            if x is None or sign * (start_obj - objective) > 1e-9 * max(1.0, abs(objective)):
+                x = start.copy()
+                x[self._integrality] = np.round(x[self._integrality])
+                objective = start_obj
+        bound = float(raw.bound)
+        if raw.status is TerminationStatus.OPTIMAL and not np.isfinite(bound):
+            bound = objective
+        return MIPResult(status=raw.status, x=x, objective=objective, bound=bound,
+                         gap=relative_gap(objective, bound), seconds=seconds,
+                         backend=self.backend)
+
+    # ---------------------------------------------------------------- backend hooks
+    @abc.abstractmethod
+    def _solve(self, time_limit, mip_gap, threads, warm_start) -> RawSolve:
+        """Solve the current model (``time_limit`` None = none)."""
+
+    def _set_objective(self, c, offset) -> None:
+        """Push new costs (and offset unless None) to the solver; default: nothing to push."""
+
+    def _set_row_bounds(self, rows, lower, upper) -> None:
+        """Push row bounds to the solver; default: nothing to push."""
+
+    def _set_col_bounds(self, cols, lower, upper) -> None:
+        """Push column bounds to the solver; default: nothing to push."""
+
+    def _set_coefficients(self, rows, cols, values) -> None:
+        """Push coefficients to the solver; default: nothing to push."""
+
+
+def _check_le(owner: str, lower: np.ndarray, upper: np.ndarray) -> None:
+    bad = lower > upper
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise SolverInputError(f"{owner}.lower: must be <= upper; got {lower[i]} > {upper[i]} "
+                               f"at position {i}")

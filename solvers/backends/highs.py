@@ -1,0 +1,109 @@
+"""HiGHS through highspy: the default backend and the hot path.
+
+The whole model is passed as arrays in one ``Highs.passModel`` call (CSR rows, no per-variable
+Python objects); updates go straight to the loaded model (``changeColsCost``,
+``changeRowsBounds``, ``changeCoeff``, ``changeColsBounds``), so re-solving after a change
+costs no rebuild. A warm start is passed with ``setSolution``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from solvers.backends.base import Backend, PersistentModel, RawSolve
+from solvers.milp import MILP
+from solvers.result import TerminationStatus
+
+__all__ = ["HighsBackend", "HighsModel"]
+
+
+def _status_map(highspy) -> dict:
+    S, T = highspy.HighsModelStatus, TerminationStatus
+    return {S.kOptimal: T.OPTIMAL, S.kModelEmpty: T.OPTIMAL, S.kInfeasible: T.INFEASIBLE,
+            S.kUnbounded: T.UNBOUNDED, S.kUnboundedOrInfeasible: T.INFEASIBLE_OR_UNBOUNDED,
+            S.kTimeLimit: T.TIME_LIMIT, S.kIterationLimit: T.ITERATION_LIMIT,
+            S.kSolutionLimit: T.ITERATION_LIMIT, S.kObjectiveBound: T.ITERATION_LIMIT,
+            S.kObjectiveTarget: T.ITERATION_LIMIT, S.kInterrupt: T.INTERRUPTED,
+            S.kHighsInterrupt: T.INTERRUPTED}
+
+
+class HighsModel(PersistentModel):
+    """A MILP loaded into one ``highspy.Highs`` instance."""
+
+    backend = "highs"
+
+    def __init__(self, milp: MILP):
+        super().__init__(milp)
+        import highspy
+
+        self._highspy = highspy
+        self._statuses = _status_map(highspy)
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        A = milp.A
+        sense = highspy.ObjSense.kMaximize if milp.sense == "max" else highspy.ObjSense.kMinimize
+        h.passModel(milp.n_cols, milp.n_rows, A.nnz, highspy.MatrixFormat.kRowwise.value,
+                    sense.value, milp.offset, milp.c, milp.col_lower, milp.col_upper,
+                    milp.row_lower, milp.row_upper, A.indptr[:-1].astype(np.int32),
+                    A.indices.astype(np.int32), A.data, milp.integrality.astype(np.int32))
+        self._h = h
+        self._is_mip = bool(milp.integrality.any())
+        self._threads = None
+
+    def _set_objective(self, c, offset) -> None:
+        idx = np.arange(c.size, dtype=np.int32)
+        self._h.changeColsCost(c.size, idx, c)
+        if offset is not None:
+            self._h.changeObjectiveOffset(offset)
+
+    def _set_row_bounds(self, rows, lower, upper) -> None:
+        self._h.changeRowsBounds(rows.size, rows.astype(np.int32), lower, upper)
+
+    def _set_col_bounds(self, cols, lower, upper) -> None:
+        self._h.changeColsBounds(cols.size, cols.astype(np.int32), lower, upper)
+
+    def _set_coefficients(self, rows, cols, values) -> None:
+        change = self._h.changeCoeff
+        for r, c, v in zip(rows.tolist(), cols.tolist(), values.tolist()):
+            change(r, c, v)
+
+    def _solve(self, time_limit, mip_gap, threads, warm_start) -> RawSolve:
+        h = self._h
+        h.setOptionValue("time_limit", np.inf if time_limit is None else time_limit)
+        h.setOptionValue("mip_rel_gap", mip_gap)
+        if threads != self._threads:
+            h.setOptionValue("threads", threads)
+            self._threads = threads
+        if warm_start is not None:
+            h.setSolution(warm_start.size, np.arange(warm_start.size, dtype=np.int32),
+                          warm_start)
+        h.run()
+        status = self._statuses.get(h.getModelStatus(), TerminationStatus.ERROR)
+        info = h.getInfo()
+        x = None
+        if info.primal_solution_status == 2 and self.n_cols:   # 2 = kSolutionStatusFeasible
+            x = np.array(h.getSolution().col_value, dtype=np.float64)
+        elif self.n_cols == 0 and status is TerminationStatus.OPTIMAL:
+            x = np.zeros(0)
+        bound = float(info.mip_dual_bound) if self._is_mip else \
+            (float(info.objective_function_value) if status is TerminationStatus.OPTIMAL
+             else float("nan"))
+        if not np.isfinite(bound) or abs(bound) >= 1e30:
+            bound = float("nan")
+        return RawSolve(status, x, bound)
+
+
+class HighsBackend(Backend):
+    """``highs``: HiGHS via highspy (core dependency)."""
+
+    name = "highs"
+
+    def available(self) -> bool:
+        try:
+            import highspy  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    def build(self, milp: MILP) -> HighsModel:
+        return HighsModel(milp)

@@ -1,0 +1,69 @@
+"""``scipy.optimize.milp`` as a fallback backend.
+
+scipy has no persistent model and no warm start: every solve rebuilds from the current arrays
+(updates only change the private copy). The shared rule of :class:`PersistentModel` still
+returns a feasible ``warm_start`` when the time limit leaves nothing better.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from solvers.backends.base import Backend, PersistentModel, RawSolve
+from solvers.milp import MILP
+from solvers.result import TerminationStatus
+
+__all__ = ["ScipyBackend", "ScipyModel"]
+
+# scipy.optimize.milp statuses: 0 optimal, 1 iteration/time limit, 2 infeasible, 3 unbounded,
+# 4 other. A limit is reported as status 1 whether or not it was the time limit.
+_STATUS = {0: TerminationStatus.OPTIMAL, 2: TerminationStatus.INFEASIBLE,
+           3: TerminationStatus.INFEASIBLE_OR_UNBOUNDED, 4: TerminationStatus.ERROR}
+
+
+class ScipyModel(PersistentModel):
+    """Current arrays, handed to ``scipy.optimize.milp`` on every solve."""
+
+    backend = "scipy"
+
+    def _solve(self, time_limit, mip_gap, threads, warm_start) -> RawSolve:
+        from scipy.optimize import Bounds, LinearConstraint, milp
+
+        sign = -1.0 if self._sense == "max" else 1.0          # scipy minimises
+        options = {"disp": False, "mip_rel_gap": mip_gap}
+        if time_limit is not None:
+            options["time_limit"] = time_limit
+        constraints = [LinearConstraint(self._A, self._row_lower, self._row_upper)] \
+            if self.n_rows else []
+        res = milp(sign * self._c, integrality=self._integrality.astype(np.uint8),
+                   bounds=Bounds(self._col_lower, self._col_upper), constraints=constraints,
+                   options=options)
+        if res.status == 1:
+            status = TerminationStatus.TIME_LIMIT if time_limit is not None else \
+                TerminationStatus.ITERATION_LIMIT
+        elif res.status == 4 and "infeasible or unbounded" in res.message.replace(
+                "unbounded or infeasible", "infeasible or unbounded").lower():
+            status = TerminationStatus.INFEASIBLE_OR_UNBOUNDED
+        else:
+            status = _STATUS.get(res.status, TerminationStatus.ERROR)
+        x = None if res.x is None else np.asarray(res.x, dtype=np.float64)
+        bound = getattr(res, "mip_dual_bound", None)
+        bound = float("nan") if bound is None or not np.isfinite(bound) else \
+            sign * float(bound) + self._offset
+        return RawSolve(status, x, bound)
+
+
+class ScipyBackend(Backend):
+    """``scipy``: ``scipy.optimize.milp`` (HiGHS inside scipy), rebuilt on every solve."""
+
+    name = "scipy"
+
+    def available(self) -> bool:
+        try:
+            from scipy.optimize import milp  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    def build(self, milp: MILP) -> ScipyModel:
+        return ScipyModel(milp)
