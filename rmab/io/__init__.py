@@ -1,0 +1,14 @@
+"""CSV batches of budgeted allocation problems: schema, reading, solving, writing (atomic).
+
+See ``docs/csv.md`` for the columns and every error the reader raises.
+"""
+
+from rmab.io.batch import (BatchFailure, BatchOutcome, BatchSolveResult, batch_seed,
+                           solve_batches)
+from rmab.io.reader import Batch, read_batches, read_batches_keep_going
+from rmab.io.schema import COLUMNS, OUTPUT_COLUMNS
+from rmab.io.writer import write_solutions
+
+__all__ = ["Batch", "read_batches", "read_batches_keep_going", "solve_batches",
+           "write_solutions", "BatchOutcome", "BatchFailure", "BatchSolveResult", "batch_seed",
+           "COLUMNS", "OUTPUT_COLUMNS"]

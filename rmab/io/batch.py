@@ -1,0 +1,167 @@
+"""Solve every batch of a CSV file with a registered planner (``docs/csv.md``)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rmab._validation import check_number
+from rmab.belief.update import check_actions
+from rmab.errors import InvalidParameterError, PlanningError, RmabError
+from rmab.io.reader import Batch, read_batches_keep_going
+from rmab.io.writer import write_solutions
+from rmab.planners.base import make_planner
+
+__all__ = ["BatchOutcome", "BatchFailure", "BatchSolveResult", "solve_batches", "batch_seed"]
+
+_COST_TOL = 1e-9
+
+
+@dataclass(frozen=True, eq=False)
+class BatchOutcome:
+    """The planner's decision for one batch.
+
+    ``actions`` int64 (n_arms,), ``costs`` (n_arms,) cost of each chosen action, ``scores``
+    (n_arms,) the planner's per-arm score (``last_stats.scores``) or None when it sets none.
+    """
+
+    batch_id: str
+    arm_ids: tuple
+    actions: np.ndarray
+    costs: np.ndarray
+    scores: np.ndarray | None
+    action_names: tuple | None
+    budget: float
+    seconds: float
+
+    @property
+    def total_cost(self) -> float:
+        return float(self.costs.sum())
+
+
+@dataclass(frozen=True, eq=False)
+class BatchFailure:
+    """A batch that was not solved: ``stage`` is ``"read"`` (a bad row, ``error`` is a
+    :class:`~rmab.errors.BatchInputError`) or ``"plan"`` (a :class:`~rmab.errors.PlanningError`
+    raised from the planner's exception). ``batch_id`` is None for a row without one."""
+
+    batch_id: str | None
+    stage: str
+    error: RmabError
+
+    @property
+    def line(self) -> int | None:
+        return getattr(self.error, "line", None)
+
+
+@dataclass(frozen=True, eq=False)
+class BatchSolveResult:
+    """Outcome of :func:`solve_batches`: solved batches in file order, failures (only with
+    ``keep_going``), the number of arm rows written to ``out`` (0 when ``out`` is None)."""
+
+    outcomes: tuple
+    failures: tuple
+    planner: str
+    rows_written: int
+    out: str | None
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        """True when every batch was solved."""
+        return not self.failures
+
+    @property
+    def n_arms(self) -> int:
+        return sum(len(o.arm_ids) for o in self.outcomes)
+
+
+def batch_seed(seed, index: int) -> np.random.SeedSequence:
+    """Seed of the batch at position ``index``: child ``index`` of ``SeedSequence(seed)``,
+    the same whatever other batches the file holds or skips."""
+    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    return np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (index,))
+
+
+def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=0,
+                  keep_going: bool = False, out=None, discount: float = 0.95,
+                  progress: bool = False) -> BatchSolveResult:
+    """Read (if given a path) and solve every batch, then write the decisions.
+
+    Parameters
+    ----------
+    source : path of a CSV file (``docs/csv.md``) or an iterable of :class:`Batch`
+    planner : str
+        Registered planner name (:func:`rmab.make_planner`); ``planner_params`` go to it.
+        A fresh planner is made for each batch, fitted on the batch's instance with
+        :func:`batch_seed` ``(seed, batch.index)``, and asked ``plan(batch.belief)``.
+    keep_going : bool
+        If False the first bad row or planner failure raises and nothing is written. If True
+        batches with a bad row or a failing planner are skipped and listed in
+        ``result.failures``; the others are solved and written.
+    out : path, open text file or None
+        Where the decisions go (:func:`~rmab.io.write_solutions`, atomic for a path).
+    discount : float
+        Discount of batches whose rows give none.
+    progress : bool
+        Show a tqdm progress bar over batches on stderr.
+    """
+    start = time.perf_counter()
+    if not isinstance(seed, np.random.SeedSequence):
+        seed = check_number("solve_batches", "seed", seed, low=0, integer=True)
+    params = dict(planner_params or {})
+    make_planner(planner, **params)  # an unknown name or bad parameters fail before any work
+    failures: list[BatchFailure] = []
+    if isinstance(source, (str, Path)):
+        batches, bad = read_batches_keep_going(source, discount=discount)
+        if bad and not keep_going:
+            raise bad[0]
+        failures += [BatchFailure(e.batch_id, "read", e) for e in bad]
+    else:
+        batches = list(source)
+        wrong = [type(b).__name__ for b in batches if not isinstance(b, Batch)]
+        if wrong:
+            raise InvalidParameterError(f"solve_batches.source: must be a path or Batch objects; "
+                                        f"got {wrong[0]}")
+    from tqdm import tqdm
+
+    outcomes = []
+    for batch in tqdm(batches, desc="batches", unit="batch", file=sys.stderr,
+                      disable=not progress):
+        try:
+            outcomes.append(_solve_one(batch, planner, params, seed))
+        except PlanningError as exc:
+            if not keep_going:
+                raise
+            failures.append(BatchFailure(batch.batch_id, "plan", exc))
+    failures.sort(key=lambda f: f.line or 0)
+    written = write_solutions(outcomes, out) if out is not None else 0
+    return BatchSolveResult(tuple(outcomes), tuple(failures), planner, written,
+                            None if out is None or hasattr(out, "write") else str(out),
+                            time.perf_counter() - start)
+
+
+def _solve_one(batch: Batch, planner: str, params: dict, seed) -> BatchOutcome:
+    inst = batch.instance
+    start = time.perf_counter()
+    try:
+        model = make_planner(planner, **params).fit(inst, seed=batch_seed(seed, batch.index))
+        actions = check_actions(f"{planner}.plan", model.plan(batch.belief), inst.n_arms,
+                                inst.n_actions)
+        costs = inst.arms.costs[np.arange(inst.n_arms), actions]
+        if costs.sum() > inst.budget + _COST_TOL:
+            raise PlanningError(f"{planner}.plan: must respect the budget {inst.budget}; got "
+                                f"actions costing {costs.sum()}")
+    except Exception as exc:  # noqa: BLE001 - one batch's planner failure must not hide the rest
+        raise PlanningError(f"planner {planner!r} failed on batch {batch.batch_id!r}: "
+                            f"{exc}") from exc
+    scores = getattr(getattr(model, "last_stats", None), "scores", None)
+    if scores is not None:
+        scores = np.asarray(scores, dtype=np.float64)
+        scores = scores if scores.shape == (inst.n_arms,) else None
+    return BatchOutcome(batch.batch_id, batch.arm_ids, actions, costs, scores,
+                        batch.action_names, inst.budget, time.perf_counter() - start)

@@ -1,0 +1,537 @@
+"""Read a CSV file of budgeted allocation batches into validated instances (``docs/csv.md``).
+
+One row per arm; rows sharing a ``batch_id`` form one :class:`Batch`, i.e. one
+:class:`~rmab.models.Instance` (its arms, the batch's budget and discount) plus the arms' current
+beliefs. Columns are converted batch by batch with vectorised numpy code; model files named in
+the ``model`` column are loaded once per file read. Every problem raises
+:class:`~rmab.errors.BatchInputError` with the file, the 1-based physical line (header = line 1)
+and the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rmab._validation import _short, check_number
+from rmab.errors import BatchInputError, InvalidModelError, InvalidParameterError, RmabError
+from rmab.io.schema import BELIEF_TOL, OWNER, check_header
+from rmab.models.arms import MDPArms, POMDPArms
+from rmab.models.instance import Instance
+from rmab.models.storage import load_instance
+
+__all__ = ["Batch", "read_batches"]
+
+
+@dataclass(frozen=True, eq=False)
+class Batch:
+    """One batch of a CSV file: an instance and the current belief of each of its arms.
+
+    Attributes
+    ----------
+    batch_id : str
+    arm_ids : tuple of str, (n_arms,), unique
+    instance : Instance
+        Arms in row order, the batch's budget and discount; ``instance.initial_belief``
+        (n_arms, n_states) holds the current beliefs (a given ``state`` is a one-hot row).
+    action_names : tuple of str (n_actions,) or None
+        From the model files' ``metadata['actions']`` when every arm of the batch agrees.
+    lines : array int64 (n_arms,) or None
+        1-based line of each arm's row in ``file``.
+    index : int
+        Position of the batch among the file's batches (order of first appearance); batch
+        ``index`` is fitted with child ``index`` of the solve seed.
+    file : str or None
+    """
+
+    batch_id: str
+    arm_ids: tuple
+    instance: Instance
+    action_names: tuple | None = None
+    lines: np.ndarray | None = None
+    index: int = 0
+    file: str | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.instance, Instance):
+            raise InvalidParameterError(f"Batch.instance: must be an Instance; got "
+                                        f"{type(self.instance).__name__}")
+        ids = tuple(str(a) for a in self.arm_ids)
+        if len(ids) != self.instance.n_arms or len(set(ids)) != len(ids):
+            raise InvalidParameterError(f"Batch.arm_ids: must be {self.instance.n_arms} unique "
+                                        f"names; got {_short(ids)}")
+        object.__setattr__(self, "arm_ids", ids)
+        if self.action_names is not None:
+            names = tuple(str(a) for a in self.action_names)
+            if len(names) != self.instance.n_actions:
+                raise InvalidParameterError(f"Batch.action_names: must have n_actions="
+                                            f"{self.instance.n_actions} names; got {names}")
+            object.__setattr__(self, "action_names", names)
+
+    def __repr__(self) -> str:
+        return (f"Batch(batch_id={self.batch_id!r}, n_arms={self.n_arms}, "
+                f"budget={self.instance.budget}, file={self.file!r})")
+
+    @property
+    def belief(self) -> np.ndarray:
+        """Current beliefs (n_arms, n_states), read-only."""
+        return self.instance.initial_belief
+
+    @property
+    def n_arms(self) -> int:
+        return self.instance.n_arms
+
+
+def read_batches(path, *, discount: float = 0.95) -> list[Batch]:
+    """Read every batch of the CSV file ``path`` (schema in ``docs/csv.md``).
+
+    ``discount`` is used for batches whose rows give no ``discount``. Raises
+    :class:`~rmab.errors.BatchInputError` for the first problem in the file (the lowest line).
+    """
+    batches, failures = read_batches_keep_going(path, discount=discount)
+    if failures:
+        raise failures[0]
+    return batches
+
+
+def read_batches_keep_going(path, *, discount: float = 0.95
+                            ) -> tuple[list[Batch], list[BatchInputError]]:
+    """Like :func:`read_batches`, but a batch with a bad row is left out and its error (one per
+    failed batch, or per row with no batch id) returned instead, sorted by line.
+
+    Problems of the whole file (unreadable, not CSV, bad header, no rows) still raise.
+    """
+    discount = check_number("read_batches", "discount", discount, low=0.0, high=1.0,
+                            low_open=True, high_open=True)
+    file = str(path)
+    rows, lines = _load_rows(path, file)
+    positions = check_header(rows[0], file)
+    reader = _FileReader(file, Path(path).parent, discount)
+    width, bi = len(rows[0]), positions["batch_id"]
+    groups: dict[str, list[int]] = {}
+    broken: dict[str, BatchInputError] = {}
+    good: list[list[str]] = []
+    failures: list[BatchInputError] = []
+    for row, line in zip(rows[1:], lines[1:]):
+        bid = row[bi].strip() if len(row) > bi else ""
+        if not bid:
+            failures.append(BatchInputError(f"{OWNER}.batch_id: must not be empty; got ''",
+                                            file=file, line=line, column="batch_id"))
+            continue
+        members = groups.setdefault(bid, [])
+        if len(row) != width:
+            broken.setdefault(bid, BatchInputError(
+                f"{OWNER}.row: must have {width} fields like the header; got {len(row)}",
+                file=file, line=line, batch_id=bid))
+            continue
+        members.append(len(good))
+        good.append(row)
+        reader.lines.append(line)
+    names = [h.strip() for h in rows[0]]
+    columns = zip(*good) if good else ([] for _ in names)
+    reader.table = {name: [c.strip() for c in col] for name, col in zip(names, columns)}
+    batches = []
+    for index, (bid, members) in enumerate(groups.items()):
+        if bid in broken:
+            failures.append(broken[bid])
+            continue
+        try:
+            batches.append(reader.batch(bid, members, index))
+        except BatchInputError as exc:
+            failures.append(exc)
+    failures.sort(key=lambda e: e.line or 0)
+    return batches, failures
+
+
+def _load_rows(path, file: str) -> tuple[list[list[str]], list[int]]:
+    """Non-blank CSV records and the physical line each starts on; the first is the header."""
+    try:
+        raw = Path(path).read_bytes()
+    except (OSError, ValueError) as exc:
+        raise BatchInputError(f"{OWNER}.path: must be a readable file; got {file!r} ({exc})",
+                              file=file) from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise BatchInputError(f"{OWNER}: must be UTF-8 text; got byte {raw[exc.start]:#04x}",
+                              file=file, line=line) from exc
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows, lines, start = [], [], 1
+    try:
+        for row in reader:
+            if "".join(row).strip():
+                rows.append(row)
+                lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise BatchInputError(f"{OWNER}: must be well-formed CSV; {exc}", file=file,
+                              line=start) from exc
+    if not rows:
+        raise BatchInputError(f"{OWNER}: must have a header row and arm rows; got an empty file",
+                              file=file, line=1)
+    if len(rows) == 1:
+        raise BatchInputError(f"{OWNER}: must have at least one arm row after the header; got "
+                              f"none", file=file, line=lines[0] + 1)
+    return rows, lines
+
+
+_FIELD = re.compile(r"^\w+\.(\w+):")
+
+
+class _FileReader:
+    """Per-file state: the stripped cells by column, row lines, model-file and inline caches."""
+
+    def __init__(self, file: str, folder: Path, discount: float):
+        self.file = file
+        self.folder = folder
+        self.discount = discount
+        self.table: dict[str, list[str]] = {}
+        self.lines: list[int] = []
+        self._models: dict[str, Instance | Exception] = {}
+        self._inline: dict[tuple, MDPArms | POMDPArms | tuple] = {}
+
+    # -- one batch -------------------------------------------------------------------------
+    def batch(self, bid: str, members: list[int], index: int) -> Batch:
+        b = _BatchRows(self, bid, members)
+        ids = b.col("arm_id")
+        self._check_ids(b, ids)
+        budget = b.same_number("budget", b.floats("budget", range(b.n)), low=0.0)
+        discount = self._discount(b)
+        transitions, observations, rewards, costs, names, source_col = self._models_of(b)
+        n_states, n_actions = transitions.shape[2], transitions.shape[1]
+        overridden = self._costs(b, costs, n_actions)
+        belief = self._beliefs(b, n_states)
+        arms = self._arms(b, transitions, observations, rewards, costs, source_col, overridden)
+        metadata = {"source": self.file, "batch_id": bid}
+        if names:
+            metadata["actions"] = list(names)
+        try:
+            instance = Instance(arms, budget, discount=discount, initial_belief=belief,
+                                name=f"batch {bid}", metadata=metadata)
+        except InvalidModelError as exc:
+            b.fail(0, None, f"{OWNER}: must describe a valid instance; {exc}", exc)
+        return Batch(bid, tuple(ids), instance, action_names=names, lines=b.lines_array(),
+                     index=index, file=self.file)
+
+    def _check_ids(self, b, ids):
+        seen: dict[str, int] = {}
+        for k, arm in enumerate(ids):
+            if not arm:
+                b.fail(k, "arm_id", f"{OWNER}.arm_id: must not be empty; got ''")
+            if arm in seen:
+                b.fail(k, "arm_id", f"{OWNER}.arm_id: must be unique within batch {b.bid!r}; got "
+                                    f"{arm!r} again (first on line {b.line(seen[arm])})")
+            seen[arm] = k
+
+    def _discount(self, b) -> float:
+        if "discount" not in self.table:
+            return self.discount
+        ks = [k for k, v in enumerate(b.col("discount")) if v]
+        if not ks:
+            return self.discount
+        values = b.floats("discount", ks)
+        bad = np.flatnonzero((values <= 0.0) | (values >= 1.0))
+        if len(bad):
+            b.fail(ks[bad[0]], "discount",
+                   f"{OWNER}.discount: must be in (0, 1); got {values[bad[0]]}")
+        return b.same_number("discount", values, ks)
+
+    def _models_of(self, b):
+        """Stacked model arrays of the batch's arms, from model files and inline columns."""
+        n = b.n
+        ref = b.present("model")
+        inline = b.present("transitions")
+        both = np.flatnonzero(ref & inline)
+        if len(both):
+            b.fail(both[0], "transitions", f"{OWNER}.transitions: must be empty when 'model' is "
+                                           f"given; got both for one arm")
+        neither = np.flatnonzero(~(ref | inline))
+        if len(neither):
+            col = "model" if "model" in self.table else "transitions"
+            b.fail(neither[0], col, f"{OWNER}.{col}: must give the arm's model (a 'model' file "
+                                    f"or inline 'transitions'); got an empty cell")
+        sources = []  # (first k, arms, arm indices, ks, names, column)
+        refs = _group(b.col("model"), np.flatnonzero(ref)) if ref.any() else {}
+        for path, ks in refs.items():
+            instance = self._model(b, path, ks[0])
+            which = b.ints("model_arm", ks)
+            out = np.flatnonzero((which < 0) | (which >= instance.n_arms))
+            if len(out):
+                b.fail(ks[out[0]], "model_arm", f"{OWNER}.model_arm: must be in [0, "
+                                                f"{instance.n_arms}) for {path!r}; got "
+                                                f"{which[out[0]]}")
+            names = instance.metadata.get("actions")
+            if not (isinstance(names, list) and len(names) == instance.n_actions
+                    and all(isinstance(x, str) for x in names)):
+                names = None
+            sources.append((ks[0], instance.arms, which, ks, names and tuple(names), "model"))
+        if inline.any():
+            obs = b.col("observations") if "observations" in self.table else None
+            keys = zip(b.col("transitions"), obs or [""] * n, b.col("rewards"))
+            for key, ks in _group(list(keys), np.flatnonzero(inline)).items():
+                arms = self._inline_arm(b, key, ks[0])
+                sources.append((ks[0], arms, np.zeros(len(ks), np.int64), ks, None,
+                                "transitions"))
+        sources.sort(key=lambda s: s[0])
+        sizes = [(a.n_actions, a.n_states, a.n_obs) for _, a, _, _, _, _ in sources]
+        for (k, _, _, _, _, col), size in zip(sources, sizes):
+            if size != sizes[0]:
+                b.fail(k, col, f"{OWNER}.{col}: arms of a batch must share (n_actions, n_states, "
+                               f"n_obs) (a fully observed arm has n_obs = n_states); got {size} "
+                               f"here and {sizes[0]} on line {b.line(sources[0][0])}")
+        n_actions, n_states, n_obs = sizes[0]
+        partial = any(not a.fully_observed for _, a, _, _, _, _ in sources)
+        transitions = np.empty((n, n_actions, n_states, n_states))
+        observations = np.empty((n, n_actions, n_states, n_obs)) if partial else None
+        rewards = np.empty((n, n_states, n_actions))
+        costs = np.empty((n, n_actions))
+        for _, arms, which, ks, _, _ in sources:
+            transitions[ks] = arms.transitions[which]
+            rewards[ks] = arms.rewards[which]
+            costs[ks] = arms.costs[which]
+            if partial:
+                observations[ks] = arms.observations[which]
+        names = {s[4] for s in sources}
+        names = names.pop() if len(names) == 1 else None
+        source_col = np.empty(n, dtype=object)
+        for _, _, _, ks, _, col in sources:
+            source_col[ks] = col
+        return transitions, observations, rewards, costs, names, source_col
+
+    def _model(self, b, path: str, k: int) -> Instance:
+        full = Path(path)
+        if not full.is_absolute():
+            full = self.folder / full
+        key = str(full)
+        if key not in self._models:
+            try:
+                if not full.is_file():
+                    raise FileNotFoundError(f"no file {key!r}")
+                self._models[key] = load_instance(full)
+            except Exception as exc:  # noqa: BLE001 - any failure to read an untrusted file
+                self._models[key] = exc
+        found = self._models[key]
+        if isinstance(found, Exception):
+            if isinstance(found, FileNotFoundError):
+                b.fail(k, "model", f"{OWNER}.model: must name an existing file (relative to the "
+                                   f"CSV's folder); got {path!r}", found)
+            b.fail(k, "model", f"{OWNER}.model: must be a file written by rmab.models."
+                               f"save_instance; got {path!r} ({found})", found)
+        return found
+
+    def _inline_arm(self, b, key: tuple, k: int):
+        if key not in self._inline:
+            self._inline[key] = _parse_inline(*key)
+        found = self._inline[key]
+        if isinstance(found, tuple):
+            column, message, cause = found
+            b.fail(k, column, message, cause)
+        return found
+
+    def _costs(self, b, costs: np.ndarray, n_actions: int) -> np.ndarray:
+        """Write the ``costs`` overrides into ``costs``; returns which rows gave one."""
+        given = b.present("costs")
+        ks = np.flatnonzero(given)
+        if len(ks):
+            costs[ks] = b.float_lists("costs", ks, n_actions)
+        return given
+
+    def _beliefs(self, b, n_states: int) -> np.ndarray:
+        has_state, has_belief = b.present("state"), b.present("belief")
+        both = np.flatnonzero(has_state & has_belief)
+        if len(both):
+            b.fail(both[0], "belief", f"{OWNER}.belief: must be empty when 'state' is given; "
+                                      f"got both for one arm")
+        neither = np.flatnonzero(~(has_state | has_belief))
+        if len(neither):
+            col = "state" if "state" in self.table else "belief"
+            b.fail(neither[0], col, f"{OWNER}.{col}: must give the arm's state or belief; got "
+                                    f"an empty cell")
+        belief = np.zeros((b.n, n_states))
+        ks = np.flatnonzero(has_state)
+        if len(ks):
+            states = b.ints("state", ks)
+            out = np.flatnonzero((states < 0) | (states >= n_states))
+            if len(out):
+                b.fail(ks[out[0]], "state", f"{OWNER}.state: must be in [0, {n_states}); got "
+                                            f"{states[out[0]]}")
+            belief[ks, states] = 1.0
+        ks = np.flatnonzero(has_belief)
+        if len(ks):
+            rows = b.float_lists("belief", ks, n_states)
+            neg = np.flatnonzero((rows < 0).any(axis=1))
+            if len(neg):
+                b.fail(ks[neg[0]], "belief", f"{OWNER}.belief: must be >= 0; got "
+                                             f"{rows[neg[0]].tolist()}")
+            sums = rows.sum(axis=1)
+            off = np.flatnonzero(np.abs(sums - 1.0) > BELIEF_TOL)
+            if len(off):
+                b.fail(ks[off[0]], "belief", f"{OWNER}.belief: must sum to 1 (within "
+                                             f"{BELIEF_TOL:g}); got {sums[off[0]]!r}")
+            belief[ks] = rows / sums[:, None]
+        return belief
+
+    def _arms(self, b, transitions, observations, rewards, costs, source_col, overridden):
+        def build(sl):
+            if observations is None:
+                return MDPArms(transitions[sl], rewards[sl], costs[sl])
+            return POMDPArms(transitions[sl], observations[sl], rewards[sl], costs[sl])
+        try:
+            return build(slice(None))
+        except InvalidModelError as exc:
+            # the models were valid alone: a costs override broke them; find the first such row
+            for k in range(b.n):
+                try:
+                    build(slice(k, k + 1))
+                except InvalidModelError as one:
+                    col = "costs" if overridden[k] else source_col[k]
+                    b.fail(k, col, f"{OWNER}.{col}: must give a valid arm; {one}", one)
+            b.fail(0, None, f"{OWNER}: must give valid arms; {exc}", exc)
+
+
+class _BatchRows:
+    """The rows of one batch: cell access and typed conversion with line-numbered errors.
+
+    ``k`` is always the position of a row within the batch (0..n-1).
+    """
+
+    def __init__(self, reader: _FileReader, bid: str, members: list[int]):
+        self.reader = reader
+        self.bid = bid
+        self.members = members
+        self.n = len(members)
+
+    def col(self, name: str) -> list[str]:
+        cells = self.reader.table[name]
+        return [cells[i] for i in self.members]
+
+    def present(self, name: str) -> np.ndarray:
+        """Bool (n,): which rows have a non-empty cell in column ``name``."""
+        if name not in self.reader.table:
+            return np.zeros(self.n, dtype=bool)
+        return np.fromiter(map(bool, self.col(name)), dtype=bool, count=self.n)
+
+    def line(self, k: int) -> int:
+        return self.reader.lines[self.members[k]]
+
+    def lines_array(self) -> np.ndarray:
+        lines = np.array([self.reader.lines[i] for i in self.members], dtype=np.int64)
+        lines.setflags(write=False)
+        return lines
+
+    def fail(self, k: int, column, message: str, cause=None):
+        raise BatchInputError(message, file=self.reader.file, line=self.line(int(k)),
+                              column=column, batch_id=self.bid) from cause
+
+    def _cells(self, name, ks) -> list[str]:
+        cells = self.reader.table[name]
+        return [cells[self.members[k]] for k in ks]
+
+    def floats(self, name: str, ks) -> np.ndarray:
+        cells = self._cells(name, ks)
+        try:
+            values = np.fromiter(map(float, cells), dtype=np.float64, count=len(cells))
+        except ValueError:
+            for k, cell in zip(ks, cells):
+                try:
+                    float(cell)
+                except ValueError as exc:
+                    self.fail(k, name, f"{OWNER}.{name}: must be a number; got {_short(cell)}",
+                              exc)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if len(bad):
+            self.fail(ks[bad[0]], name, f"{OWNER}.{name}: must be finite; got {values[bad[0]]}")
+        return values
+
+    def ints(self, name: str, ks) -> np.ndarray:
+        cells = self._cells(name, ks)
+        try:
+            return np.fromiter(map(int, cells), dtype=np.int64, count=len(cells))
+        except (ValueError, OverflowError):
+            for k, cell in zip(ks, cells):
+                try:
+                    np.int64(int(cell))
+                except (ValueError, OverflowError) as exc:
+                    self.fail(k, name, f"{OWNER}.{name}: must be an integer; got "
+                                       f"{_short(cell)}", exc)
+            raise
+
+    def float_lists(self, name: str, ks, length: int) -> np.ndarray:
+        """(len(ks), length) numbers from cells like ``0.2;0.8``."""
+        cells = self._cells(name, ks)
+        counts = np.fromiter((c.count(";") + 1 for c in cells), dtype=np.int64, count=len(cells))
+        off = np.flatnonzero(counts != length)
+        if len(off):
+            self.fail(ks[off[0]], name, f"{OWNER}.{name}: must have {length} numbers separated "
+                                        f"by ';'; got {_short(cells[off[0]])}")
+        parts = ";".join(cells).split(";")
+        try:
+            flat = np.fromiter(map(float, parts), dtype=np.float64, count=len(parts))
+        except ValueError:
+            for k, cell in zip(ks, cells):
+                try:
+                    [float(x) for x in cell.split(";")]
+                except ValueError as exc:
+                    self.fail(k, name, f"{OWNER}.{name}: must be numbers separated by ';'; got "
+                                       f"{_short(cell)}", exc)
+            raise
+        values = flat.reshape(len(cells), length)
+        bad = np.flatnonzero(~np.isfinite(values).all(axis=1))
+        if len(bad):
+            self.fail(ks[bad[0]], name, f"{OWNER}.{name}: must be finite; got "
+                                        f"{_short(cells[bad[0]])}")
+        return values
+
+    def same_number(self, name: str, values: np.ndarray, ks=None, low=None) -> float:
+        """The one value every row of the batch gives for ``name``."""
+        ks = range(len(values)) if ks is None else ks
+        if low is not None:
+            below = np.flatnonzero(values < low)
+            if len(below):
+                self.fail(ks[below[0]], name, f"{OWNER}.{name}: must be >= {low}; got "
+                                              f"{values[below[0]]}")
+        differ = np.flatnonzero(values != values[0])
+        if len(differ):
+            self.fail(ks[differ[0]], name, f"{OWNER}.{name}: must be the same on every row of "
+                                           f"batch {self.bid!r}; got {values[differ[0]]} here "
+                                           f"and {values[0]} on line {self.line(ks[0])}")
+        return float(values[0])
+
+
+def _group(keys, ks) -> dict:
+    """key -> array of the positions ``k`` in ``ks`` whose ``keys[k]`` is that key."""
+    groups: dict = {}
+    for k in ks:
+        groups.setdefault(keys[k], []).append(k)
+    return {key: np.array(v, dtype=np.int64) for key, v in groups.items()}
+
+
+def _parse_inline(transitions: str, observations: str, rewards: str):
+    """A one-arm stack from the inline JSON cells, or ``(column, message, cause)``."""
+    parsed = {}
+    for column, text in (("transitions", transitions), ("observations", observations),
+                         ("rewards", rewards)):
+        if column == "observations" and not text:
+            continue
+        if not text:
+            return column, f"{OWNER}.{column}: must be given with 'transitions'; got an empty " \
+                           f"cell", None
+        try:
+            parsed[column] = [json.loads(text)]
+        except (ValueError, RecursionError) as exc:
+            return column, f"{OWNER}.{column}: must be a JSON list; got {_short(text)}", exc
+    try:
+        if "observations" in parsed:
+            return POMDPArms(parsed["transitions"], parsed["observations"], parsed["rewards"])
+        return MDPArms(parsed["transitions"], parsed["rewards"])
+    except (RmabError, ValueError, TypeError, OverflowError, RecursionError) as exc:
+        match = _FIELD.match(str(exc))
+        column = match.group(1) if match and match.group(1) in parsed else "transitions"
+        return column, f"{OWNER}.{column}: must describe a valid arm; {exc}", exc

@@ -1,0 +1,88 @@
+"""The CSV batch schema: one row per arm, many batches per file (``docs/csv.md``).
+
+The table :data:`COLUMNS` is the single source of the column names the reader accepts;
+:func:`check_header` maps a header row to column positions or raises
+:class:`~rmab.errors.BatchInputError` on line 1.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from rmab.errors import BatchInputError
+
+__all__ = ["Column", "COLUMNS", "OUTPUT_COLUMNS", "BELIEF_TOL", "OWNER", "check_header"]
+
+OWNER = "csv"
+BELIEF_TOL = 1e-6  # a belief row may miss 1 by this much; it is then rescaled onto the simplex
+
+
+@dataclass(frozen=True)
+class Column:
+    """One input column: its name, whether every file must have it, and what it holds."""
+
+    name: str
+    required: bool
+    help: str
+
+
+COLUMNS = (
+    Column("batch_id", True, "batch the arm belongs to (any text; rows of a batch may be "
+                             "anywhere in the file)"),
+    Column("arm_id", True, "arm name, unique within its batch"),
+    Column("budget", True, "the batch's budget per period, >= 0 (every row of the batch repeats "
+                           "the same value)"),
+    Column("state", False, "current state, an integer in [0, n_states) (fully observed now)"),
+    Column("belief", False, "current belief: n_states probabilities separated by ';'"),
+    Column("model", False, "path of an .npz written by rmab.models.save_instance, relative to "
+                           "the CSV's folder"),
+    Column("model_arm", False, "arm index inside the model file, in [0, n_arms)"),
+    Column("transitions", False, "inline model: JSON list (n_actions, n_states, n_states)"),
+    Column("observations", False, "inline model: JSON list (n_actions, n_states, n_obs); "
+                                  "empty = fully observed arm"),
+    Column("rewards", False, "inline model: JSON list (n_states, n_actions) or (n_states,)"),
+    Column("costs", False, "optional: n_actions costs separated by ';' (overrides the model's)"),
+    Column("discount", False, "optional: discount in (0, 1); rows of a batch that give it agree"),
+)
+
+OUTPUT_COLUMNS = ("batch_id", "arm_id", "action", "action_name", "cost", "score")
+
+_NAMES = tuple(c.name for c in COLUMNS)
+
+
+def check_header(header: list[str], file: str | None) -> dict[str, int]:
+    """Column name -> position for a header row (names stripped of surrounding blanks).
+
+    Raises :class:`BatchInputError` (line 1) on an empty, duplicate or unknown name, a missing
+    required column, or a combination that cannot describe an arm.
+    """
+    def fail(message, column=None):
+        raise BatchInputError(message, file=file, line=1, column=column)
+
+    names = [h.strip() for h in header]
+    positions: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if not name:
+            fail(f"{OWNER}.header: column {i + 1} must have a name; got an empty name")
+        if name in positions:
+            fail(f"{OWNER}.header: column names must be unique; got {name!r} twice", name)
+        if name not in _NAMES:
+            close = difflib.get_close_matches(name, _NAMES, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            fail(f"{OWNER}.header: columns must be among {list(_NAMES)}; got {name!r}{hint}",
+                 name)
+        positions[name] = i
+    for col in COLUMNS:
+        if col.required and col.name not in positions:
+            fail(f"{OWNER}.header: must have a {col.name!r} column; got {names}", col.name)
+    needs = (("state", "belief"), ("model", "transitions"))
+    for a, b in needs:
+        if a not in positions and b not in positions:
+            fail(f"{OWNER}.header: must have a {a!r} or a {b!r} column; got {names}", a)
+    pairs = (("model", "model_arm"), ("model_arm", "model"), ("transitions", "rewards"),
+             ("rewards", "transitions"), ("observations", "transitions"))
+    for have, need in pairs:
+        if have in positions and need not in positions:
+            fail(f"{OWNER}.header: a {have!r} column needs a {need!r} column; got {names}", need)
+    return positions

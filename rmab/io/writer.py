@@ -1,0 +1,46 @@
+"""Write solved batches as CSV (``docs/csv.md``): one row per arm, written atomically."""
+
+from __future__ import annotations
+
+import csv
+from itertools import repeat
+
+from rmab.io.schema import OUTPUT_COLUMNS
+from rmab.models.storage import atomic_write
+
+__all__ = ["write_solutions"]
+
+
+def write_solutions(outcomes, out) -> int:
+    """Write the arms of ``outcomes`` (:class:`~rmab.io.BatchOutcome`) to ``out``.
+
+    ``out`` is a path, written atomically (a temporary file beside it renamed on success, so a
+    failure never leaves a partial file), or an open text file. Columns
+    ``batch_id, arm_id, action, action_name, cost, score``; ``action_name`` and ``score`` are
+    empty where unknown. Returns the number of arm rows written.
+    """
+    if hasattr(out, "write"):
+        return _write(outcomes, out)
+    with atomic_write(out, ".csv") as tmp:
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            return _write(outcomes, fh)
+
+
+def _write(outcomes, fh) -> int:
+    writer = csv.writer(fh, lineterminator="\n")
+    writer.writerow(OUTPUT_COLUMNS)
+    written = 0
+    for outcome in outcomes:
+        writer.writerows(_rows(outcome))
+        written += len(outcome.arm_ids)
+    return written
+
+
+def _rows(outcome):
+    n = len(outcome.arm_ids)
+    actions = outcome.actions.tolist()
+    names = outcome.action_names
+    action_names = [names[a] for a in actions] if names else repeat("", n)
+    scores = outcome.scores.tolist() if outcome.scores is not None else repeat("", n)
+    return zip(repeat(outcome.batch_id, n), outcome.arm_ids, actions, action_names,
+               outcome.costs.tolist(), scores)
