@@ -1,0 +1,159 @@
+"""Whittle indices of fully observed arms: closed form, bisection reference, markovianbandit,
+Numba kernel vs numpy twin, indexability, error paths."""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from rmab.errors import IndexabilityWarning, InvalidParameterError
+from rmab.models.arms import MDPArms
+from rmab.models.generators import random_mdp_arms, random_pomdp_arms
+from rmab.relax._whittle_kernels import homotopy_kernel, homotopy_numpy
+from rmab.relax.whittle import whittle_indices
+from rmab.values.exact import policy_iteration
+
+
+def two_state_closed_form(p0, p1, r, beta):
+    """Index of each state of a binary two-state arm (cost of acting 1).
+
+    At the index ``w`` of state ``s`` both actions are optimal in ``s``; with the other state
+    ``t`` taking action ``b``, (V_s, V_t, w) solve three linear equations
+    V_s = r(s,1) - w + β P1[s]·V,  V_s = r(s,0) + β P0[s]·V,  V_t = r(t,b) - w b + β Pb[t]·V.
+    The right ``b`` is the one optimal in ``t`` at that ``w`` (checked)."""
+    out = np.empty(2)
+    p = (p0, p1)
+    for s in (0, 1):
+        t = 1 - s
+        found = []
+        for b in (0, 1):
+            m = np.zeros((3, 3))
+            rhs = np.zeros(3)
+            m[0, :2] = -beta * p1[s, [s, t]]
+            m[0, 0] += 1.0
+            m[0, 2] = 1.0
+            rhs[0] = r[s, 1]
+            m[1, :2] = -beta * p0[s, [s, t]]
+            m[1, 0] += 1.0
+            rhs[1] = r[s, 0]
+            m[2, :2] = -beta * p[b][t, [s, t]]
+            m[2, 1] += 1.0
+            m[2, 2] = b
+            rhs[2] = r[t, b]
+            vs, vt, w = np.linalg.solve(m, rhs)
+            v = np.array([vs, vt]) if s == 0 else np.array([vt, vs])
+            q = [r[t, a] - w * a + beta * p[a][t] @ v for a in (0, 1)]
+            if q[b] >= q[1 - b] - 1e-9:
+                found.append(w)
+        assert found
+        out[s] = found[0]
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 100_000), st.sampled_from([0.5, 0.9, 0.99]))
+def test_two_state_closed_form(seed, beta):
+    arms = random_mdp_arms(1, 2, 2, seed=seed)
+    res = whittle_indices(arms, discount=beta)
+    if res.indexable[0]:
+        expected = two_state_closed_form(arms.transitions[0, 0], arms.transitions[0, 1],
+                                         arms.rewards[0], beta)
+        np.testing.assert_allclose(res.binary[0], expected, rtol=1e-9, atol=1e-9)
+
+
+def test_two_state_symmetric_example():
+    # acting moves to the good state w.p. 1, resting stays put; reward 1 in state 1 only
+    p0 = np.eye(2)
+    p1 = np.array([[0.0, 1.0], [0.0, 1.0]])
+    r = np.array([[0.0, 0.0], [1.0, 1.0]])
+    beta = 0.9
+    res = whittle_indices(MDPArms(np.stack([p0, p1])[None], r[None]), discount=beta)
+    # state 0: act once (price w) then earn 1 forever from the next period, or rest and earn 0:
+    # equal at w = β / (1 - β); state 1: acting changes nothing, so w = 0
+    np.testing.assert_allclose(res.binary[0], two_state_closed_form(p0, p1, r, beta))
+    np.testing.assert_allclose(res.binary[0], [beta / (1 - beta), 0.0], atol=1e-12)
+
+
+@pytest.mark.parametrize("n_states,n_actions,beta", [(3, 2, 0.9), (5, 2, 0.95), (4, 3, 0.8)])
+def test_bisection_reference_matches_homotopy(n_states, n_actions, beta):
+    arms = random_mdp_arms(6, n_states, n_actions, seed=n_states * 10 + n_actions)
+    fast = whittle_indices(arms, discount=beta)
+    ref = whittle_indices(arms, discount=beta, method="bisection", tol=1e-11)
+    ok = fast.indexable
+    assert ok.sum() >= 3
+    np.testing.assert_allclose(fast.indices[ok], ref.indices[ok], atol=1e-8)
+    assert ref.method == "bisection" and ref.indexable.tolist() == ok.tolist()
+
+
+def test_indices_make_both_levels_optimal():
+    arms = random_mdp_arms(20, 4, 3, seed=11)
+    res = whittle_indices(arms, discount=0.9)
+    for n in np.flatnonzero(res.indexable)[:8]:
+        prices = res.indices[n].ravel()
+        q = policy_iteration(arms.select([n]), prices=prices, discount=0.9).q[:, 0]
+        k = 0
+        for s in range(4):
+            for a in (1, 2):
+                # at W(s, a) a level >= a and a level < a are both optimal
+                best = q[k, s].max()
+                assert q[k, s, a:].max() == pytest.approx(best, abs=1e-8)
+                assert q[k, s, :a].max() == pytest.approx(best, abs=1e-8)
+                k += 1
+        assert np.all(np.diff(res.indices[n], axis=1) <= 1e-9)   # full indexability
+
+
+def test_matches_markovianbandit():
+    mb = pytest.importorskip("markovianbandit")
+    arms = random_mdp_arms(30, 6, 2, seed=5)
+    res = whittle_indices(arms, discount=0.9)
+    for n in range(30):
+        p, r = arms.transitions[n], arms.rewards[n]
+        bandit = mb.restless_bandit_from_P0P1_R0R1(p[0], p[1], r[:, 0], r[:, 1])
+        np.testing.assert_allclose(res.binary[n], bandit.whittle_indices(discount=0.9),
+                                   atol=1e-9)
+
+
+def test_non_indexable_arms_are_flagged_like_markovianbandit():
+    mb = pytest.importorskip("markovianbandit")
+    arms = random_mdp_arms(400, 3, 2, concentration=0.1, seed=3)
+    with pytest.warns(IndexabilityWarning, match="not \\(fully\\) indexable"):
+        res = whittle_indices(arms, discount=0.99)
+    bad = np.flatnonzero(~res.indexable)
+    assert 0 < len(bad) < 400
+    for n in list(bad[:5]) + list(np.flatnonzero(res.indexable)[:5]):
+        p, r = arms.transitions[n], arms.rewards[n]
+        bandit = mb.restless_bandit_from_P0P1_R0R1(p[0], p[1], r[:, 0], r[:, 1])
+        assert bandit.is_indexable(discount=0.99) == bool(res.indexable[n])
+    assert np.isfinite(res.indices).all()
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 10_000), st.integers(2, 6), st.integers(2, 4))
+def test_kernel_equals_numpy_twin(seed, n_states, n_actions):
+    arms = random_mdp_arms(5, n_states, n_actions, concentration=0.3, seed=seed)
+    steps = 4 * n_states * n_actions + 16
+    ind = np.empty((5, n_states, n_actions - 1))
+    flags = np.empty(5, dtype=np.int64)
+    homotopy_kernel(arms.transitions, arms.rewards, arms.costs, 0.95, steps, ind, flags)
+    ref, ref_flags = homotopy_numpy(arms.transitions, arms.rewards, arms.costs, 0.95, steps)
+    np.testing.assert_array_equal(flags, ref_flags)
+    np.testing.assert_allclose(ind, ref, atol=1e-8)
+
+
+def test_errors():
+    arms = random_mdp_arms(2, 3, 2, seed=0)
+    with pytest.raises(InvalidParameterError, match=r"whittle_indices.arms: must be MDPArms"):
+        whittle_indices(random_pomdp_arms(2, 3, seed=0))
+    with pytest.raises(InvalidParameterError, match=r"whittle_indices.discount: must be < 1"):
+        whittle_indices(arms, discount=1.0)
+    with pytest.raises(InvalidParameterError, match=r"whittle_indices.method: must be one of"):
+        whittle_indices(arms, method="lp")
+    with pytest.raises(InvalidParameterError, match=r"whittle_indices.tol: must be > 0"):
+        whittle_indices(arms, tol=0.0)
+    flat = MDPArms(arms.transitions, arms.rewards, [0.0, 0.0])
+    with pytest.raises(InvalidParameterError, match=r"costs: must be strictly increasing"):
+        whittle_indices(flat)
+    one = MDPArms(arms.transitions[:, :1], arms.rewards[:, :, :1], [0.0])
+    with pytest.raises(InvalidParameterError, match=r"at least 2 actions"):
+        whittle_indices(one)
