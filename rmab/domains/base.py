@@ -1,0 +1,255 @@
+"""What every coRMAB domain provides, and the MILP constraint block it hands to planners.
+
+A domain couples :class:`~rmab.domains.arm.BaseArms` through a combinatorial action set. Its
+*action vector* is binary, of length ``action_size``: the chosen interventions (multiple
+interventions) or the per-arm pulls (capacity, scheduling, path). ``arm_levels(action)`` maps it
+to what each arm receives (0/1 pulls, or 0..3 interventions of its group), and the domain's
+:meth:`Domain.constraint_block` is a MILP whose first ``action_size`` variables are the action
+vector, so that a planner (the exact one-step MIP, SEQUOIA's Q-network encoding) adds only its
+objective. Feasibility is decided by the same constraints in simulation (``check_action``) and
+in the MILP; the tests compare the two by enumeration on small instances.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+
+from rmab._validation import as_generator, check_number
+from rmab.domains.arm import BaseArms, check_states, check_uniforms
+from rmab.errors import InfeasibleActionError, InvalidModelError, InvalidParameterError
+
+__all__ = ["Domain", "ConstraintBlock", "DomainStepResult"]
+
+
+@dataclass(frozen=True, eq=False)
+class DomainStepResult:
+    """One simulated period: ``next_states`` int64 (n_arms,) and the expected reward
+    ``Σ_j E[r_j(s'_j) | s, a]`` (the quantity the paper reports)."""
+
+    next_states: np.ndarray
+    expected_reward: float
+
+
+@dataclass(frozen=True, eq=False)
+class ConstraintBlock:
+    """A domain's feasible set as a MILP (objective zero) plus index maps.
+
+    ``milp`` variables: ``action`` (indices of the action vector, always ``0..action_size-1``,
+    binary) then auxiliary variables named in ``index`` (e.g. ``"assign"`` for worker-arm
+    pairs). Per-arm levels are linear in the variables: in pull domains ``pull_vars``
+    (n_arms,) holds the index of arm ``j``'s pull indicator; in the multiple-interventions
+    domain ``level_vars`` (n_arms, n_levels) holds one-hot level indicators (entry -1: the
+    level cannot occur).
+    """
+
+    milp: object
+    action: np.ndarray
+    pull_vars: np.ndarray | None = None
+    level_vars: np.ndarray | None = None
+    index: dict = field(default_factory=dict)
+
+    @property
+    def n_vars(self) -> int:
+        return self.milp.n_cols
+
+    def level_objective(self, gains: np.ndarray) -> tuple[np.ndarray, float]:
+        """``(c, offset)`` with ``c @ x + offset = Σ_j gains[j, level_j(x)]`` on the block.
+
+        ``gains`` (n_arms, n_levels), e.g. :meth:`BaseArms.level_gains` for the one-step
+        expected reward (the myopic objective)."""
+        c = np.zeros(self.n_vars)
+        if self.pull_vars is not None:
+            np.add.at(c, self.pull_vars, gains[:, 1] - gains[:, 0])
+            return c, float(gains[:, 0].sum())
+        ok = self.level_vars >= 0
+        np.add.at(c, self.level_vars[ok], gains[ok])
+        return c, 0.0
+
+    def with_objective(self, c, offset: float = 0.0, sense: str = "max"):
+        """The block's MILP with objective ``c @ x + offset`` (a new model)."""
+        m = self.milp
+        return type(m)(c=np.asarray(c, dtype=np.float64), A=m.A, row_lower=m.row_lower,
+                       row_upper=m.row_upper, col_lower=m.col_lower, col_upper=m.col_upper,
+                       integrality=m.integrality, sense=sense, offset=offset)
+
+    def action_from_solution(self, x: np.ndarray) -> np.ndarray:
+        """The action vector (int64) of a MILP solution ``x``."""
+        return np.rint(np.asarray(x)[self.action]).astype(np.int64)
+
+
+def build_block(n_vars: int, rows: list, integrality: np.ndarray, col_upper: np.ndarray,
+                action_size: int, **maps) -> ConstraintBlock:
+    """Assemble a :class:`ConstraintBlock` from rows ``(cols, coefs, lower, upper)``."""
+    from solvers.milp import MILP
+
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(r[0]) for r in rows])
+    cols = np.concatenate([np.asarray(r[0], dtype=np.int64) for r in rows]) if rows else \
+        np.zeros(0, np.int64)
+    coefs = np.concatenate([np.asarray(r[1], dtype=np.float64) for r in rows]) if rows else \
+        np.zeros(0)
+    A = sp.csr_matrix((coefs, cols, indptr), shape=(len(rows), n_vars))
+    milp = MILP(c=np.zeros(n_vars), A=A,
+                row_lower=np.array([r[2] for r in rows], dtype=np.float64),
+                row_upper=np.array([r[3] for r in rows], dtype=np.float64),
+                col_lower=np.zeros(n_vars), col_upper=col_upper, integrality=integrality,
+                sense="max")
+    return ConstraintBlock(milp, np.arange(action_size, dtype=np.int64), **maps)
+
+
+class Domain(ABC):
+    """Base class of the four domains (frozen dataclasses with ``arms`` and ``budget``).
+
+    Subclasses implement ``action_size``, ``arm_levels``, ``_violation``, ``_sample_action``,
+    ``_build_block``, ``_additions`` and ``to_arrays``/``from_arrays``.
+    """
+
+    kind: ClassVar[str] = "domain"
+    must_fill: ClassVar[bool] = False   # greedy construction must reach ``budget`` elements
+    arms: BaseArms
+    budget: int
+
+    # -- sizes ---------------------------------------------------------------------------
+    @property
+    def n_arms(self) -> int:
+        return self.arms.n_arms
+
+    @property
+    def n_states(self) -> int:
+        return self.arms.n_states
+
+    @property
+    @abstractmethod
+    def action_size(self) -> int:
+        """Length of the action vector."""
+
+    # -- actions -------------------------------------------------------------------------
+    @abstractmethod
+    def arm_levels(self, action: np.ndarray) -> np.ndarray:
+        """int64 (n_arms,) level of every arm under a (validated) action vector."""
+
+    def pulls(self, action: np.ndarray) -> np.ndarray:
+        """int64 (n_arms,): 1 where the arm receives anything."""
+        return (self.arm_levels(action) > 0).astype(np.int64)
+
+    @abstractmethod
+    def _violation(self, action: np.ndarray) -> str | None:
+        """``None`` if the binary action is feasible, else the violated constraint in words."""
+
+    def _as_binary(self, owner: str, action) -> np.ndarray:
+        a = np.asarray(action)
+        if a.shape != (self.action_size,):
+            raise InvalidParameterError(f"{owner}.action: must have shape (action_size="
+                                        f"{self.action_size},); got {a.shape}")
+        if a.size and not np.isin(a, (0, 1)).all():
+            i = int(np.flatnonzero(~np.isin(a, (0, 1)))[0])
+            raise InfeasibleActionError(f"{owner}.action: must be binary (0/1); got {a[i]!r} "
+                                        f"at index {i}")
+        return np.ascontiguousarray(a, dtype=np.int64)
+
+    def check_action(self, action) -> np.ndarray:
+        """The action as int64 (action_size,), or :class:`InfeasibleActionError` naming the
+        violated constraint (wrong shape: :class:`InvalidParameterError`)."""
+        owner = type(self).__name__
+        a = self._as_binary(owner, action)
+        why = self._violation(a)
+        if why is not None:
+            raise InfeasibleActionError(f"{owner}.action: {why}")
+        return a
+
+    def is_feasible(self, action) -> bool:
+        a = self._as_binary(type(self).__name__, action)
+        return self._violation(a) is None
+
+    @abstractmethod
+    def _sample_action(self, rng: np.random.Generator) -> np.ndarray:
+        """A random feasible action (int64)."""
+
+    def sample_action(self, seed=None) -> np.ndarray:
+        """A random feasible action vector (the RANDOM baseline's distribution)."""
+        return self._sample_action(as_generator(seed, f"{type(self).__name__}.sample_action"))
+
+    def null_action(self) -> np.ndarray:
+        """The all-zero action: doing nothing is accepted in every domain (in the
+        multiple-interventions domain it is the one exception to "exactly ``budget``", kept as
+        the NO-ACTION reference; it is not in the MILP's feasible set)."""
+        return np.zeros(self.action_size, dtype=np.int64)
+
+    @abstractmethod
+    def _additions(self, action: np.ndarray) -> np.ndarray:
+        """Indices ``i`` (action[i] == 0) such that setting ``action[i] = 1`` keeps the action
+        extendable to a feasible one (greedy construction)."""
+
+    # -- dynamics ------------------------------------------------------------------------
+    def check_states(self, states) -> np.ndarray:
+        return check_states(type(self).__name__, states, self.n_arms, self.n_states)
+
+    def expected_reward(self, states, action) -> float:
+        """``Σ_j E[r_j(s'_j) | s_j, a]`` of a feasible action in ``states``."""
+        s = self.check_states(states)
+        return self.arms.expected_reward(s, self.arm_levels(self.check_action(action)))
+
+    def step(self, states, action, *, seed=None, u=None) -> DomainStepResult:
+        """Simulate one period. Give ``seed`` or uniforms ``u`` (n_arms,) in [0, 1): arm ``j``
+        moves up iff ``u[j] < up_prob`` (common random numbers)."""
+        owner = f"{type(self).__name__}.step"
+        s = self.check_states(states)
+        levels = self.arm_levels(self.check_action(action))
+        if u is None:
+            u = as_generator(seed, f"{owner}.seed").random(self.n_arms)
+        u = check_uniforms(owner, u, self.n_arms)
+        return DomainStepResult(self.arms.next_states(s, levels, u),
+                                self.arms.expected_reward(s, levels))
+
+    # -- MILP ----------------------------------------------------------------------------
+    def constraint_block(self) -> ConstraintBlock:
+        """The feasible set as a MILP (cached; objective zero)."""
+        block = self.__dict__.get("_block")
+        if block is None:
+            block = self._build_block()
+            object.__setattr__(self, "_block", block)
+        return block
+
+    @abstractmethod
+    def _build_block(self) -> ConstraintBlock: ...
+
+    # -- storage -------------------------------------------------------------------------
+    @abstractmethod
+    def to_arrays(self) -> dict:
+        """Keyword arguments of :meth:`from_arrays` that rebuild this instance (arrays and
+        JSON-serialisable scalars)."""
+
+    @classmethod
+    @abstractmethod
+    def from_arrays(cls, **arrays) -> "Domain": ...
+
+
+def check_budget(owner: str, budget, high: int | None = None) -> int:
+    return check_number(owner, "budget", budget, low=0, high=high, integer=True,
+                        error=InvalidModelError)
+
+
+def check_int_vector(owner: str, field_: str, value, n: int | None, *, low=None,
+                     high=None) -> np.ndarray:
+    """int64 1-D array (length ``n`` if given) with entries in ``[low, high]``."""
+    arr = np.asarray(value)
+    if arr.ndim != 1 or (n is not None and arr.shape[0] != n):
+        want = f"({n},)" if n is not None else "1-D"
+        raise InvalidModelError(f"{owner}.{field_}: must have shape {want}; got {arr.shape}")
+    if arr.size and not (np.issubdtype(arr.dtype, np.integer) or
+                         (np.issubdtype(arr.dtype, np.floating) and
+                          np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)))):
+        raise InvalidModelError(f"{owner}.{field_}: must be integers; got {arr[:5]!r}")
+    arr = arr.astype(np.int64)
+    for bound, bad, op in ((low, lambda a, b: a < b, ">="), (high, lambda a, b: a > b, "<=")):
+        if bound is not None and arr.size and bad(arr, bound).any():
+            i = int(np.flatnonzero(bad(arr, bound))[0])
+            raise InvalidModelError(f"{owner}.{field_}: must be {op} {bound}; got {arr[i]} at "
+                                    f"index {i}")
+    arr.setflags(write=False)
+    return arr

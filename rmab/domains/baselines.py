@@ -1,0 +1,282 @@
+"""Domain planners: the paper's baselines for the coRMAB domains (Xu et al. 2025 §6).
+
+A domain planner mirrors :class:`rmab.planners.base.Planner` but acts on a
+:class:`~rmab.domains.base.Domain` and returns the domain's action vector::
+
+    planner = make_domain_planner("myopic").fit(domain, seed=0)
+    planner.reset(seed=1)
+    action = planner.plan(states, t=0)      # int64 (action_size,), feasible
+
+They live in their own table, :data:`DOMAIN_PLANNERS` (not rmab's main planner registry: the
+action type differs). A Q-network planner (SEQUOIA, iterative DQN) is one more subclass of
+:class:`BaseDomainPlanner`; :class:`IterativeMyopicPlanner` scores candidate actions through
+``_scores`` so that iterative DQN only overrides that method with a batched forward pass.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import time
+import warnings
+from dataclasses import dataclass
+from typing import ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+
+from rmab._validation import as_generator, check_number
+from rmab.domains.base import Domain
+from rmab.errors import (InvalidParameterError, NotFittedError, PlanningError,
+                         SolverLimitWarning, UnknownPlannerError)
+from rmab.planners.base import PlanStats
+
+__all__ = ["DomainPlanner", "BaseDomainPlanner", "NoActionDomainPlanner",
+           "RandomDomainPlanner", "SamplingPlanner", "MyopicMIPPlanner",
+           "IterativeMyopicPlanner", "DOMAIN_PLANNERS", "make_domain_planner",
+           "domain_planner_names", "action_values"]
+
+
+@runtime_checkable
+class DomainPlanner(Protocol):
+    """What every domain planner provides."""
+
+    name: str
+
+    def fit(self, domain: Domain, *, seed=None) -> "DomainPlanner": ...
+
+    def reset(self, *, seed=None) -> None: ...
+
+    def plan(self, states: np.ndarray, *, t: int = 0) -> np.ndarray: ...
+
+
+def action_values(domain: Domain, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
+    """One-step expected reward of each row of ``actions`` (k, action_size) in ``states``
+    (trusted inputs), (k,)."""
+    gains = domain.arms.level_gains(states)
+    levels = np.stack([domain.arm_levels(a) for a in actions])
+    return gains[np.arange(domain.n_arms)[None, :], levels].sum(axis=1)
+
+
+class BaseDomainPlanner:
+    """Helper implementing the protocol: subclasses override ``_fit``, ``_reset``, ``_plan``.
+
+    ``plan`` checks the planner is fitted, validates the states once and hands a read-only copy
+    to ``_plan``; ``last_stats`` keeps the diagnostics of the last call. ``self.rng`` is set from
+    the seed at ``fit`` and ``reset``.
+    """
+
+    name: ClassVar[str] = "base"
+
+    def __init__(self):
+        self._domain: Domain | None = None
+        self.rng = np.random.default_rng(0)
+        self.last_stats = PlanStats()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"
+
+    @property
+    def domain(self) -> Domain:
+        if self._domain is None:
+            raise NotFittedError(f"{type(self).__name__}: call fit(domain) before plan/reset")
+        return self._domain
+
+    def fit(self, domain: Domain, *, seed=None) -> "BaseDomainPlanner":
+        if not isinstance(domain, Domain):
+            raise InvalidParameterError(f"{type(self).__name__}.fit.domain: must be a Domain; "
+                                        f"got {type(domain).__name__}")
+        self.rng = as_generator(seed, f"{type(self).__name__}.fit.seed")
+        self._domain = domain
+        self._fit(domain)
+        self._reset()
+        return self
+
+    def reset(self, *, seed=None) -> None:
+        self.domain  # noqa: B018 - raises NotFittedError
+        if seed is not None:
+            self.rng = as_generator(seed, f"{type(self).__name__}.reset.seed")
+        self._reset()
+
+    def plan(self, states, *, t: int = 0) -> np.ndarray:
+        s = self.domain.check_states(states).copy()
+        s.setflags(write=False)
+        start = time.perf_counter()
+        self.last_stats = PlanStats()
+        action = self._plan(s, int(t))
+        self.last_stats.seconds = time.perf_counter() - start
+        return action
+
+    def _fit(self, domain: Domain) -> None:
+        """Precompute (default: nothing)."""
+
+    def _reset(self) -> None:
+        """Start an episode (default: nothing)."""
+
+    def _plan(self, states: np.ndarray, t: int) -> np.ndarray:
+        raise NotImplementedError
+
+
+class NoActionDomainPlanner(BaseDomainPlanner):
+    """Never act (the all-zero action)."""
+
+    name = "no-action"
+
+    def _plan(self, states, t):
+        return self.domain.null_action()
+
+
+class RandomDomainPlanner(BaseDomainPlanner):
+    """A random feasible action from the domain's sampler (the normalisation reference)."""
+
+    name = "random"
+
+    def _plan(self, states, t):
+        return self.domain._sample_action(self.rng)
+
+
+class SamplingPlanner(BaseDomainPlanner):
+    """Best of ``n_samples`` random feasible actions by one-step expected reward."""
+
+    name = "sampling"
+
+    def __init__(self, n_samples: int = 100):
+        super().__init__()
+        self.n_samples = check_number("SamplingPlanner", "n_samples", n_samples, low=1,
+                                      integer=True)
+
+    def _plan(self, states, t):
+        d = self.domain
+        actions = np.stack([d._sample_action(self.rng) for _ in range(self.n_samples)])
+        values = action_values(d, states, actions)
+        best = int(np.argmax(values))
+        self.last_stats.info["value"] = float(values[best])
+        return actions[best]
+
+
+class MyopicMIPPlanner(BaseDomainPlanner):
+    """Exact one-step planner: maximise ``Σ_j E[r_j(s'_j)]`` over the domain's MILP.
+
+    The objective is linear in the per-arm pull indicators (pull domains) or in the one-hot
+    level indicators of the multiple-interventions block (an exact lookup over
+    ``x ∈ {0, 3, 6, 9}``). A persistent model is built at ``fit``; each ``plan`` only sets the
+    objective and solves.
+    """
+
+    name = "myopic"
+
+    def __init__(self, backend: str = "highs", time_limit: float | None = None,
+                 mip_gap: float = 1e-6):
+        super().__init__()
+        self.backend = backend
+        self.time_limit = None if time_limit is None else check_number(
+            "MyopicMIPPlanner", "time_limit", time_limit, low=0.0, low_open=True)
+        self.mip_gap = check_number("MyopicMIPPlanner", "mip_gap", mip_gap, low=0.0)
+
+    def _fit(self, domain):
+        from solvers import get_backend
+
+        self._block = domain.constraint_block()
+        try:
+            self._model = get_backend(self.backend).build(self._block.milp)
+        except LookupError as exc:
+            raise InvalidParameterError(f"MyopicMIPPlanner.backend: {exc}") from exc
+
+    def _plan(self, states, t):
+        from solvers import TerminationStatus
+
+        c, offset = self._block.level_objective(self.domain.arms.level_gains(states))
+        self._model.set_objective(c, offset)
+        res = self._model.solve(time_limit=self.time_limit, mip_gap=self.mip_gap)
+        self.last_stats.info.update(status=res.status.value, gap=res.gap,
+                                    objective=res.objective, solve_seconds=res.seconds)
+        if res.x is None:
+            raise PlanningError(f"MyopicMIPPlanner: the MIP returned no solution (status "
+                                f"{res.status.value})")
+        if res.status is not TerminationStatus.OPTIMAL:
+            warnings.warn(f"MyopicMIPPlanner: solver stopped with status {res.status.value}; "
+                          f"returning the incumbent (gap {res.gap:.3g})", SolverLimitWarning,
+                          stacklevel=3)
+        return self.domain.check_action(self._block.action_from_solution(res.x))
+
+
+class IterativeMyopicPlanner(BaseDomainPlanner):
+    """Greedy construction: from the empty action, repeatedly add the element (intervention or
+    arm) that keeps the action feasible and most increases the score — by default the one-step
+    expected reward — stopping when no addition improves it (or, in the
+    multiple-interventions domain, when ``budget`` interventions are chosen).
+
+    Subclasses change the score by overriding ``_scores(states, t, actions)`` ((k,) values of
+    candidate actions (k, action_size)); iterative DQN does so with a batched network pass.
+    """
+
+    name = "iterative-myopic"
+
+    def _scores(self, states, t, actions):
+        return action_values(self.domain, states, actions)
+
+    def _plan(self, states, t):
+        d = self.domain
+        action = np.zeros(d.action_size, dtype=np.int64)
+        current = float(self._scores(states, t, action[None, :])[0])
+        while True:
+            cand = d._additions(action)
+            if cand.size == 0:
+                break
+            trial = np.repeat(action[None, :], cand.size, axis=0)
+            trial[np.arange(cand.size), cand] = 1
+            values = self._scores(states, t, trial)
+            best = int(np.argmax(values))
+            if not d.must_fill and values[best] <= current + 1e-12:
+                break
+            action[cand[best]] = 1
+            current = float(values[best])
+        return action
+
+
+# -- table ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DomainPlannerSpec:
+    """A table entry: ``target`` is ``"module:Class"``, imported when made."""
+
+    name: str
+    target: str
+    summary: str
+
+    def load(self) -> type:
+        module, _, cls = self.target.partition(":")
+        return getattr(importlib.import_module(module), cls)
+
+
+DOMAIN_PLANNERS: dict[str, DomainPlannerSpec] = {spec.name: spec for spec in (
+    DomainPlannerSpec("no-action", "rmab.domains.baselines:NoActionDomainPlanner",
+                      "never act (the all-zero action)"),
+    DomainPlannerSpec("random", "rmab.domains.baselines:RandomDomainPlanner",
+                      "a random feasible action (normalisation reference, RANDOM = 1)"),
+    DomainPlannerSpec("sampling", "rmab.domains.baselines:SamplingPlanner",
+                      "best of K = 100 random feasible actions by one-step expected reward"),
+    DomainPlannerSpec("myopic", "rmab.domains.baselines:MyopicMIPPlanner",
+                      "exact MIP on the one-step expected reward"),
+    DomainPlannerSpec("iterative-myopic", "rmab.domains.baselines:IterativeMyopicPlanner",
+                      "greedy construction by one-step expected gain"),
+)}
+
+
+def domain_planner_names() -> list[str]:
+    return list(DOMAIN_PLANNERS)
+
+
+def make_domain_planner(name: str, **params) -> BaseDomainPlanner:
+    """A new, unfitted domain planner from :data:`DOMAIN_PLANNERS`; ``params`` go to its
+    constructor. An unknown name raises :class:`UnknownPlannerError` with the closest names."""
+    spec = DOMAIN_PLANNERS.get(name) if isinstance(name, str) else None
+    if spec is None:
+        close = difflib.get_close_matches(str(name), list(DOMAIN_PLANNERS), n=3)
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise UnknownPlannerError(f"domain planner: must be one of {sorted(DOMAIN_PLANNERS)}; "
+                                  f"got {name!r}{hint}")
+    cls = spec.load()
+    try:
+        return cls(**params)
+    except TypeError as exc:
+        raise InvalidParameterError(f"make_domain_planner({name!r}): {exc}") from exc

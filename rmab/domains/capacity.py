@@ -1,0 +1,199 @@
+"""Capacity-constrained workers (coRMAB domain 2, Xu et al. 2025 §5).
+
+``budget`` workers with capacities ``C_i``; arm ``j`` costs ``c_j``. The action vector is the
+per-arm pull vector (n_arms,). It is feasible iff the pulled arms can be assigned to workers,
+each arm to one worker, with ``Σ_{j→i} c_j <= C_i`` for every worker (a bin-packing
+feasibility question, decided exactly by :func:`pack`). MILP: binary ``x_ij`` (worker ``i``
+serves arm ``j``, created only where ``c_j <= C_i``), ``Σ_j c_j x_ij <= C_i``,
+``Σ_i x_ij = pull_j`` (served by at most one worker, pulled iff served).
+Generator (:func:`make_capacity`): ``C_i ~ U{2..7}``, ``c_j ~ U{2..6}``, base arms as in the
+paper (passive up-probability ``U[0, 0.2]``, active ``U[0.7, 0.9]``, first ``budget`` arms good).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from rmab._validation import as_float_array, as_generator, check_number
+from rmab.domains.arm import BaseArms, paper_rewards, pull_probabilities
+from rmab.domains.base import ConstraintBlock, Domain, build_block
+from rmab.errors import InvalidModelError
+
+__all__ = ["CapacityDomain", "make_capacity", "pack"]
+
+_TOL = 1e-9
+
+
+def pack(costs: np.ndarray, capacities: np.ndarray) -> np.ndarray | None:
+    """Exact bin-packing feasibility: a worker index per item (int64 (n_items,)) such that no
+    worker exceeds its capacity, or ``None`` if there is none.
+
+    Depth-first search over items in decreasing cost, trying each distinct remaining capacity
+    once, with a memo of failed ``(item, sorted remaining capacities)`` states.
+    """
+    costs = np.asarray(costs, dtype=np.float64)
+    caps = np.asarray(capacities, dtype=np.float64)
+    if costs.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if costs.sum() > caps.sum() + _TOL or costs.max() > caps.max() + _TOL:
+        return None
+    order = np.argsort(-costs, kind="stable")
+    c = costs[order]
+    rem = caps.copy()
+    where = np.empty(c.size, dtype=np.int64)
+    failed = set()
+
+    def go(k: int) -> bool:
+        if k == c.size:
+            return True
+        key = (k, tuple(np.sort(rem)))
+        if key in failed:
+            return False
+        tried = set()
+        for w in np.argsort(rem, kind="stable"):
+            r = rem[w]
+            if r + _TOL < c[k] or r in tried:
+                continue
+            tried.add(r)
+            rem[w] -= c[k]
+            where[k] = w
+            if go(k + 1):
+                return True
+            rem[w] += c[k]
+        failed.add(key)
+        return False
+
+    if not go(0):
+        return None
+    out = np.empty(c.size, dtype=np.int64)
+    out[order] = where
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class CapacityDomain(Domain):
+    """Workers with capacities serve arms with costs; action = pulls (n_arms,).
+
+    ``costs`` (n_arms,) > 0, ``capacities`` (n_workers,) >= 0; ``budget`` = number of workers.
+    """
+
+    arms: BaseArms
+    budget: int
+    costs: np.ndarray
+    capacities: np.ndarray
+
+    kind: ClassVar[str] = "capacity"
+
+    @property
+    def action_size(self) -> int:
+        return self.n_arms
+
+    @property
+    def n_workers(self) -> int:
+        return self.capacities.shape[0]
+
+    @classmethod
+    def from_arrays(cls, *, up_prob, rewards, costs, capacities) -> "CapacityDomain":
+        owner = cls.__name__
+        arms = BaseArms(up_prob, rewards)
+        if arms.n_levels != 2:
+            raise InvalidModelError(f"{owner}.up_prob: must have shape (n_arms, 2) (passive, "
+                                    f"pulled); got {arms.up_prob.shape}")
+        c = as_float_array(owner, "costs", costs, ndim=1)
+        if c.shape != (arms.n_arms,):
+            raise InvalidModelError(f"{owner}.costs: must have shape (n_arms={arms.n_arms},); "
+                                    f"got {c.shape}")
+        if (c <= 0).any():
+            j = int(np.flatnonzero(c <= 0)[0])
+            raise InvalidModelError(f"{owner}.costs: must be > 0; got {c[j]} (arm {j})")
+        cap = as_float_array(owner, "capacities", capacities, ndim=1)
+        if cap.size < 1 or (cap < 0).any():
+            raise InvalidModelError(f"{owner}.capacities: must be a non-empty array of numbers "
+                                    f">= 0; got {cap.tolist()}")
+        c.setflags(write=False)
+        cap.setflags(write=False)
+        return cls(arms, int(cap.size), c, cap)
+
+    def to_arrays(self) -> dict:
+        return {"up_prob": self.arms.up_prob, "rewards": self.arms.rewards, "costs": self.costs,
+                "capacities": self.capacities}
+
+    # -- actions -------------------------------------------------------------------------
+    def arm_levels(self, action):
+        return action
+
+    def assignment(self, action) -> np.ndarray:
+        """The serving worker of every arm (int64 (n_arms,), -1 if not pulled) for a feasible
+        pull vector; :class:`InfeasibleActionError` otherwise."""
+        a = self.check_action(action)
+        out = np.full(self.n_arms, -1, dtype=np.int64)
+        pulled = np.flatnonzero(a)
+        out[pulled] = pack(self.costs[pulled], self.capacities)
+        return out
+
+    def _violation(self, action):
+        pulled = np.flatnonzero(action)
+        if pack(self.costs[pulled], self.capacities) is None:
+            return (f"worker capacities violated: pulled arms {pulled.tolist()} with costs "
+                    f"{self.costs[pulled].tolist()} (total {self.costs[pulled].sum():g}) cannot "
+                    f"be assigned to workers with capacities {self.capacities.tolist()}")
+        return None
+
+    def _sample_action(self, rng):
+        """Workers in random order each take, in a random arm order, every unserved arm that
+        still fits (the reference implementation's random action)."""
+        a = np.zeros(self.n_arms, dtype=np.int64)
+        arms = rng.permutation(self.n_arms)
+        for i in rng.permutation(self.n_workers):
+            left = self.capacities[i]
+            for j in arms:
+                if not a[j] and self.costs[j] <= left + _TOL:
+                    a[j] = 1
+                    left -= self.costs[j]
+        return a
+
+    def _additions(self, action):
+        free = np.flatnonzero(action == 0)
+        keep = []
+        for j in free:
+            action[j] = 1
+            if self._violation(action) is None:
+                keep.append(j)
+            action[j] = 0
+        return np.asarray(keep, dtype=np.int64)
+
+    # -- MILP ----------------------------------------------------------------------------
+    def _build_block(self) -> ConstraintBlock:
+        n, m = self.n_arms, self.n_workers
+        pairs = np.argwhere(self.costs[None, :] <= self.capacities[:, None] + _TOL)  # (i, j)
+        x = n + np.arange(len(pairs))
+        rows = []
+        for i in range(m):
+            sel = pairs[:, 0] == i
+            rows.append((x[sel], self.costs[pairs[sel, 1]], -np.inf, self.capacities[i]))
+        for j in range(n):
+            sel = pairs[:, 1] == j
+            rows.append((np.concatenate([x[sel], [j]]),
+                         np.concatenate([np.ones(sel.sum()), [-1.0]]), 0.0, 0.0))
+        n_vars = n + len(pairs)
+        return build_block(n_vars, rows, np.ones(n_vars, bool), np.ones(n_vars), n,
+                           pull_vars=np.arange(n, dtype=np.int64),
+                           index={"assign": x, "assign_pairs": pairs})
+
+
+def make_capacity(n_arms: int = 20, budget: int = 5, *, seed=None) -> CapacityDomain:
+    """The paper's capacity instance: ``budget`` workers with ``C_i ~ U{2..7}``, arm costs
+    ``c_j ~ U{2..6}``."""
+    owner = "make_capacity"
+    n_arms = check_number(owner, "n_arms", n_arms, low=1, integer=True)
+    budget = check_number(owner, "budget", budget, low=1, high=n_arms, integer=True)
+    rng = as_generator(seed, f"{owner}.seed")
+    rewards = paper_rewards(n_arms, budget, rng)
+    up = pull_probabilities(n_arms, rng)
+    costs = rng.integers(2, 7, size=n_arms).astype(float)
+    caps = rng.integers(2, 8, size=budget).astype(float)
+    return CapacityDomain.from_arrays(up_prob=up, rewards=rewards, costs=costs, capacities=caps)
+

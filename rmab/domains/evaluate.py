@@ -1,0 +1,189 @@
+"""The paper's evaluation protocol for coRMAB domains (Xu et al. 2025 §6).
+
+Each method runs ``episodes`` episodes of ``horizon`` periods (defaults 50 and 20). Episode
+``e`` starts from states drawn so that each arm is in state 1 with probability ``p_high = 0.2``
+and in state 0 otherwise (:func:`~rmab.domains.arm.initial_states`), and arm ``j`` moves up at
+period ``t`` iff ``u[e, t, j] < up_prob``: the initial uniforms and the transition uniforms are
+drawn once from ``seed`` and shared by every method (common random numbers). The score of an
+episode is the mean per-period *expected* reward ``Σ_j E[r_j(s'_j) | s, a]``; a method's score
+is the mean over episodes, and the normalised score divides it by RANDOM's on the same
+instance (RANDOM = 1). :func:`compare_domain` repeats this over several seeds (one generated
+instance per seed) and reports the mean and standard deviation of the normalised scores.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+import numpy as np
+
+from rmab._validation import as_generator, check_number
+from rmab.domains.arm import initial_states
+from rmab.domains.base import Domain
+from rmab.errors import InvalidParameterError
+
+__all__ = ["DomainComparisonResult", "evaluate_domain", "compare_domain"]
+
+REFERENCE = "random"
+
+
+@dataclass(frozen=True, eq=False)
+class DomainComparisonResult:
+    """Scores of several planners on one or more instances.
+
+    ``rewards`` (n_seeds, n_planners, episodes): mean per-period expected reward of every
+    episode; ``normalised`` (n_seeds, n_planners): mean reward / RANDOM's mean reward on the
+    same instance; ``seconds_per_step`` (n_seeds, n_planners) mean planning time.
+    """
+
+    kind: str
+    planners: tuple
+    seeds: tuple
+    rewards: np.ndarray
+    normalised: np.ndarray
+    seconds_per_step: np.ndarray
+    horizon: int
+    episodes: int
+
+    @property
+    def mean_reward(self) -> np.ndarray:
+        """(n_planners,) mean over seeds and episodes."""
+        return self.rewards.mean(axis=(0, 2))
+
+    @property
+    def mean_normalised(self) -> np.ndarray:
+        return self.normalised.mean(axis=0)
+
+    @property
+    def std_normalised(self) -> np.ndarray:
+        return self.normalised.std(axis=0, ddof=1) if len(self.seeds) > 1 else \
+            np.zeros(len(self.planners))
+
+    def table(self) -> str:
+        """A plain-text table: planner, mean reward, normalised mean ± std over seeds, ms/step."""
+        head = f"{'planner':<18} {'reward':>8} {'normalised':>11} {'± std':>7} {'ms/step':>9}"
+        lines = [f"{self.kind}: {len(self.seeds)} seed(s), {self.episodes} episodes, "
+                 f"H = {self.horizon} (RANDOM = 1)", head, "-" * len(head)]
+        for p, name in enumerate(self.planners):
+            lines.append(f"{name:<18} {self.mean_reward[p]:8.4f} {self.mean_normalised[p]:11.4f} "
+                         f"{self.std_normalised[p]:7.4f} "
+                         f"{1e3 * self.seconds_per_step[:, p].mean():9.3f}")
+        return "\n".join(lines)
+
+    def to_csv(self, path=None) -> str:
+        """One row per (seed, planner); written atomically to ``path`` if given. Returns the
+        CSV text."""
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["kind", "seed", "planner", "mean_reward", "sem_reward", "normalised",
+                    "seconds_per_step", "episodes", "horizon"])
+        for k, seed in enumerate(self.seeds):
+            for p, name in enumerate(self.planners):
+                r = self.rewards[k, p]
+                sem = r.std(ddof=1) / np.sqrt(r.size) if r.size > 1 else 0.0
+                w.writerow([self.kind, seed, name, f"{r.mean():.10g}", f"{sem:.6g}",
+                            f"{self.normalised[k, p]:.10g}",
+                            f"{self.seconds_per_step[k, p]:.6g}", self.episodes, self.horizon])
+        text = buf.getvalue()
+        if path is not None:
+            from rmab.models.storage import atomic_write
+
+            with atomic_write(path, ".csv") as tmp:
+                tmp.write_text(text, encoding="utf-8")
+        return text
+
+
+def _planners(planners) -> list:
+    from rmab.domains.baselines import make_domain_planner
+
+    if isinstance(planners, str) or not hasattr(planners, "__iter__"):
+        raise InvalidParameterError(f"evaluate_domain.planners: must be a sequence of names or "
+                                    f"planners; got {planners!r}")
+    made = [make_domain_planner(p) if isinstance(p, str) else p for p in planners]
+    if not made:
+        raise InvalidParameterError("evaluate_domain.planners: must not be empty")
+    names = [p.name for p in made]
+    if len(set(names)) != len(names):
+        raise InvalidParameterError(f"evaluate_domain.planners: names must be unique; got "
+                                    f"{names}")
+    if REFERENCE not in names:
+        made.append(make_domain_planner(REFERENCE))
+    return made
+
+
+def _run(domain: Domain, planners: list, episodes: int, horizon: int, p_high: float, seed):
+    rng = as_generator(seed, "evaluate_domain.seed")
+    n = domain.n_arms
+    u0 = rng.random((episodes, n))
+    u = rng.random((episodes, horizon, n))
+    planner_seeds = rng.integers(0, 2**63 - 1, size=(len(planners), episodes + 1))
+    rewards = np.zeros((len(planners), episodes))
+    seconds = np.zeros(len(planners))
+    for p, planner in enumerate(planners):
+        planner.fit(domain, seed=int(planner_seeds[p, 0]))
+        for e in range(episodes):
+            planner.reset(seed=int(planner_seeds[p, e + 1]))
+            s = initial_states(n, p_high=p_high, u=u0[e])
+            total = 0.0
+            for t in range(horizon):
+                action = domain.check_action(planner.plan(s, t=t))
+                seconds[p] += planner.last_stats.seconds
+                levels = domain.arm_levels(action)
+                total += domain.arms.expected_reward(s, levels)
+                s = domain.arms.next_states(s, levels, u[e, t])
+            rewards[p, e] = total / horizon
+    return rewards, seconds / (episodes * horizon)
+
+
+def _check_protocol(episodes, horizon, p_high):
+    owner = "evaluate_domain"
+    return (check_number(owner, "episodes", episodes, low=1, integer=True),
+            check_number(owner, "horizon", horizon, low=1, integer=True),
+            check_number(owner, "p_high", p_high, low=0.0, high=1.0))
+
+
+def evaluate_domain(domain: Domain, planners=("no-action", "random", "sampling", "myopic",
+                                              "iterative-myopic"), *, episodes: int = 50,
+                    horizon: int = 20, p_high: float = 0.2, seed=0) -> DomainComparisonResult:
+    """Evaluate ``planners`` (names from :data:`~rmab.domains.baselines.DOMAIN_PLANNERS` or
+    planner objects) on one instance with the paper's protocol (module docstring). RANDOM is
+    added if missing (it is the normalisation reference). Every action is checked feasible."""
+    if not isinstance(domain, Domain):
+        raise InvalidParameterError(f"evaluate_domain.domain: must be a Domain; got "
+                                    f"{type(domain).__name__}")
+    episodes, horizon, p_high = _check_protocol(episodes, horizon, p_high)
+    made = _planners(planners)
+    rewards, seconds = _run(domain, made, episodes, horizon, p_high, seed)
+    names = tuple(p.name for p in made)
+    ref = rewards[names.index(REFERENCE)].mean()
+    seed_label = seed if isinstance(seed, int) else 0
+    return DomainComparisonResult(domain.kind, names, (seed_label,), rewards[None],
+                                  (rewards.mean(axis=1) / ref)[None], seconds[None], horizon,
+                                  episodes)
+
+
+def compare_domain(kind: str, *, n_arms: int = 20, budget: int = 5, seeds=(0, 1, 2),
+                   planners=("no-action", "random", "sampling", "myopic", "iterative-myopic"),
+                   episodes: int = 50, horizon: int = 20, p_high: float = 0.2,
+                   **params) -> DomainComparisonResult:
+    """:func:`evaluate_domain` on one generated instance per seed (``make_domain(kind,
+    n_arms, budget, seed=seed, **params)``; the evaluation uniforms use the same seed)."""
+    from rmab.domains import make_domain
+
+    episodes, horizon, p_high = _check_protocol(episodes, horizon, p_high)
+    seeds = tuple(int(check_number("compare_domain", "seeds", s, low=0, integer=True))
+                  for s in seeds)
+    if not seeds:
+        raise InvalidParameterError("compare_domain.seeds: must not be empty")
+    results = [evaluate_domain(make_domain(kind, n_arms, budget, seed=s, **params), planners,
+                               episodes=episodes, horizon=horizon, p_high=p_high,
+                               seed=np.random.SeedSequence([s, 1]))
+               for s in seeds]
+    first = results[0]
+    return DomainComparisonResult(first.kind, first.planners, seeds,
+                                  np.concatenate([r.rewards for r in results]),
+                                  np.concatenate([r.normalised for r in results]),
+                                  np.concatenate([r.seconds_per_step for r in results]),
+                                  horizon, episodes)

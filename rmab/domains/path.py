@@ -1,0 +1,270 @@
+"""Routing on a graph (coRMAB domain 4, Xu et al. 2025 §5).
+
+Arms are the nodes of an undirected graph. Each period a route leaves ``source`` and returns
+to it in at most ``route_length = L`` moves (default ``L = 2 · budget``; a move follows an edge
+or stays put, so this is a closed walk of length ``<= L``); at most ``budget`` nodes on the
+route are pulled, and a node can be pulled only if the route visits it. The action vector is
+the per-node pull vector (n_arms,). It is feasible iff at most ``budget`` nodes are pulled and
+the shortest closed walk from ``source`` through all of them has length ``<= L`` (decided
+exactly by a depth-first search over visiting orders on shortest-path distances, with a memo
+of (visited set, node) states — a Held-Karp search pruned by ``L``).
+
+MILP (time-expanded): binary ``y[t, v]`` (the walk is at ``v`` after ``t`` moves,
+``t = 0..L``), created only where ``dist(source, v) <= min(t, L - t)``; ``Σ_v y[t, v] = 1``;
+moves ``m[t, u, v] ∈ [0, 1]`` along edges (both directions) and stays, with
+``Σ_v m[t, u, v] = y[t, u]`` and ``Σ_u m[t, u, v] = y[t+1, v]`` (integral because ``y`` is
+one-hot); ``y[0, source] = y[L, source] = 1``; ``pull_v <= Σ_t y[t, v]``;
+``Σ_v pull_v <= budget``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import shortest_path
+
+from rmab._validation import as_generator, check_number
+from rmab.domains.arm import BaseArms, paper_rewards, pull_probabilities
+from rmab.domains.base import ConstraintBlock, Domain, build_block, check_budget
+from rmab.domains.graphs import check_edges, read_edge_list, sparse_connected_graph
+from rmab.errors import InvalidModelError
+
+__all__ = ["PathDomain", "make_path", "path_from_csv"]
+
+
+@dataclass(frozen=True, eq=False)
+class PathDomain(Domain):
+    """Closed routes from ``source`` of at most ``route_length`` moves; action = pulls."""
+
+    arms: BaseArms
+    budget: int
+    edges: np.ndarray
+    source: int
+    route_length: int
+
+    kind: ClassVar[str] = "path"
+
+    @property
+    def action_size(self) -> int:
+        return self.n_arms
+
+    @classmethod
+    def from_arrays(cls, *, up_prob, rewards, edges, budget, source=0, route_length=None
+                    ) -> "PathDomain":
+        """``edges`` (n_edges, 2) node indices (undirected); ``route_length`` defaults to
+        ``2 · budget``."""
+        owner = cls.__name__
+        arms = BaseArms(up_prob, rewards)
+        if arms.n_levels != 2:
+            raise InvalidModelError(f"{owner}.up_prob: must have shape (n_arms, 2) (passive, "
+                                    f"pulled); got {arms.up_prob.shape}")
+        e = check_edges(owner, edges, arms.n_arms)
+        budget = check_budget(owner, budget)
+        source = check_number(owner, "source", source, low=0, high=arms.n_arms - 1,
+                              integer=True, error=InvalidModelError)
+        route_length = check_number(owner, "route_length",
+                                    2 * budget if route_length is None else route_length,
+                                    low=0, integer=True, error=InvalidModelError)
+        return cls(arms, budget, e, source, route_length)
+
+    def to_arrays(self) -> dict:
+        return {"up_prob": self.arms.up_prob, "rewards": self.arms.rewards, "edges": self.edges,
+                "budget": self.budget, "source": self.source,
+                "route_length": self.route_length}
+
+    def to_networkx(self):
+        """The graph as a :class:`networkx.Graph` (nodes ``0..n_arms-1``)."""
+        import networkx as nx
+
+        g = nx.Graph()
+        g.add_nodes_from(range(self.n_arms))
+        g.add_edges_from(self.edges.tolist())
+        return g
+
+    # -- graph helpers -------------------------------------------------------------------
+    def _graph(self):
+        """(adjacency CSR, distances (n, n) with inf, predecessors) — cached."""
+        cached = self.__dict__.get("_graph_cache")
+        if cached is None:
+            n = self.n_arms
+            e = self.edges
+            adj = sp.csr_matrix((np.ones(2 * len(e)), (np.r_[e[:, 0], e[:, 1]],
+                                                       np.r_[e[:, 1], e[:, 0]])), shape=(n, n))
+            dist, pred = shortest_path(adj, unweighted=True, directed=False,
+                                       return_predecessors=True)
+            cached = (adj, dist, pred)
+            object.__setattr__(self, "_graph_cache", cached)
+        return cached
+
+    @property
+    def distances(self) -> np.ndarray:
+        """Shortest-path hop counts (n_arms, n_arms), ``inf`` between components."""
+        return self._graph()[1]
+
+    def _order(self, pulled: np.ndarray) -> list | None:
+        """A visiting order of ``pulled`` whose closed walk from the source fits ``L``."""
+        targets = [int(v) for v in pulled if v != self.source]
+        if not targets:
+            return []
+        nodes = [self.source] + targets
+        d = self.distances[np.ix_(nodes, nodes)]
+        L = self.route_length
+        if (d[0, 1:] + d[1:, 0] > L).any():
+            return None
+        k = len(targets)
+        full = (1 << k) - 1
+        best = {}
+        order = []
+
+        def go(mask: int, cur: int, length: float) -> bool:
+            if mask == full:
+                return length + d[cur, 0] <= L
+            key = (mask, cur)
+            if best.get(key, np.inf) <= length:
+                return False
+            best[key] = length
+            todo = [i for i in range(1, k + 1) if not mask >> (i - 1) & 1]
+            for i in sorted(todo, key=lambda i: d[cur, i]):
+                new = length + d[cur, i]
+                if any(new + d[i, r] + d[r, 0] > L for r in todo):
+                    continue
+                order.append(nodes[i])
+                if go(mask | 1 << (i - 1), i, new):
+                    return True
+                order.pop()
+            return False
+
+        return order if go(0, 0, 0.0) else None
+
+    def route(self, action) -> list:
+        """A closed walk ``[source, ..., source]`` (at most ``route_length`` moves) visiting
+        every pulled node of a feasible action; :class:`InfeasibleActionError` otherwise."""
+        a = self.check_action(action)
+        pred = self._graph()[2]
+        walk = [self.source]
+        for v in self._order(np.flatnonzero(a)) + [self.source]:
+            hop, back = v, []
+            while hop != walk[-1]:
+                back.append(int(hop))
+                hop = pred[walk[-1], hop]
+            walk.extend(reversed(back))
+        return walk
+
+    # -- actions -------------------------------------------------------------------------
+    def arm_levels(self, action):
+        return action
+
+    def _violation(self, action):
+        pulled = np.flatnonzero(action)
+        if pulled.size > self.budget:
+            return f"must pull at most budget={self.budget} nodes; got {pulled.size}"
+        far = pulled[2 * self.distances[self.source, pulled] > self.route_length]
+        if far.size:
+            return (f"route length violated: node {int(far[0])} is farther than route_length/2 "
+                    f"= {self.route_length / 2:g} moves from the source {self.source}")
+        if self._order(pulled) is None:
+            return (f"route length violated: no closed walk from source {self.source} of at "
+                    f"most route_length={self.route_length} moves visits all pulled nodes "
+                    f"{pulled.tolist()}")
+        return None
+
+    def _sample_action(self, rng):
+        """A random closed walk (each move to a uniform neighbour from which the source is
+        still reachable in time), then ``min(budget, visited)`` of its nodes at random."""
+        adj, dist, _ = self._graph()
+        cur, visited = self.source, {self.source}
+        for t in range(self.route_length):
+            left = self.route_length - t - 1
+            nbrs = adj.indices[adj.indptr[cur]:adj.indptr[cur + 1]]
+            nbrs = nbrs[dist[nbrs, self.source] <= left]
+            if nbrs.size == 0:
+                break
+            cur = int(rng.choice(nbrs))
+            visited.add(cur)
+        visited = np.array(sorted(visited))
+        a = np.zeros(self.n_arms, dtype=np.int64)
+        a[rng.choice(visited, min(self.budget, visited.size), replace=False)] = 1
+        return a
+
+    def _additions(self, action):
+        if action.sum() >= self.budget:
+            return np.zeros(0, dtype=np.int64)
+        keep = []
+        for j in np.flatnonzero(action == 0):
+            action[j] = 1
+            if self._violation(action) is None:
+                keep.append(j)
+            action[j] = 0
+        return np.asarray(keep, dtype=np.int64)
+
+    # -- MILP ----------------------------------------------------------------------------
+    def _build_block(self) -> ConstraintBlock:
+        n, L, src = self.n_arms, self.route_length, self.source
+        dist = self.distances[src]
+        steps = np.arange(L + 1)
+        ok = dist[None, :] <= np.minimum(steps, L - steps)[:, None]        # (L+1, n)
+        pos = np.full((L + 1, n), -1, dtype=np.int64)
+        pos[ok] = n + np.arange(ok.sum())
+        e = self.edges
+        arcs = np.vstack([e, e[:, ::-1], np.column_stack([np.arange(n), np.arange(n)])])
+        moves = []                                                        # (t, u, v)
+        for t in range(L):
+            live = ok[t, arcs[:, 0]] & ok[t + 1, arcs[:, 1]]
+            moves.append(np.column_stack([np.full(live.sum(), t), arcs[live]]))
+        moves = np.vstack(moves) if moves else np.zeros((0, 3), dtype=np.int64)
+        m0 = n + int(ok.sum())
+        mv = m0 + np.arange(len(moves))
+        rows = []
+        for t in range(L + 1):
+            rows.append((pos[t, ok[t]], np.ones(ok[t].sum()), 1.0, 1.0))
+        for t in range(L):
+            at_t = moves[:, 0] == t
+            for u in np.flatnonzero(ok[t]):
+                sel = at_t & (moves[:, 1] == u)
+                rows.append((np.r_[mv[sel], pos[t, u]], np.r_[np.ones(sel.sum()), -1.0], 0, 0))
+            for v in np.flatnonzero(ok[t + 1]):
+                sel = at_t & (moves[:, 2] == v)
+                rows.append((np.r_[mv[sel], pos[t + 1, v]], np.r_[np.ones(sel.sum()), -1.0],
+                             0, 0))
+        for v in range(n):
+            ys = pos[ok[:, v], v]
+            rows.append((np.r_[v, ys], np.r_[1.0, -np.ones(ys.size)], -np.inf, 0.0))
+        rows.append((np.arange(n), np.ones(n), -np.inf, float(self.budget)))
+        n_vars = m0 + len(moves)
+        integrality = np.zeros(n_vars, bool)
+        integrality[:m0] = True
+        return build_block(n_vars, rows, integrality, np.ones(n_vars), n,
+                           pull_vars=np.arange(n, dtype=np.int64),
+                           index={"position": pos, "move": mv, "move_arcs": moves})
+
+
+def _arms(n_arms: int, budget: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    rewards = paper_rewards(n_arms, budget, rng)
+    return pull_probabilities(n_arms, rng), rewards
+
+
+def make_path(n_arms: int = 20, budget: int = 5, *, n_edges: int | None = None, seed=None
+              ) -> PathDomain:
+    """The paper's path instance on a :func:`~rmab.domains.graphs.sparse_connected_graph`
+    (source node 0, a graph centre; ``route_length = 2 · budget``)."""
+    owner = "make_path"
+    n_arms = check_number(owner, "n_arms", n_arms, low=2, integer=True)
+    budget = check_number(owner, "budget", budget, low=1, high=n_arms, integer=True)
+    rng = as_generator(seed, f"{owner}.seed")
+    edges = sparse_connected_graph(n_arms, n_edges, seed=rng)
+    up, rewards = _arms(n_arms, budget, rng)
+    return PathDomain.from_arrays(up_prob=up, rewards=rewards, edges=edges, budget=budget)
+
+
+def path_from_csv(path: str | Path, budget: int = 5, *, source: int = 0,
+                  route_length: int | None = None, seed=None) -> PathDomain:
+    """A path instance on the graph of an edge-list CSV, with the paper's random base arms."""
+    edges, n = read_edge_list(path)
+    budget = check_number("path_from_csv", "budget", budget, low=1, high=n, integer=True)
+    up, rewards = _arms(n, budget, as_generator(seed, "path_from_csv.seed"))
+    return PathDomain.from_arrays(up_prob=up, rewards=rewards, edges=edges, budget=budget,
+                                  source=source, route_length=route_length)
