@@ -1,0 +1,205 @@
+"""Paired planner comparison: common random numbers, statistics, outputs, workers, errors."""
+
+import csv
+import math
+import sys
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from rmab.errors import InvalidParameterError, MissingDependencyError, UnknownPlannerError
+from rmab.models import health_intervention, random_instance
+from rmab.planners import make_planner
+from rmab.sim import ComparisonResult, compare
+
+INST = health_intervention(12, budget_fraction=0.25, horizon=8, seed=4)
+
+
+@pytest.fixture(scope="module")
+def result():
+    return compare(INST, ["random", "myopic", "no-action", ("round-robin", {"action": 2})],
+                   episodes=12, seed=3)
+
+
+def test_result_fields(result):
+    assert isinstance(result, ComparisonResult)
+    assert result.names == ("random", "myopic", "no-action", "round-robin(action=2)")
+    assert result.returns.shape == result.totals.shape == result.decision_seconds.shape == (4, 12)
+    assert not result.returns.flags.writeable
+    assert result.horizon == 8 and result.episodes == 12 and not result.random_added
+    t = stats.t.ppf(0.975, 11)
+    for i, s in enumerate(result.scores):
+        x = result.returns[i]
+        assert s.mean == pytest.approx(x.mean())
+        assert s.stderr == pytest.approx(x.std(ddof=1) / math.sqrt(12))
+        assert s.ci_low < s.mean < s.ci_high
+        assert s.ci_high - s.mean == pytest.approx(t * s.stderr)
+        assert s.mean_total == pytest.approx(result.totals[i].mean())
+        assert s.mean_total >= s.mean  # discounting only shrinks non-negative rewards
+        assert s.decision_seconds > 0
+    rnd = result.score("random")
+    assert rnd.stderr > 0 and rnd.normalised == 1.0
+    assert result.score("myopic").normalised == pytest.approx(
+        result.score("myopic").mean / rnd.mean)
+
+
+def test_same_seed_same_numbers_and_order_independence(result):
+    again = compare(INST, ["round-robin", "no-action", "random"], episodes=12, seed=3)
+    assert np.array_equal(again.returns[2], result.returns[0])          # random
+    assert np.array_equal(again.returns[1], result.returns[2])          # no-action
+    other = compare(INST, ["random"], episodes=12, seed=4)
+    assert not np.array_equal(other.returns[0], result.returns[0])
+
+
+def test_common_random_numbers_copies_agree():
+    res = compare(INST, ["random", "random", "myopic", make_planner("myopic")], episodes=5,
+                  seed=0)
+    assert res.names == ("random", "random #2", "myopic", "myopic #2")
+    assert np.array_equal(res.returns[0], res.returns[1])
+    assert np.array_equal(res.returns[2], res.returns[3])
+    diff = res.paired_difference("myopic", "myopic #2")
+    assert diff.mean == 0.0 and diff.stderr == 0.0
+
+
+def test_paired_difference(result):
+    d = result.paired_difference("myopic", "no-action")
+    x = result.returns[1] - result.returns[2]
+    assert d.mean == pytest.approx(x.mean())
+    assert d.stderr == pytest.approx(x.std(ddof=1) / math.sqrt(12))
+    assert d.ci_low < d.mean < d.ci_high and d.episodes == 12
+    # pairing removes the shared noise: the paired stderr is below the unpaired one
+    unpaired = math.hypot(result.score("myopic").stderr, result.score("no-action").stderr)
+    assert d.stderr < unpaired
+    with pytest.raises(InvalidParameterError, match=r"ComparisonResult\.second: must be one of"):
+        result.paired_difference("myopic", "whittle")
+
+
+def test_random_added_for_normalisation():
+    res = compare(INST, ["no-action"], episodes=6, seed=3)
+    ref = compare(INST, ["no-action", "random"], episodes=6, seed=3)
+    assert res.random_added and res.names == ("no-action",)
+    assert res.random_mean == ref.score("random").mean
+    assert res.score("no-action").normalised == ref.score("no-action").normalised
+    assert "same noise" in res.table()
+
+
+def test_normalised_is_nan_when_random_mean_not_positive():
+    inst = random_instance(3, n_states=2, n_actions=2, n_obs=2, budget=1.0, horizon=3, seed=0)
+    neg = inst.replace(arms=type(inst.arms)(inst.arms.transitions, inst.arms.observations,
+                                            -1.0 - inst.arms.rewards, inst.arms.costs))
+    res = compare(neg, ["random", "no-action"], episodes=3, seed=0)
+    assert res.random_mean < 0
+    assert all(math.isnan(s.normalised) for s in res.scores)
+
+
+def test_single_episode_has_nan_interval():
+    res = compare(INST, ["random"], episodes=1, seed=0)
+    s = res.scores[0]
+    assert math.isnan(s.stderr) and math.isnan(s.ci_low) and not math.isnan(s.mean)
+
+
+def test_table_csv_plot(result, tmp_path):
+    table = result.table()
+    lines = table.splitlines()
+    assert lines[0].split()[:3] == ["planner", "mean", "return"]
+    assert len({len(line) for line in lines[:6]}) == 1  # aligned
+    assert "round-robin(action=2)" in table
+    path = tmp_path / "sub" / "c.csv"
+    result.to_csv(path)
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["planner"] for r in rows] == list(result.names)
+    assert float(rows[1]["mean_return"]) == result.scores[1].mean
+    assert float(rows[0]["normalised"]) == 1.0
+    png = tmp_path / "c.png"
+    result.plot(png)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.png", "sub"]  # no temp files left
+
+
+def test_plot_without_matplotlib(result, tmp_path, monkeypatch):
+    for mod in ("matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg"):
+        monkeypatch.setitem(sys.modules, mod, None)
+    with pytest.raises(MissingDependencyError, match=r"pip install 'rmab\[plot\]'"):
+        result.plot(tmp_path / "x.png")
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_fully_observed_instance():
+    inst = random_instance(5, n_states=3, n_actions=2, n_obs=None, budget=2.0, horizon=6,
+                           seed=2)
+    res = compare(inst, ["myopic", "random", "belief-threshold"], episodes=4, seed=1)
+    assert np.all(np.isfinite(res.returns)) and res.returns.shape == (3, 4)
+
+
+def test_n_jobs_gives_identical_results():
+    planners = ["random", "myopic", ("round-robin", {"action": 1})]
+    serial = compare(INST, planners, episodes=3, seed=8, horizon=4)
+    pooled = compare(INST, planners, episodes=3, seed=8, horizon=4, n_jobs=2)
+    assert np.array_equal(serial.returns, pooled.returns)
+    assert np.array_equal(serial.totals, pooled.totals)
+    assert serial.names == pooled.names
+
+
+@pytest.mark.slow
+def test_n_jobs_identical_on_a_larger_run():
+    inst = health_intervention(40, n_states=3, budget_fraction=0.2, seed=9)
+    planners = ["no-action", "random", "round-robin", "myopic", "belief-threshold"]
+    serial = compare(inst, planners, episodes=6, seed=5, horizon=20)
+    pooled = compare(inst, planners, episodes=6, seed=5, horizon=20, n_jobs=3)
+    assert np.array_equal(serial.returns, pooled.returns)
+    assert np.array_equal(serial.totals, pooled.totals)
+
+
+def test_progress_bar_goes_to_stderr(capsys):
+    compare(INST, ["random"], episodes=2, seed=0, progress=True)
+    out, err = capsys.readouterr()
+    assert out == "" and "2/2" in err
+    compare(INST, ["random"], episodes=2, seed=0)
+    assert capsys.readouterr().err == ""
+
+
+class _Unpicklable:
+    name = "local"
+
+    def __init__(self):
+        self.hook = lambda: None
+
+    def fit(self, instance, *, seed=None):
+        return self
+
+    def reset(self, *, seed=None):
+        pass
+
+    def plan(self, belief, *, t=0):
+        return np.zeros(belief.shape[0], dtype=np.int64)
+
+
+def test_planner_objects_are_used_and_checked_for_pickling():
+    res = compare(INST, [_Unpicklable(), "no-action"], episodes=2, seed=0)
+    assert np.array_equal(res.returns[0], res.returns[1])  # both never act
+    with pytest.raises(InvalidParameterError,
+                       match=r"compare\.planners: must be picklable when n_jobs > 1; got "
+                             r"planner 'local'"):
+        compare(INST, [_Unpicklable()], episodes=2, n_jobs=2)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"episodes": 0}, InvalidParameterError, r"compare\.episodes: must be >= 1; got 0"),
+    ({"episodes": 2.5}, InvalidParameterError, r"compare\.episodes: must be an integer"),
+    ({"n_jobs": 0}, InvalidParameterError, r"compare\.n_jobs: must be >= 1; got 0"),
+    ({"horizon": -1}, InvalidParameterError, r"compare\.horizon: must be >= 1; got -1"),
+    ({"seed": -2}, InvalidParameterError, r"compare\.seed: must be a non-negative integer"),
+    ({"progress": "yes"}, InvalidParameterError, r"compare\.progress: must be True or False"),
+    ({"planners": []}, InvalidParameterError, r"compare\.planners: must hold at least one"),
+    ({"planners": "myopic"}, InvalidParameterError, r"compare\.planners: must be a list"),
+    ({"planners": [42]}, InvalidParameterError, r"compare\.planners\[0\]: must be a registry"),
+    ({"planners": ["myopc"]}, UnknownPlannerError, r"did you mean 'myopic'"),
+    ({"planners": [("myopic", {"nope": 1})]}, InvalidParameterError, r"make_planner\('myopic'\)"),
+    ({"instance": "x.npz"}, InvalidParameterError, r"compare\.instance: must be an Instance"),
+])
+def test_bad_parameters(kwargs, error, match):
+    args = {"instance": INST, "planners": ["random"], **kwargs}
+    with pytest.raises(error, match=match):
+        compare(args.pop("instance"), args.pop("planners"), **args)

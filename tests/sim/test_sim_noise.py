@@ -1,0 +1,53 @@
+"""Seeds and noise streams of the simulator (common random numbers)."""
+
+import numpy as np
+import pytest
+
+from rmab.errors import InvalidParameterError
+from rmab.sim.noise import (NoiseStream, child, episode_noise, episode_seeds, fit_seed,
+                            root_sequence)
+
+
+def test_child_equals_spawn_and_does_not_consume():
+    root = np.random.SeedSequence(7)
+    spawned = np.random.SeedSequence(7).spawn(2)[1].spawn(5)[3]
+    assert np.array_equal(child(root, 1, 3).generate_state(4), spawned.generate_state(4))
+    # asking twice gives the same child (SeedSequence.spawn would not)
+    assert np.array_equal(child(root, 0).generate_state(2), child(root, 0).generate_state(2))
+
+
+def test_episode_seeds_depend_only_on_seed_and_index():
+    a = episode_seeds(root_sequence("s", 3), 4)
+    b = episode_seeds(root_sequence("s", 3), 2)
+    for x, y in zip(a, b):
+        assert x.index == y.index and x.planner_seed == y.planner_seed
+        assert np.array_equal(x.noise.generate_state(2), y.noise.generate_state(2))
+    assert len({s.planner_seed for s in a}) == 4
+    other = episode_seeds(root_sequence("s", 4), 1)[0]
+    assert other.planner_seed != a[0].planner_seed
+    assert fit_seed(root_sequence("s", 3)) not in {s.planner_seed for s in a}
+
+
+def test_stream_matches_whole_arrays():
+    seq = np.random.SeedSequence(11)
+    whole = episode_noise(seq, 5, 4)
+    stream = NoiseStream(seq, 5)
+    assert np.array_equal(stream.initial, whole.initial)
+    for t in range(4):
+        stream.advance()
+        assert np.array_equal(stream.u_state, whole.u_state[t])
+        assert np.array_equal(stream.u_signal, whole.u_signal[t])
+    # the three streams are not copies of one another
+    assert not np.allclose(whole.u_state, whole.u_signal)
+
+
+def test_root_sequence_accepts_generator_reproducibly():
+    a = root_sequence("s", np.random.default_rng(5)).generate_state(2)
+    b = root_sequence("s", np.random.default_rng(5)).generate_state(2)
+    assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "3", True])
+def test_root_sequence_rejects_bad_seed(bad):
+    with pytest.raises(InvalidParameterError, match=r"owner: must be a non-negative integer"):
+        root_sequence("owner", bad)
