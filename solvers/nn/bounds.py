@@ -1,0 +1,228 @@
+"""Pre-activation bounds of a ReLU network whose input is ``(action a, state s)``.
+
+The network's input is ``x = (a, s)``: the first ``n_action`` entries are the action variables
+of a MILP (box ``[action_lower, action_upper]``, typically binary) restricted by knapsack rows
+``sum_i w_i a_i <= C`` (``w >= 0``); the rest is the fixed state (a point, or a box when the
+bounds must hold for every state in it).
+
+- Layer 1: ``z = W_a a + W_s s + b``. The action part's range is exact for binary actions under
+  a *cardinality* row (equal weights): the maximum of ``g @ a`` is the sum of the ``k`` largest
+  positive ``g_i`` (``k = floor(C / w)``, after the forced ones), the minimum the ``k`` most
+  negative. For unequal weights the bound is the LP relaxation (fractional knapsack: greedy by
+  ``g_i / w_i``), valid but not exact. With several knapsack rows the tightest is taken.
+- Later layers: interval propagation, ``[W+ l + W- u + b, W+ u + W- l + b]`` on the
+  post-ReLU intervals.
+- Optional: :func:`lp_tighten` maximises/minimises each later neuron over the LP relaxation of
+  the encoded network plus the action MILP (two LPs per neuron; worth it only when solves take
+  seconds).
+
+All bounds are on pre-activations ``z_l`` (before the ReLU), layer by layer, output included.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from solvers.errors import SolverInputError
+
+__all__ = ["Knapsack", "NetworkBounds", "action_range", "interval_bounds", "network_bounds",
+           "knapsacks_from_milp", "lp_tighten"]
+
+
+@dataclass(frozen=True, eq=False)
+class Knapsack:
+    """``weights @ a <= capacity`` over the action variables; ``weights`` (n_action,) >= 0."""
+
+    weights: np.ndarray
+    capacity: float
+
+    def __post_init__(self):
+        w = np.array(self.weights, dtype=np.float64).reshape(-1)
+        if not (np.isfinite(w).all() and (w >= 0).all()):
+            raise SolverInputError(f"Knapsack.weights: must be finite and >= 0; got {w}")
+        if not np.isfinite(self.capacity):
+            raise SolverInputError(f"Knapsack.capacity: must be finite; got {self.capacity}")
+        w.flags.writeable = False
+        object.__setattr__(self, "weights", w)
+        object.__setattr__(self, "capacity", float(self.capacity))
+
+
+@dataclass(frozen=True, eq=False)
+class NetworkBounds:
+    """``lower[l]``, ``upper[l]``: (width_l,) bounds on layer ``l``'s pre-activations."""
+
+    lower: tuple
+    upper: tuple
+
+    def stable_inactive(self, layer: int) -> np.ndarray:
+        return self.upper[layer] <= 0.0
+
+    def stable_active(self, layer: int) -> np.ndarray:
+        return self.lower[layer] >= 0.0
+
+
+def _max_over_knapsack(G: np.ndarray, lower, upper, ks: Knapsack, integer) -> np.ndarray:
+    """max of ``G @ a`` (rows) over the box and one knapsack (fractional; exact if cardinality)."""
+    w = ks.weights
+    base = G @ lower
+    room = upper - lower
+    cap = ks.capacity - float(w @ lower)
+    if cap < 0:        # empty feasible set: no finite bound to offer; fall back to the box
+        return np.full(G.shape[0], np.inf)
+    gain = G * room                                    # value of taking item i fully
+    free = room > 0
+    zero_w = free & (w == 0)
+    out = base + np.where(gain[:, zero_w] > 0, gain[:, zero_w], 0.0).sum(axis=1)
+    items = free & (w > 0)
+    if not items.any():
+        return out
+    g = G[:, items]
+    cost = (w * room)[items]                           # capacity used by taking item i fully
+    wi = w[items]
+    if integer[items].all() and np.allclose(wi, wi[0]) and \
+            np.allclose(room[items], np.round(room[items])):
+        cap = np.floor(cap / wi[0] + 1e-9) * wi[0]     # cardinality: integral optimum (TU)
+    ratio = np.where(g > 0, g / wi, -np.inf)
+    order = np.argsort(-ratio, axis=1, kind="stable")
+    g_sorted = np.take_along_axis(g * room[items], order, axis=1)
+    c_sorted = cost[order]
+    prev = np.cumsum(c_sorted, axis=1) - c_sorted
+    frac = np.clip((cap - prev) / c_sorted, 0.0, 1.0)
+    return out + np.where(g_sorted > 0, frac * g_sorted, 0.0).sum(axis=1)
+
+
+def action_range(W, lower, upper, knapsacks=(), integer=None) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds ``(lo, hi)`` (rows of ``W``) of ``W @ a`` over ``lower <= a <= upper`` and every
+    knapsack (each relaxed separately; the tightest bound is kept). ``integer`` (n,) bool marks
+    integer actions (default all): needed for the exact cardinality rounding."""
+    W = np.asarray(W, dtype=np.float64)
+    lower = np.asarray(lower, dtype=np.float64)
+    upper = np.asarray(upper, dtype=np.float64)
+    if not (np.isfinite(lower).all() and np.isfinite(upper).all()):
+        raise SolverInputError("action_range.lower/upper: must be finite (the action columns "
+                               "need finite bounds); got a non-finite bound")
+    integer = np.ones(lower.size, bool) if integer is None else np.asarray(integer, bool)
+    pos, neg = np.maximum(W, 0.0), np.minimum(W, 0.0)
+    hi = pos @ upper + neg @ lower
+    lo = pos @ lower + neg @ upper
+    for ks in knapsacks:
+        if ks.weights.size != lower.size:
+            raise SolverInputError(f"Knapsack.weights: must have {lower.size} entries; got "
+                                   f"{ks.weights.size}")
+        hi = np.minimum(hi, _max_over_knapsack(W, lower, upper, ks, integer))
+        lo = np.maximum(lo, -_max_over_knapsack(-W, lower, upper, ks, integer))
+    return lo, hi
+
+
+def _dot_interval(W: np.ndarray, lo: np.ndarray, hi: np.ndarray, b: np.ndarray):
+    """Interval of ``W @ v + b`` for ``lo <= v <= hi`` (infinite ends allowed; 0 * inf = 0)."""
+    pos, neg = np.maximum(W, 0.0), np.minimum(W, 0.0)
+
+    def dot(M, v):
+        fin = np.where(np.isfinite(v), v, 0.0)
+        res = M @ fin
+        up = ((M > 0) @ (v == np.inf)) + ((M < 0) @ (v == -np.inf))
+        down = ((M > 0) @ (v == -np.inf)) + ((M < 0) @ (v == np.inf))
+        res = np.where(up > 0, np.inf, res)
+        return np.where(down > 0, -np.inf, res)
+
+    return dot(pos, lo) + dot(neg, hi) + b, dot(pos, hi) + dot(neg, lo) + b
+
+
+def interval_bounds(net, first_lower, first_upper) -> NetworkBounds:
+    """Propagate layer-1 pre-activation bounds through the rest of ``net`` by intervals."""
+    lower, upper = [np.asarray(first_lower, float)], [np.asarray(first_upper, float)]
+    for W, b in zip(net.weights[1:], net.biases[1:]):
+        lo, hi = _dot_interval(W, np.maximum(lower[-1], 0.0), np.maximum(upper[-1], 0.0), b)
+        lower.append(lo)
+        upper.append(hi)
+    return NetworkBounds(tuple(lower), tuple(upper))
+
+
+def network_bounds(net, n_action: int, state, *, action_lower, action_upper, knapsacks=(),
+                   integer=None, state_upper=None, action_part=None) -> NetworkBounds:
+    """Pre-activation bounds of every layer for input ``(a, state)``.
+
+    ``state`` (n_state,) is a point, or the lower end of a box when ``state_upper`` is given
+    (then the bounds hold for every state in the box; infinite ends allowed). ``action_part``
+    may pass a precomputed ``action_range`` of the first layer's action columns.
+    """
+    W1 = net.weights[0]
+    if not 0 <= n_action <= net.n_inputs:
+        raise SolverInputError(f"network_bounds.n_action: must be in [0, {net.n_inputs}]; got "
+                               f"{n_action}")
+    s_lo = np.asarray(state, dtype=np.float64).reshape(-1)
+    s_hi = s_lo if state_upper is None else np.asarray(state_upper, np.float64).reshape(-1)
+    if s_lo.size != net.n_inputs - n_action or s_hi.size != s_lo.size:
+        raise SolverInputError(f"network_bounds.state: must have {net.n_inputs - n_action} "
+                               f"entries; got {s_lo.size}")
+    if action_part is None:
+        action_part = action_range(W1[:, :n_action], action_lower, action_upper, knapsacks,
+                                   integer)
+    d_lo, d_hi = _dot_interval(W1[:, n_action:], s_lo, s_hi, net.biases[0])
+    return interval_bounds(net, action_part[0] + d_lo, action_part[1] + d_hi)
+
+
+def knapsacks_from_milp(milp, n_action: int) -> list[Knapsack]:
+    """Rows of ``milp`` that are knapsacks over its first ``n_action`` columns only: all
+    coefficients of one sign, a finite bound on the matching side (``>=`` rows with negative
+    coefficients are flipped)."""
+    A = milp.A.tocsr()
+    out = []
+    for i in range(A.shape[0]):
+        cols = A.indices[A.indptr[i]:A.indptr[i + 1]]
+        vals = A.data[A.indptr[i]:A.indptr[i + 1]]
+        if cols.size == 0 or cols.max() >= n_action:
+            continue
+        for sign, cap in ((1.0, milp.row_upper[i]), (-1.0, -milp.row_lower[i])):
+            if np.isfinite(cap) and (sign * vals >= 0).all():
+                w = np.zeros(n_action)
+                w[cols] = sign * vals
+                out.append(Knapsack(w, cap))
+    return out
+
+
+def lp_tighten(net, bounds: NetworkBounds, action_milp, n_action: int, state) -> NetworkBounds:
+    """Tighten the bounds of layers 2.. by LP: for each neuron, max and min of its
+    pre-activation over the LP relaxation of ``action_milp`` plus the big-M encoding of the
+    earlier layers (HiGHS, two LPs per neuron). Layer 1 is kept (already exact or knapsack-LP).
+    """
+    from solvers.backends.highs import HighsModel
+    from solvers.nn.encode import _encode_layers
+
+    lower = [np.array(v, dtype=np.float64) for v in bounds.lower]
+    upper = [np.array(v, dtype=np.float64) for v in bounds.upper]
+    for layer in range(1, net.n_layers - 1):
+        nb = NetworkBounds(tuple(lower), tuple(upper))
+        milp, layouts = _encode_layers(net, action_milp, n_action, state, nb, nb, layer,
+                                       relax=True)
+        model = HighsModel(milp)
+        W, b = net.weights[layer], net.biases[layer]
+        prev = layouts[layer - 1]
+        for j in range(W.shape[0]):
+            c = np.zeros(milp.n_cols)
+            c[prev.kept_cols] = W[j, prev.kept_idx]
+            for sign in (1.0, -1.0):
+                model.set_objective(sign * c)
+                res = model.solve()
+                if res.status.name == "OPTIMAL" and np.isfinite(res.bound):
+                    val = sign * res.bound + b[j]
+                    if sign > 0:
+                        upper[layer][j] = min(upper[layer][j], val)
+                    else:
+                        lower[layer][j] = max(lower[layer][j], val)
+        tail = interval_bounds(_Tail(net, layer), lower[layer], upper[layer])
+        for k, (lo, hi) in enumerate(zip(tail.lower[1:], tail.upper[1:]), start=layer + 1):
+            lower[k], upper[k] = np.maximum(lower[k], lo), np.minimum(upper[k], hi)
+    return NetworkBounds(tuple(lower), tuple(upper))
+
+
+class _Tail:
+    """Layers ``start..`` of a network, for interval propagation from a tightened layer."""
+
+    def __init__(self, net, start: int):
+        self.weights = net.weights[start:]
+        self.biases = net.biases[start:]
+

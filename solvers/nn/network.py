@@ -1,0 +1,172 @@
+"""A feed-forward ReLU network held as numpy weights.
+
+``y = W_L relu(... relu(W_1 x + b_1) ...) + b_L``: every layer but the last is followed by a
+ReLU; the last is linear. Weights are ``(out, in)`` as in ``torch.nn.Linear``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from solvers.errors import SolverDependencyError, SolverInputError
+
+__all__ = ["ReLUNetwork"]
+
+FORMAT = "solvers-relu-network"
+VERSION = 1
+
+
+def _matrix(field: str, value, ndim: int) -> np.ndarray:
+    try:
+        arr = np.array(value, dtype=np.float64, copy=True, order="C")
+    except (TypeError, ValueError) as exc:
+        raise SolverInputError(f"ReLUNetwork.{field}: must be an array of numbers; got "
+                               f"{type(value).__name__}") from exc
+    if arr.ndim != ndim:
+        raise SolverInputError(f"ReLUNetwork.{field}: must have {ndim} dimensions; got shape "
+                               f"{arr.shape}")
+    if not np.isfinite(arr).all():
+        raise SolverInputError(f"ReLUNetwork.{field}: must be finite; got a non-finite entry")
+    arr.flags.writeable = False
+    return arr
+
+
+@dataclass(frozen=True, eq=False)
+class ReLUNetwork:
+    """ReLU MLP: ``weights[l]`` (out_l, in_l), ``biases[l]`` (out_l,); last layer linear.
+
+    ``in_{l+1} == out_l``; at least one layer. ``n_inputs = in_0``, ``n_outputs = out_{L-1}``.
+    """
+
+    weights: tuple
+    biases: tuple
+
+    def __post_init__(self):
+        weights = tuple(_matrix(f"weights[{i}]", w, 2) for i, w in enumerate(self.weights))
+        biases = tuple(_matrix(f"biases[{i}]", b, 1) for i, b in enumerate(self.biases))
+        if not weights or len(weights) != len(biases):
+            raise SolverInputError(f"ReLUNetwork.biases: must be one per layer (>= 1 layer); got "
+                                   f"{len(weights)} weights and {len(biases)} biases")
+        for i, (w, b) in enumerate(zip(weights, biases)):
+            if b.shape != (w.shape[0],):
+                raise SolverInputError(f"ReLUNetwork.biases[{i}]: must have shape "
+                                       f"({w.shape[0]},); got {b.shape}")
+            if i and w.shape[1] != weights[i - 1].shape[0]:
+                raise SolverInputError(f"ReLUNetwork.weights[{i}]: must have "
+                                       f"{weights[i - 1].shape[0]} columns (the previous layer's "
+                                       f"width); got shape {w.shape}")
+        object.__setattr__(self, "weights", weights)
+        object.__setattr__(self, "biases", biases)
+
+    @property
+    def n_inputs(self) -> int:
+        return self.weights[0].shape[1]
+
+    @property
+    def n_outputs(self) -> int:
+        return self.weights[-1].shape[0]
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.weights)
+
+    @property
+    def hidden_sizes(self) -> tuple:
+        return tuple(w.shape[0] for w in self.weights[:-1])
+
+    def forward(self, x) -> np.ndarray:
+        """Outputs for inputs ``x`` (n_inputs,) -> (n_outputs,) or (batch, n_inputs) ->
+        (batch, n_outputs)."""
+        x = np.asarray(x, dtype=np.float64)
+        if x.shape[-1:] != (self.n_inputs,) or x.ndim > 2:
+            raise SolverInputError(f"ReLUNetwork.forward.x: must have shape ({self.n_inputs},) or "
+                                   f"(batch, {self.n_inputs}); got {x.shape}")
+        h = x
+        for w, b in zip(self.weights[:-1], self.biases[:-1]):
+            h = np.maximum(h @ w.T + b, 0.0)
+        return h @ self.weights[-1].T + self.biases[-1]
+
+    # ---------------------------------------------------------------- torch
+    @classmethod
+    def from_torch(cls, module) -> "ReLUNetwork":
+        """Copy a ``torch.nn.Sequential`` of ``Linear`` and ``ReLU`` (alternating, ending with
+        ``Linear``; nested ``Sequential`` are flattened)."""
+        try:
+            import torch
+        except ImportError as exc:
+            raise SolverDependencyError("ReLUNetwork.from_torch: needs torch; install it with "
+                                        "pip install 'rmab[torch]'") from exc
+
+        def leaves(mod):
+            if isinstance(mod, torch.nn.Sequential):
+                for child in mod:
+                    yield from leaves(child)
+            else:
+                yield mod
+
+        layers = list(leaves(module))
+        weights, biases, expect_linear = [], [], True
+        for i, layer in enumerate(layers):
+            if expect_linear and isinstance(layer, torch.nn.Linear):
+                weights.append(layer.weight.detach().cpu().double().numpy())
+                bias = layer.bias
+                biases.append(np.zeros(layer.out_features) if bias is None
+                              else bias.detach().cpu().double().numpy())
+            elif not expect_linear and isinstance(layer, torch.nn.ReLU):
+                pass
+            else:
+                want = "Linear" if expect_linear else "ReLU"
+                raise SolverInputError(f"ReLUNetwork.from_torch.module: must alternate Linear "
+                                       f"and ReLU, ending with Linear; got {type(layer).__name__} "
+                                       f"at position {i} where {want} was expected")
+            expect_linear = not expect_linear
+        if not weights or expect_linear:
+            raise SolverInputError("ReLUNetwork.from_torch.module: must end with a Linear layer; "
+                                   f"got {[type(m).__name__ for m in layers]}")
+        return cls(tuple(weights), tuple(biases))
+
+    # ---------------------------------------------------------------- files
+    def save(self, path) -> Path:
+        """Write to ``path`` (``.npz``) atomically; returns the path written."""
+        path = Path(path)
+        arrays = {"format": np.array(FORMAT), "version": np.array(VERSION),
+                  "n_layers": np.array(self.n_layers)}
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            arrays[f"W{i}"] = w
+            arrays[f"b{i}"] = b
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path) -> "ReLUNetwork":
+        """Read a network written by :meth:`save` (no pickle)."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                if "format" not in data or str(data["format"]) != FORMAT:
+                    raise SolverInputError(f"ReLUNetwork.load.path: must be a {FORMAT} file; "
+                                           f"got {str(path)!r}")
+                if int(data["version"]) > VERSION:
+                    raise SolverInputError(f"ReLUNetwork.load.version: must be <= {VERSION}; "
+                                           f"got {int(data['version'])}")
+                n = int(data["n_layers"])
+                weights = tuple(data[f"W{i}"] for i in range(n))
+                biases = tuple(data[f"b{i}"] for i in range(n))
+        except (OSError, ValueError, KeyError) as exc:
+            if isinstance(exc, SolverInputError):
+                raise
+            raise SolverInputError(f"ReLUNetwork.load.path: must be a readable {FORMAT} .npz "
+                                   f"file; got {str(path)!r} ({exc})") from exc
+        return cls(weights, biases)
