@@ -1,0 +1,109 @@
+"""Instance: validation errors, defaults and the derived quantities."""
+
+import numpy as np
+import pytest
+
+from rmab.errors import InvalidModelError
+from rmab.models import Instance, MDPArms, POMDPArms
+
+
+@pytest.fixture(scope="module")
+def arms():
+    p = np.full((3, 2, 2, 2), 0.5)
+    o = np.full((3, 2, 2, 2), 0.5)
+    return POMDPArms(p, o, np.zeros((3, 2)))
+
+
+BAD = [
+    pytest.param(dict(budget=-1.0), r"Instance\.budget: must be >= 0\.0; got -1\.0", id="budget<0"),
+    pytest.param(dict(budget="3"), r"Instance\.budget: must be a number; got '3'", id="budget-str"),
+    pytest.param(dict(budget=True), r"Instance\.budget: must be a number; got True",
+                 id="budget-bool"),
+    pytest.param(dict(budget=np.nan), r"Instance\.budget: must be finite; got nan",
+                 id="budget-nan"),
+    pytest.param(dict(discount=0.0), r"Instance\.discount: must be > 0\.0; got 0\.0",
+                 id="discount-0"),
+    pytest.param(dict(discount=1.5), r"Instance\.discount: must be <= 1\.0; got 1\.5",
+                 id="discount>1"),
+    pytest.param(dict(discount=1.0),
+                 r"Instance\.horizon: must be set when discount is 1; got None",
+                 id="discount-1-no-horizon"),
+    pytest.param(dict(horizon=0), r"Instance\.horizon: must be >= 1; got 0", id="horizon-0"),
+    pytest.param(dict(horizon=2.5), r"Instance\.horizon: must be an integer; got 2\.5",
+                 id="horizon-frac"),
+    pytest.param(dict(initial_belief=[[0.5, 0.5], [0.6, 0.6], [1.0, 0.0]]),
+                 r"Instance\.initial_belief: rows must sum to 1 .*got .*1\.2.* at arm 1",
+                 id="belief-sum"),
+    pytest.param(dict(initial_belief=[[0.5, 0.5], [0.5, 0.5], [1.5, -0.5]]),
+                 r"Instance\.initial_belief: must be non-negative; got .*-0\.5.* at arm 2, "
+                 r"column 1", id="belief-negative"),
+    pytest.param(dict(initial_belief=[[0.5, 0.5], [np.nan, 0.5], [1.0, 0.0]]),
+                 r"Instance\.initial_belief: must be finite; got nan .*\(arm 1\)",
+                 id="belief-nan"),
+    pytest.param(dict(initial_belief=np.full((2, 2), 0.5)),
+                 r"Instance\.initial_belief: must have shape \(n_arms=3, n_states=2\); "
+                 r"got \(2, 2\)", id="belief-shape"),
+    pytest.param(dict(initial_belief=[1 / 3] * 3),
+                 r"Instance\.initial_belief: must have shape \(n_states=2\); got \(3,\)",
+                 id="belief-1d-shape"),
+    pytest.param(dict(name=7), r"Instance\.name: must be a string; got 7", id="name"),
+]
+
+
+@pytest.mark.parametrize("over, match", BAD)
+def test_instance_rejects(arms, over, match):
+    args = dict(arms=arms, budget=1.0)
+    args.update(over)
+    with pytest.raises(InvalidModelError, match=match):
+        Instance(**args)
+
+
+@pytest.mark.parametrize("bad", [{"transitions": 1}, None, np.zeros((2, 2, 2, 2))])
+def test_instance_rejects_wrong_arms_type(bad):
+    with pytest.raises(InvalidModelError,
+                       match=r"Instance\.arms: must be MDPArms or POMDPArms; got "
+                             + type(bad).__name__):
+        Instance(bad, 1.0)
+
+
+def test_replace_validates_and_rejects_unknown_fields(arms):
+    inst = Instance(arms, 1.0)
+    with pytest.raises(InvalidModelError, match=r"Instance\.replace: unknown fields \['bugdet'\]"):
+        inst.replace(bugdet=2.0)
+    with pytest.raises(InvalidModelError, match=r"Instance\.budget: must be >= 0"):
+        inst.replace(budget=-2)
+    other = inst.replace(budget=2, horizon=5, discount=1.0)
+    assert (other.budget, other.horizon, other.discount) == (2.0, 5, 1.0)
+    assert inst.budget == 1.0 and inst.horizon is None  # the original is untouched
+
+
+def test_defaults_and_coercion(arms):
+    inst = Instance(arms, np.int64(2), horizon=np.int64(4))
+    assert isinstance(inst.budget, float) and inst.budget == 2.0
+    assert type(inst.horizon) is int and inst.horizon == 4
+    assert inst.discount == 0.95 and inst.name == "instance" and inst.metadata == {}
+    np.testing.assert_array_equal(inst.initial_belief, np.full((3, 2), 0.5))
+    assert inst.initial_belief.dtype == np.float64 and not inst.initial_belief.flags.writeable
+    assert (inst.n_arms, inst.n_states, inst.n_actions, inst.n_obs) == (3, 2, 2, 2)
+    assert inst.fully_observed is False
+
+
+def test_belief_broadcast_and_metadata_copy(arms):
+    meta = {"source": "test"}
+    inst = Instance(arms, 1.0, initial_belief=[0.25, 0.75], metadata=meta)
+    np.testing.assert_array_equal(inst.initial_belief, [[0.25, 0.75]] * 3)
+    meta["source"] = "changed"
+    assert inst.metadata == {"source": "test"}
+
+
+def test_fully_observed_instance():
+    mdp = MDPArms(np.full((2, 2, 3, 3), 1 / 3), np.zeros((2, 3)))
+    inst = Instance(mdp, 0.0, initial_belief=[1.0, 0.0, 0.0])
+    assert inst.fully_observed and inst.n_obs == 3 and inst.budget == 0.0
+
+
+@pytest.mark.parametrize("discount", [0.5, 0.9, 0.95, 0.99])
+def test_episode_length_truncates_tail_to_one_percent(arms, discount):
+    length = Instance(arms, 1.0, discount=discount).episode_length
+    assert discount ** length <= 1e-2 < discount ** (length - 1)
+    assert Instance(arms, 1.0, discount=discount, horizon=7).episode_length == 7
