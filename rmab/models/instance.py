@@ -76,6 +76,9 @@ class Instance:
         belief.setflags(write=False)
         if not isinstance(self.name, str):
             raise InvalidModelError(f"Instance.name: must be a string; got {self.name!r}")
+        if not isinstance(self.metadata, Mapping):
+            raise InvalidModelError(f"Instance.metadata: must be a mapping; got "
+                                    f"{type(self.metadata).__name__}")
         object.__setattr__(self, "budget", budget)
         object.__setattr__(self, "discount", discount)
         object.__setattr__(self, "horizon", horizon)

@@ -81,7 +81,10 @@ def load_instance(path) -> Instance:
     if not path.is_file():
         raise RmabError(f"load_instance.path: must be an existing file; got {str(path)!r}")
     try:
-        with np.load(path, allow_pickle=False) as data:
+        data = np.load(path, allow_pickle=False)
+        if isinstance(data, np.ndarray):  # a single .npy array, not an .npz archive
+            raise ValueError("a single .npy array")
+        with data:
             arrays = {k: data[k] for k in data.files}
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
         raise InvalidModelError(f"load_instance: {path}: not an rmab instance file ({exc})") from exc
@@ -89,6 +92,9 @@ def load_instance(path) -> Instance:
         meta = json.loads(str(arrays.pop("__meta__")))
     except (KeyError, json.JSONDecodeError) as exc:
         raise InvalidModelError(f"load_instance: {path}: metadata missing or not JSON") from exc
+    if not isinstance(meta, dict):
+        raise InvalidModelError(f"load_instance: {path}: metadata must be a JSON object; got "
+                                f"{type(meta).__name__}")
     if meta.get("format") != FORMAT:
         raise InvalidModelError(f"load_instance: {path}: format must be {FORMAT!r}; got "
                                 f"{meta.get('format')!r}")

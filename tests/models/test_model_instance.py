@@ -107,3 +107,10 @@ def test_episode_length_truncates_tail_to_one_percent(arms, discount):
     length = Instance(arms, 1.0, discount=discount).episode_length
     assert discount ** length <= 1e-2 < discount ** (length - 1)
     assert Instance(arms, 1.0, discount=discount, horizon=7).episode_length == 7
+
+
+@pytest.mark.parametrize("bad", [[1, 2], "text", 5])
+def test_metadata_must_be_a_mapping(arms, bad):
+    with pytest.raises(InvalidModelError,
+                       match=rf"Instance\.metadata: must be a mapping; got {type(bad).__name__}"):
+        Instance(arms, 1.0, metadata=bad)

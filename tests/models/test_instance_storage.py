@@ -1,0 +1,217 @@
+"""save_instance / load_instance: round trips, no pickle, and every way a file can be bad."""
+
+import io
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from rmab.errors import InvalidModelError, RmabError
+from rmab.models import (Instance, health_intervention, load_instance, random_instance,
+                         save_instance)
+
+
+def _assert_same(a: Instance, b: Instance):
+    assert type(a.arms) is type(b.arms)
+    names = ["transitions", "rewards", "costs"] + ([] if a.fully_observed else ["observations"])
+    for name in names:
+        np.testing.assert_array_equal(getattr(a.arms, name), getattr(b.arms, name))
+    np.testing.assert_array_equal(a.initial_belief, b.initial_belief)
+    assert (a.budget, a.discount, a.horizon, a.name) == (b.budget, b.discount, b.horizon, b.name)
+    assert a.metadata == b.metadata
+
+
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda: health_intervention(15, n_states=3, seed=2), id="health-pomdp"),
+    pytest.param(lambda: random_instance(6, 3, 3, None, seed=1, discount=1.0, horizon=12),
+                 id="mdp"),
+    pytest.param(lambda: random_instance(4, seed=0).replace(
+        name="named", metadata={"nested": {"a": [1, 2.5, None]}, "s": "x"}), id="metadata"),
+])
+def test_round_trip(tmp_path, make):
+    inst = make()
+    path = save_instance(inst, tmp_path / "sub" / "inst.npz")
+    assert path == tmp_path / "sub" / "inst.npz" and path.is_file()
+    _assert_same(inst, load_instance(path))
+    _assert_same(inst, load_instance(str(path)))
+    assert [p.name for p in path.parent.iterdir()] == ["inst.npz"]  # no temporary left behind
+
+
+def test_file_loads_without_pickle(tmp_path):
+    inst = health_intervention(5, seed=0)
+    path = save_instance(inst, tmp_path / "h.npz")
+    with np.load(path, allow_pickle=False) as data:
+        assert set(data.files) == {"__meta__", "transitions", "observations", "rewards", "costs",
+                                   "initial_belief"}
+        meta = json.loads(str(data["__meta__"]))
+        np.testing.assert_array_equal(data["transitions"], inst.arms.transitions)
+    assert meta["format"] == "rmab-instance" and meta["kind"] == "POMDPArms"
+
+
+def test_save_overwrites_atomically(tmp_path):
+    path = tmp_path / "x.npz"
+    save_instance(random_instance(3, seed=0), path)
+    save_instance(random_instance(5, seed=1), path)
+    assert load_instance(path).n_arms == 5
+
+
+# ---------------------------------------------------------------- bad files and bad inputs
+
+
+def _write_npz(path, meta, **arrays):
+    with open(path, "wb") as fh:
+        np.savez(fh, __meta__=np.array(json.dumps(meta) if not isinstance(meta, str) else meta),
+                 **arrays)
+    return path
+
+
+def _good_parts(tmp_path):
+    inst = random_instance(3, seed=0)
+    path = save_instance(inst, tmp_path / "good.npz")
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: np.array(data[k]) for k in data.files}
+    meta = json.loads(str(arrays.pop("__meta__")))
+    return meta, arrays
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(RmabError, match=r"load_instance\.path: must be an existing file; got "
+                                        r"'.*nope\.npz'"):
+        load_instance(tmp_path / "nope.npz")
+    with pytest.raises(RmabError, match=r"load_instance\.path: must be an existing file"):
+        load_instance(tmp_path)  # a directory
+
+
+def test_not_a_zip(tmp_path):
+    path = tmp_path / "junk.npz"
+    path.write_bytes(b"this is not a zip file at all")
+    with pytest.raises(InvalidModelError, match=r"load_instance: .*junk\.npz: not an rmab "
+                                                r"instance file"):
+        load_instance(path)
+
+
+def test_plain_npy_is_not_an_instance(tmp_path):
+    path = tmp_path / "arr.npy"
+    np.save(path, np.zeros(3))
+    with pytest.raises(InvalidModelError, match=r"load_instance: .*arr\.npy: not an rmab instance "
+                                                r"file \(a single \.npy array\)"):
+        load_instance(path)
+
+
+def test_pickled_object_array_is_refused(tmp_path):
+    meta, arrays = _good_parts(tmp_path)
+    arrays["transitions"] = np.array([{"evil": 1}], dtype=object)
+    path = _write_npz(tmp_path / "obj.npz", meta, **arrays)
+    with pytest.raises(InvalidModelError, match=r"load_instance: .*obj\.npz: not an rmab "
+                                                r"instance file \(.*pickle"):
+        load_instance(path)
+
+
+def test_zip_with_garbage_member(tmp_path):
+    path = tmp_path / "garbage.npz"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("transitions.npy", b"\x93NUMPY garbage")
+    with pytest.raises(InvalidModelError, match=r"load_instance: .*garbage\.npz: not an rmab"):
+        load_instance(path)
+
+
+def test_wrong_format_tag(tmp_path):
+    meta, arrays = _good_parts(tmp_path)
+    meta["format"] = "something-else"
+    path = _write_npz(tmp_path / "tag.npz", meta, **arrays)
+    with pytest.raises(InvalidModelError, match=r"load_instance: .*tag\.npz: format must be "
+                                                r"'rmab-instance'; got 'something-else'"):
+        load_instance(path)
+
+
+def test_metadata_not_json(tmp_path):
+    _, arrays = _good_parts(tmp_path)
+    path = _write_npz(tmp_path / "meta.npz", "{not json", **arrays)
+    with pytest.raises(InvalidModelError, match=r"load_instance: .*meta\.npz: metadata missing "
+                                                r"or not JSON"):
+        load_instance(path)
+
+
+def test_metadata_json_but_not_an_object(tmp_path):
+    _, arrays = _good_parts(tmp_path)
+    path = _write_npz(tmp_path / "list.npz", "[1, 2]", **arrays)
+    with pytest.raises(InvalidModelError, match=r"load_instance: .*list\.npz: metadata must be "
+                                                r"a JSON object; got list"):
+        load_instance(path)
+
+
+def test_unknown_kind(tmp_path):
+    meta, arrays = _good_parts(tmp_path)
+    meta["kind"] = "Pickle"
+    path = _write_npz(tmp_path / "kind.npz", meta, **arrays)
+    with pytest.raises(InvalidModelError, match=r"kind must be MDPArms or POMDPArms; got "
+                                                r"'Pickle'"):
+        load_instance(path)
+
+
+@pytest.mark.parametrize("missing", ["observations", "initial_belief"])
+def test_missing_array(tmp_path, missing):
+    meta, arrays = _good_parts(tmp_path)
+    del arrays[missing]
+    path = _write_npz(tmp_path / "miss.npz", meta, **arrays)
+    with pytest.raises(InvalidModelError, match=rf"load_instance: .*miss\.npz: missing entry "
+                                                rf"'{missing}'"):
+        load_instance(path)
+
+
+def test_missing_meta_field(tmp_path):
+    meta, arrays = _good_parts(tmp_path)
+    del meta["budget"]
+    path = _write_npz(tmp_path / "nobudget.npz", meta, **arrays)
+    with pytest.raises(InvalidModelError, match=r"missing entry 'budget'"):
+        load_instance(path)
+
+
+@pytest.mark.parametrize("tamper, match", [
+    (lambda m, a: a["transitions"].__setitem__((1, 0, 0, 0), 0.9),
+     r"POMDPArms\.transitions: rows must sum to 1 .* at arm 1, action 0, state 0"),
+    (lambda m, a: a["observations"].__setitem__((2, 1, 0, 1), -0.5),
+     r"POMDPArms\.observations: must be non-negative; got .*-0\.5.* at arm 2, action 1"),
+    (lambda m, a: a["costs"].__setitem__((0, 0), 1.0),
+     r"POMDPArms\.costs: passive action 0 must cost 0; got 1\.0 \(arm 0\)"),
+    (lambda m, a: a["initial_belief"].__setitem__((2, 0), 0.0),
+     r"Instance\.initial_belief: rows must sum to 1 .* at arm 2"),
+    (lambda m, a: a.__setitem__("rewards", a["rewards"][:2]),
+     r"POMDPArms\.rewards: must have shape"),
+    (lambda m, a: m.__setitem__("budget", -3), r"Instance\.budget: must be >= 0"),
+    (lambda m, a: m.__setitem__("discount", 1.0), r"Instance\.horizon: must be set when discount"),
+    (lambda m, a: m.__setitem__("metadata", [1, 2]), r"Instance\.metadata: must be a mapping"),
+])
+def test_tampered_file_fails_validation(tmp_path, tamper, match):
+    meta, arrays = _good_parts(tmp_path)
+    tamper(meta, arrays)
+    path = _write_npz(tmp_path / "tampered.npz", meta, **arrays)
+    with pytest.raises(InvalidModelError, match=match):
+        load_instance(path)
+
+
+def test_save_rejects_non_instance_and_unserialisable_metadata(tmp_path):
+    with pytest.raises(InvalidModelError, match=r"save_instance\.instance: must be an Instance; "
+                                                r"got POMDPArms"):
+        save_instance(random_instance(3, seed=0).arms, tmp_path / "a.npz")
+    inst = random_instance(3, seed=0).replace(metadata={"when": object()})
+    with pytest.raises(InvalidModelError, match=r"Instance\.metadata: must be JSON-serialisable; "
+                                                r".*object"):
+        save_instance(inst, tmp_path / "b.npz")
+    inst = random_instance(3, seed=0).replace(metadata={"n": np.int64(3)})
+    with pytest.raises(InvalidModelError, match=r"Instance\.metadata: must be JSON-serialisable"):
+        save_instance(inst, tmp_path / "c.npz")
+    assert list(tmp_path.iterdir()) == []  # nothing written, no temporary left
+
+
+def test_loaded_bytes_roundtrip_through_buffer(tmp_path):
+    """The file is a plain zip of .npy members (readable by any npz reader)."""
+    path = save_instance(random_instance(2, seed=0), tmp_path / "z.npz")
+    with zipfile.ZipFile(path) as zf:
+        names = sorted(zf.namelist())
+        raw = zf.read("costs.npy")
+    assert names == sorted(["__meta__.npy", "transitions.npy", "observations.npy", "rewards.npy",
+                            "costs.npy", "initial_belief.npy"])
+    np.testing.assert_array_equal(np.load(io.BytesIO(raw), allow_pickle=False),
+                                  [[0.0, 1.0], [0.0, 1.0]])
