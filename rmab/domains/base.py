@@ -148,8 +148,8 @@ class Domain(ABC):
                                         f"{self.action_size},); got {a.shape}")
         if a.size and not np.isin(a, (0, 1)).all():
             i = int(np.flatnonzero(~np.isin(a, (0, 1)))[0])
-            raise InfeasibleActionError(f"{owner}.action: must be binary (0/1); got {a[i]!r} "
-                                        f"at index {i}")
+            raise InfeasibleActionError(f"{owner}.action: must be binary (0/1); got "
+                                        f"{a[i].item()!r} at index {i}")
         return np.ascontiguousarray(a, dtype=np.int64)
 
     def check_action(self, action) -> np.ndarray:

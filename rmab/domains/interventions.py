@@ -28,7 +28,7 @@ import numpy as np
 from rmab._validation import as_float_array, as_generator, check_number
 from rmab.domains.arm import BaseArms, paper_rewards
 from rmab.domains.base import ConstraintBlock, Domain, build_block, check_budget
-from rmab.errors import InvalidModelError
+from rmab.errors import InvalidModelError, InvalidParameterError
 
 __all__ = ["InterventionsDomain", "make_interventions", "sigmoid_link"]
 
@@ -172,7 +172,7 @@ def make_interventions(n_arms: int = 20, n_interventions: int = 10, budget: int 
     budget = check_number(owner, "budget", budget, low=0, high=min(n_int, n_arms), integer=True)
     n_groups = -(-n_int // 3)
     if 3 * n_groups > n_arms:
-        raise InvalidModelError(f"{owner}.n_arms: must be >= 3 * ceil(n_interventions / 3) = "
+        raise InvalidParameterError(f"{owner}.n_arms: must be >= 3 * ceil(n_interventions / 3) = "
                                 f"{3 * n_groups}; got {n_arms}")
     rng = as_generator(seed, f"{owner}.seed")
     rewards = paper_rewards(n_arms, budget, rng)

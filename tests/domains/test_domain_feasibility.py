@@ -1,0 +1,204 @@
+"""Feasibility checks against brute force, the MILP feasible set against enumeration, and the
+errors that name the violated constraint."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from rmab.domains import (CapacityDomain, InterventionsDomain, PathDomain, SchedulingDomain,
+                          make_capacity, make_interventions, make_path, make_scheduling)
+from rmab.domains.capacity import pack
+from rmab.errors import InfeasibleActionError, InvalidParameterError
+
+UP = [[0.1, 0.8]]
+REW = [[0.1, 0.15, 0.2, 1.0]]
+
+
+def _arms(n):
+    return {"up_prob": UP * n, "rewards": REW * n}
+
+
+# -- independent brute-force references ------------------------------------------------------
+
+def brute_pack(costs, caps):
+    return any(all(sum(c for c, w in zip(costs, ws) if w == i) <= caps[i]
+                   for i in range(len(caps)))
+               for ws in itertools.product(range(len(caps)), repeat=len(costs)))
+
+
+def brute_schedule(d, action):
+    pulled = np.flatnonzero(action)
+    if len(pulled) > d.budget:
+        return False
+    cells = [(i, t) for i in range(d.n_workers) for t in range(d.n_slots)
+             if d.worker_avail[i, t]]
+    options = [[pair for pair in itertools.combinations(cells, 2)
+                if all(d.arm_avail[j, t] for _, t in pair)] for j in pulled]
+    return any(len({c for pair in choice for c in pair}) == 2 * len(pulled)
+               for choice in itertools.product(*options))
+
+
+def brute_route(d, action):
+    """Breadth-first search over (node, pulled nodes seen) for closed walks of <= L moves."""
+    pulled = frozenset(np.flatnonzero(action).tolist())
+    if len(pulled) > d.budget:
+        return False
+    nbrs = {v: {v} for v in range(d.n_arms)}
+    for u, v in d.edges.tolist():
+        nbrs[u].add(v)
+        nbrs[v].add(u)
+    frontier = {(d.source, frozenset({d.source}) & pulled)}
+    for _ in range(d.route_length):
+        frontier = {(w, seen | ({w} & pulled)) for v, seen in frontier for w in nbrs[v]}
+    return (d.source, pulled) in frontier or (not pulled)
+
+
+def _all_actions(n):
+    return [np.array(a) for a in itertools.product((0, 1), repeat=n)]
+
+
+def tiny_domains():
+    rng = np.random.default_rng(11)
+    out = [make_capacity(6, 2, seed=1), make_capacity(6, 3, seed=2),
+           make_scheduling(6, 2, seed=3), make_scheduling(6, 3, n_slots=3, seed=4),
+           make_path(6, 2, seed=5), make_path(6, 3, seed=6),
+           make_interventions(6, 6, 2, seed=7), make_interventions(7, 5, 3, seed=8)]
+    # hand-made: scheduling where one worker covers an arm twice; path with a pendant far node
+    out.append(SchedulingDomain.from_arrays(**_arms(4), arm_avail=[[1, 1, 0], [1, 0, 1],
+                                                                    [0, 1, 1], [1, 0, 0]],
+                                            worker_avail=[[1, 1, 0], [0, 1, 1]], budget=3))
+    out.append(PathDomain.from_arrays(**_arms(6), edges=[[0, 1], [1, 2], [2, 3], [3, 4],
+                                                          [0, 5], [5, 2]], budget=3,
+                                      route_length=5))
+    out.append(CapacityDomain.from_arrays(**_arms(5), costs=rng.integers(1, 5, 5),
+                                          capacities=[4, 3, 0]))
+    return out
+
+
+def test_pack_equals_brute_force():
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        costs = rng.integers(1, 6, rng.integers(0, 6))
+        caps = rng.integers(0, 8, rng.integers(1, 4))
+        w = pack(costs, caps)
+        assert (w is not None) == brute_pack(costs, caps)
+        if w is not None:
+            assert all(costs[w == i].sum() <= caps[i] for i in range(len(caps)))
+
+
+@pytest.mark.parametrize("d", [d for d in tiny_domains() if d.kind in ("scheduling", "path")],
+                         ids=lambda d: d.kind)
+def test_matching_and_route_checks_equal_brute_force(d):
+    brute = brute_schedule if d.kind == "scheduling" else brute_route
+    for a in _all_actions(d.n_arms):
+        assert d.is_feasible(a) == brute(d, a), a
+
+
+def test_witnesses_are_valid():
+    d = make_capacity(12, 4, seed=0)
+    a = d.sample_action(0)
+    w = d.assignment(a)
+    assert ((w >= 0) == (a == 1)).all()
+    assert all(d.costs[w == i].sum() <= d.capacities[i] for i in range(4))
+    s = make_scheduling(12, 4, seed=0)
+    a = s.sample_action(1)
+    triples = s.assignment(a)
+    assert len(triples) == 2 * a.sum()
+    assert len({(i, t) for _, i, t in triples}) == len(triples)
+    assert all(s.arm_avail[j, t] and s.worker_avail[i, t] for j, i, t in triples)
+    p = make_path(20, 5, seed=0)
+    a = p.sample_action(2)
+    walk = p.route(a)
+    edges = {tuple(e) for e in p.edges.tolist()} | {tuple(e[::-1]) for e in p.edges.tolist()}
+    assert walk[0] == walk[-1] == p.source and len(walk) - 1 <= p.route_length
+    assert all((u, v) in edges for u, v in zip(walk, walk[1:]))
+    assert set(np.flatnonzero(a)) <= set(walk)
+
+
+@pytest.mark.parametrize("kind", ["interventions", "capacity", "scheduling", "path"])
+def test_random_actions_feasible_and_varied(kind):
+    from rmab.domains import make_domain
+
+    d = make_domain(kind, 20, 5, seed=3)
+    rng = np.random.default_rng(0)
+    acts = [d.sample_action(rng) for _ in range(60)]
+    assert all(d.is_feasible(a) for a in acts)
+    assert len({a.tobytes() for a in acts}) > 20
+    assert d.is_feasible(d.null_action())
+
+
+def test_infeasible_actions_name_the_constraint():
+    d = make_interventions(20, 10, 5, seed=0)
+    with pytest.raises(InfeasibleActionError, match=r"exactly budget=5 interventions; got 3"):
+        d.check_action([1, 1, 1, 0, 0, 0, 0, 0, 0, 0])
+    with pytest.raises(InfeasibleActionError, match=r"must be binary \(0/1\); got 2 at index 1"):
+        d.check_action([1, 2, 1, 0, 0, 0, 0, 0, 1, 0])
+    with pytest.raises(InvalidParameterError, match=r"must have shape \(action_size=10,\)"):
+        d.check_action(np.ones(20))
+    c = CapacityDomain.from_arrays(**_arms(3), costs=[3, 3, 3], capacities=[4, 4])
+    c.check_action([1, 1, 0])
+    with pytest.raises(InfeasibleActionError, match=r"worker capacities violated: pulled arms "
+                                                    r"\[0, 1, 2\]"):
+        c.check_action([1, 1, 1])
+    s = SchedulingDomain.from_arrays(**_arms(3), arm_avail=[[1, 0], [1, 0], [0, 1]],
+                                     worker_avail=[[1, 1]], budget=1)
+    with pytest.raises(InfeasibleActionError, match=r"at most budget=1 arms; got 2"):
+        s.check_action([1, 0, 1])
+    s2 = SchedulingDomain.from_arrays(**_arms(3), arm_avail=[[1, 0], [1, 0], [0, 1]],
+                                      worker_avail=[[1, 1], [1, 0]])
+    with pytest.raises(InfeasibleActionError, match=r"worker availability violated: pulled "
+                                                    r"arms \[0, 1\]"):
+        s2.check_action([1, 1, 0])
+    p = PathDomain.from_arrays(**_arms(5), edges=[[0, 1], [1, 2], [2, 3], [3, 4]], budget=2)
+    with pytest.raises(InfeasibleActionError, match=r"node 3 is farther than route_length/2"):
+        p.check_action([0, 0, 0, 1, 0])
+    with pytest.raises(InfeasibleActionError, match=r"at most budget=2 nodes; got 3"):
+        p.check_action([1, 1, 1, 0, 0])
+    q = PathDomain.from_arrays(**_arms(5), edges=[[0, 1], [1, 2], [0, 3], [3, 4]], budget=2)
+    with pytest.raises(InfeasibleActionError, match=r"no closed walk .* nodes \[2, 4\]"):
+        q.check_action([0, 0, 1, 0, 1])
+    with pytest.raises(InfeasibleActionError, match="budget=2"):
+        p.route([1, 1, 1, 0, 0])
+
+
+@pytest.mark.mip
+@pytest.mark.parametrize("d", tiny_domains(), ids=lambda d: f"{d.kind}-{d.n_arms}")
+def test_milp_feasible_set_equals_enumeration(d):
+    """Fix the action variables to every binary vector: the MILP is feasible exactly when the
+    simulator's check accepts the action (the do-nothing action of multiple interventions is
+    the documented exception)."""
+    from solvers import TerminationStatus, get_backend
+
+    block = d.constraint_block()
+    assert (block.action == np.arange(d.action_size)).all()
+    assert block.milp.integrality[:d.action_size].all()
+    model = get_backend("highs").build(block.milp)
+    for a in _all_actions(d.action_size):
+        model.set_col_bounds(block.action, a.astype(float), a.astype(float))
+        res = model.solve()
+        milp_ok = res.status is TerminationStatus.OPTIMAL
+        check_ok = d.is_feasible(a) and not (d.kind == "interventions" and a.sum() == 0)
+        assert milp_ok == check_ok, (a, res.status)
+        if milp_ok:
+            assert block.milp.is_feasible(res.x)
+
+
+@pytest.mark.mip
+@pytest.mark.parametrize("d", tiny_domains(), ids=lambda d: f"{d.kind}-{d.n_arms}")
+def test_level_objective_equals_expected_reward(d):
+    """The myopic MILP objective is exact: its optimum equals the brute-force best one-step
+    expected reward, and its value at the solution equals the simulator's expected reward."""
+    from solvers import solve
+
+    block = d.constraint_block()
+    rng = np.random.default_rng(d.n_arms)
+    for _ in range(3):
+        states = rng.integers(0, 4, d.n_arms)
+        c, offset = block.level_objective(d.arms.level_gains(states))
+        res = solve(block.with_objective(c, offset))
+        action = block.action_from_solution(res.x)
+        best = max(d.expected_reward(states, a) for a in _all_actions(d.action_size)
+                   if d.is_feasible(a) and not (d.kind == "interventions" and a.sum() == 0))
+        assert res.objective == pytest.approx(best, abs=1e-7)
+        assert d.expected_reward(states, action) == pytest.approx(res.objective, abs=1e-7)

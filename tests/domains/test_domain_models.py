@@ -1,0 +1,158 @@
+"""Base arm, generators (determinism, paper parameters), simulator and expected reward."""
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from rmab.domains import (BaseArms, initial_states, make_capacity, make_domain,
+                          make_interventions, make_path, make_scheduling, sparse_connected_graph)
+from rmab.domains.graphs import PAPER_EDGE_COUNTS, default_edge_count
+from rmab.domains.interventions import sigmoid_link
+from rmab.errors import InvalidModelError, InvalidParameterError
+
+KINDS = ["interventions", "capacity", "scheduling", "path"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_generator_is_deterministic_and_seed_dependent(kind):
+    a, b, c = (make_domain(kind, 20, 5, seed=s) for s in (3, 3, 4))
+    for key, value in a.to_arrays().items():
+        np.testing.assert_array_equal(value, b.to_arrays()[key])
+    assert any(not np.array_equal(v, c.to_arrays()[k]) for k, v in a.to_arrays().items()
+               if isinstance(v, np.ndarray))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_paper_rewards(kind):
+    d = make_domain(kind, 40, 10, seed=1)
+    r = d.arms.rewards
+    assert r.shape == (40, 4)
+    np.testing.assert_array_equal(r[:10, :3], np.tile([0.2, 0.15, 0.1], (10, 1)))
+    np.testing.assert_array_equal(r[10:, :3], np.tile([0.1, 0.15, 0.2], (30, 1)))
+    assert set(r[:10, 3]) <= {4, 5, 6} and set(r[10:, 3]) <= {1, 2, 3}
+    assert len(set(r[10:, 3])) > 1
+
+
+@pytest.mark.parametrize("maker", [make_capacity, make_scheduling, make_path])
+def test_pull_probability_ranges(maker):
+    up = maker(100, 20, seed=2).arms.up_prob
+    assert up.shape == (100, 2)
+    assert up[:, 0].min() >= 0 and up[:, 0].max() <= 0.2 and up[:, 0].max() > 0.15
+    assert up[:, 1].min() >= 0.7 and up[:, 1].max() <= 0.9
+
+
+def test_capacity_ranges():
+    d = make_capacity(100, 20, seed=0)
+    assert d.n_workers == 20 and d.budget == 20
+    assert set(d.costs) == set(range(2, 7)) and set(d.capacities) <= set(range(2, 8))
+
+
+def test_scheduling_availability_counts_and_skew():
+    d = make_scheduling(400, 60, seed=0)
+    assert d.n_slots == 5
+    assert (d.arm_avail.sum(axis=1) == 2).all() and (d.worker_avail.sum(axis=1) == 3).all()
+    arm_freq, worker_freq = d.arm_avail.mean(axis=0), d.worker_avail.mean(axis=0)
+    assert arm_freq[-1] > arm_freq[0] and worker_freq[0] > worker_freq[-1]
+
+
+def test_interventions_structure_and_link():
+    d = make_interventions(20, 10, 5, seed=0)
+    om = d.omega
+    assert set(np.unique(om)) == {0.0, 3.0}
+    # intervention i acts on arms 3(i//3) .. 3(i//3)+2
+    for i in range(10):
+        np.testing.assert_array_equal(np.flatnonzero(om[:, i]), 3 * (i // 3) + np.arange(3))
+    assert (om[12:] == 0).all()
+    good = np.arange(20) < 5
+    assert (d.alpha[good] >= 0.7).all() and (d.alpha[good] <= 1.0).all()
+    assert (d.alpha[~good] >= 0.2).all() and (d.alpha[~good] <= 0.5).all()
+    assert set(d.x0[good]) <= {9, 10} and set(d.x0[~good]) <= {1, 2}
+    assert (d.slope[~good] == 1).all() and (d.slope[good] >= 1.4).all()
+    # lookup table = the link at x = 0, 3, 6, 9; p(0) = 0.01 exactly
+    j = 1
+    x = np.array([0, 3, 6, 9])
+    ref = [0.98 * d.alpha[j] * (1 / (1 + np.exp(-(d.slope[j] * v - d.x0[j])))
+                                - 1 / (1 + np.exp(d.x0[j]))) + 0.01 for v in x]
+    np.testing.assert_allclose(d.arms.up_prob[j], ref, rtol=1e-12)
+    np.testing.assert_allclose(d.arms.up_prob[:, 0], 0.01)
+    # good arms respond to all three of their group together, bad arms to one
+    assert (d.arms.up_prob[good, 3] > 0.5).all() and (d.arms.up_prob[good, 1] < 0.05).all()
+    assert (d.arms.up_prob[5:12, 1] > 0.1).all()
+    a = np.zeros(10, dtype=int)
+    a[[0, 1, 2, 9, 4]] = 1
+    np.testing.assert_array_equal(d.arm_levels(a)[:12], [3, 3, 3, 1, 1, 1, 0, 0, 0, 1, 1, 1])
+    assert sigmoid_link(0.0, 1.0, 1.0, 2.0) == pytest.approx(0.01)
+
+
+def test_graph_generator_sizes_connected():
+    for n, m in PAPER_EDGE_COUNTS.items():
+        edges = sparse_connected_graph(n, seed=n)
+        assert len(edges) == m == default_edge_count(n)
+        g = nx.Graph(edges.tolist())
+        assert g.number_of_nodes() == n and nx.is_connected(g)
+        assert 0 in nx.center(g)
+    np.testing.assert_array_equal(sparse_connected_graph(30, seed=5),
+                                  sparse_connected_graph(30, seed=5))
+
+
+def test_initial_states_bernoulli():
+    s = initial_states(20000, p_high=0.2, seed=0)
+    assert set(np.unique(s)) == {0, 1}
+    assert abs(s.mean() - 0.2) < 0.01
+    u = np.linspace(0, 0.99, 10)
+    np.testing.assert_array_equal(initial_states(10, u=u), (u < 0.2).astype(int))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_expected_reward_matches_monte_carlo(kind):
+    d = make_domain(kind, 12, 3, seed=7)
+    rng = np.random.default_rng(0)
+    states = rng.integers(0, 4, 12)
+    action = d.sample_action(rng)
+    expected = d.expected_reward(states, action)
+    n = 20000
+    u = rng.random((n, 12))
+    levels = d.arm_levels(action)
+    nxt = d.arms.next_states(states, levels, u)            # broadcasts over the n draws
+    sampled = d.arms.rewards[np.arange(12)[None, :], nxt].sum(axis=1)
+    assert abs(sampled.mean() - expected) < 4 * sampled.std() / np.sqrt(n)
+    res = d.step(states, action, u=u[0])
+    assert res.expected_reward == pytest.approx(expected)
+    np.testing.assert_array_equal(res.next_states, d.arms.next_states(states, levels, u[0]))
+
+
+def test_step_dynamics_clip_and_common_random_numbers():
+    arms = BaseArms([[0.0, 1.0], [0.0, 1.0], [0.5, 0.5]], [[0, 1, 2, 3]] * 3)
+    s = np.array([0, 3, 2])
+    np.testing.assert_array_equal(arms.next_states(s, np.array([0, 1, 0]), np.full(3, 0.4)),
+                                  [0, 3, 3])
+    np.testing.assert_array_equal(arms.next_states(s, np.array([0, 1, 0]), np.full(3, 0.6)),
+                                  [0, 3, 1])
+    # gains: E[r] = p * r(min(s+1,3)) + (1-p) r(max(s-1,0))
+    np.testing.assert_allclose(arms.level_gains(s), [[0, 1], [2, 3], [2, 2]])
+    d = make_capacity(10, 3, seed=0)
+    a = d.sample_action(1)
+    s0 = np.zeros(10, dtype=int)
+    assert np.array_equal(d.step(s0, a, seed=5).next_states, d.step(s0, a, seed=5).next_states)
+
+
+def test_model_errors():
+    with pytest.raises(InvalidModelError, match=r"BaseArms.up_prob: must lie in \[0, 1\].*arm 1"):
+        BaseArms([[0.1, 0.2], [0.1, 1.5]], [[0, 1], [0, 1]])
+    with pytest.raises(InvalidModelError, match="BaseArms.rewards: must have shape"):
+        BaseArms([[0.1, 0.2]], [[0, 1], [0, 1]])
+    with pytest.raises(InvalidParameterError, match="initial_states.p_high"):
+        initial_states(3, p_high=1.5)
+    with pytest.raises(InvalidParameterError, match=r"make_interventions.n_arms: must be >= 3 .* = 12; got 10"):
+        make_interventions(10, 10, 3)
+    with pytest.raises(InvalidParameterError, match="make_capacity.budget"):
+        make_capacity(5, 6)
+    with pytest.raises(InvalidParameterError, match="did you mean 'capacity'"):
+        make_domain("capacty")
+    with pytest.raises(InvalidParameterError, match="sparse_connected_graph.n_edges"):
+        sparse_connected_graph(10, 5)
+    d = make_path(8, 2, seed=0)
+    with pytest.raises(InvalidParameterError, match=r"PathDomain.step.u: must be 8 numbers"):
+        d.step(np.zeros(8, int), d.null_action(), u=np.full(8, 1.0))
+    with pytest.raises(InvalidParameterError, match=r"PathDomain.states: must lie in \[0, 4\)"):
+        d.expected_reward(np.full(8, 4), d.null_action())

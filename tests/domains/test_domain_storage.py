@@ -1,0 +1,139 @@
+"""Construction from arrays, .npz round trip, edge-list CSV reading, and their error paths."""
+
+import json
+import pathlib
+
+import numpy as np
+import pytest
+
+from rmab.domains import (CapacityDomain, InterventionsDomain, PathDomain, SchedulingDomain,
+                          load_domain, make_domain, path_from_csv, read_edge_list, save_domain,
+                          write_edge_list)
+from rmab.errors import BatchInputError, InvalidModelError, InvalidParameterError
+
+KINDS = ["interventions", "capacity", "scheduling", "path"]
+DATA = pathlib.Path(__file__).resolve().parents[2] / "data" / "graph_example.csv"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_round_trip_and_from_arrays(kind, tmp_path):
+    d = make_domain(kind, 15, 4, seed=9)
+    path = save_domain(d, tmp_path / f"{kind}.npz")
+    e = load_domain(path)
+    assert type(e) is type(d) and e.budget == d.budget
+    np.testing.assert_array_equal(e.arms.up_prob, d.arms.up_prob)
+    np.testing.assert_array_equal(e.arms.rewards, d.arms.rewards)
+    f = type(d).from_arrays(**d.to_arrays())
+    states = np.random.default_rng(0).integers(0, 4, 15)
+    for other in (e, f):
+        for seed in range(5):
+            a = d.sample_action(seed)
+            assert other.is_feasible(a)
+            assert other.expected_reward(states, a) == d.expected_reward(states, a)
+    # the file is plain: arrays + JSON, readable without rmab and without pickle
+    with np.load(path, allow_pickle=False) as data:
+        meta = json.loads(str(data["__meta__"]))
+        assert meta["kind"] == kind and meta["format"] == "rmab-domain"
+        assert all(data[k].dtype != object for k in data.files)
+
+
+def test_load_errors(tmp_path):
+    with pytest.raises(InvalidParameterError, match="load_domain.path: must be an existing"):
+        load_domain(tmp_path / "missing.npz")
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(InvalidModelError, match="not an rmab domain file"):
+        load_domain(bad)
+    other = tmp_path / "other.npz"
+    np.savez(other, __meta__=np.array(json.dumps({"format": "x"})))
+    with pytest.raises(InvalidModelError, match="format must be 'rmab-domain'"):
+        load_domain(other)
+    kind = tmp_path / "kind.npz"
+    np.savez(kind, __meta__=np.array(json.dumps({"format": "rmab-domain", "kind": "taxi"})))
+    with pytest.raises(InvalidModelError, match="domain.kind: must be one of"):
+        load_domain(kind)
+    with pytest.raises(InvalidParameterError, match="save_domain.domain: must be a Domain"):
+        save_domain("capacity", tmp_path / "x.npz")
+
+
+UP = [[0.1, 0.8]] * 3
+REW = [[0.1, 0.15, 0.2, 1.0]] * 3
+
+
+def test_from_arrays_errors():
+    with pytest.raises(InvalidModelError, match=r"InterventionsDomain.omega: must be 0 or 3; got "
+                                                r"2.0 for intervention 1 \(arm 0\)"):
+        InterventionsDomain.from_arrays(omega=[[0, 2], [3, 0]], alpha=[1, 1], slope=[1, 1],
+                                        x0=[1, 1], rewards=REW[:2], budget=1)
+    with pytest.raises(InvalidModelError, match="at most 3 non-zero weights per arm"):
+        InterventionsDomain.from_arrays(omega=[[3, 3, 3, 3]], alpha=[1], slope=[1], x0=[1],
+                                        rewards=REW[:1], budget=1)
+    with pytest.raises(InvalidModelError, match=r"InterventionsDomain.budget: must be <= 2"):
+        InterventionsDomain.from_arrays(omega=[[3, 0]], alpha=[1], slope=[1], x0=[1],
+                                        rewards=REW[:1], budget=3)
+    with pytest.raises(InvalidModelError, match=r"InterventionsDomain.alpha: must lie in"):
+        InterventionsDomain.from_arrays(omega=[[3, 0]], alpha=[1.2], slope=[1], x0=[1],
+                                        rewards=REW[:1], budget=1)
+    with pytest.raises(InvalidModelError, match=r"CapacityDomain.costs: must be > 0; got 0.0 "
+                                                r"\(arm 1\)"):
+        CapacityDomain.from_arrays(up_prob=UP, rewards=REW, costs=[1, 0, 2], capacities=[3])
+    with pytest.raises(InvalidModelError, match=r"CapacityDomain.up_prob: must have shape "
+                                                r"\(n_arms, 2\)"):
+        CapacityDomain.from_arrays(up_prob=[[0.1, 0.2, 0.3]] * 3, rewards=REW, costs=[1, 1, 1],
+                                   capacities=[3])
+    with pytest.raises(InvalidModelError, match=r"SchedulingDomain.arm_avail: must contain "
+                                                r"only 0/1"):
+        SchedulingDomain.from_arrays(up_prob=UP, rewards=REW, arm_avail=[[1, 2]] * 3,
+                                     worker_avail=[[1, 1]])
+    with pytest.raises(InvalidModelError, match=r"SchedulingDomain.worker_avail: must be a 2-D "
+                                                r"0/1 array \(rows, n_slots=2\)"):
+        SchedulingDomain.from_arrays(up_prob=UP, rewards=REW, arm_avail=[[1, 0]] * 3,
+                                     worker_avail=[[1, 1, 1]])
+    with pytest.raises(InvalidModelError, match=r"PathDomain.edges: must be node indices in "
+                                                r"\[0, 3\); got \[1, 3\] \(edge 1\)"):
+        PathDomain.from_arrays(up_prob=UP, rewards=REW, edges=[[0, 1], [1, 3]], budget=1)
+    with pytest.raises(InvalidModelError, match=r"PathDomain.edges: must not repeat an edge"):
+        PathDomain.from_arrays(up_prob=UP, rewards=REW, edges=[[0, 1], [1, 0]], budget=1)
+    with pytest.raises(InvalidModelError, match=r"PathDomain.source: must be <= 2; got 5"):
+        PathDomain.from_arrays(up_prob=UP, rewards=REW, edges=[[0, 1]], budget=1, source=5)
+
+
+def test_edge_list_csv_round_trip(tmp_path):
+    edges, n = read_edge_list(DATA)
+    assert n == 20 and len(edges) == 29
+    out = write_edge_list(edges, tmp_path / "g.csv")
+    again, n2 = read_edge_list(out)
+    np.testing.assert_array_equal(again, edges)
+    d = path_from_csv(DATA, budget=5, seed=0)
+    assert d.n_arms == 20 and d.route_length == 10
+    assert all(d.is_feasible(d.sample_action(s)) for s in range(10))
+
+
+@pytest.mark.parametrize("text, match, line", [
+    ("a,b\n0,1\n", r"header: must be 'u,v'; got 'a,b'", 1),
+    ("u,v\n0,1\n1,2,3\n", r"must have 2 columns \(u, v\); got 3", 3),
+    ("u,v\n# comment\n0,x\n", r"column 'v': read_edge_list.v: must be a node index "
+                              r"\(integer >= 0\); got 'x'", 3),
+    ("u,v\n0,1\n-1,2\n", r"read_edge_list.u: must be a node index >= 0; got -1", 3),
+    ("u,v\n0,1\n\n2,2\n", r"must not be a self-loop; got 2,2", 4),
+    ("u,v\n0,1\n1,2\n1,0\n", r"must not repeat an edge; 0-1 already on line 2", 4),
+])
+def test_edge_list_errors_name_the_line(tmp_path, text, match, line):
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    with pytest.raises(BatchInputError, match=match) as info:
+        read_edge_list(path)
+    assert info.value.line == line and f"line {line}" in str(info.value)
+
+
+def test_edge_list_other_errors(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("u,v\n")
+    with pytest.raises(BatchInputError, match="at least one edge"):
+        read_edge_list(empty)
+    with pytest.raises(InvalidParameterError, match="read_edge_list.path: must be an existing"):
+        read_edge_list(tmp_path / "nope.csv")
+    small = tmp_path / "small.csv"
+    small.write_text("u,v\n0,1\n1,5\n")
+    with pytest.raises(BatchInputError, match=r"must be a node index in \[0, 4\); got 5"):
+        read_edge_list(small, n_nodes=4)
