@@ -2,5 +2,7 @@
 Monte-Carlo rollout."""
 
 from rmab.values.exact import ExactResult, policy_iteration, value_iteration
+from rmab.values.pbvi import AlphaVectors, PBVIResult, simplex_grid, solve_pbvi
 
-__all__ = ["ExactResult", "value_iteration", "policy_iteration"]
+__all__ = ["ExactResult", "value_iteration", "policy_iteration", "AlphaVectors", "PBVIResult",
+           "solve_pbvi", "simplex_grid"]

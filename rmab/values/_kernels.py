@@ -186,3 +186,298 @@ def pi_kernel(transitions, rewards, costs, prices, beta, tol, max_iter, values, 
             iterations[p, n] = it if done else max_iter + 1
             _finish_pair(trans, costs[n], r, v, beta, 2.0 * tol, q, pol, cost_rhs, mat, rhs,
                          q_out[p, n], values[p, n], policy[p, n], resource[p, n])
+
+
+# -- PBVI -----------------------------------------------------------------------------------
+
+@njit(cache=True)
+def point_backup(trans, obs, r, c, beta, b, alphas, costs, n_vec, y, out_alpha, out_cost,
+                 choice):
+    """Exact Bellman backup of ``max_k alphas[k]`` (k < n_vec) at belief ``b``.
+
+    ``r (S, A)`` priced rewards, ``c (A,)`` action costs; ``y (S,)`` and ``choice (O,)``
+    are work arrays. Writes the backed-up vector and its cost vector; returns
+    ``(action, value at b)``. Ties between actions go to the lower (cheaper) action.
+    """
+    n_actions, s_count, _ = trans.shape
+    n_obs = obs.shape[2]
+    best_val = -np.inf
+    best_a = 0
+    for a in range(n_actions):
+        for t in range(s_count):
+            acc = 0.0
+            for s in range(s_count):
+                acc += b[s] * trans[a, s, t]
+            y[t] = acc
+        val = 0.0
+        for s in range(s_count):
+            val += b[s] * r[s, a]
+        for o in range(n_obs):
+            bk = 0
+            bv = -np.inf
+            for k in range(n_vec):
+                acc = 0.0
+                for t in range(s_count):
+                    acc += y[t] * obs[a, t, o] * alphas[k, t]
+                if acc > bv:
+                    bv = acc
+                    bk = k
+            val += beta * bv
+        if a == 0 or val > best_val + 1e-12 * max(1.0, abs(best_val)):
+            best_val = val
+            best_a = a
+    a = best_a
+    for t in range(s_count):
+        acc = 0.0
+        for s in range(s_count):
+            acc += b[s] * trans[a, s, t]
+        y[t] = acc
+    for o in range(n_obs):
+        bk = 0
+        bv = -np.inf
+        for k in range(n_vec):
+            acc = 0.0
+            for t in range(s_count):
+                acc += y[t] * obs[a, t, o] * alphas[k, t]
+            if acc > bv:
+                bv = acc
+                bk = k
+        choice[o] = bk
+    for s in range(s_count):
+        va = r[s, a]
+        vc = c[a]
+        for o in range(n_obs):
+            k = choice[o]
+            acc_a = 0.0
+            acc_c = 0.0
+            for t in range(s_count):
+                w = trans[a, s, t] * obs[a, t, o]
+                acc_a += w * alphas[k, t]
+                acc_c += w * costs[k, t]
+            va += beta * acc_a
+            vc += beta * acc_c
+        out_alpha[s] = va
+        out_cost[s] = vc
+    return a, best_val
+
+
+@njit(cache=True)
+def backup_all_kernel(trans, obs, r, c, beta, beliefs, alphas, costs, out_alpha, out_cost,
+                      out_action, out_value):
+    """Point-based backup at every belief (no keep-old rule): row m of the outputs is the
+    backup at ``beliefs[m]``."""
+    s_count = trans.shape[1]
+    y = np.empty(s_count)
+    choice = np.empty(obs.shape[2], dtype=np.int64)
+    for m in range(beliefs.shape[0]):
+        a, v = point_backup(trans, obs, r, c, beta, beliefs[m], alphas, costs, alphas.shape[0],
+                            y, out_alpha[m], out_cost[m], choice)
+        out_action[m] = a
+        out_value[m] = v
+
+
+@njit(cache=True, inline="always")
+def _dot(x, y):
+    acc = 0.0
+    for i in range(x.shape[0]):
+        acc += x[i] * y[i]
+    return acc
+
+
+@njit(cache=True)
+def _values_at(beliefs, alphas, n_vec, values, best):
+    for m in range(beliefs.shape[0]):
+        bv = -np.inf
+        bk = 0
+        for k in range(n_vec):
+            v = _dot(beliefs[m], alphas[k])
+            if v > bv:
+                bv = v
+                bk = k
+        values[m] = bv
+        best[m] = bk
+
+
+@njit(cache=True)
+def _add_unique(alpha, cost, action, alphas, costs, actions, n_vec):
+    """Append (alpha, cost, action) unless an equal vector is already there; returns the new
+    count."""
+    s_count = alpha.shape[0]
+    for k in range(n_vec):
+        if actions[k] != action:
+            continue
+        same = True
+        for s in range(s_count):
+            if abs(alphas[k, s] - alpha[s]) > 1e-12 * max(1.0, abs(alpha[s])):
+                same = False
+                break
+        if same:
+            return n_vec
+    for s in range(s_count):
+        alphas[n_vec, s] = alpha[s]
+        costs[n_vec, s] = cost[s]
+    actions[n_vec] = action
+    return n_vec + 1
+
+
+@njit(cache=True)
+def _next_random(state):
+    """xorshift64* step: returns (new state, uniform in [0, 1))."""
+    x = state
+    x ^= (x >> np.uint64(12))
+    x ^= (x << np.uint64(25))
+    x ^= (x >> np.uint64(27))
+    out = x * np.uint64(2685821657736338717)
+    return x, float(out >> np.uint64(11)) / 9007199254740992.0
+
+
+@njit(cache=True)
+def pbvi_kernel(trans, obs, r, c, beta, beliefs, alphas, costs, actions, n_start, target,
+                max_iter, randomized, seed, stats):
+    """Point-based value iteration on ``beliefs`` (M, S) from the ``n_start`` vectors in
+    ``alphas``/``costs``/``actions`` (capacity >= max(M, n_start) rows, overwritten).
+
+    Every sweep keeps, for each belief, the better of its backup and its current vector, so
+    values on the point set never decrease. A full sweep backs up every belief and measures the
+    largest possible gain ``max_m (HV(b_m) - V(b_m))^+``; ``randomized`` runs Perseus sweeps (back up
+    random beliefs until every belief has improved) and switches to a full sweep to check
+    convergence once a Perseus sweep gains at most ``target``. Stops after a full sweep whose
+    residual is ``<= target``. Returns the final number of vectors; ``stats = [sweeps,
+    residual]``.
+    """
+    m_count, s_count = beliefs.shape
+    cap = alphas.shape[0]
+    n_vec = n_start
+    new_a = np.empty((cap, s_count))
+    new_c = np.empty((cap, s_count))
+    new_act = np.empty(cap, dtype=np.int64)
+    tmp_a = np.empty(s_count)
+    tmp_c = np.empty(s_count)
+    y = np.empty(s_count)
+    choice = np.empty(obs.shape[2], dtype=np.int64)
+    values = np.empty(m_count)
+    best = np.empty(m_count, dtype=np.int64)
+    new_values = np.empty(m_count)
+    pending = np.empty(m_count, dtype=np.int64)
+    state = np.uint64(seed) | np.uint64(1)
+    sweeps = 0
+    residual = np.inf
+    full = not randomized
+    while sweeps < max_iter:
+        sweeps += 1
+        _values_at(beliefs, alphas, n_vec, values, best)
+        n_new = 0
+        if full:
+            residual = 0.0
+            for m in range(m_count):
+                a, v = point_backup(trans, obs, r, c, beta, beliefs[m], alphas, costs, n_vec, y,
+                                    tmp_a, tmp_c, choice)
+                residual = max(residual, v - values[m])
+                if v >= values[m]:
+                    n_new = _add_unique(tmp_a, tmp_c, a, new_a, new_c, new_act, n_new)
+                else:
+                    k = best[m]
+                    n_new = _add_unique(alphas[k], costs[k], actions[k], new_a, new_c, new_act,
+                                        n_new)
+        else:
+            n_pending = m_count
+            for m in range(m_count):
+                pending[m] = m
+                new_values[m] = -np.inf
+            while n_pending > 0:
+                state, u = _next_random(state)
+                m = pending[min(int(u * n_pending), n_pending - 1)]
+                a, v = point_backup(trans, obs, r, c, beta, beliefs[m], alphas, costs, n_vec, y,
+                                    tmp_a, tmp_c, choice)
+                before = n_new
+                if v >= values[m]:
+                    n_new = _add_unique(tmp_a, tmp_c, a, new_a, new_c, new_act, n_new)
+                else:
+                    k = best[m]
+                    n_new = _add_unique(alphas[k], costs[k], actions[k], new_a, new_c, new_act,
+                                        n_new)
+                if n_new > before:
+                    for mm in range(m_count):
+                        new_values[mm] = max(new_values[mm], _dot(beliefs[mm], new_a[before]))
+                kept = 0
+                for i in range(n_pending):
+                    mm = pending[i]
+                    if mm != m and new_values[mm] < values[mm]:
+                        pending[kept] = mm
+                        kept += 1
+                n_pending = kept
+            gain = 0.0
+            for m in range(m_count):
+                gain = max(gain, new_values[m] - values[m])
+        for k in range(n_new):
+            for s in range(s_count):
+                alphas[k, s] = new_a[k, s]
+                costs[k, s] = new_c[k, s]
+            actions[k] = new_act[k]
+        n_vec = n_new
+        if full:
+            if residual <= target:
+                break
+            full = not randomized
+        elif gain <= target:
+            full = True
+    stats[0] = sweeps
+    stats[1] = residual
+    return n_vec
+
+
+@njit(cache=True, inline="always")
+def _draw_row(row, u):
+    """Inverse-CDF draw from ``row`` with uniform ``u``, stepping back past zero entries."""
+    k = 0
+    acc = row[0]
+    last = row.shape[0] - 1
+    while u >= acc and k < last:
+        k += 1
+        acc += row[k]
+    while row[k] == 0.0 and k > 0:
+        k -= 1
+    return k
+
+
+@njit(cache=True)
+def expand_round_kernel(trans, obs, points, count, limit, u, min_l1, succ, best):
+    """One round of belief expansion: from each of the first ``count`` points and each action,
+    simulate one successor (state, next state and signal drawn with ``u[m, a, :3]``), and append
+    the successor farthest (L1) from the set if it is farther than ``min_l1`` and fewer than
+    ``limit`` points are held. Points added earlier in the round count in the distances.
+    ``succ``, ``best`` (S,) are work arrays. Returns the new number of points."""
+    n_actions, s_count, _ = trans.shape
+    total = count
+    for m in range(count):
+        far = -1.0
+        for a in range(n_actions):
+            s = _draw_row(points[m], u[m, a, 0])
+            sp = _draw_row(trans[a, s], u[m, a, 1])
+            o = _draw_row(obs[a, sp], u[m, a, 2])
+            norm = 0.0
+            for t in range(s_count):
+                acc = 0.0
+                for q in range(s_count):
+                    acc += points[m, q] * trans[a, q, t]
+                succ[t] = acc * obs[a, t, o]
+                norm += succ[t]
+            if not norm > 0.0:
+                continue
+            for t in range(s_count):
+                succ[t] /= norm
+            near = np.inf
+            for j in range(total):
+                d = 0.0
+                for t in range(s_count):
+                    d += abs(succ[t] - points[j, t])
+                near = min(near, d)
+            if near > far:
+                far = near
+                for t in range(s_count):
+                    best[t] = succ[t]
+        if far > min_l1 and total < limit:
+            for t in range(s_count):
+                points[total, t] = best[t]
+            total += 1
+    return total

@@ -1,0 +1,418 @@
+"""Point-based value iteration (PBVI) for POMDP arms with a price on resource use.
+
+Pineau, Gordon and Thrun (2003), "Point-based value iteration: an anytime algorithm for
+POMDPs"; Spaan and Vlassis (2005), "Perseus: randomized point-based value iteration".
+
+Each arm's value ``V_λ(b) = max E Σ_t β^t (r(s_t, a_t) - λ c(a_t))`` is approximated from below
+by the upper envelope of α-vectors ``V(b) = max_k α_k · b``. A point-based backup at belief
+``b`` computes the exact Bellman backup of the current envelope at ``b``::
+
+    α_{a,o} = argmax_{α ∈ Γ} Σ_s' (b P^a)(s') ρ^a(s', o) α(s')
+    α_a^b   = r_a - λ c(a) + β Σ_o P^a diag(ρ^a_{·o}) α_{a,o}          (S,)
+    backup(b) = α_a^b for the a maximising α_a^b · b
+
+and carries, next to each α, the vector of discounted expected resource use of the same
+conditional plan, ``κ_a^b = c(a) + β Σ_o P^a diag(ρ^a_{·o}) κ_{a,o}``, so that
+``α = (reward value) - λ κ`` and ``-dV/dλ = κ · b`` (the Lagrangian slope).
+
+Lower bound: the start set holds the values of the blind policies "always take a",
+``(I - β P^a)^{-1} (r_a - λ c(a))``; every backed-up vector is the value of a conditional plan,
+so ``V(b) <= V*_λ(b)`` for every belief, however early the iteration stops.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from rmab._validation import as_generator, check_number
+from rmab.errors import ConvergenceWarning, InvalidParameterError
+from rmab.models.arms import POMDPArms
+from rmab.values import _kernels
+
+__all__ = ["AlphaVectors", "PBVIResult", "solve_pbvi", "simplex_grid", "check_belief_rows"]
+
+_MIN_L1 = 1e-6      # successors closer than this (L1) to the set are not added
+_IDLE_ROUNDS = 3    # expansion stops after this many rounds without a new point
+_GRID_LIMIT = 20_000
+
+
+def check_belief_rows(owner: str, b, n_states: int, field: str = "b") -> tuple[np.ndarray, bool]:
+    """A belief (S,) or beliefs (M, S) on the simplex as float64 (M, S); the flag says whether
+    the input was a single belief."""
+    try:
+        arr = np.array(b, dtype=np.float64, order="C", ndmin=1)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(f"{owner}.{field}: must be an array of numbers") from exc
+    single = arr.ndim == 1
+    arr = arr.reshape(1, -1) if single else arr
+    if arr.ndim != 2 or arr.shape[1] != n_states:
+        raise InvalidParameterError(f"{owner}.{field}: must have shape (n_states={n_states},) or "
+                                    f"(n_beliefs, {n_states}); got {np.shape(b)}")
+    if not np.isfinite(arr).all() or (arr < 0).any():
+        raise InvalidParameterError(f"{owner}.{field}: must be finite and >= 0")
+    off = np.abs(arr.sum(axis=1) - 1.0) > 1e-6
+    if off.any():
+        m = int(np.flatnonzero(off)[0])
+        raise InvalidParameterError(f"{owner}.{field}: rows must sum to 1; got "
+                                    f"{arr[m].sum()!r} (row {m})")
+    return arr, single
+
+
+@dataclass(frozen=True, eq=False)
+class AlphaVectors:
+    """One arm's PBVI solution at one price: ``V(b) = max_k alphas[k] · b``.
+
+    Attributes
+    ----------
+    alphas : (K, S)  value vectors (lower bounds of ``V*_λ``)
+    actions : (K,) int64  first action of each vector's plan
+    costs : (K, S)  discounted expected resource use of each vector's plan
+    beliefs : (M, S)  the point set the vectors were backed up on
+    price, discount : the λ and β solved for
+    transitions (A, S, S), observations (A, S, O), rewards (S, A), action_costs (A,) : the arm
+    iterations : int  sweeps;  residual : float  Bellman residual on the point set at the end
+    converged : bool
+    """
+
+    alphas: np.ndarray
+    actions: np.ndarray
+    costs: np.ndarray
+    beliefs: np.ndarray
+    price: float
+    discount: float
+    transitions: np.ndarray
+    observations: np.ndarray
+    rewards: np.ndarray
+    action_costs: np.ndarray
+    iterations: int = 0
+    residual: float = float("nan")
+    converged: bool = True
+
+    @property
+    def n_states(self) -> int:
+        return self.alphas.shape[1]
+
+    @property
+    def n_actions(self) -> int:
+        return self.transitions.shape[0]
+
+    def _best(self, b):
+        arr, single = check_belief_rows(f"{type(self).__name__}", b, self.n_states)
+        scores = arr @ self.alphas.T                                        # (M, K)
+        return arr, single, np.argmax(scores, axis=1), scores.max(axis=1)
+
+    def value(self, b):
+        """``max_k α_k · b``: a float for b (S,), an array (M,) for b (M, S)."""
+        _, single, _, v = self._best(b)
+        return float(v[0]) if single else v
+
+    def action(self, b):
+        """First action of the plan of the best vector at b (int, or (M,) int64)."""
+        _, single, k, _ = self._best(b)
+        return int(self.actions[k[0]]) if single else self.actions[k]
+
+    def resource(self, b):
+        """Discounted expected resource use ``κ · b`` of the best vector's plan at b."""
+        arr, single, k, _ = self._best(b)
+        out = np.einsum("ms,ms->m", self.costs[k], arr)
+        return float(out[0]) if single else out
+
+    def q(self, b):
+        """One-step lookahead ``R(b, a) - λ c(a) + β Σ_o Pr(o|b,a) V(τ(b,a,o))``: (A,) for one
+        belief, (M, A) for many. Uses ``Pr(o|b,a) V(τ) = max_k Σ_s' (bP^a)(s') ρ(s',o) α_k(s')``
+        (no division by ``Pr(o|b,a)``)."""
+        arr, single = check_belief_rows(f"{type(self).__name__}.q", b, self.n_states)
+        out = self._q(arr)
+        return out[0] if single else out
+
+    def _q(self, arr):
+        pred = np.einsum("ms,ast->mat", arr, self.transitions)              # (M, A, S')
+        joint = pred[:, :, :, None] * self.observations[None]               # (M, A, S', O)
+        future = np.einsum("mato,kt->maok", joint, self.alphas).max(axis=3).sum(axis=2)
+        now = arr @ self.rewards - self.price * self.action_costs[None, :]
+        return now + self.discount * future
+
+    def repriced(self, price: float) -> np.ndarray:
+        """The same plans' values at another price: ``alphas + (price_old - price) costs``
+        (exact: each plan's reward value does not depend on the price)."""
+        return self.alphas + (self.price - float(price)) * self.costs
+
+
+@dataclass(frozen=True, eq=False)
+class PBVIResult:
+    """PBVI solutions for a stack of arms; arms with identical parameters (and initial
+    belief) share one solve.
+
+    Attributes
+    ----------
+    solves : tuple of AlphaVectors, one per distinct arm
+    arm_to_solve : (N,) int64  index into ``solves`` of each arm
+    price, discount, tol : as requested
+    seconds : float  wall time of the whole call
+    converged : bool  every solve reached the tolerance
+    """
+
+    solves: tuple
+    arm_to_solve: np.ndarray
+    price: float
+    discount: float
+    tol: float
+    seconds: float
+    converged: bool
+
+    def __len__(self) -> int:
+        return len(self.arm_to_solve)
+
+    def __getitem__(self, n: int) -> AlphaVectors:
+        return self.solves[int(self.arm_to_solve[n])]
+
+    @property
+    def alpha_vectors(self) -> tuple:
+        """One :class:`AlphaVectors` per arm (shared objects for identical arms)."""
+        return tuple(self.solves[i] for i in self.arm_to_solve)
+
+    @property
+    def iterations(self) -> np.ndarray:
+        """Sweeps of each solve, (n_solves,)."""
+        return np.array([s.iterations for s in self.solves], dtype=np.int64)
+
+    def _per_arm(self, beliefs, fn):
+        n = len(self.arm_to_solve)
+        s = self.solves[0].n_states
+        arr = np.asarray(beliefs, dtype=np.float64)
+        if arr.shape != (n, s):
+            raise InvalidParameterError(f"PBVIResult.beliefs: must have shape (n_arms={n}, "
+                                        f"n_states={s}); got {arr.shape}")
+        arr, _ = check_belief_rows("PBVIResult", arr, s, field="beliefs")
+        out = None
+        for i, sol in enumerate(self.solves):
+            idx = np.flatnonzero(self.arm_to_solve == i)
+            vals = fn(sol, arr[idx])
+            if out is None:
+                out = np.empty((n,) + vals.shape[1:], dtype=vals.dtype)
+            out[idx] = vals
+        return out
+
+    def values(self, beliefs) -> np.ndarray:
+        """Each arm's lower-bound value at its belief: beliefs (N, S) -> (N,)."""
+        return self._per_arm(beliefs, lambda s, b: s.value(b))
+
+    def q(self, beliefs) -> np.ndarray:
+        """Each arm's one-step lookahead Q-values: beliefs (N, S) -> (N, A)."""
+        return self._per_arm(beliefs, lambda s, b: s._q(b))
+
+    def resource(self, beliefs) -> np.ndarray:
+        """Each arm's discounted expected resource use at its belief: (N, S) -> (N,)."""
+        return self._per_arm(beliefs, lambda s, b: s.resource(b))
+
+    def actions(self, beliefs) -> np.ndarray:
+        """Each arm's plan action at its belief: (N, S) -> (N,) int64."""
+        return self._per_arm(beliefs, lambda s, b: s.action(b))
+
+
+def simplex_grid(n_states: int, resolution: int) -> np.ndarray:
+    """Every belief whose entries are multiples of ``1/resolution``, (M, n_states)."""
+    owner = "simplex_grid"
+    n_states = check_number(owner, "n_states", n_states, low=1, integer=True)
+    resolution = check_number(owner, "resolution", resolution, low=1, integer=True)
+    from math import comb
+    size = comb(resolution + n_states - 1, n_states - 1)
+    if size > _GRID_LIMIT:
+        raise InvalidParameterError(f"{owner}.resolution: must give at most {_GRID_LIMIT} points; "
+                                    f"got {size} for {n_states} states")
+    rows = []
+
+    def rec(prefix, left, slots):
+        if slots == 1:
+            rows.append(prefix + [left])
+            return
+        for k in range(left, -1, -1):
+            rec(prefix + [k], left - k, slots - 1)
+
+    rec([], resolution, n_states)
+    return np.array(rows, dtype=np.float64) / resolution
+
+
+def _expand(trans, obs, b0, n_beliefs, rng) -> np.ndarray:
+    """Grow a point set from ``b0``: each round, from every point and action simulate one
+    successor belief and keep, per point, the one farthest (L1) from the set if it is farther
+    than ``_MIN_L1`` (stochastic simulation with explorative action, Pineau et al. 2003).
+    Stops at ``n_beliefs`` points or after ``_IDLE_ROUNDS`` rounds without a new point."""
+    s_count = trans.shape[1]
+    points = np.zeros((n_beliefs, s_count))
+    points[0] = b0
+    count, idle = 1, 0
+    succ, best = np.empty(s_count), np.empty(s_count)
+    while count < n_beliefs and idle < _IDLE_ROUNDS:
+        u = rng.random((count, trans.shape[0], 3))
+        new = _kernels.expand_round_kernel(trans, obs, points, count, n_beliefs, u, _MIN_L1,
+                                           succ, best)
+        idle = 0 if new > count else idle + 1
+        count = new
+    return points[:count]
+
+
+def _blind_vectors(trans, r, c, beta):
+    """Values and costs of the blind policies "always a": (A, S) each."""
+    n_actions, s_count, _ = trans.shape
+    eye = np.eye(s_count)
+    alphas = np.stack([np.linalg.solve(eye - beta * trans[a], r[:, a]) for a in range(n_actions)])
+    costs = np.repeat((c / (1.0 - beta))[:, None], s_count, axis=1)
+    return alphas, costs
+
+
+def _warm_vectors(owner, warm_start, n_arms, n_states, discount, price):
+    """Per-arm (alphas, costs, actions) re-priced to ``price``, or None per arm."""
+    if warm_start is None:
+        return [None] * n_arms
+    if isinstance(warm_start, AlphaVectors):
+        per_arm = [warm_start] * n_arms
+    elif isinstance(warm_start, PBVIResult):
+        if len(warm_start) != n_arms:
+            raise InvalidParameterError(f"{owner}.warm_start: must cover n_arms={n_arms} arms; "
+                                        f"got {len(warm_start)}")
+        per_arm = list(warm_start.alpha_vectors)
+    else:
+        raise InvalidParameterError(f"{owner}.warm_start: must be a PBVIResult or AlphaVectors; "
+                                    f"got {type(warm_start).__name__}")
+    first = per_arm[0]
+    if first.n_states != n_states or first.discount != discount:
+        raise InvalidParameterError(f"{owner}.warm_start: must come from arms with {n_states} "
+                                    f"states and discount {discount}; got {first.n_states} "
+                                    f"states and discount {first.discount}")
+    return [(av.repriced(price), av.costs, av.actions) for av in per_arm]
+
+
+def solve_pbvi(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
+               tol: float = 1e-3, initial_belief=None, n_beliefs: int = 64,
+               grid: int | None = None, randomized: bool = False, warm_start=None, seed=None,
+               max_iter: int = 10_000) -> PBVIResult:
+    """PBVI lower bounds for every arm of a stack at one price.
+
+    Parameters
+    ----------
+    arms : POMDPArms
+    price : float
+        ``λ``: the reward is ``r(s, a) - λ c(a)``.
+    discount : float in (0, 1)
+    tol : float > 0
+        Stopping rule: iteration ends after a full sweep whose Bellman residual on the point
+        set, ``max_{b ∈ B} |HV(b) - V(b)|``, is at most ``tol (1 - β) / β``. For a β-contraction
+        on the point set this puts the returned values within ``tol`` of the point-based fixed
+        point at every ``b ∈ B``. They are lower bounds of ``V*_λ`` everywhere; how close to
+        ``V*_λ`` they are also depends on how well ``B`` covers the reachable beliefs (Pineau et
+        al. 2003 bound this by ``(R_max - R_min) δ_B / (1 - β)^2``, ``δ_B`` the set's density).
+        Pair with :mod:`rmab.values.bounds` for a certified interval.
+    initial_belief : array (S,) or (N, S), optional
+        Where belief expansion starts (default uniform).
+    n_beliefs : int >= 1
+        Maximum number of points grown from the initial belief by simulated successors.
+    grid : int, optional
+        Also include every belief with entries in multiples of ``1/grid`` (2-3-state arms).
+    randomized : bool
+        Perseus sweeps (back up random points until each has improved) instead of full sweeps.
+    warm_start : PBVIResult or AlphaVectors, optional
+        Vectors from a nearby price, re-priced exactly (see :meth:`AlphaVectors.repriced`);
+        they stay lower bounds, so the start is closer and the bound property holds.
+    seed : int, SeedSequence or Generator
+        Drives the simulated expansion and Perseus' order.
+    max_iter : int
+        Sweeps per solve before a :class:`~rmab.errors.ConvergenceWarning`.
+
+    Returns
+    -------
+    PBVIResult
+    """
+    owner = "solve_pbvi"
+    if not isinstance(arms, POMDPArms):
+        raise InvalidParameterError(f"{owner}.arms: must be POMDPArms; got {type(arms).__name__}")
+    price = check_number(owner, "price", price)
+    discount = check_number(owner, "discount", discount, low=0.0, high=1.0, low_open=True,
+                            high_open=True)
+    tol = check_number(owner, "tol", tol, low=0.0, low_open=True)
+    n_beliefs = check_number(owner, "n_beliefs", n_beliefs, low=1, integer=True)
+    max_iter = check_number(owner, "max_iter", max_iter, low=1, integer=True)
+    n, s = arms.n_arms, arms.n_states
+    if initial_belief is None:
+        b0 = np.full((n, s), 1.0 / s)
+    else:
+        b0, single = check_belief_rows(owner, initial_belief, s, field="initial_belief")
+        if single:
+            b0 = np.repeat(b0, n, axis=0)
+        elif b0.shape[0] != n:
+            raise InvalidParameterError(f"{owner}.initial_belief: must have shape (n_states={s},)"
+                                        f" or (n_arms={n}, n_states={s}); got {b0.shape}")
+    grid_points = None
+    if grid is not None:
+        grid_points = simplex_grid(s, check_number(owner, "grid", grid, low=1, integer=True))
+    warm = _warm_vectors(owner, warm_start, n, s, discount, price)
+    rng = as_generator(seed, f"{owner}.seed")
+    start = time.perf_counter()
+
+    target = tol * (1.0 - discount) / discount
+    keys: dict = {}
+    arm_to_solve = np.empty(n, dtype=np.int64)
+    solves = []
+    for i in range(n):
+        key = _arm_key(arms, i, b0[i], warm[i])
+        j = keys.get(key)
+        if j is None:
+            j = keys[key] = len(solves)
+            solves.append(_solve_one(arms, i, price, discount, target, b0[i], n_beliefs,
+                                     grid_points, randomized, warm[i], rng, max_iter))
+        arm_to_solve[i] = j
+    arm_to_solve.setflags(write=False)
+    converged = all(sol.converged for sol in solves)
+    if not converged:
+        bad = sum(not sol.converged for sol in solves)
+        warnings.warn(f"{owner}: {bad} of {len(solves)} solves stopped after max_iter={max_iter} "
+                      f"sweeps before reaching tol={tol:g}", ConvergenceWarning, stacklevel=2)
+    return PBVIResult(tuple(solves), arm_to_solve, price, discount, tol,
+                      time.perf_counter() - start, converged)
+
+
+def _arm_key(arms, i, b0, warm) -> bytes:
+    h = hashlib.blake2b(digest_size=16)
+    for arr in (arms.transitions[i], arms.observations[i], arms.rewards[i], arms.costs[i], b0):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    if warm is not None:
+        h.update(warm[0].tobytes())
+    return h.digest()
+
+
+def _solve_one(arms, i, price, discount, target, b0, n_beliefs, grid_points, randomized, warm,
+               rng, max_iter) -> AlphaVectors:
+    trans = arms.transitions[i]
+    obs = np.ascontiguousarray(arms.observations[i])
+    c = np.ascontiguousarray(arms.costs[i])
+    r = np.ascontiguousarray(arms.rewards[i] - price * c[None, :])
+    beliefs = _expand(trans, obs, b0, n_beliefs, rng)
+    if grid_points is not None:
+        beliefs = np.unique(np.vstack([beliefs, grid_points]), axis=0)
+    beliefs = np.ascontiguousarray(beliefs)
+    a0, c0 = _blind_vectors(trans, r, c, discount)
+    act0 = np.arange(trans.shape[0], dtype=np.int64)
+    if warm is not None:
+        a0 = np.vstack([a0, warm[0]])
+        c0 = np.vstack([c0, warm[1]])
+        act0 = np.concatenate([act0, warm[2]])
+    cap = max(len(beliefs), len(a0))
+    alphas = np.zeros((cap, trans.shape[1]))
+    costs = np.zeros_like(alphas)
+    actions = np.zeros(cap, dtype=np.int64)
+    alphas[:len(a0)], costs[:len(a0)], actions[:len(a0)] = a0, c0, act0
+    stats = np.zeros(2)
+    k = _kernels.pbvi_kernel(trans, obs, r, c, discount, beliefs, alphas, costs, actions,
+                             len(a0), target, max_iter, randomized,
+                             int(rng.integers(1, 2**62)), stats)
+    out = [np.ascontiguousarray(x[:k]) for x in (alphas, costs, actions)]
+    for x in out + [beliefs]:
+        x.setflags(write=False)
+    return AlphaVectors(out[0], out[2], out[1], beliefs, price, discount, trans, obs,
+                        arms.rewards[i], arms.costs[i], iterations=int(stats[0]),
+                        residual=float(stats[1]), converged=bool(stats[1] <= target))
