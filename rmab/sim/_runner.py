@@ -89,7 +89,6 @@ def run_pool(instance, planners, fit_seed, horizon, seeds, n_jobs, bar) -> list[
                 rows[futures[fut]] = fut.result()
                 bar.update()
         except BaseException:
-            for fut in futures:
-                fut.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
             raise
     return rows

@@ -136,10 +136,6 @@ class Environment:
         belief[self._arm_index, states] = 1.0
         return _readonly(belief)
 
-    def total_cost(self, actions: np.ndarray) -> float:
-        """``sum_n costs[n, actions[n]]`` of validated int64 actions."""
-        return float(self._costs[self._arm_index, actions].sum())
-
     def step(self, actions) -> StepResult:
         """Play one period with ``actions`` (int array (n_arms,), 0 = passive).
 
@@ -156,7 +152,7 @@ class Environment:
                                         f" times per episode; got step {self._t + 1} (call reset)")
         inst = self.instance
         a = check_actions(owner, actions, inst.n_arms, inst.n_actions)
-        cost = self.total_cost(a)
+        cost = float(self._costs[self._arm_index, a].sum())
         if cost > inst.budget + BUDGET_TOL:
             raise InfeasibleActionError(
                 f"{owner}.actions: must cost at most budget={inst.budget:g}; got total cost "

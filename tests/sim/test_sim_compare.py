@@ -146,8 +146,8 @@ def test_n_jobs_gives_identical_results():
 def test_n_jobs_identical_on_a_larger_run():
     inst = health_intervention(40, n_states=3, budget_fraction=0.2, seed=9)
     planners = ["no-action", "random", "round-robin", "myopic", "belief-threshold"]
-    serial = compare(inst, planners, episodes=6, seed=5, horizon=20)
-    pooled = compare(inst, planners, episodes=6, seed=5, horizon=20, n_jobs=3)
+    serial = compare(inst, planners, episodes=5, seed=5, horizon=10)
+    pooled = compare(inst, planners, episodes=5, seed=5, horizon=10, n_jobs=2)
     assert np.array_equal(serial.returns, pooled.returns)
     assert np.array_equal(serial.totals, pooled.totals)
 
