@@ -112,6 +112,9 @@ def read_batches_keep_going(path, *, discount: float = 0.95
     file = str(path)
     rows, lines = _load_rows(path, file)
     positions = check_header(rows[0], file)
+    if len(rows) == 1:
+        raise BatchInputError(f"{OWNER}: must have at least one arm row after the header; got "
+                              f"none", file=file, line=lines[0] + 1)
     reader = _FileReader(file, Path(path).parent, discount)
     width, bi = len(rows[0]), positions["batch_id"]
     groups: dict[str, list[int]] = {}
@@ -176,9 +179,6 @@ def _load_rows(path, file: str) -> tuple[list[list[str]], list[int]]:
     if not rows:
         raise BatchInputError(f"{OWNER}: must have a header row and arm rows; got an empty file",
                               file=file, line=1)
-    if len(rows) == 1:
-        raise BatchInputError(f"{OWNER}: must have at least one arm row after the header; got "
-                              f"none", file=file, line=lines[0] + 1)
     return rows, lines
 
 
@@ -374,7 +374,7 @@ class _FileReader:
             off = np.flatnonzero(np.abs(sums - 1.0) > BELIEF_TOL)
             if len(off):
                 b.fail(ks[off[0]], "belief", f"{OWNER}.belief: must sum to 1 (within "
-                                             f"{BELIEF_TOL:g}); got {sums[off[0]]!r}")
+                                             f"{BELIEF_TOL:g}); got {float(sums[off[0]])!r}")
             belief[ks] = rows / sums[:, None]
         return belief
 

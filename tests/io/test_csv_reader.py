@@ -1,0 +1,203 @@
+"""read_batches: contents checked against the model file, and every error with line/column."""
+
+import numpy as np
+import pytest
+
+from rmab.errors import BatchInputError, InvalidModelError, InvalidParameterError
+from rmab.io import read_batches, read_batches_keep_going
+
+H = "batch_id,arm_id,budget,state,belief,model,model_arm,costs\n"
+INLINE_H = "batch_id,arm_id,budget,state,belief,transitions,observations,rewards,costs\n"
+T2 = '"[[[0.9,0.1],[0.3,0.7]],[[0.5,0.5],[0.1,0.9]]]"'
+O2 = '"[[[0.8,0.2],[0.2,0.8]],[[0.9,0.1],[0.1,0.9]]]"'
+
+
+def test_reads_model_arms_costs_and_beliefs(write_csv, health):
+    path = write_csv(H + "b1,a,2,,0.25;0.75,health.npz,7,\n"
+                         "b1,b,2,1,,health.npz,3,0;1;1\n"
+                         "b2,c,0,0,,health.npz,99,\n")
+    b1, b2 = read_batches(path)
+    assert (b1.batch_id, b1.arm_ids, b1.index, b2.index) == ("b1", ("a", "b"), 0, 1)
+    assert b1.lines.tolist() == [2, 3] and b2.lines.tolist() == [4]
+    ref = health.arms.select([7, 3])
+    arms = b1.instance.arms
+    np.testing.assert_array_equal(arms.transitions, ref.transitions)
+    np.testing.assert_array_equal(arms.observations, ref.observations)
+    np.testing.assert_array_equal(arms.rewards, ref.rewards)
+    np.testing.assert_array_equal(arms.costs, [health.arms.costs[7], [0, 1, 1]])
+    np.testing.assert_array_equal(b1.belief, [[0.25, 0.75], [0.0, 1.0]])
+    assert b1.instance.budget == 2.0 and b1.instance.discount == 0.95
+    assert b1.action_names == ("none", "call", "visit")
+    assert b2.instance.budget == 0.0 and b2.belief.tolist() == [[1.0, 0.0]]
+
+
+def test_inline_arms_fully_observed_and_partial(write_csv):
+    path = write_csv(INLINE_H + f'm,x,1,0,,{T2},,"[0,1]",\n'
+                                f'm,y,1,,0.5;0.5,{T2},,"[[0,0],[1,2]]",0;3\n'
+                                f'p,z,1,,0.2;0.8,{T2},{O2},"[0,1]",\n')
+    m, p = read_batches(path, discount=0.8)
+    assert type(m.instance.arms).__name__ == "MDPArms" and m.instance.discount == 0.8
+    np.testing.assert_array_equal(m.instance.arms.transitions[0],
+                                  [[[0.9, 0.1], [0.3, 0.7]], [[0.5, 0.5], [0.1, 0.9]]])
+    np.testing.assert_array_equal(m.instance.arms.rewards, [[[0, 0], [1, 1]], [[0, 0], [1, 2]]])
+    np.testing.assert_array_equal(m.instance.arms.costs, [[0, 1], [0, 3]])
+    assert m.action_names is None
+    assert type(p.instance.arms).__name__ == "POMDPArms"
+    np.testing.assert_array_equal(p.instance.arms.observations[0, 1], [[0.9, 0.1], [0.1, 0.9]])
+
+
+def test_fully_observed_arm_joins_partial_batch_with_identity_signal(write_csv):
+    path = write_csv(INLINE_H + f'p,x,1,0,,{T2},,"[0,1]",\np,y,1,1,,{T2},{O2},"[0,1]",\n')
+    (batch,) = read_batches(path)
+    np.testing.assert_array_equal(batch.instance.arms.observations[0, 1], np.eye(2))
+
+
+def test_blank_lines_quoted_newlines_bom_and_batch_order(write_csv):
+    # a quoted cell spanning two physical lines: the next row starts on line 5
+    text = ("\ufeff" + INLINE_H + "\n" + f'm,x,1,0,,"[[[0.9,0.1],[0.3,0.7]],\n[[0.5,0.5],[0.1,0.9]]]"'
+            + ',,"[0,1]",\n' + "n,y,1,0,,[[[1]]],,[0],\n" + ",,,,,,,,\n" + f'm,z,1,5,,{T2},,"[0,1]",\n')
+    with pytest.raises(BatchInputError) as info:
+        read_batches(write_csv(text))
+    assert (info.value.line, info.value.column, info.value.batch_id) == (7, "state", "m")
+    batches, failures = read_batches_keep_going(write_csv(text, "c.csv"))
+    assert [b.batch_id for b in batches] == ["n"] and batches[0].index == 1
+    assert [f.line for f in failures] == [7]
+
+
+def test_relative_model_path_is_relative_to_the_csv_folder(folder):
+    sub = folder / "batches"
+    sub.mkdir()
+    (sub / "b.csv").write_text(H + "b,a,1,0,,../health.npz,0,\n")
+    (batch,) = read_batches(sub / "b.csv")
+    assert batch.n_arms == 1
+
+
+def test_model_file_loaded_once(write_csv, monkeypatch):
+    import rmab.io.reader as reader
+    calls = []
+    real = reader.load_instance
+    monkeypatch.setattr(reader, "load_instance", lambda p: calls.append(p) or real(p))
+    rows = "".join(f"b{i},a,1,0,,health.npz,{i},\n" for i in range(5))
+    assert len(read_batches(write_csv(H + rows))) == 5
+    assert len(calls) == 1
+
+
+def test_belief_within_tolerance_is_rescaled(write_csv):
+    (batch,) = read_batches(write_csv(H + "b,a,1,,0.3;0.7000005,health.npz,0,\n"))
+    assert batch.belief.sum() == pytest.approx(1.0, abs=1e-15)
+
+
+GARBAGE_NPZ = "not a zip file"
+
+# (text after the header H unless the text starts with '!', line, column, message pattern)
+BAD = [
+    ("!", 1, None, "empty file"),
+    ("!" + H, 2, None, "at least one arm row"),
+    ("!batch_id,arm_id,budjet,state,model,model_arm\nb,a,1,0,health.npz,0\n", 1, "budjet",
+     "did you mean 'budget'"),
+    ("!batch_id,budget,state,model,model_arm\nb,1,0,health.npz,0\n", 1, "arm_id",
+     "must have a 'arm_id' column"),
+    ("!batch_id,arm_id,arm_id,budget,state,model,model_arm\n", 1, "arm_id", "unique"),
+    ("!batch_id,arm_id,budget,model,model_arm\nb,a,1,health.npz,0\n", 1, "state",
+     "'state' or a 'belief'"),
+    ("!batch_id,arm_id,budget,state,model\nb,a,1,0,health.npz\n", 1, "model_arm",
+     "needs a 'model_arm'"),
+    ("!batch_id,arm_id,budget,state,,model,model_arm\n", 1, None, "must have a name"),
+    ("b,a,1,0,,health.npz,0,\nb,c,1,0,,health.npz\n", 3, None, "8 fields"),
+    ("b,a,ten,0,,health.npz,0,\n", 2, "budget", "must be a number; got 'ten'"),
+    ("b,a,nan,0,,health.npz,0,\n", 2, "budget", "must be finite"),
+    ("b,a,-1,0,,health.npz,0,\n", 2, "budget", r"must be >= 0\.0; got -1\.0"),
+    ("b,a,2,0,,health.npz,0,\nb,c,2,0,,health.npz,1,\nb,d,3,0,,health.npz,2,\n", 4, "budget",
+     "same on every row of batch 'b'; got 3.0 here and 2.0 on line 2"),
+    ("b,a,1,,0.5;0.4,health.npz,0,\n", 2, "belief", "sum to 1"),
+    ("b,a,1,,0.2;0.3;0.5,health.npz,0,\n", 2, "belief", "2 numbers separated by ';'"),
+    ("b,a,1,,1.5;-0.5,health.npz,0,\n", 2, "belief", "must be >= 0"),
+    ("b,a,1,,0.5;x,health.npz,0,\n", 2, "belief", "numbers separated by ';'; got '0.5;x'"),
+    ("b,a,1,,0.5;inf,health.npz,0,\n", 2, "belief", "finite"),
+    ("b,a,1,2,,health.npz,0,\n", 2, "state", r"must be in \[0, 2\); got 2"),
+    ("b,a,1,1.5,,health.npz,0,\n", 2, "state", "must be an integer; got '1.5'"),
+    ("b,a,1,1,0.5;0.5,health.npz,0,\n", 2, "belief", "empty when 'state' is given"),
+    ("b,a,1,,,health.npz,0,\n", 2, "state", "state or belief"),
+    ("b,a,1,0,,missing.npz,0,\n", 2, "model", "existing file.*'missing.npz'"),
+    ("b,a,1,0,,garbage.npz,0,\n", 2, "model", "written by rmab.models.save_instance"),
+    ("b,a,1,0,,health.npz,100,\n", 2, "model_arm", r"must be in \[0, 100\).*got 100"),
+    ("b,a,1,0,,health.npz,,\n", 2, "model_arm", "must be an integer; got ''"),
+    ("b,a,1,0,,,0,\n", 2, "model", "must give the arm's model"),
+    ("b,a,1,0,,health.npz,0,\nb,a,1,0,,health.npz,1,\n", 3, "arm_id",
+     "unique within batch 'b'; got 'a' again \\(first on line 2\\)"),
+    ("b,,1,0,,health.npz,0,\n", 2, "arm_id", "must not be empty"),
+    (" ,a,1,0,,health.npz,0,\n", 2, "batch_id", "must not be empty"),
+    ("b,a,1,0,,health.npz,0,0;1\n", 2, "costs", "3 numbers separated by ';'"),
+    ("b,a,1,0,,health.npz,0,0;2;1\n", 2, "costs", "non-decreasing"),
+    ("b,a,1,0,,health.npz,0,1;1;1\n", 2, "costs", "passive action 0 must cost 0"),
+    ("!" + INLINE_H + "b,a,1,0,,\"[[[0.9,0.1]]\",,[0],\n", 2, "transitions", "JSON list"),
+    ("!" + INLINE_H + 'b,a,1,0,,"[[[0.9,0.2],[0.3,0.7]]]",,"[0,1]",\n', 2, "transitions",
+     "rows must sum to 1"),
+    ("!" + INLINE_H + f'b,a,1,0,,{T2},,"[0,1,2]",\n', 2, "rewards", "must have shape"),
+    ("!" + INLINE_H + f'b,a,1,0,,{T2},,,\n', 2, "rewards", "must be given with 'transitions'"),
+    ("!" + INLINE_H + f'b,a,1,0,,{T2},"[[[1.5,-0.5]]]","[0,1]",\n', 2, "observations",
+     "observations"),
+    ("!" + INLINE_H + f'b,a,1,0,,{T2},,"[0,1]",\nb,c,1,0,,"[[[1]]]",,"[0]",\n', 3,
+     "transitions", r"must share \(n_actions, n_states, n_obs\).*on line 2"),
+    ("!" + INLINE_H + f'b,a,1,0,,{T2},,"[0,1]",\nb,c,1,0,,{T2},"[[[1,0,0],[0,1,0]],'
+     '[[1,0,0],[0,1,0]]]","[0,1]",\n', 3, "transitions", "must share"),
+    ("!batch_id,arm_id,budget,state,model,model_arm,transitions,rewards\n"
+     f'b,a,1,0,health.npz,0,{T2},"[0,1]"\n', 2, "transitions", "empty when 'model' is given"),
+    ("!batch_id,arm_id,budget,discount,state,model,model_arm\nb,a,1,1.0,0,health.npz,0\n", 2,
+     "discount", r"must be in \(0, 1\); got 1.0"),
+    ("!batch_id,arm_id,budget,discount,state,model,model_arm\nb,a,1,0.9,0,health.npz,0\n"
+     "b,c,1,,0,health.npz,1\nb,d,1,0.8,0,health.npz,2\n", 4, "discount", "same on every row"),
+    ('!batch_id,arm_id,budget,state,model,model_arm\nb,"a,1,0,health.npz,0\n', 2, None,
+     "well-formed CSV"),
+]
+
+
+@pytest.mark.parametrize("text,line,column,pattern", BAD, ids=[f"bad{i}" for i in range(len(BAD))])
+def test_bad_input_raises_with_line_and_column(write_csv, folder, text, line, column, pattern):
+    (folder / "garbage.npz").write_text(GARBAGE_NPZ)
+    text = text[1:] if text.startswith("!") else H + text
+    path = write_csv(text)
+    with pytest.raises(BatchInputError, match=pattern) as info:
+        read_batches(path)
+    err = info.value
+    assert (err.file, err.line, err.column) == (str(path), line, column)
+    assert str(err).startswith(f"{path}, line {line}")
+
+
+def test_model_errors_are_chained(write_csv):
+    with pytest.raises(BatchInputError) as info:
+        read_batches(write_csv(H + "b,a,1,0,,health.npz,0,0;2;1\n"))
+    assert isinstance(info.value.__cause__, InvalidModelError)
+    assert info.value.batch_id == "b"
+
+
+def test_non_utf8_bytes_name_the_line(folder):
+    path = folder / "b.csv"
+    path.write_bytes(H.encode() + b"b,a,1,0,,health.npz,0,\nb,\xff,1,0,,health.npz,1,\n")
+    with pytest.raises(BatchInputError, match="UTF-8") as info:
+        read_batches(path)
+    assert info.value.line == 3
+
+
+def test_missing_file_and_bad_discount_argument(folder):
+    with pytest.raises(BatchInputError, match="readable file"):
+        read_batches(folder / "nope.csv")
+    with pytest.raises(InvalidParameterError, match="discount"):
+        read_batches(folder / "nope.csv", discount=1.5)
+
+
+def test_first_error_is_the_lowest_line_and_keep_going_reports_each_batch(write_csv):
+    text = H + ("ok,a,1,0,,health.npz,0,\n"
+                "bad2,a,1,0,,health.npz,0,\n"
+                "bad1,a,1,7,,health.npz,0,\n"
+                "bad2,b,1,,0.1;0.1,health.npz,1,\n"
+                ",a,1,0,,health.npz,0,\n"
+                "ok,b,1,0,,health.npz,1,\n")
+    path = write_csv(text)
+    with pytest.raises(BatchInputError) as info:
+        read_batches(path)
+    assert info.value.line == 4
+    batches, failures = read_batches_keep_going(path)
+    assert [b.batch_id for b in batches] == ["ok"] and batches[0].arm_ids == ("a", "b")
+    assert [(f.batch_id, f.line, f.column) for f in failures] == [
+        ("bad1", 4, "state"), ("bad2", 5, "belief"), (None, 6, "batch_id")]

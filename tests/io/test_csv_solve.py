@@ -1,0 +1,213 @@
+"""solve_batches and ``rmab solve``: decisions against direct planner calls, --keep-going,
+atomic output, exit codes."""
+
+import csv
+import io
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import rmab.io.writer as writer
+from rmab.cli import main
+from rmab.errors import BatchInputError, InvalidParameterError, PlanningError, UnknownPlannerError
+from rmab.io import (OUTPUT_COLUMNS, batch_seed, read_batches, read_batches_keep_going,
+                     solve_batches, write_solutions)
+from rmab.models import Instance
+from rmab.planners import make_planner
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "data" / "batch_example.csv"
+H = "batch_id,arm_id,budget,state,belief,model,model_arm,costs\n"
+
+
+def _read_out(path):
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_shipped_example_round_trip(tmp_path, health):
+    out = tmp_path / "out.csv"
+    result = solve_batches(EXAMPLE, "myopic", out=out)
+    batches = read_batches(EXAMPLE)
+    assert result.ok and result.rows_written == sum(b.n_arms for b in batches) == 15
+    rows = _read_out(out)
+    assert list(rows[0]) == list(OUTPUT_COLUMNS)
+    assert [(r["batch_id"], r["arm_id"]) for r in rows] == [
+        (b.batch_id, a) for b in batches for a in b.arm_ids]
+    # each batch's decision equals the myopic planner called directly on an instance built
+    # here from the model file (not from the reader's output)
+    north = batches[0]
+    inst = Instance(health.arms.select([0, 1, 2, 3, 4, 5]), 3.0)
+    arms = inst.arms
+    costs = np.array(arms.costs)
+    costs[3] = [0, 1, 1]
+    direct = Instance(type(arms)(arms.transitions, arms.observations, arms.rewards, costs), 3.0)
+    belief = np.array([[0.4, 0.6], [0.85, 0.15], [0, 1], [0.5, 0.5], [1, 0], [0.3, 0.7]])
+    planner = make_planner("myopic").fit(direct, seed=0)
+    expected = planner.plan(belief)
+    got = [r for r in rows if r["batch_id"] == "clinic-north"]
+    assert [int(r["action"]) for r in got] == expected.tolist()
+    assert [r["action_name"] for r in got] == [("none", "call", "visit")[a] for a in expected]
+    np.testing.assert_allclose([float(r["score"]) for r in got], planner.last_stats.scores)
+    np.testing.assert_allclose([float(r["cost"]) for r in got], costs[np.arange(6), expected])
+    assert north.arm_ids == tuple(r["arm_id"] for r in got)
+    for outcome in result.outcomes:
+        assert outcome.total_cost <= outcome.budget + 1e-9
+    assert {r["action_name"] for r in rows if r["batch_id"] == "pilot"} == {""}
+
+
+def test_scores_empty_when_planner_sets_none(tmp_path):
+    out = tmp_path / "out.csv"
+    solve_batches(EXAMPLE, "no-action", out=out)
+    rows = _read_out(out)
+    assert {r["score"] for r in rows} == {""} and {r["action"] for r in rows} == {"0"}
+
+
+def test_seeds_per_batch_do_not_depend_on_other_batches(tmp_path):
+    batches = read_batches(EXAMPLE)
+    whole = solve_batches(batches, "random", seed=7)
+    alone = solve_batches(batches[2:3], "random", seed=7)
+    np.testing.assert_array_equal(whole.outcomes[2].actions, alone.outcomes[0].actions)
+    again = solve_batches(batches, "random", seed=7)
+    for a, b in zip(whole.outcomes, again.outcomes):
+        np.testing.assert_array_equal(a.actions, b.actions)
+    assert batch_seed(7, 2).generate_state(2).tolist() == \
+        np.random.SeedSequence(7).spawn(3)[2].generate_state(2).tolist()
+
+
+def _mixed_file(tmp_path):
+    """Two good health batches, one bad row (batch 'bad'), one 2-action inline batch."""
+    shutil.copy(EXAMPLE.parent / "health_example.npz", tmp_path / "health.npz")
+    text = ("batch_id,arm_id,budget,state,belief,model,model_arm,transitions,rewards\n"
+            "g1,a,1,0,,health.npz,0,,\n"
+            "bad,a,1,,0.5;0.6,health.npz,1,,\n"
+            "g2,a,2,1,,health.npz,2,,\n"
+            'two,a,1,0,,,,"[[[0.9,0.1],[0.3,0.7]],[[0.5,0.5],[0.1,0.9]]]","[0,1]"\n'
+            "g1,b,1,,0.5;0.5,health.npz,3,,\n")
+    path = tmp_path / "mixed.csv"
+    path.write_text(text)
+    return path
+
+
+def test_keep_going_solves_the_good_batches(tmp_path):
+    path = _mixed_file(tmp_path)
+    out = tmp_path / "out.csv"
+    with pytest.raises(BatchInputError, match="sum to 1") as info:
+        solve_batches(path, out=out)
+    assert info.value.line == 3 and not out.exists()
+    result = solve_batches(path, keep_going=True, out=out)
+    assert [o.batch_id for o in result.outcomes] == ["g1", "g2", "two"]
+    assert [(f.batch_id, f.stage, f.line) for f in result.failures] == [("bad", "read", 3)]
+    assert not result.ok and result.rows_written == 4
+    assert [r["batch_id"] for r in _read_out(out)] == ["g1", "g1", "g2", "two"]
+
+
+def test_keep_going_survives_a_planner_failure(tmp_path):
+    path = _mixed_file(tmp_path)
+    # round-robin with action 2 fits the 3-action health batches but not the 2-action one
+    good, _ = read_batches_keep_going(path)
+    with pytest.raises(PlanningError, match="failed on batch 'two'"):
+        solve_batches(good, "round-robin", planner_params={"action": 2})
+    result = solve_batches(path, "round-robin", planner_params={"action": 2}, keep_going=True)
+    assert [o.batch_id for o in result.outcomes] == ["g1", "g2"]
+    stages = {f.batch_id: f.stage for f in result.failures}
+    assert stages == {"bad": "read", "two": "plan"}
+    plan_failure = [f for f in result.failures if f.stage == "plan"][0]
+    assert isinstance(plan_failure.error.__cause__, InvalidParameterError)
+
+
+def test_bad_planner_or_source_fails_before_any_work(tmp_path):
+    with pytest.raises(UnknownPlannerError, match="did you mean 'myopic'"):
+        solve_batches(EXAMPLE, "myopc", keep_going=True)
+    with pytest.raises(InvalidParameterError, match="method"):
+        solve_batches(EXAMPLE, "myopic", planner_params={"method": "x"}, keep_going=True)
+    with pytest.raises(InvalidParameterError, match="Batch objects"):
+        solve_batches([1, 2])
+    with pytest.raises(InvalidParameterError, match="seed"):
+        solve_batches(EXAMPLE, seed=-1)
+
+
+def test_output_is_atomic(tmp_path, monkeypatch):
+    out = tmp_path / "out.csv"
+    out.write_text("previous results\n")
+    real = writer._rows
+    calls = []
+
+    def failing(outcome):
+        calls.append(outcome.batch_id)
+        if len(calls) == 3:
+            raise OSError("disk full")
+        return real(outcome)
+
+    monkeypatch.setattr(writer, "_rows", failing)
+    with pytest.raises(OSError, match="disk full"):
+        solve_batches(EXAMPLE, out=out)
+    assert out.read_text() == "previous results\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+    fresh = tmp_path / "fresh.csv"
+    calls.clear()
+    with pytest.raises(OSError):
+        solve_batches(EXAMPLE, out=fresh)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+def test_write_to_open_file():
+    result = solve_batches(EXAMPLE)
+    buffer = io.StringIO()
+    assert write_solutions(result.outcomes, buffer) == 15 and result.rows_written == 0
+    assert buffer.getvalue().splitlines()[0] == ",".join(OUTPUT_COLUMNS)
+
+
+# -- the command line -----------------------------------------------------------------------
+
+def test_cli_writes_file_and_exits_0(tmp_path, capsys):
+    out = tmp_path / "out.csv"
+    code = main(["solve", str(EXAMPLE), "--out", str(out), "--param", "method=greedy",
+                 "--seed", "3"])
+    assert code == 0
+    assert len(_read_out(out)) == 15
+    assert "solved 4 batches (15 arms)" in capsys.readouterr().err
+
+
+def test_cli_prints_csv_to_stdout(capsys):
+    assert main(["solve", str(EXAMPLE), "--planner", "belief-threshold",
+                 "--param", "threshold=0.5", "--discount", "0.9"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert len(rows) == 15 and all(r["score"] for r in rows)
+
+
+def test_cli_bad_row_exits_1_and_writes_nothing(tmp_path, capsys):
+    path = _mixed_file(tmp_path)
+    out = tmp_path / "out.csv"
+    assert main(["solve", str(path), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "line 3, column 'belief'" in err and err.startswith("rmab: error:")
+    assert not out.exists()
+
+
+def test_cli_keep_going_exits_3(tmp_path, capsys):
+    path = _mixed_file(tmp_path)
+    out = tmp_path / "out.csv"
+    assert main(["solve", str(path), "--out", str(out), "--keep-going", "--progress"]) == 3
+    err = capsys.readouterr().err
+    assert "batch 'bad' skipped" in err and "1 failed" in err
+    assert len(_read_out(out)) == 4
+
+
+@pytest.mark.parametrize("argv", [["solve"], ["solve", "x.csv", "--param", "novalue"],
+                                  ["solve", "x.csv", "--param", "k=[1]"],
+                                  ["solve", "x.csv", "--planner", "nope"],
+                                  ["solve", "x.csv", "--seed", "one"]])
+def test_cli_usage_errors_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+
+
+def test_cli_param_values_are_json_scalars(tmp_path):
+    from rmab.commands.solve import _param
+    assert _param("dp_limit=10") == ("dp_limit", 10)
+    assert _param("threshold=0.5") == ("threshold", 0.5)
+    assert _param("method=greedy") == ("method", "greedy")
+    assert _param("flag=true") == ("flag", True)
