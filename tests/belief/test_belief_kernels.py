@@ -1,0 +1,170 @@
+"""The Numba kernels of rmab.belief equal their numpy twins and their pure-Python versions.
+
+``kernel.py_func`` is the undecorated Python function, so comparing with it covers what the
+suite would see under ``NUMBA_DISABLE_JIT=1`` without starting a subprocess.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rmab.belief import _kernels as K
+from rmab.belief import _reference as R
+
+SETTINGS = settings(max_examples=60, deadline=None)
+
+
+def _rows(rng, shape, sparse):
+    """Random stochastic rows along the last axis; with ``sparse`` some entries are exact 0."""
+    x = rng.random(shape)
+    if sparse:
+        x[rng.random(shape) < 0.4] = 0.0
+        flat = x.reshape(-1, shape[-1])
+        empty = flat.sum(axis=1) == 0.0
+        flat[empty, rng.integers(0, shape[-1], empty.sum())] = 1.0
+    return x / x.sum(axis=-1, keepdims=True)
+
+
+@st.composite
+def problems(draw):
+    n = draw(st.integers(1, 6))
+    s = draw(st.integers(1, 4))
+    a = draw(st.integers(1, 3))
+    o = draw(st.integers(1, 3))
+    sparse = draw(st.booleans())
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    p = _rows(rng, (n, a, s, s), sparse)
+    q = _rows(rng, (n, a, s, o), sparse)
+    b = _rows(rng, (n, s), sparse)
+    actions = rng.integers(0, a, n)
+    states = rng.integers(0, s, n)
+    u1, u2 = rng.random(n), rng.random(n)
+    # uniforms at the edges of [0, 1): exercise rounding at the end of the CDF
+    edge = np.array([0.0, np.nextafter(1.0, 0.0), 0.5])
+    u1[rng.random(n) < 0.3] = edge[rng.integers(0, 3)]
+    u2[rng.random(n) < 0.3] = edge[rng.integers(0, 3)]
+    return dict(p=p, q=q, b=b, actions=actions, states=states, u1=u1, u2=u2, rng=rng)
+
+
+def _possible_signals(x):
+    """Signals drawn from each arm's predictive distribution (so every one is possible)."""
+    probs = R.signal_probability_numpy(x["b"], x["actions"], x["p"], x["q"])
+    return R.sample_states_numpy(probs / probs.sum(axis=1, keepdims=True), x["u2"])
+
+
+@SETTINGS
+@given(problems())
+def test_update_kernel_equals_twin_and_py_func(x):
+    signals = _possible_signals(x)
+    args = (x["b"], x["actions"], signals, x["p"], x["q"])
+    ref, norm = R.update_numpy(*args)
+    assert np.all(norm > 0)
+    for kernel in (K.update_kernel, K.update_kernel.py_func):
+        out = np.full_like(x["b"], np.nan)
+        assert kernel(*args, out) == -1
+        np.testing.assert_allclose(out, ref, rtol=0, atol=1e-12)
+        # the posterior is on the simplex
+        assert out.min() >= 0.0
+        np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+
+
+@SETTINGS
+@given(problems())
+def test_update_kernel_reports_first_impossible_signal(x):
+    n_obs = x["q"].shape[3]
+    signals = x["rng"].integers(0, n_obs, x["b"].shape[0])  # may be impossible
+    args = (x["b"], x["actions"], signals, x["p"], x["q"])
+    ref, norm = R.update_numpy(*args)
+    zero = np.flatnonzero(norm <= 0.0)
+    expected = int(zero[0]) if zero.size else -1
+    for kernel in (K.update_kernel, K.update_kernel.py_func):
+        out = np.empty_like(x["b"])
+        bad = kernel(*args, out)
+        assert bad == expected
+        done = x["b"].shape[0] if bad < 0 else bad
+        np.testing.assert_allclose(out[:done], ref[:done], rtol=0, atol=1e-12)
+
+
+@SETTINGS
+@given(problems())
+def test_signal_probability_kernel_equals_twin(x):
+    ref = R.signal_probability_numpy(x["b"], x["actions"], x["p"], x["q"])
+    np.testing.assert_allclose(ref.sum(axis=1), 1.0, atol=1e-12)
+    for kernel in (K.signal_probability_kernel, K.signal_probability_kernel.py_func):
+        out = np.full_like(ref, np.nan)
+        kernel(x["b"], x["actions"], x["p"], x["q"], out)
+        np.testing.assert_allclose(out, ref, rtol=0, atol=1e-12)
+
+
+@SETTINGS
+@given(problems())
+def test_sample_kernel_equals_twin_exactly(x):
+    args = (x["states"], x["actions"], x["p"], x["q"], x["u1"], x["u2"])
+    ref_next, ref_sig = R.sample_numpy(*args)
+    n = x["states"].shape[0]
+    for kernel in (K.sample_kernel, K.sample_kernel.py_func):
+        nxt, sig = np.full(n, -1, np.int64), np.full(n, -1, np.int64)
+        kernel(*args, nxt, sig)
+        np.testing.assert_array_equal(nxt, ref_next)
+        np.testing.assert_array_equal(sig, ref_sig)
+    # the drawn outcomes have positive probability
+    idx = np.arange(n)
+    assert np.all(x["p"][idx, x["actions"], x["states"], ref_next] > 0)
+    assert np.all(x["q"][idx, x["actions"], ref_next, ref_sig] > 0)
+
+
+@SETTINGS
+@given(problems())
+def test_sample_states_kernel_and_draw_equal_twin_exactly(x):
+    ref = R.sample_states_numpy(x["b"], x["u1"])
+    for kernel in (K.sample_states_kernel, K.sample_states_kernel.py_func):
+        out = np.full(ref.shape, -1, np.int64)
+        kernel(x["b"], x["u1"], out)
+        np.testing.assert_array_equal(out, ref)
+    draws = [K._draw.py_func(row, u) for row, u in zip(x["b"], x["u1"])]
+    np.testing.assert_array_equal(draws, ref)
+    assert np.all(x["b"][np.arange(len(ref)), ref] > 0)
+
+
+@SETTINGS
+@given(problems())
+def test_reward_kernels_equal_numpy(x):
+    rng = x["rng"]
+    n, s = x["b"].shape
+    a = x["p"].shape[1]
+    r = rng.normal(size=(n, s, a))
+    idx = np.arange(n)
+    expected = float(np.einsum("ns,ns->", x["b"], r[idx, :, x["actions"]]))
+    realised = r[idx, x["states"], x["actions"]]
+    for kernel in (K.expected_reward_kernel, K.expected_reward_kernel.py_func):
+        assert kernel(x["b"], x["actions"], r) == pytest.approx(expected, abs=1e-12)
+    for kernel in (K.realised_reward_kernel, K.realised_reward_kernel.py_func):
+        out = np.full(n, np.nan)
+        total = kernel(x["states"], x["actions"], r, out)
+        np.testing.assert_array_equal(out, realised)
+        assert total == pytest.approx(realised.sum(), abs=1e-12)
+
+
+def test_draw_steps_back_over_trailing_zeros():
+    """A uniform past the rounded end of the CDF lands on the last positive entry."""
+    row = np.array([0.3, 0.7 - 1e-16, 0.0, 0.0])  # sums to just under 1
+    u = np.array([np.nextafter(1.0, 0.0)])
+    assert K._draw(row, u[0]) == 1 and K._draw.py_func(row, u[0]) == 1
+    assert R.sample_states_numpy(row[None, :], u)[0] == 1
+    row = np.array([0.0, 1.0])
+    assert K._draw(row, 0.0) == 1 and R.sample_states_numpy(row[None, :], np.zeros(1))[0] == 1
+
+
+def test_kernels_accept_readonly_model_arrays():
+    """The models hand the kernels read-only arrays; the compiled code takes them as they are."""
+    rng = np.random.default_rng(0)
+    p, q, b = _rows(rng, (3, 2, 2, 2), False), _rows(rng, (3, 2, 2, 2), False), _rows(
+        rng, (3, 2), False)
+    for arr in (p, q, b):
+        arr.setflags(write=False)
+    a = np.array([0, 1, 1])
+    o = np.array([1, 0, 1])
+    out = np.empty((3, 2))
+    assert K.update_kernel(b, a, o, p, q, out) == -1
+    np.testing.assert_allclose(out, R.update_numpy(b, a, o, p, q)[0], atol=1e-12)
