@@ -1,0 +1,240 @@
+"""Upper bounds on POMDP arm values with a price on resource use.
+
+* QMDP (Littman, Cassandra, Kaelbling 1995): ``U(b) = max_a Σ_s b(s) Q_MDP(s, a)``, the value
+  if the state were seen from the next period on.
+* FIB, the fast informed bound (Hauskrecht 2000): one vector per action,
+  ``α_a(s) = r(s,a) - λc(a) + β Σ_o max_a' Σ_s' P(s'|s,a) ρ(o|s',a) α_a'(s')``, tighter than
+  QMDP because the signal is seen before the next action.
+* Sawtooth interpolation (Hauskrecht 2000; Smith and Simmons 2005): from corner values ``u``
+  and upper values ``v_i`` at beliefs ``b_i``,
+  ``U(b) = min(b·u, min_i [b·u + min_{s: b_i(s)>0} b(s)/b_i(s) (v_i - b_i·u)])``; point-based
+  Bellman backups of this bound at the ``b_i`` (and the corners) tighten it.
+
+Every bound here is a valid upper bound of ``V*_λ`` whatever the iteration count: QMDP and FIB
+iterate downwards from ``max r / (1 - β)`` (each iterate stays above the fixed point, which is
+above ``V*``), and a Bellman backup of an upper bound is an upper bound (``U >= V*`` implies
+``HU >= HV* = V*``). With a PBVI lower bound this gives an interval ``[lower, upper]``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from rmab._validation import check_number
+from rmab.errors import ConvergenceWarning, InvalidParameterError
+from rmab.models.arms import POMDPArms
+from rmab.values.exact import value_iteration
+from rmab.values.pbvi import check_belief_rows
+
+__all__ = ["UpperBound", "SawtoothBound", "qmdp_bound", "fib_bound", "sawtooth_bound"]
+
+
+@dataclass(frozen=True, eq=False)
+class UpperBound:
+    """Per-action upper-bound vectors for a stack of arms: ``U_n(b) = max_a vectors[n, a] · b``.
+
+    Attributes
+    ----------
+    vectors : (N, A, S)  ``vectors[n, a] · b >= Q*_λ(b, a)`` for arm ``n``
+    kind : "qmdp" or "fib";  price, discount
+    arms : the POMDPArms they bound;  iterations : int;  converged : bool
+    """
+
+    vectors: np.ndarray
+    kind: str
+    price: float
+    discount: float
+    arms: POMDPArms
+    iterations: int
+    converged: bool
+
+    def _beliefs(self, beliefs, arm):
+        if arm is None:
+            n, s = self.vectors.shape[0], self.vectors.shape[2]
+            arr = np.asarray(beliefs, dtype=np.float64)
+            if arr.shape != (n, s):
+                raise InvalidParameterError(f"UpperBound.beliefs: must have shape (n_arms={n}, "
+                                            f"n_states={s}); got {arr.shape}")
+            arr, _ = check_belief_rows("UpperBound", arr, s, field="beliefs")
+            return arr, self.vectors, False
+        arm = check_number("UpperBound", "arm", arm, low=0, high=self.vectors.shape[0] - 1,
+                           integer=True)
+        arr, single = check_belief_rows("UpperBound", beliefs, self.vectors.shape[2],
+                                        field="beliefs")
+        return arr, np.broadcast_to(self.vectors[arm], (len(arr),) + self.vectors.shape[1:]), \
+            single
+
+    def q(self, beliefs, *, arm: int | None = None):
+        """Upper bounds of ``Q*(b, a)``: beliefs (N, S) (one per arm) -> (N, A); with ``arm``,
+        beliefs (S,) or (M, S) of that arm -> (A,) or (M, A)."""
+        arr, vec, single = self._beliefs(beliefs, arm)
+        out = np.einsum("mas,ms->ma", vec, arr)
+        return out[0] if single else out
+
+    def value(self, beliefs, *, arm: int | None = None):
+        """Upper bounds of ``V*(b)``: (N, S) -> (N,); with ``arm``: (S,) -> float or (M, S)
+        -> (M,)."""
+        q = np.asarray(self.q(beliefs, arm=arm))
+        v = q.max(axis=-1)
+        return float(v) if v.ndim == 0 else v
+
+
+def _check_common(owner, arms, price, discount, tol, max_iter):
+    if not isinstance(arms, POMDPArms):
+        raise InvalidParameterError(f"{owner}.arms: must be POMDPArms; got {type(arms).__name__}")
+    price = check_number(owner, "price", price)
+    discount = check_number(owner, "discount", discount, low=0.0, high=1.0, low_open=True,
+                            high_open=True)
+    tol = check_number(owner, "tol", tol, low=0.0, low_open=True)
+    max_iter = check_number(owner, "max_iter", max_iter, low=1, integer=True)
+    return price, discount, tol, max_iter
+
+
+def qmdp_bound(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
+               tol: float = 1e-9, max_iter: int = 100_000) -> UpperBound:
+    """QMDP upper bound: the Q-values of the underlying MDP (value iteration within ``tol``,
+    then raised by ``tol`` so the bound stays valid)."""
+    owner = "qmdp_bound"
+    price, discount, tol, max_iter = _check_common(owner, arms, price, discount, tol, max_iter)
+    res = value_iteration(arms, prices=price, discount=discount, tol=tol, max_iter=max_iter)
+    vectors = np.ascontiguousarray(res.q[0].transpose(0, 2, 1) + tol)     # (N, A, S)
+    vectors.setflags(write=False)
+    return UpperBound(vectors, "qmdp", price, discount, arms, res.iterations, res.converged)
+
+
+def fib_bound(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
+              tol: float = 1e-6, max_iter: int = 100_000) -> UpperBound:
+    """Fast informed bound, iterated downwards from ``max r / (1 - β)`` (vectorised over arms)
+    until a sweep changes no entry by more than ``tol (1 - β) / β``, which puts it within
+    ``tol`` of its fixed point; every iterate is an upper bound."""
+    owner = "fib_bound"
+    price, discount, tol, max_iter = _check_common(owner, arms, price, discount, tol, max_iter)
+    r = arms.rewards.transpose(0, 2, 1) - price * arms.costs[:, :, None]      # (N, A, S)
+    # m[n, a, o, s, s'] = P(s'|s,a) ρ(o|s',a)
+    m = arms.transitions[:, :, None, :, :] * arms.observations.transpose(0, 1, 3, 2)[:, :, :, None]
+    top = r.max(axis=(1, 2), keepdims=True) / (1.0 - discount)
+    alpha = np.broadcast_to(top, r.shape).copy()
+    target = tol * (1.0 - discount) / discount
+    converged = False
+    it = 0
+    while it < max_iter:
+        it += 1
+        inner = np.einsum("naost,nbt->naosb", m, alpha).max(axis=4).sum(axis=2)
+        new = np.minimum(alpha, r + discount * inner)
+        change = float(np.abs(new - alpha).max())
+        alpha = new
+        if change <= target:
+            converged = True
+            break
+    if not converged:
+        warnings.warn(f"{owner}: stopped after max_iter={max_iter} sweeps before reaching "
+                      f"tol={tol:g} (the bound is valid but looser)", ConvergenceWarning,
+                      stacklevel=2)
+    alpha.setflags(write=False)
+    return UpperBound(alpha, "fib", price, discount, arms, it, converged)
+
+
+@dataclass(frozen=True, eq=False)
+class SawtoothBound:
+    """Sawtooth upper bound of one arm (module docstring).
+
+    Attributes
+    ----------
+    corners : (S,)  upper values at the corner beliefs
+    beliefs : (M, S), values : (M,)  upper values at interior points
+    sweeps : int  point-based upper backups done;  gap_change : float  last sweep's change
+    """
+
+    corners: np.ndarray
+    beliefs: np.ndarray
+    values: np.ndarray
+    sweeps: int = 0
+    gap_change: float = float("nan")
+
+    def value(self, b):
+        """Upper bound at b (S,) -> float, or (M, S) -> (M,)."""
+        arr, single = check_belief_rows("SawtoothBound", b, self.corners.shape[0])
+        v = _sawtooth(arr, self.corners, self.beliefs, self.values)
+        return float(v[0]) if single else v
+
+
+def _sawtooth(b, corners, points, values) -> np.ndarray:
+    base = b @ corners                                                    # (Q,)
+    if len(points) == 0:
+        return base
+    gain = values - points @ corners                                      # (M,) <= 0 if useful
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(points[None] > 0, b[:, None, :] / points[None], np.inf).min(axis=2)
+    ratio = np.where(np.isfinite(ratio), ratio, 0.0)                      # (Q, M)
+    return base + np.minimum(0.0, (ratio * np.minimum(gain, 0.0)[None]).min(axis=1))
+
+
+def sawtooth_bound(upper: UpperBound, beliefs, values=None, *, arm: int = 0,
+                   backups: int = 0, tol: float = 1e-6) -> SawtoothBound:
+    """Sawtooth bound of arm ``arm`` over ``beliefs`` (M, S) with corner values from ``upper``.
+
+    ``values`` (M,) are known upper values at the points (default: ``upper`` there). With
+    ``backups > 0`` up to that many sweeps of point-based Bellman backups of the bound at the
+    points and the corners tighten it (stopping once no value moves by more than
+    ``tol (1 - β) / β``); every sweep keeps it an upper bound.
+    """
+    owner = "sawtooth_bound"
+    if not isinstance(upper, UpperBound):
+        raise InvalidParameterError(f"{owner}.upper: must be an UpperBound; got "
+                                    f"{type(upper).__name__}")
+    arm = check_number(owner, "arm", arm, low=0, high=upper.vectors.shape[0] - 1, integer=True)
+    s = upper.vectors.shape[2]
+    pts, _ = check_belief_rows(owner, beliefs, s, field="beliefs")
+    corner_vals = upper.vectors[arm].max(axis=0)
+    vals = upper.value(pts, arm=arm)
+    vals = np.atleast_1d(vals).astype(np.float64)
+    if values is not None:
+        given = np.asarray(values, dtype=np.float64)
+        if given.shape != (len(pts),) or not np.isfinite(given).all():
+            raise InvalidParameterError(f"{owner}.values: must be {len(pts)} finite numbers; got "
+                                        f"shape {given.shape}")
+        vals = np.minimum(vals, given)
+    backups = check_number(owner, "backups", backups, low=0, integer=True)
+    tol = check_number(owner, "tol", tol, low=0.0, low_open=True)
+    change = float("nan")
+    done = 0
+    if backups:
+        corner_vals, vals, done, change = _refine(upper, arm, pts, corner_vals, vals, backups,
+                                                  tol)
+    for x in (corner_vals, pts, vals):
+        x.setflags(write=False)
+    return SawtoothBound(corner_vals, pts, vals, done, change)
+
+
+def _refine(upper, arm, pts, corners, vals, sweeps, tol):
+    """Point-based upper backups ``v <- min(v, max_a R(b,a) + β Σ_o Pr(o|b,a) U(τ(b,a,o)))``."""
+    arms, beta = upper.arms, upper.discount
+    p = arms.transitions[arm]                                             # (A, S, S)
+    obs = arms.observations[arm]                                          # (A, S, O)
+    r = arms.rewards[arm] - upper.price * arms.costs[arm][None, :]         # (S, A)
+    s = p.shape[1]
+    allp = np.vstack([np.eye(s), pts])                                    # corners first
+    pred = np.einsum("ms,ast->mat", allp, p)                              # (M', A, S')
+    joint = pred[..., None] * obs[None]                                   # (M', A, S', O)
+    prob = joint.sum(axis=2)                                              # (M', A, O)
+    succ = joint / np.where(prob > 0, prob, 1.0)[:, :, None, :]
+    succ = succ.transpose(0, 1, 3, 2).reshape(-1, s)                      # (M' A O, S)
+    now = allp @ r                                                        # (M', A)
+    target = tol * (1.0 - beta) / beta
+    change = float("inf")
+    done = 0
+    while done < sweeps:
+        done += 1
+        u = _sawtooth(succ, corners, pts, vals).reshape(prob.shape)
+        backed = (now + beta * (prob * u).sum(axis=2)).max(axis=1)        # (M',)
+        new_c = np.minimum(corners, backed[:s])
+        new_v = np.minimum(vals, backed[s:])
+        change = max(float(np.abs(new_c - corners).max()),
+                     float(np.abs(new_v - vals).max(initial=0.0)))
+        corners, vals = new_c, new_v
+        if change <= target:
+            break
+    return corners, vals, done, change
