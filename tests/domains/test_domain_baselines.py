@@ -1,0 +1,179 @@
+"""Domain planners (feasible, ordered on the one-step objective, deterministic) and the
+evaluation protocol."""
+
+import numpy as np
+import pytest
+
+from rmab.domains import make_domain
+from rmab.domains.baselines import (DOMAIN_PLANNERS, BaseDomainPlanner, DomainPlanner,
+                                    IterativeMyopicPlanner, action_values, make_domain_planner)
+from rmab.domains.evaluate import compare_domain, evaluate_domain
+from rmab.errors import (InvalidParameterError, NotFittedError, PlanningError,
+                         UnknownPlannerError)
+
+KINDS = ["interventions", "capacity", "scheduling", "path"]
+FAST = ["no-action", "random", "sampling", "iterative-myopic"]
+
+
+def _states(n, seed):
+    return np.random.default_rng(seed).integers(0, 4, n)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("name", FAST)
+def test_fast_planners_feasible_and_deterministic(kind, name):
+    d = make_domain(kind, 12, 3, seed=1)
+    p = make_domain_planner(name).fit(d, seed=4)
+    assert isinstance(p, DomainPlanner)
+    states = _states(12, 0)
+    runs = []
+    for _ in range(2):
+        p.reset(seed=7)
+        runs.append([p.plan(states, t=t) for t in range(3)])
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
+        assert d.is_feasible(a)
+    assert p.last_stats.seconds >= 0
+
+
+@pytest.mark.mip
+@pytest.mark.parametrize("kind", KINDS)
+def test_one_step_ordering(kind):
+    """On the one-step expected reward: myopic (exact) >= sampling, iterative myopic, random
+    and no-action, in several random states."""
+    d = make_domain(kind, 12, 3, seed=2)
+    planners = {n: make_domain_planner(n).fit(d, seed=0) for n in DOMAIN_PLANNERS}
+    for k in range(4):
+        states = _states(12, k)
+        value = {n: d.expected_reward(states, p.plan(states)) for n, p in planners.items()}
+        for n in ("sampling", "iterative-myopic", "random"):
+            assert value["myopic"] >= value[n] - 1e-9, (n, value)
+        assert value["sampling"] >= value["random"] - 1e-9
+        if kind != "interventions":      # there "no action" is outside the action set
+            assert value["myopic"] >= value["no-action"] - 1e-9
+        assert planners["myopic"].last_stats.info["status"] == "optimal"
+        assert planners["myopic"].last_stats.info["objective"] == pytest.approx(value["myopic"])
+
+
+def test_sampling_is_best_of_its_samples():
+    d = make_domain("capacity", 10, 3, seed=0)
+    states = _states(10, 1)
+    p = make_domain_planner("sampling", n_samples=30).fit(d, seed=3)
+    p.reset(seed=5)
+    chosen = p.plan(states)
+    rng = np.random.default_rng(5)
+    samples = np.stack([d._sample_action(rng) for _ in range(30)])
+    values = action_values(d, states, samples)
+    assert d.expected_reward(states, chosen) == pytest.approx(values.max())
+
+
+def test_iterative_myopic_is_greedy():
+    """Every added element was the best feasible single addition at its turn."""
+    d = make_domain("scheduling", 12, 4, seed=3)
+    states = _states(12, 2)
+    action = make_domain_planner("iterative-myopic").fit(d).plan(states)
+    gains = d.arms.level_gains(states)
+    marginal = gains[:, 1] - gains[:, 0]
+    chosen = np.flatnonzero(action)
+    assert (marginal[chosen] > 0).all()
+    # rebuild greedily by hand
+    a = np.zeros(12, dtype=int)
+    while True:
+        cand = [j for j in range(12) if not a[j] and a.sum() < d.budget and
+                d.is_feasible(a + np.eye(12, dtype=int)[j])]
+        cand = [j for j in cand if marginal[j] > 0]
+        if not cand:
+            break
+        a[max(cand, key=lambda j: marginal[j])] = 1
+    np.testing.assert_array_equal(a, action)
+
+
+def test_iterative_scores_hook():
+    """A subclass overriding ``_scores`` (as iterative DQN will) drives the greedy choice."""
+
+    class PreferLowIndex(IterativeMyopicPlanner):
+        name = "prefer-low"
+
+        def _scores(self, states, t, actions):
+            return -(actions * np.arange(actions.shape[1])).sum(axis=1) + 100 * actions.sum(1)
+
+    d = make_domain("interventions", 12, 3, n_interventions=4, seed=0)
+    a = PreferLowIndex().fit(d).plan(_states(12, 0))
+    np.testing.assert_array_equal(np.flatnonzero(a), [0, 1, 2])
+
+
+def test_planner_errors():
+    with pytest.raises(UnknownPlannerError, match="did you mean 'myopic'"):
+        make_domain_planner("myopc")
+    with pytest.raises(InvalidParameterError, match=r"make_domain_planner\('sampling'\)"):
+        make_domain_planner("sampling", k=3)
+    with pytest.raises(InvalidParameterError, match="SamplingPlanner.n_samples: must be >= 1"):
+        make_domain_planner("sampling", n_samples=0)
+    with pytest.raises(NotFittedError, match="call fit"):
+        make_domain_planner("random").plan(np.zeros(3, int))
+    with pytest.raises(InvalidParameterError, match="fit.domain: must be a Domain"):
+        make_domain_planner("random").fit("capacity")
+    d = make_domain("capacity", 8, 2, seed=0)
+    with pytest.raises(InvalidParameterError, match=r"CapacityDomain.states: must have shape"):
+        make_domain_planner("random").fit(d).plan(np.zeros(5, int))
+    with pytest.raises(InvalidParameterError, match="MyopicMIPPlanner.backend"):
+        make_domain_planner("myopic", backend="gurobo").fit(d)
+    with pytest.raises(NotImplementedError):
+        BaseDomainPlanner().fit(d).plan(np.zeros(8, int))
+
+
+@pytest.mark.mip
+def test_myopic_without_solution_raises():
+    d = make_domain("capacity", 6, 2, seed=0)
+    p = make_domain_planner("myopic").fit(d)
+    # make the model infeasible: force arm 0 pulled and not pulled via contradictory rows
+    p._model.set_col_bounds([0], [1.0], [1.0])
+    p._model.set_row_bounds([d.n_workers], [0.5], [0.5])
+    with pytest.raises(PlanningError, match="no solution"):
+        p.plan(np.zeros(6, int))
+
+
+def test_evaluate_protocol_common_random_numbers(tmp_path):
+    d = make_domain("path", 10, 2, seed=0)
+    res = evaluate_domain(d, ["no-action", "sampling", "iterative-myopic"], episodes=3,
+                          horizon=4, seed=11)
+    assert res.planners == ("no-action", "sampling", "iterative-myopic", "random")
+    assert res.rewards.shape == (1, 4, 3) and res.normalised[0, 3] == pytest.approx(1.0)
+    again = evaluate_domain(d, ["no-action", "iterative-myopic", "random"], episodes=3,
+                            horizon=4, seed=11)
+    # same seed -> same initial states and uniforms -> same no-action and deterministic greedy
+    np.testing.assert_allclose(again.rewards[0, 0], res.rewards[0, 0])
+    np.testing.assert_allclose(again.rewards[0, 1], res.rewards[0, 2])
+    # no-action episode reward by hand, from the same uniforms
+    rng = np.random.default_rng(11)
+    u0, u = rng.random((3, 10)), rng.random((3, 4, 10))
+    s = (u0[1] < 0.2).astype(int)
+    total = 0.0
+    for t in range(4):
+        total += d.expected_reward(s, d.null_action())
+        s = d.arms.next_states(s, np.zeros(10, int), u[1, t])
+    assert res.rewards[0, 0, 1] == pytest.approx(total / 4)
+    text = res.table()
+    assert "iterative-myopic" in text and "RANDOM = 1" in text
+    csv_text = res.to_csv(tmp_path / "out.csv")
+    assert (tmp_path / "out.csv").read_text() == csv_text
+    assert csv_text.count("\n") == 1 + 4
+
+
+def test_compare_domain_seeds_and_errors():
+    res = compare_domain("capacity", n_arms=8, budget=2, seeds=(0, 1), episodes=2, horizon=3,
+                         planners=["no-action", "random", "iterative-myopic"])
+    assert res.normalised.shape == (2, 3) and res.seeds == (0, 1)
+    np.testing.assert_allclose(res.normalised[:, 1], 1.0)
+    assert res.std_normalised.shape == (3,)
+    with pytest.raises(InvalidParameterError, match="evaluate_domain.episodes: must be >= 1"):
+        compare_domain("capacity", episodes=0)
+    with pytest.raises(InvalidParameterError, match="evaluate_domain.planners: must be a "
+                                                    "sequence"):
+        evaluate_domain(make_domain("capacity", 8, 2), "random")
+    with pytest.raises(InvalidParameterError, match="names must be unique"):
+        evaluate_domain(make_domain("capacity", 8, 2), ["random", "random"])
+    with pytest.raises(InvalidParameterError, match="evaluate_domain.domain: must be a Domain"):
+        evaluate_domain("capacity")
+    with pytest.raises(InvalidParameterError, match="compare_domain.seeds: must not be empty"):
+        compare_domain("capacity", seeds=())
