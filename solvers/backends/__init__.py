@@ -34,8 +34,8 @@ def get_backend(name: str) -> Backend:
     if name not in BACKENDS:
         close = difflib.get_close_matches(str(name), BACKENDS, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise UnknownBackendError(f"solve.backend: must be one of {available_backends()}{hint}; "
-                                  f"got {name!r}")
+        raise UnknownBackendError(f"solve.backend: must be one of {available_backends()}; "
+                                  f"got {name!r}{hint}")
     backend = BACKENDS[name]()
     if not backend.available():
         raise UnknownBackendError(f"solve.backend: must be an available backend "

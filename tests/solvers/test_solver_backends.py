@@ -1,0 +1,195 @@
+"""One suite of reference MILPs with known optima, run on every available backend."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from solvers import (BACKENDS, MILP, SolverInputError, TerminationStatus, UnknownBackendError,
+                     available_backends, get_backend, solve)
+
+pytestmark = pytest.mark.mip
+BACKEND_NAMES = available_backends()
+T = TerminationStatus
+
+
+def chvatal():
+    """Chvátal's LP example as an integer program: optimum 13 at (2, 0, 1)."""
+    return MILP.from_arrays([5, 4, 3], [[2, 3, 1], [4, 1, 2], [3, 4, 2]], None, [5, 11, 8],
+                            0, np.inf, [True] * 3), 13.0
+
+
+def knapsack01():
+    """0/1 knapsack: values (60, 100, 120), weights (10, 20, 30), capacity 50 -> 220."""
+    return MILP.from_arrays([60, 100, 120], [[10, 20, 30]], None, [50], 0, 1, [True] * 3), 220.0
+
+
+def assignment():
+    """3x3 assignment, min cost; optimum 5 (scipy.optimize.linear_sum_assignment example)."""
+    cost = np.array([[4, 1, 3], [2, 0, 5], [3, 2, 2]], float)
+    rows = np.zeros((6, 9))
+    for i in range(3):
+        rows[i, 3 * i:3 * i + 3] = 1          # each worker once
+        rows[3 + i, i::3] = 1                 # each job once
+    return MILP.from_arrays(cost.ravel(), rows, np.ones(6), np.ones(6), 0, 1, [True] * 9,
+                            sense="min"), 5.0
+
+
+def equality_rows():
+    """min x + 2y + 3z, x + y + z = 4, y - z = 1, integer >= 0 -> (3, 1, 0), 5."""
+    return MILP.from_arrays([1, 2, 3], [[1, 1, 1], [0, 1, -1]], [4, 1], [4, 1], 0, np.inf,
+                            [True] * 3, sense="min"), 5.0
+
+
+def free_variables():
+    """min x + y, x >= -3.5 (x integer, free), y - x >= 0.25 (y free) -> x=-3, y=-2.75."""
+    return MILP.from_arrays([1, 1], [[1, 0], [-1, 1]], [-3.5, 0.25], [np.inf, np.inf], -np.inf,
+                            np.inf, [True, False], sense="min"), -5.75
+
+
+def pure_lp():
+    """max 3x + 2y, x + y <= 4, x + 3y <= 6, x <= 3 -> (3, 1), 11 (+ offset 0.5)."""
+    return MILP.from_arrays([3, 2], [[1, 1], [1, 3]], None, [4, 6], 0, [3, np.inf],
+                            offset=0.5), 11.5
+
+
+def no_rows():
+    """Column bounds only: max 2x - y, x in [0, 2.5] integer, y in [-1, 4] -> 4 + 1 = 5."""
+    return MILP.from_arrays([2, -1], None, None, None, [0, -1], [2.5, 4], [True, False]), 5.0
+
+
+REFERENCE = [chvatal, knapsack01, assignment, equality_rows, free_variables, pure_lp, no_rows]
+
+
+def market_split(m=4, n=30, seed=3):
+    """Cornuéjols–Dawande market split with slacks: LP bound 0, hard to close; x = 0 feasible."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 100, size=(m, n)).astype(float)
+    d = np.floor(a.sum(1) / 2)
+    A = np.hstack([a, np.eye(m), -np.eye(m)])
+    c = np.r_[np.zeros(n), np.ones(2 * m)]
+    integ = np.r_[np.ones(n, bool), np.zeros(2 * m, bool)]
+    up = np.r_[np.ones(n), np.full(2 * m, np.inf)]
+    start = np.r_[np.zeros(n), d, np.zeros(m)]
+    return MILP.from_arrays(c, A, d, d, 0, up, integ, sense="min"), start
+
+
+def brute_force(milp: MILP) -> float:
+    """Optimum of a small bounded pure-integer MILP by enumeration."""
+    ranges = [range(int(lo), int(up) + 1) for lo, up in zip(milp.col_lower,
+                                                           np.minimum(milp.col_upper, 10))]
+    vals = [milp.objective_value(x) for x in itertools.product(*ranges)
+            if milp.is_feasible(np.array(x, float))]
+    return max(vals) if milp.sense == "max" else min(vals)
+
+
+@pytest.mark.parametrize("make", [chvatal, knapsack01, assignment, equality_rows])
+def test_reference_optima_match_enumeration(make):
+    milp, optimum = make()
+    assert brute_force(milp) == pytest.approx(optimum)
+
+
+@pytest.mark.parametrize("backend", BACKEND_NAMES)
+@pytest.mark.parametrize("make", REFERENCE)
+def test_reference_milps(backend, make):
+    milp, optimum = make()
+    res = solve(milp, backend=backend)
+    assert res.status is T.OPTIMAL and res.backend == backend
+    assert res.objective == pytest.approx(optimum, abs=1e-6)
+    assert milp.is_feasible(res.x)
+    assert milp.objective_value(res.x) == pytest.approx(res.objective)
+    assert res.gap <= 1e-5 and res.has_solution
+    sign = 1 if milp.sense == "max" else -1
+    assert sign * (res.bound - res.objective) >= -1e-6
+
+
+@pytest.mark.parametrize("backend", BACKEND_NAMES)
+def test_infeasible(backend):
+    milp = MILP.from_arrays([1, 1], [[1, 1], [1, 1]], [3, -np.inf], [np.inf, 2], 0, np.inf,
+                            [True, False])
+    res = solve(milp, backend=backend)
+    assert res.status is T.INFEASIBLE and res.x is None and not res.has_solution
+    assert np.isnan(res.objective)
+
+
+@pytest.mark.parametrize("backend", BACKEND_NAMES)
+def test_unbounded(backend):
+    milp = MILP.from_arrays([1, 1], [[1, -1]], None, [1], 0, np.inf, [True, False])
+    res = solve(milp, backend=backend)
+    assert res.status is T.UNBOUNDED and res.x is None
+
+
+@pytest.mark.parametrize("backend", BACKEND_NAMES)
+def test_time_limit_returns_start_or_better(backend):
+    milp, start = market_split()
+    res = solve(milp, backend=backend, time_limit=0.2, warm_start=start)
+    assert res.status is T.TIME_LIMIT
+    assert res.has_solution and milp.is_feasible(res.x)
+    assert res.objective <= milp.objective_value(start) + 1e-9
+    assert res.bound <= res.objective + 1e-9 and res.gap > 0
+
+
+@pytest.mark.parametrize("backend", BACKEND_NAMES)
+def test_infeasible_warm_start_is_only_a_hint(backend):
+    milp, optimum = knapsack01()
+    res = solve(milp, backend=backend, warm_start=[1, 1, 1])   # breaks the capacity
+    assert res.status is T.OPTIMAL and res.objective == pytest.approx(optimum)
+
+
+@pytest.mark.parametrize("backend", BACKEND_NAMES)
+def test_persistent_updates_equal_a_fresh_build(backend):
+    milp, _ = chvatal()
+    model = get_backend(backend).build(milp)
+    assert model.solve().objective == pytest.approx(13.0)
+    model.set_objective([1, 4, 3], offset=2.0)
+    model.set_row_bounds([0], [-np.inf], [7])
+    model.set_coefficients([1, 2, 2], [0, 0, 1], [1.0, 2.0, 0.0])   # A[2, 1] -> explicit 0
+    model.set_col_bounds([2], [0], [1])
+    changed = model.milp
+    assert changed.A[2, 1] == 0 and changed.A[1, 0] == 1 and changed.offset == 2.0
+    got = model.solve()
+    fresh = solve(changed, backend="highs")
+    assert got.status is T.OPTIMAL
+    assert got.objective == pytest.approx(fresh.objective)
+    assert got.objective == pytest.approx(brute_force(changed))
+
+
+@pytest.mark.parametrize("backend", BACKEND_NAMES)
+def test_new_nonzero_coefficient(backend):
+    milp, _ = knapsack01()                       # one row; add a second empty-ish row by update
+    milp = milp.add_rows(np.zeros((1, 3)), [-np.inf], [1])
+    model = get_backend(backend).build(milp)
+    model.set_coefficients([1, 1], [1, 2], [1.0, 1.0])   # x1 + x2 <= 1: new nonzeros
+    res = model.solve()
+    assert res.objective == pytest.approx(brute_force(model.milp)) == pytest.approx(180.0)
+
+
+def test_unknown_backend_lists_the_available_ones():
+    with pytest.raises(UnknownBackendError, match=r"must be one of \['highs'.*got 'higs'.*"
+                                                  r"did you mean 'highs'"):
+        solve(knapsack01()[0], backend="higs")
+    assert isinstance(UnknownBackendError("x"), LookupError)
+    assert set(BACKEND_NAMES) <= set(BACKENDS) and BACKEND_NAMES[0] == "highs"
+
+
+@pytest.mark.parametrize("backend", BACKEND_NAMES)
+def test_solve_option_errors(backend):
+    model = get_backend(backend).build(knapsack01()[0])
+    with pytest.raises(SolverInputError, match="time_limit: must be > 0"):
+        model.solve(time_limit=0)
+    with pytest.raises(SolverInputError, match=r"mip_gap: must be in \[0, 1\)"):
+        model.solve(mip_gap=2)
+    with pytest.raises(SolverInputError, match="threads: must be a positive integer"):
+        model.solve(threads=0)
+    with pytest.raises(SolverInputError, match=r"warm_start: must have shape \(3,\)"):
+        model.solve(warm_start=[1, 0])
+    with pytest.raises(SolverInputError, match=r"rows: must be indices in \[0, 1\)"):
+        model.set_row_bounds([3], [0], [1])
+    with pytest.raises(SolverInputError, match="lower: must be <= upper"):
+        model.set_col_bounds([0], [1], [0])
+    with pytest.raises(SolverInputError, match="cols: must have the length of rows"):
+        model.set_coefficients([0], [0, 1], [1.0])
+    with pytest.raises(SolverInputError, match=r"c: must have shape \(3,\)"):
+        model.set_objective([1.0])
+    with pytest.raises(SolverInputError, match="must be a MILP"):
+        solve("not a milp", backend=backend)

@@ -1,0 +1,132 @@
+"""Bounds: exact first layer under a cardinality row (vs enumeration), valid knapsack-LP and
+interval bounds (vs sampled feasible inputs), LP tightening valid and never looser."""
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from solvers import MILP, SolverInputError
+from solvers.nn import (Knapsack, ReLUNetwork, action_range, knapsacks_from_milp, lp_tighten,
+                        network_bounds)
+
+
+def random_net(sizes, rng):
+    return ReLUNetwork(tuple(rng.normal(size=(o, i)) for i, o in zip(sizes[:-1], sizes[1:])),
+                       tuple(rng.normal(size=o) for o in sizes[1:]))
+
+
+def feasible_actions(lower, upper, ks):
+    n = lower.size
+    for a in itertools.product((0, 1), repeat=n):
+        a = np.array(a, float)
+        if (a >= lower).all() and (a <= upper).all() and all(k.weights @ a <= k.capacity + 1e-9
+                                                             for k in ks):
+            yield a
+
+
+def pre_activations(net, x):
+    out, h = [], x
+    for W, b in zip(net.weights, net.biases):
+        z = W @ h + b
+        out.append(z)
+        h = np.maximum(z, 0)
+    return out
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10**6), n=st.integers(1, 9), k=st.integers(0, 9),
+       weight=st.sampled_from([1.0, 2.0, 0.5]))
+def test_cardinality_range_is_exact(seed, n, k, weight):
+    rng = np.random.default_rng(seed)
+    W = rng.normal(size=(6, n))
+    lower, upper = np.zeros(n), np.ones(n)
+    lower[rng.random(n) < 0.15] = 1.0                    # some actions forced on
+    upper[(rng.random(n) < 0.15) & (lower == 0)] = 0.0   # some forbidden
+    ks = [Knapsack(np.full(n, weight), weight * k + 0.3 * weight)]   # floor(cap / w) = k
+    feas = list(feasible_actions(lower, upper, ks))
+    lo, hi = action_range(W, lower, upper, ks)
+    if not feas:
+        return
+    vals = np.array([W @ a for a in feas])
+    assert hi == pytest.approx(vals.max(axis=0))
+    assert lo == pytest.approx(vals.min(axis=0))
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10**6), n=st.integers(1, 9))
+def test_knapsack_range_is_a_valid_relaxation(seed, n):
+    rng = np.random.default_rng(seed)
+    W = rng.normal(size=(5, n))
+    ks = [Knapsack(rng.integers(0, 5, n).astype(float), float(rng.integers(0, 10))),
+          Knapsack(np.ones(n), float(rng.integers(0, n + 1)))]
+    lo, hi = action_range(W, np.zeros(n), np.ones(n), ks)
+    box_lo, box_hi = action_range(W, np.zeros(n), np.ones(n))
+    vals = np.array([W @ a for a in feasible_actions(np.zeros(n), np.ones(n), ks)])
+    assert (hi >= vals.max(axis=0) - 1e-9).all() and (lo <= vals.min(axis=0) + 1e-9).all()
+    assert (hi <= box_hi + 1e-12).all() and (lo >= box_lo - 1e-12).all()
+
+
+@pytest.mark.parametrize("sizes", [[10, 8, 1], [10, 8, 6, 1]])
+def test_network_bounds_contain_sampled_feasible_inputs(sizes):
+    rng = np.random.default_rng(len(sizes))
+    n_action, n_state = 6, sizes[0] - 6
+    net = random_net(sizes, rng)
+    ks = [Knapsack(np.ones(n_action), 2)]
+    s_lo, s_hi = np.zeros(n_state), np.ones(n_state)
+    box = network_bounds(net, n_action, s_lo, state_upper=s_hi, action_lower=np.zeros(n_action),
+                         action_upper=np.ones(n_action), knapsacks=ks)
+    actions = list(feasible_actions(np.zeros(n_action), np.ones(n_action), ks))
+    for _ in range(20):
+        s = rng.random(n_state)
+        point = network_bounds(net, n_action, s, action_lower=np.zeros(n_action),
+                               action_upper=np.ones(n_action), knapsacks=ks)
+        for a in actions:
+            for l, z in enumerate(pre_activations(net, np.r_[a, s])):
+                assert (point.lower[l] - 1e-9 <= z).all() and (z <= point.upper[l] + 1e-9).all()
+                assert (box.lower[l] - 1e-9 <= z).all() and (z <= box.upper[l] + 1e-9).all()
+        for l in range(len(sizes) - 1):                    # a point is inside its box
+            assert (point.upper[l] <= box.upper[l] + 1e-9).all()
+
+
+@pytest.mark.mip
+def test_lp_tightening_is_valid_and_never_looser():
+    rng = np.random.default_rng(7)
+    n_action, n_state = 7, 3
+    net = random_net([10, 8, 8, 1], rng)
+    action_milp = MILP.from_arrays(np.zeros(n_action), np.ones((1, n_action)), None, [3], 0, 1,
+                                   [True] * n_action)
+    ks = knapsacks_from_milp(action_milp, n_action)
+    s = rng.random(n_state)
+    base = network_bounds(net, n_action, s, action_lower=np.zeros(n_action),
+                          action_upper=np.ones(n_action), knapsacks=ks)
+    tight = lp_tighten(net, base, action_milp, n_action, s)
+    assert (tight.upper[1] <= base.upper[1] + 1e-9).all()
+    assert (tight.lower[1] >= base.lower[1] - 1e-9).all()
+    assert (tight.upper[1] - tight.lower[1]).sum() < (base.upper[1] - base.lower[1]).sum()
+    for a in feasible_actions(np.zeros(n_action), np.ones(n_action), ks):
+        for l, z in enumerate(pre_activations(net, np.r_[a, s])):
+            assert (tight.lower[l] - 1e-7 <= z).all() and (z <= tight.upper[l] + 1e-7).all()
+
+
+def test_knapsacks_from_milp():
+    A = [[1, 1, 0, 0], [-2, 0, -1, 0], [1, 0, 0, 1], [1, -1, 0, 0]]
+    milp = MILP.from_arrays(np.zeros(4), A, [-np.inf, -4, -np.inf, -np.inf], [2, np.inf, 1, 0],
+                            0, 1, [True] * 4)
+    ks = knapsacks_from_milp(milp, 3)
+    # row 0 (<= 2), row 1 flipped (2a0 + a2 <= 4); row 2 touches column 3, row 3 mixed signs
+    assert [k.capacity for k in ks] == [2.0, 4.0]
+    assert ks[1].weights.tolist() == [2.0, 0.0, 1.0]
+
+
+def test_bounds_errors():
+    with pytest.raises(SolverInputError, match="Knapsack.weights: must be finite and >= 0"):
+        Knapsack([1, -1], 2)
+    with pytest.raises(SolverInputError, match="action_range.lower/upper: must be finite"):
+        action_range(np.ones((1, 2)), [0, 0], [1, np.inf])
+    with pytest.raises(SolverInputError, match="Knapsack.weights: must have 2 entries"):
+        action_range(np.ones((1, 2)), [0, 0], [1, 1], [Knapsack([1, 1, 1], 1)])
+    net = random_net([4, 3, 1], np.random.default_rng(0))
+    with pytest.raises(SolverInputError, match="network_bounds.state: must have 2 entries"):
+        network_bounds(net, 2, [0.0], action_lower=[0, 0], action_upper=[1, 1])

@@ -1,0 +1,164 @@
+"""Big-M encoding: MIP optimum == forward pass at the argmax == brute-force enumeration, before
+and after in-place state updates, on every backend."""
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from solvers import MILP, SolverInputError, TerminationStatus, available_backends, get_backend
+from solvers.nn import Knapsack, ReLUNetwork, encode_network
+
+pytestmark = pytest.mark.mip
+
+
+def random_net(sizes, rng, scale=1.0):
+    return ReLUNetwork(tuple(scale * rng.normal(size=(o, i))
+                             for i, o in zip(sizes[:-1], sizes[1:])),
+                       tuple(rng.normal(size=o) for o in sizes[1:]))
+
+
+def knapsack_milp(costs, budget):
+    n = len(costs)
+    return MILP.from_arrays(np.zeros(n), [costs], None, [budget], 0, 1, [True] * n)
+
+
+def brute_force(net, costs, budget, state, linear=None):
+    """Best value and its action over all binary actions with costs @ a <= budget."""
+    best, arg = -np.inf, None
+    n = len(costs)
+    linear = np.zeros(n) if linear is None else linear
+    for a in itertools.product((0, 1), repeat=n):
+        a = np.array(a, float)
+        if a @ costs <= budget + 1e-9:
+            v = net.forward(np.r_[a, state])[0] + linear @ a
+            if v > best + 1e-12:
+                best, arg = v, a
+    return best, arg
+
+
+def check(res, enc, net, state, best, linear=None):
+    assert res.status is TerminationStatus.OPTIMAL
+    a = enc.action(res.x)
+    value = net.forward(np.r_[a, state])[0] + (0 if linear is None else linear @ a)
+    assert res.objective == pytest.approx(value, abs=1e-6)       # MIP value == forward pass
+    assert res.objective == pytest.approx(best, abs=1e-6)        # == enumeration
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10**6), n_action=st.integers(1, 8), n_state=st.integers(0, 3),
+       hidden=st.sampled_from([(6,), (8,), (5, 4), (6, 6)]), cardinality=st.booleans())
+def test_encoded_optimum_equals_forward_and_enumeration(seed, n_action, n_state, hidden,
+                                                        cardinality):
+    rng = np.random.default_rng(seed)
+    net = random_net([n_action + n_state, *hidden, 1], rng)
+    costs = np.ones(n_action) if cardinality else rng.integers(1, 5, n_action).astype(float)
+    budget = float(rng.integers(0, n_action + 1)) if cardinality else float(rng.integers(0, 10))
+    state = rng.random(n_state)
+    enc = encode_network(net, knapsack_milp(costs, budget), state)
+    res = get_backend("highs").build(enc.milp).solve()
+    best, _ = brute_force(net, costs, budget, state)
+    check(res, enc, net, state, best)
+    assert enc.action(res.x) @ costs <= budget
+
+
+@pytest.mark.parametrize("backend", available_backends())
+@pytest.mark.parametrize("hidden, box", [((8,), False), ((6, 5), False), ((6, 5), True)])
+def test_update_state_equals_fresh_build_and_enumeration(backend, hidden, box):
+    rng = np.random.default_rng(len(hidden) + 10 * box)
+    n_action, n_state, budget = 7, 3, 3
+    net = random_net([n_action + n_state, *hidden, 1], rng)
+    costs = np.ones(n_action)
+    action_milp = knapsack_milp(costs, budget)
+    kw = dict(state_lower=np.zeros(n_state), state_upper=np.ones(n_state)) if box else {}
+    enc = encode_network(net, action_milp, rng.random(n_state), **kw)
+    model = get_backend(backend).build(enc.milp)
+    model.solve()
+    for _ in range(4 if backend == "highs" else 2):
+        state = rng.random(n_state)
+        enc.update_state(model, state)
+        got = model.solve()
+        fresh = get_backend(backend).build(encode_network(net, action_milp, state, **kw).milp)
+        best, _ = brute_force(net, costs, budget, state)
+        check(got, enc, net, state, best)
+        assert fresh.solve().objective == pytest.approx(got.objective, abs=1e-6)
+
+
+def test_state_box_drops_and_linearises_neurons():
+    rng = np.random.default_rng(3)
+    n_action, n_state = 5, 2
+    net = random_net([n_action + n_state, 6, 1], rng, scale=0.1)
+    b = np.array(net.biases[0])
+    b[:2], b[2:4] = -5.0, 5.0                        # 2 always off, 2 always on over [0, 1]^2
+    net = ReLUNetwork(net.weights, (b, net.biases[1]))
+    action_milp = knapsack_milp(np.ones(n_action), 2)
+    enc = encode_network(net, action_milp, [0.5, 0.5], state_lower=[0, 0], state_upper=[1, 1])
+    layer = enc._layouts[0]
+    assert {2, 3} <= set(layer.on) and not {0, 1} & (set(layer.un) | set(layer.on))
+    model = get_backend("highs").build(enc.milp)
+    for state in ([0.0, 1.0], [1.0, 0.2]):
+        enc.update_state(model, state)
+        check(model.solve(), enc, net, np.array(state), brute_force(net, np.ones(n_action), 2,
+                                                                   np.array(state))[0])
+    unboxed = encode_network(net, action_milp, [0.5, 0.5], state_lower=[0, 0],
+                             state_upper=[np.inf, 1])
+    assert len(unboxed._layouts[0].un) + len(unboxed._layouts[0].on) >= 4
+
+
+def test_auxiliary_columns_linear_term_and_lp_tightening():
+    rng = np.random.default_rng(5)
+    n_action, n_state, budget = 6, 2, 3
+    net = random_net([n_action + n_state, 6, 6, 1], rng)
+    # action columns first, then an auxiliary count t = sum(a) in [0, budget]
+    A = np.c_[np.ones((1, n_action)), -1.0]
+    action_milp = MILP.from_arrays(np.zeros(n_action + 1), A, [0], [0], 0,
+                                   np.r_[np.ones(n_action), budget], [True] * (n_action + 1))
+    linear = np.r_[rng.normal(size=n_action), 0.1]
+    state = rng.random(n_state)
+    lin_a = linear[:n_action] + 0.1                   # t = sum(a): its cost moves onto a
+    best, _ = brute_force(net, np.ones(n_action), budget, state, lin_a)
+    for tighten in (None, "lp"):
+        enc = encode_network(net, action_milp, state, knapsacks=[Knapsack(np.ones(n_action),
+                                                                          budget)],
+                             linear_objective=linear, tighten=tighten)
+        check(get_backend("highs").build(enc.milp).solve(), enc, net, state, best, lin_a)
+
+
+def test_linear_network_state_goes_into_the_offset():
+    rng = np.random.default_rng(9)
+    net = ReLUNetwork((rng.normal(size=(1, 6)),), (np.array([0.3]),))
+    costs = np.ones(4)
+    enc = encode_network(net, knapsack_milp(costs, 2), [0.1, 0.2])
+    model = get_backend("highs").build(enc.milp)
+    state = np.array([0.9, -0.4])
+    enc.update_state(model, state)
+    check(model.solve(), enc, net, state, brute_force(net, costs, 2, state)[0])
+
+
+def test_encode_errors():
+    rng = np.random.default_rng(0)
+    net = random_net([5, 4, 1], rng)
+    act = knapsack_milp(np.ones(3), 1)
+    with pytest.raises(SolverInputError, match="network: must have 1 output"):
+        encode_network(random_net([5, 4, 2], rng), act, [0, 0])
+    with pytest.raises(SolverInputError, match=r"state: must have network.n_inputs - n_action"):
+        encode_network(net, act, [])
+    with pytest.raises(SolverInputError, match="action columns finite bounds"):
+        encode_network(net, MILP.from_arrays(np.zeros(3), col_upper=[1, 1, np.inf]), [0, 0])
+    with pytest.raises(SolverInputError, match="tighten: must be None or 'lp'"):
+        encode_network(net, act, [0, 0], tighten="milp")
+    with pytest.raises(SolverInputError, match=r"linear_objective: must be 3 finite numbers"):
+        encode_network(net, act, [0, 0], linear_objective=[1.0])
+    with pytest.raises(SolverInputError, match="state_lower: must be <= state_upper"):
+        encode_network(net, act, [0, 0], state_lower=[1, 1], state_upper=[0, 0])
+    with pytest.raises(SolverInputError, match="network: must be a ReLUNetwork"):
+        encode_network("net", act, [0, 0])
+    enc = encode_network(net, act, [0.5, 0.5], state_lower=[0, 0], state_upper=[1, 1])
+    model = get_backend("highs").build(enc.milp)
+    with pytest.raises(SolverInputError, match=r"state: must lie in the state box.*2.0 outside"):
+        enc.update_state(model, [0.5, 2.0])
+    with pytest.raises(SolverInputError, match=r"state: must be 2 finite numbers"):
+        enc.update_state(model, [0.5])
+    with pytest.raises(SolverInputError, match="model: must be a persistent model built from"):
+        enc.update_state(get_backend("highs").build(act), [0.5, 0.5])

@@ -1,0 +1,87 @@
+"""ReLUNetwork: numpy forward, torch import, .npz round trip, validation."""
+
+import numpy as np
+import pytest
+
+from solvers import SolverInputError
+from solvers.nn import ReLUNetwork
+
+
+def random_net(sizes, seed=0):
+    rng = np.random.default_rng(seed)
+    return ReLUNetwork(tuple(rng.normal(size=(o, i)) for i, o in zip(sizes[:-1], sizes[1:])),
+                       tuple(rng.normal(size=o) for o in sizes[1:]))
+
+
+def test_forward_by_hand():
+    net = ReLUNetwork(([[1.0, -1.0], [2.0, 0.0]], [[1.0, 1.0]]), ([0.0, -1.0], [0.5]))
+    # x = (1, 2): hidden pre = (-1, 1) -> relu (0, 1) -> out 1.5
+    assert net.forward([1.0, 2.0]) == pytest.approx([1.5])
+    batch = net.forward(np.array([[1.0, 2.0], [3.0, 0.0]]))
+    assert batch.shape == (2, 1) and batch[1, 0] == pytest.approx(3 + 5 + 0.5)
+    assert (net.n_inputs, net.n_outputs, net.n_layers, net.hidden_sizes) == (2, 1, 2, (2,))
+
+
+@pytest.mark.torch
+def test_from_torch_matches_torch_forward():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Linear(7, 16), torch.nn.ReLU(),
+                                 torch.nn.Sequential(torch.nn.Linear(16, 8), torch.nn.ReLU()),
+                                 torch.nn.Linear(8, 1))
+    net = ReLUNetwork.from_torch(module)
+    x = np.random.default_rng(1).normal(size=(20, 7))
+    with torch.no_grad():
+        want = module(torch.tensor(x, dtype=torch.float64).float()).double().numpy()
+    assert net.forward(x) == pytest.approx(want, abs=1e-5)
+    assert net.hidden_sizes == (16, 8)
+
+
+@pytest.mark.torch
+def test_from_torch_rejects_other_layers():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(SolverInputError, match="must alternate Linear and ReLU.*Tanh at position 1"):
+        ReLUNetwork.from_torch(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Tanh(),
+                                                   torch.nn.Linear(2, 1)))
+    with pytest.raises(SolverInputError, match="must end with a Linear layer"):
+        ReLUNetwork.from_torch(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU()))
+
+
+def test_save_load_round_trip(tmp_path):
+    net = random_net([5, 4, 3, 1])
+    path = net.save(tmp_path / "sub" / "q.npz")
+    back = ReLUNetwork.load(path)
+    x = np.random.default_rng(2).normal(size=(6, 5))
+    assert np.array_equal(back.forward(x), net.forward(x))
+    assert [p.name for p in path.parent.iterdir()] == ["q.npz"]     # no temporary left behind
+
+
+def test_load_errors(tmp_path):
+    bad = tmp_path / "other.npz"
+    np.savez(bad, x=np.zeros(3))
+    with pytest.raises(SolverInputError, match="must be a solvers-relu-network file"):
+        ReLUNetwork.load(bad)
+    with pytest.raises(SolverInputError, match="must be a readable"):
+        ReLUNetwork.load(tmp_path / "missing.npz")
+    obj = tmp_path / "pickled.npz"
+    np.savez(obj, format=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(SolverInputError, match="must be a readable"):
+        ReLUNetwork.load(obj)                                   # allow_pickle=False refuses
+
+
+@pytest.mark.parametrize("weights, biases, match", [
+    ((np.ones((2, 3)), np.ones((1, 3))), (np.ones(2), np.ones(1)),
+     r"weights\[1\]: must have 2 columns"),
+    ((np.ones((2, 3)),), (np.ones(3),), r"biases\[0\]: must have shape \(2,\)"),
+    ((np.ones((2, 3)),), (), "must be one per layer"),
+    ((np.full((1, 2), np.nan),), (np.ones(1),), r"weights\[0\]: must be finite"),
+    ((np.ones(3),), (np.ones(1),), r"weights\[0\]: must have 2 dimensions"),
+])
+def test_validation_errors(weights, biases, match):
+    with pytest.raises(SolverInputError, match=match):
+        ReLUNetwork(weights, biases)
+
+
+def test_forward_shape_error():
+    with pytest.raises(SolverInputError, match=r"forward.x: must have shape \(5,\)"):
+        random_net([5, 3, 1]).forward(np.zeros(4))
