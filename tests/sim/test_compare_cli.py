@@ -31,7 +31,8 @@ def test_instance_file_and_default_planners(tmp_path, capsys):
     stdout, stderr = capsys.readouterr()
     assert stderr == ""
     names = [line.split()[0] for line in stdout.splitlines()[2:-1]]
-    assert names == default_planners() == list(DEFAULT_PLANNERS)
+    assert names == default_planners()
+    assert set(DEFAULT_PLANNERS) <= set(names)  # the baselines need no training
     # same seed, same table (decision times aside)
     main(["compare", str(path), "--episodes", "2", "--no-progress", "--seed", "3"])
     again = capsys.readouterr().out
