@@ -90,3 +90,50 @@ def pi_numpy(arms, prices, discount, tol, max_iter):
     q = reward + discount * expect(arms.transitions, v)
     pol = greedy(q, 2.0 * tol)
     return _out(arms, q, q.max(axis=1), pol, discount) + (it,)
+
+
+def point_backup_numpy(trans, obs, r, c, beta, beliefs, alphas, costs):
+    """Twin of ``backup_all_kernel``: backups at every belief; returns
+    ``(alphas (M, S), costs (M, S), actions (M,), values (M,))``."""
+    pred = np.einsum("ms,ast->mat", beliefs, trans)                      # (M, A, S')
+    scores = np.einsum("mat,ato,kt->maok", pred, obs, alphas)            # (M, A, O, K)
+    kstar = scores.argmax(axis=3)                                        # (M, A, O)
+    vals = beliefs @ r + beta * scores.max(axis=3).sum(axis=2)           # (M, A)
+    act = vals.argmax(axis=1)
+    m_idx = np.arange(len(beliefs))
+    k = kstar[m_idx, act]                                                # (M, O)
+    w = trans[act][:, :, :, None] * obs[act][:, None, :, :]              # (M, S, S', O)
+    new_a = r[:, act].T + beta * np.einsum("msto,mot->ms", w, alphas[k])
+    new_c = c[act][:, None] + beta * np.einsum("msto,mot->ms", w, costs[k])
+    return new_a, new_c, act, vals[m_idx, act]
+
+
+def expand_round_numpy(trans, obs, points, count, limit, u, min_l1):
+    """Twin of ``expand_round_kernel`` (sequential over points, vectorised over actions)."""
+    points = points.copy()
+    total = count
+    n_actions = trans.shape[0]
+    a_idx = np.arange(n_actions)
+
+    def draw(rows, uu):
+        k = np.minimum((uu[:, None] >= np.cumsum(rows, axis=1)).sum(axis=1), rows.shape[1] - 1)
+        for i in range(len(k)):
+            while rows[i, k[i]] == 0.0 and k[i] > 0:
+                k[i] -= 1
+        return k
+
+    for m in range(count):
+        s = draw(np.repeat(points[m][None], n_actions, axis=0), u[m, :, 0])
+        sp = draw(trans[a_idx, s], u[m, :, 1])
+        o = draw(obs[a_idx, sp], u[m, :, 2])
+        joint = (points[m] @ trans) * obs[a_idx, :, o]                   # (A, S')
+        norm = joint.sum(axis=1)
+        ok = norm > 0
+        succ = joint / np.where(ok, norm, 1.0)[:, None]
+        near = np.abs(succ[:, None, :] - points[None, :total]).sum(axis=2).min(axis=1)
+        near = np.where(ok, near, -1.0)
+        a = int(np.argmax(near))
+        if near[a] > min_l1 and total < limit:
+            points[total] = succ[a]
+            total += 1
+    return points, total

@@ -1,0 +1,231 @@
+"""PBVI: Tiger reference value, lower bound under the exact value by enumeration of
+observation histories, fully observed arms against exact VI, resource vectors, warm start,
+shared solves, kernels against numpy twins, error paths."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rmab.errors import ConvergenceWarning, InvalidParameterError
+from rmab.models import MDPArms, POMDPArms, random_mdp_arms, random_pomdp_arms
+from rmab.values import _kernels
+from rmab.values import _reference as ref
+from rmab.values.exact import value_iteration
+from rmab.values.pbvi import AlphaVectors, simplex_grid, solve_pbvi
+
+TIGER_VALUE = 19.371  # SARSOP: 19.3711 <= V <= 19.3721 at the uniform belief, discount 0.95
+
+
+def tiger_arms():
+    """Kaelbling, Littman, Cassandra (1998): states tiger-left/right; listen (-1, accuracy
+    0.85), open-left, open-right (+10 right door, -100 tiger); opening resets uniformly."""
+    t = np.zeros((3, 2, 2))
+    t[0] = np.eye(2)
+    t[1:] = 0.5
+    o = np.full((3, 2, 2), 0.5)
+    o[0] = [[0.85, 0.15], [0.15, 0.85]]
+    r = np.array([[-1.0, -100.0, 10.0], [-1.0, 10.0, -100.0]])
+    return POMDPArms(t[None], o[None], r[None], np.zeros(3))
+
+
+def exact_finite_value(t, o, r, beta, b0, horizon):
+    """Optimal horizon-H value at b0 by enumerating every action/signal history (independent
+    of the package: plain recursion over the belief tree, vectorised per depth)."""
+    n_actions, n_states, _ = t.shape
+    n_obs = o.shape[2]
+    levels = [b0[None]]
+    probs = []
+    for _ in range(horizon - 1):
+        b = levels[-1]                                                   # (L, S)
+        joint = np.einsum("ls,ast,ato->laot", b, t, o)                   # (L, A, O, S')
+        pr = joint.sum(axis=3)
+        nxt = joint / np.where(pr > 0, pr, 1.0)[..., None]
+        probs.append(pr.reshape(len(b), -1))
+        levels.append(nxt.reshape(-1, n_states))
+    v = (levels[-1] @ r).max(axis=1)                                     # last period
+    for d in range(horizon - 2, -1, -1):
+        b = levels[d]
+        cont = (probs[d] * v.reshape(len(b), -1)).reshape(len(b), n_actions, n_obs).sum(axis=2)
+        v = (b @ r + beta * cont).max(axis=1)
+    return float(v[0])
+
+
+def test_tiger_reaches_reference_value():
+    res = solve_pbvi(tiger_arms(), discount=0.95, tol=1e-3, seed=0)
+    v = res[0].value([0.5, 0.5])
+    assert v <= 19.3721 + 1e-9                      # a lower bound of the optimum
+    assert abs(v - TIGER_VALUE) <= 1e-4 * TIGER_VALUE
+    assert res.converged and res[0].residual <= 1e-3 * 0.05 / 0.95
+    assert res[0].action([0.5, 0.5]) == 0            # listen first
+    assert res[0].action([0.99, 0.01]) == 2          # tiger surely left: open right
+
+
+def test_tiger_randomized_reaches_reference_value():
+    res = solve_pbvi(tiger_arms(), discount=0.95, tol=1e-3, seed=1, randomized=True)
+    assert abs(res[0].value([0.5, 0.5]) - TIGER_VALUE) <= 1e-4 * TIGER_VALUE
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n_states=st.integers(2, 3), n_actions=st.integers(2, 3),
+       n_obs=st.integers(2, 3), price=st.sampled_from([0.0, 0.3]),
+       randomized=st.booleans())
+def test_pbvi_below_exact_value(seed, n_states, n_actions, n_obs, price, randomized):
+    beta, horizon = 0.5, 5
+    arms = random_pomdp_arms(1, n_states, n_actions, n_obs, seed=seed)
+    rng = np.random.default_rng(seed)
+    b0 = rng.dirichlet(np.ones(n_states))
+    res = solve_pbvi(arms, price=price, discount=beta, tol=1e-6, initial_belief=b0,
+                     n_beliefs=48, grid=8, randomized=randomized, seed=seed)
+    r = arms.rewards[0] - price * arms.costs[0][None, :]
+    v_h = exact_finite_value(arms.transitions[0], arms.observations[0], r, beta, b0, horizon)
+    tail = beta ** horizon / (1 - beta)
+    upper_v = v_h + tail * r.max()     # V* <= this
+    lower_v = v_h + tail * r.min()     # V* >= this
+    lower = res[0].value(b0)
+    assert lower <= upper_v + 1e-9
+    assert lower >= lower_v - 0.05     # PBVI is close to optimal on a fine point set
+
+
+def test_fully_observed_pomdp_matches_value_iteration():
+    mdp = random_mdp_arms(3, 3, 2, seed=4)
+    eye = np.broadcast_to(np.eye(3), (3, 2, 3, 3))
+    arms = POMDPArms(mdp.transitions, eye, mdp.rewards, mdp.costs)
+    exact = value_iteration(mdp, prices=0.2, discount=0.9)
+    res = solve_pbvi(arms, price=0.2, discount=0.9, tol=1e-7, grid=1, seed=0)
+    b0 = np.full(3, 1 / 3)
+    for n in range(3):
+        # acting before seeing the state, then seeing it: max_a b0 · Q*(., a)
+        want = (b0 @ exact.q[0, n]).max()
+        assert res[n].value(b0) == pytest.approx(want, abs=1e-6)
+        corners = np.eye(3)
+        np.testing.assert_allclose(res[n].value(corners), exact.values[0, n], atol=1e-6)
+        np.testing.assert_allclose(res[n].resource(corners), exact.resource[0, n], atol=1e-5)
+        np.testing.assert_allclose(res[n].q(corners), exact.q[0, n], atol=1e-6)
+
+
+def test_alpha_values_split_into_reward_minus_price_times_cost():
+    """Re-pricing is exact: alphas at price 0.4 re-priced to 0.1 equal a fresh evaluation
+    of the same plans; and warm starting from them stays a lower bound."""
+    arms = random_pomdp_arms(2, 2, 3, 2, seed=8)
+    res4 = solve_pbvi(arms, price=0.4, discount=0.8, tol=1e-6, grid=10, seed=0)
+    res1 = solve_pbvi(arms, price=0.1, discount=0.8, tol=1e-6, grid=10, seed=0)
+    warm = solve_pbvi(arms, price=0.1, discount=0.8, tol=1e-6, grid=10, seed=0,
+                      warm_start=res4)
+    b = simplex_grid(2, 10)
+    for n in range(2):
+        np.testing.assert_allclose(warm[n].value(b), res1[n].value(b), atol=1e-4)
+        assert warm[n].iterations <= res1[n].iterations
+        # value rises as the price falls: V(0.1) - V(0.4) >= 0.3 * resource(0.4)
+        assert (res1[n].value(b) - res4[n].value(b) >= 0.3 * res4[n].resource(b) - 1e-4).all()
+
+
+def test_identical_arms_share_one_solve():
+    one = random_pomdp_arms(2, 2, 2, 2, seed=1)
+    arms = POMDPArms(one.transitions[[0, 1, 0, 0]], one.observations[[0, 1, 0, 0]],
+                     one.rewards[[0, 1, 0, 0]], one.costs[[0, 1, 0, 0]])
+    res = solve_pbvi(arms, seed=0)
+    assert len(res.solves) == 2 and res.arm_to_solve.tolist() == [0, 1, 0, 0]
+    assert res[2] is res[0] and len(res.alpha_vectors) == 4
+    beliefs = np.full((4, 2), 0.5)
+    v = res.values(beliefs)
+    assert v[0] == v[2] == v[3]
+    assert res.q(beliefs).shape == (4, 2) and res.actions(beliefs).dtype == np.int64
+    np.testing.assert_allclose(res.q(beliefs).max(axis=1), v, atol=2e-3)
+
+
+def test_same_seed_same_result():
+    arms = random_pomdp_arms(2, 3, 2, 2, seed=3)
+    a = solve_pbvi(arms, seed=7, randomized=True)
+    b = solve_pbvi(arms, seed=7, randomized=True)
+    for n in range(2):
+        np.testing.assert_array_equal(a[n].alphas, b[n].alphas)
+        np.testing.assert_array_equal(a[n].beliefs, b[n].beliefs)
+
+
+def test_max_iter_warns_and_keeps_a_lower_bound():
+    arms = tiger_arms()
+    with pytest.warns(ConvergenceWarning, match="max_iter=3"):
+        res = solve_pbvi(arms, max_iter=3, seed=0)
+    assert not res.converged and res[0].value([0.5, 0.5]) < TIGER_VALUE
+
+
+def test_backup_kernel_matches_numpy_twin():
+    arms = random_pomdp_arms(1, 3, 3, 2, seed=2)
+    rng = np.random.default_rng(0)
+    beliefs = rng.dirichlet(np.ones(3), 12)
+    alphas = rng.normal(size=(5, 3))
+    costs = rng.uniform(size=(5, 3))
+    t, o = arms.transitions[0], np.ascontiguousarray(arms.observations[0])
+    r, c = np.ascontiguousarray(arms.rewards[0]), np.ascontiguousarray(arms.costs[0])
+    out_a, out_c = np.empty((12, 3)), np.empty((12, 3))
+    act, val = np.empty(12, dtype=np.int64), np.empty(12)
+    _kernels.backup_all_kernel(t, o, r, c, 0.9, beliefs, alphas, costs, out_a, out_c, act, val)
+    twin = ref.point_backup_numpy(t, o, r, c, 0.9, beliefs, alphas, costs)
+    np.testing.assert_allclose(out_a, twin[0], atol=1e-12)
+    np.testing.assert_allclose(out_c, twin[1], atol=1e-12)
+    np.testing.assert_array_equal(act, twin[2])
+    np.testing.assert_allclose(val, twin[3], atol=1e-12)
+    np.testing.assert_allclose(np.einsum("ms,ms->m", out_a, beliefs), val, atol=1e-12)
+
+
+def test_expand_kernel_matches_numpy_twin():
+    arms = random_pomdp_arms(1, 3, 2, 3, seed=5)
+    t, o = arms.transitions[0], np.ascontiguousarray(arms.observations[0])
+    rng = np.random.default_rng(1)
+    points = np.zeros((20, 3))
+    points[:4] = rng.dirichlet(np.ones(3), 4)
+    u = rng.random((4, 2, 3))
+    want, want_n = ref.expand_round_numpy(t, o, points, 4, 20, u, 1e-6)
+    got = points.copy()
+    n = _kernels.expand_round_kernel(t, o, got, 4, 20, u, 1e-6, np.empty(3), np.empty(3))
+    assert n == want_n > 4
+    np.testing.assert_allclose(got[:n], want[:n], atol=1e-12)
+
+
+def test_simplex_grid():
+    g = simplex_grid(3, 4)
+    assert g.shape == (15, 3)
+    np.testing.assert_allclose(g.sum(axis=1), 1.0)
+    assert len(np.unique(g, axis=0)) == 15
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(arms="x"), r"solve_pbvi\.arms: must be POMDPArms; got str"),
+    (dict(discount=1.0), r"solve_pbvi\.discount: must be < 1.0"),
+    (dict(tol=-1), r"solve_pbvi\.tol: must be > 0.0"),
+    (dict(n_beliefs=0), r"solve_pbvi\.n_beliefs: must be >= 1"),
+    (dict(max_iter=0.5), r"solve_pbvi\.max_iter: must be an integer"),
+    (dict(price=float("inf")), r"solve_pbvi\.price: must be finite"),
+    (dict(grid=0), r"solve_pbvi\.grid: must be >= 1"),
+    (dict(initial_belief=[0.5, 0.6]), r"solve_pbvi\.initial_belief: rows must sum to 1"),
+    (dict(initial_belief=[1.0]), r"solve_pbvi\.initial_belief: must have shape"),
+    (dict(initial_belief=np.full((3, 2), 0.5)), r"solve_pbvi\.initial_belief: must have shape"),
+    (dict(warm_start=3), r"solve_pbvi\.warm_start: must be a PBVIResult or AlphaVectors"),
+    (dict(seed=-1), r"solve_pbvi\.seed: must be a non-negative integer"),
+])
+def test_solve_pbvi_error_paths(kwargs, match):
+    args = dict(arms=random_pomdp_arms(2, 2, 2, 2, seed=0))
+    args.update(kwargs)
+    with pytest.raises(InvalidParameterError, match=match):
+        solve_pbvi(args.pop("arms"), **args)
+
+
+def test_mdp_arms_are_refused_and_bad_queries_raise():
+    with pytest.raises(InvalidParameterError, match="must be POMDPArms; got MDPArms"):
+        solve_pbvi(random_mdp_arms(1, 2, 2, seed=0))
+    res = solve_pbvi(random_pomdp_arms(2, 2, 2, 2, seed=0), seed=0)
+    av = res[0]
+    assert isinstance(av, AlphaVectors)
+    with pytest.raises(InvalidParameterError, match=r"AlphaVectors\.b: must have shape"):
+        av.value([1.0, 0.0, 0.0])
+    with pytest.raises(InvalidParameterError, match=r"AlphaVectors\.q\.b: rows must sum to 1"):
+        av.q([0.2, 0.2])
+    with pytest.raises(InvalidParameterError, match=r"PBVIResult\.beliefs: must have shape"):
+        res.values(np.full((3, 2), 0.5))
+    with pytest.raises(InvalidParameterError, match=r"solve_pbvi\.warm_start: must come from"):
+        solve_pbvi(random_pomdp_arms(2, 2, 2, 2, seed=0), discount=0.5, warm_start=res)
+    with pytest.raises(InvalidParameterError, match=r"solve_pbvi\.warm_start: must cover"):
+        solve_pbvi(random_pomdp_arms(3, 2, 2, 2, seed=0), warm_start=res)
+    with pytest.raises(InvalidParameterError, match=r"simplex_grid\.resolution: must give"):
+        simplex_grid(10, 50)
