@@ -1,0 +1,14 @@
+"""SEQUOIA: a Q-network over combinatorial actions, maximised by MILP at every step
+(Xu, Wilder, Khalil, Tambe, ICLR 2025, arXiv 2503.01919).
+
+- :class:`SequoiaPlanner` (numpy + MILP): plans with a trained network on a coRMAB domain.
+- :mod:`rmab.planners.sequoia.train` (torch, imported on demand): ``train_sequoia``.
+- :mod:`rmab.planners.sequoia.features`: the network's input layout.
+"""
+
+from rmab.planners.sequoia.argmax import ArgmaxResult, BruteForceArgmax, MIPArgmax
+from rmab.planners.sequoia.features import context_features, encode_inputs, input_size
+from rmab.planners.sequoia.planner import SequoiaPlanner
+
+__all__ = ["SequoiaPlanner", "MIPArgmax", "BruteForceArgmax", "ArgmaxResult", "input_size",
+           "context_features", "encode_inputs"]

@@ -1,0 +1,156 @@
+"""``argmax_{a feasible} Q(a, state, time-to-go)`` for a ReLU Q-network (numpy + MILP only).
+
+Two oracles with one interface (``set_network``, ``solve``):
+
+- :class:`MIPArgmax`: the network encoded exactly in a MILP together with the domain's
+  constraint block (:func:`solvers.nn` big-M encoding), built once per network on a persistent
+  HiGHS model; a new state only changes right-hand sides (in place), then one solve.
+- :class:`BruteForceArgmax`: enumerates the feasible actions of a small domain and runs one
+  batched forward pass (the reference the MIP is tested against).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from rmab.errors import InvalidParameterError, PlanningError
+from rmab.planners.sequoia.features import context_features, encode_inputs
+
+__all__ = ["ArgmaxResult", "BruteForceArgmax", "MIPArgmax", "make_argmax", "BRUTE_FORCE_LIMIT"]
+
+BRUTE_FORCE_LIMIT = 16   # largest action_size enumerated (2**16 candidate vectors)
+
+
+@dataclass(frozen=True, eq=False)
+class ArgmaxResult:
+    """A maximising feasible ``action`` (int64 (action_size,)), its network ``value``
+    (forward pass), the solve ``status`` ("optimal", "time_limit", ...), ``gap`` and
+    ``seconds``."""
+
+    action: np.ndarray
+    value: float
+    status: str
+    gap: float
+    seconds: float
+
+
+class BruteForceArgmax:
+    """Exact argmax by enumeration of the feasible actions (``action_size <= 16``)."""
+
+    def __init__(self, domain, horizon: int, network=None):
+        if domain.action_size > BRUTE_FORCE_LIMIT:
+            raise InvalidParameterError(f"BruteForceArgmax.domain: must have action_size <= "
+                                        f"{BRUTE_FORCE_LIMIT}; got {domain.action_size}")
+        self.domain = domain
+        self.horizon = int(horizon)
+        cand = np.array(list(itertools.product((0, 1), repeat=domain.action_size)),
+                        dtype=np.int64).reshape(-1, domain.action_size)
+        self.actions = cand[[domain.is_feasible(a) for a in cand]]
+        self.network = network
+
+    def set_network(self, network) -> None:
+        self.network = network
+
+    def values(self, states, time_to_go: int) -> np.ndarray:
+        """Network value of every feasible action (rows of ``self.actions``)."""
+        x = encode_inputs(self.actions, states, time_to_go, self.horizon, self.domain.n_states)
+        return np.asarray(self.network.forward(x.astype(np.float64)), dtype=np.float64).reshape(-1)
+
+    def solve(self, states, time_to_go: int) -> ArgmaxResult:
+        v = self.values(states, time_to_go)
+        i = int(np.argmax(v))
+        return ArgmaxResult(self.actions[i].copy(), float(v[i]), "optimal", 0.0, 0.0)
+
+
+class MIPArgmax:
+    """Exact argmax by MILP: the network (big-M, :func:`solvers.nn.encode_network`) over the
+    domain's constraint block, on a persistent model.
+
+    ``set_network`` encodes a network once, for the whole box of normalised contexts
+    ``[0, 1]^(n_arms + 1)`` (neurons stable over the box are dropped or linearised for good),
+    and builds the model; ``solve`` moves it to a state in place (layer-1 right-hand sides,
+    big-M values, column bounds) and solves. Without an incumbent (time limit hit before any
+    solution) the fallback action -- the domain's null action if feasible, else a fixed random
+    feasible action -- is returned, so an action always exists; ``status`` says what happened.
+    """
+
+    def __init__(self, domain, horizon: int, network=None, *, mip_gap: float = 1e-4,
+                 time_limit: float | None = None, threads: int = 1, backend: str = "highs"):
+        from solvers import get_backend
+
+        self.domain = domain
+        self.horizon = int(horizon)
+        self.mip_gap = float(mip_gap)
+        self.time_limit = time_limit
+        self.threads = int(threads)
+        self.block = domain.constraint_block()
+        self._backend = get_backend(backend)
+        null = domain.null_action()
+        self.fallback = null if domain.is_feasible(null) else domain.sample_action(0)
+        self.network = self.encoded = self.model = None
+        self.build_seconds = self.update_seconds = 0.0
+        if network is not None:
+            self.set_network(network)
+
+    def set_network(self, network) -> None:
+        from solvers.nn import encode_network
+
+        start = time.perf_counter()
+        n_ctx = self.domain.n_arms + 1
+        ctx = context_features(np.zeros(self.domain.n_arms), self.horizon, self.horizon,
+                               self.domain.n_states)
+        self.encoded = encode_network(network, self.block.milp, ctx,
+                                      state_lower=np.zeros(n_ctx), state_upper=np.ones(n_ctx))
+        self.model = self._backend.build(self.encoded.milp)
+        self.network = network
+        self.build_seconds = time.perf_counter() - start
+
+    def solve(self, states, time_to_go: int) -> ArgmaxResult:
+        if self.model is None:
+            raise PlanningError("MIPArgmax: no network set (call set_network first)")
+        start = time.perf_counter()
+        d = self.domain
+        ctx = context_features(states, time_to_go, self.horizon, d.n_states)
+        self.encoded.update_state(self.model, ctx)
+        self.update_seconds = time.perf_counter() - start
+        res = self.model.solve(time_limit=self.time_limit, mip_gap=self.mip_gap,
+                               threads=self.threads)
+        action = self.fallback if res.x is None else self.block.action_from_solution(res.x)
+        x = encode_inputs(action, states, time_to_go, self.horizon, d.n_states)
+        value = float(self.network.forward(x[0].astype(np.float64))[0])
+        return ArgmaxResult(action, value, res.status.value, float(res.gap),
+                            time.perf_counter() - start)
+
+
+def make_argmax(domain, horizon: int, method: str = "mip", *, mip_gap: float = 1e-4,
+                time_limit: float | None = None, network=None):
+    """An argmax oracle: ``"mip"`` (:class:`MIPArgmax`) or ``"brute"`` (enumeration)."""
+    if method == "brute":
+        return BruteForceArgmax(domain, horizon, network)
+    if method == "mip":
+        return MIPArgmax(domain, horizon, network, mip_gap=mip_gap, time_limit=time_limit)
+    raise InvalidParameterError(f"make_argmax.method: must be 'mip' or 'brute'; got {method!r}")
+
+
+_WORKER: dict = {}
+
+
+def solve_chunk(spec: tuple, session, version: int, network, jobs: list) -> list[float]:
+    """Worker-process entry of parallel target solves: the maxima of ``jobs`` (a list of
+    ``(states, time_to_go)``). The oracle is built once per ``session`` (one training run) in
+    each process, and its network replaced only when ``version`` changes (a new target
+    network)."""
+    if _WORKER.get("session") != session:
+        domain, horizon, method, mip_gap, time_limit = spec
+        _WORKER.update(session=session, version=None,
+                       oracle=make_argmax(domain, horizon, method, mip_gap=mip_gap,
+                                          time_limit=time_limit))
+    oracle = _WORKER["oracle"]
+    if _WORKER["version"] != version:
+        oracle.set_network(network)
+        _WORKER["version"] = version
+    return [oracle.solve(s, ttg).value for s, ttg in jobs]

@@ -1,0 +1,47 @@
+"""Q-network inputs of SEQUOIA (Xu et al., ICLR 2025, arXiv 2503.01919, §4).
+
+One input row is ``[action (action_size), state / (n_states - 1) (n_arms), time_to_go / horizon]``
+so the network has ``action_size + n_arms + 1`` inputs. The action comes first: in the MIP the
+action entries are the decision variables and the rest (the *context*, state and time-to-go)
+are constants that enter only the right-hand sides of the first layer's rows.
+``time_to_go = horizon - t`` is 1 at the last period (no bootstrapping after it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["input_size", "context_features", "encode_inputs"]
+
+
+def input_size(action_size: int, n_arms: int) -> int:
+    """Number of network inputs: ``action_size + n_arms + 1``."""
+    return int(action_size) + int(n_arms) + 1
+
+
+def context_features(states, time_to_go, horizon: int, n_states: int) -> np.ndarray:
+    """Context inputs ``[states / (n_states - 1), time_to_go / horizon]``.
+
+    ``states`` int (n_arms,) or (k, n_arms); ``time_to_go`` scalar or (k,). Returns float64
+    (n_arms + 1,) or (k, n_arms + 1). Inputs are trusted (validated by the callers).
+    """
+    s = np.asarray(states, dtype=np.float64) / float(n_states - 1)
+    ttg = np.asarray(time_to_go, dtype=np.float64) / float(horizon)
+    if s.ndim == 1:
+        return np.append(s, ttg)
+    return np.concatenate([s, np.broadcast_to(ttg, (s.shape[0],))[:, None]], axis=1)
+
+
+def encode_inputs(actions, states, time_to_go, horizon: int, n_states: int) -> np.ndarray:
+    """Full network inputs (k, action_size + n_arms + 1) float32 for ``k`` actions.
+
+    ``actions`` (k, action_size); ``states`` (n_arms,) shared by all rows or (k, n_arms);
+    ``time_to_go`` scalar or (k,).
+    """
+    a = np.asarray(actions, dtype=np.float64)
+    if a.ndim == 1:
+        a = a[None, :]
+    ctx = context_features(states, time_to_go, horizon, n_states)
+    if ctx.ndim == 1:
+        ctx = np.broadcast_to(ctx, (a.shape[0], ctx.size))
+    return np.concatenate([a, ctx], axis=1).astype(np.float32)

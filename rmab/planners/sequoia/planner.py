@@ -1,0 +1,96 @@
+"""SEQUOIA as a domain planner: the trained Q-network's argmax over feasible actions by MILP.
+
+numpy + MILP only (no torch): the network is a :class:`solvers.nn.ReLUNetwork` (``.npz`` written
+by ``rmab train`` or :meth:`ReLUNetwork.save`). At ``fit`` the network is encoded once together
+with the domain's constraint block on a persistent HiGHS model; each ``plan`` moves the model to
+the new state in place and solves it::
+
+    planner = SequoiaPlanner("sequoia.npz", horizon=20, time_limit=1.0).fit(domain)
+    planner.reset(seed=0)
+    action = planner.plan(states, t=0)
+
+On a time limit the incumbent is returned with a :class:`~rmab.errors.SolverLimitWarning`;
+without an incumbent, the domain's null action (or a fixed random feasible action where the null
+action is infeasible), so an action always exists.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+from rmab._validation import check_number
+from rmab.domains.baselines import BaseDomainPlanner
+from rmab.errors import InvalidModelError, InvalidParameterError, SolverLimitWarning
+from rmab.planners.sequoia.argmax import MIPArgmax
+from rmab.planners.sequoia.features import input_size
+
+__all__ = ["SequoiaPlanner"]
+
+
+class SequoiaPlanner(BaseDomainPlanner):
+    """Plan with a trained SEQUOIA Q-network.
+
+    Parameters
+    ----------
+    network : ReLUNetwork or path of its ``.npz`` file; inputs
+        ``action_size + n_arms + 1`` (:mod:`rmab.planners.sequoia.features`).
+    horizon : episode length the network was trained for (time-to-go = ``horizon - t``).
+    time_limit : seconds per solve (None = none). mip_gap : relative gap. threads : HiGHS
+        threads. backend : a :mod:`solvers` backend name.
+    """
+
+    name = "sequoia"
+
+    def __init__(self, network, horizon: int = 20, *, time_limit: float | None = None,
+                 mip_gap: float = 1e-4, threads: int = 1, backend: str = "highs"):
+        super().__init__()
+        from solvers.errors import SolverInputError
+        from solvers.nn import ReLUNetwork
+
+        owner = "SequoiaPlanner"
+        if isinstance(network, (str, Path)):
+            try:
+                network = ReLUNetwork.load(network)
+            except SolverInputError as exc:
+                raise InvalidModelError(f"{owner}.network: {exc}") from exc
+        if not isinstance(network, ReLUNetwork):
+            raise InvalidParameterError(f"{owner}.network: must be a ReLUNetwork or a path to "
+                                        f"its .npz file; got {type(network).__name__}")
+        if network.n_outputs != 1:
+            raise InvalidModelError(f"{owner}.network: must have 1 output; got "
+                                    f"{network.n_outputs}")
+        self.network = network
+        self.horizon = check_number(owner, "horizon", horizon, low=1, integer=True)
+        self.time_limit = None if time_limit is None else check_number(
+            owner, "time_limit", time_limit, low=0.0, low_open=True)
+        self.mip_gap = check_number(owner, "mip_gap", mip_gap, low=0.0, high=1.0, high_open=True)
+        self.threads = check_number(owner, "threads", threads, low=1, integer=True)
+        self.backend = backend
+
+    def _fit(self, domain) -> None:
+        want = input_size(domain.action_size, domain.n_arms)
+        if self.network.n_inputs != want:
+            raise InvalidModelError(f"SequoiaPlanner.network: must have action_size + n_arms + "
+                                    f"1 = {want} inputs for this domain; got "
+                                    f"{self.network.n_inputs}")
+        try:
+            self._argmax = MIPArgmax(domain, self.horizon, self.network, mip_gap=self.mip_gap,
+                                     time_limit=self.time_limit, threads=self.threads,
+                                     backend=self.backend)
+        except LookupError as exc:
+            raise InvalidParameterError(f"SequoiaPlanner.backend: {exc}") from exc
+
+    def _plan(self, states, t):
+        if not 0 <= t < self.horizon:
+            raise InvalidParameterError(f"SequoiaPlanner.plan.t: must be in [0, {self.horizon})"
+                                        f"; got {t}")
+        res = self._argmax.solve(states, self.horizon - t)
+        self.last_stats.info.update(status=res.status, gap=res.gap, value=res.value,
+                                    solve_seconds=res.seconds,
+                                    update_seconds=self._argmax.update_seconds)
+        if res.status != "optimal":
+            warnings.warn(f"SequoiaPlanner: solver stopped with status {res.status}; returning "
+                          f"the best action found (gap {res.gap:.3g})", SolverLimitWarning,
+                          stacklevel=3)
+        return res.action.copy()

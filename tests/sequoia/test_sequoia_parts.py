@@ -1,0 +1,74 @@
+"""SEQUOIA building blocks without torch: features, target cache, replay buffer, brute force."""
+
+import numpy as np
+import pytest
+
+from rmab.errors import InvalidParameterError
+from rmab.planners.sequoia.argmax import BruteForceArgmax, make_argmax
+from rmab.planners.sequoia.cache import TargetCache
+from rmab.planners.sequoia.features import context_features, encode_inputs, input_size
+from rmab.planners.sequoia.replay import ReplayBuffer
+from solvers.nn.network import ReLUNetwork
+
+
+def test_features_layout_and_normalisation():
+    states = np.array([0, 3, 1, 2])
+    x = encode_inputs(np.array([[1, 0, 1, 0], [0, 0, 0, 1]]), states, 5, horizon=20, n_states=4)
+    assert x.shape == (2, input_size(4, 4)) == (2, 9)
+    assert x.dtype == np.float32
+    np.testing.assert_allclose(x[0], [1, 0, 1, 0, 0, 1, 1 / 3, 2 / 3, 0.25])
+    np.testing.assert_allclose(x[1, 4:], x[0, 4:])
+    # per-row states and time-to-go
+    ctx = context_features(np.array([[3, 3], [0, 0]]), np.array([20, 1]), 20, 4)
+    np.testing.assert_allclose(ctx, [[1, 1, 1], [0, 0, 0.05]])
+    assert ctx.min() >= 0 and ctx.max() <= 1
+
+
+def test_target_cache_hits_and_clear():
+    cache = TargetCache()
+    s = np.array([0, 1, 2])
+    assert cache.get(s, 3) is None
+    cache.put(s, 3, 1.5)
+    assert cache.get(s.copy(), 3) == 1.5
+    assert cache.get(s, 2) is None                     # time-to-go is part of the key
+    assert cache.get(np.array([0, 1, 3]), 3) is None   # so is every arm's state
+    assert (cache.hits, cache.misses, len(cache)) == (1, 3, 1)
+    cache.clear()
+    assert cache.get(s, 3) is None and len(cache) == 0
+    assert (cache.hits, cache.misses) == (1, 4)
+
+
+def test_replay_ring_buffer_and_seeded_sampling():
+    buf = ReplayBuffer(3, n_arms=2, action_size=2)
+    for i in range(5):
+        buf.add([i, i], [1, 0], float(i), [i + 1, i + 1], 20 - i)
+    assert len(buf) == 3
+    b1 = buf.sample(50, np.random.default_rng(0))
+    b2 = buf.sample(50, np.random.default_rng(0))
+    np.testing.assert_array_equal(b1.rewards, b2.rewards)
+    assert set(b1.rewards) == {2.0, 3.0, 4.0}          # the two oldest were overwritten
+    np.testing.assert_array_equal(b1.next_states[:, 0], b1.states[:, 0] + 1)
+    np.testing.assert_array_equal(b1.time_to_go, 20 - b1.rewards.astype(int))
+
+
+def test_brute_force_argmax_is_the_best_feasible_action(tiny_capacity):
+    d = tiny_capacity
+    rng = np.random.default_rng(0)
+    net = ReLUNetwork((rng.normal(size=(5, 9)), rng.normal(size=(1, 5))),
+                      (rng.normal(size=5), rng.normal(size=1)))
+    oracle = BruteForceArgmax(d, 20, net)
+    feasible = [a for a in oracle.actions]
+    assert all(d.is_feasible(a) for a in feasible)
+    n_feasible = sum(d.is_feasible(np.array(a)) for a in np.ndindex(*(2,) * 4))
+    assert len(feasible) == n_feasible
+    s = np.array([0, 1, 3, 2])
+    res = oracle.solve(s, 7)
+    vals = [float(net.forward(encode_inputs(a, s, 7, 20, 4)[0].astype(float))[0])
+            for a in feasible]
+    assert res.value == pytest.approx(max(vals))
+    assert d.is_feasible(res.action)
+
+
+def test_make_argmax_rejects_unknown_method(tiny_capacity):
+    with pytest.raises(InvalidParameterError, match="make_argmax.method: must be"):
+        make_argmax(tiny_capacity, 20, "gurobi")

@@ -1,0 +1,137 @@
+"""SEQUOIA planner (numpy + MILP): MIP argmax vs brute force, time limits, errors."""
+
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+from rmab.domains import make_capacity, make_interventions, make_path, make_scheduling
+from rmab.domains.evaluate import evaluate_domain
+from rmab.errors import (InvalidModelError, InvalidParameterError, NotFittedError,
+                         SolverLimitWarning)
+from rmab.planners.sequoia import BruteForceArgmax, MIPArgmax, SequoiaPlanner
+from rmab.planners.sequoia.features import input_size
+from solvers import MIPResult, TerminationStatus
+from solvers.nn import ReLUNetwork
+
+pytestmark = pytest.mark.mip
+
+DOMAINS = {
+    "capacity": lambda s: make_capacity(6, 2, seed=s),
+    "interventions": lambda s: make_interventions(6, n_interventions=6, budget=2, seed=s),
+    "scheduling": lambda s: make_scheduling(6, 2, seed=s),
+    "path": lambda s: make_path(6, 2, seed=s),
+}
+
+
+def random_network(domain, hidden, seed) -> ReLUNetwork:
+    rng = np.random.default_rng(seed)
+    sizes = [input_size(domain.action_size, domain.n_arms), *hidden, 1]
+    return ReLUNetwork(tuple(rng.normal(size=(o, i)) for i, o in zip(sizes, sizes[1:])),
+                       tuple(rng.normal(size=o) for o in sizes[1:]))
+
+
+@pytest.mark.parametrize("kind", sorted(DOMAINS))
+@pytest.mark.parametrize("hidden", [(8,), (8, 6)])
+def test_mip_argmax_equals_brute_force(kind, hidden):
+    d = DOMAINS[kind](0)
+    net = random_network(d, hidden, seed=len(kind) + len(hidden))
+    mip = MIPArgmax(d, 20, net, mip_gap=1e-9)
+    brute = BruteForceArgmax(d, 20, net)
+    rng = np.random.default_rng(1)
+    for _ in range(4):            # several states on one persistent model (in-place updates)
+        s, ttg = rng.integers(0, 4, d.n_arms), int(rng.integers(1, 21))
+        got, want = mip.solve(s, ttg), brute.solve(s, ttg)
+        assert got.status == "optimal"
+        assert d.is_feasible(got.action)
+        assert got.value == pytest.approx(want.value, abs=1e-7)
+
+
+def test_planner_plans_brute_force_argmax_from_npz(tmp_path):
+    d = make_capacity(6, 2, seed=3)
+    net = random_network(d, (10, 6), seed=3)
+    path = net.save(tmp_path / "q.npz")
+    planner = SequoiaPlanner(path, horizon=5).fit(d, seed=0)
+    brute = BruteForceArgmax(d, 5, net)
+    s = np.array([0, 1, 2, 3, 1, 0])
+    for t in range(5):
+        action = planner.plan(s, t=t)
+        assert planner.last_stats.info["status"] == "optimal"
+        assert brute.values(s, 5 - t).max() == pytest.approx(
+            float(brute.values(s, 5 - t)[np.all(brute.actions == action, axis=1)][0]))
+
+
+def test_planner_runs_in_the_evaluation_protocol():
+    d = make_capacity(6, 2, seed=0)
+    res = evaluate_domain(d, ["random", SequoiaPlanner(random_network(d, (6,), 0), horizon=4)],
+                          episodes=2, horizon=4, seed=0)
+    assert res.planners == ("random", "sequoia")
+    assert np.isfinite(res.normalised).all()
+
+
+def _fake_solve(x):
+    def solve(**options):
+        return MIPResult(TerminationStatus.TIME_LIMIT, x, float("nan"), float("nan"),
+                         float("inf"), options["time_limit"], "highs")
+    return solve
+
+
+@pytest.mark.parametrize("with_incumbent", [False, True])
+def test_time_limit_returns_a_feasible_action_with_a_warning(monkeypatch, with_incumbent):
+    d = make_interventions(6, n_interventions=6, budget=2, seed=0)   # null action infeasible
+    planner = SequoiaPlanner(random_network(d, (8,), 1), time_limit=0.5).fit(d)
+    model = planner._argmax.model
+    x = None
+    if with_incumbent:
+        x = model.solve().x
+    monkeypatch.setattr(model, "solve", _fake_solve(x))
+    with pytest.warns(SolverLimitWarning, match="status time_limit"):
+        action = planner.plan(np.zeros(6, dtype=np.int64), t=0)
+    assert d.is_feasible(action)
+    assert planner.last_stats.info["status"] == "time_limit"
+    if with_incumbent:
+        np.testing.assert_array_equal(action, np.rint(x[: d.action_size]))
+
+
+def test_real_tiny_time_limit_still_gives_a_feasible_action():
+    d = make_capacity(60, 10, seed=0)
+    net = random_network(d, (32, 32), seed=0)
+    planner = SequoiaPlanner(net, time_limit=1e-3).fit(d)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SolverLimitWarning)
+        action = planner.plan(np.full(60, 1), t=0)
+    assert d.is_feasible(action)
+
+
+def test_planner_errors(tmp_path):
+    d = make_capacity(6, 2, seed=0)
+    with pytest.raises(InvalidParameterError, match="SequoiaPlanner.network: must be a ReLU"):
+        SequoiaPlanner([1, 2])
+    (tmp_path / "x.npz").write_bytes(b"not a zip")
+    with pytest.raises(InvalidModelError, match="SequoiaPlanner.network"):
+        SequoiaPlanner(tmp_path / "x.npz")
+    wrong = random_network(make_capacity(5, 2, seed=0), (4,), 0)
+    with pytest.raises(InvalidModelError, match="must have action_size \\+ n_arms \\+ 1 = 13"):
+        SequoiaPlanner(wrong).fit(d)
+    planner = SequoiaPlanner(random_network(d, (4,), 0), horizon=3)
+    with pytest.raises(NotFittedError):
+        planner.plan(np.zeros(6, dtype=np.int64))
+    planner.fit(d)
+    with pytest.raises(InvalidParameterError, match="SequoiaPlanner.plan.t: must be in"):
+        planner.plan(np.zeros(6, dtype=np.int64), t=3)
+    with pytest.raises(InvalidParameterError, match="SequoiaPlanner.time_limit: must be >"):
+        SequoiaPlanner(random_network(d, (4,), 0), time_limit=0)
+
+
+def test_planner_does_not_import_torch():
+    code = ("import sys, numpy as np; from rmab.domains import make_capacity; "
+            "from rmab.planners.sequoia import SequoiaPlanner; from solvers.nn import ReLUNetwork;"
+            "d = make_capacity(4, 2, seed=0); r = np.random.default_rng(0); "
+            "net = ReLUNetwork((r.normal(size=(3, 9)), r.normal(size=(1, 3))), "
+            "(r.normal(size=3), r.normal(size=1))); "
+            "SequoiaPlanner(net).fit(d).plan(np.zeros(4, dtype=np.int64)); "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -1,0 +1,157 @@
+"""SEQUOIA training (torch): warm start, Bellman targets, target cache, checkpoints, DQN."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from rmab.errors import InvalidModelError, InvalidParameterError  # noqa: E402
+from rmab.planners.sequoia.argmax import BruteForceArgmax  # noqa: E402
+from rmab.planners.sequoia.features import encode_inputs  # noqa: E402
+from rmab.planners.sequoia.qnet import QNetwork  # noqa: E402
+from rmab.planners.sequoia.replay import Batch  # noqa: E402
+from rmab.planners.sequoia.train import (SequoiaConfig, TargetMaxima, bellman_targets,  # noqa: E402
+                                         load_checkpoint, load_qnetwork, save_checkpoint,
+                                         to_relu_network, train_sequoia, warm_start)
+
+from conftest import exact_policy_value  # noqa: E402
+
+pytestmark = pytest.mark.torch
+
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+SMALL = dict(argmax="brute", warm_start_samples=600, warm_start_epochs=10, horizon=10)
+
+
+def test_qnetwork_export_matches_torch_and_leaves_global_rng_alone():
+    before = torch.get_rng_state()
+    q = QNetwork(9, (5, 4), generator=torch.Generator().manual_seed(3))
+    assert torch.equal(before, torch.get_rng_state())
+    x = np.random.default_rng(0).random((7, 9)).astype(np.float32)
+    with torch.no_grad():
+        ref = q(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(to_relu_network(q).forward(x.astype(float))[:, 0], ref,
+                               rtol=1e-5, atol=1e-6)
+    assert to_relu_network(q).hidden_sizes == (5, 4)
+
+
+def test_warm_start_reduces_one_step_regression_loss(tiny_capacity):
+    q = QNetwork(9, (16, 16), generator=torch.Generator().manual_seed(0))
+    cfg = SequoiaConfig(**{**SMALL, "warm_start_epochs": 20})
+    res = warm_start(q, tiny_capacity, cfg, np.random.default_rng(0), 0.25)
+    assert res.loss_after < 0.3 * res.loss_before
+
+
+def test_bellman_targets_by_hand():
+    batch = Batch(states=np.zeros((3, 2), np.int64), actions=np.zeros((3, 2)),
+                  rewards=np.array([1.0, 2.0, 0.5]),
+                  next_states=np.array([[0, 1], [2, 3], [1, 1]]),
+                  time_to_go=np.array([1, 2, 5]))
+    seen = {}
+
+    def max_value(next_states, time_to_go):
+        seen["s"], seen["ttg"] = next_states.copy(), time_to_go.copy()
+        return np.array([10.0, 20.0])
+
+    y = bellman_targets(batch, 0.9, max_value)
+    np.testing.assert_allclose(y, [1.0, 2.0 + 0.9 * 10.0, 0.5 + 0.9 * 20.0])
+    np.testing.assert_array_equal(seen["s"], [[2, 3], [1, 1]])   # no bootstrap at ttg == 1
+    np.testing.assert_array_equal(seen["ttg"], [1, 4])            # next period's time-to-go
+    last = Batch(batch.states[:1], batch.actions[:1], batch.rewards[:1], batch.next_states[:1],
+                 batch.time_to_go[:1])
+    assert bellman_targets(last, 0.9, lambda s, t: pytest.fail("bootstrapped at t = H"))[0] == 1
+
+
+def test_target_maxima_cache_lives_as_long_as_the_target_network(tiny_capacity):
+    d = tiny_capacity
+    cfg = SequoiaConfig(**SMALL)
+    q = QNetwork(9, (8,), generator=torch.Generator().manual_seed(1))
+    net = to_relu_network(q)
+    maxima = TargetMaxima(d, cfg)
+    maxima.reset(net)
+    s = np.array([[0, 1, 2, 3], [0, 1, 2, 3], [3, 3, 0, 0]])
+    ttg = np.array([4, 4, 4])
+    v = maxima(s, ttg)
+    brute = BruteForceArgmax(d, cfg.horizon, net)
+    np.testing.assert_allclose(v, [brute.solve(x, 4).value for x in s])
+    assert maxima.n_solves == 2 and maxima.cache.hits == 0       # duplicate solved once
+    maxima(s, ttg)
+    assert maxima.n_solves == 2 and maxima.cache.hits == 3
+    maxima.reset(net)                                            # hard update: cache cleared
+    maxima(s[:1], ttg[:1])
+    assert maxima.n_solves == 3
+
+
+def test_checkpoint_round_trip_with_weights_only(tmp_path):
+    q = QNetwork(9, (6, 5), generator=torch.Generator().manual_seed(2))
+    opt = torch.optim.Adam(q.parameters())
+    path = save_checkpoint(tmp_path / "ck.pt", q, target=q, optimizer=opt,
+                           meta={"config": {"hidden": (6, 5)}, "episodes": 3})
+    payload = load_checkpoint(path)
+    assert payload["meta"]["episodes"] == 3
+    q2 = load_qnetwork(path)
+    x = torch.rand(4, 9)
+    with torch.no_grad():
+        assert torch.equal(q(x), q2(x))
+
+
+def test_checkpoint_refuses_pickled_objects(tmp_path):
+    bad = tmp_path / "bad.pt"
+    torch.save({"format": "rmab-sequoia", "obj": np.random.default_rng(0)}, bad)
+    with pytest.raises(InvalidModelError, match="load_checkpoint.path: must be a SEQUOIA"):
+        load_checkpoint(bad)
+    other = tmp_path / "other.pt"
+    torch.save({"x": torch.zeros(1)}, other)
+    with pytest.raises(InvalidModelError, match="must be a SEQUOIA checkpoint"):
+        load_checkpoint(other)
+
+
+def test_config_errors():
+    with pytest.raises(InvalidParameterError, match="SequoiaConfig.hidden: must be"):
+        SequoiaConfig(hidden=())
+    with pytest.raises(InvalidParameterError, match="SequoiaConfig.argmax: must be one of"):
+        SequoiaConfig(argmax="cplex")
+    with pytest.raises(InvalidParameterError, match="SequoiaConfig.discount: must be <= 1"):
+        SequoiaConfig(discount=1.5)
+
+
+def test_schedules_keep_learning():
+    cfg = SequoiaConfig(episodes=100, learning_rate=1e-3, lr_floor=0.1)
+    assert cfg.learning_rate_at(0, 2000) == pytest.approx(1e-3)
+    assert cfg.learning_rate_at(2000, 2000) == pytest.approx(1e-4)
+    assert cfg.learning_rate_at(1000, 2000) == pytest.approx(5.5e-4)
+    assert cfg.epsilon(0) == 0.5 and cfg.epsilon(99) == pytest.approx(0.05)
+
+
+def test_training_is_seeded(tiny_capacity):
+    cfg = SequoiaConfig(episodes=2, **SMALL)
+    a = train_sequoia(tiny_capacity, cfg, seed=5, progress=False)
+    b = train_sequoia(tiny_capacity, cfg, seed=5, progress=False)
+    for k in a.state_dict:
+        assert torch.equal(a.state_dict[k], b.state_dict[k])
+    np.testing.assert_array_equal(a.episode_rewards, b.episode_rewards)
+
+
+def test_dqn_matches_or_beats_the_myopic_network(tiny_capacity):
+    """Exact policy values (backward induction over all 4**4 states): DQN from the warm start
+    is at least as good as the warm-started ("myopic") network it began from."""
+    d = tiny_capacity
+    cfg = SequoiaConfig(episodes=30, target_update=20, **SMALL)
+    trained = train_sequoia(d, cfg, seed=1, progress=False)
+    myopic = train_sequoia(d, SequoiaConfig(episodes=0, **SMALL), seed=1, progress=False)
+    assert trained.n_target_updates >= 10 and trained.cache_hits > 0
+    assert trained.n_action_solves > 0 and trained.n_target_solves > 0
+
+    def value(network):
+        oracle = BruteForceArgmax(d, cfg.horizon, network)
+        return exact_policy_value(d, lambda s, ttg: oracle.solve(s, ttg).action, cfg.horizon)
+
+    assert value(trained.network) >= value(myopic.network) - 1e-9
