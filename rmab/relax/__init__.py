@@ -1,5 +1,11 @@
 """Relaxations that remove the coupling between arms: knapsack, Lagrangian, Whittle."""
 
 from rmab.relax.knapsack import KnapsackResult, solve_knapsack
+from rmab.relax.lagrangian import (DualCurveResult, LagrangianResult, dual_curve,
+                                   lagrangian_bound, plot_dual)
+from rmab.relax.whittle import (BeliefWhittleResult, WhittleResult, belief_whittle_indices,
+                                whittle_indices)
 
-__all__ = ["KnapsackResult", "solve_knapsack"]
+__all__ = ["KnapsackResult", "solve_knapsack", "LagrangianResult", "DualCurveResult",
+           "lagrangian_bound", "dual_curve", "plot_dual", "WhittleResult", "BeliefWhittleResult",
+           "whittle_indices", "belief_whittle_indices"]

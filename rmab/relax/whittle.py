@@ -28,8 +28,7 @@ from rmab.errors import IndexabilityWarning, InvalidParameterError
 from rmab.models.arms import MDPArms, POMDPArms
 from rmab.relax import _whittle_kernels
 
-__all__ = ["WhittleResult", "BeliefWhittleResult", "whittle_indices", "belief_whittle_indices",
-           "simplex_grid"]
+__all__ = ["WhittleResult", "BeliefWhittleResult", "whittle_indices", "belief_whittle_indices"]
 
 _METHODS = ("homotopy", "bisection")
 
@@ -162,3 +161,209 @@ def _bisection(arms, discount, tol):
             hi = np.where(up, hi, mid)
         out[n, s_idx, a_idx - 1] = 0.5 * (lo + hi)
     return out
+
+
+@dataclass(frozen=True, eq=False)
+class BeliefWhittleResult:
+    """Belief-state indices of POMDP arms on a belief grid.
+
+    grid : (G, n_states)
+        The beliefs (the simplex grid of ``resolution`` for 2-3-state arms, or those given).
+    indices : (n_arms, G, n_actions - 1)
+        ``W_n(b_g, a)``, prices per unit of resource as in :class:`WhittleResult`.
+    indexable : bool (n_arms,)
+        Full indexability checked on the grid: at every grid belief the optimal level never
+        rises with the price (on ``check_prices`` prices spanning the evaluated range).
+    resolution : int or None
+        Grid resolution; None when the beliefs were given (then :meth:`index_at` is not
+        available).
+    prices : (K,)
+        Prices PBVI was solved at; their plans, re-priced exactly, give the values between.
+    discount, seconds
+    """
+
+    grid: np.ndarray
+    indices: np.ndarray
+    indexable: np.ndarray
+    resolution: int | None
+    prices: np.ndarray
+    discount: float
+    seconds: float
+
+    def index_at(self, beliefs) -> np.ndarray:
+        """Indices at one belief per arm (n_arms, n_states) -> (n_arms, n_actions - 1), by
+        linear interpolation on the grid (barycentric on the triangles for 3 states)."""
+        from rmab.belief.update import check_beliefs
+
+        if self.resolution is None:
+            raise InvalidParameterError("BeliefWhittleResult.index_at: needs a grid (computed "
+                                        "with resolution=...); got indices at given beliefs")
+        n_arms, _, n_levels = self.indices.shape
+        n_states = self.grid.shape[1]
+        b = check_beliefs("BeliefWhittleResult.index_at", beliefs, n_arms, n_states)
+        rows, weights = _grid_weights(b, self.resolution, _grid_lookup(self.grid,
+                                                                       self.resolution))
+        arm = np.arange(n_arms)[:, None]
+        return np.einsum("nv,nvl->nl", weights, self.indices[arm, rows])
+
+
+def _grid_lookup(grid, resolution):
+    """Array mapping the integer coordinates of the first ``S - 1`` entries to the grid row."""
+    coords = np.rint(grid[:, :-1] * resolution).astype(np.int64)
+    lookup = np.zeros((resolution + 1,) * coords.shape[1], dtype=np.int64)
+    lookup[tuple(coords.T)] = np.arange(len(grid))
+    return lookup
+
+
+def _grid_weights(b, resolution, lookup):
+    """Grid rows (N, V) and interpolation weights (N, V) of beliefs b (N, S), S in {2, 3}."""
+    x = b[:, :-1] * resolution
+    base = np.minimum(np.floor(x), resolution - 1).astype(np.int64)
+    f = x - base
+    if b.shape[1] == 2:
+        rows = np.stack([lookup[base[:, 0]], lookup[base[:, 0] + 1]], axis=1)
+        return rows, np.stack([1.0 - f[:, 0], f[:, 0]], axis=1)
+    i, j, fx, fy = base[:, 0], base[:, 1], f[:, 0], f[:, 1]
+    lower = fx + fy <= 1.0
+    cap = lambda k: np.minimum(k, resolution)  # noqa: E731 - zero-weight vertices may overflow
+    v0 = np.where(lower, lookup[i, j], lookup[cap(i + 1), cap(j + 1)])
+    v1 = lookup[cap(i + 1), j]
+    v2 = lookup[i, cap(j + 1)]
+    w0 = np.where(lower, 1.0 - fx - fy, fx + fy - 1.0)
+    w1 = np.where(lower, fx, 1.0 - fy)
+    w2 = np.where(lower, fy, 1.0 - fx)
+    return np.stack([v0, v1, v2], axis=1), np.stack([w0, w1, w2], axis=1)
+
+
+def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolution: int = 10,
+                           beliefs=None, n_prices: int = 12, value_tol: float = 1e-2,
+                           check_prices: int = 64, seed=0) -> BeliefWhittleResult:
+    """Whittle indices of POMDP arms at grid beliefs (binary and multi-action).
+
+    Method (ours, after PORMAB.md §6): PBVI (:func:`rmab.values.pbvi.solve_pbvi`, warm-started
+    from the previous price, the grid added to its point set) is solved at ``n_prices`` prices
+    spanning the indices of the underlying fully observed arms. Every α-vector is the value of
+    a conditional plan whose reward value and resource use are both kept, so pooling the plans
+    of all solves and re-pricing them exactly gives a lower envelope ``V̲_λ`` at *any* price.
+    The index ``W(b, a) = sup {λ : a*_λ(b) >= a}`` (``a*_λ(b)`` the best level of the one-step
+    lookahead on ``V̲_λ``, ties to the cheaper) is then found by bisection on ``λ`` to machine
+    precision, for every arm, grid belief and level at once. Its accuracy is that of PBVI's
+    envelope near the index, not of the bisection.
+
+    Parameters
+    ----------
+    arms : POMDPArms (costs strictly increasing in the action)
+    discount : float in (0, 1)
+    resolution : int
+        Grid of beliefs with entries in multiples of ``1/resolution`` (2-3-state arms).
+    beliefs : array (G, n_states), optional
+        Compute the indices at these beliefs instead of a grid (any number of states).
+    n_prices : int >= 2
+        PBVI solves per arm.
+    value_tol : float
+        PBVI tolerance.
+    check_prices : int
+        Prices on which indexability is checked at every grid belief.
+    seed : int, SeedSequence or Generator (PBVI's belief sampling)
+    """
+    owner = "belief_whittle_indices"
+    _check_index_arms(owner, arms, POMDPArms)
+    discount = _check_discount(owner, discount)
+    n_prices = check_number(owner, "n_prices", n_prices, low=2, integer=True)
+    value_tol = check_number(owner, "value_tol", value_tol, low=0.0, low_open=True)
+    check_prices = check_number(owner, "check_prices", check_prices, low=2, integer=True)
+    start = time.perf_counter()
+    from rmab.relax.lagrangian import unique_arms
+    from rmab.values.pbvi import check_belief_rows, simplex_grid, solve_pbvi
+
+    n_states = arms.n_states
+    if beliefs is None:
+        resolution = check_number(owner, "resolution", resolution, low=1, integer=True)
+        if n_states > 3:
+            raise InvalidParameterError(f"{owner}.arms: a belief grid needs 2 or 3 states; got "
+                                        f"{n_states} (pass beliefs=...)")
+        grid = simplex_grid(n_states, resolution)
+    else:
+        grid, _ = check_belief_rows(owner, beliefs, n_states, field="beliefs")
+        resolution = None
+    first, inverse = unique_arms(arms)
+    uarms = arms.select(first)
+    mdp = MDPArms(uarms.transitions, uarms.rewards, uarms.costs)
+    hint, _ = _homotopy(mdp, discount)
+    span = float(hint.max() - hint.min()) + 0.1
+    prices = np.linspace(min(0.0, hint.min()) - 0.25 * span, hint.max() + 0.25 * span, n_prices)
+    plans, plan_costs = _pooled_plans(solve_pbvi, uarms, prices, discount, value_tol, grid,
+                                      resolution, seed)
+    lo, hi = _price_bracket(uarms, discount)
+    indices = np.empty((len(first), len(grid), arms.n_actions - 1))
+    indexable = np.empty(len(first), dtype=bool)
+    checks = np.linspace(prices[0], prices[-1], check_prices)
+    for u in range(len(first)):
+        model = _LookaheadModel(uarms, u, grid, plans[u], plan_costs[u], discount)
+        indices[u] = model.indices(lo, hi)
+        levels = model.best_level(np.broadcast_to(checks, (len(grid), check_prices)))
+        indexable[u] = bool(np.all(np.diff(levels, axis=1) <= 0))
+    indexable = indexable[inverse]
+    _warn_not_indexable(owner, indexable)
+    return BeliefWhittleResult(grid, indices[inverse], indexable, resolution, prices, discount,
+                               time.perf_counter() - start)
+
+
+def _pooled_plans(solve_pbvi, arms, prices, discount, tol, grid, resolution, seed):
+    """Per arm, the reward values (K, S) and resource uses (K, S) of the plans of every PBVI
+    solve over ``prices`` (warm-started in order)."""
+    from rmab._validation import as_generator
+
+    rng = as_generator(seed, "belief_whittle_indices.seed")
+    plans = [[] for _ in range(arms.n_arms)]
+    costs = [[] for _ in range(arms.n_arms)]
+    warm = None
+    center = np.broadcast_to(grid.mean(axis=0), (arms.n_arms, arms.n_states))
+    for price in prices:
+        warm = solve_pbvi(arms, price=float(price), discount=discount, tol=tol,
+                          initial_belief=center, grid=resolution, warm_start=warm, seed=rng)
+        for n in range(arms.n_arms):
+            sol = warm[n]
+            plans[n].append(sol.alphas + sol.price * sol.costs)
+            costs[n].append(sol.costs)
+    return [np.concatenate(p) for p in plans], [np.concatenate(c) for c in costs]
+
+
+class _LookaheadModel:
+    """One-step lookahead of one arm at fixed beliefs on the re-priced plan envelope:
+    ``Q(b, a, λ) = R(b, a) - λ c(a) + β Σ_o max_k (m_k - λ κ_k)`` with
+    ``m_k = Σ_s' (bP^a)(s') ρ^a(s', o) ρ_k(s')`` and ``κ_k`` the same on resource use."""
+
+    def __init__(self, arms, n, beliefs, plans, plan_costs, discount):
+        pred = np.einsum("gs,ast->gat", beliefs, arms.transitions[n])           # (G, A, S')
+        joint = pred[..., None] * arms.observations[n][None]                   # (G, A, S', O)
+        self.m = np.einsum("gato,kt->gaok", joint, plans)                      # (G, A, O, K)
+        self.kappa = np.einsum("gato,kt->gaok", joint, plan_costs)
+        self.now = beliefs @ arms.rewards[n]                                   # (G, A)
+        self.cost = arms.costs[n]
+        self.discount = discount
+
+    def q(self, lam):
+        """``Q`` at prices ``lam`` (G, L), one row of prices per belief: returns (G, L, A)."""
+        lam = lam[:, :, None, None, None]
+        future = (self.m[:, None] - lam * self.kappa[:, None]).max(axis=-1).sum(axis=-1)
+        return self.now[:, None, :] - lam[..., 0, 0] * self.cost + self.discount * future
+
+    def best_level(self, lam):
+        """First (cheapest) maximiser of ``Q`` at prices ``lam`` (G, L): (G, L) int."""
+        q = self.q(lam)
+        best = q.max(axis=-1, keepdims=True)
+        return np.argmax(q >= best - 1e-12 * np.maximum(1.0, np.abs(best)), axis=-1)
+
+    def indices(self, lo, hi):
+        """``sup {λ : a*_λ(b) >= a}`` by bisection for every belief and level: (G, A - 1)."""
+        n_beliefs, n_actions = self.now.shape
+        levels = np.arange(1, n_actions)
+        low = np.full((n_beliefs, n_actions - 1), lo)
+        high = np.full((n_beliefs, n_actions - 1), hi)
+        while (high - low).max() > 1e-12 * max(1.0, abs(hi)):
+            mid = 0.5 * (low + high)
+            up = self.best_level(mid) >= levels
+            low = np.where(up, mid, low)
+            high = np.where(up, high, mid)
+        return 0.5 * (low + high)

@@ -1,0 +1,138 @@
+"""Index planners (``../shared/specs/PORMAB.md`` §6): act on the arms with the highest Whittle
+indices within the budget.
+
+Indices are prices per unit of resource (:mod:`rmab.relax.whittle`): fully observed arms use
+the exact state indices (a fractional belief gets the belief-weighted average), POMDP arms the
+belief-state indices interpolated on a belief grid (2-3-state arms). Only arms whose index is
+above ``threshold`` (default 0: acting is worth its resource even when resource is free) act.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from rmab._validation import check_number
+from rmab.errors import IndexabilityWarning, InvalidParameterError
+from rmab.planners.base import BasePlanner
+from rmab.relax import _kernels
+from rmab.relax.whittle import belief_whittle_indices, whittle_indices
+
+__all__ = ["WhittlePlanner", "WhittleMultiPlanner"]
+
+
+class _IndexPlanner(BasePlanner):
+    """Shared fitting and index lookup; subclasses choose the upgrade steps."""
+
+    def __init__(self, threshold: float = 0.0, resolution: int = 10, n_prices: int = 12,
+                 value_tol: float = 1e-2):
+        super().__init__()
+        owner = type(self).__name__
+        self.threshold = check_number(owner, "threshold", threshold)
+        self.resolution = check_number(owner, "resolution", resolution, low=1, integer=True)
+        self.n_prices = check_number(owner, "n_prices", n_prices, low=2, integer=True)
+        self.value_tol = check_number(owner, "value_tol", value_tol, low=0.0, low_open=True)
+        self.result = None
+
+    def _fit(self, instance):
+        if instance.discount >= 1.0:
+            raise InvalidParameterError(f"{type(self).__name__}.fit.instance.discount: must be "
+                                        f"< 1 for Whittle indices; got {instance.discount}")
+        with warnings.catch_warnings():
+            # non-indexable arms are reported once, by this planner, below
+            warnings.simplefilter("ignore", IndexabilityWarning)
+            if instance.fully_observed:
+                self.result = whittle_indices(instance.arms, discount=instance.discount)
+            else:
+                self.result = belief_whittle_indices(
+                    instance.arms, discount=instance.discount, resolution=self.resolution,
+                    n_prices=self.n_prices, value_tol=self.value_tol,
+                    seed=self.rng.integers(2**63))
+        bad = int((~self.result.indexable).sum())
+        if bad:
+            warnings.warn(f"{type(self).__name__}: {bad} of {instance.n_arms} arms are not "
+                          "(fully) indexable; their indices are heuristics (see "
+                          ".result.indexable)", IndexabilityWarning, stacklevel=3)
+
+    def indices_at(self, belief) -> np.ndarray:
+        """``W_n(b_n, a)`` (n_arms, n_actions - 1) at the beliefs (n_arms, n_states)."""
+        if self.instance.fully_observed:
+            return np.einsum("ns,nsl->nl", belief, self.result.indices)
+        return self.result.index_at(belief)
+
+    def _walk(self, index, levels):
+        """Upgrade arms along ``levels`` (a list of (from, to) level pairs per column of
+        ``index``) by decreasing index while the budget lasts (the knapsack's greedy walk)."""
+        inst = self.instance
+        n_arms = inst.n_arms
+        costs = inst.arms.costs
+        arm_of = np.repeat(np.arange(n_arms), len(levels))
+        lv_from = np.tile(np.array([f for f, _ in levels], dtype=np.int64), n_arms)
+        lv_to = np.tile(np.array([t for _, t in levels], dtype=np.int64), n_arms)
+        score = index.ravel()
+        keep = score > self.threshold
+        arm_of, lv_from, lv_to, score = arm_of[keep], lv_from[keep], lv_to[keep], score[keep]
+        step = costs[arm_of, lv_to] - costs[arm_of, lv_from]
+        order = np.lexsort((lv_from, arm_of, -score)).astype(np.int64)
+        actions = np.zeros(n_arms, dtype=np.int64)
+        _kernels.mckp_greedy_kernel(order, arm_of, lv_from, lv_to, np.ascontiguousarray(step),
+                                    float(inst.budget), actions)
+        return actions
+
+
+class WhittlePlanner(_IndexPlanner):
+    """Binary index policy: arms take ``action`` (default 1) by decreasing index
+    ``W_n(b_n, action)`` while its cost fits in what is left of the budget (an arm that does not
+    fit is skipped, the next may). Multi-action instances use the index of level ``action``.
+
+    Parameters
+    ----------
+    action : int >= 1
+    threshold : float
+        Only arms with an index above it act (default 0).
+    resolution, n_prices, value_tol :
+        Belief grid and PBVI settings of POMDP arms
+        (:func:`rmab.relax.whittle.belief_whittle_indices`).
+    """
+
+    name = "whittle"
+
+    def __init__(self, action: int = 1, threshold: float = 0.0, resolution: int = 10,
+                 n_prices: int = 12, value_tol: float = 1e-2):
+        super().__init__(threshold, resolution, n_prices, value_tol)
+        self.action = check_number("WhittlePlanner", "action", action, low=1, integer=True)
+
+    def _fit(self, instance):
+        if self.action >= instance.n_actions:
+            raise InvalidParameterError(f"WhittlePlanner.action: must be < n_actions="
+                                        f"{instance.n_actions}; got {self.action}")
+        super()._fit(instance)
+
+    def _plan(self, belief, t):
+        index = self.indices_at(belief)[:, self.action - 1]
+        actions = self._walk(index[:, None], [(0, self.action)])
+        self.last_stats.scores = index
+        return actions
+
+
+class WhittleMultiPlanner(_IndexPlanner):
+    """Multi-action index policy (Glazebrook, Hodge & Kirkbride 2011): upgrade arms one level
+    at a time by decreasing ``W_n(b_n, a)`` (already a price per unit of extra resource) while
+    the extra cost fits; an arm whose next step does not fit stops upgrading. Under full
+    indexability each arm's indices fall with the level, so its steps come in order.
+
+    Parameters: ``threshold``, ``resolution``, ``n_prices``, ``value_tol`` as
+    :class:`WhittlePlanner`.
+    """
+
+    name = "whittle-multi"
+
+    def _plan(self, belief, t):
+        index = self.indices_at(belief)
+        n_levels = index.shape[1]
+        actions = self._walk(index, [(a, a + 1) for a in range(n_levels)])
+        idx = np.arange(len(actions))
+        self.last_stats.scores = np.where(actions > 0, index[idx, np.maximum(actions, 1) - 1],
+                                          0.0)
+        return actions

@@ -1,0 +1,93 @@
+"""The Lagrangian policy (``../shared/specs/PORMAB.md`` §4): price resource at the dual
+minimiser ``λ*`` and choose the joint action with the multiple-choice knapsack on
+``Q_n^{λ*}(π_n, a)``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rmab._validation import check_number
+from rmab.errors import InvalidParameterError
+from rmab.planners.base import BasePlanner
+from rmab.relax.knapsack import DP_LIMIT, solve_knapsack
+from rmab.relax.lagrangian import lagrangian_bound
+
+__all__ = ["LagrangianPlanner"]
+
+
+class LagrangianPlanner(BasePlanner):
+    """At each period maximise ``Σ_n Q_n^{λ*}(b_n, a_n)`` under the budget.
+
+    ``Q_n^{λ*}`` is arm ``n``'s one-step lookahead under the price ``λ*`` (exact for fully
+    observed arms, PBVI for POMDP arms), ``λ*`` the minimiser of the Lagrangian dual from the
+    instance's initial beliefs (:func:`rmab.relax.lagrangian.lagrangian_bound`).
+
+    Parameters
+    ----------
+    resolve_every : int, optional
+        Re-solve ``λ*`` (and the arm values) from the current beliefs every this many periods
+        (at ``t = k, 2k, ...``); default never.
+    method : {"bisection", "golden", "lp"}
+        Multiplier search (``"lp"``: fully observed arms, infinite horizon).
+    value_tol : float, optional
+        Per-arm value tolerance (policy iteration 1e-9; PBVI default here 1e-2, coarse so that
+        fitting stays fast).
+    price_tol : float
+        Relative tolerance of the multiplier search (default 1e-3).
+    knapsack : {"auto", "dp", "greedy", "mip"}
+    """
+
+    name = "lagrangian"
+
+    def __init__(self, resolve_every: int | None = None, method: str = "bisection",
+                 value_tol: float | None = None, price_tol: float = 1e-3,
+                 knapsack: str = "auto", dp_limit: int = DP_LIMIT):
+        super().__init__()
+        owner = "LagrangianPlanner"
+        if resolve_every is not None:
+            resolve_every = check_number(owner, "resolve_every", resolve_every, low=1,
+                                         integer=True)
+        if method not in ("bisection", "golden", "lp"):
+            raise InvalidParameterError(f"{owner}.method: must be 'bisection', 'golden' or "
+                                        f"'lp'; got {method!r}")
+        if knapsack not in ("auto", "dp", "greedy", "mip"):
+            raise InvalidParameterError(f"{owner}.knapsack: must be 'auto', 'dp', 'greedy' or "
+                                        f"'mip'; got {knapsack!r}")
+        if value_tol is not None:
+            value_tol = check_number(owner, "value_tol", value_tol, low=0.0, low_open=True)
+        self.resolve_every = resolve_every
+        self.method = method
+        self.value_tol = value_tol
+        self.price_tol = check_number(owner, "price_tol", price_tol, low=0.0, low_open=True)
+        self.knapsack = knapsack
+        self.dp_limit = check_number(owner, "dp_limit", dp_limit, low=0, integer=True)
+        self.result = None
+
+    def _solve(self, instance, beliefs):
+        tol = self.value_tol
+        if tol is None and not instance.fully_observed:
+            tol = 1e-2
+        return lagrangian_bound(instance, method=self.method, beliefs=beliefs, value_tol=tol,
+                                price_tol=self.price_tol, certificate=False,
+                                seed=self.rng.integers(2**63))
+
+    def _fit(self, instance):
+        self.result = self._fit_result = self._solve(instance, None)
+
+    def _reset(self):
+        self.result = self._fit_result
+
+    def _plan(self, belief, t):
+        inst = self.instance
+        resolved = False
+        if self.resolve_every is not None and t > 0 and t % self.resolve_every == 0:
+            self.result = self._solve(inst, belief)
+            resolved = True
+        q = self.result.q_values(belief)
+        res = solve_knapsack(q, inst.arms.costs, inst.budget, method=self.knapsack,
+                             dp_limit=self.dp_limit)
+        idx = np.arange(inst.n_arms)
+        self.last_stats.scores = q[idx, res.actions] - q[:, 0]
+        self.last_stats.info.update(price=self.result.price, knapsack=res.method,
+                                    optimal=res.optimal, value=res.value, resolved=resolved)
+        return res.actions

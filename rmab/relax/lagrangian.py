@@ -1,0 +1,497 @@
+"""Lagrangian relaxation of the per-period budget (``../shared/specs/PORMAB.md`` §4).
+
+Pricing resource at ``λ >= 0`` decouples the arms::
+
+    L(λ) = Σ_n V_n^λ(π_n) + λ B w,     w = 1 / (1 - β)   (finite horizon H: Σ_{t<H} β^t)
+
+where ``V_n^λ`` is arm ``n``'s optimal value with reward ``r_n(s, a) - λ c_n(a)`` from its
+belief ``π_n``. ``L(λ) >= OPT`` for every ``λ >= 0``, ``L`` is convex, and its slope is
+``B w - Σ_n C_n^λ`` with ``C_n^λ`` the discounted resource use of the λ-optimal policy.
+
+* Fully observed arms: exact values by policy iteration (:mod:`rmab.values.exact`); the
+  minimiser ``λ*`` by bisection on the slope's sign, golden section, or exactly by Hawkins'
+  single linear program over all arms (HiGHS)::
+
+      min_{V, λ >= 0}  Σ_n π_n · V_n + λ B w
+      s.t.  V_n(s) >= r_n(s, a) - λ c_n(a) + β Σ_s' P_n^a(s, s') V_n(s')   for all n, s, a.
+
+* Partially observable arms: point-based value iteration (:mod:`rmab.values.pbvi`) gives
+  *lower* values, so ``Σ_n V̲_n^λ + λ B w`` is an **estimate** of ``L(λ)`` that may fall below
+  it; the fast informed bound (:mod:`rmab.values.bounds`) gives upper values, so
+  ``Σ_n V̄_n^λ + λ B w`` is a **certified upper bound** on ``OPT`` at any ``λ``. Both are
+  reported, each under its own name.
+
+Arms with identical parameters share one solve per price. References: J. T. Hawkins (2003),
+PhD thesis, MIT; D. Adelman and A. J. Mersereau (2008); PORMAB.md §4.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+from scipy import optimize, sparse
+
+from rmab._validation import check_number
+from rmab.belief.update import check_beliefs
+from rmab.errors import InvalidParameterError, MissingDependencyError
+from rmab.models.arms import MDPArms
+from rmab.models.instance import Instance
+
+__all__ = ["LagrangianResult", "DualCurveResult", "lagrangian_bound", "dual_curve",
+           "plot_dual", "unique_arms"]
+
+_METHODS = ("bisection", "golden", "lp")
+_GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
+_CERT_EVALS = 8
+
+
+@dataclass(frozen=True, eq=False)
+class LagrangianResult:
+    """The Lagrangian bound at the multiplier found.
+
+    Attributes
+    ----------
+    estimate : float
+        ``L(λ*)`` from the per-arm values computed (exact for fully observed arms, PBVI lower
+        values for POMDP arms: then it may fall below the true ``L(λ*)``).
+    certified_upper_bound : float or None
+        An upper bound on the optimal return proven by upper values on every arm (fully
+        observed: the exact values plus their tolerance; POMDP: the fast informed bound);
+        None when no certificate was asked for.
+    price : float
+        ``λ*``, the minimising price per unit of resource.
+    arm_values, arm_resource : (n_arms,)
+        ``V_n^{λ*}(π_n)`` and ``C_n^{λ*}(π_n)`` (discounted resource use).
+    arm_upper : (n_arms,) or None
+        Upper values ``V̄_n^λ(π_n)`` behind the certificate, at ``certificate_price``.
+    certificate_price : float or None
+        The price of the certificate: ``λ*`` for fully observed arms; for POMDP arms the
+        minimiser of the (convex) upper dual ``Σ_n V̄_n^λ(π_n) + λ B w``, by golden section.
+    budget_weight : float
+        ``w`` in ``λ B w``.
+    slope : float
+        ``B w - Σ_n C_n^{λ*}``, a subgradient of ``L`` at ``λ*``.
+    method : str
+    exact : bool
+        True when the arm values are exact (fully observed arms).
+    iterations : int
+        Prices evaluated by the search.
+    prices, dual_values : (k,)
+        Every price evaluated and its ``L`` estimate (the search path).
+    seconds, certificate_seconds : float
+        Wall time in total and for the certificate.
+    """
+
+    estimate: float
+    certified_upper_bound: float | None
+    price: float
+    arm_values: np.ndarray
+    arm_resource: np.ndarray
+    arm_upper: np.ndarray | None
+    certificate_price: float | None
+    budget_weight: float
+    slope: float
+    method: str
+    exact: bool
+    iterations: int
+    prices: np.ndarray
+    dual_values: np.ndarray
+    seconds: float
+    certificate_seconds: float
+    _q: "_QFunction" = field(repr=False, default=None)
+
+    def q_values(self, beliefs) -> np.ndarray:
+        """``Q_n^{λ*}(b_n, a)`` (n_arms, n_actions) at beliefs (n_arms, n_states): the priced
+        reward now plus the λ*-optimal continuation (rewards net of ``λ* c_n(a)``)."""
+        b = check_beliefs("LagrangianResult.q_values", beliefs, len(self.arm_values),
+                          self._q.n_states)
+        return self._q(b)
+
+
+@dataclass(frozen=True, eq=False)
+class DualCurveResult:
+    """``L(λ)`` on a grid of prices: ``estimate`` (k,), ``upper`` (k,) or None, ``slope`` (k,)."""
+
+    prices: np.ndarray
+    estimate: np.ndarray
+    upper: np.ndarray | None
+    slope: np.ndarray
+    exact: bool
+    seconds: float
+
+
+def unique_arms(arms):
+    """Indices of distinct arms and the map back: ``arms.select(first)[inverse]`` are ``arms``.
+
+    Arms are equal when every parameter is bitwise equal.
+    """
+    parts = [arms.transitions, arms.rewards, arms.costs]
+    if not arms.fully_observed:
+        parts.append(arms.observations)
+    flat = np.concatenate([p.reshape(arms.n_arms, -1) for p in parts], axis=1)
+    _, first, inverse = np.unique(flat, axis=0, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
+
+
+# -- per-arm solvers: values, resource and Q at the beliefs, for one price -------------------
+
+class _QFunction:
+    """``Q_n(b_n, ·)`` of every arm at one price: ``table`` (N, S, A) for fully observed arms
+    (linear in the belief), else the PBVI solution of every arm."""
+
+    def __init__(self, n_states, table=None, pbvi=None):
+        self.n_states, self.table, self.pbvi = n_states, table, pbvi
+
+    def __call__(self, beliefs) -> np.ndarray:
+        if self.table is not None:
+            return np.einsum("ns,nsa->na", beliefs, self.table)
+        return self.pbvi.q(beliefs)
+
+
+class _Point:
+    """Per-arm values and resource at one price, and the Q function behind them."""
+
+    __slots__ = ("price", "values", "resource", "q")
+
+    def __init__(self, price, values, resource, q):
+        self.price, self.values, self.resource, self.q = price, values, resource, q
+
+
+class _MDPSolver:
+    exact = True
+
+    def __init__(self, arms, beliefs, discount, horizon, tol):
+        self.first, self.inverse = unique_arms(arms)
+        self.arms = arms.select(self.first)
+        self.beliefs, self.discount, self.horizon, self.tol = beliefs, discount, horizon, tol
+        # policy iteration stops when no action gains more than tol: V* - V_π <= tol w
+        self.slack = 0.0 if horizon is not None else tol / (1.0 - discount)
+
+    def __call__(self, price: float) -> _Point:
+        from rmab.values.exact import policy_iteration
+
+        res = policy_iteration(self.arms, prices=price, discount=self.discount,
+                               horizon=self.horizon, tol=self.tol)
+        inv = self.inverse
+        values = np.einsum("ns,ns->n", self.beliefs, res.values[0][inv])
+        resource = np.einsum("ns,ns->n", self.beliefs, res.resource[0][inv])
+        return _Point(price, values, resource, _QFunction(self.arms.n_states, res.q[0][inv]))
+
+    def upper(self, point: _Point) -> np.ndarray:
+        return point.values + self.slack
+
+
+class _POMDPSolver:
+    exact = False
+
+    def __init__(self, arms, beliefs, discount, horizon, tol, seed):
+        if horizon is not None:
+            raise InvalidParameterError("lagrangian_bound.instance.horizon: must be None for "
+                                        "POMDP arms (PBVI is discounted); got "
+                                        f"{horizon}")
+        self.first, self.inverse = unique_arms(arms)
+        self.arms = arms.select(self.first)
+        self.beliefs, self.discount, self.tol, self.seed = beliefs, discount, tol, seed
+        # start PBVI's belief sets from every distinct arm's mean starting belief
+        counts = np.bincount(self.inverse, minlength=len(self.first)).astype(float)
+        start = np.zeros((len(self.first), arms.n_states))
+        np.add.at(start, self.inverse, beliefs)
+        self.start = start / counts[:, None]
+        self.solved = {}                                              # price -> PBVIResult
+
+    def _warm(self, price):
+        if not self.solved:
+            return None
+        near = min(self.solved, key=lambda p: abs(p - price))
+        return self.solved[near]
+
+    def __call__(self, price: float) -> _Point:
+        from rmab.values.pbvi import solve_pbvi
+
+        res = solve_pbvi(self.arms, price=price, discount=self.discount, tol=self.tol,
+                         initial_belief=self.start, warm_start=self._warm(price), seed=self.seed)
+        self.solved[price] = res
+        every = replace(res, arm_to_solve=res.arm_to_solve[self.inverse])   # all N arms
+        return _Point(price, every.values(self.beliefs), every.resource(self.beliefs),
+                      _QFunction(self.arms.n_states, pbvi=every))
+
+    def upper(self, point: _Point) -> np.ndarray:
+        return self.upper_at(point.price)
+
+    def upper_at(self, price: float) -> np.ndarray:
+        """Fast-informed-bound values ``V̄_n^λ(π_n)`` (N,) at ``price``."""
+        from rmab.values.bounds import fib_bound
+
+        vectors = fib_bound(self.arms, price=price, discount=self.discount, tol=1e-4).vectors
+        return np.einsum("nas,ns->na", vectors[self.inverse], self.beliefs).max(axis=1)
+
+
+def _solver(instance, beliefs, value_tol, seed):
+    if isinstance(instance.arms, MDPArms):
+        return _MDPSolver(instance.arms, beliefs, instance.discount, instance.horizon,
+                          1e-9 if value_tol is None else value_tol)
+    return _POMDPSolver(instance.arms, beliefs, instance.discount, instance.horizon,
+                        1e-3 if value_tol is None else value_tol, seed)
+
+
+def budget_weight(instance: Instance) -> float:
+    """``w`` with ``Σ_t β^t B = B w`` over the horizon (``1/(1-β)`` if infinite)."""
+    beta, h = instance.discount, instance.horizon
+    if h is None:
+        return 1.0 / (1.0 - beta)
+    return float(h) if beta == 1.0 else (1.0 - beta ** h) / (1.0 - beta)
+
+
+def _price_ceiling(instance: Instance, weight: float) -> float:
+    """A price at which every arm's λ-optimal policy uses no resource: values span at most
+    ``(r_max - r_min) w`` whatever the price, so beyond that over the smallest positive cost
+    acting never pays."""
+    arms = instance.arms
+    pos = arms.costs[arms.costs > 0]
+    if pos.size == 0:
+        return 0.0
+    spread = float(arms.rewards.max() - arms.rewards.min()) * weight
+    return (spread + 1.0) / float(pos.min())
+
+
+# -- public API ------------------------------------------------------------------------------
+
+def _check_common(owner, instance, beliefs, value_tol):
+    if not isinstance(instance, Instance):
+        raise InvalidParameterError(f"{owner}.instance: must be an Instance; got "
+                                    f"{type(instance).__name__}")
+    if beliefs is None:
+        beliefs = instance.initial_belief
+    beliefs = check_beliefs(owner, beliefs, instance.n_arms, instance.n_states)
+    if value_tol is not None:
+        value_tol = check_number(owner, "value_tol", value_tol, low=0.0, low_open=True)
+    return beliefs, value_tol
+
+
+def lagrangian_bound(instance: Instance, *, method: str = "bisection", beliefs=None,
+                     price_tol: float = 1e-6, max_iter: int = 60, value_tol: float | None = None,
+                     certificate: bool = True, seed=0) -> LagrangianResult:
+    """Minimise the Lagrangian dual ``L(λ)`` over ``λ >= 0``.
+
+    Parameters
+    ----------
+    instance : Instance
+    method : {"bisection", "golden", "lp"}
+        ``"bisection"`` on the sign of the slope ``B w - Σ C_n^λ`` (default); ``"golden"``
+        section on ``L``; ``"lp"`` Hawkins' linear program (fully observed arms, infinite
+        horizon) solved by HiGHS, exact.
+    beliefs : array (n_arms, n_states), optional
+        Beliefs to start from (default the instance's initial belief).
+    price_tol : float
+        Stop when the price bracket is narrower than ``price_tol * max(1, λ)``.
+    max_iter : int
+        At most this many prices evaluated by the search.
+    value_tol : float, optional
+        Per-arm value tolerance: policy iteration (default 1e-9) or PBVI (default 1e-3).
+    certificate : bool
+        Compute ``certified_upper_bound`` (POMDP: the fast informed bound at ``λ*``).
+    seed : int, SeedSequence or Generator
+        PBVI's belief sampling.
+    """
+    owner = "lagrangian_bound"
+    start = time.perf_counter()
+    beliefs, value_tol = _check_common(owner, instance, beliefs, value_tol)
+    if method not in _METHODS:
+        raise InvalidParameterError(f"{owner}.method: must be one of {_METHODS}; got {method!r}")
+    price_tol = check_number(owner, "price_tol", price_tol, low=0.0, low_open=True)
+    max_iter = check_number(owner, "max_iter", max_iter, low=1, integer=True)
+    if method == "lp" and (not instance.fully_observed or instance.horizon is not None):
+        raise InvalidParameterError(f"{owner}.method: 'lp' needs fully observed arms and an "
+                                    f"infinite horizon; got {type(instance.arms).__name__}, "
+                                    f"horizon={instance.horizon}")
+    solver = _solver(instance, beliefs, value_tol, seed)
+    weight = budget_weight(instance)
+    budget_term = instance.budget * weight
+    path: dict[float, _Point] = {}
+
+    def evaluate(price: float) -> _Point:
+        if price not in path:
+            path[price] = solver(price)
+        return path[price]
+
+    def dual(point: _Point) -> float:
+        return float(point.values.sum() + point.price * budget_term)
+
+    def slope(point: _Point) -> float:
+        return float(budget_term - point.resource.sum())
+
+    if method == "lp":
+        best = evaluate(_hawkins_lp(solver.arms, solver.inverse, beliefs, instance.discount,
+                                    budget_term))
+    else:
+        hi = _price_ceiling(instance, weight)
+        lo_point = evaluate(0.0)
+        if slope(lo_point) >= 0.0 or hi == 0.0:
+            best = lo_point
+        elif method == "bisection":
+            best = _bisect(evaluate, slope, dual, 0.0, hi, price_tol, max_iter)
+        else:
+            best = _golden(evaluate, dual, 0.0, hi, price_tol, max_iter)
+    cert_start = time.perf_counter()
+    upper = certified = cert_price = None
+    if certificate:
+        cert_price, upper = best.price, solver.upper(best)
+        certified = float(upper.sum() + best.price * budget_term)
+        if not solver.exact:
+            cert_price, upper, certified = _min_upper_dual(solver, budget_term,
+                                                           (cert_price, upper, certified))
+    cert_seconds = time.perf_counter() - cert_start
+    prices = np.array(list(path))
+    order = np.argsort(prices, kind="stable")
+    values = np.array([dual(p) for p in path.values()])
+    return LagrangianResult(
+        estimate=dual(best), certified_upper_bound=certified, price=float(best.price),
+        arm_values=best.values, arm_resource=best.resource, arm_upper=upper,
+        certificate_price=cert_price, budget_weight=weight, slope=slope(best), method=method, exact=solver.exact,
+        iterations=len(path), prices=prices[order], dual_values=values[order],
+        seconds=time.perf_counter() - start, certificate_seconds=cert_seconds, _q=best.q)
+
+
+def _bisect(evaluate, slope, dual, lo, hi, price_tol, max_iter):
+    """Bisection on the slope's sign: ``slope(lo) < 0 <= slope(hi)``; returns the evaluated
+    point of smallest dual value."""
+    best = evaluate(lo)
+    for _ in range(max_iter - 1):
+        if hi - lo <= price_tol * max(1.0, hi):
+            break
+        point = evaluate(0.5 * (lo + hi))
+        if dual(point) < dual(best):
+            best = point
+        if slope(point) < 0.0:
+            lo = point.price
+        else:
+            hi = point.price
+    return best
+
+
+def _golden(evaluate, dual, lo, hi, price_tol, max_iter):
+    """Golden-section search of the convex ``L`` on ``[lo, hi]``."""
+    a, b = lo, hi
+    c, d = b - _GOLDEN * (b - a), a + _GOLDEN * (b - a)
+    pc, pd = evaluate(c), evaluate(d)
+    best = min((evaluate(lo), pc, pd), key=dual)
+    for _ in range(max_iter - 3):
+        if b - a <= price_tol * max(1.0, b):
+            break
+        if dual(pc) <= dual(pd):
+            b, d, pd = d, c, pc
+            c = b - _GOLDEN * (b - a)
+            pc = evaluate(c)
+            cand = pc
+        else:
+            a, c, pc = c, d, pd
+            d = a + _GOLDEN * (b - a)
+            pd = evaluate(d)
+            cand = pd
+        if dual(cand) < dual(best):
+            best = cand
+    return best
+
+
+def _min_upper_dual(solver, budget_term, start):
+    """A few golden-section steps on the convex upper dual ``U(λ) = Σ_n V̄_n^λ + λ B w`` near
+    the estimate's ``λ*`` (every price gives a valid certificate; this only tightens it);
+    returns the best (price, per-arm upper values, U) seen, ``start`` included."""
+    cache = {}
+
+    def upper(price):
+        if price not in cache:
+            values = solver.upper_at(price)
+            cache[price] = (price, values, float(values.sum() + price * budget_term))
+        return cache[price]
+
+    lam = start[0]
+    point = _golden(upper, lambda e: e[2], 0.5 * lam, 2.0 * lam + 0.05, 1e-2, _CERT_EVALS)
+    return min((start, point), key=lambda e: e[2])
+
+
+def _hawkins_lp(arms: MDPArms, inverse, beliefs, discount, budget_term) -> float:
+    """``λ*`` of Hawkins' LP over the distinct arms (module docstring), solved by HiGHS."""
+    n, a, s = arms.n_arms, arms.n_actions, arms.n_states
+    weights = np.zeros((n, s))
+    np.add.at(weights, inverse, beliefs)
+    # row (n, a, s): -V_n(s) + β P_n^a(s, ·) V_n - λ c_n(a) <= -r_n(s, a)
+    block = discount * arms.transitions - np.eye(s)                       # (N, A, S, S')
+    rows = np.broadcast_to(np.arange(n * a * s).reshape(n, a, s, 1), block.shape)
+    cols = np.broadcast_to((np.arange(n) * s)[:, None, None, None] + np.arange(s), block.shape)
+    lam_rows = np.arange(n * a * s)
+    lam_vals = -np.repeat(arms.costs, s, axis=1).ravel()
+    mat = sparse.csr_matrix(
+        (np.concatenate([block.ravel(), lam_vals]),
+         (np.concatenate([rows.ravel(), lam_rows]),
+          np.concatenate([cols.ravel(), np.full(n * a * s, n * s)]))),
+        shape=(n * a * s, n * s + 1))
+    rhs = -arms.rewards.transpose(0, 2, 1).ravel()
+    cost = np.append(weights.ravel(), budget_term)
+    bounds = [(None, None)] * (n * s) + [(0.0, None)]
+    res = optimize.linprog(cost, A_ub=mat, b_ub=rhs, bounds=bounds, method="highs")
+    if res.status != 0:  # pragma: no cover - the LP is always feasible and bounded
+        raise InvalidParameterError(f"lagrangian_bound: HiGHS failed on Hawkins' LP "
+                                    f"({res.message})")
+    return max(0.0, float(res.x[-1]))
+
+
+def dual_curve(instance: Instance, prices, *, beliefs=None, value_tol: float | None = None,
+               certificate: bool = True, seed=0) -> DualCurveResult:
+    """``L(λ)`` (estimate and, if asked, certified upper values) and its slope on ``prices``."""
+    owner = "dual_curve"
+    start = time.perf_counter()
+    beliefs, value_tol = _check_common(owner, instance, beliefs, value_tol)
+    from rmab.values.exact import check_prices
+
+    prices = check_prices(owner, prices)
+    if (prices < 0).any():
+        raise InvalidParameterError(f"{owner}.prices: must be >= 0; got {prices.min()}")
+    prices = np.sort(prices)
+    solver = _solver(instance, beliefs, value_tol, seed)
+    budget_term = instance.budget * budget_weight(instance)
+    points = [solver(float(p)) for p in prices]
+    est = np.array([p.values.sum() + p.price * budget_term for p in points])
+    up = (np.array([solver.upper(p).sum() + p.price * budget_term for p in points])
+          if certificate else None)
+    slope = np.array([budget_term - p.resource.sum() for p in points])
+    return DualCurveResult(prices, est, up, slope, solver.exact, time.perf_counter() - start)
+
+
+def plot_dual(curve: DualCurveResult, path, *, result: LagrangianResult | None = None):
+    """Plot ``L(λ)`` (estimate, certificate) to an image file written atomically; needs the
+    ``plot`` extra (matplotlib). Returns the path."""
+    if not isinstance(curve, DualCurveResult):
+        raise InvalidParameterError(f"plot_dual.curve: must be a DualCurveResult; got "
+                                    f"{type(curve).__name__}")
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise MissingDependencyError("plot_dual: needs matplotlib: pip install 'rmab[plot]'"
+                                     ) from exc
+    from rmab.models.storage import atomic_write
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    label = "L(λ), exact values" if curve.exact else "L(λ) estimate (PBVI)"
+    ax.plot(curve.prices, curve.estimate, marker=".", label=label)
+    if curve.upper is not None and not curve.exact:
+        ax.plot(curve.prices, curve.upper, marker=".", label="certified upper bound (FIB)")
+    if result is not None:
+        ax.axvline(result.price, color="grey", linestyle="--", label=f"λ* = {result.price:.4g}")
+    ax.set_xlabel("price λ per unit of resource")
+    ax.set_ylabel("Lagrangian dual L(λ)")
+    ax.legend()
+    fig.tight_layout()
+    fmt = Path(str(path)).suffix.lstrip(".") or "png"
+    try:
+        with atomic_write(path, "." + fmt) as tmp:
+            fig.savefig(tmp, format=fmt)
+    finally:
+        plt.close(fig)
+    return path
