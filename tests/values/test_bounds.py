@@ -1,0 +1,133 @@
+"""Upper bounds: above the exact value by history enumeration (hypothesis), FIB <= QMDP,
+sawtooth backups tighten and stay valid, Tiger interval, error paths."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rmab.errors import ConvergenceWarning, InvalidParameterError
+from rmab.models import random_mdp_arms, random_pomdp_arms
+from rmab.values.bounds import SawtoothBound, fib_bound, qmdp_bound, sawtooth_bound
+from rmab.values.pbvi import simplex_grid, solve_pbvi
+
+from test_pbvi import TIGER_VALUE, exact_finite_value, tiger_arms
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n_states=st.integers(2, 3), n_actions=st.integers(2, 3),
+       n_obs=st.integers(2, 3), price=st.sampled_from([0.0, 0.3]))
+def test_lower_exact_upper_sandwich(seed, n_states, n_actions, n_obs, price):
+    """PBVI <= V* <= sawtooth <= FIB <= QMDP, with V* bracketed by the horizon-5 value plus
+    the largest/smallest possible tail."""
+    beta, horizon = 0.5, 5
+    arms = random_pomdp_arms(1, n_states, n_actions, n_obs, seed=seed)
+    b0 = np.random.default_rng(seed).dirichlet(np.ones(n_states))
+    r = arms.rewards[0] - price * arms.costs[0][None, :]
+    v_h = exact_finite_value(arms.transitions[0], arms.observations[0], r, beta, b0, horizon)
+    tail = beta ** horizon / (1 - beta)
+    v_low, v_high = v_h + tail * r.min(), v_h + tail * r.max()
+    q = qmdp_bound(arms, price=price, discount=beta)
+    f = fib_bound(arms, price=price, discount=beta)
+    lower = solve_pbvi(arms, price=price, discount=beta, tol=1e-6, initial_belief=b0,
+                       grid=6, seed=seed)
+    saw = sawtooth_bound(f, lower[0].beliefs, backups=200)
+    assert lower[0].value(b0) <= v_high + 1e-9
+    assert v_low <= saw.value(b0) + 1e-9
+    assert saw.value(b0) <= f.value(b0, arm=0) + 1e-9
+    assert f.value(b0, arm=0) <= q.value(b0, arm=0) + 1e-6   # FIB stops within its tol
+    assert lower[0].value(b0) <= saw.value(b0) + 1e-9
+
+
+def test_tiger_interval_brackets_sarsop():
+    arms = tiger_arms()
+    lower = solve_pbvi(arms, tol=1e-4, seed=0)
+    f = fib_bound(arms)
+    saw = sawtooth_bound(f, lower[0].beliefs, backups=2000, tol=1e-5)
+    u = np.array([0.5, 0.5])
+    lo, hi = lower[0].value(u), saw.value(u)
+    assert 19.3711 - 1e-3 <= lo <= TIGER_VALUE + 1e-3 and lo <= hi
+    assert 19.3711 <= hi <= 19.3721 + 1e-3
+    assert hi - lo <= 1e-3
+    # QMDP and FIB are valid but loose for Tiger (listening has no value to them)
+    assert q_loose(arms) >= f.value(u, arm=0) > hi
+
+
+def q_loose(arms):
+    return qmdp_bound(arms).value([0.5, 0.5], arm=0)
+
+
+def test_bounds_on_fully_observed_arms_equal_the_mdp_values():
+    """With identity signals FIB is exact at the corners; QMDP is exact there too."""
+    from rmab.models import POMDPArms
+    from rmab.values.exact import value_iteration
+    mdp = random_mdp_arms(2, 3, 2, seed=1)
+    arms = POMDPArms(mdp.transitions, np.broadcast_to(np.eye(3), (2, 2, 3, 3)), mdp.rewards,
+                     mdp.costs)
+    exact = value_iteration(mdp, prices=0.1, discount=0.9)
+    f = fib_bound(arms, price=0.1, discount=0.9, tol=1e-9)
+    q = qmdp_bound(arms, price=0.1, discount=0.9)
+    corners = np.eye(3)
+    for n in range(2):
+        np.testing.assert_allclose(f.value(corners, arm=n), exact.values[0, n], atol=1e-8)
+        np.testing.assert_allclose(q.value(corners, arm=n), exact.values[0, n], atol=1e-8)
+    both = q.value(np.full((2, 3), 1 / 3))
+    assert both.shape == (2,) and q.q(np.full((2, 3), 1 / 3)).shape == (2, 2)
+
+
+def test_sawtooth_interpolates_and_backups_tighten():
+    arms = random_pomdp_arms(1, 2, 2, 2, seed=3)
+    f = fib_bound(arms, discount=0.9)
+    pts = simplex_grid(2, 4)[1:-1]
+    loose = sawtooth_bound(f, pts)
+    tight = sawtooth_bound(f, pts, backups=500)
+    grid = simplex_grid(2, 50)
+    assert isinstance(tight, SawtoothBound) and tight.sweeps >= 1
+    assert (tight.value(grid) <= loose.value(grid) + 1e-12).all()
+    np.testing.assert_allclose(loose.value(pts), f.value(pts, arm=0), atol=1e-12)
+    # a point's own value is reproduced exactly
+    given_v = loose.values - 0.01
+    s = sawtooth_bound(f, pts, given_v)
+    np.testing.assert_allclose(s.value(pts), given_v, atol=1e-12)
+    lower = solve_pbvi(arms, discount=0.9, tol=1e-7, grid=50, seed=0)
+    assert (lower[0].value(grid) <= tight.value(grid) + 1e-9).all()
+
+
+def test_fib_max_iter_warns():
+    with pytest.warns(ConvergenceWarning, match="fib_bound: stopped after max_iter=2"):
+        f = fib_bound(tiger_arms(), max_iter=2)
+    assert not f.converged and f.value([0.5, 0.5], arm=0) >= TIGER_VALUE
+
+
+@pytest.mark.parametrize("fn", [qmdp_bound, fib_bound])
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(arms=1), r"arms: must be POMDPArms; got int"),
+    (dict(discount=1.0), r"discount: must be < 1.0"),
+    (dict(price="a"), r"price: must be a number"),
+    (dict(tol=0.0), r"tol: must be > 0.0"),
+    (dict(max_iter=0), r"max_iter: must be >= 1"),
+])
+def test_bound_error_paths(fn, kwargs, match):
+    args = dict(arms=random_pomdp_arms(1, 2, 2, 2, seed=0))
+    args.update(kwargs)
+    with pytest.raises(InvalidParameterError, match=fn.__name__ + r"\." + match):
+        fn(args.pop("arms"), **args)
+
+
+def test_sawtooth_and_query_error_paths():
+    arms = random_pomdp_arms(2, 2, 2, 2, seed=0)
+    f = fib_bound(arms)
+    with pytest.raises(InvalidParameterError, match=r"sawtooth_bound\.upper: must be an Upper"):
+        sawtooth_bound("x", [[0.5, 0.5]])
+    with pytest.raises(InvalidParameterError, match=r"sawtooth_bound\.arm: must be <= 1"):
+        sawtooth_bound(f, [[0.5, 0.5]], arm=2)
+    with pytest.raises(InvalidParameterError, match=r"sawtooth_bound\.values: must be 1 finite"):
+        sawtooth_bound(f, [[0.5, 0.5]], [1.0, 2.0])
+    with pytest.raises(InvalidParameterError, match=r"sawtooth_bound\.backups: must be >= 0"):
+        sawtooth_bound(f, [[0.5, 0.5]], backups=-1)
+    with pytest.raises(InvalidParameterError, match=r"sawtooth_bound\.beliefs: rows must sum"):
+        sawtooth_bound(f, [[0.5, 0.6]])
+    with pytest.raises(InvalidParameterError, match=r"UpperBound\.beliefs: must have shape"):
+        f.value(np.full((3, 2), 0.5))
+    with pytest.raises(InvalidParameterError, match=r"UpperBound\.arm: must be <= 1"):
+        f.value([0.5, 0.5], arm=5)
