@@ -1,0 +1,231 @@
+"""solve_knapsack: exact DP against brute-force enumeration, the greedy's guarantee, method
+selection, the budget edge cases and the error paths."""
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rmab.errors import InvalidParameterError
+from rmab.relax import KnapsackResult, solve_knapsack
+
+
+def enumerate_best(values, costs, budget):
+    """Best total value over all joint actions within the budget (brute force)."""
+    n_arms, n_actions = values.shape
+    idx = np.arange(n_arms)
+    best, best_actions = -np.inf, None
+    for combo in itertools.product(range(n_actions), repeat=n_arms):
+        a = np.array(combo)
+        if costs[idx, a].sum() <= budget + 1e-9:
+            v = values[idx, a].sum()
+            if v > best:
+                best, best_actions = v, a
+    return best, best_actions
+
+
+@st.composite
+def cases(draw, integer=True):
+    n_arms = draw(st.integers(1, 6))
+    n_actions = draw(st.integers(1, 3))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    values = rng.normal(size=(n_arms, n_actions))
+    if draw(st.booleans()):  # some ties and exact zeros
+        values = np.round(values)
+    if integer:
+        costs = rng.integers(0, 5, (n_arms, n_actions)).astype(float)  # not necessarily sorted
+        budget = float(draw(st.integers(0, 4 * n_arms)))
+        if draw(st.booleans()):
+            budget += draw(st.sampled_from([0.25, 0.5, 0.999]))  # DP floors the budget
+    else:
+        costs = np.round(rng.uniform(0.0, 3.0, (n_arms, n_actions)), 3)
+        budget = draw(st.floats(0.0, 3.0 * n_arms))
+    costs[:, 0] = 0.0
+    return values, costs, budget
+
+
+def _check_answer(res, values, costs, budget):
+    n = values.shape[0]
+    idx = np.arange(n)
+    assert isinstance(res, KnapsackResult)
+    assert res.actions.shape == (n,) and res.actions.dtype == np.int64
+    assert np.all((res.actions >= 0) & (res.actions < values.shape[1]))
+    assert res.cost == pytest.approx(costs[idx, res.actions].sum(), abs=1e-12)
+    assert res.value == pytest.approx(values[idx, res.actions].sum(), abs=1e-12)
+    assert res.cost <= budget + 1e-9  # feasible
+
+
+@settings(max_examples=80, deadline=None)
+@given(cases())
+def test_dp_equals_brute_force_and_greedy_is_within_its_bound(case):
+    values, costs, budget = case
+    best, _ = enumerate_best(values, costs, budget)
+    dp = solve_knapsack(values, costs, budget, method="dp")
+    _check_answer(dp, values, costs, budget)
+    assert dp.method == "dp" and dp.optimal
+    assert dp.value == pytest.approx(best, abs=1e-9)
+    greedy = solve_knapsack(values, costs, budget, method="greedy")
+    _check_answer(greedy, values, costs, budget)
+    assert greedy.method == "greedy" and not greedy.optimal
+    max_gain = max(0.0, float((values - values[:, :1]).max()))
+    assert best - max_gain - 1e-9 <= greedy.value <= best + 1e-9
+    auto = solve_knapsack(values, costs, budget)
+    assert auto.method == "dp" and auto.value == pytest.approx(best, abs=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(cases(integer=False))
+def test_greedy_on_real_costs_is_feasible_and_within_bound(case):
+    values, costs, budget = case
+    best, _ = enumerate_best(values, costs, budget)
+    for method in ("greedy", "auto"):
+        res = solve_knapsack(values, costs, budget, method=method)
+        _check_answer(res, values, costs, budget)
+        max_gain = max(0.0, float((values - values[:, :1]).max()))
+        assert best - max_gain - 1e-9 <= res.value <= best + 1e-9
+    integral = bool(np.all(costs == np.round(costs)))
+    assert solve_knapsack(values, costs, budget).method == ("dp" if integral else "greedy")
+
+
+def test_greedy_is_exact_when_increments_fill_the_budget():
+    """Equal-cost items ranked by gain: the greedy picks the top ones like the DP."""
+    values = np.array([[0.0, 5.0], [0.0, 1.0], [0.0, 3.0], [0.0, 4.0], [0.0, 2.0]])
+    costs = np.array([[0.0, 1.0]] * 5)
+    res = solve_knapsack(values, costs, 3, method="greedy")
+    assert res.actions.tolist() == [1, 0, 1, 1, 0] and res.value == 12.0
+
+
+def test_greedy_can_be_suboptimal_but_stays_within_bound():
+    """Classic LP-rounding gap: the steepest item blocks a better one that would fit alone."""
+    values = np.array([[0.0, 2.0], [0.0, 9.0]])
+    costs = np.array([[0.0, 1.0], [0.0, 10.0]])
+    dp = solve_knapsack(values, costs, 10, method="dp")
+    greedy = solve_knapsack(values, costs, 10, method="greedy")
+    assert dp.actions.tolist() == [0, 1] and dp.value == 9.0
+    assert greedy.actions.tolist() == [1, 0] and greedy.value == 2.0
+    assert greedy.value >= dp.value - 9.0
+
+
+def test_multi_action_dp_upgrades_along_the_hull():
+    values = np.array([[0.0, 3.0, 4.0], [0.0, 2.0, 5.5]])
+    costs = np.array([[0.0, 1.0, 2.0], [0.0, 1.0, 2.0]])
+    for budget, expected in [(0, [0, 0]), (1, [1, 0]), (2, [0, 2]), (3, [1, 2]), (4, [2, 2])]:
+        res = solve_knapsack(values, costs, budget, method="dp")
+        assert res.actions.tolist() == expected, budget
+        assert res.value == enumerate_best(values, costs, budget)[0]
+
+
+def test_auto_switches_to_greedy_beyond_dp_limit():
+    rng = np.random.default_rng(0)
+    values = rng.random((4, 3))
+    costs = np.tile([0.0, 1.0, 2.0], (4, 1))
+    # N * (B + 1) = 4 * 6 = 24 table cells
+    assert solve_knapsack(values, costs, 5, dp_limit=24).method == "dp"
+    res = solve_knapsack(values, costs, 5, dp_limit=23)
+    assert res.method == "greedy" and not res.optimal
+    assert solve_knapsack(values, costs + np.array([0.0, 0.5, 0.5]), 5).method == "greedy"
+
+
+@pytest.mark.parametrize("method", ["dp", "greedy", "auto"])
+def test_budget_zero_gives_all_passive(method):
+    rng = np.random.default_rng(1)
+    values = rng.normal(size=(7, 3)) + np.array([0.0, 2.0, 3.0])  # acting looks attractive
+    costs = np.tile([0.0, 1.0, 2.0], (7, 1))
+    res = solve_knapsack(values, costs, 0.0, method=method)
+    assert res.actions.tolist() == [0] * 7 and res.cost == 0.0
+    # zero-cost actions are free even with a zero budget
+    free = costs.copy()
+    free[3] = [0.0, 0.0, 0.0]
+    res = solve_knapsack(values, free, 0.0, method=method)
+    assert res.actions[3] == np.argmax(values[3]) and res.cost == 0.0
+
+
+@pytest.mark.parametrize("method", ["dp", "greedy", "auto"])
+def test_budget_covering_everything_gives_each_arm_its_best_action(method):
+    rng = np.random.default_rng(2)
+    values = rng.normal(size=(8, 4))
+    costs = np.sort(rng.integers(1, 4, (8, 4)), axis=1).astype(float)
+    costs[:, 0] = 0.0
+    res = solve_knapsack(values, costs, costs.max(axis=1).sum(), method=method)
+    np.testing.assert_array_equal(res.actions, values.argmax(axis=1))
+    assert res.value == pytest.approx(values.max(axis=1).sum())
+
+
+def test_single_action_and_passive_best():
+    res = solve_knapsack(np.ones((3, 1)), np.zeros((3, 1)), 5.0)
+    assert res.actions.tolist() == [0, 0, 0] and res.value == 3.0
+    values = np.array([[1.0, 0.5, -2.0]])
+    for method in ("dp", "greedy"):
+        assert solve_knapsack(values, [[0, 1, 2]], 10, method=method).actions.tolist() == [0]
+
+
+BAD = [
+    pytest.param(dict(values=[1.0, 2.0]),
+                 r"solve_knapsack\.values: must have 2 dimensions; got shape \(2,\)",
+                 id="values-1d"),
+    pytest.param(dict(values=[[0.0, np.nan], [0.0, 1.0]]),
+                 r"solve_knapsack\.values: must be finite; got nan at index \(0, 1\) \(arm 0\)",
+                 id="values-nan"),
+    pytest.param(dict(costs=[[0.0, 1.0, 2.0], [0.0, 1.0, 2.0]]),
+                 r"solve_knapsack\.costs: must have the shape of values \(2, 2\); got \(2, 3\)",
+                 id="shape-mismatch"),
+    pytest.param(dict(costs=[[0.0, 1.0], [0.0, -1.0]]), r"solve_knapsack\.costs: must be >= 0",
+                 id="negative-cost"),
+    pytest.param(dict(costs=[[0.0, 1.0], [0.5, 1.0]]),
+                 r"solve_knapsack\.costs: .*costs\[:, 0\] == 0", id="passive-cost"),
+    pytest.param(dict(costs=[[0.0, 1.5], [0.0, 1.0]], method="dp"),
+                 r"solve_knapsack\.costs: must be integers for method 'dp'", id="dp-real-costs"),
+    pytest.param(dict(method="simplex"),
+                 r"solve_knapsack\.method: must be one of \('auto', 'dp', 'greedy'.*\); got "
+                 r"'simplex'", id="unknown-method"),
+    pytest.param(dict(budget=-1.0), r"solve_knapsack\.budget: must be >= 0\.0; got -1\.0",
+                 id="negative-budget"),
+    pytest.param(dict(budget=np.inf), r"solve_knapsack\.budget: must be finite; got inf",
+                 id="infinite-budget"),
+    pytest.param(dict(budget="3"), r"solve_knapsack\.budget: must be a number; got '3'",
+                 id="budget-str"),
+]
+
+
+@pytest.mark.parametrize("over, match", BAD)
+def test_solve_knapsack_rejects(over, match):
+    args = dict(values=[[0.0, 1.0], [0.0, 2.0]], costs=[[0.0, 1.0], [0.0, 1.0]], budget=1.0,
+                method="auto")
+    args.update(over)
+    with pytest.raises(InvalidParameterError, match=match):
+        solve_knapsack(args["values"], args["costs"], args["budget"], method=args["method"])
+
+
+@settings(max_examples=25, deadline=None)
+@given(cases())
+def test_knapsack_kernels_equal_their_python_versions(case):
+    """Compiled and pure-Python (``py_func``, as under NUMBA_DISABLE_JIT) kernels agree."""
+    from rmab.relax import _kernels as K
+
+    values, costs, budget = case
+    gains = np.ascontiguousarray(values - values[:, :1])
+    icosts = costs.astype(np.int64)
+    n, a = values.shape
+    cap = int(budget)
+    out = [np.zeros(n, np.int64) for _ in range(2)]
+    v0 = K.mckp_dp_kernel(gains, icosts, cap, out[0])
+    v1 = K._mckp_dp.py_func(gains, icosts, cap, out[1], np.zeros((n, cap + 1), np.int64))
+    assert v0 == v1
+    np.testing.assert_array_equal(out[0], out[1])
+    size = n * max(a - 1, 1)
+    bufs = [[np.empty(size, np.int64) for _ in range(3)] + [np.empty(size), np.empty(size)]
+            for _ in range(2)]
+    k0 = K.hull_increments_kernel(gains, costs, *bufs[0])
+    k1 = K.hull_increments_kernel.py_func(gains, costs, *bufs[1])
+    assert k0 == k1
+    for x, y in zip(bufs[0], bufs[1]):
+        np.testing.assert_array_equal(x[:k0], y[:k0])
+    arm_of, lv_from, lv_to, d_cost, slope = (x[:k0] for x in bufs[0])
+    order = np.lexsort((lv_from, arm_of, -slope)).astype(np.int64)
+    acts = [np.zeros(n, np.int64) for _ in range(2)]
+    u0 = K.mckp_greedy_kernel(order, arm_of, lv_from, lv_to, d_cost, budget, acts[0])
+    u1 = K.mckp_greedy_kernel.py_func(order, arm_of, lv_from, lv_to, d_cost, budget, acts[1])
+    assert u0 == u1
+    np.testing.assert_array_equal(acts[0], acts[1])
