@@ -13,12 +13,22 @@ def mckp_dp_kernel(gains, costs, capacity, actions):
     ``gains[n, a]`` is the value of action ``a`` over the passive action (``gains[n, 0] = 0``),
     ``costs[n, a]`` integer costs, ``capacity`` an integer budget. Writes the optimal choice to
     ``actions`` and returns the optimal total gain. Ties keep the cheaper choice. O(N A B) time,
-    O(N B) bytes.
+    O(N B) bytes (one byte per cell up to 127 actions, four beyond).
     """
+    n_arms, n_actions = gains.shape
+    if n_actions <= 127:
+        return _mckp_dp(gains, costs, capacity, actions,
+                        np.zeros((n_arms, capacity + 1), dtype=np.int8))
+    return _mckp_dp(gains, costs, capacity, actions,
+                    np.zeros((n_arms, capacity + 1), dtype=np.int32))
+
+
+@njit(cache=True)
+def _mckp_dp(gains, costs, capacity, actions, choice):
+    """The DP of :func:`mckp_dp_kernel`; ``choice`` is a zeroed (n_arms, capacity + 1) table."""
     n_arms, n_actions = gains.shape
     dp = np.zeros(capacity + 1)
     new = np.empty(capacity + 1)
-    choice = np.zeros((n_arms, capacity + 1), dtype=np.int8)
     for n in range(n_arms):
         new[:] = dp
         for a in range(1, n_actions):

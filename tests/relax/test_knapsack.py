@@ -161,6 +161,19 @@ def test_single_action_and_passive_best():
         assert solve_knapsack(values, [[0, 1, 2]], 10, method=method).actions.tolist() == [0]
 
 
+def test_many_actions():
+    """More than 127 actions: the DP's choice table must hold every action index."""
+    n_actions = 200
+    values = np.zeros((2, n_actions))
+    values[0, 150] = 5.0
+    values[1, 199] = 1.0
+    costs = np.tile(np.r_[0.0, np.ones(n_actions - 1)], (2, 1))
+    res = solve_knapsack(values, costs, 2, method="dp")
+    assert res.actions.tolist() == [150, 199] and res.value == 6.0
+    res = solve_knapsack(values, costs, 1, method="dp")
+    assert res.actions.tolist() == [150, 0]
+
+
 BAD = [
     pytest.param(dict(values=[1.0, 2.0]),
                  r"solve_knapsack\.values: must have 2 dimensions; got shape \(2,\)",
