@@ -1,0 +1,531 @@
+"""Read and write Cassandra's ``.POMDP`` format (pomdp-solve, SARSOP, APPL, pomdp_py).
+
+Format: http://pomdp.org/code/pomdp-file-spec.html. Supported:
+
+* preamble ``discount:``, ``values: reward|cost``, ``states:``, ``actions:``,
+  ``observations:`` (a count or a list of names);
+* ``start:`` as a probability vector, a single state, ``uniform``, and the
+  ``start include: <states>`` / ``start exclude: <states>`` forms (uniform over the set);
+* ``T:``, ``O:`` and ``R:`` in all their forms (single entry, row, matrix), with named or
+  numbered states/actions/observations and ``*`` wildcards; ``uniform``, ``identity`` and
+  ``reset`` (= the start distribution) for transition rows/matrices, ``uniform`` (and
+  ``identity`` when states and observations match) for observations; later lines override
+  earlier ones.
+
+Rewards ``R(a, s, s', o)`` become ``r(s, a) = Σ_{s', o} T(s'|s,a) O(o|s',a) R(a, s, s', o)``,
+the expected reward earned in state ``s`` under ``a`` (``values: cost`` negates them). The
+format has no action costs: they default to zero; :func:`write_pomdp` records non-zero costs
+in an ``# rmab-costs:`` comment, which :func:`read_pomdp` reads back and other tools ignore.
+Rows of ``T`` and ``O`` must sum to 1 within ``1e-5``; rows off by more than ``1e-12`` are
+renormalised.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rmab._validation import check_number
+from rmab.errors import InvalidModelError, InvalidParameterError, RmabError
+from rmab.models.arms import POMDPArms
+from rmab.models.instance import Instance
+from rmab.models.storage import atomic_write
+
+__all__ = ["PomdpModel", "POMDPFormatError", "read_pomdp", "write_pomdp", "parse_pomdp"]
+
+_ROW_TOL = 1e-5
+_PREAMBLE = ("discount", "values", "states", "actions", "observations")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-.]*$")
+
+
+class POMDPFormatError(InvalidModelError):
+    """A ``.POMDP`` file is malformed; the message names the file and line."""
+
+    def __init__(self, message: str, *, file=None, line: int | None = None):
+        self.file = None if file is None else str(file)
+        self.line = line
+        where = ", ".join(x for x in (self.file, None if line is None else f"line {line}") if x)
+        super().__init__((where + ": " if where else "") + message)
+
+
+@dataclass(frozen=True, eq=False)
+class PomdpModel:
+    """A POMDP read from (or to be written to) a ``.POMDP`` file.
+
+    Attributes
+    ----------
+    arms : POMDPArms with one arm
+    discount : float
+    start : (S,) start belief
+    state_names, action_names, obs_names : tuples of str (``"0", "1", ...`` when numbered)
+    """
+
+    arms: POMDPArms
+    discount: float
+    start: np.ndarray
+    state_names: tuple = ()
+    action_names: tuple = ()
+    obs_names: tuple = ()
+    metadata: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if not isinstance(self.arms, POMDPArms) or self.arms.n_arms != 1:
+            raise InvalidModelError("PomdpModel.arms: must be POMDPArms with one arm; got "
+                                    f"{type(self.arms).__name__}")
+        check_number("PomdpModel", "discount", self.discount, low=0.0, high=1.0, low_open=True,
+                     error=InvalidModelError)
+        start = np.array(self.start, dtype=np.float64)
+        if start.shape != (self.arms.n_states,) or (start < 0).any() \
+                or abs(start.sum() - 1.0) > 1e-9:
+            raise InvalidModelError(f"PomdpModel.start: must be a distribution over "
+                                    f"{self.arms.n_states} states; got {start!r}")
+        start.setflags(write=False)
+        object.__setattr__(self, "start", start)
+        for attr, n in (("state_names", self.arms.n_states), ("action_names", self.arms.n_actions),
+                        ("obs_names", self.arms.n_obs)):
+            names = tuple(getattr(self, attr)) or tuple(str(i) for i in range(n))
+            if len(names) != n:
+                raise InvalidModelError(f"PomdpModel.{attr}: must hold {n} names; got "
+                                        f"{len(names)}")
+            object.__setattr__(self, attr, names)
+
+    def to_instance(self, *, budget: float = 0.0, horizon: int | None = None,
+                    name: str | None = None) -> Instance:
+        """A one-arm :class:`Instance` (start belief as initial belief)."""
+        return Instance(self.arms, budget, discount=self.discount, horizon=horizon,
+                        initial_belief=self.start, name=name or self.metadata.get("name", "pomdp"),
+                        metadata={"source": "pomdp", "states": list(self.state_names),
+                                  "actions": list(self.action_names),
+                                  "observations": list(self.obs_names)})
+
+
+# -- reading --------------------------------------------------------------------------------
+
+class _Tokens:
+    """Whitespace/colon tokens with their line numbers; comments stripped."""
+
+    def __init__(self, text: str, file):
+        self.file = file
+        self.items: list[tuple[str, int]] = []
+        self.costs: tuple[list[str], int] | None = None
+        for lineno, raw in enumerate(text.splitlines(), start=1):
+            line, _, comment = raw.partition("#")
+            if comment.startswith(" rmab-costs:"):
+                self.costs = (comment.split(":", 1)[1].split(), lineno)
+            for tok in re.findall(r"[^\s:]+|:", line):
+                self.items.append((tok, lineno))
+        self.pos = 0
+
+    def error(self, message, line=None) -> POMDPFormatError:
+        if line is None:  # the line of the last token read
+            line = self.items[min(max(self.pos - 1, 0), len(self.items) - 1)][1] \
+                if self.items else 1
+        return POMDPFormatError(message, file=self.file, line=line)
+
+    def peek(self, k: int = 0):
+        i = self.pos + k
+        return self.items[i][0] if i < len(self.items) else None
+
+    def line(self) -> int:
+        return self.items[min(self.pos, len(self.items) - 1)][1] if self.items else 1
+
+    def take(self, what: str = "a token") -> str:
+        if self.pos >= len(self.items):
+            last = self.items[-1][1] if self.items else 1
+            raise self.error(f"unexpected end of file: expected {what}", last)
+        tok = self.items[self.pos][0]
+        self.pos += 1
+        return tok
+
+    def expect(self, tok: str):
+        got = self.take(repr(tok))
+        if got != tok:
+            raise self.error(f"expected {tok!r}; got {got!r}")
+
+    def at_statement(self) -> bool:
+        """True at the start of a new statement (``keyword :`` or ``start include/exclude``)."""
+        tok = self.peek()
+        if tok is None:
+            return True
+        if tok in _PREAMBLE + ("start", "T", "O", "R") and self.peek(1) == ":":
+            return True
+        return tok == "start" and self.peek(1) in ("include", "exclude")
+
+    def number(self, what: str = "a number") -> float:
+        tok = self.take(what)
+        try:
+            return float(tok)
+        except ValueError:
+            raise self.error(f"expected {what}; got {tok!r}") from None
+
+    def numbers(self, count: int, what: str) -> np.ndarray:
+        return np.array([self.number(what) for _ in range(count)])
+
+
+class _Reader:
+    def __init__(self, text: str, file):
+        self.tk = _Tokens(text, file)
+        self.discount = None
+        self.sign = 1.0
+        self.names: dict[str, list[str]] = {}
+        self.sizes: dict[str, int] = {}
+        self.start = None
+
+    # preamble
+    def read(self) -> PomdpModel:
+        tk = self.tk
+        while tk.peek() in _PREAMBLE and tk.peek(1) == ":":
+            key = tk.take()
+            tk.expect(":")
+            if key == "discount":
+                line = tk.line()
+                self.discount = tk.number("the discount")
+                if not 0.0 < self.discount <= 1.0:
+                    raise tk.error(f"discount: must be in (0, 1]; got {self.discount}", line)
+            elif key == "values":
+                kind = tk.take("reward or cost")
+                if kind not in ("reward", "cost"):
+                    raise tk.error(f"values: must be 'reward' or 'cost'; got {kind!r}")
+                self.sign = 1.0 if kind == "reward" else -1.0
+            else:
+                self._read_set(key)
+        for key in ("states", "actions", "observations"):
+            if key not in self.sizes:
+                raise tk.error(f"preamble: must declare {key}: before the model entries",
+                               tk.line())
+        if self.discount is None:
+            raise tk.error("preamble: must declare discount:", tk.line())
+        s, a, o = self.sizes["states"], self.sizes["actions"], self.sizes["observations"]
+        self.t = np.zeros((a, s, s))
+        self.o = np.zeros((a, s, o))
+        self.r = np.zeros((a, s, s, o))
+        self.t_line = np.zeros((a, s), dtype=np.int64)
+        self.o_line = np.zeros((a, s), dtype=np.int64)
+        if tk.peek() == "start":
+            self._read_start()
+        start = self.start if self.start is not None else np.full(s, 1.0 / s)
+        self._reset_row = start
+        while tk.peek() is not None:
+            key = tk.peek()
+            if key in ("T", "O", "R") and tk.peek(1) == ":":
+                tk.take()
+                tk.take()
+                getattr(self, f"_read_{key.lower()}")()
+            elif key == "start" or (key in _PREAMBLE and tk.peek(1) == ":"):
+                raise tk.error(f"{key}: must come before the T:, O: and R: entries", tk.line())
+            else:
+                raise tk.error(f"expected T:, O: or R:; got {key!r}", tk.line())
+        return self._model(start)
+
+    def _read_set(self, key):
+        tk = self.tk
+        line = tk.line()
+        first = tk.take(f"the {key}")
+        if re.fullmatch(r"\d+", first):
+            n = int(first)
+            names = [str(i) for i in range(n)]
+        else:
+            names = [first]
+            while not tk.at_statement():
+                names.append(tk.take())
+            bad = [x for x in names if x[0].isdigit()]
+            if bad:
+                raise tk.error(f"{key}: names must not begin with a digit; got {bad[0]!r}", line)
+            if len(set(names)) != len(names):
+                raise tk.error(f"{key}: names must be distinct; got {names}", line)
+        if not names:
+            raise tk.error(f"{key}: must be at least 1; got 0", line)
+        self.sizes[key] = len(names)
+        self.names[key] = names
+
+    def _index(self, kind: str, tok: str) -> list[int]:
+        """Indices named by ``tok`` (a number, a name or ``*``)."""
+        names = self.names[kind]
+        if tok == "*":
+            return list(range(len(names)))
+        if re.fullmatch(r"\d+", tok):
+            i = int(tok)
+            if i >= len(names):
+                raise self.tk.error(f"{kind[:-1]} index must be < {len(names)}; got {i}")
+            return [i]
+        try:
+            return [names.index(tok)]
+        except ValueError:
+            raise self.tk.error(f"unknown {kind[:-1]} {tok!r}") from None
+
+    def _item(self, kind):
+        return self._index(kind, self.tk.take(f"a {kind[:-1]}"))
+
+    def _read_start(self):
+        tk = self.tk
+        s = self.sizes["states"]
+        tk.take()
+        line = tk.line()
+        mode = None
+        if tk.peek() in ("include", "exclude"):
+            mode = tk.take()
+        tk.expect(":")
+        if mode is not None:
+            chosen = set()
+            while not tk.at_statement():
+                chosen.update(self._item("states"))
+            mask = np.zeros(s, dtype=bool)
+            mask[list(chosen)] = True
+            if mode == "exclude":
+                mask = ~mask
+            if not mask.any():
+                raise tk.error(f"start {mode}: leaves no state", line)
+            self.start = mask / mask.sum()
+            return
+        tok = tk.peek()
+        n_numbers = 0
+        while tk.peek(n_numbers) is not None and _is_number(tk.peek(n_numbers)):
+            n_numbers += 1
+        if tok == "uniform":
+            tk.take()
+            self.start = np.full(s, 1.0 / s)
+        elif tok is not None and not (n_numbers == s and (s > 1 or "." in tok)):
+            idx = self._item("states")          # a single start state, by name or number
+            self.start = np.zeros(s)
+            self.start[idx[0]] = 1.0
+        else:
+            vec = tk.numbers(s, f"{s} start probabilities")
+            if (vec < 0).any() or abs(vec.sum() - 1.0) > _ROW_TOL:
+                raise tk.error(f"start: must be a probability vector; got {vec.tolist()}", line)
+            self.start = vec / vec.sum()
+
+    def _matrix(self, rows, cols, *, allow_identity, allow_reset, what):
+        """``uniform`` / ``identity`` / ``reset`` / rows*cols numbers -> (rows, cols)."""
+        tk = self.tk
+        tok = tk.peek()
+        if tok == "uniform":
+            tk.take()
+            return np.full((rows, cols), 1.0 / cols)
+        if tok == "identity" and allow_identity:
+            tk.take()
+            if rows != cols:
+                raise tk.error(f"identity: needs a square matrix; got {rows} x {cols}")
+            return np.eye(rows)
+        if tok == "reset" and allow_reset:
+            tk.take()
+            return np.repeat(self._reset_row[None], rows, axis=0)
+        return tk.numbers(rows * cols, f"{rows * cols} numbers for {what}").reshape(rows, cols)
+
+    def _read_t(self):
+        tk = self.tk
+        line = tk.line()
+        s = self.sizes["states"]
+        acts = self._item("actions")
+        if tk.peek() != ":":
+            mat = self._matrix(s, s, allow_identity=True, allow_reset=True, what="T matrix")
+            self._check_probs(mat, line)
+            for a in acts:
+                self.t[a] = mat
+                self.t_line[a] = line
+            return
+        tk.take()
+        src = self._item("states")
+        if tk.peek() != ":":
+            row = self._matrix(1, s, allow_identity=False, allow_reset=True, what="T row")[0]
+            self._check_probs(row, line)
+            for a in acts:
+                self.t[a, src] = row
+                self.t_line[a, src] = line
+            return
+        tk.take()
+        dst = self._item("states")
+        p = tk.number("a probability")
+        self._check_probs(np.array([p]), line)
+        for a in acts:
+            for i in src:
+                self.t[a, i, dst] = p
+                self.t_line[a, i] = line
+
+    def _read_o(self):
+        tk = self.tk
+        line = tk.line()
+        s, n_obs = self.sizes["states"], self.sizes["observations"]
+        acts = self._item("actions")
+        if tk.peek() != ":":
+            mat = self._matrix(s, n_obs, allow_identity=True, allow_reset=False, what="O matrix")
+            self._check_probs(mat, line)
+            for a in acts:
+                self.o[a] = mat
+                self.o_line[a] = line
+            return
+        tk.take()
+        dst = self._item("states")
+        if tk.peek() != ":":
+            row = self._matrix(1, n_obs, allow_identity=False, allow_reset=False,
+                               what="O row")[0]
+            self._check_probs(row, line)
+            for a in acts:
+                self.o[a, dst] = row
+                self.o_line[a, dst] = line
+            return
+        tk.take()
+        obs = self._item("observations")
+        p = tk.number("a probability")
+        self._check_probs(np.array([p]), line)
+        for a in acts:
+            for j in dst:
+                self.o[a, j, obs] = p
+                self.o_line[a, j] = line
+
+    def _read_r(self):
+        tk = self.tk
+        s, n_obs = self.sizes["states"], self.sizes["observations"]
+        acts = self._item("actions")
+        tk.expect(":")
+        src = self._item("states")
+        ix = np.ix_
+        if tk.peek() != ":":
+            mat = tk.numbers(s * n_obs, f"{s * n_obs} rewards (end states x observations)")
+            for a in acts:
+                self.r[ix([a], src)] = mat.reshape(s, n_obs)
+            return
+        tk.take()
+        dst = self._item("states")
+        if tk.peek() != ":":
+            row = tk.numbers(n_obs, f"{n_obs} rewards (one per observation)")
+            for a in acts:
+                self.r[ix([a], src, dst)] = row
+            return
+        tk.take()
+        obs = self._item("observations")
+        val = tk.number("a reward")
+        for a in acts:
+            self.r[ix([a], src, dst, obs)] = val
+
+    def _check_probs(self, arr, line):
+        if (arr < 0).any() or (arr > 1.0 + _ROW_TOL).any():
+            raise self.tk.error(f"probabilities must lie in [0, 1]; got {arr.ravel().tolist()}",
+                                line)
+
+    def _model(self, start) -> PomdpModel:
+        tk = self.tk
+        for arr, lines, label, axis_name in ((self.t, self.t_line, "T", "start state"),
+                                             (self.o, self.o_line, "O", "end state")):
+            sums = arr.sum(axis=2)
+            bad = np.argwhere(np.abs(sums - 1.0) > _ROW_TOL)
+            if len(bad):
+                a, i = (int(x) for x in bad[0])
+                where = lines[a, i]
+                what = (f"{label}: row for action {self.names['actions'][a]!r}, {axis_name} "
+                        f"{self.names['states'][i]!r} must sum to 1; got {sums[a, i]:.6g}")
+                if where:
+                    raise tk.error(what + " (last set here)", int(where))
+                raise POMDPFormatError(what + " (never set)", file=tk.file)
+            off = np.abs(sums - 1.0) > 1e-12          # leave exact rows bit-for-bit alone
+            arr[off] /= sums[off][:, None]
+        # r(s, a) = Σ_{s', o} T(s'|s,a) O(o|s',a) R(a, s, s', o)
+        rewards = self.sign * np.einsum("ast,ato,asto->sa", self.t, self.o, self.r)
+        n_actions = self.sizes["actions"]
+        costs = np.zeros(n_actions)
+        if tk.costs is not None:
+            values, line = tk.costs
+            try:
+                costs = np.array([float(x) for x in values])
+            except ValueError:
+                raise tk.error(f"rmab-costs: must be numbers; got {values}", line) from None
+            if costs.shape != (n_actions,):
+                raise tk.error(f"rmab-costs: must give {n_actions} costs; got {len(costs)}", line)
+        try:
+            arms = POMDPArms(self.t[None], self.o[None], rewards[None], costs[None])
+        except InvalidModelError as exc:
+            raise POMDPFormatError(str(exc), file=tk.file) from exc
+        return PomdpModel(arms, float(self.discount), start, tuple(self.names["states"]),
+                          tuple(self.names["actions"]), tuple(self.names["observations"]),
+                          {"name": Path(str(tk.file)).stem if tk.file else "pomdp"})
+
+
+def _is_number(tok: str) -> bool:
+    try:
+        float(tok)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_pomdp(text: str, *, file=None) -> PomdpModel:
+    """Parse the text of a ``.POMDP`` file (``file`` only names it in errors)."""
+    if not isinstance(text, str):
+        raise InvalidParameterError(f"parse_pomdp.text: must be a string; got "
+                                    f"{type(text).__name__}")
+    return _Reader(text, file).read()
+
+
+def read_pomdp(path) -> PomdpModel:
+    """Read a ``.POMDP`` file; raises :class:`POMDPFormatError` naming the line on bad input."""
+    path = Path(path)
+    if not path.is_file():
+        raise RmabError(f"read_pomdp.path: must be an existing file; got {str(path)!r}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise POMDPFormatError(f"not a text file ({exc})", file=path) from exc
+    return parse_pomdp(text, file=path)
+
+
+# -- writing --------------------------------------------------------------------------------
+
+def _fmt(x: float) -> str:
+    """Shortest round-tripping positional form with a digit on both sides of the point."""
+    text = np.format_float_positional(float(x), unique=True, trim="0")
+    return text if "." in text else text + ".0"
+
+
+def _names(given, n):
+    names = tuple(given) if given else ()
+    if names and len(names) == n and all(_NAME.match(x) for x in names) \
+            and len(set(names)) == n:
+        return " ".join(names)
+    return str(n)
+
+
+def write_pomdp(model, path, *, discount: float | None = None, start=None) -> Path:
+    """Write a :class:`PomdpModel` (or a one-arm :class:`POMDPArms` plus ``discount``) to
+    ``path`` atomically. Rewards are written as ``R: a : s : * : * r(s, a)``; non-zero action
+    costs go to an ``# rmab-costs:`` comment. Returns the path."""
+    owner = "write_pomdp"
+    if isinstance(model, POMDPArms):
+        if discount is None:
+            raise InvalidParameterError(f"{owner}.discount: must be given with POMDPArms; "
+                                        f"got None")
+        if model.n_arms != 1:
+            raise InvalidParameterError(f"{owner}.model: must hold one arm; got "
+                                        f"{model.n_arms}")
+        s = model.n_states
+        model = PomdpModel(model, discount, np.full(s, 1.0 / s) if start is None else start)
+    elif not isinstance(model, PomdpModel):
+        raise InvalidParameterError(f"{owner}.model: must be a PomdpModel or POMDPArms; got "
+                                    f"{type(model).__name__}")
+    arms = model.arms
+    t, o, r, c = arms.transitions[0], arms.observations[0], arms.rewards[0], arms.costs[0]
+    lines = ["# written by rmab (Cassandra .POMDP format)",
+             f"discount: {_fmt(model.discount)}", "values: reward",
+             f"states: {_names(model.state_names, arms.n_states)}",
+             f"actions: {_names(model.action_names, arms.n_actions)}",
+             f"observations: {_names(model.obs_names, arms.n_obs)}"]
+    if np.any(c != 0):
+        lines.append("# rmab-costs: " + " ".join(_fmt(x) for x in c))
+    lines.append("start: " + " ".join(_fmt(x) for x in model.start))
+    lines.append("")
+    for a in range(arms.n_actions):
+        lines.append(f"T: {a}")
+        lines.extend(" ".join(_fmt(x) for x in row) for row in t[a])
+    lines.append("")
+    for a in range(arms.n_actions):
+        lines.append(f"O: {a}")
+        lines.extend(" ".join(_fmt(x) for x in row) for row in o[a])
+    lines.append("")
+    for a in range(arms.n_actions):
+        for s in range(arms.n_states):
+            lines.append(f"R: {a} : {s} : * : * {_fmt(r[s, a])}")
+    path = Path(path)
+    with atomic_write(path, ".pomdp") as tmp:
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,204 @@
+"""Cassandra .POMDP reader/writer: the shipped Tiger file, every statement form, round trips,
+line-numbered errors."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rmab.errors import InvalidModelError, InvalidParameterError, RmabError
+from rmab.models import POMDPArms, random_pomdp_arms
+from rmab.models.pomdp_format import (POMDPFormatError, PomdpModel, parse_pomdp, read_pomdp,
+                                      write_pomdp)
+
+TIGER = Path(__file__).resolve().parents[2] / "data" / "tiger.pomdp"
+
+HEAD = """discount: 0.9
+values: reward
+states: 3
+actions: a b
+observations: yes no
+"""
+
+
+def test_tiger_file():
+    m = read_pomdp(TIGER)
+    assert m.discount == 0.95
+    assert m.state_names == ("tiger-left", "tiger-right")
+    assert m.action_names == ("listen", "open-left", "open-right")
+    np.testing.assert_array_equal(m.arms.rewards[0], [[-1, -100, 10], [-1, 10, -100]])
+    np.testing.assert_array_equal(m.arms.transitions[0, 0], np.eye(2))
+    np.testing.assert_array_equal(m.arms.observations[0, 0], [[0.85, 0.15], [0.15, 0.85]])
+    np.testing.assert_array_equal(m.start, [0.5, 0.5])
+    np.testing.assert_array_equal(m.arms.costs, 0.0)
+    inst = m.to_instance(budget=1.0)
+    assert inst.n_arms == 1 and inst.discount == 0.95
+    assert inst.metadata["actions"] == ["listen", "open-left", "open-right"]
+
+
+def test_full_reward_form_is_averaged_over_next_state_and_signal():
+    text = HEAD + """
+T: * identity
+T: b : 0
+0.2 0.3 0.5
+O: * uniform
+O: b : 2 : yes 0.9
+O: b : 2 : no 0.1
+R: b : 0 : 2 : yes 10
+R: b : 0 : 1 : * 4
+R: a : * : * : * 1.5
+R: b : 1 : 1
+1.0 -1.0
+R: b : 2
+0 0 0 0 7 3
+"""
+    m = parse_pomdp(text)
+    r = m.arms.rewards[0]
+    # state 0, action b: 0.5 (to 2) * 0.9 (yes) * 10 + 0.3 (to 1) * 4
+    assert r[0, 1] == pytest.approx(0.5 * 0.9 * 10 + 0.3 * 4)
+    assert r[1, 1] == pytest.approx(0.5 * 1.0 + 0.5 * -1.0)
+    assert r[2, 1] == pytest.approx(0.9 * 7 + 0.1 * 3)
+    np.testing.assert_allclose(r[:, 0], 1.5)
+    np.testing.assert_allclose(m.arms.transitions[0, 1, 0], [0.2, 0.3, 0.5])
+    np.testing.assert_allclose(m.arms.observations[0, 1, 2], [0.9, 0.1])
+
+
+@pytest.mark.parametrize("start, want", [
+    ("start: 0.2 0.3 0.5", [0.2, 0.3, 0.5]),
+    ("start: uniform", [1 / 3] * 3),
+    ("start: 2", [0, 0, 1]),
+    ("start include: 0 2", [0.5, 0, 0.5]),
+    ("start exclude: 1", [0.5, 0, 0.5]),
+    ("", [1 / 3] * 3),
+])
+def test_start_forms(start, want):
+    m = parse_pomdp(HEAD + start + "\nT: * identity\nO: * uniform\n")
+    np.testing.assert_allclose(m.start, want)
+
+
+def test_named_start_reset_cost_values_and_comments():
+    text = """discount: 0.5   # comment
+values: cost
+states: s1 s2
+actions: 2
+observations: 2
+start: s2
+T: 0 : s1 reset
+T: 0 : s2 : s1 1.0
+T: 1 uniform
+O: * identity
+R: 0 : * : * : * 2.0  # costs become negative rewards
+R: 1 : * : * : * 0.0
+"""
+    m = parse_pomdp(text)
+    np.testing.assert_allclose(m.arms.transitions[0, 0, 0], [0.0, 1.0])   # reset -> start
+    np.testing.assert_allclose(m.arms.transitions[0, 0, 1], [1.0, 0.0])
+    np.testing.assert_allclose(m.arms.rewards[0, :, 0], -2.0)
+    assert m.action_names == ("0", "1")
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n_states=st.integers(1, 4), n_actions=st.integers(1, 3),
+       n_obs=st.integers(1, 3), named=st.booleans())
+def test_round_trip(tmp_path_factory, seed, n_states, n_actions, n_obs, named):
+    arms = random_pomdp_arms(1, n_states, n_actions, n_obs, seed=seed)
+    start = np.random.default_rng(seed).dirichlet(np.ones(n_states))
+    names = {}
+    if named:
+        names = dict(state_names=[f"s{i}" for i in range(n_states)],
+                     action_names=[f"act_{i}" for i in range(n_actions)],
+                     obs_names=[f"o-{i}" for i in range(n_obs)])
+    model = PomdpModel(arms, 0.93, start, **names)
+    path = tmp_path_factory.mktemp("pomdp") / "m.pomdp"
+    write_pomdp(model, path)
+    back = read_pomdp(path)
+    np.testing.assert_array_equal(back.arms.transitions, arms.transitions)
+    np.testing.assert_array_equal(back.arms.observations, arms.observations)
+    np.testing.assert_allclose(back.arms.rewards, arms.rewards, rtol=1e-14, atol=1e-14)
+    np.testing.assert_array_equal(back.arms.costs, arms.costs)      # via # rmab-costs:
+    np.testing.assert_allclose(back.start, start, atol=1e-15)
+    assert back.discount == 0.93
+    assert back.state_names == model.state_names and back.obs_names == model.obs_names
+
+
+def test_write_arms_directly_and_refuse_bad_input(tmp_path):
+    arms = random_pomdp_arms(1, 2, 2, 2, seed=0)
+    path = write_pomdp(arms, tmp_path / "x.pomdp", discount=0.8)
+    assert read_pomdp(path).discount == 0.8
+    with pytest.raises(InvalidParameterError, match=r"write_pomdp\.discount: must be given"):
+        write_pomdp(arms, tmp_path / "y.pomdp")
+    with pytest.raises(InvalidParameterError, match=r"write_pomdp\.model: must hold one arm"):
+        write_pomdp(random_pomdp_arms(2, 2, 2, 2, seed=0), tmp_path / "y.pomdp", discount=0.8)
+    with pytest.raises(InvalidParameterError, match=r"write_pomdp\.model: must be a PomdpModel"):
+        write_pomdp("x", tmp_path / "y.pomdp")
+    assert not (tmp_path / "y.pomdp").exists()
+    with pytest.raises(InvalidModelError, match=r"PomdpModel\.start: must be a distribution"):
+        PomdpModel(arms, 0.9, [0.5, 0.6])
+    with pytest.raises(InvalidModelError, match=r"PomdpModel\.arms: must be POMDPArms with one"):
+        PomdpModel(random_pomdp_arms(2, 2, 2, 2, seed=0), 0.9, [0.5, 0.5])
+    with pytest.raises(InvalidModelError, match=r"PomdpModel\.state_names: must hold 2 names"):
+        PomdpModel(arms, 0.9, [0.5, 0.5], state_names=["a"])
+
+
+BAD = [
+    (HEAD.replace("discount: 0.9", "discount: 1.5"), 1, r"discount: must be in \(0, 1\]"),
+    (HEAD.replace("values: reward", "values: money"), 2, r"values: must be 'reward' or 'cost'"),
+    (HEAD + "T: c identity\n", 6, r"unknown action 'c'"),
+    (HEAD + "T: a : 5 : 0 1.0\n", 6, r"state index must be < 3; got 5"),
+    (HEAD + "T: a\n0.5 0.5 0.0\n0.5 x 0.0\n", 8, r"expected 9 numbers for T matrix; got 'x'"),
+    (HEAD + "T: * identity\nO: * uniform\nT: a : 1\n0.5 0.6 0.0\n", 8,
+     r"T: row for action 'a', start state '1' must sum to 1; got 1\.1"),
+    (HEAD + "T: * identity\nO: * uniform\nO: a : 0 : yes 1.5\n", 8,
+     r"probabilities must lie in \[0, 1\]"),
+    (HEAD + "T: * identity\nO: * uniform\nfoo: 3\n", 8, r"expected T:, O: or R:; got 'foo'"),
+    (HEAD + "T: * identity\nO: * uniform\nR: a : 0 : 0 : maybe 1\n", 8,
+     r"unknown observation 'maybe'"),
+    (HEAD + "T: * identity\nO: * uniform\nstart: uniform\n", 8, r"start: must come before"),
+    (HEAD + "start: 0.5 0.2 0.2\n", 6, r"start: must be a probability vector"),
+    (HEAD + "T: * identity\nO: * uniform\nR: a : 0 : 0 : yes\n", 8,
+     r"unexpected end of file: expected a reward"),
+    ("discount: 0.9\nstates: 2\nactions: 2\n", 3, r"preamble: must declare observations"),
+    (HEAD.replace("states: 3", "states: 1a b"), 3, r"states: names must not begin with a digit"),
+    (HEAD.replace("states: 3", "states: x x"), 3, r"states: names must be distinct"),
+    (HEAD + "T: * identity\nT: a : 0 : 0 0.7\n", 7, r"(?s)T: row for action 'a', start state '0' must sum "
+     r"to 1.*last set here"),
+]
+
+
+@pytest.mark.parametrize("text, line, match", BAD)
+def test_malformed_files_name_the_line(tmp_path, text, line, match):
+    path = tmp_path / "bad.pomdp"
+    path.write_text(text)
+    with pytest.raises(POMDPFormatError, match=match) as info:
+        read_pomdp(path)
+    assert info.value.line == line
+    assert f"line {line}:" in str(info.value) and "bad.pomdp" in str(info.value)
+    assert isinstance(info.value, InvalidModelError)
+
+
+def test_rows_never_set_and_other_reader_errors(tmp_path):
+    with pytest.raises(POMDPFormatError, match=r"O: row .* must sum to 1; got 0 \(never set\)"):
+        parse_pomdp(HEAD + "T: * identity\n")
+    with pytest.raises(RmabError, match=r"read_pomdp\.path: must be an existing file"):
+        read_pomdp(tmp_path / "missing.pomdp")
+    with pytest.raises(InvalidParameterError, match=r"parse_pomdp\.text: must be a string"):
+        parse_pomdp(b"discount: 0.5")
+    binary = tmp_path / "bin.pomdp"
+    binary.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(POMDPFormatError, match="not a text file"):
+        read_pomdp(binary)
+    with pytest.raises(POMDPFormatError, match=r"rmab-costs: must give 2 costs"):
+        parse_pomdp("# rmab-costs: 0 1 2\n" + HEAD + "T: * identity\nO: * uniform\n")
+    with pytest.raises(POMDPFormatError, match=r"costs: must be non-decreasing"):
+        parse_pomdp("# rmab-costs: 0 2 1\n" + HEAD.replace("actions: a b", "actions: 3")
+                    + "T: * identity\nO: * uniform\n")
+
+
+def test_loaded_model_solves_like_the_hand_built_tiger():
+    from rmab.values.pbvi import solve_pbvi
+    m = read_pomdp(TIGER)
+    v = solve_pbvi(m.arms, discount=m.discount, seed=0)[0].value(m.start)
+    assert abs(v - 19.371) <= 1e-4 * 19.371
+    assert isinstance(m.arms, POMDPArms)
