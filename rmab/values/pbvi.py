@@ -124,8 +124,8 @@ class AlphaVectors:
 
     def q(self, b):
         """One-step lookahead ``R(b, a) - λ c(a) + β Σ_o Pr(o|b,a) V(τ(b,a,o))``: (A,) for one
-        belief, (M, A) for many. Uses ``Pr(o|b,a) V(τ) = max_k Σ_s' (bP^a)(s') ρ(s',o) α_k(s')``
-        (no division by ``Pr(o|b,a)``)."""
+        belief, (M, A) for many, using
+        ``Pr(o|b,a) V(τ) = max_k Σ_s' (bP^a)(s') ρ(s',o) α_k(s')`` (no division)."""
         arr, single = check_belief_rows(f"{type(self).__name__}.q", b, self.n_states)
         out = self._q(arr)
         return out[0] if single else out
@@ -301,13 +301,14 @@ def solve_pbvi(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
         ``λ``: the reward is ``r(s, a) - λ c(a)``.
     discount : float in (0, 1)
     tol : float > 0
-        Stopping rule: iteration ends after a full sweep whose Bellman residual on the point
-        set, ``max_{b ∈ B} |HV(b) - V(b)|``, is at most ``tol (1 - β) / β``. For a β-contraction
-        on the point set this puts the returned values within ``tol`` of the point-based fixed
-        point at every ``b ∈ B``. They are lower bounds of ``V*_λ`` everywhere; how close to
-        ``V*_λ`` they are also depends on how well ``B`` covers the reachable beliefs (Pineau et
-        al. 2003 bound this by ``(R_max - R_min) δ_B / (1 - β)^2``, ``δ_B`` the set's density).
-        Pair with :mod:`rmab.values.bounds` for a certified interval.
+        Stopping rule: iteration ends after a full sweep in which no point-based backup
+        raises the value at any point of the set by more than ``tol (1 - β) / β`` (Bellman
+        residual ``max_{b ∈ B} (HV(b) - V(b))^+``). Backups contract by ``β``, so the values
+        on ``B`` are then within ``tol`` of the point-based fixed point. They are lower bounds
+        of ``V*_λ`` everywhere; how close to ``V*_λ`` also depends on how well ``B`` covers
+        the reachable beliefs (Pineau et al. 2003 bound the gap by
+        ``(R_max - R_min) δ_B / (1 - β)^2``, ``δ_B`` the set's density). Pair with
+        :mod:`rmab.values.bounds` for a certified interval.
     initial_belief : array (S,) or (N, S), optional
         Where belief expansion starts (default uniform).
     n_beliefs : int >= 1

@@ -162,8 +162,8 @@ BAD = [
     ("discount: 0.9\nstates: 2\nactions: 2\n", 3, r"preamble: must declare observations"),
     (HEAD.replace("states: 3", "states: 1a b"), 3, r"states: names must not begin with a digit"),
     (HEAD.replace("states: 3", "states: x x"), 3, r"states: names must be distinct"),
-    (HEAD + "T: * identity\nT: a : 0 : 0 0.7\n", 7, r"(?s)T: row for action 'a', start state '0' must sum "
-     r"to 1.*last set here"),
+    (HEAD + "T: * identity\nT: a : 0 : 0 0.7\n", 7,
+     r"(?s)T: row for action 'a', start state '0' must sum to 1.*last set here"),
 ]
 
 
