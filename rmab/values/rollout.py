@@ -1,0 +1,229 @@
+"""Monte-Carlo rollout (Bertsekas and Castañon 1999; Meshram et al. for restless bandits).
+
+At the current beliefs, each candidate first action is followed by a base planner (a
+registry name, ``"myopic"`` by default) for the remaining ``horizon - 1`` periods; ``L``
+simulated trajectories per candidate estimate its discounted return
+
+    Q(π, a) ≈ (1/L) Σ_l Σ_{t<H} β^t R(π_t^l, a_t^l),   a_0 = a, a_t = base(π_t) for t >= 1,
+
+where ``R(π, a) = Σ_n π_n · r_n[:, a_n]`` is the expected reward under the simulated belief
+(lower variance than the realised reward, same mean). Candidates share their random numbers
+(common random numbers): trajectory ``l`` uses the same uniforms for the initial states, the
+transitions and the signals, and the base planner is reset with the same seed, so differences
+between candidates are estimated with far less noise than the values themselves.
+
+Two modes:
+
+* ``"joint"`` (tiny instances): every feasible joint action is a candidate; the best estimate
+  wins.
+* ``"per-arm"`` (many arms): for each action level ``a`` one set of trajectories starts with
+  every arm taking ``a`` (a counterfactual that ignores the budget in the first period only);
+  arm ``n``'s own discounted reward estimates ``Q_n(π_n, a)``. The joint action maximises
+  ``Σ_n Q_n(π_n, a_n)`` under the budget (:func:`rmab.relax.knapsack.solve_knapsack`).
+  This ignores how arm ``n``'s first action shifts the base planner's later choices for the
+  other arms, an approximation that vanishes as the number of arms grows.
+
+Choosing ``H`` and ``L``. Truncating at ``H`` periods misses at most
+``β^H max|r| / (1 - β)`` per arm. A trajectory's return lies in a range of width
+``Δ = (r_max - r_min)(1 - β^H)/(1 - β)`` (per arm; times ``N`` for joint returns), so by
+Hoeffding's inequality ``L >= Δ² ln(2K/δ) / (2 ε²)`` trajectories put all ``K`` candidates'
+estimates within ``ε`` of their means with probability ``1 - δ``
+(:func:`hoeffding_trajectories`); common random numbers usually make far fewer enough to
+*rank* the candidates.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from rmab._validation import as_generator, check_number
+from rmab.belief import _kernels as _belief
+from rmab.belief.update import check_beliefs
+from rmab.errors import ImpossibleSignalError, InvalidParameterError
+from rmab.models.instance import Instance
+from rmab.relax.knapsack import solve_knapsack
+
+__all__ = ["RolloutResult", "rollout", "hoeffding_trajectories", "MODES"]
+
+MODES = ("auto", "joint", "per-arm")
+
+
+@dataclass(frozen=True, eq=False)
+class RolloutResult:
+    """Rollout estimates at one set of beliefs.
+
+    Attributes
+    ----------
+    actions : (N,) int64  the chosen joint action
+    mode : "joint" or "per-arm"
+    q, q_stderr : (N, A) per-arm estimates and their standard errors (per-arm mode), else None
+    candidates : (K, N) int64 joint candidates (joint mode), else None
+    values, stderr : (K,) their estimated returns and standard errors (joint mode), else None
+    arm_values : (K, N) or (A, N) each arm's mean discounted reward in each candidate's runs
+    horizon, n_trajectories, truncation_bound (``β^H max|r| / (1 - β)`` per arm), seconds
+    """
+
+    actions: np.ndarray
+    mode: str
+    q: np.ndarray | None
+    q_stderr: np.ndarray | None
+    candidates: np.ndarray | None
+    values: np.ndarray | None
+    stderr: np.ndarray | None
+    arm_values: np.ndarray
+    horizon: int
+    n_trajectories: int
+    truncation_bound: float
+    seconds: float
+
+
+def hoeffding_trajectories(epsilon: float, delta: float, value_range: float,
+                           n_candidates: int = 1) -> int:
+    """Smallest ``L`` with ``2 K exp(-2 L ε² / Δ²) <= δ``: every one of ``K`` candidates'
+    mean of ``L`` returns in a range of width ``Δ`` is within ``ε`` of its expectation with
+    probability at least ``1 - δ``."""
+    owner = "hoeffding_trajectories"
+    epsilon = check_number(owner, "epsilon", epsilon, low=0.0, low_open=True)
+    delta = check_number(owner, "delta", delta, low=0.0, high=1.0, low_open=True, high_open=True)
+    value_range = check_number(owner, "value_range", value_range, low=0.0)
+    n_candidates = check_number(owner, "n_candidates", n_candidates, low=1, integer=True)
+    return max(1, math.ceil(value_range ** 2 * math.log(2 * n_candidates / delta)
+                            / (2 * epsilon ** 2)))
+
+
+def _feasible_joint(costs, budget, limit):
+    """Every joint action within the budget, or None when ``A^N`` exceeds ``limit``."""
+    n_arms, n_actions = costs.shape
+    if n_actions ** n_arms > limit:
+        return None
+    cand = np.array(list(itertools.product(range(n_actions), repeat=n_arms)), dtype=np.int64)
+    spent = costs[np.arange(n_arms)[None, :], cand].sum(axis=1)
+    return np.ascontiguousarray(cand[spent <= budget + 1e-9])
+
+
+class _Simulator:
+    """Trajectories of an instance under "first action, then the base planner"."""
+
+    def __init__(self, instance, base, horizon, n_traj, rng):
+        arms = instance.arms
+        self.p = np.ascontiguousarray(arms.transitions)
+        self.o = np.ascontiguousarray(arms.observations)
+        self.r = arms.rewards
+        self.beta = instance.discount
+        self.base = base
+        self.horizon = horizon
+        n = instance.n_arms
+        self.u_init = rng.random((n_traj, n))
+        self.u_state = rng.random((n_traj, horizon, n))
+        self.u_signal = rng.random((n_traj, horizon, n))
+        self.seeds = rng.integers(0, 2**63 - 1, n_traj)
+
+    def returns(self, belief, first) -> np.ndarray:
+        """Per-trajectory, per-arm discounted rewards (L, N) when every trajectory starts with
+        the joint action ``first``."""
+        n_traj, n = self.u_init.shape
+        idx = np.arange(n)
+        out = np.zeros((n_traj, n))
+        states = np.empty(n, dtype=np.int64)
+        nxt = np.empty(n, dtype=np.int64)
+        signals = np.empty(n, dtype=np.int64)
+        for l in range(n_traj):
+            self.base.reset(seed=int(self.seeds[l]))
+            b = belief.copy()
+            post = np.empty_like(b)
+            _belief.sample_states_kernel(b, self.u_init[l], states)
+            for t in range(self.horizon):
+                a = first if t == 0 else self.base.plan(b, t=t)
+                out[l] += self.beta ** t * np.einsum("ns,ns->n", b, self.r[idx, :, a])
+                if t == self.horizon - 1:
+                    break
+                _belief.sample_kernel(states, a, self.p, self.o, self.u_state[l, t],
+                                      self.u_signal[l, t], nxt, signals)
+                bad = _belief.update_kernel(b, a, signals, self.p, self.o, post)
+                if bad >= 0:  # a zero-probability signal: the belief was off the model
+                    raise ImpossibleSignalError(f"rollout: arm {bad} drew a signal of "
+                                                f"probability 0 under its belief")
+                b, post = post, b
+                states, nxt = nxt, states
+        return out
+
+
+def _check(owner, horizon, n_trajectories, mode, max_joint):
+    horizon = check_number(owner, "horizon", horizon, low=1, integer=True)
+    n_trajectories = check_number(owner, "n_trajectories", n_trajectories, low=1, integer=True)
+    if mode not in MODES:
+        raise InvalidParameterError(f"{owner}.mode: must be one of {MODES}; got {mode!r}")
+    max_joint = check_number(owner, "max_joint", max_joint, low=1, integer=True)
+    return horizon, n_trajectories, max_joint
+
+
+def rollout(instance: Instance, belief, *, base="myopic", base_params=None, horizon: int = 10,
+            n_trajectories: int = 16, mode: str = "auto", max_joint: int = 256,
+            seed=None) -> RolloutResult:
+    """Rollout estimates and the chosen joint action at ``belief`` (n_arms, n_states).
+
+    Parameters
+    ----------
+    instance : Instance
+    belief : array (n_arms, n_states)
+    base : str or planner
+        A registry name (made with ``base_params`` and fitted here) or a planner already
+        fitted to ``instance``.
+    horizon : int >= 1   periods simulated, the first one included
+    n_trajectories : int >= 1   ``L`` (see the module docstring for Hoeffding guidance)
+    mode : {"auto", "joint", "per-arm"}
+        ``"auto"``: joint enumeration when ``n_actions ** n_arms <= max_joint``.
+    seed : int, SeedSequence or Generator
+    """
+    owner = "rollout"
+    if not isinstance(instance, Instance):
+        raise InvalidParameterError(f"{owner}.instance: must be an Instance; got "
+                                    f"{type(instance).__name__}")
+    horizon, n_trajectories, max_joint = _check(owner, horizon, n_trajectories, mode, max_joint)
+    b = check_beliefs(owner, belief, instance.n_arms, instance.n_states)
+    rng = as_generator(seed, f"{owner}.seed")
+    if isinstance(base, str):
+        from rmab.planners.base import make_planner
+        base = make_planner(base, **(base_params or {})).fit(instance, seed=rng)
+    elif not hasattr(base, "plan") or getattr(base, "instance", None) is not instance:
+        raise InvalidParameterError(f"{owner}.base: must be a planner name or a planner fitted "
+                                    f"to this instance; got {base!r}")
+    return _rollout(instance, base, b, horizon, n_trajectories, mode, max_joint, rng)
+
+
+def _rollout(instance, base, belief, horizon, n_traj, mode, max_joint, rng) -> RolloutResult:
+    start = time.perf_counter()
+    arms = instance.arms
+    sim = _Simulator(instance, base, horizon, n_traj, rng)
+    beta = instance.discount
+    trunc = beta ** horizon * float(np.abs(arms.rewards).max()) / (1.0 - beta)
+    n, n_actions = instance.n_arms, instance.n_actions
+    cand = None
+    if mode in ("auto", "joint"):
+        cand = _feasible_joint(arms.costs, instance.budget, max_joint)
+        if cand is None and mode == "joint":
+            raise InvalidParameterError(f"rollout.max_joint: must be >= n_actions ** n_arms = "
+                                        f"{n_actions ** n} for mode 'joint'; got {max_joint}")
+    if cand is not None:
+        per_arm = np.stack([sim.returns(belief, c) for c in cand])      # (K, L, N)
+        totals = per_arm.sum(axis=2)                                     # (K, L)
+        values = totals.mean(axis=1)
+        stderr = totals.std(axis=1, ddof=1) / math.sqrt(n_traj) if n_traj > 1 \
+            else np.full(len(cand), np.nan)
+        best = int(np.argmax(values))
+        return RolloutResult(cand[best].copy(), "joint", None, None, cand, values, stderr,
+                             per_arm.mean(axis=1), horizon, n_traj, trunc,
+                             time.perf_counter() - start)
+    per_level = np.stack([sim.returns(belief, np.full(n, a, dtype=np.int64))
+                          for a in range(n_actions)])                    # (A, L, N)
+    q = per_level.mean(axis=1).T                                         # (N, A)
+    q_se = (per_level.std(axis=1, ddof=1).T / math.sqrt(n_traj) if n_traj > 1
+            else np.full_like(q, np.nan))
+    res = solve_knapsack(q, arms.costs, instance.budget)
+    return RolloutResult(res.actions, "per-arm", q, q_se, None, None, None, q.T.copy(),
+                         horizon, n_traj, trunc, time.perf_counter() - start)

@@ -1,0 +1,139 @@
+"""Rollout: estimates against closed-form returns under the no-action base, common random
+numbers, Hoeffding sizes, joint vs per-arm modes, the planner's protocol, error paths."""
+
+import math
+
+import numpy as np
+import pytest
+
+from rmab.errors import (InvalidParameterError, NotFittedError, UnknownPlannerError)
+from rmab.models import Instance, POMDPArms, health_intervention, random_instance
+from rmab.planners.baselines import NoActionPlanner
+from rmab.planners.rollout import RolloutPlanner
+from rmab.values.rollout import hoeffding_trajectories, rollout
+
+
+def no_action_return(arms, belief, first, beta, horizon):
+    """Exact E Σ_{t<H} β^t r(s_t, a_t) per arm with a_0 = first, then passive (propagating
+    the state distribution: independent of the simulator)."""
+    n = arms.n_arms
+    out = np.zeros(n)
+    for i in range(n):
+        dist = belief[i].copy()
+        for t in range(horizon):
+            a = first[i] if t == 0 else 0
+            out[i] += beta ** t * dist @ arms.rewards[i, :, a]
+            dist = dist @ arms.transitions[i, a]
+    return out
+
+
+def test_per_arm_estimates_match_closed_form():
+    inst = random_instance(4, 3, 3, 2, budget=2, discount=0.9, seed=1)
+    res = rollout(inst, inst.initial_belief, base="no-action", horizon=6, n_trajectories=400,
+                  mode="per-arm", seed=0)
+    assert res.mode == "per-arm" and res.q.shape == (4, 3)
+    for a in range(3):
+        exact = no_action_return(inst.arms, inst.initial_belief, np.full(4, a), 0.9, 6)
+        assert np.all(np.abs(res.q[:, a] - exact) <= 5 * res.q_stderr[:, a] + 1e-12)
+    assert res.truncation_bound == pytest.approx(0.9 ** 6 * np.abs(inst.arms.rewards).max()
+                                                 / 0.1)
+
+
+def test_joint_estimates_match_closed_form_and_pick_feasible():
+    inst = random_instance(3, 2, 2, 2, budget=1, discount=0.8, seed=4)
+    res = rollout(inst, inst.initial_belief, base="no-action", horizon=5, n_trajectories=300,
+                  seed=2)
+    assert res.mode == "joint"
+    assert len(res.candidates) == 4            # passive + each single arm acting
+    for k, cand in enumerate(res.candidates):
+        exact = no_action_return(inst.arms, inst.initial_belief, cand, 0.8, 5).sum()
+        assert abs(res.values[k] - exact) <= 5 * res.stderr[k] + 1e-12
+    assert inst.arms.costs[np.arange(3), res.actions].sum() <= 1
+    assert res.actions.tolist() == res.candidates[np.argmax(res.values)].tolist()
+
+
+def test_common_random_numbers_make_identical_candidates_identical():
+    """Action 1 is a copy of action 0: with common random numbers their estimates agree
+    exactly, although each has sampling noise."""
+    inst = random_instance(5, 3, 2, 2, seed=3)
+    arms = inst.arms
+    t = np.array(arms.transitions)
+    o = np.array(arms.observations)
+    r = np.array(arms.rewards)
+    t[:, 1], o[:, 1], r[:, :, 1] = t[:, 0], o[:, 0], r[:, :, 0]
+    twin = Instance(POMDPArms(t, o, r, [0.0, 0.0]), budget=1.0)
+    res = rollout(twin, twin.initial_belief, horizon=5, n_trajectories=8, mode="per-arm",
+                  seed=0)
+    np.testing.assert_array_equal(res.q[:, 0], res.q[:, 1])
+    assert (res.q_stderr > 0).all()
+
+
+def test_hoeffding_trajectories():
+    # L >= Δ² ln(2K/δ) / (2ε²)
+    assert hoeffding_trajectories(0.1, 0.05, 1.0) == math.ceil(math.log(40) / 0.02)
+    assert hoeffding_trajectories(0.1, 0.05, 1.0, n_candidates=4) == \
+        math.ceil(math.log(160) / 0.02)
+    assert hoeffding_trajectories(1.0, 0.5, 0.0) == 1
+    with pytest.raises(InvalidParameterError, match=r"hoeffding_trajectories\.delta: must be"):
+        hoeffding_trajectories(0.1, 1.0, 1.0)
+    with pytest.raises(InvalidParameterError, match=r"hoeffding_trajectories\.epsilon: must be"):
+        hoeffding_trajectories(0.0, 0.1, 1.0)
+
+
+def test_planner_is_feasible_deterministic_and_keeps_input():
+    inst = health_intervention(30, budget_fraction=0.2, seed=1)
+    belief = np.array(inst.initial_belief)
+    before = belief.copy()
+    p1 = RolloutPlanner(horizon=4, n_trajectories=4).fit(inst, seed=5)
+    p2 = RolloutPlanner(horizon=4, n_trajectories=4).fit(inst, seed=5)
+    a1, a2 = p1.plan(belief), p2.plan(belief)
+    np.testing.assert_array_equal(a1, a2)
+    np.testing.assert_array_equal(belief, before)
+    assert inst.arms.costs[np.arange(30), a1].sum() <= inst.budget + 1e-9
+    assert p1.last_stats.info["mode"] == "per-arm" and p1.last_stats.scores.shape == (30,)
+    assert (p1.last_stats.scores >= -1e-12).all()
+    p1.reset(seed=9)
+    assert p1.plan(belief).shape == (30,)
+
+
+@pytest.mark.parametrize("budget", [0.0, 100.0])
+def test_planner_budget_edges(budget):
+    inst = random_instance(3, 2, 2, 2, budget=budget, seed=0)
+    p = RolloutPlanner(base="random", horizon=3, n_trajectories=4).fit(inst, seed=0)
+    a = p.plan(inst.initial_belief)
+    if budget == 0:
+        assert (a == 0).all()
+    assert p.last_stats.info["mode"] == "joint"
+    assert inst.arms.costs[np.arange(3), a].sum() <= budget
+
+
+def test_planner_errors():
+    with pytest.raises(NotFittedError):
+        RolloutPlanner().plan(np.full((2, 2), 0.5))
+    with pytest.raises(UnknownPlannerError, match="did you mean"):
+        RolloutPlanner(base="myopik")
+    with pytest.raises(InvalidParameterError, match=r"RolloutPlanner\.base: must be the name"):
+        RolloutPlanner(base="rollout")
+    with pytest.raises(InvalidParameterError, match=r"RolloutPlanner\.mode: must be one of"):
+        RolloutPlanner(mode="both")
+    with pytest.raises(InvalidParameterError, match=r"RolloutPlanner\.horizon: must be >= 1"):
+        RolloutPlanner(horizon=0)
+    with pytest.raises(InvalidParameterError, match=r"RolloutPlanner\.n_trajectories"):
+        RolloutPlanner(n_trajectories=1.5)
+
+
+def test_rollout_errors():
+    inst = random_instance(2, 2, 2, 2, seed=0)
+    b = inst.initial_belief
+    with pytest.raises(InvalidParameterError, match=r"rollout\.instance: must be an Instance"):
+        rollout("x", b)
+    with pytest.raises(InvalidParameterError, match=r"rollout\.belief: must have shape"):
+        rollout(inst, np.full((3, 2), 0.5))
+    with pytest.raises(InvalidParameterError, match=r"rollout\.base: must be a planner name"):
+        rollout(inst, b, base=NoActionPlanner())          # not fitted to this instance
+    with pytest.raises(InvalidParameterError, match=r"rollout\.max_joint: must be >= n_actions \*\* n_arms = 4"):
+        rollout(inst, b, mode="joint", max_joint=3)
+    with pytest.raises(InvalidParameterError, match=r"rollout\.seed"):
+        rollout(inst, b, seed="x")
+    fitted = NoActionPlanner().fit(inst)
+    assert rollout(inst, b, base=fitted, horizon=2, n_trajectories=2, seed=0).mode == "joint"
