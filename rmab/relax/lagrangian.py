@@ -44,9 +44,9 @@ from rmab.models.instance import Instance
 __all__ = ["LagrangianResult", "DualCurveResult", "lagrangian_bound", "dual_curve",
            "plot_dual", "unique_arms"]
 
-_METHODS = ("bisection", "golden", "lp")
+_METHODS = ("auto", "bisection", "golden", "cutting-plane", "lp")
 _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
-_CERT_EVALS = 8
+_CERT_EVALS = 5
 
 
 @dataclass(frozen=True, eq=False)
@@ -202,6 +202,12 @@ class _POMDPSolver:
         np.add.at(start, self.inverse, beliefs)
         self.start = start / counts[:, None]
         self.solved = {}                                              # price -> PBVIResult
+        # the pool of plans seen so far, as (reward value, resource use) at each arm's belief;
+        # it starts with "never act", whose value is exact and whose resource use is 0
+        passive = np.linalg.solve(np.eye(arms.n_states) - discount * arms.transitions[:, 0],
+                                  arms.rewards[:, :, 0, None])[:, :, 0]
+        self.pool_value = [np.einsum("ns,ns->n", beliefs, passive)[:, None]]
+        self.pool_cost = [np.zeros((arms.n_arms, 1))]
 
     def _warm(self, price):
         if not self.solved:
@@ -216,8 +222,48 @@ class _POMDPSolver:
                          initial_belief=self.start, warm_start=self._warm(price), seed=self.seed)
         self.solved[price] = res
         every = replace(res, arm_to_solve=res.arm_to_solve[self.inverse])   # all N arms
+        self._add_plans(res)
         return _Point(price, every.values(self.beliefs), every.resource(self.beliefs),
                       _QFunction(self.arms.n_states, pbvi=every))
+
+    def _add_plans(self, res) -> None:
+        """Pool the plans of a PBVI solve: each α-vector's reward value ``α + λ κ`` and
+        resource use ``κ`` at the arm's belief (-inf / 0 padding)."""
+        width = max(len(sol.alphas) for sol in res.solves)
+        value = np.full((len(self.inverse), width), -np.inf)
+        cost = np.zeros((len(self.inverse), width))
+        owner = res.arm_to_solve[self.inverse]
+        for j, sol in enumerate(res.solves):
+            idx = np.flatnonzero(owner == j)
+            k = len(sol.alphas)
+            b = self.beliefs[idx]
+            value[idx, :k] = b @ (sol.alphas + sol.price * sol.costs).T
+            cost[idx, :k] = b @ sol.costs.T
+        self.pool_value.append(value)
+        self.pool_cost.append(cost)
+
+    def model_minimiser(self, budget_term: float, hi: float) -> float:
+        """Minimiser over ``[0, hi]`` of the pooled-plan model
+        ``L̲(λ) = Σ_n max_k (v_nk - λ c_nk) + λ B w``, a convex piecewise-linear lower bound of
+        ``L``, by bisection on its subgradient to machine precision."""
+        value = np.concatenate(self.pool_value, axis=1)
+        cost = np.concatenate(self.pool_cost, axis=1)
+        rows = np.arange(len(value))
+
+        def slope(lam):
+            k = np.argmax(value - lam * cost, axis=1)
+            return budget_term - cost[rows, k].sum()
+
+        lo = 0.0
+        if slope(lo) >= 0.0:
+            return 0.0
+        while hi - lo > 1e-12 * max(1.0, hi):
+            mid = 0.5 * (lo + hi)
+            if slope(mid) < 0.0:
+                lo = mid
+            else:
+                hi = mid
+        return hi
 
     def upper(self, point: _Point) -> np.ndarray:
         return self.upper_at(point.price)
@@ -226,7 +272,7 @@ class _POMDPSolver:
         """Fast-informed-bound values ``V̄_n^λ(π_n)`` (N,) at ``price``."""
         from rmab.values.bounds import fib_bound
 
-        vectors = fib_bound(self.arms, price=price, discount=self.discount, tol=1e-4).vectors
+        vectors = fib_bound(self.arms, price=price, discount=self.discount, tol=1e-3).vectors
         return np.einsum("nas,ns->na", vectors[self.inverse], self.beliefs).max(axis=1)
 
 
@@ -272,7 +318,7 @@ def _check_common(owner, instance, beliefs, value_tol):
     return beliefs, value_tol
 
 
-def lagrangian_bound(instance: Instance, *, method: str = "bisection", beliefs=None,
+def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
                      price_tol: float = 1e-6, max_iter: int = 60, value_tol: float | None = None,
                      certificate: bool = True, seed=0) -> LagrangianResult:
     """Minimise the Lagrangian dual ``L(λ)`` over ``λ >= 0``.
@@ -280,10 +326,16 @@ def lagrangian_bound(instance: Instance, *, method: str = "bisection", beliefs=N
     Parameters
     ----------
     instance : Instance
-    method : {"bisection", "golden", "lp"}
-        ``"bisection"`` on the sign of the slope ``B w - Σ C_n^λ`` (default); ``"golden"``
-        section on ``L``; ``"lp"`` Hawkins' linear program (fully observed arms, infinite
-        horizon) solved by HiGHS, exact.
+    method : {"auto", "bisection", "golden", "cutting-plane", "lp"}
+        ``"bisection"`` on the sign of the slope ``B w - Σ C_n^λ``; ``"golden"`` section on
+        ``L``; ``"lp"`` Hawkins' linear program (fully observed arms, infinite horizon) solved
+        by HiGHS, exact; ``"cutting-plane"`` (POMDP arms; Kelley's method): every PBVI plan's
+        value is linear in ``λ`` (its reward value and resource use do not depend on the price)
+        and a lower bound of ``V_n^λ``, so the plans of all solves so far give a convex
+        piecewise-linear model of ``L`` from below; PBVI is re-solved at the model's minimiser
+        (found by bisection on its subgradient) until the price settles, typically in a
+        handful of solves instead of the ~15 of plain bisection. ``"auto"`` (default):
+        bisection for fully observed arms, cutting-plane for POMDP arms.
     beliefs : array (n_arms, n_states), optional
         Beliefs to start from (default the instance's initial belief).
     price_tol : float
@@ -304,6 +356,11 @@ def lagrangian_bound(instance: Instance, *, method: str = "bisection", beliefs=N
         raise InvalidParameterError(f"{owner}.method: must be one of {_METHODS}; got {method!r}")
     price_tol = check_number(owner, "price_tol", price_tol, low=0.0, low_open=True)
     max_iter = check_number(owner, "max_iter", max_iter, low=1, integer=True)
+    if method == "auto":
+        method = "bisection" if instance.fully_observed else "cutting-plane"
+    if method == "cutting-plane" and instance.fully_observed:
+        raise InvalidParameterError(f"{owner}.method: 'cutting-plane' needs POMDP arms (fully "
+                                    f"observed arms are solved exactly); got MDPArms")
     if method == "lp" and (not instance.fully_observed or instance.horizon is not None):
         raise InvalidParameterError(f"{owner}.method: 'lp' needs fully observed arms and an "
                                     f"infinite horizon; got {type(instance.arms).__name__}, "
@@ -334,6 +391,8 @@ def lagrangian_bound(instance: Instance, *, method: str = "bisection", beliefs=N
             best = lo_point
         elif method == "bisection":
             best = _bisect(evaluate, slope, dual, 0.0, hi, price_tol, max_iter)
+        elif method == "cutting-plane":
+            best = _cutting_plane(solver, evaluate, budget_term, hi, price_tol, max_iter)
         else:
             best = _golden(evaluate, dual, 0.0, hi, price_tol, max_iter)
     cert_start = time.perf_counter()
@@ -371,6 +430,18 @@ def _bisect(evaluate, slope, dual, lo, hi, price_tol, max_iter):
         else:
             hi = point.price
     return best
+
+
+def _cutting_plane(solver, evaluate, budget_term, hi, price_tol, max_iter):
+    """Kelley's method on the pooled-plan model (see ``lagrangian_bound``): returns the point
+    solved at the last model minimiser. The reported values are PBVI's at that price."""
+    point = evaluate(0.0)
+    for _ in range(max_iter - 1):
+        lam = solver.model_minimiser(budget_term, hi)
+        if abs(lam - point.price) <= price_tol * max(1.0, lam):
+            break
+        point = evaluate(lam)
+    return point
 
 
 def _golden(evaluate, dual, lo, hi, price_tol, max_iter):

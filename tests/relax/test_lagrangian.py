@@ -1,0 +1,176 @@
+"""Lagrangian bound: LP vs bisection vs golden, convexity, bound >= simulated returns of every
+planner, certificate >= estimate, cutting plane vs bisection, plot, error paths."""
+
+import sys
+
+import numpy as np
+import pytest
+
+from rmab.errors import InvalidParameterError, MissingDependencyError
+from rmab.models.arms import MDPArms, POMDPArms
+from rmab.models.generators import health_intervention, random_instance
+from rmab.models.instance import Instance
+from rmab.planners.base import available_planners, make_planner
+from rmab.planners.index import WhittleMultiPlanner, WhittlePlanner
+from rmab.planners.lagrangian import LagrangianPlanner
+from rmab.relax.lagrangian import dual_curve, lagrangian_bound, plot_dual, unique_arms
+from rmab.sim.compare import compare
+from rmab.values.exact import policy_iteration
+
+
+@pytest.fixture(scope="module")
+def mdp_instance():
+    return random_instance(12, n_states=4, n_actions=3, n_obs=None, budget=5.0, seed=3)
+
+
+def test_lp_bisection_golden_agree(mdp_instance):
+    lp = lagrangian_bound(mdp_instance, method="lp")
+    bis = lagrangian_bound(mdp_instance, method="bisection", price_tol=1e-9)
+    gold = lagrangian_bound(mdp_instance, method="golden", price_tol=1e-9)
+    assert lp.exact and bis.method == "bisection"
+    assert bis.price == pytest.approx(lp.price, abs=1e-6)
+    assert gold.price == pytest.approx(lp.price, abs=1e-6)
+    assert bis.estimate == pytest.approx(lp.estimate, rel=1e-9)
+    assert gold.estimate == pytest.approx(lp.estimate, rel=1e-9)
+    # the certificate of exact values only adds policy iteration's tolerance
+    assert lp.estimate <= lp.certified_upper_bound <= lp.estimate + 1e-6
+
+
+def test_dual_is_convex_and_minimised(mdp_instance):
+    best = lagrangian_bound(mdp_instance, method="lp")
+    prices = np.linspace(0.0, 2.0 * best.price + 0.5, 41)
+    curve = dual_curve(mdp_instance, prices)
+    assert np.all(np.diff(curve.estimate, 2) >= -1e-8)        # convex on an even grid
+    assert curve.estimate.min() >= best.estimate - 1e-8
+    # the slope is the derivative where L is smooth: compare with a finite difference
+    fd = np.diff(curve.estimate) / np.diff(curve.prices)
+    assert np.all((fd >= curve.slope[:-1] - 1e-6) & (fd <= curve.slope[1:] + 1e-6))
+
+
+def test_dual_value_by_hand(mdp_instance):
+    lam = 0.37
+    res = policy_iteration(mdp_instance.arms, prices=lam, discount=mdp_instance.discount)
+    expected = (np.einsum("ns,ns->", mdp_instance.initial_belief, res.values[0])
+                + lam * mdp_instance.budget / (1 - mdp_instance.discount))
+    curve = dual_curve(mdp_instance, [lam])
+    assert curve.estimate[0] == pytest.approx(expected, rel=1e-10)
+
+
+def test_non_binding_budget_gives_zero_price(mdp_instance):
+    inst = mdp_instance.replace(budget=float(mdp_instance.arms.costs.sum()))
+    res = lagrangian_bound(inst)
+    assert res.price == 0.0 and res.slope >= 0.0
+    lp = lagrangian_bound(inst, method="lp")
+    assert lp.price == pytest.approx(0.0, abs=1e-9)
+
+
+def test_finite_horizon_budget_weight():
+    inst = random_instance(5, 3, 2, None, budget=2.0, discount=0.9, horizon=4, seed=1)
+    res = lagrangian_bound(inst)
+    assert res.budget_weight == pytest.approx(sum(0.9 ** t for t in range(4)))
+    pi = policy_iteration(inst.arms, prices=res.price, discount=0.9, horizon=4)
+    expected = (np.einsum("ns,ns->", inst.initial_belief, pi.values[0])
+                + res.price * 2.0 * res.budget_weight)
+    assert res.estimate == pytest.approx(expected, rel=1e-9)
+
+
+def _all_planners():
+    registered = [s.name for s in available_planners() if s.available
+                  and s.name not in ("whittle", "whittle-multi", "lagrangian")]
+    return [make_planner(n) for n in registered if n in ("no-action", "random", "round-robin",
+                                                           "myopic", "belief-threshold")] + [
+        WhittlePlanner(), WhittleMultiPlanner(), LagrangianPlanner()]
+
+
+@pytest.mark.parametrize("kind", ["mdp", "pomdp"])
+def test_bound_above_simulated_returns(kind):
+    if kind == "mdp":
+        inst = random_instance(6, 3, 3, None, budget=3.0, discount=0.9, seed=21)
+    else:
+        inst = random_instance(5, 2, 3, 2, budget=2.0, discount=0.9, seed=22)
+    res = lagrangian_bound(inst)
+    bound = res.estimate if res.exact else res.certified_upper_bound
+    comp = compare(inst, _all_planners(), episodes=24, horizon=30, seed=5)
+    for score in comp.scores:
+        # rewards are >= 0, so the truncated episode return is below the infinite one
+        assert score.mean <= bound + 3.0 * score.stderr, score.name
+    assert max(s.mean for s in comp.scores) > 0.7 * bound        # the bound is not vacuous
+
+
+def test_pomdp_certificate_above_estimate_and_methods_agree():
+    inst = health_intervention(12, n_states=2, seed=4)
+    cp = lagrangian_bound(inst, value_tol=1e-2, price_tol=1e-3)
+    bis = lagrangian_bound(inst, method="bisection", value_tol=1e-2, price_tol=1e-3)
+    assert cp.method == "cutting-plane" and not cp.exact
+    for res in (cp, bis):
+        assert res.certified_upper_bound >= res.estimate
+        assert res.arm_upper.shape == (12,) and np.all(res.arm_upper >= res.arm_values - 1e-9)
+    assert cp.iterations < bis.iterations
+    assert cp.estimate == pytest.approx(bis.estimate, rel=2e-3)
+    assert cp.price == pytest.approx(bis.price, rel=0.05)
+
+
+def test_pomdp_with_identity_signals_matches_exact_bound():
+    mdp = random_instance(4, 2, 2, None, budget=1.0, discount=0.9, seed=8)
+    a = mdp.arms
+    s = np.zeros((4, 2))
+    s[:, 0] = 1.0
+    states = mdp.replace(initial_belief=s)
+    pomdp = states.replace(arms=POMDPArms(a.transitions, a.observations, a.rewards, a.costs))
+    exact = lagrangian_bound(states, method="lp")
+    est = lagrangian_bound(pomdp, value_tol=1e-6, price_tol=1e-8)
+    assert est.estimate == pytest.approx(exact.estimate, rel=1e-4)
+    assert est.certified_upper_bound == pytest.approx(exact.estimate, rel=1e-3)
+    assert est.certified_upper_bound >= exact.estimate - 1e-6
+
+
+def test_identical_arms_share_solves_and_q_values():
+    inst = health_intervention(3, seed=2)
+    arms = inst.arms.select([0, 1, 0, 0, 1])
+    inst5 = Instance(arms, 2.0, initial_belief=np.tile([0.4, 0.6], (5, 1)))
+    first, inverse = unique_arms(arms)
+    assert len(first) == 2
+    assert inverse[0] == inverse[2] == inverse[3] != inverse[1] == inverse[4]
+    res = lagrangian_bound(inst5, value_tol=1e-2)
+    assert res.arm_values[0] == res.arm_values[2] == res.arm_values[3]
+    q = res.q_values(inst5.initial_belief)
+    assert q.shape == (5, 3)
+    np.testing.assert_array_equal(q[0], q[3])
+
+
+def test_plot_dual(tmp_path, mdp_instance, monkeypatch):
+    pytest.importorskip("matplotlib")
+    res = lagrangian_bound(mdp_instance)
+    curve = dual_curve(mdp_instance, np.linspace(0, 1, 5), certificate=False)
+    out = plot_dual(curve, tmp_path / "dual.png", result=res)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(MissingDependencyError, match=r"rmab\[plot\]"):
+        plot_dual(curve, tmp_path / "other.png")
+    assert not (tmp_path / "other.png").exists()
+
+
+def test_errors(mdp_instance):
+    pomdp = random_instance(3, 2, 2, 2, seed=0)
+    with pytest.raises(InvalidParameterError, match=r"lagrangian_bound.instance: must be an "):
+        lagrangian_bound(mdp_instance.arms)
+    with pytest.raises(InvalidParameterError, match=r"lagrangian_bound.method: must be one of"):
+        lagrangian_bound(mdp_instance, method="newton")
+    with pytest.raises(InvalidParameterError, match=r"'lp' needs fully observed arms"):
+        lagrangian_bound(pomdp, method="lp")
+    with pytest.raises(InvalidParameterError, match=r"'cutting-plane' needs POMDP arms"):
+        lagrangian_bound(mdp_instance, method="cutting-plane")
+    with pytest.raises(InvalidParameterError, match=r"lagrangian_bound.price_tol: must be > 0"):
+        lagrangian_bound(mdp_instance, price_tol=0)
+    with pytest.raises(InvalidParameterError, match=r"lagrangian_bound.max_iter: must be >= 1"):
+        lagrangian_bound(mdp_instance, max_iter=0)
+    with pytest.raises(InvalidParameterError, match=r"lagrangian_bound.belief: must have shape"):
+        lagrangian_bound(mdp_instance, beliefs=np.ones((2, 2)) / 2)
+    with pytest.raises(InvalidParameterError, match=r"horizon: must be None for POMDP"):
+        lagrangian_bound(random_instance(3, 2, 2, 2, horizon=5, seed=0))
+    with pytest.raises(InvalidParameterError, match=r"dual_curve.prices: must be >= 0"):
+        dual_curve(mdp_instance, [-1.0, 1.0])
+    with pytest.raises(InvalidParameterError, match=r"plot_dual.curve: must be a DualCurveResult"):
+        plot_dual("curve", "x.png")
+    with pytest.raises(InvalidParameterError, match=r"LagrangianResult.q_values.belief"):
+        lagrangian_bound(mdp_instance).q_values(np.ones((1, 4)) / 4)
