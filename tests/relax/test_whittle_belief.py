@@ -1,0 +1,130 @@
+"""Belief-state Whittle indices of POMDP arms: fully observed limit, PBVI consistency,
+interpolation on the grid, indexability flags, error paths."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from rmab.errors import IndexabilityWarning, InvalidParameterError
+from rmab.models.arms import POMDPArms
+from rmab.models.generators import health_intervention, random_mdp_arms, random_pomdp_arms
+from rmab.relax.whittle import _grid_lookup, _grid_weights, belief_whittle_indices, \
+    whittle_indices
+from rmab.values.pbvi import simplex_grid, solve_pbvi
+
+
+def as_pomdp(m):
+    return POMDPArms(m.transitions, m.observations, m.rewards, m.costs)
+
+
+def vertex_rows(grid):
+    return [int(np.flatnonzero(np.all(np.isclose(grid, np.eye(grid.shape[1])[s]), axis=1))[0])
+            for s in range(grid.shape[1])]
+
+
+@pytest.mark.parametrize("n_states,n_actions", [(2, 2), (3, 3)])
+def test_fully_observed_limit_equals_state_indices(n_states, n_actions):
+    m = random_mdp_arms(4, n_states, n_actions, seed=n_states)
+    exact = whittle_indices(m, discount=0.9)
+    res = belief_whittle_indices(as_pomdp(m), discount=0.9, resolution=4, value_tol=1e-6)
+    rows = vertex_rows(res.grid)
+    ok = exact.indexable
+    np.testing.assert_allclose(res.indices[:, rows][ok], exact.indices[ok], atol=1e-6)
+
+
+def test_index_separates_the_pbvi_best_level():
+    inst = health_intervention(3, seed=5)
+    res = belief_whittle_indices(inst.arms, resolution=4, value_tol=1e-4)
+    assert res.indexable.all()
+    for n in range(3):
+        for g in (0, 2, 4):
+            b = res.grid[g]
+            for a in (1, 2):
+                w = res.indices[n, g, a - 1]
+                for lam, above in ((w - 0.05, True), (w + 0.05, False)):
+                    sol = solve_pbvi(inst.arms.select([n]), price=lam, discount=0.95,
+                                     tol=1e-4, initial_belief=b, grid=4)
+                    q = sol[0].q(b)
+                    level = int(np.flatnonzero(q >= q.max() - 1e-9)[0])
+                    assert (level >= a) == above, (n, g, a, lam)
+
+
+def test_indices_fall_with_the_level_when_fully_indexable():
+    inst = health_intervention(6, n_states=3, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IndexabilityWarning)
+        res = belief_whittle_indices(inst.arms, resolution=4)
+    assert res.indices.shape == (6, 15, 2) and res.grid.shape == (15, 3)
+    ok = res.indexable
+    assert ok.any()
+    assert np.all(res.indices[ok, :, 1] <= res.indices[ok, :, 0] + 1e-9)
+
+
+def test_non_indexable_arm_is_flagged_with_a_warning():
+    m = random_mdp_arms(400, 3, 2, concentration=0.1, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IndexabilityWarning)
+        exact = whittle_indices(m, discount=0.99)
+    bad = np.flatnonzero(~exact.indexable)[:2]
+    good = np.flatnonzero(exact.indexable)[:2]
+    pick = m.select(np.concatenate([bad, good]))
+    with pytest.warns(IndexabilityWarning, match="belief_whittle_indices: .* not"):
+        res = belief_whittle_indices(as_pomdp(pick), discount=0.99, resolution=2,
+                                     value_tol=1e-6, check_prices=400)
+    assert res.indexable.tolist() == [False, False, True, True]
+    assert np.isfinite(res.indices).all()
+
+
+@pytest.mark.parametrize("n_states,resolution", [(2, 5), (3, 4)])
+def test_interpolation(n_states, resolution):
+    grid = simplex_grid(n_states, resolution)
+    lookup = _grid_lookup(grid, resolution)
+    rng = np.random.default_rng(0)
+    # at grid points: the point itself with weight 1
+    rows, w = _grid_weights(grid, resolution, lookup)
+    picked = np.take_along_axis(rows, np.argmax(w, axis=1)[:, None], axis=1)[:, 0]
+    np.testing.assert_array_equal(picked, np.arange(len(grid)))
+    np.testing.assert_allclose(w.max(axis=1), 1.0)
+    # anywhere: convex weights over grid points that reproduce the belief (linear precision)
+    b = rng.dirichlet(np.ones(n_states), 200)
+    rows, w = _grid_weights(b, resolution, lookup)
+    assert np.all(w >= -1e-12)
+    np.testing.assert_allclose(w.sum(axis=1), 1.0)
+    np.testing.assert_allclose(np.einsum("nv,nvs->ns", w, grid[rows]), b, atol=1e-12)
+
+
+def test_index_at_interpolates_the_table():
+    inst = health_intervention(4, seed=7)
+    res = belief_whittle_indices(inst.arms, resolution=5)
+    b = np.tile([0.3, 0.7], (4, 1))
+    g = [int(np.flatnonzero(np.isclose(res.grid[:, 0], x))[0]) for x in (0.2, 0.4)]
+    expected = 0.5 * (res.indices[:, g[0]] + res.indices[:, g[1]])
+    np.testing.assert_allclose(res.index_at(b), expected, atol=1e-12)
+
+
+def test_given_beliefs_any_number_of_states():
+    arms = random_pomdp_arms(2, 4, 2, 2, seed=1)
+    beliefs = np.array([[0.25, 0.25, 0.25, 0.25], [1.0, 0.0, 0.0, 0.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IndexabilityWarning)
+        res = belief_whittle_indices(arms, beliefs=beliefs)
+    assert res.indices.shape == (2, 2, 1) and res.resolution is None
+    with pytest.raises(InvalidParameterError, match="index_at: needs a grid"):
+        res.index_at(beliefs)
+
+
+def test_errors():
+    arms = random_pomdp_arms(2, 4, 2, 2, seed=1)
+    with pytest.raises(InvalidParameterError, match="a belief grid needs 2 or 3 states"):
+        belief_whittle_indices(arms)
+    with pytest.raises(InvalidParameterError, match="belief_whittle_indices.arms: must be POMDP"):
+        belief_whittle_indices(random_mdp_arms(2, 2, seed=0))
+    small = random_pomdp_arms(2, 2, 2, 2, seed=1)
+    with pytest.raises(InvalidParameterError, match="belief_whittle_indices.n_prices: must be"):
+        belief_whittle_indices(small, n_prices=1)
+    with pytest.raises(InvalidParameterError, match="belief_whittle_indices.beliefs"):
+        belief_whittle_indices(small, beliefs=[[0.5, 0.6]])
+    res = belief_whittle_indices(small, resolution=3)
+    with pytest.raises(InvalidParameterError, match="BeliefWhittleResult.index_at.belief"):
+        res.index_at(np.ones((3, 2)) / 2)
