@@ -137,3 +137,28 @@ def expand_round_numpy(trans, obs, points, count, limit, u, min_l1):
             points[total] = succ[a]
             total += 1
     return points, total
+
+
+def pbvi_numpy(trans, obs, r, c, beta, beliefs, alphas, costs, actions, target, max_iter):
+    """Twin of ``pbvi_kernel`` with full sweeps (keep-old rule, duplicates dropped); returns
+    ``(alphas, costs, actions, sweeps, residual)``."""
+    residual = np.inf
+    sweeps = 0
+    while sweeps < max_iter:
+        sweeps += 1
+        scores = beliefs @ alphas.T
+        best, values = scores.argmax(axis=1), scores.max(axis=1)
+        new_a, new_c, new_act, new_v = point_backup_numpy(trans, obs, r, c, beta, beliefs,
+                                                          alphas, costs)
+        residual = max(0.0, float((new_v - values).max()))
+        keep = new_v >= values
+        cand_a = np.where(keep[:, None], new_a, alphas[best])
+        cand_c = np.where(keep[:, None], new_c, costs[best])
+        cand_act = np.where(keep, new_act, actions[best])
+        _, first = np.unique(np.round(np.column_stack([cand_a, cand_act]), 9), axis=0,
+                             return_index=True)
+        first = np.sort(first)
+        alphas, costs, actions = cand_a[first], cand_c[first], cand_act[first]
+        if residual <= target:
+            break
+    return alphas, costs, actions, sweeps, residual

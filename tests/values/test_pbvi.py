@@ -229,3 +229,25 @@ def test_mdp_arms_are_refused_and_bad_queries_raise():
         solve_pbvi(random_pomdp_arms(3, 2, 2, 2, seed=0), warm_start=res)
     with pytest.raises(InvalidParameterError, match=r"simplex_grid\.resolution: must give"):
         simplex_grid(10, 50)
+
+
+def test_pbvi_kernel_matches_numpy_twin_on_a_fixed_point_set():
+    from rmab.values.pbvi import _blind_vectors
+    arms = random_pomdp_arms(1, 3, 3, 2, seed=9)
+    t, o = arms.transitions[0], np.ascontiguousarray(arms.observations[0])
+    c = np.ascontiguousarray(arms.costs[0])
+    r = np.ascontiguousarray(arms.rewards[0] - 0.2 * c[None, :])
+    beliefs = np.ascontiguousarray(simplex_grid(3, 5))
+    a0, c0 = _blind_vectors(t, r, c, 0.8)
+    act0 = np.arange(3, dtype=np.int64)
+    want = ref.pbvi_numpy(t, o, r, c, 0.8, beliefs, a0, c0, act0, 1e-9, 1000)
+    cap = len(beliefs)
+    alphas, costs = np.zeros((cap, 3)), np.zeros((cap, 3))
+    actions = np.zeros(cap, dtype=np.int64)
+    alphas[:3], costs[:3], actions[:3] = a0, c0, act0
+    stats = np.zeros(2)
+    k = _kernels.pbvi_kernel(t, o, r, c, 0.8, beliefs, alphas, costs, actions, 3, 1e-9, 1000,
+                             False, 1, stats)
+    np.testing.assert_allclose((beliefs @ alphas[:k].T).max(axis=1),
+                               (beliefs @ want[0].T).max(axis=1), atol=1e-9)
+    assert stats[0] == want[3]

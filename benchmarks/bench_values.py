@@ -1,0 +1,113 @@
+"""Speed of the single-arm value code, each figure beside a reference measured in this run.
+
+    .venv/bin/python benchmarks/bench_values.py [--quick]
+
+1. PBVI on Tiger (data/tiger.pomdp) to within 0.01 % of 19.371 (target <= 0.1 s); reference:
+   the plain-numpy PBVI twin on the same point set.
+2. PBVI for 1 000 heterogeneous health-intervention arms (2 states, 3 actions, 2 signals) at
+   one price, tolerance 1e-3 (target <= 10 s on one core); reference: the numpy twin on a
+   subset, scaled to 1 000 arms.
+3. Value iteration for 10 000 fully observed arms (10 states, 3 actions) at 20 prices at once
+   (target <= 5 s); reference: the vectorised numpy value iteration (``_reference.vi_numpy``).
+
+Medians of repeats; the first call of each Numba kernel (compilation or cache load) is made
+before timing. The machine may be shared: the CPU time of this process is printed too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+from rmab.models import health_intervention, random_mdp_arms
+from rmab.models.pomdp_format import read_pomdp
+from rmab.values import _reference as ref
+from rmab.values.exact import policy_iteration, value_iteration
+from rmab.values.pbvi import _blind_vectors, _expand, solve_pbvi
+
+TIGER = Path(__file__).resolve().parents[1] / "data" / "tiger.pomdp"
+
+
+def timed(fn, repeats):
+    walls, cpus, out = [], [], None
+    for _ in range(repeats):
+        w, c = time.perf_counter(), time.process_time()
+        out = fn()
+        walls.append(time.perf_counter() - w)
+        cpus.append(time.process_time() - c)
+    return statistics.median(walls), statistics.median(cpus), out
+
+
+def numpy_pbvi(arms, i, price, beta, tol, b0, n_beliefs, seed):
+    """The reference: same expansion, then the numpy twin's full sweeps."""
+    t, o = arms.transitions[i], np.ascontiguousarray(arms.observations[i])
+    c = arms.costs[i]
+    r = arms.rewards[i] - price * c[None, :]
+    beliefs = _expand(t, o, b0, n_beliefs, np.random.default_rng(seed))
+    a0, c0 = _blind_vectors(t, r, c, beta)
+    out = ref.pbvi_numpy(t, o, r, c, beta, beliefs, a0, c0, np.arange(len(a0)),
+                         tol * (1 - beta) / beta, 10_000)
+    return (beliefs @ out[0].T).max(axis=1)[0]
+
+
+def line(label, wall, cpu, ref_wall, ref_label, extra=""):
+    print(f"{label:<44} {wall:8.3f} s (cpu {cpu:7.3f} s)   {ref_label}: {ref_wall:8.3f} s   "
+          f"speed-up x{ref_wall / wall:6.1f}  {extra}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
+    args = parser.parse_args(argv)
+    repeats = 3 if args.quick else 5
+
+    # 1. Tiger
+    tiger = read_pomdp(TIGER)
+    solve_pbvi(tiger.arms, discount=0.95, seed=0)                        # compile / load
+    wall, cpu, res = timed(lambda: solve_pbvi(tiger.arms, discount=0.95, tol=1e-3, seed=0),
+                           repeats)
+    v = res[0].value(tiger.start)
+    rw, _, rv = timed(lambda: numpy_pbvi(tiger.arms, 0, 0.0, 0.95, 1e-3, tiger.start, 64, 0),
+                      repeats)
+    line("PBVI Tiger, tol 1e-3", wall, cpu, rw, "numpy twin",
+         f"V(uniform)={v:.5f} (err {abs(v - 19.371) / 19.371:.2e}; numpy {rv:.5f})")
+
+    # 2. 1 000 health arms at one price
+    n = 200 if args.quick else 1000
+    inst = health_intervention(n, seed=0)
+    price = 0.5
+    solve_pbvi(inst.arms.select([0]), price=price, seed=0)
+    for randomized in (False, True):
+        wall, cpu, res = timed(lambda: solve_pbvi(
+            inst.arms, price=price, tol=1e-3, initial_belief=inst.initial_belief, seed=0,
+            randomized=randomized), 1 if not args.quick else 1)
+        sub = 20
+        rw, _, _ = timed(lambda: [numpy_pbvi(inst.arms, i, price, 0.95, 1e-3,
+                                             inst.initial_belief[i], 64, i) for i in range(sub)], 1)
+        mode = "Perseus" if randomized else "full sweeps"
+        line(f"PBVI {n} health arms, price {price}, {mode}", wall, cpu, rw * n / sub,
+             f"numpy x{n}/{sub}",
+             f"{len(res.solves)} solves, {res.iterations.mean():.0f} sweeps avg, "
+             f"converged={res.converged}")
+
+    # 3. Value iteration, 10 000 arms x 20 prices
+    n, p = (2000, 20) if args.quick else (10_000, 20)
+    arms = random_mdp_arms(n, 10, 3, seed=0)
+    prices = np.linspace(0.0, 1.0, p)
+    value_iteration(arms.select([0]), prices=prices)
+    policy_iteration(arms.select([0]), prices=prices)
+    rw, rc, rres = timed(lambda: ref.vi_numpy(arms, prices, 0.95, 1e-10, 100_000), 1)
+    for fn in (value_iteration, policy_iteration):
+        wall, cpu, res = timed(lambda: fn(arms, prices=prices, discount=0.95, tol=1e-10),
+                               max(1, repeats // 2))
+        err = float(np.abs(res.values - rres[0]).max())
+        line(f"{fn.__name__} {n} arms x {p} prices, S=10 A=3", wall, cpu, rw, "numpy VI",
+             f"max |V - V_numpy| = {err:.1e}, {res.iterations} iterations")
+
+
+if __name__ == "__main__":
+    main()
