@@ -29,7 +29,9 @@ class _IndexPlanner(BasePlanner):
                  value_tol: float = 1e-2):
         super().__init__()
         owner = type(self).__name__
-        self.threshold = check_number(owner, "threshold", threshold)
+        # -inf: act by index whatever its sign (the classical "activate the top arms" rule)
+        self.threshold = (-np.inf if threshold == -np.inf
+                          else check_number(owner, "threshold", threshold))
         self.resolution = check_number(owner, "resolution", resolution, low=1, integer=True)
         self.n_prices = check_number(owner, "n_prices", n_prices, low=2, integer=True)
         self.value_tol = check_number(owner, "value_tol", value_tol, low=0.0, low_open=True)
@@ -90,7 +92,8 @@ class WhittlePlanner(_IndexPlanner):
     ----------
     action : int >= 1
     threshold : float
-        Only arms with an index above it act (default 0).
+        Only arms with an index above it act (default 0; ``-inf``: every arm that fits, by
+        index).
     resolution, n_prices, value_tol :
         Belief grid and PBVI settings of POMDP arms
         (:func:`rmab.relax.whittle.belief_whittle_indices`).

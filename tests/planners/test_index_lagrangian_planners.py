@@ -1,0 +1,137 @@
+"""Whittle, multi-action Whittle and Lagrangian planners: decisions checked by hand against the
+indices / Q-values they are built on, costs, re-solving, error paths."""
+
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+
+from rmab.errors import IndexabilityWarning, InvalidParameterError
+from rmab.models.arms import MDPArms
+from rmab.models.generators import health_intervention, random_instance
+from rmab.models.instance import Instance
+from rmab.planners.index import WhittleMultiPlanner, WhittlePlanner
+from rmab.planners.lagrangian import LagrangianPlanner
+
+
+def one_hot(states, n_states):
+    return np.eye(n_states)[states]
+
+
+def test_whittle_takes_the_top_positive_indices():
+    inst = random_instance(10, 4, 2, None, budget=3.0, seed=2)
+    p = WhittlePlanner().fit(inst, seed=0)
+    states = np.random.default_rng(1).integers(0, 4, 10)
+    actions = p.plan(one_hot(states, 4))
+    index = p.result.binary[np.arange(10), states]
+    expected = [n for n in np.argsort(-index, kind="stable")[:3] if index[n] > 0]
+    assert sorted(np.flatnonzero(actions)) == sorted(expected)
+    np.testing.assert_allclose(p.last_stats.scores, index)
+
+
+def test_whittle_respects_heterogeneous_costs():
+    base = random_instance(6, 3, 2, None, budget=2.5, seed=4)
+    costs = np.array([[0, 2.0], [0, 1.0], [0, 1.0], [0, 2.0], [0, 0.5], [0, 3.0]])
+    inst = base.replace(arms=MDPArms(base.arms.transitions, base.arms.rewards, costs))
+    p = WhittlePlanner(threshold=-np.inf).fit(inst, seed=0)
+    belief = one_hot(np.zeros(6, dtype=int), 3)
+    actions = p.plan(belief)
+    index = p.result.binary[:, 0]
+    left, expected = 2.5, []
+    for n in np.argsort(-index, kind="stable"):          # skip what does not fit, go on
+        if costs[n, 1] <= left + 1e-9:
+            expected.append(n)
+            left -= costs[n, 1]
+    assert sorted(np.flatnonzero(actions)) == sorted(expected)
+
+
+def test_whittle_multi_upgrades_by_index_per_unit_cost():
+    inst = random_instance(5, 3, 3, None, budget=4.0, seed=7)
+    p = WhittleMultiPlanner().fit(inst, seed=0)
+    states = np.array([0, 1, 2, 0, 1])
+    actions = p.plan(one_hot(states, 3))
+    w = p.result.indices[np.arange(5), states]            # (5, 2)
+    # replay the rule by hand: steps by decreasing index, in level order, while they fit
+    steps = sorted(((w[n, a], n, a) for n in range(5) for a in range(2) if w[n, a] > 0),
+                   key=lambda x: (-x[0], x[1], x[2]))
+    level, left, blocked = np.zeros(5, dtype=int), 4.0, set()
+    for _, n, a in steps:
+        if n in blocked or level[n] != a:
+            continue
+        step = inst.arms.costs[n, a + 1] - inst.arms.costs[n, a]
+        if step <= left + 1e-9:
+            level[n], left = a + 1, left - step
+        else:
+            blocked.add(n)
+    np.testing.assert_array_equal(actions, level)
+
+
+def test_index_planners_on_pomdp_arms_use_the_belief_grid():
+    inst = health_intervention(8, budget_fraction=0.25, seed=3)
+    p = WhittlePlanner(resolution=5).fit(inst, seed=0)
+    b = inst.initial_belief
+    np.testing.assert_allclose(p.indices_at(b), p.result.index_at(b))
+    actions = p.plan(b)
+    assert inst.arms.costs[np.arange(8), actions].sum() <= inst.budget
+
+
+def test_lagrangian_planner_solves_the_knapsack_on_q_values():
+    inst = random_instance(5, 3, 3, None, budget=3.0, seed=9)
+    p = LagrangianPlanner().fit(inst, seed=0)
+    belief = one_hot(np.array([0, 1, 2, 1, 0]), 3)
+    actions = p.plan(belief)
+    q = p.result.q_values(belief)
+    best = max((sum(q[n, a[n]] for n in range(5)), a)
+               for a in itertools.product(range(3), repeat=5)
+               if sum(inst.arms.costs[n, a[n]] for n in range(5)) <= 3.0)
+    assert sum(q[n, actions[n]] for n in range(5)) == pytest.approx(best[0])
+    assert p.last_stats.info["price"] == p.result.price
+    np.testing.assert_allclose(p.last_stats.scores, q[np.arange(5), actions] - q[:, 0])
+
+
+def test_lagrangian_planner_resolves_from_current_beliefs():
+    inst = health_intervention(6, budget_fraction=0.3, seed=1)
+    p = LagrangianPlanner(resolve_every=2).fit(inst, seed=0)
+    fitted = p.result
+    b = np.tile([0.95, 0.05], (6, 1))
+    p.plan(b, t=1)
+    assert p.result is fitted and not p.last_stats.info["resolved"]
+    p.plan(b, t=2)
+    assert p.last_stats.info["resolved"] and p.result is not fitted
+    assert p.result.price != fitted.price
+    p.reset(seed=1)
+    assert p.result is fitted
+
+
+def test_non_indexable_instance_warns_once_and_still_plans():
+    from rmab.models.generators import random_mdp_arms
+    from rmab.relax.whittle import whittle_indices
+
+    m = random_mdp_arms(400, 3, 2, concentration=0.1, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IndexabilityWarning)
+        bad = np.flatnonzero(~whittle_indices(m, discount=0.99).indexable)[:3]
+    inst = Instance(m.select(bad), 1.0, discount=0.99)
+    with pytest.warns(IndexabilityWarning, match="WhittlePlanner: 3 of 3 arms"):
+        p = WhittlePlanner().fit(inst, seed=0)
+    assert not p.result.indexable.any()
+    assert p.plan(one_hot(np.zeros(3, dtype=int), 3)).sum() <= 1
+
+
+def test_errors():
+    inst = random_instance(3, 2, 2, None, budget=1.0, seed=0)
+    with pytest.raises(InvalidParameterError, match="WhittlePlanner.action: must be < n_actions"):
+        WhittlePlanner(action=2).fit(inst)
+    with pytest.raises(InvalidParameterError, match="WhittlePlanner.action: must be >= 1"):
+        WhittlePlanner(action=0)
+    with pytest.raises(InvalidParameterError, match="WhittleMultiPlanner.resolution: must be"):
+        WhittleMultiPlanner(resolution=0)
+    with pytest.raises(InvalidParameterError, match="discount: must be < 1"):
+        WhittlePlanner().fit(inst.replace(discount=1.0, horizon=5))
+    with pytest.raises(InvalidParameterError, match="LagrangianPlanner.resolve_every: must be"):
+        LagrangianPlanner(resolve_every=0)
+    with pytest.raises(InvalidParameterError, match="LagrangianPlanner.method: must be"):
+        LagrangianPlanner(method="newton")
+    with pytest.raises(InvalidParameterError, match="LagrangianPlanner.knapsack: must be"):
+        LagrangianPlanner(knapsack="exact")
