@@ -14,6 +14,8 @@ from rmab.models import (Instance, MDPArms, POMDPArms, collapsing_arms, concat_a
                          random_pomdp_arms, save_instance)
 from rmab.planners import (BasePlanner, Planner, available_planners, make_planner,
                            planner_names, register_planner)
+from rmab.sim import (ComparisonResult, Environment, EpisodeResult, PairedDifferenceResult,
+                      PlannerScore, StepResult, compare, run_episode)
 
 __version__ = "0.1.0"
 
@@ -23,6 +25,8 @@ __all__ = [
     "update_beliefs", "signal_probabilities", "sample_next",
     "Planner", "BasePlanner", "make_planner", "available_planners", "planner_names",
     "register_planner",
+    "Environment", "StepResult", "EpisodeResult", "run_episode", "compare", "ComparisonResult",
+    "PlannerScore", "PairedDifferenceResult",
     "RmabError", "ValidationError", "InvalidModelError", "InvalidParameterError",
     "InfeasibleActionError", "ImpossibleSignalError", "NotFittedError", "UnknownPlannerError",
     "MissingDependencyError", "PlanningError", "BatchInputError", "RmabWarning",
