@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import re
+from itertools import repeat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,13 +63,13 @@ class Batch:
         if not isinstance(self.instance, Instance):
             raise InvalidParameterError(f"Batch.instance: must be an Instance; got "
                                         f"{type(self.instance).__name__}")
-        ids = tuple(str(a) for a in self.arm_ids)
+        ids = tuple(map(str, self.arm_ids))
         if len(ids) != self.instance.n_arms or len(set(ids)) != len(ids):
             raise InvalidParameterError(f"Batch.arm_ids: must be {self.instance.n_arms} unique "
                                         f"names; got {_short(ids)}")
         object.__setattr__(self, "arm_ids", ids)
         if self.action_names is not None:
-            names = tuple(str(a) for a in self.action_names)
+            names = tuple(map(str, self.action_names))
             if len(names) != self.instance.n_actions:
                 raise InvalidParameterError(f"Batch.action_names: must have n_actions="
                                             f"{self.instance.n_actions} names; got {names}")
@@ -111,49 +112,67 @@ def read_batches_keep_going(path, *, discount: float = 0.95
                             low_open=True, high_open=True)
     file = str(path)
     rows, lines = _load_rows(path, file)
-    positions = check_header(rows[0], file)
-    if len(rows) == 1:
-        raise BatchInputError(f"{OWNER}: must have at least one arm row after the header; got "
-                              f"none", file=file, line=lines[0] + 1)
+    nonblank = (i for i, row in enumerate(rows) if _filled(row))
+    head = next(nonblank, None)
+    if head is None:
+        raise BatchInputError(f"{OWNER}: must have a header row and arm rows; got an empty file",
+                              file=file, line=1)
+    positions = check_header(rows[head], file)
+    names = [h.strip() for h in rows[head]]
+    width, bi = len(names), positions["batch_id"]
+    data, data_lines = rows[head + 1:], lines[head + 1:]
+    full = np.fromiter(map(len, data), dtype=np.int64, count=len(data)) == width
+    good = data if full.all() else [data[i] for i in np.flatnonzero(full)]
     reader = _FileReader(file, Path(path).parent, discount)
-    width, bi = len(rows[0]), positions["batch_id"]
-    groups: dict[str, list[int]] = {}
-    broken: dict[str, BatchInputError] = {}
-    good: list[list[str]] = []
-    failures: list[BatchInputError] = []
-    for row, line in zip(rows[1:], lines[1:]):
-        bid = row[bi].strip() if len(row) > bi else ""
-        if not bid:
-            failures.append(BatchInputError(f"{OWNER}.batch_id: must not be empty; got ''",
-                                            file=file, line=line, column="batch_id"))
-            continue
-        members = groups.setdefault(bid, [])
-        if len(row) != width:
-            broken.setdefault(bid, BatchInputError(
-                f"{OWNER}.row: must have {width} fields like the header; got {len(row)}",
-                file=file, line=line, batch_id=bid))
-            continue
-        members.append(len(good))
-        good.append(row)
-        reader.lines.append(line)
-    names = [h.strip() for h in rows[0]]
+    reader.lines = data_lines[full]
     columns = zip(*good) if good else ([] for _ in names)
-    reader.table = {name: [c.strip() for c in col] for name, col in zip(names, columns)}
+    reader.table = {name: list(map(str.strip, col)) for name, col in zip(names, columns)}
+    groups: dict[str, list[int]] = {}
+    failures: list[BatchInputError] = []
+    for k, bid in enumerate(reader.table["batch_id"]):
+        if bid:
+            groups.setdefault(bid, []).append(k)
+        elif _filled(good[k]):
+            failures.append(BatchInputError(f"{OWNER}.batch_id: must not be empty; got ''",
+                                            file=file, line=int(reader.lines[k]),
+                                            column="batch_id"))
+    first = {bid: int(reader.lines[members[0]]) for bid, members in groups.items()}
+    broken: dict[str, BatchInputError] = {}
+    for i in np.flatnonzero(~full):
+        row, line = data[i], int(data_lines[i])
+        if not _filled(row):
+            continue
+        bid = row[bi].strip() if len(row) > bi else ""
+        error = BatchInputError(f"{OWNER}.row: must have {width} fields like the header; got "
+                                f"{len(row)}", file=file, line=line, batch_id=bid or None)
+        if not bid:
+            failures.append(error)
+            continue
+        broken.setdefault(bid, error)
+        first[bid] = min(first.get(bid, line), line)
+    if not first and not failures:
+        raise BatchInputError(f"{OWNER}: must have at least one arm row after the header; got "
+                              f"none", file=file, line=int(lines[head]) + 1)
     batches = []
-    for index, (bid, members) in enumerate(groups.items()):
+    for index, bid in enumerate(sorted(first, key=first.get)):
         if bid in broken:
             failures.append(broken[bid])
             continue
         try:
-            batches.append(reader.batch(bid, members, index))
+            batches.append(reader.batch(bid, groups[bid], index))
         except BatchInputError as exc:
             failures.append(exc)
     failures.sort(key=lambda e: e.line or 0)
     return batches, failures
 
 
-def _load_rows(path, file: str) -> tuple[list[list[str]], list[int]]:
-    """Non-blank CSV records and the physical line each starts on; the first is the header."""
+def _filled(row: list[str]) -> bool:
+    """False for a blank record (no cells, or only blank cells)."""
+    return bool("".join(row).strip())
+
+
+def _load_rows(path, file: str) -> tuple[list[list[str]], np.ndarray]:
+    """Every CSV record (blank ones included) and the physical line each starts on."""
     try:
         raw = Path(path).read_bytes()
     except (OSError, ValueError) as exc:
@@ -166,20 +185,21 @@ def _load_rows(path, file: str) -> tuple[list[list[str]], list[int]]:
         raise BatchInputError(f"{OWNER}: must be UTF-8 text; got byte {raw[exc.start]:#04x}",
                               file=file, line=line) from exc
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    rows, lines, start = [], [], 1
     try:
-        for row in reader:
-            if "".join(row).strip():
-                rows.append(row)
-                lines.append(start)
-            start = reader.line_num + 1
+        rows = list(reader)
     except csv.Error as exc:
         raise BatchInputError(f"{OWNER}: must be well-formed CSV; {exc}", file=file,
-                              line=start) from exc
-    if not rows:
-        raise BatchInputError(f"{OWNER}: must have a header row and arm rows; got an empty file",
-                              file=file, line=1)
-    return rows, lines
+                              line=reader.line_num) from exc
+    n_lines = (text.count("\n") + text.count("\r") - text.count("\r\n")
+               + (not text.endswith(("\n", "\r"))))
+    if n_lines == len(rows):  # one record per line: no quoted line breaks
+        return rows, np.arange(1, len(rows) + 1, dtype=np.int64)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    lines, start = [], 1
+    for _ in reader:
+        lines.append(start)
+        start = reader.line_num + 1
+    return rows, np.array(lines, dtype=np.int64)
 
 
 _FIELD = re.compile(r"^\w+\.(\w+):")
@@ -193,7 +213,7 @@ class _FileReader:
         self.folder = folder
         self.discount = discount
         self.table: dict[str, list[str]] = {}
-        self.lines: list[int] = []
+        self.lines = np.zeros(0, dtype=np.int64)  # line of each full-width data row
         self._models: dict[str, Instance | Exception] = {}
         self._inline: dict[tuple, MDPArms | POMDPArms | tuple] = {}
 
@@ -221,6 +241,9 @@ class _FileReader:
                      index=index, file=self.file)
 
     def _check_ids(self, b, ids):
+        unique = set(ids)
+        if len(unique) == b.n and "" not in unique:
+            return
         seen: dict[str, int] = {}
         for k, arm in enumerate(ids):
             if not arm:
@@ -407,9 +430,12 @@ class _BatchRows:
         self.bid = bid
         self.members = members
         self.n = len(members)
+        self.contiguous = members[-1] - members[0] == self.n - 1
 
     def col(self, name: str) -> list[str]:
         cells = self.reader.table[name]
+        if self.contiguous:
+            return cells[self.members[0]:self.members[0] + self.n]
         return [cells[i] for i in self.members]
 
     def present(self, name: str) -> np.ndarray:
@@ -419,10 +445,10 @@ class _BatchRows:
         return np.fromiter(map(bool, self.col(name)), dtype=bool, count=self.n)
 
     def line(self, k: int) -> int:
-        return self.reader.lines[self.members[k]]
+        return int(self.reader.lines[self.members[k]])
 
     def lines_array(self) -> np.ndarray:
-        lines = np.array([self.reader.lines[i] for i in self.members], dtype=np.int64)
+        lines = self.reader.lines[self.members]
         lines.setflags(write=False)
         return lines
 
@@ -431,8 +457,9 @@ class _BatchRows:
                               column=column, batch_id=self.bid) from cause
 
     def _cells(self, name, ks) -> list[str]:
-        cells = self.reader.table[name]
-        return [cells[self.members[k]] for k in ks]
+        """Cells of column ``name`` at the sorted positions ``ks``."""
+        cells = self.col(name)
+        return cells if len(ks) == self.n else [cells[k] for k in ks]
 
     def floats(self, name: str, ks) -> np.ndarray:
         cells = self._cells(name, ks)
@@ -466,8 +493,9 @@ class _BatchRows:
     def float_lists(self, name: str, ks, length: int) -> np.ndarray:
         """(len(ks), length) numbers from cells like ``0.2;0.8``."""
         cells = self._cells(name, ks)
-        counts = np.fromiter((c.count(";") + 1 for c in cells), dtype=np.int64, count=len(cells))
-        off = np.flatnonzero(counts != length)
+        counts = np.fromiter(map(str.count, cells, repeat(";")), dtype=np.int64,
+                             count=len(cells))
+        off = np.flatnonzero(counts != length - 1)
         if len(off):
             self.fail(ks[off[0]], name, f"{OWNER}.{name}: must have {length} numbers separated "
                                         f"by ';'; got {_short(cells[off[0]])}")
@@ -507,9 +535,12 @@ class _BatchRows:
 
 def _group(keys, ks) -> dict:
     """key -> array of the positions ``k`` in ``ks`` whose ``keys[k]`` is that key."""
+    chosen = [keys[k] for k in ks]
+    if chosen.count(chosen[0]) == len(chosen):  # the usual case: one model file
+        return {chosen[0]: np.asarray(ks, dtype=np.int64)}
     groups: dict = {}
-    for k in ks:
-        groups.setdefault(keys[k], []).append(k)
+    for k, key in zip(ks, chosen):
+        groups.setdefault(key, []).append(k)
     return {key: np.array(v, dtype=np.int64) for key, v in groups.items()}
 
 

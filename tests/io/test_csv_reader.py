@@ -201,3 +201,11 @@ def test_first_error_is_the_lowest_line_and_keep_going_reports_each_batch(write_
     assert [b.batch_id for b in batches] == ["ok"] and batches[0].arm_ids == ("a", "b")
     assert [(f.batch_id, f.line, f.column) for f in failures] == [
         ("bad1", 4, "state"), ("bad2", 5, "belief"), (None, 6, "batch_id")]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_line_numbers_with_any_line_ending(write_csv, newline):
+    text = (H + "b,a,1,0,,health.npz,0,\n\nb,c,1,9,,health.npz,1,\n").replace("\n", newline)
+    with pytest.raises(BatchInputError) as info:
+        read_batches(write_csv(text))
+    assert (info.value.line, info.value.column) == (4, "state")
