@@ -1,0 +1,94 @@
+"""``rmab bound`` and ``rmab index`` (the commands are put in the CLI table for the test)."""
+
+import csv
+import sys
+
+import numpy as np
+import pytest
+
+import rmab.cli as cli
+from rmab.commands import bound, index
+from rmab.models import health_intervention, random_instance, save_instance
+from rmab.relax.lagrangian import lagrangian_bound
+from rmab.relax.whittle import whittle_indices
+
+
+@pytest.fixture
+def main(monkeypatch):
+    monkeypatch.setitem(cli.COMMANDS, "bound", ("rmab.commands.bound", bound.HELP))
+    monkeypatch.setitem(cli.COMMANDS, "index", ("rmab.commands.index", index.HELP))
+    return cli.main
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    root = tmp_path_factory.mktemp("inst")
+    mdp = random_instance(6, 3, 2, None, budget=2.0, seed=1)
+    health = health_intervention(5, budget_fraction=0.4, seed=2)
+    return {"mdp": (save_instance(mdp, root / "mdp.npz"), mdp),
+            "health": (save_instance(health, root / "health.npz"), health)}
+
+
+def test_bound_prints_estimate_certificate_price(main, files, capsys):
+    path, inst = files["mdp"]
+    assert main(["bound", str(path), "--method", "lp"]) == 0
+    out = capsys.readouterr().out
+    ref = lagrangian_bound(inst, method="lp")
+    fields = dict(line.split(":", 1) for line in out.strip().splitlines())
+    assert float(fields["estimate"].split()[0]) == pytest.approx(ref.estimate, rel=1e-6)
+    assert float(fields["price λ*"].split()[0]) == pytest.approx(ref.price, rel=1e-5)
+    assert float(fields["certified upper bound"]) >= float(fields["estimate"].split()[0])
+    assert "time" in fields
+
+
+def test_bound_pomdp_with_plot(main, files, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    path, _ = files["health"]
+    png = tmp_path / "dual.png"
+    assert main(["bound", str(path), "--plot", str(png), "--plot-points", "5",
+                 "--value-tol", "1e-2"]) == 0
+    out = capsys.readouterr().out
+    assert "PBVI lower values: an estimate" in out
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_bound_plot_without_matplotlib_exits_1(main, files, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    path, _ = files["mdp"]
+    assert main(["bound", str(path), "--plot", str(tmp_path / "x.png")]) == 1
+    assert "rmab[plot]" in capsys.readouterr().err
+
+
+def test_index_csv_fully_observed(main, files, tmp_path):
+    path, inst = files["mdp"]
+    out = tmp_path / "idx.csv"
+    assert main(["index", str(path), "--out", str(out)]) == 0
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == inst.n_arms * inst.n_states
+    ref = whittle_indices(inst.arms, discount=inst.discount)
+    got = np.array([float(r["index_1"]) for r in rows]).reshape(inst.n_arms, inst.n_states)
+    np.testing.assert_array_equal(got, ref.binary)
+    assert {r["indexable"] for r in rows} <= {"0", "1"}
+
+
+def test_index_csv_pomdp_grid_to_stdout(main, files, capsys):
+    path, inst = files["health"]
+    assert main(["index", str(path), "--resolution", "2", "--n-prices", "4"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "arm,belief_0,belief_1,index_1,index_2,indexable"
+    assert len(lines) == 1 + inst.n_arms * 3
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["bound", "missing.npz"], "must be an existing file"),
+    (["index", "missing.npz"], "must be an existing file"),
+])
+def test_errors_exit_1(main, argv, message, capsys):
+    assert main(argv) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_usage_error_exit_2(main):
+    with pytest.raises(SystemExit) as exc:
+        main(["bound", "x.npz", "--method", "simplex"])
+    assert exc.value.code == 2
