@@ -195,7 +195,7 @@ def point_backup(trans, obs, r, c, beta, b, alphas, costs, n_vec, y, out_alpha, 
                  choice):
     """Exact Bellman backup of ``max_k alphas[k]`` (k < n_vec) at belief ``b``.
 
-    ``r (S, A)`` priced rewards, ``c (A,)`` action costs; ``y (S,)`` and ``choice (O,)``
+    ``r (S, A)`` priced rewards, ``c (A,)`` action costs; ``y (S,)`` and ``choice (A, O)``
     are work arrays. Writes the backed-up vector and its cost vector; returns
     ``(action, value at b)``. Ties between actions go to the lower (cheaper) action.
     """
@@ -222,32 +222,17 @@ def point_backup(trans, obs, r, c, beta, b, alphas, costs, n_vec, y, out_alpha, 
                 if acc > bv:
                     bv = acc
                     bk = k
+            choice[a, o] = bk
             val += beta * bv
         if a == 0 or val > best_val + 1e-12 * max(1.0, abs(best_val)):
             best_val = val
             best_a = a
     a = best_a
-    for t in range(s_count):
-        acc = 0.0
-        for s in range(s_count):
-            acc += b[s] * trans[a, s, t]
-        y[t] = acc
-    for o in range(n_obs):
-        bk = 0
-        bv = -np.inf
-        for k in range(n_vec):
-            acc = 0.0
-            for t in range(s_count):
-                acc += y[t] * obs[a, t, o] * alphas[k, t]
-            if acc > bv:
-                bv = acc
-                bk = k
-        choice[o] = bk
     for s in range(s_count):
         va = r[s, a]
         vc = c[a]
         for o in range(n_obs):
-            k = choice[o]
+            k = choice[a, o]
             acc_a = 0.0
             acc_c = 0.0
             for t in range(s_count):
@@ -268,7 +253,7 @@ def backup_all_kernel(trans, obs, r, c, beta, beliefs, alphas, costs, out_alpha,
     backup at ``beliefs[m]``."""
     s_count = trans.shape[1]
     y = np.empty(s_count)
-    choice = np.empty(obs.shape[2], dtype=np.int64)
+    choice = np.empty((trans.shape[0], obs.shape[2]), dtype=np.int64)
     for m in range(beliefs.shape[0]):
         a, v = point_backup(trans, obs, r, c, beta, beliefs[m], alphas, costs, alphas.shape[0],
                             y, out_alpha[m], out_cost[m], choice)
@@ -338,7 +323,7 @@ def pbvi_kernel(trans, obs, r, c, beta, beliefs, alphas, costs, actions, n_start
     ``alphas``/``costs``/``actions`` (capacity >= max(M, n_start) rows, overwritten).
 
     Every sweep keeps, for each belief, the better of its backup and its current vector, so
-    values on the point set never decrease. A full sweep backs up every belief and measures the
+    values on the point set never decrease, and drops the vectors that are best at no point. A full sweep backs up every belief and measures the
     largest possible gain ``max_m (HV(b_m) - V(b_m))^+``; ``randomized`` runs Perseus sweeps
     (back up random beliefs until every belief has improved) and switches to a full sweep to check
     convergence once a Perseus sweep gains at most ``target``. Stops after a full sweep whose
@@ -354,7 +339,7 @@ def pbvi_kernel(trans, obs, r, c, beta, beliefs, alphas, costs, actions, n_start
     tmp_a = np.empty(s_count)
     tmp_c = np.empty(s_count)
     y = np.empty(s_count)
-    choice = np.empty(obs.shape[2], dtype=np.int64)
+    choice = np.empty((trans.shape[0], obs.shape[2]), dtype=np.int64)
     values = np.empty(m_count)
     best = np.empty(m_count, dtype=np.int64)
     new_values = np.empty(m_count)
@@ -409,12 +394,19 @@ def pbvi_kernel(trans, obs, r, c, beta, beliefs, alphas, costs, actions, n_start
             gain = 0.0
             for m in range(m_count):
                 gain = max(gain, new_values[m] - values[m])
+        # keep only the vectors that are best at some point of the set
+        _values_at(beliefs, new_a, n_new, new_values, best)
+        used = np.zeros(n_new, dtype=np.bool_)
+        for m in range(m_count):
+            used[best[m]] = True
+        n_vec = 0
         for k in range(n_new):
-            for s in range(s_count):
-                alphas[k, s] = new_a[k, s]
-                costs[k, s] = new_c[k, s]
-            actions[k] = new_act[k]
-        n_vec = n_new
+            if used[k]:
+                for s in range(s_count):
+                    alphas[n_vec, s] = new_a[k, s]
+                    costs[n_vec, s] = new_c[k, s]
+                actions[n_vec] = new_act[k]
+                n_vec += 1
         if full:
             if residual <= target:
                 break
