@@ -8,7 +8,10 @@ cost vectors, the advantage of action ``a`` in state ``s`` is linear in the pric
 ``α = r(s, a) + β P_a[s]·V - V[s]`` and ``μ = c(a) + β P_a[s]·C - C[s]``.
 The next breakpoint is the smallest ``α/μ`` over ``μ < 0``; the state switches and
 ``(I - β P_π)^{-1}`` is updated by Sherman–Morrison (one row changes), so a binary arm with
-``S`` states costs ``O(S^3)`` (Niño-Mora's fast pivoting; Gast, Gaujal & Khun 2023).
+``S`` states costs ``O(S^3)`` (Niño-Mora's fast pivoting; Gast, Gaujal & Khun 2023). The
+trace starts at a finite price below every breakpoint (the costliest actions optimal) and
+switches first any action that improves at the current price, which handles actions of equal
+cost and round-off.
 """
 
 from __future__ import annotations
@@ -21,11 +24,16 @@ STEP_LIMIT = 2
 
 
 @njit(cache=True)
-def homotopy_kernel(transitions, rewards, costs, discount, max_steps, indices, flags):
+def homotopy_kernel(transitions, rewards, costs, discount, start_price, max_steps, indices,
+                    flags):
     """Indices of every arm.
 
-    transitions (N, A, S, S), rewards (N, S, A), costs (N, A) strictly increasing in the action;
-    writes ``indices[n, s, a - 1]`` = the last price at which state ``s`` drops from a level
+    transitions (N, A, S, S), rewards (N, S, A), costs (N, A) non-decreasing in the action;
+    ``start_price`` low enough that the costliest actions are optimal in every state (see
+    ``whittle._price_bracket``). From there, every state starts at the top action; at each step
+    an action that improves on the current policy at the current price is switched in first
+    (this sorts out actions of equal cost), else the price moves to the next breakpoint.
+    Writes ``indices[n, s, a - 1]`` = the last price at which state ``s`` drops from a level
     ``>= a`` to one ``< a`` and ``flags[n]`` (0 fully indexable, 1 some state moved up a level,
     2 the step limit was hit; unset entries stay NaN).
     """
@@ -47,13 +55,15 @@ def homotopy_kernel(transitions, rewards, costs, discount, max_steps, indices, f
         v = inv @ r_pi
         c = inv @ c_pi
         scale_c = costs[n, top] / (1.0 - discount) + 1.0
-        lam = -np.inf
+        lam = start_price
         done = False
         for step in range(max_steps):
+            best_gain = 0.0
             best_lam = np.inf
             best_mu = 0.0
             best_s = -1
             best_a = -1
+            improving = False
             for s in range(n_states):
                 for a in range(n_actions):
                     if a == policy[s]:
@@ -64,9 +74,17 @@ def homotopy_kernel(transitions, rewards, costs, discount, max_steps, indices, f
                         pv += transitions[n, a, s, t] * v[t]
                         pc += transitions[n, a, s, t] * c[t]
                     mu = costs[n, a] + discount * pc - c[s]
-                    if mu >= -1e-12 * scale_c:
-                        continue
                     alpha = rewards[n, s, a] + discount * pv - v[s]
+                    gain = alpha - lam * mu
+                    if gain > 1e-10 * (1.0 + abs(alpha) + abs(lam * mu)):
+                        if not improving or gain > best_gain:
+                            improving = True
+                            best_gain = gain
+                            best_s = s
+                            best_a = a
+                        continue
+                    if improving or mu >= -1e-12 * scale_c:
+                        continue
                     cand = alpha / mu
                     tol = 1e-12 * (1.0 + abs(cand))
                     if cand < best_lam - tol or (cand <= best_lam + tol and mu < best_mu):
@@ -77,7 +95,7 @@ def homotopy_kernel(transitions, rewards, costs, discount, max_steps, indices, f
             if best_s < 0:
                 done = True
                 break
-            if best_lam > lam:
+            if not improving and best_lam > lam:
                 lam = best_lam
             old = policy[best_s]
             new = best_a
@@ -106,9 +124,9 @@ def homotopy_kernel(transitions, rewards, costs, discount, max_steps, indices, f
             flags[n] = STEP_LIMIT
 
 
-def homotopy_numpy(transitions, rewards, costs, discount, max_steps):
+def homotopy_numpy(transitions, rewards, costs, discount, start_price, max_steps):
     """Plain-numpy twin of :func:`homotopy_kernel`: the same homotopy with a fresh linear solve
-    at every breakpoint (O(S^4) per binary arm). Returns ``(indices, flags)``."""
+    at every step (O(S^4) per binary arm). Returns ``(indices, flags)``."""
     n_arms, n_actions, n_states, _ = transitions.shape
     indices = np.full((n_arms, n_states, n_actions - 1), np.nan)
     flags = np.zeros(n_arms, dtype=np.int64)
@@ -116,25 +134,29 @@ def homotopy_numpy(transitions, rewards, costs, discount, max_steps):
     for n in range(n_arms):
         p, r, cost = transitions[n], rewards[n], costs[n]
         policy = np.full(n_states, n_actions - 1)
-        lam = -np.inf
+        lam = start_price
         scale_c = cost[-1] / (1.0 - discount) + 1.0
         for _ in range(max_steps):
             system = np.eye(n_states) - discount * p[policy, states]
             v = np.linalg.solve(system, r[states, policy])
             c = np.linalg.solve(system, cost[policy])
-            pv = np.einsum("ast,t->sa", p, v)
-            pc = np.einsum("ast,t->sa", p, c)
-            alpha = r + discount * pv - v[:, None]
-            mu = cost[None, :] + discount * pc - c[:, None]
-            mu[states, policy] = 0.0
-            ok = mu < -1e-12 * scale_c
-            if not ok.any():
-                break
-            cand = np.where(ok, alpha / np.where(ok, mu, -1.0), np.inf)
-            low = cand.min()
-            tie = ok & (cand <= low + 1e-12 * (1.0 + abs(low)))
-            s, a = np.unravel_index(np.argmin(np.where(tie, mu, np.inf)), mu.shape)
-            lam = max(lam, low)
+            alpha = r + discount * np.einsum("ast,t->sa", p, v) - v[:, None]
+            mu = cost[None, :] + discount * np.einsum("ast,t->sa", p, c) - c[:, None]
+            other = np.ones_like(mu, dtype=bool)
+            other[states, policy] = False
+            gain = alpha - lam * mu
+            better = other & (gain > 1e-10 * (1.0 + np.abs(alpha) + np.abs(lam * mu)))
+            if better.any():
+                s, a = np.unravel_index(np.argmax(np.where(better, gain, -np.inf)), mu.shape)
+            else:
+                ok = other & (mu < -1e-12 * scale_c)
+                if not ok.any():
+                    break
+                cand = np.where(ok, alpha / np.where(ok, mu, -1.0), np.inf)
+                low = cand.min()
+                tie = ok & (cand <= low + 1e-12 * (1.0 + abs(low)))
+                s, a = np.unravel_index(np.argmin(np.where(tie, mu, np.inf)), mu.shape)
+                lam = max(lam, low)
             if a > policy[s]:
                 flags[n] = NOT_INDEXABLE
             else:

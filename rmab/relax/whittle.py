@@ -5,7 +5,9 @@ Convention: the index is a **price per unit of resource**. With reward ``r(s, a)
 ``W(s, a)`` (``a >= 1``) is the price at which the optimal level of state ``s`` drops from
 ``a`` or above to below ``a``: ``sup {λ : a*_λ(s) >= a}``. Where levels ``a - 1`` and ``a`` are
 both optimal on the way down this is the price where they are equally good,
-``Q^λ(s, a) = Q^λ(s, a-1)``; a level that is never optimal shares the index of the level above. For a binary arm with ``c(1) = 1`` it is Whittle's
+``Q^λ(s, a) = Q^λ(s, a-1)``; a level that is never optimal shares the index of the level above.
+With levels of equal cost the index may be ``+inf`` (level ``a`` or above is optimal at every
+price, e.g. a free action that helps) or ``-inf`` (at none). For a binary arm with ``c(1) = 1`` it is Whittle's
 subsidy for passivity. An arm is (fully) indexable when, as ``λ`` rises, every state's optimal
 level only goes down; then ``W(s, 1) >= W(s, 2) >= ...`` and the index policy activates
 state ``s`` at level ``a`` exactly when the going price is below ``W(s, a)``.
@@ -69,12 +71,11 @@ def _check_index_arms(owner, arms, kind):
     if arms.n_actions < 2:
         raise InvalidParameterError(f"{owner}.arms: must have at least 2 actions; got "
                                     f"{arms.n_actions}")
-    flat = np.argwhere(np.diff(arms.costs, axis=1) <= 0)
-    if len(flat):
-        n, a = (int(i) for i in flat[0])
-        raise InvalidParameterError(f"{owner}.arms.costs: must be strictly increasing in the "
-                                    f"action for indices; got {arms.costs[n, a]} then "
-                                    f"{arms.costs[n, a + 1]} (arm {n})")
+    free = np.flatnonzero(arms.costs[:, -1] <= 0)
+    if len(free):
+        raise InvalidParameterError(f"{owner}.arms.costs: must have an action of positive cost "
+                                    f"for indices; got {arms.costs[free[0]].tolist()} "
+                                    f"(arm {int(free[0])})")
 
 
 def _warn_not_indexable(owner, indexable):
@@ -93,7 +94,9 @@ def whittle_indices(arms: MDPArms, *, discount: float = 0.95, method: str = "hom
     Parameters
     ----------
     arms : MDPArms
-        Costs strictly increasing in the action (any number of actions).
+        Any number of actions, costs non-decreasing with at least one positive; where two
+        levels cost the same, the price does not separate them and the worse one is skipped
+        (its index is that of the level above, or the bottom of the price range).
     discount : float in (0, 1)
     method : {"homotopy", "bisection"}
         ``"homotopy"`` (default): the exact breakpoints of the optimal policy as the price
@@ -127,8 +130,12 @@ def _homotopy(arms, discount):
     n, a, s = arms.n_arms, arms.n_actions, arms.n_states
     indices = np.empty((n, s, a - 1))
     flags = np.empty(n, dtype=np.int64)
+    start, _ = _price_bracket(arms, discount)
     _whittle_kernels.homotopy_kernel(arms.transitions, arms.rewards, arms.costs, discount,
-                                     4 * s * a + 16, indices, flags)
+                                     start, 4 * s * a + 16, indices, flags)
+    # a level optimal at no price (dropped at the start) or at every price (never dropped)
+    indices[indices <= start] = -np.inf
+    indices[np.isnan(indices) & (flags != _whittle_kernels.STEP_LIMIT)[:, None, None]] = np.inf
     return indices, flags
 
 
@@ -137,7 +144,8 @@ def _price_bracket(arms, discount):
     ``(r_max - r_min) / (1 - β)``, so beyond ``±`` that over the smallest cost step the cheaper
     (``λ > 0``) or costlier (``λ < 0``) of two adjacent levels wins in every state."""
     r = arms.rewards
-    top = ((r.max() - r.min()) / (1.0 - discount) + 1.0) / np.diff(arms.costs, axis=1).min()
+    steps = np.diff(arms.costs, axis=1)
+    top = ((r.max() - r.min()) / (1.0 - discount) + 1.0) / steps[steps > 0].min()
     return -top, top
 
 
@@ -159,7 +167,9 @@ def _bisection(arms, discount, tol):
             up = policy[np.arange(mid.size), 0, s_idx] >= a_idx     # ties go to the cheaper
             lo = np.where(up, mid, lo)
             hi = np.where(up, hi, mid)
-        out[n, s_idx, a_idx - 1] = 0.5 * (lo + hi)
+        mid = 0.5 * (lo + hi)
+        out[n, s_idx, a_idx - 1] = np.where(mid - lo_all <= tol, -np.inf,
+                                            np.where(hi_all - mid <= tol, np.inf, mid))
     return out
 
 
@@ -252,7 +262,7 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
 
     Parameters
     ----------
-    arms : POMDPArms (costs strictly increasing in the action)
+    arms : POMDPArms (costs as in :func:`whittle_indices`)
     discount : float in (0, 1)
     resolution : int
         Grid of beliefs with entries in multiples of ``1/resolution`` (2-3-state arms).
@@ -290,6 +300,7 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
     uarms = arms.select(first)
     mdp = MDPArms(uarms.transitions, uarms.rewards, uarms.costs)
     hint, _ = _homotopy(mdp, discount)
+    hint = hint[np.isfinite(hint)] if np.isfinite(hint).any() else np.zeros(1)
     span = float(hint.max() - hint.min()) + 0.1
     prices = np.linspace(min(0.0, hint.min()) - 0.25 * span, hint.max() + 0.25 * span, n_prices)
     plans, plan_costs = _pooled_plans(solve_pbvi, uarms, prices, discount, value_tol, grid,

@@ -11,7 +11,7 @@ from rmab.errors import IndexabilityWarning, InvalidParameterError
 from rmab.models.arms import MDPArms
 from rmab.models.generators import random_mdp_arms, random_pomdp_arms
 from rmab.relax._whittle_kernels import homotopy_kernel, homotopy_numpy
-from rmab.relax.whittle import whittle_indices
+from rmab.relax.whittle import _price_bracket, whittle_indices
 from rmab.values.exact import policy_iteration
 
 
@@ -86,6 +86,17 @@ def test_bisection_reference_matches_homotopy(n_states, n_actions, beta):
     assert ref.method == "bisection" and ref.indexable.tolist() == ok.tolist()
 
 
+@pytest.mark.parametrize("costs", [[0.0, 1.0, 1.0], [0.0, 0.0, 1.0], [0.0, 0.5, 2.0]])
+def test_equal_and_uneven_costs_match_bisection(costs):
+    base = random_mdp_arms(8, 3, 3, seed=17)
+    arms = MDPArms(base.transitions, base.rewards, costs)
+    fast = whittle_indices(arms, discount=0.9)
+    ref = whittle_indices(arms, discount=0.9, method="bisection", tol=1e-11)
+    ok = fast.indexable
+    assert ok.sum() >= 4
+    np.testing.assert_allclose(fast.indices[ok], ref.indices[ok], atol=1e-8)
+
+
 def test_indices_make_both_levels_optimal():
     arms = random_mdp_arms(20, 4, 3, seed=11)
     res = whittle_indices(arms, discount=0.9)
@@ -135,8 +146,10 @@ def test_kernel_equals_numpy_twin(seed, n_states, n_actions):
     steps = 4 * n_states * n_actions + 16
     ind = np.empty((5, n_states, n_actions - 1))
     flags = np.empty(5, dtype=np.int64)
-    homotopy_kernel(arms.transitions, arms.rewards, arms.costs, 0.95, steps, ind, flags)
-    ref, ref_flags = homotopy_numpy(arms.transitions, arms.rewards, arms.costs, 0.95, steps)
+    start, _ = _price_bracket(arms, 0.95)
+    homotopy_kernel(arms.transitions, arms.rewards, arms.costs, 0.95, start, steps, ind, flags)
+    ref, ref_flags = homotopy_numpy(arms.transitions, arms.rewards, arms.costs, 0.95, start,
+                                    steps)
     np.testing.assert_array_equal(flags, ref_flags)
     np.testing.assert_allclose(ind, ref, atol=1e-8)
 
@@ -152,7 +165,7 @@ def test_errors():
     with pytest.raises(InvalidParameterError, match=r"whittle_indices.tol: must be > 0"):
         whittle_indices(arms, tol=0.0)
     flat = MDPArms(arms.transitions, arms.rewards, [0.0, 0.0])
-    with pytest.raises(InvalidParameterError, match=r"costs: must be strictly increasing"):
+    with pytest.raises(InvalidParameterError, match=r"costs: must have an action of positive"):
         whittle_indices(flat)
     one = MDPArms(arms.transitions[:, :1], arms.rewards[:, :, :1], [0.0])
     with pytest.raises(InvalidParameterError, match=r"at least 2 actions"):
