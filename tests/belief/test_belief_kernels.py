@@ -14,6 +14,11 @@ from rmab.belief import _reference as R
 
 SETTINGS = settings(max_examples=60, deadline=None)
 
+# update_kernel visits the arms in order below K._STREAM_MIN_ARMS and as interleaved streams
+# above it; both private paths are called directly here, compiled and as plain Python.
+UPDATE_KERNELS = [K.update_kernel, K.update_kernel.py_func, K._update_in_order,
+                  K._update_in_order.py_func, K._update_streamed, K._update_streamed.py_func]
+
 
 def _rows(rng, shape, sparse):
     """Random stochastic rows along the last axis; with ``sparse`` some entries are exact 0."""
@@ -28,7 +33,7 @@ def _rows(rng, shape, sparse):
 
 @st.composite
 def problems(draw):
-    n = draw(st.integers(1, 6))
+    n = draw(st.integers(1, 10))
     s = draw(st.integers(1, 4))
     a = draw(st.integers(1, 3))
     o = draw(st.integers(1, 3))
@@ -60,7 +65,7 @@ def test_update_kernel_equals_twin_and_py_func(x):
     args = (x["b"], x["actions"], signals, x["p"], x["q"])
     ref, norm = R.update_numpy(*args)
     assert np.all(norm > 0)
-    for kernel in (K.update_kernel, K.update_kernel.py_func):
+    for kernel in UPDATE_KERNELS:
         out = np.full_like(x["b"], np.nan)
         assert kernel(*args, out) == -1
         np.testing.assert_allclose(out, ref, rtol=0, atol=1e-12)
@@ -78,7 +83,7 @@ def test_update_kernel_reports_first_impossible_signal(x):
     ref, norm = R.update_numpy(*args)
     zero = np.flatnonzero(norm <= 0.0)
     expected = int(zero[0]) if zero.size else -1
-    for kernel in (K.update_kernel, K.update_kernel.py_func):
+    for kernel in UPDATE_KERNELS:
         out = np.empty_like(x["b"])
         bad = kernel(*args, out)
         assert bad == expected
@@ -144,6 +149,29 @@ def test_reward_kernels_equal_numpy(x):
         total = kernel(x["states"], x["actions"], r, out)
         np.testing.assert_array_equal(out, realised)
         assert total == pytest.approx(realised.sum(), abs=1e-12)
+
+
+@pytest.mark.parametrize("bad_arms", [[], [7_001, 15_000], [19_999], [4, 19_998]])
+def test_update_kernel_streamed_path_on_many_arms(bad_arms):
+    """Above the streaming threshold: the same posteriors, and the *first* impossible arm."""
+    n = 20_003  # not a multiple of the number of streams
+    assert n >= K._STREAM_MIN_ARMS
+    rng = np.random.default_rng(5)
+    p, q, b = _rows(rng, (n, 2, 3, 3), False), _rows(rng, (n, 2, 3, 2), False), _rows(
+        rng, (n, 3), False)
+    actions, signals = rng.integers(0, 2, n), rng.integers(0, 2, n)
+    for arm in bad_arms:  # signal 1 impossible from every next state
+        q[arm, actions[arm], :, 0] = 1.0
+        q[arm, actions[arm], :, 1] = 0.0
+        signals[arm] = 1
+    ref, norm = R.update_numpy(b, actions, signals, p, q)
+    out = np.full_like(b, np.nan)
+    bad = K.update_kernel(b, actions, signals, p, q, out)
+    assert bad == (min(bad_arms) if bad_arms else -1)
+    done = n if bad < 0 else bad
+    np.testing.assert_allclose(out[:done], ref[:done], rtol=0, atol=1e-12)
+    if bad >= 0:
+        np.testing.assert_array_equal(out[bad], 0.0)  # left unnormalised: all zero here
 
 
 def test_draw_steps_back_over_trailing_zeros():
