@@ -307,13 +307,10 @@ def _add_unique(alpha, cost, action, alphas, costs, actions, n_vec):
 
 @njit(cache=True)
 def _next_random(state):
-    """xorshift64* step: returns (new state, uniform in [0, 1))."""
-    x = state
-    x ^= (x >> np.uint64(12))
-    x ^= (x << np.uint64(25))
-    x ^= (x >> np.uint64(27))
-    out = x * np.uint64(2685821657736338717)
-    return x, float(out >> np.uint64(11)) / 9007199254740992.0
+    """Linear congruential step modulo 2**32 (Numerical Recipes constants; no overflow in
+    int64): returns (new state, uniform in [0, 1)). Only orders Perseus' backups."""
+    x = (1664525 * state + 1013904223) % 4294967296
+    return x, x / 4294967296.0
 
 
 @njit(cache=True)
@@ -344,7 +341,7 @@ def pbvi_kernel(trans, obs, r, c, beta, beliefs, alphas, costs, actions, n_start
     best = np.empty(m_count, dtype=np.int64)
     new_values = np.empty(m_count)
     pending = np.empty(m_count, dtype=np.int64)
-    state = np.uint64(seed) | np.uint64(1)
+    state = seed % 4294967296
     sweeps = 0
     residual = np.inf
     full = not randomized

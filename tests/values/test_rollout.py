@@ -29,7 +29,7 @@ def no_action_return(arms, belief, first, beta, horizon):
 
 def test_per_arm_estimates_match_closed_form():
     inst = random_instance(4, 3, 3, 2, budget=2, discount=0.9, seed=1)
-    res = rollout(inst, inst.initial_belief, base="no-action", horizon=6, n_trajectories=400,
+    res = rollout(inst, inst.initial_belief, base="no-action", horizon=6, n_trajectories=200,
                   mode="per-arm", seed=0)
     assert res.mode == "per-arm" and res.q.shape == (4, 3)
     for a in range(3):
