@@ -280,6 +280,12 @@ class _FileReader:
             col = "model" if "model" in self.table else "transitions"
             b.fail(neither[0], col, f"{OWNER}.{col}: must give the arm's model (a 'model' file "
                                     f"or inline 'transitions'); got an empty cell")
+        for col, rows, owner in (("observations", ref, "model"), ("rewards", ref, "model"),
+                                 ("model_arm", inline, "transitions")):
+            stray = np.flatnonzero(rows & b.present(col))
+            if len(stray):
+                b.fail(stray[0], col, f"{OWNER}.{col}: must be empty when {owner!r} is given; "
+                                      f"got {_short(b.col(col)[stray[0]])}")
         sources = []  # (first k, arms, arm indices, ks, names, column)
         refs = _group(b.col("model"), np.flatnonzero(ref)) if ref.any() else {}
         for path, ks in refs.items():

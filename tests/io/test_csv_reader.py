@@ -143,6 +143,10 @@ BAD = [
      '[[1,0,0],[0,1,0]]]","[0,1]",\n', 3, "transitions", "must share"),
     ("!batch_id,arm_id,budget,state,model,model_arm,transitions,rewards\n"
      f'b,a,1,0,health.npz,0,{T2},"[0,1]"\n', 2, "transitions", "empty when 'model' is given"),
+    ("!batch_id,arm_id,budget,state,model,model_arm,transitions,rewards\n"
+     'b,a,1,0,health.npz,0,,"[0,1]"\n', 2, "rewards", "must be empty when 'model' is given"),
+    ("!batch_id,arm_id,budget,state,model,model_arm,transitions,rewards\n"
+     f'b,a,1,0,,3,{T2},"[0,1]"\n', 2, "model_arm", "must be empty when 'transitions' is given"),
     ("!batch_id,arm_id,budget,discount,state,model,model_arm\nb,a,1,1.0,0,health.npz,0\n", 2,
      "discount", r"must be in \(0, 1\); got 1.0"),
     ("!batch_id,arm_id,budget,discount,state,model,model_arm\nb,a,1,0.9,0,health.npz,0\n"
