@@ -54,8 +54,9 @@ def test_fully_observed_arm_joins_partial_batch_with_identity_signal(write_csv):
 
 def test_blank_lines_quoted_newlines_bom_and_batch_order(write_csv):
     # a quoted cell spanning two physical lines: the next row starts on line 5
-    text = ("\ufeff" + INLINE_H + "\n" + f'm,x,1,0,,"[[[0.9,0.1],[0.3,0.7]],\n[[0.5,0.5],[0.1,0.9]]]"'
-            + ',,"[0,1]",\n' + "n,y,1,0,,[[[1]]],,[0],\n" + ",,,,,,,,\n" + f'm,z,1,5,,{T2},,"[0,1]",\n')
+    text = ("\ufeff" + INLINE_H + "\n"
+            + 'm,x,1,0,,"[[[0.9,0.1],[0.3,0.7]],\n[[0.5,0.5],[0.1,0.9]]]",,"[0,1]",\n'
+            + "n,y,1,0,,[[[1]]],,[0],\n" + ",,,,,,,,\n" + f'm,z,1,5,,{T2},,"[0,1]",\n')
     with pytest.raises(BatchInputError) as info:
         read_batches(write_csv(text))
     assert (info.value.line, info.value.column, info.value.batch_id) == (7, "state", "m")
