@@ -81,7 +81,7 @@ def _check(path):
     assert all(isinstance(f, BatchInputError) and f.line >= 2 for f in failures)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=csv_texts())
 def test_structured_random_csv(folder, text):
     path = folder / "p.csv"
