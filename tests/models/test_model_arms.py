@@ -11,7 +11,7 @@ def _transitions(n_arms=3, n_actions=2, n_states=2):
     p = np.empty((n_arms, n_actions, n_states, n_states))
     p[...] = 1.0 / n_states
     p[:, :, 0, 0] += 0.2
-    p[:, :, 0, -1] -= 0.2 if n_states > 1 else 0.0
+    p[:, :, 0, -1] -= 0.2  # n_states >= 2: row 0 is (0.5 + 0.2, ..., 0.5 - 0.2) for 2 states
     return p
 
 
@@ -58,7 +58,8 @@ BAD_MDP = [
                  r"MDPArms\.transitions: must be non-negative.*arm 2, action 1, state 1, column 1",
                  id="negative-and-over-1"),
     pytest.param(dict(transitions=_with(_with(P, (2, 0, 0, 0), 1.5), (2, 0, 0, 1), 0.0)),
-                 r"MDPArms\.transitions: must be at most 1; got \S*1\.5\)? at arm 2, action 0, state 0",
+                 r"MDPArms\.transitions: must be at most 1; got \S*1\.5\)? at arm 2, action 0, "
+                 r"state 0",
                  id="over-1"),
     pytest.param(dict(transitions=_with(P, (1, 1, 0, 1), np.nan)),
                  r"MDPArms\.transitions: must be finite; got nan at index \(1, 1, 0, 1\) \(arm 1\)",
@@ -115,8 +116,8 @@ BAD_POMDP = [
                  r"POMDPArms\.observations: rows must sum to 1.*arm 0, action 1, next state 1",
                  id="obs-row-sum"),
     pytest.param(dict(observations=_with(_with(O, (2, 0, 1, 1), -0.25), (2, 0, 1, 0), 1.25)),
-                 r"POMDPArms\.observations: must be non-negative; got \S*-0\.25\)? at arm 2, action 0, "
-                 r"next state 1, column 1", id="obs-negative"),
+                 r"POMDPArms\.observations: must be non-negative; got \S*-0\.25\)? at arm 2, "
+                 r"action 0, next state 1, column 1", id="obs-negative"),
     pytest.param(dict(observations=_with(O, (1, 0, 0, 1), np.nan)),
                  r"POMDPArms\.observations: must be finite; got nan .*\(arm 1\)", id="obs-nan"),
     pytest.param(dict(observations=np.full((3, 2, 3, 2), 0.5)),
@@ -159,7 +160,8 @@ def test_concat_rejects_empty_mixed_and_mismatched():
 
 def test_select_rejects_bad_index():
     arms = _pomdp()
-    with pytest.raises(InvalidModelError, match=r"select\.index: must lie in \[0, 3\); got \[0, 3\]"):
+    with pytest.raises(InvalidModelError,
+                       match=r"select\.index: must lie in \[0, 3\); got \[0, 3\]"):
         arms.select([0, 3])
     with pytest.raises(InvalidModelError, match=r"select\.index: must lie in \[0, 3\)"):
         arms.select([-4])
