@@ -8,29 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def priced_rewards(arms, prices) -> np.ndarray:
-    """``R[n, a, s, p] = r[n, s, a] - prices[p] * c[n, a]``."""
-    r = arms.rewards.transpose(0, 2, 1)[:, :, :, None]
-    return np.ascontiguousarray(r - arms.costs[:, :, None, None] * prices)
-
-
-def expect(transitions, v) -> np.ndarray:
-    """``E[n, a, s, p] = Σ_s' P[n, a, s, s'] v[n, s', p]``."""
-    n, a, s, _ = transitions.shape
-    return np.matmul(transitions.reshape(n, a * s, s), v).reshape(n, a, s, v.shape[-1])
-
-
-def greedy(q, tie) -> np.ndarray:
-    """First (cheapest) action within ``tie`` of the best: q (N, A, S, P) -> (N, S, P)."""
-    best = q.max(axis=1, keepdims=True)
-    return np.argmax(q >= best - tie - 1e-12 * np.maximum(1.0, np.abs(best)),
-                     axis=1).astype(np.int64)
-
-
-def select(x, policy) -> np.ndarray:
-    """``x[n, policy[n, s, p], s, p]``: (N, A, S, P) -> (N, S, P)."""
-    return np.take_along_axis(x, policy[:, None], axis=1)[:, 0]
+from rmab.values.exact import _expect as expect
+from rmab.values.exact import _greedy as greedy
+from rmab.values.exact import _priced_rewards as priced_rewards
+from rmab.values.exact import _select as select
 
 
 def evaluate(transitions, discount, policy, payoff) -> np.ndarray:

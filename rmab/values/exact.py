@@ -9,6 +9,8 @@ Every arm ``n`` and price ``λ_p`` define the MDP with reward ``r_n(s, a) - λ_p
     res.resource[p, n, s]   # discounted expected resource use of the greedy policy
 
 For POMDP arms both functions solve the underlying fully observed MDP (the QMDP relaxation).
+Discounted problems run a Numba kernel over the (arm, price) pairs, each pair stopping on its
+own; finite horizons use numpy backward induction vectorised over arms and prices.
 
 Stopping rule of discounted value iteration (MacQueen 1966 bounds): with
 ``d = V_k - V_{k-1}``, ``V* ∈ [V_k + β/(1-β) min d, V_k + β/(1-β) max d]`` state by state;
@@ -29,7 +31,6 @@ from rmab._validation import as_float_array, check_number
 from rmab.errors import ConvergenceWarning, InvalidParameterError
 from rmab.models.arms import MDPArms, POMDPArms
 from rmab.values import _kernels
-from rmab.values import _reference as _ref
 
 __all__ = ["ExactResult", "value_iteration", "policy_iteration", "check_prices"]
 
@@ -95,11 +96,35 @@ def _check(owner, arms, prices, discount, horizon, tol, max_iter):
     return prices, discount, horizon, tol, max_iter
 
 
+def _priced_rewards(arms, prices) -> np.ndarray:
+    """``R[n, a, s, p] = r[n, s, a] - prices[p] * c[n, a]``."""
+    r = arms.rewards.transpose(0, 2, 1)[:, :, :, None]
+    return np.ascontiguousarray(r - arms.costs[:, :, None, None] * prices)
+
+
+def _expect(transitions, v) -> np.ndarray:
+    """``E[n, a, s, p] = Σ_s' P[n, a, s, s'] v[n, s', p]``."""
+    n, a, s, _ = transitions.shape
+    return np.matmul(transitions.reshape(n, a * s, s), v).reshape(n, a, s, v.shape[-1])
+
+
+def _greedy(q, tie) -> np.ndarray:
+    """First (cheapest) action within ``tie`` of the best: q (N, A, S, P) -> (N, S, P)."""
+    best = q.max(axis=1, keepdims=True)
+    return np.argmax(q >= best - tie - 1e-12 * np.maximum(1.0, np.abs(best)),
+                     axis=1).astype(np.int64)
+
+
+def _select(x, policy) -> np.ndarray:
+    """``x[n, policy[n, s, p], s, p]``: (N, A, S, P) -> (N, S, P)."""
+    return np.take_along_axis(x, policy[:, None], axis=1)[:, 0]
+
+
 def _backward(arms, prices, discount, horizon, tol, return_table):
     """Backward induction over ``horizon`` periods (numpy, vectorised over arms and prices);
     returns period-0 ``q (N, A, S, P)``, ``v, policy, resource (N, S, P)`` and the table."""
     p = arms.transitions
-    reward = _ref.priced_rewards(arms, prices)
+    reward = _priced_rewards(arms, prices)
     n, _, s, n_prices = reward.shape
     v = np.zeros((n, s, n_prices))
     res = np.zeros((n, s, n_prices))
@@ -108,11 +133,11 @@ def _backward(arms, prices, discount, horizon, tol, return_table):
         table = (np.empty((horizon, n, s, n_prices)),
                  np.empty((horizon, n, s, n_prices), dtype=np.int64))
     for t in range(horizon - 1, -1, -1):
-        q = reward + discount * _ref.expect(p, v)
-        pol = _ref.greedy(q, 2.0 * tol)
+        q = reward + discount * _expect(p, v)
+        pol = _greedy(q, 2.0 * tol)
         v = q.max(axis=1)
         res = (arms.costs[np.arange(n)[:, None, None], pol]
-               + discount * _ref.select(_ref.expect(p, res), pol))
+               + discount * _select(_expect(p, res), pol))
         if return_table:
             table[0][t], table[1][t] = v, pol
     return q, v, pol, res, table

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rmab.errors import ConvergenceWarning, InvalidParameterError
-from rmab.models import MDPArms, POMDPArms, random_mdp_arms, random_pomdp_arms
+from rmab.models import POMDPArms, random_mdp_arms, random_pomdp_arms
 from rmab.values import _kernels
 from rmab.values import _reference as ref
 from rmab.values.exact import value_iteration
