@@ -131,3 +131,6 @@ def test_sawtooth_and_query_error_paths():
         f.value(np.full((3, 2), 0.5))
     with pytest.raises(InvalidParameterError, match=r"UpperBound\.arm: must be <= 1"):
         f.value([0.5, 0.5], arm=5)
+    saw = sawtooth_bound(f, [[0.5, 0.5]])
+    with pytest.raises(InvalidParameterError, match=r"SawtoothBound\.b: must have shape"):
+        saw.value([1.0, 0.0, 0.0])

@@ -229,6 +229,8 @@ def test_mdp_arms_are_refused_and_bad_queries_raise():
         solve_pbvi(random_pomdp_arms(3, 2, 2, 2, seed=0), warm_start=res)
     with pytest.raises(InvalidParameterError, match=r"simplex_grid\.resolution: must give"):
         simplex_grid(10, 50)
+    with pytest.raises(InvalidParameterError, match=r"simplex_grid\.n_states: must be >= 1"):
+        simplex_grid(0, 5)
 
 
 def test_pbvi_kernel_matches_numpy_twin_on_a_fixed_point_set():
