@@ -28,7 +28,7 @@ A network without hidden layer is linear; its state term goes into the objective
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -176,9 +176,9 @@ class EncodedNetwork:
     knapsacks: tuple
     linear_objective: np.ndarray
     tighten: str | None
-    _action_milp: MILP
-    _action_part: tuple
-    _layouts: tuple
+    _action_milp: MILP = field(repr=False)
+    _action_part: tuple = field(repr=False)
+    _layouts: tuple = field(repr=False)
 
     @property
     def n_state(self) -> int:

@@ -1,0 +1,176 @@
+"""Action selection with a ReLU Q-network inside a MILP (SEQUOIA's inner loop), HiGHS 1 thread.
+
+Network [2J+1, 32, 32, 1] (input: action J, normalised state J, time-to-go 1), He-initialised
+random weights; action constraint: at most B arms pulled plus K random knapsack rows
+(costs U{2..6}, capacities binding at about 0.8 B arms) -- a stand-in for the capacity domain
+of rmab/domains, which this benchmark does not import (solvers never imports rmab).
+
+Per J it reports: encode time, passModel time, update time for a new state, and the median
+per-step time (update + solve) of the persistent model, against two references measured in
+the same run on the same states: rebuilding the MILP from scratch per step (encode + build +
+solve) and scipy.optimize.milp (rebuilt per step). Also the fraction of neurons HiGHS sees as
+big-M (unstable) per step.
+
+    .venv/bin/python benchmarks/bench_solvers.py            # J = 20 and 100
+    .venv/bin/python benchmarks/bench_solvers.py --quick    # J = 20, few states
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import statistics
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+
+from solvers import MILP, get_backend  # noqa: E402
+from solvers.nn import ReLUNetwork, encode_network  # noqa: E402
+
+
+def he_network(sizes, rng) -> ReLUNetwork:
+    return ReLUNetwork(tuple(rng.normal(scale=np.sqrt(2.0 / i), size=(o, i))
+                             for i, o in zip(sizes[:-1], sizes[1:])),
+                       tuple(rng.normal(scale=0.1, size=o) for o in sizes[1:]))
+
+
+def fitted_network(J: int, B: int, seed: int, steps: int) -> ReLUNetwork:
+    """[2J+1, 32, 32, 1] fitted (torch, Adam, MSE) to the one-step expected reward of the
+    coRMAB base arms (spec section 1: 4 states, up-probability U[0, .2] passive / U[.7, .9]
+    active, good arms first) on random states and actions, feasible or not -- SEQUOIA's
+    "myopic" warm-start network, a stand-in for a trained Q-network."""
+    import torch
+
+    torch.set_num_threads(1)
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    p = np.stack([rng.uniform(0, .2, J), rng.uniform(.7, .9, J)], 1)
+    good = np.arange(J) < B
+    r = np.where(good[:, None], [0.2, .15, .1, 0], [.1, .15, .2, 0])
+    r[:, 3] = np.where(good, rng.integers(4, 7, J), rng.integers(1, 4, J))
+    arms = np.arange(J)
+    net = torch.nn.Sequential(torch.nn.Linear(2 * J + 1, 32), torch.nn.ReLU(),
+                              torch.nn.Linear(32, 32), torch.nn.ReLU(), torch.nn.Linear(32, 1))
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
+    for _ in range(steps):
+        s = rng.integers(0, 4, (256, J))
+        a = (rng.random((256, J)) < rng.uniform(0, 2 * B / J, (256, 1))).astype(int)
+        pj = p[arms, a]
+        y = (pj * r[arms, np.minimum(s + 1, 3)] + (1 - pj) * r[arms, np.maximum(s - 1, 0)]).sum(1)
+        x = np.c_[a, s / 3.0, rng.random(256)]
+        loss = torch.nn.functional.mse_loss(net(torch.tensor(x, dtype=torch.float32))[:, 0],
+                                            torch.tensor(y, dtype=torch.float32))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return ReLUNetwork.from_torch(net)
+
+
+def action_milp(J: int, B: int, n_knapsacks: int, rng) -> MILP:
+    rows, upper = [np.ones(J)], [float(B)]
+    for _ in range(n_knapsacks):
+        costs = rng.integers(2, 7, J).astype(float)
+        rows.append(costs)
+        upper.append(float(np.round(0.8 * B * costs.mean())))
+    return MILP.from_arrays(np.zeros(J), np.array(rows), None, upper, 0, 1, np.ones(J, bool))
+
+
+def states(J: int, n: int, rng) -> list[np.ndarray]:
+    """Normalised 4-state arms (Bernoulli(0.2) start, drifted) and a time-to-go in [0, 1]."""
+    return [np.r_[rng.integers(0, 4, J) * (rng.random(J) < 0.6) / 3.0, rng.random()]
+            for _ in range(n)]
+
+
+def timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0
+
+
+def run(net: ReLUNetwork, J: int, B: int, n_knapsacks: int, n_states: int, n_ref: int,
+        seed: int, time_limit: float) -> dict:
+    rng = np.random.default_rng(seed)
+    milp_a = action_milp(J, B, n_knapsacks, rng)
+    S = states(J, n_states + 1, rng)
+    box = dict(state_lower=np.zeros(J + 1), state_upper=np.ones(J + 1))
+    highs, scipy_ = get_backend("highs"), get_backend("scipy")
+    enc, t_encode = timed(lambda: encode_network(net, milp_a, S[0], **box))
+    model, t_build = timed(lambda: highs.build(enc.milp))
+    model.solve(time_limit=time_limit)
+    t_update, t_step, t_rebuild, t_scipy, unstable, limited, agree = [], [], [], [], [], 0, True
+    for i, s in enumerate(S[1:]):
+        t0 = time.perf_counter()
+        nb = enc.update_state(model, s)
+        t1 = time.perf_counter()
+        res = model.solve(time_limit=time_limit, threads=1)
+        t2 = time.perf_counter()
+        t_update.append(t1 - t0)
+        t_step.append(t2 - t0)
+        limited += res.status.name == "TIME_LIMIT"
+        unstable.append(np.mean(np.concatenate([(lo < 0) & (hi > 0) for lo, hi in
+                                                zip(nb.lower[:-1], nb.upper[:-1])])))
+        if i >= n_ref:
+            continue
+        fresh, t = timed(lambda: highs.build(encode_network(net, milp_a, s, **box).milp)
+                         .solve(time_limit=time_limit, threads=1))
+        t_rebuild.append(t)
+        ref, t = timed(lambda: scipy_.build(model.milp).solve(time_limit=time_limit))
+        t_scipy.append(t)
+        for other in (fresh, ref):
+            if res.is_optimal and other.is_optimal:
+                agree &= abs(res.objective - other.objective) <= 1e-4 * max(1, abs(res.objective))
+    return dict(rows=enc.milp.n_rows, cols=enc.milp.n_cols, encode=t_encode, build=t_build,
+                update=statistics.median(t_update), step=statistics.median(t_step),
+                step_max=max(t_step), rebuild=statistics.median(t_rebuild),
+                scipy=statistics.median(t_scipy), unstable=float(np.mean(unstable)),
+                limited=limited / n_states, agree=agree)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="J = 20 only, 3 states, no fit")
+    parser.add_argument("--states", type=int, default=5, help="states per row (default 5)")
+    parser.add_argument("--references", type=int, default=3,
+                        help="states on which the rebuild and scipy references run (default 3)")
+    parser.add_argument("--knapsacks", type=int, default=5, help="random knapsack rows")
+    parser.add_argument("--time-limit", type=float, default=5.0)
+    parser.add_argument("--fit-steps", type=int, default=1500,
+                        help="Adam steps of the fitted network (0: random nets only)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    sizes = [(20, 5)] if args.quick else [(20, 5), (100, 20)]
+    n_states = 3 if args.quick else args.states
+    fit_steps = 0 if args.quick else args.fit_steps
+    print(f"# [2J+1, 32, 32, 1] nets, cardinality-B row + {args.knapsacks} random knapsack rows, "
+          f"HiGHS 1 thread, {n_states} states per row ({min(args.references, n_states)} for the "
+          f"references), time limit {args.time_limit} s")
+    print("# encode/passModel/update in ms; step = update + solve (persistent), rebuild = "
+          "encode + passModel + solve, scipy = scipy.optimize.milp on the same model; medians in s")
+    print("net      J   B  rows  cols  encode  passModel  update  update/(enc+pass)  "
+          "step   max  %TL  rebuild  scipy  step/rebuild  step/scipy  big-M%  agree")
+    for J, B in sizes:
+        nets = [("random", he_network([2 * J + 1, 32, 32, 1], np.random.default_rng(args.seed)))]
+        if fit_steps:
+            try:
+                nets.append(("fitted", fitted_network(J, B, args.seed, fit_steps)))
+            except ImportError:
+                print("# torch missing: fitted networks skipped")
+        for kind, net in nets:
+            r = run(net, J, B, args.knapsacks, n_states, args.references, args.seed,
+                    args.time_limit)
+            ms = {k: 1e3 * r[k] for k in ("encode", "build", "update")}
+            print(f"{kind:7s} {J:3d} {B:3d} {r['rows']:5d} {r['cols']:5d} {ms['encode']:7.1f} "
+                  f"{ms['build']:9.1f} {ms['update']:7.2f} "
+                  f"{r['update'] / (r['encode'] + r['build']):17.2f} {r['step']:6.2f} "
+                  f"{r['step_max']:5.1f} {100 * r['limited']:4.0f} {r['rebuild']:8.2f} "
+                  f"{r['scipy']:6.2f} {r['step'] / r['rebuild']:13.2f} "
+                  f"{r['step'] / r['scipy']:11.2f} {100 * r['unstable']:7.1f}  {r['agree']}",
+                  flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
