@@ -14,10 +14,16 @@ from rmab.belief import _reference as R
 
 SETTINGS = settings(max_examples=60, deadline=None)
 
+
+def py(kernel):
+    """The pure-Python version of a kernel (the kernel itself under NUMBA_DISABLE_JIT=1)."""
+    return getattr(kernel, "py_func", kernel)
+
+
 # update_kernel visits the arms in order below K._STREAM_MIN_ARMS and as interleaved streams
 # above it; both private paths are called directly here, compiled and as plain Python.
-UPDATE_KERNELS = [K.update_kernel, K.update_kernel.py_func, K._update_in_order,
-                  K._update_in_order.py_func, K._update_streamed, K._update_streamed.py_func]
+UPDATE_KERNELS = [K.update_kernel, py(K.update_kernel), K._update_in_order,
+                  py(K._update_in_order), K._update_streamed, py(K._update_streamed)]
 
 
 def _rows(rng, shape, sparse):
@@ -96,7 +102,7 @@ def test_update_kernel_reports_first_impossible_signal(x):
 def test_signal_probability_kernel_equals_twin(x):
     ref = R.signal_probability_numpy(x["b"], x["actions"], x["p"], x["q"])
     np.testing.assert_allclose(ref.sum(axis=1), 1.0, atol=1e-12)
-    for kernel in (K.signal_probability_kernel, K.signal_probability_kernel.py_func):
+    for kernel in (K.signal_probability_kernel, py(K.signal_probability_kernel)):
         out = np.full_like(ref, np.nan)
         kernel(x["b"], x["actions"], x["p"], x["q"], out)
         np.testing.assert_allclose(out, ref, rtol=0, atol=1e-12)
@@ -108,7 +114,7 @@ def test_sample_kernel_equals_twin_exactly(x):
     args = (x["states"], x["actions"], x["p"], x["q"], x["u1"], x["u2"])
     ref_next, ref_sig = R.sample_numpy(*args)
     n = x["states"].shape[0]
-    for kernel in (K.sample_kernel, K.sample_kernel.py_func):
+    for kernel in (K.sample_kernel, py(K.sample_kernel)):
         nxt, sig = np.full(n, -1, np.int64), np.full(n, -1, np.int64)
         kernel(*args, nxt, sig)
         np.testing.assert_array_equal(nxt, ref_next)
@@ -123,11 +129,11 @@ def test_sample_kernel_equals_twin_exactly(x):
 @given(problems())
 def test_sample_states_kernel_and_draw_equal_twin_exactly(x):
     ref = R.sample_states_numpy(x["b"], x["u1"])
-    for kernel in (K.sample_states_kernel, K.sample_states_kernel.py_func):
+    for kernel in (K.sample_states_kernel, py(K.sample_states_kernel)):
         out = np.full(ref.shape, -1, np.int64)
         kernel(x["b"], x["u1"], out)
         np.testing.assert_array_equal(out, ref)
-    draws = [K._draw.py_func(row, u) for row, u in zip(x["b"], x["u1"])]
+    draws = [py(K._draw)(row, u) for row, u in zip(x["b"], x["u1"])]
     np.testing.assert_array_equal(draws, ref)
     assert np.all(x["b"][np.arange(len(ref)), ref] > 0)
 
@@ -142,9 +148,9 @@ def test_reward_kernels_equal_numpy(x):
     idx = np.arange(n)
     expected = float(np.einsum("ns,ns->", x["b"], r[idx, :, x["actions"]]))
     realised = r[idx, x["states"], x["actions"]]
-    for kernel in (K.expected_reward_kernel, K.expected_reward_kernel.py_func):
+    for kernel in (K.expected_reward_kernel, py(K.expected_reward_kernel)):
         assert kernel(x["b"], x["actions"], r) == pytest.approx(expected, abs=1e-12)
-    for kernel in (K.realised_reward_kernel, K.realised_reward_kernel.py_func):
+    for kernel in (K.realised_reward_kernel, py(K.realised_reward_kernel)):
         out = np.full(n, np.nan)
         total = kernel(x["states"], x["actions"], r, out)
         np.testing.assert_array_equal(out, realised)
@@ -178,7 +184,7 @@ def test_draw_steps_back_over_trailing_zeros():
     """A uniform past the rounded end of the CDF lands on the last positive entry."""
     row = np.array([0.3, 0.7 - 1e-16, 0.0, 0.0])  # sums to just under 1
     u = np.array([np.nextafter(1.0, 0.0)])
-    assert K._draw(row, u[0]) == 1 and K._draw.py_func(row, u[0]) == 1
+    assert K._draw(row, u[0]) == 1 and py(K._draw)(row, u[0]) == 1
     assert R.sample_states_numpy(row[None, :], u)[0] == 1
     row = np.array([0.0, 1.0])
     assert K._draw(row, 0.0) == 1 and R.sample_states_numpy(row[None, :], np.zeros(1))[0] == 1
