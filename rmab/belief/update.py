@@ -40,7 +40,7 @@ def check_beliefs(owner: str, beliefs, n_arms: int, n_states: int) -> np.ndarray
     if off.any():
         n = int(np.flatnonzero(off)[0])
         raise InvalidParameterError(f"{owner}.belief: rows must sum to 1; got "
-                                    f"{b[n].sum()!r} (arm {n})")
+                                    f"{float(b[n].sum())!r} (arm {n})")
     return b
 
 
@@ -94,9 +94,10 @@ def update_beliefs(arms, beliefs, actions, signals, *, out=None) -> np.ndarray:
     if out is None:
         out = np.empty_like(b)
     elif (not isinstance(out, np.ndarray) or out.shape != b.shape or out.dtype != np.float64
-          or not out.flags.c_contiguous or np.shares_memory(out, b)):
-        raise InvalidParameterError(f"{owner}.out: must be a C-contiguous float64 array of shape "
-                                    f"{b.shape} not sharing memory with beliefs")
+          or not out.flags.c_contiguous or not out.flags.writeable
+          or np.shares_memory(out, b)):
+        raise InvalidParameterError(f"{owner}.out: must be a writeable C-contiguous float64 array "
+                                    f"of shape {b.shape} not sharing memory with beliefs")
     bad = _kernels.update_kernel(b, a, o, arms.transitions, arms.observations, out)
     if bad >= 0:
         raise impossible_signal(owner, bad, a[bad], o[bad])
@@ -147,7 +148,10 @@ def sample_next(arms, states, actions, *, seed=None, u_state=None, u_signal=None
 def sample_states(beliefs, *, seed=None, u_state=None) -> np.ndarray:
     """Draw one state per row of ``beliefs`` (n_arms, n_states); returns int64 (n_arms,)."""
     owner = "sample_states"
-    b = np.ascontiguousarray(beliefs, dtype=np.float64)
+    try:
+        b = np.ascontiguousarray(beliefs, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(f"{owner}.beliefs: must be an array of numbers") from exc
     if b.ndim != 2:
         raise InvalidParameterError(f"{owner}.beliefs: must be 2-dimensional; got {b.shape}")
     b = check_beliefs(owner, b, *b.shape)
@@ -160,7 +164,10 @@ def sample_states(beliefs, *, seed=None, u_state=None) -> np.ndarray:
 
 
 def _check_uniforms(owner, field, u, n) -> np.ndarray:
-    u = np.ascontiguousarray(u, dtype=np.float64)
+    try:
+        u = np.ascontiguousarray(u, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(f"{owner}.{field}: must be {n} numbers in [0, 1)") from exc
     if u.shape != (n,) or not np.all((u >= 0.0) & (u < 1.0)):
         raise InvalidParameterError(f"{owner}.{field}: must be {n} numbers in [0, 1)")
     return u
