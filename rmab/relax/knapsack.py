@@ -88,7 +88,8 @@ def solve_knapsack(values, costs, budget, *, method: str = "auto",
         method_used = "mip"
     elif use_dp:
         icosts = np.ascontiguousarray(np.round(costs).astype(np.int64))
-        capacity = int(np.floor(budget + 1e-9))
+        # a budget above the dearest joint action changes nothing: cap the DP table there
+        capacity = min(int(np.floor(budget + 1e-9)), int(icosts.max(axis=1).sum()))
         _kernels.mckp_dp_kernel(gains, icosts, capacity, actions)
         method_used, optimal = "dp", True
     else:

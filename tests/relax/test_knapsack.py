@@ -245,3 +245,10 @@ def test_knapsack_kernels_equal_their_python_versions(case):
     u1 = py(K.mckp_greedy_kernel)(order, arm_of, lv_from, lv_to, d_cost, budget, acts[1])
     assert u0 == u1
     np.testing.assert_array_equal(acts[0], acts[1])
+
+
+def test_dp_with_a_huge_budget_does_not_allocate_a_huge_table():
+    """The DP table stops at the dearest joint action (a budget of 1e12 raised MemoryError)."""
+    res = solve_knapsack([[0.0, 1.0, 3.0], [0.0, 2.0, 1.0]], [[0, 1, 2], [0, 1, 5]], 1e12,
+                         method="dp")
+    assert res.actions.tolist() == [2, 1] and res.value == 5.0 and res.optimal
