@@ -173,7 +173,7 @@ class MyopicMIPPlanner(BaseDomainPlanner):
         self.mip_gap = check_number("MyopicMIPPlanner", "mip_gap", mip_gap, low=0.0)
 
     def _fit(self, domain):
-        from solvers import get_backend
+        from solvers.backends import get_backend
 
         self._block = domain.constraint_block()
         try:
@@ -182,7 +182,7 @@ class MyopicMIPPlanner(BaseDomainPlanner):
             raise InvalidParameterError(f"MyopicMIPPlanner.backend: {exc}") from exc
 
     def _plan(self, states, t):
-        from solvers import TerminationStatus
+        from solvers.result import TerminationStatus
 
         c, offset = self._block.level_objective(self.domain.arms.level_gains(states))
         self._model.set_objective(c, offset)

@@ -1,8 +1,8 @@
 """Routing on a graph (coRMAB domain 4, Xu et al. 2025 §5).
 
 Arms are the nodes of an undirected graph. Each period a route leaves ``source`` and returns
-to it in at most ``route_length = L`` moves (default ``L = 2 · budget``; a move follows an edge
-or stays put, so this is a closed walk of length ``<= L``); at most ``budget`` nodes on the
+to it in at most ``route_length = L`` moves (default ``L = 2 · budget``; a closed walk of length
+``<= L``, edges may be reused); at most ``budget`` nodes on the
 route are pulled, and a node can be pulled only if the route visits it. The action vector is
 the per-node pull vector (n_arms,). It is feasible iff at most ``budget`` nodes are pulled and
 the shortest closed walk from ``source`` through all of them has length ``<= L`` (decided
@@ -11,7 +11,8 @@ of (visited set, node) states — a Held-Karp search pruned by ``L``).
 
 MILP (time-expanded): binary ``y[t, v]`` (the walk is at ``v`` after ``t`` moves,
 ``t = 0..L``), created only where ``dist(source, v) <= min(t, L - t)``; ``Σ_v y[t, v] = 1``;
-moves ``m[t, u, v] ∈ [0, 1]`` along edges (both directions) and stays, with
+moves ``m[t, u, v] ∈ [0, 1]`` along edges (both directions) and, at the source only, stays
+(a shorter walk waits there at the end), with
 ``Σ_v m[t, u, v] = y[t, u]`` and ``Σ_u m[t, u, v] = y[t+1, v]`` (integral because ``y`` is
 one-hot); ``y[0, source] = y[L, source] = 1``; ``pull_v <= Σ_t y[t, v]``;
 ``Σ_v pull_v <= budget``.
@@ -210,7 +211,7 @@ class PathDomain(Domain):
         pos = np.full((L + 1, n), -1, dtype=np.int64)
         pos[ok] = n + np.arange(ok.sum())
         e = self.edges
-        arcs = np.vstack([e, e[:, ::-1], np.column_stack([np.arange(n), np.arange(n)])])
+        arcs = np.vstack([e, e[:, ::-1], [[src, src]]])              # stays only at the source
         moves = []                                                        # (t, u, v)
         for t in range(L):
             live = ok[t, arcs[:, 0]] & ok[t + 1, arcs[:, 1]]
