@@ -14,6 +14,9 @@ from rmab.models import (Instance, MDPArms, POMDPArms, collapsing_arms, concat_a
                          random_pomdp_arms, save_instance)
 from rmab.planners import (BasePlanner, Planner, available_planners, make_planner,
                            planner_names, register_planner)
+from rmab.models.pomdp_format import POMDPFormatError, PomdpModel, read_pomdp, write_pomdp
+from rmab.values import (fib_bound, policy_iteration, qmdp_bound, rollout, sawtooth_bound,
+                         solve_pbvi, value_iteration)
 from rmab.sim import (ComparisonResult, Environment, EpisodeResult, PairedDifferenceResult,
                       PlannerScore, StepResult, compare, run_episode)
 
@@ -27,6 +30,9 @@ __all__ = [
     "register_planner",
     "Environment", "StepResult", "EpisodeResult", "run_episode", "compare", "ComparisonResult",
     "PlannerScore", "PairedDifferenceResult",
+    "read_pomdp", "write_pomdp", "PomdpModel", "POMDPFormatError",
+    "value_iteration", "policy_iteration", "solve_pbvi", "qmdp_bound", "fib_bound",
+    "sawtooth_bound", "rollout",
     "RmabError", "ValidationError", "InvalidModelError", "InvalidParameterError",
     "InfeasibleActionError", "ImpossibleSignalError", "NotFittedError", "UnknownPlannerError",
     "MissingDependencyError", "PlanningError", "BatchInputError", "RmabWarning",

@@ -1,7 +1,7 @@
 """The ``rmab`` command line: one subcommand per module of :mod:`rmab.commands`.
 
-Each command module exposes ``HELP`` (one line), ``add_arguments(parser)`` and
-``run(args) -> int``; only the module of the command being run is imported. Results go to stdout or files, logs and progress to stderr. An
+Each command module exposes ``add_arguments(parser)`` and ``run(args) -> int``; only the
+module of the command being run is imported. Results go to stdout or files, logs and progress to stderr. An
 :class:`~rmab.errors.RmabError` prints one line ``rmab: error: ...`` and exits 1; usage errors
 exit 2; ``--debug`` shows the traceback instead.
 """
@@ -20,6 +20,7 @@ COMMANDS = {
     "generate": ("rmab.commands.generate", "generate a seeded instance and save it as .npz"),
     "compare": ("rmab.commands.compare", "compare planners on an instance (table, CSV, plot)"),
     "solve": ("rmab.commands.solve", "solve budgeted allocation batches from a CSV file"),
+    "value": ("rmab.commands.value", "value interval [lower, upper] of a .POMDP file at its start"),
 }
 
 

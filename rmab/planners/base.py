@@ -206,3 +206,5 @@ register_planner("myopic", "rmab.planners.baselines:MyopicPlanner",
                  "multiple-choice knapsack on the one-step expected gain")
 register_planner("belief-threshold", "rmab.planners.baselines:BeliefThresholdPlanner",
                  "act on the arms with the lowest expected passive reward")
+register_planner("rollout", "rmab.planners.rollout:RolloutPlanner",
+                 "Monte-Carlo rollout of a base planner (default myopic) with common random numbers")
