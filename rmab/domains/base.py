@@ -106,7 +106,7 @@ class Domain(ABC):
     """Base class of the four domains (frozen dataclasses with ``arms`` and ``budget``).
 
     Subclasses implement ``action_size``, ``arm_levels``, ``_violation``, ``_sample_action``,
-    ``_build_block``, ``_additions`` and ``to_arrays``/``from_arrays``.
+    ``_build_block`` and ``to_arrays``/``from_arrays``.
     """
 
     kind: ClassVar[str] = "domain"
@@ -180,10 +180,17 @@ class Domain(ABC):
         the NO-ACTION reference; it is not in the MILP's feasible set)."""
         return np.zeros(self.action_size, dtype=np.int64)
 
-    @abstractmethod
     def _additions(self, action: np.ndarray) -> np.ndarray:
         """Indices ``i`` (action[i] == 0) such that setting ``action[i] = 1`` keeps the action
-        extendable to a feasible one (greedy construction)."""
+        feasible (greedy construction; the pull domains' feasible sets are closed under
+        removal). ``action`` is modified in place and restored."""
+        keep = []
+        for i in np.flatnonzero(action == 0):
+            action[i] = 1
+            if self._violation(action) is None:
+                keep.append(i)
+            action[i] = 0
+        return np.asarray(keep, dtype=np.int64)
 
     # -- dynamics ------------------------------------------------------------------------
     def check_states(self, states) -> np.ndarray:

@@ -155,16 +155,6 @@ class CapacityDomain(Domain):
                     left -= self.costs[j]
         return a
 
-    def _additions(self, action):
-        free = np.flatnonzero(action == 0)
-        keep = []
-        for j in free:
-            action[j] = 1
-            if self._violation(action) is None:
-                keep.append(j)
-            action[j] = 0
-        return np.asarray(keep, dtype=np.int64)
-
     # -- MILP ----------------------------------------------------------------------------
     def _build_block(self) -> ConstraintBlock:
         n, m = self.n_arms, self.n_workers

@@ -191,17 +191,6 @@ class PathDomain(Domain):
         a[rng.choice(visited, min(self.budget, visited.size), replace=False)] = 1
         return a
 
-    def _additions(self, action):
-        if action.sum() >= self.budget:
-            return np.zeros(0, dtype=np.int64)
-        keep = []
-        for j in np.flatnonzero(action == 0):
-            action[j] = 1
-            if self._violation(action) is None:
-                keep.append(j)
-            action[j] = 0
-        return np.asarray(keep, dtype=np.int64)
-
     # -- MILP ----------------------------------------------------------------------------
     def _build_block(self) -> ConstraintBlock:
         n, L, src = self.n_arms, self.route_length, self.source

@@ -152,17 +152,6 @@ class SchedulingDomain(Domain):
                 a[j] = 1
         return a
 
-    def _additions(self, action):
-        if action.sum() >= self.budget:
-            return np.zeros(0, dtype=np.int64)
-        keep = []
-        for j in np.flatnonzero(action == 0):
-            action[j] = 1
-            if self._match(np.flatnonzero(action)) is not None:
-                keep.append(j)
-            action[j] = 0
-        return np.asarray(keep, dtype=np.int64)
-
     # -- MILP ----------------------------------------------------------------------------
     def _build_block(self) -> ConstraintBlock:
         n = self.n_arms
