@@ -162,7 +162,44 @@ def network_bounds(net, n_action: int, state, *, action_lower, action_upper, kna
         action_part = action_range(W1[:, :n_action], action_lower, action_upper, knapsacks,
                                    integer)
     d_lo, d_hi = _dot_interval(W1[:, n_action:], s_lo, s_hi, net.biases[0])
-    return interval_bounds(net, action_part[0] + d_lo, action_part[1] + d_hi)
+    first_lo, first_hi = action_part[0] + d_lo, action_part[1] + d_hi
+    bounds = interval_bounds(net, first_lo, first_hi)
+    if net.n_layers < 2 or not (np.isfinite(first_lo).all() and np.isfinite(first_hi).all()):
+        return bounds
+    lo2, hi2 = _second_layer_backsub(net, n_action, first_lo, first_hi, d_lo, d_hi,
+                                     action_lower, action_upper, knapsacks, integer)
+    lo2, hi2 = np.maximum(lo2, bounds.lower[1]), np.minimum(hi2, bounds.upper[1])
+    tail = interval_bounds(_Tail(net, 1), lo2, hi2)
+    return NetworkBounds((first_lo,) + tail.lower, (first_hi,) + tail.upper)
+
+
+def _second_layer_backsub(net, n_action, L, U, d_lo, d_hi, action_lower, action_upper,
+                          knapsacks, integer):
+    """Layer-2 bounds by back-substitution to the actions (DeepPoly-style): each layer-1 ReLU
+    is replaced by its linear upper line ``h <= U (z - L) / (U - L)`` or lower line
+    ``h >= [U > -L] z``, ``z = W_a a + d``; the resulting linear function of ``a`` is then
+    maximised over the knapsack set by :func:`action_range` (exact for a cardinality row)."""
+    unstable = (L < 0) & (U > 0)
+    on = L >= 0
+    width = np.where(unstable, U - L, 1.0)
+    su = np.where(unstable, U / width, on.astype(float))          # upper line slope
+    tu = np.where(unstable, -L * U / width, 0.0)                  # and intercept
+    sl = np.where(unstable, (U > -L).astype(float), on.astype(float))   # lower line slope
+    W2, b2 = net.weights[1], net.biases[1]
+    pos, neg = np.maximum(W2, 0.0), np.minimum(W2, 0.0)
+    c_up = pos * su + neg * sl                                    # (out, width) on z
+    c_lo = pos * sl + neg * su
+    Wa = net.weights[0][:, :n_action]
+
+    def d_term(c, upper):
+        cp, cn = np.maximum(c, 0.0), np.minimum(c, 0.0)
+        return cp @ (d_hi if upper else d_lo) + cn @ (d_lo if upper else d_hi)
+
+    _, hi_a = action_range(c_up @ Wa, action_lower, action_upper, knapsacks, integer)
+    lo_a, _ = action_range(c_lo @ Wa, action_lower, action_upper, knapsacks, integer)
+    hi = hi_a + d_term(c_up, True) + pos @ tu + b2
+    lo = lo_a + d_term(c_lo, False) + neg @ tu + b2
+    return lo, hi
 
 
 def knapsacks_from_milp(milp, n_action: int) -> list[Knapsack]:

@@ -195,6 +195,8 @@ class EncodedNetwork:
         nb = network_bounds(self.network, self.n_action, state,
                             action_lower=a.col_lower[: self.n_action],
                             action_upper=a.col_upper[: self.n_action],
+                            knapsacks=self.knapsacks,
+                            integer=a.integrality[: self.n_action],
                             action_part=self._action_part)
         # never looser than the structural bounds (both are valid)
         nb = NetworkBounds(tuple(np.maximum(lo, s) for lo, s in zip(nb.lower, self.structure.lower)),
@@ -311,7 +313,8 @@ def encode_network(network: ReLUNetwork, action_milp: MILP, state, *, state_lowe
     integer = action_milp.integrality[:n_action]
     part = action_range(network.weights[0][:, :n_action], lo_a, up_a, ks, integer)
     structure = network_bounds(network, n_action, box_lo, state_upper=box_up,
-                               action_lower=lo_a, action_upper=up_a, action_part=part)
+                               action_lower=lo_a, action_upper=up_a, knapsacks=ks,
+                               integer=integer, action_part=part)
     n_hidden = network.n_layers - 1
     draft = EncodedNetwork(action_milp, network, n_action, state, box_lo, box_up, structure,
                            structure, ks, linear, tighten, action_milp, part, ())

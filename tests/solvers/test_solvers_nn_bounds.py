@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from solvers import MILP, SolverInputError
-from solvers.nn import (Knapsack, ReLUNetwork, action_range, knapsacks_from_milp, lp_tighten,
-                        network_bounds)
+from solvers.nn import (Knapsack, ReLUNetwork, action_range, interval_bounds,
+                        knapsacks_from_milp, lp_tighten, network_bounds)
 
 
 def random_net(sizes, rng):
@@ -88,6 +88,9 @@ def test_network_bounds_contain_sampled_feasible_inputs(sizes):
                 assert (box.lower[l] - 1e-9 <= z).all() and (z <= box.upper[l] + 1e-9).all()
         for l in range(len(sizes) - 1):                    # a point is inside its box
             assert (point.upper[l] <= box.upper[l] + 1e-9).all()
+        intervals = interval_bounds(net, point.lower[0], point.upper[0])
+        width = [(u - lo).sum() for lo, u in zip(point.lower, point.upper)]
+        assert width[1] < sum(intervals.upper[1] - intervals.lower[1])   # back-substitution
 
 
 @pytest.mark.mip

@@ -42,8 +42,8 @@ def check(res, enc, net, state, best, linear=None):
     assert res.status is TerminationStatus.OPTIMAL
     a = enc.action(res.x)
     value = net.forward(np.r_[a, state])[0] + (0 if linear is None else linear @ a)
-    assert res.objective == pytest.approx(value, abs=1e-6)       # MIP value == forward pass
-    assert res.objective == pytest.approx(best, abs=1e-6)        # == enumeration
+    assert res.objective == pytest.approx(value, abs=1e-5)       # MIP value == forward pass
+    assert res.objective == pytest.approx(best, abs=1e-5)        # == enumeration
 
 
 @settings(max_examples=20, deadline=None)
