@@ -14,6 +14,7 @@ from rmab.models import (Instance, MDPArms, POMDPArms, collapsing_arms, concat_a
                          random_pomdp_arms, save_instance)
 from rmab.planners import (BasePlanner, Planner, available_planners, make_planner,
                            planner_names, register_planner)
+from rmab.io import Batch, BatchSolveResult, read_batches, solve_batches
 from rmab.models.pomdp_format import POMDPFormatError, PomdpModel, read_pomdp, write_pomdp
 from rmab.values import (fib_bound, policy_iteration, qmdp_bound, rollout, sawtooth_bound,
                          solve_pbvi, value_iteration)
@@ -30,6 +31,7 @@ __all__ = [
     "register_planner",
     "Environment", "StepResult", "EpisodeResult", "run_episode", "compare", "ComparisonResult",
     "PlannerScore", "PairedDifferenceResult",
+    "Batch", "BatchSolveResult", "read_batches", "solve_batches",
     "read_pomdp", "write_pomdp", "PomdpModel", "POMDPFormatError",
     "value_iteration", "policy_iteration", "solve_pbvi", "qmdp_bound", "fib_bound",
     "sawtooth_bound", "rollout",
