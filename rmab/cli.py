@@ -61,6 +61,10 @@ def main(argv=None) -> int:
             raise
         print(f"rmab: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # output piped into e.g. `head`: stop quietly, as Unix tools do
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         print("rmab: interrupted", file=sys.stderr)
         return 130
