@@ -57,12 +57,12 @@ def check_stochastic(owner: str, field: str, arr: np.ndarray, *, row_desc: str,
     neg = arr < 0.0
     if neg.any():
         idx = tuple(int(i) for i in np.argwhere(neg)[0])
-        raise error(f"{owner}.{field}: must be non-negative; got {arr[idx]!r} at "
+        raise error(f"{owner}.{field}: must be non-negative; got {float(arr[idx])!r} at "
                     + row_desc.format(*idx[:-1]) + f", column {idx[-1]}")
     over = arr > 1.0 + PROB_TOL
     if over.any():
         idx = tuple(int(i) for i in np.argwhere(over)[0])
-        raise error(f"{owner}.{field}: must be at most 1; got {arr[idx]!r} at "
+        raise error(f"{owner}.{field}: must be at most 1; got {float(arr[idx])!r} at "
                     + row_desc.format(*idx[:-1]) + f", column {idx[-1]}")
     sums = arr.sum(axis=-1)
     off = np.abs(sums - 1.0) > PROB_TOL
@@ -78,14 +78,14 @@ def check_number(owner: str, field: str, value, *, low=None, high=None, low_open
     if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.integer, np.floating)):
         kind = "an integer" if integer else "a number"
         raise error(f"{owner}.{field}: must be {kind}; got {_short(value)}")
+    if not np.isfinite(float(value)):
+        raise error(f"{owner}.{field}: must be finite; got {float(value)}")
     if integer:
         if float(value) != int(value):
             raise error(f"{owner}.{field}: must be an integer; got {_short(value)}")
         value = int(value)
     else:
         value = float(value)
-        if not np.isfinite(value):
-            raise error(f"{owner}.{field}: must be finite; got {value}")
     if low is not None and (value < low or (low_open and value == low)):
         op = ">" if low_open else ">="
         raise error(f"{owner}.{field}: must be {op} {low}; got {value}")

@@ -205,6 +205,9 @@ def _as_index(index, n_arms: int):
             raise InvalidModelError(f"select.index: boolean mask must have shape ({n_arms},); "
                                     f"got {idx.shape}")
         return idx
+    if idx.size and not np.issubdtype(idx.dtype, np.integer):
+        raise InvalidModelError(f"select.index: must be integers, a slice or a boolean mask; got "
+                                f"dtype {idx.dtype}")
     idx = idx.astype(np.int64, copy=False).reshape(-1)
     if idx.size and (idx.min() < -n_arms or idx.max() >= n_arms):
         raise InvalidModelError(f"select.index: must lie in [0, {n_arms}); got {idx.tolist()[:10]}")

@@ -114,3 +114,19 @@ def test_metadata_must_be_a_mapping(arms, bad):
     with pytest.raises(InvalidModelError,
                        match=rf"Instance\.metadata: must be a mapping; got {type(bad).__name__}"):
         Instance(arms, 1.0, metadata=bad)
+
+
+def test_non_finite_integer_fields_are_typed_errors():
+    import rmab
+    with pytest.raises(rmab.InvalidParameterError, match="n_arms: must be finite"):
+        rmab.health_intervention(float("nan"))
+    arms = rmab.random_mdp_arms(2, 2, seed=0)
+    with pytest.raises(rmab.InvalidModelError, match="horizon: must be finite"):
+        rmab.Instance(arms, 1.0, horizon=float("inf"))
+
+
+def test_select_rejects_float_indices():
+    import rmab
+    arms = rmab.random_mdp_arms(3, 2, seed=0)
+    with pytest.raises(rmab.InvalidModelError, match="select.index: must be integers"):
+        arms.select([0.0, 1.5])
