@@ -15,7 +15,8 @@ from rmab.domains.evaluate import evaluate_domain
 domain = make_interventions(n_arms=20, n_interventions=10, budget=5, seed=0)
 print(f"{domain.n_arms} arms, {domain.n_interventions} interventions, choose {domain.budget}")
 print("up-probability at x = 0, 3, 6, 9 (arm 0 good, arm 6 bad):")
-print("  arm 0:", np.round(domain.arms.up_prob[0], 3), " arm 6:", np.round(domain.arms.up_prob[6], 3))
+for j in (0, 6):
+    print(f"  arm {j}:", np.round(domain.arms.up_prob[j], 3))
 
 states = initial_states(domain.n_arms, p_high=0.2, seed=1)
 myopic = make_domain_planner("myopic").fit(domain, seed=0)

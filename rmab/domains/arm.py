@@ -20,11 +20,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from rmab._validation import as_float_array, as_generator, check_number
-from rmab.belief.update import check_actions
-from rmab.errors import InvalidModelError, InvalidParameterError
+from rmab.belief.update import _check_uniforms, check_actions
+from rmab.errors import InvalidModelError
 
 __all__ = ["BaseArms", "paper_rewards", "pull_probabilities", "initial_states",
-           "check_states", "check_uniforms"]
+           "check_states"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,15 +120,6 @@ def check_states(owner: str, states, n_arms: int, n_states: int) -> np.ndarray:
     return check_actions(owner, states, n_arms, n_states, field="states")
 
 
-def check_uniforms(owner: str, u, n: int) -> np.ndarray:
-    """Uniforms as float64 (n,) in [0, 1)."""
-    arr = np.ascontiguousarray(u, dtype=np.float64)
-    if arr.shape != (n,) or not np.all((arr >= 0.0) & (arr < 1.0)):
-        raise InvalidParameterError(f"{owner}.u: must be {n} numbers in [0, 1); got shape "
-                                    f"{arr.shape}")
-    return arr
-
-
 def initial_states(n_arms: int, *, p_high: float = 0.2, seed=None, u=None) -> np.ndarray:
     """Initial states as in the paper's protocol: arm ``j`` starts in state 1 with probability
     ``p_high`` and in state 0 otherwise (the reference draws ``Bernoulli(p)`` states; 0.5 in
@@ -137,5 +128,5 @@ def initial_states(n_arms: int, *, p_high: float = 0.2, seed=None, u=None) -> np
     p_high = check_number("initial_states", "p_high", p_high, low=0.0, high=1.0)
     if u is None:
         u = as_generator(seed, "initial_states.seed").random(n_arms)
-    u = check_uniforms("initial_states", u, n_arms)
+    u = _check_uniforms("initial_states", "u", u, n_arms)
     return (u < p_high).astype(np.int64)

@@ -20,7 +20,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from rmab._validation import as_generator, check_number
-from rmab.domains.arm import BaseArms, check_states, check_uniforms
+from rmab.belief.update import _check_uniforms
+from rmab.domains.arm import BaseArms, check_states
 from rmab.errors import InfeasibleActionError, InvalidModelError, InvalidParameterError
 
 __all__ = ["Domain", "ConstraintBlock", "DomainStepResult"]
@@ -209,7 +210,7 @@ class Domain(ABC):
         levels = self.arm_levels(self.check_action(action))
         if u is None:
             u = as_generator(seed, f"{owner}.seed").random(self.n_arms)
-        u = check_uniforms(owner, u, self.n_arms)
+        u = _check_uniforms(owner, "u", u, self.n_arms)
         return DomainStepResult(self.arms.next_states(s, levels, u),
                                 self.arms.expected_reward(s, levels))
 
@@ -239,24 +240,3 @@ class Domain(ABC):
 def check_budget(owner: str, budget, high: int | None = None) -> int:
     return check_number(owner, "budget", budget, low=0, high=high, integer=True,
                         error=InvalidModelError)
-
-
-def check_int_vector(owner: str, field_: str, value, n: int | None, *, low=None,
-                     high=None) -> np.ndarray:
-    """int64 1-D array (length ``n`` if given) with entries in ``[low, high]``."""
-    arr = np.asarray(value)
-    if arr.ndim != 1 or (n is not None and arr.shape[0] != n):
-        want = f"({n},)" if n is not None else "1-D"
-        raise InvalidModelError(f"{owner}.{field_}: must have shape {want}; got {arr.shape}")
-    if arr.size and not (np.issubdtype(arr.dtype, np.integer) or
-                         (np.issubdtype(arr.dtype, np.floating) and
-                          np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)))):
-        raise InvalidModelError(f"{owner}.{field_}: must be integers; got {arr[:5]!r}")
-    arr = arr.astype(np.int64)
-    for bound, bad, op in ((low, lambda a, b: a < b, ">="), (high, lambda a, b: a > b, "<=")):
-        if bound is not None and arr.size and bad(arr, bound).any():
-            i = int(np.flatnonzero(bad(arr, bound))[0])
-            raise InvalidModelError(f"{owner}.{field_}: must be {op} {bound}; got {arr[i]} at "
-                                    f"index {i}")
-    arr.setflags(write=False)
-    return arr

@@ -6,7 +6,7 @@ import itertools
 import numpy as np
 import pytest
 
-from rmab.domains import (CapacityDomain, InterventionsDomain, PathDomain, SchedulingDomain,
+from rmab.domains import (CapacityDomain, PathDomain, SchedulingDomain,
                           make_capacity, make_interventions, make_path, make_scheduling)
 from rmab.domains.capacity import pack
 from rmab.errors import InfeasibleActionError, InvalidParameterError

@@ -143,7 +143,8 @@ def test_model_errors():
         BaseArms([[0.1, 0.2]], [[0, 1], [0, 1]])
     with pytest.raises(InvalidParameterError, match="initial_states.p_high"):
         initial_states(3, p_high=1.5)
-    with pytest.raises(InvalidParameterError, match=r"make_interventions.n_arms: must be >= 3 .* = 12; got 10"):
+    with pytest.raises(InvalidParameterError,
+                       match=r"make_interventions.n_arms: must be >= 3 .* = 12; got 10"):
         make_interventions(10, 10, 3)
     with pytest.raises(InvalidParameterError, match="make_capacity.budget"):
         make_capacity(5, 6)
