@@ -18,6 +18,7 @@ big-M (unstable) per step.
 from __future__ import annotations
 
 import argparse
+import itertools
 import pathlib
 import statistics
 import sys
@@ -100,7 +101,8 @@ def run(net: ReLUNetwork, J: int, B: int, n_knapsacks: int, n_states: int, n_ref
     enc, t_encode = timed(lambda: encode_network(net, milp_a, S[0], **box))
     model, t_build = timed(lambda: highs.build(enc.milp))
     model.solve(time_limit=time_limit)
-    t_update, t_step, t_rebuild, t_scipy, unstable, limited, agree = [], [], [], [], [], 0, True
+    t_update, t_step, t_rebuild, t_scipy, t_linear = [], [], [], [], []
+    unstable, limited, agree = [], 0, True
     for i, s in enumerate(S[1:]):
         t0 = time.perf_counter()
         nb = enc.update_state(model, s)
@@ -112,6 +114,11 @@ def run(net: ReLUNetwork, J: int, B: int, n_knapsacks: int, n_states: int, n_ref
         limited += res.status.name == "TIME_LIMIT"
         unstable.append(np.mean(np.concatenate([(lo < 0) & (hi > 0) for lo, hi in
                                                 zip(nb.lower[:-1], nb.upper[:-1])])))
+        base = net.forward(np.r_[np.zeros(J), s])[0]          # first-order (linear) objective
+        gains = net.forward(np.c_[np.eye(J), np.tile(s, (J, 1))])[:, 0] - base
+        linear = MILP(gains, milp_a.A, milp_a.row_lower, milp_a.row_upper, milp_a.col_lower,
+                      milp_a.col_upper, milp_a.integrality)
+        t_linear.append(timed(lambda: highs.build(linear).solve(threads=1))[1])
         if i >= n_ref:
             continue
         fresh, t = timed(lambda: highs.build(encode_network(net, milp_a, s, **box).milp)
@@ -125,7 +132,7 @@ def run(net: ReLUNetwork, J: int, B: int, n_knapsacks: int, n_states: int, n_ref
     return dict(rows=enc.milp.n_rows, cols=enc.milp.n_cols, encode=t_encode, build=t_build,
                 update=statistics.median(t_update), step=statistics.median(t_step),
                 step_max=max(t_step), rebuild=statistics.median(t_rebuild),
-                scipy=statistics.median(t_scipy), unstable=float(np.mean(unstable)),
+                scipy=statistics.median(t_scipy), linear=statistics.median(t_linear), unstable=float(np.mean(unstable)),
                 limited=limited / n_states, agree=agree)
 
 
@@ -144,13 +151,15 @@ def main(argv=None) -> int:
     sizes = [(20, 5)] if args.quick else [(20, 5), (100, 20)]
     n_states = 3 if args.quick else args.states
     fit_steps = 0 if args.quick else args.fit_steps
-    print(f"# [2J+1, 32, 32, 1] nets, cardinality-B row + {args.knapsacks} random knapsack rows, "
+    print(f"# [2J+1, 32, 32, 1] nets, cardinality-B row + K in (0, {args.knapsacks}) random "
+          f"knapsack rows, "
           f"HiGHS 1 thread, {n_states} states per row ({min(args.references, n_states)} for the "
           f"references), time limit {args.time_limit} s")
     print("# encode/passModel/update in ms; step = update + solve (persistent), rebuild = "
           "encode + passModel + solve, scipy = scipy.optimize.milp on the same model; medians in s")
-    print("net      J   B  rows  cols  encode  passModel  update  update/(enc+pass)  "
-          "step   max  %TL  rebuild  scipy  step/rebuild  step/scipy  big-M%  agree")
+    print("# linear = the action MILP alone with the net's first-order objective (its own cost)")
+    print("net      J   B  K  rows  cols  encode  passModel  update  update/(enc+pass)  "
+          "step   max  %TL  rebuild  scipy  linear  step/rebuild  step/scipy  big-M%  agree")
     for J, B in sizes:
         nets = [("random", he_network([2 * J + 1, 32, 32, 1], np.random.default_rng(args.seed)))]
         if fit_steps:
@@ -158,15 +167,14 @@ def main(argv=None) -> int:
                 nets.append(("fitted", fitted_network(J, B, args.seed, fit_steps)))
             except ImportError:
                 print("# torch missing: fitted networks skipped")
-        for kind, net in nets:
-            r = run(net, J, B, args.knapsacks, n_states, args.references, args.seed,
-                    args.time_limit)
+        for (kind, net), K in itertools.product(nets, (0, args.knapsacks)):
+            r = run(net, J, B, K, n_states, args.references, args.seed, args.time_limit)
             ms = {k: 1e3 * r[k] for k in ("encode", "build", "update")}
-            print(f"{kind:7s} {J:3d} {B:3d} {r['rows']:5d} {r['cols']:5d} {ms['encode']:7.1f} "
-                  f"{ms['build']:9.1f} {ms['update']:7.2f} "
+            print(f"{kind:7s} {J:3d} {B:3d} {K:2d} {r['rows']:5d} {r['cols']:5d} "
+                  f"{ms['encode']:7.1f} {ms['build']:9.1f} {ms['update']:7.2f} "
                   f"{r['update'] / (r['encode'] + r['build']):17.2f} {r['step']:6.2f} "
                   f"{r['step_max']:5.1f} {100 * r['limited']:4.0f} {r['rebuild']:8.2f} "
-                  f"{r['scipy']:6.2f} {r['step'] / r['rebuild']:13.2f} "
+                  f"{r['scipy']:6.2f} {r['linear']:7.3f} {r['step'] / r['rebuild']:13.2f} "
                   f"{r['step'] / r['scipy']:11.2f} {100 * r['unstable']:7.1f}  {r['agree']}",
                   flush=True)
     return 0

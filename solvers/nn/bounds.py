@@ -66,31 +66,54 @@ class NetworkBounds:
 def _max_over_knapsack(G: np.ndarray, lower, upper, ks: Knapsack, integer) -> np.ndarray:
     """max of ``G @ a`` (rows) over the box and one knapsack (fractional; exact if cardinality)."""
     w = ks.weights
-    base = G @ lower
     room = upper - lower
     cap = ks.capacity - float(w @ lower)
     if cap < 0:        # empty feasible set: no finite bound to offer; fall back to the box
         return np.full(G.shape[0], np.inf)
-    gain = G * room                                    # value of taking item i fully
     free = room > 0
     zero_w = free & (w == 0)
-    out = base + np.where(gain[:, zero_w] > 0, gain[:, zero_w], 0.0).sum(axis=1)
+    out = G @ lower + np.maximum(G[:, zero_w] * room[zero_w], 0.0).sum(axis=1)
     items = free & (w > 0)
     if not items.any():
         return out
-    g = G[:, items]
-    cost = (w * room)[items]                           # capacity used by taking item i fully
-    wi = w[items]
-    if integer[items].all() and np.allclose(wi, wi[0]) and \
-            np.allclose(room[items], np.round(room[items])):
-        cap = np.floor(cap / wi[0] + 1e-9) * wi[0]     # cardinality: integral optimum (TU)
-    ratio = np.where(g > 0, g / wi, -np.inf)
+    wi, ri = w[items], room[items]
+    g = G[:, items] * ri                               # value of taking item i fully
+    if wi.max() - wi.min() <= 1e-12 * wi.max() and (ri == 1).all() and integer[items].all():
+        k = int(np.floor(cap / wi[0] + 1e-9))          # cardinality: the k best items (exact)
+        if k <= 0:
+            return out
+        if k < g.shape[1]:
+            g = -np.partition(-g, k - 1, axis=1)[:, :k]
+        return out + np.maximum(g, 0.0).sum(axis=1)
+    cost = wi * ri                                     # capacity used by taking item i fully
+    ratio = np.where(g > 0, g / cost, -np.inf)
     order = np.argsort(-ratio, axis=1, kind="stable")
-    g_sorted = np.take_along_axis(g * room[items], order, axis=1)
+    g_sorted = np.take_along_axis(g, order, axis=1)
     c_sorted = cost[order]
     prev = np.cumsum(c_sorted, axis=1) - c_sorted
     frac = np.clip((cap - prev) / c_sorted, 0.0, 1.0)
     return out + np.where(g_sorted > 0, frac * g_sorted, 0.0).sum(axis=1)
+
+
+def _check_action_box(lower, upper, knapsacks):
+    lower = np.asarray(lower, dtype=np.float64)
+    upper = np.asarray(upper, dtype=np.float64)
+    if not (np.isfinite(lower).all() and np.isfinite(upper).all()):
+        raise SolverInputError("action_range.lower/upper: must be finite (the action columns "
+                               "need finite bounds); got a non-finite bound")
+    for ks in knapsacks:
+        if ks.weights.size != lower.size:
+            raise SolverInputError(f"Knapsack.weights: must have {lower.size} entries; got "
+                                   f"{ks.weights.size}")
+    return lower, upper
+
+
+def _action_max(W, lower, upper, knapsacks, integer) -> np.ndarray:
+    """Upper bound of ``W @ a``: the box bound, tightened by every knapsack (trusted input)."""
+    hi = np.maximum(W, 0.0) @ upper + np.minimum(W, 0.0) @ lower
+    for ks in knapsacks:
+        hi = np.minimum(hi, _max_over_knapsack(W, lower, upper, ks, integer))
+    return hi
 
 
 def action_range(W, lower, upper, knapsacks=(), integer=None) -> tuple[np.ndarray, np.ndarray]:
@@ -98,27 +121,17 @@ def action_range(W, lower, upper, knapsacks=(), integer=None) -> tuple[np.ndarra
     knapsack (each relaxed separately; the tightest bound is kept). ``integer`` (n,) bool marks
     integer actions (default all): needed for the exact cardinality rounding."""
     W = np.asarray(W, dtype=np.float64)
-    lower = np.asarray(lower, dtype=np.float64)
-    upper = np.asarray(upper, dtype=np.float64)
-    if not (np.isfinite(lower).all() and np.isfinite(upper).all()):
-        raise SolverInputError("action_range.lower/upper: must be finite (the action columns "
-                               "need finite bounds); got a non-finite bound")
+    lower, upper = _check_action_box(lower, upper, knapsacks)
     integer = np.ones(lower.size, bool) if integer is None else np.asarray(integer, bool)
-    pos, neg = np.maximum(W, 0.0), np.minimum(W, 0.0)
-    hi = pos @ upper + neg @ lower
-    lo = pos @ lower + neg @ upper
-    for ks in knapsacks:
-        if ks.weights.size != lower.size:
-            raise SolverInputError(f"Knapsack.weights: must have {lower.size} entries; got "
-                                   f"{ks.weights.size}")
-        hi = np.minimum(hi, _max_over_knapsack(W, lower, upper, ks, integer))
-        lo = np.maximum(lo, -_max_over_knapsack(-W, lower, upper, ks, integer))
-    return lo, hi
+    return (-_action_max(-W, lower, upper, knapsacks, integer),
+            _action_max(W, lower, upper, knapsacks, integer))
 
 
 def _dot_interval(W: np.ndarray, lo: np.ndarray, hi: np.ndarray, b: np.ndarray):
     """Interval of ``W @ v + b`` for ``lo <= v <= hi`` (infinite ends allowed; 0 * inf = 0)."""
     pos, neg = np.maximum(W, 0.0), np.minimum(W, 0.0)
+    if np.isfinite(lo).all() and np.isfinite(hi).all():
+        return pos @ lo + neg @ hi + b, pos @ hi + neg @ lo + b
 
     def dot(M, v):
         fin = np.where(np.isfinite(v), v, 0.0)
@@ -195,8 +208,10 @@ def _second_layer_backsub(net, n_action, L, U, d_lo, d_hi, action_lower, action_
         cp, cn = np.maximum(c, 0.0), np.minimum(c, 0.0)
         return cp @ (d_hi if upper else d_lo) + cn @ (d_lo if upper else d_hi)
 
-    _, hi_a = action_range(c_up @ Wa, action_lower, action_upper, knapsacks, integer)
-    lo_a, _ = action_range(c_lo @ Wa, action_lower, action_upper, knapsacks, integer)
+    lower, upper = _check_action_box(action_lower, action_upper, knapsacks)
+    integer = np.ones(lower.size, bool) if integer is None else np.asarray(integer, bool)
+    hi_a = _action_max(c_up @ Wa, lower, upper, knapsacks, integer)
+    lo_a = -_action_max(-(c_lo @ Wa), lower, upper, knapsacks, integer)
     hi = hi_a + d_term(c_up, True) + pos @ tu + b2
     lo = lo_a + d_term(c_lo, False) + neg @ tu + b2
     return lo, hi
