@@ -10,6 +10,9 @@ bounds must hold for every state in it).
   positive ``g_i`` (``k = floor(C / w)``, after the forced ones), the minimum the ``k`` most
   negative. For unequal weights the bound is the LP relaxation (fractional knapsack: greedy by
   ``g_i / w_i``), valid but not exact. With several knapsack rows the tightest is taken.
+- Layer 2: back-substitution (DeepPoly-style): each layer-1 ReLU is replaced by its linear
+  upper or lower line, giving a linear function of ``a`` that is maximised over the knapsack set
+  as above; intersected with the interval bound.
 - Later layers: interval propagation, ``[W+ l + W- u + b, W+ u + W- l + b]`` on the
   post-ReLU intervals.
 - Optional: :func:`lp_tighten` maximises/minimises each later neuron over the LP relaxation of
