@@ -202,3 +202,43 @@ def test_level_objective_equals_expected_reward(d):
                    if d.is_feasible(a) and not (d.kind == "interventions" and a.sum() == 0))
         assert res.objective == pytest.approx(best, abs=1e-7)
         assert d.expected_reward(states, action) == pytest.approx(res.objective, abs=1e-7)
+
+
+def _random_arrays_domains():
+    from hypothesis import strategies as st
+
+    @st.composite
+    def scheduling(draw):
+        n, w, t = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+        bits = st.lists(st.integers(0, 1), min_size=t, max_size=t)
+        return SchedulingDomain.from_arrays(
+            **_arms(n), arm_avail=draw(st.lists(bits, min_size=n, max_size=n)),
+            worker_avail=draw(st.lists(bits, min_size=w, max_size=w)),
+            budget=draw(st.integers(0, n)))
+
+    @st.composite
+    def path(draw):
+        n = draw(st.integers(2, 6))
+        pairs = [(u, v) for u in range(n) for v in range(u + 1, n)]
+        edges = draw(st.lists(st.sampled_from(pairs), unique=True, max_size=8))
+        return PathDomain.from_arrays(**_arms(n), edges=np.array(edges, dtype=int).reshape(-1, 2),
+                                      budget=draw(st.integers(0, n)),
+                                      source=draw(st.integers(0, n - 1)),
+                                      route_length=draw(st.integers(0, 6)))
+
+    return st.one_of(scheduling(), path())
+
+
+def test_random_instances_check_equals_brute_force():
+    """Hypothesis: on arbitrary small availability tables and graphs (disconnected, odd
+    cycles, any source and route length) the exact checks agree with brute force."""
+    from hypothesis import given, settings
+
+    @settings(max_examples=25, deadline=None)
+    @given(_random_arrays_domains())
+    def check(d):
+        brute = brute_schedule if d.kind == "scheduling" else brute_route
+        for a in _all_actions(d.n_arms):
+            assert d.is_feasible(a) == brute(d, a), a
+
+    check()
