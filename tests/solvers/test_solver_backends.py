@@ -193,3 +193,14 @@ def test_solve_option_errors(backend):
         model.set_objective([1.0])
     with pytest.raises(SolverInputError, match="must be a MILP"):
         solve("not a milp", backend=backend)
+
+
+def test_pyomo_without_a_working_solver_is_unavailable_not_broken():
+    from solvers.backends.pyomo import PyomoBackend
+    from solvers.errors import SolverDependencyError
+
+    backend = PyomoBackend(solver="no_such_solver")
+    assert backend.available() is False
+    with pytest.raises(SolverDependencyError, match="no available Pyomo solver among: "
+                                                    "no_such_solver"):
+        backend.build(knapsack01()[0])
