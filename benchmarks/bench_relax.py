@@ -128,6 +128,12 @@ def bench_policies(n_arms, episodes):
                 LagrangianPlanner()]
     if "rollout" in planner_names():
         planners.append(make_planner("rollout"))
+    else:
+        try:  # written alongside, maybe not registered yet
+            from rmab.planners.rollout import RolloutPlanner
+            planners.append(RolloutPlanner())
+        except ImportError:
+            pass
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", IndexabilityWarning)
         t0 = time.perf_counter()

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import warnings
 
 import numpy as np
-from scipy import optimize, sparse
 
 from rmab._validation import as_float_array, check_number
 from rmab.errors import InvalidParameterError, SolverLimitWarning
@@ -122,6 +121,8 @@ def _mip(gains, costs, budget, actions, time_limit) -> bool:
     n_arms, n_actions = gains.shape
     if n_actions == 1 or n_arms == 0:
         return True
+    from scipy import optimize, sparse  # imported here: scipy.optimize is slow to import
+
     g, c = gains[:, 1:].ravel(), costs[:, 1:].ravel()
     n_var = g.size
     rows = sparse.vstack([

@@ -33,7 +33,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-from scipy import optimize, sparse
 
 from rmab._validation import check_number
 from rmab.belief.update import check_beliefs
@@ -487,6 +486,8 @@ def _min_upper_dual(solver, budget_term, start):
 
 def _hawkins_lp(arms: MDPArms, inverse, beliefs, discount, budget_term) -> float:
     """``λ*`` of Hawkins' LP over the distinct arms (module docstring), solved by HiGHS."""
+    from scipy import optimize, sparse  # imported here: scipy.optimize is slow to import
+
     n, a, s = arms.n_arms, arms.n_actions, arms.n_states
     weights = np.zeros((n, s))
     np.add.at(weights, inverse, beliefs)
