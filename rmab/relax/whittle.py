@@ -96,7 +96,7 @@ def whittle_indices(arms: MDPArms, *, discount: float = 0.95, method: str = "hom
     arms : MDPArms
         Any number of actions, costs non-decreasing with at least one positive; where two
         levels cost the same, the price does not separate them and the worse one is skipped
-        (its index is that of the level above, or the bottom of the price range).
+        (its index is that of the level above, or ``-inf``).
     discount : float in (0, 1)
     method : {"homotopy", "bisection"}
         ``"homotopy"`` (default): the exact breakpoints of the optimal policy as the price
