@@ -14,6 +14,8 @@ from rmab.relax.lagrangian import lagrangian_bound
 
 __all__ = ["LagrangianPlanner"]
 
+_METHODS = ("auto", "bisection", "golden", "cutting-plane", "lp")
+
 
 class LagrangianPlanner(BasePlanner):
     """At each period maximise ``Σ_n Q_n^{λ*}(b_n, a_n)`` under the budget.
@@ -27,8 +29,9 @@ class LagrangianPlanner(BasePlanner):
     resolve_every : int, optional
         Re-solve ``λ*`` (and the arm values) from the current beliefs every this many periods
         (at ``t = k, 2k, ...``); default never.
-    method : {"bisection", "golden", "lp"}
-        Multiplier search (``"lp"``: fully observed arms, infinite horizon).
+    method : {"auto", "bisection", "golden", "cutting-plane", "lp"}
+        Multiplier search (:func:`~rmab.relax.lagrangian.lagrangian_bound`; ``"auto"``:
+        bisection for fully observed arms, cutting plane for POMDP arms).
     value_tol : float, optional
         Per-arm value tolerance (policy iteration 1e-9; PBVI default here 1e-2, coarse so that
         fitting stays fast).
@@ -39,7 +42,7 @@ class LagrangianPlanner(BasePlanner):
 
     name = "lagrangian"
 
-    def __init__(self, resolve_every: int | None = None, method: str = "bisection",
+    def __init__(self, resolve_every: int | None = None, method: str = "auto",
                  value_tol: float | None = None, price_tol: float = 1e-3,
                  knapsack: str = "auto", dp_limit: int = DP_LIMIT):
         super().__init__()
@@ -47,9 +50,9 @@ class LagrangianPlanner(BasePlanner):
         if resolve_every is not None:
             resolve_every = check_number(owner, "resolve_every", resolve_every, low=1,
                                          integer=True)
-        if method not in ("bisection", "golden", "lp"):
-            raise InvalidParameterError(f"{owner}.method: must be 'bisection', 'golden' or "
-                                        f"'lp'; got {method!r}")
+        if method not in _METHODS:
+            raise InvalidParameterError(f"{owner}.method: must be one of {_METHODS}; got "
+                                        f"{method!r}")
         if knapsack not in ("auto", "dp", "greedy", "mip"):
             raise InvalidParameterError(f"{owner}.knapsack: must be 'auto', 'dp', 'greedy' or "
                                         f"'mip'; got {knapsack!r}")
