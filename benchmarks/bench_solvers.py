@@ -92,7 +92,7 @@ def timed(fn):
 
 
 def run(net: ReLUNetwork, J: int, B: int, n_knapsacks: int, n_states: int, n_ref: int,
-        seed: int, time_limit: float) -> dict:
+        seed: int, time_limit: float, mip_gap: float) -> dict:
     rng = np.random.default_rng(seed)
     milp_a = action_milp(J, B, n_knapsacks, rng)
     S = states(J, n_states + 1, rng)
@@ -107,7 +107,7 @@ def run(net: ReLUNetwork, J: int, B: int, n_knapsacks: int, n_states: int, n_ref
         t0 = time.perf_counter()
         nb = enc.update_state(model, s)
         t1 = time.perf_counter()
-        res = model.solve(time_limit=time_limit, threads=1)
+        res = model.solve(time_limit=time_limit, mip_gap=mip_gap, threads=1)
         t2 = time.perf_counter()
         t_update.append(t1 - t0)
         t_step.append(t2 - t0)
@@ -122,9 +122,10 @@ def run(net: ReLUNetwork, J: int, B: int, n_knapsacks: int, n_states: int, n_ref
         if i >= n_ref:
             continue
         fresh, t = timed(lambda: highs.build(encode_network(net, milp_a, s, **box).milp)
-                         .solve(time_limit=time_limit, threads=1))
+                         .solve(time_limit=time_limit, mip_gap=mip_gap, threads=1))
         t_rebuild.append(t)
-        ref, t = timed(lambda: scipy_.build(model.milp).solve(time_limit=time_limit))
+        ref, t = timed(lambda: scipy_.build(model.milp).solve(time_limit=time_limit,
+                                                                mip_gap=mip_gap))
         t_scipy.append(t)
         for other in (fresh, ref):
             if res.is_optimal and other.is_optimal:
@@ -146,29 +147,38 @@ def main(argv=None) -> int:
     parser.add_argument("--time-limit", type=float, default=5.0)
     parser.add_argument("--fit-steps", type=int, default=1500,
                         help="Adam steps of the fitted network (0: random nets only)")
+    parser.add_argument("--mip-gap", type=float, default=1e-6,
+                        help="relative gap of every solve (the reference implementation uses 0.02)")
+    parser.add_argument("--arms", default="20,100", help="comma-separated J (default 20,100)")
+    parser.add_argument("--nets", default="random,fitted", help="comma-separated: random,fitted")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    sizes = [(20, 5)] if args.quick else [(20, 5), (100, 20)]
+    budgets = {20: 5, 40: 10, 100: 20}                  # the paper's (J, B) pairs
+    arms = [20] if args.quick else [int(j) for j in args.arms.split(",")]
+    sizes = [(J, budgets.get(J, max(1, J // 5))) for J in arms]
     n_states = 3 if args.quick else args.states
     fit_steps = 0 if args.quick else args.fit_steps
     print(f"# [2J+1, 32, 32, 1] nets, cardinality-B row + K in (0, {args.knapsacks}) random "
           f"knapsack rows, "
           f"HiGHS 1 thread, {n_states} states per row ({min(args.references, n_states)} for the "
-          f"references), time limit {args.time_limit} s")
+          f"references), time limit {args.time_limit} s, mip gap {args.mip_gap}")
     print("# encode/passModel/update in ms; step = update + solve (persistent), rebuild = "
           "encode + passModel + solve, scipy = scipy.optimize.milp on the same model; medians in s")
     print("# linear = the action MILP alone with the net's first-order objective (its own cost)")
     print("net      J   B  K  rows  cols  encode  passModel  update  update/(enc+pass)  "
           "step   max  %TL  rebuild  scipy  linear  step/rebuild  step/scipy  big-M%  agree")
     for J, B in sizes:
-        nets = [("random", he_network([2 * J + 1, 32, 32, 1], np.random.default_rng(args.seed)))]
-        if fit_steps:
+        kinds = args.nets.split(",")
+        nets = [("random", he_network([2 * J + 1, 32, 32, 1], np.random.default_rng(args.seed)))
+                ] if "random" in kinds else []
+        if fit_steps and "fitted" in kinds:
             try:
                 nets.append(("fitted", fitted_network(J, B, args.seed, fit_steps)))
             except ImportError:
                 print("# torch missing: fitted networks skipped")
         for (kind, net), K in itertools.product(nets, (0, args.knapsacks)):
-            r = run(net, J, B, K, n_states, args.references, args.seed, args.time_limit)
+            r = run(net, J, B, K, n_states, args.references, args.seed, args.time_limit,
+                    args.mip_gap)
             ms = {k: 1e3 * r[k] for k in ("encode", "build", "update")}
             print(f"{kind:7s} {J:3d} {B:3d} {K:2d} {r['rows']:5d} {r['cols']:5d} "
                   f"{ms['encode']:7.1f} {ms['build']:9.1f} {ms['update']:7.2f} "
