@@ -16,6 +16,10 @@ from solvers.result import TerminationStatus
 
 __all__ = ["HighsBackend", "HighsModel"]
 
+# HiGHS runs every instance on one process-wide task scheduler whose size is fixed when it is
+# first used; a solve asking for another thread count fails unless the scheduler is reset.
+_scheduler = {"threads": None}
+
 
 def _status_map(highspy) -> dict:
     S, T = highspy.HighsModelStatus, TerminationStatus
@@ -74,6 +78,9 @@ class HighsModel(PersistentModel):
         if threads != self._threads:
             h.setOptionValue("threads", threads)
             self._threads = threads
+        if _scheduler["threads"] != threads:
+            self._highspy.Highs.resetGlobalScheduler(True)
+            _scheduler["threads"] = threads
         if warm_start is not None:
             h.setSolution(warm_start.size, np.arange(warm_start.size, dtype=np.int32),
                           warm_start)

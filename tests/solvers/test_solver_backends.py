@@ -204,3 +204,13 @@ def test_pyomo_without_a_working_solver_is_unavailable_not_broken():
     with pytest.raises(SolverDependencyError, match="no available Pyomo solver among: "
                                                     "no_such_solver"):
         backend.build(knapsack01()[0])
+
+
+@pytest.mark.parametrize("backend", BACKEND_NAMES)
+def test_changing_thread_count_between_solves(backend):
+    milp, optimum = knapsack01()
+    model = get_backend(backend).build(milp)
+    for threads in (2, 1, 2):
+        res = model.solve(threads=threads)
+        assert res.status is T.OPTIMAL and res.objective == pytest.approx(optimum)
+    assert solve(milp, backend=backend, threads=1).objective == pytest.approx(optimum)
