@@ -21,6 +21,15 @@ __all__ = ["HighsBackend", "HighsModel"]
 _scheduler = {"threads": None}
 
 
+def ensure_scheduler(threads: int) -> None:
+    """Reset HiGHS's global scheduler if it was sized for another thread count."""
+    if _scheduler["threads"] != threads:
+        import highspy
+
+        highspy.Highs.resetGlobalScheduler(True)
+        _scheduler["threads"] = threads
+
+
 def _status_map(highspy) -> dict:
     S, T = highspy.HighsModelStatus, TerminationStatus
     return {S.kOptimal: T.OPTIMAL, S.kModelEmpty: T.OPTIMAL, S.kInfeasible: T.INFEASIBLE,
@@ -78,9 +87,7 @@ class HighsModel(PersistentModel):
         if threads != self._threads:
             h.setOptionValue("threads", threads)
             self._threads = threads
-        if _scheduler["threads"] != threads:
-            self._highspy.Highs.resetGlobalScheduler(True)
-            _scheduler["threads"] = threads
+        ensure_scheduler(threads)
         if warm_start is not None:
             h.setSolution(warm_start.size, np.arange(warm_start.size, dtype=np.int32),
                           warm_start)

@@ -124,6 +124,10 @@ class PyomoModel(PersistentModel):
             for j, v in enumerate(warm_start.tolist()):
                 self._model.x[j].set_value(v, skip_validation=True)
             options["warmstart_discrete_vars"] = True
+        if self.solver_name == "highs":       # Pyomo's HiGHS runs on highspy's scheduler
+            from solvers.backends.highs import ensure_scheduler
+
+            ensure_scheduler(threads)
         res = self._solver.solve(self._model, **options)
         status = self._statuses.get(res.termination_condition, TerminationStatus.ERROR)
         x = None
