@@ -218,6 +218,25 @@ class EncodedNetwork:
         c[: self.n_action] += W[: self.n_action]
         return c, b + float(W[self.n_action:] @ np.asarray(state, dtype=np.float64))
 
+    def warm_start(self, action_solution, state) -> np.ndarray:
+        """A full start vector (n,) for :attr:`milp` from a solution (action_milp.n_cols,) of
+        the action MILP: neuron columns from the forward pass at ``(a, state)``. Feasible when
+        ``action_solution`` is; pass it as ``warm_start`` so a time-limited solve always
+        returns an action."""
+        state = self._check_state(state)
+        base = np.asarray(action_solution, dtype=np.float64).reshape(-1)
+        if base.shape != (self._action_milp.n_cols,):
+            raise SolverInputError(f"EncodedNetwork.warm_start.action_solution: must have shape "
+                                   f"({self._action_milp.n_cols},); got {np.shape(action_solution)}")
+        x = np.zeros(self.milp.n_cols)
+        x[: base.size] = base
+        h = np.r_[base[: self.n_action], state]
+        for lay, W, b in zip(self._layouts, self.network.weights, self.network.biases):
+            z = W @ h + b
+            h = np.maximum(z, 0.0)
+            x[lay.h_on], x[lay.h_un], x[lay.d_un] = h[lay.on], h[lay.un], z[lay.un] > 0
+        return x
+
     def update_state(self, model: PersistentModel, state) -> NetworkBounds:
         """Move ``model`` (built from :attr:`milp`) to ``state`` in place: row bounds, the big-M
         coefficients and the ``h``/``delta`` column bounds (and the objective offset for a net

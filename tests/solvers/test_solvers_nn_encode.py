@@ -125,6 +125,27 @@ def test_auxiliary_columns_linear_term_and_lp_tightening():
         check(get_backend("highs").build(enc.milp).solve(), enc, net, state, best, lin_a)
 
 
+def test_warm_start_is_feasible_and_worth_its_forward_value():
+    rng = np.random.default_rng(11)
+    n_action, n_state = 8, 3
+    net = random_net([n_action + n_state, 7, 6, 1], rng)
+    action_milp = knapsack_milp(np.ones(n_action), 3)
+    enc = encode_network(net, action_milp, rng.random(n_state), state_lower=np.zeros(n_state),
+                         state_upper=np.ones(n_state))
+    model = get_backend("highs").build(enc.milp)
+    for _ in range(3):
+        state = rng.random(n_state)
+        enc.update_state(model, state)
+        a = (rng.permutation(n_action) < 3).astype(float)
+        start = enc.warm_start(a, state)
+        assert model.milp.violation(start) <= 1e-9
+        assert model.milp.objective_value(start) == pytest.approx(net.forward(np.r_[a, state])[0])
+        res = model.solve(warm_start=start)
+        assert res.objective >= model.milp.objective_value(start) - 1e-9
+    with pytest.raises(SolverInputError, match=r"action_solution: must have shape \(8,\)"):
+        enc.warm_start(np.zeros(3), state)
+
+
 def test_linear_network_state_goes_into_the_offset():
     rng = np.random.default_rng(9)
     net = ReLUNetwork((rng.normal(size=(1, 6)),), (np.array([0.3]),))
