@@ -1,18 +1,20 @@
 """Action selection with a ReLU Q-network inside a MILP (SEQUOIA's inner loop), HiGHS 1 thread.
 
-Network [2J+1, 32, 32, 1] (input: action J, normalised state J, time-to-go 1), He-initialised
-random weights; action constraint: at most B arms pulled plus K random knapsack rows
-(costs U{2..6}, capacities binding at about 0.8 B arms) -- a stand-in for the capacity domain
-of rmab/domains, which this benchmark does not import (solvers never imports rmab).
+Networks [2J+1, 32, 32, 1] (input: action J, normalised state J, time-to-go 1): "random"
+(He-initialised) and "fitted" (torch, fitted to the one-step expected reward of the coRMAB base
+arms: SEQUOIA's myopic warm-start network, a stand-in for a trained Q-network). Constraint sets:
+"cardinality" (at most B arms), "knapsack" (+ K random knapsack rows) and "capacity" (B workers
+x J arms with capacities, the structure of spec section 2.2, built here because solvers and
+this benchmark do not import rmab.domains).
 
-Per J it reports: encode time, passModel time, update time for a new state, and the median
-per-step time (update + solve) of the persistent model, against two references measured in
-the same run on the same states: rebuilding the MILP from scratch per step (encode + build +
-solve) and scipy.optimize.milp (rebuilt per step). Also the fraction of neurons HiGHS sees as
-big-M (unstable) per step.
+Per row: encode time, passModel time, update time for a new state, the median per-step time
+(update + solve) of the persistent model, and references measured in the same run on the same
+states: rebuilding from scratch per step (encode + passModel + solve), scipy.optimize.milp
+(rebuilt per step), and the action MILP alone with the network's first-order (linear)
+objective -- the cost of the combinatorial constraints by themselves.
 
-    .venv/bin/python benchmarks/bench_solvers.py            # J = 20 and 100
-    .venv/bin/python benchmarks/bench_solvers.py --quick    # J = 20, few states
+    .venv/bin/python benchmarks/bench_solvers.py            # J = 20 and 100, all sets
+    .venv/bin/python benchmarks/bench_solvers.py --quick    # J = 20, random net, 3 states
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ import sys
 import time
 
 import numpy as np
+import scipy.sparse as sp
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from solvers import MILP, get_backend  # noqa: E402
-from solvers.nn import ReLUNetwork, encode_network  # noqa: E402
+from solvers.nn import Knapsack, ReLUNetwork, encode_network  # noqa: E402
 
 
 def he_network(sizes, rng) -> ReLUNetwork:
@@ -79,6 +82,23 @@ def action_milp(J: int, B: int, n_knapsacks: int, rng) -> MILP:
     return MILP.from_arrays(np.zeros(J), np.array(rows), None, upper, 0, 1, np.ones(J, bool))
 
 
+def capacity_milp(J: int, B: int, rng) -> tuple[MILP, list]:
+    """The capacity domain's structure (spec section 2.2), built here: B workers with capacity
+    C_i ~ U{2..7}, arm costs c_j ~ U{2..6}; columns a (J) then x_ij (B*J, worker-major);
+    a_j = sum_i x_ij (an arm is served by at most one worker), sum_j c_j x_ij <= C_i. Returns
+    the MILP and the aggregated knapsacks on a used for the layer-1 bounds:
+    sum_j c_j a_j <= sum_i C_i and sum_j a_j <= sum_i floor(C_i / 2)."""
+    cap = rng.integers(2, 8, B).astype(float)
+    cost = rng.integers(2, 7, J).astype(float)
+    link = sp.hstack([sp.identity(J), -sp.hstack([sp.identity(J)] * B)])
+    load = sp.hstack([sp.csr_matrix((B, J)), sp.kron(sp.identity(B), cost[None, :])])
+    A = sp.vstack([link, load], format="csr")
+    n = J + B * J
+    milp = MILP.from_arrays(np.zeros(n), A, np.r_[np.zeros(J), np.full(B, -np.inf)],
+                            np.r_[np.zeros(J), cap], 0, 1, np.ones(n, bool))
+    return milp, [Knapsack(cost, cap.sum()), Knapsack(np.ones(J), np.floor(cap / 2).sum())]
+
+
 def states(J: int, n: int, rng) -> list[np.ndarray]:
     """Normalised 4-state arms (Bernoulli(0.2) start, drifted) and a time-to-go in [0, 1]."""
     return [np.r_[rng.integers(0, 4, J) * (rng.random(J) < 0.6) / 3.0, rng.random()]
@@ -91,12 +111,16 @@ def timed(fn):
     return out, time.perf_counter() - t0
 
 
-def run(net: ReLUNetwork, J: int, B: int, n_knapsacks: int, n_states: int, n_ref: int,
-        seed: int, time_limit: float, mip_gap: float) -> dict:
+def run(net: ReLUNetwork, J: int, B: int, constraints: str, n_knapsacks: int, n_states: int,
+        n_ref: int, seed: int, time_limit: float, mip_gap: float) -> dict:
     rng = np.random.default_rng(seed)
-    milp_a = action_milp(J, B, n_knapsacks, rng)
+    if constraints == "capacity":
+        milp_a, knapsacks = capacity_milp(J, B, rng)
+    else:
+        milp_a = action_milp(J, B, n_knapsacks if constraints == "knapsack" else 0, rng)
+        knapsacks = None
     S = states(J, n_states + 1, rng)
-    box = dict(state_lower=np.zeros(J + 1), state_upper=np.ones(J + 1))
+    box = dict(state_lower=np.zeros(J + 1), state_upper=np.ones(J + 1), knapsacks=knapsacks)
     highs, scipy_ = get_backend("highs"), get_backend("scipy")
     enc, t_encode = timed(lambda: encode_network(net, milp_a, S[0], **box))
     model, t_build = timed(lambda: highs.build(enc.milp))
@@ -116,9 +140,11 @@ def run(net: ReLUNetwork, J: int, B: int, n_knapsacks: int, n_states: int, n_ref
                                                 zip(nb.lower[:-1], nb.upper[:-1])])))
         base = net.forward(np.r_[np.zeros(J), s])[0]          # first-order (linear) objective
         gains = net.forward(np.c_[np.eye(J), np.tile(s, (J, 1))])[:, 0] - base
+        gains = np.r_[gains, np.zeros(milp_a.n_cols - J)]
         linear = MILP(gains, milp_a.A, milp_a.row_lower, milp_a.row_upper, milp_a.col_lower,
                       milp_a.col_upper, milp_a.integrality)
-        t_linear.append(timed(lambda: highs.build(linear).solve(threads=1))[1])
+        t_linear.append(timed(lambda: highs.build(linear).solve(mip_gap=mip_gap,
+                                                                 threads=1))[1])
         if i >= n_ref:
             continue
         fresh, t = timed(lambda: highs.build(encode_network(net, milp_a, s, **box).milp)
@@ -143,7 +169,11 @@ def main(argv=None) -> int:
     parser.add_argument("--states", type=int, default=5, help="states per row (default 5)")
     parser.add_argument("--references", type=int, default=3,
                         help="states on which the rebuild and scipy references run (default 3)")
-    parser.add_argument("--knapsacks", type=int, default=5, help="random knapsack rows")
+    parser.add_argument("--knapsacks", type=int, default=5,
+                        help="random knapsack rows of the 'knapsack' constraint set")
+    parser.add_argument("--constraints", default="cardinality,knapsack,capacity",
+                        help="comma-separated: cardinality (sum a <= B), knapsack (+ random "
+                             "knapsack rows), capacity (workers x arms, spec section 2.2)")
     parser.add_argument("--time-limit", type=float, default=5.0)
     parser.add_argument("--fit-steps", type=int, default=1500,
                         help="Adam steps of the fitted network (0: random nets only)")
@@ -158,14 +188,14 @@ def main(argv=None) -> int:
     sizes = [(J, budgets.get(J, max(1, J // 5))) for J in arms]
     n_states = 3 if args.quick else args.states
     fit_steps = 0 if args.quick else args.fit_steps
-    print(f"# [2J+1, 32, 32, 1] nets, cardinality-B row + K in (0, {args.knapsacks}) random "
-          f"knapsack rows, "
+    print(f"# [2J+1, 32, 32, 1] nets; constraints: cardinality = sum a <= B, knapsack = + "
+          f"{args.knapsacks} random knapsack rows, capacity = B workers x J arms; "
           f"HiGHS 1 thread, {n_states} states per row ({min(args.references, n_states)} for the "
           f"references), time limit {args.time_limit} s, mip gap {args.mip_gap}")
     print("# encode/passModel/update in ms; step = update + solve (persistent), rebuild = "
           "encode + passModel + solve, scipy = scipy.optimize.milp on the same model; medians in s")
     print("# linear = the action MILP alone with the net's first-order objective (its own cost)")
-    print("net      J   B  K  rows  cols  encode  passModel  update  update/(enc+pass)  "
+    print("net      J   B  constraints  rows  cols  encode  passModel  update  update/(enc+pass)  "
           "step   max  %TL  rebuild  scipy  linear  step/rebuild  step/scipy  big-M%  agree")
     for J, B in sizes:
         kinds = args.nets.split(",")
@@ -176,11 +206,11 @@ def main(argv=None) -> int:
                 nets.append(("fitted", fitted_network(J, B, args.seed, fit_steps)))
             except ImportError:
                 print("# torch missing: fitted networks skipped")
-        for (kind, net), K in itertools.product(nets, (0, args.knapsacks)):
-            r = run(net, J, B, K, n_states, args.references, args.seed, args.time_limit,
-                    args.mip_gap)
+        for (kind, net), cons in itertools.product(nets, args.constraints.split(",")):
+            r = run(net, J, B, cons, args.knapsacks, n_states, args.references, args.seed,
+                    args.time_limit, args.mip_gap)
             ms = {k: 1e3 * r[k] for k in ("encode", "build", "update")}
-            print(f"{kind:7s} {J:3d} {B:3d} {K:2d} {r['rows']:5d} {r['cols']:5d} "
+            print(f"{kind:7s} {J:3d} {B:3d} {cons:12s} {r['rows']:5d} {r['cols']:5d} "
                   f"{ms['encode']:7.1f} {ms['build']:9.1f} {ms['update']:7.2f} "
                   f"{r['update'] / (r['encode'] + r['build']):17.2f} {r['step']:6.2f} "
                   f"{r['step_max']:5.1f} {100 * r['limited']:4.0f} {r['rebuild']:8.2f} "
