@@ -159,7 +159,8 @@ def run(net: ReLUNetwork, J: int, B: int, constraints: str, n_knapsacks: int, n_
     return dict(rows=enc.milp.n_rows, cols=enc.milp.n_cols, encode=t_encode, build=t_build,
                 update=statistics.median(t_update), step=statistics.median(t_step),
                 step_max=max(t_step), rebuild=statistics.median(t_rebuild),
-                scipy=statistics.median(t_scipy), linear=statistics.median(t_linear), unstable=float(np.mean(unstable)),
+                scipy=statistics.median(t_scipy), linear=statistics.median(t_linear),
+                unstable=float(np.mean(unstable)),
                 limited=limited / n_states, agree=agree)
 
 

@@ -159,7 +159,8 @@ class MILP:
         return self.A.shape[0]
 
     def add_rows(self, A, lower, upper) -> "MILP":
-        """New MILP with rows ``lower <= A @ x <= upper`` appended (``A`` (k, n), dense or sparse)."""
+        """New MILP with rows ``lower <= A @ x <= upper`` appended (``A`` (k, n), dense or
+        sparse)."""
         block = _as_csr(A)
         if block.shape[1] != self.n_cols:
             raise SolverInputError(f"MILP.add_rows.A: must have {self.n_cols} columns; "

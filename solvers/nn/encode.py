@@ -199,8 +199,9 @@ class EncodedNetwork:
                             integer=a.integrality[: self.n_action],
                             action_part=self._action_part)
         # never looser than the structural bounds (both are valid)
-        nb = NetworkBounds(tuple(np.maximum(lo, s) for lo, s in zip(nb.lower, self.structure.lower)),
-                           tuple(np.minimum(hi, s) for hi, s in zip(nb.upper, self.structure.upper)))
+        st = self.structure
+        nb = NetworkBounds(tuple(np.maximum(lo, s) for lo, s in zip(nb.lower, st.lower)),
+                           tuple(np.minimum(hi, s) for hi, s in zip(nb.upper, st.upper)))
         if self.tighten == "lp":
             nb = lp_tighten(self.network, nb, a, self.n_action, state)
         return nb
@@ -227,7 +228,8 @@ class EncodedNetwork:
         base = np.asarray(action_solution, dtype=np.float64).reshape(-1)
         if base.shape != (self._action_milp.n_cols,):
             raise SolverInputError(f"EncodedNetwork.warm_start.action_solution: must have shape "
-                                   f"({self._action_milp.n_cols},); got {np.shape(action_solution)}")
+                                   f"({self._action_milp.n_cols},); got "
+                                   f"{np.shape(action_solution)}")
         x = np.zeros(self.milp.n_cols)
         x[: base.size] = base
         h = np.r_[base[: self.n_action], state]

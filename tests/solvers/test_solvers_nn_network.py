@@ -40,7 +40,8 @@ def test_from_torch_matches_torch_forward():
 @pytest.mark.torch
 def test_from_torch_rejects_other_layers():
     torch = pytest.importorskip("torch")
-    with pytest.raises(SolverInputError, match="must alternate Linear and ReLU.*Tanh at position 1"):
+    with pytest.raises(SolverInputError,
+                       match="must alternate Linear and ReLU.*Tanh at position 1"):
         ReLUNetwork.from_torch(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Tanh(),
                                                    torch.nn.Linear(2, 1)))
     with pytest.raises(SolverInputError, match="must end with a Linear layer"):
