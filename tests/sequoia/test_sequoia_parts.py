@@ -3,12 +3,19 @@
 import numpy as np
 import pytest
 
+from rmab.domains import make_capacity
+
 from rmab.errors import InvalidParameterError
 from rmab.planners.sequoia.argmax import BruteForceArgmax, make_argmax
 from rmab.planners.sequoia.cache import TargetCache
 from rmab.planners.sequoia.features import context_features, encode_inputs, input_size
 from rmab.planners.sequoia.replay import ReplayBuffer
 from solvers.nn.network import ReLUNetwork
+
+
+@pytest.fixture
+def tiny_capacity():
+    return make_capacity(4, 2, seed=1)
 
 
 def test_features_layout_and_normalisation():

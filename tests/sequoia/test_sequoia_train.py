@@ -3,21 +3,21 @@
 import numpy as np
 import pytest
 
+from rmab.domains import make_capacity
+
 torch = pytest.importorskip("torch")
 
 from rmab.errors import InvalidModelError, InvalidParameterError  # noqa: E402
 from rmab.planners.sequoia.argmax import BruteForceArgmax  # noqa: E402
-from rmab.planners.sequoia.features import encode_inputs  # noqa: E402
 from rmab.planners.sequoia.qnet import QNetwork  # noqa: E402
 from rmab.planners.sequoia.replay import Batch  # noqa: E402
 from rmab.planners.sequoia.train import (SequoiaConfig, TargetMaxima, bellman_targets,  # noqa: E402
                                          load_checkpoint, load_qnetwork, save_checkpoint,
                                          to_relu_network, train_sequoia, warm_start)
 
-from conftest import exact_policy_value  # noqa: E402
+from sequoia_exact import exact_policy_value  # noqa: E402
 
 pytestmark = pytest.mark.torch
-
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +29,11 @@ def one_torch_thread():
 
 
 SMALL = dict(argmax="brute", warm_start_samples=600, warm_start_epochs=10, horizon=10)
+
+
+@pytest.fixture
+def tiny_capacity():
+    return make_capacity(4, 2, seed=1)
 
 
 def test_qnetwork_export_matches_torch_and_leaves_global_rng_alone():

@@ -72,7 +72,10 @@ class MIPArgmax:
 
     ``set_network`` encodes a network once, for the whole box of normalised contexts
     ``[0, 1]^(n_arms + 1)`` (neurons stable over the box are dropped or linearised for good),
-    and builds the model; ``solve`` moves it to a state in place (layer-1 right-hand sides,
+    and builds the model. The domain block gets one valid inequality, ``Σ a <= k_max`` (the
+    largest feasible action, one MILP solve at construction), which makes the first layer's
+    bounds exact under a cardinality constraint even where the domain's own rows involve
+    auxiliary variables (capacity, scheduling, path). ``solve`` moves it to a state in place (layer-1 right-hand sides,
     big-M values, column bounds) and solves. Without an incumbent (time limit hit before any
     solution) the fallback action -- the domain's null action if feasible, else a fixed random
     feasible action -- is returned, so an action always exists; ``status`` says what happened.
@@ -89,6 +92,8 @@ class MIPArgmax:
         self.threads = int(threads)
         self.block = domain.constraint_block()
         self._backend = get_backend(backend)
+        self.action_milp = _with_cardinality_cut(self.block.milp, domain.action_size,
+                                                 self._backend)
         null = domain.null_action()
         self.fallback = null if domain.is_feasible(null) else domain.sample_action(0)
         self.network = self.encoded = self.model = None
@@ -103,7 +108,7 @@ class MIPArgmax:
         n_ctx = self.domain.n_arms + 1
         ctx = context_features(np.zeros(self.domain.n_arms), self.horizon, self.horizon,
                                self.domain.n_states)
-        self.encoded = encode_network(network, self.block.milp, ctx,
+        self.encoded = encode_network(network, self.action_milp, ctx,
                                       state_lower=np.zeros(n_ctx), state_upper=np.ones(n_ctx))
         self.model = self._backend.build(self.encoded.milp)
         self.network = network
@@ -124,6 +129,22 @@ class MIPArgmax:
         value = float(self.network.forward(x[0].astype(np.float64))[0])
         return ArgmaxResult(action, value, res.status.value, float(res.gap),
                             time.perf_counter() - start)
+
+
+def _with_cardinality_cut(milp, action_size: int, backend):
+    """``milp`` plus the row ``Σ_{i < action_size} x_i <= k_max``, ``k_max`` the maximum of
+    that sum over ``milp`` (its proven bound, rounded down, if the solve stops early)."""
+    c = np.zeros(milp.n_cols)
+    c[:action_size] = 1.0
+    probe = type(milp)(c, milp.A, milp.row_lower, milp.row_upper, milp.col_lower,
+                       milp.col_upper, milp.integrality, "max", 0.0)
+    res = backend.build(probe).solve(time_limit=10.0)
+    bound = res.objective if res.is_optimal else res.bound
+    if not np.isfinite(bound) or bound >= action_size:
+        return milp
+    row = np.zeros((1, milp.n_cols))
+    row[0, :action_size] = 1.0
+    return milp.add_rows(row, [-np.inf], [np.floor(bound + 1e-6)])
 
 
 def make_argmax(domain, horizon: int, method: str = "mip", *, mip_gap: float = 1e-4,

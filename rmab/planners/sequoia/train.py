@@ -52,7 +52,9 @@ class SequoiaConfig:
     fraction of episodes. ``reward_scale``: rewards are multiplied by it before learning
     (``None`` = ``1 / n_arms``; argmaxes do not depend on it). ``argmax``: ``"mip"`` (HiGHS) or
     ``"brute"`` (enumeration, small domains). ``action_gap``/``target_gap``: relative MIP gaps
-    of acting and target solves. ``workers``: processes (``spawn``) for target solves, 0 = none.
+    of acting and target solves; ``time_limit``/``target_time_limit``: their time limits in
+    seconds (None = none). A time-limited target uses the incumbent's value, a lower bound on
+    the maximum (the trade-off that keeps a run at ``J = 20`` in minutes, not hours). ``workers``: processes (``spawn``) for target solves, 0 = none.
     """
 
     horizon: int = 20
@@ -73,7 +75,8 @@ class SequoiaConfig:
     p_high: float = 0.5
     reward_scale: float | None = None
     argmax: str = "mip"
-    time_limit: float | None = None
+    time_limit: float | None = 2.0
+    target_time_limit: float | None = 0.5
     action_gap: float = 1e-4
     target_gap: float = 0.01
     workers: int = 0
@@ -91,8 +94,9 @@ class SequoiaConfig:
             check_number(o, name, getattr(self, name), low=0.0, low_open=True)
         if self.reward_scale is not None:
             check_number(o, "reward_scale", self.reward_scale, low=0.0, low_open=True)
-        if self.time_limit is not None:
-            check_number(o, "time_limit", self.time_limit, low=0.0, low_open=True)
+        for name in ("time_limit", "target_time_limit"):
+            if getattr(self, name) is not None:
+                check_number(o, name, getattr(self, name), low=0.0, low_open=True)
         hidden = tuple(self.hidden)
         if not hidden or any(isinstance(h, bool) or int(h) != h or h < 1 for h in hidden):
             raise InvalidParameterError(f"{o}.hidden: must be a non-empty sequence of positive "
@@ -249,7 +253,7 @@ class TargetMaxima:
             if self._oracle is None:
                 self._oracle = make_argmax(self.domain, self.config.horizon, self.config.argmax,
                                            mip_gap=self.config.target_gap,
-                                           time_limit=self.config.time_limit)
+                                           time_limit=self.config.target_time_limit)
             self._oracle.set_network(network)
 
     def __call__(self, next_states: np.ndarray, time_to_go: np.ndarray) -> np.ndarray:
@@ -279,7 +283,7 @@ class TargetMaxima:
         w = self.config.workers
         chunks = [jobs[i::w] for i in range(w) if jobs[i::w]]
         spec = (self.domain, self.config.horizon, self.config.argmax, self.config.target_gap,
-                self.config.time_limit)
+                self.config.target_time_limit)
         session = (os.getpid(), id(self))
         futures = [pool.submit(solve_chunk, spec, session, self._version, self._network, c)
                    for c in chunks]

@@ -1,16 +1,8 @@
-"""Shared helpers of the SEQUOIA tests: tiny domains and an exact finite-horizon policy value."""
+"""Exact finite-horizon policy value on tiny coRMAB domains (a reference for the SEQUOIA tests)."""
 
 import itertools
 
 import numpy as np
-import pytest
-
-
-@pytest.fixture
-def tiny_capacity():
-    from rmab.domains.capacity import make_capacity
-
-    return make_capacity(4, 2, seed=1)
 
 
 def exact_policy_value(domain, choose, horizon: int, p_high: float = 0.2) -> float:
