@@ -1,0 +1,185 @@
+"""SEQUOIA: action selection at J = 100, a training run at J = 20, evaluation vs the baselines.
+
+Figures (all measured in this run; times are wall seconds and, in brackets, process CPU
+seconds, because the machine may be shared):
+
+1. Action selection with a [2J+1, 32, 32, 1] network at J = 100 on the capacity domain
+   (B = 20 workers), HiGHS on one thread: network build (encode + passModel, once per
+   network), in-place state update and solve per step, median over states. Reference measured
+   in the same run: the exact myopic MIP (same constraint block, linear objective) per step,
+   and a rebuild-from-scratch of the network MIP (what the reference implementation does at
+   every solve) against the in-place update. Target: median <= 0.3 s per step.
+   The network is warm-started (the myopic fit that SEQUOIA's training starts from) when
+   torch is installed, else random (``--random``).
+2. Training at J = 20, B = 5 on the capacity domain: MIP solves (acting, targets), cache hits,
+   hard target updates, time. Target: <= 15 min on 2 cores for the full run (100 episodes);
+   ``--quick`` runs 3 episodes.
+3. Normalised reward (RANDOM = 1) of SEQUOIA (the network trained in 2) against the baselines
+   on the same instance with the paper's protocol (H = 20, Bernoulli(0.2) starts, common random
+   numbers); 50 episodes (``--quick``: 3).
+
+Run ``.venv/bin/python benchmarks/bench_sequoia.py [--quick] [--random] [--skip-train]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from rmab.domains import make_capacity
+from rmab.domains.baselines import MyopicMIPPlanner
+from rmab.domains.evaluate import evaluate_domain
+from rmab.errors import SolverLimitWarning
+from rmab.planners.sequoia import MIPArgmax, SequoiaPlanner
+from rmab.planners.sequoia.features import context_features, input_size
+from solvers import get_backend
+from solvers.nn import ReLUNetwork, encode_network
+
+
+class Clock:
+    def __enter__(self):
+        self.w, self.c = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall = time.perf_counter() - self.w
+        self.cpu = time.process_time() - self.c
+
+
+def fmt(wall, cpu) -> str:
+    return f"{wall:8.4f} s ({cpu:.4f} cpu)"
+
+
+def network_for(domain, hidden, warm: bool, seed: int) -> tuple[ReLUNetwork, str]:
+    if warm:
+        try:
+            import torch
+
+            from rmab.planners.sequoia.qnet import QNetwork
+            from rmab.planners.sequoia.train import SequoiaConfig, to_relu_network, warm_start
+        except ImportError:
+            warm = False
+    if warm:
+        torch.set_num_threads(1)
+        q = QNetwork(input_size(domain.action_size, domain.n_arms), hidden,
+                     generator=torch.Generator().manual_seed(seed))
+        cfg = SequoiaConfig(warm_start_samples=2000, warm_start_epochs=10)
+        warm_start(q, domain, cfg, np.random.default_rng(seed), 1.0 / domain.n_arms)
+        return to_relu_network(q), "warm-started (myopic fit)"
+    rng = np.random.default_rng(seed)
+    sizes = [input_size(domain.action_size, domain.n_arms), *hidden, 1]
+    weights = tuple(rng.normal(scale=1 / np.sqrt(i), size=(o, i)) for i, o in zip(sizes, sizes[1:]))
+    return ReLUNetwork(weights, tuple(rng.normal(scale=0.1, size=o) for o in sizes[1:])), "random"
+
+
+def bench_action_selection(n_arms: int, budget: int, steps: int, warm: bool, time_limit: float):
+    d = make_capacity(n_arms, budget, seed=0)
+    net, kind = network_for(d, (32, 32), warm, seed=0)
+    print(f"\n1. Action selection: capacity J = {n_arms}, B = {budget}, network "
+          f"[{net.n_inputs}, 32, 32, 1] {kind}, HiGHS 1 thread, time limit {time_limit} s")
+    with Clock() as c_init:
+        argmax = MIPArgmax(d, 20, mip_gap=1e-4, time_limit=time_limit, threads=1)
+    with Clock() as c_build:
+        argmax.set_network(net)
+    rng = np.random.default_rng(1)
+    upd, sol, statuses = [], [], []
+    for _ in range(steps):
+        s = np.minimum(rng.binomial(3, 0.3, size=n_arms), 3)
+        ttg = int(rng.integers(1, 21))
+        with Clock() as c:
+            res = argmax.solve(s, ttg)
+        upd.append(argmax.update_seconds)
+        sol.append(c.wall - argmax.update_seconds)
+        statuses.append(res.status)
+        assert d.is_feasible(res.action)
+    enc = argmax.encoded
+    # reference 1: rebuild from scratch per state (encode + passModel)
+    rebuild = []
+    for _ in range(min(steps, 5)):
+        s = np.minimum(rng.binomial(3, 0.3, size=n_arms), 3)
+        with Clock() as c:
+            e = encode_network(net, argmax.action_milp, context_features(s, 10, 20, 4),
+                               state_lower=np.zeros(n_arms + 1), state_upper=np.ones(n_arms + 1))
+            get_backend("highs").build(e.milp)
+        rebuild.append(c.wall)
+    # reference 2: the exact myopic MIP on the same constraint block
+    myopic = MyopicMIPPlanner().fit(d)
+    my = []
+    for _ in range(steps):
+        s = np.minimum(rng.binomial(3, 0.3, size=n_arms), 3)
+        myopic.plan(s)
+        my.append(myopic.last_stats.seconds)
+    med_upd, med_sol = statistics.median(upd), statistics.median(sol)
+    print(f"   MILP: {enc.milp.n_cols} columns, {enc.milp.n_rows} rows; cardinality cut + "
+          f"domain block built in {fmt(c_init.wall, c_init.cpu)}")
+    print(f"   network build (encode + passModel, once per network): {fmt(c_build.wall, c_build.cpu)}")
+    print(f"   in-place state update, median      : {med_upd:8.4f} s")
+    print(f"   rebuild from scratch, median       : {statistics.median(rebuild):8.4f} s "
+          f"(update is {statistics.median(rebuild) / med_upd:.1f}x faster)")
+    print(f"   solve, median over {steps} states   : {med_sol:8.4f} s (max {max(sol):.3f} s); "
+          f"statuses {dict((k, statuses.count(k)) for k in set(statuses))}")
+    print(f"   per step (update + solve), median  : {med_upd + med_sol:8.4f} s  (target <= 0.3 s)")
+    print(f"   reference: exact myopic MIP per step: {statistics.median(my):8.4f} s "
+          f"(SEQUOIA step / myopic = {(med_upd + med_sol) / statistics.median(my):.1f}x)")
+
+
+def bench_training(episodes: int, out: Path):
+    from rmab.planners.sequoia.train import SequoiaConfig, train_sequoia
+
+    d = make_capacity(20, 5, seed=0)
+    cfg = SequoiaConfig(episodes=episodes)
+    print(f"\n2. Training: capacity J = 20, B = 5, {episodes} episodes, hidden {cfg.hidden}, "
+          f"time limits {cfg.time_limit} s (acting) / {cfg.target_time_limit} s (targets)")
+    with Clock() as c:
+        res = train_sequoia(d, cfg, seed=0, progress=True, checkpoint=out / "sequoia.pt")
+    res.network.save(out / "sequoia.npz")
+    lookups = res.n_target_solves + res.cache_hits
+    print(f"   warm start held-out MSE {res.warm_start.loss_before:.4f} -> "
+          f"{res.warm_start.loss_after:.4f}")
+    print(f"   MIP solves {res.n_action_solves + res.n_target_solves} (acting "
+          f"{res.n_action_solves}, targets {res.n_target_solves}); cache hits {res.cache_hits} "
+          f"of {lookups} target lookups ({100 * res.cache_hits / max(lookups, 1):.0f} %); "
+          f"hard target updates {res.n_target_updates}")
+    print(f"   time {fmt(c.wall, c.cpu)}  ({c.wall / 60:.1f} min; target <= 15 min for 100 "
+          f"episodes)")
+    print(f"   training reward per episode: {np.round(res.episode_rewards, 3).tolist()}")
+    return d, res.network
+
+
+def bench_evaluation(domain, network, episodes: int, time_limit: float):
+    print(f"\n3. Evaluation: capacity J = 20, B = 5, {episodes} episodes, H = 20, SEQUOIA "
+          f"time limit {time_limit} s per step")
+    planners = ["no-action", "random", "sampling", "myopic", "iterative-myopic",
+                SequoiaPlanner(network, horizon=20, time_limit=time_limit)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SolverLimitWarning)
+        res = evaluate_domain(domain, planners, episodes=episodes, horizon=20, seed=0)
+    print("   " + res.table().replace("\n", "\n   "))
+    n_limit = sum(issubclass(w.category, SolverLimitWarning) for w in caught)
+    print(f"   SEQUOIA steps that hit the time limit: {n_limit} of {episodes * 20}")
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="small figures (a few minutes)")
+    p.add_argument("--random", action="store_true", help="random network in figure 1")
+    p.add_argument("--skip-train", action="store_true", help="figure 1 only")
+    p.add_argument("--arms", type=int, default=100, help="J for figure 1 (default 100)")
+    args = p.parse_args(argv)
+    steps = 5 if args.quick else 20
+    bench_action_selection(args.arms, args.arms // 5, steps, not args.random, time_limit=10.0)
+    if args.skip_train:
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        domain, network = bench_training(3 if args.quick else 100, Path(tmp))
+        bench_evaluation(domain, network, 3 if args.quick else 50, time_limit=2.0)
+
+
+if __name__ == "__main__":
+    main()
