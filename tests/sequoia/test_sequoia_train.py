@@ -160,3 +160,25 @@ def test_dqn_matches_or_beats_the_myopic_network(tiny_capacity):
         return exact_policy_value(d, lambda s, ttg: oracle.solve(s, ttg).action, cfg.horizon)
 
     assert value(trained.network) >= value(myopic.network) - 1e-9
+
+
+@pytest.mark.slow
+def test_parallel_target_solves_equal_serial(tiny_capacity):
+    d = tiny_capacity
+    q = QNetwork(9, (8,), generator=torch.Generator().manual_seed(4))
+    net = to_relu_network(q)
+    s = np.random.default_rng(0).integers(0, 4, size=(6, 4))
+    ttg = np.array([1, 2, 3, 4, 5, 6])
+    serial = TargetMaxima(d, SequoiaConfig(**SMALL))
+    parallel = TargetMaxima(d, SequoiaConfig(workers=2, **SMALL))
+    try:
+        for maxima in (serial, parallel):
+            maxima.reset(net)
+        np.testing.assert_allclose(parallel(s, ttg), serial(s, ttg))
+        parallel.reset(to_relu_network(QNetwork(9, (8,), generator=torch.Generator()
+                                                .manual_seed(5))))
+        serial.reset(parallel._network)
+        np.testing.assert_allclose(parallel(s, ttg), serial(s, ttg))   # workers see the new net
+        assert parallel.n_solves == serial.n_solves == 12
+    finally:
+        parallel.close()
