@@ -76,13 +76,16 @@ class MIPArgmax:
     largest feasible action, one MILP solve at construction), which makes the first layer's
     bounds exact under a cardinality constraint even where the domain's own rows involve
     auxiliary variables (capacity, scheduling, path). ``solve`` moves it to a state in place (layer-1 right-hand sides,
-    big-M values, column bounds) and solves. Without an incumbent (time limit hit before any
-    solution) the fallback action -- the domain's null action if feasible, else a fixed random
-    feasible action -- is returned, so an action always exists; ``status`` says what happened.
+    big-M values, column bounds) and solves. When the solve stops early (time limit), the
+    incumbent (if any) competes with the fallback action -- the domain's null action if
+    feasible, else a fixed random feasible action -- and ``n_fallback`` random feasible actions
+    (a seeded stream), scored by one batched forward pass; the best is returned, so an action
+    always exists. ``status`` says what happened.
     """
 
     def __init__(self, domain, horizon: int, network=None, *, mip_gap: float = 1e-4,
-                 time_limit: float | None = None, threads: int = 1, backend: str = "highs"):
+                 time_limit: float | None = None, threads: int = 1, backend: str = "highs",
+                 n_fallback: int = 100):
         from solvers import get_backend
 
         self.domain = domain
@@ -96,6 +99,8 @@ class MIPArgmax:
                                                  self._backend)
         null = domain.null_action()
         self.fallback = null if domain.is_feasible(null) else domain.sample_action(0)
+        self.n_fallback = int(n_fallback)
+        self._rng = np.random.default_rng(0)
         self.network = self.encoded = self.model = None
         self.build_seconds = self.update_seconds = 0.0
         if network is not None:
@@ -124,10 +129,14 @@ class MIPArgmax:
         self.update_seconds = time.perf_counter() - start
         res = self.model.solve(time_limit=self.time_limit, mip_gap=self.mip_gap,
                                threads=self.threads)
-        action = self.fallback if res.x is None else self.block.action_from_solution(res.x)
-        x = encode_inputs(action, states, time_to_go, self.horizon, d.n_states)
-        value = float(self.network.forward(x[0].astype(np.float64))[0])
-        return ArgmaxResult(action, value, res.status.value, float(res.gap),
+        cand = [] if res.x is None else [self.block.action_from_solution(res.x)]
+        if not res.is_optimal:      # stopped early: also try sampled feasible actions
+            cand += [self.fallback] + [d._sample_action(self._rng)
+                                       for _ in range(self.n_fallback)]
+        x = encode_inputs(np.stack(cand), states, time_to_go, self.horizon, d.n_states)
+        values = self.network.forward(x.astype(np.float64))[:, 0]
+        best = int(np.argmax(values))
+        return ArgmaxResult(cand[best], float(values[best]), res.status.value, float(res.gap),
                             time.perf_counter() - start)
 
 

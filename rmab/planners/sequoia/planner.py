@@ -9,9 +9,9 @@ the new state in place and solves it::
     planner.reset(seed=0)
     action = planner.plan(states, t=0)
 
-On a time limit the incumbent is returned with a :class:`~rmab.errors.SolverLimitWarning`;
-without an incumbent, the domain's null action (or a fixed random feasible action where the null
-action is infeasible), so an action always exists.
+On a time limit the better (by the network) of the incumbent and 100 random feasible actions is
+returned with a :class:`~rmab.errors.SolverLimitWarning`, so an action always exists, even when
+the solver found no incumbent.
 """
 
 from __future__ import annotations
