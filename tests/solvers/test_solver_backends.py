@@ -4,6 +4,7 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from solvers import (BACKENDS, MILP, SolverInputError, TerminationStatus, UnknownBackendError,
                      available_backends, get_backend, solve)
@@ -214,3 +215,21 @@ def test_changing_thread_count_between_solves(backend):
         res = model.solve(threads=threads)
         assert res.status is T.OPTIMAL and res.objective == pytest.approx(optimum)
     assert solve(milp, backend=backend, threads=1).objective == pytest.approx(optimum)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10**6), n=st.integers(1, 4), m=st.integers(0, 3),
+       sense=st.sampled_from(["max", "min"]))
+def test_random_small_integer_programs_match_enumeration(seed, n, m, sense):
+    rng = np.random.default_rng(seed)
+    A = rng.integers(-3, 4, (m, n)).astype(float)
+    x0 = rng.integers(0, 4, n).astype(float)             # keeps the model feasible
+    act = A @ x0
+    lower = np.where(rng.random(m) < 0.5, -np.inf, act - rng.integers(0, 3, m))
+    upper = np.where(rng.random(m) < 0.3, np.inf, act + rng.integers(0, 3, m))
+    milp = MILP.from_arrays(rng.normal(size=n), A, lower, upper, 0, 3, [True] * n, sense=sense,
+                            offset=float(rng.normal()))
+    want = brute_force(milp)
+    for backend in ("highs", "scipy"):
+        res = solve(milp, backend=backend)
+        assert res.status is T.OPTIMAL and res.objective == pytest.approx(want, abs=1e-6)
