@@ -18,6 +18,8 @@ from rmab.io import Batch, BatchSolveResult, read_batches, solve_batches
 from rmab.models.pomdp_format import POMDPFormatError, PomdpModel, read_pomdp, write_pomdp
 from rmab.values import (fib_bound, policy_iteration, qmdp_bound, rollout, sawtooth_bound,
                          solve_pbvi, value_iteration)
+from rmab.relax import (belief_whittle_indices, lagrangian_bound, solve_knapsack,
+                        whittle_indices)
 from rmab.sim import (ComparisonResult, Environment, EpisodeResult, PairedDifferenceResult,
                       PlannerScore, StepResult, compare, run_episode)
 
@@ -35,6 +37,7 @@ __all__ = [
     "read_pomdp", "write_pomdp", "PomdpModel", "POMDPFormatError",
     "value_iteration", "policy_iteration", "solve_pbvi", "qmdp_bound", "fib_bound",
     "sawtooth_bound", "rollout",
+    "lagrangian_bound", "whittle_indices", "belief_whittle_indices", "solve_knapsack",
     "RmabError", "ValidationError", "InvalidModelError", "InvalidParameterError",
     "InfeasibleActionError", "ImpossibleSignalError", "NotFittedError", "UnknownPlannerError",
     "MissingDependencyError", "PlanningError", "BatchInputError", "RmabWarning",

@@ -21,6 +21,8 @@ COMMANDS = {
     "compare": ("rmab.commands.compare", "compare planners on an instance (table, CSV, plot)"),
     "solve": ("rmab.commands.solve", "solve budgeted allocation batches from a CSV file"),
     "value": ("rmab.commands.value", "value interval [lower, upper] of a .POMDP file at its start"),
+    "bound": ("rmab.commands.bound", "Lagrangian bound: estimate, certified upper bound, price"),
+    "index": ("rmab.commands.index", "Whittle indices of an instance's arms to CSV"),
 }
 
 

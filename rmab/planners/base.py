@@ -208,3 +208,9 @@ register_planner("belief-threshold", "rmab.planners.baselines:BeliefThresholdPla
                  "act on the arms with the lowest expected passive reward")
 register_planner("rollout", "rmab.planners.rollout:RolloutPlanner",
                  "Monte-Carlo rollout of a base planner (default myopic) with common random numbers")
+register_planner("whittle", "rmab.planners.index:WhittlePlanner",
+                 "top arms by Whittle index (state, or belief grid for POMDP arms) within budget")
+register_planner("whittle-multi", "rmab.planners.index:WhittleMultiPlanner",
+                 "greedy level upgrades by multi-action Whittle index per unit of extra cost")
+register_planner("lagrangian", "rmab.planners.lagrangian:LagrangianPlanner",
+                 "multiple-choice knapsack on Q-values at the Lagrangian price")

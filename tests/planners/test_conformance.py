@@ -12,7 +12,11 @@ from rmab.planners import available_planners, make_planner
 # Small but real settings so the suite stays fast for planners with a costly fit.
 FAST_PARAMS = {
     "rollout": {"horizon": 3, "n_trajectories": 4},
+    "whittle": {"resolution": 4, "n_prices": 6},
+    "whittle-multi": {"resolution": 4, "n_prices": 6},
 }
+
+pytestmark = pytest.mark.filterwarnings("ignore::rmab.errors.IndexabilityWarning")
 
 SPECS = [s for s in available_planners() if s.available]
 NAMES = [s.name for s in SPECS]
