@@ -1,1 +1,2 @@
-"""One module per ``rmab`` subcommand: ``HELP``, ``add_arguments(parser)``, ``run(args)``."""
+"""One module per ``rmab`` subcommand: ``add_arguments(parser)`` and ``run(args) -> int``;
+the table of commands and their one-line help is ``rmab.cli.COMMANDS``."""

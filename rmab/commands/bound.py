@@ -9,7 +9,6 @@ import numpy as np
 from rmab.models import load_instance
 from rmab.relax.lagrangian import dual_curve, lagrangian_bound, plot_dual
 
-HELP = "Lagrangian bound of an instance: estimate, certified upper bound, price λ*, time"
 
 METHODS = ("auto", "bisection", "golden", "cutting-plane", "lp")
 

@@ -8,20 +8,10 @@ from rmab.models import health_intervention, load_instance
 from rmab.planners import available_planners
 from rmab.sim import compare
 
-HELP = "compare planners on an instance (table, CSV, plot)"
-
-# planners that need no training, used when the registry does not say which do
-DEFAULT_PLANNERS = ("no-action", "random", "round-robin", "myopic", "belief-threshold")
-
 
 def default_planners() -> list[str]:
-    """Registered, available planners that need no training (the registry's own flag when it
-    has one, else :data:`DEFAULT_PLANNERS`)."""
-    specs = [s for s in available_planners() if s.available]
-    if specs and hasattr(specs[0], "needs_training"):
-        return [s.name for s in specs if not s.needs_training]
-    names = {s.name for s in specs}
-    return [name for name in DEFAULT_PLANNERS if name in names]
+    """Every registered planner whose optional dependencies are installed."""
+    return [s.name for s in available_planners() if s.available]
 
 
 def add_arguments(parser) -> None:
@@ -37,8 +27,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--instance-seed", type=int, default=0,
                         help="with --health: seed of the generator (default 0)")
     parser.add_argument("--planners", default=None,
-                        help="comma-separated planner names (default: "
-                             + ",".join(DEFAULT_PLANNERS) + ")")
+                        help="comma-separated planner names (default: every available "
+                             "registered planner; see 'rmab planners')")
     parser.add_argument("--episodes", type=int, default=20, help="episodes (default 20)")
     parser.add_argument("--seed", type=int, default=0, help="simulation seed (default 0)")
     parser.add_argument("--n-jobs", type=int, default=1, help="worker processes (default 1)")

@@ -7,7 +7,6 @@ import sys
 from rmab.models import generators, save_instance
 from rmab.models.instance import Instance
 
-HELP = "generate a seeded instance (health, random, collapsing) and save it as .npz"
 
 KINDS = ("health", "random", "collapsing")
 

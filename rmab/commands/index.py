@@ -11,8 +11,6 @@ from rmab.models import load_instance
 from rmab.models.storage import atomic_write
 from rmab.relax.whittle import belief_whittle_indices, whittle_indices
 
-HELP = "Whittle indices of an instance's arms (per state or grid belief) to CSV"
-
 
 def add_arguments(parser) -> None:
     parser.add_argument("instance", metavar="INSTANCE",

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from rmab.planners import available_planners
 
-HELP = "list the registered planners with their availability"
-
 
 def add_arguments(parser) -> None:
     parser.add_argument("--available", action="store_true",

@@ -14,7 +14,6 @@ import sys
 from rmab.io.batch import solve_batches
 from rmab.planners.base import planner_names
 
-HELP = "solve budgeted allocation batches from a CSV file"
 
 EXIT_SOME_FAILED = 3
 

@@ -10,8 +10,6 @@ from rmab.models.pomdp_format import read_pomdp
 from rmab.values.bounds import fib_bound, sawtooth_bound
 from rmab.values.pbvi import solve_pbvi
 
-HELP = "value interval [lower, upper] of a .POMDP file at its start belief"
-
 
 def add_arguments(parser) -> None:
     parser.add_argument("file", help="POMDP in Cassandra's .POMDP format")

@@ -7,16 +7,13 @@ import numpy as np
 import pytest
 
 import rmab.cli as cli
-from rmab.commands import bound, index
 from rmab.models import health_intervention, random_instance, save_instance
 from rmab.relax.lagrangian import lagrangian_bound
 from rmab.relax.whittle import whittle_indices
 
 
 @pytest.fixture
-def main(monkeypatch):
-    monkeypatch.setitem(cli.COMMANDS, "bound", ("rmab.commands.bound", bound.HELP))
-    monkeypatch.setitem(cli.COMMANDS, "index", ("rmab.commands.index", index.HELP))
+def main():
     return cli.main
 
 
