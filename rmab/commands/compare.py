@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from rmab.errors import InvalidParameterError
 from rmab.models import health_intervention, load_instance
 from rmab.planners import available_planners
 from rmab.sim import compare
@@ -20,6 +21,13 @@ def add_arguments(parser) -> None:
                         help="instance file (.npz written by 'rmab generate' / save_instance)")
     source.add_argument("--health", type=int, metavar="N",
                         help="generate a health-intervention instance with N arms instead")
+    source.add_argument("--domain", choices=("interventions", "capacity", "scheduling", "path"),
+                        help="compare the coRMAB domain planners on generated instances "
+                             "(the paper's protocol: H = 20, Bernoulli(0.2) starts, RANDOM = 1)")
+    parser.add_argument("--arms", type=int, default=20, help="with --domain: arms (default 20)")
+    parser.add_argument("--budget", type=int, default=5, help="with --domain: budget B (default 5)")
+    parser.add_argument("--seeds", default="0,1,2",
+                        help="with --domain: comma-separated instance seeds (default 0,1,2)")
     parser.add_argument("--budget-fraction", type=float, default=0.1,
                         help="with --health: budget as a fraction of N (default 0.1)")
     parser.add_argument("--n-states", type=int, choices=(2, 3), default=2,
@@ -29,7 +37,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--planners", default=None,
                         help="comma-separated planner names (default: every available "
                              "registered planner; see 'rmab planners')")
-    parser.add_argument("--episodes", type=int, default=20, help="episodes (default 20)")
+    parser.add_argument("--episodes", type=int, default=None,
+                        help="episodes (default 20; 50 with --domain)")
     parser.add_argument("--seed", type=int, default=0, help="simulation seed (default 0)")
     parser.add_argument("--n-jobs", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument("--horizon", type=int, default=None,
@@ -40,18 +49,43 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
+def _names(text: str) -> list[str]:
+    return [p.strip() for p in text.split(",") if p.strip()]
+
+
+def _run_domain(args) -> int:
+    from rmab.domains.evaluate import compare_domain
+
+    try:
+        seeds = [int(s) for s in _names(args.seeds)]
+    except ValueError:
+        raise InvalidParameterError(f"compare.seeds: must be comma-separated integers; got "
+                                    f"{args.seeds!r}") from None
+    kw = {} if args.planners is None else {"planners": _names(args.planners)}
+    result = compare_domain(args.domain, n_arms=args.arms, budget=args.budget, seeds=seeds,
+                            episodes=50 if args.episodes is None else args.episodes,
+                            horizon=args.horizon or 20, **kw)
+    print(result.table())
+    if args.out:
+        result.to_csv(args.out)
+        print(f"wrote {args.out}", file=sys.stderr)
+    if args.plot:
+        raise InvalidParameterError("compare.plot: not available with --domain yet; use --out")
+    return 0
+
+
 def run(args) -> int:
+    if args.domain is not None:
+        return _run_domain(args)
     if args.health is not None:
         instance = health_intervention(args.health, n_states=args.n_states,
                                        budget_fraction=args.budget_fraction,
                                        seed=args.instance_seed)
     else:
         instance = load_instance(args.instance)
-    if args.planners is None:
-        planners = default_planners()
-    else:
-        planners = [p.strip() for p in args.planners.split(",") if p.strip()]
-    result = compare(instance, planners, episodes=args.episodes, seed=args.seed,
+    planners = default_planners() if args.planners is None else _names(args.planners)
+    episodes = 20 if args.episodes is None else args.episodes
+    result = compare(instance, planners, episodes=episodes, seed=args.seed,
                      n_jobs=args.n_jobs, horizon=args.horizon, progress=not args.no_progress)
     print(result.table())
     if args.out:

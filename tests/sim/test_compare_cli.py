@@ -66,3 +66,26 @@ def test_usage_errors_exit_2(argv, capsys):
         main(argv)
     assert info.value.code == 2
     assert "usage:" in capsys.readouterr().err
+
+
+@pytest.mark.mip
+def test_domain_comparison(tmp_path, capsys):
+    out = tmp_path / "d.csv"
+    code = main(["compare", "--domain", "capacity", "--arms", "6", "--budget", "2", "--seeds",
+                 "0", "--episodes", "2", "--horizon", "3", "--planners", "random,myopic",
+                 "--out", str(out)])
+    assert code == 0
+    assert "myopic" in capsys.readouterr().out
+    with open(out, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["planner"] for r in rows] == ["random", "myopic"]
+    assert float(rows[0]["normalised"]) == 1.0
+
+
+@pytest.mark.parametrize("extra,match", [(["--seeds", "a,b"], "seeds"),
+                                         (["--plot", "x.png"], "plot")])
+def test_domain_comparison_errors(extra, match, capsys):
+    code = main(["compare", "--domain", "capacity", "--arms", "4", "--budget", "1",
+                 "--episodes", "1", "--horizon", "2", "--planners", "random"] + extra)
+    assert code == 1
+    assert match in capsys.readouterr().err
