@@ -67,8 +67,17 @@ def solve_knapsack(values, costs, budget, *, method: str = "auto",
     if costs.shape != values.shape:
         raise InvalidParameterError(f"{owner}.costs: must have the shape of values "
                                     f"{values.shape}; got {costs.shape}")
-    if (costs < 0).any() or (costs[:, 0] != 0).any():
-        raise InvalidParameterError(f"{owner}.costs: must be >= 0 with costs[:, 0] == 0")
+    neg = np.argwhere(costs < 0)
+    if len(neg):
+        n, a = (int(i) for i in neg[0])
+        raise InvalidParameterError(f"{owner}.costs: must be >= 0; got {float(costs[n, a])} for "
+                                    f"action {a} (arm {n})")
+    passive = np.flatnonzero(costs[:, 0] != 0)
+    if len(passive):
+        n = int(passive[0])
+        raise InvalidParameterError(f"{owner}.costs: passive action 0 must cost 0; got "
+                                    f"{float(costs[n, 0])} (arm {n})")
+    dp_limit = check_number(owner, "dp_limit", dp_limit, low=0, integer=True)
     budget = check_number(owner, "budget", budget, low=0.0)
     if method not in _METHODS:
         raise InvalidParameterError(f"{owner}.method: must be one of {_METHODS}; got {method!r}")

@@ -187,7 +187,8 @@ BAD = [
     pytest.param(dict(costs=[[0.0, 1.0], [0.0, -1.0]]), r"solve_knapsack\.costs: must be >= 0",
                  id="negative-cost"),
     pytest.param(dict(costs=[[0.0, 1.0], [0.5, 1.0]]),
-                 r"solve_knapsack\.costs: .*costs\[:, 0\] == 0", id="passive-cost"),
+                 r"solve_knapsack\.costs: passive action 0 must cost 0; got 0\.5 \(arm 1\)",
+                 id="passive-cost"),
     pytest.param(dict(costs=[[0.0, 1.5], [0.0, 1.0]], method="dp"),
                  r"solve_knapsack\.costs: must be integers for method 'dp'", id="dp-real-costs"),
     pytest.param(dict(method="simplex"),
@@ -252,3 +253,10 @@ def test_dp_with_a_huge_budget_does_not_allocate_a_huge_table():
     res = solve_knapsack([[0.0, 1.0, 3.0], [0.0, 2.0, 1.0]], [[0, 1, 2], [0, 1, 5]], 1e12,
                          method="dp")
     assert res.actions.tolist() == [2, 1] and res.value == 5.0 and res.optimal
+
+
+def test_solve_knapsack_names_the_arm_and_checks_dp_limit():
+    with pytest.raises(InvalidParameterError, match=r"must be >= 0; got -1\.0 for action 1 \(arm 1\)"):
+        solve_knapsack(np.ones((2, 2)), np.array([[0.0, 1.0], [0.0, -1.0]]), 1.0)
+    with pytest.raises(InvalidParameterError, match="dp_limit: must be an integer"):
+        solve_knapsack(np.ones((2, 2)), np.array([[0.0, 1.0], [0.0, 1.0]]), 1.0, dp_limit="x")
