@@ -9,14 +9,13 @@ the keyword of the domain's ``from_arrays``; ``__meta__`` holds
 
 from __future__ import annotations
 
-import json
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from rmab.domains.base import Domain
 from rmab.errors import InvalidModelError, InvalidParameterError
+from rmab.models.storage import read_archive, write_archive
 
 __all__ = ["save_domain", "load_domain", "DOMAIN_KINDS", "domain_class"]
 
@@ -44,8 +43,6 @@ def domain_class(kind: str) -> type:
 
 def save_domain(domain: Domain, path) -> Path:
     """Write ``domain`` to ``path`` (``.npz``), atomically. Returns the path written."""
-    from rmab.models.storage import atomic_write
-
     if not isinstance(domain, Domain):
         raise InvalidParameterError(f"save_domain.domain: must be a Domain; got "
                                     f"{type(domain).__name__}")
@@ -56,31 +53,12 @@ def save_domain(domain: Domain, path) -> Path:
         else:
             scalars[key] = value
     meta = {"format": FORMAT, "version": VERSION, "kind": domain.kind, "scalars": scalars}
-    path = Path(path)
-    with atomic_write(path, ".npz") as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, __meta__=np.array(json.dumps(meta)), **arrays)
-    return path
+    return write_archive(path, arrays, meta, "save_domain")
 
 
 def load_domain(path) -> Domain:
     """Read a domain written by :func:`save_domain` (validated again on construction)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InvalidParameterError(f"load_domain.path: must be an existing file; got "
-                                    f"{str(path)!r}")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise InvalidModelError(f"load_domain: {path}: not an rmab domain file ({exc})") from exc
-    try:
-        meta = json.loads(str(arrays.pop("__meta__")))
-    except (KeyError, json.JSONDecodeError) as exc:
-        raise InvalidModelError(f"load_domain: {path}: metadata missing or not JSON") from exc
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise InvalidModelError(f"load_domain: {path}: format must be {FORMAT!r}; got "
-                                f"{meta.get('format') if isinstance(meta, dict) else meta!r}")
+    arrays, meta = read_archive(path, "load_domain", FORMAT)
     cls = domain_class(meta.get("kind"))
     try:
         return cls.from_arrays(**arrays, **meta.get("scalars", {}))

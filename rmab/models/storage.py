@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from rmab.errors import InvalidModelError, RmabError
+from rmab.errors import InvalidModelError, InvalidParameterError
 from rmab.models.arms import MDPArms, POMDPArms
 from rmab.models.instance import Instance
 
-__all__ = ["save_instance", "load_instance", "atomic_write"]
+__all__ = ["save_instance", "load_instance", "atomic_write", "write_archive", "read_archive"]
 
 FORMAT = "rmab-instance"
 VERSION = 1
@@ -51,6 +51,48 @@ class atomic_write:
         return False
 
 
+def write_archive(path, arrays: dict, meta: dict, owner: str) -> Path:
+    """Write numeric ``arrays`` and the JSON object ``meta`` (stored as the string entry
+    ``__meta__``) to one compressed ``.npz`` file, atomically."""
+    try:
+        meta_text = json.dumps(meta)
+    except (TypeError, ValueError) as exc:
+        raise InvalidModelError(f"{owner}.metadata: must be JSON-serialisable; {exc}") from exc
+    path = Path(path)
+    with atomic_write(path, ".npz") as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, __meta__=np.array(meta_text), **arrays)
+    return path
+
+
+def read_archive(path, owner: str, fmt: str) -> tuple[dict, dict]:
+    """Read a file written by :func:`write_archive` whose ``meta["format"]`` is ``fmt``, with
+    ``allow_pickle=False``. Returns ``(arrays, meta)``; any defect is an InvalidModelError."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidParameterError(f"{owner}.path: must be an existing file; got {str(path)!r}")
+    try:
+        data = np.load(path, allow_pickle=False)
+        if isinstance(data, np.ndarray):  # a single .npy array, not an .npz archive
+            raise ValueError("a single .npy array")
+        with data:
+            arrays = {k: data[k] for k in data.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise InvalidModelError(f"{owner}: {path}: not an {fmt.replace('-', ' ')} file "
+                                f"({exc})") from exc
+    try:
+        meta = json.loads(str(arrays.pop("__meta__")))
+    except (KeyError, json.JSONDecodeError) as exc:
+        raise InvalidModelError(f"{owner}: {path}: metadata missing or not JSON") from exc
+    if not isinstance(meta, dict):
+        raise InvalidModelError(f"{owner}: {path}: metadata must be a JSON object; got "
+                                f"{type(meta).__name__}")
+    if meta.get("format") != fmt:
+        raise InvalidModelError(f"{owner}: {path}: format must be {fmt!r}; got "
+                                f"{meta.get('format')!r}")
+    return arrays, meta
+
+
 def save_instance(instance: Instance, path) -> Path:
     """Write ``instance`` to ``path`` (``.npz``), atomically. Returns the path written."""
     if not isinstance(instance, Instance):
@@ -65,39 +107,12 @@ def save_instance(instance: Instance, path) -> Path:
     meta = {"format": FORMAT, "version": VERSION, "kind": type(arms).__name__,
             "budget": instance.budget, "discount": instance.discount,
             "horizon": instance.horizon, "name": instance.name, "metadata": instance.metadata}
-    try:
-        meta_text = json.dumps(meta)
-    except TypeError as exc:
-        raise InvalidModelError(f"Instance.metadata: must be JSON-serialisable; {exc}") from exc
-    with atomic_write(path, ".npz") as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, __meta__=np.array(meta_text), **arrays)
-    return path
+    return write_archive(path, arrays, meta, "Instance")
 
 
 def load_instance(path) -> Instance:
     """Read an instance written by :func:`save_instance` (validated again on construction)."""
-    path = Path(path)
-    if not path.is_file():
-        raise RmabError(f"load_instance.path: must be an existing file; got {str(path)!r}")
-    try:
-        data = np.load(path, allow_pickle=False)
-        if isinstance(data, np.ndarray):  # a single .npy array, not an .npz archive
-            raise ValueError("a single .npy array")
-        with data:
-            arrays = {k: data[k] for k in data.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise InvalidModelError(f"load_instance: {path}: not an rmab instance file ({exc})") from exc
-    try:
-        meta = json.loads(str(arrays.pop("__meta__")))
-    except (KeyError, json.JSONDecodeError) as exc:
-        raise InvalidModelError(f"load_instance: {path}: metadata missing or not JSON") from exc
-    if not isinstance(meta, dict):
-        raise InvalidModelError(f"load_instance: {path}: metadata must be a JSON object; got "
-                                f"{type(meta).__name__}")
-    if meta.get("format") != FORMAT:
-        raise InvalidModelError(f"load_instance: {path}: format must be {FORMAT!r}; got "
-                                f"{meta.get('format')!r}")
+    arrays, meta = read_archive(path, "load_instance", FORMAT)
     try:
         if meta["kind"] == "MDPArms":
             arms = MDPArms(arrays["transitions"], arrays["rewards"], arrays["costs"])
