@@ -11,8 +11,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-HELP = "train SEQUOIA's Q-network on a coRMAB domain (writes .pt checkpoint and .npz network)"
-
 KINDS = ("capacity", "interventions", "scheduling", "path")
 
 
