@@ -23,6 +23,7 @@ COMMANDS = {
     "value": ("rmab.commands.value", "value interval [lower, upper] of a .POMDP file at its start"),
     "bound": ("rmab.commands.bound", "Lagrangian bound: estimate, certified upper bound, price"),
     "index": ("rmab.commands.index", "Whittle indices of an instance's arms to CSV"),
+    "train": ("rmab.commands.train", "train SEQUOIA's Q-network on a coRMAB domain (rmab[torch])"),
 }
 
 
