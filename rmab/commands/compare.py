@@ -24,6 +24,14 @@ def add_arguments(parser) -> None:
     source.add_argument("--domain", choices=("interventions", "capacity", "scheduling", "path"),
                         help="compare the coRMAB domain planners on generated instances "
                              "(the paper's protocol: H = 20, Bernoulli(0.2) starts, RANDOM = 1)")
+    source.add_argument("--domain-file", metavar="NPZ",
+                        help="compare the domain planners on a saved coRMAB domain (e.g. the "
+                             "domain.npz written by 'rmab train')")
+    parser.add_argument("--network", metavar="NPZ", default=None,
+                        help="with --domain-file: add SEQUOIA with this trained network (the "
+                             "sequoia.npz written by 'rmab train')")
+    parser.add_argument("--time-limit", type=float, default=None,
+                        help="with --network: seconds per SEQUOIA MIP solve (default: none)")
     parser.add_argument("--arms", type=int, default=20, help="with --domain: arms (default 20)")
     parser.add_argument("--budget", type=int, default=5, help="with --domain: budget B (default 5)")
     parser.add_argument("--seeds", default="0,1,2",
@@ -74,9 +82,37 @@ def _run_domain(args) -> int:
     return 0
 
 
+def _run_domain_file(args) -> int:
+    from rmab.domains import load_domain
+    from rmab.domains.evaluate import evaluate_domain
+
+    domain = load_domain(args.domain_file)
+    horizon = args.horizon or 20
+    planners = (["no-action", "random", "sampling", "myopic", "iterative-myopic"]
+                if args.planners is None else _names(args.planners))
+    if args.network is not None:
+        from rmab.planners.sequoia.planner import SequoiaPlanner
+
+        planners.append(SequoiaPlanner(args.network, horizon=horizon, time_limit=args.time_limit))
+    result = evaluate_domain(domain, planners, episodes=50 if args.episodes is None
+                             else args.episodes, horizon=horizon, seed=args.seed)
+    print(result.table())
+    if args.out:
+        result.to_csv(args.out)
+        print(f"wrote {args.out}", file=sys.stderr)
+    if args.plot:
+        raise InvalidParameterError("compare.plot: not available for domains yet; use --out")
+    return 0
+
+
 def run(args) -> int:
     if args.domain is not None:
         return _run_domain(args)
+    if args.domain_file is not None:
+        return _run_domain_file(args)
+    if args.network is not None:
+        raise InvalidParameterError("compare.network: only with --domain-file; got "
+                                    f"{args.network!r}")
     if args.health is not None:
         instance = health_intervention(args.health, n_states=args.n_states,
                                        budget_fraction=args.budget_fraction,

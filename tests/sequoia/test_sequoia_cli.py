@@ -45,3 +45,23 @@ def test_rmab_train_writes_checkpoint_network_and_domain(tmp_path, capsys):
 def test_rmab_train_rejects_bad_hidden():
     with pytest.raises(SystemExit):
         parse(["--domain", "capacity", "--hidden", "0,4", "--out", "x"])
+
+
+def test_compare_sequoia_on_the_trained_domain(tmp_path, capsys):
+    from rmab.cli import main
+
+    args = parse(["--domain", "capacity", "--arms", "5", "--budget", "2", "--episodes", "2",
+                  "--horizon", "4", "--hidden", "8,8", "--seed", "3", "--out", str(tmp_path),
+                  "--no-progress"])
+    assert train_cmd.run(args) == 0
+    capsys.readouterr()
+    code = main(["compare", "--domain-file", str(tmp_path / "domain.npz"), "--network",
+                 str(tmp_path / "sequoia.npz"), "--horizon", "4", "--episodes", "3",
+                 "--planners", "random,myopic", "--out", str(tmp_path / "c.csv")])
+    assert code == 0
+    table = capsys.readouterr().out
+    assert "sequoia" in table and "myopic" in table
+    assert (tmp_path / "c.csv").read_text().count("\n") == 4  # header + 3 planners
+    # a network without a domain file is a usage mistake with a clear error
+    assert main(["compare", "--health", "5", "--network", "x.npz"]) == 1
+    assert "network" in capsys.readouterr().err
