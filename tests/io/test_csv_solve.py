@@ -211,3 +211,18 @@ def test_cli_param_values_are_json_scalars(tmp_path):
     assert _param("threshold=0.5") == ("threshold", 0.5)
     assert _param("method=greedy") == ("method", "greedy")
     assert _param("flag=true") == ("flag", True)
+
+
+@pytest.mark.filterwarnings("ignore::rmab.errors.IndexabilityWarning")
+@pytest.mark.parametrize("name", [s.name for s in __import__("rmab").available_planners()
+                                  if s.available])
+def test_every_registered_planner_solves_the_example(name, tmp_path):
+    out = tmp_path / f"{name}.csv"
+    assert main(["solve", str(EXAMPLE), "--planner", name, "--out", str(out)]) == 0
+    with open(out, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    budgets = {b.batch_id: b for b in read_batches(EXAMPLE)}
+    assert {r["batch_id"] for r in rows} == set(budgets)
+    for batch_id in budgets:
+        spent = sum(float(r["cost"]) for r in rows if r["batch_id"] == batch_id)
+        assert spent <= budgets[batch_id].instance.budget + 1e-9
