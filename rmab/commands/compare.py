@@ -28,8 +28,8 @@ def add_arguments(parser) -> None:
                         help="compare the domain planners on a saved coRMAB domain (e.g. the "
                              "domain.npz written by 'rmab train')")
     parser.add_argument("--network", metavar="NPZ", default=None,
-                        help="with --domain-file: add SEQUOIA with this trained network (the "
-                             "sequoia.npz written by 'rmab train')")
+                        help="with --domain-file: add SEQUOIA and iterative DQN with this "
+                             "trained network (the sequoia.npz written by 'rmab train')")
     parser.add_argument("--time-limit", type=float, default=None,
                         help="with --network: seconds per SEQUOIA MIP solve (default: none)")
     parser.add_argument("--arms", type=int, default=20, help="with --domain: arms (default 20)")
@@ -77,8 +77,7 @@ def _run_domain(args) -> int:
     if args.out:
         result.to_csv(args.out)
         print(f"wrote {args.out}", file=sys.stderr)
-    if args.plot:
-        raise InvalidParameterError("compare.plot: not available with --domain yet; use --out")
+    _write_plot(result, args.plot)
     return 0
 
 
@@ -88,21 +87,41 @@ def _run_domain_file(args) -> int:
 
     domain = load_domain(args.domain_file)
     horizon = args.horizon or 20
-    planners = (["no-action", "random", "sampling", "myopic", "iterative-myopic"]
-                if args.planners is None else _names(args.planners))
+    names = (["no-action", "random", "sampling", "myopic", "iterative-myopic"]
+             if args.planners is None else _names(args.planners))
     if args.network is not None:
-        from rmab.planners.sequoia.planner import SequoiaPlanner
-
-        planners.append(SequoiaPlanner(args.network, horizon=horizon, time_limit=args.time_limit))
+        names += [n for n in ("sequoia", "iterative-dqn") if n not in names]
+    planners = [_domain_planner(n, args, horizon) for n in names]
     result = evaluate_domain(domain, planners, episodes=50 if args.episodes is None
                              else args.episodes, horizon=horizon, seed=args.seed)
     print(result.table())
     if args.out:
         result.to_csv(args.out)
         print(f"wrote {args.out}", file=sys.stderr)
-    if args.plot:
-        raise InvalidParameterError("compare.plot: not available for domains yet; use --out")
+    _write_plot(result, args.plot)
     return 0
+
+
+def _domain_planner(name: str, args, horizon: int):
+    """A planner needing a network (SEQUOIA, iterative DQN) is made with ``--network``; other
+    names are left to :func:`evaluate_domain`."""
+    from rmab.domains.baselines import DOMAIN_PLANNERS, make_domain_planner
+
+    spec = DOMAIN_PLANNERS.get(name)
+    if spec is None or not spec.requires:
+        return name
+    params = {"horizon": horizon}
+    if args.network is not None:
+        params["network"] = args.network
+    if name == "sequoia":
+        params["time_limit"] = args.time_limit
+    return make_domain_planner(name, **params)
+
+
+def _write_plot(result, path) -> None:
+    if path:
+        result.plot(path)
+        print(f"wrote {path}", file=sys.stderr)
 
 
 def run(args) -> int:

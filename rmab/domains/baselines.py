@@ -8,9 +8,10 @@ A domain planner mirrors :class:`rmab.planners.base.Planner` but acts on a
     action = planner.plan(states, t=0)      # int64 (action_size,), feasible
 
 They live in their own table, :data:`DOMAIN_PLANNERS` (not rmab's main planner registry: the
-action type differs). A Q-network planner (SEQUOIA, iterative DQN) is one more subclass of
-:class:`BaseDomainPlanner`; :class:`IterativeMyopicPlanner` scores candidate actions through
-``_scores`` so that iterative DQN only overrides that method with a batched forward pass.
+action type differs). The Q-network planners of :mod:`rmab.planners.sequoia` are in the table
+too and need ``network=``: SEQUOIA (a :class:`BaseDomainPlanner`) and iterative DQN, which
+reuses :class:`IterativeMyopicPlanner`'s construction and overrides only ``_scores`` with a
+batched forward pass.
 """
 
 from __future__ import annotations
@@ -237,11 +238,13 @@ class IterativeMyopicPlanner(BaseDomainPlanner):
 
 @dataclass(frozen=True)
 class DomainPlannerSpec:
-    """A table entry: ``target`` is ``"module:Class"``, imported when made."""
+    """A table entry: ``target`` is ``"module:Class"``, imported when made; ``requires`` names
+    the constructor arguments without a default (e.g. ``network`` for the Q-network planners)."""
 
     name: str
     target: str
     summary: str
+    requires: tuple = ()
 
     def load(self) -> type:
         module, _, cls = self.target.partition(":")
@@ -259,6 +262,12 @@ DOMAIN_PLANNERS: dict[str, DomainPlannerSpec] = {spec.name: spec for spec in (
                       "exact MIP on the one-step expected reward"),
     DomainPlannerSpec("iterative-myopic", "rmab.domains.baselines:IterativeMyopicPlanner",
                       "greedy construction by one-step expected gain"),
+    DomainPlannerSpec("sequoia", "rmab.planners.sequoia.planner:SequoiaPlanner",
+                      "trained Q-network maximised by MIP over the feasible actions (SEQUOIA)",
+                      requires=("network",)),
+    DomainPlannerSpec("iterative-dqn", "rmab.planners.sequoia.iterative:IterativeDQNPlanner",
+                      "greedy construction scored by the trained Q-network (iterative DQN)",
+                      requires=("network",)),
 )}
 
 
@@ -275,6 +284,11 @@ def make_domain_planner(name: str, **params) -> BaseDomainPlanner:
         hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
         raise UnknownPlannerError(f"domain planner: must be one of {sorted(DOMAIN_PLANNERS)}; "
                                   f"got {name!r}{hint}")
+    missing = [p for p in spec.requires if p not in params]
+    if missing:
+        raise InvalidParameterError(f"make_domain_planner({name!r}).{missing[0]}: must be given "
+                                    f"(a trained network: ReLUNetwork or the sequoia.npz written "
+                                    f"by 'rmab train'); got no {missing[0]}=")
     cls = spec.load()
     try:
         return cls(**params)

@@ -42,7 +42,8 @@ def test_one_step_ordering(kind):
     """On the one-step expected reward: myopic (exact) >= sampling, iterative myopic, random
     and no-action, in several random states."""
     d = make_domain(kind, 12, 3, seed=2)
-    planners = {n: make_domain_planner(n).fit(d, seed=0) for n in DOMAIN_PLANNERS}
+    planners = {n: make_domain_planner(n).fit(d, seed=0)
+                for n, spec in DOMAIN_PLANNERS.items() if not spec.requires}
     for k in range(4):
         states = _states(12, k)
         value = {n: d.expected_reward(states, p.plan(states)) for n, p in planners.items()}

@@ -60,8 +60,8 @@ def test_compare_sequoia_on_the_trained_domain(tmp_path, capsys):
                  "--planners", "random,myopic", "--out", str(tmp_path / "c.csv")])
     assert code == 0
     table = capsys.readouterr().out
-    assert "sequoia" in table and "myopic" in table
-    assert (tmp_path / "c.csv").read_text().count("\n") == 4  # header + 3 planners
+    assert "sequoia" in table and "iterative-dqn" in table and "myopic" in table
+    assert (tmp_path / "c.csv").read_text().count("\n") == 5  # header + 4 planners
     # a network without a domain file is a usage mistake with a clear error
     assert main(["compare", "--health", "5", "--network", "x.npz"]) == 1
     assert "network" in capsys.readouterr().err
