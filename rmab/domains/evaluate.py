@@ -22,7 +22,7 @@ import numpy as np
 from rmab._validation import as_generator, check_number
 from rmab.domains.arm import initial_states
 from rmab.domains.base import Domain
-from rmab.errors import InvalidParameterError
+from rmab.errors import InvalidParameterError, MissingDependencyError
 
 __all__ = ["DomainComparisonResult", "evaluate_domain", "compare_domain"]
 
@@ -93,6 +93,45 @@ class DomainComparisonResult:
             with atomic_write(path, ".csv") as tmp:
                 tmp.write_text(text, encoding="utf-8")
         return text
+
+    def plot(self, path) -> None:
+        """Bar chart of the normalised reward per planner (RANDOM = 1, dashed line), saved as
+        PNG to ``path`` (atomically; matplotlib's Agg canvas, no global backend change).
+
+        Bars: mean over seeds. Error bars: the standard deviation over seeds when there are
+        several; with one seed, the 95 % Student-t confidence interval of the mean over
+        episodes (RANDOM's mean reward taken as fixed). The title says which.
+        """
+        try:
+            from matplotlib.backends.backend_agg import FigureCanvasAgg
+            from matplotlib.figure import Figure
+        except ImportError as exc:
+            raise MissingDependencyError("DomainComparisonResult.plot: needs matplotlib: "
+                                         "pip install 'rmab[plot]'") from exc
+        from rmab.models.storage import atomic_write
+        from rmab.sim.compare import _mean_ci
+
+        mean = self.mean_normalised
+        if len(self.seeds) > 1:
+            err = np.broadcast_to(self.std_normalised, (2, mean.size))
+            what = f"{len(self.seeds)} seeds, error bars: std over seeds"
+        else:
+            ref = self.rewards[0, self.planners.index(REFERENCE)].mean()
+            ci = np.array([_mean_ci(r / ref, 0.95)[2:] for r in self.rewards[0]]).T
+            err = np.nan_to_num(np.array([mean - ci[0], ci[1] - mean]))
+            what = f"1 seed, {self.episodes} episodes, error bars: 95% CI over episodes"
+        fig = Figure(figsize=(max(4.0, 1.5 + 0.9 * mean.size), 4.0))
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        x = np.arange(mean.size)
+        ax.bar(x, mean, yerr=err, capsize=4, color="tab:blue", alpha=0.8)
+        ax.axhline(1.0, color="grey", linestyle="--", linewidth=1)
+        ax.set_xticks(x, self.planners, rotation=30, ha="right")
+        ax.set_ylabel("normalised reward (RANDOM = 1)")
+        ax.set_title(f"{self.kind}, H = {self.horizon}: {what}", fontsize=9)
+        fig.tight_layout()
+        with atomic_write(path, ".png") as tmp:
+            fig.savefig(tmp, format="png")
 
 
 def _planners(planners) -> list:
