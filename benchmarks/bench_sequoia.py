@@ -171,8 +171,10 @@ def main(argv=None) -> None:
     p.add_argument("--random", action="store_true", help="random network in figure 1")
     p.add_argument("--skip-train", action="store_true", help="figure 1 only")
     p.add_argument("--arms", type=int, default=100, help="J for figure 1 (default 100)")
+    p.add_argument("--steps", type=int, default=None,
+                   help="states in figure 1 (default 20, --quick 5)")
     args = p.parse_args(argv)
-    steps = 5 if args.quick else 20
+    steps = args.steps or (5 if args.quick else 20)
     bench_action_selection(args.arms, args.arms // 5, steps, not args.random, time_limit=10.0)
     if args.skip_train:
         return

@@ -3,9 +3,11 @@
 ``budget`` workers with capacities ``C_i``; arm ``j`` costs ``c_j``. The action vector is the
 per-arm pull vector (n_arms,). It is feasible iff the pulled arms can be assigned to workers,
 each arm to one worker, with ``Σ_{j→i} c_j <= C_i`` for every worker (a bin-packing
-feasibility question, decided exactly by :func:`pack`). MILP: binary ``x_ij`` (worker ``i``
-serves arm ``j``, created only where ``c_j <= C_i``), ``Σ_j c_j x_ij <= C_i``,
-``Σ_i x_ij = pull_j`` (served by at most one worker, pulled iff served).
+feasibility question, decided exactly by :func:`pack`). MILP: a pattern formulation over
+the distinct costs and capacities (integer ``y_kp`` = workers of capacity class ``k`` filled
+with pattern ``p``; see ``CapacityDomain._build_block``), exact and free of the worker/arm
+symmetry of the per-pair assignment ``x_ij``, which remains the fallback when the patterns
+are too many.
 Generator (:func:`make_capacity`): ``C_i ~ U{2..7}``, ``c_j ~ U{2..6}``, base arms as in the
 paper (passive up-probability ``U[0, 0.2]``, active ``U[0.7, 0.9]``, first ``budget`` arms good).
 """
@@ -157,6 +159,54 @@ class CapacityDomain(Domain):
 
     # -- MILP ----------------------------------------------------------------------------
     def _build_block(self) -> ConstraintBlock:
+        """Pattern formulation (exact, no worker or arm symmetry), else per-pair assignment.
+
+        Arms with equal cost are interchangeable and workers with equal capacity too. A
+        *pattern* of capacity class ``k`` is a maximal count vector ``p`` over the distinct
+        costs ``v_t`` with ``Σ_t p_t v_t <= C_k``; integer ``y_kp`` counts the workers of class
+        ``k`` (``n_k`` of them) that use it. Rows: ``Σ_p y_kp <= n_k``; for each cost ``v_t``,
+        ``Σ_{j: c_j = v_t} pull_j <= Σ_{k,p} p_t y_kp``. A pull vector extends to a feasible
+        ``y`` iff its arms can be packed (a packing gives each worker a sub-pattern of a
+        maximal pattern; a ``y`` gives slots that hold the pulled arms of every cost). Valid
+        rows on the pulls alone (used for the network's first-layer bounds):
+        ``Σ_j c_j pull_j <= Σ_i C_i`` and, per cost, the number of slots of that cost.
+        Falls back to the assignment formulation when the patterns exceed
+        ``_MAX_PATTERNS`` (many distinct costs, large capacities).
+        """
+        patterns = _capacity_patterns(self.costs, self.capacities)
+        if patterns is None:
+            return self._assignment_block()
+        n = self.n_arms
+        values, types = np.unique(self.costs, return_inverse=True)
+        classes, counts = np.unique(self.capacities, return_counts=True)
+        cls_of, P = patterns            # (n_patterns,) class index, (n_patterns, n_types) counts
+        y = n + np.arange(len(cls_of))
+        rows = []
+        for k in range(classes.size):
+            sel = y[cls_of == k]
+            if sel.size:
+                rows.append((sel, np.ones(sel.size), -np.inf, float(counts[k])))
+        for t in range(values.size):
+            arms = np.flatnonzero(types == t)
+            use = np.flatnonzero(P[:, t] > 0)
+            rows.append((np.concatenate([arms, y[use]]),
+                         np.concatenate([np.ones(arms.size), -P[use, t].astype(float)]),
+                         -np.inf, 0.0))
+            slots = float(counts @ np.floor(classes / values[t] + _TOL))
+            if slots < arms.size:
+                rows.append((arms, np.ones(arms.size), -np.inf, slots))
+        if self.costs.sum() > self.capacities.sum() + _TOL:
+            rows.append((np.arange(n), self.costs, -np.inf, float(self.capacities.sum())))
+        n_vars = n + y.size
+        upper = np.concatenate([np.ones(n), counts[cls_of].astype(float)])
+        return build_block(n_vars, rows, np.ones(n_vars, bool), upper, n,
+                           pull_vars=np.arange(n, dtype=np.int64),
+                           index={"patterns": y, "pattern_class": classes[cls_of],
+                                  "pattern_counts": P, "pattern_costs": values})
+
+    def _assignment_block(self) -> ConstraintBlock:
+        """Binary ``x_ij`` (only where ``c_j <= C_i``): ``Σ_j c_j x_ij <= C_i``,
+        ``Σ_i x_ij = pull_j``."""
         n, m = self.n_arms, self.n_workers
         pairs = np.argwhere(self.costs[None, :] <= self.capacities[:, None] + _TOL)  # (i, j)
         x = n + np.arange(len(pairs))
@@ -172,6 +222,33 @@ class CapacityDomain(Domain):
         return build_block(n_vars, rows, np.ones(n_vars, bool), np.ones(n_vars), n,
                            pull_vars=np.arange(n, dtype=np.int64),
                            index={"assign": x, "assign_pairs": pairs})
+
+
+_MAX_PATTERNS = 20_000
+
+
+def _capacity_patterns(costs: np.ndarray, capacities: np.ndarray):
+    """Maximal packing patterns per capacity class: ``(class index (n_p,), counts (n_p,
+    n_types))`` over ``np.unique(costs)`` and ``np.unique(capacities)``, or ``None`` if there
+    are more than ``_MAX_PATTERNS``. Maximal: no further item of any cost fits."""
+    values = np.unique(costs)
+    cls, rows = [], []
+    for k, cap in enumerate(np.unique(capacities)):
+        stack = [(0, cap, [])]
+        while stack:
+            t, left, cnt = stack.pop()
+            if t == values.size:
+                if cnt and any(cnt) and not (values <= left + _TOL).any():   # maximal
+                    cls.append(k)
+                    rows.append(cnt)
+                    if len(rows) > _MAX_PATTERNS:
+                        return None
+                continue
+            for q in range(int(np.floor(left / values[t] + _TOL)) + 1):
+                stack.append((t + 1, left - q * values[t], cnt + [q]))
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros((0, values.size), np.int64)
+    return np.array(cls, dtype=np.int64), np.array(rows, dtype=np.int64)
 
 
 def make_capacity(n_arms: int = 20, budget: int = 5, *, seed=None) -> CapacityDomain:

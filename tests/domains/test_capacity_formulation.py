@@ -1,0 +1,80 @@
+"""The capacity MILP (pattern formulation, and its assignment fallback) has exactly the
+feasible pull vectors of the bin-packing check, on tiny instances enumerated exhaustively."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from rmab.domains import CapacityDomain, make_capacity
+from rmab.domains import capacity as cap_mod
+
+
+def _arms(n, rng):
+    return {"up_prob": np.column_stack([rng.uniform(0, .2, n), rng.uniform(.7, .9, n)]),
+            "rewards": np.tile(np.linspace(0, 1, 4), (n, 1))}
+
+
+def instances():
+    rng = np.random.default_rng(5)
+    out = [make_capacity(7, 3, seed=s) for s in range(4)] + [make_capacity(6, 2, seed=9)]
+    for costs, caps in [([2, 2, 2, 3, 3, 4, 5], [5, 5, 5]),          # equal capacities
+                        ([1, 1, 2, 2, 3, 3, 4], [4, 4, 6, 6]),
+                        ([2.5, 1.5, 1.5, 3, 0.5, 2, 1], [3, 3, 2.5]),  # non-integer costs
+                        ([3, 4, 5, 6, 7, 2, 2], [2, 0, 3]),              # too-costly arms
+                        ([1, 1, 1, 1, 1, 1], [2, 2, 2, 2, 2, 2])]:
+        out.append(CapacityDomain.from_arrays(**_arms(len(costs), rng), costs=costs,
+                                              capacities=caps))
+    return out
+
+
+def _feasible_set(block, n):
+    from solvers import TerminationStatus, get_backend
+
+    model = get_backend("highs").build(block.milp)
+    out = []
+    for a in itertools.product((0, 1), repeat=n):
+        a = np.array(a, dtype=float)
+        model.set_col_bounds(block.action, a, a)
+        res = model.solve()
+        out.append(res.status is TerminationStatus.OPTIMAL)
+        if out[-1]:
+            assert block.milp.is_feasible(res.x)
+    return out
+
+
+@pytest.mark.mip
+@pytest.mark.parametrize("d,fallback", [(d, False) for d in instances()] +
+                         [(d, True) for d in instances()[4:8]],
+                         ids=lambda v: f"J{v.n_arms}-{v.capacities.tolist()}"
+                         if isinstance(v, CapacityDomain) else ("assignment" if v else "patterns"))
+def test_milp_feasible_set_equals_packing(d, fallback, monkeypatch):
+    if fallback:
+        monkeypatch.setattr(cap_mod, "_MAX_PATTERNS", 0)
+    block = d._build_block()
+    assert ("assign" in block.index) == fallback
+    brute = [d.is_feasible(np.array(a)) for a in itertools.product((0, 1), repeat=d.n_arms)]
+    assert _feasible_set(block, d.n_arms) == brute
+
+
+def test_patterns_are_maximal_and_complete():
+    """Every maximal count vector that fits is listed once, and nothing else (brute force
+    over count vectors)."""
+    costs, caps = np.array([2.0, 3, 3, 5, 2]), np.array([7.0, 4, 7])
+    cls, P = cap_mod._capacity_patterns(costs, caps)
+    values, classes = np.unique(costs), np.unique(caps)
+    for k, c in enumerate(classes):
+        fits = [p for p in itertools.product(range(4), repeat=values.size)
+                if any(p) and np.dot(p, values) <= c]
+        maximal = {p for p in fits if (values > c - np.dot(p, values)).all()}
+        assert {tuple(r) for r in P[cls == k]} == maximal
+        assert (cls == k).sum() == len(maximal)
+
+
+@pytest.mark.mip
+def test_block_is_small_at_j100():
+    """The J = 100, B = 20 block has no per-pair binaries: under 50 pattern columns."""
+    d = make_capacity(100, 20, seed=0)
+    block = d.constraint_block()
+    assert "patterns" in block.index
+    assert block.milp.n_cols < 100 + 50
