@@ -9,9 +9,14 @@ are constants that enter only the right-hand sides of the first layer's rows.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
-__all__ = ["input_size", "context_features", "encode_inputs"]
+from rmab.errors import InvalidModelError, InvalidParameterError
+
+__all__ = ["input_size", "context_features", "encode_inputs", "load_network",
+           "check_network_fits"]
 
 
 def input_size(action_size: int, n_arms: int) -> int:
@@ -45,3 +50,30 @@ def encode_inputs(actions, states, time_to_go, horizon: int, n_states: int) -> n
     if ctx.ndim == 1:
         ctx = np.broadcast_to(ctx, (a.shape[0], ctx.size))
     return np.concatenate([a, ctx], axis=1).astype(np.float32)
+
+
+def load_network(owner: str, network):
+    """``network`` as a one-output :class:`solvers.nn.ReLUNetwork` (a path is loaded)."""
+    from solvers.errors import SolverInputError
+    from solvers.nn import ReLUNetwork
+
+    if isinstance(network, (str, Path)):
+        try:
+            network = ReLUNetwork.load(network)
+        except SolverInputError as exc:
+            raise InvalidModelError(f"{owner}.network: {exc}") from exc
+    if not isinstance(network, ReLUNetwork):
+        raise InvalidParameterError(f"{owner}.network: must be a ReLUNetwork or a path to its "
+                                    f".npz file; got {type(network).__name__}")
+    if network.n_outputs != 1:
+        raise InvalidModelError(f"{owner}.network: must have 1 output; got "
+                                f"{network.n_outputs}")
+    return network
+
+
+def check_network_fits(owner: str, network, domain) -> None:
+    """The network's input size must be ``action_size + n_arms + 1`` for ``domain``."""
+    want = input_size(domain.action_size, domain.n_arms)
+    if network.n_inputs != want:
+        raise InvalidModelError(f"{owner}.network: must have action_size + n_arms + 1 = {want} "
+                                f"inputs for this domain; got {network.n_inputs}")

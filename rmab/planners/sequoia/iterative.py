@@ -14,35 +14,15 @@ forward pass of the network over all candidate actions of a step, with SEQUOIA's
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 
 from rmab._validation import check_number
 from rmab.domains.baselines import IterativeMyopicPlanner
-from rmab.errors import InvalidModelError, InvalidParameterError
-from rmab.planners.sequoia.features import encode_inputs, input_size
+from rmab.errors import InvalidParameterError
+from rmab.planners.sequoia.features import check_network_fits, encode_inputs, load_network
 
 __all__ = ["IterativeDQNPlanner"]
-
-
-def _load_network(owner: str, network):
-    """``network`` as a one-output :class:`solvers.nn.ReLUNetwork` (a path is loaded)."""
-    from solvers.errors import SolverInputError
-    from solvers.nn import ReLUNetwork
-
-    if isinstance(network, (str, Path)):
-        try:
-            network = ReLUNetwork.load(network)
-        except SolverInputError as exc:
-            raise InvalidModelError(f"{owner}.network: {exc}") from exc
-    if not isinstance(network, ReLUNetwork):
-        raise InvalidParameterError(f"{owner}.network: must be a ReLUNetwork or a path to its "
-                                    f".npz file; got {type(network).__name__}")
-    if network.n_outputs != 1:
-        raise InvalidModelError(f"{owner}.network: must have 1 output; got "
-                                f"{network.n_outputs}")
-    return network
 
 
 class IterativeDQNPlanner(IterativeMyopicPlanner):
@@ -60,15 +40,11 @@ class IterativeDQNPlanner(IterativeMyopicPlanner):
     def __init__(self, network, horizon: int = 20):
         super().__init__()
         owner = "IterativeDQNPlanner"
-        self.network = _load_network(owner, network)
+        self.network = load_network(owner, network)
         self.horizon = check_number(owner, "horizon", horizon, low=1, integer=True)
 
     def _fit(self, domain) -> None:
-        want = input_size(domain.action_size, domain.n_arms)
-        if self.network.n_inputs != want:
-            raise InvalidModelError(f"IterativeDQNPlanner.network: must have action_size + "
-                                    f"n_arms + 1 = {want} inputs for this domain; got "
-                                    f"{self.network.n_inputs}")
+        check_network_fits("IterativeDQNPlanner", self.network, domain)
 
     def _plan(self, states, t):
         if not 0 <= t < self.horizon:

@@ -17,13 +17,12 @@ the solver found no incumbent.
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 from rmab._validation import check_number
 from rmab.domains.baselines import BaseDomainPlanner
-from rmab.errors import InvalidModelError, InvalidParameterError, SolverLimitWarning
+from rmab.errors import InvalidParameterError, SolverLimitWarning
 from rmab.planners.sequoia.argmax import MIPArgmax
-from rmab.planners.sequoia.features import input_size
+from rmab.planners.sequoia.features import check_network_fits, load_network
 
 __all__ = ["SequoiaPlanner"]
 
@@ -45,22 +44,8 @@ class SequoiaPlanner(BaseDomainPlanner):
     def __init__(self, network, horizon: int = 20, *, time_limit: float | None = None,
                  mip_gap: float = 1e-4, threads: int = 1, backend: str = "highs"):
         super().__init__()
-        from solvers.errors import SolverInputError
-        from solvers.nn import ReLUNetwork
-
         owner = "SequoiaPlanner"
-        if isinstance(network, (str, Path)):
-            try:
-                network = ReLUNetwork.load(network)
-            except SolverInputError as exc:
-                raise InvalidModelError(f"{owner}.network: {exc}") from exc
-        if not isinstance(network, ReLUNetwork):
-            raise InvalidParameterError(f"{owner}.network: must be a ReLUNetwork or a path to "
-                                        f"its .npz file; got {type(network).__name__}")
-        if network.n_outputs != 1:
-            raise InvalidModelError(f"{owner}.network: must have 1 output; got "
-                                    f"{network.n_outputs}")
-        self.network = network
+        self.network = load_network(owner, network)
         self.horizon = check_number(owner, "horizon", horizon, low=1, integer=True)
         self.time_limit = None if time_limit is None else check_number(
             owner, "time_limit", time_limit, low=0.0, low_open=True)
@@ -69,11 +54,7 @@ class SequoiaPlanner(BaseDomainPlanner):
         self.backend = backend
 
     def _fit(self, domain) -> None:
-        want = input_size(domain.action_size, domain.n_arms)
-        if self.network.n_inputs != want:
-            raise InvalidModelError(f"SequoiaPlanner.network: must have action_size + n_arms + "
-                                    f"1 = {want} inputs for this domain; got "
-                                    f"{self.network.n_inputs}")
+        check_network_fits("SequoiaPlanner", self.network, domain)
         try:
             self._argmax = MIPArgmax(domain, self.horizon, self.network, mip_gap=self.mip_gap,
                                      time_limit=self.time_limit, threads=self.threads,
