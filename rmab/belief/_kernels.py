@@ -6,7 +6,6 @@ Twins in plain numpy live in :mod:`rmab.belief._reference` and are compared in t
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmab._validation import as_float_array, check_number
+from rmab._validation import check_number
 from rmab.errors import IndexabilityWarning, InvalidParameterError
 from rmab.models.arms import MDPArms, POMDPArms
 from rmab.relax import _whittle_kernels

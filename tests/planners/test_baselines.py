@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rmab.errors import InvalidParameterError, MissingDependencyError, UnknownPlannerError
-from rmab.models import Instance, MDPArms, random_instance
+from rmab.models import MDPArms, random_instance
 from rmab.planners import make_planner, register_planner
 from rmab.planners.base import PlannerSpec, get_spec
 from rmab.planners.baselines import one_step_values

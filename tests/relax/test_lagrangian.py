@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rmab.errors import InvalidParameterError, MissingDependencyError
-from rmab.models.arms import MDPArms, POMDPArms
+from rmab.models.arms import POMDPArms
 from rmab.models.generators import health_intervention, random_instance
 from rmab.models.instance import Instance
 from rmab.planners.base import available_planners, make_planner

@@ -1,7 +1,6 @@
 """Whittle indices of fully observed arms: closed form, bisection reference, markovianbandit,
 Numba kernel vs numpy twin, indexability, error paths."""
 
-import warnings
 
 import numpy as np
 import pytest
