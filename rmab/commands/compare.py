@@ -125,13 +125,13 @@ def _write_plot(result, path) -> None:
 
 
 def run(args) -> int:
-    if args.domain is not None:
-        return _run_domain(args)
     if args.domain_file is not None:
         return _run_domain_file(args)
-    if args.network is not None:
-        raise InvalidParameterError("compare.network: only with --domain-file; got "
-                                    f"{args.network!r}")
+    if args.network is not None:  # a network is trained for one saved domain instance
+        raise InvalidParameterError("compare.network: only with --domain-file (the domain the "
+                                    f"network was trained on); got {args.network!r}")
+    if args.domain is not None:
+        return _run_domain(args)
     if args.health is not None:
         instance = health_intervention(args.health, n_states=args.n_states,
                                        budget_fraction=args.budget_fraction,

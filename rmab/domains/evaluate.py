@@ -62,13 +62,15 @@ class DomainComparisonResult:
             np.zeros(len(self.planners))
 
     def table(self) -> str:
-        """A plain-text table: planner, mean reward, normalised mean ± std over seeds, ms/step."""
+        """A plain-text table: planner, mean reward, normalised mean ± std over seeds ("-" with
+        one seed), ms/step."""
         head = f"{'planner':<18} {'reward':>8} {'normalised':>11} {'± std':>7} {'ms/step':>9}"
         lines = [f"{self.kind}: {len(self.seeds)} seed(s), {self.episodes} episodes, "
                  f"H = {self.horizon} (RANDOM = 1)", head, "-" * len(head)]
         for p, name in enumerate(self.planners):
+            spread = f"{self.std_normalised[p]:7.4f}" if len(self.seeds) > 1 else f"{'-':>7}"
             lines.append(f"{name:<18} {self.mean_reward[p]:8.4f} {self.mean_normalised[p]:11.4f} "
-                         f"{self.std_normalised[p]:7.4f} "
+                         f"{spread} "
                          f"{1e3 * self.seconds_per_step[:, p].mean():9.3f}")
         return "\n".join(lines)
 

@@ -97,3 +97,9 @@ def test_domain_comparison_plot(tmp_path, capsys):
     assert code == 0
     assert f"wrote {png}" in capsys.readouterr().err
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_network_needs_the_domain_file(capsys):
+    code = main(["compare", "--domain", "capacity", "--network", "x.npz"])
+    assert code == 1
+    assert "compare.network: only with --domain-file" in capsys.readouterr().err
