@@ -22,7 +22,7 @@ import numpy as np
 from rmab._validation import as_generator, check_number
 from rmab.domains.arm import initial_states
 from rmab.domains.base import Domain
-from rmab.errors import InvalidParameterError, MissingDependencyError
+from rmab.errors import InvalidParameterError
 
 __all__ = ["DomainComparisonResult", "evaluate_domain", "compare_domain"]
 
@@ -104,14 +104,7 @@ class DomainComparisonResult:
         several; with one seed, the 95 % Student-t confidence interval of the mean over
         episodes (RANDOM's mean reward taken as fixed). The title says which.
         """
-        try:
-            from matplotlib.backends.backend_agg import FigureCanvasAgg
-            from matplotlib.figure import Figure
-        except ImportError as exc:
-            raise MissingDependencyError("DomainComparisonResult.plot: needs matplotlib: "
-                                         "pip install 'rmab[plot]'") from exc
-        from rmab.models.storage import atomic_write
-        from rmab.sim.compare import _mean_ci
+        from rmab._reporting import mean_ci, save_bar_chart
 
         mean = self.mean_normalised
         if len(self.seeds) > 1:
@@ -119,21 +112,12 @@ class DomainComparisonResult:
             what = f"{len(self.seeds)} seeds, error bars: std over seeds"
         else:
             ref = self.rewards[0, self.planners.index(REFERENCE)].mean()
-            ci = np.array([_mean_ci(r / ref, 0.95)[2:] for r in self.rewards[0]]).T
+            ci = np.array([mean_ci(r / ref, 0.95)[2:] for r in self.rewards[0]]).T
             err = np.nan_to_num(np.array([mean - ci[0], ci[1] - mean]))
             what = f"1 seed, {self.episodes} episodes, error bars: 95% CI over episodes"
-        fig = Figure(figsize=(max(4.0, 1.5 + 0.9 * mean.size), 4.0))
-        FigureCanvasAgg(fig)
-        ax = fig.add_subplot()
-        x = np.arange(mean.size)
-        ax.bar(x, mean, yerr=err, capsize=4, color="tab:blue", alpha=0.8)
-        ax.axhline(1.0, color="grey", linestyle="--", linewidth=1)
-        ax.set_xticks(x, self.planners, rotation=30, ha="right")
-        ax.set_ylabel("normalised reward (RANDOM = 1)")
-        ax.set_title(f"{self.kind}, H = {self.horizon}: {what}", fontsize=9)
-        fig.tight_layout()
-        with atomic_write(path, ".png") as tmp:
-            fig.savefig(tmp, format="png")
+        save_bar_chart(path, self.planners, mean, err, ylabel="normalised reward (RANDOM = 1)",
+                       title=f"{self.kind}, H = {self.horizon}: {what}",
+                       owner="DomainComparisonResult.plot", reference_line=1.0)
 
 
 def _planners(planners) -> list:

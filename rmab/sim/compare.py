@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rmab._reporting import mean_ci, save_bar_chart
 from rmab._validation import _short, check_number
-from rmab.errors import InvalidParameterError, MissingDependencyError
+from rmab.errors import InvalidParameterError
 from rmab.models.instance import Instance
 from rmab.models.storage import atomic_write
 from rmab.planners.base import Planner, make_planner
@@ -27,22 +28,6 @@ __all__ = ["compare", "ComparisonResult", "PlannerScore", "PairedDifferenceResul
 
 CONFIDENCE = 0.95
 RANDOM = "random"
-
-
-def _mean_ci(x: np.ndarray, confidence: float) -> tuple[float, float, float, float]:
-    """Mean, standard error and the two-sided Student-t confidence interval of ``x``.
-
-    With a single value the standard error and interval are NaN.
-    """
-    k = x.shape[0]
-    mean = float(x.mean())
-    if k < 2:
-        return mean, math.nan, math.nan, math.nan
-    from scipy import stats
-
-    se = float(x.std(ddof=1) / math.sqrt(k))
-    half = float(stats.t.ppf(0.5 + confidence / 2, k - 1)) * se
-    return mean, se, mean - half, mean + half
 
 
 @dataclass(frozen=True, eq=False)
@@ -131,7 +116,7 @@ class ComparisonResult:
     def paired_difference(self, first: str, second: str) -> PairedDifferenceResult:
         """Paired difference of discounted returns ``first - second`` over the episodes."""
         d = self.returns[self._index(first, "first")] - self.returns[self._index(second, "second")]
-        mean, se, lo, hi = _mean_ci(d, self.confidence)
+        mean, se, lo, hi = mean_ci(d, self.confidence)
         return PairedDifferenceResult(first, second, mean, se, lo, hi, self.episodes,
                                       self.confidence)
 
@@ -169,26 +154,12 @@ class ComparisonResult:
     def plot(self, path) -> None:
         """Bar chart of the mean discounted returns with confidence-interval error bars, saved
         as PNG to ``path`` (atomically; matplotlib's Agg canvas, no global backend change)."""
-        try:
-            from matplotlib.backends.backend_agg import FigureCanvasAgg
-            from matplotlib.figure import Figure
-        except ImportError as exc:
-            raise MissingDependencyError("ComparisonResult.plot: needs matplotlib: "
-                                         "pip install 'rmab[plot]'") from exc
         mean = np.array([s.mean for s in self.scores])
-        err = np.nan_to_num(np.array([[s.mean - s.ci_low for s in self.scores],
-                                      [s.ci_high - s.mean for s in self.scores]]))
-        fig = Figure(figsize=(max(4.0, 1.5 + 0.9 * len(mean)), 4.0))
-        FigureCanvasAgg(fig)
-        ax = fig.add_subplot()
-        x = np.arange(len(mean))
-        ax.bar(x, mean, yerr=err, capsize=4, color="tab:blue", alpha=0.8)
-        ax.set_xticks(x, self.names, rotation=30, ha="right")
-        ax.set_ylabel("mean discounted return")
-        ax.set_title(f"{self.episodes} episodes, {self.confidence:.0%} CI")
-        fig.tight_layout()
-        with atomic_write(path, ".png") as tmp:
-            fig.savefig(tmp, format="png")
+        err = np.array([[s.mean - s.ci_low for s in self.scores],
+                        [s.ci_high - s.mean for s in self.scores]])
+        save_bar_chart(path, self.names, mean, err, ylabel="mean discounted return",
+                       title=f"{self.episodes} episodes, {self.confidence:.0%} CI",
+                       owner="ComparisonResult.plot")
 
 
 def _resolve(planners) -> tuple[list[str], list]:
@@ -291,7 +262,7 @@ def compare(instance: Instance, planners, *, episodes: int = 20, seed=0, n_jobs:
     n = len(labels)
     scores = []
     for i, label in enumerate(labels):
-        mean, se, lo, hi = _mean_ci(returns[i], CONFIDENCE)
+        mean, se, lo, hi = mean_ci(returns[i], CONFIDENCE)
         normalised = mean / random_mean if random_mean > 0 else math.nan
         scores.append(PlannerScore(label, mean, se, lo, hi, normalised, float(totals[i].mean()),
                                    float(seconds[i].mean())))

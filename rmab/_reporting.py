@@ -1,0 +1,58 @@
+"""Statistics and charts shared by the comparison results (private).
+
+``mean_ci`` is the one confidence-interval rule of the toolkit; ``save_bar_chart`` the one bar
+chart (matplotlib's Agg canvas, no global backend change, written atomically).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from rmab.errors import MissingDependencyError
+from rmab.models.storage import atomic_write
+
+__all__ = ["mean_ci", "save_bar_chart"]
+
+
+def mean_ci(x: np.ndarray, confidence: float) -> tuple[float, float, float, float]:
+    """Mean, standard error and the two-sided Student-t confidence interval of ``x``.
+
+    With a single value the standard error and interval are NaN.
+    """
+    k = x.shape[0]
+    mean = float(x.mean())
+    if k < 2:
+        return mean, math.nan, math.nan, math.nan
+    from scipy import stats
+
+    se = float(x.std(ddof=1) / math.sqrt(k))
+    half = float(stats.t.ppf(0.5 + confidence / 2, k - 1)) * se
+    return mean, se, mean - half, mean + half
+
+
+def save_bar_chart(path, labels, means, err, *, ylabel: str, title: str, owner: str,
+                   reference_line: float | None = None) -> None:
+    """One bar per label with asymmetric error bars ``err`` (2, n; NaN drawn as 0), saved as
+    PNG to ``path``; ``reference_line`` draws a dashed horizontal line (e.g. RANDOM = 1)."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as exc:
+        raise MissingDependencyError(f"{owner}: needs matplotlib: pip install 'rmab[plot]'"
+                                     ) from exc
+    means = np.asarray(means, dtype=float)
+    fig = Figure(figsize=(max(4.0, 1.5 + 0.9 * means.size), 4.0))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    x = np.arange(means.size)
+    ax.bar(x, means, yerr=np.nan_to_num(err), capsize=4, color="tab:blue", alpha=0.8)
+    if reference_line is not None:
+        ax.axhline(reference_line, color="grey", linestyle="--", linewidth=1)
+    ax.set_xticks(x, list(labels), rotation=30, ha="right")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    with atomic_write(path, ".png") as tmp:
+        fig.savefig(tmp, format="png")
