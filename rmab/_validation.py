@@ -107,3 +107,17 @@ def as_generator(seed, owner: str = "seed") -> np.random.Generator:
         return np.random.default_rng(seed)
     raise InvalidParameterError(
         f"{owner}: must be an integer, numpy SeedSequence or Generator; got {_short(seed)}")
+
+
+def check_costs(owner: str, costs: np.ndarray, error=InvalidModelError) -> None:
+    """Costs (n_arms, n_actions): every entry ``>= 0`` and the passive action 0 free."""
+    neg = np.argwhere(costs < 0)
+    if len(neg):
+        n, a = (int(i) for i in neg[0])
+        raise error(f"{owner}.costs: must be >= 0; got {float(costs[n, a])} for action {a} "
+                    f"(arm {n})")
+    nonzero = np.flatnonzero(costs[:, 0] != 0)
+    if len(nonzero):
+        n = int(nonzero[0])
+        raise error(f"{owner}.costs: passive action 0 must cost 0; got {float(costs[n, 0])} "
+                    f"(arm {n})")

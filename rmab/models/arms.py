@@ -18,7 +18,7 @@ from functools import cached_property
 
 import numpy as np
 
-from rmab._validation import as_float_array, check_shape, check_stochastic
+from rmab._validation import as_float_array, check_costs, check_shape, check_stochastic
 from rmab.errors import InvalidModelError
 
 __all__ = ["MDPArms", "POMDPArms", "Arms", "concat_arms"]
@@ -39,16 +39,7 @@ def _check_costs(owner: str, costs, n_arms: int, n_actions: int) -> np.ndarray:
         check_shape(owner, "costs", costs, (n_actions,), ("n_actions",))
         costs = np.ascontiguousarray(np.broadcast_to(costs, (n_arms, n_actions)))
     check_shape(owner, "costs", costs, (n_arms, n_actions), ("n_arms", "n_actions"))
-    neg = np.argwhere(costs < 0)
-    if len(neg):
-        n, a = (int(i) for i in neg[0])
-        raise InvalidModelError(f"{owner}.costs: must be >= 0; got {costs[n, a]} for action {a} "
-                                f"(arm {n})")
-    nonzero = np.flatnonzero(costs[:, 0] != 0)
-    if len(nonzero):
-        n = int(nonzero[0])
-        raise InvalidModelError(f"{owner}.costs: passive action 0 must cost 0; got "
-                                f"{costs[n, 0]} (arm {n})")
+    check_costs(owner, costs)
     dec = np.argwhere(np.diff(costs, axis=1) < -_COST_TOL)
     if len(dec):
         n, a = (int(i) for i in dec[0])

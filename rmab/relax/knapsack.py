@@ -19,7 +19,7 @@ import warnings
 
 import numpy as np
 
-from rmab._validation import as_float_array, check_number
+from rmab._validation import as_float_array, check_costs, check_number
 from rmab.errors import InvalidParameterError, SolverLimitWarning
 from rmab.relax import _kernels
 
@@ -67,16 +67,7 @@ def solve_knapsack(values, costs, budget, *, method: str = "auto",
     if costs.shape != values.shape:
         raise InvalidParameterError(f"{owner}.costs: must have the shape of values "
                                     f"{values.shape}; got {costs.shape}")
-    neg = np.argwhere(costs < 0)
-    if len(neg):
-        n, a = (int(i) for i in neg[0])
-        raise InvalidParameterError(f"{owner}.costs: must be >= 0; got {float(costs[n, a])} for "
-                                    f"action {a} (arm {n})")
-    passive = np.flatnonzero(costs[:, 0] != 0)
-    if len(passive):
-        n = int(passive[0])
-        raise InvalidParameterError(f"{owner}.costs: passive action 0 must cost 0; got "
-                                    f"{float(costs[n, 0])} (arm {n})")
+    check_costs(owner, costs, error=InvalidParameterError)
     dp_limit = check_number(owner, "dp_limit", dp_limit, low=0, integer=True)
     budget = check_number(owner, "budget", budget, low=0.0)
     if method not in _METHODS:
