@@ -18,7 +18,8 @@ seconds, because the machine may be shared):
    on the same instance with the paper's protocol (H = 20, Bernoulli(0.2) starts, common random
    numbers); 50 episodes (``--quick``: 3).
 
-Run ``.venv/bin/python benchmarks/bench_sequoia.py [--quick] [--random] [--skip-train]``.
+Run ``.venv/bin/python benchmarks/bench_sequoia.py [--quick] [--random] [--skip-train]
+[--arms J] [--steps N] [--formulation patterns|assignment]``.
 """
 
 from __future__ import annotations
@@ -173,7 +174,14 @@ def main(argv=None) -> None:
     p.add_argument("--arms", type=int, default=100, help="J for figure 1 (default 100)")
     p.add_argument("--steps", type=int, default=None,
                    help="states in figure 1 (default 20, --quick 5)")
+    p.add_argument("--formulation", choices=("patterns", "assignment"), default="patterns",
+                   help="capacity MILP block: pattern counts (default) or the per-pair "
+                        "assignment x_ij (the former formulation, for comparison)")
     args = p.parse_args(argv)
+    if args.formulation == "assignment":
+        from rmab.domains import capacity
+
+        capacity._MAX_PATTERNS = 0      # forces the assignment fallback
     steps = args.steps or (5 if args.quick else 20)
     bench_action_selection(args.arms, args.arms // 5, steps, not args.random, time_limit=10.0)
     if args.skip_train:
