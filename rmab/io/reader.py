@@ -269,17 +269,8 @@ class _FileReader:
     def _models_of(self, b):
         """Stacked model arrays of the batch's arms, from model files and inline columns."""
         n = b.n
-        ref = b.present("model")
-        inline = b.present("transitions")
-        both = np.flatnonzero(ref & inline)
-        if len(both):
-            b.fail(both[0], "transitions", f"{OWNER}.transitions: must be empty when 'model' is "
-                                           f"given; got both for one arm")
-        neither = np.flatnonzero(~(ref | inline))
-        if len(neither):
-            col = "model" if "model" in self.table else "transitions"
-            b.fail(neither[0], col, f"{OWNER}.{col}: must give the arm's model (a 'model' file "
-                                    f"or inline 'transitions'); got an empty cell")
+        ref, inline = b.exactly_one("model", "transitions",
+                                    "model (a 'model' file or inline 'transitions')")
         for col, rows, owner in (("observations", ref, "model"), ("rewards", ref, "model"),
                                  ("model_arm", inline, "transitions")):
             stray = np.flatnonzero(rows & b.present(col))
@@ -373,16 +364,7 @@ class _FileReader:
         return given
 
     def _beliefs(self, b, n_states: int) -> np.ndarray:
-        has_state, has_belief = b.present("state"), b.present("belief")
-        both = np.flatnonzero(has_state & has_belief)
-        if len(both):
-            b.fail(both[0], "belief", f"{OWNER}.belief: must be empty when 'state' is given; "
-                                      f"got both for one arm")
-        neither = np.flatnonzero(~(has_state | has_belief))
-        if len(neither):
-            col = "state" if "state" in self.table else "belief"
-            b.fail(neither[0], col, f"{OWNER}.{col}: must give the arm's state or belief; got "
-                                    f"an empty cell")
+        has_state, has_belief = b.exactly_one("state", "belief", "state or belief")
         belief = np.zeros((b.n, n_states))
         ks = np.flatnonzero(has_state)
         if len(ks):
@@ -449,6 +431,21 @@ class _BatchRows:
         if name not in self.reader.table:
             return np.zeros(self.n, dtype=bool)
         return np.fromiter(map(bool, self.col(name)), dtype=bool, count=self.n)
+
+    def exactly_one(self, first: str, second: str, what: str) -> tuple[np.ndarray, np.ndarray]:
+        """Check every row fills exactly one of the columns ``first`` and ``second`` (``what``
+        names the alternatives in the error); returns their bool (n,) presence masks."""
+        has_first, has_second = self.present(first), self.present(second)
+        both = np.flatnonzero(has_first & has_second)
+        if len(both):
+            self.fail(both[0], second, f"{OWNER}.{second}: must be empty when {first!r} is "
+                                       f"given; got both for one arm")
+        neither = np.flatnonzero(~(has_first | has_second))
+        if len(neither):
+            col = first if first in self.reader.table else second
+            self.fail(neither[0], col, f"{OWNER}.{col}: must give the arm's {what}; got an "
+                                       f"empty cell")
+        return has_first, has_second
 
     def line(self, k: int) -> int:
         return int(self.reader.lines[self.members[k]])
