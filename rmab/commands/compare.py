@@ -73,12 +73,7 @@ def _run_domain(args) -> int:
     result = compare_domain(args.domain, n_arms=args.arms, budget=args.budget, seeds=seeds,
                             episodes=50 if args.episodes is None else args.episodes,
                             horizon=args.horizon or 20, **kw)
-    print(result.table())
-    if args.out:
-        result.to_csv(args.out)
-        print(f"wrote {args.out}", file=sys.stderr)
-    _write_plot(result, args.plot)
-    return 0
+    return _report(result, args)
 
 
 def _run_domain_file(args) -> int:
@@ -94,12 +89,7 @@ def _run_domain_file(args) -> int:
     planners = [_domain_planner(n, args, horizon) for n in names]
     result = evaluate_domain(domain, planners, episodes=50 if args.episodes is None
                              else args.episodes, horizon=horizon, seed=args.seed)
-    print(result.table())
-    if args.out:
-        result.to_csv(args.out)
-        print(f"wrote {args.out}", file=sys.stderr)
-    _write_plot(result, args.plot)
-    return 0
+    return _report(result, args)
 
 
 def _domain_planner(name: str, args, horizon: int):
@@ -118,10 +108,16 @@ def _domain_planner(name: str, args, horizon: int):
     return make_domain_planner(name, **params)
 
 
-def _write_plot(result, path) -> None:
-    if path:
-        result.plot(path)
-        print(f"wrote {path}", file=sys.stderr)
+def _report(result, args) -> int:
+    """Print the table; write the CSV and the plot when asked (each atomically)."""
+    print(result.table())
+    if args.out:
+        result.to_csv(args.out)
+        print(f"wrote {args.out}", file=sys.stderr)
+    if args.plot:
+        result.plot(args.plot)
+        print(f"wrote {args.plot}", file=sys.stderr)
+    return 0
 
 
 def run(args) -> int:
@@ -142,11 +138,4 @@ def run(args) -> int:
     episodes = 20 if args.episodes is None else args.episodes
     result = compare(instance, planners, episodes=episodes, seed=args.seed,
                      n_jobs=args.n_jobs, horizon=args.horizon, progress=not args.no_progress)
-    print(result.table())
-    if args.out:
-        result.to_csv(args.out)
-        print(f"wrote {args.out}", file=sys.stderr)
-    if args.plot:
-        result.plot(args.plot)
-        print(f"wrote {args.plot}", file=sys.stderr)
-    return 0
+    return _report(result, args)
