@@ -39,7 +39,8 @@ class ArgmaxResult:
 
 
 class BruteForceArgmax:
-    """Exact argmax by enumeration of the feasible actions (``action_size <= 16``)."""
+    """Exact argmax by enumeration of the feasible actions (``action_size <= 16``).
+    ``max_ones``: the largest number of ones in a feasible action."""
 
     def __init__(self, domain, horizon: int, network=None):
         if domain.action_size > BRUTE_FORCE_LIMIT:
@@ -50,6 +51,7 @@ class BruteForceArgmax:
         cand = np.array(list(itertools.product((0, 1), repeat=domain.action_size)),
                         dtype=np.int64).reshape(-1, domain.action_size)
         self.actions = cand[[domain.is_feasible(a) for a in cand]]
+        self.max_ones = int(self.actions.sum(axis=1).max())
         self.network = network
 
     def set_network(self, network) -> None:
@@ -72,11 +74,11 @@ class MIPArgmax:
 
     ``set_network`` encodes a network once, for the whole box of normalised contexts
     ``[0, 1]^(n_arms + 1)`` (neurons stable over the box are dropped or linearised for good),
-    and builds the model. The domain block gets one valid inequality, ``Σ a <= k_max`` (the
+    and builds the model. The domain block gets one valid inequality, ``Σ a <= max_ones`` (the
     largest feasible action, one MILP solve at construction), which makes the first layer's
     bounds exact under a cardinality constraint even where the domain's own rows involve
-    auxiliary variables (capacity, scheduling, path). ``solve`` moves it to a state in place (layer-1 right-hand sides,
-    big-M values, column bounds) and solves. When the solve stops early (time limit), the
+    auxiliary variables (capacity, scheduling, path). ``solve`` moves it to a state in place
+    (layer-1 right-hand sides, big-M values, column bounds) and solves. When the solve stops early (time limit), the
     incumbent (if any) competes with the fallback action -- the domain's null action if
     feasible, else a fixed random feasible action -- and ``n_fallback`` random feasible actions
     (a seeded stream), scored by one batched forward pass; the best is returned, so an action
@@ -95,8 +97,9 @@ class MIPArgmax:
         self.threads = int(threads)
         self.block = domain.constraint_block()
         self._backend = get_backend(backend)
+        self.max_ones = _max_ones(self.block.milp, domain.action_size, self._backend)
         self.action_milp = _with_cardinality_cut(self.block.milp, domain.action_size,
-                                                 self._backend)
+                                                 self.max_ones)
         null = domain.null_action()
         self.fallback = null if domain.is_feasible(null) else domain.sample_action(0)
         self.n_fallback = int(n_fallback)
@@ -140,20 +143,28 @@ class MIPArgmax:
                             time.perf_counter() - start)
 
 
-def _with_cardinality_cut(milp, action_size: int, backend):
-    """``milp`` plus the row ``Σ_{i < action_size} x_i <= k_max``, ``k_max`` the maximum of
-    that sum over ``milp`` (its proven bound, rounded down, if the solve stops early)."""
+def _max_ones(milp, action_size: int, backend) -> int:
+    """The largest ``Σ_{i < action_size} x_i`` over ``milp`` (its proven bound, rounded down,
+    if the solve stops early; ``action_size`` if none is proven)."""
     c = np.zeros(milp.n_cols)
     c[:action_size] = 1.0
     probe = type(milp)(c, milp.A, milp.row_lower, milp.row_upper, milp.col_lower,
                        milp.col_upper, milp.integrality, "max", 0.0)
     res = backend.build(probe).solve(time_limit=10.0)
     bound = res.objective if res.is_optimal else res.bound
-    if not np.isfinite(bound) or bound >= action_size:
+    if not np.isfinite(bound):
+        return int(action_size)
+    return int(min(action_size, np.floor(bound + 1e-6)))
+
+
+def _with_cardinality_cut(milp, action_size: int, max_ones: int):
+    """``milp`` plus the valid row ``Σ_{i < action_size} x_i <= max_ones`` (none if it does not
+    cut)."""
+    if max_ones >= action_size:
         return milp
     row = np.zeros((1, milp.n_cols))
     row[0, :action_size] = 1.0
-    return milp.add_rows(row, [-np.inf], [np.floor(bound + 1e-6)])
+    return milp.add_rows(row, [-np.inf], [max_ones])
 
 
 def make_argmax(domain, horizon: int, method: str = "mip", *, mip_gap: float = 1e-4,

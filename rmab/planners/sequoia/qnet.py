@@ -43,5 +43,10 @@ class QNetwork(nn.Module):
         self.layers = nn.Sequential(*layers)
         self.sizes = tuple(sizes)
 
+    @property
+    def linears(self) -> list:
+        """The ``nn.Linear`` layers in order."""
+        return [m for m in self.layers if isinstance(m, nn.Linear)]
+
     def forward(self, x: "torch.Tensor") -> "torch.Tensor":
         return self.layers(x).squeeze(-1)
