@@ -57,7 +57,8 @@ def fmt(wall, cpu) -> str:
     return f"{wall:8.4f} s ({cpu:.4f} cpu)"
 
 
-def network_for(domain, hidden, warm: bool, seed: int) -> tuple[ReLUNetwork, str]:
+def network_for(domain, hidden, warm: bool, seed: int, max_ones: int,
+                stability: float) -> tuple[ReLUNetwork, str]:
     if warm:
         try:
             import torch
@@ -70,26 +71,29 @@ def network_for(domain, hidden, warm: bool, seed: int) -> tuple[ReLUNetwork, str
         torch.set_num_threads(1)
         q = QNetwork(input_size(domain.action_size, domain.n_arms), hidden,
                      generator=torch.Generator().manual_seed(seed))
-        cfg = SequoiaConfig(warm_start_samples=2000, warm_start_epochs=10)
-        warm_start(q, domain, cfg, np.random.default_rng(seed), 1.0 / domain.n_arms)
-        return to_relu_network(q), "warm-started (myopic fit)"
+        cfg = SequoiaConfig(warm_start_samples=4000, warm_start_epochs=40, stability=stability)
+        fit = warm_start(q, domain, cfg, np.random.default_rng(seed), 1.0 / domain.n_arms,
+                         max_ones)
+        return to_relu_network(q), (f"warm-started (myopic fit, stability weight {stability}, "
+                                    f"held-out MSE {fit.loss_after:.2e})")
     rng = np.random.default_rng(seed)
     sizes = [input_size(domain.action_size, domain.n_arms), *hidden, 1]
     weights = tuple(rng.normal(scale=1 / np.sqrt(i), size=(o, i)) for i, o in zip(sizes, sizes[1:]))
     return ReLUNetwork(weights, tuple(rng.normal(scale=0.1, size=o) for o in sizes[1:])), "random"
 
 
-def bench_action_selection(n_arms: int, budget: int, steps: int, warm: bool, time_limit: float):
+def bench_action_selection(n_arms: int, budget: int, steps: int, warm: bool, time_limit: float,
+                           stability: float):
     d = make_capacity(n_arms, budget, seed=0)
-    net, kind = network_for(d, (32, 32), warm, seed=0)
-    print(f"\n1. Action selection: capacity J = {n_arms}, B = {budget}, network "
-          f"[{net.n_inputs}, 32, 32, 1] {kind}, HiGHS 1 thread, time limit {time_limit} s")
     with Clock() as c_init:
         argmax = MIPArgmax(d, 20, mip_gap=1e-4, time_limit=time_limit, threads=1)
+    net, kind = network_for(d, (32, 32), warm, 0, argmax.max_ones, stability)
+    print(f"\n1. Action selection: capacity J = {n_arms}, B = {budget}, network "
+          f"[{net.n_inputs}, 32, 32, 1] {kind}, HiGHS 1 thread, time limit {time_limit} s")
     with Clock() as c_build:
         argmax.set_network(net)
     rng = np.random.default_rng(1)
-    upd, sol, statuses = [], [], []
+    upd, sol, statuses, unstable = [], [], [], []
     for _ in range(steps):
         s = np.minimum(rng.binomial(3, 0.3, size=n_arms), 3)
         ttg = int(rng.integers(1, 21))
@@ -98,6 +102,9 @@ def bench_action_selection(n_arms: int, budget: int, steps: int, warm: bool, tim
         upd.append(argmax.update_seconds)
         sol.append(c.wall - argmax.update_seconds)
         statuses.append(res.status)
+        b = argmax.encoded.bounds_for(context_features(s, ttg, 20, d.n_states))
+        unstable.append(sum(int(((lo < 0) & (hi > 0)).sum()) for lo, hi in
+                            zip(b.lower[:-1], b.upper[:-1])))
         assert d.is_feasible(res.action)
     enc = argmax.encoded
     # reference 1: rebuild from scratch per state (encode + passModel)
@@ -125,9 +132,12 @@ def bench_action_selection(n_arms: int, budget: int, steps: int, warm: bool, tim
           f"(update is {statistics.median(rebuild) / med_upd:.1f}x faster)")
     print(f"   solve, median over {steps} states   : {med_sol:8.4f} s (max {max(sol):.3f} s); "
           f"statuses {dict((k, statuses.count(k)) for k in set(statuses))}")
+    print(f"   unstable neurons per state (of 64), median {statistics.median(unstable)}, "
+          f"max {max(unstable)}")
     print(f"   per step (update + solve), median  : {med_upd + med_sol:8.4f} s  (target <= 0.3 s)")
     print(f"   reference: exact myopic MIP per step: {statistics.median(my):8.4f} s "
           f"(SEQUOIA step / myopic = {(med_upd + med_sol) / statistics.median(my):.1f}x)")
+    return med_upd + med_sol
 
 
 def bench_training(episodes: int, out: Path):
@@ -174,6 +184,8 @@ def main(argv=None) -> None:
     p.add_argument("--arms", type=int, default=100, help="J for figure 1 (default 100)")
     p.add_argument("--steps", type=int, default=None,
                    help="states in figure 1 (default 20, --quick 5)")
+    p.add_argument("--stability", type=float, default=1.0,
+                   help="ReLU-stability weight of the warm start in figure 1 (0 = none)")
     p.add_argument("--formulation", choices=("patterns", "assignment"), default="patterns",
                    help="capacity MILP block: pattern counts (default) or the per-pair "
                         "assignment x_ij (the former formulation, for comparison)")
@@ -183,7 +195,13 @@ def main(argv=None) -> None:
 
         capacity._MAX_PATTERNS = 0      # forces the assignment fallback
     steps = args.steps or (5 if args.quick else 20)
-    bench_action_selection(args.arms, args.arms // 5, steps, not args.random, time_limit=10.0)
+    step = bench_action_selection(args.arms, args.arms // 5, steps, not args.random, 10.0,
+                                  args.stability)
+    if args.stability > 0 and not args.random:
+        print("\n   reference: the same warm start without the stability penalty (3 states)")
+        ref = bench_action_selection(args.arms, args.arms // 5, 3, True, 10.0, 0.0)
+        print(f"\n   stability penalty: per-step time {ref / step:.0f}x shorter "
+              f"({ref:.3f} s -> {step:.3f} s; the reference is capped by its 10 s limit)")
     if args.skip_train:
         return
     with tempfile.TemporaryDirectory() as tmp:

@@ -46,6 +46,9 @@ def add_arguments(parser) -> None:
                         help="seconds per acting MIP solve (default 2; 0 = none)")
     parser.add_argument("--target-time-limit", type=float, default=0.5,
                         help="seconds per target MIP solve (default 0.5; 0 = none)")
+    parser.add_argument("--stability", type=float, default=1.0,
+                        help="weight of the ReLU-stability penalty that keeps the MIP argmax "
+                             "fast (default 1; 0 = none)")
     parser.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -63,7 +66,8 @@ def run(args) -> int:
     config = SequoiaConfig(episodes=args.episodes, horizon=args.horizon, hidden=args.hidden,
                            target_update=args.target_update, workers=args.workers,
                            time_limit=args.time_limit or None,
-                           target_time_limit=args.target_time_limit or None)
+                           target_time_limit=args.target_time_limit or None,
+                           stability=args.stability)
     out = Path(args.out)
     res = train_sequoia(domain, config, seed=args.seed, progress=not args.no_progress,
                         checkpoint=out / "sequoia.pt")

@@ -47,6 +47,15 @@ def test_rmab_train_rejects_bad_hidden():
         parse(["--domain", "capacity", "--hidden", "0,4", "--out", "x"])
 
 
+def test_rmab_train_rejects_a_negative_stability_weight(tmp_path, capsys):
+    from rmab.cli import main
+
+    code = main(["train", "--domain", "capacity", "--arms", "5", "--budget", "2",
+                 "--stability", "-1", "--out", str(tmp_path), "--no-progress"])
+    assert code == 1
+    assert "SequoiaConfig.stability: must be >= 0" in capsys.readouterr().err
+
+
 def test_compare_sequoia_on_the_trained_domain(tmp_path, capsys):
     from rmab.cli import main
 
