@@ -141,23 +141,22 @@ class WhittleDomainPlanner(_GainsMIPPlanner):
     (:func:`rmab.relax.whittle.whittle_indices`, homotopy, ``discount``), a price per unit of
     resource. At plan: arm ``j`` at level ``ℓ`` gains ``G_j(ℓ) = Σ_{k<=ℓ} W_j(s_j, k)
     (c_j(k) - c_j(k-1))`` (binary arms: the subsidy ``W_j(s_j)`` for pulling, whatever the
-    resource unit) and the action maximises ``Σ_j G_j(ℓ_j)`` over the domain's MILP. Infinite
-    indices (a level optimal at every or at no price) are clipped to the price bracket.
+    resource unit) and the action maximises ``Σ_j G_j(ℓ_j)`` over the domain's MILP. The
+    relaxations' resource strictly increases with the level, so every index is finite.
     Non-indexable arms raise :class:`~rmab.errors.IndexabilityWarning` at fit.
     """
 
     name = "whittle"
 
     def _fit(self, domain):
-        from rmab.relax.whittle import _price_bracket, whittle_indices
+        from rmab.relax.whittle import whittle_indices
 
         super()._fit(domain)
         arms = self._instance.arms
         res = whittle_indices(arms, discount=self.discount)
-        top = _price_bracket(arms, self.discount)[1]
         steps = np.diff(arms.costs, axis=1)[:, None, :]                  # (n, 1, L-1)
         table = np.zeros((arms.n_arms, arms.n_states, arms.n_actions))
-        table[:, :, 1:] = np.cumsum(np.clip(res.indices, -top, top) * steps, axis=2)
+        table[:, :, 1:] = np.cumsum(res.indices * steps, axis=2)
         self.indices = res.indices
         self.gain_table = table                                         # (n, S, L)
 
@@ -243,20 +242,18 @@ class RolloutDomainPlanner(BaseDomainPlanner):
             raise InvalidParameterError(f"{owner}.base: must be one of {self._BASES}; got "
                                         f"{base!r}")
         self.base = base
+        self.discount = check_number(owner, "discount", discount, low=0.0, high=1.0,
+                                     low_open=True, high_open=True)
         self._whittle = WhittleDomainPlanner(discount=discount, backend=backend,
                                              time_limit=time_limit, mip_gap=mip_gap)
         self._myopic = MyopicMIPPlanner(backend=backend, time_limit=time_limit,
                                         mip_gap=mip_gap)
-        self.discount = self._whittle.discount
 
     def _fit(self, domain):
         self._whittle.fit(domain, seed=0)        # neither inner planner draws numbers
         self._myopic.fit(domain, seed=0)
-        arms = domain.arms
-        states = np.arange(arms.n_states)
         # exact one-step expected reward of every arm, state and level: (n, S, L)
-        self._reward = np.stack([arms.level_gains(np.full(arms.n_arms, s)) for s in states],
-                                axis=1)
+        self._reward = self._whittle._instance.arms.rewards
         self._base_gain = self._whittle.gain_table if self.base == "whittle" else self._reward
 
     def _plan(self, states, t):
@@ -273,7 +270,7 @@ class RolloutDomainPlanner(BaseDomainPlanner):
         # s: (P, R, n) states after each candidate's first period; value: (P,)
         value = self._reward[j, states, levels].sum(axis=1)
         lev = np.broadcast_to(levels[:, None, :], (n_pool, self.n_rollouts, n))
-        s = self._step(arms, states[None, None, :], lev, u[0])
+        s = arms.next_states(states[None, None, :], lev, u[0])    # broadcasts over (P, R)
         ret = np.zeros((n_pool, self.n_rollouts))
         weight = 1.0
         for k in range(1, self.depth + 1):
@@ -282,14 +279,9 @@ class RolloutDomainPlanner(BaseDomainPlanner):
             scores = self._base_gain[j, s[:, :, None, :], levels[None, None]].sum(axis=-1)
             lev = levels[np.argmax(scores, axis=-1)]              # (P, R, n)
             ret += weight * self._reward[j, s, lev].sum(axis=-1)
-            s = self._step(arms, s, lev, u[k])
+            s = arms.next_states(s, lev, u[k])
         score = value + ret.mean(axis=1)
         best = int(np.argmax(score))
         self.last_stats.info.update(n_candidates=n_pool, score=float(score[best]),
                                     chosen=best)
         return pool[best].copy()
-
-    @staticmethod
-    def _step(arms, s, lev, u):
-        p = arms.up_prob[np.arange(arms.n_arms), lev]
-        return np.clip(np.where(u < p, s + 1, s - 1), 0, arms.n_states - 1)
