@@ -239,17 +239,19 @@ class EncodedNetwork:
             x[lay.h_on], x[lay.h_un], x[lay.d_un] = h[lay.on], h[lay.un], z[lay.un] > 0
         return x
 
-    def update_state(self, model: PersistentModel, state) -> NetworkBounds:
+    def update_state(self, model: PersistentModel, state,
+                     bounds: NetworkBounds | None = None) -> NetworkBounds:
         """Move ``model`` (built from :attr:`milp`) to ``state`` in place: row bounds, the big-M
         coefficients and the ``h``/``delta`` column bounds (and the objective offset for a net
-        without hidden layer). Returns the bounds used."""
+        without hidden layer). ``bounds``: this state's :meth:`bounds_for`, if already
+        computed. Returns the bounds used."""
         if not isinstance(model, PersistentModel) or model.n_cols != self.milp.n_cols or \
                 model.n_rows != self.milp.n_rows:
             raise SolverInputError("EncodedNetwork.update_state.model: must be a persistent model "
                                    f"built from this encoding's milp ({self.milp.n_rows} rows, "
                                    f"{self.milp.n_cols} columns)")
         state = self._check_state(state)
-        nb = self.bounds_for(state)
+        nb = self.bounds_for(state) if bounds is None else bounds
         const0 = _first_constant(self.network, self.n_action, state)
         (rr, rl, ru), (cr, cc, cv), (kc, kl, ku) = _state_values(self.network, self._layouts, nb,
                                                                  const0)
@@ -260,6 +262,28 @@ class EncodedNetwork:
         if not self._layouts:
             model.set_objective(*self.objective_terms(state))
         return nb
+
+    def affine_in_action(self, state, bounds: NetworkBounds | None = None):
+        """``(g, c)`` with ``Q(a, state) + linear_objective @ x = g @ x + c`` (g over the action
+        MILP's columns) for every solution ``x`` of the action MILP, when every hidden neuron is
+        stable at ``state`` (``bounds``: from :meth:`bounds_for` or :meth:`update_state`);
+        ``None`` otherwise. Then the maximum is a linear objective over the action MILP alone:
+        no neuron rows, no binaries."""
+        state = self._check_state(state)
+        nb = self.bounds_for(state) if bounds is None else bounds
+        net, n = self.network, self.n_action
+        A = net.weights[0][:, :n]
+        c = net.weights[0][:, n:] @ state + net.biases[0]
+        for layer in range(net.n_layers - 1):
+            lo, hi = nb.lower[layer], nb.upper[layer]
+            if ((lo < 0) & (hi > 0)).any():
+                return None
+            on = (lo >= 0).astype(np.float64)           # stable: h = z or h = 0
+            W, b = net.weights[layer + 1], net.biases[layer + 1]
+            A, c = W @ (on[:, None] * A), W @ (on * c) + b
+        g = self.linear_objective.copy()
+        g[:n] += A[0]
+        return g, float(c[0])
 
     def _check_state(self, state) -> np.ndarray:
         s = np.asarray(state, dtype=np.float64).reshape(-1)

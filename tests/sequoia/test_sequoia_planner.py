@@ -49,6 +49,27 @@ def test_mip_argmax_equals_brute_force(kind, hidden):
         assert got.value == pytest.approx(want.value, abs=1e-7)
 
 
+@pytest.mark.parametrize("kind", sorted(DOMAINS))
+def test_mip_argmax_of_a_stable_network_is_a_linear_solve_and_exact(kind):
+    """A network whose neurons are all stable (large biases) is affine in the action at every
+    state: the oracle skips the network rows (n_linear counts it) and still equals brute
+    force."""
+    d = DOMAINS[kind](0)
+    net = random_network(d, (8, 6), seed=3)
+    scaled = tuple(0.05 * w for w in net.weights[:-1]) + net.weights[-1:]
+    biases = tuple(np.where(np.arange(b.size) % 3 == 0, -5.0, 5.0) for b in net.biases[:-1])
+    net = ReLUNetwork(scaled, biases + net.biases[-1:])
+    mip = MIPArgmax(d, 20, net, mip_gap=1e-9)
+    brute = BruteForceArgmax(d, 20, net)
+    rng = np.random.default_rng(2)
+    for _ in range(4):
+        s, ttg = rng.integers(0, 4, d.n_arms), int(rng.integers(1, 21))
+        got, want = mip.solve(s, ttg), brute.solve(s, ttg)
+        assert got.status == "optimal" and d.is_feasible(got.action)
+        assert got.value == pytest.approx(want.value, abs=1e-7)
+    assert mip.n_linear == 4
+
+
 def test_planner_plans_brute_force_argmax_from_npz(tmp_path):
     d = make_capacity(6, 2, seed=3)
     net = random_network(d, (10, 6), seed=3)

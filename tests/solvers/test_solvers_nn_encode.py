@@ -106,6 +106,40 @@ def test_state_box_drops_and_linearises_neurons():
     assert len(unboxed._layouts[0].un) + len(unboxed._layouts[0].on) >= 4
 
 
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10**6), hidden=st.sampled_from([(5,), (6, 4), (4, 4, 3)]))
+def test_affine_in_action_when_every_neuron_is_stable(seed, hidden):
+    """Stable everywhere (large biases of both signs): Q(a) = g @ a + c on every feasible
+    action (checked by forward passes) and the linear maximum equals enumeration; with an
+    unstable neuron there is no affine form."""
+    rng = np.random.default_rng(seed)
+    n_action, n_state, budget = 5, 2, 3
+    net = random_net([n_action + n_state, *hidden, 1], rng, scale=0.1)
+    biases = tuple(np.where(rng.random(b.size) < 0.7, 20.0, -20.0) for b in net.biases[:-1])
+    net = ReLUNetwork(net.weights, biases + (net.biases[-1],))
+    action_milp = knapsack_milp(np.ones(n_action), budget)
+    linear = rng.normal(size=n_action)
+    state = rng.random(n_state)
+    enc = encode_network(net, action_milp, state, linear_objective=linear)
+    g, c = enc.affine_in_action(state)
+    for a in itertools.product((0, 1), repeat=n_action):
+        a = np.array(a, float)
+        if a.sum() <= budget:
+            assert g @ a + c == pytest.approx(net.forward(np.r_[a, state])[0] + linear @ a,
+                                              abs=1e-9)
+    best, _ = brute_force(net, np.ones(n_action), budget, state, linear)
+    m = action_milp
+    lin = get_backend("highs").build(MILP(g, m.A, m.row_lower, m.row_upper, m.col_lower,
+                                          m.col_upper, m.integrality, "max", c))
+    assert lin.solve().objective == pytest.approx(best, abs=1e-7)
+    unstable = ReLUNetwork(net.weights, (np.zeros(hidden[0]),) + net.biases[1:])
+    w = np.array(unstable.weights[0])
+    w[0, 0], w[0, 1] = 1.0, -1.0                      # neuron 0 changes sign with the action
+    unstable = ReLUNetwork((w,) + unstable.weights[1:], unstable.biases)
+    enc = encode_network(unstable, action_milp, np.zeros(n_state))
+    assert enc.affine_in_action(np.zeros(n_state)) is None
+
+
 def test_auxiliary_columns_linear_term_and_lp_tightening():
     rng = np.random.default_rng(5)
     n_action, n_state, budget = 6, 2, 3

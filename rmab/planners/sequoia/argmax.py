@@ -78,7 +78,11 @@ class MIPArgmax:
     largest feasible action, one MILP solve at construction), which makes the first layer's
     bounds exact under a cardinality constraint even where the domain's own rows involve
     auxiliary variables (capacity, scheduling, path). ``solve`` moves it to a state in place
-    (layer-1 right-hand sides, big-M values, column bounds) and solves. When the solve stops early (time limit), the
+    (layer-1 right-hand sides, big-M values, column bounds) and solves -- unless every neuron is
+    stable at that state: then the network is affine in the action there and the argmax is a
+    linear objective over the domain block alone, solved on a second persistent model
+    (``n_linear`` counts these solves; a network trained with the stability penalty takes this
+    path on most states). When the solve stops early (time limit), the
     incumbent (if any) competes with the fallback action -- the domain's null action if
     feasible, else a fixed random feasible action -- and ``n_fallback`` random feasible actions
     (a seeded stream), scored by one batched forward pass; the best is returned, so an action
@@ -100,12 +104,17 @@ class MIPArgmax:
         self.max_ones = _max_ones(self.block.milp, domain.action_size, self._backend)
         self.action_milp = _with_cardinality_cut(self.block.milp, domain.action_size,
                                                  self.max_ones)
+        m = self.action_milp
+        self._linear = self._backend.build(type(m)(np.zeros(m.n_cols), m.A, m.row_lower,
+                                                   m.row_upper, m.col_lower, m.col_upper,
+                                                   m.integrality, "max", 0.0))
         null = domain.null_action()
         self.fallback = null if domain.is_feasible(null) else domain.sample_action(0)
         self.n_fallback = int(n_fallback)
         self._rng = np.random.default_rng(0)
         self.network = self.encoded = self.model = None
         self.build_seconds = self.update_seconds = 0.0
+        self.n_linear = 0
         if network is not None:
             self.set_network(network)
 
@@ -128,10 +137,18 @@ class MIPArgmax:
         start = time.perf_counter()
         d = self.domain
         ctx = context_features(states, time_to_go, self.horizon, d.n_states)
-        self.encoded.update_state(self.model, ctx)
+        bounds = self.encoded.bounds_for(ctx)
+        affine = self.encoded.affine_in_action(ctx, bounds)
+        if affine is None:
+            self.encoded.update_state(self.model, ctx, bounds)
+            model = self.model
+        else:                  # every neuron stable: a linear objective over the block alone
+            self._linear.set_objective(affine[0], affine[1])
+            model = self._linear
         self.update_seconds = time.perf_counter() - start
-        res = self.model.solve(time_limit=self.time_limit, mip_gap=self.mip_gap,
-                               threads=self.threads)
+        self.n_linear += affine is not None
+        res = model.solve(time_limit=self.time_limit, mip_gap=self.mip_gap,
+                          threads=self.threads)
         cand = [] if res.x is None else [self.block.action_from_solution(res.x)]
         if not res.is_optimal:      # stopped early: also try sampled feasible actions
             cand += [self.fallback] + [d._sample_action(self._rng)
