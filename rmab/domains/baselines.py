@@ -262,6 +262,13 @@ DOMAIN_PLANNERS: dict[str, DomainPlannerSpec] = {spec.name: spec for spec in (
                       "exact MIP on the one-step expected reward"),
     DomainPlannerSpec("iterative-myopic", "rmab.domains.baselines:IterativeMyopicPlanner",
                       "greedy construction by one-step expected gain"),
+    DomainPlannerSpec("whittle", "rmab.domains.index_baselines:WhittleDomainPlanner",
+                      "Whittle indices of the budget relaxation, maximised by the domain's MIP"),
+    DomainPlannerSpec("lagrangian", "rmab.domains.index_baselines:LagrangianDomainPlanner",
+                      "Lagrangian advantages of the budget relaxation, maximised by the "
+                      "domain's MIP"),
+    DomainPlannerSpec("rollout", "rmab.domains.index_baselines:RolloutDomainPlanner",
+                      "rollout over feasible candidate actions (myopic, whittle, random)"),
     DomainPlannerSpec("sequoia", "rmab.planners.sequoia.planner:SequoiaPlanner",
                       "trained Q-network maximised by MIP over the feasible actions (SEQUOIA)",
                       requires=("network",)),
