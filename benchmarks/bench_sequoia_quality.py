@@ -9,10 +9,11 @@ rollout) where the domain relaxes to a budget. Prints, per domain, the mean norm
 ± standard deviation over seeds, and SEQUOIA's improvement over the best baseline (per seed
 and averaged), the figure the paper reports (24.8 % on average over existing methods).
 
-Jobs (one per domain and seed) run in ``--jobs`` spawn processes. Rows go to ``--out`` (CSV).
+Jobs (one per domain and seed, seed-major) run in ``--jobs`` spawn processes. Rows are appended
+to ``--out`` (CSV) as jobs finish; ``--report CSV...`` prints the tables of earlier runs.
 
 Run ``.venv/bin/python benchmarks/bench_sequoia_quality.py [--quick] [--domains ...]
-[--seeds 0 1 2 3 4] [--jobs 2] [--out out/sequoia_quality.csv]``.
+[--seeds 0 1 2 3 4] [--jobs 2] [--out out/sequoia_quality.csv] [--report CSV ...]``.
 """
 
 from __future__ import annotations
@@ -84,9 +85,8 @@ def report(kind: str, rows: list[dict]) -> None:
           f"{np.mean([r['solves'] for r in rows]):.0f}, cache hits "
           f"{np.mean([r['cache_hits'] for r in rows]):.0f}; SEQUOIA steps at the time "
           f"limit {sum(r['time_limit_steps'] for r in rows)}")
-    for r in rows[:1]:
-        for s in r["skipped"]:
-            print(f"   not applicable: {s}")
+    for s in rows[0]["skipped"]:
+        print(f"   not applicable: {s}")
     sd = norm.std(axis=0, ddof=1) if len(rows) > 1 else np.zeros(len(names))
     print(f"   {'planner':<18} {'normalised':>10} {'± std':>7} {'ms/step':>8}")
     for p, name in enumerate(names):
@@ -103,6 +103,42 @@ def report(kind: str, rows: list[dict]) -> None:
           f"{bool(norm[:, seq].mean() >= norm[:, base].mean(axis=0).max() - 1e-12)}")
 
 
+COLUMNS = ["domain", "seed", "planner", "normalised", "reward", "ms_per_step",
+           "train_seconds", "mip_solves", "cache_hits", "time_limit_steps"]
+
+
+def write_rows(writer, r: dict) -> None:
+    for i, name in enumerate(r["planners"]):
+        writer.writerow([r["kind"], r["seed"], name, f"{r['normalised'][i]:.6f}",
+                         f"{r['reward'][i]:.6f}", f"{r['ms'][i]:.3f}",
+                         f"{r['train_seconds']:.1f}", r["solves"], r["cache_hits"],
+                         r["time_limit_steps"]])
+
+
+def read_rows(path) -> list[dict]:
+    """Job results back from a CSV written by this script (for ``--report``)."""
+    jobs: dict = {}
+    with open(path, newline="") as fh:
+        for row in csv.DictReader(fh):
+            r = jobs.setdefault((row["domain"], int(row["seed"])), dict(
+                kind=row["domain"], seed=int(row["seed"]), planners=[], normalised=[],
+                reward=[], ms=[], train_seconds=float(row["train_seconds"]),
+                solves=int(row["mip_solves"]), cache_hits=int(row["cache_hits"]),
+                time_limit_steps=int(row["time_limit_steps"]), skipped=[]))
+            r["planners"].append(row["planner"])
+            for key, col in (("normalised", "normalised"), ("reward", "reward"),
+                             ("ms", "ms_per_step")):
+                r[key].append(float(row[col]))
+    return list(jobs.values())
+
+
+def report_all(rows: list[dict], kinds) -> None:
+    for kind in kinds:
+        done = sorted((r for r in rows if r["kind"] == kind), key=lambda r: r["seed"])
+        if done:
+            report(kind, done)
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--domains", nargs="+", choices=KINDS, default=list(KINDS))
@@ -113,20 +149,32 @@ def main(argv=None) -> None:
     p.add_argument("--eval-episodes", type=int, default=50)
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--quick", action="store_true", help="J = 12, 2 seeds, 5 + 5 episodes")
-    p.add_argument("--out", default="out/sequoia_quality.csv")
+    p.add_argument("--out", default="out/sequoia_quality.csv",
+                   help="CSV, one row per (domain, seed, planner), appended as jobs finish")
+    p.add_argument("--report", metavar="CSV", nargs="+",
+                   help="only print the tables of CSVs written earlier")
     args = p.parse_args(argv)
+    if args.report:
+        report_all([r for path in args.report for r in read_rows(path)], KINDS)
+        return
     if args.quick:
         args.arms, args.budget, args.seeds = 12, 3, args.seeds[:2]
         args.train_episodes = args.eval_episodes = 5
+    # seed-major order: a run stopped early still covers every domain
     jobs = [(k, s, args.arms, args.budget, args.train_episodes, args.eval_episodes)
-            for k in args.domains for s in args.seeds]
+            for s in args.seeds for k in args.domains]
     print(f"{len(jobs)} jobs (J = {args.arms}, B = {args.budget}, {args.train_episodes} "
           f"training episodes, {args.eval_episodes} evaluation episodes) on {args.jobs} "
           f"processes", flush=True)
     start = time.perf_counter()
     rows = []
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(args.jobs, mp_context=ctx) as pool:
+    with open(out, "w", newline="") as fh, \
+            ProcessPoolExecutor(args.jobs, mp_context=ctx) as pool:
+        writer = csv.writer(fh)
+        writer.writerow(COLUMNS)
         futures = {pool.submit(run_job, *job): job for job in jobs}
         for f in as_completed(futures):
             try:
@@ -135,26 +183,14 @@ def main(argv=None) -> None:
                 print(f"   FAILED {futures[f][0]} seed {futures[f][1]}: {exc!r}", flush=True)
                 continue
             rows.append(r)
+            write_rows(writer, r)
+            fh.flush()
             seq = r["normalised"][r["planners"].index("sequoia")]
             print(f"   done {r['kind']} seed {r['seed']}: SEQUOIA {seq:.3f}, best other "
                   f"{max(v for n, v in zip(r['planners'], r['normalised']) if n != 'sequoia'):.3f}"
                   f" (train {r['train_seconds']:.0f} s) [{time.perf_counter() - start:.0f} s]",
                   flush=True)
-    for kind in args.domains:
-        done = sorted((r for r in rows if r["kind"] == kind), key=lambda r: r["seed"])
-        if done:
-            report(kind, done)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["domain", "seed", "planner", "normalised", "reward", "ms_per_step",
-                    "train_seconds"])
-        for r in sorted(rows, key=lambda r: (r["kind"], r["seed"])):
-            for i, name in enumerate(r["planners"]):
-                w.writerow([r["kind"], r["seed"], name, f"{r['normalised'][i]:.6f}",
-                            f"{r['reward'][i]:.6f}", f"{r['ms'][i]:.3f}",
-                            f"{r['train_seconds']:.1f}"])
+    report_all(rows, args.domains)
     print(f"\nrows written to {out}; total {time.perf_counter() - start:.0f} s")
 
 
