@@ -182,22 +182,31 @@ class MyopicMIPPlanner(BaseDomainPlanner):
         except LookupError as exc:
             raise InvalidParameterError(f"MyopicMIPPlanner.backend: {exc}") from exc
 
+    def _gains(self, states: np.ndarray) -> np.ndarray:
+        """Per-arm, per-level gains (n_arms, n_levels) maximised by the MIP: here the one-step
+        expected reward; the index planners of :mod:`rmab.domains.index_baselines` override
+        it."""
+        return self.domain.arms.level_gains(states)
+
     def _plan(self, states, t):
         from solvers.result import TerminationStatus
 
-        c, offset = self._block.level_objective(self.domain.arms.level_gains(states))
+        gains = self._gains(states)
+        c, offset = self._block.level_objective(gains)
         self._model.set_objective(c, offset)
         res = self._model.solve(time_limit=self.time_limit, mip_gap=self.mip_gap)
         self.last_stats.info.update(status=res.status.value, gap=res.gap,
                                     objective=res.objective, solve_seconds=res.seconds)
+        owner = type(self).__name__
         if res.x is None:
-            raise PlanningError(f"MyopicMIPPlanner: the MIP returned no solution (status "
+            raise PlanningError(f"{owner}: the MIP returned no solution (status "
                                 f"{res.status.value})")
         if res.status is not TerminationStatus.OPTIMAL:
-            warnings.warn(f"MyopicMIPPlanner: solver stopped with status {res.status.value}; "
-                          f"returning the incumbent (gap {res.gap:.3g})", SolverLimitWarning,
-                          stacklevel=3)
-        return self.domain.check_action(self._block.action_from_solution(res.x))
+            warnings.warn(f"{owner}: solver stopped with status {res.status.value}; returning "
+                          f"the incumbent (gap {res.gap:.3g})", SolverLimitWarning, stacklevel=3)
+        action = self.domain.check_action(self._block.action_from_solution(res.x))
+        self.last_stats.scores = gains[np.arange(gains.shape[0]), self.domain.arm_levels(action)]
+        return action
 
 
 class IterativeMyopicPlanner(BaseDomainPlanner):

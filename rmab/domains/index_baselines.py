@@ -29,7 +29,6 @@ C. Wu (1997), rollout algorithms; Xu, Wilder, Khalil and Tambe (ICLR 2025).
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 
@@ -37,7 +36,7 @@ from rmab._validation import check_number
 from rmab.domains.arm import BaseArms
 from rmab.domains.base import Domain
 from rmab.domains.baselines import BaseDomainPlanner, MyopicMIPPlanner
-from rmab.errors import InvalidParameterError, PlanningError, SolverLimitWarning
+from rmab.errors import InvalidParameterError
 from rmab.models.arms import MDPArms
 from rmab.models.instance import Instance
 
@@ -110,28 +109,6 @@ class _GainsMIPPlanner(MyopicMIPPlanner):
 
     def _gains(self, states: np.ndarray) -> np.ndarray:
         raise NotImplementedError
-
-    def _plan(self, states, t):
-        # MyopicMIPPlanner._plan with ``_gains`` in place of ``level_gains`` (a ``_gains`` hook
-        # in MyopicMIPPlanner would remove this copy of the solve step)
-        from solvers.result import TerminationStatus
-
-        gains = self._gains(states)
-        c, offset = self._block.level_objective(gains)
-        self._model.set_objective(c, offset)
-        res = self._model.solve(time_limit=self.time_limit, mip_gap=self.mip_gap)
-        self.last_stats.info.update(status=res.status.value, gap=res.gap,
-                                    objective=res.objective, solve_seconds=res.seconds)
-        owner = type(self).__name__
-        if res.x is None:
-            raise PlanningError(f"{owner}: the MIP returned no solution (status "
-                                f"{res.status.value})")
-        if res.status is not TerminationStatus.OPTIMAL:
-            warnings.warn(f"{owner}: solver stopped with status {res.status.value}; returning "
-                          f"the incumbent (gap {res.gap:.3g})", SolverLimitWarning, stacklevel=3)
-        action = self.domain.check_action(self._block.action_from_solution(res.x))
-        self.last_stats.scores = gains[np.arange(gains.shape[0]), self.domain.arm_levels(action)]
-        return action
 
 
 class WhittleDomainPlanner(_GainsMIPPlanner):
