@@ -90,7 +90,9 @@ class BaseArms:
         return float(np.sum(down + p * (up - down)))
 
     def next_states(self, states: np.ndarray, levels: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """Next states: up where ``u < up_prob`` (common random numbers), else down; clipped."""
+        """Next states: up where ``u < up_prob`` (common random numbers), else down; clipped.
+        ``states``, ``levels``, ``u``: (..., n_arms), any leading batch shape (the rollout
+        planner simulates many continuations at once)."""
         p = self.up_prob[np.arange(self.n_arms), levels]
         moved = np.where(u < p, states + 1, states - 1)
         return np.clip(moved, 0, self.n_states - 1).astype(np.int64)
