@@ -138,6 +138,8 @@ def test_affine_in_action_when_every_neuron_is_stable(seed, hidden):
     unstable = ReLUNetwork((w,) + unstable.weights[1:], unstable.biases)
     enc = encode_network(unstable, action_milp, np.zeros(n_state))
     assert enc.affine_in_action(np.zeros(n_state)) is None
+    with pytest.raises(SolverInputError, match="EncodedNetwork.state: must be 2 finite"):
+        enc.affine_in_action(np.zeros(n_state + 1))
 
 
 def test_auxiliary_columns_linear_term_and_lp_tightening():
