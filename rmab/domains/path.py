@@ -193,6 +193,35 @@ class PathDomain(Domain):
 
     # -- MILP ----------------------------------------------------------------------------
     def _build_block(self) -> ConstraintBlock:
+        """Route-set formulation (exact and tight), else the time-expanded walk.
+
+        With ``S_1..S_K`` the maximal feasible pull sets (:func:`_route_sets`): ``x_k ∈ [0, 1]``
+        (route ``k`` is driven), ``Σ_k x_k <= 1`` and ``pull_v <= Σ_{k: v ∈ S_k} x_k`` (a node
+        in no set gets ``pull_v <= 0``). A binary pull vector extends iff it is a subset of some
+        ``S_k`` (every ``x_k > 0`` must hold all pulled nodes), i.e. iff it is feasible (the
+        family is closed under removal), so ``x`` needs no integrality; declaring it binary
+        made HiGHS 2.5-5x slower at J = 20. The LP relaxation is the convex hull of the
+        feasible pull vectors: linear objectives solve at the root. Falls back to
+        :meth:`_walk_block` when there are more than ``_MAX_ROUTE_SETS`` feasible sets.
+        """
+        sets = _route_sets(self.distances, self.source, self.route_length, self.budget)
+        if sets is None:
+            return self._walk_block()
+        n, K = self.n_arms, sets.shape[0]
+        x = n + np.arange(K)
+        rows = [(x, np.ones(K), -np.inf, 1.0)]
+        for v in range(n):
+            on = x[sets[:, v]]
+            rows.append((np.r_[v, on], np.r_[1.0, -np.ones(on.size)], -np.inf, 0.0))
+        integrality = np.zeros(n + K, bool)
+        integrality[:n] = True
+        return build_block(n + K, rows, integrality, np.ones(n + K), n,
+                           pull_vars=np.arange(n, dtype=np.int64),
+                           index={"route": x, "route_sets": sets})
+
+    def _walk_block(self) -> ConstraintBlock:
+        """Time-expanded closed walk (see the module docstring); no enumeration, size
+        ``O(L · n_edges)``."""
         n, L, src = self.n_arms, self.route_length, self.source
         dist = self.distances[src]
         steps = np.arange(L + 1)
@@ -230,6 +259,88 @@ class PathDomain(Domain):
         return build_block(n_vars, rows, integrality, np.ones(n_vars), n,
                            pull_vars=np.arange(n, dtype=np.int64),
                            index={"position": pos, "move": mv, "move_arcs": moves})
+
+
+_MAX_ROUTE_SETS = 5_000
+_CHUNK = 1 << 16        # candidate sets examined per vectorised batch (bounds memory)
+
+
+def _route_sets(dist: np.ndarray, source: int, route_length: int, budget: int
+                ) -> np.ndarray | None:
+    """The maximal feasible pull sets as bool (K, n) rows, or ``None`` as soon as there are
+    more than ``_MAX_ROUTE_SETS`` feasible (non-empty) sets.
+
+    Level by level (Apriori): a set of size ``k + 1`` is a candidate only if all its ``k``-subsets
+    are feasible (the family is closed under removal); candidates join two sorted ``k``-sets
+    sharing their first ``k - 1`` nodes. Each feasible set ``S`` keeps the Held-Karp lengths
+    ``f(S, v)`` of the shortest walk from ``source`` through ``S`` ending at ``v``, so
+    ``f(S, v) = min_{u ∈ S∖v} f(S∖v, u) + dist(u, v)`` reads its subsets' rows, and ``S`` is
+    feasible iff ``min_v f(S, v) + dist(v, source) <= route_length`` (the source may be one of
+    the nodes at distance 0). A ``k``-set is maximal iff no feasible ``(k+1)``-set contains it.
+    """
+    n = dist.shape[0]
+    level = np.flatnonzero(2 * dist[source] <= route_length)[:, None]     # (M, k) sorted rows
+    f = dist[source, level]                                                 # (M, k)
+    count = level.shape[0]
+    if count > _MAX_ROUTE_SETS:
+        return None
+    maximal = []
+    for k in range(1, budget):
+        M = level.shape[0]
+        new = np.r_[True, (level[1:, :-1] != level[:-1, :-1]).any(axis=1)]
+        starts = np.flatnonzero(new)
+        ends = np.r_[starts[1:], M][np.cumsum(new) - 1]
+        after = ends - np.arange(M) - 1                  # partners j > i with i's prefix
+        done = np.r_[0, np.cumsum(after)]
+        extended = np.zeros(M, bool)
+        sets, lengths = [], []
+        lo = 0
+        while lo < M:
+            hi = max(lo + 1, int(np.searchsorted(done, done[lo] + _CHUNK, side="right")) - 1)
+            rows = np.arange(lo, hi)
+            lo = hi
+            i = np.repeat(rows, after[rows])
+            if i.size == 0:
+                continue
+            j = i + 1 + np.arange(i.size) - np.repeat(done[rows] - done[rows[0]], after[rows])
+            cand = np.column_stack([level[i], level[j, -1]])            # (C, k+1) sorted
+            sub = np.empty(cand.shape, dtype=np.int64)   # sub[:, r]: level row of cand ∖ r
+            sub[:, k], sub[:, k - 1] = i, j
+            if k >= 2:
+                drop = np.concatenate([np.delete(cand, r, axis=1) for r in range(k - 1)])
+                _, inv = np.unique(np.vstack([level, drop]), axis=0, return_inverse=True)
+                inv = inv.ravel()
+                row_of = np.full(inv.max() + 1, -1, dtype=np.int64)
+                row_of[inv[:M]] = np.arange(M)
+                sub[:, :k - 1] = row_of[inv[M:]].reshape(k - 1, -1).T
+                ok = (sub >= 0).all(axis=1)
+                cand, sub = cand[ok], sub[ok]
+            fc = np.full(cand.shape, np.inf)
+            for r in range(k + 1):
+                fs = f[sub[:, r]]
+                for q in range(k + 1):
+                    if q != r:
+                        np.minimum(fc[:, r], fs[:, q - (q > r)] + dist[cand[:, q], cand[:, r]],
+                                   out=fc[:, r])
+            feasible = (fc + dist[cand, source]).min(axis=1) <= route_length
+            count += int(feasible.sum())
+            if count > _MAX_ROUTE_SETS:
+                return None
+            extended[sub[feasible].ravel()] = True
+            sets.append(cand[feasible])
+            lengths.append(fc[feasible])
+        maximal.append(level[~extended])
+        level = np.vstack(sets) if sets else np.zeros((0, k + 1), dtype=np.int64)
+        f = np.vstack(lengths) if lengths else np.zeros((0, k + 1))
+        if level.shape[0] == 0:
+            break
+    maximal.append(level)
+    out = np.zeros((sum(m.shape[0] for m in maximal), n), dtype=bool)
+    r = 0
+    for m in maximal:
+        out[r + np.arange(m.shape[0])[:, None], m] = True
+        r += m.shape[0]
+    return out
 
 
 def _arms(n_arms: int, budget: int, rng) -> tuple[np.ndarray, np.ndarray]:

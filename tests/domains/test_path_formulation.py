@@ -1,0 +1,147 @@
+"""The path MILP (route-set formulation, and its time-expanded walk fallback) has exactly the
+feasible pull vectors of the Held-Karp check, on small instances enumerated exhaustively."""
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rmab.domains import PathDomain, make_path
+from rmab.domains import path as path_mod
+
+
+def _arms(n, rng):
+    return {"up_prob": np.column_stack([rng.uniform(0, .2, n), rng.uniform(.7, .9, n)]),
+            "rewards": np.tile(np.linspace(0, 1, 4), (n, 1))}
+
+
+def instances():
+    rng = np.random.default_rng(3)
+    out = [make_path(6, 2, seed=0), make_path(8, 3, seed=1), make_path(6, 3, seed=2)]
+    graphs = [
+        ([(i, i + 1) for i in range(7)], 3, 2, 5),                     # path graph, middle source
+        ([(0, i) for i in range(1, 7)], 3, 0, 5),                      # star from its centre
+        ([(0, i) for i in range(1, 7)], 2, 3, 4),                      # star from a leaf
+        ([(i, (i + 1) % 8) for i in range(8)], 3, 0, 7),               # cycle, odd L < 2B
+        ([(i, (i + 1) % 7) for i in range(7)] + [(0, 3)], 4, 1, 5),    # cycle with a chord
+        ([(0, 1), (1, 2), (2, 0), (3, 4), (4, 5)], 2, 0, 3),           # two components
+        ([(0, 1), (1, 2), (2, 3), (1, 4), (4, 5)], 6, 0, 9),           # budget = n_arms
+    ]
+    for edges, budget, source, L in graphs:
+        n = int(np.max(edges)) + 1
+        out.append(PathDomain.from_arrays(**_arms(n, rng), edges=edges, budget=budget,
+                                          source=source, route_length=L))
+    return out
+
+
+def _all_actions(n):
+    return [np.array(a, dtype=np.int64) for a in itertools.product((0, 1), repeat=n)]
+
+
+def _feasible_set(block, n):
+    from solvers import TerminationStatus, get_backend
+
+    model = get_backend("highs").build(block.milp)
+    out = []
+    for a in _all_actions(n):
+        model.set_col_bounds(block.action, a.astype(float), a.astype(float))
+        res = model.solve()
+        out.append(res.status is TerminationStatus.OPTIMAL)
+        if out[-1]:
+            assert block.milp.is_feasible(res.x)
+    return out
+
+
+def _label(v):
+    if isinstance(v, PathDomain):
+        return f"J{v.n_arms}-B{v.budget}-L{v.route_length}-e{len(v.edges)}"
+    return "walk" if v else "route-sets"
+
+
+@pytest.mark.mip
+@pytest.mark.parametrize("d,fallback", [(d, False) for d in instances()] +
+                         [(d, True) for d in instances()[2:7]], ids=_label)
+def test_milp_feasible_set_equals_held_karp(d, fallback, monkeypatch):
+    if fallback:
+        monkeypatch.setattr(path_mod, "_MAX_ROUTE_SETS", 0)
+    block = d._build_block()
+    assert ("route_sets" in block.index) != fallback
+    assert ("position" in block.index) == fallback
+    brute = [d.is_feasible(a) for a in _all_actions(d.n_arms)]
+    assert _feasible_set(block, d.n_arms) == brute
+
+
+def _brute_sets(d):
+    """(maximal feasible sets, number of non-empty feasible sets), by brute force."""
+    feasible = {frozenset(np.flatnonzero(a).tolist()) for a in _all_actions(d.n_arms)
+                if d.is_feasible(a)}
+    maximal = {s for s in feasible
+               if not any(s | {v} in feasible for v in range(d.n_arms) if v not in s)}
+    return maximal, len(feasible) - 1
+
+
+@pytest.mark.parametrize("d", instances(), ids=_label)
+def test_route_sets_are_the_maximal_feasible_sets(d, monkeypatch):
+    sets = path_mod._route_sets(d.distances, d.source, d.route_length, d.budget)
+    maximal, count = _brute_sets(d)
+    got = [frozenset(np.flatnonzero(r).tolist()) for r in sets]
+    assert len(got) == len(set(got))
+    assert set(got) == maximal
+    monkeypatch.setattr(path_mod, "_MAX_ROUTE_SETS", count)       # exactly at the limit
+    assert path_mod._route_sets(d.distances, d.source, d.route_length, d.budget) is not None
+    monkeypatch.setattr(path_mod, "_MAX_ROUTE_SETS", count - 1)   # one over: abort
+    assert path_mod._route_sets(d.distances, d.source, d.route_length, d.budget) is None
+
+
+def test_route_sets_of_a_larger_graph_match_brute_force():
+    """J = 12 with up to 4 pulls: more levels and several prefix groups per level."""
+    d = make_path(12, 4, seed=7)
+    sets = path_mod._route_sets(d.distances, d.source, d.route_length, d.budget)
+    maximal, _ = _brute_sets(d)
+    assert {frozenset(np.flatnonzero(r).tolist()) for r in sets} == maximal
+
+
+def test_route_set_chunks_do_not_change_the_sets(monkeypatch):
+    d = make_path(12, 4, seed=7)
+    whole = path_mod._route_sets(d.distances, d.source, d.route_length, d.budget)
+    monkeypatch.setattr(path_mod, "_CHUNK", 3)
+    small = path_mod._route_sets(d.distances, d.source, d.route_length, d.budget)
+    assert {r.tobytes() for r in small} == {r.tobytes() for r in whole}
+
+
+@pytest.mark.mip
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), fallback=st.booleans(),
+       shape=st.sampled_from([(6, 2), (7, 3), (8, 3), (8, 4)]))
+def test_linear_objective_optimum_equals_brute_force(seed, fallback, shape):
+    from solvers import get_backend
+
+    rng = np.random.default_rng(seed)
+    d = make_path(*shape, seed=seed)
+    if rng.random() < 0.5:        # an odd or shorter route
+        d = PathDomain.from_arrays(**d.to_arrays() | {"route_length": int(rng.integers(1, 8))})
+    saved = path_mod._MAX_ROUTE_SETS
+    path_mod._MAX_ROUTE_SETS = 0 if fallback else saved
+    try:
+        block = d._build_block()
+    finally:
+        path_mod._MAX_ROUTE_SETS = saved
+    c = np.zeros(block.n_vars)
+    c[:d.n_arms] = rng.uniform(-0.5, 1.0, d.n_arms)
+    res = get_backend("highs").solve(block.with_objective(c))
+    brute = max(c[:d.n_arms] @ a for a in _all_actions(d.n_arms) if d.is_feasible(a))
+    assert res.objective == pytest.approx(brute, abs=1e-7)
+    assert d.is_feasible(block.action_from_solution(res.x))
+
+
+def test_j20_uses_route_sets_and_big_instances_fall_back():
+    d = make_path(20, 5, seed=0)
+    block = d.constraint_block()
+    sets = block.index["route_sets"]
+    assert sets.shape[1] == 20 and sets.sum(axis=1).max() <= 5
+    assert block.milp.n_cols == 20 + sets.shape[0]
+    big = make_path(100, 20, seed=0)
+    assert path_mod._route_sets(big.distances, big.source, big.route_length,
+                                big.budget) is None
