@@ -11,11 +11,12 @@ of (visited set, node) states — a Held-Karp search pruned by ``L``).
 
 MILP, two exact formulations (``PathDomain._build_block``):
 
-- *route sets* (used when there are at most ``_MAX_ROUTE_SETS`` feasible pull sets, e.g. every
-  J = 20, B = 5 instance of :func:`make_path` measured: 1 000-2 400): the maximal feasible pull sets ``S_1..S_K`` are
-  enumerated level by level (:func:`_route_sets`); ``x_k ∈ [0, 1]``, ``Σ_k x_k <= 1``,
-  ``pull_v <= Σ_{k: v ∈ S_k} x_k``. Its LP relaxation is the convex hull of the feasible pull
-  vectors (``block.index["route_sets"]``: the sets as a bool (K, n_arms) array).
+- *route sets* (used when there are at most ``_MAX_ROUTE_SETS`` feasible pull sets, as in
+  every J = 20, B = 5 :func:`make_path` instance measured: 1 000-2 400): the maximal feasible
+  pull sets ``S_1..S_K`` are enumerated level by level (:func:`_route_sets`);
+  ``x_k ∈ [0, 1]``, ``Σ_k x_k <= 1``, ``pull_v <= Σ_{k: v ∈ S_k} x_k``. Its LP relaxation is
+  the convex hull of the feasible pull vectors (``block.index["route_sets"]``: the sets as a
+  bool (K, n_arms) array).
 - *time-expanded walk* (the fallback, any size): binary ``y[t, v]`` (the walk is at ``v``
   after ``t`` moves, ``t = 0..L``), created only where ``dist(source, v) <= min(t, L - t)``;
   ``Σ_v y[t, v] = 1``; moves ``m[t, u, v] ∈ [0, 1]`` along edges (both directions) and, at
@@ -269,11 +270,12 @@ class PathDomain(Domain):
 
 
 # Feasible-set limit of the route-set formulation, from benchmarks/bench_path_block.py (HiGHS,
-# random linear objectives, walk block in the same run): J = 20, B = 5: 1 000-2 400 feasible
-# sets, K = 257-998 maximal, 20-116 ms median vs 143-220 ms for the walk; J = 40, B = 7: 14 300
-# sets, K = 2 586, 0.55 s vs 1.4 s; J = 40, B = 8: 47 819 sets, K = 7 040, 3.7 s vs 4.8 s (no
-# longer fast, and ~1 s to build). Aborting at 15 000 costs <= 0.4 s (J = 40..100, B = 8..20).
-_MAX_ROUTE_SETS = 15_000
+# walk block in the same run). J = 20, B = 5: 1 000-2 400 feasible sets (K = 257-998 maximal),
+# random linear objectives 1.7-7x faster (median 20-119 ms), myopic step 1.6-7x; J = 40, B = 6:
+# 3 742 sets (K = 790), 5x and 1.6x. J = 40, B = 7: 14 300 sets (K = 2 586), objectives still
+# 2.5x faster but the myopic step 0.7x (0.78 s vs 0.52 s); J = 40, B = 8: 47 819 sets, 3.7 s
+# vs 4.8 s per solve and ~1 s to build. Aborting costs <= 0.4 s (J = 40..100, B = 8..20).
+_MAX_ROUTE_SETS = 5_000
 _CHUNK = 1 << 16        # candidate sets examined per vectorised batch (bounds memory)
 
 
