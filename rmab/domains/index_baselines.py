@@ -40,7 +40,7 @@ from rmab.errors import InvalidParameterError
 from rmab.models.arms import MDPArms
 from rmab.models.instance import Instance
 
-__all__ = ["arm_mdp", "relaxed_instance", "WhittleDomainPlanner", "LagrangianDomainPlanner",
+__all__ = ["arm_mdp", "relaxed_arms", "relaxed_instance", "WhittleDomainPlanner", "LagrangianDomainPlanner",
            "RolloutDomainPlanner"]
 
 
@@ -60,7 +60,7 @@ def arm_mdp(arms: BaseArms, costs: np.ndarray | None = None) -> MDPArms:
     return MDPArms(trans, rewards, costs)
 
 
-def _resource(domain: Domain) -> tuple[np.ndarray, float]:
+def _resource(domain: Domain, owner: str) -> tuple[np.ndarray, float]:
     """Per-arm resource per level (n_arms, n_levels) and the relaxed budget (module table)."""
     from rmab.domains.capacity import CapacityDomain
     from rmab.domains.interventions import InterventionsDomain
@@ -75,22 +75,28 @@ def _resource(domain: Domain) -> tuple[np.ndarray, float]:
     if isinstance(domain, InterventionsDomain):
         reach = int((domain.omega > 0).sum(axis=0).max())
         return np.repeat(levels, domain.n_arms, axis=0), float(domain.budget * reach)
-    raise InvalidParameterError(f"relaxed_instance.domain: must be a domain that relaxes to a "
+    raise InvalidParameterError(f"{owner}.domain: must be a domain that relaxes to a "
                                 f"per-arm budget (interventions, capacity, scheduling, path); "
                                 f"got {type(domain).__name__}")
+
+
+def relaxed_arms(domain: Domain, owner: str = "relaxed_arms") -> tuple[MDPArms, float]:
+    """The budget relaxation of ``domain`` (module table): its arms as MDPs whose costs are
+    the per-level resource, and the relaxed budget."""
+    if not isinstance(domain, Domain):
+        raise InvalidParameterError(f"{owner}.domain: must be a Domain; got "
+                                    f"{type(domain).__name__}")
+    costs, budget = _resource(domain, owner)
+    return arm_mdp(domain.arms, costs), budget
 
 
 def relaxed_instance(domain: Domain, *, discount: float = 0.99) -> Instance:
     """The budget relaxation of ``domain`` (module table) as an rmab :class:`Instance`
     (infinite horizon, ``discount``)."""
-    if not isinstance(domain, Domain):
-        raise InvalidParameterError(f"relaxed_instance.domain: must be a Domain; got "
-                                    f"{type(domain).__name__}")
+    arms, budget = relaxed_arms(domain, "relaxed_instance")
     discount = check_number("relaxed_instance", "discount", discount, low=0.0, high=1.0,
                             low_open=True, high_open=True)
-    costs, budget = _resource(domain)
-    return Instance(arm_mdp(domain.arms, costs), budget, discount=discount,
-                    name=f"{domain.kind}-relaxation")
+    return Instance(arms, budget, discount=discount, name=f"{domain.kind}-relaxation")
 
 
 class _GainsMIPPlanner(MyopicMIPPlanner):
