@@ -100,7 +100,8 @@ def test_warm_start_with_the_penalty_leaves_the_mip_few_unstable_neurons():
     for weight in (0.0, 1.0):
         q = QNetwork(input_size(d.action_size, d.n_arms), (16, 16),
                      generator=torch.Generator().manual_seed(0))
-        cfg = SequoiaConfig(warm_start_samples=1000, warm_start_epochs=20, stability=weight)
+        cfg = SequoiaConfig(warm_start_samples=1000, warm_start_epochs=20, stability=weight,
+                            warm_start="myopic")
         fit = warm_start(q, d, cfg, np.random.default_rng(0), 0.1, max_ones=k)
         assert fit.loss_after < fit.loss_before
         with torch.no_grad():

@@ -48,9 +48,10 @@ def test_qnetwork_export_matches_torch_and_leaves_global_rng_alone():
     assert to_relu_network(q).hidden_sizes == (5, 4)
 
 
-def test_warm_start_reduces_one_step_regression_loss(tiny_capacity):
+@pytest.mark.parametrize("target", ["myopic", "lagrangian"])
+def test_warm_start_reduces_regression_loss(tiny_capacity, target):
     q = QNetwork(9, (16, 16), generator=torch.Generator().manual_seed(0))
-    cfg = SequoiaConfig(**{**SMALL, "warm_start_epochs": 20})
+    cfg = SequoiaConfig(**{**SMALL, "warm_start_epochs": 20, "warm_start": target})
     res = warm_start(q, tiny_capacity, cfg, np.random.default_rng(0), 0.25)
     assert res.loss_after < 0.3 * res.loss_before
 
@@ -126,6 +127,18 @@ def test_config_errors():
         SequoiaConfig(argmax="cplex")
     with pytest.raises(InvalidParameterError, match="SequoiaConfig.discount: must be <= 1"):
         SequoiaConfig(discount=1.5)
+    with pytest.raises(InvalidParameterError, match="SequoiaConfig.warm_start: must be one "
+                                                    "of .*got 'whittle'"):
+        SequoiaConfig(warm_start="whittle")
+    with pytest.raises(InvalidParameterError, match="SequoiaConfig.discount: must be > 0 with "
+                                                    "the Lagrangian warm start"):
+        SequoiaConfig(discount=0.0)
+    SequoiaConfig(discount=0.0, warm_start="myopic")
+    with pytest.raises(InvalidParameterError, match="SequoiaConfig.validate_every: must be >= 0"):
+        SequoiaConfig(validate_every=-1)
+    with pytest.raises(InvalidParameterError, match="SequoiaConfig.validation_episodes: must "
+                                                    "be >= 1"):
+        SequoiaConfig(validation_episodes=0)
 
 
 def test_schedules_keep_learning():
@@ -160,6 +173,32 @@ def test_dqn_matches_or_beats_the_myopic_network(tiny_capacity):
         return exact_policy_value(d, lambda s, ttg: oracle.solve(s, ttg).action, cfg.horizon)
 
     assert value(trained.network) >= value(myopic.network) - 1e-9
+
+
+def test_validation_returns_the_best_validated_network(tiny_capacity, tmp_path):
+    cfg = SequoiaConfig(episodes=5, validate_every=2, validation_episodes=3, **SMALL)
+    res = train_sequoia(tiny_capacity, cfg, seed=3, progress=False,
+                        checkpoint=tmp_path / "ck.pt")
+    np.testing.assert_array_equal(res.validated_at, [0, 2, 4, 5])
+    best = len(res.validation_rewards) - 1 - int(np.argmax(res.validation_rewards[::-1]))
+    assert res.best_episode == res.validated_at[best]              # ties go to the later one
+    assert res.n_action_solves >= 4 * 3 * cfg.horizon              # validation solves counted
+    assert load_checkpoint(tmp_path / "ck.pt")["meta"]["best_episode"] == res.best_episode
+    q = load_qnetwork(tmp_path / "ck.pt")                          # the checkpoint is the best
+    for k, v in q.state_dict().items():
+        assert torch.equal(v, res.state_dict[k])
+    x = np.random.default_rng(0).random((5, 9))
+    np.testing.assert_allclose(res.network.forward(x)[:, 0],
+                               q(torch.from_numpy(x).float()).detach().numpy(), rtol=1e-5,
+                               atol=1e-6)
+    # validation draws nothing from the training stream: without it, the last network
+    last = train_sequoia(tiny_capacity, SequoiaConfig(**{**cfg.__dict__, "validate_every": 0}),
+                         seed=3, progress=False)
+    assert last.best_episode == 5 and last.validated_at.size == 0
+    np.testing.assert_array_equal(last.episode_rewards, res.episode_rewards)
+    if res.best_episode == 5:
+        for k in last.state_dict:
+            assert torch.equal(last.state_dict[k], res.state_dict[k])
 
 
 @pytest.mark.slow

@@ -23,7 +23,7 @@ import math
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -37,9 +37,10 @@ from rmab.planners.sequoia.features import encode_inputs, input_size
 from rmab.planners.sequoia.qnet import QNetwork, torch
 from rmab.planners.sequoia.replay import Batch, ReplayBuffer
 from rmab.planners.sequoia.stability import instability
+from rmab.planners.sequoia.warm_targets import WARM_STARTS, warm_start_dataset
 
 __all__ = ["SequoiaConfig", "TrainResult", "WarmStartResult", "train_sequoia", "warm_start",
-           "myopic_dataset", "bellman_targets", "TargetMaxima", "to_relu_network",
+           "bellman_targets", "TargetMaxima", "to_relu_network",
            "save_checkpoint", "load_checkpoint", "load_qnetwork"]
 
 ARGMAX_METHODS = ("mip", "brute")
@@ -61,6 +62,13 @@ class SequoiaConfig:
     ``stability``: weight of the ReLU-stability penalty added to the warm-start and DQN losses
     (0 = none); it is what makes the MIP argmax fast (at J = 100 a warm-started network solves
     in 0.09 s instead of hitting a 20 s limit, see docs/benchmarks.md).
+    ``warm_start``: the regression target before DQN, ``"lagrangian"`` (the Lagrangian bound
+    on the action value) or ``"myopic"`` (the paper's one-step reward); see
+    :mod:`~rmab.planners.sequoia.warm_targets`. ``validate_every``: every so many episodes
+    (and after the warm start and at the end) the greedy policy plays ``validation_episodes``
+    fixed episodes (starts and uniforms drawn once from the training seed, common to all
+    validations) and the network with the best mean reward is the one returned (0 = no
+    validation: the last network).
     """
 
     horizon: int = 20
@@ -87,12 +95,17 @@ class SequoiaConfig:
     target_gap: float = 0.01
     workers: int = 0
     stability: float = 1.0
+    warm_start: str = "lagrangian"
+    validate_every: int = 10
+    validation_episodes: int = 5
 
     def __post_init__(self):
         o = "SequoiaConfig"
         for name in ("horizon", "batch_size", "buffer_size", "target_update"):
             check_number(o, name, getattr(self, name), low=1, integer=True)
-        for name in ("episodes", "warm_start_samples", "warm_start_epochs", "workers"):
+        check_number(o, "validation_episodes", self.validation_episodes, low=1, integer=True)
+        for name in ("episodes", "warm_start_samples", "warm_start_epochs", "workers",
+                     "validate_every"):
             check_number(o, name, getattr(self, name), low=0, integer=True)
         for name in ("discount", "lr_floor", "epsilon_start", "epsilon_end", "epsilon_decay",
                      "p_high", "target_gap", "action_gap"):
@@ -110,6 +123,12 @@ class SequoiaConfig:
             raise InvalidParameterError(f"{o}.hidden: must be a non-empty sequence of positive "
                                         f"integers; got {self.hidden!r}")
         object.__setattr__(self, "hidden", tuple(int(h) for h in hidden))
+        if self.warm_start not in WARM_STARTS:
+            raise InvalidParameterError(f"{o}.warm_start: must be one of {WARM_STARTS}; got "
+                                        f"{self.warm_start!r}")
+        if self.warm_start == "lagrangian" and self.discount == 0:
+            raise InvalidParameterError(f"{o}.discount: must be > 0 with the Lagrangian warm "
+                                        f"start; got 0 (use warm_start='myopic')")
         if self.argmax not in ARGMAX_METHODS:
             raise InvalidParameterError(f"{o}.argmax: must be one of {ARGMAX_METHODS}; got "
                                         f"{self.argmax!r}")
@@ -128,7 +147,7 @@ class SequoiaConfig:
 
 @dataclass(frozen=True, eq=False)
 class WarmStartResult:
-    """Held-out mean squared error of the one-step-reward regression before and after."""
+    """Held-out mean squared error of the warm-start regression before and after."""
 
     loss_before: float
     loss_after: float
@@ -138,10 +157,13 @@ class WarmStartResult:
 class TrainResult:
     """Outcome of :func:`train_sequoia`.
 
-    ``network``: the trained Q-network as a :class:`solvers.nn.ReLUNetwork` (numpy);
-    ``state_dict``: its torch weights; ``episode_rewards`` (episodes,): mean per-step expected
-    reward of each training episode; solve counts, cache hits, hard target updates and wall
-    time.
+    ``network``: the trained Q-network as a :class:`solvers.nn.ReLUNetwork` (numpy) — the
+    validated best (``best_episode``: episodes of DQN behind it, 0 = the warm start) or, without
+    validation, the last; ``state_dict``: its torch weights; ``episode_rewards`` (episodes,):
+    mean per-step expected reward of each training episode; ``validated_at`` and
+    ``validation_rewards`` (k,): the episodes after which the greedy policy was validated and
+    its mean per-step reward there; solve counts (``n_action_solves`` includes validation),
+    cache hits, hard target updates and wall time.
     """
 
     network: object
@@ -154,7 +176,9 @@ class TrainResult:
     cache_hits: int
     n_target_updates: int
     seconds: float
-    extra: dict = field(default_factory=dict)
+    validated_at: np.ndarray
+    validation_rewards: np.ndarray
+    best_episode: int
 
 
 # -- numpy export ----------------------------------------------------------------------------
@@ -168,29 +192,10 @@ def to_relu_network(qnet: QNetwork):
 
 # -- warm start ------------------------------------------------------------------------------
 
-def myopic_dataset(domain, n_samples: int, horizon: int, rng: np.random.Generator,
-                   scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """Inputs (n_samples, n_inputs) float32 and scaled one-step expected rewards (n_samples,).
-
-    States are uniform over all states, time-to-go uniform in ``1..horizon``; half of the
-    actions are random feasible actions, half random binary vectors of random density
-    (feasible or not), so that the network sees the whole action cube the MIP ranges over.
-    """
-    n, k = domain.n_arms, domain.action_size
-    states = rng.integers(0, domain.n_states, size=(n_samples, n))
-    ttg = rng.integers(1, horizon + 1, size=n_samples)
-    actions = (rng.random((n_samples, k)) < rng.random((n_samples, 1))).astype(np.int64)
-    feasible = rng.random(n_samples) < 0.5
-    for i in np.flatnonzero(feasible):
-        actions[i] = domain.sample_action(rng)
-    y = np.array([domain.arms.expected_reward(states[i], domain.arm_levels(actions[i]))
-                  for i in range(n_samples)]) * scale
-    return encode_inputs(actions, states, ttg, horizon, domain.n_states), y
-
-
 def warm_start(qnet: QNetwork, domain, config: SequoiaConfig, rng: np.random.Generator,
                scale: float = 1.0, max_ones: int | None = None) -> WarmStartResult:
-    """Fit ``qnet`` to the one-step expected reward (a "myopic" network), in place.
+    """Fit ``qnet`` to the ``config.warm_start`` target
+    (:mod:`~rmab.planners.sequoia.warm_targets`), in place.
 
     Adam, mini-batches of 128, ``config.warm_start_epochs`` passes over 90 % of
     ``config.warm_start_samples`` pairs; the loss is measured on the other 10 %. With
@@ -199,7 +204,8 @@ def warm_start(qnet: QNetwork, domain, config: SequoiaConfig, rng: np.random.Gen
     """
     if config.warm_start_samples == 0 or config.warm_start_epochs == 0:
         return WarmStartResult(float("nan"), float("nan"))
-    x, y = myopic_dataset(domain, config.warm_start_samples, config.horizon, rng, scale)
+    x, y = warm_start_dataset(domain, config.warm_start_samples, config.horizon, rng, scale,
+                              config.warm_start, config.discount)
     n_test = max(1, len(y) // 10)
     xt, yt = torch.from_numpy(x[:n_test]), torch.from_numpy(y[:n_test]).float()
     xs, ys = torch.from_numpy(x[n_test:]), torch.from_numpy(y[n_test:]).float()
@@ -210,6 +216,8 @@ def warm_start(qnet: QNetwork, domain, config: SequoiaConfig, rng: np.random.Gen
             return float(torch.mean((qnet(xt) - yt) ** 2))
 
     before = held_out()
+    with torch.no_grad():                 # start at the right level: the targets are O(horizon)
+        qnet.linears[-1].bias += ys.mean() - qnet(xs).mean()
     opt = torch.optim.Adam(qnet.parameters(), lr=config.learning_rate)
     for _ in range(config.warm_start_epochs):
         order = torch.from_numpy(rng.permutation(len(ys)))
@@ -356,6 +364,37 @@ def train_sequoia(domain, config: SequoiaConfig | None = None, *, seed=None,
         torch.set_num_threads(threads)
 
 
+class _Validation:
+    """The greedy policy on fixed episodes (common random numbers); keeps the best weights."""
+
+    def __init__(self, domain, config: SequoiaConfig, rng, acting):
+        sub = np.random.default_rng(rng.integers(2**62))   # one draw, whatever the settings
+        n, h, k = domain.n_arms, config.horizon, config.validation_episodes
+        self.starts = (sub.random((k, n)) < config.p_high).astype(np.int64)
+        self.uniforms = sub.random((k, h, n))
+        self.domain, self.horizon, self.acting = domain, h, acting
+        self.episodes, self.rewards = [], []
+        self.best_state, self.best_episode = None, 0
+        self.n_solves = 0
+
+    def __call__(self, qnet: QNetwork, episode: int) -> None:
+        self.acting.set_network(to_relu_network(qnet))
+        total = 0.0
+        for states, u in zip(self.starts, self.uniforms):
+            for t in range(self.horizon):
+                action = self.acting.solve(states, self.horizon - t).action
+                step = self.domain.step(states, action, u=u[t])
+                total += step.expected_reward
+                states = step.next_states
+        self.n_solves += self.starts.size // self.domain.n_arms * self.horizon
+        reward = total / (len(self.starts) * self.horizon)
+        if not self.rewards or reward >= max(self.rewards):    # ties: the more trained
+            self.best_state = {k: v.detach().clone() for k, v in qnet.state_dict().items()}
+            self.best_episode = episode
+        self.episodes.append(episode)
+        self.rewards.append(reward)
+
+
 def _train(domain, config: SequoiaConfig, rng, progress: bool, checkpoint) -> TrainResult:
     start = time.perf_counter()
     n, horizon = domain.n_arms, config.horizon
@@ -364,7 +403,11 @@ def _train(domain, config: SequoiaConfig, rng, progress: bool, checkpoint) -> Tr
     qnet = QNetwork(input_size(domain.action_size, n), config.hidden, generator=generator)
     acting = make_argmax(domain, horizon, config.argmax, mip_gap=config.action_gap,
                          time_limit=config.time_limit)
+    validation = _Validation(domain, config, rng, acting)
     warm = warm_start(qnet, domain, config, rng, scale, acting.max_ones)
+    every = config.validate_every
+    if every:
+        validation(qnet, 0)
     target = copy.deepcopy(qnet)
     maxima = TargetMaxima(domain, config)
     maxima.reset(to_relu_network(target))
@@ -409,21 +452,30 @@ def _train(domain, config: SequoiaConfig, rng, progress: bool, checkpoint) -> Tr
                     target.load_state_dict(qnet.state_dict())
                     maxima.reset(to_relu_network(target))
                     n_hard += 1
+            done = episode + 1
+            if every and (done % every == 0 or done == config.episodes):
+                validation(qnet, done)
             bar.update(1)
             bar.set_postfix(reward=f"{rewards[episode]:.3f}", solves=n_action + maxima.n_solves,
                             hits=maxima.cache.hits, refresh=False)
     finally:
         bar.close()
         maxima.close()
+    if validation.best_state is not None:
+        qnet.load_state_dict(validation.best_state)
     state = {k: v.detach().clone() for k, v in qnet.state_dict().items()}
+    best = validation.best_episode if every else config.episodes
     result = TrainResult(network=to_relu_network(qnet), state_dict=state, config=config,
-                         warm_start=warm, episode_rewards=rewards, n_action_solves=n_action,
+                         warm_start=warm, episode_rewards=rewards,
+                         n_action_solves=n_action + validation.n_solves,
                          n_target_solves=maxima.n_solves, cache_hits=maxima.cache.hits,
-                         n_target_updates=n_hard, seconds=time.perf_counter() - start)
+                         n_target_updates=n_hard, seconds=time.perf_counter() - start,
+                         validated_at=np.array(validation.episodes, dtype=np.int64),
+                         validation_rewards=np.array(validation.rewards), best_episode=best)
     if checkpoint is not None:
         save_checkpoint(checkpoint, qnet, target=target, optimizer=opt,
                         meta={"config": asdict(config), "updates": updates,
-                              "episodes": config.episodes})
+                              "episodes": config.episodes, "best_episode": best})
     return result
 
 
