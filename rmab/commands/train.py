@@ -49,6 +49,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--stability", type=float, default=1.0,
                         help="weight of the ReLU-stability penalty that keeps the MIP argmax "
                              "fast (default 1; 0 = none)")
+    parser.add_argument("--warm-start", choices=("lagrangian", "myopic"), default="lagrangian",
+                        help="regression target before DQN: the Lagrangian bound on the action "
+                             "value (default) or the one-step reward (the paper's)")
+    parser.add_argument("--validate-every", type=int, default=10,
+                        help="episodes between validations of the greedy policy; the best "
+                             "validated network is kept (default 10; 0 = keep the last)")
     parser.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -67,7 +73,8 @@ def run(args) -> int:
                            target_update=args.target_update, workers=args.workers,
                            time_limit=args.time_limit or None,
                            target_time_limit=args.target_time_limit or None,
-                           stability=args.stability)
+                           stability=args.stability, warm_start=args.warm_start,
+                           validate_every=args.validate_every)
     out = Path(args.out)
     res = train_sequoia(domain, config, seed=args.seed, progress=not args.no_progress,
                         checkpoint=out / "sequoia.pt")
@@ -79,6 +86,10 @@ def run(args) -> int:
           f"{domain.action_size}; network {list(res.network.hidden_sizes)}")
     print(f"episodes {config.episodes}; mean per-step reward of the last "
           f"{min(10, rewards.size)} episodes {last:.4f}")
+    if res.validated_at.size:
+        print(f"kept the network after {res.best_episode} episodes: validation reward "
+              f"{res.validation_rewards.max():.4f} per step (after the warm start "
+              f"{res.validation_rewards[0]:.4f})")
     print(f"MIP solves {res.n_action_solves + res.n_target_solves} (acting "
           f"{res.n_action_solves}, targets {res.n_target_solves}); cache hits {res.cache_hits}; "
           f"hard target updates {res.n_target_updates}; time {res.seconds:.1f} s")

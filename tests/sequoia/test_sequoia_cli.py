@@ -29,6 +29,7 @@ def test_rmab_train_writes_checkpoint_network_and_domain(tmp_path, capsys):
     assert train_cmd.run(args) == 0
     out = capsys.readouterr().out
     assert "MIP solves" in out and "cache hits" in out
+    assert "kept the network after" in out and "validation reward" in out
     net = ReLUNetwork.load(tmp_path / "sequoia.npz")
     q = load_qnetwork(tmp_path / "sequoia.pt")
     x = np.random.default_rng(0).random((3, net.n_inputs))
@@ -54,6 +55,23 @@ def test_rmab_train_rejects_a_negative_stability_weight(tmp_path, capsys):
                  "--stability", "-1", "--out", str(tmp_path), "--no-progress"])
     assert code == 1
     assert "SequoiaConfig.stability: must be >= 0" in capsys.readouterr().err
+
+
+def test_rmab_train_warm_start_and_validation_options(tmp_path, capsys):
+    args = parse(["--domain", "scheduling", "--arms", "4", "--budget", "2", "--episodes", "1",
+                  "--horizon", "3", "--hidden", "4", "--warm-start", "myopic",
+                  "--validate-every", "0", "--out", str(tmp_path), "--no-progress"])
+    assert (args.warm_start, args.validate_every) == ("myopic", 0)
+    assert train_cmd.run(args) == 0
+    assert "kept the network" not in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        parse(["--domain", "capacity", "--warm-start", "whittle", "--out", "x"])
+    from rmab.cli import main
+
+    code = main(["train", "--domain", "capacity", "--arms", "5", "--budget", "2",
+                 "--validate-every", "-2", "--out", str(tmp_path), "--no-progress"])
+    assert code == 1
+    assert "SequoiaConfig.validate_every: must be >= 0" in capsys.readouterr().err
 
 
 def test_compare_sequoia_on_the_trained_domain(tmp_path, capsys):
