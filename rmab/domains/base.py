@@ -13,7 +13,7 @@ in the MILP; the tests compare the two by enumeration on small instances.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 import numpy as np
@@ -24,7 +24,7 @@ from rmab.belief.update import _check_uniforms
 from rmab.domains.arm import BaseArms, check_states
 from rmab.errors import InfeasibleActionError, InvalidModelError, InvalidParameterError
 
-__all__ = ["Domain", "ConstraintBlock", "DomainStepResult"]
+__all__ = ["Domain", "ConstraintBlock", "DomainStepResult", "LinearBlockModel"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,7 +45,9 @@ class ConstraintBlock:
     pairs). Per-arm levels are linear in the variables: in pull domains ``pull_vars``
     (n_arms,) holds the index of arm ``j``'s pull indicator; in the multiple-interventions
     domain ``level_vars`` (n_arms, n_levels) holds one-hot level indicators (entry -1: the
-    level cannot occur).
+    level cannot occur). ``ideal``: the LP relaxation projected on the action is the convex
+    hull of the feasible actions, so a linear objective on the action attains the MILP's
+    optimum at the LP's (see :class:`LinearBlockModel`).
     """
 
     milp: object
@@ -53,6 +55,7 @@ class ConstraintBlock:
     pull_vars: np.ndarray | None = None
     level_vars: np.ndarray | None = None
     index: dict = field(default_factory=dict)
+    ideal: bool = False
 
     @property
     def n_vars(self) -> int:
@@ -81,6 +84,44 @@ class ConstraintBlock:
     def action_from_solution(self, x: np.ndarray) -> np.ndarray:
         """The action vector (int64) of a MILP solution ``x``."""
         return np.rint(np.asarray(x)[self.action]).astype(np.int64)
+
+
+class LinearBlockModel:
+    """Persistent model for linear objectives over a block's MILP (``milp``: the block's, or
+    the block's with valid rows added).
+
+    On an ideal block the LP relaxation is solved first: its optimum is optimal for the MILP
+    whenever its action part is integral (within 1e-7), which a simplex vertex is except under
+    ties; otherwise (and on every other block) the MILP is solved. ``n_lp``/``n_mip`` count
+    the solves each answered.
+    """
+
+    def __init__(self, block: ConstraintBlock, backend, milp=None):
+        milp = block.milp if milp is None else milp
+        self._action = block.action
+        self._mip = backend.build(milp)
+        self._lp = None
+        if block.ideal:
+            self._lp = backend.build(replace(milp, integrality=np.zeros(milp.n_cols, bool)))
+        self._objective = None
+        self.n_lp = self.n_mip = 0
+
+    def set_objective(self, c, offset: float = 0.0) -> None:
+        self._objective = (c, offset)
+        (self._mip if self._lp is None else self._lp).set_objective(c, offset)
+
+    def solve(self, **options):
+        """:meth:`solvers.PersistentModel.solve` options; returns its :class:`MIPResult`."""
+        if self._lp is not None:
+            res = self._lp.solve(**options)
+            if res.is_optimal:
+                a = res.x[self._action]
+                if np.abs(a - np.rint(a)).max(initial=0.0) <= 1e-7:
+                    self.n_lp += 1
+                    return res
+            self._mip.set_objective(*self._objective)
+        self.n_mip += 1
+        return self._mip.solve(**options)
 
 
 def build_block(n_vars: int, rows: list, integrality: np.ndarray, col_upper: np.ndarray,

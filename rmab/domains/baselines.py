@@ -160,7 +160,7 @@ class MyopicMIPPlanner(BaseDomainPlanner):
     The objective is linear in the per-arm pull indicators (pull domains) or in the one-hot
     level indicators of the multiple-interventions block (an exact lookup over
     ``x ∈ {0, 3, 6, 9}``). A persistent model is built at ``fit``; each ``plan`` only sets the
-    objective and solves.
+    objective and solves (an LP on ideal blocks, :class:`~rmab.domains.base.LinearBlockModel`).
     """
 
     name = "myopic"
@@ -176,9 +176,11 @@ class MyopicMIPPlanner(BaseDomainPlanner):
     def _fit(self, domain):
         from solvers.backends import get_backend
 
+        from rmab.domains.base import LinearBlockModel
+
         self._block = domain.constraint_block()
         try:
-            self._model = get_backend(self.backend).build(self._block.milp)
+            self._model = LinearBlockModel(self._block, get_backend(self.backend))
         except LookupError as exc:
             raise InvalidParameterError(f"MyopicMIPPlanner.backend: {exc}") from exc
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from rmab.domains.base import LinearBlockModel
 from rmab.errors import InvalidParameterError, PlanningError
 from rmab.planners.sequoia.features import context_features, encode_inputs
 
@@ -80,8 +81,9 @@ class MIPArgmax:
     auxiliary variables (capacity, scheduling, path). ``solve`` moves it to a state in place
     (layer-1 right-hand sides, big-M values, column bounds) and solves -- unless every neuron is
     stable at that state: then the network is affine in the action there and the argmax is a
-    linear objective over the domain block alone, solved on a second persistent model
-    (``n_linear`` counts these solves; a network trained with the stability penalty takes this
+    linear objective over the domain block alone, solved on a second persistent model (an LP
+    on ideal blocks, :class:`~rmab.domains.base.LinearBlockModel`; ``n_linear`` counts these
+    solves; a network trained with the stability penalty takes this
     path on most states). When the solve stops early (time limit), the
     incumbent (if any) competes with the fallback action -- the domain's null action if
     feasible, else a fixed random feasible action -- and ``n_fallback`` random feasible actions
@@ -105,9 +107,8 @@ class MIPArgmax:
         self.action_milp = _with_cardinality_cut(self.block.milp, domain.action_size,
                                                  self.max_ones)
         m = self.action_milp
-        self._linear = self._backend.build(type(m)(np.zeros(m.n_cols), m.A, m.row_lower,
-                                                   m.row_upper, m.col_lower, m.col_upper,
-                                                   m.integrality, "max", 0.0))
+        self._linear = LinearBlockModel(self.block, self._backend,
+                                        replace(m, c=np.zeros(m.n_cols), sense="max", offset=0.0))
         null = domain.null_action()
         self.fallback = null if domain.is_feasible(null) else domain.sample_action(0)
         self.n_fallback = int(n_fallback)

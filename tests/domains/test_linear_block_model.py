@@ -1,0 +1,57 @@
+"""LinearBlockModel: on an ideal block the LP answers linear objectives with the MILP's optimum;
+a fractional LP action (a block wrongly marked ideal, or ties) falls back to the MILP."""
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rmab.domains import make_path
+from rmab.domains.base import LinearBlockModel, build_block
+from solvers import get_backend
+
+pytestmark = pytest.mark.mip
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 50), obj=st.integers(0, 2**31 - 1))
+def test_lp_on_the_route_set_block_equals_brute_force(seed, obj):
+    d = make_path(8, 3, seed=seed)
+    block = d.constraint_block()
+    assert block.ideal and "route_sets" in block.index
+    model = LinearBlockModel(block, get_backend("highs"))
+    gains = np.random.default_rng(obj).normal(size=d.n_arms)
+    c = np.zeros(block.n_vars)
+    c[:d.n_arms] = gains
+    model.set_objective(c, 1.5)
+    res = model.solve()
+    action = d.check_action(block.action_from_solution(res.x))
+    best = max(gains @ np.array(a) for a in itertools.product((0, 1), repeat=d.n_arms)
+               if d.is_feasible(np.array(a)))
+    assert gains @ action == pytest.approx(best, abs=1e-9)
+    assert res.objective == pytest.approx(best + 1.5, abs=1e-9)
+    assert model.n_lp + model.n_mip == 1
+
+
+def test_a_fractional_lp_action_falls_back_to_the_milp():
+    # 2a + 2b + 2c <= 3 is not ideal: the LP takes a + b + c = 1.5
+    block = build_block(3, [(np.arange(3), np.full(3, 2.0), -np.inf, 3.0)], np.ones(3, bool),
+                        np.ones(3), 3, ideal=True)
+    model = LinearBlockModel(block, get_backend("highs"))
+    model.set_objective(np.array([1.0, 1.0, 1.1]))
+    res = model.solve()
+    assert (model.n_lp, model.n_mip) == (0, 1)
+    np.testing.assert_array_equal(block.action_from_solution(res.x), [0, 0, 1])
+    assert res.objective == pytest.approx(1.1)
+
+
+def test_blocks_not_marked_ideal_solve_the_milp_only():
+    block = build_block(2, [(np.arange(2), np.ones(2), -np.inf, 1.0)], np.ones(2, bool),
+                        np.ones(2), 2)
+    model = LinearBlockModel(block, get_backend("highs"))
+    model.set_objective(np.array([0.5, 0.7]))
+    res = model.solve()
+    assert (model.n_lp, model.n_mip) == (0, 1)
+    np.testing.assert_array_equal(block.action_from_solution(res.x), [0, 1])
