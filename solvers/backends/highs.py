@@ -88,6 +88,8 @@ class HighsModel(PersistentModel):
             h.setOptionValue("threads", threads)
             self._threads = threads
         ensure_scheduler(threads)
+        if not self._is_mip:       # no basis carried over: the same LP gives the same vertex
+            h.clearSolver()
         if warm_start is not None:
             h.setSolution(warm_start.size, np.arange(warm_start.size, dtype=np.int32),
                           warm_start)

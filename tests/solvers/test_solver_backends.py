@@ -155,6 +155,19 @@ def test_persistent_updates_equal_a_fresh_build(backend):
     assert got.objective == pytest.approx(brute_force(changed))
 
 
+def test_a_persistent_lp_returns_the_same_vertex_for_the_same_objective():
+    """Ties: no basis is carried between HiGHS LP solves, so the answer does not depend on
+    what was solved before (planners built on LPs stay reproducible)."""
+    lp = MILP.from_arrays(c=[1.0, 1.0, 1.0], A=[[1.0, 1.0, 1.0]], row_upper=[1.0],
+                          col_upper=[1.0, 1.0, 1.0])
+    model = get_backend("highs").build(lp)
+    first = model.solve().x
+    for c in ([0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 1.0, 1.0]):
+        model.set_objective(c)
+        last = model.solve().x
+    np.testing.assert_array_equal(last, first)
+
+
 @pytest.mark.parametrize("backend", BACKEND_NAMES)
 def test_new_nonzero_coefficient(backend):
     milp, _ = knapsack01()                       # one row; add a second empty-ish row by update
