@@ -160,7 +160,7 @@ class MyopicMIPPlanner(BaseDomainPlanner):
     The objective is linear in the per-arm pull indicators (pull domains) or in the one-hot
     level indicators of the multiple-interventions block (an exact lookup over
     ``x ∈ {0, 3, 6, 9}``). A persistent model is built at ``fit``; each ``plan`` only sets the
-    objective and solves (an LP on ideal blocks, :class:`~rmab.domains.base.LinearBlockModel`).
+    objective and solves (the LP first, :class:`~rmab.domains.base.LinearBlockModel`).
     """
 
     name = "myopic"

@@ -209,7 +209,7 @@ class PathDomain(Domain):
         ``S_k`` (every ``x_k > 0`` must hold all pulled nodes), i.e. iff it is feasible (the
         family is closed under removal), so ``x`` needs no integrality; declaring it binary
         made HiGHS 2.5-5x slower at J = 20. The LP relaxation is the convex hull of the
-        feasible pull vectors (``ideal``: linear objectives are solved as LPs, see
+        feasible pull vectors (linear objectives are solved as LPs, see
         :class:`~rmab.domains.base.LinearBlockModel`). Falls back to
         :meth:`_walk_block` when there are more than ``_MAX_ROUTE_SETS`` feasible sets.
         """
@@ -226,7 +226,7 @@ class PathDomain(Domain):
         integrality[:n] = True
         return build_block(n + K, rows, integrality, np.ones(n + K), n,
                            pull_vars=np.arange(n, dtype=np.int64),
-                           index={"route": x, "route_sets": sets}, ideal=True)
+                           index={"route": x, "route_sets": sets})
 
     def _walk_block(self) -> ConstraintBlock:
         """Time-expanded closed walk (see the module docstring); no enumeration, size

@@ -128,9 +128,9 @@ def test_myopic_without_solution_raises():
     d = make_domain("capacity", 6, 2, seed=0)
     p = make_domain_planner("myopic").fit(d)
     # make the model infeasible: force arm 0 pulled and not pulled via contradictory rows
-    assert not d.constraint_block().ideal             # the MILP answers (no LP first)
-    p._model._mip.set_col_bounds([0], [1.0], [1.0])
-    p._model._mip.set_row_bounds([d.n_workers], [0.5], [0.5])
+    for model in (p._model._lp, p._model._mip):
+        model.set_col_bounds([0], [1.0], [1.0])
+        model.set_row_bounds([d.n_workers], [0.5], [0.5])
     with pytest.raises(PlanningError, match="no solution"):
         p.plan(np.zeros(6, int))
 

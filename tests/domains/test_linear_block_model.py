@@ -1,5 +1,6 @@
-"""LinearBlockModel: on an ideal block the LP answers linear objectives with the MILP's optimum;
-a fractional LP action (a block wrongly marked ideal, or ties) falls back to the MILP."""
+"""LinearBlockModel: the LP answers linear objectives when its optimum is integral (always on
+the path route-set block, whose LP is the hull of the feasible actions); a fractional LP
+optimum falls back to the MILP."""
 
 import itertools
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.mip
 def test_lp_on_the_route_set_block_equals_brute_force(seed, obj):
     d = make_path(8, 3, seed=seed)
     block = d.constraint_block()
-    assert block.ideal and "route_sets" in block.index
+    assert "route_sets" in block.index
     model = LinearBlockModel(block, get_backend("highs"))
     gains = np.random.default_rng(obj).normal(size=d.n_arms)
     c = np.zeros(block.n_vars)
@@ -32,13 +33,13 @@ def test_lp_on_the_route_set_block_equals_brute_force(seed, obj):
                if d.is_feasible(np.array(a)))
     assert gains @ action == pytest.approx(best, abs=1e-9)
     assert res.objective == pytest.approx(best + 1.5, abs=1e-9)
-    assert model.n_lp + model.n_mip == 1
+    assert (model.n_lp, model.n_mip) == (1, 0)       # the hull: the LP answers
 
 
 def test_a_fractional_lp_action_falls_back_to_the_milp():
-    # 2a + 2b + 2c <= 3 is not ideal: the LP takes a + b + c = 1.5
+    # 2a + 2b + 2c <= 3: the LP takes a + b + c = 1.5
     block = build_block(3, [(np.arange(3), np.full(3, 2.0), -np.inf, 3.0)], np.ones(3, bool),
-                        np.ones(3), 3, ideal=True)
+                        np.ones(3), 3)
     model = LinearBlockModel(block, get_backend("highs"))
     model.set_objective(np.array([1.0, 1.0, 1.1]))
     res = model.solve()
@@ -47,11 +48,11 @@ def test_a_fractional_lp_action_falls_back_to_the_milp():
     assert res.objective == pytest.approx(1.1)
 
 
-def test_blocks_not_marked_ideal_solve_the_milp_only():
+def test_an_integral_lp_optimum_is_returned_without_the_milp():
     block = build_block(2, [(np.arange(2), np.ones(2), -np.inf, 1.0)], np.ones(2, bool),
                         np.ones(2), 2)
     model = LinearBlockModel(block, get_backend("highs"))
     model.set_objective(np.array([0.5, 0.7]))
     res = model.solve()
-    assert (model.n_lp, model.n_mip) == (0, 1)
+    assert (model.n_lp, model.n_mip) == (1, 0)
     np.testing.assert_array_equal(block.action_from_solution(res.x), [0, 1])

@@ -81,8 +81,8 @@ class MIPArgmax:
     auxiliary variables (capacity, scheduling, path). ``solve`` moves it to a state in place
     (layer-1 right-hand sides, big-M values, column bounds) and solves -- unless every neuron is
     stable at that state: then the network is affine in the action there and the argmax is a
-    linear objective over the domain block alone, solved on a second persistent model (an LP
-    on ideal blocks, :class:`~rmab.domains.base.LinearBlockModel`; ``n_linear`` counts these
+    linear objective over the domain block alone, solved on a second persistent model (its LP
+    first, :class:`~rmab.domains.base.LinearBlockModel`; ``n_linear`` counts these
     solves; a network trained with the stability penalty takes this
     path on most states). When the solve stops early (time limit), the
     incumbent (if any) competes with the fallback action -- the domain's null action if
