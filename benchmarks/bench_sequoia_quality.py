@@ -35,7 +35,7 @@ BASELINES = ("no-action", "random", "sampling", "myopic", "iterative-myopic", "w
 
 
 def run_job(kind: str, seed: int, n_arms: int, budget: int, train_episodes: int,
-            eval_episodes: int) -> dict:
+            eval_episodes: int, config: dict) -> dict:
     import torch
 
     from rmab.domains import make_domain
@@ -49,7 +49,7 @@ def run_job(kind: str, seed: int, n_arms: int, budget: int, train_episodes: int,
     torch.set_num_threads(1)
     domain = make_domain(kind, n_arms, budget, seed=seed)
     start = time.perf_counter()
-    res = train_sequoia(domain, SequoiaConfig(episodes=train_episodes), seed=seed,
+    res = train_sequoia(domain, SequoiaConfig(episodes=train_episodes, **config), seed=seed,
                         progress=False)
     train_seconds = time.perf_counter() - start
     planners, skipped = [], []
@@ -70,7 +70,7 @@ def run_job(kind: str, seed: int, n_arms: int, budget: int, train_episodes: int,
     return dict(kind=kind, seed=seed, planners=ev.planners, normalised=ev.normalised[0],
                 reward=ev.rewards[0].mean(axis=1), ms=1e3 * ev.seconds_per_step[0],
                 train_seconds=train_seconds, solves=res.n_action_solves + res.n_target_solves,
-                cache_hits=res.cache_hits, skipped=skipped,
+                cache_hits=res.cache_hits, best_episode=res.best_episode, skipped=skipped,
                 time_limit_steps=sum(issubclass(w.category, SolverLimitWarning)
                                      for w in caught))
 
@@ -85,7 +85,8 @@ def report(kind: str, rows: list[dict]) -> None:
           f"(max {max(r['train_seconds'] for r in rows):.0f} s), MIP solves "
           f"{np.mean([r['solves'] for r in rows]):.0f}, cache hits "
           f"{np.mean([r['cache_hits'] for r in rows]):.0f}; SEQUOIA steps at the time "
-          f"limit {sum(r['time_limit_steps'] for r in rows)}")
+          f"limit {sum(r['time_limit_steps'] for r in rows)}; networks kept after "
+          f"{[r['best_episode'] for r in rows]} episodes")
     for s in rows[0]["skipped"]:
         print(f"   not applicable: {s}")
     sd = norm.std(axis=0, ddof=1) if len(rows) > 1 else np.zeros(len(names))
@@ -106,7 +107,7 @@ def report(kind: str, rows: list[dict]) -> None:
 
 
 COLUMNS = ["domain", "seed", "planner", "normalised", "reward", "ms_per_step",
-           "train_seconds", "mip_solves", "cache_hits", "time_limit_steps"]
+           "train_seconds", "mip_solves", "cache_hits", "time_limit_steps", "best_episode"]
 
 
 def write_rows(writer, r: dict) -> None:
@@ -114,7 +115,7 @@ def write_rows(writer, r: dict) -> None:
         writer.writerow([r["kind"], r["seed"], name, f"{r['normalised'][i]:.6f}",
                          f"{r['reward'][i]:.6f}", f"{r['ms'][i]:.3f}",
                          f"{r['train_seconds']:.1f}", r["solves"], r["cache_hits"],
-                         r["time_limit_steps"]])
+                         r["time_limit_steps"], r["best_episode"]])
 
 
 def read_rows(path) -> list[dict]:
@@ -126,7 +127,8 @@ def read_rows(path) -> list[dict]:
                 kind=row["domain"], seed=int(row["seed"]), planners=[], normalised=[],
                 reward=[], ms=[], train_seconds=float(row["train_seconds"]),
                 solves=int(row["mip_solves"]), cache_hits=int(row["cache_hits"]),
-                time_limit_steps=int(row["time_limit_steps"]), skipped=[]))
+                time_limit_steps=int(row["time_limit_steps"]),
+                best_episode=int(row["best_episode"]), skipped=[]))
             r["planners"].append(row["planner"])
             for key, col in (("normalised", "normalised"), ("reward", "reward"),
                              ("ms", "ms_per_step")):
@@ -150,6 +152,9 @@ def main(argv=None) -> None:
     p.add_argument("--train-episodes", type=int, default=100)
     p.add_argument("--eval-episodes", type=int, default=50)
     p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--warm-start", choices=("lagrangian", "myopic"), default="lagrangian")
+    p.add_argument("--validate-every", type=int, default=10,
+                   help="SequoiaConfig.validate_every (0: keep the last network)")
     p.add_argument("--quick", action="store_true", help="J = 12, 2 seeds, 5 + 5 episodes")
     p.add_argument("--out", default="out/sequoia_quality.csv",
                    help="CSV, one row per (domain, seed, planner), appended as jobs finish")
@@ -165,11 +170,12 @@ def main(argv=None) -> None:
         args.arms, args.budget, args.seeds = 12, 3, args.seeds[:2]
         args.train_episodes = args.eval_episodes = 5
     # seed-major order: a run stopped early still covers every domain
-    jobs = [(k, s, args.arms, args.budget, args.train_episodes, args.eval_episodes)
+    config = {"warm_start": args.warm_start, "validate_every": args.validate_every}
+    jobs = [(k, s, args.arms, args.budget, args.train_episodes, args.eval_episodes, config)
             for s in args.seeds for k in args.domains if f"{k}:{s}" not in args.skip]
     print(f"{len(jobs)} jobs (J = {args.arms}, B = {args.budget}, {args.train_episodes} "
-          f"training episodes, {args.eval_episodes} evaluation episodes) on {args.jobs} "
-          f"processes", flush=True)
+          f"training episodes, {args.eval_episodes} evaluation episodes, SEQUOIA {config}) on "
+          f"{args.jobs} processes", flush=True)
     start = time.perf_counter()
     rows = []
     out = Path(args.out)
@@ -192,7 +198,8 @@ def main(argv=None) -> None:
             seq = r["normalised"][r["planners"].index("sequoia")]
             print(f"   done {r['kind']} seed {r['seed']}: SEQUOIA {seq:.3f}, best other "
                   f"{max(v for n, v in zip(r['planners'], r['normalised']) if n != 'sequoia'):.3f}"
-                  f" (train {r['train_seconds']:.0f} s) [{time.perf_counter() - start:.0f} s]",
+                  f" (train {r['train_seconds']:.0f} s, kept the network after "
+                  f"{r['best_episode']} episodes) [{time.perf_counter() - start:.0f} s]",
                   flush=True)
     report_all(rows, args.domains)
     print(f"\nrows written to {out}; total {time.perf_counter() - start:.0f} s")
