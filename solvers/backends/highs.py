@@ -8,6 +8,10 @@ costs no rebuild. A warm start is passed with ``setSolution``.
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
+
 import numpy as np
 
 from solvers.backends.base import Backend, PersistentModel, RawSolve
@@ -28,6 +32,36 @@ def ensure_scheduler(threads: int) -> None:
 
         highspy.Highs.resetGlobalScheduler(True)
         _scheduler["threads"] = threads
+
+
+_banner = {"lock": threading.Lock(), "written": False}
+
+
+def _new_highs(highspy):
+    """A ``highspy.Highs`` with ``output_flag`` off.
+
+    highspy >= 1.16 writes HiGHS's two-line banner to the process's stdout (file descriptor 1,
+    below Python) the first time an instance logs, which ``Highs()`` itself does before
+    ``output_flag`` can be set; that would corrupt the output of any program printing CSV or a
+    table. So the first instance of the process is built with descriptor 1 sent to the null
+    device (HiGHS writes the banner once per process).
+    """
+    with _banner["lock"]:
+        if _banner["written"]:
+            h = highspy.Highs()
+        else:
+            sys.stdout.flush()
+            saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(null, 1)
+                h = highspy.Highs()
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+                os.close(null)
+            _banner["written"] = True
+    h.setOptionValue("output_flag", False)
+    return h
 
 
 def _status_map(highspy) -> dict:
@@ -51,8 +85,7 @@ class HighsModel(PersistentModel):
 
         self._highspy = highspy
         self._statuses = _status_map(highspy)
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
+        h = _new_highs(highspy)
         A = milp.A
         sense = highspy.ObjSense.kMaximize if milp.sense == "max" else highspy.ObjSense.kMinimize
         h.passModel(milp.n_cols, milp.n_rows, A.nnz, highspy.MatrixFormat.kRowwise.value,

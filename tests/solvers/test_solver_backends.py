@@ -1,6 +1,8 @@
 """One suite of reference MILPs with known optima, run on every available backend."""
 
 import itertools
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -166,6 +168,16 @@ def test_a_persistent_lp_returns_the_same_vertex_for_the_same_objective():
         model.set_objective(c)
         last = model.solve().x
     np.testing.assert_array_equal(last, first)
+
+
+def test_highs_writes_nothing_to_stdout():
+    """highspy >= 1.16 prints a banner below Python at the first instance of a process; a CLI
+    writing CSV to stdout must not get it."""
+    code = ("from solvers import MILP, get_backend; "
+            "m = get_backend('highs').build(MILP.from_arrays(c=[1.0], col_upper=[1.0], "
+            "integrality=[1])); m.solve(); get_backend('highs').build(MILP.from_arrays(c=[1.0]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout == ""
 
 
 @pytest.mark.parametrize("backend", BACKEND_NAMES)
