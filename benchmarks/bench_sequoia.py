@@ -9,7 +9,7 @@ seconds, because the machine may be shared):
    in the same run: the exact myopic MIP (same constraint block, linear objective) per step,
    and a rebuild-from-scratch of the network MIP (what the reference implementation does at
    every solve) against the in-place update. Target: median <= 0.3 s per step.
-   The network is warm-started (the myopic fit that SEQUOIA's training starts from) when
+   The network is warm-started (the fit SEQUOIA's training starts from) when
    torch is installed, else random (``--random``).
 2. Training at J = 20, B = 5 on the capacity domain: MIP solves (acting, targets), cache hits,
    hard target updates, time. Target: <= 15 min on 2 cores for the full run (100 episodes);
@@ -74,8 +74,8 @@ def network_for(domain, hidden, warm: bool, seed: int, max_ones: int,
         cfg = SequoiaConfig(warm_start_samples=4000, warm_start_epochs=40, stability=stability)
         fit = warm_start(q, domain, cfg, np.random.default_rng(seed), 1.0 / domain.n_arms,
                          max_ones)
-        return to_relu_network(q), (f"warm-started (myopic fit, stability weight {stability}, "
-                                    f"held-out MSE {fit.loss_after:.2e})")
+        return to_relu_network(q), (f"warm-started ({cfg.warm_start} fit, stability weight "
+                                    f"{stability}, held-out MSE {fit.loss_after:.2e})")
     rng = np.random.default_rng(seed)
     sizes = [input_size(domain.action_size, domain.n_arms), *hidden, 1]
     weights = tuple(rng.normal(scale=1 / np.sqrt(i), size=(o, i)) for i, o in zip(sizes, sizes[1:]))
