@@ -48,10 +48,12 @@ def test_qnetwork_export_matches_torch_and_leaves_global_rng_alone():
     assert to_relu_network(q).hidden_sizes == (5, 4)
 
 
-@pytest.mark.parametrize("target", ["myopic", "lagrangian"])
-def test_warm_start_reduces_regression_loss(tiny_capacity, target):
+@pytest.mark.parametrize("target, offset", [("myopic", "none"), ("lagrangian", "none"),
+                                            ("lagrangian", "lagrangian")])
+def test_warm_start_reduces_regression_loss(tiny_capacity, target, offset):
     q = QNetwork(9, (16, 16), generator=torch.Generator().manual_seed(0))
-    cfg = SequoiaConfig(**{**SMALL, "warm_start_epochs": 20, "warm_start": target})
+    cfg = SequoiaConfig(**{**SMALL, "warm_start_epochs": 40, "warm_start": target,
+                           "offset": offset})
     res = warm_start(q, tiny_capacity, cfg, np.random.default_rng(0), 0.25)
     assert res.loss_after < 0.3 * res.loss_before
 
@@ -74,6 +76,14 @@ def test_bellman_targets_by_hand():
     last = Batch(batch.states[:1], batch.actions[:1], batch.rewards[:1], batch.next_states[:1],
                  batch.time_to_go[:1])
     assert bellman_targets(last, 0.9, lambda s, t: pytest.fail("bootstrapped at t = H"))[0] == 1
+
+    def offset(states, time_to_go):        # D(s, τ) = 100 τ + Σ s, easy to follow by hand
+        return 100.0 * time_to_go + states.sum(axis=1)
+
+    y = bellman_targets(batch, 0.9, max_value, offset)
+    np.testing.assert_allclose(y, [1.0 - 100.0,
+                                   2.0 + 0.9 * (10.0 + 100.0 + 5) - 200.0,
+                                   0.5 + 0.9 * (20.0 + 400.0 + 2) - 500.0])
 
 
 def test_target_maxima_cache_lives_as_long_as_the_target_network(tiny_capacity):
@@ -134,6 +144,12 @@ def test_config_errors():
                                                     "the Lagrangian warm start"):
         SequoiaConfig(discount=0.0)
     SequoiaConfig(discount=0.0, warm_start="myopic")
+    with pytest.raises(InvalidParameterError, match="SequoiaConfig.offset: must be one of .*"
+                                                    "got 'whittle'"):
+        SequoiaConfig(offset="whittle")
+    with pytest.raises(InvalidParameterError, match="SequoiaConfig.discount: must be > 0 with "
+                                                    "the Lagrangian warm start or offset"):
+        SequoiaConfig(discount=0.0, warm_start="myopic", offset="lagrangian")
     with pytest.raises(InvalidParameterError, match="SequoiaConfig.validate_every: must be >= 0"):
         SequoiaConfig(validate_every=-1)
     with pytest.raises(InvalidParameterError, match="SequoiaConfig.validation_episodes: must "
@@ -158,13 +174,15 @@ def test_training_is_seeded(tiny_capacity):
     np.testing.assert_array_equal(a.episode_rewards, b.episode_rewards)
 
 
-def test_dqn_matches_or_beats_the_myopic_network(tiny_capacity):
+@pytest.mark.parametrize("offset", ["none", "lagrangian"])
+def test_dqn_matches_or_beats_the_warm_started_network(tiny_capacity, offset):
     """Exact policy values (backward induction over all 4**4 states): DQN from the warm start
-    is at least as good as the warm-started ("myopic") network it began from."""
+    is at least as good as the warm-started network it began from."""
     d = tiny_capacity
-    cfg = SequoiaConfig(episodes=30, target_update=20, **SMALL)
+    cfg = SequoiaConfig(episodes=30, target_update=20, offset=offset, **SMALL)
     trained = train_sequoia(d, cfg, seed=1, progress=False)
-    myopic = train_sequoia(d, SequoiaConfig(episodes=0, **SMALL), seed=1, progress=False)
+    myopic = train_sequoia(d, SequoiaConfig(episodes=0, offset=offset, **SMALL), seed=1,
+                           progress=False)
     assert trained.n_target_updates >= 10 and trained.cache_hits > 0
     assert trained.n_action_solves > 0 and trained.n_target_solves > 0
 

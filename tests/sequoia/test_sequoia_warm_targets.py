@@ -1,6 +1,7 @@
 """The warm-start targets: the Lagrangian target is an upper bound on the optimal action value
-(weak duality), checked against exact backward induction over every state and feasible action
-of tiny domains; at one period to go it is the one-step reward (the myopic target)."""
+and the Lagrangian state bound on the optimal value and on every feasible action's target (weak
+duality), checked against exact backward induction over every state and feasible action of tiny
+domains; at one period to go the target is the one-step reward (the myopic target)."""
 
 import itertools
 
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 from rmab.domains import make_capacity, make_interventions, make_path, make_scheduling
-from rmab.planners.sequoia.warm_targets import lagrangian_action_values, warm_start_dataset
+from rmab.planners.sequoia.warm_targets import LagrangianBound, warm_start_dataset
 
 DOMAINS = {
     "capacity": lambda: make_capacity(4, 2, seed=3),
@@ -50,17 +51,40 @@ def test_lagrangian_target_bounds_the_optimal_action_value(kind):
     horizon, discount = 4, 0.9
     states, actions, q = optimal_q(domain, horizon, discount)
     levels = np.stack([domain.arm_levels(a) for a in actions])
-    gaps = []
+    bound = LagrangianBound(domain, horizon, discount)
+    gaps, state_gaps = [], []
     for tau in range(1, horizon + 1):
         s = np.repeat(states, len(actions), axis=0)
         lv = np.tile(levels, (len(states), 1))
-        y = lagrangian_action_values(domain, s, lv, np.full(len(s), tau), horizon, discount)
+        y = bound.action_values(s, lv, np.full(len(s), tau))
         exact = q[tau].ravel()
         assert (y >= exact - 1e-9).all(), (tau, float((exact - y).max()))
         gaps.append(float((y - exact).mean()))
         if tau == 1:                 # nothing to come: the target is the one-step reward
             np.testing.assert_allclose(y, exact, atol=1e-12)
+        d = bound.state_values(states, np.full(len(states), tau))
+        best = y.reshape(len(states), len(actions)).max(axis=1)
+        assert (d >= best - 1e-9).all(), (tau, float((best - d).max()))
+        assert (d >= q[tau].max(axis=1) - 1e-9).all()
+        state_gaps.append(float((d - q[tau].max(axis=1)).mean()))
     assert gaps[-1] > 0              # the relaxation is not free further out (a real bound)
+    assert state_gaps[-1] > 0
+
+
+def test_offset_subtracts_the_state_bound():
+    """``offset=True``: the same inputs, targets less ``scale * D(s, τ)``; a feasible action's
+    offset Lagrangian target is <= 0 (the state bound dominates it)."""
+    domain = make_capacity(6, 2, seed=1)
+    args = dict(n_samples=400, horizon=6, scale=0.5, target="lagrangian", discount=0.95)
+    x, y = warm_start_dataset(domain, rng=np.random.default_rng(3), **args)
+    xo, yo = warm_start_dataset(domain, rng=np.random.default_rng(3), offset=True, **args)
+    np.testing.assert_array_equal(x, xo)
+    states = np.rint(x[:, domain.action_size:-1] * (domain.n_states - 1)).astype(np.int64)
+    ttg = np.rint(x[:, -1] * 6).astype(np.int64)
+    d = LagrangianBound(domain, 6, 0.95).state_values(states, ttg)
+    np.testing.assert_allclose(yo, y - 0.5 * d, atol=1e-9)
+    feasible = np.array([domain.is_feasible(a) for a in x[:, :domain.action_size].astype(int)])
+    assert feasible.any() and (yo[feasible] <= 1e-9).all()
 
 
 def test_lagrangian_target_at_one_period_is_the_myopic_target():

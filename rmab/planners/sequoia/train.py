@@ -37,13 +37,14 @@ from rmab.planners.sequoia.features import encode_inputs, input_size
 from rmab.planners.sequoia.qnet import QNetwork, torch
 from rmab.planners.sequoia.replay import Batch, ReplayBuffer
 from rmab.planners.sequoia.stability import instability
-from rmab.planners.sequoia.warm_targets import WARM_STARTS, warm_start_dataset
+from rmab.planners.sequoia.warm_targets import WARM_STARTS, LagrangianBound, warm_start_dataset
 
 __all__ = ["SequoiaConfig", "TrainResult", "WarmStartResult", "train_sequoia", "warm_start",
            "bellman_targets", "TargetMaxima", "to_relu_network",
            "save_checkpoint", "load_checkpoint", "load_qnetwork"]
 
 ARGMAX_METHODS = ("mip", "brute")
+OFFSETS = ("none", "lagrangian")
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,10 @@ class SequoiaConfig:
     in 0.09 s instead of hitting a 20 s limit, see docs/benchmarks.md).
     ``warm_start``: the regression target before DQN, ``"lagrangian"`` (the Lagrangian bound
     on the action value) or ``"myopic"`` (the paper's one-step reward); see
-    :mod:`~rmab.planners.sequoia.warm_targets`. ``validate_every``: every so many episodes
+    :mod:`~rmab.planners.sequoia.warm_targets`. ``offset``: ``"lagrangian"`` makes the network
+    learn ``Q(s, a, τ) - D(s, τ)``, with ``D`` the Lagrangian bound on the state value, in the
+    warm start and in DQN (argmaxes are unchanged: ``D`` does not depend on the action);
+    ``"none"``: the network learns ``Q``. ``validate_every``: every so many episodes
     (and after the warm start and at the end) the greedy policy plays ``validation_episodes``
     fixed episodes (starts and uniforms drawn once from the training seed, common to all
     validations) and the network with the best mean reward is the one returned (0 = no
@@ -96,6 +100,7 @@ class SequoiaConfig:
     workers: int = 0
     stability: float = 1.0
     warm_start: str = "lagrangian"
+    offset: str = "none"
     validate_every: int = 10
     validation_episodes: int = 5
 
@@ -126,9 +131,13 @@ class SequoiaConfig:
         if self.warm_start not in WARM_STARTS:
             raise InvalidParameterError(f"{o}.warm_start: must be one of {WARM_STARTS}; got "
                                         f"{self.warm_start!r}")
-        if self.warm_start == "lagrangian" and self.discount == 0:
+        if self.offset not in OFFSETS:
+            raise InvalidParameterError(f"{o}.offset: must be one of {OFFSETS}; got "
+                                        f"{self.offset!r}")
+        if self.discount == 0 and "lagrangian" in (self.warm_start, self.offset):
             raise InvalidParameterError(f"{o}.discount: must be > 0 with the Lagrangian warm "
-                                        f"start; got 0 (use warm_start='myopic')")
+                                        f"start or offset; got 0 (use warm_start='myopic', "
+                                        f"offset='none')")
         if self.argmax not in ARGMAX_METHODS:
             raise InvalidParameterError(f"{o}.argmax: must be one of {ARGMAX_METHODS}; got "
                                         f"{self.argmax!r}")
@@ -193,9 +202,11 @@ def to_relu_network(qnet: QNetwork):
 # -- warm start ------------------------------------------------------------------------------
 
 def warm_start(qnet: QNetwork, domain, config: SequoiaConfig, rng: np.random.Generator,
-               scale: float = 1.0, max_ones: int | None = None) -> WarmStartResult:
-    """Fit ``qnet`` to the ``config.warm_start`` target
-    (:mod:`~rmab.planners.sequoia.warm_targets`), in place.
+               scale: float = 1.0, max_ones: int | None = None,
+               bound: LagrangianBound | None = None) -> WarmStartResult:
+    """Fit ``qnet`` to the ``config.warm_start`` target, less ``config.offset``
+    (:mod:`~rmab.planners.sequoia.warm_targets`; ``bound``: the domain's
+    :class:`LagrangianBound` if already built), in place.
 
     Adam, mini-batches of 128, ``config.warm_start_epochs`` passes over 90 % of
     ``config.warm_start_samples`` pairs; the loss is measured on the other 10 %. With
@@ -205,7 +216,8 @@ def warm_start(qnet: QNetwork, domain, config: SequoiaConfig, rng: np.random.Gen
     if config.warm_start_samples == 0 or config.warm_start_epochs == 0:
         return WarmStartResult(float("nan"), float("nan"))
     x, y = warm_start_dataset(domain, config.warm_start_samples, config.horizon, rng, scale,
-                              config.warm_start, config.discount)
+                              config.warm_start, config.discount,
+                              offset=config.offset == "lagrangian", bound=bound)
     n_test = max(1, len(y) // 10)
     xt, yt = torch.from_numpy(x[:n_test]), torch.from_numpy(y[:n_test]).float()
     xs, ys = torch.from_numpy(x[n_test:]), torch.from_numpy(y[n_test:]).float()
@@ -216,7 +228,7 @@ def warm_start(qnet: QNetwork, domain, config: SequoiaConfig, rng: np.random.Gen
             return float(torch.mean((qnet(xt) - yt) ** 2))
 
     before = held_out()
-    with torch.no_grad():                 # start at the right level: the targets are O(horizon)
+    with torch.no_grad():                 # start at the targets' level (O(horizon) without offset)
         qnet.linears[-1].bias += ys.mean() - qnet(xs).mean()
     opt = torch.optim.Adam(qnet.parameters(), lr=config.learning_rate)
     for _ in range(config.warm_start_epochs):
@@ -245,17 +257,22 @@ def _stability_term(qnet: QNetwork, x: "torch.Tensor", n_action: int, k: int,
 
 # -- Bellman targets -------------------------------------------------------------------------
 
-def bellman_targets(batch: Batch, discount: float, max_value) -> np.ndarray:
+def bellman_targets(batch: Batch, discount: float, max_value, offset=None) -> np.ndarray:
     """``y = r + discount * max_{a' feasible} Q_target(s', a', ttg - 1)``, and ``y = r`` at the
     last period (``time_to_go == 1``: no bootstrap).
 
     ``max_value(next_states (k, n_arms), time_to_go (k,)) -> (k,)`` gives the target maxima.
+    ``offset(states, time_to_go) -> (k,)``: when the network learns ``Q - offset``, the target
+    is ``r + discount * (max + offset(s', ttg - 1)) - offset(s, ttg)``.
     """
     y = batch.rewards.astype(np.float64).copy()
     boot = batch.time_to_go > 1
     if boot.any():
-        y[boot] += discount * np.asarray(
-            max_value(batch.next_states[boot], batch.time_to_go[boot] - 1), dtype=np.float64)
+        nxt, ttg = batch.next_states[boot], batch.time_to_go[boot] - 1
+        v = np.asarray(max_value(nxt, ttg), dtype=np.float64)
+        y[boot] += discount * (v if offset is None else v + offset(nxt, ttg))
+    if offset is not None:
+        y -= offset(batch.states, batch.time_to_go)
     return y
 
 
@@ -404,7 +421,11 @@ def _train(domain, config: SequoiaConfig, rng, progress: bool, checkpoint) -> Tr
     acting = make_argmax(domain, horizon, config.argmax, mip_gap=config.action_gap,
                          time_limit=config.time_limit)
     validation = _Validation(domain, config, rng, acting)
-    warm = warm_start(qnet, domain, config, rng, scale, acting.max_ones)
+    bound = (LagrangianBound(domain, horizon, config.discount)
+             if "lagrangian" in (config.warm_start, config.offset) else None)
+    offset = (None if config.offset == "none" else
+              lambda states, ttg: scale * bound.state_values(states, ttg))
+    warm = warm_start(qnet, domain, config, rng, scale, acting.max_ones, bound)
     every = config.validate_every
     if every:
         validation(qnet, 0)
@@ -437,7 +458,8 @@ def _train(domain, config: SequoiaConfig, rng, progress: bool, checkpoint) -> Tr
                 if len(buffer) < config.batch_size:
                     continue
                 batch = buffer.sample(config.batch_size, rng)
-                y = torch.from_numpy(bellman_targets(batch, config.discount, maxima)).float()
+                y = torch.from_numpy(bellman_targets(batch, config.discount, maxima,
+                                                     offset)).float()
                 x = torch.from_numpy(encode_inputs(batch.actions, batch.states, batch.time_to_go,
                                                    horizon, domain.n_states))
                 for group in opt.param_groups:

@@ -20,6 +20,14 @@ cube the MIP ranges over) — and differs in the target:
   ``Σ_j V_j^λ(s_j, τ) + λ B w(τ)`` of the sample's state. The network's greedy policy then
   starts as the Lagrangian policy with the domain's constraints rather than as the myopic one.
   At ``τ = 1`` both targets coincide.
+
+The same relaxation bounds the state value,
+``D(s, τ) = min_λ Σ_j V_j^λ(s_j, τ) + λ B w(τ) >= max_{a feasible} Q_λ(s, a, τ) >= V*(s, τ)``
+(:meth:`LagrangianBound.state_values`). With ``offset=True`` every target becomes
+``target - D(s, τ)``: the network then learns how much an action loses against the bound, a
+quantity of the scale of the differences between actions, instead of spending its fit on the
+``O(τ)`` level of the values (the action-independent part is >99 % of the Lagrangian target's
+variance). Argmaxes over actions do not change.
 """
 
 from __future__ import annotations
@@ -28,17 +36,78 @@ import numpy as np
 
 from rmab.planners.sequoia.features import encode_inputs
 
-__all__ = ["WARM_STARTS", "warm_start_dataset", "lagrangian_action_values"]
+__all__ = ["WARM_STARTS", "LagrangianBound", "warm_start_dataset"]
 
 WARM_STARTS = ("lagrangian", "myopic")
-_N_PRICES = 128          # price grid of the Lagrangian target (0 and a geometric ladder)
-_CHUNK = 512             # samples per vectorised block (bounds memory at large J)
+_N_PRICES = 128          # price grid of the Lagrangian bound (0 and a geometric ladder)
+_CHUNK = 512             # rows per vectorised block (bounds memory at large J)
+
+
+class LagrangianBound:
+    """Lagrangian upper bounds of a domain's budget relaxation over ``1..horizon`` periods to
+    go (module doc): one value-iteration table ``V[τ, p, j, s]`` over a price grid, built once.
+
+    Inputs of the methods are trusted: ``states`` int (k, n_arms), ``levels`` int
+    (k, n_arms), ``time_to_go`` int (k,) in ``1..horizon``.
+    """
+
+    def __init__(self, domain, horizon: int, discount: float):
+        from rmab.domains.index_baselines import relaxed_arms
+        from rmab.values.exact import value_iteration
+
+        arms, self.budget = relaxed_arms(domain)
+        pos = arms.costs[arms.costs > 0]
+        self.discount = float(discount)
+        self.w = np.cumsum(np.r_[0.0, discount ** np.arange(horizon)])      # w[τ], τ = 0..H
+        ceiling = ((float(np.ptp(arms.rewards)) * self.w[-1] + 1.0) / float(pos.min())
+                   if pos.size else 0.0)
+        self.prices = (np.r_[0.0, ceiling * np.geomspace(1e-5, 1.0, _N_PRICES - 1)]
+                       if pos.size else np.zeros(1))
+        vi = value_iteration(arms, prices=self.prices, discount=discount, horizon=horizon,
+                             return_table=True)
+        self.values = np.zeros((horizon + 1, len(self.prices), arms.n_arms, arms.n_states))
+        self.values[1:] = vi.period_values[::-1]                          # V[τ, p, j, s]
+        self.arms = arms
+
+    def _duals(self, states, tau) -> np.ndarray:
+        """The dual ``Σ_j V_j^λ(s_j, τ) + λ B w(τ)`` of each row at every price (c, P)."""
+        j = np.arange(self.arms.n_arms)
+        v = self.values[tau[:, None, None], np.arange(len(self.prices))[None, :, None], j,
+                        states[:, None]]
+        return v.sum(axis=2) + self.prices[None, :] * self.budget * self.w[tau][:, None]
+
+    def state_values(self, states, time_to_go) -> np.ndarray:
+        """``D(s, τ)``, the bound on the optimal ``τ``-period value of each row (k,)."""
+        out = np.empty(len(time_to_go))
+        for lo in range(0, len(out), _CHUNK):
+            tau = np.asarray(time_to_go[lo:lo + _CHUNK], dtype=np.int64)
+            out[lo:lo + _CHUNK] = self._duals(states[lo:lo + _CHUNK], tau).min(axis=1)
+        return out
+
+    def action_values(self, states, levels, time_to_go) -> np.ndarray:
+        """``Q_λ(s, ℓ, τ)`` at the price minimising the state's dual, for each row (k,)."""
+        arms, d = self.arms, self.discount
+        j = np.arange(arms.n_arms)
+        out = np.empty(len(time_to_go))
+        for lo in range(0, len(out), _CHUNK):
+            st, lv = states[lo:lo + _CHUNK], levels[lo:lo + _CHUNK]
+            tau = np.asarray(time_to_go[lo:lo + _CHUNK], dtype=np.int64)
+            best = np.argmin(self._duals(st, tau), axis=1)
+            nxt = self.values[tau - 1, best]                                # (c, n, S)
+            trans = arms.transitions[j, lv, st]                             # (c, n, S)
+            q = arms.rewards[j, st, lv] + d * np.einsum("cns,cns->cn", trans, nxt)
+            out[lo:lo + _CHUNK] = (q.sum(axis=1)
+                                   + self.prices[best] * self.budget * d * self.w[tau - 1])
+        return out
 
 
 def warm_start_dataset(domain, n_samples: int, horizon: int, rng: np.random.Generator,
-                       scale: float = 1.0, target: str = "myopic", discount: float = 0.99
+                       scale: float = 1.0, target: str = "myopic", discount: float = 0.99,
+                       offset: bool = False, bound: LagrangianBound | None = None
                        ) -> tuple[np.ndarray, np.ndarray]:
-    """Inputs (n_samples, n_inputs) float32 and scaled targets (n_samples,) (module doc).
+    """Inputs (n_samples, n_inputs) float32 and scaled targets (n_samples,) (module doc);
+    ``offset``: subtract ``D(s, τ)``. ``bound``: the domain's :class:`LagrangianBound` for this
+    ``horizon`` and ``discount`` if already built (else built here when needed).
 
     Inputs are trusted (validated by :class:`~rmab.planners.sequoia.train.SequoiaConfig`).
     """
@@ -51,44 +120,12 @@ def warm_start_dataset(domain, n_samples: int, horizon: int, rng: np.random.Gene
         actions[i] = domain.sample_action(rng)
     levels = np.stack([domain.arm_levels(a) for a in actions]) if n_samples else \
         np.zeros((0, n), dtype=np.int64)
+    if bound is None and (offset or target == "lagrangian"):
+        bound = LagrangianBound(domain, horizon, discount)
     if target == "myopic":
         y = np.array([domain.arms.expected_reward(s, lv) for s, lv in zip(states, levels)])
     else:
-        y = lagrangian_action_values(domain, states, levels, ttg, horizon, discount)
+        y = bound.action_values(states, levels, ttg)
+    if offset:
+        y = y - bound.state_values(states, ttg)
     return encode_inputs(actions, states, ttg, horizon, domain.n_states), y * scale
-
-
-def lagrangian_action_values(domain, states: np.ndarray, levels: np.ndarray,
-                             time_to_go: np.ndarray, horizon: int, discount: float
-                             ) -> np.ndarray:
-    """``Q_λ(s, ℓ, τ)`` of the module docstring for each row (k,).
-
-    ``states``, ``levels`` int64 (k, n_arms); ``time_to_go`` int (k,) in ``1..horizon``.
-    """
-    from rmab.domains.index_baselines import relaxed_arms
-    from rmab.values.exact import value_iteration
-
-    arms, budget = relaxed_arms(domain)
-    pos = arms.costs[arms.costs > 0]
-    w = np.cumsum(np.r_[0.0, discount ** np.arange(horizon)])           # w[τ], τ = 0..H
-    ceiling = (float(np.ptp(arms.rewards)) * w[-1] + 1.0) / float(pos.min()) if pos.size else 0.0
-    prices = np.r_[0.0, ceiling * np.geomspace(1e-5, 1.0, _N_PRICES - 1)] if pos.size else \
-        np.zeros(1)
-    vi = value_iteration(arms, prices=prices, discount=discount, horizon=horizon,
-                         return_table=True)
-    n, s = arms.n_arms, arms.n_states
-    values = np.zeros((horizon + 1, len(prices), n, s))                   # V[τ, p, j, s]
-    values[1:] = vi.period_values[::-1]
-    j = np.arange(n)
-    out = np.empty(len(time_to_go))
-    for lo in range(0, len(out), _CHUNK):
-        st, lv = states[lo:lo + _CHUNK], levels[lo:lo + _CHUNK]
-        tau = np.asarray(time_to_go[lo:lo + _CHUNK], dtype=np.int64)
-        dual = (values[tau[:, None, None], np.arange(len(prices))[None, :, None], j, st[:, None]]
-                .sum(axis=2) + prices[None, :] * budget * w[tau][:, None])    # (c, P)
-        best = np.argmin(dual, axis=1)
-        nxt = values[tau - 1, best]                                         # (c, n, S)
-        trans = arms.transitions[j, lv, st]                                 # (c, n, S)
-        q = arms.rewards[j, st, lv] + discount * np.einsum("cns,cns->cn", trans, nxt)
-        out[lo:lo + _CHUNK] = q.sum(axis=1) + prices[best] * budget * discount * w[tau - 1]
-    return out
