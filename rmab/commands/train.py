@@ -52,6 +52,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--warm-start", choices=("lagrangian", "myopic"), default="lagrangian",
                         help="regression target before DQN: the Lagrangian bound on the action "
                              "value (default) or the one-step reward (the paper's)")
+    parser.add_argument("--offset", choices=("none", "lagrangian"), default="none",
+                        help="what the network learns: Q (none, default) or Q less the "
+                             "Lagrangian bound on the state value (lagrangian)")
     parser.add_argument("--validate-every", type=int, default=10,
                         help="episodes between validations of the greedy policy; the best "
                              "validated network is kept (default 10; 0 = keep the last)")
@@ -74,7 +77,7 @@ def run(args) -> int:
                            time_limit=args.time_limit or None,
                            target_time_limit=args.target_time_limit or None,
                            stability=args.stability, warm_start=args.warm_start,
-                           validate_every=args.validate_every)
+                           offset=args.offset, validate_every=args.validate_every)
     out = Path(args.out)
     res = train_sequoia(domain, config, seed=args.seed, progress=not args.no_progress,
                         checkpoint=out / "sequoia.pt")

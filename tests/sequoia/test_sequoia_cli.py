@@ -57,15 +57,27 @@ def test_rmab_train_rejects_a_negative_stability_weight(tmp_path, capsys):
     assert "SequoiaConfig.stability: must be >= 0" in capsys.readouterr().err
 
 
+def test_rmab_train_defaults_are_the_config_defaults():
+    from rmab.planners.sequoia.train import SequoiaConfig
+
+    args, cfg = parse(["--domain", "capacity", "--out", "x"]), SequoiaConfig()
+    for name in ("episodes", "horizon", "hidden", "target_update", "workers", "time_limit",
+                 "target_time_limit", "stability", "warm_start", "offset", "validate_every"):
+        assert getattr(args, name) == getattr(cfg, name), name
+
+
 def test_rmab_train_warm_start_and_validation_options(tmp_path, capsys):
     args = parse(["--domain", "scheduling", "--arms", "4", "--budget", "2", "--episodes", "1",
                   "--horizon", "3", "--hidden", "4", "--warm-start", "myopic",
-                  "--validate-every", "0", "--out", str(tmp_path), "--no-progress"])
-    assert (args.warm_start, args.validate_every) == ("myopic", 0)
+                  "--offset", "lagrangian", "--validate-every", "0", "--out", str(tmp_path),
+                  "--no-progress"])
+    assert (args.warm_start, args.offset, args.validate_every) == ("myopic", "lagrangian", 0)
     assert train_cmd.run(args) == 0
     assert "kept the network" not in capsys.readouterr().out
     with pytest.raises(SystemExit):
         parse(["--domain", "capacity", "--warm-start", "whittle", "--out", "x"])
+    with pytest.raises(SystemExit):
+        parse(["--domain", "capacity", "--offset", "whittle", "--out", "x"])
     from rmab.cli import main
 
     code = main(["train", "--domain", "capacity", "--arms", "5", "--budget", "2",
