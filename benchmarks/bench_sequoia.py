@@ -58,7 +58,7 @@ def fmt(wall, cpu) -> str:
 
 
 def network_for(domain, hidden, warm: bool, seed: int, max_ones: int,
-                stability: float) -> tuple[ReLUNetwork, str]:
+                stability: float, offset: str) -> tuple[ReLUNetwork, str]:
     if warm:
         try:
             import torch
@@ -71,11 +71,13 @@ def network_for(domain, hidden, warm: bool, seed: int, max_ones: int,
         torch.set_num_threads(1)
         q = QNetwork(input_size(domain.action_size, domain.n_arms), hidden,
                      generator=torch.Generator().manual_seed(seed))
-        cfg = SequoiaConfig(warm_start_samples=4000, warm_start_epochs=40, stability=stability)
+        cfg = SequoiaConfig(warm_start_samples=4000, warm_start_epochs=40, stability=stability,
+                            offset=offset)
         fit = warm_start(q, domain, cfg, np.random.default_rng(seed), 1.0 / domain.n_arms,
                          max_ones)
-        return to_relu_network(q), (f"warm-started ({cfg.warm_start} fit, stability weight "
-                                    f"{stability}, held-out MSE {fit.loss_after:.2e})")
+        return to_relu_network(q), (f"warm-started ({cfg.warm_start} fit, offset {offset}, "
+                                    f"stability weight {stability}, held-out MSE "
+                                    f"{fit.loss_after:.2e})")
     rng = np.random.default_rng(seed)
     sizes = [input_size(domain.action_size, domain.n_arms), *hidden, 1]
     weights = tuple(rng.normal(scale=1 / np.sqrt(i), size=(o, i)) for i, o in zip(sizes, sizes[1:]))
@@ -83,11 +85,11 @@ def network_for(domain, hidden, warm: bool, seed: int, max_ones: int,
 
 
 def bench_action_selection(n_arms: int, budget: int, steps: int, warm: bool, time_limit: float,
-                           stability: float):
+                           stability: float, offset: str):
     d = make_capacity(n_arms, budget, seed=0)
     with Clock() as c_init:
         argmax = MIPArgmax(d, 20, mip_gap=1e-4, time_limit=time_limit, threads=1)
-    net, kind = network_for(d, (32, 32), warm, 0, argmax.max_ones, stability)
+    net, kind = network_for(d, (32, 32), warm, 0, argmax.max_ones, stability, offset)
     print(f"\n1. Action selection: capacity J = {n_arms}, B = {budget}, network "
           f"[{net.n_inputs}, 32, 32, 1] {kind}, HiGHS 1 thread, time limit {time_limit} s")
     with Clock() as c_build:
@@ -140,11 +142,11 @@ def bench_action_selection(n_arms: int, budget: int, steps: int, warm: bool, tim
     return med_upd + med_sol
 
 
-def bench_training(episodes: int, out: Path):
+def bench_training(episodes: int, out: Path, offset: str):
     from rmab.planners.sequoia.train import SequoiaConfig, train_sequoia
 
     d = make_capacity(20, 5, seed=0)
-    cfg = SequoiaConfig(episodes=episodes)
+    cfg = SequoiaConfig(episodes=episodes, offset=offset)
     print(f"\n2. Training: capacity J = 20, B = 5, {episodes} episodes, hidden {cfg.hidden}, "
           f"time limits {cfg.time_limit} s (acting) / {cfg.target_time_limit} s (targets)")
     with Clock() as c:
@@ -186,6 +188,8 @@ def main(argv=None) -> None:
                    help="states in figure 1 (default 20, --quick 5)")
     p.add_argument("--stability", type=float, default=1.0,
                    help="ReLU-stability weight of the warm start in figure 1 (0 = none)")
+    p.add_argument("--offset", choices=("none", "lagrangian"), default=None,
+                   help="SequoiaConfig.offset (default: SequoiaConfig's)")
     p.add_argument("--formulation", choices=("patterns", "assignment"), default="patterns",
                    help="capacity MILP block: pattern counts (default) or the per-pair "
                         "assignment x_ij (the former formulation, for comparison)")
@@ -195,17 +199,21 @@ def main(argv=None) -> None:
 
         capacity._MAX_PATTERNS = 0      # forces the assignment fallback
     steps = args.steps or (5 if args.quick else 20)
+    if args.offset is None:
+        from rmab.planners.sequoia.train import SequoiaConfig
+
+        args.offset = SequoiaConfig.offset
     step = bench_action_selection(args.arms, args.arms // 5, steps, not args.random, 10.0,
-                                  args.stability)
+                                  args.stability, args.offset)
     if args.stability > 0 and not args.random:
         print("\n   reference: the same warm start without the stability penalty (3 states)")
-        ref = bench_action_selection(args.arms, args.arms // 5, 3, True, 10.0, 0.0)
+        ref = bench_action_selection(args.arms, args.arms // 5, 3, True, 10.0, 0.0, args.offset)
         print(f"\n   stability penalty: per-step time {ref / step:.0f}x shorter "
               f"({ref:.3f} s -> {step:.3f} s; the reference is capped by its 10 s limit)")
     if args.skip_train:
         return
     with tempfile.TemporaryDirectory() as tmp:
-        domain, network = bench_training(3 if args.quick else 100, Path(tmp))
+        domain, network = bench_training(3 if args.quick else 100, Path(tmp), args.offset)
         bench_evaluation(domain, network, 3 if args.quick else 50, time_limit=2.0)
 
 

@@ -155,6 +155,10 @@ def main(argv=None) -> None:
     p.add_argument("--warm-start", choices=("lagrangian", "myopic"), default="lagrangian")
     p.add_argument("--validate-every", type=int, default=10,
                    help="SequoiaConfig.validate_every (0: keep the last network)")
+    p.add_argument("--stability", type=float, default=1.0,
+                   help="SequoiaConfig.stability (weight of the ReLU-stability penalty)")
+    p.add_argument("--offset", choices=("none", "lagrangian"), default="none",
+                   help="SequoiaConfig.offset")
     p.add_argument("--quick", action="store_true", help="J = 12, 2 seeds, 5 + 5 episodes")
     p.add_argument("--out", default="out/sequoia_quality.csv",
                    help="CSV, one row per (domain, seed, planner), appended as jobs finish")
@@ -170,7 +174,8 @@ def main(argv=None) -> None:
         args.arms, args.budget, args.seeds = 12, 3, args.seeds[:2]
         args.train_episodes = args.eval_episodes = 5
     # seed-major order: a run stopped early still covers every domain
-    config = {"warm_start": args.warm_start, "validate_every": args.validate_every}
+    config = {"warm_start": args.warm_start, "validate_every": args.validate_every,
+              "stability": args.stability, "offset": args.offset}
     jobs = [(k, s, args.arms, args.budget, args.train_episodes, args.eval_episodes, config)
             for s in args.seeds for k in args.domains if f"{k}:{s}" not in args.skip]
     print(f"{len(jobs)} jobs (J = {args.arms}, B = {args.budget}, {args.train_episodes} "
