@@ -52,9 +52,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--warm-start", choices=("lagrangian", "myopic"), default="lagrangian",
                         help="regression target before DQN: the Lagrangian bound on the action "
                              "value (default) or the one-step reward (the paper's)")
-    parser.add_argument("--offset", choices=("none", "lagrangian"), default="none",
-                        help="what the network learns: Q (none, default) or Q less the "
-                             "Lagrangian bound on the state value (lagrangian)")
+    parser.add_argument("--offset", choices=("lagrangian", "none"), default="lagrangian",
+                        help="what the network learns: Q less the Lagrangian bound on the "
+                             "state value (default) or Q itself (none, the paper's)")
     parser.add_argument("--validate-every", type=int, default=10,
                         help="episodes between validations of the greedy policy; the best "
                              "validated network is kept (default 10; 0 = keep the last)")

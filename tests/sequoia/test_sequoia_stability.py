@@ -88,7 +88,8 @@ def test_penalty_is_zero_when_stable_and_falls_under_gradient_steps():
     assert instability(q.linears, ctx, 5, 2).item() == 0.0
 
 
-def test_warm_start_with_the_penalty_leaves_the_mip_few_unstable_neurons():
+@pytest.mark.parametrize("target, offset", [("myopic", "none"), ("lagrangian", "lagrangian")])
+def test_warm_start_with_the_penalty_leaves_the_mip_few_unstable_neurons(target, offset):
     """The point of the penalty: after a penalised warm start, neurons that can change sign
     over the feasible actions of a state are rare (without it, most are unstable)."""
     torch.set_num_threads(1)
@@ -101,7 +102,7 @@ def test_warm_start_with_the_penalty_leaves_the_mip_few_unstable_neurons():
         q = QNetwork(input_size(d.action_size, d.n_arms), (16, 16),
                      generator=torch.Generator().manual_seed(0))
         cfg = SequoiaConfig(warm_start_samples=1000, warm_start_epochs=20, stability=weight,
-                            warm_start="myopic")
+                            warm_start=target, offset=offset)
         fit = warm_start(q, d, cfg, np.random.default_rng(0), 0.1, max_ones=k)
         assert fit.loss_after < fit.loss_before
         with torch.no_grad():

@@ -143,13 +143,13 @@ def test_config_errors():
     with pytest.raises(InvalidParameterError, match="SequoiaConfig.discount: must be > 0 with "
                                                     "the Lagrangian warm start"):
         SequoiaConfig(discount=0.0)
-    SequoiaConfig(discount=0.0, warm_start="myopic")
+    SequoiaConfig(discount=0.0, warm_start="myopic", offset="none")
     with pytest.raises(InvalidParameterError, match="SequoiaConfig.offset: must be one of .*"
                                                     "got 'whittle'"):
         SequoiaConfig(offset="whittle")
     with pytest.raises(InvalidParameterError, match="SequoiaConfig.discount: must be > 0 with "
                                                     "the Lagrangian warm start or offset"):
-        SequoiaConfig(discount=0.0, warm_start="myopic", offset="lagrangian")
+        SequoiaConfig(discount=0.0, warm_start="myopic")
     with pytest.raises(InvalidParameterError, match="SequoiaConfig.validate_every: must be >= 0"):
         SequoiaConfig(validate_every=-1)
     with pytest.raises(InvalidParameterError, match="SequoiaConfig.validation_episodes: must "

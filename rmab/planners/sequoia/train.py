@@ -1,4 +1,4 @@
-"""SEQUOIA training (torch): a myopic warm start, then DQN in which both the greedy action and
+"""SEQUOIA training (torch): a warm start, then DQN in which both the greedy action and
 the Bellman target's ``max`` are exact argmaxes over the domain's feasible actions
 (Xu, Wilder, Khalil, Tambe, ICLR 2025, arXiv 2503.01919, Alg. 1).
 
@@ -13,7 +13,11 @@ Departures from the reference implementation (spec ``coRMAB.md`` §4), on purpos
 - finite horizon through the time-to-go input: no bootstrap at the last period;
 - the domain's constraints are the same in training and evaluation (one constraint block);
 - a ReLU-stability penalty (:mod:`rmab.planners.sequoia.stability`) keeps most neurons stable
-  over the feasible actions of each state, so that the MIP argmax has few binaries left.
+  over the feasible actions of each state, so that the MIP argmax has few binaries left;
+- by default the warm start fits the Lagrangian bound on the action value rather than the
+  one-step reward, and the network learns ``Q`` less the Lagrangian bound on the state value
+  (:mod:`rmab.planners.sequoia.warm_targets`);
+- the returned network is the best of periodic validations, not the last.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ __all__ = ["SequoiaConfig", "TrainResult", "WarmStartResult", "train_sequoia", "
            "save_checkpoint", "load_checkpoint", "load_qnetwork"]
 
 ARGMAX_METHODS = ("mip", "brute")
-OFFSETS = ("none", "lagrangian")
+OFFSETS = ("lagrangian", "none")
 
 
 @dataclass(frozen=True)
@@ -67,8 +71,9 @@ class SequoiaConfig:
     on the action value) or ``"myopic"`` (the paper's one-step reward); see
     :mod:`~rmab.planners.sequoia.warm_targets`. ``offset``: ``"lagrangian"`` makes the network
     learn ``Q(s, a, τ) - D(s, τ)``, with ``D`` the Lagrangian bound on the state value, in the
-    warm start and in DQN (argmaxes are unchanged: ``D`` does not depend on the action);
-    ``"none"``: the network learns ``Q``. ``validate_every``: every so many episodes
+    warm start and in DQN (argmaxes are unchanged: ``D`` does not depend on the action; the
+    network's fit and stability go to what differs between actions); ``"none"``: the network
+    learns ``Q`` (the paper's). ``validate_every``: every so many episodes
     (and after the warm start and at the end) the greedy policy plays ``validation_episodes``
     fixed episodes (starts and uniforms drawn once from the training seed, common to all
     validations) and the network with the best mean reward is the one returned (0 = no
@@ -100,7 +105,7 @@ class SequoiaConfig:
     workers: int = 0
     stability: float = 1.0
     warm_start: str = "lagrangian"
-    offset: str = "none"
+    offset: str = "lagrangian"
     validate_every: int = 10
     validation_episodes: int = 5
 
