@@ -152,13 +152,13 @@ def main(argv=None) -> None:
     p.add_argument("--train-episodes", type=int, default=100)
     p.add_argument("--eval-episodes", type=int, default=50)
     p.add_argument("--jobs", type=int, default=2)
-    p.add_argument("--warm-start", choices=("lagrangian", "myopic"), default="lagrangian")
-    p.add_argument("--validate-every", type=int, default=10,
+    # SEQUOIA options: SequoiaConfig's defaults unless given
+    p.add_argument("--warm-start", choices=("lagrangian", "myopic"))
+    p.add_argument("--offset", choices=("lagrangian", "none"))
+    p.add_argument("--validate-every", type=int,
                    help="SequoiaConfig.validate_every (0: keep the last network)")
-    p.add_argument("--stability", type=float, default=1.0,
+    p.add_argument("--stability", type=float,
                    help="SequoiaConfig.stability (weight of the ReLU-stability penalty)")
-    p.add_argument("--offset", choices=("none", "lagrangian"), default="none",
-                   help="SequoiaConfig.offset")
     p.add_argument("--quick", action="store_true", help="J = 12, 2 seeds, 5 + 5 episodes")
     p.add_argument("--out", default="out/sequoia_quality.csv",
                    help="CSV, one row per (domain, seed, planner), appended as jobs finish")
@@ -174,8 +174,9 @@ def main(argv=None) -> None:
         args.arms, args.budget, args.seeds = 12, 3, args.seeds[:2]
         args.train_episodes = args.eval_episodes = 5
     # seed-major order: a run stopped early still covers every domain
-    config = {"warm_start": args.warm_start, "validate_every": args.validate_every,
-              "stability": args.stability, "offset": args.offset}
+    config = {k: v for k, v in (("warm_start", args.warm_start), ("offset", args.offset),
+                                ("validate_every", args.validate_every),
+                                ("stability", args.stability)) if v is not None}
     jobs = [(k, s, args.arms, args.budget, args.train_episodes, args.eval_episodes, config)
             for s in args.seeds for k in args.domains if f"{k}:{s}" not in args.skip]
     print(f"{len(jobs)} jobs (J = {args.arms}, B = {args.budget}, {args.train_episodes} "
