@@ -6,6 +6,8 @@ Small on purpose (J = 6 arms, B = 2 workers, horizon 10, a few episodes, under a
 Needs torch (pip install 'rmab[torch]'). Run: python examples/sequoia_capacity.py
 """
 
+from pathlib import Path
+
 import numpy as np
 
 from rmab.domains import make_capacity
@@ -26,7 +28,8 @@ print(f"trained {config.episodes} episodes in {result.seconds:.1f} s: "
 print("warm start held-out MSE: "
       f"{result.warm_start.loss_before:.3f} -> {result.warm_start.loss_after:.3f}")
 
-path = result.network.save("sequoia_capacity.npz")
+Path("out").mkdir(exist_ok=True)                  # out/ is where the README's commands write
+path = result.network.save(Path("out") / "sequoia_capacity.npz")
 planner = SequoiaPlanner(path, horizon=config.horizon)
 table = evaluate_domain(domain, ["no-action", "random", "myopic", planner], episodes=5,
                         horizon=config.horizon, seed=0)
