@@ -10,7 +10,8 @@ seconds, because the machine may be shared):
    and a rebuild-from-scratch of the network MIP (what the reference implementation does at
    every solve) against the in-place update. Target: median <= 0.3 s per step.
    The network is warm-started (the fit SEQUOIA's training starts from) when
-   torch is installed, else random (``--random``).
+   torch is installed, else random (``--random``); ``--dqn-episodes N`` trains it with DQN at
+   that J for N episodes first (the last network is timed).
 2. Training at J = 20, B = 5 on the capacity domain: MIP solves (acting, targets), cache hits,
    hard target updates, time. Target: <= 15 min on 2 cores for the full run (100 episodes);
    ``--quick`` runs 3 episodes.
@@ -19,7 +20,8 @@ seconds, because the machine may be shared):
    numbers); 50 episodes (``--quick``: 3).
 
 Run ``.venv/bin/python benchmarks/bench_sequoia.py [--quick] [--random] [--skip-train]
-[--arms J] [--steps N] [--formulation patterns|assignment]``.
+[--arms J] [--steps N] [--dqn-episodes N] [--offset lagrangian|none]
+[--formulation patterns|assignment]``.
 """
 
 from __future__ import annotations
@@ -58,15 +60,23 @@ def fmt(wall, cpu) -> str:
 
 
 def network_for(domain, hidden, warm: bool, seed: int, max_ones: int,
-                stability: float, offset: str) -> tuple[ReLUNetwork, str]:
+                stability: float, offset: str, episodes: int = 0) -> tuple[ReLUNetwork, str]:
     if warm:
         try:
             import torch
 
             from rmab.planners.sequoia.qnet import QNetwork
-            from rmab.planners.sequoia.train import SequoiaConfig, to_relu_network, warm_start
+            from rmab.planners.sequoia.train import (SequoiaConfig, to_relu_network,
+                                                     train_sequoia, warm_start)
         except ImportError:
             warm = False
+    if warm and episodes:
+        # validate_every=0: the last network, so that it is the DQN-trained one being timed
+        cfg = SequoiaConfig(episodes=episodes, hidden=hidden, stability=stability, offset=offset,
+                            validate_every=0)
+        res = train_sequoia(domain, cfg, seed=seed, progress=False)
+        return res.network, (f"DQN-trained ({episodes} episodes in {res.seconds:.0f} s, the last "
+                             f"network; offset {offset}, stability weight {stability})")
     if warm:
         torch.set_num_threads(1)
         q = QNetwork(input_size(domain.action_size, domain.n_arms), hidden,
@@ -85,11 +95,11 @@ def network_for(domain, hidden, warm: bool, seed: int, max_ones: int,
 
 
 def bench_action_selection(n_arms: int, budget: int, steps: int, warm: bool, time_limit: float,
-                           stability: float, offset: str):
+                           stability: float, offset: str, episodes: int = 0):
     d = make_capacity(n_arms, budget, seed=0)
     with Clock() as c_init:
         argmax = MIPArgmax(d, 20, mip_gap=1e-4, time_limit=time_limit, threads=1)
-    net, kind = network_for(d, (32, 32), warm, 0, argmax.max_ones, stability, offset)
+    net, kind = network_for(d, (32, 32), warm, 0, argmax.max_ones, stability, offset, episodes)
     print(f"\n1. Action selection: capacity J = {n_arms}, B = {budget}, network "
           f"[{net.n_inputs}, 32, 32, 1] {kind}, HiGHS 1 thread, time limit {time_limit} s")
     with Clock() as c_build:
@@ -188,6 +198,9 @@ def main(argv=None) -> None:
                    help="states in figure 1 (default 20, --quick 5)")
     p.add_argument("--stability", type=float, default=1.0,
                    help="ReLU-stability weight of the warm start in figure 1 (0 = none)")
+    p.add_argument("--dqn-episodes", type=int, default=0,
+                   help="figure 1 with a network trained for this many DQN episodes at J "
+                        "(default 0: the warm start)")
     p.add_argument("--offset", choices=("none", "lagrangian"), default=None,
                    help="SequoiaConfig.offset (default: SequoiaConfig's)")
     p.add_argument("--formulation", choices=("patterns", "assignment"), default="patterns",
@@ -204,7 +217,7 @@ def main(argv=None) -> None:
 
         args.offset = SequoiaConfig.offset
     step = bench_action_selection(args.arms, args.arms // 5, steps, not args.random, 10.0,
-                                  args.stability, args.offset)
+                                  args.stability, args.offset, args.dqn_episodes)
     if args.stability > 0 and not args.random:
         print("\n   reference: the same warm start without the stability penalty (3 states)")
         ref = bench_action_selection(args.arms, args.arms // 5, 3, True, 10.0, 0.0, args.offset)
