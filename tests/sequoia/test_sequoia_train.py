@@ -200,6 +200,9 @@ def test_validation_returns_the_best_validated_network(tiny_capacity, tmp_path):
     np.testing.assert_array_equal(res.validated_at, [0, 2, 4, 5])
     best = len(res.validation_rewards) - 1 - int(np.argmax(res.validation_rewards[::-1]))
     assert res.best_episode == res.validated_at[best]              # ties go to the later one
+    assert len(res.validated_networks) == 4                        # one network per validation
+    for net_k, net_best in zip(res.validated_networks[best].weights, res.network.weights):
+        np.testing.assert_array_equal(net_k, net_best)
     assert res.n_action_solves >= 4 * 3 * cfg.horizon              # validation solves counted
     assert load_checkpoint(tmp_path / "ck.pt")["meta"]["best_episode"] == res.best_episode
     q = load_qnetwork(tmp_path / "ck.pt")                          # the checkpoint is the best
@@ -213,6 +216,7 @@ def test_validation_returns_the_best_validated_network(tiny_capacity, tmp_path):
     last = train_sequoia(tiny_capacity, SequoiaConfig(**{**cfg.__dict__, "validate_every": 0}),
                          seed=3, progress=False)
     assert last.best_episode == 5 and last.validated_at.size == 0
+    assert last.validated_networks == ()
     np.testing.assert_array_equal(last.episode_rewards, res.episode_rewards)
     if res.best_episode == 5:
         for k in last.state_dict:

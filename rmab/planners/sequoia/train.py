@@ -176,7 +176,8 @@ class TrainResult:
     validation, the last; ``state_dict``: its torch weights; ``episode_rewards`` (episodes,):
     mean per-step expected reward of each training episode; ``validated_at`` and
     ``validation_rewards`` (k,): the episodes after which the greedy policy was validated and
-    its mean per-step reward there; solve counts (``n_action_solves`` includes validation),
+    its mean per-step reward there, ``validated_networks`` the network validated at each (to
+    score them on other episodes, ``benchmarks/bench_sequoia_selection.py``); solve counts (``n_action_solves`` includes validation),
     cache hits, hard target updates and wall time.
     """
 
@@ -193,6 +194,7 @@ class TrainResult:
     validated_at: np.ndarray
     validation_rewards: np.ndarray
     best_episode: int
+    validated_networks: tuple = ()
 
 
 # -- numpy export ----------------------------------------------------------------------------
@@ -395,12 +397,13 @@ class _Validation:
         self.starts = (sub.random((k, n)) < config.p_high).astype(np.int64)
         self.uniforms = sub.random((k, h, n))
         self.domain, self.horizon, self.acting = domain, h, acting
-        self.episodes, self.rewards = [], []
+        self.episodes, self.rewards, self.networks = [], [], []
         self.best_state, self.best_episode = None, 0
         self.n_solves = 0
 
     def __call__(self, qnet: QNetwork, episode: int) -> None:
-        self.acting.set_network(to_relu_network(qnet))
+        network = to_relu_network(qnet)
+        self.acting.set_network(network)
         total = 0.0
         for states, u in zip(self.starts, self.uniforms):
             for t in range(self.horizon):
@@ -415,6 +418,7 @@ class _Validation:
             self.best_episode = episode
         self.episodes.append(episode)
         self.rewards.append(reward)
+        self.networks.append(network)
 
 
 def _train(domain, config: SequoiaConfig, rng, progress: bool, checkpoint) -> TrainResult:
@@ -498,7 +502,8 @@ def _train(domain, config: SequoiaConfig, rng, progress: bool, checkpoint) -> Tr
                          n_target_solves=maxima.n_solves, cache_hits=maxima.cache.hits,
                          n_target_updates=n_hard, seconds=time.perf_counter() - start,
                          validated_at=np.array(validation.episodes, dtype=np.int64),
-                         validation_rewards=np.array(validation.rewards), best_episode=best)
+                         validation_rewards=np.array(validation.rewards), best_episode=best,
+                         validated_networks=tuple(validation.networks))
     if checkpoint is not None:
         save_checkpoint(checkpoint, qnet, target=target, optimizer=opt,
                         meta={"config": asdict(config), "updates": updates,
