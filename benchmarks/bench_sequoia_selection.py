@@ -15,7 +15,7 @@ checkpoint on the held-out episodes, selection is the weak link; if every checkp
 below the baselines, training is.
 
 Run ``.venv/bin/python benchmarks/bench_sequoia_selection.py [--domains capacity]
-[--seeds 0 1 2 3 4] [--jobs 2] [--episodes 50] [--out out/sequoia_selection.csv] [--quick]``.
+[--seeds 0 1 2 3 4] [--jobs 2] [--episodes 50] [--out out/sequoia_selection.csv] [--validation-episodes K] [--quick]``.
 """
 
 from __future__ import annotations
@@ -96,6 +96,8 @@ def main(argv=None) -> None:
     ap.add_argument("--episodes", type=int, default=50)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", type=Path, default=Path("out/sequoia_selection.csv"))
+    ap.add_argument("--validation-episodes", type=int, default=None,
+                    help="SequoiaConfig.validation_episodes (default: its default)")
     ap.add_argument("--quick", action="store_true",
                     help="J = 10, B = 3, seed 0, 20 training and 10 held-out episodes")
     args = ap.parse_args(argv)
@@ -103,6 +105,8 @@ def main(argv=None) -> None:
     if args.quick:
         args.arms, args.budget, args.seeds, args.episodes = 10, 3, [0], 10
         config = dict(episodes=20)
+    if args.validation_episodes is not None:
+        config["validation_episodes"] = args.validation_episodes
     args.out.parent.mkdir(parents=True, exist_ok=True)
     new = not args.out.exists()
     jobs = [(k, s) for s in args.seeds for k in args.domains]
