@@ -157,6 +157,8 @@ def main(argv=None) -> None:
     p.add_argument("--offset", choices=("lagrangian", "none"))
     p.add_argument("--validate-every", type=int,
                    help="SequoiaConfig.validate_every (0: keep the last network)")
+    p.add_argument("--validation-episodes", type=int,
+                   help="SequoiaConfig.validation_episodes (session 4's table: 5)")
     p.add_argument("--stability", type=float,
                    help="SequoiaConfig.stability (weight of the ReLU-stability penalty)")
     p.add_argument("--quick", action="store_true", help="J = 12, 2 seeds, 5 + 5 episodes")
@@ -176,6 +178,7 @@ def main(argv=None) -> None:
     # seed-major order: a run stopped early still covers every domain
     config = {k: v for k, v in (("warm_start", args.warm_start), ("offset", args.offset),
                                 ("validate_every", args.validate_every),
+                                ("validation_episodes", args.validation_episodes),
                                 ("stability", args.stability)) if v is not None}
     jobs = [(k, s, args.arms, args.budget, args.train_episodes, args.eval_episodes, config)
             for s in args.seeds for k in args.domains if f"{k}:{s}" not in args.skip]

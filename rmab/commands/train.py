@@ -58,6 +58,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--validate-every", type=int, default=10,
                         help="episodes between validations of the greedy policy; the best "
                              "validated network is kept (default 10; 0 = keep the last)")
+    parser.add_argument("--validation-episodes", type=int, default=20,
+                        help="episodes of each validation (default 20)")
     parser.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -77,7 +79,8 @@ def run(args) -> int:
                            time_limit=args.time_limit or None,
                            target_time_limit=args.target_time_limit or None,
                            stability=args.stability, warm_start=args.warm_start,
-                           offset=args.offset, validate_every=args.validate_every)
+                           offset=args.offset, validate_every=args.validate_every,
+                           validation_episodes=args.validation_episodes)
     out = Path(args.out)
     res = train_sequoia(domain, config, seed=args.seed, progress=not args.no_progress,
                         checkpoint=out / "sequoia.pt")

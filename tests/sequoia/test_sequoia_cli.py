@@ -62,16 +62,19 @@ def test_rmab_train_defaults_are_the_config_defaults():
 
     args, cfg = parse(["--domain", "capacity", "--out", "x"]), SequoiaConfig()
     for name in ("episodes", "horizon", "hidden", "target_update", "workers", "time_limit",
-                 "target_time_limit", "stability", "warm_start", "offset", "validate_every"):
+                 "target_time_limit", "stability", "warm_start", "offset", "validate_every",
+                 "validation_episodes"):
         assert getattr(args, name) == getattr(cfg, name), name
 
 
 def test_rmab_train_warm_start_and_validation_options(tmp_path, capsys):
     args = parse(["--domain", "scheduling", "--arms", "4", "--budget", "2", "--episodes", "1",
                   "--horizon", "3", "--hidden", "4", "--warm-start", "myopic",
-                  "--offset", "lagrangian", "--validate-every", "0", "--out", str(tmp_path),
+                  "--offset", "lagrangian", "--validate-every", "0",
+                  "--validation-episodes", "3", "--out", str(tmp_path),
                   "--no-progress"])
     assert (args.warm_start, args.offset, args.validate_every) == ("myopic", "lagrangian", 0)
+    assert args.validation_episodes == 3
     assert train_cmd.run(args) == 0
     assert "kept the network" not in capsys.readouterr().out
     with pytest.raises(SystemExit):
@@ -84,6 +87,10 @@ def test_rmab_train_warm_start_and_validation_options(tmp_path, capsys):
                  "--validate-every", "-2", "--out", str(tmp_path), "--no-progress"])
     assert code == 1
     assert "SequoiaConfig.validate_every: must be >= 0" in capsys.readouterr().err
+    code = main(["train", "--domain", "capacity", "--arms", "5", "--budget", "2",
+                 "--validation-episodes", "0", "--out", str(tmp_path), "--no-progress"])
+    assert code == 1
+    assert "SequoiaConfig.validation_episodes: must be >= 1" in capsys.readouterr().err
 
 
 def test_compare_sequoia_on_the_trained_domain(tmp_path, capsys):

@@ -77,7 +77,8 @@ class SequoiaConfig:
     (and after the warm start and at the end) the greedy policy plays ``validation_episodes``
     fixed episodes (starts and uniforms drawn once from the training seed, common to all
     validations) and the network with the best mean reward is the one returned (0 = no
-    validation: the last network).
+    validation: the last network); 20 episodes rather than 5 kept a better network on 3 of 7
+    instances and a worse one on none (docs/benchmarks.md, session 5).
     """
 
     horizon: int = 20
@@ -107,7 +108,7 @@ class SequoiaConfig:
     warm_start: str = "lagrangian"
     offset: str = "lagrangian"
     validate_every: int = 10
-    validation_episodes: int = 5
+    validation_episodes: int = 20
 
     def __post_init__(self):
         o = "SequoiaConfig"
