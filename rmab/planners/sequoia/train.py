@@ -178,8 +178,8 @@ class TrainResult:
     mean per-step expected reward of each training episode; ``validated_at`` and
     ``validation_rewards`` (k,): the episodes after which the greedy policy was validated and
     its mean per-step reward there, ``validated_networks`` the network validated at each (to
-    score them on other episodes, ``benchmarks/bench_sequoia_selection.py``); solve counts (``n_action_solves`` includes validation),
-    cache hits, hard target updates and wall time.
+    score them on other episodes, ``benchmarks/bench_sequoia_selection.py``); solve counts
+    (``n_action_solves`` includes validation), cache hits, hard target updates and wall time.
     """
 
     network: object
