@@ -30,8 +30,11 @@ test: setup
 test-fast: setup
 	$(PY) -m pytest -n $(JOBS) -q -m "not slow"
 
+# Every benchmark's --quick figures (minutes); BENCH_ARGS= runs the full ones (the SEQUOIA
+# quality table alone takes hours: 20 training runs).
+BENCH_ARGS ?= --quick
 bench: setup
-	for f in benchmarks/bench_*.py; do $(PY) $$f || exit 1; done
+	for f in benchmarks/bench_*.py; do $(PY) $$f $(BENCH_ARGS) || exit 1; done
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis

@@ -161,6 +161,8 @@ def main(argv=None) -> None:
                    help="SequoiaConfig.validation_episodes (session 4's table: 5)")
     p.add_argument("--stability", type=float,
                    help="SequoiaConfig.stability (weight of the ReLU-stability penalty)")
+    p.add_argument("--discount", type=float,
+                   help="SequoiaConfig.discount (1: the undiscounted mean the table reports)")
     p.add_argument("--quick", action="store_true", help="J = 12, 2 seeds, 5 + 5 episodes")
     p.add_argument("--out", default="out/sequoia_quality.csv",
                    help="CSV, one row per (domain, seed, planner), appended as jobs finish")
@@ -179,7 +181,8 @@ def main(argv=None) -> None:
     config = {k: v for k, v in (("warm_start", args.warm_start), ("offset", args.offset),
                                 ("validate_every", args.validate_every),
                                 ("validation_episodes", args.validation_episodes),
-                                ("stability", args.stability)) if v is not None}
+                                ("stability", args.stability),
+                                ("discount", args.discount)) if v is not None}
     jobs = [(k, s, args.arms, args.budget, args.train_episodes, args.eval_episodes, config)
             for s in args.seeds for k in args.domains if f"{k}:{s}" not in args.skip]
     print(f"{len(jobs)} jobs (J = {args.arms}, B = {args.budget}, {args.train_episodes} "

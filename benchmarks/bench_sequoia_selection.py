@@ -98,6 +98,8 @@ def main(argv=None) -> None:
     ap.add_argument("--out", type=Path, default=Path("out/sequoia_selection.csv"))
     ap.add_argument("--validation-episodes", type=int, default=None,
                     help="SequoiaConfig.validation_episodes (default: its default)")
+    ap.add_argument("--discount", type=float, default=None,
+                    help="SequoiaConfig.discount (default: its default)")
     ap.add_argument("--quick", action="store_true",
                     help="J = 10, B = 3, seed 0, 20 training and 10 held-out episodes")
     args = ap.parse_args(argv)
@@ -107,6 +109,8 @@ def main(argv=None) -> None:
         config = dict(episodes=20)
     if args.validation_episodes is not None:
         config["validation_episodes"] = args.validation_episodes
+    if args.discount is not None:
+        config["discount"] = args.discount
     args.out.parent.mkdir(parents=True, exist_ok=True)
     new = not args.out.exists()
     jobs = [(k, s) for s in args.seeds for k in args.domains]

@@ -60,6 +60,9 @@ def add_arguments(parser) -> None:
                              "validated network is kept (default 10; 0 = keep the last)")
     parser.add_argument("--validation-episodes", type=int, default=20,
                         help="episodes of each validation (default 20)")
+    parser.add_argument("--discount", type=float, default=0.99,
+                        help="discount of the Bellman targets (default 0.99, the paper's; 1 = "
+                             "the undiscounted per-step mean that evaluation reports)")
     parser.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -80,7 +83,8 @@ def run(args) -> int:
                            target_time_limit=args.target_time_limit or None,
                            stability=args.stability, warm_start=args.warm_start,
                            offset=args.offset, validate_every=args.validate_every,
-                           validation_episodes=args.validation_episodes)
+                           validation_episodes=args.validation_episodes,
+                           discount=args.discount)
     out = Path(args.out)
     res = train_sequoia(domain, config, seed=args.seed, progress=not args.no_progress,
                         checkpoint=out / "sequoia.pt")

@@ -63,7 +63,7 @@ def test_rmab_train_defaults_are_the_config_defaults():
     args, cfg = parse(["--domain", "capacity", "--out", "x"]), SequoiaConfig()
     for name in ("episodes", "horizon", "hidden", "target_update", "workers", "time_limit",
                  "target_time_limit", "stability", "warm_start", "offset", "validate_every",
-                 "validation_episodes"):
+                 "validation_episodes", "discount"):
         assert getattr(args, name) == getattr(cfg, name), name
 
 
@@ -91,6 +91,10 @@ def test_rmab_train_warm_start_and_validation_options(tmp_path, capsys):
                  "--validation-episodes", "0", "--out", str(tmp_path), "--no-progress"])
     assert code == 1
     assert "SequoiaConfig.validation_episodes: must be >= 1" in capsys.readouterr().err
+    code = main(["train", "--domain", "capacity", "--arms", "5", "--budget", "2",
+                 "--discount", "1.5", "--out", str(tmp_path), "--no-progress"])
+    assert code == 1
+    assert "SequoiaConfig.discount: must be <= 1" in capsys.readouterr().err
 
 
 def test_compare_sequoia_on_the_trained_domain(tmp_path, capsys):
