@@ -35,7 +35,8 @@ class DomainComparisonResult:
 
     ``rewards`` (n_seeds, n_planners, episodes): mean per-period expected reward of every
     episode; ``normalised`` (n_seeds, n_planners): mean reward / RANDOM's mean reward on the
-    same instance; ``seconds_per_step`` (n_seeds, n_planners) mean planning time.
+    same instance; ``seconds_per_step`` (n_seeds, n_planners) mean planning time; ``starts``
+    (n_seeds, episodes, n_arms) the start states every planner shared (None if not recorded).
     """
 
     kind: str
@@ -46,6 +47,7 @@ class DomainComparisonResult:
     seconds_per_step: np.ndarray
     horizon: int
     episodes: int
+    starts: np.ndarray | None = None
 
     @property
     def mean_reward(self) -> np.ndarray:
@@ -144,13 +146,14 @@ def _run(domain: Domain, planners: list, episodes: int, horizon: int, p_high: fl
     u0 = rng.random((episodes, n))
     u = rng.random((episodes, horizon, n))
     planner_seeds = rng.integers(0, 2**63 - 1, size=(len(planners), episodes + 1))
+    starts = np.array([initial_states(n, p_high=p_high, u=u0[e]) for e in range(episodes)])
     rewards = np.zeros((len(planners), episodes))
     seconds = np.zeros(len(planners))
     for p, planner in enumerate(planners):
         planner.fit(domain, seed=int(planner_seeds[p, 0]))
         for e in range(episodes):
             planner.reset(seed=int(planner_seeds[p, e + 1]))
-            s = initial_states(n, p_high=p_high, u=u0[e])
+            s = starts[e]
             total = 0.0
             for t in range(horizon):
                 action = domain.check_action(planner.plan(s, t=t))
@@ -159,7 +162,7 @@ def _run(domain: Domain, planners: list, episodes: int, horizon: int, p_high: fl
                 total += domain.arms.expected_reward(s, levels)
                 s = domain.arms.next_states(s, levels, u[e, t])
             rewards[p, e] = total / horizon
-    return rewards, seconds / (episodes * horizon)
+    return rewards, seconds / (episodes * horizon), starts
 
 
 def _check_protocol(episodes, horizon, p_high):
@@ -180,13 +183,13 @@ def evaluate_domain(domain: Domain, planners=("no-action", "random", "sampling",
                                     f"{type(domain).__name__}")
     episodes, horizon, p_high = _check_protocol(episodes, horizon, p_high)
     made = _planners(planners)
-    rewards, seconds = _run(domain, made, episodes, horizon, p_high, seed)
+    rewards, seconds, starts = _run(domain, made, episodes, horizon, p_high, seed)
     names = tuple(p.name for p in made)
     ref = rewards[names.index(REFERENCE)].mean()
     seed_label = seed if isinstance(seed, int) else 0
     return DomainComparisonResult(domain.kind, names, (seed_label,), rewards[None],
                                   (rewards.mean(axis=1) / ref)[None], seconds[None], horizon,
-                                  episodes)
+                                  episodes, starts[None])
 
 
 def compare_domain(kind: str, *, n_arms: int = 20, budget: int = 5, seeds=(0, 1, 2),
@@ -211,4 +214,5 @@ def compare_domain(kind: str, *, n_arms: int = 20, budget: int = 5, seeds=(0, 1,
                                   np.concatenate([r.rewards for r in results]),
                                   np.concatenate([r.normalised for r in results]),
                                   np.concatenate([r.seconds_per_step for r in results]),
-                                  horizon, episodes)
+                                  horizon, episodes,
+                                  np.concatenate([r.starts for r in results]))

@@ -150,6 +150,8 @@ def test_evaluate_protocol_common_random_numbers(tmp_path):
     rng = np.random.default_rng(11)
     u0, u = rng.random((3, 10)), rng.random((3, 4, 10))
     s = (u0[1] < 0.2).astype(int)
+    assert res.starts.shape == (1, 3, 10)
+    np.testing.assert_array_equal(res.starts[0], u0 < 0.2)
     total = 0.0
     for t in range(4):
         total += d.expected_reward(s, d.null_action())
@@ -166,6 +168,7 @@ def test_compare_domain_seeds_and_errors():
     res = compare_domain("capacity", n_arms=8, budget=2, seeds=(0, 1), episodes=2, horizon=3,
                          planners=["no-action", "random", "iterative-myopic"])
     assert res.normalised.shape == (2, 3) and res.seeds == (0, 1)
+    assert res.starts.shape == (2, 2, 8) and set(np.unique(res.starts)) <= {0, 1}
     np.testing.assert_allclose(res.normalised[:, 1], 1.0)
     assert res.std_normalised.shape == (3,)
     with pytest.raises(InvalidParameterError, match="evaluate_domain.episodes: must be >= 1"):
