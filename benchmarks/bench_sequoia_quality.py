@@ -93,17 +93,47 @@ def report(kind: str, rows: list[dict]) -> None:
     print(f"   {'planner':<18} {'normalised':>10} {'± std':>7} {'ms/step':>8}")
     for p, name in enumerate(names):
         print(f"   {name:<18} {norm[:, p].mean():10.3f} {sd[p]:7.3f} {ms[:, p].mean():8.1f}")
-    seq = names.index("sequoia")
     for label, group in (("the paper's baselines", PAPER), ("every baseline", None)):
-        base = [p for p, n in enumerate(names)
-                if n != "sequoia" and (group is None or n in group)]
-        gain = 100 * (norm[:, seq] / norm[:, base].max(axis=1) - 1)
-        best = int(base[np.argmax(norm[:, base].mean(axis=0))])
-        overall = 100 * (norm[:, seq].mean() / norm[:, best].mean() - 1)
+        gain, best, overall = gains(norm, names, group)
+        seq = norm[:, names.index("sequoia")]
         print(f"   SEQUOIA vs {label}: per seed (vs that seed's best) "
               f"{np.round(gain, 1).tolist()} %, mean {gain.mean():+.1f} %; vs the best on "
-              f"average ({names[best]}) {overall:+.1f} %; >= each on average: "
-              f"{bool(norm[:, seq].mean() >= norm[:, base].mean(axis=0).max() - 1e-12)}")
+              f"average ({best}) {overall:+.1f} %; >= each on average: "
+              f"{bool(seq.mean() >= norm[:, names.index(best)].mean() - 1e-12)}")
+
+
+def gains(norm: np.ndarray, names: list, group) -> tuple[np.ndarray, str, float]:
+    """SEQUOIA's gain in % over the best planner of ``group`` (None: every other) per seed,
+    the best of the group on average, and SEQUOIA's gain over it (ratio of the means)."""
+    seq = names.index("sequoia")
+    base = [p for p, n in enumerate(names) if n != "sequoia" and (group is None or n in group)]
+    gain = 100 * (norm[:, seq] / norm[:, base].max(axis=1) - 1)
+    best = int(base[np.argmax(norm[:, base].mean(axis=0))])
+    return gain, names[best], 100 * (norm[:, seq].mean() / norm[:, best].mean() - 1)
+
+
+def markdown(rows: list[dict], kinds) -> str:
+    """The docs' table: one row per domain, mean ± std over seeds of each planner's normalised
+    reward (RANDOM omitted), then SEQUOIA's gain over the best paper baseline and over the best
+    of all, each as the mean of the per-seed gains with the per-seed figures."""
+    names = [n for n in rows[0]["planners"] if n != "random"]
+    lines = ["| domain (seeds) | " + " | ".join(names) + " | SEQUOIA vs best paper baseline"
+             " | vs best of all |", "|" + " --- |" * (len(names) + 3)]
+    for kind in kinds:
+        done = sorted((r for r in rows if r["kind"] == kind), key=lambda r: r["seed"])
+        if not done:
+            continue
+        norm = np.array([[r["normalised"][r["planners"].index(p)] for p in names]
+                         for r in done])
+        sd = norm.std(axis=0, ddof=1) if len(done) > 1 else np.zeros(len(names))
+        cells = [f"{m:.3f} ± {d:.3f}" for m, d in zip(norm.mean(axis=0), sd)]
+        for group in (PAPER, None):
+            gain = gains(norm, names, group)[0]
+            cells.append(f"{gain.mean():+.1f} % (per seed "
+                         f"[{', '.join(f'{g:+.1f}' for g in gain)}])")
+        seeds = ",".join(str(r["seed"]) for r in done)
+        lines.append(f"| {kind} ({seeds}) | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 COLUMNS = ["domain", "seed", "planner", "normalised", "reward", "ms_per_step",
@@ -170,9 +200,12 @@ def main(argv=None) -> None:
                    help="jobs already measured (e.g. capacity:1)")
     p.add_argument("--report", metavar="CSV", nargs="+",
                    help="only print the tables of CSVs written earlier")
+    p.add_argument("--markdown", action="store_true",
+                   help="with --report: one markdown table, a row per domain (docs/benchmarks.md)")
     args = p.parse_args(argv)
     if args.report:
-        report_all([r for path in args.report for r in read_rows(path)], KINDS)
+        rows = [r for path in args.report for r in read_rows(path)]
+        print(markdown(rows, KINDS)) if args.markdown else report_all(rows, KINDS)
         return
     if args.quick:
         args.arms, args.budget, args.seeds = 12, 3, args.seeds[:2]
