@@ -185,6 +185,7 @@ def main(argv=None) -> None:
     # SEQUOIA options: SequoiaConfig's defaults unless given
     p.add_argument("--warm-start", choices=("lagrangian", "myopic"))
     p.add_argument("--offset", choices=("lagrangian", "none"))
+    p.add_argument("--control-variate", choices=("lagrangian", "none"))
     p.add_argument("--validate-every", type=int,
                    help="SequoiaConfig.validate_every (0: keep the last network)")
     p.add_argument("--validation-episodes", type=int,
@@ -212,6 +213,7 @@ def main(argv=None) -> None:
         args.train_episodes = args.eval_episodes = 5
     # seed-major order: a run stopped early still covers every domain
     config = {k: v for k, v in (("warm_start", args.warm_start), ("offset", args.offset),
+                                ("control_variate", args.control_variate),
                                 ("validate_every", args.validate_every),
                                 ("validation_episodes", args.validation_episodes),
                                 ("stability", args.stability),

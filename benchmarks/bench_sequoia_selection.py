@@ -98,6 +98,8 @@ def main(argv=None) -> None:
                     help="SequoiaConfig.validation_episodes (default: its default)")
     ap.add_argument("--discount", type=float, default=None,
                     help="SequoiaConfig.discount (default: its default)")
+    ap.add_argument("--control-variate", choices=("lagrangian", "none"), default=None,
+                    help="SequoiaConfig.control_variate (default: its default)")
     ap.add_argument("--quick", action="store_true",
                     help="J = 10, B = 3, seed 0, 20 training and 10 held-out episodes")
     args = ap.parse_args(argv)
@@ -109,6 +111,8 @@ def main(argv=None) -> None:
         config["validation_episodes"] = args.validation_episodes
     if args.discount is not None:
         config["discount"] = args.discount
+    if args.control_variate is not None:
+        config["control_variate"] = args.control_variate
     args.out.parent.mkdir(parents=True, exist_ok=True)
     new = not args.out.exists()
     jobs = [(k, s) for s in args.seeds for k in args.domains]

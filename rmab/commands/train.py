@@ -55,6 +55,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--offset", choices=("lagrangian", "none"), default="lagrangian",
                         help="what the network learns: Q less the Lagrangian bound on the "
                              "state value (default) or Q itself (none, the paper's)")
+    parser.add_argument("--control-variate", choices=("lagrangian", "none"),
+                        default="lagrangian",
+                        help="zero-mean Lagrangian correction of the Bellman targets' sampled "
+                             "successor (default) or none (the plain target)")
     parser.add_argument("--validate-every", type=int, default=10,
                         help="episodes between validations of the greedy policy; the best "
                              "validated network is kept (default 10; 0 = keep the last)")
@@ -82,7 +86,8 @@ def run(args) -> int:
                            time_limit=args.time_limit or None,
                            target_time_limit=args.target_time_limit or None,
                            stability=args.stability, warm_start=args.warm_start,
-                           offset=args.offset, validate_every=args.validate_every,
+                           offset=args.offset, control_variate=args.control_variate,
+                           validate_every=args.validate_every,
                            validation_episodes=args.validation_episodes,
                            discount=args.discount)
     out = Path(args.out)

@@ -63,7 +63,7 @@ def test_rmab_train_defaults_are_the_config_defaults():
     args, cfg = parse(["--domain", "capacity", "--out", "x"]), SequoiaConfig()
     for name in ("episodes", "horizon", "hidden", "target_update", "workers", "time_limit",
                  "target_time_limit", "stability", "warm_start", "offset", "validate_every",
-                 "validation_episodes", "discount"):
+                 "validation_episodes", "discount", "control_variate"):
         assert getattr(args, name) == getattr(cfg, name), name
 
 
@@ -71,16 +71,19 @@ def test_rmab_train_warm_start_and_validation_options(tmp_path, capsys):
     args = parse(["--domain", "scheduling", "--arms", "4", "--budget", "2", "--episodes", "1",
                   "--horizon", "3", "--hidden", "4", "--warm-start", "myopic",
                   "--offset", "lagrangian", "--validate-every", "0",
+                  "--control-variate", "none",
                   "--validation-episodes", "3", "--out", str(tmp_path),
                   "--no-progress"])
     assert (args.warm_start, args.offset, args.validate_every) == ("myopic", "lagrangian", 0)
-    assert args.validation_episodes == 3
+    assert args.validation_episodes == 3 and args.control_variate == "none"
     assert train_cmd.run(args) == 0
     assert "kept the network" not in capsys.readouterr().out
     with pytest.raises(SystemExit):
         parse(["--domain", "capacity", "--warm-start", "whittle", "--out", "x"])
     with pytest.raises(SystemExit):
         parse(["--domain", "capacity", "--offset", "whittle", "--out", "x"])
+    with pytest.raises(SystemExit):
+        parse(["--domain", "capacity", "--control-variate", "mean", "--out", "x"])
     from rmab.cli import main
 
     code = main(["train", "--domain", "capacity", "--arms", "5", "--budget", "2",

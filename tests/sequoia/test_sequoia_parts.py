@@ -48,7 +48,7 @@ def test_target_cache_hits_and_clear():
 def test_replay_ring_buffer_and_seeded_sampling():
     buf = ReplayBuffer(3, n_arms=2, action_size=2)
     for i in range(5):
-        buf.add([i, i], [1, 0], float(i), [i + 1, i + 1], 20 - i)
+        buf.add([i, i], [1, 0], float(i), [i + 1, i + 1], 20 - i, [i % 2, 0])
     assert len(buf) == 3
     b1 = buf.sample(50, np.random.default_rng(0))
     b2 = buf.sample(50, np.random.default_rng(0))
@@ -56,6 +56,7 @@ def test_replay_ring_buffer_and_seeded_sampling():
     assert set(b1.rewards) == {2.0, 3.0, 4.0}          # the two oldest were overwritten
     np.testing.assert_array_equal(b1.next_states[:, 0], b1.states[:, 0] + 1)
     np.testing.assert_array_equal(b1.time_to_go, 20 - b1.rewards.astype(int))
+    np.testing.assert_array_equal(b1.levels[:, 0], b1.rewards.astype(int) % 2)
 
 
 def test_brute_force_argmax_is_the_best_feasible_action(tiny_capacity):

@@ -62,7 +62,7 @@ def test_bellman_targets_by_hand():
     batch = Batch(states=np.zeros((3, 2), np.int64), actions=np.zeros((3, 2)),
                   rewards=np.array([1.0, 2.0, 0.5]),
                   next_states=np.array([[0, 1], [2, 3], [1, 1]]),
-                  time_to_go=np.array([1, 2, 5]))
+                  time_to_go=np.array([1, 2, 5]), levels=np.zeros((3, 2), np.int64))
     seen = {}
 
     def max_value(next_states, time_to_go):
@@ -74,7 +74,7 @@ def test_bellman_targets_by_hand():
     np.testing.assert_array_equal(seen["s"], [[2, 3], [1, 1]])   # no bootstrap at ttg == 1
     np.testing.assert_array_equal(seen["ttg"], [1, 4])            # next period's time-to-go
     last = Batch(batch.states[:1], batch.actions[:1], batch.rewards[:1], batch.next_states[:1],
-                 batch.time_to_go[:1])
+                 batch.time_to_go[:1], batch.levels[:1])
     assert bellman_targets(last, 0.9, lambda s, t: pytest.fail("bootstrapped at t = H"))[0] == 1
 
     def offset(states, time_to_go):        # D(s, τ) = 100 τ + Σ s, easy to follow by hand
@@ -84,6 +84,16 @@ def test_bellman_targets_by_hand():
     np.testing.assert_allclose(y, [1.0 - 100.0,
                                    2.0 + 0.9 * (10.0 + 100.0 + 5) - 200.0,
                                    0.5 + 0.9 * (20.0 + 400.0 + 2) - 500.0])
+
+    def control(states, levels, time_to_go, next_states):   # called on bootstrapped rows only,
+        np.testing.assert_array_equal(time_to_go, [2, 5])    # with the current time-to-go
+        np.testing.assert_array_equal(next_states, [[2, 3], [1, 1]])
+        return np.array([-1.0, 3.0])
+
+    y = bellman_targets(batch, 0.9, max_value, offset, control)
+    np.testing.assert_allclose(y, [1.0 - 100.0,
+                                   2.0 + 0.9 * (10.0 + 100.0 + 5 - 1.0) - 200.0,
+                                   0.5 + 0.9 * (20.0 + 400.0 + 2 + 3.0) - 500.0])
 
 
 def test_target_maxima_cache_lives_as_long_as_the_target_network(tiny_capacity):
@@ -143,13 +153,17 @@ def test_config_errors():
     with pytest.raises(InvalidParameterError, match="SequoiaConfig.discount: must be > 0 with "
                                                     "the Lagrangian warm start"):
         SequoiaConfig(discount=0.0)
-    SequoiaConfig(discount=0.0, warm_start="myopic", offset="none")
+    SequoiaConfig(discount=0.0, warm_start="myopic", offset="none", control_variate="none")
     with pytest.raises(InvalidParameterError, match="SequoiaConfig.offset: must be one of .*"
                                                     "got 'whittle'"):
         SequoiaConfig(offset="whittle")
     with pytest.raises(InvalidParameterError, match="SequoiaConfig.discount: must be > 0 with "
-                                                    "the Lagrangian warm start or offset"):
-        SequoiaConfig(discount=0.0, warm_start="myopic")
+                                                    "the Lagrangian warm start, offset or "
+                                                    "control variate"):
+        SequoiaConfig(discount=0.0, warm_start="myopic", offset="none")
+    with pytest.raises(InvalidParameterError, match="SequoiaConfig.control_variate: must be "
+                                                    "one of .*got 'mean'"):
+        SequoiaConfig(control_variate="mean")
     with pytest.raises(InvalidParameterError, match="SequoiaConfig.validate_every: must be >= 0"):
         SequoiaConfig(validate_every=-1)
     with pytest.raises(InvalidParameterError, match="SequoiaConfig.validation_episodes: must "

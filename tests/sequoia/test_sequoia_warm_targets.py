@@ -109,3 +109,32 @@ def test_dataset_is_reproducible_and_covers_infeasible_actions():
     assert 0 < np.mean(feasible) < 1
     ttg = np.rint(a[0][:, -1] * 5)
     assert set(ttg) == {1, 2, 3, 4, 5}
+
+
+@pytest.mark.parametrize("kind", list(DOMAINS))
+def test_next_correction_has_mean_zero_and_cancels_the_successor_noise(kind):
+    """Over every successor (all up/down moves, probabilities from the domain's up_prob), the
+    control variate averages to zero, and D(s') plus it varies far less than D(s')."""
+    d = DOMAINS[kind]()
+    bound = LagrangianBound(d, 6, 0.95)
+    rng = np.random.default_rng(4)
+    n = d.n_arms
+    moves = np.array(list(itertools.product((0, 1), repeat=n)))
+    spread = []
+    for _ in range(10):
+        s = rng.integers(0, d.n_states, n)
+        levels = d.arm_levels(d.sample_action(rng))
+        tau = int(rng.integers(2, 7))
+        p_up = d.arms.up_prob[np.arange(n), levels]
+        prob = np.prod(np.where(moves == 1, p_up, 1 - p_up), axis=1)
+        nxt = np.stack([d.arms.next_states(s, levels, np.where(m == 1, 0.0, 1 - 1e-12))
+                        for m in moves])
+        rows = len(moves)
+        corr = bound.next_correction(np.tile(s, (rows, 1)), np.tile(levels, (rows, 1)),
+                                     np.full(rows, tau), nxt)
+        assert prob @ corr == pytest.approx(0.0, abs=1e-9)
+        d_next = bound.state_values(nxt, np.full(rows, tau - 1))
+        var = lambda x: prob @ (x - prob @ x) ** 2          # noqa: E731
+        spread.append((var(d_next + corr), var(d_next)))
+    with_cv, without = np.array(spread).sum(axis=0)
+    assert with_cv < 0.1 * without

@@ -101,6 +101,31 @@ class LagrangianBound:
         return out
 
 
+    def next_correction(self, states, levels, time_to_go, next_states) -> np.ndarray:
+        """A zero-mean control variate for ``D(s', τ - 1)`` in a Bellman target, each row (k,)
+        (``time_to_go`` τ >= 2 is the current period's).
+
+        ``c(s') = Σ_j V_j^λ(s'_j, τ - 1) + λ B w(τ - 1)`` at the price ``λ`` minimising the dual
+        of ``(s, τ)`` is the dual of the successor at a fixed price, so ``E[c(s') | s, ℓ]`` is a
+        sum of per-arm expectations, known exactly. The correction ``E[c(s') | s, ℓ] - c(s')``
+        has mean zero given ``(s, ℓ)``; added to ``D(s')`` it cancels most of the successor's
+        randomness (the per-arm values), leaving ``D(s') - c(s') <= 0``, the dual's curvature:
+        on the four domains at J = 20 it removes 99 % of the variance of ``D(s')``.
+        """
+        arms = self.arms
+        j = np.arange(arms.n_arms)
+        out = np.empty(len(time_to_go))
+        for lo in range(0, len(out), _CHUNK):
+            st, lv = states[lo:lo + _CHUNK], levels[lo:lo + _CHUNK]
+            tau = np.asarray(time_to_go[lo:lo + _CHUNK], dtype=np.int64)
+            best = np.argmin(self._duals(st, tau), axis=1)
+            nxt = self.values[tau - 1, best]                                # (c, n, S)
+            expected = np.einsum("cns,cns->c", arms.transitions[j, lv, st], nxt)
+            realised = nxt[np.arange(len(tau))[:, None], j, next_states[lo:lo + _CHUNK]]
+            out[lo:lo + _CHUNK] = expected - realised.sum(axis=1)
+        return out
+
+
 def warm_start_dataset(domain, n_samples: int, horizon: int, rng: np.random.Generator,
                        scale: float = 1.0, target: str = "myopic", discount: float = 0.99,
                        offset: bool = False, bound: LagrangianBound | None = None
