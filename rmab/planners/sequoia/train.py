@@ -299,7 +299,7 @@ def bellman_targets(batch: Batch, discount: float, max_value, offset=None,
         if offset is not None:
             v = v + offset(nxt, ttg)
         if control is not None:
-            v = v + control(batch.states[boot], batch.levels[boot], ttg + 1, nxt)
+            v = v + control(batch.states[boot], batch.levels[boot], batch.time_to_go[boot], nxt)
         y[boot] += discount * v
     if offset is not None:
         y -= offset(batch.states, batch.time_to_go)

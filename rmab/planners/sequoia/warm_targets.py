@@ -76,30 +76,36 @@ class LagrangianBound:
                         states[:, None]]
         return v.sum(axis=2) + self.prices[None, :] * self.budget * self.w[tau][:, None]
 
-    def state_values(self, states, time_to_go) -> np.ndarray:
-        """``D(s, τ)``, the bound on the optimal ``τ``-period value of each row (k,)."""
+    def _by_chunk(self, per_chunk, time_to_go, *rows) -> np.ndarray:
+        """``per_chunk(tau, *row_chunks) -> (c,)`` over blocks of ``_CHUNK`` rows (k,)."""
         out = np.empty(len(time_to_go))
         for lo in range(0, len(out), _CHUNK):
             tau = np.asarray(time_to_go[lo:lo + _CHUNK], dtype=np.int64)
-            out[lo:lo + _CHUNK] = self._duals(states[lo:lo + _CHUNK], tau).min(axis=1)
+            out[lo:lo + _CHUNK] = per_chunk(tau, *(r[lo:lo + _CHUNK] for r in rows))
         return out
+
+    def _next_values(self, states, tau) -> tuple[np.ndarray, np.ndarray]:
+        """The price index minimising each row's dual (c,) and ``V[τ - 1]`` there (c, n, S)."""
+        best = np.argmin(self._duals(states, tau), axis=1)
+        return best, self.values[tau - 1, best]
+
+    def state_values(self, states, time_to_go) -> np.ndarray:
+        """``D(s, τ)``, the bound on the optimal ``τ``-period value of each row (k,)."""
+        return self._by_chunk(lambda tau, st: self._duals(st, tau).min(axis=1), time_to_go,
+                              states)
 
     def action_values(self, states, levels, time_to_go) -> np.ndarray:
         """``Q_λ(s, ℓ, τ)`` at the price minimising the state's dual, for each row (k,)."""
         arms, d = self.arms, self.discount
         j = np.arange(arms.n_arms)
-        out = np.empty(len(time_to_go))
-        for lo in range(0, len(out), _CHUNK):
-            st, lv = states[lo:lo + _CHUNK], levels[lo:lo + _CHUNK]
-            tau = np.asarray(time_to_go[lo:lo + _CHUNK], dtype=np.int64)
-            best = np.argmin(self._duals(st, tau), axis=1)
-            nxt = self.values[tau - 1, best]                                # (c, n, S)
+
+        def per_chunk(tau, st, lv):
+            best, nxt = self._next_values(st, tau)
             trans = arms.transitions[j, lv, st]                             # (c, n, S)
             q = arms.rewards[j, st, lv] + d * np.einsum("cns,cns->cn", trans, nxt)
-            out[lo:lo + _CHUNK] = (q.sum(axis=1)
-                                   + self.prices[best] * self.budget * d * self.w[tau - 1])
-        return out
+            return q.sum(axis=1) + self.prices[best] * self.budget * d * self.w[tau - 1]
 
+        return self._by_chunk(per_chunk, time_to_go, states, levels)
 
     def next_correction(self, states, levels, time_to_go, next_states) -> np.ndarray:
         """A zero-mean control variate for ``D(s', τ - 1)`` in a Bellman target, each row (k,)
@@ -110,20 +116,17 @@ class LagrangianBound:
         sum of per-arm expectations, known exactly. The correction ``E[c(s') | s, ℓ] - c(s')``
         has mean zero given ``(s, ℓ)``; added to ``D(s')`` it cancels most of the successor's
         randomness (the per-arm values), leaving ``D(s') - c(s') <= 0``, the dual's curvature:
-        on the four domains at J = 20 it removes 99 % of the variance of ``D(s')``.
+        on the four domains at J = 20 it removes over 99 % of the variance of ``D(s')``.
         """
         arms = self.arms
         j = np.arange(arms.n_arms)
-        out = np.empty(len(time_to_go))
-        for lo in range(0, len(out), _CHUNK):
-            st, lv = states[lo:lo + _CHUNK], levels[lo:lo + _CHUNK]
-            tau = np.asarray(time_to_go[lo:lo + _CHUNK], dtype=np.int64)
-            best = np.argmin(self._duals(st, tau), axis=1)
-            nxt = self.values[tau - 1, best]                                # (c, n, S)
+
+        def per_chunk(tau, st, lv, nx):
+            _, nxt = self._next_values(st, tau)
             expected = np.einsum("cns,cns->c", arms.transitions[j, lv, st], nxt)
-            realised = nxt[np.arange(len(tau))[:, None], j, next_states[lo:lo + _CHUNK]]
-            out[lo:lo + _CHUNK] = expected - realised.sum(axis=1)
-        return out
+            return expected - nxt[np.arange(len(tau))[:, None], j, nx].sum(axis=1)
+
+        return self._by_chunk(per_chunk, time_to_go, states, levels, next_states)
 
 
 def warm_start_dataset(domain, n_samples: int, horizon: int, rng: np.random.Generator,
