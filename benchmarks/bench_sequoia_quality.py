@@ -70,7 +70,8 @@ def run_job(kind: str, seed: int, n_arms: int, budget: int, train_episodes: int,
     return dict(kind=kind, seed=seed, planners=ev.planners, normalised=ev.normalised[0],
                 reward=ev.rewards[0].mean(axis=1), ms=1e3 * ev.seconds_per_step[0],
                 train_seconds=train_seconds, solves=res.n_action_solves + res.n_target_solves,
-                cache_hits=res.cache_hits, best_episode=res.best_episode, skipped=skipped,
+                cache_hits=res.cache_hits, best_episode=res.best_episode, restart=res.restart,
+                skipped=skipped,
                 time_limit_steps=sum(issubclass(w.category, SolverLimitWarning)
                                      for w in caught))
 
@@ -86,7 +87,9 @@ def report(kind: str, rows: list[dict]) -> None:
           f"{np.mean([r['solves'] for r in rows]):.0f}, cache hits "
           f"{np.mean([r['cache_hits'] for r in rows]):.0f}; SEQUOIA steps at the time "
           f"limit {sum(r['time_limit_steps'] for r in rows)}; networks kept after "
-          f"{[r['best_episode'] for r in rows]} episodes")
+          f"{[r['best_episode'] for r in rows]} episodes"
+          + (f" of restarts {[r['restart'] for r in rows]}" if any(r["restart"] for r in rows)
+             else ""))
     for s in rows[0]["skipped"]:
         print(f"   not applicable: {s}")
     sd = norm.std(axis=0, ddof=1) if len(rows) > 1 else np.zeros(len(names))
@@ -137,7 +140,8 @@ def markdown(rows: list[dict], kinds) -> str:
 
 
 COLUMNS = ["domain", "seed", "planner", "normalised", "reward", "ms_per_step",
-           "train_seconds", "mip_solves", "cache_hits", "time_limit_steps", "best_episode"]
+           "train_seconds", "mip_solves", "cache_hits", "time_limit_steps", "best_episode",
+           "restart"]
 
 
 def write_rows(writer, r: dict) -> None:
@@ -145,7 +149,7 @@ def write_rows(writer, r: dict) -> None:
         writer.writerow([r["kind"], r["seed"], name, f"{r['normalised'][i]:.6f}",
                          f"{r['reward'][i]:.6f}", f"{r['ms'][i]:.3f}",
                          f"{r['train_seconds']:.1f}", r["solves"], r["cache_hits"],
-                         r["time_limit_steps"], r["best_episode"]])
+                         r["time_limit_steps"], r["best_episode"], r["restart"]])
 
 
 def read_rows(path) -> list[dict]:
@@ -158,7 +162,8 @@ def read_rows(path) -> list[dict]:
                 reward=[], ms=[], train_seconds=float(row["train_seconds"]),
                 solves=int(row["mip_solves"]), cache_hits=int(row["cache_hits"]),
                 time_limit_steps=int(row["time_limit_steps"]),
-                best_episode=int(row["best_episode"]), skipped=[]))
+                best_episode=int(row["best_episode"]),
+                restart=int(row.get("restart") or 0), skipped=[]))   # older CSVs: one run
             r["planners"].append(row["planner"])
             for key, col in (("normalised", "normalised"), ("reward", "reward"),
                              ("ms", "ms_per_step")):
@@ -194,6 +199,8 @@ def main(argv=None) -> None:
                    help="SequoiaConfig.stability (weight of the ReLU-stability penalty)")
     p.add_argument("--discount", type=float,
                    help="SequoiaConfig.discount (1: the undiscounted mean the table reports)")
+    p.add_argument("--restarts", type=int,
+                   help="SequoiaConfig.restarts (independent trainings, best validated kept)")
     p.add_argument("--quick", action="store_true", help="J = 12, 2 seeds, 5 + 5 episodes")
     p.add_argument("--out", default="out/sequoia_quality.csv",
                    help="CSV, one row per (domain, seed, planner), appended as jobs finish")
@@ -217,7 +224,8 @@ def main(argv=None) -> None:
                                 ("validate_every", args.validate_every),
                                 ("validation_episodes", args.validation_episodes),
                                 ("stability", args.stability),
-                                ("discount", args.discount)) if v is not None}
+                                ("discount", args.discount),
+                                ("restarts", args.restarts)) if v is not None}
     jobs = [(k, s, args.arms, args.budget, args.train_episodes, args.eval_episodes, config)
             for s in args.seeds for k in args.domains if f"{k}:{s}" not in args.skip]
     print(f"{len(jobs)} jobs (J = {args.arms}, B = {args.budget}, {args.train_episodes} "
@@ -246,7 +254,7 @@ def main(argv=None) -> None:
             print(f"   done {r['kind']} seed {r['seed']}: SEQUOIA {seq:.3f}, best other "
                   f"{max(v for n, v in zip(r['planners'], r['normalised']) if n != 'sequoia'):.3f}"
                   f" (train {r['train_seconds']:.0f} s, kept the network after "
-                  f"{r['best_episode']} episodes) [{time.perf_counter() - start:.0f} s]",
+                  f"{r['best_episode']} episodes of restart {r['restart']}) [{time.perf_counter() - start:.0f} s]",
                   flush=True)
     report_all(rows, args.domains)
     print(f"\nrows written to {out}; total {time.perf_counter() - start:.0f} s")

@@ -64,6 +64,9 @@ def add_arguments(parser) -> None:
                              "validated network is kept (default 10; 0 = keep the last)")
     parser.add_argument("--validation-episodes", type=int, default=20,
                         help="episodes of each validation (default 20)")
+    parser.add_argument("--restarts", type=int, default=1,
+                        help="independent trainings scored on the same validation episodes; "
+                             "the best validated network of all is kept (default 1)")
     parser.add_argument("--discount", type=float, default=0.99,
                         help="discount of the Bellman targets (default 0.99, the paper's; 1 = "
                              "the undiscounted per-step mean that evaluation reports)")
@@ -89,7 +92,7 @@ def run(args) -> int:
                            offset=args.offset, control_variate=args.control_variate,
                            validate_every=args.validate_every,
                            validation_episodes=args.validation_episodes,
-                           discount=args.discount)
+                           discount=args.discount, restarts=args.restarts)
     out = Path(args.out)
     res = train_sequoia(domain, config, seed=args.seed, progress=not args.no_progress,
                         checkpoint=out / "sequoia.pt")
@@ -102,7 +105,8 @@ def run(args) -> int:
     print(f"episodes {config.episodes}; mean per-step reward of the last "
           f"{min(10, rewards.size)} episodes {last:.4f}")
     if res.validated_at.size:
-        print(f"kept the network after {res.best_episode} episodes: validation reward "
+        of = f" of restart {res.restart + 1}/{config.restarts}" if config.restarts > 1 else ""
+        print(f"kept the network after {res.best_episode} episodes{of}: validation reward "
               f"{res.validation_rewards.max():.4f} per step (after the warm start "
               f"{res.validation_rewards[0]:.4f})")
     print(f"MIP solves {res.n_action_solves + res.n_target_solves} (acting "

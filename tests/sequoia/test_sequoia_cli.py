@@ -1,6 +1,7 @@
 """``rmab train`` end to end on a tiny domain (torch + MIP), and the outputs it writes."""
 
 import argparse
+import re
 
 import numpy as np
 import pytest
@@ -63,7 +64,7 @@ def test_rmab_train_defaults_are_the_config_defaults():
     args, cfg = parse(["--domain", "capacity", "--out", "x"]), SequoiaConfig()
     for name in ("episodes", "horizon", "hidden", "target_update", "workers", "time_limit",
                  "target_time_limit", "stability", "warm_start", "offset", "validate_every",
-                 "validation_episodes", "discount", "control_variate"):
+                 "validation_episodes", "discount", "control_variate", "restarts"):
         assert getattr(args, name) == getattr(cfg, name), name
 
 
@@ -98,6 +99,21 @@ def test_rmab_train_warm_start_and_validation_options(tmp_path, capsys):
                  "--discount", "1.5", "--out", str(tmp_path), "--no-progress"])
     assert code == 1
     assert "SequoiaConfig.discount: must be <= 1" in capsys.readouterr().err
+    code = main(["train", "--domain", "capacity", "--arms", "5", "--budget", "2",
+                 "--restarts", "2", "--validate-every", "0", "--out", str(tmp_path),
+                 "--no-progress"])
+    assert code == 1
+    assert "SequoiaConfig.restarts: > 1 needs validation" in capsys.readouterr().err
+
+
+def test_rmab_train_restarts(tmp_path, capsys):
+    args = parse(["--domain", "capacity", "--arms", "4", "--budget", "2", "--episodes", "2",
+                  "--horizon", "3", "--hidden", "4", "--validate-every", "1",
+                  "--validation-episodes", "2", "--restarts", "2", "--out", str(tmp_path),
+                  "--no-progress"])
+    assert train_cmd.run(args) == 0
+    assert re.search(r"kept the network after \d episodes of restart [12]/2",
+                     capsys.readouterr().out)
 
 
 def test_compare_sequoia_on_the_trained_domain(tmp_path, capsys):

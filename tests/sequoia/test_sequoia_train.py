@@ -169,6 +169,11 @@ def test_config_errors():
     with pytest.raises(InvalidParameterError, match="SequoiaConfig.validation_episodes: must "
                                                     "be >= 1"):
         SequoiaConfig(validation_episodes=0)
+    with pytest.raises(InvalidParameterError, match="SequoiaConfig.restarts: must be >= 1"):
+        SequoiaConfig(restarts=0)
+    with pytest.raises(InvalidParameterError, match="SequoiaConfig.restarts: > 1 needs "
+                                                    "validation .*validate_every=0"):
+        SequoiaConfig(restarts=2, validate_every=0)
 
 
 def test_schedules_keep_learning():
@@ -235,6 +240,33 @@ def test_validation_returns_the_best_validated_network(tiny_capacity, tmp_path):
     if res.best_episode == 5:
         for k in last.state_dict:
             assert torch.equal(last.state_dict[k], res.state_dict[k])
+
+
+def test_restarts_keep_the_best_validated_network_of_all(tiny_capacity, tmp_path):
+    cfg = SequoiaConfig(episodes=3, validate_every=2, validation_episodes=2, **SMALL)
+    one = train_sequoia(tiny_capacity, cfg, seed=2, progress=False)
+    res = train_sequoia(tiny_capacity, SequoiaConfig(**{**cfg.__dict__, "restarts": 3}),
+                        seed=2, progress=False, checkpoint=tmp_path / "ck.pt")
+    # the first restart is the single run: same episodes, same validations
+    np.testing.assert_array_equal(res.episode_rewards[:3], one.episode_rewards)
+    np.testing.assert_array_equal(res.validation_rewards[:3], one.validation_rewards)
+    assert res.episode_rewards.shape == (9,)
+    np.testing.assert_array_equal(res.validated_at, [0, 2, 3] * 3)
+    np.testing.assert_array_equal(res.validated_restart, [0, 0, 0, 1, 1, 1, 2, 2, 2])
+    # later restarts start from other weights
+    assert not np.array_equal(res.validated_networks[3].weights[0],
+                              res.validated_networks[0].weights[0])
+    assert not np.array_equal(res.validated_networks[6].weights[0],
+                              res.validated_networks[3].weights[0])
+    best = len(res.validation_rewards) - 1 - int(np.argmax(res.validation_rewards[::-1]))
+    assert (res.restart, res.best_episode) == (res.validated_restart[best],
+                                               res.validated_at[best])
+    for net_k, net_best in zip(res.validated_networks[best].weights, res.network.weights):
+        np.testing.assert_array_equal(net_k, net_best)
+    assert res.validation_rewards.max() >= one.validation_rewards.max()
+    assert load_checkpoint(tmp_path / "ck.pt")["meta"]["restart"] == res.restart
+    for k, v in load_qnetwork(tmp_path / "ck.pt").state_dict().items():
+        assert torch.equal(v, res.state_dict[k])
 
 
 @pytest.mark.slow

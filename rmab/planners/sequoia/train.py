@@ -20,7 +20,8 @@ Departures from the reference implementation (spec ``coRMAB.md`` §4), on purpos
 - the Bellman targets carry a zero-mean control variate from the same relaxation
   (``control_variate``): the successor's per-arm bound values are replaced by their
   expectation, which removes most of the sampling noise of the targets;
-- the returned network is the best of periodic validations, not the last.
+- the returned network is the best of periodic validations (over ``restarts`` independent
+  trainings if asked), not the last.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import math
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -87,7 +88,10 @@ class SequoiaConfig:
     fixed episodes (starts and uniforms drawn once from the training seed, common to all
     validations) and the network with the best mean reward is the one returned (0 = no
     validation: the last network); 20 episodes rather than 5 kept a better network on 3 of 7
-    instances and a worse one on none (docs/benchmarks.md, session 5).
+    instances and a worse one on none (docs/benchmarks.md, session 5). ``restarts``: independent
+    trainings (warm start and DQN from fresh seeds; the first is the single run's), all scored
+    on the same validation episodes; the best validated network over all of them is returned
+    (> 1 needs validation).
     """
 
     horizon: int = 20
@@ -119,12 +123,18 @@ class SequoiaConfig:
     control_variate: str = "lagrangian"
     validate_every: int = 10
     validation_episodes: int = 20
+    restarts: int = 1
 
     def __post_init__(self):
         o = "SequoiaConfig"
         for name in ("horizon", "batch_size", "buffer_size", "target_update"):
             check_number(o, name, getattr(self, name), low=1, integer=True)
         check_number(o, "validation_episodes", self.validation_episodes, low=1, integer=True)
+        check_number(o, "restarts", self.restarts, low=1, integer=True)
+        if self.restarts > 1 and self.validate_every == 0:
+            raise InvalidParameterError(f"{o}.restarts: > 1 needs validation to choose among "
+                                        f"the restarts (validate_every > 0); got restarts="
+                                        f"{self.restarts} with validate_every=0")
         for name in ("episodes", "warm_start_samples", "warm_start_epochs", "workers",
                      "validate_every"):
             check_number(o, name, getattr(self, name), low=0, integer=True)
@@ -188,13 +198,15 @@ class TrainResult:
     """Outcome of :func:`train_sequoia`.
 
     ``network``: the trained Q-network as a :class:`solvers.nn.ReLUNetwork` (numpy) — the
-    validated best (``best_episode``: episodes of DQN behind it, 0 = the warm start) or, without
-    validation, the last; ``state_dict``: its torch weights; ``episode_rewards`` (episodes,):
-    mean per-step expected reward of each training episode; ``validated_at`` and
-    ``validation_rewards`` (k,): the episodes after which the greedy policy was validated and
-    its mean per-step reward there, ``validated_networks`` the network validated at each (to
-    score them on other episodes, ``benchmarks/bench_sequoia_selection.py``); solve counts
-    (``n_action_solves`` includes validation), cache hits, hard target updates and wall time.
+    validated best (``restart``: the training it comes from; ``best_episode``: episodes of DQN
+    behind it in that training, 0 = the warm start) or, without validation, the last;
+    ``state_dict``: its torch weights; ``episode_rewards`` (restarts * episodes,): mean per-step
+    expected reward of each training episode, restarts one after another; ``validated_at``,
+    ``validated_restart`` and ``validation_rewards`` (k,): the episodes (and restart) after
+    which the greedy policy was validated and its mean per-step reward there,
+    ``validated_networks`` the network validated at each (to score them on other episodes,
+    ``benchmarks/bench_sequoia_selection.py``); solve counts (``n_action_solves`` includes
+    validation), cache hits, hard target updates and wall time, summed over restarts.
     """
 
     network: object
@@ -211,6 +223,8 @@ class TrainResult:
     validation_rewards: np.ndarray
     best_episode: int
     validated_networks: tuple = ()
+    validated_restart: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    restart: int = 0
 
 
 # -- numpy export ----------------------------------------------------------------------------
@@ -412,7 +426,8 @@ def train_sequoia(domain, config: SequoiaConfig | None = None, *, seed=None,
 
 
 class _Validation:
-    """The greedy policy on fixed episodes (common random numbers); keeps the best weights."""
+    """The greedy policy on fixed episodes (common random numbers, shared by every restart);
+    keeps the best weights."""
 
     def __init__(self, domain, config: SequoiaConfig, rng, acting):
         sub = np.random.default_rng(rng.integers(2**62))   # one draw, whatever the settings
@@ -420,11 +435,11 @@ class _Validation:
         self.starts = (sub.random((k, n)) < config.p_high).astype(np.int64)
         self.uniforms = sub.random((k, h, n))
         self.domain, self.horizon, self.acting = domain, h, acting
-        self.episodes, self.rewards, self.networks = [], [], []
-        self.best_state, self.best_episode = None, 0
+        self.episodes, self.restarts, self.rewards, self.networks = [], [], [], []
+        self.best_state, self.best_episode, self.best_restart = None, 0, 0
         self.n_solves = 0
 
-    def __call__(self, qnet: QNetwork, episode: int) -> None:
+    def __call__(self, qnet: QNetwork, episode: int, restart: int) -> None:
         network = to_relu_network(qnet)
         self.acting.set_network(network)
         total = 0.0
@@ -436,106 +451,142 @@ class _Validation:
                 states = step.next_states
         self.n_solves += self.starts.size // self.domain.n_arms * self.horizon
         reward = total / (len(self.starts) * self.horizon)
-        if not self.rewards or reward >= max(self.rewards):    # ties: the more trained
+        if not self.rewards or reward >= max(self.rewards):    # ties: the later
             self.best_state = {k: v.detach().clone() for k, v in qnet.state_dict().items()}
-            self.best_episode = episode
+            self.best_episode, self.best_restart = episode, restart
         self.episodes.append(episode)
+        self.restarts.append(restart)
         self.rewards.append(reward)
         self.networks.append(network)
 
 
+@dataclass
+class _Run:
+    """One restart's learner: network, target, optimiser and what it played."""
+
+    qnet: QNetwork
+    target: QNetwork
+    optimizer: object
+    warm: WarmStartResult
+    rewards: np.ndarray
+    n_action: int = 0
+    n_hard: int = 0
+    updates: int = 0
+
+
 def _train(domain, config: SequoiaConfig, rng, progress: bool, checkpoint) -> TrainResult:
     start = time.perf_counter()
-    n, horizon = domain.n_arms, config.horizon
-    scale = 1.0 / n if config.reward_scale is None else config.reward_scale
-    generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
-    qnet = QNetwork(input_size(domain.action_size, n), config.hidden, generator=generator)
-    acting = make_argmax(domain, horizon, config.argmax, mip_gap=config.action_gap,
+    scale = 1.0 / domain.n_arms if config.reward_scale is None else config.reward_scale
+    torch_seed = int(rng.integers(2**62))
+    acting = make_argmax(domain, config.horizon, config.argmax, mip_gap=config.action_gap,
                          time_limit=config.time_limit)
     validation = _Validation(domain, config, rng, acting)
-    bound = (LagrangianBound(domain, horizon, config.discount)
+    bound = (LagrangianBound(domain, config.horizon, config.discount)
              if "lagrangian" in (config.warm_start, config.offset, config.control_variate)
              else None)
     offset = (None if config.offset == "none" else
               lambda states, ttg: scale * bound.state_values(states, ttg))
     control = (None if config.control_variate == "none" else
                lambda *rows: scale * bound.next_correction(*rows))
+    maxima = TargetMaxima(domain, config)
+    bar = _progress(config.restarts * config.episodes, progress)
+    runs = []
+    try:
+        for restart in range(config.restarts):
+            if restart:                  # restart 0 plays the stream of a single run
+                rng = np.random.default_rng(rng.integers(2**62))
+                torch_seed = int(rng.integers(2**62))
+            runs.append(_dqn(domain, config, rng, torch_seed, restart, acting, validation,
+                             maxima, bound, scale, offset, control, bar))
+    finally:
+        bar.close()
+        maxima.close()
+    kept = runs[validation.best_restart]
+    qnet = kept.qnet
+    if validation.best_state is not None:
+        qnet.load_state_dict(validation.best_state)
+    state = {k: v.detach().clone() for k, v in qnet.state_dict().items()}
+    best = validation.best_episode if config.validate_every else config.episodes
+    result = TrainResult(network=to_relu_network(qnet), state_dict=state, config=config,
+                         warm_start=kept.warm,
+                         episode_rewards=np.concatenate([r.rewards for r in runs]),
+                         n_action_solves=sum(r.n_action for r in runs) + validation.n_solves,
+                         n_target_solves=maxima.n_solves, cache_hits=maxima.cache.hits,
+                         n_target_updates=sum(r.n_hard for r in runs),
+                         seconds=time.perf_counter() - start,
+                         validated_at=np.array(validation.episodes, dtype=np.int64),
+                         validation_rewards=np.array(validation.rewards), best_episode=best,
+                         validated_networks=tuple(validation.networks),
+                         validated_restart=np.array(validation.restarts, dtype=np.int64),
+                         restart=validation.best_restart)
+    if checkpoint is not None:
+        save_checkpoint(checkpoint, qnet, target=kept.target, optimizer=kept.optimizer,
+                        meta={"config": asdict(config), "updates": kept.updates,
+                              "episodes": config.episodes, "best_episode": best,
+                              "restart": validation.best_restart})
+    return result
+
+
+def _dqn(domain, config: SequoiaConfig, rng, torch_seed: int, restart: int, acting,
+         validation: _Validation, maxima: TargetMaxima, bound, scale: float, offset, control,
+         bar) -> _Run:
+    """One restart: a fresh network, its warm start, then ``config.episodes`` of DQN."""
+    n, horizon = domain.n_arms, config.horizon
+    qnet = QNetwork(input_size(domain.action_size, n), config.hidden,
+                    generator=torch.Generator().manual_seed(torch_seed))
     warm = warm_start(qnet, domain, config, rng, scale, acting.max_ones, bound)
     every = config.validate_every
     if every:
-        validation(qnet, 0)
+        validation(qnet, 0, restart)
     target = copy.deepcopy(qnet)
-    maxima = TargetMaxima(domain, config)
     maxima.reset(to_relu_network(target))
     buffer = ReplayBuffer(config.buffer_size, n, domain.action_size)
     opt = torch.optim.Adam(qnet.parameters(), lr=config.learning_rate)
     huber = torch.nn.HuberLoss(delta=config.huber_delta)
+    run = _Run(qnet, target, opt, warm, np.zeros(config.episodes))
     total_updates = config.episodes * horizon
-    updates = n_action = n_hard = 0
-    rewards = np.zeros(config.episodes)
-    bar = _progress(config.episodes, progress)
-    try:
-        for episode in range(config.episodes):
-            eps = config.epsilon(episode)
-            states = initial_states(n, p_high=config.p_high, seed=rng)
-            for t in range(horizon):
-                ttg = horizon - t
-                if rng.random() < eps:
-                    action = domain.sample_action(rng)
-                else:
-                    acting.set_network(to_relu_network(qnet))
-                    action = acting.solve(states, ttg).action
-                    n_action += 1
-                step = domain.step(states, action, u=rng.random(n))
-                rewards[episode] += step.expected_reward / horizon
-                buffer.add(states, action, step.expected_reward * scale, step.next_states, ttg,
-                           domain.arm_levels(action))
-                states = step.next_states
-                if len(buffer) < config.batch_size:
-                    continue
-                batch = buffer.sample(config.batch_size, rng)
-                y = torch.from_numpy(bellman_targets(batch, config.discount, maxima,
-                                                     offset, control)).float()
-                x = torch.from_numpy(encode_inputs(batch.actions, batch.states, batch.time_to_go,
-                                                   horizon, domain.n_states))
-                for group in opt.param_groups:
-                    group["lr"] = config.learning_rate_at(updates, total_updates)
-                loss = huber(qnet(x), y) + _stability_term(qnet, x, domain.action_size,
-                                                           acting.max_ones, config)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                updates += 1
-                if updates % config.target_update == 0:
-                    target.load_state_dict(qnet.state_dict())
-                    maxima.reset(to_relu_network(target))
-                    n_hard += 1
-            done = episode + 1
-            if every and (done % every == 0 or done == config.episodes):
-                validation(qnet, done)
-            bar.update(1)
-            bar.set_postfix(reward=f"{rewards[episode]:.3f}", solves=n_action + maxima.n_solves,
-                            hits=maxima.cache.hits, refresh=False)
-    finally:
-        bar.close()
-        maxima.close()
-    if validation.best_state is not None:
-        qnet.load_state_dict(validation.best_state)
-    state = {k: v.detach().clone() for k, v in qnet.state_dict().items()}
-    best = validation.best_episode if every else config.episodes
-    result = TrainResult(network=to_relu_network(qnet), state_dict=state, config=config,
-                         warm_start=warm, episode_rewards=rewards,
-                         n_action_solves=n_action + validation.n_solves,
-                         n_target_solves=maxima.n_solves, cache_hits=maxima.cache.hits,
-                         n_target_updates=n_hard, seconds=time.perf_counter() - start,
-                         validated_at=np.array(validation.episodes, dtype=np.int64),
-                         validation_rewards=np.array(validation.rewards), best_episode=best,
-                         validated_networks=tuple(validation.networks))
-    if checkpoint is not None:
-        save_checkpoint(checkpoint, qnet, target=target, optimizer=opt,
-                        meta={"config": asdict(config), "updates": updates,
-                              "episodes": config.episodes, "best_episode": best})
-    return result
+    for episode in range(config.episodes):
+        eps = config.epsilon(episode)
+        states = initial_states(n, p_high=config.p_high, seed=rng)
+        for t in range(horizon):
+            ttg = horizon - t
+            if rng.random() < eps:
+                action = domain.sample_action(rng)
+            else:
+                acting.set_network(to_relu_network(qnet))
+                action = acting.solve(states, ttg).action
+                run.n_action += 1
+            step = domain.step(states, action, u=rng.random(n))
+            run.rewards[episode] += step.expected_reward / horizon
+            buffer.add(states, action, step.expected_reward * scale, step.next_states, ttg,
+                       domain.arm_levels(action))
+            states = step.next_states
+            if len(buffer) < config.batch_size:
+                continue
+            batch = buffer.sample(config.batch_size, rng)
+            y = torch.from_numpy(bellman_targets(batch, config.discount, maxima,
+                                                 offset, control)).float()
+            x = torch.from_numpy(encode_inputs(batch.actions, batch.states, batch.time_to_go,
+                                               horizon, domain.n_states))
+            for group in opt.param_groups:
+                group["lr"] = config.learning_rate_at(run.updates, total_updates)
+            loss = huber(qnet(x), y) + _stability_term(qnet, x, domain.action_size,
+                                                       acting.max_ones, config)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            run.updates += 1
+            if run.updates % config.target_update == 0:
+                target.load_state_dict(qnet.state_dict())
+                maxima.reset(to_relu_network(target))
+                run.n_hard += 1
+        done = episode + 1
+        if every and (done % every == 0 or done == config.episodes):
+            validation(qnet, done, restart)
+        bar.update(1)
+        bar.set_postfix(reward=f"{run.rewards[episode]:.3f}", solves=run.n_action
+                        + maxima.n_solves, hits=maxima.cache.hits, refresh=False)
+    return run
 
 
 def _progress(total: int, enabled: bool):
