@@ -71,7 +71,7 @@ class SequoiaConfig:
     the maximum. ``workers``: processes (``spawn``) for target solves, 0 = none.
     ``stability``: weight of the ReLU-stability penalty added to the warm-start and DQN losses
     (0 = none); it is what makes the MIP argmax fast (at J = 100 a warm-started network solves
-    in 0.09 s instead of hitting a 20 s limit, see docs/benchmarks.md).
+    in 0.035 s instead of hitting a 10 s limit, see docs/benchmarks.md).
     ``warm_start``: the regression target before DQN, ``"lagrangian"`` (the Lagrangian bound
     on the action value) or ``"myopic"`` (the paper's one-step reward); see
     :mod:`~rmab.planners.sequoia.warm_targets`. ``offset``: ``"lagrangian"`` makes the network
