@@ -201,6 +201,9 @@ def main(argv=None) -> None:
                    help="SequoiaConfig.discount (1: the undiscounted mean the table reports)")
     p.add_argument("--restarts", type=int,
                    help="SequoiaConfig.restarts (independent trainings, best validated kept)")
+    p.add_argument("--p-high", type=float,
+                   help="SequoiaConfig.p_high (training and validation starts; evaluation's: "
+                        "0.2)")
     p.add_argument("--quick", action="store_true", help="J = 12, 2 seeds, 5 + 5 episodes")
     p.add_argument("--out", default="out/sequoia_quality.csv",
                    help="CSV, one row per (domain, seed, planner), appended as jobs finish")
@@ -225,7 +228,8 @@ def main(argv=None) -> None:
                                 ("validation_episodes", args.validation_episodes),
                                 ("stability", args.stability),
                                 ("discount", args.discount),
-                                ("restarts", args.restarts)) if v is not None}
+                                ("restarts", args.restarts),
+                                ("p_high", args.p_high)) if v is not None}
     jobs = [(k, s, args.arms, args.budget, args.train_episodes, args.eval_episodes, config)
             for s in args.seeds for k in args.domains if f"{k}:{s}" not in args.skip]
     print(f"{len(jobs)} jobs (J = {args.arms}, B = {args.budget}, {args.train_episodes} "

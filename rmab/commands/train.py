@@ -70,6 +70,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--discount", type=float, default=0.99,
                         help="discount of the Bellman targets (default 0.99, the paper's; 1 = "
                              "the undiscounted per-step mean that evaluation reports)")
+    parser.add_argument("--p-high", type=float, default=0.5,
+                        help="probability of each arm starting in state 1 in training and "
+                             "validation episodes (default 0.5, the paper's; evaluation uses 0.2)")
     parser.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -92,7 +95,8 @@ def run(args) -> int:
                            offset=args.offset, control_variate=args.control_variate,
                            validate_every=args.validate_every,
                            validation_episodes=args.validation_episodes,
-                           discount=args.discount, restarts=args.restarts)
+                           discount=args.discount, restarts=args.restarts,
+                           p_high=args.p_high)
     out = Path(args.out)
     res = train_sequoia(domain, config, seed=args.seed, progress=not args.no_progress,
                         checkpoint=out / "sequoia.pt")

@@ -64,7 +64,7 @@ def test_rmab_train_defaults_are_the_config_defaults():
     args, cfg = parse(["--domain", "capacity", "--out", "x"]), SequoiaConfig()
     for name in ("episodes", "horizon", "hidden", "target_update", "workers", "time_limit",
                  "target_time_limit", "stability", "warm_start", "offset", "validate_every",
-                 "validation_episodes", "discount", "control_variate", "restarts"):
+                 "validation_episodes", "discount", "control_variate", "restarts", "p_high"):
         assert getattr(args, name) == getattr(cfg, name), name
 
 
@@ -104,6 +104,10 @@ def test_rmab_train_warm_start_and_validation_options(tmp_path, capsys):
                  "--no-progress"])
     assert code == 1
     assert "SequoiaConfig.restarts: > 1 needs validation" in capsys.readouterr().err
+    code = main(["train", "--domain", "capacity", "--arms", "5", "--budget", "2",
+                 "--p-high", "1.5", "--out", str(tmp_path), "--no-progress"])
+    assert code == 1
+    assert "SequoiaConfig.p_high: must be <= 1" in capsys.readouterr().err
 
 
 def test_rmab_train_restarts(tmp_path, capsys):
