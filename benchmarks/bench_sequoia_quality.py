@@ -201,6 +201,8 @@ def main(argv=None) -> None:
                    help="SequoiaConfig.discount (1: the undiscounted mean the table reports)")
     p.add_argument("--restarts", type=int,
                    help="SequoiaConfig.restarts (independent trainings, best validated kept)")
+    p.add_argument("--gain-table", choices=("none", "whittle", "both"),
+                   help="SequoiaConfig.gain_table (per-arm gain table and its prior)")
     p.add_argument("--p-high", type=float,
                    help="SequoiaConfig.p_high (training and validation starts; evaluation's: "
                         "0.2)")
@@ -229,7 +231,8 @@ def main(argv=None) -> None:
                                 ("stability", args.stability),
                                 ("discount", args.discount),
                                 ("restarts", args.restarts),
-                                ("p_high", args.p_high)) if v is not None}
+                                ("p_high", args.p_high),
+                                ("gain_table", args.gain_table)) if v is not None}
     jobs = [(k, s, args.arms, args.budget, args.train_episodes, args.eval_episodes, config)
             for s in args.seeds for k in args.domains if f"{k}:{s}" not in args.skip]
     print(f"{len(jobs)} jobs (J = {args.arms}, B = {args.budget}, {args.train_episodes} "

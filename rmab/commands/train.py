@@ -73,6 +73,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--p-high", type=float, default=0.5,
                         help="probability of each arm starting in state 1 in training and "
                              "validation episodes (default 0.5, the paper's; evaluation uses 0.2)")
+    parser.add_argument("--gain-table", choices=("none", "whittle", "both"), default="none",
+                        help="per-arm gain table added to the network and warm-started at the "
+                             "Whittle policy's gains (whittle), no table (none, default), or one "
+                             "training of each per restart, the best validated kept (both)")
     parser.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -96,7 +100,7 @@ def run(args) -> int:
                            validate_every=args.validate_every,
                            validation_episodes=args.validation_episodes,
                            discount=args.discount, restarts=args.restarts,
-                           p_high=args.p_high)
+                           p_high=args.p_high, gain_table=args.gain_table)
     out = Path(args.out)
     res = train_sequoia(domain, config, seed=args.seed, progress=not args.no_progress,
                         checkpoint=out / "sequoia.pt")
@@ -109,7 +113,9 @@ def run(args) -> int:
     print(f"episodes {config.episodes}; mean per-step reward of the last "
           f"{min(10, rewards.size)} episodes {last:.4f}")
     if res.validated_at.size:
-        of = f" of restart {res.restart + 1}/{config.restarts}" if config.restarts > 1 else ""
+        n = len(config.trainings)
+        table = " (Whittle gain table)" if config.trainings[res.restart] else ""
+        of = f" of training {res.restart + 1}/{n}{table}" if n > 1 else ""
         print(f"kept the network after {res.best_episode} episodes{of}: validation reward "
               f"{res.validation_rewards.max():.4f} per step (after the warm start "
               f"{res.validation_rewards[0]:.4f})")

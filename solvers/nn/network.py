@@ -131,11 +131,13 @@ class ReLUNetwork:
         return cls(tuple(weights), tuple(biases))
 
     # ---------------------------------------------------------------- files
-    def save(self, path) -> Path:
-        """Write to ``path`` (``.npz``) atomically; returns the path written."""
+    def save(self, path, extra: dict | None = None) -> Path:
+        """Write to ``path`` (``.npz``) atomically; returns the path written. ``extra``: more
+        named arrays stored alongside (a caller's metadata; :meth:`load` ignores them)."""
         path = Path(path)
-        arrays = {"format": np.array(FORMAT), "version": np.array(VERSION),
-                  "n_layers": np.array(self.n_layers)}
+        arrays = {k: np.asarray(v) for k, v in (extra or {}).items()}
+        arrays.update({"format": np.array(FORMAT), "version": np.array(VERSION),
+                       "n_layers": np.array(self.n_layers)})
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
             arrays[f"W{i}"] = w
             arrays[f"b{i}"] = b

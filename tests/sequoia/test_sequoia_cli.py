@@ -64,7 +64,8 @@ def test_rmab_train_defaults_are_the_config_defaults():
     args, cfg = parse(["--domain", "capacity", "--out", "x"]), SequoiaConfig()
     for name in ("episodes", "horizon", "hidden", "target_update", "workers", "time_limit",
                  "target_time_limit", "stability", "warm_start", "offset", "validate_every",
-                 "validation_episodes", "discount", "control_variate", "restarts", "p_high"):
+                 "validation_episodes", "discount", "control_variate", "restarts", "p_high",
+                 "gain_table"):
         assert getattr(args, name) == getattr(cfg, name), name
 
 
@@ -110,13 +111,31 @@ def test_rmab_train_warm_start_and_validation_options(tmp_path, capsys):
     assert "SequoiaConfig.p_high: must be <= 1" in capsys.readouterr().err
 
 
+def test_rmab_train_gain_table_plans_from_its_files(tmp_path, capsys):
+    from rmab.planners.sequoia.iterative import IterativeDQNPlanner
+    from rmab.planners.sequoia.gains import GainTableNetwork
+
+    args = parse(["--domain", "path", "--arms", "6", "--budget", "2", "--episodes", "1",
+                  "--horizon", "3", "--hidden", "4", "--gain-table", "whittle",
+                  "--validation-episodes", "2", "--out", str(tmp_path), "--no-progress"])
+    assert train_cmd.run(args) == 0
+    domain = load_domain(tmp_path / "domain.npz")
+    for planner in (SequoiaPlanner(tmp_path / "sequoia.npz", horizon=3),
+                    IterativeDQNPlanner(tmp_path / "sequoia.npz", horizon=3)):
+        assert isinstance(planner.network, GainTableNetwork)
+        planner.fit(domain)
+        assert domain.is_feasible(planner.plan(np.ones(6, dtype=np.int64), t=1))
+    with pytest.raises(SystemExit):
+        parse(["--domain", "capacity", "--gain-table", "lagrangian", "--out", "x"])
+
+
 def test_rmab_train_restarts(tmp_path, capsys):
     args = parse(["--domain", "capacity", "--arms", "4", "--budget", "2", "--episodes", "2",
                   "--horizon", "3", "--hidden", "4", "--validate-every", "1",
                   "--validation-episodes", "2", "--restarts", "2", "--out", str(tmp_path),
                   "--no-progress"])
     assert train_cmd.run(args) == 0
-    assert re.search(r"kept the network after \d episodes of restart [12]/2",
+    assert re.search(r"kept the network after \d episodes of training [12]/2",
                      capsys.readouterr().out)
 
 

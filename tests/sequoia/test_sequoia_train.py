@@ -174,6 +174,18 @@ def test_config_errors():
     with pytest.raises(InvalidParameterError, match="SequoiaConfig.restarts: > 1 needs "
                                                     "validation .*validate_every=0"):
         SequoiaConfig(restarts=2, validate_every=0)
+    with pytest.raises(InvalidParameterError, match="SequoiaConfig.gain_table: must be one of "
+                                                    ".*got 'lagrangian'"):
+        SequoiaConfig(gain_table="lagrangian")
+    with pytest.raises(InvalidParameterError, match="SequoiaConfig.gain_table: 'both' needs "
+                                                    "validation"):
+        SequoiaConfig(gain_table="both", validate_every=0)
+    assert SequoiaConfig(gain_table="both", restarts=2).trainings == (False, True, False, True)
+    assert SequoiaConfig(gain_table="whittle").trainings == (True,)
+    with pytest.raises(InvalidParameterError, match="SequoiaConfig.discount: must be > 0 with "
+                                                    "the Whittle gain table"):
+        SequoiaConfig(discount=0.0, warm_start="myopic", offset="none", control_variate="none",
+                      gain_table="whittle")
 
 
 def test_schedules_keep_learning():
@@ -289,3 +301,104 @@ def test_parallel_target_solves_equal_serial(tiny_capacity):
         assert parallel.n_solves == serial.n_solves == 12
     finally:
         parallel.close()
+
+
+# -- gain table ------------------------------------------------------------------------------
+
+def tabled_qnetwork(domain, seed=0, hidden=(6, 5)):
+    from rmab.planners.sequoia.gains import level_map
+
+    return QNetwork(domain.action_size + domain.n_arms + 1, hidden,
+                    generator=torch.Generator().manual_seed(seed), levels_map=level_map(domain),
+                    n_states=domain.n_states, n_levels=domain.arms.n_levels)
+
+
+@pytest.mark.parametrize("kind", ["capacity", "interventions"])
+def test_gain_table_export_matches_torch(kind):
+    from rmab.domains import make_domain
+    from rmab.planners.sequoia.features import encode_inputs
+    from rmab.planners.sequoia.gains import GainTableNetwork
+
+    d = make_domain(kind, n_arms=12 if kind == "interventions" else 6, budget=2, seed=0)
+    q, rng = tabled_qnetwork(d), np.random.default_rng(0)
+    with torch.no_grad():
+        q.gains.normal_(generator=torch.Generator().manual_seed(1))
+    acts = np.stack([d.sample_action(rng) for _ in range(9)])
+    x = encode_inputs(acts, rng.integers(0, d.n_states, (9, d.n_arms)), 3, 10, d.n_states)
+    with torch.no_grad():
+        ref = q(torch.from_numpy(x)).numpy()
+    net = to_relu_network(q)
+    assert isinstance(net, GainTableNetwork)
+    np.testing.assert_allclose(net.forward(x.astype(float))[:, 0], ref, rtol=1e-5, atol=1e-5)
+    assert (net.gain_table[:, :, 0] == 0).all()       # level 0 carries no gain
+    x0 = encode_inputs(np.zeros_like(acts), rng.integers(0, d.n_states, (9, d.n_arms)), 3, 10,
+                       d.n_states)
+    with torch.no_grad():
+        np.testing.assert_allclose(q.table_term(torch.from_numpy(x0)).numpy(), 0.0)
+
+
+@pytest.mark.parametrize("kind", ["capacity", "scheduling", "path", "interventions"])
+def test_whittle_warm_start_plays_the_whittle_policy(kind):
+    from rmab.domains import make_domain
+    from rmab.domains.index_baselines import WhittleDomainPlanner
+    from rmab.planners.sequoia.gains import whittle_gain_table
+
+    d = make_domain(kind, n_arms=12 if kind == "interventions" else 7, budget=2, seed=3)
+    q = tabled_qnetwork(d, hidden=(8, 8))
+    prior = whittle_gain_table(d, 0.99)
+    cfg = SequoiaConfig(**{**SMALL, "gain_table": "whittle"})
+    res = warm_start(q, d, cfg, np.random.default_rng(0), 1 / d.n_arms, bound=None, prior=prior)
+    assert res.loss_after < res.loss_before
+    w = q.linears[0].weight.detach().numpy()
+    assert (w[:, :d.action_size] == 0).all()                  # the body ignores the action
+    table = q.gains.detach().numpy()
+    kappa = table[prior > 0] / prior[prior > 0]
+    assert kappa.min() > 0 and np.ptp(kappa) < 1e-5 * kappa.max()    # κ · Whittle's gains
+    brute = BruteForceArgmax(d, SMALL["horizon"], to_relu_network(q))
+    whittle = WhittleDomainPlanner().fit(d, seed=0)
+    rng = np.random.default_rng(1)
+    for _ in range(15):
+        s = rng.integers(0, d.n_states, d.n_arms)
+        got = brute.solve(s, int(rng.integers(1, SMALL["horizon"] + 1))).action
+        want = whittle.plan(s, t=0)
+        assert np.array_equal(got, want) or np.isclose(                # ties: equal gains
+            whittle.gain_table[np.arange(d.n_arms), s, d.arm_levels(got)].sum(),
+            whittle.gain_table[np.arange(d.n_arms), s, d.arm_levels(want)].sum())
+
+
+def test_checkpoint_round_trip_with_a_gain_table(tmp_path, tiny_capacity):
+    q = tabled_qnetwork(tiny_capacity)
+    with torch.no_grad():
+        q.gains.uniform_(generator=torch.Generator().manual_seed(4))
+    q2 = load_qnetwork(save_checkpoint(tmp_path / "ck.pt", q))
+    x = torch.rand(5, 9)
+    with torch.no_grad():
+        assert torch.equal(q(x), q2(x))
+    assert torch.equal(q2.levels_map, q.levels_map)
+
+
+def test_training_with_the_whittle_gain_table(tiny_capacity):
+    from rmab.planners.sequoia.gains import GainTableNetwork
+
+    cfg = SequoiaConfig(**{**SMALL, "episodes": 3, "validate_every": 1,
+                           "validation_episodes": 2, "gain_table": "whittle"})
+    res = train_sequoia(tiny_capacity, cfg, seed=0, progress=False)
+    assert isinstance(res.network, GainTableNetwork) and res.validated_at[0] == 0
+    again = train_sequoia(tiny_capacity, cfg, seed=0, progress=False)
+    np.testing.assert_array_equal(again.network.gain_table, res.network.gain_table)
+
+
+def test_both_gain_tables_keep_the_best_validated_training(tiny_capacity):
+    from rmab.planners.sequoia.gains import GainTableNetwork
+
+    base = {**SMALL, "episodes": 2, "validate_every": 1, "validation_episodes": 3}
+    both = train_sequoia(tiny_capacity, SequoiaConfig(**base, gain_table="both"), seed=4,
+                         progress=False)
+    plain = train_sequoia(tiny_capacity, SequoiaConfig(**base), seed=4, progress=False)
+    assert both.validated_restart.tolist() == [0, 0, 0, 1, 1, 1]
+    n = len(plain.validation_rewards)       # the first training is the plain run's stream
+    np.testing.assert_array_equal(both.validation_rewards[:n], plain.validation_rewards)
+    best = int(np.argmax(both.validation_rewards[::-1]))       # ties: the later
+    best = len(both.validation_rewards) - 1 - best
+    assert both.restart == both.validated_restart[best]
+    assert isinstance(both.network, GainTableNetwork) == bool(both.restart)

@@ -4,11 +4,13 @@
 - :class:`SequoiaPlanner` (numpy + MILP): plans with a trained network on a coRMAB domain.
 - :mod:`rmab.planners.sequoia.train` (torch, imported on demand): ``train_sequoia``.
 - :mod:`rmab.planners.sequoia.features`: the network's input layout.
+- :class:`GainTableNetwork`: a network plus a per-arm gain table (:mod:`~.gains`).
 """
 
 from rmab.planners.sequoia.argmax import ArgmaxResult, BruteForceArgmax, MIPArgmax
 from rmab.planners.sequoia.features import context_features, encode_inputs, input_size
+from rmab.planners.sequoia.gains import GainTableNetwork
 from rmab.planners.sequoia.planner import SequoiaPlanner
 
-__all__ = ["SequoiaPlanner", "MIPArgmax", "BruteForceArgmax", "ArgmaxResult", "input_size",
+__all__ = ["SequoiaPlanner", "GainTableNetwork", "MIPArgmax", "BruteForceArgmax", "ArgmaxResult", "input_size",
            "context_features", "encode_inputs"]

@@ -75,7 +75,8 @@ class MIPArgmax:
 
     ``set_network`` encodes a network once, for the whole box of normalised contexts
     ``[0, 1]^(n_arms + 1)`` (neurons stable over the box are dropped or linearised for good),
-    and builds the model. The domain block gets one valid inequality, ``Σ a <= max_ones`` (the
+    and builds the model. A :class:`~rmab.planners.sequoia.gains.GainTableNetwork`'s table
+    adds its level objective at each state (linear, in place). The domain block gets one valid inequality, ``Σ a <= max_ones`` (the
     largest feasible action, one MILP solve at construction), which makes the first layer's
     bounds exact under a cardinality constraint even where the domain's own rows involve
     auxiliary variables (capacity, scheduling, path). ``solve`` moves it to a state in place
@@ -126,7 +127,9 @@ class MIPArgmax:
         n_ctx = self.domain.n_arms + 1
         ctx = context_features(np.zeros(self.domain.n_arms), self.horizon, self.horizon,
                                self.domain.n_states)
-        self.encoded = encode_network(network, self.action_milp, ctx,
+        self.table = getattr(network, "gains", None)          # a GainTableNetwork's
+        relu = getattr(network, "network", network)
+        self.encoded = encode_network(relu, self.action_milp, ctx,
                                       state_lower=np.zeros(n_ctx), state_upper=np.ones(n_ctx))
         self.model = self._backend.build(self.encoded.milp)
         self.network = network
@@ -140,11 +143,21 @@ class MIPArgmax:
         ctx = context_features(states, time_to_go, self.horizon, d.n_states)
         bounds = self.encoded.bounds_for(ctx)
         affine = self.encoded.affine_in_action(ctx, bounds)
+        extra = None if self.table is None else self.block.level_objective(self.table(states))
         if affine is None:
             self.encoded.update_state(self.model, ctx, bounds)
+            if extra is not None:
+                c, offset = self.encoded.objective_terms(ctx)
+                c[:extra[0].size] += extra[0]
+                self.model.set_objective(c, offset + extra[1])
             model = self.model
         else:                  # every neuron stable: a linear objective over the block alone
-            self._linear.set_objective(affine[0], affine[1])
+            c, offset = affine
+            if extra is not None:
+                c = c.copy()
+                c[:extra[0].size] += extra[0]
+                offset += extra[1]
+            self._linear.set_objective(c, offset)
             model = self._linear
         self.update_seconds = time.perf_counter() - start
         self.n_linear += affine is not None

@@ -53,18 +53,22 @@ def encode_inputs(actions, states, time_to_go, horizon: int, n_states: int) -> n
 
 
 def load_network(owner: str, network):
-    """``network`` as a one-output :class:`solvers.nn.ReLUNetwork` (a path is loaded)."""
+    """``network`` as a one-output :class:`solvers.nn.ReLUNetwork` or
+    :class:`~rmab.planners.sequoia.gains.GainTableNetwork` (a path is loaded)."""
     from solvers.errors import SolverInputError
     from solvers.nn import ReLUNetwork
 
+    from rmab.planners.sequoia import gains
+
     if isinstance(network, (str, Path)):
         try:
-            network = ReLUNetwork.load(network)
+            network = gains.load(network)
         except SolverInputError as exc:
             raise InvalidModelError(f"{owner}.network: {exc}") from exc
-    if not isinstance(network, ReLUNetwork):
-        raise InvalidParameterError(f"{owner}.network: must be a ReLUNetwork or a path to its "
-                                    f".npz file; got {type(network).__name__}")
+    if not isinstance(network, (ReLUNetwork, gains.GainTableNetwork)):
+        raise InvalidParameterError(f"{owner}.network: must be a ReLUNetwork, a "
+                                    f"GainTableNetwork or a path to its .npz file; got "
+                                    f"{type(network).__name__}")
     if network.n_outputs != 1:
         raise InvalidModelError(f"{owner}.network: must have 1 output; got "
                                 f"{network.n_outputs}")
@@ -77,3 +81,14 @@ def check_network_fits(owner: str, network, domain) -> None:
     if network.n_inputs != want:
         raise InvalidModelError(f"{owner}.network: must have action_size + n_arms + 1 = {want} "
                                 f"inputs for this domain; got {network.n_inputs}")
+    table = getattr(network, "gain_table", None)
+    if table is not None:
+        from rmab.planners.sequoia.gains import level_map
+
+        shape = (domain.n_arms, domain.n_states, domain.arms.n_levels)
+        if table.shape != shape:
+            raise InvalidModelError(f"{owner}.network.gain_table: must have shape {shape} "
+                                    f"for this domain; got {table.shape}")
+        if not np.array_equal(network.levels_map, level_map(domain)):
+            raise InvalidModelError(f"{owner}.network.levels_map: must be this domain's level "
+                                    f"map (trained on another instance?)")

@@ -23,11 +23,19 @@ class QNetwork(nn.Module):
     """ReLU MLP ``[n_inputs, *hidden, 1]``; ``forward`` maps (k, n_inputs) to (k,).
 
     Weights are initialised from ``generator`` (a :class:`torch.Generator`), never from the
-    global torch seed.
+    global torch seed. ``levels_map`` (n_arms, action_size) and ``n_states``/``n_levels``
+    add a learnable gain table ``gains`` (n_arms, n_states, n_levels), zero at level 0:
+    ``forward = body + table_term`` (:mod:`rmab.planners.sequoia.gains`).
     """
 
-    def __init__(self, n_inputs: int, hidden=(32, 32), *, generator: "torch.Generator"):
+    def __init__(self, n_inputs: int, hidden=(32, 32), *, generator: "torch.Generator",
+                 levels_map=None, n_states: int = 0, n_levels: int = 0):
         super().__init__()
+        self.gains = None
+        if levels_map is not None:
+            lm = torch.as_tensor(levels_map, dtype=torch.float32)
+            self.register_buffer("levels_map", lm)
+            self.gains = nn.Parameter(torch.zeros(lm.shape[0], int(n_states), int(n_levels)))
         sizes = [int(n_inputs), *(int(h) for h in hidden), 1]
         layers = []
         for i in range(len(sizes) - 1):
@@ -48,5 +56,21 @@ class QNetwork(nn.Module):
         """The ``nn.Linear`` layers in order."""
         return [m for m in self.layers if isinstance(m, nn.Linear)]
 
-    def forward(self, x: "torch.Tensor") -> "torch.Tensor":
+    def body(self, x: "torch.Tensor") -> "torch.Tensor":
+        """The ReLU network's output (k,)."""
         return self.layers(x).squeeze(-1)
+
+    def table_term(self, x: "torch.Tensor", gains=None) -> "torch.Tensor":
+        """``Σ_j G[j, s_j, ℓ_j(a)]`` (k,) with ``G = gains`` (default ``self.gains``);
+        states are decoded from their normalised inputs."""
+        G = self.gains if gains is None else gains
+        n, n_states, n_levels = G.shape
+        n_action = self.levels_map.shape[1]
+        s = torch.round(x[:, n_action:n_action + n] * (n_states - 1)).long()
+        lv = torch.round(x[:, :n_action] @ self.levels_map.T).long().clamp(0, n_levels - 1)
+        return (G[torch.arange(n)[None, :], s, lv] * (lv > 0)).sum(-1)   # level 0: no gain
+
+    def forward(self, x: "torch.Tensor") -> "torch.Tensor":
+        if self.gains is None:
+            return self.body(x)
+        return self.body(x) + self.table_term(x)

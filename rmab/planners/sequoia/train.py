@@ -42,6 +42,7 @@ from rmab.models.storage import atomic_write
 from rmab.planners.sequoia.argmax import make_argmax
 from rmab.planners.sequoia.cache import TargetCache
 from rmab.planners.sequoia.features import encode_inputs, input_size
+from rmab.planners.sequoia.gains import GainTableNetwork, level_map, whittle_gain_table
 from rmab.planners.sequoia.qnet import QNetwork, torch
 from rmab.planners.sequoia.replay import Batch, ReplayBuffer
 from rmab.planners.sequoia.stability import instability
@@ -54,6 +55,7 @@ __all__ = ["SequoiaConfig", "TrainResult", "WarmStartResult", "train_sequoia", "
 ARGMAX_METHODS = ("mip", "brute")
 OFFSETS = ("lagrangian", "none")
 CONTROL_VARIATES = ("lagrangian", "none")
+GAIN_TABLES = ("none", "whittle", "both")
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,13 @@ class SequoiaConfig:
     instances and a worse one on none (docs/benchmarks.md, session 5). ``restarts``: independent
     trainings (warm start and DQN from fresh seeds; the first is the single run's), all scored
     on the same validation episodes; the best validated network over all of them is returned
-    (> 1 needs validation).
+    (> 1 needs validation). ``gain_table``: ``"whittle"`` adds a per-arm table ``G[j, s_j,
+    ℓ_j]`` to the network (:mod:`~rmab.planners.sequoia.gains`: state-dependent gains of each
+    arm's level, linear in the MIP) and warm-starts it at the Whittle policy's gains, so that
+    the warm-started greedy policy is the Whittle index policy and DQN refines it; ``"none"``:
+    the network alone (the paper's); ``"both"``: each restart trains the network alone, then
+    the network with the Whittle table (from a fresh seed), all validated on the same episodes
+    (needs validation). :attr:`trainings` lists them.
     """
 
     horizon: int = 20
@@ -124,6 +132,7 @@ class SequoiaConfig:
     validate_every: int = 10
     validation_episodes: int = 20
     restarts: int = 1
+    gain_table: str = "none"
 
     def __post_init__(self):
         o = "SequoiaConfig"
@@ -169,9 +178,25 @@ class SequoiaConfig:
                                         f"start, offset or control variate; got 0 (use "
                                         f"warm_start='myopic', offset='none', "
                                         f"control_variate='none')")
+        if self.gain_table not in GAIN_TABLES:
+            raise InvalidParameterError(f"{o}.gain_table: must be one of {GAIN_TABLES}; got "
+                                        f"{self.gain_table!r}")
+        if self.gain_table == "both" and self.validate_every == 0:
+            raise InvalidParameterError(f"{o}.gain_table: 'both' needs validation to choose "
+                                        f"between the trainings (validate_every > 0); got "
+                                        f"validate_every=0")
+        if self.discount == 0 and self.gain_table != "none":
+            raise InvalidParameterError(f"{o}.discount: must be > 0 with the Whittle gain "
+                                        f"table; got 0 (use gain_table='none')")
         if self.argmax not in ARGMAX_METHODS:
             raise InvalidParameterError(f"{o}.argmax: must be one of {ARGMAX_METHODS}; got "
                                         f"{self.argmax!r}")
+
+    @property
+    def trainings(self) -> tuple:
+        """Whether each training (restarts × gain tables, in order) has the Whittle table."""
+        tables = {"none": (False,), "whittle": (True,), "both": (False, True)}[self.gain_table]
+        return tables * self.restarts
 
     def epsilon(self, episode: int) -> float:
         span = max(1.0, self.epsilon_decay * self.episodes)
@@ -198,7 +223,8 @@ class TrainResult:
     """Outcome of :func:`train_sequoia`.
 
     ``network``: the trained Q-network as a :class:`solvers.nn.ReLUNetwork` (numpy) — the
-    validated best (``restart``: the training it comes from; ``best_episode``: episodes of DQN
+    validated best (``restart``: the training it comes from, an index into
+    ``config.trainings``; ``best_episode``: episodes of DQN
     behind it in that training, 0 = the warm start) or, without validation, the last;
     ``state_dict``: its torch weights; ``episode_rewards`` (restarts * episodes,): mean per-step
     expected reward of each training episode, restarts one after another; ``validated_at``,
@@ -230,17 +256,23 @@ class TrainResult:
 # -- numpy export ----------------------------------------------------------------------------
 
 def to_relu_network(qnet: QNetwork):
-    """The network's weights as a :class:`solvers.nn.ReLUNetwork` (numpy, float64)."""
+    """The network's weights as a :class:`solvers.nn.ReLUNetwork` (numpy, float64), with its
+    gain table as a :class:`~rmab.planners.sequoia.gains.GainTableNetwork` if it has one."""
     from solvers.nn import ReLUNetwork
 
-    return ReLUNetwork.from_torch(qnet.layers)
+    net = ReLUNetwork.from_torch(qnet.layers)
+    if qnet.gains is None:
+        return net
+    table = qnet.gains.detach().double().numpy().copy()
+    table[:, :, 0] = 0.0                     # level 0 carries no gain (QNetwork.table_term)
+    return GainTableNetwork(net, table, qnet.levels_map.numpy().astype(np.int64))
 
 
 # -- warm start ------------------------------------------------------------------------------
 
 def warm_start(qnet: QNetwork, domain, config: SequoiaConfig, rng: np.random.Generator,
                scale: float = 1.0, max_ones: int | None = None,
-               bound: LagrangianBound | None = None) -> WarmStartResult:
+               bound: LagrangianBound | None = None, prior=None) -> WarmStartResult:
     """Fit ``qnet`` to the ``config.warm_start`` target, less ``config.offset``
     (:mod:`~rmab.planners.sequoia.warm_targets`; ``bound``: the domain's
     :class:`LagrangianBound` if already built), in place.
@@ -249,6 +281,12 @@ def warm_start(qnet: QNetwork, domain, config: SequoiaConfig, rng: np.random.Gen
     ``config.warm_start_samples`` pairs; the loss is measured on the other 10 %. With
     ``config.stability > 0`` the stability penalty over actions with at most ``max_ones`` ones
     (default: ``action_size``) is added.
+
+    ``prior`` (n_arms, n_states, n_levels), for a network with a gain table: the fit is
+    ``body(context) + κ Σ_j prior[j, s_j, ℓ_j]`` -- the body sees no action (its action
+    weights stay 0) and only the scale ``κ > 0`` of the prior is learnt -- and the table ends
+    as ``κ prior``. The greedy action is then the prior's (Whittle's, for the Whittle gains),
+    and DQN starts from it.
     """
     if config.warm_start_samples == 0 or config.warm_start_epochs == 0:
         return WarmStartResult(float("nan"), float("nan"))
@@ -259,25 +297,61 @@ def warm_start(qnet: QNetwork, domain, config: SequoiaConfig, rng: np.random.Gen
     xt, yt = torch.from_numpy(x[:n_test]), torch.from_numpy(y[:n_test]).float()
     xs, ys = torch.from_numpy(x[n_test:]), torch.from_numpy(y[n_test:]).float()
     k = domain.action_size if max_ones is None else int(max_ones)
+    model = qnet if prior is None else _PriorFit(qnet, prior, xs, ys)
+    params = list(qnet.parameters()) if prior is None else model.parameters_to_fit()
 
     def held_out() -> float:
         with torch.no_grad():
-            return float(torch.mean((qnet(xt) - yt) ** 2))
+            return float(torch.mean((model(xt) - yt) ** 2))
 
     before = held_out()
     with torch.no_grad():                 # start at the targets' level (O(horizon) without offset)
-        qnet.linears[-1].bias += ys.mean() - qnet(xs).mean()
-    opt = torch.optim.Adam(qnet.parameters(), lr=config.learning_rate)
+        qnet.linears[-1].bias += ys.mean() - model(xs).mean()
+    opt = torch.optim.Adam(params, lr=config.learning_rate)
     for _ in range(config.warm_start_epochs):
         order = torch.from_numpy(rng.permutation(len(ys)))
         for start in range(0, len(ys), 128):
             idx = order[start:start + 128]
-            loss = (torch.mean((qnet(xs[idx]) - ys[idx]) ** 2)
+            loss = (torch.mean((model(xs[idx]) - ys[idx]) ** 2)
                     + _stability_term(qnet, xs[idx], domain.action_size, k, config))
             opt.zero_grad()
             loss.backward()
             opt.step()
-    return WarmStartResult(before, held_out())
+            if prior is not None:
+                model.after_step()
+    after = held_out()
+    if prior is not None:
+        model.finish()
+    return WarmStartResult(before, after)
+
+
+class _PriorFit:
+    """The warm start's model with a prior gain table (:func:`warm_start`): ``body`` on the
+    context alone plus ``exp(log κ)`` times the prior's table term."""
+
+    def __init__(self, qnet: QNetwork, prior, xs, ys):
+        self.qnet, self.n_action = qnet, qnet.levels_map.shape[1]
+        self.prior = torch.as_tensor(prior, dtype=torch.float32)
+        with torch.no_grad():
+            qnet.linears[0].weight[:, :self.n_action] = 0.0
+            t = qnet.table_term(xs, self.prior)
+            tc, yc = t - t.mean(), ys - ys.mean()     # least-squares scale, kept positive
+            kappa = float((tc * yc).sum() / (tc * tc).sum().clamp(min=1e-12))
+        self.log_kappa = torch.nn.Parameter(torch.tensor(math.log(max(kappa, 1e-3))))
+
+    def parameters_to_fit(self) -> list:
+        return [p for n, p in self.qnet.named_parameters() if n != "gains"] + [self.log_kappa]
+
+    def __call__(self, x):
+        return self.qnet.body(x) + torch.exp(self.log_kappa) * self.qnet.table_term(x, self.prior)
+
+    def after_step(self) -> None:
+        with torch.no_grad():              # the body stays blind to the action
+            self.qnet.linears[0].weight[:, :self.n_action] = 0.0
+
+    def finish(self) -> None:
+        with torch.no_grad():
+            self.qnet.gains.copy_(torch.exp(self.log_kappa) * self.prior)
 
 
 _PENALTY_ROWS = 32     # contexts per step on which the stability penalty is evaluated
@@ -488,16 +562,19 @@ def _train(domain, config: SequoiaConfig, rng, progress: bool, checkpoint) -> Tr
               lambda states, ttg: scale * bound.state_values(states, ttg))
     control = (None if config.control_variate == "none" else
                lambda *rows: scale * bound.next_correction(*rows))
+    whittle = whittle_gain_table(domain, config.discount) if any(config.trainings) else None
     maxima = TargetMaxima(domain, config)
-    bar = _progress(config.restarts * config.episodes, progress)
+    trainings = config.trainings
+    bar = _progress(len(trainings) * config.episodes, progress)
     runs = []
     try:
-        for restart in range(config.restarts):
+        for restart, tabled in enumerate(trainings):
             if restart:                  # restart 0 plays the stream of a single run
                 rng = np.random.default_rng(rng.integers(2**62))
                 torch_seed = int(rng.integers(2**62))
             runs.append(_dqn(domain, config, rng, torch_seed, restart, acting, validation,
-                             maxima, bound, scale, offset, control, bar))
+                             maxima, bound, scale, offset, control,
+                             whittle if tabled else None, bar))
     finally:
         bar.close()
         maxima.close()
@@ -529,12 +606,14 @@ def _train(domain, config: SequoiaConfig, rng, progress: bool, checkpoint) -> Tr
 
 def _dqn(domain, config: SequoiaConfig, rng, torch_seed: int, restart: int, acting,
          validation: _Validation, maxima: TargetMaxima, bound, scale: float, offset, control,
-         bar) -> _Run:
+         prior, bar) -> _Run:
     """One restart: a fresh network, its warm start, then ``config.episodes`` of DQN."""
     n, horizon = domain.n_arms, config.horizon
+    table = {} if prior is None else dict(levels_map=level_map(domain), n_states=domain.n_states,
+                                          n_levels=domain.arms.n_levels)
     qnet = QNetwork(input_size(domain.action_size, n), config.hidden,
-                    generator=torch.Generator().manual_seed(torch_seed))
-    warm = warm_start(qnet, domain, config, rng, scale, acting.max_ones, bound)
+                    generator=torch.Generator().manual_seed(torch_seed), **table)
+    warm = warm_start(qnet, domain, config, rng, scale, acting.max_ones, bound, prior)
     every = config.validate_every
     if every:
         validation(qnet, 0, restart)
@@ -603,6 +682,7 @@ def save_checkpoint(path, qnet: QNetwork, *, target: QNetwork | None = None, opt
     """Save state dicts (network, target, optimizer) and plain metadata with ``torch.save``,
     atomically. Load with :func:`load_checkpoint` (``weights_only=True``)."""
     payload = {"format": "rmab-sequoia", "version": 1, "sizes": list(qnet.sizes),
+               "gain_table": None if qnet.gains is None else list(qnet.gains.shape),
                "model": qnet.state_dict(), "meta": dict(meta or {})}
     if target is not None:
         payload["target"] = target.state_dict()
@@ -633,7 +713,9 @@ def load_checkpoint(path) -> dict:
 def load_qnetwork(path) -> QNetwork:
     """The Q-network saved in a checkpoint."""
     payload = load_checkpoint(path)
-    sizes = payload["sizes"]
-    qnet = QNetwork(sizes[0], sizes[1:-1], generator=torch.Generator().manual_seed(0))
+    sizes, shape = payload["sizes"], payload.get("gain_table")
+    table = {} if shape is None else dict(levels_map=payload["model"]["levels_map"],
+                                          n_states=shape[1], n_levels=shape[2])
+    qnet = QNetwork(sizes[0], sizes[1:-1], generator=torch.Generator().manual_seed(0), **table)
     qnet.load_state_dict(payload["model"])
     return qnet

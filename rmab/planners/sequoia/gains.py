@@ -1,0 +1,107 @@
+"""Per-arm gain table of SEQUOIA's Q-function (numpy + MILP only).
+
+``Q(a, s, τ) = f(a, s, τ) + Σ_j G[j, s_j, ℓ_j(a)]``: a ReLU network ``f`` plus a table ``G``
+(n_arms, n_states, n_levels) of per-arm, per-state gains of each level (``G[:, :, 0] = 0``),
+where ``ℓ_j(a) = (M a)_j`` is arm ``j``'s level, linear in the action (``M`` the domain's
+:func:`level_map`). A state-only ``f`` cannot give an arm's pull a value that depends on the
+arm's state; the table can, and it stays linear in the MIP: at a state it adds the block's
+level objective ``Σ_j G[j, s_j, ℓ_j]`` (:meth:`~rmab.domains.base.ConstraintBlock.level_objective`),
+so a new state still only changes the model in place.
+
+With ``f`` independent of the action and ``G`` the Whittle gains
+(:class:`~rmab.domains.index_baselines.WhittleDomainPlanner`), the greedy action is the Whittle
+policy's; SEQUOIA's warm start begins there when ``SequoiaConfig.gain_table == "whittle"``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from rmab.errors import InvalidModelError
+
+__all__ = ["GainTableNetwork", "level_map", "whittle_gain_table"]
+
+
+def level_map(domain) -> np.ndarray:
+    """``M`` (n_arms, action_size) int64 with ``arm_levels(a) == M @ a`` for every action
+    (the domains' levels are linear in the action: the identity in pull domains, the
+    intervention reach in multiple interventions)."""
+    eye = np.eye(domain.action_size, dtype=np.int64)
+    return np.stack([domain.arm_levels(e) for e in eye], axis=1).astype(np.int64)
+
+
+def whittle_gain_table(domain, discount: float) -> np.ndarray:
+    """The Whittle policy's gains ``G[j, s, ℓ]`` (n_arms, n_states, n_levels) on the domain's
+    budget relaxation (``WhittleDomainPlanner.gain_table``)."""
+    from rmab.domains.index_baselines import WhittleDomainPlanner
+
+    return WhittleDomainPlanner(discount=discount).fit(domain, seed=0).gain_table.copy()
+
+
+def table_terms(gain_table: np.ndarray, levels_map: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``Σ_j G[j, s_j, ℓ_j(a)]`` (k,) for network inputs ``x`` (k, n_inputs)
+    (:mod:`~rmab.planners.sequoia.features` layout: the states are decoded from their
+    normalised inputs)."""
+    n, n_states, n_levels = gain_table.shape
+    n_action = levels_map.shape[1]
+    x = np.asarray(x, dtype=np.float64)
+    s = np.rint(x[:, n_action:n_action + n] * (n_states - 1)).astype(np.int64)
+    lv = np.clip(np.rint(x[:, :n_action] @ levels_map.T), 0, n_levels - 1).astype(np.int64)
+    return gain_table[np.arange(n)[None, :], s, lv].sum(axis=1)
+
+
+class GainTableNetwork:
+    """A one-output :class:`solvers.nn.ReLUNetwork` ``network`` plus a ``gain_table``
+    (n_arms, n_states, n_levels) and the domain's ``levels_map`` (n_arms, action_size):
+    ``forward(x) = network.forward(x) + Σ_j G[j, s_j, ℓ_j(a)]`` (module doc). Saved as the
+    network's ``.npz`` with two more arrays (:meth:`save`, :func:`load`)."""
+
+    def __init__(self, network, gain_table, levels_map):
+        self.network = network
+        self.gain_table = np.array(gain_table, dtype=np.float64)
+        self.levels_map = np.array(levels_map, dtype=np.int64)
+        n = self.gain_table.shape[0] if self.gain_table.ndim == 3 else -1
+        if (self.gain_table.ndim != 3 or self.levels_map.ndim != 2
+                or self.levels_map.shape[0] != n
+                or network.n_inputs != self.levels_map.shape[1] + n + 1):
+            raise InvalidModelError(
+                f"GainTableNetwork.gain_table: must be (n_arms, n_states, n_levels) with "
+                f"levels_map (n_arms, action_size) and a network of action_size + n_arms + 1 "
+                f"inputs; got {self.gain_table.shape}, {self.levels_map.shape} and "
+                f"{network.n_inputs} inputs")
+        if not np.isfinite(self.gain_table).all():
+            raise InvalidModelError("GainTableNetwork.gain_table: must be finite")
+
+    n_inputs = property(lambda self: self.network.n_inputs)
+    n_outputs = property(lambda self: self.network.n_outputs)
+    hidden_sizes = property(lambda self: self.network.hidden_sizes)
+
+    def gains(self, states) -> np.ndarray:
+        """Per-arm, per-level gains at ``states`` (n_arms, n_levels)."""
+        s = np.asarray(states, dtype=np.int64)
+        return self.gain_table[np.arange(s.size), s]
+
+    def forward(self, x) -> np.ndarray:
+        """(k, 1) like :meth:`ReLUNetwork.forward`."""
+        x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+        return self.network.forward(x) + table_terms(self.gain_table, self.levels_map, x)[:, None]
+
+    def save(self, path) -> Path:
+        """The network's ``.npz`` (:meth:`ReLUNetwork.save`) with ``gain_table`` and
+        ``levels_map`` added; written atomically."""
+        return self.network.save(path, extra={"gain_table": self.gain_table,
+                                              "levels_map": self.levels_map})
+
+
+def load(path):
+    """A network file written by ``rmab train``: a :class:`GainTableNetwork` if it holds a
+    gain table, else the plain :class:`solvers.nn.ReLUNetwork` (no pickle)."""
+    from solvers.nn import ReLUNetwork
+
+    network = ReLUNetwork.load(path)
+    with np.load(path, allow_pickle=False) as data:
+        if "gain_table" not in data:
+            return network
+        return GainTableNetwork(network, data["gain_table"], data["levels_map"])

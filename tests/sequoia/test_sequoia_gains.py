@@ -1,0 +1,114 @@
+"""The per-arm gain table of SEQUOIA's Q-function: level maps, numpy/torch/MIP agreement, the
+Whittle warm start, files and errors."""
+
+import numpy as np
+import pytest
+
+from rmab.domains import make_domain
+from rmab.errors import InvalidModelError, InvalidParameterError
+from rmab.planners.sequoia import gains
+from rmab.planners.sequoia.argmax import BruteForceArgmax, MIPArgmax
+from rmab.planners.sequoia.features import check_network_fits, encode_inputs, load_network
+from rmab.planners.sequoia.gains import GainTableNetwork, level_map
+from solvers.nn import ReLUNetwork
+
+pytestmark = pytest.mark.mip
+
+KINDS = {"capacity": dict(n_arms=7, budget=3), "scheduling": dict(n_arms=7, budget=3),
+         "path": dict(n_arms=8, budget=3), "interventions": dict(n_arms=12, budget=2)}
+
+
+def domain(kind, seed=1):
+    return make_domain(kind, seed=seed, **KINDS[kind])
+
+
+def random_table_network(d, rng, hidden=(6, 5)):
+    sizes = [d.action_size + d.n_arms + 1, *hidden, 1]
+    net = ReLUNetwork(tuple(rng.normal(size=(o, i)) for i, o in zip(sizes, sizes[1:])),
+                      tuple(rng.normal(scale=0.5, size=o) for o in sizes[1:]))
+    table = rng.normal(size=(d.n_arms, d.n_states, d.arms.n_levels))
+    table[:, :, 0] = 0.0
+    return GainTableNetwork(net, table, level_map(d))
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_level_map_gives_every_feasible_actions_levels(kind):
+    d, rng = domain(kind), np.random.default_rng(0)
+    m = level_map(d)
+    for _ in range(30):
+        a = d.sample_action(rng)
+        assert np.array_equal(m @ a, d.arm_levels(a))
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_forward_is_network_plus_table_by_hand(kind):
+    d, rng = domain(kind), np.random.default_rng(1)
+    g = random_table_network(d, rng)
+    s = rng.integers(0, d.n_states, d.n_arms)
+    acts = np.stack([d.sample_action(rng) for _ in range(5)])
+    x = encode_inputs(acts, s, 4, 10, d.n_states).astype(np.float64)
+    by_hand = [g.network.forward(x[i:i + 1])[0, 0]
+               + sum(g.gain_table[j, s[j], d.arm_levels(a)[j]] for j in range(d.n_arms))
+               for i, a in enumerate(acts)]
+    np.testing.assert_allclose(g.forward(x)[:, 0], by_hand, rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_mip_argmax_with_a_table_equals_brute_force(kind):
+    d, rng = domain(kind), np.random.default_rng(2)
+    for trial in range(4):
+        g = random_table_network(d, rng, hidden=(6,) if trial % 2 else (6, 5))
+        mip, brute = MIPArgmax(d, 10, g), BruteForceArgmax(d, 10, g)
+        for _ in range(4):
+            s, ttg = rng.integers(0, d.n_states, d.n_arms), int(rng.integers(1, 11))
+            got, want = mip.solve(s, ttg), brute.solve(s, ttg)
+            assert got.status == "optimal"
+            assert got.value == pytest.approx(want.value, rel=1e-6, abs=1e-6)
+            assert d.is_feasible(got.action)
+
+
+def test_save_load_round_trip_and_plain_networks(tmp_path):
+    d, rng = domain("capacity"), np.random.default_rng(3)
+    g = random_table_network(d, rng)
+    g2 = load_network("t", g.save(tmp_path / "g.npz"))
+    assert isinstance(g2, GainTableNetwork)
+    np.testing.assert_array_equal(g2.gain_table, g.gain_table)
+    x = encode_inputs(d.sample_action(rng)[None], rng.integers(0, 4, d.n_arms), 3, 10, 4)
+    np.testing.assert_array_equal(g2.forward(x), g.forward(x))
+    plain = load_network("t", g.network.save(tmp_path / "plain.npz"))
+    assert isinstance(plain, ReLUNetwork)          # extra arrays are optional
+
+
+def test_table_must_fit_the_domain():
+    d, rng = domain("capacity"), np.random.default_rng(4)
+    g = random_table_network(d, rng)
+    with pytest.raises(InvalidModelError, match="GainTableNetwork.gain_table: must be"):
+        GainTableNetwork(g.network, g.gain_table[:, :, :1][:, :, 0], g.levels_map)
+    with pytest.raises(InvalidModelError, match="must be finite"):
+        GainTableNetwork(g.network, g.gain_table * np.nan, g.levels_map)
+    other = make_domain("scheduling", n_arms=7, budget=3, seed=1)
+    check_network_fits("SequoiaPlanner", g, other)             # same shapes and level map
+    wrong = GainTableNetwork(g.network, np.zeros((7, 4, 3)), g.levels_map)
+    with pytest.raises(InvalidModelError, match=r"network.gain_table: must have shape \(7, 4, 2\)"):
+        check_network_fits("SequoiaPlanner", wrong, d)
+    with pytest.raises(InvalidParameterError, match="must be a ReLUNetwork, a GainTableNetwork"):
+        load_network("SequoiaPlanner", object())
+
+
+def test_interventions_table_must_have_the_instances_level_map():
+    d, rng = domain("interventions"), np.random.default_rng(5)
+    g = random_table_network(d, rng)
+    check_network_fits("SequoiaPlanner", g, d)
+    moved = GainTableNetwork(g.network, g.gain_table, np.roll(g.levels_map, 1, axis=1))
+    assert not np.array_equal(moved.levels_map, g.levels_map)
+    with pytest.raises(InvalidModelError, match="levels_map: must be this domain's level map"):
+        check_network_fits("SequoiaPlanner", moved, d)
+
+
+def test_whittle_gain_table_is_the_whittle_planners():
+    from rmab.domains.index_baselines import WhittleDomainPlanner
+
+    d = domain("scheduling")
+    table = gains.whittle_gain_table(d, 0.99)
+    np.testing.assert_array_equal(table, WhittleDomainPlanner(discount=0.99).fit(d).gain_table)
+    assert (table[:, :, 0] == 0).all()
