@@ -305,8 +305,9 @@ def make_domain_planner(name: str, **params) -> BaseDomainPlanner:
     missing = [p for p in spec.requires if p not in params]
     if missing:
         raise InvalidParameterError(f"make_domain_planner({name!r}).{missing[0]}: must be given "
-                                    f"(a trained network: ReLUNetwork or the sequoia.npz written "
-                                    f"by 'rmab train'); got no {missing[0]}=")
+                                    f"(a trained network: ReLUNetwork, GainTableNetwork or the "
+                                    f"sequoia.npz written by 'rmab train'); got no "
+                                    f"{missing[0]}=")
     cls = spec.load()
     try:
         return cls(**params)

@@ -113,7 +113,7 @@ def test_errors(tmp_path):
                                                 r"inputs for this domain; got 11"):
         IterativeDQNPlanner(random_network(make_capacity(5, 2, seed=0), (4,), 0)).fit(d)
     with pytest.raises(InvalidParameterError, match="IterativeDQNPlanner.network: must be a "
-                                                    "ReLUNetwork or a path"):
+                                                    "ReLUNetwork, a GainTableNetwork or a path"):
         IterativeDQNPlanner(np.zeros((2, 13)))
     with pytest.raises(InvalidModelError, match="IterativeDQNPlanner.network: must have 1 output"):
         IterativeDQNPlanner(random_network(d, (4,), 0, n_outputs=2))

@@ -6,7 +6,6 @@ import pytest
 
 from rmab.domains import make_domain
 from rmab.errors import InvalidModelError, InvalidParameterError
-from rmab.planners.sequoia import gains
 from rmab.planners.sequoia.argmax import BruteForceArgmax, MIPArgmax
 from rmab.planners.sequoia.features import check_network_fits, encode_inputs, load_network
 from rmab.planners.sequoia.gains import GainTableNetwork, level_map
@@ -77,6 +76,9 @@ def test_save_load_round_trip_and_plain_networks(tmp_path):
     np.testing.assert_array_equal(g2.forward(x), g.forward(x))
     plain = load_network("t", g.network.save(tmp_path / "plain.npz"))
     assert isinstance(plain, ReLUNetwork)          # extra arrays are optional
+    half = g.network.save(tmp_path / "half.npz", extra={"gain_table": g.gain_table})
+    with pytest.raises(InvalidModelError, match="must come with its levels_map"):
+        load_network("t", half)
 
 
 def test_table_must_fit_the_domain():
@@ -86,6 +88,12 @@ def test_table_must_fit_the_domain():
         GainTableNetwork(g.network, g.gain_table[:, :, :1][:, :, 0], g.levels_map)
     with pytest.raises(InvalidModelError, match="must be finite"):
         GainTableNetwork(g.network, g.gain_table * np.nan, g.levels_map)
+    with pytest.raises(InvalidModelError, match="must be 0 at level 0"):
+        GainTableNetwork(g.network, g.gain_table + 1.0, g.levels_map)
+    with pytest.raises(InvalidModelError, match="must be arrays of numbers"):
+        GainTableNetwork(g.network, [["a"]], g.levels_map)
+    with pytest.raises(InvalidModelError, match="network: must be a one-output ReLUNetwork"):
+        GainTableNetwork("net.npz", g.gain_table, g.levels_map)
     other = make_domain("scheduling", n_arms=7, budget=3, seed=1)
     check_network_fits("SequoiaPlanner", g, other)             # same shapes and level map
     wrong = GainTableNetwork(g.network, np.zeros((7, 4, 3)), g.levels_map)
@@ -105,10 +113,24 @@ def test_interventions_table_must_have_the_instances_level_map():
         check_network_fits("SequoiaPlanner", moved, d)
 
 
-def test_whittle_gain_table_is_the_whittle_planners():
-    from rmab.domains.index_baselines import WhittleDomainPlanner
-
-    d = domain("scheduling")
-    table = gains.whittle_gain_table(d, 0.99)
-    np.testing.assert_array_equal(table, WhittleDomainPlanner(discount=0.99).fit(d).gain_table)
-    assert (table[:, :, 0] == 0).all()
+@pytest.mark.parametrize("kind", ["scheduling", "interventions"])
+def test_one_oracle_switches_between_tabled_plain_and_affine_networks(kind):
+    """The linear path (every neuron stable: a network blind to the action) and the full model,
+    with and without a table, on one persistent oracle -- as ``gain_table='both'`` does."""
+    d, rng = domain(kind), np.random.default_rng(6)
+    tabled = random_table_network(d, rng)
+    w = [np.array(x) for x in tabled.network.weights]
+    w[0][:, :d.action_size] = 0.0                            # affine (constant) in the action
+    blind = GainTableNetwork(ReLUNetwork(tuple(w), tabled.network.biases),
+                             tabled.gain_table, tabled.levels_map)
+    mip = MIPArgmax(d, 10)
+    for net in (tabled, tabled.network, blind, tabled):
+        mip.set_network(net)
+        brute = BruteForceArgmax(d, 10, net)
+        before = mip.n_linear
+        for _ in range(3):
+            s, ttg = rng.integers(0, d.n_states, d.n_arms), int(rng.integers(1, 11))
+            assert mip.solve(s, ttg).value == pytest.approx(brute.solve(s, ttg).value,
+                                                            rel=1e-6, abs=1e-6)
+        if net is blind:
+            assert mip.n_linear == before + 3

@@ -12,5 +12,5 @@ from rmab.planners.sequoia.features import context_features, encode_inputs, inpu
 from rmab.planners.sequoia.gains import GainTableNetwork
 from rmab.planners.sequoia.planner import SequoiaPlanner
 
-__all__ = ["SequoiaPlanner", "GainTableNetwork", "MIPArgmax", "BruteForceArgmax", "ArgmaxResult", "input_size",
-           "context_features", "encode_inputs"]
+__all__ = ["SequoiaPlanner", "GainTableNetwork", "MIPArgmax", "BruteForceArgmax",
+           "ArgmaxResult", "input_size", "context_features", "encode_inputs"]

@@ -76,9 +76,10 @@ class MIPArgmax:
     ``set_network`` encodes a network once, for the whole box of normalised contexts
     ``[0, 1]^(n_arms + 1)`` (neurons stable over the box are dropped or linearised for good),
     and builds the model. A :class:`~rmab.planners.sequoia.gains.GainTableNetwork`'s table
-    adds its level objective at each state (linear, in place). The domain block gets one valid inequality, ``Σ a <= max_ones`` (the
-    largest feasible action, one MILP solve at construction), which makes the first layer's
-    bounds exact under a cardinality constraint even where the domain's own rows involve
+    adds its level objective at each state (linear, in place). The domain block gets one valid
+    inequality, ``Σ a <= max_ones`` (the largest feasible action, one MILP solve at
+    construction), which makes the first layer's bounds exact under a cardinality constraint
+    even where the domain's own rows involve
     auxiliary variables (capacity, scheduling, path). ``solve`` moves it to a state in place
     (layer-1 right-hand sides, big-M values, column bounds) and solves -- unless every neuron is
     stable at that state: then the network is affine in the action there and the argmax is a
@@ -114,7 +115,7 @@ class MIPArgmax:
         self.fallback = null if domain.is_feasible(null) else domain.sample_action(0)
         self.n_fallback = int(n_fallback)
         self._rng = np.random.default_rng(0)
-        self.network = self.encoded = self.model = None
+        self.network = self.encoded = self.model = self.gains_at = None
         self.build_seconds = self.update_seconds = 0.0
         self.n_linear = 0
         if network is not None:
@@ -127,7 +128,7 @@ class MIPArgmax:
         n_ctx = self.domain.n_arms + 1
         ctx = context_features(np.zeros(self.domain.n_arms), self.horizon, self.horizon,
                                self.domain.n_states)
-        self.table = getattr(network, "gains", None)          # a GainTableNetwork's
+        self.gains_at = getattr(network, "gains", None)       # a GainTableNetwork's
         relu = getattr(network, "network", network)
         self.encoded = encode_network(relu, self.action_milp, ctx,
                                       state_lower=np.zeros(n_ctx), state_upper=np.ones(n_ctx))
@@ -143,7 +144,8 @@ class MIPArgmax:
         ctx = context_features(states, time_to_go, self.horizon, d.n_states)
         bounds = self.encoded.bounds_for(ctx)
         affine = self.encoded.affine_in_action(ctx, bounds)
-        extra = None if self.table is None else self.block.level_objective(self.table(states))
+        extra = (None if self.gains_at is None
+                 else self.block.level_objective(self.gains_at(states)))
         if affine is None:
             self.encoded.update_state(self.model, ctx, bounds)
             if extra is not None:

@@ -3,10 +3,11 @@
 ``Q(a, s, τ) = f(a, s, τ) + Σ_j G[j, s_j, ℓ_j(a)]``: a ReLU network ``f`` plus a table ``G``
 (n_arms, n_states, n_levels) of per-arm, per-state gains of each level (``G[:, :, 0] = 0``),
 where ``ℓ_j(a) = (M a)_j`` is arm ``j``'s level, linear in the action (``M`` the domain's
-:func:`level_map`). A state-only ``f`` cannot give an arm's pull a value that depends on the
-arm's state; the table can, and it stays linear in the MIP: at a state it adds the block's
-level objective ``Σ_j G[j, s_j, ℓ_j]`` (:meth:`~rmab.domains.base.ConstraintBlock.level_objective`),
-so a new state still only changes the model in place.
+:func:`level_map`). A network trained to be ReLU-stable is affine in the action at almost every
+state, with action gains that change only where its activation pattern does; the table gives
+each arm gains that depend on its own state, as an index policy's do. It stays linear in the
+MIP: at a state it adds the block's level objective ``Σ_j G[j, s_j, ℓ_j]``
+(``ConstraintBlock.level_objective``), so a new state still only changes the model in place.
 
 With ``f`` independent of the action and ``G`` the Whittle gains
 (:class:`~rmab.domains.index_baselines.WhittleDomainPlanner`), the greedy action is the Whittle
@@ -21,7 +22,7 @@ import numpy as np
 
 from rmab.errors import InvalidModelError
 
-__all__ = ["GainTableNetwork", "level_map", "whittle_gain_table"]
+__all__ = ["GainTableNetwork", "level_map", "whittle_gain_table", "table_terms", "load"]
 
 
 def level_map(domain) -> np.ndarray:
@@ -47,7 +48,8 @@ def table_terms(gain_table: np.ndarray, levels_map: np.ndarray, x: np.ndarray) -
     n, n_states, n_levels = gain_table.shape
     n_action = levels_map.shape[1]
     x = np.asarray(x, dtype=np.float64)
-    s = np.rint(x[:, n_action:n_action + n] * (n_states - 1)).astype(np.int64)
+    s = np.clip(np.rint(x[:, n_action:n_action + n] * (n_states - 1)), 0, n_states - 1
+                ).astype(np.int64)
     lv = np.clip(np.rint(x[:, :n_action] @ levels_map.T), 0, n_levels - 1).astype(np.int64)
     return gain_table[np.arange(n)[None, :], s, lv].sum(axis=1)
 
@@ -59,9 +61,18 @@ class GainTableNetwork:
     network's ``.npz`` with two more arrays (:meth:`save`, :func:`load`)."""
 
     def __init__(self, network, gain_table, levels_map):
+        from solvers.nn import ReLUNetwork
+
+        if not isinstance(network, ReLUNetwork) or network.n_outputs != 1:
+            raise InvalidModelError(f"GainTableNetwork.network: must be a one-output "
+                                    f"ReLUNetwork; got {type(network).__name__}")
         self.network = network
-        self.gain_table = np.array(gain_table, dtype=np.float64)
-        self.levels_map = np.array(levels_map, dtype=np.int64)
+        try:
+            self.gain_table = np.array(gain_table, dtype=np.float64)
+            self.levels_map = np.array(levels_map, dtype=np.int64)
+        except (TypeError, ValueError) as exc:
+            raise InvalidModelError(f"GainTableNetwork.gain_table: must be arrays of numbers "
+                                    f"({exc})") from exc
         n = self.gain_table.shape[0] if self.gain_table.ndim == 3 else -1
         if (self.gain_table.ndim != 3 or self.levels_map.ndim != 2
                 or self.levels_map.shape[0] != n
@@ -73,6 +84,9 @@ class GainTableNetwork:
                 f"{network.n_inputs} inputs")
         if not np.isfinite(self.gain_table).all():
             raise InvalidModelError("GainTableNetwork.gain_table: must be finite")
+        if (self.gain_table[:, :, 0] != 0).any():
+            raise InvalidModelError("GainTableNetwork.gain_table: must be 0 at level 0 (gains "
+                                    "are relative to the arm's idle level)")
 
     n_inputs = property(lambda self: self.network.n_inputs)
     n_outputs = property(lambda self: self.network.n_outputs)
@@ -104,4 +118,7 @@ def load(path):
     with np.load(path, allow_pickle=False) as data:
         if "gain_table" not in data:
             return network
+        if "levels_map" not in data:
+            raise InvalidModelError(f"load.path: a gain table must come with its levels_map; "
+                                    f"got none in {str(path)!r}")
         return GainTableNetwork(network, data["gain_table"], data["levels_map"])

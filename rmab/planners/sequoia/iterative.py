@@ -30,7 +30,8 @@ class IterativeDQNPlanner(IterativeMyopicPlanner):
 
     Parameters
     ----------
-    network : ReLUNetwork or path of its ``.npz`` file (written by ``rmab train``); inputs
+    network : ReLUNetwork, GainTableNetwork or path of its ``.npz`` file (written by
+        ``rmab train``); inputs
         ``action_size + n_arms + 1`` (:mod:`rmab.planners.sequoia.features`), one output.
     horizon : episode length the network was trained for (time-to-go = ``horizon - t``).
     """

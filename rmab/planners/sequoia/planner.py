@@ -1,7 +1,8 @@
 """SEQUOIA as a domain planner: the trained Q-network's argmax over feasible actions by MILP.
 
-numpy + MILP only (no torch): the network is a :class:`solvers.nn.ReLUNetwork` (``.npz`` written
-by ``rmab train`` or :meth:`ReLUNetwork.save`). At ``fit`` the network is encoded once together
+numpy + MILP only (no torch): the network is a :class:`solvers.nn.ReLUNetwork` or a
+:class:`~rmab.planners.sequoia.gains.GainTableNetwork` (``.npz`` written by ``rmab train`` or
+their ``save``). At ``fit`` the network is encoded once together
 with the domain's constraint block on a persistent HiGHS model; each ``plan`` moves the model to
 the new state in place and solves it::
 
@@ -32,7 +33,7 @@ class SequoiaPlanner(BaseDomainPlanner):
 
     Parameters
     ----------
-    network : ReLUNetwork or path of its ``.npz`` file; inputs
+    network : ReLUNetwork, GainTableNetwork or path of its ``.npz`` file; inputs
         ``action_size + n_arms + 1`` (:mod:`rmab.planners.sequoia.features`).
     horizon : episode length the network was trained for (time-to-go = ``horizon - t``).
     time_limit : seconds per solve (None = none). mip_gap : relative gap. threads : HiGHS

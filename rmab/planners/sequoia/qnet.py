@@ -67,7 +67,9 @@ class QNetwork(nn.Module):
         n, n_states, n_levels = G.shape
         n_action = self.levels_map.shape[1]
         s = torch.round(x[:, n_action:n_action + n] * (n_states - 1)).long()
-        lv = torch.round(x[:, :n_action] @ self.levels_map.T).long().clamp(0, n_levels - 1)
+        lv = torch.round(x[:, :n_action] @ self.levels_map.T.to(x.dtype)).long()
+        lv = lv.clamp(0, n_levels - 1)
+        s = s.clamp(0, n_states - 1)
         return (G[torch.arange(n)[None, :], s, lv] * (lv > 0)).sum(-1)   # level 0: no gain
 
     def forward(self, x: "torch.Tensor") -> "torch.Tensor":

@@ -185,9 +185,10 @@ class SequoiaConfig:
             raise InvalidParameterError(f"{o}.gain_table: 'both' needs validation to choose "
                                         f"between the trainings (validate_every > 0); got "
                                         f"validate_every=0")
-        if self.discount == 0 and self.gain_table != "none":
-            raise InvalidParameterError(f"{o}.discount: must be > 0 with the Whittle gain "
-                                        f"table; got 0 (use gain_table='none')")
+        if self.gain_table != "none" and not 0 < self.discount < 1:
+            raise InvalidParameterError(f"{o}.discount: must be in (0, 1) with the Whittle gain "
+                                        f"table (infinite-horizon indices); got "
+                                        f"{self.discount} (use gain_table='none')")
         if self.argmax not in ARGMAX_METHODS:
             raise InvalidParameterError(f"{o}.argmax: must be one of {ARGMAX_METHODS}; got "
                                         f"{self.argmax!r}")
@@ -222,12 +223,13 @@ class WarmStartResult:
 class TrainResult:
     """Outcome of :func:`train_sequoia`.
 
-    ``network``: the trained Q-network as a :class:`solvers.nn.ReLUNetwork` (numpy) — the
+    ``network``: the trained Q-network as a :class:`solvers.nn.ReLUNetwork` (numpy; a
+    :class:`~rmab.planners.sequoia.gains.GainTableNetwork` if it has a gain table) — the
     validated best (``restart``: the training it comes from, an index into
     ``config.trainings``; ``best_episode``: episodes of DQN
     behind it in that training, 0 = the warm start) or, without validation, the last;
-    ``state_dict``: its torch weights; ``episode_rewards`` (restarts * episodes,): mean per-step
-    expected reward of each training episode, restarts one after another; ``validated_at``,
+    ``state_dict``: its torch weights; ``episode_rewards`` (len(config.trainings) * episodes,):
+    mean per-step expected reward of each training episode, trainings one after another; ``validated_at``,
     ``validated_restart`` and ``validation_rewards`` (k,): the episodes (and restart) after
     which the greedy policy was validated and its mean per-step reward there,
     ``validated_networks`` the network validated at each (to score them on other episodes,
@@ -284,11 +286,17 @@ def warm_start(qnet: QNetwork, domain, config: SequoiaConfig, rng: np.random.Gen
 
     ``prior`` (n_arms, n_states, n_levels), for a network with a gain table: the fit is
     ``body(context) + κ Σ_j prior[j, s_j, ℓ_j]`` -- the body sees no action (its action
-    weights stay 0) and only the scale ``κ > 0`` of the prior is learnt -- and the table ends
-    as ``κ prior``. The greedy action is then the prior's (Whittle's, for the Whittle gains),
-    and DQN starts from it.
+    weights stay 0) and only the scale ``κ > 0`` of the prior is learnt (``loss_before`` is
+    measured at the least-squares ``κ``) -- and the table ends as ``κ prior``. The greedy
+    action is then the prior's (Whittle's, for the Whittle gains), and DQN starts from it.
+    Without warm-start data the table is ``prior`` itself (``κ = 1``).
     """
+    if prior is not None and qnet.gains is None:
+        raise InvalidParameterError("warm_start.prior: needs a QNetwork with a gain table "
+                                    "(levels_map=...)")
     if config.warm_start_samples == 0 or config.warm_start_epochs == 0:
+        if prior is not None:
+            _PriorFit.install(qnet, prior, 1.0)
         return WarmStartResult(float("nan"), float("nan"))
     x, y = warm_start_dataset(domain, config.warm_start_samples, config.horizon, rng, scale,
                               config.warm_start, config.discount,
@@ -333,7 +341,7 @@ class _PriorFit:
         self.qnet, self.n_action = qnet, qnet.levels_map.shape[1]
         self.prior = torch.as_tensor(prior, dtype=torch.float32)
         with torch.no_grad():
-            qnet.linears[0].weight[:, :self.n_action] = 0.0
+            self.after_step()
             t = qnet.table_term(xs, self.prior)
             tc, yc = t - t.mean(), ys - ys.mean()     # least-squares scale, kept positive
             kappa = float((tc * yc).sum() / (tc * tc).sum().clamp(min=1e-12))
@@ -350,8 +358,14 @@ class _PriorFit:
             self.qnet.linears[0].weight[:, :self.n_action] = 0.0
 
     def finish(self) -> None:
+        self.install(self.qnet, self.prior, torch.exp(self.log_kappa))
+
+    @staticmethod
+    def install(qnet: QNetwork, prior, kappa) -> None:
+        """Table ``kappa * prior``, action weights of the body 0: the prior's greedy policy."""
         with torch.no_grad():
-            self.qnet.gains.copy_(torch.exp(self.log_kappa) * self.prior)
+            qnet.gains.copy_(kappa * torch.as_tensor(prior, dtype=torch.float32))
+            qnet.linears[0].weight[:, :qnet.levels_map.shape[1]] = 0.0
 
 
 _PENALTY_ROWS = 32     # contexts per step on which the stability penalty is evaluated
