@@ -60,7 +60,8 @@ def fmt(wall, cpu) -> str:
 
 
 def network_for(domain, hidden, warm: bool, seed: int, max_ones: int,
-                stability: float, offset: str, episodes: int = 0) -> tuple[ReLUNetwork, str]:
+                stability: float, offset: str, episodes: int = 0,
+                gain_table: str = "none") -> tuple[ReLUNetwork, str]:
     if warm:
         try:
             import torch
@@ -73,21 +74,27 @@ def network_for(domain, hidden, warm: bool, seed: int, max_ones: int,
     if warm and episodes:
         # validate_every=0: the last network, so that it is the DQN-trained one being timed
         cfg = SequoiaConfig(episodes=episodes, hidden=hidden, stability=stability, offset=offset,
-                            validate_every=0)
+                            validate_every=0, gain_table=gain_table)
         res = train_sequoia(domain, cfg, seed=seed, progress=False)
         return res.network, (f"DQN-trained ({episodes} episodes in {res.seconds:.0f} s, the last "
-                             f"network; offset {offset}, stability weight {stability})")
+                             f"network; offset {offset}, stability weight {stability}, gain "
+                             f"table {gain_table})")
     if warm:
         torch.set_num_threads(1)
+        from rmab.planners.sequoia.gains import level_map, whittle_gain_table
+
+        table = {} if gain_table == "none" else dict(
+            levels_map=level_map(domain), n_states=domain.n_states, n_levels=domain.arms.n_levels)
+        prior = None if gain_table == "none" else whittle_gain_table(domain, 0.99)
         q = QNetwork(input_size(domain.action_size, domain.n_arms), hidden,
-                     generator=torch.Generator().manual_seed(seed))
+                     generator=torch.Generator().manual_seed(seed), **table)
         cfg = SequoiaConfig(warm_start_samples=4000, warm_start_epochs=40, stability=stability,
                             offset=offset)
         fit = warm_start(q, domain, cfg, np.random.default_rng(seed), 1.0 / domain.n_arms,
-                         max_ones)
+                         max_ones, prior=prior)
         return to_relu_network(q), (f"warm-started ({cfg.warm_start} fit, offset {offset}, "
-                                    f"stability weight {stability}, held-out MSE "
-                                    f"{fit.loss_after:.2e})")
+                                    f"stability weight {stability}, gain table {gain_table}, "
+                                    f"held-out MSE {fit.loss_after:.2e})")
     rng = np.random.default_rng(seed)
     sizes = [input_size(domain.action_size, domain.n_arms), *hidden, 1]
     weights = tuple(rng.normal(scale=1 / np.sqrt(i), size=(o, i)) for i, o in zip(sizes, sizes[1:]))
@@ -95,11 +102,13 @@ def network_for(domain, hidden, warm: bool, seed: int, max_ones: int,
 
 
 def bench_action_selection(n_arms: int, budget: int, steps: int, warm: bool, time_limit: float,
-                           stability: float, offset: str, episodes: int = 0):
+                           stability: float, offset: str, episodes: int = 0,
+                           gain_table: str = "none"):
     d = make_capacity(n_arms, budget, seed=0)
     with Clock() as c_init:
         argmax = MIPArgmax(d, 20, mip_gap=1e-4, time_limit=time_limit, threads=1)
-    net, kind = network_for(d, (32, 32), warm, 0, argmax.max_ones, stability, offset, episodes)
+    net, kind = network_for(d, (32, 32), warm, 0, argmax.max_ones, stability, offset, episodes,
+                            gain_table)
     print(f"\n1. Action selection: capacity J = {n_arms}, B = {budget}, network "
           f"[{net.n_inputs}, 32, 32, 1] {kind}, HiGHS 1 thread, time limit {time_limit} s")
     with Clock() as c_build:
@@ -124,7 +133,7 @@ def bench_action_selection(n_arms: int, budget: int, steps: int, warm: bool, tim
     for _ in range(min(steps, 5)):
         s = np.minimum(rng.binomial(3, 0.3, size=n_arms), 3)
         with Clock() as c:
-            e = encode_network(net, argmax.action_milp, context_features(s, 10, 20, 4),
+            e = encode_network(getattr(net, "network", net), argmax.action_milp, context_features(s, 10, 20, 4),
                                state_lower=np.zeros(n_arms + 1), state_upper=np.ones(n_arms + 1))
             get_backend("highs").build(e.milp)
         rebuild.append(c.wall)
@@ -203,6 +212,8 @@ def main(argv=None) -> None:
                         "(default 0: the warm start)")
     p.add_argument("--offset", choices=("none", "lagrangian"), default=None,
                    help="SequoiaConfig.offset (default: SequoiaConfig's)")
+    p.add_argument("--gain-table", choices=("none", "whittle"), default="none",
+                   help="figure 1's network with the Whittle-started gain table")
     p.add_argument("--formulation", choices=("patterns", "assignment"), default="patterns",
                    help="capacity MILP block: pattern counts (default) or the per-pair "
                         "assignment x_ij (the former formulation, for comparison)")
@@ -217,7 +228,7 @@ def main(argv=None) -> None:
 
         args.offset = SequoiaConfig.offset
     step = bench_action_selection(args.arms, args.arms // 5, steps, not args.random, 10.0,
-                                  args.stability, args.offset, args.dqn_episodes)
+                                  args.stability, args.offset, args.dqn_episodes, args.gain_table)
     if args.stability > 0 and not args.random:
         print("\n   reference: the same warm start without the stability penalty (3 states)")
         ref = bench_action_selection(args.arms, args.arms // 5, 3, True, 10.0, 0.0, args.offset)
