@@ -81,10 +81,9 @@ def network_for(domain, hidden, warm: bool, seed: int, max_ones: int,
                              f"table {gain_table})")
     if warm:
         torch.set_num_threads(1)
-        from rmab.planners.sequoia.gains import level_map, whittle_gain_table
+        from rmab.planners.sequoia.gains import table_args, whittle_gain_table
 
-        table = {} if gain_table == "none" else dict(
-            levels_map=level_map(domain), n_states=domain.n_states, n_levels=domain.arms.n_levels)
+        table = {} if gain_table == "none" else table_args(domain)
         prior = None if gain_table == "none" else whittle_gain_table(domain, 0.99)
         q = QNetwork(input_size(domain.action_size, domain.n_arms), hidden,
                      generator=torch.Generator().manual_seed(seed), **table)

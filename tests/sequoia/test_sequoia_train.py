@@ -306,11 +306,12 @@ def test_parallel_target_solves_equal_serial(tiny_capacity):
 # -- gain table ------------------------------------------------------------------------------
 
 def tabled_qnetwork(domain, seed=0, hidden=(6, 5)):
-    from rmab.planners.sequoia.gains import level_map
+    from rmab.planners.sequoia.gains import table_args
 
-    return QNetwork(domain.action_size + domain.n_arms + 1, hidden,
-                    generator=torch.Generator().manual_seed(seed), levels_map=level_map(domain),
-                    n_states=domain.n_states, n_levels=domain.arms.n_levels)
+    q = QNetwork(domain.action_size + domain.n_arms + 1, hidden,
+                 generator=torch.Generator().manual_seed(seed), **table_args(domain))
+    assert q.gains.shape == (domain.n_arms, domain.n_states, domain.arms.n_levels)
+    return q
 
 
 @pytest.mark.parametrize("kind", ["capacity", "interventions"])

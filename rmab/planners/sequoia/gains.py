@@ -22,7 +22,8 @@ import numpy as np
 
 from rmab.errors import InvalidModelError
 
-__all__ = ["GainTableNetwork", "level_map", "whittle_gain_table", "table_terms", "load"]
+__all__ = ["GainTableNetwork", "level_map", "table_args", "whittle_gain_table", "table_terms",
+           "load"]
 
 
 def level_map(domain) -> np.ndarray:
@@ -31,6 +32,12 @@ def level_map(domain) -> np.ndarray:
     intervention reach in multiple interventions)."""
     eye = np.eye(domain.action_size, dtype=np.int64)
     return np.stack([domain.arm_levels(e) for e in eye], axis=1).astype(np.int64)
+
+
+def table_args(domain) -> dict:
+    """``QNetwork`` keyword arguments that give it a gain table for ``domain``."""
+    return dict(levels_map=level_map(domain), n_states=domain.n_states,
+                n_levels=domain.arms.n_levels)
 
 
 def whittle_gain_table(domain, discount: float) -> np.ndarray:

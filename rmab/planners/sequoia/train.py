@@ -42,7 +42,7 @@ from rmab.models.storage import atomic_write
 from rmab.planners.sequoia.argmax import make_argmax
 from rmab.planners.sequoia.cache import TargetCache
 from rmab.planners.sequoia.features import encode_inputs, input_size
-from rmab.planners.sequoia.gains import GainTableNetwork, level_map, whittle_gain_table
+from rmab.planners.sequoia.gains import GainTableNetwork, table_args, whittle_gain_table
 from rmab.planners.sequoia.qnet import QNetwork, torch
 from rmab.planners.sequoia.replay import Batch, ReplayBuffer
 from rmab.planners.sequoia.stability import instability
@@ -229,7 +229,8 @@ class TrainResult:
     ``config.trainings``; ``best_episode``: episodes of DQN
     behind it in that training, 0 = the warm start) or, without validation, the last;
     ``state_dict``: its torch weights; ``episode_rewards`` (len(config.trainings) * episodes,):
-    mean per-step expected reward of each training episode, trainings one after another; ``validated_at``,
+    mean per-step expected reward of each training episode, trainings one after another;
+    ``validated_at``,
     ``validated_restart`` and ``validation_rewards`` (k,): the episodes (and restart) after
     which the greedy policy was validated and its mean per-step reward there,
     ``validated_networks`` the network validated at each (to score them on other episodes,
@@ -338,10 +339,10 @@ class _PriorFit:
     context alone plus ``exp(log κ)`` times the prior's table term."""
 
     def __init__(self, qnet: QNetwork, prior, xs, ys):
-        self.qnet, self.n_action = qnet, qnet.levels_map.shape[1]
+        self.qnet = qnet
         self.prior = torch.as_tensor(prior, dtype=torch.float32)
+        self.after_step()
         with torch.no_grad():
-            self.after_step()
             t = qnet.table_term(xs, self.prior)
             tc, yc = t - t.mean(), ys - ys.mean()     # least-squares scale, kept positive
             kappa = float((tc * yc).sum() / (tc * tc).sum().clamp(min=1e-12))
@@ -354,18 +355,23 @@ class _PriorFit:
         return self.qnet.body(x) + torch.exp(self.log_kappa) * self.qnet.table_term(x, self.prior)
 
     def after_step(self) -> None:
-        with torch.no_grad():              # the body stays blind to the action
-            self.qnet.linears[0].weight[:, :self.n_action] = 0.0
+        self.blind(self.qnet)              # the body stays blind to the action
 
     def finish(self) -> None:
         self.install(self.qnet, self.prior, torch.exp(self.log_kappa))
 
     @staticmethod
-    def install(qnet: QNetwork, prior, kappa) -> None:
-        """Table ``kappa * prior``, action weights of the body 0: the prior's greedy policy."""
+    def blind(qnet: QNetwork) -> None:
+        """Zero the body's first-layer weights on the action inputs."""
+        with torch.no_grad():
+            qnet.linears[0].weight[:, :qnet.levels_map.shape[1]] = 0.0
+
+    @classmethod
+    def install(cls, qnet: QNetwork, prior, kappa) -> None:
+        """Table ``kappa * prior`` and a blind body: the prior's greedy policy."""
         with torch.no_grad():
             qnet.gains.copy_(kappa * torch.as_tensor(prior, dtype=torch.float32))
-            qnet.linears[0].weight[:, :qnet.levels_map.shape[1]] = 0.0
+        cls.blind(qnet)
 
 
 _PENALTY_ROWS = 32     # contexts per step on which the stability penalty is evaluated
@@ -623,8 +629,7 @@ def _dqn(domain, config: SequoiaConfig, rng, torch_seed: int, restart: int, acti
          prior, bar) -> _Run:
     """One restart: a fresh network, its warm start, then ``config.episodes`` of DQN."""
     n, horizon = domain.n_arms, config.horizon
-    table = {} if prior is None else dict(levels_map=level_map(domain), n_states=domain.n_states,
-                                          n_levels=domain.arms.n_levels)
+    table = {} if prior is None else table_args(domain)
     qnet = QNetwork(input_size(domain.action_size, n), config.hidden,
                     generator=torch.Generator().manual_seed(torch_seed), **table)
     warm = warm_start(qnet, domain, config, rng, scale, acting.max_ones, bound, prior)
