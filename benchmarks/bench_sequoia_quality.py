@@ -206,6 +206,9 @@ def main(argv=None) -> None:
     p.add_argument("--p-high", type=float,
                    help="SequoiaConfig.p_high (training and validation starts; evaluation's: "
                         "0.2)")
+    p.add_argument("--selection-episodes", type=int,
+                   help="SequoiaConfig.selection_episodes (fresh episodes re-scoring the 3 best "
+                        "validated networks)")
     p.add_argument("--quick", action="store_true", help="J = 12, 2 seeds, 5 + 5 episodes")
     p.add_argument("--out", default="out/sequoia_quality.csv",
                    help="CSV, one row per (domain, seed, planner), appended as jobs finish")
@@ -232,7 +235,8 @@ def main(argv=None) -> None:
                                 ("discount", args.discount),
                                 ("restarts", args.restarts),
                                 ("p_high", args.p_high),
-                                ("gain_table", args.gain_table)) if v is not None}
+                                ("gain_table", args.gain_table),
+                                ("selection_episodes", args.selection_episodes)) if v is not None}
     jobs = [(k, s, args.arms, args.budget, args.train_episodes, args.eval_episodes, config)
             for s in args.seeds for k in args.domains if f"{k}:{s}" not in args.skip]
     print(f"{len(jobs)} jobs (J = {args.arms}, B = {args.budget}, {args.train_episodes} "

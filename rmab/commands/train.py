@@ -77,12 +77,18 @@ def add_arguments(parser) -> None:
                         help="per-arm gain table added to the network and warm-started at the "
                              "Whittle policy's gains (whittle), no table (none, default), or one "
                              "training of each per restart, the best validated kept (both)")
+    parser.add_argument("--selection-episodes", type=int, default=0,
+                        help="after training, score the 3 best validated networks again on so "
+                             "many fresh episodes and keep the best there (default 0: keep the "
+                             "validated best)")
     parser.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
 def run(args) -> int:
+    import numpy as np
+
     from rmab.domains import load_domain, make_domain, save_domain
     from rmab.planners.sequoia.train import SequoiaConfig, train_sequoia
 
@@ -100,7 +106,8 @@ def run(args) -> int:
                            validate_every=args.validate_every,
                            validation_episodes=args.validation_episodes,
                            discount=args.discount, restarts=args.restarts,
-                           p_high=args.p_high, gain_table=args.gain_table)
+                           p_high=args.p_high, gain_table=args.gain_table,
+                           selection_episodes=args.selection_episodes)
     out = Path(args.out)
     res = train_sequoia(domain, config, seed=args.seed, progress=not args.no_progress,
                         checkpoint=out / "sequoia.pt")
@@ -114,11 +121,21 @@ def run(args) -> int:
           f"{min(10, rewards.size)} episodes {last:.4f}")
     if res.validated_at.size:
         n = len(config.trainings)
-        table = " (Whittle gain table)" if config.trainings[res.restart] else ""
-        of = f" of training {res.restart + 1}/{n}{table}" if n > 1 else ""
-        print(f"kept the network after {res.best_episode} episodes{of}: validation reward "
-              f"{res.validation_rewards.max():.4f} per step (after the warm start "
+
+        def which(i):
+            return f"{res.validated_at[i]} episodes" + (
+                f" of training {res.validated_restart[i] + 1}/{n}"
+                + (" (Whittle gain table)" if config.trainings[res.validated_restart[i]] else "")
+                if n > 1 else "")
+
+        kept = int(np.flatnonzero((res.validated_at == res.best_episode)
+                                  & (res.validated_restart == res.restart))[0])
+        print(f"kept the network after {which(kept)}: validation reward "
+              f"{res.validation_rewards[kept]:.4f} per step (after the warm start "
               f"{res.validation_rewards[0]:.4f})")
+        if res.selected.size:
+            print(f"re-scored on {config.selection_episodes} fresh episodes: " + "; ".join(
+                f"{which(i)} {r:.4f}" for i, r in zip(res.selected, res.selection_rewards)))
     print(f"MIP solves {res.n_action_solves + res.n_target_solves} (acting "
           f"{res.n_action_solves}, targets {res.n_target_solves}); cache hits {res.cache_hits}; "
           f"hard target updates {res.n_target_updates}; time {res.seconds:.1f} s")

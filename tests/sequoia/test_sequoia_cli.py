@@ -65,7 +65,7 @@ def test_rmab_train_defaults_are_the_config_defaults():
     for name in ("episodes", "horizon", "hidden", "target_update", "workers", "time_limit",
                  "target_time_limit", "stability", "warm_start", "offset", "validate_every",
                  "validation_episodes", "discount", "control_variate", "restarts", "p_high",
-                 "gain_table"):
+                 "gain_table", "selection_episodes"):
         assert getattr(args, name) == getattr(cfg, name), name
 
 
@@ -137,6 +137,25 @@ def test_rmab_train_restarts(tmp_path, capsys):
     assert train_cmd.run(args) == 0
     assert re.search(r"kept the network after \d episodes of training [12]/2",
                      capsys.readouterr().out)
+
+
+def test_rmab_train_selection_episodes(tmp_path, capsys):
+    args = parse(["--domain", "capacity", "--arms", "4", "--budget", "2", "--episodes", "2",
+                  "--horizon", "3", "--hidden", "4", "--validate-every", "1",
+                  "--validation-episodes", "2", "--gain-table", "both",
+                  "--selection-episodes", "4", "--out", str(tmp_path), "--no-progress"])
+    assert train_cmd.run(args) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"kept the network after \d episodes of training [12]/2", out)
+    assert len(re.findall(r"\d episodes of training [12]/2[^;]* \d\.\d{4}",
+                          out.split("re-scored on 4 fresh episodes: ")[1])) == 3
+    from rmab.cli import main
+
+    code = main(["train", "--domain", "capacity", "--arms", "5", "--budget", "2",
+                 "--selection-episodes", "5", "--validate-every", "0", "--out", str(tmp_path),
+                 "--no-progress"])
+    assert code == 1
+    assert "SequoiaConfig.selection_episodes: > 0 needs validation" in capsys.readouterr().err
 
 
 def test_compare_sequoia_on_the_trained_domain(tmp_path, capsys):

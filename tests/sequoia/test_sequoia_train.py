@@ -281,6 +281,56 @@ def test_restarts_keep_the_best_validated_network_of_all(tiny_capacity, tmp_path
         assert torch.equal(v, res.state_dict[k])
 
 
+def test_selection_rescores_the_top_validated_networks(tiny_capacity):
+    """``selection_episodes``: the training stream is unchanged, the ``selection_top`` best
+    validated networks are re-scored on fresh episodes, the best there is returned, and each
+    fresh score agrees with the exact policy value (backward induction) within 4 standard
+    errors."""
+    d = tiny_capacity
+    base = dict(SMALL, episodes=6, validate_every=1, validation_episodes=1,
+                epsilon_start=1.0, epsilon_end=1.0)
+    plain = train_sequoia(d, SequoiaConfig(**base), seed=5, progress=False)
+    cfg = SequoiaConfig(**base, selection_episodes=100, selection_top=3)
+    res = train_sequoia(d, cfg, seed=5, progress=False)
+    np.testing.assert_array_equal(res.episode_rewards, plain.episode_rewards)
+    np.testing.assert_array_equal(res.validation_rewards, plain.validation_rewards)
+    r = res.validation_rewards
+    top = sorted(range(len(r)), key=lambda i: (-r[i], -i))[:3]        # ties: the later first
+    assert res.selected.tolist() == top and res.selection_rewards.shape == (3,)
+    kept = res.selected[int(np.argmax(res.selection_rewards))]
+    assert (res.restart, res.best_episode) == (0, res.validated_at[kept])
+    assert res.best_episode != plain.best_episode          # one validation episode misled
+    for net_k, net_kept in zip(res.validated_networks[kept].weights, res.network.weights):
+        np.testing.assert_array_equal(net_k, net_kept)
+    assert res.n_action_solves == plain.n_action_solves + 3 * 100 * cfg.horizon
+    rng = np.random.default_rng(0)
+    for i, fresh in zip(res.selected, res.selection_rewards):
+        oracle = BruteForceArgmax(d, cfg.horizon, res.validated_networks[i])
+        act = lambda s, ttg: oracle.solve(s, ttg).action  # noqa: E731
+        exact = exact_policy_value(d, act, cfg.horizon, p_high=cfg.p_high)
+        episodes = []                       # the spread of one episode's mean reward
+        for _ in range(100):
+            s = (rng.random(d.n_arms) < cfg.p_high).astype(np.int64)
+            total = 0.0
+            for t in range(cfg.horizon):
+                step = d.step(s, act(s, cfg.horizon - t), u=rng.random(d.n_arms))
+                total, s = total + step.expected_reward, step.next_states
+            episodes.append(total / cfg.horizon)
+        assert abs(fresh - exact) <= 4 * np.std(episodes, ddof=1) / np.sqrt(100) + 1e-12
+
+
+def test_selection_errors():
+    with pytest.raises(InvalidParameterError, match="SequoiaConfig.selection_episodes: must be "
+                                                    ">= 0"):
+        SequoiaConfig(selection_episodes=-1)
+    with pytest.raises(InvalidParameterError, match="SequoiaConfig.selection_top: must be "
+                                                    ">= 2"):
+        SequoiaConfig(selection_top=1)
+    with pytest.raises(InvalidParameterError, match="SequoiaConfig.selection_episodes: > 0 "
+                                                    "needs validation .*validate_every=0"):
+        SequoiaConfig(selection_episodes=50, validate_every=0)
+
+
 @pytest.mark.slow
 def test_parallel_target_solves_equal_serial(tiny_capacity):
     d = tiny_capacity

@@ -21,7 +21,8 @@ Departures from the reference implementation (spec ``coRMAB.md`` §4), on purpos
   (``control_variate``): the successor's per-arm bound values are replaced by their
   expectation, which removes most of the sampling noise of the targets;
 - the returned network is the best of periodic validations (over ``restarts`` independent
-  trainings if asked), not the last.
+  trainings if asked; its best few re-scored on fresh episodes if ``selection_episodes``),
+  not the last.
 """
 
 from __future__ import annotations
@@ -99,7 +100,10 @@ class SequoiaConfig:
     the warm-started greedy policy is the Whittle index policy and DQN refines it; ``"none"``:
     the network alone (the paper's); ``"both"``: each restart trains the network alone, then
     the network with the Whittle table (from a fresh seed), all validated on the same episodes
-    (needs validation). :attr:`trainings` lists them.
+    (needs validation). :attr:`trainings` lists them. ``selection_episodes``: after training,
+    the ``selection_top`` best validated networks play so many fresh episodes and the best
+    there is returned (0 = the validated best; needs validation): the best of many noisy
+    validations is biased upwards, a fresh score is not.
     """
 
     horizon: int = 20
@@ -133,6 +137,8 @@ class SequoiaConfig:
     validation_episodes: int = 20
     restarts: int = 1
     gain_table: str = "none"
+    selection_episodes: int = 0
+    selection_top: int = 3
 
     def __post_init__(self):
         o = "SequoiaConfig"
@@ -140,12 +146,13 @@ class SequoiaConfig:
             check_number(o, name, getattr(self, name), low=1, integer=True)
         check_number(o, "validation_episodes", self.validation_episodes, low=1, integer=True)
         check_number(o, "restarts", self.restarts, low=1, integer=True)
+        check_number(o, "selection_top", self.selection_top, low=2, integer=True)
         if self.restarts > 1 and self.validate_every == 0:
             raise InvalidParameterError(f"{o}.restarts: > 1 needs validation to choose among "
                                         f"the restarts (validate_every > 0); got restarts="
                                         f"{self.restarts} with validate_every=0")
         for name in ("episodes", "warm_start_samples", "warm_start_epochs", "workers",
-                     "validate_every"):
+                     "validate_every", "selection_episodes"):
             check_number(o, name, getattr(self, name), low=0, integer=True)
         for name in ("discount", "lr_floor", "epsilon_start", "epsilon_end", "epsilon_decay",
                      "p_high", "target_gap", "action_gap"):
@@ -184,6 +191,11 @@ class SequoiaConfig:
         if self.gain_table == "both" and self.validate_every == 0:
             raise InvalidParameterError(f"{o}.gain_table: 'both' needs validation to choose "
                                         f"between the trainings (validate_every > 0); got "
+                                        f"validate_every=0")
+        if self.selection_episodes and self.validate_every == 0:
+            raise InvalidParameterError(f"{o}.selection_episodes: > 0 needs validation to "
+                                        f"choose the candidates (validate_every > 0); got "
+                                        f"selection_episodes={self.selection_episodes} with "
                                         f"validate_every=0")
         if self.gain_table != "none" and not 0 < self.discount < 1:
             raise InvalidParameterError(f"{o}.discount: must be in (0, 1) with the Whittle gain "
@@ -234,7 +246,9 @@ class TrainResult:
     ``validated_restart`` and ``validation_rewards`` (k,): the episodes (and restart) after
     which the greedy policy was validated and its mean per-step reward there,
     ``validated_networks`` the network validated at each (to score them on other episodes,
-    ``benchmarks/bench_sequoia_selection.py``); solve counts (``n_action_solves`` includes
+    ``benchmarks/bench_sequoia_selection.py``); ``selected`` (indices into ``validated_at``)
+    and ``selection_rewards``: the networks scored again on ``config.selection_episodes``
+    fresh episodes and their mean per-step reward there (empty without); solve counts (``n_action_solves`` includes
     validation), cache hits, hard target updates and wall time, summed over restarts.
     """
 
@@ -254,6 +268,8 @@ class TrainResult:
     validated_networks: tuple = ()
     validated_restart: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     restart: int = 0
+    selected: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    selection_rewards: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 # -- numpy export ----------------------------------------------------------------------------
@@ -519,22 +535,20 @@ def train_sequoia(domain, config: SequoiaConfig | None = None, *, seed=None,
         torch.set_num_threads(threads)
 
 
-class _Validation:
-    """The greedy policy on fixed episodes (common random numbers, shared by every restart);
-    keeps the best weights."""
+class _Episodes:
+    """``k`` fixed episodes (starts from Bernoulli(``p_high``) and the uniforms of every step,
+    drawn once from ``rng``) on which greedy policies are scored with common random numbers."""
 
-    def __init__(self, domain, config: SequoiaConfig, rng, acting):
+    def __init__(self, domain, config: SequoiaConfig, rng, k: int, acting):
         sub = np.random.default_rng(rng.integers(2**62))   # one draw, whatever the settings
-        n, h, k = domain.n_arms, config.horizon, config.validation_episodes
+        n, h = domain.n_arms, config.horizon
         self.starts = (sub.random((k, n)) < config.p_high).astype(np.int64)
         self.uniforms = sub.random((k, h, n))
         self.domain, self.horizon, self.acting = domain, h, acting
-        self.episodes, self.restarts, self.rewards, self.networks = [], [], [], []
-        self.best_state, self.best_episode, self.best_restart = None, 0, 0
         self.n_solves = 0
 
-    def __call__(self, qnet: QNetwork, episode: int, restart: int) -> None:
-        network = to_relu_network(qnet)
+    def score(self, network) -> float:
+        """Mean per-step expected reward of ``network``'s greedy policy."""
         self.acting.set_network(network)
         total = 0.0
         for states, u in zip(self.starts, self.uniforms):
@@ -543,15 +557,54 @@ class _Validation:
                 step = self.domain.step(states, action, u=u[t])
                 total += step.expected_reward
                 states = step.next_states
-        self.n_solves += self.starts.size // self.domain.n_arms * self.horizon
-        reward = total / (len(self.starts) * self.horizon)
+        self.n_solves += len(self.starts) * self.horizon
+        return total / (len(self.starts) * self.horizon)
+
+
+class _Validation:
+    """The greedy policy on fixed :class:`_Episodes` (shared by every restart); keeps every
+    validated state and the best."""
+
+    def __init__(self, domain, config: SequoiaConfig, rng, acting):
+        self.play = _Episodes(domain, config, rng, config.validation_episodes, acting)
+        self.episodes, self.restarts, self.rewards, self.networks, self.states = [], [], [], [], []
+        self.best = -1
+        self.selected, self.selection_rewards = np.zeros(0, np.int64), np.zeros(0)
+        self.selection_solves = 0
+
+    def __call__(self, qnet: QNetwork, episode: int, restart: int) -> None:
+        network = to_relu_network(qnet)
+        reward = self.play.score(network)
         if not self.rewards or reward >= max(self.rewards):    # ties: the later
-            self.best_state = {k: v.detach().clone() for k, v in qnet.state_dict().items()}
-            self.best_episode, self.best_restart = episode, restart
+            self.best = len(self.rewards)
         self.episodes.append(episode)
         self.restarts.append(restart)
         self.rewards.append(reward)
         self.networks.append(network)
+        self.states.append({k: v.detach().clone() for k, v in qnet.state_dict().items()})
+
+    def reselect(self, fresh: _Episodes, top: int) -> None:
+        """Score the ``top`` best validated networks again on ``fresh`` episodes and keep the
+        best there (ties: the better validated): the best of noisy validations is biased
+        upwards, fresh episodes are not."""
+        rewards = np.asarray(self.rewards)
+        order = np.lexsort((-np.arange(len(rewards)), -rewards))[:top]   # ties: the later
+        scores = np.array([fresh.score(self.networks[i]) for i in order])
+        self.best = int(order[int(np.argmax(scores))])
+        self.selected, self.selection_rewards = order.astype(np.int64), scores
+        self.selection_solves = fresh.n_solves
+
+    @property
+    def n_solves(self) -> int:
+        return self.play.n_solves + self.selection_solves
+
+    @property
+    def best_restart(self) -> int:
+        return self.restarts[self.best] if self.rewards else 0
+
+    @property
+    def best_episode(self) -> int:
+        return self.episodes[self.best]
 
 
 @dataclass
@@ -598,10 +651,13 @@ def _train(domain, config: SequoiaConfig, rng, progress: bool, checkpoint) -> Tr
     finally:
         bar.close()
         maxima.close()
+    if config.selection_episodes:
+        validation.reselect(_Episodes(domain, config, rng, config.selection_episodes, acting),
+                            config.selection_top)
     kept = runs[validation.best_restart]
     qnet = kept.qnet
-    if validation.best_state is not None:
-        qnet.load_state_dict(validation.best_state)
+    if validation.rewards:
+        qnet.load_state_dict(validation.states[validation.best])
     state = {k: v.detach().clone() for k, v in qnet.state_dict().items()}
     best = validation.best_episode if config.validate_every else config.episodes
     result = TrainResult(network=to_relu_network(qnet), state_dict=state, config=config,
@@ -615,7 +671,8 @@ def _train(domain, config: SequoiaConfig, rng, progress: bool, checkpoint) -> Tr
                          validation_rewards=np.array(validation.rewards), best_episode=best,
                          validated_networks=tuple(validation.networks),
                          validated_restart=np.array(validation.restarts, dtype=np.int64),
-                         restart=validation.best_restart)
+                         restart=validation.best_restart, selected=validation.selected,
+                         selection_rewards=validation.selection_rewards)
     if checkpoint is not None:
         save_checkpoint(checkpoint, qnet, target=kept.target, optimizer=kept.optimizer,
                         meta={"config": asdict(config), "updates": kept.updates,
