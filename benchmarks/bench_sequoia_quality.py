@@ -7,7 +7,9 @@ by all methods, RANDOM = 1): the paper's baselines (no-action, random, sampling,
 iterative myopic, iterative DQN with the same trained network) and ours (whittle, lagrangian,
 rollout) where the domain relaxes to a budget. Prints, per domain, the mean normalised reward
 ± standard deviation over seeds, and SEQUOIA's improvement over the best baseline (per seed
-and averaged), the figure the paper reports (24.8 % on average over existing methods).
+and averaged), the figure the paper reports (24.8 % on average over existing methods). With
+``--selection-episodes``, the row ``sequoia-validated`` is the network that validation alone
+would have kept (a diagnostic, not a baseline).
 
 Jobs (one per domain and seed, seed-major) run in ``--jobs`` spawn processes. Rows are appended
 to ``--out`` (CSV) as jobs finish; ``--report CSV...`` prints the tables of earlier runs.
@@ -63,6 +65,11 @@ def run_job(kind: str, seed: int, n_arms: int, budget: int, train_episodes: int,
         planners.append(planner)
     planners += [IterativeDQNPlanner(res.network, horizon=20),
                  SequoiaPlanner(res.network, horizon=20, time_limit=2.0)]
+    if res.selected.size:                  # what validation alone would have kept
+        validated = SequoiaPlanner(res.validated_networks[res.selected[0]], horizon=20,
+                                   time_limit=2.0)
+        validated.name = "sequoia-validated"
+        planners.append(validated)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SolverLimitWarning)
         ev = evaluate_domain(domain, planners, episodes=eval_episodes, horizon=20,
@@ -109,7 +116,8 @@ def gains(norm: np.ndarray, names: list, group) -> tuple[np.ndarray, str, float]
     """SEQUOIA's gain in % over the best planner of ``group`` (None: every other) per seed,
     the best of the group on average, and SEQUOIA's gain over it (ratio of the means)."""
     seq = names.index("sequoia")
-    base = [p for p, n in enumerate(names) if n != "sequoia" and (group is None or n in group)]
+    base = [p for p, n in enumerate(names)
+            if not n.startswith("sequoia") and (group is None or n in group)]
     gain = 100 * (norm[:, seq] / norm[:, base].max(axis=1) - 1)
     best = int(base[np.argmax(norm[:, base].mean(axis=0))])
     return gain, names[best], 100 * (norm[:, seq].mean() / norm[:, best].mean() - 1)
