@@ -32,6 +32,9 @@ import numpy as np
 
 KINDS = ("interventions", "capacity", "scheduling", "path")
 PAPER = ("no-action", "random", "sampling", "myopic", "iterative-myopic", "iterative-dqn")
+ISSUE = PAPER + ("whittle", "lagrangian")      # issue 5's list: the paper's + Whittle, Lagrangian
+GROUPS = (("the paper's baselines", PAPER), ("issue 5's baselines (+ whittle, lagrangian)", ISSUE),
+          ("every other planner (+ rollout)", None))
 BASELINES = ("no-action", "random", "sampling", "myopic", "iterative-myopic", "whittle",
              "lagrangian", "rollout")
 
@@ -103,12 +106,13 @@ def report(kind: str, rows: list[dict]) -> None:
     print(f"   {'planner':<18} {'normalised':>10} {'± std':>7} {'ms/step':>8}")
     for p, name in enumerate(names):
         print(f"   {name:<18} {norm[:, p].mean():10.3f} {sd[p]:7.3f} {ms[:, p].mean():8.1f}")
-    for label, group in (("the paper's baselines", PAPER), ("every baseline", None)):
+    for label, group in GROUPS:
         gain, best, overall = gains(norm, names, group)
         seq = norm[:, names.index("sequoia")]
         print(f"   SEQUOIA vs {label}: per seed (vs that seed's best) "
-              f"{np.round(gain, 1).tolist()} %, mean {gain.mean():+.1f} %; vs the best on "
-              f"average ({best}) {overall:+.1f} %; >= each on average: "
+              f"{np.round(gain, 2).tolist()} %, >= on {int((gain >= 0).sum())}/{len(gain)}, "
+              f"mean {gain.mean():+.2f} %; vs the best on average ({best}) {overall:+.2f} %; "
+              f">= each on average: "
               f"{bool(seq.mean() >= norm[:, names.index(best)].mean() - 1e-12)}")
 
 
@@ -125,11 +129,11 @@ def gains(norm: np.ndarray, names: list, group) -> tuple[np.ndarray, str, float]
 
 def markdown(rows: list[dict], kinds) -> str:
     """The docs' table: one row per domain, mean ± std over seeds of each planner's normalised
-    reward (RANDOM omitted), then SEQUOIA's gain over the best paper baseline and over the best
-    of all, each as the mean of the per-seed gains with the per-seed figures."""
+    reward (RANDOM omitted), then SEQUOIA's gain over the best of each of :data:`GROUPS`, as
+    the mean of the per-seed gains with the per-seed figures."""
     names = [n for n in rows[0]["planners"] if n != "random"]
     lines = ["| domain (seeds) | " + " | ".join(names) + " | SEQUOIA vs best paper baseline"
-             " | vs best of all |", "|" + " --- |" * (len(names) + 3)]
+             " | vs best of issue 5's | vs best of all |", "|" + " --- |" * (len(names) + 4)]
     for kind in kinds:
         done = sorted((r for r in rows if r["kind"] == kind), key=lambda r: r["seed"])
         if not done:
@@ -138,10 +142,10 @@ def markdown(rows: list[dict], kinds) -> str:
                          for r in done])
         sd = norm.std(axis=0, ddof=1) if len(done) > 1 else np.zeros(len(names))
         cells = [f"{m:.3f} ± {d:.3f}" for m, d in zip(norm.mean(axis=0), sd)]
-        for group in (PAPER, None):
+        for _, group in GROUPS:
             gain = gains(norm, names, group)[0]
-            cells.append(f"{gain.mean():+.1f} % (per seed "
-                         f"[{', '.join(f'{g:+.1f}' for g in gain)}])")
+            cells.append(f"{gain.mean():+.2f} % (per seed "
+                         f"[{', '.join(f'{g:+.2f}' for g in gain)}])")
         seeds = ",".join(str(r["seed"]) for r in done)
         lines.append(f"| {kind} ({seeds}) | " + " | ".join(cells) + " |")
     return "\n".join(lines)
