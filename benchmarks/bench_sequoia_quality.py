@@ -86,10 +86,20 @@ def run_job(kind: str, seed: int, n_arms: int, budget: int, train_episodes: int,
                                      for w in caught))
 
 
+def planner_names(rows: list[dict]) -> list:
+    """Every planner of ``rows`` in order of appearance (a job may lack ``sequoia-validated``)."""
+    return list(dict.fromkeys(n for r in rows for n in r["planners"]))
+
+
+def column(rows: list[dict], key: str, names: list) -> np.ndarray:
+    """``r[key]`` per row and planner (len(rows), len(names)); NaN where a job lacks one."""
+    return np.array([[r[key][r["planners"].index(p)] if p in r["planners"] else np.nan
+                      for p in names] for r in rows])
+
+
 def report(kind: str, rows: list[dict]) -> None:
-    names = rows[0]["planners"]
-    norm = np.array([[r["normalised"][r["planners"].index(p)] for p in names] for r in rows])
-    ms = np.array([[r["ms"][r["planners"].index(p)] for p in names] for r in rows])
+    names = planner_names(rows)
+    norm, ms = column(rows, "normalised", names), column(rows, "ms", names)
     seeds = [r["seed"] for r in rows]
     print(f"\n{kind}: seeds {seeds}, "
           f"training {np.mean([r['train_seconds'] for r in rows]):.0f} s per seed "
@@ -102,10 +112,12 @@ def report(kind: str, rows: list[dict]) -> None:
              else ""))
     for s in rows[0]["skipped"]:
         print(f"   not applicable: {s}")
-    sd = norm.std(axis=0, ddof=1) if len(rows) > 1 else np.zeros(len(names))
     print(f"   {'planner':<18} {'normalised':>10} {'± std':>7} {'ms/step':>8}")
     for p, name in enumerate(names):
-        print(f"   {name:<18} {norm[:, p].mean():10.3f} {sd[p]:7.3f} {ms[:, p].mean():8.1f}")
+        m, sd = mean_sd(norm[:, p])
+        print(f"   {name:<18} {m:10.3f} {sd:7.3f} {np.nanmean(ms[:, p]):8.1f}"
+              + ("" if np.isfinite(norm[:, p]).all()
+                 else f" ({np.isfinite(norm[:, p]).sum()} seeds)"))
     for label, group in GROUPS:
         gain, best, overall = gains(norm, names, group)
         seq = norm[:, names.index("sequoia")]
@@ -114,6 +126,12 @@ def report(kind: str, rows: list[dict]) -> None:
               f"mean {gain.mean():+.2f} %; vs the best on average ({best}) {overall:+.2f} %; "
               f">= each on average: "
               f"{bool(seq.mean() >= norm[:, names.index(best)].mean() - 1e-12)}")
+
+
+def mean_sd(x: np.ndarray) -> tuple[float, float]:
+    """Mean and standard deviation (ddof 1; 0 for one value) of the finite values of ``x``."""
+    x = x[np.isfinite(x)]
+    return float(x.mean()), float(x.std(ddof=1)) if x.size > 1 else 0.0
 
 
 def gains(norm: np.ndarray, names: list, group) -> tuple[np.ndarray, str, float]:
@@ -131,17 +149,15 @@ def markdown(rows: list[dict], kinds) -> str:
     """The docs' table: one row per domain, mean ± std over seeds of each planner's normalised
     reward (RANDOM omitted), then SEQUOIA's gain over the best of each of :data:`GROUPS`, as
     the mean of the per-seed gains with the per-seed figures."""
-    names = [n for n in rows[0]["planners"] if n != "random"]
+    names = [n for n in planner_names(rows) if n != "random"]
     lines = ["| domain (seeds) | " + " | ".join(names) + " | SEQUOIA vs best paper baseline"
              " | vs best of issue 5's | vs best of all |", "|" + " --- |" * (len(names) + 4)]
     for kind in kinds:
         done = sorted((r for r in rows if r["kind"] == kind), key=lambda r: r["seed"])
         if not done:
             continue
-        norm = np.array([[r["normalised"][r["planners"].index(p)] for p in names]
-                         for r in done])
-        sd = norm.std(axis=0, ddof=1) if len(done) > 1 else np.zeros(len(names))
-        cells = [f"{m:.3f} ± {d:.3f}" for m, d in zip(norm.mean(axis=0), sd)]
+        norm = column(done, "normalised", names)
+        cells = ["{:.3f} ± {:.3f}".format(*mean_sd(norm[:, p])) for p in range(len(names))]
         for _, group in GROUPS:
             gain = gains(norm, names, group)[0]
             cells.append(f"{gain.mean():+.2f} % (per seed "
