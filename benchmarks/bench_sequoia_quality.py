@@ -128,6 +128,14 @@ def report(kind: str, rows: list[dict]) -> None:
               f"{bool(seq.mean() >= norm[:, names.index(best)].mean() - 1e-12)}")
 
 
+def cell(x: np.ndarray) -> str:
+    """``mean ± sd`` of the finite values of ``x``, with their count if some are missing."""
+    n = int(np.isfinite(x).sum())
+    if n == 0:
+        return "—"
+    return "{:.3f} ± {:.3f}".format(*mean_sd(x)) + ("" if n == x.size else f" ({n} seeds)")
+
+
 def mean_sd(x: np.ndarray) -> tuple[float, float]:
     """Mean and standard deviation (ddof 1; 0 for one value) of the finite values of ``x``."""
     x = x[np.isfinite(x)]
@@ -140,9 +148,9 @@ def gains(norm: np.ndarray, names: list, group) -> tuple[np.ndarray, str, float]
     seq = names.index("sequoia")
     base = [p for p, n in enumerate(names)
             if not n.startswith("sequoia") and (group is None or n in group)]
-    gain = 100 * (norm[:, seq] / norm[:, base].max(axis=1) - 1)
-    best = int(base[np.argmax(norm[:, base].mean(axis=0))])
-    return gain, names[best], 100 * (norm[:, seq].mean() / norm[:, best].mean() - 1)
+    gain = 100 * (norm[:, seq] / np.nanmax(norm[:, base], axis=1) - 1)
+    best = int(base[np.nanargmax(np.nanmean(norm[:, base], axis=0))])
+    return gain, names[best], 100 * (norm[:, seq].mean() / np.nanmean(norm[:, best]) - 1)
 
 
 def markdown(rows: list[dict], kinds) -> str:
@@ -157,7 +165,7 @@ def markdown(rows: list[dict], kinds) -> str:
         if not done:
             continue
         norm = column(done, "normalised", names)
-        cells = ["{:.3f} ± {:.3f}".format(*mean_sd(norm[:, p])) for p in range(len(names))]
+        cells = [cell(norm[:, p]) for p in range(len(names))]
         for _, group in GROUPS:
             gain = gains(norm, names, group)[0]
             cells.append(f"{gain.mean():+.2f} % (per seed "
@@ -291,7 +299,7 @@ def main(argv=None) -> None:
             fh.flush()
             seq = r["normalised"][r["planners"].index("sequoia")]
             print(f"   done {r['kind']} seed {r['seed']}: SEQUOIA {seq:.3f}, best other "
-                  f"{max(v for n, v in zip(r['planners'], r['normalised']) if n != 'sequoia'):.3f}"
+                  f"{max(v for n, v in zip(r['planners'], r['normalised']) if not n.startswith('sequoia')):.3f}"
                   f" (train {r['train_seconds']:.0f} s, kept the network after "
                   f"{r['best_episode']} episodes of restart {r['restart']}) [{time.perf_counter() - start:.0f} s]",
                   flush=True)

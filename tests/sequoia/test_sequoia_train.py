@@ -319,6 +319,33 @@ def test_selection_rescores_the_top_validated_networks(tiny_capacity):
         assert abs(fresh - exact) <= 4 * np.std(episodes, ddof=1) / np.sqrt(100) + 1e-12
 
 
+def test_selection_can_move_to_another_training(tiny_capacity, tmp_path):
+    """With ``gain_table='both'`` the re-selected network may come from the other training
+    (another architecture): network, state dict, warm start and checkpoint all follow it."""
+    from rmab.planners.sequoia.gains import GainTableNetwork
+
+    cfg = SequoiaConfig(**SMALL, episodes=2, validate_every=1, validation_episodes=1,
+                        gain_table="both", selection_episodes=50, selection_top=6)
+    res = train_sequoia(tiny_capacity, cfg, seed=3, progress=False,
+                        checkpoint=tmp_path / "ck.pt")
+    assert res.validated_restart[res.selected[0]] == 1 and res.restart == 0   # moved
+    kept = res.selected[int(np.argmax(res.selection_rewards))]
+    assert (res.validated_restart[kept], res.validated_at[kept]) == (0, res.best_episode)
+    assert not isinstance(res.network, GainTableNetwork)
+    for net_k, net_kept in zip(res.validated_networks[kept].weights, res.network.weights):
+        np.testing.assert_array_equal(net_k, net_kept)
+    meta = load_checkpoint(tmp_path / "ck.pt")["meta"]
+    assert (meta["restart"], meta["best_episode"]) == (0, res.best_episode)
+    q = load_qnetwork(tmp_path / "ck.pt")
+    assert q.gains is None
+    for k, v in q.state_dict().items():
+        assert torch.equal(v, res.state_dict[k])
+    plain = train_sequoia(tiny_capacity, SequoiaConfig(**{**cfg.__dict__, "gain_table": "none",
+                                                          "selection_episodes": 0}),
+                          seed=3, progress=False)
+    assert res.warm_start.loss_after == plain.warm_start.loss_after      # the plain training's
+
+
 def test_selection_errors():
     with pytest.raises(InvalidParameterError, match="SequoiaConfig.selection_episodes: must be "
                                                     ">= 0"):

@@ -89,8 +89,8 @@ class SequoiaConfig:
     ``validate_every``: every so many episodes
     (and after the warm start and at the end) the greedy policy plays ``validation_episodes``
     fixed episodes (starts and uniforms drawn once from the training seed, common to all
-    validations) and the network with the best mean reward is the one returned (0 = no
-    validation: the last network); 20 episodes rather than 5 kept a better network on 3 of 7
+    validations) and the network with the best mean reward is the one returned unless
+    re-selected (``selection_episodes``; 0 = no validation: the last network); 20 episodes rather than 5 kept a better network on 3 of 7
     instances and a worse one on none (docs/benchmarks.md, session 5). ``restarts``: independent
     trainings (warm start and DQN from fresh seeds; the first is the single run's), all scored
     on the same validation episodes; the best validated network over all of them is returned
@@ -237,19 +237,20 @@ class TrainResult:
 
     ``network``: the trained Q-network as a :class:`solvers.nn.ReLUNetwork` (numpy; a
     :class:`~rmab.planners.sequoia.gains.GainTableNetwork` if it has a gain table) — the
-    validated best (``restart``: the training it comes from, an index into
-    ``config.trainings``; ``best_episode``: episodes of DQN
-    behind it in that training, 0 = the warm start) or, without validation, the last;
+    validated best, or the re-selected one with ``selection_episodes`` (``restart``: the
+    training it comes from, an index into ``config.trainings``; ``best_episode``: episodes of
+    DQN behind it in that training, 0 = the warm start), or without validation the last;
     ``state_dict``: its torch weights; ``episode_rewards`` (len(config.trainings) * episodes,):
     mean per-step expected reward of each training episode, trainings one after another;
-    ``validated_at``,
-    ``validated_restart`` and ``validation_rewards`` (k,): the episodes (and restart) after
-    which the greedy policy was validated and its mean per-step reward there,
+    ``validated_at``, ``validated_restart`` and ``validation_rewards`` (k,): the episodes (and
+    restart) after which the greedy policy was validated and its mean per-step reward there,
     ``validated_networks`` the network validated at each (to score them on other episodes,
-    ``benchmarks/bench_sequoia_selection.py``); ``selected`` (indices into ``validated_at``)
-    and ``selection_rewards``: the networks scored again on ``config.selection_episodes``
-    fresh episodes and their mean per-step reward there (empty without); solve counts (``n_action_solves`` includes
-    validation), cache hits, hard target updates and wall time, summed over restarts.
+    ``benchmarks/bench_sequoia_selection.py``); ``selected`` (indices into ``validated_at``,
+    best validated first, so ``selected[0]`` is what validation alone keeps) and
+    ``selection_rewards``: the networks re-scored on ``config.selection_episodes`` fresh
+    episodes and their mean per-step reward there (empty without); solve counts
+    (``n_action_solves`` includes validation and re-selection), cache hits, hard target
+    updates and wall time, summed over restarts.
     """
 
     network: object
