@@ -12,7 +12,8 @@ and averaged), the figure the paper reports (24.8 % on average over existing met
 would have kept (a diagnostic, not a baseline).
 
 Jobs (one per domain and seed, seed-major) run in ``--jobs`` spawn processes. Rows are appended
-to ``--out`` (CSV) as jobs finish; ``--report CSV...`` prints the tables of earlier runs.
+to ``--out`` (CSV) as jobs finish, below any rows of earlier runs (never overwritten);
+``--report CSV...`` prints the tables of earlier runs.
 
 Run ``.venv/bin/python benchmarks/bench_sequoia_quality.py [--quick] [--domains ...]
 [--seeds 0 1 2 3 4] [--jobs 2] [--out out/sequoia_quality.csv] [--report CSV ...]``.
@@ -247,7 +248,8 @@ def main(argv=None) -> None:
                         "validated networks)")
     p.add_argument("--quick", action="store_true", help="J = 12, 2 seeds, 5 + 5 episodes")
     p.add_argument("--out", default="out/sequoia_quality.csv",
-                   help="CSV, one row per (domain, seed, planner), appended as jobs finish")
+                   help="CSV, one row per (domain, seed, planner), appended as jobs finish (an "
+                        "existing file of this script is kept and appended to)")
     p.add_argument("--skip", nargs="+", default=[], metavar="DOMAIN:SEED",
                    help="jobs already measured (e.g. capacity:1)")
     p.add_argument("--report", metavar="CSV", nargs="+",
@@ -283,10 +285,18 @@ def main(argv=None) -> None:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     ctx = multiprocessing.get_context("spawn")
-    with open(out, "w", newline="") as fh, \
+    fresh = not out.exists() or out.stat().st_size == 0
+    if not fresh:                         # earlier runs' rows are kept: append below them
+        with open(out, newline="") as fh:
+            header = next(csv.reader(fh), [])
+        if header != COLUMNS:
+            raise SystemExit(f"--out {out}: not a CSV of this script (header {header}); "
+                             f"choose another file")
+    with open(out, "a", newline="") as fh, \
             ProcessPoolExecutor(args.jobs, mp_context=ctx) as pool:
         writer = csv.writer(fh)
-        writer.writerow(COLUMNS)
+        if fresh:
+            writer.writerow(COLUMNS)
         futures = {pool.submit(run_job, *job): job for job in jobs}
         for f in as_completed(futures):
             try:
