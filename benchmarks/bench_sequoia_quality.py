@@ -308,11 +308,12 @@ def main(argv=None) -> None:
             write_rows(writer, r)
             fh.flush()
             seq = r["normalised"][r["planners"].index("sequoia")]
+            other = max(v for n, v in zip(r["planners"], r["normalised"])
+                        if not n.startswith("sequoia"))
             print(f"   done {r['kind']} seed {r['seed']}: SEQUOIA {seq:.3f}, best other "
-                  f"{max(v for n, v in zip(r['planners'], r['normalised']) if not n.startswith('sequoia')):.3f}"
-                  f" (train {r['train_seconds']:.0f} s, kept the network after "
-                  f"{r['best_episode']} episodes of restart {r['restart']}) [{time.perf_counter() - start:.0f} s]",
-                  flush=True)
+                  f"{other:.3f} (train {r['train_seconds']:.0f} s, kept the network after "
+                  f"{r['best_episode']} episodes of restart {r['restart']}) "
+                  f"[{time.perf_counter() - start:.0f} s]", flush=True)
     report_all(rows, args.domains)
     print(f"\nrows written to {out}; total {time.perf_counter() - start:.0f} s")
 

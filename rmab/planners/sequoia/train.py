@@ -90,8 +90,9 @@ class SequoiaConfig:
     (and after the warm start and at the end) the greedy policy plays ``validation_episodes``
     fixed episodes (starts and uniforms drawn once from the training seed, common to all
     validations) and the network with the best mean reward is the one returned unless
-    re-selected (``selection_episodes``; 0 = no validation: the last network); 20 episodes rather than 5 kept a better network on 3 of 7
-    instances and a worse one on none (docs/benchmarks.md, session 5). ``restarts``: independent
+    re-selected (``selection_episodes``; 0 = no validation: the last network); 20 episodes
+    rather than 5 kept a better network on 3 of 7 instances and a worse one on none
+    (docs/benchmarks.md, session 5). ``restarts``: independent
     trainings (warm start and DQN from fresh seeds; the first is the single run's), all scored
     on the same validation episodes; the best validated network over all of them is returned
     (> 1 needs validation). ``gain_table``: ``"whittle"`` adds a per-arm table ``G[j, s_j,
