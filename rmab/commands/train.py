@@ -3,7 +3,7 @@
 Writes to ``--out DIR``: ``domain.npz`` (the instance, for evaluation on the same arms),
 ``sequoia.pt`` (state dicts, read back with ``torch.load(..., weights_only=True)``) and
 ``sequoia.npz`` (the network as numpy weights, what :class:`SequoiaPlanner` loads). The summary
-(MIP solves, cache hits, time) goes to stdout, progress to stderr.
+(argmax solves, cache hits, time) goes to stdout, progress to stderr.
 """
 
 from __future__ import annotations
@@ -42,6 +42,10 @@ def add_arguments(parser) -> None:
                         help="gradient steps between hard target updates (default 50)")
     parser.add_argument("--workers", type=int, default=0,
                         help="worker processes for target solves (default 0: in-process)")
+    parser.add_argument("--argmax", choices=("auto", "mip", "brute"), default="auto",
+                        help="argmax oracle: the MIP, enumeration of the feasible actions "
+                             "(brute), or enumeration where at most 5 000 are listed (auto, "
+                             "default: the path domain at J = 20)")
     parser.add_argument("--time-limit", type=float, default=2.0,
                         help="seconds per acting MIP solve (default 2; 0 = none)")
     parser.add_argument("--target-time-limit", type=float, default=0.5,
@@ -99,6 +103,7 @@ def run(args) -> int:
         domain = make_domain(args.domain, args.arms, args.budget, seed=seed)
     config = SequoiaConfig(episodes=args.episodes, horizon=args.horizon, hidden=args.hidden,
                            target_update=args.target_update, workers=args.workers,
+                           argmax=args.argmax,
                            time_limit=args.time_limit or None,
                            target_time_limit=args.target_time_limit or None,
                            stability=args.stability, warm_start=args.warm_start,
@@ -136,7 +141,8 @@ def run(args) -> int:
         if res.selected.size:
             print(f"re-scored on {config.selection_episodes} fresh episodes: " + "; ".join(
                 f"{which(i)} {r:.4f}" for i, r in zip(res.selected, res.selection_rewards)))
-    print(f"MIP solves {res.n_action_solves + res.n_target_solves} (acting "
+    oracle = {"mip": "MIP", "brute": "enumeration"}[res.argmax]
+    print(f"{oracle} solves {res.n_action_solves + res.n_target_solves} (acting "
           f"{res.n_action_solves}, targets {res.n_target_solves}); cache hits {res.cache_hits}; "
           f"hard target updates {res.n_target_updates}; time {res.seconds:.1f} s")
     print(f"wrote {out / 'sequoia.pt'}, {out / 'sequoia.npz'}, {out / 'domain.npz'}")

@@ -12,6 +12,7 @@ in the MILP; the tests compare the two by enumeration on small instances.
 
 from __future__ import annotations
 
+import itertools
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
 from typing import ClassVar
@@ -24,7 +25,10 @@ from rmab.belief.update import _check_uniforms
 from rmab.domains.arm import BaseArms, check_states
 from rmab.errors import InfeasibleActionError, InvalidModelError, InvalidParameterError
 
-__all__ = ["Domain", "ConstraintBlock", "DomainStepResult", "LinearBlockModel"]
+__all__ = ["Domain", "ConstraintBlock", "DomainStepResult", "LinearBlockModel",
+           "ENUMERATION_SIZE"]
+
+ENUMERATION_SIZE = 16   # largest action_size whose 2**action_size vectors are filtered
 
 
 @dataclass(frozen=True, eq=False)
@@ -201,6 +205,18 @@ class Domain(ABC):
     def is_feasible(self, action) -> bool:
         a = self._as_binary(type(self).__name__, action)
         return self._violation(a) is None
+
+    def feasible_actions(self, limit: int | None = None) -> np.ndarray | None:
+        """Every feasible action, int64 (K, action_size) in lexicographic order, or ``None``
+        when there are more than ``limit`` (None = no limit) or the domain cannot list them.
+        Here: the ``2**action_size`` binary vectors filtered by :meth:`is_feasible`, for
+        ``action_size <= ENUMERATION_SIZE`` only (subclasses with structure list more)."""
+        if self.action_size > ENUMERATION_SIZE:
+            return None
+        cand = np.array(list(itertools.product((0, 1), repeat=self.action_size)),
+                        dtype=np.int64).reshape(-1, self.action_size)
+        actions = cand[[self._violation(a) is None for a in cand]]
+        return None if limit is not None and len(actions) > limit else actions
 
     @abstractmethod
     def _sample_action(self, rng: np.random.Generator) -> np.ndarray:

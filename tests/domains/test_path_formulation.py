@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from rmab.domains import PathDomain, make_path
 from rmab.domains import path as path_mod
+from rmab.domains.base import Domain
 
 
 def _arms(n, rng):
@@ -71,6 +72,29 @@ def test_milp_feasible_set_equals_held_karp(d, fallback, monkeypatch):
     assert ("position" in block.index) == fallback
     brute = [d.is_feasible(a) for a in _all_actions(d.n_arms)]
     assert _feasible_set(block, d.n_arms) == brute
+
+
+@pytest.mark.parametrize("d", instances(), ids=_label)
+def test_feasible_actions_are_exactly_the_feasible_pull_vectors(d):
+    brute = np.array([a for a in _all_actions(d.n_arms) if d.is_feasible(a)])
+    got = d.feasible_actions()
+    np.testing.assert_array_equal(got, brute)            # the same lexicographic order
+    assert d.feasible_actions(limit=len(brute)) is not None
+    assert d.feasible_actions(limit=len(brute) - 1) is None
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), shape=st.sampled_from([(9, 3), (10, 4), (12, 3)]))
+def test_route_set_listing_matches_the_filtered_vectors(seed, shape):
+    d = make_path(*shape, seed=seed)
+    assert "route_sets" in d.constraint_block().index
+    np.testing.assert_array_equal(d.feasible_actions(), Domain.feasible_actions(d))
+
+
+def test_feasible_actions_beyond_route_sets_are_not_listed(monkeypatch):
+    assert make_path(20, 5, seed=1).feasible_actions().shape == (1048, 20)
+    monkeypatch.setattr(path_mod, "_MAX_ROUTE_SETS", 0)       # the walk block: no list
+    assert make_path(20, 5, seed=1).feasible_actions() is None
 
 
 def _brute_sets(d):

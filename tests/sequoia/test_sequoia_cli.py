@@ -26,7 +26,7 @@ def parse(argv):
 def test_rmab_train_writes_checkpoint_network_and_domain(tmp_path, capsys):
     args = parse(["--domain", "capacity", "--arms", "5", "--budget", "2", "--episodes", "2",
                   "--horizon", "4", "--hidden", "8,8", "--seed", "3", "--out", str(tmp_path),
-                  "--no-progress"])
+                  "--no-progress", "--argmax", "mip"])
     assert train_cmd.run(args) == 0
     out = capsys.readouterr().out
     assert "MIP solves" in out and "cache hits" in out
@@ -65,7 +65,7 @@ def test_rmab_train_defaults_are_the_config_defaults():
     for name in ("episodes", "horizon", "hidden", "target_update", "workers", "time_limit",
                  "target_time_limit", "stability", "warm_start", "offset", "validate_every",
                  "validation_episodes", "discount", "control_variate", "restarts", "p_high",
-                 "gain_table", "selection_episodes"):
+                 "gain_table", "selection_episodes", "argmax"):
         assert getattr(args, name) == getattr(cfg, name), name
 
 
@@ -119,6 +119,7 @@ def test_rmab_train_gain_table_plans_from_its_files(tmp_path, capsys):
                   "--horizon", "3", "--hidden", "4", "--gain-table", "whittle",
                   "--validation-episodes", "2", "--out", str(tmp_path), "--no-progress"])
     assert train_cmd.run(args) == 0
+    assert "enumeration solves" in capsys.readouterr().out      # "auto" lists the routes
     domain = load_domain(tmp_path / "domain.npz")
     for planner in (SequoiaPlanner(tmp_path / "sequoia.npz", horizon=3),
                     IterativeDQNPlanner(tmp_path / "sequoia.npz", horizon=3)):

@@ -75,6 +75,27 @@ def test_brute_force_argmax_is_the_best_feasible_action(tiny_capacity):
             for a in feasible]
     assert res.value == pytest.approx(max(vals))
     assert d.is_feasible(res.action)
+    np.testing.assert_allclose(oracle.values(s, 7), vals, rtol=1e-12, atol=1e-12)
+    other = ReLUNetwork((-net.weights[0], net.weights[1]), (net.biases[0], net.biases[1]))
+    oracle.set_network(other)                   # the cached first layer follows the network
+    want = other.forward(encode_inputs(oracle.actions, s, 7, 20, 4).astype(float))[:, 0]
+    np.testing.assert_allclose(oracle.values(s, 7), want, rtol=1e-12, atol=1e-12)
+
+
+def test_auto_argmax_enumerates_short_lists_and_solves_long_ones(tiny_capacity):
+    from rmab.domains import make_path
+    from rmab.planners.sequoia.argmax import AUTO_ENUMERATION, MIPArgmax
+
+    path = make_path(20, 5, seed=1)                  # 1 048 feasible pull vectors
+    oracle = make_argmax(path, 20, "auto")
+    assert isinstance(oracle, BruteForceArgmax)
+    assert len(oracle.actions) == 1048 <= AUTO_ENUMERATION
+    assert isinstance(make_argmax(tiny_capacity, 20, "auto"), BruteForceArgmax)
+    big = make_capacity(20, 5, seed=1)               # action_size 20: no list
+    assert isinstance(make_argmax(big, 20, "auto"), MIPArgmax)
+    with pytest.raises(InvalidParameterError, match="BruteForceArgmax.domain: must list its "
+                                                    "feasible actions.*CapacityDomain"):
+        BruteForceArgmax(big, 20)
 
 
 def test_make_argmax_rejects_unknown_method(tiny_capacity):

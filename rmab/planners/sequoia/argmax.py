@@ -5,25 +5,27 @@ Two oracles with one interface (``set_network``, ``solve``):
 - :class:`MIPArgmax`: the network encoded exactly in a MILP together with the domain's
   constraint block (:func:`solvers.nn` big-M encoding), built once per network on a persistent
   HiGHS model; a new state only changes right-hand sides (in place), then one solve.
-- :class:`BruteForceArgmax`: enumerates the feasible actions of a small domain and runs one
-  batched forward pass (the reference the MIP is tested against).
+- :class:`BruteForceArgmax`: enumerates the feasible actions (small domains, and the path
+  domain's route sets) and runs one batched forward pass: the reference the MIP is tested
+  against, and the faster oracle where the list is short (``make_argmax(method="auto")``).
 """
 
 from __future__ import annotations
 
-import itertools
 import time
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from rmab.domains.base import LinearBlockModel
+from rmab.domains.base import ENUMERATION_SIZE, LinearBlockModel
 from rmab.errors import InvalidParameterError, PlanningError
 from rmab.planners.sequoia.features import context_features, encode_inputs
 
-__all__ = ["ArgmaxResult", "BruteForceArgmax", "MIPArgmax", "make_argmax", "BRUTE_FORCE_LIMIT"]
+__all__ = ["ArgmaxResult", "BruteForceArgmax", "MIPArgmax", "make_argmax", "ARGMAX_METHODS",
+           "AUTO_ENUMERATION"]
 
-BRUTE_FORCE_LIMIT = 16   # largest action_size enumerated (2**16 candidate vectors)
+ARGMAX_METHODS = ("auto", "mip", "brute")
+AUTO_ENUMERATION = 5_000   # "auto" enumerates up to so many feasible actions (path J = 20: 1-2.4k)
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,28 +42,50 @@ class ArgmaxResult:
 
 
 class BruteForceArgmax:
-    """Exact argmax by enumeration of the feasible actions (``action_size <= 16``).
-    ``max_ones``: the largest number of ones in a feasible action."""
+    """Exact argmax by enumeration: :meth:`Domain.feasible_actions <rmab.domains.base.Domain.
+    feasible_actions>` scored by one batched forward pass. ``actions``: that list, if already
+    computed. ``max_ones``: the largest number of ones in a feasible action."""
 
-    def __init__(self, domain, horizon: int, network=None):
-        if domain.action_size > BRUTE_FORCE_LIMIT:
-            raise InvalidParameterError(f"BruteForceArgmax.domain: must have action_size <= "
-                                        f"{BRUTE_FORCE_LIMIT}; got {domain.action_size}")
+    def __init__(self, domain, horizon: int, network=None, *, actions=None):
+        actions = domain.feasible_actions() if actions is None else actions
+        if actions is None:
+            raise InvalidParameterError(f"BruteForceArgmax.domain: must list its feasible "
+                                        f"actions (action_size <= {ENUMERATION_SIZE}, or a "
+                                        f"path domain with route sets); got a "
+                                        f"{type(domain).__name__} with action_size "
+                                        f"{domain.action_size}")
         self.domain = domain
         self.horizon = int(horizon)
-        cand = np.array(list(itertools.product((0, 1), repeat=domain.action_size)),
-                        dtype=np.int64).reshape(-1, domain.action_size)
-        self.actions = cand[[domain.is_feasible(a) for a in cand]]
+        self.actions = np.asarray(actions, dtype=np.int64)
         self.max_ones = int(self.actions.sum(axis=1).max())
         self.network = network
+        self._cached = self._first = self._levels = None
 
     def set_network(self, network) -> None:
         self.network = network
 
     def values(self, states, time_to_go: int) -> np.ndarray:
-        """Network value of every feasible action (rows of ``self.actions``)."""
-        x = encode_inputs(self.actions, states, time_to_go, self.horizon, self.domain.n_states)
-        return np.asarray(self.network.forward(x.astype(np.float64)), dtype=np.float64).reshape(-1)
+        """Network value of every feasible action (rows of ``self.actions``), (K,) float64.
+        The first layer's action part ``actions @ W_a.T`` (K, h1) is computed once per
+        network; a state adds one context vector to it."""
+        net = self.network
+        table = getattr(net, "gain_table", None)
+        base = net if table is None else net.network
+        m = self.actions.shape[1]
+        if self._cached is not base:
+            self._first = self.actions @ base.weights[0][:, :m].T
+            self._levels = None if table is None else self.actions @ net.levels_map.T
+            self._cached = base
+        ctx = context_features(states, time_to_go, self.horizon, self.domain.n_states)
+        ctx = ctx.astype(np.float32).astype(np.float64)    # the inputs of encode_inputs
+        h = np.maximum(self._first + (base.weights[0][:, m:] @ ctx + base.biases[0]), 0.0)
+        for w, b in zip(base.weights[1:-1], base.biases[1:-1]):
+            h = np.maximum(h @ w.T + b, 0.0)
+        v = (h @ base.weights[-1].T + base.biases[-1]).reshape(-1)
+        if table is not None:
+            arms = np.arange(self._levels.shape[1])                       # levels (K, n_arms)
+            v = v + net.gains(states)[arms, self._levels].sum(axis=1)
+        return v
 
     def solve(self, states, time_to_go: int) -> ArgmaxResult:
         v = self.values(states, time_to_go)
@@ -200,14 +224,21 @@ def _with_cardinality_cut(milp, action_size: int, max_ones: int):
     return milp.add_rows(row, [-np.inf], [max_ones])
 
 
-def make_argmax(domain, horizon: int, method: str = "mip", *, mip_gap: float = 1e-4,
+def make_argmax(domain, horizon: int, method: str = "auto", *, mip_gap: float = 1e-4,
                 time_limit: float | None = None, network=None):
-    """An argmax oracle: ``"mip"`` (:class:`MIPArgmax`) or ``"brute"`` (enumeration)."""
+    """An argmax oracle: ``"mip"`` (:class:`MIPArgmax`), ``"brute"`` (enumeration) or
+    ``"auto"``: enumeration when the domain lists at most ``AUTO_ENUMERATION`` feasible
+    actions (a forward pass over them is faster than one MIP solve), else the MIP."""
+    if method not in ARGMAX_METHODS:
+        raise InvalidParameterError(f"make_argmax.method: must be one of {ARGMAX_METHODS}; "
+                                    f"got {method!r}")
+    actions = None
+    if method == "auto":
+        actions = domain.feasible_actions(AUTO_ENUMERATION)
+        method = "mip" if actions is None else "brute"
     if method == "brute":
-        return BruteForceArgmax(domain, horizon, network)
-    if method == "mip":
-        return MIPArgmax(domain, horizon, network, mip_gap=mip_gap, time_limit=time_limit)
-    raise InvalidParameterError(f"make_argmax.method: must be 'mip' or 'brute'; got {method!r}")
+        return BruteForceArgmax(domain, horizon, network, actions=actions)
+    return MIPArgmax(domain, horizon, network, mip_gap=mip_gap, time_limit=time_limit)
 
 
 _WORKER: dict = {}

@@ -40,7 +40,7 @@ from rmab._validation import as_generator, check_number
 from rmab.domains.arm import initial_states
 from rmab.errors import InvalidParameterError
 from rmab.models.storage import atomic_write
-from rmab.planners.sequoia.argmax import make_argmax
+from rmab.planners.sequoia.argmax import ARGMAX_METHODS, BruteForceArgmax, make_argmax
 from rmab.planners.sequoia.cache import TargetCache
 from rmab.planners.sequoia.features import encode_inputs, input_size
 from rmab.planners.sequoia.gains import GainTableNetwork, table_args, whittle_gain_table
@@ -53,7 +53,6 @@ __all__ = ["SequoiaConfig", "TrainResult", "WarmStartResult", "train_sequoia", "
            "bellman_targets", "TargetMaxima", "to_relu_network",
            "save_checkpoint", "load_checkpoint", "load_qnetwork"]
 
-ARGMAX_METHODS = ("mip", "brute")
 OFFSETS = ("lagrangian", "none")
 CONTROL_VARIATES = ("lagrangian", "none")
 GAIN_TABLES = ("none", "whittle", "both")
@@ -67,9 +66,11 @@ class SequoiaConfig:
     ``target_update``: gradient steps between hard target updates. ``epsilon_*``: ε decays
     linearly from ``epsilon_start`` to ``epsilon_end`` over the first ``epsilon_decay``
     fraction of episodes. ``reward_scale``: rewards are multiplied by it before learning
-    (``None`` = ``1 / n_arms``; argmaxes do not depend on it). ``argmax``: ``"mip"`` (HiGHS) or
-    ``"brute"`` (enumeration, small domains). ``action_gap``/``target_gap``: relative MIP gaps
-    of acting and target solves; ``time_limit``/``target_time_limit``: their time limits in
+    (``None`` = ``1 / n_arms``; argmaxes do not depend on it). ``argmax``: ``"mip"`` (HiGHS),
+    ``"brute"`` (enumeration of the feasible actions) or ``"auto"`` (enumeration where the
+    domain lists at most 5 000 feasible actions — action_size <= 16, or a path domain's route
+    sets, 1-2.4k at J = 20 — else the MIP; the same exact argmax, faster).
+    ``action_gap``/``target_gap``: relative MIP gaps of acting and target solves; ``time_limit``/``target_time_limit``: their time limits in
     seconds (None = none). A time-limited target uses the incumbent's value, a lower bound on
     the maximum. ``workers``: processes (``spawn``) for target solves, 0 = none.
     ``stability``: weight of the ReLU-stability penalty added to the warm-start and DQN losses
@@ -124,7 +125,7 @@ class SequoiaConfig:
     warm_start_epochs: int = 40
     p_high: float = 0.5
     reward_scale: float | None = None
-    argmax: str = "mip"
+    argmax: str = "auto"
     time_limit: float | None = 2.0
     target_time_limit: float | None = 0.5
     action_gap: float = 1e-4
@@ -251,7 +252,8 @@ class TrainResult:
     ``selection_rewards``: the networks re-scored on ``config.selection_episodes`` fresh
     episodes and their mean per-step reward there (empty without); solve counts
     (``n_action_solves`` includes validation and re-selection), cache hits, hard target
-    updates and wall time, summed over restarts.
+    updates and wall time, summed over restarts; ``argmax``: the oracle that solved them,
+    ``"mip"`` or ``"brute"`` (``config.argmax`` with ``"auto"`` resolved).
     """
 
     network: object
@@ -272,6 +274,7 @@ class TrainResult:
     restart: int = 0
     selected: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     selection_rewards: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    argmax: str = "mip"
 
 
 # -- numpy export ----------------------------------------------------------------------------
@@ -674,7 +677,8 @@ def _train(domain, config: SequoiaConfig, rng, progress: bool, checkpoint) -> Tr
                          validated_networks=tuple(validation.networks),
                          validated_restart=np.array(validation.restarts, dtype=np.int64),
                          restart=validation.best_restart, selected=validation.selected,
-                         selection_rewards=validation.selection_rewards)
+                         selection_rewards=validation.selection_rewards,
+                         argmax="brute" if isinstance(acting, BruteForceArgmax) else "mip")
     if checkpoint is not None:
         save_checkpoint(checkpoint, qnet, target=kept.target, optimizer=kept.optimizer,
                         meta={"config": asdict(config), "updates": kept.updates,
