@@ -85,6 +85,9 @@ def add_arguments(parser) -> None:
                         help="after training, score the 3 best validated networks again on so "
                              "many fresh episodes and keep the best there (default 0: keep the "
                              "validated best)")
+    parser.add_argument("--training-jobs", type=int, default=1,
+                        help="processes running the trainings (restarts x gain tables) side by "
+                             "side; the result is the same (default 1: one after another)")
     parser.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -112,7 +115,8 @@ def run(args) -> int:
                            validation_episodes=args.validation_episodes,
                            discount=args.discount, restarts=args.restarts,
                            p_high=args.p_high, gain_table=args.gain_table,
-                           selection_episodes=args.selection_episodes)
+                           selection_episodes=args.selection_episodes,
+                           training_jobs=args.training_jobs)
     out = Path(args.out)
     res = train_sequoia(domain, config, seed=args.seed, progress=not args.no_progress,
                         checkpoint=out / "sequoia.pt")

@@ -65,7 +65,7 @@ def test_rmab_train_defaults_are_the_config_defaults():
     for name in ("episodes", "horizon", "hidden", "target_update", "workers", "time_limit",
                  "target_time_limit", "stability", "warm_start", "offset", "validate_every",
                  "validation_episodes", "discount", "control_variate", "restarts", "p_high",
-                 "gain_table", "selection_episodes", "argmax"):
+                 "gain_table", "selection_episodes", "argmax", "training_jobs"):
         assert getattr(args, name) == getattr(cfg, name), name
 
 
@@ -177,3 +177,14 @@ def test_compare_sequoia_on_the_trained_domain(tmp_path, capsys):
     # a network without a domain file is a usage mistake with a clear error
     assert main(["compare", "--health", "5", "--network", "x.npz"]) == 1
     assert "network" in capsys.readouterr().err
+
+
+def test_rmab_train_rejects_training_jobs_with_workers(tmp_path, capsys):
+    from rmab.cli import main
+
+    code = main(["train", "--domain", "capacity", "--arms", "5", "--budget", "2",
+                 "--training-jobs", "2", "--workers", "1", "--out", str(tmp_path),
+                 "--no-progress"])
+    assert code == 1
+    assert "SequoiaConfig.training_jobs: > 1 runs trainings" in capsys.readouterr().err
+    assert not (tmp_path / "sequoia.npz").exists()

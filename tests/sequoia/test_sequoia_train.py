@@ -380,6 +380,52 @@ def test_parallel_target_solves_equal_serial(tiny_capacity):
         parallel.close()
 
 
+def _same(a, b) -> bool:
+    """Nested dicts/lists of tensors and plain values, equal exactly."""
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, torch.Tensor):
+        return torch.equal(a, b)
+    return a == b
+
+
+@pytest.mark.slow
+def test_trainings_side_by_side_equal_one_after_another(tiny_capacity, tmp_path):
+    """training_jobs = 2: the later trainings run in a spawn worker, with the same numbers."""
+    cfg = dict(SMALL, episodes=3, batch_size=8, target_update=5, validate_every=1,
+               validation_episodes=2, gain_table="both", restarts=2, selection_episodes=3)
+    serial = train_sequoia(tiny_capacity, SequoiaConfig(**cfg), seed=6, progress=False,
+                           checkpoint=tmp_path / "serial.pt")
+    side = train_sequoia(tiny_capacity, SequoiaConfig(**cfg, training_jobs=2), seed=6,
+                         progress=False, checkpoint=tmp_path / "side.pt")
+    assert serial.validated_restart.tolist() == [r for r in range(4) for _ in range(4)]
+    assert serial.n_target_solves > 0 and serial.cache_hits > 0
+    for name in ("validation_rewards", "validated_restart", "selected", "selection_rewards",
+                 "episode_rewards"):
+        np.testing.assert_array_equal(getattr(side, name), getattr(serial, name), err_msg=name)
+    for name in ("n_action_solves", "n_target_solves", "cache_hits", "n_target_updates",
+                 "restart", "best_episode"):
+        assert getattr(side, name) == getattr(serial, name), name
+    for k, v in serial.state_dict.items():
+        assert torch.equal(side.state_dict[k], v)
+    a, b = load_checkpoint(tmp_path / "serial.pt"), load_checkpoint(tmp_path / "side.pt")
+    for part in ("target", "optimizer"):
+        assert _same(a[part], b[part]), part
+    a["meta"].pop("config"), b["meta"].pop("config")                 # training_jobs differs
+    assert _same(a["meta"], b["meta"])
+    assert len(set(serial.episode_rewards.reshape(4, -1).sum(axis=1).round(9))) > 1
+
+
+def test_training_jobs_errors():
+    with pytest.raises(InvalidParameterError, match="SequoiaConfig.training_jobs: must be >= 1"):
+        SequoiaConfig(training_jobs=0)
+    with pytest.raises(InvalidParameterError, match="SequoiaConfig.training_jobs: > 1 runs "
+                                                    "trainings in worker .*workers=2"):
+        SequoiaConfig(training_jobs=2, workers=2)
+
+
 # -- gain table ------------------------------------------------------------------------------
 
 def tabled_qnetwork(domain, seed=0, hidden=(6, 5)):

@@ -29,9 +29,11 @@ from __future__ import annotations
 
 import copy
 import math
+import multiprocessing
 import os
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -105,7 +107,10 @@ class SequoiaConfig:
     (needs validation). :attr:`trainings` lists them. ``selection_episodes``: after training,
     the ``selection_top`` best validated networks play so many fresh episodes and the best
     there is returned (0 = the validated best; needs validation): the best of many noisy
-    validations is biased upwards, a fresh score is not.
+    validations is biased upwards, a fresh score is not. ``training_jobs``: processes that run
+    the trainings side by side (``spawn``; 1 = one after another here). Training ``k >= 1`` is
+    seeded from the first training's torch seed and ``k``, apart from training 0's stream, so
+    the result does not depend on ``training_jobs``; it cannot be combined with ``workers``.
     """
 
     horizon: int = 20
@@ -141,6 +146,7 @@ class SequoiaConfig:
     gain_table: str = "none"
     selection_episodes: int = 0
     selection_top: int = 3
+    training_jobs: int = 1
 
     def __post_init__(self):
         o = "SequoiaConfig"
@@ -149,6 +155,12 @@ class SequoiaConfig:
         check_number(o, "validation_episodes", self.validation_episodes, low=1, integer=True)
         check_number(o, "restarts", self.restarts, low=1, integer=True)
         check_number(o, "selection_top", self.selection_top, low=2, integer=True)
+        check_number(o, "training_jobs", self.training_jobs, low=1, integer=True)
+        if self.training_jobs > 1 and self.workers > 0:
+            raise InvalidParameterError(f"{o}.training_jobs: > 1 runs trainings in worker "
+                                        f"processes, which cannot start target-solve workers "
+                                        f"of their own; got training_jobs="
+                                        f"{self.training_jobs} with workers={self.workers}")
         if self.restarts > 1 and self.validate_every == 0:
             raise InvalidParameterError(f"{o}.restarts: > 1 needs validation to choose among "
                                         f"the restarts (validate_every > 0); got restarts="
@@ -503,9 +515,6 @@ class TargetMaxima:
 
     def _get_pool(self):
         if self._pool is None:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
             self._pool = ProcessPoolExecutor(self.config.workers,
                                              mp_context=multiprocessing.get_context("spawn"))
         return self._pool
@@ -544,64 +553,72 @@ class _Episodes:
     """``k`` fixed episodes (starts from Bernoulli(``p_high``) and the uniforms of every step,
     drawn once from ``rng``) on which greedy policies are scored with common random numbers."""
 
-    def __init__(self, domain, config: SequoiaConfig, rng, k: int, acting):
+    def __init__(self, domain, config: SequoiaConfig, rng, k: int):
         sub = np.random.default_rng(rng.integers(2**62))   # one draw, whatever the settings
         n, h = domain.n_arms, config.horizon
         self.starts = (sub.random((k, n)) < config.p_high).astype(np.int64)
         self.uniforms = sub.random((k, h, n))
-        self.domain, self.horizon, self.acting = domain, h, acting
-        self.n_solves = 0
+        self.domain, self.horizon = domain, h
 
-    def score(self, network) -> float:
-        """Mean per-step expected reward of ``network``'s greedy policy."""
-        self.acting.set_network(network)
+    @property
+    def n_steps(self) -> int:
+        return self.uniforms.shape[0] * self.horizon
+
+    def score(self, network, acting) -> float:
+        """Mean per-step expected reward of ``network``'s greedy policy (``acting``'s argmax)."""
+        acting.set_network(network)
         total = 0.0
         for states, u in zip(self.starts, self.uniforms):
             for t in range(self.horizon):
-                action = self.acting.solve(states, self.horizon - t).action
+                action = acting.solve(states, self.horizon - t).action
                 step = self.domain.step(states, action, u=u[t])
                 total += step.expected_reward
                 states = step.next_states
-        self.n_solves += len(self.starts) * self.horizon
-        return total / (len(self.starts) * self.horizon)
+        return total / self.n_steps
 
 
 class _Validation:
-    """The greedy policy on fixed :class:`_Episodes` (shared by every restart); keeps every
-    validated state and the best."""
+    """The greedy policy on fixed :class:`_Episodes` (shared by every training); keeps every
+    validated state, in training order, and the best (ties: the later)."""
 
-    def __init__(self, domain, config: SequoiaConfig, rng, acting):
-        self.play = _Episodes(domain, config, rng, config.validation_episodes, acting)
+    def __init__(self, play: _Episodes, acting):
+        self.play, self.acting = play, acting
         self.episodes, self.restarts, self.rewards, self.networks, self.states = [], [], [], [], []
-        self.best = -1
         self.selected, self.selection_rewards = np.zeros(0, np.int64), np.zeros(0)
-        self.selection_solves = 0
+        self.n_solves = 0
 
     def __call__(self, qnet: QNetwork, episode: int, restart: int) -> None:
         network = to_relu_network(qnet)
-        reward = self.play.score(network)
-        if not self.rewards or reward >= max(self.rewards):    # ties: the later
-            self.best = len(self.rewards)
+        self.rewards.append(self.play.score(network, self.acting))
+        self.n_solves += self.play.n_steps
         self.episodes.append(episode)
         self.restarts.append(restart)
-        self.rewards.append(reward)
         self.networks.append(network)
         self.states.append({k: v.detach().clone() for k, v in qnet.state_dict().items()})
 
-    def reselect(self, fresh: _Episodes, top: int) -> None:
+    def extend(self, other: "_Validation") -> None:
+        """Append the records of a later training."""
+        for name in ("episodes", "restarts", "rewards", "networks", "states"):
+            getattr(self, name).extend(getattr(other, name))
+        self.n_solves += other.n_solves
+
+    @property
+    def best(self) -> int:
+        """Index of the kept record: the re-selected one, else the best validated."""
+        if self.selected.size:
+            return int(self.selected[int(np.argmax(self.selection_rewards))])
+        return len(self.rewards) - 1 - int(np.argmax(self.rewards[::-1])) if self.rewards else -1
+
+    def reselect(self, fresh: _Episodes, top: int, acting) -> None:
         """Score the ``top`` best validated networks again on ``fresh`` episodes and keep the
         best there (ties: the better validated): the best of noisy validations is biased
         upwards, fresh episodes are not."""
         rewards = np.asarray(self.rewards)
         order = np.lexsort((-np.arange(len(rewards)), -rewards))[:top]   # ties: the later
-        scores = np.array([fresh.score(self.networks[i]) for i in order])
-        self.best = int(order[int(np.argmax(scores))])
-        self.selected, self.selection_rewards = order.astype(np.int64), scores
-        self.selection_solves = fresh.n_solves
-
-    @property
-    def n_solves(self) -> int:
-        return self.play.n_solves + self.selection_solves
+        self.selection_rewards = np.array([fresh.score(self.networks[i], acting)
+                                           for i in order])
+        self.selected = order.astype(np.int64)
+        self.n_solves += len(order) * fresh.n_steps
 
     @property
     def best_restart(self) -> int:
@@ -614,7 +631,7 @@ class _Validation:
 
 @dataclass
 class _Run:
-    """One restart's learner: network, target, optimiser and what it played."""
+    """One training's learner: network, target, optimiser and what it played and solved."""
 
     qnet: QNetwork
     target: QNetwork
@@ -624,41 +641,48 @@ class _Run:
     n_action: int = 0
     n_hard: int = 0
     updates: int = 0
+    n_target: int = 0
+    cache_hits: int = 0
 
 
 def _train(domain, config: SequoiaConfig, rng, progress: bool, checkpoint) -> TrainResult:
     start = time.perf_counter()
-    scale = 1.0 / domain.n_arms if config.reward_scale is None else config.reward_scale
     torch_seed = int(rng.integers(2**62))
-    acting = make_argmax(domain, config.horizon, config.argmax, mip_gap=config.action_gap,
-                         time_limit=config.time_limit)
-    validation = _Validation(domain, config, rng, acting)
-    bound = (LagrangianBound(domain, config.horizon, config.discount)
-             if "lagrangian" in (config.warm_start, config.offset, config.control_variate)
-             else None)
-    offset = (None if config.offset == "none" else
-              lambda states, ttg: scale * bound.state_values(states, ttg))
-    control = (None if config.control_variate == "none" else
-               lambda *rows: scale * bound.next_correction(*rows))
+    play = _Episodes(domain, config, rng, config.validation_episodes)
     whittle = whittle_gain_table(domain, config.discount) if any(config.trainings) else None
-    maxima = TargetMaxima(domain, config)
-    trainings = config.trainings
-    bar = _progress(len(trainings) * config.episodes, progress)
-    runs = []
+    later = []                   # trainings 1.. : seeded apart from training 0's stream
+    for restart, tabled in enumerate(config.trainings[1:], start=1):
+        sub = np.random.default_rng([torch_seed, restart])
+        later.append((domain, config, restart, tabled, sub, int(sub.integers(2**62)), play,
+                      whittle))
+    bar = _progress(len(config.trainings) * config.episodes, progress)
+    pool = None
     try:
-        for restart, tabled in enumerate(trainings):
-            if restart:                  # restart 0 plays the stream of a single run
-                rng = np.random.default_rng(rng.integers(2**62))
-                torch_seed = int(rng.integers(2**62))
-            runs.append(_dqn(domain, config, rng, torch_seed, restart, acting, validation,
-                             maxima, bound, scale, offset, control,
-                             whittle if tabled else None, bar))
+        if config.training_jobs > 1 and later:
+            pool = ProcessPoolExecutor(min(config.training_jobs - 1, len(later)),
+                                       mp_context=multiprocessing.get_context("spawn"))
+            futures = [pool.submit(_training_in_worker, job) for job in later]
+        parts = [_training(domain, config, 0, config.trainings[0], rng, torch_seed, play,
+                           whittle, bar)]      # restart 0 plays the stream of a single run
+        for i, job in enumerate(later):
+            if pool is None:
+                parts.append(_training(*job, bar))
+            else:
+                parts.append(futures[i].result())
+                bar.update(config.episodes)
     finally:
         bar.close()
-        maxima.close()
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    runs = [run for run, _ in parts]
+    validation = parts[0][1]
+    for _, part in parts[1:]:
+        validation.extend(part)
+    acting = make_argmax(domain, config.horizon, config.argmax, mip_gap=config.action_gap,
+                         time_limit=config.time_limit)
     if config.selection_episodes:
-        validation.reselect(_Episodes(domain, config, rng, config.selection_episodes, acting),
-                            config.selection_top)
+        validation.reselect(_Episodes(domain, config, rng, config.selection_episodes),
+                            config.selection_top, acting)
     kept = runs[validation.best_restart]
     qnet = kept.qnet
     if validation.rewards:
@@ -669,7 +693,8 @@ def _train(domain, config: SequoiaConfig, rng, progress: bool, checkpoint) -> Tr
                          warm_start=kept.warm,
                          episode_rewards=np.concatenate([r.rewards for r in runs]),
                          n_action_solves=sum(r.n_action for r in runs) + validation.n_solves,
-                         n_target_solves=maxima.n_solves, cache_hits=maxima.cache.hits,
+                         n_target_solves=sum(r.n_target for r in runs),
+                         cache_hits=sum(r.cache_hits for r in runs),
                          n_target_updates=sum(r.n_hard for r in runs),
                          seconds=time.perf_counter() - start,
                          validated_at=np.array(validation.episodes, dtype=np.int64),
@@ -685,6 +710,38 @@ def _train(domain, config: SequoiaConfig, rng, progress: bool, checkpoint) -> Tr
                               "episodes": config.episodes, "best_episode": best,
                               "restart": validation.best_restart})
     return result
+
+
+def _training(domain, config: SequoiaConfig, restart: int, tabled: bool, rng, torch_seed: int,
+              play: _Episodes, whittle, bar) -> tuple[_Run, _Validation]:
+    """One training (``restart``, with the Whittle table if ``tabled``) with its own argmax
+    oracles and validation records, so that it runs the same here or in a worker process."""
+    scale = 1.0 / domain.n_arms if config.reward_scale is None else config.reward_scale
+    acting = make_argmax(domain, config.horizon, config.argmax, mip_gap=config.action_gap,
+                         time_limit=config.time_limit)
+    validation = _Validation(play, acting)
+    bound = (LagrangianBound(domain, config.horizon, config.discount)
+             if "lagrangian" in (config.warm_start, config.offset, config.control_variate)
+             else None)
+    offset = (None if config.offset == "none" else
+              lambda states, ttg: scale * bound.state_values(states, ttg))
+    control = (None if config.control_variate == "none" else
+               lambda *rows: scale * bound.next_correction(*rows))
+    maxima = TargetMaxima(domain, config)
+    try:
+        run = _dqn(domain, config, rng, torch_seed, restart, acting, validation, maxima, bound,
+                   scale, offset, control, whittle if tabled else None, bar)
+    finally:
+        maxima.close()
+    run.n_target, run.cache_hits = maxima.n_solves, maxima.cache.hits
+    validation.acting = None           # a solver model does not cross processes
+    return run, validation
+
+
+def _training_in_worker(job: tuple) -> tuple[_Run, _Validation]:
+    """``spawn`` worker entry of :func:`_training` (one torch thread, no progress bar)."""
+    torch.set_num_threads(1)
+    return _training(*job, _progress(0, False))
 
 
 def _dqn(domain, config: SequoiaConfig, rng, torch_seed: int, restart: int, acting,
