@@ -211,12 +211,18 @@ class Domain(ABC):
         when there are more than ``limit`` (None = no limit) or the domain cannot list them.
         Here: the ``2**action_size`` binary vectors filtered by :meth:`is_feasible`, for
         ``action_size <= ENUMERATION_SIZE`` only (subclasses with structure list more)."""
+        limit = self._check_limit(limit)
         if self.action_size > ENUMERATION_SIZE:
             return None
         cand = np.array(list(itertools.product((0, 1), repeat=self.action_size)),
                         dtype=np.int64).reshape(-1, self.action_size)
         actions = cand[[self._violation(a) is None for a in cand]]
         return None if limit is not None and len(actions) > limit else actions
+
+    def _check_limit(self, limit):
+        return None if limit is None else check_number(f"{type(self).__name__}."
+                                                       f"feasible_actions", "limit", limit,
+                                                       low=0, integer=True)
 
     @abstractmethod
     def _sample_action(self, rng: np.random.Generator) -> np.ndarray:

@@ -205,6 +205,7 @@ class PathDomain(Domain):
         subsets of the maximal route sets when the route-set formulation applies (at most
         ``_MAX_ROUTE_SETS`` feasible sets, e.g. 1 000-2 400 at J = 20, B = 5); otherwise as
         :meth:`Domain.feasible_actions`. ``None`` above ``limit``."""
+        limit = self._check_limit(limit)
         sets = self.constraint_block().index.get("route_sets")
         if sets is None:
             return super().feasible_actions(limit)

@@ -91,6 +91,17 @@ def test_route_set_listing_matches_the_filtered_vectors(seed, shape):
     np.testing.assert_array_equal(d.feasible_actions(), Domain.feasible_actions(d))
 
 
+@pytest.mark.parametrize("limit", [-1, 2.5, "10"])
+def test_feasible_actions_limit_must_be_a_count(limit):
+    from rmab.domains import make_capacity
+    from rmab.errors import InvalidParameterError
+
+    for d in (make_path(6, 2, seed=0), make_capacity(4, 2, seed=1)):
+        with pytest.raises(InvalidParameterError, match=rf"{type(d).__name__}.feasible_actions"
+                                                        r".limit: must be"):
+            d.feasible_actions(limit)
+
+
 def test_feasible_actions_beyond_route_sets_are_not_listed(monkeypatch):
     assert make_path(20, 5, seed=1).feasible_actions().shape == (1048, 20)
     monkeypatch.setattr(path_mod, "_MAX_ROUTE_SETS", 0)       # the walk block: no list
