@@ -246,6 +246,8 @@ def main(argv=None) -> None:
     p.add_argument("--selection-episodes", type=int,
                    help="SequoiaConfig.selection_episodes (fresh episodes re-scoring the 3 best "
                         "validated networks)")
+    p.add_argument("--training-jobs", type=int,
+                   help="SequoiaConfig.training_jobs (trainings side by side; same numbers)")
     p.add_argument("--quick", action="store_true", help="J = 12, 2 seeds, 5 + 5 episodes")
     p.add_argument("--out", default="out/sequoia_quality.csv",
                    help="CSV, one row per (domain, seed, planner), appended as jobs finish (an "
@@ -274,7 +276,8 @@ def main(argv=None) -> None:
                                 ("restarts", args.restarts),
                                 ("p_high", args.p_high),
                                 ("gain_table", args.gain_table),
-                                ("selection_episodes", args.selection_episodes)) if v is not None}
+                                ("selection_episodes", args.selection_episodes),
+                                ("training_jobs", args.training_jobs)) if v is not None}
     jobs = [(k, s, args.arms, args.budget, args.train_episodes, args.eval_episodes, config)
             for s in args.seeds for k in args.domains if f"{k}:{s}" not in args.skip]
     print(f"{len(jobs)} jobs (J = {args.arms}, B = {args.budget}, {args.train_episodes} "

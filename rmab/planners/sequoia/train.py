@@ -110,7 +110,8 @@ class SequoiaConfig:
     validations is biased upwards, a fresh score is not. ``training_jobs``: processes that run
     the trainings side by side (``spawn``; 1 = one after another here). Training ``k >= 1`` is
     seeded from the first training's torch seed and ``k``, apart from training 0's stream, so
-    the result does not depend on ``training_jobs``; it cannot be combined with ``workers``.
+    the result does not depend on ``training_jobs``. With ``workers`` too, every training
+    starts its own target-solve workers.
     """
 
     horizon: int = 20
@@ -156,11 +157,6 @@ class SequoiaConfig:
         check_number(o, "restarts", self.restarts, low=1, integer=True)
         check_number(o, "selection_top", self.selection_top, low=2, integer=True)
         check_number(o, "training_jobs", self.training_jobs, low=1, integer=True)
-        if self.training_jobs > 1 and self.workers > 0:
-            raise InvalidParameterError(f"{o}.training_jobs: > 1 runs trainings in worker "
-                                        f"processes, which cannot start target-solve workers "
-                                        f"of their own; got training_jobs="
-                                        f"{self.training_jobs} with workers={self.workers}")
         if self.restarts > 1 and self.validate_every == 0:
             raise InvalidParameterError(f"{o}.restarts: > 1 needs validation to choose among "
                                         f"the restarts (validate_every > 0); got restarts="
