@@ -207,22 +207,29 @@ class Domain(ABC):
         return self._violation(a) is None
 
     def feasible_actions(self, limit: int | None = None) -> np.ndarray | None:
-        """Every feasible action, int64 (K, action_size) in lexicographic order, or ``None``
-        when there are more than ``limit`` (None = no limit) or the domain cannot list them.
-        Here: the ``2**action_size`` binary vectors filtered by :meth:`is_feasible`, for
+        """Every feasible action, int64 (K, action_size) in lexicographic order (read-only,
+        listed once per domain), or ``None`` when there are more than ``limit`` (None = no
+        limit) or the domain cannot list them (:meth:`_list_actions`)."""
+        if limit is not None:
+            limit = check_number(f"{type(self).__name__}.feasible_actions", "limit", limit,
+                                 low=0, integer=True)
+        if "_actions_cache" not in self.__dict__:
+            actions = self._list_actions()
+            if actions is not None:
+                actions.flags.writeable = False
+            object.__setattr__(self, "_actions_cache", actions)
+        actions = self.__dict__["_actions_cache"]
+        return None if actions is None or (limit is not None and len(actions) > limit) \
+            else actions
+
+    def _list_actions(self) -> np.ndarray | None:
+        """The ``2**action_size`` binary vectors filtered by the constraints, for
         ``action_size <= ENUMERATION_SIZE`` only (subclasses with structure list more)."""
-        limit = self._check_limit(limit)
         if self.action_size > ENUMERATION_SIZE:
             return None
         cand = np.array(list(itertools.product((0, 1), repeat=self.action_size)),
                         dtype=np.int64).reshape(-1, self.action_size)
-        actions = cand[[self._violation(a) is None for a in cand]]
-        return None if limit is not None and len(actions) > limit else actions
-
-    def _check_limit(self, limit):
-        return None if limit is None else check_number(f"{type(self).__name__}."
-                                                       f"feasible_actions", "limit", limit,
-                                                       low=0, integer=True)
+        return cand[[self._violation(a) is None for a in cand]]
 
     @abstractmethod
     def _sample_action(self, rng: np.random.Generator) -> np.ndarray:

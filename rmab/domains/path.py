@@ -200,15 +200,13 @@ class PathDomain(Domain):
         a[rng.choice(visited, min(self.budget, visited.size), replace=False)] = 1
         return a
 
-    def feasible_actions(self, limit: int | None = None) -> np.ndarray | None:
-        """Every feasible pull vector (int64 (K, n_arms), lexicographic), listed as the
-        subsets of the maximal route sets when the route-set formulation applies (at most
-        ``_MAX_ROUTE_SETS`` feasible sets, e.g. 1 000-2 400 at J = 20, B = 5); otherwise as
-        :meth:`Domain.feasible_actions`. ``None`` above ``limit``."""
-        limit = self._check_limit(limit)
+    def _list_actions(self) -> np.ndarray | None:
+        """The subsets of the maximal route sets when the route-set formulation applies (at
+        most ``_MAX_ROUTE_SETS`` feasible sets, e.g. 1 000-2 400 at J = 20, B = 5); otherwise
+        as :meth:`Domain._list_actions`."""
         sets = self.constraint_block().index.get("route_sets")
         if sets is None:
-            return super().feasible_actions(limit)
+            return super()._list_actions()
         rows = [np.zeros((1, self.n_arms), dtype=bool)]
         for k in np.unique(sets.sum(axis=1)):
             nodes = np.nonzero(sets[sets.sum(axis=1) == k])[1].reshape(-1, k)   # (m, k)
@@ -217,8 +215,7 @@ class PathDomain(Domain):
             sub[np.arange(len(nodes))[:, None, None], np.arange(len(pick))[None, :, None],
                 nodes[:, None, :]] = pick[None]
             rows.append(sub.reshape(-1, self.n_arms))
-        actions = np.unique(np.vstack(rows), axis=0).astype(np.int64)
-        return None if limit is not None and len(actions) > limit else actions
+        return np.unique(np.vstack(rows), axis=0).astype(np.int64)
 
     # -- MILP ----------------------------------------------------------------------------
     def _build_block(self) -> ConstraintBlock:

@@ -88,7 +88,7 @@ def test_feasible_actions_are_exactly_the_feasible_pull_vectors(d):
 def test_route_set_listing_matches_the_filtered_vectors(seed, shape):
     d = make_path(*shape, seed=seed)
     assert "route_sets" in d.constraint_block().index
-    np.testing.assert_array_equal(d.feasible_actions(), Domain.feasible_actions(d))
+    np.testing.assert_array_equal(d.feasible_actions(), Domain._list_actions(d))
 
 
 @pytest.mark.parametrize("limit", [-1, 2.5, "10"])
@@ -100,6 +100,16 @@ def test_feasible_actions_limit_must_be_a_count(limit):
         with pytest.raises(InvalidParameterError, match=rf"{type(d).__name__}.feasible_actions"
                                                         r".limit: must be"):
             d.feasible_actions(limit)
+
+
+def test_feasible_actions_are_listed_once_and_read_only(monkeypatch):
+    d = make_path(8, 3, seed=1)
+    first = d.feasible_actions()
+    monkeypatch.setattr(PathDomain, "_list_actions", lambda self: pytest.fail("listed again"))
+    assert d.feasible_actions() is first
+    assert d.feasible_actions(limit=len(first) - 1) is None       # the limit reads the cache
+    with pytest.raises(ValueError, match="read-only"):
+        first[0, 0] = 1
 
 
 def test_feasible_actions_beyond_route_sets_are_not_listed(monkeypatch):

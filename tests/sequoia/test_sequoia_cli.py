@@ -128,6 +128,8 @@ def test_rmab_train_gain_table_plans_from_its_files(tmp_path, capsys):
         assert domain.is_feasible(planner.plan(np.ones(6, dtype=np.int64), t=1))
     with pytest.raises(SystemExit):
         parse(["--domain", "capacity", "--gain-table", "lagrangian", "--out", "x"])
+    with pytest.raises(SystemExit):
+        parse(["--domain", "capacity", "--argmax", "gurobi", "--out", "x"])
 
 
 def test_rmab_train_restarts(tmp_path, capsys):
