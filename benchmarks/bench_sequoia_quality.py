@@ -9,7 +9,10 @@ rollout) where the domain relaxes to a budget. Prints, per domain, the mean norm
 ± standard deviation over seeds, and SEQUOIA's improvement over the best baseline (per seed
 and averaged), the figure the paper reports (24.8 % on average over existing methods). With
 ``--selection-episodes``, the row ``sequoia-validated`` is the network that validation alone
-would have kept (a diagnostic, not a baseline).
+would have kept and ``sequoia-best-fresh`` the best on the fresh episodes without the
+Whittle start's margin (diagnostics, not baselines; rows only where they differ from the kept
+network). The CSV keeps every planner's per-episode rewards, so each job's report gives
+SEQUOIA minus the best other planner as a paired difference with its standard error.
 
 Jobs (one per domain and seed, seed-major) run in ``--jobs`` spawn processes. Rows are appended
 to ``--out`` (CSV) as jobs finish, below any rows of earlier runs (never overwritten);
@@ -69,17 +72,25 @@ def run_job(kind: str, seed: int, n_arms: int, budget: int, train_episodes: int,
         planners.append(planner)
     planners += [IterativeDQNPlanner(res.network, horizon=20),
                  SequoiaPlanner(res.network, horizon=20, time_limit=2.0)]
-    if res.selected.size:                  # what validation alone would have kept
-        validated = SequoiaPlanner(res.validated_networks[res.selected[0]], horizon=20,
-                                   time_limit=2.0)
-        validated.name = "sequoia-validated"
-        planners.append(validated)
+    if res.selected.size:
+        # diagnostics where they differ from the kept network: what validation alone, and
+        # the best on the fresh episodes without the Whittle start's margin, would keep
+        kept = np.flatnonzero((res.validated_restart == res.restart)
+                              & (res.validated_at == res.best_episode))[0]
+        best_fresh = res.selected[int(np.argmax(res.selection_rewards))]
+        for name, i in (("sequoia-validated", res.selected[0]),
+                        ("sequoia-best-fresh", best_fresh)):
+            if i != kept:
+                other = SequoiaPlanner(res.validated_networks[i], horizon=20, time_limit=2.0)
+                other.name = name
+                planners.append(other)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SolverLimitWarning)
         ev = evaluate_domain(domain, planners, episodes=eval_episodes, horizon=20,
                              seed=np.random.SeedSequence([seed, 1]))
     return dict(kind=kind, seed=seed, planners=ev.planners, normalised=ev.normalised[0],
-                reward=ev.rewards[0].mean(axis=1), ms=1e3 * ev.seconds_per_step[0],
+                reward=ev.rewards[0].mean(axis=1), episodes=ev.rewards[0],
+                ms=1e3 * ev.seconds_per_step[0],
                 train_seconds=train_seconds, solves=res.n_action_solves + res.n_target_solves,
                 cache_hits=res.cache_hits, best_episode=res.best_episode, restart=res.restart,
                 skipped=skipped,
@@ -127,6 +138,22 @@ def report(kind: str, rows: list[dict]) -> None:
               f"mean {gain.mean():+.2f} %; vs the best on average ({best}) {overall:+.2f} %; "
               f">= each on average: "
               f"{bool(seq.mean() >= norm[:, names.index(best)].mean() - 1e-12)}")
+    for r in rows:
+        if all(e.size for e in r["episodes"]):
+            print(f"   seed {r['seed']}: SEQUOIA - the best other planner there, on the same "
+                  f"episodes: {paired(r)}")
+
+
+def paired(r: dict) -> str:
+    """SEQUOIA's per-episode rewards less those of the best other planner of job ``r`` (by
+    mean), as mean ± standard error of the paired difference, in % of that planner's mean."""
+    names = r["planners"]
+    others = [p for p, n in enumerate(names) if not n.startswith("sequoia")]
+    best = max(others, key=lambda p: r["reward"][p])
+    diff = r["episodes"][names.index("sequoia")] - r["episodes"][best]
+    scale = 100 / r["reward"][best]
+    return (f"{names[best]} {scale * diff.mean():+.3f} % ± "
+            f"{scale * diff.std(ddof=1) / np.sqrt(diff.size):.3f} %")
 
 
 def cell(x: np.ndarray) -> str:
@@ -178,7 +205,7 @@ def markdown(rows: list[dict], kinds) -> str:
 
 COLUMNS = ["domain", "seed", "planner", "normalised", "reward", "ms_per_step",
            "train_seconds", "mip_solves", "cache_hits", "time_limit_steps", "best_episode",
-           "restart"]
+           "restart", "episode_rewards"]
 
 
 def write_rows(writer, r: dict) -> None:
@@ -186,7 +213,8 @@ def write_rows(writer, r: dict) -> None:
         writer.writerow([r["kind"], r["seed"], name, f"{r['normalised'][i]:.6f}",
                          f"{r['reward'][i]:.6f}", f"{r['ms'][i]:.3f}",
                          f"{r['train_seconds']:.1f}", r["solves"], r["cache_hits"],
-                         r["time_limit_steps"], r["best_episode"], r["restart"]])
+                         r["time_limit_steps"], r["best_episode"], r["restart"],
+                         " ".join(f"{x:.8f}" for x in r["episodes"][i])])
 
 
 def read_rows(path) -> list[dict]:
@@ -200,8 +228,9 @@ def read_rows(path) -> list[dict]:
                 solves=int(row["mip_solves"]), cache_hits=int(row["cache_hits"]),
                 time_limit_steps=int(row["time_limit_steps"]),
                 best_episode=int(row["best_episode"]),
-                restart=int(row.get("restart") or 0), skipped=[]))   # older CSVs: one run
-            r["planners"].append(row["planner"])
+                restart=int(row.get("restart") or 0), skipped=[], episodes=[]))
+            r["planners"].append(row["planner"])      # older CSVs: one run, no episode rewards
+            r["episodes"].append(np.array((row.get("episode_rewards") or "").split(), float))
             for key, col in (("normalised", "normalised"), ("reward", "reward"),
                              ("ms", "ms_per_step")):
                 r[key].append(float(row[col]))
@@ -246,6 +275,9 @@ def main(argv=None) -> None:
     p.add_argument("--selection-episodes", type=int,
                    help="SequoiaConfig.selection_episodes (fresh episodes re-scoring the 3 best "
                         "validated networks)")
+    p.add_argument("--selection-margin", type=float,
+                   help="SequoiaConfig.selection_margin (paired standard errors by which a "
+                        "network must beat the Whittle start on the fresh episodes)")
     p.add_argument("--training-jobs", type=int,
                    help="SequoiaConfig.training_jobs (trainings side by side; same numbers)")
     p.add_argument("--quick", action="store_true", help="J = 12, 2 seeds, 5 + 5 episodes")
@@ -277,6 +309,7 @@ def main(argv=None) -> None:
                                 ("p_high", args.p_high),
                                 ("gain_table", args.gain_table),
                                 ("selection_episodes", args.selection_episodes),
+                                ("selection_margin", args.selection_margin),
                                 ("training_jobs", args.training_jobs)) if v is not None}
     jobs = [(k, s, args.arms, args.budget, args.train_episodes, args.eval_episodes, config)
             for s in args.seeds for k in args.domains if f"{k}:{s}" not in args.skip]

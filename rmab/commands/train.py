@@ -85,6 +85,10 @@ def add_arguments(parser) -> None:
                         help="after training, score the 3 best validated networks again on so "
                              "many fresh episodes and keep the best there (default 0: keep the "
                              "validated best)")
+    parser.add_argument("--selection-margin", type=float, default=2.0,
+                        help="with the Whittle gain table, its warm start (the Whittle policy) "
+                             "is re-scored too and stays unless the best beats it by more than "
+                             "so many paired standard errors (default 2; 0 = the best)")
     parser.add_argument("--training-jobs", type=int, default=1,
                         help="processes running the trainings (restarts x gain tables) side by "
                              "side; the result is the same (default 1: one after another)")
@@ -116,6 +120,7 @@ def run(args) -> int:
                            discount=args.discount, restarts=args.restarts,
                            p_high=args.p_high, gain_table=args.gain_table,
                            selection_episodes=args.selection_episodes,
+                           selection_margin=args.selection_margin,
                            training_jobs=args.training_jobs)
     out = Path(args.out)
     res = train_sequoia(domain, config, seed=args.seed, progress=not args.no_progress,

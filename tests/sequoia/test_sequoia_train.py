@@ -346,6 +346,65 @@ def test_selection_can_move_to_another_training(tiny_capacity, tmp_path):
     assert res.warm_start.loss_after == plain.warm_start.loss_after      # the plain training's
 
 
+def _arrays(network) -> list:
+    """A (gain-tabled) ReLU network's weights, biases and table."""
+    plain = getattr(network, "network", network)
+    return [*plain.weights, *plain.biases, getattr(network, "gain_table", np.zeros(0))]
+
+
+def test_beats_is_a_paired_test_with_a_margin():
+    from rmab.planners.sequoia.train import beats
+
+    same = [1.0, 2.0, 3.0]
+    assert not beats(same, same, 0.0) and not beats(same, same, 2.0)     # no gain, no move
+    assert beats([1.1, 2.1, 3.1], same, 50.0)             # the same gain on every episode
+    assert not beats([0.9, 1.9, 2.9], same, 0.0)
+    diff = np.array([0.3, -0.1, 0.3, -0.1])               # mean 0.1, se 0.2309 / 2
+    ratio = diff.mean() / (diff.std(ddof=1) / 2)          # 0.866 standard errors
+    base = np.arange(4.0)
+    assert beats(base + diff, base, ratio - 0.01) and not beats(base + diff, base, ratio + 0.01)
+    assert beats(base + diff, base, 0.0)
+    assert beats([2.0], [1.0], 0.0) and not beats([2.0], [1.0], 1.0)  # one episode: no spread
+
+
+def test_selection_keeps_the_whittle_start_unless_a_network_beats_it(tiny_capacity):
+    """With a Whittle-tabled training, its warm start (the Whittle policy) is re-scored with
+    the top validated networks and stays unless the best there beats it by more than
+    ``selection_margin`` paired standard errors; the training itself is unchanged."""
+    from rmab.planners.sequoia.gains import GainTableNetwork
+    from rmab.planners.sequoia.train import beats
+
+    base = dict(SMALL, episodes=3, validate_every=1, validation_episodes=1, gain_table="both",
+                selection_episodes=30, selection_top=2)
+    runs = {m: train_sequoia(tiny_capacity, SequoiaConfig(**base, selection_margin=m), seed=2,
+                             progress=False) for m in (0.0, 2.0, 1e9)}
+    ref = runs[0.0]
+    start = int(np.flatnonzero((ref.validated_at == 0) & (ref.validated_restart == 1))[0])
+    for m, res in runs.items():
+        np.testing.assert_array_equal(res.validation_rewards, ref.validation_rewards)
+        np.testing.assert_array_equal(res.selection_episode_rewards,
+                                      ref.selection_episode_rewards)
+        assert res.selected.tolist()[:2] == ref.selected.tolist()[:2]
+        assert start in res.selected.tolist()
+        per = res.selection_episode_rewards
+        assert per.shape == (len(res.selected), 30)
+        np.testing.assert_allclose(per.mean(axis=1), res.selection_rewards, rtol=1e-12)
+        pick = int(np.argmax(res.selection_rewards))
+        anchor = res.selected.tolist().index(start)
+        kept = (res.selected[pick] if beats(per[pick], per[anchor], m) else start)
+        assert (res.validated_restart[kept], res.validated_at[kept]) == (res.restart,
+                                                                          res.best_episode)
+        for a, b in zip(_arrays(res.validated_networks[kept]), _arrays(res.network)):
+            np.testing.assert_array_equal(a, b)
+    for m in (2.0, 1e9):          # the best there is ahead by 1.2 standard errors: not enough
+        kept = runs[m]
+        assert (kept.restart, kept.best_episode) == (1, 0)
+        assert isinstance(kept.network, GainTableNetwork)
+        assert (kept.network.network.weights[0][:, :tiny_capacity.action_size] == 0).all()
+    assert (ref.restart, ref.best_episode) == (0, 3)       # margin 0: the best there
+    assert ref.selection_rewards.max() > ref.selection_rewards[ref.selected == start][0]
+
+
 def test_selection_errors():
     with pytest.raises(InvalidParameterError, match="SequoiaConfig.selection_episodes: must be "
                                                     ">= 0"):
@@ -353,6 +412,9 @@ def test_selection_errors():
     with pytest.raises(InvalidParameterError, match="SequoiaConfig.selection_top: must be "
                                                     ">= 2"):
         SequoiaConfig(selection_top=1)
+    with pytest.raises(InvalidParameterError, match="SequoiaConfig.selection_margin: must be "
+                                                    ">= 0"):
+        SequoiaConfig(selection_margin=-1.0)
     with pytest.raises(InvalidParameterError, match="SequoiaConfig.selection_episodes: > 0 "
                                                     "needs validation .*validate_every=0"):
         SequoiaConfig(selection_episodes=50, validate_every=0)

@@ -107,7 +107,11 @@ class SequoiaConfig:
     (needs validation). :attr:`trainings` lists them. ``selection_episodes``: after training,
     the ``selection_top`` best validated networks play so many fresh episodes and the best
     there is returned (0 = the validated best; needs validation): the best of many noisy
-    validations is biased upwards, a fresh score is not. ``training_jobs``: processes that run
+    validations is biased upwards, a fresh score is not. With a Whittle-tabled training, its
+    warm start (the Whittle policy) is re-scored too and stays unless the best there beats it
+    by more than ``selection_margin`` standard errors of their paired per-episode difference
+    (0 = the best there): a network that cannot show it improves on the Whittle policy does
+    not replace it. ``training_jobs``: processes that run
     the trainings side by side (``spawn``; 1 = one after another here). Training ``k >= 1`` is
     seeded from the first training's torch seed and ``k``, apart from training 0's stream, so
     the result does not depend on ``training_jobs``. With ``workers`` too, every training
@@ -147,6 +151,7 @@ class SequoiaConfig:
     gain_table: str = "none"
     selection_episodes: int = 0
     selection_top: int = 3
+    selection_margin: float = 2.0
     training_jobs: int = 1
 
     def __post_init__(self):
@@ -168,6 +173,7 @@ class SequoiaConfig:
                      "p_high", "target_gap", "action_gap"):
             check_number(o, name, getattr(self, name), low=0.0, high=1.0)
         check_number(o, "stability", self.stability, low=0.0)
+        check_number(o, "selection_margin", self.selection_margin, low=0.0)
         for name in ("learning_rate", "huber_delta"):
             check_number(o, name, getattr(self, name), low=0.0, low_open=True)
         if self.reward_scale is not None:
@@ -256,9 +262,11 @@ class TrainResult:
     restart) after which the greedy policy was validated and its mean per-step reward there,
     ``validated_networks`` the network validated at each (to score them on other episodes,
     ``benchmarks/bench_sequoia_selection.py``); ``selected`` (indices into ``validated_at``,
-    best validated first, so ``selected[0]`` is what validation alone keeps) and
-    ``selection_rewards``: the networks re-scored on ``config.selection_episodes`` fresh
-    episodes and their mean per-step reward there (empty without); solve counts
+    best validated first, so ``selected[0]`` is what validation alone keeps; the Whittle start
+    last if it is not among them), ``selection_rewards`` and ``selection_episode_rewards``
+    (len(selected), selection_episodes): the networks re-scored on
+    ``config.selection_episodes`` fresh episodes and their mean per-step reward there, in all
+    and per episode (empty without); solve counts
     (``n_action_solves`` includes validation and re-selection), cache hits, hard target
     updates and wall time, summed over restarts; ``argmax``: the oracle that solved them,
     ``"mip"`` or ``"brute"`` (``config.argmax`` with ``"auto"`` resolved).
@@ -282,6 +290,7 @@ class TrainResult:
     restart: int = 0
     selected: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     selection_rewards: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    selection_episode_rewards: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     argmax: str = "mip"
 
 
@@ -560,17 +569,30 @@ class _Episodes:
     def n_steps(self) -> int:
         return self.uniforms.shape[0] * self.horizon
 
-    def score(self, network, acting) -> float:
-        """Mean per-step expected reward of ``network``'s greedy policy (``acting``'s argmax)."""
+    def play(self, network, acting) -> tuple[float, np.ndarray]:
+        """Mean per-step expected reward of ``network``'s greedy policy (``acting``'s argmax)
+        over the episodes, and per episode (k,)."""
         acting.set_network(network)
-        total = 0.0
-        for states, u in zip(self.starts, self.uniforms):
+        total, per_episode = 0.0, np.zeros(len(self.starts))
+        for e, (states, u) in enumerate(zip(self.starts, self.uniforms)):
             for t in range(self.horizon):
                 action = acting.solve(states, self.horizon - t).action
                 step = self.domain.step(states, action, u=u[t])
                 total += step.expected_reward
+                per_episode[e] += step.expected_reward
                 states = step.next_states
-        return total / self.n_steps
+        return total / self.n_steps, per_episode / self.horizon
+
+
+def beats(rewards, reference, margin: float) -> bool:
+    """Whether per-episode ``rewards`` (k,) beat ``reference`` (k,) played on the same
+    episodes: their mean paired difference is > 0 and > ``margin`` times its standard error
+    (ddof 1; with one episode only ``margin == 0`` can pass)."""
+    diff = np.asarray(rewards, dtype=np.float64) - np.asarray(reference, dtype=np.float64)
+    mean = float(diff.mean())
+    if mean <= 0 or margin == 0:
+        return mean > 0
+    return diff.size > 1 and mean > margin * float(diff.std(ddof=1)) / math.sqrt(diff.size)
 
 
 class _Validation:
@@ -581,11 +603,13 @@ class _Validation:
         self.play, self.acting = play, acting
         self.episodes, self.restarts, self.rewards, self.networks, self.states = [], [], [], [], []
         self.selected, self.selection_rewards = np.zeros(0, np.int64), np.zeros(0)
+        self.selection_episode_rewards = np.zeros((0, 0))
+        self.chosen = -1
         self.n_solves = 0
 
     def __call__(self, qnet: QNetwork, episode: int, restart: int) -> None:
         network = to_relu_network(qnet)
-        self.rewards.append(self.play.score(network, self.acting))
+        self.rewards.append(self.play.play(network, self.acting)[0])
         self.n_solves += self.play.n_steps
         self.episodes.append(episode)
         self.restarts.append(restart)
@@ -601,19 +625,32 @@ class _Validation:
     @property
     def best(self) -> int:
         """Index of the kept record: the re-selected one, else the best validated."""
-        if self.selected.size:
-            return int(self.selected[int(np.argmax(self.selection_rewards))])
+        if self.chosen >= 0:
+            return self.chosen
         return len(self.rewards) - 1 - int(np.argmax(self.rewards[::-1])) if self.rewards else -1
 
-    def reselect(self, fresh: _Episodes, top: int, acting) -> None:
-        """Score the ``top`` best validated networks again on ``fresh`` episodes and keep the
-        best there (ties: the better validated): the best of noisy validations is biased
-        upwards, fresh episodes are not."""
+    def reselect(self, fresh: _Episodes, top: int, acting, start: int = -1,
+                 margin: float = 0.0) -> None:
+        """Score the ``top`` best validated networks, and record ``start`` (if >= 0), again on
+        ``fresh`` episodes and keep the best there (ties: the better validated): the best of
+        noisy validations is biased upwards, fresh episodes are not. With ``start``, the best
+        replaces it only if it beats it by more than ``margin`` standard errors of their
+        paired per-episode difference (:func:`beats`)."""
         rewards = np.asarray(self.rewards)
-        order = np.lexsort((-np.arange(len(rewards)), -rewards))[:top]   # ties: the later
-        self.selection_rewards = np.array([fresh.score(self.networks[i], acting)
-                                           for i in order])
-        self.selected = order.astype(np.int64)
+        order = [int(i) for i in np.lexsort((-np.arange(len(rewards)), -rewards))[:top]]
+        if start >= 0 and start not in order:                            # ties: the later
+            order.append(start)
+        scores = [fresh.play(self.networks[i], acting) for i in order]
+        self.selected = np.array(order, dtype=np.int64)
+        self.selection_rewards = np.array([mean for mean, _ in scores])
+        self.selection_episode_rewards = np.array([each for _, each in scores])
+        pick = int(np.argmax(self.selection_rewards))
+        if start >= 0:
+            anchor = order.index(start)
+            if not beats(self.selection_episode_rewards[pick],
+                         self.selection_episode_rewards[anchor], margin):
+                pick = anchor
+        self.chosen = order[pick]
         self.n_solves += len(order) * fresh.n_steps
 
     @property
@@ -677,8 +714,10 @@ def _train(domain, config: SequoiaConfig, rng, progress: bool, checkpoint) -> Tr
     acting = make_argmax(domain, config.horizon, config.argmax, mip_gap=config.action_gap,
                          time_limit=config.time_limit)
     if config.selection_episodes:
+        start = next((i for i, (e, r) in enumerate(zip(validation.episodes, validation.restarts))
+                      if e == 0 and config.trainings[r]), -1)     # the first Whittle start
         validation.reselect(_Episodes(domain, config, rng, config.selection_episodes),
-                            config.selection_top, acting)
+                            config.selection_top, acting, start, config.selection_margin)
     kept = runs[validation.best_restart]
     qnet = kept.qnet
     if validation.rewards:
@@ -699,6 +738,7 @@ def _train(domain, config: SequoiaConfig, rng, progress: bool, checkpoint) -> Tr
                          validated_restart=np.array(validation.restarts, dtype=np.int64),
                          restart=validation.best_restart, selected=validation.selected,
                          selection_rewards=validation.selection_rewards,
+                         selection_episode_rewards=validation.selection_episode_rewards,
                          argmax="brute" if isinstance(acting, BruteForceArgmax) else "mip")
     if checkpoint is not None:
         save_checkpoint(checkpoint, qnet, target=kept.target, optimizer=kept.optimizer,
