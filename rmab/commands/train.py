@@ -84,7 +84,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--selection-episodes", type=int, default=0,
                         help="after training, score the 3 best validated networks again on so "
                              "many fresh episodes and keep the best there (default 0: keep the "
-                             "validated best)")
+                             "validated best; see --selection-margin)")
     parser.add_argument("--selection-margin", type=float, default=2.0,
                         help="with the Whittle gain table, its warm start (the Whittle policy) "
                              "is re-scored too and stays unless the best beats it by more than "

@@ -73,8 +73,8 @@ class SequoiaConfig:
     domain lists at most 5 000 feasible actions — action_size <= 16, or a path domain's route
     sets, 1-2.4k at J = 20 — else the MIP; the same exact argmax, faster).
     ``action_gap``/``target_gap``: relative MIP gaps of acting and target solves;
-    ``time_limit``/``target_time_limit``: their time limits in seconds (None = none). A time-limited target uses the incumbent's value, a lower bound on
-    the maximum. ``workers``: processes (``spawn``) for target solves, 0 = none.
+    ``time_limit``/``target_time_limit``: their time limits in seconds (None = none); a
+    time-limited target uses the incumbent's value, a lower bound on the maximum. ``workers``: processes (``spawn``) for target solves, 0 = none.
     ``stability``: weight of the ReLU-stability penalty added to the warm-start and DQN losses
     (0 = none); it is what makes the MIP argmax fast (at J = 100 a warm-started network solves
     in 0.035 s instead of hitting a 10 s limit, see docs/benchmarks.md).
