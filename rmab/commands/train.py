@@ -101,7 +101,7 @@ def run(args) -> int:
     import numpy as np
 
     from rmab.domains import load_domain, make_domain, save_domain
-    from rmab.planners.sequoia.train import SequoiaConfig, train_sequoia
+    from rmab.planners.sequoia.train import SequoiaConfig, paired_difference, train_sequoia
 
     if args.domain_file is not None:
         domain = load_domain(args.domain_file)
@@ -150,6 +150,15 @@ def run(args) -> int:
         if res.selected.size:
             print(f"re-scored on {config.selection_episodes} fresh episodes: " + "; ".join(
                 f"{which(i)} {r:.4f}" for i, r in zip(res.selected, res.selection_rewards)))
+            start = [k for k, i in enumerate(res.selected) if res.validated_at[i] == 0
+                     and config.trainings[res.validated_restart[i]]]
+            per = res.selection_episode_rewards
+            mean, se = (paired_difference(per[int(np.argmax(res.selection_rewards))],
+                                          per[start[0]]) if start else (0.0, 0.0))
+            if mean > 0:
+                print(f"the best there is ahead of the Whittle start by {mean:.4f} ± {se:.4f} "
+                      f"per step (paired; it replaces the start beyond "
+                      f"{config.selection_margin:g} standard errors)")
     oracle = {"mip": "MIP", "brute": "enumeration"}[res.argmax]
     print(f"{oracle} solves {res.n_action_solves + res.n_target_solves} (acting "
           f"{res.n_action_solves}, targets {res.n_target_solves}); cache hits {res.cache_hits}; "

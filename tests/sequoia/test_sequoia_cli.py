@@ -163,6 +163,28 @@ def test_rmab_train_selection_episodes(tmp_path, capsys):
     assert "SequoiaConfig.selection_episodes: > 0 needs validation" in capsys.readouterr().err
 
 
+def test_rmab_train_selection_margin(tmp_path, capsys):
+    """The Whittle start stays unless the best re-scored network beats it by the margin; the
+    summary gives their paired difference either way."""
+    from rmab.domains import make_capacity, save_domain
+
+    save_domain(make_capacity(4, 2, seed=1), tmp_path / "tiny.npz")
+    kept = {}
+    for margin in ("2", "0"):
+        args = parse(["--domain-file", str(tmp_path / "tiny.npz"), "--episodes", "3",
+                      "--horizon", "10", "--hidden", "8", "--validate-every", "1",
+                      "--validation-episodes", "1", "--gain-table", "both",
+                      "--selection-episodes", "30", "--selection-margin", margin, "--seed", "2",
+                      "--out", str(tmp_path / margin), "--no-progress"])
+        assert train_cmd.run(args) == 0
+        out = capsys.readouterr().out
+        m = re.search(r"ahead of the Whittle start by (\d\.\d{4}) ± (\d\.\d{4}) per step", out)
+        assert m and 0 < float(m[1]) < 2 * float(m[2])           # ahead, but by < 2 errors
+        kept[margin] = re.search(r"kept the network after (\d) episodes of training (\d)/2",
+                                 out).groups()
+    assert kept["2"] == ("0", "2") and kept["0"] != ("0", "2")
+
+
 def test_compare_sequoia_on_the_trained_domain(tmp_path, capsys):
     from rmab.cli import main
 

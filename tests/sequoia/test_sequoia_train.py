@@ -353,7 +353,7 @@ def _arrays(network) -> list:
 
 
 def test_beats_is_a_paired_test_with_a_margin():
-    from rmab.planners.sequoia.train import beats
+    from rmab.planners.sequoia.train import beats, paired_difference
 
     same = [1.0, 2.0, 3.0]
     assert not beats(same, same, 0.0) and not beats(same, same, 2.0)     # no gain, no move
@@ -364,6 +364,9 @@ def test_beats_is_a_paired_test_with_a_margin():
     base = np.arange(4.0)
     assert beats(base + diff, base, ratio - 0.01) and not beats(base + diff, base, ratio + 0.01)
     assert beats(base + diff, base, 0.0)
+    mean, se = paired_difference(base + diff, base)
+    assert np.isclose(mean, 0.1) and np.isclose(se, np.sqrt(0.16 / 3) / 2)
+    assert np.isnan(paired_difference([2.0], [1.0])[1])
     assert beats([2.0], [1.0], 0.0) and not beats([2.0], [1.0], 1.0)  # one episode: no spread
 
 

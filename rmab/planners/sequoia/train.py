@@ -52,7 +52,7 @@ from rmab.planners.sequoia.stability import instability
 from rmab.planners.sequoia.warm_targets import WARM_STARTS, LagrangianBound, warm_start_dataset
 
 __all__ = ["SequoiaConfig", "TrainResult", "WarmStartResult", "train_sequoia", "warm_start",
-           "bellman_targets", "TargetMaxima", "to_relu_network",
+           "bellman_targets", "TargetMaxima", "to_relu_network", "beats", "paired_difference",
            "save_checkpoint", "load_checkpoint", "load_qnetwork"]
 
 OFFSETS = ("lagrangian", "none")
@@ -74,7 +74,8 @@ class SequoiaConfig:
     sets, 1-2.4k at J = 20 — else the MIP; the same exact argmax, faster).
     ``action_gap``/``target_gap``: relative MIP gaps of acting and target solves;
     ``time_limit``/``target_time_limit``: their time limits in seconds (None = none); a
-    time-limited target uses the incumbent's value, a lower bound on the maximum. ``workers``: processes (``spawn``) for target solves, 0 = none.
+    time-limited target uses the incumbent's value, a lower bound on the maximum.
+    ``workers``: processes (``spawn``) for target solves, 0 = none.
     ``stability``: weight of the ReLU-stability penalty added to the warm-start and DQN losses
     (0 = none); it is what makes the MIP argmax fast (at J = 100 a warm-started network solves
     in 0.035 s instead of hitting a 10 s limit, see docs/benchmarks.md).
@@ -584,15 +585,20 @@ class _Episodes:
         return total / self.n_steps, per_episode / self.horizon
 
 
+def paired_difference(rewards, reference) -> tuple[float, float]:
+    """Mean and standard error (ddof 1; NaN with one episode) of per-episode ``rewards`` (k,)
+    less ``reference`` (k,) played on the same episodes."""
+    diff = np.asarray(rewards, dtype=np.float64) - np.asarray(reference, dtype=np.float64)
+    se = float(diff.std(ddof=1)) / math.sqrt(diff.size) if diff.size > 1 else math.nan
+    return float(diff.mean()), se
+
+
 def beats(rewards, reference, margin: float) -> bool:
     """Whether per-episode ``rewards`` (k,) beat ``reference`` (k,) played on the same
     episodes: their mean paired difference is > 0 and > ``margin`` times its standard error
-    (ddof 1; with one episode only ``margin == 0`` can pass)."""
-    diff = np.asarray(rewards, dtype=np.float64) - np.asarray(reference, dtype=np.float64)
-    mean = float(diff.mean())
-    if mean <= 0 or margin == 0:
-        return mean > 0
-    return diff.size > 1 and mean > margin * float(diff.std(ddof=1)) / math.sqrt(diff.size)
+    (with one episode only ``margin == 0`` can pass)."""
+    mean, se = paired_difference(rewards, reference)
+    return mean > 0 and (margin == 0 or mean > margin * se)
 
 
 class _Validation:
