@@ -150,11 +150,10 @@ def run(args) -> int:
         if res.selected.size:
             print(f"re-scored on {config.selection_episodes} fresh episodes: " + "; ".join(
                 f"{which(i)} {r:.4f}" for i, r in zip(res.selected, res.selection_rewards)))
-            start = [k for k, i in enumerate(res.selected) if res.validated_at[i] == 0
-                     and config.trainings[res.validated_restart[i]]]
-            per = res.selection_episode_rewards
+            per, start = res.selection_episode_rewards, res.whittle_start
             mean, se = (paired_difference(per[int(np.argmax(res.selection_rewards))],
-                                          per[start[0]]) if start else (0.0, 0.0))
+                                          per[list(res.selected).index(start)])
+                        if start >= 0 else (0.0, 0.0))
             if mean > 0:
                 print(f"the best there is ahead of the Whittle start by {mean:.4f} ± {se:.4f} "
                       f"per step (paired; it replaces the start beyond "

@@ -297,6 +297,7 @@ def test_selection_rescores_the_top_validated_networks(tiny_capacity):
     r = res.validation_rewards
     top = sorted(range(len(r)), key=lambda i: (-r[i], -i))[:3]        # ties: the later first
     assert res.selected.tolist() == top and res.selection_rewards.shape == (3,)
+    assert res.whittle_start == -1 and res.selection_episode_rewards.shape == (3, 100)
     kept = res.selected[int(np.argmax(res.selection_rewards))]
     assert (res.restart, res.best_episode) == (0, res.validated_at[kept])
     assert res.best_episode != plain.best_episode          # one validation episode misled
@@ -383,6 +384,7 @@ def test_selection_keeps_the_whittle_start_unless_a_network_beats_it(tiny_capaci
                              progress=False) for m in (0.0, 2.0, 1e9)}
     ref = runs[0.0]
     start = int(np.flatnonzero((ref.validated_at == 0) & (ref.validated_restart == 1))[0])
+    assert ref.whittle_start == start
     for m, res in runs.items():
         np.testing.assert_array_equal(res.validation_rewards, ref.validation_rewards)
         np.testing.assert_array_equal(res.selection_episode_rewards,

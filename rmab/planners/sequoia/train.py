@@ -294,6 +294,19 @@ class TrainResult:
     selection_episode_rewards: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     argmax: str = "mip"
 
+    @property
+    def whittle_start(self) -> int:
+        """Index into ``validated_at`` of the first Whittle-tabled training's warm start (the
+        Whittle policy), -1 without one."""
+        return whittle_start(self.validated_at, self.validated_restart, self.config.trainings)
+
+
+def whittle_start(episodes, restarts, trainings) -> int:
+    """The first validation record (``episodes``, ``restarts``) of a warm start (episode 0) of
+    a training with the Whittle table (``trainings[restart]``), -1 if none."""
+    return next((i for i, (e, r) in enumerate(zip(episodes, restarts))
+                 if e == 0 and trainings[r]), -1)
+
 
 # -- numpy export ----------------------------------------------------------------------------
 
@@ -644,7 +657,7 @@ class _Validation:
         paired per-episode difference (:func:`beats`)."""
         rewards = np.asarray(self.rewards)
         order = [int(i) for i in np.lexsort((-np.arange(len(rewards)), -rewards))[:top]]
-        if start >= 0 and start not in order:                            # ties: the later
+        if start >= 0 and start not in order:        # (validation ties above: the later first)
             order.append(start)
         scores = [fresh.play(self.networks[i], acting) for i in order]
         self.selected = np.array(order, dtype=np.int64)
@@ -720,8 +733,7 @@ def _train(domain, config: SequoiaConfig, rng, progress: bool, checkpoint) -> Tr
     acting = make_argmax(domain, config.horizon, config.argmax, mip_gap=config.action_gap,
                          time_limit=config.time_limit)
     if config.selection_episodes:
-        start = next((i for i, (e, r) in enumerate(zip(validation.episodes, validation.restarts))
-                      if e == 0 and config.trainings[r]), -1)     # the first Whittle start
+        start = whittle_start(validation.episodes, validation.restarts, config.trainings)
         validation.reselect(_Episodes(domain, config, rng, config.selection_episodes),
                             config.selection_top, acting, start, config.selection_margin)
     kept = runs[validation.best_restart]
