@@ -70,8 +70,9 @@ class SequoiaConfig:
     fraction of episodes. ``reward_scale``: rewards are multiplied by it before learning
     (``None`` = ``1 / n_arms``; argmaxes do not depend on it). ``argmax``: ``"mip"`` (HiGHS),
     ``"brute"`` (enumeration of the feasible actions) or ``"auto"`` (enumeration where the
-    domain lists at most 5 000 feasible actions — action_size <= 16, or a path domain's route
-    sets, 1-2.4k at J = 20 — else the MIP; the same exact argmax, faster).
+    domain lists at most 5 000 feasible actions — action_size <= 16, as multiple interventions
+    at J = 20 (253), or a path domain's route sets, 1-2.4k at J = 20 — else the MIP; the same
+    exact argmax, faster).
     ``action_gap``/``target_gap``: relative MIP gaps of acting and target solves;
     ``time_limit``/``target_time_limit``: their time limits in seconds (None = none); a
     time-limited target uses the incumbent's value, a lower bound on the maximum.
