@@ -53,7 +53,7 @@ def run_job(kind: str, seed: int, n_arms: int, budget: int, train_episodes: int,
     from rmab.errors import RmabError, SolverLimitWarning
     from rmab.planners.sequoia import SequoiaPlanner
     from rmab.planners.sequoia.iterative import IterativeDQNPlanner
-    from rmab.planners.sequoia.train import SequoiaConfig, train_sequoia
+    from rmab.planners.sequoia.train import SequoiaConfig, paired_difference, train_sequoia
 
     torch.set_num_threads(1)
     domain = make_domain(kind, n_arms, budget, seed=seed)
@@ -88,6 +88,14 @@ def run_job(kind: str, seed: int, n_arms: int, budget: int, train_episodes: int,
         warnings.simplefilter("always", SolverLimitWarning)
         ev = evaluate_domain(domain, planners, episodes=eval_episodes, horizon=20,
                              seed=np.random.SeedSequence([seed, 1]))
+    selection = []                           # each re-scored network against the Whittle start
+    if res.selected.size and res.whittle_start >= 0:
+        per = res.selection_episode_rewards
+        ref = per[list(res.selected).index(res.whittle_start)]
+        for i, each in zip(res.selected, per):
+            mean, se = paired_difference(each, ref)
+            selection.append(f"{res.validated_at[i]}/{res.validated_restart[i]} "
+                             f"{100 * mean / ref.mean():+.2f}±{100 * se / ref.mean():.2f}%")
     return dict(kind=kind, seed=seed, planners=ev.planners, normalised=ev.normalised[0],
                 reward=ev.rewards[0].mean(axis=1), episodes=ev.rewards[0],
                 ms=1e3 * ev.seconds_per_step[0],
@@ -95,7 +103,7 @@ def run_job(kind: str, seed: int, n_arms: int, budget: int, train_episodes: int,
                 cache_hits=res.cache_hits, best_episode=res.best_episode, restart=res.restart,
                 skipped=skipped,
                 time_limit_steps=sum(issubclass(w.category, SolverLimitWarning)
-                                     for w in caught))
+                                     for w in caught), selection=selection)
 
 
 def planner_names(rows: list[dict]) -> list:
@@ -350,6 +358,9 @@ def main(argv=None) -> None:
                   f"{other:.3f} (train {r['train_seconds']:.0f} s, kept the network after "
                   f"{r['best_episode']} episodes of restart {r['restart']}) "
                   f"[{time.perf_counter() - start:.0f} s]", flush=True)
+            if r["selection"]:
+                print(f"   re-scored (episodes/training, paired against the Whittle start): "
+                      f"{'; '.join(r['selection'])}", flush=True)
     report_all(rows, args.domains)
     print(f"\nrows written to {out}; total {time.perf_counter() - start:.0f} s")
 
