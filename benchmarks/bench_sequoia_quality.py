@@ -245,6 +245,26 @@ def read_rows(path) -> list[dict]:
     return list(jobs.values())
 
 
+def headroom(r: dict, n_arms: int, budget: int, episodes: int, horizon: int = 20) -> str:
+    """The Lagrangian bound of the budget relaxation on the optimal mean per-step reward from
+    job ``r``'s evaluation starts (the same draws as ``evaluate_domain``), as the most any
+    policy can gain over Whittle and over SEQUOIA there (in %; an upper bound, up to the
+    evaluation's noise; loose where the domain's constraints are far from a budget)."""
+    from rmab.domains import make_domain
+    from rmab.domains.arm import initial_states
+    from rmab.planners.sequoia.warm_targets import LagrangianBound
+
+    domain = make_domain(r["kind"], n_arms, budget, seed=r["seed"])
+    rng = np.random.default_rng(np.random.SeedSequence([r["seed"], 1]))
+    u0 = rng.random((episodes, n_arms))          # evaluate_domain's first draw: the starts
+    starts = np.array([initial_states(n_arms, p_high=0.2, u=u) for u in u0])
+    bound = LagrangianBound(domain, horizon, 1.0).state_values(
+        starts, np.full(episodes, horizon)).mean() / horizon
+    reward = dict(zip(r["planners"], r["reward"]))
+    return (f"bound {bound:.4f} per step: at most {100 * (bound / reward['whittle'] - 1):+.2f} % "
+            f"over Whittle, {100 * (bound / reward['sequoia'] - 1):+.2f} % over SEQUOIA")
+
+
 def report_all(rows: list[dict], kinds) -> None:
     for kind in kinds:
         done = sorted((r for r in rows if r["kind"] == kind), key=lambda r: r["seed"])
@@ -298,10 +318,19 @@ def main(argv=None) -> None:
                    help="only print the tables of CSVs written earlier")
     p.add_argument("--markdown", action="store_true",
                    help="with --report: one markdown table, a row per domain (docs/benchmarks.md)")
+    p.add_argument("--headroom", action="store_true",
+                   help="with --report: the Lagrangian bound on any policy's reward from each "
+                        "job's evaluation starts, against Whittle and SEQUOIA (--arms, "
+                        "--budget, --eval-episodes as the run's)")
     args = p.parse_args(argv)
     if args.report:
         rows = [r for path in args.report for r in read_rows(path)]
-        print(markdown(rows, KINDS)) if args.markdown else report_all(rows, KINDS)
+        if args.headroom:
+            for r in sorted(rows, key=lambda r: (r["kind"], r["seed"])):
+                print(f"{r['kind']} {r['seed']}: "
+                      f"{headroom(r, args.arms, args.budget, args.eval_episodes)}")
+        else:
+            print(markdown(rows, KINDS)) if args.markdown else report_all(rows, KINDS)
         return
     if args.quick:
         args.arms, args.budget, args.seeds = 12, 3, args.seeds[:2]
