@@ -368,6 +368,10 @@ def test_beats_is_a_paired_test_with_a_margin():
     mean, se = paired_difference(base + diff, base)
     assert np.isclose(mean, 0.1) and np.isclose(se, np.sqrt(0.16 / 3) / 2)
     assert np.isnan(paired_difference([2.0], [1.0])[1])
+    for bad in (([1.0, 2.0], [1.0]), ([], []), ([[1.0]], [[1.0]])):
+        with pytest.raises(InvalidParameterError, match="paired_difference.rewards: must be "
+                                                        r"\(k,\)"):
+            beats(*bad, 2.0)
     assert beats([2.0], [1.0], 0.0) and not beats([2.0], [1.0], 1.0)  # one episode: no spread
 
 

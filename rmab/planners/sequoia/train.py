@@ -602,7 +602,13 @@ class _Episodes:
 def paired_difference(rewards, reference) -> tuple[float, float]:
     """Mean and standard error (ddof 1; NaN with one episode) of per-episode ``rewards`` (k,)
     less ``reference`` (k,) played on the same episodes."""
-    diff = np.asarray(rewards, dtype=np.float64) - np.asarray(reference, dtype=np.float64)
+    rewards = np.asarray(rewards, dtype=np.float64)
+    reference = np.asarray(reference, dtype=np.float64)
+    if rewards.ndim != 1 or rewards.size == 0 or rewards.shape != reference.shape:
+        raise InvalidParameterError(f"paired_difference.rewards: must be (k,) with k >= 1, "
+                                    f"like reference; got {rewards.shape} and "
+                                    f"{reference.shape}")
+    diff = rewards - reference
     se = float(diff.std(ddof=1)) / math.sqrt(diff.size) if diff.size > 1 else math.nan
     return float(diff.mean()), se
 
