@@ -251,13 +251,12 @@ def headroom(r: dict, n_arms: int, budget: int, episodes: int, horizon: int = 20
     policy can gain over Whittle and over SEQUOIA there (in %; an upper bound, up to the
     evaluation's noise; loose where the domain's constraints are far from a budget)."""
     from rmab.domains import make_domain
-    from rmab.domains.arm import initial_states
+    from rmab.domains.evaluate import evaluate_domain
     from rmab.planners.sequoia.warm_targets import LagrangianBound
 
     domain = make_domain(r["kind"], n_arms, budget, seed=r["seed"])
-    rng = np.random.default_rng(np.random.SeedSequence([r["seed"], 1]))
-    u0 = rng.random((episodes, n_arms))          # evaluate_domain's first draw: the starts
-    starts = np.array([initial_states(n_arms, p_high=0.2, u=u) for u in u0])
+    starts = evaluate_domain(domain, ["no-action"], episodes=episodes, horizon=horizon,   # ms
+                             seed=np.random.SeedSequence([r["seed"], 1])).starts[0]
     bound = LagrangianBound(domain, horizon, 1.0).state_values(
         starts, np.full(episodes, horizon)).mean() / horizon
     reward = dict(zip(r["planners"], r["reward"]))
