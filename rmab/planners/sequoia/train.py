@@ -740,9 +740,10 @@ def _train(domain, config: SequoiaConfig, rng, progress: bool, checkpoint) -> Tr
     acting = make_argmax(domain, config.horizon, config.argmax, mip_gap=config.action_gap,
                          time_limit=config.time_limit)
     if config.selection_episodes:
-        start = whittle_start(validation.episodes, validation.restarts, config.trainings)
         validation.reselect(_Episodes(domain, config, rng, config.selection_episodes),
-                            config.selection_top, acting, start, config.selection_margin)
+                            config.selection_top, acting,
+                            whittle_start(validation.episodes, validation.restarts,
+                                          config.trainings), config.selection_margin)
     kept = runs[validation.best_restart]
     qnet = kept.qnet
     if validation.rewards:
