@@ -246,19 +246,16 @@ def read_rows(path) -> list[dict]:
 
 
 def headroom(r: dict, n_arms: int, budget: int, episodes: int, horizon: int = 20) -> str:
-    """The Lagrangian bound of the budget relaxation on the optimal mean per-step reward from
-    job ``r``'s evaluation starts (the same draws as ``evaluate_domain``), as the most any
-    policy can gain over Whittle and over SEQUOIA there (in %; an upper bound, up to the
-    evaluation's noise; loose where the domain's constraints are far from a budget)."""
+    """The occupation-measure LP bound (:func:`rmab.domains.bound.hull_bound`) on the optimal
+    mean per-step reward from job ``r``'s evaluation starts (the same draws as
+    ``evaluate_domain``), as the most any policy can gain over Whittle and over SEQUOIA there
+    (in %; an upper bound on the expectation, so up to the evaluation's noise)."""
     from rmab.domains import make_domain
     from rmab.domains.evaluate import evaluate_domain
-    from rmab.planners.sequoia.warm_targets import LagrangianBound
 
     domain = make_domain(r["kind"], n_arms, budget, seed=r["seed"])
-    starts = evaluate_domain(domain, ["no-action"], episodes=episodes, horizon=horizon,   # ms
-                             seed=np.random.SeedSequence([r["seed"], 1])).starts[0]
-    bound = LagrangianBound(domain, horizon, 1.0).state_values(
-        starts, np.full(episodes, horizon)).mean() / horizon
+    bound = evaluate_domain(domain, ["no-action"], episodes=episodes, horizon=horizon,
+                            seed=np.random.SeedSequence([r["seed"], 1]), bound=True).bound.mean()
     reward = dict(zip(r["planners"], r["reward"]))
     return (f"bound {bound:.4f} per step: at most {100 * (bound / reward['whittle'] - 1):+.2f} % "
             f"over Whittle, {100 * (bound / reward['sequoia'] - 1):+.2f} % over SEQUOIA")
@@ -318,7 +315,7 @@ def main(argv=None) -> None:
     p.add_argument("--markdown", action="store_true",
                    help="with --report: one markdown table, a row per domain (docs/benchmarks.md)")
     p.add_argument("--headroom", action="store_true",
-                   help="with --report: the Lagrangian bound on any policy's reward from each "
+                   help="with --report: the LP bound on any policy's reward from each "
                         "job's evaluation starts, against Whittle and SEQUOIA (--arms, "
                         "--budget, --eval-episodes as the run's)")
     args = p.parse_args(argv)

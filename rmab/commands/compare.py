@@ -32,6 +32,10 @@ def add_arguments(parser) -> None:
                              "trained network (the sequoia.npz written by 'rmab train')")
     parser.add_argument("--time-limit", type=float, default=None,
                         help="with --network: seconds per SEQUOIA MIP solve (default: none)")
+    parser.add_argument("--bound", action="store_true",
+                        help="with --domain or --domain-file: add the LP upper bound on any "
+                             "policy's reward from the same starts (one LP per episode; "
+                             "0.1-2 s each at J = 20)")
     parser.add_argument("--arms", type=int, default=20, help="with --domain: arms (default 20)")
     parser.add_argument("--budget", type=int, default=5, help="with --domain: budget B (default 5)")
     parser.add_argument("--seeds", default="0,1,2",
@@ -72,7 +76,7 @@ def _run_domain(args) -> int:
     kw = {} if args.planners is None else {"planners": _names(args.planners)}
     result = compare_domain(args.domain, n_arms=args.arms, budget=args.budget, seeds=seeds,
                             episodes=50 if args.episodes is None else args.episodes,
-                            horizon=args.horizon or 20, **kw)
+                            horizon=args.horizon or 20, bound=args.bound, **kw)
     return _report(result, args)
 
 
@@ -88,7 +92,8 @@ def _run_domain_file(args) -> int:
         names += [n for n in ("sequoia", "iterative-dqn") if n not in names]
     planners = [_domain_planner(n, args, horizon) for n in names]
     result = evaluate_domain(domain, planners, episodes=50 if args.episodes is None
-                             else args.episodes, horizon=horizon, seed=args.seed)
+                             else args.episodes, horizon=horizon, seed=args.seed,
+                             bound=args.bound)
     return _report(result, args)
 
 
@@ -128,6 +133,9 @@ def run(args) -> int:
                                     f"network was trained on); got {args.network!r}")
     if args.domain is not None:
         return _run_domain(args)
+    if args.bound:
+        raise InvalidParameterError("compare.bound: only with --domain or --domain-file (for an "
+                                    "instance, 'rmab bound' gives the Lagrangian bound)")
     if args.health is not None:
         instance = health_intervention(args.health, n_states=args.n_states,
                                        budget_fraction=args.budget_fraction,

@@ -3,12 +3,13 @@
 Four domains from Xu et al., "Reinforcement learning with combinatorial actions for coupled
 restless bandits" (ICLR 2025, arXiv 2503.01919): multiple interventions, capacity, scheduling
 and path; each with a seeded generator, construction from arrays, ``.npz`` storage, a
-simulator, a feasibility check and its MILP constraint block; plus the paper's baselines and
-evaluation protocol (``docs/domains.md``).
+simulator, a feasibility check and its MILP constraint block; plus the paper's baselines, its
+evaluation protocol and an LP upper bound on any policy's reward (``docs/domains.md``).
 """
 
 from rmab.domains.arm import BaseArms, initial_states
 from rmab.domains.base import ConstraintBlock, Domain, DomainStepResult
+from rmab.domains.bound import hull_bound
 from rmab.domains.capacity import CapacityDomain, make_capacity
 from rmab.domains.graphs import read_edge_list, sparse_connected_graph, write_edge_list
 from rmab.domains.interventions import InterventionsDomain, make_interventions
@@ -20,7 +21,8 @@ __all__ = ["BaseArms", "initial_states", "Domain", "ConstraintBlock", "DomainSte
            "InterventionsDomain", "CapacityDomain", "SchedulingDomain", "PathDomain",
            "make_interventions", "make_capacity", "make_scheduling", "make_path",
            "path_from_csv", "make_domain", "read_edge_list", "write_edge_list",
-           "sparse_connected_graph", "save_domain", "load_domain", "DOMAIN_KINDS"]
+           "sparse_connected_graph", "save_domain", "load_domain", "DOMAIN_KINDS",
+           "hull_bound"]
 
 _MAKERS = {"interventions": make_interventions, "capacity": make_capacity,
            "scheduling": make_scheduling, "path": make_path}

@@ -9,6 +9,10 @@ episode is the mean per-period *expected* reward ``Σ_j E[r_j(s'_j) | s, a]``; a
 is the mean over episodes, and the normalised score divides it by RANDOM's on the same
 instance (RANDOM = 1). :func:`compare_domain` repeats this over several seeds (one generated
 instance per seed) and reports the mean and standard deviation of the normalised scores.
+
+With ``bound=True`` the comparison also holds, for every episode's start, the occupation-measure
+LP bound (:func:`~rmab.domains.bound.hull_bound`) on any policy's mean per-period expected
+reward over the horizon: how far the best planner could still be from optimal.
 """
 
 from __future__ import annotations
@@ -36,7 +40,9 @@ class DomainComparisonResult:
     ``rewards`` (n_seeds, n_planners, episodes): mean per-period expected reward of every
     episode; ``normalised`` (n_seeds, n_planners): mean reward / RANDOM's mean reward on the
     same instance; ``seconds_per_step`` (n_seeds, n_planners) mean planning time; ``starts``
-    (n_seeds, episodes, n_arms) the start states every planner shared (None if not recorded).
+    (n_seeds, episodes, n_arms) the start states every planner shared (None if not recorded);
+    ``bound`` (n_seeds, episodes) the LP bound on any policy's per-period reward from each
+    start (None unless asked for).
     """
 
     kind: str
@@ -48,6 +54,7 @@ class DomainComparisonResult:
     horizon: int
     episodes: int
     starts: np.ndarray | None = None
+    bound: np.ndarray | None = None
 
     @property
     def mean_reward(self) -> np.ndarray:
@@ -74,11 +81,18 @@ class DomainComparisonResult:
             lines.append(f"{name:<18} {self.mean_reward[p]:8.4f} {self.mean_normalised[p]:11.4f} "
                          f"{spread} "
                          f"{1e3 * self.seconds_per_step[:, p].mean():9.3f}")
+        if self.bound is not None:
+            ref = self.rewards[:, self.planners.index(REFERENCE)].mean(axis=1)
+            norm = self.bound.mean(axis=1) / ref
+            spread = f"{norm.std(ddof=1):7.4f}" if len(self.seeds) > 1 else f"{'-':>7}"
+            lines.append(f"{'upper bound (LP)':<18} {self.bound.mean():8.4f} {norm.mean():11.4f} "
+                         f"{spread} {'-':>9}")
         return "\n".join(lines)
 
     def to_csv(self, path=None) -> str:
-        """One row per (seed, planner); written atomically to ``path`` if given. Returns the
-        CSV text."""
+        """One row per (seed, planner), and per seed an ``upper-bound`` row when the bound was
+        computed (its seconds_per_step empty); written atomically to ``path`` if given.
+        Returns the CSV text."""
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(["kind", "seed", "planner", "mean_reward", "sem_reward", "normalised",
@@ -90,6 +104,12 @@ class DomainComparisonResult:
                 w.writerow([self.kind, seed, name, f"{r.mean():.10g}", f"{sem:.6g}",
                             f"{self.normalised[k, p]:.10g}",
                             f"{self.seconds_per_step[k, p]:.6g}", self.episodes, self.horizon])
+            if self.bound is not None:
+                b = self.bound[k]
+                ref = self.rewards[k, self.planners.index(REFERENCE)].mean()
+                sem = b.std(ddof=1) / np.sqrt(b.size) if b.size > 1 else 0.0
+                w.writerow([self.kind, seed, "upper-bound", f"{b.mean():.10g}", f"{sem:.6g}",
+                            f"{b.mean() / ref:.10g}", "", self.episodes, self.horizon])
         text = buf.getvalue()
         if path is not None:
             from rmab.models.storage import atomic_write
@@ -174,10 +194,12 @@ def _check_protocol(episodes, horizon, p_high):
 
 def evaluate_domain(domain: Domain, planners=("no-action", "random", "sampling", "myopic",
                                               "iterative-myopic"), *, episodes: int = 50,
-                    horizon: int = 20, p_high: float = 0.2, seed=0) -> DomainComparisonResult:
+                    horizon: int = 20, p_high: float = 0.2, seed=0,
+                    bound: bool = False) -> DomainComparisonResult:
     """Evaluate ``planners`` (names from :data:`~rmab.domains.baselines.DOMAIN_PLANNERS` or
     planner objects) on one instance with the paper's protocol (module docstring). RANDOM is
-    added if missing (it is the normalisation reference). Every action is checked feasible."""
+    added if missing (it is the normalisation reference). Every action is checked feasible.
+    ``bound``: also compute the LP bound from every start (module docstring)."""
     if not isinstance(domain, Domain):
         raise InvalidParameterError(f"evaluate_domain.domain: must be a Domain; got "
                                     f"{type(domain).__name__}")
@@ -187,15 +209,20 @@ def evaluate_domain(domain: Domain, planners=("no-action", "random", "sampling",
     names = tuple(p.name for p in made)
     ref = rewards[names.index(REFERENCE)].mean()
     seed_label = seed if isinstance(seed, int) else 0
+    bounds = None
+    if bound:
+        from rmab.domains.bound import hull_bound
+
+        bounds = hull_bound(domain, starts, horizon)[None] / horizon
     return DomainComparisonResult(domain.kind, names, (seed_label,), rewards[None],
                                   (rewards.mean(axis=1) / ref)[None], seconds[None], horizon,
-                                  episodes, starts[None])
+                                  episodes, starts[None], bounds)
 
 
 def compare_domain(kind: str, *, n_arms: int = 20, budget: int = 5, seeds=(0, 1, 2),
                    planners=("no-action", "random", "sampling", "myopic", "iterative-myopic"),
                    episodes: int = 50, horizon: int = 20, p_high: float = 0.2,
-                   **params) -> DomainComparisonResult:
+                   bound: bool = False, **params) -> DomainComparisonResult:
     """:func:`evaluate_domain` on one generated instance per seed (``make_domain(kind,
     n_arms, budget, seed=seed, **params)``; the evaluation uniforms use the same seed)."""
     from rmab.domains import make_domain
@@ -207,7 +234,7 @@ def compare_domain(kind: str, *, n_arms: int = 20, budget: int = 5, seeds=(0, 1,
         raise InvalidParameterError("compare_domain.seeds: must not be empty")
     results = [evaluate_domain(make_domain(kind, n_arms, budget, seed=s, **params), planners,
                                episodes=episodes, horizon=horizon, p_high=p_high,
-                               seed=np.random.SeedSequence([s, 1]))
+                               seed=np.random.SeedSequence([s, 1]), bound=bound)
                for s in seeds]
     first = results[0]
     return DomainComparisonResult(first.kind, first.planners, seeds,
@@ -215,4 +242,5 @@ def compare_domain(kind: str, *, n_arms: int = 20, budget: int = 5, seeds=(0, 1,
                                   np.concatenate([r.normalised for r in results]),
                                   np.concatenate([r.seconds_per_step for r in results]),
                                   horizon, episodes,
-                                  np.concatenate([r.starts for r in results]))
+                                  np.concatenate([r.starts for r in results]),
+                                  np.concatenate([r.bound for r in results]) if bound else None)

@@ -103,3 +103,23 @@ def test_network_needs_the_domain_file(capsys):
     code = main(["compare", "--domain", "capacity", "--network", "x.npz"])
     assert code == 1
     assert "compare.network: only with --domain-file" in capsys.readouterr().err
+
+
+@pytest.mark.mip
+def test_domain_comparison_with_the_bound(tmp_path, capsys):
+    out = tmp_path / "d.csv"
+    code = main(["compare", "--domain", "path", "--arms", "6", "--budget", "2", "--seeds",
+                 "0,1", "--episodes", "3", "--horizon", "3", "--planners", "random,myopic",
+                 "--bound", "--out", str(out)])
+    assert code == 0
+    assert "upper bound (LP)" in capsys.readouterr().out
+    with open(out, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["planner"] for r in rows] == ["random", "myopic", "upper-bound"] * 2
+    assert all(r["seconds_per_step"] == "" for r in rows[2::3])
+
+
+def test_bound_needs_a_domain(capsys):
+    code = main(["compare", "--health", "5", "--bound"])
+    assert code == 1
+    assert "compare.bound: only with --domain or --domain-file" in capsys.readouterr().err

@@ -1,0 +1,119 @@
+"""The occupation-measure LP bound (rmab.domains.bound) against exact dynamic programming over
+the joint state on tiny instances, and against the budget relaxation's Lagrangian bound."""
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rmab.domains import make_domain
+from rmab.domains.bound import hull_bound
+from rmab.errors import InvalidParameterError
+from rmab.planners.sequoia.warm_targets import LagrangianBound
+
+pytestmark = pytest.mark.mip
+
+KINDS = ["interventions", "capacity", "scheduling", "path"]
+
+
+def _tiny(kind, seed):
+    if kind == "interventions":
+        return make_domain(kind, 4, 1, seed=seed, n_interventions=3)
+    return make_domain(kind, 4, 2, seed=seed)
+
+
+def exact_values(domain, horizon):
+    """Optimal expected total reward over ``horizon`` periods from every joint state, by
+    dynamic programming over the S**n joint states and every feasible action: (S,) * n."""
+    arms, n, S = domain.arms, domain.n_arms, domain.n_states
+    actions = [np.array(a) for a in itertools.product((0, 1), repeat=domain.action_size)
+               if domain.is_feasible(np.array(a))]
+    up = np.minimum(np.arange(S) + 1, S - 1)
+    down = np.maximum(np.arange(S) - 1, 0)
+    grid = np.indices((S,) * n)                                    # (n, S, ..., S)
+    V = np.zeros((S,) * n)
+    for _ in range(horizon):
+        best = np.full((S,) * n, -np.inf)
+        for a in actions:
+            levels = domain.arm_levels(a)
+            p = arms.up_prob[np.arange(n), levels]
+            now = sum(arms.rewards[j, down[grid[j]]] + p[j] * (
+                arms.rewards[j, up[grid[j]]] - arms.rewards[j, down[grid[j]]]) for j in range(n))
+            nxt = V
+            for j in range(n):          # arms move independently: one axis at a time
+                nxt = p[j] * np.take(nxt, up, axis=j) + (1 - p[j]) * np.take(nxt, down, axis=j)
+            best = np.maximum(best, now + nxt)
+        V = best
+    return V
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_one_period_bound_is_the_best_action(kind):
+    # tiny instances list their actions, so the hull is exact and one period is the myopic MIP
+    domain = _tiny(kind, 0)
+    V = exact_values(domain, 1)
+    starts = np.array(list(itertools.product(range(domain.n_states), repeat=domain.n_arms)))
+    starts = starts[:: 17]
+    np.testing.assert_allclose(hull_bound(domain, starts, 1), V[tuple(starts.T)], atol=1e-7)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 2**16), horizon=st.integers(2, 4),
+       start=st.lists(st.integers(0, 3), min_size=4, max_size=4))
+def test_bound_is_above_the_optimal_value(kind, seed, horizon, start):
+    domain = _tiny(kind, seed)
+    exact = exact_values(domain, horizon)[tuple(start)]
+    bound = hull_bound(domain, start, horizon)[0]
+    assert bound >= exact - 1e-7
+    assert bound <= horizon * domain.arms.rewards.max(axis=1).sum() + 1e-7
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_bound_is_below_the_budget_relaxation(kind):
+    # the domain's constraints and one price per period: at most the Lagrangian bound
+    domain = make_domain(kind, 12, 3, seed=5)
+    starts = np.random.default_rng(0).integers(0, 2, (4, 12))
+    hull = hull_bound(domain, starts, 5)
+    lagrangian = LagrangianBound(domain, 5, 1.0).state_values(starts, np.full(4, 5))
+    assert np.all(hull <= lagrangian + 1e-7)
+
+
+def test_bound_is_strictly_tighter_on_interventions():
+    # good arms need all three interventions of their group at once; the budget relaxation
+    # lets them buy levels separately
+    domain = make_domain("interventions", 12, 3, seed=5)
+    starts = np.zeros((1, 12), dtype=np.int64)
+    hull = hull_bound(domain, starts, 5)[0]
+    lagrangian = LagrangianBound(domain, 5, 1.0).state_values(starts, np.array([5]))[0]
+    assert hull < lagrangian - 1e-3
+
+
+def test_bad_input_names_the_field():
+    domain = make_domain("capacity", 6, 2, seed=0)
+    with pytest.raises(InvalidParameterError, match=r"hull_bound\.domain"):
+        hull_bound("capacity", np.zeros(6, int), 3)
+    with pytest.raises(InvalidParameterError, match=r"hull_bound\.horizon"):
+        hull_bound(domain, np.zeros(6, int), 0)
+    with pytest.raises(InvalidParameterError, match=r"hull_bound\.states: must have shape"):
+        hull_bound(domain, np.zeros((2, 5), int), 3)
+    with pytest.raises(InvalidParameterError, match=r"hull_bound\.states\[1\]: must lie in"):
+        hull_bound(domain, np.array([[0] * 6, [0, 0, 4, 0, 0, 0]]), 3)
+    with pytest.raises(InvalidParameterError, match=r"hull_bound\.backend"):
+        hull_bound(domain, np.zeros(6, int), 3, backend="nope")
+
+
+def test_evaluation_carries_the_bound_of_each_start():
+    from rmab.domains.evaluate import compare_domain
+
+    res = compare_domain("scheduling", n_arms=6, budget=2, seeds=(0, 1), episodes=3, horizon=4,
+                         planners=["random", "myopic"], bound=True)
+    assert res.bound.shape == (2, 3)
+    for k, seed in enumerate((0, 1)):
+        domain = make_domain("scheduling", 6, 2, seed=seed)
+        np.testing.assert_allclose(res.bound[k], hull_bound(domain, res.starts[k], 4) / 4)
+    assert "upper bound (LP)" in res.table()
+    assert compare_domain("scheduling", n_arms=6, budget=2, seeds=(0,), episodes=2, horizon=2,
+                          planners=["random"]).bound is None
