@@ -10,10 +10,14 @@ expected reward ``Σ μ[t, j, s, ℓ] E[r_j(s') | s, ℓ]`` over such ``μ`` is 
 bounds the optimal expected ``H``-period reward from ``s_0`` (Bertsimas & Niño-Mora 2000;
 Hawkins 2003 for the budget case, with one price per period).
 
-The hull is the convex hull of the listed feasible actions when the domain lists at most
-``LISTED_ACTIONS`` of them (multiple interventions at J = 20: 253); otherwise the LP relaxation
-of the domain's constraint block, which contains the hull (path's route sets: the hull itself;
-capacity and scheduling: an outer approximation). It is at least as tight as the budget
+The hull is the convex hull of the listed feasible actions when
+:meth:`~rmab.domains.base.Domain.feasible_actions` lists at most ``LISTED_ACTIONS`` of them
+(multiple interventions with at most 16 interventions, e.g. 253 at J = 20; path's route sets
+when there are few); otherwise the hull of the null action (feasible in every domain) and the
+LP relaxation of the domain's constraint block, which contains the hull (path's route sets:
+the hull itself; capacity and scheduling at J = 20: an outer approximation). The null action
+is added by homogenisation: ``θ ∈ [0, 1]`` scales the block's right-hand sides and column
+bounds. It is at least as tight as the budget
 relaxation's Lagrangian bound (:class:`~rmab.planners.sequoia.warm_targets.LagrangianBound`):
 each period has its own prices and the domain's own constraints replace the budget.
 """
@@ -46,7 +50,7 @@ def _hull(domain: Domain):
         j, k = np.nonzero(levels > 0)
         link = sp.csr_matrix((np.ones(j.size), (j * L + levels[j, k], k)), shape=(n * L, m))
         return sp.csr_matrix(np.ones((1, m))), np.ones(1), np.ones(1), np.ones(m), link
-    block = domain.constraint_block()
+    block = domain.constraint_block()             # y = (x, θ): x / θ in the block's LP
     milp = block.milp
     if block.pull_vars is not None:
         rows, cols = np.arange(n) * L + 1, block.pull_vars
@@ -54,8 +58,19 @@ def _hull(domain: Domain):
         ok = block.level_vars[:, 1:] >= 0
         j, lv = np.nonzero(ok)
         rows, cols = j * L + lv + 1, block.level_vars[:, 1:][ok]
-    link = sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n * L, milp.n_cols))
-    return sp.csr_matrix(milp.A), milp.row_lower, milp.row_upper, milp.col_upper, link
+    link = sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n * L, milp.n_cols + 1))
+    A, lo, hi, ub = sp.csr_matrix(milp.A), milp.row_lower, milp.row_upper, milp.col_upper
+    has_lo, has_hi, fin = np.isfinite(lo), np.isfinite(hi), np.isfinite(ub)
+    m = milp.n_cols
+    homogeneous = sp.bmat([[A[has_lo], sp.csr_matrix(-lo[has_lo][:, None])],   # A x >= lo θ
+                           [A[has_hi], sp.csr_matrix(-hi[has_hi][:, None])],   # A x <= hi θ
+                           [sp.eye(m, format="csr")[fin],                      # x <= ub θ
+                            sp.csr_matrix(-ub[fin][:, None])]],
+                          format="csr")
+    k = int(has_lo.sum())
+    lower = np.r_[np.zeros(k), np.full(homogeneous.shape[0] - k, -np.inf)]
+    upper = np.r_[np.full(k, np.inf), np.zeros(homogeneous.shape[0] - k)]
+    return homogeneous, lower, upper, np.r_[ub, 1.0], link
 
 
 def _lp(domain: Domain, horizon: int):
@@ -99,9 +114,9 @@ def _lp(domain: Domain, horizon: int):
 def hull_bound(domain: Domain, states, horizon: int, *, backend: str = "highs") -> np.ndarray:
     """Upper bounds on the optimal expected reward over ``horizon`` periods (module doc).
 
-    ``states`` int (n_arms,) or (k, n_arms): start states. Returns float64 (k,) (a scalar
-    start gives shape (1,)), each the LP's value from that start: no policy's expected total
-    of the per-period rewards ``Σ_j E[r_j(s'_j) | s, a]`` exceeds it. One LP, re-solved from
+    ``states`` int (n_arms,) or (k, n_arms): start states. Returns float64 (k,) (a single
+    start (n_arms,) gives shape (1,)), each the LP's value from that start: no policy's
+    expected total of the per-period rewards ``Σ_j E[r_j(s'_j) | s, a]`` exceeds it. One LP, re-solved from
     its last basis for every start after a right-hand-side update (at J = 20, H = 20: about
     0.3 s per start on capacity and scheduling, 0.5 s on interventions, 1.5 s on path).
     """
@@ -110,7 +125,10 @@ def hull_bound(domain: Domain, states, horizon: int, *, backend: str = "highs") 
         raise InvalidParameterError(f"{owner}.domain: must be a Domain; got "
                                     f"{type(domain).__name__}")
     horizon = check_number(owner, "horizon", horizon, low=1, integer=True)
-    arr = np.asarray(states)
+    try:
+        arr = np.asarray(states)
+    except ValueError:                              # ragged rows
+        arr = np.empty(0)
     if arr.ndim not in (1, 2) or arr.shape[-1] != domain.n_arms or arr.size == 0:
         raise InvalidParameterError(f"{owner}.states: must have shape (n_arms={domain.n_arms},) "
                                     f"or (k >= 1, {domain.n_arms}); got {arr.shape}")
@@ -119,11 +137,12 @@ def hull_bound(domain: Domain, states, horizon: int, *, backend: str = "highs") 
               for i, row in enumerate(np.atleast_2d(arr))]
     from solvers.backends import get_backend
 
-    milp, start_rows = _lp(domain, horizon)
     try:
-        model = get_backend(backend).build(milp)
+        solver = get_backend(backend)
     except LookupError as exc:
         raise InvalidParameterError(f"{owner}.backend: {exc}") from exc
+    milp, start_rows = _lp(domain, horizon)
+    model = solver.build(milp)
     S = domain.n_states
     out = np.empty(len(starts))
     for i, s0 in enumerate(starts):

@@ -312,6 +312,8 @@ def _route_sets(dist: np.ndarray, source: int, route_length: int, budget: int
     the nodes at distance 0). A ``k``-set is maximal iff no feasible ``(k+1)``-set contains it.
     """
     n = dist.shape[0]
+    if budget == 0:                                   # only the empty set
+        return np.zeros((0, n), dtype=bool)
     level = np.flatnonzero(2 * dist[source] <= route_length)[:, None]     # (M, k) sorted rows
     f = dist[source, level]                                                 # (M, k)
     count = level.shape[0]

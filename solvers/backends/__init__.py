@@ -31,6 +31,9 @@ def available_backends() -> list[str]:
 def get_backend(name: str) -> Backend:
     """The backend registered as ``name``; :class:`UnknownBackendError` (listing the available
     ones) when it is unknown or cannot run here."""
+    if not isinstance(name, str):
+        raise UnknownBackendError(f"solve.backend: must be a backend name, one of "
+                                  f"{available_backends()}; got {type(name).__name__}")
     if name not in BACKENDS:
         close = difflib.get_close_matches(str(name), BACKENDS, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rmab.domains import make_domain
+from rmab.domains import InterventionsDomain, make_domain
+from rmab.domains import bound
 from rmab.domains.bound import hull_bound
 from rmab.errors import InvalidParameterError
 from rmab.planners.sequoia.warm_targets import LagrangianBound
@@ -72,6 +73,32 @@ def test_bound_is_above_the_optimal_value(kind, seed, horizon, start):
 
 
 @pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_constraint_block_hull_is_above_the_optimal_value(kind, seed, monkeypatch):
+    # without the listing, the hull is the block's LP relaxation plus the null action
+    domain = _tiny(kind, seed)
+    starts = np.random.default_rng(seed).integers(0, domain.n_states, (3, domain.n_arms))
+    listed = hull_bound(domain, starts, 3)
+    monkeypatch.setattr(bound, "LISTED_ACTIONS", 0)
+    relaxed = hull_bound(domain, starts, 3)
+    exact = exact_values(domain, 3)[tuple(starts.T)]
+    assert np.all(relaxed >= listed - 1e-7) and np.all(listed >= exact - 1e-7)
+
+
+def test_constraint_block_hull_holds_the_null_action(monkeypatch):
+    # one arm that only loses from interventions: doing nothing (feasible, outside the
+    # block's "exactly budget" row) is the best action
+    omega = np.zeros((1, 17))
+    omega[0, :3] = 3.0
+    domain = InterventionsDomain.from_arrays(omega=omega, alpha=[1.0], slope=[1.0], x0=[0.0],
+                                             rewards=[[1.0, 0.0]], budget=17)
+    start = np.array([0])
+    assert domain.feasible_actions(limit=bound.LISTED_ACTIONS) is None   # 17 interventions
+    null = domain.expected_reward(start, domain.null_action())
+    assert hull_bound(domain, start, 1)[0] == pytest.approx(null, abs=1e-7)
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_bound_is_below_the_budget_relaxation(kind):
     # the domain's constraints and one price per period: at most the Lagrangian bound
     domain = make_domain(kind, 12, 3, seed=5)
@@ -101,8 +128,12 @@ def test_bad_input_names_the_field():
         hull_bound(domain, np.zeros((2, 5), int), 3)
     with pytest.raises(InvalidParameterError, match=r"hull_bound\.states\[1\]: must lie in"):
         hull_bound(domain, np.array([[0] * 6, [0, 0, 4, 0, 0, 0]]), 3)
+    with pytest.raises(InvalidParameterError, match=r"hull_bound\.states: must have shape"):
+        hull_bound(domain, [[0] * 6, [0] * 5], 3)                        # ragged
     with pytest.raises(InvalidParameterError, match=r"hull_bound\.backend"):
         hull_bound(domain, np.zeros(6, int), 3, backend="nope")
+    with pytest.raises(InvalidParameterError, match=r"hull_bound\.backend.*got list"):
+        hull_bound(domain, np.zeros(6, int), 3, backend=["highs"])
 
 
 def test_evaluation_carries_the_bound_of_each_start():

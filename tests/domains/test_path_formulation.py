@@ -91,6 +91,13 @@ def test_route_set_listing_matches_the_filtered_vectors(seed, shape):
     np.testing.assert_array_equal(d.feasible_actions(), Domain._list_actions(d))
 
 
+def test_budget_zero_allows_only_the_null_action():
+    d = PathDomain.from_arrays(up_prob=[[0.1, 0.9]] * 3, rewards=[[0.0, 1.0]] * 3,
+                               edges=[[0, 1], [1, 2]], budget=0, route_length=4)
+    np.testing.assert_array_equal(d.feasible_actions(), np.zeros((1, 3), dtype=np.int64))
+    assert _feasible_set(d._build_block(), 3) == [d.is_feasible(a) for a in _all_actions(3)]
+
+
 @pytest.mark.parametrize("limit", [-1, 2.5, "10"])
 def test_feasible_actions_limit_must_be_a_count(limit):
     from rmab.domains import make_capacity

@@ -195,6 +195,8 @@ def test_unknown_backend_lists_the_available_ones():
                                                   r"did you mean 'highs'"):
         solve(knapsack01()[0], backend="higs")
     assert isinstance(UnknownBackendError("x"), LookupError)
+    with pytest.raises(UnknownBackendError, match=r"must be a backend name.*got list"):
+        solve(knapsack01()[0], backend=["highs"])                  # not hashable
     assert set(BACKEND_NAMES) <= set(BACKENDS) and BACKEND_NAMES[0] == "highs"
 
 
