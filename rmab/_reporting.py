@@ -33,9 +33,11 @@ def mean_ci(x: np.ndarray, confidence: float) -> tuple[float, float, float, floa
 
 
 def save_bar_chart(path, labels, means, err, *, ylabel: str, title: str, owner: str,
-                   reference_line: float | None = None) -> None:
+                   reference_line: float | None = None, bound_line: float | None = None
+                   ) -> None:
     """One bar per label with asymmetric error bars ``err`` (2, n; NaN drawn as 0), saved as
-    PNG to ``path``; ``reference_line`` draws a dashed horizontal line (e.g. RANDOM = 1)."""
+    PNG to ``path``; ``reference_line`` draws a dashed horizontal line (e.g. RANDOM = 1),
+    ``bound_line`` a dotted one labelled as an upper bound on any policy."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -50,6 +52,10 @@ def save_bar_chart(path, labels, means, err, *, ylabel: str, title: str, owner: 
     ax.bar(x, means, yerr=np.nan_to_num(err), capsize=4, color="tab:blue", alpha=0.8)
     if reference_line is not None:
         ax.axhline(reference_line, color="grey", linestyle="--", linewidth=1)
+    if bound_line is not None:
+        ax.axhline(bound_line, color="tab:red", linestyle=":", linewidth=1.5,
+                   label="upper bound on any policy (LP)")
+        ax.legend(loc="lower right", fontsize=8)
     ax.set_xticks(x, list(labels), rotation=30, ha="right")
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)

@@ -66,6 +66,15 @@ class DomainComparisonResult:
         return self.normalised.mean(axis=0)
 
     @property
+    def normalised_bound(self) -> np.ndarray | None:
+        """(n_seeds,) the LP bound's mean over episodes / RANDOM's mean reward (None without
+        the bound)."""
+        if self.bound is None:
+            return None
+        return self.bound.mean(axis=1) / self.rewards[:, self.planners.index(REFERENCE)].mean(
+            axis=1)
+
+    @property
     def std_normalised(self) -> np.ndarray:
         return self.normalised.std(axis=0, ddof=1) if len(self.seeds) > 1 else \
             np.zeros(len(self.planners))
@@ -82,8 +91,7 @@ class DomainComparisonResult:
                          f"{spread} "
                          f"{1e3 * self.seconds_per_step[:, p].mean():9.3f}")
         if self.bound is not None:
-            ref = self.rewards[:, self.planners.index(REFERENCE)].mean(axis=1)
-            norm = self.bound.mean(axis=1) / ref
+            norm = self.normalised_bound
             spread = f"{norm.std(ddof=1):7.4f}" if len(self.seeds) > 1 else f"{'-':>7}"
             lines.append(f"{'upper bound (LP)':<18} {self.bound.mean():8.4f} {norm.mean():11.4f} "
                          f"{spread} {'-':>9}")
@@ -106,10 +114,10 @@ class DomainComparisonResult:
                             f"{self.seconds_per_step[k, p]:.6g}", self.episodes, self.horizon])
             if self.bound is not None:
                 b = self.bound[k]
-                ref = self.rewards[k, self.planners.index(REFERENCE)].mean()
                 sem = b.std(ddof=1) / np.sqrt(b.size) if b.size > 1 else 0.0
                 w.writerow([self.kind, seed, "upper-bound", f"{b.mean():.10g}", f"{sem:.6g}",
-                            f"{b.mean() / ref:.10g}", "", self.episodes, self.horizon])
+                            f"{self.normalised_bound[k]:.10g}", "", self.episodes,
+                            self.horizon])
         text = buf.getvalue()
         if path is not None:
             from rmab.models.storage import atomic_write
@@ -124,7 +132,8 @@ class DomainComparisonResult:
 
         Bars: mean over seeds. Error bars: the standard deviation over seeds when there are
         several; with one seed, the 95 % Student-t confidence interval of the mean over
-        episodes (RANDOM's mean reward taken as fixed). The title says which.
+        episodes (RANDOM's mean reward taken as fixed). The title says which. With the LP
+        bound, a dotted line at its normalised mean over seeds.
         """
         from rmab._reporting import mean_ci, save_bar_chart
 
@@ -139,7 +148,9 @@ class DomainComparisonResult:
             what = f"1 seed, {self.episodes} episodes, error bars: 95% CI over episodes"
         save_bar_chart(path, self.planners, mean, err, ylabel="normalised reward (RANDOM = 1)",
                        title=f"{self.kind}, H = {self.horizon}: {what}",
-                       owner="DomainComparisonResult.plot", reference_line=1.0)
+                       owner="DomainComparisonResult.plot", reference_line=1.0,
+                       bound_line=None if self.bound is None else
+                       float(self.normalised_bound.mean()))
 
 
 def _planners(planners) -> list:

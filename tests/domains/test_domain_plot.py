@@ -75,3 +75,21 @@ def test_plot_without_matplotlib(one_seed, tmp_path, monkeypatch):
                              r"pip install 'rmab\[plot\]'"):
         one_seed.plot(tmp_path / "x.png")
     assert not (tmp_path / "x.png").exists()
+
+
+def test_plot_draws_the_bound_line(tmp_path, monkeypatch):
+    from matplotlib.axes import Axes
+
+    lines, original = [], Axes.axhline
+
+    def spy(self, y=0, *args, **kw):
+        lines.append((y, kw.get("linestyle")))
+        return original(self, y, *args, **kw)
+
+    monkeypatch.setattr(Axes, "axhline", spy)
+    res = compare_domain("capacity", n_arms=5, budget=2, seeds=(0, 1), episodes=2, horizon=2,
+                         planners=("no-action", "random"), bound=True)
+    res.plot(tmp_path / "b.png")
+    assert (tmp_path / "b.png").read_bytes()[:8] == PNG
+    assert lines == [(1.0, "--"), (pytest.approx(res.normalised_bound.mean()), ":")]
+    assert res.normalised_bound.shape == (2,) and np.all(res.normalised_bound > 1.0)
