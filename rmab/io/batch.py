@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import sys
 import time
 from dataclasses import dataclass
@@ -80,11 +82,13 @@ class BatchSolveResult:
         return sum(len(o.arm_ids) for o in self.outcomes)
 
 
-def batch_seed(seed, index: int) -> np.random.SeedSequence:
-    """Seed of the batch at position ``index``: child ``index`` of ``SeedSequence(seed)``,
-    the same whatever other batches the file holds or skips."""
+def batch_seed(seed, batch_id: str) -> np.random.SeedSequence:
+    """Seed of the batch ``batch_id``: the child of ``SeedSequence(seed)`` whose spawn key
+    extends the root's by the first 8 bytes of the SHA-256 of the id (UTF-8), so a batch's
+    seed depends on its id alone, not on the other batches of the file or their order."""
     root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    return np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (index,))
+    key = int.from_bytes(hashlib.sha256(str(batch_id).encode("utf-8")).digest()[:8], "big")
+    return np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (key,))
 
 
 def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=0,
@@ -98,7 +102,7 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
     planner : str
         Registered planner name (:func:`rmab.make_planner`); ``planner_params`` go to it.
         A fresh planner is made for each batch, fitted on the batch's instance with
-        :func:`batch_seed` ``(seed, batch.index)``, and asked ``plan(batch.belief)``.
+        :func:`batch_seed` ``(seed, batch.batch_id)``, and asked ``plan(batch.belief)``.
     keep_going : bool
         If False the first bad row or planner failure raises and nothing is written. If True
         batches with a bad row or a failing planner are skipped and listed in
@@ -149,7 +153,7 @@ def _solve_one(batch: Batch, planner: str, params: dict, seed) -> BatchOutcome:
     inst = batch.instance
     start = time.perf_counter()
     try:
-        model = make_planner(planner, **params).fit(inst, seed=batch_seed(seed, batch.index))
+        model = make_planner(planner, **params).fit(inst, seed=batch_seed(seed, batch.batch_id))
         actions = check_actions(f"{planner}.plan", model.plan(batch.belief), inst.n_arms,
                                 inst.n_actions)
         costs = inst.arms.costs[np.arange(inst.n_arms), actions]

@@ -45,9 +45,6 @@ class Batch:
         From the model files' ``metadata['actions']`` when every arm of the batch agrees.
     lines : array int64 (n_arms,) or None
         1-based line of each arm's row in ``file``.
-    index : int
-        Position of the batch among the file's batches (order of first appearance); batch
-        ``index`` is fitted with child ``index`` of the solve seed.
     file : str or None
     """
 
@@ -56,7 +53,6 @@ class Batch:
     instance: Instance
     action_names: tuple | None = None
     lines: np.ndarray | None = None
-    index: int = 0
     file: str | None = None
 
     def __post_init__(self):
@@ -154,12 +150,12 @@ def read_batches_keep_going(path, *, discount: float = 0.95
         raise BatchInputError(f"{OWNER}: must have at least one arm row after the header; got "
                               f"none", file=file, line=int(lines[head]) + 1)
     batches = []
-    for index, bid in enumerate(sorted(first, key=first.get)):
+    for bid in sorted(first, key=first.get):
         if bid in broken:
             failures.append(broken[bid])
             continue
         try:
-            batches.append(reader.batch(bid, groups[bid], index))
+            batches.append(reader.batch(bid, groups[bid]))
         except BatchInputError as exc:
             failures.append(exc)
     failures.sort(key=lambda e: e.line or 0)
@@ -218,7 +214,7 @@ class _FileReader:
         self._inline: dict[tuple, MDPArms | POMDPArms | tuple] = {}
 
     # -- one batch -------------------------------------------------------------------------
-    def batch(self, bid: str, members: list[int], index: int) -> Batch:
+    def batch(self, bid: str, members: list[int]) -> Batch:
         b = _BatchRows(self, bid, members)
         ids = b.col("arm_id")
         self._check_ids(b, ids)
@@ -238,7 +234,7 @@ class _FileReader:
         except InvalidModelError as exc:
             b.fail(0, None, f"{OWNER}: must describe a valid instance; {exc}", exc)
         return Batch(bid, tuple(ids), instance, action_names=names, lines=b.lines_array(),
-                     index=index, file=self.file)
+                     file=self.file)
 
     def _check_ids(self, b, ids):
         unique = set(ids)

@@ -72,8 +72,15 @@ def test_seeds_per_batch_do_not_depend_on_other_batches(tmp_path):
     again = solve_batches(batches, "random", seed=7)
     for a, b in zip(whole.outcomes, again.outcomes):
         np.testing.assert_array_equal(a.actions, b.actions)
-    assert batch_seed(7, 2).generate_state(2).tolist() == \
-        np.random.SeedSequence(7).spawn(3)[2].generate_state(2).tolist()
+    # the order of the batches in the file does not matter either
+    moved = solve_batches(batches[::-1], "random", seed=7)
+    for a, b in zip(whole.outcomes, moved.outcomes[::-1]):
+        assert a.batch_id == b.batch_id
+        np.testing.assert_array_equal(a.actions, b.actions)
+    assert batch_seed(7, "x").generate_state(2).tolist() == \
+        batch_seed(np.random.SeedSequence(7), "x").generate_state(2).tolist()
+    assert batch_seed(7, "x").generate_state(2).tolist() != \
+        batch_seed(7, "y").generate_state(2).tolist()
 
 
 def _mixed_file(tmp_path):
