@@ -7,7 +7,8 @@ from rmab.belief import sample_next, signal_probabilities, update_beliefs
 from rmab.errors import (BatchInputError, ConvergenceWarning, ImpossibleSignalError,
                          IndexabilityWarning, InfeasibleActionError, InvalidModelError,
                          InvalidParameterError, MissingDependencyError, NotFittedError,
-                         PlanningError, RmabError, RmabWarning, SolverLimitWarning,
+                         OutputError, PlanningError, RmabError, RmabWarning,
+                         SolverLimitWarning,
                          UnknownPlannerError, ValidationError)
 from rmab.models import (Instance, MDPArms, POMDPArms, collapsing_arms, concat_arms,
                          health_intervention, load_instance, random_instance, random_mdp_arms,
@@ -40,6 +41,6 @@ __all__ = [
     "lagrangian_bound", "whittle_indices", "belief_whittle_indices", "solve_knapsack",
     "RmabError", "ValidationError", "InvalidModelError", "InvalidParameterError",
     "InfeasibleActionError", "ImpossibleSignalError", "NotFittedError", "UnknownPlannerError",
-    "MissingDependencyError", "PlanningError", "BatchInputError", "RmabWarning",
+    "MissingDependencyError", "PlanningError", "OutputError", "BatchInputError", "RmabWarning",
     "ConvergenceWarning", "IndexabilityWarning", "SolverLimitWarning",
 ]

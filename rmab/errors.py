@@ -20,6 +20,7 @@ __all__ = [
     "UnknownPlannerError",
     "MissingDependencyError",
     "PlanningError",
+    "OutputError",
     "BatchInputError",
     "RmabWarning",
     "ConvergenceWarning",
@@ -69,6 +70,11 @@ class MissingDependencyError(RmabError, ImportError):
 
 class PlanningError(RmabError):
     """A planner could not produce an action (raised ``from`` the underlying error)."""
+
+
+class OutputError(RmabError, OSError):
+    """An output file could not be written (a directory or device at the path, no permission,
+    a full disk); the message names the path. Nothing is left behind."""
 
 
 class BatchInputError(ValidationError):

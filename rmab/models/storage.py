@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rmab.errors import InvalidModelError, InvalidParameterError
+from rmab.errors import InvalidModelError, InvalidParameterError, OutputError
 from rmab.models.arms import MDPArms, POMDPArms
 from rmab.models.instance import Instance
 
@@ -26,16 +26,24 @@ VERSION = 1
 
 class atomic_write:
     """Context manager yielding a temporary path beside ``path``; on success it is renamed onto
-    ``path`` (atomic on POSIX), on error removed, so no half-written file is ever left."""
+    ``path`` (atomic on POSIX), on error removed, so no half-written file is ever left. A path
+    that cannot be written (a directory or device there, no permission) raises
+    :class:`~rmab.errors.OutputError`."""
 
     def __init__(self, path, suffix: str = ""):
         self.path = Path(path)
         self.suffix = suffix
 
     def __enter__(self) -> Path:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=self.suffix + ".tmp",
-                                   dir=self.path.parent)
+        if self.path.exists() and not self.path.is_file():
+            raise OutputError(f"{self.path}: must be the path of a regular file; it is a "
+                              f"{'directory' if self.path.is_dir() else 'special file'}")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.",
+                                       suffix=self.suffix + ".tmp", dir=self.path.parent)
+        except OSError as exc:
+            raise OutputError(f"{self.path}: cannot be written there; {exc}") from exc
         os.close(fd)
         umask = os.umask(0)
         os.umask(umask)
@@ -45,7 +53,11 @@ class atomic_write:
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
-            os.replace(self.tmp, self.path)
+            try:
+                os.replace(self.tmp, self.path)
+            except OSError as exc:
+                self.tmp.unlink(missing_ok=True)
+                raise OutputError(f"{self.path}: cannot be written there; {exc}") from exc
         else:
             self.tmp.unlink(missing_ok=True)
         return False

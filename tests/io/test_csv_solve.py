@@ -193,6 +193,15 @@ def test_cli_bad_row_exits_1_and_writes_nothing(tmp_path, capsys):
     assert not out.exists()
 
 
+def test_cli_unwritable_output_exits_1(tmp_path, capsys):
+    (tmp_path / "outdir").mkdir()
+    assert main(["solve", str(EXAMPLE), "--out", str(tmp_path / "outdir")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("rmab: error: ") and "it is a directory" in err
+    assert [p.name for p in (tmp_path / "outdir").iterdir()] == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["outdir"]
+
+
 def test_cli_keep_going_exits_3(tmp_path, capsys):
     path = _mixed_file(tmp_path)
     out = tmp_path / "out.csv"

@@ -56,6 +56,28 @@ def test_save_overwrites_atomically(tmp_path):
     assert load_instance(path).n_arms == 5
 
 
+def test_unwritable_output_paths_raise_output_error(tmp_path, monkeypatch):
+    from rmab.errors import OutputError
+    from rmab.models import storage
+
+    inst = random_instance(3, seed=0)
+    (tmp_path / "dir.npz").mkdir()
+    (tmp_path / "file").write_text("x")
+    for path, what in ((tmp_path / "dir.npz", "it is a directory"),
+                       (tmp_path / "file" / "x.npz", "cannot be written there")):
+        with pytest.raises(OutputError, match=what):
+            save_instance(inst, path)
+    # a failing rename (e.g. across devices) leaves no temporary file behind
+    def refuse(src, dst):
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(storage.os, "replace", refuse)
+    with pytest.raises(OutputError, match="cross-device") as info:
+        save_instance(inst, tmp_path / "y.npz")
+    assert isinstance(info.value, OSError)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.npz", "file"]
+
+
 # ---------------------------------------------------------------- bad files and bad inputs
 
 
