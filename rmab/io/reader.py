@@ -113,7 +113,7 @@ def read_batches_keep_going(path, *, discount: float = 0.95
     if head is None:
         raise BatchInputError(f"{OWNER}: must have a header row and arm rows; got an empty file",
                               file=file, line=1)
-    positions = check_header(rows[head], file)
+    positions = check_header(rows[head], file, int(lines[head]))
     names = [h.strip() for h in rows[head]]
     width, bi = len(names), positions["batch_id"]
     data, data_lines = rows[head + 1:], lines[head + 1:]
@@ -167,6 +167,9 @@ def _filled(row: list[str]) -> bool:
     return bool("".join(row).strip())
 
 
+_FIELD_LIMIT = 2**31 - 1   # csv's default 131 072 characters refused a 60-state inline arm
+
+
 def _load_rows(path, file: str) -> tuple[list[list[str]], np.ndarray]:
     """Every CSV record (blank ones included) and the physical line each starts on."""
     try:
@@ -181,11 +184,14 @@ def _load_rows(path, file: str) -> tuple[list[list[str]], np.ndarray]:
         raise BatchInputError(f"{OWNER}: must be UTF-8 text; got byte {raw[exc.start]:#04x}",
                               file=file, line=line) from exc
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    limit = csv.field_size_limit(_FIELD_LIMIT)   # inline arms can be long; the text is in memory
     try:
         rows = list(reader)
     except csv.Error as exc:
         raise BatchInputError(f"{OWNER}: must be well-formed CSV; {exc}", file=file,
                               line=reader.line_num) from exc
+    finally:
+        csv.field_size_limit(limit)
     n_lines = (text.count("\n") + text.count("\r") - text.count("\r\n")
                + (not text.endswith(("\n", "\r"))))
     if n_lines == len(rows):  # one record per line: no quoted line breaks
@@ -199,6 +205,24 @@ def _load_rows(path, file: str) -> tuple[list[list[str]], np.ndarray]:
 
 
 _FIELD = re.compile(r"^\w+\.(\w+):")
+_FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:inf|infinity|nan)",
+                    re.IGNORECASE)
+_INT = re.compile(r"[+-]?[0-9]+")
+_JSON_WORD = re.compile(r"true|false|null")
+
+
+def _float(cell: str) -> float:
+    """``float`` of an ASCII decimal number only (Python's also takes ``1_0`` and non-ASCII
+    digits); ``inf`` and ``nan`` pass here and are refused as not finite by the caller."""
+    if not _FLOAT.fullmatch(cell):
+        raise ValueError(f"not a decimal number: {cell!r}")
+    return float(cell)
+
+
+def _int(cell: str) -> int:
+    if not _INT.fullmatch(cell):
+        raise ValueError(f"not a decimal integer: {cell!r}")
+    return int(cell)
 
 
 class _FileReader:
@@ -463,11 +487,11 @@ class _BatchRows:
     def floats(self, name: str, ks) -> np.ndarray:
         cells = self._cells(name, ks)
         try:
-            values = np.fromiter(map(float, cells), dtype=np.float64, count=len(cells))
+            values = np.fromiter(map(_float, cells), dtype=np.float64, count=len(cells))
         except ValueError:
             for k, cell in zip(ks, cells):
                 try:
-                    float(cell)
+                    _float(cell)
                 except ValueError as exc:
                     self.fail(k, name, f"{OWNER}.{name}: must be a number; got {_short(cell)}",
                               exc)
@@ -479,11 +503,11 @@ class _BatchRows:
     def ints(self, name: str, ks) -> np.ndarray:
         cells = self._cells(name, ks)
         try:
-            return np.fromiter(map(int, cells), dtype=np.int64, count=len(cells))
+            return np.fromiter(map(_int, cells), dtype=np.int64, count=len(cells))
         except (ValueError, OverflowError):
             for k, cell in zip(ks, cells):
                 try:
-                    np.int64(int(cell))
+                    np.int64(_int(cell))
                 except (ValueError, OverflowError) as exc:
                     self.fail(k, name, f"{OWNER}.{name}: must be an integer; got "
                                        f"{_short(cell)}", exc)
@@ -500,11 +524,11 @@ class _BatchRows:
                                         f"by ';'; got {_short(cells[off[0]])}")
         parts = ";".join(cells).split(";")
         try:
-            flat = np.fromiter(map(float, parts), dtype=np.float64, count=len(parts))
+            flat = np.fromiter(map(_float, parts), dtype=np.float64, count=len(parts))
         except ValueError:
             for k, cell in zip(ks, cells):
                 try:
-                    [float(x) for x in cell.split(";")]
+                    [_float(x) for x in cell.split(";")]
                 except ValueError as exc:
                     self.fail(k, name, f"{OWNER}.{name}: must be numbers separated by ';'; got "
                                        f"{_short(cell)}", exc)
@@ -553,6 +577,10 @@ def _parse_inline(transitions: str, observations: str, rewards: str):
         if not text:
             return column, f"{OWNER}.{column}: must be given with 'transitions'; got an empty " \
                            f"cell", None
+        word = _JSON_WORD.search(text)
+        if word:
+            return column, f"{OWNER}.{column}: must hold numbers only; got {word.group()!r} " \
+                           f"in {_short(text)}", None
         try:
             parsed[column] = [json.loads(text)]
         except (ValueError, RecursionError) as exc:

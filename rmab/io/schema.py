@@ -51,14 +51,15 @@ OUTPUT_COLUMNS = ("batch_id", "arm_id", "action", "action_name", "cost", "score"
 _NAMES = tuple(c.name for c in COLUMNS)
 
 
-def check_header(header: list[str], file: str | None) -> dict[str, int]:
-    """Column name -> position for a header row (names stripped of surrounding blanks).
+def check_header(header: list[str], file: str | None, line: int = 1) -> dict[str, int]:
+    """Column name -> position for a header row (names stripped of surrounding blanks) on
+    ``line`` of ``file``.
 
-    Raises :class:`BatchInputError` (line 1) on an empty, duplicate or unknown name, a missing
-    required column, or a combination that cannot describe an arm.
+    Raises :class:`BatchInputError` (at ``line``) on an empty, duplicate or unknown name, a
+    missing required column, or a combination that cannot describe an arm.
     """
     def fail(message, column=None):
-        raise BatchInputError(message, file=file, line=1, column=column)
+        raise BatchInputError(message, file=file, line=line, column=column)
 
     names = [h.strip() for h in header]
     positions: dict[str, int] = {}

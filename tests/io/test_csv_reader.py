@@ -107,6 +107,9 @@ BAD = [
     ("b,a,1,0,,health.npz,0,\nb,c,1,0,,health.npz\n", 3, None, "8 fields"),
     ("b,a,ten,0,,health.npz,0,\n", 2, "budget", "must be a number; got 'ten'"),
     ("b,a,nan,0,,health.npz,0,\n", 2, "budget", "must be finite"),
+    ("b,a,1_0,0,,health.npz,0,\n", 2, "budget", "must be a number; got '1_0'"),
+    ("b,a,1,\u0661,,health.npz,0,\n", 2, "state", "must be an integer"),   # Arabic-Indic 1
+    ("b,a,1,,0.5;0_5,health.npz,0,\n", 2, "belief", "numbers separated by ';'"),
     ("b,a,-1,0,,health.npz,0,\n", 2, "budget", r"must be >= 0\.0; got -1\.0"),
     ("b,a,2,0,,health.npz,0,\nb,c,2,0,,health.npz,1,\nb,d,3,0,,health.npz,2,\n", 4, "budget",
      "same on every row of batch 'b'; got 3.0 here and 2.0 on line 2"),
@@ -135,6 +138,8 @@ BAD = [
     ("!" + INLINE_H + 'b,a,1,0,,"[[[0.9,0.2],[0.3,0.7]]]",,"[0,1]",\n', 2, "transitions",
      "rows must sum to 1"),
     ("!" + INLINE_H + f'b,a,1,0,,{T2},,"[0,1,2]",\n', 2, "rewards", "must have shape"),
+    ("!" + INLINE_H + 'b,a,1,0,,"[[[true,false],[0.3,0.7]],[[0.5,0.5],[0.1,0.9]]]",,"[0,1]",\n',
+     2, "transitions", "numbers only; got 'true'"),
     ("!" + INLINE_H + f'b,a,1,0,,{T2},,,\n', 2, "rewards", "must be given with 'transitions'"),
     ("!" + INLINE_H + f'b,a,1,0,,{T2},"[[[1.5,-0.5]]]","[0,1]",\n', 2, "observations",
      "observations"),
@@ -214,3 +219,27 @@ def test_line_numbers_with_any_line_ending(write_csv, newline):
     with pytest.raises(BatchInputError) as info:
         read_batches(write_csv(text))
     assert (info.value.line, info.value.column) == (4, "state")
+
+
+def test_header_errors_name_the_header_line(write_csv):
+    with pytest.raises(BatchInputError, match="line 3.*bogus") as info:
+        read_batches(write_csv("\n,,\n" + H.strip() + ",bogus\nb,a,1,0,,health.npz,0,,\n"))
+    assert info.value.line == 3
+
+
+def test_long_inline_cells_are_read(write_csv):
+    # a 60-state inline arm: its transitions cell is longer than csv's default field limit
+    import csv
+    import json
+
+    S = 60
+    up = np.eye(S, k=1)
+    up[-1, -1] = 1.0
+    t = np.stack([np.full((S, S), 1.0 / S), 0.5 * up + 0.5 / S])
+    cell = json.dumps(t.round(17).tolist())
+    assert len(cell) > csv.field_size_limit()
+    text = (INLINE_H + f'x,a,1,0,,"{cell}",,"{json.dumps(list(range(S)))}",\n'
+            + f'x,b,1,3,,"{cell}",,"{json.dumps(list(range(S)))}",\n')
+    (batch,) = read_batches(write_csv(text))
+    np.testing.assert_allclose(batch.instance.arms.transitions[0], t)
+    assert csv.field_size_limit() == 131072          # the module's limit is restored
