@@ -211,6 +211,12 @@ class PersistentModel(abc.ABC):
         if warm_start is not None:
             start = _values(owner, "warm_start", warm_start, self.n_cols)
         t0 = time.perf_counter()
+        if self.n_cols == 0:   # no variables: decided here (solvers disagree or fail on it)
+            feasible = bool(np.all(self._row_lower <= FEAS_TOL)
+                            and np.all(self._row_upper >= -FEAS_TOL))
+            raw = (RawSolve(TerminationStatus.OPTIMAL, np.zeros(0), self._offset) if feasible
+                   else RawSolve(TerminationStatus.INFEASIBLE, None))
+            return self._finish(raw, None, time.perf_counter() - t0)
         raw = self._solve(None if time_limit is None else float(time_limit), float(mip_gap),
                           int(threads), start)
         if raw.status is TerminationStatus.INFEASIBLE_OR_UNBOUNDED:

@@ -85,7 +85,8 @@ class PyomoModel(PersistentModel):
         model.ru = pyo.Param(range(m), mutable=True,
                              initialize=dict(enumerate(milp.row_upper.tolist())))
         self._model = model
-        model.rows = pyo.Constraint(range(m), rule=lambda _, i: self._row(i))
+        # without variables there are no rows to pass (the solve is decided without Pyomo)
+        model.rows = pyo.Constraint(range(m) if n else [], rule=lambda _, i: self._row(i))
 
     def _row(self, i: int):
         model, A = self._model, self._A
@@ -102,9 +103,16 @@ class PyomoModel(PersistentModel):
             self._model.offset = offset
 
     def _set_row_bounds(self, rows, lower, upper) -> None:
+        model = self._model
         for i, lo, up in zip(rows.tolist(), lower.tolist(), upper.tolist()):
-            self._model.rl[i] = lo
-            self._model.ru[i] = up
+            # Pyomo fixes which sides a row has when it is built: rebuild the row when a side
+            # turns finite or infinite, or the new bound would be ignored
+            reshape = (math.isinf(lo) != math.isinf(model.rl[i].value)
+                       or math.isinf(up) != math.isinf(model.ru[i].value))
+            model.rl[i] = lo
+            model.ru[i] = up
+            if reshape and self.n_cols:
+                model.rows[i].set_value(self._row(i))
 
     def _set_col_bounds(self, cols, lower, upper) -> None:
         for j, lo, up in zip(cols.tolist(), lower.tolist(), upper.tolist()):

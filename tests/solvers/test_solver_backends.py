@@ -260,3 +260,27 @@ def test_random_small_integer_programs_match_enumeration(seed, n, m, sense):
     for backend in ("highs", "scipy"):
         res = solve(milp, backend=backend)
         assert res.status is T.OPTIMAL and res.objective == pytest.approx(want, abs=1e-6)
+
+
+@pytest.mark.parametrize("backend", BACKEND_NAMES)
+def test_a_row_side_turning_finite_or_infinite_is_kept(backend):
+    # x in [-10, 10] integer, maximise x subject to one row whose sides are changed in place
+    model = get_backend(backend).build(MILP.from_arrays([1.0], [[1.0]], [0.0], [np.inf], [-10.0],
+                                                        [10.0], [True]))
+    for lower, upper, best in ((0.0, 3.0, 3.0), (-np.inf, np.inf, 10.0), (-np.inf, -2.0, -2.0),
+                               (5.0, np.inf, 10.0), (-np.inf, 4.0, 4.0)):
+        model.set_row_bounds([0], [lower], [upper])
+        res = model.solve()
+        assert res.status is TerminationStatus.OPTIMAL and res.objective == pytest.approx(best)
+
+
+@pytest.mark.parametrize("backend", BACKEND_NAMES)
+def test_a_model_without_variables(backend):
+    ok = get_backend(backend).build(MILP.from_arrays(np.zeros(0), np.zeros((1, 0)), [-1.0],
+                                                     [2.0], np.zeros(0), np.zeros(0),
+                                                     np.zeros(0, bool), offset=3.5))
+    res = ok.solve()
+    assert (res.status, res.objective, res.bound, res.gap) == (TerminationStatus.OPTIMAL, 3.5,
+                                                               3.5, 0.0)
+    ok.set_row_bounds([0], [1.0], [2.0])                 # 1 <= 0 <= 2: infeasible
+    assert ok.solve().status is TerminationStatus.INFEASIBLE
