@@ -22,11 +22,17 @@ def _short(value) -> str:
 
 def as_float_array(owner: str, field: str, value, *, ndim: int | None = None,
                    error=InvalidModelError) -> np.ndarray:
-    """Coerce to a float64 C-contiguous copy, checking dimension and finiteness."""
+    """Coerce to a float64 C-contiguous copy, checking dimension and finiteness. Only real
+    numbers are taken (bool, integer or float arrays): strings and complex numbers are
+    refused, not converted or truncated."""
     try:
-        arr = np.array(value, dtype=np.float64, copy=True, order="C")
+        raw = np.asarray(value)
+        if raw.dtype.kind not in "biuf":
+            raise TypeError(f"dtype {raw.dtype}")
+        arr = np.array(raw, dtype=np.float64, copy=True, order="C")
     except (TypeError, ValueError) as exc:
-        raise error(f"{owner}.{field}: must be an array of numbers; got {_short(value)}") from exc
+        raise error(f"{owner}.{field}: must be an array of numbers; got "
+                    f"{_short(value)}") from exc
     if ndim is not None and arr.ndim != ndim:
         raise error(f"{owner}.{field}: must have {ndim} dimensions; got shape {arr.shape}")
     bad = ~np.isfinite(arr)

@@ -32,7 +32,7 @@ def make_domain(kind: str, n_arms: int = 20, budget: int = 5, *, seed=None, **pa
     """The paper's generator for ``kind`` (one of :data:`DOMAIN_KINDS`)."""
     from rmab.errors import InvalidParameterError
 
-    if kind not in _MAKERS:
+    if not isinstance(kind, str) or kind not in _MAKERS:
         import difflib
 
         close = difflib.get_close_matches(str(kind), list(_MAKERS), n=2)

@@ -171,7 +171,8 @@ class MyopicMIPPlanner(BaseDomainPlanner):
         self.backend = backend
         self.time_limit = None if time_limit is None else check_number(
             "MyopicMIPPlanner", "time_limit", time_limit, low=0.0, low_open=True)
-        self.mip_gap = check_number("MyopicMIPPlanner", "mip_gap", mip_gap, low=0.0)
+        self.mip_gap = check_number("MyopicMIPPlanner", "mip_gap", mip_gap, low=0.0, high=1.0,
+                                    high_open=True)
 
     def _fit(self, domain):
         from solvers.backends import get_backend

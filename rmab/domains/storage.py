@@ -34,7 +34,7 @@ def domain_class(kind: str) -> type:
     """The domain class stored under ``kind``."""
     import importlib
 
-    if kind not in DOMAIN_KINDS:
+    if not isinstance(kind, str) or kind not in DOMAIN_KINDS:
         raise InvalidModelError(f"domain.kind: must be one of {sorted(DOMAIN_KINDS)}; got "
                                 f"{kind!r}")
     module, _, name = DOMAIN_KINDS[kind].partition(":")

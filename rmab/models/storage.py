@@ -10,6 +10,7 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -89,7 +90,8 @@ def read_archive(path, owner: str, fmt: str) -> tuple[dict, dict]:
             raise ValueError("a single .npy array")
         with data:
             arrays = {k: data[k] for k in data.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, EOFError, NotImplementedError, zipfile.BadZipFile,
+            zlib.error) as exc:                 # truncated, damaged or oddly compressed
         raise InvalidModelError(f"{owner}: {path}: not an {fmt.replace('-', ' ')} file "
                                 f"({exc})") from exc
     try:

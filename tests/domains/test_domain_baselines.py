@@ -182,3 +182,13 @@ def test_compare_domain_seeds_and_errors():
         evaluate_domain("capacity")
     with pytest.raises(InvalidParameterError, match="compare_domain.seeds: must not be empty"):
         compare_domain("capacity", seeds=())
+
+
+@pytest.mark.parametrize("params, match", [
+    (dict(mip_gap=1.5), r"MyopicMIPPlanner.mip_gap: must be < 1"),
+    (dict(mip_gap=-0.1), r"MyopicMIPPlanner.mip_gap: must be >= 0"),
+    (dict(time_limit=0), r"MyopicMIPPlanner.time_limit: must be > 0"),
+])
+def test_myopic_solver_options_are_checked_when_made(params, match):
+    with pytest.raises(InvalidParameterError, match=match):
+        make_domain_planner("myopic", **params)

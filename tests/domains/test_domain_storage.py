@@ -54,6 +54,23 @@ def test_load_errors(tmp_path):
         load_domain(kind)
     with pytest.raises(InvalidParameterError, match="save_domain.domain: must be a Domain"):
         save_domain("capacity", tmp_path / "x.npz")
+    listed = tmp_path / "listed.npz"
+    np.savez(listed, __meta__=np.array(json.dumps({"format": "rmab-domain", "kind": ["path"]})))
+    with pytest.raises(InvalidModelError, match="domain.kind: must be one of"):
+        load_domain(listed)
+    # damaged files: empty, truncated, a flipped byte in the compressed data
+    good = save_domain(make_domain("path", 6, 2, seed=0), tmp_path / "good.npz")
+    data = good.read_bytes()
+    for name, content in (("empty.npz", b""), ("cut.npz", data[: len(data) // 2]),
+                          ("flip.npz", data[:67] + bytes([data[67] ^ 0xFF]) + data[68:])):
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(InvalidModelError):
+            load_domain(tmp_path / name)
+
+
+def test_make_domain_kind_must_be_a_name():
+    with pytest.raises(InvalidParameterError, match="make_domain.kind: must be one of"):
+        make_domain(["capacity"])
 
 
 UP = [[0.1, 0.8]] * 3
@@ -94,6 +111,12 @@ def test_from_arrays_errors():
         PathDomain.from_arrays(up_prob=UP, rewards=REW, edges=[[0, 1], [1, 3]], budget=1)
     with pytest.raises(InvalidModelError, match=r"PathDomain.edges: must not repeat an edge"):
         PathDomain.from_arrays(up_prob=UP, rewards=REW, edges=[[0, 1], [1, 0]], budget=1)
+    with pytest.raises(InvalidModelError, match=r"CapacityDomain.costs: must be an array of "
+                                                r"numbers"):
+        CapacityDomain.from_arrays(up_prob=UP, rewards=REW, costs=[1 + 5j, 2, 3], capacities=[3])
+    with pytest.raises(InvalidModelError, match=r"up_prob: must be an array of numbers"):
+        CapacityDomain.from_arrays(up_prob=[["0.1", "0.8"]] * 3, rewards=REW, costs=[1, 2, 3],
+                                   capacities=[3])
     with pytest.raises(InvalidModelError, match=r"PathDomain.source: must be <= 2; got 5"):
         PathDomain.from_arrays(up_prob=UP, rewards=REW, edges=[[0, 1]], budget=1, source=5)
 
