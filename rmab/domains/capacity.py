@@ -192,7 +192,7 @@ class CapacityDomain(Domain):
             rows.append((np.concatenate([arms, y[use]]),
                          np.concatenate([np.ones(arms.size), -P[use, t].astype(float)]),
                          -np.inf, 0.0))
-            slots = float(counts @ np.floor(classes / values[t] + _TOL))
+            slots = float(counts @ np.floor((classes + _TOL) / values[t]))
             if slots < arms.size:
                 rows.append((arms, np.ones(arms.size), -np.inf, slots))
         if self.costs.sum() > self.capacities.sum() + _TOL:
@@ -244,7 +244,7 @@ def _capacity_patterns(costs: np.ndarray, capacities: np.ndarray):
                     if len(rows) > _MAX_PATTERNS:
                         return None
                 continue
-            for q in range(int(np.floor(left / values[t] + _TOL)) + 1):
+            for q in range(int(np.floor((left + _TOL) / values[t])) + 1):
                 stack.append((t + 1, left - q * values[t], cnt + [q]))
     if not rows:
         return np.zeros(0, np.int64), np.zeros((0, values.size), np.int64)

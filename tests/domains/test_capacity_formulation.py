@@ -22,7 +22,9 @@ def instances():
                         ([1, 1, 2, 2, 3, 3, 4], [4, 4, 6, 6]),
                         ([2.5, 1.5, 1.5, 3, 0.5, 2, 1], [3, 3, 2.5]),  # non-integer costs
                         ([3, 4, 5, 6, 7, 2, 2], [2, 0, 3]),              # too-costly arms
-                        ([1, 1, 1, 1, 1, 1], [2, 2, 2, 2, 2, 2])]:
+                        ([1, 1, 1, 1, 1, 1], [2, 2, 2, 2, 2, 2]),
+                        ([2000.0, 1.0], [1999.999999, 1.0]),          # just too large
+                        ([1e-6, 1e-6, 2e-6], [9.995e-7, 2e-6])]:       # within the tolerance
         out.append(CapacityDomain.from_arrays(**_arms(len(costs), rng), costs=costs,
                                               capacities=caps))
     return out
