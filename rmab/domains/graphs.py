@@ -40,7 +40,11 @@ def default_edge_count(n_nodes: int) -> int:
 
 def check_edges(owner: str, edges, n_nodes: int) -> np.ndarray:
     """Undirected edges as int64 (n_edges, 2) with ``u < v``, sorted, no loops or repeats."""
-    arr = np.asarray(edges)
+    try:
+        arr = np.asarray(edges)
+    except ValueError as exc:                       # ragged rows
+        raise InvalidModelError(f"{owner}.edges: must have shape (n_edges, 2); got rows of "
+                                f"different lengths") from exc
     if arr.size == 0:
         arr = arr.reshape(0, 2)
     if arr.ndim != 2 or arr.shape[1] != 2:

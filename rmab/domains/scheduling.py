@@ -34,7 +34,11 @@ ASSIGNMENTS_PER_ARM = 2
 
 
 def _check_avail(owner: str, field: str, value, n_rows: int | None, n_slots: int | None):
-    arr = np.asarray(value)
+    try:
+        arr = np.asarray(value)
+    except ValueError as exc:                       # ragged rows
+        raise InvalidModelError(f"{owner}.{field}: must be a 2-D 0/1 array; got rows of "
+                                f"different lengths") from exc
     if arr.ndim != 2 or (n_rows is not None and arr.shape[0] != n_rows) or \
             (n_slots is not None and arr.shape[1] != n_slots):
         raise InvalidModelError(f"{owner}.{field}: must be a 2-D 0/1 array (rows, n_slots"

@@ -109,6 +109,13 @@ def test_from_arrays_errors():
     with pytest.raises(InvalidModelError, match=r"PathDomain.edges: must be node indices in "
                                                 r"\[0, 3\); got \[1, 3\] \(edge 1\)"):
         PathDomain.from_arrays(up_prob=UP, rewards=REW, edges=[[0, 1], [1, 3]], budget=1)
+    with pytest.raises(InvalidModelError, match=r"SchedulingDomain.arm_avail: must be a 2-D "
+                                                r"0/1 array; got rows of different lengths"):
+        SchedulingDomain.from_arrays(up_prob=UP, rewards=REW, arm_avail=[[1, 0], [1], [0, 1]],
+                                     worker_avail=[[1, 1]])
+    with pytest.raises(InvalidModelError, match=r"PathDomain.edges: must have shape \(n_edges, "
+                                                r"2\); got rows of different lengths"):
+        PathDomain.from_arrays(up_prob=UP, rewards=REW, edges=[[0, 1], [1, 2, 0]], budget=1)
     with pytest.raises(InvalidModelError, match=r"PathDomain.edges: must not repeat an edge"):
         PathDomain.from_arrays(up_prob=UP, rewards=REW, edges=[[0, 1], [1, 0]], budget=1)
     with pytest.raises(InvalidModelError, match=r"CapacityDomain.costs: must be an array of "
