@@ -38,6 +38,10 @@ __all__ = ["PomdpModel", "POMDPFormatError", "read_pomdp", "write_pomdp", "parse
 
 _ROW_TOL = 1e-5
 _PREAMBLE = ("discount", "values", "states", "actions", "observations")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_RESERVED = frozenset(_PREAMBLE + ("start", "include", "exclude", "uniform", "identity",
+                                   "reset", "T", "O", "R"))
+_MAX_ENTRIES = 50_000_000   # dense T, O and R entries read (400 MB of float64)
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-.]*$")
 
 
@@ -156,10 +160,12 @@ class _Tokens:
 
     def number(self, what: str = "a number") -> float:
         tok = self.take(what)
-        try:
-            return float(tok)
-        except ValueError:
-            raise self.error(f"expected {what}; got {tok!r}") from None
+        if not _NUMBER.fullmatch(tok):          # no nan, inf, 1_000 or non-ASCII digits
+            raise self.error(f"expected {what}; got {tok!r}")
+        value = float(tok)
+        if not np.isfinite(value):
+            raise self.error(f"expected {what}, finite; got {tok!r}")
+        return value
 
     def numbers(self, count: int, what: str) -> np.ndarray:
         return np.array([self.number(what) for _ in range(count)])
@@ -177,8 +183,13 @@ class _Reader:
     # preamble
     def read(self) -> PomdpModel:
         tk = self.tk
+        seen = set()
         while tk.peek() in _PREAMBLE and tk.peek(1) == ":":
+            line = tk.line()
             key = tk.take()
+            if key in seen:
+                raise tk.error(f"{key}: declared twice", line)
+            seen.add(key)
             tk.expect(":")
             if key == "discount":
                 line = tk.line()
@@ -199,6 +210,9 @@ class _Reader:
         if self.discount is None:
             raise tk.error("preamble: must declare discount:", tk.line())
         s, a, o = self.sizes["states"], self.sizes["actions"], self.sizes["observations"]
+        if a * s * s * (o + 1) + a * s * o > _MAX_ENTRIES:
+            raise tk.error(f"preamble: at most {_MAX_ENTRIES} dense entries of T, O and R; "
+                           f"got {a} actions, {s} states, {o} observations", tk.line())
         self.t = np.zeros((a, s, s))
         self.o = np.zeros((a, s, o))
         self.r = np.zeros((a, s, s, o))
@@ -226,14 +240,17 @@ class _Reader:
         first = tk.take(f"the {key}")
         if re.fullmatch(r"\d+", first):
             n = int(first)
+            if n > _MAX_ENTRIES:
+                raise tk.error(f"{key}: must be at most {_MAX_ENTRIES}; got {n}", line)
             names = [str(i) for i in range(n)]
         else:
             names = [first]
             while not tk.at_statement():
                 names.append(tk.take())
-            bad = [x for x in names if x[0].isdigit()]
+            bad = [x for x in names if x[0].isdigit() or _is_number(x)]
             if bad:
-                raise tk.error(f"{key}: names must not begin with a digit; got {bad[0]!r}", line)
+                raise tk.error(f"{key}: must be a count or names not beginning with a digit; "
+                               f"got {bad[0]!r}", line)
             if len(set(names)) != len(names):
                 raise tk.error(f"{key}: names must be distinct; got {names}", line)
         if not names:
@@ -287,7 +304,8 @@ class _Reader:
         if tok == "uniform":
             tk.take()
             self.start = np.full(s, 1.0 / s)
-        elif tok is not None and not (n_numbers == s and (s > 1 or "." in tok)):
+        elif tok is not None and (not _is_number(tok) or (
+                re.fullmatch(r"\d+", tok) and not (n_numbers == s and (s > 1 or tok != "0")))):
             idx = self._item("states")          # a single start state, by name or number
             self.start = np.zeros(s)
             self.start[idx[0]] = 1.0
@@ -443,11 +461,7 @@ class _Reader:
 
 
 def _is_number(tok: str) -> bool:
-    try:
-        float(tok)
-    except ValueError:
-        return False
-    return True
+    return _NUMBER.fullmatch(tok) is not None
 
 
 def parse_pomdp(text: str, *, file=None) -> PomdpModel:
@@ -464,9 +478,12 @@ def read_pomdp(path) -> PomdpModel:
     if not path.is_file():
         raise RmabError(f"read_pomdp.path: must be an existing file; got {str(path)!r}")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise POMDPFormatError(f"not a text file ({exc})", file=path) from exc
+    except OSError as exc:
+        raise RmabError(f"read_pomdp.path: must be a readable file; got {str(path)!r} "
+                        f"({exc})") from exc
     return parse_pomdp(text, file=path)
 
 
@@ -481,7 +498,7 @@ def _fmt(x: float) -> str:
 def _names(given, n):
     names = tuple(given) if given else ()
     if names and len(names) == n and all(_NAME.match(x) for x in names) \
-            and len(set(names)) == n:
+            and len(set(names)) == n and not _RESERVED.intersection(names):
         return " ".join(names)
     return str(n)
 

@@ -142,6 +142,20 @@ def test_write_arms_directly_and_refuse_bad_input(tmp_path):
         PomdpModel(arms, 0.9, [0.5, 0.5], state_names=["a"])
 
 
+def test_bom_one_state_start_and_reserved_names_round_trip(tmp_path):
+    text = ("\ufeffdiscount: 0.9\nstates: 1\nactions: 1\nobservations: 1\nstart: 1\n"
+            "T: * identity\nO: * uniform\nR: * : * : * : * 2.5\n")
+    (tmp_path / "one.pomdp").write_text(text, encoding="utf-8")
+    model = read_pomdp(tmp_path / "one.pomdp")
+    assert model.start.tolist() == [1.0] and model.arms.rewards.max() == 2.5
+    # names the grammar reserves are written as counts, so the file reads back
+    arms = random_pomdp_arms(1, 2, 2, 3, seed=0)
+    named = PomdpModel(arms, 0.9, [0.5, 0.5], obs_names=["a", "start", "include"])
+    back = read_pomdp(write_pomdp(named, tmp_path / "r.pomdp"))
+    np.testing.assert_array_equal(back.arms.observations, arms.observations)
+    assert back.obs_names == ("0", "1", "2")
+
+
 BAD = [
     (HEAD.replace("discount: 0.9", "discount: 1.5"), 1, r"discount: must be in \(0, 1\]"),
     (HEAD.replace("values: reward", "values: money"), 2, r"values: must be 'reward' or 'cost'"),
@@ -160,8 +174,17 @@ BAD = [
     (HEAD + "T: * identity\nO: * uniform\nR: a : 0 : 0 : yes\n", 8,
      r"unexpected end of file: expected a reward"),
     ("discount: 0.9\nstates: 2\nactions: 2\n", 3, r"preamble: must declare observations"),
-    (HEAD.replace("states: 3", "states: 1a b"), 3, r"states: names must not begin with a digit"),
+    (HEAD.replace("states: 3", "states: 1a b"), 3, r"states: must be a count or names not beginning with a digit"),
     (HEAD.replace("states: 3", "states: x x"), 3, r"states: names must be distinct"),
+    (HEAD.replace("states: 3", "states: -3"), 3, r"states: must be a count or names"),
+    (HEAD.replace("states: 3", "states: 3\nstates: 4"), 4, r"states: declared twice"),
+    (HEAD.replace("discount: 0.9", "discount: 0.9\ndiscount: 0.5"), 2,
+     r"discount: declared twice"),
+    (HEAD.replace("states: 3", "states: 8000"), 5, r"at most 50000000 dense entries"),
+    (HEAD + "start: 0.5 nan 0.5\n", 6, r"expected 3 start probabilities; got 'nan'"),
+    (HEAD + "T: * identity\nO: * uniform\nR: a : 0 : 0 : yes 1e400\n", 8,
+     r"expected a reward, finite; got '1e400'"),
+    (HEAD + "T: a\n0.5 0.5 0.0\n0.5 0.5 0.0\n1_0 0.0 0.0\n", 9, r"got '1_0'"),
     (HEAD + "T: * identity\nT: a : 0 : 0 0.7\n", 7,
      r"(?s)T: row for action 'a', start state '0' must sum to 1.*last set here"),
 ]
