@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from rmab._validation import check_number
+from rmab.errors import InvalidParameterError
 from rmab.models import generators, save_instance
 from rmab.models.instance import Instance
 
@@ -28,7 +30,11 @@ def add_arguments(parser) -> None:
 
 
 def build(args) -> Instance:
-    budget = max(0.0, float(round(args.budget_fraction * args.arms)))
+    fraction = check_number("generate", "budget_fraction", args.budget_fraction, low=0.0)
+    if args.obs < 0:
+        raise InvalidParameterError(f"generate.obs: must be >= 0 (0: fully observed); got "
+                                    f"{args.obs}")
+    budget = float(round(fraction * args.arms))
     if args.kind == "health":
         return generators.health_intervention(
             args.arms, n_states=args.states, budget_fraction=args.budget_fraction,

@@ -52,6 +52,10 @@ def _rows(instance, args):
 
 def run(args) -> int:
     instance = load_instance(args.instance)
+    if instance.horizon is not None:
+        print(f"rmab: note: the indices are those of the discounted infinite-horizon problem "
+              f"(discount {instance.discount:g}); the instance's horizon {instance.horizon} is "
+              f"not used", file=sys.stderr)
     header, rows, res = _rows(instance, args)
     if args.out is None:
         writer = csv.writer(sys.stdout, lineterminator="\n")

@@ -89,3 +89,11 @@ def test_usage_error_exit_2(main):
     with pytest.raises(SystemExit) as exc:
         main(["bound", "x.npz", "--method", "simplex"])
     assert exc.value.code == 2
+
+
+def test_index_on_a_finite_horizon_says_the_horizon_is_not_used(main, tmp_path, capsys):
+    inst = random_instance(3, 2, 2, None, budget=1.0, horizon=5, seed=0)
+    path = save_instance(inst, tmp_path / "h.npz")
+    assert main(["index", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert "discounted infinite-horizon problem" in err and "horizon 5 is not used" in err

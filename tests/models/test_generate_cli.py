@@ -1,0 +1,37 @@
+"""``rmab generate``: seeded instances written to .npz, and its argument errors."""
+
+import pytest
+
+from rmab.cli import main
+from rmab.models import load_instance
+
+
+@pytest.mark.parametrize("kind, extra, n_obs", [("health", [], 2),
+                                                ("random", ["--obs", "3"], 3),
+                                                ("random", ["--obs", "0"], None),
+                                                ("collapsing", [], 2)])
+def test_writes_a_seeded_instance(kind, extra, n_obs, tmp_path, capsys):
+    a, b = tmp_path / "a.npz", tmp_path / "b.npz"
+    for path in (a, b):
+        assert main(["generate", kind, "--arms", "10", "--seed", "3", "-o", str(path),
+                     *extra]) == 0
+    assert a.read_bytes() == b.read_bytes()            # the same seed, the same file
+    inst = load_instance(a)
+    assert inst.n_arms == 10 and inst.budget == 1.0
+    if kind == "random":
+        assert inst.fully_observed == (n_obs is None)
+        assert n_obs is None or inst.n_obs == n_obs
+    assert f"wrote {a}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--budget-fraction", "nan"], "generate.budget_fraction: must be"),
+    (["--budget-fraction", "-0.5"], "generate.budget_fraction: must be >= 0"),
+    (["--obs", "-1"], "generate.obs: must be >= 0"),
+])
+def test_bad_arguments_exit_1(argv, message, tmp_path, capsys):
+    out = tmp_path / "x.npz"
+    assert main(["generate", "random", "--arms", "5", "-o", str(out), *argv]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("rmab: error: ") and message in err
+    assert not out.exists()
