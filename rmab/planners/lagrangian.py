@@ -18,7 +18,8 @@ _METHODS = ("auto", "bisection", "golden", "cutting-plane", "lp")
 
 
 class LagrangianPlanner(BasePlanner):
-    """At each period maximise ``Σ_n Q_n^{λ*}(b_n, a_n)`` under the budget.
+    """At each period maximise ``Σ_n Q_n^{λ*}(b_n, a_n)`` under the budget, gains within the
+    price's tolerance counted as ties broken towards acting (``_plan``).
 
     ``Q_n^{λ*}`` is arm ``n``'s one-step lookahead under the price ``λ*`` (exact for fully
     observed arms, PBVI for POMDP arms), ``λ*`` the minimiser of the Lagrangian dual from the
@@ -87,8 +88,13 @@ class LagrangianPlanner(BasePlanner):
             self.result = self._solve(inst, belief)
             resolved = True
         q = self.result.q_values(belief)
-        res = solve_knapsack(q, inst.arms.costs, inst.budget, method=self.knapsack,
-                             dp_limit=self.dp_limit)
+        # λ* is known to a relative price_tol; over that interval a gain moves by up to
+        # price_tol λ* c(a) w (w = Σ β^t, the weight of the budget in the dual). Gains inside
+        # that band are ties at the true price: break them towards acting, or the budget
+        # idles whenever the bisection stops just above an arm's switching price
+        band = self.price_tol * self.result.price * self.result.budget_weight
+        res = solve_knapsack(q + band * inst.arms.costs, inst.arms.costs, inst.budget,
+                             method=self.knapsack, dp_limit=self.dp_limit)
         idx = np.arange(inst.n_arms)
         self.last_stats.scores = q[idx, res.actions] - q[:, 0]
         self.last_stats.info.update(price=self.result.price, knapsack=res.method,

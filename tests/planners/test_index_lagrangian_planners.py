@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from rmab.errors import IndexabilityWarning, InvalidParameterError
-from rmab.models.arms import MDPArms
-from rmab.models.generators import health_intervention, random_instance
+from rmab.models.arms import MDPArms, concat_arms
+from rmab.models.generators import health_intervention, random_instance, random_mdp_arms
 from rmab.models.instance import Instance
 from rmab.planners.index import WhittleMultiPlanner, WhittlePlanner
 from rmab.planners.lagrangian import LagrangianPlanner
@@ -135,3 +135,14 @@ def test_errors():
         LagrangianPlanner(method="newton")
     with pytest.raises(InvalidParameterError, match="LagrangianPlanner.knapsack: must be"):
         LagrangianPlanner(knapsack="exact")
+
+
+def test_lagrangian_spends_the_budget_on_near_ties():
+    # ten copies of one arm: at λ* every arm is indifferent between acting and resting, and
+    # the bisection stops a hair above the switching price; the budget must still be used
+    one = random_mdp_arms(1, 2, 2, seed=3)
+    inst = Instance(concat_arms([one] * 10), 3.0, discount=0.9)
+    planner = LagrangianPlanner().fit(inst, seed=0)
+    q = planner.result.q_values(np.tile([0.0, 1.0], (10, 1)))
+    assert np.all(q[:, 1] - q[:, 0] < 0)                  # the textbook gains: all negative
+    assert planner.plan(np.tile([0.0, 1.0], (10, 1))).sum() == 3
