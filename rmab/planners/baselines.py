@@ -38,9 +38,24 @@ class RandomPlanner(BasePlanner):
         return actions
 
 
+def _fill(order: np.ndarray, costs: np.ndarray, budget: float) -> np.ndarray:
+    """The arms of ``order`` taken greedily in that order while each fits in what is left of
+    ``budget`` (an arm that does not fit is passed over, not a stop)."""
+    spent = np.cumsum(costs[order])
+    k = int(np.searchsorted(spent, budget + 1e-9, side="right"))     # the prefix that fits
+    taken = list(order[:k])
+    left = budget - (spent[k - 1] if k else 0.0)
+    for i in order[k + 1:] if k < len(order) else ():
+        if costs[i] <= left + 1e-9:
+            taken.append(i)
+            left -= costs[i]
+    return np.asarray(taken, dtype=np.int64)
+
+
 class RoundRobinPlanner(BasePlanner):
     """Arms take ``action`` in a fixed cycle 0, 1, ..., N-1, 0, ... as many per period as the
-    budget allows; the cycle carries over between periods and restarts at ``reset``."""
+    budget allows (an arm too costly for what is left is passed over); the cycle resumes after
+    the last arm served and restarts at ``reset``."""
 
     name = "round-robin"
 
@@ -61,11 +76,11 @@ class RoundRobinPlanner(BasePlanner):
         n = inst.n_arms
         costs = inst.arms.costs[:, self.action]
         order = (self._next + np.arange(n)) % n
-        spent = np.cumsum(costs[order])
-        take = order[spent <= inst.budget + 1e-9]
+        take = _fill(order, costs, inst.budget)
         actions = np.zeros(n, dtype=np.int64)
         actions[take] = self.action
-        self._next = int((self._next + len(take)) % n) if len(take) else self._next
+        if len(take):                   # the cycle resumes after the last arm served
+            self._next = int((take[-1] + 1) % n)
         return actions
 
 
@@ -126,7 +141,6 @@ class BeliefThresholdPlanner(BasePlanner):
         self.last_stats.scores = score
         order = np.argsort(score, kind="stable")
         order = order[score[order] <= self.threshold]
-        spent = np.cumsum(inst.arms.costs[order, self.action])
         actions = np.zeros(inst.n_arms, dtype=np.int64)
-        actions[order[spent <= inst.budget + 1e-9]] = self.action
+        actions[_fill(order, inst.arms.costs[:, self.action], inst.budget)] = self.action
         return actions

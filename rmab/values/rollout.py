@@ -65,7 +65,8 @@ class RolloutResult:
     candidates : (K, N) int64 joint candidates (joint mode), else None
     values, stderr : (K,) their estimated returns and standard errors (joint mode), else None
     arm_values : (K, N) or (A, N) each arm's mean discounted reward in each candidate's runs
-    horizon, n_trajectories, truncation_bound (``β^H max|r| / (1 - β)`` per arm), seconds
+    horizon, n_trajectories, truncation_bound (``Σ_{H <= t < T} β^t max|r|`` per arm, ``T`` the
+    instance's horizon or infinity: a bound from any period), seconds
     """
 
     actions: np.ndarray
@@ -196,12 +197,22 @@ def rollout(instance: Instance, belief, *, base="myopic", base_params=None, hori
     return _rollout(instance, base, b, horizon, n_trajectories, mode, max_joint, rng)
 
 
+def _tail_weight(beta: float, horizon: int, end: int | None) -> float:
+    """``Σ_{t=horizon}^{end-1} β^t``, the weight of the periods a rollout of ``horizon``
+    periods leaves out (``end`` None: infinite, then ``β < 1``)."""
+    if end is None:
+        return beta ** horizon / (1.0 - beta)
+    if end <= horizon:
+        return 0.0
+    return float(end - horizon) if beta == 1.0 else (beta ** horizon - beta ** end) / (1.0 - beta)
+
+
 def _rollout(instance, base, belief, horizon, n_traj, mode, max_joint, rng) -> RolloutResult:
     start = time.perf_counter()
     arms = instance.arms
     sim = _Simulator(instance, base, horizon, n_traj, rng)
     beta = instance.discount
-    trunc = beta ** horizon * float(np.abs(arms.rewards).max()) / (1.0 - beta)
+    trunc = _tail_weight(beta, horizon, instance.horizon) * float(np.abs(arms.rewards).max())
     n, n_actions = instance.n_arms, instance.n_actions
     cand = None
     if mode in ("auto", "joint"):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rmab.errors import InvalidParameterError, MissingDependencyError, UnknownPlannerError
-from rmab.models import MDPArms, random_instance
+from rmab.models import Instance, MDPArms, random_instance, random_mdp_arms
 from rmab.planners import make_planner, register_planner
 from rmab.planners.base import PlannerSpec, get_spec
 from rmab.planners.baselines import one_step_values
@@ -113,3 +113,15 @@ def test_registry_duplicates_and_missing_extras():
     with pytest.raises(MissingDependencyError, match=r"rmab\[definitely_not_installed_pkg\]"):
         spec.load()
     assert get_spec("myopic").available
+
+
+def test_an_arm_too_costly_does_not_block_the_others():
+    # arm 0 costs 3 > budget 2: round-robin and belief-threshold pass over it
+    base = random_mdp_arms(4, 2, 2, seed=0)
+    arms = MDPArms(base.transitions, base.rewards, np.array([[0, 3.0], [0, 1], [0, 1], [0, 1]]))
+    inst = Instance(arms, 2.0)
+    rr = make_planner("round-robin").fit(inst)
+    plans = [rr.plan(np.full((4, 2), 0.5)).tolist() for _ in range(3)]
+    assert plans == [[0, 1, 1, 0], [0, 1, 0, 1], [0, 0, 1, 1]]      # the cycle goes on
+    bt = make_planner("belief-threshold").fit(inst)
+    assert bt.plan(np.full((4, 2), 0.5)).sum() == 2

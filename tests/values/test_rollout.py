@@ -137,3 +137,15 @@ def test_rollout_errors():
         rollout(inst, b, seed="x")
     fitted = NoActionPlanner().fit(inst)
     assert rollout(inst, b, base=fitted, horizon=2, n_trajectories=2, seed=0).mode == "joint"
+
+
+def test_undiscounted_finite_horizon_truncation():
+    # discount 1 is valid with a finite horizon: the left-out weight is the periods left out
+    from rmab.planners import make_planner
+
+    inst = random_instance(4, 2, 2, None, discount=1.0, horizon=5, seed=0)
+    res = rollout(inst, inst.initial_belief, base="myopic", horizon=3, n_trajectories=2, seed=0)
+    assert res.truncation_bound == pytest.approx(2 * np.abs(inst.arms.rewards).max())
+    long = rollout(inst, inst.initial_belief, base="myopic", horizon=6, n_trajectories=2, seed=0)
+    assert long.truncation_bound == 0.0
+    make_planner("rollout", horizon=3, n_trajectories=2).fit(inst).plan(inst.initial_belief)
