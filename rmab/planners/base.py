@@ -22,7 +22,7 @@ from typing import ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
-from rmab._validation import as_generator
+from rmab._validation import as_generator, check_number
 from rmab.belief.update import check_beliefs
 from rmab.errors import (InvalidParameterError, MissingDependencyError, NotFittedError,
                          UnknownPlannerError)
@@ -108,6 +108,7 @@ class BasePlanner:
         b.setflags(write=False)
         start = time.perf_counter()
         self.last_stats = PlanStats()
+        t = check_number(f"{type(self).__name__}.plan", "t", t, low=0, integer=True)
         actions = self._plan(b, int(t))
         self.last_stats.seconds = time.perf_counter() - start
         return actions

@@ -65,7 +65,7 @@ class RoundRobinPlanner(BasePlanner):
 
     def _fit(self, instance):
         if self.action >= instance.n_actions:
-            raise InvalidParameterError(f"RoundRobinPlanner.action: must be < n_actions="
+            raise InvalidParameterError(f"{type(self).__name__}.action: must be < n_actions="
                                         f"{instance.n_actions}; got {self.action}")
 
     def _reset(self):

@@ -35,6 +35,9 @@ class RolloutPlanner(BasePlanner):
         get_spec(base)  # unknown names fail here, with suggestions
         self.base = base
         self.mode = mode
+        if base_params is not None and not isinstance(base_params, dict):
+            raise InvalidParameterError(f"RolloutPlanner.base_params: must be a dict of the base "
+                                        f"planner's parameters; got {base_params!r}")
         self.base_params = dict(base_params or {})
 
     def _fit(self, instance):

@@ -125,3 +125,15 @@ def test_an_arm_too_costly_does_not_block_the_others():
     assert plans == [[0, 1, 1, 0], [0, 1, 0, 1], [0, 0, 1, 1]]      # the cycle goes on
     bt = make_planner("belief-threshold").fit(inst)
     assert bt.plan(np.full((4, 2), 0.5)).sum() == 2
+
+
+def test_plan_period_and_parameter_errors_name_the_planner():
+    inst = random_instance(3, 2, 2, None, budget=1.0, seed=0)
+    planner = make_planner("myopic").fit(inst)
+    for t, match in (("a", "must be an integer"), (-1, "must be >= 0"), (2.7, "must be an integer")):
+        with pytest.raises(InvalidParameterError, match=rf"MyopicPlanner\.plan\.t: {match}"):
+            planner.plan(inst.initial_belief, t=t)
+    with pytest.raises(InvalidParameterError, match=r"BeliefThresholdPlanner\.action: must be <"):
+        make_planner("belief-threshold", action=2).fit(inst)
+    with pytest.raises(InvalidParameterError, match=r"RolloutPlanner\.base_params: must be a dict"):
+        make_planner("rollout", base_params=3)
