@@ -7,12 +7,15 @@ template ``"<owner>.<field>: must be <constraint>; got <value>"``.
 from __future__ import annotations
 
 import numbers
+import re
 
 import numpy as np
 
 from rmab.errors import InvalidModelError, InvalidParameterError
 
 PROB_TOL = 1e-9
+# a decimal number in ASCII (Python's float() also takes "1_0", "nan" and non-ASCII digits)
+DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def _short(value) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rmab._validation import _short, check_number
+from rmab._validation import DECIMAL, _short, check_number
 from rmab.errors import BatchInputError, InvalidModelError, InvalidParameterError, RmabError
 from rmab.io.schema import BELIEF_TOL, OWNER, check_header
 from rmab.models.arms import MDPArms, POMDPArms
@@ -183,15 +183,20 @@ def _load_rows(path, file: str) -> tuple[list[list[str]], np.ndarray]:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise BatchInputError(f"{OWNER}: must be UTF-8 text; got byte {raw[exc.start]:#04x}",
                               file=file, line=line) from exc
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     limit = csv.field_size_limit(_FIELD_LIMIT)   # inline arms can be long; the text is in memory
+    try:
+        return _records(text, file)
+    finally:
+        csv.field_size_limit(limit)
+
+
+def _records(text: str, file: str) -> tuple[list[list[str]], np.ndarray]:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         rows = list(reader)
     except csv.Error as exc:
         raise BatchInputError(f"{OWNER}: must be well-formed CSV; {exc}", file=file,
                               line=reader.line_num) from exc
-    finally:
-        csv.field_size_limit(limit)
     n_lines = (text.count("\n") + text.count("\r") - text.count("\r\n")
                + (not text.endswith(("\n", "\r"))))
     if n_lines == len(rows):  # one record per line: no quoted line breaks
@@ -205,16 +210,15 @@ def _load_rows(path, file: str) -> tuple[list[list[str]], np.ndarray]:
 
 
 _FIELD = re.compile(r"^\w+\.(\w+):")
-_FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:inf|infinity|nan)",
-                    re.IGNORECASE)
 _INT = re.compile(r"[+-]?[0-9]+")
+_NOT_FINITE = ("inf", "infinity", "nan")
 _JSON_WORD = re.compile(r"true|false|null")
 
 
 def _float(cell: str) -> float:
     """``float`` of an ASCII decimal number only (Python's also takes ``1_0`` and non-ASCII
     digits); ``inf`` and ``nan`` pass here and are refused as not finite by the caller."""
-    if not _FLOAT.fullmatch(cell):
+    if not (DECIMAL.fullmatch(cell) or cell.lstrip("+-").lower() in _NOT_FINITE):
         raise ValueError(f"not a decimal number: {cell!r}")
     return float(cell)
 

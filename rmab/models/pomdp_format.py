@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rmab._validation import check_number
+from rmab._validation import DECIMAL, check_number
 from rmab.errors import InvalidModelError, InvalidParameterError, RmabError
 from rmab.models.arms import POMDPArms
 from rmab.models.instance import Instance
@@ -38,7 +38,6 @@ __all__ = ["PomdpModel", "POMDPFormatError", "read_pomdp", "write_pomdp", "parse
 
 _ROW_TOL = 1e-5
 _PREAMBLE = ("discount", "values", "states", "actions", "observations")
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _RESERVED = frozenset(_PREAMBLE + ("start", "include", "exclude", "uniform", "identity",
                                    "reset", "T", "O", "R"))
 _MAX_ENTRIES = 50_000_000   # dense T, O and R entries read (400 MB of float64)
@@ -160,7 +159,7 @@ class _Tokens:
 
     def number(self, what: str = "a number") -> float:
         tok = self.take(what)
-        if not _NUMBER.fullmatch(tok):          # no nan, inf, 1_000 or non-ASCII digits
+        if not DECIMAL.fullmatch(tok):          # no nan, inf, 1_000 or non-ASCII digits
             raise self.error(f"expected {what}; got {tok!r}")
         value = float(tok)
         if not np.isfinite(value):
@@ -461,7 +460,7 @@ class _Reader:
 
 
 def _is_number(tok: str) -> bool:
-    return _NUMBER.fullmatch(tok) is not None
+    return DECIMAL.fullmatch(tok) is not None
 
 
 def parse_pomdp(text: str, *, file=None) -> PomdpModel:

@@ -243,3 +243,16 @@ def test_long_inline_cells_are_read(write_csv):
     (batch,) = read_batches(write_csv(text))
     np.testing.assert_allclose(batch.instance.arms.transitions[0], t)
     assert csv.field_size_limit() == 131072          # the module's limit is restored
+
+
+def test_long_cells_with_quoted_line_breaks(write_csv):
+    # the second pass that finds each record's line must read long cells too
+    import json
+
+    S = 60
+    t = np.full((2, S, S), 1.0 / S)
+    cell = json.dumps(t.tolist()).replace("], [", "],\n[", 1)     # a line break inside
+    text = INLINE_H + f'x,a,1,0,,"{cell}",,"{json.dumps([0.0] * S)}",\n' + "x,b,1,0,,,,,\n"
+    with pytest.raises(BatchInputError, match="must give the arm's model") as info:
+        read_batches(write_csv(text))
+    assert info.value.line == 4
