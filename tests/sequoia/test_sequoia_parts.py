@@ -101,3 +101,21 @@ def test_auto_argmax_enumerates_short_lists_and_solves_long_ones(tiny_capacity):
 def test_make_argmax_rejects_unknown_method(tiny_capacity):
     with pytest.raises(InvalidParameterError, match="make_argmax.method: must be"):
         make_argmax(tiny_capacity, 20, "gurobi")
+
+
+def test_brute_force_leaves_out_the_null_action_where_the_mip_does():
+    # a network that prefers fewer interventions: "do nothing" would win among the listed
+    # feasible actions, but the MIP chooses exactly budget, and so must the enumeration
+    from rmab.domains import make_domain
+    from rmab.planners.sequoia.argmax import MIPArgmax
+
+    d = make_domain("interventions", 12, 3, seed=0)
+    n_in = input_size(d.action_size, d.n_arms)
+    w1 = np.zeros((1, n_in))
+    w1[0, :d.action_size] = -1.0
+    net = ReLUNetwork((w1, np.ones((1, 1))), (np.array([10.0]), np.zeros(1)))
+    assert not d.feasible_actions().any(axis=1).all()            # the null action is listed
+    brute, mip = BruteForceArgmax(d, 5, net), MIPArgmax(d, 5, net)
+    s = np.zeros(d.n_arms, dtype=np.int64)
+    got, want = brute.solve(s, 3), mip.solve(s, 3)
+    assert got.action.sum() == d.budget and got.value == pytest.approx(want.value)

@@ -41,10 +41,24 @@ class ArgmaxResult:
     seconds: float
 
 
+def _block_admits_null(domain) -> bool:
+    """Whether the domain's MILP admits the all-zero action (multiple interventions does not:
+    it chooses exactly ``budget``; the simulator accepts it as the NO-ACTION reference)."""
+    from dataclasses import replace
+
+    from solvers import solve
+
+    milp = domain.constraint_block().milp
+    upper = milp.col_upper.copy()
+    upper[domain.constraint_block().action] = 0.0
+    return solve(replace(milp, col_upper=upper)).is_optimal
+
+
 class BruteForceArgmax:
     """Exact argmax by enumeration: :meth:`Domain.feasible_actions <rmab.domains.base.Domain.
-    feasible_actions>` scored by one batched forward pass. ``actions``: that list, if already
-    computed. ``max_ones``: the largest number of ones in a feasible action."""
+    feasible_actions>` scored by one batched forward pass, over the same set as the MIP's (the
+    null action is left out where the domain's MILP excludes it). ``actions``: that list, if
+    already computed. ``max_ones``: the largest number of ones in a feasible action."""
 
     def __init__(self, domain, horizon: int, network=None, *, actions=None):
         actions = domain.feasible_actions() if actions is None else actions
@@ -54,9 +68,13 @@ class BruteForceArgmax:
                                         f"path domain with route sets); got a "
                                         f"{type(domain).__name__} with action_size "
                                         f"{domain.action_size}")
+        actions = np.asarray(actions, dtype=np.int64)
+        null = ~actions.any(axis=1)
+        if null.any() and not _block_admits_null(domain):
+            actions = actions[~null]
         self.domain = domain
         self.horizon = int(horizon)
-        self.actions = np.asarray(actions, dtype=np.int64)
+        self.actions = actions
         self.max_ones = int(self.actions.sum(axis=1).max())
         self.network = network
         self._cached = self._first = self._levels = None
