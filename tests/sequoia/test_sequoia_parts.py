@@ -119,3 +119,18 @@ def test_brute_force_leaves_out_the_null_action_where_the_mip_does():
     s = np.zeros(d.n_arms, dtype=np.int64)
     got, want = brute.solve(s, 3), mip.solve(s, 3)
     assert got.action.sum() == d.budget and got.value == pytest.approx(want.value)
+
+
+def test_a_network_without_hidden_layers_and_the_time_limit_fallback():
+    from rmab.domains import make_domain
+    from rmab.planners.sequoia.argmax import MIPArgmax
+
+    d = make_domain("interventions", 12, 3, seed=0)
+    rng = np.random.default_rng(4)
+    n_in = input_size(d.action_size, d.n_arms)
+    linear = ReLUNetwork((rng.normal(size=(1, n_in)),), (np.zeros(1),))   # no hidden layer
+    s = rng.integers(0, d.n_states, d.n_arms)
+    got, want = BruteForceArgmax(d, 5, linear).solve(s, 2), MIPArgmax(d, 5, linear).solve(s, 2)
+    assert got.value == pytest.approx(want.value, rel=1e-9, abs=1e-9)
+    # with no time to find an incumbent the MIP falls back to an action of its own set
+    assert MIPArgmax(d, 5, linear).fallback.sum() == d.budget

@@ -96,10 +96,10 @@ class BruteForceArgmax:
             self._cached = base
         ctx = context_features(states, time_to_go, self.horizon, self.domain.n_states)
         ctx = ctx.astype(np.float32).astype(np.float64)    # the inputs of encode_inputs
-        h = np.maximum(self._first + (base.weights[0][:, m:] @ ctx + base.biases[0]), 0.0)
-        for w, b in zip(base.weights[1:-1], base.biases[1:-1]):
-            h = np.maximum(h @ w.T + b, 0.0)
-        v = (h @ base.weights[-1].T + base.biases[-1]).reshape(-1)
+        h = self._first + (base.weights[0][:, m:] @ ctx + base.biases[0])   # layer 1, (K, h)
+        for w, b in zip(base.weights[1:], base.biases[1:]):                 # ReLU, then on
+            h = np.maximum(h, 0.0) @ w.T + b
+        v = h.reshape(-1)
         if table is not None:
             arms = np.arange(self._levels.shape[1])                       # levels (K, n_arms)
             v = v + net.gains(states)[arms, self._levels].sum(axis=1)
@@ -153,8 +153,8 @@ class MIPArgmax:
         m = self.action_milp
         self._linear = LinearBlockModel(self.block, self._backend,
                                         replace(m, c=np.zeros(m.n_cols), sense="max", offset=0.0))
-        null = domain.null_action()
-        self.fallback = null if domain.is_feasible(null) else domain.sample_action(0)
+        self.fallback = (domain.null_action() if _block_admits_null(domain)
+                         else domain.sample_action(0))    # an action of the MILP's set
         self.n_fallback = int(n_fallback)
         self._rng = np.random.default_rng(0)
         self.network = self.encoded = self.model = self.gains_at = None
