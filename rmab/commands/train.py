@@ -11,6 +11,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from rmab.errors import OutputError
+
 KINDS = ("capacity", "interventions", "scheduling", "path")
 
 
@@ -97,6 +99,23 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
+OUTPUTS = ("sequoia.pt", "domain.npz", "sequoia.npz")
+
+
+def _check_outputs(out: Path) -> None:
+    """Refuse, before training, an output folder where the files cannot be written."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"train.out: must be a folder; got the file {str(out)!r}")
+    for name in OUTPUTS:
+        if (out / name).exists() and not (out / name).is_file():
+            raise OutputError(f"train.out: {str(out / name)!r} must be a file path; it is a "
+                              f"directory or special file")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"train.out: {str(out)!r} cannot be created; {exc}") from exc
+
+
 def run(args) -> int:
     import numpy as np
 
@@ -123,6 +142,7 @@ def run(args) -> int:
                            selection_margin=args.selection_margin,
                            training_jobs=args.training_jobs)
     out = Path(args.out)
+    _check_outputs(out)
     res = train_sequoia(domain, config, seed=args.seed, progress=not args.no_progress,
                         checkpoint=out / "sequoia.pt")
     save_domain(domain, out / "domain.npz")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,11 +143,17 @@ class ReLUNetwork:
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
             arrays[f"W{i}"] = w
             arrays[f"b{i}"] = b
+        if path.is_dir():
+            raise SolverInputError(f"ReLUNetwork.save.path: must be a file path; got the "
+                                   f"directory {str(path)!r}")
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
                 np.savez(fh, **arrays)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes 0600; give the file normal permissions
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -156,7 +164,10 @@ class ReLUNetwork:
     def load(cls, path) -> "ReLUNetwork":
         """Read a network written by :meth:`save` (no pickle)."""
         try:
-            with np.load(path, allow_pickle=False) as data:
+            data = np.load(path, allow_pickle=False)
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                raise ValueError("a single .npy array, not an .npz archive")
+            with data:
                 if "format" not in data or str(data["format"]) != FORMAT:
                     raise SolverInputError(f"ReLUNetwork.load.path: must be a {FORMAT} file; "
                                            f"got {str(path)!r}")
@@ -166,7 +177,8 @@ class ReLUNetwork:
                 n = int(data["n_layers"])
                 weights = tuple(data[f"W{i}"] for i in range(n))
                 biases = tuple(data[f"b{i}"] for i in range(n))
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, EOFError, NotImplementedError,
+                zipfile.BadZipFile, zlib.error) as exc:          # damaged or foreign files
             if isinstance(exc, SolverInputError):
                 raise
             raise SolverInputError(f"ReLUNetwork.load.path: must be a readable {FORMAT} .npz "

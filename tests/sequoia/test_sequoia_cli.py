@@ -213,3 +213,60 @@ def test_rmab_train_rejects_zero_training_jobs(tmp_path, capsys):
     assert code == 1
     assert "SequoiaConfig.training_jobs: must be >= 1" in capsys.readouterr().err
     assert not (tmp_path / "sequoia.npz").exists()
+
+
+def test_rmab_train_refuses_unwritable_outputs_before_training(tmp_path, capsys):
+    from rmab.cli import main
+
+    (tmp_path / "sequoia.npz").mkdir()
+    code = main(["train", "--domain", "capacity", "--arms", "5", "--budget", "2",
+                 "--out", str(tmp_path), "--no-progress"])
+    assert code == 1
+    assert "must be a file path" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sequoia.npz"]   # nothing trained
+
+
+def test_damaged_network_files_are_typed_errors(tmp_path):
+    import numpy as np
+
+    from rmab.errors import InvalidModelError
+    from rmab.planners.sequoia.features import load_network
+    from solvers.nn import ReLUNetwork
+
+    rng = np.random.default_rng(0)
+    good = ReLUNetwork((rng.normal(size=(3, 4)), rng.normal(size=(1, 3))),
+                       (np.zeros(3), np.zeros(1))).save(tmp_path / "good.npz")
+    assert oct(good.stat().st_mode & 0o777) != oct(0o600)       # normal permissions
+    data = good.read_bytes()
+    np.save(tmp_path / "one.npy", np.zeros(3))
+    table = tmp_path / "table.npz"
+    np.savez(table, **dict(np.load(good)), gain_table=np.array([None, 1], dtype=object))
+    for name, content in (("empty.npz", b""), ("cut.npz", data[: len(data) // 2])):
+        (tmp_path / name).write_bytes(content)
+    for name in ("empty.npz", "cut.npz", "one.npy", "table.npz"):
+        with pytest.raises(InvalidModelError, match="t.network|load.path"):
+            load_network("t", tmp_path / name)
+
+
+def test_config_rejects_sizes_that_cannot_train():
+    from rmab.errors import InvalidParameterError
+    from rmab.planners.sequoia.train import SequoiaConfig
+
+    for kwargs, match in ((dict(hidden=32), "hidden"), (dict(hidden=(float("nan"),)), "hidden"),
+                          (dict(hidden=("a",)), "hidden"),
+                          (dict(buffer_size=8, batch_size=16), "buffer_size: must be >="),
+                          (dict(warm_start_samples=1), "warm_start_samples")):
+        with pytest.raises(InvalidParameterError, match=match):
+            SequoiaConfig(**kwargs)
+
+
+def test_load_qnetwork_wrong_checkpoint_is_a_typed_error(tmp_path):
+    import torch
+
+    from rmab.errors import InvalidModelError
+    from rmab.planners.sequoia.train import load_qnetwork
+
+    path = tmp_path / "c.pt"
+    torch.save({"format": "rmab-sequoia", "model": {}}, path)
+    with pytest.raises(InvalidModelError, match="load_qnetwork.path: must hold"):
+        load_qnetwork(path)

@@ -122,10 +122,16 @@ def load(path):
     from solvers.nn import ReLUNetwork
 
     network = ReLUNetwork.load(path)
-    with np.load(path, allow_pickle=False) as data:
-        if "gain_table" not in data:
-            return network
-        if "levels_map" not in data:
-            raise InvalidModelError(f"load.path: a gain table must come with its levels_map; "
-                                    f"got none in {str(path)!r}")
-        return GainTableNetwork(network, data["gain_table"], data["levels_map"])
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if "gain_table" not in data:
+                return network
+            table = data["gain_table"]
+            levels = data["levels_map"] if "levels_map" in data else None
+    except (ValueError, OSError) as exc:        # e.g. an object array (needs pickle)
+        raise InvalidModelError(f"load.path: must hold a numeric gain table and levels_map; "
+                                f"got {str(path)!r} ({exc})") from exc
+    if levels is None:
+        raise InvalidModelError(f"load.path: a gain table must come with its levels_map; got "
+                                f"none in {str(path)!r}")
+    return GainTableNetwork(network, table, levels)

@@ -40,7 +40,7 @@ import numpy as np
 
 from rmab._validation import as_generator, check_number
 from rmab.domains.arm import initial_states
-from rmab.errors import InvalidParameterError
+from rmab.errors import InvalidModelError, InvalidParameterError
 from rmab.models.storage import atomic_write
 from rmab.planners.sequoia.argmax import ARGMAX_METHODS, BruteForceArgmax, make_argmax
 from rmab.planners.sequoia.cache import TargetCache
@@ -183,11 +183,24 @@ class SequoiaConfig:
         for name in ("time_limit", "target_time_limit"):
             if getattr(self, name) is not None:
                 check_number(o, name, getattr(self, name), low=0.0, low_open=True)
-        hidden = tuple(self.hidden)
-        if not hidden or any(isinstance(h, bool) or int(h) != h or h < 1 for h in hidden):
+        try:
+            hidden = tuple(self.hidden)
+            bad = not hidden or any(isinstance(h, (bool, str)) or not np.isfinite(h)
+                                    or int(h) != h or h < 1 for h in hidden)
+        except (TypeError, ValueError, OverflowError):
+            bad = True
+        if bad:
             raise InvalidParameterError(f"{o}.hidden: must be a non-empty sequence of positive "
                                         f"integers; got {self.hidden!r}")
         object.__setattr__(self, "hidden", tuple(int(h) for h in hidden))
+        if self.buffer_size < self.batch_size:
+            raise InvalidParameterError(f"{o}.buffer_size: must be >= batch_size="
+                                        f"{self.batch_size} (no gradient step otherwise); got "
+                                        f"{self.buffer_size}")
+        if 0 < self.warm_start_samples < 10:
+            raise InvalidParameterError(f"{o}.warm_start_samples: must be 0 (no warm start) or "
+                                        f">= 10 (90 % fit, 10 % held out); got "
+                                        f"{self.warm_start_samples}")
         if self.warm_start not in WARM_STARTS:
             raise InvalidParameterError(f"{o}.warm_start: must be one of {WARM_STARTS}; got "
                                         f"{self.warm_start!r}")
@@ -896,8 +909,6 @@ def save_checkpoint(path, qnet: QNetwork, *, target: QNetwork | None = None, opt
 
 def load_checkpoint(path) -> dict:
     """A checkpoint's dict, read with ``torch.load(..., weights_only=True)`` (no code runs)."""
-    from rmab.errors import InvalidModelError
-
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
@@ -914,9 +925,19 @@ def load_checkpoint(path) -> dict:
 def load_qnetwork(path) -> QNetwork:
     """The Q-network saved in a checkpoint."""
     payload = load_checkpoint(path)
-    sizes, shape = payload["sizes"], payload.get("gain_table")
-    table = {} if shape is None else dict(levels_map=payload["model"]["levels_map"],
-                                          n_states=shape[1], n_levels=shape[2])
-    qnet = QNetwork(sizes[0], sizes[1:-1], generator=torch.Generator().manual_seed(0), **table)
-    qnet.load_state_dict(payload["model"])
+    try:
+        sizes, shape = payload["sizes"], payload.get("gain_table")
+        table = {} if shape is None else dict(levels_map=payload["model"]["levels_map"],
+                                              n_states=shape[1], n_levels=shape[2])
+        qnet = QNetwork(sizes[0], sizes[1:-1], generator=torch.Generator().manual_seed(0),
+                        **table)
+        qnet.load_state_dict(payload["model"])
+    except (KeyError, IndexError, TypeError, ValueError, RuntimeError) as exc:
+        raise InvalidModelError(f"load_qnetwork.path: must hold a Q-network's sizes and "
+                                f"weights; got {str(path)!r} ({type(exc).__name__}: {exc})"
+                                ) from exc
+    if not all(torch.isfinite(v).all() for v in qnet.state_dict().values()
+               if v.is_floating_point()):
+        raise InvalidModelError(f"load_qnetwork.path: weights must be finite; got a non-finite "
+                                f"weight in {str(path)!r}")
     return qnet
