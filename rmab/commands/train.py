@@ -47,7 +47,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--argmax", choices=("auto", "mip", "brute"), default="auto",
                         help="argmax oracle: the MIP, enumeration of the feasible actions "
                              "(brute), or enumeration where at most 5 000 are listed (auto, "
-                             "default: the path domain at J = 20)")
+                             "default: path and multiple interventions at J = 20)")
     parser.add_argument("--time-limit", type=float, default=2.0,
                         help="seconds per acting MIP solve (default 2; 0 = none)")
     parser.add_argument("--target-time-limit", type=float, default=0.5,
