@@ -25,10 +25,13 @@ VERSION = 1
 
 def _matrix(field: str, value, ndim: int) -> np.ndarray:
     try:
-        arr = np.array(value, dtype=np.float64, copy=True, order="C")
+        raw = np.asarray(value)
+        if raw.dtype.kind not in "biuf":      # no strings; complex parts are not dropped
+            raise TypeError(f"dtype {raw.dtype}")
+        arr = np.array(raw, dtype=np.float64, copy=True, order="C")
     except (TypeError, ValueError) as exc:
-        raise SolverInputError(f"ReLUNetwork.{field}: must be an array of numbers; got "
-                               f"{type(value).__name__}") from exc
+        raise SolverInputError(f"ReLUNetwork.{field}: must be an array of real numbers; got "
+                               f"{type(value).__name__} ({exc})") from exc
     if arr.ndim != ndim:
         raise SolverInputError(f"ReLUNetwork.{field}: must have {ndim} dimensions; got shape "
                                f"{arr.shape}")

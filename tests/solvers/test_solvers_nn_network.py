@@ -86,3 +86,18 @@ def test_validation_errors(weights, biases, match):
 def test_forward_shape_error():
     with pytest.raises(SolverInputError, match=r"forward.x: must have shape \(5,\)"):
         random_net([5, 3, 1]).forward(np.zeros(4))
+
+
+def test_damaged_files_and_unreal_weights(tmp_path):
+    net = ReLUNetwork((np.ones((2, 3)), np.ones((1, 2))), (np.zeros(2), np.zeros(1)))
+    data = net.save(tmp_path / "n.npz").read_bytes()
+    (tmp_path / "empty.npz").write_bytes(b"")
+    (tmp_path / "cut.npz").write_bytes(data[: len(data) // 2])
+    np.save(tmp_path / "one.npy", np.zeros(3))
+    for name in ("empty.npz", "cut.npz", "one.npy"):
+        with pytest.raises(SolverInputError, match="must be a readable"):
+            ReLUNetwork.load(tmp_path / name)
+    with pytest.raises(SolverInputError, match=r"weights\[0\]: must be an array of real"):
+        ReLUNetwork((np.ones((2, 3)) * (1 + 1j), np.ones((1, 2))), (np.zeros(2), np.zeros(1)))
+    with pytest.raises(SolverInputError, match="must be a file path"):
+        net.save(tmp_path)
