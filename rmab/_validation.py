@@ -18,6 +18,12 @@ PROB_TOL = 1e-9
 DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
+def budget_slack(budget: float) -> float:
+    """How far a joint action's cost may exceed ``budget`` and still be within it: the float
+    rounding of a sum of costs, ``1e-9`` relative to the budget (at least ``1e-9``)."""
+    return 1e-9 * max(1.0, abs(float(budget)))
+
+
 def _short(value) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."

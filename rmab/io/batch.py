@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rmab._validation import check_number
+from rmab._validation import budget_slack, check_number
 from rmab.belief.update import check_actions
 from rmab.errors import InvalidParameterError, PlanningError, RmabError
 from rmab.io.reader import Batch, read_batches_keep_going
@@ -20,7 +20,6 @@ from rmab.planners.base import make_planner
 
 __all__ = ["BatchOutcome", "BatchFailure", "BatchSolveResult", "solve_batches", "batch_seed"]
 
-_COST_TOL = 1e-9
 
 
 @dataclass(frozen=True, eq=False)
@@ -157,7 +156,7 @@ def _solve_one(batch: Batch, planner: str, params: dict, seed) -> BatchOutcome:
         actions = check_actions(f"{planner}.plan", model.plan(batch.belief), inst.n_arms,
                                 inst.n_actions)
         costs = inst.arms.costs[np.arange(inst.n_arms), actions]
-        if costs.sum() > inst.budget + _COST_TOL:
+        if costs.sum() > inst.budget + budget_slack(inst.budget):
             raise PlanningError(f"{planner}.plan: must respect the budget {inst.budget}; got "
                                 f"actions costing {costs.sum()}")
     except Exception as exc:  # noqa: BLE001 - one batch's planner failure must not hide the rest

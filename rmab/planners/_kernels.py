@@ -6,19 +6,20 @@ from numba import njit
 
 
 @njit(cache=True)
-def random_feasible_kernel(order, costs, budget, u, actions):
-    """Arms in ``order`` each take an action drawn uniformly among those still affordable."""
+def random_feasible_kernel(order, costs, budget, slack, u, actions):
+    """Arms in ``order`` each take an action drawn uniformly among those still affordable
+    (within ``slack`` of what is left)."""
     remaining = budget
     n_actions = costs.shape[1]
     for i in range(order.shape[0]):
         n = order[i]
         count = 0
         for a in range(n_actions):
-            if costs[n, a] <= remaining + 1e-9:
+            if costs[n, a] <= remaining + slack:
                 count += 1
         k = int(u[i] * count)
         for a in range(n_actions):
-            if costs[n, a] <= remaining + 1e-9:
+            if costs[n, a] <= remaining + slack:
                 if k == 0:
                     actions[n] = a
                     remaining -= costs[n, a]

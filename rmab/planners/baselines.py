@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rmab._validation import check_number
+from rmab._validation import budget_slack, check_number
 from rmab.errors import InvalidParameterError
 from rmab.planners import _kernels
 from rmab.planners.base import BasePlanner
@@ -34,19 +34,22 @@ class RandomPlanner(BasePlanner):
         n = inst.n_arms
         order = self.rng.permutation(n).astype(np.int64)
         actions = np.zeros(n, dtype=np.int64)
-        _kernels.random_feasible_kernel(order, inst.arms.costs, inst.budget, self.rng.random(n), actions)
+        _kernels.random_feasible_kernel(order, inst.arms.costs, inst.budget,
+                                        0.5 * budget_slack(inst.budget), self.rng.random(n),
+                                        actions)
         return actions
 
 
 def _fill(order: np.ndarray, costs: np.ndarray, budget: float) -> np.ndarray:
     """The arms of ``order`` taken greedily in that order while each fits in what is left of
     ``budget`` (an arm that does not fit is passed over, not a stop)."""
+    slack = 0.5 * budget_slack(budget)
     spent = np.cumsum(costs[order])
-    k = int(np.searchsorted(spent, budget + 1e-9, side="right"))     # the prefix that fits
+    k = int(np.searchsorted(spent, budget + slack, side="right"))     # the prefix that fits
     taken = list(order[:k])
     left = budget - (spent[k - 1] if k else 0.0)
     for i in order[k + 1:] if k < len(order) else ():
-        if costs[i] <= left + 1e-9:
+        if costs[i] <= left + slack:
             taken.append(i)
             left -= costs[i]
     return np.asarray(taken, dtype=np.int64)

@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from rmab._validation import check_number
+from rmab._validation import budget_slack, check_number
 from rmab.errors import IndexabilityWarning, InvalidParameterError
 from rmab.planners.base import BasePlanner
 from rmab.relax import _kernels
@@ -80,7 +80,7 @@ class _IndexPlanner(BasePlanner):
         order = np.lexsort((lv_from, arm_of, -score)).astype(np.int64)
         actions = np.zeros(n_arms, dtype=np.int64)
         _kernels.mckp_greedy_kernel(order, arm_of, lv_from, lv_to, np.ascontiguousarray(step),
-                                    float(inst.budget), actions)
+                                    float(inst.budget), 0.5 * budget_slack(inst.budget), actions)
         return actions
 
 

@@ -51,7 +51,8 @@ def _mckp_dp(gains, costs, capacity, actions, choice):
 
 
 @njit(cache=True)
-def mckp_greedy_kernel(order, arm_of, level_from, level_to, step_cost, capacity, actions):
+def mckp_greedy_kernel(order, arm_of, level_from, level_to, step_cost, capacity, slack,
+                       actions):
     """Greedy LP-relaxation rule: walk hull increments by decreasing slope and take each one
     whose arm is still at ``level_from`` and whose extra cost fits; an arm whose increment does
     not fit stops upgrading. Writes ``actions`` (initially the passive action) and returns the
@@ -62,7 +63,7 @@ def mckp_greedy_kernel(order, arm_of, level_from, level_to, step_cost, capacity,
         n = arm_of[k]
         if blocked[n] or actions[n] != level_from[k]:
             continue
-        if used + step_cost[k] <= capacity + 1e-9:
+        if used + step_cost[k] <= capacity + slack:
             actions[n] = level_to[k]
             used += step_cost[k]
         else:

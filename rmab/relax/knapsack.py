@@ -19,7 +19,7 @@ import warnings
 
 import numpy as np
 
-from rmab._validation import as_float_array, check_costs, check_number
+from rmab._validation import as_float_array, budget_slack, check_costs, check_number
 from rmab.errors import InvalidParameterError, SolverLimitWarning
 from rmab.relax import _kernels
 
@@ -88,7 +88,7 @@ def solve_knapsack(values, costs, budget, *, method: str = "auto",
     elif use_dp:
         icosts = np.ascontiguousarray(np.round(costs).astype(np.int64))
         # a budget above the dearest joint action changes nothing: cap the DP table there
-        capacity = min(int(np.floor(budget + 1e-9)), int(icosts.max(axis=1).sum()))
+        capacity = min(int(np.floor(budget + 0.5 * budget_slack(budget))), int(icosts.max(axis=1).sum()))
         _kernels.mckp_dp_kernel(gains, icosts, capacity, actions)
         method_used, optimal = "dp", True
     else:
@@ -111,7 +111,8 @@ def _greedy(gains, costs, budget, actions) -> None:
                                                                slope))
     # by decreasing slope; ties by arm then level so an arm's steps stay in order
     order = np.lexsort((lv_from, arm_of, -slope)).astype(np.int64)
-    _kernels.mckp_greedy_kernel(order, arm_of, lv_from, lv_to, d_cost, float(budget), actions)
+    _kernels.mckp_greedy_kernel(order, arm_of, lv_from, lv_to, d_cost, float(budget),
+                                0.5 * budget_slack(budget), actions)
 
 
 def _mip(gains, costs, budget, actions, time_limit) -> bool:

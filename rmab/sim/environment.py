@@ -16,16 +16,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmab._validation import check_number
+from rmab._validation import budget_slack, check_number
 from rmab.belief import _kernels
 from rmab.belief.update import check_actions, impossible_signal
 from rmab.errors import InfeasibleActionError, InvalidParameterError
 from rmab.models.instance import Instance
 from rmab.sim.noise import NoiseStream, root_sequence
 
-__all__ = ["Environment", "StepResult", "BUDGET_TOL"]
-
-BUDGET_TOL = 1e-9
+__all__ = ["Environment", "StepResult"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -153,10 +151,10 @@ class Environment:
         inst = self.instance
         a = check_actions(owner, actions, inst.n_arms, inst.n_actions)
         cost = float(self._costs[self._arm_index, a].sum())
-        if cost > inst.budget + BUDGET_TOL:
+        if cost > inst.budget + budget_slack(inst.budget):
             raise InfeasibleActionError(
-                f"{owner}.actions: must cost at most budget={inst.budget:g}; got total cost "
-                f"{cost:g} (overspend {cost - inst.budget:g})")
+                f"{owner}.actions: must cost at most budget={inst.budget:.12g}; got total cost "
+                f"{cost:.12g} (overspend {cost - inst.budget:.3g})")
         reward = _kernels.realised_reward_kernel(self._states, a, self._rewards,
                                                  self._arm_rewards)
         noise = self._noise

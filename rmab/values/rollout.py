@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmab._validation import as_generator, check_number
+from rmab._validation import as_generator, budget_slack, check_number
 from rmab.belief import _kernels as _belief
 from rmab.belief.update import check_beliefs
 from rmab.errors import ImpossibleSignalError, InvalidParameterError
@@ -104,7 +104,7 @@ def _feasible_joint(costs, budget, limit):
         return None
     cand = np.array(list(itertools.product(range(n_actions), repeat=n_arms)), dtype=np.int64)
     spent = costs[np.arange(n_arms)[None, :], cand].sum(axis=1)
-    return np.ascontiguousarray(cand[spent <= budget + 1e-9])
+    return np.ascontiguousarray(cand[spent <= budget + 0.5 * budget_slack(budget)])
 
 
 class _Simulator:

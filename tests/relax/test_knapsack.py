@@ -242,8 +242,8 @@ def test_knapsack_kernels_equal_their_python_versions(case):
     arm_of, lv_from, lv_to, d_cost, slope = (x[:k0] for x in bufs[0])
     order = np.lexsort((lv_from, arm_of, -slope)).astype(np.int64)
     acts = [np.zeros(n, np.int64) for _ in range(2)]
-    u0 = K.mckp_greedy_kernel(order, arm_of, lv_from, lv_to, d_cost, budget, acts[0])
-    u1 = py(K.mckp_greedy_kernel)(order, arm_of, lv_from, lv_to, d_cost, budget, acts[1])
+    u0 = K.mckp_greedy_kernel(order, arm_of, lv_from, lv_to, d_cost, budget, 1e-9, acts[0])
+    u1 = py(K.mckp_greedy_kernel)(order, arm_of, lv_from, lv_to, d_cost, budget, 1e-9, acts[1])
     assert u0 == u1
     np.testing.assert_array_equal(acts[0], acts[1])
 

@@ -129,6 +129,23 @@ def test_overspend_names_the_overspend(inst):
     env.step([2, 0, 0, 0])  # exactly the budget is fine
 
 
+def test_budget_slack_is_relative_to_the_budget():
+    """31 costs of 123456.7 sum to 1.4e-9 above their exact product: still the budget (the
+    absolute 1e-9 once refused it), and the index planner takes every arm."""
+    n, c = 31, 123456.7
+    arms = MDPArms(np.tile(np.eye(2), (n, 2, 1, 1)), np.tile([[0.0, 1.0]] * 2, (n, 1, 1)),
+                   np.array([0.0, c]))                    # acting earns 1 now
+    inst = Instance(arms, budget=n * c, horizon=2)
+    assert np.full(n, c).sum() > n * c                     # the rounding this is about
+    Environment(inst, seed=0).step(np.ones(n, int))
+    for name in ("myopic", "whittle"):
+        planner = make_planner(name).fit(inst, seed=0)
+        assert planner.plan(np.tile([1.0, 0.0], (n, 1))).sum() == n, name
+    with pytest.raises(InfeasibleActionError, match="overspend"):
+        Environment(Instance(arms, budget=(n - 1) * c + 1e-3, horizon=2), seed=0).step(
+            np.ones(n, int))
+
+
 @pytest.mark.parametrize("actions, match", [
     ([0, 0, 0], r"Environment\.step\.actions: must have shape \(n_arms=4,\); got \(3,\)"),
     ([0, 0, 3, 0], r"Environment\.step\.actions: must lie in \[0, 3\); got 3 \(arm 2\)"),
