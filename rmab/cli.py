@@ -11,8 +11,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 
-from rmab.errors import RmabError
+from rmab.errors import RmabError, RmabWarning
 
 # name -> (module, one-line help); the module is imported only when its command is chosen
 COMMANDS = {
@@ -53,10 +54,28 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(default):
+    """A ``warnings.showwarning`` printing rmab's own warnings as one line ``rmab: warning:
+    ...`` and passing the others to ``default``."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, RmabWarning):
+            print(f"rmab: warning: {message}", file=sys.stderr if file is None else file)
+        else:
+            default(message, category, filename, lineno, file, line)
+    return show
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(_chosen_command(argv))
     args = parser.parse_args(argv)
+    with warnings.catch_warnings():
+        if not args.debug:
+            warnings.showwarning = _one_line(warnings.showwarning)
+        return _run(args)
+
+
+def _run(args) -> int:
     try:
         return int(args._run(args) or 0)
     except RmabError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from rmab.errors import InvalidParameterError
+from rmab.errors import InvalidParameterError, MissingDependencyError
 from rmab.models import health_intervention, load_instance
 from rmab.planners import available_planners
 from rmab.sim import compare
@@ -51,8 +51,11 @@ def add_arguments(parser) -> None:
                              "registered planner; see 'rmab planners')")
     parser.add_argument("--episodes", type=int, default=None,
                         help="episodes (default 20; 50 with --domain)")
-    parser.add_argument("--seed", type=int, default=0, help="simulation seed (default 0)")
-    parser.add_argument("--n-jobs", type=int, default=1, help="worker processes (default 1)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="simulation seed (default 0; with --domain the instance seeds "
+                             "--seeds also seed the evaluation)")
+    parser.add_argument("--n-jobs", type=int, default=None,
+                        help="worker processes (default 1; not with --domain or --domain-file)")
     parser.add_argument("--horizon", type=int, default=None,
                         help="periods per episode (default: the instance's episode length)")
     parser.add_argument("--out", metavar="CSV", default=None, help="write the table as CSV")
@@ -73,10 +76,14 @@ def _run_domain(args) -> int:
     except ValueError:
         raise InvalidParameterError(f"compare.seeds: must be comma-separated integers; got "
                                     f"{args.seeds!r}") from None
+    if args.seed is not None:
+        raise InvalidParameterError(f"compare.seed: not with --domain, whose instance seeds "
+                                    f"(--seeds) also seed the evaluation; got --seed {args.seed}")
     kw = {} if args.planners is None else {"planners": _names(args.planners)}
     result = compare_domain(args.domain, n_arms=args.arms, budget=args.budget, seeds=seeds,
                             episodes=50 if args.episodes is None else args.episodes,
-                            horizon=args.horizon or 20, bound=args.bound, **kw)
+                            horizon=20 if args.horizon is None else args.horizon,
+                            bound=args.bound, **kw)
     return _report(result, args)
 
 
@@ -85,14 +92,15 @@ def _run_domain_file(args) -> int:
     from rmab.domains.evaluate import evaluate_domain
 
     domain = load_domain(args.domain_file)
-    horizon = args.horizon or 20
+    horizon = 20 if args.horizon is None else args.horizon
     names = (["no-action", "random", "sampling", "myopic", "iterative-myopic"]
              if args.planners is None else _names(args.planners))
     if args.network is not None:
         names += [n for n in ("sequoia", "iterative-dqn") if n not in names]
     planners = [_domain_planner(n, args, horizon) for n in names]
     result = evaluate_domain(domain, planners, episodes=50 if args.episodes is None
-                             else args.episodes, horizon=horizon, seed=args.seed,
+                             else args.episodes, horizon=horizon,
+                             seed=0 if args.seed is None else args.seed,
                              bound=args.bound)
     return _report(result, args)
 
@@ -113,6 +121,21 @@ def _domain_planner(name: str, args, horizon: int):
     return make_domain_planner(name, **params)
 
 
+def _check_outputs(args) -> None:
+    """Refuse, before the comparison runs, a --out or --plot that could not be written."""
+    from rmab.models.storage import check_writable
+
+    for path in (args.out, args.plot):
+        if path:
+            check_writable(path)
+    if args.plot:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise MissingDependencyError("compare.plot: needs matplotlib: pip install "
+                                         "'rmab[plot]'") from None
+
+
 def _report(result, args) -> int:
     """Print the table; write the CSV and the plot when asked (each atomically)."""
     print(result.table())
@@ -126,6 +149,11 @@ def _report(result, args) -> int:
 
 
 def run(args) -> int:
+    _check_outputs(args)
+    if args.n_jobs is not None and (args.domain or args.domain_file):
+        raise InvalidParameterError(f"compare.n_jobs: not with --domain or --domain-file (the "
+                                    f"domain evaluation runs in one process); got --n-jobs "
+                                    f"{args.n_jobs}")
     if args.domain_file is not None:
         return _run_domain_file(args)
     if args.network is not None:  # a network is trained for one saved domain instance
@@ -144,6 +172,8 @@ def run(args) -> int:
         instance = load_instance(args.instance)
     planners = default_planners() if args.planners is None else _names(args.planners)
     episodes = 20 if args.episodes is None else args.episodes
-    result = compare(instance, planners, episodes=episodes, seed=args.seed,
-                     n_jobs=args.n_jobs, horizon=args.horizon, progress=not args.no_progress)
+    result = compare(instance, planners, episodes=episodes,
+                     seed=0 if args.seed is None else args.seed,
+                     n_jobs=1 if args.n_jobs is None else args.n_jobs, horizon=args.horizon,
+                     progress=not args.no_progress)
     return _report(result, args)

@@ -19,7 +19,8 @@ from rmab.errors import InvalidModelError, InvalidParameterError, OutputError
 from rmab.models.arms import MDPArms, POMDPArms
 from rmab.models.instance import Instance
 
-__all__ = ["save_instance", "load_instance", "atomic_write", "write_archive", "read_archive"]
+__all__ = ["save_instance", "load_instance", "atomic_write", "check_writable", "write_archive",
+           "read_archive"]
 
 FORMAT = "rmab-instance"
 VERSION = 1
@@ -62,6 +63,14 @@ class atomic_write:
         else:
             self.tmp.unlink(missing_ok=True)
         return False
+
+
+def check_writable(path) -> None:
+    """Raise :class:`~rmab.errors.OutputError` now if :class:`atomic_write` could not write
+    ``path``: for commands that check their outputs before a long run."""
+    writer = atomic_write(path)
+    writer.__enter__()
+    writer.tmp.unlink(missing_ok=True)
 
 
 def write_archive(path, arrays: dict, meta: dict, owner: str) -> Path:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import multiprocessing
 import pickle
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 
-from rmab.errors import InvalidParameterError
+from rmab.errors import InvalidParameterError, PlanningError
 from rmab.sim.environment import Environment
 from rmab.sim.episodes import play
 from rmab.sim.noise import EpisodeSeeds
@@ -88,6 +89,14 @@ def run_pool(instance, planners, fit_seed, horizon, seeds, n_jobs, bar) -> list[
             for fut in as_completed(futures):
                 rows[futures[fut]] = fut.result()
                 bar.update()
+        except BrokenProcessPool as exc:
+            raise PlanningError(
+                f"compare.n_jobs: the {n_jobs} worker processes stopped before finishing "
+                f"(a worker could not load the planners, or ran out of memory). Spawned workers "
+                f"import the planners' classes afresh: a class defined in a notebook or in a "
+                f"script's __main__ cannot be loaded there, and a script must start its work "
+                f"under `if __name__ == \"__main__\":`. Define such classes in an importable "
+                f"module, or use n_jobs=1") from exc
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise

@@ -1,6 +1,7 @@
 """``rmab compare`` through the dispatcher: outputs and exit codes."""
 
 import csv
+from pathlib import Path
 
 import pytest
 
@@ -123,3 +124,41 @@ def test_bound_needs_a_domain(capsys):
     code = main(["compare", "--health", "5", "--bound"])
     assert code == 1
     assert "compare.bound: only with --domain or --domain-file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extra, match", [
+    (["--seed", "7"], "compare.seed: not with --domain, whose instance seeds (--seeds) also "
+                      "seed the evaluation; got --seed 7"),
+    (["--n-jobs", "2"], "compare.n_jobs: not with --domain or --domain-file"),
+    (["--horizon", "0"], "evaluate_domain.horizon: must be >= 1; got 0"),
+])
+def test_domain_comparison_refuses_what_it_would_ignore(extra, match, capsys):
+    code = main(["compare", "--domain", "capacity", "--arms", "4", "--budget", "1",
+                 "--episodes", "1", "--planners", "random", "--seeds", "0", *extra])
+    assert code == 1
+    assert match in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag", ["--out", "--plot"])
+def test_unwritable_outputs_are_refused_before_the_run(flag, tmp_path, capsys):
+    """A directory as the output fails at once, not after the whole comparison."""
+    code = main(["compare", "--health", "6", "--episodes", "1", "--horizon", "2",
+                 "--planners", "random", "--no-progress", flag, str(tmp_path)])
+    assert code == 1
+    out, err = capsys.readouterr()
+    assert out == ""                                     # no table: nothing ran
+    assert "must be the path of a regular file; it is a directory" in err
+    assert list(tmp_path.iterdir()) == []                # no temporary file left
+
+
+def test_rmab_warnings_are_one_line(capsys):
+    """The bundled example has 2 non-indexable arms: the IndexabilityWarning prints as one
+    line ``rmab: warning: ...``, without Python's source line."""
+    example = Path(__file__).resolve().parents[2] / "data" / "health_example.npz"
+    code = main(["compare", str(example), "--planners", "whittle", "--episodes", "1",
+                 "--horizon", "1", "--no-progress"])
+    assert code == 0
+    err = capsys.readouterr().err
+    assert err.startswith("rmab: warning: WhittlePlanner: 2 of 100 arms are not (fully) "
+                          "indexable"), err
+    assert "base.py" not in err and len(err.splitlines()) == 1

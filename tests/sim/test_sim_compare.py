@@ -185,6 +185,35 @@ def test_planner_objects_are_used_and_checked_for_pickling():
         compare(INST, [_Unpicklable()], episodes=2, n_jobs=2)
 
 
+def test_workers_that_cannot_load_a_planner_give_a_typed_error():
+    """A class defined in ``python -c``'s __main__ pickles in the parent but cannot be loaded
+    by a spawned worker: a PlanningError saying what to do, not a BrokenProcessPool."""
+    import subprocess
+
+    code = """
+import numpy as np, rmab
+from rmab.errors import PlanningError
+class Zero:
+    name = "zero"
+    def fit(self, inst, *, seed=None):
+        self.n = inst.n_arms
+        return self
+    def reset(self, *, seed=None):
+        pass
+    def plan(self, b, *, t=0):
+        return np.zeros(self.n, int)
+try:
+    rmab.compare(rmab.health_intervention(6, seed=0, horizon=2), [Zero()], episodes=2,
+                 n_jobs=2)
+except PlanningError as exc:
+    print("TYPED", exc)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert "TYPED compare.n_jobs: the 2 worker processes stopped" in out.stdout, out.stderr
+    assert "importable module, or use n_jobs=1" in out.stdout
+
+
 @pytest.mark.parametrize("kwargs, error, match", [
     ({"episodes": 0}, InvalidParameterError, r"compare\.episodes: must be >= 1; got 0"),
     ({"episodes": 2.5}, InvalidParameterError, r"compare\.episodes: must be an integer"),
