@@ -93,16 +93,23 @@ def read_archive(path, owner: str, fmt: str) -> tuple[dict, dict]:
     path = Path(path)
     if not path.is_file():
         raise InvalidParameterError(f"{owner}.path: must be an existing file; got {str(path)!r}")
+    what = f"not an {fmt.replace('-', ' ')} file"
     try:
-        data = np.load(path, allow_pickle=False)
-        if isinstance(data, np.ndarray):  # a single .npy array, not an .npz archive
-            raise ValueError("a single .npy array")
-        with data:
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        raise InvalidModelError(f"{owner}: {path}: cannot be read; {exc}") from exc
+    if magic != b"PK\x03\x04":   # numpy would try the file as a pickle and say so
+        hint = ("; a .POMDP file is read by rmab.read_pomdp (or 'rmab value')"
+                if path.suffix.lower() == ".pomdp" else "")
+        raise InvalidModelError(f"{owner}: {path}: {what} (an .npz archive, as written by "
+                                f"rmab){hint}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
     except (OSError, ValueError, EOFError, NotImplementedError, zipfile.BadZipFile,
             zlib.error) as exc:                 # truncated, damaged or oddly compressed
-        raise InvalidModelError(f"{owner}: {path}: not an {fmt.replace('-', ' ')} file "
-                                f"({exc})") from exc
+        raise InvalidModelError(f"{owner}: {path}: {what} ({exc})") from exc
     try:
         meta = json.loads(str(arrays.pop("__meta__")))
     except (KeyError, json.JSONDecodeError) as exc:

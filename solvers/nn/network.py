@@ -167,10 +167,10 @@ class ReLUNetwork:
     def load(cls, path) -> "ReLUNetwork":
         """Read a network written by :meth:`save` (no pickle)."""
         try:
-            data = np.load(path, allow_pickle=False)
-            if not isinstance(data, np.lib.npyio.NpzFile):
-                raise ValueError("a single .npy array, not an .npz archive")
-            with data:
+            with open(path, "rb") as fh:     # numpy would try anything else as a pickle
+                if fh.read(4) != b"PK\x03\x04":
+                    raise ValueError("not an .npz archive")
+            with np.load(path, allow_pickle=False) as data:
                 if "format" not in data or str(data["format"]) != FORMAT:
                     raise SolverInputError(f"ReLUNetwork.load.path: must be a {FORMAT} file; "
                                            f"got {str(path)!r}")

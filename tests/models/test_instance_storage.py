@@ -117,8 +117,18 @@ def test_plain_npy_is_not_an_instance(tmp_path):
     path = tmp_path / "arr.npy"
     np.save(path, np.zeros(3))
     with pytest.raises(InvalidModelError, match=r"load_instance: .*arr\.npy: not an rmab instance "
-                                                r"file \(a single \.npy array\)"):
+                                                r"file \(an \.npz archive, as written by rmab\)$"):
         load_instance(path)
+
+
+def test_a_pomdp_file_is_pointed_to_its_reader_not_to_pickles(tmp_path):
+    """numpy reads a non-archive as a pickle and advises allow_pickle=True: never pass that on."""
+    path = tmp_path / "tiger.POMDP"
+    path.write_text("discount: 0.95\nvalues: reward\nstates: 2\nactions: 3\n")
+    with pytest.raises(InvalidModelError) as info:
+        load_instance(path)
+    assert "pickle" not in str(info.value)
+    assert str(info.value).endswith("a .POMDP file is read by rmab.read_pomdp (or 'rmab value')")
 
 
 def test_pickled_object_array_is_refused(tmp_path):

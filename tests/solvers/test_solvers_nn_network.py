@@ -68,6 +68,11 @@ def test_load_errors(tmp_path):
     np.savez(obj, format=np.array([{"a": 1}], dtype=object))
     with pytest.raises(SolverInputError, match="must be a readable"):
         ReLUNetwork.load(obj)                                   # allow_pickle=False refuses
+    text = tmp_path / "notes.npz"
+    text.write_text("not a network")
+    with pytest.raises(SolverInputError, match=r"\(not an \.npz archive\)$") as info:
+        ReLUNetwork.load(text)          # numpy's own message would advise allow_pickle
+    assert "pickle" not in str(info.value)
 
 
 @pytest.mark.parametrize("weights, biases, match", [
