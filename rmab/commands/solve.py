@@ -19,10 +19,13 @@ EXIT_SOME_FAILED = 3
 
 
 def _param(text: str) -> tuple[str, object]:
-    """``KEY=VALUE`` with VALUE read as a JSON scalar (number, true/false/null), else text."""
+    """``KEY=VALUE`` with VALUE read as a JSON scalar (number, true/false/null; also ``inf``
+    and ``-inf``), else text."""
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
         raise argparse.ArgumentTypeError(f"must be KEY=VALUE; got {text!r}")
+    if value.strip().lower() in ("inf", "+inf", "-inf"):
+        return key.strip(), float(value)
     try:
         parsed = json.loads(value)
     except ValueError:
@@ -38,7 +41,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--planner", default="myopic", choices=planner_names(),
                         help="registered planner (default myopic; see 'rmab planners')")
     parser.add_argument("--param", action="append", type=_param, default=[], metavar="KEY=VALUE",
-                        help="planner parameter (repeatable; VALUE read as JSON scalar)")
+                        help="planner parameter (repeatable; VALUE read as JSON scalar, or inf/-inf)")
     parser.add_argument("--out", "-o", default=None,
                         help="output CSV, written atomically (default: print to stdout)")
     parser.add_argument("--keep-going", action="store_true",

@@ -125,11 +125,16 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
             raise bad[0]
         failures += [BatchFailure(e.batch_id, "read", e) for e in bad]
     else:
-        batches = list(source)
-        wrong = [type(b).__name__ for b in batches if not isinstance(b, Batch)]
-        if wrong:
-            raise InvalidParameterError(f"solve_batches.source: must be a path or Batch objects; "
-                                        f"got {wrong[0]}")
+        # a list, tuple or iterator of Batch objects; not a file object or a table
+        listed = isinstance(source, (list, tuple)) or (hasattr(source, "__next__")
+                                                       and not hasattr(source, "read"))
+        batches = list(source) if listed else []
+        wrong = next((type(b).__name__ for b in batches if not isinstance(b, Batch)), None)
+        if not listed or wrong:
+            what = f"a sequence holding a {wrong}" if listed else type(source).__name__
+            raise InvalidParameterError(f"solve_batches.source: must be the path of a CSV file "
+                                        f"or a sequence of Batch objects (read_batches); got "
+                                        f"{what}")
     from tqdm import tqdm
 
     outcomes = []

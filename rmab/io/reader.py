@@ -210,7 +210,7 @@ def _records(text: str, file: str) -> tuple[list[list[str]], np.ndarray]:
 
 
 _FIELD = re.compile(r"^\w+\.(\w+):")
-_INT = re.compile(r"[+-]?[0-9]+")
+_INT = re.compile(r"[+-]?[0-9]+(?:\.0*)?")      # "3.0" as pandas writes integer columns
 _NOT_FINITE = ("inf", "infinity", "nan")
 _JSON_WORD = re.compile(r"true|false|null")
 
@@ -226,7 +226,7 @@ def _float(cell: str) -> float:
 def _int(cell: str) -> int:
     if not _INT.fullmatch(cell):
         raise ValueError(f"not a decimal integer: {cell!r}")
-    return int(cell)
+    return int(cell.partition(".")[0])
 
 
 class _FileReader:

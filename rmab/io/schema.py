@@ -71,6 +71,10 @@ def check_header(header: list[str], file: str | None, line: int = 1) -> dict[str
         if name not in _NAMES:
             close = difflib.get_close_matches(name, _NAMES, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
+            sep = next((c for c in ";\t|" if c in name and len(header) == 1), None)
+            if sep is not None:       # e.g. Excel in locales with a decimal comma
+                hint = (f"; the header holds {sep!r}: fields must be separated by commas "
+                        f"(';' separates the numbers inside a cell)")
             fail(f"{OWNER}.header: columns must be among {list(_NAMES)}; got {name!r}{hint}",
                  name)
         positions[name] = i

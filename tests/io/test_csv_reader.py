@@ -5,6 +5,7 @@ import pytest
 
 from rmab.errors import BatchInputError, InvalidModelError, InvalidParameterError
 from rmab.io import read_batches, read_batches_keep_going
+from rmab.models import load_instance
 
 H = "batch_id,arm_id,budget,state,belief,model,model_arm,costs\n"
 INLINE_H = "batch_id,arm_id,budget,state,belief,transitions,observations,rewards,costs\n"
@@ -83,6 +84,19 @@ def test_model_file_loaded_once(write_csv, monkeypatch):
     assert len(calls) == 1
 
 
+def test_integers_written_as_floats_by_pandas_are_read(write_csv, folder):
+    """pandas writes an integer column holding a gap as floats ("0.0")."""
+    (batch,) = read_batches(write_csv(H + "b,a,1,1.0,,health.npz,3.00,\n"))
+    np.testing.assert_array_equal(batch.belief, [[0.0, 1.0]])
+    assert batch.instance.arms.transitions[0].tolist() == \
+        load_instance(folder / "health.npz").arms.transitions[3].tolist()
+
+
+def test_a_float_that_is_not_an_integer_is_still_refused(write_csv):
+    with pytest.raises(BatchInputError, match="model_arm: must be an integer; got '3.5'"):
+        read_batches(write_csv(H + "b,a,1,1,,health.npz,3.5,\n"))
+
+
 def test_belief_within_tolerance_is_rescaled(write_csv):
     (batch,) = read_batches(write_csv(H + "b,a,1,,0.3;0.7000005,health.npz,0,\n"))
     assert batch.belief.sum() == pytest.approx(1.0, abs=1e-15)
@@ -96,6 +110,9 @@ BAD = [
     ("!" + H, 2, None, "at least one arm row"),
     ("!batch_id,arm_id,budjet,state,model,model_arm\nb,a,1,0,health.npz,0\n", 1, "budjet",
      "did you mean 'budget'"),
+    ("!batch_id;arm_id;budget;state;model;model_arm\nb;a;1;0;health.npz;0\n", 1,
+     "batch_id;arm_id;budget;state;model;model_arm",
+     "the header holds ';': fields must be separated by commas"),
     ("!batch_id,budget,state,model,model_arm\nb,1,0,health.npz,0\n", 1, "arm_id",
      "must have a 'arm_id' column"),
     ("!batch_id,arm_id,arm_id,budget,state,model,model_arm\n", 1, "arm_id", "unique"),

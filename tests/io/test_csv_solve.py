@@ -129,8 +129,11 @@ def test_bad_planner_or_source_fails_before_any_work(tmp_path):
         solve_batches(EXAMPLE, "myopc", keep_going=True)
     with pytest.raises(InvalidParameterError, match="method"):
         solve_batches(EXAMPLE, "myopic", planner_params={"method": "x"}, keep_going=True)
-    with pytest.raises(InvalidParameterError, match="Batch objects"):
+    with pytest.raises(InvalidParameterError, match="sequence of Batch objects .*; got a "
+                                                    "sequence holding a int"):
         solve_batches([1, 2])
+    with pytest.raises(InvalidParameterError, match="; got StringIO$"):
+        solve_batches(io.StringIO("batch_id,arm_id\n"))        # a file object, not a path
     with pytest.raises(InvalidParameterError, match="seed"):
         solve_batches(EXAMPLE, seed=-1)
 
@@ -227,6 +230,8 @@ def test_cli_param_values_are_json_scalars(tmp_path):
     assert _param("threshold=0.5") == ("threshold", 0.5)
     assert _param("method=greedy") == ("method", "greedy")
     assert _param("flag=true") == ("flag", True)
+    assert _param("threshold=-inf") == ("threshold", float("-inf"))   # docs/relaxations.md
+    assert _param("threshold=inf") == ("threshold", float("inf"))
 
 
 @pytest.mark.filterwarnings("ignore::rmab.errors.IndexabilityWarning")

@@ -76,12 +76,15 @@ def test_index_planners_on_pomdp_arms_use_the_belief_grid():
     assert inst.arms.costs[np.arange(8), actions].sum() <= inst.budget
 
 
-def test_lagrangian_planner_solves_the_knapsack_on_q_values():
+@pytest.mark.parametrize("charge_now", [False, True])
+def test_lagrangian_planner_solves_the_knapsack_on_q_values(charge_now):
     inst = random_instance(5, 3, 3, None, budget=3.0, seed=9)
-    p = LagrangianPlanner().fit(inst, seed=0)
+    p = LagrangianPlanner(charge_now=charge_now).fit(inst, seed=0)
     belief = one_hot(np.array([0, 1, 2, 1, 0]), 3)
     actions = p.plan(belief)
     q = p.result.q_values(belief)
+    if not charge_now:                       # the price charges only future resource use
+        q = q + p.result.price * inst.arms.costs
     best = max((sum(q[n, a[n]] for n in range(5)), a)
                for a in itertools.product(range(3), repeat=5)
                if sum(inst.arms.costs[n, a[n]] for n in range(5)) <= 3.0)
@@ -135,14 +138,33 @@ def test_errors():
         LagrangianPlanner(method="newton")
     with pytest.raises(InvalidParameterError, match="LagrangianPlanner.knapsack: must be"):
         LagrangianPlanner(knapsack="exact")
+    with pytest.raises(InvalidParameterError, match="LagrangianPlanner.charge_now: must be a "
+                                                    "bool; got 'no'"):
+        LagrangianPlanner(charge_now="no")
 
 
-def test_lagrangian_spends_the_budget_on_near_ties():
+@pytest.mark.parametrize("charge_now", [False, True])
+def test_lagrangian_spends_the_budget_on_near_ties(charge_now):
     # ten copies of one arm: at λ* every arm is indifferent between acting and resting, and
     # the bisection stops a hair above the switching price; the budget must still be used
     one = random_mdp_arms(1, 2, 2, seed=3)
     inst = Instance(concat_arms([one] * 10), 3.0, discount=0.9)
-    planner = LagrangianPlanner().fit(inst, seed=0)
+    planner = LagrangianPlanner(charge_now=charge_now).fit(inst, seed=0)
     q = planner.result.q_values(np.tile([0.0, 1.0], (10, 1)))
     assert np.all(q[:, 1] - q[:, 0] < 0)                  # the textbook gains: all negative
     assert planner.plan(np.tile([0.0, 1.0], (10, 1))).sum() == 3
+
+
+def test_lagrangian_spends_the_budget_where_acting_helps_below_the_price():
+    """Engaged arms gain from a call, but less than λ* (the relaxation saves calls for later):
+    the textbook policy idles, the default spends this period's budget."""
+    inst = health_intervention(20, budget_fraction=0.1, seed=2)
+    engaged = np.tile([0.02, 0.98], (20, 1))
+    textbook = LagrangianPlanner(charge_now=True).fit(inst, seed=0)
+    gains = textbook.result.q_values(engaged) - textbook.result.q_values(engaged)[:, :1]
+    assert gains[:, 1:].max() < 0 and textbook.plan(engaged).sum() == 0     # what users saw
+    default = LagrangianPlanner().fit(inst, seed=0)
+    actions = default.plan(engaged)
+    spent = inst.arms.costs[np.arange(20), actions].sum()
+    assert spent == inst.budget
+    assert (default.last_stats.scores[actions > 0] > 0).all()
