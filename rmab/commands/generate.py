@@ -22,7 +22,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--obs", type=int, default=2,
                         help="signals per arm for 'random' (0 = fully observed; default 2)")
     parser.add_argument("--budget-fraction", type=float, default=0.1,
-                        help="budget as a fraction of the number of arms (default 0.1)")
+                        help="budget as a fraction of the number of arms, rounded half up, at "
+                             "least 1 when positive (default 0.1)")
     parser.add_argument("--discount", type=float, default=0.95, help="discount (default 0.95)")
     parser.add_argument("--horizon", type=int, default=None, help="finite horizon (optional)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -34,7 +35,7 @@ def build(args) -> Instance:
     if args.obs < 0:
         raise InvalidParameterError(f"generate.obs: must be >= 0 (0: fully observed); got "
                                     f"{args.obs}")
-    budget = float(round(fraction * args.arms))
+    budget = generators.budget_from_fraction(fraction, args.arms)
     if args.kind == "health":
         return generators.health_intervention(
             args.arms, n_states=args.states, budget_fraction=args.budget_fraction,

@@ -23,7 +23,8 @@ dropped out (3 states)    from 0 or 1 drop out w.p. none ``U[0.02, 0.06]``, call
                           visit a quarter; absorbing under none/call; a visit brings the arm
                           back to 0 w.p. ``U[0.2, 0.5]``; responds like disengaged
 initial belief            Pr(engaged) ~ U[0.3, 0.7] per arm (3 states: 5 % dropped out)
-budget                    ``round(budget_fraction * n_arms)`` cost units (calls)
+budget                    ``budget_fraction * n_arms`` cost units (calls), rounded half up,
+                          at least 1 when the fraction is positive
 ========================  =================================================================
 """
 
@@ -42,10 +43,18 @@ __all__ = [
     "random_pomdp_arms",
     "collapsing_arms",
     "random_instance",
+    "budget_from_fraction",
 ]
 
 HEALTH_COSTS = (0.0, 1.0, 2.0)
 HEALTH_ACTIONS = ("none", "call", "visit")
+
+
+def budget_from_fraction(fraction: float, n_arms: int) -> float:
+    """``fraction * n_arms`` rounded half up (Python's ``round`` takes 2.5 to 2), and at least 1
+    when ``fraction > 0``, so that a small instance still acts (N = 10 at 5 %: 1, not 0)."""
+    budget = float(np.floor(fraction * n_arms + 0.5))
+    return max(budget, 1.0) if fraction > 0 else budget
 
 
 def _clip_monotone(p: np.ndarray) -> np.ndarray:
@@ -134,7 +143,7 @@ def health_intervention(n_arms: int, *, n_states: int = 2, budget_fraction: floa
     rewards = np.zeros((n_arms, n_states))
     rewards[:, 1] = 1.0
     arms = POMDPArms(p, o, rewards, np.array(HEALTH_COSTS))
-    budget = float(round(budget_fraction * n_arms))
+    budget = budget_from_fraction(budget_fraction, n_arms)
     meta = {"generator": "health_intervention",
             "params": {"n_arms": n_arms, "n_states": n_states, "budget_fraction": budget_fraction,
                        "n_clusters": n_clusters, "noise": noise},
@@ -211,7 +220,7 @@ def random_instance(n_arms: int, n_states: int = 2, n_actions: int = 2, n_obs: i
                     horizon: int | None = None, seed=None) -> Instance:
     """Random instance: POMDP arms (``n_obs`` signals) or MDP arms (``n_obs=None``).
 
-    ``budget`` defaults to ``max(1, round(0.2 * n_arms))``. The initial belief is uniform.
+    ``budget`` defaults to ``budget_from_fraction(0.2, n_arms)``. The initial belief is uniform.
     """
     rng = as_generator(seed, "random_instance.seed")
     if n_obs is None:
@@ -219,7 +228,7 @@ def random_instance(n_arms: int, n_states: int = 2, n_actions: int = 2, n_obs: i
     else:
         arms = random_pomdp_arms(n_arms, n_states, n_actions, n_obs, seed=rng)
     if budget is None:
-        budget = float(max(1, round(0.2 * arms.n_arms)))
+        budget = budget_from_fraction(0.2, arms.n_arms)
     return Instance(arms, budget, discount=discount, horizon=horizon, name=f"random-{n_arms}",
                     metadata={"generator": "random_instance",
                               "seed": seed if isinstance(seed, int) else None})

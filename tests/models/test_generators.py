@@ -1,11 +1,14 @@
 """Instance generators: parameter errors, determinism, documented ranges and structure."""
 
+import math
+
 import numpy as np
 import pytest
 
 from rmab.errors import InvalidModelError, InvalidParameterError
 from rmab.models import (Instance, MDPArms, POMDPArms, collapsing_arms, health_intervention,
                          random_instance, random_mdp_arms, random_pomdp_arms)
+from rmab.models.generators import budget_from_fraction
 
 BAD = [
     pytest.param(health_intervention, (0,), {}, r"health_intervention\.n_arms: must be >= 1; got 0",
@@ -148,7 +151,7 @@ def test_health_two_state_ranges_and_monotonicity(noise):
     np.testing.assert_array_equal(arms.costs, np.tile([0.0, 1.0, 2.0], (n, 1)))
     b1 = inst.initial_belief[:, 1]
     assert b1.min() >= 0.3 and b1.max() <= 0.7
-    assert inst.budget == round(0.15 * n)
+    assert inst.budget == max(1, math.floor(0.15 * n + 0.5))
     cluster = np.array(inst.metadata["cluster"])
     assert cluster.shape == (n,) and set(cluster.tolist()) == {0, 1, 2, 3}
     assert inst.metadata["actions"] == ["none", "call", "visit"]
@@ -186,6 +189,16 @@ def test_health_budget_fraction_edges():
     assert health_intervention(10, budget_fraction=0.0, seed=0).budget == 0.0
     assert health_intervention(10, budget_fraction=2.0, seed=0).budget == 20.0
     assert health_intervention(1, seed=0).n_arms == 1
+
+
+@pytest.mark.parametrize("n, fraction, budget", [
+    (10, 0.05, 1.0),     # the spec's N = 10, B = 5 %: round() gave 0, and nothing acted
+    (5, 0.1, 1.0), (25, 0.1, 3.0), (15, 0.1, 2.0), (45, 0.1, 5.0),   # halves go up
+    (100, 0.1, 10.0), (1000, 0.05, 50.0), (10, 0.0, 0.0), (3, 0.001, 1.0),
+])
+def test_budget_from_fraction_rounds_half_up_and_acts(n, fraction, budget):
+    assert budget_from_fraction(fraction, n) == budget
+    assert health_intervention(n, budget_fraction=fraction, seed=0).budget == budget
 
 
 def test_random_mdp_and_pomdp_arms_contract():
