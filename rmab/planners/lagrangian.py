@@ -83,7 +83,11 @@ class LagrangianPlanner(BasePlanner):
         self.dp_limit = check_number(owner, "dp_limit", dp_limit, low=0, integer=True)
         self.result = None
 
-    def _solve(self, instance, beliefs):
+    def _solve(self, instance, beliefs, t: int = 0):
+        """The bound from ``beliefs`` at period ``t`` (a finite horizon: over the periods left)."""
+        self._solved_at = t
+        if instance.horizon is not None and t > 0:
+            instance = instance.replace(horizon=max(instance.horizon - t, 1))
         tol = self.value_tol
         if tol is None and not instance.fully_observed:
             tol = 1e-2
@@ -96,15 +100,16 @@ class LagrangianPlanner(BasePlanner):
 
     def _reset(self):
         self.result = self._fit_result
+        self._solved_at = 0
 
     def _plan(self, belief, t):
         inst = self.instance
         resolved = False
         if self.resolve_every is not None and t > 0 and t % self.resolve_every == 0:
-            self.result = self._solve(inst, belief)
+            self.result = self._solve(inst, belief, t)
             resolved = True
         costs = inst.arms.costs
-        gains = self.result.q_values(belief)
+        gains = self.result.q_values(belief, max(t - self._solved_at, 0))   # finite horizon
         if self.charge_now:
             # λ* is known to a relative price_tol; over that interval a gain moves by up to
             # price_tol λ* c(a) w (w = Σ β^t, the weight of the budget in the dual). Gains

@@ -103,12 +103,15 @@ class LagrangianResult:
     certificate_seconds: float
     _q: "_QFunction" = field(repr=False, default=None)
 
-    def q_values(self, beliefs) -> np.ndarray:
+    def q_values(self, beliefs, t: int = 0) -> np.ndarray:
         """``Q_n^{λ*}(b_n, a)`` (n_arms, n_actions) at beliefs (n_arms, n_states): the priced
-        reward now plus the λ*-optimal continuation (rewards net of ``λ* c_n(a)``)."""
+        reward now plus the λ*-optimal continuation (rewards net of ``λ* c_n(a)``). On a
+        finite horizon ``H``, ``t`` is the period (0..H-1) counted from the beliefs the bound
+        was computed for; otherwise it is ignored."""
         b = check_beliefs("LagrangianResult.q_values", beliefs, len(self.arm_values),
                           self._q.n_states)
-        return self._q(b)
+        t = check_number("LagrangianResult.q_values", "t", t, low=0, integer=True)
+        return self._q(b, t)
 
 
 @dataclass(frozen=True, eq=False)
@@ -139,16 +142,18 @@ def unique_arms(arms):
 # -- per-arm solvers: values, resource and Q at the beliefs, for one price -------------------
 
 class _QFunction:
-    """``Q_n(b_n, ·)`` of every arm at one price: ``table`` (N, S, A) for fully observed arms
-    (linear in the belief), else the PBVI solution of every arm."""
+    """``Q_n(b_n, ·)`` of every arm at one price: for fully observed arms ``table[inverse]``
+    (linear in the belief; ``table`` (K, S, A) over the K distinct arms, or (H, K, S, A), one
+    per period, on a finite horizon), else the PBVI solution of every arm."""
 
-    def __init__(self, n_states, table=None, pbvi=None):
-        self.n_states, self.table, self.pbvi = n_states, table, pbvi
+    def __init__(self, n_states, table=None, inverse=None, pbvi=None):
+        self.n_states, self.table, self.inverse, self.pbvi = n_states, table, inverse, pbvi
 
-    def __call__(self, beliefs) -> np.ndarray:
-        if self.table is not None:
-            return np.einsum("ns,nsa->na", beliefs, self.table)
-        return self.pbvi.q(beliefs)
+    def __call__(self, beliefs, t: int = 0) -> np.ndarray:
+        if self.table is None:
+            return self.pbvi.q(beliefs)
+        table = self.table if self.table.ndim == 3 else self.table[min(t, len(self.table) - 1)]
+        return np.einsum("ns,nsa->na", beliefs, table[self.inverse])
 
 
 class _Point:
@@ -173,12 +178,19 @@ class _MDPSolver:
     def __call__(self, price: float) -> _Point:
         from rmab.values.exact import policy_iteration
 
-        res = policy_iteration(self.arms, prices=price, discount=self.discount,
-                               horizon=self.horizon, tol=self.tol)
+        arms, finite = self.arms, self.horizon is not None
+        res = policy_iteration(arms, prices=price, discount=self.discount,
+                               horizon=self.horizon, tol=self.tol, return_table=finite)
         inv = self.inverse
         values = np.einsum("ns,ns->n", self.beliefs, res.values[0][inv])
         resource = np.einsum("ns,ns->n", self.beliefs, res.resource[0][inv])
-        return _Point(price, values, resource, _QFunction(self.arms.n_states, res.q[0][inv]))
+        table = res.q[0]
+        if finite:   # Q of every period: r - λ c + β E V_{t+1}, with V_H = 0
+            after = np.zeros_like(res.period_values[:, 0])
+            after[:-1] = res.period_values[1:, 0]                              # (H, K, S)
+            table = ((arms.rewards - price * arms.costs[:, None, :])[None]
+                     + self.discount * np.einsum("kast,hkt->hksa", arms.transitions, after))
+        return _Point(price, values, resource, _QFunction(arms.n_states, table, inv))
 
     def upper(self, point: _Point) -> np.ndarray:
         return point.values + self.slack

@@ -168,3 +168,45 @@ def test_lagrangian_spends_the_budget_where_acting_helps_below_the_price():
     spent = inst.arms.costs[np.arange(20), actions].sum()
     assert spent == inst.budget
     assert (default.last_stats.scores[actions > 0] > 0).all()
+
+
+def _backward_q(arms, price, discount, horizon):
+    """Q_t (H, N, S, A) of r - λ c by plain backward induction (the reference)."""
+    n, a, s, _ = arms.transitions.shape
+    v = np.zeros((n, s))
+    out = []
+    for _ in range(horizon):
+        q = (arms.rewards - price * arms.costs[:, None, :]
+             + discount * np.einsum("nast,nt->nsa", arms.transitions, v))
+        out.append(q)
+        v = q.max(axis=2)
+    return np.stack(out[::-1])
+
+
+@pytest.mark.parametrize("discount", [1.0, 0.9])
+def test_finite_horizon_uses_each_period_q(discount):
+    """Acting costs reward now and pays later: optimal at t = 0, 1, never at the last period.
+    The planner once used period 0's Q at every period (0.966 against the optimum 1.245)."""
+    P = np.array([[[0.9, 0.1], [0.5, 0.5]], [[0.1, 0.9], [0.05, 0.95]]])
+    R = np.array([[0.0, -0.3], [1.0, 0.7]])
+    arms = MDPArms(P[None], R[None], np.array([0.0, 1.0]))
+    inst = Instance(arms, budget=1, discount=discount, horizon=3, initial_belief=[[1.0, 0.0]])
+    planner = LagrangianPlanner().fit(inst, seed=0)
+    ref = _backward_q(arms, planner.result.price, discount, 3)
+    for t in range(3):
+        for s in range(2):
+            b = np.eye(2)[[s]]
+            np.testing.assert_allclose(planner.result.q_values(b, t), ref[t, :, s], atol=1e-9)
+            assert planner.plan(b, t=t)[0] == ref[t, 0, s].argmax(), (t, s)
+    assert planner.plan(np.array([[1.0, 0.0]]), t=2)[0] == 0     # passive at the end
+
+
+def test_finite_horizon_resolve_counts_the_periods_left():
+    inst = random_instance(4, 3, 2, None, budget=1.0, seed=5).replace(horizon=6)
+    planner = LagrangianPlanner(resolve_every=2).fit(inst, seed=0)
+    b = np.tile(np.eye(3)[0], (4, 1))
+    planner.plan(b, t=4)
+    assert planner.last_stats.info["resolved"]
+    ref = _backward_q(inst.arms, planner.result.price, inst.discount, 2)  # 2 periods left
+    np.testing.assert_allclose(planner.result.q_values(b, 0), ref[0, :, 0], atol=1e-9)
+    np.testing.assert_allclose(planner.result.q_values(b, 1), ref[1, :, 0], atol=1e-9)
