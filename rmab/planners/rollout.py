@@ -13,7 +13,7 @@ __all__ = ["RolloutPlanner"]
 
 class RolloutPlanner(BasePlanner):
     """At each period, estimate by simulation the return of each candidate first action
-    followed by the ``base`` planner for ``horizon - 1`` periods (``n_trajectories`` runs with
+    followed by the ``base`` planner for ``horizon - 1`` periods (at most to the episode's end) (``n_trajectories`` runs with
     common random numbers) and take the best: joint enumeration on tiny instances, per-arm
     Q-estimates combined by the multiple-choice knapsack otherwise (see
     :mod:`rmab.values.rollout`, which also gives Hoeffding guidance for ``n_trajectories``).
@@ -46,16 +46,17 @@ class RolloutPlanner(BasePlanner):
     def _plan(self, belief, t):
         inst = self.instance
         res = _rollout(inst, self._base, belief, self.horizon, self.n_trajectories, self.mode,
-                       self.max_joint, self.rng)
+                       self.max_joint, self.rng, t)
         idx = np.arange(inst.n_arms)
         if res.mode == "per-arm":
             scores = res.q[idx, res.actions] - res.q[:, 0]
-            spread = float(np.nanmax(res.q_stderr))
+            spread = res.q_stderr
         else:
             chosen = int(np.flatnonzero((res.candidates == res.actions).all(axis=1))[0])
             passive = int(np.flatnonzero((res.candidates == 0).all(axis=1))[0])
             scores = res.arm_values[chosen] - res.arm_values[passive]
-            spread = float(np.nanmax(res.stderr))
+            spread = res.stderr
+        spread = float("nan") if np.isnan(spread).all() else float(np.nanmax(spread))
         self.last_stats.scores = scores
         self.last_stats.info.update(mode=res.mode, truncation_bound=res.truncation_bound,
                                     max_stderr=spread)

@@ -110,7 +110,7 @@ def _feasible_joint(costs, budget, limit):
 class _Simulator:
     """Trajectories of an instance under "first action, then the base planner"."""
 
-    def __init__(self, instance, base, horizon, n_traj, rng):
+    def __init__(self, instance, base, horizon, n_traj, rng, t0=0):
         arms = instance.arms
         self.p = np.ascontiguousarray(arms.transitions)
         self.o = np.ascontiguousarray(arms.observations)
@@ -118,6 +118,7 @@ class _Simulator:
         self.beta = instance.discount
         self.base = base
         self.horizon = horizon
+        self.t0 = t0                       # the episode's period of the rollout's first one
         n = instance.n_arms
         self.u_init = rng.random((n_traj, n))
         self.u_state = rng.random((n_traj, horizon, n))
@@ -139,7 +140,7 @@ class _Simulator:
             post = np.empty_like(b)
             _belief.sample_states_kernel(b, self.u_init[l], states)
             for t in range(self.horizon):
-                a = first if t == 0 else self.base.plan(b, t=t)
+                a = first if t == 0 else self.base.plan(b, t=self.t0 + t)
                 out[l] += self.beta ** t * np.einsum("ns,ns->n", b, self.r[idx, :, a])
                 if t == self.horizon - 1:
                     break
@@ -165,7 +166,7 @@ def _check(owner, horizon, n_trajectories, mode, max_joint):
 
 def rollout(instance: Instance, belief, *, base="myopic", base_params=None, horizon: int = 10,
             n_trajectories: int = 16, mode: str = "auto", max_joint: int = 256,
-            seed=None) -> RolloutResult:
+            t: int = 0, seed=None) -> RolloutResult:
     """Rollout estimates and the chosen joint action at ``belief`` (n_arms, n_states).
 
     Parameters
@@ -175,10 +176,13 @@ def rollout(instance: Instance, belief, *, base="myopic", base_params=None, hori
     base : str or planner
         A registry name (made with ``base_params`` and fitted here) or a planner already
         fitted to ``instance``.
-    horizon : int >= 1   periods simulated, the first one included
+    horizon : int >= 1   periods simulated, the first one included (on a finite-horizon
+        instance at most the ``instance.horizon - t`` periods left)
     n_trajectories : int >= 1   ``L`` (see the module docstring for Hoeffding guidance)
     mode : {"auto", "joint", "per-arm"}
         ``"auto"``: joint enumeration when ``n_actions ** n_arms <= max_joint``.
+    t : int >= 0   the episode's period at ``belief`` (the base planner is called with the
+        episode's periods)
     seed : int, SeedSequence or Generator
     """
     owner = "rollout"
@@ -186,6 +190,7 @@ def rollout(instance: Instance, belief, *, base="myopic", base_params=None, hori
         raise InvalidParameterError(f"{owner}.instance: must be an Instance; got "
                                     f"{type(instance).__name__}")
     horizon, n_trajectories, max_joint = _check(owner, horizon, n_trajectories, mode, max_joint)
+    t = check_number(owner, "t", t, low=0, integer=True)
     b = check_beliefs(owner, belief, instance.n_arms, instance.n_states)
     rng = as_generator(seed, f"{owner}.seed")
     if isinstance(base, str):
@@ -194,7 +199,7 @@ def rollout(instance: Instance, belief, *, base="myopic", base_params=None, hori
     elif not hasattr(base, "plan") or getattr(base, "instance", None) is not instance:
         raise InvalidParameterError(f"{owner}.base: must be a planner name or a planner fitted "
                                     f"to this instance; got {base!r}")
-    return _rollout(instance, base, b, horizon, n_trajectories, mode, max_joint, rng)
+    return _rollout(instance, base, b, horizon, n_trajectories, mode, max_joint, rng, t)
 
 
 def _tail_weight(beta: float, horizon: int, end: int | None) -> float:
@@ -207,12 +212,16 @@ def _tail_weight(beta: float, horizon: int, end: int | None) -> float:
     return float(end - horizon) if beta == 1.0 else (beta ** horizon - beta ** end) / (1.0 - beta)
 
 
-def _rollout(instance, base, belief, horizon, n_traj, mode, max_joint, rng) -> RolloutResult:
+def _rollout(instance, base, belief, horizon, n_traj, mode, max_joint, rng,
+             t0=0) -> RolloutResult:
     start = time.perf_counter()
     arms = instance.arms
-    sim = _Simulator(instance, base, horizon, n_traj, rng)
+    left = None if instance.horizon is None else max(instance.horizon - t0, 1)
+    if left is not None:
+        horizon = min(horizon, left)               # never simulate past the episode's end
+    sim = _Simulator(instance, base, horizon, n_traj, rng, t0)
     beta = instance.discount
-    trunc = _tail_weight(beta, horizon, instance.horizon) * float(np.abs(arms.rewards).max())
+    trunc = _tail_weight(beta, horizon, left) * float(np.abs(arms.rewards).max())
     n, n_actions = instance.n_arms, instance.n_actions
     cand = None
     if mode in ("auto", "joint"):

@@ -149,3 +149,42 @@ def test_undiscounted_finite_horizon_truncation():
     long = rollout(inst, inst.initial_belief, base="myopic", horizon=6, n_trajectories=2, seed=0)
     assert long.truncation_bound == 0.0
     make_planner("rollout", horizon=3, n_trajectories=2).fit(inst).plan(inst.initial_belief)
+
+
+def _one_period_trap():
+    """Acting pays 0.5 less now and 1 more next period: worth it only with a period left."""
+    from rmab.models import MDPArms
+
+    T = np.array([[[[1, 0], [1, 0.0]], [[0, 1], [0, 1.0]]]])
+    R = np.array([[[0, -0.5], [1, 0.5]]])
+    return MDPArms(T, R, [0, 1])
+
+
+def test_rollout_stops_at_the_end_of_a_finite_episode():
+    """A one-period episode: the returns are 0 and -0.5 whatever ``horizon`` asks; it once
+    simulated 5 periods, picked acting and reported a truncation bound of 0."""
+    inst = Instance(_one_period_trap(), budget=1, discount=1.0, horizon=1,
+                    initial_belief=[[1, 0.0]])
+    res = rollout(inst, inst.initial_belief, horizon=5, n_trajectories=4, seed=0)
+    np.testing.assert_allclose(res.values, [0.0, -0.5])
+    assert res.actions.tolist() == [0] and res.horizon == 1 and res.truncation_bound == 0.0
+
+
+def test_rollout_planner_counts_the_periods_left():
+    inst = Instance(_one_period_trap(), budget=1, discount=1.0, horizon=3,
+                    initial_belief=[[1, 0.0]])
+    planner = RolloutPlanner(horizon=10, n_trajectories=2).fit(inst, seed=0)
+    b = np.array([[1.0, 0.0]])
+    assert planner.plan(b, t=0).tolist() == [1]          # two periods left: acting pays
+    assert planner.plan(b, t=2).tolist() == [0]          # the last period: it does not
+    res = rollout(inst, b, horizon=10, n_trajectories=2, seed=0, t=1)
+    assert res.horizon == 2
+    with pytest.raises(InvalidParameterError, match="rollout.t: must be >= 0"):
+        rollout(inst, b, t=-1)
+
+
+def test_one_trajectory_warns_nothing():
+    inst = health_intervention(4, seed=0)
+    planner = RolloutPlanner(n_trajectories=1, horizon=2).fit(inst, seed=0)
+    planner.plan(inst.initial_belief)                    # -W error: no All-NaN warning
+    assert math.isnan(planner.last_stats.info["max_stderr"])
