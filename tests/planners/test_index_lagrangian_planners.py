@@ -210,3 +210,23 @@ def test_finite_horizon_resolve_counts_the_periods_left():
     ref = _backward_q(inst.arms, planner.result.price, inst.discount, 2)  # 2 periods left
     np.testing.assert_allclose(planner.result.q_values(b, 0), ref[0, :, 0], atol=1e-9)
     np.testing.assert_allclose(planner.result.q_values(b, 1), ref[1, :, 0], atol=1e-9)
+
+
+@pytest.mark.parametrize("costs, budget, expected", [
+    ([0.0, 0.0, 1.0], 0, [0, 0, 0]),     # level 1 is free but harms: it was played by all
+    ([0.0, 1.0, 2.0], 1, [0, 0, 0]),     # level 2 (cost 2) does not fit; level 1 harms
+    ([0.0, 0.0, 1.0], 1, [2, 0, 0]),
+])
+def test_whittle_multi_steps_over_a_level_that_is_never_optimal(costs, budget, expected):
+    """Level 1 pushes the arm to the bad state, level 2 helps: level 1 is never optimal and
+    shares level 2's index. Stopping there returned 1.35 against 12.38 for doing nothing."""
+    P = np.array([[[0.7, 0.3], [0.3, 0.7]], [[0.95, 0.05], [0.9, 0.1]],
+                  [[0.2, 0.8], [0.05, 0.95]]])
+    R = np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]])
+    arms = MDPArms(np.repeat(P[None], 3, 0), np.repeat(R[None], 3, 0), np.array(costs))
+    b = np.tile([[1.0, 0.0]], (3, 1))
+    inst = Instance(arms, budget=budget, discount=0.9, initial_belief=b)
+    planner = WhittleMultiPlanner().fit(inst, seed=0)
+    w = planner.result.indices[0, 0]
+    assert w[0] == w[1]                                   # the shared index
+    assert planner.plan(b).tolist() == expected
