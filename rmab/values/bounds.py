@@ -96,11 +96,21 @@ def _check_common(owner, arms, price, discount, tol, max_iter):
 def qmdp_bound(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
                tol: float = 1e-9, max_iter: int = 100_000) -> UpperBound:
     """QMDP upper bound: the Q-values of the underlying MDP (value iteration within ``tol``,
-    then raised by ``tol`` so the bound stays valid)."""
+    then raised by ``tol`` so the bound stays valid; if ``max_iter`` stops it first, raised by
+    ``β e / (1 - β)`` instead, ``e`` the Bellman residual of the last values)."""
     owner = "qmdp_bound"
     price, discount, tol, max_iter = _check_common(owner, arms, price, discount, tol, max_iter)
     res = value_iteration(arms, prices=price, discount=discount, tol=tol, max_iter=max_iter)
-    vectors = np.ascontiguousarray(res.q[0].transpose(0, 2, 1) + tol)     # (N, A, S)
+    q = res.q[0] + tol                                                     # (N, S, A)
+    if not res.converged:
+        # stopped early: from any V, T V <= V + e gives V* <= V + e / (1 - β), so
+        # Q* <= r - λc + β P V + β e / (1 - β) with e the largest Bellman residual per arm
+        v = res.values[0]
+        q = (arms.rewards - price * arms.costs[:, None, :]
+             + discount * np.einsum("nast,nt->nsa", arms.transitions, v))
+        e = np.maximum((q.max(axis=2) - v).max(axis=1), 0.0)                # (N,)
+        q = q + (discount * e / (1.0 - discount))[:, None, None]
+    vectors = np.ascontiguousarray(q.transpose(0, 2, 1))                   # (N, A, S)
     vectors.setflags(write=False)
     return UpperBound(vectors, "qmdp", price, discount, arms, res.iterations, res.converged)
 

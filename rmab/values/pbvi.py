@@ -266,8 +266,10 @@ def _blind_vectors(trans, r, c, beta):
     return alphas, costs
 
 
-def _warm_vectors(owner, warm_start, n_arms, n_states, discount, price):
-    """Per-arm (alphas, costs, actions) re-priced to ``price``, or None per arm."""
+def _warm_vectors(owner, warm_start, arms, discount, price):
+    """Per-arm (alphas, costs, actions) re-priced to ``price``, or None per arm. The vectors
+    are lower bounds only for the arm they were computed for: its parameters must match."""
+    n_arms, n_states = arms.n_arms, arms.n_states
     if warm_start is None:
         return [None] * n_arms
     if isinstance(warm_start, AlphaVectors):
@@ -285,6 +287,14 @@ def _warm_vectors(owner, warm_start, n_arms, n_states, discount, price):
         raise InvalidParameterError(f"{owner}.warm_start: must come from arms with {n_states} "
                                     f"states and discount {discount}; got {first.n_states} "
                                     f"states and discount {first.discount}")
+    for n, av in enumerate(per_arm):
+        same = all(np.array_equal(x, y) for x, y in (
+            (av.transitions, arms.transitions[n]), (av.observations, arms.observations[n]),
+            (av.rewards, arms.rewards[n]), (av.action_costs, arms.costs[n])))
+        if not same:
+            raise InvalidParameterError(f"{owner}.warm_start: must come from the same arms "
+                                        f"(transitions, observations, rewards, costs); arm {n} "
+                                        f"differs")
     return [(av.repriced(price), av.costs, av.actions) for av in per_arm]
 
 
@@ -351,7 +361,7 @@ def solve_pbvi(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
     grid_points = None
     if grid is not None:
         grid_points = simplex_grid(s, check_number(owner, "grid", grid, low=1, integer=True))
-    warm = _warm_vectors(owner, warm_start, n, s, discount, price)
+    warm = _warm_vectors(owner, warm_start, arms, discount, price)
     rng = as_generator(seed, f"{owner}.seed")
     start = time.perf_counter()
 

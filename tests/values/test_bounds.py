@@ -134,3 +134,22 @@ def test_sawtooth_and_query_error_paths():
     saw = sawtooth_bound(f, [[0.5, 0.5]])
     with pytest.raises(InvalidParameterError, match=r"SawtoothBound\.b: must have shape"):
         saw.value([1.0, 0.0, 0.0])
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 4))
+def test_qmdp_stays_an_upper_bound_when_stopped_early(seed, max_iter):
+    """With max_iter too small, the QMDP vectors once fell below V* (value iteration starts
+    from below); the Bellman-residual correction keeps them above."""
+    from rmab.models import POMDPArms
+    from rmab.values.exact import value_iteration
+
+    base = random_pomdp_arms(3, 3, 2, 2, seed=seed)
+    rewards = np.random.default_rng(seed).normal(size=(3, 3, 2)) * 3
+    full = POMDPArms(base.transitions, np.broadcast_to(np.eye(3), (3, 2, 3, 3)), rewards,
+                     base.costs)                       # fully observed: QMDP's V is V*
+    exact = value_iteration(full, discount=0.9).values[0]
+    with pytest.warns(ConvergenceWarning):
+        bound = qmdp_bound(full, discount=0.9, max_iter=max_iter)
+    for n in range(3):
+        assert np.all(bound.value(np.eye(3), arm=n) >= exact[n] - 1e-9)

@@ -227,6 +227,22 @@ def test_mdp_arms_are_refused_and_bad_queries_raise():
         solve_pbvi(random_pomdp_arms(2, 2, 2, 2, seed=0), discount=0.5, warm_start=res)
     with pytest.raises(InvalidParameterError, match=r"solve_pbvi\.warm_start: must cover"):
         solve_pbvi(random_pomdp_arms(3, 2, 2, 2, seed=0), warm_start=res)
+
+
+def test_warm_start_from_another_arm_is_refused():
+    """Vectors are lower bounds only for their own arm: from an arm paying 5 more they gave a
+    'lower bound' of 5.60 where the upper bound was -44.40."""
+    hi = random_pomdp_arms(1, 2, 2, 2, seed=1)
+    lo = POMDPArms(hi.transitions, hi.observations, hi.rewards - 5, hi.costs)
+    warm = solve_pbvi(hi, discount=0.9, seed=0)
+    with pytest.raises(InvalidParameterError, match=r"solve_pbvi\.warm_start: must come from "
+                                                    r"the same arms .*; arm 0 differs"):
+        solve_pbvi(lo, discount=0.9, seed=0, warm_start=warm)
+    three = random_pomdp_arms(1, 2, 3, 2, seed=1)
+    with pytest.raises(InvalidParameterError, match="must come from the same arms"):
+        solve_pbvi(three, discount=0.9, seed=0, warm_start=warm.alpha_vectors[0])
+    again = solve_pbvi(hi, discount=0.9, seed=0, price=0.1, warm_start=warm)   # same arm: fine
+    assert len(again) == 1
     with pytest.raises(InvalidParameterError, match=r"simplex_grid\.resolution: must give"):
         simplex_grid(10, 50)
     with pytest.raises(InvalidParameterError, match=r"simplex_grid\.n_states: must be >= 1"):
