@@ -19,13 +19,14 @@ K. D. Glazebrook, D. J. Hodge, C. Kirkbride (2011), multi-action (full) indexabi
 
 from __future__ import annotations
 
+import hashlib
 import time
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from rmab._validation import check_number
+from rmab._validation import as_generator, check_number
 from rmab.errors import IndexabilityWarning, InvalidParameterError
 from rmab.models.arms import MDPArms, POMDPArms
 from rmab.relax import _whittle_kernels
@@ -187,8 +188,9 @@ class BeliefWhittleResult:
     resolution : int or None
         Grid resolution; None when the beliefs were given (then :meth:`index_at` is not
         available).
-    prices : (K,)
-        Prices PBVI was solved at; their plans, re-priced exactly, give the values between.
+    prices : (n_arms, K)
+        Prices PBVI was solved at for each arm (spanning that arm's fully observed indices);
+        their plans, re-priced exactly, give the values between.
     discount, seconds
     """
 
@@ -252,7 +254,7 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
 
     Method (ours, after PORMAB.md §6): PBVI (:func:`rmab.values.pbvi.solve_pbvi`, warm-started
     from the previous price, the grid added to its point set) is solved at ``n_prices`` prices
-    spanning the indices of the underlying fully observed arms. Every α-vector is the value of
+    spanning the indices of each arm's underlying fully observed arm. Every α-vector is the value of
     a conditional plan whose reward value and resource use are both kept, so pooling the plans
     of all solves and re-pricing them exactly gives a lower envelope ``V̲_λ`` at *any* price.
     The index ``W(b, a) = sup {λ : a*_λ(b) >= a}`` (``a*_λ(b)`` the best level of the one-step
@@ -299,45 +301,56 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
     first, inverse = unique_arms(arms)
     uarms = arms.select(first)
     mdp = MDPArms(uarms.transitions, uarms.rewards, uarms.costs)
-    hint, _ = _homotopy(mdp, discount)
-    hint = hint[np.isfinite(hint)] if np.isfinite(hint).any() else np.zeros(1)
-    span = float(hint.max() - hint.min()) + 0.1
-    prices = np.linspace(min(0.0, hint.min()) - 0.25 * span, hint.max() + 0.25 * span, n_prices)
-    plans, plan_costs = _pooled_plans(solve_pbvi, uarms, prices, discount, value_tol, grid,
-                                      resolution, seed)
-    lo, hi = _price_bracket(uarms, discount)
+    hints, _ = _homotopy(mdp, discount)                       # (K, S, A-1) fully observed
+    entropy = int(as_generator(seed, f"{owner}.seed").integers(2**63))
+    center = grid.mean(axis=0)
     indices = np.empty((len(first), len(grid), arms.n_actions - 1))
     indexable = np.empty(len(first), dtype=bool)
-    checks = np.linspace(prices[0], prices[-1], check_prices)
+    prices = np.empty((len(first), n_prices))
     for u in range(len(first)):
-        model = _LookaheadModel(uarms, u, grid, plans[u], plan_costs[u], discount)
-        indices[u] = model.indices(lo, hi)
+        # each arm's own prices: a shared grid spanning every arm's indices left arms with
+        # small indices few prices near theirs (indices and verdicts depended on the stack)
+        hint = hints[u][np.isfinite(hints[u])]
+        hint = hint if hint.size else np.zeros(1)
+        span = float(hint.max() - hint.min()) + 0.1
+        prices[u] = np.linspace(min(0.0, hint.min()) - 0.25 * span, hint.max() + 0.25 * span,
+                                n_prices)
+        one = uarms.select([u])
+        rng = np.random.default_rng([entropy, *_arm_words(one)])   # not the arm's position
+        plans, plan_costs = _pooled_plans(solve_pbvi, one, prices[u], discount, value_tol,
+                                          center, resolution, rng)
+        model = _LookaheadModel(one, 0, grid, plans, plan_costs, discount)
+        indices[u] = model.indices(*_price_bracket(one, discount))
+        checks = np.linspace(prices[u, 0], prices[u, -1], check_prices)
         levels = model.best_level(np.broadcast_to(checks, (len(grid), check_prices)))
         indexable[u] = bool(np.all(np.diff(levels, axis=1) <= 0))
     indexable = indexable[inverse]
     _warn_not_indexable(owner, indexable)
-    return BeliefWhittleResult(grid, indices[inverse], indexable, resolution, prices, discount,
-                               time.perf_counter() - start)
+    return BeliefWhittleResult(grid, indices[inverse], indexable, resolution, prices[inverse],
+                               discount, time.perf_counter() - start)
 
 
-def _pooled_plans(solve_pbvi, arms, prices, discount, tol, grid, resolution, seed):
-    """Per arm, the reward values (K, S) and resource uses (K, S) of the plans of every PBVI
-    solve over ``prices`` (warm-started in order)."""
-    from rmab._validation import as_generator
+def _arm_words(arm) -> list[int]:
+    """Four 32-bit words hashing one arm's parameters (seeds its PBVI solves, so that its
+    indices do not depend on the other arms of the stack)."""
+    h = hashlib.blake2b(digest_size=16)
+    for x in (arm.transitions, arm.observations, arm.rewards, arm.costs):
+        h.update(np.ascontiguousarray(x).tobytes())
+    return [int.from_bytes(h.digest()[i:i + 4], "little") for i in range(0, 16, 4)]
 
-    rng = as_generator(seed, "belief_whittle_indices.seed")
-    plans = [[] for _ in range(arms.n_arms)]
-    costs = [[] for _ in range(arms.n_arms)]
+
+def _pooled_plans(solve_pbvi, arm, prices, discount, tol, center, resolution, rng):
+    """The reward values (K, S) and resource uses (K, S) of the plans of every PBVI solve of
+    one arm over ``prices`` (warm-started in order)."""
+    plans, costs = [], []
     warm = None
-    center = np.broadcast_to(grid.mean(axis=0), (arms.n_arms, arms.n_states))
     for price in prices:
-        warm = solve_pbvi(arms, price=float(price), discount=discount, tol=tol,
+        warm = solve_pbvi(arm, price=float(price), discount=discount, tol=tol,
                           initial_belief=center, grid=resolution, warm_start=warm, seed=rng)
-        for n in range(arms.n_arms):
-            sol = warm[n]
-            plans[n].append(sol.alphas + sol.price * sol.costs)
-            costs[n].append(sol.costs)
-    return [np.concatenate(p) for p in plans], [np.concatenate(c) for c in costs]
+        sol = warm[0]
+        plans.append(sol.alphas + sol.price * sol.costs)
+        costs.append(sol.costs)
+    return np.concatenate(plans), np.concatenate(costs)
 
 
 class _LookaheadModel:

@@ -1,8 +1,8 @@
 """``rmab compare`` through the dispatcher: outputs and exit codes."""
 
 import csv
-from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rmab.cli import main
@@ -151,14 +151,23 @@ def test_unwritable_outputs_are_refused_before_the_run(flag, tmp_path, capsys):
     assert list(tmp_path.iterdir()) == []                # no temporary file left
 
 
-def test_rmab_warnings_are_one_line(capsys):
-    """The bundled example has 2 non-indexable arms: the IndexabilityWarning prints as one
-    line ``rmab: warning: ...``, without Python's source line."""
-    example = Path(__file__).resolve().parents[2] / "data" / "health_example.npz"
-    code = main(["compare", str(example), "--planners", "whittle", "--episodes", "1",
+def test_rmab_warnings_are_one_line(tmp_path, capsys):
+    """An IndexabilityWarning prints as one line ``rmab: warning: ...``, without Python's
+    source line (three non-indexable arms found by the Whittle tests)."""
+    import warnings
+
+    from rmab.errors import IndexabilityWarning
+    from rmab.models import Instance, random_mdp_arms
+    from rmab.relax.whittle import whittle_indices
+
+    arms = random_mdp_arms(400, 3, 2, concentration=0.1, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IndexabilityWarning)
+        bad = np.flatnonzero(~whittle_indices(arms, discount=0.99).indexable)[:3]
+    path = save_instance(Instance(arms.select(bad), 1.0, discount=0.99), tmp_path / "n.npz")
+    code = main(["compare", str(path), "--planners", "whittle", "--episodes", "1",
                  "--horizon", "1", "--no-progress"])
     assert code == 0
     err = capsys.readouterr().err
-    assert err.startswith("rmab: warning: WhittlePlanner: 2 of 100 arms are not (fully) "
-                          "indexable"), err
-    assert "base.py" not in err and len(err.splitlines()) == 1
+    assert err == ("rmab: warning: WhittlePlanner: 3 of 3 arms are not (fully) indexable; "
+                   "their indices are heuristics (see .result.indexable)\n"), err
