@@ -99,7 +99,9 @@ def homotopy_kernel(transitions, rewards, costs, discount, start_price, max_step
                 lam = best_lam
             old = policy[best_s]
             new = best_a
-            if new > old:
+            # a move up a level breaks indexability, except between actions of equal cost
+            # while the start policy is sorted out (the price has not moved yet)
+            if new > old and not (lam == start_price and costs[n, new] == costs[n, old]):
                 flags[n] = NOT_INDEXABLE
             else:
                 for a in range(new + 1, old + 1):
@@ -157,7 +159,7 @@ def homotopy_numpy(transitions, rewards, costs, discount, start_price, max_steps
                 tie = ok & (cand <= low + 1e-12 * (1.0 + abs(low)))
                 s, a = np.unravel_index(np.argmin(np.where(tie, mu, np.inf)), mu.shape)
                 lam = max(lam, low)
-            if a > policy[s]:
+            if a > policy[s] and not (lam == start_price and cost[a] == cost[policy[s]]):
                 flags[n] = NOT_INDEXABLE
             else:
                 indices[n, s, a:policy[s]] = lam

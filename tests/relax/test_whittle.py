@@ -1,6 +1,7 @@
 """Whittle indices of fully observed arms: closed form, bisection reference, markovianbandit,
 Numba kernel vs numpy twin, indexability, error paths."""
 
+import warnings
 
 import numpy as np
 import pytest
@@ -169,3 +170,22 @@ def test_errors():
     one = MDPArms(arms.transitions[:, :1], arms.rewards[:, :, :1], [0.0])
     with pytest.raises(InvalidParameterError, match=r"at least 2 actions"):
         whittle_indices(one)
+
+
+def test_equal_cost_levels_are_not_falsely_flagged():
+    """Costs [0, 1, 1]: sorting out the two equal-cost levels at the start price once counted
+    as a move up (arm 70 among others). The verdicts now agree with the optimal policies on a
+    fine price grid (the level never rises with the price) on all 200 arms."""
+    from rmab.values.exact import policy_iteration
+
+    m = random_mdp_arms(200, 3, 3, concentration=0.2, seed=33)
+    arms = MDPArms(m.transitions, m.rewards, np.array([0.0, 1.0, 1.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IndexabilityWarning)
+        res = whittle_indices(arms, discount=0.95)
+    assert res.indexable[70]
+    fin = res.indices[np.isfinite(res.indices)]
+    prices = np.linspace(fin.min() - 1, fin.max() + 1, 3001)
+    policy = policy_iteration(arms, prices=prices, discount=0.95).policy       # (P, N, S)
+    rises = (np.diff(policy, axis=0) > 0).any(axis=(0, 2))
+    assert rises.tolist() == (~res.indexable).tolist()
