@@ -48,7 +48,7 @@ def as_float_array(owner: str, field: str, value, *, ndim: int | None = None,
     if bad.any():
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
         raise error(f"{owner}.{field}: must be finite; got {arr[idx]} at index {idx}"
-                    + _arm_suffix(idx))
+                    + (_arm_suffix(idx) if arr.ndim >= 2 else ""))
     return arr
 
 

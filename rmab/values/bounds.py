@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmab._validation import check_number
+from rmab._validation import as_float_array, check_number
 from rmab.errors import ConvergenceWarning, InvalidParameterError
 from rmab.models.arms import POMDPArms
 from rmab.values.exact import value_iteration
@@ -54,11 +54,10 @@ class UpperBound:
     def _beliefs(self, beliefs, arm):
         if arm is None:
             n, s = self.vectors.shape[0], self.vectors.shape[2]
-            arr = np.asarray(beliefs, dtype=np.float64)
-            if arr.shape != (n, s):
+            if np.shape(beliefs) != (n, s):
                 raise InvalidParameterError(f"UpperBound.beliefs: must have shape (n_arms={n}, "
-                                            f"n_states={s}); got {arr.shape}")
-            arr, _ = check_belief_rows("UpperBound", arr, s, field="beliefs")
+                                            f"n_states={s}); got {np.shape(beliefs)}")
+            arr, _ = check_belief_rows("UpperBound", beliefs, s, field="beliefs")
             return arr, self.vectors, False
         arm = check_number("UpperBound", "arm", arm, low=0, high=self.vectors.shape[0] - 1,
                            integer=True)
@@ -202,8 +201,8 @@ def sawtooth_bound(upper: UpperBound, beliefs, values=None, *, arm: int = 0,
     vals = upper.value(pts, arm=arm)
     vals = np.atleast_1d(vals).astype(np.float64)
     if values is not None:
-        given = np.asarray(values, dtype=np.float64)
-        if given.shape != (len(pts),) or not np.isfinite(given).all():
+        given = as_float_array(owner, "values", values, error=InvalidParameterError)
+        if given.shape != (len(pts),):
             raise InvalidParameterError(f"{owner}.values: must be {len(pts)} finite numbers; got "
                                         f"shape {given.shape}")
         vals = np.minimum(vals, given)

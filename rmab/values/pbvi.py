@@ -140,7 +140,8 @@ class AlphaVectors:
     def repriced(self, price: float) -> np.ndarray:
         """The same plans' values at another price: ``alphas + (price_old - price) costs``
         (exact: each plan's reward value does not depend on the price)."""
-        return self.alphas + (self.price - float(price)) * self.costs
+        price = check_number("AlphaVectors.repriced", "price", price)
+        return self.alphas + (self.price - price) * self.costs
 
 
 @dataclass(frozen=True, eq=False)
@@ -184,11 +185,10 @@ class PBVIResult:
     def _per_arm(self, beliefs, fn):
         n = len(self.arm_to_solve)
         s = self.solves[0].n_states
-        arr = np.asarray(beliefs, dtype=np.float64)
-        if arr.shape != (n, s):
+        if np.shape(beliefs) != (n, s):
             raise InvalidParameterError(f"PBVIResult.beliefs: must have shape (n_arms={n}, "
-                                        f"n_states={s}); got {arr.shape}")
-        arr, _ = check_belief_rows("PBVIResult", arr, s, field="beliefs")
+                                        f"n_states={s}); got {np.shape(beliefs)}")
+        arr, _ = check_belief_rows("PBVIResult", beliefs, s, field="beliefs")
         out = None
         for i, sol in enumerate(self.solves):
             idx = np.flatnonzero(self.arm_to_solve == i)
@@ -346,7 +346,8 @@ def solve_pbvi(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
     discount = check_number(owner, "discount", discount, low=0.0, high=1.0, low_open=True,
                             high_open=True)
     tol = check_number(owner, "tol", tol, low=0.0, low_open=True)
-    n_beliefs = check_number(owner, "n_beliefs", n_beliefs, low=1, integer=True)
+    # the point set is allocated up front; a million points is far beyond what PBVI backs up
+    n_beliefs = check_number(owner, "n_beliefs", n_beliefs, low=1, high=10**6, integer=True)
     max_iter = check_number(owner, "max_iter", max_iter, low=1, integer=True)
     n, s = arms.n_arms, arms.n_states
     if initial_belief is None:

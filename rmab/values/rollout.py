@@ -193,6 +193,9 @@ def rollout(instance: Instance, belief, *, base="myopic", base_params=None, hori
     t = check_number(owner, "t", t, low=0, integer=True)
     b = check_beliefs(owner, belief, instance.n_arms, instance.n_states)
     rng = as_generator(seed, f"{owner}.seed")
+    if base_params is not None and not isinstance(base_params, dict):
+        raise InvalidParameterError(f"{owner}.base_params: must be a dict of the base planner's "
+                                    f"parameters; got {base_params!r}")
     if isinstance(base, str):
         from rmab.planners.base import make_planner
         base = make_planner(base, **(base_params or {})).fit(instance, seed=rng)

@@ -153,3 +153,21 @@ def test_qmdp_stays_an_upper_bound_when_stopped_early(seed, max_iter):
         bound = qmdp_bound(full, discount=0.9, max_iter=max_iter)
     for n in range(3):
         assert np.all(bound.value(np.eye(3), arm=n) >= exact[n] - 1e-9)
+
+
+def test_hostile_inputs_give_typed_errors():
+    arms = random_pomdp_arms(2, 2, 2, 2, seed=0)
+    upper = fib_bound(arms, discount=0.9)
+    with pytest.raises(InvalidParameterError, match=r"UpperBound\.beliefs: must be an array"):
+        upper.value([["a", "b"], ["c", "d"]])
+    with pytest.raises(InvalidParameterError, match=r"sawtooth_bound\.values: must be"):
+        sawtooth_bound(upper, [[0.5, 0.5]], values=["a"])
+
+
+def test_a_bad_price_is_not_called_an_arm():
+    from rmab.values.exact import value_iteration
+
+    with pytest.raises(InvalidParameterError) as info:
+        value_iteration(random_mdp_arms(2, 2, 2, seed=0), prices=[0.0, np.inf])
+    assert "must be finite; got inf at index (1,)" in str(info.value)
+    assert "arm" not in str(info.value)

@@ -269,3 +269,16 @@ def test_pbvi_kernel_matches_numpy_twin_on_a_fixed_point_set():
     np.testing.assert_allclose((beliefs @ alphas[:k].T).max(axis=1),
                                (beliefs @ want[0].T).max(axis=1), atol=1e-9)
     assert stats[0] == want[3]
+
+
+def test_hostile_inputs_give_typed_errors():
+    arms = random_pomdp_arms(2, 2, 2, 2, seed=0)
+    res = solve_pbvi(arms, discount=0.9, seed=0)
+    with pytest.raises(InvalidParameterError, match=r"PBVIResult\.beliefs: must be an array of "
+                                                    r"numbers"):
+        res.values([["a", "b"], ["c", "d"]])
+    with pytest.raises(InvalidParameterError, match=r"AlphaVectors\.repriced\.price: must be "
+                                                    r"finite"):
+        res.alpha_vectors[0].repriced(float("nan"))
+    with pytest.raises(InvalidParameterError, match=r"solve_pbvi\.n_beliefs: must be <= "):
+        solve_pbvi(arms, n_beliefs=10**12)

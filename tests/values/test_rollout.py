@@ -188,3 +188,9 @@ def test_one_trajectory_warns_nothing():
     planner = RolloutPlanner(n_trajectories=1, horizon=2).fit(inst, seed=0)
     planner.plan(inst.initial_belief)                    # -W error: no All-NaN warning
     assert math.isnan(planner.last_stats.info["max_stderr"])
+
+
+def test_base_params_must_be_a_dict():
+    inst = health_intervention(3, seed=0)
+    with pytest.raises(InvalidParameterError, match=r"rollout\.base_params: must be a dict"):
+        rollout(inst, inst.initial_belief, base_params=[1])
