@@ -60,7 +60,8 @@ class _IndexPlanner(BasePlanner):
     def indices_at(self, belief) -> np.ndarray:
         """``W_n(b_n, a)`` (n_arms, n_actions - 1) at the beliefs (n_arms, n_states)."""
         if self.instance.fully_observed:   # indices may be ±inf: states of belief 0 add 0
-            weighted = belief[:, :, None] * self.result.indices
+            with np.errstate(invalid="ignore"):                         # 0 * inf, dropped
+                weighted = belief[:, :, None] * self.result.indices
             return np.where(belief[:, :, None] > 0, weighted, 0.0).sum(axis=1)
         return self.result.index_at(belief)
 

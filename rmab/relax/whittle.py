@@ -291,7 +291,7 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
     n_states = arms.n_states
     if beliefs is None:
         resolution = check_number(owner, "resolution", resolution, low=1, integer=True)
-        if n_states > 3:
+        if not 2 <= n_states <= 3:
             raise InvalidParameterError(f"{owner}.arms: a belief grid needs 2 or 3 states; got "
                                         f"{n_states} (pass beliefs=...)")
         grid = simplex_grid(n_states, resolution)

@@ -230,3 +230,18 @@ def test_whittle_multi_steps_over_a_level_that_is_never_optimal(costs, budget, e
     w = planner.result.indices[0, 0]
     assert w[0] == w[1]                                   # the shared index
     assert planner.plan(b).tolist() == expected
+
+
+def test_infinite_indices_plan_without_warnings():
+    """A free level that helps has index +inf; 0 * inf at the other states once warned (and
+    failed under -W error) on every plan."""
+    P = np.array([[[0.7, 0.3], [0.3, 0.7]], [[0.5, 0.5], [0.2, 0.8]],
+                  [[0.2, 0.8], [0.05, 0.95]]])
+    R = np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]])
+    arms = MDPArms(np.repeat(P[None], 3, 0), np.repeat(R[None], 3, 0), np.array([0.0, 0.0, 1.0]))
+    planner = WhittleMultiPlanner().fit(Instance(arms, budget=1, discount=0.9), seed=0)
+    assert np.isinf(planner.result.indices).any()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        actions = planner.plan(np.tile([[1.0, 0.0]], (3, 1)))
+    assert (actions >= 1).all()                      # the free level is taken everywhere

@@ -118,6 +118,9 @@ def test_errors():
     arms = random_pomdp_arms(2, 4, 2, 2, seed=1)
     with pytest.raises(InvalidParameterError, match="a belief grid needs 2 or 3 states"):
         belief_whittle_indices(arms)
+    one = POMDPArms(np.ones((1, 2, 1, 1)), np.ones((1, 2, 1, 1)), np.ones((1, 1, 2)))
+    with pytest.raises(InvalidParameterError, match="a belief grid needs 2 or 3 states; got 1"):
+        belief_whittle_indices(one)     # index_at could not interpolate on a one-point grid
     with pytest.raises(InvalidParameterError, match="belief_whittle_indices.arms: must be POMDP"):
         belief_whittle_indices(random_mdp_arms(2, 2, seed=0))
     small = random_pomdp_arms(2, 2, 2, 2, seed=1)
