@@ -28,8 +28,9 @@ VERSION = 1
 
 class atomic_write:
     """Context manager yielding a temporary path beside ``path``; on success it is renamed onto
-    ``path`` (atomic on POSIX), on error removed, so no half-written file is ever left. A path
-    that cannot be written (a directory or device there, no permission) raises
+    ``path`` (atomic on POSIX), on error removed, so no half-written file is ever left. Missing
+    parent folders are created, and removed again if the write fails. A path that cannot be
+    written (a directory or device there, no permission) raises
     :class:`~rmab.errors.OutputError`."""
 
     def __init__(self, path, suffix: str = ""):
@@ -40,11 +41,14 @@ class atomic_write:
         if self.path.exists() and not self.path.is_file():
             raise OutputError(f"{self.path}: must be the path of a regular file; it is a "
                               f"{'directory' if self.path.is_dir() else 'special file'}")
+        parent = self.path.parent
+        self._created = [d for d in (parent, *parent.parents) if not d.exists()]  # deepest first
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.",
-                                       suffix=self.suffix + ".tmp", dir=self.path.parent)
+                                       suffix=self.suffix + ".tmp", dir=parent)
         except OSError as exc:
+            self._remove_created()
             raise OutputError(f"{self.path}: cannot be written there; {exc}") from exc
         os.close(fd)
         umask = os.umask(0)
@@ -59,10 +63,19 @@ class atomic_write:
                 os.replace(self.tmp, self.path)
             except OSError as exc:
                 self.tmp.unlink(missing_ok=True)
+                self._remove_created()
                 raise OutputError(f"{self.path}: cannot be written there; {exc}") from exc
         else:
             self.tmp.unlink(missing_ok=True)
+            self._remove_created()
         return False
+
+    def _remove_created(self) -> None:
+        for folder in self._created:                 # deepest first; stop at a non-empty one
+            try:
+                folder.rmdir()
+            except OSError:
+                break
 
 
 def check_writable(path) -> None:

@@ -247,3 +247,18 @@ def test_loaded_bytes_roundtrip_through_buffer(tmp_path):
                             "costs.npy", "initial_belief.npy"])
     np.testing.assert_array_equal(np.load(io.BytesIO(raw), allow_pickle=False),
                                   [[0.0, 1.0], [0.0, 1.0]])
+
+
+def test_missing_folders_are_created_and_removed_again_on_failure(tmp_path):
+    from rmab.models.storage import atomic_write
+
+    deep = tmp_path / "a" / "b" / "out.csv"
+    with atomic_write(deep) as tmp:
+        tmp.write_text("x")
+    assert deep.read_text() == "x"                       # `make compare` relies on this
+    other = tmp_path / "c" / "d" / "out.csv"
+    with pytest.raises(RuntimeError):
+        with atomic_write(other) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("the writer failed")
+    assert not (tmp_path / "c").exists()                 # nothing left behind
