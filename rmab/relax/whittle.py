@@ -283,7 +283,8 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
     discount = _check_discount(owner, discount)
     n_prices = check_number(owner, "n_prices", n_prices, low=2, integer=True)
     value_tol = check_number(owner, "value_tol", value_tol, low=0.0, low_open=True)
-    check_prices = check_number(owner, "check_prices", check_prices, low=2, integer=True)
+    check_prices = check_number(owner, "check_prices", check_prices, low=2, high=100_000,
+                                integer=True)
     start = time.perf_counter()
     from rmab.relax.lagrangian import unique_arms
     from rmab.values.pbvi import check_belief_rows, simplex_grid, solve_pbvi
@@ -353,6 +354,9 @@ def _pooled_plans(solve_pbvi, arm, prices, discount, tol, center, resolution, rn
     return np.concatenate(plans), np.concatenate(costs)
 
 
+_CHUNK = 2**23      # float64 entries of the lookahead's largest intermediate (64 MB)
+
+
 class _LookaheadModel:
     """One-step lookahead of one arm at fixed beliefs on the re-priced plan envelope:
     ``Q(b, a, λ) = R(b, a) - λ c(a) + β Σ_o max_k (m_k - λ κ_k)`` with
@@ -374,10 +378,17 @@ class _LookaheadModel:
         return self.now[:, None, :] - lam[..., 0, 0] * self.cost + self.discount * future
 
     def best_level(self, lam):
-        """First (cheapest) maximiser of ``Q`` at prices ``lam`` (G, L): (G, L) int."""
-        q = self.q(lam)
-        best = q.max(axis=-1, keepdims=True)
-        return np.argmax(q >= best - 1e-12 * np.maximum(1.0, np.abs(best)), axis=-1)
+        """First (cheapest) maximiser of ``Q`` at prices ``lam`` (G, L): (G, L) int. Prices go
+        through ``q`` in chunks, so its (G, L, A, O, K) intermediate stays near ``_CHUNK``."""
+        per_price = self.m.size                                       # G A O K per price
+        step = max(1, _CHUNK // max(per_price, 1))
+        out = np.empty(lam.shape, dtype=np.int64)
+        for j in range(0, lam.shape[1], step):
+            q = self.q(lam[:, j:j + step])
+            best = q.max(axis=-1, keepdims=True)
+            out[:, j:j + step] = np.argmax(q >= best - 1e-12 * np.maximum(1.0, np.abs(best)),
+                                           axis=-1)
+        return out
 
     def indices(self, lo, hi):
         """``sup {λ : a*_λ(b) >= a}`` by bisection for every belief and level: (G, A - 1)."""

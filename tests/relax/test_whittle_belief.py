@@ -126,6 +126,8 @@ def test_errors():
     small = random_pomdp_arms(2, 2, 2, 2, seed=1)
     with pytest.raises(InvalidParameterError, match="belief_whittle_indices.n_prices: must be"):
         belief_whittle_indices(small, n_prices=1)
+    with pytest.raises(InvalidParameterError, match=r"check_prices: must be <= 100000"):
+        belief_whittle_indices(small, check_prices=10**9)       # was a MemoryError
     with pytest.raises(InvalidParameterError, match="belief_whittle_indices.beliefs"):
         belief_whittle_indices(small, beliefs=[[0.5, 0.6]])
     res = belief_whittle_indices(small, resolution=3)
