@@ -177,7 +177,8 @@ def pi_kernel(transitions, rewards, costs, prices, beta, tol, max_iter, values, 
                         if q[s, a] > best:
                             best = q[s, a]
                             arg = a
-                    if best > cur + tol + 1e-12 * max(1.0, abs(cur)):
+                    # gains below tol (1 - β) everywhere leave V* - V_π <= tol
+                    if best > cur + tol * (1.0 - beta) + 1e-12 * max(1.0, abs(cur)):
                         pol[s] = arg
                         changed = True
                 if not changed:
