@@ -571,6 +571,11 @@ def _group(keys, ks) -> dict:
     return {key: np.array(v, dtype=np.int64) for key, v in groups.items()}
 
 
+_INLINE_SHAPES = {"transitions": ((3,), "(n_actions, n_states, n_states)"),
+                  "observations": ((3,), "(n_actions, n_states, n_obs)"),
+                  "rewards": ((1, 2), "(n_states,) or (n_states, n_actions)")}
+
+
 def _parse_inline(transitions: str, observations: str, rewards: str):
     """A one-arm stack from the inline JSON cells, or ``(column, message, cause)``."""
     parsed = {}
@@ -589,6 +594,15 @@ def _parse_inline(transitions: str, observations: str, rewards: str):
             parsed[column] = [json.loads(text)]
         except (ValueError, RecursionError) as exc:
             return column, f"{OWNER}.{column}: must be a JSON list; got {_short(text)}", exc
+    for column, value in parsed.items():          # the cell's own shape, not the stack's
+        ndims, layout = _INLINE_SHAPES[column]
+        try:
+            shape = np.shape(value[0])
+        except ValueError:                             # ragged lists
+            shape = None
+        if shape is None or len(shape) not in ndims:
+            return column, f"{OWNER}.{column}: must be a nested list of shape {layout}; got " \
+                           f"{'a ragged list' if shape is None else f'shape {shape}'}", None
     try:
         if "observations" in parsed:
             return POMDPArms(parsed["transitions"], parsed["observations"], parsed["rewards"])

@@ -122,6 +122,10 @@ class MDPArms:
         obs = np.ascontiguousarray(np.broadcast_to(eye, (self.n_arms, self.n_actions) + eye.shape))
         return _freeze(obs)
 
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(n_arms={self.n_arms}, n_states={self.n_states}, "
+                f"n_actions={self.n_actions})")
+
     def select(self, index) -> "MDPArms":
         """The arms at ``index`` (integer array, slice or boolean mask) as a new stack."""
         idx = _as_index(index, self.n_arms)
@@ -169,6 +173,10 @@ class POMDPArms:
     n_arms = MDPArms.n_arms
     n_actions = MDPArms.n_actions
     n_states = MDPArms.n_states
+
+    def __repr__(self) -> str:
+        return (f"POMDPArms(n_arms={self.n_arms}, n_states={self.n_states}, "
+                f"n_actions={self.n_actions}, n_obs={self.n_obs})")
 
     @property
     def n_obs(self) -> int:

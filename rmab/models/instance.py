@@ -85,6 +85,10 @@ class Instance:
         object.__setattr__(self, "initial_belief", belief)
         object.__setattr__(self, "metadata", dict(self.metadata))
 
+    def __repr__(self) -> str:    # the arrays would print thousands of lines
+        return (f"Instance(name={self.name!r}, arms={self.arms!r}, budget={self.budget:g}, "
+                f"discount={self.discount:g}, horizon={self.horizon})")
+
     @property
     def n_arms(self) -> int:
         return self.arms.n_arms

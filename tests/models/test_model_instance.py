@@ -130,3 +130,12 @@ def test_select_rejects_float_indices():
     arms = rmab.random_mdp_arms(3, 2, seed=0)
     with pytest.raises(rmab.InvalidModelError, match="select.index: must be integers"):
         arms.select([0.0, 1.5])
+
+
+def test_repr_is_a_summary_not_the_arrays():
+    from rmab.models import health_intervention
+
+    inst = health_intervention(50, seed=0)
+    assert repr(inst) == ("Instance(name='health-50', arms=POMDPArms(n_arms=50, n_states=2, "
+                          "n_actions=3, n_obs=2), budget=5, discount=0.95, horizon=None)")
+    assert repr(inst.arms.select([0, 1])) == "POMDPArms(n_arms=2, n_states=2, n_actions=3, n_obs=2)"
