@@ -171,3 +171,14 @@ def test_rmab_warnings_are_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err == ("rmab: warning: WhittlePlanner: 3 of 3 arms are not (fully) indexable; "
                    "their indices are heuristics (see .result.indexable)\n"), err
+
+
+def test_planners_lists_and_describes(capsys):
+    assert main(["planners"]) == 0
+    out = capsys.readouterr().out
+    assert "lagrangian" in out and "'rmab planners NAME'" in out
+    assert main(["planners", "lagrangian"]) == 0
+    out = capsys.readouterr().out
+    assert "  charge_now = False" in out and "  resolve_every = None" in out
+    assert main(["planners", "lagrangain"]) == 1
+    assert "did you mean 'lagrangian'" in capsys.readouterr().err
