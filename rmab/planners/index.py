@@ -37,7 +37,12 @@ class _IndexPlanner(BasePlanner):
         self.value_tol = check_number(owner, "value_tol", value_tol, low=0.0, low_open=True)
         self.result = None
 
+    def _check_instance(self, instance) -> None:
+        """Subclass checks before fitting (kept out of ``_fit`` so that the indexability
+        warning below points at the caller of ``fit``)."""
+
     def _fit(self, instance):
+        self._check_instance(instance)
         if instance.discount >= 1.0:
             raise InvalidParameterError(f"{type(self).__name__}.fit.instance.discount: must be "
                                         f"< 1 for Whittle indices; got {instance.discount}")
@@ -104,11 +109,10 @@ class WhittlePlanner(_IndexPlanner):
         super().__init__(threshold, resolution, n_prices, value_tol)
         self.action = check_number("WhittlePlanner", "action", action, low=1, integer=True)
 
-    def _fit(self, instance):
+    def _check_instance(self, instance):
         if self.action >= instance.n_actions:
             raise InvalidParameterError(f"WhittlePlanner.action: must be < n_actions="
                                         f"{instance.n_actions}; got {self.action}")
-        super()._fit(instance)
 
     def _plan(self, belief, t):
         index = self.indices_at(belief)[:, self.action - 1]

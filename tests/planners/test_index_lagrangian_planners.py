@@ -245,3 +245,16 @@ def test_infinite_indices_plan_without_warnings():
         warnings.simplefilter("error")
         actions = planner.plan(np.tile([[1.0, 0.0]], (3, 1)))
     assert (actions >= 1).all()                      # the free level is taken everywhere
+
+
+@pytest.mark.parametrize("cls", [WhittlePlanner, WhittleMultiPlanner])
+def test_indexability_warning_points_at_the_callers_line(cls):
+    from rmab.relax.whittle import whittle_indices
+
+    m = random_mdp_arms(400, 3, 2, concentration=0.1, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IndexabilityWarning)
+        bad = np.flatnonzero(~whittle_indices(m, discount=0.99).indexable)[:2]
+    with pytest.warns(IndexabilityWarning) as record:
+        cls().fit(Instance(m.select(bad), 1.0, discount=0.99), seed=0)
+    assert record[0].filename == __file__
