@@ -9,6 +9,8 @@
    subset, scaled to 1 000 arms.
 3. Value iteration for 10 000 fully observed arms (10 states, 3 actions) at 20 prices at once
    (target <= 5 s); reference: the vectorised numpy value iteration (``_reference.vi_numpy``).
+4. The fast informed bound for 2 000 health arms (2 and 3 states); reference: the same
+   iteration with the backup written as one ``einsum`` (the implementation before session 14).
 
 Medians of repeats; the first call of each Numba kernel (compilation or cache load) is made
 before timing. The machine may be shared: the CPU time of this process is printed too.
@@ -26,6 +28,7 @@ import numpy as np
 from rmab.models import health_intervention, random_mdp_arms
 from rmab.models.pomdp_format import read_pomdp
 from rmab.values import _reference as ref
+from rmab.values.bounds import fib_bound
 from rmab.values.exact import policy_iteration, value_iteration
 from rmab.values.pbvi import _blind_vectors, _expand, solve_pbvi
 
@@ -52,6 +55,19 @@ def numpy_pbvi(arms, i, price, beta, tol, b0, n_beliefs, seed):
     out = ref.pbvi_numpy(t, o, r, c, beta, beliefs, a0, c0, np.arange(len(a0)),
                          tol * (1 - beta) / beta, 10_000)
     return (beliefs @ out[0].T).max(axis=1)[0]
+
+
+def fib_einsum(arms, discount, tol=1e-6):
+    """The reference FIB: :func:`fib_bound`'s iteration with the backup as an ``einsum``."""
+    r = arms.rewards.transpose(0, 2, 1)
+    m = arms.transitions[:, :, None, :, :] * arms.observations.transpose(0, 1, 3, 2)[:, :, :, None]
+    alpha = np.broadcast_to(r.max(axis=(1, 2), keepdims=True) / (1 - discount), r.shape).copy()
+    while True:
+        inner = np.einsum("naost,nbt->naosb", m, alpha).max(axis=4).sum(axis=2)
+        new = np.minimum(alpha, r + discount * inner)
+        change, alpha = float(np.abs(new - alpha).max()), new
+        if change <= tol * (1 - discount) / discount:
+            return alpha
 
 
 def line(label, wall, cpu, ref_wall, ref_label, extra=""):
@@ -107,6 +123,15 @@ def main(argv=None):
         err = float(np.abs(res.values - rres[0]).max())
         line(f"{fn.__name__} {n} arms x {p} prices, S=10 A=3", wall, cpu, rw, "numpy VI",
              f"max |V - V_numpy| = {err:.1e}, {res.iterations} iterations")
+
+    # 4. Fast informed bound
+    n = 500 if args.quick else 2000
+    for states in (2, 3):
+        arms = health_intervention(n, n_states=states, seed=0).arms
+        wall, cpu, res = timed(lambda: fib_bound(arms, discount=0.95), max(1, repeats // 2))
+        rw, _, rv = timed(lambda: fib_einsum(arms, 0.95), max(1, repeats // 2))
+        line(f"FIB {n} health arms, {states} states", wall, cpu, rw, "einsum twin",
+             f"max difference {float(np.abs(res.vectors - rv).max()):.1e}")
 
 
 if __name__ == "__main__":
