@@ -86,3 +86,12 @@ def test_mip_errors():
         solve_knapsack([[0.0, 1.0]], [[0.0, 1.0]], 1.0, method="mip", time_limit=0)
     with pytest.raises(InvalidParameterError, match=r"solve_knapsack.budget: must be >= 0"):
         solve_knapsack([[0.0, 1.0]], [[0.0, 1.0]], -1.0, method="mip")
+
+
+def test_mip_answer_is_repaired_to_fit_the_exact_budget():
+    """Two actions of cost 0.5 + 2e-8 and a budget of 1: HiGHS's row tolerance (~1e-7) let it
+    take both, 4e-8 over, which the simulator refuses. One is dropped, not proven optimal."""
+    costs = np.array([[0.0, 0.5 + 2e-8], [0.0, 0.5 + 2e-8]])
+    res = solve_knapsack(np.array([[0.0, 1.0], [0.0, 1.0]]), costs, 1.0, method="mip")
+    assert costs[np.arange(2), res.actions].sum() <= 1.0
+    assert res.actions.sum() == 1 and not res.optimal
