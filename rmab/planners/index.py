@@ -70,12 +70,16 @@ class _IndexPlanner(BasePlanner):
             return np.where(belief[:, :, None] > 0, weighted, 0.0).sum(axis=1)
         return self.result.index_at(belief)
 
-    def _walk(self, arm_of, lv_from, lv_to, score):
-        """Take the upgrades ``arm_of`` from level ``lv_from`` to ``lv_to`` (int64 (k,)) by
-        decreasing ``score`` while the budget lasts (the knapsack's greedy walk)."""
+    def _walk(self, index, levels):
+        """Upgrade arms along ``levels`` (a list of (from, to) level pairs per column of
+        ``index``) by decreasing index while the budget lasts (the knapsack's greedy walk)."""
         inst = self.instance
         n_arms = inst.n_arms
         costs = inst.arms.costs
+        arm_of = np.repeat(np.arange(n_arms), len(levels))
+        lv_from = np.tile(np.array([f for f, _ in levels], dtype=np.int64), n_arms)
+        lv_to = np.tile(np.array([t for _, t in levels], dtype=np.int64), n_arms)
+        score = index.ravel()
         keep = score > self.threshold
         arm_of, lv_from, lv_to, score = arm_of[keep], lv_from[keep], lv_to[keep], score[keep]
         step = costs[arm_of, lv_to] - costs[arm_of, lv_from]
@@ -116,9 +120,7 @@ class WhittlePlanner(_IndexPlanner):
 
     def _plan(self, belief, t):
         index = self.indices_at(belief)[:, self.action - 1]
-        n = len(index)
-        actions = self._walk(np.arange(n), np.zeros(n, dtype=np.int64),
-                             np.full(n, self.action, dtype=np.int64), index)
+        actions = self._walk(index[:, None], [(0, self.action)])
         self.last_stats.scores = index
         return actions
 
@@ -127,10 +129,7 @@ class WhittleMultiPlanner(_IndexPlanner):
     """Multi-action index policy (Glazebrook, Hodge & Kirkbride 2011): upgrade arms one level
     at a time by decreasing ``W_n(b_n, a)`` (already a price per unit of extra resource) while
     the extra cost fits; an arm whose next step does not fit stops upgrading. Under full
-    indexability each arm's indices fall with the level, so its steps come in order. A level
-    that is never optimal shares the index of the level above
-    (:func:`~rmab.relax.whittle.whittle_indices`); the walk steps over it, so no arm stops at
-    a level that is worse at every price than its neighbours.
+    indexability each arm's indices fall with the level, so its steps come in order.
 
     Parameters: ``threshold``, ``resolution``, ``n_prices``, ``value_tol`` as
     :class:`WhittlePlanner`.
@@ -139,17 +138,9 @@ class WhittleMultiPlanner(_IndexPlanner):
     name = "whittle-multi"
 
     def _plan(self, belief, t):
-        index = self.indices_at(belief)                   # (N, L-1): step a -> a+1 at [:, a]
-        n, m = index.shape
-        # the step into level a+1 is merged with the next one when both share an index
-        kept = np.ones((n, m), dtype=bool)
-        kept[:, :-1] = index[:, :-1] != index[:, 1:]
-        ends = np.where(kept, np.arange(1, m + 1), 0)
-        starts = np.zeros_like(ends)
-        starts[:, 1:] = np.maximum.accumulate(ends, axis=1)[:, :-1]
-        arm_of, step = np.nonzero(kept)
-        actions = self._walk(arm_of, starts[arm_of, step], ends[arm_of, step],
-                             index[arm_of, step])
+        index = self.indices_at(belief)
+        n_levels = index.shape[1]
+        actions = self._walk(index, [(a, a + 1) for a in range(n_levels)])
         idx = np.arange(len(actions))
         self.last_stats.scores = np.where(actions > 0, index[idx, np.maximum(actions, 1) - 1],
                                           0.0)
