@@ -256,3 +256,22 @@ def test_indexability_warning_points_at_the_callers_line(cls):
     with pytest.warns(IndexabilityWarning) as record:
         cls().fit(Instance(m.select(bad), 1.0, discount=0.99), seed=0)
     assert record[0].filename == __file__
+
+
+def test_lagrangian_handles_dominated_levels_both_ways():
+    """What docs/relaxations.md says the index walks cannot do: a dominated level that helps
+    is used, one that harms is not."""
+    n = 3
+    b = np.tile([[1.0, 0.0]], (n, 1))
+    helpful = MDPArms(np.tile(np.eye(2), (n, 3, 1, 1)), np.tile([0.0, 0.4, 1.0], (n, 2, 1)),
+                      np.array([0.0, 1.0, 2.0]))
+    for budget, expected in ((1, [1, 0, 0]), (3, [2, 1, 0])):
+        planner = LagrangianPlanner().fit(Instance(helpful, budget=budget, discount=0.9), seed=0)
+        assert planner.plan(b).tolist() == expected
+    P = np.array([[[0.7, 0.3], [0.3, 0.7]], [[0.95, 0.05], [0.9, 0.1]],
+                  [[0.2, 0.8], [0.05, 0.95]]])                # level 1 harms, level 2 helps
+    R = np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]])
+    for costs, budget in (([0.0, 0.0, 1.0], 0), ([0.0, 1.0, 2.0], 1)):
+        harmful = MDPArms(np.repeat(P[None], n, 0), np.repeat(R[None], n, 0), np.array(costs))
+        planner = LagrangianPlanner().fit(Instance(harmful, budget=budget, discount=0.9), seed=0)
+        assert planner.plan(b).tolist() == [0, 0, 0]
