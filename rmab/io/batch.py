@@ -125,9 +125,10 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
             raise bad[0]
         failures += [BatchFailure(e.batch_id, "read", e) for e in bad]
     else:
-        # a list, tuple or iterator of Batch objects; not a file object or a table
-        listed = isinstance(source, (list, tuple)) or (hasattr(source, "__next__")
-                                                       and not hasattr(source, "read"))
+        # any iterable of Batch objects; not text, a file object or a table (whose iteration
+        # gives lines or column names)
+        listed = (hasattr(source, "__iter__") and not isinstance(source, (bytes, bytearray))
+                  and not hasattr(source, "read") and not hasattr(source, "columns"))
         batches = list(source) if listed else []
         wrong = next((type(b).__name__ for b in batches if not isinstance(b, Batch)), None)
         if not listed or wrong:

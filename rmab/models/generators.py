@@ -53,7 +53,8 @@ HEALTH_ACTIONS = ("none", "call", "visit")
 def budget_from_fraction(fraction: float, n_arms: int) -> float:
     """``fraction * n_arms`` rounded half up (Python's ``round`` takes 2.5 to 2), and at least 1
     when ``fraction > 0``, so that a small instance still acts (N = 10 at 5 %: 1, not 0)."""
-    budget = float(np.floor(fraction * n_arms + 0.5))
+    exact = fraction * n_arms                      # 0.145 * 100 = 14.499999999999998
+    budget = float(np.floor(exact + 0.5 + 1e-9 * max(1.0, exact)))
     return max(budget, 1.0) if fraction > 0 else budget
 
 

@@ -80,10 +80,12 @@ class atomic_write:
 
 def check_writable(path) -> None:
     """Raise :class:`~rmab.errors.OutputError` now if :class:`atomic_write` could not write
-    ``path``: for commands that check their outputs before a long run."""
+    ``path``: for commands that check their outputs before a long run. Leaves nothing behind
+    (the folders it had to create are removed again; the real write creates them)."""
     writer = atomic_write(path)
     writer.__enter__()
     writer.tmp.unlink(missing_ok=True)
+    writer._remove_created()
 
 
 def write_archive(path, arrays: dict, meta: dict, owner: str) -> Path:

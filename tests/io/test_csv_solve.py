@@ -134,6 +134,9 @@ def test_bad_planner_or_source_fails_before_any_work(tmp_path):
         solve_batches([1, 2])
     with pytest.raises(InvalidParameterError, match="; got StringIO$"):
         solve_batches(io.StringIO("batch_id,arm_id\n"))        # a file object, not a path
+    batches = read_batches(EXAMPLE)
+    by_id = {b.batch_id: b for b in batches}
+    assert len(solve_batches(by_id.values()).outcomes) == len(batches)   # any iterable
     with pytest.raises(InvalidParameterError, match="seed"):
         solve_batches(EXAMPLE, seed=-1)
 

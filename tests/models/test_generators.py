@@ -195,6 +195,7 @@ def test_health_budget_fraction_edges():
     (10, 0.05, 1.0),     # the spec's N = 10, B = 5 %: round() gave 0, and nothing acted
     (5, 0.1, 1.0), (25, 0.1, 3.0), (15, 0.1, 2.0), (45, 0.1, 5.0),   # halves go up
     (100, 0.1, 10.0), (1000, 0.05, 50.0), (10, 0.0, 0.0), (3, 0.001, 1.0),
+    (100, 0.145, 15.0),  # 0.145 * 100 is 14.499999999999998 in floating point
 ])
 def test_budget_from_fraction_rounds_half_up_and_acts(n, fraction, budget):
     assert budget_from_fraction(fraction, n) == budget

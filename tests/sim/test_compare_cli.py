@@ -182,3 +182,10 @@ def test_planners_lists_and_describes(capsys):
     assert "  charge_now = False" in out and "  resolve_every = None" in out
     assert main(["planners", "lagrangain"]) == 1
     assert "did you mean 'lagrangian'" in capsys.readouterr().err
+
+
+def test_a_failed_run_leaves_no_output_folders(tmp_path, capsys):
+    out = tmp_path / "typo" / "deep" / "x.csv"
+    code = main(["compare", "--health", "5", "--planners", "nosuch", "--out", str(out)])
+    assert code == 1 and "nosuch" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []        # the folders the check made are gone again
