@@ -172,7 +172,8 @@ class _MDPSolver:
         self.first, self.inverse = unique_arms(arms)
         self.arms = arms.select(self.first)
         self.beliefs, self.discount, self.horizon, self.tol = beliefs, discount, horizon, tol
-        # policy iteration stops when no action gains more than tol: V* - V_π <= tol w
+        # policy iteration leaves V* - V_π <= tol (plus round-off); the certificate adds the
+        # safer tol / (1 - β), negligible at the default tol = 1e-9
         self.slack = 0.0 if horizon is not None else tol / (1.0 - discount)
 
     def __call__(self, price: float) -> _Point:
