@@ -34,7 +34,9 @@ def pack(costs: np.ndarray, capacities: np.ndarray) -> np.ndarray | None:
     worker exceeds its capacity, or ``None`` if there is none.
 
     Depth-first search over items in decreasing cost, trying each distinct remaining capacity
-    once, with a memo of failed ``(item, sorted remaining capacities)`` states.
+    once, with a memo of failed ``(item, sorted remaining capacities)`` states (rounded, so
+    float round-off does not defeat it) and the wasted-space bound: capacity left below the
+    smallest remaining item is lost, and what is left must still hold the remaining items.
     """
     costs = np.asarray(costs, dtype=np.float64)
     caps = np.asarray(capacities, dtype=np.float64)
@@ -43,34 +45,40 @@ def pack(costs: np.ndarray, capacities: np.ndarray) -> np.ndarray | None:
     if costs.sum() > caps.sum() + _TOL or costs.max() > caps.max() + _TOL:
         return None
     order = np.argsort(-costs, kind="stable")
-    c = costs[order]
-    rem = caps.copy()
-    where = np.empty(c.size, dtype=np.int64)
+    c = costs[order].tolist()
+    tail = np.cumsum(costs[order][::-1])[::-1].tolist() + [0.0]    # tail[k] = sum(c[k:])
+    smallest = c[-1]
+    rem = caps.tolist()
+    where = [0] * len(c)
     failed = set()
+    digits = 9 - int(np.floor(np.log10(max(caps.max(), 1.0))))    # ~1e-9 relative
 
     def go(k: int) -> bool:
-        if k == c.size:
+        if k == len(c):
             return True
-        key = (k, tuple(np.sort(rem)))
+        usable = sum(r for r in rem if r + _TOL >= smallest)
+        if usable + len(c) * _TOL < tail[k]:           # (each placement has _TOL slack)
+            return False
+        key = (k, tuple(sorted(round(r, digits) for r in rem)))
         if key in failed:
             return False
         tried = set()
-        for w in np.argsort(rem, kind="stable"):
+        for w in sorted(range(len(rem)), key=rem.__getitem__):
             r = rem[w]
-            if r + _TOL < c[k] or r in tried:
+            if r + _TOL < c[k] or round(r, digits) in tried:
                 continue
-            tried.add(r)
-            rem[w] -= c[k]
+            tried.add(round(r, digits))
+            rem[w] = r - c[k]
             where[k] = w
             if go(k + 1):
                 return True
-            rem[w] += c[k]
+            rem[w] = r                                   # restored exactly, no drift
         failed.add(key)
         return False
 
     if not go(0):
         return None
-    out = np.empty(c.size, dtype=np.int64)
+    out = np.empty(len(c), dtype=np.int64)
     out[order] = where
     return out
 
