@@ -120,6 +120,7 @@ def run(args) -> int:
     import numpy as np
 
     from rmab.domains import load_domain, make_domain, save_domain
+    from rmab.planners.sequoia.features import trained_for
     from rmab.planners.sequoia.train import SequoiaConfig, paired_difference, train_sequoia
 
     if args.domain_file is not None:
@@ -146,7 +147,7 @@ def run(args) -> int:
     res = train_sequoia(domain, config, seed=args.seed, progress=not args.no_progress,
                         checkpoint=out / "sequoia.pt")
     save_domain(domain, out / "domain.npz")
-    res.network.save(out / "sequoia.npz")
+    res.network.save(out / "sequoia.npz", extra=trained_for(domain, config.horizon))
     rewards = res.episode_rewards
     last = rewards[-min(10, rewards.size):].mean() if rewards.size else float("nan")
     print(f"domain {domain.kind}: {domain.n_arms} arms, budget {domain.budget}, action size "

@@ -42,6 +42,30 @@ def test_rmab_train_writes_checkpoint_network_and_domain(tmp_path, capsys):
     domain = load_domain(tmp_path / "domain.npz")
     planner = SequoiaPlanner(tmp_path / "sequoia.npz", horizon=4).fit(domain)
     assert domain.is_feasible(planner.plan(np.zeros(5, dtype=np.int64), t=0))
+    _check_training_record(tmp_path / "sequoia.npz", domain)
+
+
+def _check_training_record(path, domain):
+    """The network file records what it was trained for; using it elsewhere is caught."""
+    import warnings
+
+    from rmab.domains import make_domain
+    from rmab.errors import InvalidModelError, RmabWarning
+    from rmab.planners.sequoia.iterative import IterativeDQNPlanner
+    from rmab.planners.sequoia.features import read_trained_for
+
+    record = read_trained_for(path)
+    assert record["kind"] == "capacity" and record["horizon"] == 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                 # the right domain and horizon: silent
+        SequoiaPlanner(path, horizon=4).fit(domain)
+    with pytest.warns(RmabWarning, match="trained for horizon 4; planning with horizon 6"):
+        SequoiaPlanner(path, horizon=6).fit(domain)
+    with pytest.warns(RmabWarning, match="trained on another capacity instance"):
+        IterativeDQNPlanner(path, horizon=4).fit(make_domain("capacity", 5, 2, seed=99))
+    with pytest.raises(InvalidModelError, match="was trained on a capacity domain; this one "
+                                                "is scheduling"):
+        SequoiaPlanner(path, horizon=4).fit(make_domain("scheduling", 5, 2, seed=0))
 
 
 def test_rmab_train_rejects_bad_hidden():

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from rmab.errors import InvalidModelError, InvalidParameterError
+from rmab.errors import InvalidModelError, InvalidParameterError, RmabWarning
 
 __all__ = ["input_size", "context_features", "encode_inputs", "load_network",
-           "check_network_fits"]
+           "check_network_fits", "trained_for", "read_trained_for"]
 
 
 def input_size(action_size: int, n_arms: int) -> int:
@@ -75,8 +75,57 @@ def load_network(owner: str, network):
     return network
 
 
-def check_network_fits(owner: str, network, domain) -> None:
-    """The network's input size must be ``action_size + n_arms + 1`` for ``domain``."""
+def domain_digest(domain) -> str:
+    """SHA-256 of the domain's kind and arrays (what :func:`rmab.domains.save_domain` writes)."""
+    import hashlib
+
+    h = hashlib.sha256(domain.kind.encode())
+    for key, value in sorted(domain.to_arrays().items()):
+        h.update(key.encode())
+        h.update(np.ascontiguousarray(value).tobytes() if isinstance(value, np.ndarray)
+                 else repr(value).encode())
+    return h.hexdigest()
+
+
+def trained_for(domain, horizon: int) -> dict:
+    """What ``rmab train`` stores beside the weights: the domain's kind and digest and the
+    training horizon, as arrays for :meth:`solvers.nn.ReLUNetwork.save`'s ``extra``."""
+    return {"trained_kind": np.array(domain.kind),
+            "trained_digest": np.array(domain_digest(domain)),
+            "trained_horizon": np.array(int(horizon))}
+
+
+def read_trained_for(path) -> dict | None:
+    """The :func:`trained_for` record of a network file, or None (a network saved without it)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if "trained_kind" not in data:
+                return None
+            return {"kind": str(data["trained_kind"]), "digest": str(data["trained_digest"]),
+                    "horizon": int(data["trained_horizon"])}
+    except (OSError, ValueError, KeyError) as exc:
+        raise InvalidModelError(f"read_trained_for.path: must hold its training record; got "
+                                f"{str(path)!r} ({exc})") from exc
+
+
+def check_network_fits(owner: str, network, domain, trained: dict | None = None,
+                       horizon: int | None = None) -> None:
+    """The network's input size must be ``action_size + n_arms + 1`` for ``domain``; with its
+    training record (:func:`read_trained_for`), the domain kind must match, and another
+    instance or another horizon than the training's gives a warning."""
+    import warnings
+
+    if trained is not None:
+        if trained["kind"] != domain.kind:
+            raise InvalidModelError(f"{owner}.network: was trained on a {trained['kind']} "
+                                    f"domain; this one is {domain.kind}")
+        if trained["digest"] != domain_digest(domain):
+            warnings.warn(f"{owner}: the network was trained on another {domain.kind} instance "
+                          f"(its Q-values may not transfer)", RmabWarning, stacklevel=4)
+        if horizon is not None and trained["horizon"] != horizon:
+            warnings.warn(f"{owner}: the network was trained for horizon {trained['horizon']}; "
+                          f"planning with horizon {horizon} scales its time-to-go input "
+                          f"differently", RmabWarning, stacklevel=4)
     want = input_size(domain.action_size, domain.n_arms)
     if network.n_inputs != want:
         raise InvalidModelError(f"{owner}.network: must have action_size + n_arms + 1 = {want} "

@@ -109,10 +109,10 @@ class GainTableNetwork:
         x = np.atleast_2d(np.asarray(x, dtype=np.float64))
         return self.network.forward(x) + table_terms(self.gain_table, self.levels_map, x)[:, None]
 
-    def save(self, path) -> Path:
-        """The network's ``.npz`` (:meth:`ReLUNetwork.save`) with ``gain_table`` and
-        ``levels_map`` added; written atomically."""
-        return self.network.save(path, extra={"gain_table": self.gain_table,
+    def save(self, path, extra: dict | None = None) -> Path:
+        """The network's ``.npz`` (:meth:`ReLUNetwork.save`) with ``gain_table``,
+        ``levels_map`` and ``extra`` added; written atomically."""
+        return self.network.save(path, extra={**(extra or {}), "gain_table": self.gain_table,
                                               "levels_map": self.levels_map})
 
 

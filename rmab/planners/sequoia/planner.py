@@ -17,13 +17,16 @@ the solver found no incumbent.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import warnings
 
 from rmab._validation import check_number
 from rmab.domains.baselines import BaseDomainPlanner
 from rmab.errors import InvalidParameterError, SolverLimitWarning
 from rmab.planners.sequoia.argmax import MIPArgmax
-from rmab.planners.sequoia.features import check_network_fits, load_network
+from rmab.planners.sequoia.features import (check_network_fits, load_network,
+                                            read_trained_for)
 
 __all__ = ["SequoiaPlanner"]
 
@@ -47,6 +50,8 @@ class SequoiaPlanner(BaseDomainPlanner):
         super().__init__()
         owner = "SequoiaPlanner"
         self.network = load_network(owner, network)
+        self.trained = (read_trained_for(network) if isinstance(network, (str, Path))
+                        else None)
         self.horizon = check_number(owner, "horizon", horizon, low=1, integer=True)
         self.time_limit = None if time_limit is None else check_number(
             owner, "time_limit", time_limit, low=0.0, low_open=True)
@@ -55,7 +60,8 @@ class SequoiaPlanner(BaseDomainPlanner):
         self.backend = backend
 
     def _fit(self, domain) -> None:
-        check_network_fits("SequoiaPlanner", self.network, domain)
+        check_network_fits("SequoiaPlanner", self.network, domain, self.trained,
+                           self.horizon)
         try:
             self._argmax = MIPArgmax(domain, self.horizon, self.network, mip_gap=self.mip_gap,
                                      time_limit=self.time_limit, threads=self.threads,
