@@ -10,6 +10,11 @@ from rmab.planners import available_planners
 from rmab.sim import compare
 
 
+# the paper's baselines and the strongest of ours (Whittle, Lagrangian: docs/domains.md)
+DOMAIN_DEFAULT = ("no-action", "random", "sampling", "myopic", "iterative-myopic", "whittle",
+                  "lagrangian")
+
+
 def default_planners() -> list[str]:
     """Every registered planner whose optional dependencies are installed."""
     return [s.name for s in available_planners() if s.available]
@@ -48,7 +53,9 @@ def add_arguments(parser) -> None:
                         help="with --health: seed of the generator (default 0)")
     parser.add_argument("--planners", default=None,
                         help="comma-separated planner names (default: every available "
-                             "registered planner; see 'rmab planners')")
+                             "registered planner, see 'rmab planners'; with --domain or "
+                             "--domain-file: the domain planners " + ",".join(DOMAIN_DEFAULT)
+                             + ", see docs/domains.md)")
     parser.add_argument("--episodes", type=int, default=None,
                         help="episodes (default 20; 50 with --domain)")
     parser.add_argument("--seed", type=int, default=None,
@@ -79,11 +86,11 @@ def _run_domain(args) -> int:
     if args.seed is not None:
         raise InvalidParameterError(f"compare.seed: not with --domain, whose instance seeds "
                                     f"(--seeds) also seed the evaluation; got --seed {args.seed}")
-    kw = {} if args.planners is None else {"planners": _names(args.planners)}
+    names = list(DOMAIN_DEFAULT) if args.planners is None else _names(args.planners)
     result = compare_domain(args.domain, n_arms=args.arms, budget=args.budget, seeds=seeds,
                             episodes=50 if args.episodes is None else args.episodes,
                             horizon=20 if args.horizon is None else args.horizon,
-                            bound=args.bound, **kw)
+                            bound=args.bound, planners=names)
     return _report(result, args)
 
 
@@ -93,8 +100,7 @@ def _run_domain_file(args) -> int:
 
     domain = load_domain(args.domain_file)
     horizon = 20 if args.horizon is None else args.horizon
-    names = (["no-action", "random", "sampling", "myopic", "iterative-myopic"]
-             if args.planners is None else _names(args.planners))
+    names = list(DOMAIN_DEFAULT) if args.planners is None else _names(args.planners)
     if args.network is not None:
         names += [n for n in ("sequoia", "iterative-dqn") if n not in names]
     planners = [_domain_planner(n, args, horizon) for n in names]

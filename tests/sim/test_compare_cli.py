@@ -189,3 +189,11 @@ def test_a_failed_run_leaves_no_output_folders(tmp_path, capsys):
     code = main(["compare", "--health", "5", "--planners", "nosuch", "--out", str(out)])
     assert code == 1 and "nosuch" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []        # the folders the check made are gone again
+
+
+def test_domain_comparison_defaults_include_whittle_and_lagrangian(capsys):
+    code = main(["compare", "--domain", "capacity", "--arms", "4", "--budget", "1", "--seeds",
+                 "0", "--episodes", "1", "--horizon", "2"])
+    assert code == 0
+    names = {line.split()[0] for line in capsys.readouterr().out.splitlines()[3:]}
+    assert {"sampling", "iterative-myopic", "whittle", "lagrangian"} <= names
