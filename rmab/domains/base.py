@@ -150,6 +150,26 @@ class Domain(ABC):
     """
 
     kind: ClassVar[str] = "domain"
+
+    def __post_init__(self):
+        """The constructor takes checked parts (``from_arrays`` checks raw arrays): refuse
+        anything else with a pointer to ``from_arrays`` rather than fail later."""
+        import dataclasses
+
+        owner = type(self).__name__
+        hint = f"build it with {owner}.from_arrays(...)"
+        if not isinstance(self.arms, BaseArms):
+            raise InvalidModelError(f"{owner}.arms: must be BaseArms; got "
+                                    f"{type(self.arms).__name__} ({hint})")
+        if not isinstance(self.budget, (int, np.integer)) or isinstance(self.budget, bool):
+            raise InvalidModelError(f"{owner}.budget: must be an integer; got "
+                                    f"{self.budget!r} ({hint})")
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if "ndarray" in str(f.type) and not (isinstance(value, np.ndarray) or
+                                                 (value is None and "None" in str(f.type))):
+                raise InvalidModelError(f"{owner}.{f.name}: must be a numpy array; got "
+                                        f"{type(value).__name__} ({hint})")
     must_fill: ClassVar[bool] = False   # greedy construction must reach ``budget`` elements
     arms: BaseArms
     budget: int

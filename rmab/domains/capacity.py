@@ -106,7 +106,10 @@ class CapacityDomain(Domain):
         return self.capacities.shape[0]
 
     @classmethod
-    def from_arrays(cls, *, up_prob, rewards, costs, capacities) -> "CapacityDomain":
+    def from_arrays(cls, *, up_prob, rewards, costs, capacities,
+                    budget=None) -> "CapacityDomain":
+        """``budget`` (optional, as the other domains take it) must be the number of workers,
+        ``len(capacities)``."""
         owner = cls.__name__
         arms = BaseArms(up_prob, rewards)
         if arms.n_levels != 2:
@@ -123,6 +126,9 @@ class CapacityDomain(Domain):
         if cap.size < 1 or (cap < 0).any():
             raise InvalidModelError(f"{owner}.capacities: must be a non-empty array of numbers "
                                     f">= 0; got {cap.tolist()}")
+        if budget is not None and (isinstance(budget, bool) or budget != cap.size):
+            raise InvalidModelError(f"{owner}.budget: must be the number of workers "
+                                    f"len(capacities) = {cap.size} (or left out); got {budget!r}")
         c.setflags(write=False)
         cap.setflags(write=False)
         return cls(arms, int(cap.size), c, cap)

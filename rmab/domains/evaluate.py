@@ -239,6 +239,9 @@ def compare_domain(kind: str, *, n_arms: int = 20, budget: int = 5, seeds=(0, 1,
     from rmab.domains import make_domain
 
     episodes, horizon, p_high = _check_protocol(episodes, horizon, p_high)
+    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
+        raise InvalidParameterError(f"compare_domain.seeds: must be a sequence of instance "
+                                    f"seeds, e.g. (0, 1, 2); got {seeds!r}")
     seeds = tuple(int(check_number("compare_domain", "seeds", s, low=0, integer=True))
                   for s in seeds)
     if not seeds:

@@ -157,3 +157,24 @@ def test_model_errors():
         d.step(np.zeros(8, int), d.null_action(), u=np.full(8, 1.0))
     with pytest.raises(InvalidParameterError, match=r"PathDomain.states: must lie in \[0, 4\)"):
         d.expected_reward(np.full(8, 4), d.null_action())
+
+
+def test_raw_constructor_and_capacity_budget_errors():
+    from rmab.domains import CapacityDomain, make_domain
+    from rmab.domains.evaluate import compare_domain
+    from rmab.errors import InvalidParameterError
+
+    d = make_domain("capacity", 6, 2, seed=0)
+    with pytest.raises(InvalidModelError, match=r"CapacityDomain\.arms: must be BaseArms; got "
+                                                r"ndarray \(build it with CapacityDomain"):
+        CapacityDomain(d.arms.up_prob, 2, d.costs, d.capacities)
+    with pytest.raises(InvalidModelError, match=r"CapacityDomain\.costs: must be a numpy array; "
+                                                r"got list"):
+        CapacityDomain(d.arms, 2, list(d.costs), d.capacities)
+    arrays = d.to_arrays()
+    assert CapacityDomain.from_arrays(**arrays, budget=2).budget == 2
+    with pytest.raises(InvalidModelError, match=r"budget: must be the number of workers "
+                                                r"len\(capacities\) = 2"):
+        CapacityDomain.from_arrays(**arrays, budget=5)
+    with pytest.raises(InvalidParameterError, match=r"compare_domain\.seeds: must be a sequence"):
+        compare_domain("path", n_arms=6, budget=2, seeds=3)
