@@ -28,9 +28,21 @@ def available_backends() -> list[str]:
     return [name for name, cls in BACKENDS.items() if cls().available()]
 
 
-def get_backend(name: str) -> Backend:
-    """The backend registered as ``name``; :class:`UnknownBackendError` (listing the available
-    ones) when it is unknown or cannot run here."""
+def get_backend(name) -> Backend:
+    """The backend registered as ``name``; ``"pyomo:SOLVER"`` picks a Pyomo solver by name
+    (e.g. ``"pyomo:gurobi_persistent"``), and a :class:`Backend` object is returned as it is.
+    :class:`UnknownBackendError` (listing the available ones) when it is unknown or cannot run
+    here."""
+    if isinstance(name, Backend):
+        return name
+    if isinstance(name, str) and name.startswith("pyomo:"):
+        from solvers.backends.pyomo import PyomoBackend
+
+        backend = PyomoBackend(solver=name.partition(":")[2])
+        if not backend.available():
+            raise UnknownBackendError(f"solve.backend: {name!r} is not available here (pyomo "
+                                      f"or that solver is missing)")
+        return backend
     if not isinstance(name, str):
         raise UnknownBackendError(f"solve.backend: must be a backend name, one of "
                                   f"{available_backends()}; got {type(name).__name__}")

@@ -284,3 +284,20 @@ def test_a_model_without_variables(backend):
                                                                3.5, 0.0)
     ok.set_row_bounds([0], [1.0], [2.0])                 # 1 <= 0 <= 2: infeasible
     assert ok.solve().status is TerminationStatus.INFEASIBLE
+
+
+def test_a_pyomo_solver_is_chosen_by_name_or_a_backend_object_passed():
+    pytest.importorskip("pyomo")
+    from solvers.backends.pyomo import PyomoBackend
+
+    backend = get_backend("pyomo:highs")
+    assert isinstance(backend, PyomoBackend) and backend.solver == "highs"
+    assert get_backend(backend) is backend                   # e.g. a configured solver
+    with pytest.raises(UnknownBackendError, match=r"'pyomo:nosuch' is not available here"):
+        get_backend("pyomo:nosuch")
+    import scipy.sparse as sp
+
+    milp = MILP(c=np.array([1.0, 1.0]), A=sp.csr_matrix([[1.0, 2.0]]), row_lower=[-np.inf],
+                row_upper=[3.0], col_lower=[0, 0], col_upper=[1, 1], integrality=[1, 1],
+                sense="max")
+    assert get_backend("pyomo:highs").build(milp).solve().objective == pytest.approx(2.0)
