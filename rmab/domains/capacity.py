@@ -14,6 +14,7 @@ paper (passive up-probability ``U[0, 0.2]``, active ``U[0.7, 0.9]``, first ``bud
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -22,7 +23,7 @@ import numpy as np
 from rmab._validation import as_float_array, as_generator, check_number
 from rmab.domains.arm import BaseArms, paper_rewards, pull_probabilities
 from rmab.domains.base import ConstraintBlock, Domain, build_block
-from rmab.errors import InvalidModelError
+from rmab.errors import InvalidModelError, RmabWarning
 
 __all__ = ["CapacityDomain", "make_capacity", "pack"]
 
@@ -131,6 +132,12 @@ class CapacityDomain(Domain):
                                     f"len(capacities) = {cap.size} (or left out); got {budget!r}")
         c.setflags(write=False)
         cap.setflags(write=False)
+        never = np.flatnonzero(c > cap.max() + _TOL)
+        if never.size:
+            warnings.warn(f"{owner}: {never.size} of {arms.n_arms} arms cost more than every "
+                          f"worker's capacity ({cap.max():g}) and can never be served: "
+                          f"{never[:10].tolist()}{' ...' if never.size > 10 else ''}",
+                          RmabWarning, stacklevel=2)
         return cls(arms, int(cap.size), c, cap)
 
     def to_arrays(self) -> dict:
@@ -276,5 +283,8 @@ def make_capacity(n_arms: int = 20, budget: int = 5, *, seed=None) -> CapacityDo
     up = pull_probabilities(n_arms, rng)
     costs = rng.integers(2, 7, size=n_arms).astype(float)
     caps = rng.integers(2, 8, size=budget).astype(float)
-    return CapacityDomain.from_arrays(up_prob=up, rewards=rewards, costs=costs, capacities=caps)
+    with warnings.catch_warnings():     # the paper's draws can leave arms no worker can serve
+        warnings.simplefilter("ignore", RmabWarning)
+        return CapacityDomain.from_arrays(up_prob=up, rewards=rewards, costs=costs,
+                                          capacities=caps)
 

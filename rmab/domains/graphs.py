@@ -115,7 +115,7 @@ def read_edge_list(path, n_nodes: int | None = None) -> tuple[np.ndarray, int]:
         raise InvalidParameterError(f"read_edge_list.path: must be an existing file; got "
                                     f"{str(path)!r}")
     edges, seen, header = [], {}, None
-    with open(path, newline="", encoding="utf-8") as fh:
+    with open(path, newline="", encoding="utf-8-sig") as fh:     # Excel writes a BOM
         for line_no, row in enumerate(csv.reader(fh), start=1):
             if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
                 continue

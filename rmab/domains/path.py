@@ -79,7 +79,17 @@ class PathDomain(Domain):
         route_length = check_number(owner, "route_length",
                                     2 * budget if route_length is None else route_length,
                                     low=0, integer=True, error=InvalidModelError)
-        return cls(arms, budget, e, source, route_length)
+        domain = cls(arms, budget, e, source, route_length)
+        cut = np.flatnonzero(np.isinf(domain._graph()[1][source]))
+        if cut.size:                                       # a data error more often than not
+            import warnings
+
+            from rmab.errors import RmabWarning
+
+            warnings.warn(f"{owner}: {cut.size} of {arms.n_arms} nodes are not connected to "
+                          f"the source {source} and can never be visited: {cut[:10].tolist()}"
+                          f"{' ...' if cut.size > 10 else ''}", RmabWarning, stacklevel=2)
+        return domain
 
     def to_arrays(self) -> dict:
         return {"up_prob": self.arms.up_prob, "rewards": self.arms.rewards, "edges": self.edges,
@@ -397,9 +407,12 @@ def make_path(n_arms: int = 20, budget: int = 5, *, n_edges: int | None = None, 
 
 
 def path_from_csv(path: str | Path, budget: int = 5, *, source: int = 0,
-                  route_length: int | None = None, seed=None) -> PathDomain:
-    """A path instance on the graph of an edge-list CSV, with the paper's random base arms."""
-    edges, n = read_edge_list(path)
+                  route_length: int | None = None, n_nodes: int | None = None,
+                  seed=None) -> PathDomain:
+    """A path instance on the graph of an edge-list CSV, with the paper's random base arms
+    (``n_nodes``: as :func:`~rmab.domains.graphs.read_edge_list`, for isolated last nodes).
+    With arms of your own, use ``read_edge_list`` and :meth:`PathDomain.from_arrays`."""
+    edges, n = read_edge_list(path, n_nodes)
     budget = check_number("path_from_csv", "budget", budget, low=1, high=n, integer=True)
     up, rewards = _arms(n, budget, as_generator(seed, "path_from_csv.seed"))
     return PathDomain.from_arrays(up_prob=up, rewards=rewards, edges=edges, budget=budget,

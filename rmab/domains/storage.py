@@ -9,12 +9,13 @@ the keyword of the domain's ``from_arrays``; ``__meta__`` holds
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from rmab.domains.base import Domain
-from rmab.errors import InvalidModelError, InvalidParameterError
+from rmab.errors import InvalidModelError, InvalidParameterError, RmabWarning
 from rmab.models.storage import read_archive, write_archive
 
 __all__ = ["save_domain", "load_domain", "DOMAIN_KINDS", "domain_class"]
@@ -61,7 +62,9 @@ def load_domain(path) -> Domain:
     arrays, meta = read_archive(path, "load_domain", FORMAT)
     cls = domain_class(meta.get("kind"))
     try:
-        return cls.from_arrays(**arrays, **meta.get("scalars", {}))
+        with warnings.catch_warnings():   # warned when it was built; a generated one is normal
+            warnings.simplefilter("ignore", RmabWarning)
+            return cls.from_arrays(**arrays, **meta.get("scalars", {}))
     except TypeError as exc:
         raise InvalidModelError(f"load_domain: {path}: entries do not match {cls.__name__}: "
                                 f"{exc}") from exc

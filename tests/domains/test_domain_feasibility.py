@@ -11,6 +11,9 @@ from rmab.domains import (CapacityDomain, PathDomain, SchedulingDomain,
 from rmab.domains.capacity import pack
 from rmab.errors import InfeasibleActionError, InvalidParameterError
 
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:.*can never be:rmab.errors.RmabWarning")   # degenerate instances on purpose
+
 UP = [[0.1, 0.8]]
 REW = [[0.1, 0.15, 0.2, 1.0]]
 

@@ -162,7 +162,7 @@ def test_model_errors():
 def test_raw_constructor_and_capacity_budget_errors():
     from rmab.domains import CapacityDomain, make_domain
     from rmab.domains.evaluate import compare_domain
-    from rmab.errors import InvalidParameterError
+    from rmab.errors import InvalidParameterError, RmabWarning
 
     d = make_domain("capacity", 6, 2, seed=0)
     with pytest.raises(InvalidModelError, match=r"CapacityDomain\.arms: must be BaseArms; got "
@@ -172,9 +172,30 @@ def test_raw_constructor_and_capacity_budget_errors():
                                                 r"got list"):
         CapacityDomain(d.arms, 2, list(d.costs), d.capacities)
     arrays = d.to_arrays()
-    assert CapacityDomain.from_arrays(**arrays, budget=2).budget == 2
+    with pytest.warns(RmabWarning, match="can never be served"):   # the paper's draw has some
+        assert CapacityDomain.from_arrays(**arrays, budget=2).budget == 2
     with pytest.raises(InvalidModelError, match=r"budget: must be the number of workers "
                                                 r"len\(capacities\) = 2"):
         CapacityDomain.from_arrays(**arrays, budget=5)
     with pytest.raises(InvalidParameterError, match=r"compare_domain\.seeds: must be a sequence"):
         compare_domain("path", n_arms=6, budget=2, seeds=3)
+
+
+def test_degenerate_instances_warn_and_bom_edge_lists_read(tmp_path):
+    from rmab.domains import CapacityDomain, PathDomain
+    from rmab.domains.graphs import read_edge_list
+    from rmab.errors import RmabWarning
+
+    up = np.tile([0.1, 0.8], (4, 1))
+    rewards = np.tile([0.0, 0.3, 0.6, 1.0], (4, 1))
+    with pytest.warns(RmabWarning, match=r"2 of 4 arms cost more than every worker's capacity "
+                                         r"\(3\) and can never be served: \[1, 3\]"):
+        CapacityDomain.from_arrays(up_prob=up, rewards=rewards, costs=[1.0, 5.0, 2.0, 4.0],
+                                   capacities=[3.0, 2.0])
+    with pytest.warns(RmabWarning, match=r"2 of 4 nodes are not connected to the source 0 "
+                                         r"and can never be visited: \[2, 3\]"):
+        PathDomain.from_arrays(up_prob=up, rewards=rewards, edges=[[0, 1], [2, 3]], budget=1)
+    csv_path = tmp_path / "g.csv"
+    csv_path.write_bytes("\ufeffu,v\r\n0,1\r\n1,2\r\n".encode())         # as Excel saves it
+    edges, n = read_edge_list(csv_path, n_nodes=4)                      # node 3 isolated
+    assert edges.tolist() == [[0, 1], [1, 2]] and n == 4
