@@ -155,6 +155,9 @@ def _report(result, args) -> int:
 
 
 def run(args) -> int:
+    if args.time_limit is not None and args.network is None:
+        raise InvalidParameterError(f"compare.time_limit: only with --network (it limits "
+                                    f"SEQUOIA's MIP solves); got --time-limit {args.time_limit}")
     _check_outputs(args)
     if args.n_jobs is not None and (args.domain or args.domain_file):
         raise InvalidParameterError(f"compare.n_jobs: not with --domain or --domain-file (the "

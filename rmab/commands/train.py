@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from rmab.errors import OutputError
+from rmab.errors import InvalidParameterError, OutputError
 
 KINDS = ("capacity", "interventions", "scheduling", "path")
 
@@ -32,8 +32,10 @@ def add_arguments(parser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--domain", choices=KINDS, help="generate this domain (paper's generator)")
     source.add_argument("--domain-file", metavar="NPZ", help="a domain saved with save_domain")
-    parser.add_argument("--arms", type=int, default=20, help="arms (default 20)")
-    parser.add_argument("--budget", type=int, default=5, help="budget B (default 5)")
+    parser.add_argument("--arms", type=int, default=None,
+                        help="arms (default 20; not with --domain-file)")
+    parser.add_argument("--budget", type=int, default=None,
+                        help="budget B (default 5; not with --domain-file)")
     parser.add_argument("--domain-seed", type=int, default=None,
                         help="seed of the domain generator (default: --seed)")
     parser.add_argument("--episodes", type=int, default=100, help="DQN episodes (default 100)")
@@ -124,10 +126,15 @@ def run(args) -> int:
     from rmab.planners.sequoia.train import SequoiaConfig, paired_difference, train_sequoia
 
     if args.domain_file is not None:
+        given = [f"--{n}" for n in ("arms", "budget") if getattr(args, n) is not None]
+        if given:
+            raise InvalidParameterError(f"train.domain_file: the saved domain fixes its size; "
+                                        f"got {' and '.join(given)} too")
         domain = load_domain(args.domain_file)
     else:
         seed = args.seed if args.domain_seed is None else args.domain_seed
-        domain = make_domain(args.domain, args.arms, args.budget, seed=seed)
+        domain = make_domain(args.domain, 20 if args.arms is None else args.arms,
+                             5 if args.budget is None else args.budget, seed=seed)
     config = SequoiaConfig(episodes=args.episodes, horizon=args.horizon, hidden=args.hidden,
                            target_update=args.target_update, workers=args.workers,
                            argmax=args.argmax,
@@ -153,7 +160,8 @@ def run(args) -> int:
     print(f"domain {domain.kind}: {domain.n_arms} arms, budget {domain.budget}, action size "
           f"{domain.action_size}; network {list(res.network.hidden_sizes)}")
     print(f"episodes {config.episodes}; mean per-step reward of the last "
-          f"{min(10, rewards.size)} episodes {last:.4f}")
+          f"{min(10, rewards.size)} episodes {last:.4f}" if rewards.size else
+          "episodes 0: the network is the warm start (no DQN episode)")
     if res.validated_at.size:
         n = len(config.trainings)
 

@@ -294,3 +294,14 @@ def test_load_qnetwork_wrong_checkpoint_is_a_typed_error(tmp_path):
     torch.save({"format": "rmab-sequoia", "model": {}}, path)
     with pytest.raises(InvalidModelError, match="load_qnetwork.path: must hold"):
         load_qnetwork(path)
+
+
+def test_rmab_train_refuses_sizes_with_a_domain_file(tmp_path, capsys):
+    from rmab.cli import main
+    from rmab.domains import make_domain, save_domain
+
+    path = save_domain(make_domain("capacity", 5, 2, seed=0), tmp_path / "d.npz")
+    code = main(["train", "--domain-file", str(path), "--arms", "20", "--out",
+                 str(tmp_path / "run")])
+    assert code == 1
+    assert "the saved domain fixes its size; got --arms too" in capsys.readouterr().err

@@ -197,3 +197,8 @@ def test_domain_comparison_defaults_include_whittle_and_lagrangian(capsys):
     assert code == 0
     names = {line.split()[0] for line in capsys.readouterr().out.splitlines()[3:]}
     assert {"sampling", "iterative-myopic", "whittle", "lagrangian"} <= names
+
+
+def test_time_limit_needs_a_network(capsys):
+    assert main(["compare", "--health", "5", "--time-limit", "2"]) == 1
+    assert "compare.time_limit: only with --network" in capsys.readouterr().err
