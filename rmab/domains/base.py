@@ -150,6 +150,9 @@ class Domain(ABC):
     """
 
     kind: ClassVar[str] = "domain"
+    must_fill: ClassVar[bool] = False   # greedy construction must reach ``budget`` elements
+    arms: BaseArms
+    budget: int
 
     def __post_init__(self):
         """The constructor takes checked parts (``from_arrays`` checks raw arrays): refuse
@@ -170,9 +173,6 @@ class Domain(ABC):
                                                  (value is None and "None" in str(f.type))):
                 raise InvalidModelError(f"{owner}.{f.name}: must be a numpy array; got "
                                         f"{type(value).__name__} ({hint})")
-    must_fill: ClassVar[bool] = False   # greedy construction must reach ``budget`` elements
-    arms: BaseArms
-    budget: int
 
     # -- sizes ---------------------------------------------------------------------------
     @property
