@@ -41,7 +41,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--planner", default="myopic", choices=planner_names(),
                         help="registered planner (default myopic; see 'rmab planners')")
     parser.add_argument("--param", action="append", type=_param, default=[], metavar="KEY=VALUE",
-                        help="planner parameter (repeatable; VALUE read as JSON scalar, or inf/-inf)")
+                        help="planner parameter (repeatable; VALUE read as JSON scalar, or "
+                             "inf/-inf)")
     parser.add_argument("--out", "-o", default=None,
                         help="output CSV, written atomically (default: print to stdout)")
     parser.add_argument("--keep-going", action="store_true",

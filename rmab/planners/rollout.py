@@ -13,9 +13,10 @@ __all__ = ["RolloutPlanner"]
 
 class RolloutPlanner(BasePlanner):
     """At each period, estimate by simulation the return of each candidate first action
-    followed by the ``base`` planner for ``horizon - 1`` periods (at most to the episode's end) (``n_trajectories`` runs with
-    common random numbers) and take the best: joint enumeration on tiny instances, per-arm
-    Q-estimates combined by the multiple-choice knapsack otherwise (see
+    followed by the ``base`` planner for ``horizon - 1`` periods (at most to the episode's
+    end; ``n_trajectories`` runs with common random numbers) and take the best: joint
+    enumeration on tiny instances, per-arm Q-estimates combined by the multiple-choice
+    knapsack otherwise (see
     :mod:`rmab.values.rollout`, which also gives Hoeffding guidance for ``n_trajectories``).
 
     ``last_stats.scores`` holds each arm's estimated gain of its chosen action over the passive

@@ -254,8 +254,8 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
 
     Method (ours, after PORMAB.md §6): PBVI (:func:`rmab.values.pbvi.solve_pbvi`, warm-started
     from the previous price, the grid added to its point set) is solved at ``n_prices`` prices
-    spanning the indices of each arm's underlying fully observed arm. Every α-vector is the value of
-    a conditional plan whose reward value and resource use are both kept, so pooling the plans
+    spanning the indices of each arm's underlying fully observed arm. Every α-vector is the
+    value of a conditional plan whose reward value and resource use are both kept, so pooling the plans
     of all solves and re-pricing them exactly gives a lower envelope ``V̲_λ`` at *any* price.
     The index ``W(b, a) = sup {λ : a*_λ(b) >= a}`` (``a*_λ(b)`` the best level of the one-step
     lookahead on ``V̲_λ``, ties to the cheaper) is then found by bisection on ``λ`` to machine

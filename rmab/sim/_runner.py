@@ -93,10 +93,10 @@ def run_pool(instance, planners, fit_seed, horizon, seeds, n_jobs, bar) -> list[
             raise PlanningError(
                 f"compare.n_jobs: the {n_jobs} worker processes stopped before finishing "
                 f"(a worker could not load the planners, or ran out of memory). Spawned workers "
-                f"import the planners' classes afresh: a class defined in a notebook or in a "
-                f"script's __main__ cannot be loaded there, and a script must start its work "
-                f"under `if __name__ == \"__main__\":`. Define such classes in an importable "
-                f"module, or use n_jobs=1") from exc
+                f"import the planners' classes afresh: a class defined in a notebook or in "
+                f"`python -c` cannot be loaded there, and a script must start its work under "
+                f"`if __name__ == \"__main__\":`. Define such classes in an importable module "
+                f"or a guarded script, or use n_jobs=1") from exc
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise

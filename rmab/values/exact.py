@@ -215,8 +215,8 @@ def policy_iteration(arms, *, prices=0.0, discount: float = 0.95, horizon: int |
     Same parameters and result as :func:`value_iteration`. Each step evaluates the current
     policies exactly (one ``S x S`` linear solve per arm and price) and switches an action only
     where another is better by more than ``tol (1 - β)`` (no cycling on ties); it stops when
-    no policy changes, which takes a handful of steps, and then ``V* - V_π <= tol``. A finite ``horizon`` uses backward induction (the
-    two methods coincide there).
+    no policy changes, which takes a handful of steps, and then ``V* - V_π <= tol``. A finite
+    ``horizon`` uses backward induction (the two methods coincide there).
     """
     owner = "policy_iteration"
     args = _check(owner, arms, prices, discount, horizon, tol, max_iter)

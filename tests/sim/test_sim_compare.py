@@ -211,7 +211,7 @@ except PlanningError as exc:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=300)
     assert "TYPED compare.n_jobs: the 2 worker processes stopped" in out.stdout, out.stderr
-    assert "importable module, or use n_jobs=1" in out.stdout
+    assert "importable module or a guarded script, or use n_jobs=1" in out.stdout
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
