@@ -275,3 +275,11 @@ def test_lagrangian_handles_dominated_levels_both_ways():
         harmful = MDPArms(np.repeat(P[None], n, 0), np.repeat(R[None], n, 0), np.array(costs))
         planner = LagrangianPlanner().fit(Instance(harmful, budget=budget, discount=0.9), seed=0)
         assert planner.plan(b).tolist() == [0, 0, 0]
+
+
+def test_q_values_period_is_checked():
+    inst = random_instance(3, 2, 2, None, budget=1.0, seed=0).replace(horizon=4)
+    res = LagrangianPlanner().fit(inst, seed=0).result
+    with pytest.raises(InvalidParameterError, match=r"LagrangianResult\.q_values\.t: must be "
+                                                    r">= 0"):
+        res.q_values(np.tile([1.0, 0.0], (3, 1)), -1)

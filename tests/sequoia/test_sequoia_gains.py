@@ -134,3 +134,14 @@ def test_one_oracle_switches_between_tabled_plain_and_affine_networks(kind):
                                                             rel=1e-6, abs=1e-6)
         if net is blind:
             assert mip.n_linear == before + 3
+
+
+def test_training_record_of_a_damaged_file_is_a_typed_error(tmp_path):
+    from rmab.errors import InvalidModelError
+    from rmab.planners.sequoia.features import read_trained_for
+
+    bad = tmp_path / "cut.npz"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(InvalidModelError, match=r"read_trained_for\.path: must hold its "
+                                                r"training record"):
+        read_trained_for(bad)

@@ -9,6 +9,8 @@ are constants that enter only the right-hand sides of the first layer's rows.
 
 from __future__ import annotations
 
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -103,7 +105,7 @@ def read_trained_for(path) -> dict | None:
                 return None
             return {"kind": str(data["trained_kind"]), "digest": str(data["trained_digest"]),
                     "horizon": int(data["trained_horizon"])}
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
         raise InvalidModelError(f"read_trained_for.path: must hold its training record; got "
                                 f"{str(path)!r} ({exc})") from exc
 
