@@ -36,7 +36,8 @@ def add_arguments(parser) -> None:
                         help="with --domain-file: add SEQUOIA and iterative DQN with this "
                              "trained network (the sequoia.npz written by 'rmab train')")
     parser.add_argument("--time-limit", type=float, default=None,
-                        help="with --network: seconds per SEQUOIA MIP solve (default: none)")
+                        help="with --network: seconds per SEQUOIA MIP solve (default: none; 0 = none, "
+                             "as in 'rmab train')")
     parser.add_argument("--bound", action="store_true",
                         help="with --domain or --domain-file: add the LP upper bound on any "
                              "policy's reward from the same starts (one LP per episode; "
@@ -123,7 +124,7 @@ def _domain_planner(name: str, args, horizon: int):
     if args.network is not None:
         params["network"] = args.network
     if name == "sequoia":
-        params["time_limit"] = args.time_limit
+        params["time_limit"] = args.time_limit or None
     return make_domain_planner(name, **params)
 
 
