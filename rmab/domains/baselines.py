@@ -29,7 +29,7 @@ from rmab._validation import as_generator, check_number
 from rmab.domains.base import Domain
 from rmab.errors import (InvalidParameterError, NotFittedError, PlanningError,
                          SolverLimitWarning, UnknownPlannerError)
-from rmab.planners.base import PlanStats
+from rmab.planners.base import PlanStats, construct
 
 __all__ = ["DomainPlanner", "BaseDomainPlanner", "NoActionDomainPlanner",
            "RandomDomainPlanner", "SamplingPlanner", "MyopicMIPPlanner",
@@ -309,8 +309,4 @@ def make_domain_planner(name: str, **params) -> BaseDomainPlanner:
                                     f"(a trained network: ReLUNetwork, GainTableNetwork or the "
                                     f"sequoia.npz written by 'rmab train'); got no "
                                     f"{missing[0]}=")
-    cls = spec.load()
-    try:
-        return cls(**params)
-    except TypeError as exc:
-        raise InvalidParameterError(f"make_domain_planner({name!r}): {exc}") from exc
+    return construct(f"make_domain_planner({name!r})", spec.load(), params)

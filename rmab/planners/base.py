@@ -180,11 +180,25 @@ def get_spec(name: str) -> PlannerSpec:
 
 def make_planner(name: str, **params) -> BasePlanner:
     """A new, unfitted planner registered under ``name``; ``params`` go to its constructor."""
-    cls = get_spec(name).load()
+    return construct(f"make_planner({name!r})", get_spec(name).load(), params)
+
+
+def construct(owner: str, cls: type, params: dict):
+    """``cls(**params)``; a parameter the constructor does not take is an
+    :class:`InvalidParameterError` naming it and the ones it does take."""
+    import inspect
+
+    signature = inspect.signature(cls).parameters.values()
+    taken = [p.name for p in signature if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    open_ended = any(p.kind is p.VAR_KEYWORD for p in signature)
+    unknown = [] if open_ended else [p for p in params if p not in taken]
+    if unknown:
+        raise InvalidParameterError(f"{owner}.{unknown[0]}: not a parameter of this planner; "
+                                    f"it takes {', '.join(taken) or 'none'}")
     try:
         return cls(**params)
     except TypeError as exc:
-        raise InvalidParameterError(f"make_planner({name!r}): {exc}") from exc
+        raise InvalidParameterError(f"{owner}: {exc}") from exc
 
 
 def planner_names() -> list[str]:

@@ -64,6 +64,12 @@ def _check_feasible(inst, actions):
     assert cost <= inst.budget + 1e-9, f"cost {cost} > budget {inst.budget}"
 
 
+def test_unknown_parameter_names_it_and_the_taken_ones():
+    with pytest.raises(InvalidParameterError, match=r"make_planner\('myopic'\)\.horizon: not a "
+                       r"parameter of this planner; it takes method, dp_limit$"):
+        make_planner("myopic", horizon=3)
+
+
 def test_registry_lists_planners():
     assert {"no-action", "random", "round-robin", "myopic", "belief-threshold"} <= set(NAMES)
 
