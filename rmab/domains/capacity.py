@@ -191,10 +191,14 @@ class CapacityDomain(Domain):
         maximal pattern; a ``y`` gives slots that hold the pulled arms of every cost). Valid
         rows on the pulls alone (used for the network's first-layer bounds):
         ``Σ_j c_j pull_j <= Σ_i C_i`` and, per cost, the number of slots of that cost.
-        Falls back to the assignment formulation when the patterns exceed
-        ``_MAX_PATTERNS`` (many distinct costs, large capacities).
+        Falls back to the assignment formulation when the patterns exceed half the number of
+        (worker, arm) pairs times the number of workers, or ``_MAX_PATTERNS`` (many distinct
+        costs, large capacities): there HiGHS solves the compact assignment faster (measured
+        in docs/domains.md).
         """
-        patterns = _capacity_patterns(self.costs, self.capacities)
+        pairs = int((self.costs[None, :] <= self.capacities[:, None] + _TOL).sum())
+        patterns = _capacity_patterns(self.costs, self.capacities,
+                                      limit=min(_MAX_PATTERNS, pairs * self.n_workers // 2))
         if patterns is None:
             return self._assignment_block()
         n = self.n_arms
@@ -248,10 +252,10 @@ class CapacityDomain(Domain):
 _MAX_PATTERNS = 20_000
 
 
-def _capacity_patterns(costs: np.ndarray, capacities: np.ndarray):
+def _capacity_patterns(costs: np.ndarray, capacities: np.ndarray, limit: int = _MAX_PATTERNS):
     """Maximal packing patterns per capacity class: ``(class index (n_p,), counts (n_p,
     n_types))`` over ``np.unique(costs)`` and ``np.unique(capacities)``, or ``None`` if there
-    are more than ``_MAX_PATTERNS``. Maximal: no further item of any cost fits."""
+    are more than ``limit``. Maximal: no further item of any cost fits."""
     values = np.unique(costs)
     cls, rows = [], []
     for k, cap in enumerate(np.unique(capacities)):
@@ -262,7 +266,7 @@ def _capacity_patterns(costs: np.ndarray, capacities: np.ndarray):
                 if cnt and any(cnt) and not (values <= left + _TOL).any():   # maximal
                     cls.append(k)
                     rows.append(cnt)
-                    if len(rows) > _MAX_PATTERNS:
+                    if len(rows) > limit:
                         return None
                 continue
             for q in range(int(np.floor((left + _TOL) / values[t])) + 1):

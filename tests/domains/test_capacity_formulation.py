@@ -84,3 +84,17 @@ def test_block_is_small_at_j100():
     block = d.constraint_block()
     assert "patterns" in block.index
     assert block.milp.n_cols < 100 + 50
+
+
+def test_many_patterns_choose_the_assignment():
+    """Costs on a 0.1-hour grid with roomy workers list 3 738 patterns against 100 (worker, arm)
+    pairs: the compact assignment is chosen (HiGHS: 0.16 s against 1.9 s per myopic solve,
+    docs/domains.md); the paper's integer costs keep the patterns."""
+    rng = np.random.default_rng(1)
+    base = make_capacity(20, 5, seed=0)
+    d = CapacityDomain.from_arrays(up_prob=base.arms.up_prob, rewards=base.arms.rewards,
+                                   costs=np.round(rng.uniform(2, 6, 20), 1),
+                                   capacities=np.round(rng.uniform(2, 7, 5) * 2, 1))
+    assert "assign" in d.constraint_block().index
+    assert "patterns" in base.constraint_block().index
+
