@@ -33,7 +33,7 @@ def _short(value) -> str:
 def _vector(field: str, value, n: int, *, allow: str = "") -> np.ndarray:
     """float64 copy of shape (n,); ``allow`` is "" (finite), "-" (-inf ok) or "+" (+inf ok)."""
     try:
-        arr = np.array(value, dtype=np.float64, copy=True).reshape(-1) if np.ndim(value) else \
+        arr = np.array(value, dtype=np.float64, copy=True) if np.ndim(value) else \
             np.full(n, float(value))
     except (TypeError, ValueError) as exc:
         raise SolverInputError(f"MILP.{field}: must be an array of numbers; got {_short(value)}") \
@@ -51,6 +51,20 @@ def _vector(field: str, value, n: int, *, allow: str = "") -> np.ndarray:
         raise SolverInputError(f"MILP.{field}: must be {what}; got {arr[i]} at index {i}")
     arr.flags.writeable = False
     return arr
+
+
+def _flags(field: str, value, n: int) -> np.ndarray:
+    """Read-only bool copy of shape (n,) from bools or 0/1 (a scalar applies to all)."""
+    integ = np.array(value, copy=True)
+    if integ.ndim == 0:
+        integ = np.full(n, integ)
+    if integ.shape != (n,) or not (integ.dtype == bool or (
+            np.issubdtype(integ.dtype, np.number) and np.isin(integ, (0, 1)).all())):
+        raise SolverInputError(f"MILP.{field}: must be a bool array of shape ({n},); "
+                               f"got {_short(value)}")
+    integ = integ.astype(bool)
+    integ.flags.writeable = False
+    return integ
 
 
 def _check_order(owner: str, lower: np.ndarray, upper: np.ndarray) -> None:
@@ -117,15 +131,14 @@ class MILP:
         col_upper = _vector("col_upper", self.col_upper, n, allow="+")
         _check_order("row", row_lower, row_upper)
         _check_order("col", col_lower, col_upper)
-        integ = np.array(self.integrality, copy=True).reshape(-1)
-        if integ.shape != (n,) or not (integ.dtype == bool or np.isin(integ, (0, 1)).all()):
-            raise SolverInputError(f"MILP.integrality: must be a bool array of shape ({n},); "
-                                   f"got {_short(self.integrality)}")
-        integ = integ.astype(bool)
-        integ.flags.writeable = False
-        offset = float(self.offset)
+        integ = _flags("integrality", self.integrality, n)
+        try:
+            offset = float(self.offset)
+        except (TypeError, ValueError):
+            offset = np.nan
         if not np.isfinite(offset):
-            raise SolverInputError(f"MILP.offset: must be finite; got {offset}")
+            raise SolverInputError(f"MILP.offset: must be a finite number; got "
+                                   f"{_short(self.offset)}")
         for name, value in (("c", c), ("A", A), ("row_lower", row_lower),
                             ("row_upper", row_upper), ("col_lower", col_lower),
                             ("col_upper", col_upper), ("integrality", integ), ("offset", offset)):
@@ -138,7 +151,7 @@ class MILP:
                     offset: float = 0.0) -> "MILP":
         """Build from dense or sparse ``A`` with defaults: no rows, rows ``-inf <= . <= +inf``,
         columns in ``[0, +inf)``, all continuous."""
-        c = np.asarray(c, dtype=np.float64).reshape(-1)
+        c = _vector("c", c, np.size(c))
         n = c.size
         A = sp.csr_matrix((0, n)) if A is None else _as_csr(A)
         m = A.shape[0]
@@ -177,7 +190,7 @@ class MILP:
         c = _vector("c", c, np.size(c))
         k = c.size
         block = sp.csr_matrix((self.n_rows, k)) if A is None else _as_csr(A, (self.n_rows, k))
-        integ = np.broadcast_to(np.asarray(integrality, dtype=bool), (k,))
+        integ = _flags("add_columns.integrality", integrality, k)
         return MILP(np.concatenate([self.c, c]), sp.hstack([self.A, block], format="csr"),
                     self.row_lower, self.row_upper,
                     np.concatenate([self.col_lower, _vector("col_lower", lower, k, allow="-")]),

@@ -70,9 +70,50 @@ def _indices(owner: str, field: str, idx, size: int) -> np.ndarray:
     return arr
 
 
+HIGHS_LARGE_COEFFICIENT = 1e15   # HiGHS's large_matrix_value: larger |A| entries are refused
+HIGHS_INFINITY = 1e20            # HiGHS's infinite_bound and infinite_cost
+
+
+def check_highs_limits(owner: str, c, A, bounds) -> None:
+    """Refuse what HiGHS (also inside scipy) would refuse or misread: constraint coefficients
+    of magnitude >= 1e15, and finite bounds or costs of magnitude >= 1e20 (read as infinite)."""
+    big = np.abs(A.data).max(initial=0.0)
+    if big >= HIGHS_LARGE_COEFFICIENT:
+        raise SolverInputError(f"{owner}.A: HiGHS takes coefficients below "
+                               f"{HIGHS_LARGE_COEFFICIENT:g} in magnitude; got {big:g} (rescale "
+                               f"the rows)")
+    for field, values in (("c", c), ("bounds", bounds)):
+        v = np.abs(values[np.isfinite(values)])
+        if v.size and v.max() >= HIGHS_INFINITY:
+            raise SolverInputError(f"{owner}.{field}: HiGHS reads magnitudes from "
+                                   f"{HIGHS_INFINITY:g} on as infinite; got {v.max():g} (use "
+                                   f"inf, or rescale)")
+
+
+def _number(value) -> float:
+    """``float(value)``, NaN for anything that is not a number (so every comparison fails)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return np.nan
+
+
+def _last_given(idx: np.ndarray, *values: np.ndarray) -> tuple:
+    """``idx`` without repeats, each keeping the last value given (as NumPy assignment does;
+    HiGHS refuses a repeated index)."""
+    if np.unique(idx).size == idx.size:
+        return (idx, *values)
+    _, first_from_end = np.unique(idx[::-1], return_index=True)
+    keep = idx.size - 1 - first_from_end
+    return (idx[keep], *(v[keep] for v in values))
+
+
 def _values(owner: str, field: str, value, k: int, allow: str = "") -> np.ndarray:
-    arr = np.broadcast_to(np.asarray(value, dtype=np.float64), (k,)).copy() \
-        if np.ndim(value) == 0 else np.asarray(value, dtype=np.float64).reshape(-1).copy()
+    try:
+        arr = np.full(k, float(value)) if np.ndim(value) == 0 else \
+            np.array(value, dtype=np.float64, copy=True)
+    except (TypeError, ValueError):
+        raise SolverInputError(f"{owner}.{field}: must be numbers; got {value!r}") from None
     if arr.shape != (k,):
         raise SolverInputError(f"{owner}.{field}: must have shape ({k},); got {np.shape(value)}")
     bad = np.isnan(arr) | ((arr == -np.inf) if allow != "-" else False) | \
@@ -141,6 +182,7 @@ class PersistentModel(abc.ABC):
         lower = _values(owner, "lower", lower, rows.size, "-")
         upper = _values(owner, "upper", upper, rows.size, "+")
         _check_le(owner, lower, upper)
+        rows, lower, upper = _last_given(rows, lower, upper)
         self._row_lower[rows] = lower
         self._row_upper[rows] = upper
         self._set_row_bounds(rows, lower, upper)
@@ -152,6 +194,7 @@ class PersistentModel(abc.ABC):
         lower = _values(owner, "lower", lower, cols.size, "-")
         upper = _values(owner, "upper", upper, cols.size, "+")
         _check_le(owner, lower, upper)
+        cols, lower, upper = _last_given(cols, lower, upper)
         self._col_lower[cols] = lower
         self._col_upper[cols] = upper
         self._set_col_bounds(cols, lower, upper)
@@ -201,11 +244,11 @@ class PersistentModel(abc.ABC):
         relative gap at which to stop, ``threads`` the solver threads, ``warm_start`` an (n,)
         start; a feasible start is returned if the solver finds nothing better."""
         owner = f"{type(self).__name__}.solve"
-        if time_limit is not None and not (float(time_limit) > 0):
+        if time_limit is not None and not (_number(time_limit) > 0):
             raise SolverInputError(f"{owner}.time_limit: must be > 0 or None; got {time_limit!r}")
-        if not (0.0 <= float(mip_gap) < 1.0):
+        if not (0.0 <= _number(mip_gap) < 1.0):
             raise SolverInputError(f"{owner}.mip_gap: must be in [0, 1); got {mip_gap!r}")
-        if int(threads) != threads or threads < 1:
+        if isinstance(threads, bool) or not (_number(threads) >= 1 and int(threads) == threads):
             raise SolverInputError(f"{owner}.threads: must be a positive integer; got {threads!r}")
         start = None
         if warm_start is not None:

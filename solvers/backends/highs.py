@@ -14,7 +14,8 @@ import threading
 
 import numpy as np
 
-from solvers.backends.base import Backend, PersistentModel, RawSolve
+from solvers.backends.base import Backend, PersistentModel, RawSolve, check_highs_limits
+from solvers.errors import SolverError, SolverInputError
 from solvers.milp import MILP
 from solvers.result import TerminationStatus
 
@@ -66,7 +67,7 @@ def _new_highs(highspy):
 
 def _status_map(highspy) -> dict:
     S, T = highspy.HighsModelStatus, TerminationStatus
-    return {S.kOptimal: T.OPTIMAL, S.kModelEmpty: T.OPTIMAL, S.kInfeasible: T.INFEASIBLE,
+    return {S.kOptimal: T.OPTIMAL, S.kModelEmpty: T.ERROR, S.kInfeasible: T.INFEASIBLE,
             S.kUnbounded: T.UNBOUNDED, S.kUnboundedOrInfeasible: T.INFEASIBLE_OR_UNBOUNDED,
             S.kTimeLimit: T.TIME_LIMIT, S.kIterationLimit: T.ITERATION_LIMIT,
             S.kSolutionLimit: T.ITERATION_LIMIT, S.kObjectiveBound: T.ITERATION_LIMIT,
@@ -85,13 +86,19 @@ class HighsModel(PersistentModel):
 
         self._highspy = highspy
         self._statuses = _status_map(highspy)
-        h = _new_highs(highspy)
         A = milp.A
+        check_highs_limits("HighsModel.milp", milp.c, A, np.concatenate(
+            [milp.col_lower, milp.col_upper, milp.row_lower, milp.row_upper]))
+        h = _new_highs(highspy)
         sense = highspy.ObjSense.kMaximize if milp.sense == "max" else highspy.ObjSense.kMinimize
-        h.passModel(milp.n_cols, milp.n_rows, A.nnz, highspy.MatrixFormat.kRowwise.value,
-                    sense.value, milp.offset, milp.c, milp.col_lower, milp.col_upper,
-                    milp.row_lower, milp.row_upper, A.indptr[:-1].astype(np.int32),
-                    A.indices.astype(np.int32), A.data, milp.integrality.astype(np.int32))
+        status = h.passModel(milp.n_cols, milp.n_rows, A.nnz,
+                             highspy.MatrixFormat.kRowwise.value, sense.value, milp.offset,
+                             milp.c, milp.col_lower, milp.col_upper, milp.row_lower,
+                             milp.row_upper, A.indptr[:-1].astype(np.int32),
+                             A.indices.astype(np.int32), A.data,
+                             milp.integrality.astype(np.int32))
+        if status == highspy.HighsStatus.kError:
+            raise SolverInputError("HighsModel.milp: HiGHS refused the model")
         self._h = h
         self._is_mip = bool(milp.integrality.any())
         self._threads = None
@@ -103,15 +110,23 @@ class HighsModel(PersistentModel):
             self._h.changeObjectiveOffset(offset)
 
     def _set_row_bounds(self, rows, lower, upper) -> None:
-        self._h.changeRowsBounds(rows.size, rows.astype(np.int32), lower, upper)
+        self._check(self._h.changeRowsBounds(rows.size, rows.astype(np.int32), lower, upper),
+                    "set_row_bounds")
 
     def _set_col_bounds(self, cols, lower, upper) -> None:
-        self._h.changeColsBounds(cols.size, cols.astype(np.int32), lower, upper)
+        self._check(self._h.changeColsBounds(cols.size, cols.astype(np.int32), lower, upper),
+                    "set_col_bounds")
 
     def _set_coefficients(self, rows, cols, values) -> None:
         change = self._h.changeCoeff
         for r, c, v in zip(rows.tolist(), cols.tolist(), values.tolist()):
-            change(r, c, v)
+            self._check(change(r, c, v), "set_coefficients")
+
+    def _check(self, status, what: str) -> None:
+        """An update HiGHS refused would leave it solving another model than ``self.milp``."""
+        if status == self._highspy.HighsStatus.kError:
+            raise SolverError(f"HighsModel.{what}: HiGHS refused the update, so the model is "
+                              f"no longer the one this object describes; build a new one")
 
     def _solve(self, time_limit, mip_gap, threads, warm_start) -> RawSolve:
         h = self._h

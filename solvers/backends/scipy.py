@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from solvers.backends.base import Backend, PersistentModel, RawSolve
+from solvers.backends.base import Backend, PersistentModel, RawSolve, check_highs_limits
 from solvers.milp import MILP
 from solvers.result import TerminationStatus
 
@@ -29,6 +29,8 @@ class ScipyModel(PersistentModel):
     def _solve(self, time_limit, mip_gap, threads, warm_start) -> RawSolve:
         from scipy.optimize import Bounds, LinearConstraint, milp
 
+        check_highs_limits("ScipyModel.milp", self._c, self._A, np.concatenate(
+            [self._col_lower, self._col_upper, self._row_lower, self._row_upper]))
         sign = -1.0 if self._sense == "max" else 1.0          # scipy minimises
         options = {"disp": False, "mip_rel_gap": mip_gap}
         if time_limit is not None:

@@ -122,10 +122,11 @@ def _action_max(W, lower, upper, knapsacks, integer) -> np.ndarray:
 def action_range(W, lower, upper, knapsacks=(), integer=None) -> tuple[np.ndarray, np.ndarray]:
     """Bounds ``(lo, hi)`` (rows of ``W``) of ``W @ a`` over ``lower <= a <= upper`` and every
     knapsack (each relaxed separately; the tightest bound is kept). ``integer`` (n,) bool marks
-    integer actions (default all): needed for the exact cardinality rounding."""
+    integer actions (default none, which is valid for any action): integer actions get the
+    exact cardinality rounding."""
     W = np.asarray(W, dtype=np.float64)
     lower, upper = _check_action_box(lower, upper, knapsacks)
-    integer = np.ones(lower.size, bool) if integer is None else np.asarray(integer, bool)
+    integer = np.zeros(lower.size, bool) if integer is None else np.asarray(integer, bool)
     return (-_action_max(-W, lower, upper, knapsacks, integer),
             _action_max(W, lower, upper, knapsacks, integer))
 
@@ -174,6 +175,11 @@ def network_bounds(net, n_action: int, state, *, action_lower, action_upper, kna
     if s_lo.size != net.n_inputs - n_action or s_hi.size != s_lo.size:
         raise SolverInputError(f"network_bounds.state: must have {net.n_inputs - n_action} "
                                f"entries; got {s_lo.size}")
+    if np.isnan(s_lo).any() or np.isnan(s_hi).any() or (
+            state_upper is None and not np.isfinite(s_lo).all()):
+        raise SolverInputError(f"network_bounds.state: must be finite (a box's ends may be "
+                               f"infinite, not NaN); got {s_lo}"
+                               + ("" if state_upper is None else f" to {s_hi}"))
     if action_part is None:
         action_part = action_range(W1[:, :n_action], action_lower, action_upper, knapsacks,
                                    integer)
@@ -212,7 +218,7 @@ def _second_layer_backsub(net, n_action, L, U, d_lo, d_hi, action_lower, action_
         return cp @ (d_hi if upper else d_lo) + cn @ (d_lo if upper else d_hi)
 
     lower, upper = _check_action_box(action_lower, action_upper, knapsacks)
-    integer = np.ones(lower.size, bool) if integer is None else np.asarray(integer, bool)
+    integer = np.zeros(lower.size, bool) if integer is None else np.asarray(integer, bool)
     hi_a = _action_max(c_up @ Wa, lower, upper, knapsacks, integer)
     lo_a = -_action_max(-(c_lo @ Wa), lower, upper, knapsacks, integer)
     hi = hi_a + d_term(c_up, True) + pos @ tu + b2

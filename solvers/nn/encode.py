@@ -344,9 +344,12 @@ def encode_network(network: ReLUNetwork, action_milp: MILP, state, *, state_lowe
         np.asarray(state_lower, dtype=np.float64).reshape(-1)
     box_up = np.full(state.size, np.inf) if state_upper is None else \
         np.asarray(state_upper, dtype=np.float64).reshape(-1)
-    if box_lo.shape != state.shape or box_up.shape != state.shape or (box_lo > box_up).any():
-        raise SolverInputError(f"encode_network.state_lower: must be <= state_upper, both of "
-                               f"shape {state.shape}; got {box_lo} and {box_up}")
+    if not np.isfinite(state).all():
+        raise SolverInputError(f"encode_network.state: must be finite; got {state}")
+    if box_lo.shape != state.shape or box_up.shape != state.shape or (box_lo > box_up).any() \
+            or np.isnan(box_lo).any() or np.isnan(box_up).any():
+        raise SolverInputError(f"encode_network.state_lower: must be <= state_upper (no NaN), "
+                               f"both of shape {state.shape}; got {box_lo} and {box_up}")
     if linear_objective is None:
         linear = np.zeros(action_milp.n_cols)
     else:

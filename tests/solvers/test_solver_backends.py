@@ -157,6 +157,34 @@ def test_persistent_updates_equal_a_fresh_build(backend):
     assert got.objective == pytest.approx(brute_force(changed))
 
 
+@pytest.mark.parametrize("backend", BACKEND_NAMES)
+def test_a_repeated_index_keeps_the_last_value(backend):
+    """HiGHS refuses a repeated index and dropped the whole update while the model's copy took
+    it: the solver and ``model.milp`` then disagreed (10 against 7 here)."""
+    milp = MILP.from_arrays([1.0, 1.0], [[1, 0], [0, 1]], None, [5, 5], 0, 10)
+    model = get_backend(backend).build(milp)
+    model.set_row_bounds([0, 1, 0], [-np.inf] * 3, [3.0, 4.0, 2.0])
+    model.set_col_bounds([1, 1], [0, 0], [4.0, 1.0])
+    assert model.milp.row_upper.tolist() == [2.0, 4.0] and model.milp.col_upper[1] == 1.0
+    got = model.solve()
+    assert got.objective == pytest.approx(3.0)
+    assert got.objective == pytest.approx(solve(model.milp, backend=backend).objective)
+
+
+@pytest.mark.parametrize("backend", [b for b in BACKEND_NAMES if b in ("highs", "scipy")])
+@pytest.mark.parametrize("field, milp", [
+    ("A", lambda: MILP.from_arrays([1.0], [[1e16]], None, [1], 0, 1)),
+    ("bounds", lambda: MILP.from_arrays([1.0], col_lower=[1e21], col_upper=[np.inf])),
+    ("bounds", lambda: MILP.from_arrays([1.0], [[1.0]], [1e21], [np.inf], 0, 1)),
+    ("c", lambda: MILP.from_arrays([1e21], col_upper=[1])),
+])
+def test_what_highs_would_misread_is_refused(backend, field, milp):
+    """HiGHS refused these models (or read 1e21 as infinite) and the backend reported OPTIMAL
+    with no solution (scipy: INFEASIBLE)."""
+    with pytest.raises(SolverInputError, match=rf"\.{field}: HiGHS"):
+        get_backend(backend).build(milp()).solve()
+
+
 def test_a_persistent_lp_returns_the_same_vertex_for_the_same_objective():
     """Ties: no basis is carried between HiGHS LP solves, so the answer does not depend on
     what was solved before (planners built on LPs stay reproducible)."""
@@ -221,6 +249,14 @@ def test_solve_option_errors(backend):
         model.set_objective([1.0])
     with pytest.raises(SolverInputError, match="must be a MILP"):
         solve("not a milp", backend=backend)
+    with pytest.raises(SolverInputError, match="time_limit: must be > 0 or None; got 'x'"):
+        model.solve(time_limit="x")
+    with pytest.raises(SolverInputError, match="threads: must be a positive integer; got 'a'"):
+        model.solve(threads="a")
+    with pytest.raises(SolverInputError, match="offset: must be numbers; got 'a'"):
+        model.set_objective([1.0, 1, 1], offset="a")
+    with pytest.raises(SolverInputError, match=r"upper: must have shape \(1,\); got \(1, 1\)"):
+        model.set_row_bounds([0], [0], [[1.0]])
 
 
 def test_pyomo_without_a_working_solver_is_unavailable_not_broken():

@@ -39,7 +39,11 @@ def test_dense_and_sparse_a_agree():
     (dict(col_upper=[np.nan, 1]), r"col_upper: must be finite or \+inf; got nan"),
     (dict(integrality=[0, 2]), r"integrality: must be a bool array of shape \(2,\)"),
     (dict(sense="maximise"), r"sense: must be 'max' or 'min'; got 'maximise'"),
-    (dict(offset=np.nan), r"offset: must be finite"),
+    (dict(offset=np.nan), r"offset: must be a finite number"),
+    (dict(offset="a"), r"offset: must be a finite number; got 'a'"),
+    (dict(offset=[1, 2]), r"offset: must be a finite number; got \[1, 2\]"),
+    (dict(c=["a", "b"]), r"c: must be an array of numbers"),
+    (dict(row_upper=[[3]]), r"row_upper: must have shape \(1,\); got \(1, 1\)"),
     (dict(A=np.ones((1, 2))), r"A: must be a scipy.sparse matrix"),
 ])
 def test_validation_errors(kwargs, match):
@@ -66,6 +70,12 @@ def test_add_rows_and_columns():
         small().add_rows([[1, 2, 3]], [0], [1])
     with pytest.raises(SolverInputError, match=r"A: must have shape \(1, 1\)"):
         small().add_columns([1.0], [0], [1], A=[[1], [2]])
+    for bad in ([2], [0.5], [True, False], "x"):      # were read as True or broadcast
+        with pytest.raises(SolverInputError, match=r"add_columns.integrality: must be a bool "
+                                                   r"array of shape \(1,\)"):
+            small().add_columns([1.0], [0], [1], integrality=bad)
+    with pytest.raises(SolverInputError, match=r"MILP.c: must have shape \(4,\); got \(2, 2\)"):
+        MILP.from_arrays([[1, 2], [3, 4]])
 
 
 @pytest.mark.mip

@@ -46,7 +46,7 @@ def test_cardinality_range_is_exact(seed, n, k, weight):
     upper[(rng.random(n) < 0.15) & (lower == 0)] = 0.0   # some forbidden
     ks = [Knapsack(np.full(n, weight), weight * k + 0.3 * weight)]   # floor(cap / w) = k
     feas = list(feasible_actions(lower, upper, ks))
-    lo, hi = action_range(W, lower, upper, ks)
+    lo, hi = action_range(W, lower, upper, ks, integer=np.ones(n, bool))
     if not feas:
         return
     vals = np.array([W @ a for a in feas])
@@ -133,3 +133,17 @@ def test_bounds_errors():
     net = random_net([4, 3, 1], np.random.default_rng(0))
     with pytest.raises(SolverInputError, match="network_bounds.state: must have 2 entries"):
         network_bounds(net, 2, [0.0], action_lower=[0, 0], action_upper=[1, 1])
+    with pytest.raises(SolverInputError, match="network_bounds.state: must be finite"):
+        network_bounds(net, 2, [0.0, np.nan], action_lower=[0, 0], action_upper=[1, 1])
+    with pytest.raises(SolverInputError, match="network_bounds.state: must be finite"):
+        network_bounds(net, 2, [0.0, np.inf], action_lower=[0, 0], action_upper=[1, 1])
+
+
+def test_default_action_range_holds_for_continuous_actions():
+    """Without ``integer`` the range is valid for any action in the box: three continuous
+    actions of weight 1 under capacity 1.5 reach 1.5 (an all-integer default gave 1)."""
+    lo, hi = action_range(np.ones((1, 3)), np.zeros(3), np.ones(3), [Knapsack(np.ones(3), 1.5)])
+    assert hi[0] == pytest.approx(1.5)
+    lo, hi = action_range(np.ones((1, 3)), np.zeros(3), np.ones(3), [Knapsack(np.ones(3), 1.5)],
+                          integer=np.ones(3, bool))
+    assert hi[0] == pytest.approx(1.0)

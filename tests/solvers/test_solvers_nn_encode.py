@@ -211,6 +211,11 @@ def test_encode_errors():
         encode_network(net, act, [0, 0], state_lower=[1, 1], state_upper=[0, 0])
     with pytest.raises(SolverInputError, match="network: must be a ReLUNetwork"):
         encode_network("net", act, [0, 0])
+    # a NaN end of the box was read as 0 by the bounds, so live neurons could be dropped
+    with pytest.raises(SolverInputError, match=r"state_lower: must be <= state_upper \(no NaN\)"):
+        encode_network(net, act, [0, 0], state_lower=[np.nan, 0], state_upper=[1, 1])
+    with pytest.raises(SolverInputError, match=r"encode_network.state: must be finite"):
+        encode_network(net, act, [np.nan, 0])
     enc = encode_network(net, act, [0.5, 0.5], state_lower=[0, 0], state_upper=[1, 1])
     model = get_backend("highs").build(enc.milp)
     with pytest.raises(SolverInputError, match=r"state: must lie in the state box.*2.0 outside"):
