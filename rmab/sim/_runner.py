@@ -13,7 +13,8 @@ from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 
-from rmab.errors import InvalidParameterError, PlanningError
+from rmab._processes import spawn_failure, stop_now
+from rmab.errors import InvalidParameterError
 from rmab.sim.environment import Environment
 from rmab.sim.episodes import play
 from rmab.sim.noise import EpisodeSeeds
@@ -90,14 +91,9 @@ def run_pool(instance, planners, fit_seed, horizon, seeds, n_jobs, bar) -> list[
                 rows[futures[fut]] = fut.result()
                 bar.update()
         except BrokenProcessPool as exc:
-            raise PlanningError(
-                f"compare.n_jobs: the {n_jobs} worker processes stopped before finishing "
-                f"(a worker could not load the planners, or ran out of memory). Spawned workers "
-                f"import the planners' classes afresh: a class defined in a notebook or in "
-                f"`python -c` cannot be loaded there, and a script must start its work under "
-                f"`if __name__ == \"__main__\":`. Define such classes in an importable module "
-                f"or a guarded script, or use n_jobs=1") from exc
+            raise spawn_failure("compare.n_jobs", n_jobs, "running the episodes",
+                                "n_jobs=1") from exc
         except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
+            stop_now(pool)
             raise
     return rows

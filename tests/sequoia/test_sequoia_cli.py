@@ -299,7 +299,7 @@ def test_load_qnetwork_wrong_checkpoint_is_a_typed_error(tmp_path):
     from rmab.planners.sequoia.train import load_qnetwork
 
     path = tmp_path / "c.pt"
-    torch.save({"format": "rmab-sequoia", "model": {}}, path)
+    torch.save({"format": "rmab-sequoia", "version": 1, "model": {}}, path)
     with pytest.raises(InvalidModelError, match="load_qnetwork.path: must hold"):
         load_qnetwork(path)
 

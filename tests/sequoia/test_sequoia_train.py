@@ -9,7 +9,8 @@ from rmab.domains import make_capacity
 
 torch = pytest.importorskip("torch")
 
-from rmab.errors import InvalidModelError, InvalidParameterError  # noqa: E402
+from rmab.errors import (InvalidModelError, InvalidParameterError, OutputError,  # noqa: E402
+                         PlanningError)
 from rmab.planners.sequoia.argmax import BruteForceArgmax  # noqa: E402
 from rmab.planners.sequoia.qnet import QNetwork  # noqa: E402
 from rmab.planners.sequoia.replay import Batch  # noqa: E402
@@ -142,6 +143,81 @@ def test_checkpoint_refuses_pickled_objects(tmp_path):
         load_checkpoint(other)
 
 
+def test_checkpoint_and_domain_errors(tmp_path, tiny_capacity):
+    with pytest.raises(InvalidParameterError, match="load_checkpoint.path: must be an existing "
+                                                    "file"):
+        load_checkpoint(tmp_path / "missing.pt")
+    q = QNetwork(9, (6, 5), generator=torch.Generator().manual_seed(2))
+    path = save_checkpoint(tmp_path / "ck.pt", q)
+    payload = torch.load(path, weights_only=True)
+    torch.save({**payload, "version": 2}, tmp_path / "v2.pt")
+    with pytest.raises(InvalidModelError, match="must be a version 1 checkpoint; got version 2"):
+        load_checkpoint(tmp_path / "v2.pt")
+    torch.save({**payload, "sizes": [9, 6.7, 5, 1]}, tmp_path / "float.pt")
+    with pytest.raises(InvalidModelError, match="sizes must be integers"):
+        load_qnetwork(tmp_path / "float.pt")
+    cfg = SequoiaConfig(episodes=1, **SMALL)
+    with pytest.raises(InvalidParameterError, match="train_sequoia.domain: must be a coRMAB "
+                                                    "Domain .*got str"):
+        train_sequoia("capacity", cfg)
+    # a checkpoint that cannot be written is refused before the run, not after it
+    with pytest.raises(InvalidParameterError, match="train_sequoia.checkpoint: must be a path"):
+        train_sequoia(tiny_capacity, cfg, checkpoint=3.5)
+    start = time.perf_counter()
+    with pytest.raises(OutputError, match="is a directory"):
+        train_sequoia(tiny_capacity, cfg, checkpoint=tmp_path, progress=False)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_a_broken_target_pool_gives_a_typed_error(tiny_capacity):
+    """Target solves in workers that died: a PlanningError saying what to do, not a bare
+    BrokenProcessPool."""
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    class DeadPool:
+        def submit(self, *args):
+            future = Future()
+            future.set_exception(BrokenProcessPool("a worker died"))
+            return future
+
+    maxima = TargetMaxima(tiny_capacity, SequoiaConfig(workers=1, **SMALL))
+    maxima.reset(to_relu_network(QNetwork(9, (8,), generator=torch.Generator().manual_seed(1))))
+    maxima._pool = DeadPool()
+    with pytest.raises(PlanningError, match=r"SequoiaConfig.workers: the 1 worker processes "
+                                            r"solving the Bellman targets stopped.*workers=0"):
+        maxima(np.array([[0, 1, 2, 3]]), np.array([4]))
+
+
+@pytest.mark.slow
+def test_trainings_that_cannot_start_give_a_typed_error_at_once(tmp_path):
+    """A script without the ``__main__`` guard re-runs itself in every spawned worker, which
+    dies: a PlanningError saying what to do (a bare BrokenProcessPool before, and only after
+    training 0 had run to its end)."""
+    setting = "restarts=2, training_jobs=2"
+    import subprocess
+    import sys
+
+    script = tmp_path / "unguarded.py"
+    script.write_text(f"""
+from rmab.domains import make_domain
+from rmab.errors import PlanningError
+from rmab.planners.sequoia.train import SequoiaConfig, train_sequoia
+cfg = SequoiaConfig(episodes=2, horizon=5, hidden=(8, 8), batch_size=8, warm_start_samples=50,
+                    warm_start_epochs=1, validate_every=1, validation_episodes=1,
+                    argmax="brute", {setting})
+try:
+    train_sequoia(make_domain("capacity", 6, 2, seed=1), cfg, seed=3, progress=False)
+except PlanningError as exc:
+    print("TYPED", exc)
+""")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=300, cwd=tmp_path)
+    assert "TYPED SequoiaConfig.training_jobs: the 1 worker processes running the trainings" \
+        in out.stdout, out.stderr
+    assert "a script must start its work under" in out.stdout
+
+
 def test_config_errors():
     with pytest.raises(InvalidParameterError, match="SequoiaConfig.hidden: must be"):
         SequoiaConfig(hidden=())
@@ -237,7 +313,10 @@ def test_validation_returns_the_best_validated_network(tiny_capacity, tmp_path):
     for net_k, net_best in zip(res.validated_networks[best].weights, res.network.weights):
         np.testing.assert_array_equal(net_k, net_best)
     assert res.n_action_solves >= 4 * 3 * cfg.horizon              # validation solves counted
-    assert load_checkpoint(tmp_path / "ck.pt")["meta"]["best_episode"] == res.best_episode
+    payload = load_checkpoint(tmp_path / "ck.pt")
+    assert payload["meta"]["best_episode"] == res.best_episode
+    # the kept network alone: the last step's target and optimizer belong to another one
+    assert "target" not in payload and "optimizer" not in payload
     q = load_qnetwork(tmp_path / "ck.pt")                          # the checkpoint is the best
     for k, v in q.state_dict().items():
         assert torch.equal(v, res.state_dict[k])
@@ -291,9 +370,9 @@ def test_selection_rescores_the_top_validated_networks(tiny_capacity):
     d = tiny_capacity
     base = dict(SMALL, episodes=6, validate_every=1, validation_episodes=1,
                 epsilon_start=1.0, epsilon_end=1.0)
-    plain = train_sequoia(d, SequoiaConfig(**base), seed=5, progress=False)
+    plain = train_sequoia(d, SequoiaConfig(**base), seed=16, progress=False)
     cfg = SequoiaConfig(**base, selection_episodes=100, selection_top=3)
-    res = train_sequoia(d, cfg, seed=5, progress=False)
+    res = train_sequoia(d, cfg, seed=16, progress=False)      # a seed where validation misled
     np.testing.assert_array_equal(res.episode_rewards, plain.episode_rewards)
     np.testing.assert_array_equal(res.validation_rewards, plain.validation_rewards)
     r = res.validation_rewards
@@ -489,8 +568,7 @@ def test_trainings_side_by_side_equal_one_after_another(tiny_capacity, tmp_path)
     for k, v in serial.state_dict.items():
         assert torch.equal(side.state_dict[k], v)
     a, b = load_checkpoint(tmp_path / "serial.pt"), load_checkpoint(tmp_path / "side.pt")
-    for part in ("target", "optimizer"):
-        assert _same(a[part], b[part]), part
+    assert _same(a["model"], b["model"])
     a["meta"].pop("config"), b["meta"].pop("config")                 # training_jobs differs
     assert _same(a["meta"], b["meta"])
     assert len(set(serial.episode_rewards.reshape(4, -1).sum(axis=1).round(9))) > 1

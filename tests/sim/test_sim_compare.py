@@ -210,7 +210,8 @@ except PlanningError as exc:
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=300)
-    assert "TYPED compare.n_jobs: the 2 worker processes stopped" in out.stdout, out.stderr
+    assert "TYPED compare.n_jobs: the 2 worker processes running the episodes stopped" \
+        in out.stdout, out.stderr
     assert "importable module or a guarded script, or use n_jobs=1" in out.stdout
 
 

@@ -34,10 +34,12 @@ import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from rmab._processes import spawn_failure, stop_now
 from rmab._validation import as_generator, check_number
 from rmab.domains.arm import initial_states
 from rmab.errors import InvalidModelError, InvalidParameterError
@@ -540,7 +542,12 @@ class TargetMaxima:
         session = (os.getpid(), id(self))
         futures = [pool.submit(solve_chunk, spec, session, self._version, self._network, c)
                    for c in chunks]
-        results = [f.result() for f in futures]
+        try:
+            results = [f.result() for f in futures]
+        except BrokenProcessPool as exc:
+            self._pool = None
+            raise spawn_failure("SequoiaConfig.workers", w, "solving the Bellman targets",
+                                "workers=0") from exc
         values = [0.0] * len(jobs)
         for i, res in enumerate(results):
             values[i::w] = res
@@ -573,7 +580,18 @@ def train_sequoia(domain, config: SequoiaConfig | None = None, *, seed=None,
     if not isinstance(config, SequoiaConfig):
         raise InvalidParameterError(f"train_sequoia.config: must be a SequoiaConfig; got "
                                     f"{type(config).__name__}")
+    from rmab.domains.base import Domain
+    from rmab.models.storage import check_writable
+
+    if not isinstance(domain, Domain):
+        raise InvalidParameterError(f"train_sequoia.domain: must be a coRMAB Domain (see "
+                                    f"rmab.domains); got {type(domain).__name__}")
     rng = as_generator(seed, "train_sequoia.seed")
+    if checkpoint is not None:
+        if not isinstance(checkpoint, (str, os.PathLike)):
+            raise InvalidParameterError(f"train_sequoia.checkpoint: must be a path; got "
+                                        f"{checkpoint!r}")
+        check_writable(checkpoint)          # before the run, not after it
     threads = torch.get_num_threads()
     torch.set_num_threads(1)          # tiny networks: one thread is fastest; restored below
     try:
@@ -729,11 +747,12 @@ def _train(domain, config: SequoiaConfig, rng, progress: bool, checkpoint) -> Tr
                       whittle))
     bar = _progress(len(config.trainings) * config.episodes, progress)
     pool = None
+    n_jobs = min(config.training_jobs - 1, len(later))
     try:
         if config.training_jobs > 1 and later:
-            pool = ProcessPoolExecutor(min(config.training_jobs - 1, len(later)),
-                                       mp_context=multiprocessing.get_context("spawn"))
-            futures = [pool.submit(_training_in_worker, job) for job in later]
+            pool = ProcessPoolExecutor(n_jobs, mp_context=multiprocessing.get_context("spawn"))
+            pool.submit(int).result()     # a worker that cannot start fails now, not after
+            futures = [pool.submit(_training_in_worker, job) for job in later]   # training 0
         parts = [_training(domain, config, 0, config.trainings[0], rng, torch_seed, play,
                            whittle, bar)]      # restart 0 plays the stream of a single run
         for i, job in enumerate(later):
@@ -742,10 +761,18 @@ def _train(domain, config: SequoiaConfig, rng, progress: bool, checkpoint) -> Tr
             else:
                 parts.append(futures[i].result())
                 bar.update(config.episodes)
+    except BaseException as exc:
+        if pool is not None:
+            stop_now(pool)
+            pool = None
+        if isinstance(exc, BrokenProcessPool):
+            raise spawn_failure("SequoiaConfig.training_jobs", n_jobs, "running the trainings",
+                                "training_jobs=1") from exc
+        raise
     finally:
         bar.close()
         if pool is not None:
-            pool.shutdown(cancel_futures=True)
+            pool.shutdown()
     runs = [run for run, _ in parts]
     validation = parts[0][1]
     for _, part in parts[1:]:
@@ -779,8 +806,8 @@ def _train(domain, config: SequoiaConfig, rng, progress: bool, checkpoint) -> Tr
                          selection_rewards=validation.selection_rewards,
                          selection_episode_rewards=validation.selection_episode_rewards,
                          argmax="brute" if isinstance(acting, BruteForceArgmax) else "mip")
-    if checkpoint is not None:
-        save_checkpoint(checkpoint, qnet, target=kept.target, optimizer=kept.optimizer,
+    if checkpoint is not None:      # the kept network alone: the last step's target and
+        save_checkpoint(checkpoint, qnet,       # optimizer belong to another network
                         meta={"config": asdict(config), "updates": kept.updates,
                               "episodes": config.episodes, "best_episode": best,
                               "restart": validation.best_restart})
@@ -837,7 +864,7 @@ def _dqn(domain, config: SequoiaConfig, rng, torch_seed: int, restart: int, acti
     opt = torch.optim.Adam(qnet.parameters(), lr=config.learning_rate)
     huber = torch.nn.HuberLoss(delta=config.huber_delta)
     run = _Run(qnet, target, opt, warm, np.zeros(config.episodes))
-    total_updates = config.episodes * horizon
+    total_updates = config.episodes * horizon - (config.batch_size - 1)   # none until a batch
     for episode in range(config.episodes):
         eps = config.epsilon(episode)
         states = initial_states(n, p_high=config.p_high, seed=rng)
@@ -891,11 +918,14 @@ def _progress(total: int, enabled: bool):
 
 # -- checkpoints -----------------------------------------------------------------------------
 
+CHECKPOINT_VERSION = 1
+
+
 def save_checkpoint(path, qnet: QNetwork, *, target: QNetwork | None = None, optimizer=None,
                     meta: dict | None = None):
     """Save state dicts (network, target, optimizer) and plain metadata with ``torch.save``,
     atomically. Load with :func:`load_checkpoint` (``weights_only=True``)."""
-    payload = {"format": "rmab-sequoia", "version": 1, "sizes": list(qnet.sizes),
+    payload = {"format": "rmab-sequoia", "version": CHECKPOINT_VERSION, "sizes": list(qnet.sizes),
                "gain_table": None if qnet.gains is None else list(qnet.gains.shape),
                "model": qnet.state_dict(), "meta": dict(meta or {})}
     if target is not None:
@@ -909,16 +939,21 @@ def save_checkpoint(path, qnet: QNetwork, *, target: QNetwork | None = None, opt
 
 def load_checkpoint(path) -> dict:
     """A checkpoint's dict, read with ``torch.load(..., weights_only=True)`` (no code runs)."""
+    if not isinstance(path, (str, os.PathLike)) or not os.path.isfile(path):
+        raise InvalidParameterError(f"load_checkpoint.path: must be an existing file; got "
+                                    f"{str(path)!r}")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise
     except Exception as exc:
         raise InvalidModelError(f"load_checkpoint.path: must be a SEQUOIA checkpoint; got "
                                 f"{str(path)!r} ({exc})") from exc
     if not isinstance(payload, dict) or payload.get("format") != "rmab-sequoia":
         raise InvalidModelError(f"load_checkpoint.path: must be a SEQUOIA checkpoint; got "
                                 f"{str(path)!r}")
+    if payload.get("version") != CHECKPOINT_VERSION:
+        raise InvalidModelError(f"load_checkpoint.path: must be a version "
+                                f"{CHECKPOINT_VERSION} checkpoint; got version "
+                                f"{payload.get('version')!r} in {str(path)!r}")
     return payload
 
 
@@ -927,6 +962,8 @@ def load_qnetwork(path) -> QNetwork:
     payload = load_checkpoint(path)
     try:
         sizes, shape = payload["sizes"], payload.get("gain_table")
+        if not all(isinstance(k, int) and not isinstance(k, bool) for k in sizes):
+            raise ValueError(f"sizes must be integers; got {sizes}")
         table = {} if shape is None else dict(levels_map=payload["model"]["levels_map"],
                                               n_states=shape[1], n_levels=shape[2])
         qnet = QNetwork(sizes[0], sizes[1:-1], generator=torch.Generator().manual_seed(0),

@@ -1,0 +1,30 @@
+"""Worker processes started with ``spawn``: the error when they fail, and stopping them."""
+
+from __future__ import annotations
+
+from rmab.errors import PlanningError
+
+
+def spawn_failure(field: str, n: int, work: str, serial: str) -> PlanningError:
+    """The error for a ``BrokenProcessPool``: ``field`` names the setting that asked for the
+    ``n`` workers running ``work``, ``serial`` the setting that runs it in-process (raise it
+    ``from`` the pool's error)."""
+    return PlanningError(
+        f"{field}: the {n} worker processes {work} stopped before finishing (a worker could not "
+        f"load the classes, or ran out of memory). Spawned workers import the classes afresh: a "
+        f"class defined in a notebook or in `python -c` cannot be loaded there, and a script "
+        f"must start its work under `if __name__ == \"__main__\":`. Define such classes in an "
+        f"importable module or a guarded script, or use {serial}")
+
+
+def stop_now(pool) -> None:
+    """Cancel what has not started and end the running workers at once (an error or Ctrl-C
+    should not wait for a worker's whole job)."""
+    terminate = getattr(pool, "terminate_workers", None)     # Python >= 3.14
+    if terminate is not None:
+        terminate()
+        return
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
