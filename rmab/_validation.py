@@ -84,7 +84,7 @@ def check_stochastic(owner: str, field: str, arr: np.ndarray, *, row_desc: str,
     if off.any():
         idx = tuple(int(i) for i in np.argwhere(off)[0])
         raise error(f"{owner}.{field}: rows must sum to 1 (within {PROB_TOL:g}); got "
-                    f"{sums[idx]!r} at " + row_desc.format(*idx))
+                    f"{float(sums[idx])!r} at " + row_desc.format(*idx))
 
 
 def check_number(owner: str, field: str, value, *, low=None, high=None, low_open=False,

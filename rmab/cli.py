@@ -9,8 +9,11 @@ exit 2; ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import signal
 import sys
+import threading
 import warnings
 
 from rmab.errors import RmabError, RmabWarning
@@ -69,10 +72,28 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(_chosen_command(argv))
     args = parser.parse_args(argv)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _terminate_cleanly():
         if not args.debug:
             warnings.showwarning = _one_line(warnings.showwarning)
         return _run(args)
+
+
+@contextlib.contextmanager
+def _terminate_cleanly():
+    """SIGTERM (``kill``, SLURM, ``docker stop``) exits with 143 through the normal unwinding,
+    so an output being written is removed, not left as a temporary file."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminated(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _run(args) -> int:
@@ -90,3 +111,8 @@ def _run(args) -> int:
     except KeyboardInterrupt:
         print("rmab: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:       # a full disk or a closed stream while printing results
+        if args.debug:
+            raise
+        print(f"rmab: error: {exc}", file=sys.stderr)
+        return 1

@@ -7,6 +7,7 @@ import sys
 import numpy as np
 
 from rmab.models import load_instance
+from rmab.models.storage import check_writable
 from rmab.relax.lagrangian import dual_curve, lagrangian_bound, plot_dual
 
 
@@ -34,6 +35,8 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     instance = load_instance(args.instance)
+    if args.plot is not None:
+        check_writable(args.plot)                # before the work, not after it
     res = lagrangian_bound(instance, method=args.method, value_tol=args.value_tol,
                            price_tol=args.price_tol, certificate=not args.no_certificate,
                            seed=args.seed)

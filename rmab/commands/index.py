@@ -8,7 +8,7 @@ import warnings
 
 from rmab.errors import IndexabilityWarning
 from rmab.models import load_instance
-from rmab.models.storage import atomic_write
+from rmab.models.storage import atomic_write, check_writable
 from rmab.relax.whittle import belief_whittle_indices, whittle_indices
 
 
@@ -52,6 +52,8 @@ def _rows(instance, args):
 
 def run(args) -> int:
     instance = load_instance(args.instance)
+    if args.out is not None:
+        check_writable(args.out)                 # before the work, not after it
     if instance.horizon is not None:
         print(f"rmab: note: the indices are those of the discounted infinite-horizon problem "
               f"(discount {instance.discount:g}); the instance's horizon {instance.horizon} is "

@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 
+from rmab.errors import OutputError
 from rmab.io.batch import solve_batches
 from rmab.planners.base import planner_names
 
@@ -55,12 +56,16 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    if args.out is None and sys.stdout is None:
+        raise OutputError("solve.out: standard output is closed; give --out FILE")
     result = solve_batches(args.csv, args.planner, planner_params=dict(args.param),
                            seed=args.seed, keep_going=args.keep_going,
                            out=args.out if args.out is not None else sys.stdout,
                            discount=args.discount, progress=args.progress)
     for failure in result.failures:
-        print(f"rmab: batch {failure.batch_id!r} skipped: {failure.error}", file=sys.stderr)
+        which = "a row without a batch id" if failure.batch_id is None else \
+            f"batch {failure.batch_id!r}"
+        print(f"rmab: {which} skipped: {failure.error}", file=sys.stderr)
     where = f" to {result.out}" if result.out else ""
     print(f"rmab: solved {len(result.outcomes)} batches ({result.n_arms} arms) with "
           f"{result.planner}, wrote {result.rows_written} rows{where}; "

@@ -22,7 +22,7 @@ import numpy as np
 
 from rmab._validation import DECIMAL, _short, check_number
 from rmab.errors import BatchInputError, InvalidModelError, InvalidParameterError, RmabError
-from rmab.io.schema import BELIEF_TOL, OWNER, check_header
+from rmab.io.schema import OWNER, check_header, rounding_tol
 from rmab.models.arms import MDPArms, POMDPArms
 from rmab.models.instance import Instance
 from rmab.models.storage import load_instance
@@ -196,7 +196,7 @@ def _records(text: str, file: str) -> tuple[list[list[str]], np.ndarray]:
         rows = list(reader)
     except csv.Error as exc:
         raise BatchInputError(f"{OWNER}: must be well-formed CSV; {exc}", file=file,
-                              line=reader.line_num) from exc
+                              line=_bad_record_line(text)) from exc
     n_lines = (text.count("\n") + text.count("\r") - text.count("\r\n")
                + (not text.endswith(("\n", "\r"))))
     if n_lines == len(rows):  # one record per line: no quoted line breaks
@@ -207,6 +207,19 @@ def _records(text: str, file: str) -> tuple[list[list[str]], np.ndarray]:
         lines.append(start)
         start = reader.line_num + 1
     return rows, np.array(lines, dtype=np.int64)
+
+
+def _bad_record_line(text: str) -> int:
+    """The line where the record that breaks the CSV starts (an unclosed quote is reported
+    by the csv module at the end of the file)."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    start = 1
+    try:
+        for _ in reader:
+            start = reader.line_num + 1
+    except csv.Error:
+        return start
+    return reader.line_num
 
 
 _FIELD = re.compile(r"^\w+\.(\w+):")
@@ -406,10 +419,12 @@ class _FileReader:
                 b.fail(ks[neg[0]], "belief", f"{OWNER}.belief: must be >= 0; got "
                                              f"{rows[neg[0]].tolist()}")
             sums = rows.sum(axis=1)
-            off = np.flatnonzero(np.abs(sums - 1.0) > BELIEF_TOL)
+            tol = rounding_tol(n_states)
+            off = np.flatnonzero(np.abs(sums - 1.0) > tol)
             if len(off):
-                b.fail(ks[off[0]], "belief", f"{OWNER}.belief: must sum to 1 (within "
-                                             f"{BELIEF_TOL:g}); got {float(sums[off[0]])!r}")
+                b.fail(ks[off[0]], "belief", f"{OWNER}.belief: must sum to 1 (within {tol:.3g} "
+                                             f"for {n_states} entries rounded to 4 decimals); "
+                                             f"got {float(sums[off[0]])!r}")
             belief[ks] = rows / sums[:, None]
         return belief
 
@@ -526,13 +541,13 @@ class _BatchRows:
         if len(off):
             self.fail(ks[off[0]], name, f"{OWNER}.{name}: must have {length} numbers separated "
                                         f"by ';'; got {_short(cells[off[0]])}")
-        parts = ";".join(cells).split(";")
+        parts = [x.strip() for x in ";".join(cells).split(";")]     # '0.3 ; 0.7' too
         try:
             flat = np.fromiter(map(_float, parts), dtype=np.float64, count=len(parts))
         except ValueError:
             for k, cell in zip(ks, cells):
                 try:
-                    [_float(x) for x in cell.split(";")]
+                    [_float(x.strip()) for x in cell.split(";")]
                 except ValueError as exc:
                     self.fail(k, name, f"{OWNER}.{name}: must be numbers separated by ';'; got "
                                        f"{_short(cell)}", exc)
@@ -576,6 +591,20 @@ _INLINE_SHAPES = {"transitions": ((3,), "(n_actions, n_states, n_states)"),
                   "rewards": ((1, 2), "(n_states,) or (n_states, n_actions)")}
 
 
+def _rescaled_rows(value):
+    """Probability rows (last axis) within :func:`rounding_tol` of summing to 1, rescaled; the
+    value unchanged if it is not numeric (the arm's own checks then report it)."""
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (ValueError, TypeError, OverflowError):
+        return value
+    if arr.ndim == 0 or not np.isfinite(arr).all() or (arr < 0).any():
+        return value
+    sums = arr.sum(axis=-1, keepdims=True)
+    close = (np.abs(sums - 1.0) <= rounding_tol(arr.shape[-1])) & (sums > 0)
+    return np.where(close, arr / np.where(close, sums, 1.0), arr)
+
+
 def _parse_inline(transitions: str, observations: str, rewards: str):
     """A one-arm stack from the inline JSON cells, or ``(column, message, cause)``."""
     parsed = {}
@@ -603,6 +632,9 @@ def _parse_inline(transitions: str, observations: str, rewards: str):
         if shape is None or len(shape) not in ndims:
             return column, f"{OWNER}.{column}: must be a nested list of shape {layout}; got " \
                            f"{'a ragged list' if shape is None else f'shape {shape}'}", None
+    for column in ("transitions", "observations"):       # rows rounded to 4 decimals or more
+        if column in parsed:
+            parsed[column] = _rescaled_rows(parsed[column])
     try:
         if "observations" in parsed:
             return POMDPArms(parsed["transitions"], parsed["observations"], parsed["rewards"])
@@ -610,4 +642,6 @@ def _parse_inline(transitions: str, observations: str, rewards: str):
     except (RmabError, ValueError, TypeError, OverflowError, RecursionError) as exc:
         match = _FIELD.match(str(exc))
         column = match.group(1) if match and match.group(1) in parsed else "transitions"
-        return column, f"{OWNER}.{column}: must describe a valid arm; {exc}", exc
+        hint = " (rows rounded to 4 decimals are rescaled: n entries within n·5e-5 of 1)" \
+            if "must sum to 1" in str(exc) else ""
+        return column, f"{OWNER}.{column}: must describe a valid arm; {exc}{hint}", exc

@@ -12,10 +12,16 @@ from dataclasses import dataclass
 
 from rmab.errors import BatchInputError
 
-__all__ = ["Column", "COLUMNS", "OUTPUT_COLUMNS", "BELIEF_TOL", "OWNER", "check_header"]
+__all__ = ["Column", "COLUMNS", "OUTPUT_COLUMNS", "ROUNDING_TOL", "rounding_tol", "OWNER", "check_header"]
 
 OWNER = "csv"
-BELIEF_TOL = 1e-6  # a belief row may miss 1 by this much; it is then rescaled onto the simplex
+ROUNDING_TOL = 5e-5  # per entry: probabilities written with 4 decimals or more
+
+
+def rounding_tol(n: int) -> float:
+    """How far from 1 a row of ``n`` probabilities may sum (each rounded to 4 decimals or
+    more); such a row is rescaled onto the simplex."""
+    return n * ROUNDING_TOL + 1e-12
 
 
 @dataclass(frozen=True)

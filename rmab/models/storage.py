@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 import zipfile
 import zlib
@@ -30,11 +31,13 @@ class atomic_write:
     """Context manager yielding a temporary path beside ``path``; on success it is renamed onto
     ``path`` (atomic on POSIX), on error removed, so no half-written file is ever left. Missing
     parent folders are created, and removed again if the write fails. A path that cannot be
-    written (a directory or device there, no permission) raises
-    :class:`~rmab.errors.OutputError`."""
+    written (a directory or device there, no permission, a full disk) raises
+    :class:`~rmab.errors.OutputError`. A file replaced keeps its permissions, and a symbolic
+    link is followed (its target is replaced, not the link)."""
 
     def __init__(self, path, suffix: str = ""):
-        self.path = Path(path)
+        path = Path(path)
+        self.path = Path(os.path.realpath(path)) if path.is_symlink() else path
         self.suffix = suffix
 
     def __enter__(self) -> Path:
@@ -51,9 +54,13 @@ class atomic_write:
             self._remove_created()
             raise OutputError(f"{self.path}: cannot be written there; {exc}") from exc
         os.close(fd)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
+        if self.path.is_file():             # keep the replaced file's permissions
+            mode = stat.S_IMODE(self.path.stat().st_mode)
+        else:                               # mkstemp makes 0600; give the file normal ones
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
         self.tmp = Path(tmp)
         return self.tmp
 
@@ -61,13 +68,15 @@ class atomic_write:
         if exc_type is None:
             try:
                 os.replace(self.tmp, self.path)
-            except OSError as exc:
+            except OSError as err:
                 self.tmp.unlink(missing_ok=True)
                 self._remove_created()
-                raise OutputError(f"{self.path}: cannot be written there; {exc}") from exc
-        else:
-            self.tmp.unlink(missing_ok=True)
-            self._remove_created()
+                raise OutputError(f"{self.path}: cannot be written there; {err}") from err
+            return False
+        self.tmp.unlink(missing_ok=True)
+        self._remove_created()
+        if issubclass(exc_type, OSError) and not issubclass(exc_type, OutputError):
+            raise OutputError(f"{self.path}: cannot be written there; {exc}") from exc
         return False
 
     def _remove_created(self) -> None:

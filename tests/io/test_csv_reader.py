@@ -100,6 +100,24 @@ def test_a_float_that_is_not_an_integer_is_still_refused(write_csv):
 def test_belief_within_tolerance_is_rescaled(write_csv):
     (batch,) = read_batches(write_csv(H + "b,a,1,,0.3;0.7000005,health.npz,0,\n"))
     assert batch.belief.sum() == pytest.approx(1.0, abs=1e-15)
+    # rounded to 4 decimals (refused before: 1e-6), with spaces around ';'
+    (batch,) = read_batches(write_csv(H + "b,a,1,,0.3333 ; 0.6666,health.npz,0,\n"))
+    np.testing.assert_allclose(batch.belief[0], [1 / 3, 2 / 3], atol=1e-4)
+    assert batch.belief.sum() == pytest.approx(1.0, abs=1e-15)
+    with pytest.raises(BatchInputError, match=r"belief: must sum to 1 \(within 0.0001 for 2 "
+                                              r"entries rounded to 4 decimals\); got 0.999"):
+        read_batches(write_csv(H + "b,a,1,,0.333;0.666,health.npz,0,\n"))
+
+
+def test_inline_rows_rounded_to_four_decimals_are_rescaled(write_csv):
+    third = "[" + ",".join(["[0.3333,0.3333,0.3333]"] * 3) + "]"
+    text = INLINE_H + f'b,a,1,0,,"[{third},{third}]",,"[0,1,2]",\n'
+    (batch,) = read_batches(write_csv(text))
+    np.testing.assert_allclose(batch.instance.arms.transitions[0], 1 / 3, rtol=1e-12)
+    off = "[" + ",".join(["[0.333,0.333,0.333]"] * 3) + "]"
+    with pytest.raises(BatchInputError, match=r"rows must sum to 1 .*got 0\.999.* \(rows "
+                                              r"rounded to 4 decimals are rescaled"):
+        read_batches(write_csv(INLINE_H + f'b,a,1,0,,"[{off},{off}]",,"[0,1,2]",\n'))
 
 
 GARBAGE_NPZ = "not a zip file"
@@ -180,6 +198,9 @@ BAD = [
      "b,c,1,,0,health.npz,1\nb,d,1,0.8,0,health.npz,2\n", 4, "discount", "same on every row"),
     ('!batch_id,arm_id,budget,state,model,model_arm\nb,"a,1,0,health.npz,0\n', 2, None,
      "well-formed CSV"),
+    # an unclosed quote is reported where its record starts, not at the end of the file
+    ('!batch_id,arm_id,budget,state,model,model_arm\nb,a,1,0,health.npz,0\n'
+     'b,"c,1,0,health.npz,1\n' + "b,x,1,0,health.npz,2\n" * 5, 3, None, "well-formed CSV"),
 ]
 
 

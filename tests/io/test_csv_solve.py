@@ -208,6 +208,36 @@ def test_cli_unwritable_output_exits_1(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["outdir"]
 
 
+def test_the_output_is_checked_before_the_work(tmp_path, monkeypatch, capsys):
+    """An output that cannot be written was found only after reading and solving everything;
+    an --out naming the input replaced the patients' file with the decisions."""
+    import rmab.io.batch as batch_mod
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("the input was read before the output was checked")
+
+    monkeypatch.setattr(batch_mod, "read_batches_keep_going", no_reading)
+    (tmp_path / "outdir").mkdir()
+    assert main(["solve", str(EXAMPLE), "--out", str(tmp_path / "outdir")]) == 1
+    assert "it is a directory" in capsys.readouterr().err
+    monkeypatch.undo()
+    src = tmp_path / "batches.csv"
+    shutil.copy(EXAMPLE, src)
+    shutil.copy(EXAMPLE.parent / "health_example.npz", tmp_path / "health_example.npz")
+    before = src.read_text()
+    assert main(["solve", str(src), "--out", str(tmp_path / "." / "batches.csv")]) == 1
+    assert "solve_batches.out: must not be the input file" in capsys.readouterr().err
+    assert src.read_text() == before
+
+
+def test_cli_closed_stdout_is_an_error_not_a_silent_success(monkeypatch, capsys):
+    import sys
+
+    monkeypatch.setattr(sys, "stdout", None)
+    assert main(["solve", str(EXAMPLE)]) == 1
+    assert "standard output is closed; give --out FILE" in capsys.readouterr().err
+
+
 def test_cli_keep_going_exits_3(tmp_path, capsys):
     path = _mixed_file(tmp_path)
     out = tmp_path / "out.csv"

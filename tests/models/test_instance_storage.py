@@ -262,3 +262,57 @@ def test_missing_folders_are_created_and_removed_again_on_failure(tmp_path):
             tmp.write_text("half")
             raise RuntimeError("the writer failed")
     assert not (tmp_path / "c").exists()                 # nothing left behind
+
+
+def test_a_replaced_file_keeps_its_permissions_and_links_are_followed(tmp_path):
+    """A decisions file kept private (0600) stayed private only until the next run, and a
+    symbolic link was replaced by a plain file, leaving its target stale."""
+    import os
+    import stat
+
+    from rmab.models.storage import atomic_write
+
+    private = tmp_path / "private.csv"
+    private.write_text("old")
+    os.chmod(private, 0o600)
+    with atomic_write(private) as tmp:
+        tmp.write_text("new")
+    assert private.read_text() == "new"
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    real, link = tmp_path / "real.csv", tmp_path / "link.csv"
+    real.write_text("old")
+    link.symlink_to(real)
+    with atomic_write(link) as tmp:
+        tmp.write_text("new")
+    assert link.is_symlink() and real.read_text() == "new"
+
+
+def test_a_write_error_inside_is_an_output_error_and_nothing_is_left(tmp_path):
+    """A full disk while writing raised a raw OSError (a traceback on the command line)."""
+    import errno
+
+    from rmab.errors import OutputError
+    from rmab.models.storage import atomic_write
+
+    out = tmp_path / "out.csv"
+    with pytest.raises(OutputError, match="out.csv: cannot be written there; .*No space"):
+        with atomic_write(out):
+            raise OSError(errno.ENOSPC, "No space left on device")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sigterm_on_the_command_line_removes_the_output_being_written(tmp_path):
+    """``kill`` (SLURM, docker stop) left a temporary file beside the output; the command
+    line now exits with 143 through the normal unwinding."""
+    import os
+    import signal
+
+    from rmab.cli import _terminate_cleanly
+    from rmab.models.storage import atomic_write
+
+    with pytest.raises(SystemExit) as info:
+        with _terminate_cleanly(), atomic_write(tmp_path / "out.csv") as tmp:
+            tmp.write_text("half")
+            os.kill(os.getpid(), signal.SIGTERM)
+    assert info.value.code == 143 and list(tmp_path.iterdir()) == []
+    assert signal.getsignal(signal.SIGTERM) is not None          # the old handler is back

@@ -85,6 +85,23 @@ def test_errors_exit_1(main, argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command, option", [("index", "--out"), ("bound", "--plot")])
+def test_an_unwritable_output_is_refused_before_the_work(main, files, tmp_path, capsys,
+                                                         monkeypatch, command, option):
+    """A directory as output was found only after the indices or the bound were computed
+    (71 s for the README's index command)."""
+    import rmab.commands.bound as bound_cmd
+    import rmab.commands.index as index_cmd
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("computed before the output was checked")
+
+    monkeypatch.setattr(index_cmd, "_rows", no_work)
+    monkeypatch.setattr(bound_cmd, "lagrangian_bound", no_work)
+    assert main([command, str(files["mdp"][0]), option, str(tmp_path)]) == 1
+    assert "must be the path of a regular file; it is a directory" in capsys.readouterr().err
+
+
 def test_usage_error_exit_2(main):
     with pytest.raises(SystemExit) as exc:
         main(["bound", "x.npz", "--method", "simplex"])
