@@ -113,10 +113,12 @@ def read_batches_keep_going(path, *, discount: float = 0.95
     if head is None:
         raise BatchInputError(f"{OWNER}: must have a header row and arm rows; got an empty file",
                               file=file, line=1)
-    positions = check_header(rows[head], file, int(lines[head]))
-    names = [h.strip() for h in rows[head]]
+    header = _without_empty_tail(rows[head])        # spreadsheets add trailing commas
+    positions = check_header(header, file, int(lines[head]))
+    names = [h.strip() for h in header]
     width, bi = len(names), positions["batch_id"]
-    data, data_lines = rows[head + 1:], lines[head + 1:]
+    data = [row if len(row) == width else _fit(row, width) for row in rows[head + 1:]]
+    data_lines = lines[head + 1:]
     full = np.fromiter(map(len, data), dtype=np.int64, count=len(data)) == width
     good = data if full.all() else [data[i] for i in np.flatnonzero(full)]
     reader = _FileReader(file, Path(path).parent, discount)
@@ -207,6 +209,19 @@ def _records(text: str, file: str) -> tuple[list[list[str]], np.ndarray]:
         lines.append(start)
         start = reader.line_num + 1
     return rows, np.array(lines, dtype=np.int64)
+
+
+def _without_empty_tail(row: list[str]) -> list[str]:
+    end = len(row)
+    while end > 1 and not row[end - 1].strip():
+        end -= 1
+    return row[:end]
+
+
+def _fit(row: list[str], width: int) -> list[str]:
+    """A row cut to ``width`` when the cells past it are empty (trailing commas, as
+    spreadsheets write them); else unchanged, and refused later for its field count."""
+    return row[:width] if not any(cell.strip() for cell in row[width:]) else row
 
 
 def _bad_record_line(text: str) -> int:

@@ -97,6 +97,16 @@ def test_a_float_that_is_not_an_integer_is_still_refused(write_csv):
         read_batches(write_csv(H + "b,a,1,1,,health.npz,3.5,\n"))
 
 
+def test_trailing_commas_of_spreadsheets_are_ignored(write_csv):
+    """Excel and LibreOffice write a comma after the last column when a stray cell to the
+    right was ever edited: 'column 9 must have a name' before."""
+    rows = "b,a,1,0,,health.npz,0,,,\nb,c,1,1,,health.npz,1,\n"
+    (batch,) = read_batches(write_csv(H.rstrip("\n") + ",,\n" + rows))
+    assert batch.arm_ids == ("a", "c")
+    with pytest.raises(BatchInputError, match="must have 8 fields like the header; got 9"):
+        read_batches(write_csv(H + "b,a,1,0,,health.npz,0,,note\n"))
+
+
 def test_belief_within_tolerance_is_rescaled(write_csv):
     (batch,) = read_batches(write_csv(H + "b,a,1,,0.3;0.7000005,health.npz,0,\n"))
     assert batch.belief.sum() == pytest.approx(1.0, abs=1e-15)
