@@ -159,6 +159,10 @@ class PlannerSpec:
 _REGISTRY: dict[str, PlannerSpec] = {}
 
 
+ONLY_PASSIVE = (" (these arms have only the passive action 0: every planner's answer is "
+                "all zeros; no-action, myopic and lagrangian give it)")
+
+
 def register_planner(name: str, target: str, summary: str, extras: tuple = ()) -> PlannerSpec:
     """Add a planner to the table (a name may be registered once)."""
     if name in _REGISTRY:

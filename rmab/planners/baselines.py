@@ -7,7 +7,7 @@ import numpy as np
 from rmab._validation import budget_slack, check_number
 from rmab.errors import InvalidParameterError
 from rmab.planners import _kernels
-from rmab.planners.base import BasePlanner
+from rmab.planners.base import ONLY_PASSIVE, BasePlanner
 from rmab.relax.knapsack import DP_LIMIT, solve_knapsack
 
 __all__ = ["NoActionPlanner", "RandomPlanner", "RoundRobinPlanner", "MyopicPlanner",
@@ -69,7 +69,8 @@ class RoundRobinPlanner(BasePlanner):
     def _fit(self, instance):
         if self.action >= instance.n_actions:
             raise InvalidParameterError(f"{type(self).__name__}.action: must be < n_actions="
-                                        f"{instance.n_actions}; got {self.action}")
+                                        f"{instance.n_actions}; got {self.action}"
+                                        + ONLY_PASSIVE * (instance.n_actions == 1))
 
     def _reset(self):
         self._next = 0

@@ -15,7 +15,7 @@ import numpy as np
 
 from rmab._validation import budget_slack, check_number
 from rmab.errors import IndexabilityWarning, InvalidParameterError
-from rmab.planners.base import BasePlanner
+from rmab.planners.base import ONLY_PASSIVE, BasePlanner
 from rmab.relax import _kernels
 from rmab.relax.whittle import belief_whittle_indices, whittle_indices
 
@@ -116,7 +116,8 @@ class WhittlePlanner(_IndexPlanner):
     def _check_instance(self, instance):
         if self.action >= instance.n_actions:
             raise InvalidParameterError(f"WhittlePlanner.action: must be < n_actions="
-                                        f"{instance.n_actions}; got {self.action}")
+                                        f"{instance.n_actions}; got {self.action}"
+                                        + ONLY_PASSIVE * (instance.n_actions == 1))
 
     def _plan(self, belief, t):
         index = self.indices_at(belief)[:, self.action - 1]

@@ -70,6 +70,21 @@ def test_unknown_parameter_names_it_and_the_taken_ones():
         make_planner("myopic", horizon=3)
 
 
+@pytest.mark.parametrize("name", ["round-robin", "belief-threshold", "whittle"])
+def test_arms_with_only_the_passive_action_say_so(name):
+    """Refused with a pointer to the planners that answer (the message named only the
+    missing action 1)."""
+    from rmab.models import Instance, MDPArms
+
+    T = np.tile([[[[0.9, 0.1], [0.2, 0.8]]]], (3, 1, 1, 1))
+    arms = MDPArms(T, np.tile([[[0.0], [1.0]]], (3, 1, 1)), np.zeros((3, 1)))
+    inst = Instance(arms, budget=1.0, discount=0.9, initial_belief=np.full((3, 2), 0.5))
+    with pytest.raises(InvalidParameterError, match=r"action: must be < n_actions=1; got 1 "
+                                                    r"\(these arms have only the passive"):
+        make_planner(name).fit(inst)
+    assert make_planner("myopic").fit(inst).plan(inst.initial_belief).tolist() == [0, 0, 0]
+
+
 def test_registry_lists_planners():
     assert {"no-action", "random", "round-robin", "myopic", "belief-threshold"} <= set(NAMES)
 
