@@ -16,7 +16,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("instance", metavar="INSTANCE",
                         help="instance file (.npz written by 'rmab generate' / save_instance)")
     parser.add_argument("--out", "-o", metavar="CSV", default=None,
-                        help="output CSV, written atomically (default: stdout)")
+                        help="output CSV, written atomically (default or '-': stdout)")
     parser.add_argument("--resolution", type=int, default=10,
                         help="POMDP arms: belief grid resolution (default 10)")
     parser.add_argument("--n-prices", type=int, default=12,
@@ -52,6 +52,8 @@ def _rows(instance, args):
 
 def run(args) -> int:
     instance = load_instance(args.instance)
+    if args.out == "-":
+        args.out = None
     if args.out is not None:
         check_writable(args.out)                 # before the work, not after it
     if instance.horizon is not None:

@@ -45,7 +45,7 @@ def add_arguments(parser) -> None:
                         help="planner parameter (repeatable; VALUE read as JSON scalar, or "
                              "inf/-inf)")
     parser.add_argument("--out", "-o", default=None,
-                        help="output CSV, written atomically (default: print to stdout)")
+                        help="output CSV, written atomically (default or '-': print to stdout)")
     parser.add_argument("--keep-going", action="store_true",
                         help="skip batches with bad rows or a failing planner, solve the rest "
                              "(exit 3 if any failed)")
@@ -56,6 +56,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    if args.out == "-":
+        args.out = None
     if args.out is None and sys.stdout is None:
         raise OutputError("solve.out: standard output is closed; give --out FILE")
     result = solve_batches(args.csv, args.planner, planner_params=dict(args.param),

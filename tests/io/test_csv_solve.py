@@ -230,6 +230,13 @@ def test_the_output_is_checked_before_the_work(tmp_path, monkeypatch, capsys):
     assert src.read_text() == before
 
 
+def test_cli_out_dash_is_stdout(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["solve", str(EXAMPLE), "--out", "-"]) == 0
+    assert capsys.readouterr().out.startswith(",".join(OUTPUT_COLUMNS))
+    assert list(tmp_path.iterdir()) == []                  # no file named '-'
+
+
 def test_cli_closed_stdout_is_an_error_not_a_silent_success(monkeypatch, capsys):
     import sys
 
