@@ -6,14 +6,14 @@ Twins in plain numpy live in :mod:`rmab.belief._reference` and are compared in t
 
 from __future__ import annotations
 
-from numba import njit
+from rmab._numba import njit
 
 
 _STREAMS = 4
 _STREAM_MIN_ARMS = 8192  # below this the model stays in cache and one stream is as fast
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def update_kernel(beliefs, actions, signals, transitions, observations, out):
     """``out[n] ∝ observations[n, a, :, o] * (beliefs[n] @ transitions[n, a])``.
 
@@ -31,7 +31,7 @@ def update_kernel(beliefs, actions, signals, transitions, observations, out):
     return _update_streamed(beliefs, actions, signals, transitions, observations, out)
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _update_in_order(beliefs, actions, signals, transitions, observations, out):
     for n in range(beliefs.shape[0]):
         if not _filter_arm(beliefs, actions, signals, transitions, observations, out, n):
@@ -39,7 +39,7 @@ def _update_in_order(beliefs, actions, signals, transitions, observations, out):
     return -1
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _update_streamed(beliefs, actions, signals, transitions, observations, out):
     """Arms ``i, i + q, i + 2q, ...`` for ``i < q = n_arms // _STREAMS``, then the rest; after a
     failure, an in-order pass finds the first failing arm."""
@@ -57,7 +57,7 @@ def _update_streamed(beliefs, actions, signals, transitions, observations, out):
     return -1
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(nogil=True, inline="always")
 def _filter_arm(beliefs, actions, signals, transitions, observations, out, n):
     """Posterior of arm ``n`` into ``out[n]``; False (row left unnormalised) if its signal has
     probability zero."""
@@ -80,7 +80,7 @@ def _filter_arm(beliefs, actions, signals, transitions, observations, out, n):
     return True
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def signal_probability_kernel(beliefs, actions, transitions, observations, out):
     """``out[n, o] = Pr(o | beliefs[n], actions[n])``."""
     n_arms, n_states = beliefs.shape
@@ -97,7 +97,7 @@ def signal_probability_kernel(beliefs, actions, transitions, observations, out):
                 out[n, o] += acc * observations[n, a, sp, o]
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(nogil=True, inline="always")
 def _draw(row, u):
     """Inverse-CDF draw from the probability vector ``row`` with a uniform ``u`` in [0, 1)."""
     k = 0
@@ -111,7 +111,7 @@ def _draw(row, u):
     return k
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def sample_kernel(states, actions, transitions, observations, u_state, u_signal,
                   next_states, signals):
     """Draw each arm's next state from ``transitions[n, a, s]`` and its signal from
@@ -123,14 +123,14 @@ def sample_kernel(states, actions, transitions, observations, u_state, u_signal,
         signals[n] = _draw(observations[n, a, sp], u_signal[n])
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def sample_states_kernel(beliefs, u_state, states):
     """Draw ``states[n]`` from the distribution ``beliefs[n]``."""
     for n in range(beliefs.shape[0]):
         states[n] = _draw(beliefs[n], u_state[n])
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def expected_reward_kernel(beliefs, actions, rewards):
     """``sum_n sum_s beliefs[n, s] * rewards[n, s, actions[n]]``."""
     total = 0.0
@@ -141,7 +141,7 @@ def expected_reward_kernel(beliefs, actions, rewards):
     return total
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def realised_reward_kernel(states, actions, rewards, out):
     """``out[n] = rewards[n, states[n], actions[n]]``; returns the sum."""
     total = 0.0

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from numba import njit
+from rmab._numba import njit
 
 
-@njit(cache=True)
+@njit
 def random_feasible_kernel(order, costs, budget, slack, u, actions):
     """Arms in ``order`` each take an action drawn uniformly among those still affordable
     (within ``slack`` of what is left)."""

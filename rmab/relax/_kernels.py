@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from rmab._numba import njit
 
 
-@njit(cache=True)
+@njit
 def mckp_dp_kernel(gains, costs, capacity, actions):
     """Exact multiple-choice knapsack with integer costs by dynamic programming.
 
@@ -23,7 +23,7 @@ def mckp_dp_kernel(gains, costs, capacity, actions):
                     np.zeros((n_arms, capacity + 1), dtype=np.int32))
 
 
-@njit(cache=True)
+@njit
 def _mckp_dp(gains, costs, capacity, actions, choice):
     """The DP of :func:`mckp_dp_kernel`; ``choice`` is a zeroed (n_arms, capacity + 1) table."""
     n_arms, n_actions = gains.shape
@@ -50,7 +50,7 @@ def _mckp_dp(gains, costs, capacity, actions, choice):
     return dp[capacity]
 
 
-@njit(cache=True)
+@njit
 def mckp_greedy_kernel(order, arm_of, level_from, level_to, step_cost, capacity, slack,
                        actions):
     """Greedy LP-relaxation rule: walk hull increments by decreasing slope and take each one
@@ -71,7 +71,7 @@ def mckp_greedy_kernel(order, arm_of, level_from, level_to, step_cost, capacity,
     return used
 
 
-@njit(cache=True)
+@njit
 def hull_increments_kernel(gains, costs, arm_of, lv_from, lv_to, d_cost, slope):
     """Upper-convex-hull steps of each arm's (cost, gain) points, starting from the passive
     action at (0, 0). Only steps with positive gain are kept; a step to an action of equal cost

@@ -17,13 +17,13 @@ cost and round-off.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from rmab._numba import njit
 
 NOT_INDEXABLE = 1
 STEP_LIMIT = 2
 
 
-@njit(cache=True)
+@njit
 def homotopy_kernel(transitions, rewards, costs, discount, start_price, max_steps, indices,
                     flags):
     """Indices of every arm.

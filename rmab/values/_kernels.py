@@ -7,10 +7,10 @@ live in :mod:`rmab.values._reference` and are compared in the tests.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from rmab._numba import njit
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def _solve_policy(trans, pol, rhs, beta, mat, x):
     """Solve ``(I - β P_π) x = rhs`` by Gaussian elimination without pivoting (the matrix is
     strictly diagonally dominant by rows for β < 1, which elimination preserves)."""
@@ -36,7 +36,7 @@ def _solve_policy(trans, pol, rhs, beta, mat, x):
         x[k] = acc / mat[k, k]
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def _q_values(trans, r, v, beta, q):
     """``q[s, a] = r[s, a] + β Σ_t trans[a, s, t] v[t]``."""
     n_actions, s_count, _ = trans.shape
@@ -48,7 +48,7 @@ def _q_values(trans, r, v, beta, q):
             q[s, a] = r[s, a] + beta * acc
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def _greedy_row(q_row, tie):
     """Index of the first action within ``tie`` of the best (the cheaper one on ties)."""
     best = q_row[0]
@@ -62,7 +62,7 @@ def _greedy_row(q_row, tie):
     return 0
 
 
-@njit(cache=True)
+@njit
 def _finish_pair(trans, costs_n, r, v, beta, tie, q, pol, cost_rhs, mat, x, q_out, v_out,
                  pol_out, res_out):
     """Greedy policy of ``q(v)``, its values and its discounted resource use."""
@@ -85,7 +85,7 @@ def _finish_pair(trans, costs_n, r, v, beta, tie, q, pol, cost_rhs, mat, x, q_ou
         res_out[s] = x[s]
 
 
-@njit(cache=True)
+@njit
 def vi_kernel(transitions, rewards, costs, prices, beta, tol, max_iter, values, q_out, policy,
               resource, iterations):
     """Value iteration with MacQueen's stopping rule, one (arm, price) pair at a time.
@@ -140,7 +140,7 @@ def vi_kernel(transitions, rewards, costs, prices, beta, tol, max_iter, values, 
                          q_out[p, n], values[p, n], policy[p, n], resource[p, n])
 
 
-@njit(cache=True)
+@njit
 def pi_kernel(transitions, rewards, costs, prices, beta, tol, max_iter, values, q_out, policy,
               resource, iterations):
     """Howard's policy iteration, one (arm, price) pair at a time; outputs as
@@ -191,7 +191,7 @@ def pi_kernel(transitions, rewards, costs, prices, beta, tol, max_iter, values, 
 
 # -- PBVI -----------------------------------------------------------------------------------
 
-@njit(cache=True)
+@njit
 def point_backup(trans, obs, r, c, beta, b, alphas, costs, n_vec, y, out_alpha, out_cost,
                  choice):
     """Exact Bellman backup of ``max_k alphas[k]`` (k < n_vec) at belief ``b``.
@@ -247,7 +247,7 @@ def point_backup(trans, obs, r, c, beta, b, alphas, costs, n_vec, y, out_alpha, 
     return a, best_val
 
 
-@njit(cache=True)
+@njit
 def backup_all_kernel(trans, obs, r, c, beta, beliefs, alphas, costs, out_alpha, out_cost,
                       out_action, out_value):
     """Point-based backup at every belief (no keep-old rule): row m of the outputs is the
@@ -262,7 +262,7 @@ def backup_all_kernel(trans, obs, r, c, beta, beliefs, alphas, costs, out_alpha,
         out_value[m] = v
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def _dot(x, y):
     acc = 0.0
     for i in range(x.shape[0]):
@@ -270,7 +270,7 @@ def _dot(x, y):
     return acc
 
 
-@njit(cache=True)
+@njit
 def _values_at(beliefs, alphas, n_vec, values, best):
     for m in range(beliefs.shape[0]):
         bv = -np.inf
@@ -284,7 +284,7 @@ def _values_at(beliefs, alphas, n_vec, values, best):
         best[m] = bk
 
 
-@njit(cache=True)
+@njit
 def _add_unique(alpha, cost, action, alphas, costs, actions, n_vec):
     """Append (alpha, cost, action) unless an equal vector is already there; returns the new
     count."""
@@ -306,7 +306,7 @@ def _add_unique(alpha, cost, action, alphas, costs, actions, n_vec):
     return n_vec + 1
 
 
-@njit(cache=True)
+@njit
 def _next_random(state):
     """Linear congruential step modulo 2**32 (Numerical Recipes constants; no overflow in
     int64): returns (new state, uniform in [0, 1)). Only orders Perseus' backups."""
@@ -314,7 +314,7 @@ def _next_random(state):
     return x, x / 4294967296.0
 
 
-@njit(cache=True)
+@njit
 def pbvi_kernel(trans, obs, r, c, beta, beliefs, alphas, costs, actions, n_start, target,
                 max_iter, randomized, seed, stats):
     """Point-based value iteration on ``beliefs`` (M, S) from the ``n_start`` vectors in
@@ -416,7 +416,7 @@ def pbvi_kernel(trans, obs, r, c, beta, beliefs, alphas, costs, actions, n_start
     return n_vec
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def _draw_row(row, u):
     """Inverse-CDF draw from ``row`` with uniform ``u``, stepping back past zero entries."""
     k = 0
@@ -430,7 +430,7 @@ def _draw_row(row, u):
     return k
 
 
-@njit(cache=True)
+@njit
 def expand_round_kernel(trans, obs, points, count, limit, u, min_l1, succ, best):
     """One round of belief expansion: from each of the first ``count`` points and each action,
     simulate one successor (state, next state and signal drawn with ``u[m, a, :3]``), and append
