@@ -256,16 +256,21 @@ def _capacity_patterns(costs: np.ndarray, capacities: np.ndarray, limit: int = _
     """Maximal packing patterns per capacity class: ``(class index (n_p,), counts (n_p,
     n_types))`` over ``np.unique(costs)`` and ``np.unique(capacities)``, or ``None`` if there
     are more than ``limit``. Maximal: no further item of any cost fits."""
-    values = np.unique(costs)
+    values = np.unique(costs)                        # ascending
+    smallest = float(values[0])
     cls, rows = [], []
+    nodes = 0
     for k, cap in enumerate(np.unique(capacities)):
         stack = [(0, cap, [])]
         while stack:
             t, left, cnt = stack.pop()
-            if t == values.size:
-                if cnt and any(cnt) and not (values <= left + _TOL).any():   # maximal
+            nodes += 1
+            if nodes > 20 * limit + 100_000:         # visiting, not only listing, is bounded
+                return None
+            if t == values.size or left + _TOL < values[t]:    # no item of cost >= v_t fits
+                if any(cnt) and left + _TOL < smallest:        # maximal
                     cls.append(k)
-                    rows.append(cnt)
+                    rows.append(cnt + [0] * (values.size - len(cnt)))
                     if len(rows) > limit:
                         return None
                 continue
