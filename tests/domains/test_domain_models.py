@@ -148,6 +148,11 @@ def test_model_errors():
         make_interventions(10, 10, 3)
     with pytest.raises(InvalidParameterError, match="make_capacity.budget"):
         make_capacity(5, 6)
+    # N_I grows with the budget beyond the paper's B = 5: B = 10 of 10 left a single action,
+    # and B = 20 was refused
+    for n_arms, budget, n_int in [(20, 5, 10), (40, 10, 20), (100, 20, 40)]:
+        d = make_domain("interventions", n_arms, budget, seed=0)
+        assert d.n_interventions == n_int and d.n_interventions > d.budget
     with pytest.raises(InvalidParameterError, match="did you mean 'capacity'"):
         make_domain("capacty")
     with pytest.raises(InvalidParameterError, match="sparse_connected_graph.n_edges"):
