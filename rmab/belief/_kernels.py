@@ -6,7 +6,7 @@ Twins in plain numpy live in :mod:`rmab.belief._reference` and are compared in t
 
 from __future__ import annotations
 
-from rmab._numba import njit
+from rmab._kernels import njit
 
 
 _STREAMS = 4

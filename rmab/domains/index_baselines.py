@@ -123,8 +123,8 @@ class WhittleDomainPlanner(_GainsMIPPlanner):
     At fit: the (multi-action) Whittle indices ``W_j(s, ℓ)`` of every arm of the relaxation
     (:func:`rmab.relax.whittle.whittle_indices`, homotopy, ``discount``), a price per unit of
     resource. At plan: arm ``j`` at level ``ℓ`` gains ``G_j(ℓ) = Σ_{k<=ℓ} W_j(s_j, k)
-    (c_j(k) - c_j(k-1))`` (binary arms: the subsidy ``W_j(s_j)`` for pulling, whatever the
-    resource unit) and the action maximises ``Σ_j G_j(ℓ_j)`` over the domain's MILP. The
+    (c_j(k) - c_j(k-1))`` (binary arms: ``W_j(s_j) c_j``, the subsidy in reward units for
+    the arm's resource ``c_j``; ``c_j = 1`` in the cardinality domains) and the action maximises ``Σ_j G_j(ℓ_j)`` over the domain's MILP. The
     relaxations' resource strictly increases with the level, so every index is finite.
     Non-indexable arms raise :class:`~rmab.errors.IndexabilityWarning` at fit.
     """

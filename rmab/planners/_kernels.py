@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rmab._numba import njit
+from rmab._kernels import njit
 
 
 @njit

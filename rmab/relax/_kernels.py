@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from rmab._numba import njit
+from rmab._kernels import njit
 
 
 @njit

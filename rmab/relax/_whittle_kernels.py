@@ -17,7 +17,7 @@ cost and round-off.
 from __future__ import annotations
 
 import numpy as np
-from rmab._numba import njit
+from rmab._kernels import njit
 
 NOT_INDEXABLE = 1
 STEP_LIMIT = 2

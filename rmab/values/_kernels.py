@@ -7,7 +7,7 @@ live in :mod:`rmab.values._reference` and are compared in the tests.
 from __future__ import annotations
 
 import numpy as np
-from rmab._numba import njit
+from rmab._kernels import njit
 
 
 @njit(inline="always")

@@ -2,7 +2,7 @@
 
 import warnings
 
-import rmab._numba as rmab_numba
+import rmab._kernels as rmab_numba
 from rmab.errors import RmabWarning
 
 

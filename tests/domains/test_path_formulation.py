@@ -31,6 +31,7 @@ def instances():
         ([(i, (i + 1) % 7) for i in range(7)] + [(0, 3)], 4, 1, 5),    # cycle with a chord
         ([(0, 1), (1, 2), (2, 0), (3, 4), (4, 5)], 2, 0, 3),           # two components
         ([(0, 1), (1, 2), (2, 3), (1, 4), (4, 5)], 6, 0, 9),           # budget = n_arms
+        ([(0, 1), (1, 2), (2, 3), (1, 4), (4, 5)], 3, 2, 40),          # L past 2 (n - 1)
     ]
     for edges, budget, source, L in graphs:
         n = int(np.max(edges)) + 1
@@ -67,7 +68,7 @@ def _label(v):
 
 @pytest.mark.mip
 @pytest.mark.parametrize("d,fallback", [(d, False) for d in instances()] +
-                         [(d, True) for d in instances()[2:7]], ids=_label)
+                         [(d, True) for d in instances()[2:7] + instances()[-1:]], ids=_label)
 def test_milp_feasible_set_equals_held_karp(d, fallback, monkeypatch):
     if fallback:
         monkeypatch.setattr(path_mod, "_MAX_ROUTE_SETS", 0)

@@ -1,4 +1,4 @@
-"""``njit`` with numba's on-disk cache where one can be written.
+"""The decorator of rmab's numba kernels: ``njit``, cached on disk where it can be.
 
 ``numba.njit(cache=True)`` raises at import when it finds no writable cache directory (a
 read-only install and no writable home); rmab then compiles its kernels in memory at every
