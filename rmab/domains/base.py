@@ -155,8 +155,9 @@ class Domain(ABC):
     budget: int
 
     def __post_init__(self):
-        """The constructor takes checked parts (``from_arrays`` checks raw arrays): refuse
-        anything else with a pointer to ``from_arrays`` rather than fail later."""
+        """The constructor takes checked parts: their types are checked here, their values are
+        trusted (``from_arrays`` checks raw arrays and values; build domains with it). Refuse
+        other types with a pointer to ``from_arrays`` rather than fail later."""
         import dataclasses
 
         owner = type(self).__name__
@@ -167,6 +168,7 @@ class Domain(ABC):
         if not isinstance(self.budget, (int, np.integer)) or isinstance(self.budget, bool):
             raise InvalidModelError(f"{owner}.budget: must be an integer; got "
                                     f"{self.budget!r} ({hint})")
+        object.__setattr__(self, "budget", int(self.budget))      # numpy ints do not save
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if "ndarray" in str(f.type) and not (isinstance(value, np.ndarray) or

@@ -176,6 +176,8 @@ def test_raw_constructor_and_capacity_budget_errors():
     with pytest.raises(InvalidModelError, match=r"CapacityDomain\.costs: must be a numpy array; "
                                                 r"got list"):
         CapacityDomain(d.arms, 2, list(d.costs), d.capacities)
+    numpy_budget = CapacityDomain(d.arms, np.int64(2), d.costs, d.capacities)
+    assert type(numpy_budget.budget) is int             # save_domain's JSON failed on int64
     arrays = d.to_arrays()
     with pytest.warns(RmabWarning, match="can never be served"):   # the paper's draw has some
         assert CapacityDomain.from_arrays(**arrays, budget=2).budget == 2
