@@ -147,6 +147,8 @@ class PathDomain(Domain):
             if best.get(key, np.inf) <= length:
                 return False
             best[key] = length
+            if len(best) > _SEARCH_STATES:
+                raise _SearchTooLong
             todo = [i for i in range(1, k + 1) if not mask >> (i - 1) & 1]
             for i in sorted(todo, key=lambda i: d[cur, i]):
                 new = length + d[cur, i]
@@ -158,7 +160,12 @@ class PathDomain(Domain):
                 order.pop()
             return False
 
-        return order if go(0, 0, 0.0) else None
+        try:
+            found = go(0, 0, 0.0)
+        except _SearchTooLong:                 # a set just too long to close: decide by DP
+            found = _held_karp(d, L)
+            return None if found is None else [nodes[i] for i in found]
+        return order if found else None
 
     def route(self, action) -> list:
         """A closed walk ``[source, ..., source]`` (at most ``route_length`` moves) visiting
@@ -309,6 +316,55 @@ class PathDomain(Domain):
 # vs 4.8 s per solve and ~1 s to build. Aborting costs <= 0.4 s (J = 40..100, B = 8..20).
 _MAX_ROUTE_SETS = 5_000
 _CHUNK = 1 << 16        # candidate sets examined per vectorised batch (bounds memory)
+
+
+_SEARCH_STATES = 2_000      # (set, node) states the search visits before the DP decides
+
+
+class _SearchTooLong(Exception):
+    pass
+
+
+def _held_karp(d: np.ndarray, L: float) -> list | None:
+    """Held-Karp over the targets ``1..k`` of the metric ``d`` (index 0 the source), a layer of
+    sets at a time: a visiting order whose closed walk is at most ``L``, or ``None``.
+    ``f[S, v]``, the shortest walk from the source through ``S`` ending at ``v``, is dropped
+    once it cannot return within ``L`` (``d`` is a shortest-path metric). Time and memory
+    ``O(2^k k)`` (k <= the budget): bounded where the search is not."""
+    k = d.shape[0] - 1
+    D, out, back = d[1:, 1:], d[0, 1:], d[1:, 0]
+    masks = np.arange(1 << k, dtype=np.int64)
+    size = np.zeros(masks.size, dtype=np.int64)
+    for u in range(k):
+        size += (masks >> u) & 1
+    f = np.full((masks.size, k), np.inf, dtype=np.float32)
+    f[1 << np.arange(k), np.arange(k)] = out
+    for p in range(1, k):
+        M = masks[size == p]
+        F = f[M]
+        alive = np.isfinite(F).any(axis=1)
+        M, F = M[alive], F[alive]
+        if not M.size:
+            return None
+        for u in range(k):
+            free = ((M >> u) & 1) == 0
+            if not free.any():
+                continue
+            cand = (F[free] + D[:, u]).min(axis=1)
+            cand[cand + back[u] > L] = np.inf
+            target = M[free] | (1 << u)
+            f[target, u] = np.minimum(f[target, u], cand)
+    mask = masks[-1]
+    end = f[mask] + back
+    if not (end <= L).any():
+        return None
+    v = int(np.argmin(end))
+    order = [v]
+    while mask != 1 << v:                           # back along the minima
+        mask ^= 1 << v
+        v = int(np.argmin(f[mask] + D[:, v]))
+        order.append(v)
+    return [i + 1 for i in reversed(order)]
 
 
 def _route_sets(dist: np.ndarray, source: int, route_length: int, budget: int

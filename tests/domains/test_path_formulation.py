@@ -202,3 +202,19 @@ def test_j20_uses_route_sets_and_big_instances_fall_back():
     big = make_path(100, 20, seed=0)
     assert path_mod._route_sets(big.distances, big.source, big.route_length,
                                 big.budget) is None
+
+
+@pytest.mark.parametrize("d", instances(), ids=_label)
+def test_held_karp_decides_as_the_search_does(d, monkeypatch):
+    """Sets just too long to close made the search visit nearly every (set, node) state (15 s
+    at J = 100); past a state budget the Held-Karp DP decides. Forced here on every set: the
+    same verdicts, and each order's closed walk fits the route length."""
+    verdicts = [d.is_feasible(a) for a in _all_actions(d.n_arms)]
+    monkeypatch.setattr(path_mod, "_SEARCH_STATES", 0)
+    for a, expected in zip(_all_actions(d.n_arms), verdicts):
+        assert d.is_feasible(a) == expected
+        if expected and a.any():
+            walk = d.route(a)
+            assert walk[0] == walk[-1] == d.source and len(walk) - 1 <= d.route_length
+            assert set(np.flatnonzero(a)) <= set(walk)
+            assert all(d.distances[u, v] == 1 for u, v in zip(walk, walk[1:]) if u != v)
