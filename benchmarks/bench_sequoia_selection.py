@@ -10,9 +10,10 @@ upper bound on the optimal mean reward per period from the same starts (the budg
 :class:`~rmab.planners.sequoia.warm_targets.LagrangianBound` with no discount), normalised
 the same way, to show how much room any policy has.
 
-What it answers: if the network chosen on the 5 validation episodes scores well below the best
-checkpoint on the held-out episodes, selection is the weak link; if every checkpoint scores
-below the baselines, training is.
+What it answers: if the network chosen on the validation episodes
+(``SequoiaConfig.validation_episodes``, 20 by default) scores well below the best checkpoint on
+the held-out episodes, selection is the weak link; if every checkpoint scores below the
+baselines, training is.
 
 Run ``.venv/bin/python benchmarks/bench_sequoia_selection.py [--domains capacity]
 [--seeds 0 1 2 3 4] [--jobs 2] [--episodes 50] [--out out/sequoia_selection.csv] [--validation-episodes K] [--quick]``.

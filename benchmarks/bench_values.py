@@ -4,33 +4,42 @@
 
 1. PBVI on Tiger (data/tiger.pomdp) to within 0.01 % of 19.371 (target <= 0.1 s); reference:
    the plain-numpy PBVI twin on the same point set.
-2. PBVI for 1 000 heterogeneous health-intervention arms (2 states, 3 actions, 2 signals) at
-   one price, tolerance 1e-3 (target <= 10 s on one core); reference: the numpy twin on a
-   subset, scaled to 1 000 arms.
-3. Value iteration for 10 000 fully observed arms (10 states, 3 actions) at 20 prices at once
-   (target <= 5 s); reference: the vectorised numpy value iteration (``_reference.vi_numpy``).
+2. PBVI (full sweeps) for 1 000 heterogeneous health-intervention arms (2 states, 3 actions,
+   2 signals) at one price, tolerance 1e-3 (target <= 10 s on one core); reference: the numpy
+   full-sweep twin on 20 arms, scaled to 1 000. Perseus (``randomized=True``) has no numpy
+   twin: its line is an algorithm comparison against the full-sweep kernel of the same run.
+3. Value and policy iteration for 10 000 fully observed arms (10 states, 3 actions) at 20
+   prices at once (target <= 5 s); references: the vectorised numpy twins of the same
+   algorithm (``_reference.vi_numpy``, ``_reference.pi_numpy``).
 4. The fast informed bound for 2 000 health arms (2 and 3 states); reference: the same
    iteration with the backup written as one ``einsum`` (the implementation before session 14).
 
-Medians of repeats; the first call of each Numba kernel (compilation or cache load) is made
-before timing. The machine may be shared: the CPU time of this process is printed too.
+Medians of repeats (the numpy references: 3); the first call of each Numba kernel
+(compilation or cache load) is made before timing. Thread pools are pinned to one thread and
+every speed-up is a ratio of CPU times (``time.process_time``), steadier than wall time on a
+shared machine; the subject's wall time is printed too.
 """
 
 from __future__ import annotations
 
-import argparse
-import statistics
-import time
-from pathlib import Path
+import os
 
-import numpy as np
+for _var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
 
-from rmab.models import health_intervention, random_mdp_arms
-from rmab.models.pomdp_format import read_pomdp
-from rmab.values import _reference as ref
-from rmab.values.bounds import fib_bound
-from rmab.values.exact import policy_iteration, value_iteration
-from rmab.values.pbvi import _blind_vectors, _expand, solve_pbvi
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from rmab.models import health_intervention, random_mdp_arms  # noqa: E402
+from rmab.models.pomdp_format import read_pomdp  # noqa: E402
+from rmab.values import _reference as ref  # noqa: E402
+from rmab.values.bounds import fib_bound  # noqa: E402
+from rmab.values.exact import policy_iteration, value_iteration  # noqa: E402
+from rmab.values.pbvi import _blind_vectors, _expand, solve_pbvi  # noqa: E402
 
 TIGER = Path(__file__).resolve().parents[1] / "data" / "tiger.pomdp"
 
@@ -70,9 +79,9 @@ def fib_einsum(arms, discount, tol=1e-6):
             return alpha
 
 
-def line(label, wall, cpu, ref_wall, ref_label, extra=""):
-    print(f"{label:<44} {wall:8.3f} s (cpu {cpu:7.3f} s)   {ref_label}: {ref_wall:8.3f} s   "
-          f"speed-up x{ref_wall / wall:6.1f}  {extra}")
+def line(label, wall, cpu, ref_cpu, ref_label, extra=""):
+    print(f"{label:<48} cpu {cpu:7.3f} s (wall {wall:7.3f} s)   {ref_label}: cpu {ref_cpu:7.3f} s"
+          f"   speed-up x{ref_cpu / cpu:5.1f}  {extra}")
 
 
 def main(argv=None):
@@ -80,6 +89,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
     args = parser.parse_args(argv)
     repeats = 3 if args.quick else 5
+    ref_repeats = 3
 
     # 1. Tiger
     tiger = read_pomdp(TIGER)
@@ -87,9 +97,9 @@ def main(argv=None):
     wall, cpu, res = timed(lambda: solve_pbvi(tiger.arms, discount=0.95, tol=1e-3, seed=0),
                            repeats)
     v = res[0].value(tiger.start)
-    rw, _, rv = timed(lambda: numpy_pbvi(tiger.arms, 0, 0.0, 0.95, 1e-3, tiger.start, 64, 0),
-                      repeats)
-    line("PBVI Tiger, tol 1e-3", wall, cpu, rw, "numpy twin",
+    _, rc, rv = timed(lambda: numpy_pbvi(tiger.arms, 0, 0.0, 0.95, 1e-3, tiger.start, 64, 0),
+                      max(repeats, ref_repeats))
+    line("PBVI Tiger, tol 1e-3", wall, cpu, rc, "numpy twin",
          f"V(uniform)={v:.5f} (err {abs(v - 19.371) / 19.371:.2e}; numpy {rv:.5f})")
 
     # 2. 1 000 health arms at one price
@@ -97,40 +107,47 @@ def main(argv=None):
     inst = health_intervention(n, seed=0)
     price = 0.5
     solve_pbvi(inst.arms.select([0]), price=price, seed=0)
+    sub = 20
+    _, rc, _ = timed(lambda: [numpy_pbvi(inst.arms, i, price, 0.95, 1e-3,
+                                         inst.initial_belief[i], 64, i) for i in range(sub)],
+                     ref_repeats)
+    full_cpu = None
     for randomized in (False, True):
         wall, cpu, res = timed(lambda: solve_pbvi(
             inst.arms, price=price, tol=1e-3, initial_belief=inst.initial_belief, seed=0,
-            randomized=randomized), 1 if not args.quick else 1)
-        sub = 20
-        rw, _, _ = timed(lambda: [numpy_pbvi(inst.arms, i, price, 0.95, 1e-3,
-                                             inst.initial_belief[i], 64, i) for i in range(sub)], 1)
-        mode = "Perseus" if randomized else "full sweeps"
-        line(f"PBVI {n} health arms, price {price}, {mode}", wall, cpu, rw * n / sub,
-             f"numpy x{n}/{sub}",
-             f"{len(res.solves)} solves, {res.iterations.mean():.0f} sweeps avg, "
-             f"converged={res.converged}")
+            randomized=randomized), repeats)
+        info = (f"{len(res.solves)} solves, {res.iterations.mean():.0f} sweeps avg, "
+                f"converged={res.converged}")
+        if not randomized:
+            full_cpu = cpu
+            line(f"PBVI {n} health arms, price {price}, full sweeps", wall, cpu, rc * n / sub,
+                 f"numpy x{n}/{sub}", info)
+        else:
+            line(f"PBVI {n} health arms, price {price}, Perseus", wall, cpu, full_cpu,
+                 "algorithm: full-sweep kernel", info)
 
-    # 3. Value iteration, 10 000 arms x 20 prices
+    # 3. Value and policy iteration, 10 000 arms x 20 prices, each against its numpy twin
     n, p = (2000, 20) if args.quick else (10_000, 20)
     arms = random_mdp_arms(n, 10, 3, seed=0)
     prices = np.linspace(0.0, 1.0, p)
     value_iteration(arms.select([0]), prices=prices)
     policy_iteration(arms.select([0]), prices=prices)
-    rw, rc, rres = timed(lambda: ref.vi_numpy(arms, prices, 0.95, 1e-10, 100_000), 1)
-    for fn in (value_iteration, policy_iteration):
+    for fn, twin, name in ((value_iteration, ref.vi_numpy, "numpy VI"),
+                           (policy_iteration, ref.pi_numpy, "numpy PI")):
+        _, rc, rres = timed(lambda: twin(arms, prices, 0.95, 1e-10, 100_000), ref_repeats)
         wall, cpu, res = timed(lambda: fn(arms, prices=prices, discount=0.95, tol=1e-10),
-                               max(1, repeats // 2))
+                               repeats)
         err = float(np.abs(res.values - rres[0]).max())
-        line(f"{fn.__name__} {n} arms x {p} prices, S=10 A=3", wall, cpu, rw, "numpy VI",
-             f"max |V - V_numpy| = {err:.1e}, {res.iterations} iterations")
+        line(f"{fn.__name__} {n} arms x {p} prices, S=10 A=3", wall, cpu, rc, name,
+             f"max |V - V_numpy| = {err:.1e}, {res.iterations} iterations (numpy {rres[4]})")
 
     # 4. Fast informed bound
     n = 500 if args.quick else 2000
     for states in (2, 3):
         arms = health_intervention(n, n_states=states, seed=0).arms
-        wall, cpu, res = timed(lambda: fib_bound(arms, discount=0.95), max(1, repeats // 2))
-        rw, _, rv = timed(lambda: fib_einsum(arms, 0.95), max(1, repeats // 2))
-        line(f"FIB {n} health arms, {states} states", wall, cpu, rw, "einsum twin",
+        wall, cpu, res = timed(lambda: fib_bound(arms, discount=0.95), repeats)
+        _, rc, rv = timed(lambda: fib_einsum(arms, 0.95), ref_repeats)
+        line(f"FIB {n} health arms, {states} states", wall, cpu, rc, "einsum twin",
              f"max difference {float(np.abs(res.vectors - rv).max()):.1e}")
 
 
