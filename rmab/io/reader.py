@@ -433,7 +433,8 @@ class _FileReader:
             if len(neg):
                 b.fail(ks[neg[0]], "belief", f"{OWNER}.belief: must be >= 0; got "
                                              f"{rows[neg[0]].tolist()}")
-            sums = rows.sum(axis=1)
+            with np.errstate(over="ignore"):        # 1e308;1e308 sums to inf: refused below
+                sums = rows.sum(axis=1)
             tol = rounding_tol(n_states)
             off = np.flatnonzero(np.abs(sums - 1.0) > tol)
             if len(off):

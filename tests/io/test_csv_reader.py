@@ -163,6 +163,7 @@ BAD = [
     ("b,a,1,,1.5;-0.5,health.npz,0,\n", 2, "belief", "must be >= 0"),
     ("b,a,1,,0.5;x,health.npz,0,\n", 2, "belief", "numbers separated by ';'; got '0.5;x'"),
     ("b,a,1,,0.5;inf,health.npz,0,\n", 2, "belief", "finite"),
+    ("b,a,1,,1e308;1e308,health.npz,0,\n", 2, "belief", "sum to 1.*got inf"),  # no warning
     ("b,a,1,2,,health.npz,0,\n", 2, "state", r"must be in \[0, 2\); got 2"),
     ("b,a,1,1.5,,health.npz,0,\n", 2, "state", "must be an integer; got '1.5'"),
     ("b,a,1,1,0.5;0.5,health.npz,0,\n", 2, "belief", "empty when 'state' is given"),
