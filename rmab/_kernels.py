@@ -34,4 +34,7 @@ def njit(*args, **options):
                               RmabWarning, stacklevel=2)
             return _njit(**options)(func)
 
-    return decorate(args[0]) if args and callable(args[0]) else decorate
+    if args and not (len(args) == 1 and callable(args[0])):
+        raise TypeError("njit: takes the function or keyword options only (signatures would "
+                        "be dropped)")
+    return decorate(args[0]) if args else decorate

@@ -9,11 +9,8 @@ exit 2; ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
-import signal
 import sys
-import threading
 import warnings
 
 from rmab.errors import RmabError, RmabWarning
@@ -72,28 +69,10 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(_chosen_command(argv))
     args = parser.parse_args(argv)
-    with warnings.catch_warnings(), _terminate_cleanly():
+    with warnings.catch_warnings():
         if not args.debug:
             warnings.showwarning = _one_line(warnings.showwarning)
         return _run(args)
-
-
-@contextlib.contextmanager
-def _terminate_cleanly():
-    """SIGTERM (``kill``, SLURM, ``docker stop``) exits with 143 through the normal unwinding,
-    so an output being written is removed, not left as a temporary file."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def terminated(signum, frame):
-        raise SystemExit(128 + signum)
-
-    previous = signal.signal(signal.SIGTERM, terminated)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _run(args) -> int:

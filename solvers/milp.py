@@ -53,6 +53,14 @@ def _vector(field: str, value, n: int, *, allow: str = "") -> np.ndarray:
     return arr
 
 
+def _size(field: str, value) -> int:
+    try:
+        return int(np.size(value))
+    except (TypeError, ValueError) as exc:          # ragged lists
+        raise SolverInputError(f"MILP.{field}: must be an array of numbers; got "
+                               f"{_short(value)}") from exc
+
+
 def _flags(field: str, value, n: int) -> np.ndarray:
     """Read-only bool copy of shape (n,) from bools or 0/1 (a scalar applies to all)."""
     integ = np.array(value, copy=True)
@@ -151,7 +159,7 @@ class MILP:
                     offset: float = 0.0) -> "MILP":
         """Build from dense or sparse ``A`` with defaults: no rows, rows ``-inf <= . <= +inf``,
         columns in ``[0, +inf)``, all continuous."""
-        c = _vector("c", c, np.size(c))
+        c = _vector("c", c, _size("c", c))
         n = c.size
         A = sp.csr_matrix((0, n)) if A is None else _as_csr(A)
         m = A.shape[0]
@@ -187,7 +195,7 @@ class MILP:
     def add_columns(self, c, lower, upper, integrality=False, A=None) -> "MILP":
         """New MILP with ``k = len(c)`` columns appended (indices ``n .. n+k-1``); ``A`` (m, k)
         holds their coefficients in the existing rows (default: none)."""
-        c = _vector("c", c, np.size(c))
+        c = _vector("c", c, _size("c", c))
         k = c.size
         block = sp.csr_matrix((self.n_rows, k)) if A is None else _as_csr(A, (self.n_rows, k))
         integ = _flags("add_columns.integrality", integrality, k)

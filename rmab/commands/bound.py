@@ -36,7 +36,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     instance = load_instance(args.instance)
     if args.plot is not None:
-        check_writable(args.plot)                # before the work, not after it
+        check_writable(args.plot, [args.instance])       # before the work, not after it
     res = lagrangian_bound(instance, method=args.method, value_tol=args.value_tol,
                            price_tol=args.price_tol, certificate=not args.no_certificate,
                            seed=args.seed)

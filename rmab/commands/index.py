@@ -55,7 +55,7 @@ def run(args) -> int:
     if args.out == "-":
         args.out = None
     if args.out is not None:
-        check_writable(args.out)                 # before the work, not after it
+        check_writable(args.out, [args.instance])        # before the work, not after it
     if instance.horizon is not None:
         print(f"rmab: note: the indices are those of the discounted infinite-horizon problem "
               f"(discount {instance.discount:g}); the instance's horizon {instance.horizon} is "

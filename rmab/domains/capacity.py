@@ -231,7 +231,8 @@ class CapacityDomain(Domain):
 
     def _assignment_block(self) -> ConstraintBlock:
         """Binary ``x_ij`` (only where ``c_j <= C_i``): ``Σ_j c_j x_ij <= C_i``,
-        ``Σ_i x_ij = pull_j``."""
+        ``Σ_i x_ij = pull_j``; and, when it binds, the valid row ``Σ_j c_j pull_j <= Σ_i C_i``
+        on the pulls alone (the network's first-layer bounds use such rows)."""
         n, m = self.n_arms, self.n_workers
         pairs = np.argwhere(self.costs[None, :] <= self.capacities[:, None] + _TOL)  # (i, j)
         x = n + np.arange(len(pairs))
@@ -243,6 +244,8 @@ class CapacityDomain(Domain):
             sel = pairs[:, 1] == j
             rows.append((np.concatenate([x[sel], [j]]),
                          np.concatenate([np.ones(sel.sum()), [-1.0]]), 0.0, 0.0))
+        if self.costs.sum() > self.capacities.sum() + _TOL:   # valid on the pulls alone
+            rows.append((np.arange(n), self.costs, -np.inf, float(self.capacities.sum())))
         n_vars = n + len(pairs)
         return build_block(n_vars, rows, np.ones(n_vars, bool), np.ones(n_vars), n,
                            pull_vars=np.arange(n, dtype=np.int64),

@@ -38,7 +38,7 @@ def default_edge_count(n_nodes: int) -> int:
     return max(n_nodes - 1, min(m, n_nodes * (n_nodes - 1) // 2))
 
 
-_MAX_NODES = 2**31          # node indices beyond are refused before numpy's int64 overflows
+_MAX_NODES = 10_000         # the path domain keeps all pairwise distances (n x n)
 
 
 def check_edges(owner: str, edges, n_nodes: int) -> np.ndarray:
@@ -56,11 +56,11 @@ def check_edges(owner: str, edges, n_nodes: int) -> np.ndarray:
         if not (np.issubdtype(arr.dtype, np.floating) and np.all(arr == np.round(arr))):
             raise InvalidModelError(f"{owner}.edges: must be node indices (integers); got "
                                     f"dtype {arr.dtype}")
-        huge = np.abs(arr) >= _MAX_NODES
-        if huge.any():                                # before the cast wraps them around
-            e = int(np.argwhere(huge)[0][0])
-            raise InvalidModelError(f"{owner}.edges: must be node indices in [0, {n_nodes}); "
-                                    f"got {arr[e].tolist()} (edge {e})")
+    bad = (arr < 0) | (arr >= n_nodes)                # before a cast could wrap them around
+    if bad.any():
+        e = int(np.argwhere(bad)[0][0])
+        raise InvalidModelError(f"{owner}.edges: must be node indices in [0, {n_nodes}); got "
+                                f"{arr[e].tolist()} (edge {e})")
     arr = arr.astype(np.int64)
     bad = (arr < 0) | (arr >= n_nodes)
     if bad.any():
@@ -147,7 +147,9 @@ def read_edge_list(path, n_nodes: int | None = None) -> tuple[np.ndarray, int]:
                                           line=line_no, column=col) from None
                 top = _MAX_NODES if n_nodes is None else n_nodes
                 if value < 0 or value >= top:
-                    limit = f"in [0, {top})" if n_nodes is not None else "in [0, 2**31)"
+                    limit = f"in [0, {top})" + ("" if n_nodes is not None else
+                                                " (more nodes need n_nodes=: the path domain "
+                                                "keeps all n x n distances)")
                     raise BatchInputError(f"read_edge_list.{col}: must be a node index {limit}; "
                                           f"got {value}", file=str(path), line=line_no,
                                           column=col)

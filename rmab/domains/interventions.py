@@ -165,16 +165,17 @@ class InterventionsDomain(Domain):
 def make_interventions(n_arms: int = 20, n_interventions: int | None = None, budget: int = 5,
                        *, seed=None) -> InterventionsDomain:
     """The paper's multiple-interventions instance (see the module docstring for ω and the
-    good/bad arm parameters). ``n_interventions`` defaults to ``max(10, 2 · budget)``: the
-    paper's 10 at ``B = 5``, and twice the budget beyond, so that choosing ``B`` of them stays
-    a choice at ``J = 40, B = 10`` and ``J = 100, B = 20``. Needs
+    good/bad arm parameters). ``n_interventions`` defaults to ``max(10, 2 · budget)``, at most
+    ``3 · floor(n_arms / 3)``: the paper's 10 at ``B = 5``, and twice the budget beyond, so
+    that choosing ``B`` of them stays a choice at ``J = 40, B = 10`` and ``J = 100, B = 20``
+    (before 2026-12, the default was 10 at every size). Needs
     ``3 · ceil(n_interventions / 3) <= n_arms``."""
     owner = "make_interventions"
     n_arms = check_number(owner, "n_arms", n_arms, low=1, integer=True)
     budget = check_number(owner, "budget", budget, low=0, high=n_arms, integer=True)
-    n_int = check_number(owner, "n_interventions",
-                         max(10, 2 * budget) if n_interventions is None else n_interventions,
-                         low=1, integer=True)
+    if n_interventions is None:
+        n_interventions = max(1, min(max(10, 2 * budget), 3 * (n_arms // 3)))
+    n_int = check_number(owner, "n_interventions", n_interventions, low=1, integer=True)
     budget = check_number(owner, "budget", budget, low=0, high=min(n_int, n_arms), integer=True)
     n_groups = -(-n_int // 3)
     if 3 * n_groups > n_arms:

@@ -7,7 +7,8 @@ route are pulled, and a node can be pulled only if the route visits it. The acti
 the per-node pull vector (n_arms,). It is feasible iff at most ``budget`` nodes are pulled and
 the shortest closed walk from ``source`` through all of them has length ``<= L`` (decided
 exactly by a depth-first search over visiting orders on shortest-path distances, with a memo
-of (visited set, node) states — a Held-Karp search pruned by ``L``).
+of (visited set, node) states; past 2 000 states a vectorised Held-Karp DP over the pulled
+nodes decides, for up to 20 of them).
 
 MILP, two exact formulations (``PathDomain._build_block``):
 
@@ -23,7 +24,8 @@ MILP, two exact formulations (``PathDomain._build_block``):
   the source only, stays (a shorter walk waits there at the end), with
   ``Σ_v m[t, u, v] = y[t, u]`` and ``Σ_u m[t, u, v] = y[t+1, v]`` (integral because ``y`` is
   one-hot); ``y[0, source] = y[L, source] = 1``; ``pull_v <= Σ_t y[t, v]``;
-  ``Σ_v pull_v <= budget``.
+  ``Σ_v pull_v <= budget``. ``L`` is capped at ``2 (r − 1)`` for ``r`` nodes reachable (a
+  depth-first tour visits them all), which allows the same pull sets with fewer columns.
 """
 
 from __future__ import annotations
@@ -147,7 +149,7 @@ class PathDomain(Domain):
             if best.get(key, np.inf) <= length:
                 return False
             best[key] = length
-            if len(best) > _SEARCH_STATES:
+            if len(best) > _SEARCH_STATES and k <= _HELD_KARP_MAX:
                 raise _SearchTooLong
             todo = [i for i in range(1, k + 1) if not mask >> (i - 1) & 1]
             for i in sorted(todo, key=lambda i: d[cur, i]):
@@ -319,6 +321,7 @@ _CHUNK = 1 << 16        # candidate sets examined per vectorised batch (bounds m
 
 
 _SEARCH_STATES = 2_000      # (set, node) states the search visits before the DP decides
+_HELD_KARP_MAX = 20         # pulled nodes the DP takes: 2^20 x 20 float32 = 84 MB, ~3 s
 
 
 class _SearchTooLong(Exception):
@@ -329,8 +332,9 @@ def _held_karp(d: np.ndarray, L: float) -> list | None:
     """Held-Karp over the targets ``1..k`` of the metric ``d`` (index 0 the source), a layer of
     sets at a time: a visiting order whose closed walk is at most ``L``, or ``None``.
     ``f[S, v]``, the shortest walk from the source through ``S`` ending at ``v``, is dropped
-    once it cannot return within ``L`` (``d`` is a shortest-path metric). Time and memory
-    ``O(2^k k)`` (k <= the budget): bounded where the search is not."""
+    once it cannot return within ``L`` (``d`` is a shortest-path metric). Memory ``O(2^k k)``
+    and time ``O(2^k k^2)``, bounded where the search is not: used up to
+    ``_HELD_KARP_MAX`` targets (beyond, the search goes on)."""
     k = d.shape[0] - 1
     D, out, back = d[1:, 1:], d[0, 1:], d[1:, 0]
     masks = np.arange(1 << k, dtype=np.int64)

@@ -59,11 +59,8 @@ def save_domain(domain: Domain, path) -> Path:
 
 def load_domain(path) -> Domain:
     """Read a domain written by :func:`save_domain` (validated again on construction)."""
-    arrays, meta = read_archive(path, "load_domain", FORMAT)
+    arrays, meta = read_archive(path, "load_domain", FORMAT, VERSION)
     cls = domain_class(meta.get("kind"))
-    if meta.get("version") != VERSION:
-        raise InvalidModelError(f"load_domain.path: must be a version {VERSION} domain file; "
-                                f"got version {meta.get('version')!r} in {str(path)!r}")
     try:
         with warnings.catch_warnings():   # warned when it was built; a generated one is normal
             warnings.simplefilter("ignore", RmabWarning)

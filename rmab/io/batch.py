@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 
 import sys
 import time
@@ -14,7 +13,7 @@ import numpy as np
 
 from rmab._validation import budget_slack, check_number
 from rmab.belief.update import check_actions
-from rmab.errors import InvalidParameterError, OutputError, PlanningError, RmabError
+from rmab.errors import InvalidParameterError, PlanningError, RmabError
 from rmab.io.reader import Batch, read_batches_keep_going
 from rmab.io.writer import write_solutions
 from rmab.models.storage import check_writable
@@ -120,12 +119,8 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
         seed = check_number("solve_batches", "seed", seed, low=0, integer=True)
     params = dict(planner_params or {})
     make_planner(planner, **params)  # an unknown name or bad parameters fail before any work
-    if out is not None and not hasattr(out, "write"):
-        if isinstance(source, (str, Path)) and Path(source).exists() and Path(out).exists() \
-                and os.path.samefile(source, out):
-            raise OutputError(f"solve_batches.out: must not be the input file; got "
-                              f"{str(out)!r} for both")
-        check_writable(out)                      # before the work, not after it
+    if out is not None and not hasattr(out, "write"):       # before the work, not after it
+        check_writable(out, [source] if isinstance(source, (str, Path)) else [])
     failures: list[BatchFailure] = []
     if isinstance(source, (str, Path)):
         batches, bad = read_batches_keep_going(source, discount=discount)

@@ -611,11 +611,13 @@ def _rescaled_rows(value):
     """Probability rows (last axis) within :func:`rounding_tol` of summing to 1, rescaled; the
     value unchanged if it is not numeric (the arm's own checks then report it)."""
     try:
-        arr = np.asarray(value, dtype=np.float64)
+        arr = np.asarray(value)
     except (ValueError, TypeError, OverflowError):
         return value
-    if arr.ndim == 0 or not np.isfinite(arr).all() or (arr < 0).any():
-        return value
+    if arr.dtype.kind not in "iuf" or arr.ndim == 0 or not np.isfinite(arr).all() \
+            or (arr < 0).any():
+        return value                                  # text, booleans, ...: refused later
+    arr = arr.astype(np.float64)
     sums = arr.sum(axis=-1, keepdims=True)
     close = (np.abs(sums - 1.0) <= rounding_tol(arr.shape[-1])) & (sums > 0)
     return np.where(close, arr / np.where(close, sums, 1.0), arr)

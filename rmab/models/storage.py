@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 import tempfile
+import threading
 import zipfile
 import zlib
 from pathlib import Path
@@ -39,6 +41,7 @@ class atomic_write:
         path = Path(path)
         self.path = Path(os.path.realpath(path)) if path.is_symlink() else path
         self.suffix = suffix
+        self._term = None
 
     def __enter__(self) -> Path:
         if self.path.exists() and not self.path.is_file():
@@ -62,9 +65,27 @@ class atomic_write:
             mode = 0o666 & ~umask
         os.chmod(tmp, mode)
         self.tmp = Path(tmp)
+        self._catch_term()
         return self.tmp
 
+    def _catch_term(self) -> None:
+        """While the file is written, SIGTERM (``kill``, SLURM, ``docker stop``) exits through
+        the normal unwinding (status 143), so the temporary file is removed; only where
+        nobody else handles SIGTERM (its default, in the main thread), and only here: a
+        Python handler would wait for a long computation in C to return."""
+        if threading.current_thread() is not threading.main_thread() or \
+                signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return
+
+        def terminated(signum, frame):
+            raise SystemExit(128 + signum)
+
+        self._term = signal.signal(signal.SIGTERM, terminated)
+
     def __exit__(self, exc_type, exc, tb):
+        if self._term is not None:
+            signal.signal(signal.SIGTERM, self._term)
+            self._term = None
         if exc_type is None:
             try:
                 os.replace(self.tmp, self.path)
@@ -87,14 +108,18 @@ class atomic_write:
                 break
 
 
-def check_writable(path) -> None:
+def check_writable(path, inputs=()) -> None:
     """Raise :class:`~rmab.errors.OutputError` now if :class:`atomic_write` could not write
-    ``path``: for commands that check their outputs before a long run. Leaves nothing behind
-    (the folders it had to create are removed again; the real write creates them)."""
+    ``path``, or if ``path`` is one of the run's ``inputs`` (it would replace it): for commands
+    that check their outputs before a long run. Leaves nothing behind (the folders it had to
+    create are removed again; the real write creates them)."""
+    for source in inputs:
+        if os.path.isfile(source) and os.path.isfile(path) and os.path.samefile(source, path):
+            raise OutputError(f"{path}: must not be an input of this run; it is "
+                              f"{str(source)!r}")
     writer = atomic_write(path)
     writer.__enter__()
-    writer.tmp.unlink(missing_ok=True)
-    writer._remove_created()
+    writer.__exit__(RuntimeError, None, None)        # removes the file and created folders
 
 
 def write_archive(path, arrays: dict, meta: dict, owner: str) -> Path:
@@ -111,9 +136,10 @@ def write_archive(path, arrays: dict, meta: dict, owner: str) -> Path:
     return path
 
 
-def read_archive(path, owner: str, fmt: str) -> tuple[dict, dict]:
-    """Read a file written by :func:`write_archive` whose ``meta["format"]`` is ``fmt``, with
-    ``allow_pickle=False``. Returns ``(arrays, meta)``; any defect is an InvalidModelError."""
+def read_archive(path, owner: str, fmt: str, version: int) -> tuple[dict, dict]:
+    """Read a file written by :func:`write_archive` whose ``meta["format"]`` is ``fmt`` and
+    ``meta["version"]`` (if given) is ``version``, with ``allow_pickle=False``. Returns
+    ``(arrays, meta)``; any defect is an InvalidModelError."""
     path = Path(path)
     if not path.is_file():
         raise InvalidParameterError(f"{owner}.path: must be an existing file; got {str(path)!r}")
@@ -144,6 +170,9 @@ def read_archive(path, owner: str, fmt: str) -> tuple[dict, dict]:
     if meta.get("format") != fmt:
         raise InvalidModelError(f"{owner}: {path}: format must be {fmt!r}; got "
                                 f"{meta.get('format')!r}")
+    if meta.get("version", version) != version:         # a newer rmab's file
+        raise InvalidModelError(f"{owner}: {path}: must be a version {version} file; got "
+                                f"version {meta.get('version')!r}")
     return arrays, meta
 
 
@@ -166,7 +195,7 @@ def save_instance(instance: Instance, path) -> Path:
 
 def load_instance(path) -> Instance:
     """Read an instance written by :func:`save_instance` (validated again on construction)."""
-    arrays, meta = read_archive(path, "load_instance", FORMAT)
+    arrays, meta = read_archive(path, "load_instance", FORMAT, VERSION)
     try:
         if meta["kind"] == "MDPArms":
             arms = MDPArms(arrays["transitions"], arrays["rewards"], arrays["costs"])

@@ -160,7 +160,7 @@ _REGISTRY: dict[str, PlannerSpec] = {}
 
 
 ONLY_PASSIVE = (" (these arms have only the passive action 0: every planner's answer is "
-                "all zeros; no-action, myopic and lagrangian give it)")
+                "all zeros; no-action, random, myopic, rollout and lagrangian give it)")
 
 
 def register_planner(name: str, target: str, summary: str, extras: tuple = ()) -> PlannerSpec:

@@ -77,17 +77,23 @@ HIGHS_INFINITY = 1e20            # HiGHS's infinite_bound and infinite_cost
 def check_highs_limits(owner: str, c, A, bounds) -> None:
     """Refuse what HiGHS (also inside scipy) would refuse or misread: constraint coefficients
     of magnitude >= 1e15, and finite bounds or costs of magnitude >= 1e20 (read as infinite)."""
-    big = np.abs(A.data).max(initial=0.0)
-    if big >= HIGHS_LARGE_COEFFICIENT:
-        raise SolverInputError(f"{owner}.A: HiGHS takes coefficients below "
-                               f"{HIGHS_LARGE_COEFFICIENT:g} in magnitude; got {big:g} (rescale "
-                               f"the rows)")
-    for field, values in (("c", c), ("bounds", bounds)):
-        v = np.abs(values[np.isfinite(values)])
-        if v.size and v.max() >= HIGHS_INFINITY:
-            raise SolverInputError(f"{owner}.{field}: HiGHS reads magnitudes from "
-                                   f"{HIGHS_INFINITY:g} on as infinite; got {v.max():g} (use "
-                                   f"inf, or rescale)")
+    _check_magnitude(owner, "A", A.data, coefficient=True)
+    _check_magnitude(owner, "c", c)
+    _check_magnitude(owner, "bounds", bounds)
+
+
+def _check_magnitude(owner: str, field: str, values, coefficient: bool = False) -> None:
+    v = np.abs(np.asarray(values)[np.isfinite(values)])
+    if not v.size:
+        return
+    if coefficient and v.max() >= HIGHS_LARGE_COEFFICIENT:
+        raise SolverInputError(f"{owner}.{field}: HiGHS takes coefficients below "
+                               f"{HIGHS_LARGE_COEFFICIENT:g} in magnitude; got {v.max():g} "
+                               f"(rescale the rows)")
+    if v.max() >= HIGHS_INFINITY:
+        raise SolverInputError(f"{owner}.{field}: HiGHS reads magnitudes from "
+                               f"{HIGHS_INFINITY:g} on as infinite; got {v.max():g} (use "
+                               f"inf, or rescale)")
 
 
 def _number(value) -> float:
@@ -133,6 +139,7 @@ class PersistentModel(abc.ABC):
     """
 
     backend: str = ""
+    highs_limits: bool = False     # HiGHS inside: huge values are refused before any update
 
     def __init__(self, milp: MILP):
         if not isinstance(milp, MILP):
@@ -164,11 +171,16 @@ class PersistentModel(abc.ABC):
     def n_rows(self) -> int:
         return self._A.shape[0]
 
+    def _limits(self, owner: str, field: str, values, coefficient: bool = False) -> None:
+        if self.highs_limits:
+            _check_magnitude(owner, field, values, coefficient)
+
     # ---------------------------------------------------------------- updates
     def set_objective(self, c, offset: float | None = None) -> None:
         """Replace the objective coefficients (n,) and optionally the constant ``offset``."""
         owner = f"{type(self).__name__}.set_objective"
         c = _values(owner, "c", c, self.n_cols)
+        self._limits(owner, "c", c)
         if offset is not None:
             offset = float(_values(owner, "offset", offset, 1)[0])
             self._offset = offset
@@ -182,6 +194,7 @@ class PersistentModel(abc.ABC):
         lower = _values(owner, "lower", lower, rows.size, "-")
         upper = _values(owner, "upper", upper, rows.size, "+")
         _check_le(owner, lower, upper)
+        self._limits(owner, "bounds", np.concatenate([lower, upper]))
         rows, lower, upper = _last_given(rows, lower, upper)
         self._row_lower[rows] = lower
         self._row_upper[rows] = upper
@@ -194,6 +207,7 @@ class PersistentModel(abc.ABC):
         lower = _values(owner, "lower", lower, cols.size, "-")
         upper = _values(owner, "upper", upper, cols.size, "+")
         _check_le(owner, lower, upper)
+        self._limits(owner, "bounds", np.concatenate([lower, upper]))
         cols, lower, upper = _last_given(cols, lower, upper)
         self._col_lower[cols] = lower
         self._col_upper[cols] = upper
@@ -208,6 +222,7 @@ class PersistentModel(abc.ABC):
             raise SolverInputError(f"{owner}.cols: must have the length of rows ({rows.size}); "
                                    f"got {cols.size}")
         values = _values(owner, "values", values, rows.size)
+        self._limits(owner, "values", values, coefficient=True)
         self._update_copy(rows, cols, values)
         self._set_coefficients(rows, cols, values)
 
@@ -248,7 +263,8 @@ class PersistentModel(abc.ABC):
             raise SolverInputError(f"{owner}.time_limit: must be > 0 or None; got {time_limit!r}")
         if not (0.0 <= _number(mip_gap) < 1.0):
             raise SolverInputError(f"{owner}.mip_gap: must be in [0, 1); got {mip_gap!r}")
-        if isinstance(threads, bool) or not (_number(threads) >= 1 and int(threads) == threads):
+        if isinstance(threads, bool) or not (1 <= _number(threads) < 2**31
+                                             and int(threads) == threads):
             raise SolverInputError(f"{owner}.threads: must be a positive integer; got {threads!r}")
         start = None
         if warm_start is not None:

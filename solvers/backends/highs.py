@@ -79,6 +79,7 @@ class HighsModel(PersistentModel):
     """A MILP loaded into one ``highspy.Highs`` instance."""
 
     backend = "highs"
+    highs_limits = True
 
     def __init__(self, milp: MILP):
         super().__init__(milp)

@@ -25,12 +25,11 @@ class ScipyModel(PersistentModel):
     """Current arrays, handed to ``scipy.optimize.milp`` on every solve."""
 
     backend = "scipy"
+    highs_limits = True
 
     def _solve(self, time_limit, mip_gap, threads, warm_start) -> RawSolve:
         from scipy.optimize import Bounds, LinearConstraint, milp
 
-        check_highs_limits("ScipyModel.milp", self._c, self._A, np.concatenate(
-            [self._col_lower, self._col_upper, self._row_lower, self._row_upper]))
         sign = -1.0 if self._sense == "max" else 1.0          # scipy minimises
         options = {"disp": False, "mip_rel_gap": mip_gap}
         if time_limit is not None:
@@ -68,4 +67,6 @@ class ScipyBackend(Backend):
         return True
 
     def build(self, milp: MILP) -> ScipyModel:
+        check_highs_limits("ScipyModel.milp", milp.c, milp.A, np.concatenate(
+            [milp.col_lower, milp.col_upper, milp.row_lower, milp.row_upper]))
         return ScipyModel(milp)

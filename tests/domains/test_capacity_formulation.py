@@ -95,6 +95,9 @@ def test_many_patterns_choose_the_assignment():
     d = CapacityDomain.from_arrays(up_prob=base.arms.up_prob, rewards=base.arms.rewards,
                                    costs=np.round(rng.uniform(2, 6, 20), 1),
                                    capacities=np.round(rng.uniform(2, 7, 5) * 2, 1))
-    assert "assign" in d.constraint_block().index
+    block = d.constraint_block()
+    assert "assign" in block.index
     assert "patterns" in base.constraint_block().index
+    from solvers.nn import knapsacks_from_milp         # a row on the pulls for the NN bounds
+    assert len(knapsacks_from_milp(block.milp, d.n_arms)) >= 1
 

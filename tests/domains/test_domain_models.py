@@ -150,7 +150,7 @@ def test_model_errors():
         make_capacity(5, 6)
     # N_I grows with the budget beyond the paper's B = 5: B = 10 of 10 left a single action,
     # and B = 20 was refused
-    for n_arms, budget, n_int in [(20, 5, 10), (40, 10, 20), (100, 20, 40)]:
+    for n_arms, budget, n_int in [(20, 5, 10), (40, 10, 20), (100, 20, 40), (20, 10, 18)]:
         d = make_domain("interventions", n_arms, budget, seed=0)
         assert d.n_interventions == n_int and d.n_interventions > d.budget
     with pytest.raises(InvalidParameterError, match="did you mean 'capacity'"):

@@ -119,6 +119,15 @@ def test_belief_within_tolerance_is_rescaled(write_csv):
         read_batches(write_csv(H + "b,a,1,,0.333;0.666,health.npz,0,\n"))
 
 
+def test_a_huge_belief_is_refused_without_numpy_warnings(write_csv):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")               # numpy's overflow warning leaked before
+        with pytest.raises(BatchInputError, match="belief: must sum to 1.*got inf"):
+            read_batches(write_csv(H + "b,a,1,,1e308;1e308,health.npz,0,\n"))
+
+
 def test_inline_rows_rounded_to_four_decimals_are_rescaled(write_csv):
     third = "[" + ",".join(["[0.3333,0.3333,0.3333]"] * 3) + "]"
     text = INLINE_H + f'b,a,1,0,,"[{third},{third}]",,"[0,1,2]",\n'
@@ -163,7 +172,9 @@ BAD = [
     ("b,a,1,,1.5;-0.5,health.npz,0,\n", 2, "belief", "must be >= 0"),
     ("b,a,1,,0.5;x,health.npz,0,\n", 2, "belief", "numbers separated by ';'; got '0.5;x'"),
     ("b,a,1,,0.5;inf,health.npz,0,\n", 2, "belief", "finite"),
-    ("b,a,1,,1e308;1e308,health.npz,0,\n", 2, "belief", "sum to 1.*got inf"),  # no warning
+    ("b,a,1,,1e308;1e308,health.npz,0,\n", 2, "belief", "sum to 1.*got inf"),
+    ("!" + INLINE_H + 'b,a,1,0,,"[[[""0.9"",""0.1""],[0.3,0.7]],[[0.5,0.5],[0.1,0.9]]]",,'
+     '"[0,1]",\n', 2, "transitions", "must describe a valid arm"),     # numbers as JSON text
     ("b,a,1,2,,health.npz,0,\n", 2, "state", r"must be in \[0, 2\); got 2"),
     ("b,a,1,1.5,,health.npz,0,\n", 2, "state", "must be an integer; got '1.5'"),
     ("b,a,1,1,0.5;0.5,health.npz,0,\n", 2, "belief", "empty when 'state' is given"),

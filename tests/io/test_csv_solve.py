@@ -226,7 +226,7 @@ def test_the_output_is_checked_before_the_work(tmp_path, monkeypatch, capsys):
     shutil.copy(EXAMPLE.parent / "health_example.npz", tmp_path / "health_example.npz")
     before = src.read_text()
     assert main(["solve", str(src), "--out", str(tmp_path / "." / "batches.csv")]) == 1
-    assert "solve_batches.out: must not be the input file" in capsys.readouterr().err
+    assert "batches.csv: must not be an input of this run" in capsys.readouterr().err
     assert src.read_text() == before
 
 

@@ -264,6 +264,18 @@ def test_missing_folders_are_created_and_removed_again_on_failure(tmp_path):
     assert not (tmp_path / "c").exists()                 # nothing left behind
 
 
+def test_a_newer_version_is_refused(tmp_path):
+    """A version 99 file loaded silently (the shared reader did not look at the version)."""
+    path = save_instance(health_intervention(3, seed=0), tmp_path / "h.npz")
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files}
+    meta = json.loads(str(arrays.pop("__meta__")))
+    np.savez(tmp_path / "v99.npz", __meta__=np.array(json.dumps({**meta, "version": 99})),
+             **arrays)
+    with pytest.raises(InvalidModelError, match="must be a version 1 file; got version 99"):
+        load_instance(tmp_path / "v99.npz")
+
+
 def test_a_replaced_file_keeps_its_permissions_and_links_are_followed(tmp_path):
     """A decisions file kept private (0600) stayed private only until the next run, and a
     symbolic link was replaced by a plain file, leaving its target stale."""
@@ -301,18 +313,41 @@ def test_a_write_error_inside_is_an_output_error_and_nothing_is_left(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_sigterm_on_the_command_line_removes_the_output_being_written(tmp_path):
-    """``kill`` (SLURM, docker stop) left a temporary file beside the output; the command
-    line now exits with 143 through the normal unwinding."""
+def test_sigterm_while_writing_removes_the_output_being_written(tmp_path):
+    """``kill`` (SLURM, docker stop) left a temporary file beside the output; during a write
+    it now exits with 143 through the normal unwinding. Outside writes SIGTERM keeps its
+    default (a Python handler would wait for a long computation in C)."""
     import os
     import signal
 
-    from rmab.cli import _terminate_cleanly
     from rmab.models.storage import atomic_write
 
+    before = signal.getsignal(signal.SIGTERM)
+    assert before is signal.SIG_DFL
     with pytest.raises(SystemExit) as info:
-        with _terminate_cleanly(), atomic_write(tmp_path / "out.csv") as tmp:
+        with atomic_write(tmp_path / "out.csv") as tmp:
+            assert signal.getsignal(signal.SIGTERM) is not before
             tmp.write_text("half")
             os.kill(os.getpid(), signal.SIGTERM)
     assert info.value.code == 143 and list(tmp_path.iterdir()) == []
-    assert signal.getsignal(signal.SIGTERM) is not None          # the old handler is back
+    assert signal.getsignal(signal.SIGTERM) is before
+    with atomic_write(tmp_path / "ok.csv") as tmp:
+        tmp.write_text("done")
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_sigterm_handled_elsewhere_is_left_alone(tmp_path):
+    import signal
+
+    from rmab.models.storage import atomic_write
+
+    def mine(signum, frame):
+        pass
+
+    previous = signal.signal(signal.SIGTERM, mine)
+    try:
+        with atomic_write(tmp_path / "out.csv") as tmp:
+            assert signal.getsignal(signal.SIGTERM) is mine
+            tmp.write_text("x")
+    finally:
+        signal.signal(signal.SIGTERM, previous)

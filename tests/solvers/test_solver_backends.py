@@ -185,6 +185,21 @@ def test_what_highs_would_misread_is_refused(backend, field, milp):
         get_backend(backend).build(milp()).solve()
 
 
+@pytest.mark.parametrize("backend", [b for b in BACKEND_NAMES if b in ("highs", "scipy")])
+def test_updates_that_highs_would_misread_are_refused_before_the_copy_changes(backend):
+    """A built HiGHS model took -3e20 as -inf (UNBOUNDED while model.milp had an optimum)."""
+    milp, _ = chvatal()
+    model = get_backend(backend).build(milp)
+    for update, field in ((lambda: model.set_col_bounds([0], [-3e20], [1]), "bounds"),
+                          (lambda: model.set_row_bounds([0], [-np.inf], [1e21]), "bounds"),
+                          (lambda: model.set_objective([1e21, 1, 1]), "c"),
+                          (lambda: model.set_coefficients([0], [0], [1e16]), "values")):
+        with pytest.raises(SolverInputError, match=rf"\.{field}: HiGHS"):
+            update()
+    assert model.milp.col_lower[0] == 0 and model.milp.A[0, 0] == 2     # unchanged
+    assert model.solve().objective == pytest.approx(13.0)
+
+
 def test_a_persistent_lp_returns_the_same_vertex_for_the_same_objective():
     """Ties: no basis is carried between HiGHS LP solves, so the answer does not depend on
     what was solved before (planners built on LPs stay reproducible)."""
@@ -253,6 +268,8 @@ def test_solve_option_errors(backend):
         model.solve(time_limit="x")
     with pytest.raises(SolverInputError, match="threads: must be a positive integer; got 'a'"):
         model.solve(threads="a")
+    with pytest.raises(SolverInputError, match="threads: must be a positive integer; got inf"):
+        model.solve(threads=float("inf"))
     with pytest.raises(SolverInputError, match="offset: must be numbers; got 'a'"):
         model.set_objective([1.0, 1, 1], offset="a")
     with pytest.raises(SolverInputError, match=r"upper: must have shape \(1,\); got \(1, 1\)"):

@@ -76,6 +76,8 @@ def test_add_rows_and_columns():
             small().add_columns([1.0], [0], [1], integrality=bad)
     with pytest.raises(SolverInputError, match=r"MILP.c: must have shape \(4,\); got \(2, 2\)"):
         MILP.from_arrays([[1, 2], [3, 4]])
+    with pytest.raises(SolverInputError, match=r"MILP.c: must be an array of numbers"):
+        MILP.from_arrays([[1, 2], [3]])                                  # ragged
 
 
 @pytest.mark.mip

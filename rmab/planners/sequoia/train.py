@@ -721,11 +721,9 @@ class _Validation:
 
 @dataclass
 class _Run:
-    """One training's learner: network, target, optimiser and what it played and solved."""
+    """One training's network and what it played and solved."""
 
     qnet: QNetwork
-    target: QNetwork
-    optimizer: object
     warm: WarmStartResult
     rewards: np.ndarray
     n_action: int = 0
@@ -863,7 +861,7 @@ def _dqn(domain, config: SequoiaConfig, rng, torch_seed: int, restart: int, acti
     buffer = ReplayBuffer(config.buffer_size, n, domain.action_size)
     opt = torch.optim.Adam(qnet.parameters(), lr=config.learning_rate)
     huber = torch.nn.HuberLoss(delta=config.huber_delta)
-    run = _Run(qnet, target, opt, warm, np.zeros(config.episodes))
+    run = _Run(qnet, warm, np.zeros(config.episodes))
     total_updates = config.episodes * horizon - (config.batch_size - 1)   # none until a batch
     for episode in range(config.episodes):
         eps = config.epsilon(episode)
