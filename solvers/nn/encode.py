@@ -301,7 +301,7 @@ class EncodedNetwork:
 
 def encode_network(network: ReLUNetwork, action_milp: MILP, state, *, state_lower=None,
                    state_upper=None, knapsacks=None, linear_objective=None,
-                   tighten: str | None = None) -> EncodedNetwork:
+                   tighten: str | None = None, n_action: int | None = None) -> EncodedNetwork:
     """Encode ``max_a network(a, state)`` over ``action_milp`` as a MILP.
 
     Parameters
@@ -318,6 +318,9 @@ def encode_network(network: ReLUNetwork, action_milp: MILP, state, *, state_lowe
         (default: :func:`~solvers.nn.bounds.knapsacks_from_milp` on the action MILP).
     linear_objective : (action_milp.n_cols,) added to the objective (default 0).
     tighten : None, or "lp" to tighten later layers' bounds by LP at every state (slow).
+    n_action : the number of action inputs, checked against ``n_inputs - len(state)`` when
+        given (otherwise a state that is too short silently makes an auxiliary column of
+        ``action_milp`` a network input).
     """
     if not isinstance(network, ReLUNetwork):
         raise SolverInputError(f"encode_network.network: must be a ReLUNetwork; got "
@@ -331,6 +334,9 @@ def encode_network(network: ReLUNetwork, action_milp: MILP, state, *, state_lowe
     if tighten not in (None, "lp"):
         raise SolverInputError(f"encode_network.tighten: must be None or 'lp'; got {tighten!r}")
     state = np.asarray(state, dtype=np.float64).reshape(-1)
+    if n_action is not None and n_action != network.n_inputs - state.size:
+        raise SolverInputError(f"encode_network.state: must have network.n_inputs - n_action = "
+                               f"{network.n_inputs - n_action} entries; got {state.size}")
     n_action = network.n_inputs - state.size
     if not 0 <= n_action <= action_milp.n_cols:
         raise SolverInputError(f"encode_network.state: must have network.n_inputs - n_action "

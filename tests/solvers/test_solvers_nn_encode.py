@@ -201,6 +201,12 @@ def test_encode_errors():
         encode_network(random_net([5, 4, 2], rng), act, [0, 0])
     with pytest.raises(SolverInputError, match=r"state: must have network.n_inputs - n_action"):
         encode_network(net, act, [])
+    # with aux columns a short state would make one a network input: n_action catches it
+    aux = act.add_columns([0.0], [0], [1])
+    encode_network(net, aux, [0])                                     # taken silently
+    with pytest.raises(SolverInputError, match=r"state: must have network.n_inputs - n_action "
+                                               r"= 2 entries; got 1"):
+        encode_network(net, aux, [0], n_action=3)
     with pytest.raises(SolverInputError, match="action columns finite bounds"):
         encode_network(net, MILP.from_arrays(np.zeros(3), col_upper=[1, 1, np.inf]), [0, 0])
     with pytest.raises(SolverInputError, match="tighten: must be None or 'lp'"):

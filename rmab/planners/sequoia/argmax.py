@@ -173,7 +173,8 @@ class MIPArgmax:
         self.gains_at = getattr(network, "gains", None)       # a GainTableNetwork's
         relu = getattr(network, "network", network)
         self.encoded = encode_network(relu, self.action_milp, ctx,
-                                      state_lower=np.zeros(n_ctx), state_upper=np.ones(n_ctx))
+                                      state_lower=np.zeros(n_ctx), state_upper=np.ones(n_ctx),
+                                      n_action=self.domain.action_size)
         self.model = self._backend.build(self.encoded.milp)
         self.network = network
         self.build_seconds = time.perf_counter() - start
