@@ -74,9 +74,13 @@ def _filter_arm(beliefs, actions, signals, transitions, observations, out, n):
         total += v
     if not total > 0.0:
         return False
-    inv = 1.0 / total
-    for sp in range(n_states):
-        out[n, sp] *= inv
+    if total >= 1e-300:
+        inv = 1.0 / total
+        for sp in range(n_states):
+            out[n, sp] *= inv
+    else:                       # 1 / a subnormal total is inf: divide (the numpy twin does)
+        for sp in range(n_states):
+            out[n, sp] /= total
     return True
 
 

@@ -133,7 +133,11 @@ def sample_next(arms, states, actions, *, seed=None, u_state=None, u_signal=None
     n = arms.n_arms
     st = check_actions(owner, states, n, arms.n_states, field="states")
     a = check_actions(owner, actions, n, arms.n_actions)
-    if u_state is None or u_signal is None:
+    if (u_state is None) != (u_signal is None):
+        raise InvalidParameterError(f"{owner}.u_state: must be given with u_signal (both, or "
+                                    f"neither and a seed); got only "
+                                    f"{'u_state' if u_signal is None else 'u_signal'}")
+    if u_state is None:
         rng = as_generator(seed, f"{owner}.seed")
         u_state, u_signal = rng.random(n), rng.random(n)
     u_state = _check_uniforms(owner, "u_state", u_state, n)

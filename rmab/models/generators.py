@@ -156,7 +156,16 @@ def health_intervention(n_arms: int, *, n_states: int = 2, budget_fraction: floa
 
 
 def _random_rows(rng: np.random.Generator, shape: tuple, concentration: float) -> np.ndarray:
-    rows = rng.gamma(concentration, 1.0, shape) + 1e-12
+    """Dirichlet(concentration) rows, every entry at least about 1e-12."""
+    if concentration >= 0.1:    # the draws of earlier versions (seeded instances unchanged)
+        rows = rng.gamma(concentration, 1.0, shape) + 1e-12
+        return rows / rows.sum(axis=-1, keepdims=True)
+    # below, most Gamma(c) draws fall under 1e-12 and the floor made rows nearly uniform:
+    # Gamma(c) = Gamma(c + 1) U^(1/c), normalised in log space, floored after
+    logs = np.log(rng.gamma(concentration + 1.0, 1.0, shape)) + \
+        np.log(1.0 - rng.random(shape)) / concentration             # U in (0, 1]
+    rows = np.exp(logs - logs.max(axis=-1, keepdims=True))
+    rows = np.maximum(rows / rows.sum(axis=-1, keepdims=True), 1e-12)
     return rows / rows.sum(axis=-1, keepdims=True)
 
 

@@ -444,16 +444,17 @@ class _Reader:
         costs = np.zeros(n_actions)
         if tk.costs is not None:
             values, line = tk.costs
-            try:
-                costs = np.array([float(x) for x in values])
-            except ValueError:
-                raise tk.error(f"rmab-costs: must be numbers; got {values}", line) from None
+            if not all(_is_number(x) for x in values):        # no nan or inf either
+                raise tk.error(f"rmab-costs: must be numbers; got {values}", line)
+            costs = np.array([float(x) for x in values])
             if costs.shape != (n_actions,):
                 raise tk.error(f"rmab-costs: must give {n_actions} costs; got {len(costs)}", line)
         try:
             arms = POMDPArms(self.t[None], self.o[None], rewards[None], costs[None])
         except InvalidModelError as exc:
-            raise POMDPFormatError(str(exc), file=tk.file) from exc
+            at = tk.costs[1] if tk.costs is not None and ".costs" in str(exc) else None
+            raise (tk.error(str(exc), at) if at is not None
+                   else POMDPFormatError(str(exc), file=tk.file)) from exc
         return PomdpModel(arms, float(self.discount), start, tuple(self.names["states"]),
                           tuple(self.names["actions"]), tuple(self.names["observations"]),
                           {"name": Path(str(tk.file)).stem if tk.file else "pomdp"})

@@ -202,3 +202,16 @@ def test_kernels_accept_readonly_model_arrays():
     out = np.empty((3, 2))
     assert K.update_kernel(b, a, o, p, q, out) == -1
     np.testing.assert_allclose(out, R.update_numpy(b, a, o, p, q)[0], atol=1e-12)
+
+
+def test_a_subnormal_normaliser_gives_the_twins_posterior():
+    """1 / a subnormal total is inf: the kernel returned [nan, inf] where the twin gives
+    [0, 1] (an identity arm, belief [1 - 1e-308, 1e-308], a signal only state 1 can send)."""
+    T = np.tile(np.eye(2), (1, 1, 1, 1))
+    O = np.array([[[[1.0, 0.0], [0.5, 0.5]]]])
+    b = np.array([[1 - 1e-308, 1e-308]])
+    a, o = np.zeros(1, np.int64), np.ones(1, np.int64)
+    out = np.empty_like(b)
+    assert K.update_kernel(b, a, o, T, O, out) == -1
+    np.testing.assert_array_equal(out, R.update_numpy(b, a, o, T, O)[0])
+    np.testing.assert_array_equal(out, [[0.0, 1.0]])

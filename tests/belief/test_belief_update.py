@@ -143,6 +143,10 @@ def test_sampling_is_seeded_and_uses_common_random_numbers():
         np.testing.assert_array_equal(x, y)
     np.testing.assert_array_equal(sample_states(np.full((6, 2), 0.5), seed=3),
                                   sample_states(np.full((6, 2), 0.5), seed=3))
+    # one uniform array alone was silently replaced by the seed's draws
+    with pytest.raises(InvalidParameterError, match="u_state: must be given with u_signal.*"
+                                                    "got only u_state"):
+        sample_next(arms, states, actions, u_state=u1, seed=1)
 
 
 @settings(max_examples=30, deadline=None)

@@ -218,6 +218,22 @@ def test_random_mdp_and_pomdp_arms_contract():
     assert sparse > dense + 0.2
 
 
+def test_small_concentrations_give_sparse_rows():
+    """Below c = 0.1 most Gamma(c) draws fell under the 1e-12 floor added before normalising,
+    so rows came out nearly uniform (mean largest entry 0.72 at c = 0.01; Dirichlet: 0.98)."""
+    from rmab.models import random_mdp_arms
+
+    for c, at_least in ((0.01, 0.95), (1e-300, 0.99)):
+        T = random_mdp_arms(300, 3, 2, concentration=c, seed=0).transitions
+        assert T.max(axis=-1).mean() > at_least and T.min() > 0
+        np.testing.assert_allclose(T.sum(axis=-1), 1.0, atol=1e-12)
+    # from 0.1 on, the same draws as before (seeded instances unchanged)
+    rng = np.random.default_rng(0)
+    rows = rng.gamma(0.5, 1.0, (4, 2, 3, 3)) + 1e-12
+    T = random_mdp_arms(4, 3, 2, concentration=0.5, seed=0).transitions
+    np.testing.assert_array_equal(T, rows / rows.sum(axis=-1, keepdims=True))
+
+
 def test_collapsing_arms_structure():
     arms = collapsing_arms(5, 3, seed=4)
     o = arms.observations

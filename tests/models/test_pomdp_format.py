@@ -214,9 +214,13 @@ def test_rows_never_set_and_other_reader_errors(tmp_path):
         read_pomdp(binary)
     with pytest.raises(POMDPFormatError, match=r"rmab-costs: must give 2 costs"):
         parse_pomdp("# rmab-costs: 0 1 2\n" + HEAD + "T: * identity\nO: * uniform\n")
-    with pytest.raises(POMDPFormatError, match=r"costs: must be non-decreasing"):
+    with pytest.raises(POMDPFormatError, match=r"costs: must be non-decreasing") as info:
         parse_pomdp("# rmab-costs: 0 2 1\n" + HEAD.replace("actions: a b", "actions: 3")
                     + "T: * identity\nO: * uniform\n")
+    assert info.value.line == 1                          # the comment's line (it had none)
+    with pytest.raises(POMDPFormatError, match=r"rmab-costs: must be numbers") as info:
+        parse_pomdp("# rmab-costs: 0 nan\n" + HEAD + "T: * identity\nO: * uniform\n")
+    assert info.value.line == 1
 
 
 def test_loaded_model_solves_like_the_hand_built_tiger():
