@@ -67,6 +67,9 @@ def solve_knapsack(values, costs, budget, *, method: str = "auto",
     if costs.shape != values.shape:
         raise InvalidParameterError(f"{owner}.costs: must have the shape of values "
                                     f"{values.shape}; got {costs.shape}")
+    if values.shape[1] < 1:
+        raise InvalidParameterError(f"{owner}.values: must have at least one action (the "
+                                    f"passive one); got shape {values.shape}")
     check_costs(owner, costs, error=InvalidParameterError)
     dp_limit = check_number(owner, "dp_limit", dp_limit, low=0, integer=True)
     budget = check_number(owner, "budget", budget, low=0.0)
@@ -92,6 +95,11 @@ def solve_knapsack(values, costs, budget, *, method: str = "auto",
                        int(icosts.max(axis=1).sum()))
         _kernels.mckp_dp_kernel(gains, icosts, capacity, actions)
         method_used, optimal = "dp", True
+        real = costs[np.arange(n_arms), actions].sum()
+        if real > budget + 0.5 * budget_slack(budget):    # costs within 1e-9 of integers
+            actions[:] = 0                                 # added up past the budget
+            optimal = _mip(gains, costs, budget, actions, time_limit)
+            method_used = "mip"
     else:
         _greedy(gains, costs, budget, actions)
         method_used, optimal = "greedy", False
@@ -110,8 +118,9 @@ def _greedy(gains, costs, budget, actions) -> None:
         return
     arm_of, lv_from, lv_to, d_cost, slope = (x[:k] for x in (arm_of, lv_from, lv_to, d_cost,
                                                                slope))
-    # by decreasing slope; ties by arm then level so an arm's steps stay in order
-    order = np.lexsort((lv_from, arm_of, -slope)).astype(np.int64)
+    # by decreasing slope; ties keep the kernel's order (by arm, then along the arm's hull:
+    # level numbers need not follow the hull when costs are not sorted by action)
+    order = np.argsort(-slope, kind="stable").astype(np.int64)
     _kernels.mckp_greedy_kernel(order, arm_of, lv_from, lv_to, d_cost, float(budget),
                                 0.5 * budget_slack(budget), actions)
 

@@ -260,3 +260,26 @@ def test_solve_knapsack_names_the_arm_and_checks_dp_limit():
         solve_knapsack(np.ones((2, 2)), np.array([[0.0, 1.0], [0.0, -1.0]]), 1.0)
     with pytest.raises(InvalidParameterError, match="dp_limit: must be an integer"):
         solve_knapsack(np.ones((2, 2)), np.array([[0.0, 1.0], [0.0, 1.0]]), 1.0, dp_limit="x")
+
+
+def test_costs_just_off_integers_never_break_the_budget():
+    """The DP rounds costs within 1e-9 of integers: 100 arms at cost 5e-10 all came back
+    active under budget 0, reported optimal (the Lagrangian planner then broke the budget)."""
+    for costs, budget in (([0.0, 5e-10], 0.0), ([0.0, 1 + 9e-10], 50.0)):
+        values = np.tile([0.0, 1.0], (100, 1))
+        res = solve_knapsack(values, np.tile(costs, (100, 1)), budget)
+        assert res.cost <= budget + 0.5e-9 * max(1.0, budget)        # the planners' slack
+        assert res.value >= (0 if budget == 0 else 49)
+
+
+def test_greedy_follows_the_hull_when_costs_are_not_sorted_by_action():
+    """Equal-slope hull steps were ordered by level number, not along the hull, so a step was
+    skipped for good: 10 against the optimum 15 (beyond the stated guarantee)."""
+    values = costs = np.tile([0.0, 2.0, 1.0, 3.0], (5, 1))
+    greedy = solve_knapsack(values, costs, 15, method="greedy")
+    assert greedy.value == solve_knapsack(values, costs, 15, method="dp").value == 15.0
+
+
+def test_arms_without_actions_are_refused():
+    with pytest.raises(InvalidParameterError, match="values: must have at least one action"):
+        solve_knapsack(np.zeros((2, 0)), np.zeros((2, 0)), 1.0)
