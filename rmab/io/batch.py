@@ -108,7 +108,8 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
         batches with a bad row or a failing planner are skipped and listed in
         ``result.failures``; the others are solved and written.
     out : path, open text file or None
-        Where the decisions go (:func:`~rmab.io.write_solutions`, atomic for a path).
+        Where the decisions go (:func:`~rmab.io.write_solutions`, atomic for a path). A path is
+        checked before any work, and may not be the source file.
     discount : float
         Discount of batches whose rows give none.
     progress : bool
