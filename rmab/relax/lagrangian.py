@@ -55,8 +55,10 @@ class LagrangianResult:
     Attributes
     ----------
     estimate : float
-        ``L(λ*)`` from the per-arm values computed (exact for fully observed arms, PBVI lower
-        values for POMDP arms: then it may fall below the true ``L(λ*)``).
+        ``L(λ*)`` from the per-arm values computed (for fully observed arms exact up to
+        ``value_tol`` per arm, so within ``n_arms · value_tol`` of ``L(λ*)``; PBVI lower values
+        for POMDP arms: then it may fall below the true ``L(λ*)``). The certificate holds
+        either way.
     certified_upper_bound : float or None
         An upper bound on the optimal return proven by upper values on every arm (fully
         observed: the exact values plus their tolerance; POMDP: the fast informed bound);
@@ -76,7 +78,8 @@ class LagrangianResult:
         ``B w - Σ_n C_n^{λ*}``, a subgradient of ``L`` at ``λ*``.
     method : str
     exact : bool
-        True when the arm values are exact (fully observed arms).
+        True when the arm values come from policy iteration (fully observed arms; exact up to
+        ``value_tol``).
     iterations : int
         Prices evaluated by the search.
     prices, dual_values : (k,)
