@@ -81,8 +81,9 @@ def solve_knapsack(values, costs, budget, *, method: str = "auto",
     use_dp = method == "dp"
     if method == "dp" and not _integral(costs):
         raise InvalidParameterError(f"{owner}.costs: must be integers for method 'dp'")
-    if method == "auto":
-        use_dp = _integral(costs) and n_arms * (int(budget) + 1) <= dp_limit
+    if method == "auto":                # the DP table stops at the dearest joint action
+        top = min(budget, float(np.round(costs).max(axis=1).sum())) if n_arms else 0.0
+        use_dp = _integral(costs) and n_arms * (int(top) + 1) <= dp_limit
     gains = np.ascontiguousarray(values - values[:, :1])
     actions = np.zeros(n_arms, dtype=np.int64)
     if method == "mip":

@@ -283,3 +283,13 @@ def test_greedy_follows_the_hull_when_costs_are_not_sorted_by_action():
 def test_arms_without_actions_are_refused():
     with pytest.raises(InvalidParameterError, match="values: must have at least one action"):
         solve_knapsack(np.zeros((2, 0)), np.zeros((2, 0)), 1.0)
+
+
+def test_auto_uses_the_dp_when_the_budget_covers_every_arm():
+    """A budget far above the dearest joint action sized the DP table by the budget, so auto
+    fell back to the greedy and reported a proven optimum as not optimal."""
+    values = np.tile([0.0, 1.0, 1.5], (50, 1))
+    costs = np.tile([0.0, 1.0, 2.0], (50, 1))
+    res = solve_knapsack(values, costs, 1e9, dp_limit=10_000)
+    assert res.method == "dp" and res.optimal and res.value == 75.0
+
