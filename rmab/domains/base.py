@@ -267,12 +267,14 @@ class Domain(ABC):
         the NO-ACTION reference; it is not in the MILP's feasible set)."""
         return np.zeros(self.action_size, dtype=np.int64)
 
-    def _additions(self, action: np.ndarray) -> np.ndarray:
-        """Indices ``i`` (action[i] == 0) such that setting ``action[i] = 1`` keeps the action
-        feasible (greedy construction; the pull domains' feasible sets are closed under
-        removal). ``action`` is modified in place and restored."""
+    def _additions(self, action: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
+        """Indices ``i`` (action[i] == 0; those in ``among`` when given) such that setting
+        ``action[i] = 1`` keeps the action feasible (greedy construction). The pull domains'
+        feasible sets are closed under removal, so an index that cannot be added now can
+        never be added to a larger action: the greedy passes the previous additions as
+        ``among``. ``action`` is modified in place and restored."""
         keep = []
-        for i in np.flatnonzero(action == 0):
+        for i in np.flatnonzero(action == 0) if among is None else among:
             action[i] = 1
             if self._violation(action) is None:
                 keep.append(i)

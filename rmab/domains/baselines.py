@@ -231,8 +231,9 @@ class IterativeMyopicPlanner(BaseDomainPlanner):
         d = self.domain
         action = np.zeros(d.action_size, dtype=np.int64)
         current = float(self._scores(states, t, action[None, :])[0])
+        cand = None
         while True:
-            cand = d._additions(action)
+            cand = d._additions(action, cand)       # once infeasible, always infeasible
             if cand.size == 0:
                 break
             trial = np.repeat(action[None, :], cand.size, axis=0)
@@ -243,6 +244,7 @@ class IterativeMyopicPlanner(BaseDomainPlanner):
                 break
             action[cand[best]] = 1
             current = float(values[best])
+            cand = np.delete(cand, best)
         return action
 
 

@@ -130,10 +130,10 @@ class InterventionsDomain(Domain):
         a[rng.choice(self.n_interventions, self.budget, replace=False)] = 1
         return a
 
-    def _additions(self, action):
+    def _additions(self, action, among=None):
         if action.sum() >= self.budget:
             return np.zeros(0, dtype=np.int64)
-        return np.flatnonzero(action == 0)
+        return np.flatnonzero(action == 0) if among is None else among
 
     # -- MILP ----------------------------------------------------------------------------
     def _build_block(self) -> ConstraintBlock:
