@@ -218,3 +218,54 @@ def test_held_karp_decides_as_the_search_does(d, monkeypatch):
             assert walk[0] == walk[-1] == d.source and len(walk) - 1 <= d.route_length
             assert set(np.flatnonzero(a)) <= set(walk)
             assert all(d.distances[u, v] == 1 for u, v in zip(walk, walk[1:]) if u != v)
+
+
+def _tour_lengths(d_sub):
+    """Shortest closed walk through all targets of the metric, by every permutation."""
+    k = d_sub.shape[0] - 1
+    best = np.inf
+    for perm in itertools.permutations(range(1, k + 1)):
+        walk = (0,) + perm + (0,)
+        best = min(best, sum(d_sub[u, v] for u, v in zip(walk, walk[1:])))
+    return best
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), k=st.integers(1, 6), slack=st.integers(-2, 1))
+def test_search_kernel_and_dp_decide_as_every_permutation(seed, k, slack):
+    """The compiled search (memo on, and cut short into the DP) against all visiting orders on
+    the hop metric of a random sparse graph, with route lengths around the optimum."""
+    from rmab.domains._kernels import closed_walk_kernel
+
+    d = make_path(12, 5, seed=seed)
+    nodes = np.random.default_rng(seed).choice(12, k + 1, replace=False)
+    sub = d.distances[np.ix_(nodes, nodes)]
+    shortest = _tour_lengths(sub)
+    L = float(shortest + slack)
+    order = np.zeros(k, dtype=np.int64)
+    found = closed_walk_kernel(sub, L, 10 ** 6, order)
+    assert found == (shortest <= L)
+    if found:
+        walk = np.r_[0, order, 0]
+        assert sorted(order) == list(range(1, k + 1))
+        assert sub[walk[:-1], walk[1:]].sum() <= L
+    assert (path_mod._held_karp(sub, L) is not None) == (shortest <= L)
+    if k >= 2:
+        assert closed_walk_kernel(sub, L, 0, order) in (-1, int(shortest <= L))
+
+
+def test_more_targets_than_the_memo_keys_hold():
+    """Past 56 targets an int64 bit mask of the visited set overflows: the search counts the
+    visited targets and goes on without the memo (a line of 70 nodes, source at its end: 138
+    moves visit all; one fewer is refused)."""
+    from rmab.domains._kernels import MEMO_TARGETS
+
+    n = 70
+    assert n - 1 > MEMO_TARGETS
+    kw = dict(up_prob=[[0.1, 0.8]] * n, rewards=[[0.0, 0.1, 0.2, 1.0]] * n,
+              edges=[(i, i + 1) for i in range(n - 1)], budget=n)
+    every = np.ones(n, dtype=np.int64)
+    d = PathDomain.from_arrays(**kw, route_length=2 * (n - 1))
+    walk = d.route(every)
+    assert len(walk) - 1 == 2 * (n - 1) and set(walk) == set(range(n))
+    assert not PathDomain.from_arrays(**kw, route_length=2 * n - 3).is_feasible(every)
