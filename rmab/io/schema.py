@@ -62,13 +62,16 @@ def check_header(header: list[str], file: str | None, line: int = 1) -> dict[str
     ``line`` of ``file``.
 
     Raises :class:`BatchInputError` (at ``line``) on an empty, duplicate or unknown name, a
-    missing required column, or a combination that cannot describe an arm.
+    missing required column, or a combination that cannot describe an arm. Unknown names are
+    reported together, each with its closest column name if there is one; ``column`` is the
+    first of them.
     """
     def fail(message, column=None):
         raise BatchInputError(message, file=file, line=line, column=column)
 
     names = [h.strip() for h in header]
     positions: dict[str, int] = {}
+    unknown = []
     for i, name in enumerate(names):
         if not name:
             fail(f"{OWNER}.header: column {i + 1} must have a name; got an empty name")
@@ -76,14 +79,16 @@ def check_header(header: list[str], file: str | None, line: int = 1) -> dict[str
             fail(f"{OWNER}.header: column names must be unique; got {name!r} twice", name)
         if name not in _NAMES:
             close = difflib.get_close_matches(name, _NAMES, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
             sep = next((c for c in ";\t|" if c in name and len(header) == 1), None)
             if sep is not None:       # e.g. Excel in locales with a decimal comma
                 hint = (f"; the header holds {sep!r}: fields must be separated by commas "
                         f"(';' separates the numbers inside a cell)")
-            fail(f"{OWNER}.header: columns must be among {list(_NAMES)}; got {name!r}{hint}",
-                 name)
+            unknown.append((name, hint))
         positions[name] = i
+    if unknown:
+        got = ", ".join(f"{name!r}{hint}" for name, hint in unknown)
+        fail(f"{OWNER}.header: columns must be among {list(_NAMES)}; got {got}", unknown[0][0])
     for col in COLUMNS:
         if col.required and col.name not in positions:
             fail(f"{OWNER}.header: must have a {col.name!r} column; got {names}", col.name)

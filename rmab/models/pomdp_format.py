@@ -13,7 +13,8 @@ Format: http://pomdp.org/code/pomdp-file-spec.html. Supported:
   earlier ones.
 
 Rewards ``R(a, s, s', o)`` become ``r(s, a) = Σ_{s', o} T(s'|s,a) O(o|s',a) R(a, s, s', o)``,
-the expected reward earned in state ``s`` under ``a`` (``values: cost`` negates them). The
+the expected reward earned in state ``s`` under ``a`` (``values: cost`` negates them); a reward
+that depends on neither ``s'`` nor ``o`` (``R: a : s : * : * 1.5``) is taken exactly. The
 format has no action costs: they default to zero; :func:`write_pomdp` records non-zero costs
 in an ``# rmab-costs:`` comment, which :func:`read_pomdp` reads back and other tools ignore.
 Rows of ``T`` and ``O`` must sum to 1 within ``1e-5``; rows off by more than ``1e-12`` are
@@ -442,8 +443,11 @@ class _Reader:
                 raise POMDPFormatError(what + " (never set)", file=tk.file)
             off = np.abs(sums - 1.0) > 1e-12          # leave exact rows bit-for-bit alone
             arr[off] /= sums[off][:, None]
-        # r(s, a) = Σ_{s', o} T(s'|s,a) O(o|s',a) R(a, s, s', o)
-        rewards = self.sign * np.einsum("ast,ato,asto->sa", self.t, self.o, self.r)
+        # r(s, a) = Σ_{s', o} T(s'|s,a) O(o|s',a) R(a, s, s', o), summed around R(a, s, 0, 0)
+        # (T and O rows sum to 1), so that a reward that depends on neither s' nor o is exact
+        base = self.r[:, :, :1, :1]
+        rewards = self.sign * (base[:, :, 0, 0].T
+                               + np.einsum("ast,ato,asto->sa", self.t, self.o, self.r - base))
         n_actions = self.sizes["actions"]
         costs = np.zeros(n_actions)
         if tk.costs is not None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -36,7 +37,7 @@ import numpy as np
 
 from rmab._validation import check_number
 from rmab.belief.update import check_beliefs
-from rmab.errors import InvalidParameterError, MissingDependencyError
+from rmab.errors import ConvergenceWarning, InvalidParameterError, MissingDependencyError
 from rmab.models.arms import MDPArms
 from rmab.models.instance import Instance
 
@@ -354,9 +355,14 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
     beliefs : array (n_arms, n_states), optional
         Beliefs to start from (default the instance's initial belief).
     price_tol : float
-        Stop when the price bracket is narrower than ``price_tol * max(1, λ)``.
+        Stop when the price bracket is narrower than ``price_tol * max(1, λ)`` (cutting plane:
+        when the model's minimiser moves by less).
     max_iter : int
-        At most this many prices evaluated by the search.
+        At most this many prices evaluated by the search (golden section evaluates at least
+        three). Stopping on ``max_iter`` first gives a
+        :class:`~rmab.errors.ConvergenceWarning` naming the bracket reached (cutting plane:
+        the last price and the model's next minimiser); the result is then the best price
+        evaluated, and both bounds still hold (every ``λ >= 0`` gives one), only looser.
     value_tol : float, optional
         Per-arm value tolerance: policy iteration (default 1e-9) or PBVI (default 1e-3).
     certificate : bool
@@ -402,14 +408,22 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
     else:
         hi = _price_ceiling(instance, weight)
         lo_point = evaluate(0.0)
+        bracket = None
         if slope(lo_point) >= 0.0 or hi == 0.0:
             best = lo_point
         elif method == "bisection":
-            best = _bisect(evaluate, slope, dual, 0.0, hi, price_tol, max_iter)
+            best, bracket = _bisect(evaluate, slope, dual, 0.0, hi, price_tol, max_iter)
         elif method == "cutting-plane":
-            best = _cutting_plane(solver, evaluate, budget_term, hi, price_tol, max_iter)
+            best, bracket = _cutting_plane(solver, evaluate, budget_term, hi, price_tol,
+                                           max_iter)
         else:
-            best = _golden(evaluate, dual, 0.0, hi, price_tol, max_iter)
+            best, bracket = _golden(evaluate, dual, 0.0, hi, price_tol, max_iter)
+        if bracket is not None:
+            warnings.warn(f"{owner}: the {method} price search stopped after max_iter="
+                          f"{max_iter} prices before reaching price_tol={price_tol:g}; bracket "
+                          f"[{bracket[0]:.6g}, {bracket[1]:.6g}], returned price "
+                          f"{best.price:.6g} (the bound is valid but looser)",
+                          ConvergenceWarning, stacklevel=2)
     cert_start = time.perf_counter()
     upper = certified = cert_price = None
     if certificate:
@@ -432,11 +446,12 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
 
 def _bisect(evaluate, slope, dual, lo, hi, price_tol, max_iter):
     """Bisection on the slope's sign: ``slope(lo) < 0 <= slope(hi)``; returns the evaluated
-    point of smallest dual value."""
+    point of smallest dual value and, if ``max_iter`` stopped it first, the bracket reached
+    (else None)."""
     best = evaluate(lo)
     for _ in range(max_iter - 1):
         if hi - lo <= price_tol * max(1.0, hi):
-            break
+            return best, None
         point = evaluate(0.5 * (lo + hi))
         if dual(point) < dual(best):
             best = point
@@ -444,30 +459,34 @@ def _bisect(evaluate, slope, dual, lo, hi, price_tol, max_iter):
             lo = point.price
         else:
             hi = point.price
-    return best
+    return best, (None if hi - lo <= price_tol * max(1.0, hi) else (lo, hi))
 
 
 def _cutting_plane(solver, evaluate, budget_term, hi, price_tol, max_iter):
     """Kelley's method on the pooled-plan model (see ``lagrangian_bound``): returns the point
-    solved at the last model minimiser. The reported values are PBVI's at that price."""
+    solved at the last model minimiser (the reported values are PBVI's at that price) and, if
+    ``max_iter`` stopped it first, that price and the model's next minimiser (else None)."""
     point = evaluate(0.0)
-    for _ in range(max_iter - 1):
+    for i in range(max_iter):
         lam = solver.model_minimiser(budget_term, hi)
         if abs(lam - point.price) <= price_tol * max(1.0, lam):
-            break
+            return point, None
+        if i == max_iter - 1:
+            return point, (min(lam, point.price), max(lam, point.price))
         point = evaluate(lam)
-    return point
 
 
 def _golden(evaluate, dual, lo, hi, price_tol, max_iter):
-    """Golden-section search of the convex ``L`` on ``[lo, hi]``."""
+    """Golden-section search of the convex ``L`` on ``[lo, hi]``: returns the evaluated point
+    of smallest dual value and, if ``max_iter`` stopped it first, the bracket reached (else
+    None)."""
     a, b = lo, hi
     c, d = b - _GOLDEN * (b - a), a + _GOLDEN * (b - a)
     pc, pd = evaluate(c), evaluate(d)
     best = min((evaluate(lo), pc, pd), key=dual)
     for _ in range(max_iter - 3):
         if b - a <= price_tol * max(1.0, b):
-            break
+            return best, None
         if dual(pc) <= dual(pd):
             b, d, pd = d, c, pc
             c = b - _GOLDEN * (b - a)
@@ -480,7 +499,7 @@ def _golden(evaluate, dual, lo, hi, price_tol, max_iter):
             cand = pd
         if dual(cand) < dual(best):
             best = cand
-    return best
+    return best, (None if b - a <= price_tol * max(1.0, b) else (a, b))
 
 
 def _min_upper_dual(solver, budget_term, start):
@@ -496,7 +515,7 @@ def _min_upper_dual(solver, budget_term, start):
         return cache[price]
 
     lam = start[0]
-    point = _golden(upper, lambda e: e[2], 0.5 * lam, 2.0 * lam + 0.05, 1e-2, _CERT_EVALS)
+    point, _ = _golden(upper, lambda e: e[2], 0.5 * lam, 2.0 * lam + 0.05, 1e-2, _CERT_EVALS)
     return min((start, point), key=lambda e: e[2])
 
 

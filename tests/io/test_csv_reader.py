@@ -147,6 +147,10 @@ BAD = [
     ("!" + H, 2, None, "at least one arm row"),
     ("!batch_id,arm_id,budjet,state,model,model_arm\nb,a,1,0,health.npz,0\n", 1, "budjet",
      "did you mean 'budget'"),
+    # every unknown name at once, each with its closest column
+    ("!batch_id,arm_id,budjet,stat,model,model_arm,colour\nb,a,1,0,health.npz,0,red\n", 1,
+     "budjet", r"got 'budjet' \(did you mean 'budget'\?\), 'stat' \(did you mean 'state'\?\), "
+               r"'colour'$"),
     ("!batch_id;arm_id;budget;state;model;model_arm\nb;a;1;0;health.npz;0\n", 1,
      "batch_id;arm_id;budget;state;model;model_arm",
      "the header holds ';': fields must be separated by commas"),

@@ -65,6 +65,24 @@ R: b : 2
     np.testing.assert_allclose(m.arms.observations[0, 1, 2], [0.9, 0.1])
 
 
+
+def test_reward_independent_of_next_state_and_signal_is_exact():
+    # Σ T O · 1.5 summed naively gave 1.4999999999999998 in state 0
+    text = HEAD + """
+T: *
+0.1 0.2 0.7
+0.3 0.3 0.4
+0.15 0.6 0.25
+O: *
+0.85 0.15
+0.3 0.7
+0.2 0.8
+R: * : * : * : * 1.5
+R: b : 2 : * : * -0.7
+"""
+    r = parse_pomdp(text).arms.rewards[0]
+    np.testing.assert_array_equal(r, [[1.5, 1.5], [1.5, 1.5], [1.5, -0.7]])
+
 @pytest.mark.parametrize("start, want", [
     ("start: 0.2 0.3 0.5", [0.2, 0.3, 0.5]),
     ("start: uniform", [1 / 3] * 3),
@@ -116,7 +134,7 @@ def test_round_trip(tmp_path_factory, seed, n_states, n_actions, n_obs, named):
     back = read_pomdp(path)
     np.testing.assert_array_equal(back.arms.transitions, arms.transitions)
     np.testing.assert_array_equal(back.arms.observations, arms.observations)
-    np.testing.assert_allclose(back.arms.rewards, arms.rewards, rtol=1e-14, atol=1e-14)
+    np.testing.assert_array_equal(back.arms.rewards, arms.rewards)   # R: a : s : * : * r
     np.testing.assert_array_equal(back.arms.costs, arms.costs)      # via # rmab-costs:
     np.testing.assert_allclose(back.start, start, atol=1e-15)
     assert back.discount == 0.93

@@ -1,12 +1,14 @@
 """Lagrangian bound: LP vs bisection vs golden, convexity, bound >= simulated returns of every
 planner, certificate >= estimate, cutting plane vs bisection, plot, error paths."""
 
+import itertools
 import sys
+from functools import reduce
 
 import numpy as np
 import pytest
 
-from rmab.errors import InvalidParameterError, MissingDependencyError
+from rmab.errors import ConvergenceWarning, InvalidParameterError, MissingDependencyError
 from rmab.models.arms import POMDPArms
 from rmab.models.generators import health_intervention, random_instance
 from rmab.models.instance import Instance
@@ -73,6 +75,41 @@ def test_finite_horizon_budget_weight():
                 + res.price * 2.0 * res.budget_weight)
     assert res.estimate == pytest.approx(expected, rel=1e-9)
 
+
+def _joint_optimum(inst):
+    """The optimal return of a small finite-horizon instance by backward induction over joint
+    states and every joint action within the budget."""
+    arms, beta = inst.arms, inst.discount
+    values = np.zeros(arms.n_states ** arms.n_arms)
+    for _ in range(inst.horizon):
+        best = np.full_like(values, -np.inf)
+        for act in itertools.product(range(arms.n_actions), repeat=arms.n_arms):
+            if sum(arms.costs[n, a] for n, a in enumerate(act)) > inst.budget:
+                continue
+            trans = reduce(np.kron, [arms.transitions[n, a] for n, a in enumerate(act)])
+            reward = reduce(np.add.outer, [arms.rewards[n, :, a] for n, a in enumerate(act)])
+            best = np.maximum(best, reward.ravel() + beta * trans @ values)
+        values = best
+    return reduce(np.kron, inst.initial_belief) @ values
+
+
+@pytest.mark.parametrize("method", ["bisection", "golden"])
+@pytest.mark.parametrize("max_iter", [1, 2])
+def test_max_iter_stop_warns_and_bound_still_holds(method, max_iter):
+    inst = random_instance(3, 2, 2, None, budget=1.0, discount=0.9, horizon=4, seed=3)
+    with pytest.warns(ConvergenceWarning, match=rf"{method} price search stopped after "
+                                                rf"max_iter={max_iter} prices .* bracket \["):
+        stopped = lagrangian_bound(inst, method=method, max_iter=max_iter)
+    full = lagrangian_bound(inst, method=method)
+    assert stopped.certified_upper_bound >= full.certified_upper_bound - 1e-9
+    assert full.certified_upper_bound >= _joint_optimum(inst) - 1e-9
+    assert stopped.price < 0.9 * full.price     # the search really stopped short
+
+
+def test_cutting_plane_max_iter_stop_warns():
+    with pytest.warns(ConvergenceWarning, match=r"cutting-plane price search stopped after "
+                                                r"max_iter=2 prices"):
+        lagrangian_bound(random_instance(4, 2, 2, 2, budget=1.0, seed=5), max_iter=2)
 
 def _all_planners():
     registered = [s.name for s in available_planners() if s.available
