@@ -18,7 +18,7 @@ that depends on neither ``s'`` nor ``o`` (``R: a : s : * : * 1.5``) is taken exa
 format has no action costs: they default to zero; :func:`write_pomdp` records non-zero costs
 in an ``# rmab-costs:`` comment, which :func:`read_pomdp` reads back and other tools ignore.
 Rows of ``T`` and ``O`` must sum to 1 within ``1e-5``; rows off by more than ``1e-12`` are
-renormalised.
+renormalised. A ``start:`` vector must sum to 1 within ``1e-5`` too and is divided by its sum.
 """
 
 from __future__ import annotations
