@@ -87,3 +87,79 @@ def closed_walk_kernel(d, L, max_states, order):
         visited[i] = True
         n_cand[depth] = _candidates(d, L, visited, i, new, cand[depth])
     return 0
+
+
+@njit
+def held_karp_kernel(d, L, order):
+    """Held-Karp DP over the targets ``1..k`` of ``d`` (as :func:`closed_walk_kernel`; up to
+    ~20 targets: memory ``2^k k`` float32): 1 and the shortest closed walk's visiting order in
+    ``order[:k]`` if it is at most ``L``, else 0. ``f[S, v]``, the shortest walk from the
+    source through ``S`` ending at ``v``, is kept only while it can return within ``L``."""
+    k = d.shape[0] - 1
+    f = np.full((1 << k, k), np.inf, np.float32)
+    for u in range(k):
+        if d[0, u + 1] + d[u + 1, 0] <= L:
+            f[1 << u, u] = d[0, u + 1]
+    for mask in range(1, 1 << k):               # every subset before its supersets
+        for u in range(k):
+            fu = f[mask, u]
+            if fu == np.inf:
+                continue
+            for v in range(k):
+                if (mask >> v) & 1:
+                    continue
+                new = fu + d[u + 1, v + 1]
+                if new + d[v + 1, 0] <= L and new < f[mask | (1 << v), v]:
+                    f[mask | (1 << v), v] = new
+    mask = (1 << k) - 1
+    v, best = -1, np.inf
+    for u in range(k):
+        if f[mask, u] + d[u + 1, 0] < best:
+            v, best = u, f[mask, u] + d[u + 1, 0]
+    if best > L:
+        return 0
+    for t in range(k - 1, -1, -1):              # back along the minima
+        order[t] = v + 1
+        rest = mask ^ (1 << v)
+        if rest == 0:
+            break
+        u_best, best = -1, np.inf
+        for u in range(k):
+            if (rest >> u) & 1 and f[rest, u] + d[u + 1, v + 1] < best:
+                u_best, best = u, f[rest, u] + d[u + 1, v + 1]
+        mask, v = rest, u_best
+    return 1
+
+
+@njit
+def closed_walk_order(dist, source, L, members, max_states, dp_targets, route):
+    """A visiting order of the nodes ``members`` other than ``source`` whose closed walk from
+    ``source`` (``dist`` the hop metric) is at most ``L``, in ``route[:k]``; returns ``k``,
+    or -1 if there is none. The search decides, and, for at most ``dp_targets`` targets it
+    leaves undecided after ``max_states`` states, the DP."""
+    targets = np.empty(members.shape[0], np.int64)
+    k = 0
+    for m in members:
+        if m != source:
+            targets[k] = m
+            k += 1
+    if k == 0:
+        return 0
+    d = np.empty((k + 1, k + 1))
+    d[0, 0] = 0.0
+    for i in range(k):
+        d[0, i + 1] = dist[source, targets[i]]
+        d[i + 1, 0] = dist[targets[i], source]
+        if d[0, i + 1] + d[i + 1, 0] > L:
+            return -1
+        for j in range(k):
+            d[i + 1, j + 1] = dist[targets[i], targets[j]]
+    order = np.empty(k, np.int64)
+    found = closed_walk_kernel(d, L, max_states if k <= dp_targets else 1 << 62, order)
+    if found < 0:
+        found = held_karp_kernel(d, L, order)
+    if found == 0:
+        return -1
+    for i in range(k):
+        route[i] = targets[order[i] - 1]
+    return k

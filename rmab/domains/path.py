@@ -40,7 +40,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import shortest_path
 
 from rmab._validation import as_generator, check_number
-from rmab.domains._kernels import closed_walk_kernel
+from rmab.domains._kernels import closed_walk_order
 from rmab.domains.arm import BaseArms, paper_rewards, pull_probabilities
 from rmab.domains.base import ConstraintBlock, Domain, build_block, check_budget
 from rmab.domains.graphs import check_edges, read_edge_list, sparse_connected_graph
@@ -129,25 +129,13 @@ class PathDomain(Domain):
         return self._graph()[1]
 
     def _order(self, pulled: np.ndarray) -> list | None:
-        """A visiting order of ``pulled`` whose closed walk from the source fits ``L``
-        (:func:`~rmab.domains._kernels.closed_walk_kernel`, then :func:`_held_karp` for a set
-        just too long to close), or ``None``."""
-        targets = [int(v) for v in pulled if v != self.source]
-        if not targets:
-            return []
-        nodes = [self.source] + targets
-        d = self.distances[np.ix_(nodes, nodes)]
-        L = self.route_length
-        if (d[0, 1:] + d[1:, 0] > L).any():
-            return None
-        k = len(targets)
-        order = np.zeros(k, dtype=np.int64)
-        limit = _SEARCH_STATES if k <= _HELD_KARP_MAX else np.iinfo(np.int64).max
-        found = closed_walk_kernel(d, float(L), limit, order)
-        if found < 0:
-            found = _held_karp(d, L)
-            return None if found is None else [nodes[i] for i in found]
-        return [nodes[i] for i in order] if found else None
+        """A visiting order of ``pulled`` whose closed walk from the source fits ``L``, or
+        ``None`` (:func:`~rmab.domains._kernels.closed_walk_order`)."""
+        route = np.empty(len(pulled), dtype=np.int64)
+        k = closed_walk_order(self.distances, self.source, float(self.route_length),
+                              np.asarray(pulled, dtype=np.int64), _SEARCH_STATES,
+                              _HELD_KARP_MAX, route)
+        return None if k < 0 else route[:k].tolist()
 
     def route(self, action) -> list:
         """A closed walk ``[source, ..., source]`` (at most ``route_length`` moves) visiting
@@ -304,50 +292,7 @@ _CHUNK = 1 << 16        # candidate sets examined per vectorised batch (bounds m
 # 12-20 nodes at J = 100, B = 20 just too long to close: at most 0.13 s each without the DP,
 # against 0.74 s with a limit of 2 000)
 _SEARCH_STATES = 200_000
-_HELD_KARP_MAX = 20         # pulled nodes the DP takes: 2^20 x 20 float32 = 84 MB, ~3 s
-
-
-def _held_karp(d: np.ndarray, L: float) -> list | None:
-    """Held-Karp over the targets ``1..k`` of the metric ``d`` (index 0 the source), a layer of
-    sets at a time: a visiting order whose closed walk is at most ``L``, or ``None``.
-    ``f[S, v]``, the shortest walk from the source through ``S`` ending at ``v``, is dropped
-    once it cannot return within ``L`` (``d`` is a shortest-path metric). Memory ``O(2^k k)``
-    and time ``O(2^k k^2)``, bounded where the search is not: used up to
-    ``_HELD_KARP_MAX`` targets (beyond, the search goes on)."""
-    k = d.shape[0] - 1
-    D, out, back = d[1:, 1:], d[0, 1:], d[1:, 0]
-    masks = np.arange(1 << k, dtype=np.int64)
-    size = np.zeros(masks.size, dtype=np.int64)
-    for u in range(k):
-        size += (masks >> u) & 1
-    f = np.full((masks.size, k), np.inf, dtype=np.float32)
-    f[1 << np.arange(k), np.arange(k)] = out
-    for p in range(1, k):
-        M = masks[size == p]
-        F = f[M]
-        alive = np.isfinite(F).any(axis=1)
-        M, F = M[alive], F[alive]
-        if not M.size:
-            return None
-        for u in range(k):
-            free = ((M >> u) & 1) == 0
-            if not free.any():
-                continue
-            cand = (F[free] + D[:, u]).min(axis=1)
-            cand[cand + back[u] > L] = np.inf
-            target = M[free] | (1 << u)
-            f[target, u] = np.minimum(f[target, u], cand)
-    mask = masks[-1]
-    end = f[mask] + back
-    if not (end <= L).any():
-        return None
-    v = int(np.argmin(end))
-    order = [v]
-    while mask != 1 << v:                           # back along the minima
-        mask ^= 1 << v
-        v = int(np.argmin(f[mask] + D[:, v]))
-        order.append(v)
-    return [i + 1 for i in reversed(order)]
+_HELD_KARP_MAX = 20         # pulled nodes the DP takes: 2^20 x 20 float32 = 84 MB
 
 
 def _route_sets(dist: np.ndarray, source: int, route_length: int, budget: int

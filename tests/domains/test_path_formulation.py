@@ -235,7 +235,7 @@ def _tour_lengths(d_sub):
 def test_search_kernel_and_dp_decide_as_every_permutation(seed, k, slack):
     """The compiled search (memo on, and cut short into the DP) against all visiting orders on
     the hop metric of a random sparse graph, with route lengths around the optimum."""
-    from rmab.domains._kernels import closed_walk_kernel
+    from rmab.domains._kernels import closed_walk_kernel, held_karp_kernel
 
     d = make_path(12, 5, seed=seed)
     nodes = np.random.default_rng(seed).choice(12, k + 1, replace=False)
@@ -249,7 +249,11 @@ def test_search_kernel_and_dp_decide_as_every_permutation(seed, k, slack):
         walk = np.r_[0, order, 0]
         assert sorted(order) == list(range(1, k + 1))
         assert sub[walk[:-1], walk[1:]].sum() <= L
-    assert (path_mod._held_karp(sub, L) is not None) == (shortest <= L)
+    assert held_karp_kernel(sub, L, order) == (shortest <= L)
+    if shortest <= L:                                     # the DP's order is a shortest one
+        walk = np.r_[0, order, 0]
+        assert sorted(order) == list(range(1, k + 1))
+        assert sub[walk[:-1], walk[1:]].sum() == shortest
     if k >= 2:
         assert closed_walk_kernel(sub, L, 0, order) in (-1, int(shortest <= L))
 
