@@ -163,3 +163,111 @@ def closed_walk_order(dist, source, L, members, max_states, dp_targets, route):
     for i in range(k):
         route[i] = targets[order[i] - 1]
     return k
+
+
+@njit
+def _insertion(dist, source, tour, k, u):
+    """Cheapest insertion of ``u`` into the closed walk ``source, tour[:k], source``: (added
+    length, position)."""
+    if u == source:
+        return 0.0, 0
+    prev, best, at = source, np.inf, 0
+    for p in range(k + 1):
+        nxt = tour[p] if p < k else source
+        delta = dist[prev, u] + dist[u, nxt] - dist[prev, nxt]
+        if delta < best:
+            best, at = delta, p
+        prev = nxt
+    return best, at
+
+
+@njit
+def _walk_length(dist, source, tour, k):
+    total, prev = 0.0, source
+    for p in range(k):
+        total += dist[prev, tour[p]]
+        prev = tour[p]
+    return total + dist[prev, source]
+
+
+@njit
+def route_search_kernel(dist, source, L, weight, max_states, dp_targets, gap, offset,
+                        max_nodes, stack, best):
+    """Depth-first branch and bound for ``max Σ_{v ∈ S} weight[v]`` over the feasible pull sets
+    ``S`` (``|S| <= budget``, a closed walk from ``source`` of at most ``L`` moves visits
+    ``S``); resumable: it stops after ``max_nodes`` branches and returns 1 if the search is
+    finished, 0 if not.
+
+    ``stack`` = ``(cand (B+1, n), n_cand (B+1,), nxt (B+1,), chosen (B,), value (B+1,),
+    depth (1,), tour (B+1, B), tour_k (B+1,), tour_len (B+1,))``: at depth ``t`` the set is
+    ``chosen[:t]`` of value ``value[t]``, visited in the order ``tour[t, :tour_k[t]]`` (a walk
+    of ``tour_len[t] <= L``), and ``cand[t, :n_cand[t]]`` are its single additions that keep
+    it feasible, by weight, highest first; ``nxt[t]`` the next to branch on. ``best`` =
+    ``(value (1,), members (B,), count (1,), cut (1,))``, ``cut`` the highest bound of a branch
+    cut within the gap. Branching on ``cand[t, i]`` excludes ``cand[t, :i]``; the bound of
+    that branch, ``value[t]`` plus the ``B - t`` highest weights from ``cand[t, i]`` on, falls
+    with ``i`` (the family is closed under removal, so additions infeasible now stay
+    infeasible), and a branch within ``gap · max(1, |best + offset|)`` of the best is cut. An
+    addition whose cheapest insertion into the set's walk fits ``L`` needs no search."""
+    cand, n_cand, nxt, chosen, value, depth, tour, tour_k, tour_len = stack
+    best_value, best_set, best_count, cut = best
+    budget = chosen.shape[0]
+    order = np.empty(budget, np.int64)
+    nodes = 0
+    while depth[0] >= 0:
+        if nodes >= max_nodes:
+            return 0
+        t = depth[0]
+        room = budget - t
+        i = nxt[t]
+        if room == 0 or i >= n_cand[t]:
+            depth[0] -= 1
+            continue
+        bound = value[t]
+        for j in range(i, min(i + room, n_cand[t])):
+            bound += weight[cand[t, j]]
+        if bound <= best_value[0] + gap * max(1.0, abs(best_value[0] + offset)):
+            cut[0] = max(cut[0], bound)
+            depth[0] -= 1                            # later branches bound lower still
+            continue
+        nxt[t] = i + 1
+        nodes += 1
+        v = cand[t, i]
+        chosen[t] = v
+        val = value[t] + weight[v]
+        if val > best_value[0]:
+            best_value[0] = val
+            best_set[:t + 1] = chosen[:t + 1]
+            best_count[0] = t + 1
+        if t + 1 == budget:
+            continue
+        k = tour_k[t]
+        delta, at = _insertion(dist, source, tour[t], k, v)
+        if v == source:
+            tour[t + 1, :k] = tour[t, :k]
+        elif tour_len[t] + delta <= L:
+            tour[t + 1, :at] = tour[t, :at]
+            tour[t + 1, at] = v
+            tour[t + 1, at + 1:k + 1] = tour[t, at:k]
+            k += 1
+        else:
+            k = closed_walk_order(dist, source, L, chosen[:t + 1], max_states, dp_targets,
+                                  tour[t + 1])
+        tour_k[t + 1] = k
+        tour_len[t + 1] = _walk_length(dist, source, tour[t + 1], k)
+        members = np.empty(t + 2, np.int64)
+        members[:t + 1] = chosen[:t + 1]
+        count = 0
+        for j in range(i + 1, n_cand[t]):
+            u = cand[t, j]
+            members[t + 1] = u
+            if (tour_len[t + 1] + _insertion(dist, source, tour[t + 1], k, u)[0] <= L or
+                    closed_walk_order(dist, source, L, members, max_states, dp_targets,
+                                      order) >= 0):
+                cand[t + 1, count] = u
+                count += 1
+        n_cand[t + 1] = count
+        nxt[t + 1] = 0
+        value[t + 1] = val
+        depth[0] = t + 1
+    return 1

@@ -314,6 +314,14 @@ class Domain(ABC):
     @abstractmethod
     def _build_block(self) -> ConstraintBlock: ...
 
+    def linear_model(self, backend):
+        """A persistent model maximising linear objectives over the block (``set_objective(c,
+        offset)``, ``solve(time_limit=, mip_gap=, threads=)`` returning a
+        :class:`~solvers.MIPResult` whose ``x`` gives the action through
+        ``block.action_from_solution``): :class:`LinearBlockModel` (the LP first), unless the
+        domain has a faster exact search (path without route sets)."""
+        return LinearBlockModel(self.constraint_block(), backend)
+
     # -- storage -------------------------------------------------------------------------
     @abstractmethod
     def to_arrays(self) -> dict:

@@ -160,7 +160,9 @@ class MyopicMIPPlanner(BaseDomainPlanner):
     The objective is linear in the per-arm pull indicators (pull domains) or in the one-hot
     level indicators of the multiple-interventions block (an exact lookup over
     ``x ∈ {0, 3, 6, 9}``). A persistent model is built at ``fit``; each ``plan`` only sets the
-    objective and solves (the LP first, :class:`~rmab.domains.base.LinearBlockModel`).
+    objective and solves (:meth:`Domain.linear_model`: the LP first,
+    :class:`~rmab.domains.base.LinearBlockModel`; in the path domain without route sets, an
+    exact branch and bound, :class:`~rmab.domains.path.RouteSearch`).
     """
 
     name = "myopic"
@@ -177,11 +179,9 @@ class MyopicMIPPlanner(BaseDomainPlanner):
     def _fit(self, domain):
         from solvers.backends import get_backend
 
-        from rmab.domains.base import LinearBlockModel
-
         self._block = domain.constraint_block()
         try:
-            self._model = LinearBlockModel(self._block, get_backend(self.backend))
+            self._model = domain.linear_model(get_backend(self.backend))
         except LookupError as exc:
             raise InvalidParameterError(f"MyopicMIPPlanner.backend: {exc}") from exc
 

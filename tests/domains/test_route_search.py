@@ -1,0 +1,128 @@
+"""RouteSearch, the path domain's exact search for linear objectives (used when the block is the
+time-expanded walk), against enumeration and the walk MILP."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rmab.domains import PathDomain, make_path
+from rmab.domains import path as path_mod
+from rmab.domains.base import LinearBlockModel
+from rmab.domains.baselines import make_domain_planner
+from rmab.domains.path import RouteSearch
+from rmab.errors import InvalidParameterError
+from solvers import TerminationStatus, get_backend
+
+
+@pytest.fixture
+def walk_blocks(monkeypatch):
+    """Every path block built in the test is the time-expanded walk."""
+    monkeypatch.setattr(path_mod, "_MAX_ROUTE_SETS", 0)
+
+
+def _objective(d, weights, offset=0.0):
+    c = np.zeros(d.constraint_block().n_vars)
+    c[d.constraint_block().pull_vars] = weights
+    return c, offset
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), shape=st.sampled_from([(8, 3), (10, 4), (12, 3)]),
+       offset=st.floats(-5, 5))
+def test_optimum_equals_enumeration(seed, shape, offset):
+    """Weights of both signs (and zeros): the best feasible action by enumerating the listed
+    feasible actions."""
+    d = make_path(*shape, seed=seed)
+    rng = np.random.default_rng(seed)
+    w = np.round(rng.normal(0.3, 1.0, d.n_arms), 1)          # ties and zeros on purpose
+    actions = d.feasible_actions()
+    best = (actions @ w).max() + offset
+    model = RouteSearch(d)
+    model.set_objective(*_objective(d, w, offset))
+    res = model.solve()
+    assert res.status is TerminationStatus.OPTIMAL
+    assert res.objective == pytest.approx(best, abs=1e-9)
+    assert res.bound == pytest.approx(best, abs=1e-9) and res.gap == pytest.approx(0, abs=1e-12)
+    a = d.constraint_block().action_from_solution(res.x)
+    assert d.is_feasible(a) and a @ w + offset == pytest.approx(best, abs=1e-9)
+
+
+@pytest.mark.mip
+def test_optimum_equals_the_walk_milp(walk_blocks):
+    d = make_path(30, 7, seed=4)
+    assert "route_sets" not in d.constraint_block().index
+    assert isinstance(d.linear_model(get_backend("highs")), RouteSearch)
+    milp = LinearBlockModel(d.constraint_block(), get_backend("highs"))
+    search = RouteSearch(d)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        c, offset = _objective(d, rng.uniform(0, 1, d.n_arms), 1.5)
+        milp.set_objective(c, offset)
+        search.set_objective(c, offset)
+        assert search.solve().objective == pytest.approx(milp.solve().objective, abs=1e-7)
+
+
+def test_time_limit_returns_a_feasible_incumbent_and_a_valid_bound(monkeypatch):
+    d = make_path(40, 10, seed=0)
+    w = np.random.default_rng(1).uniform(0, 1, d.n_arms)
+    model = RouteSearch(d)
+    model.set_objective(*_objective(d, w))
+    optimum = model.solve().objective
+    monkeypatch.setattr(path_mod, "_SEARCH_BATCH", 1)
+    res = model.solve(time_limit=1e-9)                     # stops after one branch
+    assert res.status is TerminationStatus.TIME_LIMIT
+    assert d.is_feasible(d.constraint_block().action_from_solution(res.x))
+    assert res.objective <= optimum + 1e-9 <= res.bound + 2e-9
+    assert res.gap == pytest.approx((res.bound - res.objective) / max(1, res.objective))
+
+
+def test_a_gap_stops_early_and_keeps_its_promise():
+    d = make_path(40, 10, seed=2)
+    w = np.random.default_rng(2).uniform(0, 1, d.n_arms)
+    model = RouteSearch(d)
+    model.set_objective(*_objective(d, w))
+    optimum = model.solve().objective
+    res = model.solve(mip_gap=0.2)
+    assert res.status is TerminationStatus.OPTIMAL
+    assert optimum - 0.2 * optimum - 1e-9 <= res.objective <= optimum + 1e-9
+    assert res.bound >= optimum - 1e-9
+
+
+def test_budget_zero_and_no_positive_weight_give_the_null_action():
+    for budget, w in ((0, 1.0), (3, -1.0)):
+        d = PathDomain.from_arrays(up_prob=[[0.1, 0.9]] * 4, rewards=[[0.0, 1.0]] * 4,
+                                   edges=[[0, 1], [1, 2], [2, 3]], budget=budget,
+                                   route_length=6)
+        model = RouteSearch(d)
+        model.set_objective(*_objective(d, np.full(4, w), 2.0))
+        res = model.solve()
+        assert res.status is TerminationStatus.OPTIMAL and not res.x.any()
+        assert res.objective == res.bound == 2.0
+
+
+def test_objective_must_live_on_the_pulls(walk_blocks):
+    d = make_path(12, 3, seed=0)
+    model = RouteSearch(d)
+    n = d.constraint_block().n_vars
+    for c, what in ((np.zeros(n - 1), "must have shape"),
+                    (np.r_[np.zeros(n - 1), 1.0], "must be finite and zero outside the pull"),
+                    (np.r_[np.nan, np.zeros(n - 1)], "must be finite")):
+        with pytest.raises(InvalidParameterError, match=f"RouteSearch.set_objective.c: {what}"):
+            model.set_objective(c)
+
+
+def test_myopic_and_index_planners_search_the_walk_block(walk_blocks):
+    """With the walk block the planners' one-step model is the search; their actions are
+    optimal for the one-step objective (checked against the walk MILP)."""
+    d = make_path(30, 7, seed=1)
+    states = np.random.default_rng(3).integers(0, d.n_states, d.n_arms)
+    p = make_domain_planner("myopic").fit(d, seed=0)
+    assert isinstance(p._model, RouteSearch)
+    action = p.plan(states)
+    milp = LinearBlockModel(d.constraint_block(), get_backend("highs"))
+    milp.set_objective(*d.constraint_block().level_objective(d.arms.level_gains(states)))
+    assert d.expected_reward(states, action) == pytest.approx(milp.solve().objective, abs=1e-7)
+    for name in ("whittle", "lagrangian"):
+        q = make_domain_planner(name).fit(d, seed=0)
+        assert isinstance(q._model, RouteSearch) and d.is_feasible(q.plan(states))
