@@ -26,7 +26,7 @@ import numpy as np
 from rmab._validation import as_float_array, check_number
 from rmab.errors import ConvergenceWarning, InvalidParameterError
 from rmab.models.arms import POMDPArms
-from rmab.values.exact import value_iteration
+from rmab.values.exact import check_scale, value_iteration
 from rmab.values.pbvi import check_belief_rows
 
 __all__ = ["UpperBound", "SawtoothBound", "qmdp_bound", "fib_bound", "sawtooth_bound"]
@@ -89,18 +89,20 @@ def _check_common(owner, arms, price, discount, tol, max_iter):
                             high_open=True)
     tol = check_number(owner, "tol", tol, low=0.0, low_open=True)
     max_iter = check_number(owner, "max_iter", max_iter, low=1, integer=True)
+    check_scale(owner, arms, np.array([price]), discount)
     return price, discount, tol, max_iter
 
 
 def qmdp_bound(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
                tol: float = 1e-9, max_iter: int = 100_000) -> UpperBound:
     """QMDP upper bound: the Q-values of the underlying MDP (value iteration within ``tol``,
-    then raised by ``tol`` so the bound stays valid; if ``max_iter`` stops it first, raised by
-    ``β e / (1 - β)`` instead, ``e`` the Bellman residual of the last values)."""
+    then raised by the tolerance it used, ``ExactResult.tol``, so the bound stays valid; if
+    ``max_iter`` stops it first, raised by ``β e / (1 - β)`` instead, ``e`` the Bellman
+    residual of the last values)."""
     owner = "qmdp_bound"
     price, discount, tol, max_iter = _check_common(owner, arms, price, discount, tol, max_iter)
     res = value_iteration(arms, prices=price, discount=discount, tol=tol, max_iter=max_iter)
-    q = res.q[0] + tol                                                     # (N, S, A)
+    q = res.q[0] + res.tol                                                 # (N, S, A)
     if not res.converged:
         # stopped early: from any V, T V <= V + e gives V* <= V + e / (1 - β), so
         # Q* <= r - λc + β P V + β e / (1 - β) with e the largest Bellman residual per arm

@@ -33,6 +33,7 @@ from rmab._validation import as_generator, check_number
 from rmab.errors import ConvergenceWarning, InvalidParameterError
 from rmab.models.arms import POMDPArms
 from rmab.values import _kernels
+from rmab.values.exact import check_scale
 
 __all__ = ["AlphaVectors", "PBVIResult", "solve_pbvi", "simplex_grid", "check_belief_rows"]
 
@@ -349,6 +350,7 @@ def solve_pbvi(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
     # the point set is allocated up front; a million points is far beyond what PBVI backs up
     n_beliefs = check_number(owner, "n_beliefs", n_beliefs, low=1, high=10**6, integer=True)
     max_iter = check_number(owner, "max_iter", max_iter, low=1, integer=True)
+    check_scale(owner, arms, np.array([price]), discount)
     n, s = arms.n_arms, arms.n_states
     if initial_belief is None:
         b0 = np.full((n, s), 1.0 / s)
