@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmab._validation import as_generator, check_number
+from rmab._validation import as_float_array, as_generator, check_number
 from rmab.errors import ConvergenceWarning, InvalidParameterError
 from rmab.models.arms import POMDPArms
 from rmab.values import _kernels
@@ -44,17 +44,15 @@ _GRID_LIMIT = 20_000
 
 def check_belief_rows(owner: str, b, n_states: int, field: str = "b") -> tuple[np.ndarray, bool]:
     """A belief (S,) or beliefs (M, S) on the simplex as float64 (M, S); the flag says whether
-    the input was a single belief."""
-    try:
-        arr = np.array(b, dtype=np.float64, order="C", ndmin=1)
-    except (TypeError, ValueError) as exc:
-        raise InvalidParameterError(f"{owner}.{field}: must be an array of numbers") from exc
-    single = arr.ndim == 1
+    the input was a single belief. Real numbers only: strings and complex numbers are
+    refused."""
+    arr = as_float_array(owner, field, b, error=InvalidParameterError)
+    single = arr.ndim <= 1
     arr = arr.reshape(1, -1) if single else arr
     if arr.ndim != 2 or arr.shape[1] != n_states:
         raise InvalidParameterError(f"{owner}.{field}: must have shape (n_states={n_states},) or "
                                     f"(n_beliefs, {n_states}); got {np.shape(b)}")
-    if not np.isfinite(arr).all() or (arr < 0).any():
+    if (arr < 0).any():
         raise InvalidParameterError(f"{owner}.{field}: must be finite and >= 0")
     off = np.abs(arr.sum(axis=1) - 1.0) > 1e-6
     if off.any():

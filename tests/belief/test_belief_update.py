@@ -190,13 +190,18 @@ UPDATE_BAD = [
                  r"update_beliefs\.belief: must be finite and >= 0; got -0\.5 \(arm 1, state 1\)",
                  id="belief-negative"),
     pytest.param(dict(beliefs=[[0.5, 0.5], [0.5, 0.5], [np.nan, 0.5]]),
-                 r"update_beliefs\.belief: must be finite and >= 0; got nan \(arm 2, state 0\)",
+                 r"update_beliefs\.belief: must be finite; got nan at index \(2, 0\) \(arm 2\)",
                  id="belief-nan"),
     pytest.param(dict(beliefs=[[0.5, 0.5], [0.5, 0.6], [0.5, 0.5]]),
                  r"update_beliefs\.belief: rows must sum to 1; got 1\.1 \(arm 1\)",
                  id="belief-off-simplex"),
     pytest.param(dict(beliefs=[["a", "b"]] * 3), r"update_beliefs\.belief: must be an array of "
                  r"numbers", id="belief-strings"),
+    # numbers written as strings and complex numbers were converted (with a ComplexWarning)
+    pytest.param(dict(beliefs=[["0.5", "0.5"]] * 3), r"update_beliefs\.belief: must be an array "
+                 r"of numbers; got \[\['0\.5'", id="belief-numeric-strings"),
+    pytest.param(dict(beliefs=np.full((3, 2), 0.5 + 0j)), r"update_beliefs\.belief: must be an "
+                 r"array of numbers", id="belief-complex"),
     pytest.param(dict(actions=[0, 1]),
                  r"update_beliefs\.actions: must have shape \(n_arms=3,\); got \(2,\)",
                  id="actions-shape"),
@@ -282,6 +287,8 @@ def test_update_beliefs_rejects_out_sharing_memory(arms3):
     (lambda arms: sample_next(arms, [0, 1, 0], A, u_state=["x"] * 3, u_signal=[0.5] * 3),
      r"sample_next\.u_state: must be 3 numbers in \[0, 1\)"),
     (lambda arms: sample_states([["a", "b"]], seed=0),
+     r"sample_states\.beliefs: must be an array of numbers"),
+    (lambda arms: sample_states([["1", "0"]], seed=0),
      r"sample_states\.beliefs: must be an array of numbers"),
     (lambda arms: sample_states(np.full(4, 0.25), seed=0),
      r"sample_states\.beliefs: must be 2-dimensional; got \(4,\)"),

@@ -137,3 +137,12 @@ def test_plan_period_and_parameter_errors_name_the_planner():
         make_planner("belief-threshold", action=2).fit(inst)
     with pytest.raises(InvalidParameterError, match=r"RolloutPlanner\.base_params: must be a dict"):
         make_planner("rollout", base_params=3)
+
+
+def test_plan_refuses_beliefs_that_are_not_real_numbers():
+    """Strings were parsed and complex numbers cast with only a numpy ComplexWarning."""
+    planner = make_planner("myopic").fit(random_instance(2, 2, 2, None, budget=1.0, seed=0))
+    for belief in ([["0.5", "0.5"], ["1", "0"]], np.array([[0.5 + 3j, 0.5], [1, 0]])):
+        with pytest.raises(InvalidParameterError, match=r"MyopicPlanner\.plan\.belief: must be "
+                                                        r"an array of numbers"):
+            planner.plan(belief)
