@@ -52,13 +52,12 @@ def check_actions(owner: str, actions, n_arms: int, n_actions: int, field: str =
     if a.size and not np.issubdtype(a.dtype, np.integer):
         if not (np.issubdtype(a.dtype, np.floating) and np.all(a == np.round(a))):
             raise InvalidParameterError(f"{owner}.{field}: must be integers; got dtype {a.dtype}")
-    a = np.ascontiguousarray(a, dtype=np.int64)
-    bad = (a < 0) | (a >= n_actions)
+    bad = (a < 0) | (a >= n_actions)      # before the cast, which would wrap inf or 2**64 - 1
     if bad.any():
         n = int(np.flatnonzero(bad)[0])
         raise InvalidParameterError(f"{owner}.{field}: must lie in [0, {n_actions}); got "
                                     f"{a[n]} (arm {n})")
-    return a
+    return np.ascontiguousarray(a, dtype=np.int64)
 
 
 def _check_arms(owner: str, arms):

@@ -312,3 +312,14 @@ def test_belief_tolerance_is_loose_enough_for_accumulated_rounding(arms3):
     b = B + np.array([[1e-8, 0.0], [0.0, -1e-8], [0.0, 0.0]])
     post = update_beliefs(arms3, b, A, S)  # within 1e-6 of the simplex: accepted
     np.testing.assert_allclose(post.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("actions, shown", [
+    (np.array([np.inf, 0.0, 0.0]), "inf"),
+    (np.array([2**64 - 1, 0, 0], dtype=np.uint64), "18446744073709551615"),
+    (np.array([0, 0, 2.0**70]), r"1\.1805916207174113e\+21"),
+])
+def test_out_of_range_actions_are_reported_as_given(actions, shown):
+    """They were cast to int64 first and reported as -9223372036854775808 or -1."""
+    with pytest.raises(InvalidParameterError, match=rf"must lie in \[0, 2\); got {shown} "):
+        check_actions("owner", actions, 3, 2)
