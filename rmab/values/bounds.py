@@ -54,10 +54,11 @@ class UpperBound:
     def _beliefs(self, beliefs, arm):
         if arm is None:
             n, s = self.vectors.shape[0], self.vectors.shape[2]
-            if np.shape(beliefs) != (n, s):
+            arr = as_float_array("UpperBound", "beliefs", beliefs, error=InvalidParameterError)
+            if arr.shape != (n, s):
                 raise InvalidParameterError(f"UpperBound.beliefs: must have shape (n_arms={n}, "
-                                            f"n_states={s}); got {np.shape(beliefs)}")
-            arr, _ = check_belief_rows("UpperBound", beliefs, s, field="beliefs")
+                                            f"n_states={s}); got {arr.shape}")
+            arr, _ = check_belief_rows("UpperBound", arr, s, field="beliefs")
             return arr, self.vectors, False
         arm = check_number("UpperBound", "arm", arm, low=0, high=self.vectors.shape[0] - 1,
                            integer=True)

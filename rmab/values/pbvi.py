@@ -169,7 +169,13 @@ class PBVIResult:
         return len(self.arm_to_solve)
 
     def __getitem__(self, n: int) -> AlphaVectors:
+        """Arm ``n``'s solution (``-n_arms <= n < n_arms``)."""
+        size = len(self.arm_to_solve)
+        n = check_number("PBVIResult", "arm", n, low=-size, high=size - 1, integer=True)
         return self.solves[int(self.arm_to_solve[n])]
+
+    def __iter__(self):
+        return iter(self.alpha_vectors)
 
     @property
     def alpha_vectors(self) -> tuple:
@@ -184,10 +190,11 @@ class PBVIResult:
     def _per_arm(self, beliefs, fn):
         n = len(self.arm_to_solve)
         s = self.solves[0].n_states
-        if np.shape(beliefs) != (n, s):
+        arr = as_float_array("PBVIResult", "beliefs", beliefs, error=InvalidParameterError)
+        if arr.shape != (n, s):
             raise InvalidParameterError(f"PBVIResult.beliefs: must have shape (n_arms={n}, "
-                                        f"n_states={s}); got {np.shape(beliefs)}")
-        arr, _ = check_belief_rows("PBVIResult", beliefs, s, field="beliefs")
+                                        f"n_states={s}); got {arr.shape}")
+        arr, _ = check_belief_rows("PBVIResult", arr, s, field="beliefs")
         out = None
         for i, sol in enumerate(self.solves):
             idx = np.flatnonzero(self.arm_to_solve == i)

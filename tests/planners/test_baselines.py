@@ -146,3 +146,23 @@ def test_plan_refuses_beliefs_that_are_not_real_numbers():
         with pytest.raises(InvalidParameterError, match=r"MyopicPlanner\.plan\.belief: must be "
                                                         r"an array of numbers"):
             planner.plan(belief)
+
+
+@pytest.mark.parametrize("name, params, match", [
+    ("whittle", dict(threshold=np.array([0.0, 1.0])), r"WhittlePlanner\.threshold: must be a number"),
+    ("belief-threshold", dict(threshold=np.array([0.0, np.inf])),
+     r"BeliefThresholdPlanner\.threshold: must be a number"),
+    ("lagrangian", dict(method=np.array(["auto", "lp"])), r"LagrangianPlanner\.method: must be"),
+    ("lagrangian", dict(knapsack=np.array(["dp"])), r"LagrangianPlanner\.knapsack: must be"),
+    ("myopic", dict(method=np.array(["dp"])), r"MyopicPlanner\.method: must be"),
+    ("rollout", dict(mode=np.array(["joint", "auto"])), r"RolloutPlanner\.mode: must be"),
+])
+def test_array_parameters_give_typed_errors(name, params, match):
+    """They raised numpy's "truth value of an array ... is ambiguous" ValueError."""
+    with pytest.raises(InvalidParameterError, match=match):
+        make_planner(name, **params)
+
+
+def test_infinite_thresholds_are_still_accepted():
+    assert make_planner("whittle", threshold=-np.inf).threshold == -np.inf
+    assert make_planner("belief-threshold", threshold=np.float64(np.inf)).threshold == np.inf

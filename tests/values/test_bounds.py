@@ -160,6 +160,8 @@ def test_hostile_inputs_give_typed_errors():
     upper = fib_bound(arms, discount=0.9)
     with pytest.raises(InvalidParameterError, match=r"UpperBound\.beliefs: must be an array"):
         upper.value([["a", "b"], ["c", "d"]])
+    with pytest.raises(InvalidParameterError, match=r"UpperBound\.beliefs: must be an array"):
+        upper.value([[1.0, 0.0], [1.0]])             # ragged: was numpy's ValueError
     with pytest.raises(InvalidParameterError, match=r"sawtooth_bound\.values: must be"):
         sawtooth_bound(upper, [[0.5, 0.5]], values=["a"])
 
