@@ -4,7 +4,8 @@
   if the state were seen from the next period on.
 * FIB, the fast informed bound (Hauskrecht 2000): one vector per action,
   ``α_a(s) = r(s,a) - λc(a) + β Σ_o max_a' Σ_s' P(s'|s,a) ρ(o|s',a) α_a'(s')``, tighter than
-  QMDP because the signal is seen before the next action.
+  QMDP at their fixed points because the signal is seen before the next action (as computed,
+  within FIB's ``tol``: it stops up to ``tol`` above its fixed point).
 * Sawtooth interpolation (Hauskrecht 2000; Smith and Simmons 2005): from corner values ``u``
   and upper values ``v_i`` at beliefs ``b_i``,
   ``U(b) = min(b·u, min_i [b·u + min_{s: b_i(s)>0} b(s)/b_i(s) (v_i - b_i·u)])``; point-based
