@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rmab._validation import as_generator
+from rmab._validation import as_float_array, as_generator
 from rmab.belief import _kernels
 from rmab.errors import ImpossibleSignalError, InvalidParameterError
 from rmab.models.arms import MDPArms, POMDPArms
@@ -23,15 +23,13 @@ __all__ = ["update_beliefs", "signal_probabilities", "sample_next", "sample_stat
 
 
 def check_beliefs(owner: str, beliefs, n_arms: int, n_states: int) -> np.ndarray:
-    """Beliefs as a C-contiguous float64 array (n_arms, n_states) on the simplex."""
-    try:
-        b = np.ascontiguousarray(beliefs, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InvalidParameterError(f"{owner}.belief: must be an array of numbers") from exc
+    """Beliefs as a C-contiguous float64 copy (n_arms, n_states) on the simplex (real numbers
+    only: strings and complex numbers are refused)."""
+    b = as_float_array(owner, "belief", beliefs, error=InvalidParameterError)
     if b.shape != (n_arms, n_states):
         raise InvalidParameterError(f"{owner}.belief: must have shape (n_arms={n_arms}, "
                                     f"n_states={n_states}); got {b.shape}")
-    bad = ~np.isfinite(b) | (b < 0.0)
+    bad = b < 0.0
     if bad.any():
         n, s = (int(i) for i in np.argwhere(bad)[0])
         raise InvalidParameterError(f"{owner}.belief: must be finite and >= 0; got {b[n, s]} "
@@ -54,13 +52,12 @@ def check_actions(owner: str, actions, n_arms: int, n_actions: int, field: str =
     if a.size and not np.issubdtype(a.dtype, np.integer):
         if not (np.issubdtype(a.dtype, np.floating) and np.all(a == np.round(a))):
             raise InvalidParameterError(f"{owner}.{field}: must be integers; got dtype {a.dtype}")
-    a = np.ascontiguousarray(a, dtype=np.int64)
-    bad = (a < 0) | (a >= n_actions)
+    bad = (a < 0) | (a >= n_actions)      # before the cast, which would wrap inf or 2**64 - 1
     if bad.any():
         n = int(np.flatnonzero(bad)[0])
         raise InvalidParameterError(f"{owner}.{field}: must lie in [0, {n_actions}); got "
                                     f"{a[n]} (arm {n})")
-    return a
+    return np.ascontiguousarray(a, dtype=np.int64)
 
 
 def _check_arms(owner: str, arms):
@@ -95,7 +92,7 @@ def update_beliefs(arms, beliefs, actions, signals, *, out=None) -> np.ndarray:
         out = np.empty_like(b)
     elif (not isinstance(out, np.ndarray) or out.shape != b.shape or out.dtype != np.float64
           or not out.flags.c_contiguous or not out.flags.writeable
-          or np.shares_memory(out, b)):
+          or np.shares_memory(out, beliefs)):
         raise InvalidParameterError(f"{owner}.out: must be a writeable C-contiguous float64 array "
                                     f"of shape {b.shape} not sharing memory with beliefs")
     bad = _kernels.update_kernel(b, a, o, arms.transitions, arms.observations, out)
@@ -152,10 +149,7 @@ def sample_next(arms, states, actions, *, seed=None, u_state=None, u_signal=None
 def sample_states(beliefs, *, seed=None, u_state=None) -> np.ndarray:
     """Draw one state per row of ``beliefs`` (n_arms, n_states); returns int64 (n_arms,)."""
     owner = "sample_states"
-    try:
-        b = np.ascontiguousarray(beliefs, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InvalidParameterError(f"{owner}.beliefs: must be an array of numbers") from exc
+    b = as_float_array(owner, "beliefs", beliefs, error=InvalidParameterError)
     if b.ndim != 2:
         raise InvalidParameterError(f"{owner}.beliefs: must be 2-dimensional; got {b.shape}")
     b = check_beliefs(owner, b, *b.shape)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from rmab._validation import budget_slack, check_number
@@ -106,7 +108,7 @@ class MyopicPlanner(BasePlanner):
 
     def __init__(self, method: str = "auto", dp_limit: int = DP_LIMIT):
         super().__init__()
-        if method not in ("auto", "dp", "greedy"):
+        if not isinstance(method, str) or method not in ("auto", "dp", "greedy"):
             raise InvalidParameterError(f"MyopicPlanner.method: must be 'auto', 'dp' or "
                                         f"'greedy'; got {method!r}")
         self.method = method
@@ -132,8 +134,10 @@ class BeliefThresholdPlanner(BasePlanner):
 
     def __init__(self, threshold: float = float("inf"), action: int = 1):
         super().__init__()
-        self.threshold = float(threshold) if threshold == float("inf") else check_number(
-            "BeliefThresholdPlanner", "threshold", threshold)
+        # +inf: every arm qualifies (numbers only: an array has no single truth value)
+        self.threshold = (float(threshold) if isinstance(threshold, numbers.Real)
+                          and threshold == float("inf")
+                          else check_number("BeliefThresholdPlanner", "threshold", threshold))
         self.action = check_number("BeliefThresholdPlanner", "action", action, low=1,
                                    integer=True)
 

@@ -9,6 +9,7 @@ above ``threshold`` (default 0: acting is worth its resource even when resource 
 
 from __future__ import annotations
 
+import numbers
 import warnings
 
 import numpy as np
@@ -30,7 +31,7 @@ class _IndexPlanner(BasePlanner):
         super().__init__()
         owner = type(self).__name__
         # -inf: act by index whatever its sign (the classical "activate the top arms" rule)
-        self.threshold = (-np.inf if threshold == -np.inf
+        self.threshold = (-np.inf if isinstance(threshold, numbers.Real) and threshold == -np.inf
                           else check_number(owner, "threshold", threshold))
         self.resolution = check_number(owner, "resolution", resolution, low=1, integer=True)
         self.n_prices = check_number(owner, "n_prices", n_prices, low=2, integer=True)

@@ -63,10 +63,10 @@ class LagrangianPlanner(BasePlanner):
         if resolve_every is not None:
             resolve_every = check_number(owner, "resolve_every", resolve_every, low=1,
                                          integer=True)
-        if method not in _METHODS:
+        if not isinstance(method, str) or method not in _METHODS:
             raise InvalidParameterError(f"{owner}.method: must be one of {_METHODS}; got "
                                         f"{method!r}")
-        if knapsack not in ("auto", "dp", "greedy", "mip"):
+        if not isinstance(knapsack, str) or knapsack not in ("auto", "dp", "greedy", "mip"):
             raise InvalidParameterError(f"{owner}.knapsack: must be 'auto', 'dp', 'greedy' or "
                                         f"'mip'; got {knapsack!r}")
         if not isinstance(charge_now, (bool, np.bool_)):

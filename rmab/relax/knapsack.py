@@ -73,7 +73,7 @@ def solve_knapsack(values, costs, budget, *, method: str = "auto",
     check_costs(owner, costs, error=InvalidParameterError)
     dp_limit = check_number(owner, "dp_limit", dp_limit, low=0, integer=True)
     budget = check_number(owner, "budget", budget, low=0.0)
-    if method not in _METHODS:
+    if not isinstance(method, str) or method not in _METHODS:
         raise InvalidParameterError(f"{owner}.method: must be one of {_METHODS}; got {method!r}")
     if time_limit is not None:
         time_limit = check_number(owner, "time_limit", time_limit, low=0.0, low_open=True)

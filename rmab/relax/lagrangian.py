@@ -373,7 +373,7 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
     owner = "lagrangian_bound"
     start = time.perf_counter()
     beliefs, value_tol = _check_common(owner, instance, beliefs, value_tol)
-    if method not in _METHODS:
+    if not isinstance(method, str) or method not in _METHODS:
         raise InvalidParameterError(f"{owner}.method: must be one of {_METHODS}; got {method!r}")
     price_tol = check_number(owner, "price_tol", price_tol, low=0.0, low_open=True)
     max_iter = check_number(owner, "max_iter", max_iter, low=1, integer=True)

@@ -115,7 +115,7 @@ def whittle_indices(arms: MDPArms, *, discount: float = 0.95, method: str = "hom
     owner = "whittle_indices"
     _check_index_arms(owner, arms, MDPArms)
     discount = _check_discount(owner, discount)
-    if method not in _METHODS:
+    if not isinstance(method, str) or method not in _METHODS:
         raise InvalidParameterError(f"{owner}.method: must be one of {_METHODS}; got {method!r}")
     tol = check_number(owner, "tol", tol, low=0.0, low_open=True)
     start = time.perf_counter()

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 
 from rmab.errors import InfeasibleActionError, InvalidParameterError
+from rmab.planners.base import Planner
 from rmab.sim.environment import Environment
 from rmab.sim.noise import int_seed, root_sequence
 
@@ -37,11 +38,17 @@ def run_episode(env: Environment, planner, *, seed=None, planner_seed=None) -> E
     """Reset ``env`` with ``seed`` and a fitted ``planner`` with ``planner_seed`` (default: a
     seed derived from ``seed``), then play until the horizon.
 
+    ``planner`` is a Planner object, fitted to ``env.instance`` (a registry name is refused:
+    fit ``make_planner(name)`` first, or let :func:`~rmab.sim.compare.compare` fit names).
     Two planners run with the same ``seed`` see the same noise (common random numbers).
     """
     if not isinstance(env, Environment):
         raise InvalidParameterError(f"run_episode.env: must be an Environment; got "
                                     f"{type(env).__name__}")
+    if not isinstance(planner, Planner):
+        raise InvalidParameterError(f"run_episode.planner: must be a Planner fitted to "
+                                    f"env.instance (make_planner(name).fit(env.instance)); got "
+                                    f"{planner!r}")
     seq = root_sequence("run_episode.seed", seed)
     if planner_seed is None:
         planner_seed = int_seed(seq)

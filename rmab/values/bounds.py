@@ -4,7 +4,8 @@
   if the state were seen from the next period on.
 * FIB, the fast informed bound (Hauskrecht 2000): one vector per action,
   ``α_a(s) = r(s,a) - λc(a) + β Σ_o max_a' Σ_s' P(s'|s,a) ρ(o|s',a) α_a'(s')``, tighter than
-  QMDP because the signal is seen before the next action.
+  QMDP at their fixed points because the signal is seen before the next action (as computed,
+  within FIB's ``tol``: it stops up to ``tol`` above its fixed point).
 * Sawtooth interpolation (Hauskrecht 2000; Smith and Simmons 2005): from corner values ``u``
   and upper values ``v_i`` at beliefs ``b_i``,
   ``U(b) = min(b·u, min_i [b·u + min_{s: b_i(s)>0} b(s)/b_i(s) (v_i - b_i·u)])``; point-based
@@ -26,7 +27,7 @@ import numpy as np
 from rmab._validation import as_float_array, check_number
 from rmab.errors import ConvergenceWarning, InvalidParameterError
 from rmab.models.arms import POMDPArms
-from rmab.values.exact import value_iteration
+from rmab.values.exact import check_scale, value_iteration
 from rmab.values.pbvi import check_belief_rows
 
 __all__ = ["UpperBound", "SawtoothBound", "qmdp_bound", "fib_bound", "sawtooth_bound"]
@@ -54,10 +55,11 @@ class UpperBound:
     def _beliefs(self, beliefs, arm):
         if arm is None:
             n, s = self.vectors.shape[0], self.vectors.shape[2]
-            if np.shape(beliefs) != (n, s):
+            arr = as_float_array("UpperBound", "beliefs", beliefs, error=InvalidParameterError)
+            if arr.shape != (n, s):
                 raise InvalidParameterError(f"UpperBound.beliefs: must have shape (n_arms={n}, "
-                                            f"n_states={s}); got {np.shape(beliefs)}")
-            arr, _ = check_belief_rows("UpperBound", beliefs, s, field="beliefs")
+                                            f"n_states={s}); got {arr.shape}")
+            arr, _ = check_belief_rows("UpperBound", arr, s, field="beliefs")
             return arr, self.vectors, False
         arm = check_number("UpperBound", "arm", arm, low=0, high=self.vectors.shape[0] - 1,
                            integer=True)
@@ -89,18 +91,20 @@ def _check_common(owner, arms, price, discount, tol, max_iter):
                             high_open=True)
     tol = check_number(owner, "tol", tol, low=0.0, low_open=True)
     max_iter = check_number(owner, "max_iter", max_iter, low=1, integer=True)
+    check_scale(owner, arms, np.array([price]), discount)
     return price, discount, tol, max_iter
 
 
 def qmdp_bound(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
                tol: float = 1e-9, max_iter: int = 100_000) -> UpperBound:
     """QMDP upper bound: the Q-values of the underlying MDP (value iteration within ``tol``,
-    then raised by ``tol`` so the bound stays valid; if ``max_iter`` stops it first, raised by
-    ``β e / (1 - β)`` instead, ``e`` the Bellman residual of the last values)."""
+    then raised by the tolerance it used, ``ExactResult.tol``, so the bound stays valid; if
+    ``max_iter`` stops it first, raised by ``β e / (1 - β)`` instead, ``e`` the Bellman
+    residual of the last values)."""
     owner = "qmdp_bound"
     price, discount, tol, max_iter = _check_common(owner, arms, price, discount, tol, max_iter)
     res = value_iteration(arms, prices=price, discount=discount, tol=tol, max_iter=max_iter)
-    q = res.q[0] + tol                                                     # (N, S, A)
+    q = res.q[0] + res.tol                                                 # (N, S, A)
     if not res.converged:
         # stopped early: from any V, T V <= V + e gives V* <= V + e / (1 - β), so
         # Q* <= r - λc + β P V + β e / (1 - β) with e the largest Bellman residual per arm

@@ -17,6 +17,14 @@ Stopping rule of discounted value iteration (MacQueen 1966 bounds): with
 the returned values use the midpoint, so they are within ``β/(1-β) (max d - min d)/2 <= tol``
 of ``V*`` once iteration stops. The span shrinks at least as fast as ``β`` times the
 ergodicity coefficient of the chain, often much faster than the sup norm.
+
+Float64 limits (:func:`check_scale`). Every value and resource use is bounded by
+``M = max(|r - λc|, c) Σ_t β^t``; ``M > 1e300`` is refused (the sweeps would overflow to inf or
+NaN). A sweep rounds each value by up to about ``(S + 2) ε M / 2`` (``ε = 2⁻⁵²``, ``S``
+states), which can move the result by ``F = (S + 2) ε M / (1 - β)`` from what the bounds above
+say; so discounted iteration stops at ``tol - F`` and ``tol`` is raised to at least ``2 F``
+(``ExactResult.tol`` is the tolerance met). ``F`` is about ``1e-12`` for rewards of order 1,
+``β = 0.95`` and ten states, far below the default ``tol``; at ``β = 0.99`` it is 25 times that.
 """
 
 from __future__ import annotations
@@ -28,11 +36,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from rmab._validation import as_float_array, check_number
-from rmab.errors import ConvergenceWarning, InvalidParameterError
+from rmab.errors import ConvergenceWarning, InvalidModelError, InvalidParameterError
 from rmab.models.arms import MDPArms, POMDPArms
 from rmab.values import _kernels
 
-__all__ = ["ExactResult", "value_iteration", "policy_iteration", "check_prices"]
+__all__ = ["ExactResult", "value_iteration", "policy_iteration", "check_prices", "check_scale"]
+
+SCALE_LIMIT = 1e300   # values a few times larger still fit in float64 (max 1.8e308)
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,6 +60,8 @@ class ExactResult:
         ``values = E Σ β^t r - λ resource``
     iterations : int  sweeps (value iteration) or improvement steps (policy iteration)
     converged : bool
+    tol : float  the tolerance met: the requested one, raised in the discounted case to at least
+        ``2 F``, twice the float64 rounding ``F`` (module docstring)
     discount, horizon, method, seconds
     period_values : (H, P, N, S) or None  every period's values (``return_table=True``)
     period_policy : (H, P, N, S) or None
@@ -62,6 +74,7 @@ class ExactResult:
     resource: np.ndarray
     iterations: int
     converged: bool
+    tol: float
     discount: float
     horizon: int | None
     method: str
@@ -81,6 +94,31 @@ def check_prices(owner: str, prices) -> np.ndarray:
     return arr
 
 
+def check_scale(owner: str, arms, prices: np.ndarray, discount: float,
+                horizon: int | None = None) -> float:
+    """``M = max(|r - λc|, c) Σ_{t < H} β^t`` over the arms and ``prices`` (``H`` infinite when
+    ``horizon`` is None), a bound on every value and resource use; raises
+    :class:`~rmab.errors.InvalidModelError` when ``M > 1e300``, where float64 sweeps would
+    overflow to inf or NaN."""
+    ends = np.array([prices.min(), prices.max()])      # |r - λc| is largest at an end price
+    with np.errstate(over="ignore"):
+        priced = np.abs(arms.rewards[..., None] - arms.costs[:, None, :, None] * ends).max()
+    top = max(float(priced), float(arms.costs.max()))
+    if horizon is None:
+        weight = 1.0 / (1.0 - discount)
+    elif discount == 1.0:
+        weight = float(horizon)
+    else:
+        weight = (1.0 - discount ** horizon) / (1.0 - discount)
+    scale = top * weight
+    if not scale <= SCALE_LIMIT:
+        raise InvalidModelError(
+            f"{owner}.rewards: must keep max(|r - λc|, c) Σ_t discount^t (a bound on the "
+            f"values) <= {SCALE_LIMIT:g} to stay within float64; got {scale:.3g} "
+            f"(max(|r - λc|, c) = {top:.3g}, discount {discount})")
+    return scale
+
+
 def _check(owner, arms, prices, discount, horizon, tol, max_iter):
     if not isinstance(arms, (MDPArms, POMDPArms)):
         raise InvalidParameterError(f"{owner}.arms: must be MDPArms or POMDPArms; got "
@@ -93,7 +131,12 @@ def _check(owner, arms, prices, discount, horizon, tol, max_iter):
         raise InvalidParameterError(f"{owner}.horizon: must be set when discount is 1; got None")
     tol = check_number(owner, "tol", tol, low=0.0, low_open=True)
     max_iter = check_number(owner, "max_iter", max_iter, low=1, integer=True)
-    return prices, discount, horizon, tol, max_iter
+    scale = check_scale(owner, arms, prices, discount, horizon)
+    floor = 0.0
+    if horizon is None:   # the float64 rounding in the values (module docstring)
+        floor = (arms.n_states + 2) * float(np.finfo(np.float64).eps) * scale / (1.0 - discount)
+        tol = max(tol, 2.0 * floor)
+    return prices, discount, horizon, tol, max_iter, floor
 
 
 def _priced_rewards(arms, prices) -> np.ndarray:
@@ -143,7 +186,7 @@ def _backward(arms, prices, discount, horizon, tol, return_table):
     return q, v, pol, res, table
 
 
-def _solve(owner, kernel, arms, prices, discount, horizon, tol, max_iter, return_table):
+def _solve(owner, kernel, arms, prices, discount, horizon, tol, max_iter, floor, return_table):
     start = time.perf_counter()
     out = {}
     if horizon is not None:
@@ -160,8 +203,8 @@ def _solve(owner, kernel, arms, prices, discount, horizon, tol, max_iter, return
         q = np.empty((n_p, n, s, a))
         policy = np.empty((n_p, n, s), dtype=np.int64)
         iters = np.empty((n_p, n), dtype=np.int64)
-        kernel(arms.transitions, arms.rewards, arms.costs, prices, discount, tol, max_iter,
-               values, q, policy, resource, iters)
+        kernel(arms.transitions, arms.rewards, arms.costs, prices, discount, tol - floor,
+               max_iter, values, q, policy, resource, iters)
         worst = int(iters.max())
         out.update(values=values, q=q, policy=policy, resource=resource,
                    iterations=min(worst, max_iter), converged=worst <= max_iter)
@@ -173,7 +216,7 @@ def _solve(owner, kernel, arms, prices, discount, horizon, tol, max_iter, return
         if isinstance(val, np.ndarray):
             val.setflags(write=False)
     prices.setflags(write=False)
-    return ExactResult(prices=prices, discount=discount, horizon=horizon,
+    return ExactResult(prices=prices, tol=tol, discount=discount, horizon=horizon,
                        method=owner, seconds=time.perf_counter() - start, **out)
 
 
@@ -192,7 +235,9 @@ def value_iteration(arms, *, prices=0.0, discount: float = 0.95, horizon: int | 
         Finite horizon ``H``: exact backward induction (``tol`` only breaks ties, ``max_iter``
         is unused), values at period 0.
     tol : float > 0
-        Discounted case: ``|values - V*| <= tol`` on exit (MacQueen bounds, module docstring).
+        Discounted case: ``|values - V*| <= tol`` on exit (MacQueen bounds and float64
+        rounding, module docstring); raised to at least twice the rounding
+        (``ExactResult.tol``).
     max_iter : int
         Sweeps before giving up with a :class:`~rmab.errors.ConvergenceWarning`.
     return_table : bool
@@ -215,7 +260,8 @@ def policy_iteration(arms, *, prices=0.0, discount: float = 0.95, horizon: int |
     Same parameters and result as :func:`value_iteration`. Each step evaluates the current
     policies exactly (one ``S x S`` linear solve per arm and price) and switches an action only
     where another is better by more than ``tol (1 - β)`` (no cycling on ties); it stops when
-    no policy changes, which takes a handful of steps, and then ``V* - V_π <= tol``. A finite
+    no policy changes, which takes a handful of steps, and then ``V* - V_π <= tol`` (``tol``
+    raised as in :func:`value_iteration`). A finite
     ``horizon`` uses backward induction (the two methods coincide there).
     """
     owner = "policy_iteration"

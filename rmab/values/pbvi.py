@@ -29,10 +29,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmab._validation import as_generator, check_number
+from rmab._validation import as_float_array, as_generator, check_number
 from rmab.errors import ConvergenceWarning, InvalidParameterError
 from rmab.models.arms import POMDPArms
 from rmab.values import _kernels
+from rmab.values.exact import check_scale
 
 __all__ = ["AlphaVectors", "PBVIResult", "solve_pbvi", "simplex_grid", "check_belief_rows"]
 
@@ -43,17 +44,15 @@ _GRID_LIMIT = 20_000
 
 def check_belief_rows(owner: str, b, n_states: int, field: str = "b") -> tuple[np.ndarray, bool]:
     """A belief (S,) or beliefs (M, S) on the simplex as float64 (M, S); the flag says whether
-    the input was a single belief."""
-    try:
-        arr = np.array(b, dtype=np.float64, order="C", ndmin=1)
-    except (TypeError, ValueError) as exc:
-        raise InvalidParameterError(f"{owner}.{field}: must be an array of numbers") from exc
-    single = arr.ndim == 1
+    the input was a single belief. Real numbers only: strings and complex numbers are
+    refused."""
+    arr = as_float_array(owner, field, b, error=InvalidParameterError)
+    single = arr.ndim <= 1
     arr = arr.reshape(1, -1) if single else arr
     if arr.ndim != 2 or arr.shape[1] != n_states:
         raise InvalidParameterError(f"{owner}.{field}: must have shape (n_states={n_states},) or "
                                     f"(n_beliefs, {n_states}); got {np.shape(b)}")
-    if not np.isfinite(arr).all() or (arr < 0).any():
+    if (arr < 0).any():
         raise InvalidParameterError(f"{owner}.{field}: must be finite and >= 0")
     off = np.abs(arr.sum(axis=1) - 1.0) > 1e-6
     if off.any():
@@ -170,7 +169,13 @@ class PBVIResult:
         return len(self.arm_to_solve)
 
     def __getitem__(self, n: int) -> AlphaVectors:
+        """Arm ``n``'s solution (``-n_arms <= n < n_arms``)."""
+        size = len(self.arm_to_solve)
+        n = check_number("PBVIResult", "arm", n, low=-size, high=size - 1, integer=True)
         return self.solves[int(self.arm_to_solve[n])]
+
+    def __iter__(self):
+        return iter(self.alpha_vectors)
 
     @property
     def alpha_vectors(self) -> tuple:
@@ -185,10 +190,11 @@ class PBVIResult:
     def _per_arm(self, beliefs, fn):
         n = len(self.arm_to_solve)
         s = self.solves[0].n_states
-        if np.shape(beliefs) != (n, s):
+        arr = as_float_array("PBVIResult", "beliefs", beliefs, error=InvalidParameterError)
+        if arr.shape != (n, s):
             raise InvalidParameterError(f"PBVIResult.beliefs: must have shape (n_arms={n}, "
-                                        f"n_states={s}); got {np.shape(beliefs)}")
-        arr, _ = check_belief_rows("PBVIResult", beliefs, s, field="beliefs")
+                                        f"n_states={s}); got {arr.shape}")
+        arr, _ = check_belief_rows("PBVIResult", arr, s, field="beliefs")
         out = None
         for i, sol in enumerate(self.solves):
             idx = np.flatnonzero(self.arm_to_solve == i)
@@ -349,6 +355,7 @@ def solve_pbvi(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
     # the point set is allocated up front; a million points is far beyond what PBVI backs up
     n_beliefs = check_number(owner, "n_beliefs", n_beliefs, low=1, high=10**6, integer=True)
     max_iter = check_number(owner, "max_iter", max_iter, low=1, integer=True)
+    check_scale(owner, arms, np.array([price]), discount)
     n, s = arms.n_arms, arms.n_states
     if initial_belief is None:
         b0 = np.full((n, s), 1.0 / s)

@@ -93,8 +93,13 @@ def hoeffding_trajectories(epsilon: float, delta: float, value_range: float,
     delta = check_number(owner, "delta", delta, low=0.0, high=1.0, low_open=True, high_open=True)
     value_range = check_number(owner, "value_range", value_range, low=0.0)
     n_candidates = check_number(owner, "n_candidates", n_candidates, low=1, integer=True)
-    return max(1, math.ceil(value_range ** 2 * math.log(2 * n_candidates / delta)
-                            / (2 * epsilon ** 2)))
+    ratio = value_range / epsilon
+    count = ratio * ratio * (math.log(2 * n_candidates) - math.log(delta)) / 2
+    if not math.isfinite(count):
+        raise InvalidParameterError(f"{owner}.epsilon: must give a number of trajectories "
+                                    f"within float64 range; got epsilon={epsilon:g} for "
+                                    f"value_range={value_range:g}")
+    return max(1, math.ceil(count))
 
 
 def _feasible_joint(costs, budget, limit):
@@ -158,7 +163,7 @@ class _Simulator:
 def _check(owner, horizon, n_trajectories, mode, max_joint):
     horizon = check_number(owner, "horizon", horizon, low=1, integer=True)
     n_trajectories = check_number(owner, "n_trajectories", n_trajectories, low=1, integer=True)
-    if mode not in MODES:
+    if not isinstance(mode, str) or mode not in MODES:
         raise InvalidParameterError(f"{owner}.mode: must be one of {MODES}; got {mode!r}")
     max_joint = check_number(owner, "max_joint", max_joint, low=1, integer=True)
     return horizon, n_trajectories, max_joint

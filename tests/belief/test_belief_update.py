@@ -190,13 +190,18 @@ UPDATE_BAD = [
                  r"update_beliefs\.belief: must be finite and >= 0; got -0\.5 \(arm 1, state 1\)",
                  id="belief-negative"),
     pytest.param(dict(beliefs=[[0.5, 0.5], [0.5, 0.5], [np.nan, 0.5]]),
-                 r"update_beliefs\.belief: must be finite and >= 0; got nan \(arm 2, state 0\)",
+                 r"update_beliefs\.belief: must be finite; got nan at index \(2, 0\) \(arm 2\)",
                  id="belief-nan"),
     pytest.param(dict(beliefs=[[0.5, 0.5], [0.5, 0.6], [0.5, 0.5]]),
                  r"update_beliefs\.belief: rows must sum to 1; got 1\.1 \(arm 1\)",
                  id="belief-off-simplex"),
     pytest.param(dict(beliefs=[["a", "b"]] * 3), r"update_beliefs\.belief: must be an array of "
                  r"numbers", id="belief-strings"),
+    # numbers written as strings and complex numbers were converted (with a ComplexWarning)
+    pytest.param(dict(beliefs=[["0.5", "0.5"]] * 3), r"update_beliefs\.belief: must be an array "
+                 r"of numbers; got \[\['0\.5'", id="belief-numeric-strings"),
+    pytest.param(dict(beliefs=np.full((3, 2), 0.5 + 0j)), r"update_beliefs\.belief: must be an "
+                 r"array of numbers", id="belief-complex"),
     pytest.param(dict(actions=[0, 1]),
                  r"update_beliefs\.actions: must have shape \(n_arms=3,\); got \(2,\)",
                  id="actions-shape"),
@@ -283,6 +288,8 @@ def test_update_beliefs_rejects_out_sharing_memory(arms3):
      r"sample_next\.u_state: must be 3 numbers in \[0, 1\)"),
     (lambda arms: sample_states([["a", "b"]], seed=0),
      r"sample_states\.beliefs: must be an array of numbers"),
+    (lambda arms: sample_states([["1", "0"]], seed=0),
+     r"sample_states\.beliefs: must be an array of numbers"),
     (lambda arms: sample_states(np.full(4, 0.25), seed=0),
      r"sample_states\.beliefs: must be 2-dimensional; got \(4,\)"),
     (lambda arms: sample_states([[0.5, 0.6]], seed=0),
@@ -305,3 +312,14 @@ def test_belief_tolerance_is_loose_enough_for_accumulated_rounding(arms3):
     b = B + np.array([[1e-8, 0.0], [0.0, -1e-8], [0.0, 0.0]])
     post = update_beliefs(arms3, b, A, S)  # within 1e-6 of the simplex: accepted
     np.testing.assert_allclose(post.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("actions, shown", [
+    (np.array([np.inf, 0.0, 0.0]), "inf"),
+    (np.array([2**64 - 1, 0, 0], dtype=np.uint64), "18446744073709551615"),
+    (np.array([0, 0, 2.0**70]), r"1\.1805916207174113e\+21"),
+])
+def test_out_of_range_actions_are_reported_as_given(actions, shown):
+    """They were cast to int64 first and reported as -9223372036854775808 or -1."""
+    with pytest.raises(InvalidParameterError, match=rf"must lie in \[0, 2\); got {shown} "):
+        check_actions("owner", actions, 3, 2)

@@ -137,3 +137,32 @@ def test_plan_period_and_parameter_errors_name_the_planner():
         make_planner("belief-threshold", action=2).fit(inst)
     with pytest.raises(InvalidParameterError, match=r"RolloutPlanner\.base_params: must be a dict"):
         make_planner("rollout", base_params=3)
+
+
+def test_plan_refuses_beliefs_that_are_not_real_numbers():
+    """Strings were parsed and complex numbers cast with only a numpy ComplexWarning."""
+    planner = make_planner("myopic").fit(random_instance(2, 2, 2, None, budget=1.0, seed=0))
+    for belief in ([["0.5", "0.5"], ["1", "0"]], np.array([[0.5 + 3j, 0.5], [1, 0]])):
+        with pytest.raises(InvalidParameterError, match=r"MyopicPlanner\.plan\.belief: must be "
+                                                        r"an array of numbers"):
+            planner.plan(belief)
+
+
+@pytest.mark.parametrize("name, params, match", [
+    ("whittle", dict(threshold=np.array([0.0, 1.0])), r"WhittlePlanner\.threshold: must be a number"),
+    ("belief-threshold", dict(threshold=np.array([0.0, np.inf])),
+     r"BeliefThresholdPlanner\.threshold: must be a number"),
+    ("lagrangian", dict(method=np.array(["auto", "lp"])), r"LagrangianPlanner\.method: must be"),
+    ("lagrangian", dict(knapsack=np.array(["dp"])), r"LagrangianPlanner\.knapsack: must be"),
+    ("myopic", dict(method=np.array(["dp"])), r"MyopicPlanner\.method: must be"),
+    ("rollout", dict(mode=np.array(["joint", "auto"])), r"RolloutPlanner\.mode: must be"),
+])
+def test_array_parameters_give_typed_errors(name, params, match):
+    """They raised numpy's "truth value of an array ... is ambiguous" ValueError."""
+    with pytest.raises(InvalidParameterError, match=match):
+        make_planner(name, **params)
+
+
+def test_infinite_thresholds_are_still_accepted():
+    assert make_planner("whittle", threshold=-np.inf).threshold == -np.inf
+    assert make_planner("belief-threshold", threshold=np.float64(np.inf)).threshold == np.inf

@@ -293,3 +293,17 @@ def test_auto_uses_the_dp_when_the_budget_covers_every_arm():
     res = solve_knapsack(values, costs, 1e9, dp_limit=10_000)
     assert res.method == "dp" and res.optimal and res.value == 75.0
 
+
+
+def test_relaxation_methods_given_as_arrays_give_typed_errors():
+    """An array method raised numpy's "truth value ... is ambiguous" ValueError."""
+    from rmab.models import random_instance, random_mdp_arms
+    from rmab.relax import lagrangian_bound, whittle_indices
+
+    method = np.array(["auto", "dp"])
+    with pytest.raises(InvalidParameterError, match=r"solve_knapsack\.method: must be one of"):
+        solve_knapsack(np.zeros((2, 2)), np.array([[0.0, 1.0]] * 2), 1.0, method=method)
+    with pytest.raises(InvalidParameterError, match=r"lagrangian_bound\.method: must be one of"):
+        lagrangian_bound(random_instance(2, 2, 2, None, budget=1.0, seed=0), method=method)
+    with pytest.raises(InvalidParameterError, match=r"whittle_indices\.method: must be one of"):
+        whittle_indices(random_mdp_arms(2, 2, 2, seed=0), method=method)

@@ -86,3 +86,11 @@ def test_run_episode_rejects_non_environment():
     inst = health_intervention(3, seed=0)
     with pytest.raises(InvalidParameterError, match=r"run_episode\.env: must be an Environment"):
         run_episode(inst, make_planner("random").fit(inst), seed=0)
+
+
+def test_run_episode_rejects_a_planner_name():
+    """A registry name failed with AttributeError: 'str' object has no attribute 'reset'."""
+    env = Environment(health_intervention(2, seed=0))
+    with pytest.raises(InvalidParameterError, match=r"run_episode\.planner: must be a Planner "
+                                                    r"fitted to env\.instance .*; got 'myopic'"):
+        run_episode(env, "myopic", seed=0)

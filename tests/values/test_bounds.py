@@ -1,5 +1,5 @@
-"""Upper bounds: above the exact value by history enumeration (hypothesis), FIB <= QMDP,
-sawtooth backups tighten and stay valid, Tiger interval, error paths."""
+"""Upper bounds: above the exact value by history enumeration (hypothesis), FIB <= QMDP (up to
+FIB's tolerance), sawtooth backups tighten and stay valid, Tiger interval, error paths."""
 
 import numpy as np
 import pytest
@@ -55,6 +55,17 @@ def test_tiger_interval_brackets_sarsop():
 
 def q_loose(arms):
     return qmdp_bound(arms).value([0.5, 0.5], arm=0)
+
+
+def test_fib_is_below_qmdp_up_to_its_tolerance():
+    """docs/values.md: FIB <= QMDP at their fixed points, not as computed. Fully observed arms
+    share the fixed point, and FIB, stopped within tol = 1e-6 above it, lies above QMDP."""
+    from rmab.models import POMDPArms
+    mdp = random_mdp_arms(3, 3, 2, seed=0)
+    arms = POMDPArms(mdp.transitions, np.broadcast_to(np.eye(3), (3, 2, 3, 3)), mdp.rewards,
+                     mdp.costs)
+    f, q = fib_bound(arms).vectors, qmdp_bound(arms).vectors
+    assert (f > q).any() and (f <= q + 1e-6).all()
 
 
 def test_bounds_on_fully_observed_arms_equal_the_mdp_values():
@@ -160,6 +171,8 @@ def test_hostile_inputs_give_typed_errors():
     upper = fib_bound(arms, discount=0.9)
     with pytest.raises(InvalidParameterError, match=r"UpperBound\.beliefs: must be an array"):
         upper.value([["a", "b"], ["c", "d"]])
+    with pytest.raises(InvalidParameterError, match=r"UpperBound\.beliefs: must be an array"):
+        upper.value([[1.0, 0.0], [1.0]])             # ragged: was numpy's ValueError
     with pytest.raises(InvalidParameterError, match=r"sawtooth_bound\.values: must be"):
         sawtooth_bound(upper, [[0.5, 0.5]], values=["a"])
 

@@ -9,10 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from rmab.errors import ConvergenceWarning, InvalidParameterError
-from rmab.models import MDPArms, random_mdp_arms, random_pomdp_arms
+from rmab.errors import ConvergenceWarning, InvalidModelError, InvalidParameterError
+from rmab.models import MDPArms, POMDPArms, random_mdp_arms, random_pomdp_arms
 from rmab.values import _reference as ref
+from rmab.values.bounds import fib_bound, qmdp_bound
 from rmab.values.exact import policy_iteration, value_iteration
+from rmab.values.pbvi import solve_pbvi
 
 
 def lp_values(p, r, beta):
@@ -187,3 +189,68 @@ def test_policy_iteration_keeps_its_tolerance(seed):
     exact = value_iteration(arms, discount=0.99, tol=1e-12).values
     loose = policy_iteration(arms, discount=0.99, tol=0.05).values
     assert np.abs(loose - exact).max() <= 0.05
+
+
+CHAIN = np.array([[[[0.9, 0.1], [0.2, 0.8]]]])          # one arm, one action, two states
+
+
+def chain_arms(reward_scale):
+    """The two-state chain with rewards (0, reward_scale), as MDP and as POMDP arms."""
+    r = np.array([[[0.0], [reward_scale]]])
+    return MDPArms(CHAIN, r), POMDPArms(CHAIN, np.ones((1, 1, 2, 1)), r)
+
+
+@pytest.mark.parametrize("solve", [
+    lambda m, p: value_iteration(m, discount=0.95),
+    lambda m, p: policy_iteration(m, discount=0.95),
+    lambda m, p: value_iteration(m, discount=1.0, horizon=3),
+    lambda m, p: qmdp_bound(p, discount=0.95),
+    lambda m, p: fib_bound(p, discount=0.95),
+    lambda m, p: solve_pbvi(p, discount=0.95, seed=0),
+], ids=["vi", "pi", "vi-horizon", "qmdp", "fib", "pbvi"])
+def test_rewards_too_large_for_float64_are_refused(solve):
+    """They gave NaN or inf values reported as converged (and FIB ran 100 000 sweeps first)."""
+    with pytest.raises(InvalidModelError, match=r"\.rewards: must keep max\(\|r - λc\|, c\) "
+                                                r"Σ_t discount\^t .* <= 1e\+300"):
+        solve(*chain_arms(1e308))
+
+
+def test_prices_that_overflow_the_rewards_are_refused():
+    arms = MDPArms(np.repeat(CHAIN, 2, axis=1), np.zeros((1, 2, 2)), [0.0, 1.0])
+    with pytest.raises(InvalidModelError, match=r"got inf"):
+        value_iteration(arms, prices=[0.0, 1e308], discount=0.5)
+
+
+def test_largest_accepted_scale_keeps_every_result_finite():
+    mdp, pomdp = chain_arms(0.99e300 * (1 - 0.95))
+    results = [value_iteration(mdp, discount=0.95), policy_iteration(mdp, discount=0.95)]
+    for res in results:
+        assert np.isfinite(res.values).all() and np.isfinite(res.q).all() and res.converged
+    assert np.isfinite(qmdp_bound(pomdp, discount=0.95).vectors).all()
+    assert np.isfinite(fib_bound(pomdp, discount=0.95).vectors).all()
+    # (a tolerance of the values' scale: PBVI's 1e-3 is below float64 resolution there)
+    assert np.isfinite(solve_pbvi(pomdp, discount=0.95, tol=1e290, seed=0)[0].alphas).all()
+
+
+@pytest.mark.parametrize("fn", [value_iteration, policy_iteration])
+@pytest.mark.parametrize("scale, beta", [(1e6, 0.95), (1e3, 0.999)])
+def test_tol_below_float64_resolution_is_raised_and_met(fn, scale, beta):
+    """At rewards 1e6 value iteration stopped on a span rounded to zero and reported
+    convergence 84 times farther than tol = 1e-10 from V*; at discount 0.999 it ran out of
+    sweeps. The tolerance is raised to what float64 resolves, and met."""
+    arms, _ = chain_arms(scale)
+    exact = np.linalg.solve(np.eye(2) - beta * CHAIN[0, 0], [0.0, scale])
+    res = fn(arms, discount=beta, tol=1e-10)
+    assert res.converged and 1e-10 < res.tol < 1e-10 * np.abs(exact).max()
+    assert np.abs(res.values[0, 0] - exact).max() <= res.tol
+    assert value_iteration(arms, discount=beta, tol=1.0).tol == 1.0
+
+
+def test_qmdp_bound_stays_valid_at_a_large_reward_scale():
+    """QMDP adds the tolerance value iteration met, not the one asked for (raised by 1e-9
+    only it fell 4e-7 below V* here)."""
+    rng = np.random.default_rng(0)
+    p, r = rng.dirichlet(np.ones(3), size=3), rng.normal(size=3) * 1e6
+    arms = POMDPArms(p[None, None], np.ones((1, 1, 3, 1)), r[None, :, None])
+    exact = np.linalg.solve(np.eye(3) - 0.99 * p, r)
+    assert (qmdp_bound(arms, discount=0.99).vectors[0, 0] >= exact).all()

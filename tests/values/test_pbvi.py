@@ -277,6 +277,23 @@ def test_hostile_inputs_give_typed_errors():
     with pytest.raises(InvalidParameterError, match=r"PBVIResult\.beliefs: must be an array of "
                                                     r"numbers"):
         res.values([["a", "b"], ["c", "d"]])
+    # numbers as strings and complex numbers were converted (with a ComplexWarning)
+    for bad in (["0.5", "0.5"], np.array([0.5 + 1j, 0.5])):
+        with pytest.raises(InvalidParameterError, match=r"AlphaVectors\.b: must be an array of "
+                                                        r"numbers"):
+            res[0].value(bad)
+        with pytest.raises(InvalidParameterError, match=r"solve_pbvi\.initial_belief: must be "
+                                                        r"an array of numbers"):
+            solve_pbvi(arms, initial_belief=bad)
+    # a ragged list and an arm out of range raised numpy's ValueError and IndexError
+    with pytest.raises(InvalidParameterError, match=r"PBVIResult\.beliefs: must be an array of "
+                                                    r"numbers; got \[\[1\.0, 0\.0\], \[1\.0\]\]"):
+        res.values([[1.0, 0.0], [1.0]])
+    with pytest.raises(InvalidParameterError, match=r"PBVIResult\.arm: must be <= 1; got 5"):
+        res[5]
+    with pytest.raises(InvalidParameterError, match=r"PBVIResult\.arm: must be >= -2; got -3"):
+        res[-3]
+    assert res[-1] is res[1] and list(res) == list(res.alpha_vectors)
     with pytest.raises(InvalidParameterError, match=r"AlphaVectors\.repriced\.price: must be "
                                                     r"finite"):
         res.alpha_vectors[0].repriced(float("nan"))

@@ -78,6 +78,12 @@ def test_hoeffding_trajectories():
         hoeffding_trajectories(0.1, 1.0, 1.0)
     with pytest.raises(InvalidParameterError, match=r"hoeffding_trajectories\.epsilon: must be"):
         hoeffding_trajectories(0.0, 0.1, 1.0)
+    # these raised ZeroDivisionError and OverflowError
+    for args in ((1e-200, 0.05, 1.0), (0.1, 0.05, 1e200)):
+        with pytest.raises(InvalidParameterError, match=r"hoeffding_trajectories\.epsilon: must "
+                                                        r"give a number of trajectories within"):
+            hoeffding_trajectories(*args)
+    assert hoeffding_trajectories(0.1, 5e-324, 1.0) == 37257      # 2 / delta overflowed
 
 
 def test_planner_is_feasible_deterministic_and_keeps_input():
