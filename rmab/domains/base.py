@@ -319,7 +319,7 @@ class Domain(ABC):
         offset)``, ``solve(time_limit=, mip_gap=, threads=)`` returning a
         :class:`~solvers.MIPResult` whose ``x`` gives the action through
         ``block.action_from_solution``): :class:`LinearBlockModel` (the LP first), unless the
-        domain has a faster exact search (path without route sets)."""
+        domain has a faster exact search (path: :class:`~rmab.domains.path.RouteSearch`)."""
         return LinearBlockModel(self.constraint_block(), backend)
 
     # -- storage -------------------------------------------------------------------------

@@ -161,8 +161,8 @@ class MyopicMIPPlanner(BaseDomainPlanner):
     level indicators of the multiple-interventions block (an exact lookup over
     ``x ∈ {0, 3, 6, 9}``). A persistent model is built at ``fit``; each ``plan`` only sets the
     objective and solves (:meth:`Domain.linear_model`: the LP first,
-    :class:`~rmab.domains.base.LinearBlockModel`; in the path domain without route sets, an
-    exact branch and bound, :class:`~rmab.domains.path.RouteSearch`).
+    :class:`~rmab.domains.base.LinearBlockModel`; in the path domain an exact branch and
+    bound, :class:`~rmab.domains.path.RouteSearch`).
     """
 
     name = "myopic"
