@@ -1,15 +1,17 @@
-"""Path MILP: route-set formulation vs the time-expanded walk (its fallback), same run; and,
-where the walk is used, the exact route search (what the planners use there) vs the walk MILP.
+"""Path MILP: route-set formulation vs the time-expanded walk (its fallback), same run; and the
+exact route search (what the planners use for linear objectives) vs both.
 
 For each instance: which formulation ``constraint_block`` picks, build times, HiGHS solve time
 of random linear objectives on the pulls (median / max over objectives, persistent model,
-objective changed per solve) as a MILP and through :class:`LinearBlockModel` (the LP first,
-what the planners use), and the myopic planner's time per step with the route sets (LP first)
-and with the walk block, where it searches (:class:`~rmab.domains.path.RouteSearch`); ratios
-are walk / route sets (> 1: route sets faster). All must reach the same optima. Where the
+objective changed per solve) as a MILP and through :class:`LinearBlockModel` (the LP first),
+and a myopic step's time with the route sets' LP and with
+:class:`~rmab.domains.path.RouteSearch` (what the planners use); ratios are walk / route sets
+(> 1: route sets faster) and search / LP. All must reach the same optima. Where the
 enumeration falls back, :class:`~rmab.domains.path.RouteSearch` and the walk MILP (HiGHS,
 ``--walk-limit`` seconds per solve) maximise the same one-step objectives: solve times,
 ratio walk / search, and whether the optima agree (a walk solve at its limit gives a bound).
+The full run ends with the feasibility checks and the iterative-myopic greedy
+(``_checks_and_greedy``).
 
     .venv/bin/python benchmarks/bench_path_block.py [--quick]
 """
@@ -25,7 +27,7 @@ from rmab.domains import PathDomain, make_path
 from rmab.domains import path as path_mod
 from rmab.domains.base import LinearBlockModel
 from rmab.domains.path import RouteSearch
-from rmab.domains.baselines import MyopicMIPPlanner
+from rmab.domains.baselines import IterativeMyopicPlanner
 from solvers import get_backend
 
 
@@ -59,16 +61,82 @@ def _solves(d: PathDomain, objectives: np.ndarray, lp_first: bool = False
     return np.array(times), np.array(values)
 
 
-def _myopic(d: PathDomain, steps: int, seed: int) -> float:
-    planner = MyopicMIPPlanner().fit(d, seed=seed)
+def _myopic(d: PathDomain, model, steps: int, seed: int) -> float:
+    """Median time of a myopic step (objective set, solved, action read) with ``model``."""
+    block = d.constraint_block()
     rng = np.random.default_rng(seed)
     times = []
-    for t in range(steps):
+    for _ in range(steps):
         states = rng.integers(0, d.n_states, d.n_arms)
         start = time.perf_counter()
-        planner.plan(states, t=t)
+        model.set_objective(*block.level_objective(d.arms.level_gains(states)))
+        d.check_action(block.action_from_solution(model.solve().x))
         times.append(time.perf_counter() - start)
     return float(np.median(times))
+
+
+def _checks_and_greedy() -> None:
+    """Feasibility of sets just too long to close at J = 100 (the search, then the DP where it
+    gives up; against the DP alone), and iterative myopic's greedy step against the same
+    greedy re-checking every element at every addition."""
+    d = make_path(100, 20, seed=0)
+    rng = np.random.default_rng(1)
+    reach = np.flatnonzero(2 * d.distances[d.source] <= d.route_length)
+    hard = []
+    while len(hard) < 60:                       # random maximal sets plus one node
+        a = np.zeros(d.n_arms, dtype=np.int64)
+        for v in rng.permutation(reach):
+            a[v] = 1
+            if a.sum() > d.budget or not d.is_feasible(a):
+                if 12 <= a.sum() <= d.budget:
+                    hard.append(a.copy())
+                a[v] = 0
+    hard = hard[:60]
+
+    def cpu(states_limit):
+        saved = path_mod._SEARCH_STATES
+        path_mod._SEARCH_STATES = states_limit
+        try:
+            start = time.process_time()
+            verdicts = [d.is_feasible(a) for a in hard]
+            return time.process_time() - start, verdicts
+        finally:
+            path_mod._SEARCH_STATES = saved
+
+    t_search, v_search = cpu(path_mod._SEARCH_STATES)
+    t_dp, v_dp = cpu(0)
+    if v_search != v_dp:
+        raise RuntimeError("the search and the DP disagree")
+    print(f"J=100 B=20: 60 sets of 12-20 nodes, each one node too many: search {t_search:.2f} s "
+          f"CPU vs the DP alone {t_dp:.2f} s (x{t_dp / t_search:.1f}); "
+          f"{sum(v_search)} feasible")
+
+    class Recheck(IterativeMyopicPlanner):
+        """The greedy as it was: every element checked at every addition."""
+
+        def _plan(self, states, t):
+            original = self.domain._additions
+            self.domain.__dict__["_additions"] = lambda action, among=None: original(action)
+            try:
+                return super()._plan(states, t)
+            finally:
+                del self.domain.__dict__["_additions"]
+
+    g = make_path(60, 12, seed=1)
+    rng = np.random.default_rng(0)
+    runs = {"skip": [], "recheck": []}
+    for _ in range(5):
+        states = rng.integers(0, g.n_states, g.n_arms)
+        for name, cls in (("skip", IterativeMyopicPlanner), ("recheck", Recheck)):
+            p = cls().fit(g, seed=0)
+            start = time.perf_counter()
+            runs[name].append((p.plan(states), time.perf_counter() - start))
+    if not all((a == b).all() for (a, _), (b, _) in zip(runs["skip"], runs["recheck"])):
+        raise RuntimeError("the two greedy steps differ")
+    skip = np.median([t for _, t in runs["skip"]])
+    recheck = np.median([t for _, t in runs["recheck"]])
+    print(f"J=60 B=12 iterative myopic step: {skip * 1e3:.1f} ms vs re-checking every element "
+          f"{recheck * 1e3:.1f} ms (x{recheck / skip:.1f}), same actions")
 
 
 def main() -> None:
@@ -104,7 +172,9 @@ def main() -> None:
         t_lp, v_lp = _solves(default, objectives, lp_first=True)
         if not (np.allclose(v_rs, v_wk, atol=1e-6) and np.allclose(v_lp, v_wk, atol=1e-6)):
             raise RuntimeError(f"{head} optima differ: {v_rs} vs {v_wk} vs {v_lp}")
-        m_rs, m_wk = _myopic(default, steps, seed), _myopic(walk, steps, seed)
+        m_rs = _myopic(default, LinearBlockModel(default.constraint_block(),
+                                                 get_backend("highs")), steps, seed)
+        m_search = _myopic(default, RouteSearch(default), steps, seed)
         print(f"{head} route sets K={sets.shape[0]} (enumeration {t_enum * 1e3:.0f} ms, "
               f"block {t_default * 1e3:.0f} ms; walk block {t_walk * 1e3:.0f} ms)\n"
               f"  solve median {np.median(t_rs) * 1e3:.1f} vs walk {np.median(t_wk) * 1e3:.1f}"
@@ -114,7 +184,9 @@ def main() -> None:
               f"{np.median(t_lp) * 1e3:.1f} ms (x{np.median(t_wk) / np.median(t_lp):.0f} vs the "
               f"walk MILP), max {t_lp.max() * 1e3:.1f} ms\n"
               f"  myopic step: route sets (LP first) {m_rs * 1e3:.1f} vs route search "
-              f"{m_wk * 1e3:.1f} (x{m_wk / m_rs:.2f})")
+              f"{m_search * 1e3:.1f} (x{m_search / m_rs:.2f})")
+    if not args.quick:
+        _checks_and_greedy()
 
 
 def _search_vs_walk(d: PathDomain, steps: int, seed: int, walk_limit: float) -> None:
