@@ -174,7 +174,7 @@ def main() -> None:
             raise RuntimeError(f"{head} optima differ: {v_rs} vs {v_wk} vs {v_lp}")
         m_rs = _myopic(default, LinearBlockModel(default.constraint_block(),
                                                  get_backend("highs")), steps, seed)
-        m_search = _myopic(default, RouteSearch(default), steps, seed)
+        m_search = _myopic(default, RouteSearch(default, get_backend("highs")), steps, seed)
         print(f"{head} route sets K={sets.shape[0]} (enumeration {t_enum * 1e3:.0f} ms, "
               f"block {t_default * 1e3:.0f} ms; walk block {t_walk * 1e3:.0f} ms)\n"
               f"  solve median {np.median(t_rs) * 1e3:.1f} vs walk {np.median(t_wk) * 1e3:.1f}"
@@ -192,7 +192,8 @@ def main() -> None:
 def _search_vs_walk(d: PathDomain, steps: int, seed: int, walk_limit: float) -> None:
     """One-step objectives of random states: RouteSearch against the walk MILP."""
     block = d.constraint_block()
-    search, walk = RouteSearch(d), get_backend("highs").build(block.milp)
+    search = RouteSearch(d, get_backend("highs"))
+    walk = get_backend("highs").build(block.milp)
     c, offset = block.level_objective(d.arms.level_gains(np.zeros(d.n_arms, dtype=int)))
     search.set_objective(c, offset)
     search.solve()                                      # compiles (or loads) the kernels

@@ -43,15 +43,23 @@ def _candidates(d, L, visited, cur, length, out):
 
 
 @njit
-def closed_walk_kernel(d, L, max_states, order):
+def closed_walk_kernel(d, L, max_states, order, work):
     """Depth-first search for a visiting order of the targets ``1..k`` of the metric ``d``
     ((k+1, k+1), index 0 the source) whose closed walk is at most ``L``, nearest target first.
     A memo of the shortest length reaching each (visited set, node) state (up to
     ``MEMO_TARGETS`` targets) cuts repeated states. Returns 1 (the order in ``order[:k]``), 0
-    (none exists) or -1 (more than ``max_states`` states stored: undecided)."""
+    (none exists) or -1 (more than ``max_states`` states stored: undecided); ``work[0]`` grows
+    by the states stored."""
+    memo = Dict.empty(key_type=types.int64, value_type=types.float64)
+    found = _search(d, L, max_states, order, memo)
+    work[0] += len(memo) + 1
+    return found
+
+
+@njit
+def _search(d, L, max_states, order, memo):
     k = d.shape[0] - 1
     memo_on = k <= MEMO_TARGETS
-    memo = Dict.empty(key_type=types.int64, value_type=types.float64)
     cand = np.empty((k, k), np.int64)
     n_cand = np.zeros(k, np.int64)
     tried = np.zeros(k, np.int64)
@@ -90,12 +98,14 @@ def closed_walk_kernel(d, L, max_states, order):
 
 
 @njit
-def held_karp_kernel(d, L, order):
+def held_karp_kernel(d, L, order, work):
     """Held-Karp DP over the targets ``1..k`` of ``d`` (as :func:`closed_walk_kernel`; up to
     ~20 targets: memory ``2^k k`` float32): 1 and the shortest closed walk's visiting order in
     ``order[:k]`` if it is at most ``L``, else 0. ``f[S, v]``, the shortest walk from the
-    source through ``S`` ending at ``v``, is kept only while it can return within ``L``."""
+    source through ``S`` ending at ``v``, is kept only while it can return within ``L``;
+    ``work[0]`` grows by ``2^k k``."""
     k = d.shape[0] - 1
+    work[0] += (1 << k) * k
     f = np.full((1 << k, k), np.inf, np.float32)
     for u in range(k):
         if d[0, u + 1] + d[u + 1, 0] <= L:
@@ -132,11 +142,11 @@ def held_karp_kernel(d, L, order):
 
 
 @njit
-def closed_walk_order(dist, source, L, members, max_states, dp_targets, route):
+def closed_walk_order(dist, source, L, members, max_states, dp_targets, route, work):
     """A visiting order of the nodes ``members`` other than ``source`` whose closed walk from
     ``source`` (``dist`` the hop metric) is at most ``L``, in ``route[:k]``; returns ``k``,
     or -1 if there is none. The search decides, and, for at most ``dp_targets`` targets it
-    leaves undecided after ``max_states`` states, the DP."""
+    leaves undecided after ``max_states`` states, the DP (``work``: as theirs)."""
     targets = np.empty(members.shape[0], np.int64)
     k = 0
     for m in members:
@@ -155,9 +165,9 @@ def closed_walk_order(dist, source, L, members, max_states, dp_targets, route):
         for j in range(k):
             d[i + 1, j + 1] = dist[targets[i], targets[j]]
     order = np.empty(k, np.int64)
-    found = closed_walk_kernel(d, L, max_states if k <= dp_targets else 1 << 62, order)
+    found = closed_walk_kernel(d, L, max_states if k <= dp_targets else 1 << 62, order, work)
     if found < 0:
-        found = held_karp_kernel(d, L, order)
+        found = held_karp_kernel(d, L, order, work)
     if found == 0:
         return -1
     for i in range(k):
@@ -191,47 +201,93 @@ def _walk_length(dist, source, tour, k):
 
 
 @njit
+def _branch_bound(weight, cand, n_cand, value, t, i, room):
+    """Bound of branching on ``cand[t, i]``: ``value[t]`` plus the ``room`` highest weights
+    from ``cand[t, i]`` on (the list is sorted by weight)."""
+    bound = value[t]
+    for j in range(i, min(i + room, n_cand[t])):
+        bound += weight[cand[t, j]]
+    return bound
+
+
+@njit
+def open_bound(weight, cand, n_cand, nxt, value, depth, budget):
+    """The highest bound of the branches :func:`route_search_kernel` has left (``-inf`` if
+    none)."""
+    bound = -np.inf
+    for t in range(depth[0] + 1):
+        if t < budget and nxt[t] < n_cand[t]:
+            bound = max(bound, _branch_bound(weight, cand, n_cand, value, t, nxt[t],
+                                             budget - t))
+    return bound
+
+
+@njit
 def route_search_kernel(dist, source, L, weight, max_states, dp_targets, gap, offset,
-                        max_nodes, stack, best):
+                        max_work, stack, best):
     """Depth-first branch and bound for ``max Σ_{v ∈ S} weight[v]`` over the feasible pull sets
     ``S`` (``|S| <= budget``, a closed walk from ``source`` of at most ``L`` moves visits
-    ``S``); resumable: it stops after ``max_nodes`` branches and returns 1 if the search is
-    finished, 0 if not.
+    ``S``). Resumable: it returns 0 once its checks have done ``max_work`` units of work (one
+    per candidate, plus the search states and DP cells of the exact checks; the state is in
+    ``stack``), 1 when the search is finished.
 
     ``stack`` = ``(cand (B+1, n), n_cand (B+1,), nxt (B+1,), chosen (B,), value (B+1,),
-    depth (1,), tour (B+1, B), tour_k (B+1,), tour_len (B+1,))``: at depth ``t`` the set is
-    ``chosen[:t]`` of value ``value[t]``, visited in the order ``tour[t, :tour_k[t]]`` (a walk
-    of ``tour_len[t] <= L``), and ``cand[t, :n_cand[t]]`` are its single additions that keep
-    it feasible, by weight, highest first; ``nxt[t]`` the next to branch on. ``best`` =
+    depth (1,), tour (B+1, B), tour_k (B+1,), tour_len (B+1,), child (2,))``: at depth ``t``
+    the set is ``chosen[:t]`` of value ``value[t]``, visited in the order
+    ``tour[t, :tour_k[t]]`` (a walk of ``tour_len[t] <= L``), and ``cand[t, :n_cand[t]]`` are
+    its single additions that keep it feasible, by weight, highest first; ``nxt[t]`` the next
+    to branch on. While the branch on ``cand[t, nxt[t]]`` is being built, ``child`` holds the
+    next candidate to check and the count kept (``child[0] = -1`` otherwise). ``best`` =
     ``(value (1,), members (B,), count (1,), cut (1,))``, ``cut`` the highest bound of a branch
-    cut within the gap. Branching on ``cand[t, i]`` excludes ``cand[t, :i]``; the bound of
-    that branch, ``value[t]`` plus the ``B - t`` highest weights from ``cand[t, i]`` on, falls
-    with ``i`` (the family is closed under removal, so additions infeasible now stay
-    infeasible), and a branch within ``gap · max(1, |best + offset|)`` of the best is cut. An
-    addition whose cheapest insertion into the set's walk fits ``L`` needs no search."""
-    cand, n_cand, nxt, chosen, value, depth, tour, tour_k, tour_len = stack
+    cut within the gap.
+
+    Branching on ``cand[t, i]`` excludes ``cand[t, :i]``; the bound of that branch
+    (:func:`_branch_bound`) falls with ``i`` (the family is closed under removal, so additions
+    infeasible now stay infeasible), and a branch within ``gap · max(1, |best + offset|)`` of
+    the best is cut. An addition whose cheapest insertion into the set's walk fits ``L`` needs
+    no search."""
+    cand, n_cand, nxt, chosen, value, depth, tour, tour_k, tour_len, child = stack
     best_value, best_set, best_count, cut = best
     budget = chosen.shape[0]
     order = np.empty(budget, np.int64)
-    nodes = 0
+    work = np.zeros(1, np.int64)
     while depth[0] >= 0:
-        if nodes >= max_nodes:
-            return 0
         t = depth[0]
+        if child[0] >= 0:                        # building the branch on cand[t, nxt[t]]
+            members = np.empty(t + 2, np.int64)
+            members[:t + 1] = chosen[:t + 1]
+            k = tour_k[t + 1]
+            while child[0] < n_cand[t]:
+                if work[0] >= max_work:
+                    return 0
+                work[0] += 1
+                u = cand[t, child[0]]
+                members[t + 1] = u
+                if (tour_len[t + 1] + _insertion(dist, source, tour[t + 1], k, u)[0] <= L or
+                        closed_walk_order(dist, source, L, members, max_states, dp_targets,
+                                          order, work) >= 0):
+                    cand[t + 1, child[1]] = u
+                    child[1] += 1
+                child[0] += 1
+            n_cand[t + 1] = child[1]
+            child[0] = -1
+            value[t + 1] = value[t] + weight[chosen[t]]
+            nxt[t] += 1
+            nxt[t + 1] = 0
+            depth[0] = t + 1
+            continue
+        if work[0] >= max_work:
+            return 0
         room = budget - t
         i = nxt[t]
         if room == 0 or i >= n_cand[t]:
             depth[0] -= 1
             continue
-        bound = value[t]
-        for j in range(i, min(i + room, n_cand[t])):
-            bound += weight[cand[t, j]]
+        bound = _branch_bound(weight, cand, n_cand, value, t, i, room)
         if bound <= best_value[0] + gap * max(1.0, abs(best_value[0] + offset)):
             cut[0] = max(cut[0], bound)
             depth[0] -= 1                            # later branches bound lower still
             continue
-        nxt[t] = i + 1
-        nodes += 1
         v = cand[t, i]
         chosen[t] = v
         val = value[t] + weight[v]
@@ -240,7 +296,9 @@ def route_search_kernel(dist, source, L, weight, max_states, dp_targets, gap, of
             best_set[:t + 1] = chosen[:t + 1]
             best_count[0] = t + 1
         if t + 1 == budget:
+            nxt[t] += 1
             continue
+        work[0] += 1
         k = tour_k[t]
         delta, at = _insertion(dist, source, tour[t], k, v)
         if v == source:
@@ -252,22 +310,8 @@ def route_search_kernel(dist, source, L, weight, max_states, dp_targets, gap, of
             k += 1
         else:
             k = closed_walk_order(dist, source, L, chosen[:t + 1], max_states, dp_targets,
-                                  tour[t + 1])
+                                  tour[t + 1], work)
         tour_k[t + 1] = k
         tour_len[t + 1] = _walk_length(dist, source, tour[t + 1], k)
-        members = np.empty(t + 2, np.int64)
-        members[:t + 1] = chosen[:t + 1]
-        count = 0
-        for j in range(i + 1, n_cand[t]):
-            u = cand[t, j]
-            members[t + 1] = u
-            if (tour_len[t + 1] + _insertion(dist, source, tour[t + 1], k, u)[0] <= L or
-                    closed_walk_order(dist, source, L, members, max_states, dp_targets,
-                                      order) >= 0):
-                cand[t + 1, count] = u
-                count += 1
-        n_cand[t + 1] = count
-        nxt[t + 1] = 0
-        value[t + 1] = val
-        depth[0] = t + 1
+        child[0], child[1] = i + 1, 0
     return 1

@@ -7,8 +7,8 @@ route are pulled, and a node can be pulled only if the route visits it. The acti
 the per-node pull vector (n_arms,). It is feasible iff at most ``budget`` nodes are pulled and
 the shortest closed walk from ``source`` through all of them has length ``<= L`` (decided
 exactly by a compiled depth-first search over visiting orders on shortest-path distances, with a
-memo of (visited set, node) states; past 200 000 states a vectorised Held-Karp DP over the pulled
-nodes decides, for up to 20 of them).
+memo of (visited set, node) states; past 200 000 states a compiled Held-Karp DP over the pulled
+nodes decides, for up to 20 of them; beyond 20 the search goes on, with no bound on its time).
 
 MILP, two exact formulations (``PathDomain._build_block``):
 
@@ -47,7 +47,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import shortest_path
 
 from rmab._validation import as_generator, check_number
-from rmab.domains._kernels import closed_walk_order, route_search_kernel
+from rmab.domains._kernels import closed_walk_order, open_bound, route_search_kernel
 from rmab.domains.arm import BaseArms, paper_rewards, pull_probabilities
 from rmab.domains.base import ConstraintBlock, Domain, build_block, check_budget
 from rmab.domains.graphs import check_edges, read_edge_list, sparse_connected_graph
@@ -141,7 +141,7 @@ class PathDomain(Domain):
         route = np.empty(len(pulled), dtype=np.int64)
         k = closed_walk_order(self.distances, self.source, float(self.route_length),
                               np.asarray(pulled, dtype=np.int64), _SEARCH_STATES,
-                              _HELD_KARP_MAX, route)
+                              _HELD_KARP_MAX, route, np.zeros(1, dtype=np.int64))
         return None if k < 0 else route[:k].tolist()
 
     def route(self, action) -> list:
@@ -213,11 +213,17 @@ class PathDomain(Domain):
 
     # -- MILP ----------------------------------------------------------------------------
     def linear_model(self, backend):
-        """:class:`RouteSearch`, whatever the block: the walk MILP took 2-42 s per one-step
-        solve at J = 40, B = 10 (the search: 1-6 ms), and at J = 20, B = 5 the route sets' LP
-        took 4-13 ms per myopic step (the search: 0.4-0.5 ms, the same actions in 5 000 steps
-        of myopic, Whittle and Lagrangian planning)."""
-        return RouteSearch(self)
+        """:class:`RouteSearch` up to 20 pulls (``_HELD_KARP_MAX``, where every check it makes
+        is bounded), else the block's LP-first model. The walk MILP took 2-42 s per one-step
+        solve at J = 40, B = 10 (the search: 1-6 ms); at J = 20, B = 5 the route sets' LP took
+        4-13 ms per myopic step (the search: 0.4-0.5 ms, the same actions in 5 000 steps of
+        myopic, Whittle and Lagrangian planning)."""
+        if self.budget > _HELD_KARP_MAX:
+            return self._linear_block_model(backend)
+        return RouteSearch(self, backend)
+
+    def _linear_block_model(self, backend):
+        return super().linear_model(backend)
 
     def _build_block(self) -> ConstraintBlock:
         """Route-set formulation (exact and tight), else the time-expanded walk.
@@ -299,44 +305,79 @@ class RouteSearch:
     highest first; every branch keeps the single additions that stay feasible (exact closed-walk
     checks), and its bound is its value plus the best weights it can still add.
 
+    The bound ignores the route length, so where it binds and many weights are equal (a star
+    of identical arms) the search can take exponential time. After ``_SEARCH_SECONDS`` (10 s)
+    without a proof it hands over to the block's MILP (:class:`~rmab.domains.base.
+    LinearBlockModel`, built at the first hand-over) for the time left, and keeps the better
+    set and the lower bound of the two.
+
     The same interface as :class:`~rmab.domains.base.LinearBlockModel` (what
-    :meth:`PathDomain.linear_model` returns): ``set_objective(c, offset)``
-    with ``c`` over the block's variables, zero outside the pulls; ``solve`` returns a
-    :class:`~solvers.MIPResult` whose ``x`` is the pull vector (the walk's variables are not
-    searched for) and ``backend`` ``"route-search"``. On ``time_limit`` it returns the best set
-    found (``TIME_LIMIT``) with the highest bound of the branches left.
+    :meth:`PathDomain.linear_model` returns): ``set_objective(c, offset)`` with ``c`` over the
+    block's variables, zero outside the pulls; ``solve`` returns a :class:`~solvers.MIPResult`
+    whose ``x`` is the pull vector and ``backend`` ``"route-search"``. On ``time_limit`` it
+    returns the best set found (``TIME_LIMIT``) with a bound; the clock is read between
+    compiled calls of about 5-20 ms (a single check of 20 pulled nodes can take 0.4 s). The
+    first solve on a machine compiles the kernels (about 15 s; cached on disk).
     """
 
-    def __init__(self, domain: "PathDomain"):
+    def __init__(self, domain: "PathDomain", backend):
         self.domain = domain
-        self._pull = domain.constraint_block().pull_vars
-        self._n_vars = domain.constraint_block().n_vars
+        self._backend = backend
+        self._block = domain.constraint_block()
+        self._milp = None
+        self._c = np.zeros(self._block.n_vars)
         self._weight = np.zeros(domain.n_arms)
         self._offset = 0.0
 
     def set_objective(self, c, offset: float = 0.0) -> None:
         c = np.asarray(c, dtype=np.float64)
-        if c.shape != (self._n_vars,):
+        n_vars = self._block.n_vars
+        if c.shape != (n_vars,):
             raise InvalidParameterError(f"RouteSearch.set_objective.c: must have shape "
-                                        f"({self._n_vars},); got {c.shape}")
-        rest = np.ones(self._n_vars, bool)
-        rest[self._pull] = False
+                                        f"({n_vars},); got {c.shape}")
+        rest = np.ones(n_vars, bool)
+        rest[self._block.pull_vars] = False
         if (c[rest] != 0).any() or not np.isfinite(c).all():
             raise InvalidParameterError("RouteSearch.set_objective.c: must be finite and zero "
                                         "outside the pull variables")
-        self._weight = c[self._pull]
+        self._c = c.copy()
+        self._weight = c[self._block.pull_vars]
         self._offset = float(offset)
 
     def solve(self, *, time_limit: float | None = None, mip_gap: float = 1e-6,
-              threads: int | None = None):
-        """The best pull set (one thread; ``threads`` is accepted for the common interface)."""
+              threads: int = 1):
+        """The best pull set (the search is one thread; ``threads`` goes to the MILP)."""
         from solvers.result import MIPResult, TerminationStatus, relative_gap
 
+        start = time.perf_counter()
+        limit = _SEARCH_SECONDS if time_limit is None else min(time_limit, _SEARCH_SECONDS)
+        x, bound, done = self._search(limit, mip_gap)
+        objective = float(self._weight @ x) + self._offset
+        left = None if time_limit is None else time_limit - (time.perf_counter() - start)
+        if not done and (left is None or left > 0):
+            if self._milp is None:
+                self._milp = self.domain._linear_block_model(self._backend)
+            self._milp.set_objective(self._c, self._offset)
+            res = self._milp.solve(time_limit=left, mip_gap=mip_gap, threads=threads)
+            if res.x is not None and res.objective > objective:
+                x = self._block.action_from_solution(res.x).astype(np.float64)
+                objective = float(self._weight @ x) + self._offset
+            if np.isfinite(res.bound):
+                bound = min(bound, res.bound)
+            done = res.is_optimal
+        status = TerminationStatus.OPTIMAL if done else TerminationStatus.TIME_LIMIT
+        if done:
+            bound = max(bound, objective)
+        return MIPResult(status, x, objective, bound, relative_gap(objective, bound),
+                         time.perf_counter() - start, "route-search")
+
+    def _search(self, limit: float, mip_gap: float) -> tuple[np.ndarray, float, bool]:
+        """(pull vector, bound, finished) of the branch and bound within ``limit`` seconds."""
         start = time.perf_counter()
         d = self.domain
         n, w = d.n_arms, self._weight
         budget = min(d.budget, n)
-        reach = 2 * d.distances[d.source] <= d.route_length
+        reach = 2 * d.distances[d.source] <= d.route_length          # {v} is feasible
         first = np.flatnonzero((w > 0) & reach)
         first = first[np.argsort(-w[first], kind="stable")]
         cand = np.zeros((budget + 1, n), dtype=np.int64)
@@ -350,28 +391,31 @@ class RouteSearch:
                 np.zeros(1, dtype=np.int64), np.full(1, -np.inf))
         stack = (cand, n_cand, nxt, np.zeros(max(budget, 1), dtype=np.int64), value, depth,
                  np.zeros((budget + 1, max(budget, 1)), dtype=np.int64),
-                 np.zeros(budget + 1, dtype=np.int64), np.zeros(budget + 1))
-        done = budget == 0
+                 np.zeros(budget + 1, dtype=np.int64), np.zeros(budget + 1),
+                 np.array([-1, 0], dtype=np.int64))
+        done, work = budget == 0, _SEARCH_WORK
         while not done:
+            call = time.perf_counter()
             done = bool(route_search_kernel(d.distances, d.source, float(d.route_length), w,
                                             _SEARCH_STATES, _HELD_KARP_MAX, float(mip_gap),
-                                            self._offset, _SEARCH_BATCH, stack, best))
-            if time_limit is not None and time.perf_counter() - start >= time_limit:
+                                            self._offset, work, stack, best))
+            now = time.perf_counter()
+            if now - start >= limit:
                 break
+            if now - call < 0.005:             # about 5-20 ms per call between clock reads
+                work = min(2 * work, 1 << 40)
+            elif now - call > 0.02:
+                work = max(work // 2, 1)
         x = np.zeros(n)
         x[best[1][:best[2][0]]] = 1.0
-        objective = float(w @ x) + self._offset
         bound = max(best[0][0], best[3][0])
-        for t in range(int(depth[0]) + 1 if not done else 0):      # branches left
-            room = budget - t
-            bound = max(bound, value[t] + w[cand[t, nxt[t]:min(nxt[t] + room, n_cand[t])]].sum())
-        bound += self._offset
-        status = TerminationStatus.OPTIMAL if done else TerminationStatus.TIME_LIMIT
-        return MIPResult(status, x, objective, bound, relative_gap(objective, bound),
-                         time.perf_counter() - start, "route-search")
+        if not done:
+            bound = max(bound, open_bound(w, cand, n_cand, nxt, value, depth, budget))
+        return x, bound + self._offset, done
 
 
-_SEARCH_BATCH = 10          # branches per compiled call between time-limit checks
+_SEARCH_SECONDS = 10.0      # the search's time before the MILP takes over
+_SEARCH_WORK = 1_000        # work of the first compiled call (then sized to 5-20 ms a call)
 
 
 # Feasible-set limit of the route-set formulation, from benchmarks/bench_path_block.py (HiGHS,
@@ -384,9 +428,9 @@ _MAX_ROUTE_SETS = 5_000
 _CHUNK = 1 << 16        # candidate sets examined per vectorised batch (bounds memory)
 
 
-# (set, node) states the search stores before the DP decides (numba dict, ~10 MB; 60 sets of
-# 12-20 nodes at J = 100, B = 20 just too long to close: at most 0.13 s each without the DP,
-# against 0.74 s with a limit of 2 000)
+# (set, node) states the search stores before the DP decides, up to 20 pulled nodes (numba dict,
+# ~15 MB; beyond 20 the memo is unbounded). 60 sets of 12-20 nodes at J = 100, B = 20 just too
+# long to close: at most 0.13 s each without the DP, against 0.74 s with a limit of 2 000.
 _SEARCH_STATES = 200_000
 _HELD_KARP_MAX = 20         # pulled nodes the DP takes: 2^20 x 20 float32 = 84 MB
 

@@ -243,19 +243,20 @@ def test_search_kernel_and_dp_decide_as_every_permutation(seed, k, slack):
     shortest = _tour_lengths(sub)
     L = float(shortest + slack)
     order = np.zeros(k, dtype=np.int64)
-    found = closed_walk_kernel(sub, L, 10 ** 6, order)
+    work = np.zeros(1, dtype=np.int64)
+    found = closed_walk_kernel(sub, L, 10 ** 6, order, work)
     assert found == (shortest <= L)
     if found:
         walk = np.r_[0, order, 0]
         assert sorted(order) == list(range(1, k + 1))
         assert sub[walk[:-1], walk[1:]].sum() <= L
-    assert held_karp_kernel(sub, L, order) == (shortest <= L)
+    assert held_karp_kernel(sub, L, order, work) == (shortest <= L)
     if shortest <= L:                                     # the DP's order is a shortest one
         walk = np.r_[0, order, 0]
         assert sorted(order) == list(range(1, k + 1))
         assert sub[walk[:-1], walk[1:]].sum() == shortest
     if k >= 2:
-        assert closed_walk_kernel(sub, L, 0, order) in (-1, int(shortest <= L))
+        assert closed_walk_kernel(sub, L, 0, order, work) in (-1, int(shortest <= L))
 
 
 def test_more_targets_than_the_memo_keys_hold():

@@ -38,7 +38,7 @@ def test_optimum_equals_enumeration(seed, shape, offset):
     w = np.round(rng.normal(0.3, 1.0, d.n_arms), 1)          # ties and zeros on purpose
     actions = d.feasible_actions()
     best = (actions @ w).max() + offset
-    model = RouteSearch(d)
+    model = RouteSearch(d, get_backend("highs"))
     model.set_objective(*_objective(d, w, offset))
     res = model.solve()
     assert res.status is TerminationStatus.OPTIMAL
@@ -54,7 +54,7 @@ def test_optimum_equals_the_walk_milp(walk_blocks):
     assert "route_sets" not in d.constraint_block().index
     assert isinstance(d.linear_model(get_backend("highs")), RouteSearch)
     milp = LinearBlockModel(d.constraint_block(), get_backend("highs"))
-    search = RouteSearch(d)
+    search = RouteSearch(d, get_backend("highs"))
     rng = np.random.default_rng(0)
     for _ in range(3):
         c, offset = _objective(d, rng.uniform(0, 1, d.n_arms), 1.5)
@@ -66,11 +66,11 @@ def test_optimum_equals_the_walk_milp(walk_blocks):
 def test_time_limit_returns_a_feasible_incumbent_and_a_valid_bound(monkeypatch):
     d = make_path(40, 10, seed=0)
     w = np.random.default_rng(1).uniform(0, 1, d.n_arms)
-    model = RouteSearch(d)
+    model = RouteSearch(d, get_backend("highs"))
     model.set_objective(*_objective(d, w))
     optimum = model.solve().objective
-    monkeypatch.setattr(path_mod, "_SEARCH_BATCH", 1)
-    res = model.solve(time_limit=1e-9)                     # stops after one branch
+    monkeypatch.setattr(path_mod, "_SEARCH_WORK", 1)
+    res = model.solve(time_limit=1e-9)                     # stops after one check
     assert res.status is TerminationStatus.TIME_LIMIT
     assert d.is_feasible(d.constraint_block().action_from_solution(res.x))
     assert res.objective <= optimum + 1e-9 <= res.bound + 2e-9
@@ -80,7 +80,7 @@ def test_time_limit_returns_a_feasible_incumbent_and_a_valid_bound(monkeypatch):
 def test_a_gap_stops_early_and_keeps_its_promise():
     d = make_path(40, 10, seed=2)
     w = np.random.default_rng(2).uniform(0, 1, d.n_arms)
-    model = RouteSearch(d)
+    model = RouteSearch(d, get_backend("highs"))
     model.set_objective(*_objective(d, w))
     optimum = model.solve().objective
     res = model.solve(mip_gap=0.2)
@@ -94,7 +94,7 @@ def test_budget_zero_and_no_positive_weight_give_the_null_action():
         d = PathDomain.from_arrays(up_prob=[[0.1, 0.9]] * 4, rewards=[[0.0, 1.0]] * 4,
                                    edges=[[0, 1], [1, 2], [2, 3]], budget=budget,
                                    route_length=6)
-        model = RouteSearch(d)
+        model = RouteSearch(d, get_backend("highs"))
         model.set_objective(*_objective(d, np.full(4, w), 2.0))
         res = model.solve()
         assert res.status is TerminationStatus.OPTIMAL and not res.x.any()
@@ -103,7 +103,7 @@ def test_budget_zero_and_no_positive_weight_give_the_null_action():
 
 def test_objective_must_live_on_the_pulls(walk_blocks):
     d = make_path(12, 3, seed=0)
-    model = RouteSearch(d)
+    model = RouteSearch(d, get_backend("highs"))
     n = d.constraint_block().n_vars
     for c, what in ((np.zeros(n - 1), "must have shape"),
                     (np.r_[np.zeros(n - 1), 1.0], "must be finite and zero outside the pull"),
@@ -126,3 +126,41 @@ def test_myopic_and_index_planners_search_the_walk_block(walk_blocks):
     for name in ("whittle", "lagrangian"):
         q = make_domain_planner(name).fit(d, seed=0)
         assert isinstance(q._model, RouteSearch) and d.is_feasible(q.plan(states))
+
+
+def test_hands_over_to_the_milp_where_the_bound_is_blind(monkeypatch):
+    """A star of identical arms, the route one move short of 20 leaves: every set of 19 leaves
+    is optimal and the bound (which ignores the route) proves none, so the search hands over to
+    the block's MILP, which proves 19 at once."""
+    monkeypatch.setattr(path_mod, "_SEARCH_SECONDS", 0.2)
+    d = PathDomain.from_arrays(up_prob=[[0.1, 0.9]] * 26, rewards=[[0.0, 1.0]] * 26,
+                               edges=[(0, i) for i in range(1, 26)], budget=20,
+                               route_length=39)
+    model = d.linear_model(get_backend("highs"))
+    assert isinstance(model, RouteSearch)
+    w = np.r_[0.0, np.ones(25)]                            # the source's pull gains nothing
+    model.set_objective(*_objective(d, w))
+    res = model.solve()
+    assert res.status is TerminationStatus.OPTIMAL and res.objective == pytest.approx(19.0)
+    assert model._milp is not None and res.x.sum() == 19 and d.is_feasible(res.x.astype(int))
+
+
+def test_more_than_20_pulls_go_to_the_milp():
+    d = PathDomain.from_arrays(up_prob=[[0.1, 0.9]] * 26, rewards=[[0.0, 1.0]] * 26,
+                               edges=[(0, i) for i in range(1, 26)], budget=21,
+                               route_length=41)
+    assert isinstance(d.linear_model(get_backend("highs")), LinearBlockModel)
+
+
+@pytest.mark.slow
+def test_time_limit_is_kept_at_j100():
+    """A check of 20 nodes can take 0.4 s; the clock is read between short compiled calls (a
+    solve ran 20 s past a 3 s limit when the calls were counted in candidates)."""
+    d = make_path(100, 20, seed=0)
+    w = np.random.default_rng(4).uniform(0, 1, d.n_arms)
+    model = RouteSearch(d, get_backend("highs"))
+    model.set_objective(*_objective(d, w))
+    model.solve(time_limit=0.5)                           # compiled or loaded
+    res = model.solve(time_limit=0.3)
+    assert res.status is TerminationStatus.TIME_LIMIT and res.seconds < 2.0
+    assert d.is_feasible(res.x.astype(int)) and res.bound >= res.objective
