@@ -306,10 +306,11 @@ class RouteSearch:
     checks), and its bound is its value plus the best weights it can still add.
 
     The bound ignores the route length, so where it binds and many weights are equal (a star
-    of identical arms) the search can take exponential time. After ``_SEARCH_SECONDS`` (10 s)
-    without a proof it hands over to the block's MILP (:class:`~rmab.domains.base.
-    LinearBlockModel`, built at the first hand-over) for the time left, and keeps the better
-    set and the lower bound of the two.
+    of identical arms) the search can take exponential time. So it takes turns with the
+    block's MILP (:class:`~rmab.domains.base.LinearBlockModel`, built at the first turn): the
+    search for ``_SEARCH_SECONDS`` (1 s), the MILP as long, then each for twice as long (the
+    search resumes where it stopped; the MILP starts again), until one proves its set; the
+    better set and the lower bound of the two are kept.
 
     The same interface as :class:`~rmab.domains.base.LinearBlockModel` (what
     :meth:`PathDomain.linear_model` returns): ``set_objective(c, offset)`` with ``c`` over the
@@ -350,71 +351,96 @@ class RouteSearch:
         from solvers.result import MIPResult, TerminationStatus, relative_gap
 
         start = time.perf_counter()
-        limit = _SEARCH_SECONDS if time_limit is None else min(time_limit, _SEARCH_SECONDS)
-        x, bound, done = self._search(limit, mip_gap)
-        objective = float(self._weight @ x) + self._offset
-        left = None if time_limit is None else time_limit - (time.perf_counter() - start)
-        if not done and (left is None or left > 0):
+        search = _BranchAndBound(self.domain, self._weight, self._offset, mip_gap)
+        x, bound, done = search.x, np.inf, False
+        turn = _SEARCH_SECONDS
+        while not done:
+            left = np.inf if time_limit is None else time_limit - (time.perf_counter() - start)
+            if left <= 0:
+                break
+            done = search.run(min(turn, left))
+            x = search.x
+            left = np.inf if time_limit is None else time_limit - (time.perf_counter() - start)
+            if done or left <= 0:
+                break
             if self._milp is None:
                 self._milp = self.domain._linear_block_model(self._backend)
             self._milp.set_objective(self._c, self._offset)
-            res = self._milp.solve(time_limit=left, mip_gap=mip_gap, threads=threads)
-            if res.x is not None and res.objective > objective:
+            res = self._milp.solve(time_limit=min(turn, left), mip_gap=mip_gap, threads=threads)
+            if res.x is not None and res.objective > float(self._weight @ x) + self._offset:
                 x = self._block.action_from_solution(res.x).astype(np.float64)
-                objective = float(self._weight @ x) + self._offset
             if np.isfinite(res.bound):
                 bound = min(bound, res.bound)
             done = res.is_optimal
+            turn *= 2
+        objective = float(self._weight @ x) + self._offset
+        bound = max(min(bound, search.bound), objective)
         status = TerminationStatus.OPTIMAL if done else TerminationStatus.TIME_LIMIT
-        if done:
-            bound = max(bound, objective)
         return MIPResult(status, x, objective, bound, relative_gap(objective, bound),
                          time.perf_counter() - start, "route-search")
 
-    def _search(self, limit: float, mip_gap: float) -> tuple[np.ndarray, float, bool]:
-        """(pull vector, bound, finished) of the branch and bound within ``limit`` seconds."""
-        start = time.perf_counter()
-        d = self.domain
-        n, w = d.n_arms, self._weight
-        budget = min(d.budget, n)
+
+class _BranchAndBound:
+    """The state of :func:`~rmab.domains._kernels.route_search_kernel` on one objective:
+    ``run(seconds)`` goes on for at most about that long; ``x`` the best pull vector so far,
+    ``bound`` a bound on the optimum (with the offset), ``done`` whether it is proven."""
+
+    def __init__(self, d: "PathDomain", weight: np.ndarray, offset: float, gap: float):
+        self.d, self.weight, self.offset, self.gap = d, weight, offset, float(gap)
+        n = d.n_arms
+        self.budget = budget = min(d.budget, n)
         reach = 2 * d.distances[d.source] <= d.route_length          # {v} is feasible
-        first = np.flatnonzero((w > 0) & reach)
-        first = first[np.argsort(-w[first], kind="stable")]
+        first = np.flatnonzero((weight > 0) & reach)
+        first = first[np.argsort(-weight[first], kind="stable")]
         cand = np.zeros((budget + 1, n), dtype=np.int64)
         cand[0, :first.size] = first
         n_cand = np.zeros(budget + 1, dtype=np.int64)
         n_cand[0] = first.size
-        nxt = np.zeros(budget + 1, dtype=np.int64)
-        value = np.zeros(budget + 1)
-        depth = np.zeros(1, dtype=np.int64)
-        best = (np.zeros(1), np.zeros(max(budget, 1), dtype=np.int64),
-                np.zeros(1, dtype=np.int64), np.full(1, -np.inf))
-        stack = (cand, n_cand, nxt, np.zeros(max(budget, 1), dtype=np.int64), value, depth,
-                 np.zeros((budget + 1, max(budget, 1)), dtype=np.int64),
-                 np.zeros(budget + 1, dtype=np.int64), np.zeros(budget + 1),
-                 np.array([-1, 0], dtype=np.int64))
-        done, work = budget == 0, _SEARCH_WORK
-        while not done:
+        self.stack = (cand, n_cand, np.zeros(budget + 1, dtype=np.int64),
+                      np.zeros(max(budget, 1), dtype=np.int64), np.zeros(budget + 1),
+                      np.zeros(1, dtype=np.int64),
+                      np.zeros((budget + 1, max(budget, 1)), dtype=np.int64),
+                      np.zeros(budget + 1, dtype=np.int64), np.zeros(budget + 1),
+                      np.array([-1, 0], dtype=np.int64))
+        self.best = (np.zeros(1), np.zeros(max(budget, 1), dtype=np.int64),
+                     np.zeros(1, dtype=np.int64), np.full(1, -np.inf))
+        self.done = budget == 0
+        self.work = _SEARCH_WORK
+
+    def run(self, seconds: float) -> bool:
+        start = time.perf_counter()
+        d = self.d
+        while not self.done:
             call = time.perf_counter()
-            done = bool(route_search_kernel(d.distances, d.source, float(d.route_length), w,
-                                            _SEARCH_STATES, _HELD_KARP_MAX, float(mip_gap),
-                                            self._offset, work, stack, best))
+            self.done = bool(route_search_kernel(
+                d.distances, d.source, float(d.route_length), self.weight, _SEARCH_STATES,
+                _HELD_KARP_MAX, self.gap, self.offset, self.work, self.stack, self.best))
             now = time.perf_counter()
-            if now - start >= limit:
+            if now - start >= seconds:
                 break
             if now - call < 0.005:             # about 5-20 ms per call between clock reads
-                work = min(2 * work, 1 << 40)
+                self.work = min(2 * self.work, 1 << 40)
             elif now - call > 0.02:
-                work = max(work // 2, 1)
-        x = np.zeros(n)
-        x[best[1][:best[2][0]]] = 1.0
-        bound = max(best[0][0], best[3][0])
-        if not done:
-            bound = max(bound, open_bound(w, cand, n_cand, nxt, value, depth, budget))
-        return x, bound + self._offset, done
+                self.work = max(self.work // 2, 1)
+        return self.done
+
+    @property
+    def x(self) -> np.ndarray:
+        x = np.zeros(self.d.n_arms)
+        x[self.best[1][:self.best[2][0]]] = 1.0
+        return x
+
+    @property
+    def bound(self) -> float:
+        bound = max(self.best[0][0], self.best[3][0])
+        if not self.done:
+            cand, n_cand, nxt, _, value, depth = self.stack[:6]
+            bound = max(bound, open_bound(self.weight, cand, n_cand, nxt, value, depth,
+                                          self.budget))
+        return bound + self.offset
 
 
-_SEARCH_SECONDS = 10.0      # the search's time before the MILP takes over
+_SEARCH_SECONDS = 1.0       # the search's first turn; then the MILP's, each turn doubling
 _SEARCH_WORK = 1_000        # work of the first compiled call (then sized to 5-20 ms a call)
 
 
