@@ -359,7 +359,8 @@ class RouteSearch:
             if left <= 0:
                 break
             done = search.run(min(turn, left))
-            x = search.x
+            if done or self._weight @ search.x > self._weight @ x:
+                x = search.x
             left = np.inf if time_limit is None else time_limit - (time.perf_counter() - start)
             if done or left <= 0:
                 break
@@ -367,7 +368,7 @@ class RouteSearch:
                 self._milp = self.domain._linear_block_model(self._backend)
             self._milp.set_objective(self._c, self._offset)
             res = self._milp.solve(time_limit=min(turn, left), mip_gap=mip_gap, threads=threads)
-            if res.x is not None and res.objective > float(self._weight @ x) + self._offset:
+            if res.x is not None and res.objective > self._weight @ x + self._offset:
                 x = self._block.action_from_solution(res.x).astype(np.float64)
             if np.isfinite(res.bound):
                 bound = min(bound, res.bound)

@@ -1,5 +1,7 @@
 """RouteSearch, the path domain's exact search for linear objectives (used when the block is the
-time-expanded walk), against enumeration and the walk MILP."""
+time-expanded walk, and on the route sets too), against enumeration and the walk MILP."""
+
+import time
 
 import numpy as np
 import pytest
@@ -164,3 +166,46 @@ def test_time_limit_is_kept_at_j100():
     res = model.solve(time_limit=0.3)
     assert res.status is TerminationStatus.TIME_LIMIT and res.seconds < 2.0
     assert d.is_feasible(res.x.astype(int)) and res.bound >= res.objective
+
+
+def test_turns_keep_the_better_set_of_the_two(monkeypatch):
+    """A MILP incumbent better than the search's is kept through later turns (the MILP here is
+    a stub that returns the optimum unproven at its first turn and nothing after; the search
+    makes one check a turn, so it proves nothing within the limit)."""
+    from solvers import MIPResult
+
+    d = make_path(40, 10, seed=0)
+    block = d.constraint_block()
+    w = np.random.default_rng(1).uniform(0, 1, d.n_arms)
+    model = RouteSearch(d, get_backend("highs"))
+    model.set_objective(*_objective(d, w))
+    best = model.solve()
+    x_full = np.zeros(block.n_vars)
+    x_full[block.action] = best.x
+
+    class Stub:
+        turns = 0
+
+        def set_objective(self, c, offset):
+            pass
+
+        def solve(self, **options):
+            time.sleep(options["time_limit"])                  # its whole turn
+            self.turns += 1
+            if self.turns > 1:                                 # found nothing this time
+                return MIPResult(TerminationStatus.TIME_LIMIT, None, np.nan, np.inf, np.inf,
+                                 options["time_limit"], "stub")
+            return MIPResult(TerminationStatus.TIME_LIMIT, x_full, best.objective, np.inf,
+                             np.inf, options["time_limit"], "stub")
+
+    monkeypatch.setattr(PathDomain, "_linear_block_model", lambda self, backend: Stub())
+    monkeypatch.setattr(path_mod, "_SEARCH_SECONDS", 0.01)
+    monkeypatch.setattr(path_mod._BranchAndBound, "run",
+                        lambda self, seconds: bool(path_mod.route_search_kernel(
+                            d.distances, d.source, float(d.route_length), self.weight,
+                            path_mod._SEARCH_STATES, path_mod._HELD_KARP_MAX, self.gap,
+                            self.offset, 1, self.stack, self.best)))   # one check a turn
+    res = model.solve(time_limit=0.2)
+    assert res.status is TerminationStatus.TIME_LIMIT
+    assert res.objective == pytest.approx(best.objective, abs=1e-12)
+    np.testing.assert_array_equal(res.x, best.x)
