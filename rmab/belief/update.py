@@ -23,9 +23,13 @@ __all__ = ["update_beliefs", "signal_probabilities", "sample_next", "sample_stat
 
 
 def check_beliefs(owner: str, beliefs, n_arms: int, n_states: int) -> np.ndarray:
-    """Beliefs as a C-contiguous float64 copy (n_arms, n_states) on the simplex (real numbers
-    only: strings and complex numbers are refused)."""
-    b = as_float_array(owner, "belief", beliefs, error=InvalidParameterError)
+    """Beliefs as a C-contiguous float64 array (n_arms, n_states) on the simplex (real numbers
+    only: strings and complex numbers are refused). A finite C-contiguous float64 array is
+    returned as it is (the simulator's hot path: no copy); anything else is converted."""
+    fast = (isinstance(beliefs, np.ndarray) and beliefs.dtype == np.float64
+            and beliefs.flags.c_contiguous and np.isfinite(beliefs).all())
+    b = beliefs if fast else as_float_array(owner, "belief", beliefs,
+                                            error=InvalidParameterError)
     if b.shape != (n_arms, n_states):
         raise InvalidParameterError(f"{owner}.belief: must have shape (n_arms={n_arms}, "
                                     f"n_states={n_states}); got {b.shape}")
