@@ -167,9 +167,12 @@ def sample_states(beliefs, *, seed=None, u_state=None) -> np.ndarray:
 
 def _check_uniforms(owner, field, u, n) -> np.ndarray:
     try:
-        u = np.ascontiguousarray(u, dtype=np.float64)
+        raw = np.asarray(u)
     except (TypeError, ValueError) as exc:
         raise InvalidParameterError(f"{owner}.{field}: must be {n} numbers in [0, 1)") from exc
+    if raw.dtype.kind not in "biuf":             # strings and complex numbers are refused
+        raise InvalidParameterError(f"{owner}.{field}: must be {n} numbers in [0, 1)")
+    u = np.ascontiguousarray(raw, dtype=np.float64)
     if u.shape != (n,) or not np.all((u >= 0.0) & (u < 1.0)):
         raise InvalidParameterError(f"{owner}.{field}: must be {n} numbers in [0, 1)")
     return u

@@ -278,6 +278,11 @@ def test_update_beliefs_rejects_out_sharing_memory(arms3):
      r"sample_next\.seed: must be a non-negative integer; got -3"),
     (lambda arms: sample_next(arms, [0, 1, 0], A, u_state=[0.1, 0.2, 1.0], u_signal=[0.5] * 3),
      r"sample_next\.u_state: must be 3 numbers in \[0, 1\)"),
+    # numbers written as strings were converted
+    (lambda arms: sample_next(arms, [0, 1, 0], A, u_state=["0.1"] * 3, u_signal=[0.5] * 3),
+     r"sample_next\.u_state: must be 3 numbers in \[0, 1\)"),
+    (lambda arms: sample_states([[1.0, 0.0]], u_state=np.array([0.5 + 0j])),
+     r"sample_states\.u_state: must be 1 numbers in \[0, 1\)"),
     (lambda arms: sample_next(arms, [0, 1, 0], A, u_state=[0.1] * 3, u_signal=[0.5, -0.1, 0.2]),
      r"sample_next\.u_signal: must be 3 numbers in \[0, 1\)"),
     (lambda arms: sample_next(arms, [0, 1, 0], A, u_state=[0.1] * 2, u_signal=[0.5] * 3),
