@@ -176,8 +176,9 @@ class _MDPSolver:
         self.first, self.inverse = unique_arms(arms)
         self.arms = arms.select(self.first)
         self.beliefs, self.discount, self.horizon, self.tol = beliefs, discount, horizon, tol
-        # policy iteration leaves V* - V_π <= tol (plus round-off); the certificate adds the
-        # safer tol / (1 - β), negligible at the default tol = 1e-9
+        # policy iteration leaves V* - V_π <= tol (raised where float64 cannot resolve it:
+        # ExactResult.tol); the certificate adds the safer tol / (1 - β) for the largest tol
+        # met so far, negligible at the default tol = 1e-9
         self.slack = 0.0 if horizon is not None else tol / (1.0 - discount)
 
     def __call__(self, price: float) -> _Point:
@@ -186,6 +187,8 @@ class _MDPSolver:
         arms, finite = self.arms, self.horizon is not None
         res = policy_iteration(arms, prices=price, discount=self.discount,
                                horizon=self.horizon, tol=self.tol, return_table=finite)
+        if not finite:
+            self.slack = max(self.slack, res.tol / (1.0 - self.discount))
         inv = self.inverse
         values = np.einsum("ns,ns->n", self.beliefs, res.values[0][inv])
         resource = np.einsum("ns,ns->n", self.beliefs, res.resource[0][inv])

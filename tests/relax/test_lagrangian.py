@@ -211,3 +211,21 @@ def test_errors(mdp_instance):
         plot_dual("curve", "x.png")
     with pytest.raises(InvalidParameterError, match=r"LagrangianResult.q_values.belief"):
         lagrangian_bound(mdp_instance).q_values(np.ones((1, 4)) / 4)
+
+
+def test_certificate_slack_covers_the_tolerance_policy_iteration_met():
+    """At rewards of order 1e7 float64 cannot resolve the default 1e-9: policy iteration meets
+    a larger tolerance (ExactResult.tol), and the certificate's slack must follow it."""
+    from rmab.models.arms import MDPArms
+    from rmab.relax.lagrangian import _MDPSolver
+
+    inst = random_instance(3, 3, 2, None, budget=1.0, discount=0.95, seed=4)
+    a = inst.arms
+    arms = MDPArms(a.transitions, a.rewards * 1e7, a.costs)
+    beliefs = np.full((3, 3), 1 / 3)
+    solver = _MDPSolver(arms, beliefs, 0.95, None, 1e-9)
+    point = solver(0.0)
+    met = policy_iteration(arms, prices=0.0, discount=0.95, tol=1e-9).tol
+    assert met > 1e-9
+    slack = solver.upper(point) - point.values            # values ~1e8: compare loosely
+    np.testing.assert_allclose(slack, met / 0.05, rtol=1e-3)
