@@ -350,6 +350,11 @@ class RouteSearch:
         """The best pull set (the search is one thread; ``threads`` goes to the MILP)."""
         from solvers.result import MIPResult, TerminationStatus, relative_gap
 
+        owner = "RouteSearch.solve"
+        if time_limit is not None:
+            time_limit = check_number(owner, "time_limit", time_limit, low=0.0, low_open=True)
+        mip_gap = check_number(owner, "mip_gap", mip_gap, low=0.0, high=1.0, high_open=True)
+        threads = check_number(owner, "threads", threads, low=1, integer=True)
         start = time.perf_counter()
         search = _BranchAndBound(self.domain, self._weight, self._offset, mip_gap)
         x, bound, done = search.x, np.inf, False

@@ -209,3 +209,20 @@ def test_turns_keep_the_better_set_of_the_two(monkeypatch):
     assert res.status is TerminationStatus.TIME_LIMIT
     assert res.objective == pytest.approx(best.objective, abs=1e-12)
     np.testing.assert_array_equal(res.x, best.x)
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(time_limit=-1), r"time_limit: must be > 0"),
+    (dict(time_limit="1"), r"time_limit: must be a number"),
+    (dict(mip_gap=2.0), r"mip_gap: must be < 1"),
+    (dict(mip_gap=float("nan")), r"mip_gap: must be finite"),
+    (dict(threads=0), r"threads: must be >= 1"),
+])
+def test_solve_options_are_checked(options, message):
+    """A negative limit returned the empty set as TIME_LIMIT, and a gap of 2 or NaN cut the
+    search short and reported OPTIMAL."""
+    d = make_path(12, 3, seed=0)
+    model = RouteSearch(d, get_backend("highs"))
+    model.set_objective(*_objective(d, np.ones(d.n_arms)))
+    with pytest.raises(InvalidParameterError, match=rf"RouteSearch\.solve\.{message}"):
+        model.solve(**options)
