@@ -314,13 +314,14 @@ class Domain(ABC):
     @abstractmethod
     def _build_block(self) -> ConstraintBlock: ...
 
-    def linear_model(self, backend):
+    def linear_model(self, backend, milp=None):
         """A persistent model maximising linear objectives over the block (``set_objective(c,
         offset)``, ``solve(time_limit=, mip_gap=, threads=)`` returning a
         :class:`~solvers.MIPResult` whose ``x`` gives the action through
-        ``block.action_from_solution``): :class:`LinearBlockModel` (the LP first), unless the
-        domain has a faster exact search (path: :class:`~rmab.domains.path.RouteSearch`)."""
-        return LinearBlockModel(self.constraint_block(), backend)
+        ``block.action_from_solution``): :class:`LinearBlockModel` (the LP first) on ``milp``
+        (the block's MILP, default, or the block's with valid rows added), unless the domain has
+        a faster exact search (path: :class:`~rmab.domains.path.RouteSearch`)."""
+        return LinearBlockModel(self.constraint_block(), backend, milp)
 
     # -- storage -------------------------------------------------------------------------
     @abstractmethod

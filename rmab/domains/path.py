@@ -212,18 +212,18 @@ class PathDomain(Domain):
         return np.unique(np.vstack(rows), axis=0).astype(np.int64)
 
     # -- MILP ----------------------------------------------------------------------------
-    def linear_model(self, backend):
+    def linear_model(self, backend, milp=None):
         """:class:`RouteSearch` up to 20 pulls (``_HELD_KARP_MAX``, where every check it makes
         is bounded), else the block's LP-first model. The walk MILP took 2-42 s per one-step
         solve at J = 40, B = 10 (the search: 1-6 ms); at J = 20, B = 5 the route sets' LP took
         4-13 ms per myopic step (the search: 0.4-0.5 ms, the same actions in 5 000 steps of
         myopic, Whittle and Lagrangian planning)."""
         if self.budget > _HELD_KARP_MAX:
-            return self._linear_block_model(backend)
-        return RouteSearch(self, backend)
+            return self._linear_block_model(backend, milp)
+        return RouteSearch(self, backend, milp)
 
-    def _linear_block_model(self, backend):
-        return super().linear_model(backend)
+    def _linear_block_model(self, backend, milp=None):
+        return super().linear_model(backend, milp)
 
     def _build_block(self) -> ConstraintBlock:
         """Route-set formulation (exact and tight), else the time-expanded walk.
@@ -307,7 +307,8 @@ class RouteSearch:
 
     The bound ignores the route length, so where it binds and many weights are equal (a star
     of identical arms) the search can take exponential time. So it takes turns with the
-    block's MILP (:class:`~rmab.domains.base.LinearBlockModel`, built at the first turn): the
+    block's MILP (:class:`~rmab.domains.base.LinearBlockModel` on ``milp`` if given -- the
+    block's with valid rows added -- built at the first turn): the
     search for ``_SEARCH_SECONDS`` (1 s), the MILP as long, then each for twice as long (the
     search resumes where it stopped; the MILP starts again), until one proves its set; the
     better set and the lower bound of the two are kept.
@@ -321,9 +322,10 @@ class RouteSearch:
     first solve on a machine compiles the kernels (about 15 s; cached on disk).
     """
 
-    def __init__(self, domain: "PathDomain", backend):
+    def __init__(self, domain: "PathDomain", backend, milp=None):
         self.domain = domain
         self._backend = backend
+        self._block_milp = milp        # the MILP to fall back on (None: the block's)
         self._block = domain.constraint_block()
         self._milp = None
         self._c = np.zeros(self._block.n_vars)
@@ -370,7 +372,7 @@ class RouteSearch:
             if done or left <= 0:
                 break
             if self._milp is None:
-                self._milp = self.domain._linear_block_model(self._backend)
+                self._milp = self.domain._linear_block_model(self._backend, self._block_milp)
             self._milp.set_objective(self._c, self._offset)
             res = self._milp.solve(time_limit=min(turn, left), mip_gap=mip_gap, threads=threads)
             if res.x is not None and res.objective > self._weight @ x + self._offset:

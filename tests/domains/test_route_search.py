@@ -198,7 +198,7 @@ def test_turns_keep_the_better_set_of_the_two(monkeypatch):
             return MIPResult(TerminationStatus.TIME_LIMIT, x_full, best.objective, np.inf,
                              np.inf, options["time_limit"], "stub")
 
-    monkeypatch.setattr(PathDomain, "_linear_block_model", lambda self, backend: Stub())
+    monkeypatch.setattr(PathDomain, "_linear_block_model", lambda self, backend, milp=None: Stub())
     monkeypatch.setattr(path_mod, "_SEARCH_SECONDS", 0.01)
     monkeypatch.setattr(path_mod._BranchAndBound, "run",
                         lambda self, seconds: bool(path_mod.route_search_kernel(

@@ -113,7 +113,7 @@ def test_interventions_table_must_have_the_instances_level_map():
         check_network_fits("SequoiaPlanner", moved, d)
 
 
-@pytest.mark.parametrize("kind", ["scheduling", "interventions"])
+@pytest.mark.parametrize("kind", ["scheduling", "interventions", "path"])
 def test_one_oracle_switches_between_tabled_plain_and_affine_networks(kind):
     """The linear path (every neuron stable: a network blind to the action) and the full model,
     with and without a table, on one persistent oracle -- as ``gain_table='both'`` does."""

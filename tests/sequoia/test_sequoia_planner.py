@@ -68,6 +68,7 @@ def test_mip_argmax_of_a_stable_network_is_a_linear_solve_and_exact(kind):
         assert got.status == "optimal" and d.is_feasible(got.action)
         assert got.value == pytest.approx(want.value, abs=1e-7)
     assert mip.n_linear == 4
+    assert type(mip._linear) is type(d.linear_model(mip._backend))   # path: the route search
 
 
 def test_planner_plans_brute_force_argmax_from_npz(tmp_path):

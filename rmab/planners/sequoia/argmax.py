@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from rmab.domains.base import ENUMERATION_SIZE, LinearBlockModel
+from rmab.domains.base import ENUMERATION_SIZE
 from rmab.errors import InvalidParameterError, PlanningError
 from rmab.planners.sequoia.features import context_features, encode_inputs
 
@@ -125,8 +125,9 @@ class MIPArgmax:
     auxiliary variables (capacity, scheduling, path). ``solve`` moves it to a state in place
     (layer-1 right-hand sides, big-M values, column bounds) and solves -- unless every neuron is
     stable at that state: then the network is affine in the action there and the argmax is a
-    linear objective over the domain block alone, solved on a second persistent model (its LP
-    first, :class:`~rmab.domains.base.LinearBlockModel`; ``n_linear`` counts these
+    linear objective over the domain block alone, solved on a second persistent model
+    (:meth:`~rmab.domains.base.Domain.linear_model`: the LP first, or the path domain's exact
+    search; ``n_linear`` counts these
     solves; a network trained with the stability penalty takes this
     path on most states). When the solve stops early (time limit), the
     incumbent (if any) competes with the fallback action -- the domain's null action if
@@ -151,8 +152,8 @@ class MIPArgmax:
         self.action_milp = _with_cardinality_cut(self.block.milp, domain.action_size,
                                                  self.max_ones)
         m = self.action_milp
-        self._linear = LinearBlockModel(self.block, self._backend,
-                                        replace(m, c=np.zeros(m.n_cols), sense="max", offset=0.0))
+        self._linear = domain.linear_model(
+            self._backend, replace(m, c=np.zeros(m.n_cols), sense="max", offset=0.0))
         self.fallback = (domain.null_action() if _block_admits_null(domain)
                          else domain.sample_action(0))    # an action of the MILP's set
         self.n_fallback = int(n_fallback)
