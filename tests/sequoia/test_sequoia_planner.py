@@ -49,6 +49,23 @@ def test_mip_argmax_equals_brute_force(kind, hidden):
         assert got.value == pytest.approx(want.value, abs=1e-7)
 
 
+def test_mip_argmax_maximises_the_network_at_its_float32_inputs():
+    """The MIP sees the context the network sees (rounded to float32): a neuron whose weight
+    on state 1/3 is 3e6 is active at float64's 1/3 but not at float32's, which decides the
+    action."""
+    d = make_capacity(4, 2, seed=0)
+    A = d.action_size
+    w0 = np.zeros((3, A + d.n_arms + 1))
+    w0[0, 0], w0[0, A], w0[1, 1], w0[2, 0], w0[2, 1] = 1.0, 3e6, 1.0, 1.0, 1.0
+    net = ReLUNetwork((w0, np.array([[1.0, 0.51, -10.0]])),
+                      (np.array([-1e6 - 0.5, 0.0, -1.0]), np.zeros(1)))
+    s = np.array([1, 0, 0, 0])
+    got = MIPArgmax(d, 20, net, mip_gap=0.0).solve(s, 20)
+    want = BruteForceArgmax(d, 20, net).solve(s, 20)
+    assert got.action.tolist() == want.action.tolist() == [1, 0, 0, 0]
+    assert got.value == pytest.approx(want.value, abs=1e-9)
+
+
 @pytest.mark.parametrize("kind", sorted(DOMAINS))
 def test_mip_argmax_of_a_stable_network_is_a_linear_solve_and_exact(kind):
     """A network whose neurons are all stable (large biases) is affine in the action at every

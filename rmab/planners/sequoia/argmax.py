@@ -95,7 +95,6 @@ class BruteForceArgmax:
             self._levels = None if table is None else self.actions @ net.levels_map.T
             self._cached = base
         ctx = context_features(states, time_to_go, self.horizon, self.domain.n_states)
-        ctx = ctx.astype(np.float32).astype(np.float64)    # the inputs of encode_inputs
         h = self._first + (base.weights[0][:, m:] @ ctx + base.biases[0])   # layer 1, (K, h)
         for w, b in zip(base.weights[1:], base.biases[1:]):                 # ReLU, then on
             h = np.maximum(h, 0.0) @ w.T + b

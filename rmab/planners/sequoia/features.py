@@ -27,16 +27,21 @@ def input_size(action_size: int, n_arms: int) -> int:
 
 
 def context_features(states, time_to_go, horizon: int, n_states: int) -> np.ndarray:
-    """Context inputs ``[states / (n_states - 1), time_to_go / horizon]``.
+    """Context inputs ``[states / (n_states - 1), time_to_go / horizon]``, rounded to float32
+    (the network's inputs, as torch and :func:`encode_inputs` see them) so that every argmax
+    oracle maximises the same function: at 1/3 and 7/20 the float64 values differ by ~1e-8,
+    enough to move a large layer-1 weight's neuron and flip a near-tie.
 
     ``states`` int (n_arms,) or (k, n_arms); ``time_to_go`` scalar or (k,). Returns float64
-    (n_arms + 1,) or (k, n_arms + 1). Inputs are trusted (validated by the callers).
+    (n_arms + 1,) or (k, n_arms + 1) in [0, 1]. Inputs are trusted (validated by the callers).
     """
     s = np.asarray(states, dtype=np.float64) / float(n_states - 1)
     ttg = np.asarray(time_to_go, dtype=np.float64) / float(horizon)
     if s.ndim == 1:
-        return np.append(s, ttg)
-    return np.concatenate([s, np.broadcast_to(ttg, (s.shape[0],))[:, None]], axis=1)
+        ctx = np.append(s, ttg)
+    else:
+        ctx = np.concatenate([s, np.broadcast_to(ttg, (s.shape[0],))[:, None]], axis=1)
+    return ctx.astype(np.float32).astype(np.float64)
 
 
 def encode_inputs(actions, states, time_to_go, horizon: int, n_states: int) -> np.ndarray:
