@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from solvers.backends.base import PersistentModel
+from solvers.backends.base import HIGHS_LARGE_COEFFICIENT, PersistentModel
 from solvers.errors import SolverInputError
 from solvers.milp import MILP
 from solvers.nn.bounds import (NetworkBounds, action_range, knapsacks_from_milp, lp_tighten,
@@ -96,6 +96,21 @@ def _state_values(net, layouts, bounds: NetworkBounds, const0: np.ndarray):
     return ((cat(rows, np.int64), cat(rlo), cat(rup)),
             (cat(crow, np.int64), cat(ccol, np.int64), cat(cval)),
             (cat(cols, np.int64), cat(clo), cat(cup)))
+
+
+def _check_big_m(bounds: NetworkBounds, n_hidden: int) -> None:
+    """Refuse big-M values a MIP solver cannot take (``HIGHS_LARGE_COEFFICIENT``, 1e15; at such
+    magnitudes feasibility tolerances make the encoding meaningless anyway): the bounds over
+    the state box of the neurons that get a binary, as large as any state in the box writes."""
+    for layer in range(n_hidden):
+        L, U = bounds.lower[layer], bounds.upper[layer]
+        big = np.abs(np.r_[L[(L < 0) & (U > 0)], U[(L < 0) & (U > 0)]])
+        big = big[np.isfinite(big)]
+        if big.size and big.max() >= HIGHS_LARGE_COEFFICIENT:
+            raise SolverInputError(f"encode_network.network: hidden layer {layer + 1}'s "
+                                   f"pre-activations reach {big.max():g} in magnitude over the "
+                                   f"state box; big-M values from {HIGHS_LARGE_COEFFICIENT:g} "
+                                   f"on are refused (rescale the weights)")
 
 
 def _encode_layers(net, action_milp: MILP, n_action: int, state, structure: NetworkBounds,
@@ -233,10 +248,12 @@ class EncodedNetwork:
         x = np.zeros(self.milp.n_cols)
         x[: base.size] = base
         h = np.r_[base[: self.n_action], state]
-        for lay, W, b in zip(self._layouts, self.network.weights, self.network.biases):
+        lower = self.bounds_for(state).lower                # delta is fixed to 1 where L >= 0
+        for lay, W, b, L in zip(self._layouts, self.network.weights, self.network.biases, lower):
             z = W @ h + b
             h = np.maximum(z, 0.0)
-            x[lay.h_on], x[lay.h_un], x[lay.d_un] = h[lay.on], h[lay.un], z[lay.un] > 0
+            x[lay.h_on], x[lay.h_un] = h[lay.on], h[lay.un]
+            x[lay.d_un] = (z[lay.un] > 0) | (L[lay.un] >= 0)
         return x
 
     def update_state(self, model: PersistentModel, state,
@@ -255,6 +272,11 @@ class EncodedNetwork:
         const0 = _first_constant(self.network, self.n_action, state)
         (rr, rl, ru), (cr, cc, cv), (kc, kl, ku) = _state_values(self.network, self._layouts, nb,
                                                                  const0)
+        if cv.size and np.abs(cv).max() >= HIGHS_LARGE_COEFFICIENT:     # before any change
+            raise SolverInputError(f"EncodedNetwork.update_state.state: big-M values reach "
+                                   f"{np.abs(cv).max():g} at this state; values from "
+                                   f"{HIGHS_LARGE_COEFFICIENT:g} on are refused (rescale the "
+                                   f"weights, or give a bounded state box)")
         if rr.size:
             model.set_row_bounds(rr, rl, ru)
             model.set_coefficients(cr, cc, cv)
@@ -370,6 +392,7 @@ def encode_network(network: ReLUNetwork, action_milp: MILP, state, *, state_lowe
                                action_lower=lo_a, action_upper=up_a, knapsacks=ks,
                                integer=integer, action_part=part)
     n_hidden = network.n_layers - 1
+    _check_big_m(structure, n_hidden)
     draft = EncodedNetwork(action_milp, network, n_action, state, box_lo, box_up, structure,
                            structure, ks, linear, tighten, action_milp, part, ())
     bounds = draft.bounds_for(state)

@@ -90,8 +90,13 @@ def test_table_must_fit_the_domain():
         GainTableNetwork(g.network, g.gain_table * np.nan, g.levels_map)
     with pytest.raises(InvalidModelError, match="must be 0 at level 0"):
         GainTableNetwork(g.network, g.gain_table + 1.0, g.levels_map)
-    with pytest.raises(InvalidModelError, match="must be arrays of numbers"):
-        GainTableNetwork(g.network, [["a"]], g.levels_map)
+    for text in ([["a"]], g.gain_table.astype(str)):              # never parsed
+        with pytest.raises(InvalidModelError, match="gain_table: must be an array of numbers"):
+            GainTableNetwork(g.network, text, g.levels_map)
+    with pytest.raises(InvalidModelError, match="gain_table: must be an array of numbers"):
+        GainTableNetwork(g.network, g.gain_table + 2j, g.levels_map)  # not cut to its real part
+    with pytest.raises(InvalidModelError, match="levels_map: must hold integers"):
+        GainTableNetwork(g.network, g.gain_table, g.levels_map + 0.5)
     with pytest.raises(InvalidModelError, match="network: must be a one-output ReLUNetwork"):
         GainTableNetwork("net.npz", g.gain_table, g.levels_map)
     other = make_domain("scheduling", n_arms=7, budget=3, seed=1)

@@ -162,6 +162,11 @@ def test_planner_errors(tmp_path):
         planner.plan(np.zeros(6, dtype=np.int64), t=3)
     with pytest.raises(InvalidParameterError, match="SequoiaPlanner.time_limit: must be >"):
         SequoiaPlanner(random_network(d, (4,), 0), time_limit=0)
+    huge = random_network(d, (4,), 0)             # a state weight of 3e15: big-M values no MIP
+    w = huge.weights[0].copy()                    # takes, at fit, not at the first state
+    w[:, d.action_size] = 3e15                    # that writes them
+    with pytest.raises(InvalidModelError, match="SequoiaPlanner.network: .*reach 3e"):
+        SequoiaPlanner(ReLUNetwork((w,) + huge.weights[1:], huge.biases)).fit(d)
 
 
 def test_planner_does_not_import_torch():

@@ -182,6 +182,38 @@ def test_warm_start_is_feasible_and_worth_its_forward_value():
         enc.warm_start(np.zeros(3), state)
 
 
+def test_warm_start_sets_delta_where_the_state_fixes_it():
+    """A big-M neuron with L >= 0 at this state has delta fixed to 1; z = 0 exactly there must
+    not give delta = 0 (an infeasible start)."""
+    net = ReLUNetwork((np.array([[1.0, 0.0, 1.0]]), np.array([[1.0]])),
+                      (np.array([-1.0]), np.zeros(1)))
+    milp = MILP.from_arrays(np.zeros(2), [[1.0, 1.0]], None, [1.0], 0, 1, [True, True])
+    enc = encode_network(net, milp, [1.0], state_lower=[0.0], state_upper=[1.0])
+    start = enc.warm_start([0.0, 0.0], [1.0])
+    assert enc.milp.violation(start) <= 1e-12
+
+
+def test_big_m_values_a_solver_refuses_are_a_clear_error():
+    """Pre-activations of 1e15 or more over the state box are refused at encoding; with an
+    unbounded box, at the state that writes them, before the model changes."""
+    w = np.array([[1.0, 0.0, 3e15], [0.0, 1.0, 1.0]])
+    net = ReLUNetwork((w, np.ones((1, 2))), (np.array([-0.5, 0.1]), np.zeros(1)))
+    milp = knapsack_milp(np.ones(2), 1)
+    with pytest.raises(SolverInputError, match="hidden layer 1's pre-activations reach 3e"):
+        encode_network(net, milp, [0.0], state_lower=[0.0], state_upper=[1.0])
+    enc = encode_network(net, milp, [0.0])                      # unbounded box: no check yet
+    model = get_backend("highs").build(enc.milp)
+    before = model.milp
+    with pytest.raises(SolverInputError, match="update_state.state: big-M values reach 3e"):
+        enc.update_state(model, [1.0])
+    after = model.milp                                          # nothing half-updated
+    for field in ("row_lower", "row_upper", "col_lower", "col_upper"):
+        np.testing.assert_array_equal(getattr(after, field), getattr(before, field))
+    assert (after.A != before.A).nnz == 0
+    enc.update_state(model, [1e-3])
+    assert model.solve().objective == pytest.approx(brute_force(net, np.ones(2), 1, [1e-3])[0])
+
+
 def test_linear_network_state_goes_into_the_offset():
     rng = np.random.default_rng(9)
     net = ReLUNetwork((rng.normal(size=(1, 6)),), (np.array([0.3]),))

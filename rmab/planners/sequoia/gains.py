@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rmab._validation import as_float_array
 from rmab.errors import InvalidModelError
 
 __all__ = ["GainTableNetwork", "level_map", "table_args", "whittle_gain_table", "table_terms",
@@ -74,12 +75,12 @@ class GainTableNetwork:
             raise InvalidModelError(f"GainTableNetwork.network: must be a one-output "
                                     f"ReLUNetwork; got {type(network).__name__}")
         self.network = network
-        try:
-            self.gain_table = np.array(gain_table, dtype=np.float64)
-            self.levels_map = np.array(levels_map, dtype=np.int64)
-        except (TypeError, ValueError) as exc:
-            raise InvalidModelError(f"GainTableNetwork.gain_table: must be arrays of numbers "
-                                    f"({exc})") from exc
+        self.gain_table = as_float_array("GainTableNetwork", "gain_table", gain_table)
+        levels = as_float_array("GainTableNetwork", "levels_map", levels_map)
+        if (levels != np.rint(levels)).any():
+            raise InvalidModelError("GainTableNetwork.levels_map: must hold integers (an "
+                                    "action's level is levels_map @ action)")
+        self.levels_map = levels.astype(np.int64)
         n = self.gain_table.shape[0] if self.gain_table.ndim == 3 else -1
         if (self.gain_table.ndim != 3 or self.levels_map.ndim != 2
                 or self.levels_map.shape[0] != n
@@ -89,8 +90,6 @@ class GainTableNetwork:
                 f"levels_map (n_arms, action_size) and a network of action_size + n_arms + 1 "
                 f"inputs; got {self.gain_table.shape}, {self.levels_map.shape} and "
                 f"{network.n_inputs} inputs")
-        if not np.isfinite(self.gain_table).all():
-            raise InvalidModelError("GainTableNetwork.gain_table: must be finite")
         if (self.gain_table[:, :, 0] != 0).any():
             raise InvalidModelError("GainTableNetwork.gain_table: must be 0 at level 0 (gains "
                                     "are relative to the arm's idle level)")

@@ -23,7 +23,7 @@ import warnings
 
 from rmab._validation import check_number
 from rmab.domains.baselines import BaseDomainPlanner
-from rmab.errors import InvalidParameterError, SolverLimitWarning
+from rmab.errors import InvalidModelError, InvalidParameterError, SolverLimitWarning
 from rmab.planners.sequoia.argmax import MIPArgmax
 from rmab.planners.sequoia.features import (check_network_fits, load_network,
                                             read_trained_for)
@@ -60,6 +60,8 @@ class SequoiaPlanner(BaseDomainPlanner):
         self.backend = backend
 
     def _fit(self, domain) -> None:
+        from solvers.errors import SolverInputError
+
         check_network_fits("SequoiaPlanner", self.network, domain, self.trained,
                            self.horizon)
         try:
@@ -68,6 +70,8 @@ class SequoiaPlanner(BaseDomainPlanner):
                                      backend=self.backend)
         except LookupError as exc:
             raise InvalidParameterError(f"SequoiaPlanner.backend: {exc}") from exc
+        except SolverInputError as exc:     # weights the MIP cannot take (over every state)
+            raise InvalidModelError(f"SequoiaPlanner.network: {exc}") from exc
 
     def _plan(self, states, t):
         if not 0 <= t < self.horizon:
