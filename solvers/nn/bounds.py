@@ -71,8 +71,9 @@ def _max_over_knapsack(G: np.ndarray, lower, upper, ks: Knapsack, integer) -> np
     w = ks.weights
     room = upper - lower
     cap = ks.capacity - float(w @ lower)
-    if cap < 0:        # empty feasible set: no finite bound to offer; fall back to the box
+    if cap < -1e-9 * max(1.0, abs(ks.capacity)):    # empty feasible set: fall back to the box
         return np.full(G.shape[0], np.inf)
+    cap = max(cap, 0.0)                             # .3 - (.1 + .1 + .1) < 0 is no room
     free = room > 0
     zero_w = free & (w == 0)
     out = G @ lower + np.maximum(G[:, zero_w] * room[zero_w], 0.0).sum(axis=1)
@@ -98,7 +99,9 @@ def _max_over_knapsack(G: np.ndarray, lower, upper, ks: Knapsack, integer) -> np
     return out + np.where(g_sorted > 0, frac * g_sorted, 0.0).sum(axis=1)
 
 
-def _check_action_box(lower, upper, knapsacks):
+def _check_action_box(lower, upper, knapsacks, integer):
+    """``(lower, upper, integer)`` checked, the integer actions' bounds rounded inwards (an
+    integer ``a`` in [0.5, 1.5] is 1)."""
     lower = np.asarray(lower, dtype=np.float64)
     upper = np.asarray(upper, dtype=np.float64)
     if not (np.isfinite(lower).all() and np.isfinite(upper).all()):
@@ -108,7 +111,10 @@ def _check_action_box(lower, upper, knapsacks):
         if ks.weights.size != lower.size:
             raise SolverInputError(f"Knapsack.weights: must have {lower.size} entries; got "
                                    f"{ks.weights.size}")
-    return lower, upper
+    integer = np.zeros(lower.size, bool) if integer is None else np.asarray(integer, bool)
+    lower = np.where(integer, np.ceil(lower - 1e-9), lower)
+    upper = np.where(integer, np.floor(upper + 1e-9), upper)
+    return lower, upper, integer
 
 
 def _action_max(W, lower, upper, knapsacks, integer) -> np.ndarray:
@@ -125,8 +131,7 @@ def action_range(W, lower, upper, knapsacks=(), integer=None) -> tuple[np.ndarra
     integer actions (default none, which is valid for any action): integer actions get the
     exact cardinality rounding."""
     W = np.asarray(W, dtype=np.float64)
-    lower, upper = _check_action_box(lower, upper, knapsacks)
-    integer = np.zeros(lower.size, bool) if integer is None else np.asarray(integer, bool)
+    lower, upper, integer = _check_action_box(lower, upper, knapsacks, integer)
     return (-_action_max(-W, lower, upper, knapsacks, integer),
             _action_max(W, lower, upper, knapsacks, integer))
 
@@ -217,8 +222,7 @@ def _second_layer_backsub(net, n_action, L, U, d_lo, d_hi, action_lower, action_
         cp, cn = np.maximum(c, 0.0), np.minimum(c, 0.0)
         return cp @ (d_hi if upper else d_lo) + cn @ (d_lo if upper else d_hi)
 
-    lower, upper = _check_action_box(action_lower, action_upper, knapsacks)
-    integer = np.zeros(lower.size, bool) if integer is None else np.asarray(integer, bool)
+    lower, upper, integer = _check_action_box(action_lower, action_upper, knapsacks, integer)
     hi_a = _action_max(c_up @ Wa, lower, upper, knapsacks, integer)
     lo_a = -_action_max(-(c_lo @ Wa), lower, upper, knapsacks, integer)
     hi = hi_a + d_term(c_up, True) + pos @ tu + b2

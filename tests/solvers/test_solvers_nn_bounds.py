@@ -37,14 +37,16 @@ def pre_activations(net, x):
 
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 10**6), n=st.integers(1, 9), k=st.integers(0, 9),
-       weight=st.sampled_from([1.0, 2.0, 0.5]))
-def test_cardinality_range_is_exact(seed, n, k, weight):
+       weight=st.sampled_from([1.0, 2.0, 0.5, 0.1, 0.3]), slack=st.sampled_from([0.0, 0.3]))
+def test_cardinality_range_is_exact(seed, n, k, weight, slack):
+    """Also with weights and capacities as written in decimals (``0.1`` three times fills
+    ``0.3``, though 0.1 + 0.1 + 0.1 > 0.3 in float64)."""
     rng = np.random.default_rng(seed)
     W = rng.normal(size=(6, n))
     lower, upper = np.zeros(n), np.ones(n)
     lower[rng.random(n) < 0.15] = 1.0                    # some actions forced on
     upper[(rng.random(n) < 0.15) & (lower == 0)] = 0.0   # some forbidden
-    ks = [Knapsack(np.full(n, weight), weight * k + 0.3 * weight)]   # floor(cap / w) = k
+    ks = [Knapsack(np.full(n, weight), float(f"{weight * (k + slack):.10g}"))]  # k items fit
     feas = list(feasible_actions(lower, upper, ks))
     lo, hi = action_range(W, lower, upper, ks, integer=np.ones(n, bool))
     if not feas:
@@ -52,6 +54,20 @@ def test_cardinality_range_is_exact(seed, n, k, weight):
     vals = np.array([W @ a for a in feas])
     assert hi == pytest.approx(vals.max(axis=0))
     assert lo == pytest.approx(vals.min(axis=0))
+
+
+def test_integer_actions_with_fractional_bounds():
+    """An integer action in [0.5, 1.5] is 1: its range is exact, not the box's ends."""
+    lo, hi = action_range([[1.0], [-2.0]], [0.5], [1.5], [Knapsack([1.0], 1.0)],
+                          integer=[True])
+    np.testing.assert_array_equal(lo, [1.0, -2.0])
+    np.testing.assert_array_equal(hi, [1.0, -2.0])
+    lo, hi = action_range([[1.0]], [0.5], [1.5], integer=[False])      # continuous: the box
+    assert (lo[0], hi[0]) == (0.5, 1.5)
+    ones = np.ones(5, bool)                 # three actions forced on fill 0.3 in 0.1s exactly
+    lo, hi = action_range([[1, 2, 3, -1, 5]], [1, 1, 1, 0, 0], ones,
+                          [Knapsack(np.full(5, 0.1), 0.3)], integer=ones)
+    assert (lo[0], hi[0]) == (6.0, 6.0)
 
 
 @settings(max_examples=25, deadline=None)
