@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import pickle
+import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 
@@ -62,25 +63,43 @@ def check_picklable(labels, planners) -> None:
 
 _RUNNER: Runner | None = None
 _INIT_ERROR: BaseException | None = None
+_CAUGHT: list = []          # warnings of this worker not yet sent to the parent
+
+
+def _recorded(work):
+    """Run ``work()``, keeping its warnings in ``_CAUGHT`` as (message, category, filename,
+    lineno) for the parent to show (a worker's own stderr would print them once per process,
+    in Python's format, not the caller's)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            return work()
+        finally:
+            _CAUGHT.extend((w.message, w.category, w.filename, w.lineno) for w in caught)
 
 
 def _init_worker(instance, planners, fit_seed, horizon) -> None:
     global _RUNNER, _INIT_ERROR
     try:
-        _RUNNER = Runner(instance, planners, fit_seed, horizon)
+        _RUNNER = _recorded(lambda: Runner(instance, planners, fit_seed, horizon))
     except BaseException as exc:  # re-raised by the first task, with its own type
         _INIT_ERROR = exc
 
 
-def _worker_episode(seeds: EpisodeSeeds) -> np.ndarray:
+def _worker_episode(seeds: EpisodeSeeds) -> tuple[np.ndarray, list]:
+    """The episode's row and the warnings since the last one (the fit's with the first)."""
     if _INIT_ERROR is not None:
         raise _INIT_ERROR
-    return _RUNNER.episode(seeds)
+    row = _recorded(lambda: _RUNNER.episode(seeds))
+    caught = list(_CAUGHT)
+    _CAUGHT.clear()
+    return row, caught
 
 
 def run_pool(instance, planners, fit_seed, horizon, seeds, n_jobs, bar) -> list[np.ndarray]:
     """Episodes in a ``ProcessPoolExecutor`` with the ``spawn`` start method."""
     rows: list = [None] * len(seeds)
+    shown: dict = {}            # warnings registry: each (text, category, line) once per run
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(n_jobs, len(seeds)), mp_context=ctx,
                              initializer=_init_worker,
@@ -88,7 +107,9 @@ def run_pool(instance, planners, fit_seed, horizon, seeds, n_jobs, bar) -> list[
         futures = {pool.submit(_worker_episode, s): i for i, s in enumerate(seeds)}
         try:
             for fut in as_completed(futures):
-                rows[futures[fut]] = fut.result()
+                rows[futures[fut]], caught = fut.result()
+                for message, category, filename, lineno in caught:
+                    warnings.warn_explicit(message, category, filename, lineno, registry=shown)
                 bar.update()
         except BrokenProcessPool as exc:
             raise spawn_failure("compare.n_jobs", n_jobs, "running the episodes",
