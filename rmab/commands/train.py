@@ -104,18 +104,16 @@ def add_arguments(parser) -> None:
 OUTPUTS = ("sequoia.pt", "domain.npz", "sequoia.npz")
 
 
-def _check_outputs(out: Path) -> None:
-    """Refuse, before training, an output folder where the files cannot be written."""
+def _check_outputs(out: Path, inputs) -> None:
+    """Refuse, before training, an output folder where the files cannot be written or that
+    holds an input as one of them (the folders this makes are removed again: a run stopped
+    before its first checkpoint leaves nothing behind)."""
+    from rmab.models.storage import check_writable
+
     if out.exists() and not out.is_dir():
         raise OutputError(f"train.out: must be a folder; got the file {str(out)!r}")
     for name in OUTPUTS:
-        if (out / name).exists() and not (out / name).is_file():
-            raise OutputError(f"train.out: {str(out / name)!r} must be a file path; it is a "
-                              f"directory or special file")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"train.out: {str(out)!r} cannot be created; {exc}") from exc
+        check_writable(out / name, inputs)
 
 
 def run(args) -> int:
@@ -150,9 +148,10 @@ def run(args) -> int:
                            selection_margin=args.selection_margin,
                            training_jobs=args.training_jobs)
     out = Path(args.out)
-    _check_outputs(out)
+    _check_outputs(out, [args.domain_file] if args.domain_file else [])
     res = train_sequoia(domain, config, seed=args.seed, progress=not args.no_progress,
                         checkpoint=out / "sequoia.pt")
+    out.mkdir(parents=True, exist_ok=True)
     save_domain(domain, out / "domain.npz")
     res.network.save(out / "sequoia.npz", extra=trained_for(domain, config.horizon))
     rewards = res.episode_rewards

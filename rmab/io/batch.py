@@ -109,7 +109,7 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
         ``result.failures``; the others are solved and written.
     out : path, open text file or None
         Where the decisions go (:func:`~rmab.io.write_solutions`, atomic for a path). A path is
-        checked before any work, and may not be the source file.
+        checked before any work, and may not be the source file or a model file it names.
     discount : float
         Discount of batches whose rows give none.
     progress : bool
@@ -128,6 +128,8 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
         if bad and not keep_going:
             raise bad[0]
         failures += [BatchFailure(e.batch_id, "read", e) for e in bad]
+        if out is not None and not hasattr(out, "write"):   # nor over a model file it names
+            check_writable(out, sorted({f for b in batches for f in b.model_files}))
     else:
         # any iterable of Batch objects; not text, a file object or a table (whose iteration
         # gives lines or column names)

@@ -46,6 +46,9 @@ class Batch:
     lines : array int64 (n_arms,) or None
         1-based line of each arm's row in ``file``.
     file : str or None
+    model_files : tuple of str
+        The model files its rows name (paths as read, relative ones joined to the CSV's
+        folder), so that a run can refuse to write over them.
     """
 
     batch_id: str
@@ -54,6 +57,7 @@ class Batch:
     action_names: tuple | None = None
     lines: np.ndarray | None = None
     file: str | None = None
+    model_files: tuple = ()
 
     def __post_init__(self):
         if not isinstance(self.instance, Instance):
@@ -290,7 +294,7 @@ class _FileReader:
         except InvalidModelError as exc:
             b.fail(0, None, f"{OWNER}: must describe a valid instance; {exc}", exc)
         return Batch(bid, tuple(ids), instance, action_names=names, lines=b.lines_array(),
-                     file=self.file)
+                     file=self.file, model_files=tuple(sorted(b.model_files)))
 
     def _check_ids(self, b, ids):
         unique = set(ids)
@@ -382,6 +386,7 @@ class _FileReader:
         if not full.is_absolute():
             full = self.folder / full
         key = str(full)
+        b.model_files.add(key)
         if key not in self._models:
             try:
                 if not full.is_file():
@@ -474,6 +479,7 @@ class _BatchRows:
         self.members = members
         self.n = len(members)
         self.contiguous = members[-1] - members[0] == self.n - 1
+        self.model_files: set[str] = set()
 
     def col(self, name: str) -> list[str]:
         cells = self.reader.table[name]

@@ -228,6 +228,16 @@ def test_the_output_is_checked_before_the_work(tmp_path, monkeypatch, capsys):
     assert main(["solve", str(src), "--out", str(tmp_path / "." / "batches.csv")]) == 1
     assert "batches.csv: must not be an input of this run" in capsys.readouterr().err
     assert src.read_text() == before
+    model = (tmp_path / "health_example.npz").read_bytes()     # nor a model file it names
+    assert main(["solve", str(src), "--out", str(tmp_path / "health_example.npz")]) == 1
+    assert "health_example.npz: must not be an input of this run" in capsys.readouterr().err
+    assert (tmp_path / "health_example.npz").read_bytes() == model
+
+
+def test_batches_name_their_model_files(tmp_path):
+    batches = read_batches(EXAMPLE)
+    named = {b.model_files for b in batches}               # one batch gives its models inline
+    assert named == {(str(EXAMPLE.parent / "health_example.npz"),), ()}
 
 
 def test_cli_out_dash_is_stdout(tmp_path, capsys, monkeypatch):
@@ -256,7 +266,6 @@ def test_cli_keep_going_exits_3(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv", [["solve"], ["solve", "x.csv", "--param", "novalue"],
                                   ["solve", "x.csv", "--param", "k=[1]"],
-                                  ["solve", "x.csv", "--planner", "nope"],
                                   ["solve", "x.csv", "--seed", "one"]])
 def test_cli_usage_errors_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as info:

@@ -254,8 +254,32 @@ def test_rmab_train_refuses_unwritable_outputs_before_training(tmp_path, capsys)
     code = main(["train", "--domain", "capacity", "--arms", "5", "--budget", "2",
                  "--out", str(tmp_path), "--no-progress"])
     assert code == 1
-    assert "must be a file path" in capsys.readouterr().err
+    assert "must be the path of a regular file; it is a directory" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sequoia.npz"]   # nothing trained
+
+
+def test_rmab_train_stopped_early_leaves_no_folders_and_keeps_its_input(tmp_path, capsys,
+                                                                         monkeypatch):
+    import rmab.planners.sequoia.train as train_mod
+    from rmab.cli import main
+    from rmab.domains import make_domain, save_domain
+    from rmab.errors import PlanningError
+
+    def stopped(*args, **kwargs):
+        raise PlanningError("stopped")
+
+    monkeypatch.setattr(train_mod, "train_sequoia", stopped)
+    code = main(["train", "--domain", "capacity", "--arms", "5", "--budget", "2",
+                 "--out", str(tmp_path / "new" / "run"), "--no-progress"])
+    assert code == 1 and "stopped" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []                   # the folders made are gone
+    run = tmp_path / "run"
+    path = save_domain(make_domain("capacity", 5, 2, seed=0), run / "domain.npz")
+    before = path.read_bytes()
+    code = main(["train", "--domain-file", str(path), "--out", str(run), "--no-progress"])
+    assert code == 1
+    assert "domain.npz: must not be an input of this run" in capsys.readouterr().err
+    assert path.read_bytes() == before
 
 
 def test_damaged_network_files_are_typed_errors(tmp_path):
