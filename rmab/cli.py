@@ -3,7 +3,8 @@
 Each command module exposes ``add_arguments(parser)`` and ``run(args) -> int``; only the
 module of the command being run is imported. Results go to stdout or files, logs and progress to stderr. An
 :class:`~rmab.errors.RmabError` prints one line ``rmab: error: ...`` and exits 1; usage errors
-exit 2; ``--debug`` shows the traceback instead.
+(an unknown planner name among them) exit 2; ``--debug`` (before or after COMMAND) shows the
+traceback instead.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import importlib
 import sys
 import warnings
 
-from rmab.errors import RmabError, RmabWarning
+from rmab.errors import RmabError, RmabWarning, UnknownPlannerError
 
 # name -> (module, one-line help); the module is imported only when its command is chosen
 COMMANDS = {
@@ -47,6 +48,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     sub.required = True
     for name, (module_name, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="show tracebacks on errors (also before COMMAND)")
         if name == command:
             module = importlib.import_module(module_name)
             module.add_arguments(p)
@@ -78,6 +81,11 @@ def main(argv=None) -> int:
 def _run(args) -> int:
     try:
         return int(args._run(args) or 0)
+    except UnknownPlannerError as exc:       # a mistyped name is a usage error
+        if args.debug:
+            raise
+        print(f"rmab: error: {exc}", file=sys.stderr)
+        return 2
     except RmabError as exc:
         if args.debug:
             raise

@@ -16,8 +16,25 @@ DOMAIN_DEFAULT = ("no-action", "random", "sampling", "myopic", "iterative-myopic
 
 
 def default_planners() -> list[str]:
-    """Every registered planner whose optional dependencies are installed."""
-    return [s.name for s in available_planners() if s.available]
+    """Every registered planner whose optional dependencies are installed, but rollout (about
+    0.2 s a step on the bundled example: minutes for a default comparison; ask for it)."""
+    return [s.name for s in available_planners() if s.available and s.name != "rollout"]
+
+
+# flags of one source only (their defaults are applied where that source is read)
+MODE_FLAGS = {"domain": ("arms", "budget", "seeds"),
+              "health": ("budget_fraction", "n_states", "instance_seed")}
+
+
+def _check_mode_flags(args) -> None:
+    """Refuse a flag of another source (it would be ignored silently)."""
+    for mode, flags in MODE_FLAGS.items():
+        if getattr(args, mode) is None:
+            for flag in flags:
+                if getattr(args, flag) is not None:
+                    option = "--" + flag.replace("_", "-")
+                    raise InvalidParameterError(f"compare.{flag}: only with --{mode}; got "
+                                                f"{option} {getattr(args, flag)}")
 
 
 def add_arguments(parser) -> None:
@@ -42,19 +59,21 @@ def add_arguments(parser) -> None:
                         help="with --domain or --domain-file: add the LP upper bound on any "
                              "policy's reward from the same starts (one LP per episode; "
                              "0.1-2 s each at J = 20)")
-    parser.add_argument("--arms", type=int, default=20, help="with --domain: arms (default 20)")
-    parser.add_argument("--budget", type=int, default=5, help="with --domain: budget B (default 5)")
-    parser.add_argument("--seeds", default="0,1,2",
+    parser.add_argument("--arms", type=int, default=None, help="with --domain: arms (default 20)")
+    parser.add_argument("--budget", type=int, default=None,
+                        help="with --domain: budget B (default 5)")
+    parser.add_argument("--seeds", default=None,
                         help="with --domain: comma-separated instance seeds (default 0,1,2)")
-    parser.add_argument("--budget-fraction", type=float, default=0.1,
+    parser.add_argument("--budget-fraction", type=float, default=None,
                         help="with --health: budget as a fraction of N (default 0.1)")
-    parser.add_argument("--n-states", type=int, choices=(2, 3), default=2,
+    parser.add_argument("--n-states", type=int, choices=(2, 3), default=None,
                         help="with --health: 2 or 3 states (default 2)")
-    parser.add_argument("--instance-seed", type=int, default=0,
+    parser.add_argument("--instance-seed", type=int, default=None,
                         help="with --health: seed of the generator (default 0)")
     parser.add_argument("--planners", default=None,
                         help="comma-separated planner names (default: every available "
-                             "registered planner, see 'rmab planners'; with --domain or "
+                             "registered planner but rollout, which takes ~0.2 s a step, see "
+                             "'rmab planners'; with --domain or "
                              "--domain-file: the domain planners " + ",".join(DOMAIN_DEFAULT)
                              + ", see docs/domains.md)")
     parser.add_argument("--episodes", type=int, default=None,
@@ -79,8 +98,9 @@ def _names(text: str) -> list[str]:
 def _run_domain(args) -> int:
     from rmab.domains.evaluate import compare_domain
 
+    text = "0,1,2" if args.seeds is None else args.seeds
     try:
-        seeds = [int(s) for s in _names(args.seeds)]
+        seeds = [int(s) for s in _names(text)]
     except ValueError:
         raise InvalidParameterError(f"compare.seeds: must be comma-separated integers; got "
                                     f"{args.seeds!r}") from None
@@ -88,7 +108,8 @@ def _run_domain(args) -> int:
         raise InvalidParameterError(f"compare.seed: not with --domain, whose instance seeds "
                                     f"(--seeds) also seed the evaluation; got --seed {args.seed}")
     names = list(DOMAIN_DEFAULT) if args.planners is None else _names(args.planners)
-    result = compare_domain(args.domain, n_arms=args.arms, budget=args.budget, seeds=seeds,
+    result = compare_domain(args.domain, n_arms=20 if args.arms is None else args.arms,
+                            budget=5 if args.budget is None else args.budget, seeds=seeds,
                             episodes=50 if args.episodes is None else args.episodes,
                             horizon=20 if args.horizon is None else args.horizon,
                             bound=args.bound, planners=names)
@@ -129,12 +150,19 @@ def _domain_planner(name: str, args, horizon: int):
 
 
 def _check_outputs(args) -> None:
-    """Refuse, before the comparison runs, a --out or --plot that could not be written."""
+    """Refuse, before the comparison runs, a --out or --plot that could not be written, would
+    replace an input (instance, domain or network file), or names the other output."""
+    from pathlib import Path
+
     from rmab.models.storage import check_writable
 
+    inputs = [p for p in (args.instance, args.domain_file, args.network) if p]
     for path in (args.out, args.plot):
         if path:
-            check_writable(path)
+            check_writable(path, inputs)
+    if args.out and args.plot and Path(args.out).resolve() == Path(args.plot).resolve():
+        raise InvalidParameterError(f"compare.plot: must not be the --out file; got "
+                                    f"{args.plot!r} for both")
     if args.plot:
         try:
             import matplotlib  # noqa: F401
@@ -159,6 +187,7 @@ def run(args) -> int:
     if args.time_limit is not None and args.network is None:
         raise InvalidParameterError(f"compare.time_limit: only with --network (it limits "
                                     f"SEQUOIA's MIP solves); got --time-limit {args.time_limit}")
+    _check_mode_flags(args)
     _check_outputs(args)
     if args.n_jobs is not None and (args.domain or args.domain_file):
         raise InvalidParameterError(f"compare.n_jobs: not with --domain or --domain-file (the "
@@ -175,9 +204,10 @@ def run(args) -> int:
         raise InvalidParameterError("compare.bound: only with --domain or --domain-file (for an "
                                     "instance, 'rmab bound' gives the Lagrangian bound)")
     if args.health is not None:
-        instance = health_intervention(args.health, n_states=args.n_states,
-                                       budget_fraction=args.budget_fraction,
-                                       seed=args.instance_seed)
+        instance = health_intervention(
+            args.health, n_states=2 if args.n_states is None else args.n_states,
+            budget_fraction=0.1 if args.budget_fraction is None else args.budget_fraction,
+            seed=0 if args.instance_seed is None else args.instance_seed)
     else:
         instance = load_instance(args.instance)
     planners = default_planners() if args.planners is None else _names(args.planners)

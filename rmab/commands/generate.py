@@ -17,10 +17,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("kind", choices=KINDS, help="instance family")
     parser.add_argument("--arms", type=int, default=100, help="number of arms (default 100)")
     parser.add_argument("--states", type=int, default=2, help="states per arm (default 2)")
-    parser.add_argument("--actions", type=int, default=2,
-                        help="actions per arm for 'random' (default 2; health has 3)")
-    parser.add_argument("--obs", type=int, default=2,
-                        help="signals per arm for 'random' (0 = fully observed; default 2)")
+    parser.add_argument("--actions", type=int, default=None,
+                        help="actions per arm, only for 'random' (default 2; health has 3)")
+    parser.add_argument("--obs", type=int, default=None,
+                        help="signals per arm, only for 'random' (0 = fully observed; default 2)")
     parser.add_argument("--budget-fraction", type=float, default=0.1,
                         help="budget as a fraction of the number of arms, rounded half up, at "
                              "least 1 when positive (default 0.1)")
@@ -32,9 +32,15 @@ def add_arguments(parser) -> None:
 
 def build(args) -> Instance:
     fraction = check_number("generate", "budget_fraction", args.budget_fraction, low=0.0)
-    if args.obs < 0:
+    for flag in ("actions", "obs"):
+        if args.kind != "random" and getattr(args, flag) is not None:
+            raise InvalidParameterError(f"generate.{flag}: only for 'random' ({args.kind} arms "
+                                        f"fix it); got --{flag} {getattr(args, flag)}")
+    actions = 2 if args.actions is None else args.actions
+    obs = 2 if args.obs is None else args.obs
+    if obs < 0:
         raise InvalidParameterError(f"generate.obs: must be >= 0 (0: fully observed); got "
-                                    f"{args.obs}")
+                                    f"{obs}")
     budget = generators.budget_from_fraction(fraction, args.arms)
     if args.kind == "health":
         return generators.health_intervention(
@@ -42,7 +48,7 @@ def build(args) -> Instance:
             discount=args.discount, horizon=args.horizon, seed=args.seed)
     if args.kind == "random":
         return generators.random_instance(
-            args.arms, args.states, args.actions, args.obs if args.obs > 0 else None,
+            args.arms, args.states, actions, obs if obs > 0 else None,
             budget=budget, discount=args.discount, horizon=args.horizon, seed=args.seed)
     arms = generators.collapsing_arms(args.arms, args.states, seed=args.seed)
     return Instance(arms, budget, discount=args.discount, horizon=args.horizon,

@@ -35,3 +35,14 @@ def test_bad_arguments_exit_1(argv, message, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("rmab: error: ") and message in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("kind", ["health", "collapsing"])
+@pytest.mark.parametrize("flag", ["--actions", "--obs"])
+def test_flags_of_random_arms_are_refused_elsewhere(kind, flag, tmp_path, capsys):
+    """They were ignored silently (health arms have 3 actions and 2 signals)."""
+    out = tmp_path / "x.npz"
+    assert main(["generate", kind, "--arms", "5", "-o", str(out), flag, "4"]) == 1
+    err = capsys.readouterr().err
+    assert f"generate.{flag[2:]}: only for 'random'" in err
+    assert not out.exists()

@@ -44,7 +44,6 @@ def test_instance_file_and_default_planners(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["compare", "--health", "5", "--planners", "myopc"], "did you mean 'myopic'"),
     (["compare", "missing.npz"], "must be an existing file"),
     (["compare", "--health", "5", "--episodes", "0"], "compare.episodes: must be >= 1"),
     (["compare", "--health", "0"], "n_arms"),
@@ -54,6 +53,56 @@ def test_errors_exit_1(argv, message, capsys, tmp_path, monkeypatch):
     assert main(argv + ["--no-progress"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("rmab: error:") and message in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["compare", "--health", "5", "--planners", "myopc"], "did you mean 'myopic'"),
+    (["compare", "--domain", "path", "--arms", "5", "--budget", "1", "--planners", "samplng"],
+     "did you mean 'sampling'"),
+    (["solve", "batches.csv", "--planner", "myopc"], "did you mean 'myopic'"),
+    (["planners", "lagrangain"], "did you mean 'lagrangian'"),
+])
+def test_a_mistyped_planner_is_a_usage_error_with_the_closest_names(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rmab: error:") and message in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--health", "5", "--arms", "3"], "compare.arms: only with --domain; got --arms 3"),
+    (["--health", "5", "--seeds", "1"], "compare.seeds: only with --domain"),
+    (["--domain", "capacity", "--n-states", "3"], "compare.n_states: only with --health"),
+    (["--domain", "capacity", "--budget-fraction", "0.5"],
+     "compare.budget_fraction: only with --health"),
+    (["--health", "5", "--budget", "2"], "compare.budget: only with --domain"),
+    (["x.npz", "--instance-seed", "3"], "compare.instance_seed: only with --health"),
+])
+def test_flags_of_another_source_are_refused(argv, message, capsys):
+    """They were ignored silently: --health 20 --arms 3 ran 20 arms."""
+    assert main(["compare", *argv]) == 1
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag", ["--out", "--plot"])
+def test_outputs_may_not_replace_an_input(flag, tmp_path, capsys):
+    path = save_instance(health_intervention(5, seed=1), tmp_path / "i.npz")
+    before = path.read_bytes()
+    code = main(["compare", str(path), "--planners", "random", "--episodes", "1",
+                 "--horizon", "2", "--no-progress", flag, str(path)])
+    assert code == 1
+    assert "i.npz: must not be an input of this run" in capsys.readouterr().err
+    assert path.read_bytes() == before
+    same = tmp_path / "r.png"
+    code = main(["compare", str(path), "--planners", "random", "--out", str(same), "--plot",
+                 str(same)])
+    assert code == 1 and "compare.plot: must not be the --out file" in capsys.readouterr().err
+
+
+def test_debug_goes_before_or_after_the_command(capsys):
+    for argv in (["--debug", "compare", "missing.npz"], ["compare", "missing.npz", "--debug"]):
+        with pytest.raises(Exception, match="must be an existing file"):
+            main(argv)
+    assert main(["compare", "missing.npz"]) == 1
 
 
 @pytest.mark.parametrize("argv", [
@@ -151,9 +200,11 @@ def test_unwritable_outputs_are_refused_before_the_run(flag, tmp_path, capsys):
     assert list(tmp_path.iterdir()) == []                # no temporary file left
 
 
-def test_rmab_warnings_are_one_line(tmp_path, capsys):
+@pytest.mark.parametrize("n_jobs", ["1", "2"])
+def test_rmab_warnings_are_one_line(n_jobs, tmp_path, capsys):
     """An IndexabilityWarning prints as one line ``rmab: warning: ...``, without Python's
-    source line (three non-indexable arms found by the Whittle tests)."""
+    source line (three non-indexable arms found by the Whittle tests), once, also when every
+    worker process fits the planner."""
     import warnings
 
     from rmab.errors import IndexabilityWarning
@@ -165,8 +216,8 @@ def test_rmab_warnings_are_one_line(tmp_path, capsys):
         warnings.simplefilter("ignore", IndexabilityWarning)
         bad = np.flatnonzero(~whittle_indices(arms, discount=0.99).indexable)[:3]
     path = save_instance(Instance(arms.select(bad), 1.0, discount=0.99), tmp_path / "n.npz")
-    code = main(["compare", str(path), "--planners", "whittle", "--episodes", "1",
-                 "--horizon", "1", "--no-progress"])
+    code = main(["compare", str(path), "--planners", "whittle", "--episodes", "2",
+                 "--horizon", "1", "--no-progress", "--n-jobs", n_jobs])
     assert code == 0
     err = capsys.readouterr().err
     assert err == ("rmab: warning: WhittlePlanner: 3 of 3 arms are not (fully) indexable; "
@@ -180,14 +231,12 @@ def test_planners_lists_and_describes(capsys):
     assert main(["planners", "lagrangian"]) == 0
     out = capsys.readouterr().out
     assert "  charge_now = False" in out and "  resolve_every = None" in out
-    assert main(["planners", "lagrangain"]) == 1
-    assert "did you mean 'lagrangian'" in capsys.readouterr().err
 
 
 def test_a_failed_run_leaves_no_output_folders(tmp_path, capsys):
     out = tmp_path / "typo" / "deep" / "x.csv"
     code = main(["compare", "--health", "5", "--planners", "nosuch", "--out", str(out)])
-    assert code == 1 and "nosuch" in capsys.readouterr().err
+    assert code == 2 and "nosuch" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []        # the folders the check made are gone again
 
 
