@@ -15,7 +15,7 @@ from concurrent.futures.process import BrokenProcessPool
 import numpy as np
 
 from rmab._processes import spawn_failure, stop_now
-from rmab.errors import InvalidParameterError
+from rmab.errors import InvalidModelError, InvalidParameterError
 from rmab.sim.environment import Environment
 from rmab.sim.episodes import play
 from rmab.sim.noise import EpisodeSeeds
@@ -29,7 +29,12 @@ class Runner:
 
     def __init__(self, instance, planners, fit_seed: int, horizon: int):
         for planner in planners:
-            planner.fit(instance, seed=fit_seed)
+            try:
+                planner.fit(instance, seed=fit_seed)
+            except (InvalidParameterError, InvalidModelError) as exc:   # says which planner
+                name = getattr(planner, "name", type(planner).__name__)
+                raise type(exc)(f"planner {name!r} does not apply to this instance: {exc} "
+                                f"(leave it out: planners= / --planners)") from exc
         self.planners = planners
         self.env = Environment(instance, horizon=horizon, seed=0)
 

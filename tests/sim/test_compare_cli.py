@@ -251,3 +251,13 @@ def test_domain_comparison_defaults_include_whittle_and_lagrangian(capsys):
 def test_time_limit_needs_a_network(capsys):
     assert main(["compare", "--health", "5", "--time-limit", "2"]) == 1
     assert "compare.time_limit: only with --network" in capsys.readouterr().err
+
+
+def test_a_planner_that_does_not_apply_is_named(tmp_path, capsys):
+    """A finite-horizon POMDP instance: the Lagrangian bound needs a discounted one; the error
+    said only 'lagrangian_bound.instance.horizon', not which planner to leave out."""
+    path = save_instance(health_intervention(5, horizon=4, seed=1), tmp_path / "fh.npz")
+    assert main(["compare", str(path), "--planners", "random,lagrangian", "--episodes", "1",
+                 "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "planner 'lagrangian' does not apply to this instance: lagrangian_bound" in err
