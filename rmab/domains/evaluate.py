@@ -7,8 +7,12 @@ period ``t`` iff ``u[e, t, j] < up_prob``: the initial uniforms and the transiti
 drawn once from ``seed`` and shared by every method (common random numbers). The score of an
 episode is the mean per-period *expected* reward ``Σ_j E[r_j(s'_j) | s, a]``; a method's score
 is the mean over episodes, and the normalised score divides it by RANDOM's on the same
-instance (RANDOM = 1). :func:`compare_domain` repeats this over several seeds (one generated
-instance per seed) and reports the mean and standard deviation of the normalised scores.
+instance (RANDOM = 1; NaN where RANDOM's mean is not positive, as with negative rewards, where
+the ratio would invert the ranking). Every planner is fitted with one seed and reset with one
+seed per episode, the same for all planners, so that a planner's scores do not depend on
+which others are evaluated with it or in what order. :func:`compare_domain` repeats this over
+several seeds (one generated instance per seed) and reports the mean and standard deviation of
+the normalised scores.
 
 With ``bound=True`` the comparison also holds, for every episode's start, the occupation-measure
 LP bound (:func:`~rmab.domains.bound.hull_bound`) on any policy's mean per-period expected
@@ -26,7 +30,7 @@ import numpy as np
 from rmab._validation import as_generator, check_number
 from rmab.domains.arm import initial_states
 from rmab.domains.base import Domain
-from rmab.errors import InvalidParameterError
+from rmab.errors import InfeasibleActionError, InvalidParameterError
 
 __all__ = ["DomainComparisonResult", "evaluate_domain", "compare_domain"]
 
@@ -71,8 +75,8 @@ class DomainComparisonResult:
         the bound)."""
         if self.bound is None:
             return None
-        return self.bound.mean(axis=1) / self.rewards[:, self.planners.index(REFERENCE)].mean(
-            axis=1)
+        return _ratio(self.bound.mean(axis=1),
+                      self.rewards[:, self.planners.index(REFERENCE)].mean(axis=1))
 
     @property
     def std_normalised(self) -> np.ndarray:
@@ -108,14 +112,14 @@ class DomainComparisonResult:
         for k, seed in enumerate(self.seeds):
             for p, name in enumerate(self.planners):
                 r = self.rewards[k, p]
-                sem = r.std(ddof=1) / np.sqrt(r.size) if r.size > 1 else 0.0
-                w.writerow([self.kind, seed, name, f"{r.mean():.10g}", f"{sem:.6g}",
+                w.writerow([self.kind, "" if seed is None else seed, name, f"{r.mean():.10g}",
+                            f"{_sem(r):.6g}",
                             f"{self.normalised[k, p]:.10g}",
                             f"{self.seconds_per_step[k, p]:.6g}", self.episodes, self.horizon])
             if self.bound is not None:
                 b = self.bound[k]
-                sem = b.std(ddof=1) / np.sqrt(b.size) if b.size > 1 else 0.0
-                w.writerow([self.kind, seed, "upper-bound", f"{b.mean():.10g}", f"{sem:.6g}",
+                w.writerow([self.kind, "" if seed is None else seed, "upper-bound",
+                            f"{b.mean():.10g}", f"{_sem(b):.6g}",
                             f"{self.normalised_bound[k]:.10g}", "", self.episodes,
                             self.horizon])
         text = buf.getvalue()
@@ -143,14 +147,27 @@ class DomainComparisonResult:
             what = f"{len(self.seeds)} seeds, error bars: std over seeds"
         else:
             ref = self.rewards[0, self.planners.index(REFERENCE)].mean()
-            ci = np.array([mean_ci(r / ref, 0.95)[2:] for r in self.rewards[0]]).T
+            ci = np.array([mean_ci(_ratio(r, ref), 0.95)[2:] for r in self.rewards[0]]).T
             err = np.nan_to_num(np.array([mean - ci[0], ci[1] - mean]))
-            what = f"1 seed, {self.episodes} episodes, error bars: 95% CI over episodes"
+            what = (f"1 seed, {self.episodes} episodes, error bars: 95% CI over episodes"
+                    if self.episodes > 1 else "1 seed, 1 episode, no error bars")
         save_bar_chart(path, self.planners, mean, err, ylabel="normalised reward (RANDOM = 1)",
                        title=f"{self.kind}, H = {self.horizon}: {what}",
                        owner="DomainComparisonResult.plot", reference_line=1.0,
                        bound_line=None if self.bound is None else
                        float(self.normalised_bound.mean()))
+
+
+def _ratio(x, ref):
+    """``x / ref`` (RANDOM's mean reward), NaN where ``ref <= 0``."""
+    ref = np.asarray(ref, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(ref > 0, np.asarray(x) / np.where(ref > 0, ref, 1.0), np.nan)
+
+
+def _sem(r: np.ndarray) -> float:
+    """Standard error of the mean over episodes (NaN for one episode)."""
+    return float(r.std(ddof=1) / np.sqrt(r.size)) if r.size > 1 else float("nan")
 
 
 def _planners(planners) -> list:
@@ -176,18 +193,22 @@ def _run(domain: Domain, planners: list, episodes: int, horizon: int, p_high: fl
     n = domain.n_arms
     u0 = rng.random((episodes, n))
     u = rng.random((episodes, horizon, n))
-    planner_seeds = rng.integers(0, 2**63 - 1, size=(len(planners), episodes + 1))
+    planner_seeds = rng.integers(0, 2**63 - 1, size=episodes + 1)     # shared (module doc)
     starts = np.array([initial_states(n, p_high=p_high, u=u0[e]) for e in range(episodes)])
     rewards = np.zeros((len(planners), episodes))
     seconds = np.zeros(len(planners))
     for p, planner in enumerate(planners):
-        planner.fit(domain, seed=int(planner_seeds[p, 0]))
+        planner.fit(domain, seed=int(planner_seeds[0]))
         for e in range(episodes):
-            planner.reset(seed=int(planner_seeds[p, e + 1]))
+            planner.reset(seed=int(planner_seeds[e + 1]))
             s = starts[e]
             total = 0.0
             for t in range(horizon):
-                action = domain.check_action(planner.plan(s, t=t))
+                try:
+                    action = domain.check_action(planner.plan(s, t=t))
+                except (InvalidParameterError, InfeasibleActionError) as exc:
+                    raise type(exc)(f"planner {planner.name!r} in episode {e} at t={t}: "
+                                    f"{exc}") from exc
                 seconds[p] += planner.last_stats.seconds
                 levels = domain.arm_levels(action)
                 total += domain.arms.expected_reward(s, levels)
@@ -219,15 +240,16 @@ def evaluate_domain(domain: Domain, planners=("no-action", "random", "sampling",
     rewards, seconds, starts = _run(domain, made, episodes, horizon, p_high, seed)
     names = tuple(p.name for p in made)
     ref = rewards[names.index(REFERENCE)].mean()
-    seed_label = seed if isinstance(seed, int) else 0
+    seed_label = (int(seed) if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
+                  else None)                     # a SeedSequence, Generator or None: no label
     bounds = None
     if bound:
         from rmab.domains.bound import hull_bound
 
         bounds = hull_bound(domain, starts, horizon)[None] / horizon
     return DomainComparisonResult(domain.kind, names, (seed_label,), rewards[None],
-                                  (rewards.mean(axis=1) / ref)[None], seconds[None], horizon,
-                                  episodes, starts[None], bounds)
+                                  _ratio(rewards.mean(axis=1), ref)[None], seconds[None],
+                                  horizon, episodes, starts[None], bounds)
 
 
 def compare_domain(kind: str, *, n_arms: int = 20, budget: int = 5, seeds=(0, 1, 2),
@@ -246,6 +268,9 @@ def compare_domain(kind: str, *, n_arms: int = 20, budget: int = 5, seeds=(0, 1,
                   for s in seeds)
     if not seeds:
         raise InvalidParameterError("compare_domain.seeds: must not be empty")
+    if len(set(seeds)) != len(seeds):
+        raise InvalidParameterError(f"compare_domain.seeds: must be distinct (a repeated seed "
+                                    f"is the same run again, not another sample); got {seeds}")
     results = [evaluate_domain(make_domain(kind, n_arms, budget, seed=s, **params), planners,
                                episodes=episodes, horizon=horizon, p_high=p_high,
                                seed=np.random.SeedSequence([s, 1]), bound=bound)

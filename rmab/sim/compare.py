@@ -124,14 +124,17 @@ class ComparisonResult:
         """An aligned text table, one row per planner, with a footnote on the columns."""
         pct = f"{self.confidence:.0%}"
         head = ["planner", "mean return", "std err", f"{pct} CI", "normalised", "ms/step"]
-        rows = [[s.name, f"{s.mean:.3f}", f"{s.stderr:.3f}",
-                 f"[{s.ci_low:.3f}, {s.ci_high:.3f}]", f"{s.normalised:.3f}",
+        big = max((abs(s.mean) for s in self.scores if np.isfinite(s.mean) and s.mean != 0),
+                  default=1.0)
+        d = max(3, 3 - int(np.floor(np.log10(big))))      # returns of 1e-4 show 4 digits
+        rows = [[s.name, f"{s.mean:.{d}f}", f"{s.stderr:.{d}f}",
+                 f"[{s.ci_low:.{d}f}, {s.ci_high:.{d}f}]", f"{s.normalised:.3f}",
                  f"{s.decision_seconds * 1e3:.3f}"] for s in self.scores]
         widths = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
         lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
                            for i, (c, w) in enumerate(zip(r, widths))) for r in [head] + rows]
         lines.insert(1, "  ".join("-" * w for w in widths))
-        unit = "'random' (evaluated on the same noise for this only)" if self.random_added \
+        unit = "'random' (added on the same noise to normalise)" if self.random_added \
             else "'random'"
         lines.append(f"discounted return (discount {self.discount:g}) over {self.episodes} "
                      f"episodes of {self.horizon} periods, common random numbers; {pct} CI "

@@ -8,8 +8,8 @@ from rmab.domains import make_domain
 from rmab.domains.baselines import (DOMAIN_PLANNERS, BaseDomainPlanner, DomainPlanner,
                                     IterativeMyopicPlanner, action_values, make_domain_planner)
 from rmab.domains.evaluate import compare_domain, evaluate_domain
-from rmab.errors import (InvalidParameterError, NotFittedError, PlanningError,
-                         UnknownPlannerError)
+from rmab.errors import (InfeasibleActionError, InvalidParameterError, NotFittedError,
+                         PlanningError, UnknownPlannerError)
 
 KINDS = ["interventions", "capacity", "scheduling", "path"]
 FAST = ["no-action", "random", "sampling", "iterative-myopic"]
@@ -208,6 +208,46 @@ def test_compare_domain_seeds_and_errors():
         evaluate_domain("capacity")
     with pytest.raises(InvalidParameterError, match="compare_domain.seeds: must not be empty"):
         compare_domain("capacity", seeds=())
+    with pytest.raises(InvalidParameterError, match="compare_domain.seeds: must be distinct"):
+        compare_domain("capacity", seeds=(0, 0))
+
+
+def test_scores_do_not_depend_on_the_other_planners_or_their_order():
+    """Planners' seeds were drawn by position: moving 'random' moved RANDOM = 1 itself."""
+    d = make_domain("capacity", 10, 3, seed=2)
+    runs = [evaluate_domain(d, names, episodes=4, horizon=5, seed=4)
+            for names in (["random", "myopic", "sampling"], ["myopic", "sampling", "random"],
+                          ["sampling"])]
+    for name in ("random", "sampling"):
+        first = runs[0].rewards[0, runs[0].planners.index(name)]
+        for other in runs[1:]:
+            np.testing.assert_array_equal(other.rewards[0, other.planners.index(name)], first)
+
+
+def test_normalising_needs_a_positive_random_mean_and_one_episode_has_no_sem(tmp_path):
+    from rmab.domains import CapacityDomain
+
+    base = make_domain("capacity", 4, 2, seed=0).to_arrays()
+    d = CapacityDomain.from_arrays(**{**base, "rewards": -1.0 - base["rewards"]})
+    res = evaluate_domain(d, ["random", "myopic"], episodes=1, horizon=3, seed=np.int64(7))
+    assert np.isnan(res.normalised).all()           # a ratio of negatives inverts the ranking
+    assert res.seeds == (7,)
+    rows = res.to_csv(tmp_path / "r.csv").splitlines()
+    assert rows[1].split(",")[:5] == ["capacity", "7", "random", rows[1].split(",")[3], "nan"]
+    res.plot(tmp_path / "r.png")
+    assert evaluate_domain(d, ["random"], episodes=1, horizon=2, seed=None).seeds == (None,)
+
+
+def test_an_infeasible_action_names_the_planner():
+    class Greedy(BaseDomainPlanner):
+        name = "all-of-them"
+
+        def _plan(self, states, t):
+            return np.ones(self.domain.action_size, dtype=np.int64)
+
+    with pytest.raises(InfeasibleActionError, match="planner 'all-of-them' in episode 0 at t=0"):
+        evaluate_domain(make_domain("capacity", 6, 2, seed=0), [Greedy()], episodes=1,
+                        horizon=2)
 
 
 @pytest.mark.parametrize("params, match", [

@@ -92,4 +92,5 @@ def test_plot_draws_the_bound_line(tmp_path, monkeypatch):
     res.plot(tmp_path / "b.png")
     assert (tmp_path / "b.png").read_bytes()[:8] == PNG
     assert lines == [(1.0, "--"), (pytest.approx(res.normalised_bound.mean()), ":")]
-    assert res.normalised_bound.shape == (2,) and np.all(res.normalised_bound > 1.0)
+    # a bound on the expected reward: two sampled episodes of RANDOM may still exceed it
+    assert res.normalised_bound.shape == (2,) and np.isfinite(res.normalised_bound).all()
