@@ -10,9 +10,9 @@ from rmab.errors import (BatchInputError, ConvergenceWarning, ImpossibleSignalEr
                          OutputError, PlanningError, RmabError, RmabWarning,
                          SolverLimitWarning,
                          UnknownPlannerError, ValidationError)
-from rmab.models import (Instance, MDPArms, POMDPArms, collapsing_arms, concat_arms,
-                         health_intervention, load_instance, random_instance, random_mdp_arms,
-                         random_pomdp_arms, save_instance)
+from rmab.models import (Instance, MDPArms, POMDPArms, budget_from_fraction, collapsing_arms,
+                         concat_arms, health_intervention, load_instance, random_instance,
+                         random_mdp_arms, random_pomdp_arms, save_instance)
 from rmab.planners import (BasePlanner, Planner, available_planners, make_planner,
                            planner_names, register_planner)
 from rmab.io import Batch, BatchSolveResult, read_batches, solve_batches
@@ -28,7 +28,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Instance", "MDPArms", "POMDPArms", "concat_arms", "health_intervention", "random_mdp_arms",
-    "random_pomdp_arms", "collapsing_arms", "random_instance", "save_instance", "load_instance",
+    "random_pomdp_arms", "collapsing_arms", "random_instance", "budget_from_fraction",
+    "save_instance", "load_instance",
     "update_beliefs", "signal_probabilities", "sample_next",
     "Planner", "BasePlanner", "make_planner", "available_planners", "planner_names",
     "register_planner",
