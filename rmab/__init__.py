@@ -7,16 +7,15 @@ from rmab.belief import sample_next, signal_probabilities, update_beliefs
 from rmab.errors import (BatchInputError, ConvergenceWarning, ImpossibleSignalError,
                          IndexabilityWarning, InfeasibleActionError, InvalidModelError,
                          InvalidParameterError, MissingDependencyError, NotFittedError,
-                         OutputError, PlanningError, RmabError, RmabWarning,
-                         SolverLimitWarning,
-                         UnknownPlannerError, ValidationError)
+                         OutputError, PlanningError, POMDPFormatError, RmabError, RmabWarning,
+                         SolverLimitWarning, UnknownPlannerError, ValidationError)
 from rmab.models import (Instance, MDPArms, POMDPArms, budget_from_fraction, collapsing_arms,
                          concat_arms, health_intervention, load_instance, random_instance,
                          random_mdp_arms, random_pomdp_arms, save_instance)
 from rmab.planners import (BasePlanner, Planner, available_planners, make_planner,
                            planner_names, register_planner)
 from rmab.io import Batch, BatchSolveResult, read_batches, solve_batches
-from rmab.models.pomdp_format import POMDPFormatError, PomdpModel, read_pomdp, write_pomdp
+from rmab.models.pomdp_format import PomdpModel, read_pomdp, write_pomdp
 from rmab.values import (fib_bound, policy_iteration, qmdp_bound, rollout, sawtooth_bound,
                          solve_pbvi, value_iteration)
 from rmab.relax import (belief_whittle_indices, lagrangian_bound, solve_knapsack,
@@ -36,12 +35,13 @@ __all__ = [
     "Environment", "StepResult", "EpisodeResult", "run_episode", "compare", "ComparisonResult",
     "PlannerScore", "PairedDifferenceResult",
     "Batch", "BatchSolveResult", "read_batches", "solve_batches",
-    "read_pomdp", "write_pomdp", "PomdpModel", "POMDPFormatError",
+    "read_pomdp", "write_pomdp", "PomdpModel",
     "value_iteration", "policy_iteration", "solve_pbvi", "qmdp_bound", "fib_bound",
     "sawtooth_bound", "rollout",
     "lagrangian_bound", "whittle_indices", "belief_whittle_indices", "solve_knapsack",
     "RmabError", "ValidationError", "InvalidModelError", "InvalidParameterError",
     "InfeasibleActionError", "ImpossibleSignalError", "NotFittedError", "UnknownPlannerError",
-    "MissingDependencyError", "PlanningError", "OutputError", "BatchInputError", "RmabWarning",
+    "MissingDependencyError", "PlanningError", "OutputError", "BatchInputError",
+    "POMDPFormatError", "RmabWarning",
     "ConvergenceWarning", "IndexabilityWarning", "SolverLimitWarning",
 ]
