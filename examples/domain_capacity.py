@@ -1,11 +1,13 @@
 """Capacity (coRMAB domain 2): B workers with capacities serve arms with costs; an arm is
 pulled iff some worker serves it.
 
-Builds the paper's instance, saves it to .npz (plain arrays + JSON, readable by any other
-implementation), plans one step with the exact MIP and shows the worker assignment, then
+Builds the paper's instance, saves it to out/capacity_J20_B5.npz (plain arrays + JSON,
+readable by any other implementation), plans one step with the exact MIP and shows the worker assignment, then
 compares the baselines with the LP upper bound on any policy's reward from the same starts.
 Run: python examples/domain_capacity.py
 """
+
+from pathlib import Path
 
 import numpy as np
 
@@ -17,7 +19,8 @@ domain = make_capacity(n_arms=20, budget=5, seed=0)
 print("worker capacities:", domain.capacities.astype(int).tolist())
 print("arm costs:        ", domain.costs.astype(int).tolist())
 
-path = save_domain(domain, "capacity_J20_B5.npz")
+Path("out").mkdir(exist_ok=True)                  # out/ is where the README's commands write
+path = save_domain(domain, Path("out") / "capacity_J20_B5.npz")
 same = load_domain(path)
 print(f"saved and reloaded {path} ({type(same).__name__}, {same.n_arms} arms)")
 

@@ -7,16 +7,15 @@ from rmab.belief import sample_next, signal_probabilities, update_beliefs
 from rmab.errors import (BatchInputError, ConvergenceWarning, ImpossibleSignalError,
                          IndexabilityWarning, InfeasibleActionError, InvalidModelError,
                          InvalidParameterError, MissingDependencyError, NotFittedError,
-                         OutputError, PlanningError, RmabError, RmabWarning,
-                         SolverLimitWarning,
-                         UnknownPlannerError, ValidationError)
-from rmab.models import (Instance, MDPArms, POMDPArms, collapsing_arms, concat_arms,
-                         health_intervention, load_instance, random_instance, random_mdp_arms,
-                         random_pomdp_arms, save_instance)
+                         OutputError, PlanningError, POMDPFormatError, RmabError, RmabWarning,
+                         SolverLimitWarning, UnknownPlannerError, ValidationError)
+from rmab.models import (Instance, MDPArms, POMDPArms, budget_from_fraction, collapsing_arms,
+                         concat_arms, health_intervention, load_instance, random_instance,
+                         random_mdp_arms, random_pomdp_arms, save_instance)
 from rmab.planners import (BasePlanner, Planner, available_planners, make_planner,
                            planner_names, register_planner)
 from rmab.io import Batch, BatchSolveResult, read_batches, solve_batches
-from rmab.models.pomdp_format import POMDPFormatError, PomdpModel, read_pomdp, write_pomdp
+from rmab.models.pomdp_format import PomdpModel, read_pomdp, write_pomdp
 from rmab.values import (fib_bound, policy_iteration, qmdp_bound, rollout, sawtooth_bound,
                          solve_pbvi, value_iteration)
 from rmab.relax import (belief_whittle_indices, lagrangian_bound, solve_knapsack,
@@ -28,19 +27,21 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Instance", "MDPArms", "POMDPArms", "concat_arms", "health_intervention", "random_mdp_arms",
-    "random_pomdp_arms", "collapsing_arms", "random_instance", "save_instance", "load_instance",
+    "random_pomdp_arms", "collapsing_arms", "random_instance", "budget_from_fraction",
+    "save_instance", "load_instance",
     "update_beliefs", "signal_probabilities", "sample_next",
     "Planner", "BasePlanner", "make_planner", "available_planners", "planner_names",
     "register_planner",
     "Environment", "StepResult", "EpisodeResult", "run_episode", "compare", "ComparisonResult",
     "PlannerScore", "PairedDifferenceResult",
     "Batch", "BatchSolveResult", "read_batches", "solve_batches",
-    "read_pomdp", "write_pomdp", "PomdpModel", "POMDPFormatError",
+    "read_pomdp", "write_pomdp", "PomdpModel",
     "value_iteration", "policy_iteration", "solve_pbvi", "qmdp_bound", "fib_bound",
     "sawtooth_bound", "rollout",
     "lagrangian_bound", "whittle_indices", "belief_whittle_indices", "solve_knapsack",
     "RmabError", "ValidationError", "InvalidModelError", "InvalidParameterError",
     "InfeasibleActionError", "ImpossibleSignalError", "NotFittedError", "UnknownPlannerError",
-    "MissingDependencyError", "PlanningError", "OutputError", "BatchInputError", "RmabWarning",
+    "MissingDependencyError", "PlanningError", "OutputError", "BatchInputError",
+    "POMDPFormatError", "RmabWarning",
     "ConvergenceWarning", "IndexabilityWarning", "SolverLimitWarning",
 ]

@@ -22,6 +22,7 @@ __all__ = [
     "PlanningError",
     "OutputError",
     "BatchInputError",
+    "POMDPFormatError",
     "RmabWarning",
     "ConvergenceWarning",
     "IndexabilityWarning",
@@ -95,6 +96,17 @@ class BatchInputError(ValidationError):
             where.append(f"column {column!r}")
         prefix = (", ".join(where) + ": ") if where else ""
         super().__init__(prefix + message)
+
+
+class POMDPFormatError(InvalidModelError):
+    """A ``.POMDP`` file is malformed; the message names the file and line (``file``,
+    ``line``)."""
+
+    def __init__(self, message: str, *, file=None, line: int | None = None):
+        self.file = None if file is None else str(file)
+        self.line = line
+        where = ", ".join(x for x in (self.file, None if line is None else f"line {line}") if x)
+        super().__init__((where + ": " if where else "") + message)
 
 
 class RmabWarning(UserWarning):

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from rmab._validation import DECIMAL, check_number
-from rmab.errors import InvalidModelError, InvalidParameterError, RmabError
+from rmab.errors import InvalidModelError, InvalidParameterError, POMDPFormatError, RmabError
 from rmab.models.arms import POMDPArms
 from rmab.models.instance import Instance
 from rmab.models.storage import atomic_write
@@ -43,16 +43,6 @@ _RESERVED = frozenset(_PREAMBLE + ("start", "include", "exclude", "uniform", "id
                                    "reset", "T", "O", "R"))
 _MAX_ENTRIES = 50_000_000   # dense T, O and R entries read (400 MB of float64)
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-.]*$")
-
-
-class POMDPFormatError(InvalidModelError):
-    """A ``.POMDP`` file is malformed; the message names the file and line."""
-
-    def __init__(self, message: str, *, file=None, line: int | None = None):
-        self.file = None if file is None else str(file)
-        self.line = line
-        where = ", ".join(x for x in (self.file, None if line is None else f"line {line}") if x)
-        super().__init__((where + ": " if where else "") + message)
 
 
 @dataclass(frozen=True, eq=False)

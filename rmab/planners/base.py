@@ -47,9 +47,10 @@ class Planner(Protocol):
 
 @dataclass
 class PlanStats:
-    """Diagnostics of the last ``plan`` call: wall time, the planner's per-arm score of the
-    chosen action where it has one (``scores``, (n_arms,), e.g. the knapsack gain or the index),
-    and planner-specific entries in ``info`` (e.g. ``knapsack``, MIP ``status`` and ``gap``)."""
+    """Diagnostics of the last ``plan`` call: wall time, the planner's per-arm score where it
+    has one (``scores``, (n_arms,), e.g. the chosen action's knapsack gain, or the index; each
+    planner's in ``docs/csv.md``), and planner-specific entries in ``info`` (e.g.
+    ``knapsack``, MIP ``status`` and ``gap``)."""
 
     seconds: float = 0.0
     scores: np.ndarray | None = None

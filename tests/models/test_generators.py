@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from rmab.errors import InvalidModelError, InvalidParameterError
-from rmab.models import (Instance, MDPArms, POMDPArms, collapsing_arms, health_intervention,
-                         random_instance, random_mdp_arms, random_pomdp_arms)
-from rmab.models.generators import budget_from_fraction
+import rmab
+from rmab.models import (Instance, MDPArms, POMDPArms, budget_from_fraction, collapsing_arms,
+                         health_intervention, random_instance, random_mdp_arms, random_pomdp_arms)
 
 BAD = [
     pytest.param(health_intervention, (0,), {}, r"health_intervention\.n_arms: must be >= 1; got 0",
@@ -200,6 +200,12 @@ def test_health_budget_fraction_edges():
 def test_budget_from_fraction_rounds_half_up_and_acts(n, fraction, budget):
     assert budget_from_fraction(fraction, n) == budget
     assert health_intervention(n, budget_fraction=fraction, seed=0).budget == budget
+
+
+def test_budget_from_fraction_is_public():
+    """docs/instances.md names it with the generators: rmab and rmab.models export it."""
+    assert rmab.budget_from_fraction is budget_from_fraction
+    assert "budget_from_fraction" in rmab.__all__ and "budget_from_fraction" in rmab.models.__all__
 
 
 def test_random_mdp_and_pomdp_arms_contract():

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rmab.errors import InvalidModelError, InvalidParameterError, RmabError
+import rmab
+from rmab.errors import InvalidModelError, InvalidParameterError, POMDPFormatError, RmabError
 from rmab.models import POMDPArms, random_pomdp_arms
-from rmab.models.pomdp_format import (POMDPFormatError, PomdpModel, parse_pomdp, read_pomdp,
-                                      write_pomdp)
+from rmab.models.pomdp_format import PomdpModel, parse_pomdp, read_pomdp, write_pomdp
 
 TIGER = Path(__file__).resolve().parents[2] / "data" / "tiger.pomdp"
 
@@ -217,6 +217,13 @@ def test_malformed_files_name_the_line(tmp_path, text, line, match):
     assert info.value.line == line
     assert f"line {line}:" in str(info.value) and "bad.pomdp" in str(info.value)
     assert isinstance(info.value, InvalidModelError)
+
+
+def test_format_error_is_one_class_in_rmab_errors():
+    """Defined in rmab.errors with the other errors; the reader and rmab raise that one."""
+    assert rmab.POMDPFormatError is POMDPFormatError
+    assert rmab.models.pomdp_format.POMDPFormatError is POMDPFormatError
+    assert issubclass(POMDPFormatError, InvalidModelError)
 
 
 def test_rows_never_set_and_other_reader_errors(tmp_path):
