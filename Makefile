@@ -9,7 +9,8 @@ JOBS ?= 2
 
 setup: $(VENV)/.installed
 
-# torch==2.13.0 first: it is the CPU build, so the later `torch` requirement installs nothing.
+# torch==2.13.0 first: on our machines pip finds it as the CPU build (README: elsewhere install
+# it from the CPU index first), so the later `torch` requirement installs nothing.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip

@@ -233,6 +233,22 @@ def test_planners_lists_and_describes(capsys):
     assert "  charge_now = False" in out and "  resolve_every = None" in out
 
 
+def test_planners_lists_and_describes_the_domain_planners(capsys):
+    """They were invisible: 'rmab planners' listed the instance planners only."""
+    assert main(["planners"]) == 0
+    assert "'rmab planners --domain'" in capsys.readouterr().out
+    assert main(["planners", "--domain"]) == 0
+    out = capsys.readouterr().out
+    assert "iterative-myopic" in out and "sequoia" in out and "(needs network)" in out
+    assert main(["planners", "sampling"]) == 0           # only a domain planner: no flag needed
+    assert "sampling (domain planner)" in capsys.readouterr().out
+    assert main(["planners", "myopic", "--domain"]) == 0
+    out = capsys.readouterr().out
+    assert "myopic (domain planner)" in out and "mip_gap = 1e-06" in out
+    assert main(["planners", "samplng", "--domain"]) == 2
+    assert "did you mean 'sampling'" in capsys.readouterr().err
+
+
 def test_a_failed_run_leaves_no_output_folders(tmp_path, capsys):
     out = tmp_path / "typo" / "deep" / "x.csv"
     code = main(["compare", "--health", "5", "--planners", "nosuch", "--out", str(out)])
