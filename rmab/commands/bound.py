@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 
+from rmab.commands import seed_arg
 from rmab.models import load_instance
 from rmab.models.storage import check_writable
 from rmab.relax.lagrangian import dual_curve, lagrangian_bound, plot_dual
@@ -26,7 +27,7 @@ def add_arguments(parser) -> None:
                         help="relative tolerance on λ* (default 1e-4)")
     parser.add_argument("--no-certificate", action="store_true",
                         help="skip the certified upper bound (POMDP: the fast informed bound)")
-    parser.add_argument("--seed", type=int, default=0, help="PBVI seed (default 0)")
+    parser.add_argument("--seed", type=seed_arg, default=0, help="PBVI seed (default 0)")
     parser.add_argument("--plot", metavar="PNG", default=None,
                         help="also plot L(λ) on a grid around λ* (needs rmab[plot])")
     parser.add_argument("--plot-points", type=int, default=25,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from rmab.commands import seed_arg
 from rmab.errors import InvalidParameterError, MissingDependencyError
 from rmab.models import health_intervention, load_instance
 from rmab.planners import available_planners
@@ -68,7 +69,7 @@ def add_arguments(parser) -> None:
                         help="with --health: budget as a fraction of N (default 0.1)")
     parser.add_argument("--n-states", type=int, choices=(2, 3), default=None,
                         help="with --health: 2 or 3 states (default 2)")
-    parser.add_argument("--instance-seed", type=int, default=None,
+    parser.add_argument("--instance-seed", type=seed_arg, default=None,
                         help="with --health: seed of the generator (default 0)")
     parser.add_argument("--planners", default=None,
                         help="comma-separated planner names (default: every available "
@@ -78,7 +79,7 @@ def add_arguments(parser) -> None:
                              + ", see docs/domains.md)")
     parser.add_argument("--episodes", type=int, default=None,
                         help="episodes (default 20; 50 with --domain)")
-    parser.add_argument("--seed", type=int, default=None,
+    parser.add_argument("--seed", type=seed_arg, default=None,
                         help="simulation seed (default 0; with --domain the instance seeds "
                              "--seeds also seed the evaluation)")
     parser.add_argument("--n-jobs", type=int, default=None,

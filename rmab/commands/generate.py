@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from rmab.commands import seed_arg
 from rmab._validation import check_number
 from rmab.errors import InvalidParameterError
 from rmab.models import generators, save_instance
@@ -26,7 +27,7 @@ def add_arguments(parser) -> None:
                              "least 1 when positive (default 0.1)")
     parser.add_argument("--discount", type=float, default=0.95, help="discount (default 0.95)")
     parser.add_argument("--horizon", type=int, default=None, help="finite horizon (optional)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=seed_arg, default=0, help="random seed (default 0)")
     parser.add_argument("--out", "-o", required=True, help="output .npz path")
 
 

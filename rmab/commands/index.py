@@ -6,6 +6,7 @@ import csv
 import sys
 import warnings
 
+from rmab.commands import seed_arg
 from rmab.errors import IndexabilityWarning
 from rmab.models import load_instance
 from rmab.models.storage import atomic_write, check_writable
@@ -23,7 +24,7 @@ def add_arguments(parser) -> None:
                         help="POMDP arms: PBVI solves per arm (default 12)")
     parser.add_argument("--value-tol", type=float, default=1e-2,
                         help="POMDP arms: PBVI tolerance (default 1e-2)")
-    parser.add_argument("--seed", type=int, default=0, help="PBVI seed (default 0)")
+    parser.add_argument("--seed", type=seed_arg, default=0, help="PBVI seed (default 0)")
 
 
 def _rows(instance, args):

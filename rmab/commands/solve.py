@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 
+from rmab.commands import seed_arg
 from rmab.errors import OutputError
 from rmab.io.batch import solve_batches
 
@@ -49,7 +50,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--keep-going", action="store_true",
                         help="skip batches with bad rows or a failing planner, solve the rest "
                              "(exit 3 if any failed)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=seed_arg, default=0, help="random seed (default 0)")
     parser.add_argument("--discount", type=float, default=0.95,
                         help="discount of batches whose rows give none (default 0.95)")
     parser.add_argument("--progress", action="store_true", help="progress bar on stderr")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from rmab.commands import seed_arg
 from rmab.errors import InvalidParameterError, OutputError
 
 KINDS = ("capacity", "interventions", "scheduling", "path")
@@ -36,7 +37,7 @@ def add_arguments(parser) -> None:
                         help="arms (default 20; not with --domain-file)")
     parser.add_argument("--budget", type=int, default=None,
                         help="budget B (default 5; not with --domain-file)")
-    parser.add_argument("--domain-seed", type=int, default=None,
+    parser.add_argument("--domain-seed", type=seed_arg, default=None,
                         help="seed of the domain generator (default: --seed)")
     parser.add_argument("--episodes", type=int, default=100, help="DQN episodes (default 100)")
     parser.add_argument("--horizon", type=int, default=20, help="episode length (default 20)")
@@ -96,7 +97,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--training-jobs", type=int, default=1,
                         help="processes running the trainings (restarts x gain tables) side by "
                              "side; the result is the same (default 1: one after another)")
-    parser.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
+    parser.add_argument("--seed", type=seed_arg, default=0, help="training seed (default 0)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from rmab.commands import seed_arg
 from rmab.errors import InvalidParameterError
 from rmab.models.pomdp_format import read_pomdp
 from rmab.values.bounds import fib_bound, sawtooth_bound
@@ -24,7 +25,7 @@ def add_arguments(parser) -> None:
                         help="at most this many sawtooth upper-bound sweeps (default 10000; "
                              "0 reports the fast informed bound)")
     parser.add_argument("--randomized", action="store_true", help="Perseus sweeps for PBVI")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=seed_arg, default=0, help="random seed (default 0)")
 
 
 def run(args) -> int:

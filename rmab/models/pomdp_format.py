@@ -476,8 +476,13 @@ def read_pomdp(path) -> PomdpModel:
     if not path.is_file():
         raise RmabError(f"read_pomdp.path: must be an existing file; got {str(path)!r}")
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        if raw.startswith(b"PK\x03\x04"):              # what save_instance writes
+            raise POMDPFormatError("not a .POMDP text file but an .npz archive (an rmab "
+                                   "instance is read by rmab.load_instance, or 'rmab bound', "
+                                   "'rmab compare')", file=path) from exc
         raise POMDPFormatError(f"not a text file ({exc})", file=path) from exc
     except OSError as exc:
         raise RmabError(f"read_pomdp.path: must be a readable file; got {str(path)!r} "

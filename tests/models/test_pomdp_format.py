@@ -237,6 +237,8 @@ def test_rows_never_set_and_other_reader_errors(tmp_path):
     binary.write_bytes(b"\xff\xfe\x00")
     with pytest.raises(POMDPFormatError, match="not a text file"):
         read_pomdp(binary)
+    with pytest.raises(POMDPFormatError, match="an .npz archive .*rmab.load_instance"):
+        read_pomdp(Path(__file__).resolve().parents[2] / "data" / "health_example.npz")
     with pytest.raises(POMDPFormatError, match=r"rmab-costs: must give 2 costs"):
         parse_pomdp("# rmab-costs: 0 1 2\n" + HEAD + "T: * identity\nO: * uniform\n")
     with pytest.raises(POMDPFormatError, match=r"costs: must be non-decreasing") as info:

@@ -106,6 +106,18 @@ def test_debug_goes_before_or_after_the_command(capsys):
 
 
 @pytest.mark.parametrize("argv", [
+    ["compare", "--health", "5", "--seed", "-1"],     # seeds are named by their flag
+    ["bound", "x.npz", "--seed", "-1"],
+    ["train", "--domain", "capacity", "--out", "x", "--domain-seed", "one"],
+])
+def test_a_negative_seed_is_a_usage_error_naming_its_flag(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert "seed: must be a non-negative integer" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [
     ["compare"],                                      # no instance
     ["compare", "x.npz", "--health", "5"],            # both sources
     ["compare", "--health", "five"],                  # not an integer
