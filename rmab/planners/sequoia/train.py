@@ -217,7 +217,9 @@ class SequoiaConfig:
             raise InvalidParameterError(f"{o}.discount: must be > 0 with the Lagrangian warm "
                                         f"start, offset or control variate; got 0 (use "
                                         f"warm_start='myopic', offset='none', "
-                                        f"control_variate='none')")
+                                        f"control_variate='none'; in 'rmab train': "
+                                        f"--warm-start myopic --offset none "
+                                        f"--control-variate none)")
         if self.gain_table not in GAIN_TABLES:
             raise InvalidParameterError(f"{o}.gain_table: must be one of {GAIN_TABLES}; got "
                                         f"{self.gain_table!r}")
