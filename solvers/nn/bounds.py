@@ -114,6 +114,10 @@ def _check_action_box(lower, upper, knapsacks, integer):
     integer = np.zeros(lower.size, bool) if integer is None else np.asarray(integer, bool)
     lower = np.where(integer, np.ceil(lower - 1e-9), lower)
     upper = np.where(integer, np.floor(upper + 1e-9), upper)
+    empty = np.flatnonzero(lower > upper)
+    if empty.size:
+        raise SolverInputError(f"action_range.lower/upper: integer action {int(empty[0])} has no "
+                               f"integer between its bounds")
     return lower, upper, integer
 
 

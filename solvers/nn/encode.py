@@ -248,12 +248,13 @@ class EncodedNetwork:
         x = np.zeros(self.milp.n_cols)
         x[: base.size] = base
         h = np.r_[base[: self.n_action], state]
-        lower = self.bounds_for(state).lower                # delta is fixed to 1 where L >= 0
-        for lay, W, b, L in zip(self._layouts, self.network.weights, self.network.biases, lower):
+        nb = self.bounds_for(state)         # delta is fixed: to 0 where U <= 0, else 1 if L >= 0
+        for lay, W, b, L, U in zip(self._layouts, self.network.weights, self.network.biases,
+                                   nb.lower, nb.upper):
             z = W @ h + b
             h = np.maximum(z, 0.0)
             x[lay.h_on], x[lay.h_un] = h[lay.on], h[lay.un]
-            x[lay.d_un] = (z[lay.un] > 0) | (L[lay.un] >= 0)
+            x[lay.d_un] = (U[lay.un] > 0) & ((z[lay.un] > 0) | (L[lay.un] >= 0))
         return x
 
     def update_state(self, model: PersistentModel, state,
@@ -335,7 +336,8 @@ def encode_network(network: ReLUNetwork, action_milp: MILP, state, *, state_lowe
     state : (n_state,) the state the MILP is built for.
     state_lower, state_upper : (n_state,) the box of states :meth:`EncodedNetwork.update_state`
         may move to (default unbounded); neurons stable over the whole box are dropped or
-        linearised for good.
+        linearised for good. Big-M values of 1e15 or more over the box are refused
+        (``SolverInputError``; with an unbounded box, at the state that writes them).
     knapsacks : list of :class:`~solvers.nn.bounds.Knapsack` used for the layer-1 bounds
         (default: :func:`~solvers.nn.bounds.knapsacks_from_milp` on the action MILP).
     linear_objective : (action_milp.n_cols,) added to the objective (default 0).

@@ -5,7 +5,7 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from solvers import MILP, SolverInputError
 from solvers.nn import (Knapsack, ReLUNetwork, action_range, interval_bounds,
@@ -38,6 +38,7 @@ def pre_activations(net, x):
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 10**6), n=st.integers(1, 9), k=st.integers(0, 9),
        weight=st.sampled_from([1.0, 2.0, 0.5, 0.1, 0.3]), slack=st.sampled_from([0.0, 0.3]))
+@example(seed=92, n=5, k=3, weight=0.1, slack=0.0)    # three forced on: 0.3 is full
 def test_cardinality_range_is_exact(seed, n, k, weight, slack):
     """Also with weights and capacities as written in decimals (``0.1`` three times fills
     ``0.3``, though 0.1 + 0.1 + 0.1 > 0.3 in float64)."""
@@ -64,6 +65,8 @@ def test_integer_actions_with_fractional_bounds():
     np.testing.assert_array_equal(hi, [1.0, -2.0])
     lo, hi = action_range([[1.0]], [0.5], [1.5], integer=[False])      # continuous: the box
     assert (lo[0], hi[0]) == (0.5, 1.5)
+    with pytest.raises(SolverInputError, match="integer action 0 has no integer between"):
+        action_range([[1.0]], [0.3], [0.7], integer=[True])
     ones = np.ones(5, bool)                 # three actions forced on fill 0.3 in 0.1s exactly
     lo, hi = action_range([[1, 2, 3, -1, 5]], [1, 1, 1, 0, 0], ones,
                           [Knapsack(np.full(5, 0.1), 0.3)], integer=ones)

@@ -191,6 +191,11 @@ def test_warm_start_sets_delta_where_the_state_fixes_it():
     enc = encode_network(net, milp, [1.0], state_lower=[0.0], state_upper=[1.0])
     start = enc.warm_start([0.0, 0.0], [1.0])
     assert enc.milp.violation(start) <= 1e-12
+    # and to 0 where U <= 0, also where L = U = 0 (the second neuron, z = s - 0.5, at s = 0.5)
+    net = ReLUNetwork((np.array([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]]), np.array([[1.0, 1.0]])),
+                      (np.array([-1.0, -0.5]), np.zeros(1)))
+    enc = encode_network(net, milp, [0.5], state_lower=[0.0], state_upper=[1.0])
+    assert enc.milp.violation(enc.warm_start([0.0, 0.0], [0.5])) <= 1e-12
 
 
 def test_big_m_values_a_solver_refuses_are_a_clear_error():
