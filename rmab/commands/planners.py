@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
+import difflib
 import inspect
 
+from rmab.errors import UnknownPlannerError
 from rmab.planners import available_planners
 from rmab.planners.base import get_spec, planner_names
 
@@ -33,7 +35,14 @@ def _describe(name: str, domain: bool) -> int:
 
     # a name only the domain table has (sampling, sequoia, ...) needs no --domain
     domain = domain or (name in DOMAIN_PLANNERS and name not in planner_names())
-    spec = _domain_spec(name) if domain else get_spec(name)   # unknown: UnknownPlannerError
+    if not domain and name not in planner_names():        # the closest names of both tables
+        known = sorted(set(planner_names()) | set(DOMAIN_PLANNERS))
+        close = difflib.get_close_matches(name, known, n=3)
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise UnknownPlannerError(f"planners.name: must be a planner ('rmab planners') or a "
+                                  f"domain planner ('rmab planners --domain'); got "
+                                  f"{name!r}{hint}")
+    spec = _domain_spec(name) if domain else get_spec(name)
     cls = spec.load()
     print(f"{spec.name}{' (domain planner)' if domain else ''}: {spec.summary}")
     params = [p for p in inspect.signature(cls.__init__).parameters.values()

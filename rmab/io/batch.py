@@ -128,8 +128,6 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
         if bad and not keep_going:
             raise bad[0]
         failures += [BatchFailure(e.batch_id, "read", e) for e in bad]
-        if out is not None and not hasattr(out, "write"):   # nor over a model file it names
-            check_writable(out, sorted({f for b in batches for f in b.model_files}))
     else:
         # any iterable of Batch objects; not text, a file object or a table (whose iteration
         # gives lines or column names)
@@ -142,6 +140,8 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
             raise InvalidParameterError(f"solve_batches.source: must be the path of a CSV file "
                                         f"or a sequence of Batch objects (read_batches); got "
                                         f"{what}")
+    if out is not None and not hasattr(out, "write"):        # nor over a model file named
+        check_writable(out, sorted({f for b in batches for f in b.model_files}))
     from tqdm import tqdm
 
     outcomes = []

@@ -294,8 +294,8 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
         resolution = check_number(owner, "resolution", resolution, low=1, integer=True)
         if not 2 <= n_states <= 3:
             raise InvalidParameterError(f"{owner}.arms: a belief grid needs 2 or 3 states; got "
-                                        f"{n_states} (pass the beliefs to index, beliefs=...; 'rmab index' takes "
-                                        f"POMDP arms of 2 or 3 states)")
+                                        f"{n_states} (pass the beliefs to index, beliefs=...; "
+                                        f"'rmab index' takes POMDP arms of 2 or 3 states)")
         grid = simplex_grid(n_states, resolution)
     else:
         grid, _ = check_belief_rows(owner, beliefs, n_states, field="beliefs")

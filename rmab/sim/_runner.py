@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import pickle
+import sys
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -72,15 +73,24 @@ _CAUGHT: list = []          # warnings of this worker not yet sent to the parent
 
 
 def _recorded(work):
-    """Run ``work()``, keeping its warnings in ``_CAUGHT`` as (message, category, filename,
-    lineno) for the parent to show (a worker's own stderr would print them once per process,
+    """Run ``work()``, keeping its warnings in ``_CAUGHT`` as (text, category, filename, lineno,
+    module) for the parent to show (a worker's own stderr would print them once per process,
     in Python's format, not the caller's)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             return work()
         finally:
-            _CAUGHT.extend((w.message, w.category, w.filename, w.lineno) for w in caught)
+            _CAUGHT.extend((str(w.message), w.category, w.filename, w.lineno,
+                            _module_of(w.filename)) for w in caught)
+
+
+def _module_of(filename: str) -> str | None:
+    """The dotted name of the loaded module in ``filename`` (what ``module=`` filters match)."""
+    for name, module in list(sys.modules.items()):
+        if getattr(module, "__file__", None) == filename:
+            return name
+    return None
 
 
 def _init_worker(instance, planners, fit_seed, horizon) -> None:
@@ -113,8 +123,9 @@ def run_pool(instance, planners, fit_seed, horizon, seeds, n_jobs, bar) -> list[
         try:
             for fut in as_completed(futures):
                 rows[futures[fut]], caught = fut.result()
-                for message, category, filename, lineno in caught:
-                    warnings.warn_explicit(message, category, filename, lineno, registry=shown)
+                for text, category, filename, lineno, module in caught:
+                    warnings.warn_explicit(text, category, filename, lineno, module=module,
+                                           registry=shown)
                 bar.update()
         except BrokenProcessPool as exc:
             raise spawn_failure("compare.n_jobs", n_jobs, "running the episodes",

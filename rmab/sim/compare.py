@@ -126,7 +126,7 @@ class ComparisonResult:
         head = ["planner", "mean return", "std err", f"{pct} CI", "normalised", "ms/step"]
         big = max((abs(s.mean) for s in self.scores if np.isfinite(s.mean) and s.mean != 0),
                   default=1.0)
-        d = max(3, 3 - int(np.floor(np.log10(big))))      # returns of 1e-4 show 4 digits
+        d = min(max(3, 3 - int(np.floor(np.log10(big)))), 12)   # returns of 1e-4: 4 digits
         rows = [[s.name, f"{s.mean:.{d}f}", f"{s.stderr:.{d}f}",
                  f"[{s.ci_low:.{d}f}, {s.ci_high:.{d}f}]", f"{s.normalised:.3f}",
                  f"{s.decision_seconds * 1e3:.3f}"] for s in self.scores]

@@ -130,21 +130,28 @@ def test_myopic_and_index_planners_search_the_walk_block(walk_blocks):
         assert isinstance(q._model, RouteSearch) and d.is_feasible(q.plan(states))
 
 
-def test_hands_over_to_the_milp_where_the_bound_is_blind(monkeypatch):
+@pytest.mark.parametrize("cut", [False, True])
+def test_hands_over_to_the_milp_where_the_bound_is_blind(monkeypatch, cut):
     """A star of identical arms, the route one move short of 20 leaves: every set of 19 leaves
     is optimal and the bound (which ignores the route) proves none, so the search hands over to
-    the block's MILP, which proves 19 at once."""
+    the block's MILP, which proves 19 at once -- on the MILP given (valid rows added, as
+    SEQUOIA's argmax does), if one is."""
     monkeypatch.setattr(path_mod, "_SEARCH_SECONDS", 0.2)
     d = PathDomain.from_arrays(up_prob=[[0.1, 0.9]] * 26, rewards=[[0.0, 1.0]] * 26,
                                edges=[(0, i) for i in range(1, 26)], budget=20,
                                route_length=39)
-    model = d.linear_model(get_backend("highs"))
+    block_milp = d.constraint_block().milp
+    row = np.zeros((1, block_milp.n_cols))
+    row[0, :d.n_arms] = 1.0
+    milp = block_milp.add_rows(row, [-np.inf], [19.0]) if cut else None
+    model = d.linear_model(get_backend("highs"), milp)
     assert isinstance(model, RouteSearch)
     w = np.r_[0.0, np.ones(25)]                            # the source's pull gains nothing
     model.set_objective(*_objective(d, w))
     res = model.solve()
     assert res.status is TerminationStatus.OPTIMAL and res.objective == pytest.approx(19.0)
     assert model._milp is not None and res.x.sum() == 19 and d.is_feasible(res.x.astype(int))
+    assert model._milp._mip.n_rows == block_milp.n_rows + cut
 
 
 def test_more_than_20_pulls_go_to_the_milp():

@@ -11,7 +11,8 @@ import pytest
 
 import rmab.io.writer as writer
 from rmab.cli import main
-from rmab.errors import BatchInputError, InvalidParameterError, PlanningError, UnknownPlannerError
+from rmab.errors import (BatchInputError, InvalidParameterError, OutputError, PlanningError,
+                         UnknownPlannerError)
 from rmab.io import (OUTPUT_COLUMNS, batch_seed, read_batches, read_batches_keep_going,
                      solve_batches, write_solutions)
 from rmab.models import Instance
@@ -235,7 +236,13 @@ def test_the_output_is_checked_before_the_work(tmp_path, monkeypatch, capsys):
 
 
 def test_batches_name_their_model_files(tmp_path):
+    """... and solve_batches refuses to write over one, also when given the batches."""
     batches = read_batches(EXAMPLE)
+    model = EXAMPLE.parent / "health_example.npz"
+    before = model.read_bytes()
+    with pytest.raises(OutputError, match="must not be an input of this run"):
+        solve_batches(batches, "myopic", out=model)
+    assert model.read_bytes() == before
     named = {b.model_files for b in batches}               # one batch gives its models inline
     assert named == {(str(EXAMPLE.parent / "health_example.npz"),), ()}
 

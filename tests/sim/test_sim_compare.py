@@ -233,3 +233,42 @@ def test_bad_parameters(kwargs, error, match):
     args = {"instance": INST, "planners": ["random"], **kwargs}
     with pytest.raises(error, match=match):
         compare(args.pop("instance"), args.pop("planners"), **args)
+
+
+def test_worker_warnings_follow_the_callers_filters():
+    """Warnings raised in worker processes are shown by the caller, under its filters: by
+    category, once per run, and by module (they came back without one)."""
+    import warnings
+
+    from rmab.errors import IndexabilityWarning
+    from rmab.models import Instance, random_mdp_arms
+    from rmab.relax.whittle import whittle_indices
+
+    arms = random_mdp_arms(400, 3, 2, concentration=0.1, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IndexabilityWarning)
+        bad = np.flatnonzero(~whittle_indices(arms, discount=0.99).indexable)[:3]
+    inst = Instance(arms.select(bad), 1.0, discount=0.99)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        compare(inst, ["whittle"], episodes=2, horizon=1, n_jobs=2)
+        assert [type(w.message) for w in caught] == [IndexabilityWarning]   # once, two workers
+        warnings.filterwarnings("ignore", module=r"rmab\.")
+        compare(inst, ["whittle"], episodes=2, horizon=1, n_jobs=2)
+        assert len(caught) == 1
+
+
+@pytest.mark.parametrize("scale", [1e-6, 1e-300])
+def test_table_shows_small_returns(result, scale):
+    """Returns of 1e-6 printed as 0.000 (fixed 3 decimals); the decimals follow the scale, up
+    to a cap."""
+    from dataclasses import replace
+
+    small = replace(result, scores=tuple(
+        replace(s, mean=s.mean * scale, stderr=s.stderr * scale, ci_low=s.ci_low * scale,
+                ci_high=s.ci_high * scale) for s in result.scores))
+    lines = small.table().splitlines()
+    assert max(map(len, lines[:6])) < 160
+    shown = float(lines[3].split()[1])                             # myopic's mean return
+    if scale == 1e-6:
+        assert shown == pytest.approx(small.scores[1].mean, rel=1e-3)
