@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+import warnings
 
 from rmab.commands import seed_arg
-from rmab.errors import InvalidParameterError, MissingDependencyError
+from rmab.errors import (InvalidModelError, InvalidParameterError, MissingDependencyError,
+                         RmabWarning)
 from rmab.models import health_intervention, load_instance
 from rmab.planners import available_planners
 from rmab.sim import compare
@@ -213,8 +215,17 @@ def run(args) -> int:
         instance = load_instance(args.instance)
     planners = default_planners() if args.planners is None else _names(args.planners)
     episodes = 20 if args.episodes is None else args.episodes
-    result = compare(instance, planners, episodes=episodes,
-                     seed=0 if args.seed is None else args.seed,
-                     n_jobs=1 if args.n_jobs is None else args.n_jobs, horizon=args.horizon,
-                     progress=not args.no_progress)
-    return _report(result, args)
+    while True:
+        try:
+            result = compare(instance, planners, episodes=episodes,
+                             seed=0 if args.seed is None else args.seed,
+                             n_jobs=1 if args.n_jobs is None else args.n_jobs,
+                             horizon=args.horizon, progress=not args.no_progress)
+            return _report(result, args)
+        except (InvalidParameterError, InvalidModelError) as exc:
+            name = getattr(exc, "planner", None)        # a default planner that does not apply
+            if args.planners is not None or name not in planners:
+                raise                                   # (e.g. Lagrangian: finite-horizon POMDP)
+            warnings.warn(f"compare: leaving out {name!r}, which does not apply to this "
+                          f"instance ({getattr(exc, 'reason', exc)})", RmabWarning)
+            planners.remove(name)

@@ -34,8 +34,10 @@ class Runner:
                 planner.fit(instance, seed=fit_seed)
             except (InvalidParameterError, InvalidModelError) as exc:   # says which planner
                 name = getattr(planner, "name", type(planner).__name__)
-                raise type(exc)(f"planner {name!r} does not apply to this instance: {exc} "
-                                f"(leave it out: planners= / --planners)") from exc
+                error = type(exc)(f"planner {name!r} does not apply to this instance: {exc} "
+                                  f"(leave it out: planners= / --planners)")
+                error.planner, error.reason = name, str(exc)   # for a caller leaving it out
+                raise error from exc
         self.planners = planners
         self.env = Environment(instance, horizon=horizon, seed=0)
 

@@ -290,3 +290,10 @@ def test_a_planner_that_does_not_apply_is_named(tmp_path, capsys):
                  "--no-progress"]) == 1
     err = capsys.readouterr().err
     assert "planner 'lagrangian' does not apply to this instance: lagrangian_bound" in err
+    # the default list leaves it out, with a warning, and compares the others
+    assert main(["compare", str(path), "--episodes", "2", "--no-progress"]) == 0
+    out, err = capsys.readouterr()
+    assert err.startswith("rmab: warning: compare: leaving out 'lagrangian', which does not "
+                          "apply to this instance (lagrangian_bound.instance.horizon")
+    names = [line.split()[0] for line in out.splitlines()[2:-1]]
+    assert names == [n for n in default_planners() if n != "lagrangian"]
