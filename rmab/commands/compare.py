@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import warnings
 
+from rmab._validation import check_number
 from rmab.commands import seed_arg
 from rmab.errors import (InvalidModelError, InvalidParameterError, MissingDependencyError,
                          RmabWarning)
@@ -56,8 +57,10 @@ def add_arguments(parser) -> None:
                         help="with --domain-file: add SEQUOIA and iterative DQN with this "
                              "trained network (the sequoia.npz written by 'rmab train')")
     parser.add_argument("--time-limit", type=float, default=None,
-                        help="with --network: seconds per SEQUOIA MIP solve (default: none; 0 = none, "
-                             "as in 'rmab train')")
+                        help="with --domain or --domain-file: seconds per MIP solve of the "
+                             "planners that make them (myopic, whittle, lagrangian, rollout, "
+                             "sequoia); a solve at the limit plays its best action so far, with a "
+                             "warning (default: none; 0 = none, as in 'rmab train')")
     parser.add_argument("--bound", action="store_true",
                         help="with --domain or --domain-file: add the LP upper bound on any "
                              "policy's reward from the same starts (one LP per episode; "
@@ -110,12 +113,13 @@ def _run_domain(args) -> int:
     if args.seed is not None:
         raise InvalidParameterError(f"compare.seed: not with --domain, whose instance seeds "
                                     f"(--seeds) also seed the evaluation; got --seed {args.seed}")
+    horizon = 20 if args.horizon is None else args.horizon
     names = list(DOMAIN_DEFAULT) if args.planners is None else _names(args.planners)
     result = compare_domain(args.domain, n_arms=20 if args.arms is None else args.arms,
                             budget=5 if args.budget is None else args.budget, seeds=seeds,
                             episodes=50 if args.episodes is None else args.episodes,
-                            horizon=20 if args.horizon is None else args.horizon,
-                            bound=args.bound, planners=names)
+                            horizon=horizon, bound=args.bound,
+                            planners=_domain_planners(names, args, horizon))
     return _report(result, args)
 
 
@@ -128,28 +132,41 @@ def _run_domain_file(args) -> int:
     names = list(DOMAIN_DEFAULT) if args.planners is None else _names(args.planners)
     if args.network is not None:
         names += [n for n in ("sequoia", "iterative-dqn") if n not in names]
-    planners = [_domain_planner(n, args, horizon) for n in names]
-    result = evaluate_domain(domain, planners, episodes=50 if args.episodes is None
+    result = evaluate_domain(domain, _domain_planners(names, args, horizon), episodes=50 if args.episodes is None
                              else args.episodes, horizon=horizon,
                              seed=0 if args.seed is None else args.seed,
                              bound=args.bound)
     return _report(result, args)
 
 
-def _domain_planner(name: str, args, horizon: int):
-    """A planner needing a network (SEQUOIA, iterative DQN) is made with ``--network``; other
-    names are left to :func:`evaluate_domain`."""
+def _domain_planners(names: list[str], args, horizon: int) -> list:
+    """The planners to evaluate: a name is made into a planner where it needs ``--network``
+    (SEQUOIA, iterative DQN) or takes ``--time-limit``; other names (unknown ones included) are
+    left to :func:`evaluate_domain`."""
+    import inspect
+
     from rmab.domains.baselines import DOMAIN_PLANNERS, make_domain_planner
 
-    spec = DOMAIN_PLANNERS.get(name)
-    if spec is None or not spec.requires:
-        return name
-    params = {"horizon": horizon}
-    if args.network is not None:
-        params["network"] = args.network
-    if name == "sequoia":
-        params["time_limit"] = args.time_limit or None
-    return make_domain_planner(name, **params)
+    time_limit = None
+    if args.time_limit is not None:
+        time_limit = check_number("compare", "time_limit", args.time_limit, low=0.0) or None
+    out, limited = [], False
+    for name in names:
+        spec = DOMAIN_PLANNERS.get(name)
+        params = {}
+        if spec is not None and spec.requires:
+            params["horizon"] = horizon
+            if args.network is not None:
+                params["network"] = args.network
+        if (spec is not None and args.time_limit is not None
+                and "time_limit" in inspect.signature(spec.load()).parameters):
+            params["time_limit"], limited = time_limit, True
+        out.append(make_domain_planner(name, **params) if params else name)
+    if args.time_limit is not None and not limited:
+        raise InvalidParameterError(f"compare.time_limit: none of the planners {names} makes "
+                                    f"MIP solves (myopic, whittle, lagrangian, rollout and "
+                                    f"sequoia do); got --time-limit {args.time_limit}")
+    return out
 
 
 def _check_outputs(args) -> None:
@@ -187,9 +204,10 @@ def _report(result, args) -> int:
 
 
 def run(args) -> int:
-    if args.time_limit is not None and args.network is None:
-        raise InvalidParameterError(f"compare.time_limit: only with --network (it limits "
-                                    f"SEQUOIA's MIP solves); got --time-limit {args.time_limit}")
+    if args.time_limit is not None and not (args.domain or args.domain_file):
+        raise InvalidParameterError(f"compare.time_limit: only with --domain or --domain-file "
+                                    f"(it limits the domain planners' MIP solves); got "
+                                    f"--time-limit {args.time_limit}")
     _check_mode_flags(args)
     _check_outputs(args)
     if args.n_jobs is not None and (args.domain or args.domain_file):

@@ -23,14 +23,16 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from rmab._validation import as_generator, check_number
+from rmab._warnings import caught_record, show_again
 from rmab.domains.arm import initial_states
 from rmab.domains.base import Domain
-from rmab.errors import InfeasibleActionError, InvalidParameterError
+from rmab.errors import InfeasibleActionError, InvalidParameterError, SolverLimitWarning
 
 __all__ = ["DomainComparisonResult", "evaluate_domain", "compare_domain"]
 
@@ -197,23 +199,37 @@ def _run(domain: Domain, planners: list, episodes: int, horizon: int, p_high: fl
     starts = np.array([initial_states(n, p_high=p_high, u=u0[e]) for e in range(episodes)])
     rewards = np.zeros((len(planners), episodes))
     seconds = np.zeros(len(planners))
+    shown: set = set()          # each (text, category, line) once per run
     for p, planner in enumerate(planners):
         planner.fit(domain, seed=int(planner_seeds[0]))
+        limited = []            # the first time-limit warning of each step that had one
         for e in range(episodes):
             planner.reset(seed=int(planner_seeds[e + 1]))
             s = starts[e]
             total = 0.0
             for t in range(horizon):
                 try:
-                    action = domain.check_action(planner.plan(s, t=t))
+                    with warnings.catch_warnings(record=True) as caught:
+                        warnings.simplefilter("always")
+                        action = domain.check_action(planner.plan(s, t=t))
                 except (InvalidParameterError, InfeasibleActionError) as exc:
                     raise type(exc)(f"planner {planner.name!r} in episode {e} at t={t}: "
                                     f"{exc}") from exc
+                at_limit = [w for w in caught if issubclass(w.category, SolverLimitWarning)]
+                limited += at_limit[:1]
+                for w in caught:
+                    if w not in at_limit:
+                        show_again(*caught_record(w), shown)
                 seconds[p] += planner.last_stats.seconds
                 levels = domain.arm_levels(action)
                 total += domain.arms.expected_reward(s, levels)
                 s = domain.arms.next_states(s, levels, u[e, t])
             rewards[p, e] = total / horizon
+        if limited:             # one line per planner, not one per step
+            warnings.warn(f"evaluate_domain: planner {planner.name!r} stopped at the solver time "
+                          f"limit in {len(limited)} of {episodes * horizon} steps and played the "
+                          f"best action found (first: {limited[0].message})", SolverLimitWarning,
+                          stacklevel=3)
     return rewards, seconds / (episodes * horizon), starts
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import multiprocessing
 import pickle
-import sys
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -16,6 +15,7 @@ from concurrent.futures.process import BrokenProcessPool
 import numpy as np
 
 from rmab._processes import spawn_failure, stop_now
+from rmab._warnings import caught_record, show_again
 from rmab.errors import InvalidModelError, InvalidParameterError
 from rmab.sim.environment import Environment
 from rmab.sim.episodes import play
@@ -75,24 +75,15 @@ _CAUGHT: list = []          # warnings of this worker not yet sent to the parent
 
 
 def _recorded(work):
-    """Run ``work()``, keeping its warnings in ``_CAUGHT`` as (text, category, filename, lineno,
-    module) for the parent to show (a worker's own stderr would print them once per process,
+    """Run ``work()``, keeping its warnings in ``_CAUGHT`` (:func:`caught_record`) for the
+    parent to show (a worker's own stderr would print them once per process,
     in Python's format, not the caller's)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             return work()
         finally:
-            _CAUGHT.extend((str(w.message), w.category, w.filename, w.lineno,
-                            _module_of(w.filename)) for w in caught)
-
-
-def _module_of(filename: str) -> str | None:
-    """The dotted name of the loaded module in ``filename`` (what ``module=`` filters match)."""
-    for name, module in list(sys.modules.items()):
-        if getattr(module, "__file__", None) == filename:
-            return name
-    return None
+            _CAUGHT.extend(caught_record(w) for w in caught)
 
 
 def _init_worker(instance, planners, fit_seed, horizon) -> None:
@@ -116,7 +107,7 @@ def _worker_episode(seeds: EpisodeSeeds) -> tuple[np.ndarray, list]:
 def run_pool(instance, planners, fit_seed, horizon, seeds, n_jobs, bar) -> list[np.ndarray]:
     """Episodes in a ``ProcessPoolExecutor`` with the ``spawn`` start method."""
     rows: list = [None] * len(seeds)
-    shown: dict = {}            # warnings registry: each (text, category, line) once per run
+    shown: set = set()          # each (text, category, line) once per run
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(n_jobs, len(seeds)), mp_context=ctx,
                              initializer=_init_worker,
@@ -125,9 +116,8 @@ def run_pool(instance, planners, fit_seed, horizon, seeds, n_jobs, bar) -> list[
         try:
             for fut in as_completed(futures):
                 rows[futures[fut]], caught = fut.result()
-                for text, category, filename, lineno, module in caught:
-                    warnings.warn_explicit(text, category, filename, lineno, module=module,
-                                           registry=shown)
+                for record in caught:
+                    show_again(*record, shown)
                 bar.update()
         except BrokenProcessPool as exc:
             raise spawn_failure("compare.n_jobs", n_jobs, "running the episodes",

@@ -9,7 +9,7 @@ from rmab.domains.baselines import (DOMAIN_PLANNERS, BaseDomainPlanner, DomainPl
                                     IterativeMyopicPlanner, action_values, make_domain_planner)
 from rmab.domains.evaluate import compare_domain, evaluate_domain
 from rmab.errors import (InfeasibleActionError, InvalidParameterError, NotFittedError,
-                         PlanningError, UnknownPlannerError)
+                         PlanningError, RmabWarning, SolverLimitWarning, UnknownPlannerError)
 
 KINDS = ["interventions", "capacity", "scheduling", "path"]
 FAST = ["no-action", "random", "sampling", "iterative-myopic"]
@@ -248,6 +248,33 @@ def test_an_infeasible_action_names_the_planner():
     with pytest.raises(InfeasibleActionError, match="planner 'all-of-them' in episode 0 at t=0"):
         evaluate_domain(make_domain("capacity", 6, 2, seed=0), [Greedy()], episodes=1,
                         horizon=2)
+
+
+def test_time_limited_steps_are_one_warning_per_planner(recwarn):
+    """A solve at its time limit warns at every step (1 000 lines in a default comparison);
+    the evaluation counts them into one warning per planner and passes other warnings on, each
+    once."""
+    import warnings
+
+    class Limited(BaseDomainPlanner):
+        name = "limited"
+
+        def _plan(self, states, t):
+            if t % 2 == 0:
+                warnings.warn(f"stopped at the limit (gap {t / 10})", SolverLimitWarning)
+                warnings.warn(f"stopped at the limit again (gap {t / 10})", SolverLimitWarning)
+            warnings.warn("something else", RmabWarning)
+            return np.zeros(self.domain.action_size, dtype=np.int64)
+
+    warnings.simplefilter("default")
+    evaluate_domain(make_domain("capacity", 6, 2, seed=0), ["random", Limited()], episodes=3,
+                    horizon=4)
+    limits = [str(w.message) for w in recwarn if w.category is SolverLimitWarning]
+    assert limits == ["evaluate_domain: planner 'limited' stopped at the solver time limit in "
+                      "6 of 12 steps and played the best action found (first: stopped at the "
+                      "limit (gap 0.0))"]
+    assert [str(w.message) for w in recwarn if w.category is RmabWarning] == ["something else"]
+    assert all(w.filename == __file__ for w in recwarn)
 
 
 @pytest.mark.parametrize("params, match", [

@@ -231,7 +231,7 @@ def test_compare_sequoia_on_the_trained_domain(tmp_path, capsys):
     assert main(["compare", "--domain-file", str(tmp_path / "domain.npz"), "--network",
                  str(tmp_path / "sequoia.npz"), "--horizon", "4", "--episodes", "1",
                  "--planners", "random", "--time-limit", "-1"]) == 1
-    assert "time_limit: must be > 0.0; got -1.0" in capsys.readouterr().err
+    assert "compare.time_limit: must be >= 0.0; got -1.0" in capsys.readouterr().err
     # a network without a domain file is a usage mistake with a clear error
     assert main(["compare", "--health", "5", "--network", "x.npz"]) == 1
     assert "network" in capsys.readouterr().err

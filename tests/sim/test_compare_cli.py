@@ -277,9 +277,35 @@ def test_domain_comparison_defaults_include_whittle_and_lagrangian(capsys):
     assert {"sampling", "iterative-myopic", "whittle", "lagrangian"} <= names
 
 
-def test_time_limit_needs_a_network(capsys):
+def test_time_limit_is_for_the_domain_planners_mip_solves(capsys):
     assert main(["compare", "--health", "5", "--time-limit", "2"]) == 1
-    assert "compare.time_limit: only with --network" in capsys.readouterr().err
+    assert "compare.time_limit: only with --domain or --domain-file" in capsys.readouterr().err
+    # a limit that no planner of the list would use is refused, not ignored
+    base = ["compare", "--domain", "capacity", "--arms", "4", "--budget", "1", "--seeds", "0",
+            "--episodes", "1", "--horizon", "2"]
+    assert main(base + ["--planners", "random,iterative-myopic", "--time-limit", "2"]) == 1
+    assert ("compare.time_limit: none of the planners ['random', 'iterative-myopic'] makes MIP "
+            "solves" in capsys.readouterr().err)
+    assert main(base + ["--planners", "random,myopic", "--time-limit", "-1"]) == 1
+    assert "compare.time_limit: must be >= 0" in capsys.readouterr().err
+
+
+def test_time_limit_reaches_every_planner_that_solves_a_mip():
+    """J = 100 path solves take seconds to minutes each; --time-limit makes such a comparison
+    finish, the myopic, index and rollout planners playing their best action at the limit."""
+    from types import SimpleNamespace
+
+    from rmab.commands.compare import _domain_planners
+
+    args = SimpleNamespace(time_limit=2.5, network=None)
+    made = _domain_planners(["random", "myopic", "whittle", "lagrangian", "rollout",
+                             "iterative-myopic", "no-such"], args, 20)
+    assert made[0] == "random" and made[5:] == ["iterative-myopic", "no-such"]
+    assert [p.time_limit for p in made[1:4]] == [2.5, 2.5, 2.5]
+    assert made[4]._myopic.time_limit == 2.5
+    args.time_limit = 0                                      # 0 = none, as in 'rmab train'
+    assert all(isinstance(p, str) or p.time_limit is None
+               for p in _domain_planners(["random", "myopic"], args, 20))
 
 
 def test_a_planner_that_does_not_apply_is_named(tmp_path, capsys):
