@@ -60,8 +60,9 @@ class _IndexPlanner(BasePlanner):
         bad = int((~self.result.indexable).sum())
         if bad:
             warnings.warn(f"{type(self).__name__}: {bad} of {instance.n_arms} arms are not "
-                          "(fully) indexable; their indices are heuristics (see "
-                          ".result.indexable)", IndexabilityWarning, stacklevel=3)
+                          "(fully) indexable; their indices are heuristics (which: the "
+                          "planner's .result.indexable, or the indexable column of 'rmab "
+                          "index')", IndexabilityWarning, stacklevel=3)
 
     def indices_at(self, belief) -> np.ndarray:
         """``W_n(b_n, a)`` (n_arms, n_actions - 1) at the beliefs (n_arms, n_states)."""

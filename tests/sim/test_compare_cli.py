@@ -233,7 +233,8 @@ def test_rmab_warnings_are_one_line(n_jobs, tmp_path, capsys):
     assert code == 0
     err = capsys.readouterr().err
     assert err == ("rmab: warning: WhittlePlanner: 3 of 3 arms are not (fully) indexable; "
-                   "their indices are heuristics (see .result.indexable)\n"), err
+                   "their indices are heuristics (which: the planner's .result.indexable, "
+                   "or the indexable column of 'rmab index')\n"), err
 
 
 def test_planners_lists_and_describes(capsys):
