@@ -28,10 +28,24 @@ def evaluate(transitions, discount, policy, payoff) -> np.ndarray:
     return np.linalg.solve(mat, rhs.transpose(0, 2, 1)[..., None])[..., 0].transpose(0, 2, 1)
 
 
-def _out(arms, q, v, pol, discount):
+def _finish(arms, reward, v, discount, tol):
+    """Twin of ``_finish_pair``: the greedy policy of ``q(v)`` (ties within ``tol (1 - β)``),
+    improved on its exact values until no gain exceeds that; ``(values, q, policy,
+    resource)``."""
+    tie = tol * (1.0 - discount)
+    q = reward + discount * expect(arms.transitions, v)
+    pol = greedy(q, tie)
+    while True:
+        v = evaluate(arms.transitions, discount, pol, reward)
+        q = reward + discount * expect(arms.transitions, v)
+        cur = select(q, pol)
+        better = q.max(axis=1) > cur + tie + 1e-12 * np.maximum(1.0, np.abs(cur))
+        if not better.any():
+            break
+        pol = np.where(better, greedy(q, tie), pol)
     res = evaluate(arms.transitions, discount, pol, arms.costs)
     t = lambda x: np.ascontiguousarray(x.transpose(2, 0, 1))  # noqa: E731
-    return t(v), np.ascontiguousarray(q.transpose(3, 0, 2, 1)), t(pol), t(res)
+    return t(q.max(axis=1)), np.ascontiguousarray(q.transpose(3, 0, 2, 1)), t(pol), t(res)
 
 
 def vi_numpy(arms, prices, discount, tol, max_iter):
@@ -49,9 +63,7 @@ def vi_numpy(arms, prices, discount, tol, max_iter):
         v = new + factor * 0.5 * (lo + hi)
         if factor * 0.5 * float((hi - lo).max()) <= tol:
             break
-    q = reward + discount * expect(arms.transitions, v)
-    pol = greedy(q, 2.0 * tol)
-    return _out(arms, q, q.max(axis=1), pol, discount) + (it,)
+    return _finish(arms, reward, v, discount, tol) + (it,)
 
 
 def pi_numpy(arms, prices, discount, tol, max_iter):
@@ -64,13 +76,12 @@ def pi_numpy(arms, prices, discount, tol, max_iter):
         v = evaluate(arms.transitions, discount, pol, reward)
         q = reward + discount * expect(arms.transitions, v)
         cur = select(q, pol)
-        better = q.max(axis=1) > cur + tol + 1e-12 * np.maximum(1.0, np.abs(cur))
+        better = (q.max(axis=1) > cur + tol * (1.0 - discount)
+                  + 1e-12 * np.maximum(1.0, np.abs(cur)))
         if not better.any():
             break
         pol = np.where(better, np.argmax(q, axis=1), pol)
-    q = reward + discount * expect(arms.transitions, v)
-    pol = greedy(q, 2.0 * tol)
-    return _out(arms, q, q.max(axis=1), pol, discount) + (it,)
+    return _finish(arms, reward, v, discount, tol) + (it,)
 
 
 def point_backup_numpy(trans, obs, r, c, beta, beliefs, alphas, costs):

@@ -54,7 +54,10 @@ class ExactResult:
     prices : (P,)
     values : (P, N, S)  optimal values (finite horizon: at period 0)
     q : (P, N, S, A)  ``r(s,a) - λ c(a) + β Σ_s' P(s'|s,a) V(s')``
-    policy : (P, N, S) int64  greedy action; ties (within ``2 tol``) go to the cheaper action
+    policy : (P, N, S) int64  the action taken. Discounted: the greedy policy, improved on its
+        exact values until no action gains more than ``tol (1 - β)``, so ``V* - V_π <= tol``
+        (the greedy policy alone can lose ``~tol / (1 - β)``); finite horizon: greedy per
+        period. Ties (within ``tol (1 - β)``, finite horizon ``2 tol``) go to the cheaper action
     resource : (P, N, S)  ``E Σ_t β^t c(a_t)`` under ``policy`` from each state (finite
         horizon: over periods ``0..H-1``, undiscounted when ``discount == 1``), so that
         ``values = E Σ β^t r - λ resource``

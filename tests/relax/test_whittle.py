@@ -86,6 +86,20 @@ def test_bisection_reference_matches_homotopy(n_states, n_actions, beta):
     assert ref.method == "bisection" and ref.indexable.tolist() == ok.tolist()
 
 
+def test_bisection_meets_its_tolerance_near_discount_one():
+    """At β = 0.9999 the bisection read the action off a greedy policy that tied actions
+    within 2 tol of value; the index of state 1 came out 248.299 against 248.850."""
+    p = np.array([[[1, 0, 0], [0, 1, 0], [0, 1, 0]], [[0, 1, 0], [1, 0, 0], [0, 0, 1]]], float)
+    r = np.array([[0.3421247828158679, 0.1604817747484818],
+                  [0.31730062117034663, 0.9506407981887465],
+                  [0.27746349793867775, 0.9730428331119245]])
+    arms = MDPArms(p[None], r[None], [0, 1])
+    fast = whittle_indices(arms, discount=0.9999)
+    ref = whittle_indices(arms, discount=0.9999, method="bisection", tol=1e-9)
+    np.testing.assert_allclose(ref.binary[0], fast.binary[0], atol=1e-6)
+    np.testing.assert_allclose(fast.binary[0, 1], 248.850132, atol=1e-5)   # markovianbandit
+
+
 @pytest.mark.parametrize("costs", [[0.0, 1.0, 1.0], [0.0, 0.0, 1.0], [0.0, 0.5, 2.0]])
 def test_equal_and_uneven_costs_match_bisection(costs):
     base = random_mdp_arms(8, 3, 3, seed=17)

@@ -191,6 +191,51 @@ def test_policy_iteration_keeps_its_tolerance(seed):
     assert np.abs(loose - exact).max() <= 0.05
 
 
+def _policy_value(arms, res, k, beta, price):
+    """Exact priced value of ``res.policy[k]`` (N, S), by a linear solve."""
+    n_idx = np.arange(arms.n_arms)[:, None]
+    s_idx = np.arange(arms.n_states)[None, :]
+    pol = res.policy[k]
+    p_pi = arms.transitions[n_idx, pol, s_idx]
+    r_pi = arms.rewards[n_idx, s_idx, pol] - price * arms.costs[n_idx, pol]
+    return np.linalg.solve(np.eye(arms.n_states) - beta * p_pi, r_pi[..., None])[..., 0]
+
+
+REVIEW_P = np.array([[[[1, 0, 0], [0, 1, 0], [0, 1, 0]], [[0, 1, 0], [1, 0, 0], [0, 0, 1]]]],
+                    float)
+REVIEW_R = np.array([[[0.3421247828158679, 0.1604817747484818],
+                      [0.31730062117034663, 0.9506407981887465],
+                      [0.27746349793867775, 0.9730428331119245]]])
+
+
+@pytest.mark.parametrize("solve", [value_iteration, policy_iteration], ids=["vi", "pi"])
+def test_the_returned_policy_is_worth_the_returned_values_near_discount_one(solve):
+    """At β = 0.9999 the greedy policy (ties within 2 tol to the cheaper action) was worth 0.25
+    less than the values said (4 500 tol), and resource did not match values."""
+    arms, beta = MDPArms(REVIEW_P, REVIEW_R, [0, 1]), 0.9999
+    res = solve(arms, prices=248.6, discount=beta)
+    exact = value_iteration(arms, prices=248.6, discount=beta, tol=1e-12)   # V*
+    worth = _policy_value(arms, res, 0, beta, 248.6)
+    assert np.abs(res.values - exact.values).max() <= res.tol
+    assert (exact.values[0] - worth).max() <= 2 * res.tol       # before: 0.25, tol 5.5e-5
+    np.testing.assert_array_equal(res.policy[0, 0], [0, 1, 0])
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 100_000), st.sampled_from([0.999, 0.9999]))
+def test_returned_policies_are_within_tol_of_optimal(seed, beta):
+    arms = random_mdp_arms(3, 4, 3, seed=seed)
+    prices = np.array([0.0, 0.3])
+    exact = value_iteration(arms, prices=prices, discount=beta, tol=1e-12)
+    for solve in (value_iteration, policy_iteration):
+        res = solve(arms, prices=prices, discount=beta, tol=1e-6)
+        for k, lam in enumerate(prices):
+            worth = _policy_value(arms, res, k, beta, lam)
+            assert (exact.values[k] - worth).max() <= 2 * res.tol + 1e-9
+            # values = E Σ β^t r - λ resource for the returned policy, up to tol
+            np.testing.assert_allclose(res.values[k], worth, atol=res.tol + 1e-9)
+
+
 CHAIN = np.array([[[[0.9, 0.1], [0.2, 0.8]]]])          # one arm, one action, two states
 
 
