@@ -63,21 +63,24 @@ def _greedy_row(q_row, tie):
 
 
 @njit
-def _finish_pair(trans, costs_n, r, v, beta, tol, q, pol, rhs, mat, q_out, v_out, pol_out,
-                 res_out):
+def _finish_pair(trans, costs_n, r, v, beta, tol, evaluated, q, pol, rhs, mat, q_out, v_out,
+                 pol_out, res_out):
     """The policy, values and discounted resource use returned for one (arm, price) pair.
 
     The greedy policy of ``q(v)`` (ties within ``τ = tol (1 - β)`` to the cheaper action) is
     improved by policy iteration steps (a switch needs a gain above ``τ``) on its exact values
     until none is left; then ``V* - V_π <= tol``. The greedy policy of an approximate ``v`` alone
     can lose ``~tol / (1 - β)``: at ``β = 0.9999`` it reported values the policy fell short of by
-    4 500 tol. ``v`` is overwritten (``V_π``)."""
+    4 500 tol. ``evaluated``: ``v`` is already ``V_π`` of the incoming ``pol`` (policy
+    iteration), which is kept if greedy. ``v`` is overwritten (``V_π``)."""
     s_count, n_actions = q.shape
     tie = tol * (1.0 - beta)
     _q_values(trans, r, v, beta, q)
+    changed = not evaluated
     for s in range(s_count):
-        pol[s] = _greedy_row(q[s], tie)
-    changed = True
+        a = _greedy_row(q[s], tie)
+        changed = changed or a != pol[s]
+        pol[s] = a
     while changed:                  # each switch gains more than τ: no cycle, few steps
         for s in range(s_count):
             rhs[s] = r[s, pol[s]]
@@ -155,8 +158,8 @@ def vi_kernel(transitions, rewards, costs, prices, beta, tol, max_iter, values, 
                     done = True
                     break
             iterations[p, n] = it if done else max_iter + 1
-            _finish_pair(trans, costs[n], r, v, beta, tol, q, pol, cost_rhs, mat, q_out[p, n],
-                         values[p, n], policy[p, n], resource[p, n])
+            _finish_pair(trans, costs[n], r, v, beta, tol, False, q, pol, cost_rhs, mat,
+                         q_out[p, n], values[p, n], policy[p, n], resource[p, n])
 
 
 @njit
@@ -204,8 +207,8 @@ def pi_kernel(transitions, rewards, costs, prices, beta, tol, max_iter, values, 
                     done = True
                     break
             iterations[p, n] = it if done else max_iter + 1
-            _finish_pair(trans, costs[n], r, v, beta, tol, q, pol, cost_rhs, mat, q_out[p, n],
-                         values[p, n], policy[p, n], resource[p, n])
+            _finish_pair(trans, costs[n], r, v, beta, tol, done, q, pol, cost_rhs, mat,
+                         q_out[p, n], values[p, n], policy[p, n], resource[p, n])
 
 
 # -- PBVI -----------------------------------------------------------------------------------
