@@ -161,12 +161,14 @@ class _QFunction:
 
 
 class _Point:
-    """Per-arm values and resource at one price, and the Q function behind them."""
+    """Per-arm values and resource at one price, and the Q function behind them; ``slack``: by
+    how much the values may fall short of the optimal ones (exact solver)."""
 
-    __slots__ = ("price", "values", "resource", "q")
+    __slots__ = ("price", "values", "resource", "q", "slack")
 
-    def __init__(self, price, values, resource, q):
+    def __init__(self, price, values, resource, q, slack=0.0):
         self.price, self.values, self.resource, self.q = price, values, resource, q
+        self.slack = slack
 
 
 class _MDPSolver:
@@ -176,10 +178,6 @@ class _MDPSolver:
         self.first, self.inverse = unique_arms(arms)
         self.arms = arms.select(self.first)
         self.beliefs, self.discount, self.horizon, self.tol = beliefs, discount, horizon, tol
-        # policy iteration leaves V* - V_π <= tol (raised where float64 cannot resolve it:
-        # ExactResult.tol); the certificate adds the safer tol / (1 - β) for the largest tol
-        # met so far, negligible at the default tol = 1e-9
-        self.slack = 0.0 if horizon is not None else tol / (1.0 - discount)
 
     def __call__(self, price: float) -> _Point:
         from rmab.values.exact import policy_iteration
@@ -187,8 +185,6 @@ class _MDPSolver:
         arms, finite = self.arms, self.horizon is not None
         res = policy_iteration(arms, prices=price, discount=self.discount,
                                horizon=self.horizon, tol=self.tol, return_table=finite)
-        if not finite:
-            self.slack = max(self.slack, res.tol / (1.0 - self.discount))
         inv = self.inverse
         values = np.einsum("ns,ns->n", self.beliefs, res.values[0][inv])
         resource = np.einsum("ns,ns->n", self.beliefs, res.resource[0][inv])
@@ -198,10 +194,14 @@ class _MDPSolver:
             after[:-1] = res.period_values[1:, 0]                              # (H, K, S)
             table = ((arms.rewards - price * arms.costs[:, None, :])[None]
                      + self.discount * np.einsum("kast,hkt->hksa", arms.transitions, after))
-        return _Point(price, values, resource, _QFunction(arms.n_states, table, inv))
+        # |values - V*| <= ExactResult.tol at this price (the tolerance met, raised where
+        # float64 cannot resolve the one asked for): the certificate adds it per arm. It added
+        # the largest tol / (1 - β) of any price searched, 156 above the estimate at β = 0.9999
+        slack = 0.0 if finite else res.tol
+        return _Point(price, values, resource, _QFunction(arms.n_states, table, inv), slack)
 
     def upper(self, point: _Point) -> np.ndarray:
-        return point.values + self.slack
+        return point.values + point.slack
 
 
 class _POMDPSolver:

@@ -38,6 +38,20 @@ def test_lp_bisection_golden_agree(mdp_instance):
     assert lp.estimate <= lp.certified_upper_bound <= lp.estimate + 1e-6
 
 
+@pytest.mark.parametrize("method", ["lp", "bisection", "golden"])
+def test_certificate_adds_the_tolerance_met_at_its_own_price(method):
+    """The certificate added the largest tol / (1 - β) of any price searched: the ceiling's
+    (~5e3), where policy iteration meets only 0.027, put it 157-194 above the estimate at
+    β = 0.9999. Each price's values are within that price's tol of V*."""
+    from rmab.models.generators import random_mdp_arms
+
+    inst = Instance(random_mdp_arms(6, 4, 3, seed=1), 2.0, discount=0.9999)
+    res = lagrangian_bound(inst, method=method)
+    tol = policy_iteration(inst.arms, prices=res.price, discount=0.9999).tol
+    assert res.estimate <= res.certified_upper_bound <= res.estimate + inst.n_arms * tol + 1e-9
+    assert res.certified_upper_bound - res.estimate < 1e-4               # before: 0.032-194
+
+
 def test_dual_is_convex_and_minimised(mdp_instance):
     best = lagrangian_bound(mdp_instance, method="lp")
     prices = np.linspace(0.0, 2.0 * best.price + 0.5, 41)
@@ -228,4 +242,4 @@ def test_certificate_slack_covers_the_tolerance_policy_iteration_met():
     met = policy_iteration(arms, prices=0.0, discount=0.95, tol=1e-9).tol
     assert met > 1e-9
     slack = solver.upper(point) - point.values            # values ~1e8: compare loosely
-    np.testing.assert_allclose(slack, met / 0.05, rtol=1e-3)
+    np.testing.assert_allclose(slack, met, rtol=1e-2)
