@@ -92,8 +92,9 @@ def solve_knapsack(values, costs, budget, *, method: str = "auto",
     elif use_dp:
         icosts = np.ascontiguousarray(np.round(costs).astype(np.int64))
         # a budget above the dearest joint action changes nothing: cap the DP table there
-        capacity = min(int(np.floor(budget + 0.5 * budget_slack(budget))),
-                       int(icosts.max(axis=1).sum()))
+        dearest = int(icosts.max(axis=1).sum())
+        capacity = dearest if budget >= dearest else int(np.floor(budget + 0.5 *
+                                                                   budget_slack(budget)))
         _kernels.mckp_dp_kernel(gains, icosts, capacity, actions)
         method_used, optimal = "dp", True
         real = costs[np.arange(n_arms), actions].sum()

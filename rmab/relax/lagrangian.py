@@ -74,7 +74,9 @@ class LagrangianResult:
         The price of the certificate: ``λ*`` for fully observed arms; for POMDP arms the
         minimiser of the (convex) upper dual ``Σ_n V̄_n^λ(π_n) + λ B w``, by golden section.
     budget_weight : float
-        ``w`` in ``λ B w``.
+        ``w`` in ``λ B w``. A budget ``B`` above the dearest joint action's cost ``D`` is
+        searched as ``D`` (the same bound, at ``λ* = 0``; the path's dual values and the slope
+        use ``D``).
     slope : float
         ``B w - Σ_n C_n^{λ*}``, a subgradient of ``L`` at ``λ*``.
     method : str
@@ -311,6 +313,13 @@ def budget_weight(instance: Instance) -> float:
     return float(h) if beta == 1.0 else (1.0 - beta ** h) / (1.0 - beta)
 
 
+def _budget_term(instance: Instance) -> float:
+    """``B w``, with ``B`` capped at the dearest joint action's cost: a larger budget changes
+    neither the bound nor its price (0), and 1e307 times ``w`` overflowed to a NaN bound."""
+    dearest = float(instance.arms.costs.max(axis=1).sum())
+    return min(instance.budget, dearest) * budget_weight(instance)
+
+
 def _price_ceiling(instance: Instance, weight: float) -> float:
     """A price at which every arm's λ-optimal policy uses no resource: values span at most
     ``(r_max - r_min) w`` whatever the price, so beyond that over the smallest positive cost
@@ -391,7 +400,7 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
                                     f"horizon={instance.horizon}")
     solver = _solver(instance, beliefs, value_tol, seed)
     weight = budget_weight(instance)
-    budget_term = instance.budget * weight
+    budget_term = _budget_term(instance)
     path: dict[float, _Point] = {}
 
     def evaluate(price: float) -> _Point:
@@ -563,10 +572,11 @@ def dual_curve(instance: Instance, prices, *, beliefs=None, value_tol: float | N
         raise InvalidParameterError(f"{owner}.prices: must be >= 0; got {prices.min()}")
     prices = np.sort(prices)
     solver = _solver(instance, beliefs, value_tol, seed)
-    budget_term = instance.budget * budget_weight(instance)
+    budget_term = instance.budget * budget_weight(instance)   # L itself: inf may overflow
     points = [solver(float(p)) for p in prices]
-    est = np.array([p.values.sum() + p.price * budget_term for p in points])
-    up = (np.array([solver.upper(p).sum() + p.price * budget_term for p in points])
+    priced = np.array([p.price * budget_term if p.price else 0.0 for p in points])  # not 0 inf
+    est = np.array([p.values.sum() for p in points]) + priced
+    up = (np.array([solver.upper(p).sum() for p in points]) + priced
           if certificate else None)
     slope = np.array([budget_term - p.resource.sum() for p in points])
     return DualCurveResult(prices, est, up, slope, solver.exact, time.perf_counter() - start)

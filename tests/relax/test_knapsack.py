@@ -307,3 +307,14 @@ def test_relaxation_methods_given_as_arrays_give_typed_errors():
         lagrangian_bound(random_instance(2, 2, 2, None, budget=1.0, seed=0), method=method)
     with pytest.raises(InvalidParameterError, match=r"whittle_indices\.method: must be one of"):
         whittle_indices(random_mdp_arms(2, 2, 2, seed=0), method=method)
+
+
+@pytest.mark.parametrize("method", ["auto", "dp", "greedy", "mip"])
+def test_a_budget_that_constrains_nothing_takes_every_best_action(method):
+    """The DP's capacity floor(budget + slack) was inf at the float maximum: OverflowError."""
+    import sys
+
+    values = np.array([[0.0, 1.0, 3.0], [0.0, 2.0, 1.0]])
+    costs = np.array([[0.0, 1.0, 2.0], [0.0, 1.0, 2.0]])
+    res = solve_knapsack(values, costs, sys.float_info.max, method=method)
+    assert res.actions.tolist() == [2, 1]

@@ -38,6 +38,24 @@ def test_lp_bisection_golden_agree(mdp_instance):
     assert lp.estimate <= lp.certified_upper_bound <= lp.estimate + 1e-6
 
 
+@pytest.mark.parametrize("budget", [sys.float_info.max, 1e307])
+def test_a_budget_that_constrains_nothing_gives_the_unconstrained_bound(budget):
+    """The budget term B w overflowed to inf and 0 * inf made the bound NaN; a budget above
+    the dearest joint action is the same as that action's cost."""
+    from rmab.models.generators import random_mdp_arms
+
+    arms = random_mdp_arms(3, 2, 2, seed=0)
+    for discount in (0.99, 0.999999):
+        huge = lagrangian_bound(Instance(arms, budget, discount=discount))
+        enough = lagrangian_bound(Instance(arms, 3.0, discount=discount))    # costs 0 / 1
+        assert huge.price == enough.price == 0.0
+        assert huge.estimate == enough.estimate and np.isfinite(huge.certified_upper_bound)
+    curve = dual_curve(Instance(arms, budget, discount=0.999999), [0.0, 0.5])
+    assert curve.estimate[0] == huge.estimate                  # L(0) = Σ V_0, not 0 inf
+    assert curve.estimate[1] > curve.estimate[0]               # λ B w: large or inf, not NaN
+    assert not np.isnan(curve.upper).any()
+
+
 @pytest.mark.parametrize("method", ["lp", "bisection", "golden"])
 def test_certificate_adds_the_tolerance_met_at_its_own_price(method):
     """The certificate added the largest tol / (1 - β) of any price searched: the ceiling's
