@@ -241,10 +241,10 @@ class _Reader:
             if bad:
                 raise tk.error(f"{key}: must be a count or names not beginning with a digit; "
                                f"got {bad[0]!r}", line)
-            taken = [x for x in names if x == "*" or x in _RESERVED]
-            if taken:                 # '*' and keywords could never be referred to by name
-                raise tk.error(f"{key}: names must not be '*' or a keyword of the format; got "
-                               f"{taken[0]!r}", line)
+            taken = [x for x in names if x in ("*", ":") or x in _RESERVED]
+            if taken:   # '*', ':' and keywords could never be referred to by name
+                raise tk.error(f"{key}: names must not be '*', ':' or a keyword of the format; "
+                               f"got {taken[0]!r}", line)
             if len(set(names)) != len(names):
                 raise tk.error(f"{key}: names must be distinct; got {names}", line)
         if not names:

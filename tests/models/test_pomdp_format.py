@@ -246,9 +246,9 @@ def test_rows_never_set_and_other_reader_errors(tmp_path):
                     + "T: * identity\nO: * uniform\n")
     assert info.value.line == 1                          # the comment's line (it had none)
     assert "states: 3" in HEAD
-    for names in ("* b c", "uniform b c"):               # could never be named: refused
-        with pytest.raises(POMDPFormatError, match=r"states: names must not be '\*' or a "
-                                                   r"keyword"):
+    for names in ("* b c", "uniform b c", "a : c"):      # could never be named: refused
+        with pytest.raises(POMDPFormatError, match=r"states: names must not be '\*', ':' or "
+                                                   r"a keyword"):
             parse_pomdp(HEAD.replace("states: 3", f"states: {names}")
                         + "T: * identity\nO: * uniform\n")
     with pytest.raises(POMDPFormatError, match=r"rmab-costs: must be numbers") as info:
