@@ -56,6 +56,16 @@ def _readonly(arr: np.ndarray) -> np.ndarray:
     return arr
 
 
+def check_horizon(owner: str, horizon, instance: Instance) -> int:
+    """Periods per episode: at least 1, and at most a finite-horizon instance's own ``H`` (its
+    model, and every planner fitted to it, ends there)."""
+    horizon = check_number(owner, "horizon", horizon, low=1, integer=True)
+    if instance.horizon is not None and horizon > instance.horizon:
+        raise InvalidParameterError(f"{owner}.horizon: must be at most the instance's horizon "
+                                    f"{instance.horizon} (the model ends there); got {horizon}")
+    return horizon
+
+
 class Environment:
     """Simulator of an :class:`~rmab.models.Instance` over episodes of ``horizon`` periods.
 
@@ -77,7 +87,7 @@ class Environment:
                                         f"{type(instance).__name__}")
         if horizon is None:
             horizon = instance.episode_length
-        self.horizon = check_number("Environment", "horizon", horizon, low=1, integer=True)
+        self.horizon = check_horizon("Environment", horizon, instance)
         self.instance = instance
         arms = instance.arms
         self._transitions = arms.transitions

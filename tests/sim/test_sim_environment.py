@@ -196,3 +196,19 @@ def test_impossible_signal_is_reported(monkeypatch):
     monkeypatch.setattr(_kernels, "sample_kernel", wrong_signal)
     with pytest.raises(ImpossibleSignalError, match=r"Environment\.step\.signals: .*\(arm 0\)"):
         env.step([0])
+
+
+def test_episodes_end_at_a_finite_horizon_instance_s_horizon():
+    """Beyond H the Lagrangian planner reused its last period's table and rollout clamped to
+    one step: 10 periods of a 3-period model ran without complaint."""
+    from rmab.sim import compare
+
+    fh = random_instance(4, n_obs=None, horizon=3, discount=1.0, seed=0)
+    assert Environment(fh, seed=0).horizon == 3
+    Environment(fh, horizon=2, seed=0)
+    with pytest.raises(InvalidParameterError, match=r"Environment\.horizon: must be at most the "
+                                                    r"instance's horizon 3 .*got 10"):
+        Environment(fh, horizon=10, seed=0)
+    with pytest.raises(InvalidParameterError, match=r"compare\.horizon: must be at most the "
+                                                    r"instance's horizon 3"):
+        compare(fh, ["random"], episodes=1, horizon=4)
