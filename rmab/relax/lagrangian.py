@@ -74,9 +74,9 @@ class LagrangianResult:
         The price of the certificate: ``λ*`` for fully observed arms; for POMDP arms the
         minimiser of the (convex) upper dual ``Σ_n V̄_n^λ(π_n) + λ B w``, by golden section.
     budget_weight : float
-        ``w`` in ``λ B w``. A budget ``B`` above the dearest joint action's cost ``D`` is
-        searched as ``D`` (the same bound, at ``λ* = 0``; the path's dual values and the slope
-        use ``D``).
+        ``w`` in ``λ B w``. A budget ``B`` above ``2 D + 1``, ``D`` the dearest joint
+        action's cost, is searched as ``2 D + 1`` (the same bound, at ``λ* = 0``; the path's
+        dual values and the slope use it).
     slope : float
         ``B w - Σ_n C_n^{λ*}``, a subgradient of ``L`` at ``λ*``.
     method : str
@@ -314,10 +314,12 @@ def budget_weight(instance: Instance) -> float:
 
 
 def _budget_term(instance: Instance) -> float:
-    """``B w``, with ``B`` capped at the dearest joint action's cost: a larger budget changes
-    neither the bound nor its price (0), and 1e307 times ``w`` overflowed to a NaN bound."""
+    """``B w``, with ``B`` capped at ``2 D + 1`` for ``D`` the dearest joint action's cost: a
+    larger budget changes neither the bound nor its price (0), and 1e307 times ``w``
+    overflowed to a NaN bound. (Capped at ``D``, the dual is flat from 0 where every arm
+    acts at price 0, and the search could return any price of that flat.)"""
     dearest = float(instance.arms.costs.max(axis=1).sum())
-    return min(instance.budget, dearest) * budget_weight(instance)
+    return min(instance.budget, 2.0 * dearest + 1.0) * budget_weight(instance)
 
 
 def _price_ceiling(instance: Instance, weight: float) -> float:
