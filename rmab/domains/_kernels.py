@@ -232,12 +232,13 @@ def route_search_kernel(dist, source, L, weight, max_states, dp_targets, gap, of
     ``stack``), 1 when the search is finished.
 
     ``stack`` = ``(cand (B+1, n), n_cand (B+1,), nxt (B+1,), chosen (B,), value (B+1,),
-    depth (1,), tour (B+1, B), tour_k (B+1,), tour_len (B+1,), child (2,))``: at depth ``t``
-    the set is ``chosen[:t]`` of value ``value[t]``, visited in the order
+    depth (1,), tour (B+1, B), tour_k (B+1,), tour_len (B+1,), child (2,), spent (1,))``: at
+    depth ``t`` the set is ``chosen[:t]`` of value ``value[t]``, visited in the order
     ``tour[t, :tour_k[t]]`` (a walk of ``tour_len[t] <= L``), and ``cand[t, :n_cand[t]]`` are
     its single additions that keep it feasible, by weight, highest first; ``nxt[t]`` the next
     to branch on. While the branch on ``cand[t, nxt[t]]`` is being built, ``child`` holds the
-    next candidate to check and the count kept (``child[0] = -1`` otherwise). ``best`` =
+    next candidate to check and the count kept (``child[0] = -1`` otherwise); ``spent`` grows by
+    the work each call does (it can pass ``max_work`` by one exact check). ``best`` =
     ``(value (1,), members (B,), count (1,), cut (1,))``, ``cut`` the highest bound of a branch
     cut within the gap.
 
@@ -246,7 +247,7 @@ def route_search_kernel(dist, source, L, weight, max_states, dp_targets, gap, of
     infeasible now stay infeasible), and a branch within ``gap · max(1, |best + offset|)`` of
     the best is cut. An addition whose cheapest insertion into the set's walk fits ``L`` needs
     no search."""
-    cand, n_cand, nxt, chosen, value, depth, tour, tour_k, tour_len, child = stack
+    cand, n_cand, nxt, chosen, value, depth, tour, tour_k, tour_len, child, spent = stack
     best_value, best_set, best_count, cut = best
     budget = chosen.shape[0]
     order = np.empty(budget, np.int64)
@@ -259,6 +260,7 @@ def route_search_kernel(dist, source, L, weight, max_states, dp_targets, gap, of
             k = tour_k[t + 1]
             while child[0] < n_cand[t]:
                 if work[0] >= max_work:
+                    spent[0] += work[0]
                     return 0
                 work[0] += 1
                 u = cand[t, child[0]]
@@ -277,6 +279,7 @@ def route_search_kernel(dist, source, L, weight, max_states, dp_targets, gap, of
             depth[0] = t + 1
             continue
         if work[0] >= max_work:
+            spent[0] += work[0]
             return 0
         room = budget - t
         i = nxt[t]
@@ -314,6 +317,7 @@ def route_search_kernel(dist, source, L, weight, max_states, dp_targets, gap, of
         tour_k[t + 1] = k
         tour_len[t + 1] = _walk_length(dist, source, tour[t + 1], k)
         child[0], child[1] = i + 1, 0
+    spent[0] += work[0]
     return 1
 
 

@@ -47,7 +47,8 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import shortest_path
 
 from rmab._validation import as_generator, check_number
-from rmab.domains._kernels import closed_walk_order, open_bound, route_search_kernel
+from rmab.domains._kernels import (_walk_length, closed_walk_order, open_bound,
+                                   route_heuristic, route_search_kernel)
 from rmab.domains.arm import BaseArms, paper_rewards, pull_probabilities
 from rmab.domains.base import ConstraintBlock, Domain, build_block, check_budget
 from rmab.domains.graphs import check_edges, read_edge_list, sparse_connected_graph
@@ -409,28 +410,55 @@ class _BranchAndBound:
                       np.zeros(1, dtype=np.int64),
                       np.zeros((budget + 1, max(budget, 1)), dtype=np.int64),
                       np.zeros(budget + 1, dtype=np.int64), np.zeros(budget + 1),
-                      np.array([-1, 0], dtype=np.int64))
+                      np.array([-1, 0], dtype=np.int64), np.zeros(1, dtype=np.int64))
         self.best = (np.zeros(1), np.zeros(max(budget, 1), dtype=np.int64),
                      np.zeros(1, dtype=np.int64), np.full(1, -np.inf))
         self.done = budget == 0
         self.work = _SEARCH_WORK
+        self.seeded = self.done or first.size == 0
 
     def run(self, seconds: float) -> bool:
         start = time.perf_counter()
         d = self.d
         while not self.done:
+            if not self.seeded and self.stack[10][0] >= _HEURISTIC_AFTER:
+                self.seed()
             call = time.perf_counter()
+            work = self.work if self.seeded else _SEARCH_WORK    # same point on any machine
             self.done = bool(route_search_kernel(
                 d.distances, d.source, float(d.route_length), self.weight, _SEARCH_STATES,
-                _HELD_KARP_MAX, self.gap, self.offset, self.work, self.stack, self.best))
+                _HELD_KARP_MAX, self.gap, self.offset, work, self.stack, self.best))
+            if not self.done and not self.seeded and self.stack[10][0] >= _HEURISTIC_AFTER:
+                self.seed()                    # before a stop: one check can take 0.4 s
             now = time.perf_counter()
             if now - start >= seconds:
                 break
+            if work != self.work:               # a fixed call before the heuristic
+                continue
             if now - call < 0.005:             # about 5-20 ms per call between clock reads
                 self.work = min(2 * self.work, 1 << 40)
             elif now - call > 0.02:
                 self.work = max(self.work // 2, 1)
         return self.done
+
+    def seed(self) -> None:
+        """Make :func:`~rmab.domains._kernels.route_heuristic`'s set the incumbent if it is
+        better (the search then cuts against it); its feasibility is checked here: the walk
+        through it in the order returned fits the route."""
+        self.seeded = True
+        d = self.d
+        out = np.empty(d.n_arms, dtype=np.int64)
+        count = route_heuristic(d.distances, d._graph()[2], d.source, float(d.route_length),
+                                self.weight, self.budget, _HEURISTIC_ALPHAS, _HEURISTIC_STARTS,
+                                _HEURISTIC_DROP, _HEURISTIC_KICKS, out)
+        members = out[:count]
+        tour = members[members != d.source]
+        value = float(self.weight[members].sum())
+        if (count <= self.budget and value > self.best[0][0]
+                and _walk_length(d.distances, d.source, tour, tour.size) <= d.route_length):
+            self.best[0][0] = value
+            self.best[1][:count] = members
+            self.best[2][0] = count
 
     @property
     def x(self) -> np.ndarray:
@@ -450,6 +478,16 @@ class _BranchAndBound:
 
 _SEARCH_SECONDS = 1.0       # the search's first turn; then the MILP's, each turn doubling
 _SEARCH_WORK = 1_000        # work of the first compiled call (then sized to 5-20 ms a call)
+
+# The incumbent heuristic (route_heuristic) runs once the search has done this much work without
+# finishing (counted in calls of _SEARCH_WORK, so the point is the same on every machine), with
+# these settings: ratio exponents, starts from the best nodes, longest run of waypoints dropped,
+# perturbations of its best walk.
+_HEURISTIC_AFTER = 20_000
+_HEURISTIC_ALPHAS = np.array([0.0, 0.5, 1.0, 2.0])
+_HEURISTIC_STARTS = 3
+_HEURISTIC_DROP = 2
+_HEURISTIC_KICKS = 10
 
 
 # Feasible-set limit of the route-set formulation, from benchmarks/bench_path_block.py (HiGHS,
