@@ -306,6 +306,20 @@ class RouteSearch:
     highest first; every branch keeps the single additions that stay feasible (exact closed-walk
     checks), and its bound is its value plus the best weights it can still add.
 
+    Once the search has done ``_HEURISTIC_AFTER`` units of work (about 10-15 ms) unfinished,
+    :func:`~rmab.domains._kernels.route_heuristic` gives it an incumbent (kept if better and if
+    its walk fits the route): walks through the best ``budget`` nodes they pass, built by
+    greedy insertion (gain / added length^a, a in 0, 0.5, 1, 2, from each of the 3 best
+    nodes), improved by 2-opt and or-opt, by dropping runs of 1-2 waypoints and refilling,
+    and by 10 perturbations of the best walk. At J = 100, B = 20 (nine myopic objectives) it
+    took 17-90 ms and found the optimum in 7 of the 8 whose optimum is known, 0.4 % short in
+    the eighth; in the ninth it found a set 6 % better than the search alone held after 120 s.
+    The search's best set when it ran had 0.69-0.99 of its value, and 120 s of search alone
+    had 0.84 of the optimum in one case. The higher incumbent also cuts more: 6 of the 9 were
+    proved within 5 s (0.2-3.2 s; alone 1.0-93 s, one unproved after 120 s), two more in 11
+    and 27 s (alone 10 and 37 s). At J = 20, B = 5 the search finishes first (200 of 200
+    solves measured), so nothing changes there.
+
     The bound ignores the route length, so where it binds and many weights are equal (a star
     of identical arms) the search can take exponential time. So it takes turns with the
     block's MILP (:class:`~rmab.domains.base.LinearBlockModel` on ``milp`` if given -- the
