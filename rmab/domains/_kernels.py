@@ -232,12 +232,13 @@ def route_search_kernel(dist, source, L, weight, max_states, dp_targets, gap, of
     ``stack``), 1 when the search is finished.
 
     ``stack`` = ``(cand (B+1, n), n_cand (B+1,), nxt (B+1,), chosen (B,), value (B+1,),
-    depth (1,), tour (B+1, B), tour_k (B+1,), tour_len (B+1,), child (2,))``: at depth ``t``
-    the set is ``chosen[:t]`` of value ``value[t]``, visited in the order
+    depth (1,), tour (B+1, B), tour_k (B+1,), tour_len (B+1,), child (2,), spent (1,))``: at
+    depth ``t`` the set is ``chosen[:t]`` of value ``value[t]``, visited in the order
     ``tour[t, :tour_k[t]]`` (a walk of ``tour_len[t] <= L``), and ``cand[t, :n_cand[t]]`` are
     its single additions that keep it feasible, by weight, highest first; ``nxt[t]`` the next
     to branch on. While the branch on ``cand[t, nxt[t]]`` is being built, ``child`` holds the
-    next candidate to check and the count kept (``child[0] = -1`` otherwise). ``best`` =
+    next candidate to check and the count kept (``child[0] = -1`` otherwise); ``spent`` grows by
+    the work each call does (it can pass ``max_work`` by one exact check). ``best`` =
     ``(value (1,), members (B,), count (1,), cut (1,))``, ``cut`` the highest bound of a branch
     cut within the gap.
 
@@ -246,7 +247,7 @@ def route_search_kernel(dist, source, L, weight, max_states, dp_targets, gap, of
     infeasible now stay infeasible), and a branch within ``gap · max(1, |best + offset|)`` of
     the best is cut. An addition whose cheapest insertion into the set's walk fits ``L`` needs
     no search."""
-    cand, n_cand, nxt, chosen, value, depth, tour, tour_k, tour_len, child = stack
+    cand, n_cand, nxt, chosen, value, depth, tour, tour_k, tour_len, child, spent = stack
     best_value, best_set, best_count, cut = best
     budget = chosen.shape[0]
     order = np.empty(budget, np.int64)
@@ -259,6 +260,7 @@ def route_search_kernel(dist, source, L, weight, max_states, dp_targets, gap, of
             k = tour_k[t + 1]
             while child[0] < n_cand[t]:
                 if work[0] >= max_work:
+                    spent[0] += work[0]
                     return 0
                 work[0] += 1
                 u = cand[t, child[0]]
@@ -277,6 +279,7 @@ def route_search_kernel(dist, source, L, weight, max_states, dp_targets, gap, of
             depth[0] = t + 1
             continue
         if work[0] >= max_work:
+            spent[0] += work[0]
             return 0
         room = budget - t
         i = nxt[t]
@@ -314,4 +317,299 @@ def route_search_kernel(dist, source, L, weight, max_states, dp_targets, gap, of
         tour_k[t + 1] = k
         tour_len[t + 1] = _walk_length(dist, source, tour[t + 1], k)
         child[0], child[1] = i + 1, 0
+    spent[0] += work[0]
     return 1
+
+
+# -- incumbent heuristic for route_search_kernel -------------------------------------------
+# A walk is ``source, tour[:k], source`` along the shortest paths of ``pred`` (the waypoints
+# ``tour`` are distinct nodes other than the source); every node it passes is visited, and its
+# value is the sum of the ``budget`` highest positive weights visited (``rank``: the positive
+# reachable nodes by weight, highest first). Its pull set (those nodes) is feasible whenever
+# the walk is at most ``L``: the walk visits them all.
+
+@njit
+def _walk_marks(pred, dist, source, tour, k, mark, stamp):
+    """``mark[v] = stamp`` for every node of the walk; returns its length."""
+    prev = source
+    mark[source] = stamp
+    total = 0.0
+    for p in range(k + 1):
+        nxt = tour[p] if p < k else source
+        total += dist[prev, nxt]
+        v = nxt
+        while v != prev:
+            mark[v] = stamp
+            v = pred[prev, v]
+        prev = nxt
+    return total
+
+
+@njit
+def _walk_value(pred, dist, source, weight, rank, budget, tour, k, mark, stamp):
+    """(value, length) of the walk; its nodes are marked with the new ``stamp[0]``."""
+    stamp[0] += 1
+    length = _walk_marks(pred, dist, source, tour, k, mark, stamp[0])
+    value, count = 0.0, 0
+    for v in rank:
+        if count == budget:
+            break
+        if mark[v] == stamp[0]:
+            value += weight[v]
+            count += 1
+    return value, length
+
+
+@njit
+def _walk_fill(pred, dist, source, L, weight, rank, budget, tour, k, alpha, mark, stamp, buf,
+               seen):
+    """Greedy insertion: while some unvisited node fits (cheapest insertion) and raises the
+    value, insert the one of the highest gain / max(added length, 1/2)^alpha. Returns
+    (k, value, length); the walk's nodes stay marked."""
+    value, length = _walk_value(pred, dist, source, weight, rank, budget, tour, k, mark, stamp)
+    while True:
+        now = stamp[0]
+        for v in rank:
+            seen[v] = mark[v] == now
+        best_score, best_u, best_at = 0.0, -1, 0
+        for u in rank:
+            if seen[u]:
+                continue
+            delta, at = _insertion(dist, source, tour, k, u)
+            if length + delta > L:
+                continue
+            buf[:at] = tour[:at]
+            buf[at] = u
+            buf[at + 1:k + 1] = tour[at:k]
+            new = _walk_value(pred, dist, source, weight, rank, budget, buf, k + 1, mark,
+                              stamp)[0]
+            if new - value <= 1e-15:
+                continue
+            score = (new - value) / max(delta, 0.5) ** alpha
+            if score > best_score:
+                best_score, best_u, best_at = score, u, at
+        if best_u < 0:
+            break
+        tour[best_at + 1:k + 1] = tour[best_at:k].copy()
+        tour[best_at] = best_u
+        k += 1
+        value, length = _walk_value(pred, dist, source, weight, rank, budget, tour, k, mark,
+                                    stamp)
+    value, length = _walk_value(pred, dist, source, weight, rank, budget, tour, k, mark, stamp)
+    return k, value, length
+
+
+@njit
+def _walk_shorten(pred, dist, source, weight, rank, budget, tour, k, value, length, mark,
+                  stamp, buf):
+    """2-opt (reverse ``tour[i:j+1]``) and or-opt (move one waypoint to its cheapest
+    position) while the walk gets shorter at no loss of value (or gains value, no longer)."""
+    improved = True
+    while improved:
+        improved = False
+        for i in range(k - 1):
+            for j in range(i + 1, k):
+                buf[:k] = tour[:k]
+                buf[i:j + 1] = tour[i:j + 1][::-1]
+                new, short = _walk_value(pred, dist, source, weight, rank, budget, buf, k,
+                                         mark, stamp)
+                if ((short < length - 1e-9 and new >= value - 1e-15)
+                        or (new > value + 1e-15 and short <= length)):
+                    tour[:k] = buf[:k]
+                    value, length = new, short
+                    improved = True
+        for i in range(k):
+            u = tour[i]
+            buf[:i] = tour[:i]
+            buf[i:k - 1] = tour[i + 1:k]
+            at = _insertion(dist, source, buf, k - 1, u)[1]
+            if at == i:
+                continue
+            buf[at + 1:k] = buf[at:k - 1].copy()
+            buf[at] = u
+            new, short = _walk_value(pred, dist, source, weight, rank, budget, buf, k, mark,
+                                     stamp)
+            if short < length - 1e-9 and new >= value - 1e-15:
+                tour[:k] = buf[:k]
+                value, length = new, short
+                improved = True
+    return value, length
+
+
+@njit
+def _walk_prune(pred, dist, source, weight, rank, budget, tour, k, value, length, mark, stamp,
+                buf):
+    """Drop the waypoints whose removal loses no value (the room they free is refilled)."""
+    i = 0
+    while i < k:
+        buf[:i] = tour[:i]
+        buf[i:k - 1] = tour[i + 1:k]
+        new, short = _walk_value(pred, dist, source, weight, rank, budget, buf, k - 1, mark,
+                                 stamp)
+        if new >= value - 1e-15 and short <= length:
+            tour[:k - 1] = buf[:k - 1]
+            k -= 1
+            value, length = new, short
+        else:
+            i += 1
+    return k, value, length
+
+
+@njit
+def _walk_pulls(pred, dist, source, weight, rank, budget, tour, k, mark, stamp, out):
+    """The walk's pull set (its ``budget`` best positive nodes) in the order the walk first
+    visits them (the source first if pulled), in ``out``; returns the count."""
+    stamp[0] += 1
+    _walk_marks(pred, dist, source, tour, k, mark, stamp[0])
+    n = weight.shape[0]
+    chosen = np.zeros(n, np.bool_)
+    count = 0
+    for v in rank:
+        if count == budget:
+            break
+        if mark[v] == stamp[0]:
+            chosen[v] = True
+            count += 1
+    m = 0
+    if chosen[source]:
+        out[m] = source
+        m += 1
+        chosen[source] = False
+    path = np.empty(n, np.int64)
+    prev = source
+    for p in range(k + 1):
+        nxt = tour[p] if p < k else source
+        h = 0
+        v = nxt
+        while v != prev:
+            path[h] = v
+            h += 1
+            v = pred[prev, v]
+        for q in range(h - 1, -1, -1):
+            if chosen[path[q]]:
+                out[m] = path[q]
+                m += 1
+                chosen[path[q]] = False
+        prev = nxt
+    return m
+
+
+@njit
+def _walk_drops(pred, dist, source, L, weight, rank, budget, tour, k, value, length, alpha,
+                mark, stamp, buf, seen, trial, max_drop):
+    """Drop each run of 1..``max_drop`` consecutive waypoints and refill greedily; keep each
+    improvement. Returns (k, value, length, improved)."""
+    improved = False
+    for r in range(1, max_drop + 1):
+        i = 0
+        while i + r <= k:
+            trial[:i] = tour[:i]
+            trial[i:k - r] = tour[i + r:k]
+            nk, new, short = _walk_fill(pred, dist, source, L, weight, rank, budget, trial,
+                                        k - r, alpha, mark, stamp, buf, seen)
+            if new > value + 1e-12:
+                tour[:nk] = trial[:nk]
+                k, value, length = nk, new, short
+                improved = True
+            i += 1
+    return k, value, length, improved
+
+
+@njit
+def _walk_local(pred, dist, source, L, weight, rank, budget, tour, k, alpha, mark, stamp, buf,
+                seen, trial, max_drop):
+    """Fill, then local search to a local optimum: shorten, prune and refill, drop runs of
+    waypoints (whole branches) and refill; then the same drops with the waypoints replaced by
+    the pulled nodes in walk order (so a pulled node passed on the way can be dropped), and
+    again from the start while that improves. Returns (k, value, length)."""
+    k, value, length = _walk_fill(pred, dist, source, L, weight, rank, budget, tour, k, alpha,
+                                  mark, stamp, buf, seen)
+    outer = True
+    while outer:
+        improved = True
+        while improved:
+            value, length = _walk_shorten(pred, dist, source, weight, rank, budget, tour, k,
+                                          value, length, mark, stamp, buf)
+            k, value, length = _walk_prune(pred, dist, source, weight, rank, budget, tour, k,
+                                           value, length, mark, stamp, buf)
+            k, value, length = _walk_fill(pred, dist, source, L, weight, rank, budget, tour, k,
+                                          alpha, mark, stamp, buf, seen)
+            k, value, length, improved = _walk_drops(pred, dist, source, L, weight, rank,
+                                                     budget, tour, k, value, length, alpha,
+                                                     mark, stamp, buf, seen, trial, max_drop)
+        k = _walk_pulls(pred, dist, source, weight, rank, budget, tour, k, mark, stamp, buf)
+        if k > 0 and buf[0] == source:
+            k -= 1
+            tour[:k] = buf[1:k + 1]
+        else:
+            tour[:k] = buf[:k]
+        value, length = _walk_value(pred, dist, source, weight, rank, budget, tour, k, mark,
+                                    stamp)
+        k, value, length, outer = _walk_drops(pred, dist, source, L, weight, rank, budget, tour,
+                                              k, value, length, alpha, mark, stamp, buf, seen,
+                                              trial, max_drop)
+    return k, value, length
+
+
+@njit
+def route_heuristic(dist, pred, source, L, weight, budget, alphas, n_starts, max_drop, n_kicks,
+                    out):
+    """A good feasible pull set for ``max Σ_{v ∈ S} weight[v]`` (as
+    :func:`route_search_kernel`), by an orienteering heuristic on closed walks: for each
+    ratio exponent ``alphas`` and each of the ``n_starts`` highest-weight reachable nodes, a
+    walk through that node filled greedily and improved by :func:`_walk_local`; then
+    ``n_kicks`` perturbations of the best walk (a random run of up to half its waypoints
+    dropped, a random exponent; a fixed-seed generator), each improved the same way. Writes the
+    set in ``out`` (visiting order) and returns its size; its value is at least 0 and the
+    walk-order length of the set is at most ``L`` (the caller checks)."""
+    n = weight.shape[0]
+    pos = np.empty(n, np.int64)
+    m = 0
+    for v in range(n):
+        if weight[v] > 0 and 2 * dist[source, v] <= L:
+            pos[m] = v
+            m += 1
+    if m == 0 or budget == 0:
+        return 0
+    rank = pos[:m][np.argsort(-weight[pos[:m]], kind="mergesort")]
+    mark = np.zeros(n, np.int64)
+    stamp = np.zeros(1, np.int64)
+    tour = np.empty(n + 1, np.int64)
+    best_tour = np.empty(n + 1, np.int64)
+    buf = np.empty(n + 1, np.int64)
+    trial = np.empty(n + 1, np.int64)
+    seen = np.zeros(n, np.bool_)
+    best_value, best_k = -1.0, 0
+    for alpha in alphas:
+        for s in range(min(n_starts, m)):
+            k = 0
+            if rank[s] != source:
+                tour[0] = rank[s]
+                k = 1
+            k, value, _ = _walk_local(pred, dist, source, L, weight, rank, budget, tour, k,
+                                      alpha, mark, stamp, buf, seen, trial, max_drop)
+            if value > best_value + 1e-12:
+                best_value, best_k = value, k
+                best_tour[:k] = tour[:k]
+    state = np.uint64(0x9E3779B97F4A7C15)
+    for _ in range(n_kicks):
+        k = best_k
+        tour[:k] = best_tour[:k]
+        for _ in range(3):                       # xorshift64
+            state ^= state << np.uint64(13)
+            state ^= state >> np.uint64(7)
+            state ^= state << np.uint64(17)
+        draw = np.int64(state >> np.uint64(11))
+        if k > 0:
+            r = 1 + draw % max(1, k // 2)
+            i = (draw >> 20) % (k - r + 1)
+            tour[i:k - r] = tour[i + r:k].copy()
+            k -= r
+        alpha = alphas[(draw >> 40) % alphas.shape[0]]
+        k, value, _ = _walk_local(pred, dist, source, L, weight, rank, budget, tour, k, alpha,
+                                  mark, stamp, buf, seen, trial, max_drop)
+        if value > best_value + 1e-12:
+            best_value, best_k = value, k
+            best_tour[:k] = tour[:k]
+    return _walk_pulls(pred, dist, source, weight, rank, budget, best_tour, best_k, mark, stamp,
+                       out)

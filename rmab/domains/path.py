@@ -47,7 +47,8 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import shortest_path
 
 from rmab._validation import as_generator, check_number
-from rmab.domains._kernels import closed_walk_order, open_bound, route_search_kernel
+from rmab.domains._kernels import (_walk_length, closed_walk_order, open_bound,
+                                   route_heuristic, route_search_kernel)
 from rmab.domains.arm import BaseArms, paper_rewards, pull_probabilities
 from rmab.domains.base import ConstraintBlock, Domain, build_block, check_budget
 from rmab.domains.graphs import check_edges, read_edge_list, sparse_connected_graph
@@ -305,6 +306,20 @@ class RouteSearch:
     highest first; every branch keeps the single additions that stay feasible (exact closed-walk
     checks), and its bound is its value plus the best weights it can still add.
 
+    Once the search has done ``_HEURISTIC_AFTER`` units of work (about 10-15 ms) unfinished,
+    :func:`~rmab.domains._kernels.route_heuristic` gives it an incumbent (kept if better and if
+    its walk fits the route): walks through the best ``budget`` nodes they pass, built by
+    greedy insertion (gain / added length^a, a in 0, 0.5, 1, 2, from each of the 3 best
+    nodes), improved by 2-opt and or-opt, by dropping runs of 1-2 waypoints and refilling,
+    and by 10 perturbations of the best walk. At J = 100, B = 20 (nine myopic objectives) it
+    took 17-90 ms and found the optimum in 7 of the 8 whose optimum is known, 0.4 % short in
+    the eighth; in the ninth it found a set 6 % better than the search alone held after 120 s.
+    The search's best set when it ran had 0.69-0.99 of its value, and 120 s of search alone
+    had 0.84 of the optimum in one case. The higher incumbent also cuts more: 6 of the 9 were
+    proved within 5 s (0.2-3.2 s; alone 1.0-93 s, one unproved after 120 s), two more in 11
+    and 27 s (alone 10 and 37 s). At J = 20, B = 5 the search finishes first (200 of 200
+    solves measured), so nothing changes there.
+
     The bound ignores the route length, so where it binds and many weights are equal (a star
     of identical arms) the search can take exponential time. So it takes turns with the
     block's MILP (:class:`~rmab.domains.base.LinearBlockModel` on ``milp`` if given -- the
@@ -409,28 +424,55 @@ class _BranchAndBound:
                       np.zeros(1, dtype=np.int64),
                       np.zeros((budget + 1, max(budget, 1)), dtype=np.int64),
                       np.zeros(budget + 1, dtype=np.int64), np.zeros(budget + 1),
-                      np.array([-1, 0], dtype=np.int64))
+                      np.array([-1, 0], dtype=np.int64), np.zeros(1, dtype=np.int64))
         self.best = (np.zeros(1), np.zeros(max(budget, 1), dtype=np.int64),
                      np.zeros(1, dtype=np.int64), np.full(1, -np.inf))
         self.done = budget == 0
         self.work = _SEARCH_WORK
+        self.seeded = self.done or first.size == 0
 
     def run(self, seconds: float) -> bool:
         start = time.perf_counter()
         d = self.d
         while not self.done:
+            if not self.seeded and self.stack[10][0] >= _HEURISTIC_AFTER:
+                self.seed()
             call = time.perf_counter()
+            work = self.work if self.seeded else _SEARCH_WORK    # same point on any machine
             self.done = bool(route_search_kernel(
                 d.distances, d.source, float(d.route_length), self.weight, _SEARCH_STATES,
-                _HELD_KARP_MAX, self.gap, self.offset, self.work, self.stack, self.best))
+                _HELD_KARP_MAX, self.gap, self.offset, work, self.stack, self.best))
+            if not self.done and not self.seeded and self.stack[10][0] >= _HEURISTIC_AFTER:
+                self.seed()                    # before a stop: one check can take 0.4 s
             now = time.perf_counter()
             if now - start >= seconds:
                 break
+            if work != self.work:               # a fixed call before the heuristic
+                continue
             if now - call < 0.005:             # about 5-20 ms per call between clock reads
                 self.work = min(2 * self.work, 1 << 40)
             elif now - call > 0.02:
                 self.work = max(self.work // 2, 1)
         return self.done
+
+    def seed(self) -> None:
+        """Make :func:`~rmab.domains._kernels.route_heuristic`'s set the incumbent if it is
+        better (the search then cuts against it); its feasibility is checked here: the walk
+        through it in the order returned fits the route."""
+        self.seeded = True
+        d = self.d
+        out = np.empty(d.n_arms, dtype=np.int64)
+        count = route_heuristic(d.distances, d._graph()[2], d.source, float(d.route_length),
+                                self.weight, self.budget, _HEURISTIC_ALPHAS, _HEURISTIC_STARTS,
+                                _HEURISTIC_DROP, _HEURISTIC_KICKS, out)
+        members = out[:count]
+        tour = members[members != d.source]
+        value = float(self.weight[members].sum())
+        if (count <= self.budget and value > self.best[0][0]
+                and _walk_length(d.distances, d.source, tour, tour.size) <= d.route_length):
+            self.best[0][0] = value
+            self.best[1][:count] = members
+            self.best[2][0] = count
 
     @property
     def x(self) -> np.ndarray:
@@ -450,6 +492,16 @@ class _BranchAndBound:
 
 _SEARCH_SECONDS = 1.0       # the search's first turn; then the MILP's, each turn doubling
 _SEARCH_WORK = 1_000        # work of the first compiled call (then sized to 5-20 ms a call)
+
+# The incumbent heuristic (route_heuristic) runs once the search has done this much work without
+# finishing (counted in calls of _SEARCH_WORK, so the point is the same on every machine), with
+# these settings: ratio exponents, starts from the best nodes, longest run of waypoints dropped,
+# perturbations of its best walk.
+_HEURISTIC_AFTER = 20_000
+_HEURISTIC_ALPHAS = np.array([0.0, 0.5, 1.0, 2.0])
+_HEURISTIC_STARTS = 3
+_HEURISTIC_DROP = 2
+_HEURISTIC_KICKS = 10
 
 
 # Feasible-set limit of the route-set formulation, from benchmarks/bench_path_block.py (HiGHS,

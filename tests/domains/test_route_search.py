@@ -233,3 +233,71 @@ def test_solve_options_are_checked(options, message):
     model.set_objective(*_objective(d, np.ones(d.n_arms)))
     with pytest.raises(InvalidParameterError, match=rf"RouteSearch\.solve\.{message}"):
         model.solve(**options)
+
+
+def _heuristic_set(d, w):
+    out = np.empty(d.n_arms, dtype=np.int64)
+    count = path_mod.route_heuristic(
+        d.distances, d._graph()[2], d.source, float(d.route_length), w, min(d.budget, d.n_arms),
+        path_mod._HEURISTIC_ALPHAS, path_mod._HEURISTIC_STARTS, path_mod._HEURISTIC_DROP,
+        path_mod._HEURISTIC_KICKS, out)
+    a = np.zeros(d.n_arms, dtype=np.int64)
+    a[out[:count]] = 1
+    return a, out[:count]
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), shape=st.sampled_from([(6, 2), (10, 4), (15, 5), (25, 7)]),
+       extra=st.integers(0, 8), source=st.integers(0, 5), length=st.integers(0, 16))
+def test_heuristic_sets_are_feasible(seed, shape, extra, source, length):
+    """The incumbent heuristic on random graphs (trees and denser ones, any source and route
+    length, weights of both signs): its set is feasible, distinct, of positive weights only,
+    and its value is at most the optimum (enumeration)."""
+    n, budget = shape
+    rng = np.random.default_rng(seed)
+    from rmab.domains.graphs import sparse_connected_graph
+    edges = sparse_connected_graph(n, n - 1 + extra, seed=rng)
+    d = PathDomain.from_arrays(up_prob=[[0.1, 0.9]] * n, rewards=[[0.0, 1.0]] * n, edges=edges,
+                               budget=budget, source=source % n, route_length=length)
+    w = np.round(rng.normal(0.3, 1.0, n), 1)
+    a, members = _heuristic_set(d, w)
+    assert np.unique(members).size == members.size and (w[members] > 0).all()
+    assert d.is_feasible(a)
+    if n <= 10:
+        assert a @ w <= (d.feasible_actions() @ w).max() + 1e-9
+
+
+def test_heuristic_seeds_the_search_and_a_time_limited_solve_keeps_it(monkeypatch):
+    """At J = 100, B = 20 (myopic weights) the search's first sets are far from the optimum; with
+    the heuristic run before the search (``_HEURISTIC_AFTER = 0``) a solve stopped after one
+    check (the heuristic, then one call) returns a set at least as good as the heuristic's, and
+    feasible."""
+    d = make_path(100, 20, seed=0)                     # the dive alone: 0.75 of the optimum
+    state = (np.random.default_rng(1).random(100) < 0.2).astype(np.int64)
+    c, offset = d.constraint_block().level_objective(d.arms.level_gains(state))
+    w = c[d.constraint_block().pull_vars]
+    a, _ = _heuristic_set(d, w)
+    assert d.is_feasible(a)
+    monkeypatch.setattr(path_mod, "_HEURISTIC_AFTER", 0)
+    monkeypatch.setattr(path_mod, "_SEARCH_WORK", 1)
+    model = RouteSearch(d, get_backend("highs"))
+    model.set_objective(c, offset)
+    res = model.solve(time_limit=1e-3)
+    assert res.status is TerminationStatus.TIME_LIMIT
+    assert res.objective - offset >= a @ w - 1e-12
+    assert d.is_feasible(res.x.astype(int)) and res.bound >= res.objective
+
+
+def test_the_heuristic_waits_for_a_search_that_is_not_quick(monkeypatch):
+    """It runs only once the search has done ``_HEURISTIC_AFTER`` work without finishing: at
+    J = 20, B = 5 the search finishes first (none of 200 solves measured ran it)."""
+    calls = []
+    monkeypatch.setattr(path_mod._BranchAndBound, "seed",
+                        lambda self: calls.append(1) or setattr(self, "seeded", True))
+    d = make_path(20, 5, seed=0)
+    model = RouteSearch(d, get_backend("highs"))
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        model.set_objective(*_objective(d, rng.uniform(0, 1, d.n_arms)))
+        assert model.solve().status is TerminationStatus.OPTIMAL
+    assert not calls
