@@ -119,7 +119,8 @@ def _run_domain(args) -> int:
                             budget=5 if args.budget is None else args.budget, seeds=seeds,
                             episodes=50 if args.episodes is None else args.episodes,
                             horizon=horizon, bound=args.bound,
-                            planners=_domain_planners(names, args, horizon))
+                            planners=_domain_planners(names, args, horizon),
+                            progress=not args.no_progress)
     return _report(result, args)
 
 
@@ -135,7 +136,7 @@ def _run_domain_file(args) -> int:
     result = evaluate_domain(domain, _domain_planners(names, args, horizon), episodes=50 if args.episodes is None
                              else args.episodes, horizon=horizon,
                              seed=0 if args.seed is None else args.seed,
-                             bound=args.bound)
+                             bound=args.bound, progress=not args.no_progress)
     return _report(result, args)
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 import warnings
 from dataclasses import dataclass
 
@@ -190,7 +191,8 @@ def _planners(planners) -> list:
     return made
 
 
-def _run(domain: Domain, planners: list, episodes: int, horizon: int, p_high: float, seed):
+def _run(domain: Domain, planners: list, episodes: int, horizon: int, p_high: float, seed,
+         bar):
     rng = as_generator(seed, "evaluate_domain.seed")
     n = domain.n_arms
     u0 = rng.random((episodes, n))
@@ -201,6 +203,7 @@ def _run(domain: Domain, planners: list, episodes: int, horizon: int, p_high: fl
     seconds = np.zeros(len(planners))
     shown: set = set()          # each (text, category, line) once per run
     for p, planner in enumerate(planners):
+        bar.set_postfix_str(planner.name, refresh=False)
         planner.fit(domain, seed=int(planner_seeds[0]))
         limited = []            # the first time-limit warning of each step that had one
         for e in range(episodes):
@@ -225,11 +228,12 @@ def _run(domain: Domain, planners: list, episodes: int, horizon: int, p_high: fl
                 total += domain.arms.expected_reward(s, levels)
                 s = domain.arms.next_states(s, levels, u[e, t])
             rewards[p, e] = total / horizon
+            bar.update()
         if limited:             # one line per planner, not one per step
             warnings.warn(f"evaluate_domain: planner {planner.name!r} stopped at the solver time "
                           f"limit in {len(limited)} of {episodes * horizon} steps and played the "
                           f"best action found (first: {limited[0].message})", SolverLimitWarning,
-                          stacklevel=3)
+                          stacklevel=4)                                  # the caller's line
     return rewards, seconds / (episodes * horizon), starts
 
 
@@ -240,20 +244,36 @@ def _check_protocol(episodes, horizon, p_high):
             check_number(owner, "p_high", p_high, low=0.0, high=1.0))
 
 
+def _progress_bar(total: int, progress, owner: str):
+    """A tqdm bar on stderr over ``total`` (planner, episode) pairs, or a silent one."""
+    from tqdm import tqdm
+
+    if not isinstance(progress, bool):
+        raise InvalidParameterError(f"{owner}.progress: must be True or False; got "
+                                    f"{progress!r}")
+    return tqdm(total=total, desc=owner, unit="episode", file=sys.stderr, disable=not progress)
+
+
 def evaluate_domain(domain: Domain, planners=("no-action", "random", "sampling", "myopic",
                                               "iterative-myopic"), *, episodes: int = 50,
                     horizon: int = 20, p_high: float = 0.2, seed=0,
-                    bound: bool = False) -> DomainComparisonResult:
+                    bound: bool = False, progress: bool = False) -> DomainComparisonResult:
     """Evaluate ``planners`` (names from :data:`~rmab.domains.baselines.DOMAIN_PLANNERS` or
     planner objects) on one instance with the paper's protocol (module docstring). RANDOM is
     added if missing (it is the normalisation reference). Every action is checked feasible.
-    ``bound``: also compute the LP bound from every start (module docstring)."""
+    ``bound``: also compute the LP bound from every start (module docstring). ``progress``: a
+    progress bar on stderr (the planner in play beside it)."""
     if not isinstance(domain, Domain):
         raise InvalidParameterError(f"evaluate_domain.domain: must be a Domain; got "
                                     f"{type(domain).__name__}")
     episodes, horizon, p_high = _check_protocol(episodes, horizon, p_high)
     made = _planners(planners)
-    rewards, seconds, starts = _run(domain, made, episodes, horizon, p_high, seed)
+    with _progress_bar(len(made) * episodes, progress, "evaluate_domain") as bar:
+        return _evaluate(domain, made, episodes, horizon, p_high, seed, bound, bar)
+
+
+def _evaluate(domain, made, episodes, horizon, p_high, seed, bound, bar):
+    rewards, seconds, starts = _run(domain, made, episodes, horizon, p_high, seed, bar)
     names = tuple(p.name for p in made)
     ref = rewards[names.index(REFERENCE)].mean()
     seed_label = (int(seed) if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
@@ -271,9 +291,11 @@ def evaluate_domain(domain: Domain, planners=("no-action", "random", "sampling",
 def compare_domain(kind: str, *, n_arms: int = 20, budget: int = 5, seeds=(0, 1, 2),
                    planners=("no-action", "random", "sampling", "myopic", "iterative-myopic"),
                    episodes: int = 50, horizon: int = 20, p_high: float = 0.2,
-                   bound: bool = False, **params) -> DomainComparisonResult:
+                   bound: bool = False, progress: bool = False,
+                   **params) -> DomainComparisonResult:
     """:func:`evaluate_domain` on one generated instance per seed (``make_domain(kind,
-    n_arms, budget, seed=seed, **params)``; the evaluation uniforms use the same seed)."""
+    n_arms, budget, seed=seed, **params)``; the evaluation uniforms use the same seed), with
+    one progress bar for all of them if ``progress``."""
     from rmab.domains import make_domain
 
     episodes, horizon, p_high = _check_protocol(episodes, horizon, p_high)
@@ -287,10 +309,11 @@ def compare_domain(kind: str, *, n_arms: int = 20, budget: int = 5, seeds=(0, 1,
     if len(set(seeds)) != len(seeds):
         raise InvalidParameterError(f"compare_domain.seeds: must be distinct (a repeated seed "
                                     f"is the same run again, not another sample); got {seeds}")
-    results = [evaluate_domain(make_domain(kind, n_arms, budget, seed=s, **params), planners,
-                               episodes=episodes, horizon=horizon, p_high=p_high,
-                               seed=np.random.SeedSequence([s, 1]), bound=bound)
-               for s in seeds]
+    domains = [make_domain(kind, n_arms, budget, seed=s, **params) for s in seeds]
+    made = [_planners(planners) for _ in seeds]          # names make new planners per seed
+    with _progress_bar(sum(map(len, made)) * episodes, progress, "compare_domain") as bar:
+        results = [_evaluate(d, m, episodes, horizon, p_high, np.random.SeedSequence([s, 1]),
+                             bound, bar) for d, m, s in zip(domains, made, seeds)]
     first = results[0]
     return DomainComparisonResult(first.kind, first.planners, seeds,
                                   np.concatenate([r.rewards for r in results]),

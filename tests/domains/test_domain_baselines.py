@@ -277,6 +277,25 @@ def test_time_limited_steps_are_one_warning_per_planner(recwarn):
     assert all(w.filename == __file__ for w in recwarn)
 
 
+def test_progress_bar_counts_every_planner_episode(capsys):
+    """A J = 100 path comparison runs for hours: the bar shows it is moving, and which planner
+    plays."""
+    d = make_domain("capacity", 6, 2, seed=0)
+    evaluate_domain(d, ["no-action"], episodes=3, horizon=2, progress=True)
+    err = capsys.readouterr().err
+    assert "evaluate_domain: 100%" in err and "6/6" in err and "random" in err  # added last
+    compare_domain("capacity", n_arms=6, budget=2, seeds=(0, 1), planners=["random"],
+                   episodes=2, horizon=2, progress=True)
+    assert "compare_domain: 100%" in capsys.readouterr().err
+    evaluate_domain(d, ["random"], episodes=1, horizon=1)
+    assert capsys.readouterr().err == ""                       # silent by default
+    for call in (lambda: evaluate_domain(d, ["random"], episodes=1, progress="yes"),
+                 lambda: compare_domain("capacity", n_arms=6, budget=2, progress=1)):
+        with pytest.raises(InvalidParameterError, match=r"_domain\.progress: must be True or "
+                                                        r"False"):
+            call()
+
+
 @pytest.mark.parametrize("params, match", [
     (dict(mip_gap=1.5), r"MyopicMIPPlanner.mip_gap: must be < 1"),
     (dict(mip_gap=-0.1), r"MyopicMIPPlanner.mip_gap: must be >= 0"),
