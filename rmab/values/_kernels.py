@@ -55,7 +55,7 @@ def _greedy_row(q_row, tie):
     for a in range(1, q_row.shape[0]):
         if q_row[a] > best:
             best = q_row[a]
-    thresh = best - tie - 1e-12 * max(1.0, abs(best))
+    thresh = best - tie
     for a in range(q_row.shape[0]):
         if q_row[a] >= thresh:
             return a
@@ -63,16 +63,20 @@ def _greedy_row(q_row, tie):
 
 
 @njit
-def _finish_pair(trans, costs_n, r, v, beta, tol, evaluated, q, pol, rhs, mat, q_out, v_out,
-                 pol_out, res_out):
-    """The policy, values and discounted resource use returned for one (arm, price) pair.
+def _finish_pair(trans, costs_n, r, v, beta, tol, evaluated, max_steps, q, pol, rhs, mat, q_out,
+                 v_out, pol_out, res_out):
+    """The policy, values and discounted resource use returned for one (arm, price) pair;
+    returns False if ``max_steps`` evaluations did not settle the policy.
 
     The greedy policy of ``q(v)`` (ties within ``τ = tol (1 - β)`` to the cheaper action) is
-    improved by policy iteration steps (a switch needs a gain above ``τ``) on its exact values
-    until none is left; then ``V* - V_π <= tol``. The greedy policy of an approximate ``v`` alone
-    can lose ``~tol / (1 - β)``: at ``β = 0.9999`` it reported values the policy fell short of by
-    4 500 tol. ``evaluated``: ``v`` is already ``V_π`` of the incoming ``pol`` (policy
-    iteration), which is kept if greedy. ``v`` is overwritten (``V_π``)."""
+    improved by policy iteration steps on its exact values (a state switches, to the first
+    action within ``τ`` of the best, only if that gains more than ``τ``) until none is left;
+    then ``V* - V_π <= tol`` and ``values = max_a q`` lies in ``[V_π, V*]``. The greedy policy
+    of an approximate ``v`` alone can lose ``~tol / (1 - β)``: at ``β = 0.9999`` it reported
+    values the policy fell short of by 4 500 tol. ``τ`` needs no float guard of its own: the
+    kernels get ``tol`` above the float64 floor ``F`` (``exact.py``), so ``τ >= (S + 2) ε M``,
+    the rounding of ``q``. ``evaluated``: ``v`` is already ``V_π`` of the incoming ``pol``
+    (policy iteration), which is kept if greedy. ``v`` is overwritten (``V_π``)."""
     s_count, n_actions = q.shape
     tie = tol * (1.0 - beta)
     _q_values(trans, r, v, beta, q)
@@ -81,7 +85,9 @@ def _finish_pair(trans, costs_n, r, v, beta, tol, evaluated, q, pol, rhs, mat, q
         a = _greedy_row(q[s], tie)
         changed = changed or a != pol[s]
         pol[s] = a
-    while changed:                  # each switch gains more than τ: no cycle, few steps
+    steps = 0
+    while changed and steps < max_steps:    # each switch gains more than τ: few steps
+        steps += 1
         for s in range(s_count):
             rhs[s] = r[s, pol[s]]
         _solve_policy(trans, pol, rhs, beta, mat, v)
@@ -92,9 +98,11 @@ def _finish_pair(trans, costs_n, r, v, beta, tol, evaluated, q, pol, rhs, mat, q
             best = cur
             for a in range(n_actions):
                 best = max(best, q[s, a])
-            if best > cur + tie + 1e-12 * max(1.0, abs(cur)):
-                pol[s] = _greedy_row(q[s], tie)
-                changed = True
+            if best > cur + tie:
+                a = _greedy_row(q[s], tie)
+                if a != pol[s]:
+                    pol[s] = a
+                    changed = True
     for s in range(s_count):
         best = q[s, 0]
         for b in range(1, n_actions):
@@ -106,6 +114,7 @@ def _finish_pair(trans, costs_n, r, v, beta, tol, evaluated, q, pol, rhs, mat, q
         for b in range(n_actions):
             q_out[s, b] = q[s, b]
     _solve_policy(trans, pol, rhs, beta, mat, res_out)
+    return not changed
 
 
 @njit
@@ -157,16 +166,18 @@ def vi_kernel(transitions, rewards, costs, prices, beta, tol, max_iter, values, 
                 if factor * 0.5 * (hi - lo) <= tol:
                     done = True
                     break
-            iterations[p, n] = it if done else max_iter + 1
-            _finish_pair(trans, costs[n], r, v, beta, tol, False, q, pol, cost_rhs, mat,
-                         q_out[p, n], values[p, n], policy[p, n], resource[p, n])
+            settled = _finish_pair(trans, costs[n], r, v, beta, tol, False, max_iter, q, pol,
+                                   cost_rhs, mat, q_out[p, n], values[p, n], policy[p, n],
+                                   resource[p, n])
+            iterations[p, n] = it if done and settled else max_iter + 1
 
 
 @njit
 def pi_kernel(transitions, rewards, costs, prices, beta, tol, max_iter, values, q_out, policy,
               resource, iterations):
     """Howard's policy iteration, one (arm, price) pair at a time; outputs as
-    :func:`vi_kernel`. An action changes only where another is better by more than ``tol``."""
+    :func:`vi_kernel`. An action changes only where another is better by more than
+    ``tol (1 - β)``."""
     n_arms, n_actions, s_count, _ = transitions.shape
     r = np.empty((s_count, n_actions))
     q = np.empty((s_count, n_actions))
@@ -206,9 +217,10 @@ def pi_kernel(transitions, rewards, costs, prices, beta, tol, max_iter, values, 
                 if not changed:
                     done = True
                     break
-            iterations[p, n] = it if done else max_iter + 1
-            _finish_pair(trans, costs[n], r, v, beta, tol, done, q, pol, cost_rhs, mat,
-                         q_out[p, n], values[p, n], policy[p, n], resource[p, n])
+            settled = _finish_pair(trans, costs[n], r, v, beta, tol, done, max_iter, q, pol,
+                                   cost_rhs, mat, q_out[p, n], values[p, n], policy[p, n],
+                                   resource[p, n])
+            iterations[p, n] = it if done and settled else max_iter + 1
 
 
 # -- PBVI -----------------------------------------------------------------------------------

@@ -28,21 +28,20 @@ def evaluate(transitions, discount, policy, payoff) -> np.ndarray:
     return np.linalg.solve(mat, rhs.transpose(0, 2, 1)[..., None])[..., 0].transpose(0, 2, 1)
 
 
-def _finish(arms, reward, v, discount, tol):
-    """Twin of ``_finish_pair``: the greedy policy of ``q(v)`` (ties within ``tol (1 - β)``),
-    improved on its exact values until no gain exceeds that; ``(values, q, policy,
+def _finish(arms, reward, v, discount, tol, max_steps):
+    """Twin of ``_finish_pair``: the greedy policy of ``q(v)`` (ties within ``τ = tol (1 - β)``),
+    improved on its exact values (a switch gains more than ``τ``); ``(values, q, policy,
     resource)``."""
     tie = tol * (1.0 - discount)
     q = reward + discount * expect(arms.transitions, v)
-    pol = greedy(q, tie)
-    while True:
+    pol = greedy(q, tie, rel=0.0)
+    for _ in range(max_steps):
         v = evaluate(arms.transitions, discount, pol, reward)
         q = reward + discount * expect(arms.transitions, v)
-        cur = select(q, pol)
-        better = q.max(axis=1) > cur + tie + 1e-12 * np.maximum(1.0, np.abs(cur))
+        better = q.max(axis=1) > select(q, pol) + tie
         if not better.any():
             break
-        pol = np.where(better, greedy(q, tie), pol)
+        pol = np.where(better, greedy(q, tie, rel=0.0), pol)
     res = evaluate(arms.transitions, discount, pol, arms.costs)
     t = lambda x: np.ascontiguousarray(x.transpose(2, 0, 1))  # noqa: E731
     return t(q.max(axis=1)), np.ascontiguousarray(q.transpose(3, 0, 2, 1)), t(pol), t(res)
@@ -63,13 +62,13 @@ def vi_numpy(arms, prices, discount, tol, max_iter):
         v = new + factor * 0.5 * (lo + hi)
         if factor * 0.5 * float((hi - lo).max()) <= tol:
             break
-    return _finish(arms, reward, v, discount, tol) + (it,)
+    return _finish(arms, reward, v, discount, tol, max_iter) + (it,)
 
 
 def pi_numpy(arms, prices, discount, tol, max_iter):
     """Howard's policy iteration over all pairs at once; same returns as :func:`vi_numpy`."""
     reward = priced_rewards(arms, prices)
-    pol = greedy(reward, 0.0)
+    pol = greedy(reward, 0.0, rel=0.0)
     it = 0
     while it < max_iter:
         it += 1
@@ -81,7 +80,7 @@ def pi_numpy(arms, prices, discount, tol, max_iter):
         if not better.any():
             break
         pol = np.where(better, np.argmax(q, axis=1), pol)
-    return _finish(arms, reward, v, discount, tol) + (it,)
+    return _finish(arms, reward, v, discount, tol, max_iter) + (it,)
 
 
 def point_backup_numpy(trans, obs, r, c, beta, beliefs, alphas, costs):

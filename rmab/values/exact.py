@@ -6,7 +6,7 @@ Every arm ``n`` and price ``λ_p`` define the MDP with reward ``r_n(s, a) - λ_p
 
     res = value_iteration(arms, prices=np.linspace(0, 1, 11), discount=0.95)
     res.values[p, n, s]     # V*_λ(s) of arm n at price prices[p]
-    res.resource[p, n, s]   # discounted expected resource use of the greedy policy
+    res.resource[p, n, s]   # discounted expected resource use of the returned policy
 
 For POMDP arms both functions solve the underlying fully observed MDP (the QMDP relaxation).
 Discounted problems run a Numba kernel over the (arm, price) pairs, each pair stopping on its
@@ -14,9 +14,11 @@ own; finite horizons use numpy backward induction vectorised over arms and price
 
 Stopping rule of discounted value iteration (MacQueen 1966 bounds): with
 ``d = V_k - V_{k-1}``, ``V* ∈ [V_k + β/(1-β) min d, V_k + β/(1-β) max d]`` state by state;
-the returned values use the midpoint, so they are within ``β/(1-β) (max d - min d)/2 <= tol``
-of ``V*`` once iteration stops. The span shrinks at least as fast as ``β`` times the
-ergodicity coefficient of the chain, often much faster than the sup norm.
+iteration stops once the midpoint is within ``β/(1-β) (max d - min d)/2 <= tol`` of ``V*``.
+The span shrinks at least as fast as ``β`` times the ergodicity coefficient of the chain, often
+much faster than the sup norm. Both methods then return the greedy policy improved on its exact
+values (``ExactResult.policy``) and, as values, the best ``q`` under that policy's exact
+values: within ``tol`` of ``V*``.
 
 Float64 limits (:func:`check_scale`). Every value and resource use is bounded by
 ``M = max(|r - λc|, c) Σ_t β^t``; ``M > 1e300`` is refused (the sweeps would overflow to inf or
@@ -54,10 +56,12 @@ class ExactResult:
     prices : (P,)
     values : (P, N, S)  optimal values (finite horizon: at period 0)
     q : (P, N, S, A)  ``r(s,a) - λ c(a) + β Σ_s' P(s'|s,a) V(s')``
-    policy : (P, N, S) int64  the action taken. Discounted: the greedy policy, improved on its
-        exact values until no action gains more than ``tol (1 - β)``, so ``V* - V_π <= tol``
-        (the greedy policy alone can lose ``~tol / (1 - β)``); finite horizon: greedy per
-        period. Ties (within ``tol (1 - β)``, finite horizon ``2 tol``) go to the cheaper action
+    policy : (P, N, S) int64  the action taken. Discounted: the greedy policy (ties within
+        ``τ = tol (1 - β)`` to the cheaper action), improved on its exact values until no action
+        gains more than ``τ`` (a state that switches takes the cheapest action within ``τ`` of
+        the best; one that does not keeps its action), so ``V* - V_π <= tol`` (the greedy policy
+        alone can lose ``~tol / (1 - β)``). Finite horizon: greedy per period, ties within
+        ``2 tol`` to the cheaper action
     resource : (P, N, S)  ``E Σ_t β^t c(a_t)`` under ``policy`` from each state (finite
         horizon: over periods ``0..H-1``, undiscounted when ``discount == 1``), so that
         ``values = E Σ β^t r - λ resource``
@@ -154,10 +158,11 @@ def _expect(transitions, v) -> np.ndarray:
     return np.matmul(transitions.reshape(n, a * s, s), v).reshape(n, a, s, v.shape[-1])
 
 
-def _greedy(q, tie) -> np.ndarray:
-    """First (cheapest) action within ``tie`` of the best: q (N, A, S, P) -> (N, S, P)."""
+def _greedy(q, tie, rel: float = 1e-12) -> np.ndarray:
+    """First (cheapest) action within ``tie + rel max(1, |best|)`` of the best: q (N, A, S, P)
+    -> (N, S, P)."""
     best = q.max(axis=1, keepdims=True)
-    return np.argmax(q >= best - tie - 1e-12 * np.maximum(1.0, np.abs(best)),
+    return np.argmax(q >= best - tie - rel * np.maximum(1.0, np.abs(best)),
                      axis=1).astype(np.int64)
 
 

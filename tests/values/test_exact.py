@@ -299,3 +299,23 @@ def test_qmdp_bound_stays_valid_at_a_large_reward_scale():
     arms = POMDPArms(p[None, None], np.ones((1, 1, 3, 1)), r[None, :, None])
     exact = np.linalg.solve(np.eye(3) - 0.99 * p, r)
     assert (qmdp_bound(arms, discount=0.99).vectors[0, 0] >= exact).all()
+
+
+@pytest.mark.parametrize("solve", [value_iteration, policy_iteration], ids=["vi", "pi"])
+def test_a_gain_above_the_tie_tolerance_is_taken_at_any_value_scale(solve):
+    """A float guard of 1e-12 |V| on top of tol (1 - β) kept action 0 where action 1 pays 5e-9
+    more per period (V ~ 1e4 at β = 0.9999): values fell 5e-5 (375 tol) below V*, and the
+    Lagrangian certificate below the optimum."""
+    beta, g = 0.9999, 5e-9
+    arms = MDPArms(np.array([[[[1.0]], [[1.0]]]]), np.array([[[1.0, 1.0 + g]]]), [0.0, 0.0])
+    res = solve(arms, discount=beta)
+    assert res.policy[0, 0, 0] == 1
+    assert abs(res.values[0, 0, 0] - (1 + g) / (1 - beta)) <= res.tol
+
+
+def test_the_policy_settles_within_max_iter():
+    """max_iter also bounds the improvement steps that finish each pair."""
+    arms = random_mdp_arms(5, 6, 3, seed=4)
+    with pytest.warns(ConvergenceWarning):
+        res = value_iteration(arms, discount=0.999, max_iter=1)
+    assert not res.converged
