@@ -218,23 +218,31 @@ def _run(domain: Domain, planners: list, episodes: int, horizon: int, p_high: fl
                 except (InvalidParameterError, InfeasibleActionError) as exc:
                     raise type(exc)(f"planner {planner.name!r} in episode {e} at t={t}: "
                                     f"{exc}") from exc
-                at_limit = [w for w in caught if issubclass(w.category, SolverLimitWarning)]
-                limited += at_limit[:1]
-                for w in caught:
-                    if w not in at_limit:
-                        show_again(*caught_record(w), shown)
+                finally:        # shown even when plan raised; a limit's first one at once
+                    _pass_on(caught, limited, shown)
                 seconds[p] += planner.last_stats.seconds
                 levels = domain.arm_levels(action)
                 total += domain.arms.expected_reward(s, levels)
                 s = domain.arms.next_states(s, levels, u[e, t])
             rewards[p, e] = total / horizon
             bar.update()
-        if limited:             # one line per planner, not one per step
+        if len(limited) > 1:    # the first was shown; then a count, not a line per step
             warnings.warn(f"evaluate_domain: planner {planner.name!r} stopped at the solver time "
                           f"limit in {len(limited)} of {episodes * horizon} steps and played the "
-                          f"best action found (first: {limited[0].message})", SolverLimitWarning,
+                          f"best action found", SolverLimitWarning,
                           stacklevel=4)                                  # the caller's line
     return rewards, seconds / (episodes * horizon), starts
+
+
+def _pass_on(caught: list, limited: list, shown: set) -> None:
+    """Show a step's warnings under the caller's filters, each once per run; of the solver
+    time-limit warnings only a planner's first is shown here (so an "error" filter stops the
+    run at once) and every step that had one is counted in ``limited``."""
+    at_limit = [w for w in caught if issubclass(w.category, SolverLimitWarning)]
+    for w in caught:
+        if w not in at_limit or (w is at_limit[0] and not limited):
+            show_again(*caught_record(w), shown)
+    limited += at_limit[:1]
 
 
 def _check_protocol(episodes, horizon, p_high):

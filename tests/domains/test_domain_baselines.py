@@ -270,11 +270,38 @@ def test_time_limited_steps_are_one_warning_per_planner(recwarn):
     evaluate_domain(make_domain("capacity", 6, 2, seed=0), ["random", Limited()], episodes=3,
                     horizon=4)
     limits = [str(w.message) for w in recwarn if w.category is SolverLimitWarning]
-    assert limits == ["evaluate_domain: planner 'limited' stopped at the solver time limit in "
-                      "6 of 12 steps and played the best action found (first: stopped at the "
-                      "limit (gap 0.0))"]
+    assert limits == ["stopped at the limit (gap 0.0)",
+                      "evaluate_domain: planner 'limited' stopped at the solver time limit in "
+                      "6 of 12 steps and played the best action found"]
     assert [str(w.message) for w in recwarn if w.category is RmabWarning] == ["something else"]
     assert all(w.filename == __file__ for w in recwarn)
+    recwarn.clear()
+
+    class Failing(Limited):                  # a step's warnings are shown even if it raises
+        name = "failing"
+
+        def _plan(self, states, t):
+            warnings.warn("fell back to its LP relaxation", RmabWarning)
+            raise PlanningError("no solution")
+
+    with pytest.raises(PlanningError):
+        evaluate_domain(make_domain("capacity", 6, 2, seed=0), [Failing()], episodes=1,
+                        horizon=2)
+    assert [str(w.message) for w in recwarn] == ["fell back to its LP relaxation"]
+    calls = []
+
+    class Counted(Limited):                  # an "error" filter stops the run at the first one
+        name = "counted"
+
+        def _plan(self, states, t):
+            calls.append(t)
+            return super()._plan(states, 0)
+
+    warnings.simplefilter("error", SolverLimitWarning)
+    with pytest.raises(SolverLimitWarning, match="stopped at the limit"):
+        evaluate_domain(make_domain("capacity", 6, 2, seed=0), [Counted()], episodes=3,
+                        horizon=4)
+    assert len(calls) == 1
 
 
 def test_progress_bar_counts_every_planner_episode(capsys):
