@@ -133,9 +133,9 @@ def _run_domain_file(args) -> int:
     names = list(DOMAIN_DEFAULT) if args.planners is None else _names(args.planners)
     if args.network is not None:
         names += [n for n in ("sequoia", "iterative-dqn") if n not in names]
-    result = evaluate_domain(domain, _domain_planners(names, args, horizon), episodes=50 if args.episodes is None
-                             else args.episodes, horizon=horizon,
-                             seed=0 if args.seed is None else args.seed,
+    result = evaluate_domain(domain, _domain_planners(names, args, horizon),
+                             episodes=50 if args.episodes is None else args.episodes,
+                             horizon=horizon, seed=0 if args.seed is None else args.seed,
                              bound=args.bound, progress=not args.no_progress)
     return _report(result, args)
 

@@ -314,10 +314,9 @@ def budget_weight(instance: Instance) -> float:
 
 
 def _budget_term(instance: Instance) -> float:
-    """``B w``, with ``B`` capped at ``2 D + 1`` for ``D`` the dearest joint action's cost: a
-    larger budget changes neither the bound nor its price (0), and 1e307 times ``w``
-    overflowed to a NaN bound. (Capped at ``D``, the dual is flat from 0 where every arm
-    acts at price 0, and the search could return any price of that flat.)"""
+    """``B w``, with ``B`` capped at ``2 D + 1``, ``D`` the dearest joint action's cost: a larger
+    budget changes neither the bound nor its price (0), and 1e307 times ``w`` overflowed to a
+    NaN bound. (The margin keeps the slope at 0 clear of the rounding of the resource use.)"""
     dearest = float(instance.arms.costs.max(axis=1).sum())
     return min(instance.budget, 2.0 * dearest + 1.0) * budget_weight(instance)
 
@@ -416,14 +415,20 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
     def slope(point: _Point) -> float:
         return float(budget_term - point.resource.sum())
 
+    flat = -1e-12 * max(1.0, budget_term)    # a slope at 0 this small is the resource's rounding
     if method == "lp":
-        best = evaluate(_hawkins_lp(solver.arms, solver.inverse, beliefs, instance.discount,
-                                    budget_term))
+        price = _hawkins_lp(solver.arms, solver.inverse, beliefs, instance.discount, budget_term)
+        # where the dual is flat from 0 (a budget every arm fits, B = D), the LP may return any
+        # price of the flat: 0.274 instead of 0 in a domain whose every arm fits; take 0 as the
+        # searches do
+        lo_point = evaluate(0.0) if price > 0.0 else None
+        best = (lo_point if lo_point is not None and slope(lo_point) >= flat
+                else evaluate(price))
     else:
         hi = _price_ceiling(instance, weight)
         lo_point = evaluate(0.0)
         bracket = None
-        if slope(lo_point) >= 0.0 or hi == 0.0:
+        if slope(lo_point) >= flat or hi == 0.0:
             best = lo_point
         elif method == "bisection":
             best, bracket = _bisect(evaluate, slope, dual, 0.0, hi, price_tol, max_iter)

@@ -111,11 +111,13 @@ def test_lagrangian_price_matches_hawkins_lp(kind):
 
 
 @pytest.mark.parametrize("charge_now", [False, True])
-def test_lagrangian_gains_at_zero_price_are_the_vi_advantage(charge_now):
+@pytest.mark.parametrize("room", [2, 1])
+def test_lagrangian_gains_at_zero_price_are_the_vi_advantage(charge_now, room):
     base = make_domain("capacity", 6, 2, seed=5)
-    # capacity for every arm: the relaxed budget never binds, so λ* = 0
+    # capacity for every arm: the relaxed budget never binds, so λ* = 0 (room 1, exactly every
+    # arm's cost: the dual is flat from 0 and the LP returned 0.274)
     domain = CapacityDomain.from_arrays(up_prob=base.arms.up_prob, rewards=base.arms.rewards,
-                                        costs=base.costs, capacities=[2 * base.costs.sum()])
+                                        costs=base.costs, capacities=[room * base.costs.sum()])
     planner = _fit(LagrangianDomainPlanner, domain, charge_now=charge_now)
     states = np.array([0, 1, 2, 3, 1, 0])
     gains = planner._gains(states)
