@@ -60,7 +60,8 @@ def add_arguments(parser) -> None:
                         help="with --domain or --domain-file: seconds per MIP solve of the "
                              "planners that make them (myopic, whittle, lagrangian, rollout, "
                              "sequoia); a solve at the limit plays its best action so far, with a "
-                             "warning (default: none; 0 = none, as in 'rmab train')")
+                             "warning, and one that found none by then is an error (default: "
+                             "none; 0 = none, as in 'rmab train')")
     parser.add_argument("--bound", action="store_true",
                         help="with --domain or --domain-file: add the LP upper bound on any "
                              "policy's reward from the same starts (one LP per episode; "
@@ -159,11 +160,11 @@ def _domain_planners(names: list[str], args, horizon: int) -> list:
             params["horizon"] = horizon
             if args.network is not None:
                 params["network"] = args.network
-        if (spec is not None and args.time_limit is not None
+        if (spec is not None and time_limit is not None
                 and "time_limit" in inspect.signature(spec.load()).parameters):
             params["time_limit"], limited = time_limit, True
         out.append(make_domain_planner(name, **params) if params else name)
-    if args.time_limit is not None and not limited:
+    if time_limit is not None and not limited:
         raise InvalidParameterError(f"compare.time_limit: none of the planners {names} makes "
                                     f"MIP solves (myopic, whittle, lagrangian, rollout and "
                                     f"sequoia do); got --time-limit {args.time_limit}")

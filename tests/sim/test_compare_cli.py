@@ -305,8 +305,8 @@ def test_time_limit_reaches_every_planner_that_solves_a_mip():
     assert [p.time_limit for p in made[1:4]] == [2.5, 2.5, 2.5]
     assert made[4]._myopic.time_limit == 2.5
     args.time_limit = 0                                      # 0 = none, as in 'rmab train'
-    assert all(isinstance(p, str) or p.time_limit is None
-               for p in _domain_planners(["random", "myopic"], args, 20))
+    assert _domain_planners(["random", "myopic"], args, 20) == ["random", "myopic"]
+    assert _domain_planners(["random"], args, 20) == ["random"]          # nothing to refuse
 
 
 def test_a_planner_that_does_not_apply_is_named(tmp_path, capsys):
@@ -324,3 +324,11 @@ def test_a_planner_that_does_not_apply_is_named(tmp_path, capsys):
                           "apply to this instance (lagrangian_bound.instance.horizon")
     names = [line.split()[0] for line in out.splitlines()[2:-1]]
     assert names == [n for n in default_planners() if n != "lagrangian"]
+
+
+def test_a_horizon_beyond_a_finite_horizon_instance_is_refused(tmp_path, capsys):
+    path = save_instance(health_intervention(5, horizon=4, seed=1), tmp_path / "fh.npz")
+    assert main(["compare", str(path), "--planners", "random", "--episodes", "1", "--horizon",
+                 "5", "--no-progress"]) == 1
+    assert ("compare.horizon: must be at most the instance's horizon 4 (the model ends there); "
+            "got 5") in capsys.readouterr().err
