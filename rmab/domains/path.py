@@ -306,7 +306,8 @@ class RouteSearch:
     highest first; every branch keeps the single additions that stay feasible (exact closed-walk
     checks), and its bound is its value plus the best weights it can still add.
 
-    Once the search has done ``_HEURISTIC_AFTER`` units of work (about 10-15 ms) unfinished,
+    Once the search has done ``_HEURISTIC_AFTER`` units of work unfinished (10-15 ms at
+    J = 100; not past a time limit),
     :func:`~rmab.domains._kernels.route_heuristic` gives it an incumbent (kept if better and if
     its walk fits the route): walks through the best ``budget`` nodes they pass, built by
     greedy insertion (gain / added length^a, a in 0, 0.5, 1, 2, from each of the 3 best
@@ -442,10 +443,8 @@ class _BranchAndBound:
             self.done = bool(route_search_kernel(
                 d.distances, d.source, float(d.route_length), self.weight, _SEARCH_STATES,
                 _HELD_KARP_MAX, self.gap, self.offset, work, self.stack, self.best))
-            if not self.done and not self.seeded and self.stack[10][0] >= _HEURISTIC_AFTER:
-                self.seed()                    # before a stop: one check can take 0.4 s
             now = time.perf_counter()
-            if now - start >= seconds:
+            if now - start >= seconds:         # no heuristic past the limit: 1.6 s at J = 400
                 break
             if work != self.work:               # a fixed call before the heuristic
                 continue
