@@ -11,7 +11,8 @@ enumeration falls back, :class:`~rmab.domains.path.RouteSearch` and the walk MIL
 ``--walk-limit`` seconds per solve) maximise the same one-step objectives: solve times,
 ratio walk / search, and whether the optima agree (a walk solve at its limit gives a bound).
 The full run ends with the feasibility checks and the iterative-myopic greedy
-(``_checks_and_greedy``).
+(``_checks_and_greedy``), then ``RouteSearch``'s incumbent heuristic at J = 100, B = 20
+(``_incumbent``; alone with ``--incumbent SECONDS``).
 
     .venv/bin/python benchmarks/bench_path_block.py [--quick]
 """
@@ -139,12 +140,59 @@ def _checks_and_greedy() -> None:
           f"{recheck * 1e3:.1f} ms (x{recheck / skip:.1f}), same actions")
 
 
+def _incumbent(limit: float) -> None:
+    """J = 100, B = 20, myopic objectives of Bernoulli(0.2) states (3 instances x 3 states):
+    the incumbent heuristic alone (value, time), and RouteSearch with a ``limit`` against the
+    same search with the heuristic switched off, in the same run (ratio of the sets' values)."""
+    saved = path_mod._HEURISTIC_AFTER
+    ratios = []
+    for s in range(3):
+        d = make_path(100, 20, seed=s)
+        block = d.constraint_block()
+        for k in range(3):
+            state = (np.random.default_rng(k).random(100) < 0.2).astype(np.int64)
+            c, offset = block.level_objective(d.arms.level_gains(state))
+            w = c[block.pull_vars]
+            out = np.empty(d.n_arms, dtype=np.int64)
+            start = time.perf_counter()
+            count = path_mod.route_heuristic(
+                d.distances, d._graph()[2], d.source, float(d.route_length), w, d.budget,
+                path_mod._HEURISTIC_ALPHAS, path_mod._HEURISTIC_STARTS,
+                path_mod._HEURISTIC_DROP, path_mod._HEURISTIC_KICKS, out)
+            t_heur = time.perf_counter() - start
+            found = {}
+            for name, after in (("with", saved), ("without", 1 << 62)):
+                path_mod._HEURISTIC_AFTER = after
+                try:
+                    model = RouteSearch(d, get_backend("highs"))
+                    model.set_objective(c, offset)
+                    start = time.perf_counter()
+                    res = model.solve(time_limit=limit)
+                    found[name] = (res.objective - offset, res.bound - offset, res.status.value,
+                                   time.perf_counter() - start)
+                finally:
+                    path_mod._HEURISTIC_AFTER = saved
+            (v_w, b_w, st_w, t_w), (v_o, _, st_o, t_o) = found["with"], found["without"]
+            ratios.append(v_w / v_o)
+            print(f"  s{s} k{k}: heuristic {w[out[:count]].sum():.4f} in {t_heur * 1e3:.0f} ms;"
+                  f" search {limit:g} s with it {v_w:.4f} ({st_w}, {t_w:.2f} s, bound "
+                  f"{b_w:.4f}) vs without {v_o:.4f} ({st_o}, {t_o:.2f} s): x{v_w / v_o:.3f}")
+    print(f"J=100 B=20 incumbent: the set after {limit:g} s with the heuristic / without, "
+          f"median x{np.median(ratios):.3f}, min x{min(ratios):.3f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="J = 20 only, fewer repeats")
     ap.add_argument("--walk-limit", type=float, default=60.0,
                     help="time limit of a walk MILP solve where the search is compared")
+    ap.add_argument("--incumbent", type=float, default=None, metavar="SECONDS",
+                    help="only the J = 100 incumbent comparison, with this time limit per solve "
+                         "(the full run ends with it at 1 s)")
     args = ap.parse_args()
+    if args.incumbent is not None:
+        _incumbent(args.incumbent)
+        return
     n_obj, steps = (5, 5) if args.quick else (20, 10)
     cases = [(20, 5, s) for s in range(3)]
     if not args.quick:
@@ -187,6 +235,7 @@ def main() -> None:
               f"{m_search * 1e3:.1f} (x{m_search / m_rs:.2f})")
     if not args.quick:
         _checks_and_greedy()
+        _incumbent(1.0)
 
 
 def _search_vs_walk(d: PathDomain, steps: int, seed: int, walk_limit: float) -> None:
