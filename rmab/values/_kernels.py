@@ -63,46 +63,40 @@ def _greedy_row(q_row, tie):
 
 
 @njit
-def _finish_pair(trans, costs_n, r, v, beta, tol, evaluated, max_steps, q, pol, rhs, mat, q_out,
-                 v_out, pol_out, res_out):
-    """The policy, values and discounted resource use returned for one (arm, price) pair;
-    returns False if ``max_steps`` evaluations did not settle the policy.
+def _improve(trans, r, beta, tie, max_steps, pol, rhs, mat, v, q):
+    """Policy iteration from ``pol``: evaluate it exactly (``v = V_π``, ``q`` its Q), then
+    switch each state where another action gains more than ``tie`` to the first action within
+    ``tie`` of its best (the cheaper on ties); until no state switches. Returns the
+    evaluations made, ``max_steps + 1`` if that many did not settle the policy.
 
-    The greedy policy of ``q(v)`` (ties within ``τ = tol (1 - β)`` to the cheaper action) is
-    improved by policy iteration steps on its exact values (a state switches, to the first
-    action within ``τ`` of the best, only if that gains more than ``τ``) until none is left;
-    then ``V* - V_π <= tol`` and ``values = max_a q`` lies in ``[V_π, V*]``. The greedy policy
-    of an approximate ``v`` alone can lose ``~tol / (1 - β)``: at ``β = 0.9999`` it reported
-    values the policy fell short of by 4 500 tol. ``τ`` needs no float guard of its own: the
-    kernels get ``tol`` above the float64 floor ``F`` (``exact.py``), so ``τ >= (S + 2) ε M``,
-    the rounding of ``q``. ``evaluated``: ``v`` is already ``V_π`` of the incoming ``pol``
-    (policy iteration), which is kept if greedy. ``v`` is overwritten (``V_π``)."""
+    With ``tie = tol (1 - β)``, ``V* - V_π <= tol`` once settled and ``max_a q`` lies in
+    ``[V_π, V*]``. ``tie`` needs no float guard of its own: the kernels get ``tol`` above the
+    float64 floor ``F`` (``exact.py``), so ``tie >= (S + 2) ε M``, the rounding of ``q``; a
+    relative guard of 1e-12 |V| on top had kept actions worth 375 tol less at β = 0.9999."""
     s_count, n_actions = q.shape
-    tie = tol * (1.0 - beta)
-    _q_values(trans, r, v, beta, q)
-    changed = not evaluated
-    for s in range(s_count):
-        a = _greedy_row(q[s], tie)
-        changed = changed or a != pol[s]
-        pol[s] = a
-    steps = 0
-    while changed and steps < max_steps:    # each switch gains more than τ: few steps
-        steps += 1
+    for step in range(1, max_steps + 1):
         for s in range(s_count):
             rhs[s] = r[s, pol[s]]
         _solve_policy(trans, pol, rhs, beta, mat, v)
         _q_values(trans, r, v, beta, q)
         changed = False
         for s in range(s_count):
-            cur = q[s, pol[s]]
-            best = cur
+            best = q[s, pol[s]]
             for a in range(n_actions):
                 best = max(best, q[s, a])
-            if best > cur + tie:
-                a = _greedy_row(q[s], tie)
-                if a != pol[s]:
-                    pol[s] = a
-                    changed = True
+            if best > q[s, pol[s]] + tie:           # each switch gains more than tie: no cycle
+                pol[s] = _greedy_row(q[s], tie)
+                changed = True
+        if not changed:
+            return step
+    return max_steps + 1
+
+
+@njit
+def _write_pair(trans, costs_n, beta, q, pol, rhs, mat, q_out, v_out, pol_out, res_out):
+    """Outputs of one (arm, price) pair: ``q``, values ``max_a q``, the policy and its
+    discounted resource use."""
+    s_count, n_actions = q.shape
     for s in range(s_count):
         best = q[s, 0]
         for b in range(1, n_actions):
@@ -114,25 +108,29 @@ def _finish_pair(trans, costs_n, r, v, beta, tol, evaluated, max_steps, q, pol, 
         for b in range(n_actions):
             q_out[s, b] = q[s, b]
     _solve_policy(trans, pol, rhs, beta, mat, res_out)
-    return not changed
 
 
 @njit
 def vi_kernel(transitions, rewards, costs, prices, beta, tol, max_iter, values, q_out, policy,
               resource, iterations):
-    """Value iteration with MacQueen's stopping rule, one (arm, price) pair at a time.
+    """Value iteration with MacQueen's stopping rule, one (arm, price) pair at a time, then the
+    greedy policy (ties within ``tol (1 - β)`` to the cheaper action) improved on its exact
+    values (:func:`_improve`): the greedy policy of an approximate ``v`` alone can lose
+    ``~tol / (1 - β)`` (4 500 tol at ``β = 0.9999``).
 
     Writes ``values[p, n]``, ``q_out[p, n]``, ``policy[p, n]``, ``resource[p, n]`` and the
-    sweeps used in ``iterations[p, n]`` (``max_iter + 1`` when the tolerance was not reached).
+    sweeps used in ``iterations[p, n]`` (``max_iter + 1`` when the tolerance was not reached or
+    the policy not settled in ``max_iter`` evaluations).
     """
     n_arms, n_actions, s_count, _ = transitions.shape
     factor = beta / (1.0 - beta)
+    tie = tol * (1.0 - beta)
     r = np.empty((s_count, n_actions))
     q = np.empty((s_count, n_actions))
     v = np.empty(s_count)
     new = np.empty(s_count)
     pol = np.empty(s_count, dtype=np.int64)
-    cost_rhs = np.empty(s_count)
+    rhs = np.empty(s_count)
     mat = np.empty((s_count, s_count))
     for n in range(n_arms):
         trans = transitions[n]
@@ -166,25 +164,28 @@ def vi_kernel(transitions, rewards, costs, prices, beta, tol, max_iter, values, 
                 if factor * 0.5 * (hi - lo) <= tol:
                     done = True
                     break
-            settled = _finish_pair(trans, costs[n], r, v, beta, tol, False, max_iter, q, pol,
-                                   cost_rhs, mat, q_out[p, n], values[p, n], policy[p, n],
-                                   resource[p, n])
-            iterations[p, n] = it if done and settled else max_iter + 1
+            _q_values(trans, r, v, beta, q)
+            for s in range(s_count):
+                pol[s] = _greedy_row(q[s], tie)
+            steps = _improve(trans, r, beta, tie, max_iter, pol, rhs, mat, v, q)
+            iterations[p, n] = it if done and steps <= max_iter else max_iter + 1
+            _write_pair(trans, costs[n], beta, q, pol, rhs, mat, q_out[p, n], values[p, n],
+                        policy[p, n], resource[p, n])
 
 
 @njit
 def pi_kernel(transitions, rewards, costs, prices, beta, tol, max_iter, values, q_out, policy,
               resource, iterations):
-    """Howard's policy iteration, one (arm, price) pair at a time; outputs as
-    :func:`vi_kernel`. An action changes only where another is better by more than
-    ``tol (1 - β)``."""
+    """Howard's policy iteration (:func:`_improve` with ``tie = tol (1 - β)``) from the greedy
+    policy of the rewards, one (arm, price) pair at a time; outputs as :func:`vi_kernel`, with
+    the evaluations in ``iterations``."""
     n_arms, n_actions, s_count, _ = transitions.shape
+    tie = tol * (1.0 - beta)
     r = np.empty((s_count, n_actions))
     q = np.empty((s_count, n_actions))
     v = np.empty(s_count)
-    rhs = np.empty(s_count)
     pol = np.empty(s_count, dtype=np.int64)
-    cost_rhs = np.empty(s_count)
+    rhs = np.empty(s_count)
     mat = np.empty((s_count, s_count))
     for n in range(n_arms):
         trans = transitions[n]
@@ -193,34 +194,9 @@ def pi_kernel(transitions, rewards, costs, prices, beta, tol, max_iter, values, 
                 for a in range(n_actions):
                     r[s, a] = rewards[n, s, a] - prices[p] * costs[n, a]
                 pol[s] = _greedy_row(r[s], 0.0)
-            it = 0
-            done = False
-            while it < max_iter:
-                it += 1
-                for s in range(s_count):
-                    rhs[s] = r[s, pol[s]]
-                _solve_policy(trans, pol, rhs, beta, mat, v)
-                _q_values(trans, r, v, beta, q)
-                changed = False
-                for s in range(s_count):
-                    cur = q[s, pol[s]]
-                    best = cur
-                    arg = pol[s]
-                    for a in range(n_actions):
-                        if q[s, a] > best:
-                            best = q[s, a]
-                            arg = a
-                    # gains below tol (1 - β) everywhere leave V* - V_π <= tol
-                    if best > cur + tol * (1.0 - beta) + 1e-12 * max(1.0, abs(cur)):
-                        pol[s] = arg
-                        changed = True
-                if not changed:
-                    done = True
-                    break
-            settled = _finish_pair(trans, costs[n], r, v, beta, tol, done, max_iter, q, pol,
-                                   cost_rhs, mat, q_out[p, n], values[p, n], policy[p, n],
-                                   resource[p, n])
-            iterations[p, n] = it if done and settled else max_iter + 1
+            iterations[p, n] = _improve(trans, r, beta, tie, max_iter, pol, rhs, mat, v, q)
+            _write_pair(trans, costs[n], beta, q, pol, rhs, mat, q_out[p, n], values[p, n],
+                        policy[p, n], resource[p, n])
 
 
 # -- PBVI -----------------------------------------------------------------------------------

@@ -28,28 +28,29 @@ def evaluate(transitions, discount, policy, payoff) -> np.ndarray:
     return np.linalg.solve(mat, rhs.transpose(0, 2, 1)[..., None])[..., 0].transpose(0, 2, 1)
 
 
-def _finish(arms, reward, v, discount, tol, max_steps):
-    """Twin of ``_finish_pair``: the greedy policy of ``q(v)`` (ties within ``τ = tol (1 - β)``),
-    improved on its exact values (a switch gains more than ``τ``); ``(values, q, policy,
-    resource)``."""
-    tie = tol * (1.0 - discount)
-    q = reward + discount * expect(arms.transitions, v)
-    pol = greedy(q, tie, rel=0.0)
-    for _ in range(max_steps):
+def _improve(arms, reward, pol, discount, tie, max_steps):
+    """Twin of ``_improve``: ``(q, pol, evaluations)``."""
+    for step in range(1, max_steps + 1):
         v = evaluate(arms.transitions, discount, pol, reward)
         q = reward + discount * expect(arms.transitions, v)
         better = q.max(axis=1) > select(q, pol) + tie
         if not better.any():
-            break
+            return q, pol, step
         pol = np.where(better, greedy(q, tie, rel=0.0), pol)
+    return q, pol, max_steps + 1
+
+
+def _out(arms, q, pol, discount, iterations):
     res = evaluate(arms.transitions, discount, pol, arms.costs)
     t = lambda x: np.ascontiguousarray(x.transpose(2, 0, 1))  # noqa: E731
-    return t(q.max(axis=1)), np.ascontiguousarray(q.transpose(3, 0, 2, 1)), t(pol), t(res)
+    return (t(q.max(axis=1)), np.ascontiguousarray(q.transpose(3, 0, 2, 1)), t(pol), t(res),
+            iterations)
 
 
 def vi_numpy(arms, prices, discount, tol, max_iter):
-    """Value iteration over all pairs at once, MacQueen stopping on the worst pair.
-    Returns ``(values, q, policy, resource, iterations)``."""
+    """Value iteration over all pairs at once, MacQueen stopping on the worst pair, then the
+    greedy policy improved (:func:`_improve`). Returns ``(values, q, policy, resource,
+    iterations)``."""
     reward = priced_rewards(arms, prices)
     v = reward.max(axis=1)
     factor = discount / (1.0 - discount)
@@ -62,25 +63,19 @@ def vi_numpy(arms, prices, discount, tol, max_iter):
         v = new + factor * 0.5 * (lo + hi)
         if factor * 0.5 * float((hi - lo).max()) <= tol:
             break
-    return _finish(arms, reward, v, discount, tol, max_iter) + (it,)
+    tie = tol * (1.0 - discount)
+    pol = greedy(reward + discount * expect(arms.transitions, v), tie, rel=0.0)
+    q, pol, _ = _improve(arms, reward, pol, discount, tie, max_iter)
+    return _out(arms, q, pol, discount, it)
 
 
 def pi_numpy(arms, prices, discount, tol, max_iter):
-    """Howard's policy iteration over all pairs at once; same returns as :func:`vi_numpy`."""
+    """Howard's policy iteration over all pairs at once (:func:`_improve` from the greedy
+    policy of the rewards); same returns as :func:`vi_numpy`."""
     reward = priced_rewards(arms, prices)
-    pol = greedy(reward, 0.0, rel=0.0)
-    it = 0
-    while it < max_iter:
-        it += 1
-        v = evaluate(arms.transitions, discount, pol, reward)
-        q = reward + discount * expect(arms.transitions, v)
-        cur = select(q, pol)
-        better = (q.max(axis=1) > cur + tol * (1.0 - discount)
-                  + 1e-12 * np.maximum(1.0, np.abs(cur)))
-        if not better.any():
-            break
-        pol = np.where(better, np.argmax(q, axis=1), pol)
-    return _finish(arms, reward, v, discount, tol, max_iter) + (it,)
+    q, pol, it = _improve(arms, reward, greedy(reward, 0.0, rel=0.0), discount,
+                          tol * (1.0 - discount), max_iter)
+    return _out(arms, q, pol, discount, it)
 
 
 def point_backup_numpy(trans, obs, r, c, beta, beliefs, alphas, costs):
