@@ -59,8 +59,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--time-limit", type=float, default=None,
                         help="with --domain or --domain-file: seconds per MIP solve of the "
                              "planners that make them (myopic, whittle, lagrangian, rollout, "
-                             "sequoia); a solve at the limit plays its best action so far, with a "
-                             "warning, and one that found none by then is an error (default: "
+                             "sequoia); a solve at the limit plays the better of its best action "
+                             "so far and 100 random feasible ones, with a warning (default: "
                              "none; 0 = none, as in 'rmab train')")
     parser.add_argument("--bound", action="store_true",
                         help="with --domain or --domain-file: add the LP upper bound on any "

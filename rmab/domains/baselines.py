@@ -53,7 +53,12 @@ class DomainPlanner(Protocol):
 def action_values(domain: Domain, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
     """One-step expected reward of each row of ``actions`` (k, action_size) in ``states``
     (trusted inputs), (k,)."""
-    gains = domain.arms.level_gains(states)
+    return _gain_sums(domain, domain.arms.level_gains(states), actions)
+
+
+def _gain_sums(domain: Domain, gains: np.ndarray, actions: np.ndarray) -> np.ndarray:
+    """``Σ_j gains[j, level_j(a)]`` for each row ``a`` of ``actions`` (k, action_size); ``gains``
+    (n_arms, n_levels). (k,)"""
     levels = np.stack([domain.arm_levels(a) for a in actions])
     return gains[np.arange(domain.n_arms)[None, :], levels].sum(axis=1)
 
@@ -162,10 +167,14 @@ class MyopicMIPPlanner(BaseDomainPlanner):
     ``x ∈ {0, 3, 6, 9}``). A persistent model is built at ``fit``; each ``plan`` only sets the
     objective and solves (:meth:`Domain.linear_model`: the LP first,
     :class:`~rmab.domains.base.LinearBlockModel`; in the path domain an exact branch and
-    bound, :class:`~rmab.domains.path.RouteSearch`).
+    bound, :class:`~rmab.domains.path.RouteSearch`). A solve stopped early (``time_limit``)
+    returns the best by the objective of its incumbent (if any) and ``n_fallback`` random
+    feasible actions (``self.rng``), with a :class:`~rmab.errors.SolverLimitWarning`, so an
+    action always exists; a solve that fails otherwise raises :class:`~rmab.errors.PlanningError`.
     """
 
     name = "myopic"
+    n_fallback: ClassVar[int] = 100
 
     def __init__(self, backend: str = "highs", time_limit: float | None = None,
                  mip_gap: float = 1e-6):
@@ -201,14 +210,28 @@ class MyopicMIPPlanner(BaseDomainPlanner):
         self.last_stats.info.update(status=res.status.value, gap=res.gap,
                                     objective=res.objective, solve_seconds=res.seconds)
         owner = type(self).__name__
-        if res.x is None:
+        limited = res.status in (TerminationStatus.TIME_LIMIT,
+                                 TerminationStatus.ITERATION_LIMIT,
+                                 TerminationStatus.INTERRUPTED)
+        if res.x is None and not limited:
             raise PlanningError(f"{owner}: the MIP returned no solution (status "
                                 f"{res.status.value})")
+        d = self.domain
+        cand = [] if res.x is None else [d.check_action(self._block.action_from_solution(res.x))]
         if res.status is not TerminationStatus.OPTIMAL:
+            # stopped early: the incumbent (if any) competes with random feasible actions
+            cand += [d._sample_action(self.rng) for _ in range(self.n_fallback)]
+            best = int(np.argmax(_gain_sums(d, gains, np.stack(cand))))
+            what = (f"the best of {self.n_fallback} random feasible actions (no incumbent)"
+                    if res.x is None else
+                    f"the incumbent (gap {res.gap:.3g})" if best == 0 else
+                    f"the best of {self.n_fallback} random feasible actions, better than the "
+                    f"incumbent (gap {res.gap:.3g})")
             warnings.warn(f"{owner}: solver stopped with status {res.status.value}; returning "
-                          f"the incumbent (gap {res.gap:.3g})", SolverLimitWarning, stacklevel=3)
-        action = self.domain.check_action(self._block.action_from_solution(res.x))
-        self.last_stats.scores = gains[np.arange(gains.shape[0]), self.domain.arm_levels(action)]
+                          f"{what}", SolverLimitWarning, stacklevel=3)
+            cand = [cand[best]]
+        action = cand[0]
+        self.last_stats.scores = gains[np.arange(gains.shape[0]), d.arm_levels(action)]
         return action
 
 

@@ -161,6 +161,64 @@ def test_myopic_without_solution_raises():
         p.plan(np.zeros(6, int))
 
 
+class _StoppedModel:
+    """A linear model whose solve stops at the time limit with ``x`` as its incumbent."""
+
+    def __init__(self, x):
+        self.x = x
+
+    def set_objective(self, c, offset=0.0):
+        pass
+
+    def solve(self, **_):
+        from solvers.result import MIPResult, TerminationStatus
+
+        return MIPResult(TerminationStatus.TIME_LIMIT, self.x, np.nan if self.x is None else 0.0,
+                         np.inf, np.inf, 1.0, "stub")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("name", ["myopic", "whittle"])
+def test_solve_stopped_without_incumbent_plays_the_best_random_action(kind, name):
+    d = make_domain(kind, 10, 3, seed=2)
+    p = make_domain_planner(name).fit(d, seed=5)
+    p._model = _StoppedModel(None)
+    states = _states(10, 3)
+    with pytest.warns(SolverLimitWarning, match=r"status time_limit; returning the best of 100 "
+                      r"random feasible actions \(no incumbent\)"):
+        action = p.plan(states)
+    assert d.is_feasible(action)
+    # the same draws by hand: the best of them by the planner's own gains
+    rng = np.random.default_rng(5)
+    drawn = np.stack([d._sample_action(rng) for _ in range(100)])
+    gains = p._gains(states)
+    value = lambda a: gains[np.arange(10), d.arm_levels(a)].sum()         # noqa: E731
+    assert value(action) == pytest.approx(max(value(a) for a in drawn), abs=0)
+    assert any((a == action).all() for a in drawn)
+
+
+@pytest.mark.parametrize("kind", ["capacity", "path"])
+def test_solve_stopped_keeps_the_better_of_incumbent_and_random_actions(kind):
+    d = make_domain(kind, 10, 3, seed=2)
+    states = _states(10, 3)
+    exact = make_domain_planner("myopic").fit(d).plan(states)
+    p = make_domain_planner("myopic").fit(d, seed=5)
+    block = d.constraint_block()
+    for incumbent, kept in ((exact, "the incumbent"),
+                            (d.null_action(), "better than the incumbent")):
+        x = np.zeros(block.milp.n_cols)
+        x[block.action] = incumbent
+        p._model = _StoppedModel(x)
+        with pytest.warns(SolverLimitWarning, match=kept):
+            action = p.plan(states)
+        if kept == "the incumbent":
+            np.testing.assert_array_equal(action, exact)
+        else:        # a null incumbent loses to a random action of positive value
+            assert action_values(d, states, action[None])[0] > action_values(
+                d, states, incumbent[None])[0]
+            assert d.is_feasible(action)
+
+
 def test_evaluate_protocol_common_random_numbers(tmp_path):
     d = make_domain("path", 10, 2, seed=0)
     res = evaluate_domain(d, ["no-action", "sampling", "iterative-myopic"], episodes=3,
