@@ -22,26 +22,28 @@ __all__ = ["update_beliefs", "signal_probabilities", "sample_next", "sample_stat
            "check_beliefs", "check_actions"]
 
 
-def check_beliefs(owner: str, beliefs, n_arms: int, n_states: int) -> np.ndarray:
+def check_beliefs(owner: str, beliefs, n_arms: int, n_states: int, field: str = "beliefs"
+                  ) -> np.ndarray:
     """Beliefs as a C-contiguous float64 array (n_arms, n_states) on the simplex (real numbers
-    only: strings and complex numbers are refused). A finite C-contiguous float64 array is
-    returned as it is (the simulator's hot path: no copy); anything else is converted."""
+    only: strings and complex numbers are refused); errors name ``owner.field``. A finite
+    C-contiguous float64 array is returned as it is (the simulator's hot path: no copy);
+    anything else is converted."""
     fast = (isinstance(beliefs, np.ndarray) and beliefs.dtype == np.float64
             and beliefs.flags.c_contiguous and np.isfinite(beliefs).all())
-    b = beliefs if fast else as_float_array(owner, "belief", beliefs,
+    b = beliefs if fast else as_float_array(owner, field, beliefs,
                                             error=InvalidParameterError)
     if b.shape != (n_arms, n_states):
-        raise InvalidParameterError(f"{owner}.belief: must have shape (n_arms={n_arms}, "
+        raise InvalidParameterError(f"{owner}.{field}: must have shape (n_arms={n_arms}, "
                                     f"n_states={n_states}); got {b.shape}")
     bad = b < 0.0
     if bad.any():
         n, s = (int(i) for i in np.argwhere(bad)[0])
-        raise InvalidParameterError(f"{owner}.belief: must be finite and >= 0; got {b[n, s]} "
+        raise InvalidParameterError(f"{owner}.{field}: must be finite and >= 0; got {b[n, s]} "
                                     f"(arm {n}, state {s})")
     off = np.abs(b.sum(axis=1) - 1.0) > 1e-6
     if off.any():
         n = int(np.flatnonzero(off)[0])
-        raise InvalidParameterError(f"{owner}.belief: rows must sum to 1; got "
+        raise InvalidParameterError(f"{owner}.{field}: rows must sum to 1; got "
                                     f"{float(b[n].sum())!r} (arm {n})")
     return b
 

@@ -103,7 +103,8 @@ class BasePlanner:
 
     def plan(self, belief, *, t: int = 0) -> np.ndarray:
         inst = self.instance
-        b = check_beliefs(f"{type(self).__name__}.plan", belief, inst.n_arms, inst.n_states)
+        b = check_beliefs(f"{type(self).__name__}.plan", belief, inst.n_arms, inst.n_states,
+                          "belief")
         if b is belief or np.shares_memory(b, belief):
             b = b.copy()
         b.setflags(write=False)

@@ -196,7 +196,7 @@ def rollout(instance: Instance, belief, *, base="myopic", base_params=None, hori
                                     f"{type(instance).__name__}")
     horizon, n_trajectories, max_joint = _check(owner, horizon, n_trajectories, mode, max_joint)
     t = check_number(owner, "t", t, low=0, integer=True)
-    b = check_beliefs(owner, belief, instance.n_arms, instance.n_states)
+    b = check_beliefs(owner, belief, instance.n_arms, instance.n_states, "belief")
     rng = as_generator(seed, f"{owner}.seed")
     if base_params is not None and not isinstance(base_params, dict):
         raise InvalidParameterError(f"{owner}.base_params: must be a dict of the base planner's "

@@ -184,23 +184,23 @@ UPDATE_BAD = [
     pytest.param(dict(arms="arms"), r"update_beliefs\.arms: must be MDPArms or POMDPArms; got str",
                  id="arms-type"),
     pytest.param(dict(beliefs=np.full((3, 3), 1 / 3)),
-                 r"update_beliefs\.belief: must have shape \(n_arms=3, n_states=2\); got \(3, 3\)",
+                 r"update_beliefs\.beliefs: must have shape \(n_arms=3, n_states=2\); got \(3, 3\)",
                  id="belief-shape"),
     pytest.param(dict(beliefs=[[0.5, 0.5], [1.5, -0.5], [0.5, 0.5]]),
-                 r"update_beliefs\.belief: must be finite and >= 0; got -0\.5 \(arm 1, state 1\)",
+                 r"update_beliefs\.beliefs: must be finite and >= 0; got -0\.5 \(arm 1, state 1\)",
                  id="belief-negative"),
     pytest.param(dict(beliefs=[[0.5, 0.5], [0.5, 0.5], [np.nan, 0.5]]),
-                 r"update_beliefs\.belief: must be finite; got nan at index \(2, 0\) \(arm 2\)",
+                 r"update_beliefs\.beliefs: must be finite; got nan at index \(2, 0\) \(arm 2\)",
                  id="belief-nan"),
     pytest.param(dict(beliefs=[[0.5, 0.5], [0.5, 0.6], [0.5, 0.5]]),
-                 r"update_beliefs\.belief: rows must sum to 1; got 1\.1 \(arm 1\)",
+                 r"update_beliefs\.beliefs: rows must sum to 1; got 1\.1 \(arm 1\)",
                  id="belief-off-simplex"),
-    pytest.param(dict(beliefs=[["a", "b"]] * 3), r"update_beliefs\.belief: must be an array of "
+    pytest.param(dict(beliefs=[["a", "b"]] * 3), r"update_beliefs\.beliefs: must be an array of "
                  r"numbers", id="belief-strings"),
     # numbers written as strings and complex numbers were converted (with a ComplexWarning)
-    pytest.param(dict(beliefs=[["0.5", "0.5"]] * 3), r"update_beliefs\.belief: must be an array "
+    pytest.param(dict(beliefs=[["0.5", "0.5"]] * 3), r"update_beliefs\.beliefs: must be an array "
                  r"of numbers; got \[\['0\.5'", id="belief-numeric-strings"),
-    pytest.param(dict(beliefs=np.full((3, 2), 0.5 + 0j)), r"update_beliefs\.belief: must be an "
+    pytest.param(dict(beliefs=np.full((3, 2), 0.5 + 0j)), r"update_beliefs\.beliefs: must be an "
                  r"array of numbers", id="belief-complex"),
     pytest.param(dict(actions=[0, 1]),
                  r"update_beliefs\.actions: must have shape \(n_arms=3,\); got \(2,\)",
@@ -265,7 +265,7 @@ def test_update_beliefs_rejects_out_sharing_memory(arms3):
     (lambda arms: signal_probabilities(None, B, A),
      r"signal_probabilities\.arms: must be MDPArms or POMDPArms; got NoneType"),
     (lambda arms: signal_probabilities(arms, B[:2], A),
-     r"signal_probabilities\.belief: must have shape \(n_arms=3, n_states=2\); got \(2, 2\)"),
+     r"signal_probabilities\.beliefs: must have shape \(n_arms=3, n_states=2\); got \(2, 2\)"),
     (lambda arms: signal_probabilities(arms, B, [0, 0, 5]),
      r"signal_probabilities\.actions: must lie in \[0, 2\); got 5 \(arm 2\)"),
     (lambda arms: sample_next([], [0, 0, 0], A, seed=0),
@@ -298,13 +298,13 @@ def test_update_beliefs_rejects_out_sharing_memory(arms3):
     (lambda arms: sample_states(np.full(4, 0.25), seed=0),
      r"sample_states\.beliefs: must be 2-dimensional; got \(4,\)"),
     (lambda arms: sample_states([[0.5, 0.6]], seed=0),
-     r"sample_states\.belief: rows must sum to 1; got .*1\.1.* \(arm 0\)"),
+     r"sample_states\.beliefs: rows must sum to 1; got .*1\.1.* \(arm 0\)"),
     (lambda arms: sample_states(B, u_state=[0.0, 0.5, 1.5]),
      r"sample_states\.u_state: must be 3 numbers in \[0, 1\)"),
     (lambda arms: sample_states(B, seed="x"),
      r"sample_states\.seed: must be an integer, numpy SeedSequence or Generator; got 'x'"),
     (lambda arms: check_beliefs("owner", [[0.2, 0.2]], 1, 2),
-     r"owner\.belief: rows must sum to 1; got .*0\.4.* \(arm 0\)"),
+     r"owner\.beliefs: rows must sum to 1; got .*0\.4.* \(arm 0\)"),
     (lambda arms: check_actions("owner", np.array([0, 1]), 2, 1, field="picks"),
      r"owner\.picks: must lie in \[0, 1\); got 1 \(arm 1\)"),
 ])

@@ -233,7 +233,7 @@ def test_errors(mdp_instance):
         lagrangian_bound(mdp_instance, price_tol=0)
     with pytest.raises(InvalidParameterError, match=r"lagrangian_bound.max_iter: must be >= 1"):
         lagrangian_bound(mdp_instance, max_iter=0)
-    with pytest.raises(InvalidParameterError, match=r"lagrangian_bound.belief: must have shape"):
+    with pytest.raises(InvalidParameterError, match=r"lagrangian_bound.beliefs: must have shape"):
         lagrangian_bound(mdp_instance, beliefs=np.ones((2, 2)) / 2)
     with pytest.raises(InvalidParameterError, match=r"horizon: must be None for POMDP"):
         lagrangian_bound(random_instance(3, 2, 2, 2, horizon=5, seed=0))
