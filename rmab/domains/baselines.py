@@ -88,6 +88,8 @@ class BaseDomainPlanner:
         return self._domain
 
     def fit(self, domain: Domain, *, seed=None) -> "BaseDomainPlanner":
+        """Precompute from ``domain`` (models, indices), seed ``self.rng`` and start an
+        episode; returns the planner."""
         if not isinstance(domain, Domain):
             raise InvalidParameterError(f"{type(self).__name__}.fit.domain: must be a Domain; "
                                         f"got {type(domain).__name__}")
@@ -98,12 +100,15 @@ class BaseDomainPlanner:
         return self
 
     def reset(self, *, seed=None) -> None:
+        """Start a new episode; with ``seed``, reseed ``self.rng``."""
         self.domain  # noqa: B018 - raises NotFittedError
         if seed is not None:
             self.rng = as_generator(seed, f"{type(self).__name__}.reset.seed")
         self._reset()
 
     def plan(self, states, *, t: int = 0) -> np.ndarray:
+        """The action vector (int64, (action_size,), feasible for the domain) in ``states``
+        (int (n_arms,), each arm's state in 0..n_states-1; never modified) at period ``t``."""
         s = self.domain.check_states(states).copy()
         s.setflags(write=False)
         start = time.perf_counter()

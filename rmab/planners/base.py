@@ -86,6 +86,8 @@ class BasePlanner:
         return self._instance is not None
 
     def fit(self, instance: Instance, *, seed=None) -> "BasePlanner":
+        """Precompute from ``instance`` (indices, λ*, ...), seed ``self.rng`` and start an
+        episode; returns the planner, so ``make_planner(name).fit(inst, seed=0)`` chains."""
         if not isinstance(instance, Instance):
             raise InvalidParameterError(f"{type(self).__name__}.fit.instance: must be an "
                                         f"Instance; got {type(instance).__name__}")
@@ -96,12 +98,20 @@ class BasePlanner:
         return self
 
     def reset(self, *, seed=None) -> None:
+        """Start a new episode; with ``seed``, reseed ``self.rng`` (the same seed gives the same
+        actions)."""
         self.instance  # noqa: B018 - raises NotFittedError
         if seed is not None:
             self.rng = as_generator(seed, f"{type(self).__name__}.reset.seed")
         self._reset()
 
     def plan(self, belief, *, t: int = 0) -> np.ndarray:
+        """The joint action for period ``t`` (0, 1, ... from the episode's start).
+
+        ``belief``: (n_arms, n_states), each row a distribution over the arm's states (one-hot
+        rows for fully observed arms); never modified. Returns int64 (n_arms,), each arm's
+        action (0 = passive), within the instance's budget. ``last_stats`` then holds the call's
+        diagnostics."""
         inst = self.instance
         b = check_beliefs(f"{type(self).__name__}.plan", belief, inst.n_arms, inst.n_states,
                           "belief")
