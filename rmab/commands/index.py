@@ -7,7 +7,7 @@ import sys
 import warnings
 
 from rmab.commands import seed_arg
-from rmab.errors import IndexabilityWarning
+from rmab.errors import IndexabilityWarning, InvalidModelError
 from rmab.models import load_instance
 from rmab.models.storage import atomic_write, check_writable
 from rmab.relax.whittle import belief_whittle_indices, whittle_indices
@@ -57,6 +57,11 @@ def run(args) -> int:
         args.out = None
     if args.out is not None:
         check_writable(args.out, [args.instance])        # before the work, not after it
+    if not instance.discount < 1:
+        raise InvalidModelError(f"index.instance: Whittle indices need a discount < 1; "
+                                f"{args.instance} has discount {instance.discount:g}"
+                                + ("" if instance.horizon is None else
+                                   f" (horizon {instance.horizon}; 'rmab compare' plans it)"))
     if instance.horizon is not None:
         print(f"rmab: note: the indices are those of the discounted infinite-horizon problem "
               f"(discount {instance.discount:g}); the instance's horizon {instance.horizon} is "

@@ -118,3 +118,13 @@ def test_index_on_a_finite_horizon_says_the_horizon_is_not_used(main, tmp_path, 
     assert main(["index", str(path)]) == 0
     err = capsys.readouterr().err
     assert "discounted infinite-horizon problem" in err and "horizon 5 is not used" in err
+
+
+def test_index_of_an_undiscounted_instance_is_one_error(main, tmp_path, capsys):
+    """It printed the note on the horizon, then whittle_indices' own error."""
+    inst = random_instance(3, 2, 2, None, budget=1.0, horizon=4, discount=1.0, seed=0)
+    path = save_instance(inst, tmp_path / "u.npz")
+    assert main(["index", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err == (f"rmab: error: index.instance: Whittle indices need a discount < 1; {path} "
+                   f"has discount 1 (horizon 4; 'rmab compare' plans it)\n")
