@@ -32,6 +32,9 @@ def add_arguments(parser) -> None:
 
 
 def build(args) -> Instance:
+    if not str(args.out).lower().endswith(".npz"):     # '-o README.md' replaced the README
+        raise InvalidParameterError(f"generate.out: must be a path ending in .npz; got "
+                                    f"{args.out!r}")
     fraction = check_number("generate", "budget_fraction", args.budget_fraction, low=0.0)
     for flag in ("actions", "obs"):
         if args.kind != "random" and getattr(args, flag) is not None:

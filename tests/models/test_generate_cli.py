@@ -37,6 +37,16 @@ def test_bad_arguments_exit_1(argv, message, tmp_path, capsys):
     assert not out.exists()
 
 
+def test_an_output_not_ending_in_npz_is_refused(tmp_path, capsys):
+    """'-o README.md' replaced the README with an archive."""
+    readme = tmp_path / "README.md"
+    readme.write_text("keep me")
+    assert main(["generate", "health", "--arms", "5", "-o", str(readme)]) == 1
+    assert capsys.readouterr().err == (f"rmab: error: generate.out: must be a path ending in "
+                                       f".npz; got {str(readme)!r}\n")
+    assert readme.read_text() == "keep me"
+
+
 @pytest.mark.parametrize("kind", ["health", "collapsing"])
 @pytest.mark.parametrize("flag", ["--actions", "--obs"])
 def test_flags_of_random_arms_are_refused_elsewhere(kind, flag, tmp_path, capsys):
