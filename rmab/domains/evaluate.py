@@ -88,7 +88,7 @@ class DomainComparisonResult:
 
     def table(self) -> str:
         """A plain-text table: planner, mean reward, normalised mean ± std over seeds ("-" with
-        one seed), ms/step."""
+        one seed), ms/step; a last line says what the columns are."""
         head = f"{'planner':<18} {'reward':>8} {'normalised':>11} {'± std':>7} {'ms/step':>9}"
         lines = [f"{self.kind}: {len(self.seeds)} seed(s), {self.episodes} episodes, "
                  f"H = {self.horizon} (RANDOM = 1)", head, "-" * len(head)]
@@ -102,6 +102,9 @@ class DomainComparisonResult:
             spread = f"{norm.std(ddof=1):7.4f}" if len(self.seeds) > 1 else f"{'-':>7}"
             lines.append(f"{'upper bound (LP)':<18} {self.bound.mean():8.4f} {norm.mean():11.4f} "
                          f"{spread} {'-':>9}")
+        lines += ["reward: expected reward per step, mean over episodes and seeds; normalised:",
+                  "reward / RANDOM's on the same instance, mean ± std over seeds (standard "
+                  "errors: the CSV)"]
         return "\n".join(lines)
 
     def to_csv(self, path=None) -> str:

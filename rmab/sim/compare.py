@@ -139,7 +139,9 @@ class ComparisonResult:
             else "'random'"
         lines.append(f"discounted return (discount {self.discount:g}) over {self.episodes} "
                      f"episodes of {self.horizon} periods, common random numbers; {pct} CI "
-                     f"from the t distribution; normalised = mean / mean of {unit}")
+                     f"from the t distribution; normalised = mean / mean of {unit}"
+                     + ("; one episode has no standard error or CI (nan): use two or more"
+                        if self.episodes < 2 else ""))
         return "\n".join(lines)
 
     def to_csv(self, path) -> None:

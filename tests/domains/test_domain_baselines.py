@@ -243,6 +243,7 @@ def test_evaluate_protocol_common_random_numbers(tmp_path):
     assert res.rewards[0, 0, 1] == pytest.approx(total / 4)
     text = res.table()
     assert "iterative-myopic" in text and "RANDOM = 1" in text
+    assert text.splitlines()[-2].startswith("reward: expected reward per step")
     csv_text = res.to_csv(tmp_path / "out.csv")
     assert (tmp_path / "out.csv").read_text() == csv_text
     assert csv_text.count("\n") == 1 + 4

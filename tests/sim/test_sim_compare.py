@@ -97,6 +97,8 @@ def test_single_episode_has_nan_interval():
     res = compare(INST, ["random"], episodes=1, seed=0)
     s = res.scores[0]
     assert math.isnan(s.stderr) and math.isnan(s.ci_low) and not math.isnan(s.mean)
+    assert "one episode has no standard error or CI (nan)" in res.table()
+    assert "one episode" not in compare(INST, ["random"], episodes=2, seed=0).table()
 
 
 def test_table_csv_plot(result, tmp_path):
