@@ -98,8 +98,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
-def _names(text: str) -> list[str]:
-    return [p.strip() for p in text.split(",") if p.strip()]
+def _names(text: str, field: str = "planners") -> list[str]:
+    names = [p.strip() for p in text.split(",")]
+    if not all(names):
+        raise InvalidParameterError(f"compare.{field}: must be comma-separated names without "
+                                    f"empty ones; got {text!r}")
+    return names
 
 
 def _run_domain(args) -> int:
@@ -107,7 +111,7 @@ def _run_domain(args) -> int:
 
     text = "0,1,2" if args.seeds is None else args.seeds
     try:
-        seeds = [int(s) for s in _names(text)]
+        seeds = [int(s) for s in _names(text, "seeds")]
     except ValueError:
         raise InvalidParameterError(f"compare.seeds: must be comma-separated integers; got "
                                     f"{args.seeds!r}") from None
@@ -157,9 +161,11 @@ def _domain_planners(names: list[str], args, horizon: int) -> list:
         spec = DOMAIN_PLANNERS.get(name)
         params = {}
         if spec is not None and spec.requires:
-            params["horizon"] = horizon
-            if args.network is not None:
-                params["network"] = args.network
+            if args.network is None:
+                raise InvalidParameterError(
+                    f"compare.planners: {name!r} plays a trained network: give --domain-file "
+                    f"DOMAIN.npz --network sequoia.npz (both written by 'rmab train')")
+            params["horizon"], params["network"] = horizon, args.network
         if (spec is not None and time_limit is not None
                 and "time_limit" in inspect.signature(spec.load()).parameters):
             params["time_limit"], limited = time_limit, True

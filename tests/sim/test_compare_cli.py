@@ -47,6 +47,15 @@ def test_instance_file_and_default_planners(tmp_path, capsys):
     (["compare", "missing.npz"], "must be an existing file"),
     (["compare", "--health", "5", "--episodes", "0"], "compare.episodes: must be >= 1"),
     (["compare", "--health", "0"], "n_arms"),
+    (["compare", "--health", "5", "--planners", "random,,myopic"],
+     "compare.planners: must be comma-separated names without empty ones; got "
+     "'random,,myopic'"),
+    (["compare", "--domain", "capacity", "--arms", "5", "--budget", "1", "--planners",
+      "random,"], "compare.planners: must be comma-separated names without empty ones"),
+    (["compare", "--domain", "capacity", "--arms", "5", "--budget", "1", "--planners",
+      "random,sequoia"],
+     "compare.planners: 'sequoia' plays a trained network: give --domain-file DOMAIN.npz "
+     "--network sequoia.npz (both written by 'rmab train')"),
 ])
 def test_errors_exit_1(argv, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
