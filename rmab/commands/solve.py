@@ -70,7 +70,13 @@ def run(args) -> int:
             f"batch {failure.batch_id!r}"
         print(f"rmab: {which} skipped: {failure.error}", file=sys.stderr)
     where = f" to {result.out}" if result.out else ""
-    print(f"rmab: solved {len(result.outcomes)} batches ({result.n_arms} arms) with "
-          f"{result.planner}, wrote {result.rows_written} rows{where}; "
+    print(f"rmab: solved {_count(len(result.outcomes), 'batch', 'batches')} "
+          f"({_count(result.n_arms, 'arm')}) with "
+          f"{result.planner}, wrote {_count(result.rows_written, 'row')}{where}; "
           f"{len(result.failures)} failed; {result.seconds:.2f} s", file=sys.stderr)
     return EXIT_SOME_FAILED if result.failures else 0
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    """``n`` and the noun, singular for 1 ("1 batch", "2 batches")."""
+    return f"{n} {one if n == 1 else many or one + 's'}"

@@ -184,6 +184,16 @@ def test_cli_writes_file_and_exits_0(tmp_path, capsys):
     assert "solved 4 batches (15 arms)" in capsys.readouterr().err
 
 
+def test_cli_summary_counts_in_the_singular(tmp_path, capsys):
+    import shutil
+
+    shutil.copy(EXAMPLE.parent / "health_example.npz", tmp_path)
+    one = tmp_path / "one.csv"
+    one.write_text("\n".join(EXAMPLE.read_text().splitlines()[:2]) + "\n")
+    assert main(["solve", str(one), "--out", str(tmp_path / "out.csv")]) == 0
+    assert "solved 1 batch (1 arm) with myopic, wrote 1 row to" in capsys.readouterr().err
+
+
 def test_cli_prints_csv_to_stdout(capsys):
     assert main(["solve", str(EXAMPLE), "--planner", "belief-threshold",
                  "--param", "threshold=0.5", "--discount", "0.9"]) == 0
