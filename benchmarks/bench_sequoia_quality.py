@@ -16,7 +16,10 @@ SEQUOIA minus the best other planner as a paired difference with its standard er
 
 Jobs (one per domain and seed, seed-major) run in ``--jobs`` spawn processes. Rows are appended
 to ``--out`` (CSV) as jobs finish, below any rows of earlier runs (never overwritten);
-``--report CSV...`` prints the tables of earlier runs.
+``--report CSV...`` prints the tables of earlier runs. ``--rebaseline CSV...`` re-measures, without
+training, the baselines that draw random numbers (random, sampling, rollout) of CSVs written
+before session 17's evaluation seeding, replays the deterministic ones as a check, and writes the
+jobs with every normalised reward recomputed to ``--out``.
 
 Run ``.venv/bin/python benchmarks/bench_sequoia_quality.py [--quick] [--domains ...]
 [--seeds 0 1 2 3 4] [--jobs 2] [--out out/sequoia_quality.csv] [--report CSV ...]``.
@@ -261,6 +264,45 @@ def headroom(r: dict, n_arms: int, budget: int, episodes: int, horizon: int = 20
             f"over Whittle, {100 * (bound / reward['sequoia'] - 1):+.2f} % over SEQUOIA")
 
 
+RESEEDED = ("random", "sampling", "rollout")   # the baselines that draw from their seeds
+CHECKED = ("no-action", "myopic", "whittle")   # deterministic: must replay to the last digit
+
+
+def rebaseline(r: dict, n_arms: int, budget: int) -> dict:
+    """Job ``r`` (from a CSV of this script) with :data:`RESEEDED`'s rewards re-measured under
+    the evaluation's current seeding (every planner fitted and reset with the same seeds,
+    since session 17) and every planner's normalised reward recomputed against the new RANDOM.
+    The other planners' rewards are kept: the :data:`CHECKED` ones are replayed first and must
+    equal the stored per-episode rewards, which shows the episodes (starts, transitions) are
+    the ones the stored rows were measured on."""
+    from rmab.domains import make_domain
+    from rmab.domains.baselines import make_domain_planner
+    from rmab.domains.evaluate import evaluate_domain
+
+    names = list(RESEEDED) + [n for n in CHECKED if n in r["planners"]]
+    episodes = r["episodes"][r["planners"].index("whittle")].size
+    domain = make_domain(r["kind"], n_arms, budget, seed=r["seed"])
+    planners = [make_domain_planner(n) for n in names]
+    ev = evaluate_domain(domain, planners, episodes=episodes, horizon=20,
+                         seed=np.random.SeedSequence([r["seed"], 1]))
+    new = dict(r, reward=list(r["reward"]), ms=list(r["ms"]), episodes=list(r["episodes"]))
+    for i, name in enumerate(names):
+        p = r["planners"].index(name)
+        if name in CHECKED:
+            # stored with 8 decimals; anything beyond their rounding is another episode set
+            gap = np.abs(ev.rewards[0, i] - r["episodes"][p]).max()
+            if gap > 1e-8:
+                raise RuntimeError(f"{r['kind']} {r['seed']}: {name} replays {gap:.2e} away "
+                                   f"from the stored rewards; not the same episodes")
+            continue
+        new["episodes"][p] = ev.rewards[0, i]
+        new["reward"][p] = float(ev.rewards[0, i].mean())
+        new["ms"][p] = 1e3 * float(ev.seconds_per_step[0, i])
+    ref = new["reward"][r["planners"].index("random")]
+    new["normalised"] = [x / ref for x in new["reward"]]
+    return new
+
+
 def report_all(rows: list[dict], kinds) -> None:
     for kind in kinds:
         done = sorted((r for r in rows if r["kind"] == kind), key=lambda r: r["seed"])
@@ -312,6 +354,11 @@ def main(argv=None) -> None:
                    help="jobs already measured (e.g. capacity:1)")
     p.add_argument("--report", metavar="CSV", nargs="+",
                    help="only print the tables of CSVs written earlier")
+    p.add_argument("--rebaseline", metavar="CSV", nargs="+",
+                   help="re-measure random, sampling and rollout of CSVs written before "
+                        "session 17's evaluation seeding (no training; the deterministic "
+                        "planners are replayed as a check) and write the jobs to --out "
+                        "(--arms, --budget as the run's)")
     p.add_argument("--markdown", action="store_true",
                    help="with --report: one markdown table, a row per domain (docs/benchmarks.md)")
     p.add_argument("--headroom", action="store_true",
@@ -327,6 +374,28 @@ def main(argv=None) -> None:
                       f"{headroom(r, args.arms, args.budget, args.eval_episodes)}")
         else:
             print(markdown(rows, KINDS)) if args.markdown else report_all(rows, KINDS)
+        return
+    if args.rebaseline:
+        out = Path(args.out)
+        if out.exists() and out.stat().st_size:
+            raise SystemExit(f"--out {out}: exists; --rebaseline writes a new file")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        rows = [r for path in args.rebaseline for r in read_rows(path)
+                if r["kind"] in args.domains and r["seed"] in args.seeds]
+        start = time.perf_counter()
+        with open(out, "w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(COLUMNS)
+            for i, r in enumerate(rows):
+                rows[i] = rebaseline(r, args.arms, args.budget)
+                write_rows(writer, rows[i])
+                fh.flush()
+                print(f"   re-measured {r['kind']} seed {r['seed']}: random "
+                      f"{dict(zip(r['planners'], r['reward']))['random']:.6f} -> "
+                      f"{dict(zip(rows[i]['planners'], rows[i]['reward']))['random']:.6f} "
+                      f"[{time.perf_counter() - start:.0f} s]", flush=True)
+        report_all(rows, args.domains)
+        print(f"\nrows written to {out}; total {time.perf_counter() - start:.0f} s")
         return
     if args.quick:
         args.arms, args.budget, args.seeds = 12, 3, args.seeds[:2]
