@@ -55,7 +55,7 @@ class atomic_write:
                                        suffix=self.suffix + ".tmp", dir=parent)
         except OSError as exc:
             self._remove_created()
-            raise OutputError(f"{self.path}: cannot be written there; {exc}") from exc
+            raise OutputError(f"{self.path}: cannot be written there; {_reason(exc)}") from exc
         os.close(fd)
         if self.path.is_file():             # keep the replaced file's permissions
             mode = stat.S_IMODE(self.path.stat().st_mode)
@@ -92,12 +92,12 @@ class atomic_write:
             except OSError as err:
                 self.tmp.unlink(missing_ok=True)
                 self._remove_created()
-                raise OutputError(f"{self.path}: cannot be written there; {err}") from err
+                raise OutputError(f"{self.path}: cannot be written there; {_reason(err)}") from err
             return False
         self.tmp.unlink(missing_ok=True)
         self._remove_created()
         if issubclass(exc_type, OSError) and not issubclass(exc_type, OutputError):
-            raise OutputError(f"{self.path}: cannot be written there; {exc}") from exc
+            raise OutputError(f"{self.path}: cannot be written there; {_reason(exc)}") from exc
         return False
 
     def _remove_created(self) -> None:
@@ -106,6 +106,12 @@ class atomic_write:
                 folder.rmdir()
             except OSError:
                 break
+
+
+def _reason(exc: OSError) -> str:
+    """The system's reason ("Permission denied"), without the temporary file's name that
+    ``str(exc)`` would show."""
+    return exc.strerror or str(exc)
 
 
 def check_writable(path, inputs=()) -> None:

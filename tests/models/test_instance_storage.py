@@ -351,3 +351,19 @@ def test_sigterm_handled_elsewhere_is_left_alone(tmp_path):
             tmp.write_text("x")
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def test_an_output_error_names_the_output_not_the_temporary_file(tmp_path, monkeypatch):
+    """It showed the temporary file's name ('/proc/.x.csv.rt36fwvm.tmp')."""
+    from rmab.errors import OutputError
+    from rmab.models import storage
+
+    def refuse(prefix, suffix, dir):
+        raise PermissionError(13, "Permission denied", f"{dir}/{prefix}abc{suffix}")
+
+    monkeypatch.setattr(storage.tempfile, "mkstemp", refuse)
+    out = tmp_path / "x.csv"
+    with pytest.raises(OutputError) as info:
+        with storage.atomic_write(out, ".csv"):
+            pass
+    assert str(info.value) == f"{out}: cannot be written there; Permission denied"
