@@ -257,6 +257,13 @@ def test_non_utf8_bytes_name_the_line(folder):
     assert info.value.line == 3
 
 
+def test_an_npz_given_as_the_csv_says_what_it_is(folder):
+    """It said 'must be UTF-8 text; got byte 0xc9'."""
+    with pytest.raises(BatchInputError, match=r"must be a CSV file of batches; got an \.npz "
+                       r"archive \(an instance: 'rmab compare'"):
+        read_batches(folder / "health.npz")
+
+
 def test_missing_file_and_bad_discount_argument(folder):
     with pytest.raises(BatchInputError, match="readable file"):
         read_batches(folder / "nope.csv")
