@@ -78,7 +78,7 @@ def check_header(header: list[str], file: str | None, line: int = 1) -> dict[str
         if name in positions:
             fail(f"{OWNER}.header: column names must be unique; got {name!r} twice", name)
         if name not in _NAMES:
-            close = difflib.get_close_matches(name, _NAMES, n=1)
+            close = difflib.get_close_matches(name.lower(), _NAMES, n=1)   # 'Arm_ID' too
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             sep = next((c for c in ";\t|" if c in name and len(header) == 1), None)
             if sep is not None:       # e.g. Excel in locales with a decimal comma

@@ -147,6 +147,8 @@ BAD = [
     ("!" + H, 2, None, "at least one arm row"),
     ("!batch_id,arm_id,budjet,state,model,model_arm\nb,a,1,0,health.npz,0\n", 1, "budjet",
      "did you mean 'budget'"),
+    ("!batch_id,Arm_ID,budget,state,model,model_arm\nb,a,1,0,health.npz,0\n", 1, "Arm_ID",
+     r"got 'Arm_ID' \(did you mean 'arm_id'\?\)"),
     # every unknown name at once, each with its closest column
     ("!batch_id,arm_id,budjet,stat,model,model_arm,colour\nb,a,1,0,health.npz,0,red\n", 1,
      "budjet", r"got 'budjet' \(did you mean 'budget'\?\), 'stat' \(did you mean 'state'\?\), "
