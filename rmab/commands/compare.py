@@ -8,9 +8,9 @@ import warnings
 from rmab._validation import check_number
 from rmab.commands import seed_arg
 from rmab.errors import (InvalidModelError, InvalidParameterError, MissingDependencyError,
-                         RmabWarning)
+                         RmabWarning, UnknownPlannerError)
 from rmab.models import health_intervention, load_instance
-from rmab.planners import available_planners
+from rmab.planners import available_planners, planner_names
 from rmab.sim import compare
 
 
@@ -248,6 +248,16 @@ def run(args) -> int:
                              n_jobs=1 if args.n_jobs is None else args.n_jobs,
                              horizon=args.horizon, progress=not args.no_progress)
             return _report(result, args)
+        except UnknownPlannerError as exc:
+            from rmab.domains.baselines import DOMAIN_PLANNERS
+
+            domain_only = [p for p in planners if p in DOMAIN_PLANNERS and p not in
+                           planner_names()]
+            if not domain_only:
+                raise
+            raise UnknownPlannerError(f"{exc}; {domain_only[0]!r} plans the coRMAB domains "
+                                      f"('rmab compare --domain', 'rmab planners --domain')"
+                                      ) from exc
         except (InvalidParameterError, InvalidModelError) as exc:
             name = getattr(exc, "planner", None)        # a default planner that does not apply
             if args.planners is not None or name not in planners:

@@ -329,8 +329,13 @@ def make_domain_planner(name: str, **params) -> BaseDomainPlanner:
     constructor. An unknown name raises :class:`UnknownPlannerError` with the closest names."""
     spec = DOMAIN_PLANNERS.get(name) if isinstance(name, str) else None
     if spec is None:
+        from rmab.planners.base import planner_names
+
         close = difflib.get_close_matches(str(name), list(DOMAIN_PLANNERS), n=3)
         hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        if name in planner_names():
+            hint = (f"; {name!r} plans budgeted instances ('rmab planners'), not the coRMAB "
+                    f"domains ('rmab planners --domain')")
         raise UnknownPlannerError(f"domain planner: must be one of {sorted(DOMAIN_PLANNERS)}; "
                                   f"got {name!r}{hint}")
     missing = [p for p in spec.requires if p not in params]

@@ -69,6 +69,10 @@ def test_errors_exit_1(argv, message, capsys, tmp_path, monkeypatch):
     (["compare", "--domain", "path", "--arms", "5", "--budget", "1", "--planners", "samplng"],
      "did you mean 'sampling'"),
     (["solve", "batches.csv", "--planner", "myopc"], "did you mean 'myopic'"),
+    (["compare", "--health", "5", "--planners", "random,sampling"],
+     "got 'sampling'; 'sampling' plans the coRMAB domains ('rmab compare --domain'"),
+    (["compare", "--domain", "capacity", "--arms", "5", "--budget", "1", "--planners",
+      "round-robin"], "got 'round-robin'; 'round-robin' plans budgeted instances"),
     (["planners", "lagrangain"], "did you mean 'lagrangian'"),
 ])
 def test_a_mistyped_planner_is_a_usage_error_with_the_closest_names(argv, message, capsys):
