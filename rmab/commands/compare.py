@@ -162,9 +162,11 @@ def _domain_planners(names: list[str], args, horizon: int) -> list:
         params = {}
         if spec is not None and spec.requires:
             if args.network is None:
+                need = ("--network sequoia.npz" if getattr(args, "domain_file", None) else
+                        "--domain-file DOMAIN.npz --network sequoia.npz")
                 raise InvalidParameterError(
-                    f"compare.planners: {name!r} plays a trained network: give --domain-file "
-                    f"DOMAIN.npz --network sequoia.npz (both written by 'rmab train')")
+                    f"compare.planners: {name!r} plays a trained network: give {need} (written "
+                    f"by 'rmab train')")
             params["horizon"], params["network"] = horizon, args.network
         if (spec is not None and time_limit is not None
                 and "time_limit" in inspect.signature(spec.load()).parameters):

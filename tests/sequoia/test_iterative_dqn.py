@@ -163,4 +163,5 @@ def test_compare_domain_file_with_network_adds_both_and_plots(tmp_path, capsys):
     # naming a network planner without --network is a clear error
     assert main(["compare", "--domain-file", str(tmp_path / "d.npz"), "--planners",
                  "random,iterative-dqn", "--episodes", "1", "--horizon", "2"]) == 1
-    assert "network: must be given" in capsys.readouterr().err
+    assert ("compare.planners: 'iterative-dqn' plays a trained network: give --network "
+            "sequoia.npz (written by 'rmab train')") in capsys.readouterr().err

@@ -55,7 +55,7 @@ def test_instance_file_and_default_planners(tmp_path, capsys):
     (["compare", "--domain", "capacity", "--arms", "5", "--budget", "1", "--planners",
       "random,sequoia"],
      "compare.planners: 'sequoia' plays a trained network: give --domain-file DOMAIN.npz "
-     "--network sequoia.npz (both written by 'rmab train')"),
+     "--network sequoia.npz (written by 'rmab train')"),
 ])
 def test_errors_exit_1(argv, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
