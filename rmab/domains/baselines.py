@@ -173,8 +173,8 @@ class MyopicMIPPlanner(BaseDomainPlanner):
     objective and solves (:meth:`Domain.linear_model`: the LP first,
     :class:`~rmab.domains.base.LinearBlockModel`; in the path domain an exact branch and
     bound, :class:`~rmab.domains.path.RouteSearch`). A solve stopped early (``time_limit``)
-    returns the best by the objective of its incumbent (if any) and ``n_fallback`` random
-    feasible actions (``self.rng``), with a :class:`~rmab.errors.SolverLimitWarning`, so an
+    returns the best by the objective of its incumbent (if any), the null action (where the
+    MILP admits it) and ``n_fallback`` random feasible actions (``self.rng``), with a :class:`~rmab.errors.SolverLimitWarning`, so an
     action always exists; a solve that fails otherwise raises :class:`~rmab.errors.PlanningError`.
     """
 
@@ -225,13 +225,15 @@ class MyopicMIPPlanner(BaseDomainPlanner):
         cand = [] if res.x is None else [d.check_action(self._block.action_from_solution(res.x))]
         if res.status is not TerminationStatus.OPTIMAL:
             # stopped early: the incumbent (if any) competes with random feasible actions
+            if not d.must_fill:                  # doing nothing is in the MILP's set too
+                cand.append(d.null_action())
             cand += [d._sample_action(self.rng) for _ in range(self.n_fallback)]
             best = int(np.argmax(_gain_sums(d, gains, np.stack(cand))))
-            what = (f"the best of {self.n_fallback} random feasible actions (no incumbent)"
-                    if res.x is None else
+            others = (f"{'the null action and ' if not d.must_fill else ''}{self.n_fallback} "
+                      f"random feasible actions")
+            what = (f"the best of {others} (no incumbent)" if res.x is None else
                     f"the incumbent (gap {res.gap:.3g})" if best == 0 else
-                    f"the best of {self.n_fallback} random feasible actions, better than the "
-                    f"incumbent (gap {res.gap:.3g})")
+                    f"the best of {others}, better than the incumbent (gap {res.gap:.3g})")
             warnings.warn(f"{owner}: solver stopped with status {res.status.value}; returning "
                           f"{what}", SolverLimitWarning, stacklevel=3)
             cand = [cand[best]]

@@ -233,11 +233,14 @@ class RolloutDomainPlanner(BaseDomainPlanner):
                                         mip_gap=mip_gap)
 
     def _fit(self, domain):
-        self._whittle.fit(domain, seed=0)        # neither inner planner draws numbers
-        self._myopic.fit(domain, seed=0)
+        self._whittle.fit(domain, seed=0)        # their draws (a time limit's fallback) are
+        self._myopic.fit(domain, seed=0)         # from self.rng: _reset shares it
         # exact one-step expected reward of every arm, state and level: (n, S, L)
         self._reward = self._whittle._instance.arms.rewards
         self._base_gain = self._whittle.gain_table if self.base == "whittle" else self._reward
+
+    def _reset(self):
+        self._whittle.rng = self._myopic.rng = self.rng
 
     def _plan(self, states, t):
         d = self.domain

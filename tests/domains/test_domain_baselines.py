@@ -184,17 +184,51 @@ def test_solve_stopped_without_incumbent_plays_the_best_random_action(kind, name
     p = make_domain_planner(name).fit(d, seed=5)
     p._model = _StoppedModel(None)
     states = _states(10, 3)
-    with pytest.warns(SolverLimitWarning, match=r"status time_limit; returning the best of 100 "
-                      r"random feasible actions \(no incumbent\)"):
+    null = "" if d.must_fill else "the null action and "
+    with pytest.warns(SolverLimitWarning, match=fr"status time_limit; returning the best of "
+                      fr"{null}100 random feasible actions \(no incumbent\)"):
         action = p.plan(states)
     assert d.is_feasible(action)
     # the same draws by hand: the best of them by the planner's own gains
     rng = np.random.default_rng(5)
-    drawn = np.stack([d._sample_action(rng) for _ in range(100)])
+    drawn = np.stack(([] if d.must_fill else [d.null_action()])
+                     + [d._sample_action(rng) for _ in range(100)])
     gains = p._gains(states)
     value = lambda a: gains[np.arange(10), d.arm_levels(a)].sum()         # noqa: E731
     assert value(action) == pytest.approx(max(value(a) for a in drawn), abs=0)
     assert any((a == action).all() for a in drawn)
+
+
+@pytest.mark.parametrize("kind", ["capacity", "scheduling", "path"])
+def test_solve_stopped_does_nothing_where_every_pull_loses(kind):
+    """With negative gains for every pull the random actions all lose; doing nothing (in these
+    domains' MILP) is the best fallback."""
+    d = make_domain(kind, 10, 3, seed=2)
+    p = make_domain_planner("myopic").fit(d, seed=5)
+    p._model = _StoppedModel(None)
+    p._gains = lambda states: np.c_[np.zeros(10), -np.ones(10)]
+    with pytest.warns(SolverLimitWarning, match="the null action and 100"):
+        np.testing.assert_array_equal(p.plan(_states(10, 3)), d.null_action())
+
+
+def test_rollout_fallbacks_draw_from_its_own_seed():
+    """Rollout's inner Whittle and myopic planners share its generator, so a reset seed gives
+    the same actions whatever was planned before (their time-limit fallbacks draw numbers)."""
+    d = make_domain("capacity", 10, 3, seed=2)
+    p = make_domain_planner("rollout", n_candidates=2, n_rollouts=2, depth=1).fit(d, seed=0)
+    for inner in (p._whittle, p._myopic):
+        inner._model = _StoppedModel(None)
+    states = _states(10, 3)
+    runs = []
+    for before in range(3):
+        p.reset(seed=1)
+        with pytest.warns(SolverLimitWarning):
+            for _ in range(before):
+                p.plan(states)
+            p.reset(seed=1)
+            runs.append(p.plan(states))
+    assert all((r == runs[0]).all() for r in runs)
+    assert p._whittle.rng is p.rng and p._myopic.rng is p.rng
 
 
 @pytest.mark.parametrize("kind", ["capacity", "path"])
