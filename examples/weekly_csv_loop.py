@@ -1,7 +1,8 @@
 """A weekly loop on CSV files: solve this week's batches, record each beneficiary's response,
 and write next week's CSV with the updated beliefs.
 
-Run: ``python examples/weekly_csv_loop.py`` (it writes ``week_*.csv`` into the working folder).
+Run: ``python examples/weekly_csv_loop.py`` (it writes ``week_*.csv`` and a copy of
+``data/health_example.npz``, which the rows name, into the working folder).
 It starts from ``data/batch_example.csv`` (docs/csv.md). The field's answers are simulated here
 with ``sample_next``; in a programme they are what each beneficiary did this week (for the
 health-intervention arms of the example, signal 1: responded, 0: did not).
@@ -27,8 +28,9 @@ for week in range(3):
     batches = read_batches(f"week_{week}.csv")
     result = solve_batches(batches, "myopic", out=f"week_{week}_actions.csv")
     beliefs = {}
-    for batch, outcome in zip(batches, result.outcomes):
-        arms = batch.instance.arms
+    outcomes = {o.batch_id: o for o in result.outcomes}
+    for batch in batches:
+        outcome, arms = outcomes[batch.batch_id], batch.instance.arms
         if week == 0:
             state[batch.batch_id] = sample_states(batch.belief, seed=rng)
         # the field's answers, one signal per arm in row order (simulated)

@@ -186,10 +186,13 @@ def _load_rows(path, file: str) -> tuple[list[list[str]], np.ndarray]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        if raw.startswith(b"PK\x03\x04"):            # a zip: an instance's .npz
-            raise BatchInputError(f"{OWNER}: must be a CSV file of batches; got an .npz archive "
-                                  f"(an instance: 'rmab compare', 'rmab bound' or 'rmab index' "
-                                  f"read it; a CSV's 'model' column names it)", file=file) from exc
+        if raw.startswith(b"PK\x03\x04"):            # a zip: an .npz, or a spreadsheet
+            what = ("an .npz archive (an instance: 'rmab compare', 'rmab bound' or 'rmab index' "
+                    "read it; a CSV's 'model' column names it)"
+                    if str(file).lower().endswith(".npz") else
+                    "a zip archive (a spreadsheet? save it as CSV, comma-separated)")
+            raise BatchInputError(f"{OWNER}: must be a CSV file of batches; got {what}",
+                                  file=file) from exc
         line = raw.count(b"\n", 0, exc.start) + 1
         raise BatchInputError(f"{OWNER}: must be UTF-8 text; got byte {raw[exc.start]:#04x}",
                               file=file, line=line) from exc

@@ -264,6 +264,11 @@ def test_an_npz_given_as_the_csv_says_what_it_is(folder):
     with pytest.raises(BatchInputError, match=r"must be a CSV file of batches; got an \.npz "
                        r"archive \(an instance: 'rmab compare'"):
         read_batches(folder / "health.npz")
+    xlsx = folder / "batches.xlsx"                      # a workbook is a zip archive too
+    xlsx.write_bytes((folder / "health.npz").read_bytes())
+    with pytest.raises(BatchInputError, match=r"got a zip archive \(a spreadsheet\? save it as "
+                       r"CSV, comma-separated\)"):
+        read_batches(xlsx)
 
 
 def test_missing_file_and_bad_discount_argument(folder):
