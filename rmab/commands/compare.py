@@ -98,10 +98,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
-def _names(text: str, field: str = "planners") -> list[str]:
+def _names(text: str, field: str = "planners", what: str = "names") -> list[str]:
     names = [p.strip() for p in text.split(",")]
     if not all(names):
-        raise InvalidParameterError(f"compare.{field}: must be comma-separated names without "
+        raise InvalidParameterError(f"compare.{field}: must be comma-separated {what} without "
                                     f"empty ones; got {text!r}")
     return names
 
@@ -110,8 +110,9 @@ def _run_domain(args) -> int:
     from rmab.domains.evaluate import compare_domain
 
     text = "0,1,2" if args.seeds is None else args.seeds
+    names = _names(text, "seeds", "integers")
     try:
-        seeds = [int(s) for s in _names(text, "seeds")]
+        seeds = [int(s) for s in names]
     except ValueError:
         raise InvalidParameterError(f"compare.seeds: must be comma-separated integers; got "
                                     f"{args.seeds!r}") from None
@@ -253,11 +254,10 @@ def run(args) -> int:
         except UnknownPlannerError as exc:
             from rmab.domains.baselines import DOMAIN_PLANNERS
 
-            domain_only = [p for p in planners if p in DOMAIN_PLANNERS and p not in
-                           planner_names()]
-            if not domain_only:
+            unknown = next((p for p in planners if p not in planner_names()), None)
+            if unknown not in DOMAIN_PLANNERS:
                 raise
-            raise UnknownPlannerError(f"{exc}; {domain_only[0]!r} plans the coRMAB domains "
+            raise UnknownPlannerError(f"{exc}; {unknown!r} plans the coRMAB domains "
                                       f"('rmab compare --domain', 'rmab planners --domain')"
                                       ) from exc
         except (InvalidParameterError, InvalidModelError) as exc:

@@ -367,3 +367,8 @@ def test_an_output_error_names_the_output_not_the_temporary_file(tmp_path, monke
         with storage.atomic_write(out, ".csv"):
             pass
     assert str(info.value) == f"{out}: cannot be written there; Permission denied"
+    monkeypatch.undo()
+    (tmp_path / "afile").write_text("x")                # another file's name is kept
+    with pytest.raises(OutputError, match=r"afile/x.npz: cannot be written there; .*'.*afile'"):
+        with storage.atomic_write(tmp_path / "afile" / "x.npz"):
+            pass

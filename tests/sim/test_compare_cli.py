@@ -52,6 +52,8 @@ def test_instance_file_and_default_planners(tmp_path, capsys):
      "'random,,myopic'"),
     (["compare", "--domain", "capacity", "--arms", "5", "--budget", "1", "--planners",
       "random,"], "compare.planners: must be comma-separated names without empty ones"),
+    (["compare", "--domain", "capacity", "--arms", "5", "--budget", "1", "--seeds", "0,"],
+     "compare.seeds: must be comma-separated integers without empty ones; got '0,'"),
     (["compare", "--domain", "capacity", "--arms", "5", "--budget", "1", "--planners",
       "random,sequoia"],
      "compare.planners: 'sequoia' plays a trained network: give --domain-file DOMAIN.npz "
@@ -71,6 +73,8 @@ def test_errors_exit_1(argv, message, capsys, tmp_path, monkeypatch):
     (["solve", "batches.csv", "--planner", "myopc"], "did you mean 'myopic'"),
     (["compare", "--health", "5", "--planners", "random,sampling"],
      "got 'sampling'; 'sampling' plans the coRMAB domains ('rmab compare --domain'"),
+    (["compare", "--health", "5", "--planners", "myopc,sampling"],
+     "got 'myopc'; did you mean 'myopic'?\n"),          # the hint is for the name that failed
     (["compare", "--domain", "capacity", "--arms", "5", "--budget", "1", "--planners",
       "round-robin"], "got 'round-robin'; 'round-robin' plans budgeted instances"),
     (["planners", "lagrangain"], "did you mean 'lagrangian'"),
