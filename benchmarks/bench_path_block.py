@@ -12,7 +12,8 @@ enumeration falls back, :class:`~rmab.domains.path.RouteSearch` and the walk MIL
 ratio walk / search, and whether the optima agree (a walk solve at its limit gives a bound).
 The full run ends with the feasibility checks and the iterative-myopic greedy
 (``_checks_and_greedy``), then ``RouteSearch``'s incumbent heuristic at J = 100, B = 20
-(``_incumbent``; alone with ``--incumbent SECONDS``).
+(``_incumbent``; alone with ``--incumbent SECONDS``) and its subtour LP bound against the same
+search without it (``_lp_bound``; alone with ``--lp SECONDS``).
 
     .venv/bin/python benchmarks/bench_path_block.py [--quick]
 """
@@ -181,6 +182,50 @@ def _incumbent(limit: float) -> None:
           f"median x{np.median(ratios):.3f}, min x{min(ratios):.3f}")
 
 
+def _lp_bound(limit: float) -> None:
+    """J = 100, B = 20, myopic and Whittle objectives of Bernoulli(0.2) states (3 instances x 2
+    states): RouteSearch with a ``limit`` with the subtour LP bound after its first turn and
+    without it (the bound switched off), in the same run: how many are proved, in what time,
+    and the gap each reports at the limit."""
+    from rmab.domains.baselines import make_domain_planner
+
+    saved = path_mod.subtour_bound
+    rows = {"with": [], "without": []}
+    for s in range(3):
+        d = make_path(100, 20, seed=s)
+        block = d.constraint_block()
+        planners = [make_domain_planner(n).fit(d, seed=0) for n in ("myopic", "whittle")]
+        rng = np.random.default_rng(s)
+        for k in range(2):
+            state = (rng.random(100) < 0.2).astype(np.int64)
+            for planner in planners:
+                c, offset = block.level_objective(planner._gains(state))
+                line = []
+                for name, bound in (("with", saved), ("without", lambda *args: np.inf)):
+                    path_mod.subtour_bound = bound
+                    try:
+                        model = RouteSearch(d, get_backend("highs"))
+                        model.set_objective(c, offset)
+                        start = time.perf_counter()
+                        res = model.solve(time_limit=limit)
+                        seconds = time.perf_counter() - start
+                    finally:
+                        path_mod.subtour_bound = saved
+                    gap = 100 * (res.bound - res.objective) / abs(res.objective)
+                    rows[name].append((res.is_optimal, seconds, gap, res.objective))
+                    line.append(f"{name} {res.objective - offset:.4f} {res.status.value} "
+                                f"{seconds:.2f} s gap {gap:.2f} %")
+                print(f"  s{s} k{k} {planner.name}: " + "; ".join(line), flush=True)
+    for name, r in rows.items():
+        proved = [t for ok, t, _, _ in r if ok]
+        print(f"J=100 B=20 {name} the LP bound: {len(proved)} of {len(r)} proved within "
+              f"{limit:g} s (median {np.median(proved) if proved else np.nan:.2f} s); gap at "
+              f"the limit median {np.median([g for ok, _, g, _ in r if not ok] or [0]):.2f} %")
+    same = all(abs(a[3] - b[3]) <= 1e-9 * max(1, abs(a[3]))
+               for a, b in zip(rows["with"], rows["without"]))
+    print(f"  the same sets' values with and without: {same}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="J = 20 only, fewer repeats")
@@ -189,7 +234,13 @@ def main() -> None:
     ap.add_argument("--incumbent", type=float, default=None, metavar="SECONDS",
                     help="only the J = 100 incumbent comparison, with this time limit per solve "
                          "(the full run ends with it at 1 s)")
+    ap.add_argument("--lp", type=float, default=None, metavar="SECONDS",
+                    help="only the J = 100 comparison with and without the subtour LP bound, "
+                         "with this time limit per solve (the full run ends with it at 10 s)")
     args = ap.parse_args()
+    if args.lp is not None:
+        _lp_bound(args.lp)
+        return
     if args.incumbent is not None:
         _incumbent(args.incumbent)
         return
@@ -236,6 +287,7 @@ def main() -> None:
     if not args.quick:
         _checks_and_greedy()
         _incumbent(1.0)
+        _lp_bound(10.0)
 
 
 def _search_vs_walk(d: PathDomain, steps: int, seed: int, walk_limit: float) -> None:

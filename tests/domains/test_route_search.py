@@ -130,6 +130,46 @@ def test_myopic_and_index_planners_search_the_walk_block(walk_blocks):
         assert isinstance(q._model, RouteSearch) and d.is_feasible(q.plan(states))
 
 
+def _star(route_length=39):
+    """25 identical leaves around the source, 20 pulls, the route too short for 20 leaves."""
+    return PathDomain.from_arrays(up_prob=[[0.1, 0.9]] * 26, rewards=[[0.0, 1.0]] * 26,
+                                  edges=[(0, i) for i in range(1, 26)], budget=20,
+                                  route_length=route_length)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), shape=st.sampled_from([(8, 3), (10, 4), (12, 3)]),
+       length=st.sampled_from([None, 3, 5, 9]))
+def test_subtour_bound_is_above_the_optimum(seed, shape, length):
+    """The LP bound against enumeration (weights of both signs, routes of even and odd
+    lengths), and below the bound that ignores the route (the best ``budget`` weights)."""
+    d = make_path(*shape, seed=seed)
+    if length is not None:
+        d = PathDomain.from_arrays(up_prob=d.arms.up_prob, rewards=d.arms.rewards,
+                                   edges=d.edges, budget=d.budget, route_length=length)
+    w = np.round(np.random.default_rng(seed).normal(0.3, 1.0, d.n_arms), 1)
+    best = (d.feasible_actions() @ w).max()
+    bound = path_mod.subtour_bound(d, w, get_backend("highs"))
+    reach = w[(w > 0) & (2 * d.distances[d.source] <= d.route_length)]
+    assert best - 1e-7 <= bound <= np.sort(reach)[::-1][:d.budget].sum() + 1e-7
+
+
+def test_the_lp_bound_proves_what_the_search_cannot(monkeypatch):
+    """On the star with a route of 38 moves every set of 19 leaves is optimal and the search's
+    bound (which ignores the route) proves none; the LP's is 19 (a leaf's edge taken twice per
+    pull, 38 moves), so the solve ends after the search's first turn, without the MILP. (With
+    39 moves the LP allows 19.5, and the MILP proves it: the test above.)"""
+    monkeypatch.setattr(path_mod, "_SEARCH_SECONDS", 0.2)
+    d = _star(38)
+    model = d.linear_model(get_backend("highs"))
+    model.set_objective(*_objective(d, np.r_[0.0, np.ones(25)]))
+    res = model.solve()
+    assert res.status is TerminationStatus.OPTIMAL and res.objective == pytest.approx(19.0)
+    assert res.bound == pytest.approx(19.0, abs=1e-6) and model._milp is None
+    assert path_mod.subtour_bound(_star(), np.r_[0.0, np.ones(25)],
+                                  get_backend("highs")) == pytest.approx(19.5)
+
+
 @pytest.mark.parametrize("cut", [False, True])
 def test_hands_over_to_the_milp_where_the_bound_is_blind(monkeypatch, cut):
     """A star of identical arms, the route one move short of 20 leaves: every set of 19 leaves
@@ -137,9 +177,8 @@ def test_hands_over_to_the_milp_where_the_bound_is_blind(monkeypatch, cut):
     the block's MILP, which proves 19 at once -- on the MILP given (valid rows added, as
     SEQUOIA's argmax does), if one is."""
     monkeypatch.setattr(path_mod, "_SEARCH_SECONDS", 0.2)
-    d = PathDomain.from_arrays(up_prob=[[0.1, 0.9]] * 26, rewards=[[0.0, 1.0]] * 26,
-                               edges=[(0, i) for i in range(1, 26)], budget=20,
-                               route_length=39)
+    monkeypatch.setattr(path_mod, "subtour_bound", lambda *args: np.inf)   # the LP proves it
+    d = _star()
     block_milp = d.constraint_block().milp
     row = np.zeros((1, block_milp.n_cols))
     row[0, :d.n_arms] = 1.0
@@ -207,6 +246,7 @@ def test_turns_keep_the_better_set_of_the_two(monkeypatch):
 
     monkeypatch.setattr(PathDomain, "_linear_block_model", lambda self, backend, milp=None: Stub())
     monkeypatch.setattr(path_mod, "_SEARCH_SECONDS", 0.01)
+    monkeypatch.setattr(path_mod, "subtour_bound", lambda *args: np.inf)
     monkeypatch.setattr(path_mod._BranchAndBound, "run",
                         lambda self, seconds: bool(path_mod.route_search_kernel(
                             d.distances, d.source, float(d.route_length), self.weight,
