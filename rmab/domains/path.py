@@ -324,13 +324,16 @@ class RouteSearch:
     The bound ignores the route length, so where it binds and many weights are equal (a star
     of identical arms) the search can take exponential time. So it takes turns: the search
     for ``_SEARCH_SECONDS`` (1 s); then, once, the subtour LP (:func:`subtour_bound`, 0.6-1.7 s
-    at J = 100), which ends the solve if the best set is within the gap of its bound; then the
-    search and the block's MILP (:class:`~rmab.domains.base.LinearBlockModel` on ``milp`` if
-    given -- the block's with valid rows added -- built at its first turn), each for twice as
-    long as the turn before (the search resumes where it stopped; the MILP starts again),
-    until one proves its set; the better set and the lowest bound are kept. At J = 100,
-    B = 20 the LP's bound was 0-3.1 % above the best set found within 10 s, where the search's
-    was 31-34 % above (Whittle objectives; ``benchmarks/bench_path_block.py --lp``).
+    at J = 100, at most ``_LP_SECONDS``; not built beyond about J = 150, where the block's
+    MILP takes this turn instead); then the search and the block's MILP
+    (:class:`~rmab.domains.base.LinearBlockModel` on ``milp`` if given -- the block's with
+    valid rows added -- built at its first turn), each for twice as long as the turn before
+    (the search resumes where it stopped; the MILP starts again). The solve ends when the
+    best set is within the gap of the lowest bound known (checked after every turn) or the
+    search or the MILP proves its set; the better set and the lowest bound are kept. At
+    J = 100, B = 20 the LP's bound was 0.4-3.1 % above the best set found within 10 s, where
+    the search's was 31-34 % above (Whittle objectives; ``benchmarks/bench_path_block.py
+    --lp``).
 
     The same interface as :class:`~rmab.domains.base.LinearBlockModel` (what
     :meth:`PathDomain.linear_model` returns): ``set_objective(c, offset)`` with ``c`` over the
@@ -379,6 +382,11 @@ class RouteSearch:
         start = time.perf_counter()
         search = _BranchAndBound(self.domain, self._weight, self._offset, mip_gap)
         x, bound, done = search.x, np.inf, False
+
+        def proven() -> bool:       # the best set within the gap of the lowest bound known
+            value = float(self._weight @ x) + self._offset
+            return value >= min(bound, search.bound) - mip_gap * max(1.0, abs(value))
+
         turn = _SEARCH_SECONDS
         while not done:
             left = np.inf if time_limit is None else time_limit - (time.perf_counter() - start)
@@ -387,16 +395,21 @@ class RouteSearch:
             done = search.run(min(turn, left))
             if done or self._weight @ search.x > self._weight @ x:
                 x = search.x
+            done = done or proven()
             left = np.inf if time_limit is None else time_limit - (time.perf_counter() - start)
             if done or left <= 0:
                 break
             if turn == _SEARCH_SECONDS:      # the LP bound takes the MILP's first turn
-                bound = subtour_bound(self.domain, self._weight, self._backend,
-                                      None if time_limit is None else left) + self._offset
-                value = float(self._weight @ x) + self._offset
-                done = value >= bound - mip_gap * max(1.0, abs(value))
-                turn *= 2
-                continue
+                lp = subtour_bound(self.domain, self._weight, self._backend,
+                                   min(_LP_SECONDS, left))
+                if np.isfinite(lp):          # else (too large, or out of time) the MILP's turn
+                    bound = min(bound, lp + self._offset)
+                    done = proven()
+                    turn *= 2
+                    continue
+                left = np.inf if time_limit is None else time_limit - (time.perf_counter() - start)
+                if left <= 0:
+                    break
             if self._milp is None:
                 self._milp = self.domain._linear_block_model(self._backend, self._block_milp)
             self._milp.set_objective(self._c, self._offset)
@@ -405,7 +418,7 @@ class RouteSearch:
                 x = self._block.action_from_solution(res.x).astype(np.float64)
             if np.isfinite(res.bound):
                 bound = min(bound, res.bound)
-            done = res.is_optimal
+            done = res.is_optimal or proven()
             turn *= 2
         objective = float(self._weight @ x) + self._offset
         bound = max(min(bound, search.bound), objective)
@@ -507,18 +520,27 @@ def subtour_bound(domain: "PathDomain", weight: np.ndarray, backend,
     node ``v`` of positive weight within reach a flow of ``2 y_v`` from the source to ``v`` with
     ``f_uw + f_wu <= x_e`` on each edge -- by max-flow/min-cut, every cut between the source and
     ``v`` is crossed at least ``2 y_v`` times, as a closed walk through ``v`` crosses it. A
-    closed walk never needs an edge more than twice. At J = 100, B = 20 it was 0-3.7 % above
-    the optimum (myopic and Whittle objectives) and took 0.6-1.7 s; ``inf`` if the LP does not
-    finish within ``time_limit``."""
+    closed walk never needs an edge more than twice. The weights are scaled to a largest of 1
+    for the solver (HiGHS reads costs below ~1e-7 as 0), and the bound is raised by the LP's
+    tolerance (1e-7 per pull). At J = 100, B = 20 it was at most 3.7 % above the best set found
+    (myopic and Whittle objectives) and took 0.6-1.7 s; it grows with the number of candidate
+    nodes times edges, so beyond ``_LP_MAX_FLOWS`` (about J = 150) it is not built. ``inf``
+    then, or if the LP does not finish within ``time_limit`` (building included)."""
     from solvers.milp import MILP
 
+    start = time.perf_counter()
     d = domain
     n, s, edges = d.n_arms, d.source, d.edges
     m = edges.shape[0]
     reach = 2 * d.distances[s] <= d.route_length
     useful = (weight > 0) & reach
+    if not useful.any():
+        return 0.0
+    scale = float(weight[useful].max())
     cand = np.flatnonzero(useful & (np.arange(n) != s))
     K, A2 = cand.size, 2 * m
+    if K * m > _LP_MAX_FLOWS:
+        return np.inf
     tail = np.concatenate([edges[:, 0], edges[:, 1]])      # arc a: edge a % m, both ways
     head = np.concatenate([edges[:, 1], edges[:, 0]])
     n_cols = n + m + K * A2
@@ -538,16 +560,26 @@ def subtour_bound(domain: "PathDomain", weight: np.ndarray, backend,
     n_rows = 2 + K * n + K * m
     A = sp.csr_matrix((vals, (rows, cols)), shape=(n_rows, n_cols))
     row_lower = np.concatenate([[-np.inf, -np.inf], np.zeros(K * n), np.full(K * m, -np.inf)])
-    row_upper = np.concatenate([[d.route_length, min(d.budget, n)], np.zeros(K * n + K * m)])
+    pulls = min(d.budget, K + 1)
+    row_upper = np.concatenate([[min(d.route_length, 2 * m), pulls], np.zeros(K * n + K * m)])
     col_upper = np.concatenate([useful.astype(float), np.full(m + K * A2, 2.0)])
-    c = np.concatenate([np.where(useful, weight, 0.0), np.zeros(m + K * A2)])
+    c = np.concatenate([np.where(useful, weight / scale, 0.0), np.zeros(m + K * A2)])
     lp = MILP(c, A, row_lower, row_upper, np.zeros(n_cols), col_upper, np.zeros(n_cols, bool),
               "max", 0.0)
+    if time_limit is not None:
+        time_limit -= time.perf_counter() - start
+        if time_limit <= 0:
+            return np.inf
     res = backend.build(lp).solve(time_limit=time_limit)
-    return float(res.objective) if res.is_optimal else np.inf
+    if not (res.is_optimal and np.isfinite(res.objective)):
+        return np.inf
+    return (float(res.objective) + 1e-7 * pulls) * scale
 
 
-_SEARCH_SECONDS = 1.0       # the search's first turn; then the MILP's, each turn doubling
+_SEARCH_SECONDS = 1.0       # the search's first turn; then the LP's, each turn doubling
+_LP_SECONDS = 2.0           # the most the LP bound may take (0.6-1.7 s at J = 100, B = 20)
+_LP_MAX_FLOWS = 20_000      # candidates x edges beyond which it is not built: J = 100 has
+                            # 13 300 (0.6-1.7 s); J = 200 took 6.2 s, J = 400 9.4 s
 _SEARCH_WORK = 1_000        # work of the first compiled call (then sized to 5-20 ms a call)
 
 # The incumbent heuristic (route_heuristic) runs once the search has done this much work without
