@@ -189,7 +189,7 @@ def _lp_bound(limit: float) -> None:
     and the gap each reports at the limit."""
     from rmab.domains.baselines import make_domain_planner
 
-    saved = path_mod.subtour_bound
+    saved = path_mod._subtour_bound
     rows = {"with": [], "without": []}
     for s in range(3):
         d = make_path(100, 20, seed=s)
@@ -202,7 +202,7 @@ def _lp_bound(limit: float) -> None:
                 c, offset = block.level_objective(planner._gains(state))
                 line = []
                 for name, bound in (("with", saved), ("without", lambda *args: np.inf)):
-                    path_mod.subtour_bound = bound
+                    path_mod._subtour_bound = bound
                     try:
                         model = RouteSearch(d, get_backend("highs"))
                         model.set_objective(c, offset)
@@ -210,7 +210,7 @@ def _lp_bound(limit: float) -> None:
                         res = model.solve(time_limit=limit)
                         seconds = time.perf_counter() - start
                     finally:
-                        path_mod.subtour_bound = saved
+                        path_mod._subtour_bound = saved
                     gap = 100 * (res.bound - res.objective) / abs(res.objective)
                     rows[name].append((res.is_optimal, seconds, gap, res.objective))
                     line.append(f"{name} {res.objective - offset:.4f} {res.status.value} "

@@ -323,7 +323,7 @@ class RouteSearch:
 
     The bound ignores the route length, so where it binds and many weights are equal (a star
     of identical arms) the search can take exponential time. So it takes turns: the search
-    for ``_SEARCH_SECONDS`` (1 s); then, once, the subtour LP (:func:`subtour_bound`, 0.6-1.7 s
+    for ``_SEARCH_SECONDS`` (1 s); then, once, the subtour LP (:func:`_subtour_bound`, 0.6-1.7 s
     at J = 100, at most ``_LP_SECONDS``; not built beyond about J = 150, where the block's
     MILP takes this turn instead); then the search and the block's MILP
     (:class:`~rmab.domains.base.LinearBlockModel` on ``milp`` if given -- the block's with
@@ -400,7 +400,7 @@ class RouteSearch:
             if done or left <= 0:
                 break
             if turn == _SEARCH_SECONDS:      # the LP bound takes the MILP's first turn
-                lp = subtour_bound(self.domain, self._weight, self._backend,
+                lp = _subtour_bound(self.domain, self._weight, self._backend,
                                    min(_LP_SECONDS, left))
                 if np.isfinite(lp):          # else (too large, or out of time) the MILP's turn
                     bound = min(bound, lp + self._offset)
@@ -512,7 +512,7 @@ class _BranchAndBound:
         return bound + self.offset
 
 
-def subtour_bound(domain: "PathDomain", weight: np.ndarray, backend,
+def _subtour_bound(domain: "PathDomain", weight: np.ndarray, backend,
                   time_limit: float | None = None) -> float:
     """An upper bound on ``max Σ_{v ∈ S} weight[v]`` over the feasible pull sets ``S``: the LP
     of closed walks with generalised subtour cuts. Edge traversals ``x_e ∈ [0, 2]`` with

@@ -152,7 +152,7 @@ def test_subtour_bound_is_above_the_optimum(seed, shape, length):
     reach = w[(w > 0) & (2 * d.distances[d.source] <= d.route_length)]
     top = np.sort(reach)[::-1][:d.budget].sum()
     for scale in (1.0, 1e-9, 1e9):     # HiGHS reads costs below ~1e-7 as 0: weights are scaled
-        bound = path_mod.subtour_bound(d, scale * w, get_backend("highs"))
+        bound = path_mod._subtour_bound(d, scale * w, get_backend("highs"))
         assert scale * (best - 1e-12) <= bound <= scale * (top + 1e-6 * d.budget)
 
 
@@ -160,7 +160,7 @@ def test_too_large_an_lp_is_not_built_and_the_milp_takes_its_turn(monkeypatch):
     monkeypatch.setattr(path_mod, "_LP_MAX_FLOWS", 0)
     monkeypatch.setattr(path_mod, "_SEARCH_SECONDS", 0.2)
     d = _star(38)
-    assert path_mod.subtour_bound(d, np.r_[0.0, np.ones(25)], get_backend("highs")) == np.inf
+    assert path_mod._subtour_bound(d, np.r_[0.0, np.ones(25)], get_backend("highs")) == np.inf
     model = d.linear_model(get_backend("highs"))
     model.set_objective(*_objective(d, np.r_[0.0, np.ones(25)]))
     res = model.solve()
@@ -202,7 +202,7 @@ def test_the_lp_bound_proves_what_the_search_cannot(monkeypatch):
     res = model.solve()
     assert res.status is TerminationStatus.OPTIMAL and res.objective == pytest.approx(19.0)
     assert res.bound == pytest.approx(19.0, abs=1e-5) and model._milp is None
-    assert path_mod.subtour_bound(_star(), np.r_[0.0, np.ones(25)],
+    assert path_mod._subtour_bound(_star(), np.r_[0.0, np.ones(25)],
                                   get_backend("highs")) == pytest.approx(19.5)
 
 
@@ -213,7 +213,7 @@ def test_hands_over_to_the_milp_where_the_bound_is_blind(monkeypatch, cut):
     the block's MILP, which proves 19 at once -- on the MILP given (valid rows added, as
     SEQUOIA's argmax does), if one is."""
     monkeypatch.setattr(path_mod, "_SEARCH_SECONDS", 0.2)
-    monkeypatch.setattr(path_mod, "subtour_bound", lambda *args: np.inf)   # the LP proves it
+    monkeypatch.setattr(path_mod, "_subtour_bound", lambda *args: np.inf)   # the LP proves it
     d = _star()
     block_milp = d.constraint_block().milp
     row = np.zeros((1, block_milp.n_cols))
@@ -282,7 +282,7 @@ def test_turns_keep_the_better_set_of_the_two(monkeypatch):
 
     monkeypatch.setattr(PathDomain, "_linear_block_model", lambda self, backend, milp=None: Stub())
     monkeypatch.setattr(path_mod, "_SEARCH_SECONDS", 0.01)
-    monkeypatch.setattr(path_mod, "subtour_bound", lambda *args: np.inf)
+    monkeypatch.setattr(path_mod, "_subtour_bound", lambda *args: np.inf)
     monkeypatch.setattr(path_mod._BranchAndBound, "run",
                         lambda self, seconds: bool(path_mod.route_search_kernel(
                             d.distances, d.source, float(d.route_length), self.weight,
