@@ -141,6 +141,21 @@ def _checks_and_greedy() -> None:
           f"{recheck * 1e3:.1f} ms (x{recheck / skip:.1f}), same actions")
 
 
+def _solve_with(d: PathDomain, c, offset: float, limit: float, name: str, value):
+    """``RouteSearch`` on one objective with ``path_mod.<name>`` set to ``value`` for the
+    solve: (result, seconds)."""
+    saved = getattr(path_mod, name)
+    setattr(path_mod, name, value)
+    try:
+        model = RouteSearch(d, get_backend("highs"))
+        model.set_objective(c, offset)
+        start = time.perf_counter()
+        res = model.solve(time_limit=limit)
+        return res, time.perf_counter() - start
+    finally:
+        setattr(path_mod, name, saved)
+
+
 def _incumbent(limit: float) -> None:
     """J = 100, B = 20, myopic objectives of Bernoulli(0.2) states (3 instances x 3 states):
     the incumbent heuristic alone (value, time), and RouteSearch with a ``limit`` against the
@@ -163,16 +178,9 @@ def _incumbent(limit: float) -> None:
             t_heur = time.perf_counter() - start
             found = {}
             for name, after in (("with", saved), ("without", 1 << 62)):
-                path_mod._HEURISTIC_AFTER = after
-                try:
-                    model = RouteSearch(d, get_backend("highs"))
-                    model.set_objective(c, offset)
-                    start = time.perf_counter()
-                    res = model.solve(time_limit=limit)
-                    found[name] = (res.objective - offset, res.bound - offset, res.status.value,
-                                   time.perf_counter() - start)
-                finally:
-                    path_mod._HEURISTIC_AFTER = saved
+                res, seconds = _solve_with(d, c, offset, limit, "_HEURISTIC_AFTER", after)
+                found[name] = (res.objective - offset, res.bound - offset, res.status.value,
+                               seconds)
             (v_w, b_w, st_w, t_w), (v_o, _, st_o, t_o) = found["with"], found["without"]
             ratios.append(v_w / v_o)
             print(f"  s{s} k{k}: heuristic {w[out[:count]].sum():.4f} in {t_heur * 1e3:.0f} ms;"
@@ -202,15 +210,7 @@ def _lp_bound(limit: float) -> None:
                 c, offset = block.level_objective(planner._gains(state))
                 line = []
                 for name, bound in (("with", saved), ("without", lambda *args: np.inf)):
-                    path_mod._subtour_bound = bound
-                    try:
-                        model = RouteSearch(d, get_backend("highs"))
-                        model.set_objective(c, offset)
-                        start = time.perf_counter()
-                        res = model.solve(time_limit=limit)
-                        seconds = time.perf_counter() - start
-                    finally:
-                        path_mod._subtour_bound = saved
+                    res, seconds = _solve_with(d, c, offset, limit, "_subtour_bound", bound)
                     gap = 100 * (res.bound - res.objective) / abs(res.objective)
                     rows[name].append((res.is_optimal, seconds, gap, res.objective))
                     line.append(f"{name} {res.objective - offset:.4f} {res.status.value} "
