@@ -59,9 +59,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--time-limit", type=float, default=None,
                         help="with --domain or --domain-file: seconds per MIP solve of the "
                              "planners that make them (myopic, whittle, lagrangian, rollout, "
-                             "sequoia); a solve at the limit plays the better of its best action "
-                             "so far and 100 random feasible ones, with a warning (default: "
-                             "none; 0 = none, as in 'rmab train')")
+                             "sequoia); a solve at the limit plays the best of its action so "
+                             "far, doing nothing (where allowed) and 100 random feasible "
+                             "actions, with a warning (default: none; 0 = none, as in 'rmab "
+                             "train')")
     parser.add_argument("--bound", action="store_true",
                         help="with --domain or --domain-file: add the LP upper bound on any "
                              "policy's reward from the same starts (one LP per episode; "

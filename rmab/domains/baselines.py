@@ -174,8 +174,9 @@ class MyopicMIPPlanner(BaseDomainPlanner):
     :class:`~rmab.domains.base.LinearBlockModel`; in the path domain an exact branch and
     bound, :class:`~rmab.domains.path.RouteSearch`). A solve stopped early (``time_limit``)
     returns the best by the objective of its incumbent (if any), the null action (where the
-    MILP admits it) and ``n_fallback`` random feasible actions (``self.rng``), with a :class:`~rmab.errors.SolverLimitWarning`, so an
-    action always exists; a solve that fails otherwise raises :class:`~rmab.errors.PlanningError`.
+    MILP admits it) and ``n_fallback`` random feasible actions (``self.rng``), with a
+    :class:`~rmab.errors.SolverLimitWarning`, so an action always exists; a solve that fails
+    otherwise raises :class:`~rmab.errors.PlanningError`.
     """
 
     name = "myopic"

@@ -55,7 +55,7 @@ class atomic_write:
                                        suffix=self.suffix + ".tmp", dir=parent)
         except OSError as exc:
             self._remove_created()
-            raise OutputError(f"{self.path}: cannot be written there; {_reason(exc, self.path)}") from exc
+            raise self._error(exc) from exc
         os.close(fd)
         if self.path.is_file():             # keep the replaced file's permissions
             mode = stat.S_IMODE(self.path.stat().st_mode)
@@ -92,13 +92,21 @@ class atomic_write:
             except OSError as err:
                 self.tmp.unlink(missing_ok=True)
                 self._remove_created()
-                raise OutputError(f"{self.path}: cannot be written there; {_reason(err, self.path)}") from err
+                raise self._error(err) from err
             return False
         self.tmp.unlink(missing_ok=True)
         self._remove_created()
         if issubclass(exc_type, OSError) and not issubclass(exc_type, OutputError):
-            raise OutputError(f"{self.path}: cannot be written there; {_reason(exc, self.path)}") from exc
+            raise self._error(exc) from exc
         return False
+
+    def _error(self, exc: OSError) -> OutputError:
+        """The write's failure, naming the target and the system's reason (not the temporary
+        file's name, which means nothing to the user; another file's name is kept)."""
+        names = [n for n in (exc.filename, getattr(exc, "filename2", None)) if n is not None]
+        temporary = all(Path(n).name.startswith(f".{self.path.name}.") for n in names)
+        reason = exc.strerror if exc.strerror and temporary else str(exc)
+        return OutputError(f"{self.path}: cannot be written there; {reason}")
 
     def _remove_created(self) -> None:
         for folder in self._created:                 # deepest first; stop at a non-empty one
@@ -106,16 +114,6 @@ class atomic_write:
                 folder.rmdir()
             except OSError:
                 break
-
-
-def _reason(exc: OSError, path: Path) -> str:
-    """``str(exc)`` without the name of ``path``'s temporary file, which means nothing to the
-    user ("Permission denied", not "[Errno 13] Permission denied: '/d/.x.csv.k2j1.tmp'"); the
-    name of another file (e.g. a parent that is a file) is kept."""
-    names = [n for n in (exc.filename, getattr(exc, "filename2", None)) if n is not None]
-    if exc.strerror and all(Path(n).name.startswith(f".{path.name}.") for n in names):
-        return exc.strerror
-    return str(exc)
 
 
 def check_writable(path, inputs=()) -> None:
