@@ -234,11 +234,12 @@ class EncodedNetwork:
         c[: self.n_action] += W[: self.n_action]
         return c, b + float(W[self.n_action:] @ np.asarray(state, dtype=np.float64))
 
-    def warm_start(self, action_solution, state) -> np.ndarray:
+    def warm_start(self, action_solution, state,
+                   bounds: NetworkBounds | None = None) -> np.ndarray:
         """A full start vector (n,) for :attr:`milp` from a solution (action_milp.n_cols,) of
         the action MILP: neuron columns from the forward pass at ``(a, state)``. Feasible when
-        ``action_solution`` is; pass it as ``warm_start`` so a time-limited solve always
-        returns an action."""
+        ``action_solution`` is (``bounds``: :meth:`bounds_for` ``(state)``, computed if not
+        given); pass it as ``warm_start`` so a time-limited solve always returns an action."""
         state = self._check_state(state)
         base = np.asarray(action_solution, dtype=np.float64).reshape(-1)
         if base.shape != (self._action_milp.n_cols,):
@@ -248,7 +249,8 @@ class EncodedNetwork:
         x = np.zeros(self.milp.n_cols)
         x[: base.size] = base
         h = np.r_[base[: self.n_action], state]
-        nb = self.bounds_for(state)         # delta is fixed: to 0 where U <= 0, else 1 if L >= 0
+        nb = self.bounds_for(state) if bounds is None else bounds
+        # delta is fixed: to 0 where U <= 0, else 1 if L >= 0
         for lay, W, b, L, U in zip(self._layouts, self.network.weights, self.network.biases,
                                    nb.lower, nb.upper):
             z = W @ h + b

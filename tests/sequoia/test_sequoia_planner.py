@@ -134,6 +134,35 @@ def test_time_limit_returns_a_feasible_action_with_a_warning(monkeypatch, with_i
         np.testing.assert_array_equal(action, np.rint(x[: d.action_size]))
 
 
+@pytest.mark.parametrize("kind", sorted(DOMAINS))
+def test_a_time_limited_solve_starts_from_a_feasible_solution(monkeypatch, kind):
+    """coRMAB spec section 5: with a time limit, a feasible start goes in; it is the latest
+    solution's block (the construction solve's at first), feasible at every new state."""
+    d = DOMAINS[kind](0)
+    argmax = MIPArgmax(d, 5, random_network(d, (8, 6), 2), time_limit=30.0)
+    assert argmax._start is not None
+    real, starts, results = argmax.model.solve, [], []
+
+    def spy(**options):
+        starts.append(options.get("warm_start"))
+        if starts[-1] is not None:      # the model already stands at the new state
+            assert argmax.model.milp.is_feasible(starts[-1])
+        results.append(real(**options))
+        return results[-1]
+
+    monkeypatch.setattr(argmax.model, "solve", spy)
+    rng = np.random.default_rng(0)
+    for t in range(3):
+        argmax.solve(rng.integers(0, d.n_states, d.n_arms), 5 - t)
+    assert argmax.n_linear == 0 and len(starts) == 3 and all(w is not None for w in starts)
+    n = argmax.action_milp.n_cols
+    for w, previous in zip(starts[1:], results):
+        np.testing.assert_array_equal(w[:n], previous.x[:n])
+    argmax.time_limit = None
+    argmax.solve(np.zeros(d.n_arms, dtype=np.int64), 5)
+    assert starts[-1] is None       # no limit: nothing to secure
+
+
 def test_real_tiny_time_limit_still_gives_a_feasible_action():
     d = make_capacity(60, 10, seed=0)
     net = random_network(d, (32, 32), seed=0)

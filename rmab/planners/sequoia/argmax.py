@@ -128,7 +128,10 @@ class MIPArgmax:
     (:meth:`~rmab.domains.base.Domain.linear_model`: the LP first, or the path domain's exact
     search; ``n_linear`` counts these
     solves; a network trained with the stability penalty takes this
-    path on most states). When the solve stops early (time limit), the
+    path on most states). With a time limit, the MILP starts from the latest solution's block
+    columns (at first, the construction solve's), neuron columns from the forward pass at the
+    new state: the block does not depend on the state, so the start is feasible and HiGHS
+    holds an incumbent from the outset. When the solve stops early (time limit), the
     incumbent (if any) competes with the fallback action -- the domain's null action if
     feasible, else a fixed random feasible action -- and ``n_fallback`` random feasible actions
     (a seeded stream), scored by one batched forward pass; the best is returned, so an action
@@ -147,7 +150,8 @@ class MIPArgmax:
         self.threads = int(threads)
         self.block = domain.constraint_block()
         self._backend = get_backend(backend)
-        self.max_ones = _max_ones(self.block.milp, domain.action_size, self._backend)
+        self.max_ones, self._start = _max_ones(self.block.milp, domain.action_size,
+                                               self._backend)
         self.action_milp = _with_cardinality_cut(self.block.milp, domain.action_size,
                                                  self.max_ones)
         m = self.action_milp
@@ -204,11 +208,16 @@ class MIPArgmax:
                 offset += extra[1]
             self._linear.set_objective(c, offset)
             model = self._linear
+        warm = None
+        if affine is None and self.time_limit is not None and self._start is not None:
+            warm = self.encoded.warm_start(self._start, ctx, bounds)
         self.update_seconds = time.perf_counter() - start
         self.n_linear += affine is not None
         res = model.solve(time_limit=self.time_limit, mip_gap=self.mip_gap,
-                          threads=self.threads)
+                          threads=self.threads, **({} if warm is None else {"warm_start": warm}))
         cand = [] if res.x is None else [self.block.action_from_solution(res.x)]
+        if res.x is not None and res.x.size >= self.action_milp.n_cols:
+            self._start = res.x[:self.action_milp.n_cols]
         if not res.is_optimal:      # stopped early: also try sampled feasible actions
             cand += [self.fallback] + [d._sample_action(self._rng)
                                        for _ in range(self.n_fallback)]
@@ -219,9 +228,10 @@ class MIPArgmax:
                             time.perf_counter() - start)
 
 
-def _max_ones(milp, action_size: int, backend) -> int:
+def _max_ones(milp, action_size: int, backend) -> tuple[int, np.ndarray | None]:
     """The largest ``Σ_{i < action_size} x_i`` over ``milp`` (its proven bound, rounded down,
-    if the solve stops early; ``action_size`` if none is proven)."""
+    if the solve stops early; ``action_size`` if none is proven), and the solve's solution
+    (n_cols,) or None: feasible for ``milp`` with the cut ``Σ x_i <= max_ones`` too."""
     c = np.zeros(milp.n_cols)
     c[:action_size] = 1.0
     probe = type(milp)(c, milp.A, milp.row_lower, milp.row_upper, milp.col_lower,
@@ -229,8 +239,8 @@ def _max_ones(milp, action_size: int, backend) -> int:
     res = backend.build(probe).solve(time_limit=10.0)
     bound = res.objective if res.is_optimal else res.bound
     if not np.isfinite(bound):
-        return int(action_size)
-    return int(min(action_size, np.floor(bound + 1e-6)))
+        return int(action_size), res.x
+    return int(min(action_size, np.floor(bound + 1e-6))), res.x
 
 
 def _with_cardinality_cut(milp, action_size: int, max_ones: int):
