@@ -101,16 +101,17 @@ def one_step_values(arms, belief, discount: float) -> np.ndarray:
 
 class MyopicPlanner(BasePlanner):
     """One-step lookahead: maximise ``sum_n Q1[n, a_n]`` (see :func:`one_step_values`) under the
-    budget with the multiple-choice knapsack (exact DP for integer costs, greedy fallback when
-    ``N * (B + 1) > dp_limit``; ``last_stats.info['knapsack']`` says which ran)."""
+    budget with the multiple-choice knapsack (:func:`~rmab.relax.knapsack.solve_knapsack`;
+    ``method="auto"``: exact DP for integer or decimal costs, else the exact MIP when small,
+    else greedy; ``last_stats.info['knapsack']`` says which ran)."""
 
     name = "myopic"
 
     def __init__(self, method: str = "auto", dp_limit: int = DP_LIMIT):
         super().__init__()
-        if not isinstance(method, str) or method not in ("auto", "dp", "greedy"):
-            raise InvalidParameterError(f"MyopicPlanner.method: must be 'auto', 'dp' or "
-                                        f"'greedy'; got {method!r}")
+        if not isinstance(method, str) or method not in ("auto", "dp", "greedy", "mip"):
+            raise InvalidParameterError(f"MyopicPlanner.method: must be 'auto', 'dp', 'greedy' "
+                                        f"or 'mip'; got {method!r}")
         self.method = method
         self.dp_limit = check_number("MyopicPlanner", "dp_limit", dp_limit, low=0, integer=True)
 

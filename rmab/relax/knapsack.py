@@ -3,12 +3,15 @@ under the per-period budget (``../shared/specs/PORMAB.md`` §5).
 
     maximise   sum_n values[n, a_n]   subject to   sum_n costs[n, a_n] <= budget
 
-Methods: ``"dp"`` exact dynamic programming for integer costs (O(N A B)); ``"greedy"`` the
+Methods: ``"dp"`` exact dynamic programming, O(N A B), for costs that are integers or decimals
+of at most three places (scaled by 10, 100 or 1000 to integers); ``"greedy"`` the
 LP-relaxation upgrade rule along each arm's upper convex hull of (cost, value), within
-``max_n max_a values[n, a] - values[n, 0]`` of the optimum; ``"mip"`` the exact binary program
-(one indicator per arm and action, one choice row per arm, one budget row) solved by HiGHS
-through :func:`scipy.optimize.milp`, for any real costs; ``"auto"`` uses DP when costs are
-integers and ``N * (B + 1)`` is at most ``dp_limit``, else greedy.
+``max_n max_a values[n, a] - values[n, 0]`` of the optimum (reported optimal when it reaches
+the LP bound); ``"mip"`` the exact binary program (one indicator per arm and action, one choice
+row per arm, one budget row) solved by HiGHS (:mod:`solvers`), started from the greedy answer,
+for any real costs; ``"auto"`` uses the DP when it applies and its table ``N * (B' + 1)``
+(``B'`` the scaled budget) is at most ``dp_limit``, else the MIP when it has at most
+``mip_limit`` indicators, else the greedy.
 """
 
 from __future__ import annotations
@@ -23,9 +26,11 @@ from rmab._validation import as_float_array, budget_slack, check_costs, check_nu
 from rmab.errors import InvalidParameterError, SolverLimitWarning
 from rmab.relax import _kernels
 
-__all__ = ["KnapsackResult", "solve_knapsack", "DP_LIMIT"]
+__all__ = ["KnapsackResult", "solve_knapsack", "DP_LIMIT", "MIP_LIMIT"]
 
 DP_LIMIT = 50_000_000
+MIP_LIMIT = 1_000      # indicators: HiGHS takes 0.03-0.1 s at 100-200, 0.3-0.8 s at 1 000
+_SCALES = (1, 10, 100, 1000)
 _METHODS = ("auto", "dp", "greedy", "mip")
 
 
@@ -41,12 +46,18 @@ class KnapsackResult:
     optimal: bool
 
 
-def _integral(costs: np.ndarray) -> bool:
-    return bool(np.all(np.abs(costs - np.round(costs)) <= 1e-9))
+def _cost_scale(costs: np.ndarray) -> int | None:
+    """The least of 1, 10, 100, 1000 that makes every cost an integer (within 1e-9), or None."""
+    for scale in _SCALES:
+        scaled = costs * scale
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-9):
+            return scale
+    return None
 
 
-def solve_knapsack(values, costs, budget, *, method: str = "auto",
-                   dp_limit: int = DP_LIMIT, time_limit: float | None = None) -> KnapsackResult:
+def solve_knapsack(values, costs, budget, *, method: str = "auto", dp_limit: int = DP_LIMIT,
+                   mip_limit: int = MIP_LIMIT, time_limit: float | None = None
+                   ) -> KnapsackResult:
     """Best joint action under the budget.
 
     Parameters
@@ -57,9 +68,12 @@ def solve_knapsack(values, costs, budget, *, method: str = "auto",
         Non-negative costs with ``costs[:, 0] == 0`` (the passive action is always affordable).
     budget : float >= 0
     method : {"auto", "dp", "greedy", "mip"}
+    dp_limit, mip_limit : int
+        Largest DP table (cells) and MIP (indicators) that ``"auto"`` solves exactly.
     time_limit : float, optional
-        Seconds allowed to the MIP (method ``"mip"`` only). On the limit the best action found is
-        returned with ``optimal=False`` and a :class:`~rmab.errors.SolverLimitWarning`.
+        Seconds allowed to the MIP. On the limit the best action found (at worst the greedy
+        answer it starts from) is returned with ``optimal=False`` and a
+        :class:`~rmab.errors.SolverLimitWarning`.
     """
     owner = "solve_knapsack"
     values = as_float_array(owner, "values", values, ndim=2, error=InvalidParameterError)
@@ -72,101 +86,124 @@ def solve_knapsack(values, costs, budget, *, method: str = "auto",
                                     f"passive one); got shape {values.shape}")
     check_costs(owner, costs, error=InvalidParameterError)
     dp_limit = check_number(owner, "dp_limit", dp_limit, low=0, integer=True)
+    mip_limit = check_number(owner, "mip_limit", mip_limit, low=0, integer=True)
     budget = check_number(owner, "budget", budget, low=0.0)
     if not isinstance(method, str) or method not in _METHODS:
         raise InvalidParameterError(f"{owner}.method: must be one of {_METHODS}; got {method!r}")
     if time_limit is not None:
         time_limit = check_number(owner, "time_limit", time_limit, low=0.0, low_open=True)
     n_arms = values.shape[0]
-    use_dp = method == "dp"
-    if method == "dp" and not _integral(costs):
-        raise InvalidParameterError(f"{owner}.costs: must be integers for method 'dp'")
+    scale = _cost_scale(costs)
+    if method == "dp" and scale is None:
+        raise InvalidParameterError(f"{owner}.costs: must be integers or decimals of at most "
+                                    f"three places for method 'dp'")
     if method == "auto":                # the DP table stops at the dearest joint action
-        top = min(budget, float(np.round(costs).max(axis=1).sum())) if n_arms else 0.0
-        use_dp = _integral(costs) and n_arms * (int(top) + 1) <= dp_limit
+        method = "greedy"
+        if scale is not None:
+            dearest = float(np.round(costs * scale).max(axis=1).sum()) if n_arms else 0.0
+            if n_arms * (int(min(budget * scale, dearest)) + 1) <= dp_limit:
+                method = "dp"
+        if method == "greedy" and n_arms * (values.shape[1] - 1) <= mip_limit:
+            method = "mip"
     gains = np.ascontiguousarray(values - values[:, :1])
     actions = np.zeros(n_arms, dtype=np.int64)
-    if method == "mip":
+    if method == "dp":
+        optimal = _dp(gains, costs, budget, scale, actions)
+        if not optimal:                 # costs within 1e-9 of the grid added up past the budget
+            method = "mip"
+    if method in ("greedy", "mip"):
+        optimal = _greedy(gains, costs, budget, actions)
+    if method == "mip" and not optimal:
         optimal = _mip(gains, costs, budget, actions, time_limit)
-        method_used = "mip"
-    elif use_dp:
-        icosts = np.ascontiguousarray(np.round(costs).astype(np.int64))
-        # a budget above the dearest joint action changes nothing: cap the DP table there
-        dearest = int(icosts.max(axis=1).sum())
-        capacity = dearest if budget >= dearest else int(np.floor(budget + 0.5 *
-                                                                   budget_slack(budget)))
-        _kernels.mckp_dp_kernel(gains, icosts, capacity, actions)
-        method_used, optimal = "dp", True
-        real = costs[np.arange(n_arms), actions].sum()
-        if real > budget + 0.5 * budget_slack(budget):    # costs within 1e-9 of integers
-            actions[:] = 0                                 # added up past the budget
-            optimal = _mip(gains, costs, budget, actions, time_limit)
-            method_used = "mip"
-    else:
-        _greedy(gains, costs, budget, actions)
-        method_used, optimal = "greedy", False
     idx = np.arange(n_arms)
     return KnapsackResult(actions, float(values[idx, actions].sum()),
-                          float(costs[idx, actions].sum()), method_used, optimal)
+                          float(costs[idx, actions].sum()), method, optimal)
 
 
-def _greedy(gains, costs, budget, actions) -> None:
+def _dp(gains, costs, budget, scale, actions) -> bool:
+    """Exact DP on the costs scaled to integers; writes ``actions`` and returns False (all
+    passive) if the real costs of its answer exceed the budget."""
+    icosts = np.ascontiguousarray(np.round(costs * scale).astype(np.int64))
+    # a budget above the dearest joint action changes nothing: cap the DP table there
+    dearest = int(icosts.max(axis=1).sum())
+    slack = 0.5 * budget_slack(budget)
+    capacity = dearest if budget >= dearest / scale else int(np.floor((budget + slack) * scale))
+    _kernels.mckp_dp_kernel(gains, icosts, capacity, actions)
+    if costs[np.arange(actions.size), actions].sum() > budget + slack:
+        actions[:] = 0
+        return False
+    return True
+
+
+def _greedy(gains, costs, budget, actions) -> bool:
+    """Greedy upgrades along the hulls; writes ``actions`` and returns whether they reach the
+    LP relaxation's bound (then they are optimal)."""
     size = gains.shape[0] * max(gains.shape[1] - 1, 1)
     arm_of, lv_from, lv_to = (np.empty(size, dtype=np.int64) for _ in range(3))
     d_cost, slope = np.empty(size), np.empty(size)
     k = _kernels.hull_increments_kernel(gains, np.ascontiguousarray(costs), arm_of, lv_from,
                                         lv_to, d_cost, slope)
     if k == 0:
-        return
+        return True
     arm_of, lv_from, lv_to, d_cost, slope = (x[:k] for x in (arm_of, lv_from, lv_to, d_cost,
                                                                slope))
     # by decreasing slope; ties keep the kernel's order (by arm, then along the arm's hull:
     # level numbers need not follow the hull when costs are not sorted by action)
     order = np.argsort(-slope, kind="stable").astype(np.int64)
-    _kernels.mckp_greedy_kernel(order, arm_of, lv_from, lv_to, d_cost, float(budget),
-                                0.5 * budget_slack(budget), actions)
+    slack = 0.5 * budget_slack(budget)
+    _kernels.mckp_greedy_kernel(order, arm_of, lv_from, lv_to, d_cost, float(budget), slack,
+                                actions)
+    # LP bound: whole steps in slope order while they fit, then a fraction of the next
+    step = (gains[arm_of, lv_to] - gains[arm_of, lv_from])[order]
+    spent = np.cumsum(d_cost[order])
+    whole = int(np.searchsorted(spent, budget + slack, side="right"))
+    bound = step[:whole].sum()
+    if whole < k:
+        room = budget - (spent[whole - 1] if whole else 0.0)
+        bound += step[whole] * max(room, 0.0) / d_cost[order][whole]
+    value = gains[np.arange(actions.size), actions].sum()
+    return bool(value >= bound - 1e-9 * max(1.0, abs(bound)))
 
 
 def _mip(gains, costs, budget, actions, time_limit) -> bool:
     """Binary program over x[n, a] (a >= 1; the passive action is the slack of each choice
-    row): max sum gains x s.t. sum_a x[n, a] <= 1, sum costs x <= budget. Writes ``actions`` and
-    returns whether HiGHS proved optimality."""
+    row): max sum gains x s.t. sum_a x[n, a] <= 1, sum costs x <= budget, started from
+    ``actions`` (feasible). Writes ``actions`` and returns whether HiGHS proved optimality.
+    Through :mod:`solvers`' highspy backend: scipy's bundled HiGHS printed debug lines to
+    stdout, where ``rmab solve -o -`` writes its CSV."""
     n_arms, n_actions = gains.shape
     if n_actions == 1 or n_arms == 0:
         return True
-    from scipy import optimize, sparse  # imported here: scipy.optimize is slow to import
+    from scipy import sparse
+    from solvers import MILP, TerminationStatus, solve
 
     g, c = gains[:, 1:].ravel(), costs[:, 1:].ravel()
-    n_var = g.size
     rows = sparse.vstack([
         sparse.kron(sparse.eye(n_arms, format="csr"), np.ones((1, n_actions - 1)), format="csr"),
         sparse.csr_matrix(c[None, :])], format="csr")
-    ub = np.append(np.ones(n_arms), budget)
-    options = {} if time_limit is None else {"time_limit": time_limit}
-    res = optimize.milp(-g, constraints=optimize.LinearConstraint(rows, -np.inf, ub),
-                        integrality=np.ones(n_var), bounds=optimize.Bounds(0.0, 1.0),
-                        options=options)
-    if res.x is None:  # limit hit before any incumbent: the passive action is feasible
-        warnings.warn(f"solve_knapsack: HiGHS stopped without a solution ({res.message}); "
-                      "returning the passive action", SolverLimitWarning, stacklevel=3)
-        return False
+    start = np.zeros((n_arms, n_actions))
+    start[np.arange(n_arms), actions] = 1.0
+    res = solve(MILP(g, rows, np.full(n_arms + 1, -np.inf), np.append(np.ones(n_arms), budget),
+                     np.zeros(g.size), np.ones(g.size), np.ones(g.size, dtype=bool), "max"),
+                time_limit=time_limit, warm_start=start[:, 1:].ravel())
+    stopped = res.status is not TerminationStatus.OPTIMAL
+    if stopped:
+        warnings.warn(f"solve_knapsack: HiGHS stopped early (status {res.status.value}); "
+                      "returning the best action found", SolverLimitWarning, stacklevel=3)
+    if res.x is None:
+        return False                    # the greedy start stands
     x = np.round(res.x).reshape(n_arms, n_actions - 1)
-    chosen = x.argmax(axis=1)
-    actions[:] = np.where(x.max(axis=1) > 0.5, chosen + 1, 0)
+    chosen = np.where(x.max(axis=1) > 0.5, x.argmax(axis=1) + 1, 0)
     # HiGHS accepts rows violated by ~1e-7, more than the simulator's budget slack: drop the
     # chosen actions of least gain per cost until the exact sum fits (then not proven optimal)
     idx = np.arange(n_arms)
     repaired = False
-    while costs[idx, actions].sum() > budget + 0.5 * budget_slack(budget):
-        taken = np.flatnonzero(costs[idx, actions] > costs[:, 0])
-        ratio = (gains[taken, actions[taken]] - gains[taken, 0]) / \
-            (costs[taken, actions[taken]] - costs[taken, 0])
-        actions[taken[np.argmin(ratio)]] = 0
+    while costs[idx, chosen].sum() > budget + 0.5 * budget_slack(budget):
+        taken = np.flatnonzero(costs[idx, chosen] > costs[:, 0])
+        ratio = (gains[taken, chosen[taken]] - gains[taken, 0]) / \
+            (costs[taken, chosen[taken]] - costs[taken, 0])
+        chosen[taken[np.argmin(ratio)]] = 0
         repaired = True
-    if repaired:
-        return False
-    if res.status != 0:
-        warnings.warn(f"solve_knapsack: HiGHS stopped early ({res.message}); returning the best "
-                      "action found", SolverLimitWarning, stacklevel=3)
-        return False
-    return True
+    if gains[idx, chosen].sum() >= gains[idx, actions].sum():
+        actions[:] = chosen
+    return not (stopped or repaired)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rmab.errors import InvalidParameterError, MissingDependencyError, UnknownPlannerError
-from rmab.models import Instance, MDPArms, random_instance, random_mdp_arms
+from rmab.models import Instance, MDPArms, POMDPArms, random_instance, random_mdp_arms
 from rmab.planners import make_planner, register_planner
 from rmab.planners.base import PlannerSpec, get_spec
 from rmab.planners.baselines import one_step_values
@@ -46,12 +46,35 @@ def test_one_step_values_by_hand():
     np.testing.assert_allclose(q, [[0.3 + 0.9 * 0.3, 0.3 + 0.9 * 1.0]])
 
 
-def test_myopic_greedy_fallback_is_feasible():
+def test_myopic_beyond_the_dp_limit_takes_the_mip_or_the_greedy():
     inst = random_instance(200, n_states=2, n_actions=3, n_obs=2, budget=40.0, seed=1)
-    p = make_planner("myopic", dp_limit=10).fit(inst)
-    a = p.plan(inst.initial_belief)
-    assert p.last_stats.info["knapsack"] == "greedy"
-    assert inst.arms.costs[np.arange(200), a].sum() <= 40.0
+    values = one_step_values(inst.arms, inst.initial_belief, inst.discount)
+    exact = make_planner("myopic").fit(inst)
+    best = values[np.arange(200), exact.plan(inst.initial_belief)].sum()
+    assert exact.last_stats.info["knapsack"] == "dp"
+    for params, used in (({"dp_limit": 10}, "mip"), ({"method": "mip"}, "mip"),
+                         ({"method": "greedy"}, "greedy")):
+        p = make_planner("myopic", **params).fit(inst)
+        a = p.plan(inst.initial_belief)
+        assert p.last_stats.info["knapsack"] == used
+        assert inst.arms.costs[np.arange(200), a].sum() <= 40.0
+        if used == "mip":           # 400 indicators: exact
+            assert values[np.arange(200), a].sum() == pytest.approx(best, abs=1e-9)
+
+
+def test_myopic_is_exact_on_costs_with_no_decimal_grid():
+    """Costs of thirds: the DP cannot scale them, the MIP answers (the greedy did until
+    2026-12)."""
+    arms = random_instance(5, n_states=3, n_actions=3, n_obs=2, budget=1.0, seed=3).arms
+    costs = arms.costs / 3.0                    # 1/3 and 2/3
+    inst = Instance(POMDPArms(arms.transitions, arms.observations, arms.rewards, costs), 1.0)
+    belief = np.random.default_rng(3).dirichlet(np.ones(3), 5)
+    p = make_planner("myopic").fit(inst)
+    actions = p.plan(belief)
+    values = one_step_values(inst.arms, belief, inst.discount)
+    assert p.last_stats.info["knapsack"] == "mip" and p.last_stats.info["optimal"]
+    assert values[np.arange(5), actions].sum() == pytest.approx(
+        _brute_force_best(values, costs, 1.0), abs=1e-12)
 
 
 def test_round_robin_cycles():
@@ -93,7 +116,8 @@ def test_unknown_planner_suggests_close_names():
 
 
 def test_bad_planner_parameters():
-    with pytest.raises(InvalidParameterError, match="method"):
+    with pytest.raises(InvalidParameterError, match="MyopicPlanner.method: must be 'auto', "
+                                                     "'dp', 'greedy' or 'mip'; got 'simplex'"):
         make_planner("myopic", method="simplex")
     with pytest.raises(InvalidParameterError, match="make_planner"):
         make_planner("no-action", nonsense=1)

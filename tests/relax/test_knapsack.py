@@ -68,7 +68,9 @@ def test_dp_equals_brute_force_and_greedy_is_within_its_bound(case):
     assert dp.value == pytest.approx(best, abs=1e-9)
     greedy = solve_knapsack(values, costs, budget, method="greedy")
     _check_answer(greedy, values, costs, budget)
-    assert greedy.method == "greedy" and not greedy.optimal
+    assert greedy.method == "greedy"
+    if greedy.optimal:              # it reached the LP bound: a certificate, never wrong
+        assert greedy.value == pytest.approx(best, abs=1e-9)
     max_gain = max(0.0, float((values - values[:, :1]).max()))
     assert best - max_gain - 1e-9 <= greedy.value <= best + 1e-9
     auto = solve_knapsack(values, costs, budget)
@@ -80,13 +82,17 @@ def test_dp_equals_brute_force_and_greedy_is_within_its_bound(case):
 def test_greedy_on_real_costs_is_feasible_and_within_bound(case):
     values, costs, budget = case
     best, _ = enumerate_best(values, costs, budget)
-    for method in ("greedy", "auto"):
-        res = solve_knapsack(values, costs, budget, method=method)
-        _check_answer(res, values, costs, budget)
-        max_gain = max(0.0, float((values - values[:, :1]).max()))
-        assert best - max_gain - 1e-9 <= res.value <= best + 1e-9
-    integral = bool(np.all(costs == np.round(costs)))
-    assert solve_knapsack(values, costs, budget).method == ("dp" if integral else "greedy")
+    res = solve_knapsack(values, costs, budget, method="greedy")
+    _check_answer(res, values, costs, budget)
+    max_gain = max(0.0, float((values - values[:, :1]).max()))
+    assert best - max_gain - 1e-9 <= res.value <= best + 1e-9
+    if res.optimal:
+        assert res.value == pytest.approx(best, abs=1e-9)
+    auto = solve_knapsack(values, costs, budget)        # small: exact, by the MIP
+    _check_answer(auto, values, costs, budget)
+    assert auto.optimal and auto.value == pytest.approx(best, abs=1e-9)
+    decimal = bool(np.all(np.abs(costs * 1000 - np.round(costs * 1000)) <= 1e-9))
+    assert auto.method == ("dp" if decimal else "mip")
 
 
 def test_greedy_is_exact_when_increments_fill_the_budget():
@@ -124,8 +130,11 @@ def test_auto_switches_to_greedy_beyond_dp_limit():
     # N * (B + 1) = 4 * 6 = 24 table cells
     assert solve_knapsack(values, costs, 5, dp_limit=24).method == "dp"
     res = solve_knapsack(values, costs, 5, dp_limit=23)
-    assert res.method == "greedy" and not res.optimal
-    assert solve_knapsack(values, costs + np.array([0.0, 0.5, 0.5]), 5).method == "greedy"
+    assert res.method == "mip" and res.optimal           # 8 indicators <= mip_limit
+    res = solve_knapsack(values, costs, 5, dp_limit=23, mip_limit=7)
+    assert res.method == "greedy"
+    assert solve_knapsack(values, costs + np.array([0.0, 0.5, 0.5]), 5).method == "dp"
+    assert solve_knapsack(values, costs + np.array([0.0, 0.5, 1 / 3]), 5).method == "mip"
 
 
 @pytest.mark.parametrize("method", ["dp", "greedy", "auto"])
@@ -189,8 +198,10 @@ BAD = [
     pytest.param(dict(costs=[[0.0, 1.0], [0.5, 1.0]]),
                  r"solve_knapsack\.costs: passive action 0 must cost 0; got 0\.5 \(arm 1\)",
                  id="passive-cost"),
-    pytest.param(dict(costs=[[0.0, 1.5], [0.0, 1.0]], method="dp"),
-                 r"solve_knapsack\.costs: must be integers for method 'dp'", id="dp-real-costs"),
+    pytest.param(dict(costs=[[0.0, 1.0 / 3.0], [0.0, 1.0]], method="dp"),
+                 r"solve_knapsack\.costs: must be integers or decimals of at most three places "
+                 r"for method 'dp'", id="dp-real-costs"),
+    pytest.param(dict(mip_limit=-1), r"solve_knapsack\.mip_limit: must be >= 0", id="mip-limit"),
     pytest.param(dict(method="simplex"),
                  r"solve_knapsack\.method: must be one of \('auto', 'dp', 'greedy'.*\); got "
                  r"'simplex'", id="unknown-method"),
@@ -209,7 +220,7 @@ def test_solve_knapsack_rejects(over, match):
                 method="auto")
     args.update(over)
     with pytest.raises(InvalidParameterError, match=match):
-        solve_knapsack(args["values"], args["costs"], args["budget"], method=args["method"])
+        solve_knapsack(args.pop("values"), args.pop("costs"), args.pop("budget"), **args)
 
 
 @settings(max_examples=25, deadline=None)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from rmab.errors import InvalidParameterError
+from rmab.errors import InvalidParameterError, SolverLimitWarning
 from rmab.relax.knapsack import solve_knapsack
 
 
@@ -95,3 +95,58 @@ def test_mip_answer_is_repaired_to_fit_the_exact_budget():
     res = solve_knapsack(np.array([[0.0, 1.0], [0.0, 1.0]]), costs, 1.0, method="mip")
     assert costs[np.arange(2), res.actions].sum() <= 1.0
     assert res.actions.sum() == 1 and not res.optimal
+
+
+def test_auto_is_exact_on_real_costs():
+    """A review's case: the greedy takes the steepest item (1.9 for 1.5) and is stuck at 1.9;
+    auto used to return it. Costs of 1.5 now take the DP (scaled by 10), and costs with no
+    decimal grid (4/3) the MIP, started from the greedy answer: 2.0 both."""
+    values = [[0.0, 1.0], [0.0, 1.0], [0.0, 1.9]]
+    for dear, method in ((1.5, "dp"), (4 / 3, "mip")):
+        costs = [[0.0, 1.0], [0.0, 1.0], [0.0, dear]]
+        res = solve_knapsack(values, costs, 2.0)
+        assert res.method == method and res.optimal and res.value == 2.0
+        greedy = solve_knapsack(values, costs, 2.0, method="greedy")
+        assert greedy.value == 1.9 and not greedy.optimal     # short of the LP bound 2.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.sampled_from([0.5, 0.25, 0.1, 0.01, 0.005]))
+def test_decimal_costs_take_the_scaled_dp(seed, step):
+    """Costs on a decimal grid (money amounts) are integers once scaled: the DP is exact."""
+    rng = np.random.default_rng(seed)
+    n_arms, n_actions = int(rng.integers(1, 6)), int(rng.integers(2, 4))
+    values = rng.normal(size=(n_arms, n_actions))
+    costs = np.sort(rng.integers(0, 40, size=(n_arms, n_actions)) * step, axis=1)
+    costs[:, 0] = 0.0
+    budget = float(rng.integers(0, 60)) * step
+    res = solve_knapsack(values, costs, budget)
+    assert res.method == "dp" and res.optimal and res.cost <= budget + 1e-9
+    assert res.value == pytest.approx(brute_force(values, costs, budget), abs=1e-9)
+
+
+def test_the_mip_prints_nothing_on_stdout(capfd):
+    """scipy's bundled HiGHS printed 'HighsMipSolverData::transformNewIntegerFeasibleSolution
+    tmpSolver.run();' to stdout on cases 189 and 191 of this family, into the CSV that
+    ``rmab solve -o -`` writes there; the MIP now goes through solvers' highspy backend."""
+    rng = np.random.default_rng(0)
+    cases = []
+    for _ in range(192):
+        values = np.c_[np.zeros(8), rng.random((8, 2)).cumsum(axis=1)]
+        costs = np.c_[np.zeros(8), np.sort(rng.uniform(0.5, 2.5, (8, 2)), axis=1)]
+        cases.append((values, costs))
+    for values, costs in cases[185:]:
+        res = solve_knapsack(values, costs, 3.3, method="mip")
+        assert res.optimal and res.value == pytest.approx(brute_force(values, costs, 3.3))
+    assert capfd.readouterr().out == ""
+
+
+def test_a_time_limited_mip_returns_at_least_the_greedy_answer():
+    rng = np.random.default_rng(1)
+    values = np.c_[np.zeros(1000), rng.random((1000, 2)).cumsum(axis=1)]
+    costs = np.c_[np.zeros(1000), np.sort(rng.uniform(0.5, 2.5, (1000, 2)), axis=1)]
+    greedy = solve_knapsack(values, costs, 150.0, method="greedy")
+    with pytest.warns(SolverLimitWarning, match="HiGHS stopped early"):
+        res = solve_knapsack(values, costs, 150.0, method="mip", time_limit=1e-3)
+    assert res.method == "mip" and not res.optimal
+    assert res.cost <= 150.0 and res.value >= greedy.value
