@@ -12,6 +12,9 @@ from rmab.models.instance import Instance
 
 
 KINDS = ("health", "random", "collapsing")
+# flags of some kinds only: refused with another (they would be ignored silently)
+ONLY = {"actions": ("random",), "obs": ("random",), "clusters": ("health",),
+        "noise": ("health",)}
 
 
 def add_arguments(parser) -> None:
@@ -22,6 +25,11 @@ def add_arguments(parser) -> None:
                         help="actions per arm, only for 'random' (default 2; health has 3)")
     parser.add_argument("--obs", type=int, default=None,
                         help="signals per arm, only for 'random' (0 = fully observed; default 2)")
+    parser.add_argument("--clusters", type=int, default=None,
+                        help="risk groups, only for 'health' (default 3)")
+    parser.add_argument("--noise", type=float, default=None,
+                        help="half-width of the per-arm perturbation of every probability, in "
+                             "[0, 0.2], only for 'health' (default 0.05)")
     parser.add_argument("--budget-fraction", type=float, default=0.1,
                         help="budget as a fraction of the number of arms, rounded half up, at "
                              "least 1 when positive (default 0.1)")
@@ -31,15 +39,23 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", "-o", required=True, help="output .npz path")
 
 
+def _check_flags(args) -> None:
+    for flag, kinds in ONLY.items():
+        value = getattr(args, flag)
+        if value is not None and args.kind not in kinds:
+            why = f" ({args.kind} arms fix it)" if flag in ("actions", "obs") else ""
+            option = "--" + flag.replace("_", "-")
+            raise InvalidParameterError(f"generate.{flag}: only for "
+                                        f"{', '.join(map(repr, kinds))}{why}; got {option} "
+                                        f"{value}")
+
+
 def build(args) -> Instance:
     if not str(args.out).lower().endswith(".npz"):     # '-o README.md' replaced the README
         raise InvalidParameterError(f"generate.out: must be a path ending in .npz; got "
                                     f"{args.out!r}")
     fraction = check_number("generate", "budget_fraction", args.budget_fraction, low=0.0)
-    for flag in ("actions", "obs"):
-        if args.kind != "random" and getattr(args, flag) is not None:
-            raise InvalidParameterError(f"generate.{flag}: only for 'random' ({args.kind} arms "
-                                        f"fix it); got --{flag} {getattr(args, flag)}")
+    _check_flags(args)
     actions = 2 if args.actions is None else args.actions
     obs = 2 if args.obs is None else args.obs
     if obs < 0:
@@ -47,9 +63,11 @@ def build(args) -> Instance:
                                     f"{obs}")
     budget = generators.budget_from_fraction(fraction, args.arms)
     if args.kind == "health":
+        given = {name: value for name, value in (("n_clusters", args.clusters),
+                                                 ("noise", args.noise)) if value is not None}
         return generators.health_intervention(
             args.arms, n_states=args.states, budget_fraction=args.budget_fraction,
-            discount=args.discount, horizon=args.horizon, seed=args.seed)
+            discount=args.discount, horizon=args.horizon, seed=args.seed, **given)
     if args.kind == "random":
         return generators.random_instance(
             args.arms, args.states, actions, obs if obs > 0 else None,

@@ -1,9 +1,10 @@
 """``rmab generate``: seeded instances written to .npz, and its argument errors."""
 
+import numpy as np
 import pytest
 
 from rmab.cli import main
-from rmab.models import load_instance
+from rmab.models import health_intervention, load_instance
 
 
 @pytest.mark.parametrize("kind, extra, n_obs", [("health", [], 2),
@@ -55,4 +56,35 @@ def test_flags_of_random_arms_are_refused_elsewhere(kind, flag, tmp_path, capsys
     assert main(["generate", kind, "--arms", "5", "-o", str(out), flag, "4"]) == 1
     err = capsys.readouterr().err
     assert f"generate.{flag[2:]}: only for 'random'" in err
+    assert not out.exists()
+
+
+def test_health_takes_the_generators_clusters_and_noise(tmp_path):
+    out = tmp_path / "h.npz"
+    assert main(["generate", "health", "--arms", "10", "--seed", "3", "--clusters", "5",
+                 "--noise", "0.1", "-o", str(out)]) == 0
+    inst, want = load_instance(out), health_intervention(10, n_clusters=5, noise=0.1, seed=3)
+    assert inst.metadata["params"] == want.metadata["params"]
+    np.testing.assert_array_equal(inst.arms.transitions, want.arms.transitions)
+    np.testing.assert_array_equal(inst.arms.observations, want.arms.observations)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--noise", "0.5"], "health_intervention.noise: must be <= 0.2; got 0.5"),
+    (["--clusters", "0"], "health_intervention.n_clusters: must be >= 1; got 0"),
+])
+def test_bad_health_parameters_exit_1(argv, message, tmp_path, capsys):
+    out = tmp_path / "x.npz"
+    assert main(["generate", "health", "--arms", "5", "-o", str(out), *argv]) == 1
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("kind", ["random", "collapsing"])
+@pytest.mark.parametrize("flag", ["--clusters", "--noise"])
+def test_flags_of_health_arms_are_refused_elsewhere(kind, flag, tmp_path, capsys):
+    out = tmp_path / "x.npz"
+    assert main(["generate", kind, "--arms", "5", "-o", str(out), flag, "1"]) == 1
+    assert f"generate.{flag[2:]}: only for 'health'; got {flag} 1" in \
+        capsys.readouterr().err
     assert not out.exists()
