@@ -19,7 +19,8 @@ from rmab.errors import RmabError, RmabWarning, UnknownPlannerError
 # name -> (module, one-line help); the module is imported only when its command is chosen
 COMMANDS = {
     "planners": ("rmab.commands.planners", "list the registered planners with their availability"),
-    "generate": ("rmab.commands.generate", "generate a seeded instance and save it as .npz"),
+    "generate": ("rmab.commands.generate",
+                 "generate a seeded instance or coRMAB domain and save it as .npz"),
     "compare": ("rmab.commands.compare", "compare planners on an instance (table, CSV, plot)"),
     "solve": ("rmab.commands.solve", "solve budgeted allocation batches from a CSV file"),
     "value": ("rmab.commands.value", "value interval [lower, upper] of a .POMDP file at its start"),

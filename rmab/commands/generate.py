@@ -1,8 +1,11 @@
-"""``rmab generate``: write a seeded instance to an ``.npz`` file."""
+"""``rmab generate``: write a seeded instance (``save_instance``) or coRMAB domain
+(``save_domain``, read by ``rmab train`` and ``rmab compare --domain-file``) to an ``.npz``
+file."""
 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from rmab.commands import seed_arg
 from rmab._validation import check_number
@@ -10,59 +13,158 @@ from rmab.errors import InvalidParameterError
 from rmab.models import generators, save_instance
 from rmab.models.instance import Instance
 
+if TYPE_CHECKING:                   # rmab.domains is imported where a domain is generated
+    from rmab.domains import Domain
 
-KINDS = ("health", "random", "collapsing")
+INSTANCES = ("health", "random", "collapsing")
+DOMAINS = ("capacity", "interventions", "scheduling", "path")
+KINDS = INSTANCES + DOMAINS
+# flags of some kinds only: refused with another (they would be ignored silently); their
+# defaults are applied where the kind is built, so that None is "not given"
+ONLY = {"states": INSTANCES, "actions": ("random",), "obs": ("random",),
+        "clusters": ("health",), "noise": ("health",), "budget_fraction": INSTANCES,
+        "discount": INSTANCES, "horizon": INSTANCES, "budget": DOMAINS,
+        "interventions": ("interventions",), "edges": ("path",), "graph": ("path",),
+        "source": ("path",), "route_length": ("path",)}
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("kind", choices=KINDS, help="instance family")
-    parser.add_argument("--arms", type=int, default=100, help="number of arms (default 100)")
-    parser.add_argument("--states", type=int, default=2, help="states per arm (default 2)")
-    parser.add_argument("--actions", type=int, default=None,
-                        help="actions per arm, only for 'random' (default 2; health has 3)")
-    parser.add_argument("--obs", type=int, default=None,
-                        help="signals per arm, only for 'random' (0 = fully observed; default 2)")
-    parser.add_argument("--budget-fraction", type=float, default=0.1,
-                        help="budget as a fraction of the number of arms, rounded half up, at "
-                             "least 1 when positive (default 0.1)")
-    parser.add_argument("--discount", type=float, default=0.95, help="discount (default 0.95)")
-    parser.add_argument("--horizon", type=int, default=None, help="finite horizon (optional)")
+    parser.add_argument("kind", choices=KINDS, metavar="KIND",
+                        help="an instance family (" + ", ".join(INSTANCES) + ") or a coRMAB "
+                             "domain (" + ", ".join(DOMAINS) + "; docs/domains.md)")
+    parser.add_argument("--arms", type=int, default=None,
+                        help="number of arms (default 100; 20 for a domain; with --graph: the "
+                             "nodes, by default 1 + the largest index in the CSV)")
     parser.add_argument("--seed", type=seed_arg, default=0, help="random seed (default 0)")
     parser.add_argument("--out", "-o", required=True, help="output .npz path")
+    inst = parser.add_argument_group("instances (" + ", ".join(INSTANCES) + ")")
+    inst.add_argument("--states", type=int, default=None, help="states per arm (default 2)")
+    inst.add_argument("--actions", type=int, default=None,
+                      help="actions per arm, only for 'random' (default 2; health has 3)")
+    inst.add_argument("--obs", type=int, default=None,
+                      help="signals per arm, only for 'random' (0 = fully observed; default 2)")
+    inst.add_argument("--clusters", type=int, default=None,
+                      help="risk groups, only for 'health' (default 3)")
+    inst.add_argument("--noise", type=float, default=None,
+                      help="half-width of the per-arm perturbation of every probability, in "
+                           "[0, 0.2], only for 'health' (default 0.05)")
+    inst.add_argument("--budget-fraction", type=float, default=None,
+                      help="budget as a fraction of the number of arms, rounded half up, at "
+                           "least 1 when positive (default 0.1)")
+    inst.add_argument("--discount", type=float, default=None, help="discount (default 0.95)")
+    inst.add_argument("--horizon", type=int, default=None, help="finite horizon (optional)")
+    dom = parser.add_argument_group("coRMAB domains (" + ", ".join(DOMAINS) + "; as "
+                                    "'rmab train --domain')")
+    dom.add_argument("--budget", type=int, default=None, help="budget B (default 5)")
+    dom.add_argument("--interventions", type=int, default=None,
+                     help="interventions, only for 'interventions' (default max(10, 2B), at "
+                          "most 3 floor(J/3))")
+    dom.add_argument("--edges", type=int, default=None,
+                     help="edges of the generated graph, only for 'path' (default: the "
+                          "paper's, 29 at J = 20)")
+    dom.add_argument("--graph", metavar="CSV", default=None,
+                     help="only for 'path': the graph of this edge-list CSV (header u,v) "
+                          "instead of a generated one, with the paper's random arms")
+    dom.add_argument("--source", type=int, default=None,
+                     help="with --graph: the node routes start from (default 0)")
+    dom.add_argument("--route-length", type=int, default=None,
+                     help="with --graph: moves per route (default 2B)")
 
 
-def build(args) -> Instance:
+def _check_flags(args) -> None:
+    for flag, kinds in ONLY.items():
+        value = getattr(args, flag)
+        if value is not None and args.kind not in kinds:
+            why = f" ({args.kind} arms fix it)" if flag in ("actions", "obs") else ""
+            which = {INSTANCES: "the instance kinds", DOMAINS: "the domains"}.get(kinds)
+            which = f"{which} ({', '.join(kinds)})" if which else ", ".join(map(repr, kinds))
+            raise InvalidParameterError(f"generate.{flag}: only for {which}{why}; got "
+                                        f"{_option(flag)} {value}")
+
+
+def _option(flag: str) -> str:
+    return "--" + flag.replace("_", "-")
+
+
+def build(args) -> Instance | Domain:
     if not str(args.out).lower().endswith(".npz"):     # '-o README.md' replaced the README
         raise InvalidParameterError(f"generate.out: must be a path ending in .npz; got "
                                     f"{args.out!r}")
-    fraction = check_number("generate", "budget_fraction", args.budget_fraction, low=0.0)
-    for flag in ("actions", "obs"):
-        if args.kind != "random" and getattr(args, flag) is not None:
-            raise InvalidParameterError(f"generate.{flag}: only for 'random' ({args.kind} arms "
-                                        f"fix it); got --{flag} {getattr(args, flag)}")
+    _check_flags(args)
+    if args.kind in DOMAINS:
+        return _domain(args)
+    n_arms = 100 if args.arms is None else args.arms
+    states = 2 if args.states is None else args.states
+    discount = 0.95 if args.discount is None else args.discount
+    fraction = check_number("generate", "budget_fraction",
+                            0.1 if args.budget_fraction is None else args.budget_fraction,
+                            low=0.0)
     actions = 2 if args.actions is None else args.actions
     obs = 2 if args.obs is None else args.obs
     if obs < 0:
         raise InvalidParameterError(f"generate.obs: must be >= 0 (0: fully observed); got "
                                     f"{obs}")
-    budget = generators.budget_from_fraction(fraction, args.arms)
+    budget = generators.budget_from_fraction(fraction, n_arms)
     if args.kind == "health":
+        given = {name: value for name, value in (("n_clusters", args.clusters),
+                                                 ("noise", args.noise)) if value is not None}
         return generators.health_intervention(
-            args.arms, n_states=args.states, budget_fraction=args.budget_fraction,
-            discount=args.discount, horizon=args.horizon, seed=args.seed)
+            n_arms, n_states=states, budget_fraction=fraction, discount=discount,
+            horizon=args.horizon, seed=args.seed, **given)
     if args.kind == "random":
         return generators.random_instance(
-            args.arms, args.states, actions, obs if obs > 0 else None,
-            budget=budget, discount=args.discount, horizon=args.horizon, seed=args.seed)
-    arms = generators.collapsing_arms(args.arms, args.states, seed=args.seed)
-    return Instance(arms, budget, discount=args.discount, horizon=args.horizon,
-                    name=f"collapsing-{args.arms}",
+            n_arms, states, actions, obs if obs > 0 else None,
+            budget=budget, discount=discount, horizon=args.horizon, seed=args.seed)
+    arms = generators.collapsing_arms(n_arms, states, seed=args.seed)
+    return Instance(arms, budget, discount=discount, horizon=args.horizon,
+                    name=f"collapsing-{n_arms}",
                     metadata={"generator": "collapsing_arms", "seed": args.seed})
 
 
+def _domain(args) -> Domain:
+    """The generator of 'rmab train --domain' (make_domain), or path_from_csv with --graph."""
+    from rmab.domains import make_domain, path_from_csv
+
+    budget = 5 if args.budget is None else args.budget
+    if args.graph is not None:
+        if args.edges is not None:
+            raise InvalidParameterError(f"generate.edges: not with --graph (the CSV fixes the "
+                                        f"edges); got --edges {args.edges}")
+        return path_from_csv(args.graph, budget, source=0 if args.source is None else
+                             args.source, route_length=args.route_length, n_nodes=args.arms,
+                             seed=args.seed)
+    for flag in ("source", "route_length"):
+        if getattr(args, flag) is not None:
+            raise InvalidParameterError(f"generate.{flag}: only with --graph (a generated graph "
+                                        f"starts routes at node 0, a centre, of 2B moves); got "
+                                        f"{_option(flag)} {getattr(args, flag)}")
+    params = {name: value for name, value in (("n_interventions", args.interventions),
+                                              ("n_edges", args.edges)) if value is not None}
+    return make_domain(args.kind, 20 if args.arms is None else args.arms, budget,
+                       seed=args.seed, **params)
+
+
+def _details(domain: Domain) -> str:
+    if domain.kind == "interventions":
+        return f", {domain.n_interventions} interventions"
+    if domain.kind == "capacity":
+        return f", {domain.n_workers} workers"
+    if domain.kind == "scheduling":
+        return f", {domain.n_workers} workers, {domain.n_slots} slots"
+    return (f", {len(domain.edges)} edges, source {domain.source}, route length "
+            f"{domain.route_length}")
+
+
 def run(args) -> int:
-    inst = build(args)
-    path = save_instance(inst, args.out)
-    print(f"wrote {path}: {inst.n_arms} arms, {inst.n_states} states, {inst.n_actions} actions, "
-          f"{inst.n_obs} signals, budget {inst.budget:g}", file=sys.stderr)
+    made = build(args)
+    if args.kind in DOMAINS:
+        from rmab.domains import save_domain
+
+        path = save_domain(made, args.out)
+        print(f"wrote {path}: {made.kind} domain, {made.n_arms} arms, budget {made.budget}"
+              f"{_details(made)}", file=sys.stderr)
+        return 0
+    path = save_instance(made, args.out)
+    print(f"wrote {path}: {made.n_arms} arms, {made.n_states} states, {made.n_actions} actions, "
+          f"{made.n_obs} signals, budget {made.budget:g}", file=sys.stderr)
     return 0

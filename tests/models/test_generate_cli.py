@@ -1,9 +1,11 @@
 """``rmab generate``: seeded instances written to .npz, and its argument errors."""
 
+import numpy as np
 import pytest
 
 from rmab.cli import main
-from rmab.models import load_instance
+from rmab.domains import load_domain, make_capacity, make_domain, path_from_csv
+from rmab.models import health_intervention, load_instance
 
 
 @pytest.mark.parametrize("kind, extra, n_obs", [("health", [], 2),
@@ -56,3 +58,166 @@ def test_flags_of_random_arms_are_refused_elsewhere(kind, flag, tmp_path, capsys
     err = capsys.readouterr().err
     assert f"generate.{flag[2:]}: only for 'random'" in err
     assert not out.exists()
+
+
+def test_health_takes_the_generators_clusters_and_noise(tmp_path):
+    out = tmp_path / "h.npz"
+    assert main(["generate", "health", "--arms", "10", "--seed", "3", "--clusters", "5",
+                 "--noise", "0.1", "-o", str(out)]) == 0
+    inst, want = load_instance(out), health_intervention(10, n_clusters=5, noise=0.1, seed=3)
+    assert inst.metadata["params"] == want.metadata["params"]
+    np.testing.assert_array_equal(inst.arms.transitions, want.arms.transitions)
+    np.testing.assert_array_equal(inst.arms.observations, want.arms.observations)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--noise", "0.5"], "health_intervention.noise: must be <= 0.2; got 0.5"),
+    (["--clusters", "0"], "health_intervention.n_clusters: must be >= 1; got 0"),
+])
+def test_bad_health_parameters_exit_1(argv, message, tmp_path, capsys):
+    out = tmp_path / "x.npz"
+    assert main(["generate", "health", "--arms", "5", "-o", str(out), *argv]) == 1
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("kind", ["random", "collapsing"])
+@pytest.mark.parametrize("flag", ["--clusters", "--noise"])
+def test_flags_of_health_arms_are_refused_elsewhere(kind, flag, tmp_path, capsys):
+    out = tmp_path / "x.npz"
+    assert main(["generate", kind, "--arms", "5", "-o", str(out), flag, "1"]) == 1
+    assert f"generate.{flag[2:]}: only for 'health'; got {flag} 1" in \
+        capsys.readouterr().err
+    assert not out.exists()
+
+
+# -- coRMAB domains --------------------------------------------------------------------------
+
+def _same_domain(a, b):
+    assert type(a) is type(b)
+    left, right = a.to_arrays(), b.to_arrays()
+    assert left.keys() == right.keys()
+    for key in left:
+        np.testing.assert_array_equal(left[key], right[key], err_msg=key)
+
+
+@pytest.mark.parametrize("kind, extra, params, summary", [
+    ("capacity", [], {}, "capacity domain, 12 arms, budget 3, 3 workers"),
+    ("interventions", ["--interventions", "6"], {"n_interventions": 6},
+     "interventions domain, 12 arms, budget 3, 6 interventions"),
+    ("scheduling", [], {}, "scheduling domain, 12 arms, budget 3, 3 workers, 5 slots"),
+    ("path", ["--edges", "15"], {"n_edges": 15},
+     "path domain, 12 arms, budget 3, 15 edges, source 0, route length 6"),
+])
+def test_writes_the_seeded_domain_of_its_generator(kind, extra, params, summary, tmp_path,
+                                                    capsys):
+    """The file holds make_domain's instance, the one 'rmab train --domain' trains on."""
+    out = tmp_path / "d.npz"
+    assert main(["generate", kind, "--arms", "12", "--budget", "3", "--seed", "4", *extra,
+                 "-o", str(out)]) == 0
+    assert capsys.readouterr().err == f"wrote {out}: {summary}\n"
+    _same_domain(load_domain(out), make_domain(kind, 12, 3, seed=4, **params))
+
+
+def test_a_domain_defaults_to_the_papers_size(tmp_path):
+    out = tmp_path / "d.npz"
+    assert main(["generate", "capacity", "-o", str(out)]) == 0
+    _same_domain(load_domain(out), make_capacity(20, 5, seed=0))
+
+
+def test_compare_reads_a_generated_domain(tmp_path, capsys):
+    out = tmp_path / "d.npz"
+    assert main(["generate", "scheduling", "--arms", "8", "--budget", "2", "-o", str(out)]) == 0
+    assert main(["compare", "--domain-file", str(out), "--planners", "no-action,random",
+                 "--episodes", "1", "--horizon", "2", "--no-progress"]) == 0
+    table = capsys.readouterr().out
+    assert table.startswith("scheduling: ") and "no-action" in table and "random" in table
+
+
+def test_path_on_a_csv_graph(tmp_path, capsys):
+    graph, out = tmp_path / "g.csv", tmp_path / "d.npz"
+    graph.write_text("u,v\n0,1\n1,2\n2,3\n3,0\n1,4\n")
+    assert main(["generate", "path", "--graph", str(graph), "--budget", "2", "--source", "1",
+                 "--route-length", "5", "--seed", "7", "-o", str(out)]) == 0
+    assert capsys.readouterr().err == (f"wrote {out}: path domain, 5 arms, budget 2, 5 edges, "
+                                       f"source 1, route length 5\n")
+    _same_domain(load_domain(out),
+                 path_from_csv(graph, 2, source=1, route_length=5, seed=7))
+    # --arms: the nodes (an isolated last one is not connected to the source: a warning)
+    assert main(["generate", "path", "--graph", str(graph), "--arms", "6", "-o", str(out)]) == 0
+    assert load_domain(out).n_arms == 6
+    assert "rmab: warning: PathDomain: 1 of 6 nodes are not connected" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind, argv, message", [
+    # flags of the other family
+    ("capacity", ["--discount", "0.9"], "generate.discount: only for the instance kinds "
+                                        "(health, random, collapsing); got --discount 0.9"),
+    ("path", ["--budget-fraction", "0.2"], "generate.budget_fraction: only for the instance "
+                                           "kinds (health, random, collapsing); got "
+                                           "--budget-fraction 0.2"),
+    ("scheduling", ["--states", "3"], "generate.states: only for the instance kinds"),
+    ("interventions", ["--horizon", "5"], "generate.horizon: only for the instance kinds"),
+    ("capacity", ["--obs", "2"], "generate.obs: only for 'random' (capacity arms fix it)"),
+    ("capacity", ["--clusters", "2"], "generate.clusters: only for 'health'; got --clusters 2"),
+    ("path", ["--noise", "0.1"], "generate.noise: only for 'health'; got --noise 0.1"),
+    ("health", ["--budget", "3"], "generate.budget: only for the domains (capacity, "
+                                  "interventions, scheduling, path); got --budget 3"),
+    ("random", ["--graph", "g.csv"], "generate.graph: only for 'path'; got --graph g.csv"),
+    ("collapsing", ["--route-length", "4"], "generate.route_length: only for 'path'"),
+    # flags of another domain
+    ("capacity", ["--graph", "g.csv"], "generate.graph: only for 'path'; got --graph g.csv"),
+    ("scheduling", ["--source", "1"], "generate.source: only for 'path'; got --source 1"),
+    ("capacity", ["--route-length", "4"], "generate.route_length: only for 'path'; got "
+                                          "--route-length 4"),
+    ("path", ["--interventions", "4"], "generate.interventions: only for 'interventions'"),
+    ("capacity", ["--edges", "30"], "generate.edges: only for 'path'; got --edges 30"),
+    # path flags that need (or exclude) --graph
+    ("path", ["--source", "1"], "generate.source: only with --graph"),
+    ("path", ["--route-length", "4"], "generate.route_length: only with --graph"),
+    ("path", ["--graph", "g.csv", "--edges", "7"], "generate.edges: not with --graph"),
+    # the generators' own checks
+    ("capacity", ["--budget", "30"], "make_capacity.budget: must be <= 20; got 30"),
+    ("scheduling", ["--budget", "0"], "make_scheduling.budget: must be >= 1; got 0"),
+    ("path", ["--arms", "1"], "make_path.n_arms: must be >= 2; got 1"),
+    ("path", ["--edges", "5"], "sparse_connected_graph.n_edges: must be >= 19; got 5"),
+    ("interventions", ["--interventions", "30"], "make_interventions.n_arms: must be >= 3 * "
+                                                 "ceil(n_interventions / 3) = 30; got 20"),
+])
+def test_bad_domain_arguments_exit_1(kind, argv, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "g.csv").write_text("u,v\n0,1\n1,2\n")
+    out = tmp_path / "x.npz"
+    assert main(["generate", kind, "-o", str(out), *argv]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("rmab: error: ") and message in err, err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("text, argv, message", [
+    (None, [], "read_edge_list.path: must be an existing file; got "),
+    ("a,b\n0,1\n", [], "line 1: read_edge_list.header: must be 'u,v'; got 'a,b'"),
+    ("u,v\n0,1\n1,x\n", [], "line 3, column 'v': read_edge_list.v: must be a node index "
+                            "(integer >= 0); got 'x'"),
+    ("u,v\n0,1\n1,2\n", ["--budget", "4"], "path_from_csv.budget: must be <= 3; got 4"),
+    ("u,v\n0,1\n1,2\n", ["--source", "3"], "PathDomain.source: must be <= 2; got 3"),
+    ("u,v\n0,1\n1,3\n", ["--arms", "3"], "read_edge_list.v: must be a node index in [0, 3); "
+                                         "got 3"),
+])
+def test_a_bad_graph_csv_surfaces_the_readers_error(text, argv, message, tmp_path, capsys):
+    graph, out = tmp_path / "g.csv", tmp_path / "x.npz"
+    if text is not None:
+        graph.write_text(text)
+    assert main(["generate", "path", "--graph", str(graph), "--budget", "1", *argv, "-o",
+                 str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("rmab: error: ") and message in err, err
+    assert not out.exists()
+
+
+def test_a_domain_output_not_ending_in_npz_is_refused(tmp_path, capsys):
+    readme = tmp_path / "README.md"
+    readme.write_text("keep me")
+    assert main(["generate", "capacity", "-o", str(readme)]) == 1
+    assert "generate.out: must be a path ending in .npz" in capsys.readouterr().err
+    assert readme.read_text() == "keep me"
