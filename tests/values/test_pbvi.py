@@ -15,6 +15,7 @@ from rmab.values.exact import value_iteration
 from rmab.values.pbvi import AlphaVectors, simplex_grid, solve_pbvi
 
 TIGER_VALUE = 19.371  # SARSOP: 19.3711 <= V <= 19.3721 at the uniform belief, discount 0.95
+SARSOP_LOW, SARSOP_HIGH = 19.3711, 19.3721   # spec, "Reference values"
 
 
 def tiger_arms():
@@ -64,6 +65,15 @@ def test_tiger_reaches_reference_value():
 def test_tiger_randomized_reaches_reference_value():
     res = solve_pbvi(tiger_arms(), discount=0.95, tol=1e-3, seed=1, randomized=True)
     assert abs(res[0].value([0.5, 0.5]) - TIGER_VALUE) <= 1e-4 * TIGER_VALUE
+
+
+@pytest.mark.parametrize("randomized", [False, True])
+def test_tiger_tight_tolerance_lies_in_sarsop_interval(randomized):
+    """At tol 1e-5 the PBVI value at the uniform belief is inside SARSOP's interval
+    19.3711 <= V* <= 19.3721 (spec, "Reference values"), not only near 19.371."""
+    res = solve_pbvi(tiger_arms(), discount=0.95, tol=1e-5, seed=0, randomized=randomized)
+    assert res.converged
+    assert SARSOP_LOW <= res[0].value([0.5, 0.5]) <= SARSOP_HIGH
 
 
 @settings(max_examples=20, deadline=None)
