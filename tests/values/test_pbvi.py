@@ -97,6 +97,26 @@ def test_pbvi_below_exact_value(seed, n_states, n_actions, n_obs, price, randomi
     assert lower >= lower_v - 0.05     # PBVI is close to optimal on a fine point set
 
 
+@pytest.mark.slow                      # 2-3 s a case: the enumeration holds 4^11 beliefs
+@pytest.mark.parametrize("n_states, seed, price, randomized", [(2, 0, 0.3, False),
+                                                             (3, 1, 0.0, True)])
+def test_pbvi_inside_a_tight_exact_bracket(n_states, seed, price, randomized):
+    """With 2 actions and 2 signals the horizon-12 enumeration brackets V* within
+    β^H / (1 - β) (max r - min r) < 1e-3 at β = 0.5, so a PBVI value off by 1e-3 falls
+    outside the bracket (plus 1e-6 slack)."""
+    beta, horizon = 0.5, 12
+    arms = random_pomdp_arms(1, n_states, 2, 2, seed=seed)
+    b0 = np.random.default_rng(seed).dirichlet(np.ones(n_states))
+    res = solve_pbvi(arms, price=price, discount=beta, tol=1e-6, initial_belief=b0,
+                     n_beliefs=48, grid=8, randomized=randomized, seed=seed)
+    r = arms.rewards[0] - price * arms.costs[0][None, :]
+    v_h = exact_finite_value(arms.transitions[0], arms.observations[0], r, beta, b0, horizon)
+    tail = beta ** horizon / (1 - beta)
+    lower_v, upper_v = v_h + tail * r.min(), v_h + tail * r.max()
+    assert upper_v - lower_v + 1e-6 < 1e-3
+    assert lower_v - 1e-6 <= res[0].value(b0) <= upper_v + 1e-9
+
+
 def test_fully_observed_pomdp_matches_value_iteration():
     mdp = random_mdp_arms(3, 3, 2, seed=4)
     eye = np.broadcast_to(np.eye(3), (3, 2, 3, 3))
