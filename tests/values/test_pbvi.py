@@ -15,6 +15,7 @@ from rmab.values.exact import value_iteration
 from rmab.values.pbvi import AlphaVectors, simplex_grid, solve_pbvi
 
 TIGER_VALUE = 19.371  # SARSOP: 19.3711 <= V <= 19.3721 at the uniform belief, discount 0.95
+SARSOP_LOW, SARSOP_HIGH = 19.3711, 19.3721   # spec, "Reference values"
 
 
 def tiger_arms():
@@ -66,6 +67,15 @@ def test_tiger_randomized_reaches_reference_value():
     assert abs(res[0].value([0.5, 0.5]) - TIGER_VALUE) <= 1e-4 * TIGER_VALUE
 
 
+@pytest.mark.parametrize("randomized", [False, True])
+def test_tiger_tight_tolerance_lies_in_sarsop_interval(randomized):
+    """At tol 1e-5 the PBVI value at the uniform belief is inside SARSOP's interval
+    19.3711 <= V* <= 19.3721 (spec, "Reference values"), not only near 19.371."""
+    res = solve_pbvi(tiger_arms(), discount=0.95, tol=1e-5, seed=0, randomized=randomized)
+    assert res.converged
+    assert SARSOP_LOW <= res[0].value([0.5, 0.5]) <= SARSOP_HIGH
+
+
 @settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 2**31 - 1), n_states=st.integers(2, 3), n_actions=st.integers(2, 3),
        n_obs=st.integers(2, 3), price=st.sampled_from([0.0, 0.3]),
@@ -85,6 +95,26 @@ def test_pbvi_below_exact_value(seed, n_states, n_actions, n_obs, price, randomi
     lower = res[0].value(b0)
     assert lower <= upper_v + 1e-9
     assert lower >= lower_v - 0.05     # PBVI is close to optimal on a fine point set
+
+
+@pytest.mark.slow                      # 2-3 s a case: the enumeration holds 4^11 beliefs
+@pytest.mark.parametrize("n_states, seed, price, randomized", [(2, 0, 0.3, False),
+                                                             (3, 1, 0.0, True)])
+def test_pbvi_inside_a_tight_exact_bracket(n_states, seed, price, randomized):
+    """With 2 actions and 2 signals the horizon-12 enumeration brackets V* within
+    β^H / (1 - β) (max r - min r) < 1e-3 at β = 0.5, so a PBVI value off by 1e-3 falls
+    outside the bracket (plus 1e-6 slack)."""
+    beta, horizon = 0.5, 12
+    arms = random_pomdp_arms(1, n_states, 2, 2, seed=seed)
+    b0 = np.random.default_rng(seed).dirichlet(np.ones(n_states))
+    res = solve_pbvi(arms, price=price, discount=beta, tol=1e-6, initial_belief=b0,
+                     n_beliefs=48, grid=8, randomized=randomized, seed=seed)
+    r = arms.rewards[0] - price * arms.costs[0][None, :]
+    v_h = exact_finite_value(arms.transitions[0], arms.observations[0], r, beta, b0, horizon)
+    tail = beta ** horizon / (1 - beta)
+    lower_v, upper_v = v_h + tail * r.min(), v_h + tail * r.max()
+    assert upper_v - lower_v + 1e-6 < 1e-3
+    assert lower_v - 1e-6 <= res[0].value(b0) <= upper_v + 1e-9
 
 
 def test_fully_observed_pomdp_matches_value_iteration():
