@@ -77,6 +77,10 @@ def test_interventions_structure_and_link():
     np.testing.assert_allclose(d.arms.up_prob[:, 0], 0.01)
     # good arms respond to all three of their group together, bad arms to one
     assert (d.arms.up_prob[good, 3] > 0.5).all() and (d.arms.up_prob[good, 1] < 0.05).all()
+    # ... but two of three already give part of it: b x - x0 at x = 6 lies in [-1.6, 2.4], so
+    # σ there is 0.17-0.92 of σ at x = 9 (docs/domains.md: median 62 %)
+    part = (d.arms.up_prob[good, 2] - 0.01) / (d.arms.up_prob[good, 3] - 0.01)
+    assert ((part > 0.15) & (part < 0.95)).all()
     assert (d.arms.up_prob[5:12, 1] > 0.1).all()
     a = np.zeros(10, dtype=int)
     a[[0, 1, 2, 9, 4]] = 1
