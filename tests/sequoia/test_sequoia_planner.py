@@ -12,7 +12,7 @@ from rmab.domains.evaluate import evaluate_domain
 from rmab.errors import (InvalidModelError, InvalidParameterError, NotFittedError,
                          SolverLimitWarning)
 from rmab.planners.sequoia import BruteForceArgmax, MIPArgmax, SequoiaPlanner
-from rmab.planners.sequoia.features import input_size
+from rmab.planners.sequoia.features import context_features, input_size
 from solvers import MIPResult, TerminationStatus
 from solvers.nn import ReLUNetwork
 
@@ -34,11 +34,11 @@ def random_network(domain, hidden, seed) -> ReLUNetwork:
 
 
 @pytest.mark.parametrize("kind", sorted(DOMAINS))
-@pytest.mark.parametrize("hidden", [(8,), (8, 6)])
-def test_mip_argmax_equals_brute_force(kind, hidden):
+@pytest.mark.parametrize("hidden, tighten", [((8,), None), ((8, 6), None), ((8, 6), "lp")])
+def test_mip_argmax_equals_brute_force(kind, hidden, tighten):
     d = DOMAINS[kind](0)
     net = random_network(d, hidden, seed=len(kind) + len(hidden))
-    mip = MIPArgmax(d, 20, net, mip_gap=1e-9)
+    mip = MIPArgmax(d, 20, net, mip_gap=1e-9, tighten=tighten)
     brute = BruteForceArgmax(d, 20, net)
     rng = np.random.default_rng(1)
     for _ in range(4):            # several states on one persistent model (in-place updates)
@@ -177,6 +177,9 @@ def test_planner_errors(tmp_path):
     d = make_capacity(6, 2, seed=0)
     with pytest.raises(InvalidParameterError, match="SequoiaPlanner.network: must be a ReLU"):
         SequoiaPlanner([1, 2])
+    with pytest.raises(InvalidParameterError,
+                       match="SequoiaPlanner.tighten: must be None or 'lp'; got 'mip'"):
+        SequoiaPlanner(random_network(d, (4,), 0), tighten="mip")
     (tmp_path / "x.npz").write_bytes(b"not a zip")
     with pytest.raises(InvalidModelError, match="SequoiaPlanner.network"):
         SequoiaPlanner(tmp_path / "x.npz")
@@ -208,3 +211,22 @@ def test_planner_does_not_import_torch():
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_lp_tightening_gives_the_same_actions_with_bounds_no_looser():
+    d = make_capacity(8, 3, seed=1)
+    net = random_network(d, (8, 6), seed=4)
+    plain = SequoiaPlanner(net, horizon=5).fit(d)
+    tight = SequoiaPlanner(net, horizon=5, tighten="lp").fit(d)
+    rng = np.random.default_rng(2)
+    tighter = 0.0
+    for t in range(5):
+        s = rng.integers(0, 4, d.n_arms)
+        a, b = plain.plan(s, t=t), tight.plan(s, t=t)
+        ctx = context_features(s, 5 - t, 5, d.n_states)
+        lo, hi = plain._argmax.encoded.bounds_for(ctx), tight._argmax.encoded.bounds_for(ctx)
+        for L0, U0, L1, U1 in zip(lo.lower, lo.upper, hi.lower, hi.upper):
+            assert (L1 >= L0 - 1e-9).all() and (U1 <= U0 + 1e-9).all()
+            tighter = max(tighter, float((U0 - U1).max()))
+        np.testing.assert_array_equal(a, b)
+    assert tighter > 0.1            # the LP did tighten something

@@ -135,12 +135,13 @@ class MIPArgmax:
     incumbent (if any) competes with the fallback action -- the domain's null action if
     feasible, else a fixed random feasible action -- and ``n_fallback`` random feasible actions
     (a seeded stream), scored by one batched forward pass; the best is returned, so an action
-    always exists. ``status`` says what happened.
+    always exists. ``status`` says what happened. ``tighten="lp"`` tightens the later layers'
+    bounds by LP at every state (:func:`solvers.nn.encode_network`).
     """
 
     def __init__(self, domain, horizon: int, network=None, *, mip_gap: float = 1e-4,
                  time_limit: float | None = None, threads: int = 1, backend: str = "highs",
-                 n_fallback: int = 100):
+                 n_fallback: int = 100, tighten: str | None = None):
         from solvers import get_backend
 
         self.domain = domain
@@ -160,6 +161,7 @@ class MIPArgmax:
         self.fallback = (domain.null_action() if _block_admits_null(domain)
                          else domain.sample_action(0))    # an action of the MILP's set
         self.n_fallback = int(n_fallback)
+        self.tighten = tighten
         self._rng = np.random.default_rng(0)
         self.network = self.encoded = self.model = self.gains_at = None
         self.build_seconds = self.update_seconds = 0.0
@@ -178,7 +180,7 @@ class MIPArgmax:
         relu = getattr(network, "network", network)
         self.encoded = encode_network(relu, self.action_milp, ctx,
                                       state_lower=np.zeros(n_ctx), state_upper=np.ones(n_ctx),
-                                      n_action=self.domain.action_size)
+                                      n_action=self.domain.action_size, tighten=self.tighten)
         self.model = self._backend.build(self.encoded.milp)
         self.network = network
         self.build_seconds = time.perf_counter() - start

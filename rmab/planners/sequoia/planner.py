@@ -41,12 +41,16 @@ class SequoiaPlanner(BaseDomainPlanner):
     horizon : episode length the network was trained for (time-to-go = ``horizon - t``).
     time_limit : seconds per solve (None = none). mip_gap : relative gap. threads : HiGHS
         threads. backend : a :mod:`solvers` backend name.
+    tighten : None, or "lp": tighten the later layers' big-M bounds by LP at every state
+        (:func:`solvers.nn.encode_network`); two LPs per later-layer neuron, worth it only when
+        solves take seconds (coRMAB spec section 5).
     """
 
     name = "sequoia"
 
     def __init__(self, network, horizon: int = 20, *, time_limit: float | None = None,
-                 mip_gap: float = 1e-4, threads: int = 1, backend: str = "highs"):
+                 mip_gap: float = 1e-4, threads: int = 1, backend: str = "highs",
+                 tighten: str | None = None):
         super().__init__()
         owner = "SequoiaPlanner"
         self.network = load_network(owner, network)
@@ -58,6 +62,10 @@ class SequoiaPlanner(BaseDomainPlanner):
         self.mip_gap = check_number(owner, "mip_gap", mip_gap, low=0.0, high=1.0, high_open=True)
         self.threads = check_number(owner, "threads", threads, low=1, integer=True)
         self.backend = backend
+        if tighten not in (None, "lp"):
+            raise InvalidParameterError(f"{owner}.tighten: must be None or 'lp'; got "
+                                        f"{tighten!r}")
+        self.tighten = tighten
 
     def _fit(self, domain) -> None:
         from solvers.errors import SolverInputError
@@ -67,7 +75,7 @@ class SequoiaPlanner(BaseDomainPlanner):
         try:
             self._argmax = MIPArgmax(domain, self.horizon, self.network, mip_gap=self.mip_gap,
                                      time_limit=self.time_limit, threads=self.threads,
-                                     backend=self.backend)
+                                     backend=self.backend, tighten=self.tighten)
         except LookupError as exc:
             raise InvalidParameterError(f"SequoiaPlanner.backend: {exc}") from exc
         except SolverInputError as exc:     # weights the MIP cannot take (over every state)
