@@ -34,6 +34,10 @@ def test_fully_observed_limit_equals_state_indices(n_states, n_actions):
 
 
 def test_index_separates_the_pbvi_best_level():
+    """The reference is PORMAB.md §6's own method: at the price w ± 0.005, a fresh PBVI solve
+    (tol 1e-5) at the belief picks a level >= a below the index and < a above it. Measured
+    against its bisection to 1e-6, the pooled-plan indices are within 0.0025 here (0.0049 at
+    the planner's value_tol 1e-2, resolution 10)."""
     inst = health_intervention(3, seed=5)
     res = belief_whittle_indices(inst.arms, resolution=4, value_tol=1e-4)
     assert res.indexable.all()
@@ -42,9 +46,9 @@ def test_index_separates_the_pbvi_best_level():
             b = res.grid[g]
             for a in (1, 2):
                 w = res.indices[n, g, a - 1]
-                for lam, above in ((w - 0.05, True), (w + 0.05, False)):
+                for lam, above in ((w - 0.005, True), (w + 0.005, False)):
                     sol = solve_pbvi(inst.arms.select([n]), price=lam, discount=0.95,
-                                     tol=1e-4, initial_belief=b, grid=4)
+                                     tol=1e-5, initial_belief=b, grid=4)
                     q = sol[0].q(b)
                     level = int(np.flatnonzero(q >= q.max() - 1e-9)[0])
                     assert (level >= a) == above, (n, g, a, lam)
