@@ -29,7 +29,7 @@ from rmab.relax import _kernels
 __all__ = ["KnapsackResult", "solve_knapsack", "DP_LIMIT", "MIP_LIMIT"]
 
 DP_LIMIT = 50_000_000
-MIP_LIMIT = 1_000      # indicators: HiGHS takes 0.03-0.1 s at 100-200, 0.3-0.8 s at 1 000
+MIP_LIMIT = 500        # indicators: HiGHS takes 0.015-0.03 s at 100-200, 0.17 s at 600
 _SCALES = (1, 10, 100, 1000)
 _METHODS = ("auto", "dp", "greedy", "mip")
 
