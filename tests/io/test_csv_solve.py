@@ -313,3 +313,31 @@ def test_every_registered_planner_solves_the_example(name, tmp_path):
     for batch_id in budgets:
         spent = sum(float(r["cost"]) for r in rows if r["batch_id"] == batch_id)
         assert spent <= budgets[batch_id].instance.budget + 1e-9
+
+
+@pytest.mark.parametrize("call, visit", [("0.4", "0.9"), ("0.3333333", "0.6666667")])
+def test_cli_solves_decimal_and_real_costs_exactly_and_stdout_holds_only_csv(
+        call, visit, folder, write_csv, health, capfd):
+    """Costs of a money grid take the scaled DP, costs of no grid the MIP; the greedy, which
+    both got before 2026-12, is 0.060 and 0.020 short here. stdout (``-o -``) is the CSV alone
+    (scipy's bundled HiGHS printed debug lines there)."""
+    import itertools
+
+    from rmab.planners.baselines import one_step_values
+
+    rng = np.random.default_rng(7)
+    beliefs = rng.dirichlet([1.0, 1.0], 7)
+    text = H + "".join(f"b,p{i},2.1,,{b[0]:.3f};{1 - b[0]:.3f},health.npz,{i},"
+                       f"0;{call};{visit}\n" for i, b in enumerate(beliefs))
+    capfd.readouterr()
+    assert main(["solve", str(write_csv(text)), "--planner", "myopic", "-o", "-"]) == 0
+    out = capfd.readouterr().out
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert out.startswith("batch_id,") and len(rows) == 7
+    belief = np.array([[round(b[0], 3), round(1 - b[0], 3)] for b in beliefs])
+    values = one_step_values(health.arms.select(range(7)), belief, health.discount)
+    costs = np.tile([0.0, float(call), float(visit)], (7, 1))
+    best = max(values[np.arange(7), list(a)].sum() for a in itertools.product(range(3), repeat=7)
+               if costs[np.arange(7), list(a)].sum() <= 2.1 + 1e-9)
+    got = np.array([int(r["action"]) for r in rows])
+    assert values[np.arange(7), got].sum() == pytest.approx(best, abs=1e-12)
