@@ -19,8 +19,8 @@ above ``V*``), and a Bellman backup of an upper bound is an upper bound (``U >= 
 Finite horizon ``H`` (``horizon=``, ``β = 1`` allowed): QMDP and FIB run ``H`` steps of
 backward induction from ``V_H = 0`` and bound ``V_0`` (``H`` periods left), exactly as
 computed (no tolerance); by induction each period's vectors stay above that period's optimal
-values, since the FIB and QMDP backups dominate the Bellman backup. Sawtooth backups assume a
-stationary value and are refused on such a bound (its static interpolation stays valid).
+values, since the FIB and QMDP backups dominate the Bellman backup. Sawtooth backups on such a
+bound run ``H`` periods backward from ``U_H = 0`` (one sawtooth per period).
 """
 
 from __future__ import annotations
@@ -219,7 +219,9 @@ def sawtooth_bound(upper: UpperBound, beliefs, values=None, *, arm: int = 0,
     ``values`` (M,) are known upper values at the points (default: ``upper`` there). With
     ``backups > 0`` up to that many sweeps of point-based Bellman backups of the bound at the
     points and the corners tighten it (stopping once no value moves by more than
-    ``tol (1 - β) / β``); every sweep keeps it an upper bound.
+    ``tol (1 - β) / β``); every sweep keeps it an upper bound. For a finite-horizon ``upper``
+    (``horizon=H``), ``backups > 0`` runs instead ``H`` backups backward from ``U_H = 0``
+    (one sawtooth per period, period 0's returned, capped by ``upper``).
     """
     owner = "sawtooth_bound"
     if not isinstance(upper, UpperBound):
@@ -238,14 +240,12 @@ def sawtooth_bound(upper: UpperBound, beliefs, values=None, *, arm: int = 0,
                                         f"shape {given.shape}")
         vals = np.minimum(vals, given)
     backups = check_number(owner, "backups", backups, low=0, integer=True)
-    if backups and upper.horizon is not None:
-        raise InvalidParameterError(f"{owner}.backups: must be 0 for a finite-horizon bound "
-                                    f"(horizon {upper.horizon}: the backups assume a "
-                                    f"stationary value); got {backups}")
     tol = check_number(owner, "tol", tol, low=0.0, low_open=True)
     change = float("nan")
     done = 0
-    if backups:
+    if backups and upper.horizon is not None:
+        corner_vals, vals, done = _refine_finite(upper, arm, pts, corner_vals, vals)
+    elif backups:
         corner_vals, vals, done, change = _refine(upper, arm, pts, corner_vals, vals, backups,
                                                   tol)
     for x in (corner_vals, pts, vals):
@@ -253,9 +253,10 @@ def sawtooth_bound(upper: UpperBound, beliefs, values=None, *, arm: int = 0,
     return SawtoothBound(corner_vals, pts, vals, done, change)
 
 
-def _refine(upper, arm, pts, corners, vals, sweeps, tol):
-    """Point-based upper backups ``v <- min(v, max_a R(b,a) + β Σ_o Pr(o|b,a) U(τ(b,a,o)))``."""
-    arms, beta = upper.arms, upper.discount
+def _successors(upper, arm, pts):
+    """For the corners then ``pts``: successor beliefs ``τ(b,a,o)`` (M' A O, S), their
+    probabilities (M', A, O) and the priced rewards now (M', A)."""
+    arms = upper.arms
     p = arms.transitions[arm]                                             # (A, S, S)
     obs = arms.observations[arm]                                          # (A, S, O)
     r = arms.rewards[arm] - upper.price * arms.costs[arm][None, :]         # (S, A)
@@ -266,7 +267,29 @@ def _refine(upper, arm, pts, corners, vals, sweeps, tol):
     prob = joint.sum(axis=2)                                              # (M', A, O)
     succ = joint / np.where(prob > 0, prob, 1.0)[:, :, None, :]
     succ = succ.transpose(0, 1, 3, 2).reshape(-1, s)                      # (M' A O, S)
-    now = allp @ r                                                        # (M', A)
+    return succ, prob, allp @ r
+
+
+def _refine_finite(upper, arm, pts, corners, vals):
+    """Finite horizon ``H``: ``H`` point-based upper backups backward from ``U_H = 0``, each
+    period's sawtooth over the corners and points bounding that period's value (a backup of an
+    upper bound of ``V_{t+1}`` bounds ``V_t``); period 0's values are then capped by the
+    static bound (``corners``, ``vals``)."""
+    beta, s = upper.discount, upper.vectors.shape[2]
+    succ, prob, now = _successors(upper, arm, pts)
+    u_corners, u_vals = np.zeros(s), np.zeros(len(pts))
+    for _ in range(upper.horizon):
+        u = _sawtooth(succ, u_corners, pts, u_vals).reshape(prob.shape)
+        backed = (now + beta * (prob * u).sum(axis=2)).max(axis=1)        # (M',)
+        u_corners, u_vals = backed[:s], backed[s:]
+    return np.minimum(corners, u_corners), np.minimum(vals, u_vals), upper.horizon
+
+
+def _refine(upper, arm, pts, corners, vals, sweeps, tol):
+    """Point-based upper backups ``v <- min(v, max_a R(b,a) + β Σ_o Pr(o|b,a) U(τ(b,a,o)))``."""
+    beta = upper.discount
+    s = upper.vectors.shape[2]
+    succ, prob, now = _successors(upper, arm, pts)
     target = tol * (1.0 - beta) / beta
     change = float("inf")
     done = 0

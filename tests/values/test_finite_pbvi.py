@@ -135,8 +135,27 @@ def test_finite_fib_and_qmdp_lie_above_the_exact_value(seed, n_states, horizon, 
     lower = solve_finite_pbvi(arms, horizon=horizon, price=0.3, discount=discount,
                               initial_belief=b0, seed=0)[0].value(b0)
     assert lower <= want + 1e-9
-    saw = sawtooth_bound(fib, np.vstack([b0, np.full(n_states, 1 / n_states)]))
+    pts = np.vstack([b0, np.full(n_states, 1 / n_states)])
+    saw = sawtooth_bound(fib, pts)
     assert saw.value(b0) >= want - 1e-9
+    backed = sawtooth_bound(fib, pts, backups=1)            # H periods backward from 0
+    assert backed.sweeps == horizon
+    assert want - 1e-9 <= backed.value(b0) <= saw.value(b0) + 1e-12
+
+
+def test_backward_sawtooth_closes_tiger_over_eight_periods():
+    """FIB alone leaves Tiger's 8-period value (7.10 undiscounted) 24 above; one sawtooth per
+    period on the PBVI points meets the PBVI value."""
+    arms = tiger_arms()
+    b0 = np.array([0.5, 0.5])
+    lower = solve_finite_pbvi(arms, horizon=8, discount=1.0, initial_belief=b0, seed=0)[0]
+    want = exact_finite_value(arms.transitions[0], arms.observations[0], arms.rewards[0], 1.0,
+                              b0, 8)
+    fib = fib_bound(arms, discount=1.0, horizon=8)
+    assert fib.value(b0, arm=0) > want + 10
+    upper = sawtooth_bound(fib, lower.beliefs, backups=1)
+    assert upper.value(b0) == pytest.approx(want, abs=1e-9)
+    assert lower.value(b0) == pytest.approx(want, abs=1e-9)
 
 
 def test_tiger_three_periods():
@@ -213,7 +232,3 @@ def test_query_and_bound_error_paths():
         fib_bound(arms, discount=1.0)               # an infinite horizon needs β < 1
     with pytest.raises(InvalidParameterError, match=r"qmdp_bound\.discount: must be <= 1.0"):
         qmdp_bound(arms, discount=1.5, horizon=3)
-    finite = fib_bound(arms, discount=1.0, horizon=3)
-    with pytest.raises(InvalidParameterError, match=r"sawtooth_bound\.backups: must be 0 for a "
-                                                    r"finite-horizon bound"):
-        sawtooth_bound(finite, np.full((1, 2), 0.5), backups=2)
