@@ -72,6 +72,9 @@ def _finite(args, model) -> int:
     per period on the PBVI points, backward from 0, capped by the finite-horizon FIB
     (``--upper-sweeps 0``: the FIB alone)."""
     arms, start = model.arms, model.start
+    if args.randomized:
+        raise InvalidParameterError("value.randomized: only without --horizon (finite-horizon "
+                                    "PBVI makes one backup per point and period, no sweeps)")
     t0 = time.perf_counter()
     lower = solve_finite_pbvi(arms, horizon=args.horizon, price=args.price,
                               discount=model.discount, initial_belief=start,

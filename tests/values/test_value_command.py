@@ -43,6 +43,8 @@ def test_errors(tmp_path):
         run([str(undiscounted)])
     with pytest.raises(InvalidParameterError, match=r"solve_finite_pbvi\.horizon: must be >= 1"):
         run([str(undiscounted), "--horizon", "0"])
+    with pytest.raises(InvalidParameterError, match=r"value\.randomized: only without --horizon"):
+        run([str(TIGER), "--horizon", "3", "--randomized"])
     with pytest.raises(InvalidParameterError, match=r"solve_pbvi\.tol: must be > 0"):
         run([str(TIGER), "--tol", "0"])
 
