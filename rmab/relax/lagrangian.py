@@ -307,12 +307,23 @@ class _POMDPSolver:
         return self.upper_at(point.price)
 
     def upper_at(self, price: float) -> np.ndarray:
-        """Fast-informed-bound values ``V̄_n^λ(π_n)`` (N,) at ``price``."""
-        from rmab.values.bounds import fib_bound
+        """Fast-informed-bound values ``V̄_n^λ(π_n)`` (N,) at ``price``; on a finite horizon
+        capped by the backward sawtooth (one per period) over each distinct arm's PBVI points
+        at the nearest price solved and the beliefs of its arms."""
+        from rmab.values.bounds import fib_bound, sawtooth_bound
 
-        vectors = fib_bound(self.arms, price=price, discount=self.discount, horizon=self.horizon,
-                            tol=1e-3).vectors
-        return np.einsum("nas,ns->na", vectors[self.inverse], self.beliefs).max(axis=1)
+        fib = fib_bound(self.arms, price=price, discount=self.discount, horizon=self.horizon,
+                        tol=1e-3)
+        upper = np.einsum("nas,ns->na", fib.vectors[self.inverse], self.beliefs).max(axis=1)
+        if self.horizon is None or not self.solved:
+            return upper
+        near = self.solved[min(self.solved, key=lambda p: abs(p - price))]
+        for k in range(len(self.first)):
+            idx = np.flatnonzero(self.inverse == k)
+            pts = np.vstack([near[k].beliefs, self.beliefs[idx]])
+            saw = sawtooth_bound(fib, pts, arm=k, backups=1)
+            upper[idx] = np.minimum(upper[idx], saw.value(self.beliefs[idx]))
+        return upper
 
 
 def _solver(instance, beliefs, value_tol, seed):
