@@ -17,7 +17,7 @@ from rmab.planners import (BasePlanner, Planner, available_planners, make_planne
 from rmab.io import Batch, BatchSolveResult, read_batches, solve_batches
 from rmab.models.pomdp_format import PomdpModel, read_pomdp, write_pomdp
 from rmab.values import (fib_bound, policy_iteration, qmdp_bound, rollout, sawtooth_bound,
-                         solve_pbvi, value_iteration)
+                         solve_finite_pbvi, solve_pbvi, value_iteration)
 from rmab.relax import (belief_whittle_indices, lagrangian_bound, solve_knapsack,
                         whittle_indices)
 from rmab.sim import (ComparisonResult, Environment, EpisodeResult, PairedDifferenceResult,
@@ -36,7 +36,8 @@ __all__ = [
     "PlannerScore", "PairedDifferenceResult",
     "Batch", "BatchSolveResult", "read_batches", "solve_batches",
     "read_pomdp", "write_pomdp", "PomdpModel",
-    "value_iteration", "policy_iteration", "solve_pbvi", "qmdp_bound", "fib_bound",
+    "value_iteration", "policy_iteration", "solve_pbvi", "solve_finite_pbvi", "qmdp_bound",
+    "fib_bound",
     "sawtooth_bound", "rollout",
     "lagrangian_bound", "whittle_indices", "belief_whittle_indices", "solve_knapsack",
     "RmabError", "ValidationError", "InvalidModelError", "InvalidParameterError",

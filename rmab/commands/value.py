@@ -1,5 +1,6 @@
 """``rmab value FILE.pomdp``: the value interval [PBVI lower bound, sawtooth upper bound] at the
-file's start belief, and the time each bound took."""
+file's start belief, and the time each bound took; ``--horizon H`` for the value over ``H``
+periods (finite-horizon PBVI and FIB, any discount up to 1)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from rmab.commands import seed_arg
 from rmab.errors import InvalidParameterError
 from rmab.models.pomdp_format import read_pomdp
 from rmab.values.bounds import fib_bound, sawtooth_bound
+from rmab.values.finite_pbvi import solve_finite_pbvi
 from rmab.values.pbvi import solve_pbvi
 
 
@@ -25,15 +27,20 @@ def add_arguments(parser) -> None:
                         help="at most this many sawtooth upper-bound sweeps (default 10000; "
                              "0 reports the fast informed bound)")
     parser.add_argument("--randomized", action="store_true", help="Perseus sweeps for PBVI")
+    parser.add_argument("--horizon", type=int, default=None,
+                        help="value over this many periods (finite-horizon PBVI and FIB; the "
+                             "file's discount may then be 1); default infinite")
     parser.add_argument("--seed", type=seed_arg, default=0, help="random seed (default 0)")
 
 
 def run(args) -> int:
     model = read_pomdp(args.file)
     arms, start, beta = model.arms, model.start, model.discount
+    if args.horizon is not None:
+        return _finite(args, model)
     if beta >= 1.0:
-        raise InvalidParameterError(f"value.discount: must be < 1 for PBVI; got {beta} "
-                                    f"in {args.file}")
+        raise InvalidParameterError(f"value.discount: must be < 1 for PBVI (or give --horizon); "
+                                    f"got {beta} in {args.file}")
     t0 = time.perf_counter()
     lower = solve_pbvi(arms, price=args.price, discount=beta, tol=args.tol,
                        initial_belief=start, n_beliefs=args.n_beliefs,
@@ -43,12 +50,48 @@ def run(args) -> int:
                            lower.beliefs, backups=args.upper_sweeps, tol=args.tol)
     t2 = time.perf_counter()
     lo, hi = lower.value(start), upper.value(start)
-    print(f"file: {args.file} ({arms.n_states} states, {arms.n_actions} actions, {arms.n_obs} "
-          f"signals, discount {beta:g}, price {args.price:g})")
+    _header(args, model)
     print(f"value at the start belief: [{lo:.6f}, {hi:.6f}]  (gap {hi - lo:.3g})")
     print(f"lower: PBVI, {len(lower.beliefs)} beliefs, {len(lower.alphas)} vectors, "
           f"{lower.iterations} sweeps, {t1 - t0:.3f} s")
     print(f"upper: sawtooth on the PBVI beliefs from the fast informed bound, {upper.sweeps} "
           f"sweeps, {t2 - t1:.3f} s")
+    print(f"first action: {model.action_names[lower.action(start)]}")
+    return 0
+
+
+def _header(args, model) -> None:
+    arms = model.arms
+    extra = "" if args.horizon is None else f", horizon {args.horizon}"
+    print(f"file: {args.file} ({arms.n_states} states, {arms.n_actions} actions, {arms.n_obs} "
+          f"signals, discount {model.discount:g}{extra}, price {args.price:g})")
+
+
+def _finite(args, model) -> int:
+    """The value over ``args.horizon`` periods: finite-horizon PBVI below; above, one sawtooth
+    per period on the PBVI points, backward from 0, capped by the finite-horizon FIB
+    (``--upper-sweeps 0``: the FIB alone)."""
+    arms, start = model.arms, model.start
+    if args.randomized:
+        raise InvalidParameterError("value.randomized: only without --horizon (finite-horizon "
+                                    "PBVI makes one backup per point and period, no sweeps)")
+    t0 = time.perf_counter()
+    lower = solve_finite_pbvi(arms, horizon=args.horizon, price=args.price,
+                              discount=model.discount, initial_belief=start,
+                              n_beliefs=args.n_beliefs, seed=args.seed)[0]
+    t1 = time.perf_counter()
+    upper = sawtooth_bound(fib_bound(arms, price=args.price, discount=model.discount,
+                                     horizon=args.horizon), lower.beliefs,
+                           backups=min(args.upper_sweeps, 1))
+    t2 = time.perf_counter()
+    lo, hi = lower.value(start), upper.value(start)
+    _header(args, model)
+    print(f"value at the start belief: [{lo:.6f}, {hi:.6f}]  (gap {hi - lo:.3g})")
+    print(f"lower: finite-horizon PBVI, {len(lower.beliefs)} beliefs, {len(lower.alphas)} "
+          f"vectors at period 0, {args.horizon} periods, {t1 - t0:.3f} s")
+    how = ("the finite-horizon fast informed bound" if not upper.sweeps else
+           f"{upper.sweeps} backward sawtooth backups on the PBVI beliefs, capped by the "
+           f"finite-horizon fast informed bound")
+    print(f"upper: {how}, {t2 - t1:.3f} s")
     print(f"first action: {model.action_names[lower.action(start)]}")
     return 0

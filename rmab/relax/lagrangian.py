@@ -15,11 +15,12 @@ belief ``π_n``. ``L(λ) >= OPT`` for every ``λ >= 0``, ``L`` is convex, and it
       min_{V, λ >= 0}  Σ_n π_n · V_n + λ B w
       s.t.  V_n(s) >= r_n(s, a) - λ c_n(a) + β Σ_s' P_n^a(s, s') V_n(s')   for all n, s, a.
 
-* Partially observable arms: point-based value iteration (:mod:`rmab.values.pbvi`) gives
-  *lower* values, so ``Σ_n V̲_n^λ + λ B w`` is an **estimate** of ``L(λ)`` that may fall below
-  it; the fast informed bound (:mod:`rmab.values.bounds`) gives upper values, so
-  ``Σ_n V̄_n^λ + λ B w`` is a **certified upper bound** on ``OPT`` at any ``λ``. Both are
-  reported, each under its own name.
+* Partially observable arms: point-based value iteration (:mod:`rmab.values.pbvi`; on a
+  finite horizon :mod:`rmab.values.finite_pbvi`, one α-set per period) gives *lower* values,
+  so ``Σ_n V̲_n^λ + λ B w`` is an **estimate** of ``L(λ)`` that may fall below it; the fast
+  informed bound (:mod:`rmab.values.bounds`, finite horizon: its ``H``-step backward
+  induction) gives upper values, so ``Σ_n V̄_n^λ + λ B w`` is a **certified upper bound** on
+  ``OPT`` at any ``λ``. Both are reported, each under its own name.
 
 Arms with identical parameters share one solve per price. References: J. T. Hawkins (2003),
 PhD thesis, MIT; D. Adelman and A. J. Mersereau (2008); PORMAB.md §4.
@@ -150,14 +151,19 @@ def unique_arms(arms):
 class _QFunction:
     """``Q_n(b_n, ·)`` of every arm at one price: for fully observed arms ``table[inverse]``
     (linear in the belief; ``table`` (K, S, A) over the K distinct arms, or (H, K, S, A), one
-    per period, on a finite horizon), else the PBVI solution of every arm."""
+    per period, on a finite horizon), else the PBVI solution of every arm (on a finite
+    horizon a :class:`~rmab.values.finite_pbvi.FinitePBVIResult`, queried at period ``t``).
+    Periods past the horizon take the last period's Q."""
 
     def __init__(self, n_states, table=None, inverse=None, pbvi=None):
         self.n_states, self.table, self.inverse, self.pbvi = n_states, table, inverse, pbvi
 
     def __call__(self, beliefs, t: int = 0) -> np.ndarray:
         if self.table is None:
-            return self.pbvi.q(beliefs)
+            horizon = getattr(self.pbvi, "horizon", None)
+            if horizon is None:
+                return self.pbvi.q(beliefs)
+            return self.pbvi.q(beliefs, min(t, horizon - 1))
         table = self.table if self.table.ndim == 3 else self.table[min(t, len(self.table) - 1)]
         return np.einsum("ns,nsa->na", beliefs, table[self.inverse])
 
@@ -210,13 +216,10 @@ class _POMDPSolver:
     exact = False
 
     def __init__(self, arms, beliefs, discount, horizon, tol, seed):
-        if horizon is not None:
-            raise InvalidParameterError("lagrangian_bound.instance.horizon: must be None for "
-                                        "POMDP arms (PBVI is discounted); got "
-                                        f"{horizon}")
         self.first, self.inverse = unique_arms(arms)
         self.arms = arms.select(self.first)
         self.beliefs, self.discount, self.tol, self.seed = beliefs, discount, tol, seed
+        self.horizon = horizon
         # start PBVI's belief sets from every distinct arm's mean starting belief
         counts = np.bincount(self.inverse, minlength=len(self.first)).astype(float)
         start = np.zeros((len(self.first), arms.n_states))
@@ -225,8 +228,14 @@ class _POMDPSolver:
         self.solved = {}                                              # price -> PBVIResult
         # the pool of plans seen so far, as (reward value, resource use) at each arm's belief;
         # it starts with "never act", whose value is exact and whose resource use is 0
-        passive = np.linalg.solve(np.eye(arms.n_states) - discount * arms.transitions[:, 0],
-                                  arms.rewards[:, :, 0, None])[:, :, 0]
+        if horizon is None:
+            passive = np.linalg.solve(np.eye(arms.n_states) - discount * arms.transitions[:, 0],
+                                      arms.rewards[:, :, 0, None])[:, :, 0]
+        else:
+            passive = np.zeros((arms.n_arms, arms.n_states))
+            for _ in range(horizon):
+                passive = arms.rewards[:, :, 0] + discount * np.einsum(
+                    "nst,nt->ns", arms.transitions[:, 0], passive)
         self.pool_value = [np.einsum("ns,ns->n", beliefs, passive)[:, None]]
         self.pool_cost = [np.zeros((arms.n_arms, 1))]
 
@@ -237,10 +246,18 @@ class _POMDPSolver:
         return self.solved[near]
 
     def __call__(self, price: float) -> _Point:
-        from rmab.values.pbvi import solve_pbvi
+        if self.horizon is None:
+            from rmab.values.pbvi import solve_pbvi
 
-        res = solve_pbvi(self.arms, price=price, discount=self.discount, tol=self.tol,
-                         initial_belief=self.start, warm_start=self._warm(price), seed=self.seed)
+            res = solve_pbvi(self.arms, price=price, discount=self.discount, tol=self.tol,
+                             initial_belief=self.start, warm_start=self._warm(price),
+                             seed=self.seed)
+        else:   # one α-set per period, backward from V_H = 0: no iteration to warm-start
+            from rmab.values.finite_pbvi import solve_finite_pbvi
+
+            res = solve_finite_pbvi(self.arms, horizon=self.horizon, price=price,
+                                    discount=self.discount, initial_belief=self.start,
+                                    seed=self.seed)
         self.solved[price] = res
         every = replace(res, arm_to_solve=res.arm_to_solve[self.inverse])   # all N arms
         self._add_plans(res)
@@ -290,11 +307,23 @@ class _POMDPSolver:
         return self.upper_at(point.price)
 
     def upper_at(self, price: float) -> np.ndarray:
-        """Fast-informed-bound values ``V̄_n^λ(π_n)`` (N,) at ``price``."""
-        from rmab.values.bounds import fib_bound
+        """Fast-informed-bound values ``V̄_n^λ(π_n)`` (N,) at ``price``; on a finite horizon
+        capped by the backward sawtooth (one per period) over each distinct arm's PBVI points
+        at the nearest price solved and the beliefs of its arms."""
+        from rmab.values.bounds import fib_bound, sawtooth_bound
 
-        vectors = fib_bound(self.arms, price=price, discount=self.discount, tol=1e-3).vectors
-        return np.einsum("nas,ns->na", vectors[self.inverse], self.beliefs).max(axis=1)
+        fib = fib_bound(self.arms, price=price, discount=self.discount, horizon=self.horizon,
+                        tol=1e-3)
+        upper = np.einsum("nas,ns->na", fib.vectors[self.inverse], self.beliefs).max(axis=1)
+        if self.horizon is None or not self.solved:
+            return upper
+        near = self.solved[min(self.solved, key=lambda p: abs(p - price))]
+        for k in range(len(self.first)):
+            idx = np.flatnonzero(self.inverse == k)
+            pts = np.vstack([near[k].beliefs, self.beliefs[idx]])
+            saw = sawtooth_bound(fib, pts, arm=k, backups=1)
+            upper[idx] = np.minimum(upper[idx], saw.value(self.beliefs[idx]))
+        return upper
 
 
 def _solver(instance, beliefs, value_tol, seed):
@@ -377,7 +406,8 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
         the last price and the model's next minimiser); the result is then the best price
         evaluated, and both bounds still hold (every ``λ >= 0`` gives one), only looser.
     value_tol : float, optional
-        Per-arm value tolerance: policy iteration (default 1e-9) or PBVI (default 1e-3).
+        Per-arm value tolerance: policy iteration (default 1e-9) or PBVI (default 1e-3;
+        unused by finite-horizon PBVI, which makes ``H`` backups and has no stopping rule).
     certificate : bool
         Compute ``certified_upper_bound`` (POMDP: the fast informed bound at ``λ*``).
     seed : int, SeedSequence or Generator

@@ -15,6 +15,12 @@ Every bound here is a valid upper bound of ``V*_λ`` whatever the iteration coun
 iterate downwards from ``max r / (1 - β)`` (each iterate stays above the fixed point, which is
 above ``V*``), and a Bellman backup of an upper bound is an upper bound (``U >= V*`` implies
 ``HU >= HV* = V*``). With a PBVI lower bound this gives an interval ``[lower, upper]``.
+
+Finite horizon ``H`` (``horizon=``, ``β = 1`` allowed): QMDP and FIB run ``H`` steps of
+backward induction from ``V_H = 0`` and bound ``V_0`` (``H`` periods left), exactly as
+computed (no tolerance); by induction each period's vectors stay above that period's optimal
+values, since the FIB and QMDP backups dominate the Bellman backup. Sawtooth backups on such a
+bound run ``H`` periods backward from ``U_H = 0`` (one sawtooth per period).
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ class UpperBound:
     vectors : (N, A, S)  ``vectors[n, a] · b >= Q*_λ(b, a)`` for arm ``n``
     kind : "qmdp" or "fib";  price, discount
     arms : the POMDPArms they bound;  iterations : int;  converged : bool
+    horizon : int or None  finite horizon ``H``: the vectors bound ``V_0`` (``H`` periods left)
     """
 
     vectors: np.ndarray
@@ -51,6 +58,7 @@ class UpperBound:
     arms: POMDPArms
     iterations: int
     converged: bool
+    horizon: int | None = None
 
     def _beliefs(self, beliefs, arm):
         if arm is None:
@@ -83,28 +91,34 @@ class UpperBound:
         return float(v) if v.ndim == 0 else v
 
 
-def _check_common(owner, arms, price, discount, tol, max_iter):
+def _check_common(owner, arms, price, discount, tol, max_iter, horizon=None):
     if not isinstance(arms, POMDPArms):
         raise InvalidParameterError(f"{owner}.arms: must be POMDPArms; got {type(arms).__name__}")
     price = check_number(owner, "price", price)
+    if horizon is not None:
+        horizon = check_number(owner, "horizon", horizon, low=1, integer=True)
     discount = check_number(owner, "discount", discount, low=0.0, high=1.0, low_open=True,
-                            high_open=True)
+                            high_open=horizon is None)
     tol = check_number(owner, "tol", tol, low=0.0, low_open=True)
     max_iter = check_number(owner, "max_iter", max_iter, low=1, integer=True)
-    check_scale(owner, arms, np.array([price]), discount)
-    return price, discount, tol, max_iter
+    check_scale(owner, arms, np.array([price]), discount, horizon)
+    return price, discount, tol, max_iter, horizon
 
 
 def qmdp_bound(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
-               tol: float = 1e-9, max_iter: int = 100_000) -> UpperBound:
+               horizon: int | None = None, tol: float = 1e-9,
+               max_iter: int = 100_000) -> UpperBound:
     """QMDP upper bound: the Q-values of the underlying MDP (value iteration within ``tol``,
     then raised by the tolerance it used, ``ExactResult.tol``, so the bound stays valid; if
     ``max_iter`` stops it first, raised by ``β e / (1 - β)`` instead, ``e`` the Bellman
-    residual of the last values)."""
+    residual of the last values). A finite ``horizon`` (``discount`` in (0, 1]) takes the
+    period-0 Q-values of backward induction, exact."""
     owner = "qmdp_bound"
-    price, discount, tol, max_iter = _check_common(owner, arms, price, discount, tol, max_iter)
-    res = value_iteration(arms, prices=price, discount=discount, tol=tol, max_iter=max_iter)
-    q = res.q[0] + res.tol                                                 # (N, S, A)
+    price, discount, tol, max_iter, horizon = _check_common(owner, arms, price, discount, tol,
+                                                            max_iter, horizon)
+    res = value_iteration(arms, prices=price, discount=discount, horizon=horizon, tol=tol,
+                          max_iter=max_iter)
+    q = res.q[0] + (0.0 if horizon is not None else res.tol)               # (N, S, A)
     if not res.converged:
         # stopped early: from any V, T V <= V + e gives V* <= V + e / (1 - β), so
         # Q* <= r - λc + β P V + β e / (1 - β) with e the largest Bellman residual per arm
@@ -115,19 +129,31 @@ def qmdp_bound(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
         q = q + (discount * e / (1.0 - discount))[:, None, None]
     vectors = np.ascontiguousarray(q.transpose(0, 2, 1))                   # (N, A, S)
     vectors.setflags(write=False)
-    return UpperBound(vectors, "qmdp", price, discount, arms, res.iterations, res.converged)
+    return UpperBound(vectors, "qmdp", price, discount, arms, res.iterations, res.converged,
+                      horizon)
 
 
 def fib_bound(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
-              tol: float = 1e-6, max_iter: int = 100_000) -> UpperBound:
+              horizon: int | None = None, tol: float = 1e-6,
+              max_iter: int = 100_000) -> UpperBound:
     """Fast informed bound, iterated downwards from ``max r / (1 - β)`` (vectorised over arms)
     until a sweep changes no entry by more than ``tol (1 - β) / β``, which puts it within
-    ``tol`` of its fixed point; every iterate is an upper bound."""
+    ``tol`` of its fixed point; every iterate is an upper bound. A finite ``horizon``
+    (``discount`` in (0, 1]) runs ``H`` backward steps from ``0`` instead (``tol`` and
+    ``max_iter`` unused) and bounds the value with ``H`` periods left."""
     owner = "fib_bound"
-    price, discount, tol, max_iter = _check_common(owner, arms, price, discount, tol, max_iter)
+    price, discount, tol, max_iter, horizon = _check_common(owner, arms, price, discount, tol,
+                                                            max_iter, horizon)
     r = arms.rewards.transpose(0, 2, 1) - price * arms.costs[:, :, None]      # (N, A, S)
     # m[n, a, o, s, s'] = P(s'|s,a) ρ(o|s',a)
     m = arms.transitions[:, :, None, :, :] * arms.observations.transpose(0, 1, 3, 2)[:, :, :, None]
+    if horizon is not None:
+        alpha = np.zeros_like(r)
+        for _ in range(horizon):
+            inner = (m @ alpha.transpose(0, 2, 1)[:, None, None]).max(axis=4).sum(axis=2)
+            alpha = r + discount * inner
+        alpha.setflags(write=False)
+        return UpperBound(alpha, "fib", price, discount, arms, horizon, True, horizon)
     top = r.max(axis=(1, 2), keepdims=True) / (1.0 - discount)
     alpha = np.broadcast_to(top, r.shape).copy()
     target = tol * (1.0 - discount) / discount
@@ -193,7 +219,9 @@ def sawtooth_bound(upper: UpperBound, beliefs, values=None, *, arm: int = 0,
     ``values`` (M,) are known upper values at the points (default: ``upper`` there). With
     ``backups > 0`` up to that many sweeps of point-based Bellman backups of the bound at the
     points and the corners tighten it (stopping once no value moves by more than
-    ``tol (1 - β) / β``); every sweep keeps it an upper bound.
+    ``tol (1 - β) / β``); every sweep keeps it an upper bound. For a finite-horizon ``upper``
+    (``horizon=H``), ``backups > 0`` runs instead ``H`` backups backward from ``U_H = 0``
+    (one sawtooth per period, period 0's returned, capped by ``upper``).
     """
     owner = "sawtooth_bound"
     if not isinstance(upper, UpperBound):
@@ -215,7 +243,9 @@ def sawtooth_bound(upper: UpperBound, beliefs, values=None, *, arm: int = 0,
     tol = check_number(owner, "tol", tol, low=0.0, low_open=True)
     change = float("nan")
     done = 0
-    if backups:
+    if backups and upper.horizon is not None:
+        corner_vals, vals, done = _refine_finite(upper, arm, pts, corner_vals, vals)
+    elif backups:
         corner_vals, vals, done, change = _refine(upper, arm, pts, corner_vals, vals, backups,
                                                   tol)
     for x in (corner_vals, pts, vals):
@@ -223,9 +253,10 @@ def sawtooth_bound(upper: UpperBound, beliefs, values=None, *, arm: int = 0,
     return SawtoothBound(corner_vals, pts, vals, done, change)
 
 
-def _refine(upper, arm, pts, corners, vals, sweeps, tol):
-    """Point-based upper backups ``v <- min(v, max_a R(b,a) + β Σ_o Pr(o|b,a) U(τ(b,a,o)))``."""
-    arms, beta = upper.arms, upper.discount
+def _successors(upper, arm, pts):
+    """For the corners then ``pts``: successor beliefs ``τ(b,a,o)`` (M' A O, S), their
+    probabilities (M', A, O) and the priced rewards now (M', A)."""
+    arms = upper.arms
     p = arms.transitions[arm]                                             # (A, S, S)
     obs = arms.observations[arm]                                          # (A, S, O)
     r = arms.rewards[arm] - upper.price * arms.costs[arm][None, :]         # (S, A)
@@ -236,7 +267,29 @@ def _refine(upper, arm, pts, corners, vals, sweeps, tol):
     prob = joint.sum(axis=2)                                              # (M', A, O)
     succ = joint / np.where(prob > 0, prob, 1.0)[:, :, None, :]
     succ = succ.transpose(0, 1, 3, 2).reshape(-1, s)                      # (M' A O, S)
-    now = allp @ r                                                        # (M', A)
+    return succ, prob, allp @ r
+
+
+def _refine_finite(upper, arm, pts, corners, vals):
+    """Finite horizon ``H``: ``H`` point-based upper backups backward from ``U_H = 0``, each
+    period's sawtooth over the corners and points bounding that period's value (a backup of an
+    upper bound of ``V_{t+1}`` bounds ``V_t``); period 0's values are then capped by the
+    static bound (``corners``, ``vals``)."""
+    beta, s = upper.discount, upper.vectors.shape[2]
+    succ, prob, now = _successors(upper, arm, pts)
+    u_corners, u_vals = np.zeros(s), np.zeros(len(pts))
+    for _ in range(upper.horizon):
+        u = _sawtooth(succ, u_corners, pts, u_vals).reshape(prob.shape)
+        backed = (now + beta * (prob * u).sum(axis=2)).max(axis=1)        # (M',)
+        u_corners, u_vals = backed[:s], backed[s:]
+    return np.minimum(corners, u_corners), np.minimum(vals, u_vals), upper.horizon
+
+
+def _refine(upper, arm, pts, corners, vals, sweeps, tol):
+    """Point-based upper backups ``v <- min(v, max_a R(b,a) + β Σ_o Pr(o|b,a) U(τ(b,a,o)))``."""
+    beta = upper.discount
+    s = upper.vectors.shape[2]
+    succ, prob, now = _successors(upper, arm, pts)
     target = tol * (1.0 - beta) / beta
     change = float("inf")
     done = 0

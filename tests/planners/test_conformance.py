@@ -31,7 +31,12 @@ def _instances():
     costs = np.tile([0.0, 1.5, 2.5], (arms.n_arms, 1)) * np.linspace(0.5, 1.5, arms.n_arms)[:, None]
     frac = pomdp.replace(arms=POMDPArms(arms.transitions, arms.observations, arms.rewards, costs),
                          budget=3.7, name="fractional")
-    return {"pomdp": pomdp, "mdp": mdp, "health": health, "fractional": frac}
+    # a finite-horizon POMDP instance: the Lagrangian planner plans it by finite-horizon PBVI,
+    # the index planners with the discounted indices (a heuristic)
+    finite = random_instance(6, n_states=3, n_actions=3, n_obs=2, budget=3.0, discount=0.95,
+                             horizon=5, seed=14)
+    return {"pomdp": pomdp, "mdp": mdp, "health": health, "fractional": frac,
+            "finite-pomdp": finite}
 
 
 INSTANCES = _instances()
@@ -161,3 +166,21 @@ def test_bad_belief_shape(name):
 def test_fit_rejects_non_instance(name):
     with pytest.raises(InvalidParameterError, match="Instance"):
         _make(name).fit("not an instance")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_undiscounted_finite_horizon_pomdp(name):
+    """Discount 1, horizon 4: every planner either plans a feasible action at every period or
+    refuses at fit with a typed error naming the field (the Whittle indices need β < 1)."""
+    inst = health_intervention(6, budget_fraction=0.34, discount=1.0, horizon=4, seed=15)
+    p = _make(name)
+    if name in ("whittle", "whittle-multi"):
+        with pytest.raises(InvalidParameterError, match=r"\.discount: must be < 1"):
+            p.fit(inst, seed=0)
+        return
+    p.fit(inst, seed=0)
+    p.reset(seed=1)
+    b = inst.initial_belief
+    for t in range(inst.horizon):
+        _check_feasible(inst, p.plan(b, t=t))
+        b = np.random.default_rng(t).dirichlet(np.ones(inst.n_states), inst.n_arms)

@@ -235,8 +235,6 @@ def test_errors(mdp_instance):
         lagrangian_bound(mdp_instance, max_iter=0)
     with pytest.raises(InvalidParameterError, match=r"lagrangian_bound.beliefs: must have shape"):
         lagrangian_bound(mdp_instance, beliefs=np.ones((2, 2)) / 2)
-    with pytest.raises(InvalidParameterError, match=r"horizon: must be None for POMDP"):
-        lagrangian_bound(random_instance(3, 2, 2, 2, horizon=5, seed=0))
     with pytest.raises(InvalidParameterError, match=r"dual_curve.prices: must be >= 0"):
         dual_curve(mdp_instance, [-1.0, 1.0])
     with pytest.raises(InvalidParameterError, match=r"plot_dual.curve: must be a DualCurveResult"):

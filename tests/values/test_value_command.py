@@ -38,7 +38,31 @@ def test_errors(tmp_path):
         run([str(bad)])
     undiscounted = tmp_path / "one.pomdp"
     undiscounted.write_text(TIGER.read_text().replace("discount: 0.95", "discount: 1.0"))
-    with pytest.raises(InvalidParameterError, match=r"value\.discount: must be < 1"):
+    with pytest.raises(InvalidParameterError, match=r"value\.discount: must be < 1 for PBVI "
+                                                    r"\(or give --horizon\)"):
         run([str(undiscounted)])
+    with pytest.raises(InvalidParameterError, match=r"solve_finite_pbvi\.horizon: must be >= 1"):
+        run([str(undiscounted), "--horizon", "0"])
+    with pytest.raises(InvalidParameterError, match=r"value\.randomized: only without --horizon"):
+        run([str(TIGER), "--horizon", "3", "--randomized"])
     with pytest.raises(InvalidParameterError, match=r"solve_pbvi\.tol: must be > 0"):
         run([str(TIGER), "--tol", "0"])
+
+
+def test_finite_horizon_interval(tmp_path, capsys):
+    """Tiger over 8 periods, undiscounted: the interval closes on the enumeration's value."""
+    import numpy as np
+    from test_pbvi import exact_finite_value
+
+    from rmab.models.pomdp_format import read_pomdp
+
+    undiscounted = tmp_path / "one.pomdp"
+    undiscounted.write_text(TIGER.read_text().replace("discount: 0.95", "discount: 1.0"))
+    assert run([str(undiscounted), "--horizon", "8"]) == 0
+    out = capsys.readouterr().out
+    lo, hi = map(float, re.search(r"\[([-\d.]+), ([-\d.]+)\]", out).groups())
+    arms = read_pomdp(undiscounted).arms
+    want = exact_finite_value(arms.transitions[0], arms.observations[0], arms.rewards[0], 1.0,
+                              np.array([0.5, 0.5]), 8)
+    assert lo == pytest.approx(want, abs=1e-6) and hi == pytest.approx(want, abs=1e-6)
+    assert "horizon 8" in out and "finite-horizon PBVI" in out and "first action: listen" in out
