@@ -153,16 +153,26 @@ def _greedy(gains, costs, budget, actions) -> bool:
     slack = 0.5 * budget_slack(budget)
     _kernels.mckp_greedy_kernel(order, arm_of, lv_from, lv_to, d_cost, float(budget), slack,
                                 actions)
-    # LP bound: whole steps in slope order while they fit, then a fraction of the next
-    step = (gains[arm_of, lv_to] - gains[arm_of, lv_from])[order]
+    # The LP optimum takes whole steps in slope order while they fit (so does the greedy),
+    # then a fraction of the next: the greedy is optimal iff the steps it took after that
+    # prefix gain at least the fraction. Compared per arm, so that a large gain elsewhere
+    # (a free action worth 1e7) does not swallow the difference in rounding.
     spent = np.cumsum(d_cost[order])
     whole = int(np.searchsorted(spent, budget + slack, side="right"))
-    bound = step[:whole].sum()
-    if whole < k:
-        room = budget - (spent[whole - 1] if whole else 0.0)
-        bound += step[whole] * max(room, 0.0) / d_cost[order][whole]
-    value = gains[np.arange(actions.size), actions].sum()
-    return bool(value >= bound - 1e-9 * max(1.0, abs(bound)))
+    if whole == k:
+        return True
+    nxt = order[whole]
+    room = max(budget - (spent[whole - 1] if whole else 0.0), 0.0)
+    fraction = (gains[arm_of[nxt], lv_to[nxt]] - gains[arm_of[nxt], lv_from[nxt]]) * room \
+        / d_cost[nxt]
+    prefix = order[:whole]
+    last = np.full(actions.size, -1)                # each arm's last step in the prefix
+    np.maximum.at(last, arm_of[prefix], np.arange(whole))
+    level = np.zeros_like(actions)
+    level[last >= 0] = lv_to[prefix[last[last >= 0]]]
+    idx = np.arange(actions.size)
+    extra = (gains[idx, actions] - gains[idx, level]).sum()
+    return bool(extra >= fraction * (1.0 - 1e-9))
 
 
 def _mip(gains, costs, budget, actions, time_limit) -> bool:
@@ -185,7 +195,7 @@ def _mip(gains, costs, budget, actions, time_limit) -> bool:
     start[np.arange(n_arms), actions] = 1.0
     res = solve(MILP(g, rows, np.full(n_arms + 1, -np.inf), np.append(np.ones(n_arms), budget),
                      np.zeros(g.size), np.ones(g.size), np.ones(g.size, dtype=bool), "max"),
-                time_limit=time_limit, warm_start=start[:, 1:].ravel())
+                time_limit=time_limit, mip_gap=0.0, warm_start=start[:, 1:].ravel())
     stopped = res.status is not TerminationStatus.OPTIMAL
     if stopped:
         warnings.warn(f"solve_knapsack: HiGHS stopped early (status {res.status.value}); "

@@ -150,3 +150,25 @@ def test_a_time_limited_mip_returns_at_least_the_greedy_answer():
         res = solve_knapsack(values, costs, 150.0, method="mip", time_limit=1e-3)
     assert res.method == "mip" and not res.optimal
     assert res.cost <= 150.0 and res.value >= greedy.value
+
+
+def test_a_large_free_gain_does_not_hide_a_shortfall():
+    """A review's cases: with one arm worth 1e7 for free, tolerances relative to the total
+    (1e-9 x 1e7 = 0.01) let the greedy (short by 0.004) and HiGHS's default relative gap (short
+    by 0.6) report optimal. The greedy is now judged against the LP bound arm by arm and the MIP
+    has no relative gap."""
+    values = np.array([[0, 1e7], [0, 0.00606], [0, 0.005], [0, 0.005]])
+    costs = np.array([[0, 0.0], [0, 0.6], [0, 0.5], [0, 0.5]])
+    greedy = solve_knapsack(values, costs, 1.0, method="greedy")
+    assert greedy.actions.tolist() == [1, 1, 0, 0] and not greedy.optimal
+    for method in ("mip", "dp", "auto"):
+        res = solve_knapsack(values, costs, 1.0, method=method)
+        assert res.actions.tolist() == [1, 0, 1, 1] and res.optimal, method
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        costs = np.vstack([np.round(rng.uniform(0, 3, (30, 3)), 2), [0, 0, 0]])
+        costs[:, 0] = 0
+        values = np.vstack([rng.normal(0, 1, (30, 3)), [0, 1e7, 0]])
+        mip = solve_knapsack(values, costs, 10.0, method="mip")
+        dp = solve_knapsack(values, costs, 10.0, method="dp")
+        assert mip.optimal and mip.value == pytest.approx(dp.value, abs=1e-6), seed
