@@ -27,6 +27,10 @@ def add_arguments(parser) -> None:
                         help="relative tolerance on λ* (default 1e-4)")
     parser.add_argument("--no-certificate", action="store_true",
                         help="skip the certified upper bound (POMDP: the fast informed bound)")
+    parser.add_argument("--sawtooth-sweeps", type=int, default=0, metavar="N",
+                        help="POMDP arms: cap the certificate by the sawtooth over the PBVI "
+                             "points after up to N sweeps of backups (tighter, seconds; "
+                             "default 0: the fast informed bound alone)")
     parser.add_argument("--seed", type=seed_arg, default=0, help="PBVI seed (default 0)")
     parser.add_argument("--plot", metavar="PNG", default=None,
                         help="also plot L(λ) on a grid around λ* (needs rmab[plot])")
@@ -40,7 +44,7 @@ def run(args) -> int:
         check_writable(args.plot, [args.instance])       # before the work, not after it
     res = lagrangian_bound(instance, method=args.method, value_tol=args.value_tol,
                            price_tol=args.price_tol, certificate=not args.no_certificate,
-                           seed=args.seed)
+                           sawtooth_sweeps=args.sawtooth_sweeps, seed=args.seed)
     cert = ("none" if res.certified_upper_bound is None
             else f"{res.certified_upper_bound:.6f}")
     kind = "exact arm values" if res.exact else "PBVI lower values: an estimate"

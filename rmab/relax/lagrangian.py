@@ -306,22 +306,24 @@ class _POMDPSolver:
     def upper(self, point: _Point) -> np.ndarray:
         return self.upper_at(point.price)
 
-    def upper_at(self, price: float) -> np.ndarray:
-        """Fast-informed-bound values ``V̄_n^λ(π_n)`` (N,) at ``price``; on a finite horizon
-        capped by the backward sawtooth (one per period) over each distinct arm's PBVI points
-        at the nearest price solved and the beliefs of its arms."""
+    def upper_at(self, price: float, sweeps: int = 0) -> np.ndarray:
+        """Fast-informed-bound values ``V̄_n^λ(π_n)`` (N,) at ``price``, capped by the sawtooth
+        bound over each distinct arm's PBVI points at the nearest price solved and the beliefs
+        of its arms: on a finite horizon the backward sawtooth (one per period), discounted
+        ``sweeps`` point backups (none: the FIB alone)."""
         from rmab.values.bounds import fib_bound, sawtooth_bound
 
         fib = fib_bound(self.arms, price=price, discount=self.discount, horizon=self.horizon,
                         tol=1e-3)
         upper = np.einsum("nas,ns->na", fib.vectors[self.inverse], self.beliefs).max(axis=1)
-        if self.horizon is None or not self.solved:
+        if not self.solved or (self.horizon is None and not sweeps):
             return upper
         near = self.solved[min(self.solved, key=lambda p: abs(p - price))]
         for k in range(len(self.first)):
             idx = np.flatnonzero(self.inverse == k)
             pts = np.vstack([near[k].beliefs, self.beliefs[idx]])
-            saw = sawtooth_bound(fib, pts, arm=k, backups=1)
+            saw = sawtooth_bound(fib, pts, arm=k, backups=1 if self.horizon else sweeps,
+                                 tol=1e-4)
             upper[idx] = np.minimum(upper[idx], saw.value(self.beliefs[idx]))
         return upper
 
@@ -378,7 +380,8 @@ def _check_common(owner, instance, beliefs, value_tol):
 
 def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
                      price_tol: float = 1e-6, max_iter: int = 60, value_tol: float | None = None,
-                     certificate: bool = True, seed=0) -> LagrangianResult:
+                     certificate: bool = True, sawtooth_sweeps: int = 0,
+                     seed=0) -> LagrangianResult:
     """Minimise the Lagrangian dual ``L(λ)`` over ``λ >= 0``.
 
     Parameters
@@ -409,7 +412,12 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
         Per-arm value tolerance: policy iteration (default 1e-9) or PBVI (default 1e-3;
         unused by finite-horizon PBVI, which makes ``H`` backups and has no stopping rule).
     certificate : bool
-        Compute ``certified_upper_bound`` (POMDP: the fast informed bound at ``λ*``).
+        Compute ``certified_upper_bound`` (POMDP: the fast informed bound near ``λ*``, on a
+        finite horizon capped by the backward sawtooth over the PBVI points).
+    sawtooth_sweeps : int >= 0
+        Discounted POMDP arms: cap the certificate's FIB by the sawtooth bound over each arm's
+        PBVI points after up to this many sweeps of point backups, at ``λ*`` (0: FIB alone).
+        Tighter, and slower (docs/relaxations.md).
     seed : int, SeedSequence or Generator
         PBVI's belief sampling.
     """
@@ -420,6 +428,8 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
         raise InvalidParameterError(f"{owner}.method: must be one of {_METHODS}; got {method!r}")
     price_tol = check_number(owner, "price_tol", price_tol, low=0.0, low_open=True)
     max_iter = check_number(owner, "max_iter", max_iter, low=1, integer=True)
+    sawtooth_sweeps = check_number(owner, "sawtooth_sweeps", sawtooth_sweeps, low=0,
+                                   integer=True)
     if method == "auto":
         method = "bisection" if instance.fully_observed else "cutting-plane"
     if method == "cutting-plane" and instance.fully_observed:
@@ -481,6 +491,11 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
         if not solver.exact:
             cert_price, upper, certified = _min_upper_dual(solver, budget_term,
                                                            (cert_price, upper, certified))
+            if sawtooth_sweeps and solver.horizon is None:   # at λ*, where it is tight
+                capped = solver.upper_at(best.price, sawtooth_sweeps)
+                total = float(capped.sum() + best.price * budget_term)
+                if total < certified:
+                    cert_price, upper, certified = best.price, capped, total
     cert_seconds = time.perf_counter() - cert_start
     prices = np.array(list(path))
     order = np.argsort(prices, kind="stable")
@@ -488,7 +503,8 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
     return LagrangianResult(
         estimate=dual(best), certified_upper_bound=certified, price=float(best.price),
         arm_values=best.values, arm_resource=best.resource, arm_upper=upper,
-        certificate_price=cert_price, budget_weight=weight, slope=slope(best), method=method, exact=solver.exact,
+        certificate_price=cert_price, budget_weight=weight, slope=slope(best), method=method,
+        exact=solver.exact,
         iterations=len(path), prices=prices[order], dual_values=values[order],
         seconds=time.perf_counter() - start, certificate_seconds=cert_seconds, _q=best.q)
 

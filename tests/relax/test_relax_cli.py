@@ -49,6 +49,20 @@ def test_bound_pomdp_with_plot(main, files, tmp_path, capsys):
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 
+def test_bound_sawtooth_sweeps(main, files, capsys):
+    path, inst = files["health"]
+    certs = []
+    for sweeps in ("0", "50"):
+        assert main(["bound", str(path), "--value-tol", "1e-2", "--sawtooth-sweeps",
+                     sweeps]) == 0
+        fields = dict(line.split(":", 1) for line in capsys.readouterr().out.splitlines())
+        certs.append(float(fields["certified upper bound"]))
+    ref = lagrangian_bound(inst, value_tol=1e-2, price_tol=1e-4, sawtooth_sweeps=50)
+    assert certs[1] == pytest.approx(ref.certified_upper_bound, abs=1e-6) and certs[1] < certs[0]
+    assert main(["bound", str(path), "--sawtooth-sweeps", "-1"]) == 1
+    assert "lagrangian_bound.sawtooth_sweeps: must be >= 0" in capsys.readouterr().err
+
+
 def test_bound_plot_without_matplotlib_exits_1(main, files, tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     path, _ = files["mdp"]
