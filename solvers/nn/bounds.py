@@ -12,7 +12,9 @@ bounds must hold for every state in it).
   ``g_i / w_i``), valid but not exact. With several knapsack rows the tightest is taken.
 - Layer 2: back-substitution (DeepPoly-style): each layer-1 ReLU is replaced by its linear
   upper or lower line, giving a linear function of ``a`` that is maximised over the knapsack set
-  as above; intersected with the interval bound.
+  as above; intersected with the interval bound. ``back_substitution=False`` skips it
+  (intervals from layer 1 on); with no knapsacks as well, the bounds are plain interval
+  bounds over the action box, for ablations.
 - Later layers: interval propagation, ``[W+ l + W- u + b, W+ u + W- l + b]`` on the
   post-ReLU intervals.
 - Optional: :func:`lp_tighten` maximises/minimises each later neuron over the LP relaxation of
@@ -168,12 +170,15 @@ def interval_bounds(net, first_lower, first_upper) -> NetworkBounds:
 
 
 def network_bounds(net, n_action: int, state, *, action_lower, action_upper, knapsacks=(),
-                   integer=None, state_upper=None, action_part=None) -> NetworkBounds:
+                   integer=None, state_upper=None, action_part=None,
+                   back_substitution=True) -> NetworkBounds:
     """Pre-activation bounds of every layer for input ``(a, state)``.
 
     ``state`` (n_state,) is a point, or the lower end of a box when ``state_upper`` is given
     (then the bounds hold for every state in the box; infinite ends allowed). ``action_part``
     may pass a precomputed ``action_range`` of the first layer's action columns.
+    ``back_substitution=False``: layer 2 by intervals too (with ``knapsacks=()``, the plain
+    interval bounds over the action box; never tighter than the default, for ablations).
     """
     W1 = net.weights[0]
     if not 0 <= n_action <= net.n_inputs:
@@ -195,7 +200,8 @@ def network_bounds(net, n_action: int, state, *, action_lower, action_upper, kna
     d_lo, d_hi = _dot_interval(W1[:, n_action:], s_lo, s_hi, net.biases[0])
     first_lo, first_hi = action_part[0] + d_lo, action_part[1] + d_hi
     bounds = interval_bounds(net, first_lo, first_hi)
-    if net.n_layers < 2 or not (np.isfinite(first_lo).all() and np.isfinite(first_hi).all()):
+    finite = np.isfinite(first_lo).all() and np.isfinite(first_hi).all()
+    if not back_substitution or net.n_layers < 2 or not finite:
         return bounds
     lo2, hi2 = _second_layer_backsub(net, n_action, first_lo, first_hi, d_lo, d_hi,
                                      action_lower, action_upper, knapsacks, integer)

@@ -194,6 +194,7 @@ class EncodedNetwork:
     _action_milp: MILP = field(repr=False)
     _action_part: tuple = field(repr=False)
     _layouts: tuple = field(repr=False)
+    back_substitution: bool = True
 
     @property
     def n_state(self) -> int:
@@ -212,7 +213,8 @@ class EncodedNetwork:
                             action_upper=a.col_upper[: self.n_action],
                             knapsacks=self.knapsacks,
                             integer=a.integrality[: self.n_action],
-                            action_part=self._action_part)
+                            action_part=self._action_part,
+                            back_substitution=self.back_substitution)
         # never looser than the structural bounds (both are valid)
         st = self.structure
         nb = NetworkBounds(tuple(np.maximum(lo, s) for lo, s in zip(nb.lower, st.lower)),
@@ -326,7 +328,8 @@ class EncodedNetwork:
 
 def encode_network(network: ReLUNetwork, action_milp: MILP, state, *, state_lower=None,
                    state_upper=None, knapsacks=None, linear_objective=None,
-                   tighten: str | None = None, n_action: int | None = None) -> EncodedNetwork:
+                   tighten: str | None = None, n_action: int | None = None,
+                   back_substitution: bool = True) -> EncodedNetwork:
     """Encode ``max_a network(a, state)`` over ``action_milp`` as a MILP.
 
     Parameters
@@ -347,6 +350,8 @@ def encode_network(network: ReLUNetwork, action_milp: MILP, state, *, state_lowe
     n_action : the number of action inputs, checked against ``n_inputs - len(state)`` when
         given (otherwise a state that is too short silently makes an auxiliary column of
         ``action_milp`` a network input).
+    back_substitution : False bounds layer 2 by intervals, not by back-substitution to the
+        actions (looser; with ``knapsacks=[]`` too, plain interval bounds: an ablation switch).
     """
     if not isinstance(network, ReLUNetwork):
         raise SolverInputError(f"encode_network.network: must be a ReLUNetwork; got "
@@ -394,18 +399,22 @@ def encode_network(network: ReLUNetwork, action_milp: MILP, state, *, state_lowe
     part = action_range(network.weights[0][:, :n_action], lo_a, up_a, ks, integer)
     structure = network_bounds(network, n_action, box_lo, state_upper=box_up,
                                action_lower=lo_a, action_upper=up_a, knapsacks=ks,
-                               integer=integer, action_part=part)
+                               integer=integer, action_part=part,
+                               back_substitution=back_substitution)
     n_hidden = network.n_layers - 1
     _check_big_m(structure, n_hidden)
     draft = EncodedNetwork(action_milp, network, n_action, state, box_lo, box_up, structure,
-                           structure, ks, linear, tighten, action_milp, part, ())
+                           structure, ks, linear, tighten, action_milp, part, (),
+                           back_substitution)
     bounds = draft.bounds_for(state)
     milp, layouts = _encode_layers(network, action_milp, n_action, state, structure, bounds,
                                    n_hidden)
     enc = EncodedNetwork(milp, network, n_action, state, box_lo, box_up, structure, bounds, ks,
-                         linear, tighten, action_milp, part, tuple(layouts))
+                         linear, tighten, action_milp, part, tuple(layouts),
+                         back_substitution)
     c, offset = enc.objective_terms(state)
     milp = MILP(c, milp.A, milp.row_lower, milp.row_upper, milp.col_lower, milp.col_upper,
                 milp.integrality, "max", offset)
     return EncodedNetwork(milp, network, n_action, state, box_lo, box_up, structure, bounds, ks,
-                          linear, tighten, action_milp, part, tuple(layouts))
+                          linear, tighten, action_milp, part, tuple(layouts),
+                          back_substitution)

@@ -1,5 +1,6 @@
 """Bounds: exact first layer under a cardinality row (vs enumeration), valid knapsack-LP and
-interval bounds (vs sampled feasible inputs), LP tightening valid and never looser."""
+interval bounds (vs sampled feasible inputs), the default never looser than plain intervals,
+LP tightening valid and never looser."""
 
 import itertools
 
@@ -110,6 +111,41 @@ def test_network_bounds_contain_sampled_feasible_inputs(sizes):
         intervals = interval_bounds(net, point.lower[0], point.upper[0])
         width = [(u - lo).sum() for lo, u in zip(point.lower, point.upper)]
         assert width[1] < sum(intervals.upper[1] - intervals.lower[1])   # back-substitution
+
+
+@pytest.mark.parametrize("sizes", [[9, 8, 1], [9, 8, 6, 1], [9, 6, 5, 4, 1]])
+@pytest.mark.parametrize("cardinality", [True, False])
+def test_exact_bounds_never_looser_than_interval_and_both_valid(sizes, cardinality):
+    """The ablation switch: knapsack-exact layer 1 with layer-2 back-substitution (default),
+    without the back-substitution, and plain intervals over the action box; nested in that
+    order and all containing the pre-activations of every feasible action (brute force)."""
+    rng = np.random.default_rng(len(sizes) + 10 * cardinality)
+    n_action, n_state = 6, sizes[0] - 6
+    net = random_net(sizes, rng)
+    weights = np.ones(n_action) if cardinality else rng.integers(1, 4, n_action).astype(float)
+    ks = [Knapsack(weights, 2.0 if cardinality else 4.0)]
+    box = dict(action_lower=np.zeros(n_action), action_upper=np.ones(n_action),
+               integer=np.ones(n_action, bool))
+    actions = list(feasible_actions(np.zeros(n_action), np.ones(n_action), ks))
+    for _ in range(5):
+        s = rng.random(n_state)
+        exact = network_bounds(net, n_action, s, knapsacks=ks, **box)
+        first = network_bounds(net, n_action, s, knapsacks=ks, back_substitution=False, **box)
+        plain = network_bounds(net, n_action, s, back_substitution=False, **box)
+        intervals = interval_bounds(net, plain.lower[0], plain.upper[0])
+        for ours, theirs in zip(plain.lower + plain.upper, intervals.lower + intervals.upper):
+            np.testing.assert_array_equal(ours, theirs)       # plain intervals after layer 1
+        for tight, loose in ((exact, first), (first, plain)):
+            for l in range(len(sizes) - 1):
+                assert (tight.upper[l] <= loose.upper[l] + 1e-9).all()
+                assert (tight.lower[l] >= loose.lower[l] - 1e-9).all()
+        for a in actions:
+            for l, z in enumerate(pre_activations(net, np.r_[a, s])):
+                for nb in (exact, first, plain):
+                    assert (nb.lower[l] - 1e-9 <= z).all() and (z <= nb.upper[l] + 1e-9).all()
+    width = [sum((nb.upper[l] - nb.lower[l]).sum() for l in range(len(sizes) - 1))
+             for nb in (exact, plain)]
+    assert width[0] < width[1]
 
 
 @pytest.mark.mip

@@ -85,6 +85,26 @@ def test_update_state_equals_fresh_build_and_enumeration(backend, hidden, box):
         assert fresh.solve().objective == pytest.approx(got.objective, abs=1e-6)
 
 
+def test_plain_interval_bounds_encode_the_same_optimum():
+    """The ablation switch (no knapsacks, no back-substitution): looser bounds, the same
+    optimum before and after an update."""
+    rng = np.random.default_rng(4)
+    n_action, n_state, budget = 7, 3, 2
+    net = random_net([n_action + n_state, 6, 5, 1], rng)
+    costs = np.ones(n_action)
+    action_milp = knapsack_milp(costs, budget)
+    state = rng.random(n_state)
+    plain = encode_network(net, action_milp, state, knapsacks=[], back_substitution=False)
+    exact = encode_network(net, action_milp, state)
+    width = [sum((enc.bounds.upper[l] - enc.bounds.lower[l]).sum() for l in range(2))
+             for enc in (exact, plain)]
+    assert width[0] < width[1]
+    model = get_backend("highs").build(plain.milp)
+    for s in (state, rng.random(n_state)):
+        plain.update_state(model, s)
+        check(model.solve(), plain, net, s, brute_force(net, costs, budget, s)[0])
+
+
 def test_state_box_drops_and_linearises_neurons():
     rng = np.random.default_rng(3)
     n_action, n_state = 5, 2
