@@ -19,7 +19,8 @@ term on the action MILP's columns.
 **What a new state changes** (:meth:`EncodedNetwork.update_state`): the state enters only
 (i) the right-hand sides of layer 1 (``c``), (ii) each unstable neuron's ``L``, ``U`` (the
 coefficients of ``delta`` in r2/r3 and the bound of r2), (iii) the column bounds of ``h`` and
-``delta`` (a neuron stable *for this state* gets ``delta`` fixed, which HiGHS presolve removes).
+``delta`` (a neuron stable *for this state* gets ``delta`` fixed, which HiGHS presolve removes;
+an inactive one's r1/r2 are freed, as they only restate ``L <= z <= U``).
 The sparsity pattern, the set of dropped/linearised neurons, the weights and the action MILP are
 fixed at build time from the *state box* ``[state_lower, state_upper]`` (default: unbounded,
 so nothing depending on the state is dropped structurally); a state outside the box is refused.
@@ -82,13 +83,17 @@ def _state_values(net, layouts, bounds: NetworkBounds, const0: np.ndarray):
         if not (np.isfinite(L).all() and np.isfinite(U).all()):
             raise SolverInputError("encode_network.bounds: must be finite for every big-M "
                                    "neuron; give the action columns finite bounds")
+        # a neuron off at this state (U <= 0) has h = delta = 0, and its rows r1/r2 would only
+        # restate L <= z <= U, which hold for every feasible action: freed, since presolve
+        # cannot see exact bounds as redundant (1-layer [64] nets at J = 1000: 0.3-0.5 s a
+        # solve with the rows, 0.04 s without)
+        off = U <= 0
         rows += [lay.r1, lay.r2]
-        rlo += [c, np.full(c.size, -np.inf)]
-        rup += [np.full(c.size, np.inf), c - L]
+        rlo += [np.where(off, -np.inf, c), np.full(c.size, -np.inf)]
+        rup += [np.full(c.size, np.inf), np.where(off, np.inf, c - L)]
         crow += [lay.r2, lay.r3]
         ccol += [lay.d_un, lay.d_un]
         cval += [-L, -U]
-        off = U <= 0
         cols += [lay.h_un, lay.d_un]
         clo += [np.zeros(c.size), np.where((L >= 0) & ~off, 1.0, 0.0)]
         cup += [np.maximum(U, 0.0), np.where(off, 0.0, 1.0)]
