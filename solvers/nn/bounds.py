@@ -259,6 +259,9 @@ def knapsacks_from_milp(milp, n_action: int) -> list[Knapsack]:
     return out
 
 
+_LP_MARGIN = 1e-7
+
+
 def lp_tighten(net, bounds: NetworkBounds, action_milp, n_action: int, state) -> NetworkBounds:
     """Tighten the bounds of layers 2.. by LP: for each neuron, max and min of its
     pre-activation over the LP relaxation of ``action_milp`` plus the big-M encoding of the
@@ -283,7 +286,9 @@ def lp_tighten(net, bounds: NetworkBounds, action_milp, n_action: int, state) ->
                 model.set_objective(sign * c)
                 res = model.solve()
                 if res.status.name == "OPTIMAL" and np.isfinite(res.bound):
-                    val = sign * res.bound + b[j]
+                    # widened by HiGHS's feasibility tolerance: an LP optimum may sit 1e-7
+                    # inside the true one, and a bound too tight would cut off the argmax
+                    val = sign * (res.bound + _LP_MARGIN * max(1.0, abs(res.bound))) + b[j]
                     if sign > 0:
                         upper[layer][j] = min(upper[layer][j], val)
                     else:
