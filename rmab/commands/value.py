@@ -17,7 +17,8 @@ from rmab.values.pbvi import solve_pbvi
 def add_arguments(parser) -> None:
     parser.add_argument("file", help="POMDP in Cassandra's .POMDP format")
     parser.add_argument("--tol", type=float, default=1e-3,
-                        help="PBVI tolerance on its point set (default 1e-3)")
+                        help="PBVI tolerance on its point set (default 1e-3; unused with "
+                             "--horizon, whose PBVI makes H backups)")
     parser.add_argument("--price", type=float, default=0.0,
                         help="price per unit of action cost (default 0; .POMDP files have no "
                              "costs unless written by rmab)")
