@@ -3,8 +3,9 @@
 Figures (all measured in this run; times are wall seconds and, in brackets, process CPU
 seconds, because the machine may be shared):
 
-1. Action selection with a [2J+1, 32, 32, 1] network at J = 100 on the capacity domain
-   (B = 20 workers), HiGHS on one thread: network build (encode + passModel, once per
+1. Action selection with a [A+J+1, 32, 32, 1] network at J = 100 on the capacity domain
+   (B = 20 workers; ``--domain`` another of the four, coRMAB spec section 1's sizes), HiGHS on
+   one thread: network build (encode + passModel, once per
    network), in-place state update and solve per step, median over states. Reference measured
    in the same run: the exact myopic MIP (same constraint block, linear objective) per step,
    and a rebuild-from-scratch of the network MIP (what the reference implementation does at
@@ -20,7 +21,7 @@ seconds, because the machine may be shared):
    numbers); 50 episodes (``--quick``: 3).
 
 Run ``.venv/bin/python benchmarks/bench_sequoia.py [--quick] [--random] [--skip-train]
-[--arms J] [--steps N] [--dqn-episodes N] [--offset lagrangian|none]
+[--arms J] [--domain KIND] [--steps N] [--dqn-episodes N] [--offset lagrangian|none]
 [--formulation patterns|assignment]``.
 """
 
@@ -35,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rmab.domains import make_capacity
+from rmab.domains import DOMAIN_KINDS, make_capacity, make_domain
 from rmab.domains.baselines import MyopicMIPPlanner
 from rmab.domains.evaluate import evaluate_domain
 from rmab.errors import SolverLimitWarning
@@ -102,13 +103,13 @@ def network_for(domain, hidden, warm: bool, seed: int, max_ones: int,
 
 def bench_action_selection(n_arms: int, budget: int, steps: int, warm: bool, time_limit: float,
                            stability: float, offset: str, episodes: int = 0,
-                           gain_table: str = "none"):
-    d = make_capacity(n_arms, budget, seed=0)
+                           gain_table: str = "none", domain: str = "capacity"):
+    d = make_domain(domain, n_arms, budget, seed=0)
     with Clock() as c_init:
         argmax = MIPArgmax(d, 20, mip_gap=1e-4, time_limit=time_limit, threads=1)
     net, kind = network_for(d, (32, 32), warm, 0, argmax.max_ones, stability, offset, episodes,
                             gain_table)
-    print(f"\n1. Action selection: capacity J = {n_arms}, B = {budget}, network "
+    print(f"\n1. Action selection: {domain} J = {n_arms}, B = {budget}, network "
           f"[{net.n_inputs}, 32, 32, 1] {kind}, HiGHS 1 thread, time limit {time_limit} s")
     with Clock() as c_build:
         argmax.set_network(net)
@@ -202,6 +203,8 @@ def main(argv=None) -> None:
     p.add_argument("--random", action="store_true", help="random network in figure 1")
     p.add_argument("--skip-train", action="store_true", help="figure 1 only")
     p.add_argument("--arms", type=int, default=100, help="J for figure 1 (default 100)")
+    p.add_argument("--domain", choices=DOMAIN_KINDS, default="capacity",
+                   help="figure 1's domain (default capacity)")
     p.add_argument("--steps", type=int, default=None,
                    help="states in figure 1 (default 20, --quick 5)")
     p.add_argument("--stability", type=float, default=1.0,
@@ -227,10 +230,12 @@ def main(argv=None) -> None:
 
         args.offset = SequoiaConfig.offset
     step = bench_action_selection(args.arms, args.arms // 5, steps, not args.random, 10.0,
-                                  args.stability, args.offset, args.dqn_episodes, args.gain_table)
+                                  args.stability, args.offset, args.dqn_episodes, args.gain_table,
+                                  args.domain)
     if args.stability > 0 and not args.random:
         print("\n   reference: the same warm start without the stability penalty (3 states)")
-        ref = bench_action_selection(args.arms, args.arms // 5, 3, True, 10.0, 0.0, args.offset)
+        ref = bench_action_selection(args.arms, args.arms // 5, 3, True, 10.0, 0.0, args.offset,
+                                     domain=args.domain)
         print(f"\n   stability penalty: per-step time {ref / step:.0f}x shorter "
               f"({ref:.3f} s -> {step:.3f} s; the reference is capped by its 10 s limit)")
     if args.skip_train:
