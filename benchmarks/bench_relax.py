@@ -15,10 +15,14 @@ Figures (all measured in this run):
    return (common random numbers) of myopic, whittle, whittle-multi, lagrangian and rollout
    (if present); target: the best policy within 5 % of the certified bound.
 
-Run ``.venv/bin/python benchmarks/bench_relax.py [--quick]``. Numba and the BLAS pools are
-pinned to one thread before they are imported. Figure 1 uses the thread's CPU time
-(``time.thread_time``, medians of repeats, after a warm-up), so it is honest on a shared
-machine; figures 2 and 3 are wall-clock times of one run on that shared machine.
+Run ``.venv/bin/python benchmarks/bench_relax.py [--quick] [--figures 1,2,3]
+[--states 10]``; the defaults (figures 1-3, 10-state arms) are
+the figures above. ``--states 10,100`` repeats figure 1 on 100-state arms, with a tenth as
+many arms (1 000, 30 timed with the package); the arm counts scale as 10 / states. Numba and
+the BLAS pools are pinned to one thread before they are imported. Figure 1 uses the thread's
+CPU time (``time.thread_time``, medians of repeats, after a warm-up call, which also keeps the
+package's one-off Numba compilation, about 0.6 s, out of its per-arm time), so it is honest on
+a shared machine; figures 2 and 3 are wall-clock times of one run on that shared machine.
 """
 
 from __future__ import annotations
@@ -57,8 +61,8 @@ def _median(fn, repeats):
     return statistics.median(times)
 
 
-def bench_whittle(n_arms, n_ref, repeats):
-    arms = random_mdp_arms(n_arms, 10, 2, seed=0)
+def bench_whittle(n_arms, n_ref, repeats, n_states=10):
+    arms = random_mdp_arms(n_arms, n_states, 2, seed=0)
     beta = 0.95
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", IndexabilityWarning)
@@ -67,8 +71,8 @@ def bench_whittle(n_arms, n_ref, repeats):
     sub = arms.select(np.arange(n_ref))
     start, _ = _price_bracket(sub, beta)
     t_numpy = _median(lambda: _whittle_kernels.homotopy_numpy(
-        sub.transitions, sub.rewards, sub.costs, beta, start, 100), repeats) / n_ref
-    print(f"[1] Whittle indices, {n_arms} binary 10-state arms, discount {beta}")
+        sub.transitions, sub.rewards, sub.costs, beta, start, 10 * n_states), repeats) / n_ref
+    print(f"[1] Whittle indices, {n_arms} binary {n_states}-state arms, discount {beta}")
     print(f"    homotopy (Numba):        {t_fast:8.3f} s CPU = {1e6 * t_fast / n_arms:5.1f} us/arm"
           f"   ({res.indexable.mean():.1%} indexable)")
     print(f"    numpy twin ({n_ref} arms):   {1e6 * t_numpy:7.1f} us/arm  -> Numba is "
@@ -81,7 +85,7 @@ def bench_whittle(n_arms, n_ref, repeats):
     except ImportError:
         print("    markovianbandit-pkg not installed: reference skipped")
         return
-    out = np.empty((n_ref, 10))
+    out = np.empty((n_ref, n_states))
 
     def reference():
         with contextlib.redirect_stdout(io.StringIO()):  # the package prints "Not indexable!"
@@ -153,18 +157,31 @@ def bench_policies(n_arms, episodes):
           f"{inst.discount ** comp.horizon:.1%} of the discounted weight)")
 
 
+def _int_list(text):
+    return [int(x) for x in text.split(",")]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
+    parser.add_argument("--figures", type=_int_list, default=[1, 2, 3], metavar="LIST",
+                        help="figures to run, of 1-3 (default 1,2,3)")
+    parser.add_argument("--states", type=_int_list, default=[10], metavar="LIST",
+                        help="figure 1: states per arm, e.g. 10,100 (default 10); the arm "
+                             "counts scale as 10 / states")
     args = parser.parse_args(argv)
-    if args.quick:
-        bench_whittle(1000, 50, 1)
-        bench_bound(200, (2,), 50)
-        bench_policies(100, 4)
-    else:
-        bench_whittle(10_000, 300, 3)
-        bench_bound(1000, (2, 3), 200)
-        bench_policies(100, 40)
+    if not set(args.figures) <= {1, 2, 3}:
+        parser.error(f"--figures: figures are 1-3; got {args.figures}")
+    n_whittle, n_ref, repeats = (1000, 50, 1) if args.quick else (10_000, 300, 3)
+    if 1 in args.figures:
+        for n_states in args.states:
+            scale = 10 / n_states
+            bench_whittle(max(1, round(n_whittle * scale)), max(1, round(n_ref * scale)),
+                          repeats, n_states)
+    if 2 in args.figures:
+        bench_bound(*((200, (2,), 50) if args.quick else (1000, (2, 3), 200)))
+    if 3 in args.figures:
+        bench_policies(*((100, 4) if args.quick else (100, 40)))
 
 
 if __name__ == "__main__":
