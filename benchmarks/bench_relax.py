@@ -14,9 +14,15 @@ Figures (all measured in this run):
 3. Health example, N = 100, budget 10 %: the certified bound and the simulated discounted
    return (common random numbers) of myopic, whittle, whittle-multi, lagrangian and rollout
    (if present); target: the best policy within 5 % of the certified bound.
+4. Opt-in (``--figures 4``), the spec's sizes (PORMAB.md section 2): ``health_intervention(N)``
+   at budget 10 % for each N of ``--grid-sizes`` (default 100, 1 000, 10 000): the time of
+   ``lagrangian_bound`` and, for the planners whittle, lagrangian and myopic, of
+   ``fit(instance, seed=0)`` and the median ``plan`` over the first 20 periods of one
+   simulated episode (5 with ``--quick``; process CPU time, wall time beside it; one run,
+   after a warm-up at N = 10). No reference: the planners are set against each other.
 
 Run ``.venv/bin/python benchmarks/bench_relax.py [--quick] [--figures 1,2,3]
-[--states 10]``; the defaults (figures 1-3, 10-state arms) are
+[--states 10] [--grid-sizes 100,1000,10000]``; the defaults (figures 1-3, 10-state arms) are
 the figures above. ``--states 10,100`` repeats figure 1 on 100-state arms, with a tenth as
 many arms (1 000, 30 timed with the package); the arm counts scale as 10 / states. Numba and
 the BLAS pools are pinned to one thread before they are imported. Figure 1 uses the thread's
@@ -47,7 +53,7 @@ from rmab.planners.lagrangian import LagrangianPlanner
 from rmab.relax import _whittle_kernels
 from rmab.relax.lagrangian import lagrangian_bound
 from rmab.relax.whittle import _price_bracket, whittle_indices
-from rmab.sim import compare
+from rmab.sim import Environment, compare
 
 
 def _median(fn, repeats):
@@ -157,6 +163,52 @@ def bench_policies(n_arms, episodes):
           f"{inst.discount ** comp.horizon:.1%} of the discounted weight)")
 
 
+def _timed(fn):
+    """``(wall s, CPU s of the process, fn())`` of one call."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    out = fn()
+    return time.perf_counter() - t0, time.process_time() - c0, out
+
+
+def _grid_times(inst, name, steps):
+    """CPU and wall seconds of ``make_planner(name).fit(inst, seed=0)`` and lists of those of
+    each ``plan`` over the first ``steps`` periods of one simulated episode (seed 0)."""
+    planner = make_planner(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IndexabilityWarning)
+        fit_wall, fit_cpu, _ = _timed(lambda: planner.fit(inst, seed=0))
+    planner.reset(seed=0)
+    env = Environment(inst, seed=0)
+    belief, plan_cpu, plan_wall = env.belief, [], []
+    for _ in range(min(steps, env.horizon)):
+        wall, cpu, actions = _timed(lambda: planner.plan(belief, t=env.t))
+        plan_cpu.append(cpu)
+        plan_wall.append(wall)
+        belief = env.step(actions).belief
+    return fit_cpu, fit_wall, plan_cpu, plan_wall
+
+
+def bench_grid(sizes, steps, planners=("whittle", "lagrangian", "myopic")):
+    print(f"[4] PORMAB sizes: health_intervention(N, n_states=2, budget_fraction=0.1, seed=0); "
+          f"fit(instance, seed=0), then the median plan of the first {steps} periods of one "
+          f"simulated episode (seed 0); CPU time, wall in brackets (after a warm-up at N=10)")
+    warm = health_intervention(10, n_states=2, budget_fraction=0.1, seed=0)
+    lagrangian_bound(warm)
+    for name in planners:
+        _grid_times(warm, name, 2)
+    for n_arms in sizes:
+        inst = health_intervention(n_arms, n_states=2, budget_fraction=0.1, seed=0)
+        wall, cpu, res = _timed(lambda: lagrangian_bound(inst))
+        print(f"    N={n_arms:6d} B={inst.budget:g}  lagrangian_bound: {cpu:8.2f} s ({wall:.2f})"
+              f"   estimate {res.estimate:.2f}, certified {res.certified_upper_bound:.2f}")
+        for name in planners:
+            fit_cpu, fit_wall, plan_cpu, plan_wall = _grid_times(inst, name, steps)
+            print(f"    {'':15s}{name:11s} fit {fit_cpu:8.2f} s ({fit_wall:.2f}) = "
+                  f"{1e3 * fit_cpu / n_arms:6.2f} ms/arm   plan "
+                  f"{1e3 * statistics.median(plan_cpu):8.2f} ms "
+                  f"({1e3 * statistics.median(plan_wall):.2f})")
+
+
 def _int_list(text):
     return [int(x) for x in text.split(",")]
 
@@ -165,13 +217,16 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
     parser.add_argument("--figures", type=_int_list, default=[1, 2, 3], metavar="LIST",
-                        help="figures to run, of 1-3 (default 1,2,3)")
+                        help="figures to run, of 1-4 (default 1,2,3; 4 is the PORMAB grid)")
     parser.add_argument("--states", type=_int_list, default=[10], metavar="LIST",
                         help="figure 1: states per arm, e.g. 10,100 (default 10); the arm "
                              "counts scale as 10 / states")
+    parser.add_argument("--grid-sizes", type=_int_list, default=None, metavar="LIST",
+                        help="figure 4: numbers of arms (default 100,1000,10000; --quick "
+                             "100,1000)")
     args = parser.parse_args(argv)
-    if not set(args.figures) <= {1, 2, 3}:
-        parser.error(f"--figures: figures are 1-3; got {args.figures}")
+    if not set(args.figures) <= {1, 2, 3, 4}:
+        parser.error(f"--figures: figures are 1-4; got {args.figures}")
     n_whittle, n_ref, repeats = (1000, 50, 1) if args.quick else (10_000, 300, 3)
     if 1 in args.figures:
         for n_states in args.states:
@@ -182,6 +237,9 @@ def main(argv=None):
         bench_bound(*((200, (2,), 50) if args.quick else (1000, (2, 3), 200)))
     if 3 in args.figures:
         bench_policies(*((100, 4) if args.quick else (100, 40)))
+    if 4 in args.figures:
+        sizes = args.grid_sizes or ([100, 1000] if args.quick else [100, 1000, 10_000])
+        bench_grid(sizes, 5 if args.quick else 20)
 
 
 if __name__ == "__main__":
