@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -34,7 +35,7 @@ from rmab.errors import InvalidParameterError
 from rmab.models.arms import POMDPArms
 from rmab.values import _kernels
 from rmab.values.exact import check_scale
-from rmab.values.pbvi import (AlphaVectors, PBVIResult, _expand, check_belief_rows,
+from rmab.values.pbvi import (AlphaVectors, PBVIResult, _expand, _Stack, check_belief_rows,
                               simplex_grid)
 
 __all__ = ["FiniteAlphaVectors", "FinitePBVIResult", "solve_finite_pbvi"]
@@ -128,25 +129,36 @@ class FinitePBVIResult(PBVIResult):
         return check_number("FinitePBVIResult", "t", t, low=0, high=self.horizon - 1,
                             integer=True)
 
+    @cached_property
+    def _stacks(self) -> dict:
+        return {}
+
+    def _period_stack(self, t: int) -> _Stack:
+        """Every solve's period-``t`` vectors, stacked (``t = H``: the terminal ``V_H = 0``)."""
+        if t not in self._stacks:
+            self._stacks[t] = _Stack([s.periods[t] if t < self.horizon else s._terminal
+                                      for s in self.solves])
+        return self._stacks[t]
+
     def values(self, beliefs, t: int = 0) -> np.ndarray:
         """Each arm's lower-bound value ``V_t`` at its belief: (N, S) -> (N,)."""
         t = self._t(t)
-        return self._per_arm(beliefs, lambda s, b: s.periods[t].value(b))
+        return self._period_stack(t).best(self.arm_to_solve, self._beliefs(beliefs))[1]
 
     def q(self, beliefs, t: int = 0) -> np.ndarray:
         """Each arm's one-step lookahead at period ``t``: (N, S) -> (N, A)."""
         t = self._t(t)
-        return self._per_arm(beliefs, lambda s, b: s._q(b, t))
+        return self._period_stack(t + 1).q(self.arm_to_solve, self._beliefs(beliefs))
 
     def resource(self, beliefs, t: int = 0) -> np.ndarray:
         """Each arm's resource use over the periods left from ``t``: (N, S) -> (N,)."""
         t = self._t(t)
-        return self._per_arm(beliefs, lambda s, b: s.periods[t].resource(b))
+        return self._period_stack(t).resource(self.arm_to_solve, self._beliefs(beliefs))
 
     def actions(self, beliefs, t: int = 0) -> np.ndarray:
         """Each arm's plan action at period ``t``: (N, S) -> (N,) int64."""
         t = self._t(t)
-        return self._per_arm(beliefs, lambda s, b: s.periods[t].action(b))
+        return self._period_stack(t).actions(self.arm_to_solve, self._beliefs(beliefs))
 
 
 def solve_finite_pbvi(arms: POMDPArms, *, horizon: int, price: float = 0.0,

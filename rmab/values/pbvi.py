@@ -26,6 +26,7 @@ import hashlib
 import time
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -187,38 +188,83 @@ class PBVIResult:
         """Sweeps of each solve, (n_solves,)."""
         return np.array([s.iterations for s in self.solves], dtype=np.int64)
 
-    def _per_arm(self, beliefs, fn):
+    def _beliefs(self, beliefs) -> np.ndarray:
         n = len(self.arm_to_solve)
         s = self.solves[0].n_states
         arr = as_float_array("PBVIResult", "beliefs", beliefs, error=InvalidParameterError)
         if arr.shape != (n, s):
             raise InvalidParameterError(f"PBVIResult.beliefs: must have shape (n_arms={n}, "
                                         f"n_states={s}); got {arr.shape}")
-        arr, _ = check_belief_rows("PBVIResult", arr, s, field="beliefs")
-        out = None
-        for i, sol in enumerate(self.solves):
-            idx = np.flatnonzero(self.arm_to_solve == i)
-            vals = fn(sol, arr[idx])
-            if out is None:
-                out = np.empty((n,) + vals.shape[1:], dtype=vals.dtype)
-            out[idx] = vals
-        return out
+        return check_belief_rows("PBVIResult", arr, s, field="beliefs")[0]
+
+    @cached_property
+    def _stack(self) -> "_Stack":
+        return _Stack(self.solves)
 
     def values(self, beliefs) -> np.ndarray:
         """Each arm's lower-bound value at its belief: beliefs (N, S) -> (N,)."""
-        return self._per_arm(beliefs, lambda s, b: s.value(b))
+        return self._stack.best(self.arm_to_solve, self._beliefs(beliefs))[1]
 
     def q(self, beliefs) -> np.ndarray:
         """Each arm's one-step lookahead Q-values: beliefs (N, S) -> (N, A)."""
-        return self._per_arm(beliefs, lambda s, b: s._q(b))
+        return self._stack.q(self.arm_to_solve, self._beliefs(beliefs))
 
     def resource(self, beliefs) -> np.ndarray:
         """Each arm's discounted expected resource use at its belief: (N, S) -> (N,)."""
-        return self._per_arm(beliefs, lambda s, b: s.resource(b))
+        return self._stack.resource(self.arm_to_solve, self._beliefs(beliefs))
 
     def actions(self, beliefs) -> np.ndarray:
         """Each arm's plan action at its belief: (N, S) -> (N,) int64."""
-        return self._per_arm(beliefs, lambda s, b: s.action(b))
+        return self._stack.actions(self.arm_to_solve, self._beliefs(beliefs))
+
+
+class _Stack:
+    """The :class:`AlphaVectors` of several solves as padded arrays, so that one query over
+    all arms (each with its solve ``idx[n]``) is a few batched numpy operations, not a Python
+    loop over arms (the Lagrangian planner's ``q`` at every step). Vectors are zero-padded to
+    the largest set and masked out of every maximum."""
+
+    def __init__(self, solves):
+        k = max(len(sol.alphas) for sol in solves)
+        j, s = len(solves), solves[0].n_states
+        self.alphas, self.costs = np.zeros((j, k, s)), np.zeros((j, k, s))
+        self.plan = np.zeros((j, k), dtype=np.int64)
+        self.valid = np.zeros((j, k), dtype=bool)
+        for i, sol in enumerate(solves):
+            m = len(sol.alphas)
+            self.alphas[i, :m], self.costs[i, :m] = sol.alphas, sol.costs
+            self.plan[i, :m], self.valid[i, :m] = sol.actions, True
+        self.transitions = np.stack([sol.transitions for sol in solves])      # (J, A, S, S')
+        self.observations = np.stack([sol.observations for sol in solves])    # (J, A, S', O)
+        self.rewards = np.stack([sol.rewards for sol in solves])              # (J, S, A)
+        self.charge = np.stack([sol.price * sol.action_costs for sol in solves])   # (J, A)
+        self.discount = np.array([sol.discount for sol in solves])
+
+    def best(self, idx, arr):
+        """Best vector ``k`` (N,) and its value (N,) at each arm's belief."""
+        scores = np.matmul(self.alphas[idx], arr[:, :, None])[:, :, 0]        # (N, K)
+        scores[~self.valid[idx]] = -np.inf
+        k = np.argmax(scores, axis=1)
+        return k, scores[np.arange(len(idx)), k]
+
+    def actions(self, idx, arr):
+        return self.plan[idx, self.best(idx, arr)[0]]
+
+    def resource(self, idx, arr):
+        k = self.best(idx, arr)[0]
+        return np.einsum("ns,ns->n", self.costs[idx, k], arr)
+
+    def q(self, idx, arr):
+        """As :meth:`AlphaVectors.q`, each arm with its solve's vectors: (N, S) -> (N, A)."""
+        n, a, s, o = len(idx), *self.observations.shape[1:]
+        pred = np.matmul(arr[:, None, None, :], self.transitions[idx])[:, :, 0]  # (N, A, S')
+        joint = pred[..., None] * self.observations[idx]                      # (N, A, S', O)
+        joint = joint.transpose(0, 1, 3, 2).reshape(n, a * o, s)
+        scores = np.matmul(joint, self.alphas[idx].transpose(0, 2, 1))        # (N, A O, K)
+        scores[~np.broadcast_to(self.valid[idx][:, None, :], scores.shape)] = -np.inf
+        future = scores.max(axis=2).reshape(n, a, o).sum(axis=2)
+        now = np.matmul(arr[:, None, :], self.rewards[idx])[:, 0] - self.charge[idx]
+        return now + self.discount[idx, None] * future
 
 
 def simplex_grid(n_states: int, resolution: int) -> np.ndarray:

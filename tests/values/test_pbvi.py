@@ -329,3 +329,27 @@ def test_hostile_inputs_give_typed_errors():
         res.alpha_vectors[0].repriced(float("nan"))
     with pytest.raises(InvalidParameterError, match=r"solve_pbvi\.n_beliefs: must be <= "):
         solve_pbvi(arms, n_beliefs=10**12)
+
+
+@pytest.mark.parametrize("finite", [False, True])
+def test_stacked_queries_equal_each_arms_own(finite):
+    """PBVIResult answers for all arms at once from padded, masked arrays (sets of different
+    sizes); each arm's answer equals its own AlphaVectors' (the per-arm loop it replaced)."""
+    from rmab.values.finite_pbvi import solve_finite_pbvi
+
+    arms = random_pomdp_arms(7, 3, 3, 2, seed=11)
+    res = (solve_finite_pbvi(arms, horizon=4, price=0.2, discount=0.9, seed=0) if finite else
+           solve_pbvi(arms, price=0.2, discount=0.9, tol=1e-4, seed=0))
+    assert len({len(s.alphas) for s in res.solves}) > 1          # padding is exercised
+    rng = np.random.default_rng(5)
+    for t in (range(4) if finite else [None]):
+        b = rng.dirichlet(np.ones(3), 7)
+        extra = () if t is None else (t,)
+        for n in range(7):
+            own = res[n]
+            np.testing.assert_allclose(res.q(b, *extra)[n], own.q(b[n], *extra), rtol=0,
+                                       atol=1e-12)
+            assert res.values(b, *extra)[n] == pytest.approx(own.value(b[n], *extra), abs=1e-12)
+            assert res.resource(b, *extra)[n] == pytest.approx(own.resource(b[n], *extra),
+                                                                abs=1e-12)
+            assert res.actions(b, *extra)[n] == own.action(b[n], *extra)
