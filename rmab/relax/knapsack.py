@@ -127,7 +127,11 @@ def _dp(gains, costs, budget, scale, actions) -> bool:
     # a budget above the dearest joint action changes nothing: cap the DP table there
     dearest = int(icosts.max(axis=1).sum())
     slack = 0.5 * budget_slack(budget)
-    capacity = dearest if budget >= dearest / scale else int(np.floor((budget + slack) * scale))
+    # every joint action within budget + slack fits the table: a rounded cost may sit 1e-9
+    # (scaled) above the real one, so the capacity allows n_arms of that; the check below
+    # refuses an answer whose real cost does not fit
+    room = (budget + slack) * scale + 1e-9 * actions.size
+    capacity = dearest if room >= dearest else int(np.floor(room))
     _kernels.mckp_dp_kernel(gains, icosts, capacity, actions)
     if costs[np.arange(actions.size), actions].sum() > budget + slack:
         actions[:] = 0
@@ -162,7 +166,7 @@ def _greedy(gains, costs, budget, actions) -> bool:
     if whole == k:
         return True
     nxt = order[whole]
-    room = max(budget - (spent[whole - 1] if whole else 0.0), 0.0)
+    room = max(budget + slack - (spent[whole - 1] if whole else 0.0), 0.0)
     fraction = (gains[arm_of[nxt], lv_to[nxt]] - gains[arm_of[nxt], lv_from[nxt]]) * room \
         / d_cost[nxt]
     prefix = order[:whole]
@@ -187,13 +191,24 @@ def _mip(gains, costs, budget, actions, time_limit) -> bool:
     from scipy import sparse
     from solvers import MILP, TerminationStatus, solve
 
-    g, c = gains[:, 1:].ravel(), costs[:, 1:].ravel()
+    # HiGHS's tolerances are absolute (1e-6 on the objective, 1e-7 on duals): each arm starts
+    # from its best free action (a free gain of 1e7 hid shortfalls of 0.6) and the gains of the
+    # rest are scaled to a largest of 1 (gains of 1e-5 came back 4 % short, "optimal")
+    idx = np.arange(n_arms)
+    base = np.argmax(np.where(costs == 0.0, gains, -np.inf), axis=1)     # passive costs 0
+    rel = gains - gains[idx, base][:, None]
+    top = np.abs(rel[costs > 0.0]).max(initial=0.0)
+    if top == 0.0:                      # nothing to buy: the free actions are optimal
+        actions[:] = base
+        return True
+    g, c = rel[:, 1:].ravel() / top, costs[:, 1:].ravel()
     rows = sparse.vstack([
         sparse.kron(sparse.eye(n_arms, format="csr"), np.ones((1, n_actions - 1)), format="csr"),
         sparse.csr_matrix(c[None, :])], format="csr")
     start = np.zeros((n_arms, n_actions))
-    start[np.arange(n_arms), actions] = 1.0
-    res = solve(MILP(g, rows, np.full(n_arms + 1, -np.inf), np.append(np.ones(n_arms), budget),
+    start[idx, actions] = actions != base           # an arm at its free action: no indicator
+    limit = budget + 0.5 * budget_slack(budget)           # within the budget, as everywhere
+    res = solve(MILP(g, rows, np.full(n_arms + 1, -np.inf), np.append(np.ones(n_arms), limit),
                      np.zeros(g.size), np.ones(g.size), np.ones(g.size, dtype=bool), "max"),
                 time_limit=time_limit, mip_gap=0.0, warm_start=start[:, 1:].ravel())
     stopped = res.status is not TerminationStatus.OPTIMAL
@@ -203,16 +218,15 @@ def _mip(gains, costs, budget, actions, time_limit) -> bool:
     if res.x is None:
         return False                    # the greedy start stands
     x = np.round(res.x).reshape(n_arms, n_actions - 1)
-    chosen = np.where(x.max(axis=1) > 0.5, x.argmax(axis=1) + 1, 0)
+    chosen = np.where(x.max(axis=1) > 0.5, x.argmax(axis=1) + 1, base)
     # HiGHS accepts rows violated by ~1e-7, more than the simulator's budget slack: drop the
     # chosen actions of least gain per cost until the exact sum fits (then not proven optimal)
-    idx = np.arange(n_arms)
     repaired = False
-    while costs[idx, chosen].sum() > budget + 0.5 * budget_slack(budget):
-        taken = np.flatnonzero(costs[idx, chosen] > costs[:, 0])
-        ratio = (gains[taken, chosen[taken]] - gains[taken, 0]) / \
-            (costs[taken, chosen[taken]] - costs[taken, 0])
-        chosen[taken[np.argmin(ratio)]] = 0
+    while costs[idx, chosen].sum() > limit:
+        taken = np.flatnonzero(costs[idx, chosen] > 0.0)
+        ratio = rel[taken, chosen[taken]] / costs[taken, chosen[taken]]
+        worst = taken[np.argmin(ratio)]
+        chosen[worst] = base[worst]
         repaired = True
     if gains[idx, chosen].sum() >= gains[idx, actions].sum():
         actions[:] = chosen

@@ -259,7 +259,7 @@ def knapsacks_from_milp(milp, n_action: int) -> list[Knapsack]:
     return out
 
 
-_LP_MARGIN = 1e-7
+_LP_MARGIN = 1e-6
 
 
 def lp_tighten(net, bounds: NetworkBounds, action_milp, n_action: int, state) -> NetworkBounds:
@@ -286,8 +286,8 @@ def lp_tighten(net, bounds: NetworkBounds, action_milp, n_action: int, state) ->
                 model.set_objective(sign * c)
                 res = model.solve()
                 if res.status.name == "OPTIMAL" and np.isfinite(res.bound):
-                    # widened by HiGHS's feasibility tolerance: an LP optimum may sit 1e-7
-                    # inside the true one, and a bound too tight would cut off the argmax
+                    # widened by HiGHS's MIP feasibility tolerance: with bounds only 1e-7
+                    # outside the true range, presolve cut off the argmax (2 of 1 200 nets)
                     val = sign * (res.bound + _LP_MARGIN * max(1.0, abs(res.bound))) + b[j]
                     if sign > 0:
                         upper[layer][j] = min(upper[layer][j], val)

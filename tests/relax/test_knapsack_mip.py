@@ -172,3 +172,24 @@ def test_a_large_free_gain_does_not_hide_a_shortfall():
         mip = solve_knapsack(values, costs, 10.0, method="mip")
         dp = solve_knapsack(values, costs, 10.0, method="dp")
         assert mip.optimal and mip.value == pytest.approx(dp.value, abs=1e-6), seed
+
+
+def test_review_cases_at_the_edges_of_the_tolerances():
+    """A second review's cases. (1) Gains of 1e-5: HiGHS's absolute tolerances returned 4 %
+    short as optimal; the MIP now scales the gains. (2) Costs 1e-9 below the integer grid: the
+    DP table was one unit short of a budget all three fit. (3) Steps within the budget slack:
+    the greedy claimed optimal, the LP bound now counts the slack too."""
+    values = np.array([[-3.7e-06, -5.7e-06, 7.0e-06, 2.64e-06], [6.04e-06, 1.854e-05, 7.9e-07,
+                       -2.03e-06], [-5.02e-06, -2.62e-06, -9.87e-06, 8.14e-06]])
+    costs = np.array([[0.0, 2.4388, 2.9919, 0.0985], [0.0, 2.3503, 1.3856, 1.6773],
+                      [0.0, 2.1949, 1.5542, 2.8376]])
+    costs[:, 1:] += 1e-5 / 3                                        # no decimal grid
+    best = brute_force(values, costs, 4.5452)
+    res = solve_knapsack(values, costs, 4.5452, method="mip")
+    assert res.optimal and res.value == pytest.approx(best, rel=1e-9, abs=0)
+    near = 1 - 1e-9
+    res = solve_knapsack(np.tile([0.0, 1.0], (3, 1)), np.tile([0.0, near], (3, 1)), 3 * near)
+    assert res.method == "dp" and res.optimal and res.value == 3.0
+    greedy = solve_knapsack([[0, 3.0], [0, 4.99]], [[0, 3e-10], [0, 5e-10]], 0.0,
+                            method="greedy")
+    assert greedy.value == 3.0 and not greedy.optimal       # 4.99 fits within the slack

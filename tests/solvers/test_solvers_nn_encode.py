@@ -316,3 +316,20 @@ def test_rows_of_neurons_off_at_the_state_are_freed_and_the_optimum_stays():
         best, _ = brute_force(net, costs, budget, state)
         check(model.solve(), enc, net, state, best)
     assert seen > 0
+
+
+def test_lp_tightened_bounds_keep_the_argmax():
+    """A review's net (seed 113, three hidden layers): LP bounds widened by 1e-7 only let
+    HiGHS's presolve, at its 1e-6 feasibility tolerance, cut off the argmax and return -5.65
+    as optimal where enumeration gives -1.92. Widened by 1e-6 they keep it."""
+    rng = np.random.default_rng(113)
+    na, ns = int(rng.integers(2, 8)), int(rng.integers(1, 4))
+    sizes = [na + ns, 5, 4, 3, 1]
+    scale, bias = float(rng.choice([0.7, 1.5])), float(rng.choice([0, -1.0]))
+    net = ReLUNetwork(tuple(scale * rng.normal(size=(o, i)) for i, o in zip(sizes, sizes[1:])),
+                      tuple(rng.normal(size=o) + bias for o in sizes[1:]))
+    rng.random(), rng.integers(0, na + 1), rng.random(), rng.uniform(-1, 2, ns)
+    state = rng.uniform(-1, 2, ns)
+    best, _ = brute_force(net, np.ones(na), 2.0, state)
+    enc = encode_network(net, knapsack_milp(np.ones(na), 2.0), state, tighten="lp")
+    check(get_backend("highs").build(enc.milp).solve(mip_gap=0.0), enc, net, state, best)
