@@ -36,7 +36,7 @@ from rmab.models.arms import POMDPArms
 from rmab.values import _kernels
 from rmab.values.exact import check_scale
 from rmab.values.pbvi import (AlphaVectors, PBVIResult, _expand, _Stack, check_belief_rows,
-                              simplex_grid)
+                              simplex_grid, start_beliefs)
 
 __all__ = ["FiniteAlphaVectors", "FinitePBVIResult", "solve_finite_pbvi"]
 
@@ -202,15 +202,7 @@ def solve_finite_pbvi(arms: POMDPArms, *, horizon: int, price: float = 0.0,
     n_beliefs = check_number(owner, "n_beliefs", n_beliefs, low=1, high=10**6, integer=True)
     check_scale(owner, arms, np.array([price]), discount, horizon)
     n, s = arms.n_arms, arms.n_states
-    if initial_belief is None:
-        b0 = np.full((n, s), 1.0 / s)
-    else:
-        b0, single = check_belief_rows(owner, initial_belief, s, field="initial_belief")
-        if single:
-            b0 = np.repeat(b0, n, axis=0)
-        elif b0.shape[0] != n:
-            raise InvalidParameterError(f"{owner}.initial_belief: must have shape (n_states={s},)"
-                                        f" or (n_arms={n}, n_states={s}); got {b0.shape}")
+    b0 = start_beliefs(owner, initial_belief, n, s)
     extra = []
     if grid is not None:
         extra.append(simplex_grid(s, check_number(owner, "grid", grid, low=1, integer=True)))

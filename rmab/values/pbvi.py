@@ -290,6 +290,21 @@ def simplex_grid(n_states: int, resolution: int) -> np.ndarray:
     return np.array(rows, dtype=np.float64) / resolution
 
 
+def start_beliefs(owner: str, initial_belief, n_arms: int, n_states: int) -> np.ndarray:
+    """The expansion's start beliefs (n_arms, n_states): uniform by default, one belief for
+    every arm, or one per arm."""
+    if initial_belief is None:
+        return np.full((n_arms, n_states), 1.0 / n_states)
+    b0, single = check_belief_rows(owner, initial_belief, n_states, field="initial_belief")
+    if single:
+        return np.repeat(b0, n_arms, axis=0)
+    if b0.shape[0] != n_arms:
+        raise InvalidParameterError(f"{owner}.initial_belief: must have shape "
+                                    f"(n_states={n_states},) or (n_arms={n_arms}, "
+                                    f"n_states={n_states}); got {b0.shape}")
+    return b0
+
+
 def _expand(trans, obs, b0, n_beliefs, rng) -> np.ndarray:
     """Grow a point set from ``b0``: each round, from every point and action simulate one
     successor belief and keep, per point, the one farthest (L1) from the set if it is farther
@@ -403,15 +418,7 @@ def solve_pbvi(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
     max_iter = check_number(owner, "max_iter", max_iter, low=1, integer=True)
     check_scale(owner, arms, np.array([price]), discount)
     n, s = arms.n_arms, arms.n_states
-    if initial_belief is None:
-        b0 = np.full((n, s), 1.0 / s)
-    else:
-        b0, single = check_belief_rows(owner, initial_belief, s, field="initial_belief")
-        if single:
-            b0 = np.repeat(b0, n, axis=0)
-        elif b0.shape[0] != n:
-            raise InvalidParameterError(f"{owner}.initial_belief: must have shape (n_states={s},)"
-                                        f" or (n_arms={n}, n_states={s}); got {b0.shape}")
+    b0 = start_beliefs(owner, initial_belief, n, s)
     grid_points = None
     if grid is not None:
         grid_points = simplex_grid(s, check_number(owner, "grid", grid, low=1, integer=True))
