@@ -197,8 +197,8 @@ def _mip(gains, costs, budget, actions, time_limit) -> bool:
     idx = np.arange(n_arms)
     base = np.argmax(np.where(costs == 0.0, gains, -np.inf), axis=1)     # passive costs 0
     rel = gains - gains[idx, base][:, None]
-    top = np.abs(rel[costs > 0.0]).max(initial=0.0)
-    if top == 0.0:                      # nothing to buy: the free actions are optimal
+    top = rel[costs > 0.0].max(initial=0.0)    # worse-than-free actions do not set the scale
+    if top <= 0.0:                      # nothing worth buying: the free actions are optimal
         actions[:] = base
         return True
     g, c = rel[:, 1:].ravel() / top, costs[:, 1:].ravel()

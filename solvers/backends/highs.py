@@ -11,13 +11,14 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 
 import numpy as np
 
 from solvers.backends.base import Backend, PersistentModel, RawSolve, check_highs_limits
 from solvers.errors import SolverError, SolverInputError
 from solvers.milp import MILP
-from solvers.result import TerminationStatus
+from solvers.result import TerminationStatus, relative_gap
 
 __all__ = ["HighsBackend", "HighsModel"]
 
@@ -129,6 +130,14 @@ class HighsModel(PersistentModel):
             raise SolverError(f"HighsModel.{what}: HiGHS refused the update, so the model is "
                               f"no longer the one this object describes; build a new one")
 
+    def _start_misread(self, info) -> bool:
+        """The solution HiGHS returns is not worth the objective it reports."""
+        if info.primal_solution_status != 2 or not self.n_cols:
+            return False
+        x = np.array(self._h.getSolution().col_value, dtype=np.float64)
+        worth = float(self._c @ x) + self._offset
+        return relative_gap(worth, info.objective_function_value) > 1e-6
+
     def _solve(self, time_limit, mip_gap, threads, warm_start) -> RawSolve:
         h = self._h
         h.setOptionValue("time_limit", np.inf if time_limit is None else time_limit)
@@ -139,12 +148,23 @@ class HighsModel(PersistentModel):
         ensure_scheduler(threads)
         if not self._is_mip:       # no basis carried over: the same LP gives the same vertex
             h.clearSolver()
+        start = time.perf_counter()
         if warm_start is not None:
             h.setSolution(warm_start.size, np.arange(warm_start.size, dtype=np.int32),
                           warm_start)
         h.run()
         status = self._statuses.get(h.getModelStatus(), TerminationStatus.ERROR)
         info = h.getInfo()
+        if warm_start is not None and self._is_mip and self._start_misread(info):
+            # HiGHS 1.16 can map a start wrongly through presolve: it reported "optimal" with
+            # the objective of an infeasible point and returned the start (1 in 1 000 small
+            # knapsacks); solve again without it
+            left = None if time_limit is None else time_limit - (time.perf_counter() - start)
+            h.clearSolver()
+            h.setOptionValue("time_limit", np.inf if left is None else max(left, 1e-3))
+            h.run()
+            status = self._statuses.get(h.getModelStatus(), TerminationStatus.ERROR)
+            info = h.getInfo()
         x = None
         if info.primal_solution_status == 2 and self.n_cols:   # 2 = kSolutionStatusFeasible
             x = np.array(h.getSolution().col_value, dtype=np.float64)

@@ -193,3 +193,19 @@ def test_review_cases_at_the_edges_of_the_tolerances():
     greedy = solve_knapsack([[0, 3.0], [0, 4.99]], [[0, 3e-10], [0, 5e-10]], 0.0,
                             method="greedy")
     assert greedy.value == 3.0 and not greedy.optimal       # 4.99 fits within the slack
+
+
+def test_third_review_cases():
+    """(1) A costly action far worse than the free one (-1e9) set the scale and shrank the
+    real gains below HiGHS's tolerances: 0.0025 came back optimal where 0.003 is. (2) HiGHS
+    1.16 mapped the greedy start wrongly through presolve, reported an infeasible point's
+    objective as optimal and returned the start (-1001 where 11660 is); the backend now checks
+    the returned point against the reported objective and solves again without the start."""
+    values = np.array([[0, -1e9, 0], [0, 3e-3, 0], [0, 2e-3, 2.5e-3]])
+    costs = np.array([[0, 1, 0], [0, 1.3, 0], [0, 0.7, 1.1]])
+    res = solve_knapsack(values, costs, 1.5, method="mip")
+    assert res.optimal and res.value == pytest.approx(brute_force(values, costs, 1.5), abs=1e-12)
+    values = np.array([[-10511.0, -4256, 2150, 8070], [-15097, -1724, 9510, 6421]])
+    costs = np.array([[0, 2.4, 1.7, 2.4], [0, 0.8, 1.4, 1.1]])
+    res = solve_knapsack(values, costs, 1.7 + 1.4, method="mip")
+    assert res.optimal and res.actions.tolist() == [2, 2] and res.value == 11660.0
