@@ -31,7 +31,7 @@ import numpy as np
 
 from rmab._validation import as_generator, check_number
 from rmab._warnings import caught_record, show_again
-from rmab.domains.arm import initial_states
+from rmab.domains.arm import check_states, initial_states
 from rmab.domains.base import Domain
 from rmab.errors import InfeasibleActionError, InvalidParameterError, SolverLimitWarning
 
@@ -195,13 +195,14 @@ def _planners(planners) -> list:
 
 
 def _run(domain: Domain, planners: list, episodes: int, horizon: int, p_high: float, seed,
-         bar):
+         bar, starts=None):
     rng = as_generator(seed, "evaluate_domain.seed")
     n = domain.n_arms
     u0 = rng.random((episodes, n))
     u = rng.random((episodes, horizon, n))
     planner_seeds = rng.integers(0, 2**63 - 1, size=episodes + 1)     # shared (module doc)
-    starts = np.array([initial_states(n, p_high=p_high, u=u0[e]) for e in range(episodes)])
+    if starts is None:
+        starts = np.array([initial_states(n, p_high=p_high, u=u0[e]) for e in range(episodes)])
     rewards = np.zeros((len(planners), episodes))
     seconds = np.zeros(len(planners))
     shown: set = set()          # each (text, category, line) once per run
@@ -248,6 +249,15 @@ def _pass_on(caught: list, limited: list, shown: set) -> None:
     limited += at_limit[:1]
 
 
+def _check_starts(domain: Domain, starts) -> np.ndarray:
+    arr = np.asarray(starts)
+    if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] != domain.n_arms:
+        raise InvalidParameterError(f"evaluate_domain.starts: must have shape (episodes >= 1, "
+                                    f"n_arms={domain.n_arms}); got {arr.shape}")
+    return np.stack([check_states(f"evaluate_domain.starts[{e}]", row, domain.n_arms,
+                                  domain.n_states) for e, row in enumerate(arr)])
+
+
 def _check_protocol(episodes, horizon, p_high):
     owner = "evaluate_domain"
     return (check_number(owner, "episodes", episodes, low=1, integer=True),
@@ -267,24 +277,29 @@ def _progress_bar(total: int, progress, owner: str):
 
 def evaluate_domain(domain: Domain, planners=("no-action", "random", "sampling", "myopic",
                                               "iterative-myopic"), *, episodes: int = 50,
-                    horizon: int = 20, p_high: float = 0.2, seed=0,
+                    horizon: int = 20, p_high: float = 0.2, seed=0, starts=None,
                     bound: bool = False, progress: bool = False) -> DomainComparisonResult:
     """Evaluate ``planners`` (names from :data:`~rmab.domains.baselines.DOMAIN_PLANNERS` or
     planner objects) on one instance with the paper's protocol (module docstring). RANDOM is
     added if missing (it is the normalisation reference). Every action is checked feasible.
-    ``bound``: also compute the LP bound from every start (module docstring). ``progress``: a
-    progress bar on stderr (the planner in play beside it)."""
+    ``starts``: int (episodes, n_arms), the episodes' start states instead of Bernoulli(p_high)
+    draws (another implementation's, to compare on its episodes; ``episodes`` is then their
+    number). ``bound``: also compute the LP bound from every start (module docstring).
+    ``progress``: a progress bar on stderr (the planner in play beside it)."""
     if not isinstance(domain, Domain):
         raise InvalidParameterError(f"evaluate_domain.domain: must be a Domain; got "
                                     f"{type(domain).__name__}")
+    if starts is not None:
+        starts = _check_starts(domain, starts)
+        episodes = len(starts)
     episodes, horizon, p_high = _check_protocol(episodes, horizon, p_high)
     made = _planners(planners)
     with _progress_bar(len(made) * episodes, progress, "evaluate_domain") as bar:
-        return _evaluate(domain, made, episodes, horizon, p_high, seed, bound, bar)
+        return _evaluate(domain, made, episodes, horizon, p_high, seed, bound, bar, starts)
 
 
-def _evaluate(domain, made, episodes, horizon, p_high, seed, bound, bar):
-    rewards, seconds, starts = _run(domain, made, episodes, horizon, p_high, seed, bar)
+def _evaluate(domain, made, episodes, horizon, p_high, seed, bound, bar, starts=None):
+    rewards, seconds, starts = _run(domain, made, episodes, horizon, p_high, seed, bar, starts)
     names = tuple(p.name for p in made)
     ref = rewards[names.index(REFERENCE)].mean()
     seed_label = (int(seed) if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)

@@ -283,6 +283,26 @@ def test_evaluate_protocol_common_random_numbers(tmp_path):
     assert csv_text.count("\n") == 1 + 4
 
 
+def test_evaluation_from_given_starts():
+    """``starts`` replaces the Bernoulli draws (another implementation's episodes): the drawn
+    starts given back reproduce the run to the bit; other starts change only the starts."""
+    d = make_domain("capacity", 8, 2, seed=3)
+    names = ["no-action", "random", "iterative-myopic"]
+    drawn = evaluate_domain(d, names, episodes=4, horizon=3, seed=5)
+    again = evaluate_domain(d, names, horizon=3, seed=5, starts=drawn.starts[0])
+    np.testing.assert_array_equal(again.rewards, drawn.rewards)
+    ones = np.ones((2, 8), dtype=int)
+    res = evaluate_domain(d, names, episodes=50, horizon=3, seed=5, starts=ones)
+    assert res.episodes == 2 and res.rewards.shape == (1, 3, 2)
+    np.testing.assert_array_equal(res.starts[0], ones)
+    with pytest.raises(InvalidParameterError, match=r"evaluate_domain.starts: must have shape "
+                                                    r"\(episodes >= 1, n_arms=8\); got \(8,\)"):
+        evaluate_domain(d, names, starts=np.zeros(8, dtype=int))
+    with pytest.raises(InvalidParameterError, match=r"evaluate_domain.starts\[1\].states: must "
+                                                    r"lie in \[0, 4\); got 4 \(arm 2\)"):
+        evaluate_domain(d, names, starts=[[0] * 8, [0, 0, 4, 0, 0, 0, 0, 0]])
+
+
 def test_compare_domain_seeds_and_errors():
     res = compare_domain("capacity", n_arms=8, budget=2, seeds=(0, 1), episodes=2, horizon=3,
                          planners=["no-action", "random", "iterative-myopic"])
