@@ -1,0 +1,84 @@
+"""rmab's planners on the reference implementation's own instance and evaluation episodes.
+
+coRMAB spec section 0: SEQUOIA "must reach at least [the reference's] reward on the same
+instances". ``benchmarks/results/reference_capacity_J20_seed0.npz`` holds the capacity instance
+(J = 20, B = 5 workers) that the reference (lily-x/combinatorial-rmab, ``driver.py -s 0 -H 20
+-J 20 -B 5 --rmab_type constrained``) generated, as arrays (``up_prob`` (J, 2) passive/pulled,
+``rewards`` (J, 4), ``costs``, ``capacities``), with the 50 Bernoulli(0.2) start states of its
+evaluation (``eval_init_states``) and a note on its conventions; it was exported from a run of
+the reference on 2026-12-02 (docs/benchmarks.md, session 20, has that run's figures). The
+reference's reward is the expected reward of the next state summed over arms, as here.
+
+This rebuilds the instance with ``CapacityDomain.from_arrays`` and evaluates the planners from
+those 50 starts (H = 20; the transitions' uniforms come from ``--seed``), printing the mean
+per-step expected reward ± its standard error over the episodes and RANDOM = 1.
+
+    .venv/bin/python benchmarks/bench_reference.py [--planners a,b,...] [--network NPZ]
+        [--time-limit S] [--instance NPZ] [--seed N]
+
+``--network``: a SEQUOIA network trained on that instance, e.g. ``rmab train --domain-file
+D.npz --out run`` after ``--save-domain D.npz`` has written the instance as a domain file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import sys
+import warnings
+
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+
+from rmab.domains import save_domain  # noqa: E402
+from rmab.domains.capacity import CapacityDomain  # noqa: E402
+from rmab.domains.evaluate import evaluate_domain  # noqa: E402
+
+INSTANCE = pathlib.Path(__file__).resolve().parent / "results" / \
+    "reference_capacity_J20_seed0.npz"
+PLANNERS = "no-action,random,sampling,myopic,iterative-myopic,whittle,lagrangian"
+
+
+def load_reference(path) -> tuple[CapacityDomain, np.ndarray, int]:
+    """The reference's instance as a domain, its evaluation starts (E, J) and horizon."""
+    with np.load(path, allow_pickle=False) as z:
+        with warnings.catch_warnings():       # one arm costs more than any worker can take
+            warnings.simplefilter("ignore")
+            domain = CapacityDomain.from_arrays(up_prob=z["up_prob"], rewards=z["rewards"],
+                                                costs=z["costs"], capacities=z["capacities"])
+        return domain, z["eval_init_states"].astype(np.int64), int(z["horizon"])
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--instance", default=str(INSTANCE), help="reference export (.npz)")
+    p.add_argument("--planners", default=PLANNERS, help=f"domain planners (default {PLANNERS})")
+    p.add_argument("--network", default=None, help="a SEQUOIA network (.npz) to add")
+    p.add_argument("--time-limit", type=float, default=2.0,
+                   help="SEQUOIA's seconds per solve (default 2)")
+    p.add_argument("--seed", type=int, default=0, help="the transitions' uniforms (default 0)")
+    p.add_argument("--save-domain", default=None, metavar="NPZ",
+                   help="also write the instance as a domain file (for rmab train)")
+    args = p.parse_args(argv)
+    domain, starts, horizon = load_reference(args.instance)
+    if args.save_domain:
+        save_domain(domain, args.save_domain)
+    planners = [name for name in args.planners.split(",") if name]
+    if args.network:
+        from rmab.planners.sequoia import SequoiaPlanner
+
+        planners.append(SequoiaPlanner(args.network, horizon=horizon, time_limit=args.time_limit))
+    res = evaluate_domain(domain, planners, starts=starts, horizon=horizon, seed=args.seed)
+    rewards = res.rewards[0]                                   # (planners, episodes)
+    random = rewards[res.planners.index("random")].mean()
+    print(f"reference capacity instance: J = {domain.n_arms}, B = {domain.budget} workers, "
+          f"{len(starts)} episodes from the reference's starts, H = {horizon}, seed {args.seed}")
+    print(f"{'planner':18s} {'reward':>8s} {'± s.e.':>7s} {'/ random':>9s} {'ms/step':>8s}")
+    for name, r, sec in zip(res.planners, rewards, res.seconds_per_step[0]):
+        print(f"{name:18s} {r.mean():8.3f} {r.std(ddof=1) / np.sqrt(len(r)):7.3f} "
+              f"{r.mean() / random:9.3f} {1e3 * sec:8.2f}")
+
+
+if __name__ == "__main__":
+    main()
