@@ -35,8 +35,8 @@ from rmab.errors import InvalidParameterError
 from rmab.models.arms import POMDPArms
 from rmab.values import _kernels
 from rmab.values.exact import check_scale
-from rmab.values.pbvi import (AlphaVectors, PBVIResult, _expand, _Stack, check_belief_rows,
-                              simplex_grid, start_beliefs)
+from rmab.values.pbvi import (AlphaVectors, PBVIResult, _Stack, arm_problem,
+                              check_belief_rows, simplex_grid, start_beliefs)
 
 __all__ = ["FiniteAlphaVectors", "FinitePBVIResult", "solve_finite_pbvi"]
 
@@ -259,14 +259,7 @@ def backward_sets(trans, obs, r, c, beta, beliefs, horizon):
 
 
 def _solve_one(arms, i, price, discount, horizon, b0, n_beliefs, extra, rng):
-    trans = arms.transitions[i]
-    obs = np.ascontiguousarray(arms.observations[i])
-    c = np.ascontiguousarray(arms.costs[i])
-    r = np.ascontiguousarray(arms.rewards[i] - price * c[None, :])
-    beliefs = _expand(trans, obs, b0, n_beliefs, rng)
-    if extra is not None:
-        beliefs = np.unique(np.vstack([beliefs, extra]), axis=0)
-    beliefs = np.ascontiguousarray(beliefs)
+    trans, obs, c, r, beliefs = arm_problem(arms, i, price, b0, n_beliefs, extra, rng)
     beliefs.setflags(write=False)
 
     def vectors(alphas, costs, actions):

@@ -457,16 +457,22 @@ def _arm_key(arms, i, b0, warm) -> bytes:
     return h.digest()
 
 
-def _solve_one(arms, i, price, discount, target, b0, n_beliefs, grid_points, randomized, warm,
-               rng, max_iter) -> AlphaVectors:
+def arm_problem(arms, i, price, b0, n_beliefs, extra, rng):
+    """Arm ``i``'s transitions, signals, costs, priced rewards ``r - λ c`` and point set (the
+    expansion from the arm's start belief ``b0`` plus the ``extra`` beliefs, if any)."""
     trans = arms.transitions[i]
     obs = np.ascontiguousarray(arms.observations[i])
     c = np.ascontiguousarray(arms.costs[i])
     r = np.ascontiguousarray(arms.rewards[i] - price * c[None, :])
     beliefs = _expand(trans, obs, b0, n_beliefs, rng)
-    if grid_points is not None:
-        beliefs = np.unique(np.vstack([beliefs, grid_points]), axis=0)
-    beliefs = np.ascontiguousarray(beliefs)
+    if extra is not None:
+        beliefs = np.unique(np.vstack([beliefs, extra]), axis=0)
+    return trans, obs, c, r, np.ascontiguousarray(beliefs)
+
+
+def _solve_one(arms, i, price, discount, target, b0, n_beliefs, grid_points, randomized, warm,
+               rng, max_iter) -> AlphaVectors:
+    trans, obs, c, r, beliefs = arm_problem(arms, i, price, b0, n_beliefs, grid_points, rng)
     a0, c0 = _blind_vectors(trans, r, c, discount)
     act0 = np.arange(trans.shape[0], dtype=np.int64)
     if warm is not None:
