@@ -1,9 +1,9 @@
 """rmab's planners on the reference implementation's own instance and evaluation episodes.
 
 coRMAB spec section 0: SEQUOIA "must reach at least [the reference's] reward on the same
-instances". ``benchmarks/results/reference_capacity_J20_seed0.npz`` holds the capacity instance
-(J = 20, B = 5 workers) that the reference (lily-x/combinatorial-rmab, ``driver.py -s 0 -H 20
--J 20 -B 5 --rmab_type constrained``) generated, as arrays (``up_prob`` (J, 2) passive/pulled,
+instances". ``benchmarks/results/reference_capacity_J20_seed{0,1}.npz`` hold the capacity
+instances (J = 20, B = 5 workers) that the reference (lily-x/combinatorial-rmab, ``driver.py
+-s SEED -H 20 -J 20 -B 5 --rmab_type constrained``) generated, as arrays (``up_prob`` (J, 2) passive/pulled,
 ``rewards`` (J, 4), ``costs``, ``capacities``), with the 50 Bernoulli(0.2) start states of its
 evaluation (``eval_init_states``) and a note on its conventions; it was exported from a run of
 the reference on 2026-12-02 (docs/benchmarks.md, session 20, has that run's figures). The
