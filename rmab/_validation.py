@@ -30,10 +30,10 @@ def _short(value) -> str:
 
 
 def as_float_array(owner: str, field: str, value, *, ndim: int | None = None,
-                   error=InvalidModelError) -> np.ndarray:
-    """Coerce to a float64 C-contiguous copy, checking dimension and finiteness. Only real
-    numbers are taken (bool, integer or float arrays): strings and complex numbers are
-    refused, not converted or truncated."""
+                   error=InvalidModelError, allow_inf: bool = False) -> np.ndarray:
+    """Coerce to a float64 C-contiguous copy, checking dimension and finiteness (``allow_inf``:
+    only NaN is refused). Only real numbers are taken (bool, integer or float arrays): strings
+    and complex numbers are refused, not converted or truncated."""
     try:
         raw = np.asarray(value)
         if raw.dtype.kind not in "biuf":
@@ -44,10 +44,10 @@ def as_float_array(owner: str, field: str, value, *, ndim: int | None = None,
                     f"{_short(value)}") from exc
     if ndim is not None and arr.ndim != ndim:
         raise error(f"{owner}.{field}: must have {ndim} dimensions; got shape {arr.shape}")
-    bad = ~np.isfinite(arr)
+    bad = np.isnan(arr) if allow_inf else ~np.isfinite(arr)
     if bad.any():
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise error(f"{owner}.{field}: must be finite; got {arr[idx]} at index {idx}"
+        raise error(f"{owner}.{field}: must be {'a number' if allow_inf else 'finite'}; got {arr[idx]} at index {idx}"
                     + (_arm_suffix(idx) if arr.ndim >= 2 else ""))
     return arr
 
@@ -108,6 +108,31 @@ def check_number(owner: str, field: str, value, *, low=None, high=None, low_open
         op = "<" if high_open else "<="
         raise error(f"{owner}.{field}: must be {op} {high}; got {value}")
     return value
+
+
+def check_count_limits(owner: str, n_arms: int, n_actions: int, action_caps, min_active,
+                       max_active, *, error=InvalidParameterError):
+    """Validated count limits (see :class:`rmab.models.Instance`): ``action_caps`` as a
+    read-only float array (n_actions,) of non-negative integers or ``inf`` with entry 0 ``inf``
+    (or None), ``min_active`` in ``[0, n_arms]`` and ``max_active`` (None or ``>= min_active``)."""
+    caps = action_caps
+    if caps is not None:
+        caps = as_float_array(owner, "action_caps", caps, ndim=1, allow_inf=True, error=error)
+        check_shape(owner, "action_caps", caps, (n_actions,), ("n_actions",), error=error)
+        if caps[0] != np.inf:
+            raise error(f"{owner}.action_caps: entry 0 (passive) must be inf; got {caps[0]:g} "
+                        f"(use min_active to limit the passive arms)")
+        bad = np.flatnonzero(~((caps >= 0) & ((caps == np.round(caps)) | np.isinf(caps))))
+        if bad.size:
+            raise error(f"{owner}.action_caps: must be non-negative integers or inf; got "
+                        f"{caps[bad[0]]:g} for action {bad[0]}")
+        caps.setflags(write=False)
+    low = check_number(owner, "min_active", min_active, low=0, high=n_arms, integer=True,
+                       error=error)
+    high = max_active
+    if high is not None:
+        high = check_number(owner, "max_active", high, low=low, integer=True, error=error)
+    return caps, low, high
 
 
 def as_generator(seed, owner: str = "seed") -> np.random.Generator:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rmab._validation import budget_slack, check_number
+from rmab._validation import check_number
 from rmab.belief.update import check_actions
 from rmab.errors import InvalidParameterError, PlanningError, RmabError
 from rmab.io.reader import Batch, read_batches_keep_going
@@ -168,9 +168,9 @@ def _solve_one(batch: Batch, planner: str, params: dict, seed) -> BatchOutcome:
         actions = check_actions(f"{planner}.plan", model.plan(batch.belief), inst.n_arms,
                                 inst.n_actions)
         costs = inst.arms.costs[np.arange(inst.n_arms), actions]
-        if costs.sum() > inst.budget + budget_slack(inst.budget):
-            raise PlanningError(f"{planner}.plan: must respect the budget {inst.budget}; got "
-                                f"actions costing {costs.sum()}")
+        why = inst.violation(actions)
+        if why is not None:
+            raise PlanningError(f"{planner}.plan: {why}")
     except Exception as exc:  # noqa: BLE001 - one batch's planner failure must not hide the rest
         raise PlanningError(f"planner {planner!r} failed on batch {batch.batch_id!r}: "
                             f"{exc}") from exc

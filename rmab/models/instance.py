@@ -8,11 +8,12 @@ from typing import Mapping
 
 import numpy as np
 
-from rmab._validation import as_float_array, check_number, check_shape, check_stochastic
+from rmab._validation import (as_float_array, budget_slack, check_count_limits, check_number,
+                              check_shape, check_stochastic)
 from rmab.errors import InvalidModelError
 from rmab.models.arms import MDPArms, POMDPArms
 
-__all__ = ["Instance"]
+__all__ = ["Instance", "cheapest_activation"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -20,7 +21,10 @@ class Instance:
     """A restless bandit instance.
 
     Each period every arm ``n`` takes an action ``a_n`` (0 = passive) and the joint action must
-    satisfy ``sum_n costs[n, a_n] <= budget``. The reward ``rewards[n, s, a]`` is earned on the
+    satisfy ``sum_n costs[n, a_n] <= budget`` and, when given, the count limits: at most
+    ``action_caps[a]`` arms take action ``a`` and between ``min_active`` and ``max_active`` arms
+    take an active action (``min_active = max_active = k``: the classical "exactly k arms
+    active"; ``../shared/specs/PORMAB.md`` §1). The reward ``rewards[n, s, a]`` is earned on the
     state ``s`` at the *start* of the period; the arm then moves to ``s'`` and, for POMDP arms,
     emits a signal drawn from ``observations[n, a, s', :]``.
 
@@ -40,6 +44,13 @@ class Instance:
     name : str
     metadata : mapping
         JSON-serialisable provenance (generator, parameters, seed).
+    action_caps : array (n_actions,), optional
+        Most arms that may take each action per period: non-negative integers, ``inf`` for no
+        cap; ``action_caps[0]`` must be ``inf`` (limit the passive arms with ``min_active``).
+    min_active, max_active : int, optional
+        Fewest and most arms with an active action per period (default 0 and no limit). With
+        ``min_active > 0`` the instance is checked to have a feasible joint action (the
+        cheapest ``min_active`` activations under the caps fit the budget).
     """
 
     arms: MDPArms | POMDPArms
@@ -49,6 +60,9 @@ class Instance:
     initial_belief: np.ndarray | None = None
     name: str = "instance"
     metadata: Mapping = field(default_factory=dict)
+    action_caps: np.ndarray | None = None
+    min_active: int = 0
+    max_active: int | None = None
 
     def __post_init__(self):
         if not isinstance(self.arms, (MDPArms, POMDPArms)):
@@ -84,10 +98,31 @@ class Instance:
         object.__setattr__(self, "horizon", horizon)
         object.__setattr__(self, "initial_belief", belief)
         object.__setattr__(self, "metadata", dict(self.metadata))
+        self._check_counts()
+
+    def _check_counts(self) -> None:
+        caps, low, high = check_count_limits("Instance", self.arms.n_arms, self.n_actions,
+                                             self.action_caps, self.min_active,
+                                             self.max_active, error=InvalidModelError)
+        object.__setattr__(self, "action_caps", caps)
+        object.__setattr__(self, "min_active", low)
+        object.__setattr__(self, "max_active", high)
+        if low > 0:
+            cost = cheapest_activation(self.arms.costs, self.caps, low)
+            if cost is None:
+                raise InvalidModelError(
+                    f"Instance.min_active: must be at most the arms the action_caps let act; "
+                    f"got {low} with caps {self.caps[1:].tolist()}")
+            if cost > self.budget + budget_slack(self.budget):
+                raise InvalidModelError(
+                    f"Instance.min_active: the cheapest {low} active arms must fit the budget "
+                    f"{self.budget:g}; they cost {cost:.12g}")
 
     def __repr__(self) -> str:    # the arrays would print thousands of lines
-        return (f"Instance(name={self.name!r}, arms={self.arms!r}, budget={self.budget:g}, "
-                f"discount={self.discount:g}, horizon={self.horizon})")
+        limits = "" if not self.count_limited else (
+            f", caps={self.caps.tolist()}, min_active={self.min_active}")
+        return (f"Instance(name={self.name!r}, arms={self.arms!r}, budget={self.budget:g}"
+                f"{limits}, discount={self.discount:g}, horizon={self.horizon})")
 
     @property
     def n_arms(self) -> int:
@@ -117,13 +152,87 @@ class Instance:
             return self.horizon
         return max(1, math.ceil(math.log(1e-2) / math.log(self.discount)))
 
+    @property
+    def caps(self) -> np.ndarray:
+        """Most arms per action (n_actions,): :attr:`action_caps` with ``max_active`` folded
+        into the active actions' entries (``inf`` = no limit)."""
+        caps = (np.full(self.n_actions, math.inf) if self.action_caps is None
+                else self.action_caps.copy())
+        if self.max_active is not None:
+            caps[1:] = np.minimum(caps[1:], self.max_active)
+        return caps
+
+    @property
+    def limits(self) -> dict:
+        """The count limits as keyword arguments of
+        :func:`~rmab.relax.knapsack.solve_knapsack` and the planners' fill helpers."""
+        return dict(action_caps=self.action_caps, min_active=self.min_active,
+                    max_active=self.max_active)
+
+    @property
+    def count_limited(self) -> bool:
+        """Whether any count limit can bind (a cap or ``max_active`` below ``n_arms``, or
+        ``min_active > 0``): planners then solve their joint action with the limits."""
+        return self.min_active > 0 or bool((self.caps[1:] < self.n_arms).any())
+
+    def violation(self, actions: np.ndarray) -> str | None:
+        """Why the joint action (int (n_arms,), checked in range) is infeasible, or None."""
+        cost = float(self.arms.costs[np.arange(self.n_arms), actions].sum())
+        if cost > self.budget + budget_slack(self.budget):
+            return (f"must cost at most budget={self.budget:.12g}; got total cost "
+                    f"{cost:.12g} (overspend {cost - self.budget:.3g})")
+        if not self.count_limited:
+            return None
+        counts = np.bincount(actions, minlength=self.n_actions)
+        if self.action_caps is not None:
+            over = np.flatnonzero(counts > self.action_caps)
+            if over.size:
+                a = int(over[0])
+                return (f"must give action {a} to at most action_caps[{a}]="
+                        f"{self.action_caps[a]:g} arms; got {counts[a]}")
+        active = int(self.n_arms - counts[0])
+        if active < self.min_active:
+            return f"must make at least min_active={self.min_active} arms active; got {active}"
+        if self.max_active is not None and active > self.max_active:
+            return f"must make at most max_active={self.max_active} arms active; got {active}"
+        return None
+
     def replace(self, **changes) -> "Instance":
         """A copy with some fields changed (validated again)."""
         fields = dict(arms=self.arms, budget=self.budget, discount=self.discount,
                       horizon=self.horizon, initial_belief=self.initial_belief, name=self.name,
-                      metadata=self.metadata)
+                      metadata=self.metadata, action_caps=self.action_caps,
+                      min_active=self.min_active, max_active=self.max_active)
         unknown = set(changes) - set(fields)
         if unknown:
             raise InvalidModelError(f"Instance.replace: unknown fields {sorted(unknown)}")
         fields.update(changes)
         return Instance(**fields)
+
+
+def cheapest_activation(costs: np.ndarray, caps: np.ndarray, k: int) -> float | None:
+    """Least total cost of making exactly ``k`` arms active, at most ``caps[a]`` of them with
+    action ``a`` (costs (n_arms, n_actions)), or None if the caps allow fewer than ``k``.
+
+    A min-cost flow (arms -> actions, unit arcs, action arcs of capacity ``caps[a]``), so its
+    linear program has an integral optimum: HiGHS's LP value is the exact answer."""
+    from scipy import sparse
+    from solvers import MILP, TerminationStatus, solve
+
+    n_arms, n_actions = costs.shape
+    if k == 0:
+        return 0.0
+    m = n_actions - 1
+    if m == 0:
+        return None
+    capped = np.flatnonzero(np.isfinite(caps[1:]))
+    rows = sparse.vstack([
+        sparse.kron(sparse.eye(n_arms, format="csr"), np.ones((1, m)), format="csr"),
+        sparse.hstack([sparse.eye(m, format="csr")[capped]] * n_arms, format="csr"),
+        sparse.csr_matrix(np.ones((1, n_arms * m)))], format="csr")
+    lower = np.concatenate([np.full(n_arms + capped.size, -np.inf), [k]])
+    upper = np.concatenate([np.ones(n_arms), caps[1:][capped], [k]])
+    n = n_arms * m
+    res = solve(MILP(costs[:, 1:].ravel(), rows, lower, upper, np.zeros(n), np.ones(n),
+                     np.zeros(n, dtype=bool), "min"))
+    return float(res.objective) if res.status is TerminationStatus.OPTIMAL else None

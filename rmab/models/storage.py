@@ -195,9 +195,12 @@ def save_instance(instance: Instance, path) -> Path:
               "initial_belief": instance.initial_belief}
     if not arms.fully_observed:
         arrays["observations"] = arms.observations
+    if instance.action_caps is not None:
+        arrays["action_caps"] = instance.action_caps
     meta = {"format": FORMAT, "version": VERSION, "kind": type(arms).__name__,
             "budget": instance.budget, "discount": instance.discount,
-            "horizon": instance.horizon, "name": instance.name, "metadata": instance.metadata}
+            "horizon": instance.horizon, "name": instance.name, "metadata": instance.metadata,
+            "min_active": instance.min_active, "max_active": instance.max_active}
     return write_archive(path, arrays, meta, "Instance")
 
 
@@ -215,6 +218,7 @@ def load_instance(path) -> Instance:
                                     f"got {meta['kind']!r}")
         return Instance(arms, meta["budget"], discount=meta["discount"], horizon=meta["horizon"],
                         initial_belief=arrays["initial_belief"], name=meta.get("name", "instance"),
-                        metadata=meta.get("metadata", {}))
+                        metadata=meta.get("metadata", {}), action_caps=arrays.get("action_caps"),
+                        min_active=meta.get("min_active", 0), max_active=meta.get("max_active"))
     except KeyError as exc:
         raise InvalidModelError(f"load_instance: {path}: missing entry {exc}") from exc

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmab._validation import budget_slack, check_number
+from rmab._validation import check_number
 from rmab.belief import _kernels
 from rmab.belief.update import check_actions, impossible_signal
 from rmab.errors import InfeasibleActionError, InvalidParameterError
@@ -93,7 +93,6 @@ class Environment:
         self._transitions = arms.transitions
         self._observations = arms.observations
         self._rewards = arms.rewards
-        self._costs = arms.costs
         self._arm_index = np.arange(arms.n_arms)
         self._arm_rewards = np.empty(arms.n_arms)
         self.reset(seed=seed)
@@ -152,7 +151,8 @@ class Environment:
         InvalidParameterError
             Wrong shape, non-integer or out-of-range actions, or the episode is over.
         InfeasibleActionError
-            The joint action costs more than the budget (the message gives the overspend).
+            The joint action costs more than the budget (the message gives the overspend) or
+            breaks the instance's count limits (``Instance.violation``).
         """
         owner = "Environment.step"
         if self.done:
@@ -160,11 +160,9 @@ class Environment:
                                         f" times per episode; got step {self._t + 1} (call reset)")
         inst = self.instance
         a = check_actions(owner, actions, inst.n_arms, inst.n_actions)
-        cost = float(self._costs[self._arm_index, a].sum())
-        if cost > inst.budget + budget_slack(inst.budget):
-            raise InfeasibleActionError(
-                f"{owner}.actions: must cost at most budget={inst.budget:.12g}; got total cost "
-                f"{cost:.12g} (overspend {cost - inst.budget:.3g})")
+        why = inst.violation(a)
+        if why is not None:
+            raise InfeasibleActionError(f"{owner}.actions: {why}")
         reward = _kernels.realised_reward_kernel(self._states, a, self._rewards,
                                                  self._arm_rewards)
         noise = self._noise
