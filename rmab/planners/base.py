@@ -171,6 +171,13 @@ class PlannerSpec:
 _REGISTRY: dict[str, PlannerSpec] = {}
 
 
+def kernel_limits(instance: Instance) -> tuple[np.ndarray, float]:
+    """The count limits as the greedy kernels take them: caps (n_actions,) with ``max_active``
+    folded in, and ``max_active`` as a float (``inf``: none)."""
+    top = np.inf if instance.max_active is None else float(instance.max_active)
+    return instance.caps, top
+
+
 ONLY_PASSIVE = (" (these arms have only the passive action 0: every planner's answer is "
                 "all zeros; no-action, random, myopic, rollout and lagrangian give it)")
 

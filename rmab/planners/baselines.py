@@ -9,17 +9,23 @@ import numpy as np
 from rmab._validation import budget_slack, check_number
 from rmab.errors import InvalidParameterError
 from rmab.planners import _kernels
-from rmab.planners.base import ONLY_PASSIVE, BasePlanner
-from rmab.relax.knapsack import DP_LIMIT, solve_knapsack
+from rmab.planners.base import ONLY_PASSIVE, BasePlanner, kernel_limits
+from rmab.relax.knapsack import DP_LIMIT, fill_active, solve_knapsack
 
 __all__ = ["NoActionPlanner", "RandomPlanner", "RoundRobinPlanner", "MyopicPlanner",
            "BeliefThresholdPlanner", "one_step_values"]
 
 
 class NoActionPlanner(BasePlanner):
-    """Every arm takes the passive action 0."""
+    """Every arm takes the passive action 0 (refuses instances with ``min_active > 0``)."""
 
     name = "no-action"
+
+    def _fit(self, instance):
+        if instance.min_active:
+            raise InvalidParameterError(f"NoActionPlanner.fit.instance.min_active: must be 0 "
+                                        f"for a planner that never acts; got "
+                                        f"{instance.min_active}")
 
     def _plan(self, belief, t):
         return np.zeros(belief.shape[0], dtype=np.int64)
@@ -27,7 +33,9 @@ class NoActionPlanner(BasePlanner):
 
 class RandomPlanner(BasePlanner):
     """Random feasible joint action: arms in a random order each take an action drawn uniformly
-    among those whose cost still fits the remaining budget (the passive action always fits)."""
+    among those whose cost still fits the remaining budget (the passive action always fits) and
+    whose count limit is not reached; with ``min_active``, random passive arms are then made
+    active until enough are (:func:`~rmab.relax.knapsack.fill_active`)."""
 
     name = "random"
 
@@ -36,15 +44,20 @@ class RandomPlanner(BasePlanner):
         n = inst.n_arms
         order = self.rng.permutation(n).astype(np.int64)
         actions = np.zeros(n, dtype=np.int64)
+        caps, top = kernel_limits(inst)
         _kernels.random_feasible_kernel(order, inst.arms.costs, inst.budget,
-                                        0.5 * budget_slack(inst.budget), self.rng.random(n),
-                                        actions)
+                                        0.5 * budget_slack(inst.budget), caps, top,
+                                        self.rng.random(n), actions)
+        if inst.min_active:
+            fill_active(self.rng.random((n, inst.n_actions)), inst.arms.costs, inst.budget,
+                        actions, **inst.limits)
         return actions
 
 
-def _fill(order: np.ndarray, costs: np.ndarray, budget: float) -> np.ndarray:
+def _fill(order: np.ndarray, costs: np.ndarray, budget: float, cap: float = np.inf
+          ) -> np.ndarray:
     """The arms of ``order`` taken greedily in that order while each fits in what is left of
-    ``budget`` (an arm that does not fit is passed over, not a stop)."""
+    ``budget`` (an arm that does not fit is passed over, not a stop), at most ``cap`` of them."""
     slack = 0.5 * budget_slack(budget)
     spent = np.cumsum(costs[order])
     k = int(np.searchsorted(spent, budget + slack, side="right"))     # the prefix that fits
@@ -54,7 +67,23 @@ def _fill(order: np.ndarray, costs: np.ndarray, budget: float) -> np.ndarray:
         if costs[i] <= left + slack:
             taken.append(i)
             left -= costs[i]
-    return np.asarray(taken, dtype=np.int64)
+    return np.asarray(taken[:int(min(cap, len(taken)))], dtype=np.int64)
+
+
+def _fill_action(inst, ranking: np.ndarray, eligible: int, action: int):
+    """The joint action giving ``action`` to the arms :func:`_fill` takes from the first
+    ``eligible`` of ``ranking`` (all arms, preferred first), within the action's cap, then made
+    up to ``min_active`` in ranking order if need be. Returns it and the arms :func:`_fill`
+    took."""
+    actions = np.zeros(inst.n_arms, dtype=np.int64)
+    take = _fill(ranking[:eligible], inst.arms.costs[:, action], inst.budget,
+                 kernel_limits(inst)[0][action])
+    actions[take] = action
+    if inst.min_active:
+        scores = np.full((inst.n_arms, inst.n_actions), -np.inf)
+        scores[ranking, action] = -np.arange(inst.n_arms, dtype=float)
+        fill_active(scores, inst.arms.costs, inst.budget, actions, **inst.limits)
+    return actions, take
 
 
 class RoundRobinPlanner(BasePlanner):
@@ -80,11 +109,8 @@ class RoundRobinPlanner(BasePlanner):
     def _plan(self, belief, t):
         inst = self.instance
         n = inst.n_arms
-        costs = inst.arms.costs[:, self.action]
         order = (self._next + np.arange(n)) % n
-        take = _fill(order, costs, inst.budget)
-        actions = np.zeros(n, dtype=np.int64)
-        actions[take] = self.action
+        actions, take = _fill_action(inst, order, n, self.action)
         if len(take):                   # the cycle resumes after the last arm served
             self._next = int((take[-1] + 1) % n)
         return actions
@@ -119,7 +145,7 @@ class MyopicPlanner(BasePlanner):
         inst = self.instance
         values = one_step_values(inst.arms, belief, inst.discount)
         res = solve_knapsack(values, inst.arms.costs, inst.budget, method=self.method,
-                             dp_limit=self.dp_limit)
+                             dp_limit=self.dp_limit, **inst.limits)
         self.last_stats.info.update(knapsack=res.method, optimal=res.optimal, value=res.value)
         idx = np.arange(inst.n_arms)
         self.last_stats.scores = values[idx, res.actions] - values[:, 0]
@@ -149,7 +175,5 @@ class BeliefThresholdPlanner(BasePlanner):
         score = np.einsum("ns,ns->n", belief, inst.arms.rewards[:, :, 0])
         self.last_stats.scores = score
         order = np.argsort(score, kind="stable")
-        order = order[score[order] <= self.threshold]
-        actions = np.zeros(inst.n_arms, dtype=np.int64)
-        actions[_fill(order, inst.arms.costs[:, self.action], inst.budget)] = self.action
-        return actions
+        eligible = int(np.searchsorted(score[order], self.threshold, side="right"))
+        return _fill_action(inst, order, eligible, self.action)[0]

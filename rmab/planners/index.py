@@ -16,8 +16,9 @@ import numpy as np
 
 from rmab._validation import budget_slack, check_number
 from rmab.errors import IndexabilityWarning, InvalidParameterError
-from rmab.planners.base import ONLY_PASSIVE, BasePlanner
+from rmab.planners.base import ONLY_PASSIVE, BasePlanner, kernel_limits
 from rmab.relax import _kernels
+from rmab.relax.knapsack import fill_active
 from rmab.relax.whittle import belief_whittle_indices, whittle_indices
 
 __all__ = ["WhittlePlanner", "WhittleMultiPlanner"]
@@ -74,7 +75,9 @@ class _IndexPlanner(BasePlanner):
 
     def _walk(self, index, levels):
         """Upgrade arms along ``levels`` (a list of (from, to) level pairs per column of
-        ``index``) by decreasing index while the budget lasts (the knapsack's greedy walk)."""
+        ``index``) by decreasing index while the budget and count limits allow (the knapsack's
+        greedy walk); with ``min_active``, passive arms then act by index whatever its sign
+        (the classical "exactly k" rule) until enough are active."""
         inst = self.instance
         n_arms = inst.n_arms
         costs = inst.arms.costs
@@ -87,8 +90,16 @@ class _IndexPlanner(BasePlanner):
         step = costs[arm_of, lv_to] - costs[arm_of, lv_from]
         order = np.lexsort((lv_from, arm_of, -score)).astype(np.int64)
         actions = np.zeros(n_arms, dtype=np.int64)
+        caps, top = kernel_limits(inst)
         _kernels.mckp_greedy_kernel(order, arm_of, lv_from, lv_to, np.ascontiguousarray(step),
-                                    float(inst.budget), 0.5 * budget_slack(inst.budget), actions)
+                                    float(inst.budget), 0.5 * budget_slack(inst.budget), caps,
+                                    top, actions)
+        if inst.min_active:       # then the passive arms' first steps by index, any sign
+            scores = np.full((n_arms, inst.n_actions), -np.inf)
+            for col, (a, b) in enumerate(levels):
+                if a == 0:
+                    scores[:, b] = index[:, col]
+            fill_active(scores, costs, inst.budget, actions, **inst.limits)
         return actions
 
 

@@ -120,7 +120,7 @@ class LagrangianPlanner(BasePlanner):
             gains = gains + self.result.price * costs      # give back this period's charge
             band = 0.0
         res = solve_knapsack(gains + band * costs, costs, inst.budget, method=self.knapsack,
-                             dp_limit=self.dp_limit)
+                             dp_limit=self.dp_limit, **inst.limits)
         idx = np.arange(inst.n_arms)
         self.last_stats.scores = gains[idx, res.actions] - gains[:, 0]
         self.last_stats.info.update(price=self.result.price, knapsack=res.method,

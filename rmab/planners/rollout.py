@@ -54,8 +54,10 @@ class RolloutPlanner(BasePlanner):
             spread = res.q_stderr
         else:
             chosen = int(np.flatnonzero((res.candidates == res.actions).all(axis=1))[0])
-            passive = int(np.flatnonzero((res.candidates == 0).all(axis=1))[0])
-            scores = res.arm_values[chosen] - res.arm_values[passive]
+            passive = np.flatnonzero((res.candidates == 0).all(axis=1))
+            # no scores when min_active rules out the all-passive joint action
+            scores = (res.arm_values[chosen] - res.arm_values[passive[0]] if passive.size
+                      else None)
             spread = res.stderr
         spread = float("nan") if np.isnan(spread).all() else float(np.nanmax(spread))
         self.last_stats.scores = scores

@@ -52,20 +52,29 @@ def _mckp_dp(gains, costs, capacity, actions, choice):
 
 @njit
 def mckp_greedy_kernel(order, arm_of, level_from, level_to, step_cost, capacity, slack,
-                       actions):
+                       caps, max_active, actions):
     """Greedy LP-relaxation rule: walk hull increments by decreasing slope and take each one
     whose arm is still at ``level_from`` and whose extra cost fits; an arm whose increment does
-    not fit stops upgrading. Writes ``actions`` (initially the passive action) and returns the
-    budget used."""
+    not fit stops upgrading. An increment to an action already given to ``caps[a]`` arms, or
+    one that would make more than ``max_active`` arms active, is skipped (``inf``: no limit).
+    Writes ``actions`` (initially the passive action) and returns the budget used."""
     used = 0.0
     blocked = np.zeros(actions.shape[0], dtype=np.bool_)
+    counts = np.zeros(caps.shape[0])
+    counts[0] = actions.shape[0]
     for k in order:
         n = arm_of[k]
-        if blocked[n] or actions[n] != level_from[k]:
+        a, b = level_from[k], level_to[k]
+        if blocked[n] or actions[n] != a:
+            continue
+        if counts[b] + 1.0 > caps[b] or (a == 0 and b != 0 and actions.shape[0] - counts[0]
+                                         + 1.0 > max_active):
             continue
         if used + step_cost[k] <= capacity + slack:
-            actions[n] = level_to[k]
+            actions[n] = b
             used += step_cost[k]
+            counts[a] -= 1.0
+            counts[b] += 1.0
         else:
             blocked[n] = True
     return used

@@ -12,6 +12,11 @@ row per arm, one budget row) solved by HiGHS (:mod:`solvers`), started from the 
 for any real costs; ``"auto"`` uses the DP when it applies and its table ``N * (B' + 1)``
 (``B'`` the scaled budget) is at most ``dp_limit``, else the MIP when it has at most
 ``mip_limit`` indicators, else the greedy.
+
+Count limits (``action_caps``, ``min_active``, ``max_active``; see
+:class:`~rmab.models.Instance`) add rows to the MIP, which ``"auto"`` then always uses; the
+greedy skips steps past a limit and fills ``min_active`` by gain (:func:`fill_active`), a
+heuristic never reported optimal; the DP does not take them.
 """
 
 from __future__ import annotations
@@ -22,11 +27,12 @@ import warnings
 
 import numpy as np
 
-from rmab._validation import as_float_array, budget_slack, check_costs, check_number
-from rmab.errors import InvalidParameterError, SolverLimitWarning
+from rmab._validation import (as_float_array, budget_slack, check_costs, check_count_limits,
+                              check_number)
+from rmab.errors import InfeasibleActionError, InvalidParameterError, SolverLimitWarning
 from rmab.relax import _kernels
 
-__all__ = ["KnapsackResult", "solve_knapsack", "DP_LIMIT", "MIP_LIMIT"]
+__all__ = ["KnapsackResult", "solve_knapsack", "fill_active", "DP_LIMIT", "MIP_LIMIT"]
 
 DP_LIMIT = 50_000_000
 MIP_LIMIT = 500        # indicators: HiGHS takes 0.015-0.03 s at 100-200, 0.17 s at 600
@@ -56,7 +62,8 @@ def _cost_scale(costs: np.ndarray) -> int | None:
 
 
 def solve_knapsack(values, costs, budget, *, method: str = "auto", dp_limit: int = DP_LIMIT,
-                   mip_limit: int = MIP_LIMIT, time_limit: float | None = None
+                   mip_limit: int = MIP_LIMIT, time_limit: float | None = None,
+                   action_caps=None, min_active: int = 0, max_active: int | None = None
                    ) -> KnapsackResult:
     """Best joint action under the budget.
 
@@ -74,6 +81,13 @@ def solve_knapsack(values, costs, budget, *, method: str = "auto", dp_limit: int
         Seconds allowed to the MIP. On the limit the best action found (at worst the greedy
         answer it starts from) is returned with ``optimal=False`` and a
         :class:`~rmab.errors.SolverLimitWarning`.
+    action_caps, min_active, max_active :
+        Count limits as in :class:`~rmab.models.Instance` (``instance.limits``).
+
+    Raises
+    ------
+    InfeasibleActionError
+        No joint action meets the budget and ``min_active``.
     """
     owner = "solve_knapsack"
     values = as_float_array(owner, "values", values, ndim=2, error=InvalidParameterError)
@@ -92,7 +106,17 @@ def solve_knapsack(values, costs, budget, *, method: str = "auto", dp_limit: int
         raise InvalidParameterError(f"{owner}.method: must be one of {_METHODS}; got {method!r}")
     if time_limit is not None:
         time_limit = check_number(owner, "time_limit", time_limit, low=0.0, low_open=True)
-    n_arms = values.shape[0]
+    n_arms, n_actions = values.shape
+    caps, min_active, max_active = check_count_limits(owner, n_arms, n_actions, action_caps,
+                                                      min_active, max_active)
+    caps = np.full(n_actions, np.inf) if caps is None else caps
+    top = np.inf if max_active is None else float(max_active)
+    limited = min_active > 0 or bool((np.minimum(caps[1:], top) < n_arms).any())
+    if limited:
+        if method == "dp":
+            raise InvalidParameterError(f"{owner}.method: 'dp' does not take count limits "
+                                        f"(action_caps, min_active, max_active); use 'mip'")
+        return _limited(values, costs, budget, method, time_limit, caps, min_active, top)
     scale = _cost_scale(costs)
     if method == "dp" and scale is None:
         raise InvalidParameterError(f"{owner}.costs: must be integers or decimals of at most "
@@ -142,21 +166,12 @@ def _dp(gains, costs, budget, scale, actions) -> bool:
 def _greedy(gains, costs, budget, actions) -> bool:
     """Greedy upgrades along the hulls; writes ``actions`` and returns whether they reach the
     LP relaxation's bound (then they are optimal)."""
-    size = gains.shape[0] * max(gains.shape[1] - 1, 1)
-    arm_of, lv_from, lv_to = (np.empty(size, dtype=np.int64) for _ in range(3))
-    d_cost, slope = np.empty(size), np.empty(size)
-    k = _kernels.hull_increments_kernel(gains, np.ascontiguousarray(costs), arm_of, lv_from,
-                                        lv_to, d_cost, slope)
+    steps = _walk_hulls(gains, costs, budget, np.full(gains.shape[1], np.inf), np.inf, actions)
+    order, arm_of, lv_from, lv_to, d_cost = steps
+    k = order.size
     if k == 0:
         return True
-    arm_of, lv_from, lv_to, d_cost, slope = (x[:k] for x in (arm_of, lv_from, lv_to, d_cost,
-                                                               slope))
-    # by decreasing slope; ties keep the kernel's order (by arm, then along the arm's hull:
-    # level numbers need not follow the hull when costs are not sorted by action)
-    order = np.argsort(-slope, kind="stable").astype(np.int64)
     slack = 0.5 * budget_slack(budget)
-    _kernels.mckp_greedy_kernel(order, arm_of, lv_from, lv_to, d_cost, float(budget), slack,
-                                actions)
     # The LP optimum takes whole steps in slope order while they fit (so does the greedy),
     # then a fraction of the next: the greedy is optimal iff the steps it took after that
     # prefix gain at least the fraction. Compared per arm, so that a large gain elsewhere
@@ -177,6 +192,143 @@ def _greedy(gains, costs, budget, actions) -> bool:
     idx = np.arange(actions.size)
     extra = (gains[idx, actions] - gains[idx, level]).sum()
     return bool(extra >= fraction * (1.0 - 1e-9))
+
+
+def _limited(values, costs, budget, method, time_limit, caps, min_active, top):
+    """``solve_knapsack`` under count limits: the greedy walk within them, completed to
+    ``min_active`` by gain, then (unless ``method == "greedy"`` and the walk succeeded) the MIP
+    with one row per capped action and one for the active arms."""
+    n_arms, n_actions = values.shape
+    gains = np.ascontiguousarray(values - values[:, :1])
+    actions = np.zeros(n_arms, dtype=np.int64)
+    _walk_hulls(gains, costs, budget, caps, top, actions)
+    feasible = _fill_greedy(gains, costs, budget, actions, caps, min_active)
+    optimal = False
+    if method != "greedy" or not feasible:
+        method = "mip"
+        optimal, feasible = _limited_mip(gains, costs, budget, caps, min_active, top, actions,
+                                         feasible, time_limit)
+    if not feasible:
+        raise InfeasibleActionError(f"solve_knapsack: no joint action gives {min_active} arms "
+                                    f"an active action within the budget {budget:g} and caps")
+    idx = np.arange(n_arms)
+    return KnapsackResult(actions, float(values[idx, actions].sum()),
+                          float(costs[idx, actions].sum()), method, optimal)
+
+
+def _walk_hulls(gains, costs, budget, caps, top, actions):
+    """The greedy walk: upgrade arms along their (cost, gain) hulls by decreasing slope while
+    the budget lasts, skipping steps past ``caps`` (n_actions,) or ``top`` active arms. Writes
+    ``actions``; returns the steps (order by slope, arm, from, to, extra cost)."""
+    size = gains.shape[0] * max(gains.shape[1] - 1, 1)
+    arm_of, lv_from, lv_to = (np.empty(size, dtype=np.int64) for _ in range(3))
+    d_cost, slope = np.empty(size), np.empty(size)
+    k = _kernels.hull_increments_kernel(gains, np.ascontiguousarray(costs), arm_of, lv_from,
+                                        lv_to, d_cost, slope)
+    arm_of, lv_from, lv_to, d_cost, slope = (x[:k] for x in (arm_of, lv_from, lv_to, d_cost,
+                                                               slope))
+    # by decreasing slope; ties keep the kernel's order (by arm, then along the arm's hull:
+    # level numbers need not follow the hull when costs are not sorted by action)
+    order = np.argsort(-slope, kind="stable").astype(np.int64)
+    _kernels.mckp_greedy_kernel(order, arm_of, lv_from, lv_to, d_cost, float(budget),
+                                0.5 * budget_slack(budget), caps, top, actions)
+    return order, arm_of, lv_from, lv_to, d_cost
+
+
+def fill_active(scores, costs, budget, actions, *, action_caps=None, min_active: int = 0,
+                max_active: int | None = None) -> None:
+    """Bring a heuristic's joint action ``actions`` (within the budget and caps) up to
+    ``min_active`` active arms, in place: passive arms take the (arm, action) pairs of highest
+    ``scores`` (n_arms, n_actions; ``-inf`` = only if needed) that still fit. Should that
+    greedy miss, the exact MIP maximises the scores with a bonus for keeping ``actions``
+    (:func:`solve_knapsack`). Limits as ``instance.limits``."""
+    caps = np.full(costs.shape[1], np.inf) if action_caps is None else action_caps
+    if min_active == 0 or _fill_greedy(scores, costs, budget, actions, caps, min_active):
+        return
+    finite = scores[np.isfinite(scores)]
+    low, high = (finite.min(), finite.max()) if finite.size else (0.0, 0.0)
+    values = np.where(np.isfinite(scores), scores, low - (high - low) - 1.0)
+    bonus = 2.0 * (values.max() - values.min()) + 1.0
+    values[np.arange(actions.size), actions] += np.where(actions > 0, bonus, 0.0)
+    actions[:] = solve_knapsack(values, costs, budget, method="mip", action_caps=action_caps,
+                                min_active=min_active, max_active=max_active).actions
+
+
+def _fill_greedy(scores, costs, budget, actions, caps, min_active: int) -> bool:
+    """:func:`fill_active`'s greedy: returns whether ``min_active`` was reached."""
+    n_arms, n_actions = costs.shape
+    counts = np.bincount(actions, minlength=n_actions)
+    need = min_active - (n_arms - int(counts[0]))
+    if need <= 0:
+        return True
+    left = budget + 0.5 * budget_slack(budget) - costs[np.arange(n_arms), actions].sum()
+    arm = np.repeat(np.flatnonzero(actions == 0), n_actions - 1)
+    act = np.tile(np.arange(1, n_actions), arm.size // max(n_actions - 1, 1))
+    for k in np.argsort(-scores[arm, act], kind="stable"):
+        n, a = arm[k], act[k]
+        if actions[n] != 0 or counts[a] + 1 > caps[a] or costs[n, a] > left:
+            continue
+        actions[n] = a
+        counts[a] += 1
+        left -= costs[n, a]
+        need -= 1
+        if need == 0:
+            return True
+    return False
+
+
+def _limited_mip(gains, costs, budget, caps, min_active, top, actions, feasible,
+                 time_limit) -> tuple[bool, bool]:
+    """Binary program over x[n, a] (a >= 1, passive the slack of each choice row) with the
+    budget row, a row per capped action and the active-arm row, started from ``actions`` when
+    ``feasible``. Writes ``actions``; returns (proven optimal, feasible)."""
+    from scipy import sparse
+    from solvers import MILP, TerminationStatus, solve
+
+    n_arms, n_actions = gains.shape
+    m = n_actions - 1
+    scale = np.abs(gains).max(initial=0.0) or 1.0       # HiGHS's tolerances are absolute
+    capped = np.flatnonzero(np.isfinite(caps[1:]))
+    rows = sparse.vstack([
+        sparse.kron(sparse.eye(n_arms, format="csr"), np.ones((1, m)), format="csr"),
+        sparse.csr_matrix(costs[:, 1:].ravel()[None, :]),
+        sparse.hstack([sparse.eye(m, format="csr")[capped]] * n_arms, format="csr"),
+        sparse.csr_matrix(np.ones((1, n_arms * m)))], format="csr")
+    lower = np.concatenate([np.full(n_arms + 1 + capped.size, -np.inf), [min_active]])
+    limit = budget + 0.5 * budget_slack(budget)
+    upper = np.concatenate([np.ones(n_arms), [limit], caps[1:][capped], [min(top, n_arms)]])
+    idx = np.arange(n_arms)
+    start = None
+    if feasible:
+        start = np.zeros((n_arms, n_actions))
+        start[idx, actions] = 1.0
+        start = start[:, 1:].ravel()
+    n = n_arms * m
+    for _ in range(3):      # HiGHS accepts rows violated by ~1e-7: tighten the budget row
+        res = solve(MILP(gains[:, 1:].ravel() / scale, rows, lower, upper, np.zeros(n),
+                         np.ones(n), np.ones(n, dtype=bool), "max"),
+                    time_limit=time_limit, mip_gap=0.0, warm_start=start)
+        if res.x is None:
+            break
+        x = np.round(res.x).reshape(n_arms, m)
+        chosen = np.where(x.max(axis=1) > 0.5, x.argmax(axis=1) + 1, 0)
+        over = costs[idx, chosen].sum() - limit
+        if over <= 0.0:
+            break
+        upper[n_arms] -= 2.0 * over
+        res = None
+    if res is not None and res.status is TerminationStatus.INFEASIBLE and not feasible:
+        return False, False
+    stopped = res is None or res.status is not TerminationStatus.OPTIMAL
+    if stopped:
+        warnings.warn(f"solve_knapsack: HiGHS stopped early (status "
+                      f"{'budget row' if res is None else res.status.value}); returning the "
+                      "best action found", SolverLimitWarning, stacklevel=4)
+    if res is None or res.x is None:
+        return False, feasible          # the greedy start stands, if it was feasible
+    if not feasible or gains[idx, chosen].sum() >= gains[idx, actions].sum():
+        actions[:] = chosen
+    return not stopped, True
 
 
 def _mip(gains, costs, budget, actions, time_limit) -> bool:

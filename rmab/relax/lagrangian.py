@@ -384,6 +384,9 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
                      seed=0) -> LagrangianResult:
     """Minimise the Lagrangian dual ``L(λ)`` over ``λ >= 0``.
 
+    Only the budget is priced: the instance's count limits (``action_caps``, ``min_active``,
+    ``max_active``) are relaxed away, so the bound remains an upper bound on their problem.
+
     Parameters
     ----------
     instance : Instance

@@ -102,14 +102,19 @@ def hoeffding_trajectories(epsilon: float, delta: float, value_range: float,
     return max(1, math.ceil(count))
 
 
-def _feasible_joint(costs, budget, limit):
-    """Every joint action within the budget, or None when ``A^N`` exceeds ``limit``."""
+def _feasible_joint(instance, limit):
+    """Every feasible joint action (budget and count limits), or None when ``A^N`` exceeds
+    ``limit``."""
+    costs, budget = instance.arms.costs, instance.budget
     n_arms, n_actions = costs.shape
     if n_actions ** n_arms > limit:
         return None
     cand = np.array(list(itertools.product(range(n_actions), repeat=n_arms)), dtype=np.int64)
     spent = costs[np.arange(n_arms)[None, :], cand].sum(axis=1)
-    return np.ascontiguousarray(cand[spent <= budget + 0.5 * budget_slack(budget)])
+    cand = cand[spent <= budget + 0.5 * budget_slack(budget)]
+    if instance.count_limited:
+        cand = cand[[instance.violation(c) is None for c in cand]]
+    return np.ascontiguousarray(cand)
 
 
 class _Simulator:
@@ -233,7 +238,7 @@ def _rollout(instance, base, belief, horizon, n_traj, mode, max_joint, rng,
     n, n_actions = instance.n_arms, instance.n_actions
     cand = None
     if mode in ("auto", "joint"):
-        cand = _feasible_joint(arms.costs, instance.budget, max_joint)
+        cand = _feasible_joint(instance, max_joint)
         if cand is None and mode == "joint":
             raise InvalidParameterError(f"rollout.max_joint: must be >= n_actions ** n_arms = "
                                         f"{n_actions ** n} for mode 'joint'; got {max_joint}")
@@ -252,6 +257,6 @@ def _rollout(instance, base, belief, horizon, n_traj, mode, max_joint, rng,
     q = per_level.mean(axis=1).T                                         # (N, A)
     q_se = (per_level.std(axis=1, ddof=1).T / math.sqrt(n_traj) if n_traj > 1
             else np.full_like(q, np.nan))
-    res = solve_knapsack(q, arms.costs, instance.budget)
+    res = solve_knapsack(q, arms.costs, instance.budget, **instance.limits)
     return RolloutResult(res.actions, "per-arm", q, q_se, None, None, None, q.T.copy(),
                          horizon, n_traj, trunc, time.perf_counter() - start)

@@ -35,8 +35,14 @@ def _instances():
     # the index planners with the discounted indices (a heuristic)
     finite = random_instance(6, n_states=3, n_actions=3, n_obs=2, budget=3.0, discount=0.95,
                              horizon=5, seed=14)
+    # count limits (PORMAB §1): caps per action and at most 3 active; exactly 2 active arms
+    capped = frac.replace(action_caps=[np.inf, 2, 1], max_active=3, name="capped")
+    exactly = mdp.replace(min_active=2, max_active=2, name="exactly-2")
+    health_k = health.replace(budget=3.0, action_caps=[np.inf, np.inf, 1], min_active=2,
+                              max_active=2, name="health-exactly-2")
     return {"pomdp": pomdp, "mdp": mdp, "health": health, "fractional": frac,
-            "finite-pomdp": finite}
+            "finite-pomdp": finite, "capped": capped, "exactly-2": exactly,
+            "health-exactly-2": health_k}
 
 
 INSTANCES = _instances()
@@ -67,6 +73,11 @@ def _check_feasible(inst, actions):
     assert actions.min() >= 0 and actions.max() < inst.n_actions
     cost = inst.arms.costs[np.arange(inst.n_arms), actions].sum()
     assert cost <= inst.budget + 1e-9, f"cost {cost} > budget {inst.budget}"
+    counts = np.bincount(actions, minlength=inst.n_actions)
+    if inst.action_caps is not None:
+        assert (counts <= inst.action_caps).all(), f"counts {counts} > caps {inst.action_caps}"
+    active = inst.n_arms - counts[0]
+    assert inst.min_active <= active <= (inst.max_active or inst.n_arms), active
 
 
 def test_unknown_parameter_names_it_and_the_taken_ones():
@@ -107,6 +118,10 @@ def test_not_fitted(name):
 @pytest.mark.parametrize("name,kind", list(itertools.product(NAMES, INSTANCES)))
 def test_feasible_and_pure(name, kind):
     inst = INSTANCES[kind]
+    if name == "no-action" and inst.min_active:
+        with pytest.raises(InvalidParameterError, match=r"min_active: must be 0 .* never acts"):
+            _make(name).fit(inst)
+        return
     p = _make(name).fit(inst, seed=0)
     assert p.name == name
     p.reset(seed=1)

@@ -252,11 +252,17 @@ def test_knapsack_kernels_equal_their_python_versions(case):
         np.testing.assert_array_equal(x[:k0], y[:k0])
     arm_of, lv_from, lv_to, d_cost, slope = (x[:k0] for x in bufs[0])
     order = np.lexsort((lv_from, arm_of, -slope)).astype(np.int64)
-    acts = [np.zeros(n, np.int64) for _ in range(2)]
-    u0 = K.mckp_greedy_kernel(order, arm_of, lv_from, lv_to, d_cost, budget, 1e-9, acts[0])
-    u1 = py(K.mckp_greedy_kernel)(order, arm_of, lv_from, lv_to, d_cost, budget, 1e-9, acts[1])
-    assert u0 == u1
-    np.testing.assert_array_equal(acts[0], acts[1])
+    for caps, top in ((np.full(a, np.inf), np.inf),
+                      (np.r_[np.inf, np.full(a - 1, max(1, n // 2))], float(max(1, n - 1)))):
+        acts = [np.zeros(n, np.int64) for _ in range(2)]
+        u0 = K.mckp_greedy_kernel(order, arm_of, lv_from, lv_to, d_cost, budget, 1e-9, caps,
+                                  top, acts[0])
+        u1 = py(K.mckp_greedy_kernel)(order, arm_of, lv_from, lv_to, d_cost, budget, 1e-9,
+                                      caps, top, acts[1])
+        assert u0 == u1
+        np.testing.assert_array_equal(acts[0], acts[1])
+        counts = np.bincount(acts[0], minlength=a)
+        assert (counts[1:] <= caps[1:]).all() and (acts[0] > 0).sum() <= top
 
 
 def test_dp_with_a_huge_budget_does_not_allocate_a_huge_table():

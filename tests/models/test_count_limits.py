@@ -1,0 +1,188 @@
+"""Count limits on the joint action (PORMAB §1): per-action caps and min/max active arms."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from rmab.errors import InfeasibleActionError, InvalidModelError
+from rmab.models import health_intervention, load_instance, random_instance, save_instance
+from rmab.planners import make_planner
+from rmab.planners.baselines import one_step_values
+from rmab.sim import Environment
+
+
+@pytest.fixture
+def health():
+    return health_intervention(6, budget_fraction=0.5, seed=3)   # costs 0/1/2, budget 3
+
+
+@pytest.mark.parametrize("changes,message", [
+    (dict(action_caps=[1, 1, 1]), r"action_caps: entry 0 \(passive\) must be inf; got 1"),
+    (dict(action_caps=[np.inf, -1, 1]), r"action_caps: must be non-negative integers or inf; "
+                                        r"got -1 for action 1"),
+    (dict(action_caps=[np.inf, 1.5, 1]), r"got 1\.5 for action 1"),
+    (dict(action_caps=[np.inf, np.nan, 1]), r"action_caps: must be a number; got nan"),
+    (dict(action_caps=[np.inf, 1]), r"action_caps: must have shape \(n_actions=3\); got \(2,\)"),
+    (dict(action_caps="many"), r"action_caps: must be an array of numbers"),
+    (dict(min_active=7), r"min_active: must be <= 6; got 7"),
+    (dict(min_active=-1), r"min_active: must be >= 0; got -1"),
+    (dict(min_active=1.5), r"min_active: must be an integer; got 1\.5"),
+    (dict(min_active=3, max_active=2), r"max_active: must be >= 3; got 2"),
+    (dict(action_caps=[np.inf, 1, 0], min_active=2),
+     r"min_active: must be at most the arms the action_caps let act; got 2"),
+    (dict(min_active=4), r"min_active: the cheapest 4 active arms must fit the budget 3; they "
+                         r"cost 4"),
+])
+def test_bad_limits_name_the_field(health, changes, message):
+    with pytest.raises(InvalidModelError, match=message):
+        health.replace(**changes)
+
+
+def test_min_active_feasibility_counts_the_caps(health):
+    """Two arms at cost 1 fit the budget of 3; with action 1 capped at 1 the second must take
+    action 2 (cost 2): 3 still fits, a third arm does not."""
+    health.replace(action_caps=[np.inf, 1, np.inf], min_active=2)
+    with pytest.raises(InvalidModelError, match="the cheapest 3 active arms .* they cost 5"):
+        health.replace(action_caps=[np.inf, 1, np.inf], min_active=3)
+
+
+def test_violation_names_the_limit(health):
+    inst = health.replace(action_caps=[np.inf, 2, 1], min_active=1, max_active=2)
+    assert inst.count_limited
+    assert inst.caps.tolist() == [np.inf, 2, 1]
+    assert inst.violation(np.array([0, 0, 0, 0, 0, 0])) == (
+        "must make at least min_active=1 arms active; got 0")
+    assert inst.violation(np.array([2, 2, 0, 0, 0, 0])).startswith(
+        "must cost at most budget=3; got total cost 4")
+    assert inst.violation(np.array([1, 1, 1, 0, 0, 0])) == (
+        "must give action 1 to at most action_caps[1]=2 arms; got 3")
+    wide = health.replace(budget=6.0, max_active=2)
+    assert wide.violation(np.array([1, 1, 1, 0, 0, 0])) == (
+        "must make at most max_active=2 arms active; got 3")
+    assert inst.violation(np.array([1, 2, 0, 0, 0, 0])) is None
+    assert not health.count_limited and not health.replace(max_active=6).count_limited
+    assert "min_active=1" in repr(inst) and "caps=" not in repr(health)
+
+
+def test_environment_refuses_an_action_past_a_limit(health):
+    inst = health.replace(min_active=2, max_active=2)
+    env = Environment(inst, seed=0)
+    with pytest.raises(InfeasibleActionError, match=r"Environment\.step\.actions: must make "
+                                                    r"at least min_active=2 arms active; got 1"):
+        env.step(np.array([1, 0, 0, 0, 0, 0]))
+    env.step(np.array([1, 1, 0, 0, 0, 0]))
+
+
+def test_save_and_load_keep_the_limits(health, tmp_path):
+    inst = health.replace(action_caps=[np.inf, 2, 1], min_active=1, max_active=2)
+    back = load_instance(save_instance(inst, tmp_path / "i.npz"))
+    assert back.action_caps.tolist() == [np.inf, 2, 1]
+    assert (back.min_active, back.max_active) == (1, 2)
+    plain = load_instance(save_instance(health, tmp_path / "h.npz"))
+    assert plain.action_caps is None and plain.max_active is None and plain.min_active == 0
+
+
+def _best_joint(values, inst):
+    n = inst.n_arms
+    best = -np.inf
+    for joint in itertools.product(range(inst.n_actions), repeat=n):
+        joint = np.array(joint)
+        counts = np.bincount(joint, minlength=inst.n_actions)
+        active = n - counts[0]
+        if (inst.arms.costs[np.arange(n), joint].sum() <= inst.budget + 1e-9
+                and (inst.action_caps is None or (counts <= inst.action_caps).all())
+                and inst.min_active <= active <= (inst.max_active or n)):
+            best = max(best, values[np.arange(n), joint].sum())
+    return best
+
+
+@pytest.mark.parametrize("limits", [dict(min_active=3, max_active=3),
+                                    dict(action_caps=[np.inf, 1, 1]),
+                                    dict(action_caps=[np.inf, 3, 0], min_active=2)])
+def test_myopic_is_the_best_joint_action_under_the_limits(limits):
+    inst = random_instance(5, n_states=3, n_actions=3, n_obs=2, budget=4.0, seed=8)
+    inst = inst.replace(**limits)
+    b = np.random.default_rng(0).dirichlet(np.ones(3), 5)
+    actions = make_planner("myopic").fit(inst).plan(b)
+    assert inst.violation(actions) is None
+    values = one_step_values(inst.arms, b, inst.discount)
+    assert values[np.arange(5), actions].sum() == pytest.approx(_best_joint(values, inst))
+
+
+@pytest.mark.filterwarnings("ignore::rmab.errors.IndexabilityWarning")
+def test_whittle_exactly_k_takes_the_top_k_indices_whatever_their_sign():
+    """The classical rule: with min_active = max_active = k, the k arms of highest index act
+    even when some indices are below the threshold."""
+    inst = random_instance(8, n_states=3, n_actions=2, n_obs=None, budget=8.0, seed=4)
+    inst = inst.replace(min_active=5, max_active=5)
+    p = make_planner("whittle", threshold=10.0).fit(inst)      # no index reaches 10
+    b = np.eye(3)[np.random.default_rng(1).integers(0, 3, 8)]
+    index = p.indices_at(b)[:, 0]
+    actions = p.plan(b)
+    assert sorted(np.flatnonzero(actions)) == sorted(np.argsort(-index, kind="stable")[:5])
+
+
+def test_rollout_joint_mode_only_simulates_feasible_joint_actions():
+    inst = random_instance(4, n_states=2, n_actions=2, n_obs=None, budget=4.0, seed=5)
+    inst = inst.replace(min_active=2, max_active=2)
+    p = make_planner("rollout", horizon=2, n_trajectories=3, mode="joint").fit(inst, seed=0)
+    actions = p.plan(np.eye(2)[[0, 1, 0, 1]])
+    assert (actions > 0).sum() == 2 and p.last_stats.scores is None
+
+
+def _joint_optimum(inst, iterations=400):
+    """Value iteration on the joint MDP of a small fully observed instance, over the joint
+    actions within the budget and count limits; the value at ``initial_belief``."""
+    n, s_n, a_n = inst.n_arms, inst.n_states, inst.n_actions
+    states = np.array(list(itertools.product(range(s_n), repeat=n)))
+    joints = np.array([j for j in itertools.product(range(a_n), repeat=n)
+                       if inst.violation(np.array(j)) is None])
+    idx = np.arange(n)
+    P, R = inst.arms.transitions, inst.arms.rewards
+    # T[j][x, y] = prod_n P[n, j_n, x_n, y_n]; r[j][x] = sum_n R[n, x_n, j_n]
+    x, y = states.T[:, :, None], states.T[:, None, :]                  # (n, X, 1), (n, 1, X)
+    T = np.stack([np.prod(P[idx, j][idx[:, None, None], x, y], axis=0) for j in joints])
+    r = np.stack([R[idx, states, j].sum(axis=1) for j in joints])
+    v = np.zeros(len(states))
+    for _ in range(iterations):
+        v = (r + inst.discount * T @ v).max(axis=0)
+    start = np.prod(inst.initial_belief[idx, states], axis=1)
+    return float(start @ v)
+
+
+@pytest.mark.parametrize("limits", [dict(min_active=1, max_active=1), dict(min_active=3),
+                                    dict(action_caps=[np.inf, 1, 0], min_active=1)])
+def test_the_lagrangian_bound_stays_above_the_limited_optimum(limits):
+    """The bound relaxes the count limits away: checked against the exact joint optimum."""
+    from rmab.relax import lagrangian_bound
+
+    inst = random_instance(3, n_states=2, n_actions=3, n_obs=None, budget=3.0, discount=0.8,
+                           seed=6).replace(**limits)
+    optimum = _joint_optimum(inst)
+    free = _joint_optimum(inst.replace(action_caps=None, min_active=0, max_active=None))
+    assert optimum < free - 1e-3                     # the limits bind on this instance
+    bound = lagrangian_bound(inst, method="lp")
+    assert bound.certified_upper_bound >= optimum - 1e-9
+
+
+def test_generate_and_bound_from_the_command_line(tmp_path, capsys):
+    from rmab.cli import main
+
+    path = tmp_path / "k.npz"
+    assert main(["generate", "health", "--arms", "12", "--budget-fraction", "0.5",
+                 "--action-caps", "inf;inf;2", "--min-active", "3", "--max-active", "3",
+                 "-o", str(path)]) == 0
+    inst = load_instance(path)
+    assert inst.action_caps.tolist() == [np.inf, np.inf, 2] and inst.min_active == 3
+    assert main(["bound", str(path)]) == 0
+    assert "count limits:          relaxed" in capsys.readouterr().out
+    assert main(["generate", "health", "--action-caps", "inf;x", "-o", str(path)]) == 1
+    assert "generate.action_caps: must be numbers separated by ';'" in capsys.readouterr().err
+    assert main(["generate", "health", "--arms", "10", "--min-active", "5",
+                 "-o", str(path)]) == 1
+    assert "Instance.min_active: the cheapest 5 active arms" in capsys.readouterr().err
+    assert main(["generate", "capacity", "--max-active", "2", "-o", str(path)]) == 1
+    assert "generate.max_active: only for the instance kinds" in capsys.readouterr().err

@@ -1,0 +1,139 @@
+"""The knapsack under count limits (action caps, min/max active arms) against enumeration."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rmab.errors import InfeasibleActionError, InvalidParameterError
+from rmab.models.instance import cheapest_activation
+from rmab.relax.knapsack import fill_active, solve_knapsack
+
+
+@st.composite
+def limited_cases(draw):
+    n_arms = draw(st.integers(1, 6))
+    n_actions = draw(st.integers(2, 4))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    values = rng.normal(size=(n_arms, n_actions))
+    if draw(st.booleans()):
+        values = np.round(values)
+    costs = np.round(rng.uniform(0.0, 3.0, (n_arms, n_actions)), draw(st.sampled_from([0, 2])))
+    costs[:, 0] = 0.0
+    budget = draw(st.floats(0.0, 3.0 * n_arms))
+    caps = np.r_[np.inf, [draw(st.sampled_from([np.inf, 0, 1, 2])) for _ in range(n_actions - 1)]]
+    low = draw(st.integers(0, n_arms))
+    high = draw(st.sampled_from([None, low, min(low + 1, n_arms), n_arms]))
+    return values, costs, budget, caps, low, high
+
+
+def _feasible(actions, costs, budget, caps, low, high):
+    n = len(actions)
+    counts = np.bincount(actions, minlength=costs.shape[1])
+    active = n - counts[0]
+    return (costs[np.arange(n), actions].sum() <= budget + 1e-9 * max(1.0, budget)
+            and (counts <= caps).all() and active >= low and (high is None or active <= high))
+
+
+def _brute(values, costs, budget, caps, low, high):
+    n, a = values.shape
+    best = None
+    for joint in itertools.product(range(a), repeat=n):
+        joint = np.array(joint)
+        if _feasible(joint, costs, budget, caps, low, high):
+            v = values[np.arange(n), joint].sum()
+            best = v if best is None else max(best, v)
+    return best
+
+
+@settings(max_examples=300, deadline=None)
+@given(limited_cases())
+def test_mip_under_count_limits_equals_enumeration(case):
+    values, costs, budget, caps, low, high = case
+    best = _brute(values, costs, budget, caps, low, high)
+    kw = dict(action_caps=caps, min_active=low, max_active=high)
+    for method in ("auto", "mip", "greedy"):
+        if best is None:
+            with pytest.raises(InfeasibleActionError, match="no joint action"):
+                solve_knapsack(values, costs, budget, method=method, **kw)
+            continue
+        res = solve_knapsack(values, costs, budget, method=method, **kw)
+        assert _feasible(res.actions, costs, budget, caps, low, high)
+        assert res.value == pytest.approx(values[np.arange(len(values)), res.actions].sum())
+        if method == "greedy":
+            assert res.value <= best + 1e-9
+        else:
+            assert res.optimal
+            assert res.value == pytest.approx(best, abs=1e-7)
+
+
+@settings(max_examples=200, deadline=None)
+@given(limited_cases())
+def test_cheapest_activation_equals_enumeration(case):
+    _, costs, _, caps, low, _ = case
+    n, a = costs.shape
+    costs_of = [costs[np.arange(n), j].sum() for j in map(np.array, itertools.product(
+        range(a), repeat=n)) if (np.bincount(j, minlength=a) <= caps).all() and (j > 0).sum() == low]
+    got = cheapest_activation(costs, caps, low)
+    if not costs_of:
+        assert got is None
+    else:
+        assert got == pytest.approx(min(costs_of), abs=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(limited_cases(), st.integers(0, 2**32 - 1))
+def test_fill_active_reaches_min_active_from_any_feasible_start(case, seed):
+    """From a feasible start with too few active arms, ``fill_active`` ends feasible (its
+    greedy, or the MIP when the greedy misses) and keeps the start's arms when it can."""
+    values, costs, budget, caps, low, high = case
+    if _brute(values, costs, budget, caps, low, high) is None:
+        return
+    n = len(values)
+    actions = np.zeros(n, dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    for i in rng.permutation(n):         # a random start within budget and caps, below low
+        a = int(rng.integers(1, costs.shape[1]))
+        trial = actions.copy()
+        trial[i] = a
+        if (trial > 0).sum() < low and _feasible(trial, costs, budget, caps, 0, None):
+            actions = trial
+    fill_active(values, costs, budget, actions, action_caps=caps, min_active=low,
+                max_active=high)
+    assert _feasible(actions, costs, budget, caps, low, high)
+
+
+def test_limits_are_validated_and_dp_refuses_them():
+    v, c = np.ones((3, 3)), np.array([[0.0, 1.0, 2.0]] * 3)
+    with pytest.raises(InvalidParameterError, match=r"action_caps: entry 0 \(passive\) must be inf"):
+        solve_knapsack(v, c, 3.0, action_caps=[1, 1, 1])
+    with pytest.raises(InvalidParameterError, match=r"action_caps: must have shape \(n_actions=3\)"):
+        solve_knapsack(v, c, 3.0, action_caps=[np.inf, 1])
+    with pytest.raises(InvalidParameterError, match="min_active: must be <= 3; got 4"):
+        solve_knapsack(v, c, 3.0, min_active=4)
+    with pytest.raises(InvalidParameterError, match="max_active: must be >= 2; got 1"):
+        solve_knapsack(v, c, 3.0, min_active=2, max_active=1)
+    with pytest.raises(InvalidParameterError, match="'dp' does not take count limits"):
+        solve_knapsack(v, c, 3.0, method="dp", max_active=1)
+    with pytest.raises(InfeasibleActionError, match="no joint action gives 3 arms"):
+        solve_knapsack(v, c, 2.0, min_active=3)
+
+
+def test_exactly_k_takes_the_best_k_even_at_a_loss():
+    """min_active = max_active = k: the k arms of highest value act, negative values too."""
+    values = np.array([[0.0, -3.0], [0.0, -1.0], [0.0, 2.0], [0.0, -2.0]])
+    costs = np.array([[0.0, 1.0]] * 4)
+    res = solve_knapsack(values, costs, 4.0, min_active=2, max_active=2)
+    assert res.actions.tolist() == [0, 1, 1, 0] and res.value == 1.0 and res.optimal
+    assert solve_knapsack(values, costs, 4.0, max_active=2).actions.tolist() == [0, 0, 1, 0]
+
+
+def test_limits_that_cannot_bind_take_the_unlimited_path():
+    values = np.array([[0.0, 1.0], [0.0, 2.0]])
+    costs = np.array([[0.0, 1.0], [0.0, 1.0]])
+    res = solve_knapsack(values, costs, 1.0, action_caps=[np.inf, 5], max_active=2)
+    assert res.method == "dp" and res.actions.tolist() == [0, 1]
