@@ -50,6 +50,9 @@ def run(args) -> int:
     kind = "exact arm values" if res.exact else "PBVI lower values: an estimate"
     print(f"instance:              {instance.name} ({instance.n_arms} arms, budget "
           f"{instance.budget:g})")
+    if instance.count_limited:
+        print("count limits:          relaxed (the bound prices the budget only; it is still "
+              "an upper bound)")
     print(f"estimate:              {res.estimate:.6f}  ({kind})")
     print(f"certified upper bound: {cert}")
     print(f"price λ*:              {res.price:.6g}  ({res.method}, {res.iterations} prices)")

@@ -23,7 +23,8 @@ KINDS = INSTANCES + DOMAINS
 # defaults are applied where the kind is built, so that None is "not given"
 ONLY = {"states": INSTANCES, "actions": ("random",), "obs": ("random",),
         "clusters": ("health",), "noise": ("health",), "budget_fraction": INSTANCES,
-        "discount": INSTANCES, "horizon": INSTANCES, "budget": DOMAINS,
+        "discount": INSTANCES, "horizon": INSTANCES, "action_caps": INSTANCES,
+        "min_active": INSTANCES, "max_active": INSTANCES, "budget": DOMAINS,
         "interventions": ("interventions",), "edges": ("path",), "graph": ("path",),
         "source": ("path",), "route_length": ("path",)}
 
@@ -53,6 +54,13 @@ def add_arguments(parser) -> None:
                            "least 1 when positive (default 0.1)")
     inst.add_argument("--discount", type=float, default=None, help="discount (default 0.95)")
     inst.add_argument("--horizon", type=int, default=None, help="finite horizon (optional)")
+    inst.add_argument("--action-caps", metavar="CAPS", default=None,
+                      help="most arms per action, ';'-separated, inf = no cap, e.g. "
+                           "'inf;inf;3' (docs/instances.md, count limits)")
+    inst.add_argument("--min-active", type=int, default=None,
+                      help="fewest arms with an active action per period")
+    inst.add_argument("--max-active", type=int, default=None,
+                      help="most arms with an active action per period (min = max: exactly)")
     dom = parser.add_argument_group("coRMAB domains (" + ", ".join(DOMAINS) + "; as "
                                     "'rmab train --domain')")
     dom.add_argument("--budget", type=int, default=None, help="budget B (default 5)")
@@ -108,17 +116,32 @@ def build(args) -> Instance | Domain:
     if args.kind == "health":
         given = {name: value for name, value in (("n_clusters", args.clusters),
                                                  ("noise", args.noise)) if value is not None}
-        return generators.health_intervention(
+        made = generators.health_intervention(
             n_arms, n_states=states, budget_fraction=fraction, discount=discount,
             horizon=args.horizon, seed=args.seed, **given)
-    if args.kind == "random":
-        return generators.random_instance(
+    elif args.kind == "random":
+        made = generators.random_instance(
             n_arms, states, actions, obs if obs > 0 else None,
             budget=budget, discount=discount, horizon=args.horizon, seed=args.seed)
-    arms = generators.collapsing_arms(n_arms, states, seed=args.seed)
-    return Instance(arms, budget, discount=discount, horizon=args.horizon,
-                    name=f"collapsing-{n_arms}",
-                    metadata={"generator": "collapsing_arms", "seed": args.seed})
+    else:
+        arms = generators.collapsing_arms(n_arms, states, seed=args.seed)
+        made = Instance(arms, budget, discount=discount, horizon=args.horizon,
+                        name=f"collapsing-{n_arms}",
+                        metadata={"generator": "collapsing_arms", "seed": args.seed})
+    return made.replace(**_limits(args)) if _limits(args) else made
+
+
+def _limits(args) -> dict:
+    """The count limits given on the command line."""
+    limits = {name: getattr(args, name) for name in ("min_active", "max_active")
+              if getattr(args, name) is not None}
+    if args.action_caps is not None:
+        try:
+            limits["action_caps"] = [float(x) for x in args.action_caps.split(";")]
+        except ValueError:
+            raise InvalidParameterError(f"generate.action_caps: must be numbers separated by "
+                                        f"';' (inf = no cap); got {args.action_caps!r}") from None
+    return limits
 
 
 def _domain(args) -> Domain:

@@ -297,7 +297,8 @@ class _FileReader:
             metadata["actions"] = list(names)
         try:
             instance = Instance(arms, budget, discount=discount, initial_belief=belief,
-                                name=f"batch {bid}", metadata=metadata)
+                                name=f"batch {bid}", metadata=metadata,
+                                **self._limits(b, n_actions))
         except InvalidModelError as exc:
             b.fail(0, None, f"{OWNER}: must describe a valid instance; {exc}", exc)
         return Batch(bid, tuple(ids), instance, action_names=names, lines=b.lines_array(),
@@ -315,6 +316,26 @@ class _FileReader:
                 b.fail(k, "arm_id", f"{OWNER}.arm_id: must be unique within batch {b.bid!r}; got "
                                     f"{arm!r} again (first on line {b.line(seen[arm])})")
             seen[arm] = k
+
+    def _limits(self, b, n_actions: int) -> dict:
+        """The batch's count limits from the optional columns; the rows that give one agree."""
+        out = {}
+        for name in ("min_active", "max_active"):
+            ks = np.flatnonzero(b.present(name))
+            if len(ks):
+                values = b.ints(name, ks).astype(np.float64)
+                out[name] = int(b.same_number(name, values, ks, low=0))
+        ks = np.flatnonzero(b.present("action_caps"))
+        if len(ks):
+            caps = b.float_lists("action_caps", ks, n_actions, allow_inf=True)
+            differ = np.flatnonzero((caps != caps[0]).any(axis=1))
+            if len(differ):
+                b.fail(ks[differ[0]], "action_caps",
+                       f"{OWNER}.action_caps: must be the same on every row of batch {b.bid!r}; "
+                       f"got {caps[differ[0]].tolist()} here and {caps[0].tolist()} on line "
+                       f"{b.line(ks[0])}")
+            out["action_caps"] = caps[0]
+        return out
 
     def _discount(self, b) -> float:
         if "discount" not in self.table:
@@ -561,8 +582,8 @@ class _BatchRows:
                                        f"{_short(cell)}", exc)
             raise
 
-    def float_lists(self, name: str, ks, length: int) -> np.ndarray:
-        """(len(ks), length) numbers from cells like ``0.2;0.8``."""
+    def float_lists(self, name: str, ks, length: int, allow_inf: bool = False) -> np.ndarray:
+        """(len(ks), length) numbers from cells like ``0.2;0.8`` (``allow_inf``: ``inf`` too)."""
         cells = self._cells(name, ks)
         counts = np.fromiter(map(str.count, cells, repeat(";")), dtype=np.int64,
                              count=len(cells))
@@ -582,9 +603,10 @@ class _BatchRows:
                                        f"{_short(cell)}", exc)
             raise
         values = flat.reshape(len(cells), length)
-        bad = np.flatnonzero(~np.isfinite(values).all(axis=1))
+        bad = np.flatnonzero((np.isnan(values) if allow_inf else ~np.isfinite(values)).any(axis=1))
         if len(bad):
-            self.fail(ks[bad[0]], name, f"{OWNER}.{name}: must be finite; got "
+            self.fail(ks[bad[0]], name, f"{OWNER}.{name}: must be "
+                                        f"{'numbers or inf' if allow_inf else 'finite'}; got "
                                         f"{_short(cells[bad[0]])}")
         return values
 

@@ -50,6 +50,14 @@ COLUMNS = (
     Column("rewards", False, "inline model: JSON list (n_states, n_actions) or (n_states,)"),
     Column("costs", False, "optional: n_actions costs separated by ';' (overrides the model's)"),
     Column("discount", False, "optional: discount in (0, 1); rows of a batch that give it agree"),
+    Column("action_caps", False, "optional: most arms per action, n_actions numbers separated "
+                                 "by ';' ('inf' = no cap, the first must be inf); rows of a "
+                                 "batch that give it agree"),
+    Column("min_active", False, "optional: fewest arms with an active action per period "
+                                "(integer); rows of a batch that give it agree"),
+    Column("max_active", False, "optional: most arms with an active action per period "
+                                "(integer; min = max = k: exactly k); rows of a batch that give "
+                                "it agree"),
 )
 
 OUTPUT_COLUMNS = ("batch_id", "arm_id", "action", "action_name", "cost", "score")
