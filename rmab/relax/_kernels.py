@@ -51,6 +51,50 @@ def _mckp_dp(gains, costs, capacity, actions, choice):
 
 
 @njit
+def mckp_count_dp_kernel(gains, costs, capacity, low, high, actions):
+    """:func:`mckp_dp_kernel` with between ``low`` and ``high`` arms active (action != 0).
+
+    The table is indexed by budget used (at most) and active arms (exactly). Writes the optimal
+    choice to ``actions`` and returns its total gain, ``-inf`` when no choice has ``low``
+    active arms within ``capacity``. O(N A B K) time, O(N B K) bytes (``n_actions <= 127``).
+    """
+    n_arms, n_actions = gains.shape
+    neg = -np.inf
+    dp = np.full((capacity + 1, high + 1), neg)
+    dp[:, 0] = 0.0
+    new = np.empty_like(dp)
+    choice = np.zeros((n_arms, capacity + 1, high + 1), dtype=np.int8)
+    for n in range(n_arms):
+        new[:, :] = dp
+        for a in range(1, n_actions):
+            g = gains[n, a]
+            c = costs[n, a]
+            for b in range(c, capacity + 1):
+                for k in range(1, high + 1):
+                    prev = dp[b - c, k - 1]
+                    if prev != neg and prev + g > new[b, k]:
+                        new[b, k] = prev + g
+                        choice[n, b, k] = a
+        dp[:, :] = new
+    best = neg
+    k = -1
+    for j in range(low, high + 1):
+        if dp[capacity, j] > best:
+            best = dp[capacity, j]
+            k = j
+    if k < 0:
+        return neg
+    b = capacity
+    for n in range(n_arms - 1, -1, -1):
+        a = choice[n, b, k]
+        actions[n] = a
+        b -= costs[n, a]
+        if a != 0:
+            k -= 1
+    return best
+
+
+@njit
 def mckp_greedy_kernel(order, arm_of, level_from, level_to, step_cost, capacity, slack,
                        caps, max_active, actions):
     """Greedy LP-relaxation rule: walk hull increments by decreasing slope and take each one

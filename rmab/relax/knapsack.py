@@ -14,9 +14,11 @@ for any real costs; ``"auto"`` uses the DP when it applies and its table ``N * (
 ``mip_limit`` indicators, else the greedy.
 
 Count limits (``action_caps``, ``min_active``, ``max_active``; see
-:class:`~rmab.models.Instance`) add rows to the MIP, which ``"auto"`` then always uses; the
-greedy skips steps past a limit and fills ``min_active`` by gain (:func:`fill_active`), a
-heuristic never reported optimal; the DP does not take them.
+:class:`~rmab.models.Instance`): the DP counts active arms too (a table ``N * (B' + 1) *
+(K + 1)``, ``K`` the most active arms) when no action of several has its own cap; otherwise, or
+when that table exceeds ``dp_limit``, ``"auto"`` takes the MIP, with a row per capped action
+and one for the active arms. The greedy skips steps past a limit and fills ``min_active`` by
+gain (:func:`fill_active`), a heuristic never reported optimal.
 """
 
 from __future__ import annotations
@@ -76,7 +78,8 @@ def solve_knapsack(values, costs, budget, *, method: str = "auto", dp_limit: int
     budget : float >= 0
     method : {"auto", "dp", "greedy", "mip"}
     dp_limit, mip_limit : int
-        Largest DP table (cells) and MIP (indicators) that ``"auto"`` solves exactly.
+        Largest DP table (cells) and MIP (indicators, without count limits) that ``"auto"``
+        solves exactly.
     time_limit : float, optional
         Seconds allowed to the MIP. On the limit the best action found (at worst the greedy
         answer it starts from) is returned with ``optimal=False`` and a
@@ -113,9 +116,16 @@ def solve_knapsack(values, costs, budget, *, method: str = "auto", dp_limit: int
     top = np.inf if max_active is None else float(max_active)
     limited = min_active > 0 or bool((np.minimum(caps[1:], top) < n_arms).any())
     if limited:
-        if method == "dp":
-            raise InvalidParameterError(f"{owner}.method: 'dp' does not take count limits "
-                                        f"(action_caps, min_active, max_active); use 'mip'")
+        if n_actions == 2:              # one active action: its cap is a max_active
+            top, caps = min(top, caps[1]), np.full(2, np.inf)
+        if min(top, caps[1:].sum()) < min_active:
+            raise InfeasibleActionError(f"{owner}: no joint action gives {min_active} arms an "
+                                        f"active action within the caps")
+        if method in ("auto", "dp"):
+            res = _count_dp(values, costs, budget, caps, min_active, top, dp_limit,
+                            strict=method == "dp")
+            if res is not None:
+                return res
         return _limited(values, costs, budget, method, time_limit, caps, min_active, top)
     scale = _cost_scale(costs)
     if method == "dp" and scale is None:
@@ -192,6 +202,46 @@ def _greedy(gains, costs, budget, actions) -> bool:
     idx = np.arange(actions.size)
     extra = (gains[idx, actions] - gains[idx, level]).sum()
     return bool(extra >= fraction * (1.0 - 1e-9))
+
+
+def _count_dp(values, costs, budget, caps, min_active, top, dp_limit, strict):
+    """The exact DP over (budget, active arms) when there are no per-action caps, the costs
+    are decimals of at most three places and the table fits ``dp_limit`` bytes; None
+    otherwise (``strict``: raise instead)."""
+    n_arms, n_actions = values.shape
+    scale = _cost_scale(costs)
+    high = int(min(top, n_arms))
+    why = ("per-action caps" if (caps[1:] < high).any() else
+           "costs that are not decimals of at most three places" if scale is None else
+           "more than 127 actions" if n_actions > 127 else None)
+    if why is None:
+        icosts = np.ascontiguousarray(np.round(costs * scale).astype(np.int64))
+        dearest = int(icosts.max(axis=1).sum())
+        slack = 0.5 * budget_slack(budget)
+        room = (budget + slack) * scale + 1e-9 * n_arms
+        capacity = dearest if room >= dearest else int(np.floor(room))
+        # no more arms can act than the budget pays for, besides those with a free action
+        high = min(high, capacity + int((icosts[:, 1:] == 0).any(axis=1).sum()))
+        if high < min_active:
+            high = min_active           # infeasible: the kernel says so
+        if n_arms * (capacity + 1) * (high + 1) > dp_limit:
+            why = f"a table of more than dp_limit={dp_limit} cells"
+    if why is not None:
+        if strict:
+            raise InvalidParameterError(f"solve_knapsack.method: 'dp' does not take count limits"
+                                        f" with {why}; use 'mip'")
+        return None
+    gains = np.ascontiguousarray(values - values[:, :1])
+    actions = np.zeros(n_arms, dtype=np.int64)
+    best = _kernels.mckp_count_dp_kernel(gains, icosts, capacity, min_active, high, actions)
+    idx = np.arange(n_arms)
+    if best == -np.inf:
+        raise InfeasibleActionError(f"solve_knapsack: no joint action gives {min_active} arms "
+                                    f"an active action within the budget {budget:g}")
+    if costs[idx, actions].sum() > budget + 0.5 * budget_slack(budget):
+        return None                     # costs within 1e-9 of the grid: the MIP decides
+    return KnapsackResult(actions, float(values[idx, actions].sum()),
+                          float(costs[idx, actions].sum()), "dp", True)
 
 
 def _limited(values, costs, budget, method, time_limit, caps, min_active, top):

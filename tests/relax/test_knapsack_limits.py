@@ -22,7 +22,10 @@ def limited_cases(draw):
     values = rng.normal(size=(n_arms, n_actions))
     if draw(st.booleans()):
         values = np.round(values)
-    costs = np.round(rng.uniform(0.0, 3.0, (n_arms, n_actions)), draw(st.sampled_from([0, 2])))
+    costs = rng.uniform(0.0, 3.0, (n_arms, n_actions))
+    places = draw(st.sampled_from([0, 2, None]))        # None: real costs (the MIP's case)
+    if places is not None:
+        costs = np.round(costs, places)
     costs[:, 0] = 0.0
     budget = draw(st.floats(0.0, 3.0 * n_arms))
     caps = np.r_[np.inf, [draw(st.sampled_from([np.inf, 0, 1, 2])) for _ in range(n_actions - 1)]]
@@ -56,7 +59,10 @@ def test_mip_under_count_limits_equals_enumeration(case):
     values, costs, budget, caps, low, high = case
     best = _brute(values, costs, budget, caps, low, high)
     kw = dict(action_caps=caps, min_active=low, max_active=high)
-    for method in ("auto", "mip", "greedy"):
+    per_action = values.shape[1] > 2 and (caps[1:] < min(high or 9, len(values))).any()
+    decimal = np.allclose(costs * 100, np.round(costs * 100), rtol=0, atol=1e-9)
+    methods = ("auto", "mip", "greedy") + (("dp",) if decimal and not per_action else ())
+    for method in methods:
         if best is None:
             with pytest.raises(InfeasibleActionError, match="no joint action"):
                 solve_knapsack(values, costs, budget, method=method, **kw)
@@ -117,8 +123,13 @@ def test_limits_are_validated_and_dp_refuses_them():
         solve_knapsack(v, c, 3.0, min_active=4)
     with pytest.raises(InvalidParameterError, match="max_active: must be >= 2; got 1"):
         solve_knapsack(v, c, 3.0, min_active=2, max_active=1)
-    with pytest.raises(InvalidParameterError, match="'dp' does not take count limits"):
-        solve_knapsack(v, c, 3.0, method="dp", max_active=1)
+    with pytest.raises(InvalidParameterError, match="'dp' does not take count limits with "
+                                                    "per-action caps; use 'mip'"):
+        solve_knapsack(v, c, 3.0, method="dp", action_caps=[np.inf, 1, np.inf])
+    with pytest.raises(InvalidParameterError, match="with costs that are not decimals"):
+        solve_knapsack(v, c + [0.0, 1e-4, 0.0], 3.0, method="dp", max_active=1)
+    with pytest.raises(InvalidParameterError, match="a table of more than dp_limit=10 cells"):
+        solve_knapsack(v, c, 3.0, method="dp", max_active=2, dp_limit=10)
     with pytest.raises(InfeasibleActionError, match="no joint action gives 3 arms"):
         solve_knapsack(v, c, 2.0, min_active=3)
 
@@ -137,3 +148,20 @@ def test_limits_that_cannot_bind_take_the_unlimited_path():
     costs = np.array([[0.0, 1.0], [0.0, 1.0]])
     res = solve_knapsack(values, costs, 1.0, action_caps=[np.inf, 5], max_active=2)
     assert res.method == "dp" and res.actions.tolist() == [0, 1]
+
+
+@settings(max_examples=30, deadline=None)
+@given(limited_cases())
+def test_count_dp_kernel_equals_its_python_version(case):
+    """Compiled and pure-Python (``py_func``, as under NUMBA_DISABLE_JIT) kernels agree."""
+    from rmab.relax import _kernels as K
+
+    values, costs, budget, _, low, high = case
+    gains = np.ascontiguousarray(values - values[:, :1])
+    icosts = np.round(costs).astype(np.int64)
+    top = len(values) if high is None else high
+    out = [np.zeros(len(values), np.int64) for _ in range(2)]
+    v0 = K.mckp_count_dp_kernel(gains, icosts, int(budget), low, top, out[0])
+    v1 = K.mckp_count_dp_kernel.py_func(gains, icosts, int(budget), low, top, out[1])
+    assert v0 == v1
+    np.testing.assert_array_equal(out[0], out[1])

@@ -1,0 +1,72 @@
+"""Speed of the joint-action knapsack (``rmab.relax.knapsack.solve_knapsack``) under count
+limits, against the same knapsack without them, measured in the same run.
+
+Health-style costs (none / call / visit = 0 / 1 / 2), budget 10 % of N, values N(0, 1) per arm
+and action (seeded). Cases: no limit (the DP, the reference); ``max_active = 8 % N``; exactly
+``5 % N`` active; at most ``2 % N`` visits (a per-action cap: always the MIP). For each case the
+method ``auto`` picks, its median time and the ratio to the unlimited DP, and, where the DP
+answered, the MIP on the same problem (time and whether both found the same value).
+
+    .venv/bin/python benchmarks/bench_knapsack.py [--sizes 100,1000,10000] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import pathlib  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+
+from rmab.relax.knapsack import solve_knapsack  # noqa: E402
+
+
+def _median(fn, repeats):
+    times, out = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times)), out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,1000,10000")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    solve_knapsack(np.ones((3, 2)), [[0, 1]] * 3, 1.0, max_active=1)       # compile
+    print(f"{'N':>6}  {'limits':<22} {'auto':>4} {'ms':>9} {'x DP':>7} {'MIP ms':>9} {'same':>5}")
+    for n in (int(x) for x in args.sizes.split(",")):
+        rng = np.random.default_rng(n)
+        values = rng.normal(size=(n, 3))
+        costs = np.tile([0.0, 1.0, 2.0], (n, 1))
+        budget = 0.1 * n
+        base = None
+        cases = {"none": {}, f"max_active={int(0.08 * n)}": dict(max_active=int(0.08 * n)),
+                 f"exactly {int(0.05 * n)}": dict(min_active=int(0.05 * n),
+                                                  max_active=int(0.05 * n)),
+                 f"visits <= {int(0.02 * n)}": dict(action_caps=[np.inf, np.inf,
+                                                                 int(0.02 * n)])}
+        for name, kw in cases.items():
+            t, res = _median(lambda: solve_knapsack(values, costs, budget, **kw), args.repeats)
+            base = base or t                    # the first case, without limits
+            mip = same = ""
+            if res.method == "dp" and kw:
+                tm, rm = _median(lambda: solve_knapsack(values, costs, budget, method="mip",
+                                                        **kw), 1)
+                mip, same = f"{tm * 1e3:9.1f}", str(abs(rm.value - res.value) <= 1e-9 * n)
+            print(f"{n:>6}  {name:<22} {res.method:>4} {t * 1e3:9.2f} {t / base:7.1f} "
+                  f"{mip:>9} {same:>5}")
+
+
+if __name__ == "__main__":
+    main()
