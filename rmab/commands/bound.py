@@ -7,6 +7,7 @@ import sys
 import numpy as np
 
 from rmab.commands import seed_arg
+from rmab.errors import InvalidParameterError
 from rmab.models import load_instance
 from rmab.models.storage import check_writable
 from rmab.relax.lagrangian import dual_curve, lagrangian_bound, plot_dual
@@ -31,6 +32,10 @@ def add_arguments(parser) -> None:
                         help="POMDP arms: cap the certificate by the sawtooth over the PBVI "
                              "points after up to N sweeps of backups (tighter, seconds; "
                              "default 0: the fast informed bound alone)")
+    parser.add_argument("--price-limits", action="store_true",
+                        help="also price the instance's count limits (a multiplier per cap and "
+                             "for the active-arm range; tighter where they bind, ~15 solves "
+                             "per limit)")
     parser.add_argument("--seed", type=seed_arg, default=0, help="PBVI seed (default 0)")
     parser.add_argument("--plot", metavar="PNG", default=None,
                         help="also plot L(λ) on a grid around λ* (needs rmab[plot])")
@@ -41,18 +46,25 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     instance = load_instance(args.instance)
     if args.plot is not None:
+        if args.price_limits:
+            raise InvalidParameterError("bound.plot: draws L(λ) with the count limits relaxed; "
+                                        "got --plot with --price-limits (drop one)")
         check_writable(args.plot, [args.instance])       # before the work, not after it
     res = lagrangian_bound(instance, method=args.method, value_tol=args.value_tol,
                            price_tol=args.price_tol, certificate=not args.no_certificate,
-                           sawtooth_sweeps=args.sawtooth_sweeps, seed=args.seed)
+                           sawtooth_sweeps=args.sawtooth_sweeps,
+                           price_limits=args.price_limits, seed=args.seed)
     cert = ("none" if res.certified_upper_bound is None
             else f"{res.certified_upper_bound:.6f}")
     kind = "exact arm values" if res.exact else "PBVI lower values: an estimate"
     print(f"instance:              {instance.name} ({instance.n_arms} arms, budget "
           f"{instance.budget:g})")
-    if instance.count_limited:
+    if res.limit_charges is not None:
+        charges = ", ".join(f"{c:.6g}" for c in res.limit_charges[1:])
+        print(f"count limits:          priced (per-period charge of actions 1..: {charges})")
+    elif instance.count_limited:
         print("count limits:          relaxed (the bound prices the budget only; it is still "
-              "an upper bound)")
+              "an upper bound; --price-limits prices them)")
     print(f"estimate:              {res.estimate:.6f}  ({kind})")
     print(f"certified upper bound: {cert}")
     print(f"price λ*:              {res.price:.6g}  ({res.method}, {res.iterations} prices)")

@@ -50,6 +50,10 @@ class LagrangianPlanner(BasePlanner):
         Relative tolerance of the multiplier search (default 1e-3).
     charge_now : bool
         Charge the price for this period's resource too (see above); default False.
+    price_limits : bool
+        Price the instance's count limits in the bound as well (``lagrangian_bound(...,
+        price_limits=True)``: continuation values that know a binding cap or "exactly k"
+        rule; a slower fit). Default False: the limits are met by the knapsack only.
     knapsack : {"auto", "dp", "greedy", "mip"}
     """
 
@@ -57,7 +61,8 @@ class LagrangianPlanner(BasePlanner):
 
     def __init__(self, resolve_every: int | None = None, method: str = "auto",
                  value_tol: float | None = None, price_tol: float = 1e-3,
-                 charge_now: bool = False, knapsack: str = "auto", dp_limit: int = DP_LIMIT):
+                 charge_now: bool = False, knapsack: str = "auto", dp_limit: int = DP_LIMIT,
+                 price_limits: bool = False):
         super().__init__()
         owner = "LagrangianPlanner"
         if resolve_every is not None:
@@ -69,9 +74,9 @@ class LagrangianPlanner(BasePlanner):
         if not isinstance(knapsack, str) or knapsack not in ("auto", "dp", "greedy", "mip"):
             raise InvalidParameterError(f"{owner}.knapsack: must be 'auto', 'dp', 'greedy' or "
                                         f"'mip'; got {knapsack!r}")
-        if not isinstance(charge_now, (bool, np.bool_)):
-            raise InvalidParameterError(f"{owner}.charge_now: must be a bool; got "
-                                        f"{charge_now!r}")
+        for flag, value in (("charge_now", charge_now), ("price_limits", price_limits)):
+            if not isinstance(value, (bool, np.bool_)):
+                raise InvalidParameterError(f"{owner}.{flag}: must be a bool; got {value!r}")
         if value_tol is not None:
             value_tol = check_number(owner, "value_tol", value_tol, low=0.0, low_open=True)
         self.resolve_every = resolve_every
@@ -79,6 +84,7 @@ class LagrangianPlanner(BasePlanner):
         self.value_tol = value_tol
         self.price_tol = check_number(owner, "price_tol", price_tol, low=0.0, low_open=True)
         self.charge_now = bool(charge_now)
+        self.price_limits = bool(price_limits)
         self.knapsack = knapsack
         self.dp_limit = check_number(owner, "dp_limit", dp_limit, low=0, integer=True)
         self.result = None
@@ -93,7 +99,7 @@ class LagrangianPlanner(BasePlanner):
             tol = 1e-2
         return lagrangian_bound(instance, method=self.method, beliefs=beliefs, value_tol=tol,
                                 price_tol=self.price_tol, certificate=False,
-                                seed=self.rng.integers(2**63))
+                                price_limits=self.price_limits, seed=self.rng.integers(2**63))
 
     def _fit(self, instance):
         self.result = self._fit_result = self._solve(instance, None)
@@ -118,6 +124,8 @@ class LagrangianPlanner(BasePlanner):
             band = self.price_tol * self.result.price * self.result.budget_weight
         else:
             gains = gains + self.result.price * costs      # give back this period's charge
+            if self.result.limit_charges is not None:      # and the count limits' charges
+                gains = gains + self.result.limit_charges
             band = 0.0
         res = solve_knapsack(gains + band * costs, costs, inst.budget, method=self.knapsack,
                              dp_limit=self.dp_limit, **inst.limits)

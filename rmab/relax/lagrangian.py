@@ -90,6 +90,9 @@ class LagrangianResult:
         Every price evaluated and its ``L`` estimate (the search path).
     seconds, certificate_seconds : float
         Wall time in total and for the certificate.
+    limit_charges : (n_actions,) or None
+        With ``price_limits``: the per-period charge of each action from the count limits'
+        multipliers (included in ``arm_values`` and :meth:`q_values`, like ``λ* c``).
     """
 
     estimate: float
@@ -108,6 +111,7 @@ class LagrangianResult:
     dual_values: np.ndarray
     seconds: float
     certificate_seconds: float
+    limit_charges: np.ndarray | None = None
     _q: "_QFunction" = field(repr=False, default=None)
 
     def q_values(self, beliefs, t: int = 0) -> np.ndarray:
@@ -381,11 +385,12 @@ def _check_common(owner, instance, beliefs, value_tol):
 def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
                      price_tol: float = 1e-6, max_iter: int = 60, value_tol: float | None = None,
                      certificate: bool = True, sawtooth_sweeps: int = 0,
-                     seed=0) -> LagrangianResult:
+                     price_limits: bool = False, seed=0) -> LagrangianResult:
     """Minimise the Lagrangian dual ``L(λ)`` over ``λ >= 0``.
 
-    Only the budget is priced: the instance's count limits (``action_caps``, ``min_active``,
-    ``max_active``) are relaxed away, so the bound remains an upper bound on their problem.
+    The instance's count limits (``action_caps``, ``min_active``, ``max_active``) are relaxed
+    away by default, so the bound remains an upper bound on their problem, looser where a limit
+    binds; ``price_limits=True`` prices them too (below).
 
     Parameters
     ----------
@@ -421,10 +426,26 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
         Discounted POMDP arms: cap the certificate's FIB by the sawtooth bound over each arm's
         PBVI points after up to this many sweeps of point backups, at ``λ*`` (0: FIB alone).
         Tighter, and slower (docs/relaxations.md).
+    price_limits : bool
+        Also price the count limits: a multiplier ``μ_k`` per binding cap and one (of either
+        sign) for the active-arm range, charging ``κ(a) = Σ_k μ_k d_k(a)`` per period on top of
+        ``λ c(a)`` and adding ``Σ_k μ_k B_k w``; every ``μ`` gives a bound. The multipliers are
+        found by golden section on the dual minimised over ``λ`` (convex; coordinate-wise for
+        several, two rounds), each a full search over ``λ``: about 15 solves per limit.
     seed : int, SeedSequence or Generator
         PBVI's belief sampling.
     """
     owner = "lagrangian_bound"
+    if not isinstance(price_limits, (bool, np.bool_)):
+        raise InvalidParameterError(f"{owner}.price_limits: must be a bool; got "
+                                    f"{price_limits!r}")
+    if price_limits and instance.count_limited:
+        if isinstance(seed, np.random.Generator):      # every solve samples the same beliefs
+            seed = int(seed.integers(2**63))
+        return _price_limits(instance, dict(
+            method=method, beliefs=beliefs, price_tol=price_tol, max_iter=max_iter,
+            value_tol=value_tol, certificate=certificate, sawtooth_sweeps=sawtooth_sweeps,
+            seed=seed))
     start = time.perf_counter()
     beliefs, value_tol = _check_common(owner, instance, beliefs, value_tol)
     if not isinstance(method, str) or method not in _METHODS:
@@ -510,6 +531,68 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
         exact=solver.exact,
         iterations=len(path), prices=prices[order], dual_values=values[order],
         seconds=time.perf_counter() - start, certificate_seconds=cert_seconds, _q=best.q)
+
+
+def _limit_rows(instance: Instance):
+    """The count limits as priced rows: each ``(pattern (n_actions,), high, low, m_low,
+    m_high)``; a multiplier ``m`` charges ``m * pattern[a]`` per period and adds ``m * high
+    * w`` (``m >= 0``) or ``m * low * w`` (``m < 0``) to the dual, over ``[m_low, m_high]``."""
+    n, n_actions = instance.n_arms, instance.n_actions
+    weight = budget_weight(instance)
+    spread = float(np.ptp(instance.arms.rewards)) * weight + 1.0
+    reach = spread + _price_ceiling(instance, weight) * float(instance.arms.costs.max())
+    caps = instance.caps
+    high = min(caps[1] if n_actions == 2 else np.inf,
+               n if instance.max_active is None else instance.max_active, n)
+    rows = []
+    if high < n or instance.min_active > 0:
+        active = np.r_[0.0, np.ones(n_actions - 1)]
+        rows.append((active, float(high), float(instance.min_active),
+                     -reach if instance.min_active > 0 else 0.0, spread if high < n else 0.0))
+    if n_actions > 2 and instance.action_caps is not None:
+        for a in np.flatnonzero(instance.action_caps < n):
+            rows.append((np.eye(n_actions)[a], float(instance.action_caps[a]), 0.0, 0.0, spread))
+    return rows
+
+
+def _price_limits(instance: Instance, options: dict) -> LagrangianResult:
+    """:func:`lagrangian_bound` with the count limits priced (its ``price_limits``)."""
+    start = time.perf_counter()
+    rows = _limit_rows(instance)
+    weight = budget_weight(instance)
+    arms = instance.arms
+    search = dict(options, certificate=False, sawtooth_sweeps=0)
+    cache: dict[tuple, tuple] = {}
+
+    def priced(m):
+        charges = sum((mk * row[0] for mk, row in zip(m, rows)), np.zeros(instance.n_actions))
+        term = weight * sum(mk * (row[1] if mk >= 0 else row[2]) for mk, row in zip(m, rows))
+        shifted = instance.replace(arms=replace(arms, rewards=arms.rewards - charges))
+        return shifted, charges, term
+
+    def evaluate(m):
+        key = tuple(m)
+        if key not in cache:
+            shifted, _, term = priced(m)
+            cache[key] = (key, lagrangian_bound(shifted, **search).estimate + term)
+        return cache[key]
+
+    m = [0.0] * len(rows)
+    for _ in range(1 if len(rows) == 1 else 2):        # coordinate-wise golden sections
+        for k, (_, _, _, lo, hi) in enumerate(rows):
+            def along(u, k=k, lo=lo, hi=hi):
+                return evaluate(m[:k] + [lo + u * (hi - lo)] + m[k + 1:])
+            best, _ = _golden(along, lambda point: point[1], 0.0, 1.0, 1e-4, 40)
+            m = list(best[0])
+    if evaluate([0.0] * len(rows))[1] < evaluate(m)[1]:    # never worse than relaxing them
+        m = [0.0] * len(rows)
+    shifted, charges, term = priced(m)
+    res = lagrangian_bound(shifted, **options)
+    certified = None if res.certified_upper_bound is None else res.certified_upper_bound + term
+    return replace(res, estimate=res.estimate + term, certified_upper_bound=certified,
+                   dual_values=res.dual_values + term, limit_charges=charges,
+                   iterations=res.iterations + len(cache),
+                   seconds=time.perf_counter() - start)
 
 
 def _bisect(evaluate, slope, dual, lo, hi, price_tol, max_iter):

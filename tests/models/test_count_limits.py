@@ -179,6 +179,10 @@ def test_generate_and_bound_from_the_command_line(tmp_path, capsys):
     assert inst.action_caps.tolist() == [np.inf, np.inf, 2] and inst.min_active == 3
     assert main(["bound", str(path)]) == 0
     assert "count limits:          relaxed" in capsys.readouterr().out
+    assert main(["bound", str(path), "--price-limits"]) == 0
+    assert "count limits:          priced (per-period charge" in capsys.readouterr().out
+    assert main(["bound", str(path), "--price-limits", "--plot", str(tmp_path / "p.png")]) == 1
+    assert "bound.plot: draws L(λ) with the count limits relaxed" in capsys.readouterr().err
     assert main(["generate", "health", "--action-caps", "inf;x", "-o", str(path)]) == 1
     assert "generate.action_caps: must be numbers separated by ';'" in capsys.readouterr().err
     assert main(["generate", "health", "--arms", "10", "--min-active", "5",
@@ -186,3 +190,78 @@ def test_generate_and_bound_from_the_command_line(tmp_path, capsys):
     assert "Instance.min_active: the cheapest 5 active arms" in capsys.readouterr().err
     assert main(["generate", "capacity", "--max-active", "2", "-o", str(path)]) == 1
     assert "generate.max_active: only for the instance kinds" in capsys.readouterr().err
+
+
+def _occupancy_lp(inst):
+    """The LP relaxation of a fully observed limited instance over discounted occupancy
+    measures x_n(s, a), every coupling constraint in expectation: an independent reference
+    for the priced Lagrangian bound (equal to it by LP duality)."""
+    from scipy.optimize import linprog
+
+    arms = inst.arms
+    n, a_n, s_n = arms.n_arms, arms.n_actions, arms.n_states
+    beta, w = inst.discount, 1.0 / (1.0 - inst.discount)
+    # flow: sum_a x(s', a) - beta sum_{s, a} P(s, a, s') x(s, a) = pi(s')
+    eq = np.zeros((n, s_n, n, s_n, a_n))
+    for k in range(n):
+        eq[k, :, k] += np.eye(s_n)[:, :, None]
+        eq[k, :, k] -= beta * arms.transitions[k].transpose(2, 1, 0)
+    active = np.broadcast_to((np.arange(a_n) > 0).astype(float), (n, s_n, a_n)).ravel()
+    rows = [np.broadcast_to(arms.costs[:, None, :], (n, s_n, a_n)).ravel()]
+    rhs = [inst.budget * w]
+    for a in range(1, a_n):
+        if inst.action_caps is not None and np.isfinite(inst.action_caps[a]):
+            rows.append(np.broadcast_to(np.arange(a_n) == a, (n, s_n, a_n)).ravel() * 1.0)
+            rhs.append(inst.action_caps[a] * w)
+    if inst.max_active is not None:
+        rows.append(active)
+        rhs.append(inst.max_active * w)
+    if inst.min_active:
+        rows.append(-active)
+        rhs.append(-inst.min_active * w)
+    res = linprog(-arms.rewards.ravel(), A_ub=np.array(rows), b_ub=rhs,
+                  A_eq=eq.reshape(n * s_n, -1), b_eq=inst.initial_belief.ravel(),
+                  bounds=(0, None), method="highs")
+    assert res.status == 0
+    return -res.fun
+
+
+@pytest.mark.parametrize("limits", [dict(min_active=2, max_active=2), dict(max_active=1),
+                                    dict(min_active=4), dict(action_caps=[np.inf, 1, 1]),
+                                    dict(action_caps=[np.inf, 3, 0], min_active=3)])
+def test_priced_limits_reach_the_occupancy_lp(limits):
+    """Pricing every limit closes the gap to the LP relaxation with the limits (strong
+    duality), from the budget-only bound above it."""
+    from rmab.relax import lagrangian_bound
+
+    inst = random_instance(6, n_states=3, n_actions=3, n_obs=None, budget=4.0, discount=0.9,
+                           seed=6).replace(**limits)
+    lp = _occupancy_lp(inst)
+    priced = lagrangian_bound(inst, price_limits=True)
+    relaxed = lagrangian_bound(inst)
+    assert priced.limit_charges is not None and relaxed.limit_charges is None
+    assert lp - 1e-6 <= priced.certified_upper_bound <= lp * (1 + 2e-5)
+    assert priced.estimate == pytest.approx(priced.certified_upper_bound, abs=1e-6)
+    assert relaxed.estimate > lp + 0.5            # the limits bind by more than 0.5
+
+
+def test_priced_limits_on_pomdp_arms_and_in_the_planner():
+    from rmab.relax import lagrangian_bound
+
+    inst = health_intervention(10, budget_fraction=0.5, seed=2).replace(
+        action_caps=[np.inf, np.inf, 1], min_active=3, max_active=3)
+    relaxed = lagrangian_bound(inst, value_tol=1e-2)
+    priced = lagrangian_bound(inst, value_tol=1e-2, price_limits=True)
+    assert priced.estimate <= relaxed.estimate + 1e-9
+    assert priced.certified_upper_bound >= priced.estimate - 1e-6
+    assert priced.limit_charges.shape == (3,) and priced.limit_charges[0] == 0.0
+    p = make_planner("lagrangian", price_limits=True).fit(inst, seed=0)
+    assert p.result.limit_charges is not None
+    env = Environment(inst, seed=1)
+    b = env.reset(seed=1)
+    for t in range(3):
+        b = env.step(p.plan(b, t=t)).belief            # the simulator checks the limits
+    with pytest.raises(Exception, match="price_limits: must be a bool"):
+        make_planner("lagrangian", price_limits="yes")
+    with pytest.raises(Exception, match="price_limits: must be a bool"):
+        lagrangian_bound(inst, price_limits=1)
