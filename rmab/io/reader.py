@@ -323,8 +323,12 @@ class _FileReader:
         for name in ("min_active", "max_active"):
             ks = np.flatnonzero(b.present(name))
             if len(ks):
-                values = b.ints(name, ks).astype(np.float64)
-                out[name] = int(b.same_number(name, values, ks, low=0))
+                values = b.ints(name, ks)
+                below = np.flatnonzero(values < 0)
+                if len(below):
+                    b.fail(ks[below[0]], name, f"{OWNER}.{name}: must be >= 0; got "
+                                               f"{values[below[0]]}")
+                out[name] = int(b.same_number(name, values.astype(np.float64), ks))
         ks = np.flatnonzero(b.present("action_caps"))
         if len(ks):
             caps = b.float_lists("action_caps", ks, n_actions, allow_inf=True)

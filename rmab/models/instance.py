@@ -113,7 +113,7 @@ class Instance:
                 raise InvalidModelError(
                     f"Instance.min_active: must be at most the arms the action_caps let act; "
                     f"got {low} with caps {self.caps[1:].tolist()}")
-            if cost > self.budget + budget_slack(self.budget):
+            if cost > self.budget + 0.5 * budget_slack(self.budget):   # the planners' margin
                 raise InvalidModelError(
                     f"Instance.min_active: the cheapest {low} active arms must fit the budget "
                     f"{self.budget:g}; they cost {cost:.12g}")
@@ -233,6 +233,10 @@ def cheapest_activation(costs: np.ndarray, caps: np.ndarray, k: int) -> float | 
     lower = np.concatenate([np.full(n_arms + capped.size, -np.inf), [k]])
     upper = np.concatenate([np.ones(n_arms), caps[1:][capped], [k]])
     n = n_arms * m
-    res = solve(MILP(costs[:, 1:].ravel(), rows, lower, upper, np.zeros(n), np.ones(n),
+    unit = costs.max(initial=0.0) or 1.0        # HiGHS's tolerances are absolute
+    res = solve(MILP(costs[:, 1:].ravel() / unit, rows, lower, upper, np.zeros(n), np.ones(n),
                      np.zeros(n, dtype=bool), "min"))
-    return float(res.objective) if res.status is TerminationStatus.OPTIMAL else None
+    if res.status is not TerminationStatus.OPTIMAL:
+        return None
+    x = np.round(res.x)                         # a vertex of a flow polytope: integral
+    return float(costs[:, 1:].ravel() @ x)

@@ -73,15 +73,17 @@ def _fill(order: np.ndarray, costs: np.ndarray, budget: float, cap: float = np.i
 def _fill_action(inst, ranking: np.ndarray, eligible: int, action: int):
     """The joint action giving ``action`` to the arms :func:`_fill` takes from the first
     ``eligible`` of ``ranking`` (all arms, preferred first), within the action's cap, then made
-    up to ``min_active`` in ranking order if need be. Returns it and the arms :func:`_fill`
+    up to ``min_active`` in ranking order if need be (with ``action`` if it fits, else another). Returns it and the arms :func:`_fill`
     took."""
     actions = np.zeros(inst.n_arms, dtype=np.int64)
     take = _fill(ranking[:eligible], inst.arms.costs[:, action], inst.budget,
                  kernel_limits(inst)[0][action])
     actions[take] = action
-    if inst.min_active:
-        scores = np.full((inst.n_arms, inst.n_actions), -np.inf)
-        scores[ranking, action] = -np.arange(inst.n_arms, dtype=float)
+    if inst.min_active:        # the ranking with this action first, then with the others
+        rank = np.empty(inst.n_arms)
+        rank[ranking] = np.arange(inst.n_arms)
+        scores = np.repeat(-rank[:, None] - inst.n_arms, inst.n_actions, axis=1)
+        scores[:, action] += inst.n_arms
         fill_active(scores, inst.arms.costs, inst.budget, actions, **inst.limits)
     return actions, take
 

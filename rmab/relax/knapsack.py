@@ -297,7 +297,9 @@ def fill_active(scores, costs, budget, actions, *, action_caps=None, min_active:
         return
     finite = scores[np.isfinite(scores)]
     low, high = (finite.min(), finite.max()) if finite.size else (0.0, 0.0)
-    values = np.where(np.isfinite(scores), scores, low - (high - low) - 1.0)
+    span = high - low + 1.0             # +inf ranks above every number, -inf and NaN below
+    values = np.where(np.isfinite(scores), scores,
+                      np.where(scores == np.inf, high + span, low - span))
     bonus = 2.0 * (values.max() - values.min()) + 1.0
     values[np.arange(actions.size), actions] += np.where(actions > 0, bonus, 0.0)
     actions[:] = solve_knapsack(values, costs, budget, method="mip", action_caps=action_caps,
@@ -337,16 +339,22 @@ def _limited_mip(gains, costs, budget, caps, min_active, top, actions, feasible,
 
     n_arms, n_actions = gains.shape
     m = n_actions - 1
-    scale = np.abs(gains).max(initial=0.0) or 1.0       # HiGHS's tolerances are absolute
+    # HiGHS's tolerances are absolute (1e-7): gains scaled to a typical size of 1 (by the
+    # largest, a gain of 1e7 hid differences of 1 elsewhere), costs and budget by the largest
+    # cost (costs of 1e-7 let HiGHS overspend several times)
+    nonzero = np.abs(gains[:, 1:][gains[:, 1:] != 0.0])
+    scale = float(np.median(nonzero)) if nonzero.size else 1.0
+    unit = costs.max(initial=0.0) or 1.0
     capped = np.flatnonzero(np.isfinite(caps[1:]))
     rows = sparse.vstack([
         sparse.kron(sparse.eye(n_arms, format="csr"), np.ones((1, m)), format="csr"),
-        sparse.csr_matrix(costs[:, 1:].ravel()[None, :]),
+        sparse.csr_matrix(costs[:, 1:].ravel()[None, :] / unit),
         sparse.hstack([sparse.eye(m, format="csr")[capped]] * n_arms, format="csr"),
         sparse.csr_matrix(np.ones((1, n_arms * m)))], format="csr")
     lower = np.concatenate([np.full(n_arms + 1 + capped.size, -np.inf), [min_active]])
     limit = budget + 0.5 * budget_slack(budget)
-    upper = np.concatenate([np.ones(n_arms), [limit], caps[1:][capped], [min(top, n_arms)]])
+    upper = np.concatenate([np.ones(n_arms), [limit / unit], caps[1:][capped],
+                            [min(top, n_arms)]])
     idx = np.arange(n_arms)
     start = None
     if feasible:
@@ -354,6 +362,7 @@ def _limited_mip(gains, costs, budget, caps, min_active, top, actions, feasible,
         start[idx, actions] = 1.0
         start = start[:, 1:].ravel()
     n = n_arms * m
+    tightened = False
     for _ in range(3):      # HiGHS accepts rows violated by ~1e-7: tighten the budget row
         res = solve(MILP(gains[:, 1:].ravel() / scale, rows, lower, upper, np.zeros(n),
                          np.ones(n), np.ones(n, dtype=bool), "max"),
@@ -365,9 +374,11 @@ def _limited_mip(gains, costs, budget, caps, min_active, top, actions, feasible,
         over = costs[idx, chosen].sum() - limit
         if over <= 0.0:
             break
-        upper[n_arms] -= 2.0 * over
+        upper[n_arms] -= 2.0 * over / unit
+        tightened = True
         res = None
-    if res is not None and res.status is TerminationStatus.INFEASIBLE and not feasible:
+    if (res is not None and res.status is TerminationStatus.INFEASIBLE and not feasible
+            and not tightened):         # infeasible after a tightening proves nothing
         return False, False
     stopped = res is None or res.status is not TerminationStatus.OPTIMAL
     if stopped:
@@ -375,10 +386,13 @@ def _limited_mip(gains, costs, budget, caps, min_active, top, actions, feasible,
                       f"{'budget row' if res is None else res.status.value}); returning the "
                       "best action found", SolverLimitWarning, stacklevel=4)
     if res is None or res.x is None:
+        if not feasible and tightened:
+            raise InfeasibleActionError("solve_knapsack: HiGHS found no joint action within "
+                                        "the budget's rounding; scale the costs")
         return False, feasible          # the greedy start stands, if it was feasible
     if not feasible or gains[idx, chosen].sum() >= gains[idx, actions].sum():
         actions[:] = chosen
-    return not stopped, True
+    return not (stopped or tightened), True
 
 
 def _mip(gains, costs, budget, actions, time_limit) -> bool:

@@ -265,3 +265,13 @@ def test_priced_limits_on_pomdp_arms_and_in_the_planner():
         make_planner("lagrangian", price_limits="yes")
     with pytest.raises(Exception, match="price_limits: must be a bool"):
         lagrangian_bound(inst, price_limits=1)
+
+
+def test_round_robin_fills_min_active_in_its_cycle():
+    """Action 1 capped at one arm, two arms must act: the second is the next in the cycle
+    with another action (it was arm 0 in most periods)."""
+    inst = health_intervention(4, budget_fraction=1.0, seed=0).replace(
+        action_caps=[np.inf, 1, np.inf], min_active=2)
+    p = make_planner("round-robin").fit(inst, seed=0)
+    plans = [p.plan(inst.initial_belief, t=t).tolist() for t in range(4)]
+    assert plans == [[1, 2, 0, 0], [0, 1, 2, 0], [0, 0, 1, 2], [2, 0, 0, 1]]

@@ -165,3 +165,41 @@ def test_count_dp_kernel_equals_its_python_version(case):
     v1 = K.mckp_count_dp_kernel.py_func(gains, icosts, int(budget), low, top, out[1])
     assert v0 == v1
     np.testing.assert_array_equal(out[0], out[1])
+
+
+def test_tiny_costs_and_mixed_gain_scales_are_solved_exactly():
+    """Cases a review found (HiGHS's absolute tolerances): costs of 1e-7 let the budget row
+    overspend, and a gain of 1e7 scaled the others below the tolerance."""
+    values = [[3, -2, -1], [-1, -2, -2], [-2, -2, -2], [3, -2, -2]]
+    costs = [[0, 0, 9.140983022750618e-07], [0, 0, 5.363998912127454e-08],
+             [0, 9.899033011412761e-08, 7.341418048983556e-07],
+             [0, 9.560272676598676e-07, 6.206655383358171e-07]]
+    res = solve_knapsack(values, costs, 9.140983022750618e-07, action_caps=[np.inf, 2, np.inf],
+                         min_active=4)
+    assert res.value == _brute(np.array(values, float), np.array(costs), 9.140983022750618e-07,
+                               np.array([np.inf, 2, np.inf]), 4, None)
+    res = solve_knapsack([[-0.3441, -0.3393, 0.9639, 0.1549]],
+                         [[0, 8.238e-07, 5.508e-07, 2.6927e-07]], 2.6927e-07,
+                         action_caps=[np.inf, 1, 0, 1], max_active=1)
+    assert res.actions.tolist() == [3] and res.optimal
+    values = [[0, 3, 0, 2], [0, -1, 3, 0], [0, 3, -1, 2], [0, 3, 1, 0], [0, -1, 1e7, 0],
+              [0, -1, 2, 1]]
+    costs = [[0, .2, 0, 0], [0, .3, .7, .2], [0, .3, .2, .2], [0, 0, .7, .2], [0, 1, 0, 1],
+             [0, .3, 0, .7]]
+    for method in ("mip", "auto"):
+        res = solve_knapsack(values, costs, 1.4518191551357442, min_active=5, max_active=5,
+                             method=method)
+        assert res.value == 10000012.0 and res.optimal
+    c = np.array([[0, 6.080983194572363e-07], [0, 6.289038794541151e-07],
+                  [0, 8.623562657054478e-07]])
+    assert cheapest_activation(c, np.full(2, np.inf), 1) == c[0, 1]
+
+
+def test_fill_active_ranks_infinite_scores_first():
+    """Whittle indices may be +inf: the MIP fallback must rank them first, not last."""
+    costs = np.array([[0, 1.0, 2], [0, 1, 1], [0, 1, 1]])
+    scores = np.array([[-np.inf, np.inf, -np.inf], [-np.inf, 1, -np.inf],
+                       [-np.inf, 2, -np.inf]])
+    actions = np.array([2, 0, 0])                   # its greedy cannot fit a second arm
+    fill_active(scores, costs, 2.0, actions, min_active=2)
+    assert actions.tolist() == [1, 0, 1]
