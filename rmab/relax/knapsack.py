@@ -417,14 +417,16 @@ def _mip(gains, costs, budget, actions, time_limit) -> bool:
     if top <= 0.0:                      # nothing worth buying: the free actions are optimal
         actions[:] = base
         return True
-    g, c = rel[:, 1:].ravel() / top, costs[:, 1:].ravel()
+    unit = costs.max()                  # costs of 1e-7 let HiGHS overspend: scale them too
+    g, c = rel[:, 1:].ravel() / top, costs[:, 1:].ravel() / unit
     rows = sparse.vstack([
         sparse.kron(sparse.eye(n_arms, format="csr"), np.ones((1, n_actions - 1)), format="csr"),
         sparse.csr_matrix(c[None, :])], format="csr")
     start = np.zeros((n_arms, n_actions))
     start[idx, actions] = actions != base           # an arm at its free action: no indicator
     limit = budget + 0.5 * budget_slack(budget)           # within the budget, as everywhere
-    res = solve(MILP(g, rows, np.full(n_arms + 1, -np.inf), np.append(np.ones(n_arms), limit),
+    res = solve(MILP(g, rows, np.full(n_arms + 1, -np.inf), np.append(np.ones(n_arms),
+                                                                       limit / unit),
                      np.zeros(g.size), np.ones(g.size), np.ones(g.size, dtype=bool), "max"),
                 time_limit=time_limit, mip_gap=0.0, warm_start=start[:, 1:].ravel())
     stopped = res.status is not TerminationStatus.OPTIMAL
