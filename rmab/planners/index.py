@@ -3,8 +3,9 @@ indices within the budget.
 
 Indices are prices per unit of resource (:mod:`rmab.relax.whittle`): fully observed arms use
 the exact state indices (a fractional belief gets the belief-weighted average), POMDP arms the
-belief-state indices interpolated on a belief grid (2-3-state arms). Only arms whose index is
-above ``threshold`` (default 0: acting is worth its resource even when resource is free) act.
+belief-state indices interpolated on a belief grid (any number of states). Only arms whose
+index is above ``threshold`` (default 0: acting is worth its resource even when resource is
+free) act.
 """
 
 from __future__ import annotations

@@ -179,7 +179,7 @@ class BeliefWhittleResult:
     """Belief-state indices of POMDP arms on a belief grid.
 
     grid : (G, n_states)
-        The beliefs (the simplex grid of ``resolution`` for 2-3-state arms, or those given).
+        The beliefs (the simplex grid of ``resolution``, or those given).
     indices : (n_arms, G, n_actions - 1)
         ``W_n(b_g, a)``, prices per unit of resource as in :class:`WhittleResult`.
     indexable : bool (n_arms,)
@@ -204,7 +204,7 @@ class BeliefWhittleResult:
 
     def index_at(self, beliefs) -> np.ndarray:
         """Indices at one belief per arm (n_arms, n_states) -> (n_arms, n_actions - 1), by
-        linear interpolation on the grid (barycentric on the triangles for 3 states)."""
+        linear interpolation on the grid (barycentric on its Freudenthal simplices)."""
         from rmab.belief.update import check_beliefs
 
         if self.resolution is None:
@@ -220,31 +220,47 @@ class BeliefWhittleResult:
 
 
 def _grid_lookup(grid, resolution):
-    """Array mapping the integer coordinates of the first ``S - 1`` entries to the grid row."""
-    coords = np.rint(grid[:, :-1] * resolution).astype(np.int64)
-    lookup = np.zeros((resolution + 1,) * coords.shape[1], dtype=np.int64)
-    lookup[tuple(coords.T)] = np.arange(len(grid))
-    return lookup
+    """(sorted codes, rows): each grid belief's counts ``resolution * b`` as one base
+    ``resolution + 1`` integer, sorted, and the grid row of each code."""
+    codes = _codes(np.rint(grid * resolution).astype(np.int64), resolution)
+    order = np.argsort(codes)
+    return codes[order], order
+
+
+def _codes(counts, resolution):
+    """Integer code of count vectors (..., S) summing to ``resolution`` (the last is implied)."""
+    powers = (resolution + 1) ** np.arange(counts.shape[-1] - 1, dtype=np.int64)
+    return counts[..., :-1] @ powers
 
 
 def _grid_weights(b, resolution, lookup):
-    """Grid rows (N, V) and interpolation weights (N, V) of beliefs b (N, S), S in {2, 3}."""
-    x = b[:, :-1] * resolution
-    base = np.minimum(np.floor(x), resolution - 1).astype(np.int64)
-    f = x - base
-    if b.shape[1] == 2:
-        rows = np.stack([lookup[base[:, 0]], lookup[base[:, 0] + 1]], axis=1)
-        return rows, np.stack([1.0 - f[:, 0], f[:, 0]], axis=1)
-    i, j, fx, fy = base[:, 0], base[:, 1], f[:, 0], f[:, 1]
-    lower = fx + fy <= 1.0
-    cap = lambda k: np.minimum(k, resolution)  # noqa: E731 - zero-weight vertices may overflow
-    v0 = np.where(lower, lookup[i, j], lookup[cap(i + 1), cap(j + 1)])
-    v1 = lookup[cap(i + 1), j]
-    v2 = lookup[i, cap(j + 1)]
-    w0 = np.where(lower, 1.0 - fx - fy, fx + fy - 1.0)
-    w1 = np.where(lower, fx, 1.0 - fy)
-    w2 = np.where(lower, fy, 1.0 - fx)
-    return np.stack([v0, v1, v2], axis=1), np.stack([w0, w1, w2], axis=1)
+    """Grid rows (N, S) and interpolation weights (N, S) of beliefs b (N, S): the vertices of
+    the Freudenthal simplex holding each belief (Lovejoy 1991), in the coordinates
+    ``x_i = resolution * sum_{k >= i} b_k`` (i = 1..S-1), where the grid is the integer points
+    and the cells are split along the sorted fractional parts."""
+    n, s = b.shape
+    codes, rows = lookup
+    x = resolution * np.cumsum(b[:, ::-1], axis=1)[:, ::-1][:, 1:]          # (N, S-1)
+    base = np.minimum(np.floor(x + 1e-12), resolution).astype(np.int64)
+    frac = np.clip(x - base, 0.0, 1.0)
+    order = np.argsort(-frac, axis=1, kind="stable")    # ties: the lower coordinate first
+    d = np.take_along_axis(frac, order, axis=1)
+    weights = np.empty((n, s))
+    weights[:, 0] = 1.0 - d[:, 0] if s > 1 else 1.0
+    weights[:, 1:-1] = d[:, :-1] - d[:, 1:]
+    if s > 1:
+        weights[:, -1] = d[:, -1]
+    vertex = np.repeat(base[:, None, :], s, axis=1)                         # (N, S, S-1)
+    steps = np.zeros((n, s - 1, s - 1), dtype=np.int64)
+    np.put_along_axis(steps, order[:, :, None], 1, axis=2)                 # e_{p_k}
+    vertex[:, 1:] += np.cumsum(steps, axis=1)
+    vertex = np.minimum(vertex, resolution)          # zero-weight vertices may step outside
+    full = np.concatenate([np.full((n, s, 1), resolution), vertex, np.zeros((n, s, 1),
+                                                                           dtype=np.int64)],
+                          axis=2)
+    counts = np.maximum(full[:, :, :-1] - full[:, :, 1:], 0)                # (N, S, S)
+    pos = np.minimum(np.searchsorted(codes, _codes(counts, resolution)), codes.size - 1)
+    return rows[pos], weights
 
 
 def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolution: int = 10,
@@ -267,7 +283,8 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
     arms : POMDPArms (costs as in :func:`whittle_indices`)
     discount : float in (0, 1)
     resolution : int
-        Grid of beliefs with entries in multiples of ``1/resolution`` (2-3-state arms).
+        Grid of beliefs with entries in multiples of ``1/resolution``: ``C(resolution + S - 1,
+        S - 1)`` points (66 for 3 states at 10, 286 for 4, 1 001 for 5), each indexed.
     beliefs : array (G, n_states), optional
         Compute the indices at these beliefs instead of a grid (any number of states).
     n_prices : int >= 2
@@ -292,10 +309,9 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
     n_states = arms.n_states
     if beliefs is None:
         resolution = check_number(owner, "resolution", resolution, low=1, integer=True)
-        if not 2 <= n_states <= 3:
-            raise InvalidParameterError(f"{owner}.arms: a belief grid needs 2 or 3 states; got "
-                                        f"{n_states} (pass the beliefs to index, beliefs=...; "
-                                        f"'rmab index' takes POMDP arms of 2 or 3 states)")
+        if n_states < 2:
+            raise InvalidParameterError(f"{owner}.arms: a belief grid needs at least 2 states; "
+                                        f"got {n_states}")
         grid = simplex_grid(n_states, resolution)
     else:
         grid, _ = check_belief_rows(owner, beliefs, n_states, field="beliefs")

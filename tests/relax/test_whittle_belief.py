@@ -23,7 +23,7 @@ def vertex_rows(grid):
             for s in range(grid.shape[1])]
 
 
-@pytest.mark.parametrize("n_states,n_actions", [(2, 2), (3, 3)])
+@pytest.mark.parametrize("n_states,n_actions", [(2, 2), (3, 3), (4, 2)])
 def test_fully_observed_limit_equals_state_indices(n_states, n_actions):
     m = random_mdp_arms(4, n_states, n_actions, seed=n_states)
     exact = whittle_indices(m, discount=0.9)
@@ -80,7 +80,7 @@ def test_non_indexable_arm_is_flagged_with_a_warning():
     assert np.isfinite(res.indices).all()
 
 
-@pytest.mark.parametrize("n_states,resolution", [(2, 5), (3, 4)])
+@pytest.mark.parametrize("n_states,resolution", [(2, 5), (3, 4), (4, 3), (5, 4), (6, 2)])
 def test_interpolation(n_states, resolution):
     grid = simplex_grid(n_states, resolution)
     lookup = _grid_lookup(grid, resolution)
@@ -96,6 +96,13 @@ def test_interpolation(n_states, resolution):
     assert np.all(w >= -1e-12)
     np.testing.assert_allclose(w.sum(axis=1), 1.0)
     np.testing.assert_allclose(np.einsum("nv,nvs->ns", w, grid[rows]), b, atol=1e-12)
+    # continuous: a table interpolated at nearby beliefs moves by little (no jump across cells)
+    table = rng.normal(size=len(grid))
+    near = b + 1e-7 * rng.normal(size=b.shape)
+    near = np.abs(near) / np.abs(near).sum(axis=1, keepdims=True)
+    r2, w2 = _grid_weights(near, resolution, lookup)
+    f, f2 = (w * table[rows]).sum(axis=1), (w2 * table[r2]).sum(axis=1)
+    assert np.abs(f - f2).max() < 1e-4
 
 
 def test_index_at_interpolates_the_table():
@@ -119,11 +126,9 @@ def test_given_beliefs_any_number_of_states():
 
 
 def test_errors():
-    arms = random_pomdp_arms(2, 4, 2, 2, seed=1)
-    with pytest.raises(InvalidParameterError, match="a belief grid needs 2 or 3 states"):
-        belief_whittle_indices(arms)
     one = POMDPArms(np.ones((1, 2, 1, 1)), np.ones((1, 2, 1, 1)), np.ones((1, 1, 2)))
-    with pytest.raises(InvalidParameterError, match="a belief grid needs 2 or 3 states; got 1"):
+    with pytest.raises(InvalidParameterError, match="a belief grid needs at least 2 states; "
+                                                    "got 1"):
         belief_whittle_indices(one)     # index_at could not interpolate on a one-point grid
     with pytest.raises(InvalidParameterError, match="belief_whittle_indices.arms: must be POMDP"):
         belief_whittle_indices(random_mdp_arms(2, 2, seed=0))
