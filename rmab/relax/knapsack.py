@@ -154,20 +154,23 @@ def solve_knapsack(values, costs, budget, *, method: str = "auto", dp_limit: int
                           float(costs[idx, actions].sum()), method, optimal)
 
 
+def _dp_table(costs, budget, scale):
+    """The DP's integer costs (scaled) and capacity: a budget above the dearest joint action
+    changes nothing, so the table stops there; every joint action within the budget's slack
+    fits (a rounded cost may sit 1e-9, scaled, above the real one: room for n_arms of that),
+    and the callers refuse an answer whose real cost does not fit."""
+    icosts = np.ascontiguousarray(np.round(costs * scale).astype(np.int64))
+    dearest = int(icosts.max(axis=1).sum())
+    room = (budget + 0.5 * budget_slack(budget)) * scale + 1e-9 * costs.shape[0]
+    return icosts, dearest if room >= dearest else int(np.floor(room))
+
+
 def _dp(gains, costs, budget, scale, actions) -> bool:
     """Exact DP on the costs scaled to integers; writes ``actions`` and returns False (all
     passive) if the real costs of its answer exceed the budget."""
-    icosts = np.ascontiguousarray(np.round(costs * scale).astype(np.int64))
-    # a budget above the dearest joint action changes nothing: cap the DP table there
-    dearest = int(icosts.max(axis=1).sum())
-    slack = 0.5 * budget_slack(budget)
-    # every joint action within budget + slack fits the table: a rounded cost may sit 1e-9
-    # (scaled) above the real one, so the capacity allows n_arms of that; the check below
-    # refuses an answer whose real cost does not fit
-    room = (budget + slack) * scale + 1e-9 * actions.size
-    capacity = dearest if room >= dearest else int(np.floor(room))
+    icosts, capacity = _dp_table(costs, budget, scale)
     _kernels.mckp_dp_kernel(gains, icosts, capacity, actions)
-    if costs[np.arange(actions.size), actions].sum() > budget + slack:
+    if costs[np.arange(actions.size), actions].sum() > budget + 0.5 * budget_slack(budget):
         actions[:] = 0
         return False
     return True
@@ -206,7 +209,7 @@ def _greedy(gains, costs, budget, actions) -> bool:
 
 def _count_dp(values, costs, budget, caps, min_active, top, dp_limit, strict):
     """The exact DP over (budget, active arms) when there are no per-action caps, the costs
-    are decimals of at most three places and the table fits ``dp_limit`` bytes; None
+    are decimals of at most three places and the table fits ``dp_limit`` cells; None
     otherwise (``strict``: raise instead)."""
     n_arms, n_actions = values.shape
     scale = _cost_scale(costs)
@@ -215,11 +218,7 @@ def _count_dp(values, costs, budget, caps, min_active, top, dp_limit, strict):
            "costs that are not decimals of at most three places" if scale is None else
            "more than 127 actions" if n_actions > 127 else None)
     if why is None:
-        icosts = np.ascontiguousarray(np.round(costs * scale).astype(np.int64))
-        dearest = int(icosts.max(axis=1).sum())
-        slack = 0.5 * budget_slack(budget)
-        room = (budget + slack) * scale + 1e-9 * n_arms
-        capacity = dearest if room >= dearest else int(np.floor(room))
+        icosts, capacity = _dp_table(costs, budget, scale)
         # no more arms can act than the budget pays for, besides those with a free action
         high = min(high, capacity + int((icosts[:, 1:] == 0).any(axis=1).sum()))
         if high < min_active:
