@@ -2,7 +2,8 @@
 indices within the budget.
 
 Indices are prices per unit of resource (:mod:`rmab.relax.whittle`): fully observed arms use
-the exact state indices (a fractional belief gets the belief-weighted average), POMDP arms the
+the exact state indices (a fractional belief gets the belief-weighted average; on a finite
+horizon the time-dependent indices of the periods left), POMDP arms the
 belief-state indices interpolated on a belief grid (any number of states). Only arms whose
 index is above ``threshold`` (default 0: acting is worth its resource even when resource is
 free) act.
@@ -20,7 +21,7 @@ from rmab.errors import IndexabilityWarning, InvalidParameterError
 from rmab.planners.base import ONLY_PASSIVE, BasePlanner, kernel_limits
 from rmab.relax import _kernels
 from rmab.relax.knapsack import fill_active
-from rmab.relax.whittle import belief_whittle_indices, whittle_indices
+from rmab.relax.whittle import belief_whittle_indices, finite_whittle_indices, whittle_indices
 
 __all__ = ["WhittlePlanner", "WhittleMultiPlanner"]
 
@@ -46,13 +47,18 @@ class _IndexPlanner(BasePlanner):
 
     def _fit(self, instance):
         self._check_instance(instance)
-        if instance.discount >= 1.0:
+        finite = instance.fully_observed and instance.horizon is not None
+        if instance.discount >= 1.0 and not finite:
             raise InvalidParameterError(f"{type(self).__name__}.fit.instance.discount: must be "
-                                        f"< 1 for Whittle indices; got {instance.discount}")
+                                        f"< 1 for the indices of POMDP arms; got "
+                                        f"{instance.discount}")
         with warnings.catch_warnings():
             # non-indexable arms are reported once, by this planner, below
             warnings.simplefilter("ignore", IndexabilityWarning)
-            if instance.fully_observed:
+            if finite:
+                self.result = finite_whittle_indices(instance.arms, horizon=instance.horizon,
+                                                     discount=instance.discount)
+            elif instance.fully_observed:
                 self.result = whittle_indices(instance.arms, discount=instance.discount)
             else:
                 self.result = belief_whittle_indices(
@@ -66,11 +72,15 @@ class _IndexPlanner(BasePlanner):
                           "planner's .result.indexable, or the indexable column of 'rmab "
                           "index')", IndexabilityWarning, stacklevel=3)
 
-    def indices_at(self, belief) -> np.ndarray:
-        """``W_n(b_n, a)`` (n_arms, n_actions - 1) at the beliefs (n_arms, n_states)."""
+    def indices_at(self, belief, t: int = 0) -> np.ndarray:
+        """``W_n(b_n, a)`` (n_arms, n_actions - 1) at the beliefs (n_arms, n_states) in period
+        ``t`` (used by the finite-horizon indices of fully observed arms)."""
         if self.instance.fully_observed:   # indices may be ±inf: states of belief 0 add 0
+            table = self.result.indices
+            if table.ndim == 4:            # finite horizon: one table per period
+                table = table[min(t, len(table) - 1)]
             with np.errstate(invalid="ignore"):                         # 0 * inf, dropped
-                weighted = belief[:, :, None] * self.result.indices
+                weighted = belief[:, :, None] * table
             return np.where(belief[:, :, None] > 0, weighted, 0.0).sum(axis=1)
         return self.result.index_at(belief)
 
@@ -134,7 +144,7 @@ class WhittlePlanner(_IndexPlanner):
                                         + ONLY_PASSIVE * (instance.n_actions == 1))
 
     def _plan(self, belief, t):
-        index = self.indices_at(belief)[:, self.action - 1]
+        index = self.indices_at(belief, t)[:, self.action - 1]
         actions = self._walk(index[:, None], [(0, self.action)])
         self.last_stats.scores = index
         return actions
@@ -153,7 +163,7 @@ class WhittleMultiPlanner(_IndexPlanner):
     name = "whittle-multi"
 
     def _plan(self, belief, t):
-        index = self.indices_at(belief)
+        index = self.indices_at(belief, t)
         n_levels = index.shape[1]
         actions = self._walk(index, [(a, a + 1) for a in range(n_levels)])
         idx = np.arange(len(actions))

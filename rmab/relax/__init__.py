@@ -3,9 +3,10 @@
 from rmab.relax.knapsack import KnapsackResult, solve_knapsack
 from rmab.relax.lagrangian import (DualCurveResult, LagrangianResult, dual_curve,
                                    lagrangian_bound, plot_dual)
-from rmab.relax.whittle import (BeliefWhittleResult, WhittleResult, belief_whittle_indices,
-                                whittle_indices)
+from rmab.relax.whittle import (BeliefWhittleResult, FiniteWhittleResult, WhittleResult,
+                                belief_whittle_indices, finite_whittle_indices, whittle_indices)
 
 __all__ = ["KnapsackResult", "solve_knapsack", "LagrangianResult", "DualCurveResult",
            "lagrangian_bound", "dual_curve", "plot_dual", "WhittleResult", "BeliefWhittleResult",
-           "whittle_indices", "belief_whittle_indices"]
+           "FiniteWhittleResult", "whittle_indices", "finite_whittle_indices",
+           "belief_whittle_indices"]

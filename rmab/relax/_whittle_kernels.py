@@ -1,4 +1,5 @@
-"""Numba kernel of the price homotopy behind the Whittle indices (private: inputs trusted).
+"""Numba kernels of the Whittle indices (private: inputs trusted): the price homotopy of
+discounted fully observed arms, and the bisection of finite-horizon ones (at the end).
 
 For one fully observed arm, the optimal policy is traced as the price ``λ`` on resource use
 rises from ``-∞`` (every state takes the costliest action) to ``+∞`` (every state passive).
@@ -167,3 +168,96 @@ def homotopy_numpy(transitions, rewards, costs, discount, start_price, max_steps
         else:
             flags[n] = STEP_LIMIT
     return indices, flags
+
+
+@njit
+def _finite_level(transitions, rewards, costs, discount, price, togo, state, tie, value,
+                  new, qa):
+    """The optimal level of one arm (ties to the cheaper) at ``state`` with ``togo`` periods to
+    go at ``price``: ``togo`` backups from ``V_0 = 0`` (``value``, ``new``: (S,), ``qa``: (A,)
+    work arrays)."""
+    n_actions, n_states = transitions.shape[0], transitions.shape[1]
+    value[:] = 0.0
+    level = 0
+    for t in range(1, togo + 1):
+        for s in range(n_states):
+            best = -np.inf
+            if t == togo and s != state:
+                continue
+            for a in range(n_actions):
+                q = rewards[s, a] - price * costs[a]
+                for u in range(n_states):
+                    q += discount * transitions[a, s, u] * value[u]
+                qa[a] = q
+                if q > best:
+                    best = q
+            new[s] = best
+            if t == togo:
+                for a in range(n_actions):
+                    if qa[a] >= best - tie:
+                        level = a
+                        break
+        value[:] = new
+    return level
+
+
+@njit
+def finite_index_kernel(transitions, rewards, costs, discount, horizon, top, tol, indices):
+    """Finite-horizon indices by bisection: ``indices[n, togo - 1, s, a - 1] = sup {λ :
+    a*_togo,λ(s) >= a}`` within ``[-top, top]`` (``±inf`` at its ends), each target with its
+    own backward induction."""
+    n_arms, n_actions, n_states = transitions.shape[0], transitions.shape[1], transitions.shape[2]
+    value = np.empty(n_states)
+    new = np.empty(n_states)
+    qa = np.empty(n_actions)
+    for n in range(n_arms):
+        scale = np.abs(rewards[n]).max() + top * costs[n].max() + 1.0
+        for togo in range(1, horizon + 1):
+            for s in range(n_states):
+                for a in range(1, n_actions):
+                    lo, hi = -top, top
+                    while hi - lo > tol * top:
+                        mid = 0.5 * (lo + hi)
+                        if _finite_level(transitions[n], rewards[n], costs[n], discount, mid,
+                                         togo, s, 1e-12 * scale, value, new, qa) >= a:
+                            lo = mid
+                        else:
+                            hi = mid
+                    mid = 0.5 * (lo + hi)
+                    if mid + top <= tol * top:
+                        mid = -np.inf
+                    elif top - mid <= tol * top:
+                        mid = np.inf
+                    indices[n, togo - 1, s, a - 1] = mid
+
+
+@njit
+def finite_levels_kernel(transitions, rewards, costs, discount, prices, levels):
+    """``levels[n, p, togo - 1, s]``: the optimal level (ties to the cheaper) at price
+    ``prices[p]``, one backward induction per arm and price over ``levels.shape[2]`` periods."""
+    n_arms, n_actions, n_states = transitions.shape[0], transitions.shape[1], transitions.shape[2]
+    horizon = levels.shape[2]
+    value = np.empty(n_states)
+    new = np.empty(n_states)
+    for n in range(n_arms):
+        scale = np.abs(rewards[n]).max() + np.abs(prices).max() * costs[n].max() + 1.0
+        for p in range(prices.shape[0]):
+            value[:] = 0.0
+            for t in range(horizon):
+                for s in range(n_states):
+                    best = -np.inf
+                    for a in range(n_actions):
+                        q = rewards[n, s, a] - prices[p] * costs[n, a]
+                        for u in range(n_states):
+                            q += discount * transitions[n, a, s, u] * value[u]
+                        if q > best:
+                            best = q
+                    new[s] = best
+                    for a in range(n_actions):
+                        q = rewards[n, s, a] - prices[p] * costs[n, a]
+                        for u in range(n_states):
+                            q += discount * transitions[n, a, s, u] * value[u]
+                        if q >= best - 1e-12 * scale:
+                            levels[n, p, t, s] = a
+                            break
+                value[:] = new

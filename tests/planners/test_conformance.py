@@ -40,9 +40,12 @@ def _instances():
     exactly = mdp.replace(min_active=2, max_active=2, name="exactly-2")
     health_k = health.replace(budget=3.0, action_caps=[np.inf, np.inf, 1], min_active=2,
                               max_active=2, name="health-exactly-2")
+    # undiscounted fully observed: the index planners use the finite-horizon indices
+    finite_mdp = random_instance(5, n_states=3, n_actions=3, n_obs=None, budget=2.0,
+                                 discount=1.0, horizon=6, seed=16)
     return {"pomdp": pomdp, "mdp": mdp, "health": health, "fractional": frac,
             "finite-pomdp": finite, "capped": capped, "exactly-2": exactly,
-            "health-exactly-2": health_k}
+            "health-exactly-2": health_k, "finite-mdp": finite_mdp}
 
 
 INSTANCES = _instances()

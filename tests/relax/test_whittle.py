@@ -11,7 +11,7 @@ from rmab.errors import IndexabilityWarning, InvalidParameterError
 from rmab.models.arms import MDPArms
 from rmab.models.generators import random_mdp_arms, random_pomdp_arms
 from rmab.relax._whittle_kernels import homotopy_kernel, homotopy_numpy
-from rmab.relax.whittle import _price_bracket, whittle_indices
+from rmab.relax.whittle import _price_bracket, finite_whittle_indices, whittle_indices
 from rmab.values.exact import policy_iteration
 
 
@@ -203,3 +203,85 @@ def test_equal_cost_levels_are_not_falsely_flagged():
     policy = policy_iteration(arms, prices=prices, discount=0.95).policy       # (P, N, S)
     rises = (np.diff(policy, axis=0) > 0).any(axis=(0, 2))
     assert rises.tolist() == (~res.indexable).tolist()
+
+
+# -- finite horizon ---------------------------------------------------------------------------
+
+def _levels_by_hand(arm, price, horizon, discount):
+    """Plain-Python backward induction: the optimal level (ties to the cheaper) per periods to
+    go (1..horizon) and state."""
+    p, r, c = arm.transitions[0], arm.rewards[0], arm.costs[0]
+    n_states, n_actions = r.shape
+    value = [0.0] * n_states
+    out = []
+    for _ in range(horizon):
+        q = [[r[s, a] - price * c[a] + discount * sum(p[a, s, u] * value[u]
+                                                      for u in range(n_states))
+              for a in range(n_actions)] for s in range(n_states)]
+        out.append([min(a for a in range(n_actions) if q[s][a] >= max(q[s]) - 1e-12)
+                    for s in range(n_states)])
+        value = [max(row) for row in q]
+    return out
+
+
+def test_finite_indices_of_one_period_are_the_reward_gain_per_cost():
+    arms = random_mdp_arms(5, 3, 2, seed=1)
+    res = finite_whittle_indices(arms, horizon=1)
+    gain = (arms.rewards[:, :, 1] - arms.rewards[:, :, 0]) / arms.costs[:, 1][:, None]
+    np.testing.assert_allclose(res.indices[0, :, :, 0], gain, atol=1e-8)
+
+
+def test_finite_indices_over_a_long_horizon_are_the_discounted_ones():
+    """Period 0 of a 150-period problem at discount 0.8 (0.8^150 ~ 3e-15): the stationary
+    indices of the homotopy, an independent algorithm."""
+    arms = random_mdp_arms(5, 3, 3, seed=4)
+    res = finite_whittle_indices(arms, horizon=150, discount=0.8)
+    exact = whittle_indices(arms, discount=0.8)
+    ok = exact.indexable & res.indexable
+    assert ok.any()
+    np.testing.assert_allclose(res.indices[0][ok], exact.indices[ok], atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_finite_indices_separate_the_optimal_levels(seed):
+    """Just below a finite index the level is reached, just above it is not (by hand)."""
+    arms = random_mdp_arms(1, 3, 3, seed=seed)
+    horizon = 4
+    res = finite_whittle_indices(arms, horizon=horizon, discount=1.0)
+    for t in range(horizon):
+        for s in range(3):
+            for a in (1, 2):
+                w = res.indices[t, 0, s, a - 1]
+                if not np.isfinite(w) or not res.indexable[0]:
+                    continue
+                below = _levels_by_hand(arms, w - 1e-6, horizon, 1.0)[horizon - t - 1][s]
+                above = _levels_by_hand(arms, w + 1e-6, horizon, 1.0)[horizon - t - 1][s]
+                assert below >= a > above
+
+
+def test_finite_indices_errors():
+    arms = random_mdp_arms(2, 2, 2, seed=0)
+    with pytest.raises(InvalidParameterError, match="finite_whittle_indices.horizon: must be "
+                                                    ">= 1"):
+        finite_whittle_indices(arms, horizon=0)
+    with pytest.raises(InvalidParameterError, match="finite_whittle_indices.discount: must be"):
+        finite_whittle_indices(arms, horizon=3, discount=0.0)
+    with pytest.raises(InvalidParameterError, match="finite_whittle_indices.arms: must be "
+                                                    "MDPArms"):
+        finite_whittle_indices(random_pomdp_arms(2, 2, 2, 2, seed=0), horizon=3)
+
+
+def test_finite_index_kernels_equal_their_python_versions():
+    """Compiled and pure-Python (``py_func``, as under NUMBA_DISABLE_JIT) kernels agree."""
+    from rmab.relax import _whittle_kernels as K
+
+    arms = random_mdp_arms(2, 2, 3, seed=5)
+    args = (arms.transitions, arms.rewards, arms.costs, 0.9)
+    out = [np.empty((2, 3, 2, 2)) for _ in range(2)]
+    K.finite_index_kernel(*args, 3, 50.0, 1e-9, out[0])
+    K.finite_index_kernel.py_func(*args, 3, 50.0, 1e-9, out[1])
+    np.testing.assert_array_equal(out[0], out[1])
+    levels = [np.empty((2, 5, 3, 2), dtype=np.int64) for _ in range(2)]
+    K.finite_levels_kernel(*args, np.linspace(-5, 5, 5), levels[0])
+    K.finite_levels_kernel.py_func(*args, np.linspace(-5, 5, 5), levels[1])
+    np.testing.assert_array_equal(levels[0], levels[1])
