@@ -1,4 +1,5 @@
-"""``rmab index``: Whittle indices of every arm to CSV (per state, or per grid belief)."""
+"""``rmab index``: Whittle indices of every arm to CSV (per state, or per grid belief; per period
+for fully observed arms on a finite horizon)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from rmab.commands import seed_arg
 from rmab.errors import IndexabilityWarning, InvalidModelError
 from rmab.models import load_instance
 from rmab.models.storage import atomic_write, check_writable
-from rmab.relax.whittle import belief_whittle_indices, whittle_indices
+from rmab.relax.whittle import belief_whittle_indices, finite_whittle_indices, whittle_indices
 
 
 def add_arguments(parser) -> None:
@@ -32,7 +33,14 @@ def _rows(instance, args):
     levels = [f"index_{a}" for a in range(1, instance.n_actions)]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", IndexabilityWarning)
-        if instance.fully_observed:
+        if instance.fully_observed and instance.horizon is not None:
+            res = finite_whittle_indices(instance.arms, horizon=instance.horizon,
+                                         discount=instance.discount)
+            header = ["arm", "period", "state"] + levels + ["indexable"]
+            rows = [[n, t, s, *map(repr, res.indices[t, n, s].tolist()), int(res.indexable[n])]
+                    for n in range(instance.n_arms) for t in range(instance.horizon)
+                    for s in range(instance.n_states)]
+        elif instance.fully_observed:
             res = whittle_indices(instance.arms, discount=instance.discount)
             header = ["arm", "state"] + levels + ["indexable"]
             rows = [[n, s, *map(repr, res.indices[n, s].tolist()), int(res.indexable[n])]
@@ -57,12 +65,13 @@ def run(args) -> int:
         args.out = None
     if args.out is not None:
         check_writable(args.out, [args.instance])        # before the work, not after it
-    if not instance.discount < 1:
-        raise InvalidModelError(f"index.instance: Whittle indices need a discount < 1; "
-                                f"{args.instance} has discount {instance.discount:g}"
+    finite = instance.fully_observed and instance.horizon is not None
+    if not instance.discount < 1 and not finite:
+        raise InvalidModelError(f"index.instance: Whittle indices of POMDP arms need a discount "
+                                f"< 1; {args.instance} has discount {instance.discount:g}"
                                 + ("" if instance.horizon is None else
                                    f" (horizon {instance.horizon}; 'rmab compare' plans it)"))
-    if instance.horizon is not None:
+    if instance.horizon is not None and not finite:
         print(f"rmab: note: the indices are those of the discounted infinite-horizon problem "
               f"(discount {instance.discount:g}); the instance's horizon {instance.horizon} is "
               f"not used", file=sys.stderr)
