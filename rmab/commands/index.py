@@ -1,5 +1,5 @@
 """``rmab index``: Whittle indices of every arm to CSV (per state, or per grid belief; per period
-for fully observed arms on a finite horizon)."""
+on a finite horizon)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 import warnings
 
 from rmab.commands import seed_arg
-from rmab.errors import IndexabilityWarning, InvalidModelError
+from rmab.errors import IndexabilityWarning
 from rmab.models import load_instance
 from rmab.models.storage import atomic_write, check_writable
 from rmab.relax.whittle import belief_whittle_indices, finite_whittle_indices, whittle_indices
@@ -29,7 +29,7 @@ def add_arguments(parser) -> None:
 
 
 def _rows(instance, args):
-    """Header and rows: ``arm, state | belief_0.., index_1.., indexable``."""
+    """Header and rows: ``arm, [period,] state | belief_0.., index_1.., indexable``."""
     levels = [f"index_{a}" for a in range(1, instance.n_actions)]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", IndexabilityWarning)
@@ -48,12 +48,20 @@ def _rows(instance, args):
         else:
             res = belief_whittle_indices(instance.arms, discount=instance.discount,
                                          resolution=args.resolution, n_prices=args.n_prices,
-                                         value_tol=args.value_tol, seed=args.seed)
-            header = (["arm"] + [f"belief_{s}" for s in range(instance.n_states)] + levels
-                      + ["indexable"])
-            rows = [[n, *map(repr, res.grid[g].tolist()), *map(repr, res.indices[n, g].tolist()),
-                     int(res.indexable[n])]
-                    for n in range(instance.n_arms) for g in range(len(res.grid))]
+                                         value_tol=args.value_tol, horizon=instance.horizon,
+                                         seed=args.seed)
+            beliefs = ["arm"] + [f"belief_{s}" for s in range(instance.n_states)]
+            if instance.horizon is None:
+                header = beliefs + levels + ["indexable"]
+                rows = [[n, *map(repr, res.grid[g].tolist()),
+                         *map(repr, res.indices[n, g].tolist()), int(res.indexable[n])]
+                        for n in range(instance.n_arms) for g in range(len(res.grid))]
+            else:
+                header = beliefs[:1] + ["period"] + beliefs[1:] + levels + ["indexable"]
+                rows = [[n, t, *map(repr, res.grid[g].tolist()),
+                         *map(repr, res.indices[t, n, g].tolist()), int(res.indexable[n])]
+                        for n in range(instance.n_arms) for t in range(instance.horizon)
+                        for g in range(len(res.grid))]
     for w in caught:
         print(f"rmab: warning: {w.message}", file=sys.stderr)
     return header, rows, res
@@ -65,16 +73,6 @@ def run(args) -> int:
         args.out = None
     if args.out is not None:
         check_writable(args.out, [args.instance])        # before the work, not after it
-    finite = instance.fully_observed and instance.horizon is not None
-    if not instance.discount < 1 and not finite:
-        raise InvalidModelError(f"index.instance: Whittle indices of POMDP arms need a discount "
-                                f"< 1; {args.instance} has discount {instance.discount:g}"
-                                + ("" if instance.horizon is None else
-                                   f" (horizon {instance.horizon}; 'rmab compare' plans it)"))
-    if instance.horizon is not None and not finite:
-        print(f"rmab: note: the indices are those of the discounted infinite-horizon problem "
-              f"(discount {instance.discount:g}); the instance's horizon {instance.horizon} is "
-              f"not used", file=sys.stderr)
     header, rows, res = _rows(instance, args)
     if args.out is None:
         writer = csv.writer(sys.stdout, lineterminator="\n")

@@ -2,10 +2,10 @@
 indices within the budget.
 
 Indices are prices per unit of resource (:mod:`rmab.relax.whittle`): fully observed arms use
-the exact state indices (a fractional belief gets the belief-weighted average; on a finite
-horizon the time-dependent indices of the periods left), POMDP arms the
-belief-state indices interpolated on a belief grid (any number of states). Only arms whose
-index is above ``threshold`` (default 0: acting is worth its resource even when resource is
+the exact state indices (a fractional belief gets the belief-weighted average), POMDP arms the
+belief-state indices interpolated on a belief grid (any number of states); on a finite horizon
+both are the time-dependent indices of the periods left. Only arms whose index is above
+``threshold`` (default 0: acting is worth its resource even when resource is
 free) act.
 """
 
@@ -47,15 +47,10 @@ class _IndexPlanner(BasePlanner):
 
     def _fit(self, instance):
         self._check_instance(instance)
-        finite = instance.fully_observed and instance.horizon is not None
-        if instance.discount >= 1.0 and not finite:
-            raise InvalidParameterError(f"{type(self).__name__}.fit.instance.discount: must be "
-                                        f"< 1 for the indices of POMDP arms; got "
-                                        f"{instance.discount}")
         with warnings.catch_warnings():
             # non-indexable arms are reported once, by this planner, below
             warnings.simplefilter("ignore", IndexabilityWarning)
-            if finite:
+            if instance.fully_observed and instance.horizon is not None:
                 self.result = finite_whittle_indices(instance.arms, horizon=instance.horizon,
                                                      discount=instance.discount)
             elif instance.fully_observed:
@@ -64,7 +59,7 @@ class _IndexPlanner(BasePlanner):
                 self.result = belief_whittle_indices(
                     instance.arms, discount=instance.discount, resolution=self.resolution,
                     n_prices=self.n_prices, value_tol=self.value_tol,
-                    seed=self.rng.integers(2**63))
+                    horizon=instance.horizon, seed=self.rng.integers(2**63))
         bad = int((~self.result.indexable).sum())
         if bad:
             warnings.warn(f"{type(self).__name__}: {bad} of {instance.n_arms} arms are not "
@@ -82,7 +77,7 @@ class _IndexPlanner(BasePlanner):
             with np.errstate(invalid="ignore"):                         # 0 * inf, dropped
                 weighted = belief[:, :, None] * table
             return np.where(belief[:, :, None] > 0, weighted, 0.0).sum(axis=1)
-        return self.result.index_at(belief)
+        return self.result.index_at(belief, t)
 
     def _walk(self, index, levels):
         """Upgrade arms along ``levels`` (a list of (from, to) level pairs per column of

@@ -141,13 +141,18 @@ def _homotopy(arms, discount):
     return indices, flags
 
 
-def _price_bracket(arms, discount):
+def _price_bracket(arms, discount, horizon=None):
     """A price interval holding every index. Whatever the price, values span at most
-    ``(r_max - r_min) / (1 - β)``, so beyond ``±`` that over the smallest cost step the cheaper
-    (``λ > 0``) or costlier (``λ < 0``) of two adjacent levels wins in every state."""
+    ``(r_max - r_min) w`` (``w = 1 / (1 - β)``, or ``Σ_{t<H} β^t`` over a finite horizon), so
+    beyond ``±`` that over the smallest cost step the cheaper (``λ > 0``) or costlier
+    (``λ < 0``) of two adjacent levels wins in every state."""
     r = arms.rewards
     steps = np.diff(arms.costs, axis=1)
-    top = ((r.max() - r.min()) / (1.0 - discount) + 1.0) / steps[steps > 0].min()
+    if horizon is None:
+        weight = 1.0 / (1.0 - discount)
+    else:
+        weight = float(horizon) if discount == 1.0 else (1 - discount ** horizon) / (1 - discount)
+    top = ((r.max() - r.min()) * weight + 1.0) / steps[steps > 0].min()
     return -top, top
 
 
@@ -228,9 +233,7 @@ def finite_whittle_indices(arms: MDPArms, *, horizon: int, discount: float = 1.0
     first, inverse = unique_arms(arms)
     uarms = arms.select(first)
     n_states, n_actions = arms.n_states, arms.n_actions
-    weight = float(horizon) if discount == 1.0 else (1.0 - discount ** horizon) / (1.0 - discount)
-    steps = np.diff(arms.costs, axis=1)
-    top = ((np.ptp(arms.rewards) * weight + 1.0) / steps[steps > 0].min())
+    top = _price_bracket(arms, discount, horizon)[1]
     n_unique = len(first)
     indices = np.empty((n_unique, horizon, n_states, n_actions - 1))     # by periods to go
     _whittle_kernels.finite_index_kernel(uarms.transitions, uarms.rewards, uarms.costs,
@@ -264,6 +267,9 @@ class BeliefWhittleResult:
         Prices PBVI was solved at for each arm (spanning that arm's fully observed indices);
         their plans, re-priced exactly, give the values between.
     discount, seconds
+    horizon : int or None
+        Finite horizon ``H``: then ``indices`` is (H, n_arms, G, n_actions - 1), one table per
+        period ``t`` (``H - t`` periods to go), and :meth:`index_at` takes the period.
     """
 
     grid: np.ndarray
@@ -273,22 +279,28 @@ class BeliefWhittleResult:
     prices: np.ndarray
     discount: float
     seconds: float
+    horizon: int | None = None
 
-    def index_at(self, beliefs) -> np.ndarray:
+    def index_at(self, beliefs, t: int = 0) -> np.ndarray:
         """Indices at one belief per arm (n_arms, n_states) -> (n_arms, n_actions - 1), by
-        linear interpolation on the grid (barycentric on its Freudenthal simplices)."""
+        linear interpolation on the grid (barycentric on its Freudenthal simplices); on a
+        finite horizon, those of period ``t`` (the last period's beyond it)."""
         from rmab.belief.update import check_beliefs
 
         if self.resolution is None:
             raise InvalidParameterError("BeliefWhittleResult.index_at: needs a grid (computed "
                                         "with resolution=...); got indices at given beliefs")
-        n_arms, _, n_levels = self.indices.shape
+        table = self.indices
+        if self.horizon is not None:
+            t = check_number("BeliefWhittleResult.index_at", "t", t, low=0, integer=True)
+            table = table[min(t, self.horizon - 1)]
+        n_arms, _, n_levels = table.shape
         n_states = self.grid.shape[1]
         b = check_beliefs("BeliefWhittleResult.index_at", beliefs, n_arms, n_states)
         rows, weights = _grid_weights(b, self.resolution, _grid_lookup(self.grid,
                                                                        self.resolution))
         arm = np.arange(n_arms)[:, None]
-        return np.einsum("nv,nvl->nl", weights, self.indices[arm, rows])
+        return np.einsum("nv,nvl->nl", weights, table[arm, rows])
 
 
 def _grid_lookup(grid, resolution):
@@ -337,7 +349,8 @@ def _grid_weights(b, resolution, lookup):
 
 def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolution: int = 10,
                            beliefs=None, n_prices: int = 12, value_tol: float = 1e-2,
-                           check_prices: int = 64, seed=0) -> BeliefWhittleResult:
+                           check_prices: int = 64, horizon: int | None = None,
+                           seed=0) -> BeliefWhittleResult:
     """Whittle indices of POMDP arms at grid beliefs (binary and multi-action).
 
     Method (ours, after PORMAB.md §6): PBVI (:func:`rmab.values.pbvi.solve_pbvi`, warm-started
@@ -365,11 +378,21 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
         PBVI tolerance.
     check_prices : int
         Prices on which indexability is checked at every grid belief.
+    horizon : int, optional
+        Finite horizon ``H`` (then ``discount`` may be 1): finite-horizon PBVI
+        (:func:`rmab.values.finite_pbvi.solve_finite_pbvi`) at each price, its plans pooled per
+        period, and the index of period ``t`` from the lookahead onto period ``t + 1``'s
+        envelope (nothing after the last). Price hints from :func:`finite_whittle_indices`.
     seed : int, SeedSequence or Generator (PBVI's belief sampling)
     """
     owner = "belief_whittle_indices"
     _check_index_arms(owner, arms, POMDPArms)
-    discount = _check_discount(owner, discount)
+    if horizon is None:
+        discount = _check_discount(owner, discount)
+    else:
+        horizon = check_number(owner, "horizon", horizon, low=1, integer=True)
+        discount = check_number(owner, "discount", discount, low=0.0, high=1.0,
+                                low_open=True)
     n_prices = check_number(owner, "n_prices", n_prices, low=2, integer=True)
     value_tol = check_number(owner, "value_tol", value_tol, low=0.0, low_open=True)
     check_prices = check_number(owner, "check_prices", check_prices, low=2, high=100_000,
@@ -391,10 +414,16 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
     first, inverse = unique_arms(arms)
     uarms = arms.select(first)
     mdp = MDPArms(uarms.transitions, uarms.rewards, uarms.costs)
-    hints, _ = _homotopy(mdp, discount)                       # (K, S, A-1) fully observed
+    if horizon is None:
+        hints, _ = _homotopy(mdp, discount)                   # (K, S, A-1) fully observed
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", IndexabilityWarning)
+            hints = finite_whittle_indices(mdp, horizon=horizon, discount=discount).indices[0]
     entropy = int(as_generator(seed, f"{owner}.seed").integers(2**63))
     center = grid.mean(axis=0)
-    indices = np.empty((len(first), len(grid), arms.n_actions - 1))
+    periods = 1 if horizon is None else horizon
+    indices = np.empty((periods, len(first), len(grid), arms.n_actions - 1))
     indexable = np.empty(len(first), dtype=bool)
     prices = np.empty((len(first), n_prices))
     for u in range(len(first)):
@@ -407,17 +436,26 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
                                 n_prices)
         one = uarms.select([u])
         rng = np.random.default_rng([entropy, *_arm_words(one)])   # not the arm's position
-        plans, plan_costs = _pooled_plans(solve_pbvi, one, prices[u], discount, value_tol,
-                                          center, resolution, rng)
-        model = _LookaheadModel(one, 0, grid, plans, plan_costs, discount)
-        indices[u] = model.indices(*_price_bracket(one, discount))
+        if horizon is None:
+            pools = [_pooled_plans(solve_pbvi, one, prices[u], discount, value_tol, center,
+                                   resolution, rng)]
+            bracket = _price_bracket(one, discount)
+        else:                   # period t looks ahead onto period t + 1's plans
+            pools = _finite_pooled_plans(one, prices[u], horizon, discount, center, resolution,
+                                         rng)[1:]
+            bracket = _price_bracket(one, discount, horizon)
         checks = np.linspace(prices[u, 0], prices[u, -1], check_prices)
-        levels = model.best_level(np.broadcast_to(checks, (len(grid), check_prices)))
-        indexable[u] = bool(np.all(np.diff(levels, axis=1) <= 0))
+        indexable[u] = True
+        for t, (plans, plan_costs) in enumerate(pools):
+            model = _LookaheadModel(one, 0, grid, plans, plan_costs, discount)
+            indices[t, u] = model.indices(*bracket)
+            levels = model.best_level(np.broadcast_to(checks, (len(grid), check_prices)))
+            indexable[u] &= bool(np.all(np.diff(levels, axis=1) <= 0))
     indexable = indexable[inverse]
     _warn_not_indexable(owner, indexable)
-    return BeliefWhittleResult(grid, indices[inverse], indexable, resolution, prices[inverse],
-                               discount, time.perf_counter() - start)
+    indices = indices[:, inverse] if horizon is not None else indices[0, inverse]
+    return BeliefWhittleResult(grid, indices, indexable, resolution, prices[inverse],
+                               discount, time.perf_counter() - start, horizon)
 
 
 def _arm_words(arm) -> list[int]:
@@ -441,6 +479,24 @@ def _pooled_plans(solve_pbvi, arm, prices, discount, tol, center, resolution, rn
         plans.append(sol.alphas + sol.price * sol.costs)
         costs.append(sol.costs)
     return np.concatenate(plans), np.concatenate(costs)
+
+
+def _finite_pooled_plans(arm, prices, horizon, discount, center, resolution, rng):
+    """Per period ``t = 0..H`` (``H``: the terminal zero plan), the reward values (K, S) and
+    resource uses (K, S) of the finite-horizon PBVI plans of one arm over ``prices``."""
+    from rmab.values.finite_pbvi import solve_finite_pbvi
+
+    plans = [[] for _ in range(horizon)]
+    costs = [[] for _ in range(horizon)]
+    for price in prices:
+        sol = solve_finite_pbvi(arm, horizon=horizon, price=float(price), discount=discount,
+                                initial_belief=center, grid=resolution, seed=rng).solves[0]
+        for t, period in enumerate(sol.periods):
+            plans[t].append(period.alphas + sol.price * period.costs)
+            costs[t].append(period.costs)
+    zero = np.zeros((1, arm.n_states))
+    return ([(np.concatenate(p), np.concatenate(c)) for p, c in zip(plans, costs)]
+            + [(zero, zero)])
 
 
 _CHUNK = 2**23      # float64 entries of the lookahead's largest intermediate (64 MB)

@@ -130,10 +130,6 @@ def test_errors():
         WhittlePlanner(action=0)
     with pytest.raises(InvalidParameterError, match="WhittleMultiPlanner.resolution: must be"):
         WhittleMultiPlanner(resolution=0)
-    pomdp = random_instance(3, 2, 2, 2, budget=1.0, discount=1.0, horizon=5, seed=0)
-    with pytest.raises(InvalidParameterError, match="discount: must be < 1 for the indices of "
-                                                    "POMDP arms"):
-        WhittlePlanner().fit(pomdp)
     with pytest.raises(InvalidParameterError, match="LagrangianPlanner.resolve_every: must be"):
         LagrangianPlanner(resolve_every=0)
     with pytest.raises(InvalidParameterError, match="LagrangianPlanner.method: must be"):

@@ -127,9 +127,8 @@ def test_usage_error_exit_2(main):
 
 
 def test_index_on_a_finite_horizon(main, tmp_path, capsys):
-    """Fully observed arms: one row per arm, period and state, from the finite-horizon indices
-    (discount 1 too); POMDP arms: the discounted indices, with a note that the horizon is not
-    used, and discount 1 refused."""
+    """One row per arm, period and state (fully observed) or grid belief (POMDP), from the
+    finite-horizon indices (discount 1 too)."""
     inst = random_instance(3, 2, 2, None, budget=1.0, horizon=4, discount=1.0, seed=0)
     path = save_instance(inst, tmp_path / "u.npz")
     out = tmp_path / "u.csv"
@@ -139,13 +138,9 @@ def test_index_on_a_finite_horizon(main, tmp_path, capsys):
     from rmab.relax import finite_whittle_indices
     first = rows[1].split(",")
     assert float(first[3]) == finite_whittle_indices(inst.arms, horizon=4).indices[0, 0, 0, 0]
-    pomdp = random_instance(3, 2, 2, 2, budget=1.0, horizon=5, seed=0)
-    path = save_instance(pomdp, tmp_path / "h.npz")
-    assert main(["index", str(path), "--resolution", "2"]) == 0
-    err = capsys.readouterr().err
-    assert "discounted infinite-horizon problem" in err and "horizon 5 is not used" in err
-    path = save_instance(pomdp.replace(discount=1.0, horizon=4), tmp_path / "p.npz")
-    assert main(["index", str(path)]) == 1
-    err = capsys.readouterr().err
-    assert err == (f"rmab: error: index.instance: Whittle indices of POMDP arms need a "
-                   f"discount < 1; {path} has discount 1 (horizon 4; 'rmab compare' plans it)\n")
+    pomdp = random_instance(3, 2, 2, 2, budget=1.0, horizon=4, discount=1.0, seed=0)
+    path = save_instance(pomdp, tmp_path / "p.npz")
+    assert main(["index", str(path), "--resolution", "2", "-o", str(out)]) == 0
+    rows = out.read_text().splitlines()
+    assert rows[0] == "arm,period,belief_0,belief_1,index_1,indexable"
+    assert len(rows) == 1 + 3 * 4 * 3                       # arms x periods x grid beliefs

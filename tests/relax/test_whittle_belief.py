@@ -10,7 +10,7 @@ from rmab.errors import IndexabilityWarning, InvalidParameterError
 from rmab.models.arms import POMDPArms
 from rmab.models.generators import health_intervention, random_mdp_arms, random_pomdp_arms
 from rmab.relax.whittle import _grid_lookup, _grid_weights, belief_whittle_indices, \
-    whittle_indices
+    finite_whittle_indices, whittle_indices
 from rmab.values.pbvi import simplex_grid, solve_pbvi
 
 
@@ -176,3 +176,40 @@ def test_non_indexable_arms_are_found_among_indexable_ones():
         res = belief_whittle_indices(pomdp, discount=0.99, beliefs=np.eye(3), value_tol=1e-8,
                                      check_prices=400)
     assert res.indexable.tolist() == exact[pick].tolist()
+
+
+# -- finite horizon ---------------------------------------------------------------------------
+
+def test_finite_last_period_index_is_the_reward_gain_per_cost():
+    """One period to go: ``Q(b, a) = R(b, a) - λ c(a)``, so the index is the gain per cost."""
+    arms = random_pomdp_arms(3, 3, 2, 2, seed=2)
+    res = belief_whittle_indices(arms, discount=1.0, horizon=3, resolution=3)
+    assert res.indices.shape == (3, 3, len(res.grid), 1) and res.horizon == 3
+    gain = np.einsum("gs,ns->ng", res.grid, arms.rewards[:, :, 1] - arms.rewards[:, :, 0])
+    np.testing.assert_allclose(res.indices[-1, :, :, 0], gain / arms.costs[:, 1][:, None],
+                               atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_finite_fully_observed_limit_equals_the_finite_state_indices(seed):
+    """Identity signals: the corner indices of every period are the fully observed arm's
+    finite-horizon indices (an independent bisection), up to PBVI's pooled envelope."""
+    m = random_mdp_arms(3, 3, 2, seed=seed)
+    res = belief_whittle_indices(as_pomdp(m), discount=1.0, horizon=5, resolution=4)
+    exact = finite_whittle_indices(m, horizon=5)
+    rows = vertex_rows(res.grid)
+    np.testing.assert_allclose(res.indices[:, :, rows], exact.indices, atol=1e-3)
+
+
+def test_finite_index_at_takes_the_period():
+    inst = health_intervention(4, discount=1.0, horizon=3, seed=7)
+    res = belief_whittle_indices(inst.arms, discount=1.0, horizon=3, resolution=5)
+    b = np.tile([0.2, 0.8], (4, 1))
+    g = int(np.flatnonzero(np.isclose(res.grid[:, 0], 0.2))[0])
+    for t in range(3):
+        np.testing.assert_allclose(res.index_at(b, t), res.indices[t, :, g], atol=1e-12)
+    np.testing.assert_allclose(res.index_at(b, 7), res.indices[2, :, g], atol=1e-12)
+    with pytest.raises(InvalidParameterError, match="index_at.t: must be >= 0"):
+        res.index_at(b, -1)
+    with pytest.raises(InvalidParameterError, match="belief_whittle_indices.horizon: must be"):
+        belief_whittle_indices(inst.arms, horizon=0)

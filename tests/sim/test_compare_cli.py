@@ -327,25 +327,23 @@ def test_time_limit_reaches_every_planner_that_solves_a_mip():
 
 
 def test_a_planner_that_does_not_apply_is_named(tmp_path, capsys):
-    """An undiscounted finite-horizon instance: the Whittle indices need a discount below 1;
-    the error once said only the field ('lagrangian_bound.instance.horizon', when the
-    Lagrangian planner refused finite-horizon POMDP instances), not which planner to leave
-    out."""
-    path = save_instance(health_intervention(5, discount=1.0, horizon=4, seed=1),
-                         tmp_path / "fh.npz")
-    assert main(["compare", str(path), "--planners", "random,whittle", "--episodes", "1",
+    """An instance where 'no-action' cannot answer (at least one arm must act): the error once
+    said only the field, not which planner to leave out (when the Whittle planners refused
+    undiscounted instances)."""
+    path = save_instance(health_intervention(5, discount=1.0, horizon=4, seed=1)
+                         .replace(min_active=1), tmp_path / "fh.npz")
+    assert main(["compare", str(path), "--planners", "random,no-action", "--episodes", "1",
                  "--no-progress"]) == 1
     err = capsys.readouterr().err
-    assert "planner 'whittle' does not apply to this instance: WhittlePlanner" in err
-    # the default list leaves them out, with a warning each, and compares the others
+    assert "planner 'no-action' does not apply to this instance: NoActionPlanner" in err
+    # the default list leaves it out, with a warning, and compares the others
     assert main(["compare", str(path), "--episodes", "2", "--no-progress"]) == 0
     out, err = capsys.readouterr()
-    assert err.startswith("rmab: warning: compare: leaving out 'whittle', which does not "
-                          "apply to this instance (WhittlePlanner.fit.instance.discount")
-    assert "leaving out 'whittle-multi'" in err
+    assert err.startswith("rmab: warning: compare: leaving out 'no-action', which does not "
+                          "apply to this instance (NoActionPlanner.fit.instance.min_active")
     names = [line.split()[0] for line in out.splitlines()[2:-1]]
-    assert names == [n for n in default_planners() if n not in ("whittle", "whittle-multi")]
-    assert "lagrangian" in names                    # finite-horizon POMDP: now planned
+    assert names == [n for n in default_planners() if n != "no-action"]
+    assert {"whittle", "lagrangian"} <= set(names)   # finite-horizon POMDP: both planned
 
 
 def test_a_horizon_beyond_a_finite_horizon_instance_is_refused(tmp_path, capsys):
