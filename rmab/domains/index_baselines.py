@@ -127,24 +127,48 @@ class WhittleDomainPlanner(_GainsMIPPlanner):
     the arm's resource ``c_j``; ``c_j = 1`` in the cardinality domains) and the action maximises ``Σ_j G_j(ℓ_j)`` over the domain's MILP. The
     relaxations' resource strictly increases with the level, so every index is finite.
     Non-indexable arms raise :class:`~rmab.errors.IndexabilityWarning` at fit.
+
+    ``horizon=H``: the time-dependent indices of the undiscounted ``H``-period problem
+    (:func:`rmab.relax.whittle.finite_whittle_indices`; period ``t`` uses those with ``H - t``
+    periods to go, the last beyond ``H``), the objective of the paper's protocol at ``H = 20``,
+    instead of the discounted infinite-horizon ones (``discount``, the default).
     """
 
     name = "whittle"
 
+    def __init__(self, discount: float = 0.99, backend: str = "highs",
+                 time_limit: float | None = None, mip_gap: float = 1e-6,
+                 horizon: int | None = None):
+        super().__init__(discount=discount, backend=backend, time_limit=time_limit,
+                         mip_gap=mip_gap)
+        self.horizon = (None if horizon is None else
+                        check_number("WhittleDomainPlanner", "horizon", horizon, low=1,
+                                     integer=True))
+
     def _fit(self, domain):
-        from rmab.relax.whittle import whittle_indices
+        from rmab.relax.whittle import finite_whittle_indices, whittle_indices
 
         super()._fit(domain)
         arms = self._instance.arms
-        res = whittle_indices(arms, discount=self.discount)
-        steps = np.diff(arms.costs, axis=1)[:, None, :]                  # (n, 1, L-1)
-        table = np.zeros((arms.n_arms, arms.n_states, arms.n_actions))
-        table[:, :, 1:] = np.cumsum(res.indices * steps, axis=2)
+        steps = np.diff(arms.costs, axis=1)
+        if self.horizon is None:
+            res = whittle_indices(arms, discount=self.discount)
+            tables = res.indices[None]                                  # (1, n, S, L-1)
+        else:
+            res = finite_whittle_indices(arms, horizon=self.horizon, discount=1.0)
+            tables = res.indices                                        # (H, n, S, L-1)
+        gains = np.zeros(tables.shape[:3] + (arms.n_actions,))
+        gains[..., 1:] = np.cumsum(tables * steps[None, :, None, :], axis=3)
         self.indices = res.indices
-        self.gain_table = table                                         # (n, S, L)
+        self.gain_tables = gains                                        # (H or 1, n, S, L)
+        self.gain_table = gains[0]                                      # (n, S, L): period 0
+
+    def _plan(self, states, t):
+        self._period = min(t, len(self.gain_tables) - 1)
+        return super()._plan(states, t)
 
     def _gains(self, states):
-        return self.gain_table[np.arange(states.size), states]
+        return self.gain_tables[self._period][np.arange(states.size), states]
 
 
 class LagrangianDomainPlanner(_GainsMIPPlanner):

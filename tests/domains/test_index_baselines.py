@@ -263,3 +263,29 @@ def test_parameter_errors():
     with pytest.raises(InvalidParameterError, match=r"relaxed_instance.domain: must be a "
                                                     r"Domain; got int"):
         relaxed_instance(3)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_finite_whittle_with_one_period_to_go_is_myopic(kind):
+    """With one period to go the index is the reward gain per unit of resource, so the gains
+    are the one-step ones: the same expected reward as the myopic MIP."""
+    domain = _small(kind, seed=3)
+    finite = _fit(WhittleDomainPlanner, domain, horizon=1)
+    myopic = MyopicMIPPlanner().fit(domain)
+    for k in range(3):
+        states = np.random.default_rng(k).integers(0, 4, domain.n_arms)
+        a, b = finite.plan(states, t=0), myopic.plan(states)
+        assert domain.expected_reward(states, a) == pytest.approx(domain.expected_reward(states, b))
+
+
+def test_finite_whittle_uses_the_period_table():
+    domain = _small("capacity", seed=4)
+    p = _fit(WhittleDomainPlanner, domain, horizon=5)
+    assert p.gain_tables.shape[0] == 5 and np.array_equal(p.gain_table, p.gain_tables[0])
+    states = np.random.default_rng(5).integers(0, 4, domain.n_arms)
+    for t, expect in ((0, 0), (3, 3), (9, 4)):
+        p.plan(states, t=t)
+        np.testing.assert_array_equal(p._gains(states),
+                                      p.gain_tables[expect][np.arange(domain.n_arms), states])
+    with pytest.raises(InvalidParameterError, match=r"WhittleDomainPlanner.horizon: must be >= 1"):
+        WhittleDomainPlanner(horizon=0)
