@@ -111,10 +111,16 @@ def _feasible_joint(instance, limit):
         return None
     cand = np.array(list(itertools.product(range(n_actions), repeat=n_arms)), dtype=np.int64)
     spent = costs[np.arange(n_arms)[None, :], cand].sum(axis=1)
-    cand = cand[spent <= budget + 0.5 * budget_slack(budget)]
+    keep = spent <= budget + 0.5 * budget_slack(budget)
     if instance.count_limited:
-        cand = cand[[instance.violation(c) is None for c in cand]]
-    return np.ascontiguousarray(cand)
+        counts = (cand[:, :, None] == np.arange(n_actions)).sum(axis=1)        # (K, A)
+        if instance.action_caps is not None:
+            keep &= (counts <= instance.action_caps).all(axis=1)
+        active = n_arms - counts[:, 0]
+        keep &= active >= instance.min_active
+        if instance.max_active is not None:
+            keep &= active <= instance.max_active
+    return np.ascontiguousarray(cand[keep])
 
 
 class _Simulator:

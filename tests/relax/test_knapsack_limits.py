@@ -203,3 +203,14 @@ def test_fill_active_ranks_infinite_scores_first():
     actions = np.array([2, 0, 0])                   # its greedy cannot fit a second arm
     fill_active(scores, costs, 2.0, actions, min_active=2)
     assert actions.tolist() == [1, 0, 1]
+
+
+def test_fill_active_fallback_keeps_the_arms_ranking_for_unscored_actions():
+    """An index planner scores one action (here 2); when only action 1 fits, the MIP fallback
+    must still prefer the arms of highest score (it picked by solver tie-break)."""
+    costs = np.tile([0.0, 1.0, 3.0], (4, 1))
+    scores = np.full((4, 3), -np.inf)
+    scores[:, 2] = [0.1, 0.4, 0.3, 0.2]
+    actions = np.zeros(4, dtype=np.int64)
+    fill_active(scores, costs, 3.0, actions, min_active=2)
+    assert actions.tolist() == [0, 1, 1, 0]
