@@ -11,6 +11,7 @@ from rmab.commands import seed_arg
 from rmab._validation import check_number
 from rmab.errors import InvalidParameterError
 from rmab.models import generators, save_instance
+from rmab.models.storage import check_writable
 from rmab.models.instance import Instance
 
 if TYPE_CHECKING:                   # rmab.domains is imported where a domain is generated
@@ -179,6 +180,8 @@ def _details(domain: Domain) -> str:
 
 
 def run(args) -> int:
+    if args.graph is not None:
+        check_writable(args.out, [args.graph])          # before the work, not after it
     made = build(args)
     if args.kind in DOMAINS:
         from rmab.domains import save_domain

@@ -15,6 +15,7 @@ two node indices ``0 <= u, v < n_nodes``; blank lines and lines starting with ``
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 import numpy as np
@@ -123,47 +124,65 @@ def read_edge_list(path, n_nodes: int | None = None) -> tuple[np.ndarray, int]:
         raise InvalidParameterError(f"read_edge_list.path: must be an existing file; got "
                                     f"{str(path)!r}")
     edges, seen, header = [], {}, None
-    with open(path, newline="", encoding="utf-8-sig") as fh:     # Excel writes a BOM
-        for line_no, row in enumerate(csv.reader(fh), start=1):
-            if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
-                continue
-            cells = [c.strip() for c in row]
-            if header is None:
-                if [c.lower() for c in cells] != ["u", "v"]:
-                    raise BatchInputError(f"read_edge_list.header: must be 'u,v'; got "
-                                          f"{','.join(cells)!r}", file=str(path), line=line_no)
-                header = cells
-                continue
-            if len(cells) != 2:
-                raise BatchInputError(f"read_edge_list.row: must have 2 columns (u, v); got "
-                                      f"{len(cells)}", file=str(path), line=line_no)
-            pair = []
-            for col, text in zip(("u", "v"), cells):
-                try:
-                    value = int(text)
-                except ValueError:
-                    raise BatchInputError(f"read_edge_list.{col}: must be a node index "
-                                          f"(integer >= 0); got {text!r}", file=str(path),
-                                          line=line_no, column=col) from None
-                top = _MAX_NODES if n_nodes is None else n_nodes
-                if value < 0 or value >= top:
-                    limit = f"in [0, {top})" + ("" if n_nodes is not None else
-                                                " (more nodes need n_nodes=: the path domain "
-                                                "keeps all n x n distances)")
-                    raise BatchInputError(f"read_edge_list.{col}: must be a node index {limit}; "
-                                          f"got {value}", file=str(path), line=line_no,
-                                          column=col)
-                pair.append(value)
-            if pair[0] == pair[1]:
-                raise BatchInputError(f"read_edge_list.row: must not be a self-loop; got "
-                                      f"{pair[0]},{pair[1]}", file=str(path), line=line_no)
-            key = (min(pair), max(pair))
-            if key in seen:
-                raise BatchInputError(f"read_edge_list.row: must not repeat an edge; {key[0]}-"
-                                      f"{key[1]} already on line {seen[key]}", file=str(path),
-                                      line=line_no)
-            seen[key] = line_no
-            edges.append(pair)
+    raw = path.read_bytes()
+    if raw.startswith(b"PK\x03\x04"):
+        raise BatchInputError("read_edge_list: must be an edge-list CSV ('u,v' rows); got a "
+                              "zip archive (an .npz?)", file=str(path))
+    try:
+        content = raw.decode("utf-8-sig")                       # Excel writes a BOM
+    except UnicodeDecodeError as exc:
+        raise BatchInputError(f"read_edge_list: must be UTF-8 text; got byte "
+                              f"0x{raw[exc.start]:02x}", file=str(path),
+                              line=raw[:exc.start].count(b"\n") + 1) from None
+    reader = csv.reader(io.StringIO(content, newline=""), strict=True)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:                                # a NUL byte, a stray quote
+            raise BatchInputError(f"read_edge_list: must be well-formed CSV; {exc}",
+                                  file=str(path), line=reader.line_num) from None
+        line_no = reader.line_num
+        if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
+            continue
+        cells = [c.strip() for c in row]
+        if header is None:
+            if [c.lower() for c in cells] != ["u", "v"]:
+                raise BatchInputError(f"read_edge_list.header: must be 'u,v'; got "
+                                      f"{','.join(cells)!r}", file=str(path), line=line_no)
+            header = cells
+            continue
+        if len(cells) != 2:
+            raise BatchInputError(f"read_edge_list.row: must have 2 columns (u, v); got "
+                                  f"{len(cells)}", file=str(path), line=line_no)
+        pair = []
+        for col, text in zip(("u", "v"), cells):
+            try:
+                value = int(text)
+            except ValueError:
+                raise BatchInputError(f"read_edge_list.{col}: must be a node index "
+                                      f"(integer >= 0); got {text!r}", file=str(path),
+                                      line=line_no, column=col) from None
+            top = _MAX_NODES if n_nodes is None else n_nodes
+            if value < 0 or value >= top:
+                limit = f"in [0, {top})" + ("" if n_nodes is not None else
+                                            " (more nodes need n_nodes=: the path domain "
+                                            "keeps all n x n distances)")
+                raise BatchInputError(f"read_edge_list.{col}: must be a node index {limit}; "
+                                      f"got {value}", file=str(path), line=line_no,
+                                      column=col)
+            pair.append(value)
+        if pair[0] == pair[1]:
+            raise BatchInputError(f"read_edge_list.row: must not be a self-loop; got "
+                                  f"{pair[0]},{pair[1]}", file=str(path), line=line_no)
+        key = (min(pair), max(pair))
+        if key in seen:
+            raise BatchInputError(f"read_edge_list.row: must not repeat an edge; {key[0]}-"
+                                  f"{key[1]} already on line {seen[key]}", file=str(path),
+                                  line=line_no)
+        seen[key] = line_no
+        edges.append(pair)
     if header is None or not edges:
         raise BatchInputError("read_edge_list: must contain a 'u,v' header and at least one "
                               "edge; got none", file=str(path))

@@ -132,6 +132,14 @@ class PathDomain(Domain):
         return cached
 
     @property
+    def moves(self) -> int:
+        """``route_length`` capped at ``2 (r - 1)``, ``r`` the nodes reachable from the source:
+        a depth-first tour visits them all in that many moves, so a longer route allows no
+        more pull sets (only more work)."""
+        reachable = int(np.isfinite(self._graph()[1][self.source]).sum())
+        return min(self.route_length, 2 * (reachable - 1))
+
+    @property
     def distances(self) -> np.ndarray:
         """Shortest-path hop counts (n_arms, n_arms), ``inf`` between components."""
         return self._graph()[1]
@@ -178,12 +186,14 @@ class PathDomain(Domain):
         return None
 
     def _sample_action(self, rng):
-        """A random closed walk (each move to a uniform neighbour from which the source is
-        still reachable in time), then ``min(budget, visited)`` of its nodes at random."""
+        """A random closed walk of at most :attr:`moves` moves (each to a uniform neighbour
+        from which the source is still reachable in time), then ``min(budget, visited)`` of
+        its nodes at random."""
         adj, dist, _ = self._graph()
         cur, visited = self.source, {self.source}
-        for t in range(self.route_length):
-            left = self.route_length - t - 1
+        moves = self.moves
+        for t in range(moves):
+            left = moves - t - 1
             nbrs = adj.indices[adj.indptr[cur]:adj.indptr[cur + 1]]
             nbrs = nbrs[dist[nbrs, self.source] <= left]
             if nbrs.size == 0:
@@ -259,9 +269,7 @@ class PathDomain(Domain):
         ``O(L · n_edges)``."""
         n, src = self.n_arms, self.source
         dist = self.distances[src]
-        # a depth-first tour visits all r reachable nodes in 2(r - 1) moves: a longer L allows
-        # no more pull sets, only more columns (29 000 at J = 40, L = 200)
-        L = min(self.route_length, 2 * (int(np.isfinite(dist).sum()) - 1))
+        L = self.moves           # a longer L: only more columns (29 000 at J = 40, L = 200)
         steps = np.arange(L + 1)
         ok = dist[None, :] <= np.minimum(steps, L - steps)[:, None]        # (L+1, n)
         pos = np.full((L + 1, n), -1, dtype=np.int64)
