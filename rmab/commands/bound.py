@@ -44,6 +44,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    if args.plot_points < 2:
+        raise InvalidParameterError(f"bound.plot_points: must be >= 2; got {args.plot_points}")
     instance = load_instance(args.instance)
     if args.plot is not None:
         if args.price_limits:
@@ -72,7 +74,7 @@ def run(args) -> int:
           f"{res.certificate_seconds:.3f} s)")
     if args.plot is not None:
         top = max(2.0 * res.price, 0.5)
-        curve = dual_curve(instance, np.linspace(0.0, top, max(args.plot_points, 2)),
+        curve = dual_curve(instance, np.linspace(0.0, top, args.plot_points),
                            value_tol=args.value_tol, certificate=not args.no_certificate,
                            seed=args.seed)
         plot_dual(curve, args.plot, result=res)

@@ -328,7 +328,7 @@ class _FileReader:
                 if len(below):
                     b.fail(ks[below[0]], name, f"{OWNER}.{name}: must be >= 0; got "
                                                f"{values[below[0]]}")
-                out[name] = int(b.same_number(name, values.astype(np.float64), ks))
+                out[name] = int(b.same_number(name, values, ks))
         ks = np.flatnonzero(b.present("action_caps"))
         if len(ks):
             caps = b.float_lists("action_caps", ks, n_actions, allow_inf=True)

@@ -48,6 +48,15 @@ def test_load_errors(tmp_path):
     np.savez(other, __meta__=np.array(json.dumps({"format": "x"})))
     with pytest.raises(InvalidModelError, match="format must be 'rmab-domain'"):
         load_domain(other)
+    from rmab.models import health_intervention, load_instance, save_instance
+    inst = save_instance(health_intervention(3, seed=0), tmp_path / "inst.npz")
+    with pytest.raises(InvalidModelError, match=r"got 'rmab-instance' \(an instance: give it "
+                                                r"as INSTANCE"):
+        load_domain(inst)
+    dom = save_domain(make_domain("capacity", 4, 1, seed=0), tmp_path / "dom.npz")
+    with pytest.raises(InvalidModelError, match=r"got 'rmab-domain' \(a coRMAB domain: give "
+                                                r"it with --domain-file"):
+        load_instance(dom)
     kind = tmp_path / "kind.npz"
     np.savez(kind, __meta__=np.array(json.dumps({"format": "rmab-domain", "kind": "taxi"})))
     with pytest.raises(InvalidModelError, match="domain.kind: must be one of"):
@@ -183,3 +192,15 @@ def test_edge_list_other_errors(tmp_path):
     small.write_text("u,v\n0,1\n1,5\n")
     with pytest.raises(BatchInputError, match=r"must be a node index in \[0, 4\); got 5"):
         read_edge_list(small, n_nodes=4)
+    latin = tmp_path / "latin.csv"                    # was a UnicodeDecodeError traceback
+    latin.write_bytes(b"u,v\n0,1\n1,2\xe9\n")
+    with pytest.raises(BatchInputError, match="must be UTF-8 text; got byte 0xe9") as info:
+        read_edge_list(latin)
+    assert info.value.line == 3
+    archive = save_domain(make_domain("capacity", 4, 1, seed=0), tmp_path / "d.npz")
+    with pytest.raises(BatchInputError, match=r"must be an edge-list CSV .*zip archive"):
+        read_edge_list(archive)
+    quote = tmp_path / "quote.csv"
+    quote.write_text('u,v\n0,"1\n')
+    with pytest.raises(BatchInputError, match="must be well-formed CSV"):
+        read_edge_list(quote)

@@ -58,3 +58,10 @@ def test_rows_of_a_batch_must_agree_and_a_bad_batch_spares_the_others(write_csv)
     differ = H + "b,a0,6,0,health.npz,0,,2,\nb,a1,6,0,health.npz,1,,3,\n"
     with pytest.raises(BatchInputError, match="min_active: must be the same on every row"):
         read_batches(write_csv(differ, "d.csv"))
+
+
+def test_integer_limits_read_as_integers_in_messages(write_csv):
+    differ = H + "b,a0,6,0,health.npz,0,,2,\nb,a1,6,0,health.npz,1,,3,\n"
+    with pytest.raises(BatchInputError, match=r"min_active: must be the same on every row of "
+                                              r"batch 'b'; got 3 here and 2 on line 2"):
+        read_batches(write_csv(differ))

@@ -147,6 +147,19 @@ def test_path_on_a_csv_graph(tmp_path, capsys):
     assert main(["generate", "path", "--graph", str(graph), "--arms", "6", "-o", str(out)]) == 0
     assert load_domain(out).n_arms == 6
     assert "rmab: warning: PathDomain: 1 of 6 nodes are not connected" in capsys.readouterr().err
+    # the output may not be the graph it reads (it replaced the CSV)
+    same = tmp_path / "g2.npz"
+    same.write_text(graph.read_text())
+    assert main(["generate", "path", "--graph", str(same), "--budget", "1", "-o",
+                 str(same)]) == 1
+    assert "must not be an input of this run" in capsys.readouterr().err
+    assert same.read_text().startswith("u,v")
+    # a route far longer than a tour of the graph: the sampler walks at most 2 (r - 1) moves
+    assert main(["generate", "path", "--graph", str(graph), "--budget", "2",
+                 "--route-length", "1000000", "-o", str(out)]) == 0
+    far = load_domain(out)
+    assert far.route_length == 1_000_000 and far.moves == 8
+    assert all(far.is_feasible(far.sample_action(s)) for s in range(5))
 
 
 @pytest.mark.parametrize("kind, argv, message", [

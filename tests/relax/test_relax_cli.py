@@ -61,6 +61,8 @@ def test_bound_sawtooth_sweeps(main, files, capsys):
     assert certs[1] == pytest.approx(ref.certified_upper_bound, abs=1e-6) and certs[1] < certs[0]
     assert main(["bound", str(path), "--sawtooth-sweeps", "-1"]) == 1
     assert "lagrangian_bound.sawtooth_sweeps: must be >= 0" in capsys.readouterr().err
+    assert main(["bound", str(path), "--plot-points", "1"]) == 1      # was 2, silently
+    assert "bound.plot_points: must be >= 2; got 1" in capsys.readouterr().err
 
 
 def test_bound_plot_without_matplotlib_exits_1(main, files, tmp_path, capsys, monkeypatch):
