@@ -35,7 +35,8 @@ from rmab._validation import (as_float_array, budget_slack, check_costs, check_c
 from rmab.errors import InfeasibleActionError, InvalidParameterError, SolverLimitWarning
 from rmab.relax import _kernels
 
-__all__ = ["KnapsackResult", "solve_knapsack", "fill_active", "DP_LIMIT", "MIP_LIMIT"]
+__all__ = ["KnapsackResult", "solve_knapsack", "fill_active", "feasible_joint_actions",
+           "DP_LIMIT", "MIP_LIMIT"]
 
 DP_LIMIT = 50_000_000
 ENUMERATION_LIMIT = 8192   # joint actions scored at once under count limits: 1-3 ms at
@@ -248,11 +249,23 @@ def _count_dp(values, costs, budget, caps, min_active, top, dp_limit, strict):
                           float(costs[idx, actions].sum()), "dp", True)
 
 
+def feasible_joint_actions(costs, budget, *, action_caps=None, min_active: int = 0,
+                           max_active: int | None = None) -> np.ndarray:
+    """Every joint action within the budget (and its half slack, as the planners keep) and
+    the count limits, (K, n_arms) in lexicographic order, read-only and cached (a planner asks
+    again with new values only). Enumerates ``n_actions ** n_arms`` actions: small stacks
+    only. Limits as ``instance.limits``."""
+    costs = np.ascontiguousarray(costs, dtype=np.float64)
+    n_actions = costs.shape[1]
+    caps = np.full(n_actions, np.inf) if action_caps is None else np.asarray(action_caps)
+    top = np.inf if max_active is None else float(max_active)
+    return _feasible_joint(costs.tobytes(), costs.shape[0], n_actions, float(budget),
+                           tuple(caps.tolist()), int(min_active), top)
+
+
 @functools.lru_cache(maxsize=16)
 def _feasible_joint(cost_bytes: bytes, n_arms: int, n_actions: int, budget: float,
                     caps: tuple, min_active: int, top: float) -> np.ndarray:
-    """Every joint action within the budget and count limits (K, n_arms), read-only; cached,
-    since a planner asks again with new values only."""
     costs = np.frombuffer(cost_bytes).reshape(n_arms, n_actions)
     joint = np.indices((n_actions,) * n_arms).reshape(n_arms, -1).T
     counts = (joint[:, :, None] == np.arange(n_actions)).sum(axis=1)
@@ -268,8 +281,8 @@ def _enumerate(values, costs, budget, caps, min_active, top):
     """The exact answer under count limits by scoring every feasible joint action (few arms: a
     per-arm rollout's base planner asks hundreds of times a step, where a MIP took 6 ms)."""
     n_arms, n_actions = values.shape
-    joint = _feasible_joint(np.ascontiguousarray(costs).tobytes(), n_arms, n_actions,
-                            float(budget), tuple(caps.tolist()), int(min_active), float(top))
+    joint = feasible_joint_actions(costs, budget, action_caps=caps, min_active=min_active,
+                                   max_active=None if top == np.inf else int(top))
     if not joint.size:
         raise InfeasibleActionError(f"solve_knapsack: no joint action gives {min_active} arms "
                                     f"an active action within the budget {budget:g} and caps")

@@ -34,19 +34,18 @@ estimates within ``ε`` of their means with probability ``1 - δ``
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from rmab._validation import as_generator, budget_slack, check_number
+from rmab._validation import as_generator, check_number
 from rmab.belief import _kernels as _belief
 from rmab.belief.update import check_beliefs
 from rmab.errors import ImpossibleSignalError, InvalidParameterError
 from rmab.models.instance import Instance
-from rmab.relax.knapsack import solve_knapsack
+from rmab.relax.knapsack import feasible_joint_actions, solve_knapsack
 
 __all__ = ["RolloutResult", "rollout", "hoeffding_trajectories", "MODES"]
 
@@ -105,22 +104,10 @@ def hoeffding_trajectories(epsilon: float, delta: float, value_range: float,
 def _feasible_joint(instance, limit):
     """Every feasible joint action (budget and count limits), or None when ``A^N`` exceeds
     ``limit``."""
-    costs, budget = instance.arms.costs, instance.budget
-    n_arms, n_actions = costs.shape
+    n_arms, n_actions = instance.n_arms, instance.n_actions
     if n_actions ** n_arms > limit:
         return None
-    cand = np.array(list(itertools.product(range(n_actions), repeat=n_arms)), dtype=np.int64)
-    spent = costs[np.arange(n_arms)[None, :], cand].sum(axis=1)
-    keep = spent <= budget + 0.5 * budget_slack(budget)
-    if instance.count_limited:
-        counts = (cand[:, :, None] == np.arange(n_actions)).sum(axis=1)        # (K, A)
-        if instance.action_caps is not None:
-            keep &= (counts <= instance.action_caps).all(axis=1)
-        active = n_arms - counts[:, 0]
-        keep &= active >= instance.min_active
-        if instance.max_active is not None:
-            keep &= active <= instance.max_active
-    return np.ascontiguousarray(cand[keep])
+    return feasible_joint_actions(instance.arms.costs, instance.budget, **instance.limits)
 
 
 class _Simulator:
