@@ -15,6 +15,9 @@ from the file (a ``kind`` entry, else from the arrays present):
 - scheduling (``reference_scheduling_J20_seed0.npz``, ``--rmab_type scheduling``):
   ``up_prob``, ``rewards``, ``arm_avail`` (J, slots), ``worker_avail`` (workers, slots),
   ``budget``; rebuilt with ``SchedulingDomain.from_arrays``.
+- multiple interventions (``reference_interventions_J20_seed0.npz``, ``--rmab_type sigmoid
+  -N 10``): ``omega`` (J, N) in {0, 3}, ``alpha``, ``slope``, ``x0`` (J,), ``rewards``,
+  ``budget``; rebuilt with ``InterventionsDomain.from_arrays``.
 
 This evaluates the planners from those starts (the transitions' uniforms come from ``--seed``),
 printing the mean per-step expected reward ± its standard error over the episodes and
@@ -42,12 +45,13 @@ from rmab.domains import save_domain  # noqa: E402
 from rmab.domains.base import Domain  # noqa: E402
 from rmab.domains.capacity import CapacityDomain  # noqa: E402
 from rmab.domains.evaluate import evaluate_domain  # noqa: E402
+from rmab.domains.interventions import InterventionsDomain  # noqa: E402
 from rmab.domains.scheduling import SchedulingDomain  # noqa: E402
 
 INSTANCE = pathlib.Path(__file__).resolve().parent / "results" / \
     "reference_capacity_J20_seed0.npz"
 PLANNERS = "no-action,random,sampling,myopic,iterative-myopic,whittle,lagrangian"
-KINDS = ("capacity", "scheduling")
+KINDS = ("capacity", "scheduling", "interventions")
 
 
 def reference_kind(z) -> str:
@@ -58,6 +62,8 @@ def reference_kind(z) -> str:
         kind = "capacity"
     elif "arm_avail" in z.files and "worker_avail" in z.files:
         kind = "scheduling"
+    elif "omega" in z.files:
+        kind = "interventions"
     else:
         raise ValueError(f"not a reference export of a known kind {KINDS}: arrays "
                          f"{sorted(z.files)}")
@@ -76,6 +82,11 @@ def load_reference(path) -> tuple[Domain, np.ndarray, int]:
                 domain = CapacityDomain.from_arrays(up_prob=z["up_prob"], rewards=z["rewards"],
                                                     costs=z["costs"],
                                                     capacities=z["capacities"])
+        elif kind == "interventions":
+            domain = InterventionsDomain.from_arrays(omega=z["omega"], alpha=z["alpha"],
+                                                     slope=z["slope"], x0=z["x0"],
+                                                     rewards=z["rewards"],
+                                                     budget=int(z["budget"]))
         else:
             domain = SchedulingDomain.from_arrays(up_prob=z["up_prob"], rewards=z["rewards"],
                                                   arm_avail=z["arm_avail"],
@@ -89,6 +100,9 @@ def describe(domain: Domain) -> str:
     if domain.kind == "scheduling":
         return (f"J = {domain.n_arms}, B = {domain.budget} arms, {domain.n_workers} workers, "
                 f"{domain.n_slots} slots")
+    if domain.kind == "interventions":
+        return (f"J = {domain.n_arms}, B = {domain.budget} of {domain.n_interventions} "
+                f"interventions")
     return f"J = {domain.n_arms}, B = {domain.budget} workers"
 
 

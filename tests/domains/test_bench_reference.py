@@ -1,5 +1,6 @@
 """benchmarks/bench_reference.py: the reference implementation's exported instances rebuild as
-rmab domains of the right kind (read from the file), and the scheduling one exactly."""
+rmab domains of the right kind (read from the file): the scheduling one with the reference
+MIP's feasible set, the multiple-interventions one with its link."""
 
 import importlib.util
 import itertools
@@ -8,7 +9,7 @@ import pathlib
 import numpy as np
 import pytest
 
-from rmab.domains import CapacityDomain, SchedulingDomain
+from rmab.domains import CapacityDomain, InterventionsDomain, SchedulingDomain
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -60,6 +61,22 @@ def test_scheduling_feasible_set_matches_the_reference_mip(bench):
         assert got == expected, k
 
 
+def test_interventions_export_loads_with_the_reference_link(bench):
+    path = RESULTS / "reference_interventions_J20_seed0.npz"
+    domain, starts, horizon = bench.load_reference(path)
+    assert isinstance(domain, InterventionsDomain)
+    assert (domain.n_arms, domain.n_interventions, domain.budget, horizon) == (20, 10, 5, 20)
+    assert starts.shape == (50, 20) and set(np.unique(starts)) <= {0, 1}
+    with np.load(path) as z:
+        a, b, x0 = z["alpha"], z["slope"], z["x0"]
+        # the reference's link_function, written out: a*sig(b*x - x0) - a/(1 + e^x0), * 0.98 + 0.01
+        for level in range(4):
+            x = 3.0 * level
+            ref = (a / (1 + np.exp(-(b * x - x0))) - a / (1 + np.exp(x0))) * 0.98 + 0.01
+            np.testing.assert_allclose(domain.arms.up_prob[:, level], ref, rtol=0, atol=1e-12)
+        np.testing.assert_array_equal(domain.omega, z["omega"])
+
+
 def test_kind_read_from_the_file(bench, tmp_path):
     arrays = dict(np.load(RESULTS / "reference_scheduling_J20_seed0.npz"))
     np.savez(tmp_path / "no_kind.npz", **{k: v for k, v in arrays.items() if k != "kind"})
@@ -67,7 +84,11 @@ def test_kind_read_from_the_file(bench, tmp_path):
         assert bench.reference_kind(z) == "scheduling"
     with np.load(RESULTS / "reference_capacity_J20_seed0.npz") as z:
         assert bench.reference_kind(z) == "capacity"
-    np.savez(tmp_path / "other.npz", up_prob=arrays["up_prob"])
+    arrays = dict(np.load(RESULTS / "reference_interventions_J20_seed0.npz"))
+    np.savez(tmp_path / "no_kind_i.npz", **{k: v for k, v in arrays.items() if k != "kind"})
+    with np.load(tmp_path / "no_kind_i.npz") as z:
+        assert bench.reference_kind(z) == "interventions"
+    np.savez(tmp_path / "other.npz", rewards=arrays["rewards"])
     with np.load(tmp_path / "other.npz") as z, pytest.raises(ValueError, match="known kind"):
         bench.reference_kind(z)
     np.savez(tmp_path / "path.npz", kind=np.array("path"))
