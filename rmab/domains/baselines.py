@@ -309,6 +309,10 @@ DOMAIN_PLANNERS: dict[str, DomainPlannerSpec] = {spec.name: spec for spec in (
                       "greedy construction by one-step expected gain"),
     DomainPlannerSpec("whittle", "rmab.domains.index_baselines:WhittleDomainPlanner",
                       "Whittle indices of the budget relaxation, maximised by the domain's MIP"),
+    DomainPlannerSpec("whittle-finite",
+                      "rmab.domains.index_baselines:FiniteWhittleDomainPlanner",
+                      "finite-horizon Whittle indices (H = 20 by default) of the budget "
+                      "relaxation, maximised by the domain's MIP"),
     DomainPlannerSpec("lagrangian", "rmab.domains.index_baselines:LagrangianDomainPlanner",
                       "Lagrangian advantages of the budget relaxation, maximised by the "
                       "domain's MIP"),

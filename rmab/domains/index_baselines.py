@@ -40,8 +40,8 @@ from rmab.errors import InvalidParameterError
 from rmab.models.arms import MDPArms
 from rmab.models.instance import Instance
 
-__all__ = ["arm_mdp", "relaxed_arms", "relaxed_instance", "WhittleDomainPlanner", "LagrangianDomainPlanner",
-           "RolloutDomainPlanner"]
+__all__ = ["arm_mdp", "relaxed_arms", "relaxed_instance", "WhittleDomainPlanner",
+           "FiniteWhittleDomainPlanner", "LagrangianDomainPlanner", "RolloutDomainPlanner"]
 
 
 def arm_mdp(arms: BaseArms, costs: np.ndarray | None = None) -> MDPArms:
@@ -169,6 +169,19 @@ class WhittleDomainPlanner(_GainsMIPPlanner):
 
     def _gains(self, states):
         return self.gain_tables[self._period][np.arange(states.size), states]
+
+
+class FiniteWhittleDomainPlanner(WhittleDomainPlanner):
+    """:class:`WhittleDomainPlanner` with the finite-horizon indices of the paper's protocol,
+    ``horizon = 20`` by default (registered as ``whittle-finite``; docs/benchmarks.md,
+    session 21: above the discounted indices on 19 of the quality table's 20 instances)."""
+
+    name = "whittle-finite"
+
+    def __init__(self, horizon: int = 20, backend: str = "highs",
+                 time_limit: float | None = None, mip_gap: float = 1e-6):
+        super().__init__(backend=backend, time_limit=time_limit, mip_gap=mip_gap,
+                         horizon=horizon)
 
 
 class LagrangianDomainPlanner(_GainsMIPPlanner):
