@@ -234,27 +234,28 @@ def finite_index_kernel(transitions, rewards, costs, discount, horizon, top, tol
 @njit
 def finite_levels_kernel(transitions, rewards, costs, discount, prices, levels):
     """``levels[n, p, togo - 1, s]``: the optimal level (ties to the cheaper) at price
-    ``prices[p]``, one backward induction per arm and price over ``levels.shape[2]`` periods."""
+    ``prices[n, p]``, one backward induction per arm and price over ``levels.shape[2]``
+    periods."""
     n_arms, n_actions, n_states = transitions.shape[0], transitions.shape[1], transitions.shape[2]
     horizon = levels.shape[2]
     value = np.empty(n_states)
     new = np.empty(n_states)
     for n in range(n_arms):
-        scale = np.abs(rewards[n]).max() + np.abs(prices).max() * costs[n].max() + 1.0
-        for p in range(prices.shape[0]):
+        scale = np.abs(rewards[n]).max() + np.abs(prices[n]).max() * costs[n].max() + 1.0
+        for p in range(prices.shape[1]):
             value[:] = 0.0
             for t in range(horizon):
                 for s in range(n_states):
                     best = -np.inf
                     for a in range(n_actions):
-                        q = rewards[n, s, a] - prices[p] * costs[n, a]
+                        q = rewards[n, s, a] - prices[n, p] * costs[n, a]
                         for u in range(n_states):
                             q += discount * transitions[n, a, s, u] * value[u]
                         if q > best:
                             best = q
                     new[s] = best
                     for a in range(n_actions):
-                        q = rewards[n, s, a] - prices[p] * costs[n, a]
+                        q = rewards[n, s, a] - prices[n, p] * costs[n, a]
                         for u in range(n_states):
                             q += discount * transitions[n, a, s, u] * value[u]
                         if q >= best - 1e-12 * scale:

@@ -282,6 +282,15 @@ def test_finite_index_kernels_equal_their_python_versions():
     K.finite_index_kernel.py_func(*args, 3, 50.0, 1e-9, out[1])
     np.testing.assert_array_equal(out[0], out[1])
     levels = [np.empty((2, 5, 3, 2), dtype=np.int64) for _ in range(2)]
-    K.finite_levels_kernel(*args, np.linspace(-5, 5, 5), levels[0])
-    K.finite_levels_kernel.py_func(*args, np.linspace(-5, 5, 5), levels[1])
+    K.finite_levels_kernel(*args, np.tile(np.linspace(-5, 5, 5), (2, 1)), levels[0])
+    K.finite_levels_kernel.py_func(*args, np.tile(np.linspace(-5, 5, 5), (2, 1)), levels[1])
     np.testing.assert_array_equal(levels[0], levels[1])
+
+
+def test_finite_indexability_catches_a_narrow_rise():
+    """A review's arm: with 3 periods to go state 2 turns active again near 0.438, inside a
+    window that 64 prices over the whole bracket missed (it was flagged indexable)."""
+    arms = random_mdp_arms(1, 3, 2, seed=1490, concentration=0.5)
+    with pytest.warns(IndexabilityWarning):
+        res = finite_whittle_indices(arms, horizon=3, discount=1.0)
+    assert not res.indexable[0]

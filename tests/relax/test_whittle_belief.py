@@ -80,7 +80,8 @@ def test_non_indexable_arm_is_flagged_with_a_warning():
     assert np.isfinite(res.indices).all()
 
 
-@pytest.mark.parametrize("n_states,resolution", [(2, 5), (3, 4), (4, 3), (5, 4), (6, 2)])
+@pytest.mark.parametrize("n_states,resolution", [(2, 5), (3, 4), (4, 3), (5, 4), (6, 2),
+                                                (41, 2), (70, 1)])      # int64 codes overflowed
 def test_interpolation(n_states, resolution):
     grid = simplex_grid(n_states, resolution)
     lookup = _grid_lookup(grid, resolution)
