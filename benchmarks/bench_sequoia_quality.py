@@ -4,7 +4,7 @@ For each domain and seed: generate the instance (``make_domain(kind, J, B, seed=
 train SEQUOIA on it (``SequoiaConfig(episodes=...)``, training seed = seed), then evaluate
 every planner with the paper's protocol (H = 20, 50 episodes from Bernoulli(0.2) states shared
 by all methods, RANDOM = 1): the paper's baselines (no-action, random, sampling, myopic,
-iterative myopic, iterative DQN with the same trained network) and ours (whittle, lagrangian,
+iterative myopic, iterative DQN with the same trained network) and ours (whittle, whittle-finite, lagrangian,
 rollout) where the domain relaxes to a budget. Prints, per domain, the mean normalised reward
 ± standard deviation over seeds, and SEQUOIA's improvement over the best baseline (per seed
 and averaged), the figure the paper reports (24.8 % on average over existing methods). With
@@ -39,11 +39,13 @@ import numpy as np
 
 KINDS = ("interventions", "capacity", "scheduling", "path")
 PAPER = ("no-action", "random", "sampling", "myopic", "iterative-myopic", "iterative-dqn")
-ISSUE = PAPER + ("whittle", "lagrangian")      # issue 5's list: the paper's + Whittle, Lagrangian
+# issue 5's list: the paper's + the Whittle (discounted and, since session 21, finite-horizon
+# indices) and Lagrangian policies
+ISSUE = PAPER + ("whittle", "whittle-finite", "lagrangian")
 GROUPS = (("the paper's baselines", PAPER), ("issue 5's baselines (+ whittle, lagrangian)", ISSUE),
           ("every other planner (+ rollout)", None))
 BASELINES = ("no-action", "random", "sampling", "myopic", "iterative-myopic", "whittle",
-             "lagrangian", "rollout")
+             "whittle-finite", "lagrangian", "rollout")
 
 
 def run_job(kind: str, seed: int, n_arms: int, budget: int, train_episodes: int,
