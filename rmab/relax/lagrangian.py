@@ -430,10 +430,11 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
     price_limits : bool
         Also price the count limits: a multiplier ``μ_k`` per binding cap and one (of either
         sign) for the active-arm range, charging ``κ(a) = Σ_k μ_k d_k(a)`` per period on top of
-        ``λ c(a)`` and adding ``Σ_k μ_k B_k w``; every ``μ`` gives a bound. The multipliers are
-        found by golden section on the dual minimised over ``λ`` (convex; coordinate-wise for
-        several, in rounds while they gain), each step a full search over ``λ``: about 30
-        solves per limit and round.
+        ``λ c(a)`` and adding ``Σ_k μ_k B_k w``; every ``μ`` gives a bound. Fully observed
+        arms on an infinite horizon: the multipliers of Hawkins' LP with a variable per limit
+        (exact, one LP). Otherwise golden section on the dual minimised over ``λ`` (convex;
+        coordinate-wise for several, in rounds while they gain), each step a full search over
+        ``λ``: about 30 solves per limit and round.
     seed : int, SeedSequence or Generator
         PBVI's belief sampling.
     """
@@ -580,9 +581,15 @@ def _price_limits(instance: Instance, options: dict) -> LagrangianResult:
         return cache[key]
 
     m = [0.0] * len(rows)
-    # coordinate-wise golden sections (to 1e-6 of each range), repeated while they gain:
-    # the dual is piecewise linear, and two rounds stalled 3e-4 short on three rows
-    for _ in range(1 if len(rows) == 1 else _LIMIT_ROUNDS):
+    if instance.fully_observed and instance.horizon is None:     # exact: one LP
+        first, inverse = unique_arms(arms)
+        beliefs = instance.initial_belief if options["beliefs"] is None else options["beliefs"]
+        m = _hawkins_limits_lp(arms.select(first), inverse, np.asarray(beliefs, float),
+                               instance.discount, _budget_term(instance), rows, weight)
+    # otherwise coordinate-wise golden sections (to 1e-6 of each range), repeated while they
+    # gain: the dual is piecewise linear, and two rounds stalled 3e-4 short on three rows
+    for _ in range(0 if instance.fully_observed and instance.horizon is None
+                   else 1 if len(rows) == 1 else _LIMIT_ROUNDS):
         before = evaluate(m)[1]
         for k, (_, _, _, lo, hi) in enumerate(rows):
             def along(u, k=k, lo=lo, hi=hi):
@@ -600,6 +607,51 @@ def _price_limits(instance: Instance, options: dict) -> LagrangianResult:
                    dual_values=res.dual_values + term, limit_charges=charges,
                    iterations=res.iterations + len(cache),
                    seconds=time.perf_counter() - start)
+
+
+def _hawkins_limits_lp(arms: MDPArms, inverse, beliefs, discount, budget_term, rows,
+                       weight) -> list:
+    """The count limits' multipliers (``_limit_rows`` form) of Hawkins' LP with a variable per
+    limit: ``min Σ π·V + λ B w + Σ_k μ_k T_k`` s.t. ``V_n(s) >= r_n(s, a) - λ c_n(a) -
+    Σ_k μ_k d_k(a) + β P_n^a(s, ·) V_n``, ``λ, μ >= 0`` (a two-sided row: one ``μ`` per
+    side). Solved by HiGHS through :mod:`solvers`; its optimum is the priced dual's."""
+    from scipy import sparse
+    from solvers import MILP, TerminationStatus, solve
+
+    n, a, s = arms.n_arms, arms.n_actions, arms.n_states
+    weights = np.zeros((n, s))
+    np.add.at(weights, inverse, beliefs)
+    sides = []                  # (row, sign, term): a multiplier charging sign * pattern
+    for k, (_, high, low, m_low, m_high) in enumerate(rows):
+        if m_high > 0:
+            sides.append((k, 1.0, high * weight))
+        if m_low < 0:
+            sides.append((k, -1.0, -low * weight))
+    block = discount * arms.transitions - np.eye(s)                       # (N, A, S, S')
+    r_idx = np.broadcast_to(np.arange(n * a * s).reshape(n, a, s, 1), block.shape)
+    c_idx = np.broadcast_to((np.arange(n) * s)[:, None, None, None] + np.arange(s),
+                            block.shape)
+    charge = np.column_stack([np.repeat(arms.costs, s, axis=1).ravel()]
+                             + [np.tile(np.repeat(sign * rows[k][0], s), n)
+                                for k, sign, _ in sides])              # (N A S, 1 + K')
+    lin_rows = np.repeat(np.arange(n * a * s), charge.shape[1])
+    lin_cols = n * s + np.tile(np.arange(charge.shape[1]), n * a * s)
+    mat = sparse.csr_matrix(
+        (np.concatenate([block.ravel(), -charge.ravel()]),
+         (np.concatenate([r_idx.ravel(), lin_rows]), np.concatenate([c_idx.ravel(), lin_cols]))),
+        shape=(n * a * s, n * s + charge.shape[1]))
+    cost = np.concatenate([weights.ravel(), [budget_term], [t for _, _, t in sides]])
+    lower = np.concatenate([np.full(n * s, -np.inf), np.zeros(charge.shape[1])])
+    res = solve(MILP(cost, mat, np.full(n * a * s, -np.inf),
+                     -arms.rewards.transpose(0, 2, 1).ravel(), lower,
+                     np.full(cost.size, np.inf), np.zeros(cost.size, dtype=bool), "min"))
+    if res.status is not TerminationStatus.OPTIMAL:  # pragma: no cover - feasible, bounded
+        raise InvalidParameterError(f"lagrangian_bound: HiGHS failed on Hawkins' LP with the "
+                                    f"count limits ({res.status.value})")
+    m = [0.0] * len(rows)
+    for (k, sign, _), value in zip(sides, res.x[n * s + 1:]):
+        m[k] += sign * float(value)
+    return m
 
 
 def _bisect(evaluate, slope, dual, lo, hi, price_tol, max_iter):
