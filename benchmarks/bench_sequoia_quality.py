@@ -337,6 +337,8 @@ def main(argv=None) -> None:
                    help="SequoiaConfig.restarts (independent trainings, best validated kept)")
     p.add_argument("--gain-table", choices=("none", "whittle", "both"),
                    help="SequoiaConfig.gain_table (per-arm gain table and its prior)")
+    p.add_argument("--whittle", choices=("discounted", "finite"),
+                   help="SequoiaConfig.whittle (the Whittle gains the table starts at)")
     p.add_argument("--p-high", type=float,
                    help="SequoiaConfig.p_high (training and validation starts; evaluation's: "
                         "0.2)")
@@ -412,6 +414,7 @@ def main(argv=None) -> None:
                                 ("restarts", args.restarts),
                                 ("p_high", args.p_high),
                                 ("gain_table", args.gain_table),
+                                ("whittle", args.whittle),
                                 ("selection_episodes", args.selection_episodes),
                                 ("selection_margin", args.selection_margin),
                                 ("training_jobs", args.training_jobs)) if v is not None}

@@ -86,6 +86,11 @@ def add_arguments(parser) -> None:
                         help="per-arm gain table added to the network and warm-started at the "
                              "Whittle policy's gains (whittle), no table (none, default), or one "
                              "training of each per restart, the best validated kept (both)")
+    parser.add_argument("--whittle", choices=("discounted", "finite"), default="discounted",
+                        help="the Whittle gains the gain table starts at: the discounted "
+                             "infinite-horizon indices (discounted, default) or the undiscounted "
+                             "horizon's, one table per time-to-go (finite: the whittle-finite "
+                             "policy)")
     parser.add_argument("--selection-episodes", type=int, default=0,
                         help="after training, score the 3 best validated networks again on so "
                              "many fresh episodes and keep the best there (default 0: keep the "
@@ -145,6 +150,7 @@ def run(args) -> int:
                            validation_episodes=args.validation_episodes,
                            discount=args.discount, restarts=args.restarts,
                            p_high=args.p_high, gain_table=args.gain_table,
+                           whittle=args.whittle,
                            selection_episodes=args.selection_episodes,
                            selection_margin=args.selection_margin,
                            training_jobs=args.training_jobs)

@@ -154,7 +154,32 @@ def test_rmab_train_gain_table_plans_from_its_files(tmp_path, capsys):
     with pytest.raises(SystemExit):
         parse(["--domain", "capacity", "--gain-table", "lagrangian", "--out", "x"])
     with pytest.raises(SystemExit):
+        parse(["--domain", "capacity", "--whittle", "stationary", "--out", "x"])
+    with pytest.raises(SystemExit):
         parse(["--domain", "capacity", "--argmax", "gurobi", "--out", "x"])
+
+
+def test_rmab_train_finite_whittle_table_plans_from_its_files(tmp_path, capsys):
+    """``--whittle finite``: one table per time-to-go, read back by the planner, which refuses
+    another horizon (the table's periods would not match)."""
+    from rmab.errors import InvalidModelError, RmabWarning
+    from rmab.planners.sequoia.gains import GainTableNetwork
+
+    args = parse(["--domain", "capacity", "--arms", "4", "--budget", "2", "--episodes", "1",
+                  "--horizon", "3", "--hidden", "4", "--gain-table", "whittle",
+                  "--whittle", "finite", "--discount", "1", "--validation-episodes", "2",
+                  "--out", str(tmp_path), "--no-progress"])
+    assert train_cmd.run(args) == 0
+    domain = load_domain(tmp_path / "domain.npz")
+    planner = SequoiaPlanner(tmp_path / "sequoia.npz", horizon=3).fit(domain)
+    assert isinstance(planner.network, GainTableNetwork)
+    assert planner.network.gain_table.shape == (3, 4, domain.n_states, 2)
+    for t in range(3):
+        assert domain.is_feasible(planner.plan(np.ones(4, dtype=np.int64), t=t))
+    with pytest.warns(RmabWarning, match="trained for horizon 3"), \
+            pytest.raises(InvalidModelError, match=r"gain_table: must have shape \(5, 4, 4, 2\) "
+                                                   r"for this domain \(one table per period"):
+        SequoiaPlanner(tmp_path / "sequoia.npz", horizon=5).fit(domain)
 
 
 def test_rmab_train_restarts(tmp_path, capsys):

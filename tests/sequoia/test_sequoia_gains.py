@@ -21,12 +21,13 @@ def domain(kind, seed=1):
     return make_domain(kind, seed=seed, **KINDS[kind])
 
 
-def random_table_network(d, rng, hidden=(6, 5)):
+def random_table_network(d, rng, hidden=(6, 5), n_periods=0):
     sizes = [d.action_size + d.n_arms + 1, *hidden, 1]
     net = ReLUNetwork(tuple(rng.normal(size=(o, i)) for i, o in zip(sizes, sizes[1:])),
                       tuple(rng.normal(scale=0.5, size=o) for o in sizes[1:]))
-    table = rng.normal(size=(d.n_arms, d.n_states, d.arms.n_levels))
-    table[:, :, 0] = 0.0
+    table = rng.normal(size=((n_periods,) if n_periods else ())
+                       + (d.n_arms, d.n_states, d.arms.n_levels))
+    table[..., 0] = 0.0
     return GainTableNetwork(net, table, level_map(d))
 
 
@@ -64,6 +65,52 @@ def test_mip_argmax_with_a_table_equals_brute_force(kind):
             assert got.status == "optimal"
             assert got.value == pytest.approx(want.value, rel=1e-6, abs=1e-6)
             assert d.is_feasible(got.action)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_per_period_table_forward_and_mip_argmax(kind):
+    """A table per time-to-go (horizon 10): ``forward`` adds ``G[τ - 1]``'s gains, and the MIP
+    argmax (which sets the level objective of ``G[τ - 1]`` at each state) equals enumeration."""
+    d, rng = domain(kind), np.random.default_rng(7)
+    g = random_table_network(d, rng, n_periods=10)
+    assert g.n_periods == 10
+    acts = np.stack([d.sample_action(rng) for _ in range(10)])
+    s = rng.integers(0, d.n_states, d.n_arms)
+    x = encode_inputs(acts, np.tile(s, (10, 1)), np.arange(1, 11), 10,
+                      d.n_states).astype(np.float64)
+    by_hand = [g.network.forward(x[i:i + 1])[0, 0]
+               + sum(g.gain_table[i, j, s[j], d.arm_levels(a)[j]] for j in range(d.n_arms))
+               for i, a in enumerate(acts)]
+    np.testing.assert_allclose(g.forward(x)[:, 0], by_hand, rtol=1e-12)
+    mip, brute = MIPArgmax(d, 10, g), BruteForceArgmax(d, 10, g)
+    for ttg in (1, 4, 10):
+        s = rng.integers(0, d.n_states, d.n_arms)
+        got, want = mip.solve(s, ttg), brute.solve(s, ttg)
+        assert got.status == "optimal"
+        assert got.value == pytest.approx(want.value, rel=1e-6, abs=1e-6)
+        assert got.value == pytest.approx(g.forward(encode_inputs(
+            got.action[None], s, ttg, 10, d.n_states).astype(np.float64))[0, 0], abs=1e-6)
+
+
+def test_per_period_table_files_and_shapes(tmp_path):
+    d, rng = domain("capacity"), np.random.default_rng(8)
+    g = random_table_network(d, rng, n_periods=5)
+    g2 = load_network("t", g.save(tmp_path / "g.npz"))
+    np.testing.assert_array_equal(g2.gain_table, g.gain_table)
+    check_network_fits("SequoiaPlanner", g, d, horizon=5)
+    with pytest.raises(InvalidModelError, match=r"network.gain_table: must have shape "
+                                                r"\(6, 7, 4, 2\) for this domain \(one table "
+                                                r"per period of the horizon\); got \(5, 7, 4, 2\)"):
+        check_network_fits("SequoiaPlanner", g, d, horizon=6)
+    with pytest.raises(InvalidModelError, match="must be 0 at level 0"):
+        GainTableNetwork(g.network, g.gain_table + 1.0, g.levels_map)
+    with pytest.raises(InvalidModelError, match=r"or \(horizon, n_arms, n_states, n_levels\)"):
+        GainTableNetwork(g.network, g.gain_table[None], g.levels_map)
+    with pytest.raises(InvalidModelError, match=r"gain_table: must be"):
+        GainTableNetwork(g.network, g.gain_table[:0], g.levels_map)     # no period
+    assert g.gains(np.zeros(7, dtype=np.int64), 3).shape == (7, 2)
+    np.testing.assert_array_equal(g.gains(np.zeros(7, dtype=np.int64), 3),
+                                  g.gain_table[2, :, 0])
 
 
 def test_save_load_round_trip_and_plain_networks(tmp_path):

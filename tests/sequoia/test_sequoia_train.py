@@ -584,13 +584,43 @@ def test_training_jobs_errors():
 
 # -- gain table ------------------------------------------------------------------------------
 
-def tabled_qnetwork(domain, seed=0, hidden=(6, 5)):
+def tabled_qnetwork(domain, seed=0, hidden=(6, 5), n_periods=0):
     from rmab.planners.sequoia.gains import table_args
 
     q = QNetwork(domain.action_size + domain.n_arms + 1, hidden,
-                 generator=torch.Generator().manual_seed(seed), **table_args(domain))
-    assert q.gains.shape == (domain.n_arms, domain.n_states, domain.arms.n_levels)
+                 generator=torch.Generator().manual_seed(seed),
+                 **table_args(domain, n_periods))
+    assert q.gains.shape == (((n_periods,) if n_periods else ())
+                             + (domain.n_arms, domain.n_states, domain.arms.n_levels))
     return q
+
+
+def test_per_period_table_export_matches_torch_by_time_to_go():
+    """A per-period table: torch, its numpy export and a by-hand sum of ``G[τ - 1]`` agree."""
+    from rmab.domains import make_domain
+    from rmab.planners.sequoia.features import encode_inputs
+    from rmab.planners.sequoia.gains import GainTableNetwork
+
+    d, H = make_domain("scheduling", n_arms=6, budget=2, seed=0), 7
+    q, rng = tabled_qnetwork(d, n_periods=H), np.random.default_rng(0)
+    with torch.no_grad():
+        q.gains.normal_(generator=torch.Generator().manual_seed(2))
+    acts = np.stack([d.sample_action(rng) for _ in range(4 * H)])
+    s = rng.integers(0, d.n_states, (4 * H, d.n_arms))
+    tau = np.tile(np.arange(1, H + 1), 4)
+    x = encode_inputs(acts, s, tau, H, d.n_states)
+    with torch.no_grad():
+        ref = q(torch.from_numpy(x)).numpy()
+        body = q.body(torch.from_numpy(x)).numpy()
+    table = q.gains.detach().double().numpy()
+    lv = np.stack([d.arm_levels(a) for a in acts])
+    by_hand = [sum(table[tau[i] - 1, j, s[i, j], lv[i, j]] for j in range(d.n_arms)
+                   if lv[i, j] > 0) for i in range(len(acts))]
+    np.testing.assert_allclose(ref - body, by_hand, rtol=1e-5, atol=1e-5)
+    net = to_relu_network(q)
+    assert isinstance(net, GainTableNetwork) and net.n_periods == H
+    assert (net.gain_table[..., 0] == 0).all()
+    np.testing.assert_allclose(net.forward(x.astype(float))[:, 0], ref, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("kind", ["capacity", "interventions"])
@@ -646,6 +676,38 @@ def test_whittle_warm_start_plays_the_whittle_policy(kind):
             whittle.gain_table[np.arange(d.n_arms), s, d.arm_levels(want)].sum())
 
 
+@pytest.mark.parametrize("kind", ["capacity", "scheduling", "path", "interventions"])
+def test_finite_whittle_warm_start_plays_the_whittle_finite_policy(kind):
+    """``whittle="finite"``: the warm-started greedy action at ``τ`` periods to go is the
+    ``whittle-finite`` policy's at period ``H - τ`` (or ties with it on its gains)."""
+    from rmab.domains import make_domain
+    from rmab.domains.index_baselines import FiniteWhittleDomainPlanner
+    from rmab.planners.sequoia.gains import whittle_gain_table
+
+    d = make_domain(kind, n_arms=12 if kind == "interventions" else 7, budget=2, seed=3)
+    H = SMALL["horizon"]
+    prior = whittle_gain_table(d, 0.99, horizon=H)
+    assert prior.shape == (H, d.n_arms, d.n_states, d.arms.n_levels)
+    q = tabled_qnetwork(d, hidden=(8, 8), n_periods=H)
+    cfg = SequoiaConfig(**{**SMALL, "gain_table": "whittle", "whittle": "finite"})
+    res = warm_start(q, d, cfg, np.random.default_rng(0), 1 / d.n_arms, bound=None, prior=prior)
+    assert res.loss_after < res.loss_before
+    kappa = q.gains.detach().numpy()[prior > 0] / prior[prior > 0]
+    assert np.ptp(kappa) < 1e-5 * kappa.max()
+    brute = BruteForceArgmax(d, H, to_relu_network(q))
+    finite = FiniteWhittleDomainPlanner(horizon=H).fit(d, seed=0)
+    assert not np.allclose(finite.gain_tables[0], finite.gain_tables[-1])   # periods differ
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        s, t = rng.integers(0, d.n_states, d.n_arms), int(rng.integers(0, H))
+        got = brute.solve(s, H - t).action
+        want = finite.plan(s, t=t)
+        gain = finite.gain_tables[t][np.arange(d.n_arms), s]
+        assert np.array_equal(got, want) or np.isclose(
+            gain[np.arange(d.n_arms), d.arm_levels(got)].sum(),
+            gain[np.arange(d.n_arms), d.arm_levels(want)].sum())
+
+
 def test_whittle_table_without_warm_start_data_and_errors(tiny_capacity):
     from rmab.planners.sequoia.gains import whittle_gain_table
 
@@ -672,6 +734,32 @@ def test_checkpoint_round_trip_with_a_gain_table(tmp_path, tiny_capacity):
     with torch.no_grad():
         assert torch.equal(q(x), q2(x))
     assert torch.equal(q2.levels_map, q.levels_map)
+
+
+def test_checkpoint_round_trip_with_a_per_period_table(tmp_path, tiny_capacity):
+    q = tabled_qnetwork(tiny_capacity, n_periods=4)
+    with torch.no_grad():
+        q.gains.uniform_(generator=torch.Generator().manual_seed(4))
+    q2 = load_qnetwork(save_checkpoint(tmp_path / "ck.pt", q))
+    assert q2.gains.shape == q.gains.shape
+    x = torch.rand(5, 9, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        assert torch.equal(q(x), q2(x))
+
+
+def test_training_with_the_finite_whittle_table(tiny_capacity):
+    """``whittle="finite"`` trains a per-period table; undiscounted targets are allowed with
+    it (the finite indices do not need a discount)."""
+    cfg = SequoiaConfig(**{**SMALL, "episodes": 2, "validate_every": 1, "discount": 1.0,
+                           "validation_episodes": 2, "gain_table": "whittle",
+                           "whittle": "finite"})
+    res = train_sequoia(tiny_capacity, cfg, seed=0, progress=False)
+    assert res.network.gain_table.shape == (SMALL["horizon"], 4, 4, 2)
+    again = train_sequoia(tiny_capacity, cfg, seed=0, progress=False)
+    np.testing.assert_array_equal(again.network.gain_table, res.network.gain_table)
+    with pytest.raises(InvalidParameterError, match="SequoiaConfig.whittle: must be one of "
+                                                    r"\('discounted', 'finite'\); got 'fixed'"):
+        SequoiaConfig(whittle="fixed")
 
 
 def test_training_with_the_whittle_gain_table(tiny_capacity):

@@ -101,7 +101,7 @@ class BruteForceArgmax:
         v = h.reshape(-1)
         if table is not None:
             arms = np.arange(self._levels.shape[1])                       # levels (K, n_arms)
-            v = v + net.gains(states)[arms, self._levels].sum(axis=1)
+            v = v + net.gains(states, time_to_go)[arms, self._levels].sum(axis=1)
         return v
 
     def solve(self, states, time_to_go: int) -> ArgmaxResult:
@@ -194,7 +194,7 @@ class MIPArgmax:
         bounds = self.encoded.bounds_for(ctx)
         affine = self.encoded.affine_in_action(ctx, bounds)
         extra = (None if self.gains_at is None
-                 else self.block.level_objective(self.gains_at(states)))
+                 else self.block.level_objective(self.gains_at(states, time_to_go)))
         if affine is None:
             self.encoded.update_state(self.model, ctx, bounds)
             if extra is not None:

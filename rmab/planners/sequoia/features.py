@@ -119,7 +119,8 @@ def check_network_fits(owner: str, network, domain, trained: dict | None = None,
                        horizon: int | None = None) -> None:
     """The network's input size must be ``action_size + n_arms + 1`` for ``domain``; with its
     training record (:func:`read_trained_for`), the domain kind must match, and another
-    instance or another horizon than the training's gives a warning."""
+    instance or another horizon than the training's gives a warning. A gain table must fit
+    the domain, and a per-period one have ``horizon`` periods."""
     import warnings
 
     if trained is not None:
@@ -142,9 +143,13 @@ def check_network_fits(owner: str, network, domain, trained: dict | None = None,
         from rmab.planners.sequoia.gains import level_map
 
         shape = (domain.n_arms, domain.n_states, domain.arms.n_levels)
+        if table.ndim == 4:                 # one table per time-to-go of the horizon
+            shape = (table.shape[0] if horizon is None else horizon,) + shape
         if table.shape != shape:
             raise InvalidModelError(f"{owner}.network.gain_table: must have shape {shape} "
-                                    f"for this domain; got {table.shape}")
+                                    f"for this domain"
+                                    + (" (one table per period of the horizon)"
+                                       if len(shape) == 4 else "") + f"; got {table.shape}")
         if not np.array_equal(network.levels_map, level_map(domain)):
             raise InvalidModelError(f"{owner}.network.levels_map: must be this domain's level "
                                     f"map (trained on another instance?)")

@@ -24,18 +24,21 @@ class QNetwork(nn.Module):
 
     Weights are initialised from ``generator`` (a :class:`torch.Generator`), never from the
     global torch seed. ``levels_map`` (n_arms, action_size) and ``n_states``/``n_levels``
-    add a learnable gain table ``gains`` (n_arms, n_states, n_levels), zero at level 0:
+    add a learnable gain table ``gains`` (n_arms, n_states, n_levels), zero at level 0, or
+    with ``n_periods > 0`` one per time-to-go (n_periods, n_arms, n_states, n_levels):
     ``forward = body + table_term`` (:mod:`rmab.planners.sequoia.gains`).
     """
 
     def __init__(self, n_inputs: int, hidden=(32, 32), *, generator: "torch.Generator",
-                 levels_map=None, n_states: int = 0, n_levels: int = 0):
+                 levels_map=None, n_states: int = 0, n_levels: int = 0, n_periods: int = 0):
         super().__init__()
         self.gains = None
         if levels_map is not None:
             lm = torch.as_tensor(levels_map, dtype=torch.float32)
             self.register_buffer("levels_map", lm)
-            self.gains = nn.Parameter(torch.zeros(lm.shape[0], int(n_states), int(n_levels)))
+            shape = (lm.shape[0], int(n_states), int(n_levels))
+            self.gains = nn.Parameter(torch.zeros(((int(n_periods),) if n_periods else ())
+                                                  + shape))
         sizes = [int(n_inputs), *(int(h) for h in hidden), 1]
         layers = []
         for i in range(len(sizes) - 1):
@@ -62,15 +65,22 @@ class QNetwork(nn.Module):
 
     def table_term(self, x: "torch.Tensor", gains=None) -> "torch.Tensor":
         """``Σ_j G[j, s_j, ℓ_j(a)]`` (k,) with ``G = gains`` (default ``self.gains``);
-        states are decoded from their normalised inputs."""
+        states, and a per-period table's time-to-go, are decoded from their normalised
+        inputs."""
         G = self.gains if gains is None else gains
-        n, n_states, n_levels = G.shape
+        n, n_states, n_levels = G.shape[-3:]
         n_action = self.levels_map.shape[1]
         s = torch.round(x[:, n_action:n_action + n] * (n_states - 1)).long()
         lv = torch.round(x[:, :n_action] @ self.levels_map.T.to(x.dtype)).long()
         lv = lv.clamp(0, n_levels - 1)
         s = s.clamp(0, n_states - 1)
-        return (G[torch.arange(n)[None, :], s, lv] * (lv > 0)).sum(-1)   # level 0: no gain
+        arms = torch.arange(n)[None, :]
+        if G.dim() == 3:
+            picked = G[arms, s, lv]
+        else:                                       # row τ - 1 at τ periods to go
+            tau = (torch.round(x[:, -1] * G.shape[0]).long() - 1).clamp(0, G.shape[0] - 1)
+            picked = G[tau[:, None], arms, s, lv]
+        return (picked * (lv > 0)).sum(-1)          # level 0: no gain
 
     def forward(self, x: "torch.Tensor") -> "torch.Tensor":
         if self.gains is None:

@@ -60,6 +60,7 @@ __all__ = ["SequoiaConfig", "TrainResult", "WarmStartResult", "train_sequoia", "
 OFFSETS = ("lagrangian", "none")
 CONTROL_VARIATES = ("lagrangian", "none")
 GAIN_TABLES = ("none", "whittle", "both")
+WHITTLE_KINDS = ("discounted", "finite")
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,12 @@ class SequoiaConfig:
     the warm-started greedy policy is the Whittle index policy and DQN refines it; ``"none"``:
     the network alone (the paper's); ``"both"``: each restart trains the network alone, then
     the network with the Whittle table (from a fresh seed), all validated on the same episodes
-    (needs validation). :attr:`trainings` lists them. ``selection_episodes``: after training,
+    (needs validation). :attr:`trainings` lists them. ``whittle``: the Whittle gains the table
+    starts at, ``"discounted"`` (the infinite-horizon indices at ``discount``, one table) or
+    ``"finite"`` (the time-dependent indices of the undiscounted ``horizon``-period problem,
+    one table per time-to-go: the warm start is then the ``whittle-finite`` policy, the better
+    Whittle policy for the protocol's total reward; docs/benchmarks.md, session 22).
+    ``selection_episodes``: after training,
     the ``selection_top`` best validated networks play so many fresh episodes and the best
     there is returned (0 = the validated best; needs validation): the best of many noisy
     validations is biased upwards, a fresh score is not. With a Whittle-tabled training, its
@@ -153,6 +159,7 @@ class SequoiaConfig:
     validation_episodes: int = 20
     restarts: int = 1
     gain_table: str = "none"
+    whittle: str = "discounted"
     selection_episodes: int = 0
     selection_top: int = 3
     selection_margin: float = 2.0
@@ -232,10 +239,15 @@ class SequoiaConfig:
                                         f"choose the candidates (validate_every > 0); got "
                                         f"selection_episodes={self.selection_episodes} with "
                                         f"validate_every=0")
-        if self.gain_table != "none" and not 0 < self.discount < 1:
+        if self.whittle not in WHITTLE_KINDS:
+            raise InvalidParameterError(f"{o}.whittle: must be one of {WHITTLE_KINDS}; got "
+                                        f"{self.whittle!r}")
+        if (self.gain_table != "none" and self.whittle == "discounted"
+                and not 0 < self.discount < 1):
             raise InvalidParameterError(f"{o}.discount: must be in (0, 1) with the Whittle gain "
                                         f"table (infinite-horizon indices); got "
-                                        f"{self.discount} (use gain_table='none')")
+                                        f"{self.discount} (use whittle='finite' or "
+                                        f"gain_table='none')")
         if self.argmax not in ARGMAX_METHODS:
             raise InvalidParameterError(f"{o}.argmax: must be one of {ARGMAX_METHODS}; got "
                                         f"{self.argmax!r}")
@@ -337,7 +349,7 @@ def to_relu_network(qnet: QNetwork):
     if qnet.gains is None:
         return net
     table = qnet.gains.detach().double().numpy().copy()
-    table[:, :, 0] = 0.0                     # level 0 carries no gain (QNetwork.table_term)
+    table[..., 0] = 0.0                      # level 0 carries no gain (QNetwork.table_term)
     return GainTableNetwork(net, table, qnet.levels_map.numpy().astype(np.int64))
 
 
@@ -355,7 +367,8 @@ def warm_start(qnet: QNetwork, domain, config: SequoiaConfig, rng: np.random.Gen
     ``config.stability > 0`` the stability penalty over actions with at most ``max_ones`` ones
     (default: ``action_size``) is added.
 
-    ``prior`` (n_arms, n_states, n_levels), for a network with a gain table: the fit is
+    ``prior`` (n_arms, n_states, n_levels), or per period like the network's table, for a
+    network with a gain table: the fit is
     ``body(context) + κ Σ_j prior[j, s_j, ℓ_j]`` -- the body sees no action (its action
     weights stay 0) and only the scale ``κ > 0`` of the prior is learnt (``loss_before`` is
     measured at the least-squares ``κ``) -- and the table ends as ``κ prior``. The greedy
@@ -739,7 +752,9 @@ def _train(domain, config: SequoiaConfig, rng, progress: bool, checkpoint) -> Tr
     start = time.perf_counter()
     torch_seed = int(rng.integers(2**62))
     play = _Episodes(domain, config, rng, config.validation_episodes)
-    whittle = whittle_gain_table(domain, config.discount) if any(config.trainings) else None
+    whittle = (whittle_gain_table(domain, config.discount,
+                                  config.horizon if config.whittle == "finite" else None)
+               if any(config.trainings) else None)
     later = []                   # trainings 1.. : seeded apart from training 0's stream
     for restart, tabled in enumerate(config.trainings[1:], start=1):
         sub = np.random.default_rng([torch_seed, restart])
@@ -851,7 +866,7 @@ def _dqn(domain, config: SequoiaConfig, rng, torch_seed: int, restart: int, acti
          prior, bar) -> _Run:
     """One restart: a fresh network, its warm start, then ``config.episodes`` of DQN."""
     n, horizon = domain.n_arms, config.horizon
-    table = {} if prior is None else table_args(domain)
+    table = {} if prior is None else table_args(domain, prior.shape[0] if prior.ndim == 4 else 0)
     qnet = QNetwork(input_size(domain.action_size, n), config.hidden,
                     generator=torch.Generator().manual_seed(torch_seed), **table)
     warm = warm_start(qnet, domain, config, rng, scale, acting.max_ones, bound, prior)
@@ -965,7 +980,8 @@ def load_qnetwork(path) -> QNetwork:
         if not all(isinstance(k, int) and not isinstance(k, bool) for k in sizes):
             raise ValueError(f"sizes must be integers; got {sizes}")
         table = {} if shape is None else dict(levels_map=payload["model"]["levels_map"],
-                                              n_states=shape[1], n_levels=shape[2])
+                                              n_states=shape[-2], n_levels=shape[-1],
+                                              n_periods=shape[0] if len(shape) == 4 else 0)
         qnet = QNetwork(sizes[0], sizes[1:-1], generator=torch.Generator().manual_seed(0),
                         **table)
         qnet.load_state_dict(payload["model"])
