@@ -162,7 +162,7 @@ def test_rmab_train_gain_table_plans_from_its_files(tmp_path, capsys):
 def test_rmab_train_finite_whittle_table_plans_from_its_files(tmp_path, capsys):
     """``--whittle finite``: one table per time-to-go, read back by the planner, which refuses
     another horizon (the table's periods would not match)."""
-    from rmab.errors import InvalidModelError, RmabWarning
+    from rmab.errors import InvalidModelError
     from rmab.planners.sequoia.gains import GainTableNetwork
 
     args = parse(["--domain", "capacity", "--arms", "4", "--budget", "2", "--episodes", "1",
@@ -176,9 +176,9 @@ def test_rmab_train_finite_whittle_table_plans_from_its_files(tmp_path, capsys):
     assert planner.network.gain_table.shape == (3, 4, domain.n_states, 2)
     for t in range(3):
         assert domain.is_feasible(planner.plan(np.ones(4, dtype=np.int64), t=t))
-    with pytest.warns(RmabWarning, match="trained for horizon 3"), \
-            pytest.raises(InvalidModelError, match=r"gain_table: must have shape \(5, 4, 4, 2\) "
-                                                   r"for this domain \(one table per period"):
+    with pytest.raises(InvalidModelError, match=r"its gain table has one table per period of "
+                                                r"horizon 3; plan with horizon=3 \(in 'rmab "
+                                                r"compare': --horizon 3\); got horizon 5"):
         SequoiaPlanner(tmp_path / "sequoia.npz", horizon=5).fit(domain)
 
 

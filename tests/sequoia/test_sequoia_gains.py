@@ -98,10 +98,20 @@ def test_per_period_table_files_and_shapes(tmp_path):
     g2 = load_network("t", g.save(tmp_path / "g.npz"))
     np.testing.assert_array_equal(g2.gain_table, g.gain_table)
     check_network_fits("SequoiaPlanner", g, d, horizon=5)
-    with pytest.raises(InvalidModelError, match=r"network.gain_table: must have shape "
-                                                r"\(6, 7, 4, 2\) for this domain \(one table "
-                                                r"per period of the horizon\); got \(5, 7, 4, 2\)"):
+    with pytest.raises(InvalidModelError, match=r"SequoiaPlanner.network: its gain table has "
+                                                r"one table per period of horizon 5; plan with "
+                                                r"horizon=5"):
         check_network_fits("SequoiaPlanner", g, d, horizon=6)
+    wrong = GainTableNetwork(g.network, np.zeros((5, 7, 4, 3)), g.levels_map)
+    with pytest.raises(InvalidModelError, match=r"network.gain_table: must have shape "
+                                                r"\(5, 7, 4, 2\) for this domain \(one table "
+                                                r"per period of the horizon\); got \(5, 7, 4, 3\)"):
+        check_network_fits("SequoiaPlanner", wrong, d, horizon=5)
+    for oracle in (MIPArgmax, BruteForceArgmax):    # the row is chosen by time-to-go
+        with pytest.raises(InvalidModelError, match=rf"{oracle.__name__}.network: its gain "
+                                                    r"table has one table per period of "
+                                                    r"horizon 5; this oracle's horizon is 10"):
+            oracle(d, 10, g)
     with pytest.raises(InvalidModelError, match="must be 0 at level 0"):
         GainTableNetwork(g.network, g.gain_table + 1.0, g.levels_map)
     with pytest.raises(InvalidModelError, match=r"or \(horizon, n_arms, n_states, n_levels\)"):

@@ -760,6 +760,9 @@ def test_training_with_the_finite_whittle_table(tiny_capacity):
     with pytest.raises(InvalidParameterError, match="SequoiaConfig.whittle: must be one of "
                                                     r"\('discounted', 'finite'\); got 'fixed'"):
         SequoiaConfig(whittle="fixed")
+    with pytest.raises(InvalidParameterError, match="SequoiaConfig.whittle: 'finite' chooses "
+                                                    "the gain table's start and needs one"):
+        SequoiaConfig(whittle="finite")
 
 
 def test_training_with_the_whittle_gain_table(tiny_capacity):

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rmab.domains.base import ENUMERATION_SIZE
-from rmab.errors import InvalidParameterError, PlanningError
+from rmab.errors import InvalidModelError, InvalidParameterError, PlanningError
 from rmab.planners.sequoia.features import context_features, encode_inputs
 
 __all__ = ["ArgmaxResult", "BruteForceArgmax", "MIPArgmax", "make_argmax", "ARGMAX_METHODS",
@@ -54,6 +54,15 @@ def _block_admits_null(domain) -> bool:
     return solve(replace(milp, col_upper=upper)).is_optimal
 
 
+def _check_periods(owner: str, network, horizon: int) -> None:
+    """A per-period gain table must have one table per period of the oracle's horizon (its row
+    is chosen by time-to-go)."""
+    periods = getattr(network, "n_periods", None)
+    if periods is not None and periods != horizon:
+        raise InvalidModelError(f"{owner}.network: its gain table has one table per period of "
+                                f"horizon {periods}; this oracle's horizon is {horizon}")
+
+
 class BruteForceArgmax:
     """Exact argmax by enumeration: :meth:`Domain.feasible_actions <rmab.domains.base.Domain.
     feasible_actions>` scored by one batched forward pass, over the same set as the MIP's (the
@@ -76,10 +85,13 @@ class BruteForceArgmax:
         self.horizon = int(horizon)
         self.actions = actions
         self.max_ones = int(self.actions.sum(axis=1).max())
-        self.network = network
+        self.network = None
         self._cached = self._first = self._levels = None
+        if network is not None:
+            self.set_network(network)
 
     def set_network(self, network) -> None:
+        _check_periods("BruteForceArgmax", network, self.horizon)
         self.network = network
 
     def values(self, states, time_to_go: int) -> np.ndarray:
@@ -172,6 +184,7 @@ class MIPArgmax:
     def set_network(self, network) -> None:
         from solvers.nn import encode_network
 
+        _check_periods("MIPArgmax", network, self.horizon)
         start = time.perf_counter()
         n_ctx = self.domain.n_arms + 1
         ctx = context_features(np.zeros(self.domain.n_arms), self.horizon, self.horizon,

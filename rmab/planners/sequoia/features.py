@@ -123,6 +123,11 @@ def check_network_fits(owner: str, network, domain, trained: dict | None = None,
     the domain, and a per-period one have ``horizon`` periods."""
     import warnings
 
+    periods = getattr(network, "n_periods", None)
+    if periods is not None and horizon is not None and periods != horizon:
+        raise InvalidModelError(f"{owner}.network: its gain table has one table per period of "
+                                f"horizon {periods}; plan with horizon={periods} (in "
+                                f"'rmab compare': --horizon {periods}); got horizon {horizon}")
     if trained is not None:
         if trained["kind"] != domain.kind:
             raise InvalidModelError(f"{owner}.network: was trained on a {trained['kind']} "

@@ -242,6 +242,10 @@ class SequoiaConfig:
         if self.whittle not in WHITTLE_KINDS:
             raise InvalidParameterError(f"{o}.whittle: must be one of {WHITTLE_KINDS}; got "
                                         f"{self.whittle!r}")
+        if self.whittle == "finite" and self.gain_table == "none":
+            raise InvalidParameterError(f"{o}.whittle: 'finite' chooses the gain table's start "
+                                        f"and needs one (gain_table='whittle' or 'both'); got "
+                                        f"gain_table='none'")
         if (self.gain_table != "none" and self.whittle == "discounted"
                 and not 0 < self.discount < 1):
             raise InvalidParameterError(f"{o}.discount: must be in (0, 1) with the Whittle gain "
