@@ -3,7 +3,8 @@ limits, against the same knapsack without them, measured in the same run.
 
 Health-style costs (none / call / visit = 0 / 1 / 2), budget 10 % of N, values N(0, 1) per arm
 and action (seeded). Cases: no limit (the DP, the reference); ``max_active = 8 % N``; exactly
-``5 % N`` active; at most ``2 % N`` visits (a per-action cap: always the MIP). For each case the
+``5 % N`` active; at most ``2 % N`` visits (a per-action cap); both, at most ``2 % N`` visits
+and exactly ``5 % N`` active. For each case the
 method ``auto`` picks, its median time and the ratio to the unlimited DP, and, where the DP
 answered, the MIP on the same problem (time and whether both found the same value).
 
@@ -55,7 +56,9 @@ def main(argv=None):
                  f"exactly {int(0.05 * n)}": dict(min_active=int(0.05 * n),
                                                   max_active=int(0.05 * n)),
                  f"visits <= {int(0.02 * n)}": dict(action_caps=[np.inf, np.inf,
-                                                                 int(0.02 * n)])}
+                                                                 int(0.02 * n)]),
+                 f"both": dict(action_caps=[np.inf, np.inf, int(0.02 * n)],
+                               min_active=int(0.05 * n), max_active=int(0.05 * n))}
         for name, kw in cases.items():
             t, res = _median(lambda: solve_knapsack(values, costs, budget, **kw), args.repeats)
             base = base or t                    # the first case, without limits

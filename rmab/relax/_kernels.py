@@ -51,46 +51,60 @@ def _mckp_dp(gains, costs, capacity, actions, choice):
 
 
 @njit
-def mckp_count_dp_kernel(gains, costs, capacity, low, high, actions):
-    """:func:`mckp_dp_kernel` with between ``low`` and ``high`` arms active (action != 0).
+def mckp_count_dp_kernel(gains, costs, capacity, low, high, stride, caps, actions):
+    """:func:`mckp_dp_kernel` under count limits: between ``low`` and ``high`` arms active
+    (action != 0), and at most ``caps[a]`` arms on each action ``a`` with ``stride[a] > 0``.
 
-    The table is indexed by budget used (at most) and active arms (exactly). Writes the optimal
-    choice to ``actions`` and returns its total gain, ``-inf`` when no choice has ``low``
-    active arms within ``capacity``. O(N A B K) time, O(N B K) bytes (``n_actions <= 127``).
+    The table is indexed by budget used (at most) and one state per count: the active arms
+    (exactly; ``high = -1``: not counted, no limit) times the capped actions' counts as a
+    mixed-radix code (``stride[a]`` per arm on ``a``: the product of ``caps + 1`` over the
+    capped actions before ``a``). Writes the optimal choice to ``actions`` and returns its
+    total gain, ``-inf`` when no choice meets the limits within ``capacity``. O(N A B K C)
+    time and bytes, ``K`` the counted arms and ``C`` the codes (``n_actions <= 127``).
     """
     n_arms, n_actions = gains.shape
     neg = -np.inf
-    dp = np.full((capacity + 1, high + 1), neg)
+    counted = high >= 0
+    n_codes = 1
+    for a in range(n_actions):
+        n_codes += stride[a] * caps[a]
+    n_states = (high + 1 if counted else 1) * n_codes        # state = k * n_codes + code
+    step = n_codes if counted else 0                         # one more active arm
+    dp = np.full((capacity + 1, n_states), neg)
     dp[:, 0] = 0.0
     new = np.empty_like(dp)
-    choice = np.zeros((n_arms, capacity + 1, high + 1), dtype=np.int8)
+    choice = np.zeros((n_arms, capacity + 1, n_states), dtype=np.int8)
     for n in range(n_arms):
         new[:, :] = dp
         for a in range(1, n_actions):
             g = gains[n, a]
             c = costs[n, a]
+            st = stride[a]
+            shift = step + st
             for b in range(c, capacity + 1):
-                for k in range(1, high + 1):
-                    prev = dp[b - c, k - 1]
-                    if prev != neg and prev + g > new[b, k]:
-                        new[b, k] = prev + g
-                        choice[n, b, k] = a
+                for q in range(shift, n_states):
+                    if st > 0 and ((q % n_codes) // st) % (caps[a] + 1) == 0:
+                        continue                # no arm on a yet in this code
+                    prev = dp[b - c, q - shift]
+                    if prev != neg and prev + g > new[b, q]:
+                        new[b, q] = prev + g
+                        choice[n, b, q] = a
         dp[:, :] = new
     best = neg
-    k = -1
-    for j in range(low, high + 1):
+    q = -1
+    for j in range((low if counted else 0) * n_codes, n_states):
         if dp[capacity, j] > best:
             best = dp[capacity, j]
-            k = j
-    if k < 0:
+            q = j
+    if q < 0:
         return neg
     b = capacity
     for n in range(n_arms - 1, -1, -1):
-        a = choice[n, b, k]
+        a = choice[n, b, q]
         actions[n] = a
         b -= costs[n, a]
         if a != 0:
-            k -= 1
+            q -= step + stride[a]
     return best
 
 

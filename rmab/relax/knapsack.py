@@ -14,8 +14,9 @@ for any real costs; ``"auto"`` uses the DP when it applies and its table ``N * (
 ``mip_limit`` indicators, else the greedy.
 
 Count limits (``action_caps``, ``min_active``, ``max_active``; see
-:class:`~rmab.models.Instance`): the DP counts active arms too (a table ``N * (B' + 1) *
-(K + 1)``, ``K`` the most active arms) when no action of several has its own cap; otherwise
+:class:`~rmab.models.Instance`): the DP counts active arms too (``K`` the most active arms, if
+``min_active`` or ``max_active`` binds) and the arms on each capped action (``C`` the
+product of ``cap + 1``), a table ``N * (B' + 1) * (K + 1) * C``; where that is too large
 ``"auto"`` scores every joint action when there are at most ``ENUMERATION_LIMIT`` of them,
 else takes the MIP, with a row per capped action and one for the active arms. The greedy
 skips steps past a limit and fills ``min_active`` by gain (:func:`fill_active`), a heuristic
@@ -214,22 +215,30 @@ def _greedy(gains, costs, budget, actions) -> bool:
 
 
 def _count_dp(values, costs, budget, caps, min_active, top, dp_limit, strict):
-    """The exact DP over (budget, active arms) when there are no per-action caps, the costs
-    are decimals of at most three places and the table fits ``dp_limit`` cells; None
-    otherwise (``strict``: raise instead)."""
+    """The exact DP over (budget, active arms, capped actions' counts) when the costs are
+    decimals of at most three places and the table fits ``dp_limit`` cells; None otherwise
+    (``strict``: raise instead). Active arms are counted only under ``min_active`` or a
+    ``top`` that binds, and only caps below the most arms that can act get a count."""
     n_arms, n_actions = values.shape
     scale = _cost_scale(costs)
-    high = int(min(top, n_arms))
-    why = ("per-action caps" if (caps[1:] < high).any() else
-           "costs that are not decimals of at most three places" if scale is None else
+    why = ("costs that are not decimals of at most three places" if scale is None else
            "more than 127 actions" if n_actions > 127 else None)
     if why is None:
         icosts, capacity = _dp_table(costs, budget, scale)
         # no more arms can act than the budget pays for, besides those with a free action
-        high = min(high, capacity + int((icosts[:, 1:] == 0).any(axis=1).sum()))
+        most = min(n_arms, capacity + int((icosts[:, 1:] == 0).any(axis=1).sum()))
+        high = int(min(top, most))
+        counted = min_active > 0 or high < most
         if high < min_active:
             high = min_active           # infeasible: the kernel says so
-        if n_arms * (capacity + 1) * (high + 1) > dp_limit:
+        capped = np.flatnonzero(caps < high)
+        stride = np.zeros(n_actions, dtype=np.int64)
+        icaps = np.zeros(n_actions, dtype=np.int64)
+        icaps[capped] = caps[capped]
+        stride[capped] = np.cumprod(np.r_[1, icaps[capped][:-1] + 1])
+        cells = n_arms * (capacity + 1) * (high + 1 if counted else 1) * int(np.prod(
+            icaps[capped] + 1))
+        if cells > dp_limit:
             why = f"a table of more than dp_limit={dp_limit} cells"
     if why is not None:
         if strict:
@@ -238,11 +247,13 @@ def _count_dp(values, costs, budget, caps, min_active, top, dp_limit, strict):
         return None
     gains = np.ascontiguousarray(values - values[:, :1])
     actions = np.zeros(n_arms, dtype=np.int64)
-    best = _kernels.mckp_count_dp_kernel(gains, icosts, capacity, min_active, high, actions)
+    best = _kernels.mckp_count_dp_kernel(gains, icosts, capacity, min_active,
+                                         high if counted else -1, stride, icaps, actions)
     idx = np.arange(n_arms)
     if best == -np.inf:
         raise InfeasibleActionError(f"solve_knapsack: no joint action gives {min_active} arms "
-                                    f"an active action within the budget {budget:g}")
+                                    f"an active action within the budget {budget:g}"
+                                    + (" and caps" if capped.size else ""))
     if costs[idx, actions].sum() > budget + 0.5 * budget_slack(budget):
         return None                     # costs within 1e-9 of the grid: the MIP decides
     return KnapsackResult(actions, float(values[idx, actions].sum()),

@@ -59,9 +59,8 @@ def test_mip_under_count_limits_equals_enumeration(case):
     values, costs, budget, caps, low, high = case
     best = _brute(values, costs, budget, caps, low, high)
     kw = dict(action_caps=caps, min_active=low, max_active=high)
-    per_action = values.shape[1] > 2 and (caps[1:] < min(high or 9, len(values))).any()
     decimal = np.allclose(costs * 100, np.round(costs * 100), rtol=0, atol=1e-9)
-    methods = ("auto", "mip", "greedy") + (("dp",) if decimal and not per_action else ())
+    methods = ("auto", "mip", "greedy") + (("dp",) if decimal else ())
     for method in methods:
         if best is None:
             with pytest.raises(InfeasibleActionError, match="no joint action"):
@@ -124,8 +123,8 @@ def test_limits_are_validated_and_dp_refuses_them():
     with pytest.raises(InvalidParameterError, match="max_active: must be >= 2; got 1"):
         solve_knapsack(v, c, 3.0, min_active=2, max_active=1)
     with pytest.raises(InvalidParameterError, match="'dp' does not take count limits with "
-                                                    "per-action caps; use 'mip'"):
-        solve_knapsack(v, c, 3.0, method="dp", action_caps=[np.inf, 1, np.inf])
+                                                    "a table of more than dp_limit=20 cells"):
+        solve_knapsack(v, c, 3.0, method="dp", action_caps=[np.inf, 1, np.inf], dp_limit=20)
     with pytest.raises(InvalidParameterError, match="with costs that are not decimals"):
         solve_knapsack(v, c + [0.0, 1e-4, 0.0], 3.0, method="dp", max_active=1)
     with pytest.raises(InvalidParameterError, match="a table of more than dp_limit=10 cells"):
@@ -156,15 +155,38 @@ def test_count_dp_kernel_equals_its_python_version(case):
     """Compiled and pure-Python (``py_func``, as under NUMBA_DISABLE_JIT) kernels agree."""
     from rmab.relax import _kernels as K
 
-    values, costs, budget, _, low, high = case
+    values, costs, budget, caps, low, high = case
     gains = np.ascontiguousarray(values - values[:, :1])
     icosts = np.round(costs).astype(np.int64)
     top = len(values) if high is None else high
+    icaps = np.where(np.isfinite(caps), caps, 0).astype(np.int64)
+    stride = np.where(np.isfinite(caps), np.cumprod(np.r_[1, icaps[:-1] + 1]), 0)
     out = [np.zeros(len(values), np.int64) for _ in range(2)]
-    v0 = K.mckp_count_dp_kernel(gains, icosts, int(budget), low, top, out[0])
-    v1 = K.mckp_count_dp_kernel.py_func(gains, icosts, int(budget), low, top, out[1])
+    v0 = K.mckp_count_dp_kernel(gains, icosts, int(budget), low, top, stride, icaps, out[0])
+    v1 = K.mckp_count_dp_kernel.py_func(gains, icosts, int(budget), low, top, stride, icaps,
+                                        out[1])
     assert v0 == v1
     np.testing.assert_array_equal(out[0], out[1])
+
+
+@settings(max_examples=300, deadline=None)
+@given(limited_cases())
+def test_dp_under_caps_equals_enumeration_and_says_so(case):
+    """The DP with a count per capped action (costs on a decimal grid) is exact: its value is
+    enumeration's, its answer feasible, and "auto" takes it."""
+    values, costs, budget, caps, low, high = case
+    costs = np.round(costs, 2)
+    best = _brute(values, costs, budget, caps, low, high)
+    kw = dict(action_caps=caps, min_active=low, max_active=high)
+    if best is None:
+        with pytest.raises(InfeasibleActionError, match="no joint action"):
+            solve_knapsack(values, costs, budget, method="dp", **kw)
+        return
+    res = solve_knapsack(values, costs, budget, method="dp", **kw)
+    assert res.method == "dp" and res.optimal
+    assert _feasible(res.actions, costs, budget, caps, low, high)
+    assert res.value == pytest.approx(best, abs=1e-9)
+    assert solve_knapsack(values, costs, budget, **kw).method == "dp"
 
 
 def test_tiny_costs_and_mixed_gain_scales_are_solved_exactly():
