@@ -14,9 +14,10 @@ from rmab.planners import available_planners, planner_names
 from rmab.sim import compare
 
 
-# the paper's baselines and the strongest of ours (Whittle, Lagrangian: docs/domains.md)
+# the paper's baselines and the strongest of ours (Whittle, discounted and over the
+# evaluation's horizon, Lagrangian: docs/domains.md)
 DOMAIN_DEFAULT = ("no-action", "random", "sampling", "myopic", "iterative-myopic", "whittle",
-                  "lagrangian")
+                  "whittle-finite", "lagrangian")
 
 
 def default_planners() -> list[str]:
@@ -170,6 +171,8 @@ def _domain_planners(names: list[str], args, horizon: int) -> list:
                     f"compare.planners: {name!r} plays a trained network: give {need} (written "
                     f"by 'rmab train')")
             params["horizon"], params["network"] = horizon, args.network
+        if spec is not None and spec.horizon:
+            params["horizon"] = horizon
         if (spec is not None and time_limit is not None
                 and "time_limit" in inspect.signature(spec.load()).parameters):
             params["time_limit"], limited = time_limit, True

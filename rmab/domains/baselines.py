@@ -284,12 +284,15 @@ class IterativeMyopicPlanner(BaseDomainPlanner):
 @dataclass(frozen=True)
 class DomainPlannerSpec:
     """A table entry: ``target`` is ``"module:Class"``, imported when made; ``requires`` names
-    the constructor arguments without a default (e.g. ``network`` for the Q-network planners)."""
+    the constructor arguments without a default (e.g. ``network`` for the Q-network planners);
+    ``horizon``: it plans for a number of periods, which an evaluation by name sets to its
+    own (``horizon=``)."""
 
     name: str
     target: str
     summary: str
     requires: tuple = ()
+    horizon: bool = False
 
     def load(self) -> type:
         module, _, cls = self.target.partition(":")
@@ -311,8 +314,8 @@ DOMAIN_PLANNERS: dict[str, DomainPlannerSpec] = {spec.name: spec for spec in (
                       "Whittle indices of the budget relaxation, maximised by the domain's MIP"),
     DomainPlannerSpec("whittle-finite",
                       "rmab.domains.index_baselines:FiniteWhittleDomainPlanner",
-                      "finite-horizon Whittle indices (H = 20 by default) of the budget "
-                      "relaxation, maximised by the domain's MIP"),
+                      "finite-horizon Whittle indices of the budget relaxation over the "
+                      "evaluation's horizon, maximised by the domain's MIP", horizon=True),
     DomainPlannerSpec("lagrangian", "rmab.domains.index_baselines:LagrangianDomainPlanner",
                       "Lagrangian advantages of the budget relaxation, maximised by the "
                       "domain's MIP"),

@@ -176,13 +176,18 @@ def _sem(r: np.ndarray) -> float:
     return float(r.std(ddof=1) / np.sqrt(r.size)) if r.size > 1 else float("nan")
 
 
-def _planners(planners) -> list:
-    from rmab.domains.baselines import make_domain_planner
+def _planners(planners, horizon: int) -> list:
+    """Planner objects for ``planners``: a name is made, for ``horizon`` periods if it plans
+    for a number of periods (``DomainPlannerSpec.horizon``)."""
+    from rmab.domains.baselines import DOMAIN_PLANNERS, make_domain_planner
 
     if isinstance(planners, str) or not hasattr(planners, "__iter__"):
         raise InvalidParameterError(f"evaluate_domain.planners: must be a sequence of names or "
                                     f"planners; got {planners!r}")
-    made = [make_domain_planner(p) if isinstance(p, str) else p for p in planners]
+    made = [p if not isinstance(p, str) else
+            make_domain_planner(p, horizon=horizon)
+            if getattr(DOMAIN_PLANNERS.get(p), "horizon", False) else make_domain_planner(p)
+            for p in planners]
     if not made:
         raise InvalidParameterError("evaluate_domain.planners: must not be empty")
     names = [p.name for p in made]
@@ -293,7 +298,7 @@ def evaluate_domain(domain: Domain, planners=("no-action", "random", "sampling",
         starts = _check_starts(domain, starts)
         episodes = len(starts)
     episodes, horizon, p_high = _check_protocol(episodes, horizon, p_high)
-    made = _planners(planners)
+    made = _planners(planners, horizon)
     with _progress_bar(len(made) * episodes, progress, "evaluate_domain") as bar:
         return _evaluate(domain, made, episodes, horizon, p_high, seed, bound, bar, starts)
 
@@ -336,7 +341,7 @@ def compare_domain(kind: str, *, n_arms: int = 20, budget: int = 5, seeds=(0, 1,
         raise InvalidParameterError(f"compare_domain.seeds: must be distinct (a repeated seed "
                                     f"is the same run again, not another sample); got {seeds}")
     domains = [make_domain(kind, n_arms, budget, seed=s, **params) for s in seeds]
-    made = [_planners(planners) for _ in seeds]          # names make new planners per seed
+    made = [_planners(planners, horizon) for _ in seeds]          # names make new planners per seed
     with _progress_bar(sum(map(len, made)) * episodes, progress, "compare_domain") as bar:
         results = [_evaluate(d, m, episodes, horizon, p_high, np.random.SeedSequence([s, 1]),
                              bound, bar) for d, m, s in zip(domains, made, seeds)]

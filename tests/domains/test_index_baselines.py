@@ -289,3 +289,15 @@ def test_finite_whittle_uses_the_period_table():
                                       p.gain_tables[expect][np.arange(domain.n_arms), states])
     with pytest.raises(InvalidParameterError, match=r"WhittleDomainPlanner.horizon: must be >= 1"):
         WhittleDomainPlanner(horizon=0)
+
+
+def test_whittle_finite_by_name_plans_for_the_evaluations_horizon():
+    """Made by name, ``whittle-finite`` takes the evaluation's horizon (its indices are those
+    of that many periods); the discounted ``whittle`` stays discounted."""
+    from rmab.domains.evaluate import _planners, evaluate_domain
+
+    made = {p.name: p for p in _planners(["whittle-finite", "whittle"], 6)}
+    assert made["whittle-finite"].horizon == 6 and made["whittle"].horizon is None
+    domain = _small("capacity", seed=4)
+    res = evaluate_domain(domain, ["whittle-finite", "random"], episodes=2, horizon=6)
+    assert res.planners[0] == "whittle-finite"

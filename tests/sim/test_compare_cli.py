@@ -287,12 +287,12 @@ def test_a_failed_run_leaves_no_output_folders(tmp_path, capsys):
     assert list(tmp_path.iterdir()) == []        # the folders the check made are gone again
 
 
-def test_domain_comparison_defaults_include_whittle_and_lagrangian(capsys):
+def test_domain_comparison_defaults_include_the_index_policies(capsys):
     code = main(["compare", "--domain", "capacity", "--arms", "4", "--budget", "1", "--seeds",
                  "0", "--episodes", "1", "--horizon", "2"])
     assert code == 0
     names = {line.split()[0] for line in capsys.readouterr().out.splitlines()[3:-2]}
-    assert {"sampling", "iterative-myopic", "whittle", "lagrangian"} <= names
+    assert {"sampling", "iterative-myopic", "whittle", "whittle-finite", "lagrangian"} <= names
 
 
 def test_time_limit_is_for_the_domain_planners_mip_solves(capsys):
@@ -321,6 +321,8 @@ def test_time_limit_reaches_every_planner_that_solves_a_mip():
     assert made[0] == "random" and made[5:] == ["iterative-myopic", "no-such"]
     assert [p.time_limit for p in made[1:4]] == [2.5, 2.5, 2.5]
     assert made[4]._myopic.time_limit == 2.5
+    finite = _domain_planners(["whittle-finite"], args, 7)[0]    # the comparison's horizon
+    assert (finite.horizon, finite.time_limit) == (7, 2.5)
     args.time_limit = 0                                      # 0 = none, as in 'rmab train'
     assert _domain_planners(["random", "myopic"], args, 20) == ["random", "myopic"]
     assert _domain_planners(["random"], args, 20) == ["random"]          # nothing to refuse
