@@ -62,7 +62,8 @@ def fmt(wall, cpu) -> str:
 
 def network_for(domain, hidden, warm: bool, seed: int, max_ones: int,
                 stability: float, offset: str, episodes: int = 0,
-                gain_table: str = "none") -> tuple[ReLUNetwork, str]:
+                gain_table: str = "none", whittle: str = "discounted"
+                ) -> tuple[ReLUNetwork, str]:
     if warm:
         try:
             import torch
@@ -75,17 +76,19 @@ def network_for(domain, hidden, warm: bool, seed: int, max_ones: int,
     if warm and episodes:
         # validate_every=0: the last network, so that it is the DQN-trained one being timed
         cfg = SequoiaConfig(episodes=episodes, hidden=hidden, stability=stability, offset=offset,
-                            validate_every=0, gain_table=gain_table)
+                            validate_every=0, gain_table=gain_table,
+                            whittle=whittle if gain_table != "none" else "discounted")
         res = train_sequoia(domain, cfg, seed=seed, progress=False)
         return res.network, (f"DQN-trained ({episodes} episodes in {res.seconds:.0f} s, the last "
                              f"network; offset {offset}, stability weight {stability}, gain "
-                             f"table {gain_table})")
+                             f"table {gain_table}, {whittle})")
     if warm:
         torch.set_num_threads(1)
         from rmab.planners.sequoia.gains import table_args, whittle_gain_table
 
-        table = {} if gain_table == "none" else table_args(domain)
-        prior = None if gain_table == "none" else whittle_gain_table(domain, 0.99)
+        periods = 20 if whittle == "finite" else None          # one table per time-to-go
+        table = {} if gain_table == "none" else table_args(domain, periods or 0)
+        prior = None if gain_table == "none" else whittle_gain_table(domain, 0.99, periods)
         q = QNetwork(input_size(domain.action_size, domain.n_arms), hidden,
                      generator=torch.Generator().manual_seed(seed), **table)
         cfg = SequoiaConfig(warm_start_samples=4000, warm_start_epochs=40, stability=stability,
@@ -93,7 +96,8 @@ def network_for(domain, hidden, warm: bool, seed: int, max_ones: int,
         fit = warm_start(q, domain, cfg, np.random.default_rng(seed), 1.0 / domain.n_arms,
                          max_ones, prior=prior)
         return to_relu_network(q), (f"warm-started ({cfg.warm_start} fit, offset {offset}, "
-                                    f"stability weight {stability}, gain table {gain_table}, "
+                                    f"stability weight {stability}, gain table {gain_table} "
+                                    f"({whittle}), "
                                     f"held-out MSE {fit.loss_after:.2e})")
     rng = np.random.default_rng(seed)
     sizes = [input_size(domain.action_size, domain.n_arms), *hidden, 1]
@@ -103,12 +107,13 @@ def network_for(domain, hidden, warm: bool, seed: int, max_ones: int,
 
 def bench_action_selection(n_arms: int, budget: int, steps: int, warm: bool, time_limit: float,
                            stability: float, offset: str, episodes: int = 0,
-                           gain_table: str = "none", domain: str = "capacity"):
+                           gain_table: str = "none", domain: str = "capacity",
+                           whittle: str = "discounted"):
     d = make_domain(domain, n_arms, budget, seed=0)
     with Clock() as c_init:
         argmax = MIPArgmax(d, 20, mip_gap=1e-4, time_limit=time_limit, threads=1)
     net, kind = network_for(d, (32, 32), warm, 0, argmax.max_ones, stability, offset, episodes,
-                            gain_table)
+                            gain_table, whittle)
     print(f"\n1. Action selection: {domain} J = {n_arms}, B = {budget}, network "
           f"[{net.n_inputs}, 32, 32, 1] {kind}, HiGHS 1 thread, time limit {time_limit} s")
     with Clock() as c_build:
@@ -216,6 +221,9 @@ def main(argv=None) -> None:
                    help="SequoiaConfig.offset (default: SequoiaConfig's)")
     p.add_argument("--gain-table", choices=("none", "whittle"), default="none",
                    help="figure 1's network with the Whittle-started gain table")
+    p.add_argument("--whittle", choices=("discounted", "finite"), default="discounted",
+                   help="with --gain-table whittle: the discounted indices' table or one per "
+                        "time-to-go (SequoiaConfig.whittle)")
     p.add_argument("--formulation", choices=("patterns", "assignment"), default="patterns",
                    help="capacity MILP block: pattern counts (default) or the per-pair "
                         "assignment x_ij (the former formulation, for comparison)")
@@ -231,7 +239,7 @@ def main(argv=None) -> None:
         args.offset = SequoiaConfig.offset
     step = bench_action_selection(args.arms, args.arms // 5, steps, not args.random, 10.0,
                                   args.stability, args.offset, args.dqn_episodes, args.gain_table,
-                                  args.domain)
+                                  args.domain, args.whittle)
     if args.stability > 0 and not args.random:
         print("\n   reference: the same warm start without the stability penalty (3 states)")
         ref = bench_action_selection(args.arms, args.arms // 5, 3, True, 10.0, 0.0, args.offset,
