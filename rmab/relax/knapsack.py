@@ -26,6 +26,7 @@ never reported optimal.
 from __future__ import annotations
 
 import functools
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -232,14 +233,15 @@ def _count_dp(values, costs, budget, caps, min_active, top, dp_limit, strict):
         if high < min_active:
             high = min_active           # infeasible: the kernel says so
         capped = np.flatnonzero(caps < high)
-        stride = np.zeros(n_actions, dtype=np.int64)
-        icaps = np.zeros(n_actions, dtype=np.int64)
-        icaps[capped] = caps[capped]
-        stride[capped] = np.cumprod(np.r_[1, icaps[capped][:-1] + 1])
-        cells = n_arms * (capacity + 1) * (high + 1 if counted else 1) * int(np.prod(
-            icaps[capped] + 1))
+        radix = [int(caps[a]) + 1 for a in capped]        # Python ints: the product can be huge
+        cells = n_arms * (capacity + 1) * (high + 1 if counted else 1) * math.prod(radix)
         if cells > dp_limit:
             why = f"a table of more than dp_limit={dp_limit} cells"
+        else:
+            stride = np.zeros(n_actions, dtype=np.int64)
+            icaps = np.zeros(n_actions, dtype=np.int64)
+            icaps[capped] = caps[capped]
+            stride[capped] = np.cumprod([1] + radix[:-1])
     if why is not None:
         if strict:
             raise InvalidParameterError(f"solve_knapsack.method: 'dp' does not take count limits"

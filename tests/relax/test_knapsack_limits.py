@@ -236,3 +236,17 @@ def test_fill_active_fallback_keeps_the_arms_ranking_for_unscored_actions():
     actions = np.zeros(4, dtype=np.int64)
     fill_active(scores, costs, 3.0, actions, min_active=2)
     assert actions.tolist() == [0, 1, 1, 0]
+
+
+def test_many_capped_actions_do_not_overflow_the_dp_size():
+    """22 actions capped at 7 make 8**22 codes, past int64: the size check once wrapped to 0
+    and reported a solvable problem infeasible (a review); the MIP takes it now."""
+    rng = np.random.default_rng(0)
+    values, costs = rng.normal(size=(10, 23)), np.ones((10, 23))
+    costs[:, 0] = 0.0
+    caps = np.r_[np.inf, np.full(22, 7.0)]
+    res = solve_knapsack(values, costs, 10.0, action_caps=caps)
+    want = solve_knapsack(values, costs, 10.0, method="mip", action_caps=caps)
+    assert res.method == "mip" and res.value == pytest.approx(want.value)
+    with pytest.raises(InvalidParameterError, match="a table of more than dp_limit"):
+        solve_knapsack(values, costs, 10.0, method="dp", action_caps=caps)
