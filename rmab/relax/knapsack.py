@@ -450,9 +450,10 @@ def _limited_mip(gains, costs, budget, caps, min_active, top, actions, feasible,
         return False, False
     stopped = res is None or res.status is not TerminationStatus.OPTIMAL
     if stopped:
-        warnings.warn(f"solve_knapsack: HiGHS stopped early (status "
-                      f"{'budget row' if res is None else res.status.value}); returning the "
-                      "best action found", SolverLimitWarning, stacklevel=4)
+        why = ("its answers overspent the budget by rounding, three times" if res is None
+               else f"HiGHS stopped early (status {res.status.value})")
+        warnings.warn(f"solve_knapsack: {why}; returning the best action found within the "
+                      f"budget (not proven optimal)", SolverLimitWarning, stacklevel=4)
     if res is None or res.x is None:
         if not feasible and tightened:
             raise InfeasibleActionError("solve_knapsack: HiGHS found no joint action within "

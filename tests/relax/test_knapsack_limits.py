@@ -250,3 +250,16 @@ def test_many_capped_actions_do_not_overflow_the_dp_size():
     assert res.method == "mip" and res.value == pytest.approx(want.value)
     with pytest.raises(InvalidParameterError, match="a table of more than dp_limit"):
         solve_knapsack(values, costs, 10.0, method="dp", action_caps=caps)
+
+
+def test_costs_just_off_the_grid_say_why_the_answer_is_not_proven():
+    """Costs 1e-9 above the decimal grid: the DP's answer overspends by rounding, and so do
+    HiGHS's; the best action within the budget comes back with a warning that says so (it
+    once read "HiGHS stopped early (status budget row)")."""
+    from rmab.errors import SolverLimitWarning
+
+    costs = np.array([[0, 1 + 9e-10]] * 3 + [[0, 1.0]])
+    with pytest.warns(SolverLimitWarning, match="overspent the budget by rounding"):
+        res = solve_knapsack(np.array([[0, 1.0]] * 4), costs, 3.0, method="dp", max_active=3)
+    assert res.value == 2.0 and not res.optimal
+    assert costs[np.arange(4), res.actions].sum() <= 3.0
