@@ -57,7 +57,7 @@ def main(argv=None):
                                                   max_active=int(0.05 * n)),
                  f"visits <= {int(0.02 * n)}": dict(action_caps=[np.inf, np.inf,
                                                                  int(0.02 * n)]),
-                 f"both": dict(action_caps=[np.inf, np.inf, int(0.02 * n)],
+                 "both": dict(action_caps=[np.inf, np.inf, int(0.02 * n)],
                                min_active=int(0.05 * n), max_active=int(0.05 * n))}
         for name, kw in cases.items():
             t, res = _median(lambda: solve_knapsack(values, costs, budget, **kw), args.repeats)
