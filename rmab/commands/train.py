@@ -174,7 +174,9 @@ def run(args) -> int:
         def which(i):
             return f"{res.validated_at[i]} episodes" + (
                 f" of training {res.validated_restart[i] + 1}/{n}"
-                + (" (Whittle gain table)" if config.trainings[res.validated_restart[i]] else "")
+                + ((" (finite-horizon Whittle gain table)" if config.whittle == "finite"
+                    else " (Whittle gain table)")
+                   if config.trainings[res.validated_restart[i]] else "")
                 if n > 1 else "")
 
         kept = int(np.flatnonzero((res.validated_at == res.best_episode)

@@ -212,6 +212,23 @@ def test_rmab_train_selection_episodes(tmp_path, capsys):
     assert "SequoiaConfig.selection_episodes: > 0 needs validation" in capsys.readouterr().err
 
 
+def test_rmab_train_names_the_finite_whittle_start(tmp_path, capsys):
+    args = parse(["--domain", "capacity", "--arms", "4", "--budget", "2", "--episodes", "1",
+                  "--horizon", "3", "--hidden", "4", "--validate-every", "1",
+                  "--validation-episodes", "2", "--gain-table", "both", "--whittle", "finite",
+                  "--selection-episodes", "4", "--out", str(tmp_path), "--no-progress"])
+    assert train_cmd.run(args) == 0
+    rescored = capsys.readouterr().out.split("re-scored on 4 fresh episodes: ")[1]
+    assert "0 episodes of training 2/2 (finite-horizon Whittle gain table)" in rescored
+    from rmab.cli import main
+
+    assert main(["train", "--domain", "capacity", "--arms", "4", "--budget", "2", "--whittle",
+                 "finite", "--out", str(tmp_path / "x"), "--no-progress"]) == 1
+    assert "SequoiaConfig.whittle: 'finite' chooses the gain table's start" in \
+        capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
 def test_rmab_train_selection_margin(tmp_path, capsys):
     """The Whittle start stays unless the best re-scored network beats it by the margin; the
     summary gives their paired difference either way."""
