@@ -59,11 +59,11 @@ def add_arguments(parser) -> None:
                              "trained network (the sequoia.npz written by 'rmab train')")
     parser.add_argument("--time-limit", type=float, default=None,
                         help="with --domain or --domain-file: seconds per MIP solve of the "
-                             "planners that make them (myopic, whittle, lagrangian, rollout, "
-                             "sequoia); a solve at the limit plays the best of its action so "
-                             "far, doing nothing (where allowed) and 100 random feasible "
-                             "actions, with a warning (default: none; 0 = none, as in 'rmab "
-                             "train')")
+                             "planners that make them (myopic, whittle, whittle-finite, "
+                             "lagrangian, rollout, sequoia); a solve at the limit plays the "
+                             "best of its action so far, doing nothing (where allowed) and 100 "
+                             "random feasible actions, with a warning (default: none; 0 = "
+                             "none, as in 'rmab train')")
     parser.add_argument("--bound", action="store_true",
                         help="with --domain or --domain-file: add the LP upper bound on any "
                              "policy's reward from the same starts (one LP per episode; "
@@ -121,7 +121,7 @@ def _run_domain(args) -> int:
     if args.seed is not None:
         raise InvalidParameterError(f"compare.seed: not with --domain, whose instance seeds "
                                     f"(--seeds) also seed the evaluation; got --seed {args.seed}")
-    horizon = 20 if args.horizon is None else args.horizon
+    horizon = _horizon(args)
     names = list(DOMAIN_DEFAULT) if args.planners is None else _names(args.planners)
     result = compare_domain(args.domain, n_arms=20 if args.arms is None else args.arms,
                             budget=5 if args.budget is None else args.budget, seeds=seeds,
@@ -132,12 +132,18 @@ def _run_domain(args) -> int:
     return _report(result, args)
 
 
+def _horizon(args) -> int:
+    """``--horizon`` (default 20), checked before any planner is made for it."""
+    return 20 if args.horizon is None else check_number("compare", "horizon", args.horizon,
+                                                        low=1, integer=True)
+
+
 def _run_domain_file(args) -> int:
     from rmab.domains import load_domain
     from rmab.domains.evaluate import evaluate_domain
 
     domain = load_domain(args.domain_file)
-    horizon = 20 if args.horizon is None else args.horizon
+    horizon = _horizon(args)
     names = list(DOMAIN_DEFAULT) if args.planners is None else _names(args.planners)
     if args.network is not None:
         names += [n for n in ("sequoia", "iterative-dqn") if n not in names]
@@ -179,8 +185,8 @@ def _domain_planners(names: list[str], args, horizon: int) -> list:
         out.append(make_domain_planner(name, **params) if params else name)
     if time_limit is not None and not limited:
         raise InvalidParameterError(f"compare.time_limit: none of the planners {names} makes "
-                                    f"MIP solves (myopic, whittle, lagrangian, rollout and "
-                                    f"sequoia do); got --time-limit {args.time_limit}")
+                                    f"MIP solves (myopic, whittle, whittle-finite, lagrangian, "
+                                    f"rollout and sequoia do); got --time-limit {args.time_limit}")
     return out
 
 

@@ -165,6 +165,10 @@ def run(args) -> int:
     last = rewards[-min(10, rewards.size):].mean() if rewards.size else float("nan")
     print(f"domain {domain.kind}: {domain.n_arms} arms, budget {domain.budget}, action size "
           f"{domain.action_size}; network {list(res.network.hidden_sizes)}")
+    periods = getattr(res.network, "n_periods", None)
+    if periods is not None:
+        print(f"gain table: one per period of horizon {periods}; plan with that horizon "
+              f"('rmab compare --horizon {periods}')")
     print(f"episodes {config.episodes}; mean per-step reward of the last "
           f"{min(10, rewards.size)} episodes {last:.4f}" if rewards.size else
           "episodes 0: the network is the warm start (no DQN episode)")

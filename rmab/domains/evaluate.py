@@ -178,7 +178,8 @@ def _sem(r: np.ndarray) -> float:
 
 def _planners(planners, horizon: int) -> list:
     """Planner objects for ``planners``: a name is made, for ``horizon`` periods if it plans
-    for a number of periods (``DomainPlannerSpec.horizon``)."""
+    for a number of periods (``DomainPlannerSpec.horizon``); a planner object for another
+    number of periods is refused."""
     from rmab.domains.baselines import DOMAIN_PLANNERS, make_domain_planner
 
     if isinstance(planners, str) or not hasattr(planners, "__iter__"):
@@ -190,6 +191,12 @@ def _planners(planners, horizon: int) -> list:
             for p in planners]
     if not made:
         raise InvalidParameterError("evaluate_domain.planners: must not be empty")
+    for p in made:              # a planner for another number of periods plays a wrong clock
+        h = getattr(p, "horizon", None)
+        if isinstance(h, (int, np.integer)) and h != horizon:
+            raise InvalidParameterError(f"evaluate_domain.planners: {p.name!r} plans for "
+                                        f"horizon {h}; this evaluation's horizon is {horizon} "
+                                        f"(make it with horizon={horizon})")
     names = [p.name for p in made]
     if len(set(names)) != len(names):
         raise InvalidParameterError(f"evaluate_domain.planners: names must be unique; got "

@@ -236,7 +236,8 @@ def _count_dp(values, costs, budget, caps, min_active, top, dp_limit, strict):
         radix = [int(caps[a]) + 1 for a in capped]        # Python ints: the product can be huge
         cells = n_arms * (capacity + 1) * (high + 1 if counted else 1) * math.prod(radix)
         if cells > dp_limit:
-            why = f"a table of more than dp_limit={dp_limit} cells"
+            why = (f"a table of {float(min(cells, 10**300)):.3g} cells, more than "
+                   f"dp_limit={dp_limit}")
         else:
             stride = np.zeros(n_actions, dtype=np.int64)
             icaps = np.zeros(n_actions, dtype=np.int64)
@@ -245,7 +246,8 @@ def _count_dp(values, costs, budget, caps, min_active, top, dp_limit, strict):
     if why is not None:
         if strict:
             raise InvalidParameterError(f"solve_knapsack.method: 'dp' does not take count limits"
-                                        f" with {why}; use 'mip'")
+                                        f" with {why}; use 'mip'"
+                                        + (" or raise dp_limit" if "dp_limit" in why else ""))
         return None
     gains = np.ascontiguousarray(values - values[:, :1])
     actions = np.zeros(n_arms, dtype=np.int64)

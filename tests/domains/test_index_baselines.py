@@ -301,3 +301,9 @@ def test_whittle_finite_by_name_plans_for_the_evaluations_horizon():
     domain = _small("capacity", seed=4)
     res = evaluate_domain(domain, ["whittle-finite", "random"], episodes=2, horizon=6)
     assert res.planners[0] == "whittle-finite"
+    from rmab.domains.baselines import make_domain_planner
+
+    with pytest.raises(InvalidParameterError, match=r"evaluate_domain.planners: 'whittle-finite' "
+                                                    r"plans for horizon 20; this evaluation's "
+                                                    r"horizon is 6 \(make it with horizon=6\)"):
+        evaluate_domain(domain, [make_domain_planner("whittle-finite")], episodes=2, horizon=6)

@@ -170,6 +170,7 @@ def test_rmab_train_finite_whittle_table_plans_from_its_files(tmp_path, capsys):
                   "--whittle", "finite", "--discount", "1", "--validation-episodes", "2",
                   "--out", str(tmp_path), "--no-progress"])
     assert train_cmd.run(args) == 0
+    assert "plan with that horizon ('rmab compare --horizon 3')" in capsys.readouterr().out
     domain = load_domain(tmp_path / "domain.npz")
     planner = SequoiaPlanner(tmp_path / "sequoia.npz", horizon=3).fit(domain)
     assert isinstance(planner.network, GainTableNetwork)

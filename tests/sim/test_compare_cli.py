@@ -208,7 +208,7 @@ def test_bound_needs_a_domain(capsys):
     (["--seed", "7"], "compare.seed: not with --domain, whose instance seeds (--seeds) also "
                       "seed the evaluation; got --seed 7"),
     (["--n-jobs", "2"], "compare.n_jobs: not with --domain or --domain-file"),
-    (["--horizon", "0"], "evaluate_domain.horizon: must be >= 1; got 0"),
+    (["--horizon", "0"], "compare.horizon: must be >= 1; got 0"),
 ])
 def test_domain_comparison_refuses_what_it_would_ignore(extra, match, capsys):
     code = main(["compare", "--domain", "capacity", "--arms", "4", "--budget", "1",

@@ -244,14 +244,16 @@ class SequoiaConfig:
                                         f"{self.whittle!r}")
         if self.whittle == "finite" and self.gain_table == "none":
             raise InvalidParameterError(f"{o}.whittle: 'finite' chooses the gain table's start "
-                                        f"and needs one (gain_table='whittle' or 'both'); got "
+                                        f"and needs one (gain_table='whittle' or 'both'; in "
+                                        f"'rmab train': --gain-table whittle); got "
                                         f"gain_table='none'")
         if (self.gain_table != "none" and self.whittle == "discounted"
                 and not 0 < self.discount < 1):
             raise InvalidParameterError(f"{o}.discount: must be in (0, 1) with the Whittle gain "
                                         f"table (infinite-horizon indices); got "
                                         f"{self.discount} (use whittle='finite' or "
-                                        f"gain_table='none')")
+                                        f"gain_table='none'; in 'rmab train': --whittle finite "
+                                        f"or --gain-table none)")
         if self.argmax not in ARGMAX_METHODS:
             raise InvalidParameterError(f"{o}.argmax: must be one of {ARGMAX_METHODS}; got "
                                         f"{self.argmax!r}")
