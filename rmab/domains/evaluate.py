@@ -348,7 +348,7 @@ def compare_domain(kind: str, *, n_arms: int = 20, budget: int = 5, seeds=(0, 1,
         raise InvalidParameterError(f"compare_domain.seeds: must be distinct (a repeated seed "
                                     f"is the same run again, not another sample); got {seeds}")
     domains = [make_domain(kind, n_arms, budget, seed=s, **params) for s in seeds]
-    made = [_planners(planners, horizon) for _ in seeds]          # names make new planners per seed
+    made = [_planners(planners, horizon) for _ in seeds]    # names make new planners per seed
     with _progress_bar(sum(map(len, made)) * episodes, progress, "compare_domain") as bar:
         results = [_evaluate(d, m, episodes, horizon, p_high, np.random.SeedSequence([s, 1]),
                              bound, bar) for d, m, s in zip(domains, made, seeds)]
