@@ -81,7 +81,8 @@ def network_for(domain, hidden, warm: bool, seed: int, max_ones: int,
         res = train_sequoia(domain, cfg, seed=seed, progress=False)
         return res.network, (f"DQN-trained ({episodes} episodes in {res.seconds:.0f} s, the last "
                              f"network; offset {offset}, stability weight {stability}, gain "
-                             f"table {gain_table}, {whittle})")
+                             f"table {gain_table}"
+                             f"{'' if gain_table == 'none' else f', {whittle}'})")
     if warm:
         torch.set_num_threads(1)
         from rmab.planners.sequoia.gains import table_args, whittle_gain_table
@@ -96,8 +97,8 @@ def network_for(domain, hidden, warm: bool, seed: int, max_ones: int,
         fit = warm_start(q, domain, cfg, np.random.default_rng(seed), 1.0 / domain.n_arms,
                          max_ones, prior=prior)
         return to_relu_network(q), (f"warm-started ({cfg.warm_start} fit, offset {offset}, "
-                                    f"stability weight {stability}, gain table {gain_table} "
-                                    f"({whittle}), "
+                                    f"stability weight {stability}, gain table {gain_table}"
+                                    f"{'' if gain_table == 'none' else f' ({whittle})'}, "
                                     f"held-out MSE {fit.loss_after:.2e})")
     rng = np.random.default_rng(seed)
     sizes = [input_size(domain.action_size, domain.n_arms), *hidden, 1]
