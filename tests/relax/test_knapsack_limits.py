@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rmab.errors import InfeasibleActionError, InvalidParameterError
-from rmab.models.instance import cheapest_activation
+import rmab.models.instance as instance_module
+from rmab.models.arms import MDPArms
+from rmab.models.instance import Instance, _cheapest_activation_lp, cheapest_activation
 from rmab.relax.knapsack import fill_active, solve_knapsack
 
 
@@ -88,6 +90,35 @@ def test_cheapest_activation_equals_enumeration(case):
         assert got is None
     else:
         assert got == pytest.approx(min(costs_of), abs=1e-9)
+
+
+def test_cheapest_activation_is_exact_on_near_ties():
+    """Costs 1e-6 apart and one dear action: the minimum exactly (HiGHS's LP, with costs
+    scaled by the largest, stopped 1e-6 above it and an instance at that budget was refused);
+    no 1e-7 where a free action is left."""
+    c1 = np.array([1.000066, 1.000841, 1.000067, 1.000344, 1.00043, 1.000966])
+    costs = np.stack([np.zeros(6), c1, np.full(6, 1000.0)], 1)
+    assert cheapest_activation(costs, np.full(3, np.inf), 1) == 1.000066
+    arms = MDPArms(np.broadcast_to(np.eye(2), (6, 3, 2, 2)), np.zeros((6, 2, 3)), costs)
+    assert Instance(arms, budget=1.000066, min_active=1).min_active == 1
+    capped = np.array([[0, 0, 1], [0, 0, 1e-7], [0, 0, 0]])
+    assert cheapest_activation(capped, np.array([np.inf, 0, 1]), 1) == 0.0
+    assert cheapest_activation(capped, np.array([np.inf, 0, 1]), 2) is None
+    assert cheapest_activation(capped[:2], np.array([np.inf, 1, 1]), 2) == 1e-7
+
+
+@pytest.mark.parametrize("k, cap, cells", [(40, 10, None), (400, 150, 10**7)])
+def test_cheapest_activation_assignment_equals_flow_lp(k, cap, cells, monkeypatch):
+    """The assignment equals the min-cost-flow LP it hands the largest cases to (the second
+    case is beyond _ASSIGNMENT_CELLS at the default)."""
+    if cells is not None:
+        monkeypatch.setattr(instance_module, "_ASSIGNMENT_CELLS", cells)
+    rng = np.random.default_rng(k)
+    costs = np.sort(rng.random((1000, 4)), axis=1)
+    costs[:, 0] = 0
+    caps = np.array([np.inf, cap, np.inf, cap // 2])
+    got = cheapest_activation(costs, caps, k)
+    assert got == pytest.approx(_cheapest_activation_lp(costs, caps, k), rel=1e-9)
 
 
 @settings(max_examples=200, deadline=None)
