@@ -7,6 +7,7 @@ Nothing is pickled: the file is read with ``allow_pickle=False`` and the metadat
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import stat
@@ -144,6 +145,23 @@ def write_archive(path, arrays: dict, meta: dict, owner: str) -> Path:
     return path
 
 
+def _check_array_sizes(path: Path) -> None:
+    """Refuse (ValueError) an archive member whose array header declares more bytes than the
+    member holds: numpy would first allocate them (a 437-byte file can ask for 70 TiB)."""
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            with zf.open(info) as fh:
+                version = np.lib.format.read_magic(fh)
+                if version not in ((1, 0), (2, 0)):
+                    continue                      # (3, 0): utf-8 field names; np.load reads it
+                read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                        else np.lib.format.read_array_header_2_0)
+                shape, _, dtype = read(fh)
+                if math.prod(shape) * dtype.itemsize > info.file_size:
+                    raise ValueError(f"{info.filename} declares an array of {shape} "
+                                     f"{dtype}, more than its {info.file_size} bytes")
+
+
 def read_archive(path, owner: str, fmt: str, version: int) -> tuple[dict, dict]:
     """Read a file written by :func:`write_archive` whose ``meta["format"]`` is ``fmt`` and
     ``meta["version"]`` (if given) is ``version``, with ``allow_pickle=False``. Returns
@@ -163,11 +181,12 @@ def read_archive(path, owner: str, fmt: str, version: int) -> tuple[dict, dict]:
         raise InvalidModelError(f"{owner}: {path}: {what} (an .npz archive, as written by "
                                 f"rmab){hint}")
     try:
+        _check_array_sizes(path)
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
-    except (OSError, ValueError, EOFError, NotImplementedError, zipfile.BadZipFile,
-            zlib.error) as exc:                 # truncated, damaged or oddly compressed
-        raise InvalidModelError(f"{owner}: {path}: {what} ({exc})") from exc
+    except (OSError, ValueError, EOFError, NotImplementedError, RuntimeError, MemoryError,
+            zipfile.BadZipFile, zlib.error) as exc:   # truncated, damaged, encrypted or oddly
+        raise InvalidModelError(f"{owner}: {path}: {what} ({exc})") from exc   # compressed
     try:
         meta = json.loads(str(arrays.pop("__meta__")))
     except (KeyError, json.JSONDecodeError) as exc:

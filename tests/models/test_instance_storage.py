@@ -148,6 +148,29 @@ def test_zip_with_garbage_member(tmp_path):
         load_instance(path)
 
 
+def test_a_member_declaring_a_huge_array_is_refused_before_numpy_allocates_it(tmp_path):
+    path = tmp_path / "huge.npz"
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False,
+                                                  "shape": (10**13,)})
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("transitions.npy", header.getvalue() + b"x" * 64)
+    with pytest.raises(InvalidModelError, match=r"huge\.npz: not an rmab instance file "
+                                                r"\(transitions\.npy declares an array"):
+        load_instance(path)
+
+
+def test_an_encrypted_member_is_refused(tmp_path):
+    """The zip's 'encrypted' flag (one bit) made zipfile raise a RuntimeError, a traceback."""
+    path = save_instance(random_instance(2, seed=0), tmp_path / "enc.npz")
+    data = bytearray(path.read_bytes())
+    i = data.find(b"PK\x01\x02")                       # the first central directory entry
+    data[i + 8] |= 1
+    path.write_bytes(bytes(data))
+    with pytest.raises(InvalidModelError, match=r"enc\.npz: not an rmab instance file"):
+        load_instance(path)
+
+
 def test_wrong_format_tag(tmp_path):
     meta, arrays = _good_parts(tmp_path)
     meta["format"] = "something-else"
