@@ -24,12 +24,12 @@ renormalised. A ``start:`` vector must sum to 1 within ``1e-5`` too and is divid
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from rmab._validation import DECIMAL, check_number
+from rmab._validation import DECIMAL, as_float_array, check_number
 from rmab.errors import InvalidModelError, InvalidParameterError, POMDPFormatError, RmabError
 from rmab.models.arms import POMDPArms
 from rmab.models.instance import Instance
@@ -42,7 +42,7 @@ _PREAMBLE = ("discount", "values", "states", "actions", "observations")
 _RESERVED = frozenset(_PREAMBLE + ("start", "include", "exclude", "uniform", "identity",
                                    "reset", "T", "O", "R"))
 _MAX_ENTRIES = 50_000_000   # dense T, O and R entries read (400 MB of float64)
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-.]*$")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-.]*")
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,7 +71,7 @@ class PomdpModel:
                                     f"{type(self.arms).__name__}")
         check_number("PomdpModel", "discount", self.discount, low=0.0, high=1.0, low_open=True,
                      error=InvalidModelError)
-        start = np.array(self.start, dtype=np.float64)
+        start = as_float_array("PomdpModel", "start", self.start)
         if start.shape != (self.arms.n_states,) or (start < 0).any() \
                 or abs(start.sum() - 1.0) > 1e-9:
             raise InvalidModelError(f"PomdpModel.start: must be a distribution over "
@@ -84,6 +84,9 @@ class PomdpModel:
             if len(names) != n:
                 raise InvalidModelError(f"PomdpModel.{attr}: must hold {n} names; got "
                                         f"{len(names)}")
+            if not all(isinstance(x, str) for x in names):
+                raise InvalidModelError(f"PomdpModel.{attr}: must be strings; got "
+                                        f"{names!r}")
             object.__setattr__(self, attr, names)
 
     def to_instance(self, *, budget: float = 0.0, horizon: int | None = None,
@@ -105,7 +108,8 @@ class _Tokens:
         self.file = file
         self.items: list[tuple[str, int]] = []
         self.costs: tuple[list[str], int] | None = None
-        for lineno, raw in enumerate(text.splitlines(), start=1):
+        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        for lineno, raw in enumerate(lines, start=1):     # not splitlines: \f, \u2028 ...
             line, _, comment = raw.partition("#")
             if comment.startswith(" rmab-costs:"):
                 self.costs = (comment.split(":", 1)[1].split(), lineno)
@@ -230,8 +234,13 @@ class _Reader:
         first = tk.take(f"the {key}")
         if re.fullmatch(r"\d+", first):
             n = int(first)
-            if n > _MAX_ENTRIES:
-                raise tk.error(f"{key}: must be at most {_MAX_ENTRIES}; got {n}", line)
+            sizes = {**self.sizes, key: n}     # T's entries a * s * s * (o + 1), so far
+            dense = (sizes.get("actions", 1) * sizes.get("states", 1) ** 2
+                     * (sizes.get("observations", 0) + 1))
+            if dense > _MAX_ENTRIES:            # refused before its names are made
+                known = "".join(f", {v} {k}" for k, v in self.sizes.items())
+                raise tk.error(f"{key}: at most {_MAX_ENTRIES} dense entries of T, O and R; "
+                               f"got {n} {key}{known}", line)
             names = [str(i) for i in range(n)]
         else:
             names = [first]
@@ -298,6 +307,9 @@ class _Reader:
         if tok == "uniform":
             tk.take()
             self.start = np.full(s, 1.0 / s)
+        elif tok == "*":
+            raise tk.error("start: '*' names every state, not one; give 'start: uniform' or "
+                           "the probabilities", line)
         elif tok is not None and (not _is_number(tok) or (
                 re.fullmatch(r"\d+", tok) and not (n_numbers == s and (s > 1 or tok != "0")))):
             idx = self._item("states")          # a single start state, by name or number
@@ -500,7 +512,7 @@ def _fmt(x: float) -> str:
 
 def _names(given, n):
     names = tuple(given) if given else ()
-    if names and len(names) == n and all(_NAME.match(x) for x in names) \
+    if names and len(names) == n and all(_NAME.fullmatch(x) for x in names) \
             and len(set(names)) == n and not _RESERVED.intersection(names):
         return " ".join(names)
     return str(n)
@@ -508,8 +520,9 @@ def _names(given, n):
 
 def write_pomdp(model, path, *, discount: float | None = None, start=None) -> Path:
     """Write a :class:`PomdpModel` (or a one-arm :class:`POMDPArms` plus ``discount``) to
-    ``path`` atomically. Rewards are written as ``R: a : s : * : * r(s, a)``; non-zero action
-    costs go to an ``# rmab-costs:`` comment. Returns the path."""
+    ``path`` atomically; ``discount`` and ``start`` (default uniform), if given, replace a
+    model's. Rewards are written as ``R: a : s : * : * r(s, a)``; non-zero action costs go to
+    an ``# rmab-costs:`` comment. Returns the path."""
     owner = "write_pomdp"
     if isinstance(model, POMDPArms):
         if discount is None:
@@ -523,6 +536,9 @@ def write_pomdp(model, path, *, discount: float | None = None, start=None) -> Pa
     elif not isinstance(model, PomdpModel):
         raise InvalidParameterError(f"{owner}.model: must be a PomdpModel or POMDPArms; got "
                                     f"{type(model).__name__}")
+    else:
+        changes = {k: v for k, v in (("discount", discount), ("start", start)) if v is not None}
+        model = replace(model, **changes) if changes else model
     arms = model.arms
     t, o, r, c = arms.transitions[0], arms.observations[0], arms.rewards[0], arms.costs[0]
     lines = ["# written by rmab (Cassandra .POMDP format)",

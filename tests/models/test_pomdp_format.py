@@ -158,6 +158,21 @@ def test_write_arms_directly_and_refuse_bad_input(tmp_path):
         PomdpModel(random_pomdp_arms(2, 2, 2, 2, seed=0), 0.9, [0.5, 0.5])
     with pytest.raises(InvalidModelError, match=r"PomdpModel\.state_names: must hold 2 names"):
         PomdpModel(arms, 0.9, [0.5, 0.5], state_names=["a"])
+    with pytest.raises(InvalidModelError, match=r"PomdpModel\.state_names: must be strings"):
+        PomdpModel(arms, 0.9, [0.5, 0.5], state_names=[0, 1])
+    with pytest.raises(InvalidModelError, match=r"PomdpModel\.start: must be finite; got nan"):
+        PomdpModel(arms, 0.9, [np.nan, np.nan])
+    with pytest.raises(InvalidModelError, match=r"PomdpModel\.start: must be an array of num"):
+        PomdpModel(arms, 0.9, ["0.5", "0.5"])
+
+
+def test_write_replaces_a_models_discount_and_start(tmp_path):
+    model = PomdpModel(random_pomdp_arms(1, 2, 2, 2, seed=0), 0.9, [0.5, 0.5])
+    back = read_pomdp(write_pomdp(model, tmp_path / "x.pomdp", discount=0.8, start=[1, 0]))
+    assert back.discount == 0.8 and back.start.tolist() == [1.0, 0.0]
+    with pytest.raises(InvalidModelError, match=r"PomdpModel\.start: must be a distribution"):
+        write_pomdp(model, tmp_path / "y.pomdp", start=[1, 1])
+    assert not (tmp_path / "y.pomdp").exists()
 
 
 def test_bom_one_state_start_and_reserved_names_round_trip(tmp_path):
@@ -172,6 +187,9 @@ def test_bom_one_state_start_and_reserved_names_round_trip(tmp_path):
     back = read_pomdp(write_pomdp(named, tmp_path / "r.pomdp"))
     np.testing.assert_array_equal(back.arms.observations, arms.observations)
     assert back.obs_names == ("0", "1", "2")
+    # a name the grammar cannot hold (a line break) too
+    named = PomdpModel(arms, 0.9, [0.5, 0.5], state_names=["a\n", "a"])
+    assert read_pomdp(write_pomdp(named, tmp_path / "n.pomdp")).state_names == ("0", "1")
 
 
 BAD = [
@@ -198,7 +216,12 @@ BAD = [
     (HEAD.replace("states: 3", "states: 3\nstates: 4"), 4, r"states: declared twice"),
     (HEAD.replace("discount: 0.9", "discount: 0.9\ndiscount: 0.5"), 2,
      r"discount: declared twice"),
-    (HEAD.replace("states: 3", "states: 8000"), 5, r"at most 50000000 dense entries"),
+    (HEAD.replace("states: 3", "states: 8000"), 3, r"states: at most 50000000 dense entries"),
+    (HEAD.replace("actions: a b", "actions: 6000000"), 4,
+     r"actions: at most 50000000 dense entries of T, O and R; got 6000000 actions, 3 states"),
+    (HEAD + "start: *\n", 6, r"start: '\*' names every state"),
+    (HEAD + "\f\nT: c identity\n", 7, r"unknown action 'c'"),
+    (HEAD + "# a comment\u2028T: c identity\nT: d identity\n", 7, r"unknown action 'd'"),
     (HEAD + "start: 0.5 nan 0.5\n", 6, r"expected 3 start probabilities; got 'nan'"),
     (HEAD + "T: * identity\nO: * uniform\nR: a : 0 : 0 : yes 1e400\n", 8,
      r"expected a reward, finite; got '1e400'"),
