@@ -50,6 +50,12 @@ HEALTH_COSTS = (0.0, 1.0, 2.0)
 HEALTH_ACTIONS = ("none", "call", "visit")
 
 
+def _seed_label(seed) -> int | None:
+    """The seed as metadata: an integer (numpy's too), else None (a generator or sequence)."""
+    ok = isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
+    return int(seed) if ok else None
+
+
 def budget_from_fraction(fraction: float, n_arms: int) -> float:
     """``fraction * n_arms`` rounded half up (Python's ``round`` takes 2.5 to 2), and at least 1
     when ``fraction > 0``, so that a small instance still acts (N = 10 at 5 %: 1, not 0)."""
@@ -148,7 +154,7 @@ def health_intervention(n_arms: int, *, n_states: int = 2, budget_fraction: floa
     meta = {"generator": "health_intervention",
             "params": {"n_arms": n_arms, "n_states": n_states, "budget_fraction": budget_fraction,
                        "n_clusters": n_clusters, "noise": noise},
-            "seed": seed if isinstance(seed, int) else None,
+            "seed": _seed_label(seed),
             "actions": list(HEALTH_ACTIONS),
             "cluster": cluster.tolist()}
     return Instance(arms, budget, discount=discount, horizon=horizon, initial_belief=belief,
@@ -241,4 +247,4 @@ def random_instance(n_arms: int, n_states: int = 2, n_actions: int = 2, n_obs: i
         budget = budget_from_fraction(0.2, arms.n_arms)
     return Instance(arms, budget, discount=discount, horizon=horizon, name=f"random-{n_arms}",
                     metadata={"generator": "random_instance",
-                              "seed": seed if isinstance(seed, int) else None})
+                              "seed": _seed_label(seed)})

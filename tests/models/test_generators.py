@@ -261,3 +261,9 @@ def test_random_instance_defaults():
     assert isinstance(mdp.arms, MDPArms) and mdp.budget == 1.0  # max(1, round(0.4))
     custom = random_instance(5, budget=0.0, discount=1.0, horizon=3, seed=3)
     assert (custom.budget, custom.discount, custom.horizon) == (0.0, 1.0, 3)
+
+
+def test_metadata_records_a_numpy_integer_seed_and_no_generator():
+    assert health_intervention(4, seed=np.int64(3)).metadata["seed"] == 3
+    assert random_instance(3, seed=np.uint8(2)).metadata["seed"] == 2
+    assert random_instance(3, seed=np.random.default_rng(2)).metadata["seed"] is None
