@@ -186,6 +186,10 @@ def _resolve(planners) -> tuple[list[str], list]:
             obj = make_planner(name, **params)
             label = name + ("(" + ", ".join(f"{k}={v!r}" for k, v in params.items()) + ")"
                             if params else "")
+        elif isinstance(item, type):        # a Planner class passes the protocol check
+            raise InvalidParameterError(f"compare.planners[{i}]: must be a planner object, "
+                                        f"not a class; got {item.__name__} (call it: "
+                                        f"{item.__name__}())")
         elif isinstance(item, Planner):
             label, obj = str(item.name), item
         else:
@@ -193,11 +197,14 @@ def _resolve(planners) -> tuple[list[str], list]:
                                         f"(name, params) pair or a Planner; got {_short(item)}")
         labels.append(label)
         objects.append(obj)
-    seen: dict[str, int] = {}
+    taken, seen = set(labels), {}
     for i, label in enumerate(labels):
         seen[label] = seen.get(label, 0) + 1
-        if seen[label] > 1:
+        if seen[label] > 1:                 # the next suffix no other planner is called by
+            while f"{label} #{seen[label]}" in taken:
+                seen[label] += 1
             labels[i] = f"{label} #{seen[label]}"
+            taken.add(labels[i])
     return labels, objects
 
 

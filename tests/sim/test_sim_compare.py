@@ -62,6 +62,27 @@ def test_common_random_numbers_copies_agree():
     assert diff.mean == 0.0 and diff.stderr == 0.0
 
 
+def test_a_suffix_never_takes_another_planners_name():
+    """A planner called 'myopic #2' beside two 'myopic': the copy is 'myopic #3' (it was
+    labelled 'myopic #2' too, and score() returned the wrong line)."""
+    other = make_planner("random")
+    other.name = "myopic #2"
+    res = compare(INST, ["myopic", other, "myopic"], episodes=3, seed=0)
+    assert res.names == ("myopic", "myopic #2", "myopic #3")
+    alone = compare(INST, ["random"], episodes=3, seed=0).returns[0]
+    assert res.score("myopic #2").mean == pytest.approx(alone.mean())
+    assert res.score("myopic #3").mean == res.score("myopic").mean != alone.mean()
+
+
+def test_a_planner_class_is_refused_with_the_call_to_make():
+    from rmab.planners.baselines import RandomPlanner
+
+    with pytest.raises(InvalidParameterError, match=r"compare\.planners\[1\]: must be a "
+                                                    r"planner object, not a class; got "
+                                                    r"RandomPlanner \(call it: RandomPlanner\(\)\)"):
+        compare(INST, ["myopic", RandomPlanner], episodes=2)
+
+
 def test_paired_difference(result):
     d = result.paired_difference("myopic", "no-action")
     x = result.returns[1] - result.returns[2]
