@@ -9,6 +9,8 @@ followed, where there is one, by the arm index or the CSV file, line and column.
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 __all__ = [
     "RmabError",
     "ValidationError",
@@ -123,3 +125,18 @@ class IndexabilityWarning(RmabWarning):
 
 class SolverLimitWarning(RmabWarning):
     """A solver hit a time or node limit; the best action found so far is returned."""
+
+
+def raise_in(exc: Exception, where: str) -> NoReturn:
+    """Raise ``exc`` as having happened ``where``: an RmabError as one of the same type whose
+    message starts with ``where`` (from ``exc``); any other exception (a bug) as itself, with
+    ``where`` as a note."""
+    if isinstance(exc, RmabError):
+        try:
+            error = type(exc)(f"{where}: {exc}")
+        except TypeError:                    # an error class with another signature
+            error = None
+        if error is not None:
+            raise error from exc
+    exc.add_note(f"(in {where})")
+    raise exc

@@ -33,7 +33,7 @@ from rmab._validation import as_generator, check_number
 from rmab._warnings import caught_record, show_again
 from rmab.domains.arm import check_states, initial_states
 from rmab.domains.base import Domain
-from rmab.errors import InfeasibleActionError, InvalidParameterError, SolverLimitWarning
+from rmab.errors import InvalidParameterError, SolverLimitWarning, raise_in
 
 __all__ = ["DomainComparisonResult", "evaluate_domain", "compare_domain"]
 
@@ -231,9 +231,8 @@ def _run(domain: Domain, planners: list, episodes: int, horizon: int, p_high: fl
                     with warnings.catch_warnings(record=True) as caught:
                         warnings.simplefilter("always")
                         action = domain.check_action(planner.plan(s, t=t))
-                except (InvalidParameterError, InfeasibleActionError) as exc:
-                    raise type(exc)(f"planner {planner.name!r} in episode {e} at t={t}: "
-                                    f"{exc}") from exc
+                except Exception as exc:
+                    raise_in(exc, f"planner {planner.name!r} in episode {e} at t={t}")
                 finally:        # shown even when plan raised; a limit's first one at once
                     _pass_on(caught, limited, shown)
                 seconds[p] += planner.last_stats.seconds

@@ -16,7 +16,7 @@ import numpy as np
 
 from rmab._processes import spawn_failure, stop_now
 from rmab._warnings import caught_record, show_again
-from rmab.errors import InvalidModelError, InvalidParameterError
+from rmab.errors import InvalidModelError, InvalidParameterError, raise_in
 from rmab.sim.environment import Environment
 from rmab.sim.episodes import play
 from rmab.sim.noise import EpisodeSeeds
@@ -45,7 +45,10 @@ class Runner:
         """(n_planners, N_FIELDS) for episode ``seeds.index``, same noise for every planner."""
         out = np.empty((len(self.planners), N_FIELDS))
         for i, planner in enumerate(self.planners):
-            res = play(self.env, planner, seeds.noise, seeds.planner_seed)
+            try:
+                res = play(self.env, planner, seeds.noise, seeds.planner_seed)
+            except Exception as exc:
+                raise_in(exc, f"episode {seeds.index}")
             out[i] = res.discounted_return, res.total_reward, res.decision_seconds
         return out
 
@@ -96,9 +99,14 @@ def _init_worker(instance, planners, fit_seed, horizon) -> None:
 
 def _worker_episode(seeds: EpisodeSeeds) -> tuple[np.ndarray, list]:
     """The episode's row and the warnings since the last one (the fit's with the first)."""
-    if _INIT_ERROR is not None:
-        raise _INIT_ERROR
-    row = _recorded(lambda: _RUNNER.episode(seeds))
+    try:
+        if _INIT_ERROR is not None:
+            raise _INIT_ERROR
+        row = _recorded(lambda: _RUNNER.episode(seeds))
+    except BaseException as exc:     # the warnings before it go with it (shown, then raised)
+        exc.warnings_before = list(_CAUGHT)
+        _CAUGHT.clear()
+        raise
     caught = list(_CAUGHT)
     _CAUGHT.clear()
     return row, caught
@@ -115,7 +123,12 @@ def run_pool(instance, planners, fit_seed, horizon, seeds, n_jobs, bar) -> list[
         futures = {pool.submit(_worker_episode, s): i for i, s in enumerate(seeds)}
         try:
             for fut in as_completed(futures):
-                rows[futures[fut]], caught = fut.result()
+                try:
+                    rows[futures[fut]], caught = fut.result()
+                except BaseException as exc:
+                    for record in getattr(exc, "warnings_before", ()):
+                        show_again(*record, shown)
+                    raise
                 for record in caught:
                     show_again(*record, shown)
                 bar.update()

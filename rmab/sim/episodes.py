@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from rmab.errors import InfeasibleActionError, InvalidParameterError
+from rmab.errors import InfeasibleActionError, InvalidParameterError, raise_in
 from rmab.planners.base import Planner
 from rmab.sim.environment import Environment
 from rmab.sim.noise import int_seed, root_sequence
@@ -64,15 +64,21 @@ def play(env: Environment, planner, noise_seed, planner_seed) -> EpisodeResult:
     ret = total = seconds = 0.0
     while not env.done:
         start = time.perf_counter()
-        actions = planner.plan(belief, t=env.t)
+        try:
+            actions = planner.plan(belief, t=env.t)
+        except Exception as exc:
+            raise_in(exc, f"planner {_name(planner)!r} at t={env.t}")
         seconds += time.perf_counter() - start
         try:
             step = env.step(actions)
         except (InvalidParameterError, InfeasibleActionError) as exc:
-            name = getattr(planner, "name", type(planner).__name__)
-            raise type(exc)(f"planner {name!r} at t={env.t}: {exc}") from exc
+            raise_in(exc, f"planner {_name(planner)!r} at t={env.t}")
         ret += weight * step.reward
         total += step.reward
         weight *= discount
         belief = step.belief
     return EpisodeResult(ret, total, seconds / env.horizon, env.horizon)
+
+
+def _name(planner) -> str:
+    return getattr(planner, "name", type(planner).__name__)

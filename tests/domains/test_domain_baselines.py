@@ -363,6 +363,31 @@ def test_an_infeasible_action_names_the_planner():
                         horizon=2)
 
 
+def test_a_planning_error_names_the_planner_and_a_bug_keeps_its_type():
+    from rmab.errors import PlanningError
+
+    class Fails(BaseDomainPlanner):
+        name = "fails"
+
+        def _plan(self, states, t):
+            if t == 1:
+                raise PlanningError("no action found")
+            return np.zeros(self.domain.action_size, dtype=np.int64)
+
+    class Buggy(Fails):
+        name = "buggy"
+
+        def _plan(self, states, t):
+            return {}[t]
+
+    domain = make_domain("capacity", 6, 2, seed=0)
+    with pytest.raises(PlanningError, match="^planner 'fails' in episode 0 at t=1: no action"):
+        evaluate_domain(domain, [Fails()], episodes=1, horizon=2)
+    with pytest.raises(KeyError) as info:
+        evaluate_domain(domain, [Buggy()], episodes=1, horizon=2)
+    assert info.value.__notes__ == ["(in planner 'buggy' in episode 0 at t=0)"]
+
+
 def test_time_limited_steps_are_one_warning_per_planner(recwarn):
     """A solve at its time limit warns at every step (1 000 lines in a default comparison);
     the evaluation counts them into one warning per planner and passes other warnings on, each

@@ -281,6 +281,45 @@ def test_worker_warnings_follow_the_callers_filters():
         assert len(caught) == 1
 
 
+class _WarnsThenFails:
+    """Warns at every step and fails at t = 1 (module level: spawned workers load it)."""
+
+    name = "fragile"
+
+    def fit(self, instance, *, seed=None):
+        self.n = instance.n_arms
+        return self
+
+    def reset(self, *, seed=None):
+        pass
+
+    def plan(self, belief, *, t=0):
+        import warnings
+
+        from rmab.errors import PlanningError, SolverLimitWarning
+
+        warnings.warn(f"slow at t={t}", SolverLimitWarning)
+        if t == 1:
+            raise PlanningError("the solver found no action")
+        return np.zeros(self.n, dtype=np.int64)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_a_planning_error_names_planner_episode_and_period_after_its_warnings(n_jobs):
+    """A planner's error says which planner, episode and period (it came bare), and the
+    warnings before it are shown with n_jobs > 1 too (a worker's were lost)."""
+    import warnings
+
+    from rmab.errors import PlanningError
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(PlanningError, match=r"^episode 0: planner 'fragile' at t=1: the "
+                                                r"solver found no action$"):
+            compare(INST, [_WarnsThenFails()], episodes=1, horizon=3, n_jobs=n_jobs)
+    assert [str(w.message) for w in caught] == ["slow at t=0", "slow at t=1"]
+
+
 @pytest.mark.parametrize("scale", [1e-6, 1e-300])
 def test_table_shows_small_returns(result, scale):
     """Returns of 1e-6 printed as 0.000 (fixed 3 decimals); the decimals follow the scale, up
