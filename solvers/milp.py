@@ -22,6 +22,10 @@ from solvers.errors import SolverInputError
 
 __all__ = ["MILP"]
 
+# a row or bound violated by at most this much is met: HiGHS's primal feasibility tolerance
+# (1e-7) with room for its scaling; the bounds of solvers.nn widen by it too
+FEAS_TOL = 1e-6
+
 _SENSES = ("max", "min")
 
 
@@ -253,7 +257,7 @@ class MILP:
         return violation(self.A, self.row_lower, self.row_upper, self.col_lower, self.col_upper,
                          self.integrality, x)
 
-    def is_feasible(self, x, tol: float = 1e-6) -> bool:
+    def is_feasible(self, x, tol: float = FEAS_TOL) -> bool:
         return self.violation(x) <= tol
 
 

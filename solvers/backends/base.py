@@ -23,12 +23,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from solvers.errors import SolverInputError
-from solvers.milp import MILP, violation
+from solvers.milp import FEAS_TOL, MILP, violation
 from solvers.result import MIPResult, TerminationStatus, relative_gap
 
 __all__ = ["Backend", "PersistentModel", "RawSolve"]
 
-FEAS_TOL = 1e-6
 
 
 @dataclass(frozen=True, eq=False)
@@ -279,11 +278,15 @@ class PersistentModel(abc.ABC):
         raw = self._solve(None if time_limit is None else float(time_limit), float(mip_gap),
                           int(threads), start)
         if raw.status is TerminationStatus.INFEASIBLE_OR_UNBOUNDED:
-            raw = RawSolve(self._disambiguate(time_limit, threads), None)
+            left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
+            raw = RawSolve(self._disambiguate(left, threads), None)
         return self._finish(raw, start, time.perf_counter() - t0)
 
     def _disambiguate(self, time_limit, threads) -> TerminationStatus:
-        """Zero-objective solve: feasible means the original was unbounded."""
+        """Zero-objective solve within what is left of ``time_limit``: a point found means
+        the original was unbounded."""
+        if time_limit is not None and time_limit <= 0:
+            return TerminationStatus.INFEASIBLE_OR_UNBOUNDED
         c, offset = self._c, self._offset
         self._c = np.zeros_like(c)
         self._set_objective(self._c, None)
@@ -292,7 +295,9 @@ class PersistentModel(abc.ABC):
         finally:
             self._c = c
             self._set_objective(c, offset)
-        if probe.status is TerminationStatus.OPTIMAL and probe.x is not None:
+        if probe.x is not None and (probe.status is TerminationStatus.OPTIMAL or violation(
+                self._A, self._row_lower, self._row_upper, self._col_lower, self._col_upper,
+                self._integrality, probe.x) <= FEAS_TOL):    # a time limit's point counts too
             return TerminationStatus.UNBOUNDED
         if probe.status is TerminationStatus.INFEASIBLE:
             return TerminationStatus.INFEASIBLE
@@ -306,14 +311,16 @@ class PersistentModel(abc.ABC):
             x = np.asarray(raw.x, dtype=np.float64).copy()
             x[self._integrality] = np.round(x[self._integrality])
         objective = float(self._c @ x + self._offset) if x is not None else float("nan")
-        if start is not None and raw.status is not TerminationStatus.UNBOUNDED and \
-                violation(self._A, self._row_lower, self._row_upper, self._col_lower,
-                          self._col_upper, self._integrality, start) <= FEAS_TOL:
-            start_obj = float(self._c @ start + self._offset)
-            if x is None or sign * (start_obj - objective) > 1e-9 * max(1.0, abs(objective)):
-                x = start.copy()
-                x[self._integrality] = np.round(x[self._integrality])
-                objective = start_obj
+        if start is not None and raw.status not in (TerminationStatus.UNBOUNDED,
+                                                    TerminationStatus.INFEASIBLE):
+            start = start.copy()                    # judged as it would be returned: rounded
+            start[self._integrality] = np.round(start[self._integrality])
+            if violation(self._A, self._row_lower, self._row_upper, self._col_lower,
+                         self._col_upper, self._integrality, start) <= FEAS_TOL:
+                start_obj = float(self._c @ start + self._offset)
+                if x is None or sign * (start_obj - objective) > 1e-9 * max(1.0,
+                                                                          abs(objective)):
+                    x, objective = start, start_obj
         bound = float(raw.bound)
         if raw.status is TerminationStatus.OPTIMAL and not np.isfinite(bound):
             bound = objective

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from solvers.backends.base import Backend, PersistentModel, RawSolve
+from solvers.backends.base import Backend, PersistentModel, RawSolve, check_highs_limits
 from solvers.errors import SolverDependencyError, SolverInputError
 from solvers.milp import MILP
 from solvers.result import TerminationStatus
@@ -66,6 +66,10 @@ class PyomoModel(PersistentModel):
         self._pyo = pyo
         self._statuses = _status_map()
         self.solver_name = solver
+        self.highs_limits = solver == "highs"   # the same HiGHS as the highs backend's
+        if self.highs_limits:
+            check_highs_limits("PyomoModel.milp", milp.c, milp.A, np.concatenate(
+                [milp.col_lower, milp.col_upper, milp.row_lower, milp.row_upper]))
         self._solver = SolverFactory(solver)
         n, m = milp.n_cols, milp.n_rows
         model = pyo.ConcreteModel()

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from solvers.errors import SolverInputError
+from solvers.milp import FEAS_TOL
 
 __all__ = ["Knapsack", "NetworkBounds", "action_range", "interval_bounds", "network_bounds",
            "knapsacks_from_milp", "lp_tighten"]
@@ -72,10 +73,10 @@ def _max_over_knapsack(G: np.ndarray, lower, upper, ks: Knapsack, integer) -> np
     """max of ``G @ a`` (rows) over the box and one knapsack (fractional; exact if cardinality)."""
     w = ks.weights
     room = upper - lower
-    cap = ks.capacity - float(w @ lower)
-    if cap < -1e-9 * max(1.0, abs(ks.capacity)):    # empty feasible set: fall back to the box
+    # the solver takes a row violated by its feasibility tolerance as met: so do the bounds
+    cap = ks.capacity - float(w @ lower) + FEAS_TOL * max(1.0, abs(ks.capacity))
+    if cap < 0:                                     # empty feasible set: fall back to the box
         return np.full(G.shape[0], np.inf)
-    cap = max(cap, 0.0)                             # .3 - (.1 + .1 + .1) < 0 is no room
     free = room > 0
     zero_w = free & (w == 0)
     out = G @ lower + np.maximum(G[:, zero_w] * room[zero_w], 0.0).sum(axis=1)
@@ -85,7 +86,7 @@ def _max_over_knapsack(G: np.ndarray, lower, upper, ks: Knapsack, integer) -> np
     wi, ri = w[items], room[items]
     g = G[:, items] * ri                               # value of taking item i fully
     if wi.max() - wi.min() <= 1e-12 * wi.max() and (ri == 1).all() and integer[items].all():
-        k = int(np.floor(cap / wi[0] + 1e-9))          # cardinality: the k best items (exact)
+        k = int(np.floor(cap / wi[0]))                 # cardinality: the k best items (exact)
         if k <= 0:
             return out
         if k < g.shape[1]:
@@ -103,7 +104,7 @@ def _max_over_knapsack(G: np.ndarray, lower, upper, ks: Knapsack, integer) -> np
 
 def _check_action_box(lower, upper, knapsacks, integer):
     """``(lower, upper, integer)`` checked, the integer actions' bounds rounded inwards (an
-    integer ``a`` in [0.5, 1.5] is 1)."""
+    integer ``a`` in [0.5, 1.5] is 1) up to the solver's feasibility tolerance."""
     lower = np.asarray(lower, dtype=np.float64)
     upper = np.asarray(upper, dtype=np.float64)
     if not (np.isfinite(lower).all() and np.isfinite(upper).all()):
@@ -114,8 +115,8 @@ def _check_action_box(lower, upper, knapsacks, integer):
             raise SolverInputError(f"Knapsack.weights: must have {lower.size} entries; got "
                                    f"{ks.weights.size}")
     integer = np.zeros(lower.size, bool) if integer is None else np.asarray(integer, bool)
-    lower = np.where(integer, np.ceil(lower - 1e-9), lower)
-    upper = np.where(integer, np.floor(upper + 1e-9), upper)
+    lower = np.where(integer, np.ceil(lower - FEAS_TOL), lower)     # the solver's tolerance:
+    upper = np.where(integer, np.floor(upper + FEAS_TOL), upper)    # 0.9999995 admits 1
     empty = np.flatnonzero(lower > upper)
     if empty.size:
         raise SolverInputError(f"action_range.lower/upper: integer action {int(empty[0])} has no "

@@ -171,7 +171,7 @@ def test_a_repeated_index_keeps_the_last_value(backend):
     assert got.objective == pytest.approx(solve(model.milp, backend=backend).objective)
 
 
-@pytest.mark.parametrize("backend", [b for b in BACKEND_NAMES if b in ("highs", "scipy")])
+@pytest.mark.parametrize("backend", BACKEND_NAMES)   # pyomo: its solver is HiGHS here
 @pytest.mark.parametrize("field, milp", [
     ("A", lambda: MILP.from_arrays([1.0], [[1e16]], None, [1], 0, 1)),
     ("bounds", lambda: MILP.from_arrays([1.0], col_lower=[1e21], col_upper=[np.inf])),
@@ -185,7 +185,7 @@ def test_what_highs_would_misread_is_refused(backend, field, milp):
         get_backend(backend).build(milp()).solve()
 
 
-@pytest.mark.parametrize("backend", [b for b in BACKEND_NAMES if b in ("highs", "scipy")])
+@pytest.mark.parametrize("backend", BACKEND_NAMES)   # pyomo: its solver is HiGHS here
 def test_updates_that_highs_would_misread_are_refused_before_the_copy_changes(backend):
     """A built HiGHS model took -3e20 as -inf (UNBOUNDED while model.milp had an optimum)."""
     milp, _ = chvatal()
@@ -354,3 +354,45 @@ def test_a_pyomo_solver_is_chosen_by_name_or_a_backend_object_passed():
                 row_upper=[3.0], col_lower=[0, 0], col_upper=[1, 1], integrality=[1, 1],
                 sense="max")
     assert get_backend("pyomo:highs").build(milp).solve().objective == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize("backend", BACKEND_NAMES)
+def test_a_returned_start_is_worth_its_objective_and_an_infeasible_lp_returns_none(backend):
+    """The start's objective was taken before its integer columns were rounded (0.4 reported
+    for a point worth 0), and a start within 1e-6 of an LP that HiGHS proves infeasible was
+    returned with the status INFEASIBLE (a solvers review)."""
+    rng = np.random.default_rng(0)
+    A = rng.integers(0, 100, (3, 30)).astype(float)
+    x0 = (rng.random(30) < 0.5).astype(float)
+    c = np.r_[1e6, np.zeros(29)]
+    milp = MILP.from_arrays(c, A, A @ x0 - 1e-3, A @ x0 + 1e-3, 0, 1, True, sense="min")
+    start = x0.copy()
+    start[0] += 4e-7
+    res = get_backend(backend).build(milp).solve(time_limit=0.2, warm_start=start)
+    assert res.has_solution and res.objective == pytest.approx(c @ res.x, abs=1e-9)
+    lp = MILP.from_arrays([1.0, 1.0], [[1.0, 1.0]], [1 + 5e-7], [np.inf], [0, 0], [1, 0])
+    res = get_backend(backend).build(lp).solve(warm_start=[1.0, 0.0])
+    if res.status is T.INFEASIBLE:
+        assert not res.has_solution and res.x is None
+
+
+def test_telling_infeasible_from_unbounded_takes_only_the_time_left():
+    """The zero-objective probe had the whole time limit again (twice the limit in all)."""
+    from solvers.backends.base import PersistentModel, RawSolve
+
+    class Undecided(PersistentModel):
+        backend = "stub"
+        limits = []
+
+        def _solve(self, time_limit, mip_gap, threads, warm_start):
+            self.limits.append(time_limit)
+            if self._c.any():
+                import time
+                time.sleep(0.05)
+                return RawSolve(T.INFEASIBLE_OR_UNBOUNDED, None)
+            return RawSolve(T.TIME_LIMIT, np.zeros(self.n_cols))   # a point, not proven
+
+    model = Undecided(MILP.from_arrays([1.0], None, None, None, [0], [np.inf]))
+    assert model.solve(time_limit=10.0).status is T.UNBOUNDED      # the probe's point counts
+    first, probe = model.limits
+    assert first == 10.0 and probe < 10.0 - 0.04

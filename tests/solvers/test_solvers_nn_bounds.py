@@ -202,3 +202,17 @@ def test_default_action_range_holds_for_continuous_actions():
     lo, hi = action_range(np.ones((1, 3)), np.zeros(3), np.ones(3), [Knapsack(np.ones(3), 1.5)],
                           integer=np.ones(3, bool))
     assert hi[0] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("cap, upper", [(1.9999995, 1.0), (2.0, 0.9999995)])
+def test_bounds_admit_what_the_solver_admits(cap, upper):
+    """A row or bound met within the solver's tolerance (1e-6): the bounds dropped the neuron
+    that only both items switch on, the solver took both, and the MIP said 0.2 where the
+    network gives 5.2 (a solvers review)."""
+    from solvers import get_backend
+    from solvers.nn import encode_network
+
+    net = ReLUNetwork(([[1.0, 1.0], [1.0, 1.0]], [[10.0, 0.1]]), ([-1.5, 0.0], [0.0]))
+    actions = MILP.from_arrays([0, 0], [[1, 1]], [-np.inf], [cap], 0, [upper, 1], True)
+    res = get_backend("highs").build(encode_network(net, actions, []).milp).solve()
+    assert res.objective == pytest.approx(net.forward(res.x[:2])[0])
