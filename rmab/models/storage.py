@@ -89,7 +89,9 @@ class atomic_write:
             self._term = None
         if exc_type is None:
             try:
-                os.replace(self.tmp, self.path)
+                _sync(self.tmp)                 # on disk before it is the file: after a
+                os.replace(self.tmp, self.path)       # power cut, the old file or the new one
+                _sync(self.path.parent)
             except OSError as err:
                 self.tmp.unlink(missing_ok=True)
                 self._remove_created()
@@ -115,6 +117,21 @@ class atomic_write:
                 folder.rmdir()
             except OSError:
                 break
+
+
+def _sync(path: Path) -> None:
+    """``fsync`` a file or folder (where the system lets a folder be opened)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except (IsADirectoryError, PermissionError):      # a folder that cannot be opened
+        return
+    try:
+        os.fsync(fd)
+    except OSError:                    # some file systems cannot sync a folder: not an error
+        if not path.is_dir():
+            raise
+    finally:
+        os.close(fd)
 
 
 def check_writable(path, inputs=()) -> None:

@@ -395,3 +395,20 @@ def test_an_output_error_names_the_output_not_the_temporary_file(tmp_path, monke
     with pytest.raises(OutputError, match=r"afile/x.npz: cannot be written there; .*'.*afile'"):
         with storage.atomic_write(tmp_path / "afile" / "x.npz"):
             pass
+
+
+def test_a_written_file_is_synced_before_it_replaces_the_old_one(tmp_path, monkeypatch):
+    """After a power cut the output is the old file or the whole new one, never empty."""
+    import os
+
+    from rmab.models.storage import atomic_write
+
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: (events.append("fsync"), real_fsync(fd))[1])
+    monkeypatch.setattr(os, "replace", lambda a, b: (events.append("replace"),
+                                                     real_replace(a, b))[1])
+    with atomic_write(tmp_path / "out.csv") as tmp:
+        tmp.write_text("a,b\n")
+    assert events[:2] == ["fsync", "replace"]
+    assert (tmp_path / "out.csv").read_text() == "a,b\n"
