@@ -56,8 +56,13 @@ def check_actions(owner: str, actions, n_arms: int, n_actions: int, field: str =
         raise InvalidParameterError(f"{owner}.{field}: must have shape (n_arms={n_arms},); "
                                     f"got {a.shape}")
     if a.size and not np.issubdtype(a.dtype, np.integer):
-        if not (np.issubdtype(a.dtype, np.floating) and np.all(a == np.round(a))):
+        if not np.issubdtype(a.dtype, np.floating):
             raise InvalidParameterError(f"{owner}.{field}: must be integers; got dtype {a.dtype}")
+        off = a != np.round(a)                          # NaN too
+        if off.any():
+            n = int(np.flatnonzero(off)[0])
+            raise InvalidParameterError(f"{owner}.{field}: must be integers; got {a[n]} "
+                                        f"(arm {n})")
     bad = (a < 0) | (a >= n_actions)      # before the cast, which would wrap inf or 2**64 - 1
     if bad.any():
         n = int(np.flatnonzero(bad)[0])
@@ -175,8 +180,14 @@ def _check_uniforms(owner, field, u, n) -> np.ndarray:
     if raw.dtype.kind not in "biuf":             # strings and complex numbers are refused
         raise InvalidParameterError(f"{owner}.{field}: must be {n} numbers in [0, 1)")
     u = np.ascontiguousarray(raw, dtype=np.float64)
-    if u.shape != (n,) or not np.all((u >= 0.0) & (u < 1.0)):
-        raise InvalidParameterError(f"{owner}.{field}: must be {n} numbers in [0, 1)")
+    if u.shape != (n,):
+        raise InvalidParameterError(f"{owner}.{field}: must have shape (n_arms={n},); got "
+                                    f"{u.shape}")
+    bad = ~((u >= 0.0) & (u < 1.0))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InvalidParameterError(f"{owner}.{field}: must be numbers in [0, 1); got {u[i]} "
+                                    f"(arm {i})")
     return u
 
 
