@@ -36,7 +36,8 @@ class EpisodeResult:
 
 def run_episode(env: Environment, planner, *, seed=None, planner_seed=None) -> EpisodeResult:
     """Reset ``env`` with ``seed`` and a fitted ``planner`` with ``planner_seed`` (default: a
-    seed derived from ``seed``), then play until the horizon.
+    seed derived from ``seed``), then play until the horizon. ``seed=None`` draws fresh noise
+    (the ``Environment``'s own seed was its first episode's): give ``seed`` to replay one.
 
     ``planner`` is a Planner object, fitted to ``env.instance`` (a registry name is refused:
     fit ``make_planner(name)`` first, or let :func:`~rmab.sim.compare.compare` fit names).
