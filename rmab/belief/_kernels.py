@@ -34,7 +34,8 @@ def update_kernel(beliefs, actions, signals, transitions, observations, out):
 @njit(nogil=True)
 def _update_in_order(beliefs, actions, signals, transitions, observations, out):
     for n in range(beliefs.shape[0]):
-        if not _filter_arm(beliefs, actions, signals, transitions, observations, out, n):
+        if not (_filter_arm(beliefs, actions, signals, transitions, observations, out, n)
+                or _filter_scaled(beliefs, actions, signals, transitions, observations, out, n)):
             return n
     return -1
 
@@ -47,20 +48,23 @@ def _update_streamed(beliefs, actions, signals, transitions, observations, out):
     q = n_arms // _STREAMS
     for i in range(q):
         for j in range(_STREAMS):
-            if not _filter_arm(beliefs, actions, signals, transitions, observations, out,
-                               i + j * q):
+            m = i + j * q
+            if not (_filter_arm(beliefs, actions, signals, transitions, observations, out, m)
+                    or _filter_scaled(beliefs, actions, signals, transitions, observations,
+                                      out, m)):
                 return _update_in_order(beliefs, actions, signals, transitions, observations,
                                         out)
     for n in range(_STREAMS * q, n_arms):
-        if not _filter_arm(beliefs, actions, signals, transitions, observations, out, n):
+        if not (_filter_arm(beliefs, actions, signals, transitions, observations, out, n)
+                or _filter_scaled(beliefs, actions, signals, transitions, observations, out, n)):
             return _update_in_order(beliefs, actions, signals, transitions, observations, out)
     return -1
 
 
 @njit(nogil=True, inline="always")
 def _filter_arm(beliefs, actions, signals, transitions, observations, out, n):
-    """Posterior of arm ``n`` into ``out[n]``; False (row left unnormalised) if its signal has
-    probability zero."""
+    """Posterior of arm ``n`` into ``out[n]``; False if its normaliser is below ``_TINY``
+    (then :func:`_filter_scaled` decides)."""
     n_states = beliefs.shape[1]
     a = actions[n]
     o = signals[n]
@@ -72,15 +76,46 @@ def _filter_arm(beliefs, actions, signals, transitions, observations, out, n):
         v = acc * observations[n, a, sp, o]
         out[n, sp] = v
         total += v
+    if not total >= _TINY:
+        return False
+    inv = 1.0 / total
+    for sp in range(n_states):
+        out[n, sp] *= inv
+    return True
+
+
+_TINY = 1e-290        # below, prior * likelihood loses digits (subnormal) or all (0)
+
+
+@njit(nogil=True)
+def _filter_scaled(beliefs, actions, signals, transitions, observations, out, n):
+    """:func:`_filter_arm` with the prior and the likelihood each divided by its largest
+    entry (the posterior is the same, the products no longer underflow); False (row left
+    unnormalised) if the signal has probability zero. Off the hot path."""
+    n_states = beliefs.shape[1]
+    a = actions[n]
+    o = signals[n]
+    top_like = 0.0
+    for sp in range(n_states):
+        top_like = max(top_like, observations[n, a, sp, o])
+    if top_like == 0.0:                # an impossible signal: the row stays all zero
+        return False
+    top_prior = 0.0
+    for sp in range(n_states):
+        acc = 0.0
+        for s in range(n_states):
+            acc += beliefs[n, s] * transitions[n, a, s, sp]
+        out[n, sp] = acc
+        top_prior = max(top_prior, acc)
+    total = 0.0
+    for sp in range(n_states):
+        v = (out[n, sp] / top_prior) * (observations[n, a, sp, o] / top_like)
+        out[n, sp] = v
+        total += v
     if not total > 0.0:
         return False
-    if total >= 1e-300:
-        inv = 1.0 / total
-        for sp in range(n_states):
-            out[n, sp] *= inv
-    else:                       # 1 / a subnormal total is inf: divide (the numpy twin does)
-        for sp in range(n_states):
-            out[n, sp] /= total
+    for sp in range(n_states):         # divide: 1 / a subnormal total is inf (as the twin)
+        out[n, sp] /= total
     return True
 
 

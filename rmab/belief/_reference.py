@@ -11,13 +11,24 @@ import numpy as np
 
 def update_numpy(beliefs, actions, signals, transitions, observations):
     """Bayes filter; returns ``(posterior (N, S), normaliser (N,))``; rows with a zero
-    normaliser are left unnormalised (all zero)."""
+    normaliser are left unnormalised (all zero). Below 1e-290 the normaliser is that of the
+    prior and likelihood each scaled to a largest entry of 1 (> 0 iff the signal is
+    possible): the product would lose digits or underflow."""
     idx = np.arange(beliefs.shape[0])
     p = transitions[idx, actions]                        # (N, S, S)
     prior = np.einsum("ns,nst->nt", beliefs, p)          # (N, S)
     like = observations[idx, actions, :, signals]        # (N, S)
     joint = prior * like
     norm = joint.sum(axis=1)
+    tiny = norm < 1e-290           # subnormal or underflowed: each factor scaled to a max of 1
+    if tiny.any():
+        p_top = prior[tiny].max(axis=1, keepdims=True)
+        l_top = like[tiny].max(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scaled = (prior[tiny] / p_top) * (like[tiny] / l_top)
+        scaled[~np.isfinite(scaled)] = 0.0          # a zero prior or likelihood: impossible
+        joint[tiny] = scaled
+        norm[tiny] = scaled.sum(axis=1)
     safe = np.where(norm > 0.0, norm, 1.0)
     return joint / safe[:, None], norm
 

@@ -215,3 +215,33 @@ def test_a_subnormal_normaliser_gives_the_twins_posterior():
     assert K.update_kernel(b, a, o, T, O, out) == -1
     np.testing.assert_array_equal(out, R.update_numpy(b, a, o, T, O)[0])
     np.testing.assert_array_equal(out, [[0.0, 1.0]])
+
+
+@pytest.mark.parametrize("like, prior_1, possible", [
+    ([1e-321, 3e-321], 0.5, True),     # subnormal: [0.24938, 0.75062] before, not 0.24969...
+    ([1e-200, 0.0], 1e-200, True),     # 1e-400 underflowed: "impossible" before
+    ([0.0, 0.0], 0.5, False),
+])
+def test_tiny_normalisers_give_the_exact_posterior(like, prior_1, possible):
+    """Prior and likelihood scaled where their product is subnormal or underflows (a review:
+    [0.24938, 0.75062] for [0.25, 0.75], and a possible signal reported impossible)."""
+    from fractions import Fraction
+
+    T = np.tile(np.eye(2), (1, 1, 1, 1))
+    O = np.zeros((1, 1, 2, 2))
+    O[0, 0, :, 0] = like
+    O[0, 0, :, 1] = 1.0 - np.array(like)
+    b = np.array([[1.0 - prior_1, prior_1]]) if like[1] else np.array([[prior_1, 1.0 - prior_1]])
+    a, o = np.zeros(1, np.int64), np.zeros(1, np.int64)
+    exact = [Fraction(float(x)) * Fraction(float(y)) for x, y in zip(b[0], like)]
+    for kernel in UPDATE_KERNELS:
+        out = np.empty_like(b)
+        got = kernel(b, a, o, T, O, out)
+        ref, norm = R.update_numpy(b, a, o, T, O)
+        if not possible:
+            assert got == 0 and norm[0] == 0.0
+            continue
+        assert got == -1 and norm[0] > 0
+        want_exact = [float(x / sum(exact)) for x in exact]
+        np.testing.assert_allclose(out[0], want_exact, rtol=1e-12, atol=0)
+        np.testing.assert_allclose(ref[0], want_exact, rtol=1e-12, atol=0)
