@@ -247,7 +247,10 @@ class MILP:
     # ---------------------------------------------------------------- evaluation
     def objective_value(self, x) -> float:
         """``c @ x + offset`` (no feasibility check)."""
-        return float(self.c @ np.asarray(x, dtype=np.float64) + self.offset)
+        x = np.asarray(x, dtype=np.float64)
+        if x.shape != (self.n_cols,):
+            raise SolverInputError(f"MILP.x: must have shape ({self.n_cols},); got {x.shape}")
+        return float(self.c @ x + self.offset)
 
     def violation(self, x) -> float:
         """Largest violation of a row bound, column bound or integrality by ``x`` (0 = feasible)."""

@@ -2,7 +2,9 @@
 
 scipy has no persistent model and no warm start: every solve rebuilds from the current arrays
 (updates only change the private copy). The shared rule of :class:`PersistentModel` still
-returns a feasible ``warm_start`` when the time limit leaves nothing better.
+returns a feasible ``warm_start`` when the time limit leaves nothing better. ``threads`` is
+not passed (scipy has no such option), and ``mip_gap`` applies to the objective without the
+MILP's offset (scipy takes none), so with an offset its proven gap may differ from the others'.
 """
 
 from __future__ import annotations

@@ -45,14 +45,19 @@ class Knapsack:
     capacity: float
 
     def __post_init__(self):
-        w = np.array(self.weights, dtype=np.float64).reshape(-1)
+        try:
+            w = np.array(self.weights, dtype=np.float64).reshape(-1)
+            capacity = float(self.capacity)
+        except (TypeError, ValueError) as exc:
+            raise SolverInputError(f"Knapsack.weights/capacity: must be numbers; got "
+                                   f"{self.weights!r} and {self.capacity!r}") from exc
         if not (np.isfinite(w).all() and (w >= 0).all()):
             raise SolverInputError(f"Knapsack.weights: must be finite and >= 0; got {w}")
-        if not np.isfinite(self.capacity):
+        if not np.isfinite(capacity):
             raise SolverInputError(f"Knapsack.capacity: must be finite; got {self.capacity}")
         w.flags.writeable = False
         object.__setattr__(self, "weights", w)
-        object.__setattr__(self, "capacity", float(self.capacity))
+        object.__setattr__(self, "capacity", capacity)
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,6 +116,9 @@ def _check_action_box(lower, upper, knapsacks, integer):
         raise SolverInputError("action_range.lower/upper: must be finite (the action columns "
                                "need finite bounds); got a non-finite bound")
     for ks in knapsacks:
+        if not isinstance(ks, Knapsack):
+            raise SolverInputError(f"knapsacks: must be Knapsack objects; got "
+                                   f"{type(ks).__name__} {ks!r:.60}")
         if ks.weights.size != lower.size:
             raise SolverInputError(f"Knapsack.weights: must have {lower.size} entries; got "
                                    f"{ks.weights.size}")

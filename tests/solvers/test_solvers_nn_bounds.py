@@ -216,3 +216,12 @@ def test_bounds_admit_what_the_solver_admits(cap, upper):
     actions = MILP.from_arrays([0, 0], [[1, 1]], [-np.inf], [cap], 0, [upper, 1], True)
     res = get_backend("highs").build(encode_network(net, actions, []).milp).solve()
     assert res.objective == pytest.approx(net.forward(res.x[:2])[0])
+
+
+def test_knapsack_input_errors_name_the_field():
+    with pytest.raises(SolverInputError, match=r"Knapsack\.weights/capacity: must be numbers"):
+        Knapsack([1.0, 2.0], "x")
+    with pytest.raises(SolverInputError, match=r"knapsacks: must be Knapsack objects; got tuple"):
+        action_range(np.eye(2), [0, 0], [1, 1], [([1.0, 1.0], 1.0)])
+    with pytest.raises(SolverInputError, match=r"MILP\.x: must have shape \(2,\); got \(3,\)"):
+        MILP.from_arrays([1.0, 1.0]).objective_value([1, 2, 3])
