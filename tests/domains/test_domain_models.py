@@ -162,8 +162,12 @@ def test_model_errors():
     with pytest.raises(InvalidParameterError, match="sparse_connected_graph.n_edges"):
         sparse_connected_graph(10, 5)
     d = make_path(8, 2, seed=0)
-    with pytest.raises(InvalidParameterError, match=r"PathDomain.step.u: must be 8 numbers"):
+    with pytest.raises(InvalidParameterError, match=r"PathDomain.step.u: must be numbers in "
+                                                    r"\[0, 1\); got 1\.0 \(arm 0\)"):
         d.step(np.zeros(8, int), d.null_action(), u=np.full(8, 1.0))
+    with pytest.raises(InvalidParameterError, match=r"PathDomain.step.u: must have shape "
+                                                    r"\(n_arms=8,\); got \(7,\)"):
+        d.step(np.zeros(8, int), d.null_action(), u=np.full(7, 0.5))
     with pytest.raises(InvalidParameterError, match=r"PathDomain.states: must lie in \[0, 4\)"):
         d.expected_reward(np.full(8, 4), d.null_action())
 
