@@ -51,7 +51,11 @@ def check_beliefs(owner: str, beliefs, n_arms: int, n_states: int, field: str = 
 def check_actions(owner: str, actions, n_arms: int, n_actions: int, field: str = "actions"
                   ) -> np.ndarray:
     """Actions as a C-contiguous int64 array (n_arms,) with entries in [0, n_actions)."""
-    a = np.asarray(actions)
+    try:
+        a = np.asarray(actions)
+    except ValueError as exc:                           # ragged rows
+        raise InvalidParameterError(f"{owner}.{field}: must have shape (n_arms={n_arms},); "
+                                    f"got rows of different lengths") from exc
     if a.shape != (n_arms,):
         raise InvalidParameterError(f"{owner}.{field}: must have shape (n_arms={n_arms},); "
                                     f"got {a.shape}")

@@ -88,8 +88,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--episodes", type=int, default=None,
                         help="episodes (default 20; 50 with --domain)")
     parser.add_argument("--seed", type=seed_arg, default=None,
-                        help="simulation seed (default 0; with --domain the instance seeds "
-                             "--seeds also seed the evaluation)")
+                        help="simulation seed (default 0; with --domain each instance seed s "
+                             "of --seeds seeds its evaluation, as SeedSequence([s, 1]))")
     parser.add_argument("--n-jobs", type=int, default=None,
                         help="worker processes (default 1; not with --domain or --domain-file)")
     parser.add_argument("--horizon", type=int, default=None,

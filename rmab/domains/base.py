@@ -204,7 +204,12 @@ class Domain(ABC):
         """``None`` if the binary action is feasible, else the violated constraint in words."""
 
     def _as_binary(self, owner: str, action) -> np.ndarray:
-        a = np.asarray(action)
+        try:
+            a = np.asarray(action)
+        except ValueError as exc:                       # ragged rows
+            raise InvalidParameterError(f"{owner}.action: must have shape (action_size="
+                                        f"{self.action_size},); got rows of different "
+                                        f"lengths") from exc
         if a.shape != (self.action_size,):
             raise InvalidParameterError(f"{owner}.action: must have shape (action_size="
                                         f"{self.action_size},); got {a.shape}")

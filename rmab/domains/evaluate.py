@@ -331,8 +331,10 @@ def compare_domain(kind: str, *, n_arms: int = 20, budget: int = 5, seeds=(0, 1,
                    bound: bool = False, progress: bool = False,
                    **params) -> DomainComparisonResult:
     """:func:`evaluate_domain` on one generated instance per seed (``make_domain(kind,
-    n_arms, budget, seed=seed, **params)``; the evaluation uniforms use the same seed), with
-    one progress bar for all of them if ``progress``."""
+    n_arms, budget, seed=s, **params)``), evaluated with ``seed=np.random.SeedSequence([s,
+    1])`` (a stream apart from the instance's draws; pass that seed to :func:`evaluate_domain`
+    on a loaded copy to replay the same episodes), with one progress bar for all of them if
+    ``progress``."""
     from rmab.domains import make_domain
 
     episodes, horizon, p_high = _check_protocol(episodes, horizon, p_high)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -63,11 +64,6 @@ def check_edges(owner: str, edges, n_nodes: int) -> np.ndarray:
         raise InvalidModelError(f"{owner}.edges: must be node indices in [0, {n_nodes}); got "
                                 f"{arr[e].tolist()} (edge {e})")
     arr = arr.astype(np.int64)
-    bad = (arr < 0) | (arr >= n_nodes)
-    if bad.any():
-        e = int(np.argwhere(bad)[0][0])
-        raise InvalidModelError(f"{owner}.edges: must be node indices in [0, {n_nodes}); got "
-                                f"{arr[e].tolist()} (edge {e})")
     loops = arr[:, 0] == arr[:, 1]
     if loops.any():
         e = int(np.flatnonzero(loops)[0])
@@ -123,6 +119,8 @@ def read_edge_list(path, n_nodes: int | None = None) -> tuple[np.ndarray, int]:
     if not path.is_file():
         raise InvalidParameterError(f"read_edge_list.path: must be an existing file; got "
                                     f"{str(path)!r}")
+    if n_nodes is not None:
+        n_nodes = int(check_number("read_edge_list", "n_nodes", n_nodes, low=1, integer=True))
     edges, seen, header = [], {}, None
     raw = path.read_bytes()
     if raw.startswith(b"PK\x03\x04"):
@@ -192,10 +190,12 @@ def read_edge_list(path, n_nodes: int | None = None) -> tuple[np.ndarray, int]:
 
 
 def write_edge_list(edges, path) -> Path:
-    """Write edges (n_edges, 2) as an edge-list CSV, atomically."""
+    """Write edges (n_edges, 2) as an edge-list CSV, atomically; they are checked as
+    :func:`read_edge_list` reads them (integer node indices >= 0, no loops or repeats) and
+    written with ``u < v``, sorted."""
     from rmab.models.storage import atomic_write
 
-    arr = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    arr = check_edges("write_edge_list", edges, sys.maxsize)
     path = Path(path)
     with atomic_write(path, ".csv") as tmp:
         with open(tmp, "w", encoding="utf-8", newline="") as fh:

@@ -16,6 +16,7 @@ proportional to ``n_slots, ..., 2, 1`` (earlier likelier), without replacement.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -26,7 +27,7 @@ from scipy.sparse.csgraph import maximum_bipartite_matching
 from rmab._validation import as_generator, check_number
 from rmab.domains.arm import BaseArms, paper_rewards, pull_probabilities
 from rmab.domains.base import ConstraintBlock, Domain, build_block, check_budget
-from rmab.errors import InvalidModelError
+from rmab.errors import InvalidModelError, RmabWarning
 
 __all__ = ["SchedulingDomain", "make_scheduling"]
 
@@ -91,6 +92,13 @@ class SchedulingDomain(Domain):
             raise InvalidModelError(f"{owner}.worker_avail: must have at least one worker; "
                                     f"got shape {wa.shape}")
         budget = check_budget(owner, wa.shape[0] if budget is None else budget)
+        cells = (aa * wa.sum(axis=0)).sum(axis=1)   # (worker, slot) pairs free with each arm
+        never = np.flatnonzero(cells < 2)
+        if never.size:
+            warnings.warn(f"{owner}: {never.size} of {arms.n_arms} arms share fewer than two "
+                          f"(worker, slot) pairs with the workers and can never be pulled: "
+                          f"{never[:10].tolist()}{' ...' if never.size > 10 else ''}",
+                          RmabWarning, stacklevel=2)
         return cls(arms, budget, aa, wa)
 
     def to_arrays(self) -> dict:

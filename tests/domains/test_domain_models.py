@@ -197,7 +197,7 @@ def test_raw_constructor_and_capacity_budget_errors():
 
 
 def test_degenerate_instances_warn_and_bom_edge_lists_read(tmp_path):
-    from rmab.domains import CapacityDomain, PathDomain
+    from rmab.domains import CapacityDomain, PathDomain, SchedulingDomain
     from rmab.domains.graphs import read_edge_list
     from rmab.errors import RmabWarning
 
@@ -207,6 +207,11 @@ def test_degenerate_instances_warn_and_bom_edge_lists_read(tmp_path):
                                          r"\(3\) and can never be served: \[1, 3\]"):
         CapacityDomain.from_arrays(up_prob=up, rewards=rewards, costs=[1.0, 5.0, 2.0, 4.0],
                                    capacities=[3.0, 2.0])
+    with pytest.warns(RmabWarning, match=r"SchedulingDomain: 2 of 3 arms share fewer than two "
+                                         r"\(worker, slot\) pairs .* never be pulled: \[0, 1\]"):
+        SchedulingDomain.from_arrays(up_prob=up[:3], rewards=rewards[:3],
+                                     arm_avail=[[0, 0, 1], [1, 0, 0], [1, 1, 0]],
+                                     worker_avail=[[1, 1, 0]])
     with pytest.warns(RmabWarning, match=r"2 of 4 nodes are not connected to the source 0 "
                                          r"and can never be visited: \[2, 3\]"):
         PathDomain.from_arrays(up_prob=up, rewards=rewards, edges=[[0, 1], [2, 3]], budget=1)
@@ -214,3 +219,41 @@ def test_degenerate_instances_warn_and_bom_edge_lists_read(tmp_path):
     csv_path.write_bytes("\ufeffu,v\r\n0,1\r\n1,2\r\n".encode())         # as Excel saves it
     edges, n = read_edge_list(csv_path, n_nodes=4)                      # node 3 isolated
     assert edges.tolist() == [[0, 1], [1, 2]] and n == 4
+
+
+def test_edge_lists_are_checked_on_both_sides_and_ragged_inputs_named(tmp_path):
+    """write_edge_list wrote 0.5 as 0, negative nodes, loops and repeats (which the reader then
+    refused); read_edge_list took n_nodes='5' or 0 and blamed the file; ragged actions and
+    states raised numpy's ValueError (a domains review)."""
+    from rmab.domains.graphs import read_edge_list, write_edge_list
+
+    for bad, match in (([[0.5, 1]], "must be node indices \\(integers\\)"),
+                       ([[-1, 1]], "must be node indices in"),
+                       ([[1, 1]], "must not contain self-loops"),
+                       ([[0, 1], [1, 0]], "must not repeat an edge"),
+                       ([[0, 1], [2]], "must have shape .* rows of different lengths")):
+        with pytest.raises(InvalidModelError, match=r"write_edge_list\.edges: " + match):
+            write_edge_list(bad, tmp_path / "g.csv")
+    assert not (tmp_path / "g.csv").exists()
+    path = write_edge_list([[2, 0], [0, 1.0]], tmp_path / "g.csv")
+    assert path.read_text() == "u,v\n0,1\n0,2\n"
+    for n_nodes in ("5", 0, 2.5):
+        with pytest.raises(InvalidParameterError, match=r"read_edge_list\.n_nodes: must be"):
+            read_edge_list(path, n_nodes=n_nodes)
+    d = make_domain("capacity", 6, 2, seed=0)
+    with pytest.raises(InvalidParameterError, match=r"CapacityDomain\.action: must have shape "
+                                                    r"\(action_size=6,\); got rows of"):
+        d.check_action([[0], [1, 2]])
+    with pytest.raises(InvalidParameterError, match=r"CapacityDomain\.states: must have shape "
+                                                    r"\(n_arms=6,\); got rows of"):
+        d.step([[0], [1, 2]], d.null_action())
+
+
+def test_compare_domain_replays_with_the_documented_evaluation_seed():
+    from rmab.domains.evaluate import compare_domain, evaluate_domain
+
+    got = compare_domain("capacity", n_arms=6, budget=2, seeds=(3,), planners=("myopic",),
+                         episodes=3, horizon=4)
+    again = evaluate_domain(make_domain("capacity", 6, 2, seed=3), ["myopic"], episodes=3,
+                            horizon=4, seed=np.random.SeedSequence([3, 1]))
+    np.testing.assert_array_equal(got.rewards, again.rewards)
