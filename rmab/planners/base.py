@@ -120,7 +120,8 @@ class BasePlanner:
         b.setflags(write=False)
         start = time.perf_counter()
         self.last_stats = PlanStats()
-        t = check_number(f"{type(self).__name__}.plan", "t", t, low=0, integer=True)
+        last = None if inst.horizon is None else inst.horizon - 1   # no period past the end
+        t = check_number(f"{type(self).__name__}.plan", "t", t, low=0, high=last, integer=True)
         actions = self._plan(b, int(t))
         self.last_stats.seconds = time.perf_counter() - start
         return actions

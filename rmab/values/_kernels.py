@@ -144,6 +144,8 @@ def vi_kernel(transitions, rewards, costs, prices, beta, tol, max_iter, values, 
                 v[s] = best
             it = 0
             done = False
+            least = np.inf         # smallest span so far, and sweeps since it last shrank
+            stalled = 0
             while it < max_iter:
                 it += 1
                 _q_values(trans, r, v, beta, q)
@@ -161,9 +163,18 @@ def vi_kernel(transitions, rewards, costs, prices, beta, tol, max_iter, values, 
                 shift = factor * 0.5 * (lo + hi)
                 for s in range(s_count):
                     v[s] = new[s] + shift
-                if factor * 0.5 * (hi - lo) <= tol:
+                span = factor * 0.5 * (hi - lo)
+                if span <= tol:
                     done = True
                     break
+                if span < least:
+                    least = span
+                    stalled = 0
+                else:
+                    stalled += 1
+                    if stalled >= _STALL:   # at rounding's floor (periodic chains, β near 1):
+                        done = True         # more sweeps cannot help; _improve certifies
+                        break
             _q_values(trans, r, v, beta, q)
             for s in range(s_count):
                 pol[s] = _greedy_row(q[s], tie)
@@ -171,6 +182,9 @@ def vi_kernel(transitions, rewards, costs, prices, beta, tol, max_iter, values, 
             iterations[p, n] = it if done and steps <= max_iter else max_iter + 1
             _write_pair(trans, costs[n], beta, q, pol, rhs, mat, q_out[p, n], values[p, n],
                         policy[p, n], resource[p, n])
+
+
+_STALL = 100      # value-iteration sweeps without a smaller span: rounding's floor
 
 
 @njit

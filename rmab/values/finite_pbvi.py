@@ -125,6 +125,11 @@ class FinitePBVIResult(PBVIResult):
 
     horizon: int = 1
 
+    @property
+    def iterations(self) -> np.ndarray:
+        """Backups of each solve, (n_solves,): the horizon."""
+        return np.full(len(self.solves), self.horizon, dtype=np.int64)
+
     def _t(self, t) -> int:
         return check_number("FinitePBVIResult", "t", t, low=0, high=self.horizon - 1,
                             integer=True)
@@ -262,15 +267,15 @@ def _solve_one(arms, i, price, discount, horizon, b0, n_beliefs, extra, rng):
     trans, obs, c, r, beliefs = arm_problem(arms, i, price, b0, n_beliefs, extra, rng)
     beliefs.setflags(write=False)
 
-    def vectors(alphas, costs, actions):
+    def vectors(left, alphas, costs, actions):
         for x in (alphas, costs, actions):
             x.setflags(write=False)
         return AlphaVectors(alphas, actions, costs, beliefs, price, discount, trans, obs,
                             arms.rewards[i], arms.costs[i], iterations=horizon, residual=0.0,
-                            converged=True)
+                            converged=True, periods_left=left)
 
-    periods = tuple(vectors(*x) for x in backward_sets(trans, obs, r, c, discount, beliefs,
-                                                       horizon))
+    periods = tuple(vectors(horizon - t, *x) for t, x in enumerate(
+        backward_sets(trans, obs, r, c, discount, beliefs, horizon)))
     zero = np.zeros((1, trans.shape[1]))
-    terminal = vectors(zero, zero.copy(), np.zeros(1, dtype=np.int64))
+    terminal = vectors(0, zero, zero.copy(), np.zeros(1, dtype=np.int64))
     return FiniteAlphaVectors(periods, horizon, price, discount, beliefs, terminal)

@@ -77,6 +77,8 @@ class AlphaVectors:
     transitions (A, S, S), observations (A, S, O), rewards (S, A), action_costs (A,) : the arm
     iterations : int  sweeps;  residual : float  Bellman residual on the point set at the end
     converged : bool
+    periods_left : None for a discounted solve; ``k`` for a finite-horizon period's vectors
+        (lower bounds of the ``k``-period value, not of ``V*_λ``: no warm start)
     """
 
     alphas: np.ndarray
@@ -92,6 +94,7 @@ class AlphaVectors:
     iterations: int = 0
     residual: float = float("nan")
     converged: bool = True
+    periods_left: int | None = None
 
     @property
     def n_states(self) -> int:
@@ -339,6 +342,13 @@ def _warm_vectors(owner, warm_start, arms, discount, price):
     n_arms, n_states = arms.n_arms, arms.n_states
     if warm_start is None:
         return [None] * n_arms
+    from rmab.values.finite_pbvi import FiniteAlphaVectors, FinitePBVIResult
+
+    if isinstance(warm_start, (FinitePBVIResult, FiniteAlphaVectors)) or (
+            isinstance(warm_start, AlphaVectors) and warm_start.periods_left is not None):
+        raise InvalidParameterError(f"{owner}.warm_start: must come from a discounted solve "
+                                    f"(solve_pbvi); got a finite-horizon one, whose vectors "
+                                    f"bound a value of so many periods, not V*")
     if isinstance(warm_start, AlphaVectors):
         per_arm = [warm_start] * n_arms
     elif isinstance(warm_start, PBVIResult):
@@ -380,8 +390,8 @@ def solve_pbvi(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
     tol : float > 0
         Stopping rule: iteration ends after a full sweep in which no point-based backup
         raises the value at any point of the set by more than ``tol (1 - β) / β`` (Bellman
-        residual ``max_{b ∈ B} (HV(b) - V(b))^+``). Backups contract by ``β``, so the values
-        on ``B`` are then within ``tol`` of the point-based fixed point. They are lower bounds
+        residual ``max_{b ∈ B} (HV(b) - V(b))^+``); the values on ``B`` are then about
+        ``tol`` from the point-based fixed point (a heuristic: docs/values.md). They are lower bounds
         of ``V*_λ`` everywhere; how close to ``V*_λ`` also depends on how well ``B`` covers
         the reachable beliefs (Pineau et al. 2003 bound the gap by
         ``(R_max - R_min) δ_B / (1 - β)^2``, ``δ_B`` the set's density). Pair with

@@ -193,7 +193,8 @@ def rollout(instance: Instance, belief, *, base="myopic", base_params=None, hori
         raise InvalidParameterError(f"{owner}.instance: must be an Instance; got "
                                     f"{type(instance).__name__}")
     horizon, n_trajectories, max_joint = _check(owner, horizon, n_trajectories, mode, max_joint)
-    t = check_number(owner, "t", t, low=0, integer=True)
+    last = None if instance.horizon is None else instance.horizon - 1
+    t = check_number(owner, "t", t, low=0, high=last, integer=True)   # a period of the episode
     b = check_beliefs(owner, belief, instance.n_arms, instance.n_states, "belief")
     rng = as_generator(seed, f"{owner}.seed")
     if base_params is not None and not isinstance(base_params, dict):
@@ -222,7 +223,7 @@ def _rollout(instance, base, belief, horizon, n_traj, mode, max_joint, rng,
              t0=0) -> RolloutResult:
     start = time.perf_counter()
     arms = instance.arms
-    left = None if instance.horizon is None else max(instance.horizon - t0, 1)
+    left = None if instance.horizon is None else instance.horizon - t0     # >= 1 (checked)
     if left is not None:
         horizon = min(horizon, left)               # never simulate past the episode's end
     sim = _Simulator(instance, base, horizon, n_traj, rng, t0)

@@ -319,3 +319,20 @@ def test_the_policy_settles_within_max_iter():
     with pytest.warns(ConvergenceWarning):
         res = value_iteration(arms, discount=0.999, max_iter=1)
     assert not res.converged
+
+
+def test_value_iteration_stops_at_the_rounding_floor_of_a_periodic_chain():
+    """A period-2 chain at β = 0.99: the span of the differences settled at rounding's floor
+    above the stopping threshold, so value iteration ran its 100 000 sweeps and said it had not
+    converged, with exact values (a values review). It now stops when the span stops
+    shrinking and the policy step certifies the result."""
+    import warnings
+
+    T = np.array([[[[0.0, 1.0], [1.0, 0.0]]]])
+    arms = MDPArms(T, np.array([[[10.0], [0.0]]]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = value_iteration(arms, discount=0.99)
+    assert res.converged and res.iterations < 10_000
+    exact = np.linalg.solve(np.eye(2) - 0.99 * T[0, 0], [10.0, 0.0])
+    np.testing.assert_allclose(res.values[0, 0], exact, rtol=0, atol=1e-9)

@@ -200,3 +200,14 @@ def test_base_params_must_be_a_dict():
     inst = health_intervention(3, seed=0)
     with pytest.raises(InvalidParameterError, match=r"rollout\.base_params: must be a dict"):
         rollout(inst, inst.initial_belief, base_params=[1])
+
+
+def test_a_period_past_the_episode_is_refused():
+    """t = 10 on a 3-period instance simulated one period and returned values (a review)."""
+    inst = random_instance(3, seed=0, discount=1.0, horizon=3)
+    b = inst.initial_belief
+    with pytest.raises(InvalidParameterError, match=r"rollout\.t: must be <= 2; got 10"):
+        rollout(inst, b, t=10, seed=0)
+    planner = NoActionPlanner().fit(inst)
+    with pytest.raises(InvalidParameterError, match=r"NoActionPlanner\.plan\.t: must be <= 2"):
+        planner.plan(b, t=3)
