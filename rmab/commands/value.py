@@ -35,6 +35,11 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    if not args.tol > 0:                                  # checked before any solving
+        raise InvalidParameterError(f"value.tol: must be > 0 (--tol); got {args.tol}")
+    if args.upper_sweeps < 0:
+        raise InvalidParameterError(f"value.upper_sweeps: must be >= 0 (--upper-sweeps); got "
+                                    f"{args.upper_sweeps}")
     model = read_pomdp(args.file)
     arms, start, beta = model.arms, model.start, model.discount
     if args.horizon is not None:

@@ -45,8 +45,13 @@ def test_errors(tmp_path):
         run([str(undiscounted), "--horizon", "0"])
     with pytest.raises(InvalidParameterError, match=r"value\.randomized: only without --horizon"):
         run([str(TIGER), "--horizon", "3", "--randomized"])
-    with pytest.raises(InvalidParameterError, match=r"solve_pbvi\.tol: must be > 0"):
+    with pytest.raises(InvalidParameterError, match=r"value\.tol: must be > 0 \(--tol\)"):
         run([str(TIGER), "--tol", "0"])
+    with pytest.raises(InvalidParameterError, match=r"value\.tol: must be > 0"):
+        run([str(TIGER), "--tol", "-1", "--horizon", "3"])
+    with pytest.raises(InvalidParameterError, match=r"value\.upper_sweeps: must be >= 0 "
+                                                    r"\(--upper-sweeps\); got -1"):
+        run([str(tmp_path / "none.pomdp"), "--upper-sweeps", "-1"])     # before reading
 
 
 def test_finite_horizon_interval(tmp_path, capsys):
