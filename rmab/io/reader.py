@@ -144,14 +144,18 @@ def read_batches_keep_going(path, *, discount: float = 0.95
         row, line = data[i], int(data_lines[i])
         if not _filled(row):
             continue
-        bid = row[bi].strip() if len(row) > bi else ""
-        error = BatchInputError(f"{OWNER}.row: must have {width} fields like the header; got "
-                                f"{len(row)}", file=file, line=line, batch_id=bid or None)
-        if not bid:
-            failures.append(error)
-            continue
-        broken.setdefault(bid, error)
-        first[bid] = min(first.get(bid, line), line)
+        # a comma too many or too few may have shifted the batch_id cell: every batch the row
+        # names anywhere is broken (else the one in its batch_id place, maybe only this row's)
+        cells = [c.strip() for c in row]
+        named = [c for c in dict.fromkeys(cells) if c in groups]
+        if not named and len(row) > bi and cells[bi]:
+            named = [cells[bi]]
+        message = f"{OWNER}.row: must have {width} fields like the header; got {len(row)}"
+        if not named:
+            failures.append(BatchInputError(message, file=file, line=line))
+        for bid in named:
+            broken.setdefault(bid, BatchInputError(message, file=file, line=line, batch_id=bid))
+            first[bid] = min(first.get(bid, line), line)
     if not first and not failures:
         raise BatchInputError(f"{OWNER}: must have at least one arm row after the header; got "
                               f"none", file=file, line=int(lines[head]) + 1)

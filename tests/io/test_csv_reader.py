@@ -338,3 +338,17 @@ def test_long_cells_with_quoted_line_breaks(write_csv):
     with pytest.raises(BatchInputError, match="must give the arm's model") as info:
         read_batches(write_csv(text))
     assert info.value.line == 4
+
+
+def test_a_shifted_row_breaks_the_batch_it_names_not_a_made_up_one(write_csv):
+    """An unquoted comma before batch_id shifted the cell: the error went to batch ' J' and
+    'clinic' was solved without the arm (a CSV review)."""
+    text = ("arm_id,batch_id,budget,belief,model,model_arm\n"
+            "Smith, J,clinic,1,0.2;0.8,health.npz,0\n"
+            "Jones,clinic,1,0.9;0.1,health.npz,1\n"
+            "Lee,other,1,0.9;0.1,health.npz,2\n"
+            "Ng,lonely,1,0.5;0.5,health.npz,3,extra\n")
+    batches, failures = read_batches_keep_going(write_csv(text))
+    assert [b.batch_id for b in batches] == ["other"]
+    assert [(f.batch_id, f.line) for f in failures] == [("clinic", 2), ("lonely", 5)]
+    assert "must have 6 fields like the header; got 7" in str(failures[0])
