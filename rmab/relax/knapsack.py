@@ -85,7 +85,7 @@ def solve_knapsack(values, costs, budget, *, method: str = "auto", dp_limit: int
     method : {"auto", "dp", "greedy", "mip"}
     dp_limit, mip_limit : int
         Largest DP table (cells) and MIP (indicators, without count limits) that ``"auto"``
-        solves exactly.
+        solves exactly; ``"dp"`` refuses a larger table.
     time_limit : float, optional
         Seconds allowed to the MIP. On the limit the best action found (at worst the greedy
         answer it starts from) is returned with ``optimal=False`` and a
@@ -139,6 +139,12 @@ def solve_knapsack(values, costs, budget, *, method: str = "auto", dp_limit: int
     if method == "dp" and scale is None:
         raise InvalidParameterError(f"{owner}.costs: must be integers or decimals of at most "
                                     f"three places for method 'dp'")
+    if method == "dp":                  # a budget of 1e9 asked for an 18 GB table
+        cells = n_arms * (_dp_table(costs, budget, scale)[1] + 1)
+        if cells > dp_limit:
+            raise InvalidParameterError(f"{owner}.method: 'dp' needs a table of {cells:.3g} "
+                                        f"cells, more than dp_limit={dp_limit}; use 'mip' or "
+                                        f"raise dp_limit")
     if method == "auto":                # the DP table stops at the dearest joint action
         method = "greedy"
         if scale is not None:

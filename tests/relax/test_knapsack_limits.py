@@ -296,3 +296,15 @@ def test_costs_just_off_the_grid_say_why_the_answer_is_not_proven():
         res = solve_knapsack(np.array([[0, 1.0]] * 4), costs, 3.0, method="dp", max_active=3)
     assert res.value == 2.0 and not res.optimal
     assert costs[np.arange(4), res.actions].sum() <= 3.0
+
+
+def test_an_explicit_dp_refuses_a_table_beyond_dp_limit():
+    """Without count limits 'dp' built any table: a budget of 1e9 asked for gigabytes and the
+    kernel was killed, taking a CSV run's other batches with it (a CSV review)."""
+    values = np.array([[0.0, 1.0], [0.0, 2.0]])
+    costs = np.array([[0.0, 1e9], [0.0, 1e9 - 1]])
+    with pytest.raises(InvalidParameterError, match=r"solve_knapsack\.method: 'dp' needs a "
+                                                    r"table of 2e\+09 cells, more than "
+                                                    r"dp_limit=\d+; use 'mip' or raise"):
+        solve_knapsack(values, costs, 1e9, method="dp")
+    assert solve_knapsack(values, costs, 1e9, method="auto").value == 2.0
