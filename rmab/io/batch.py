@@ -14,7 +14,7 @@ import numpy as np
 from rmab._validation import check_number
 from rmab.belief.update import check_actions
 from rmab.errors import InvalidParameterError, PlanningError, RmabError
-from rmab.io.reader import Batch, read_batches_keep_going
+from rmab.io.reader import Batch, read_with_models
 from rmab.io.writer import write_solutions
 from rmab.models.storage import check_writable
 from rmab.planners.base import make_planner
@@ -123,8 +123,9 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
     if out is not None and not hasattr(out, "write"):       # before the work, not after it
         check_writable(out, [source] if isinstance(source, (str, Path)) else [])
     failures: list[BatchFailure] = []
+    models: list[str] = []                  # every model file the CSV names
     if isinstance(source, (str, Path)):
-        batches, bad = read_batches_keep_going(source, discount=discount)
+        batches, bad, models = read_with_models(source, discount)
         if bad and not keep_going:
             raise bad[0]
         failures += [BatchFailure(e.batch_id, "read", e) for e in bad]
@@ -141,7 +142,7 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
                                         f"or a sequence of Batch objects (read_batches); got "
                                         f"{what}")
     if out is not None and not hasattr(out, "write"):        # nor over a model file named
-        check_writable(out, sorted({f for b in batches for f in b.model_files}))
+        check_writable(out, sorted({f for b in batches for f in b.model_files}.union(models)))
     from tqdm import tqdm
 
     outcomes = []

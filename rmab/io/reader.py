@@ -108,6 +108,12 @@ def read_batches_keep_going(path, *, discount: float = 0.95
 
     Problems of the whole file (unreadable, not CSV, bad header, no rows) still raise.
     """
+    return read_with_models(path, discount)[:2]
+
+
+def read_with_models(path, discount: float = 0.95):
+    """:func:`read_batches_keep_going` and the paths of every model file a row names, also
+    in the batches left out (an output must not replace any of them)."""
     discount = check_number("read_batches", "discount", discount, low=0.0, high=1.0,
                             low_open=True, high_open=True)
     file = str(path)
@@ -169,7 +175,7 @@ def read_batches_keep_going(path, *, discount: float = 0.95
         except BatchInputError as exc:
             failures.append(exc)
     failures.sort(key=lambda e: e.line or 0)
-    return batches, failures
+    return batches, failures, reader.named_models()
 
 
 def _filled(row: list[str]) -> bool:
@@ -417,11 +423,17 @@ class _FileReader:
             source_col[ks] = col
         return transitions, observations, rewards, costs, names, source_col
 
-    def _model(self, b, path: str, k: int) -> Instance:
+    def named_models(self) -> list[str]:
+        """The model files the rows name, as :meth:`_model` finds them."""
+        return sorted({self._model_path(p) for p in self.table.get("model", ()) if p})
+
+    def _model_path(self, path: str) -> str:
         full = Path(path)
-        if not full.is_absolute():
-            full = self.folder / full
-        key = str(full)
+        return str(full if full.is_absolute() else self.folder / full)
+
+    def _model(self, b, path: str, k: int) -> Instance:
+        key = self._model_path(path)
+        full = Path(key)
         b.model_files.add(key)
         if key not in self._models:
             try:

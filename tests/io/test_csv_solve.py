@@ -227,7 +227,7 @@ def test_the_output_is_checked_before_the_work(tmp_path, monkeypatch, capsys):
     def no_reading(*args, **kwargs):
         raise AssertionError("the input was read before the output was checked")
 
-    monkeypatch.setattr(batch_mod, "read_batches_keep_going", no_reading)
+    monkeypatch.setattr(batch_mod, "read_with_models", no_reading)
     (tmp_path / "outdir").mkdir()
     assert main(["solve", str(EXAMPLE), "--out", str(tmp_path / "outdir")]) == 1
     assert "it is a directory" in capsys.readouterr().err
@@ -341,3 +341,16 @@ def test_cli_solves_decimal_and_real_costs_exactly_and_stdout_holds_only_csv(
                if costs[np.arange(7), list(a)].sum() <= 2.1 + 1e-9)
     got = np.array([int(r["action"]) for r in rows])
     assert values[np.arange(7), got].sum() == pytest.approx(best, abs=1e-12)
+
+
+def test_a_model_named_only_by_a_failed_batch_is_not_replaced(folder):
+    """--keep-going: batch B fails to read (budgets differ), so its model was not among the
+    inputs and '-o other.npz' replaced it with the CSV output (a CSV review)."""
+    shutil.copy(folder / "health.npz", folder / "other.npz")
+    (folder / "in.csv").write_text("batch_id,arm_id,budget,state,model,model_arm\n"
+                                   "A,a1,1,0,health.npz,0\nB,b1,1,0,other.npz,0\n"
+                                   "B,b2,2,0,other.npz,1\n")
+    before = (folder / "other.npz").read_bytes()
+    with pytest.raises(OutputError, match=r"other\.npz: must not be an input of this run"):
+        solve_batches(folder / "in.csv", "myopic", out=folder / "other.npz", keep_going=True)
+    assert (folder / "other.npz").read_bytes() == before
