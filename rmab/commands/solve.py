@@ -61,6 +61,8 @@ def run(args) -> int:
         args.out = None
     if args.out is None and sys.stdout is None:
         raise OutputError("solve.out: standard output is closed; give --out FILE")
+    if args.out is None and hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(encoding="utf-8")     # the CSV's encoding, whatever the locale
     result = solve_batches(args.csv, args.planner, planner_params=dict(args.param),
                            seed=args.seed, keep_going=args.keep_going,
                            out=args.out if args.out is not None else sys.stdout,

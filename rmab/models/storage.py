@@ -30,6 +30,10 @@ FORMAT = "rmab-instance"
 VERSION = 1
 
 
+_EXIT_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
+                      if hasattr(signal, name))      # no SIGHUP on Windows
+
+
 class atomic_write:
     """Context manager yielding a temporary path beside ``path``; on success it is renamed onto
     ``path`` (atomic on POSIX), on error removed, so no half-written file is ever left. Missing
@@ -70,23 +74,26 @@ class atomic_write:
         return self.tmp
 
     def _catch_term(self) -> None:
-        """While the file is written, SIGTERM (``kill``, SLURM, ``docker stop``) exits through
-        the normal unwinding (status 143), so the temporary file is removed; only where
-        nobody else handles SIGTERM (its default, in the main thread), and only here: a
-        Python handler would wait for a long computation in C to return."""
-        if threading.current_thread() is not threading.main_thread() or \
-                signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        """While the file is written, SIGTERM (``kill``, SLURM, ``docker stop``) and SIGHUP (a
+        closed terminal or ssh session) exit through the normal unwinding (status 128 +
+        signal), so the temporary file is removed; only signals nobody else handles (their
+        default, in the main thread), and only here: a Python handler would wait for a long
+        computation in C to return."""
+        self._term = {}
+        if threading.current_thread() is not threading.main_thread():
             return
 
         def terminated(signum, frame):
             raise SystemExit(128 + signum)
 
-        self._term = signal.signal(signal.SIGTERM, terminated)
+        for sig in _EXIT_SIGNALS:
+            if signal.getsignal(sig) is signal.SIG_DFL:
+                self._term[sig] = signal.signal(sig, terminated)
 
     def __exit__(self, exc_type, exc, tb):
-        if self._term is not None:
-            signal.signal(signal.SIGTERM, self._term)
-            self._term = None
+        for sig, handler in (self._term or {}).items():
+            signal.signal(sig, handler)
+        self._term = None
         if exc_type is None:
             try:
                 _sync(self.tmp)                 # on disk before it is the file: after a

@@ -352,3 +352,12 @@ def test_a_shifted_row_breaks_the_batch_it_names_not_a_made_up_one(write_csv):
     assert [b.batch_id for b in batches] == ["other"]
     assert [(f.batch_id, f.line) for f in failures] == [("clinic", 2), ("lonely", 5)]
     assert "must have 6 fields like the header; got 7" in str(failures[0])
+
+
+def test_a_blank_before_a_quoted_cell_is_stripped_like_any_other(write_csv):
+    """'b, "0.2;0.8"': the blank made the quotes literal and the cell split at its commas
+    (a CSV review); cells are stripped, so the quoted cell reads as written without it."""
+    (batch,) = read_batches(write_csv('batch_id,arm_id,budget,belief,model,model_arm\n'
+                                      'b, a1, 1, "0.2;0.8", "health.npz", 0\n'))
+    assert batch.arm_ids == ("a1",)
+    np.testing.assert_allclose(batch.belief[0], [0.2, 0.8])

@@ -354,3 +354,19 @@ def test_a_model_named_only_by_a_failed_batch_is_not_replaced(folder):
     with pytest.raises(OutputError, match=r"other\.npz: must not be an input of this run"):
         solve_batches(folder / "in.csv", "myopic", out=folder / "other.npz", keep_going=True)
     assert (folder / "other.npz").read_bytes() == before
+
+
+def test_standard_output_is_utf8_whatever_the_locale(folder):
+    """'-o -' wrote in the locale's encoding: an ASCII locale raised UnicodeEncodeError
+    after the header, a latin-1 one wrote a file the reader refuses (a CSV review)."""
+    import os
+    import subprocess
+    import sys
+
+    (folder / "u.csv").write_text("batch_id,arm_id,budget,state,model,model_arm\n"
+                                  "café,zoë,1,0,health.npz,0\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    out = subprocess.run([sys.executable, "-m", "rmab", "solve", str(folder / "u.csv"), "-o",
+                          "-"], capture_output=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr.decode(errors="replace")
+    assert out.stdout.decode("utf-8").splitlines()[1].startswith("café,zoë,")

@@ -336,27 +336,39 @@ def test_a_write_error_inside_is_an_output_error_and_nothing_is_left(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_sigterm_while_writing_removes_the_output_being_written(tmp_path):
-    """``kill`` (SLURM, docker stop) left a temporary file beside the output; during a write
-    it now exits with 143 through the normal unwinding. Outside writes SIGTERM keeps its
-    default (a Python handler would wait for a long computation in C)."""
+@pytest.mark.parametrize("name, code", [("SIGTERM", 143), ("SIGHUP", 129)])
+def test_sigterm_while_writing_removes_the_output_being_written(tmp_path, name, code):
+    """``kill`` (SLURM, docker stop) or a closed ssh session (SIGHUP, a CSV review) left a
+    temporary file beside the output; during a write it now exits with 128 + the signal
+    through the normal unwinding. Outside writes the signal keeps its default (a Python
+    handler would wait for a long computation in C)."""
+    import signal
+
+    sig = getattr(signal, name)
+    outer = signal.signal(sig, signal.SIG_DFL)      # nohup or a runner may have set another
+    try:
+        _exits_through_unwinding(tmp_path, sig, code)
+    finally:
+        signal.signal(sig, outer)
+
+
+def _exits_through_unwinding(tmp_path, sig, code):
     import os
     import signal
 
     from rmab.models.storage import atomic_write
 
-    before = signal.getsignal(signal.SIGTERM)
-    assert before is signal.SIG_DFL
+    before = signal.getsignal(sig)
     with pytest.raises(SystemExit) as info:
         with atomic_write(tmp_path / "out.csv") as tmp:
-            assert signal.getsignal(signal.SIGTERM) is not before
+            assert signal.getsignal(sig) is not before
             tmp.write_text("half")
-            os.kill(os.getpid(), signal.SIGTERM)
-    assert info.value.code == 143 and list(tmp_path.iterdir()) == []
-    assert signal.getsignal(signal.SIGTERM) is before
+            os.kill(os.getpid(), sig)
+    assert info.value.code == code and list(tmp_path.iterdir()) == []
+    assert signal.getsignal(sig) is before
     with atomic_write(tmp_path / "ok.csv") as tmp:
         tmp.write_text("done")
-    assert signal.getsignal(signal.SIGTERM) is before
+    assert signal.getsignal(sig) is before
 
 
 def test_sigterm_handled_elsewhere_is_left_alone(tmp_path):
