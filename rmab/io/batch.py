@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import sys
+import warnings
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,20 +165,35 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
 def _solve_one(batch: Batch, planner: str, params: dict, seed) -> BatchOutcome:
     inst = batch.instance
     start = time.perf_counter()
+    where = _where(batch)
     try:
-        model = make_planner(planner, **params).fit(inst, seed=batch_seed(seed, batch.batch_id))
-        actions = check_actions(f"{planner}.plan", model.plan(batch.belief), inst.n_arms,
-                                inst.n_actions)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = make_planner(planner, **params).fit(inst, seed=batch_seed(seed,
+                                                                             batch.batch_id))
+            actions = check_actions(f"{planner}.plan", model.plan(batch.belief), inst.n_arms,
+                                    inst.n_actions)
         costs = inst.arms.costs[np.arange(inst.n_arms), actions]
         why = inst.violation(actions)
         if why is not None:
             raise PlanningError(f"{planner}.plan: {why}")
     except Exception as exc:  # noqa: BLE001 - one batch's planner failure must not hide the rest
-        raise PlanningError(f"planner {planner!r} failed on batch {batch.batch_id!r}: "
+        raise PlanningError(f"planner {planner!r} failed on batch {batch.batch_id!r}{where}: "
                             f"{exc}") from exc
+    finally:
+        for w in caught:                  # said again with the batch they are about
+            warnings.warn(f"batch {batch.batch_id!r}{where}: {w.message}", w.category,
+                          stacklevel=2)
     scores = getattr(getattr(model, "last_stats", None), "scores", None)
     if scores is not None:
         scores = np.asarray(scores, dtype=np.float64)
         scores = scores if scores.shape == (inst.n_arms,) else None
     return BatchOutcome(batch.batch_id, batch.arm_ids, actions, costs, scores,
                         batch.action_names, inst.budget, time.perf_counter() - start)
+
+
+def _where(batch: Batch) -> str:
+    """`` (file, line N)`` of the batch's first row, or nothing for batches made in Python."""
+    if batch.file is None or batch.lines is None or not len(batch.lines):
+        return ""
+    return f" ({batch.file}, line {int(batch.lines.min())})"

@@ -370,3 +370,31 @@ def test_standard_output_is_utf8_whatever_the_locale(folder):
                           "-"], capture_output=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr.decode(errors="replace")
     assert out.stdout.decode("utf-8").splitlines()[1].startswith("café,zoë,")
+
+
+def test_a_planners_warnings_and_errors_name_the_batch_and_its_line(write_csv, monkeypatch):
+    """Two batches' warnings printed alike, naming neither batch nor file (a CSV review)."""
+    import rmab.io.batch as batch_mod
+    from rmab.errors import RmabWarning
+
+    path = write_csv("batch_id,arm_id,budget,state,model,model_arm\n"
+                     "b1,a,1,0,health.npz,0\nb2,c,1,0,health.npz,1\n")
+    real = batch_mod.make_planner
+
+    def warning_planner(name, **params):
+        planner = real(name, **params)
+        plan = planner.plan
+
+        def warn_then_plan(belief, **kw):
+            import warnings
+            warnings.warn("1 of 1 arms are not indexable", RmabWarning)
+            return plan(belief, **kw)
+        planner.plan = warn_then_plan
+        return planner
+
+    monkeypatch.setattr(batch_mod, "make_planner", warning_planner)
+    with pytest.warns(RmabWarning) as caught:
+        solve_batches(path, "myopic")
+    said = sorted(str(w.message) for w in caught)
+    assert said == [f"batch 'b1' ({path}, line 2): 1 of 1 arms are not indexable",
+                    f"batch 'b2' ({path}, line 3): 1 of 1 arms are not indexable"]
