@@ -207,3 +207,17 @@ def test_training_record_of_a_damaged_file_is_a_typed_error(tmp_path):
     with pytest.raises(InvalidModelError, match=r"read_trained_for\.path: must hold its "
                                                 r"training record"):
         read_trained_for(bad)
+
+
+def test_brute_force_takes_a_table_on_the_body_it_already_had():
+    """The cache was keyed by the body: a table put on the same body crashed (levels None),
+    and a body without its table would have kept the levels (a SEQUOIA review)."""
+    d, rng = domain("interventions"), np.random.default_rng(7)
+    g = random_table_network(d, rng)
+    s = rng.integers(0, d.n_states, d.n_arms)
+    brute = BruteForceArgmax(d, 10, g.network)
+    plain = brute.solve(s, 3).value
+    brute.set_network(g)
+    assert brute.solve(s, 3).value == pytest.approx(BruteForceArgmax(d, 10, g).solve(s, 3).value)
+    brute.set_network(g.network)
+    assert brute.solve(s, 3).value == pytest.approx(plain)

@@ -102,10 +102,10 @@ class BruteForceArgmax:
         table = getattr(net, "gain_table", None)
         base = net if table is None else net.network
         m = self.actions.shape[1]
-        if self._cached is not base:
+        if self._cached is not net:       # (a table on the same body needs its levels too)
             self._first = self.actions @ base.weights[0][:, :m].T
             self._levels = None if table is None else self.actions @ net.levels_map.T
-            self._cached = base
+            self._cached = net
         ctx = context_features(states, time_to_go, self.horizon, self.domain.n_states)
         h = self._first + (base.weights[0][:, m:] @ ctx + base.biases[0])   # layer 1, (K, h)
         for w, b in zip(base.weights[1:], base.biases[1:]):                 # ReLU, then on
