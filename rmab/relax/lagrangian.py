@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rmab._validation import check_number
+from rmab._validation import as_generator, check_number
 from rmab.belief.update import check_beliefs
 from rmab.errors import ConvergenceWarning, InvalidParameterError, MissingDependencyError
 from rmab.models.arms import MDPArms
@@ -439,16 +439,9 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
         PBVI's belief sampling.
     """
     owner = "lagrangian_bound"
-    if not isinstance(price_limits, (bool, np.bool_)):
-        raise InvalidParameterError(f"{owner}.price_limits: must be a bool; got "
-                                    f"{price_limits!r}")
-    if price_limits and instance.count_limited:
-        if isinstance(seed, np.random.Generator):      # every solve samples the same beliefs
-            seed = int(seed.integers(2**63))
-        return _price_limits(instance, dict(
-            method=method, beliefs=beliefs, price_tol=price_tol, max_iter=max_iter,
-            value_tol=value_tol, certificate=certificate, sawtooth_sweeps=sawtooth_sweeps,
-            seed=seed))
+    for name, flag in (("price_limits", price_limits), ("certificate", certificate)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise InvalidParameterError(f"{owner}.{name}: must be a bool; got {flag!r}")
     start = time.perf_counter()
     beliefs, value_tol = _check_common(owner, instance, beliefs, value_tol)
     if not isinstance(method, str) or method not in _METHODS:
@@ -457,6 +450,14 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
     max_iter = check_number(owner, "max_iter", max_iter, low=1, integer=True)
     sawtooth_sweeps = check_number(owner, "sawtooth_sweeps", sawtooth_sweeps, low=0,
                                    integer=True)
+    as_generator(seed, f"{owner}.seed")       # checked here (each PBVI solve draws from it)
+    if price_limits and instance.count_limited:
+        if isinstance(seed, np.random.Generator):      # every solve samples the same beliefs
+            seed = int(seed.integers(2**63))
+        return _price_limits(instance, dict(
+            method=method, beliefs=beliefs, price_tol=price_tol, max_iter=max_iter,
+            value_tol=value_tol, certificate=certificate, sawtooth_sweeps=sawtooth_sweeps,
+            seed=seed))
     if method == "auto":
         method = "bisection" if instance.fully_observed else "cutting-plane"
     if method == "cutting-plane" and instance.fully_observed:
@@ -761,8 +762,11 @@ def dual_curve(instance: Instance, prices, *, beliefs=None, value_tol: float | N
                certificate: bool = True, seed=0) -> DualCurveResult:
     """``L(λ)`` (estimate and, if asked, certified upper values) and its slope on ``prices``."""
     owner = "dual_curve"
+    if not isinstance(certificate, (bool, np.bool_)):
+        raise InvalidParameterError(f"{owner}.certificate: must be a bool; got {certificate!r}")
     start = time.perf_counter()
     beliefs, value_tol = _check_common(owner, instance, beliefs, value_tol)
+    as_generator(seed, f"{owner}.seed")
     from rmab.values.exact import check_prices
 
     prices = check_prices(owner, prices)

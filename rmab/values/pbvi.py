@@ -391,9 +391,9 @@ def solve_pbvi(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
         Stopping rule: iteration ends after a full sweep in which no point-based backup
         raises the value at any point of the set by more than ``tol (1 - β) / β`` (Bellman
         residual ``max_{b ∈ B} (HV(b) - V(b))^+``); the values on ``B`` are then about
-        ``tol`` from the point-based fixed point (a heuristic: docs/values.md). They are lower bounds
-        of ``V*_λ`` everywhere; how close to ``V*_λ`` also depends on how well ``B`` covers
-        the reachable beliefs (Pineau et al. 2003 bound the gap by
+        ``tol`` from the point-based fixed point (a heuristic: docs/values.md). They are
+        lower bounds of ``V*_λ`` everywhere; how close to ``V*_λ`` also depends on how well
+        ``B`` covers the reachable beliefs (Pineau et al. 2003 bound the gap by
         ``(R_max - R_min) δ_B / (1 - β)^2``, ``δ_B`` the set's density). Pair with
         :mod:`rmab.values.bounds` for a certified interval.
     initial_belief : array (S,) or (N, S), optional

@@ -281,3 +281,23 @@ def test_certificate_slack_covers_the_tolerance_policy_iteration_met():
     assert met > 1e-9
     slack = solver.upper(point) - point.values            # values ~1e8: compare loosely
     np.testing.assert_allclose(slack, met, rtol=1e-2)
+
+
+def test_price_limits_checks_beliefs_and_flags_like_the_plain_bound():
+    """With price_limits=True the beliefs reached Hawkins' LP unchecked (numpy's broadcast
+    error; 'MILP.c: must be finite' for NaN), certificate='no' was taken as True and a bad
+    seed was named solve_pbvi's (a relaxations review)."""
+    from rmab.models.arms import MDPArms
+
+    rng = np.random.default_rng(0)
+    arms = MDPArms(rng.dirichlet(np.ones(2), size=(3, 2, 2)), rng.uniform(0, 1, (3, 2, 2)))
+    inst = Instance(arms, budget=1, discount=0.9, max_active=1)
+    for bad, match in ((np.ones((2, 2)) / 2, r"must have shape \(n_arms=3, n_states=2\)"),
+                       (np.full((3, 2), np.nan), r"must be finite; got nan")):
+        with pytest.raises(InvalidParameterError, match=r"lagrangian_bound\.beliefs: " + match):
+            lagrangian_bound(inst, beliefs=bad, price_limits=True)
+    with pytest.raises(InvalidParameterError, match=r"lagrangian_bound\.certificate: must be a "
+                                                    r"bool; got 'no'"):
+        lagrangian_bound(inst, certificate="no")
+    with pytest.raises(InvalidParameterError, match=r"lagrangian_bound\.seed: "):
+        lagrangian_bound(health_intervention(4, seed=0), seed="x")

@@ -77,9 +77,9 @@ def test_a_suffix_never_takes_another_planners_name():
 def test_a_planner_class_is_refused_with_the_call_to_make():
     from rmab.planners.baselines import RandomPlanner
 
-    with pytest.raises(InvalidParameterError, match=r"compare\.planners\[1\]: must be a "
-                                                    r"planner object, not a class; got "
-                                                    r"RandomPlanner \(call it: RandomPlanner\(\)\)"):
+    with pytest.raises(InvalidParameterError,
+                       match=r"compare\.planners\[1\]: must be a planner object, not a class; "
+                             r"got RandomPlanner \(call it: RandomPlanner\(\)\)"):
         compare(INST, ["myopic", RandomPlanner], episodes=2)
 
 
