@@ -95,8 +95,12 @@ class BaseDomainPlanner:
                                         f"got {type(domain).__name__}")
         self.rng = as_generator(seed, f"{type(self).__name__}.fit.seed")
         self._domain = domain
-        self._fit(domain)
-        self._reset()
+        try:
+            self._fit(domain)
+            self._reset()
+        except BaseException:       # not fitted: plan must not run on this or an old fit
+            self._domain = None
+            raise
         return self
 
     def reset(self, *, seed=None) -> None:

@@ -93,8 +93,12 @@ class BasePlanner:
                                         f"Instance; got {type(instance).__name__}")
         self.rng = as_generator(seed, f"{type(self).__name__}.fit.seed")
         self._instance = instance
-        self._fit(instance)
-        self._reset()
+        try:
+            self._fit(instance)
+            self._reset()
+        except BaseException:       # not fitted: plan must not run on this or an old fit
+            self._instance = None
+            raise
         return self
 
     def reset(self, *, seed=None) -> None:

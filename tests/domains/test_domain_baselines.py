@@ -469,3 +469,22 @@ def test_progress_bar_counts_every_planner_episode(capsys):
 def test_myopic_solver_options_are_checked_when_made(params, match):
     with pytest.raises(InvalidParameterError, match=match):
         make_domain_planner("myopic", **params)
+
+
+def test_a_refused_fit_leaves_a_domain_planner_unfitted():
+    class OnlyCapacity(BaseDomainPlanner):
+        name = "only-capacity"
+
+        def _fit(self, domain):
+            if domain.kind != "capacity":
+                raise InvalidParameterError("OnlyCapacity.domain: must be a capacity domain")
+
+        def _plan(self, states, t):
+            return self.domain.null_action()
+
+    p = OnlyCapacity().fit(make_domain("capacity", 6, 2, seed=0))
+    path = make_domain("path", 6, 2, seed=0)
+    with pytest.raises(InvalidParameterError, match="must be a capacity domain"):
+        p.fit(path)
+    with pytest.raises(NotFittedError):
+        p.plan(np.zeros(6, dtype=np.int64))

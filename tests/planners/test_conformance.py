@@ -118,6 +118,27 @@ def test_not_fitted(name):
         p.reset(seed=0)
 
 
+def test_a_refused_fit_leaves_the_planner_unfitted():
+    """fit stored the instance before _fit refused it: no-action then planned for a
+    min_active it cannot meet, and a refused refit kept the old fit's indices (a review)."""
+    from rmab.models import Instance, random_mdp_arms
+
+    inst = Instance(random_mdp_arms(3, 2, 2, seed=0), budget=2.0, discount=0.9, min_active=2)
+    p = make_planner("no-action")
+    with pytest.raises(InvalidParameterError, match="min_active"):
+        p.fit(inst, seed=0)
+    assert not p.fitted
+    with pytest.raises(NotFittedError):
+        p.plan(inst.initial_belief)
+    three = Instance(random_mdp_arms(3, 2, 3, seed=1), budget=2.0, discount=0.9)
+    two = Instance(random_mdp_arms(3, 2, 2, seed=1), budget=2.0, discount=0.9)
+    w = make_planner("whittle", action=2).fit(three, seed=0)
+    with pytest.raises(InvalidParameterError):
+        w.fit(two, seed=0)
+    with pytest.raises(NotFittedError):
+        w.plan(two.initial_belief)
+
+
 @pytest.mark.parametrize("name,kind", list(itertools.product(NAMES, INSTANCES)))
 def test_feasible_and_pure(name, kind):
     inst = INSTANCES[kind]
