@@ -40,6 +40,10 @@ class RolloutPlanner(BasePlanner):
             raise InvalidParameterError(f"RolloutPlanner.base_params: must be a dict of the base "
                                         f"planner's parameters; got {base_params!r}")
         self.base_params = dict(base_params or {})
+        try:                            # a bad parameter fails now, not at every fit
+            make_planner(base, **self.base_params)
+        except InvalidParameterError as exc:
+            raise InvalidParameterError(f"RolloutPlanner.base_params: {exc}") from exc
 
     def _fit(self, instance):
         self._base = make_planner(self.base, **self.base_params).fit(instance, seed=self.rng)

@@ -211,3 +211,14 @@ def test_a_period_past_the_episode_is_refused():
     planner = NoActionPlanner().fit(inst)
     with pytest.raises(InvalidParameterError, match=r"NoActionPlanner\.plan\.t: must be <= 2"):
         planner.plan(b, t=3)
+
+
+def test_base_params_are_checked_when_the_planner_is_made():
+    """A typo in base_params passed make_planner and failed at every fit (one error per CSV
+    batch with --keep-going, not one up front; a planners review)."""
+    from rmab.planners import make_planner
+
+    with pytest.raises(InvalidParameterError, match=r"RolloutPlanner\.base_params: "
+                                                    r"make_planner\('myopic'\)\.bogus: not a "
+                                                    r"parameter"):
+        make_planner("rollout", base_params={"bogus": 1})
