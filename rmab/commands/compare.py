@@ -273,7 +273,7 @@ def run(args) -> int:
         except (InvalidParameterError, InvalidModelError) as exc:
             name = getattr(exc, "planner", None)        # a default planner that does not apply
             if args.planners is not None or name not in planners:
-                raise                                   # (e.g. Whittle: discount 1)
+                raise                                   # (e.g. no-action: min_active > 0)
             warnings.warn(f"compare: leaving out {name!r}, which does not apply to this "
                           f"instance ({getattr(exc, 'reason', exc)})", RmabWarning)
             planners.remove(name)
