@@ -128,10 +128,11 @@ class SolverLimitWarning(RmabWarning):
 
 
 def raise_in(exc: Exception, where: str) -> NoReturn:
-    """Raise ``exc`` as having happened ``where``: an RmabError as one of the same type whose
-    message starts with ``where`` (from ``exc``); any other exception (a bug) as itself, with
+    """Raise ``exc`` as having happened ``where``: an RmabError that is its message alone as
+    one of the same type whose message starts with ``where`` (from ``exc``); any other
+    exception (a bug, or an error with fields such as a file and line) as itself, with
     ``where`` as a note."""
-    if isinstance(exc, RmabError):
+    if isinstance(exc, RmabError) and not vars(exc):
         try:
             error = type(exc)(f"{where}: {exc}")
         except TypeError:                    # an error class with another signature

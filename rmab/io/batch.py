@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from rmab._validation import check_number
+from rmab._warnings import caught_record, show_again
 from rmab.belief.update import check_actions
 from rmab.errors import InvalidParameterError, PlanningError, RmabError
 from rmab.io.reader import Batch, read_with_models
@@ -166,6 +167,7 @@ def _solve_one(batch: Batch, planner: str, params: dict, seed) -> BatchOutcome:
     inst = batch.instance
     start = time.perf_counter()
     where = _where(batch)
+    caught: list = []
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -177,19 +179,32 @@ def _solve_one(batch: Batch, planner: str, params: dict, seed) -> BatchOutcome:
         why = inst.violation(actions)
         if why is not None:
             raise PlanningError(f"{planner}.plan: {why}")
+        _say_again(caught, batch, where)   # a warning made an error fails this batch alone
     except Exception as exc:  # noqa: BLE001 - one batch's planner failure must not hide the rest
-        raise PlanningError(f"planner {planner!r} failed on batch {batch.batch_id!r}{where}: "
-                            f"{exc}") from exc
-    finally:
-        for w in caught:                  # said again with the batch they are about
-            warnings.warn(f"batch {batch.batch_id!r}{where}: {w.message}", w.category,
-                          stacklevel=2)
+        error = PlanningError(f"planner {planner!r} failed on batch {batch.batch_id!r}{where}: "
+                              f"{exc}")
+        if not isinstance(exc, Warning):
+            try:
+                _say_again(caught, batch, where)
+            except Warning:               # warnings as errors: the failure is reported anyway
+                pass
+        raise error from exc
     scores = getattr(getattr(model, "last_stats", None), "scores", None)
     if scores is not None:
         scores = np.asarray(scores, dtype=np.float64)
         scores = scores if scores.shape == (inst.n_arms,) else None
     return BatchOutcome(batch.batch_id, batch.arm_ids, actions, costs, scores,
                         batch.action_names, inst.budget, time.perf_counter() - start)
+
+
+def _say_again(caught, batch: Batch, where: str) -> None:
+    """The planner's warnings, said again with the batch they are about (from where they were
+    raised, so the caller's module filters apply)."""
+    shown: set = set()
+    for w in caught:
+        text, category, filename, lineno, module = caught_record(w)
+        show_again(f"batch {batch.batch_id!r}{where}: {text}", category, filename, lineno,
+                   module, shown)
 
 
 def _where(batch: Batch) -> str:

@@ -150,13 +150,19 @@ def read_with_models(path, discount: float = 0.95):
         row, line = data[i], int(data_lines[i])
         if not _filled(row):
             continue
-        # a comma too many or too few may have shifted the batch_id cell: every batch the row
-        # names anywhere is broken (else the one in its batch_id place, maybe only this row's)
+        # d commas too many or too few may have moved the batch_id cell by up to d places:
+        # every batch named there is broken (else the id in its place, maybe only this row's)
         cells = [c.strip() for c in row]
-        named = [c for c in dict.fromkeys(cells) if c in groups]
+        d = abs(len(row) - width)
+        near = cells[max(0, bi - d):bi + d + 1]
+        named = [c for c in dict.fromkeys(near) if c in groups]
         if not named and len(row) > bi and cells[bi]:
             named = [cells[bi]]
+        reader.stray.update(cells)                   # any may name a model file
         message = f"{OWNER}.row: must have {width} fields like the header; got {len(row)}"
+        if any(c[:1].isspace() and c.lstrip()[:1] == '"' for c in row):
+            message += (" (a blank before a quote makes the quotes part of the cell, and "
+                        "the commas inside split it: remove the blank)")
         if not named:
             failures.append(BatchInputError(message, file=file, line=line))
         for bid in named:
@@ -214,8 +220,7 @@ def _load_rows(path, file: str) -> tuple[list[list[str]], np.ndarray]:
 
 
 def _records(text: str, file: str) -> tuple[list[list[str]], np.ndarray]:
-    # skipinitialspace: 'b, "x,y"' is two cells, as docs/csv.md's stripped cells promise
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True, skipinitialspace=True)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         rows = list(reader)
     except csv.Error as exc:
@@ -225,7 +230,7 @@ def _records(text: str, file: str) -> tuple[list[list[str]], np.ndarray]:
                + (not text.endswith(("\n", "\r"))))
     if n_lines == len(rows):  # one record per line: no quoted line breaks
         return rows, np.arange(1, len(rows) + 1, dtype=np.int64)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True, skipinitialspace=True)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     lines, start = [], 1
     for _ in reader:
         lines.append(start)
@@ -249,7 +254,7 @@ def _fit(row: list[str], width: int) -> list[str]:
 def _bad_record_line(text: str) -> int:
     """The line where the record that breaks the CSV starts (an unclosed quote is reported
     by the csv module at the end of the file)."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True, skipinitialspace=True)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     start = 1
     try:
         for _ in reader:
@@ -288,6 +293,7 @@ class _FileReader:
         self.discount = discount
         self.table: dict[str, list[str]] = {}
         self.lines = np.zeros(0, dtype=np.int64)  # line of each full-width data row
+        self.stray: set[str] = set()               # cells of rows with a wrong field count
         self._models: dict[str, Instance | Exception] = {}
         self._inline: dict[tuple, MDPArms | POMDPArms | tuple] = {}
 
@@ -425,8 +431,12 @@ class _FileReader:
         return transitions, observations, rewards, costs, names, source_col
 
     def named_models(self) -> list[str]:
-        """The model files the rows name, as :meth:`_model` finds them."""
-        return sorted({self._model_path(p) for p in self.table.get("model", ()) if p})
+        """The model files the rows name, as :meth:`_model` finds them, and every cell of a
+        row with a wrong field count that names an existing file."""
+        paths = {self._model_path(p) for p in self.table.get("model", ()) if p}
+        paths.update(q for q in map(self._model_path, filter(None, self.stray))
+                     if Path(q).is_file())
+        return sorted(paths)
 
     def _model_path(self, path: str) -> str:
         full = Path(path)

@@ -354,6 +354,11 @@ def test_a_model_named_only_by_a_failed_batch_is_not_replaced(folder):
     with pytest.raises(OutputError, match=r"other\.npz: must not be an input of this run"):
         solve_batches(folder / "in.csv", "myopic", out=folder / "other.npz", keep_going=True)
     assert (folder / "other.npz").read_bytes() == before
+    with open(folder / "in.csv", "a") as fh:                # a row with a field too many
+        fh.write("C,c1,1,0,third.npz,0,extra\n")
+    shutil.copy(folder / "health.npz", folder / "third.npz")
+    with pytest.raises(OutputError, match=r"third\.npz: must not be an input of this run"):
+        solve_batches(folder / "in.csv", "myopic", out=folder / "third.npz", keep_going=True)
 
 
 def test_standard_output_is_utf8_whatever_the_locale(folder):
@@ -398,3 +403,9 @@ def test_a_planners_warnings_and_errors_name_the_batch_and_its_line(write_csv, m
     said = sorted(str(w.message) for w in caught)
     assert said == [f"batch 'b1' ({path}, line 2): 1 of 1 arms are not indexable",
                     f"batch 'b2' ({path}, line 3): 1 of 1 arms are not indexable"]
+    import warnings                         # warnings as errors: each batch fails alone
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RmabWarning)
+        result = solve_batches(path, "myopic", keep_going=True)
+    assert [f.batch_id for f in result.failures] == ["b1", "b2"]
+    assert "not indexable" in str(result.failures[0].error)

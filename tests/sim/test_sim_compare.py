@@ -334,3 +334,16 @@ def test_table_shows_small_returns(result, scale):
     shown = float(lines[3].split()[1])                             # myopic's mean return
     if scale == 1e-6:
         assert shown == pytest.approx(small.scores[1].mean, rel=1e-3)
+
+
+def test_an_error_with_fields_keeps_them_and_gets_a_note():
+    """raise_in rebuilt every RmabError from its message: a BatchInputError's file, line and
+    batch id came out None (a review of the change); such errors keep their fields."""
+    from rmab.errors import BatchInputError, PlanningError, raise_in
+
+    with pytest.raises(BatchInputError) as info:
+        raise_in(BatchInputError("bad cell", file="f.csv", line=7, batch_id="b9"), "episode 2")
+    assert (info.value.file, info.value.line, info.value.batch_id) == ("f.csv", 7, "b9")
+    assert info.value.__notes__ == ["(in episode 2)"]
+    with pytest.raises(PlanningError, match="^episode 2: no action$"):
+        raise_in(PlanningError("no action"), "episode 2")
