@@ -139,8 +139,10 @@ def solve_knapsack(values, costs, budget, *, method: str = "auto", dp_limit: int
     if method == "dp" and scale is None:
         raise InvalidParameterError(f"{owner}.costs: must be integers or decimals of at most "
                                     f"three places for method 'dp'")
+    table = None
     if method == "dp":                  # a budget of 1e9 asked for an 18 GB table
-        cells = n_arms * (_dp_table(costs, budget, scale)[1] + 1)
+        table = _dp_table(costs, budget, scale)
+        cells = n_arms * (table[1] + 1)
         if cells > dp_limit:
             raise InvalidParameterError(f"{owner}.method: 'dp' needs a table of {cells:.3g} "
                                         f"cells, more than dp_limit={dp_limit}; use 'mip' or "
@@ -156,7 +158,7 @@ def solve_knapsack(values, costs, budget, *, method: str = "auto", dp_limit: int
     gains = np.ascontiguousarray(values - values[:, :1])
     actions = np.zeros(n_arms, dtype=np.int64)
     if method == "dp":
-        optimal = _dp(gains, costs, budget, scale, actions)
+        optimal = _dp(gains, costs, budget, table or _dp_table(costs, budget, scale), actions)
         if not optimal:                 # costs within 1e-9 of the grid added up past the budget
             method = "mip"
     if method in ("greedy", "mip"):
@@ -179,10 +181,11 @@ def _dp_table(costs, budget, scale):
     return icosts, dearest if room >= dearest else int(np.floor(room))
 
 
-def _dp(gains, costs, budget, scale, actions) -> bool:
-    """Exact DP on the costs scaled to integers; writes ``actions`` and returns False (all
-    passive) if the real costs of its answer exceed the budget."""
-    icosts, capacity = _dp_table(costs, budget, scale)
+def _dp(gains, costs, budget, table, actions) -> bool:
+    """Exact DP on the costs scaled to integers (``table``: :func:`_dp_table`); writes
+    ``actions`` and returns False (all passive) if the real costs of its answer exceed the
+    budget."""
+    icosts, capacity = table
     _kernels.mckp_dp_kernel(gains, icosts, capacity, actions)
     if costs[np.arange(actions.size), actions].sum() > budget + 0.5 * budget_slack(budget):
         actions[:] = 0
