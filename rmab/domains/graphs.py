@@ -192,10 +192,13 @@ def read_edge_list(path, n_nodes: int | None = None) -> tuple[np.ndarray, int]:
 def write_edge_list(edges, path) -> Path:
     """Write edges (n_edges, 2) as an edge-list CSV, atomically; they are checked as
     :func:`read_edge_list` reads them (integer node indices >= 0, no loops or repeats) and
-    written with ``u < v``, sorted."""
+    written with ``u < v``, sorted; at least one edge."""
     from rmab.models.storage import atomic_write
 
     arr = check_edges("write_edge_list", edges, sys.maxsize)
+    if not len(arr):
+        raise InvalidModelError("write_edge_list.edges: must hold at least one edge (the file "
+                                "would be one read_edge_list refuses); got none")
     path = Path(path)
     with atomic_write(path, ".csv") as tmp:
         with open(tmp, "w", encoding="utf-8", newline="") as fh:

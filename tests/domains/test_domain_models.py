@@ -231,7 +231,8 @@ def test_edge_lists_are_checked_on_both_sides_and_ragged_inputs_named(tmp_path):
                        ([[-1, 1]], "must be node indices in"),
                        ([[1, 1]], "must not contain self-loops"),
                        ([[0, 1], [1, 0]], "must not repeat an edge"),
-                       ([[0, 1], [2]], "must have shape .* rows of different lengths")):
+                       ([[0, 1], [2]], "must have shape .* rows of different lengths"),
+                       ([], "must hold at least one edge")):
         with pytest.raises(InvalidModelError, match=r"write_edge_list\.edges: " + match):
             write_edge_list(bad, tmp_path / "g.csv")
     assert not (tmp_path / "g.csv").exists()
