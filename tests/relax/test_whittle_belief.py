@@ -214,3 +214,22 @@ def test_finite_index_at_takes_the_period():
         res.index_at(b, -1)
     with pytest.raises(InvalidParameterError, match="belief_whittle_indices.horizon: must be"):
         belief_whittle_indices(inst.arms, horizon=0)
+
+
+def test_level_optimal_at_no_price_gets_the_bracket_end():
+    """A level of the same cost as the one below and worse in every state: whittle_indices
+    gives -inf, the belief indices the bracket's lower end (finite, for index_at)."""
+    from rmab.models.arms import MDPArms
+    from rmab.relax.whittle import _price_bracket
+
+    trans = np.array([[[0.9, 0.1], [0.3, 0.7]], [[0.5, 0.5], [0.1, 0.9]],
+                      [[0.6, 0.4], [0.2, 0.8]]])[None]
+    rewards = np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]])[None]
+    costs = np.array([0.0, 1.0, 1.0])[None]
+    m = MDPArms(trans, rewards, costs)
+    assert np.all(whittle_indices(m, discount=0.9).indices[..., 1] == -np.inf)
+    res = belief_whittle_indices(as_pomdp(m), discount=0.9, resolution=4)
+    low, _ = _price_bracket(m, 0.9)
+    np.testing.assert_allclose(res.indices[0, :, 1], low, rtol=1e-9)
+    assert np.all(res.indices[0, :, 0] > low + 1)
+    assert np.all(np.isfinite(res.index_at(np.array([[0.3, 0.7]]))))
