@@ -278,9 +278,19 @@ class PersistentModel(abc.ABC):
         raw = self._solve(None if time_limit is None else float(time_limit), float(mip_gap),
                           int(threads), start)
         if raw.status is TerminationStatus.INFEASIBLE_OR_UNBOUNDED:
-            left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
-            raw = RawSolve(self._disambiguate(left, threads), None)
+            if start is not None and self._feasible(start):
+                raw = RawSolve(TerminationStatus.UNBOUNDED, None)   # feasible: not infeasible
+            else:
+                left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
+                raw = RawSolve(self._disambiguate(left, threads), None)
         return self._finish(raw, start, time.perf_counter() - t0)
+
+    def _feasible(self, x) -> bool:
+        """Whether ``x`` (n,), its integer entries rounded, meets every row and bound."""
+        x = x.copy()
+        x[self._integrality] = np.round(x[self._integrality])
+        return violation(self._A, self._row_lower, self._row_upper, self._col_lower,
+                         self._col_upper, self._integrality, x) <= FEAS_TOL
 
     def _disambiguate(self, time_limit, threads) -> TerminationStatus:
         """Zero-objective solve within what is left of ``time_limit``: a point found means
@@ -315,8 +325,7 @@ class PersistentModel(abc.ABC):
                                                     TerminationStatus.INFEASIBLE):
             start = start.copy()                    # judged as it would be returned: rounded
             start[self._integrality] = np.round(start[self._integrality])
-            if violation(self._A, self._row_lower, self._row_upper, self._col_lower,
-                         self._col_upper, self._integrality, start) <= FEAS_TOL:
+            if self._feasible(start):
                 start_obj = float(self._c @ start + self._offset)
                 if x is None or sign * (start_obj - objective) > 1e-9 * max(1.0,
                                                                           abs(objective)):

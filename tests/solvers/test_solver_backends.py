@@ -396,3 +396,24 @@ def test_telling_infeasible_from_unbounded_takes_only_the_time_left():
     assert model.solve(time_limit=10.0).status is T.UNBOUNDED      # the probe's point counts
     first, probe = model.limits
     assert first == 10.0 and probe < 10.0 - 0.04
+
+
+def test_a_feasible_start_decides_infeasible_or_unbounded():
+    """A feasible start proves the model feasible, so an undecided 'infeasible or unbounded'
+    is unbounded, with no probe and no point returned (the probe could time out and leave
+    the start attached to an undecided status)."""
+    from solvers.backends.base import PersistentModel, RawSolve
+
+    class Undecided(PersistentModel):
+        backend = "stub"
+        calls = 0
+
+        def _solve(self, time_limit, mip_gap, threads, warm_start):
+            type(self).calls += 1
+            return RawSolve(T.INFEASIBLE_OR_UNBOUNDED, None)
+
+    milp = MILP.from_arrays([1.0], [[1.0]], [1.0], [np.inf], [0], [np.inf], integrality=[True])
+    res = Undecided(milp).solve(time_limit=1.0, warm_start=[2.2])
+    assert res.status is T.UNBOUNDED and res.x is None and Undecided.calls == 1
+    res = Undecided(milp).solve(time_limit=1.0, warm_start=[0.2])      # rounds to 0: infeasible
+    assert res.status is T.INFEASIBLE_OR_UNBOUNDED and res.x is None and Undecided.calls == 3
