@@ -488,3 +488,28 @@ def test_a_refused_fit_leaves_a_domain_planner_unfitted():
         p.fit(path)
     with pytest.raises(NotFittedError):
         p.plan(np.zeros(6, dtype=np.int64))
+
+
+def test_evaluation_takes_planners_of_the_protocol_alone():
+    """A planner with name, fit, reset and plan only (the DomainPlanner protocol) is evaluated
+    and timed; evaluate_domain had read a ``last_stats`` the protocol does not have."""
+    from rmab.domains.baselines import DomainPlanner
+
+    class Passive:
+        name = "passive"
+
+        def fit(self, domain, *, seed=None):
+            self.domain = domain
+            return self
+
+        def reset(self, *, seed=None):
+            pass
+
+        def plan(self, states, *, t=0):
+            return self.domain.null_action()
+
+    d = make_domain("capacity", 10, 3, seed=0)
+    assert isinstance(Passive(), DomainPlanner)
+    res = evaluate_domain(d, [Passive(), "no-action"], episodes=2, horizon=3, seed=0)
+    np.testing.assert_array_equal(res.rewards[0, 0], res.rewards[0, 1])
+    assert np.all(res.seconds_per_step > 0)
