@@ -13,7 +13,9 @@ belief ``π_n``. ``L(λ) >= OPT`` for every ``λ >= 0``, ``L`` is convex, and it
   single linear program over all arms (HiGHS)::
 
       min_{V, λ >= 0}  Σ_n π_n · V_n + λ B w
-      s.t.  V_n(s) >= r_n(s, a) - λ c_n(a) + β Σ_s' P_n^a(s, s') V_n(s')   for all n, s, a.
+      s.t.  V_n(s) >= r_n(s, a) - λ c_n(a) + β Σ_s' P_n^a(s, s') V_n(s')   for all n, s, a
+
+  (finite horizon: one ``V_n,t`` per period, ``V_n,t+1`` on the right, ``V_n,H = 0``).
 
 * Partially observable arms: point-based value iteration (:mod:`rmab.values.pbvi`; on a
   finite horizon :mod:`rmab.values.finite_pbvi`, one α-set per period) gives *lower* values,
@@ -48,6 +50,8 @@ __all__ = ["LagrangianResult", "DualCurveResult", "lagrangian_bound", "dual_curv
 _METHODS = ("auto", "bisection", "golden", "cutting-plane", "lp")
 _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 _LIMIT_ROUNDS = 8           # coordinate rounds of the count limits' multipliers, at most
+_LP_ROWS = 60_000           # largest Hawkins LP solved for the limits' multipliers (HiGHS took
+                            # 1 s at 10 000 rows; at 120 000 its dual simplex gave up)
 _CERT_EVALS = 5
 
 
@@ -398,8 +402,8 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
     instance : Instance
     method : {"auto", "bisection", "golden", "cutting-plane", "lp"}
         ``"bisection"`` on the sign of the slope ``B w - Σ C_n^λ``; ``"golden"`` section on
-        ``L``; ``"lp"`` Hawkins' linear program (fully observed arms, infinite horizon) solved
-        by HiGHS, exact; ``"cutting-plane"`` (POMDP arms; Kelley's method): every PBVI plan's
+        ``L``; ``"lp"`` Hawkins' linear program (fully observed arms; one layer of values per
+        period on a finite horizon) solved by HiGHS, exact; ``"cutting-plane"`` (POMDP arms; Kelley's method): every PBVI plan's
         value is linear in ``λ`` (its reward value and resource use do not depend on the price)
         and a lower bound of ``V_n^λ``, so the plans of all solves so far give a convex
         piecewise-linear model of ``L`` from below; PBVI is re-solved at the model's minimiser
@@ -431,8 +435,8 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
         Also price the count limits: a multiplier ``μ_k`` per binding cap and one (of either
         sign) for the active-arm range, charging ``κ(a) = Σ_k μ_k d_k(a)`` per period on top of
         ``λ c(a)`` and adding ``Σ_k μ_k B_k w``; every ``μ`` gives a bound. Fully observed
-        arms on an infinite horizon: the multipliers of Hawkins' LP with a variable per limit
-        (exact, one LP). Otherwise golden section on the dual minimised over ``λ`` (convex;
+        arms: the multipliers of Hawkins' LP with a variable per limit (exact, one LP; one
+        layer of values per period on a finite horizon). POMDP arms: golden section on the dual minimised over ``λ`` (convex;
         coordinate-wise for several, in rounds while they gain), each step a full search over
         ``λ``: about 30 solves per limit and round.
     seed : int, SeedSequence or Generator
@@ -463,10 +467,9 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
     if method == "cutting-plane" and instance.fully_observed:
         raise InvalidParameterError(f"{owner}.method: 'cutting-plane' needs POMDP arms (fully "
                                     f"observed arms are solved exactly); got MDPArms")
-    if method == "lp" and (not instance.fully_observed or instance.horizon is not None):
-        raise InvalidParameterError(f"{owner}.method: 'lp' needs fully observed arms and an "
-                                    f"infinite horizon; got {type(instance.arms).__name__}, "
-                                    f"horizon={instance.horizon}")
+    if method == "lp" and not instance.fully_observed:
+        raise InvalidParameterError(f"{owner}.method: 'lp' needs fully observed arms; got "
+                                    f"{type(instance.arms).__name__}")
     solver = _solver(instance, beliefs, value_tol, seed)
     weight = budget_weight(instance)
     budget_term = _budget_term(instance)
@@ -485,7 +488,14 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
 
     flat = -1e-12 * max(1.0, budget_term)    # a slope at 0 this small is the resource's rounding
     if method == "lp":
-        price = _hawkins_lp(solver.arms, solver.inverse, beliefs, instance.discount, budget_term)
+        found = _hawkins_lp(solver.arms, solver.inverse, beliefs, instance.discount,
+                            instance.horizon, budget_term)
+        if found is None:
+            size = f"{solver.arms.n_arms} distinct arms" + (
+                "" if instance.horizon is None else f" x {instance.horizon} periods")
+            raise InvalidParameterError(f"{owner}.method: HiGHS did not solve Hawkins' LP to "
+                                        f"optimality ({size}); 'bisection' is exact too")
+        price = found[0]
         # where the dual is flat from 0 (a budget every arm fits, B = D), the LP may return any
         # price of the flat: 0.274 instead of 0 in a domain whose every arm fits; take 0 as the
         # searches do
@@ -581,16 +591,20 @@ def _price_limits(instance: Instance, options: dict) -> LagrangianResult:
             cache[key] = (key, lagrangian_bound(shifted, **search).estimate + term)
         return cache[key]
 
-    m = [0.0] * len(rows)
-    if instance.fully_observed and instance.horizon is None:     # exact: one LP
+    found = None
+    if instance.fully_observed:                                  # exact: one LP
         first, inverse = unique_arms(arms)
-        beliefs = instance.initial_belief if options["beliefs"] is None else options["beliefs"]
-        m = _hawkins_limits_lp(arms.select(first), inverse, np.asarray(beliefs, float),
-                               instance.discount, _budget_term(instance), rows, weight)
+        layers = 1 if instance.horizon is None else instance.horizon
+        if len(first) * layers * arms.n_actions * arms.n_states <= _LP_ROWS:
+            beliefs = (instance.initial_belief if options["beliefs"] is None
+                       else options["beliefs"])
+            found = _hawkins_lp(arms.select(first), inverse, np.asarray(beliefs, float),
+                                instance.discount, instance.horizon, _budget_term(instance),
+                                rows, weight)
+    m = [0.0] * len(rows) if found is None else found[1]
     # otherwise coordinate-wise golden sections (to 1e-6 of each range), repeated while they
     # gain: the dual is piecewise linear, and two rounds stalled 3e-4 short on three rows
-    for _ in range(0 if instance.fully_observed and instance.horizon is None
-                   else 1 if len(rows) == 1 else _LIMIT_ROUNDS):
+    for _ in range(0 if found is not None else 1 if len(rows) == 1 else _LIMIT_ROUNDS):
         before = evaluate(m)[1]
         for k, (_, _, _, lo, hi) in enumerate(rows):
             def along(u, k=k, lo=lo, hi=hi):
@@ -608,51 +622,6 @@ def _price_limits(instance: Instance, options: dict) -> LagrangianResult:
                    dual_values=res.dual_values + term, limit_charges=charges,
                    iterations=res.iterations + len(cache),
                    seconds=time.perf_counter() - start)
-
-
-def _hawkins_limits_lp(arms: MDPArms, inverse, beliefs, discount, budget_term, rows,
-                       weight) -> list:
-    """The count limits' multipliers (``_limit_rows`` form) of Hawkins' LP with a variable per
-    limit: ``min Σ π·V + λ B w + Σ_k μ_k T_k`` s.t. ``V_n(s) >= r_n(s, a) - λ c_n(a) -
-    Σ_k μ_k d_k(a) + β P_n^a(s, ·) V_n``, ``λ, μ >= 0`` (a two-sided row: one ``μ`` per
-    side). Solved by HiGHS through :mod:`solvers`; its optimum is the priced dual's."""
-    from scipy import sparse
-    from solvers import MILP, TerminationStatus, solve
-
-    n, a, s = arms.n_arms, arms.n_actions, arms.n_states
-    weights = np.zeros((n, s))
-    np.add.at(weights, inverse, beliefs)
-    sides = []                  # (row, sign, term): a multiplier charging sign * pattern
-    for k, (_, high, low, m_low, m_high) in enumerate(rows):
-        if m_high > 0:
-            sides.append((k, 1.0, high * weight))
-        if m_low < 0:
-            sides.append((k, -1.0, -low * weight))
-    block = discount * arms.transitions - np.eye(s)                       # (N, A, S, S')
-    r_idx = np.broadcast_to(np.arange(n * a * s).reshape(n, a, s, 1), block.shape)
-    c_idx = np.broadcast_to((np.arange(n) * s)[:, None, None, None] + np.arange(s),
-                            block.shape)
-    charge = np.column_stack([np.repeat(arms.costs, s, axis=1).ravel()]
-                             + [np.tile(np.repeat(sign * rows[k][0], s), n)
-                                for k, sign, _ in sides])              # (N A S, 1 + K')
-    lin_rows = np.repeat(np.arange(n * a * s), charge.shape[1])
-    lin_cols = n * s + np.tile(np.arange(charge.shape[1]), n * a * s)
-    mat = sparse.csr_matrix(
-        (np.concatenate([block.ravel(), -charge.ravel()]),
-         (np.concatenate([r_idx.ravel(), lin_rows]), np.concatenate([c_idx.ravel(), lin_cols]))),
-        shape=(n * a * s, n * s + charge.shape[1]))
-    cost = np.concatenate([weights.ravel(), [budget_term], [t for _, _, t in sides]])
-    lower = np.concatenate([np.full(n * s, -np.inf), np.zeros(charge.shape[1])])
-    res = solve(MILP(cost, mat, np.full(n * a * s, -np.inf),
-                     -arms.rewards.transpose(0, 2, 1).ravel(), lower,
-                     np.full(cost.size, np.inf), np.zeros(cost.size, dtype=bool), "min"))
-    if res.status is not TerminationStatus.OPTIMAL:  # pragma: no cover - feasible, bounded
-        raise InvalidParameterError(f"lagrangian_bound: HiGHS failed on Hawkins' LP with the "
-                                    f"count limits ({res.status.value})")
-    m = [0.0] * len(rows)
-    for (k, sign, _), value in zip(sides, res.x[n * s + 1:]):
-        m[k] += sign * float(value)
-    return m
 
 
 def _bisect(evaluate, slope, dual, lo, hi, price_tol, max_iter):
@@ -730,32 +699,66 @@ def _min_upper_dual(solver, budget_term, start):
     return min((start, point), key=lambda e: e[2])
 
 
-def _hawkins_lp(arms: MDPArms, inverse, beliefs, discount, budget_term) -> float:
-    """``λ*`` of Hawkins' LP over the distinct arms (module docstring), solved by HiGHS."""
-    from scipy import optimize, sparse  # imported here: scipy.optimize is slow to import
+def _hawkins_lp(arms: MDPArms, inverse, beliefs, discount, horizon, budget_term, rows=(),
+                weight=0.0) -> tuple[float, list] | None:
+    """``λ*`` and the count limits' multipliers (``_limit_rows`` form) of Hawkins' LP over the
+    distinct arms, solved by HiGHS through :mod:`solvers`::
+
+        min Σ_n π_n · V_n,0 + λ B w + Σ_k μ_k T_k   (λ, μ >= 0; a two-sided row: one μ a side)
+        s.t. V_n,t(s) >= r_n(s, a) - λ c_n(a) - Σ_k μ_k d_k(a) + β P_n^a(s, ·) V_n,t+1
+
+    with ``V_n,t+1 = V_n,t`` on an infinite horizon, and one layer per period and
+    ``V_n,H = 0`` on a finite one. Its optimum is the dual's minimum over every multiplier
+    (the values are the backward induction's at that price). None if HiGHS does not reach
+    the optimum (large finite-horizon LPs can defeat its simplex)."""
+    from scipy import sparse
+    from solvers import MILP, TerminationStatus, solve
 
     n, a, s = arms.n_arms, arms.n_actions, arms.n_states
+    h = 1 if horizon is None else int(horizon)
     weights = np.zeros((n, s))
     np.add.at(weights, inverse, beliefs)
-    # row (n, a, s): -V_n(s) + β P_n^a(s, ·) V_n - λ c_n(a) <= -r_n(s, a)
-    block = discount * arms.transitions - np.eye(s)                       # (N, A, S, S')
-    rows = np.broadcast_to(np.arange(n * a * s).reshape(n, a, s, 1), block.shape)
-    cols = np.broadcast_to((np.arange(n) * s)[:, None, None, None] + np.arange(s), block.shape)
-    lam_rows = np.arange(n * a * s)
-    lam_vals = -np.repeat(arms.costs, s, axis=1).ravel()
-    mat = sparse.csr_matrix(
-        (np.concatenate([block.ravel(), lam_vals]),
-         (np.concatenate([rows.ravel(), lam_rows]),
-          np.concatenate([cols.ravel(), np.full(n * a * s, n * s)]))),
-        shape=(n * a * s, n * s + 1))
-    rhs = -arms.rewards.transpose(0, 2, 1).ravel()
-    cost = np.append(weights.ravel(), budget_term)
-    bounds = [(None, None)] * (n * s) + [(0.0, None)]
-    res = optimize.linprog(cost, A_ub=mat, b_ub=rhs, bounds=bounds, method="highs")
-    if res.status != 0:  # pragma: no cover - the LP is always feasible and bounded
-        raise InvalidParameterError(f"lagrangian_bound: HiGHS failed on Hawkins' LP "
-                                    f"({res.message})")
-    return max(0.0, float(res.x[-1]))
+    sides = []                  # (row, sign, term): a multiplier charging sign * pattern
+    for k, (_, high, low, m_low, m_high) in enumerate(rows):
+        if m_high > 0:
+            sides.append((k, 1.0, high * weight))
+        if m_low < 0:
+            sides.append((k, -1.0, -low * weight))
+    # constraint (n, t, a, s) on values (n, t, s): -V_t(s) + β P^a(s, ·) V_next - charges
+    shape = (n, h, a, s, s)
+    con = np.arange(n * h * a * s).reshape(n, h, a, s)
+    var = np.arange(n * h * s).reshape(n, h, s)
+    r_idx = np.broadcast_to(con[..., None], shape)
+    data = [np.full(n * h * a * s, -1.0)]
+    i, j = [con.ravel()], [np.broadcast_to(var[:, :, None, :], (n, h, a, s)).ravel()]
+    future = discount * arms.transitions                                   # (N, A, S, S')
+    nxt = var if horizon is None else var[:, 1:]                           # V_next per layer
+    layers = h if horizon is None else h - 1
+    if layers:
+        data.append(np.broadcast_to(future[:, None], (n, layers, a, s, s)).ravel())
+        i.append(r_idx[:, :layers].ravel())
+        j.append(np.broadcast_to(nxt[:, :, None, None, :], (n, layers, a, s, s)).ravel())
+    charge = np.column_stack([np.repeat(arms.costs, s, axis=1)[:, None].repeat(h, 1).ravel()]
+                             + [np.tile(np.repeat(sign * rows[k][0], s), n * h)
+                                for k, sign, _ in sides])          # (N H A S, 1 + K')
+    data.append(-charge.ravel())
+    i.append(np.repeat(con.ravel(), charge.shape[1]))
+    j.append(n * h * s + np.tile(np.arange(charge.shape[1]), n * h * a * s))
+    mat = sparse.csr_matrix((np.concatenate(data), (np.concatenate(i), np.concatenate(j))),
+                            shape=(n * h * a * s, n * h * s + charge.shape[1]))
+    cost = np.zeros(mat.shape[1])
+    cost[var[:, 0].ravel()] = weights.ravel()
+    cost[n * h * s:] = [budget_term] + [t for _, _, t in sides]
+    rhs = -np.broadcast_to(arms.rewards.transpose(0, 2, 1)[:, None], (n, h, a, s)).ravel()
+    lower = np.r_[np.full(n * h * s, -np.inf), np.zeros(charge.shape[1])]
+    res = solve(MILP(cost, mat, np.full(rhs.size, -np.inf), rhs, lower,
+                     np.full(cost.size, np.inf), np.zeros(cost.size, dtype=bool), "min"))
+    if res.status is not TerminationStatus.OPTIMAL:      # feasible and bounded, in theory
+        return None
+    m = [0.0] * len(rows)
+    for (k, sign, _), value in zip(sides, res.x[n * h * s + 1:]):
+        m[k] += sign * float(value)
+    return max(0.0, float(res.x[n * h * s])), m
 
 
 def dual_curve(instance: Instance, prices, *, beliefs=None, value_tol: float | None = None,

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from rmab.errors import InfeasibleActionError, InvalidModelError
+from rmab.errors import InfeasibleActionError, InvalidModelError, InvalidParameterError
 from rmab.models import health_intervention, load_instance, random_instance, save_instance
 from rmab.planners import make_planner
 from rmab.planners.baselines import one_step_values
@@ -194,24 +194,36 @@ def test_generate_and_bound_from_the_command_line(tmp_path, capsys):
 
 def _occupancy_lp(inst):
     """The LP relaxation of a fully observed limited instance over discounted occupancy
-    measures x_n(s, a), every coupling constraint in expectation: an independent reference
-    for the priced Lagrangian bound (equal to it by LP duality)."""
+    measures x_n,t(s, a) (one per period on a finite horizon, one in all on an infinite one),
+    every coupling constraint in expectation: an independent reference for the priced
+    Lagrangian bound (equal to it by LP duality)."""
     from scipy.optimize import linprog
 
     arms = inst.arms
     n, a_n, s_n = arms.n_arms, arms.n_actions, arms.n_states
-    beta, w = inst.discount, 1.0 / (1.0 - inst.discount)
-    # flow: sum_a x(s', a) - beta sum_{s, a} P(s, a, s') x(s, a) = pi(s')
-    eq = np.zeros((n, s_n, n, s_n, a_n))
+    beta, h = inst.discount, 1 if inst.horizon is None else inst.horizon
+    w = 1.0 / (1.0 - beta) if inst.horizon is None else sum(beta ** t for t in range(h))
+    size = n * h * s_n * a_n
+    # x[k, t, s, a] is discounted (beta^t folded in); flow into period t + 1 (or back into the
+    # single period: sum_a x(s', a) - beta sum_{s, a} P(s, a, s') x(s, a) = pi(s'))
+    eq = np.zeros((n, h, s_n, n, h, s_n, a_n))
+    b_eq = np.zeros((n, h, s_n))
     for k in range(n):
-        eq[k, :, k] += np.eye(s_n)[:, :, None]
-        eq[k, :, k] -= beta * arms.transitions[k].transpose(2, 1, 0)
-    active = np.broadcast_to((np.arange(a_n) > 0).astype(float), (n, s_n, a_n)).ravel()
-    rows = [np.broadcast_to(arms.costs[:, None, :], (n, s_n, a_n)).ravel()]
+        flow = arms.transitions[k].transpose(2, 1, 0)                  # (S', S, A)
+        b_eq[k, 0] = inst.initial_belief[k]
+        for t in range(h):
+            eq[k, t, :, k, t] += np.eye(s_n)[:, :, None]
+            if inst.horizon is None:
+                eq[k, t, :, k, t] -= beta * flow
+            elif t > 0:
+                eq[k, t, :, k, t - 1] -= beta * flow
+    every = (n, h, s_n, a_n)
+    active = np.broadcast_to((np.arange(a_n) > 0).astype(float), every).ravel()
+    rows = [np.broadcast_to(arms.costs[:, None, None, :], every).ravel()]
     rhs = [inst.budget * w]
     for a in range(1, a_n):
         if inst.action_caps is not None and np.isfinite(inst.action_caps[a]):
-            rows.append(np.broadcast_to(np.arange(a_n) == a, (n, s_n, a_n)).ravel() * 1.0)
+            rows.append(np.broadcast_to(np.arange(a_n) == a, every).ravel() * 1.0)
             rhs.append(inst.action_caps[a] * w)
     if inst.max_active is not None:
         rows.append(active)
@@ -219,16 +231,18 @@ def _occupancy_lp(inst):
     if inst.min_active:
         rows.append(-active)
         rhs.append(-inst.min_active * w)
-    res = linprog(-arms.rewards.ravel(), A_ub=np.array(rows), b_ub=rhs,
-                  A_eq=eq.reshape(n * s_n, -1), b_eq=inst.initial_belief.ravel(),
-                  bounds=(0, None), method="highs")
+    res = linprog(-np.broadcast_to(arms.rewards[:, None], every).ravel(), A_ub=np.array(rows),
+                  b_ub=rhs, A_eq=eq.reshape(-1, size), b_eq=b_eq.ravel(), bounds=(0, None),
+                  method="highs")
     assert res.status == 0
     return -res.fun
 
 
-@pytest.mark.parametrize("limits", [dict(min_active=2, max_active=2), dict(max_active=1),
-                                    dict(min_active=4), dict(action_caps=[np.inf, 1, 1]),
-                                    dict(action_caps=[np.inf, 3, 0], min_active=3)])
+LIMITS = [dict(min_active=2, max_active=2), dict(max_active=1), dict(min_active=4),
+          dict(action_caps=[np.inf, 1, 1]), dict(action_caps=[np.inf, 3, 0], min_active=3)]
+
+
+@pytest.mark.parametrize("limits", LIMITS)
 def test_priced_limits_reach_the_occupancy_lp(limits):
     """Pricing every limit closes the gap to the LP relaxation with the limits (strong
     duality), from the budget-only bound above it."""
@@ -243,6 +257,23 @@ def test_priced_limits_reach_the_occupancy_lp(limits):
     assert priced.certified_upper_bound == pytest.approx(lp, rel=1e-7)   # one exact LP
     assert priced.estimate == pytest.approx(priced.certified_upper_bound, abs=1e-6)
     assert relaxed.estimate > lp + 0.5            # the limits bind by more than 0.5
+
+
+@pytest.mark.parametrize("discount", [1.0, 0.9])
+@pytest.mark.parametrize("limits", LIMITS[:2] + LIMITS[4:])
+def test_priced_limits_over_a_finite_horizon_reach_the_occupancy_lp(limits, discount):
+    """The same over 5 periods: Hawkins' LP with a layer of values per period gives the
+    multipliers exactly (golden sections per multiplier had stopped up to 5e-6 short)."""
+    from rmab.relax import lagrangian_bound
+
+    inst = random_instance(6, n_states=3, n_actions=3, n_obs=None, budget=4.0,
+                           discount=discount, horizon=5, seed=7).replace(**limits)
+    lp = _occupancy_lp(inst)
+    priced = lagrangian_bound(inst, price_limits=True)
+    relaxed = lagrangian_bound(inst)
+    assert priced.estimate == pytest.approx(lp, rel=1e-7)
+    assert priced.certified_upper_bound == pytest.approx(lp, rel=1e-7)
+    assert relaxed.estimate > lp + 0.1
 
 
 def test_priced_limits_on_pomdp_arms_and_in_the_planner():
@@ -275,3 +306,25 @@ def test_round_robin_fills_min_active_in_its_cycle():
     p = make_planner("round-robin").fit(inst, seed=0)
     plans = [p.plan(inst.initial_belief, t=t).tolist() for t in range(4)]
     assert plans == [[1, 2, 0, 0], [0, 1, 2, 0], [0, 0, 1, 2], [2, 0, 0, 1]]
+
+
+def test_priced_limits_fall_back_to_golden_sections_without_the_lp(monkeypatch):
+    """Above _LP_ROWS (or if HiGHS fails on the LP) the multipliers come from golden
+    sections: within 1e-5 of the LP's bound, never below it; method='lp' names its failure."""
+    import rmab.relax.lagrangian as lagrangian
+
+    inst = random_instance(6, n_states=3, n_actions=3, n_obs=None, budget=4.0, discount=0.9,
+                           horizon=5, seed=7).replace(**LIMITS[1])
+    exact = lagrangian.lagrangian_bound(inst, price_limits=True)
+    monkeypatch.setattr(lagrangian, "_LP_ROWS", 0)
+    golden = lagrangian.lagrangian_bound(inst, price_limits=True)
+    assert exact.estimate - 1e-9 <= golden.estimate <= exact.estimate * (1 + 1e-5)
+    assert golden.iterations > exact.iterations + 20
+    monkeypatch.setattr(lagrangian, "_LP_ROWS", 10**9)
+    monkeypatch.setattr(lagrangian, "_hawkins_lp", lambda *args, **kw: None)
+    again = lagrangian.lagrangian_bound(inst, price_limits=True)
+    assert again.estimate == golden.estimate
+    with pytest.raises(InvalidParameterError, match=r"lagrangian_bound\.method: HiGHS did not "
+                                                    r"solve Hawkins' LP to optimality \(6 "
+                                                    r"distinct arms x 5 periods\)"):
+        lagrangian.lagrangian_bound(inst, method="lp")

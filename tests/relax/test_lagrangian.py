@@ -38,6 +38,19 @@ def test_lp_bisection_golden_agree(mdp_instance):
     assert lp.estimate <= lp.certified_upper_bound <= lp.estimate + 1e-6
 
 
+@pytest.mark.parametrize("discount", [1.0, 0.9])
+def test_lp_over_a_finite_horizon_agrees_with_bisection(discount):
+    """Hawkins' LP with a layer of values per period: the price and bound of bisection with
+    exact backward induction."""
+    inst = random_instance(12, n_states=4, n_actions=3, n_obs=None, budget=5.0,
+                           discount=discount, horizon=7, seed=4)
+    lp = lagrangian_bound(inst, method="lp")
+    bis = lagrangian_bound(inst, method="bisection", price_tol=1e-10)
+    assert lp.method == "lp" and lp.price > 0.05
+    assert lp.price == pytest.approx(bis.price, abs=1e-6)
+    assert lp.estimate == pytest.approx(bis.estimate, rel=1e-9)
+
+
 @pytest.mark.parametrize("budget", [sys.float_info.max, 1e307])
 def test_a_budget_that_constrains_nothing_gives_the_unconstrained_bound(budget):
     """The budget term B w overflowed to inf and 0 * inf made the bound NaN; a budget above

@@ -162,8 +162,8 @@ def test_error_paths():
         inst.replace(horizon=0)
     with pytest.raises(InvalidModelError, match=r"Instance\.horizon: must be set when discount"):
         inst.replace(horizon=None)
-    with pytest.raises(InvalidParameterError, match=r"'lp' needs fully observed arms and an "
-                                                    r"infinite horizon"):
+    with pytest.raises(InvalidParameterError, match=r"'lp' needs fully observed arms; got "
+                                                    r"POMDPArms"):
         lagrangian_bound(inst, method="lp")
     res = lagrangian_bound(inst)
     with pytest.raises(InvalidParameterError, match=r"LagrangianResult\.q_values\.t: must be "
