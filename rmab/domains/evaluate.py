@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rmab._validation import as_generator, check_number
-from rmab._warnings import caught_record, show_again
+from rmab._warnings import caught_record, filter_specs, recording, show_again
 from rmab.domains.arm import check_states, initial_states
 from rmab.domains.base import Domain
 from rmab.errors import InvalidParameterError, SolverLimitWarning, raise_in
@@ -218,7 +218,8 @@ def _run(domain: Domain, planners: list, episodes: int, horizon: int, p_high: fl
         starts = np.array([initial_states(n, p_high=p_high, u=u0[e]) for e in range(episodes)])
     rewards = np.zeros((len(planners), episodes))
     seconds = np.zeros(len(planners))
-    shown: set = set()          # each (text, category, line) once per run
+    shown: set = set()          # each (text, category, line) once per run, unless "always"
+    filters = filter_specs()
     for p, planner in enumerate(planners):
         bar.set_postfix_str(planner.name, refresh=False)
         planner.fit(domain, seed=int(planner_seeds[0]))
@@ -229,16 +230,16 @@ def _run(domain: Domain, planners: list, episodes: int, horizon: int, p_high: fl
             total = 0.0
             for t in range(horizon):
                 try:
-                    with warnings.catch_warnings(record=True) as caught:
-                        warnings.simplefilter("always")
-                        clock = time.perf_counter()
-                        planned = planner.plan(s, t=t)
-                        seconds[p] += time.perf_counter() - clock
-                        action = domain.check_action(planned)
+                    try:        # a warning the caller's filters make an error raises here
+                        with recording(filters) as caught:
+                            clock = time.perf_counter()
+                            planned = planner.plan(s, t=t)
+                            seconds[p] += time.perf_counter() - clock
+                            action = domain.check_action(planned)
+                    finally:    # shown even when plan raised; a limit's first one at once
+                        _pass_on(caught, limited, shown)
                 except Exception as exc:
                     raise_in(exc, f"planner {planner.name!r} in episode {e} at t={t}")
-                finally:        # shown even when plan raised; a limit's first one at once
-                    _pass_on(caught, limited, shown)
                 levels = domain.arm_levels(action)
                 total += domain.arms.expected_reward(s, levels)
                 s = domain.arms.next_states(s, levels, u[e, t])
@@ -253,9 +254,10 @@ def _run(domain: Domain, planners: list, episodes: int, horizon: int, p_high: fl
 
 
 def _pass_on(caught: list, limited: list, shown: set) -> None:
-    """Show a step's warnings under the caller's filters, each once per run; of the solver
-    time-limit warnings only a planner's first is shown here (so an "error" filter stops the
-    run at once) and every step that had one is counted in ``limited``."""
+    """Show a step's recorded warnings under the caller's filters (:func:`show_again`, each
+    once per run unless they say "always"); of the solver time-limit
+    warnings only a planner's first is shown here, and every step that had one is counted in
+    ``limited``."""
     at_limit = [w for w in caught if issubclass(w.category, SolverLimitWarning)]
     for w in caught:
         if w not in at_limit or (w is at_limit[0] and not limited):

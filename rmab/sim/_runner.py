@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import multiprocessing
 import pickle
-import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 
 from rmab._processes import spawn_failure, stop_now
-from rmab._warnings import caught_record, show_again
+from rmab._warnings import caught_record, filter_specs, recording, show_again
 from rmab.errors import InvalidModelError, InvalidParameterError, raise_in
 from rmab.sim.environment import Environment
 from rmab.sim.episodes import play
@@ -75,22 +74,24 @@ def check_picklable(labels, planners) -> None:
 _RUNNER: Runner | None = None
 _INIT_ERROR: BaseException | None = None
 _CAUGHT: list = []          # warnings of this worker not yet sent to the parent
+_FILTERS: list = []         # the parent's warning filters (filter_specs)
 
 
 def _recorded(work):
     """Run ``work()``, keeping its warnings in ``_CAUGHT`` (:func:`caught_record`) for the
     parent to show (a worker's own stderr would print them once per process,
-    in Python's format, not the caller's)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    in Python's format, not the caller's); those the parent's filters make errors are raised
+    where they happen, as in a serial run."""
+    with recording(_FILTERS) as caught:
         try:
             return work()
         finally:
             _CAUGHT.extend(caught_record(w) for w in caught)
 
 
-def _init_worker(instance, planners, fit_seed, horizon) -> None:
+def _init_worker(instance, planners, fit_seed, horizon, filters) -> None:
     global _RUNNER, _INIT_ERROR
+    _FILTERS[:] = filters
     try:
         _RUNNER = _recorded(lambda: Runner(instance, planners, fit_seed, horizon))
     except BaseException as exc:  # re-raised by the first task, with its own type
@@ -115,11 +116,12 @@ def _worker_episode(seeds: EpisodeSeeds) -> tuple[np.ndarray, list]:
 def run_pool(instance, planners, fit_seed, horizon, seeds, n_jobs, bar) -> list[np.ndarray]:
     """Episodes in a ``ProcessPoolExecutor`` with the ``spawn`` start method."""
     rows: list = [None] * len(seeds)
-    shown: set = set()          # each (text, category, line) once per run
+    shown: set = set()          # each (text, category, line) once per run, unless "always"
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(n_jobs, len(seeds)), mp_context=ctx,
                              initializer=_init_worker,
-                             initargs=(instance, planners, fit_seed, horizon)) as pool:
+                             initargs=(instance, planners, fit_seed, horizon,
+                                       filter_specs())) as pool:
         futures = {pool.submit(_worker_episode, s): i for i, s in enumerate(seeds)}
         try:
             for fut in as_completed(futures):

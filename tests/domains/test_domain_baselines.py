@@ -436,10 +436,11 @@ def test_time_limited_steps_are_one_warning_per_planner(recwarn):
             return super()._plan(states, 0)
 
     warnings.simplefilter("error", SolverLimitWarning)
-    with pytest.raises(SolverLimitWarning, match="stopped at the limit"):
+    with pytest.raises(SolverLimitWarning, match="stopped at the limit") as info:
         evaluate_domain(make_domain("capacity", 6, 2, seed=0), [Counted()], episodes=3,
                         horizon=4)
-    assert len(calls) == 1
+    assert len(calls) == 1          # raised where it happened, with where that was
+    assert info.value.__notes__ == ["(in planner 'counted' in episode 0 at t=0)"]
 
 
 def test_progress_bar_counts_every_planner_episode(capsys):
