@@ -8,7 +8,7 @@ and exactly ``5 % N`` active. For each case the
 method ``auto`` picks, its median time and the ratio to the unlimited DP, and, where the DP
 answered, the MIP on the same problem (time and whether both found the same value).
 
-    .venv/bin/python benchmarks/bench_knapsack.py [--sizes 100,1000,10000] [--repeats 3]
+    .venv/bin/python benchmarks/bench_knapsack.py [--sizes 100,1000,10000] [--repeats 3] [--quick]
 """
 
 from __future__ import annotations
@@ -43,7 +43,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000,10000")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="N = 100 and 1000 only")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes = "100,1000"
     solve_knapsack(np.ones((3, 2)), [[0, 1]] * 3, 1.0, max_active=1)       # compile
     print(f"{'N':>6}  {'limits':<22} {'auto':>4} {'ms':>9} {'x DP':>7} {'MIP ms':>9} {'same':>5}")
     for n in (int(x) for x in args.sizes.split(",")):

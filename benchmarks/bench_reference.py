@@ -24,7 +24,7 @@ printing the mean per-step expected reward ± its standard error over the episod
 RANDOM = 1.
 
     .venv/bin/python benchmarks/bench_reference.py [--planners a,b,...] [--network NPZ]
-        [--time-limit S] [--instance NPZ] [--seed N] [--save-domain NPZ]
+        [--time-limit S] [--instance NPZ] [--seed N] [--save-domain NPZ] [--quick]
 
 ``--network``: a SEQUOIA network trained on that instance, e.g. ``rmab train --domain-file
 D.npz --out run`` after ``--save-domain D.npz`` has written the instance as a domain file.
@@ -116,8 +116,10 @@ def main(argv=None) -> None:
     p.add_argument("--seed", type=int, default=0, help="the transitions' uniforms (default 0)")
     p.add_argument("--save-domain", default=None, metavar="NPZ",
                    help="also write the instance as a domain file (for rmab train)")
+    p.add_argument("--quick", action="store_true", help="the first 10 of the episodes")
     args = p.parse_args(argv)
     domain, starts, horizon = load_reference(args.instance)
+    starts = starts[:10] if args.quick else starts
     if args.save_domain:
         save_domain(domain, args.save_domain)
     planners = [name for name in args.planners.split(",") if name]

@@ -10,7 +10,7 @@ the undiscounted 20-period problem the protocol scores, and sets both against th
 SEQUOIA rows (RANDOM = 1; SEQUOIA minus finite Whittle as a paired per-episode difference).
 
     .venv/bin/python benchmarks/bench_whittle_horizon.py [--domains capacity ...]
-        [--csv benchmarks/results/sequoia_quality_J20_reseeded.csv]
+        [--csv benchmarks/results/sequoia_quality_J20_reseeded.csv] [--quick]
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--domains", nargs="+", choices=KINDS, default=list(KINDS))
     parser.add_argument("--csv", default=str(TABLE))
+    parser.add_argument("--quick", action="store_true", help="each domain's first seed only")
     args = parser.parse_args(argv)
     jobs: dict = {}
     with open(args.csv, newline="") as fh:
@@ -52,7 +53,7 @@ def main(argv=None):
           f"{'sequoia - finite (paired)':>26}")
     summary: dict = {}
     for (kind, seed), rows in sorted(jobs.items()):
-        if kind not in args.domains:
+        if kind not in args.domains or (args.quick and kind in summary):
             continue
         stored = np.array(rows["whittle"]["episode_rewards"].split(), float)
         finite = make_domain_planner("whittle", horizon=20)
