@@ -65,10 +65,15 @@ def check_shape(owner: str, field: str, arr: np.ndarray, shape: tuple, names: tu
 
 def check_stochastic(owner: str, field: str, arr: np.ndarray, *, row_desc: str,
                      error=InvalidModelError) -> None:
-    """Entries in [0, 1] and rows (last axis) summing to 1 within ``PROB_TOL``.
+    """Entries in [0, 1] and rows (last axis) summing to 1 within ``PROB_TOL``. Entries in
+    ``[-PROB_TOL, 0)``, the rounding of e.g. ``1 - 0.9 - 0.1``, are set to 0 in ``arr`` (the
+    caller's own copy), as rows are taken with sums off by as much.
 
     ``row_desc`` names the leading axes, e.g. ``"arm {0}, action {1}, state {2}"``.
     """
+    tiny = (arr < 0.0) & (arr >= -PROB_TOL)
+    if tiny.any():
+        arr[tiny] = 0.0
     neg = arr < 0.0
     if neg.any():
         idx = tuple(int(i) for i in np.argwhere(neg)[0])

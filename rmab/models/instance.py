@@ -84,7 +84,7 @@ class Instance:
             belief = as_float_array("Instance", "initial_belief", self.initial_belief)
             if belief.ndim == 1:
                 check_shape("Instance", "initial_belief", belief, (s,), ("n_states",))
-                belief = np.ascontiguousarray(np.broadcast_to(belief, (n, s)))
+                belief = np.repeat(belief[None], n, axis=0)     # its own copy
             check_shape("Instance", "initial_belief", belief, (n, s), ("n_arms", "n_states"))
             check_stochastic("Instance", "initial_belief", belief, row_desc="arm {0}")
         belief.setflags(write=False)

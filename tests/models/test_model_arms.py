@@ -190,6 +190,27 @@ def test_arrays_are_readonly_float64_c_contiguous_copies(make):
     assert arms.transitions[0, 0, 0, 0] == pytest.approx(0.7)
 
 
+def test_rounding_negatives_in_probabilities_are_zeroed():
+    """1 - 0.9 - 0.1 is -2.8e-17: such entries (down to -PROB_TOL) were refused while row sums
+    off by 1e-9 were taken; they are set to 0 in the arms' copy, the caller's array kept."""
+    from rmab.models import Instance
+
+    p = _transitions()
+    p[0, 1, 0] = [1.0, 1 - 0.9 - 0.1]                     # -2.8e-17
+    assert p[0, 1, 0, 1] < 0
+    for make in (_mdp, _pomdp):
+        arms = make(transitions=p)
+        assert arms.transitions[0, 1, 0, 1] == 0.0 and p[0, 1, 0, 1] < 0
+    obs = _observations()
+    obs[1, 0, 1] = [1.0, -1e-12]
+    assert _pomdp(observations=obs).observations[1, 0, 1, 1] == 0.0
+    arms = _mdp()
+    belief = np.tile([1.0, -1e-10], (arms.n_arms, 1))
+    assert Instance(arms, 1.0, initial_belief=belief).initial_belief.min() == 0.0
+    with pytest.raises(InvalidModelError, match=r"must be non-negative; got -1\.1e-09"):
+        Instance(arms, 1.0, initial_belief=np.tile([1.0 + 1.1e-9, -1.1e-9], (arms.n_arms, 1)))
+
+
 def test_sizes_and_len():
     arms = _pomdp(transitions=_transitions(4, 3, 5), observations=_observations(4, 3, 5, 6),
                   rewards=np.zeros((4, 5, 3)))
