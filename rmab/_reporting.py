@@ -1,19 +1,34 @@
 """Statistics and charts shared by the comparison results (private).
 
 ``mean_ci`` is the one confidence-interval rule of the toolkit; ``save_bar_chart`` the one bar
-chart (matplotlib's Agg canvas, no global backend change, written atomically).
+chart (matplotlib's Agg canvas, no global backend change, written atomically); ``plot_format``
+the one rule for a plot's file name.
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 
-from rmab.errors import MissingDependencyError
+from rmab.errors import InvalidParameterError, MissingDependencyError
 from rmab.models.storage import atomic_write
 
-__all__ = ["mean_ci", "save_bar_chart"]
+__all__ = ["mean_ci", "save_bar_chart", "plot_format", "PLOT_FORMATS"]
+
+PLOT_FORMATS = ("png", "pdf", "svg")
+
+
+def plot_format(owner: str, path) -> str:
+    """The image format named by ``path``'s suffix (one of ``PLOT_FORMATS``); anything else
+    is refused, so that no file gets bytes its name does not promise."""
+    fmt = Path(str(path)).suffix.lower().lstrip(".")
+    if fmt not in PLOT_FORMATS:
+        raise InvalidParameterError(f"{owner}: must be a path ending in "
+                                    f"{', '.join('.' + f for f in PLOT_FORMATS)}; got "
+                                    f"{str(path)!r}")
+    return fmt
 
 
 def mean_ci(x: np.ndarray, confidence: float) -> tuple[float, float, float, float]:
@@ -35,9 +50,10 @@ def mean_ci(x: np.ndarray, confidence: float) -> tuple[float, float, float, floa
 def save_bar_chart(path, labels, means, err, *, ylabel: str, title: str, owner: str,
                    reference_line: float | None = None, bound_line: float | None = None
                    ) -> None:
-    """One bar per label with asymmetric error bars ``err`` (2, n; NaN drawn as 0), saved as
-    PNG to ``path``; ``reference_line`` draws a dashed horizontal line (e.g. RANDOM = 1),
+    """One bar per label with asymmetric error bars ``err`` (2, n; NaN drawn as 0), saved to
+    ``path`` in the format its suffix names (:func:`plot_format`); ``reference_line`` draws a dashed horizontal line (e.g. RANDOM = 1),
     ``bound_line`` a dotted one labelled as an upper bound on any policy."""
+    fmt = plot_format(owner, path)
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -60,5 +76,5 @@ def save_bar_chart(path, labels, means, err, *, ylabel: str, title: str, owner: 
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
-    with atomic_write(path, ".png") as tmp:
-        fig.savefig(tmp, format="png")
+    with atomic_write(path, "." + fmt) as tmp:
+        fig.savefig(tmp, format=fmt)

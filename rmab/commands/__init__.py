@@ -14,3 +14,13 @@ def seed_arg(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be a non-negative integer; got {text!r}")
     return value
+
+
+def check_suffix(owner: str, path, suffix: str) -> None:
+    """Refuse an output path that does not end in ``suffix`` (a CSV written to ``-o
+    README.md`` would replace the README); the error names the flag (``owner``)."""
+    from rmab.errors import InvalidParameterError
+
+    if not str(path).lower().endswith(suffix):
+        raise InvalidParameterError(f"{owner}: must be a path ending in {suffix}; got "
+                                    f"{str(path)!r}")

@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 
+from rmab._reporting import plot_format
 from rmab.commands import seed_arg
 from rmab.errors import InvalidParameterError
 from rmab.models import load_instance
@@ -37,8 +38,9 @@ def add_arguments(parser) -> None:
                              "for the active-arm range; tighter where they bind, ~15 solves "
                              "per limit)")
     parser.add_argument("--seed", type=seed_arg, default=0, help="PBVI seed (default 0)")
-    parser.add_argument("--plot", metavar="PNG", default=None,
-                        help="also plot L(λ) on a grid around λ* (needs rmab[plot])")
+    parser.add_argument("--plot", metavar="IMAGE", default=None,
+                        help="also plot L(λ) on a grid around λ*, .png, .pdf or .svg (needs "
+                             "rmab[plot])")
     parser.add_argument("--plot-points", type=int, default=25,
                         help="prices on the plot's grid (default 25)")
 
@@ -51,6 +53,7 @@ def run(args) -> int:
         if args.price_limits:
             raise InvalidParameterError("bound.plot: draws L(λ) with the count limits relaxed; "
                                         "got --plot with --price-limits (drop one)")
+        plot_format("bound.plot", args.plot)
         check_writable(args.plot, [args.instance])       # before the work, not after it
     res = lagrangian_bound(instance, method=args.method, value_tol=args.value_tol,
                            price_tol=args.price_tol, certificate=not args.no_certificate,

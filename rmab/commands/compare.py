@@ -94,9 +94,11 @@ def add_arguments(parser) -> None:
                         help="worker processes (default 1; not with --domain or --domain-file)")
     parser.add_argument("--horizon", type=int, default=None,
                         help="periods per episode (default: the instance's episode length)")
-    parser.add_argument("--out", metavar="CSV", default=None, help="write the table as CSV")
-    parser.add_argument("--plot", metavar="PNG", default=None,
-                        help="write a bar chart with confidence intervals (needs rmab[plot])")
+    parser.add_argument("--out", metavar="CSV", default=None,
+                        help="write the table as CSV (a path ending in .csv)")
+    parser.add_argument("--plot", metavar="IMAGE", default=None,
+                        help="write a bar chart with confidence intervals, .png, .pdf or .svg "
+                             "(needs rmab[plot])")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
@@ -192,18 +194,20 @@ def _domain_planners(names: list[str], args, horizon: int) -> list:
 
 def _check_outputs(args) -> None:
     """Refuse, before the comparison runs, a --out or --plot that could not be written, would
-    replace an input (instance, domain or network file), or names the other output."""
-    from pathlib import Path
-
+    replace an input (instance, domain or network file), or whose suffix is not its content's
+    (.csv; .png, .pdf or .svg)."""
+    from rmab._reporting import plot_format
+    from rmab.commands import check_suffix
     from rmab.models.storage import check_writable
 
+    if args.out:
+        check_suffix("compare.out", args.out, ".csv")
+    if args.plot:
+        plot_format("compare.plot", args.plot)
     inputs = [p for p in (args.instance, args.domain_file, args.network) if p]
     for path in (args.out, args.plot):
         if path:
             check_writable(path, inputs)
-    if args.out and args.plot and Path(args.out).resolve() == Path(args.plot).resolve():
-        raise InvalidParameterError(f"compare.plot: must not be the --out file; got "
-                                    f"{args.plot!r} for both")
     if args.plot:
         try:
             import matplotlib  # noqa: F401

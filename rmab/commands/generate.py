@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from rmab.commands import seed_arg
+from rmab.commands import check_suffix, seed_arg
 from rmab._validation import check_number
 from rmab.errors import InvalidParameterError
 from rmab.models import generators, save_instance
@@ -96,9 +96,7 @@ def _option(flag: str) -> str:
 
 
 def build(args) -> Instance | Domain:
-    if not str(args.out).lower().endswith(".npz"):     # '-o README.md' replaced the README
-        raise InvalidParameterError(f"generate.out: must be a path ending in .npz; got "
-                                    f"{args.out!r}")
+    check_suffix("generate.out", args.out, ".npz")
     _check_flags(args)
     if args.kind in DOMAINS:
         return _domain(args)

@@ -7,7 +7,7 @@ import csv
 import sys
 import warnings
 
-from rmab.commands import seed_arg
+from rmab.commands import check_suffix, seed_arg
 from rmab.errors import IndexabilityWarning
 from rmab.models import load_instance
 from rmab.models.storage import atomic_write, check_writable
@@ -18,7 +18,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("instance", metavar="INSTANCE",
                         help="instance file (.npz written by 'rmab generate' / save_instance)")
     parser.add_argument("--out", "-o", metavar="CSV", default=None,
-                        help="output CSV, written atomically (default or '-': stdout)")
+                        help="output CSV (a path ending in .csv), written atomically "
+                             "(default or '-': stdout)")
     parser.add_argument("--resolution", type=int, default=10,
                         help="POMDP arms: belief grid resolution (default 10)")
     parser.add_argument("--n-prices", type=int, default=12,
@@ -72,6 +73,7 @@ def run(args) -> int:
     if args.out == "-":
         args.out = None
     if args.out is not None:
+        check_suffix("index.out", args.out, ".csv")
         check_writable(args.out, [args.instance])        # before the work, not after it
     header, rows, res = _rows(instance, args)
     if args.out is None:

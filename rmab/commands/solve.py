@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 
-from rmab.commands import seed_arg
+from rmab.commands import check_suffix, seed_arg
 from rmab.errors import OutputError
 from rmab.io.batch import solve_batches
 
@@ -46,7 +46,8 @@ def add_arguments(parser) -> None:
                         help="planner parameter (repeatable; VALUE read as JSON scalar, or "
                              "inf/-inf)")
     parser.add_argument("--out", "-o", default=None,
-                        help="output CSV, written atomically (default or '-': print to stdout)")
+                        help="output CSV (a path ending in .csv), written atomically "
+                             "(default or '-': stdout)")
     parser.add_argument("--keep-going", action="store_true",
                         help="skip batches with bad rows or a failing planner, solve the rest "
                              "(exit 3 if any failed)")
@@ -59,6 +60,8 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     if args.out == "-":
         args.out = None
+    if args.out is not None:
+        check_suffix("solve.out", args.out, ".csv")
     if args.out is None and sys.stdout is None:
         raise OutputError("solve.out: standard output is closed; give --out FILE")
     if args.out is None and hasattr(sys.stdout, "reconfigure"):

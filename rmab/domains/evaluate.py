@@ -138,8 +138,9 @@ class DomainComparisonResult:
         return text
 
     def plot(self, path) -> None:
-        """Bar chart of the normalised reward per planner (RANDOM = 1, dashed line), saved as
-        PNG to ``path`` (atomically; matplotlib's Agg canvas, no global backend change).
+        """Bar chart of the normalised reward per planner (RANDOM = 1, dashed line), saved to
+        ``path`` (``.png``, ``.pdf`` or ``.svg``; atomically; matplotlib's Agg canvas, no global
+        backend change).
 
         Bars: mean over seeds. Error bars: the standard deviation over seeds when there are
         several; with one seed, the 95 % Student-t confidence interval of the mean over

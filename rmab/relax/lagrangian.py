@@ -34,7 +34,6 @@ import math
 import time
 import warnings
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import numpy as np
 
@@ -788,11 +787,14 @@ def dual_curve(instance: Instance, prices, *, beliefs=None, value_tol: float | N
 
 
 def plot_dual(curve: DualCurveResult, path, *, result: LagrangianResult | None = None):
-    """Plot ``L(λ)`` (estimate, certificate) to an image file written atomically; needs the
-    ``plot`` extra (matplotlib). Returns the path."""
+    """Plot ``L(λ)`` (estimate, certificate) to an image file (``.png``, ``.pdf`` or ``.svg``)
+    written atomically; needs the ``plot`` extra (matplotlib). Returns the path."""
+    from rmab._reporting import plot_format
+
     if not isinstance(curve, DualCurveResult):
         raise InvalidParameterError(f"plot_dual.curve: must be a DualCurveResult; got "
                                     f"{type(curve).__name__}")
+    fmt = plot_format("plot_dual.path", path)
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -813,7 +815,6 @@ def plot_dual(curve: DualCurveResult, path, *, result: LagrangianResult | None =
     ax.set_ylabel("Lagrangian dual L(λ)")
     ax.legend()
     fig.tight_layout()
-    fmt = Path(str(path)).suffix.lstrip(".") or "png"
     try:
         with atomic_write(path, "." + fmt) as tmp:
             fig.savefig(tmp, format=fmt)

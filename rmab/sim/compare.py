@@ -159,7 +159,8 @@ class ComparisonResult:
 
     def plot(self, path) -> None:
         """Bar chart of the mean discounted returns with confidence-interval error bars, saved
-        as PNG to ``path`` (atomically; matplotlib's Agg canvas, no global backend change)."""
+        to ``path`` (``.png``, ``.pdf`` or ``.svg``; atomically; matplotlib's Agg canvas, no
+        global backend change)."""
         mean = np.array([s.mean for s in self.scores])
         err = np.array([[s.mean - s.ci_low for s in self.scores],
                         [s.ci_high - s.mean for s in self.scores]])

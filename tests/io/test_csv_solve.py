@@ -211,12 +211,12 @@ def test_cli_bad_row_exits_1_and_writes_nothing(tmp_path, capsys):
 
 
 def test_cli_unwritable_output_exits_1(tmp_path, capsys):
-    (tmp_path / "outdir").mkdir()
-    assert main(["solve", str(EXAMPLE), "--out", str(tmp_path / "outdir")]) == 1
+    (tmp_path / "outdir.csv").mkdir()
+    assert main(["solve", str(EXAMPLE), "--out", str(tmp_path / "outdir.csv")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("rmab: error: ") and "it is a directory" in err
-    assert [p.name for p in (tmp_path / "outdir").iterdir()] == []
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["outdir"]
+    assert [p.name for p in (tmp_path / "outdir.csv").iterdir()] == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["outdir.csv"]
 
 
 def test_the_output_is_checked_before_the_work(tmp_path, monkeypatch, capsys):
@@ -228,8 +228,8 @@ def test_the_output_is_checked_before_the_work(tmp_path, monkeypatch, capsys):
         raise AssertionError("the input was read before the output was checked")
 
     monkeypatch.setattr(batch_mod, "read_with_models", no_reading)
-    (tmp_path / "outdir").mkdir()
-    assert main(["solve", str(EXAMPLE), "--out", str(tmp_path / "outdir")]) == 1
+    (tmp_path / "outdir.csv").mkdir()
+    assert main(["solve", str(EXAMPLE), "--out", str(tmp_path / "outdir.csv")]) == 1
     assert "it is a directory" in capsys.readouterr().err
     monkeypatch.undo()
     src = tmp_path / "batches.csv"
@@ -241,7 +241,9 @@ def test_the_output_is_checked_before_the_work(tmp_path, monkeypatch, capsys):
     assert src.read_text() == before
     model = (tmp_path / "health_example.npz").read_bytes()     # nor a model file it names
     assert main(["solve", str(src), "--out", str(tmp_path / "health_example.npz")]) == 1
-    assert "health_example.npz: must not be an input of this run" in capsys.readouterr().err
+    assert "solve.out: must be a path ending in .csv" in capsys.readouterr().err
+    with pytest.raises(OutputError, match="health_example.npz: must not be an input of this"):
+        solve_batches(src, "myopic", out=tmp_path / "health_example.npz")
     assert (tmp_path / "health_example.npz").read_bytes() == model
 
 

@@ -114,11 +114,13 @@ def test_an_unwritable_output_is_refused_before_the_work(main, files, tmp_path, 
 
     monkeypatch.setattr(index_cmd, "_rows", no_work)
     monkeypatch.setattr(bound_cmd, "lagrangian_bound", no_work)
-    assert main([command, str(files["mdp"][0]), option, str(tmp_path)]) == 1
+    folder = tmp_path / ("out.csv" if command == "index" else "out.png")
+    folder.mkdir()
+    assert main([command, str(files["mdp"][0]), option, str(folder)]) == 1
     assert "must be the path of a regular file; it is a directory" in capsys.readouterr().err
     before = files["mdp"][0].read_bytes()                # nor may it replace the instance
     assert main([command, str(files["mdp"][0]), option, str(files["mdp"][0])]) == 1
-    assert "must not be an input of this run" in capsys.readouterr().err
+    assert "must be a path ending in ." in capsys.readouterr().err
     assert files["mdp"][0].read_bytes() == before
 
 

@@ -1,6 +1,7 @@
 """``rmab compare`` through the dispatcher: outputs and exit codes."""
 
 import csv
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -100,19 +101,47 @@ def test_flags_of_another_source_are_refused(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("flag", ["--out", "--plot"])
-def test_outputs_may_not_replace_an_input(flag, tmp_path, capsys):
-    path = save_instance(health_intervention(5, seed=1), tmp_path / "i.npz")
+@pytest.mark.parametrize("flag, name", [("--out", "i.csv"), ("--plot", "i.png")])
+def test_outputs_may_not_replace_an_input(flag, name, tmp_path, capsys):
+    path = save_instance(health_intervention(5, seed=1), tmp_path / name)
     before = path.read_bytes()
     code = main(["compare", str(path), "--planners", "random", "--episodes", "1",
                  "--horizon", "2", "--no-progress", flag, str(path)])
     assert code == 1
-    assert "i.npz: must not be an input of this run" in capsys.readouterr().err
+    assert f"{name}: must not be an input of this run" in capsys.readouterr().err
     assert path.read_bytes() == before
-    same = tmp_path / "r.png"
-    code = main(["compare", str(path), "--planners", "random", "--out", str(same), "--plot",
-                 str(same)])
-    assert code == 1 and "compare.plot: must not be the --out file" in capsys.readouterr().err
+
+
+def test_outputs_end_in_the_suffix_of_what_they_hold(tmp_path, capsys):
+    """A CSV went into '-o README.md' or 'x.npz', PNG bytes into 'c.pdf', and bound --plot
+    v.txt ended in matplotlib's traceback after the whole run (a CLI review): CSV outputs
+    must end in .csv, plots in .png, .pdf or .svg (written in that format), before any work."""
+    path = save_instance(health_intervention(5, seed=1), tmp_path / "i.npz")
+    batches = str(Path(__file__).resolve().parents[2] / "data" / "batch_example.csv")
+    readme = tmp_path / "README.md"
+    for argv, message in (
+            (["solve", batches, "-o", str(readme)], "solve.out: must be a path ending in .csv"),
+            (["index", str(path), "-o", str(tmp_path / "o.npz")],
+             "index.out: must be a path ending in .csv"),
+            (["compare", str(path), "--out", str(tmp_path / "x.png")],
+             "compare.out: must be a path ending in .csv"),
+            (["compare", str(path), "--plot", str(tmp_path / "c.csv")],
+             "compare.plot: must be a path ending in .png, .pdf, .svg; got"),
+            (["compare", "--domain", "capacity", "--arms", "4", "--budget", "1", "--plot",
+              str(tmp_path / "c")], "compare.plot: must be a path ending in .png"),
+            (["bound", str(path), "--plot", str(tmp_path / "v.txt")],
+             "bound.plot: must be a path ending in .png, .pdf, .svg; got"),
+            (["generate", "health", "-o", str(readme)],
+             "generate.out: must be a path ending in .npz")):
+        assert main(argv) == 1, argv
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err, argv
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["i.npz"]
+    code = main(["compare", str(path), "--planners", "random", "--episodes", "2",
+                 "--horizon", "2", "--no-progress", "--plot", str(tmp_path / "c.PDF")])
+    assert code == 0 and (tmp_path / "c.PDF").read_bytes()[:5] == b"%PDF-"
+    assert main(["bound", str(path), "--plot", str(tmp_path / "d.svg")]) == 0
+    assert b"<svg" in (tmp_path / "d.svg").read_bytes()[:500]
 
 
 def test_debug_goes_before_or_after_the_command(capsys):
@@ -220,13 +249,15 @@ def test_domain_comparison_refuses_what_it_would_ignore(extra, match, capsys):
 @pytest.mark.parametrize("flag", ["--out", "--plot"])
 def test_unwritable_outputs_are_refused_before_the_run(flag, tmp_path, capsys):
     """A directory as the output fails at once, not after the whole comparison."""
+    folder = tmp_path / ("d.csv" if flag == "--out" else "d.png")
+    folder.mkdir()
     code = main(["compare", "--health", "6", "--episodes", "1", "--horizon", "2",
-                 "--planners", "random", "--no-progress", flag, str(tmp_path)])
+                 "--planners", "random", "--no-progress", flag, str(folder)])
     assert code == 1
     out, err = capsys.readouterr()
     assert out == ""                                     # no table: nothing ran
     assert "must be the path of a regular file; it is a directory" in err
-    assert list(tmp_path.iterdir()) == []                # no temporary file left
+    assert list(folder.iterdir()) == []                  # no temporary file left
 
 
 @pytest.mark.parametrize("n_jobs", ["1", "2"])
