@@ -130,15 +130,20 @@ def run(args) -> int:
     from rmab.planners.sequoia.train import SequoiaConfig, paired_difference, train_sequoia
 
     if args.domain_file is not None:
-        given = [f"--{n}" for n in ("arms", "budget") if getattr(args, n) is not None]
+        given = [f"--{n.replace('_', '-')}" for n in ("arms", "budget", "domain_seed")
+                 if getattr(args, n) is not None]
         if given:
-            raise InvalidParameterError(f"train.domain_file: the saved domain fixes its size; "
-                                        f"got {' and '.join(given)} too")
+            raise InvalidParameterError(f"train.domain_file: the saved domain fixes its size "
+                                        f"and arms; got {' and '.join(given)} too")
         domain = load_domain(args.domain_file)
     else:
         seed = args.seed if args.domain_seed is None else args.domain_seed
         domain = make_domain(args.domain, 20 if args.arms is None else args.arms,
                              5 if args.budget is None else args.budget, seed=seed)
+    for flag in ("time_limit", "target_time_limit"):          # the flags take 0 for "none"
+        if not getattr(args, flag) >= 0:
+            raise InvalidParameterError(f"train.{flag}: must be >= 0 seconds (0 = none); got "
+                                        f"{getattr(args, flag)}")
     config = SequoiaConfig(episodes=args.episodes, horizon=args.horizon, hidden=args.hidden,
                            target_update=args.target_update, workers=args.workers,
                            argmax=args.argmax,
@@ -161,17 +166,24 @@ def run(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     save_domain(domain, out / "domain.npz")
     res.network.save(out / "sequoia.npz", extra=trained_for(domain, config.horizon))
-    rewards = res.episode_rewards
-    last = rewards[-min(10, rewards.size):].mean() if rewards.size else float("nan")
+    trainings = len(config.trainings)
+    rewards = res.episode_rewards.reshape(trainings, -1)      # (trainings, episodes)
+    k = min(10, rewards.shape[1])
     print(f"domain {domain.kind}: {domain.n_arms} arms, budget {domain.budget}, action size "
           f"{domain.action_size}; network {list(res.network.hidden_sizes)}")
     periods = getattr(res.network, "n_periods", None)
     if periods is not None:
         print(f"gain table: one per period of horizon {periods}; plan with that horizon "
               f"('rmab compare --horizon {periods}')")
-    print(f"episodes {config.episodes}; mean per-step reward of the last "
-          f"{min(10, rewards.size)} episodes {last:.4f}" if rewards.size else
-          "episodes 0: the network is the warm start (no DQN episode)")
+    if not rewards.size:
+        print("episodes 0: the network is the warm start (no DQN episode)")
+    elif trainings == 1:
+        print(f"episodes {config.episodes}; mean per-step reward of the last {k} episodes "
+              f"{rewards[0, -k:].mean():.4f}")
+    else:
+        lasts = ", ".join(f"{x:.4f}" for x in rewards[:, -k:].mean(axis=1))
+        print(f"episodes {config.episodes} in each of {trainings} trainings; mean per-step "
+              f"reward of the last {k} episodes of each: {lasts}")
     if res.validated_at.size:
         n = len(config.trainings)
 

@@ -33,7 +33,6 @@ from __future__ import annotations
 import numpy as np
 
 from rmab._validation import as_generator, check_number
-from rmab.errors import InvalidParameterError
 from rmab.models.arms import MDPArms, POMDPArms
 from rmab.models.instance import Instance
 
@@ -175,9 +174,9 @@ def _random_rows(rng: np.random.Generator, shape: tuple, concentration: float) -
     return rows / rows.sum(axis=-1, keepdims=True)
 
 
-def _check_sizes(owner, n_arms, n_states, n_actions, concentration):
+def _check_sizes(owner, n_arms, n_states, n_actions, concentration, min_states=1):
     return (check_number(owner, "n_arms", n_arms, low=1, integer=True),
-            check_number(owner, "n_states", n_states, low=1, integer=True),
+            check_number(owner, "n_states", n_states, low=min_states, integer=True),
             check_number(owner, "n_actions", n_actions, low=1, integer=True),
             check_number(owner, "concentration", concentration, low=0.0, low_open=True))
 
@@ -219,9 +218,8 @@ def collapsing_arms(n_arms: int, n_states: int = 2, *, concentration: float = 1.
     Rewards are ``s / (n_states - 1)`` (higher states are better), costs ``(0, 1)``.
     """
     owner = "collapsing_arms"
-    n_arms, n_states, _, concentration = _check_sizes(owner, n_arms, n_states, 2, concentration)
-    if n_states < 2:
-        raise InvalidParameterError(f"{owner}.n_states: must be >= 2; got {n_states}")
+    n_arms, n_states, _, concentration = _check_sizes(owner, n_arms, n_states, 2, concentration,
+                                                      min_states=2)
     rng = as_generator(seed, f"{owner}.seed")
     p = _random_rows(rng, (n_arms, 2, n_states, n_states), concentration)
     o = np.zeros((n_arms, 2, n_states, n_states + 1))

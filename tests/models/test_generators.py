@@ -45,6 +45,8 @@ BAD = [
                  r"random_pomdp_arms\.seed: must be an integer", id="pomdp-seed"),
     pytest.param(collapsing_arms, (3, 1), {}, r"collapsing_arms\.n_states: must be >= 2; got 1",
                  id="collapsing-n_states"),
+    pytest.param(collapsing_arms, (3, 0), {}, r"collapsing_arms\.n_states: must be >= 2; got 0",
+                 id="collapsing-n_states-0"),        # said ">= 1", then refused 1
     pytest.param(collapsing_arms, (3,), dict(concentration=-1.0),
                  r"collapsing_arms\.concentration: must be > 0\.0; got -1\.0",
                  id="collapsing-concentration"),

@@ -189,8 +189,11 @@ def test_rmab_train_restarts(tmp_path, capsys):
                   "--validation-episodes", "2", "--restarts", "2", "--out", str(tmp_path),
                   "--no-progress"])
     assert train_cmd.run(args) == 0
-    assert re.search(r"kept the network after \d episodes of training [12]/2",
-                     capsys.readouterr().out)
+    out = capsys.readouterr().out
+    assert re.search(r"kept the network after \d episodes of training [12]/2", out)
+    # the last episodes of each training, not of the trainings end to end (said "last 4")
+    assert re.search(r"episodes 2 in each of 2 trainings; mean per-step reward of the last 2 "
+                     r"episodes of each: \d\.\d{4}, \d\.\d{4}\n", out)
 
 
 def test_rmab_train_selection_episodes(tmp_path, capsys):
@@ -379,4 +382,15 @@ def test_rmab_train_refuses_sizes_with_a_domain_file(tmp_path, capsys):
     code = main(["train", "--domain-file", str(path), "--arms", "20", "--out",
                  str(tmp_path / "run")])
     assert code == 1
-    assert "the saved domain fixes its size; got --arms too" in capsys.readouterr().err
+    assert "the saved domain fixes its size and arms; got --arms too" in capsys.readouterr().err
+    code = main(["train", "--domain-file", str(path), "--domain-seed", "7", "--out",
+                 str(tmp_path / "run")])        # was ignored (a CLI review)
+    assert code == 1
+    assert "arms; got --domain-seed too" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+    for flag in ("--time-limit", "--target-time-limit"):   # said "must be > 0", 0 allowed
+        assert main(["train", "--domain-file", str(path), flag, "-1", "--out",
+                     str(tmp_path / "run")]) == 1
+        name = flag[2:].replace("-", "_")
+        assert (f"train.{name}: must be >= 0 seconds (0 = none); got -1.0"
+                in capsys.readouterr().err)

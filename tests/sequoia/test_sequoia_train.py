@@ -130,6 +130,10 @@ def test_checkpoint_round_trip_with_weights_only(tmp_path):
     x = torch.rand(4, 9)
     with torch.no_grad():
         assert torch.equal(q(x), q2(x))
+    # equal runs give equal bytes: the archive's root was the random temporary file's name
+    again = save_checkpoint(tmp_path / "other.pt", q, target=q, optimizer=opt,
+                            meta={"config": {"hidden": (6, 5)}, "episodes": 3})
+    assert again.read_bytes() == path.read_bytes()
 
 
 def test_checkpoint_refuses_pickled_objects(tmp_path):

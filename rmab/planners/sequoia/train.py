@@ -954,7 +954,8 @@ def save_checkpoint(path, qnet: QNetwork, *, target: QNetwork | None = None, opt
     if optimizer is not None:
         payload["optimizer"] = optimizer.state_dict()
     with atomic_write(path) as tmp:
-        torch.save(payload, tmp)
+        with open(tmp, "wb") as fh:     # a file, not its (random) name: the archive's root
+            torch.save(payload, fh)     # is then "archive", so equal runs give equal bytes
     return path
 
 
