@@ -25,6 +25,26 @@ from rmab.sim import (ComparisonResult, Environment, EpisodeResult, PairedDiffer
 
 __version__ = "0.1.0"
 
+
+def _check_solvers_layer() -> None:
+    """Warn when the module ``solvers`` that Python finds first is not rmab's MILP layer (a
+    user's ``solvers.py`` beside a script shadows it): every MIP planner would fail later with
+    "'solvers' is not a package"."""
+    import importlib.util
+    import os
+    import warnings
+
+    ours = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "solvers")
+    spec = importlib.util.find_spec("solvers")
+    origin = None if spec is None else spec.origin
+    if origin is not None and os.path.dirname(os.path.abspath(origin)) != ours:
+        warnings.warn(f"rmab: the module 'solvers' Python finds first is {origin}, not rmab's "
+                      f"MILP layer ({ours}): the MIP planners and SEQUOIA will fail; rename "
+                      f"that file or folder", RmabWarning, stacklevel=3)
+
+
+_check_solvers_layer()
+
 __all__ = [
     "Instance", "MDPArms", "POMDPArms", "concat_arms", "health_intervention", "random_mdp_arms",
     "random_pomdp_arms", "collapsing_arms", "random_instance", "budget_from_fraction",

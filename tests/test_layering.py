@@ -1,6 +1,7 @@
 """Import hygiene: `import rmab` loads no heavy optional dependency; solvers never imports rmab."""
 
 import ast
+import os
 import pathlib
 import subprocess
 import sys
@@ -37,3 +38,19 @@ def test_numba_only_in_kernel_modules():
         if "from numba import" in path.read_text() or "import numba" in path.read_text():
             offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_a_shadowing_solvers_module_is_named_at_import(tmp_path):
+    """A user's solvers.py beside a script hid the MILP layer: every MIP planner then failed
+    with "'solvers' is not a package" (a packaging review). `import rmab` names the file."""
+    (tmp_path / "solvers.py").write_text("# the user's own module\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    code = "import rmab"
+    shadowed = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, check=True)
+    assert "RmabWarning: rmab: the module 'solvers' Python finds first is" in shadowed.stderr
+    assert str(tmp_path / "solvers.py") in shadowed.stderr
+    (tmp_path / "solvers.py").unlink()
+    clean = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, check=True)
+    assert clean.stderr == ""

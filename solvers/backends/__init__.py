@@ -40,8 +40,8 @@ def get_backend(name) -> Backend:
 
         backend = PyomoBackend(solver=name.partition(":")[2])
         if not backend.available():
-            raise UnknownBackendError(f"solve.backend: {name!r} is not available here (pyomo "
-                                      f"or that solver is missing)")
+            raise UnknownBackendError(f"solve.backend: {name!r} is not available here "
+                                      f"({backend.missing()})")
         return backend
     if not isinstance(name, str):
         raise UnknownBackendError(f"solve.backend: must be a backend name, one of "
@@ -55,5 +55,5 @@ def get_backend(name) -> Backend:
     if not backend.available():
         raise UnknownBackendError(f"solve.backend: must be an available backend "
                                   f"{available_backends()}; got {name!r}, which is not available "
-                                  f"here (missing package or solver)")
+                                  f"here ({backend.missing()})")
     return backend

@@ -48,6 +48,10 @@ class Backend(abc.ABC):
     def available(self) -> bool:
         """True when the backend can solve (its packages import); cheap, no solve."""
 
+    def missing(self) -> str:
+        """What an unavailable backend lacks, with how to get it (for error messages)."""
+        return "missing package or solver"
+
     @abc.abstractmethod
     def build(self, milp: MILP) -> "PersistentModel":
         """Hand ``milp`` to the solver and return the persistent model."""

@@ -190,5 +190,8 @@ class HighsBackend(Backend):
             return False
         return True
 
+    def missing(self) -> str:
+        return "needs highspy; install it with pip install highspy"
+
     def build(self, milp: MILP) -> HighsModel:
         return HighsModel(milp)

@@ -168,15 +168,15 @@ class PyomoBackend(Backend):
     def available(self) -> bool:
         return self._pick() is not None
 
-    def build(self, milp: MILP) -> PyomoModel:
+    def missing(self) -> str:
         if importlib.util.find_spec("pyomo") is None:
-            raise SolverDependencyError("pyomo backend: needs pyomo; install it with "
-                                        "pip install 'rmab[pyomo]'")
+            return "needs pyomo; install it with pip install 'rmab[pyomo]'"
+        return f"no available Pyomo solver among: {self.solver or ', '.join(PREFERRED_SOLVERS)}"
+
+    def build(self, milp: MILP) -> PyomoModel:
         solver = self._pick()
         if solver is None:
-            wanted = self.solver or ", ".join(PREFERRED_SOLVERS)
-            raise SolverDependencyError(f"pyomo backend: no available Pyomo solver among: "
-                                        f"{wanted}")
+            raise SolverDependencyError(f"pyomo backend: {self.missing()}")
         if not isinstance(milp, MILP):
             raise SolverInputError(f"PyomoModel.milp: must be a MILP; got {type(milp).__name__}")
         return PyomoModel(milp, solver)

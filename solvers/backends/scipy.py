@@ -68,6 +68,9 @@ class ScipyBackend(Backend):
             return False
         return True
 
+    def missing(self) -> str:
+        return "needs scipy >= 1.9 (scipy.optimize.milp)"
+
     def build(self, milp: MILP) -> ScipyModel:
         check_highs_limits("ScipyModel.milp", milp.c, milp.A, np.concatenate(
             [milp.col_lower, milp.col_upper, milp.row_lower, milp.row_upper]))

@@ -287,6 +287,26 @@ def test_pyomo_without_a_working_solver_is_unavailable_not_broken():
         backend.build(knapsack01()[0])
 
 
+def test_an_unavailable_backend_says_what_it_lacks(monkeypatch):
+    """Without pyomo, get_backend said 'missing package or solver' before the build's message
+    naming the extra could be reached (a packaging review)."""
+    import importlib.util
+
+    import solvers.backends.pyomo as pyomo_backend
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "pyomo" else real(name, *a))
+    pyomo_backend._solver_available.cache_clear()
+    try:
+        for name in ("pyomo", "pyomo:highs"):
+            with pytest.raises(UnknownBackendError, match=r"needs pyomo; install it with pip "
+                                                          r"install 'rmab\[pyomo\]'"):
+                get_backend(name)
+    finally:
+        pyomo_backend._solver_available.cache_clear()
+
+
 @pytest.mark.parametrize("backend", BACKEND_NAMES)
 def test_changing_thread_count_between_solves(backend):
     milp, optimum = knapsack01()
