@@ -140,14 +140,15 @@ class MIPArgmax:
     (:meth:`~rmab.domains.base.Domain.linear_model`: the LP first, or the path domain's exact
     search; ``n_linear`` counts these
     solves; a network trained with the stability penalty takes this
-    path on most states). With a time limit, the MILP starts from the latest solution's block
-    columns (at first, the construction solve's), neuron columns from the forward pass at the
-    new state: the block does not depend on the state, so the start is feasible and HiGHS
-    holds an incumbent from the outset. When the solve stops early (time limit), the
-    incumbent (if any) competes with the fallback action -- the domain's null action if
-    feasible, else a fixed random feasible action -- and ``n_fallback`` random feasible actions
-    (a seeded stream), scored by one batched forward pass; the best is returned, so an action
-    always exists. ``status`` says what happened. ``tighten="lp"`` tightens the later layers'
+    path on most states). With a time limit, the MILP starts from the construction solve's
+    block columns, neuron columns from the forward pass at the state: the block does not
+    depend on the state, so the start is feasible and HiGHS holds an incumbent from the outset.
+    When the solve stops early (time limit), the incumbent (if any) competes with the fallback
+    action -- the domain's null action if feasible, else a fixed random feasible action -- and
+    ``n_fallback`` random feasible actions (drawn from a stream seeded by the state and time to
+    go), scored by one batched forward pass; the best is returned, so an action always exists.
+    A solve depends on its state alone, never on earlier solves: parallel target solves equal
+    serial ones, and a planner after ``reset`` equals a new one. ``status`` says what happened. ``tighten="lp"`` tightens the later layers'
     bounds by LP at every state (:func:`solvers.nn.encode_network`).
     """
 
@@ -174,7 +175,6 @@ class MIPArgmax:
                          else domain.sample_action(0))    # an action of the MILP's set
         self.n_fallback = int(n_fallback)
         self.tighten = tighten
-        self._rng = np.random.default_rng(0)
         self.network = self.encoded = self.model = self.gains_at = None
         self.build_seconds = self.update_seconds = 0.0
         self.n_linear = 0
@@ -231,11 +231,9 @@ class MIPArgmax:
         res = model.solve(time_limit=self.time_limit, mip_gap=self.mip_gap,
                           threads=self.threads, **({} if warm is None else {"warm_start": warm}))
         cand = [] if res.x is None else [self.block.action_from_solution(res.x)]
-        if res.x is not None and res.x.size >= self.action_milp.n_cols:
-            self._start = res.x[:self.action_milp.n_cols]
         if not res.is_optimal:      # stopped early: also try sampled feasible actions
-            cand += [self.fallback] + [d._sample_action(self._rng)
-                                       for _ in range(self.n_fallback)]
+            rng = np.random.default_rng([int(time_to_go), *np.asarray(states, np.int64)])
+            cand += [self.fallback] + [d._sample_action(rng) for _ in range(self.n_fallback)]
         x = encode_inputs(np.stack(cand), states, time_to_go, self.horizon, d.n_states)
         values = self.network.forward(x.astype(np.float64))[:, 0]
         best = int(np.argmax(values))
