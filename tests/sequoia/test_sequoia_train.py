@@ -157,9 +157,10 @@ def test_checkpoint_and_domain_errors(tmp_path, tiny_capacity):
     torch.save({**payload, "version": 2}, tmp_path / "v2.pt")
     with pytest.raises(InvalidModelError, match="must be a version 1 checkpoint; got version 2"):
         load_checkpoint(tmp_path / "v2.pt")
-    torch.save({**payload, "sizes": [9, 6.7, 5, 1]}, tmp_path / "float.pt")
-    with pytest.raises(InvalidModelError, match="sizes must be integers"):
-        load_qnetwork(tmp_path / "float.pt")
+    for sizes in ([9, 6.7, 5, 1], [9, 0, 1], [0, 4, 1]):    # 0 was a ZeroDivisionError
+        torch.save({**payload, "sizes": sizes}, tmp_path / "bad.pt")
+        with pytest.raises(InvalidModelError, match="sizes must be positive integers"):
+            load_qnetwork(tmp_path / "bad.pt")
     cfg = SequoiaConfig(episodes=1, **SMALL)
     with pytest.raises(InvalidParameterError, match="train_sequoia.domain: must be a coRMAB "
                                                     "Domain .*got str"):
@@ -220,6 +221,19 @@ except PlanningError as exc:
     assert "TYPED SequoiaConfig.training_jobs: the 1 worker processes running the trainings" \
         in out.stdout, out.stderr
     assert "a script must start its work under" in out.stdout
+
+
+def test_config_stores_its_numbers_as_checked():
+    """horizon=3.0 was accepted, kept as a float, and training then failed with a bare
+    TypeError (a training review): integral numbers are stored as ints, others as floats."""
+    config = SequoiaConfig(horizon=3.0, episodes=np.int64(2), batch_size=4.0, buffer_size=8.0,
+                           warm_start_samples=20.0, validation_episodes=2.0, time_limit=1,
+                           discount=np.float32(0.5))
+    for name in ("horizon", "episodes", "batch_size", "buffer_size", "warm_start_samples",
+                 "validation_episodes"):
+        assert type(getattr(config, name)) is int, name
+    assert type(config.time_limit) is float and type(config.discount) is float
+    assert (config.horizon, config.episodes, config.discount) == (3, 2, 0.5)
 
 
 def test_config_errors():

@@ -167,31 +167,31 @@ class SequoiaConfig:
 
     def __post_init__(self):
         o = "SequoiaConfig"
-        for name in ("horizon", "batch_size", "buffer_size", "target_update"):
-            check_number(o, name, getattr(self, name), low=1, integer=True)
-        check_number(o, "validation_episodes", self.validation_episodes, low=1, integer=True)
-        check_number(o, "restarts", self.restarts, low=1, integer=True)
-        check_number(o, "selection_top", self.selection_top, low=2, integer=True)
-        check_number(o, "training_jobs", self.training_jobs, low=1, integer=True)
+
+        def check(name, **limits):      # stored as checked: 3.0 episodes as the int 3
+            object.__setattr__(self, name, check_number(o, name, getattr(self, name), **limits))
+
+        for name in ("horizon", "batch_size", "buffer_size", "target_update",
+                     "validation_episodes", "restarts", "training_jobs"):
+            check(name, low=1, integer=True)
+        check("selection_top", low=2, integer=True)
         if self.restarts > 1 and self.validate_every == 0:
             raise InvalidParameterError(f"{o}.restarts: > 1 needs validation to choose among "
                                         f"the restarts (validate_every > 0); got restarts="
                                         f"{self.restarts} with validate_every=0")
         for name in ("episodes", "warm_start_samples", "warm_start_epochs", "workers",
                      "validate_every", "selection_episodes"):
-            check_number(o, name, getattr(self, name), low=0, integer=True)
+            check(name, low=0, integer=True)
         for name in ("discount", "lr_floor", "epsilon_start", "epsilon_end", "epsilon_decay",
                      "p_high", "target_gap", "action_gap"):
-            check_number(o, name, getattr(self, name), low=0.0, high=1.0)
-        check_number(o, "stability", self.stability, low=0.0)
-        check_number(o, "selection_margin", self.selection_margin, low=0.0)
+            check(name, low=0.0, high=1.0)
+        check("stability", low=0.0)
+        check("selection_margin", low=0.0)
         for name in ("learning_rate", "huber_delta"):
-            check_number(o, name, getattr(self, name), low=0.0, low_open=True)
-        if self.reward_scale is not None:
-            check_number(o, "reward_scale", self.reward_scale, low=0.0, low_open=True)
-        for name in ("time_limit", "target_time_limit"):
+            check(name, low=0.0, low_open=True)
+        for name in ("reward_scale", "time_limit", "target_time_limit"):
             if getattr(self, name) is not None:
-                check_number(o, name, getattr(self, name), low=0.0, low_open=True)
+                check(name, low=0.0, low_open=True)
         try:
             hidden = tuple(self.hidden)
             bad = not hidden or any(isinstance(h, (bool, str)) or not np.isfinite(h)
@@ -984,8 +984,8 @@ def load_qnetwork(path) -> QNetwork:
     payload = load_checkpoint(path)
     try:
         sizes, shape = payload["sizes"], payload.get("gain_table")
-        if not all(isinstance(k, int) and not isinstance(k, bool) for k in sizes):
-            raise ValueError(f"sizes must be integers; got {sizes}")
+        if not all(isinstance(k, int) and not isinstance(k, bool) and k >= 1 for k in sizes):
+            raise ValueError(f"sizes must be positive integers; got {sizes}")
         table = {} if shape is None else dict(levels_map=payload["model"]["levels_map"],
                                               n_states=shape[-2], n_levels=shape[-1],
                                               n_periods=shape[0] if len(shape) == 4 else 0)
