@@ -129,6 +129,10 @@ def run(args) -> int:
     from rmab.planners.sequoia.features import trained_for
     from rmab.planners.sequoia.train import SequoiaConfig, paired_difference, train_sequoia
 
+    for flag in ("time_limit", "target_time_limit"):          # the flags take 0 for "none"
+        if not getattr(args, flag) >= 0:
+            raise InvalidParameterError(f"train.{flag}: must be >= 0 seconds (0 = none); got "
+                                        f"{getattr(args, flag)}")
     if args.domain_file is not None:
         given = [f"--{n.replace('_', '-')}" for n in ("arms", "budget", "domain_seed")
                  if getattr(args, n) is not None]
@@ -140,10 +144,6 @@ def run(args) -> int:
         seed = args.seed if args.domain_seed is None else args.domain_seed
         domain = make_domain(args.domain, 20 if args.arms is None else args.arms,
                              5 if args.budget is None else args.budget, seed=seed)
-    for flag in ("time_limit", "target_time_limit"):          # the flags take 0 for "none"
-        if not getattr(args, flag) >= 0:
-            raise InvalidParameterError(f"train.{flag}: must be >= 0 seconds (0 = none); got "
-                                        f"{getattr(args, flag)}")
     config = SequoiaConfig(episodes=args.episodes, horizon=args.horizon, hidden=args.hidden,
                            target_update=args.target_update, workers=args.workers,
                            argmax=args.argmax,

@@ -255,10 +255,9 @@ def _run(domain: Domain, planners: list, episodes: int, horizon: int, p_high: fl
 
 
 def _pass_on(caught: list, limited: list, shown: set) -> None:
-    """Show a step's recorded warnings under the caller's filters (:func:`show_again`, each
-    once per run unless they say "always"); of the solver time-limit
-    warnings only a planner's first is shown here, and every step that had one is counted in
-    ``limited``."""
+    """Show a step's recorded warnings under the caller's filters (:func:`show_again`: each
+    once per run unless they say "always"); of the solver time-limit warnings only a
+    planner's first is shown here, and every step that had one is counted in ``limited``."""
     at_limit = [w for w in caught if issubclass(w.category, SolverLimitWarning)]
     for w in caught:
         if w not in at_limit or (w is at_limit[0] and not limited):

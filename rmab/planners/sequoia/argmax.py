@@ -148,8 +148,9 @@ class MIPArgmax:
     ``n_fallback`` random feasible actions (drawn from a stream seeded by the state and time to
     go), scored by one batched forward pass; the best is returned, so an action always exists.
     A solve depends on its state alone, never on earlier solves: parallel target solves equal
-    serial ones, and a planner after ``reset`` equals a new one. ``status`` says what happened. ``tighten="lp"`` tightens the later layers'
-    bounds by LP at every state (:func:`solvers.nn.encode_network`).
+    serial ones, and a planner after ``reset`` equals a new one. ``status`` says what happened.
+    ``tighten="lp"`` tightens the later layers' bounds by LP at every state
+    (:func:`solvers.nn.encode_network`).
     """
 
     def __init__(self, domain, horizon: int, network=None, *, mip_gap: float = 1e-4,
