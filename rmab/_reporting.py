@@ -51,8 +51,9 @@ def save_bar_chart(path, labels, means, err, *, ylabel: str, title: str, owner: 
                    reference_line: float | None = None, bound_line: float | None = None
                    ) -> None:
     """One bar per label with asymmetric error bars ``err`` (2, n; NaN drawn as 0), saved to
-    ``path`` in the format its suffix names (:func:`plot_format`); ``reference_line`` draws a dashed horizontal line (e.g. RANDOM = 1),
-    ``bound_line`` a dotted one labelled as an upper bound on any policy."""
+    ``path`` in the format its suffix names (:func:`plot_format`); ``reference_line`` draws a
+    dashed horizontal line (e.g. RANDOM = 1), ``bound_line`` a dotted one labelled as an upper
+    bound on any policy."""
     fmt = plot_format(owner, path)
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg

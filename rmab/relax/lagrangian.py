@@ -402,8 +402,8 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
     method : {"auto", "bisection", "golden", "cutting-plane", "lp"}
         ``"bisection"`` on the sign of the slope ``B w - Σ C_n^λ``; ``"golden"`` section on
         ``L``; ``"lp"`` Hawkins' linear program (fully observed arms; one layer of values per
-        period on a finite horizon) solved by HiGHS, exact; ``"cutting-plane"`` (POMDP arms; Kelley's method): every PBVI plan's
-        value is linear in ``λ`` (its reward value and resource use do not depend on the price)
+        period on a finite horizon) solved by HiGHS, exact; ``"cutting-plane"`` (POMDP arms;
+        Kelley's method): every PBVI plan's value is linear in ``λ`` (its reward value and resource use do not depend on the price)
         and a lower bound of ``V_n^λ``, so the plans of all solves so far give a convex
         piecewise-linear model of ``L`` from below; PBVI is re-solved at the model's minimiser
         (found by bisection on its subgradient) until the price settles, typically in a
@@ -435,7 +435,8 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
         sign) for the active-arm range, charging ``κ(a) = Σ_k μ_k d_k(a)`` per period on top of
         ``λ c(a)`` and adding ``Σ_k μ_k B_k w``; every ``μ`` gives a bound. Fully observed
         arms: the multipliers of Hawkins' LP with a variable per limit (exact, one LP; one
-        layer of values per period on a finite horizon). POMDP arms: golden section on the dual minimised over ``λ`` (convex;
+        layer of values per period on a finite horizon; above 60 000 rows, golden sections as
+        for POMDP arms). POMDP arms: golden section on the dual minimised over ``λ`` (convex;
         coordinate-wise for several, in rounds while they gain), each step a full search over
         ``λ``: about 30 solves per limit and round.
     seed : int, SeedSequence or Generator
