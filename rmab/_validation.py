@@ -47,8 +47,8 @@ def as_float_array(owner: str, field: str, value, *, ndim: int | None = None,
     bad = np.isnan(arr) if allow_inf else ~np.isfinite(arr)
     if bad.any():
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise error(f"{owner}.{field}: must be {'a number' if allow_inf else 'finite'}; got {arr[idx]} at index {idx}"
-                    + (_arm_suffix(idx) if arr.ndim >= 2 else ""))
+        raise error(f"{owner}.{field}: must be {'a number' if allow_inf else 'finite'}; got "
+                    f"{arr[idx]} at index {idx}" + (_arm_suffix(idx) if arr.ndim >= 2 else ""))
     return arr
 
 
