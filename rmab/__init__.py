@@ -28,17 +28,29 @@ __version__ = "0.1.0"
 
 def _check_solvers_layer() -> None:
     """Warn when the module ``solvers`` that Python finds first is not rmab's MILP layer (a
-    user's ``solvers.py`` beside a script shadows it): every MIP planner would fail later with
-    "'solvers' is not a package"."""
+    user's ``solvers.py`` or ``solvers/`` folder beside a script shadows it): every MIP
+    planner would fail later with "'solvers' is not a package"."""
     import importlib.util
     import os
     import warnings
 
+    def real(path):
+        return os.path.normcase(os.path.realpath(path))
+
     ours = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "solvers")
-    spec = importlib.util.find_spec("solvers")
-    origin = None if spec is None else spec.origin
-    if origin is not None and os.path.dirname(os.path.abspath(origin)) != ours:
-        warnings.warn(f"rmab: the module 'solvers' Python finds first is {origin}, not rmab's "
+    try:
+        spec = importlib.util.find_spec("solvers")
+    except (ImportError, ValueError):     # a module without a spec in sys.modules
+        return
+    if spec is None:
+        return
+    if spec.origin is not None and spec.has_location:
+        found = os.path.dirname(spec.origin)
+        shown = spec.origin
+    else:                                 # a namespace package: a folder without __init__
+        found = shown = next(iter(spec.submodule_search_locations or []), None)
+    if found is not None and real(found) != real(ours):
+        warnings.warn(f"rmab: the module 'solvers' Python finds first is {shown}, not rmab's "
                       f"MILP layer ({ours}): the MIP planners and SEQUOIA will fail; rename "
                       f"that file or folder", RmabWarning, stacklevel=3)
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import pickle
-import re
 import sys
 import warnings
 
@@ -46,40 +43,3 @@ def _action(text: str, category: type, module: str | None, lineno: int) -> str:
                 and (ln == 0 or ln == lineno)):
             return action
     return warnings.defaultaction
-
-
-def filter_specs() -> list[tuple]:
-    """The current warning filters as picklable data (action, message, category, module,
-    lineno), for :func:`recording` in another process; a filter whose category cannot be
-    pickled (a class local to a function) is left out."""
-    specs = []
-    for action, message, category, module, lineno in warnings.filters:
-        spec = (action, _pattern(message), category, _pattern(module), lineno)
-        try:
-            pickle.dumps(spec)
-        except Exception:       # pickling a class raises PicklingError, AttributeError...
-            continue
-        specs.append(spec)
-    return specs
-
-
-def _pattern(match) -> str:
-    """A filter's message or module as a regular expression ("" for any): a compiled one's
-    pattern, or a plain string (Python's own default filters) to be matched exactly."""
-    if match is None:
-        return ""
-    return match.pattern if hasattr(match, "pattern") else re.escape(match) + r"\Z"
-
-
-@contextlib.contextmanager
-def recording(specs: list[tuple]):
-    """Record warnings (yields the list of ``WarningMessage``) for :func:`show_again`
-    elsewhere, except that those the filters ``specs`` (:func:`filter_specs`) make errors are
-    raised here, where they happen (with their planner, episode and period), and those they
-    ignore are dropped."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for action, message, category, module, lineno in reversed(specs):
-            warnings.filterwarnings(action if action in ("error", "ignore") else "always",
-                                    message, category, module, lineno)
-        yield caught

@@ -6,6 +6,8 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
@@ -54,3 +56,29 @@ def test_a_shadowing_solvers_module_is_named_at_import(tmp_path):
     clean = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
                            capture_output=True, text=True, check=True)
     assert clean.stderr == ""
+
+
+def test_the_solvers_check_sees_namespace_folders_and_survives_odd_modules(tmp_path,
+                                                                          monkeypatch):
+    """A folder solvers/ without __init__ (found first under an editable install) was not
+    named; a 'solvers' module without a spec in sys.modules crashed `import rmab` (a review
+    of the check)."""
+    import importlib.machinery
+    import importlib.util
+    import warnings
+
+    import rmab
+
+    folder = importlib.machinery.ModuleSpec("solvers", None, is_package=True)
+    folder.submodule_search_locations = [str(tmp_path / "solvers")]
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: folder)
+    with pytest.warns(rmab.RmabWarning, match="finds first is .*solvers, not rmab's MILP"):
+        rmab._check_solvers_layer()
+
+    def no_spec(name, *a):
+        raise ValueError("solvers.__spec__ is None")
+
+    monkeypatch.setattr(importlib.util, "find_spec", no_spec)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rmab._check_solvers_layer()

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rmab._validation import as_generator, check_number
-from rmab._warnings import caught_record, filter_specs, recording, show_again
+from rmab._warnings import caught_record, show_again
 from rmab.domains.arm import check_states, initial_states
 from rmab.domains.base import Domain
 from rmab.errors import InvalidParameterError, SolverLimitWarning, raise_in
@@ -220,7 +220,6 @@ def _run(domain: Domain, planners: list, episodes: int, horizon: int, p_high: fl
     rewards = np.zeros((len(planners), episodes))
     seconds = np.zeros(len(planners))
     shown: set = set()          # each (text, category, line) once per run, unless "always"
-    filters = filter_specs()
     for p, planner in enumerate(planners):
         bar.set_postfix_str(planner.name, refresh=False)
         planner.fit(domain, seed=int(planner_seeds[0]))
@@ -231,15 +230,16 @@ def _run(domain: Domain, planners: list, episodes: int, horizon: int, p_high: fl
             total = 0.0
             for t in range(horizon):
                 try:
-                    try:        # a warning the caller's filters make an error raises here
-                        with recording(filters) as caught:
+                    try:
+                        with warnings.catch_warnings(record=True) as caught:
+                            warnings.simplefilter("always")
                             clock = time.perf_counter()
                             planned = planner.plan(s, t=t)
                             seconds[p] += time.perf_counter() - clock
                             action = domain.check_action(planned)
                     finally:    # shown even when plan raised; a limit's first one at once
                         _pass_on(caught, limited, shown)
-                except Exception as exc:
+                except Exception as exc:    # a warning an "error" filter raises in _pass_on too
                     raise_in(exc, f"planner {planner.name!r} in episode {e} at t={t}")
                 levels = domain.arm_levels(action)
                 total += domain.arms.expected_reward(s, levels)

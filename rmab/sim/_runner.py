@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import multiprocessing
 import pickle
+import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 
 from rmab._processes import spawn_failure, stop_now
-from rmab._warnings import caught_record, filter_specs, recording, show_again
+from rmab._warnings import caught_record, show_again
 from rmab.errors import InvalidModelError, InvalidParameterError, raise_in
 from rmab.sim.environment import Environment
 from rmab.sim.episodes import play
@@ -40,12 +41,24 @@ class Runner:
         self.planners = planners
         self.env = Environment(instance, horizon=horizon, seed=0)
 
-    def episode(self, seeds: EpisodeSeeds) -> np.ndarray:
-        """(n_planners, N_FIELDS) for episode ``seeds.index``, same noise for every planner."""
+    def episode(self, seeds: EpisodeSeeds, record: list | None = None) -> np.ndarray:
+        """(n_planners, N_FIELDS) for episode ``seeds.index``, same noise for every planner.
+        ``record`` (in a worker process): a list that keeps the warnings, each as
+        ``(caught_record, where)``, instead of showing them."""
         out = np.empty((len(self.planners), N_FIELDS))
         for i, planner in enumerate(self.planners):
             try:
-                res = play(self.env, planner, seeds.noise, seeds.planner_seed)
+                if record is None:
+                    res = play(self.env, planner, seeds.noise, seeds.planner_seed)
+                else:
+                    where = (f"planner {getattr(planner, 'name', type(planner).__name__)!r} "
+                             f"in episode {seeds.index}")
+                    with warnings.catch_warnings(record=True) as caught:
+                        warnings.simplefilter("always")
+                        try:
+                            res = play(self.env, planner, seeds.noise, seeds.planner_seed)
+                        finally:
+                            record.extend((caught_record(w), where) for w in caught)
             except Exception as exc:
                 raise_in(exc, f"episode {seeds.index}")
             out[i] = res.discounted_return, res.total_reward, res.decision_seconds
@@ -73,29 +86,23 @@ def check_picklable(labels, planners) -> None:
 
 _RUNNER: Runner | None = None
 _INIT_ERROR: BaseException | None = None
-_CAUGHT: list = []          # warnings of this worker not yet sent to the parent
-_FILTERS: list = []         # the parent's warning filters (filter_specs)
+_CAUGHT: list = []          # (caught_record, where) of this worker, not yet sent
+_FIT = "fitting the planners"
 
 
-def _recorded(work):
-    """Run ``work()``, keeping its warnings in ``_CAUGHT`` (:func:`caught_record`) for the
-    parent to show (a worker's own stderr would print them once per process,
-    in Python's format, not the caller's); those the parent's filters make errors are raised
-    where they happen, as in a serial run."""
-    with recording(_FILTERS) as caught:
-        try:
-            return work()
-        finally:
-            _CAUGHT.extend(caught_record(w) for w in caught)
-
-
-def _init_worker(instance, planners, fit_seed, horizon, filters) -> None:
+def _init_worker(instance, planners, fit_seed, horizon) -> None:
+    """Fit the planners; their warnings wait in ``_CAUGHT`` for the parent to show (a
+    worker's own stderr would print them once per process, in Python's format, not the
+    caller's)."""
     global _RUNNER, _INIT_ERROR
-    _FILTERS[:] = filters
-    try:
-        _RUNNER = _recorded(lambda: Runner(instance, planners, fit_seed, horizon))
-    except BaseException as exc:  # re-raised by the first task, with its own type
-        _INIT_ERROR = exc
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            _RUNNER = Runner(instance, planners, fit_seed, horizon)
+        except BaseException as exc:  # re-raised by the first task, with its own type
+            _INIT_ERROR = exc
+        finally:
+            _CAUGHT.extend((caught_record(w), _FIT) for w in caught)
 
 
 def _worker_episode(seeds: EpisodeSeeds) -> tuple[np.ndarray, list]:
@@ -103,7 +110,7 @@ def _worker_episode(seeds: EpisodeSeeds) -> tuple[np.ndarray, list]:
     try:
         if _INIT_ERROR is not None:
             raise _INIT_ERROR
-        row = _recorded(lambda: _RUNNER.episode(seeds))
+        row = _RUNNER.episode(seeds, record=_CAUGHT)
     except BaseException as exc:     # the warnings before it go with it (shown, then raised)
         exc.warnings_before = list(_CAUGHT)
         _CAUGHT.clear()
@@ -113,26 +120,47 @@ def _worker_episode(seeds: EpisodeSeeds) -> tuple[np.ndarray, list]:
     return row, caught
 
 
+class _Shown:
+    """The parent's side of the workers' warnings: each shown under the caller's filters
+    (:func:`show_again`: once per run unless "always"); one worker's fit warnings only (every
+    worker fits the same planners); a warning an "error" filter raises names where it was
+    raised."""
+
+    def __init__(self):
+        self.keys: set = set()
+        self.fit_seen = False
+
+    def __call__(self, caught: list) -> None:
+        fit = False
+        for record, where in caught:
+            if where == _FIT:
+                fit = True
+                if self.fit_seen:
+                    continue
+            try:
+                show_again(*record, self.keys)
+            except Warning as exc:
+                raise_in(exc, where)
+        self.fit_seen |= fit
+
+
 def run_pool(instance, planners, fit_seed, horizon, seeds, n_jobs, bar) -> list[np.ndarray]:
     """Episodes in a ``ProcessPoolExecutor`` with the ``spawn`` start method."""
     rows: list = [None] * len(seeds)
-    shown: set = set()          # each (text, category, line) once per run, unless "always"
+    show = _Shown()
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(n_jobs, len(seeds)), mp_context=ctx,
                              initializer=_init_worker,
-                             initargs=(instance, planners, fit_seed, horizon,
-                                       filter_specs())) as pool:
+                             initargs=(instance, planners, fit_seed, horizon)) as pool:
         futures = {pool.submit(_worker_episode, s): i for i, s in enumerate(seeds)}
         try:
             for fut in as_completed(futures):
                 try:
                     rows[futures[fut]], caught = fut.result()
                 except BaseException as exc:
-                    for record in getattr(exc, "warnings_before", ()):
-                        show_again(*record, shown)
+                    show(getattr(exc, "warnings_before", []))
                     raise
-                for record in caught:
-                    show_again(*record, shown)
+                show(caught)
                 bar.update()
         except BrokenProcessPool as exc:
             raise spawn_failure("compare.n_jobs", n_jobs, "running the episodes",
