@@ -40,10 +40,10 @@ def mean_ci(x: np.ndarray, confidence: float) -> tuple[float, float, float, floa
     mean = float(x.mean())
     if k < 2:
         return mean, math.nan, math.nan, math.nan
-    from scipy import stats
+    from scipy.special import stdtrit     # the t quantile; scipy.stats took 0.4 s to import
 
     se = float(x.std(ddof=1) / math.sqrt(k))
-    half = float(stats.t.ppf(0.5 + confidence / 2, k - 1)) * se
+    half = float(stdtrit(k - 1, 0.5 + confidence / 2)) * se
     return mean, se, mean - half, mean + half
 
 

@@ -395,3 +395,18 @@ def test_an_error_with_fields_keeps_them_and_gets_a_note():
     assert info.value.__notes__ == ["(in episode 2)"]
     with pytest.raises(PlanningError, match="^episode 2: no action$"):
         raise_in(PlanningError("no action"), "episode 2")
+
+
+@pytest.mark.parametrize("k", [2, 3, 20, 500])
+def test_mean_ci_is_the_student_t_interval(k):
+    """mean_ci against scipy.stats' t interval (it takes the quantile from scipy.special)."""
+    from scipy import stats
+
+    from rmab._reporting import mean_ci
+
+    x = np.random.default_rng(k).normal(3.0, 2.0, size=k)
+    mean, se, low, high = mean_ci(x, 0.95)
+    ref = stats.t.interval(0.95, k - 1, loc=x.mean(), scale=stats.sem(x))
+    assert mean == x.mean() and se == pytest.approx(stats.sem(x), rel=1e-14)
+    np.testing.assert_allclose((low, high), ref, rtol=1e-13)
+    assert all(np.isnan(v) for v in mean_ci(x[:1], 0.95)[1:])
