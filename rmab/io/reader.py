@@ -433,8 +433,8 @@ class _FileReader:
     def named_models(self) -> list[str]:
         """The model files the rows name, as :meth:`_model` finds them, and every cell of a
         row with a wrong field count that names an existing file."""
-        paths = {self._model_path(p) for p in self.table.get("model", ()) if p}
-        paths.update(q for q in map(self._model_path, filter(None, self.stray))
+        paths = {self._model_path(p) for p in set(self.table.get("model", ())) if p}
+        paths.update(q for q in map(self._model_path, set(filter(None, self.stray)))
                      if Path(q).is_file())
         return sorted(paths)
 
