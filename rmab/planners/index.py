@@ -11,8 +11,10 @@ free) act.
 
 from __future__ import annotations
 
+import hashlib
 import numbers
 import warnings
+from collections import OrderedDict
 
 import numpy as np
 
@@ -24,6 +26,31 @@ from rmab.relax.knapsack import fill_active
 from rmab.relax.whittle import belief_whittle_indices, finite_whittle_indices, whittle_indices
 
 __all__ = ["WhittlePlanner", "WhittleMultiPlanner"]
+
+_FITS: OrderedDict = OrderedDict()     # the last few belief-index fits (_belief_indices)
+_FITS_KEPT = 4
+
+
+def _belief_indices(arms, **options):
+    """:func:`belief_whittle_indices`, remembered for the last ``_FITS_KEPT`` (arms, options):
+    ``whittle`` and ``whittle-multi`` fitted on the same instance and seed (as in a
+    comparison) solve the same PBVI problems (1-2 s on the bundled example). The result's
+    arrays are read-only, as it is shared."""
+    h = hashlib.blake2b(digest_size=16)
+    for x in (arms.transitions, arms.observations, arms.rewards, arms.costs):
+        h.update(repr(x.shape).encode())
+        h.update(np.ascontiguousarray(x).tobytes())
+    key = (h.digest(), tuple(sorted(options.items())))
+    if key in _FITS:
+        _FITS.move_to_end(key)
+        return _FITS[key]
+    result = belief_whittle_indices(arms, **options)
+    for arr in (result.grid, result.indices, result.indexable, result.prices):
+        arr.setflags(write=False)
+    _FITS[key] = result
+    if len(_FITS) > _FITS_KEPT:
+        _FITS.popitem(last=False)
+    return result
 
 
 class _IndexPlanner(BasePlanner):
@@ -56,10 +83,10 @@ class _IndexPlanner(BasePlanner):
             elif instance.fully_observed:
                 self.result = whittle_indices(instance.arms, discount=instance.discount)
             else:
-                self.result = belief_whittle_indices(
+                self.result = _belief_indices(
                     instance.arms, discount=instance.discount, resolution=self.resolution,
                     n_prices=self.n_prices, value_tol=self.value_tol,
-                    horizon=instance.horizon, seed=self.rng.integers(2**63))
+                    horizon=instance.horizon, seed=int(self.rng.integers(2**63)))
         bad = int((~self.result.indexable).sum())
         if bad:
             warnings.warn(f"{type(self).__name__}: {bad} of {instance.n_arms} arms are not "

@@ -11,6 +11,7 @@ from rmab.errors import IndexabilityWarning, InvalidParameterError
 from rmab.models.arms import MDPArms, concat_arms
 from rmab.models.generators import health_intervention, random_instance, random_mdp_arms
 from rmab.models.instance import Instance
+from rmab.planners import make_planner
 from rmab.planners.index import WhittleMultiPlanner, WhittlePlanner
 from rmab.planners.lagrangian import LagrangianPlanner
 
@@ -281,3 +282,20 @@ def test_q_values_period_is_checked():
     with pytest.raises(InvalidParameterError, match=r"LagrangianResult\.q_values\.t: must be "
                                                     r">= 0"):
         res.q_values(np.tile([1.0, 0.0], (3, 1)), -1)
+
+
+def test_whittle_planners_share_one_belief_index_fit():
+    """whittle and whittle-multi on the same instance and seed solved the same PBVI problems
+    twice (a performance review): the second fit takes the first's result, read-only."""
+    from rmab.planners import index
+
+    inst = health_intervention(4, seed=11)
+    index._FITS.clear()
+    one = make_planner("whittle").fit(inst, seed=5)
+    two = make_planner("whittle-multi").fit(inst, seed=5)
+    assert two.result is one.result and len(index._FITS) == 1
+    assert not one.result.indices.flags.writeable
+    other = make_planner("whittle").fit(inst, seed=6)
+    assert other.result is not one.result and len(index._FITS) == 2
+    coarse = make_planner("whittle", resolution=4).fit(inst, seed=5)
+    assert coarse.result.grid.shape != one.result.grid.shape
