@@ -136,10 +136,10 @@ def test_time_limit_returns_a_feasible_action_with_a_warning(monkeypatch, with_i
 
 @pytest.mark.parametrize("kind", sorted(DOMAINS))
 def test_a_time_limited_solve_starts_from_a_feasible_solution(monkeypatch, kind):
-    """coRMAB spec section 5: with a time limit, a feasible start goes in; it is the
-    construction solve's block, feasible at every state, the same for every solve (the latest
-    solution's made a solve depend on the earlier ones: parallel targets differed from serial
-    ones within the gap, a reset planner from a new one)."""
+    """coRMAB spec section 5: with a time limit, a feasible start goes in, feasible at every
+    state: the latest solution's block (the construction solve's at first) when acting, the
+    construction solve's always for targets (carry_start=False: the latest made a solve depend
+    on the earlier ones, so parallel targets differed from serial ones within the gap)."""
     d = DOMAINS[kind](0)
     argmax = MIPArgmax(d, 5, random_network(d, (8, 6), 2), time_limit=30.0)
     assert argmax._start is not None
@@ -158,18 +158,27 @@ def test_a_time_limited_solve_starts_from_a_feasible_solution(monkeypatch, kind)
         argmax.solve(rng.integers(0, d.n_states, d.n_arms), 5 - t)
     assert argmax.n_linear == 0 and len(starts) == 3 and all(w is not None for w in starts)
     n = argmax.action_milp.n_cols
-    for w in starts:
-        np.testing.assert_array_equal(w[:n], argmax._start[:n])
+    for w, previous in zip(starts[1:], results):
+        np.testing.assert_array_equal(w[:n], previous.x[:n])
+    argmax.reset_start()
+    argmax.solve(np.ones(d.n_arms, dtype=np.int64), 5)
+    np.testing.assert_array_equal(starts[-1][:n], argmax._first[:n])
+    argmax.carry_start = False
+    argmax.reset_start()
+    for t in range(2):
+        argmax.solve(rng.integers(0, d.n_states, d.n_arms), 5 - t)
+        np.testing.assert_array_equal(starts[-1][:n], argmax._first[:n])
     argmax.time_limit = None
     argmax.solve(np.zeros(d.n_arms, dtype=np.int64), 5)
     assert starts[-1] is None       # no limit: nothing to secure
 
 
-def test_a_solve_depends_on_its_state_alone():
+def test_a_reset_planner_and_a_target_solve_carry_nothing_over():
     """With a time limit (here never reached) and a loose gap, the answer within the gap had
     depended on the earlier solves through the start: after reset a planner chose another
     action than a new one (0.0281 against 0.0308), and parallel target solves differed from
-    serial ones (a training review)."""
+    serial ones (a training review). Reset goes back to the first start; target oracles
+    (carry_start=False) always start there."""
     torch = pytest.importorskip("torch")
     from rmab.planners.sequoia.qnet import QNetwork
     from rmab.planners.sequoia.train import to_relu_network
@@ -186,7 +195,7 @@ def test_a_solve_depends_on_its_state_alone():
     used.reset(seed=0)
     new = SequoiaPlanner(net, horizon=5, time_limit=30.0, mip_gap=0.2).fit(d, seed=0)
     np.testing.assert_array_equal(used.plan(state, t=0), new.plan(state, t=0))
-    oracle = MIPArgmax(d, 5, net, mip_gap=0.2, time_limit=30.0)
+    oracle = MIPArgmax(d, 5, net, mip_gap=0.2, time_limit=30.0, carry_start=False)
     alone = oracle.solve(state, 3).action
     for s in first[:2]:
         oracle.solve(s, 4)

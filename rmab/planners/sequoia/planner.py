@@ -81,6 +81,9 @@ class SequoiaPlanner(BaseDomainPlanner):
         except SolverInputError as exc:     # weights the MIP cannot take (over every state)
             raise InvalidModelError(f"SequoiaPlanner.network: {exc}") from exc
 
+    def _reset(self) -> None:
+        self._argmax.reset_start()      # each episode plays as a new planner would
+
     def _plan(self, states, t):
         if not 0 <= t < self.horizon:
             raise InvalidParameterError(f"SequoiaPlanner.plan.t: must be in [0, {self.horizon})"

@@ -529,7 +529,8 @@ class TargetMaxima:
             if self._oracle is None:
                 self._oracle = make_argmax(self.domain, self.config.horizon, self.config.argmax,
                                            mip_gap=self.config.target_gap,
-                                           time_limit=self.config.target_time_limit)
+                                           time_limit=self.config.target_time_limit,
+                                           carry_start=False)     # as in the workers
             self._oracle.set_network(network)
 
     def __call__(self, next_states: np.ndarray, time_to_go: np.ndarray) -> np.ndarray:
