@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import sys
 import warnings
 
@@ -15,22 +16,41 @@ def module_of(filename: str) -> str | None:
 
 
 def caught_record(w: warnings.WarningMessage) -> tuple:
-    """A caught warning as (text, category, filename, lineno, module): plain data a worker can
-    send (the module is looked up where the warning was raised)."""
-    return str(w.message), w.category, w.filename, w.lineno, module_of(w.filename)
+    """A caught warning as (message, category, filename, lineno, module): the warning object
+    itself (shown again as it is: a category whose constructor takes more than the text cannot
+    be rebuilt from it) and where it was raised (the module looked up there)."""
+    return w.message, w.category, w.filename, w.lineno, module_of(w.filename)
 
 
-def show_again(text: str, category: type, filename: str, lineno: int, module: str | None,
+def sendable(record: tuple) -> tuple:
+    """``record`` as a worker process can send it: unchanged if it pickles and unpickles, else
+    its text under :class:`~rmab.errors.RmabWarning`, named by its category (a class defined
+    inside a function cannot be pickled)."""
+    try:                         # the way back too: a warning whose class takes more than
+        pickle.loads(pickle.dumps(record))      # its text pickles but does not unpickle
+        return record
+    except Exception:            # PicklingError, AttributeError, TypeError ...
+        from rmab.errors import RmabWarning
+
+        message, category, filename, lineno, module = record
+        return (f"{category.__name__}: {message}", RmabWarning, filename, lineno, module)
+
+
+def show_again(message, category: type, filename: str, lineno: int, module: str | None,
                shown: set) -> None:
-    """Warn a :func:`caught_record` again under the caller's filters (module filters included):
-    each (text, category, line) once per ``shown`` (the caller's, e.g. one per run) unless the
-    filters say "always"; "error" raises it, "ignore" drops it."""
-    key = (text, category, filename, lineno)
-    if _action(text, category, module, lineno) != "always":
+    """Warn a :func:`caught_record` (or a text) again under the caller's filters (module
+    filters included), each repeat dropped as Python would in one process -- per line under
+    "default", per text under "once", per module under "module", none under "always" -- once
+    per ``shown`` (the caller's, e.g. one per run); "error" raises it, "ignore" drops it."""
+    text = str(message)
+    action = _action(text, category, module, lineno)
+    if action != "always":
+        key = {"once": (text, category), "module": (text, category, module)}.get(
+            action, (text, category, filename, lineno))
         if key in shown:
             return
         shown.add(key)
-    warnings.warn_explicit(text, category, filename, lineno, module=module, registry={})
+    warnings.warn_explicit(message, category, filename, lineno, module=module, registry={})
 
 
 def _action(text: str, category: type, module: str | None, lineno: int) -> str:

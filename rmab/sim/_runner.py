@@ -15,7 +15,7 @@ from concurrent.futures.process import BrokenProcessPool
 import numpy as np
 
 from rmab._processes import spawn_failure, stop_now
-from rmab._warnings import caught_record, show_again
+from rmab._warnings import caught_record, sendable, show_again
 from rmab.errors import InvalidModelError, InvalidParameterError, raise_in
 from rmab.sim.environment import Environment
 from rmab.sim.episodes import play
@@ -58,7 +58,8 @@ class Runner:
                         try:
                             res = play(self.env, planner, seeds.noise, seeds.planner_seed)
                         finally:
-                            record.extend((caught_record(w), where) for w in caught)
+                            record.extend((sendable(caught_record(w)), where)
+                                          for w in caught)
             except Exception as exc:
                 raise_in(exc, f"episode {seeds.index}")
             out[i] = res.discounted_return, res.total_reward, res.decision_seconds
@@ -102,7 +103,7 @@ def _init_worker(instance, planners, fit_seed, horizon) -> None:
         except BaseException as exc:  # re-raised by the first task, with its own type
             _INIT_ERROR = exc
         finally:
-            _CAUGHT.extend((caught_record(w), _FIT) for w in caught)
+            _CAUGHT.extend((sendable(caught_record(w)), _FIT) for w in caught)
 
 
 def _worker_episode(seeds: EpisodeSeeds) -> tuple[np.ndarray, list]:

@@ -368,6 +368,56 @@ def test_warnings_are_the_same_whatever_n_jobs(n_jobs):
     assert "planner 'careful'" in notes and "episode 0" in notes
 
 
+class CodeWarning(UserWarning):
+    """A warning whose constructor takes more than its text (module level)."""
+
+    def __init__(self, message, code):
+        super().__init__(message)
+        self.code = code
+
+
+class _WarnsOddly:
+    """Warns "same" from two lines and a CodeWarning at t = 0 (module level)."""
+
+    name = "oddly"
+
+    def fit(self, instance, *, seed=None):
+        self.n = instance.n_arms
+        return self
+
+    def reset(self, *, seed=None):
+        pass
+
+    def plan(self, belief, *, t=0):
+        import warnings
+
+        if t == 0:
+            warnings.warn("same", UserWarning)
+            warnings.warn("same", UserWarning)
+            warnings.warn(CodeWarning("coded", 7))
+        return np.zeros(self.n, dtype=np.int64)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_warnings_once_module_and_odd_categories_whatever_n_jobs(n_jobs):
+    """'once' and 'module' dropped repeats per line with n_jobs = 2 (twice where one process
+    shows once); a warning class whose constructor needs more than the text crashed the
+    comparison (rebuilt from its text; with n_jobs = 2 it did not unpickle), even under
+    'ignore' (a review)."""
+    import warnings
+
+    for action, same in (("once", 1), ("module", 1), ("default", 2), ("always", 6)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter(action)
+            compare(INST, [_WarnsOddly()], episodes=3, horizon=2, n_jobs=n_jobs)
+        assert sum(str(w.message) == "same" for w in caught) == same, action
+        coded = [w for w in caught if "coded" in str(w.message)]
+        assert coded and all(c.filename == __file__ for c in coded), action
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compare(INST, [_WarnsOddly()], episodes=2, horizon=2, n_jobs=n_jobs)
+
+
 @pytest.mark.parametrize("scale", [1e-6, 1e-300])
 def test_table_shows_small_returns(result, scale):
     """Returns of 1e-6 printed as 0.000 (fixed 3 decimals); the decimals follow the scale, up
