@@ -281,10 +281,11 @@ def test_worker_warnings_follow_the_callers_filters():
         assert len(caught) == 1
 
 
-class _WarnsThenFails:
-    """Warns at every step and fails at t = 1 (module level: spawned workers load it)."""
+class _Passive:
+    """A planner that never acts; the test planners below (module level: spawned workers
+    load them) warn or fail in ``plan``."""
 
-    name = "fragile"
+    name = "passive"
 
     def fit(self, instance, *, seed=None):
         self.n = instance.n_arms
@@ -292,6 +293,15 @@ class _WarnsThenFails:
 
     def reset(self, *, seed=None):
         pass
+
+    def plan(self, belief, *, t=0):
+        return np.zeros(self.n, dtype=np.int64)
+
+
+class _WarnsThenFails(_Passive):
+    """Warns at every step and fails at t = 1."""
+
+    name = "fragile"
 
     def plan(self, belief, *, t=0):
         import warnings
@@ -320,9 +330,8 @@ def test_a_planning_error_names_planner_episode_and_period_after_its_warnings(n_
     assert [str(w.message) for w in caught] == ["slow at t=0", "slow at t=1"]
 
 
-class _Warns:
-    """Warns "fitted" when fitted and "careful" at t = 1 of every episode (module level:
-    spawned workers load it)."""
+class _Warns(_Passive):
+    """Warns "fitted" when fitted and "careful" at t = 1 of every episode."""
 
     name = "careful"
 
@@ -330,18 +339,14 @@ class _Warns:
         import warnings
 
         warnings.warn("fitted", UserWarning)
-        self.n = instance.n_arms
-        return self
-
-    def reset(self, *, seed=None):
-        pass
+        return super().fit(instance, seed=seed)
 
     def plan(self, belief, *, t=0):
         import warnings
 
         if t == 1:
             warnings.warn("careful", UserWarning)
-        return np.zeros(self.n, dtype=np.int64)
+        return super().plan(belief, t=t)
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
@@ -376,17 +381,10 @@ class CodeWarning(UserWarning):
         self.code = code
 
 
-class _WarnsOddly:
-    """Warns "same" from two lines and a CodeWarning at t = 0 (module level)."""
+class _WarnsOddly(_Passive):
+    """Warns "same" from two lines and a CodeWarning at t = 0."""
 
     name = "oddly"
-
-    def fit(self, instance, *, seed=None):
-        self.n = instance.n_arms
-        return self
-
-    def reset(self, *, seed=None):
-        pass
 
     def plan(self, belief, *, t=0):
         import warnings
