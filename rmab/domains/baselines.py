@@ -115,9 +115,10 @@ class BaseDomainPlanner:
         (int (n_arms,), each arm's state in 0..n_states-1; never modified) at period ``t``."""
         s = self.domain.check_states(states).copy()
         s.setflags(write=False)
+        t = check_number(f"{type(self).__name__}.plan", "t", t, low=0, integer=True)
         start = time.perf_counter()
         self.last_stats = PlanStats()
-        action = self._plan(s, int(t))
+        action = self._plan(s, t)
         self.last_stats.seconds = time.perf_counter() - start
         return action
 

@@ -149,6 +149,14 @@ def test_planner_errors():
         BaseDomainPlanner().fit(d).plan(np.zeros(8, int))
 
 
+@pytest.mark.parametrize("t", [1.5, "2", None, float("nan"), -1])
+def test_plan_refuses_a_period_that_is_not_a_whole_number(t):
+    """int(t) planned t=1.5 as period 1 and raised bare errors on 'x' or NaN (a review)."""
+    p = make_domain_planner("random").fit(make_domain("capacity", 6, 2, seed=0))
+    with pytest.raises(InvalidParameterError, match=r"RandomDomainPlanner\.plan\.t: must be"):
+        p.plan(np.zeros(6, int), t=t)
+
+
 @pytest.mark.mip
 def test_myopic_without_solution_raises():
     d = make_domain("capacity", 6, 2, seed=0)
