@@ -134,6 +134,18 @@ def test_time_limit_returns_a_feasible_action_with_a_warning(monkeypatch, with_i
         np.testing.assert_array_equal(action, np.rint(x[: d.action_size]))
 
 
+def test_a_time_limited_argmax_hands_out_a_copy_of_its_fallback(monkeypatch):
+    """MIPArgmax returned its own fallback array: a caller editing it made every later
+    fallback infeasible (a review)."""
+    d = make_interventions(6, n_interventions=6, budget=2, seed=0)
+    argmax = SequoiaPlanner(random_network(d, (8,), 1), time_limit=0.5).fit(d)._argmax
+    argmax.n_fallback = 0
+    monkeypatch.setattr(argmax.model, "solve", _fake_solve(None))
+    first = argmax.solve(np.zeros(6, dtype=np.int64), 1).action
+    first[:] = 1
+    assert d.is_feasible(argmax.solve(np.zeros(6, dtype=np.int64), 1).action)
+
+
 @pytest.mark.parametrize("kind", sorted(DOMAINS))
 def test_a_time_limited_solve_starts_from_a_feasible_solution(monkeypatch, kind):
     """coRMAB spec section 5: with a time limit, a feasible start goes in, feasible at every
