@@ -150,19 +150,21 @@ def read_with_models(path, discount: float = 0.95):
         row, line = data[i], int(data_lines[i])
         if not _filled(row):
             continue
-        # d commas too many or too few may have moved the batch_id cell by up to d places:
-        # every batch named there is broken (else the id in its place, maybe only this row's)
+        # d commas too many (too few) may have moved the batch_id cell up to d places right
+        # (left): the row's own cell and every batch named in those places are broken
         cells = [c.strip() for c in row]
         d = abs(len(row) - width)
-        near = cells[max(0, bi - d):bi + d + 1]
-        named = [c for c in dict.fromkeys(near) if c in groups]
-        if not named and len(row) > bi and cells[bi]:
-            named = [cells[bi]]
+        near = cells[bi:bi + d + 1] if len(row) > width else cells[max(0, bi - d):bi + 1]
+        own = [cells[bi]] if len(row) > bi and cells[bi] else []
+        named = list(dict.fromkeys(own + [c for c in near if c in groups]))
         reader.stray.update(cells)                   # any may name a model file
         message = f"{OWNER}.row: must have {width} fields like the header; got {len(row)}"
         if any(c[:1].isspace() and c.lstrip()[:1] == '"' for c in row):
             message += (" (a blank before a quote makes the quotes part of the cell, and "
                         "the commas inside split it: remove the blank)")
+        if len(named) > 1:
+            message += (f" (its batch_id may be any of {', '.join(map(repr, named))}: each of "
+                        f"these batches is skipped)")
         if not named:
             failures.append(BatchInputError(message, file=file, line=line))
         for bid in named:

@@ -345,7 +345,10 @@ def test_a_shifted_row_breaks_the_batch_it_names_not_a_made_up_one(write_csv):
     'clinic' was solved without the arm (a CSV review). A batch is looked for within as many
     places of batch_id as the row has fields too many or too few (a review of the fix: numeric
     ids elsewhere in the row broke healthy batches); a batch named there is skipped with the
-    row's error, the safe side where the row cannot say which batch it belongs to."""
+    row's error, the safe side where the row cannot say which batch it belongs to; so is the
+    row's own batch_id cell, even when no other row names it (a later review: a row
+    'b,c,...,extra' skipped batch 'c' and never mentioned 'b'), and the error says which ids
+    the row may belong to."""
     text = ("arm_id,batch_id,budget,belief,model,model_arm\n"
             "Smith, J,clinic,1,0.2;0.8,health.npz,0\n"
             "Jones,clinic,1,0.9;0.1,health.npz,1\n"
@@ -355,9 +358,22 @@ def test_a_shifted_row_breaks_the_batch_it_names_not_a_made_up_one(write_csv):
             "Ma,7,3,0.5;0.5,health.npz,1,1\n")            # next row names '1' far from its id
     batches, failures = read_batches_keep_going(write_csv(text))
     assert [b.batch_id for b in batches] == ["other", "1"]
-    assert [(f.batch_id, f.line) for f in failures] == [("clinic", 2), ("lonely", 5),
+    assert [(f.batch_id, f.line) for f in failures] == [("clinic", 2), ("J", 2), ("lonely", 5),
                                                          ("7", 7)]
     assert "must have 6 fields like the header; got 7" in str(failures[0])
+    assert "its batch_id may be any of 'J', 'clinic'" in str(failures[0])
+    assert "may be any" not in str(failures[2])            # 'lonely': extra field at the end
+
+
+def test_a_row_with_an_extra_field_fails_its_own_batch_and_the_batch_it_may_shift_to(write_csv):
+    arm = '"[[[0.9,0.1],[0.3,0.7]],[[0.5,0.5],[0.1,0.9]]]","[0,1]"'
+    text = ("batch_id,arm_id,budget,state,transitions,rewards\n"
+            f"c,x1,1,0,{arm}\n"
+            f"b,c,1,0,{arm},extra\n"
+            f"a,x2,1,0,{arm}\n")
+    batches, failures = read_batches_keep_going(write_csv(text))
+    assert [b.batch_id for b in batches] == ["a"]
+    assert sorted((f.batch_id, f.line) for f in failures) == [("b", 3), ("c", 3)]
 
 
 def test_a_blank_before_a_quoted_cell_is_named_in_the_field_count_error(write_csv):
