@@ -51,7 +51,8 @@ def pack(costs: np.ndarray, capacities: np.ndarray) -> np.ndarray | None:
     caps = np.asarray(capacities, dtype=np.float64)
     if costs.size == 0:
         return np.zeros(0, dtype=np.int64)
-    if costs.sum() > caps.sum() + _TOL or costs.max() > caps.max() + _TOL:
+    slack = min(costs.size, caps.size) * _TOL          # each worker may go _TOL over
+    if costs.sum() > caps.sum() + slack or costs.max() > caps.max() + _TOL:
         return None
     order = np.argsort(-costs, kind="stable")
     c = costs[order].tolist()

@@ -31,7 +31,8 @@ PAPER_EDGE_COUNTS = {20: 29, 40: 56, 60: 82, 80: 108, 100: 133}
 
 
 def default_edge_count(n_nodes: int) -> int:
-    """Edges of the paper's graphs at ``n_nodes`` (interpolated; ``1.3 n + 3`` outside 20-100)."""
+    """Edges of the paper's graphs at ``n_nodes`` (interpolated; ``1.3 n + 3`` outside 20-100,
+    capped at the complete graph: below about 10 nodes that is dense, e.g. K5 at 5 nodes)."""
     xs = sorted(PAPER_EDGE_COUNTS)
     if xs[0] <= n_nodes <= xs[-1]:
         m = int(round(np.interp(n_nodes, xs, [PAPER_EDGE_COUNTS[x] for x in xs])))
@@ -156,12 +157,11 @@ def read_edge_list(path, n_nodes: int | None = None) -> tuple[np.ndarray, int]:
                                   f"{len(cells)}", file=str(path), line=line_no)
         pair = []
         for col, text in zip(("u", "v"), cells):
-            try:
-                value = int(text)
-            except ValueError:
+            if not (text.isascii() and text.isdigit()):     # int() takes '1_0', '+1', '٢'
                 raise BatchInputError(f"read_edge_list.{col}: must be a node index "
-                                      f"(integer >= 0); got {text!r}", file=str(path),
-                                      line=line_no, column=col) from None
+                                      f"(integer >= 0, digits 0-9 only); got {text!r}",
+                                      file=str(path), line=line_no, column=col)
+            value = int(text)
             top = _MAX_NODES if n_nodes is None else n_nodes
             if value < 0 or value >= top:
                 limit = f"in [0, {top})" + ("" if n_nodes is not None else

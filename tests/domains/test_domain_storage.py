@@ -165,9 +165,11 @@ def test_edge_list_csv_round_trip(tmp_path):
     ("a,b\n0,1\n", r"header: must be 'u,v'; got 'a,b'", 1),
     ("u,v\n0,1\n1,2,3\n", r"must have 2 columns \(u, v\); got 3", 3),
     ("u,v\n# comment\n0,x\n", r"column 'v': read_edge_list.v: must be a node index "
-                              r"\(integer >= 0\); got 'x'", 3),
-    ("u,v\n0,1\n-1,2\n", r"read_edge_list.u: must be a node index in \[0, 10000\) .*; got -1",
-     3),
+                              r"\(integer >= 0, digits 0-9 only\); got 'x'", 3),
+    ("u,v\n0,1\n-1,2\n", r"read_edge_list.u: must be a node index .*; got '-1'", 3),
+    ("u,v\n0,1\n1_0,2\n", r"read_edge_list.u: must be .* digits 0-9 only\); got '1_0'", 3),
+    ("u,v\n0,1\n+1,2\n", r"read_edge_list.u: must be .* digits 0-9 only\); got '\+1'", 3),
+    ("u,v\n0,1\n1,\u0662\n", r"read_edge_list.v: must be .* digits 0-9 only\)", 3),
     ("u,v\n0,1\n1,100000000000000000000\n", r"read_edge_list.v: must be a node index in "
                                             r"\[0, 10000\) .*; got 100000000000000000000", 3),
     ("u,v\n0,1\n\n2,2\n", r"must not be a self-loop; got 2,2", 4),
