@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rmab._validation import DECIMAL, as_float_array, check_number
+from rmab._validation import DECIMAL, PROB_TOL, as_float_array, check_number
 from rmab.errors import InvalidModelError, InvalidParameterError, POMDPFormatError, RmabError
 from rmab.models.arms import POMDPArms
 from rmab.models.instance import Instance
@@ -319,7 +319,8 @@ class _Reader:
             vec = tk.numbers(s, f"{s} start probabilities")
             if (vec < 0).any() or abs(vec.sum() - 1.0) > _ROW_TOL:
                 raise tk.error(f"start: must be a probability vector; got {vec.tolist()}", line)
-            self.start = vec / vec.sum()
+            off = abs(vec.sum() - 1.0) > PROB_TOL     # rows the arms take are left alone,
+            self.start = vec / vec.sum() if off else vec   # so a written start reads back
 
     def _matrix(self, rows, cols, *, allow_identity, allow_reset, what):
         """``uniform`` / ``identity`` / ``reset`` / rows*cols numbers -> (rows, cols)."""
@@ -443,7 +444,7 @@ class _Reader:
                 if where:
                     raise tk.error(what + " (last set here)", int(where))
                 raise POMDPFormatError(what + " (never set)", file=tk.file)
-            off = np.abs(sums - 1.0) > 1e-12          # leave exact rows bit-for-bit alone
+            off = np.abs(sums - 1.0) > PROB_TOL       # rows the arms take stay bit-for-bit
             arr[off] /= sums[off][:, None]
         # r(s, a) = Σ_{s', o} T(s'|s,a) O(o|s',a) R(a, s, s', o), summed around R(a, s, 0, 0)
         # (T and O rows sum to 1), so that a reward that depends on neither s' nor o is exact
