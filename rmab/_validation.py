@@ -92,14 +92,24 @@ def check_stochastic(owner: str, field: str, arr: np.ndarray, *, row_desc: str,
                     f"{float(sums[idx])!r} at " + row_desc.format(*idx))
 
 
+_INT_LIMIT = 2.0**62        # integer parameters beyond int64's range reach numpy and Numba
+
+
 def check_number(owner: str, field: str, value, *, low=None, high=None, low_open=False,
                  high_open=False, integer=False, error=InvalidParameterError):
     """Return ``value`` as float (or int) after checking it lies in the given interval."""
     if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.integer, np.floating)):
         kind = "an integer" if integer else "a number"
         raise error(f"{owner}.{field}: must be {kind}; got {_short(value)}")
-    if not np.isfinite(float(value)):
-        raise error(f"{owner}.{field}: must be finite; got {float(value)}")
+    try:
+        as_float = float(value)
+    except OverflowError:                     # an int beyond float64
+        raise error(f"{owner}.{field}: must be finite; got {_short(value)}") from None
+    if not np.isfinite(as_float):
+        raise error(f"{owner}.{field}: must be finite; got {as_float}")
+    if integer and abs(as_float) >= _INT_LIMIT:
+        raise error(f"{owner}.{field}: must be below 2**62 in absolute value; got "
+                    f"{_short(value)}")
     if integer:
         if float(value) != int(value):
             raise error(f"{owner}.{field}: must be an integer; got {_short(value)}")
