@@ -58,6 +58,12 @@ class ConstraintBlock:
     level_vars: np.ndarray | None = None
     index: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        # a domain caches its block: read-only, so that no caller can change later plans
+        for arr in (self.action, self.pull_vars, self.level_vars, *self.index.values()):
+            if isinstance(arr, np.ndarray):
+                arr.setflags(write=False)
+
     @property
     def n_vars(self) -> int:
         return self.milp.n_cols

@@ -127,6 +127,8 @@ class PathDomain(Domain):
                                                        np.r_[e[:, 1], e[:, 0]])), shape=(n, n))
             dist, pred = shortest_path(adj, unweighted=True, directed=False,
                                        return_predecessors=True)
+            dist.setflags(write=False)                 # handed out by ``distances``
+            pred.setflags(write=False)
             cached = (adj, dist, pred)
             object.__setattr__(self, "_graph_cache", cached)
         return cached

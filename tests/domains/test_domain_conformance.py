@@ -56,3 +56,18 @@ def test_domain_planner_conformance(kind, name):
         runs.append(actions)
     for a, b in zip(*runs):  # deterministic for a seed
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_cached_domain_data_cannot_be_edited(kind):
+    """The cached constraint block and path distances were writable: zeroing pull_vars made a
+    fresh myopic planner pull nothing, zeroed distances made a refused route feasible (a
+    fuzzing review)."""
+    d = make_domain(kind, 8, 2, seed=0)
+    block = d.constraint_block()
+    arrays = [block.action, block.pull_vars, block.level_vars, *block.index.values()]
+    arrays += [d.distances] if kind == "path" else []
+    for arr in arrays:
+        if isinstance(arr, np.ndarray):
+            with pytest.raises(ValueError, match="read-only"):
+                arr[...] = 0
