@@ -34,14 +34,25 @@ def _short(value) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def real_array(name: str, value) -> np.ndarray:
+    """``value`` as a float64 C-contiguous copy; bool, integer or float input only (strings,
+    objects and ragged lists are refused, and complex numbers rather than losing their
+    imaginary part). ``name`` ("Owner.field") heads the error."""
+    try:
+        raw = np.asarray(value)
+        if raw.dtype.kind not in "biuf":
+            raise TypeError(f"dtype {raw.dtype}")
+        return np.array(raw, dtype=np.float64, copy=True, order="C")
+    except (TypeError, ValueError) as exc:
+        raise SolverInputError(f"{name}: must be an array of real numbers; got "
+                               f"{_short(value)} ({exc})") from None
+
+
 def _vector(field: str, value, n: int, *, allow: str = "") -> np.ndarray:
     """float64 copy of shape (n,); ``allow`` is "" (finite), "-" (-inf ok) or "+" (+inf ok)."""
-    try:
-        arr = np.array(value, dtype=np.float64, copy=True) if np.ndim(value) else \
-            np.full(n, float(value))
-    except (TypeError, ValueError) as exc:
-        raise SolverInputError(f"MILP.{field}: must be an array of numbers; got {_short(value)}") \
-            from exc
+    arr = real_array(f"MILP.{field}", value)
+    if arr.ndim == 0:
+        arr = np.full(n, float(arr))
     if arr.shape != (n,):
         raise SolverInputError(f"MILP.{field}: must have shape ({n},); got {np.shape(value)}")
     bad = np.isnan(arr)
@@ -67,7 +78,10 @@ def _size(field: str, value) -> int:
 
 def _flags(field: str, value, n: int) -> np.ndarray:
     """Read-only bool copy of shape (n,) from bools or 0/1 (a scalar applies to all)."""
-    integ = np.array(value, copy=True)
+    try:
+        integ = np.array(value, copy=True)
+    except ValueError:                               # ragged lists
+        integ = np.zeros(0, dtype=object)
     if integ.ndim == 0:
         integ = np.full(n, integ)
     if integ.shape != (n,) or not (integ.dtype == bool or (
@@ -88,9 +102,11 @@ def _check_order(owner: str, lower: np.ndarray, upper: np.ndarray) -> None:
 
 
 def _as_csr(A, shape: tuple | None = None) -> sp.csr_matrix:
+    if sp.issparse(A) and A.dtype.kind not in "biuf":
+        raise SolverInputError(f"MILP.A: must hold real numbers; got dtype {A.dtype}")
     try:
         mat = sp.csr_matrix(A, dtype=np.float64, copy=True) if sp.issparse(A) else \
-            sp.csr_matrix(np.atleast_2d(np.asarray(A, dtype=np.float64)))
+            sp.csr_matrix(np.atleast_2d(real_array("MILP.A", A)))
     except (TypeError, ValueError) as exc:
         raise SolverInputError(f"MILP.A: must be a 2-D array or sparse matrix; got {_short(A)}") \
             from exc

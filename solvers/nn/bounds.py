@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from solvers.errors import SolverInputError
-from solvers.milp import FEAS_TOL
+from solvers.milp import FEAS_TOL, MILP, real_array
 
 __all__ = ["Knapsack", "NetworkBounds", "action_range", "interval_bounds", "network_bounds",
            "knapsacks_from_milp", "lp_tighten"]
@@ -45,12 +45,15 @@ class Knapsack:
     capacity: float
 
     def __post_init__(self):
+        w = real_array("Knapsack.weights", self.weights)
+        if w.ndim != 1:
+            raise SolverInputError(f"Knapsack.weights: must be one weight per action (1-D); got "
+                                   f"shape {w.shape}")
         try:
-            w = np.array(self.weights, dtype=np.float64).reshape(-1)
             capacity = float(self.capacity)
         except (TypeError, ValueError) as exc:
-            raise SolverInputError(f"Knapsack.weights/capacity: must be numbers; got "
-                                   f"{self.weights!r} and {self.capacity!r}") from exc
+            raise SolverInputError(f"Knapsack.capacity: must be a number; got "
+                                   f"{self.capacity!r}") from exc
         if not (np.isfinite(w).all() and (w >= 0).all()):
             raise SolverInputError(f"Knapsack.weights: must be finite and >= 0; got {w}")
         if not np.isfinite(capacity):
@@ -110,8 +113,11 @@ def _max_over_knapsack(G: np.ndarray, lower, upper, ks: Knapsack, integer) -> np
 def _check_action_box(lower, upper, knapsacks, integer):
     """``(lower, upper, integer)`` checked, the integer actions' bounds rounded inwards (an
     integer ``a`` in [0.5, 1.5] is 1) up to the solver's feasibility tolerance."""
-    lower = np.asarray(lower, dtype=np.float64)
-    upper = np.asarray(upper, dtype=np.float64)
+    lower = real_array("action_range.lower", lower).reshape(-1)
+    upper = real_array("action_range.upper", upper).reshape(-1)
+    if lower.shape != upper.shape:
+        raise SolverInputError(f"action_range.lower/upper: must have the same shape; got "
+                               f"{lower.shape} and {upper.shape}")
     if not (np.isfinite(lower).all() and np.isfinite(upper).all()):
         raise SolverInputError("action_range.lower/upper: must be finite (the action columns "
                                "need finite bounds); got a non-finite bound")
@@ -145,8 +151,11 @@ def action_range(W, lower, upper, knapsacks=(), integer=None) -> tuple[np.ndarra
     knapsack (each relaxed separately; the tightest bound is kept). ``integer`` (n,) bool marks
     integer actions (default none, which is valid for any action): integer actions get the
     exact cardinality rounding."""
-    W = np.asarray(W, dtype=np.float64)
+    W = real_array("action_range.W", W)
     lower, upper, integer = _check_action_box(lower, upper, knapsacks, integer)
+    if W.ndim != 2 or W.shape[1] != lower.size:
+        raise SolverInputError(f"action_range.W: must have shape (rows, {lower.size}) (one "
+                               f"column per action); got {W.shape}")
     return (-_action_max(-W, lower, upper, knapsacks, integer),
             _action_max(W, lower, upper, knapsacks, integer))
 
@@ -170,7 +179,13 @@ def _dot_interval(W: np.ndarray, lo: np.ndarray, hi: np.ndarray, b: np.ndarray):
 
 def interval_bounds(net, first_lower, first_upper) -> NetworkBounds:
     """Propagate layer-1 pre-activation bounds through the rest of ``net`` by intervals."""
-    lower, upper = [np.asarray(first_lower, float)], [np.asarray(first_upper, float)]
+    lower = [real_array("interval_bounds.first_lower", first_lower)]
+    upper = [real_array("interval_bounds.first_upper", first_upper)]
+    width = net.weights[0].shape[0]
+    if lower[0].shape != (width,) or upper[0].shape != (width,):
+        raise SolverInputError(f"interval_bounds.first_lower/first_upper: must have shape "
+                               f"({width},) (the first layer's width); got {lower[0].shape} and "
+                               f"{upper[0].shape}")
     for W, b in zip(net.weights[1:], net.biases[1:]):
         lo, hi = _dot_interval(W, np.maximum(lower[-1], 0.0), np.maximum(upper[-1], 0.0), b)
         lower.append(lo)
@@ -193,8 +208,9 @@ def network_bounds(net, n_action: int, state, *, action_lower, action_upper, kna
     if not 0 <= n_action <= net.n_inputs:
         raise SolverInputError(f"network_bounds.n_action: must be in [0, {net.n_inputs}]; got "
                                f"{n_action}")
-    s_lo = np.asarray(state, dtype=np.float64).reshape(-1)
-    s_hi = s_lo if state_upper is None else np.asarray(state_upper, np.float64).reshape(-1)
+    s_lo = real_array("network_bounds.state", state).reshape(-1)
+    s_hi = s_lo if state_upper is None else \
+        real_array("network_bounds.state_upper", state_upper).reshape(-1)
     if s_lo.size != net.n_inputs - n_action or s_hi.size != s_lo.size:
         raise SolverInputError(f"network_bounds.state: must have {net.n_inputs - n_action} "
                                f"entries; got {s_lo.size}")
@@ -253,6 +269,13 @@ def knapsacks_from_milp(milp, n_action: int) -> list[Knapsack]:
     """Rows of ``milp`` that are knapsacks over its first ``n_action`` columns only: all
     coefficients of one sign, a finite bound on the matching side (``>=`` rows with negative
     coefficients are flipped)."""
+    if not isinstance(milp, MILP):
+        raise SolverInputError(f"knapsacks_from_milp.milp: must be a MILP; got "
+                               f"{type(milp).__name__}")
+    if isinstance(n_action, bool) or not isinstance(n_action, (int, np.integer)) or not \
+            0 <= n_action <= milp.n_cols:
+        raise SolverInputError(f"knapsacks_from_milp.n_action: must be an integer in "
+                               f"[0, {milp.n_cols}]; got {n_action!r}")
     A = milp.A.tocsr()
     out = []
     for i in range(A.shape[0]):

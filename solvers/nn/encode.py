@@ -36,7 +36,7 @@ import scipy.sparse as sp
 
 from solvers.backends.base import HIGHS_LARGE_COEFFICIENT, PersistentModel
 from solvers.errors import SolverInputError
-from solvers.milp import MILP
+from solvers.milp import MILP, real_array
 from solvers.nn.bounds import (NetworkBounds, action_range, knapsacks_from_milp, lp_tighten,
                                network_bounds)
 from solvers.nn.network import ReLUNetwork
@@ -230,6 +230,7 @@ class EncodedNetwork:
 
     def objective_terms(self, state) -> tuple[np.ndarray, float]:
         """Objective coefficients (n,) and offset for ``state``."""
+        state = self._check_state(state)
         net, n = self.network, self.milp.n_cols
         c = np.zeros(n)
         c[: self.linear_objective.size] += self.linear_objective
@@ -318,7 +319,7 @@ class EncodedNetwork:
         return g, float(c[0])
 
     def _check_state(self, state) -> np.ndarray:
-        s = np.asarray(state, dtype=np.float64).reshape(-1)
+        s = real_array("EncodedNetwork.state", state).reshape(-1)
         if s.size != self.n_state or not np.isfinite(s).all():
             raise SolverInputError(f"EncodedNetwork.state: must be {self.n_state} finite numbers; "
                                    f"got shape {np.shape(state)}")
@@ -369,7 +370,11 @@ def encode_network(network: ReLUNetwork, action_milp: MILP, state, *, state_lowe
                                f"{network.n_outputs}")
     if tighten not in (None, "lp"):
         raise SolverInputError(f"encode_network.tighten: must be None or 'lp'; got {tighten!r}")
-    state = np.asarray(state, dtype=np.float64).reshape(-1)
+    state = real_array("encode_network.state", state).reshape(-1)
+    if n_action is not None and (isinstance(n_action, bool) or not isinstance(
+            n_action, (int, np.integer))):
+        raise SolverInputError(f"encode_network.n_action: must be an integer or None; got "
+                               f"{n_action!r}")
     if n_action is not None and n_action != network.n_inputs - state.size:
         raise SolverInputError(f"encode_network.state: must have network.n_inputs - n_action = "
                                f"{network.n_inputs - n_action} entries; got {state.size}")
@@ -383,9 +388,9 @@ def encode_network(network: ReLUNetwork, action_milp: MILP, state, *, state_lowe
         raise SolverInputError("encode_network.action_milp: must give the action columns finite "
                                "bounds (col_lower/col_upper of the first n_action columns)")
     box_lo = np.full(state.size, -np.inf) if state_lower is None else \
-        np.asarray(state_lower, dtype=np.float64).reshape(-1)
+        real_array("encode_network.state_lower", state_lower).reshape(-1)
     box_up = np.full(state.size, np.inf) if state_upper is None else \
-        np.asarray(state_upper, dtype=np.float64).reshape(-1)
+        real_array("encode_network.state_upper", state_upper).reshape(-1)
     if not np.isfinite(state).all():
         raise SolverInputError(f"encode_network.state: must be finite; got {state}")
     if box_lo.shape != state.shape or box_up.shape != state.shape or (box_lo > box_up).any() \
@@ -395,7 +400,7 @@ def encode_network(network: ReLUNetwork, action_milp: MILP, state, *, state_lowe
     if linear_objective is None:
         linear = np.zeros(action_milp.n_cols)
     else:
-        linear = np.asarray(linear_objective, dtype=np.float64).reshape(-1)
+        linear = real_array("encode_network.linear_objective", linear_objective).reshape(-1)
         if linear.shape != (action_milp.n_cols,) or not np.isfinite(linear).all():
             raise SolverInputError(f"encode_network.linear_objective: must be {action_milp.n_cols}"
                                    f" finite numbers; got shape {np.shape(linear_objective)}")

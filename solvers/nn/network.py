@@ -7,6 +7,7 @@ ReLU; the last is linear. Weights are ``(out, in)`` as in ``torch.nn.Linear``.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import zipfile
 import zlib
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from solvers.errors import SolverDependencyError, SolverInputError
+from solvers.milp import real_array
 
 __all__ = ["ReLUNetwork"]
 
@@ -24,14 +26,7 @@ VERSION = 1
 
 
 def _matrix(field: str, value, ndim: int) -> np.ndarray:
-    try:
-        raw = np.asarray(value)
-        if raw.dtype.kind not in "biuf":      # no strings; complex parts are not dropped
-            raise TypeError(f"dtype {raw.dtype}")
-        arr = np.array(raw, dtype=np.float64, copy=True, order="C")
-    except (TypeError, ValueError) as exc:
-        raise SolverInputError(f"ReLUNetwork.{field}: must be an array of real numbers; got "
-                               f"{type(value).__name__} ({exc})") from exc
+    arr = real_array(f"ReLUNetwork.{field}", value)
     if arr.ndim != ndim:
         raise SolverInputError(f"ReLUNetwork.{field}: must have {ndim} dimensions; got shape "
                                f"{arr.shape}")
@@ -52,6 +47,10 @@ class ReLUNetwork:
     biases: tuple
 
     def __post_init__(self):
+        for field in ("weights", "biases"):
+            if not isinstance(getattr(self, field), (tuple, list)):
+                raise SolverInputError(f"ReLUNetwork.{field}: must be a tuple or list of arrays "
+                                       f"(one per layer); got {type(getattr(self, field)).__name__}")
         weights = tuple(_matrix(f"weights[{i}]", w, 2) for i, w in enumerate(self.weights))
         biases = tuple(_matrix(f"biases[{i}]", b, 1) for i, b in enumerate(self.biases))
         if not weights or len(weights) != len(biases):
@@ -87,7 +86,7 @@ class ReLUNetwork:
     def forward(self, x) -> np.ndarray:
         """Outputs for inputs ``x`` (n_inputs,) -> (n_outputs,) or (batch, n_inputs) ->
         (batch, n_outputs)."""
-        x = np.asarray(x, dtype=np.float64)
+        x = real_array("ReLUNetwork.forward.x", x)
         if x.shape[-1:] != (self.n_inputs,) or x.ndim > 2:
             raise SolverInputError(f"ReLUNetwork.forward.x: must have shape ({self.n_inputs},) or "
                                    f"(batch, {self.n_inputs}); got {x.shape}")
@@ -140,7 +139,14 @@ class ReLUNetwork:
         """Write to ``path`` (``.npz``) atomically; returns the path written. ``extra``: more
         named arrays stored alongside (a caller's metadata; :meth:`load` ignores them)."""
         path = Path(path)
-        arrays = {k: np.asarray(v) for k, v in (extra or {}).items()}
+        extra = dict(extra or {})
+        taken = sorted(k for k in extra if k in {"format", "version", "n_layers", "allow_pickle"}
+                       or re.fullmatch(r"[Wb]\d+", str(k)))
+        if taken:
+            raise SolverInputError(f"ReLUNetwork.save.extra: must not use the names the network "
+                                   f"is stored under (format, version, n_layers, W<i>, b<i>) "
+                                   f"or allow_pickle; got {taken}")
+        arrays = {k: np.asarray(v) for k, v in extra.items()}
         arrays.update({"format": np.array(FORMAT), "version": np.array(VERSION),
                        "n_layers": np.array(self.n_layers)})
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
