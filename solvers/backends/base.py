@@ -257,11 +257,16 @@ class PersistentModel(abc.ABC):
 
     # ---------------------------------------------------------------- solve
     def solve(self, *, time_limit: float | None = None, mip_gap: float = 1e-6,
-              threads: int = 1, warm_start=None) -> MIPResult:
+              threads: int = 1, warm_start=None, presolve: bool = True) -> MIPResult:
         """Solve the current model. ``time_limit`` in seconds (None = none), ``mip_gap`` the
         relative gap at which to stop, ``threads`` the solver threads, ``warm_start`` an (n,)
-        start; a feasible start is returned if the solver finds nothing better."""
+        start; a feasible start is returned if the solver finds nothing better. ``presolve``
+        False turns HiGHS's presolve off (``highs``, ``scipy``, Pyomo's ``highs``; other Pyomo
+        solvers keep their own setting): HiGHS 1.15-1.16 presolve returned "optimal" below
+        the optimum on big-M encoded networks (docs/solvers.md)."""
         owner = f"{type(self).__name__}.solve"
+        if not isinstance(presolve, (bool, np.bool_)):
+            raise SolverInputError(f"{owner}.presolve: must be a bool; got {presolve!r}")
         if time_limit is not None and not (_number(time_limit) > 0):
             raise SolverInputError(f"{owner}.time_limit: must be > 0 or None; got {time_limit!r}")
         if not (0.0 <= _number(mip_gap) < 1.0):
@@ -280,13 +285,13 @@ class PersistentModel(abc.ABC):
                    else RawSolve(TerminationStatus.INFEASIBLE, None))
             return self._finish(raw, None, time.perf_counter() - t0)
         raw = self._solve(None if time_limit is None else float(time_limit), float(mip_gap),
-                          int(threads), start)
+                          int(threads), start, bool(presolve))
         if raw.status is TerminationStatus.INFEASIBLE_OR_UNBOUNDED:
             if start is not None and self._feasible(start):
                 raw = RawSolve(TerminationStatus.UNBOUNDED, None)   # feasible: not infeasible
             else:
                 left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
-                raw = RawSolve(self._disambiguate(left, threads), None)
+                raw = RawSolve(self._disambiguate(left, threads, bool(presolve)), None)
         return self._finish(raw, start, time.perf_counter() - t0)
 
     def _feasible(self, x) -> bool:
@@ -296,7 +301,7 @@ class PersistentModel(abc.ABC):
         return violation(self._A, self._row_lower, self._row_upper, self._col_lower,
                          self._col_upper, self._integrality, x) <= FEAS_TOL
 
-    def _disambiguate(self, time_limit, threads) -> TerminationStatus:
+    def _disambiguate(self, time_limit, threads, presolve) -> TerminationStatus:
         """Zero-objective solve within what is left of ``time_limit``: a point found means
         the original was unbounded."""
         if time_limit is not None and time_limit <= 0:
@@ -305,7 +310,7 @@ class PersistentModel(abc.ABC):
         self._c = np.zeros_like(c)
         self._set_objective(self._c, None)
         try:
-            probe = self._solve(time_limit, 1e-6, threads, None)
+            probe = self._solve(time_limit, 1e-6, threads, None, presolve)
         finally:
             self._c = c
             self._set_objective(c, offset)
@@ -343,7 +348,7 @@ class PersistentModel(abc.ABC):
 
     # ---------------------------------------------------------------- backend hooks
     @abc.abstractmethod
-    def _solve(self, time_limit, mip_gap, threads, warm_start) -> RawSolve:
+    def _solve(self, time_limit, mip_gap, threads, warm_start, presolve) -> RawSolve:
         """Solve the current model (``time_limit`` None = none)."""
 
     def _set_objective(self, c, offset) -> None:

@@ -138,10 +138,11 @@ class HighsModel(PersistentModel):
         worth = float(self._c @ x) + self._offset
         return relative_gap(worth, info.objective_function_value) > 1e-6
 
-    def _solve(self, time_limit, mip_gap, threads, warm_start) -> RawSolve:
+    def _solve(self, time_limit, mip_gap, threads, warm_start, presolve) -> RawSolve:
         h = self._h
         h.setOptionValue("time_limit", np.inf if time_limit is None else time_limit)
         h.setOptionValue("mip_rel_gap", mip_gap)
+        h.setOptionValue("presolve", "on" if presolve else "off")
         if threads != self._threads:
             h.setOptionValue("threads", threads)
             self._threads = threads
@@ -173,8 +174,9 @@ class HighsModel(PersistentModel):
         bound = float(info.mip_dual_bound) if self._is_mip else \
             (float(info.objective_function_value) if status is TerminationStatus.OPTIMAL
              else float("nan"))
-        if not np.isfinite(bound) or abs(bound) >= 1e30:
-            bound = float("nan")
+        if not np.isfinite(bound) or abs(bound) >= 1e30 or status in (
+                TerminationStatus.INFEASIBLE, TerminationStatus.UNBOUNDED):
+            bound = float("nan")                 # HiGHS reports 0 for an infeasible MIP
         return RawSolve(status, x, bound)
 
 

@@ -127,9 +127,11 @@ class PyomoModel(PersistentModel):
         for i in np.unique(rows).tolist():       # the private copy already holds the new row
             self._model.rows[i].set_value(self._row(i))
 
-    def _solve(self, time_limit, mip_gap, threads, warm_start) -> RawSolve:
+    def _solve(self, time_limit, mip_gap, threads, warm_start, presolve) -> RawSolve:
         options = {"load_solutions": False, "raise_exception_on_nonoptimal_result": False,
                    "rel_gap": mip_gap, "threads": threads}
+        if self.solver_name == "highs":
+            options["solver_options"] = {"presolve": "on" if presolve else "off"}
         if time_limit is not None:
             options["time_limit"] = time_limit
         if warm_start is not None and "warmstart_discrete_vars" in self._solver.config:

@@ -29,11 +29,11 @@ class ScipyModel(PersistentModel):
     backend = "scipy"
     highs_limits = True
 
-    def _solve(self, time_limit, mip_gap, threads, warm_start) -> RawSolve:
+    def _solve(self, time_limit, mip_gap, threads, warm_start, presolve) -> RawSolve:
         from scipy.optimize import Bounds, LinearConstraint, milp
 
         sign = -1.0 if self._sense == "max" else 1.0          # scipy minimises
-        options = {"disp": False, "mip_rel_gap": mip_gap}
+        options = {"disp": False, "mip_rel_gap": mip_gap, "presolve": presolve}
         if time_limit is not None:
             options["time_limit"] = time_limit
         constraints = [LinearConstraint(self._A, self._row_lower, self._row_upper)] \

@@ -62,7 +62,7 @@ def test_mip_argmax_maximises_the_network_at_its_float32_inputs():
     s = np.array([1, 0, 0, 0])
     got = MIPArgmax(d, 20, net, mip_gap=0.0).solve(s, 20)
     want = BruteForceArgmax(d, 20, net).solve(s, 20)
-    assert got.action.tolist() == want.action.tolist() == [1, 0, 0, 0]
+    assert got.action[:2].tolist() == want.action[:2].tolist() == [1, 0]  # arms 2, 3 tie
     assert got.value == pytest.approx(want.value, abs=1e-9)
 
 

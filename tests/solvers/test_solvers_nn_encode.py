@@ -1,5 +1,6 @@
 """Big-M encoding: MIP optimum == forward pass at the argmax == brute-force enumeration, before
-and after in-place state updates, on every backend."""
+and after in-place state updates, on every backend. Encoded networks are solved with
+``presolve=False`` (HiGHS 1.15-1.16 presolve cut off optima: docs/solvers.md)."""
 
 import itertools
 
@@ -57,10 +58,50 @@ def test_encoded_optimum_equals_forward_and_enumeration(seed, n_action, n_state,
     budget = float(rng.integers(0, n_action + 1)) if cardinality else float(rng.integers(0, 10))
     state = rng.random(n_state)
     enc = encode_network(net, knapsack_milp(costs, budget), state)
-    res = get_backend("highs").build(enc.milp).solve()
+    res = get_backend("highs").build(enc.milp).solve(presolve=False)
     best, _ = brute_force(net, costs, budget, state)
     check(res, enc, net, state, best)
     assert enc.action(res.x) @ costs <= budget
+
+
+# nets on which HiGHS 1.16's presolve reported "optimal" below the optimum (a solvers review):
+# (weights, biases, costs, budget, state)
+_PRESOLVE_CASES = [
+    (([[0.13183713422707538, 0.40962803123137775, 0.2249780951120938, -0.5448591013988318,
+        -0.46580552379237045],
+       [-0.6488717278575362, -0.5784845749505034, 0.7653509282831404, 0.6150793836479264,
+        -0.16555612119953386]],
+      [[0.009172405718141577, 1.3762027439630904]]),
+     ([0.9223884622228677, -0.47029933493575543], [-1.1701947400992854]),
+     [3.0, 1.0, 1.0, 1.0], 1.0, [0.9452914267204906]),
+]
+
+
+@pytest.mark.parametrize("backend", available_backends())
+@pytest.mark.parametrize("case", range(len(_PRESOLVE_CASES)))
+def test_without_presolve_highs_finds_the_optimum_its_presolve_cut_off(backend, case):
+    weights, biases, costs, budget, state = _PRESOLVE_CASES[case]
+    net = ReLUNetwork(tuple(np.array(w) for w in weights), tuple(np.array(b) for b in biases))
+    costs, state = np.array(costs), np.array(state)
+    enc = encode_network(net, knapsack_milp(costs, budget), state)
+    best, _ = brute_force(net, costs, budget, state)
+    check(get_backend(backend).build(enc.milp).solve(presolve=False), enc, net, state, best)
+
+
+def test_without_presolve_encoded_knapsack_argmaxes_equal_enumeration():
+    """300 small nets under one knapsack row, half with unequal costs: with presolve, HiGHS
+    1.16 was wrong on about 1 in 200 (54 of 9 000 in the review's run)."""
+    rng = np.random.default_rng(11)
+    for _ in range(300):
+        n, n_state = int(rng.integers(2, 7)), int(rng.integers(1, 3))
+        hidden = [int(rng.integers(2, 7)) for _ in range(int(rng.integers(1, 3)))]
+        net = random_net([n + n_state, *hidden, 1], rng)
+        costs = np.ones(n) if rng.random() < 0.5 else rng.integers(1, 4, n).astype(float)
+        budget = float(rng.integers(1, n + 1))
+        state = rng.uniform(-1, 1, n_state)
+        enc = encode_network(net, knapsack_milp(costs, budget), state)
+        best, _ = brute_force(net, costs, budget, state)
+        check(get_backend("highs").build(enc.milp).solve(presolve=False), enc, net, state, best)
 
 
 @pytest.mark.parametrize("backend", available_backends())
@@ -74,15 +115,15 @@ def test_update_state_equals_fresh_build_and_enumeration(backend, hidden, box):
     kw = dict(state_lower=np.zeros(n_state), state_upper=np.ones(n_state)) if box else {}
     enc = encode_network(net, action_milp, rng.random(n_state), **kw)
     model = get_backend(backend).build(enc.milp)
-    model.solve()
+    model.solve(presolve=False)
     for _ in range(4 if backend == "highs" else 2):
         state = rng.random(n_state)
         enc.update_state(model, state)
-        got = model.solve()
+        got = model.solve(presolve=False)
         fresh = get_backend(backend).build(encode_network(net, action_milp, state, **kw).milp)
         best, _ = brute_force(net, costs, budget, state)
         check(got, enc, net, state, best)
-        assert fresh.solve().objective == pytest.approx(got.objective, abs=1e-6)
+        assert fresh.solve(presolve=False).objective == pytest.approx(got.objective, abs=1e-6)
 
 
 def test_plain_interval_bounds_encode_the_same_optimum():
@@ -102,7 +143,7 @@ def test_plain_interval_bounds_encode_the_same_optimum():
     model = get_backend("highs").build(plain.milp)
     for s in (state, rng.random(n_state)):
         plain.update_state(model, s)
-        check(model.solve(), plain, net, s, brute_force(net, costs, budget, s)[0])
+        check(model.solve(presolve=False), plain, net, s, brute_force(net, costs, budget, s)[0])
 
 
 def test_state_box_drops_and_linearises_neurons():
@@ -119,7 +160,7 @@ def test_state_box_drops_and_linearises_neurons():
     model = get_backend("highs").build(enc.milp)
     for state in ([0.0, 1.0], [1.0, 0.2]):
         enc.update_state(model, state)
-        check(model.solve(), enc, net, np.array(state), brute_force(net, np.ones(n_action), 2,
+        check(model.solve(presolve=False), enc, net, np.array(state), brute_force(net, np.ones(n_action), 2,
                                                                    np.array(state))[0])
     unboxed = encode_network(net, action_milp, [0.5, 0.5], state_lower=[0, 0],
                              state_upper=[np.inf, 1])
@@ -151,7 +192,7 @@ def test_affine_in_action_when_every_neuron_is_stable(seed, hidden):
     m = action_milp
     lin = get_backend("highs").build(MILP(g, m.A, m.row_lower, m.row_upper, m.col_lower,
                                           m.col_upper, m.integrality, "max", c))
-    assert lin.solve().objective == pytest.approx(best, abs=1e-7)
+    assert lin.solve(presolve=False).objective == pytest.approx(best, abs=1e-7)
     unstable = ReLUNetwork(net.weights, (np.zeros(hidden[0]),) + net.biases[1:])
     w = np.array(unstable.weights[0])
     w[0, 0], w[0, 1] = 1.0, -1.0                      # neuron 0 changes sign with the action
@@ -178,7 +219,7 @@ def test_auxiliary_columns_linear_term_and_lp_tightening():
         enc = encode_network(net, action_milp, state, knapsacks=[Knapsack(np.ones(n_action),
                                                                           budget)],
                              linear_objective=linear, tighten=tighten)
-        check(get_backend("highs").build(enc.milp).solve(), enc, net, state, best, lin_a)
+        check(get_backend("highs").build(enc.milp).solve(presolve=False), enc, net, state, best, lin_a)
 
 
 def test_warm_start_is_feasible_and_worth_its_forward_value():
@@ -196,7 +237,7 @@ def test_warm_start_is_feasible_and_worth_its_forward_value():
         start = enc.warm_start(a, state)
         assert model.milp.violation(start) <= 1e-9
         assert model.milp.objective_value(start) == pytest.approx(net.forward(np.r_[a, state])[0])
-        res = model.solve(warm_start=start)
+        res = model.solve(warm_start=start, presolve=False)
         assert res.objective >= model.milp.objective_value(start) - 1e-9
     with pytest.raises(SolverInputError, match=r"action_solution: must have shape \(8,\)"):
         enc.warm_start(np.zeros(3), state)
@@ -236,7 +277,7 @@ def test_big_m_values_a_solver_refuses_are_a_clear_error():
         np.testing.assert_array_equal(getattr(after, field), getattr(before, field))
     assert (after.A != before.A).nnz == 0
     enc.update_state(model, [1e-3])
-    assert model.solve().objective == pytest.approx(brute_force(net, np.ones(2), 1, [1e-3])[0])
+    assert model.solve(presolve=False).objective == pytest.approx(brute_force(net, np.ones(2), 1, [1e-3])[0])
 
 
 def test_linear_network_state_goes_into_the_offset():
@@ -247,7 +288,7 @@ def test_linear_network_state_goes_into_the_offset():
     model = get_backend("highs").build(enc.milp)
     state = np.array([0.9, -0.4])
     enc.update_state(model, state)
-    check(model.solve(), enc, net, state, brute_force(net, costs, 2, state)[0])
+    check(model.solve(presolve=False), enc, net, state, brute_force(net, costs, 2, state)[0])
 
 
 def test_encode_errors():
@@ -287,6 +328,18 @@ def test_encode_errors():
         enc.update_state(model, [0.5])
     with pytest.raises(SolverInputError, match="model: must be a persistent model built from"):
         enc.update_state(get_backend("highs").build(act), [0.5, 0.5])
+    # strings, complex numbers and a bad n_action were bare numpy errors or silently truncated
+    for state, kwargs, field in [("ab", {}, "state"), ([1j, 0], {}, "state"),
+                                 ([0, 0], dict(linear_objective="abc"), "linear_objective"),
+                                 ([0, 0], dict(state_upper=["a", "b"]), "state_upper")]:
+        with pytest.raises(SolverInputError, match=rf"encode_network\.{field}: must be an array "
+                                                   r"of real numbers"):
+            encode_network(net, act, state, **kwargs)
+    with pytest.raises(SolverInputError, match=r"encode_network\.n_action: must be an integer"):
+        encode_network(net, act, [0, 0], n_action="3")
+    linear = encode_network(random_net([5, 1], rng), act, [0, 0])          # no hidden layer
+    with pytest.raises(SolverInputError, match=r"EncodedNetwork\.state: must be 2 finite"):
+        linear.objective_terms([0.5])
 
 
 def test_rows_of_neurons_off_at_the_state_are_freed_and_the_optimum_stays():
@@ -314,7 +367,7 @@ def test_rows_of_neurons_off_at_the_state_are_freed_and_the_optimum_stays():
             assert np.all(np.isfinite(m.row_lower[lay.r1[~off]]))
             assert np.all(np.isfinite(m.row_upper[lay.r2[~off]]))
         best, _ = brute_force(net, costs, budget, state)
-        check(model.solve(), enc, net, state, best)
+        check(model.solve(presolve=False), enc, net, state, best)
     assert seen > 0
 
 
@@ -332,4 +385,4 @@ def test_lp_tightened_bounds_keep_the_argmax():
     state = rng.uniform(-1, 2, ns)
     best, _ = brute_force(net, np.ones(na), 2.0, state)
     enc = encode_network(net, knapsack_milp(np.ones(na), 2.0), state, tighten="lp")
-    check(get_backend("highs").build(enc.milp).solve(mip_gap=0.0), enc, net, state, best)
+    check(get_backend("highs").build(enc.milp).solve(mip_gap=0.0, presolve=False), enc, net, state, best)

@@ -244,8 +244,11 @@ class MIPArgmax:
             warm = self.encoded.warm_start(self._start, ctx, bounds)
         self.update_seconds = time.perf_counter() - start
         self.n_linear += affine is not None
+        options = {} if affine is not None else {"presolve": False}   # docs/solvers.md
+        if warm is not None:
+            options["warm_start"] = warm
         res = model.solve(time_limit=self.time_limit, mip_gap=self.mip_gap,
-                          threads=self.threads, **({} if warm is None else {"warm_start": warm}))
+                          threads=self.threads, **options)
         cand = [] if res.x is None else [self.block.action_from_solution(res.x)]
         if self.carry_start and res.x is not None and res.x.size >= self.action_milp.n_cols:
             self._start = res.x[:self.action_milp.n_cols]
