@@ -7,6 +7,7 @@ template ``"<owner>.<field>: must be <constraint>; got <value>"``.
 from __future__ import annotations
 
 import numbers
+import os
 import re
 
 import numpy as np
@@ -148,6 +149,16 @@ def check_count_limits(owner: str, n_arms: int, n_actions: int, action_caps, min
     if high is not None:
         high = check_number(owner, "max_active", high, low=low, integer=True, error=error)
     return caps, low, high
+
+
+def check_path(owner: str, value, field: str = "path") -> None:
+    """Refuse (InvalidParameterError) a ``value`` that is not a path: a str or an
+    :class:`os.PathLike` giving a str (bytes are refused, as :class:`pathlib.Path` does)."""
+    if isinstance(value, str) or (isinstance(value, os.PathLike)
+                                  and isinstance(os.fspath(value), str)):
+        return
+    raise InvalidParameterError(f"{owner}.{field}: must be a path (str or os.PathLike); got "
+                                f"{type(value).__name__}")
 
 
 def as_generator(seed, owner: str = "seed") -> np.random.Generator:

@@ -100,7 +100,8 @@ def build(args) -> Instance | Domain:
     _check_flags(args)
     if args.kind in DOMAINS:
         return _domain(args)
-    n_arms = 100 if args.arms is None else args.arms
+    n_arms = check_number("generate", "arms", 100 if args.arms is None else args.arms, low=1,
+                          integer=True)
     states = 2 if args.states is None else args.states
     discount = 0.95 if args.discount is None else args.discount
     fraction = check_number("generate", "budget_fraction",

@@ -7,6 +7,8 @@ simulator, a feasibility check and its MILP constraint block; plus the paper's b
 evaluation protocol and an LP upper bound on any policy's reward (``docs/domains.md``).
 """
 
+import inspect
+
 from rmab.domains.arm import BaseArms, initial_states
 from rmab.domains.base import ConstraintBlock, Domain, DomainStepResult
 from rmab.domains.bound import hull_bound
@@ -29,7 +31,8 @@ _MAKERS = {"interventions": make_interventions, "capacity": make_capacity,
 
 
 def make_domain(kind: str, n_arms: int = 20, budget: int = 5, *, seed=None, **params) -> Domain:
-    """The paper's generator for ``kind`` (one of :data:`DOMAIN_KINDS`)."""
+    """The paper's generator for ``kind`` (one of :data:`DOMAIN_KINDS`); ``params`` are its
+    other keywords (an unknown one is an InvalidParameterError naming those it takes)."""
     from rmab.errors import InvalidParameterError
 
     if not isinstance(kind, str) or kind not in _MAKERS:
@@ -39,4 +42,10 @@ def make_domain(kind: str, n_arms: int = 20, budget: int = 5, *, seed=None, **pa
         hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
         raise InvalidParameterError(f"make_domain.kind: must be one of {sorted(_MAKERS)}; got "
                                     f"{kind!r}{hint}")
-    return _MAKERS[kind](n_arms=n_arms, budget=budget, seed=seed, **params)
+    maker = _MAKERS[kind]
+    taken = list(inspect.signature(maker).parameters)
+    unknown = [p for p in params if p not in taken]
+    if unknown:
+        raise InvalidParameterError(f"make_domain({kind!r}).{unknown[0]}: not a parameter of "
+                                    f"this domain; it takes {', '.join(taken)}")
+    return maker(n_arms=n_arms, budget=budget, seed=seed, **params)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rmab._validation import check_path
 from rmab.domains.base import Domain
 from rmab.errors import InvalidModelError, InvalidParameterError, RmabWarning
 from rmab.models.storage import read_archive, write_archive
@@ -47,6 +48,7 @@ def save_domain(domain: Domain, path) -> Path:
     if not isinstance(domain, Domain):
         raise InvalidParameterError(f"save_domain.domain: must be a Domain; got "
                                     f"{type(domain).__name__}")
+    check_path("save_domain", path)
     arrays, scalars = {}, {}
     for key, value in domain.to_arrays().items():
         if isinstance(value, np.ndarray):

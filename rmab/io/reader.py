@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rmab._validation import DECIMAL, _short, check_number
+from rmab._validation import DECIMAL, _short, check_number, check_path
 from rmab.errors import BatchInputError, InvalidModelError, InvalidParameterError, RmabError
 from rmab.io.schema import OWNER, check_header, rounding_tol
 from rmab.models.arms import MDPArms, POMDPArms
@@ -108,6 +108,7 @@ def read_batches_keep_going(path, *, discount: float = 0.95
 
     Problems of the whole file (unreadable, not CSV, bad header, no rows) still raise.
     """
+    check_path("read_batches", path)
     return read_with_models(path, discount)[:2]
 
 

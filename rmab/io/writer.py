@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 from itertools import repeat
 
+from rmab._validation import check_path
+from rmab.errors import InvalidParameterError
 from rmab.io.schema import OUTPUT_COLUMNS
 from rmab.models.storage import atomic_write
 
@@ -19,8 +21,19 @@ def write_solutions(outcomes, out) -> int:
     ``batch_id, arm_id, action, action_name, cost, score``; ``action_name`` and ``score`` are
     empty where unknown. Returns the number of arm rows written.
     """
+    from rmab.io.batch import BatchOutcome          # here: rmab.io.batch imports this module
+
+    must = ("write_solutions.outcomes: must be a sequence of BatchOutcome "
+            "(solve_batches(...).outcomes)")
+    if not hasattr(outcomes, "__iter__"):
+        raise InvalidParameterError(f"{must}; got {type(outcomes).__name__}")
+    outcomes = list(outcomes)
+    wrong = next((type(o).__name__ for o in outcomes if not isinstance(o, BatchOutcome)), None)
+    if wrong:
+        raise InvalidParameterError(f"{must}; got a sequence holding a {wrong}")
     if hasattr(out, "write"):
         return _write(outcomes, out)
+    check_path("write_solutions", out, "out")
     with atomic_write(out, ".csv") as tmp:
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
             return _write(outcomes, fh)

@@ -215,6 +215,9 @@ def _as_index(index, n_arms: int):
 
 def concat_arms(stacks) -> MDPArms | POMDPArms:
     """Concatenate stacks of the same kind and sizes along the arm axis."""
+    if not hasattr(stacks, "__iter__"):
+        raise InvalidModelError(f"concat_arms.stacks: must be a sequence of MDPArms or "
+                                f"POMDPArms; got {type(stacks).__name__}")
     stacks = list(stacks)
     if not stacks:
         raise InvalidModelError("concat_arms.stacks: must hold at least one stack; got none")
@@ -222,6 +225,9 @@ def concat_arms(stacks) -> MDPArms | POMDPArms:
     if any(type(s) is not kind for s in stacks):
         raise InvalidModelError("concat_arms.stacks: must all be MDPArms or all POMDPArms; got "
                                 + ", ".join(type(s).__name__ for s in stacks))
+    if not issubclass(kind, (MDPArms, POMDPArms)):
+        raise InvalidModelError(f"concat_arms.stacks: each item must be MDPArms or POMDPArms; "
+                                f"got {kind.__name__}")
     cat = lambda name: np.concatenate([getattr(s, name) for s in stacks])  # noqa: E731
     try:
         if kind is MDPArms:

@@ -57,7 +57,10 @@ def _seed_label(seed) -> int | None:
 
 def budget_from_fraction(fraction: float, n_arms: int) -> float:
     """``fraction * n_arms`` rounded half up (Python's ``round`` takes 2.5 to 2), and at least 1
-    when ``fraction > 0``, so that a small instance still acts (N = 10 at 5 %: 1, not 0)."""
+    when ``fraction > 0``, so that a small instance still acts (N = 10 at 5 %: 1, not 0).
+    ``fraction`` must be finite and ``>= 0``, ``n_arms`` an integer ``>= 1``."""
+    fraction = check_number("budget_from_fraction", "fraction", fraction, low=0.0)
+    n_arms = check_number("budget_from_fraction", "n_arms", n_arms, low=1, integer=True)
     exact = fraction * n_arms                      # 0.145 * 100 = 14.499999999999998
     budget = float(np.floor(exact + 0.5 + 1e-9 * max(1.0, exact)))
     return max(budget, 1.0) if fraction > 0 else budget
@@ -99,7 +102,8 @@ def health_intervention(n_arms: int, *, n_states: int = 2, budget_fraction: floa
     n_states = check_number(owner, "n_states", n_states, low=2, high=3, integer=True)
     budget_fraction = check_number(owner, "budget_fraction", budget_fraction, low=0.0, high=2.0)
     n_clusters = check_number(owner, "n_clusters", n_clusters, low=1, integer=True)
-    noise = check_number(owner, "noise", noise, low=0.0, high=0.2)
+    # abs: -0.0 passes low=0.0 but rng.uniform(-noise, noise) refuses it
+    noise = abs(check_number(owner, "noise", noise, low=0.0, high=0.2))
     rng = as_generator(seed, f"{owner}.seed")
     n_actions = 3
 

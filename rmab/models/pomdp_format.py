@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rmab._validation import DECIMAL, PROB_TOL, as_float_array, check_number
+from rmab._validation import DECIMAL, PROB_TOL, as_float_array, check_number, check_path
 from rmab.errors import InvalidModelError, InvalidParameterError, POMDPFormatError, RmabError
 from rmab.models.arms import POMDPArms
 from rmab.models.instance import Instance
@@ -485,6 +485,7 @@ def parse_pomdp(text: str, *, file=None) -> PomdpModel:
 
 def read_pomdp(path) -> PomdpModel:
     """Read a ``.POMDP`` file; raises :class:`POMDPFormatError` naming the line on bad input."""
+    check_path("read_pomdp", path)
     path = Path(path)
     if not path.is_file():
         raise RmabError(f"read_pomdp.path: must be an existing file; got {str(path)!r}")
@@ -540,6 +541,7 @@ def write_pomdp(model, path, *, discount: float | None = None, start=None) -> Pa
     else:
         changes = {k: v for k, v in (("discount", discount), ("start", start)) if v is not None}
         model = replace(model, **changes) if changes else model
+    check_path(owner, path)
     arms = model.arms
     t, o, r, c = arms.transitions[0], arms.observations[0], arms.rewards[0], arms.costs[0]
     lines = ["# written by rmab (Cassandra .POMDP format)",

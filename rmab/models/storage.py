@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rmab._validation import check_path
 from rmab.errors import InvalidModelError, InvalidParameterError, OutputError
 from rmab.models.arms import MDPArms, POMDPArms
 from rmab.models.instance import Instance
@@ -190,6 +191,7 @@ def read_archive(path, owner: str, fmt: str, version: int) -> tuple[dict, dict]:
     """Read a file written by :func:`write_archive` whose ``meta["format"]`` is ``fmt`` and
     ``meta["version"]`` (if given) is ``version``, with ``allow_pickle=False``. Returns
     ``(arrays, meta)``; any defect is an InvalidModelError."""
+    check_path(owner, path)
     path = Path(path)
     if not path.is_file():
         raise InvalidParameterError(f"{owner}.path: must be an existing file; got {str(path)!r}")
@@ -236,6 +238,7 @@ def save_instance(instance: Instance, path) -> Path:
     if not isinstance(instance, Instance):
         raise InvalidModelError(f"save_instance.instance: must be an Instance; got "
                                 f"{type(instance).__name__}")
+    check_path("save_instance", path)
     path = Path(path)
     arms = instance.arms
     arrays = {"transitions": arms.transitions, "rewards": arms.rewards, "costs": arms.costs,

@@ -1,0 +1,152 @@
+"""Arguments of the wrong type or value are typed RmabErrors naming ``owner.field``, never a
+bare TypeError, ValueError or AttributeError from Python or numpy."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rmab.cli import main
+from rmab.domains import load_domain, make_domain, save_domain
+from rmab.errors import InvalidModelError, InvalidParameterError
+from rmab.io import batch_seed, read_batches, read_batches_keep_going, solve_batches
+from rmab.io import write_solutions
+from rmab.models import (budget_from_fraction, health_intervention, load_instance,
+                         random_instance, random_mdp_arms, save_instance)
+from rmab.models.arms import concat_arms
+from rmab.models.pomdp_format import read_pomdp, write_pomdp
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+EXAMPLE = DATA / "batch_example.csv"
+
+
+def test_health_noise_minus_zero_is_zero(tmp_path):
+    same = health_intervention(6, noise=0.0, seed=0).arms.transitions
+    assert np.array_equal(health_intervention(6, noise=-0.0, seed=0).arms.transitions, same)
+    assert main(["generate", "health", "--arms", "6", "--noise", "-0", "-o",
+                 str(tmp_path / "g.npz")]) == 0
+
+
+@pytest.mark.parametrize("fraction, n_arms, message", [
+    (float("nan"), 10, "budget_from_fraction.fraction: must be finite; got nan"),
+    (-1, 10, "budget_from_fraction.fraction: must be >= 0.0; got -1.0"),
+    ("0.2", 10, "budget_from_fraction.fraction: must be a number; got '0.2'"),
+    (None, 10, "budget_from_fraction.fraction: must be a number; got None"),
+    (0.2, 0, "budget_from_fraction.n_arms: must be >= 1; got 0"),
+    (0.2, -5, "budget_from_fraction.n_arms: must be >= 1; got -5"),
+    (0.2, 2.5, "budget_from_fraction.n_arms: must be an integer; got 2.5"),
+])
+def test_budget_from_fraction_checks_its_arguments(fraction, n_arms, message):
+    with pytest.raises(InvalidParameterError, match=message.replace(".", r"\.")):
+        budget_from_fraction(fraction, n_arms)
+
+
+def test_budget_from_fraction_takes_fractions_above_one():
+    assert budget_from_fraction(2.5, 10) == 25.0          # as 'rmab generate random' does
+
+
+@pytest.mark.parametrize("stacks, got", [
+    ("ab", "got str"), ([1, 2], "got int"), (None, "got NoneType"), (3, "got int"),
+])
+def test_concat_arms_refuses_non_arms(stacks, got):
+    with pytest.raises(InvalidModelError, match=r"concat_arms\.stacks: .*MDPArms or POMDPArms"
+                                                 rf".*; {got}$"):
+        concat_arms(stacks)
+
+
+def test_concat_arms_still_joins_arms():
+    a, b = random_mdp_arms(2, 3, seed=0), random_mdp_arms(3, 3, seed=1)
+    assert concat_arms([a, b]).n_arms == 5
+
+
+def test_make_domain_refuses_unknown_keywords():
+    with pytest.raises(InvalidParameterError,
+                       match=r"make_domain\('capacity'\)\.nope: not a parameter of this "
+                             r"domain; it takes n_arms, budget, seed$"):
+        make_domain("capacity", nope=1)
+    with pytest.raises(InvalidParameterError, match=r"it takes n_arms, n_interventions, "):
+        make_domain("interventions", n_slots=3)
+
+
+@pytest.mark.parametrize("seed, message", [
+    (-1, "batch_seed.seed: must be >= 0; got -1"),
+    (1.5, "batch_seed.seed: must be an integer; got 1.5"),
+    (True, "batch_seed.seed: must be a non-negative integer or a numpy SeedSequence; got bool"),
+    (np.random.default_rng(0), "batch_seed.seed: must be a non-negative integer or a numpy "
+                               "SeedSequence; got Generator"),
+])
+def test_batch_seed_checks_the_seed(seed, message):
+    with pytest.raises(InvalidParameterError, match=message.replace(".", r"\.") + "$"):
+        batch_seed(seed, "b")
+
+
+def test_batch_seed_keeps_valid_seeds():
+    state = batch_seed(np.random.SeedSequence(7), "x").generate_state(2).tolist()
+    assert batch_seed(7, "x").generate_state(2).tolist() == state
+    assert batch_seed(np.int64(7), "x").generate_state(2).tolist() == state
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"planner_params": "x"}, "planner_params: must be a mapping of parameter names to "
+                              "values; got str"),
+    ({"planner_params": [1]}, "planner_params: must be a mapping of parameter names to "
+                              "values; got list"),
+    ({"planner_params": {1: 2}}, "planner_params: keys must be parameter names (str); got 1"),
+    ({"keep_going": "no"}, "keep_going: must be True or False; got 'no'"),
+    ({"progress": "yes"}, "progress: must be True or False; got 'yes'"),
+    ({"out": 3}, "out: must be a path (str or os.PathLike); got int"),
+])
+def test_solve_batches_checks_argument_types(kwargs, message):
+    with pytest.raises(InvalidParameterError) as info:
+        solve_batches(EXAMPLE, **kwargs)
+    assert str(info.value) == "solve_batches." + message
+
+
+def test_write_solutions_checks_its_arguments(tmp_path):
+    out = tmp_path / "o.csv"
+    for outcomes, got in ((None, "got NoneType"), ("ab", "got a sequence holding a str")):
+        with pytest.raises(InvalidParameterError,
+                           match=rf"write_solutions\.outcomes: must be a sequence of "
+                                 rf"BatchOutcome .*; {got}$"):
+            write_solutions(outcomes, out)
+    outcomes = solve_batches(EXAMPLE).outcomes
+    with pytest.raises(InvalidParameterError, match=r"write_solutions\.out: must be a path"):
+        write_solutions(outcomes, None)
+    assert not out.exists()
+    assert write_solutions(outcomes, str(out)) == 15
+
+
+def _instance():
+    return random_instance(2, 2, seed=0)
+
+
+def _domain():
+    return make_domain("capacity", 4, 1, seed=0)
+
+
+@pytest.mark.parametrize("call, owner, value", [
+    (lambda p: read_batches(p), "read_batches", None),
+    (lambda p: read_batches_keep_going(p), "read_batches", 3),
+    (lambda p: read_pomdp(p), "read_pomdp", 3),
+    (lambda p: write_pomdp(read_pomdp(DATA / "tiger.pomdp"), p), "write_pomdp", None),
+    (lambda p: save_instance(_instance(), p), "save_instance", None),
+    (lambda p: load_instance(p), "load_instance", b"/x"),
+    (lambda p: save_domain(_domain(), p), "save_domain", 3),
+    (lambda p: load_domain(p), "load_domain", None),
+])
+def test_path_arguments_must_be_paths(call, owner, value):
+    got = type(value).__name__
+    with pytest.raises(InvalidParameterError) as info:
+        call(value)
+    assert str(info.value) == f"{owner}.path: must be a path (str or os.PathLike); got {got}"
+
+
+def test_path_arguments_take_str_and_pathlike(tmp_path):
+    save_instance(_instance(), str(tmp_path / "i.npz"))
+    assert load_instance(tmp_path / "i.npz").n_arms == 2
+
+
+def test_generate_names_its_arms_flag(tmp_path, capsys):
+    """budget_from_fraction's new check ran first and named itself, not the flag."""
+    assert main(["generate", "health", "--arms", "0", "-o", str(tmp_path / "g.npz")]) == 1
+    assert "generate.arms: must be >= 1; got 0" in capsys.readouterr().err
