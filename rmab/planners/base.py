@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import importlib.util
+import re
 import time
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol, runtime_checkable
@@ -25,7 +26,7 @@ import numpy as np
 from rmab._validation import as_generator, check_number
 from rmab.belief.update import check_beliefs
 from rmab.errors import (InvalidParameterError, MissingDependencyError, NotFittedError,
-                         UnknownPlannerError)
+                         PlanningError, UnknownPlannerError)
 from rmab.models.instance import Instance
 
 __all__ = ["Planner", "BasePlanner", "PlanStats", "PlannerSpec", "register_planner",
@@ -170,7 +171,13 @@ class PlannerSpec:
                 f"planner {self.name!r} needs the extra(s) {', '.join(missing)}: "
                 f"pip install 'rmab[{','.join(missing)}]'")
         module, _, cls = self.target.partition(":")
-        return getattr(importlib.import_module(module), cls)
+        try:
+            return getattr(importlib.import_module(module), cls)
+        except MissingDependencyError:
+            raise
+        except (ImportError, AttributeError) as exc:
+            raise PlanningError(f"planner {self.name!r}: its target {self.target!r} cannot be "
+                                f"loaded ({type(exc).__name__}: {exc})") from exc
 
 
 _REGISTRY: dict[str, PlannerSpec] = {}
@@ -188,7 +195,14 @@ ONLY_PASSIVE = (" (these arms have only the passive action 0: every planner's an
 
 
 def register_planner(name: str, target: str, summary: str, extras: tuple = ()) -> PlannerSpec:
-    """Add a planner to the table (a name may be registered once)."""
+    """Add a planner to the table (a name may be registered once); ``target`` is
+    ``"module:Class"``, imported when the planner is first made."""
+    if not isinstance(name, str) or not name:
+        raise InvalidParameterError(f"register_planner.name: must be a non-empty str; got "
+                                    f"{name!r}")
+    if not isinstance(target, str) or not re.fullmatch(r"[\w.]+:\w+", target):
+        raise InvalidParameterError(f"register_planner.target: must be 'module:Class'; got "
+                                    f"{target!r}")
     if name in _REGISTRY:
         raise InvalidParameterError(f"register_planner.name: must be new; {name!r} is taken")
     spec = PlannerSpec(name, target, summary, tuple(extras))

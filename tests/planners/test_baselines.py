@@ -5,7 +5,8 @@ import itertools
 import numpy as np
 import pytest
 
-from rmab.errors import InvalidParameterError, MissingDependencyError, UnknownPlannerError
+from rmab.errors import (InvalidParameterError, MissingDependencyError, PlanningError,
+                         UnknownPlannerError)
 from rmab.models import Instance, MDPArms, POMDPArms, random_instance, random_mdp_arms
 from rmab.planners import make_planner, register_planner
 from rmab.planners.base import PlannerSpec, get_spec
@@ -137,6 +138,26 @@ def test_registry_duplicates_and_missing_extras():
     with pytest.raises(MissingDependencyError, match=r"rmab\[definitely_not_installed_pkg\]"):
         spec.load()
     assert get_spec("myopic").available
+
+
+@pytest.mark.parametrize("name, target, field", [
+    (3, "rmab.planners.baselines:NoActionPlanner", "name"),
+    ("", "rmab.planners.baselines:NoActionPlanner", "name"),
+    ("t1", "rmab.planners.baselines", "target"),
+    ("t1", None, "target"),
+])
+def test_register_planner_checks_its_entry(name, target, field):
+    """An int name was listed; a target without ':Class' failed later with a bare
+    AttributeError (a planner review)."""
+    with pytest.raises(InvalidParameterError, match=rf"register_planner\.{field}: must be"):
+        register_planner(name, target, "bad")
+
+
+@pytest.mark.parametrize("target", ["no_such_module_xyz:Cls", "rmab.planners.baselines:Nope"])
+def test_a_target_that_cannot_be_loaded_names_the_planner(target):
+    spec = PlannerSpec("t-load", target, "test")
+    with pytest.raises(PlanningError, match=rf"planner 't-load': its target '{target}' cannot"):
+        spec.load()
 
 
 def test_an_arm_too_costly_does_not_block_the_others():

@@ -118,6 +118,9 @@ def test_per_period_table_files_and_shapes(tmp_path):
         GainTableNetwork(g.network, g.gain_table[None], g.levels_map)
     with pytest.raises(InvalidModelError, match=r"gain_table: must be"):
         GainTableNetwork(g.network, g.gain_table[:0], g.levels_map)     # no period
+    for arr in (g.gain_table, g.levels_map):   # checked once: writable, level 0 could be set
+        with pytest.raises(ValueError, match="read-only"):
+            arr[...] = 1
     assert g.gains(np.zeros(7, dtype=np.int64), 3).shape == (7, 2)
     np.testing.assert_array_equal(g.gains(np.zeros(7, dtype=np.int64), 3),
                                   g.gain_table[2, :, 0])

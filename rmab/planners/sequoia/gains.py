@@ -117,6 +117,8 @@ class GainTableNetwork:
         if (self.gain_table[..., 0] != 0).any():
             raise InvalidModelError("GainTableNetwork.gain_table: must be 0 at level 0 (gains "
                                     "are relative to the arm's idle level)")
+        self.gain_table.setflags(write=False)   # checked once; oracles cache per network
+        self.levels_map.setflags(write=False)
 
     n_inputs = property(lambda self: self.network.n_inputs)
     n_outputs = property(lambda self: self.network.n_outputs)
