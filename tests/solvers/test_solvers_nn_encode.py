@@ -160,8 +160,8 @@ def test_state_box_drops_and_linearises_neurons():
     model = get_backend("highs").build(enc.milp)
     for state in ([0.0, 1.0], [1.0, 0.2]):
         enc.update_state(model, state)
-        check(model.solve(presolve=False), enc, net, np.array(state), brute_force(net, np.ones(n_action), 2,
-                                                                   np.array(state))[0])
+        best = brute_force(net, np.ones(n_action), 2, np.array(state))[0]
+        check(model.solve(presolve=False), enc, net, np.array(state), best)
     unboxed = encode_network(net, action_milp, [0.5, 0.5], state_lower=[0, 0],
                              state_upper=[np.inf, 1])
     assert len(unboxed._layouts[0].un) + len(unboxed._layouts[0].on) >= 4
@@ -219,7 +219,8 @@ def test_auxiliary_columns_linear_term_and_lp_tightening():
         enc = encode_network(net, action_milp, state, knapsacks=[Knapsack(np.ones(n_action),
                                                                           budget)],
                              linear_objective=linear, tighten=tighten)
-        check(get_backend("highs").build(enc.milp).solve(presolve=False), enc, net, state, best, lin_a)
+        res = get_backend("highs").build(enc.milp).solve(presolve=False)
+        check(res, enc, net, state, best, lin_a)
 
 
 def test_warm_start_is_feasible_and_worth_its_forward_value():
@@ -277,7 +278,8 @@ def test_big_m_values_a_solver_refuses_are_a_clear_error():
         np.testing.assert_array_equal(getattr(after, field), getattr(before, field))
     assert (after.A != before.A).nnz == 0
     enc.update_state(model, [1e-3])
-    assert model.solve(presolve=False).objective == pytest.approx(brute_force(net, np.ones(2), 1, [1e-3])[0])
+    best = brute_force(net, np.ones(2), 1, [1e-3])[0]
+    assert model.solve(presolve=False).objective == pytest.approx(best)
 
 
 def test_linear_network_state_goes_into_the_offset():
@@ -385,4 +387,5 @@ def test_lp_tightened_bounds_keep_the_argmax():
     state = rng.uniform(-1, 2, ns)
     best, _ = brute_force(net, np.ones(na), 2.0, state)
     enc = encode_network(net, knapsack_milp(np.ones(na), 2.0), state, tighten="lp")
-    check(get_backend("highs").build(enc.milp).solve(mip_gap=0.0, presolve=False), enc, net, state, best)
+    res = get_backend("highs").build(enc.milp).solve(mip_gap=0.0, presolve=False)
+    check(res, enc, net, state, best)

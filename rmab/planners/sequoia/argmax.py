@@ -258,7 +258,8 @@ class MIPArgmax:
         x = encode_inputs(np.stack(cand), states, time_to_go, self.horizon, d.n_states)
         values = self.network.forward(x.astype(np.float64))[:, 0]
         best = int(np.argmax(values))
-        return ArgmaxResult(cand[best].copy(), float(values[best]), res.status.value, float(res.gap),
+        return ArgmaxResult(cand[best].copy(), float(values[best]), res.status.value,
+                            float(res.gap),
                             time.perf_counter() - start)
 
 
