@@ -148,14 +148,14 @@ def run(net: ReLUNetwork, J: int, B: int, constraints: str, n_knapsacks: int, n_
     t_encode = [t]
     model, t = timed(lambda: highs.build(enc.milp))
     t_build = [t]
-    model.solve(time_limit=time_limit)
+    model.solve(time_limit=time_limit, presolve=False)     # as MIPArgmax (docs/solvers.md)
     t_update, t_step, t_rebuild, t_scipy, t_linear, t_bounds, t_pyomo = ([] for _ in range(7))
     unstable, limited, agree, compared = [], 0, True, 0
     for i, s in enumerate(S[1:]):
         t0 = time.perf_counter()
         nb = enc.update_state(model, s)
         t1 = time.perf_counter()
-        res = model.solve(time_limit=time_limit, mip_gap=mip_gap, threads=1)
+        res = model.solve(time_limit=time_limit, mip_gap=mip_gap, threads=1, presolve=False)
         t2 = time.perf_counter()
         t_update.append(t1 - t0)
         t_step.append(t2 - t0)
@@ -175,14 +175,15 @@ def run(net: ReLUNetwork, J: int, B: int, constraints: str, n_knapsacks: int, n_
         enc_s, t_e = timed(lambda: encode_network(net, milp_a, s, **box))
         model_s, t_b = timed(lambda: highs.build(enc_s.milp))
         fresh, t = timed(lambda: model_s.solve(time_limit=time_limit, mip_gap=mip_gap,
-                                               threads=1))
+                                               threads=1, presolve=False))
         t_encode.append(t_e)
         t_build.append(t_b)
         t_rebuild.append(t_e + t_b + t)
         if pyomo:
             t_pyomo.append(timed(lambda: get_backend("pyomo").build(enc_s.milp))[1])
         ref, t = timed(lambda: scipy_.build(model.milp).solve(time_limit=time_limit,
-                                                                mip_gap=mip_gap))
+                                                                mip_gap=mip_gap,
+                                                                presolve=False))
         t_scipy.append(t)
         for other in (fresh, ref):
             if res.is_optimal and other.is_optimal:
