@@ -112,7 +112,8 @@ def check_number(owner: str, field: str, value, *, low=None, high=None, low_open
         raise error(f"{owner}.{field}: must be below 2**62 in absolute value; got "
                     f"{_short(value)}")
     if integer:
-        if float(value) != int(value):
+        exact = isinstance(value, (numbers.Integral, np.integer))   # 2**53 + 1 is no float
+        if not exact and as_float != int(value):
             raise error(f"{owner}.{field}: must be an integer; got {_short(value)}")
         value = int(value)
     else:
@@ -159,6 +160,20 @@ def check_path(owner: str, value, field: str = "path") -> None:
         return
     raise InvalidParameterError(f"{owner}.{field}: must be a path (str or os.PathLike); got "
                                 f"{type(value).__name__}")
+
+
+def check_seed(owner: str, seed, *, sequence: bool = True):
+    """``seed`` for :class:`numpy.random.SeedSequence`: a non-negative int of any size (as
+    ``SeedSequence().entropy``), returned as int, or (``sequence``) a SeedSequence."""
+    if sequence and isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, (numbers.Integral, np.integer)) and not isinstance(seed, (bool, np.bool_)):
+        if seed < 0:
+            raise InvalidParameterError(f"{owner}: must be >= 0; got {seed}")
+        return int(seed)
+    raise InvalidParameterError(f"{owner}: must be a non-negative integer"
+                                f"{' or a numpy SeedSequence' if sequence else ''}; got "
+                                f"{_short(seed)}")
 
 
 def as_generator(seed, owner: str = "seed") -> np.random.Generator:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmab._validation import as_generator, check_number
+from rmab._validation import as_generator, check_number, check_seed
 from rmab._warnings import caught_record, show_again
 from rmab.domains.arm import check_states, initial_states
 from rmab.domains.base import Domain
@@ -346,8 +346,7 @@ def compare_domain(kind: str, *, n_arms: int = 20, budget: int = 5, seeds=(0, 1,
     if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
         raise InvalidParameterError(f"compare_domain.seeds: must be a sequence of instance "
                                     f"seeds, e.g. (0, 1, 2); got {seeds!r}")
-    seeds = tuple(int(check_number("compare_domain", "seeds", s, low=0, integer=True))
-                  for s in seeds)
+    seeds = tuple(check_seed("compare_domain.seeds", s, sequence=False) for s in seeds)
     if not seeds:
         raise InvalidParameterError("compare_domain.seeds: must not be empty")
     if len(set(seeds)) != len(seeds):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rmab._validation import as_generator, check_number
+from rmab._validation import as_generator, check_number, check_path
 from rmab.errors import BatchInputError, InvalidModelError, InvalidParameterError
 
 __all__ = ["sparse_connected_graph", "default_edge_count", "read_edge_list", "write_edge_list",
@@ -116,6 +116,7 @@ def read_edge_list(path, n_nodes: int | None = None) -> tuple[np.ndarray, int]:
     ``n_nodes`` defaults to ``1 + the largest index``. Malformed lines raise
     :class:`~rmab.errors.BatchInputError` with the file and line number.
     """
+    check_path("read_edge_list", path)
     path = Path(path)
     if not path.is_file():
         raise InvalidParameterError(f"read_edge_list.path: must be an existing file; got "
@@ -195,6 +196,7 @@ def write_edge_list(edges, path) -> Path:
     written with ``u < v``, sorted; at least one edge."""
     from rmab.models.storage import atomic_write
 
+    check_path("write_edge_list", path)
     arr = check_edges("write_edge_list", edges, sys.maxsize)
     if not len(arr):
         raise InvalidModelError("write_edge_list.edges: must hold at least one edge (the file "

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import numbers
+import os
 import sys
 import warnings
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from rmab._validation import _short, check_number, check_path
+from rmab._validation import _short, check_path, check_seed
 from rmab._warnings import caught_record, show_again
 from rmab.belief.update import check_actions
 from rmab.errors import InvalidParameterError, PlanningError, RmabError
@@ -90,14 +89,8 @@ def batch_seed(seed, batch_id: str) -> np.random.SeedSequence:
     extends the root's by the first 8 bytes of the SHA-256 of the id (UTF-8), so a batch's
     seed depends on its id alone, not on the other batches of the file or their order.
     ``seed``: a non-negative integer or a :class:`numpy.random.SeedSequence`."""
-    if isinstance(seed, np.random.SeedSequence):
-        root = seed
-    elif isinstance(seed, numbers.Real) and not isinstance(seed, bool):
-        root = np.random.SeedSequence(check_number("batch_seed", "seed", seed, low=0,
-                                                   integer=True))
-    else:
-        raise InvalidParameterError(f"batch_seed.seed: must be a non-negative integer or a "
-                                    f"numpy SeedSequence; got {type(seed).__name__}")
+    root = check_seed("batch_seed.seed", seed)
+    root = root if isinstance(root, np.random.SeedSequence) else np.random.SeedSequence(root)
     key = int.from_bytes(hashlib.sha256(str(batch_id).encode("utf-8")).digest()[:8], "big")
     return np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (key,))
 
@@ -127,8 +120,7 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
         Show a tqdm progress bar over batches on stderr.
     """
     start = time.perf_counter()
-    if not isinstance(seed, np.random.SeedSequence):
-        seed = check_number("solve_batches", "seed", seed, low=0, integer=True)
+    seed = check_seed("solve_batches.seed", seed)
     if planner_params is not None and not isinstance(planner_params, Mapping):
         raise InvalidParameterError(f"solve_batches.planner_params: must be a mapping of "
                                     f"parameter names to values; got "
@@ -139,16 +131,17 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
         raise InvalidParameterError(f"solve_batches.planner_params: keys must be parameter "
                                     f"names (str); got {_short(bad[0])}")
     for name, flag in (("keep_going", keep_going), ("progress", progress)):
-        if not isinstance(flag, bool):
+        if not isinstance(flag, (bool, np.bool_)):
             raise InvalidParameterError(f"solve_batches.{name}: must be True or False; got "
                                         f"{_short(flag)}")
+    keep_going, progress = bool(keep_going), bool(progress)
     make_planner(planner, **params)  # an unknown name or bad parameters fail before any work
     if out is not None and not hasattr(out, "write"):       # before the work, not after it
         check_path("solve_batches", out, "out")
-        check_writable(out, [source] if isinstance(source, (str, Path)) else [])
+        check_writable(out, [source] if isinstance(source, (str, os.PathLike)) else [])
     failures: list[BatchFailure] = []
     models: list[str] = []                  # every model file the CSV names
-    if isinstance(source, (str, Path)):
+    if isinstance(source, (str, os.PathLike)):
         batches, bad, models = read_with_models(source, discount)
         if bad and not keep_going:
             raise bad[0]

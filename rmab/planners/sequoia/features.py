@@ -9,9 +9,9 @@ are constants that enter only the right-hand sides of the first layer's rows.
 
 from __future__ import annotations
 
+import os
 import zipfile
 import zlib
-from pathlib import Path
 
 import numpy as np
 
@@ -67,7 +67,7 @@ def load_network(owner: str, network):
 
     from rmab.planners.sequoia import gains
 
-    if isinstance(network, (str, Path)):
+    if isinstance(network, (str, os.PathLike)):
         try:
             network = gains.load(network)
         except SolverInputError as exc:

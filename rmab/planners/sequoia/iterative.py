@@ -14,7 +14,7 @@ forward pass of the network over all candidate actions of a step, with SEQUOIA's
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 
 import numpy as np
@@ -45,7 +45,7 @@ class IterativeDQNPlanner(IterativeMyopicPlanner):
         super().__init__()
         owner = "IterativeDQNPlanner"
         self.network = load_network(owner, network)
-        self.trained = (read_trained_for(network) if isinstance(network, (str, Path))
+        self.trained = (read_trained_for(network) if isinstance(network, (str, os.PathLike))
                         else None)
         self.horizon = check_number(owner, "horizon", horizon, low=1, integer=True)
 

@@ -17,8 +17,7 @@ the solver found no incumbent.
 
 from __future__ import annotations
 
-from pathlib import Path
-
+import os
 import warnings
 
 from rmab._validation import check_number
@@ -54,7 +53,7 @@ class SequoiaPlanner(BaseDomainPlanner):
         super().__init__()
         owner = "SequoiaPlanner"
         self.network = load_network(owner, network)
-        self.trained = (read_trained_for(network) if isinstance(network, (str, Path))
+        self.trained = (read_trained_for(network) if isinstance(network, (str, os.PathLike))
                         else None)
         self.horizon = check_number(owner, "horizon", horizon, low=1, integer=True)
         self.time_limit = None if time_limit is None else check_number(
