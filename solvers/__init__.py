@@ -28,8 +28,10 @@ __all__ = ["MILP", "MIPResult", "TerminationStatus", "solve", "available_backend
 
 
 def solve(milp: MILP, *, backend: str = "highs", time_limit: float | None = None,
-          mip_gap: float = 1e-6, threads: int = 1, warm_start=None) -> MIPResult:
-    """Solve ``milp`` once with ``backend`` (see :func:`available_backends`).
+          mip_gap: float = 1e-6, threads: int = 1, warm_start=None,
+          presolve: bool = True) -> MIPResult:
+    """Solve ``milp`` once with ``backend`` (see :func:`available_backends`); the options as
+    in :meth:`PersistentModel.solve`.
 
     Infeasible, unbounded and time-limited solves are statuses of the returned
     :class:`MIPResult`; bad input raises :class:`SolverInputError`.
@@ -37,4 +39,5 @@ def solve(milp: MILP, *, backend: str = "highs", time_limit: float | None = None
     if not isinstance(milp, MILP):
         raise SolverInputError(f"solve.milp: must be a MILP; got {type(milp).__name__}")
     return get_backend(backend).build(milp).solve(time_limit=time_limit, mip_gap=mip_gap,
-                                                  threads=threads, warm_start=warm_start)
+                                                  threads=threads, warm_start=warm_start,
+                                                  presolve=presolve)

@@ -13,6 +13,7 @@ return new models.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,7 +41,8 @@ def real_array(name: str, value) -> np.ndarray:
     imaginary part). ``name`` ("Owner.field") heads the error."""
     try:
         raw = np.asarray(value)
-        if raw.dtype.kind not in "biuf":
+        if raw.dtype.kind not in "biuf" and not (   # object arrays of Fractions etc. are fine
+                raw.dtype.kind == "O" and all(isinstance(x, numbers.Real) for x in raw.flat)):
             raise TypeError(f"dtype {raw.dtype}")
         return np.array(raw, dtype=np.float64, copy=True, order="C")
     except (TypeError, ValueError) as exc:
@@ -107,6 +109,8 @@ def _as_csr(A, shape: tuple | None = None) -> sp.csr_matrix:
     try:
         mat = sp.csr_matrix(A, dtype=np.float64, copy=True) if sp.issparse(A) else \
             sp.csr_matrix(np.atleast_2d(real_array("MILP.A", A)))
+    except SolverInputError:
+        raise
     except (TypeError, ValueError) as exc:
         raise SolverInputError(f"MILP.A: must be a 2-D array or sparse matrix; got {_short(A)}") \
             from exc

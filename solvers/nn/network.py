@@ -49,9 +49,9 @@ class ReLUNetwork:
     def __post_init__(self):
         for field in ("weights", "biases"):
             value = getattr(self, field)
-            if not isinstance(value, (tuple, list)):
-                raise SolverInputError(f"ReLUNetwork.{field}: must be a tuple or list of arrays "
-                                       f"(one per layer); got {type(value).__name__}")
+            if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+                raise SolverInputError(f"ReLUNetwork.{field}: must be a sequence of arrays (one "
+                                       f"per layer); got {type(value).__name__}")
         weights = tuple(_matrix(f"weights[{i}]", w, 2) for i, w in enumerate(self.weights))
         biases = tuple(_matrix(f"biases[{i}]", b, 1) for i, b in enumerate(self.biases))
         if not weights or len(weights) != len(biases):

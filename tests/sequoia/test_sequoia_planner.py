@@ -134,6 +134,23 @@ def test_time_limit_returns_a_feasible_action_with_a_warning(monkeypatch, with_i
         np.testing.assert_array_equal(action, np.rint(x[: d.action_size]))
 
 
+@pytest.mark.parametrize("kind", sorted(DOMAINS))
+def test_encoded_networks_are_solved_without_presolve(monkeypatch, kind):
+    """HiGHS 1.16's presolve cut off encoded networks' optima (docs/solvers.md): the network's
+    model is solved with presolve=False, a linear objective over the block keeps it."""
+    d = DOMAINS[kind](0)
+    argmax = SequoiaPlanner(random_network(d, (8,), 1)).fit(d)._argmax
+    seen = []
+    for model in (argmax.model, argmax._linear):
+        solve = model.solve
+        monkeypatch.setattr(model, "solve", lambda solve=solve, model=model, **o: (
+            seen.append((model is argmax.model, o.get("presolve", True))), solve(**o))[1])
+    for seed in range(5):
+        argmax.solve(np.random.default_rng(seed).integers(0, d.n_states, d.n_arms), 3)
+    assert (True, False) in seen and (True, True) not in seen
+    assert all(presolve for network, presolve in seen if not network)
+
+
 def test_a_time_limited_argmax_hands_out_a_copy_of_its_fallback(monkeypatch):
     """MIPArgmax returned its own fallback array: a caller editing it made every later
     fallback infeasible (a review)."""

@@ -105,3 +105,15 @@ def test_violation_and_feasibility():
     assert p.objective_value([1, 2]) == 5
     with pytest.raises(SolverInputError, match=r"x: must have shape \(2,\)"):
         p.violation([1, 2, 3])
+
+
+def test_object_arrays_of_real_numbers_are_taken_and_solve_passes_presolve():
+    """real_array refused Fractions in object arrays, which had worked (a review of the fix)."""
+    from fractions import Fraction
+
+    milp = MILP.from_arrays(np.array([Fraction(1, 2), 2.0], dtype=object), [[1, 1]], None, [1],
+                            0, 1, [True, True])
+    assert milp.c.tolist() == [0.5, 2.0]
+    assert solve(milp, presolve=False).objective == 2.0
+    with pytest.raises(SolverInputError, match=r"MILP\.A: must be an array of real numbers"):
+        MILP.from_arrays([1.0, 2.0], np.array([[1, 1 + 2j]]))
