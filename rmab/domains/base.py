@@ -49,7 +49,7 @@ class ConstraintBlock:
     pairs). Per-arm levels are linear in the variables: in pull domains ``pull_vars``
     (n_arms,) holds the index of arm ``j``'s pull indicator; in the multiple-interventions
     domain ``level_vars`` (n_arms, n_levels) holds one-hot level indicators (entry -1: the
-    level cannot occur).
+    level cannot occur). Arrays are kept as read-only copies (domains cache their block).
     """
 
     milp: object
@@ -59,10 +59,17 @@ class ConstraintBlock:
     index: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        # a domain caches its block: read-only, so that no caller can change later plans
-        for arr in (self.action, self.pull_vars, self.level_vars, *self.index.values()):
-            if isinstance(arr, np.ndarray):
-                arr.setflags(write=False)
+        # a domain caches its block: read-only copies, so that no caller can change later plans
+        def frozen(arr):
+            if not isinstance(arr, np.ndarray):
+                return arr
+            arr = arr.copy()
+            arr.setflags(write=False)
+            return arr
+
+        for name in ("action", "pull_vars", "level_vars"):
+            object.__setattr__(self, name, frozen(getattr(self, name)))
+        object.__setattr__(self, "index", {k: frozen(v) for k, v in self.index.items()})
 
     @property
     def n_vars(self) -> int:

@@ -6,7 +6,7 @@ Planners that need a trained network get a small random one of the right input s
 import numpy as np
 import pytest
 
-from rmab.domains import make_domain
+from rmab.domains import ConstraintBlock, make_domain
 from rmab.domains.baselines import DOMAIN_PLANNERS, make_domain_planner
 from rmab.errors import NotFittedError
 from rmab.planners.sequoia.features import input_size
@@ -71,3 +71,10 @@ def test_cached_domain_data_cannot_be_edited(kind):
         if isinstance(arr, np.ndarray):
             with pytest.raises(ValueError, match="read-only"):
                 arr[...] = 0
+
+
+def test_a_constraint_block_freezes_copies_not_the_callers_arrays():
+    block = make_domain("capacity", 6, 2, seed=0).constraint_block()
+    mine = np.arange(6)
+    ConstraintBlock(block.milp, action=mine, pull_vars=mine)
+    mine[0] = 1                                      # still the caller's, still writable
