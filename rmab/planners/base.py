@@ -175,7 +175,7 @@ class PlannerSpec:
             return getattr(importlib.import_module(module), cls)
         except MissingDependencyError:
             raise
-        except (ImportError, AttributeError) as exc:
+        except (ImportError, AttributeError, TypeError, ValueError) as exc:
             raise PlanningError(f"planner {self.name!r}: its target {self.target!r} cannot be "
                                 f"loaded ({type(exc).__name__}: {exc})") from exc
 
@@ -200,7 +200,8 @@ def register_planner(name: str, target: str, summary: str, extras: tuple = ()) -
     if not isinstance(name, str) or not name:
         raise InvalidParameterError(f"register_planner.name: must be a non-empty str; got "
                                     f"{name!r}")
-    if not isinstance(target, str) or not re.fullmatch(r"[\w.]+:\w+", target):
+    if not isinstance(target, str) or not re.fullmatch(r"[A-Za-z_]\w*(\.\w+)*:[A-Za-z_]\w*",
+                                                        target):
         raise InvalidParameterError(f"register_planner.target: must be 'module:Class'; got "
                                     f"{target!r}")
     if name in _REGISTRY:

@@ -340,7 +340,7 @@ def test_long_cells_with_quoted_line_breaks(write_csv):
     assert info.value.line == 4
 
 
-def test_a_shifted_row_breaks_the_batch_it_names_not_a_made_up_one(write_csv):
+def test_a_shifted_row_breaks_every_batch_it_may_belong_to(write_csv):
     """An unquoted comma before batch_id shifted the cell: the error went to batch ' J' and
     'clinic' was solved without the arm (a CSV review). A batch is looked for within as many
     places of batch_id as the row has fields too many or too few (a review of the fix: numeric
