@@ -92,6 +92,9 @@ class HighsModel(PersistentModel):
         check_highs_limits("HighsModel.milp", milp.c, A, np.concatenate(
             [milp.col_lower, milp.col_upper, milp.row_lower, milp.row_upper]))
         h = _new_highs(highspy)
+        # HiGHS drops |a| <= 1e-9 by default: 1e-10 x <= 5e-10 would lose its row; keep what
+        # it can (1e-12 is its floor)
+        h.setOptionValue("small_matrix_value", 1e-12)
         sense = highspy.ObjSense.kMaximize if milp.sense == "max" else highspy.ObjSense.kMinimize
         status = h.passModel(milp.n_cols, milp.n_rows, A.nnz,
                              highspy.MatrixFormat.kRowwise.value, sense.value, milp.offset,

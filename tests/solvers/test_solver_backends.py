@@ -438,3 +438,10 @@ def test_a_feasible_start_decides_infeasible_or_unbounded():
     assert res.status is T.UNBOUNDED and res.x is None and Undecided.calls == 1
     res = Undecided(milp).solve(time_limit=1.0, warm_start=[0.2])      # rounds to 0: infeasible
     assert res.status is T.INFEASIBLE_OR_UNBOUNDED and res.x is None and Undecided.calls == 3
+
+
+def test_coefficients_down_to_1e_12_are_kept():
+    """HiGHS dropped |a| <= 1e-9: 1e-10 x <= 5e-10 lost its row and x went to its 1e12 bound
+    (a solvers review). The scipy and pyomo backends still drop them (docs/solvers.md)."""
+    milp = MILP.from_arrays([1.0], [[1e-10]], None, [5e-10], 0, 1e12)
+    assert solve(milp, backend="highs").x == pytest.approx([5.0])
