@@ -108,11 +108,11 @@ def check_number(owner: str, field: str, value, *, low=None, high=None, low_open
         raise error(f"{owner}.{field}: must be finite; got {_short(value)}") from None
     if not np.isfinite(as_float):
         raise error(f"{owner}.{field}: must be finite; got {as_float}")
-    if integer and abs(as_float) >= _INT_LIMIT:
+    exact = isinstance(value, (numbers.Integral, np.integer))      # 2**53 + 1 is no float
+    if integer and (abs(int(value)) if exact else abs(as_float)) >= _INT_LIMIT:
         raise error(f"{owner}.{field}: must be below 2**62 in absolute value; got "
                     f"{_short(value)}")
     if integer:
-        exact = isinstance(value, (numbers.Integral, np.integer))   # 2**53 + 1 is no float
         if not exact and as_float != int(value):
             raise error(f"{owner}.{field}: must be an integer; got {_short(value)}")
         value = int(value)

@@ -45,7 +45,7 @@ def real_array(name: str, value) -> np.ndarray:
                 raw.dtype.kind == "O" and all(isinstance(x, numbers.Real) for x in raw.flat)):
             raise TypeError(f"dtype {raw.dtype}")
         return np.array(raw, dtype=np.float64, copy=True, order="C")
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:     # Overflow: an int past float64
         raise SolverInputError(f"{name}: must be an array of real numbers; got "
                                f"{_short(value)} ({exc})") from None
 

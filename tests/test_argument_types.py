@@ -178,3 +178,18 @@ def test_generate_names_its_arms_flag(tmp_path, capsys):
     """budget_from_fraction's new check ran first and named itself, not the flag."""
     assert main(["generate", "health", "--arms", "0", "-o", str(tmp_path / "g.npz")]) == 1
     assert "generate.arms: must be >= 1; got 0" in capsys.readouterr().err
+
+
+def test_numpy_bools_and_exact_large_integers_are_taken():
+    """A review of the fixes: progress=np.False_ was refused by compare and evaluate_domain;
+    2**62 - 1 was refused as 'below 2**62' through its rounded float."""
+    from rmab._validation import check_number
+    from rmab.domains.evaluate import evaluate_domain
+    from rmab.sim.compare import compare
+
+    assert compare(_instance(), ["no-action"], episodes=1, horizon=2, progress=np.False_)
+    assert evaluate_domain(_domain(), ["no-action"], episodes=1, horizon=2,
+                           progress=np.False_)
+    assert check_number("o", "f", 2**62 - 1, integer=True) == 2**62 - 1
+    with pytest.raises(InvalidParameterError, match="must be below 2"):
+        check_number("o", "f", 2**62, integer=True)

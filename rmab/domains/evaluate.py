@@ -285,7 +285,7 @@ def _progress_bar(total: int, progress, owner: str):
     """A tqdm bar on stderr over ``total`` (planner, episode) pairs, or a silent one."""
     from tqdm import tqdm
 
-    if not isinstance(progress, bool):
+    if not isinstance(progress, (bool, np.bool_)):
         raise InvalidParameterError(f"{owner}.progress: must be True or False; got "
                                     f"{progress!r}")
     return tqdm(total=total, desc=owner, unit="episode", file=sys.stderr, disable=not progress)

@@ -250,7 +250,7 @@ def compare(instance: Instance, planners, *, episodes: int = 20, seed=0, n_jobs:
     n_jobs = check_number("compare", "n_jobs", n_jobs, low=1, integer=True)
     horizon = (instance.episode_length if horizon is None
                else check_horizon("compare", horizon, instance))
-    if not isinstance(progress, bool):
+    if not isinstance(progress, (bool, np.bool_)):
         raise InvalidParameterError(f"compare.progress: must be True or False; got "
                                     f"{_short(progress)}")
     labels, objects = _resolve(planners)

@@ -92,9 +92,8 @@ class HighsModel(PersistentModel):
         check_highs_limits("HighsModel.milp", milp.c, A, np.concatenate(
             [milp.col_lower, milp.col_upper, milp.row_lower, milp.row_upper]))
         h = _new_highs(highspy)
-        # HiGHS drops |a| <= 1e-9 by default: 1e-10 x <= 5e-10 would lose its row; keep what
-        # it can (1e-12 is its floor)
-        h.setOptionValue("small_matrix_value", 1e-12)
+        self._h = h
+        self._keep_small(A.data)
         sense = highspy.ObjSense.kMaximize if milp.sense == "max" else highspy.ObjSense.kMinimize
         status = h.passModel(milp.n_cols, milp.n_rows, A.nnz,
                              highspy.MatrixFormat.kRowwise.value, sense.value, milp.offset,
@@ -104,7 +103,6 @@ class HighsModel(PersistentModel):
                              milp.integrality.astype(np.int32))
         if status == highspy.HighsStatus.kError:
             raise SolverInputError("HighsModel.milp: HiGHS refused the model")
-        self._h = h
         self._is_mip = bool(milp.integrality.any())
         self._threads = None
 
@@ -122,7 +120,16 @@ class HighsModel(PersistentModel):
         self._check(self._h.changeColsBounds(cols.size, cols.astype(np.int32), lower, upper),
                     "set_col_bounds")
 
+    def _keep_small(self, values) -> None:
+        """HiGHS drops |a| <= 1e-9 (``small_matrix_value``): ``1e-10 x <= 5e-10`` lost its row.
+        With such entries, keep them down to 1e-12 (HiGHS's floor); only then, as the option
+        changes HiGHS's search (+6-14 % nodes on SEQUOIA models without such entries)."""
+        a = np.abs(values)
+        if ((a > 0) & (a <= 1e-9)).any():
+            self._h.setOptionValue("small_matrix_value", 1e-12)
+
     def _set_coefficients(self, rows, cols, values) -> None:
+        self._keep_small(values)
         change = self._h.changeCoeff
         for r, c, v in zip(rows.tolist(), cols.tolist(), values.tolist()):
             self._check(change(r, c, v), "set_coefficients")

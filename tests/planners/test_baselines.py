@@ -145,6 +145,7 @@ def test_registry_duplicates_and_missing_extras():
     ("", "rmab.planners.baselines:NoActionPlanner", "name"),
     ("t1", "rmab.planners.baselines", "target"),
     ("t1", None, "target"),
+    ("t1", ".baselines:NoActionPlanner", "target"),    # failed later with a bare TypeError
 ])
 def test_register_planner_checks_its_entry(name, target, field):
     """An int name was listed; a target without ':Class' failed later with a bare

@@ -445,3 +445,6 @@ def test_coefficients_down_to_1e_12_are_kept():
     (a solvers review). The scipy and pyomo backends still drop them (docs/solvers.md)."""
     milp = MILP.from_arrays([1.0], [[1e-10]], None, [5e-10], 0, 1e12)
     assert solve(milp, backend="highs").x == pytest.approx([5.0])
+    model = get_backend("highs").build(MILP.from_arrays([1.0], [[1.0]], None, [5e-10], 0, 1e12))
+    model.set_coefficients([0], [0], [1e-10])               # set later: kept too
+    assert model.solve().x == pytest.approx([5.0])

@@ -117,3 +117,5 @@ def test_object_arrays_of_real_numbers_are_taken_and_solve_passes_presolve():
     assert solve(milp, presolve=False).objective == 2.0
     with pytest.raises(SolverInputError, match=r"MILP\.A: must be an array of real numbers"):
         MILP.from_arrays([1.0, 2.0], np.array([[1, 1 + 2j]]))
+    with pytest.raises(SolverInputError, match=r"MILP\.c: must be an array of real numbers"):
+        MILP.from_arrays([10**400, 1.0])                    # an OverflowError escaped
