@@ -34,7 +34,9 @@ def as_float_array(owner: str, field: str, value, *, ndim: int | None = None,
                    error=InvalidModelError, allow_inf: bool = False) -> np.ndarray:
     """Coerce to a float64 C-contiguous copy, checking dimension and finiteness (``allow_inf``:
     only NaN is refused). Only real numbers are taken (bool, integer or float arrays): strings
-    and complex numbers are refused, not converted or truncated."""
+    and complex numbers are refused, not converted or truncated. (The twin of
+    ``solvers.milp.real_array``, kept apart: ``import rmab`` must work, with a warning, when a
+    user's ``solvers`` module hides the MILP layer; docs/design.md.)"""
     try:
         raw = np.asarray(value)
         if raw.dtype.kind not in "biuf":
