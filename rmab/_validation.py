@@ -171,7 +171,7 @@ def check_seed(owner: str, seed, *, sequence: bool = True):
         return seed
     if isinstance(seed, (numbers.Integral, np.integer)) and not isinstance(seed, (bool, np.bool_)):
         if seed < 0:
-            raise InvalidParameterError(f"{owner}: must be >= 0; got {seed}")
+            raise InvalidParameterError(f"{owner}: must be a non-negative integer; got {seed}")
         return int(seed)
     raise InvalidParameterError(f"{owner}: must be a non-negative integer"
                                 f"{' or a numpy SeedSequence' if sequence else ''}; got "
@@ -182,12 +182,12 @@ def as_generator(seed, owner: str = "seed") -> np.random.Generator:
     """``seed`` as a :class:`numpy.random.Generator` (int, SeedSequence, Generator or None)."""
     if isinstance(seed, np.random.Generator):
         return seed
-    if seed is None or isinstance(seed, (numbers.Integral, np.random.SeedSequence)):
-        if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed < 0:
-            raise InvalidParameterError(f"{owner}: must be a non-negative integer; got {seed}")
-        if isinstance(seed, bool):
-            raise InvalidParameterError(f"{owner}: must be an integer or Generator; got {seed}")
-        return np.random.default_rng(seed)
+    if seed is None:
+        return np.random.default_rng()
+    if isinstance(seed, (bool, np.bool_)):
+        raise InvalidParameterError(f"{owner}: must be an integer or Generator; got {seed}")
+    if isinstance(seed, (numbers.Integral, np.integer, np.random.SeedSequence)):
+        return np.random.default_rng(check_seed(owner, seed))
     raise InvalidParameterError(
         f"{owner}: must be an integer, numpy SeedSequence or Generator; got {_short(seed)}")
 

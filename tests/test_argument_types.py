@@ -70,7 +70,7 @@ def test_make_domain_refuses_unknown_keywords():
 
 
 @pytest.mark.parametrize("seed, message", [
-    (-1, "batch_seed.seed: must be >= 0; got -1"),
+    (-1, "batch_seed.seed: must be a non-negative integer; got -1"),
     (1.5, "batch_seed.seed: must be a non-negative integer or a numpy SeedSequence; got 1.5"),
     (True, "batch_seed.seed: must be a non-negative integer or a numpy SeedSequence; got True"),
     (None, "batch_seed.seed: must be a non-negative integer or a numpy SeedSequence; got None"),
