@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from itertools import repeat
 from dataclasses import dataclass
@@ -438,7 +439,7 @@ class _FileReader:
         row with a wrong field count that names an existing file."""
         paths = {self._model_path(p) for p in set(self.table.get("model", ())) if p}
         paths.update(q for q in map(self._model_path, set(filter(None, self.stray)))
-                     if Path(q).is_file())
+                     if os.path.isfile(q))      # False, not OSError, for a long JSON cell
         return sorted(paths)
 
     def _model_path(self, path: str) -> str:
@@ -451,7 +452,7 @@ class _FileReader:
         b.model_files.add(key)
         if key not in self._models:
             try:
-                if not full.is_file():
+                if not os.path.isfile(full):    # False for a name too long to be a file
                     raise FileNotFoundError(f"no file {key!r}")
                 self._models[key] = load_instance(full)
             except Exception as exc:  # noqa: BLE001 - any failure to read an untrusted file

@@ -1,5 +1,7 @@
 """read_batches: contents checked against the model file, and every error with line/column."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -374,6 +376,22 @@ def test_a_row_with_an_extra_field_fails_its_own_batch_and_the_batch_it_may_shif
     batches, failures = read_batches_keep_going(write_csv(text))
     assert [b.batch_id for b in batches] == ["a"]
     assert sorted((f.batch_id, f.line) for f in failures) == [("b", 3), ("c", 3)]
+
+
+def test_a_stray_row_with_a_cell_too_long_for_a_file_name_fails_only_its_batches(write_csv):
+    """The field-count check asks whether a stray row's cells name model files; a JSON cell
+    longer than a file name may be (255 bytes) raised a bare OSError and lost every batch."""
+    n = 12
+    cells = (json.dumps(np.full((2, n, n), 1.0 / n).round(4).tolist()), json.dumps(list(range(n))))
+    arm = ",".join('"' + c + '"' for c in cells)
+    assert len(cells[0]) > 255
+    text = ("batch_id,arm_id,budget,state,transitions,rewards\n"
+            f"a,x1,1,0,{arm}\n"
+            f"b,x1,1,0,{arm},oops\n")
+    batches, failures = read_batches_keep_going(write_csv(text))
+    assert [b.batch_id for b in batches] == ["a"]
+    assert [(f.batch_id, f.line) for f in failures] == [("b", 3)]
+    assert "must have 6 fields like the header; got 7" in str(failures[0])
 
 
 def test_a_blank_before_a_quoted_cell_is_named_in_the_field_count_error(write_csv):
