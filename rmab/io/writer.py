@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from itertools import repeat
 
 from rmab._validation import check_path
@@ -32,11 +33,28 @@ def write_solutions(outcomes, out) -> int:
     if wrong:
         raise InvalidParameterError(f"{must}; got a sequence holding a {wrong}")
     if hasattr(out, "write"):
+        check_text_file("write_solutions", out)
         return _write(outcomes, out)
     check_path("write_solutions", out, "out")
     with atomic_write(out, ".csv") as tmp:
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
             return _write(outcomes, fh)
+
+
+def check_text_file(owner: str, out) -> None:
+    """Refuse a file object ``out`` that cannot take text: binary, closed or read-only (the
+    CSV writer would fail only after the work)."""
+    try:
+        binary = (isinstance(out, (io.RawIOBase, io.BufferedIOBase))
+                  or "b" in str(getattr(out, "mode", "")))
+        closed = bool(getattr(out, "closed", False))
+        writable = closed or not hasattr(out, "writable") or out.writable()
+    except ValueError:                              # writable() of a closed file
+        closed, writable = True, False
+    if binary or closed or not writable:
+        what = "binary" if binary else "closed" if closed else "not writable"
+        raise InvalidParameterError(f"{owner}.out: must be a path or a text file open for "
+                                    f"writing; got a {type(out).__name__} that is {what}")
 
 
 def _write(outcomes, fh) -> int:

@@ -173,6 +173,26 @@ def test_write_to_open_file():
     assert buffer.getvalue().splitlines()[0] == ",".join(OUTPUT_COLUMNS)
 
 
+def test_an_out_file_that_cannot_take_text_is_refused_before_any_work(tmp_path, monkeypatch):
+    """A binary, closed or read-only file object passed every check and failed in the CSV
+    writer, after every batch was solved, with a bare TypeError."""
+    calls = []
+    monkeypatch.setattr("rmab.io.batch._solve_one", lambda *a: calls.append(a))
+    closed = io.StringIO()
+    closed.close()
+    (tmp_path / "r.csv").write_text("")
+    with open(tmp_path / "b.csv", "wb") as binary, open(tmp_path / "r.csv") as read_only:
+        for out, what in ((io.BytesIO(), "binary"), (binary, "binary"), (closed, "closed"),
+                          (read_only, "not writable")):
+            for call in (lambda: solve_batches(EXAMPLE, out=out),
+                         lambda: write_solutions([], out)):
+                with pytest.raises(InvalidParameterError,
+                                   match=rf"\.out: must be a path or a text file open for "
+                                         rf"writing; got a \w+ that is {what}$"):
+                    call()
+    assert calls == []
+
+
 # -- the command line -----------------------------------------------------------------------
 
 def test_cli_writes_file_and_exits_0(tmp_path, capsys):
