@@ -1,8 +1,37 @@
-"""Worker processes started with ``spawn``: the error when they fail, and stopping them."""
+"""Worker processes started with ``spawn``: the pool, the error when they fail, and stopping
+them."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.connection import wait
+
 from rmab.errors import PlanningError
+
+
+def spawn_pool(max_workers: int, initializer=None, initargs: tuple = ()) -> ProcessPoolExecutor:
+    """A ``ProcessPoolExecutor`` of ``spawn`` workers that end when the parent does: a parent
+    killed by SIGTERM or SIGHUP (``kill``, SLURM, a closed terminal) skips the pool's shutdown,
+    and its workers would otherwise run on, then wait for work forever."""
+    return ProcessPoolExecutor(max_workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_start_worker, initargs=(initializer, initargs))
+
+
+def _start_worker(initializer, initargs: tuple) -> None:
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True,
+                         name="rmab-parent-watch").start()
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def _exit_with(sentinel) -> None:
+    wait([sentinel])               # ready once the parent process has ended
+    os._exit(1)
 
 
 def spawn_failure(field: str, n: int, work: str, serial: str) -> PlanningError:

@@ -6,15 +6,14 @@ numbers depend only on its seeds, so the results do not depend on the number of 
 
 from __future__ import annotations
 
-import multiprocessing
 import pickle
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 
-from rmab._processes import spawn_failure, stop_now
+from rmab._processes import spawn_failure, spawn_pool, stop_now
 from rmab._warnings import caught_record, sendable, show_again
 from rmab.errors import InvalidModelError, InvalidParameterError, raise_in
 from rmab.sim.environment import Environment
@@ -146,13 +145,11 @@ class _Shown:
 
 
 def run_pool(instance, planners, fit_seed, horizon, seeds, n_jobs, bar) -> list[np.ndarray]:
-    """Episodes in a ``ProcessPoolExecutor`` with the ``spawn`` start method."""
+    """Episodes in a pool of ``spawn`` workers (:func:`~rmab._processes.spawn_pool`)."""
     rows: list = [None] * len(seeds)
     show = _Shown()
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(n_jobs, len(seeds)), mp_context=ctx,
-                             initializer=_init_worker,
-                             initargs=(instance, planners, fit_seed, horizon)) as pool:
+    with spawn_pool(min(n_jobs, len(seeds)), _init_worker,
+                    (instance, planners, fit_seed, horizon)) as pool:
         futures = {pool.submit(_worker_episode, s): i for i, s in enumerate(seeds)}
         try:
             for fut in as_completed(futures):

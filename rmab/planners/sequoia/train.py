@@ -29,17 +29,15 @@ from __future__ import annotations
 
 import copy
 import math
-import multiprocessing
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from rmab._processes import spawn_failure, stop_now
+from rmab._processes import spawn_failure, spawn_pool, stop_now
 from rmab._validation import as_generator, check_number
 from rmab.domains.arm import initial_states
 from rmab.errors import InvalidModelError, InvalidParameterError
@@ -577,8 +575,7 @@ class TargetMaxima:
 
     def _get_pool(self):
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.config.workers,
-                                             mp_context=multiprocessing.get_context("spawn"))
+            self._pool = spawn_pool(self.config.workers)
         return self._pool
 
     def close(self) -> None:
@@ -772,7 +769,7 @@ def _train(domain, config: SequoiaConfig, rng, progress: bool, checkpoint) -> Tr
     n_jobs = min(config.training_jobs - 1, len(later))
     try:
         if config.training_jobs > 1 and later:
-            pool = ProcessPoolExecutor(n_jobs, mp_context=multiprocessing.get_context("spawn"))
+            pool = spawn_pool(n_jobs)
             pool.submit(int).result()     # a worker that cannot start fails now, not after
             futures = [pool.submit(_training_in_worker, job) for job in later]   # training 0
         parts = [_training(domain, config, 0, config.trainings[0], rng, torch_seed, play,

@@ -1,0 +1,57 @@
+"""Spawned worker pools end with their parent, however the parent ends."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+PARENT = """
+import sys, time
+from rmab._processes import spawn_pool
+
+if __name__ == "__main__":
+    pool = spawn_pool(2)
+    pids = {pool.submit(__import__("os").getpid).result() for _ in range(8)}
+    for _ in range(2):
+        pool.submit(time.sleep, 600)                  # busy workers, as mid-episode
+    print(*pids, flush=True)
+    time.sleep(600)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in ("Z", "X")          # a zombie has ended; only its entry waits
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_workers_end_when_the_parent_is_killed(tmp_path, sig):
+    """A parent killed by SIGTERM (kill, SLURM) never shuts its pool down; its workers ran
+    on and then waited for work forever."""
+    script = tmp_path / "parent.py"
+    script.write_text(PARENT)
+    log = open(tmp_path / "stderr.txt", "w")      # the killed parent's tracker writes there
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                              stderr=log, cwd=tmp_path)
+    try:
+        pids = [int(p) for p in parent.stdout.readline().split()]
+        assert pids and all(_alive(p) for p in pids)
+    finally:
+        os.kill(parent.pid, sig)
+        parent.wait(30)
+        log.close()
+    deadline = time.monotonic() + 30
+    while any(map(_alive, pids)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [p for p in pids if _alive(p)]
+    for p in left:
+        os.kill(p, signal.SIGKILL)
+    assert left == []
