@@ -318,6 +318,30 @@ class EncodedNetwork:
         g[:n] += A[0]
         return g, float(c[0])
 
+    def piece_at(self, state, action, bounds: NetworkBounds | None = None):
+        """``(g, c)`` as :meth:`affine_in_action`, for the linear piece of the network that
+        holds ``action`` (n_action,): every neuron unstable at ``state`` fixed to its phase at
+        ``(action, state)`` (active where its pre-activation is >= 0). ``g @ x + c`` equals the
+        objective at ``action``, so an action maximising the piece is at least as good on the
+        piece (a step of piecewise-linear ascent)."""
+        state = self._check_state(state)
+        a = real_array("EncodedNetwork.piece_at.action", action).reshape(-1)
+        if a.size != self.n_action or not np.isfinite(a).all():
+            raise SolverInputError(f"EncodedNetwork.piece_at.action: must be {self.n_action} "
+                                   f"finite numbers; got shape {np.shape(action)}")
+        nb = self.bounds_for(state) if bounds is None else bounds
+        lower, upper = list(nb.lower), list(nb.upper)
+        h = np.r_[a, state]
+        for layer in range(self.network.n_layers - 1):
+            z = self.network.weights[layer] @ h + self.network.biases[layer]
+            lo, hi = lower[layer].copy(), upper[layer].copy()
+            unstable = (lo < 0) & (hi > 0)
+            lo[unstable & (z >= 0)] = 0.0
+            hi[unstable & (z < 0)] = 0.0
+            lower[layer], upper[layer] = lo, hi
+            h = np.maximum(z, 0.0)
+        return self.affine_in_action(state, NetworkBounds(tuple(lower), tuple(upper)))
+
     def _check_state(self, state) -> np.ndarray:
         s = real_array("EncodedNetwork.state", state).reshape(-1)
         if s.size != self.n_state or not np.isfinite(s).all():

@@ -203,6 +203,40 @@ def test_affine_in_action_when_every_neuron_is_stable(seed, hidden):
         enc.affine_in_action(np.zeros(n_state + 1))
 
 
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10**6), hidden=st.sampled_from([(5,), (6, 4), (4, 4, 3)]))
+def test_piece_at_an_action_is_the_network_on_its_activation_pattern(seed, hidden):
+    """The piece through ``a`` equals Q(a) + linear @ a at ``a`` and at every action with the
+    same activation pattern (checked by forward passes over all feasible actions), and is
+    affine where ``affine_in_action`` would give None."""
+    rng = np.random.default_rng(seed)
+    n_action, n_state, budget = 5, 2, 3
+    net = random_net([n_action + n_state, *hidden, 1], rng)
+    action_milp = knapsack_milp(np.ones(n_action), budget)
+    linear = rng.normal(size=n_action)
+    state = rng.random(n_state)
+    enc = encode_network(net, action_milp, state, linear_objective=linear)
+
+    def pattern(a):
+        h, signs = np.r_[a, state], []
+        for W, b in zip(net.weights[:-1], net.biases[:-1]):
+            z = W @ h + b
+            signs.append(z >= 0)
+            h = np.maximum(z, 0.0)
+        return np.concatenate(signs)
+
+    actions = [np.array(a, float) for a in itertools.product((0, 1), repeat=n_action)
+               if sum(a) <= budget]
+    for a in actions[::3]:
+        g, c = enc.piece_at(state, a)
+        for b in actions:
+            if (pattern(b) == pattern(a)).all():
+                assert g @ b + c == pytest.approx(net.forward(np.r_[b, state])[0] + linear @ b,
+                                                  abs=1e-9)
+    with pytest.raises(SolverInputError, match="EncodedNetwork.piece_at.action: must be 5 "):
+        enc.piece_at(state, np.zeros(n_action + 1))
+
+
 def test_auxiliary_columns_linear_term_and_lp_tightening():
     rng = np.random.default_rng(5)
     n_action, n_state, budget = 6, 2, 3
