@@ -3,7 +3,8 @@
 Writes to ``--out DIR``: ``domain.npz`` (the instance, for evaluation on the same arms),
 ``sequoia.pt`` (state dicts, read back with ``torch.load(..., weights_only=True)``) and
 ``sequoia.npz`` (the network as numpy weights, what :class:`SequoiaPlanner` loads). The summary
-(argmax solves, cache hits, time) goes to stdout, progress to stderr.
+(argmax solves and, for the MIP, how many stopped at their time limit; cache hits, time) goes
+to stdout, progress to stderr.
 """
 
 from __future__ import annotations
@@ -212,8 +213,13 @@ def run(args) -> int:
                       f"per step (paired; it replaces the start beyond "
                       f"{config.selection_margin:g} standard errors)")
     oracle = {"mip": "MIP", "brute": "enumeration"}[res.argmax]
+
+    def solves(n: int, limited: int) -> str:     # enumeration has no time limit
+        return f"{n}, {limited} at the time limit" if res.argmax == "mip" else f"{n}"
+
     print(f"{oracle} solves {res.n_action_solves + res.n_target_solves} (acting "
-          f"{res.n_action_solves}, targets {res.n_target_solves}); cache hits {res.cache_hits}; "
+          f"{solves(res.n_action_solves, res.n_action_limited)}; targets "
+          f"{solves(res.n_target_solves, res.n_target_limited)}); cache hits {res.cache_hits}; "
           f"hard target updates {res.n_target_updates}; time {res.seconds:.1f} s")
     print(f"wrote {out / 'sequoia.pt'}, {out / 'sequoia.npz'}, {out / 'domain.npz'}")
     sys.stdout.flush()

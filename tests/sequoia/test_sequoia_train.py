@@ -194,6 +194,38 @@ def test_a_broken_target_pool_gives_a_typed_error(tiny_capacity):
         maxima(np.array([[0, 1, 2, 3]]), np.array([4]))
 
 
+def test_an_interrupted_training_stops_its_target_workers_at_once(tiny_capacity, monkeypatch):
+    """Ctrl-C while a worker holds slow target solves: the workers are stopped at once
+    (``stop_now``), not shut down after their whole batch (a review waited 19 s for it)."""
+    from concurrent.futures import Future
+
+    from rmab.planners.sequoia import train as train_module
+
+    class Interrupted(Future):          # Ctrl-C while waiting for the worker's solves
+        def result(self, timeout=None):
+            raise KeyboardInterrupt
+
+    class BusyPool:
+        def __init__(self):
+            self.calls = []
+
+        def submit(self, *args):
+            self.calls.append("submit")
+            return Interrupted()
+
+        def shutdown(self, wait=True, **kwargs):
+            self.calls.append(f"shutdown(wait={wait})")
+
+    pool, stopped = BusyPool(), []
+    monkeypatch.setattr(train_module, "spawn_pool", lambda n: pool)
+    monkeypatch.setattr(train_module, "stop_now", stopped.append)
+    cfg = SequoiaConfig(**{**SMALL, "warm_start_samples": 0, "episodes": 2, "batch_size": 8,
+                           "workers": 1, "validate_every": 0})
+    with pytest.raises(KeyboardInterrupt):
+        train_sequoia(tiny_capacity, cfg, seed=0, progress=False)
+    assert pool.calls == ["submit"] and stopped == [pool]       # stopped, not waited on
+
+
 @pytest.mark.slow
 def test_trainings_that_cannot_start_give_a_typed_error_at_once(tmp_path):
     """A script without the ``__main__`` guard re-runs itself in every spawned worker, which
@@ -808,3 +840,191 @@ def test_both_gain_tables_keep_the_best_validated_training(tiny_capacity):
     best = len(both.validation_rewards) - 1 - best
     assert both.restart == both.validated_restart[best]
     assert isinstance(both.network, GainTableNetwork) == bool(both.restart)
+
+
+# -- limits, input checks, checkpoint metadata, validation episodes ----------------------------
+
+LIMITED = dict(argmax="mip", episodes=2, horizon=5, batch_size=8, target_update=5,
+               warm_start_samples=100, warm_start_epochs=1, validate_every=0, hidden=(32, 32),
+               stability=0.0, time_limit=1e-3, target_time_limit=1e-3)
+
+
+def test_time_limited_training_solves_are_counted_and_warned_once(monkeypatch):
+    """Acting and target solves that stop at their time limit are counted in the result and
+    reported by one SolverLimitWarning at the end (training was silent about them)."""
+    import warnings
+
+    from rmab.domains import make_domain
+    from rmab.errors import SolverLimitWarning
+    from rmab.planners.sequoia.argmax import MIPArgmax
+
+    seen = []
+    solve = MIPArgmax.solve
+
+    def spy(self, states, time_to_go):
+        res = solve(self, states, time_to_go)
+        seen.append(res.status)
+        return res
+
+    monkeypatch.setattr(MIPArgmax, "solve", spy)
+    d = make_domain("capacity", 10, 3, seed=4)        # 1 ms is too short for its MIPs
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = train_sequoia(d, SequoiaConfig(**LIMITED), seed=0, progress=False)
+    assert len(seen) == res.n_action_solves + res.n_target_solves
+    assert 0 < res.n_action_limited <= res.n_action_solves
+    assert 0 < res.n_target_limited <= res.n_target_solves
+    assert res.n_action_limited + res.n_target_limited == sum(s != "optimal" for s in seen)
+    limits = [w for w in caught if issubclass(w.category, SolverLimitWarning)]
+    assert len(limits) == 1 and limits[0].filename == __file__
+    assert (f"train_sequoia: {res.n_action_limited} of {res.n_action_solves} acting solves "
+            f"(SequoiaConfig.time_limit=0.001) and {res.n_target_limited} of "
+            f"{res.n_target_solves} target solves") in str(limits[0].message)
+    assert "those targets lower bounds on the maxima" in str(limits[0].message)
+
+
+def test_exact_training_solves_give_no_limit_warning(tiny_capacity):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = train_sequoia(tiny_capacity, SequoiaConfig(episodes=1, **SMALL), seed=0,
+                            progress=False)
+    assert res.n_action_limited == res.n_target_limited == 0
+
+
+def test_rmab_train_prints_the_solves_at_their_time_limit(tmp_path, capsys):
+    import re
+
+    from rmab.cli import main
+
+    code = main(["train", "--domain", "capacity", "--arms", "10", "--budget", "3",
+                 "--episodes", "0", "--horizon", "4", "--hidden", "32,32", "--stability", "0",
+                 "--argmax", "mip", "--time-limit", "0.001", "--validation-episodes", "1",
+                 "--out", str(tmp_path), "--no-progress"])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert re.search(r"MIP solves 4 \(acting 4, [1-4] at the time limit; targets 0, 0 at the "
+                     r"time limit\)", out), out
+    assert "rmab: warning: train_sequoia: " in err
+
+
+def test_public_training_functions_refuse_bad_input(tiny_capacity, tmp_path):
+    """Typed errors naming the field, not AttributeError or torch's RuntimeError."""
+    from rmab.planners.sequoia.train import beats
+
+    d, cfg = tiny_capacity, SequoiaConfig(**{**SMALL, "warm_start_samples": 100,
+                                             "warm_start_epochs": 1})
+
+    def qnet(n_inputs=9):
+        return QNetwork(n_inputs, (4,), generator=torch.Generator().manual_seed(0))
+
+    # a seed is taken as the seed of a Generator, anything else refused
+    seeded = warm_start(qnet(), d, cfg, 3)
+    assert seeded.loss_after == warm_start(qnet(), d, cfg, np.random.default_rng(3)).loss_after
+    with pytest.raises(InvalidParameterError, match="warm_start.rng: must be an integer, numpy "
+                                                    "SeedSequence or Generator; got 'x'"):
+        warm_start(qnet(), d, cfg, "x")
+    with pytest.raises(InvalidModelError, match=r"warm_start.qnet: must have action_size \+ "
+                                                r"n_arms \+ 1 = 9 inputs for this domain; got 12"):
+        warm_start(qnet(12), d, cfg, 0)
+    with pytest.raises(InvalidParameterError, match="warm_start.config: must be a "
+                                                    "SequoiaConfig; got NoneType"):
+        warm_start(qnet(), d, None, 0)
+    with pytest.raises(InvalidParameterError, match="warm_start.qnet: must be a QNetwork; got "
+                                                    "dict"):
+        warm_start({}, d, cfg, 0)
+    with pytest.raises(InvalidParameterError, match="warm_start.domain: must be a coRMAB "
+                                                    "Domain"):
+        warm_start(qnet(), "capacity", cfg, 0)
+    tabled = tabled_qnetwork(d)
+    with pytest.raises(InvalidParameterError, match=r"warm_start.prior: must have the shape of "
+                                                    r"the network's gain table \(4, 4, 2\); "
+                                                    r"got \(4, 4\)"):
+        warm_start(tabled, d, cfg, 0, prior=np.zeros((4, 4)))
+    with pytest.raises(PlanningError, match=r"TargetMaxima: call reset\(network\) first"):
+        TargetMaxima(d, cfg)(np.zeros((1, 4), np.int64), np.array([2]))
+    with pytest.raises(InvalidParameterError, match="TargetMaxima.config: must be a "
+                                                    "SequoiaConfig; got NoneType"):
+        TargetMaxima(d, None)
+    with pytest.raises(InvalidParameterError, match="save_checkpoint.qnet: must be a QNetwork; "
+                                                    "got dict"):
+        save_checkpoint(tmp_path / "ck.pt", {})
+    with pytest.raises(InvalidParameterError, match="save_checkpoint.target: must be a "
+                                                    "QNetwork; got dict"):
+        save_checkpoint(tmp_path / "ck.pt", qnet(), target={})
+    with pytest.raises(InvalidParameterError, match="save_checkpoint.optimizer: must be a "
+                                                    "torch optimizer; got dict"):
+        save_checkpoint(tmp_path / "ck.pt", qnet(), optimizer={})
+    with pytest.raises(InvalidParameterError, match="save_checkpoint.meta: must be a dict; got "
+                                                    "list"):
+        save_checkpoint(tmp_path / "ck.pt", qnet(), meta=[1])
+    with pytest.raises(InvalidParameterError, match="save_checkpoint.path: must be a path"):
+        save_checkpoint(3.5, qnet())
+    assert not list(tmp_path.iterdir())                         # nothing written
+    with pytest.raises(InvalidParameterError, match="to_relu_network.qnet: must be a QNetwork"):
+        to_relu_network({})
+    with pytest.raises(InvalidParameterError, match="beats.margin: must be >= 0.0; got -1.0"):
+        beats([1.0, 2.0], [0.0, 0.0], -1)
+
+
+def test_brute_force_argmax_on_a_domain_without_a_list_names_the_setting(tmp_path, capsys):
+    """``argmax='brute'`` where the domain cannot list its actions: the error names
+    ``SequoiaConfig.argmax`` (not the internal ``BruteForceArgmax.domain``) and the choices
+    that work, before any training."""
+    from rmab.cli import main
+    from rmab.domains import make_domain
+
+    d = make_domain("capacity", 40, 5, seed=0)
+    with pytest.raises(InvalidParameterError, match="SequoiaConfig.argmax: must be 'auto' or "
+                                                    "'mip' for a domain that cannot list its "
+                                                    "feasible actions .*got 'brute' with a "
+                                                    "capacity domain of action_size 40"):
+        train_sequoia(d, SequoiaConfig(argmax="brute", episodes=1), progress=False)
+    assert main(["train", "--domain", "capacity", "--arms", "40", "--argmax", "brute",
+                 "--out", str(tmp_path / "out"), "--no-progress"]) == 1
+    assert "rmab: error: SequoiaConfig.argmax: must be 'auto' or 'mip'" in capsys.readouterr().err
+
+
+def test_checkpoint_records_the_gradient_steps_behind_the_kept_network(tiny_capacity,
+                                                                        tmp_path):
+    """``meta["updates"]``: the gradient steps when the kept network was validated, not the
+    run's total (one step per period once the buffer holds a batch)."""
+    cfg = SequoiaConfig(**SMALL, episodes=4, batch_size=8, validate_every=1,
+                        validation_episodes=2)
+    res = train_sequoia(tiny_capacity, cfg, seed=0, progress=False,
+                        checkpoint=tmp_path / "ck.pt")
+    assert res.best_episode == 1                      # a seed where an early network is kept
+    meta = load_checkpoint(tmp_path / "ck.pt")["meta"]
+    assert meta["updates"] == 1 * cfg.horizon - (cfg.batch_size - 1)
+    last = train_sequoia(tiny_capacity, SequoiaConfig(**{**cfg.__dict__, "validate_every": 0}),
+                         seed=0, progress=False, checkpoint=tmp_path / "last.pt")
+    assert last.best_episode == 4
+    assert load_checkpoint(tmp_path / "last.pt")["meta"]["updates"] == 4 * 10 - 7
+
+
+def test_validation_episodes_start_the_acting_oracle_afresh(tiny_capacity):
+    """Each validation episode starts the MIP from the construction solve's block, as
+    SequoiaPlanner does each episode, not from wherever training's acting left it (with a
+    time limit the start changes the incumbent, so the validation score depended on what the
+    oracle solved before)."""
+    from rmab.planners.sequoia.argmax import MIPArgmax
+    from rmab.planners.sequoia.train import _Episodes
+
+    d, H = tiny_capacity, 3
+    net = to_relu_network(QNetwork(9, (8, 8), generator=torch.Generator().manual_seed(1)))
+    starts = []
+
+    class Recording(MIPArgmax):
+        def solve(self, states, time_to_go):
+            if time_to_go == H:                         # an episode's first step
+                starts.append(self._start is self._first)
+            return super().solve(states, time_to_go)
+
+    oracle = Recording(d, H, net, time_limit=10.0)
+    rng = np.random.default_rng(0)
+    while oracle._start is oracle._first:               # training's acting moved the start
+        oracle.solve(rng.integers(0, d.n_states, d.n_arms), 2)
+    play = _Episodes(d, SequoiaConfig(**{**SMALL, "horizon": H}), np.random.default_rng(1), 3)
+    play.play(net, oracle)
+    assert starts == [True, True, True]

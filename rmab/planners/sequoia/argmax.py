@@ -341,14 +341,21 @@ def make_argmax(domain, horizon: int, method: str = "auto", *, mip_gap: float = 
                      carry_start=carry_start)
 
 
+def maxima_of(oracle, jobs: list) -> tuple[list[float], int]:
+    """The maxima of ``jobs`` (``(states, time_to_go)`` pairs) and how many of the solves
+    stopped at their limit."""
+    results = [oracle.solve(s, ttg) for s, ttg in jobs]
+    return [r.value for r in results], sum(r.status != "optimal" for r in results)
+
+
 _WORKER: dict = {}
 
 
-def solve_chunk(spec: tuple, session, version: int, network, jobs: list) -> list[float]:
-    """Worker-process entry of parallel target solves: the maxima of ``jobs`` (a list of
-    ``(states, time_to_go)``). The oracle is built once per ``session`` (one training run) in
-    each process, and its network replaced only when ``version`` changes (a new target
-    network)."""
+def solve_chunk(spec: tuple, session, version: int, network, jobs: list
+                ) -> tuple[list[float], int]:
+    """Worker-process entry of parallel target solves: :func:`maxima_of` ``jobs``. The oracle
+    is built once per ``session`` (one training run) in each process, and its network replaced
+    only when ``version`` changes (a new target network)."""
     if _WORKER.get("session") != session:
         domain, horizon, method, mip_gap, time_limit = spec
         _WORKER.update(session=session, version=None,
@@ -358,4 +365,4 @@ def solve_chunk(spec: tuple, session, version: int, network, jobs: list) -> list
     if _WORKER["version"] != version:
         oracle.set_network(network)
         _WORKER["version"] = version
-    return [oracle.solve(s, ttg).value for s, ttg in jobs]
+    return maxima_of(oracle, jobs)

@@ -32,17 +32,20 @@ import math
 import os
 import sys
 import time
+import warnings
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from rmab._processes import spawn_failure, spawn_pool, stop_now
-from rmab._validation import as_generator, check_number
+from rmab._validation import as_generator, check_number, check_path
 from rmab.domains.arm import initial_states
-from rmab.errors import InvalidModelError, InvalidParameterError
+from rmab.domains.base import ENUMERATION_SIZE, Domain
+from rmab.errors import InvalidModelError, InvalidParameterError, PlanningError, SolverLimitWarning
 from rmab.models.storage import atomic_write
-from rmab.planners.sequoia.argmax import ARGMAX_METHODS, BruteForceArgmax, make_argmax
+from rmab.planners.sequoia.argmax import (ARGMAX_METHODS, BruteForceArgmax, make_argmax,
+                                          maxima_of, solve_chunk)
 from rmab.planners.sequoia.cache import TargetCache
 from rmab.planners.sequoia.features import encode_inputs, input_size
 from rmab.planners.sequoia.gains import GainTableNetwork, table_args, whittle_gain_table
@@ -303,8 +306,12 @@ class TrainResult:
     ``config.selection_episodes`` fresh episodes and their mean per-step reward there, in all
     and per episode (empty without); solve counts
     (``n_action_solves`` includes validation and re-selection), cache hits, hard target
-    updates and wall time, summed over restarts; ``argmax``: the oracle that solved them,
-    ``"mip"`` or ``"brute"`` (``config.argmax`` with ``"auto"`` resolved).
+    updates and wall time, summed over restarts; ``n_action_limited`` and
+    ``n_target_limited``: how many of those acting and target solves stopped at their time
+    limit (the action is then the best found, the target a lower bound on the maximum; a
+    :class:`~rmab.errors.SolverLimitWarning` says so at the end of training); ``argmax``: the
+    oracle that solved them, ``"mip"`` or ``"brute"`` (``config.argmax`` with ``"auto"``
+    resolved).
     """
 
     network: object
@@ -327,6 +334,8 @@ class TrainResult:
     selection_rewards: np.ndarray = field(default_factory=lambda: np.zeros(0))
     selection_episode_rewards: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     argmax: str = "mip"
+    n_action_limited: int = 0
+    n_target_limited: int = 0
 
     @property
     def whittle_start(self) -> int:
@@ -342,6 +351,24 @@ def whittle_start(episodes, restarts, trainings) -> int:
                  if e == 0 and trainings[r]), -1)
 
 
+def _check_config(owner: str, config) -> None:
+    if not isinstance(config, SequoiaConfig):
+        raise InvalidParameterError(f"{owner}.config: must be a SequoiaConfig; got "
+                                    f"{type(config).__name__}")
+
+
+def _check_domain(owner: str, domain) -> None:
+    if not isinstance(domain, Domain):
+        raise InvalidParameterError(f"{owner}.domain: must be a coRMAB Domain (see "
+                                    f"rmab.domains); got {type(domain).__name__}")
+
+
+def _check_qnet(owner: str, field: str, qnet) -> None:
+    if not isinstance(qnet, QNetwork):
+        raise InvalidParameterError(f"{owner}.{field}: must be a QNetwork; got "
+                                    f"{type(qnet).__name__}")
+
+
 # -- numpy export ----------------------------------------------------------------------------
 
 def to_relu_network(qnet: QNetwork):
@@ -349,6 +376,7 @@ def to_relu_network(qnet: QNetwork):
     gain table as a :class:`~rmab.planners.sequoia.gains.GainTableNetwork` if it has one."""
     from solvers.nn import ReLUNetwork
 
+    _check_qnet("to_relu_network", "qnet", qnet)
     net = ReLUNetwork.from_torch(qnet.layers)
     if qnet.gains is None:
         return net
@@ -359,12 +387,13 @@ def to_relu_network(qnet: QNetwork):
 
 # -- warm start ------------------------------------------------------------------------------
 
-def warm_start(qnet: QNetwork, domain, config: SequoiaConfig, rng: np.random.Generator,
-               scale: float = 1.0, max_ones: int | None = None,
-               bound: LagrangianBound | None = None, prior=None) -> WarmStartResult:
+def warm_start(qnet: QNetwork, domain, config: SequoiaConfig, rng, scale: float = 1.0,
+               max_ones: int | None = None, bound: LagrangianBound | None = None,
+               prior=None) -> WarmStartResult:
     """Fit ``qnet`` to the ``config.warm_start`` target, less ``config.offset``
     (:mod:`~rmab.planners.sequoia.warm_targets`; ``bound``: the domain's
-    :class:`LagrangianBound` if already built), in place.
+    :class:`LagrangianBound` if already built), in place. ``rng``: a seed or
+    :class:`numpy.random.Generator` (drawn from).
 
     Adam, mini-batches of 128, ``config.warm_start_epochs`` passes over 90 % of
     ``config.warm_start_samples`` pairs; the loss is measured on the other 10 %. With
@@ -379,9 +408,21 @@ def warm_start(qnet: QNetwork, domain, config: SequoiaConfig, rng: np.random.Gen
     action is then the prior's (Whittle's, for the Whittle gains), and DQN starts from it.
     Without warm-start data the table is ``prior`` itself (``κ = 1``).
     """
+    _check_qnet("warm_start", "qnet", qnet)
+    _check_domain("warm_start", domain)
+    _check_config("warm_start", config)
+    rng = as_generator(rng, "warm_start.rng")
+    want = input_size(domain.action_size, domain.n_arms)
+    if qnet.sizes[0] != want:
+        raise InvalidModelError(f"warm_start.qnet: must have action_size + n_arms + 1 = {want} "
+                                f"inputs for this domain; got {qnet.sizes[0]}")
     if prior is not None and qnet.gains is None:
         raise InvalidParameterError("warm_start.prior: needs a QNetwork with a gain table "
                                     "(levels_map=...)")
+    if prior is not None and np.shape(prior) != tuple(qnet.gains.shape):
+        raise InvalidParameterError(f"warm_start.prior: must have the shape of the network's "
+                                    f"gain table {tuple(qnet.gains.shape)}; got "
+                                    f"{np.shape(prior)}")
     if config.warm_start_samples == 0 or config.warm_start_epochs == 0:
         if prior is not None:
             _PriorFit.install(qnet, prior, 1.0)
@@ -504,16 +545,21 @@ def bellman_targets(batch: Batch, discount: float, max_value, offset=None,
 class TargetMaxima:
     """``max_{a'} Q_target(s', a', ttg)`` with the :class:`TargetCache` in front of the solver.
 
-    ``reset(network)`` installs a new target network and clears the cache. Misses of one call
-    are deduplicated and solved serially or, with ``workers > 0``, split over ``spawn`` worker
-    processes (each keeps its own persistent model of the current target network).
+    ``reset(network)`` installs a new target network and clears the cache (call it before the
+    first use). Misses of one call are deduplicated and solved serially or, with
+    ``workers > 0``, split over ``spawn`` worker processes (each keeps its own persistent model
+    of the current target network). ``n_solves`` counts the solves, ``n_limited`` those that
+    stopped at their time limit (their maximum is a lower bound).
     """
 
     def __init__(self, domain, config: SequoiaConfig):
+        _check_domain("TargetMaxima", domain)
+        _check_config("TargetMaxima", config)
         self.domain = domain
         self.config = config
         self.cache = TargetCache()
         self.n_solves = 0
+        self.n_limited = 0
         self._oracle = None
         self._pool = None
         self._version = 0
@@ -532,6 +578,8 @@ class TargetMaxima:
             self._oracle.set_network(network)
 
     def __call__(self, next_states: np.ndarray, time_to_go: np.ndarray) -> np.ndarray:
+        if self._network is None:
+            raise PlanningError("TargetMaxima: call reset(network) first")
         out = np.empty(len(time_to_go))
         misses: dict[tuple, list[int]] = {}
         for i, (s, ttg) in enumerate(zip(next_states, time_to_go)):
@@ -551,9 +599,9 @@ class TargetMaxima:
 
     def _solve(self, jobs: list) -> list[float]:
         if self.config.workers == 0:
-            return [self._oracle.solve(s, ttg).value for s, ttg in jobs]
-        from rmab.planners.sequoia.argmax import solve_chunk
-
+            values, limited = maxima_of(self._oracle, jobs)
+            self.n_limited += limited
+            return values
         pool = self._get_pool()
         w = self.config.workers
         chunks = [jobs[i::w] for i in range(w) if jobs[i::w]]
@@ -569,8 +617,9 @@ class TargetMaxima:
             raise spawn_failure("SequoiaConfig.workers", w, "solving the Bellman targets",
                                 "workers=0") from exc
         values = [0.0] * len(jobs)
-        for i, res in enumerate(results):
+        for i, (res, limited) in enumerate(results):
             values[i::w] = res
+            self.n_limited += limited
         return values
 
     def _get_pool(self):
@@ -578,9 +627,14 @@ class TargetMaxima:
             self._pool = spawn_pool(self.config.workers)
         return self._pool
 
-    def close(self) -> None:
+    def close(self, now: bool = False) -> None:
+        """End the workers once their solves are done, or ``now`` (on an error or Ctrl-C: the
+        solves in flight are dropped)."""
         if self._pool is not None:
-            self._pool.shutdown()
+            if now:
+                stop_now(self._pool)
+            else:
+                self._pool.shutdown()
             self._pool = None
 
 
@@ -592,19 +646,25 @@ def train_sequoia(domain, config: SequoiaConfig | None = None, *, seed=None,
 
     Episodes start from Bernoulli(``config.p_high``) states (0.5 as in the paper) and last
     ``config.horizon`` periods; the per-step reward is the expected reward of the domain's
-    simulator. ``checkpoint``: a path where the final state dicts are saved
-    (:func:`save_checkpoint`). Progress goes to stderr (tqdm) when ``progress``.
+    simulator. ``checkpoint``: a path where the returned network's state dict is saved
+    (:func:`save_checkpoint`) with ``meta`` ``config`` (as a dict), ``episodes``,
+    ``best_episode``, ``restart`` and ``updates``, the gradient steps behind that network
+    (in its training, up to its validation). Progress goes to stderr (tqdm) when ``progress``.
+    Solves stopped at their time limit give one
+    :class:`~rmab.errors.SolverLimitWarning` at the end.
     """
     config = SequoiaConfig() if config is None else config
-    if not isinstance(config, SequoiaConfig):
-        raise InvalidParameterError(f"train_sequoia.config: must be a SequoiaConfig; got "
-                                    f"{type(config).__name__}")
-    from rmab.domains.base import Domain
+    _check_config("train_sequoia", config)
     from rmab.models.storage import check_writable
 
-    if not isinstance(domain, Domain):
-        raise InvalidParameterError(f"train_sequoia.domain: must be a coRMAB Domain (see "
-                                    f"rmab.domains); got {type(domain).__name__}")
+    _check_domain("train_sequoia", domain)
+    if config.argmax == "brute" and domain.feasible_actions() is None:
+        raise InvalidParameterError(f"SequoiaConfig.argmax: must be 'auto' or 'mip' for a "
+                                    f"domain that cannot list its feasible actions (listed "
+                                    f"only with action_size <= {ENUMERATION_SIZE}, or as a "
+                                    f"path domain's route sets); got 'brute' with a "
+                                    f"{domain.kind} domain of action_size "
+                                    f"{domain.action_size}")
     rng = as_generator(seed, "train_sequoia.seed")
     if checkpoint is not None:
         if not isinstance(checkpoint, (str, os.PathLike)):
@@ -614,9 +674,17 @@ def train_sequoia(domain, config: SequoiaConfig | None = None, *, seed=None,
     threads = torch.get_num_threads()
     torch.set_num_threads(1)          # tiny networks: one thread is fastest; restored below
     try:
-        return _train(domain, config, rng, progress, checkpoint)
+        result = _train(domain, config, rng, progress, checkpoint)
     finally:
         torch.set_num_threads(threads)
+    if result.n_action_limited or result.n_target_limited:
+        warnings.warn(f"train_sequoia: {result.n_action_limited} of {result.n_action_solves} "
+                      f"acting solves (SequoiaConfig.time_limit={config.time_limit}) and "
+                      f"{result.n_target_limited} of {result.n_target_solves} target solves "
+                      f"(target_time_limit={config.target_time_limit}) stopped at their time "
+                      f"limit: those actions are the best found, those targets lower bounds on "
+                      f"the maxima", SolverLimitWarning, stacklevel=2)
+    return result
 
 
 class _Episodes:
@@ -634,19 +702,23 @@ class _Episodes:
     def n_steps(self) -> int:
         return self.uniforms.shape[0] * self.horizon
 
-    def play(self, network, acting) -> tuple[float, np.ndarray]:
+    def play(self, network, acting) -> tuple[float, np.ndarray, int]:
         """Mean per-step expected reward of ``network``'s greedy policy (``acting``'s argmax)
-        over the episodes, and per episode (k,)."""
+        over the episodes, per episode (k,), and how many solves stopped at their limit. Each
+        episode starts ``acting`` afresh (``reset_start``), as
+        :class:`~rmab.planners.sequoia.planner.SequoiaPlanner` does."""
         acting.set_network(network)
-        total, per_episode = 0.0, np.zeros(len(self.starts))
+        total, per_episode, limited = 0.0, np.zeros(len(self.starts)), 0
         for e, (states, u) in enumerate(zip(self.starts, self.uniforms)):
+            acting.reset_start()
             for t in range(self.horizon):
-                action = acting.solve(states, self.horizon - t).action
-                step = self.domain.step(states, action, u=u[t])
+                res = acting.solve(states, self.horizon - t)
+                limited += res.status != "optimal"
+                step = self.domain.step(states, res.action, u=u[t])
                 total += step.expected_reward
                 per_episode[e] += step.expected_reward
                 states = step.next_states
-        return total / self.n_steps, per_episode / self.horizon
+        return total / self.n_steps, per_episode / self.horizon, limited
 
 
 def paired_difference(rewards, reference) -> tuple[float, float]:
@@ -667,36 +739,43 @@ def beats(rewards, reference, margin: float) -> bool:
     """Whether per-episode ``rewards`` (k,) beat ``reference`` (k,) played on the same
     episodes: their mean paired difference is > 0 and > ``margin`` times its standard error
     (with one episode only ``margin == 0`` can pass)."""
+    margin = check_number("beats", "margin", margin, low=0.0)
     mean, se = paired_difference(rewards, reference)
     return mean > 0 and (margin == 0 or mean > margin * se)
 
 
 class _Validation:
     """The greedy policy on fixed :class:`_Episodes` (shared by every training); keeps every
-    validated state, in training order, and the best (ties: the later)."""
+    validated state (with its episode, restart and gradient steps), in training order, and the
+    best (ties: the later); ``n_limited`` of its ``n_solves`` stopped at their limit."""
 
     def __init__(self, play: _Episodes, acting):
         self.play, self.acting = play, acting
         self.episodes, self.restarts, self.rewards, self.networks, self.states = [], [], [], [], []
+        self.updates = []
         self.selected, self.selection_rewards = np.zeros(0, np.int64), np.zeros(0)
         self.selection_episode_rewards = np.zeros((0, 0))
         self.chosen = -1
-        self.n_solves = 0
+        self.n_solves = self.n_limited = 0
 
-    def __call__(self, qnet: QNetwork, episode: int, restart: int) -> None:
+    def __call__(self, qnet: QNetwork, episode: int, restart: int, updates: int) -> None:
         network = to_relu_network(qnet)
-        self.rewards.append(self.play.play(network, self.acting)[0])
+        reward, _, limited = self.play.play(network, self.acting)
+        self.rewards.append(reward)
         self.n_solves += self.play.n_steps
+        self.n_limited += limited
         self.episodes.append(episode)
         self.restarts.append(restart)
+        self.updates.append(updates)
         self.networks.append(network)
         self.states.append({k: v.detach().clone() for k, v in qnet.state_dict().items()})
 
     def extend(self, other: "_Validation") -> None:
         """Append the records of a later training."""
-        for name in ("episodes", "restarts", "rewards", "networks", "states"):
+        for name in ("episodes", "restarts", "updates", "rewards", "networks", "states"):
             getattr(self, name).extend(getattr(other, name))
         self.n_solves += other.n_solves
+        self.n_limited += other.n_limited
 
     @property
     def best(self) -> int:
@@ -718,8 +797,9 @@ class _Validation:
             order.append(start)
         scores = [fresh.play(self.networks[i], acting) for i in order]
         self.selected = np.array(order, dtype=np.int64)
-        self.selection_rewards = np.array([mean for mean, _ in scores])
-        self.selection_episode_rewards = np.array([each for _, each in scores])
+        self.selection_rewards = np.array([mean for mean, _, _ in scores])
+        self.selection_episode_rewards = np.array([each for _, each, _ in scores])
+        self.n_limited += sum(limited for _, _, limited in scores)
         pick = int(np.argmax(self.selection_rewards))
         if start >= 0:
             anchor = order.index(start)
@@ -746,9 +826,11 @@ class _Run:
     warm: WarmStartResult
     rewards: np.ndarray
     n_action: int = 0
+    n_action_limited: int = 0
     n_hard: int = 0
     updates: int = 0
     n_target: int = 0
+    n_target_limited: int = 0
     cache_hits: int = 0
 
 
@@ -824,10 +906,15 @@ def _train(domain, config: SequoiaConfig, rng, progress: bool, checkpoint) -> Tr
                          restart=validation.best_restart, selected=validation.selected,
                          selection_rewards=validation.selection_rewards,
                          selection_episode_rewards=validation.selection_episode_rewards,
-                         argmax="brute" if isinstance(acting, BruteForceArgmax) else "mip")
+                         argmax="brute" if isinstance(acting, BruteForceArgmax) else "mip",
+                         n_action_limited=(sum(r.n_action_limited for r in runs)
+                                           + validation.n_limited),
+                         n_target_limited=sum(r.n_target_limited for r in runs))
     if checkpoint is not None:      # the kept network alone: the last step's target and
         save_checkpoint(checkpoint, qnet,       # optimizer belong to another network
-                        meta={"config": asdict(config), "updates": kept.updates,
+                        meta={"config": asdict(config),
+                              "updates": (validation.updates[validation.best]
+                                          if validation.rewards else kept.updates),
                               "episodes": config.episodes, "best_episode": best,
                               "restart": validation.best_restart})
     return result
@@ -852,9 +939,12 @@ def _training(domain, config: SequoiaConfig, restart: int, tabled: bool, rng, to
     try:
         run = _dqn(domain, config, rng, torch_seed, restart, acting, validation, maxima, bound,
                    scale, offset, control, whittle if tabled else None, bar)
-    finally:
-        maxima.close()
-    run.n_target, run.cache_hits = maxima.n_solves, maxima.cache.hits
+    except BaseException:
+        maxima.close(now=True)           # an error or Ctrl-C does not wait for the solves
+        raise
+    maxima.close()
+    run.n_target, run.n_target_limited = maxima.n_solves, maxima.n_limited
+    run.cache_hits = maxima.cache.hits
     validation.acting = None           # a solver model does not cross processes
     return run, validation
 
@@ -876,7 +966,7 @@ def _dqn(domain, config: SequoiaConfig, rng, torch_seed: int, restart: int, acti
     warm = warm_start(qnet, domain, config, rng, scale, acting.max_ones, bound, prior)
     every = config.validate_every
     if every:
-        validation(qnet, 0, restart)
+        validation(qnet, 0, restart, 0)
     target = copy.deepcopy(qnet)
     maxima.reset(to_relu_network(target))
     buffer = ReplayBuffer(config.buffer_size, n, domain.action_size)
@@ -893,8 +983,10 @@ def _dqn(domain, config: SequoiaConfig, rng, torch_seed: int, restart: int, acti
                 action = domain.sample_action(rng)
             else:
                 acting.set_network(to_relu_network(qnet))
-                action = acting.solve(states, ttg).action
+                res = acting.solve(states, ttg)
+                action = res.action
                 run.n_action += 1
+                run.n_action_limited += res.status != "optimal"
             step = domain.step(states, action, u=rng.random(n))
             run.rewards[episode] += step.expected_reward / horizon
             buffer.add(states, action, step.expected_reward * scale, step.next_states, ttg,
@@ -921,7 +1013,7 @@ def _dqn(domain, config: SequoiaConfig, rng, torch_seed: int, restart: int, acti
                 run.n_hard += 1
         done = episode + 1
         if every and (done % every == 0 or done == config.episodes):
-            validation(qnet, done, restart)
+            validation(qnet, done, restart, run.updates)
         bar.update(1)
         bar.set_postfix(reward=f"{run.rewards[episode]:.3f}", solves=run.n_action
                         + maxima.n_solves, hits=maxima.cache.hits, refresh=False)
@@ -944,6 +1036,16 @@ def save_checkpoint(path, qnet: QNetwork, *, target: QNetwork | None = None, opt
                     meta: dict | None = None):
     """Save state dicts (network, target, optimizer) and plain metadata with ``torch.save``,
     atomically. Load with :func:`load_checkpoint` (``weights_only=True``)."""
+    check_path("save_checkpoint", path)
+    _check_qnet("save_checkpoint", "qnet", qnet)
+    if target is not None:
+        _check_qnet("save_checkpoint", "target", target)
+    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
+        raise InvalidParameterError(f"save_checkpoint.optimizer: must be a torch optimizer; got "
+                                    f"{type(optimizer).__name__}")
+    if meta is not None and not isinstance(meta, dict):
+        raise InvalidParameterError(f"save_checkpoint.meta: must be a dict; got "
+                                    f"{type(meta).__name__}")
     payload = {"format": "rmab-sequoia", "version": CHECKPOINT_VERSION, "sizes": list(qnet.sizes),
                "gain_table": None if qnet.gains is None else list(qnet.gains.shape),
                "model": qnet.state_dict(), "meta": dict(meta or {})}
