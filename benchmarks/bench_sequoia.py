@@ -13,6 +13,8 @@ seconds, because the machine may be shared):
    The network is warm-started (the fit SEQUOIA's training starts from) when
    torch is installed, else random (``--random``); ``--dqn-episodes N`` trains it with DQN at
    that J for N episodes first (the last network is timed).
+   Solves that stop at their time limit (``--time-limit``, 10 s) report the network value of
+   the best candidate before the ascent and of the action played after it.
 2. Training at J = 20, B = 5 on the capacity domain: MIP solves (acting, targets), cache hits,
    hard target updates, time. Target: <= 15 min on 2 cores for the full run (100 episodes);
    ``--quick`` runs 3 episodes.
@@ -21,7 +23,8 @@ seconds, because the machine may be shared):
    numbers); 50 episodes (``--quick``: 3).
 
 Run ``.venv/bin/python benchmarks/bench_sequoia.py [--quick] [--random] [--skip-train]
-[--arms J] [--domain KIND] [--steps N] [--dqn-episodes N] [--offset lagrangian|none]
+[--arms J] [--domain KIND] [--steps N] [--time-limit S] [--dqn-episodes N]
+[--offset lagrangian|none]
 [--formulation patterns|assignment]``.
 """
 
@@ -119,6 +122,15 @@ def bench_action_selection(n_arms: int, budget: int, steps: int, warm: bool, tim
           f"[{net.n_inputs}, 32, 32, 1] {kind}, HiGHS 1 thread, time limit {time_limit} s")
     with Clock() as c_build:
         argmax.set_network(net)
+    climbs = []                         # (value before, after) of each time-limit ascent
+    ascend = argmax._ascend
+
+    def recorded(action, value, *args):
+        out = ascend(action, value, *args)
+        climbs.append((value, out[1]))
+        return out
+
+    argmax._ascend = recorded
     rng = np.random.default_rng(1)
     upd, sol, statuses, unstable = [], [], [], []
     for _ in range(steps):
@@ -161,6 +173,11 @@ def bench_action_selection(n_arms: int, budget: int, steps: int, warm: bool, tim
           f"statuses {dict((k, statuses.count(k)) for k in set(statuses))}")
     print(f"   unstable neurons per state (of 64), median {statistics.median(unstable)}, "
           f"max {max(unstable)}")
+    if climbs:
+        before, after = np.array(climbs).T
+        print(f"   ascent after the {len(climbs)} time-limited solves: network value median "
+              f"{np.median(before):.4f} -> {np.median(after):.4f} (best candidate -> played; "
+              f"gain {np.min(after - before):.4f} to {np.max(after - before):.4f})")
     print(f"   per step (update + solve), median  : {med_upd + med_sol:8.4f} s  (target <= 0.3 s)")
     print(f"   reference: exact myopic MIP per step: {statistics.median(my):8.4f} s "
           f"(SEQUOIA step / myopic = {(med_upd + med_sol) / statistics.median(my):.1f}x)")
@@ -213,6 +230,8 @@ def main(argv=None) -> None:
                    help="figure 1's domain (default capacity)")
     p.add_argument("--steps", type=int, default=None,
                    help="states in figure 1 (default 20, --quick 5)")
+    p.add_argument("--time-limit", type=float, default=10.0,
+                   help="figure 1's time limit per solve in seconds (default 10)")
     p.add_argument("--stability", type=float, default=1.0,
                    help="ReLU-stability weight of the warm start in figure 1 (0 = none)")
     p.add_argument("--dqn-episodes", type=int, default=0,
@@ -238,7 +257,8 @@ def main(argv=None) -> None:
         from rmab.planners.sequoia.train import SequoiaConfig
 
         args.offset = SequoiaConfig.offset
-    step = bench_action_selection(args.arms, args.arms // 5, steps, not args.random, 10.0,
+    step = bench_action_selection(args.arms, args.arms // 5, steps, not args.random,
+                                  args.time_limit,
                                   args.stability, args.offset, args.dqn_episodes, args.gain_table,
                                   args.domain, args.whittle)
     if args.stability > 0 and not args.random:
