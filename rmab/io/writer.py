@@ -43,16 +43,23 @@ def write_solutions(outcomes, out) -> int:
 
 def check_text_file(owner: str, out) -> None:
     """Refuse a file object ``out`` that cannot take text: binary, closed or read-only (the
-    CSV writer would fail only after the work)."""
-    try:
-        binary = (isinstance(out, (io.RawIOBase, io.BufferedIOBase))
-                  or "b" in str(getattr(out, "mode", "")))
-        closed = bool(getattr(out, "closed", False))
-        writable = closed or not hasattr(out, "writable") or out.writable()
-    except ValueError:                              # writable() of a closed file
-        closed, writable = True, False
-    if binary or closed or not writable:
-        what = "binary" if binary else "closed" if closed else "not writable"
+    CSV writer would fail only after the work). A text stream says so (``io.TextIOBase``);
+    anything else (a ``codecs`` writer, say) is asked to write ``""``."""
+    what = None
+    if getattr(out, "closed", False):
+        what = "closed"
+    elif isinstance(out, io.TextIOBase):
+        what = None if out.writable() else "not writable"
+    elif isinstance(out, (io.RawIOBase, io.BufferedIOBase)):
+        what = "binary"
+    else:
+        try:
+            out.write("")
+        except TypeError:
+            what = "binary"
+        except (OSError, ValueError):           # io.UnsupportedOperation is both
+            what = "not writable"
+    if what:
         raise InvalidParameterError(f"{owner}.out: must be a path or a text file open for "
                                     f"writing; got a {type(out).__name__} that is {what}")
 

@@ -193,6 +193,16 @@ def test_an_out_file_that_cannot_take_text_is_refused_before_any_work(tmp_path, 
     assert calls == []
 
 
+def test_text_writers_that_are_not_text_streams_are_accepted(tmp_path):
+    """A codecs writer takes str though its mode says 'wb' (the first check refused it)."""
+    import codecs
+
+    result = solve_batches(EXAMPLE)
+    with codecs.open(tmp_path / "out.csv", "w", "utf-8") as fh:
+        assert write_solutions(result.outcomes, fh) == 15
+    assert (tmp_path / "out.csv").read_text().splitlines()[0] == ",".join(OUTPUT_COLUMNS)
+
+
 # -- the command line -----------------------------------------------------------------------
 
 def test_cli_writes_file_and_exits_0(tmp_path, capsys):

@@ -92,9 +92,7 @@ class BruteForceArgmax:
             self.set_network(network)
 
     def reset_start(self) -> None:
-        """Start the next time-limited solve from the construction solve's block again (a new
-        episode: it then plays as a new oracle would)."""
-        self._start = self._first
+        """Nothing to reset: enumeration carries nothing from one solve to the next."""
 
     def set_network(self, network) -> None:
         _check_periods("BruteForceArgmax", network, self.horizon)
@@ -152,16 +150,17 @@ class MIPArgmax:
     solution's block (``carry_start``, for acting: at J = 100 on capacity a step took 0.022 s
     with it, 0.031 s without; :meth:`reset_start` goes back to the first) or always the
     construction solve's (``carry_start=False``, for targets: a solve then depends on its
-    state alone, so parallel target solves equal serial ones). When the solve stops early
+    state alone, so parallel target solves equal serial ones when they finish). When the solve stops early
     (time limit), the incumbent (if any) competes with the fallback action -- the domain's
     null action if feasible, else a fixed random feasible action -- and ``n_fallback`` random
     feasible actions (drawn from a stream seeded by the state and time to go), scored by one
     batched forward pass; the best is then improved by piecewise-linear ascent for up to
     ``ASCENT_SHARE`` of the time limit more (the network's linear piece at the action,
     maximised over the block by the linear model, while the network's value rises;
-    ``n_ascent`` counts its steps). An action always exists; ``status`` says what happened.
-    At J = 100 on path, where the MILP does not close in 10 s, the ascent took the action's
-    value from -0.59 to -0.40 in about 1 s on one state (session 26, docs/benchmarks.md).
+    ``n_ascent`` counts its steps; docs/sequoia.md). An action always exists; ``status``
+    says what happened. What a solve stopped by a time limit returns depends on the time it
+    had (HiGHS's incumbent, the ascent's steps), so only solves that finish are reproducible
+    across machines and loads.
     ``tighten="lp"`` tightens the later layers' bounds by LP at every state
     (:func:`solvers.nn.encode_network`).
     """

@@ -681,9 +681,9 @@ def train_sequoia(domain, config: SequoiaConfig | None = None, *, seed=None,
         warnings.warn(f"train_sequoia: {result.n_action_limited} of {result.n_action_solves} "
                       f"acting solves (SequoiaConfig.time_limit={config.time_limit}) and "
                       f"{result.n_target_limited} of {result.n_target_solves} target solves "
-                      f"(target_time_limit={config.target_time_limit}) stopped at their time "
-                      f"limit: those actions are the best found, those targets lower bounds on "
-                      f"the maxima", SolverLimitWarning, stacklevel=2)
+                      f"(target_time_limit={config.target_time_limit}) stopped before proving "
+                      f"their maximum (time limit): those actions are the best found, those "
+                      f"targets lower bounds on the maxima", SolverLimitWarning, stacklevel=2)
     return result
 
 
