@@ -1,6 +1,7 @@
 """Statistics and charts shared by the comparison results (private).
 
-``mean_ci`` is the one confidence-interval rule of the toolkit; ``save_bar_chart`` the one bar
+``mean_ci`` is the one confidence-interval rule of the toolkit (``PairedDifferenceResult`` the
+one paired comparison it reports); ``save_bar_chart`` the one bar
 chart (matplotlib's Agg canvas, no global backend change, written atomically); ``plot_format``
 the one rule for a plot's file name.
 """
@@ -8,6 +9,7 @@ the one rule for a plot's file name.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +17,7 @@ import numpy as np
 from rmab.errors import InvalidParameterError, MissingDependencyError
 from rmab.models.storage import atomic_write
 
-__all__ = ["mean_ci", "save_bar_chart", "plot_format", "PLOT_FORMATS"]
+__all__ = ["mean_ci", "PairedDifferenceResult", "save_bar_chart", "plot_format", "PLOT_FORMATS"]
 
 PLOT_FORMATS = ("png", "pdf", "svg")
 
@@ -45,6 +47,22 @@ def mean_ci(x: np.ndarray, confidence: float) -> tuple[float, float, float, floa
     se = float(x.std(ddof=1) / math.sqrt(k))
     half = float(stdtrit(k - 1, 0.5 + confidence / 2)) * se
     return mean, se, mean - half, mean + half
+
+
+@dataclass(frozen=True, eq=False)
+class PairedDifferenceResult:
+    """``first - second``: mean over episodes of the paired difference of their scores
+    (discounted returns in :func:`rmab.compare`, per-step rewards in a domain comparison), its
+    standard error and Student-t confidence interval (:func:`mean_ci`)."""
+
+    first: str
+    second: str
+    mean: float
+    stderr: float
+    ci_low: float
+    ci_high: float
+    episodes: int
+    confidence: float
 
 
 def save_bar_chart(path, labels, means, err, *, ylabel: str, title: str, owner: str,

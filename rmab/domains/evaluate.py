@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rmab._reporting import PairedDifferenceResult, mean_ci
 from rmab._validation import as_generator, check_number, check_seed
 from rmab._warnings import caught_record, show_again
 from rmab.domains.arm import check_states, initial_states
@@ -83,29 +84,70 @@ class DomainComparisonResult:
                       self.rewards[:, self.planners.index(REFERENCE)].mean(axis=1))
 
     @property
+    def sem_reward(self) -> np.ndarray:
+        """(n_planners,) standard error of :attr:`mean_reward` over the episodes (the seeds'
+        standard errors combined; NaN with one episode)."""
+        if self.rewards.shape[2] < 2:
+            return np.full(len(self.planners), np.nan)
+        sem = self.rewards.std(axis=2, ddof=1) / np.sqrt(self.rewards.shape[2])
+        return np.sqrt((sem ** 2).sum(axis=0)) / len(self.seeds)
+
+    def paired_difference(self, first: str, second: str,
+                          confidence: float = 0.95) -> PairedDifferenceResult:
+        """``first - second`` over every (seed, episode): both planners played the same
+        starts and random numbers, so the difference of their per-step rewards is paired."""
+        confidence = check_number("DomainComparisonResult.paired_difference", "confidence",
+                                  confidence, low=0.0, high=1.0, low_open=True, high_open=True)
+        rows = [self._index(name, field) for name, field in ((first, "first"),
+                                                             (second, "second"))]
+        d = (self.rewards[:, rows[0]] - self.rewards[:, rows[1]]).reshape(-1)
+        mean, se, lo, hi = mean_ci(d, confidence)
+        return PairedDifferenceResult(first, second, mean, se, lo, hi, d.size, confidence)
+
+    def _index(self, name: str, field: str) -> int:
+        try:
+            return self.planners.index(name)
+        except ValueError:
+            raise InvalidParameterError(f"DomainComparisonResult.paired_difference.{field}: "
+                                        f"must be one of {list(self.planners)}; got "
+                                        f"{name!r}") from None
+
+    @property
     def std_normalised(self) -> np.ndarray:
         return self.normalised.std(axis=0, ddof=1) if len(self.seeds) > 1 else \
             np.zeros(len(self.planners))
 
     def table(self) -> str:
-        """A plain-text table: planner, mean reward, normalised mean ± std over seeds ("-" with
-        one seed), ms/step; a last line says what the columns are."""
-        head = f"{'planner':<18} {'reward':>8} {'normalised':>11} {'± std':>7} {'ms/step':>9}"
+        """A plain-text table: planner, mean reward ± its standard error over episodes,
+        normalised mean ± std over seeds ("-" with one seed), ms/step; a last line says what
+        the columns are."""
+        head = (f"{'planner':<18} {'reward':>8} {'± se':>7} {'normalised':>11} {'± std':>7} "
+                f"{'ms/step':>9}")
         lines = [f"{self.kind}: {len(self.seeds)} seed(s), {self.episodes} episodes, "
                  f"H = {self.horizon} (RANDOM = 1)", head, "-" * len(head)]
+
+        def cell(x) -> str:
+            return f"{x:7.4f}" if np.isfinite(x) else f"{'-':>7}"
+
+        sem = self.sem_reward
         for p, name in enumerate(self.planners):
-            spread = f"{self.std_normalised[p]:7.4f}" if len(self.seeds) > 1 else f"{'-':>7}"
-            lines.append(f"{name:<18} {self.mean_reward[p]:8.4f} {self.mean_normalised[p]:11.4f} "
-                         f"{spread} "
+            spread = cell(self.std_normalised[p]) if len(self.seeds) > 1 else f"{'-':>7}"
+            lines.append(f"{name:<18} {self.mean_reward[p]:8.4f} {cell(sem[p])} "
+                         f"{self.mean_normalised[p]:11.4f} {spread} "
                          f"{1e3 * self.seconds_per_step[:, p].mean():9.3f}")
         if self.bound is not None:
             norm = self.normalised_bound
-            spread = f"{norm.std(ddof=1):7.4f}" if len(self.seeds) > 1 else f"{'-':>7}"
-            lines.append(f"{'upper bound (LP)':<18} {self.bound.mean():8.4f} {norm.mean():11.4f} "
-                         f"{spread} {'-':>9}")
-        lines += ["reward: expected reward per step, mean over episodes and seeds; normalised:",
-                  "reward / RANDOM's on the same instance, mean ± std over seeds (standard "
-                  "errors: the CSV)"]
+            spread = cell(norm.std(ddof=1)) if len(self.seeds) > 1 else f"{'-':>7}"
+            b = self.bound
+            se = (np.sqrt((b.var(axis=1, ddof=1) / b.shape[1]).sum()) / b.shape[0]
+                  if b.shape[1] > 1 else np.nan)
+            lines.append(f"{'upper bound (LP)':<18} {b.mean():8.4f} {cell(se)} "
+                         f"{norm.mean():11.4f} {spread} {'-':>9}")
+        lines += ["reward: expected reward per step, mean over episodes and seeds ± its standard "
+                  "error;",
+                  "normalised: reward / RANDOM's on the same instance, mean ± std over seeds;",
+                  "the planners share starts and random numbers (paired_difference compares "
+                  "two)"]
         return "\n".join(lines)
 
     def to_csv(self, path=None) -> str:
@@ -147,7 +189,7 @@ class DomainComparisonResult:
         episodes (RANDOM's mean reward taken as fixed). The title says which. With the LP
         bound, a dotted line at its normalised mean over seeds.
         """
-        from rmab._reporting import mean_ci, save_bar_chart
+        from rmab._reporting import save_bar_chart
 
         mean = self.mean_normalised
         if len(self.seeds) > 1:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmab._reporting import mean_ci, save_bar_chart
+from rmab._reporting import PairedDifferenceResult, mean_ci, save_bar_chart
 from rmab._validation import _short, check_number
 from rmab.errors import InvalidParameterError
 from rmab.models.instance import Instance
@@ -49,21 +49,6 @@ class PlannerScore:
     normalised: float
     mean_total: float
     decision_seconds: float
-
-
-@dataclass(frozen=True, eq=False)
-class PairedDifferenceResult:
-    """``first - second``: mean over episodes of the paired difference of discounted returns,
-    its standard error and Student-t confidence interval."""
-
-    first: str
-    second: str
-    mean: float
-    stderr: float
-    ci_low: float
-    ci_high: float
-    episodes: int
-    confidence: float
 
 
 @dataclass(frozen=True, eq=False)

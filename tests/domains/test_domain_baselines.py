@@ -285,10 +285,38 @@ def test_evaluate_protocol_common_random_numbers(tmp_path):
     assert res.rewards[0, 0, 1] == pytest.approx(total / 4)
     text = res.table()
     assert "iterative-myopic" in text and "RANDOM = 1" in text
-    assert text.splitlines()[-2].startswith("reward: expected reward per step")
+    assert text.splitlines()[-3].startswith("reward: expected reward per step")
     csv_text = res.to_csv(tmp_path / "out.csv")
     assert (tmp_path / "out.csv").read_text() == csv_text
     assert csv_text.count("\n") == 1 + 4
+
+
+def test_the_table_gives_standard_errors_and_planners_compare_paired():
+    """With one instance the table had no spread at all; now the reward's standard error over
+    episodes, and ``paired_difference`` over every (seed, episode) the planners shared."""
+    res = compare_domain("capacity", planners=["myopic", "iterative-myopic", "random"], n_arms=8,
+                         budget=2, seeds=(0, 1), episodes=4, horizon=3)
+    r = res.rewards                                            # (seeds, planners, episodes)
+    sem = r.std(axis=2, ddof=1) / 2.0
+    np.testing.assert_allclose(res.sem_reward, np.sqrt((sem ** 2).sum(axis=0)) / 2)
+    row = next(line for line in res.table().splitlines() if line.startswith("random "))
+    assert row.split()[1:3] == [f"{r[:, 2].mean():.4f}", f"{res.sem_reward[2]:.4f}"]
+    diff = res.paired_difference("myopic", "random")
+    d = (r[:, 0] - r[:, 2]).reshape(-1)
+    assert diff.mean == pytest.approx(d.mean()) and diff.episodes == 8
+    assert diff.stderr == pytest.approx(d.std(ddof=1) / np.sqrt(8))
+    assert diff.ci_low < diff.mean < diff.ci_high
+    same = res.paired_difference("myopic", "myopic")
+    assert (same.mean, same.stderr) == (0.0, 0.0)
+    with pytest.raises(InvalidParameterError, match=r"DomainComparisonResult.paired_difference."
+                                                    r"second: must be one of \['myopic', "):
+        res.paired_difference("myopic", "whittle")
+    with pytest.raises(InvalidParameterError, match="paired_difference.confidence"):
+        res.paired_difference("myopic", "random", confidence=1.0)
+    one = compare_domain("capacity", planners=["myopic", "random"], n_arms=8, budget=2, seeds=(0,),
+                         episodes=1, horizon=3)
+    assert np.isnan(one.sem_reward).all()
+    assert one.table().splitlines()[3].split()[2] == "-"
 
 
 def test_evaluation_from_given_starts():
