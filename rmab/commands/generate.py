@@ -85,10 +85,12 @@ def _check_flags(args) -> None:
         value = getattr(args, flag)
         if value is not None and args.kind not in kinds:
             why = f" ({args.kind} arms fix it)" if flag in ("actions", "obs") else ""
+            instead = ("; an instance takes --budget-fraction (calls per period / arms)"
+                       if flag == "budget" and args.kind in INSTANCES else "")
             which = {INSTANCES: "the instance kinds", DOMAINS: "the domains"}.get(kinds)
             which = f"{which} ({', '.join(kinds)})" if which else ", ".join(map(repr, kinds))
             raise InvalidParameterError(f"generate.{flag}: only for {which}{why}; got "
-                                        f"{_option(flag)} {value}")
+                                        f"{_option(flag)} {value}{instead}")
 
 
 def _option(flag: str) -> str:

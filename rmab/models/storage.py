@@ -202,8 +202,9 @@ def read_archive(path, owner: str, fmt: str, version: int) -> tuple[dict, dict]:
     except OSError as exc:
         raise InvalidModelError(f"{owner}: {path}: cannot be read; {exc}") from exc
     if magic != b"PK\x03\x04":   # numpy would try the file as a pickle and say so
-        hint = ("; a .POMDP file is read by rmab.read_pomdp (or 'rmab value')"
-                if path.suffix.lower() == ".pomdp" else "")
+        hint = {".pomdp": "; a .POMDP file is read by rmab.read_pomdp (or 'rmab value')",
+                ".csv": "; a CSV of batches is solved by rmab.solve_batches (or 'rmab solve')"
+                }.get(path.suffix.lower(), "")
         raise InvalidModelError(f"{owner}: {path}: {what} (an .npz archive, as written by "
                                 f"rmab){hint}")
     try:

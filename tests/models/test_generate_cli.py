@@ -175,7 +175,8 @@ def test_path_on_a_csv_graph(tmp_path, capsys):
     ("capacity", ["--clusters", "2"], "generate.clusters: only for 'health'; got --clusters 2"),
     ("path", ["--noise", "0.1"], "generate.noise: only for 'health'; got --noise 0.1"),
     ("health", ["--budget", "3"], "generate.budget: only for the domains (capacity, "
-                                  "interventions, scheduling, path); got --budget 3"),
+                                  "interventions, scheduling, path); got --budget 3; an "
+                                  "instance takes --budget-fraction"),
     ("random", ["--graph", "g.csv"], "generate.graph: only for 'path'; got --graph g.csv"),
     ("collapsing", ["--route-length", "4"], "generate.route_length: only for 'path'"),
     # flags of another domain

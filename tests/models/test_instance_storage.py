@@ -129,6 +129,11 @@ def test_a_pomdp_file_is_pointed_to_its_reader_not_to_pickles(tmp_path):
         load_instance(path)
     assert "pickle" not in str(info.value)
     assert str(info.value).endswith("a .POMDP file is read by rmab.read_pomdp (or 'rmab value')")
+    batches = tmp_path / "batches.csv"
+    batches.write_text("batch_id,arm_id,budget\n")
+    with pytest.raises(InvalidModelError, match=r"a CSV of batches is solved by "
+                                                r"rmab.solve_batches \(or 'rmab solve'\)$"):
+        load_instance(batches)
 
 
 def test_pickled_object_array_is_refused(tmp_path):

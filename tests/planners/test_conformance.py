@@ -197,6 +197,9 @@ def test_bad_belief_shape(name):
     p = _make(name).fit(inst, seed=0)
     with pytest.raises(InvalidParameterError, match="belief"):
         p.plan(inst.initial_belief[:-1])
+    with pytest.raises(InvalidParameterError, match=r"got \(\d+,\); states known exactly are "
+                                                    r"one-hot beliefs: np.eye\(n_states\)"):
+        p.plan(np.zeros(inst.n_arms, dtype=np.int64))               # states, not beliefs
     with pytest.raises(InvalidParameterError, match="sum to 1"):
         p.plan(inst.initial_belief * 2)
 
