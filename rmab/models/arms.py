@@ -51,7 +51,11 @@ def _check_costs(owner: str, costs, n_arms: int, n_actions: int) -> np.ndarray:
 
 def _check_rewards(owner: str, rewards, n_arms: int, n_states: int, n_actions: int) -> np.ndarray:
     rewards = as_float_array(owner, "rewards", rewards)
-    if rewards.ndim == 2:  # (N, S): the reward does not depend on the action
+    if rewards.ndim == 1:  # (S,): the same for every arm and action, as costs (A,) broadcast
+        check_shape(owner, "rewards", rewards, (n_states,), ("n_states",))
+        rewards = np.ascontiguousarray(np.broadcast_to(rewards[None, :, None],
+                                                       (n_arms, n_states, n_actions)))
+    elif rewards.ndim == 2:  # (N, S): the reward does not depend on the action
         check_shape(owner, "rewards", rewards, (n_arms, n_states), ("n_arms", "n_states"))
         rewards = np.ascontiguousarray(np.repeat(rewards[:, :, None], n_actions, axis=2))
     check_shape(owner, "rewards", rewards, (n_arms, n_states, n_actions),
@@ -78,7 +82,7 @@ class MDPArms:
     Parameters
     ----------
     transitions : array (n_arms, n_actions, n_states, n_states)
-    rewards : array (n_arms, n_states, n_actions) or (n_arms, n_states)
+    rewards : array (n_arms, n_states, n_actions), (n_arms, n_states) or (n_states,)
     costs : array (n_arms, n_actions) or (n_actions,), optional
         Default ``0, 1, ..., n_actions - 1`` for every arm.
     """
@@ -144,7 +148,7 @@ class POMDPArms:
     transitions : array (n_arms, n_actions, n_states, n_states)
     observations : array (n_arms, n_actions, n_states, n_obs)
         ``observations[n, a, s', o] = Pr(o | s', a)``: the signal is emitted from the next state.
-    rewards : array (n_arms, n_states, n_actions) or (n_arms, n_states)
+    rewards : array (n_arms, n_states, n_actions), (n_arms, n_states) or (n_states,)
     costs : array (n_arms, n_actions) or (n_actions,), optional
     """
 

@@ -82,6 +82,9 @@ BAD_MDP = [
     pytest.param(dict(rewards=np.zeros((3, 3))),
                  r"MDPArms\.rewards: must have shape \(n_arms=3, n_states=2\); got \(3, 3\)",
                  id="rewards-2d-shape"),
+    pytest.param(dict(rewards=[0.0, 1.0, 2.0]),
+                 r"MDPArms\.rewards: must have shape \(n_states=2\); got \(3,\)",
+                 id="rewards-1d-shape"),
     pytest.param(dict(rewards=_with(_rewards(), (2, 1, 0), np.nan)),
                  r"MDPArms\.rewards: must be finite; got nan .*\(arm 2\)", id="rewards-nan"),
     pytest.param(dict(costs=[[0, 1], [0, -1], [0, 1]]),
@@ -226,6 +229,10 @@ def test_state_only_rewards_broadcast_over_actions():
     assert arms.rewards.shape == (3, 2, 2)
     for a in range(2):
         np.testing.assert_array_equal(arms.rewards[:, :, a], r2)
+    shared = POMDPArms(_transitions(), np.full((3, 2, 2, 2), 0.5), rewards=[0.0, 1.0],
+                       costs=[0, 1])              # per state, as costs per action
+    np.testing.assert_array_equal(shared.rewards, np.broadcast_to([[0.0], [1.0]], (3, 2, 2)))
+    assert shared.rewards.flags.c_contiguous and not shared.rewards.flags.writeable
 
 
 def test_costs_default_and_broadcast():
