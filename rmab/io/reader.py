@@ -732,4 +732,17 @@ def _parse_inline(transitions: str, observations: str, rewards: str):
         column = match.group(1) if match and match.group(1) in parsed else "transitions"
         hint = " (rows rounded to 4 decimals are rescaled: n entries within n·5e-5 of 1)" \
             if "must sum to 1" in str(exc) else ""
-        return column, f"{OWNER}.{column}: must describe a valid arm; {exc}{hint}", exc
+        return column, f"{OWNER}.{column}: must describe a valid arm; {_cell_terms(exc)}{hint}", \
+            exc
+
+
+def _cell_terms(exc: Exception) -> str:
+    """``exc``'s message about the one-arm stack built from a row's cells, in the cells' own
+    terms: no "arm 0" (the row's arm is named by the error's line) and shapes without the
+    stack's leading 1."""
+    text = re.sub(r"\bat arm 0, ", "at ", str(exc))
+    text = re.sub(r" \(arm 0\)", "", text)
+    text = text.replace("n_arms=1, ", "")
+    return re.sub(r"got \(1, ([^)]*)\)",
+                  lambda m: f"got {tuple(int(k) for k in m.group(1).split(',') if k.strip())}",
+                  text)

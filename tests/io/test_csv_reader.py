@@ -394,6 +394,22 @@ def test_a_stray_row_with_a_cell_too_long_for_a_file_name_fails_only_its_batches
     assert "must have 6 fields like the header; got 7" in str(failures[0])
 
 
+def test_an_inline_arm_error_speaks_of_the_row_not_of_a_one_arm_stack(write_csv):
+    """The cells are checked as a one-arm stack; its "arm 0" and leading 1 in shapes read as
+    if the row's arm were arm 0 of something (a usability review)."""
+    arm = '"[[[0.9,0.1],[0.3,0.7]],[[0.5,0.5],[0.1,0.9]]]"'
+    bad = '"[[[1.1,-0.1],[0.3,0.7]],[[0.5,0.5],[0.1,0.9]]]"'
+    text = ("batch_id,arm_id,budget,state,transitions,rewards\n"
+            f'a,north-008,1,0,{bad},"[0,1]"\n'
+            f'b,north-009,1,0,{arm},"[0,1,2]"\n')
+    _, failures = read_batches_keep_going(write_csv(text))
+    messages = [str(f) for f in failures]
+    assert messages[0].endswith("MDPArms.transitions: must be non-negative; got -0.1 at action "
+                                "0, state 0, column 1")
+    assert messages[1].endswith("MDPArms.rewards: must have shape (n_states=2); got (3,)")
+    assert not any("arm 0" in m or "n_arms" in m for m in messages)
+
+
 def test_a_blank_before_a_quoted_cell_is_named_in_the_field_count_error(write_csv):
     """', "[0, 1, 2]"': the blank makes the quotes part of the cell and its commas split it;
     the error said only 'got 9' (a CSV review). Read as CSV is (a blank after a closing
