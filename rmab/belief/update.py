@@ -33,8 +33,9 @@ def check_beliefs(owner: str, beliefs, n_arms: int, n_states: int, field: str = 
     b = beliefs if fast else as_float_array(owner, field, beliefs,
                                             error=InvalidParameterError)
     if b.shape != (n_arms, n_states):
+        states = b.shape == (n_arms,) and bool((b == np.round(b)).all())
         hint = ("; states known exactly are one-hot beliefs: np.eye(n_states)[states]"
-                if b.shape == (n_arms,) else "")
+                if states else "")
         raise InvalidParameterError(f"{owner}.{field}: must have shape (n_arms={n_arms}, "
                                     f"n_states={n_states}); got {b.shape}{hint}")
     bad = b < 0.0

@@ -87,20 +87,19 @@ class DomainComparisonResult:
     def sem_reward(self) -> np.ndarray:
         """(n_planners,) standard error of :attr:`mean_reward` over the episodes (the seeds'
         standard errors combined; NaN with one episode)."""
-        if self.rewards.shape[2] < 2:
-            return np.full(len(self.planners), np.nan)
-        sem = self.rewards.std(axis=2, ddof=1) / np.sqrt(self.rewards.shape[2])
-        return np.sqrt((sem ** 2).sum(axis=0)) / len(self.seeds)
+        return np.array([mean_ci(self.rewards[:, p], 0.95)[1]
+                         for p in range(len(self.planners))])
 
     def paired_difference(self, first: str, second: str,
                           confidence: float = 0.95) -> PairedDifferenceResult:
-        """``first - second`` over every (seed, episode): both planners played the same
-        starts and random numbers, so the difference of their per-step rewards is paired."""
+        """``first - second``: both planners played the same starts and random numbers, so the
+        difference of their per-step rewards is paired; its mean over seeds and episodes, with
+        the seeds as strata (:attr:`sem_reward`'s rule; ``episodes`` counts the pairs)."""
         confidence = check_number("DomainComparisonResult.paired_difference", "confidence",
                                   confidence, low=0.0, high=1.0, low_open=True, high_open=True)
         rows = [self._index(name, field) for name, field in ((first, "first"),
                                                              (second, "second"))]
-        d = (self.rewards[:, rows[0]] - self.rewards[:, rows[1]]).reshape(-1)
+        d = self.rewards[:, rows[0]] - self.rewards[:, rows[1]]            # (seeds, episodes)
         mean, se, lo, hi = mean_ci(d, confidence)
         return PairedDifferenceResult(first, second, mean, se, lo, hi, d.size, confidence)
 
@@ -139,9 +138,7 @@ class DomainComparisonResult:
             norm = self.normalised_bound
             spread = cell(norm.std(ddof=1)) if len(self.seeds) > 1 else f"{'-':>7}"
             b = self.bound
-            se = (np.sqrt((b.var(axis=1, ddof=1) / b.shape[1]).sum()) / b.shape[0]
-                  if b.shape[1] > 1 else np.nan)
-            lines.append(f"{'upper bound (LP)':<18} {b.mean():8.4f} {cell(se)} "
+            lines.append(f"{'upper bound (LP)':<18} {b.mean():8.4f} {cell(mean_ci(b, 0.95)[1])} "
                          f"{norm.mean():11.4f} {spread} {'-':>9}")
         lines += ["reward: expected reward per step, mean over episodes and seeds ± its standard "
                   "error;",
@@ -162,13 +159,13 @@ class DomainComparisonResult:
             for p, name in enumerate(self.planners):
                 r = self.rewards[k, p]
                 w.writerow([self.kind, "" if seed is None else seed, name, f"{r.mean():.10g}",
-                            f"{_sem(r):.6g}",
+                            f"{mean_ci(r, 0.95)[1]:.6g}",
                             f"{self.normalised[k, p]:.10g}",
                             f"{self.seconds_per_step[k, p]:.6g}", self.episodes, self.horizon])
             if self.bound is not None:
                 b = self.bound[k]
                 w.writerow([self.kind, "" if seed is None else seed, "upper-bound",
-                            f"{b.mean():.10g}", f"{_sem(b):.6g}",
+                            f"{b.mean():.10g}", f"{mean_ci(b, 0.95)[1]:.6g}",
                             f"{self.normalised_bound[k]:.10g}", "", self.episodes,
                             self.horizon])
         text = buf.getvalue()
@@ -213,11 +210,6 @@ def _ratio(x, ref):
     ref = np.asarray(ref, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(ref > 0, np.asarray(x) / np.where(ref > 0, ref, 1.0), np.nan)
-
-
-def _sem(r: np.ndarray) -> float:
-    """Standard error of the mean over episodes (NaN for one episode)."""
-    return float(r.std(ddof=1) / np.sqrt(r.size)) if r.size > 1 else float("nan")
 
 
 def _planners(planners, horizon: int) -> list:

@@ -526,7 +526,8 @@ class _FileReader:
                     build(slice(k, k + 1))
                 except InvalidModelError as one:
                     col = "costs" if overridden[k] else source_col[k]
-                    b.fail(k, col, f"{OWNER}.{col}: must give a valid arm; {one}", one)
+                    b.fail(k, col, f"{OWNER}.{col}: must give a valid arm; {_cell_terms(one)}",
+                           one)
             b.fail(0, None, f"{OWNER}: must give valid arms; {exc}", exc)
 
 
@@ -738,11 +739,13 @@ def _parse_inline(transitions: str, observations: str, rewards: str):
 
 def _cell_terms(exc: Exception) -> str:
     """``exc``'s message about the one-arm stack built from a row's cells, in the cells' own
-    terms: no "arm 0" (the row's arm is named by the error's line) and shapes without the
-    stack's leading 1."""
+    terms: no "arm 0" (the row's arm is named by the error's line), indices without the
+    stack's leading 0 and shapes without its leading 1."""
+    def rest(m) -> str:
+        return f"{m.group(1)} {tuple(int(k) for k in m.group(2).split(',') if k.strip())}"
+
     text = re.sub(r"\bat arm 0, ", "at ", str(exc))
     text = re.sub(r" \(arm 0\)", "", text)
     text = text.replace("n_arms=1, ", "")
-    return re.sub(r"got \(1, ([^)]*)\)",
-                  lambda m: f"got {tuple(int(k) for k in m.group(1).split(',') if k.strip())}",
-                  text)
+    text = re.sub(r"(at index) \(0, ([^)]*)\)", rest, text)
+    return re.sub(r"(got) \(1, ([^)]*)\)", rest, text)

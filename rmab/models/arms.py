@@ -51,7 +51,7 @@ def _check_costs(owner: str, costs, n_arms: int, n_actions: int) -> np.ndarray:
 
 def _check_rewards(owner: str, rewards, n_arms: int, n_states: int, n_actions: int) -> np.ndarray:
     rewards = as_float_array(owner, "rewards", rewards)
-    if rewards.ndim == 1:  # (S,): the same for every arm and action, as costs (A,) broadcast
+    if rewards.ndim == 1:  # (S,): per state, the same for every arm and action
         check_shape(owner, "rewards", rewards, (n_states,), ("n_states",))
         rewards = np.ascontiguousarray(np.broadcast_to(rewards[None, :, None],
                                                        (n_arms, n_states, n_actions)))

@@ -187,10 +187,12 @@ def _check_array_sizes(path: Path) -> None:
                                      f"{dtype}, more than its {info.file_size} bytes")
 
 
-def read_archive(path, owner: str, fmt: str, version: int) -> tuple[dict, dict]:
+def read_archive(path, owner: str, fmt: str, version: int,
+                 hints: dict | None = None) -> tuple[dict, dict]:
     """Read a file written by :func:`write_archive` whose ``meta["format"]`` is ``fmt`` and
     ``meta["version"]`` (if given) is ``version``, with ``allow_pickle=False``. Returns
-    ``(arrays, meta)``; any defect is an InvalidModelError."""
+    ``(arrays, meta)``; any defect is an InvalidModelError. ``hints``: lower-case suffix ->
+    what to say when a file of that suffix is not an archive (the reader it needs)."""
     check_path(owner, path)
     path = Path(path)
     if not path.is_file():
@@ -202,11 +204,9 @@ def read_archive(path, owner: str, fmt: str, version: int) -> tuple[dict, dict]:
     except OSError as exc:
         raise InvalidModelError(f"{owner}: {path}: cannot be read; {exc}") from exc
     if magic != b"PK\x03\x04":   # numpy would try the file as a pickle and say so
-        hint = {".pomdp": "; a .POMDP file is read by rmab.read_pomdp (or 'rmab value')",
-                ".csv": "; a CSV of batches is solved by rmab.solve_batches (or 'rmab solve')"
-                }.get(path.suffix.lower(), "")
+        hint = (hints or {}).get(path.suffix.lower())
         raise InvalidModelError(f"{owner}: {path}: {what} (an .npz archive, as written by "
-                                f"rmab){hint}")
+                                f"rmab){'; ' + hint if hint else ''}")
     try:
         _check_array_sizes(path)
         with np.load(path, allow_pickle=False) as data:
@@ -257,7 +257,9 @@ def save_instance(instance: Instance, path) -> Path:
 
 def load_instance(path) -> Instance:
     """Read an instance written by :func:`save_instance` (validated again on construction)."""
-    arrays, meta = read_archive(path, "load_instance", FORMAT, VERSION)
+    arrays, meta = read_archive(path, "load_instance", FORMAT, VERSION, {
+        ".pomdp": "a .POMDP file is read by rmab.read_pomdp (or 'rmab value')",
+        ".csv": "a CSV of batches is solved by rmab.solve_batches (or 'rmab solve')"})
     try:
         if meta["kind"] == "MDPArms":
             arms = MDPArms(arrays["transitions"], arrays["rewards"], arrays["costs"])

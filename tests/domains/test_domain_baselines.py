@@ -3,6 +3,7 @@ evaluation protocol."""
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from rmab.domains import make_domain
 from rmab.domains.baselines import (DOMAIN_PLANNERS, BaseDomainPlanner, DomainPlanner,
@@ -302,10 +303,12 @@ def test_the_table_gives_standard_errors_and_planners_compare_paired():
     row = next(line for line in res.table().splitlines() if line.startswith("random "))
     assert row.split()[1:3] == [f"{r[:, 2].mean():.4f}", f"{res.sem_reward[2]:.4f}"]
     diff = res.paired_difference("myopic", "random")
-    d = (r[:, 0] - r[:, 2]).reshape(-1)
+    d = r[:, 0] - r[:, 2]                      # the seeds are strata: their gaps are not noise
     assert diff.mean == pytest.approx(d.mean()) and diff.episodes == 8
-    assert diff.stderr == pytest.approx(d.std(ddof=1) / np.sqrt(8))
-    assert diff.ci_low < diff.mean < diff.ci_high
+    assert diff.stderr == pytest.approx(np.sqrt((d.var(axis=1, ddof=1) / 4).sum()) / 2)
+    t = stats.t.ppf(0.975, 2 * 3)
+    assert (diff.ci_low, diff.ci_high) == pytest.approx((d.mean() - t * diff.stderr,
+                                                         d.mean() + t * diff.stderr))
     same = res.paired_difference("myopic", "myopic")
     assert (same.mean, same.stderr) == (0.0, 0.0)
     with pytest.raises(InvalidParameterError, match=r"DomainComparisonResult.paired_difference."
@@ -316,6 +319,7 @@ def test_the_table_gives_standard_errors_and_planners_compare_paired():
     one = compare_domain("capacity", planners=["myopic", "random"], n_arms=8, budget=2, seeds=(0,),
                          episodes=1, horizon=3)
     assert np.isnan(one.sem_reward).all()
+    assert np.isnan(one.paired_difference("myopic", "random").stderr)
     assert one.table().splitlines()[3].split()[2] == "-"
 
 

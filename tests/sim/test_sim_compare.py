@@ -459,3 +459,21 @@ def test_mean_ci_is_the_student_t_interval(k):
     assert mean == x.mean() and se == pytest.approx(stats.sem(x), rel=1e-14)
     np.testing.assert_allclose((low, high), ref, rtol=1e-13)
     assert all(np.isnan(v) for v in mean_ci(x[:1], 0.95)[1:])
+
+
+def test_mean_ci_with_strata_is_the_pooled_within_stratum_interval():
+    """Rows as strata (instances): the stratified estimator, checked against a one-way
+    model's pooled-variance interval (statsmodels-free: by hand from scipy's t)."""
+    from scipy import stats
+
+    from rmab._reporting import mean_ci
+
+    x = np.random.default_rng(3).normal([[0.0], [5.0], [-2.0]], 1.0, size=(3, 8))
+    mean, se, low, high = mean_ci(x, 0.9)
+    pooled = ((x - x.mean(axis=1, keepdims=True)) ** 2).sum() / (3 * 7)    # within-row variance
+    assert mean == pytest.approx(x.mean())
+    assert se == pytest.approx(np.sqrt(pooled / 8 / 3), rel=1e-12)      # rows of equal size
+    half = stats.t.ppf(0.95, 21) * se
+    np.testing.assert_allclose((low, high), (mean - half, mean + half), rtol=1e-13)
+    assert mean_ci(x[:1], 0.9) == pytest.approx(mean_ci(x[0], 0.9))     # one row: plain
+    assert all(np.isnan(v) for v in mean_ci(x[:, :1], 0.9)[1:])
