@@ -20,6 +20,7 @@ from typing import ClassVar
 import numpy as np
 import scipy.sparse as sp
 
+from rmab._repr import CompactRepr
 from rmab._validation import as_generator, check_number
 from rmab.belief.update import _check_uniforms
 from rmab.domains.arm import BaseArms, check_states
@@ -31,8 +32,8 @@ __all__ = ["Domain", "ConstraintBlock", "DomainStepResult", "LinearBlockModel",
 ENUMERATION_SIZE = 16   # largest action_size whose 2**action_size vectors are filtered
 
 
-@dataclass(frozen=True, eq=False)
-class DomainStepResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class DomainStepResult(CompactRepr):
     """One simulated period: ``next_states`` int64 (n_arms,) and the expected reward
     ``Σ_j E[r_j(s'_j) | s, a]`` (the quantity the paper reports)."""
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rmab._reporting import PairedDifferenceResult, mean_ci
+from rmab._repr import CompactRepr
 from rmab._validation import as_generator, check_number, check_seed
 from rmab._warnings import caught_record, show_again
 from rmab.domains.arm import check_states, initial_states
@@ -42,8 +43,8 @@ __all__ = ["DomainComparisonResult", "evaluate_domain", "compare_domain"]
 REFERENCE = "random"
 
 
-@dataclass(frozen=True, eq=False)
-class DomainComparisonResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class DomainComparisonResult(CompactRepr):
     """Scores of several planners on one or more instances.
 
     ``rewards`` (n_seeds, n_planners, episodes): mean per-period expected reward of every

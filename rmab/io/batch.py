@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rmab._repr import CompactRepr
 from rmab._validation import _short, check_path, check_seed
 from rmab._warnings import caught_record, show_again
 from rmab.belief.update import check_actions
@@ -62,8 +63,8 @@ class BatchFailure:
         return getattr(self.error, "line", None)
 
 
-@dataclass(frozen=True, eq=False)
-class BatchSolveResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class BatchSolveResult(CompactRepr):
     """Outcome of :func:`solve_batches`: solved batches in file order, failures (only with
     ``keep_going``), the number of arm rows written to ``out`` (0 when ``out`` is None)."""
 

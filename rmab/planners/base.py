@@ -23,6 +23,7 @@ from typing import ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
+from rmab._repr import CompactRepr
 from rmab._validation import as_generator, check_number
 from rmab.belief.update import check_beliefs
 from rmab.errors import (InvalidParameterError, MissingDependencyError, NotFittedError,
@@ -46,8 +47,8 @@ class Planner(Protocol):
     def plan(self, belief: np.ndarray, *, t: int = 0) -> np.ndarray: ...
 
 
-@dataclass
-class PlanStats:
+@dataclass(repr=False)
+class PlanStats(CompactRepr):
     """Diagnostics of the last ``plan`` call: wall time, the planner's per-arm score where it
     has one (``scores``, (n_arms,), e.g. the chosen action's knapsack gain, or the index; each
     planner's in ``docs/csv.md``), and planner-specific entries in ``info`` (e.g.

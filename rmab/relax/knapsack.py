@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rmab._repr import CompactRepr
 from rmab._validation import (as_float_array, budget_slack, check_costs, check_count_limits,
                               check_number)
 from rmab.errors import InfeasibleActionError, InvalidParameterError, SolverLimitWarning
@@ -48,8 +49,8 @@ _SCALES = (1, 10, 100, 1000)
 _METHODS = ("auto", "dp", "greedy", "mip")
 
 
-@dataclass(frozen=True, eq=False)
-class KnapsackResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class KnapsackResult(CompactRepr):
     """Chosen actions (n_arms,), their total value and cost, the method used and whether the
     answer is proven optimal."""
 

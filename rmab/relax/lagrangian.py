@@ -37,6 +37,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from rmab._repr import CompactRepr
 from rmab._validation import as_generator, check_number
 from rmab.belief.update import check_beliefs
 from rmab.errors import ConvergenceWarning, InvalidParameterError, MissingDependencyError
@@ -54,8 +55,8 @@ _LP_ROWS = 60_000           # largest Hawkins LP solved for the limits' multipli
 _CERT_EVALS = 5
 
 
-@dataclass(frozen=True, eq=False)
-class LagrangianResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class LagrangianResult(CompactRepr):
     """The Lagrangian bound at the multiplier found.
 
     Attributes
@@ -129,8 +130,8 @@ class LagrangianResult:
         return self._q(b, t)
 
 
-@dataclass(frozen=True, eq=False)
-class DualCurveResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class DualCurveResult(CompactRepr):
     """``L(λ)`` on a grid of prices: ``estimate`` (k,), ``upper`` (k,) or None, ``slope`` (k,)."""
 
     prices: np.ndarray

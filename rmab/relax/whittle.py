@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rmab._repr import CompactRepr
 from rmab._validation import as_generator, check_number
 from rmab.errors import IndexabilityWarning, InvalidParameterError
 from rmab.models.arms import MDPArms, POMDPArms
@@ -37,8 +38,8 @@ __all__ = ["WhittleResult", "FiniteWhittleResult", "BeliefWhittleResult", "whitt
 _METHODS = ("homotopy", "bisection")
 
 
-@dataclass(frozen=True, eq=False)
-class WhittleResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class WhittleResult(CompactRepr):
     """Indices of fully observed arms.
 
     indices : (n_arms, n_states, n_actions - 1)
@@ -180,8 +181,8 @@ def _bisection(arms, discount, tol):
     return out
 
 
-@dataclass(frozen=True, eq=False)
-class FiniteWhittleResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class FiniteWhittleResult(CompactRepr):
     """Finite-horizon indices of fully observed arms, one table per period.
 
     indices : (horizon, n_arms, n_states, n_actions - 1)
@@ -266,8 +267,8 @@ def _check_prices(indices, n_grid):
     return np.sort(np.concatenate([grid, near - step, near + step], axis=1), axis=1)
 
 
-@dataclass(frozen=True, eq=False)
-class BeliefWhittleResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class BeliefWhittleResult(CompactRepr):
     """Belief-state indices of POMDP arms on a belief grid.
 
     grid : (G, n_states)

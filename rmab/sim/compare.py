@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rmab._reporting import PairedDifferenceResult, mean_ci, save_bar_chart
+from rmab._repr import CompactRepr
 from rmab._validation import _short, check_number
 from rmab.errors import InvalidParameterError
 from rmab.models.instance import Instance
@@ -51,8 +52,8 @@ class PlannerScore:
     decision_seconds: float
 
 
-@dataclass(frozen=True, eq=False)
-class ComparisonResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class ComparisonResult(CompactRepr):
     """Outcome of :func:`compare`.
 
     Attributes

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rmab._repr import CompactRepr
 from rmab._validation import check_number
 from rmab.belief import _kernels
 from rmab.belief.update import check_actions, impossible_signal
@@ -26,8 +27,8 @@ from rmab.sim.noise import NoiseStream, root_sequence
 __all__ = ["Environment", "StepResult"]
 
 
-@dataclass(frozen=True, eq=False)
-class StepResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class StepResult(CompactRepr):
     """One period of the simulator.
 
     Attributes

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from rmab._repr import CompactRepr
 from rmab.errors import InfeasibleActionError, InvalidParameterError, raise_in
 from rmab.planners.base import Planner
 from rmab.sim.environment import Environment
@@ -13,8 +14,8 @@ from rmab.sim.noise import int_seed, root_sequence
 __all__ = ["EpisodeResult", "run_episode"]
 
 
-@dataclass(frozen=True, eq=False)
-class EpisodeResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class EpisodeResult(CompactRepr):
     """Outcome of one episode.
 
     Attributes

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rmab._repr import CompactRepr
 from rmab._validation import as_float_array, check_number
 from rmab.errors import ConvergenceWarning, InvalidModelError, InvalidParameterError
 from rmab.models.arms import MDPArms, POMDPArms
@@ -47,8 +48,8 @@ __all__ = ["ExactResult", "value_iteration", "policy_iteration", "check_prices",
 SCALE_LIMIT = 1e300   # values a few times larger still fit in float64 (max 1.8e308)
 
 
-@dataclass(frozen=True, eq=False)
-class ExactResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class ExactResult(CompactRepr):
     """Values of ``P`` prices x ``N`` arms (``P`` = ``len(prices)``, even for a scalar price).
 
     Attributes

@@ -114,7 +114,7 @@ class FiniteAlphaVectors:
         return self.periods[0].repriced(price)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class FinitePBVIResult(PBVIResult):
     """Finite-horizon PBVI solutions for a stack of arms (identical arms share one solve).
 

@@ -30,6 +30,7 @@ from functools import cached_property
 
 import numpy as np
 
+from rmab._repr import CompactRepr
 from rmab._validation import as_float_array, as_generator, check_number
 from rmab.errors import ConvergenceWarning, InvalidParameterError
 from rmab.models.arms import POMDPArms
@@ -147,8 +148,8 @@ class AlphaVectors:
         return self.alphas + (self.price - price) * self.costs
 
 
-@dataclass(frozen=True, eq=False)
-class PBVIResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class PBVIResult(CompactRepr):
     """PBVI solutions for a stack of arms; arms with identical parameters (and initial
     belief) share one solve.
 

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rmab._repr import CompactRepr
 from rmab._validation import as_generator, check_number
 from rmab.belief import _kernels as _belief
 from rmab.belief.update import check_beliefs
@@ -52,8 +53,8 @@ __all__ = ["RolloutResult", "rollout", "hoeffding_trajectories", "MODES"]
 MODES = ("auto", "joint", "per-arm")
 
 
-@dataclass(frozen=True, eq=False)
-class RolloutResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class RolloutResult(CompactRepr):
     """Rollout estimates at one set of beliefs.
 
     Attributes

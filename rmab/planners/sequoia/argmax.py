@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from rmab._repr import CompactRepr
 from rmab.domains.base import ENUMERATION_SIZE
 from rmab.errors import InvalidModelError, InvalidParameterError, PlanningError
 from rmab.planners.sequoia.features import context_features, encode_inputs
@@ -29,8 +30,8 @@ AUTO_ENUMERATION = 5_000   # "auto" enumerates up to so many feasible actions (p
 ASCENT_SHARE = 0.2         # of the time limit, for the ascent after a solve stopped early
 
 
-@dataclass(frozen=True, eq=False)
-class ArgmaxResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class ArgmaxResult(CompactRepr):
     """A maximising feasible ``action`` (int64 (action_size,)), its network ``value``
     (forward pass), the solve ``status`` ("optimal", "time_limit", ...), ``gap`` and
     ``seconds``."""

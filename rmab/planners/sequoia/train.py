@@ -39,6 +39,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from rmab._processes import spawn_failure, spawn_pool, stop_now
+from rmab._repr import CompactRepr
 from rmab._validation import as_generator, check_number, check_path
 from rmab.domains.arm import initial_states
 from rmab.domains.base import ENUMERATION_SIZE, Domain
@@ -277,16 +278,16 @@ class SequoiaConfig:
         return floor + 0.5 * (self.learning_rate - floor) * (1.0 + math.cos(math.pi * frac))
 
 
-@dataclass(frozen=True, eq=False)
-class WarmStartResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class WarmStartResult(CompactRepr):
     """Held-out mean squared error of the warm-start regression before and after."""
 
     loss_before: float
     loss_after: float
 
 
-@dataclass(frozen=True, eq=False)
-class TrainResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class TrainResult(CompactRepr):
     """Outcome of :func:`train_sequoia`.
 
     ``network``: the trained Q-network as a :class:`solvers.nn.ReLUNetwork` (numpy; a

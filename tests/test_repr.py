@@ -1,0 +1,44 @@
+"""Result objects print on one line: arrays by shape and dtype (a usability review found
+PlanStats and LagrangianResult printing hundreds of numbers)."""
+
+import numpy as np
+import pytest
+
+import rmab
+from rmab._repr import CompactRepr
+from rmab.domains.base import DomainStepResult
+from rmab.domains.evaluate import DomainComparisonResult
+from rmab.io.batch import BatchSolveResult
+from rmab.planners.base import PlanStats
+from rmab.planners.sequoia.argmax import ArgmaxResult
+from rmab.relax.knapsack import KnapsackResult
+from rmab.relax.lagrangian import DualCurveResult, LagrangianResult
+from rmab.relax.whittle import BeliefWhittleResult, FiniteWhittleResult, WhittleResult
+from rmab.sim.compare import ComparisonResult
+from rmab.sim.environment import StepResult
+from rmab.sim.episodes import EpisodeResult
+from rmab.values.exact import ExactResult
+from rmab.values.finite_pbvi import FinitePBVIResult
+from rmab.values.pbvi import PBVIResult
+from rmab.values.rollout import RolloutResult
+
+RESULTS = [DomainStepResult, DomainComparisonResult, BatchSolveResult, PlanStats, ArgmaxResult,
+           KnapsackResult, DualCurveResult, LagrangianResult, BeliefWhittleResult,
+           FiniteWhittleResult, WhittleResult, ComparisonResult, StepResult, EpisodeResult,
+           ExactResult, FinitePBVIResult, PBVIResult, RolloutResult]
+
+
+@pytest.mark.parametrize("cls", RESULTS, ids=lambda c: c.__name__)
+def test_results_use_the_compact_repr(cls):
+    assert cls.__repr__ is CompactRepr.__repr__       # not a generated dataclass repr
+
+
+def test_arrays_print_by_shape_small_ones_in_full():
+    inst = rmab.health_intervention(50, budget_fraction=0.1, seed=0)
+    text = repr(rmab.lagrangian_bound(inst))
+    assert "\n" not in text.split("prices=")[0]
+    assert "arm_values=array(shape=(50,), dtype=float64)" in text
+    assert text.startswith("LagrangianResult(estimate=")
+    stats = PlanStats(seconds=0.5, scores=np.arange(3.0), info={"optimal": True})
+    assert repr(stats) == ("PlanStats(seconds=0.5, scores=array([0., 1., 2.]), "
+                           "info={'optimal': True})")
