@@ -198,9 +198,11 @@ def run(args) -> int:
 
         kept = int(np.flatnonzero((res.validated_at == res.best_episode)
                                   & (res.validated_restart == res.restart))[0])
+        gain = res.validation_rewards[kept] - res.validation_rewards[0]
         print(f"kept the network after {which(kept)}: validation reward "
-              f"{res.validation_rewards[kept]:.4f} per step (after the warm start "
-              f"{res.validation_rewards[0]:.4f})")
+              f"{res.validation_rewards[kept]:.4f} per step, " + (
+                  f"{gain:+.4f} over the warm start's" if gain else
+                  "the same as the warm start's (DQN did not improve on it)"))
         if res.selected.size:
             print(f"re-scored on {config.selection_episodes} fresh episodes: " + "; ".join(
                 f"{which(i)} {r:.4f}" for i, r in zip(res.selected, res.selection_rewards)))

@@ -31,6 +31,8 @@ def test_rmab_train_writes_checkpoint_network_and_domain(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "MIP solves" in out and "cache hits" in out
     assert "kept the network after" in out and "validation reward" in out
+    assert re.search(r"per step, ([+-]\d\.\d{4} over the warm start's|the same as the warm "
+                     r"start's \(DQN did not improve on it\))", out), out
     net = ReLUNetwork.load(tmp_path / "sequoia.npz")
     q = load_qnetwork(tmp_path / "sequoia.pt")
     x = np.random.default_rng(0).random((3, net.n_inputs))
