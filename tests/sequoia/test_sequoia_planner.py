@@ -177,6 +177,22 @@ def test_a_time_limited_solve_climbs_from_its_best_candidate(monkeypatch, kind):
     assert argmax.n_ascent > 0
 
 
+def test_a_path_without_route_sets_and_without_a_time_limit_is_warned_about():
+    """Beyond the route sets (here J = 40, B = 8) the network sits on the time-expanded walk
+    MILP, which HiGHS does not close in seconds; with no time_limit a plan could run for
+    minutes without a word."""
+    from rmab.errors import RmabWarning
+
+    big, small = make_path(40, 8, seed=0), make_path(20, 5, seed=0)
+    with pytest.warns(RmabWarning, match="the path domain's 40 nodes and 8 pulls need the "
+                                         "time-expanded walk MILP.*give a time_limit"):
+        SequoiaPlanner(random_network(big, (4,), 0)).fit(big)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        SequoiaPlanner(random_network(big, (4,), 0), time_limit=1.0).fit(big)
+        SequoiaPlanner(random_network(small, (4,), 0)).fit(small)
+
+
 def test_a_time_limited_argmax_hands_out_a_copy_of_its_fallback(monkeypatch):
     """MIPArgmax returned its own fallback array: a caller editing it made every later
     fallback infeasible (a review)."""

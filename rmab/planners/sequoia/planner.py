@@ -22,7 +22,8 @@ import warnings
 
 from rmab._validation import check_number
 from rmab.domains.baselines import BaseDomainPlanner
-from rmab.errors import InvalidModelError, InvalidParameterError, SolverLimitWarning
+from rmab.errors import (InvalidModelError, InvalidParameterError, RmabWarning,
+                         SolverLimitWarning)
 from rmab.planners.sequoia.argmax import MIPArgmax
 from rmab.planners.sequoia.features import (check_network_fits, load_network,
                                             read_trained_for)
@@ -79,6 +80,12 @@ class SequoiaPlanner(BaseDomainPlanner):
             raise InvalidParameterError(f"SequoiaPlanner.backend: {exc}") from exc
         except SolverInputError as exc:     # weights the MIP cannot take (over every state)
             raise InvalidModelError(f"SequoiaPlanner.network: {exc}") from exc
+        if self.time_limit is None and "move" in self._argmax.block.index:
+            warnings.warn(f"SequoiaPlanner: the path domain's {domain.n_arms} nodes and "
+                          f"{domain.budget} pulls need the time-expanded walk MILP, whose "
+                          f"solves take seconds to minutes (docs/sequoia.md, 'Larger paths'); "
+                          f"give a time_limit (about 1 s: the best action found is then "
+                          f"improved by an ascent)", RmabWarning, stacklevel=3)
 
     def _reset(self) -> None:
         self._argmax.reset_start()      # each episode plays as a new planner would
