@@ -157,7 +157,9 @@ def test_compare_domain_file_with_network_adds_both_and_plots(tmp_path, capsys):
                  "random", "--time-limit", "5", "--plot", str(png)])
     assert code == 0
     out, err = capsys.readouterr()
-    names = [line.split()[0] for line in out.splitlines()[3:-2]]
+    lines = out.splitlines()
+    names = [line.split()[0] for line in lines[3:lines.index(next(
+        line for line in lines if line.startswith("reward:")))]]
     assert names == ["random", "sequoia", "iterative-dqn"]
     assert f"wrote {png}" in err and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # naming a network planner without --network is a clear error

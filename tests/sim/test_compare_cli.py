@@ -322,7 +322,7 @@ def test_domain_comparison_defaults_include_the_index_policies(capsys):
     code = main(["compare", "--domain", "capacity", "--arms", "4", "--budget", "1", "--seeds",
                  "0", "--episodes", "1", "--horizon", "2"])
     assert code == 0
-    names = {line.split()[0] for line in capsys.readouterr().out.splitlines()[3:-2]}
+    names = {line.split()[0] for line in capsys.readouterr().out.splitlines()[3:-3]}
     assert {"sampling", "iterative-myopic", "whittle", "whittle-finite", "lagrangian"} <= names
 
 
