@@ -3,7 +3,8 @@
 Exit codes: 0 every batch solved; 1 an error (a bad row without ``--keep-going``, an unreadable
 file, a planner failure); 2 usage error (an unknown planner name among them); 3 with
 ``--keep-going``, some batches failed (each is reported on stderr) and the others were solved
-and written.
+and written. ``--check`` only reads the file and reports every bad row on stderr (exit 1 if
+any, else 0; nothing is solved or written).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 from rmab.commands import check_suffix, seed_arg
 from rmab.errors import OutputError
 from rmab.io.batch import solve_batches
+from rmab.io.reader import read_batches_keep_going
 
 
 EXIT_SOME_FAILED = 3
@@ -51,6 +53,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--keep-going", action="store_true",
                         help="skip batches with bad rows or a failing planner, solve the rest "
                              "(exit 3 if any failed)")
+    parser.add_argument("--check", action="store_true",
+                        help="only read the file and report every bad row (exit 1 if any); "
+                             "nothing is solved or written")
     parser.add_argument("--seed", type=seed_arg, default=0, help="random seed (default 0)")
     parser.add_argument("--discount", type=float, default=0.95,
                         help="discount of batches whose rows give none (default 0.95)")
@@ -58,6 +63,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    if args.check:
+        return _check(args)
     if args.out == "-":
         args.out = None
     if args.out is not None:
@@ -80,6 +87,20 @@ def run(args) -> int:
           f"{result.planner}, wrote {_count(result.rows_written, 'row')}{where}; "
           f"{len(result.failures)} failed; {result.seconds:.2f} s", file=sys.stderr)
     return EXIT_SOME_FAILED if result.failures else 0
+
+
+def _check(args) -> int:
+    batches, problems = read_batches_keep_going(args.csv, discount=args.discount,
+                                                every_row=True)
+    for problem in problems:
+        print(f"rmab: {problem}", file=sys.stderr)
+    rows = sum(len(b.arm_ids) for b in batches)
+    failed = len({p.batch_id for p in problems if p.batch_id is not None})
+    print(f"rmab: {args.csv}: {_count(len(batches), 'batch', 'batches')} ({_count(rows, 'arm')}) "
+          f"read without a problem; {_count(len(problems), 'bad row')}"
+          + (f" ({_count(failed, 'batch', 'batches')} left out)" if failed else ""),
+          file=sys.stderr)
+    return 1 if problems else 0
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:

@@ -102,18 +102,24 @@ def read_batches(path, *, discount: float = 0.95) -> list[Batch]:
     return batches
 
 
-def read_batches_keep_going(path, *, discount: float = 0.95
+def read_batches_keep_going(path, *, discount: float = 0.95, every_row: bool = False
                             ) -> tuple[list[Batch], list[BatchInputError]]:
     """Like :func:`read_batches`, but a batch with a bad row is left out and its error (one per
     failed batch, or per row with no batch id) returned instead, sorted by line.
+    ``every_row``: the first error of every bad row, not only of every failed batch (the batch
+    is read again without each bad row found, so a file is mended in one pass; ``rmab solve
+    --check``).
 
     Problems of the whole file (unreadable, not CSV, bad header, no rows) still raise.
     """
     check_path("read_batches", path)
-    return read_with_models(path, discount)[:2]
+    if not isinstance(every_row, (bool, np.bool_)):
+        raise InvalidParameterError(f"read_batches.every_row: must be True or False; got "
+                                    f"{_short(every_row)}")
+    return read_with_models(path, discount, bool(every_row))[:2]
 
 
-def read_with_models(path, discount: float = 0.95):
+def read_with_models(path, discount: float = 0.95, every_row: bool = False):
     """:func:`read_batches_keep_going` and the paths of every model file a row names, also
     in the batches left out (an output must not replace any of them)."""
     discount = check_number("read_batches", "discount", discount, low=0.0, high=1.0,
@@ -184,8 +190,28 @@ def read_with_models(path, discount: float = 0.95):
             batches.append(reader.batch(bid, groups[bid]))
         except BatchInputError as exc:
             failures.append(exc)
+            if every_row:
+                failures += _later_rows(reader, bid, groups[bid], exc)
     failures.sort(key=lambda e: e.line or 0)
     return batches, failures, reader.named_models()
+
+
+def _later_rows(reader: "_FileReader", bid: str, members: list[int],
+                error: BatchInputError) -> list[BatchInputError]:
+    """The errors of the batch's other bad rows: read it again without each row found bad,
+    until it reads, or an error names no single row of it (a problem of the whole batch)."""
+    found: list[BatchInputError] = []
+    while True:
+        rest = [k for k in members if int(reader.lines[k]) != error.line]
+        if len(rest) in (0, len(members)):
+            return found
+        members = rest
+        try:
+            reader.batch(bid, members)
+            return found
+        except BatchInputError as exc:
+            found.append(exc)
+            error = exc
 
 
 def _filled(row: list[str]) -> bool:

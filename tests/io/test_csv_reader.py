@@ -410,6 +410,33 @@ def test_an_inline_arm_error_speaks_of_the_row_not_of_a_one_arm_stack(write_csv)
     assert not any("arm 0" in m or "n_arms" in m for m in messages)
 
 
+def test_every_row_lists_every_bad_row_in_one_pass(write_csv):
+    """Checks go column by column and stop a batch at its first problem, so mending a file
+    took one run per bad row; ``every_row`` reads each failed batch again without the rows
+    found bad."""
+    text = ("arm_id,batch_id,budget,belief,model,model_arm\n"
+            "a,clinic,1,0.2;0.8,health.npz,0\n"
+            "b,clinic,1,0.9;0.3,health.npz,1\n"          # line 3: belief sums to 1.2
+            "c,clinic,1,0.5;0.5,health.npz,2\n"
+            "d,clinic,2,0.5;0.5,health.npz,3\n"          # line 5: another budget
+            "e,clinic,1,0.5;0.5,health.npz,999\n"        # line 6: no such arm
+            "f,other,1,0.5;0.5,health.npz,4\n"
+            "g,fine,1,0.5;0.5,health.npz,5\n"
+            "h,other,1,2;0.5,health.npz,6\n")           # line 9
+    path = write_csv(text)
+    batches, first = read_batches_keep_going(path)
+    assert [b.batch_id for b in batches] == ["fine"]
+    assert [(f.batch_id, f.line) for f in first] == [("clinic", 5), ("other", 9)]
+    batches, every = read_batches_keep_going(path, every_row=True)
+    assert [b.batch_id for b in batches] == ["fine"]
+    assert [(f.batch_id, f.line, f.column) for f in every] == [
+        ("clinic", 3, "belief"), ("clinic", 5, "budget"), ("clinic", 6, "model_arm"),
+        ("other", 9, "belief")]
+    with pytest.raises(InvalidParameterError, match="read_batches.every_row: must be True or "
+                                                    "False; got 1"):
+        read_batches_keep_going(path, every_row=1)
+
+
 def test_a_blank_before_a_quoted_cell_is_named_in_the_field_count_error(write_csv):
     """', "[0, 1, 2]"': the blank makes the quotes part of the cell and its commas split it;
     the error said only 'got 9' (a CSV review). Read as CSV is (a blank after a closing

@@ -240,6 +240,20 @@ def test_cli_bad_row_exits_1_and_writes_nothing(tmp_path, capsys):
     assert not out.exists()
 
 
+def test_cli_check_reports_every_bad_row_and_writes_nothing(tmp_path, capsys):
+    path = _mixed_file(tmp_path)
+    out = tmp_path / "out.csv"
+    assert main(["solve", str(path), "--check", "--out", str(out)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and not out.exists()
+    assert "line 3, column 'belief'" in captured.err
+    assert captured.err.splitlines()[-1].endswith("read without a problem; 1 bad row (1 batch "
+                                                  "left out)")
+    assert main(["solve", str(EXAMPLE), "--check"]) == 0
+    assert capsys.readouterr().err.strip().endswith("(15 arms) read without a problem; 0 bad "
+                                                    "rows")
+
+
 def test_cli_unwritable_output_exits_1(tmp_path, capsys):
     (tmp_path / "outdir.csv").mkdir()
     assert main(["solve", str(EXAMPLE), "--out", str(tmp_path / "outdir.csv")]) == 1
