@@ -185,9 +185,12 @@ def read_with_models(path, discount: float = 0.95, every_row: bool = False):
     for bid in sorted(first, key=first.get):
         if bid in broken:
             failures.append(broken[bid])
-            continue
+            if not (every_row and groups.get(bid)):
+                continue                # else its well-formed rows are checked, not kept
         try:
-            batches.append(reader.batch(bid, groups[bid]))
+            batch = reader.batch(bid, groups[bid])
+            if bid not in broken:
+                batches.append(batch)
         except BatchInputError as exc:
             failures.append(exc)
             if every_row:

@@ -435,6 +435,15 @@ def test_every_row_lists_every_bad_row_in_one_pass(write_csv):
     with pytest.raises(InvalidParameterError, match="read_batches.every_row: must be True or "
                                                     "False; got 1"):
         read_batches_keep_going(path, every_row=1)
+    stray = write_csv(text + "i,fine,1,0.5;0.5,health.npz,7,extra\n", "stray.csv")
+    batches, every = read_batches_keep_going(stray, every_row=True)
+    assert batches == []                       # 'fine' holds a row of the wrong field count
+    assert [(f.batch_id, f.line) for f in every][-2:] == [("other", 9), ("fine", 10)]
+    text = text.replace("g,fine,1,0.5;0.5", "g,fine,1,0.5;0.6")
+    _, every = read_batches_keep_going(write_csv(text + "i,fine,1,0.5;0.5,health.npz,7,x\n",
+                                                 "both.csv"), every_row=True)
+    assert [(f.batch_id, f.line) for f in every][-3:] == [("fine", 8), ("other", 9),
+                                                          ("fine", 10)]
 
 
 def test_a_blank_before_a_quoted_cell_is_named_in_the_field_count_error(write_csv):
