@@ -4,6 +4,7 @@ result printed in a notebook is one line, not thousands of numbers."""
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 
@@ -12,8 +13,8 @@ _SHOWN = 8          # arrays and sequences up to so many values are shown in ful
 
 class CompactRepr:
     """Mixin for ``@dataclass(repr=False)`` classes: ``Name(field=value, ...)`` with arrays
-    of more than ``_SHOWN`` values as ``array(shape=..., dtype=...)`` and long sequences as
-    their type and length."""
+    (and tensors) of more than ``_SHOWN`` values as ``array(shape=..., dtype=...)`` and long
+    sequences as their type and length, also inside tuples, lists and dicts."""
 
     def __repr__(self) -> str:
         parts = (f"{f.name}={_short(getattr(self, f.name))}" for f in dataclasses.fields(self)
@@ -22,8 +23,16 @@ class CompactRepr:
 
 
 def _short(value) -> str:
-    if isinstance(value, np.ndarray) and value.size > _SHOWN:
-        return f"array(shape={value.shape}, dtype={value.dtype})"
-    if isinstance(value, (list, tuple)) and len(value) > _SHOWN:
-        return f"<{type(value).__name__} of {len(value)}>"
+    shape = getattr(value, "shape", None)            # numpy arrays, torch tensors
+    if isinstance(shape, tuple) and math.prod(shape) > _SHOWN:
+        name = "array" if isinstance(value, np.ndarray) else type(value).__name__
+        return f"{name}(shape={tuple(shape)}, dtype={getattr(value, 'dtype', None)})"
+    if isinstance(value, (list, tuple)):
+        if len(value) > _SHOWN:
+            return f"<{type(value).__name__} of {len(value)}>"
+        inner = ", ".join(map(_short, value)) + ("," if len(value) == 1 and
+                                                  isinstance(value, tuple) else "")
+        return f"[{inner}]" if isinstance(value, list) else f"({inner})"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k!r}: {_short(v)}" for k, v in value.items()) + "}"
     return repr(value)

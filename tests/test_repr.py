@@ -19,13 +19,13 @@ from rmab.sim.environment import StepResult
 from rmab.sim.episodes import EpisodeResult
 from rmab.values.exact import ExactResult
 from rmab.values.finite_pbvi import FinitePBVIResult
-from rmab.values.pbvi import PBVIResult
+from rmab.values.pbvi import AlphaVectors, PBVIResult
 from rmab.values.rollout import RolloutResult
 
 RESULTS = [DomainStepResult, DomainComparisonResult, BatchSolveResult, PlanStats, ArgmaxResult,
            KnapsackResult, DualCurveResult, LagrangianResult, BeliefWhittleResult,
            FiniteWhittleResult, WhittleResult, ComparisonResult, StepResult, EpisodeResult,
-           ExactResult, FinitePBVIResult, PBVIResult, RolloutResult]
+           ExactResult, FinitePBVIResult, PBVIResult, RolloutResult, AlphaVectors]
 
 
 @pytest.mark.parametrize("cls", RESULTS, ids=lambda c: c.__name__)
@@ -42,3 +42,6 @@ def test_arrays_print_by_shape_small_ones_in_full():
     stats = PlanStats(seconds=0.5, scores=np.arange(3.0), info={"optimal": True})
     assert repr(stats) == ("PlanStats(seconds=0.5, scores=array([0., 1., 2.]), "
                            "info={'optimal': True})")
+    nested = PlanStats(seconds=0.5, scores=None, info={"prices": np.arange(100.0)})
+    assert repr(nested) == ("PlanStats(seconds=0.5, scores=None, "
+                            "info={'prices': array(shape=(100,), dtype=float64)})")

@@ -90,14 +90,15 @@ def run(args) -> int:
 
 
 def _check(args) -> int:
-    batches, problems = read_batches_keep_going(args.csv, discount=args.discount,
-                                                every_row=True)
+    batches, errors = read_batches_keep_going(args.csv, discount=args.discount,
+                                              every_row=True)
+    failed = len({e.batch_id for e in errors if e.batch_id is not None})
+    problems = list(dict.fromkeys(map(str, errors)))    # a stray row may break two batches
     for problem in problems:
         print(f"rmab: {problem}", file=sys.stderr)
     rows = sum(len(b.arm_ids) for b in batches)
-    failed = len({p.batch_id for p in problems if p.batch_id is not None})
     print(f"rmab: {args.csv}: {_count(len(batches), 'batch', 'batches')} ({_count(rows, 'arm')}) "
-          f"read without a problem; {_count(len(problems), 'bad row')}"
+          f"read without a problem; {_count(len(problems), 'problem')}"
           + (f" ({_count(failed, 'batch', 'batches')} left out)" if failed else ""),
           file=sys.stderr)
     return 1 if problems else 0

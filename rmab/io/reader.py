@@ -199,10 +199,15 @@ def read_with_models(path, discount: float = 0.95, every_row: bool = False):
     return batches, failures, reader.named_models()
 
 
+_BATCH_COLUMNS = ("budget", "discount", "min_active", "max_active", "action_caps")
+
+
 def _later_rows(reader: "_FileReader", bid: str, members: list[int],
                 error: BatchInputError) -> list[BatchInputError]:
-    """The errors of the batch's other bad rows: read it again without each row found bad,
-    until it reads, or an error names no single row of it (a problem of the whole batch)."""
+    """The errors of the batch's other bad rows: read it again without the row of each error,
+    until it reads. Only errors of a row's own cells are reported: one of the whole batch
+    (no column, or a value every row must share) is the caller's first error or follows from
+    the rows taken out."""
     found: list[BatchInputError] = []
     while True:
         rest = [k for k in members if int(reader.lines[k]) != error.line]
@@ -213,7 +218,8 @@ def _later_rows(reader: "_FileReader", bid: str, members: list[int],
             reader.batch(bid, members)
             return found
         except BatchInputError as exc:
-            found.append(exc)
+            if exc.column is not None and exc.column not in _BATCH_COLUMNS:
+                found.append(exc)
             error = exc
 
 

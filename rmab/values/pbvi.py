@@ -64,8 +64,8 @@ def check_belief_rows(owner: str, b, n_states: int, field: str = "b") -> tuple[n
     return arr, single
 
 
-@dataclass(frozen=True, eq=False)
-class AlphaVectors:
+@dataclass(frozen=True, eq=False, repr=False)
+class AlphaVectors(CompactRepr):
     """One arm's PBVI solution at one price: ``V(b) = max_k alphas[k] · b``.
 
     Attributes

@@ -444,6 +444,12 @@ def test_every_row_lists_every_bad_row_in_one_pass(write_csv):
                                                  "both.csv"), every_row=True)
     assert [(f.batch_id, f.line) for f in every][-3:] == [("fine", 8), ("other", 9),
                                                           ("fine", 10)]
+    # a value every row must share is one problem of the batch, reported once (line 5's
+    # budget differs too), and does not hide the rows' own problems
+    shared = text.replace("c,clinic,1,", "c,clinic,3,")     # lines 4 and 5 differ from line 2
+    _, every = read_batches_keep_going(write_csv(shared, "shared.csv"), every_row=True)
+    assert [(f.line, f.column) for f in every if f.batch_id == "clinic"] == [
+        (3, "belief"), (4, "budget"), (6, "model_arm")]
 
 
 def test_a_blank_before_a_quoted_cell_is_named_in_the_field_count_error(write_csv):

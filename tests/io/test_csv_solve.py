@@ -247,11 +247,20 @@ def test_cli_check_reports_every_bad_row_and_writes_nothing(tmp_path, capsys):
     captured = capsys.readouterr()
     assert captured.out == "" and not out.exists()
     assert "line 3, column 'belief'" in captured.err
-    assert captured.err.splitlines()[-1].endswith("read without a problem; 1 bad row (1 batch "
+    assert captured.err.splitlines()[-1].endswith("read without a problem; 1 problem (1 batch "
                                                   "left out)")
     assert main(["solve", str(EXAMPLE), "--check"]) == 0
-    assert capsys.readouterr().err.strip().endswith("(15 arms) read without a problem; 0 bad "
-                                                    "rows")
+    assert capsys.readouterr().err.strip().endswith("(15 arms) read without a problem; 0 "
+                                                    "problems")
+    stray = tmp_path / "stray.csv"        # a row that may belong to two batches: shown once
+    stray.write_text("batch_id,arm_id,budget,state,transitions,rewards\n"
+                     "x,a,1,0,\"[[[1,0],[0,1]],[[1,0],[0,1]]]\",\"[0,1]\"\n"
+                     "y,b,1,0,\"[[[1,0],[0,1]],[[1,0],[0,1]]]\",\"[0,1]\"\n"
+                     "z,x,y,1,0,\"[[[1,0],[0,1]],[[1,0],[0,1]]]\",\"[0,1]\"\n")
+    assert main(["solve", str(stray), "--check"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and "line 4: csv.row: must have 6 fields" in err[0]
+    assert err[1].endswith("1 problem (2 batches left out)")
 
 
 def test_cli_unwritable_output_exits_1(tmp_path, capsys):
