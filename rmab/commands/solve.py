@@ -4,7 +4,7 @@ Exit codes: 0 every batch solved; 1 an error (a bad row without ``--keep-going``
 file, a planner failure); 2 usage error (an unknown planner name among them); 3 with
 ``--keep-going``, some batches failed (each is reported on stderr) and the others were solved
 and written. ``--check`` only reads the file and reports every bad row on stderr (exit 1 if
-any, else 0; nothing is solved or written).
+any, else 0; the planner and its parameters are checked too; nothing is solved or written).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from rmab.commands import check_suffix, seed_arg
 from rmab.errors import OutputError
 from rmab.io.batch import solve_batches
 from rmab.io.reader import read_batches_keep_going
+from rmab.planners.base import make_planner
 
 
 EXIT_SOME_FAILED = 3
@@ -90,6 +91,7 @@ def run(args) -> int:
 
 
 def _check(args) -> int:
+    make_planner(args.planner, **dict(args.param))     # the run it checks for would fail too
     batches, errors = read_batches_keep_going(args.csv, discount=args.discount,
                                               every_row=True)
     failed = len({e.batch_id for e in errors if e.batch_id is not None})

@@ -261,6 +261,10 @@ def test_cli_check_reports_every_bad_row_and_writes_nothing(tmp_path, capsys):
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 2 and "line 4: csv.row: must have 6 fields" in err[0]
     assert err[1].endswith("1 problem (2 batches left out)")
+    assert main(["solve", str(EXAMPLE), "--check", "--planner", "nosuch"]) == 2
+    assert "nosuch" in capsys.readouterr().err
+    assert main(["solve", str(EXAMPLE), "--check", "--param", "nosuch=1"]) == 1
+    assert "nosuch" in capsys.readouterr().err
 
 
 def test_cli_unwritable_output_exits_1(tmp_path, capsys):
