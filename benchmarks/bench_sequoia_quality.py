@@ -29,13 +29,14 @@ from __future__ import annotations
 
 import argparse
 import csv
-import multiprocessing
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from pathlib import Path
 
 import numpy as np
+
+from rmab._processes import spawn_pool
 
 KINDS = ("interventions", "capacity", "scheduling", "path")
 PAPER = ("no-action", "random", "sampling", "myopic", "iterative-myopic", "iterative-dqn")
@@ -427,7 +428,6 @@ def main(argv=None) -> None:
     rows = []
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    ctx = multiprocessing.get_context("spawn")
     fresh = not out.exists() or out.stat().st_size == 0
     if not fresh:                         # earlier runs' rows are kept: append below them
         with open(out, newline="") as fh:
@@ -436,7 +436,7 @@ def main(argv=None) -> None:
             raise SystemExit(f"--out {out}: not a CSV of this script (header {header}); "
                              f"choose another file")
     with open(out, "a", newline="") as fh, \
-            ProcessPoolExecutor(args.jobs, mp_context=ctx) as pool:
+            spawn_pool(args.jobs) as pool:
         writer = csv.writer(fh)
         if fresh:
             writer.writerow(COLUMNS)

@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from pathlib import Path
 
 import numpy as np
+
+from rmab._processes import spawn_pool
 
 BASELINES = ("whittle", "lagrangian", "rollout")
 FIELDS = ("domain", "seed", "policy", "validation_reward", "chosen", "normalised", "reward")
@@ -117,8 +118,7 @@ def main(argv=None) -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     new = not args.out.exists()
     jobs = [(k, s) for s in args.seeds for k in args.domains]
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(args.jobs, mp_context=ctx) as pool, \
+    with spawn_pool(args.jobs) as pool, \
             open(args.out, "a", newline="") as fh:
         writer = csv.DictWriter(fh, FIELDS)
         if new:
