@@ -333,6 +333,13 @@ class Domain(ABC):
     @abstractmethod
     def _build_block(self) -> ConstraintBlock: ...
 
+    def block_solution(self, action) -> np.ndarray | None:
+        """Values (n_vars,) of the block's columns that extend a feasible ``action`` (a MILP
+        start), or ``None`` where that takes a search (capacity's packing, scheduling's
+        assignment); the path domain builds them from :meth:`~rmab.domains.path.PathDomain.route`
+        and interventions from the levels."""
+        return None
+
     def linear_model(self, backend, milp=None):
         """A persistent model maximising linear objectives over the block (``set_objective(c,
         offset)``, ``solve(time_limit=, mip_gap=, threads=)`` returning a

@@ -136,6 +136,16 @@ class InterventionsDomain(Domain):
         return np.flatnonzero(action == 0) if among is None else among
 
     # -- MILP ----------------------------------------------------------------------------
+    def block_solution(self, action) -> np.ndarray | None:
+        """``None`` for the null action, which the block (``Σ a = budget``) leaves out."""
+        a = self.check_action(action)
+        if a.sum() != self.budget:
+            return None
+        x = np.zeros(self.constraint_block().n_vars)
+        x[:a.size] = a
+        x[self.constraint_block().level_vars[np.arange(self.n_arms), self.arm_levels(a)]] = 1.0
+        return x
+
     def _build_block(self) -> ConstraintBlock:
         """Variables: ``a`` (n_interventions) then level indicators ``z[j, k]``.
 

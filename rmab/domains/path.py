@@ -238,6 +238,31 @@ class PathDomain(Domain):
     def _linear_block_model(self, backend, milp=None):
         return super().linear_model(backend, milp)
 
+    def block_solution(self, action) -> np.ndarray | None:
+        """A route set holding the pulls, or the time-expanded walk of :meth:`route` (``None``
+        if that walk is longer than :attr:`moves`)."""
+        a = self.check_action(action)
+        block = self.constraint_block()
+        x = np.zeros(block.n_vars)
+        x[:a.size] = a
+        if "route_sets" in block.index:
+            holds = ~(a.astype(bool) & ~block.index["route_sets"]).any(axis=1)
+            x[block.index["route"][np.argmax(holds)]] = 1.0
+            return x
+        pos, arcs = block.index["position"], block.index["move_arcs"]
+        walk = self.route(a)
+        walk += [self.source] * (pos.shape[0] - len(walk))           # stay at the source
+        if len(walk) > pos.shape[0]:
+            return None
+        x[pos[np.arange(len(walk)), walk]] = 1.0
+        n = self.n_arms
+        keys = (arcs[:, 0] * n + arcs[:, 1]) * n + arcs[:, 2]
+        order = np.argsort(keys)
+        w = np.asarray(walk)
+        steps = (np.arange(w.size - 1) * n + w[:-1]) * n + w[1:]
+        x[block.index["move"][order[np.searchsorted(keys, steps, sorter=order)]]] = 1.0
+        return x
+
     def _build_block(self) -> ConstraintBlock:
         """Route-set formulation (exact and tight), else the time-expanded walk.
 

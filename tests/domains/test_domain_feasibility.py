@@ -218,6 +218,36 @@ def test_milp_feasible_set_equals_enumeration(d):
             assert block.milp.is_feasible(res.x)
 
 
+@pytest.mark.parametrize("walk", [False, True])
+def test_block_solution_extends_every_feasible_action(walk, monkeypatch):
+    """Every feasible action of the tiny domains (and of a path domain of J = 40 on its
+    time-expanded walk): the block columns ``block_solution`` gives are a feasible point of the
+    block's MILP whose action is the action (J = 40 is always a walk); ``None`` only where the
+    domain says so."""
+    from rmab.domains import path as path_mod
+
+    if walk:
+        monkeypatch.setattr(path_mod, "_MAX_ROUTE_SETS", 0)
+    domains = [d for d in tiny_domains() if d.kind in ("path", "interventions")]
+    for d in domains + [make_path(40, 8, seed=2)]:
+        block = d.constraint_block()
+        if d.kind == "path":
+            assert ("move" in block.index) == (walk or d.n_arms == 40)
+        actions = ([a for a in _all_actions(d.action_size) if d.is_feasible(a)]
+                   if d.n_arms <= 8 else [d.sample_action(s) for s in range(30)])
+        for a in actions:
+            x = d.block_solution(a)
+            if d.kind == "interventions" and a.sum() == 0:     # outside the block
+                assert x is None
+                continue
+            assert block.milp.is_feasible(x), (d.kind, a)
+            assert (block.action_from_solution(x) == a).all()
+        with pytest.raises(InfeasibleActionError):
+            d.block_solution(np.ones(d.action_size, dtype=np.int64))
+    assert all(d.block_solution(d.sample_action(0)) is None for d in tiny_domains()
+               if d.kind in ("capacity", "scheduling"))
+
+
 @pytest.mark.mip
 @pytest.mark.parametrize("d", tiny_domains(), ids=lambda d: f"{d.kind}-{d.n_arms}")
 def test_level_objective_equals_expected_reward(d):

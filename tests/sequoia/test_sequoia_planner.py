@@ -160,17 +160,26 @@ def test_a_time_limited_solve_climbs_from_its_best_candidate(monkeypatch, kind):
     d = DOMAINS[kind](0)
     argmax = MIPArgmax(d, 5, random_network(d, (8, 6), 3), time_limit=5.0, n_fallback=0)
     brute = BruteForceArgmax(d, 5, argmax.network)
-    monkeypatch.setattr(argmax.model, "solve", _fake_solve(None))   # stopped, no incumbent
+    fake, starts = _fake_solve(None), []                              # stopped, no incumbent
+    monkeypatch.setattr(argmax.model, "solve", lambda **o: (starts.append(o["warm_start"]),
+                                                             fake(**o))[1])
     rng = np.random.default_rng(1)
+    played = None
     for _ in range(8):
         s, ttg = rng.integers(0, d.n_states, d.n_arms), int(rng.integers(1, 6))
         got = argmax.solve(s, ttg)
+        # the next solve starts from the block of the action played, where the domain has it
+        block_x = None if played is None else d.block_solution(played)
+        first = argmax._first if block_x is None else block_x
+        ctx = context_features(s, ttg, 5, d.n_states)
+        np.testing.assert_array_equal(starts[-1], argmax.encoded.warm_start(first, ctx))
+        assert (block_x is None) == (kind in ("capacity", "scheduling")) or played is None
+        played = got.action
         value = argmax._values(got.action[None], s, ttg)[0]
         start = argmax._values(argmax.fallback[None], s, ttg)[0]
         assert d.is_feasible(got.action) and got.status == "time_limit"
         assert got.value == pytest.approx(value, abs=1e-12)
         assert start - 1e-12 <= got.value <= brute.solve(s, ttg).value + 1e-9
-        ctx = context_features(s, ttg, 5, d.n_states)
         again = argmax._ascend(got.action, got.value, s, ttg, ctx,
                                argmax.encoded.bounds_for(ctx), None)
         assert again[1] == got.value
