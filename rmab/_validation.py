@@ -156,9 +156,13 @@ def check_count_limits(owner: str, n_arms: int, n_actions: int, action_caps, min
 
 def check_path(owner: str, value, field: str = "path") -> None:
     """Refuse (InvalidParameterError) a ``value`` that is not a path: a str or an
-    :class:`os.PathLike` giving a str (bytes are refused, as :class:`pathlib.Path` does)."""
+    :class:`os.PathLike` giving a str (bytes are refused, as :class:`pathlib.Path` does)
+    without a NUL character (no file system takes one)."""
     if isinstance(value, str) or (isinstance(value, os.PathLike)
                                   and isinstance(os.fspath(value), str)):
+        if "\0" in os.fspath(value):
+            raise InvalidParameterError(f"{owner}.{field}: must not contain a NUL character; "
+                                        f"got {os.fspath(value)!r}")
         return
     raise InvalidParameterError(f"{owner}.{field}: must be a path (str or os.PathLike); got "
                                 f"{type(value).__name__}")

@@ -162,14 +162,15 @@ def read_edge_list(path, n_nodes: int | None = None) -> tuple[np.ndarray, int]:
                 raise BatchInputError(f"read_edge_list.{col}: must be a node index "
                                       f"(integer >= 0, digits 0-9 only); got {text!r}",
                                       file=str(path), line=line_no, column=col)
-            value = int(text)
+            value = int(text) if len(text) <= 18 else np.inf    # int() refuses 4 300 digits
             top = _MAX_NODES if n_nodes is None else n_nodes
             if value < 0 or value >= top:
                 limit = f"in [0, {top})" + ("" if n_nodes is not None else
                                             " (more nodes need n_nodes=: the path domain "
                                             "keeps all n x n distances)")
+                got = text if len(text) <= 40 else text[:37] + "..."
                 raise BatchInputError(f"read_edge_list.{col}: must be a node index {limit}; "
-                                      f"got {value}", file=str(path), line=line_no,
+                                      f"got {got}", file=str(path), line=line_no,
                                       column=col)
             pair.append(value)
         if pair[0] == pair[1]:

@@ -145,6 +145,7 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
     failures: list[BatchFailure] = []
     models: list[str] = []                  # every model file the CSV names
     if isinstance(source, (str, os.PathLike)):
+        check_path("solve_batches", source, "source")
         batches, bad, models = read_with_models(source, discount)
         if bad and not keep_going:
             raise bad[0]

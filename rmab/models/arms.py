@@ -211,10 +211,10 @@ def _as_index(index, n_arms: int):
     if idx.size and not np.issubdtype(idx.dtype, np.integer):
         raise InvalidModelError(f"select.index: must be integers, a slice or a boolean mask; got "
                                 f"dtype {idx.dtype}")
-    idx = idx.astype(np.int64, copy=False).reshape(-1)
-    if idx.size and (idx.min() < -n_arms or idx.max() >= n_arms):
+    idx = idx.reshape(-1)
+    if idx.size and (int(idx.min()) < -n_arms or int(idx.max()) >= n_arms):   # before a cast
         raise InvalidModelError(f"select.index: must lie in [0, {n_arms}); got {idx.tolist()[:10]}")
-    return idx
+    return idx.astype(np.int64, copy=False)
 
 
 def concat_arms(stacks) -> MDPArms | POMDPArms:

@@ -154,8 +154,14 @@ class _Tokens:
 
     def number(self, what: str = "a number") -> float:
         tok = self.take(what)
+        sign = ""
+        if tok in ("+", "-"):                   # Cassandra's grammar: optional_sign number
+            sign, tok = tok, self.take(what)
+            if tok[:1] in ("+", "-"):
+                raise self.error(f"expected {what}; got {sign!r} then {tok!r}")
         if not DECIMAL.fullmatch(tok):          # no nan, inf, 1_000 or non-ASCII digits
             raise self.error(f"expected {what}; got {tok!r}")
+        tok = sign + tok
         value = float(tok)
         if not np.isfinite(value):
             raise self.error(f"expected {what}, finite; got {tok!r}")
@@ -232,7 +238,7 @@ class _Reader:
         tk = self.tk
         line = tk.line()
         first = tk.take(f"the {key}")
-        if re.fullmatch(r"\d+", first):
+        if re.fullmatch(r"[0-9]+", first):
             n = int(first)
             sizes = {**self.sizes, key: n}     # T's entries a * s * s * (o + 1), so far
             dense = (sizes.get("actions", 1) * sizes.get("states", 1) ** 2
@@ -266,7 +272,7 @@ class _Reader:
         names = self.names[kind]
         if tok == "*":
             return list(range(len(names)))
-        if re.fullmatch(r"\d+", tok):
+        if re.fullmatch(r"[0-9]+", tok):
             i = int(tok)
             if i >= len(names):
                 raise self.tk.error(f"{kind[:-1]} index must be < {len(names)}; got {i}")
@@ -311,7 +317,7 @@ class _Reader:
             raise tk.error("start: '*' names every state, not one; give 'start: uniform' or "
                            "the probabilities", line)
         elif tok is not None and (not _is_number(tok) or (
-                re.fullmatch(r"\d+", tok) and not (n_numbers == s and (s > 1 or tok != "0")))):
+                re.fullmatch(r"[0-9]+", tok) and not (n_numbers == s and (s > 1 or tok != "0")))):
             idx = self._item("states")          # a single start state, by name or number
             self.start = np.zeros(s)
             self.start[idx[0]] = 1.0

@@ -57,7 +57,7 @@ class atomic_write:
         self._created = [d for d in (parent, *parent.parents) if not d.exists()]  # deepest first
         try:
             parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.",
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name[:100]}.",   # NAME_MAX 255
                                        suffix=self.suffix + ".tmp", dir=parent)
         except OSError as exc:
             self._remove_created()
@@ -156,13 +156,27 @@ def check_writable(path, inputs=()) -> None:
     writer.__exit__(RuntimeError, None, None)        # removes the file and created folders
 
 
+def _check_keys(value) -> None:
+    """TypeError if a dict inside ``value`` has a key that is not a string."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"keys must be strings; got {key!r}")
+            _check_keys(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _check_keys(item)
+
+
 def write_archive(path, arrays: dict, meta: dict, owner: str) -> Path:
     """Write numeric ``arrays`` and the JSON object ``meta`` (stored as the string entry
     ``__meta__``) to one compressed ``.npz`` file, atomically."""
-    try:
-        meta_text = json.dumps(meta)
-    except (TypeError, ValueError) as exc:
-        raise InvalidModelError(f"{owner}.metadata: must be JSON-serialisable; {exc}") from exc
+    try:            # strict JSON, keys strings (json.dumps turns 1 into "1", a silent clash)
+        _check_keys(meta)
+        meta_text = json.dumps(meta, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise InvalidModelError(f"{owner}.metadata: must be JSON-serialisable (string keys, "
+                                f"finite numbers); {exc}") from exc
     path = Path(path)
     with atomic_write(path, ".npz") as tmp:
         with open(tmp, "wb") as fh:
@@ -216,7 +230,7 @@ def read_archive(path, owner: str, fmt: str, version: int,
         raise InvalidModelError(f"{owner}: {path}: {what} ({exc})") from exc   # compressed
     try:
         meta = json.loads(str(arrays.pop("__meta__")))
-    except (KeyError, json.JSONDecodeError) as exc:
+    except (KeyError, ValueError, RecursionError) as exc:    # JSONDecodeError is a ValueError
         raise InvalidModelError(f"{owner}: {path}: metadata missing or not JSON") from exc
     if not isinstance(meta, dict):
         raise InvalidModelError(f"{owner}: {path}: metadata must be a JSON object; got "

@@ -3,6 +3,7 @@ atomic output, exit codes."""
 
 import csv
 import io
+import os
 import shutil
 from pathlib import Path
 
@@ -140,6 +141,13 @@ def test_bad_planner_or_source_fails_before_any_work(tmp_path):
     assert len(solve_batches(by_id.values()).outcomes) == len(batches)   # any iterable
     with pytest.raises(InvalidParameterError, match="seed"):
         solve_batches(EXAMPLE, seed=-1)
+
+    class BytesPath(os.PathLike):                 # a bare TypeError before (a review)
+        def __fspath__(self):
+            return os.fsencode(EXAMPLE)
+
+    with pytest.raises(InvalidParameterError, match=r"solve_batches\.source: must be a path"):
+        solve_batches(BytesPath())
 
 
 def test_output_is_atomic(tmp_path, monkeypatch):

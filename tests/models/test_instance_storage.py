@@ -256,13 +256,41 @@ def test_save_rejects_non_instance_and_unserialisable_metadata(tmp_path):
                                                 r"got POMDPArms"):
         save_instance(random_instance(3, seed=0).arms, tmp_path / "a.npz")
     inst = random_instance(3, seed=0).replace(metadata={"when": object()})
-    with pytest.raises(InvalidModelError, match=r"Instance\.metadata: must be JSON-serialisable; "
+    with pytest.raises(InvalidModelError, match=r"Instance\.metadata: must be JSON-serialisable .*; "
                                                 r".*object"):
         save_instance(inst, tmp_path / "b.npz")
     inst = random_instance(3, seed=0).replace(metadata={"n": np.int64(3)})
     with pytest.raises(InvalidModelError, match=r"Instance\.metadata: must be JSON-serialisable"):
         save_instance(inst, tmp_path / "c.npz")
+    for meta, what in [({1: "a", "1": "b"}, "keys must be strings; got 1"),   # "1" twice
+                       ({"x": float("nan")}, "Out of range float values")]:      # not JSON
+        inst = random_instance(3, seed=0).replace(metadata={"nested": [meta]})
+        with pytest.raises(InvalidModelError, match=r"Instance\.metadata: must be JSON-"
+                                                    r"serialisable .*" + what):
+            save_instance(inst, tmp_path / "d.npz")
     assert list(tmp_path.iterdir()) == []  # nothing written, no temporary left
+
+
+def test_metadata_nested_too_deep_for_json_is_not_json(tmp_path):
+    """A review's file: a RecursionError traceback from the CLI."""
+    _, arrays = _good_parts(tmp_path)
+    path = _write_npz(tmp_path / "deep.npz", '{"x": ' + "[" * 100_000 + "]" * 100_000 + "}",
+                      **arrays)
+    with pytest.raises(InvalidModelError, match="metadata missing or not JSON"):
+        load_instance(path)
+
+
+def test_paths_with_nul_and_long_names(tmp_path):
+    """A NUL reached tempfile as a bare ValueError; a 240-character name, valid on its own,
+    was refused because the temporary file's name added 15 characters."""
+    from rmab.errors import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="save_instance.path: must not contain a "
+                                                    "NUL character"):
+        save_instance(random_instance(2, seed=0), str(tmp_path / "a\0b.npz"))
+    long = tmp_path / ("x" * 240 + ".npz")
+    _assert_same(random_instance(2, seed=0), load_instance(save_instance(
+        random_instance(2, seed=0), long)))
 
 
 def test_loaded_bytes_roundtrip_through_buffer(tmp_path):

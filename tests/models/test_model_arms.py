@@ -168,6 +168,10 @@ def test_select_rejects_bad_index():
         arms.select([0, 3])
     with pytest.raises(InvalidModelError, match=r"select\.index: must lie in \[0, 3\)"):
         arms.select([-4])
+    for big in (2**64 - 1, 2**64 - 3):             # wrapped to -1 and -3 by a cast (a review)
+        with pytest.raises(InvalidModelError, match=r"select\.index: must lie in \[0, 3\)"):
+            arms.select(np.array([big], dtype=np.uint64))
+    np.testing.assert_array_equal(arms.select(np.array([2], np.uint64)).rewards, arms.rewards[2:])
     with pytest.raises(InvalidModelError,
                        match=r"select\.index: boolean mask must have shape \(3,\); got \(2,\)"):
         arms.select(np.array([True, False]))

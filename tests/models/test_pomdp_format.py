@@ -82,6 +82,10 @@ R: b : 2 : * : * -0.7
 """
     r = parse_pomdp(text).arms.rewards[0]
     np.testing.assert_array_equal(r, [[1.5, 1.5], [1.5, 1.5], [1.5, -0.7]])
+    # Cassandra's grammar: a number is optional_sign INTTOK | optional_sign FLOATTOK, so the
+    # sign may stand apart (a review: "expected a reward; got '-'")
+    apart = parse_pomdp(text.replace("-0.7", "- 0.7").replace("* 1.5", "* + 1.5"))
+    np.testing.assert_array_equal(apart.arms.rewards[0], r)
 
 @pytest.mark.parametrize("start, want", [
     ("start: 0.2 0.3 0.5", [0.2, 0.3, 0.5]),
@@ -241,6 +245,9 @@ BAD = [
     (HEAD + "T: * identity\nO: * uniform\nR: a : 0 : 0 : yes 1e400\n", 8,
      r"expected a reward, finite; got '1e400'"),
     (HEAD + "T: a\n0.5 0.5 0.0\n0.5 0.5 0.0\n1_0 0.0 0.0\n", 9, r"got '1_0'"),
+    (HEAD + "T: * identity\nO: * uniform\nR: a : 0 : 0 : yes - -1\n", 8,
+     r"expected a reward; got '-' then '-1'"),
+    (HEAD.replace("states: 3", "states: \u0663"), 3, r"states: must be a count or names"),
     (HEAD + "T: * identity\nT: a : 0 : 0 0.7\n", 7,
      r"(?s)T: row for action 'a', start state '0' must sum to 1.*last set here"),
 ]
