@@ -142,7 +142,8 @@ class MILP:
         set_ = object.__setattr__
         if self.sense not in _SENSES:
             raise SolverInputError(f"MILP.sense: must be 'max' or 'min'; got {self.sense!r}")
-        c = _vector("c", self.c, np.size(self.c))
+        c = real_array("MILP.c", self.c)              # ragged lists refused before np.size
+        c = _vector("c", c, c.size)
         n = c.size
         if not sp.issparse(self.A):
             raise SolverInputError(f"MILP.A: must be a scipy.sparse matrix (use MILP.from_arrays "
@@ -267,14 +268,14 @@ class MILP:
     # ---------------------------------------------------------------- evaluation
     def objective_value(self, x) -> float:
         """``c @ x + offset`` (no feasibility check)."""
-        x = np.asarray(x, dtype=np.float64)
+        x = real_array("MILP.x", x)
         if x.shape != (self.n_cols,):
             raise SolverInputError(f"MILP.x: must have shape ({self.n_cols},); got {x.shape}")
         return float(self.c @ x + self.offset)
 
     def violation(self, x) -> float:
         """Largest violation of a row bound, column bound or integrality by ``x`` (0 = feasible)."""
-        x = np.asarray(x, dtype=np.float64)
+        x = real_array("MILP.x", x)
         if x.shape != (self.n_cols,):
             raise SolverInputError(f"MILP.x: must have shape ({self.n_cols},); got {x.shape}")
         return violation(self.A, self.row_lower, self.row_upper, self.col_lower, self.col_upper,

@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from solvers.errors import SolverInputError
-from solvers.milp import FEAS_TOL, MILP, violation
+from solvers.milp import FEAS_TOL, MILP, real_array, violation
 from solvers.result import MIPResult, TerminationStatus, relative_gap
 
 __all__ = ["Backend", "PersistentModel", "RawSolve"]
@@ -118,11 +118,9 @@ def _last_given(idx: np.ndarray, *values: np.ndarray) -> tuple:
 
 
 def _values(owner: str, field: str, value, k: int, allow: str = "") -> np.ndarray:
-    try:
-        arr = np.full(k, float(value)) if np.ndim(value) == 0 else \
-            np.array(value, dtype=np.float64, copy=True)
-    except (TypeError, ValueError):
-        raise SolverInputError(f"{owner}.{field}: must be numbers; got {value!r}") from None
+    arr = real_array(f"{owner}.{field}", value)        # strings and complex numbers refused
+    if arr.ndim == 0:
+        arr = np.full(k, float(arr))
     if arr.shape != (k,):
         raise SolverInputError(f"{owner}.{field}: must have shape ({k},); got {np.shape(value)}")
     bad = np.isnan(arr) | ((arr == -np.inf) if allow != "-" else False) | \

@@ -140,7 +140,7 @@ class HighsModel(PersistentModel):
             raise SolverError(f"HighsModel.{what}: HiGHS refused the update, so the model is "
                               f"no longer the one this object describes; build a new one")
 
-    def _start_misread(self, info) -> bool:
+    def _misread(self, info) -> bool:
         """The solution HiGHS returns is not worth the objective it reports."""
         if info.primal_solution_status != 2 or not self.n_cols:
             return False
@@ -166,10 +166,12 @@ class HighsModel(PersistentModel):
         h.run()
         status = self._statuses.get(h.getModelStatus(), TerminationStatus.ERROR)
         info = h.getInfo()
-        if warm_start is not None and self._is_mip and self._start_misread(info):
+        if self._is_mip and self._misread(info):
             # HiGHS 1.16 can map a start wrongly through presolve: it reported "optimal" with
             # the objective of an infeasible point and returned the start (1 in 1 000 small
-            # knapsacks); solve again without it
+            # knapsacks); after in-place row-bound updates it can likewise take the previous
+            # solve's solution as a start and return it, "optimal", worth less than reported
+            # (4 in 2 000 knapsacks after three updates; a review). Solve again afresh
             left = None if time_limit is None else time_limit - (time.perf_counter() - start)
             h.clearSolver()
             h.setOptionValue("time_limit", np.inf if left is None else max(left, 1e-3))

@@ -121,6 +121,9 @@ def _check_action_box(lower, upper, knapsacks, integer):
     if not (np.isfinite(lower).all() and np.isfinite(upper).all()):
         raise SolverInputError("action_range.lower/upper: must be finite (the action columns "
                                "need finite bounds); got a non-finite bound")
+    if not isinstance(knapsacks, (list, tuple)):
+        raise SolverInputError(f"knapsacks: must be a list or tuple of Knapsack objects; got "
+                               f"{type(knapsacks).__name__}")
     for ks in knapsacks:
         if not isinstance(ks, Knapsack):
             raise SolverInputError(f"knapsacks: must be Knapsack objects; got "
@@ -129,6 +132,9 @@ def _check_action_box(lower, upper, knapsacks, integer):
             raise SolverInputError(f"Knapsack.weights: must have {lower.size} entries; got "
                                    f"{ks.weights.size}")
     integer = np.zeros(lower.size, bool) if integer is None else np.asarray(integer, bool)
+    if integer.shape != lower.shape:        # one flag broadcast could make bounds invalid
+        raise SolverInputError(f"action_range.integer: must have shape {lower.shape}; got "
+                               f"{integer.shape}")
     lower = np.where(integer, np.ceil(lower - FEAS_TOL), lower)     # the solver's tolerance:
     upper = np.where(integer, np.floor(upper + FEAS_TOL), upper)    # 0.9999995 admits 1
     empty = np.flatnonzero(lower > upper)
@@ -205,9 +211,10 @@ def network_bounds(net, n_action: int, state, *, action_lower, action_upper, kna
     interval bounds over the action box; never tighter than the default, for ablations).
     """
     W1 = net.weights[0]
-    if not 0 <= n_action <= net.n_inputs:
-        raise SolverInputError(f"network_bounds.n_action: must be in [0, {net.n_inputs}]; got "
-                               f"{n_action}")
+    if isinstance(n_action, bool) or not isinstance(n_action, (int, np.integer)) or \
+            not 0 <= n_action <= net.n_inputs:
+        raise SolverInputError(f"network_bounds.n_action: must be an integer in "
+                               f"[0, {net.n_inputs}]; got {n_action!r}")
     s_lo = real_array("network_bounds.state", state).reshape(-1)
     s_hi = s_lo if state_upper is None else \
         real_array("network_bounds.state_upper", state_upper).reshape(-1)

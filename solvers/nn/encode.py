@@ -249,7 +249,8 @@ class EncodedNetwork:
         ``action_solution`` is (``bounds``: :meth:`bounds_for` ``(state)``, computed if not
         given); pass it as ``warm_start`` so a time-limited solve always returns an action."""
         state = self._check_state(state)
-        base = np.asarray(action_solution, dtype=np.float64).reshape(-1)
+        base = real_array("EncodedNetwork.warm_start.action_solution",
+                          action_solution).reshape(-1)
         if base.shape != (self._action_milp.n_cols,):
             raise SolverInputError(f"EncodedNetwork.warm_start.action_solution: must have shape "
                                    f"({self._action_milp.n_cols},); got "
@@ -428,6 +429,9 @@ def encode_network(network: ReLUNetwork, action_milp: MILP, state, *, state_lowe
         if linear.shape != (action_milp.n_cols,) or not np.isfinite(linear).all():
             raise SolverInputError(f"encode_network.linear_objective: must be {action_milp.n_cols}"
                                    f" finite numbers; got shape {np.shape(linear_objective)}")
+    if knapsacks is not None and not isinstance(knapsacks, (list, tuple)):
+        raise SolverInputError(f"encode_network.knapsacks: must be a list or tuple of Knapsack "
+                               f"objects; got {type(knapsacks).__name__}")
     ks = tuple(knapsacks_from_milp(action_milp, n_action) if knapsacks is None else knapsacks)
     integer = action_milp.integrality[:n_action]
     part = action_range(network.weights[0][:, :n_action], lo_a, up_a, ks, integer)
@@ -443,6 +447,11 @@ def encode_network(network: ReLUNetwork, action_milp: MILP, state, *, state_lowe
     bounds = draft.bounds_for(state)
     milp, layouts = _encode_layers(network, action_milp, n_action, state, structure, bounds,
                                    n_hidden)
+    big = np.abs(milp.A.data).max(initial=0.0)
+    if big >= HIGHS_LARGE_COEFFICIENT:        # an unbounded box: the state writes them
+        raise SolverInputError(f"encode_network.state: big-M values reach {big:g} at this "
+                               f"state; values from {HIGHS_LARGE_COEFFICIENT:g} on are refused "
+                               f"(rescale the weights, or give a bounded state box)")
     enc = EncodedNetwork(milp, network, n_action, state, box_lo, box_up, structure, bounds, ks,
                          linear, tighten, action_milp, part, tuple(layouts),
                          back_substitution)

@@ -141,12 +141,16 @@ class ReLUNetwork:
         named arrays stored alongside (a caller's metadata; :meth:`load` ignores them)."""
         path = Path(path)
         extra = dict(extra or {})
-        taken = sorted(k for k in extra if k in {"format", "version", "n_layers", "allow_pickle"}
-                       or re.fullmatch(r"[Wb]\d+", str(k)))
+        named = [k for k in extra if not isinstance(k, str)]
+        if named:
+            raise SolverInputError(f"ReLUNetwork.save.extra: keys must be strings; got "
+                                   f"{named[0]!r}")
+        taken = sorted(k for k in extra if k in {"format", "version", "n_layers", "allow_pickle",
+                                                 "file"} or re.fullmatch(r"[Wb]\d+", k))
         if taken:
             raise SolverInputError(f"ReLUNetwork.save.extra: must not use the names the network "
                                    f"is stored under (format, version, n_layers, W<i>, b<i>) "
-                                   f"or allow_pickle; got {taken}")
+                                   f"or file and allow_pickle (np.savez's); got {taken}")
         arrays = {k: np.asarray(v) for k, v in extra.items()}
         arrays.update({"format": np.array(FORMAT), "version": np.array(VERSION),
                        "n_layers": np.array(self.n_layers)})

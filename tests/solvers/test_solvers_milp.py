@@ -43,6 +43,7 @@ def test_dense_and_sparse_a_agree():
     (dict(offset="a"), r"offset: must be a finite number; got 'a'"),
     (dict(offset=[1, 2]), r"offset: must be a finite number; got \[1, 2\]"),
     (dict(c=["a", "b"]), r"c: must be an array of real numbers"),
+    (dict(c=[[1, 2], [3]]), r"MILP.c: must be an array of real numbers"),   # was a ValueError
     (dict(row_upper=[[3]]), r"row_upper: must have shape \(1,\); got \(1, 1\)"),
     (dict(A=np.ones((1, 2))), r"A: must be a scipy.sparse matrix"),
 ])
@@ -52,6 +53,15 @@ def test_validation_errors(kwargs, match):
     base.update(kwargs)
     with pytest.raises(SolverInputError, match=match):
         MILP(**base)
+
+
+def test_points_to_evaluate_must_be_real_vectors():
+    m = MILP.from_arrays([1, 2], [[1, 1]], None, [3])
+    with pytest.raises(SolverInputError, match=r"MILP.x: must be an array of real numbers"):
+        m.objective_value(["a", "b"])
+    with pytest.raises(SolverInputError, match=r"MILP.x: must be an array of real numbers"):
+        m.violation([[1], [2, 3]])
+    assert m.objective_value([1, 1]) == 3 and m.violation([2, 2]) == 1
 
 
 def test_non_finite_coefficient_rejected():

@@ -188,6 +188,13 @@ def test_bounds_errors():
     net = random_net([4, 3, 1], np.random.default_rng(0))
     with pytest.raises(SolverInputError, match="network_bounds.state: must have 2 entries"):
         network_bounds(net, 2, [0.0], action_lower=[0, 0], action_upper=[1, 1])
+    for n_action in (1.0, "1", True):                 # bare TypeErrors from slicing before
+        with pytest.raises(SolverInputError, match=r"n_action: must be an integer in \[0, 4\]"):
+            network_bounds(net, n_action, [0.0] * 3, action_lower=[0], action_upper=[1])
+    # one integrality flag broadcast over continuous actions made the bounds invalid
+    with pytest.raises(SolverInputError, match=r"action_range.integer: must have shape \(2,\); "
+                                               r"got \(1,\)"):
+        action_range(np.ones((1, 2)), [0, 0], [1, 1], integer=[True])
     with pytest.raises(SolverInputError, match="network_bounds.state: must be finite"):
         network_bounds(net, 2, [0.0, np.nan], action_lower=[0, 0], action_upper=[1, 1])
     with pytest.raises(SolverInputError, match="network_bounds.state: must be finite"):

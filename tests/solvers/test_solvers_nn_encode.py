@@ -314,6 +314,10 @@ def test_big_m_values_a_solver_refuses_are_a_clear_error():
     enc.update_state(model, [1e-3])
     best = brute_force(net, np.ones(2), 1, [1e-3])[0]
     assert model.solve(presolve=False).objective == pytest.approx(best)
+    # the build state is checked too: 1e16 reached HiGHS's "rescale the rows" (a review)
+    with pytest.raises(SolverInputError, match=r"encode_network.state: big-M values reach "
+                                               r"3e\+15 at this state"):
+        encode_network(net, milp, [1.0])
 
 
 def test_linear_network_state_goes_into_the_offset():
@@ -343,6 +347,13 @@ def test_encode_errors():
         encode_network(net, aux, [0], n_action=3)
     with pytest.raises(SolverInputError, match="action columns finite bounds"):
         encode_network(net, MILP.from_arrays(np.zeros(3), col_upper=[1, 1, np.inf]), [0, 0])
+    with pytest.raises(SolverInputError, match="encode_network.knapsacks: must be a list or "
+                                               "tuple of Knapsack objects; got int"):
+        encode_network(net, act, [0, 0], knapsacks=5)
+    enc = encode_network(net, act, [0, 0])
+    with pytest.raises(SolverInputError, match="warm_start.action_solution: must be an array "
+                                               "of real numbers"):
+        enc.warm_start([[1, 2], [3]], [0, 0])
     with pytest.raises(SolverInputError, match="tighten: must be None or 'lp'"):
         encode_network(net, act, [0, 0], tighten="milp")
     with pytest.raises(SolverInputError, match=r"linear_objective: must be 3 finite numbers"):

@@ -57,12 +57,15 @@ def test_save_load_round_trip(tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["q.npz"]     # no temporary left behind
 
 
-@pytest.mark.parametrize("name", ["W0", "b1", "format", "version", "n_layers", "allow_pickle"])
+@pytest.mark.parametrize("name", ["W0", "b1", "format", "version", "n_layers", "allow_pickle",
+                                  "file"])
 def test_save_refuses_extra_arrays_under_the_networks_own_names(tmp_path, name):
     """An extra 'W0' silently replaced the first layer's weights (a solvers review)."""
     with pytest.raises(SolverInputError, match=rf"ReLUNetwork\.save\.extra: must not use .*"
                                                rf"\['{name}'\]"):
         random_net([3, 2, 1]).save(tmp_path / "q.npz", extra={name: np.zeros(1)})
+    with pytest.raises(SolverInputError, match=r"extra: keys must be strings; got 1"):
+        random_net([3, 2, 1]).save(tmp_path / "q.npz", extra={1: np.zeros(1)})
     assert not (tmp_path / "q.npz").exists()
 
 
