@@ -98,6 +98,13 @@ def check_stochastic(owner: str, field: str, arr: np.ndarray, *, row_desc: str,
 _INT_LIMIT = 2.0**62        # integer parameters beyond int64's range reach numpy and Numba
 
 
+def check_flag(owner: str, field: str, value) -> bool:
+    """``value`` as a bool; InvalidParameterError unless it is a bool (``"no"`` is not)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise InvalidParameterError(f"{owner}.{field}: must be a bool; got {value!r}")
+    return bool(value)
+
+
 def check_number(owner: str, field: str, value, *, low=None, high=None, low_open=False,
                  high_open=False, integer=False, error=InvalidParameterError):
     """Return ``value`` as float (or int) after checking it lies in the given interval."""

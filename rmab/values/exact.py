@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rmab._repr import CompactRepr
-from rmab._validation import as_float_array, check_number
+from rmab._validation import as_float_array, check_flag, check_number
 from rmab.errors import ConvergenceWarning, InvalidModelError, InvalidParameterError
 from rmab.models.arms import MDPArms, POMDPArms
 from rmab.values import _kernels
@@ -258,7 +258,8 @@ def value_iteration(arms, *, prices=0.0, discount: float = 0.95, horizon: int | 
     """
     owner = "value_iteration"
     args = _check(owner, arms, prices, discount, horizon, tol, max_iter)
-    return _solve(owner, _kernels.vi_kernel, arms, *args, return_table)
+    return _solve(owner, _kernels.vi_kernel, arms, *args,
+                  check_flag(owner, "return_table", return_table))
 
 
 def policy_iteration(arms, *, prices=0.0, discount: float = 0.95, horizon: int | None = None,
@@ -275,4 +276,5 @@ def policy_iteration(arms, *, prices=0.0, discount: float = 0.95, horizon: int |
     """
     owner = "policy_iteration"
     args = _check(owner, arms, prices, discount, horizon, tol, max_iter)
-    return _solve(owner, _kernels.pi_kernel, arms, *args, return_table)
+    return _solve(owner, _kernels.pi_kernel, arms, *args,
+                  check_flag(owner, "return_table", return_table))

@@ -31,7 +31,7 @@ from functools import cached_property
 import numpy as np
 
 from rmab._repr import CompactRepr
-from rmab._validation import as_float_array, as_generator, check_number
+from rmab._validation import as_float_array, as_generator, check_flag, check_number
 from rmab.errors import ConvergenceWarning, InvalidParameterError
 from rmab.models.arms import POMDPArms
 from rmab.values import _kernels
@@ -421,6 +421,7 @@ def solve_pbvi(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
     if not isinstance(arms, POMDPArms):
         raise InvalidParameterError(f"{owner}.arms: must be POMDPArms; got {type(arms).__name__}")
     price = check_number(owner, "price", price)
+    randomized = check_flag(owner, "randomized", randomized)
     discount = check_number(owner, "discount", discount, low=0.0, high=1.0, low_open=True,
                             high_open=True)
     tol = check_number(owner, "tol", tol, low=0.0, low_open=True)
