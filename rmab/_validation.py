@@ -101,7 +101,8 @@ _INT_LIMIT = 2.0**62        # integer parameters beyond int64's range reach nump
 def check_flag(owner: str, field: str, value) -> bool:
     """``value`` as a bool; InvalidParameterError unless it is a bool (``"no"`` is not)."""
     if not isinstance(value, (bool, np.bool_)):
-        raise InvalidParameterError(f"{owner}.{field}: must be a bool; got {value!r}")
+        raise InvalidParameterError(f"{owner}.{field}: must be True or False; got "
+                                    f"{_short(value)}")
     return bool(value)
 
 

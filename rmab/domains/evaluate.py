@@ -32,7 +32,7 @@ import numpy as np
 
 from rmab._reporting import PairedDifferenceResult, mean_ci
 from rmab._repr import CompactRepr
-from rmab._validation import as_generator, check_number, check_seed
+from rmab._validation import as_generator, check_flag, check_number, check_seed
 from rmab._warnings import caught_record, show_again
 from rmab.domains.arm import check_states, initial_states
 from rmab.domains.base import Domain
@@ -320,9 +320,7 @@ def _progress_bar(total: int, progress, owner: str):
     """A tqdm bar on stderr over ``total`` (planner, episode) pairs, or a silent one."""
     from tqdm import tqdm
 
-    if not isinstance(progress, (bool, np.bool_)):
-        raise InvalidParameterError(f"{owner}.progress: must be True or False; got "
-                                    f"{progress!r}")
+    check_flag(owner, "progress", progress)
     return tqdm(total=total, desc=owner, unit="episode", file=sys.stderr, disable=not progress)
 
 

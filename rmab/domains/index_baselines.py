@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rmab._validation import check_number
+from rmab._validation import check_flag, check_number
 from rmab.domains.arm import BaseArms
 from rmab.domains.base import Domain
 from rmab.domains.baselines import BaseDomainPlanner, MyopicMIPPlanner
@@ -212,10 +212,7 @@ class LagrangianDomainPlanner(_GainsMIPPlanner):
                  time_limit: float | None = None, mip_gap: float = 1e-6):
         super().__init__(discount=discount, backend=backend, time_limit=time_limit,
                          mip_gap=mip_gap)
-        if not isinstance(charge_now, (bool, np.bool_)):
-            raise InvalidParameterError(f"LagrangianDomainPlanner.charge_now: must be a bool; "
-                                        f"got {charge_now!r}")
-        self.charge_now = bool(charge_now)
+        self.charge_now = check_flag("LagrangianDomainPlanner", "charge_now", charge_now)
         self.price_tol = check_number(type(self).__name__, "price_tol", price_tol, low=0.0,
                                       low_open=True)
 

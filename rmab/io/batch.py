@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rmab._repr import CompactRepr
-from rmab._validation import _short, check_path, check_seed
+from rmab._validation import _short, check_flag, check_path, check_seed
 from rmab._warnings import caught_record, show_again
 from rmab.belief.update import check_actions
 from rmab.errors import InvalidParameterError, PlanningError, RmabError
@@ -131,11 +131,8 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
     if bad:
         raise InvalidParameterError(f"solve_batches.planner_params: keys must be parameter "
                                     f"names (str); got {_short(bad[0])}")
-    for name, flag in (("keep_going", keep_going), ("progress", progress)):
-        if not isinstance(flag, (bool, np.bool_)):
-            raise InvalidParameterError(f"solve_batches.{name}: must be True or False; got "
-                                        f"{_short(flag)}")
-    keep_going, progress = bool(keep_going), bool(progress)
+    keep_going = check_flag("solve_batches", "keep_going", keep_going)
+    progress = check_flag("solve_batches", "progress", progress)
     make_planner(planner, **params)  # an unknown name or bad parameters fail before any work
     if out is not None and hasattr(out, "write"):          # before the work, not after it
         check_text_file("solve_batches", out)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rmab._validation import DECIMAL, _short, check_number, check_path
+from rmab._validation import DECIMAL, _short, check_flag, check_number, check_path
 from rmab.errors import BatchInputError, InvalidModelError, InvalidParameterError, RmabError
 from rmab.io.schema import OWNER, check_header, rounding_tol
 from rmab.models.arms import MDPArms, POMDPArms
@@ -113,10 +113,8 @@ def read_batches_keep_going(path, *, discount: float = 0.95, every_row: bool = F
     Problems of the whole file (unreadable, not CSV, bad header, no rows) still raise.
     """
     check_path("read_batches", path)
-    if not isinstance(every_row, (bool, np.bool_)):
-        raise InvalidParameterError(f"read_batches.every_row: must be True or False; got "
-                                    f"{_short(every_row)}")
-    return read_with_models(path, discount, bool(every_row))[:2]
+    every_row = check_flag("read_batches", "every_row", every_row)
+    return read_with_models(path, discount, every_row)[:2]
 
 
 def read_with_models(path, discount: float = 0.95, every_row: bool = False):

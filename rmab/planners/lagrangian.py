@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rmab._validation import check_number
+from rmab._validation import check_flag, check_number
 from rmab.errors import InvalidParameterError
 from rmab.planners.base import BasePlanner
 from rmab.relax.knapsack import DP_LIMIT, solve_knapsack
@@ -74,9 +74,8 @@ class LagrangianPlanner(BasePlanner):
         if not isinstance(knapsack, str) or knapsack not in ("auto", "dp", "greedy", "mip"):
             raise InvalidParameterError(f"{owner}.knapsack: must be 'auto', 'dp', 'greedy' or "
                                         f"'mip'; got {knapsack!r}")
-        for flag, value in (("charge_now", charge_now), ("price_limits", price_limits)):
-            if not isinstance(value, (bool, np.bool_)):
-                raise InvalidParameterError(f"{owner}.{flag}: must be a bool; got {value!r}")
+        check_flag(owner, "charge_now", charge_now)
+        check_flag(owner, "price_limits", price_limits)
         if value_tol is not None:
             value_tol = check_number(owner, "value_tol", value_tol, low=0.0, low_open=True)
         self.resolve_every = resolve_every

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from rmab._repr import CompactRepr
-from rmab._validation import as_generator, check_number
+from rmab._validation import as_generator, check_flag, check_number
 from rmab.belief.update import check_beliefs
 from rmab.errors import ConvergenceWarning, InvalidParameterError, MissingDependencyError
 from rmab.models.arms import MDPArms
@@ -444,9 +444,8 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
         PBVI's belief sampling.
     """
     owner = "lagrangian_bound"
-    for name, flag in (("price_limits", price_limits), ("certificate", certificate)):
-        if not isinstance(flag, (bool, np.bool_)):
-            raise InvalidParameterError(f"{owner}.{name}: must be a bool; got {flag!r}")
+    check_flag(owner, "price_limits", price_limits)
+    check_flag(owner, "certificate", certificate)
     start = time.perf_counter()
     beliefs, value_tol = _check_common(owner, instance, beliefs, value_tol)
     if not isinstance(method, str) or method not in _METHODS:
@@ -766,8 +765,7 @@ def dual_curve(instance: Instance, prices, *, beliefs=None, value_tol: float | N
                certificate: bool = True, seed=0) -> DualCurveResult:
     """``L(λ)`` (estimate and, if asked, certified upper values) and its slope on ``prices``."""
     owner = "dual_curve"
-    if not isinstance(certificate, (bool, np.bool_)):
-        raise InvalidParameterError(f"{owner}.certificate: must be a bool; got {certificate!r}")
+    check_flag(owner, "certificate", certificate)
     start = time.perf_counter()
     beliefs, value_tol = _check_common(owner, instance, beliefs, value_tol)
     as_generator(seed, f"{owner}.seed")

@@ -17,7 +17,7 @@ import numpy as np
 
 from rmab._reporting import PairedDifferenceResult, mean_ci, save_bar_chart
 from rmab._repr import CompactRepr
-from rmab._validation import _short, check_number
+from rmab._validation import _short, check_flag, check_number
 from rmab.errors import InvalidParameterError
 from rmab.models.instance import Instance
 from rmab.models.storage import atomic_write
@@ -236,9 +236,7 @@ def compare(instance: Instance, planners, *, episodes: int = 20, seed=0, n_jobs:
     n_jobs = check_number("compare", "n_jobs", n_jobs, low=1, integer=True)
     horizon = (instance.episode_length if horizon is None
                else check_horizon("compare", horizon, instance))
-    if not isinstance(progress, (bool, np.bool_)):
-        raise InvalidParameterError(f"compare.progress: must be True or False; got "
-                                    f"{_short(progress)}")
+    check_flag("compare", "progress", progress)
     labels, objects = _resolve(planners)
     random_added = RANDOM not in labels
     if random_added:

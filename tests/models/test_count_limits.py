@@ -292,9 +292,9 @@ def test_priced_limits_on_pomdp_arms_and_in_the_planner():
     b = env.reset(seed=1)
     for t in range(3):
         b = env.step(p.plan(b, t=t)).belief            # the simulator checks the limits
-    with pytest.raises(Exception, match="price_limits: must be a bool"):
+    with pytest.raises(Exception, match="price_limits: must be True or False"):
         make_planner("lagrangian", price_limits="yes")
-    with pytest.raises(Exception, match="price_limits: must be a bool"):
+    with pytest.raises(Exception, match="price_limits: must be True or False"):
         lagrangian_bound(inst, price_limits=1)
 
 

@@ -137,8 +137,8 @@ def test_errors():
         LagrangianPlanner(method="newton")
     with pytest.raises(InvalidParameterError, match="LagrangianPlanner.knapsack: must be"):
         LagrangianPlanner(knapsack="exact")
-    with pytest.raises(InvalidParameterError, match="LagrangianPlanner.charge_now: must be a "
-                                                    "bool; got 'no'"):
+    with pytest.raises(InvalidParameterError, match="LagrangianPlanner.charge_now: must be True or "
+                                                    "False; got 'no'"):
         LagrangianPlanner(charge_now="no")
 
 

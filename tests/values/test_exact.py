@@ -170,7 +170,7 @@ def test_max_iter_warns():
     (dict(prices=[]), r"prices: must be a number or a non-empty 1-D array"),
     (dict(prices=np.nan), r"prices: must be finite"),
     (dict(prices="abc"), r"prices: must be an array of numbers"),
-    (dict(return_table="no"), r"return_table: must be a bool; got 'no'"),   # was truthy
+    (dict(return_table="no"), r"return_table: must be True or False; got 'no'"),   # was truthy
 ])
 def test_error_paths(fn, kwargs, match):
     args = dict(arms=random_mdp_arms(1, 2, 2, seed=0))

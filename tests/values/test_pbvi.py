@@ -233,8 +233,8 @@ def test_simplex_grid():
     (dict(initial_belief=np.full((3, 2), 0.5)), r"solve_pbvi\.initial_belief: must have shape"),
     (dict(warm_start=3), r"solve_pbvi\.warm_start: must be a PBVIResult or AlphaVectors"),
     (dict(seed=-1), r"solve_pbvi\.seed: must be a non-negative integer"),
-    (dict(randomized=None), r"solve_pbvi\.randomized: must be a bool; got None"),  # numba's
-    (dict(randomized="no"), r"solve_pbvi\.randomized: must be a bool; got 'no'"),  # truthy
+    (dict(randomized=None), r"solve_pbvi\.randomized: must be True or False; got None"),  # numba's
+    (dict(randomized="no"), r"solve_pbvi\.randomized: must be True or False; got 'no'"),  # truthy
 ])
 def test_solve_pbvi_error_paths(kwargs, match):
     args = dict(arms=random_pomdp_arms(2, 2, 2, 2, seed=0))
