@@ -256,7 +256,8 @@ def test_parameter_errors():
         RolloutDomainPlanner(depth=-1)
     with pytest.raises(InvalidParameterError, match=r"base: must be one of .*got 'dqn'"):
         RolloutDomainPlanner(base="dqn")
-    with pytest.raises(InvalidParameterError, match=r"charge_now: must be True or False; got 'yes'"):
+    with pytest.raises(InvalidParameterError, match=r"charge_now: must be True or False; "
+                                                    r"got 'yes'"):
         LagrangianDomainPlanner(charge_now="yes")
     with pytest.raises(InvalidParameterError, match=r"price_tol: must be > 0.0"):
         LagrangianDomainPlanner(price_tol=0)

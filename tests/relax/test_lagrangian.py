@@ -309,8 +309,8 @@ def test_price_limits_checks_beliefs_and_flags_like_the_plain_bound():
                        (np.full((3, 2), np.nan), r"must be finite; got nan")):
         with pytest.raises(InvalidParameterError, match=r"lagrangian_bound\.beliefs: " + match):
             lagrangian_bound(inst, beliefs=bad, price_limits=True)
-    with pytest.raises(InvalidParameterError, match=r"lagrangian_bound\.certificate: must be True or "
-                                                    "False; got 'no'"):
+    with pytest.raises(InvalidParameterError, match=r"lagrangian_bound\.certificate: must be "
+                                                    "True or False; got 'no'"):
         lagrangian_bound(inst, certificate="no")
     with pytest.raises(InvalidParameterError, match=r"lagrangian_bound\.seed: "):
         lagrangian_bound(health_intervention(4, seed=0), seed="x")
