@@ -131,7 +131,8 @@ class MyopicPlanner(BasePlanner):
     """One-step lookahead: maximise ``sum_n Q1[n, a_n]`` (see :func:`one_step_values`) under the
     budget with the multiple-choice knapsack (:func:`~rmab.relax.knapsack.solve_knapsack`;
     ``method="auto"``: exact DP for integer or decimal costs, else the exact MIP when small,
-    else greedy; ``last_stats.info['knapsack']`` says which ran)."""
+    else greedy; ``last_stats.info['knapsack']`` says which ran). In the last period of a
+    finite horizon (``t = horizon - 1``) there is no next period: the reward now alone."""
 
     name = "myopic"
 
@@ -145,7 +146,8 @@ class MyopicPlanner(BasePlanner):
 
     def _plan(self, belief, t):
         inst = self.instance
-        values = one_step_values(inst.arms, belief, inst.discount)
+        last = inst.horizon is not None and t >= inst.horizon - 1
+        values = one_step_values(inst.arms, belief, 0.0 if last else inst.discount)
         res = solve_knapsack(values, inst.arms.costs, inst.budget, method=self.method,
                              dp_limit=self.dp_limit, **inst.limits)
         self.last_stats.info.update(knapsack=res.method, optimal=res.optimal, value=res.value)

@@ -47,6 +47,27 @@ def test_one_step_values_by_hand():
     np.testing.assert_allclose(q, [[0.3 + 0.9 * 0.3, 0.3 + 0.9 * 1.0]])
 
 
+def test_myopic_in_the_last_period_takes_the_reward_now_alone():
+    """Acting costs 0.1 now and pays next period: worth it except in the last period of a
+    finite horizon, where myopic acted for a period that does not come (a review)."""
+    import rmab
+
+    p = np.zeros((1, 2, 2, 2))
+    p[0, 0] = np.eye(2)
+    p[0, 1] = [[0.0, 1.0], [0.0, 1.0]]
+    rewards = np.array([[[0.5, 0.4], [1.0, 1.0]]])
+    inst = Instance(MDPArms(p, rewards), 1.0, discount=1.0, horizon=2, initial_belief=[[1., 0.]])
+    planner = make_planner("myopic").fit(inst, seed=0)
+    assert planner.plan(inst.initial_belief, t=0).tolist() == [1]     # 0.4 + 1.0 > 0.5 + 0.5
+    assert planner.plan(inst.initial_belief, t=1).tolist() == [0]     # 0.5 > 0.4, nothing after
+    one = inst.replace(horizon=1)
+    res = rmab.compare(one, ["myopic", "no-action"], episodes=2, seed=0)
+    assert res.names[:2] == ("myopic", "no-action")
+    np.testing.assert_array_equal(res.returns[:2], 0.5)                # myopic had 0.4
+    discounted = inst.replace(horizon=None, discount=0.9)
+    assert make_planner("myopic").fit(discounted).plan(inst.initial_belief, t=5).tolist() == [1]
+
+
 def test_myopic_beyond_the_dp_limit_takes_the_mip_or_the_greedy():
     inst = random_instance(200, n_states=2, n_actions=3, n_obs=2, budget=40.0, seed=1)
     values = one_step_values(inst.arms, inst.initial_belief, inst.discount)
