@@ -118,19 +118,23 @@ class BasePlanner:
         rows for fully observed arms); never modified. Returns int64 (n_arms,), each arm's
         action (0 = passive), within the instance's budget. ``last_stats`` then holds the call's
         diagnostics."""
+        b, t = self._checked(f"{type(self).__name__}.plan", belief, t)
+        start = time.perf_counter()
+        self.last_stats = PlanStats()
+        actions = self._plan(b, t)
+        self.last_stats.seconds = time.perf_counter() - start
+        return actions
+
+    def _checked(self, owner: str, belief, t) -> tuple[np.ndarray, int]:
+        """``belief`` as a read-only checked copy (n_arms, n_states) and ``t`` as a period of
+        the instance (for ``plan`` and the planners' public queries)."""
         inst = self.instance
-        b = check_beliefs(f"{type(self).__name__}.plan", belief, inst.n_arms, inst.n_states,
-                          "belief")
+        b = check_beliefs(owner, belief, inst.n_arms, inst.n_states, "belief")
         if b is belief or np.shares_memory(b, belief):
             b = b.copy()
         b.setflags(write=False)
-        start = time.perf_counter()
-        self.last_stats = PlanStats()
         last = None if inst.horizon is None else inst.horizon - 1   # no period past the end
-        t = check_number(f"{type(self).__name__}.plan", "t", t, low=0, high=last, integer=True)
-        actions = self._plan(b, int(t))
-        self.last_stats.seconds = time.perf_counter() - start
-        return actions
+        return b, int(check_number(owner, "t", t, low=0, high=last, integer=True))
 
     # -- to override ---------------------------------------------------------------------
     def _fit(self, instance: Instance) -> None:
@@ -173,12 +177,16 @@ class PlannerSpec:
                 f"pip install 'rmab[{','.join(missing)}]'")
         module, _, cls = self.target.partition(":")
         try:
-            return getattr(importlib.import_module(module), cls)
+            obj = getattr(importlib.import_module(module), cls)
         except MissingDependencyError:
             raise
         except (ImportError, AttributeError, TypeError, ValueError) as exc:
             raise PlanningError(f"planner {self.name!r}: its target {self.target!r} cannot be "
                                 f"loaded ({type(exc).__name__}: {exc})") from exc
+        if not isinstance(obj, type):
+            raise PlanningError(f"planner {self.name!r}: its target {self.target!r} must be a "
+                                f"planner class; got {type(obj).__name__}")
+        return obj
 
 
 _REGISTRY: dict[str, PlannerSpec] = {}
@@ -207,6 +215,13 @@ def register_planner(name: str, target: str, summary: str, extras: tuple = ()) -
                                     f"{target!r}")
     if name in _REGISTRY:
         raise InvalidParameterError(f"register_planner.name: must be new; {name!r} is taken")
+    if not isinstance(summary, str):
+        raise InvalidParameterError(f"register_planner.summary: must be a str; got "
+                                    f"{type(summary).__name__}")
+    extras = (extras,) if isinstance(extras, str) else extras    # "plot" was p, l, o, t
+    if not isinstance(extras, (tuple, list)) or not all(isinstance(e, str) for e in extras):
+        raise InvalidParameterError(f"register_planner.extras: must be a tuple of extra names "
+                                    f"(str), e.g. ('torch',); got {extras!r}")
     spec = PlannerSpec(name, target, summary, tuple(extras))
     _REGISTRY[name] = spec
     return spec
@@ -232,7 +247,13 @@ def construct(owner: str, cls: type, params: dict):
     :class:`InvalidParameterError` naming it and the ones it does take."""
     import inspect
 
-    signature = inspect.signature(cls).parameters.values()
+    bad = [k for k in params if not isinstance(k, str)]
+    if bad:
+        raise InvalidParameterError(f"{owner}: parameter names must be str; got {bad[0]!r}")
+    try:
+        signature = inspect.signature(cls).parameters.values()
+    except (TypeError, ValueError) as exc:               # a builtin such as dict
+        raise PlanningError(f"{owner}: {cls!r} is not a planner class ({exc})") from exc
     taken = [p.name for p in signature if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
     open_ended = any(p.kind is p.VAR_KEYWORD for p in signature)
     unknown = [] if open_ended else [p for p in params if p not in taken]
@@ -240,9 +261,13 @@ def construct(owner: str, cls: type, params: dict):
         raise InvalidParameterError(f"{owner}.{unknown[0]}: not a parameter of this planner; "
                                     f"it takes {', '.join(taken) or 'none'}")
     try:
-        return cls(**params)
+        planner = cls(**params)
     except TypeError as exc:
         raise InvalidParameterError(f"{owner}: {exc}") from exc
+    if not isinstance(planner, Planner):
+        raise PlanningError(f"{owner}: {cls.__name__} is not a planner (it needs name, fit, "
+                            f"reset and plan: docs/planners.md)")
+    return planner
 
 
 def planner_names() -> list[str]:

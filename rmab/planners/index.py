@@ -97,6 +97,9 @@ class _IndexPlanner(BasePlanner):
     def indices_at(self, belief, t: int = 0) -> np.ndarray:
         """``W_n(b_n, a)`` (n_arms, n_actions - 1) at the beliefs (n_arms, n_states) in period
         ``t`` (used by the finite-horizon indices of fully observed arms)."""
+        return self._indices_at(*self._checked(f"{type(self).__name__}.indices_at", belief, t))
+
+    def _indices_at(self, belief, t: int) -> np.ndarray:
         if self.instance.fully_observed:   # indices may be ±inf: states of belief 0 add 0
             table = self.result.indices
             if table.ndim == 4:            # finite horizon: one table per period
@@ -166,7 +169,7 @@ class WhittlePlanner(_IndexPlanner):
                                         + ONLY_PASSIVE * (instance.n_actions == 1))
 
     def _plan(self, belief, t):
-        index = self.indices_at(belief, t)[:, self.action - 1]
+        index = self._indices_at(belief, t)[:, self.action - 1]
         actions = self._walk(index[:, None], [(0, self.action)])
         self.last_stats.scores = index
         return actions
@@ -185,7 +188,7 @@ class WhittleMultiPlanner(_IndexPlanner):
     name = "whittle-multi"
 
     def _plan(self, belief, t):
-        index = self.indices_at(belief, t)
+        index = self._indices_at(belief, t)
         n_levels = index.shape[1]
         actions = self._walk(index, [(a, a + 1) for a in range(n_levels)])
         idx = np.arange(len(actions))

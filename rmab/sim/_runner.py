@@ -33,8 +33,15 @@ class Runner:
                 planner.fit(instance, seed=fit_seed)
             except (InvalidParameterError, InvalidModelError) as exc:   # says which planner
                 name = getattr(planner, "name", type(planner).__name__)
-                error = type(exc)(f"planner {name!r} does not apply to this instance: {exc} "
-                                  f"(leave it out: planners= / --planners)")
+                try:
+                    error = type(exc)(f"planner {name!r} does not apply to this instance: "
+                                      f"{exc} (leave it out: planners= / --planners)")
+                except TypeError:                 # a user's error class with other arguments
+                    error = None
+                if error is None:
+                    exc.add_note(f"(fitting planner {name!r})")
+                    exc.planner, exc.reason = name, str(exc)
+                    raise
                 error.planner, error.reason = name, str(exc)   # for a caller leaving it out
                 raise error from exc
         self.planners = planners

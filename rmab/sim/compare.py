@@ -170,6 +170,10 @@ def _resolve(planners) -> tuple[list[str], list]:
         elif (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
               and isinstance(item[1], Mapping)):
             name, params = item
+            bad = [k for k in params if not isinstance(k, str)]
+            if bad:
+                raise InvalidParameterError(f"compare.planners[{i}]: parameter names must be "
+                                            f"str; got {bad[0]!r}")
             obj = make_planner(name, **params)
             label = name + ("(" + ", ".join(f"{k}={v!r}" for k, v in params.items()) + ")"
                             if params else "")

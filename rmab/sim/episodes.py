@@ -47,7 +47,7 @@ def run_episode(env: Environment, planner, *, seed=None, planner_seed=None) -> E
     if not isinstance(env, Environment):
         raise InvalidParameterError(f"run_episode.env: must be an Environment; got "
                                     f"{type(env).__name__}")
-    if not isinstance(planner, Planner):
+    if isinstance(planner, type) or not isinstance(planner, Planner):
         raise InvalidParameterError(f"run_episode.planner: must be a Planner fitted to "
                                     f"env.instance (make_planner(name).fit(env.instance)); got "
                                     f"{planner!r}")

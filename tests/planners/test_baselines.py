@@ -150,6 +150,41 @@ def test_bad_planner_parameters():
         make_planner("round-robin", action=2).fit(inst)
 
 
+class NotAPlanner:
+    name = "not-a-planner"
+
+
+def test_registered_targets_and_extras_are_checked(monkeypatch):
+    """A review: extras="plot" became p, l, o, t; a target that is not a planner class failed
+    later with a bare AttributeError or ValueError; non-str parameter names a TypeError."""
+    import rmab
+    from rmab.planners import base
+
+    monkeypatch.setattr(base, "_REGISTRY", dict(base._REGISTRY))
+    spec = register_planner("one-extra", "rmab.planners.baselines:NoActionPlanner", "x", "plot")
+    assert spec.extras == ("plot",)
+    for extras in (None, [1]):
+        with pytest.raises(InvalidParameterError, match="register_planner.extras: must be a "
+                                                        "tuple of extra names"):
+            register_planner("bad-extras", "rmab.planners.baselines:NoActionPlanner", "x",
+                             extras)
+    with pytest.raises(InvalidParameterError, match="register_planner.summary: must be a str"):
+        register_planner("bad-summary", "rmab.planners.baselines:NoActionPlanner", None)
+    register_planner("a-function", "rmab.planners.base:make_planner", "x")
+    register_planner("a-builtin", "builtins:dict", "x")
+    register_planner("no-methods", f"{__name__}:NotAPlanner", "x")
+    inst = random_instance(2, seed=0)
+    for name, match in [("a-function", "must be a planner class; got function"),
+                        ("a-builtin", "is not a planner class"),
+                        ("no-methods", "NotAPlanner is not a planner .*docs/planners.md")]:
+        with pytest.raises(PlanningError, match=match):
+            make_planner(name)
+        with pytest.raises(PlanningError, match=match):
+            rmab.compare(inst, [name], episodes=1)
+    with pytest.raises(InvalidParameterError, match=r"parameter names must be str; got 1"):
+        rmab.compare(inst, [("myopic", {1: 2})], episodes=1)
+
+
 def test_registry_duplicates_and_missing_extras():
     with pytest.raises(InvalidParameterError, match="taken"):
         register_planner("myopic", "x:y", "dup")

@@ -77,6 +77,24 @@ def test_index_planners_on_pomdp_arms_use_the_belief_grid():
     assert inst.arms.costs[np.arange(8), actions].sum() <= inst.budget
 
 
+def test_indices_at_checks_its_beliefs_and_period():
+    """Fully observed arms took bad beliefs to numpy (bare errors, or an off-simplex belief
+    and t = -1 silently; a review)."""
+    from rmab.models import random_instance
+
+    inst = random_instance(3, 2, 2, None, seed=0, horizon=3, discount=1.0)
+    p = WhittlePlanner().fit(inst, seed=0)
+    good = np.eye(2)[[0, 1, 0]]
+    assert p.indices_at(good, t=2).shape == (3, 1)
+    for belief, t, match in [(np.zeros((2, 5)), 0, "belief: must have shape"),
+                             ([[1, 0]] * 2 + [[1]], 0, "belief"),
+                             (np.array([[2.0, -1.0]] * 3), 0, "belief"),
+                             (good, -1, r"t: must be >= 0"),
+                             (good, 3, r"t: must be <= 2")]:
+        with pytest.raises(InvalidParameterError, match=r"WhittlePlanner\.indices_at\." + match):
+            p.indices_at(belief, t=t)
+
+
 @pytest.mark.parametrize("charge_now", [False, True])
 def test_lagrangian_planner_solves_the_knapsack_on_q_values(charge_now):
     inst = random_instance(5, 3, 3, None, budget=3.0, seed=9)

@@ -94,3 +94,28 @@ def test_run_episode_rejects_a_planner_name():
     with pytest.raises(InvalidParameterError, match=r"run_episode\.planner: must be a Planner "
                                                     r"fitted to env\.instance .*; got 'myopic'"):
         run_episode(env, "myopic", seed=0)
+    from rmab.planners.baselines import MyopicPlanner    # the class passed the protocol check
+
+    with pytest.raises(InvalidParameterError, match=r"run_episode\.planner: must be a Planner "
+                                                    r"fitted .*; got <class"):
+        run_episode(env, MyopicPlanner, seed=0)
+
+
+def test_a_fit_error_of_a_users_own_class_reaches_the_caller():
+    """compare rebuilt fit errors as type(exc)(message): an error class taking other
+    arguments raised a TypeError that hid the user's error (a review)."""
+    import rmab
+
+    class FieldError(InvalidParameterError):
+        def __init__(self, field, value):
+            super().__init__(f"Mine.{field}: must be ok; got {value}")
+
+    class Refuses(rmab.BasePlanner):
+        name = "refuses"
+
+        def _fit(self, instance):
+            raise FieldError("x", 3)
+
+    with pytest.raises(FieldError, match=r"Mine\.x: must be ok; got 3") as info:
+        rmab.compare(health_intervention(2, seed=0), [Refuses()], episodes=1)
+    assert "(fitting planner 'refuses')" in info.value.__notes__
