@@ -3,25 +3,47 @@
 The public face: models, belief updates, planners, simulation. See ``README.md``.
 """
 
-from rmab.belief import sample_next, signal_probabilities, update_beliefs
+import importlib
+
 from rmab.errors import (BatchInputError, ConvergenceWarning, ImpossibleSignalError,
                          IndexabilityWarning, InfeasibleActionError, InvalidModelError,
                          InvalidParameterError, MissingDependencyError, NotFittedError,
                          OutputError, PlanningError, POMDPFormatError, RmabError, RmabWarning,
                          SolverLimitWarning, UnknownPlannerError, ValidationError)
-from rmab.models import (Instance, MDPArms, POMDPArms, budget_from_fraction, collapsing_arms,
-                         concat_arms, health_intervention, load_instance, random_instance,
-                         random_mdp_arms, random_pomdp_arms, save_instance)
-from rmab.planners import (BasePlanner, Planner, available_planners, make_planner,
-                           planner_names, register_planner)
-from rmab.io import Batch, BatchSolveResult, read_batches, solve_batches
-from rmab.models.pomdp_format import PomdpModel, read_pomdp, write_pomdp
-from rmab.values import (fib_bound, policy_iteration, qmdp_bound, rollout, sawtooth_bound,
-                         solve_finite_pbvi, solve_pbvi, value_iteration)
-from rmab.relax import (belief_whittle_indices, lagrangian_bound, solve_knapsack,
-                        whittle_indices)
-from rmab.sim import (ComparisonResult, Environment, EpisodeResult, PairedDifferenceResult,
-                      PlannerScore, StepResult, compare, run_episode)
+
+# The rest is imported on first use (PEP 562): ``import rmab`` stays light (no numba, 1.0 s ->
+# 0.14 s), so ``rmab --help`` is quick and Ctrl-C while the command line loads is caught.
+_WHERE = {
+    "rmab.belief": ("sample_next", "signal_probabilities", "update_beliefs"),
+    "rmab.models": ("Instance", "MDPArms", "POMDPArms", "budget_from_fraction",
+                    "collapsing_arms", "concat_arms", "health_intervention", "load_instance",
+                    "random_instance", "random_mdp_arms", "random_pomdp_arms", "save_instance"),
+    "rmab.planners": ("BasePlanner", "Planner", "available_planners", "make_planner",
+                      "planner_names", "register_planner"),
+    "rmab.io": ("Batch", "BatchSolveResult", "read_batches", "solve_batches"),
+    "rmab.models.pomdp_format": ("PomdpModel", "read_pomdp", "write_pomdp"),
+    "rmab.values": ("fib_bound", "policy_iteration", "qmdp_bound", "rollout", "sawtooth_bound",
+                    "solve_finite_pbvi", "solve_pbvi", "value_iteration"),
+    "rmab.relax": ("belief_whittle_indices", "lagrangian_bound", "solve_knapsack",
+                   "whittle_indices"),
+    "rmab.sim": ("ComparisonResult", "Environment", "EpisodeResult", "PairedDifferenceResult",
+                 "PlannerScore", "StepResult", "compare", "run_episode"),
+}
+_MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
+
+
+def __getattr__(name: str):
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rmab' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value                          # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_MODULE_OF))
+
 
 __version__ = "0.1.0"
 

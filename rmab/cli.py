@@ -1,7 +1,8 @@
 """The ``rmab`` command line: one subcommand per module of :mod:`rmab.commands`.
 
 Each command module exposes ``add_arguments(parser)`` and ``run(args) -> int``; only the
-module of the command being run is imported. Results go to stdout or files, logs and progress to stderr. An
+module of the command being run is imported (``import rmab`` itself is light). Results go to
+stdout or files, logs and progress to stderr; a closed stdout is an error before the work. An
 :class:`~rmab.errors.RmabError` prints one line ``rmab: error: ...`` and exits 1; usage errors
 (an unknown planner name among them) exit 2; ``--debug`` (before or after COMMAND) shows the
 traceback instead.
@@ -14,7 +15,7 @@ import importlib
 import sys
 import warnings
 
-from rmab.errors import RmabError, RmabWarning, UnknownPlannerError
+from rmab.errors import OutputError, RmabError, RmabWarning, UnknownPlannerError
 
 # name -> (module, one-line help); the module is imported only when its command is chosen
 COMMANDS = {
@@ -71,8 +72,15 @@ def _one_line(default):
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(_chosen_command(argv))
-    args = parser.parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):     # λ, ±, Σ on an ASCII or Latin-1 terminal
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    try:
+        parser = build_parser(_chosen_command(argv))      # imports the command's modules
+        args = parser.parse_args(argv)
+    except KeyboardInterrupt:
+        print("rmab: interrupted", file=sys.stderr)
+        return 130
     with warnings.catch_warnings():
         if not args.debug:
             warnings.showwarning = _one_line(warnings.showwarning)
@@ -81,6 +89,11 @@ def main(argv=None) -> int:
 
 def _run(args) -> int:
     try:
+        if sys.stdout is None and getattr(args, "out", None) in (None, "-") and \
+                not getattr(args, "check", False):             # --check reports on stderr
+            raise OutputError(f"{args.command}: standard output is closed, so the results "
+                              f"would be lost"
+                              + ("; give --out FILE" if hasattr(args, "out") else ""))
         return int(args._run(args) or 0)
     except UnknownPlannerError as exc:       # a mistyped name is a usage error
         if args.debug:
@@ -99,6 +112,12 @@ def _run(args) -> int:
     except KeyboardInterrupt:
         print("rmab: interrupted", file=sys.stderr)
         return 130
+    except MemoryError as exc:
+        if args.debug:
+            raise
+        print(f"rmab: error: out of memory{': ' + str(exc) if str(exc) else ''} (a smaller "
+              f"instance, or fewer --n-jobs)", file=sys.stderr)
+        return 1
     except OSError as exc:       # a full disk or a closed stream while printing results
         if args.debug:
             raise

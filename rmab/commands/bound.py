@@ -26,7 +26,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--value-tol", type=float, default=None,
                         help="per-arm value tolerance (default 1e-9 exact, 1e-3 PBVI)")
     parser.add_argument("--price-tol", type=float, default=1e-4,
-                        help="relative tolerance on λ* (default 1e-4)")
+                        help="relative tolerance on λ* (default 1e-4, coarser than "
+                             "lagrangian_bound's 1e-6: on 1 000 POMDP arms 26 s instead of "
+                             "41 s, the bounds within 4e-5 of each other)")
     parser.add_argument("--no-certificate", action="store_true",
                         help="skip the certified upper bound (POMDP: the fast informed bound)")
     parser.add_argument("--sawtooth-sweeps", type=int, default=0, metavar="N",
@@ -72,7 +74,8 @@ def run(args) -> int:
               "an upper bound; --price-limits prices them)")
     print(f"estimate:              {res.estimate:.6f}  ({kind})")
     print(f"certified upper bound: {cert}")
-    print(f"price λ*:              {res.price:.6g}  ({res.method}, {res.iterations} prices)")
+    print(f"price λ*:              {res.price:.6g}  ({res.method}, {res.iterations} prices, "
+          f"tolerance {args.price_tol:g})")
     print(f"time:                  {res.seconds:.3f} s  (certificate "
           f"{res.certificate_seconds:.3f} s)")
     if args.plot is not None:

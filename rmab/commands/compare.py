@@ -217,14 +217,15 @@ def _check_outputs(args) -> None:
 
 
 def _report(result, args) -> int:
-    """Print the table; write the CSV and the plot when asked (each atomically)."""
-    print(result.table())
+    """Write the CSV and the plot when asked (each atomically), then print the table (a
+    failing stdout, e.g. a full disk or a closed pipe, then loses no file)."""
     if args.out:
         result.to_csv(args.out)
         print(f"wrote {args.out}", file=sys.stderr)
     if args.plot:
         result.plot(args.plot)
         print(f"wrote {args.plot}", file=sys.stderr)
+    print(result.table())
     return 0
 
 

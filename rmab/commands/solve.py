@@ -14,7 +14,6 @@ import json
 import sys
 
 from rmab.commands import check_suffix, seed_arg
-from rmab.errors import OutputError
 from rmab.io.batch import solve_batches
 from rmab.io.reader import read_batches_keep_going
 from rmab.planners.base import make_planner
@@ -70,8 +69,6 @@ def run(args) -> int:
         args.out = None
     if args.out is not None:
         check_suffix("solve.out", args.out, ".csv")
-    if args.out is None and sys.stdout is None:
-        raise OutputError("solve.out: standard output is closed; give --out FILE")
     if args.out is None and hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(encoding="utf-8")     # the CSV's encoding, whatever the locale
     result = solve_batches(args.csv, args.planner, planner_params=dict(args.param),

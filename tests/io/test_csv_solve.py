@@ -20,6 +20,7 @@ from rmab.models import Instance
 from rmab.planners import make_planner
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "data" / "batch_example.csv"
+HEALTH = EXAMPLE.parent / "health_example.npz"
 H = "batch_id,arm_id,budget,state,belief,model,model_arm,costs\n"
 
 
@@ -336,7 +337,12 @@ def test_cli_closed_stdout_is_an_error_not_a_silent_success(monkeypatch, capsys)
 
     monkeypatch.setattr(sys, "stdout", None)
     assert main(["solve", str(EXAMPLE)]) == 1
-    assert "standard output is closed; give --out FILE" in capsys.readouterr().err
+    assert ("solve: standard output is closed, so the results would be lost; give --out FILE"
+            in capsys.readouterr().err)
+    assert main(["solve", str(EXAMPLE), "--check"]) == 0         # reports on stderr
+    for argv in (["index", str(HEALTH)], ["bound", str(HEALTH)], ["planners"]):
+        assert main(argv) == 1                  # a traceback (index) or a silent exit 0
+        assert "standard output is closed" in capsys.readouterr().err
 
 
 def test_cli_keep_going_exits_3(tmp_path, capsys):
