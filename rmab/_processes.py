@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.connection import wait
@@ -15,12 +16,16 @@ from rmab.errors import PlanningError
 def spawn_pool(max_workers: int, initializer=None, initargs: tuple = ()) -> ProcessPoolExecutor:
     """A ``ProcessPoolExecutor`` of ``spawn`` workers that end when the parent does: a parent
     killed by SIGTERM or SIGHUP (``kill``, SLURM, a closed terminal) skips the pool's shutdown,
-    and its workers would otherwise run on, then wait for work forever."""
+    and its workers would otherwise run on, then wait for work forever. Workers ignore SIGINT:
+    Ctrl-C is the parent's to handle (it stops the pool)."""
     return ProcessPoolExecutor(max_workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_start_worker, initargs=(initializer, initargs))
 
 
 def _start_worker(initializer, initargs: tuple) -> None:
+    # Ctrl-C reaches the whole process group: the parent stops the pool (stop_now); a worker
+    # interrupted on its own printed its traceback ("Process SpawnProcess-1: ...") besides
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True,

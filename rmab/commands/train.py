@@ -20,7 +20,7 @@ KINDS = ("capacity", "interventions", "scheduling", "path")
 
 def _hidden(text: str) -> tuple:
     try:
-        sizes = tuple(int(x) for x in text.split(",") if x.strip())
+        sizes = tuple(int(x) for x in text.split(","))   # "3,,4" is a typo, not [3, 4]
     except ValueError:
         sizes = ()
     if not sizes or min(sizes) < 1:
@@ -96,7 +96,7 @@ def add_arguments(parser) -> None:
                         help="after training, score the 3 best validated networks again on so "
                              "many fresh episodes and keep the best there (default 0: keep the "
                              "validated best; see --selection-margin)")
-    parser.add_argument("--selection-margin", type=float, default=2.0,
+    parser.add_argument("--selection-margin", type=float, default=None,
                         help="with the Whittle gain table, its warm start (the Whittle policy) "
                              "is re-scored too and stays unless the best beats it by more than "
                              "so many paired standard errors (default 2; 0 = the best)")
@@ -134,6 +134,14 @@ def run(args) -> int:
         if not getattr(args, flag) >= 0:
             raise InvalidParameterError(f"train.{flag}: must be >= 0 seconds (0 = none); got "
                                         f"{getattr(args, flag)}")
+    if args.selection_margin is None:                 # not given: the config's default
+        args.selection_margin = SequoiaConfig.selection_margin
+    elif args.gain_table == "none" or args.selection_episodes == 0:
+        raise InvalidParameterError("train.selection_margin: weighs the Whittle start against "
+                                    "the re-scored networks, so it needs --gain-table whittle "
+                                    "or both and --selection-episodes > 0; got "
+                                    f"--gain-table {args.gain_table}, --selection-episodes "
+                                    f"{args.selection_episodes}")
     if args.domain_file is not None:
         given = [f"--{n.replace('_', '-')}" for n in ("arms", "budget", "domain_seed")
                  if getattr(args, n) is not None]

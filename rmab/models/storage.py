@@ -236,10 +236,11 @@ def read_archive(path, owner: str, fmt: str, version: int,
         raise InvalidModelError(f"{owner}: {path}: metadata must be a JSON object; got "
                                 f"{type(meta).__name__}")
     if meta.get("format") != fmt:
-        hint = {"rmab-domain": " (a coRMAB domain: give it with --domain-file, or load it "
-                               "with rmab.domains.load_domain)",
-                "rmab-instance": " (an instance: give it as INSTANCE, or load it with "
-                                 "rmab.load_instance)"}.get(meta.get("format"), "")
+        hint = {"rmab-domain": " (a coRMAB domain: load it with rmab.domains.load_domain, "
+                               "or 'rmab compare --domain-file' it)",
+                "rmab-instance": " (an instance: load it with rmab.load_instance, or give it "
+                                 "to 'rmab compare', 'bound' or 'index')"}.get(
+            meta.get("format"), "")
         raise InvalidModelError(f"{owner}: {path}: format must be {fmt!r}; got "
                                 f"{meta.get('format')!r}{hint}")
     if meta.get("version", version) != version:         # a newer rmab's file

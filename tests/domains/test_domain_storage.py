@@ -50,12 +50,14 @@ def test_load_errors(tmp_path):
         load_domain(other)
     from rmab.models import health_intervention, load_instance, save_instance
     inst = save_instance(health_intervention(3, seed=0), tmp_path / "inst.npz")
-    with pytest.raises(InvalidModelError, match=r"got 'rmab-instance' \(an instance: give it "
-                                                r"as INSTANCE"):
+    with pytest.raises(InvalidModelError, match=r"got 'rmab-instance' \(an instance: load it "
+                                                r"with rmab.load_instance, or give it to "
+                                                r"'rmab compare', 'bound' or 'index'\)"):
         load_domain(inst)
     dom = save_domain(make_domain("capacity", 4, 1, seed=0), tmp_path / "dom.npz")
-    with pytest.raises(InvalidModelError, match=r"got 'rmab-domain' \(a coRMAB domain: give "
-                                                r"it with --domain-file"):
+    with pytest.raises(InvalidModelError, match=r"got 'rmab-domain' \(a coRMAB domain: load "
+                                                r"it with rmab.domains.load_domain, or 'rmab "
+                                                r"compare --domain-file' it\)"):
         load_instance(dom)
     kind = tmp_path / "kind.npz"
     np.savez(kind, __meta__=np.array(json.dumps({"format": "rmab-domain", "kind": "taxi"})))

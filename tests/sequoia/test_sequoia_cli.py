@@ -91,9 +91,26 @@ def test_rmab_train_defaults_are_the_config_defaults():
     for name in ("episodes", "horizon", "hidden", "target_update", "workers", "time_limit",
                  "target_time_limit", "stability", "warm_start", "offset", "validate_every",
                  "validation_episodes", "discount", "control_variate", "restarts", "p_high",
-                 "gain_table", "selection_episodes", "selection_margin", "argmax",
-                 "training_jobs"):
+                 "gain_table", "selection_episodes", "argmax", "training_jobs"):
         assert getattr(args, name) == getattr(cfg, name), name
+    assert args.selection_margin is None          # run() takes the config's (test below)
+
+
+def test_rmab_train_refuses_options_it_would_ignore(tmp_path, capsys):
+    """--selection-margin without the Whittle table and re-scoring, and '3,,4' as widths,
+    were taken silently (a review)."""
+    from rmab.cli import main
+
+    code = main(["train", "--domain", "capacity", "--arms", "5", "--budget", "2",
+                 "--selection-margin", "3", "--out", str(tmp_path), "--no-progress"])
+    assert code == 1
+    assert ("train.selection_margin: weighs the Whittle start against the re-scored networks, "
+            "so it needs --gain-table whittle or both and --selection-episodes > 0; got "
+            "--gain-table none, --selection-episodes 0") in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(SystemExit):
+        parse(["--domain", "capacity", "--hidden", "3,,4", "--out", "x"])
+    assert parse(["--domain", "capacity", "--hidden", "3, 4", "--out", "x"]).hidden == (3, 4)
 
 
 def test_rmab_train_warm_start_and_validation_options(tmp_path, capsys):
