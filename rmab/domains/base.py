@@ -13,6 +13,7 @@ in the MILP; the tests compare the two by enumeration on small instances.
 from __future__ import annotations
 
 import itertools
+import numbers
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
 from typing import ClassVar
@@ -21,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from rmab._repr import CompactRepr
-from rmab._validation import as_generator, check_number
+from rmab._validation import _short, as_generator, check_number
 from rmab.belief.update import _check_uniforms
 from rmab.domains.arm import BaseArms, check_states
 from rmab.errors import InfeasibleActionError, InvalidModelError, InvalidParameterError
@@ -227,6 +228,10 @@ class Domain(ABC):
         if a.shape != (self.action_size,):
             raise InvalidParameterError(f"{owner}.action: must have shape (action_size="
                                         f"{self.action_size},); got {a.shape}")
+        if a.dtype.kind not in "biuf" and not (                # None, strings, complex
+                a.dtype.kind == "O" and all(isinstance(x, numbers.Real) for x in a.flat)):
+            raise InvalidParameterError(f"{owner}.action: must be an array of 0/1 numbers; "
+                                        f"got dtype {a.dtype} ({_short(a.tolist())})")
         if a.size and not np.isin(a, (0, 1)).all():
             i = int(np.flatnonzero(~np.isin(a, (0, 1)))[0])
             raise InfeasibleActionError(f"{owner}.action: must be binary (0/1); got "

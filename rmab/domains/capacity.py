@@ -23,7 +23,7 @@ import numpy as np
 
 from rmab._validation import as_float_array, as_generator, check_number
 from rmab.domains.arm import BaseArms, paper_rewards, pull_probabilities
-from rmab.domains.base import ConstraintBlock, Domain, build_block
+from rmab.domains.base import ConstraintBlock, Domain, build_block, check_budget
 from rmab.errors import InvalidModelError, RmabWarning
 
 __all__ = ["CapacityDomain", "make_capacity", "pack"]
@@ -136,7 +136,7 @@ class CapacityDomain(Domain):
         if cap.size < 1 or (cap < 0).any():
             raise InvalidModelError(f"{owner}.capacities: must be a non-empty array of numbers "
                                     f">= 0; got {cap.tolist()}")
-        if budget is not None and (isinstance(budget, bool) or budget != cap.size):
+        if budget is not None and check_budget(owner, budget) != cap.size:
             raise InvalidModelError(f"{owner}.budget: must be the number of workers "
                                     f"len(capacities) = {cap.size} (or left out); got {budget!r}")
         c.setflags(write=False)

@@ -170,6 +170,13 @@ def test_infeasible_actions_name_the_constraint():
         d.check_action([1, 2, 1, 0, 0, 0, 0, 0, 1, 0])
     with pytest.raises(InvalidParameterError, match=r"must have shape \(action_size=10,\)"):
         d.check_action(np.ones(20))
+    # None gave a bare AttributeError, complex numbers passed with a warning (a review)
+    for bad in (np.array([1] * 4 + [None] + [0] * 5, dtype=object), np.zeros(10) + 0j,
+                ["1"] * 10):
+        with pytest.raises(InvalidParameterError, match=r"action: must be an array of 0/1 "
+                                                        r"numbers; got dtype"):
+            d.is_feasible(bad)
+    d.check_action(np.array([1] * 5 + [0] * 5, dtype=object))          # Python ints: fine
     c = CapacityDomain.from_arrays(**_arms(3), costs=[3, 3, 3], capacities=[4, 4])
     c.check_action([1, 1, 0])
     with pytest.raises(InfeasibleActionError, match=r"worker capacities violated: pulled arms "

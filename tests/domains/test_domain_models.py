@@ -192,6 +192,8 @@ def test_raw_constructor_and_capacity_budget_errors():
     with pytest.raises(InvalidModelError, match=r"budget: must be the number of workers "
                                                 r"len\(capacities\) = 2"):
         CapacityDomain.from_arrays(**arrays, budget=5)
+    with pytest.raises(InvalidModelError, match=r"CapacityDomain.budget: must be an integer"):
+        CapacityDomain.from_arrays(**arrays, budget=np.array([1, 1]))    # a bare ValueError
     with pytest.raises(InvalidParameterError, match=r"compare_domain\.seeds: must be a sequence"):
         compare_domain("path", n_arms=6, budget=2, seeds=3)
 
