@@ -193,5 +193,6 @@ def run(args) -> int:
         return 0
     path = save_instance(made, args.out)
     print(f"wrote {path}: {made.n_arms} arms, {made.n_states} states, {made.n_actions} actions, "
-          f"{made.n_obs} signals, budget {made.budget:g}", file=sys.stderr)
+          + ("fully observed" if made.arms.fully_observed else f"{made.n_obs} signals")
+          + f", budget {made.budget:g}", file=sys.stderr)
     return 0

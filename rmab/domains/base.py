@@ -320,6 +320,8 @@ class Domain(ABC):
         owner = f"{type(self).__name__}.step"
         s = self.check_states(states)
         levels = self.arm_levels(self.check_action(action))
+        if u is not None and seed is not None:      # one of them would be ignored
+            raise InvalidParameterError(f"{owner}: give seed or u, not both")
         if u is None:
             u = as_generator(seed, f"{owner}.seed").random(self.n_arms)
         u = _check_uniforms(owner, "u", u, self.n_arms)

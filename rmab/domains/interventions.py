@@ -37,9 +37,11 @@ WEIGHT = 3.0
 
 
 def sigmoid_link(x, alpha, slope, x0):
-    """``0.98 α [σ(b x − x0) − σ(−x0)] + 0.01`` elementwise (numpy broadcasting)."""
-    sig = lambda z: 1.0 / (1.0 + np.exp(-z))  # noqa: E731
-    return 0.98 * alpha * (sig(slope * x - x0) - sig(-x0)) + 0.01
+    """``0.98 α [σ(b x − x0) − σ(−x0)] + 0.01`` elementwise (numpy broadcasting; σ is
+    :func:`scipy.special.expit`, which does not overflow for large ``|b x − x0|``)."""
+    from scipy.special import expit
+
+    return 0.98 * alpha * (expit(slope * x - x0) - expit(-x0)) + 0.01
 
 
 @dataclass(frozen=True, eq=False)

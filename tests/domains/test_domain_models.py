@@ -1,5 +1,7 @@
 """Base arm, generators (determinism, paper parameters), simulator and expected reward."""
 
+import warnings
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -86,6 +88,10 @@ def test_interventions_structure_and_link():
     a[[0, 1, 2, 9, 4]] = 1
     np.testing.assert_array_equal(d.arm_levels(a)[:12], [3, 3, 3, 1, 1, 1, 0, 0, 0, 1, 1, 1])
     assert sigmoid_link(0.0, 1.0, 1.0, 2.0) == pytest.approx(0.01)
+    with warnings.catch_warnings():            # np.exp overflowed at |b x - x0| ~ 700 (a review)
+        warnings.simplefilter("error")
+        far = sigmoid_link(np.array([0.0, 9.0]), 1.0, 500.0, 1000.0)
+    np.testing.assert_allclose(far, [0.01, 0.99])
 
 
 def test_graph_generator_sizes_connected():
@@ -138,6 +144,8 @@ def test_step_dynamics_clip_and_common_random_numbers():
     a = d.sample_action(1)
     s0 = np.zeros(10, dtype=int)
     assert np.array_equal(d.step(s0, a, seed=5).next_states, d.step(s0, a, seed=5).next_states)
+    with pytest.raises(InvalidParameterError, match=r"step: give seed or u, not both"):
+        d.step(s0, a, seed=5, u=np.full(10, 0.5))                    # seed was ignored
 
 
 def test_model_errors():

@@ -23,7 +23,9 @@ def test_writes_a_seeded_instance(kind, extra, n_obs, tmp_path, capsys):
     if kind == "random":
         assert inst.fully_observed == (n_obs is None)
         assert n_obs is None or inst.n_obs == n_obs
-    assert f"wrote {a}" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"wrote {a}" in err
+    assert ("fully observed" in err) == inst.fully_observed     # "2 signals" for --obs 0
 
 
 @pytest.mark.parametrize("argv, message", [
