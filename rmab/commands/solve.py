@@ -63,12 +63,12 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    if args.check:
-        return _check(args)
     if args.out == "-":
         args.out = None
-    if args.out is not None:
+    if args.out is not None:                  # --check too: the run it checks for would fail
         check_suffix("solve.out", args.out, ".csv")
+    if args.check:
+        return _check(args)
     if args.out is None and hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(encoding="utf-8")     # the CSV's encoding, whatever the locale
     result = solve_batches(args.csv, args.planner, planner_params=dict(args.param),
@@ -88,7 +88,11 @@ def run(args) -> int:
 
 
 def _check(args) -> int:
+    from rmab.models.storage import check_writable
+
     make_planner(args.planner, **dict(args.param))     # the run it checks for would fail too
+    if args.out is not None:
+        check_writable(args.out, [args.csv])
     batches, errors = read_batches_keep_going(args.csv, discount=args.discount,
                                               every_row=True)
     failed = len({e.batch_id for e in errors if e.batch_id is not None})

@@ -274,6 +274,14 @@ def test_cli_check_reports_every_bad_row_and_writes_nothing(tmp_path, capsys):
     assert "nosuch" in capsys.readouterr().err
     assert main(["solve", str(EXAMPLE), "--check", "--param", "nosuch=1"]) == 1
     assert "nosuch" in capsys.readouterr().err
+    # the output the run would write is checked too (it passed, a review)
+    assert main(["solve", str(EXAMPLE), "--check", "--out", str(tmp_path / "README.md")]) == 1
+    assert "solve.out: must be a path ending in .csv" in capsys.readouterr().err
+    (tmp_path / "dir.csv").mkdir()
+    assert main(["solve", str(EXAMPLE), "--check", "--out", str(tmp_path / "dir.csv")]) == 1
+    assert "it is a directory" in capsys.readouterr().err
+    assert main(["solve", str(EXAMPLE), "--check", "--out", str(EXAMPLE)]) == 1
+    assert "must not be an input of this run" in capsys.readouterr().err
 
 
 def test_cli_unwritable_output_exits_1(tmp_path, capsys):
