@@ -30,9 +30,13 @@ _WHERE = {
                  "PlannerScore", "StepResult", "compare", "run_episode"),
 }
 _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
+_SUBPACKAGES = ("belief", "cli", "commands", "domains", "io", "models", "planners", "relax",
+                "sim", "values")
 
 
 def __getattr__(name: str):
+    if name in _SUBPACKAGES:                         # rmab.relax.whittle_indices etc.
+        return importlib.import_module(f"rmab.{name}")
     module = _MODULE_OF.get(name)
     if module is None:
         raise AttributeError(f"module 'rmab' has no attribute {name!r}")
@@ -42,7 +46,7 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_MODULE_OF))
+    return sorted(set(globals()) | set(_MODULE_OF) | set(_SUBPACKAGES))
 
 
 __version__ = "0.1.0"

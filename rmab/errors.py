@@ -139,5 +139,14 @@ def raise_in(exc: Exception, where: str) -> NoReturn:
             error = None
         if error is not None:
             raise error from exc
-    exc.add_note(f"(in {where})")
+    add_note(exc, f"(in {where})")
     raise exc
+
+
+def add_note(exc: BaseException, note: str) -> None:
+    """``exc.add_note(note)`` (Python >= 3.11; on 3.10 the note is kept in ``__notes__``,
+    which tracebacks there do not show)."""
+    if hasattr(exc, "add_note"):
+        exc.add_note(note)
+    else:
+        exc.__notes__ = [*getattr(exc, "__notes__", []), note]

@@ -42,7 +42,8 @@ def real_array(name: str, value) -> np.ndarray:
     try:
         raw = np.asarray(value)
         if raw.dtype.kind not in "biuf" and not (   # object arrays of Fractions etc. are fine
-                raw.dtype.kind == "O" and all(isinstance(x, numbers.Real) for x in raw.flat)):
+                raw.dtype.kind == "O" and all(isinstance(x, (numbers.Real, np.bool_))
+                                              for x in raw.flat)):
             raise TypeError(f"dtype {raw.dtype}")
         return np.array(raw, dtype=np.float64, copy=True, order="C")
     except (TypeError, ValueError, OverflowError) as exc:     # Overflow: an int past float64

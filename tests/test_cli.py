@@ -25,7 +25,10 @@ def test_import_rmab_is_light_and_every_public_name_resolves():
     out = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
     assert all(getattr(rmab, name) is not None for name in rmab.__all__)
-    assert set(rmab.__all__) <= set(dir(rmab))
+    assert set(rmab.__all__) | {"relax", "models", "sim"} <= set(dir(rmab))
+    out = subprocess.run([PYTHON, "-c", "import rmab; print(rmab.relax.whittle_indices.__name__,"
+                          " rmab.models.Instance.__name__)"], capture_output=True, text=True)
+    assert out.stdout.split() == ["whittle_indices", "Instance"], out.stderr   # a review
     with pytest.raises(AttributeError, match="module 'rmab' has no attribute 'nope'"):
         rmab.nope                                                   # noqa: B018
 

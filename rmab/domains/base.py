@@ -229,7 +229,8 @@ class Domain(ABC):
             raise InvalidParameterError(f"{owner}.action: must have shape (action_size="
                                         f"{self.action_size},); got {a.shape}")
         if a.dtype.kind not in "biuf" and not (                # None, strings, complex
-                a.dtype.kind == "O" and all(isinstance(x, numbers.Real) for x in a.flat)):
+                a.dtype.kind == "O" and all(isinstance(x, (numbers.Real, np.bool_))
+                                            for x in a.flat)):
             raise InvalidParameterError(f"{owner}.action: must be an array of 0/1 numbers; "
                                         f"got dtype {a.dtype} ({_short(a.tolist())})")
         if a.size and not np.isin(a, (0, 1)).all():

@@ -162,7 +162,8 @@ def read_edge_list(path, n_nodes: int | None = None) -> tuple[np.ndarray, int]:
                 raise BatchInputError(f"read_edge_list.{col}: must be a node index "
                                       f"(integer >= 0, digits 0-9 only); got {text!r}",
                                       file=str(path), line=line_no, column=col)
-            value = int(text) if len(text) <= 18 else np.inf    # int() refuses 4 300 digits
+            digits = text.lstrip("0") or "0"             # int() refuses 4 300 digits
+            value = int(digits) if len(digits) <= 18 else np.inf
             top = _MAX_NODES if n_nodes is None else n_nodes
             if value < 0 or value >= top:
                 limit = f"in [0, {top})" + ("" if n_nodes is not None else

@@ -48,6 +48,8 @@ class atomic_write:
         self.path = Path(os.path.realpath(path)) if path.is_symlink() else path
         self.suffix = suffix
         self._term = None
+        # the temporary file's name prefix, within NAME_MAX (255 bytes) whatever the name's
+        self._prefix = "." + self.path.name.encode()[:100].decode(errors="ignore") + "."
 
     def __enter__(self) -> Path:
         if self.path.exists() and not self.path.is_file():
@@ -57,7 +59,7 @@ class atomic_write:
         self._created = [d for d in (parent, *parent.parents) if not d.exists()]  # deepest first
         try:
             parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name[:100]}.",   # NAME_MAX 255
+            fd, tmp = tempfile.mkstemp(prefix=self._prefix,
                                        suffix=self.suffix + ".tmp", dir=parent)
         except OSError as exc:
             self._remove_created()
@@ -115,7 +117,7 @@ class atomic_write:
         """The write's failure, naming the target and the system's reason (not the temporary
         file's name, which means nothing to the user; another file's name is kept)."""
         names = [n for n in (exc.filename, getattr(exc, "filename2", None)) if n is not None]
-        temporary = all(Path(n).name.startswith(f".{self.path.name}.") for n in names)
+        temporary = all(Path(n).name.startswith(self._prefix) for n in names)
         reason = exc.strerror if exc.strerror and temporary else str(exc)
         return OutputError(f"{self.path}: cannot be written there; {reason}")
 

@@ -218,10 +218,14 @@ def register_planner(name: str, target: str, summary: str, extras: tuple = ()) -
     if not isinstance(summary, str):
         raise InvalidParameterError(f"register_planner.summary: must be a str; got "
                                     f"{type(summary).__name__}")
-    extras = (extras,) if isinstance(extras, str) else extras    # "plot" was p, l, o, t
-    if not isinstance(extras, (tuple, list)) or not all(isinstance(e, str) for e in extras):
+    given = extras
+    try:
+        extras = (extras,) if isinstance(extras, str) else tuple(extras)   # "plot": p, l, o, t
+    except TypeError:
+        extras = None
+    if extras is None or not all(isinstance(e, str) for e in extras):
         raise InvalidParameterError(f"register_planner.extras: must be a tuple of extra names "
-                                    f"(str), e.g. ('torch',); got {extras!r}")
+                                    f"(str), e.g. ('torch',); got {given!r}")
     spec = PlannerSpec(name, target, summary, tuple(extras))
     _REGISTRY[name] = spec
     return spec

@@ -15,7 +15,7 @@ import numpy as np
 
 from rmab._processes import spawn_failure, spawn_pool, stop_now
 from rmab._warnings import caught_record, sendable, show_again
-from rmab.errors import InvalidModelError, InvalidParameterError, raise_in
+from rmab.errors import InvalidModelError, InvalidParameterError, add_note, raise_in
 from rmab.sim.environment import Environment
 from rmab.sim.episodes import play
 from rmab.sim.noise import EpisodeSeeds
@@ -39,7 +39,7 @@ class Runner:
                 except TypeError:                 # a user's error class with other arguments
                     error = None
                 if error is None:
-                    exc.add_note(f"(fitting planner {name!r})")
+                    add_note(exc, f"(fitting planner {name!r})")
                     exc.planner, exc.reason = name, str(exc)
                     raise
                 error.planner, error.reason = name, str(exc)   # for a caller leaving it out

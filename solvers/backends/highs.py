@@ -140,11 +140,14 @@ class HighsModel(PersistentModel):
             raise SolverError(f"HighsModel.{what}: HiGHS refused the update, so the model is "
                               f"no longer the one this object describes; build a new one")
 
-    def _misread(self, info) -> bool:
-        """The solution HiGHS returns is not worth the objective it reports."""
+    def _solution(self, info) -> np.ndarray | None:
+        """The point HiGHS holds, or None (2 = kSolutionStatusFeasible)."""
         if info.primal_solution_status != 2 or not self.n_cols:
-            return False
-        x = np.array(self._h.getSolution().col_value, dtype=np.float64)
+            return None
+        return np.array(self._h.getSolution().col_value, dtype=np.float64)
+
+    def _misread(self, x, info) -> bool:
+        """The solution HiGHS returns is not worth the objective it reports."""
         worth = float(self._c @ x) + self._offset
         return relative_gap(worth, info.objective_function_value) > 1e-6
 
@@ -166,22 +169,25 @@ class HighsModel(PersistentModel):
         h.run()
         status = self._statuses.get(h.getModelStatus(), TerminationStatus.ERROR)
         info = h.getInfo()
-        if self._is_mip and self._misread(info):
+        x = self._solution(info)
+        if self._is_mip and x is not None and self._misread(x, info):
             # HiGHS 1.16 can map a start wrongly through presolve: it reported "optimal" with
             # the objective of an infeasible point and returned the start (1 in 1 000 small
             # knapsacks); after in-place row-bound updates it can likewise take the previous
             # solve's solution as a start and return it, "optimal", worth less than reported
             # (4 in 2 000 knapsacks after three updates; a review). Solve again afresh
+            first = x.copy()
+            first[self._integrality] = np.round(first[self._integrality])
             left = None if time_limit is None else time_limit - (time.perf_counter() - start)
             h.clearSolver()
             h.setOptionValue("time_limit", np.inf if left is None else max(left, 1e-3))
             h.run()
             status = self._statuses.get(h.getModelStatus(), TerminationStatus.ERROR)
             info = h.getInfo()
-        x = None
-        if info.primal_solution_status == 2 and self.n_cols:   # 2 = kSolutionStatusFeasible
-            x = np.array(h.getSolution().col_value, dtype=np.float64)
-        elif self.n_cols == 0 and status is TerminationStatus.OPTIMAL:
+            x = self._solution(info)
+            if x is None and status is TerminationStatus.TIME_LIMIT and self._feasible(first):
+                x = first            # out of time again: the first point, if it is feasible
+        if x is None and self.n_cols == 0 and status is TerminationStatus.OPTIMAL:
             x = np.zeros(0)
         bound = float(info.mip_dual_bound) if self._is_mip else \
             (float(info.objective_function_value) if status is TerminationStatus.OPTIMAL

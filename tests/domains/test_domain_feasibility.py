@@ -177,6 +177,7 @@ def test_infeasible_actions_name_the_constraint():
                                                         r"numbers; got dtype"):
             d.is_feasible(bad)
     d.check_action(np.array([1] * 5 + [0] * 5, dtype=object))          # Python ints: fine
+    d.check_action(np.array([np.True_] * 5 + [np.False_] * 5, dtype=object))   # numpy bools
     c = CapacityDomain.from_arrays(**_arms(3), costs=[3, 3, 3], capacities=[4, 4])
     c.check_action([1, 1, 0])
     with pytest.raises(InfeasibleActionError, match=r"worker capacities violated: pulled arms "

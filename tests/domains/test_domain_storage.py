@@ -176,6 +176,8 @@ def test_edge_list_csv_round_trip(tmp_path):
                                             r"\[0, 10000\) .*; got 100000000000000000000", 3),
     ("u,v\n0,1\n1," + "9" * 5000 + "\n", r"read_edge_list.v: must be a node index in "
                                            r"\[0, 10000\) .*; got 9{37}\.\.\.$", 3),
+    ("u,v\n0,1\n1,0000000000000000000002\n1,2\n", r"must not repeat an edge; 1-2 already on "
+                                                  r"line 3", 4),   # zeros: still node 2
     ("u,v\n0,1\n\n2,2\n", r"must not be a self-loop; got 2,2", 4),
     ("u,v\n0,1\n1,2\n1,0\n", r"must not repeat an edge; 0-1 already on line 2", 4),
 ])

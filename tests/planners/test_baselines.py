@@ -163,6 +163,9 @@ def test_registered_targets_and_extras_are_checked(monkeypatch):
     monkeypatch.setattr(base, "_REGISTRY", dict(base._REGISTRY))
     spec = register_planner("one-extra", "rmab.planners.baselines:NoActionPlanner", "x", "plot")
     assert spec.extras == ("plot",)
+    spec = register_planner("set-extras", "rmab.planners.baselines:NoActionPlanner", "x",
+                            {"numpy"})                          # any iterable of names
+    assert spec.extras == ("numpy",)
     for extras in (None, [1]):
         with pytest.raises(InvalidParameterError, match="register_planner.extras: must be a "
                                                         "tuple of extra names"):

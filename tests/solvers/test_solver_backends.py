@@ -423,6 +423,32 @@ def test_row_bound_updates_then_presolved_solves_stay_optimal(backend):
     assert res.objective == pytest.approx(18.0)
 
 
+def test_a_misread_solve_is_solved_again_and_keeps_a_feasible_point(monkeypatch):
+    """The re-solve after a misread point; out of time again, the first point is kept when it
+    is feasible (a review: the incumbent was lost)."""
+    from solvers.backends.highs import HighsModel
+
+    m = MILP.from_arrays([9., 9., 8., 2.], [[1, 2, 4, 8], [8, 7, 7, 1]], -np.inf, [19, 19],
+                         0, 1, True)
+    monkeypatch.setattr(HighsModel, "_misread", lambda self, x, info: True)
+    res = get_backend("highs").build(m).solve()
+    assert res.status is T.OPTIMAL and res.objective == pytest.approx(20.0)
+    import highspy
+
+    model = get_backend("highs").build(m)
+    real_status, real_solution, calls = model._h.getModelStatus, model._solution, []
+
+    def status():                         # the second run stops at its limit with nothing
+        calls.append(1)
+        return real_status() if len(calls) == 1 else highspy.HighsModelStatus.kTimeLimit
+    monkeypatch.setattr(model._h, "getModelStatus", status)
+    monkeypatch.setattr(model, "_solution", lambda info: real_solution(info) if len(calls) == 1
+                        else None)
+    res = model.solve(time_limit=5.0)
+    assert len(calls) == 2 and res.status is T.TIME_LIMIT
+    assert res.has_solution and m.is_feasible(res.x) and res.objective == pytest.approx(20.0)
+
+
 def test_telling_infeasible_from_unbounded_takes_only_the_time_left():
     """The zero-objective probe had the whole time limit again (twice the limit in all)."""
     from solvers.backends.base import PersistentModel, RawSolve
