@@ -143,9 +143,10 @@ class InterventionsDomain(Domain):
         a = self.check_action(action)
         if a.sum() != self.budget:
             return None
-        x = np.zeros(self.constraint_block().n_vars)
+        block = self.constraint_block()
+        x = np.zeros(block.n_vars)
         x[:a.size] = a
-        x[self.constraint_block().level_vars[np.arange(self.n_arms), self.arm_levels(a)]] = 1.0
+        x[block.level_vars[np.arange(self.n_arms), self.arm_levels(a)]] = 1.0
         return x
 
     def _build_block(self) -> ConstraintBlock:

@@ -241,16 +241,19 @@ class PathDomain(Domain):
     def block_solution(self, action) -> np.ndarray | None:
         """A route set holding the pulls, or the time-expanded walk of :meth:`route` (``None``
         if that walk is longer than :attr:`moves`)."""
-        a = self.check_action(action)
         block = self.constraint_block()
-        x = np.zeros(block.n_vars)
-        x[:a.size] = a
         if "route_sets" in block.index:
+            a = self.check_action(action)
             holds = ~(a.astype(bool) & ~block.index["route_sets"]).any(axis=1)
+            x = np.zeros(block.n_vars)
+            x[:a.size] = a
             x[block.index["route"][np.argmax(holds)]] = 1.0
             return x
+        a = self._as_binary(type(self).__name__, action)
+        walk = self.route(a)                                   # checks the action too
+        x = np.zeros(block.n_vars)
+        x[:a.size] = a
         pos, arcs = block.index["position"], block.index["move_arcs"]
-        walk = self.route(a)
         walk += [self.source] * (pos.shape[0] - len(walk))           # stay at the source
         if len(walk) > pos.shape[0]:
             return None
