@@ -27,3 +27,6 @@ def test_python_blocks_run_as_written(name, tmp_path, monkeypatch, capsys):
     if name == "README.md":              # the weekly plan names the beneficiaries it calls
         assert re.search(r"week 3: call B\d{3}, B\d{3}, B\d{3}, \.\.\. \(20 calls", out), out
         assert "lagrangian" in out
+        rows = (tmp_path / "week4.csv").read_text().splitlines()     # the week's list file
+        assert rows[0].startswith("batch_id,arm_id,action,action_name")
+        assert len(rows) == 201 and rows[1].startswith("week 4,B000,")

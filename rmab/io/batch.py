@@ -18,7 +18,7 @@ from rmab._warnings import caught_record, show_again
 from rmab.belief.update import check_actions
 from rmab.errors import InvalidParameterError, PlanningError, RmabError
 from rmab.io.reader import Batch, read_with_models
-from rmab.io.writer import check_text_file, write_solutions
+from rmab.io.writer import check_out_path, check_text_file, write_solutions
 from rmab.models.storage import check_writable
 from rmab.planners.base import make_planner
 
@@ -137,7 +137,7 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
     if out is not None and hasattr(out, "write"):          # before the work, not after it
         check_text_file("solve_batches", out)
     elif out is not None:
-        check_path("solve_batches", out, "out")
+        check_out_path("solve_batches", out)
         check_writable(out, [source] if isinstance(source, (str, os.PathLike)) else [])
     failures: list[BatchFailure] = []
     models: list[str] = []                  # every model file the CSV names

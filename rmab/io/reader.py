@@ -43,7 +43,9 @@ class Batch:
         Arms in row order, the batch's budget and discount; ``instance.initial_belief``
         (n_arms, n_states) holds the current beliefs (a given ``state`` is a one-hot row).
     action_names : tuple of str (n_actions,) or None
-        From the model files' ``metadata['actions']`` when every arm of the batch agrees.
+        From the model files' ``metadata['actions']`` when every arm of the batch agrees;
+        built by hand, default the instance's ``metadata['actions']`` if it has ``n_actions``
+        names (``health_intervention``'s ``none, call, visit``).
     lines : array int64 (n_arms,) or None
         1-based line of each arm's row in ``file``.
     file : str or None
@@ -69,6 +71,10 @@ class Batch:
             raise InvalidParameterError(f"Batch.arm_ids: must be {self.instance.n_arms} unique "
                                         f"names; got {_short(ids)}")
         object.__setattr__(self, "arm_ids", ids)
+        named = self.instance.metadata.get("actions")
+        if self.action_names is None and isinstance(named, (list, tuple)) and \
+                len(named) == self.instance.n_actions:
+            object.__setattr__(self, "action_names", named)
         if self.action_names is not None:
             names = tuple(map(str, self.action_names))
             if len(names) != self.instance.n_actions:
@@ -332,6 +338,7 @@ class _FileReader:
         self.lines = np.zeros(0, dtype=np.int64)  # line of each full-width data row
         self.stray: set[str] = set()               # cells of rows with a wrong field count
         self._models: dict[str, Instance | Exception] = {}
+        self._unused: set[tuple] = set()            # (model file, setting) already warned of
         self._inline: dict[tuple, MDPArms | POMDPArms | tuple] = {}
 
     # -- one batch -------------------------------------------------------------------------
@@ -355,8 +362,37 @@ class _FileReader:
                                 **self._limits(b, n_actions))
         except InvalidModelError as exc:
             b.fail(0, None, f"{OWNER}: must describe a valid instance; {exc}", exc)
+        self._warn_unused(b, discount)
         return Batch(bid, tuple(ids), instance, action_names=names, lines=b.lines_array(),
                      file=self.file, model_files=tuple(sorted(b.model_files)))
+
+    def _warn_unused(self, b, discount: float) -> None:
+        """An RmabWarning, once per model file and setting, for what a batch takes from the
+        CSV and not from its model files (a planner then plans with other settings than the
+        file's: 10 calls where the file allowed 2)."""
+        import warnings
+
+        from rmab.errors import RmabWarning
+
+        for key in sorted(b.model_files):
+            inst = self._models.get(key)
+            if not isinstance(inst, Instance):
+                continue
+            unused = []
+            if inst.discount != discount:
+                unused.append((f"discount {inst.discount:g}",
+                               f"the batch's {discount:g} (the discount column or --discount)"))
+            if inst.horizon is not None:
+                unused.append((f"horizon {inst.horizon}",
+                               "none: a batch is planned as discounted"))
+            if inst.count_limited:
+                unused.append(("count limit", "the CSV's count-limit columns, else none"))
+            for what, instead in unused:
+                if (key, what) not in self._unused:
+                    self._unused.add((key, what))
+                    warnings.warn(f"{self.file}: batch {b.bid!r}: model file {key}'s {what} is "
+                                  f"not used; instead {instead} (docs/csv.md)", RmabWarning,
+                                  stacklevel=2)
 
     def _check_ids(self, b, ids):
         unique = set(ids)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from itertools import repeat
 
 from rmab._validation import check_path
@@ -35,10 +36,19 @@ def write_solutions(outcomes, out) -> int:
     if hasattr(out, "write"):
         check_text_file("write_solutions", out)
         return _write(outcomes, out)
-    check_path("write_solutions", out, "out")
+    check_out_path("write_solutions", out)
     with atomic_write(out, ".csv") as tmp:
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
             return _write(outcomes, fh)
+
+
+def check_out_path(owner: str, out) -> None:
+    """Refuse an ``out`` that is not a path, or is ``"-"`` (the command line's standard output;
+    here it would be a file named '-')."""
+    check_path(owner, out, "out")
+    if os.fspath(out) == "-":
+        raise InvalidParameterError(f"{owner}.out: '-' would be a file named '-'; for standard "
+                                    f"output pass sys.stdout")
 
 
 def check_text_file(owner: str, out) -> None:

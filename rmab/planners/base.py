@@ -25,9 +25,9 @@ import numpy as np
 
 from rmab._repr import CompactRepr
 from rmab._validation import as_generator, check_number
-from rmab.belief.update import check_beliefs
-from rmab.errors import (InvalidParameterError, MissingDependencyError, NotFittedError,
-                         PlanningError, UnknownPlannerError)
+from rmab.belief.update import check_actions, check_beliefs
+from rmab.errors import (InfeasibleActionError, InvalidParameterError, MissingDependencyError,
+                         NotFittedError, PlanningError, UnknownPlannerError)
 from rmab.models.instance import Instance
 
 __all__ = ["Planner", "BasePlanner", "PlanStats", "PlannerSpec", "register_planner",
@@ -118,11 +118,21 @@ class BasePlanner:
         rows for fully observed arms); never modified. Returns int64 (n_arms,), each arm's
         action (0 = passive), within the instance's budget. ``last_stats`` then holds the call's
         diagnostics."""
-        b, t = self._checked(f"{type(self).__name__}.plan", belief, t)
+        owner = f"{type(self).__name__}.plan"
+        b, t = self._checked(owner, belief, t)
         start = time.perf_counter()
         self.last_stats = PlanStats()
         actions = self._plan(b, t)
         self.last_stats.seconds = time.perf_counter() - start
+        # what the docstring promises, for a user's _plan too (compare and Environment.step
+        # check it; a weekly list straight from plan was not)
+        inst = self.instance
+        actions = check_actions(f"{owner} (the _plan's result)", actions, inst.n_arms,
+                                inst.n_actions)
+        why = inst.violation(actions)
+        if why is not None:
+            raise InfeasibleActionError(f"{owner}: the action planned breaks the instance's "
+                                        f"limits: {why}")
         return actions
 
     def _checked(self, owner: str, belief, t) -> tuple[np.ndarray, int]:

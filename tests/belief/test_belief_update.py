@@ -193,7 +193,7 @@ UPDATE_BAD = [
                  r"update_beliefs\.beliefs: must be finite; got nan at index \(2, 0\) \(arm 2\)",
                  id="belief-nan"),
     pytest.param(dict(beliefs=[[0.5, 0.5], [0.5, 0.6], [0.5, 0.5]]),
-                 r"update_beliefs\.beliefs: rows must sum to 1; got 1\.1 \(arm 1\)",
+                 r"update_beliefs\.beliefs: rows must sum to 1 \(within 1e-6\); got 1\.1 \(arm 1\)",
                  id="belief-off-simplex"),
     pytest.param(dict(beliefs=[["a", "b"]] * 3), r"update_beliefs\.beliefs: must be an array of "
                  r"numbers", id="belief-strings"),
@@ -298,7 +298,7 @@ def test_update_beliefs_rejects_out_sharing_memory(arms3):
     (lambda arms: sample_states(np.full(4, 0.25), seed=0),
      r"sample_states\.beliefs: must be 2-dimensional; got \(4,\)"),
     (lambda arms: sample_states([[0.5, 0.6]], seed=0),
-     r"sample_states\.beliefs: rows must sum to 1; got .*1\.1.* \(arm 0\)"),
+     r"sample_states\.beliefs: rows must sum to 1 \(within 1e-6\); got .*1\.1.* \(arm 0\)"),
     (lambda arms: sample_states(B, u_state=[0.0, 0.5, 1.5]),
      r"sample_states\.u_state: must be numbers in \[0, 1\); got 1\.5 \(arm 2\)"),
     (lambda arms: update_beliefs(arms, B, [0, 0.5, 1], S),
@@ -308,7 +308,7 @@ def test_update_beliefs_rejects_out_sharing_memory(arms3):
     (lambda arms: sample_states(B, seed="x"),
      r"sample_states\.seed: must be an integer, numpy SeedSequence or Generator; got 'x'"),
     (lambda arms: check_beliefs("owner", [[0.2, 0.2]], 1, 2),
-     r"owner\.beliefs: rows must sum to 1; got .*0\.4.* \(arm 0\)"),
+     r"owner\.beliefs: rows must sum to 1 \(within 1e-6\); got .*0\.4.* \(arm 0\)"),
     (lambda arms: check_actions("owner", np.array([0, 1]), 2, 1, field="picks"),
      r"owner\.picks: must lie in \[0, 1\); got 1 \(arm 1\)"),
 ])

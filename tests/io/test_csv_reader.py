@@ -460,3 +460,31 @@ def test_a_blank_before_a_quoted_cell_is_named_in_the_field_count_error(write_cs
                                               r"\(a blank before a quote .* remove the blank\)"):
         read_batches(write_csv('batch_id,arm_id,budget,belief,model,model_arm,costs\n'
                                'b,a1,1,0.2;0.8,health.npz,0, "[0, 1, 2]"\n'))
+
+
+def test_model_file_settings_a_batch_does_not_take_are_warned_of(write_csv, folder, health):
+    """A model file allowing 2 calls a week with discount 0.8 gave a batch with no limits and
+    discount 0.95, silently (a new user's walkthrough)."""
+    import warnings
+
+    from rmab.errors import RmabWarning
+    from rmab.models import save_instance
+
+    save_instance(health.replace(action_caps=[np.inf, 2, 0], discount=0.8, horizon=12),
+                  folder / "capped.npz")
+    rows = "".join(f"b,{j},5,0,,capped.npz,{j},\n" for j in range(4))
+    path = write_csv(H + rows + rows.replace("b,", "c,"))
+    with pytest.warns(RmabWarning) as caught:
+        batches = read_batches(path)
+    said = [str(w.message) for w in caught]
+    assert len(said) == 3                                      # once per file and setting
+    assert any("capped.npz's discount 0.8 is not used; instead the batch's 0.95" in s
+               for s in said)
+    assert any("horizon 12 is not used; instead none: a batch is planned as discounted" in s
+               for s in said)
+    assert any("count limit is not used; instead the CSV's count-limit columns" in s
+               for s in said)
+    assert batches[0].instance.action_caps is None and batches[0].instance.discount == 0.95
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                      # the bundled model: nothing to say
+        read_batches(write_csv(H + "b,a,1,0,,health.npz,0,\n", "ok.csv"))

@@ -143,6 +143,11 @@ def test_bad_planner_or_source_fails_before_any_work(tmp_path):
     with pytest.raises(InvalidParameterError, match="seed"):
         solve_batches(EXAMPLE, seed=-1)
 
+    with pytest.raises(InvalidParameterError, match=r"solve_batches\.out: '-' would be a file "
+                                                    r"named '-'; for standard output pass "
+                                                    r"sys\.stdout"):
+        solve_batches(EXAMPLE, out="-")                  # the command line's stdout only
+
     class BytesPath(os.PathLike):                 # a bare TypeError before (a review)
         def __fspath__(self):
             return os.fsencode(EXAMPLE)
@@ -490,3 +495,19 @@ def test_a_planners_warnings_and_errors_name_the_batch_and_its_line(write_csv, m
         result = solve_batches(path, "myopic", keep_going=True)
     assert [f.batch_id for f in result.failures] == ["b1", "b2"]
     assert "not indexable" in str(result.failures[0].error)
+
+
+def test_a_batch_built_in_python_names_its_actions_from_the_instance(tmp_path):
+    """A Batch built by hand wrote an empty action_name column (a new user's walkthrough)."""
+    from rmab.io import Batch
+    from rmab.models import health_intervention
+
+    inst = health_intervention(6, seed=0)
+    batch = Batch("w1", [f"B{j}" for j in range(6)], inst)
+    assert batch.action_names == ("none", "call", "visit")
+    out = tmp_path / "w1.csv"
+    solve_batches([batch], "myopic", out=out)
+    names = {line.split(",")[3] for line in out.read_text().splitlines()[1:]}
+    assert names <= {"none", "call", "visit"} and "" not in names
+    plain = inst.replace(metadata={})
+    assert Batch("w1", list("abcdef"), plain).action_names is None

@@ -31,3 +31,38 @@ def test_docs_planner_example_runs():
     assert out.returncode == 0, out.stderr[-2000:]
     rows = [line.split()[0] for line in out.stdout.splitlines()[2:6]]
     assert rows == ["lowest-index-first", "lowest-index-first(action=2)", "random", "myopic"]
+
+
+def test_plan_checks_what_a_users_planner_returns():
+    """plan() promises int64 actions within the budget; a user's _plan that overspent (6
+    visits on a budget of 10) or returned floats came back unchecked (a new user's walkthrough;
+    compare and Environment.step did check)."""
+    import numpy as np
+    import pytest
+
+    import rmab
+
+    class VisitLowest(rmab.BasePlanner):
+        name = "visit-lowest"
+
+        def __init__(self, k=5, out=None):
+            super().__init__()
+            self.k, self.out = k, out
+
+        def _plan(self, belief, t):
+            if self.out is not None:
+                return self.out
+            actions = np.zeros(self.instance.n_arms, dtype=np.int64)
+            actions[np.argsort(belief[:, -1])[:self.k]] = 2
+            return actions
+
+    inst = rmab.health_intervention(20, budget_fraction=0.5, seed=0)      # budget 10, visit 2
+    assert VisitLowest(5).fit(inst).plan(inst.initial_belief).tolist().count(2) == 5
+    with pytest.raises(rmab.InfeasibleActionError, match=r"VisitLowest\.plan: the action "
+                                                         r"planned breaks the instance's limits"):
+        VisitLowest(6).fit(inst).plan(inst.initial_belief)
+    with pytest.raises(rmab.InvalidParameterError, match=r"VisitLowest\.plan \(the _plan's "
+                                                         r"result\)"):
+        VisitLowest(out=[1.7] * 20).fit(inst).plan(inst.initial_belief)
+    got = VisitLowest(out=[1.0] * 5 + [0] * 15).fit(inst).plan(inst.initial_belief)
+    assert got.dtype == np.int64 and got.sum() == 5                   # whole floats: cast
