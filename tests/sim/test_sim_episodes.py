@@ -77,8 +77,9 @@ def test_infeasible_planner_is_named():
     inst = health_intervention(10, seed=0)  # budget 1, visit costs 2
     env = Environment(inst)
     with pytest.raises(InfeasibleActionError,
-                       match=r"planner 'greedy' at t=0: Environment\.step\.actions: must cost at "
-                             r"most budget=1; got total cost 20 \(overspend 19\)"):
+                       match=r"planner 'greedy' at t=0: _Greedy\.plan: the action planned breaks "
+                             r"the instance's limits: must cost at most budget=1; got total cost "
+                             r"20 \(overspend 19\)"):
         run_episode(env, _Greedy().fit(inst), seed=0)
 
 
