@@ -367,26 +367,32 @@ class _FileReader:
                      file=self.file, model_files=tuple(sorted(b.model_files)))
 
     def _warn_unused(self, b, discount: float) -> None:
-        """An RmabWarning, once per model file and setting, for what a batch takes from the
-        CSV and not from its model files (a planner then plans with other settings than the
-        file's: 10 calls where the file allowed 2)."""
+        """An RmabWarning, once per model file and setting, for a setting of a batch's model
+        files that the batch's rows do not replace and that is not used (a planner then plans
+        with other settings than the file's: 10 calls where the file allowed 2). A setting
+        the rows give (a discount column, count-limit columns) is the user's choice: no
+        warning."""
         import warnings
 
         from rmab.errors import RmabWarning
+
+        def given(*columns) -> bool:
+            return any(c in self.table and any(b.col(c)) for c in columns)
 
         for key in sorted(b.model_files):
             inst = self._models.get(key)
             if not isinstance(inst, Instance):
                 continue
             unused = []
-            if inst.discount != discount:
+            if inst.discount != discount and not given("discount"):
                 unused.append((f"discount {inst.discount:g}",
-                               f"the batch's {discount:g} (the discount column or --discount)"))
+                               f"the default {discount:g} (--discount; or give a discount "
+                               f"column)"))
             if inst.horizon is not None:
                 unused.append((f"horizon {inst.horizon}",
                                "none: a batch is planned as discounted"))
-            if inst.count_limited:
-                unused.append(("count limit", "the CSV's count-limit columns, else none"))
+            if inst.count_limited and not given("min_active", "max_active", "action_caps"):
+                unused.append(("count limit", "none (give the CSV's count-limit columns)"))
             for what, instead in unused:
                 if (key, what) not in self._unused:
                     self._unused.add((key, what))

@@ -478,13 +478,35 @@ def test_model_file_settings_a_batch_does_not_take_are_warned_of(write_csv, fold
         batches = read_batches(path)
     said = [str(w.message) for w in caught]
     assert len(said) == 3                                      # once per file and setting
-    assert any("capped.npz's discount 0.8 is not used; instead the batch's 0.95" in s
-               for s in said)
+    assert any("capped.npz's discount 0.8 is not used; instead the default 0.95 "
+               "(--discount; or give a discount column)" in s for s in said)
     assert any("horizon 12 is not used; instead none: a batch is planned as discounted" in s
                for s in said)
-    assert any("count limit is not used; instead the CSV's count-limit columns" in s
-               for s in said)
+    assert any("count limit is not used; instead none (give the CSV's count-limit columns)"
+               in s for s in said)
     assert batches[0].instance.action_caps is None and batches[0].instance.discount == 0.95
     with warnings.catch_warnings():
         warnings.simplefilter("error")                      # the bundled model: nothing to say
         read_batches(write_csv(H + "b,a,1,0,,health.npz,0,\n", "ok.csv"))
+
+
+def test_settings_the_rows_give_are_not_warned_of(write_csv, folder, health):
+    """The bundled example's batch with its own discount column (0.9 against the model file's
+    0.95) warned on every README run: a setting the rows give is the user's choice."""
+    import warnings
+
+    from rmab.errors import RmabWarning
+    from rmab.models import save_instance
+
+    save_instance(health.replace(action_caps=[np.inf, 2, 0], discount=0.8),
+                  folder / "capped.npz")
+    head = "batch_id,arm_id,budget,discount,max_active,belief,model,model_arm\n"
+    rows = "".join(f"b,{j},5,0.9,3,0;1,capped.npz,{j}\n" for j in range(3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        batch = read_batches(write_csv(head + rows, "given.csv"))[0]
+    assert batch.instance.discount == 0.9 and batch.instance.max_active == 3
+    mixed = rows + "".join(f"c,{j},5,,,0;1,capped.npz,{j}\n" for j in range(3))
+    with pytest.warns(RmabWarning) as caught:                # batch c gives neither
+        read_batches(write_csv(head + mixed, "mixed.csv"))
+    assert len(caught) == 2 and all("batch 'c'" in str(w.message) for w in caught)
