@@ -27,7 +27,7 @@ _WHERE = {
     "rmab.relax": ("belief_whittle_indices", "lagrangian_bound", "solve_knapsack",
                    "whittle_indices"),
     "rmab.sim": ("ComparisonResult", "Environment", "EpisodeResult", "PairedDifferenceResult",
-                 "PlannerScore", "StepResult", "compare", "run_episode"),
+                 "PlannerScore", "StepResult", "compare", "load_comparison", "run_episode"),
 }
 _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
 _SUBPACKAGES = ("belief", "cli", "commands", "domains", "io", "models", "planners", "relax",
@@ -91,7 +91,7 @@ __all__ = [
     "Planner", "BasePlanner", "make_planner", "available_planners", "planner_names",
     "register_planner",
     "Environment", "StepResult", "EpisodeResult", "run_episode", "compare", "ComparisonResult",
-    "PlannerScore", "PairedDifferenceResult",
+    "PlannerScore", "PairedDifferenceResult", "load_comparison",
     "Batch", "BatchSolveResult", "read_batches", "solve_batches",
     "read_pomdp", "write_pomdp", "PomdpModel",
     "value_iteration", "policy_iteration", "solve_pbvi", "solve_finite_pbvi", "qmdp_bound",

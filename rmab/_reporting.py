@@ -14,10 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from rmab.errors import InvalidParameterError, MissingDependencyError
+from rmab.errors import InvalidModelError, InvalidParameterError, MissingDependencyError
 from rmab.models.storage import atomic_write
 
-__all__ = ["mean_ci", "PairedDifferenceResult", "save_bar_chart", "plot_format", "PLOT_FORMATS"]
+__all__ = ["mean_ci", "PairedDifferenceResult", "paired_table", "save_bar_chart", "plot_format",
+           "PLOT_FORMATS", "saved_array", "saved_names"]
 
 PLOT_FORMATS = ("png", "pdf", "svg")
 
@@ -67,6 +68,59 @@ class PairedDifferenceResult:
     ci_high: float
     episodes: int
     confidence: float
+
+
+def paired_table(diffs, reference: str, digits: int, unit: str) -> str:
+    """An aligned text table of paired differences ``first - reference`` (one
+    :class:`PairedDifferenceResult` per other planner) with a verdict per row: ``higher`` or
+    ``lower`` when the confidence interval excludes 0, ``equal`` when every difference is 0,
+    ``not resolved`` otherwise; a last line says what was differenced (``unit``)."""
+    d = digits
+    pct = f"{diffs[0].confidence:.0%}" if diffs else "95%"
+    head = ["planner", f"minus {reference}", "std err", f"{pct} CI", "verdict"]
+    rows = [[r.first, f"{r.mean:+.{d}f}", f"{r.stderr:.{d}f}",
+             f"[{r.ci_low:+.{d}f}, {r.ci_high:+.{d}f}]",
+             "higher" if r.ci_low > 0 else "lower" if r.ci_high < 0 else
+             "equal" if r.mean == 0 and r.stderr == 0 else "not resolved"]
+            for r in diffs]
+    widths = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
+    lines = ["  ".join(c.ljust(w) if i in (0, 4) else c.rjust(w)
+                       for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+             for r in [head] + rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.append(f"paired difference of {unit} against {reference!r} over the same episodes "
+                 f"(common random numbers); {pct} CI from the t distribution; verdict: the CI "
+                 f"lies above 0 (higher), below 0 (lower) or holds 0 (not resolved); equal: "
+                 f"the same in every episode")
+    return "\n".join(lines)
+
+
+def saved_array(owner: str, arrays: dict, name: str, shape: tuple,
+                integer: bool = False) -> np.ndarray:
+    """``arrays[name]`` of a saved comparison as a read-only float64 (``integer``: int64)
+    array, checked to hold finite numbers of ``shape``; InvalidModelError otherwise."""
+    if name not in arrays:
+        raise InvalidModelError(f"{owner}: missing array {name!r}")
+    a = arrays[name]
+    kinds = "iu" if integer else "biuf"
+    if a.dtype.kind not in kinds or a.shape != shape or (
+            a.dtype.kind == "f" and not np.isfinite(a).all()):
+        raise InvalidModelError(f"{owner}: {name} must hold finite "
+                                f"{'integers' if integer else 'numbers'} of shape {shape}; got "
+                                f"{a.dtype} of shape {a.shape}")
+    a = a.astype(np.int64 if integer else np.float64)
+    a.setflags(write=False)
+    return a
+
+
+def saved_names(owner: str, meta: dict) -> tuple:
+    """``meta["planners"]`` of a saved comparison: distinct, non-empty strings."""
+    names = meta.get("planners")
+    if (not isinstance(names, list) or not names
+            or not all(isinstance(n, str) and n for n in names) or len(set(names)) < len(names)):
+        raise InvalidModelError(f"{owner}: planners must be a list of distinct planner names; "
+                                f"got {str(names)[:80]}")
+    return tuple(names)
 
 
 def save_bar_chart(path, labels, means, err, *, ylabel: str, title: str, owner: str,

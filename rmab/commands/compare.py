@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 
@@ -54,6 +55,9 @@ def add_arguments(parser) -> None:
     source.add_argument("--domain-file", metavar="NPZ",
                         help="compare the domain planners on a saved coRMAB domain (e.g. the "
                              "domain.npz written by 'rmab train')")
+    source.add_argument("--show", metavar="NPZ",
+                        help="show a comparison saved with --save (its table, and --paired, "
+                             "--out, --episodes-out, --plot) without running it again")
     parser.add_argument("--network", metavar="NPZ", default=None,
                         help="with --domain-file: add SEQUOIA and iterative DQN with this "
                              "trained network (the sequoia.npz written by 'rmab train')")
@@ -94,8 +98,18 @@ def add_arguments(parser) -> None:
                         help="worker processes (default 1; not with --domain or --domain-file)")
     parser.add_argument("--horizon", type=int, default=None,
                         help="periods per episode (default: the instance's episode length)")
+    parser.add_argument("--paired", metavar="PLANNER", default=None,
+                        help="also print every other planner's paired difference against "
+                             "PLANNER (same episodes, so most noise cancels), with its CI and "
+                             "whether it is resolved")
     parser.add_argument("--out", metavar="CSV", default=None,
                         help="write the table as CSV (a path ending in .csv)")
+    parser.add_argument("--episodes-out", metavar="CSV", default=None,
+                        help="write every planner's score in every episode as CSV, one row "
+                             "per planner and episode (a path ending in .csv)")
+    parser.add_argument("--save", metavar="NPZ", default=None,
+                        help="save the whole comparison, every episode included (.npz; "
+                             "'rmab compare --show' and rmab.load_comparison read it)")
     parser.add_argument("--plot", metavar="IMAGE", default=None,
                         help="write a bar chart with confidence intervals, .png, .pdf or .svg "
                              "(needs rmab[plot])")
@@ -125,6 +139,7 @@ def _run_domain(args) -> int:
                                     f"(--seeds) also seed the evaluation; got --seed {args.seed}")
     horizon = _horizon(args)
     names = list(DOMAIN_DEFAULT) if args.planners is None else _names(args.planners)
+    _check_paired(args, names + ["random"])             # random is always evaluated
     result = compare_domain(args.domain, n_arms=20 if args.arms is None else args.arms,
                             budget=5 if args.budget is None else args.budget, seeds=seeds,
                             episodes=50 if args.episodes is None else args.episodes,
@@ -149,6 +164,7 @@ def _run_domain_file(args) -> int:
     names = list(DOMAIN_DEFAULT) if args.planners is None else _names(args.planners)
     if args.network is not None:
         names += [n for n in ("sequoia", "iterative-dqn") if n not in names]
+    _check_paired(args, names + ["random"])
     result = evaluate_domain(domain, _domain_planners(names, args, horizon),
                              episodes=50 if args.episodes is None else args.episodes,
                              horizon=horizon, seed=0 if args.seed is None else args.seed,
@@ -200,14 +216,21 @@ def _check_outputs(args) -> None:
     from rmab.commands import check_suffix
     from rmab.models.storage import check_writable
 
-    if args.out:
-        check_suffix("compare.out", args.out, ".csv")
+    for flag, suffix in (("out", ".csv"), ("episodes_out", ".csv"), ("save", ".npz")):
+        if getattr(args, flag):
+            check_suffix(f"compare.{flag}", getattr(args, flag), suffix)
     if args.plot:
         plot_format("compare.plot", args.plot)
-    inputs = [p for p in (args.instance, args.domain_file, args.network) if p]
-    for path in (args.out, args.plot):
-        if path:
-            check_writable(path, inputs)
+    inputs = [p for p in (args.instance, args.domain_file, args.network, args.show) if p]
+    outputs = {f: getattr(args, f) for f in ("out", "episodes_out", "save", "plot")
+               if getattr(args, f)}
+    seen = {}
+    for flag, path in outputs.items():
+        check_writable(path, inputs)
+        other = seen.setdefault(os.path.realpath(path), flag)
+        if other != flag:
+            raise InvalidParameterError(f"compare.{flag}: must not be the file of --"
+                                        f"{other.replace('_', '-')}; got {path!r}")
     if args.plot:
         try:
             import matplotlib  # noqa: F401
@@ -216,26 +239,60 @@ def _check_outputs(args) -> None:
                                          "'rmab[plot]'") from None
 
 
+def _check_paired(args, names) -> None:
+    """Refuse, before the run, a --paired planner that will have no row."""
+    if args.paired is not None and args.paired not in names:
+        raise InvalidParameterError(f"compare.paired: must be one of the planners compared "
+                                    f"{list(dict.fromkeys(names))}; got {args.paired!r}")
+
+
 def _report(result, args) -> int:
-    """Write the CSV and the plot when asked (each atomically), then print the table (a
-    failing stdout, e.g. a full disk or a closed pipe, then loses no file)."""
-    if args.out:
-        result.to_csv(args.out)
-        print(f"wrote {args.out}", file=sys.stderr)
-    if args.plot:
-        result.plot(args.plot)
-        print(f"wrote {args.plot}", file=sys.stderr)
+    """Write the files asked for (each atomically), then print the table and the paired
+    differences (a failing stdout, e.g. a full disk or a closed pipe, then loses no file)."""
+    if args.paired is not None:
+        names = getattr(result, "names", None) or result.planners
+        _check_paired(args, names)
+    for path, write in ((args.out, result.to_csv),
+                        (args.episodes_out, lambda p: result.to_csv(p, per_episode=True)),
+                        (args.save, result.save), (args.plot, result.plot)):
+        if path:
+            write(path)
+            print(f"wrote {path}", file=sys.stderr)
     print(result.table())
+    if args.paired is not None:
+        print()
+        print(result.paired_table(args.paired))
     return 0
 
 
+# the flags that run a comparison (the rest say what to show of one, or how)
+RUN_FLAGS = ("time_limit", "bound", "arms", "budget", "seeds", "budget_fraction", "n_states",
+             "instance_seed", "planners", "episodes", "seed", "n_jobs", "horizon", "network",
+             "save")
+
+
+def _show(args) -> int:
+    from rmab.sim import load_comparison
+
+    for flag in RUN_FLAGS:
+        value = getattr(args, flag)
+        if value not in (None, False):
+            option = "--" + flag.replace("_", "-")
+            raise InvalidParameterError(f"compare.{flag}: not with --show, which shows a "
+                                        f"comparison already run; got {option}"
+                                        + ("" if value is True else f" {value}"))
+    return _report(load_comparison(args.show), args)
+
+
 def run(args) -> int:
+    _check_outputs(args)
+    if args.show is not None:
+        return _show(args)
     if args.time_limit is not None and not (args.domain or args.domain_file):
         raise InvalidParameterError(f"compare.time_limit: only with --domain or --domain-file "
                                     f"(it limits the domain planners' MIP solves); got "
                                     f"--time-limit {args.time_limit}")
     _check_mode_flags(args)
-    _check_outputs(args)
     if args.n_jobs is not None and (args.domain or args.domain_file):
         raise InvalidParameterError(f"compare.n_jobs: not with --domain or --domain-file (the "
                                     f"domain evaluation runs in one process); got --n-jobs "
@@ -258,6 +315,7 @@ def run(args) -> int:
     else:
         instance = load_instance(args.instance)
     planners = default_planners() if args.planners is None else _names(args.planners)
+    _check_paired(args, planners)
     episodes = 20 if args.episodes is None else args.episodes
     while True:
         try:

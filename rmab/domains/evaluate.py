@@ -30,17 +30,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmab._reporting import PairedDifferenceResult, mean_ci
+from rmab._reporting import (PairedDifferenceResult, mean_ci, paired_table, saved_array,
+                             saved_names)
 from rmab._repr import CompactRepr
 from rmab._validation import as_generator, check_flag, check_number, check_seed
 from rmab._warnings import caught_record, show_again
 from rmab.domains.arm import check_states, initial_states
 from rmab.domains.base import Domain
-from rmab.errors import InvalidParameterError, SolverLimitWarning, raise_in
+from rmab.errors import InvalidModelError, InvalidParameterError, SolverLimitWarning, raise_in
 
 __all__ = ["DomainComparisonResult", "evaluate_domain", "compare_domain"]
 
 REFERENCE = "random"
+FORMAT = "rmab-domain-comparison"         # rmab.sim.load_comparison reads it
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -104,13 +106,66 @@ class DomainComparisonResult(CompactRepr):
         mean, se, lo, hi = mean_ci(d, confidence)
         return PairedDifferenceResult(first, second, mean, se, lo, hi, d.size, confidence)
 
-    def _index(self, name: str, field: str) -> int:
+    def _index(self, name: str, field: str, method: str = "paired_difference") -> int:
         try:
             return self.planners.index(name)
         except ValueError:
-            raise InvalidParameterError(f"DomainComparisonResult.paired_difference.{field}: "
-                                        f"must be one of {list(self.planners)}; got "
-                                        f"{name!r}") from None
+            raise InvalidParameterError(f"DomainComparisonResult.{method}.{field}: must be one "
+                                        f"of {list(self.planners)}; got {name!r}") from None
+
+    def paired_table(self, reference: str) -> str:
+        """Every other planner's :meth:`paired_difference` against ``reference``, as an
+        aligned text table with a verdict per row (the interval above, below or around 0)."""
+        self._index(reference, "reference", "paired_table")
+        diffs = [self.paired_difference(name, reference) for name in self.planners
+                 if name != reference]
+        return paired_table(diffs, reference, 4, "per-step rewards")
+
+    def save(self, path) -> None:
+        """Write the whole comparison, every episode's reward and start included, to ``path``
+        (``.npz``, atomically; :func:`rmab.load_comparison` reads it back)."""
+        from rmab._validation import check_path
+        from rmab.models.storage import write_archive
+
+        check_path("DomainComparisonResult.save", path)
+        arrays = {"rewards": self.rewards, "seconds_per_step": self.seconds_per_step}
+        for name in ("starts", "bound"):
+            if getattr(self, name) is not None:
+                arrays[name] = getattr(self, name)
+        meta = {"format": FORMAT, "version": 1, "kind": self.kind,
+                "planners": list(self.planners), "seeds": list(self.seeds),
+                "horizon": self.horizon, "episodes": self.episodes}
+        write_archive(path, arrays, meta, "DomainComparisonResult")
+
+    @classmethod
+    def _from_archive(cls, arrays: dict, meta: dict, owner: str) -> DomainComparisonResult:
+        """The result :meth:`save` wrote (``arrays``, ``meta``), checked; errors name
+        ``owner``."""
+        names = saved_names(owner, meta)
+        kind, seeds = meta.get("kind"), meta.get("seeds")
+        if REFERENCE not in names or not isinstance(kind, str):
+            raise InvalidModelError(f"{owner}: must name its domain kind and hold the planner "
+                                    f"{REFERENCE!r}; got kind {kind!r}, planners {list(names)}")
+        if not isinstance(seeds, list) or not seeds or not all(
+                s is None or (isinstance(s, int) and not isinstance(s, bool)) for s in seeds):
+            raise InvalidModelError(f"{owner}: seeds must be a list of integers (or null); got "
+                                    f"{str(seeds)[:80]}")
+        horizon, episodes = (check_number(owner, f"metadata.{f}", meta.get(f), low=1,
+                                          integer=True, error=InvalidModelError)
+                             for f in ("horizon", "episodes"))
+        n = (len(seeds), len(names))
+        rewards = saved_array(owner, arrays, "rewards", (*n, episodes))
+        starts = bound = None
+        if "starts" in arrays:
+            n_arms = arrays["starts"].shape[-1] if arrays["starts"].ndim == 3 else -1
+            starts = saved_array(owner, arrays, "starts", (n[0], episodes, n_arms), True)
+        if "bound" in arrays:
+            bound = saved_array(owner, arrays, "bound", (n[0], episodes))
+        ref = rewards[:, names.index(REFERENCE)].mean(axis=1)
+        normalised = np.stack([_ratio(r.mean(axis=1), m) for r, m in zip(rewards, ref)])
+        return cls(kind, names, tuple(seeds), rewards, normalised,
+                   saved_array(owner, arrays, "seconds_per_step", n), horizon, episodes,
+                   starts, bound)
 
     @property
     def std_normalised(self) -> np.ndarray:
@@ -148,15 +203,28 @@ class DomainComparisonResult(CompactRepr):
                   "two)"]
         return "\n".join(lines)
 
-    def to_csv(self, path=None) -> str:
+    def to_csv(self, path=None, per_episode: bool = False) -> str:
         """One row per (seed, planner), and per seed an ``upper-bound`` row when the bound was
-        computed (its seconds_per_step empty); written atomically to ``path`` if given.
-        Returns the CSV text."""
+        computed (its seconds_per_step empty); with ``per_episode=True`` one row per (seed,
+        planner, episode) instead, the reward of that episode (``upper-bound`` rows: the
+        bound from its start). Written atomically to ``path`` if given. Returns the CSV
+        text."""
+        check_flag("DomainComparisonResult.to_csv", "per_episode", per_episode)
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["kind", "seed", "planner", "mean_reward", "sem_reward", "normalised",
-                    "seconds_per_step", "episodes", "horizon"])
-        for k, seed in enumerate(self.seeds):
+        if per_episode:
+            w.writerow(["kind", "seed", "planner", "episode", "reward", "horizon"])
+            for k, seed in enumerate(self.seeds):
+                rows = list(zip(self.planners, self.rewards[k]))
+                if self.bound is not None:
+                    rows.append(("upper-bound", self.bound[k]))
+                for name, values in rows:
+                    w.writerows([self.kind, "" if seed is None else seed, name, e,
+                                 float(v), self.horizon] for e, v in enumerate(values))
+        else:
+            w.writerow(["kind", "seed", "planner", "mean_reward", "sem_reward", "normalised",
+                        "seconds_per_step", "episodes", "horizon"])
+        for k, seed in enumerate(() if per_episode else self.seeds):
             for p, name in enumerate(self.planners):
                 r = self.rewards[k, p]
                 w.writerow([self.kind, "" if seed is None else seed, name, f"{r.mean():.10g}",

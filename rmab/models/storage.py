@@ -203,17 +203,19 @@ def _check_array_sizes(path: Path) -> None:
                                      f"{dtype}, more than its {info.file_size} bytes")
 
 
-def read_archive(path, owner: str, fmt: str, version: int,
+def read_archive(path, owner: str, fmt: str | tuple, version: int,
                  hints: dict | None = None) -> tuple[dict, dict]:
-    """Read a file written by :func:`write_archive` whose ``meta["format"]`` is ``fmt`` and
-    ``meta["version"]`` (if given) is ``version``, with ``allow_pickle=False``. Returns
-    ``(arrays, meta)``; any defect is an InvalidModelError. ``hints``: lower-case suffix ->
-    what to say when a file of that suffix is not an archive (the reader it needs)."""
+    """Read a file written by :func:`write_archive` whose ``meta["format"]`` is ``fmt`` (or one
+    of a tuple of formats) and ``meta["version"]`` (if given) is ``version``, with
+    ``allow_pickle=False``. Returns ``(arrays, meta)``; any defect is an InvalidModelError.
+    ``hints``: lower-case suffix -> what to say when a file of that suffix is not an archive
+    (the reader it needs)."""
     check_path(owner, path)
     path = Path(path)
     if not path.is_file():
         raise InvalidParameterError(f"{owner}.path: must be an existing file; got {str(path)!r}")
-    what = f"not an {fmt.replace('-', ' ')} file"
+    formats = (fmt,) if isinstance(fmt, str) else tuple(fmt)
+    what = f"not an {formats[0].replace('-', ' ')} file"
     try:
         with open(path, "rb") as fh:
             magic = fh.read(4)
@@ -237,13 +239,17 @@ def read_archive(path, owner: str, fmt: str, version: int,
     if not isinstance(meta, dict):
         raise InvalidModelError(f"{owner}: {path}: metadata must be a JSON object; got "
                                 f"{type(meta).__name__}")
-    if meta.get("format") != fmt:
+    if meta.get("format") not in formats:
+        saved = (" (a saved comparison: load it with rmab.load_comparison, or show it with "
+                 "'rmab compare --show')")
         hint = {"rmab-domain": " (a coRMAB domain: load it with rmab.domains.load_domain, "
                                "or 'rmab compare --domain-file' it)",
                 "rmab-instance": " (an instance: load it with rmab.load_instance, or give it "
-                                 "to 'rmab compare', 'bound' or 'index')"}.get(
-            meta.get("format"), "")
-        raise InvalidModelError(f"{owner}: {path}: format must be {fmt!r}; got "
+                                 "to 'rmab compare', 'bound' or 'index')",
+                "rmab-comparison": saved, "rmab-domain-comparison": saved}.get(
+            str(meta.get("format")), "")              # str: a list is not a key
+        raise InvalidModelError(f"{owner}: {path}: format must be "
+                                f"{' or '.join(map(repr, formats))}; got "
                                 f"{meta.get('format')!r}{hint}")
     if meta.get("version", version) != version:         # a newer rmab's file
         raise InvalidModelError(f"{owner}: {path}: must be a version {version} file; got "

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmab._reporting import PairedDifferenceResult, mean_ci, save_bar_chart
+from rmab._reporting import (PairedDifferenceResult, mean_ci, paired_table, save_bar_chart,
+                             saved_array, saved_names)
 from rmab._repr import CompactRepr
-from rmab._validation import _short, check_flag, check_number
-from rmab.errors import InvalidParameterError
+from rmab._validation import _short, check_flag, check_number, check_path
+from rmab.errors import InvalidModelError, InvalidParameterError
 from rmab.models.instance import Instance
 from rmab.models.storage import atomic_write
 from rmab.planners.base import Planner, make_planner
@@ -26,10 +27,13 @@ from rmab.sim import _runner
 from rmab.sim.environment import check_horizon
 from rmab.sim.noise import episode_seeds, fit_seed, root_sequence
 
-__all__ = ["compare", "ComparisonResult", "PlannerScore", "PairedDifferenceResult"]
+__all__ = ["compare", "ComparisonResult", "PlannerScore", "PairedDifferenceResult",
+           "load_comparison"]
 
 CONFIDENCE = 0.95
 RANDOM = "random"
+FORMAT = "rmab-comparison"
+VERSION = 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,13 +111,25 @@ class ComparisonResult(CompactRepr):
         return PairedDifferenceResult(first, second, mean, se, lo, hi, self.episodes,
                                       self.confidence)
 
+    def _digits(self) -> int:
+        """Decimals shown: 3, more for small returns (returns of 1e-4: 4 digits)."""
+        big = max((abs(s.mean) for s in self.scores if np.isfinite(s.mean) and s.mean != 0),
+                  default=1.0)
+        return min(max(3, 3 - int(np.floor(np.log10(big)))), 12)
+
+    def paired_table(self, reference: str) -> str:
+        """Every other planner's :meth:`paired_difference` against ``reference``, as an
+        aligned text table with a verdict per row (the interval above, below or around 0)."""
+        self._index(reference, "paired_table.reference")
+        diffs = [self.paired_difference(name, reference) for name in self.names
+                 if name != reference]
+        return paired_table(diffs, reference, self._digits(), "discounted returns")
+
     def table(self) -> str:
         """An aligned text table, one row per planner, with a footnote on the columns."""
         pct = f"{self.confidence:.0%}"
         head = ["planner", "mean return", "std err", f"{pct} CI", "normalised", "ms/step"]
-        big = max((abs(s.mean) for s in self.scores if np.isfinite(s.mean) and s.mean != 0),
-                  default=1.0)
-        d = min(max(3, 3 - int(np.floor(np.log10(big)))), 12)   # returns of 1e-4: 4 digits
+        d = self._digits()
         rows = [[s.name, f"{s.mean:.{d}f}", f"{s.stderr:.{d}f}",
                  f"[{s.ci_low:.{d}f}, {s.ci_high:.{d}f}]", f"{s.normalised:.3f}",
                  f"{s.decision_seconds * 1e3:.3f}"] for s in self.scores]
@@ -130,18 +146,43 @@ class ComparisonResult(CompactRepr):
                         if self.episodes < 2 else ""))
         return "\n".join(lines)
 
-    def to_csv(self, path) -> None:
-        """Write one row per planner (full precision) to ``path``, atomically."""
-        fields = ["planner", "mean_return", "stderr", "ci_low", "ci_high", "normalised",
-                  "mean_total_reward", "decision_seconds", "episodes", "horizon", "discount"]
+    def to_csv(self, path, per_episode: bool = False) -> None:
+        """Write one row per planner (full precision) to ``path``, atomically; with
+        ``per_episode=True`` one row per planner and episode instead (``episode`` from 0: the
+        same episode number is the same noise for every planner)."""
+        check_flag("ComparisonResult.to_csv", "per_episode", per_episode)
+        if per_episode:
+            fields = ["planner", "episode", "discounted_return", "total_reward",
+                      "decision_seconds", "horizon", "discount"]
+            rows = [[name, k, self.returns[i, k], self.totals[i, k],
+                     self.decision_seconds[i, k], self.horizon, self.discount]
+                    for i, name in enumerate(self.names) for k in range(self.episodes)]
+        else:
+            fields = ["planner", "mean_return", "stderr", "ci_low", "ci_high", "normalised",
+                      "mean_total_reward", "decision_seconds", "episodes", "horizon",
+                      "discount"]
+            rows = [[s.name, s.mean, s.stderr, s.ci_low, s.ci_high, s.normalised,
+                     s.mean_total, s.decision_seconds, self.episodes, self.horizon,
+                     self.discount] for s in self.scores]
         with atomic_write(path, ".csv") as tmp:
             with open(tmp, "w", newline="", encoding="utf-8") as fh:
                 writer = csv.writer(fh)
                 writer.writerow(fields)
-                for s in self.scores:
-                    writer.writerow([s.name, s.mean, s.stderr, s.ci_low, s.ci_high, s.normalised,
-                                     s.mean_total, s.decision_seconds, self.episodes,
-                                     self.horizon, self.discount])
+                writer.writerows(rows)
+
+    def save(self, path) -> None:
+        """Write the whole comparison, every episode's numbers included, to ``path``
+        (``.npz``, atomically; :func:`load_comparison` reads it back)."""
+        from rmab.models.storage import write_archive
+
+        check_path("ComparisonResult.save", path)
+        meta = {"format": FORMAT, "version": VERSION, "planners": list(self.names),
+                "random_mean": self.random_mean, "random_added": self.random_added,
+                "episodes": self.episodes, "horizon": self.horizon, "discount": self.discount,
+                "confidence": self.confidence}
+        write_archive(path, {"returns": self.returns, "totals": self.totals,
+                             "decision_seconds": self.decision_seconds}, meta,
+                      "ComparisonResult")
 
     def plot(self, path) -> None:
         """Bar chart of the mean discounted returns with confidence-interval error bars, saved
@@ -260,17 +301,62 @@ def compare(instance: Instance, planners, *, episodes: int = 20, seed=0, n_jobs:
     data = np.stack(rows, axis=2)  # (n_planners (+ random), N_FIELDS, episodes)
     returns, totals, seconds = (np.ascontiguousarray(data[:, j]) for j in range(3))
     random_returns = returns[-1] if random_added else returns[labels.index(RANDOM)]
-    random_mean = float(random_returns.mean())
     n = len(labels)
-    scores = []
-    for i, label in enumerate(labels):
-        mean, se, lo, hi = mean_ci(returns[i], CONFIDENCE)
-        normalised = mean / random_mean if random_mean > 0 else math.nan
-        scores.append(PlannerScore(label, mean, se, lo, hi, normalised, float(totals[i].mean()),
-                                   float(seconds[i].mean())))
     arrays = [a[:n].copy() for a in (returns, totals, seconds)]
     for a in arrays:
         a.setflags(write=False)
-    return ComparisonResult(tuple(scores), *arrays, random_mean=random_mean,
-                            random_added=random_added, episodes=episodes, horizon=horizon,
-                            discount=instance.discount)
+    return _result(labels, *arrays, float(random_returns.mean()), random_added, horizon,
+                   instance.discount, CONFIDENCE)
+
+
+def _result(labels, returns, totals, seconds, random_mean: float, random_added: bool,
+            horizon: int, discount: float, confidence: float) -> ComparisonResult:
+    """The comparison of the per-episode arrays (n_planners, episodes): each planner's line."""
+    scores = []
+    for i, label in enumerate(labels):
+        mean, se, lo, hi = mean_ci(returns[i], confidence)
+        normalised = mean / random_mean if random_mean > 0 else math.nan
+        scores.append(PlannerScore(label, mean, se, lo, hi, normalised, float(totals[i].mean()),
+                                   float(seconds[i].mean())))
+    return ComparisonResult(tuple(scores), returns, totals, seconds, random_mean=random_mean,
+                            random_added=random_added, episodes=returns.shape[1],
+                            horizon=horizon, discount=discount, confidence=confidence)
+
+
+def load_comparison(path):
+    """Read a comparison written by :meth:`ComparisonResult.save` or
+    :meth:`~rmab.domains.evaluate.DomainComparisonResult.save` (no pickle; checked again).
+
+    Returns
+    -------
+    ComparisonResult or DomainComparisonResult
+        Whichever was saved, with every episode's numbers: tables, paired differences, CSVs
+        and plots come out as from the run.
+    """
+    from rmab.domains.evaluate import FORMAT as DOMAIN_FORMAT, DomainComparisonResult
+    from rmab.models.storage import read_archive
+
+    arrays, meta = read_archive(path, "load_comparison", (FORMAT, DOMAIN_FORMAT), VERSION, {
+        ".csv": "a comparison's CSV holds its table only: save the result itself with "
+                "ComparisonResult.save (or 'rmab compare --save')"})
+    owner = f"load_comparison: {path}"
+    if meta["format"] == DOMAIN_FORMAT:
+        return DomainComparisonResult._from_archive(arrays, meta, owner)
+    names = saved_names(owner, meta)
+
+    def number(field, **bounds):
+        return check_number(owner, f"metadata.{field}", meta.get(field), error=InvalidModelError,
+                            **bounds)
+
+    episodes = number("episodes", low=1, integer=True)
+    shape = (len(names), episodes)
+    returns, totals, seconds = (saved_array(owner, arrays, name, shape)
+                                for name in ("returns", "totals", "decision_seconds"))
+    random_added = meta.get("random_added")
+    if not isinstance(random_added, bool) or (not random_added and RANDOM not in names):
+        raise InvalidModelError(f"{owner}: random_added must be true, or false with 'random' "
+                                f"among the planners; got {random_added!r}")
+    return _result(names, returns, totals, seconds, number("random_mean"), random_added,
+                   number("horizon", low=1, integer=True),
+                   number("discount", low=0.0, high=1.0, low_open=True),
+                   number("confidence", low=0.0, high=1.0, low_open=True, high_open=True))
