@@ -56,6 +56,8 @@ def homotopy_kernel(transitions, rewards, costs, discount, start_price, max_step
         v = inv @ r_pi
         c = inv @ c_pi
         scale_c = costs[n, top] / (1.0 - discount) + 1.0
+        # round-off of alpha grows with the values (constant rewards of 1e6: alpha ~ 1e-8)
+        noise_v = 1e-12 * (np.abs(rewards[n]).max() / (1.0 - discount) + 1.0)
         lam = start_price
         done = False
         for step in range(max_steps):
@@ -77,7 +79,7 @@ def homotopy_kernel(transitions, rewards, costs, discount, start_price, max_step
                     mu = costs[n, a] + discount * pc - c[s]
                     alpha = rewards[n, s, a] + discount * pv - v[s]
                     gain = alpha - lam * mu
-                    if gain > 1e-10 * (1.0 + abs(alpha) + abs(lam * mu)):
+                    if gain > 1e-10 * (1.0 + abs(alpha) + abs(lam * mu)) + noise_v:
                         if not improving or gain > best_gain:
                             improving = True
                             best_gain = gain
@@ -87,7 +89,7 @@ def homotopy_kernel(transitions, rewards, costs, discount, start_price, max_step
                     if improving or mu >= -1e-12 * scale_c:
                         continue
                     cand = alpha / mu
-                    tol = 1e-12 * (1.0 + abs(cand))
+                    tol = 1e-12 * (1.0 + abs(cand)) - noise_v / mu     # mu < 0
                     if cand < best_lam - tol or (cand <= best_lam + tol and mu < best_mu):
                         best_lam = cand
                         best_mu = mu
@@ -139,6 +141,7 @@ def homotopy_numpy(transitions, rewards, costs, discount, start_price, max_steps
         policy = np.full(n_states, n_actions - 1)
         lam = start_price
         scale_c = cost[-1] / (1.0 - discount) + 1.0
+        noise_v = 1e-12 * (np.abs(r).max() / (1.0 - discount) + 1.0)
         for _ in range(max_steps):
             system = np.eye(n_states) - discount * p[policy, states]
             v = np.linalg.solve(system, r[states, policy])
@@ -148,7 +151,7 @@ def homotopy_numpy(transitions, rewards, costs, discount, start_price, max_steps
             other = np.ones_like(mu, dtype=bool)
             other[states, policy] = False
             gain = alpha - lam * mu
-            better = other & (gain > 1e-10 * (1.0 + np.abs(alpha) + np.abs(lam * mu)))
+            better = other & (gain > 1e-10 * (1.0 + np.abs(alpha) + np.abs(lam * mu)) + noise_v)
             if better.any():
                 s, a = np.unravel_index(np.argmax(np.where(better, gain, -np.inf)), mu.shape)
             else:
@@ -157,7 +160,8 @@ def homotopy_numpy(transitions, rewards, costs, discount, start_price, max_steps
                     break
                 cand = np.where(ok, alpha / np.where(ok, mu, -1.0), np.inf)
                 low = cand.min()
-                tie = ok & (cand <= low + 1e-12 * (1.0 + abs(low)))
+                tie = ok & (cand <= low + 1e-12 * (1.0 + abs(low))
+                            - noise_v / np.where(ok, mu, -1.0))
                 s, a = np.unravel_index(np.argmin(np.where(tie, mu, np.inf)), mu.shape)
                 lam = max(lam, low)
             if a > policy[s] and not (lam == start_price and cost[a] == cost[policy[s]]):

@@ -32,7 +32,8 @@ __all__ = ["root_sequence", "child", "int_seed", "EpisodeSeeds", "fit_seed", "ep
 def root_sequence(owner: str, seed) -> np.random.SeedSequence:
     """``seed`` (int >= 0, SeedSequence, Generator or None) as a SeedSequence.
 
-    A Generator is consumed: one 128-bit entropy value is drawn from it.
+    A Generator is consumed: two 63-bit integers are drawn from it (one 126-bit entropy
+    value).
     """
     if isinstance(seed, np.random.SeedSequence):
         return seed

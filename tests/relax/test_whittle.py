@@ -294,3 +294,34 @@ def test_finite_indexability_catches_a_narrow_rise():
     with pytest.warns(IndexabilityWarning):
         res = finite_whittle_indices(arms, horizon=3, discount=1.0)
     assert not res.indexable[0]
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e6, 1e12])
+def test_large_equal_rewards_are_indexable_with_index_zero(scale):
+    """A reward the same in every state and action: passive is optimal at every price > 0 and
+    active at every price < 0, so the arm is indexable with index 0. Rewards of 1e6 were
+    flagged non-indexable: the tie test did not grow with the values' round-off (a review)."""
+    base = random_mdp_arms(3, 3, 3, seed=4)
+    arms = MDPArms(base.transitions, np.full(base.rewards.shape, scale), base.costs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", IndexabilityWarning)
+        res = whittle_indices(arms, discount=0.99)
+    assert res.indexable.all()
+    np.testing.assert_allclose(res.indices, 0.0, atol=1e-12 * scale / (1 - 0.99))
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 10_000), st.sampled_from([1e-3, 1e3, 1e8]))
+def test_indices_scale_with_the_rewards(seed, factor):
+    """Indices are in reward units per unit cost: scaling the rewards scales them, and the
+    verdicts do not change."""
+    arms = random_mdp_arms(4, 4, 3, seed=seed)
+    scaled = MDPArms(arms.transitions, arms.rewards * factor, arms.costs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IndexabilityWarning)
+        a, b = whittle_indices(arms), whittle_indices(scaled)
+    np.testing.assert_array_equal(a.indexable, b.indexable)
+    finite = np.isfinite(a.indices)
+    np.testing.assert_array_equal(finite, np.isfinite(b.indices))
+    np.testing.assert_allclose(b.indices[finite], a.indices[finite] * factor, rtol=1e-7,
+                               atol=1e-9 * factor)
