@@ -37,8 +37,8 @@ class Batch:
 
     Attributes
     ----------
-    batch_id : str
-    arm_ids : tuple of str, (n_arms,), unique
+    batch_id : str, non-empty (an integer is taken as its text)
+    arm_ids : tuple of str, (n_arms,), unique and non-empty
     instance : Instance
         Arms in row order, the batch's budget and discount; ``instance.initial_belief``
         (n_arms, n_states) holds the current beliefs (a given ``state`` is a one-hot row).
@@ -66,10 +66,17 @@ class Batch:
         if not isinstance(self.instance, Instance):
             raise InvalidParameterError(f"Batch.instance: must be an Instance; got "
                                         f"{type(self.instance).__name__}")
+        bid = self.batch_id
+        if isinstance(bid, (int, np.integer)) and not isinstance(bid, bool):
+            bid = str(bid)                       # written as text, as the CSV reads it
+        if not isinstance(bid, str) or not bid:  # '' and None were both written as ''
+            raise InvalidParameterError(f"Batch.batch_id: must be a non-empty string; got "
+                                        f"{_short(self.batch_id)}")
+        object.__setattr__(self, "batch_id", bid)
         ids = tuple(map(str, self.arm_ids))
-        if len(ids) != self.instance.n_arms or len(set(ids)) != len(ids):
-            raise InvalidParameterError(f"Batch.arm_ids: must be {self.instance.n_arms} unique "
-                                        f"names; got {_short(ids)}")
+        if len(ids) != self.instance.n_arms or len(set(ids)) != len(ids) or "" in ids:
+            raise InvalidParameterError(f"Batch.arm_ids: must be {self.instance.n_arms} unique, "
+                                        f"non-empty names; got {_short(ids)}")
         object.__setattr__(self, "arm_ids", ids)
         named = self.instance.metadata.get("actions")
         if self.action_names is None and isinstance(named, (list, tuple)) and \

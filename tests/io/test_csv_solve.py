@@ -4,6 +4,7 @@ atomic output, exit codes."""
 import csv
 import io
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -511,3 +512,27 @@ def test_a_batch_built_in_python_names_its_actions_from_the_instance(tmp_path):
     assert names <= {"none", "call", "visit"} and "" not in names
     plain = inst.replace(metadata={})
     assert Batch("w1", list("abcdef"), plain).action_names is None
+
+
+@pytest.mark.parametrize("batch_id, arm_ids, match", [
+    (None, list("abc"), "Batch.batch_id: must be a non-empty string; got None"),
+    ("", list("abc"), "Batch.batch_id: must be a non-empty string; got ''"),
+    (True, list("abc"), "Batch.batch_id: must be a non-empty string; got True"),
+    ("w", ["a", "", "c"], "Batch.arm_ids: must be 3 unique, non-empty names"),
+    ("w", ["a", "a", "c"], "Batch.arm_ids: must be 3 unique, non-empty names"),
+])
+def test_a_hand_built_batch_needs_ids_the_csv_would_take(batch_id, arm_ids, match):
+    """Batch(None, ...) and Batch('', ...) were both written with an empty batch_id, which
+    'rmab solve' refuses on reading the file back, and were seeded apart (a docs review)."""
+    from rmab.io import Batch
+    from rmab.models import health_intervention
+
+    with pytest.raises(InvalidParameterError, match=re.escape(match)):
+        Batch(batch_id, arm_ids, health_intervention(3, seed=0))
+
+
+def test_a_numeric_batch_id_is_taken_as_text():
+    from rmab.io import Batch
+    from rmab.models import health_intervention
+
+    assert Batch(7, list("abc"), health_intervention(3, seed=0)).batch_id == "7"
