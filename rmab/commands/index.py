@@ -8,7 +8,7 @@ import sys
 import warnings
 
 from rmab.commands import check_suffix, seed_arg
-from rmab.errors import IndexabilityWarning
+from rmab.errors import IndexabilityWarning, InvalidParameterError
 from rmab.models import load_instance
 from rmab.models.storage import atomic_write, check_writable
 from rmab.relax.whittle import belief_whittle_indices, finite_whittle_indices, whittle_indices
@@ -20,13 +20,18 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", "-o", metavar="CSV", default=None,
                         help="output CSV (a path ending in .csv), written atomically "
                              "(default or '-': stdout)")
-    parser.add_argument("--resolution", type=int, default=10,
+    parser.add_argument("--resolution", type=int, default=None,
                         help="POMDP arms: belief grid resolution (default 10)")
-    parser.add_argument("--n-prices", type=int, default=12,
+    parser.add_argument("--n-prices", type=int, default=None,
                         help="POMDP arms: PBVI solves per arm (default 12)")
-    parser.add_argument("--value-tol", type=float, default=1e-2,
+    parser.add_argument("--value-tol", type=float, default=None,
                         help="POMDP arms: PBVI tolerance (default 1e-2)")
-    parser.add_argument("--seed", type=seed_arg, default=0, help="PBVI seed (default 0)")
+    parser.add_argument("--seed", type=seed_arg, default=None,
+                        help="POMDP arms: PBVI seed (default 0)")
+
+
+# the PBVI settings, for POMDP arms only (fully observed indices are exact), and defaults
+PBVI_FLAGS = {"resolution": 10, "n_prices": 12, "value_tol": 1e-2, "seed": 0}
 
 
 def _rows(instance, args):
@@ -70,6 +75,13 @@ def _rows(instance, args):
 
 def run(args) -> int:
     instance = load_instance(args.instance)
+    for flag, default in PBVI_FLAGS.items():
+        if getattr(args, flag) is None:
+            setattr(args, flag, default)
+        elif instance.fully_observed:       # it would be ignored
+            raise InvalidParameterError(f"index.{flag}: only for POMDP arms (PBVI); the "
+                                        f"fully observed indices are exact; got --"
+                                        f"{flag.replace('_', '-')} {getattr(args, flag)}")
     if args.out == "-":
         args.out = None
     if args.out is not None:

@@ -84,6 +84,17 @@ def test_index_csv_fully_observed(main, files, tmp_path):
     assert {r["indexable"] for r in rows} <= {"0", "1"}
 
 
+@pytest.mark.parametrize("flag, value", [("--value-tol", "nan"), ("--seed", "3"),
+                                         ("--resolution", "4"), ("--n-prices", "5")])
+def test_index_refuses_pbvi_settings_for_fully_observed_arms(main, files, capsys, flag, value):
+    """They were accepted and ignored, nan included (a review)."""
+    path, _ = files["mdp"]
+    assert main(["index", str(path), flag, value]) == 1
+    err = capsys.readouterr().err
+    assert f"only for POMDP arms (PBVI); the fully observed indices are exact; got {flag} " \
+           f"{value}" in err
+
+
 def test_index_csv_pomdp_grid_to_stdout(main, files, capsys):
     path, inst = files["health"]
     assert main(["index", str(path), "--resolution", "2", "--n-prices", "4"]) == 0
