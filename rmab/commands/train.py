@@ -52,10 +52,12 @@ def add_arguments(parser) -> None:
                         help="argmax oracle: the MIP, enumeration of the feasible actions "
                              "(brute), or enumeration where at most 5 000 are listed (auto, "
                              "default: path and multiple interventions at J = 20)")
-    parser.add_argument("--time-limit", type=float, default=2.0,
-                        help="seconds per acting MIP solve (default 2; 0 = none)")
-    parser.add_argument("--target-time-limit", type=float, default=0.5,
-                        help="seconds per target MIP solve (default 0.5; 0 = none)")
+    parser.add_argument("--time-limit", type=float, default=None,
+                        help="seconds per acting MIP solve (default 2; 0 = none; not with an "
+                             "argmax that enumerates)")
+    parser.add_argument("--target-time-limit", type=float, default=None,
+                        help="seconds per target MIP solve (default 0.5; 0 = none; not with an "
+                             "argmax that enumerates)")
     parser.add_argument("--stability", type=float, default=1.0,
                         help="weight of the ReLU-stability penalty that keeps the MIP argmax "
                              "fast (default 1; 0 = none)")
@@ -123,6 +125,28 @@ def _check_outputs(out: Path, inputs) -> None:
         check_writable(out / name, inputs)
 
 
+def _check_limits_apply(limits: dict, argmax: str, domain) -> None:
+    """Refuse a time limit given for an argmax that enumerates (it would be ignored; 0, "none",
+    is what enumeration does anyway)."""
+    from rmab.planners.sequoia.argmax import AUTO_ENUMERATION
+
+    limits = {flag: value for flag, value in limits.items() if value > 0}
+    if not limits or argmax == "mip":
+        return
+    if argmax == "auto":
+        listed = domain.feasible_actions(AUTO_ENUMERATION)
+        if listed is None:
+            return                                  # auto takes the MIP here
+        how = (f"with --argmax auto the {len(listed)} feasible actions (<= "
+               f"{AUTO_ENUMERATION}) are enumerated")
+    else:
+        how = "--argmax brute enumerates the feasible actions"
+    flag, value = next(iter(limits.items()))
+    raise InvalidParameterError(f"train.{flag}: not used: {how}, without MIP solves to limit; "
+                                f"drop --{flag.replace('_', '-')} or pass --argmax mip; got "
+                                f"--{flag.replace('_', '-')} {value}")
+
+
 def run(args) -> int:
     import numpy as np
 
@@ -130,10 +154,12 @@ def run(args) -> int:
     from rmab.planners.sequoia.features import trained_for
     from rmab.planners.sequoia.train import SequoiaConfig, paired_difference, train_sequoia
 
-    for flag in ("time_limit", "target_time_limit"):          # the flags take 0 for "none"
-        if not getattr(args, flag) >= 0:
+    limits = {f: getattr(args, f) for f in ("time_limit", "target_time_limit")
+              if getattr(args, f) is not None}                 # given on the command line
+    for flag, value in limits.items():                         # the flags take 0 for "none"
+        if not value >= 0:
             raise InvalidParameterError(f"train.{flag}: must be >= 0 seconds (0 = none); got "
-                                        f"{getattr(args, flag)}")
+                                        f"{value}")
     if args.selection_margin is None:                 # not given: the config's default
         args.selection_margin = SequoiaConfig.selection_margin
     elif args.gain_table == "none" or args.selection_episodes == 0:
@@ -153,11 +179,14 @@ def run(args) -> int:
         seed = args.seed if args.domain_seed is None else args.domain_seed
         domain = make_domain(args.domain, 20 if args.arms is None else args.arms,
                              5 if args.budget is None else args.budget, seed=seed)
+    _check_limits_apply(limits, args.argmax, domain)
     config = SequoiaConfig(episodes=args.episodes, horizon=args.horizon, hidden=args.hidden,
                            target_update=args.target_update, workers=args.workers,
                            argmax=args.argmax,
-                           time_limit=args.time_limit or None,
-                           target_time_limit=args.target_time_limit or None,
+                           time_limit=limits.get("time_limit",
+                                                 SequoiaConfig.time_limit) or None,
+                           target_time_limit=limits.get("target_time_limit",
+                                                        SequoiaConfig.target_time_limit) or None,
                            stability=args.stability, warm_start=args.warm_start,
                            offset=args.offset, control_variate=args.control_variate,
                            validate_every=args.validate_every,

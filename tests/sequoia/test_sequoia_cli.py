@@ -88,12 +88,35 @@ def test_rmab_train_defaults_are_the_config_defaults():
     from rmab.planners.sequoia.train import SequoiaConfig
 
     args, cfg = parse(["--domain", "capacity", "--out", "x"]), SequoiaConfig()
-    for name in ("episodes", "horizon", "hidden", "target_update", "workers", "time_limit",
-                 "target_time_limit", "stability", "warm_start", "offset", "validate_every",
+    for name in ("episodes", "horizon", "hidden", "target_update", "workers",
+                 "stability", "warm_start", "offset", "validate_every",
                  "validation_episodes", "discount", "control_variate", "restarts", "p_high",
                  "gain_table", "selection_episodes", "argmax", "training_jobs"):
         assert getattr(args, name) == getattr(cfg, name), name
     assert args.selection_margin is None          # run() takes the config's (test below)
+    assert args.time_limit is None and args.target_time_limit is None     # likewise
+
+
+def test_rmab_train_refuses_a_time_limit_an_enumerating_argmax_ignores(tmp_path, capsys):
+    """With the argmax enumerating (auto on multiple interventions at J = 20, or brute),
+    --time-limit was ignored without a word (a CLI review); 0 ('none') is allowed."""
+    from rmab.cli import main
+
+    code = main(["train", "--domain", "interventions", "--time-limit", "1", "--out",
+                 str(tmp_path / "run"), "--no-progress"])
+    assert code == 1
+    assert ("train.time_limit: not used: with --argmax auto the 253 feasible actions (<= 5000) "
+            "are enumerated" in capsys.readouterr().err)
+    code = main(["train", "--domain", "capacity", "--arms", "4", "--budget", "2", "--argmax",
+                 "brute", "--target-time-limit", "0.2", "--out", str(tmp_path / "run")])
+    assert code == 1
+    assert ("train.target_time_limit: not used: --argmax brute enumerates"
+            in capsys.readouterr().err)
+    assert not (tmp_path / "run").exists()
+    code = main(["train", "--domain", "capacity", "--arms", "4", "--budget", "2", "--argmax",
+                 "brute", "--time-limit", "0", "--episodes", "0", "--out", str(tmp_path / "run"),
+                 "--no-progress"])
+    assert code == 0, capsys.readouterr().err
 
 
 def test_rmab_train_refuses_options_it_would_ignore(tmp_path, capsys):
