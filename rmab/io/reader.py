@@ -31,14 +31,28 @@ from rmab.models.storage import load_instance
 __all__ = ["Batch", "read_batches"]
 
 
+_ID_RULE = ("must be non-empty text (or an integer) without blanks at either end, as the CSV "
+            "reader reads ids")
+
+
+def _id_text(value) -> str | None:
+    """``value`` as the id the CSV reader would read (an integer as its text), or None where
+    it would read another one (blank-padded, empty) or none (None, a float, ...)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and value and value == value.strip():
+        return value
+    return None
+
+
 @dataclass(frozen=True, eq=False)
 class Batch:
     """One batch of a CSV file: an instance and the current belief of each of its arms.
 
     Attributes
     ----------
-    batch_id : str, non-empty (an integer is taken as its text)
-    arm_ids : tuple of str, (n_arms,), unique and non-empty
+    batch_id : str, non-empty, no blanks at either end (an integer is taken as its text)
+    arm_ids : tuple of str, (n_arms,), unique, as batch_id
     instance : Instance
         Arms in row order, the batch's budget and discount; ``instance.initial_belief``
         (n_arms, n_states) holds the current beliefs (a given ``state`` is a one-hot row).
@@ -66,17 +80,19 @@ class Batch:
         if not isinstance(self.instance, Instance):
             raise InvalidParameterError(f"Batch.instance: must be an Instance; got "
                                         f"{type(self.instance).__name__}")
-        bid = self.batch_id
-        if isinstance(bid, (int, np.integer)) and not isinstance(bid, bool):
-            bid = str(bid)                       # written as text, as the CSV reads it
-        if not isinstance(bid, str) or not bid:  # '' and None were both written as ''
-            raise InvalidParameterError(f"Batch.batch_id: must be a non-empty string; got "
+        bid = _id_text(self.batch_id)
+        if bid is None:                          # '' and None were both written as ''
+            raise InvalidParameterError(f"Batch.batch_id: {_ID_RULE}; got "
                                         f"{_short(self.batch_id)}")
         object.__setattr__(self, "batch_id", bid)
-        ids = tuple(map(str, self.arm_ids))
-        if len(ids) != self.instance.n_arms or len(set(ids)) != len(ids) or "" in ids:
-            raise InvalidParameterError(f"Batch.arm_ids: must be {self.instance.n_arms} unique, "
-                                        f"non-empty names; got {_short(ids)}")
+        ids = tuple(map(_id_text, self.arm_ids))
+        if None in ids:
+            bad = self.arm_ids[ids.index(None)]
+            raise InvalidParameterError(f"Batch.arm_ids: {_ID_RULE}; got {_short(bad)} at "
+                                        f"position {ids.index(None)}")
+        if len(ids) != self.instance.n_arms or len(set(ids)) != len(ids):
+            raise InvalidParameterError(f"Batch.arm_ids: must be {self.instance.n_arms} unique "
+                                        f"names; got {_short(ids)}")
         object.__setattr__(self, "arm_ids", ids)
         named = self.instance.metadata.get("actions")
         if self.action_names is None and isinstance(named, (list, tuple)) and \
@@ -398,8 +414,11 @@ class _FileReader:
             if inst.horizon is not None:
                 unused.append((f"horizon {inst.horizon}",
                                "none: a batch is planned as discounted"))
-            if inst.count_limited and not given("min_active", "max_active", "action_caps"):
-                unused.append(("count limit", "none (give the CSV's count-limit columns)"))
+            for column, kept in (("min_active", inst.min_active > 0),
+                                 ("max_active", inst.max_active is not None),
+                                 ("action_caps", inst.action_caps is not None)):
+                if kept and not given(column):          # each limit on its own
+                    unused.append((column, f"none (give the CSV's {column} column)"))
             for what, instead in unused:
                 if (key, what) not in self._unused:
                     self._unused.add((key, what))

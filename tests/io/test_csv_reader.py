@@ -482,7 +482,7 @@ def test_model_file_settings_a_batch_does_not_take_are_warned_of(write_csv, fold
                "(--discount; or give a discount column)" in s for s in said)
     assert any("horizon 12 is not used; instead none: a batch is planned as discounted" in s
                for s in said)
-    assert any("count limit is not used; instead none (give the CSV's count-limit columns)"
+    assert any("action_caps is not used; instead none (give the CSV's action_caps column)"
                in s for s in said)
     assert batches[0].instance.action_caps is None and batches[0].instance.discount == 0.95
     with warnings.catch_warnings():
@@ -498,8 +498,7 @@ def test_settings_the_rows_give_are_not_warned_of(write_csv, folder, health):
     from rmab.errors import RmabWarning
     from rmab.models import save_instance
 
-    save_instance(health.replace(action_caps=[np.inf, 2, 0], discount=0.8),
-                  folder / "capped.npz")
+    save_instance(health.replace(max_active=2, discount=0.8), folder / "capped.npz")
     head = "batch_id,arm_id,budget,discount,max_active,belief,model,model_arm\n"
     rows = "".join(f"b,{j},5,0.9,3,0;1,capped.npz,{j}\n" for j in range(3))
     with warnings.catch_warnings():
@@ -510,3 +509,20 @@ def test_settings_the_rows_give_are_not_warned_of(write_csv, folder, health):
     with pytest.warns(RmabWarning) as caught:                # batch c gives neither
         read_batches(write_csv(head + mixed, "mixed.csv"))
     assert len(caught) == 2 and all("batch 'c'" in str(w.message) for w in caught)
+
+
+def test_each_count_limit_is_warned_of_on_its_own(write_csv, folder, health):
+    """A min_active column hid the loss of the file's caps and max_active (a diff review):
+    the batch could plan visits the file forbade, without a word."""
+    from rmab.errors import RmabWarning
+    from rmab.models import save_instance
+
+    save_instance(health.replace(action_caps=[np.inf, 2, 0], max_active=2),
+                  folder / "capped.npz")
+    head = "batch_id,arm_id,budget,min_active,belief,model,model_arm\n"
+    rows = "".join(f"b,{j},5,0,0;1,capped.npz,{j}\n" for j in range(4))
+    with pytest.warns(RmabWarning) as caught:
+        batch = read_batches(write_csv(head + rows, "min.csv"))[0]
+    said = sorted(str(w.message).split("'s ")[1].split(" is not")[0] for w in caught)
+    assert said == ["action_caps", "max_active"]
+    assert batch.instance.action_caps is None and batch.instance.max_active is None
