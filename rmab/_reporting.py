@@ -74,14 +74,17 @@ def paired_table(diffs, reference: str, digits: int, unit: str) -> str:
     """An aligned text table of paired differences ``first - reference`` (one
     :class:`PairedDifferenceResult` per other planner) with a verdict per row: ``higher`` or
     ``lower`` when the confidence interval excludes 0, ``equal`` when every difference is 0,
-    ``not resolved`` otherwise; a last line says what was differenced (``unit``)."""
-    d = digits
+    ``not resolved`` otherwise; a last line says what was differenced (``unit``). Decimals:
+    ``digits``, or more where a difference or its standard error needs them for three
+    significant digits."""
+    small = [abs(x) for r in diffs for x in (r.mean, r.stderr) if math.isfinite(x) and x != 0]
+    d = max(digits, min(12, 2 - math.floor(math.log10(min(small))))) if small else digits
     pct = f"{diffs[0].confidence:.0%}" if diffs else "95%"
     head = ["planner", f"minus {reference}", "std err", f"{pct} CI", "verdict"]
     rows = [[r.first, f"{r.mean:+.{d}f}", f"{r.stderr:.{d}f}",
              f"[{r.ci_low:+.{d}f}, {r.ci_high:+.{d}f}]",
              "higher" if r.ci_low > 0 else "lower" if r.ci_high < 0 else
-             "equal" if r.mean == 0 and r.stderr == 0 else "not resolved"]
+             "equal" if r.mean == 0 and not r.stderr > 0 else "not resolved"]   # nan: 1 pair
             for r in diffs]
     widths = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
     lines = ["  ".join(c.ljust(w) if i in (0, 4) else c.rjust(w)

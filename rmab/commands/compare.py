@@ -139,7 +139,7 @@ def _run_domain(args) -> int:
                                     f"(--seeds) also seed the evaluation; got --seed {args.seed}")
     horizon = _horizon(args)
     names = list(DOMAIN_DEFAULT) if args.planners is None else _names(args.planners)
-    _check_paired(args, names + ["random"])             # random is always evaluated
+    _check_paired(args, names + ["random"] * ("random" not in names))   # always evaluated
     result = compare_domain(args.domain, n_arms=20 if args.arms is None else args.arms,
                             budget=5 if args.budget is None else args.budget, seeds=seeds,
                             episodes=50 if args.episodes is None else args.episodes,
@@ -164,7 +164,7 @@ def _run_domain_file(args) -> int:
     names = list(DOMAIN_DEFAULT) if args.planners is None else _names(args.planners)
     if args.network is not None:
         names += [n for n in ("sequoia", "iterative-dqn") if n not in names]
-    _check_paired(args, names + ["random"])
+    _check_paired(args, names + ["random"] * ("random" not in names))
     result = evaluate_domain(domain, _domain_planners(names, args, horizon),
                              episodes=50 if args.episodes is None else args.episodes,
                              horizon=horizon, seed=0 if args.seed is None else args.seed,
@@ -240,10 +240,14 @@ def _check_outputs(args) -> None:
 
 
 def _check_paired(args, names) -> None:
-    """Refuse, before the run, a --paired planner that will have no row."""
-    if args.paired is not None and args.paired not in names:
+    """Refuse, before the run, a --paired planner that will have no row (a repeated name's
+    rows are 'name #2', ...)."""
+    from rmab.sim.compare import distinct_labels
+
+    rows = distinct_labels(names)
+    if args.paired is not None and args.paired not in rows:
         raise InvalidParameterError(f"compare.paired: must be one of the planners compared "
-                                    f"{list(dict.fromkeys(names))}; got {args.paired!r}")
+                                    f"{rows}; got {args.paired!r}")
 
 
 def _report(result, args) -> int:
@@ -276,7 +280,7 @@ def _show(args) -> int:
 
     for flag in RUN_FLAGS:
         value = getattr(args, flag)
-        if value not in (None, False):
+        if value is not None and value is not False:        # 0 is given too
             option = "--" + flag.replace("_", "-")
             raise InvalidParameterError(f"compare.{flag}: not with --show, which shows a "
                                         f"comparison already run; got {option}"
@@ -337,6 +341,10 @@ def run(args) -> int:
             name = getattr(exc, "planner", None)        # a default planner that does not apply
             if args.planners is not None or name not in planners:
                 raise                                   # (e.g. no-action: min_active > 0)
+            if name == args.paired:
+                raise InvalidParameterError(f"compare.paired: {name!r} does not apply to this "
+                                            f"instance ({getattr(exc, 'reason', exc)}); got "
+                                            f"--paired {name}") from exc
             warnings.warn(f"compare: leaving out {name!r}, which does not apply to this "
                           f"instance ({getattr(exc, 'reason', exc)})", RmabWarning)
             planners.remove(name)

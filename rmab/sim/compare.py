@@ -229,15 +229,22 @@ def _resolve(planners) -> tuple[list[str], list]:
                                         f"(name, params) pair or a Planner; got {_short(item)}")
         labels.append(label)
         objects.append(obj)
+    return distinct_labels(labels), objects
+
+
+def distinct_labels(labels: list[str]) -> list[str]:
+    """``labels`` with each repeat suffixed ``' #2'``, ``' #3'``, ... (the next suffix no other
+    label has): the names of a comparison's rows."""
+    labels = list(labels)
     taken, seen = set(labels), {}
     for i, label in enumerate(labels):
         seen[label] = seen.get(label, 0) + 1
-        if seen[label] > 1:                 # the next suffix no other planner is called by
+        if seen[label] > 1:
             while f"{label} #{seen[label]}" in taken:
                 seen[label] += 1
             labels[i] = f"{label} #{seen[label]}"
             taken.add(labels[i])
-    return labels, objects
+    return labels
 
 
 def compare(instance: Instance, planners, *, episodes: int = 20, seed=0, n_jobs: int = 1,

@@ -117,12 +117,26 @@ def test_the_paired_table_agrees_with_scipy(result):
         assert f"{d.mean():+.3f}" in line and f"[{ci[0]:+.3f}, {ci[1]:+.3f}]" in line
         verdict = "higher" if ci[0] > 0 else "lower" if ci[1] < 0 else "not resolved"
         assert line.rstrip().endswith(verdict)
-    assert "no-action " not in text.splitlines()[2:]       # no row for the reference itself
+    assert not any(line.startswith("no-action ") for line in text.splitlines()[2:-1])
+    assert any(line.startswith("no-action ") for line in
+               result.paired_table("myopic").splitlines()[2:-1])
 
 
-def test_the_paired_table_says_equal_for_the_same_actions():
-    r = compare(INST, ["myopic", ("myopic", {})], episodes=3, seed=0)
+@pytest.mark.parametrize("episodes", [1, 3])
+def test_the_paired_table_says_equal_for_the_same_actions(episodes):
+    r = compare(INST, ["myopic", ("myopic", {})], episodes=episodes, seed=0)
     assert r.paired_table("myopic").splitlines()[2].rstrip().endswith("equal")
+
+
+def test_the_paired_table_shows_small_differences_with_their_digits():
+    """Differences of 4e-4 beside returns of 30 printed as +0.000 [+0.000, +0.000] (a
+    review): decimals now follow the differences too."""
+    from rmab._reporting import PairedDifferenceResult, paired_table
+
+    row = PairedDifferenceResult("a", "b", 4.2e-4, 1.1e-4, 1.9e-4, 6.5e-4, 10, 0.95)
+    line = paired_table([row], "b", 3, "returns").splitlines()[2]
+    assert "+0.000420" in line and "0.000110" in line and "[+0.000190, +0.000650]" in line
+    assert line.rstrip().endswith("higher")
 
 
 def test_the_paired_table_names_a_missing_reference(result, domain_result):
@@ -240,6 +254,8 @@ def test_the_command_line_shows_a_saved_domain_comparison(domain_result, tmp_pat
 
 @pytest.mark.parametrize("argv, message", [
     (["--show", "{c}", "--episodes", "3"], "compare.episodes: not with --show"),
+    (["--show", "{c}", "--episodes", "0"], "compare.episodes: not with --show"),
+    (["--show", "{c}", "--seed", "0"], "compare.seed: not with --show"),   # 0 == False
     (["--show", "{c}", "--bound"], "compare.bound: not with --show, which shows a comparison "
                                    "already run; got --bound\n"),
     (["--show", "{c}", "--save", "{d}"], "compare.save: not with --show"),
@@ -261,6 +277,23 @@ def test_command_line_errors(result, tmp_path, capsys, argv, message):
     assert cli.main(["compare", *[a.format(**paths) for a in argv]]) == 1
     assert message in capsys.readouterr().err
     assert not (tmp_path / "d.npz").exists() and not (tmp_path / "t.csv").exists()
+
+
+def test_paired_takes_a_repeated_planners_row_name(capsys):
+    assert cli.main(["compare", "--health", "6", "--planners", "myopic,myopic", "--episodes",
+                     "2", "--paired", "myopic #2", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "minus myopic #2" in out and out.rstrip().splitlines()[-2].endswith("equal")
+
+
+def test_paired_on_a_default_planner_left_out_stops_at_once(tmp_path, capsys):
+    """The run went on to the end with no-action left out, then refused --paired no-action
+    and wrote nothing (a diff review)."""
+    save_instance(INST.replace(min_active=1), tmp_path / "m.npz")
+    assert cli.main(["compare", str(tmp_path / "m.npz"), "--episodes", "2", "--paired",
+                     "no-action", "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "compare.paired: 'no-action' does not apply to this instance" in err
 
 
 def test_the_show_flag_is_one_source(tmp_path, capsys):
