@@ -98,19 +98,20 @@ def paired_table(diffs, reference: str, digits: int, unit: str) -> str:
     return "\n".join(lines)
 
 
-def saved_array(owner: str, arrays: dict, name: str, shape: tuple,
-                integer: bool = False) -> np.ndarray:
+def saved_array(owner: str, arrays: dict, name: str, shape: tuple, integer: bool = False,
+                nonnegative: bool = False) -> np.ndarray:
     """``arrays[name]`` of a saved comparison as a read-only float64 (``integer``: int64)
-    array, checked to hold finite numbers of ``shape``; InvalidModelError otherwise."""
+    array, checked to hold finite (``nonnegative``: and >= 0) numbers of ``shape``;
+    InvalidModelError otherwise."""
     if name not in arrays:
         raise InvalidModelError(f"{owner}: missing array {name!r}")
     a = arrays[name]
     kinds = "iu" if integer else "biuf"
     if a.dtype.kind not in kinds or a.shape != shape or (
-            a.dtype.kind == "f" and not np.isfinite(a).all()):
-        raise InvalidModelError(f"{owner}: {name} must hold finite "
-                                f"{'integers' if integer else 'numbers'} of shape {shape}; got "
-                                f"{a.dtype} of shape {a.shape}")
+            a.dtype.kind == "f" and not np.isfinite(a).all()) or (nonnegative and (a < 0).any()):
+        what = ("non-negative " if nonnegative else "") + ("integers" if integer else "numbers")
+        raise InvalidModelError(f"{owner}: {name} must hold finite {what} of shape {shape}; "
+                                f"got {a.dtype} of shape {a.shape}")
     a = a.astype(np.int64 if integer else np.float64)
     a.setflags(write=False)
     return a

@@ -57,6 +57,8 @@ class DomainComparisonResult(CompactRepr):
     start (None unless asked for).
     """
 
+    ARRAYS = ("rewards", "seconds_per_step", "starts", "bound")     # what save writes
+
     kind: str
     planners: tuple
     seeds: tuple
@@ -146,9 +148,11 @@ class DomainComparisonResult(CompactRepr):
         if REFERENCE not in names or not isinstance(kind, str):
             raise InvalidModelError(f"{owner}: must name its domain kind and hold the planner "
                                     f"{REFERENCE!r}; got kind {kind!r}, planners {list(names)}")
-        if not isinstance(seeds, list) or not seeds or not all(
-                s is None or (isinstance(s, int) and not isinstance(s, bool)) for s in seeds):
-            raise InvalidModelError(f"{owner}: seeds must be a list of integers (or null); got "
+        if not isinstance(seeds, list) or not seeds or seeds != [None] and (
+                len(set(seeds)) < len(seeds)
+                or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds)):
+            raise InvalidModelError(f"{owner}: seeds must be a list of distinct integers, or "
+                                    f"[null] (one instance, seeded otherwise); got "
                                     f"{str(seeds)[:80]}")
         horizon, episodes = (check_number(owner, f"metadata.{f}", meta.get(f), low=1,
                                           integer=True, error=InvalidModelError)
@@ -158,14 +162,15 @@ class DomainComparisonResult(CompactRepr):
         starts = bound = None
         if "starts" in arrays:
             n_arms = arrays["starts"].shape[-1] if arrays["starts"].ndim == 3 else -1
-            starts = saved_array(owner, arrays, "starts", (n[0], episodes, n_arms), True)
+            starts = saved_array(owner, arrays, "starts", (n[0], episodes, max(n_arms, 1)),
+                                 integer=True, nonnegative=True)
         if "bound" in arrays:
             bound = saved_array(owner, arrays, "bound", (n[0], episodes))
         ref = rewards[:, names.index(REFERENCE)].mean(axis=1)
         normalised = np.stack([_ratio(r.mean(axis=1), m) for r, m in zip(rewards, ref)])
         return cls(kind, names, tuple(seeds), rewards, normalised,
-                   saved_array(owner, arrays, "seconds_per_step", n), horizon, episodes,
-                   starts, bound)
+                   saved_array(owner, arrays, "seconds_per_step", n, nonnegative=True),
+                   horizon, episodes, starts, bound)
 
     @property
     def std_normalised(self) -> np.ndarray:

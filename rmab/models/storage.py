@@ -186,11 +186,20 @@ def write_archive(path, arrays: dict, meta: dict, owner: str) -> Path:
     return path
 
 
+BOMB_BYTES = 256 * 2**20   # a member decompressing to more, over 1000 times its stored size,
+BOMB_RATIO = 1000          # is refused (2 GiB of zeros fit in 2 MB)
+
+
 def _check_array_sizes(path: Path) -> None:
     """Refuse (ValueError) an archive member whose array header declares more bytes than the
-    member holds: numpy would first allocate them (a 437-byte file can ask for 70 TiB)."""
+    member holds: numpy would first allocate them (a 437-byte file can ask for 70 TiB); and a
+    member that inflates beyond :data:`BOMB_BYTES` at over :data:`BOMB_RATIO` times its
+    compressed size (a decompression bomb)."""
     with zipfile.ZipFile(path) as zf:
         for info in zf.infolist():
+            if info.file_size > max(BOMB_BYTES, BOMB_RATIO * info.compress_size):
+                raise ValueError(f"{info.filename} inflates {info.compress_size} bytes to "
+                                 f"{info.file_size}, refused as a decompression bomb")
             with zf.open(info) as fh:
                 version = np.lib.format.read_magic(fh)
                 if version not in ((1, 0), (2, 0)):
@@ -204,12 +213,13 @@ def _check_array_sizes(path: Path) -> None:
 
 
 def read_archive(path, owner: str, fmt: str | tuple, version: int,
-                 hints: dict | None = None) -> tuple[dict, dict]:
+                 hints: dict | None = None, members=None) -> tuple[dict, dict]:
     """Read a file written by :func:`write_archive` whose ``meta["format"]`` is ``fmt`` (or one
     of a tuple of formats) and ``meta["version"]`` (if given) is ``version``, with
     ``allow_pickle=False``. Returns ``(arrays, meta)``; any defect is an InvalidModelError.
     ``hints``: lower-case suffix -> what to say when a file of that suffix is not an archive
-    (the reader it needs)."""
+    (the reader it needs). ``members``: the array names the format may hold; any other is
+    refused before anything is decompressed."""
     check_path(owner, path)
     path = Path(path)
     if not path.is_file():
@@ -225,17 +235,40 @@ def read_archive(path, owner: str, fmt: str | tuple, version: int,
         hint = (hints or {}).get(path.suffix.lower())
         raise InvalidModelError(f"{owner}: {path}: {what} (an .npz archive, as written by "
                                 f"rmab){'; ' + hint if hint else ''}")
-    try:
+    errors = (OSError, ValueError, EOFError, NotImplementedError, RuntimeError, MemoryError,
+              zipfile.BadZipFile, zlib.error)     # truncated, damaged, encrypted or oddly
+    try:                                          # compressed
         _check_array_sizes(path)
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    except (OSError, ValueError, EOFError, NotImplementedError, RuntimeError, MemoryError,
-            zipfile.BadZipFile, zlib.error) as exc:   # truncated, damaged, encrypted or oddly
-        raise InvalidModelError(f"{owner}: {path}: {what} ({exc})") from exc   # compressed
+        data = np.load(path, allow_pickle=False)  # lazy: a member is read on access
+    except errors as exc:
+        raise InvalidModelError(f"{owner}: {path}: {what} ({exc})") from exc
+    with data:
+        if "__meta__" not in data.files:
+            raise InvalidModelError(f"{owner}: {path}: {what} (no metadata entry)")
+        try:
+            raw = data["__meta__"]
+        except errors as exc:
+            raise InvalidModelError(f"{owner}: {path}: {what} ({exc})") from exc
+        meta = _read_meta(owner, path, raw, formats, version)
+        unknown = sorted(set(data.files) - set(members or data.files) - {"__meta__"})
+        if unknown:                               # refused before it is decompressed
+            raise InvalidModelError(f"{owner}: {path}: holds entries {unknown[:5]} that "
+                                    f"{meta['format']!r} does not (it holds "
+                                    f"{sorted(members)})")
+        try:
+            arrays = {k: data[k] for k in data.files if k != "__meta__"}
+        except errors as exc:
+            raise InvalidModelError(f"{owner}: {path}: {what} ({exc})") from exc
+    return arrays, meta
+
+
+def _read_meta(owner: str, path: Path, raw, formats: tuple, version: int) -> dict:
+    """The JSON object ``raw`` (the ``__meta__`` entry) after checking its format is one of
+    ``formats`` and its version ``version``."""
     try:
-        meta = json.loads(str(arrays.pop("__meta__")))
-    except (KeyError, ValueError, RecursionError) as exc:    # JSONDecodeError is a ValueError
-        raise InvalidModelError(f"{owner}: {path}: metadata missing or not JSON") from exc
+        meta = json.loads(str(raw))
+    except (ValueError, RecursionError) as exc:      # JSONDecodeError is a ValueError
+        raise InvalidModelError(f"{owner}: {path}: metadata not JSON") from exc
     if not isinstance(meta, dict):
         raise InvalidModelError(f"{owner}: {path}: metadata must be a JSON object; got "
                                 f"{type(meta).__name__}")
@@ -254,7 +287,7 @@ def read_archive(path, owner: str, fmt: str | tuple, version: int,
     if meta.get("version", version) != version:         # a newer rmab's file
         raise InvalidModelError(f"{owner}: {path}: must be a version {version} file; got "
                                 f"version {meta.get('version')!r}")
-    return arrays, meta
+    return meta
 
 
 def save_instance(instance: Instance, path) -> Path:
@@ -282,7 +315,9 @@ def load_instance(path) -> Instance:
     """Read an instance written by :func:`save_instance` (validated again on construction)."""
     arrays, meta = read_archive(path, "load_instance", FORMAT, VERSION, {
         ".pomdp": "a .POMDP file is read by rmab.read_pomdp (or 'rmab value')",
-        ".csv": "a CSV of batches is solved by rmab.solve_batches (or 'rmab solve')"})
+        ".csv": "a CSV of batches is solved by rmab.solve_batches (or 'rmab solve')"},
+        members=("transitions", "rewards", "costs", "initial_belief", "observations",
+                 "action_caps"))
     try:
         if meta["kind"] == "MDPArms":
             arms = MDPArms(arrays["transitions"], arrays["rewards"], arrays["costs"])

@@ -34,6 +34,7 @@ CONFIDENCE = 0.95
 RANDOM = "random"
 FORMAT = "rmab-comparison"
 VERSION = 1
+ARRAYS = ("returns", "totals", "decision_seconds")        # what a saved comparison holds
 
 
 @dataclass(frozen=True, eq=False)
@@ -182,7 +183,7 @@ class ComparisonResult(CompactRepr):
                 "confidence": self.confidence}
         write_archive(path, {"returns": self.returns, "totals": self.totals,
                              "decision_seconds": self.decision_seconds}, meta,
-                      "ComparisonResult")
+                      "ComparisonResult")       # the names of ARRAYS
 
     def plot(self, path) -> None:
         """Bar chart of the mean discounted returns with confidence-interval error bars, saved
@@ -345,7 +346,8 @@ def load_comparison(path):
 
     arrays, meta = read_archive(path, "load_comparison", (FORMAT, DOMAIN_FORMAT), VERSION, {
         ".csv": "a comparison's CSV holds its table only: save the result itself with "
-                "ComparisonResult.save (or 'rmab compare --save')"})
+                "ComparisonResult.save (or 'rmab compare --save')"},
+        members=ARRAYS + DomainComparisonResult.ARRAYS)
     owner = f"load_comparison: {path}"
     if meta["format"] == DOMAIN_FORMAT:
         return DomainComparisonResult._from_archive(arrays, meta, owner)
@@ -357,13 +359,16 @@ def load_comparison(path):
 
     episodes = number("episodes", low=1, integer=True)
     shape = (len(names), episodes)
-    returns, totals, seconds = (saved_array(owner, arrays, name, shape)
-                                for name in ("returns", "totals", "decision_seconds"))
+    returns, totals, seconds = (saved_array(owner, arrays, name, shape,
+                                            nonnegative=name == "decision_seconds")
+                                for name in ARRAYS)
     random_added = meta.get("random_added")
-    if not isinstance(random_added, bool) or (not random_added and RANDOM not in names):
-        raise InvalidModelError(f"{owner}: random_added must be true, or false with 'random' "
-                                f"among the planners; got {random_added!r}")
-    return _result(names, returns, totals, seconds, number("random_mean"), random_added,
+    if random_added is not (RANDOM not in names):
+        raise InvalidModelError(f"{owner}: random_added must be true exactly when 'random' is "
+                                f"not among the planners {list(names)}; got {random_added!r}")
+    random_mean = (number("random_mean") if random_added       # else: the row's, as compare
+                   else float(returns[names.index(RANDOM)].mean()))
+    return _result(names, returns, totals, seconds, random_mean, random_added,
                    number("horizon", low=1, integer=True),
                    number("discount", low=0.0, high=1.0, low_open=True),
                    number("confidence", low=0.0, high=1.0, low_open=True, high_open=True))

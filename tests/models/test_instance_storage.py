@@ -165,6 +165,33 @@ def test_a_member_declaring_a_huge_array_is_refused_before_numpy_allocates_it(tm
         load_instance(path)
 
 
+def test_a_decompression_bomb_is_refused_before_it_is_inflated(tmp_path, monkeypatch):
+    """2 GiB of zeros fit in a 2 MB member; load_comparison inflated it (19 s, 2.2 GB) before
+    any check (a review). Scaled down here: 4 MiB of zeros against a 1 MiB threshold."""
+    import rmab.models.storage as storage
+
+    path = save_instance(random_instance(2, seed=0), tmp_path / "i.npz")
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as zf:
+        buf = io.BytesIO()
+        np.save(buf, np.zeros(2**19))
+        zf.writestr("transitions2.npy", buf.getvalue())
+    monkeypatch.setattr(storage, "BOMB_BYTES", 2**20)
+    with pytest.raises(InvalidModelError, match=r"transitions2\.npy inflates \d+ bytes to "
+                                                r"4194432, refused as a decompression bomb"):
+        load_instance(path)
+
+
+def test_an_entry_the_format_does_not_hold_is_refused(tmp_path):
+    path = save_instance(random_instance(2, seed=0), tmp_path / "i.npz")
+    with zipfile.ZipFile(path, "a") as zf:
+        buf = io.BytesIO()
+        np.save(buf, np.zeros(3))
+        zf.writestr("junk.npy", buf.getvalue())
+    with pytest.raises(InvalidModelError, match=r"holds entries \['junk'\] that "
+                                                r"'rmab-instance' does not"):
+        load_instance(path)
+
+
 def test_an_encrypted_member_is_refused(tmp_path):
     """The zip's 'encrypted' flag (one bit) made zipfile raise a RuntimeError, a traceback."""
     path = save_instance(random_instance(2, seed=0), tmp_path / "enc.npz")
@@ -188,8 +215,8 @@ def test_wrong_format_tag(tmp_path):
 def test_metadata_not_json(tmp_path):
     _, arrays = _good_parts(tmp_path)
     path = _write_npz(tmp_path / "meta.npz", "{not json", **arrays)
-    with pytest.raises(InvalidModelError, match=r"load_instance: .*meta\.npz: metadata missing "
-                                                r"or not JSON"):
+    with pytest.raises(InvalidModelError, match=r"load_instance: .*meta\.npz: metadata not "
+                                                r"JSON"):
         load_instance(path)
 
 
@@ -277,7 +304,7 @@ def test_metadata_nested_too_deep_for_json_is_not_json(tmp_path):
     _, arrays = _good_parts(tmp_path)
     path = _write_npz(tmp_path / "deep.npz", '{"x": ' + "[" * 100_000 + "]" * 100_000 + "}",
                       **arrays)
-    with pytest.raises(InvalidModelError, match="metadata missing or not JSON"):
+    with pytest.raises(InvalidModelError, match="metadata not JSON"):
         load_instance(path)
 
 

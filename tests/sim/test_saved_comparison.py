@@ -153,7 +153,7 @@ def _tamper(path, out, **changes):
         arrays = {k: data[k] for k in data.files}
     meta = json.loads(str(arrays.pop("__meta__")))
     for key, value in changes.items():
-        target = arrays if key in arrays else meta
+        target = arrays if key in arrays or isinstance(value, np.ndarray) else meta
         if value is None:
             target.pop(key)
         else:
@@ -166,13 +166,16 @@ def _tamper(path, out, **changes):
     ({"episodes": 7}, r"returns must hold finite numbers of shape \(3, 7\)"),
     ({"episodes": "8"}, r"metadata.episodes: must be an integer"),
     ({"planners": ["myopic", "myopic", "random"]}, "planners must be a list of distinct"),
-    ({"planners": ["myopic", "no-action", "other"]}, "random_added must be true, or false "
-                                                      "with 'random'"),
+    ({"planners": ["myopic", "no-action", "other"]}, "random_added must be true exactly when "
+                                                      "'random' is not among the planners"),
+    ({"random_added": True}, "random_added must be true exactly when"),
     ({"returns": np.full((3, 8), np.nan)}, "returns must hold finite numbers"),
     ({"totals": None}, "missing array 'totals'"),
     ({"discount": 1.5}, r"metadata.discount: must be"),
     ({"confidence": 1}, r"metadata.confidence: must be"),
     ({"random_added": "no"}, "random_added must be true"),
+    ({"decision_seconds": -np.ones((3, 8))}, "decision_seconds must hold finite non-negative"),
+    ({"junk": np.zeros(3)}, r"holds entries \['junk'\] that 'rmab-comparison' does not"),
     ({"version": 2}, "must be a version 1 file"),
     ({"format": "rmab-instance"}, "format must be 'rmab-comparison' or 'rmab-domain-comparison'; "
                                   "got 'rmab-instance'"),
@@ -187,11 +190,15 @@ def test_a_damaged_saved_comparison_is_named(result, tmp_path, changes, match):
 
 
 @pytest.mark.parametrize("changes, match", [
-    ({"seeds": [0, "3"]}, "seeds must be a list of integers"),
-    ({"seeds": [True, 3]}, "seeds must be a list of integers"),
+    ({"seeds": [0, "3"]}, "seeds must be a list of distinct integers, or"),
+    ({"seeds": [True, 3]}, "seeds must be a list of distinct integers, or"),
+    ({"seeds": [0, 0]}, "seeds must be a list of distinct integers, or"),
+    ({"seeds": [None, 3]}, "seeds must be a list of distinct integers, or"),
+    ({"seconds_per_step": -np.ones((2, 3))}, "seconds_per_step must hold finite non-negative"),
+    ({"starts": -np.ones((2, 4, 5), dtype=int)}, "starts must hold finite non-negative integ"),
     ({"planners": ["myopic", "no-action", "sampling"]}, "hold the planner 'random'"),
     ({"kind": None}, "must name its domain kind"),
-    ({"starts": np.zeros((2, 4, 5))}, r"starts must hold finite integers"),
+    ({"starts": np.zeros((2, 4, 5))}, r"starts must hold finite non-negative integers"),
     ({"bound": np.zeros((2, 3))}, r"bound must hold finite numbers of shape \(2, 4\)"),
     ({"horizon": 0}, "metadata.horizon: must be"),
 ])
