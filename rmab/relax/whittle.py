@@ -418,7 +418,7 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
                                 integer=True)
     start = time.perf_counter()
     from rmab.relax.lagrangian import unique_arms
-    from rmab.values.pbvi import check_belief_rows, simplex_grid, solve_pbvi
+    from rmab.values.pbvi import check_belief_rows, simplex_grid
 
     n_states = arms.n_states
     if beliefs is None:
@@ -456,8 +456,8 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
         one = uarms.select([u])
         rng = np.random.default_rng([entropy, *_arm_words(one)])   # not the arm's position
         if horizon is None:
-            pools = [_pooled_plans(solve_pbvi, one, prices[u], discount, value_tol, center,
-                                   resolution, rng)]
+            pools = [_pooled_plans(one, prices[u], discount, value_tol, center, resolution,
+                                   rng)]
             bracket = _price_bracket(one, discount)
         else:                   # period t looks ahead onto period t + 1's plans
             pools = _finite_pooled_plans(one, prices[u], horizon, discount, center, resolution,
@@ -486,18 +486,15 @@ def _arm_words(arm) -> list[int]:
     return [int.from_bytes(h.digest()[i:i + 4], "little") for i in range(0, 16, 4)]
 
 
-def _pooled_plans(solve_pbvi, arm, prices, discount, tol, center, resolution, rng):
+def _pooled_plans(arm, prices, discount, tol, center, resolution, rng):
     """The reward values (K, S) and resource uses (K, S) of the plans of every PBVI solve of
     one arm over ``prices`` (warm-started in order)."""
-    plans, costs = [], []
-    warm = None
-    for price in prices:
-        warm = solve_pbvi(arm, price=float(price), discount=discount, tol=tol,
-                          initial_belief=center, grid=resolution, warm_start=warm, seed=rng)
-        sol = warm[0]
-        plans.append(sol.alphas + sol.price * sol.costs)
-        costs.append(sol.costs)
-    return np.concatenate(plans), np.concatenate(costs)
+    from rmab.values.pbvi import price_sweep
+
+    sols = price_sweep(arm, prices, discount=discount, tol=tol, initial_belief=center,
+                       grid=resolution, seed=rng)
+    return (np.concatenate([sol.alphas + sol.price * sol.costs for sol in sols]),
+            np.concatenate([sol.costs for sol in sols]))
 
 
 def _finite_pooled_plans(arm, prices, horizon, discount, center, resolution, rng):
