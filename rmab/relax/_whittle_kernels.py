@@ -106,6 +106,8 @@ def homotopy_kernel(transitions, rewards, costs, discount, start_price, max_step
             # while the start policy is sorted out (the price has not moved yet)
             if new > old and not (lam == start_price and costs[n, new] == costs[n, old]):
                 flags[n] = NOT_INDEXABLE
+                for a in range(old + 1, new + 1):   # an earlier drop below a is undone: the
+                    indices[n, best_s, a - 1] = np.nan   # next drop (or none: +inf) decides
             else:
                 for a in range(new + 1, old + 1):
                     indices[n, best_s, a - 1] = lam
@@ -166,6 +168,7 @@ def homotopy_numpy(transitions, rewards, costs, discount, start_price, max_steps
                 lam = max(lam, low)
             if a > policy[s] and not (lam == start_price and cost[a] == cost[policy[s]]):
                 flags[n] = NOT_INDEXABLE
+                indices[n, s, policy[s]:a] = np.nan
             else:
                 indices[n, s, a:policy[s]] = lam
             policy[s] = a

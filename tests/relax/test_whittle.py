@@ -325,3 +325,30 @@ def test_indices_scale_with_the_rewards(seed, factor):
     np.testing.assert_array_equal(finite, np.isfinite(b.indices))
     np.testing.assert_allclose(b.indices[finite], a.indices[finite] * factor, rtol=1e-7,
                                atol=1e-9 * factor)
+
+
+def test_a_level_regained_for_good_after_a_drop_gets_plus_inf():
+    """State 1 drops from level 2 to 0 at λ ≈ -1.40, climbs back to the free level 1 at
+    λ ≈ -1.07 and keeps it at every higher price: sup{λ : a*(1) >= 1} = +inf. The trace kept
+    the stale -1.40 of the undone drop (a numerical review; bisection and policy iteration
+    agree on +inf)."""
+    p = np.array([[[0.2129952361655928, 0.7870047638344071],
+                   [0.6926182092371016, 0.30738179076289845]],
+                  [[0.9901136451694108, 0.009886354830589108],
+                   [0.39066758931927065, 0.6093324106807294]],
+                  [[0.2452697555521739, 0.7547302444478261],
+                   [0.9075190580580343, 0.09248094194196572]]])
+    r = np.array([[0.5343913175808348, 0.8153599290018628, 0.42267216345462155],
+                  [0.9685769748358859, 0.9662631224861886, 0.2450670213470324]])
+    arms = MDPArms(p[None], r[None], np.array([[0.0, 0.0, 0.5]]))
+    for lam in (-1.0, 0.0, 10.0, 1e3):          # level 1 optimal in state 1 from -1.07 on
+        assert policy_iteration(arms, prices=lam, discount=0.9).policy[0, 0, 1] == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IndexabilityWarning)
+        res = whittle_indices(arms, discount=0.9)
+        ref = whittle_indices(arms, discount=0.9, method="bisection")
+    assert not res.indexable[0]
+    assert res.indices[0, 1, 0] == np.inf == ref.indices[0, 1, 0]
+    start, _ = _price_bracket(arms, 0.9)
+    twin, _ = homotopy_numpy(arms.transitions, arms.rewards, arms.costs, 0.9, start, 40)
+    assert np.isnan(twin[0, 1, 0])                  # NaN: made +inf by whittle_indices
