@@ -364,13 +364,14 @@ def _budget_term(instance: Instance) -> float:
 def _price_ceiling(instance: Instance, weight: float) -> float:
     """A price at which every arm's λ-optimal policy uses no resource: values span at most
     ``(r_max - r_min) w`` whatever the price, so beyond that over the smallest positive cost
-    acting never pays."""
+    acting never pays; twice that, a margin in the units of the problem (0 where rewards
+    are all equal: acting never pays)."""
     arms = instance.arms
     pos = arms.costs[arms.costs > 0]
     if pos.size == 0:
         return 0.0
     spread = float(arms.rewards.max() - arms.rewards.min()) * weight
-    return (spread + 1.0) / float(pos.min())
+    return 2.0 * spread / float(pos.min())
 
 
 # -- public API ------------------------------------------------------------------------------
@@ -413,8 +414,10 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
     beliefs : array (n_arms, n_states), optional
         Beliefs to start from (default the instance's initial belief).
     price_tol : float
-        Stop when the price bracket is narrower than ``price_tol * max(1, λ)`` (cutting plane:
-        when the model's minimiser moves by less).
+        Stop when the price bracket is narrower than ``price_tol * max(λ, λ_max / 1000)``
+        (cutting plane: when the model's minimiser moves by less), ``λ_max`` the price beyond
+        which no arm acts (``(r_max - r_min) w + 1`` over the smallest positive cost): relative
+        to the price, so the same in any units of rewards and costs.
     max_iter : int
         At most this many prices evaluated by the search (golden section evaluates at least
         three). Stopping on ``max_iter`` first gives a
@@ -487,6 +490,11 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
         return float(budget_term - point.resource.sum())
 
     flat = -1e-12 * max(1.0, budget_term)    # a slope at 0 this small is the resource's rounding
+    # prices scale with the units of rewards and costs: the tolerance is relative to the price,
+    # and below a thousandth of the ceiling (where nothing acts any more) to that (not to 1,
+    # which made it absolute at small prices: rewards in thousandths gave a price of 0)
+    hi = _price_ceiling(instance, weight)
+    scale = 1e-3 * hi
     if method == "lp":
         found = _hawkins_lp(solver.arms, solver.inverse, beliefs, instance.discount,
                             instance.horizon, budget_term)
@@ -503,18 +511,17 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
         best = (lo_point if lo_point is not None and slope(lo_point) >= flat
                 else evaluate(price))
     else:
-        hi = _price_ceiling(instance, weight)
         lo_point = evaluate(0.0)
         bracket = None
         if slope(lo_point) >= flat or hi == 0.0:
             best = lo_point
         elif method == "bisection":
-            best, bracket = _bisect(evaluate, slope, dual, 0.0, hi, price_tol, max_iter)
+            best, bracket = _bisect(evaluate, slope, dual, 0.0, hi, price_tol, max_iter, scale)
         elif method == "cutting-plane":
             best, bracket = _cutting_plane(solver, evaluate, budget_term, hi, price_tol,
-                                           max_iter)
+                                           max_iter, scale)
         else:
-            best, bracket = _golden(evaluate, dual, 0.0, hi, price_tol, max_iter)
+            best, bracket = _golden(evaluate, dual, 0.0, hi, price_tol, max_iter, scale)
         if bracket is not None:
             warnings.warn(f"{owner}: the {method} price search stopped after max_iter="
                           f"{max_iter} prices before reaching price_tol={price_tol:g}; bracket "
@@ -528,7 +535,8 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
         certified = float(upper.sum() + best.price * budget_term)
         if not solver.exact:
             cert_price, upper, certified = _min_upper_dual(solver, budget_term,
-                                                           (cert_price, upper, certified))
+                                                           (cert_price, upper, certified),
+                                                           scale)
             if sawtooth_sweeps and solver.horizon is None:   # at λ*, where it is tight
                 capped = solver.upper_at(best.price, sawtooth_sweeps)
                 total = float(capped.sum() + best.price * budget_term)
@@ -624,13 +632,13 @@ def _price_limits(instance: Instance, options: dict) -> LagrangianResult:
                    seconds=time.perf_counter() - start)
 
 
-def _bisect(evaluate, slope, dual, lo, hi, price_tol, max_iter):
-    """Bisection on the slope's sign: ``slope(lo) < 0 <= slope(hi)``; returns the evaluated
-    point of smallest dual value and, if ``max_iter`` stopped it first, the bracket reached
-    (else None)."""
+def _bisect(evaluate, slope, dual, lo, hi, price_tol, max_iter, scale):
+    """Bisection on the slope's sign: ``slope(lo) < 0 <= slope(hi)`` down to a bracket of
+    ``price_tol * max(scale, hi)``; returns the evaluated point of smallest dual value and, if
+    ``max_iter`` stopped it first, the bracket reached (else None)."""
     best = evaluate(lo)
     for _ in range(max_iter - 1):
-        if hi - lo <= price_tol * max(1.0, hi):
+        if hi - lo <= price_tol * max(scale, hi):
             return best, None
         point = evaluate(0.5 * (lo + hi))
         if dual(point) < dual(best):
@@ -639,33 +647,33 @@ def _bisect(evaluate, slope, dual, lo, hi, price_tol, max_iter):
             lo = point.price
         else:
             hi = point.price
-    return best, (None if hi - lo <= price_tol * max(1.0, hi) else (lo, hi))
+    return best, (None if hi - lo <= price_tol * max(scale, hi) else (lo, hi))
 
 
-def _cutting_plane(solver, evaluate, budget_term, hi, price_tol, max_iter):
+def _cutting_plane(solver, evaluate, budget_term, hi, price_tol, max_iter, scale):
     """Kelley's method on the pooled-plan model (see ``lagrangian_bound``): returns the point
     solved at the last model minimiser (the reported values are PBVI's at that price) and, if
     ``max_iter`` stopped it first, that price and the model's next minimiser (else None)."""
     point = evaluate(0.0)
     for i in range(max_iter):
         lam = solver.model_minimiser(budget_term, hi)
-        if abs(lam - point.price) <= price_tol * max(1.0, lam):
+        if abs(lam - point.price) <= price_tol * max(scale, lam):
             return point, None
         if i == max_iter - 1:
             return point, (min(lam, point.price), max(lam, point.price))
         point = evaluate(lam)
 
 
-def _golden(evaluate, dual, lo, hi, price_tol, max_iter):
-    """Golden-section search of the convex ``L`` on ``[lo, hi]``: returns the evaluated point
-    of smallest dual value and, if ``max_iter`` stopped it first, the bracket reached (else
-    None)."""
+def _golden(evaluate, dual, lo, hi, price_tol, max_iter, scale=1.0):
+    """Golden-section search of the convex ``L`` on ``[lo, hi]`` down to a bracket of
+    ``price_tol * max(scale, b)``: returns the evaluated point of smallest dual value and, if
+    ``max_iter`` stopped it first, the bracket reached (else None)."""
     a, b = lo, hi
     c, d = b - _GOLDEN * (b - a), a + _GOLDEN * (b - a)
     pc, pd = evaluate(c), evaluate(d)
     best = min((evaluate(lo), pc, pd), key=dual)
     for _ in range(max_iter - 3):
-        if b - a <= price_tol * max(1.0, b):
+        if b - a <= price_tol * max(scale, b):
             return best, None
         if dual(pc) <= dual(pd):
             b, d, pd = d, c, pc
@@ -679,10 +687,10 @@ def _golden(evaluate, dual, lo, hi, price_tol, max_iter):
             cand = pd
         if dual(cand) < dual(best):
             best = cand
-    return best, (None if b - a <= price_tol * max(1.0, b) else (a, b))
+    return best, (None if b - a <= price_tol * max(scale, b) else (a, b))
 
 
-def _min_upper_dual(solver, budget_term, start):
+def _min_upper_dual(solver, budget_term, start, scale):
     """A few golden-section steps on the convex upper dual ``U(λ) = Σ_n V̄_n^λ + λ B w`` near
     the estimate's ``λ*`` (every price gives a valid certificate; this only tightens it);
     returns the best (price, per-arm upper values, U) seen, ``start`` included."""
@@ -694,8 +702,9 @@ def _min_upper_dual(solver, budget_term, start):
             cache[price] = (price, values, float(values.sum() + price * budget_term))
         return cache[price]
 
-    lam = start[0]
-    point, _ = _golden(upper, lambda e: e[2], 0.5 * lam, 2.0 * lam + 0.05, 1e-2, _CERT_EVALS)
+    lam = start[0]          # 1.25 scale: 0.05 on the health family (ceiling 40), as before
+    point, _ = _golden(upper, lambda e: e[2], 0.5 * lam, 2.0 * lam + 1.25 * scale, 1e-2,
+                       _CERT_EVALS, scale)
     return min((start, point), key=lambda e: e[2])
 
 

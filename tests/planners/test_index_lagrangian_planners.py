@@ -161,15 +161,18 @@ def test_errors():
 
 
 @pytest.mark.parametrize("charge_now", [False, True])
-def test_lagrangian_spends_the_budget_on_near_ties(charge_now):
+@pytest.mark.parametrize("seed, budget, sign", [(8, 4.0, -1), (3, 3.0, 1)])
+def test_lagrangian_spends_the_budget_on_near_ties(charge_now, seed, budget, sign):
     # ten copies of one arm: at λ* every arm is indifferent between acting and resting, and
-    # the bisection stops a hair above the switching price; the budget must still be used
-    one = random_mdp_arms(1, 2, 2, seed=3)
-    inst = Instance(concat_arms([one] * 10), 3.0, discount=0.9)
+    # the bisection stops a hair above (seed 8) or below (seed 3) the switching price; the
+    # budget must be used exactly either way
+    one = random_mdp_arms(1, 2, 2, seed=seed)
+    inst = Instance(concat_arms([one] * 10), budget, discount=0.9)
     planner = LagrangianPlanner(charge_now=charge_now).fit(inst, seed=0)
     q = planner.result.q_values(np.tile([0.0, 1.0], (10, 1)))
-    assert np.all(q[:, 1] - q[:, 0] < 0)                  # the textbook gains: all negative
-    assert planner.plan(np.tile([0.0, 1.0], (10, 1))).sum() == 3
+    gains = q[:, 1] - q[:, 0]
+    assert np.all(sign * gains > 0) and np.all(abs(gains) < 1e-3)   # the textbook gains
+    assert planner.plan(np.tile([0.0, 1.0], (10, 1))).sum() == budget
 
 
 def test_lagrangian_spends_the_budget_where_acting_helps_below_the_price():

@@ -314,3 +314,26 @@ def test_price_limits_checks_beliefs_and_flags_like_the_plain_bound():
         lagrangian_bound(inst, certificate="no")
     with pytest.raises(InvalidParameterError, match=r"lagrangian_bound\.seed: "):
         lagrangian_bound(health_intervention(4, seed=0), seed="x")
+
+
+@pytest.mark.parametrize("reward_scale, cost_scale", [(1e-3, 1.0), (1.0, 1e3), (1e-6, 1.0),
+                                                      (1e3, 1.0), (1e-2, 1e2)])
+def test_prices_and_decisions_do_not_depend_on_units(reward_scale, cost_scale):
+    """Rewards in thousandths (or costs in currency) gave a price of 0 and other decisions:
+    the price tolerance was absolute below 1 (an edge-case review)."""
+    from rmab.models import MDPArms, random_mdp_arms
+
+    a = random_mdp_arms(4, 3, 2, seed=0)
+
+    def make(rs, cs):
+        return Instance(MDPArms(a.transitions, rs * a.rewards, [0, cs]), budget=cs)
+
+    states = [np.eye(3)[list(s)] for s in itertools.product(range(3), repeat=4)]
+    ref = make_planner("lagrangian").fit(make(1.0, 1.0), seed=0)
+    inst = make(reward_scale, cost_scale)
+    got = make_planner("lagrangian").fit(inst, seed=0)
+    assert got.result.price == pytest.approx(ref.result.price * reward_scale / cost_scale,
+                                             rel=2e-3)
+    assert all(np.array_equal(got.plan(b), ref.plan(b)) for b in states)
+    bound = lagrangian_bound(inst).estimate / reward_scale
+    assert bound == pytest.approx(lagrangian_bound(make(1.0, 1.0)).estimate, rel=1e-5)
