@@ -242,10 +242,9 @@ def finite_whittle_indices(arms: MDPArms, *, horizon: int, discount: float = 1.0
                                          discount, horizon, top, tol, indices)
     indices = indices[:, ::-1]                     # period t has horizon - t periods to go
     checks = _check_prices(indices.reshape(n_unique, -1), check_prices)
-    levels = np.empty((n_unique, checks.shape[1], horizon, n_states), dtype=np.int64)
-    _whittle_kernels.finite_levels_kernel(uarms.transitions, uarms.rewards, uarms.costs,
-                                          discount, checks, levels)
-    indexable = np.all(np.diff(levels, axis=1) <= 0, axis=(1, 2, 3))
+    indexable = np.empty(n_unique, dtype=bool)
+    _whittle_kernels.finite_indexable_kernel(uarms.transitions, uarms.rewards, uarms.costs,
+                                             discount, checks, horizon, indexable)
     indexable = indexable[inverse]
     _warn_not_indexable(owner, indexable)
     return FiniteWhittleResult(np.ascontiguousarray(indices[inverse].transpose(1, 0, 2, 3)),
