@@ -13,6 +13,9 @@
    algorithm (``_reference.vi_numpy``, ``_reference.pi_numpy``).
 4. The fast informed bound for 2 000 health arms (2 and 3 states); reference: the same
    iteration with the backup written as one ``einsum`` (the implementation before session 14).
+5. The belief-state Whittle fit's PBVI price sweep (12 warm-started solves per arm, 200 health
+   arms, 2 and 3 states); reference: the same solves as a loop of public ``solve_pbvi`` calls
+   (the implementation before session 28), identical vectors.
 
 Medians of repeats (the numpy references: 3); the first call of each Numba kernel
 (compilation or cache load) is made before timing. Thread pools are pinned to one thread and
@@ -39,7 +42,7 @@ from rmab.models.pomdp_format import read_pomdp  # noqa: E402
 from rmab.values import _reference as ref  # noqa: E402
 from rmab.values.bounds import fib_bound  # noqa: E402
 from rmab.values.exact import policy_iteration, value_iteration  # noqa: E402
-from rmab.values.pbvi import _blind_vectors, _expand, solve_pbvi  # noqa: E402
+from rmab.values.pbvi import _blind_vectors, _expand, price_sweep, solve_pbvi  # noqa: E402
 
 TIGER = Path(__file__).resolve().parents[1] / "data" / "tiger.pomdp"
 
@@ -77,6 +80,17 @@ def fib_einsum(arms, discount, tol=1e-6):
         change, alpha = float(np.abs(new - alpha).max()), new
         if change <= tol * (1 - discount) / discount:
             return alpha
+
+
+def sweep_by_calls(arm, prices, rng):
+    """The reference sweep: one public solve_pbvi call per price, warm-started in turn."""
+    out, warm = [], None
+    for price in prices:
+        warm = solve_pbvi(arm, price=float(price), discount=0.95, tol=1e-2,
+                          initial_belief=np.full(arm.n_states, 1 / arm.n_states), grid=10,
+                          warm_start=warm, seed=rng)
+        out.append(warm[0])
+    return out
 
 
 def line(label, wall, cpu, ref_cpu, ref_label, extra=""):
@@ -149,6 +163,31 @@ def main(argv=None):
         _, rc, rv = timed(lambda: fib_einsum(arms, 0.95), ref_repeats)
         line(f"FIB {n} health arms, {states} states", wall, cpu, rc, "einsum twin",
              f"max difference {float(np.abs(res.vectors - rv).max()):.1e}")
+
+    # 5. The Whittle fit's per-arm price sweep
+    n = 50 if args.quick else 200
+    prices = np.linspace(-0.5, 1.5, 12)
+    for states in (2, 3):
+        arms = health_intervention(n, n_states=states, seed=0).arms
+        one = [arms.select([i]) for i in range(n)]
+        center = np.full(states, 1 / states)
+
+        def sweeps():
+            return [price_sweep(a, prices, discount=0.95, tol=1e-2, initial_belief=center,
+                                grid=10, seed=np.random.default_rng(i))
+                    for i, a in enumerate(one)]
+
+        def calls():
+            return [sweep_by_calls(a, prices, np.random.default_rng(i))
+                    for i, a in enumerate(one)]
+
+        sweeps()
+        wall, cpu, got = timed(sweeps, repeats)
+        _, rc, want = timed(calls, ref_repeats)
+        same = all(np.array_equal(g.alphas, w.alphas) for gs, ws in zip(got, want)
+                   for g, w in zip(gs, ws))
+        line(f"PBVI price sweep, {n} health arms x 12, {states} states", wall, cpu, rc,
+             "solve_pbvi calls", f"identical vectors: {same}")
 
 
 if __name__ == "__main__":
