@@ -45,7 +45,7 @@ class LagrangianPlanner(BasePlanner):
         bisection for fully observed arms, cutting plane for POMDP arms).
     value_tol : float, optional
         Per-arm value tolerance (policy iteration 1e-9; PBVI default here 1e-2, coarse so that
-        fitting stays fast).
+        fitting stays fast; defaults in units of the reward spread ``r_max - r_min``).
     price_tol : float
         Relative tolerance of the multiplier search (default 1e-3).
     charge_now : bool
@@ -95,7 +95,9 @@ class LagrangianPlanner(BasePlanner):
             instance = instance.replace(horizon=max(instance.horizon - t, 1))
         tol = self.value_tol
         if tol is None and not instance.fully_observed:
-            tol = 1e-2
+            from rmab.relax.lagrangian import reward_spread
+
+            tol = 1e-2 * reward_spread(instance.arms)
         return lagrangian_bound(instance, method=self.method, beliefs=beliefs, value_tol=tol,
                                 price_tol=self.price_tol, certificate=False,
                                 price_limits=self.price_limits, seed=self.rng.integers(2**63))

@@ -337,12 +337,20 @@ class _POMDPSolver:
         return upper
 
 
+def reward_spread(arms) -> float:
+    """``r_max - r_min`` over the arms (1 where every reward is the same): the unit of the
+    default value tolerances, so that they mean the same in any units of the rewards."""
+    spread = float(arms.rewards.max() - arms.rewards.min())
+    return spread if spread > 0 else 1.0
+
+
 def _solver(instance, beliefs, value_tol, seed):
+    unit = reward_spread(instance.arms)
     if isinstance(instance.arms, MDPArms):
         return _MDPSolver(instance.arms, beliefs, instance.discount, instance.horizon,
-                          1e-9 if value_tol is None else value_tol)
+                          1e-9 * unit if value_tol is None else value_tol)
     return _POMDPSolver(instance.arms, beliefs, instance.discount, instance.horizon,
-                        1e-3 if value_tol is None else value_tol, seed)
+                        1e-3 * unit if value_tol is None else value_tol, seed)
 
 
 def budget_weight(instance: Instance) -> float:
@@ -426,7 +434,9 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
         evaluated, and both bounds still hold (every ``λ >= 0`` gives one), only looser.
     value_tol : float, optional
         Per-arm value tolerance: policy iteration (default 1e-9) or PBVI (default 1e-3;
-        unused by finite-horizon PBVI, which makes ``H`` backups and has no stopping rule).
+        unused by finite-horizon PBVI, which makes ``H`` backups and has no stopping rule);
+        the defaults are in units of the reward spread ``r_max - r_min`` (rewards in
+        thousandths get a thousandth of the tolerance), a value given is absolute.
     certificate : bool
         Compute ``certified_upper_bound`` (POMDP: the fast informed bound near ``λ*``, on a
         finite horizon capped by the backward sawtooth over the PBVI points).
