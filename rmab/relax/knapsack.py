@@ -422,7 +422,9 @@ def _limited_mip(gains, costs, budget, caps, min_active, top, actions, feasible,
     # HiGHS's tolerances are absolute (1e-7): gains scaled to a typical size of 1 (by the
     # largest, a gain of 1e7 hid differences of 1 elsewhere), costs and budget by the largest
     # cost (costs of 1e-7 let HiGHS overspend several times)
-    nonzero = np.abs(gains[:, 1:][gains[:, 1:] != 0.0])
+    limit = budget + 0.5 * budget_slack(budget)
+    fits = (costs <= limit)[:, 1:]      # dearer than the budget: never taken, no scale
+    nonzero = np.abs(gains[:, 1:][fits & (gains[:, 1:] != 0.0)])
     scale = float(np.median(nonzero)) if nonzero.size else 1.0
     unit = costs.max(initial=0.0) or 1.0
     capped = np.flatnonzero(np.isfinite(caps[1:]))
@@ -432,7 +434,6 @@ def _limited_mip(gains, costs, budget, caps, min_active, top, actions, feasible,
         sparse.hstack([sparse.eye(m, format="csr")[capped]] * n_arms, format="csr"),
         sparse.csr_matrix(np.ones((1, n_arms * m)))], format="csr")
     lower = np.concatenate([np.full(n_arms + 1 + capped.size, -np.inf), [min_active]])
-    limit = budget + 0.5 * budget_slack(budget)
     upper = np.concatenate([np.ones(n_arms), [limit / unit], caps[1:][capped],
                             [min(top, n_arms)]])
     idx = np.arange(n_arms)
@@ -444,8 +445,9 @@ def _limited_mip(gains, costs, budget, caps, min_active, top, actions, feasible,
     n = n_arms * m
     tightened = False
     for _ in range(3):      # HiGHS accepts rows violated by ~1e-7: tighten the budget row
-        res = solve(MILP(gains[:, 1:].ravel() / scale, rows, lower, upper, np.zeros(n),
-                         np.ones(n), np.ones(n, dtype=bool), "max"),
+        res = solve(MILP(np.where(fits, gains[:, 1:], 0.0).ravel() / scale, rows, lower, upper,
+                         np.zeros(n), fits.ravel().astype(float), np.ones(n, dtype=bool),
+                         "max"),
                     time_limit=time_limit, mip_gap=0.0, warm_start=start)
         if res.x is None:
             break
@@ -494,21 +496,23 @@ def _mip(gains, costs, budget, actions, time_limit) -> bool:
     idx = np.arange(n_arms)
     base = np.argmax(np.where(costs == 0.0, gains, -np.inf), axis=1)     # passive costs 0
     rel = gains - gains[idx, base][:, None]
-    top = rel[costs > 0.0].max(initial=0.0)    # worse-than-free actions do not set the scale
-    if top <= 0.0:                      # nothing worth buying: the free actions are optimal
-        actions[:] = base
-        return True
+    limit = budget + 0.5 * budget_slack(budget)           # within the budget, as everywhere
+    fits = costs <= limit               # an action dearer than the budget is never taken:
+    top = rel[(costs > 0.0) & fits].max(initial=0.0)      # its gain of 1e4 scaled the others
+    if top <= 0.0:                      # to 1e-8, below HiGHS's tolerance (a review); worse-
+        actions[:] = base               # than-free actions do not set the scale either;
+        return True                     # nothing worth buying: the free actions are optimal
     unit = costs.max()                  # costs of 1e-7 let HiGHS overspend: scale them too
-    g, c = rel[:, 1:].ravel() / top, costs[:, 1:].ravel() / unit
+    g, c = np.where(fits, rel, 0.0)[:, 1:].ravel() / top, costs[:, 1:].ravel() / unit
     rows = sparse.vstack([
         sparse.kron(sparse.eye(n_arms, format="csr"), np.ones((1, n_actions - 1)), format="csr"),
         sparse.csr_matrix(c[None, :])], format="csr")
     start = np.zeros((n_arms, n_actions))
     start[idx, actions] = actions != base           # an arm at its free action: no indicator
-    limit = budget + 0.5 * budget_slack(budget)           # within the budget, as everywhere
     res = solve(MILP(g, rows, np.full(n_arms + 1, -np.inf), np.append(np.ones(n_arms),
                                                                        limit / unit),
-                     np.zeros(g.size), np.ones(g.size), np.ones(g.size, dtype=bool), "max"),
+                     np.zeros(g.size), fits[:, 1:].ravel().astype(float),
+                     np.ones(g.size, dtype=bool), "max"),
                 time_limit=time_limit, mip_gap=0.0, warm_start=start[:, 1:].ravel())
     stopped = res.status is not TerminationStatus.OPTIMAL
     if stopped:

@@ -209,3 +209,32 @@ def test_third_review_cases():
     costs = np.array([[0, 2.4, 1.7, 2.4], [0, 0.8, 1.4, 1.1]])
     res = solve_knapsack(values, costs, 1.7 + 1.4, method="mip")
     assert res.optimal and res.actions.tolist() == [2, 2] and res.value == 11660.0
+
+
+@pytest.mark.parametrize("big", [1e4, 1e6])
+@pytest.mark.parametrize("limited", [False, True])
+def test_a_gain_dearer_than_the_budget_does_not_scale_the_others_away(big, limited):
+    """An action costing 2 against a budget of 1 (never affordable) with a gain of 1e4 scaled
+    the other gains to 1e-8, under HiGHS's tolerance: 0.0004 came back 'optimal' where 0.00049
+    was (a numerical review). It no longer sets the scale (nor enters the model)."""
+    from rmab.relax import solve_knapsack
+
+    values = np.array([[0.0, big], [0.0, 2.0e-4], [0.0, 2e-4], [0.0, 2.9e-4]])
+    costs = np.array([[0.0, 2.0], [0.0, 1 / 3], [0.0, 0.001], [0.0, 2 / 3]])
+    limits = {"max_active": 3} if limited else {}
+    res = solve_knapsack(values, costs, 1.0, method="mip", **limits)
+    assert res.actions.tolist() == [0, 1, 0, 1] and res.optimal
+    assert res.value == pytest.approx(4.9e-4, rel=1e-12)
+
+
+def test_unaffordable_gains_beside_count_limits_leave_the_optimum():
+    """The limited MIP scaled by the median gain, here ten unaffordable 1e6s (a review)."""
+    from rmab.relax import solve_knapsack
+
+    values, costs = np.zeros((14, 2)), np.zeros((14, 2))
+    values[:10, 1], costs[:10, 1] = 1e6, 5.0
+    values[10:, 1] = [2e-4, 2e-4, 4e-4, 1e-4]
+    costs[10:, 1] = [1 / 3, 0.001, 2 / 3, 0.5]
+    res = solve_knapsack(values, costs, 1.0, max_active=2)
+    assert res.optimal and res.value == pytest.approx(6e-4, rel=1e-12)
+    assert res.actions[:10].sum() == 0 and res.actions[12] == 1
