@@ -130,10 +130,8 @@ class DomainComparisonResult(CompactRepr):
         from rmab.models.storage import write_archive
 
         check_path("DomainComparisonResult.save", path)
-        arrays = {"rewards": self.rewards, "seconds_per_step": self.seconds_per_step}
-        for name in ("starts", "bound"):
-            if getattr(self, name) is not None:
-                arrays[name] = getattr(self, name)
+        arrays = {name: getattr(self, name) for name in self.ARRAYS
+                  if getattr(self, name) is not None}             # starts, bound: optional
         meta = {"format": FORMAT, "version": 1, "kind": self.kind,
                 "planners": list(self.planners), "seeds": list(self.seeds),
                 "horizon": self.horizon, "episodes": self.episodes}

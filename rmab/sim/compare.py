@@ -181,9 +181,8 @@ class ComparisonResult(CompactRepr):
                 "random_mean": self.random_mean, "random_added": self.random_added,
                 "episodes": self.episodes, "horizon": self.horizon, "discount": self.discount,
                 "confidence": self.confidence}
-        write_archive(path, {"returns": self.returns, "totals": self.totals,
-                             "decision_seconds": self.decision_seconds}, meta,
-                      "ComparisonResult")       # the names of ARRAYS
+        write_archive(path, {name: getattr(self, name) for name in ARRAYS}, meta,
+                      "ComparisonResult")
 
     def plot(self, path) -> None:
         """Bar chart of the mean discounted returns with confidence-interval error bars, saved
