@@ -23,9 +23,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--resolution", type=int, default=None,
                         help="POMDP arms: belief grid resolution (default 10)")
     parser.add_argument("--n-prices", type=int, default=None,
-                        help="POMDP arms: PBVI solves per arm (default 12)")
+                        help="POMDP arms: evenly spaced PBVI prices per arm, besides the "
+                             "fully observed indices (default 12)")
     parser.add_argument("--value-tol", type=float, default=None,
-                        help="POMDP arms: PBVI tolerance (default 1e-2)")
+                        help="POMDP arms: PBVI tolerance in units of each arm's reward "
+                             "spread (default 1e-2)")
     parser.add_argument("--seed", type=seed_arg, default=None,
                         help="POMDP arms: PBVI seed (default 0)")
 

@@ -142,6 +142,20 @@ def _homotopy(arms, discount):
     return indices, flags
 
 
+def _reward_spreads(arms) -> np.ndarray:
+    """Per arm (n_arms,): ``r_max - r_min`` (1 where every reward is the same)."""
+    spread = arms.rewards.max(axis=(1, 2)) - arms.rewards.min(axis=(1, 2))
+    return np.where(spread > 0, spread, 1.0)
+
+
+def _price_units(arms) -> np.ndarray:
+    """Per arm (n_arms,): its reward spread over its smallest positive cost step, the scale of
+    its indices. The belief-state fit widens its prices by a tenth of it (a fixed 0.1 was 100
+    times the indices' range when the rewards were in thousandths)."""
+    steps = np.diff(arms.costs, axis=1)
+    return _reward_spreads(arms) / np.where(steps > 0, steps, np.inf).min(axis=1)
+
+
 def _price_bracket(arms, discount, horizon=None):
     """A price interval holding every index. Whatever the price, values span at most
     ``(r_max - r_min) w`` (``w = 1 / (1 - β)``, or ``Σ_{t<H} β^t`` over a finite horizon), so
@@ -280,9 +294,10 @@ class BeliefWhittleResult(CompactRepr):
     resolution : int or None
         Grid resolution; None when the beliefs were given (then :meth:`index_at` is not
         available).
-    prices : (n_arms, K)
-        Prices PBVI was solved at for each arm (spanning that arm's fully observed indices);
-        their plans, re-priced exactly, give the values between.
+    prices : (n_arms, n_prices + n_states (n_actions - 1))
+        Prices PBVI was solved at for each arm, sorted: evenly spaced over that arm's fully
+        observed indices, and those indices; their plans, re-priced exactly, give the values
+        between.
     discount, seconds
     horizon : int or None
         Finite horizon ``H``: then ``indices`` is (H, n_arms, G, n_actions - 1), one table per
@@ -373,9 +388,10 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
 
     Method (ours, after PORMAB.md §6): PBVI (:func:`rmab.values.pbvi.solve_pbvi`, warm-started
     from the previous price, the grid added to its point set) is solved at ``n_prices`` prices
-    spanning the indices of each arm's underlying fully observed arm. Every α-vector is the
-    value of a conditional plan whose reward value and resource use are both kept, so pooling the plans
-    of all solves and re-pricing them exactly gives a lower envelope ``V̲_λ`` at *any* price.
+    spanning the indices of each arm's underlying fully observed arm, and at those indices.
+    Every α-vector is the value of a conditional plan whose reward value and resource use are
+    both kept, so pooling the plans of all solves and re-pricing them exactly gives a lower
+    envelope ``V̲_λ`` at *any* price.
     The index ``W(b, a) = sup {λ : a*_λ(b) >= a}`` (``a*_λ(b)`` the best level of the one-step
     lookahead on ``V̲_λ``, ties to the cheaper) is then found by bisection on ``λ`` to machine
     precision, for every arm, grid belief and level at once. Its accuracy is that of PBVI's
@@ -391,9 +407,11 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
     beliefs : array (G, n_states), optional
         Compute the indices at these beliefs instead of a grid (any number of states).
     n_prices : int >= 2
-        PBVI solves per arm.
+        Evenly spaced prices per arm; PBVI is also solved at the arm's fully observed indices
+        (``n_prices + S (A - 1)`` solves).
     value_tol : float
-        PBVI tolerance.
+        PBVI tolerance, in units of each arm's reward spread ``r_max - r_min`` (so that the
+        indices scale with the rewards).
     check_prices : int
         Prices on which indexability is checked at every grid belief.
     horizon : int, optional
@@ -443,20 +461,26 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
     periods = 1 if horizon is None else horizon
     indices = np.empty((periods, len(first), len(grid), arms.n_actions - 1))
     indexable = np.empty(len(first), dtype=bool)
-    prices = np.empty((len(first), n_prices))
+    unit, spread = _price_units(uarms), _reward_spreads(uarms)
+    prices = np.empty((len(first), n_prices + hints[0].size))
     for u in range(len(first)):
         # each arm's own prices: a shared grid spanning every arm's indices left arms with
         # small indices few prices near theirs (indices and verdicts depended on the stack)
         hint = hints[u][np.isfinite(hints[u])]
         hint = hint if hint.size else np.zeros(1)
-        span = float(hint.max() - hint.min()) + 0.1
-        prices[u] = np.linspace(min(0.0, hint.min()) - 0.25 * span, hint.max() + 0.25 * span,
-                                n_prices)
+        span = float(hint.max() - hint.min()) + 0.1 * unit[u]
+        even = np.linspace(min(0.0, hint.min()) - 0.25 * span, hint.max() + 0.25 * span,
+                           n_prices)
+        # and the fully observed indices themselves, where the corner beliefs' indices are
+        # (the even prices alone missed them by up to 1.5e-2 on 4 states); a level optimal at
+        # every price or none gets an end price solved twice
+        prices[u] = np.sort(np.concatenate([even, np.clip(hints[u].ravel(), even[0],
+                                                          even[-1])]))
         one = uarms.select([u])
         rng = np.random.default_rng([entropy, *_arm_words(one)])   # not the arm's position
         if horizon is None:
-            pools = [_pooled_plans(one, prices[u], discount, value_tol, center, resolution,
-                                   rng)]
+            pools = [_pooled_plans(one, prices[u], discount, value_tol * spread[u], center,
+                                   resolution, rng)]
             bracket = _price_bracket(one, discount)
         else:                   # period t looks ahead onto period t + 1's plans
             pools = _finite_pooled_plans(one, prices[u], horizon, discount, center, resolution,
