@@ -31,16 +31,18 @@ from rmab.models.storage import load_instance
 __all__ = ["Batch", "read_batches"]
 
 
-_ID_RULE = ("must be non-empty text (or an integer) without blanks at either end, as the CSV "
-            "reader reads ids")
+_ID_RULE = ("must be non-empty text (or an integer) without blanks at either end or control "
+            "characters, as the CSV reader reads ids")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")     # Unicode's control characters (Cc)
 
 
 def _id_text(value) -> str | None:
     """``value`` as the id the CSV reader would read (an integer as its text), or None where
-    it would read another one (blank-padded, empty) or none (None, a float, ...)."""
+    it would read another one (blank-padded, empty) or none (None, a float, a NUL byte...)."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return str(value)
-    if isinstance(value, str) and value and value == value.strip():
+    if isinstance(value, str) and value and value == value.strip() and \
+            not _CONTROL.search(value):
         return value
     return None
 
@@ -162,7 +164,8 @@ def read_with_models(path, discount: float = 0.95, every_row: bool = False):
     positions = check_header(header, file, int(lines[head]))
     names = [h.strip() for h in header]
     width, bi = len(names), positions["batch_id"]
-    data = [row if len(row) == width else _fit(row, width) for row in rows[head + 1:]]
+    data = [row if len(row) == width else _fit(row, width, len(rows[head]))
+            for row in rows[head + 1:]]
     data_lines = lines[head + 1:]
     full = np.fromiter(map(len, data), dtype=np.int64, count=len(data)) == width
     good = data if full.all() else [data[i] for i in np.flatnonzero(full)]
@@ -311,10 +314,14 @@ def _without_empty_tail(row: list[str]) -> list[str]:
     return row[:end]
 
 
-def _fit(row: list[str], width: int) -> list[str]:
-    """A row cut to ``width`` when the cells past it are empty (trailing commas, as
-    spreadsheets write them); else unchanged, and refused later for its field count."""
-    return row[:width] if not any(cell.strip() for cell in row[width:]) else row
+def _fit(row: list[str], width: int, header_cells: int) -> list[str]:
+    """A row cut to ``width`` when the cells past it are empty and no more than the header's
+    own (trailing commas, as spreadsheets write them on every row); else unchanged, and
+    refused later for its field count. A row with one comma too many and an empty last cell
+    was read with its cells moved one column right."""
+    if len(row) <= header_cells and not any(cell.strip() for cell in row[width:]):
+        return row[:width]
+    return row
 
 
 def _bad_record_line(text: str) -> int:
@@ -367,6 +374,9 @@ class _FileReader:
     # -- one batch -------------------------------------------------------------------------
     def batch(self, bid: str, members: list[int]) -> Batch:
         b = _BatchRows(self, bid, members)
+        if _CONTROL.search(bid):
+            b.fail(0, "batch_id", f"{OWNER}.batch_id: must not hold control characters; got "
+                                  f"{bid!r}")
         ids = b.col("arm_id")
         self._check_ids(b, ids)
         budget = b.same_number("budget", b.floats("budget", range(b.n)), low=0.0)
@@ -428,12 +438,15 @@ class _FileReader:
 
     def _check_ids(self, b, ids):
         unique = set(ids)
-        if len(unique) == b.n and "" not in unique:
+        if len(unique) == b.n and "" not in unique and not _CONTROL.search("".join(unique)):
             return
         seen: dict[str, int] = {}
         for k, arm in enumerate(ids):
             if not arm:
                 b.fail(k, "arm_id", f"{OWNER}.arm_id: must not be empty; got ''")
+            if _CONTROL.search(arm):       # a NUL byte went through to the output CSV
+                b.fail(k, "arm_id", f"{OWNER}.arm_id: must not hold control characters; got "
+                                    f"{arm!r}")
             if arm in seen:
                 b.fail(k, "arm_id", f"{OWNER}.arm_id: must be unique within batch {b.bid!r}; got "
                                     f"{arm!r} again (first on line {b.line(seen[arm])})")

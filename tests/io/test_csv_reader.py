@@ -107,6 +107,20 @@ def test_trailing_commas_of_spreadsheets_are_ignored(write_csv):
     assert batch.arm_ids == ("a", "c")
     with pytest.raises(BatchInputError, match="must have 8 fields like the header; got 9"):
         read_batches(write_csv(H + "b,a,1,0,,health.npz,0,,note\n"))
+    # a comma too many (an unquoted "1,000") with an empty last cell, past the header's own
+    # trailing commas: read before with budget 1 and the state "000"
+    for header in (H, H.rstrip("\n") + ",\n"):
+        with pytest.raises(BatchInputError, match="must have 8 fields like the header"):
+            read_batches(write_csv(header + "b,a,1,000,0,,health.npz,0,,\n"))
+
+
+@pytest.mark.parametrize("row, column", [("b,a\x00,1,0,,health.npz,0,", "arm_id"),
+                                         ("b\x7f,a,1,0,,health.npz,0,", "batch_id")])
+def test_ids_with_control_characters_are_refused(write_csv, row, column):
+    """A NUL byte in an arm_id went through to the output CSV (Python's csv module no longer
+    refuses it)."""
+    with pytest.raises(BatchInputError, match=f"{column}: must not hold control characters"):
+        read_batches(write_csv(H + row + "\n"))
 
 
 def test_belief_within_tolerance_is_rescaled(write_csv):

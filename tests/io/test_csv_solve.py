@@ -514,7 +514,7 @@ def test_a_batch_built_in_python_names_its_actions_from_the_instance(tmp_path):
     assert Batch("w1", list("abcdef"), plain).action_names is None
 
 
-RULE = "must be non-empty text (or an integer) without blanks at either end"
+RULE = "must be non-empty text (or an integer) without blanks at either end or control characters"
 
 
 @pytest.mark.parametrize("batch_id, arm_ids, match", [
@@ -528,6 +528,8 @@ RULE = "must be non-empty text (or an integer) without blanks at either end"
     ("w", [None, "b", "c"], f"Batch.arm_ids: {RULE}"),
     ("w", ["a", " a", "b"], f"Batch.arm_ids: {RULE}"),
     ("w", ["a", "a", "c"], "Batch.arm_ids: must be 3 unique names"),
+    ("w\x00", list("abc"), f"Batch.batch_id: {RULE}"),
+    ("w", ["a", "b\x1b", "c"], f"Batch.arm_ids: {RULE}"),
 ])
 def test_a_hand_built_batch_needs_ids_the_csv_would_take(batch_id, arm_ids, match):
     """Batch(None, ...) and Batch('', ...) were both written with an empty batch_id, which
