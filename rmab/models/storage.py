@@ -320,6 +320,10 @@ def load_instance(path) -> Instance:
                  "action_caps"))
     try:
         if meta["kind"] == "MDPArms":
+            if "observations" in arrays:        # else read as fully observed without a word
+                raise InvalidModelError(f"load_instance: {path}: kind 'MDPArms' (fully "
+                                        f"observed) must not have an 'observations' entry; "
+                                        f"got one (kind 'POMDPArms'?)")
             arms = MDPArms(arrays["transitions"], arrays["rewards"], arrays["costs"])
         elif meta["kind"] == "POMDPArms":
             arms = POMDPArms(arrays["transitions"], arrays["observations"], arrays["rewards"],

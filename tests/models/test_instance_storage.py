@@ -237,6 +237,17 @@ def test_unknown_kind(tmp_path):
         load_instance(path)
 
 
+def test_fully_observed_kind_with_observations(tmp_path):
+    """The signals were dropped without a word: the arms read as fully observed."""
+    meta, arrays = _good_parts(tmp_path)
+    assert "observations" in arrays
+    meta["kind"] = "MDPArms"
+    path = _write_npz(tmp_path / "kind.npz", meta, **arrays)
+    with pytest.raises(InvalidModelError, match=r"kind 'MDPArms' \(fully observed\) must not "
+                                                r"have an 'observations' entry"):
+        load_instance(path)
+
+
 @pytest.mark.parametrize("missing", ["observations", "initial_belief"])
 def test_missing_array(tmp_path, missing):
     meta, arrays = _good_parts(tmp_path)
