@@ -17,6 +17,24 @@ from rmab.errors import InvalidModelError, InvalidParameterError
 PROB_TOL = 1e-9
 # a decimal number in ASCII (Python's float() also takes "1_0", "nan" and non-ASCII digits)
 DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_NOT_FINITE = ("inf", "infinity", "nan")
+
+
+def decimal_float(text: str) -> float:
+    """``float`` of an ASCII decimal number only (Python's also takes ``1_0`` and non-ASCII
+    digits); ``inf`` and ``nan`` pass here, for the caller to refuse where they make no
+    sense. Raises ValueError."""
+    if not (DECIMAL.fullmatch(text) or text.lstrip("+-").lower() in _NOT_FINITE):
+        raise ValueError(f"not a decimal number: {text!r}")
+    return float(text)
+
+
+def decimal_int(text: str) -> int:
+    """``int`` of ASCII digits with an optional sign only (Python's also takes ``1_0`` and
+    non-ASCII digits). Raises ValueError."""
+    if not re.fullmatch(r"[+-]?[0-9]+", text.strip()):
+        raise ValueError(f"not an integer: {text!r}")
+    return int(text)
 
 
 def budget_slack(budget: float) -> float:

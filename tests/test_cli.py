@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import rmab
@@ -75,3 +76,50 @@ def test_compare_writes_its_files_before_printing(tmp_path, monkeypatch, capsys)
                  "--planners", "random,myopic", "--no-progress", "--out", str(out)])
     assert code == 1 and out.is_file()
     assert "No space left on device" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [
+    ["generate", "health", "--arms", "5", "--discount", "0.9_5", "-o", "g.npz"],
+    ["generate", "health", "--arms", "1_0", "-o", "g.npz"],
+    ["generate", "health", "--arms", "\u0665", "-o", "g.npz"],          # an Arabic-Indic 5
+    ["compare", "--health", "10", "--seed", "1_0"],
+    ["value", "x.pomdp", "--tol", "1e-6_0"],
+])
+def test_number_flags_take_ascii_decimals_only(argv, capsys):
+    """``float`` and ``int`` also read ``1_0`` as 10 and other scripts' digits; the CSV and
+    .POMDP readers refuse them, and so do the flags now (an input review)."""
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert "must be" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["generate", "health", "--arms", "5", "--action-caps", "inf;1_0;2", "-o", "g.npz"],
+     "generate.action_caps: must be numbers separated by ';'"),
+    (["compare", "--domain", "capacity", "--seeds", "1_0"],
+     "compare.seeds: must be comma-separated integers"),
+])
+def test_number_lists_take_ascii_decimals_only(argv, message, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 1
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "g.npz").exists()
+
+
+def test_a_repeated_solve_param_is_refused(capsys):
+    """``dict`` kept the last of ``--param method=bogus --param method=dp``."""
+    argv = ["solve", str(DATA / "batch_example.csv"), "--param", "method=bogus", "--param",
+            "method=dp", "--check"]
+    assert main(argv) == 1
+    assert "solve.param: must give each KEY once; got 'method' twice ('bogus', 'dp')" in \
+        capsys.readouterr().err
+
+
+def test_number_flags_still_take_signs_exponents_and_inf(tmp_path):
+    out = tmp_path / "g.npz"
+    assert main(["generate", "health", "--arms", "+5", "--discount", " 9.5e-1", "--action-caps",
+                 "inf; 3;2", "-o", str(out)]) == 0
+    inst = rmab.models.load_instance(out)
+    assert inst.n_arms == 5 and inst.discount == 0.95
+    assert inst.action_caps.tolist() == [np.inf, 3, 2]

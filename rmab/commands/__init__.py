@@ -7,13 +7,41 @@ def seed_arg(text: str) -> int:
     flag rather than by the function it would reach)."""
     import argparse
 
+    from rmab._validation import decimal_int
+
     try:
-        value = int(text)
+        value = decimal_int(text)
     except ValueError:
         value = -1
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be a non-negative integer; got {text!r}")
     return value
+
+
+def integer_arg(text: str) -> int:
+    """argparse type of an integer in ASCII digits (``int`` also takes ``1_0`` and other
+    scripts' digits); its range is checked by the command."""
+    import argparse
+
+    from rmab._validation import decimal_int
+
+    try:
+        return decimal_int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer; got {text!r}") from None
+
+
+def number_arg(text: str) -> float:
+    """argparse type of a number: an ASCII decimal or inf / nan, as the CSV and .POMDP
+    readers take them; its range (and finiteness) is checked by the command."""
+    import argparse
+
+    from rmab._validation import decimal_float
+
+    try:
+        return decimal_float(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a decimal number; got {text!r}") from None
 
 
 def check_suffix(owner: str, path, suffix: str) -> None:

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 
 from rmab._reporting import plot_format
-from rmab.commands import seed_arg
+from rmab.commands import integer_arg, number_arg, seed_arg
 from rmab.errors import InvalidParameterError
 from rmab.models import load_instance
 from rmab.models.storage import check_writable
@@ -23,15 +23,15 @@ def add_arguments(parser) -> None:
     parser.add_argument("--method", choices=METHODS, default="auto",
                         help="multiplier search (default auto: bisection for fully observed "
                              "arms, cutting-plane for POMDP arms; lp: Hawkins' LP, exact)")
-    parser.add_argument("--value-tol", type=float, default=None,
+    parser.add_argument("--value-tol", type=number_arg, default=None,
                         help="per-arm value tolerance (default 1e-9 exact, 1e-3 PBVI)")
-    parser.add_argument("--price-tol", type=float, default=1e-4,
+    parser.add_argument("--price-tol", type=number_arg, default=1e-4,
                         help="relative tolerance on λ* (default 1e-4, coarser than "
                              "lagrangian_bound's 1e-6: on 1 000 POMDP arms 26 s instead of "
                              "41 s, the bounds within 4e-5 of each other)")
     parser.add_argument("--no-certificate", action="store_true",
                         help="skip the certified upper bound (POMDP: the fast informed bound)")
-    parser.add_argument("--sawtooth-sweeps", type=int, default=0, metavar="N",
+    parser.add_argument("--sawtooth-sweeps", type=integer_arg, default=0, metavar="N",
                         help="POMDP arms: cap the certificate by the sawtooth over the PBVI "
                              "points after up to N sweeps of backups (tighter, seconds; "
                              "default 0: the fast informed bound alone)")
@@ -43,7 +43,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--plot", metavar="IMAGE", default=None,
                         help="also plot L(λ) on a grid around λ*, .png, .pdf or .svg (needs "
                              "rmab[plot])")
-    parser.add_argument("--plot-points", type=int, default=25,
+    parser.add_argument("--plot-points", type=integer_arg, default=25,
                         help="prices on the plot's grid (default 25)")
 
 

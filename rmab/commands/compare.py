@@ -6,8 +6,8 @@ import os
 import sys
 import warnings
 
-from rmab._validation import check_number
-from rmab.commands import seed_arg
+from rmab._validation import check_number, decimal_int
+from rmab.commands import integer_arg, number_arg, seed_arg
 from rmab.errors import (InvalidModelError, InvalidParameterError, MissingDependencyError,
                          RmabWarning, UnknownPlannerError)
 from rmab.models import health_intervention, load_instance
@@ -47,7 +47,7 @@ def add_arguments(parser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("instance", nargs="?", metavar="INSTANCE",
                         help="instance file (.npz written by 'rmab generate' / save_instance)")
-    source.add_argument("--health", type=int, metavar="N",
+    source.add_argument("--health", type=integer_arg, metavar="N",
                         help="generate a health-intervention instance with N arms instead")
     source.add_argument("--domain", choices=("interventions", "capacity", "scheduling", "path"),
                         help="compare the coRMAB domain planners on generated instances "
@@ -61,7 +61,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--network", metavar="NPZ", default=None,
                         help="with --domain-file: add SEQUOIA and iterative DQN with this "
                              "trained network (the sequoia.npz written by 'rmab train')")
-    parser.add_argument("--time-limit", type=float, default=None,
+    parser.add_argument("--time-limit", type=number_arg, default=None,
                         help="with --domain or --domain-file: seconds per MIP solve of the "
                              "planners that make them (myopic, whittle, whittle-finite, "
                              "lagrangian, rollout, sequoia); a solve at the limit plays the "
@@ -72,14 +72,14 @@ def add_arguments(parser) -> None:
                         help="with --domain or --domain-file: add the LP upper bound on any "
                              "policy's reward from the same starts (one LP per episode; "
                              "0.1-2 s each at J = 20)")
-    parser.add_argument("--arms", type=int, default=None, help="with --domain: arms (default 20)")
-    parser.add_argument("--budget", type=int, default=None,
+    parser.add_argument("--arms", type=integer_arg, default=None, help="with --domain: arms (default 20)")
+    parser.add_argument("--budget", type=integer_arg, default=None,
                         help="with --domain: budget B (default 5)")
     parser.add_argument("--seeds", default=None,
                         help="with --domain: comma-separated instance seeds (default 0,1,2)")
-    parser.add_argument("--budget-fraction", type=float, default=None,
+    parser.add_argument("--budget-fraction", type=number_arg, default=None,
                         help="with --health: budget as a fraction of N (default 0.1)")
-    parser.add_argument("--n-states", type=int, choices=(2, 3), default=None,
+    parser.add_argument("--n-states", type=integer_arg, choices=(2, 3), default=None,
                         help="with --health: 2 or 3 states (default 2)")
     parser.add_argument("--instance-seed", type=seed_arg, default=None,
                         help="with --health: seed of the generator (default 0)")
@@ -89,14 +89,14 @@ def add_arguments(parser) -> None:
                              "'rmab planners'; with --domain or "
                              "--domain-file: the domain planners " + ",".join(DOMAIN_DEFAULT)
                              + ", see docs/domains.md)")
-    parser.add_argument("--episodes", type=int, default=None,
+    parser.add_argument("--episodes", type=integer_arg, default=None,
                         help="episodes (default 20; 50 with --domain)")
     parser.add_argument("--seed", type=seed_arg, default=None,
                         help="simulation seed (default 0; with --domain each instance seed s "
                              "of --seeds seeds its evaluation, as SeedSequence([s, 1]))")
-    parser.add_argument("--n-jobs", type=int, default=None,
+    parser.add_argument("--n-jobs", type=integer_arg, default=None,
                         help="worker processes (default 1; not with --domain or --domain-file)")
-    parser.add_argument("--horizon", type=int, default=None,
+    parser.add_argument("--horizon", type=integer_arg, default=None,
                         help="periods per episode (default: the instance's episode length)")
     parser.add_argument("--paired", metavar="PLANNER", default=None,
                         help="also print every other planner's paired difference against "
@@ -130,7 +130,7 @@ def _run_domain(args) -> int:
     text = "0,1,2" if args.seeds is None else args.seeds
     names = _names(text, "seeds", "integers")
     try:
-        seeds = [int(s) for s in names]
+        seeds = [decimal_int(s) for s in names]
     except ValueError:
         raise InvalidParameterError(f"compare.seeds: must be comma-separated integers; got "
                                     f"{args.seeds!r}") from None

@@ -7,8 +7,8 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from rmab.commands import check_suffix, seed_arg
-from rmab._validation import check_number
+from rmab.commands import check_suffix, integer_arg, number_arg, seed_arg
+from rmab._validation import check_number, decimal_float
 from rmab.errors import InvalidParameterError
 from rmab.models import generators, save_instance
 from rmab.models.storage import check_writable
@@ -34,49 +34,49 @@ def add_arguments(parser) -> None:
     parser.add_argument("kind", choices=KINDS, metavar="KIND",
                         help="an instance family (" + ", ".join(INSTANCES) + ") or a coRMAB "
                              "domain (" + ", ".join(DOMAINS) + "; docs/domains.md)")
-    parser.add_argument("--arms", type=int, default=None,
+    parser.add_argument("--arms", type=integer_arg, default=None,
                         help="number of arms (default 100; 20 for a domain; with --graph: the "
                              "nodes, by default 1 + the largest index in the CSV)")
     parser.add_argument("--seed", type=seed_arg, default=0, help="random seed (default 0)")
     parser.add_argument("--out", "-o", required=True, help="output .npz path")
     inst = parser.add_argument_group("instances (" + ", ".join(INSTANCES) + ")")
-    inst.add_argument("--states", type=int, default=None, help="states per arm (default 2)")
-    inst.add_argument("--actions", type=int, default=None,
+    inst.add_argument("--states", type=integer_arg, default=None, help="states per arm (default 2)")
+    inst.add_argument("--actions", type=integer_arg, default=None,
                       help="actions per arm, only for 'random' (default 2; health has 3)")
-    inst.add_argument("--obs", type=int, default=None,
+    inst.add_argument("--obs", type=integer_arg, default=None,
                       help="signals per arm, only for 'random' (0 = fully observed; default 2)")
-    inst.add_argument("--clusters", type=int, default=None,
+    inst.add_argument("--clusters", type=integer_arg, default=None,
                       help="risk groups, only for 'health' (default 3)")
-    inst.add_argument("--noise", type=float, default=None,
+    inst.add_argument("--noise", type=number_arg, default=None,
                       help="half-width of the per-arm perturbation of every probability, in "
                            "[0, 0.2], only for 'health' (default 0.05)")
-    inst.add_argument("--budget-fraction", type=float, default=None,
+    inst.add_argument("--budget-fraction", type=number_arg, default=None,
                       help="budget as a fraction of the number of arms, rounded half up, at "
                            "least 1 when positive (default 0.1)")
-    inst.add_argument("--discount", type=float, default=None, help="discount (default 0.95)")
-    inst.add_argument("--horizon", type=int, default=None, help="finite horizon (optional)")
+    inst.add_argument("--discount", type=number_arg, default=None, help="discount (default 0.95)")
+    inst.add_argument("--horizon", type=integer_arg, default=None, help="finite horizon (optional)")
     inst.add_argument("--action-caps", metavar="CAPS", default=None,
                       help="most arms per action, ';'-separated, inf = no cap, e.g. "
                            "'inf;inf;3' (docs/instances.md, count limits)")
-    inst.add_argument("--min-active", type=int, default=None,
+    inst.add_argument("--min-active", type=integer_arg, default=None,
                       help="fewest arms with an active action per period")
-    inst.add_argument("--max-active", type=int, default=None,
+    inst.add_argument("--max-active", type=integer_arg, default=None,
                       help="most arms with an active action per period (min = max: exactly)")
     dom = parser.add_argument_group("coRMAB domains (" + ", ".join(DOMAINS) + "; as "
                                     "'rmab train --domain')")
-    dom.add_argument("--budget", type=int, default=None, help="budget B (default 5)")
-    dom.add_argument("--interventions", type=int, default=None,
+    dom.add_argument("--budget", type=integer_arg, default=None, help="budget B (default 5)")
+    dom.add_argument("--interventions", type=integer_arg, default=None,
                      help="interventions, only for 'interventions' (default max(10, 2B), at "
                           "most 3 floor(J/3))")
-    dom.add_argument("--edges", type=int, default=None,
+    dom.add_argument("--edges", type=integer_arg, default=None,
                      help="edges of the generated graph, only for 'path' (default: the "
                           "paper's, 29 at J = 20)")
     dom.add_argument("--graph", metavar="CSV", default=None,
                      help="only for 'path': the graph of this edge-list CSV (header u,v) "
                           "instead of a generated one, with the paper's random arms")
-    dom.add_argument("--source", type=int, default=None,
+    dom.add_argument("--source", type=integer_arg, default=None,
                      help="with --graph: the node routes start from (default 0)")
-    dom.add_argument("--route-length", type=int, default=None,
+    dom.add_argument("--route-length", type=integer_arg, default=None,
                      help="with --graph: moves per route (default 2B)")
 
 
@@ -139,7 +139,8 @@ def _limits(args) -> dict:
               if getattr(args, name) is not None}
     if args.action_caps is not None:
         try:
-            limits["action_caps"] = [float(x) for x in args.action_caps.split(";")]
+            limits["action_caps"] = [decimal_float(x.strip())
+                                     for x in args.action_caps.split(";")]
         except ValueError:
             raise InvalidParameterError(f"generate.action_caps: must be numbers separated by "
                                         f"';' (inf = no cap); got {args.action_caps!r}") from None

@@ -7,7 +7,7 @@ import csv
 import sys
 import warnings
 
-from rmab.commands import check_suffix, seed_arg
+from rmab.commands import check_suffix, integer_arg, number_arg, seed_arg
 from rmab.errors import IndexabilityWarning, InvalidParameterError
 from rmab.models import load_instance
 from rmab.models.storage import atomic_write, check_writable
@@ -20,12 +20,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", "-o", metavar="CSV", default=None,
                         help="output CSV (a path ending in .csv), written atomically "
                              "(default or '-': stdout)")
-    parser.add_argument("--resolution", type=int, default=None,
+    parser.add_argument("--resolution", type=integer_arg, default=None,
                         help="POMDP arms: belief grid resolution (default 10)")
-    parser.add_argument("--n-prices", type=int, default=None,
+    parser.add_argument("--n-prices", type=integer_arg, default=None,
                         help="POMDP arms: evenly spaced PBVI prices per arm, besides the "
                              "fully observed indices (default 12)")
-    parser.add_argument("--value-tol", type=float, default=None,
+    parser.add_argument("--value-tol", type=number_arg, default=None,
                         help="POMDP arms: PBVI tolerance in units of each arm's reward "
                              "spread (default 1e-2)")
     parser.add_argument("--seed", type=seed_arg, default=None,

@@ -13,7 +13,8 @@ import argparse
 import json
 import sys
 
-from rmab.commands import check_suffix, seed_arg
+from rmab.commands import check_suffix, number_arg, seed_arg
+from rmab.errors import InvalidParameterError
 from rmab.io.batch import solve_batches
 from rmab.io.reader import read_batches_keep_going
 from rmab.planners.base import make_planner
@@ -40,6 +41,17 @@ def _param(text: str) -> tuple[str, object]:
     return key.strip(), parsed
 
 
+def _params(args) -> dict:
+    """The ``--param`` pairs, each key once (``dict`` kept the last of a repeated key)."""
+    params: dict = {}
+    for key, value in args.param:
+        if key in params:
+            raise InvalidParameterError(f"solve.param: must give each KEY once; got {key!r} "
+                                        f"twice ({params[key]!r}, {value!r})")
+        params[key] = value
+    return params
+
+
 def add_arguments(parser) -> None:
     parser.add_argument("csv", help="CSV file of batches (schema: docs/csv.md)")
     parser.add_argument("--planner", default="myopic",
@@ -57,7 +69,7 @@ def add_arguments(parser) -> None:
                         help="only read the file and report every bad row (exit 1 if any); "
                              "nothing is solved or written")
     parser.add_argument("--seed", type=seed_arg, default=0, help="random seed (default 0)")
-    parser.add_argument("--discount", type=float, default=0.95,
+    parser.add_argument("--discount", type=number_arg, default=0.95,
                         help="discount of batches whose rows give none (default 0.95)")
     parser.add_argument("--progress", action="store_true", help="progress bar on stderr")
 
@@ -71,7 +83,7 @@ def run(args) -> int:
         return _check(args)
     if args.out is None and hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(encoding="utf-8")     # the CSV's encoding, whatever the locale
-    result = solve_batches(args.csv, args.planner, planner_params=dict(args.param),
+    result = solve_batches(args.csv, args.planner, planner_params=_params(args),
                            seed=args.seed, keep_going=args.keep_going,
                            out=args.out if args.out is not None else sys.stdout,
                            discount=args.discount, progress=args.progress)
@@ -90,7 +102,7 @@ def run(args) -> int:
 def _check(args) -> int:
     from rmab.models.storage import check_writable
 
-    make_planner(args.planner, **dict(args.param))     # the run it checks for would fail too
+    make_planner(args.planner, **_params(args))     # the run it checks for would fail too
     if args.out is not None:
         check_writable(args.out, [args.csv])
     batches, errors = read_batches_keep_going(args.csv, discount=args.discount,

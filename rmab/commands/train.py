@@ -12,7 +12,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from rmab.commands import seed_arg
+from rmab._validation import decimal_int
+from rmab.commands import integer_arg, number_arg, seed_arg
 from rmab.errors import InvalidParameterError, OutputError
 
 KINDS = ("capacity", "interventions", "scheduling", "path")
@@ -20,7 +21,7 @@ KINDS = ("capacity", "interventions", "scheduling", "path")
 
 def _hidden(text: str) -> tuple:
     try:
-        sizes = tuple(int(x) for x in text.split(","))   # "3,,4" is a typo, not [3, 4]
+        sizes = tuple(decimal_int(x) for x in text.split(","))   # "3,,4" is a typo, not [3, 4]
     except ValueError:
         sizes = ()
     if not sizes or min(sizes) < 1:
@@ -34,31 +35,31 @@ def add_arguments(parser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--domain", choices=KINDS, help="generate this domain (paper's generator)")
     source.add_argument("--domain-file", metavar="NPZ", help="a domain saved with save_domain")
-    parser.add_argument("--arms", type=int, default=None,
+    parser.add_argument("--arms", type=integer_arg, default=None,
                         help="arms (default 20; not with --domain-file)")
-    parser.add_argument("--budget", type=int, default=None,
+    parser.add_argument("--budget", type=integer_arg, default=None,
                         help="budget B (default 5; not with --domain-file)")
     parser.add_argument("--domain-seed", type=seed_arg, default=None,
                         help="seed of the domain generator (default: --seed)")
-    parser.add_argument("--episodes", type=int, default=100, help="DQN episodes (default 100)")
-    parser.add_argument("--horizon", type=int, default=20, help="episode length (default 20)")
+    parser.add_argument("--episodes", type=integer_arg, default=100, help="DQN episodes (default 100)")
+    parser.add_argument("--horizon", type=integer_arg, default=20, help="episode length (default 20)")
     parser.add_argument("--hidden", type=_hidden, default=(32, 32),
                         help="hidden widths, comma-separated (default 32,32)")
-    parser.add_argument("--target-update", type=int, default=50,
+    parser.add_argument("--target-update", type=integer_arg, default=50,
                         help="gradient steps between hard target updates (default 50)")
-    parser.add_argument("--workers", type=int, default=0,
+    parser.add_argument("--workers", type=integer_arg, default=0,
                         help="worker processes for target solves (default 0: in-process)")
     parser.add_argument("--argmax", choices=("auto", "mip", "brute"), default="auto",
                         help="argmax oracle: the MIP, enumeration of the feasible actions "
                              "(brute), or enumeration where at most 5 000 are listed (auto, "
                              "default: path and multiple interventions at J = 20)")
-    parser.add_argument("--time-limit", type=float, default=None,
+    parser.add_argument("--time-limit", type=number_arg, default=None,
                         help="seconds per acting MIP solve (default 2; 0 = none; not with an "
                              "argmax that enumerates)")
-    parser.add_argument("--target-time-limit", type=float, default=None,
+    parser.add_argument("--target-time-limit", type=number_arg, default=None,
                         help="seconds per target MIP solve (default 0.5; 0 = none; not with an "
                              "argmax that enumerates)")
-    parser.add_argument("--stability", type=float, default=1.0,
+    parser.add_argument("--stability", type=number_arg, default=1.0,
                         help="weight of the ReLU-stability penalty that keeps the MIP argmax "
                              "fast (default 1; 0 = none)")
     parser.add_argument("--warm-start", choices=("lagrangian", "myopic"), default="lagrangian",
@@ -71,18 +72,18 @@ def add_arguments(parser) -> None:
                         default="lagrangian",
                         help="zero-mean Lagrangian correction of the Bellman targets' sampled "
                              "successor (default) or none (the plain target)")
-    parser.add_argument("--validate-every", type=int, default=10,
+    parser.add_argument("--validate-every", type=integer_arg, default=10,
                         help="episodes between validations of the greedy policy; the best "
                              "validated network is kept (default 10; 0 = keep the last)")
-    parser.add_argument("--validation-episodes", type=int, default=20,
+    parser.add_argument("--validation-episodes", type=integer_arg, default=20,
                         help="episodes of each validation (default 20)")
-    parser.add_argument("--restarts", type=int, default=1,
+    parser.add_argument("--restarts", type=integer_arg, default=1,
                         help="independent trainings scored on the same validation episodes; "
                              "the best validated network of all is kept (default 1)")
-    parser.add_argument("--discount", type=float, default=0.99,
+    parser.add_argument("--discount", type=number_arg, default=0.99,
                         help="discount of the Bellman targets (default 0.99, the paper's; 1 = "
                              "the undiscounted per-step mean that evaluation reports)")
-    parser.add_argument("--p-high", type=float, default=0.5,
+    parser.add_argument("--p-high", type=number_arg, default=0.5,
                         help="probability of each arm starting in state 1 in training and "
                              "validation episodes (default 0.5, the paper's; evaluation uses 0.2)")
     parser.add_argument("--gain-table", choices=("none", "whittle", "both"), default="none",
@@ -94,15 +95,15 @@ def add_arguments(parser) -> None:
                              "infinite-horizon indices (discounted, default) or the undiscounted "
                              "horizon's, one table per time-to-go (finite: the whittle-finite "
                              "policy)")
-    parser.add_argument("--selection-episodes", type=int, default=0,
+    parser.add_argument("--selection-episodes", type=integer_arg, default=0,
                         help="after training, score the 3 best validated networks again on so "
                              "many fresh episodes and keep the best there (default 0: keep the "
                              "validated best; see --selection-margin)")
-    parser.add_argument("--selection-margin", type=float, default=None,
+    parser.add_argument("--selection-margin", type=number_arg, default=None,
                         help="with the Whittle gain table, its warm start (the Whittle policy) "
                              "is re-scored too and stays unless the best beats it by more than "
                              "so many paired standard errors (default 2; 0 = the best)")
-    parser.add_argument("--training-jobs", type=int, default=1,
+    parser.add_argument("--training-jobs", type=integer_arg, default=1,
                         help="processes running the trainings (restarts x gain tables) side by "
                              "side; the result is the same (default 1: one after another)")
     parser.add_argument("--seed", type=seed_arg, default=0, help="training seed (default 0)")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from rmab.commands import seed_arg
+from rmab.commands import integer_arg, number_arg, seed_arg
 from rmab.errors import InvalidParameterError
 from rmab.models.pomdp_format import read_pomdp
 from rmab.values.bounds import fib_bound, sawtooth_bound
@@ -16,19 +16,19 @@ from rmab.values.pbvi import solve_pbvi
 
 def add_arguments(parser) -> None:
     parser.add_argument("file", help="POMDP in Cassandra's .POMDP format")
-    parser.add_argument("--tol", type=float, default=1e-3,
+    parser.add_argument("--tol", type=number_arg, default=1e-3,
                         help="PBVI tolerance on its point set (default 1e-3; unused with "
                              "--horizon, whose PBVI makes H backups)")
-    parser.add_argument("--price", type=float, default=0.0,
+    parser.add_argument("--price", type=number_arg, default=0.0,
                         help="price per unit of action cost (default 0; .POMDP files have no "
                              "costs unless written by rmab)")
-    parser.add_argument("--n-beliefs", type=int, default=64,
+    parser.add_argument("--n-beliefs", type=integer_arg, default=64,
                         help="points grown from the start belief (default 64)")
-    parser.add_argument("--upper-sweeps", type=int, default=10_000,
+    parser.add_argument("--upper-sweeps", type=integer_arg, default=10_000,
                         help="at most this many sawtooth upper-bound sweeps (default 10000; "
                              "0 reports the fast informed bound)")
     parser.add_argument("--randomized", action="store_true", help="Perseus sweeps for PBVI")
-    parser.add_argument("--horizon", type=int, default=None,
+    parser.add_argument("--horizon", type=integer_arg, default=None,
                         help="value over this many periods (finite-horizon PBVI and FIB; the "
                              "file's discount may then be 1); default infinite")
     parser.add_argument("--seed", type=seed_arg, default=0, help="random seed (default 0)")

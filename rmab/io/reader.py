@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rmab._validation import DECIMAL, _short, check_flag, check_number, check_path
+from rmab._validation import _short, check_flag, check_number, check_path, decimal_float
 from rmab.errors import BatchInputError, InvalidModelError, InvalidParameterError, RmabError
 from rmab.io.schema import OWNER, check_header, rounding_tol
 from rmab.models.arms import MDPArms, POMDPArms
@@ -339,16 +339,7 @@ def _bad_record_line(text: str) -> int:
 
 _FIELD = re.compile(r"^\w+\.(\w+):")
 _INT = re.compile(r"[+-]?[0-9]+(?:\.0*)?")      # "3.0" as pandas writes integer columns
-_NOT_FINITE = ("inf", "infinity", "nan")
 _JSON_WORD = re.compile(r"true|false|null")
-
-
-def _float(cell: str) -> float:
-    """``float`` of an ASCII decimal number only (Python's also takes ``1_0`` and non-ASCII
-    digits); ``inf`` and ``nan`` pass here and are refused as not finite by the caller."""
-    if not (DECIMAL.fullmatch(cell) or cell.lstrip("+-").lower() in _NOT_FINITE):
-        raise ValueError(f"not a decimal number: {cell!r}")
-    return float(cell)
 
 
 def _int(cell: str) -> int:
@@ -706,11 +697,11 @@ class _BatchRows:
     def floats(self, name: str, ks) -> np.ndarray:
         cells = self._cells(name, ks)
         try:
-            values = np.fromiter(map(_float, cells), dtype=np.float64, count=len(cells))
+            values = np.fromiter(map(decimal_float, cells), dtype=np.float64, count=len(cells))
         except ValueError:
             for k, cell in zip(ks, cells):
                 try:
-                    _float(cell)
+                    decimal_float(cell)
                 except ValueError as exc:
                     self.fail(k, name, f"{OWNER}.{name}: must be a number; got {_short(cell)}",
                               exc)
@@ -743,11 +734,11 @@ class _BatchRows:
                                         f"by ';'; got {_short(cells[off[0]])}")
         parts = [x.strip() for x in ";".join(cells).split(";")]     # '0.3 ; 0.7' too
         try:
-            flat = np.fromiter(map(_float, parts), dtype=np.float64, count=len(parts))
+            flat = np.fromiter(map(decimal_float, parts), dtype=np.float64, count=len(parts))
         except ValueError:
             for k, cell in zip(ks, cells):
                 try:
-                    [_float(x.strip()) for x in cell.split(";")]
+                    [decimal_float(x.strip()) for x in cell.split(";")]
                 except ValueError as exc:
                     self.fail(k, name, f"{OWNER}.{name}: must be numbers separated by ';'; got "
                                        f"{_short(cell)}", exc)
