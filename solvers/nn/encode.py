@@ -182,7 +182,9 @@ class EncodedNetwork:
 
     Columns: the action MILP's first, then per hidden layer ``h`` (kept neurons) and ``delta``
     (big-M neurons). Use :meth:`update_state` to move a persistent model built from ``milp``
-    (``get_backend("highs").build(enc.milp)``) to another state in place.
+    (``get_backend("highs").build(enc.milp)``) to another state in place, and solve it with
+    ``presolve=False``: HiGHS 1.16's MIP presolve returns a wrong "optimal" value on some of
+    these models (docs/solvers.md).
     """
 
     milp: MILP
