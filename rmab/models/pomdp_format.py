@@ -455,8 +455,17 @@ class _Reader:
         # r(s, a) = Σ_{s', o} T(s'|s,a) O(o|s',a) R(a, s, s', o), summed around R(a, s, 0, 0)
         # (T and O rows sum to 1), so that a reward that depends on neither s' nor o is exact
         base = self.r[:, :, :1, :1]
-        rewards = self.sign * (base[:, :, 0, 0].T
-                               + np.einsum("ast,ato,asto->sa", self.t, self.o, self.r - base))
+        with np.errstate(over="ignore", invalid="ignore"):
+            rewards = self.sign * (base[:, :, 0, 0].T
+                                   + np.einsum("ast,ato,asto->sa", self.t, self.o,
+                                               self.r - base))
+        if not np.all(np.isfinite(rewards)):       # finite entries, an infinite expectation
+            s, a = (int(x) for x in np.argwhere(~np.isfinite(rewards))[0])
+            raise POMDPFormatError(f"R: the expected reward of action "
+                                   f"{self.names['actions'][a]!r} in state "
+                                   f"{self.names['states'][s]!r} must be finite; its entries "
+                                   f"(up to {np.abs(self.r).max():.3g}) overflow float64",
+                                   file=tk.file)
         n_actions = self.sizes["actions"]
         costs = np.zeros(n_actions)
         if tk.costs is not None:
@@ -503,7 +512,11 @@ def read_pomdp(path) -> PomdpModel:
             raise POMDPFormatError("not a .POMDP text file but an .npz archive (an rmab "
                                    "instance is read by rmab.load_instance, or 'rmab bound', "
                                    "'rmab compare')", file=path) from exc
-        raise POMDPFormatError(f"not a text file ({exc})", file=path) from exc
+        body, at = exc.object, exc.start            # the bytes after a byte-order mark
+        line_start = body.rfind(b"\n", 0, at) + 1
+        raise POMDPFormatError(f"must be UTF-8 text; got byte 0x{body[at]:02x} at column "
+                               f"{at - line_start + 1} (saved in another encoding?)",
+                               file=path, line=body.count(b"\n", 0, at) + 1) from exc
     except OSError as exc:
         raise RmabError(f"read_pomdp.path: must be a readable file; got {str(path)!r} "
                         f"({exc})") from exc

@@ -271,6 +271,18 @@ def test_format_error_is_one_class_in_rmab_errors():
     assert issubclass(POMDPFormatError, InvalidModelError)
 
 
+def test_rewards_whose_expectation_overflows(recwarn):
+    """Finite entries of +-1e308 summed to inf: numpy's overflow warning, then an error on
+    POMDPArms.rewards naming no line or entry (an input review)."""
+    text = ("discount: 0.9\nvalues: reward\nstates: 2\nactions: 1\nobservations: 2\n"
+            "T: * uniform\nO: * uniform\nR: * : * : 0 : 0 1e308\nR: * : * : 1 : 1 -1e308\n")
+    with pytest.raises(POMDPFormatError, match=r"R: the expected reward of action '0' in state "
+                                               r"'0' must be finite; its entries \(up to "
+                                               r"1e\+308\) overflow float64"):
+        parse_pomdp(text)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
 def test_rows_never_set_and_other_reader_errors(tmp_path):
     with pytest.raises(POMDPFormatError, match=r"O: row .* must sum to 1; got 0 \(never set\)"):
         parse_pomdp(HEAD + "T: * identity\n")
@@ -280,7 +292,13 @@ def test_rows_never_set_and_other_reader_errors(tmp_path):
         parse_pomdp(b"discount: 0.5")
     binary = tmp_path / "bin.pomdp"
     binary.write_bytes(b"\xff\xfe\x00")
-    with pytest.raises(POMDPFormatError, match="not a text file"):
+    with pytest.raises(POMDPFormatError, match="line 1: must be UTF-8 text; got byte 0xff at "
+                                               "column 1"):
+        read_pomdp(binary)
+    # Latin-1 after a byte-order mark: the line and column of the byte, not its position
+    binary.write_bytes(b"\xef\xbb\xbfdiscount: 0.9\r\n# caf\xe9\n")
+    with pytest.raises(POMDPFormatError, match="line 2: must be UTF-8 text; got byte 0xe9 at "
+                                               "column 6"):
         read_pomdp(binary)
     with pytest.raises(POMDPFormatError, match="an .npz archive .*rmab.load_instance"):
         read_pomdp(Path(__file__).resolve().parents[2] / "data" / "health_example.npz")
