@@ -175,11 +175,13 @@ def _dp_table(costs, budget, scale):
     """The DP's integer costs (scaled) and capacity: a budget above the dearest joint action
     changes nothing, so the table stops there; every joint action within the budget's slack
     fits (a rounded cost may sit 1e-9, scaled, above the real one: room for n_arms of that),
-    and the callers refuse an answer whose real cost does not fit."""
-    icosts = np.ascontiguousarray(np.round(costs * scale).astype(np.int64))
-    dearest = int(icosts.max(axis=1).sum())
+    and the callers refuse an answer whose real cost does not fit. A cost past the capacity
+    is stored as capacity + 1 (it never fits; a cost of 1e300 overflowed int64)."""
+    scaled = np.round(costs * scale)
+    dearest = float(scaled.max(axis=1).sum())
     room = (budget + 0.5 * budget_slack(budget)) * scale + 1e-9 * costs.shape[0]
-    return icosts, dearest if room >= dearest else int(np.floor(room))
+    capacity = int(dearest) if room >= dearest else int(np.floor(room))
+    return np.ascontiguousarray(np.minimum(scaled, capacity + 1).astype(np.int64)), capacity
 
 
 def _dp(gains, costs, budget, table, actions) -> bool:

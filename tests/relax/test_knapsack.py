@@ -272,6 +272,18 @@ def test_dp_with_a_huge_budget_does_not_allocate_a_huge_table():
     assert res.actions.tolist() == [2, 1] and res.value == 5.0 and res.optimal
 
 
+@pytest.mark.parametrize("method", ["auto", "dp"])
+def test_dp_with_costs_past_int64(method, recwarn):
+    """A cost of 1e300 (never affordable) was cast to int64: numpy's 'invalid value' warning
+    and a DP on garbage, caught only by the real-cost check (an input review)."""
+    values = np.array([[0.0, 5.0, 9.0], [0.0, 1.0, 2.0], [0.0, 3.0, 1e6]])
+    costs = np.array([[0.0, 1.0, 1e300], [0.0, 1.0, 2.0], [0.0, 2.0, 1e19]])
+    res = solve_knapsack(values, costs, 3.0, method=method)
+    best_value, _ = enumerate_best(values, costs, 3.0)
+    assert res.method == "dp" and res.optimal and res.value == best_value == 8.0
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
 def test_solve_knapsack_names_the_arm_and_checks_dp_limit():
     with pytest.raises(InvalidParameterError, match=r"must be >= 0; got -1\.0 for action 1 \(arm 1\)"):
         solve_knapsack(np.ones((2, 2)), np.array([[0.0, 1.0], [0.0, -1.0]]), 1.0)
