@@ -5,8 +5,6 @@ Compares the planners on the limited instance, and the Lagrangian bound with the
 relaxed and priced. Run: ``python examples/count_limits.py``.
 """
 
-import warnings
-
 import numpy as np
 
 import rmab
@@ -22,7 +20,6 @@ print(f"week 0: call {(actions == 1).sum()}, visit {(actions == 2).sum()}, "
       f"cost {inst.arms.costs[np.arange(inst.n_arms), actions].sum():g} of {inst.budget:g}; "
       f"feasible: {inst.violation(actions) is None}")
 
-warnings.simplefilter("ignore", rmab.errors.IndexabilityWarning)     # 1 arm of 40: heuristic
 result = compare(inst, ["random", "myopic", "whittle-multi", "lagrangian",
                         ("lagrangian", {"price_limits": True})], episodes=6, horizon=40,
                  seed=0)

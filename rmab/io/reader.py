@@ -814,7 +814,7 @@ def _parse_inline(transitions: str, observations: str, rewards: str):
             return column, f"{OWNER}.{column}: must hold numbers only; got {word.group()!r} " \
                            f"in {_short(text)}", None
         try:
-            parsed[column] = [json.loads(text)]
+            parsed[column] = [json.loads(text, parse_int=float)]   # 10**30: not an object
         except (ValueError, RecursionError) as exc:
             return column, f"{OWNER}.{column}: must be a JSON list; got {_short(text)}", exc
     for column, value in parsed.items():          # the cell's own shape, not the stack's

@@ -49,6 +49,14 @@ def test_inline_arms_fully_observed_and_partial(write_csv):
     np.testing.assert_array_equal(p.instance.arms.observations[0, 1], [[0.9, 0.1], [0.1, 0.9]])
 
 
+def test_inline_integers_of_any_size_are_numbers(write_csv):
+    """JSON's 10**30 became a Python int and the cell 'must be an array of numbers', where
+    1e30 was taken (an input review)."""
+    path = write_csv(INLINE_H + f'm,x,1,0,,{T2},,"[{10**30},1]",\n')
+    (batch,) = read_batches(path)
+    np.testing.assert_array_equal(batch.instance.arms.rewards[0, :, 0], [1e30, 1.0])
+
+
 def test_fully_observed_arm_joins_partial_batch_with_identity_signal(write_csv):
     path = write_csv(INLINE_H + f'p,x,1,0,,{T2},,"[0,1]",\np,y,1,1,,{T2},{O2},"[0,1]",\n')
     (batch,) = read_batches(path)
