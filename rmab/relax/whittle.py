@@ -490,9 +490,12 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
         indexable[u] = True
         for t, (plans, plan_costs) in enumerate(pools):
             model = _LookaheadModel(one, 0, grid, plans, plan_costs, discount)
-            indices[t, u] = model.indices(*bracket)
             levels = model.best_level(np.broadcast_to(checks, (len(grid), check_prices)))
-            indexable[u] &= bool(np.all(np.diff(levels, axis=1) <= 0))
+            monotone = bool(np.all(np.diff(levels, axis=1) <= 0))
+            indexable[u] &= monotone
+            indices[t, u] = model.indices(*(bracket if monotone else
+                                            _last_crossings(levels, checks, bracket,
+                                                            one.n_actions)))
     indexable = indexable[inverse]
     _warn_not_indexable(owner, indexable)
     indices = indices[:, inverse] if horizon is not None else indices[0, inverse]
@@ -538,6 +541,19 @@ def _finite_pooled_plans(arm, prices, horizon, discount, center, resolution, rng
             + [(zero, zero)])
 
 
+def _last_crossings(levels, checks, bracket, n_actions):
+    """Per belief and level (G, A - 1): the prices around the last check price at which the
+    best level (``levels``, (G, C) at ``checks``) is at least that level, so that bisection
+    finds the ``sup`` of a non-indexable arm (from the whole bracket it found one crossing,
+    not always the last). Below the first check price where none is; up to the bracket's
+    end where the last is."""
+    above = levels[:, :, None] >= np.arange(1, n_actions)                  # (G, C, A - 1)
+    last = levels.shape[1] - 1 - np.argmax(above[:, ::-1], axis=1)
+    k = np.where(above.any(axis=1), last + 1, 0)
+    edges = np.concatenate([[bracket[0]], checks, [bracket[1]]])
+    return edges[k], edges[k + 1]
+
+
 _CHUNK = 2**23      # float64 entries of the lookahead's largest intermediate (64 MB)
 
 
@@ -576,12 +592,15 @@ class _LookaheadModel:
         return out
 
     def indices(self, lo, hi):
-        """``sup {λ : a*_λ(b) >= a}`` by bisection for every belief and level: (G, A - 1)."""
+        """``sup {λ : a*_λ(b) >= a}`` by bisection for every belief and level: (G, A - 1),
+        between ``lo`` and ``hi`` (numbers, or (G, A - 1) arrays bracketing the last
+        crossing, :func:`_last_crossings`)."""
         n_beliefs, n_actions = self.now.shape
         levels = np.arange(1, n_actions)
-        low = np.full((n_beliefs, n_actions - 1), lo)
-        high = np.full((n_beliefs, n_actions - 1), hi)
-        while (high - low).max() > 1e-12 * max(1.0, abs(hi)):
+        low = np.array(np.broadcast_to(lo, (n_beliefs, n_actions - 1)), dtype=np.float64)
+        high = np.array(np.broadcast_to(hi, (n_beliefs, n_actions - 1)), dtype=np.float64)
+        tol = 1e-12 * max(1.0, float(np.abs(low).max()), float(np.abs(high).max()))
+        while (high - low).max() > tol:
             mid = 0.5 * (low + high)
             up = self.best_level(mid) >= levels
             low = np.where(up, mid, low)

@@ -202,6 +202,42 @@ def test_non_indexable_arms_are_found_among_indexable_ones():
     assert res.indexable.tolist() == exact[pick].tolist()
 
 
+def _sup_by_scan(arm, s, a, discount):
+    """``sup {λ : a*_λ(s) >= a}`` of a fully observed arm: exact policies on a price grid
+    over the bracket, then bisection after the last grid price where the level is reached."""
+    from rmab.relax.whittle import _price_bracket
+    from rmab.values.exact import policy_iteration
+
+    def reached(prices):
+        return policy_iteration(arm, prices=prices, discount=discount).policy[:, 0, s] >= a
+
+    lo, hi = _price_bracket(arm, discount)
+    grid = np.linspace(lo, hi, 4001)
+    up = np.flatnonzero(reached(grid))
+    if not len(up) or up[-1] == len(grid) - 1:
+        return lo if not len(up) else hi
+    low, high = grid[up[-1]], grid[up[-1] + 1]
+    for _ in range(50):
+        mid = 0.5 * (low + high)
+        low, high = (mid, high) if reached(np.array([mid]))[0] else (low, mid)
+    return 0.5 * (low + high)
+
+
+def test_non_indexable_corner_indices_are_the_sup():
+    """W(b, a) = sup {λ : a*_λ(b) >= a}: on non-indexable arms the bisection over the whole
+    bracket found one crossing, not always the last (-58.38 for 0.5996 on one of these)."""
+    m = random_mdp_arms(400, 3, 2, concentration=0.1, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IndexabilityWarning)
+        bad = np.flatnonzero(~whittle_indices(m, discount=0.99).indexable)[:4]
+        pick = m.select(bad)
+        res = belief_whittle_indices(as_pomdp(pick), discount=0.99, beliefs=np.eye(3),
+                                     value_tol=1e-8, check_prices=400)
+    assert not res.indexable.any()
+    ref = [[_sup_by_scan(pick.select([n]), s, 1, 0.99) for s in range(3)] for n in range(4)]
+    np.testing.assert_allclose(res.indices[:, :, 0], ref, atol=1e-7)
+
+
 # -- finite horizon ---------------------------------------------------------------------------
 
 def test_finite_last_period_index_is_the_reward_gain_per_cost():
