@@ -22,9 +22,10 @@ values: within ``tol`` of ``V*``.
 
 Float64 limits (:func:`check_scale`). Every value and resource use is bounded by
 ``M = max(|r - λc|, c) Σ_t β^t``; ``M > 1e300`` is refused (the sweeps would overflow to inf or
-NaN). A sweep rounds each value by up to about ``(S + 2) ε M / 2`` (``ε = 2⁻⁵²``, ``S``
-states), which can move the result by ``F = (S + 2) ε M / (1 - β)`` from what the bounds above
-say; so discounted iteration stops at ``tol - F`` and ``tol`` is raised to at least ``2 F``
+NaN). A sweep rounds each value by up to about ``(S + 2) ε M' / 2`` (``ε = 2⁻⁵²``, ``S``
+states, ``M' = max(|r|, λ c) Σ_t β^t`` in the values' own units: the costs alone enter only
+the resource use), which can move the result by ``F = (S + 2) ε M' / (1 - β)`` from what the
+bounds above say; so discounted iteration stops at ``tol - F`` and ``tol`` is raised to at least ``2 F``
 (``ExactResult.tol`` is the tolerance met). ``F`` is about ``1e-12`` for rewards of order 1,
 ``β = 0.95`` and ten states, far below the default ``tol``; at ``β = 0.99`` it is 25 times that.
 """
@@ -139,10 +140,15 @@ def _check(owner, arms, prices, discount, horizon, tol, max_iter):
         raise InvalidParameterError(f"{owner}.horizon: must be set when discount is 1; got None")
     tol = check_number(owner, "tol", tol, low=0.0, low_open=True)
     max_iter = check_number(owner, "max_iter", max_iter, low=1, integer=True)
-    scale = check_scale(owner, arms, prices, discount, horizon)
+    check_scale(owner, arms, prices, discount, horizon)
     floor = 0.0
-    if horizon is None:   # the float64 rounding in the values (module docstring)
-        floor = (arms.n_states + 2) * float(np.finfo(np.float64).eps) * scale / (1.0 - discount)
+    if horizon is None:   # the float64 rounding in the values (module docstring), in the
+        # rewards' and charges' own magnitude: with the costs' (which only enter the resource
+        # use), rewards of 1e-12 at costs of 1 met a floor of 2e-12 on values of 2e-11
+        terms = max(float(np.abs(arms.rewards).max()),
+                    float(arms.costs.max()) * float(np.abs(prices).max()))
+        floor = ((arms.n_states + 2) * float(np.finfo(np.float64).eps) * terms
+                 / (1.0 - discount) ** 2)
         tol = max(tol, 2.0 * floor)
     return prices, discount, horizon, tol, max_iter, floor
 

@@ -317,7 +317,8 @@ def test_price_limits_checks_beliefs_and_flags_like_the_plain_bound():
 
 
 @pytest.mark.parametrize("reward_scale, cost_scale", [(1e-3, 1.0), (1.0, 1e3), (1e-6, 1.0),
-                                                      (1e3, 1.0), (1e-2, 1e2)])
+                                                      (1e3, 1.0), (1e-2, 1e2), (1e-12, 1.0),
+                                                      (1e-9, 1e6)])
 def test_prices_and_decisions_do_not_depend_on_units(reward_scale, cost_scale):
     """Rewards in thousandths (or costs in currency) gave a price of 0 and other decisions:
     the price tolerance was absolute below 1 (an edge-case review)."""
@@ -340,3 +341,22 @@ def test_prices_and_decisions_do_not_depend_on_units(reward_scale, cost_scale):
     assert got.estimate / reward_scale == pytest.approx(ref.estimate, rel=1e-8)
     assert got.certified_upper_bound / reward_scale == pytest.approx(ref.certified_upper_bound,
                                                                      rel=1e-7)
+
+
+@pytest.mark.parametrize("reward_scale, cost_scale", [(1e-6, 1.0), (1e-3, 1e3), (1e-9, 1e6)])
+def test_pomdp_bound_and_certificate_do_not_depend_on_units(reward_scale, cost_scale):
+    """POMDP arms: the certificate's FIB and sawtooth tolerances were absolute (1e-3, 1e-4),
+    so with rewards in millionths it came out 2.6 times the one in other units; the pooled
+    model's bisection stopped at 1e-12 absolute, leaving prices of 1e-15 at its ceiling (the
+    estimate 10 times too high at rewards 1e-9, costs 1e6)."""
+    from rmab.models import POMDPArms
+
+    base = health_intervention(8, seed=2)
+    a = base.arms
+    inst = base.replace(arms=POMDPArms(a.transitions, a.observations, a.rewards * reward_scale,
+                                       a.costs * cost_scale), budget=base.budget * cost_scale)
+    got, ref = lagrangian_bound(inst), lagrangian_bound(base)
+    assert got.price * cost_scale / reward_scale == pytest.approx(ref.price, rel=1e-2)
+    assert got.estimate / reward_scale == pytest.approx(ref.estimate, rel=1e-4)
+    assert got.certified_upper_bound / reward_scale == pytest.approx(
+        ref.certified_upper_bound, rel=1e-3)
