@@ -55,9 +55,14 @@ def homotopy_kernel(transitions, rewards, costs, discount, start_price, max_step
         inv = np.linalg.inv(eye - discount * transitions[n, top])
         v = inv @ r_pi
         c = inv @ c_pi
-        scale_c = costs[n, top] / (1.0 - discount) + 1.0
-        # round-off of alpha grows with the values (constant rewards of 1e6: alpha ~ 1e-8)
-        noise_v = 1e-12 * (np.abs(rewards[n]).max() / (1.0 - discount) + 1.0)
+        # the guards in the arm's own units (its largest |reward| and cost, where a fixed 1
+        # made them absolute: rewards of 1e-12 lost every index); round-off of alpha grows
+        # with the values (constant rewards of 1e6: alpha ~ 1e-8)
+        unit = np.abs(rewards[n]).max()
+        unit = unit if unit > 0 else 1.0
+        scale_c = costs[n, top] * (1.0 / (1.0 - discount) + 1.0)
+        noise_v = 1e-12 * unit * (1.0 / (1.0 - discount) + 1.0)
+        price_unit = unit / costs[n, top]
         lam = start_price
         done = False
         for step in range(max_steps):
@@ -79,7 +84,7 @@ def homotopy_kernel(transitions, rewards, costs, discount, start_price, max_step
                     mu = costs[n, a] + discount * pc - c[s]
                     alpha = rewards[n, s, a] + discount * pv - v[s]
                     gain = alpha - lam * mu
-                    if gain > 1e-10 * (1.0 + abs(alpha) + abs(lam * mu)) + noise_v:
+                    if gain > 1e-10 * (unit + abs(alpha) + abs(lam * mu)) + noise_v:
                         if not improving or gain > best_gain:
                             improving = True
                             best_gain = gain
@@ -89,7 +94,7 @@ def homotopy_kernel(transitions, rewards, costs, discount, start_price, max_step
                     if improving or mu >= -1e-12 * scale_c:
                         continue
                     cand = alpha / mu
-                    tol = 1e-12 * (1.0 + abs(cand)) - noise_v / mu     # mu < 0
+                    tol = 1e-12 * (price_unit + abs(cand)) - noise_v / mu     # mu < 0
                     if cand < best_lam - tol or (cand <= best_lam + tol and mu < best_mu):
                         best_lam = cand
                         best_mu = mu
@@ -142,8 +147,10 @@ def homotopy_numpy(transitions, rewards, costs, discount, start_price, max_steps
         p, r, cost = transitions[n], rewards[n], costs[n]
         policy = np.full(n_states, n_actions - 1)
         lam = start_price
-        scale_c = cost[-1] / (1.0 - discount) + 1.0
-        noise_v = 1e-12 * (np.abs(r).max() / (1.0 - discount) + 1.0)
+        unit = np.abs(r).max() if np.abs(r).max() > 0 else 1.0
+        scale_c = cost[-1] * (1.0 / (1.0 - discount) + 1.0)
+        noise_v = 1e-12 * unit * (1.0 / (1.0 - discount) + 1.0)
+        price_unit = unit / cost[-1]
         for _ in range(max_steps):
             system = np.eye(n_states) - discount * p[policy, states]
             v = np.linalg.solve(system, r[states, policy])
@@ -153,7 +160,7 @@ def homotopy_numpy(transitions, rewards, costs, discount, start_price, max_steps
             other = np.ones_like(mu, dtype=bool)
             other[states, policy] = False
             gain = alpha - lam * mu
-            better = other & (gain > 1e-10 * (1.0 + np.abs(alpha) + np.abs(lam * mu)) + noise_v)
+            better = other & (gain > 1e-10 * (unit + np.abs(alpha) + np.abs(lam * mu)) + noise_v)
             if better.any():
                 s, a = np.unravel_index(np.argmax(np.where(better, gain, -np.inf)), mu.shape)
             else:
@@ -162,7 +169,7 @@ def homotopy_numpy(transitions, rewards, costs, discount, start_price, max_steps
                     break
                 cand = np.where(ok, alpha / np.where(ok, mu, -1.0), np.inf)
                 low = cand.min()
-                tie = ok & (cand <= low + 1e-12 * (1.0 + abs(low))
+                tie = ok & (cand <= low + 1e-12 * (price_unit + abs(low))
                             - noise_v / np.where(ok, mu, -1.0))
                 s, a = np.unravel_index(np.argmin(np.where(tie, mu, np.inf)), mu.shape)
                 lam = max(lam, low)

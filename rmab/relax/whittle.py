@@ -160,14 +160,17 @@ def _price_bracket(arms, discount, horizon=None):
     """A price interval holding every index. Whatever the price, values span at most
     ``(r_max - r_min) w`` (``w = 1 / (1 - β)``, or ``Σ_{t<H} β^t`` over a finite horizon), so
     beyond ``±`` that over the smallest cost step the cheaper (``λ > 0``) or costlier
-    (``λ < 0``) of two adjacent levels wins in every state."""
+    (``λ < 0``) of two adjacent levels wins in every state; the bracket adds one spread (a
+    fixed 1 was not in the rewards' units), and is ``±(w + 1)`` over the step when every
+    reward is the same."""
     r = arms.rewards
     steps = np.diff(arms.costs, axis=1)
     if horizon is None:
         weight = 1.0 / (1.0 - discount)
     else:
         weight = float(horizon) if discount == 1.0 else (1 - discount ** horizon) / (1 - discount)
-    top = ((r.max() - r.min()) * weight + 1.0) / steps[steps > 0].min()
+    spread = float(r.max() - r.min()) or 1.0
+    top = spread * (weight + 1.0) / steps[steps > 0].min()
     return -top, top
 
 
@@ -587,7 +590,7 @@ class _LookaheadModel:
         for j in range(0, lam.shape[1], step):
             q = self.q(lam[:, j:j + step])
             best = q.max(axis=-1, keepdims=True)
-            out[:, j:j + step] = np.argmax(q >= best - 1e-12 * np.maximum(1.0, np.abs(best)),
+            out[:, j:j + step] = np.argmax(q >= best - 1e-12 * np.abs(best),   # any units
                                            axis=-1)
         return out
 
@@ -599,7 +602,7 @@ class _LookaheadModel:
         levels = np.arange(1, n_actions)
         low = np.array(np.broadcast_to(lo, (n_beliefs, n_actions - 1)), dtype=np.float64)
         high = np.array(np.broadcast_to(hi, (n_beliefs, n_actions - 1)), dtype=np.float64)
-        tol = 1e-12 * max(1.0, float(np.abs(low).max()), float(np.abs(high).max()))
+        tol = 1e-12 * max(float(np.abs(low).max()), float(np.abs(high).max()))
         while (high - low).max() > tol:
             mid = 0.5 * (low + high)
             up = self.best_level(mid) >= levels

@@ -222,7 +222,8 @@ def point_backup(trans, obs, r, c, beta, b, alphas, costs, n_vec, y, out_alpha, 
 
     ``r (S, A)`` priced rewards, ``c (A,)`` action costs; ``y (S,)`` and ``choice (A, O)``
     are work arrays. Writes the backed-up vector and its cost vector; returns
-    ``(action, value at b)``. Ties between actions go to the lower (cheaper) action.
+    ``(action, value at b)``. Ties between actions (within 1e-12 of the best, relative: an
+    absolute floor stalled PBVI at rewards of 1e-12) go to the lower (cheaper) action.
     """
     n_actions, s_count, _ = trans.shape
     n_obs = obs.shape[2]
@@ -249,7 +250,7 @@ def point_backup(trans, obs, r, c, beta, b, alphas, costs, n_vec, y, out_alpha, 
                     bk = k
             choice[a, o] = bk
             val += beta * bv
-        if a == 0 or val > best_val + 1e-12 * max(1.0, abs(best_val)):
+        if a == 0 or val > best_val + 1e-12 * abs(best_val):
             best_val = val
             best_a = a
     a = best_a
@@ -310,15 +311,15 @@ def _values_at(beliefs, alphas, n_vec, values, best):
 
 @njit
 def _add_unique(alpha, cost, action, alphas, costs, actions, n_vec):
-    """Append (alpha, cost, action) unless an equal vector is already there; returns the new
-    count."""
+    """Append (alpha, cost, action) unless an equal vector (to 1e-12, relative) is already
+    there; returns the new count."""
     s_count = alpha.shape[0]
     for k in range(n_vec):
         if actions[k] != action:
             continue
         same = True
         for s in range(s_count):
-            if abs(alphas[k, s] - alpha[s]) > 1e-12 * max(1.0, abs(alpha[s])):
+            if abs(alphas[k, s] - alpha[s]) > 1e-12 * abs(alpha[s]):
                 same = False
                 break
         if same:

@@ -41,7 +41,7 @@ def test_fully_observed_limit_equals_state_indices(n_states, n_actions, discount
     np.testing.assert_allclose(res.indices[:, rows][ok], exact.indices[ok], atol=1e-8)
 
 
-@pytest.mark.parametrize("factor", [1e-3, 1e3])
+@pytest.mark.parametrize("factor", [1e-3, 1e3, 1e-9])
 def test_indices_scale_with_the_rewards(factor):
     """Price widths and PBVI's tolerance are in each arm's units: with rewards in thousandths
     the tolerance 1e-2 was ten reward spreads and the prices spread over 100 times the

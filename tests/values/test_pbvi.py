@@ -117,6 +117,20 @@ def test_pbvi_inside_a_tight_exact_bracket(n_states, seed, price, randomized):
     assert lower_v - 1e-6 <= res[0].value(b0) <= upper_v + 1e-9
 
 
+@pytest.mark.parametrize("factor", [1e-12, 1e8])
+def test_rewards_in_any_units(factor, recwarn):
+    """Scaled rewards and tolerance scale the values, and nothing else: the backup's tie guard
+    and the duplicate test were absolute below 1 (1e-12), so at rewards of 1e-12 the solves
+    stalled to max_iter (a ConvergenceWarning) and the Lagrangian estimate moved by 2 %."""
+    t = tiger_arms()
+    scaled = POMDPArms(t.transitions, t.observations, t.rewards * factor, t.costs)
+    b0 = np.full(2, 0.5)
+    ref_value = solve_pbvi(t, discount=0.95, tol=1e-3, seed=0)[0].value(b0)
+    got = solve_pbvi(scaled, discount=0.95, tol=1e-3 * factor, seed=0)[0].value(b0)
+    assert got / factor == pytest.approx(ref_value, rel=1e-9)
+    assert not [w for w in recwarn if issubclass(w.category, ConvergenceWarning)]
+
+
 def test_fully_observed_pomdp_matches_value_iteration():
     mdp = random_mdp_arms(3, 3, 2, seed=4)
     eye = np.broadcast_to(np.eye(3), (3, 2, 3, 3))
