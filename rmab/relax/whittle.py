@@ -476,9 +476,10 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
                            n_prices)
         # and the fully observed indices themselves, where the corner beliefs' indices are
         # (the even prices alone missed them by up to 1.5e-2 on 4 states); a level optimal at
-        # every price or none gets an end price solved twice
-        prices[u] = np.sort(np.concatenate([even, np.clip(hints[u].ravel(), even[0],
-                                                          even[-1])]))
+        # every price or none, or left unset by a homotopy at its step limit (NaN), gets an
+        # end price solved twice
+        at = np.nan_to_num(hints[u].ravel(), nan=even[0], posinf=even[-1], neginf=even[0])
+        prices[u] = np.sort(np.concatenate([even, np.clip(at, even[0], even[-1])]))
         one = uarms.select([u])
         rng = np.random.default_rng([entropy, *_arm_words(one)])   # not the arm's position
         if horizon is None:
