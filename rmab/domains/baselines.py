@@ -216,10 +216,14 @@ class MyopicMIPPlanner(BaseDomainPlanner):
 
         gains = self._gains(states)
         c, offset = self._block.level_objective(gains)
-        self._model.set_objective(c, offset)
+        # the objective at unit scale: HiGHS's tolerances are absolute, so with rewards of
+        # 1e-5 it reported "optimal" actions that left out arms worth 3e-8 (a review)
+        scale = float(np.abs(c).max()) if c.size else 0.0
+        scale = scale if np.isfinite(scale) and scale > 0 else 1.0
+        self._model.set_objective(c / scale, offset / scale)
         res = self._model.solve(time_limit=self.time_limit, mip_gap=self.mip_gap)
         self.last_stats.info.update(status=res.status.value, gap=res.gap,
-                                    objective=res.objective, solve_seconds=res.seconds)
+                                    objective=res.objective * scale, solve_seconds=res.seconds)
         owner = type(self).__name__
         limited = res.status in (TerminationStatus.TIME_LIMIT,
                                  TerminationStatus.ITERATION_LIMIT,
@@ -276,7 +280,10 @@ class IterativeMyopicPlanner(BaseDomainPlanner):
             trial[np.arange(cand.size), cand] = 1
             values = self._scores(states, t, trial)
             best = int(np.argmax(values))
-            if not d.must_fill and values[best] <= current + 1e-12:
+            # no gain beyond round-off, relative (an absolute 1e-12 stopped it at once in
+            # rewards of 1e-20)
+            if not d.must_fill and values[best] <= current + 1e-12 * max(
+                    abs(current), float(np.abs(values).max())):
                 break
             action[cand[best]] = 1
             current = float(values[best])
