@@ -181,7 +181,9 @@ def _dp_table(costs, budget, scale):
     dearest = float(scaled.max(axis=1).sum())
     room = (budget + 0.5 * budget_slack(budget)) * scale + 1e-9 * costs.shape[0]
     capacity = int(dearest) if room >= dearest else int(np.floor(room))
-    return np.ascontiguousarray(np.minimum(scaled, capacity + 1).astype(np.int64)), capacity
+    # past 2**62 the table is refused by dp_limit anyway; the cast must not overflow first
+    clip = float(min(capacity + 1, 2**62))
+    return np.ascontiguousarray(np.minimum(scaled, clip).astype(np.int64)), capacity
 
 
 def _dp(gains, costs, budget, table, actions) -> bool:

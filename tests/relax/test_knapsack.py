@@ -282,6 +282,11 @@ def test_dp_with_costs_past_int64(method, recwarn):
     best_value, _ = enumerate_best(values, costs, 3.0)
     assert res.method == "dp" and res.optimal and res.value == best_value == 8.0
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    # and a budget past int64 too: dp_limit refuses the table, without the cast's warning
+    with pytest.raises(InvalidParameterError, match="more than dp_limit"):
+        solve_knapsack(values[:2, :2], np.array([[0.0, 1e300], [0.0, 1.0]]), 1e301,
+                       method="dp")
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
 
 
 def test_solve_knapsack_names_the_arm_and_checks_dp_limit():
