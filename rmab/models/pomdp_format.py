@@ -513,10 +513,13 @@ def read_pomdp(path) -> PomdpModel:
                                    "instance is read by rmab.load_instance, or 'rmab bound', "
                                    "'rmab compare')", file=path) from exc
         body, at = exc.object, exc.start            # the bytes after a byte-order mark
-        line_start = body.rfind(b"\n", 0, at) + 1
+        before = body[:at]
+        breaks = [m.end() for m in re.finditer(rb"\r\n|\r|\n", before)]   # as the parser's
+        start = breaks[-1] if breaks else 0
+        column = len(before[start:].decode("utf-8", errors="replace")) + 1     # characters
         raise POMDPFormatError(f"must be UTF-8 text; got byte 0x{body[at]:02x} at column "
-                               f"{at - line_start + 1} (saved in another encoding?)",
-                               file=path, line=body.count(b"\n", 0, at) + 1) from exc
+                               f"{column} (saved in another encoding?)", file=path,
+                               line=len(breaks) + 1) from exc
     except OSError as exc:
         raise RmabError(f"read_pomdp.path: must be a readable file; got {str(path)!r} "
                         f"({exc})") from exc

@@ -300,6 +300,11 @@ def test_rows_never_set_and_other_reader_errors(tmp_path):
     with pytest.raises(POMDPFormatError, match="line 2: must be UTF-8 text; got byte 0xe9 at "
                                                "column 6"):
         read_pomdp(binary)
+    # lone CR line breaks (as the parser counts lines), and the column in characters
+    binary.write_bytes(b"discount: 0.9\r# \xc3\xa9 \xc3\xa9 \xe9\r")      # '# é é ' then 0xe9
+    with pytest.raises(POMDPFormatError, match="line 2: must be UTF-8 text; got byte 0xe9 at "
+                                               "column 7"):
+        read_pomdp(binary)
     with pytest.raises(POMDPFormatError, match="an .npz archive .*rmab.load_instance"):
         read_pomdp(Path(__file__).resolve().parents[2] / "data" / "health_example.npz")
     with pytest.raises(POMDPFormatError, match=r"rmab-costs: must give 2 costs"):
