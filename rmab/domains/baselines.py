@@ -27,7 +27,7 @@ import numpy as np
 
 from rmab._validation import as_generator, check_number
 from rmab.domains.base import Domain
-from rmab.errors import (InvalidParameterError, NotFittedError, PlanningError,
+from rmab.errors import (InvalidModelError, InvalidParameterError, NotFittedError, PlanningError,
                          SolverLimitWarning, UnknownPlannerError)
 from rmab.planners.base import PlanStats, construct
 
@@ -198,12 +198,16 @@ class MyopicMIPPlanner(BaseDomainPlanner):
 
     def _fit(self, domain):
         from solvers.backends import get_backend
+        from solvers.errors import SolverInputError
 
         self._block = domain.constraint_block()
         try:
             self._model = domain.linear_model(get_backend(self.backend))
         except LookupError as exc:
             raise InvalidParameterError(f"MyopicMIPPlanner.backend: {exc}") from exc
+        except SolverInputError as exc:      # e.g. costs of 1e300 in the capacity rows
+            raise InvalidModelError(f"{type(self).__name__}: the domain's MILP cannot be "
+                                    f"built; {exc}") from exc
 
     def _gains(self, states: np.ndarray) -> np.ndarray:
         """Per-arm, per-level gains (n_arms, n_levels) maximised by the MIP: here the one-step
@@ -212,6 +216,7 @@ class MyopicMIPPlanner(BaseDomainPlanner):
         return self.domain.arms.level_gains(states)
 
     def _plan(self, states, t):
+        from solvers.errors import SolverInputError
         from solvers.result import TerminationStatus
 
         gains = self._gains(states)
@@ -220,7 +225,11 @@ class MyopicMIPPlanner(BaseDomainPlanner):
         # 1e-5 it reported "optimal" actions that left out arms worth 3e-8 (a review)
         scale = float(np.abs(c).max()) if c.size else 0.0
         scale = scale if np.isfinite(scale) and scale > 0 else 1.0
-        self._model.set_objective(c / scale, offset / scale)
+        try:
+            self._model.set_objective(c / scale, offset / scale)
+        except SolverInputError as exc:      # gains of -inf (rewards of 1e-300 in an index)
+            raise PlanningError(f"{type(self).__name__}: the objective cannot be solved; "
+                                f"{exc}") from exc
         res = self._model.solve(time_limit=self.time_limit, mip_gap=self.mip_gap)
         self.last_stats.info.update(status=res.status.value, gap=res.gap,
                                     objective=res.objective * scale, solve_seconds=res.seconds)

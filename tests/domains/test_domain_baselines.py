@@ -81,6 +81,32 @@ def test_myopic_and_iterative_myopic_in_any_reward_units(scale):
                 assert small.expected_reward(states, action) >= best * (1 - 1e-9)
 
 
+@pytest.mark.mip
+def test_solver_input_errors_become_typed_errors():
+    """Costs of 1e300 (HiGHS takes coefficients below 1e15) and gains of -inf reached the
+    command line as a raw SolverInputError traceback (a domain review)."""
+    from rmab.domains import CapacityDomain
+    from rmab.errors import InvalidModelError
+
+    rng = np.random.default_rng(0)
+    up = np.column_stack([rng.uniform(0, 0.2, 5), rng.uniform(0.7, 0.9, 5)])
+    rewards = np.tile([0.1, 0.15, 0.2, 3.0], (5, 1))
+    huge = CapacityDomain.from_arrays(up_prob=up, rewards=rewards, costs=np.full(5, 1e300),
+                                      capacities=[1e300, 1e300])
+    with pytest.raises(InvalidModelError, match="MyopicMIPPlanner: the domain's MILP cannot "
+                                                "be built; .*below 1e\\+15"):
+        make_domain_planner("myopic").fit(huge)
+    from solvers.errors import SolverInputError
+
+    planner = make_domain_planner("myopic").fit(make_domain("capacity", 5, 2, seed=0))
+
+    def refused(c, offset):
+        raise SolverInputError("HighsModel.set_objective.c: must be finite; got -inf")
+    planner._model.set_objective = refused
+    with pytest.raises(PlanningError, match="the objective cannot be solved; .*must be finite"):
+        planner.plan(_states(5, 0))
+
+
 def test_sampling_is_best_of_its_samples():
     d = make_domain("capacity", 10, 3, seed=0)
     states = _states(10, 1)
