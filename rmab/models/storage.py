@@ -7,7 +7,6 @@ Nothing is pickled: the file is read with ``allow_pickle=False`` and the metadat
 from __future__ import annotations
 
 import json
-import math
 import os
 import signal
 import stat
@@ -23,6 +22,7 @@ from rmab._validation import check_path
 from rmab.errors import InvalidModelError, InvalidParameterError, OutputError
 from rmab.models.arms import MDPArms, POMDPArms
 from rmab.models.instance import Instance
+from solvers.npz import check_sizes
 
 __all__ = ["save_instance", "load_instance", "atomic_write", "check_writable", "write_archive",
            "read_archive"]
@@ -186,32 +186,6 @@ def write_archive(path, arrays: dict, meta: dict, owner: str) -> Path:
     return path
 
 
-BOMB_BYTES = 256 * 2**20   # a member decompressing to more, over 1000 times its stored size,
-BOMB_RATIO = 1000          # is refused (2 GiB of zeros fit in 2 MB)
-
-
-def _check_array_sizes(path: Path) -> None:
-    """Refuse (ValueError) an archive member whose array header declares more bytes than the
-    member holds: numpy would first allocate them (a 437-byte file can ask for 70 TiB); and a
-    member that inflates beyond :data:`BOMB_BYTES` at over :data:`BOMB_RATIO` times its
-    compressed size (a decompression bomb)."""
-    with zipfile.ZipFile(path) as zf:
-        for info in zf.infolist():
-            if info.file_size > max(BOMB_BYTES, BOMB_RATIO * info.compress_size):
-                raise ValueError(f"{info.filename} inflates {info.compress_size} bytes to "
-                                 f"{info.file_size}, refused as a decompression bomb")
-            with zf.open(info) as fh:
-                version = np.lib.format.read_magic(fh)
-                if version not in ((1, 0), (2, 0)):
-                    continue                      # (3, 0): utf-8 field names; np.load reads it
-                read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                        else np.lib.format.read_array_header_2_0)
-                shape, _, dtype = read(fh)
-                if math.prod(shape) * dtype.itemsize > info.file_size:
-                    raise ValueError(f"{info.filename} declares an array of {shape} "
-                                     f"{dtype}, more than its {info.file_size} bytes")
-
-
 def read_archive(path, owner: str, fmt: str | tuple, version: int,
                  hints: dict | None = None, members=None) -> tuple[dict, dict]:
     """Read a file written by :func:`write_archive` whose ``meta["format"]`` is ``fmt`` (or one
@@ -238,7 +212,7 @@ def read_archive(path, owner: str, fmt: str | tuple, version: int,
     errors = (OSError, ValueError, EOFError, NotImplementedError, RuntimeError, MemoryError,
               zipfile.BadZipFile, zlib.error)     # truncated, damaged, encrypted or oddly
     try:                                          # compressed
-        _check_array_sizes(path)
+        check_sizes(path)
         data = np.load(path, allow_pickle=False)  # lazy: a member is read on access
     except errors as exc:
         raise InvalidModelError(f"{owner}: {path}: {what} ({exc})") from exc

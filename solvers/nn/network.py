@@ -18,6 +18,7 @@ import numpy as np
 
 from solvers.errors import SolverDependencyError, SolverInputError
 from solvers.milp import real_array
+from solvers.npz import check_sizes
 
 __all__ = ["ReLUNetwork"]
 
@@ -176,11 +177,13 @@ class ReLUNetwork:
 
     @classmethod
     def load(cls, path) -> "ReLUNetwork":
-        """Read a network written by :meth:`save` (no pickle)."""
+        """Read a network written by :meth:`save` (no pickle; sizes checked before anything
+        is decompressed, :func:`solvers.npz.check_sizes`)."""
         try:
             with open(path, "rb") as fh:     # numpy would try anything else as a pickle
                 if fh.read(4) != b"PK\x03\x04":
                     raise ValueError("not an .npz archive")
+            check_sizes(path)                # a 1 KB file declared a 7 TiB layer
             with np.load(path, allow_pickle=False) as data:
                 if "format" not in data or str(data["format"]) != FORMAT:
                     raise SolverInputError(f"ReLUNetwork.load.path: must be a {FORMAT} file; "
@@ -188,7 +191,16 @@ class ReLUNetwork:
                 if int(data["version"]) > VERSION:
                     raise SolverInputError(f"ReLUNetwork.load.version: must be <= {VERSION}; "
                                            f"got {int(data['version'])}")
-                n = int(data["n_layers"])
+                raw = data["n_layers"]
+                if raw.shape != () or raw.dtype.kind not in "iu" or int(raw) < 1:
+                    raise SolverInputError(f"ReLUNetwork.load.n_layers: must be an integer "
+                                           f">= 1; got {raw.tolist()!r} in {str(path)!r}")
+                n = int(raw)
+                layers = {k for k in data.files if re.fullmatch(r"[Wb]\d+", k)}
+                if layers != {f"{p}{i}" for p in "Wb" for i in range(n)}:   # W2 was ignored
+                    raise SolverInputError(f"ReLUNetwork.load.path: must hold W0..W{n - 1} "
+                                           f"and b0..b{n - 1} for n_layers={n}; got "
+                                           f"{sorted(layers)} in {str(path)!r}")
                 weights = tuple(data[f"W{i}"] for i in range(n))
                 biases = tuple(data[f"b{i}"] for i in range(n))
         except (OSError, ValueError, KeyError, TypeError, EOFError, NotImplementedError,

@@ -168,14 +168,14 @@ def test_a_member_declaring_a_huge_array_is_refused_before_numpy_allocates_it(tm
 def test_a_decompression_bomb_is_refused_before_it_is_inflated(tmp_path, monkeypatch):
     """2 GiB of zeros fit in a 2 MB member; load_comparison inflated it (19 s, 2.2 GB) before
     any check (a review). Scaled down here: 4 MiB of zeros against a 1 MiB threshold."""
-    import rmab.models.storage as storage
+    import solvers.npz
 
     path = save_instance(random_instance(2, seed=0), tmp_path / "i.npz")
     with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as zf:
         buf = io.BytesIO()
         np.save(buf, np.zeros(2**19))
         zf.writestr("transitions2.npy", buf.getvalue())
-    monkeypatch.setattr(storage, "BOMB_BYTES", 2**20)
+    monkeypatch.setattr(solvers.npz, "BOMB_BYTES", 2**20)
     with pytest.raises(InvalidModelError, match=r"transitions2\.npy inflates \d+ bytes to "
                                                 r"4194432, refused as a decompression bomb"):
         load_instance(path)

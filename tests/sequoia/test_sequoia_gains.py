@@ -210,6 +210,13 @@ def test_training_record_of_a_damaged_file_is_a_typed_error(tmp_path):
     with pytest.raises(InvalidModelError, match=r"read_trained_for\.path: must hold its "
                                                 r"training record"):
         read_trained_for(bad)
+    # a horizon that is not one integer: 3.7 was read as 3, [3, 4] raised a bare TypeError
+    for horizon, shown in ((3.7, "3.7"), ([3, 4], r"\[3, 4\]")):
+        np.savez(bad, trained_kind=np.array("capacity"), trained_digest=np.array("x"),
+                 trained_horizon=np.array(horizon))
+        with pytest.raises(InvalidModelError, match=f"trained_horizon must be an integer; "
+                                                    f"got {shown}"):
+            read_trained_for(bad)
 
 
 def test_brute_force_takes_a_table_on_the_body_it_already_had():

@@ -118,3 +118,49 @@ def test_damaged_files_and_unreal_weights(tmp_path):
         ReLUNetwork((np.ones((2, 3)) * (1 + 1j), np.ones((1, 2))), (np.zeros(2), np.zeros(1)))
     with pytest.raises(SolverInputError, match="must be a file path"):
         net.save(tmp_path)
+
+
+def _rewritten(path, out, **changes):
+    """The network file at ``path`` with entries replaced, added (``name=array``) or dropped
+    (``name=None``)."""
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays.update(changes)
+    np.savez(out, **{k: v for k, v in arrays.items() if v is not None})
+    return out
+
+
+@pytest.mark.parametrize("changes, match", [
+    ({"W2": np.ones((1, 1)), "b2": np.ones(1)}, r"must hold W0\.\.W1 and b0\.\.b1 for "
+                                                r"n_layers=2; got \['W0', 'W1', 'W2'"),
+    ({"b1": None}, r"must hold W0\.\.W1 and b0\.\.b1"),
+    ({"n_layers": np.array(1.5)}, r"n_layers: must be an integer >= 1; got 1\.5"),
+    ({"n_layers": np.array([2, 2])}, r"n_layers: must be an integer >= 1; got \[2, 2\]"),
+    ({"n_layers": np.array(0)}, r"n_layers: must be an integer >= 1; got 0"),
+])
+def test_load_refuses_layers_it_would_misread(tmp_path, changes, match):
+    """An extra layer (W2 beside n_layers=2) was silently ignored, and n_layers=1.5 read as
+    1 (a domain review)."""
+    path = random_net([3, 2, 1]).save(tmp_path / "n.npz")
+    with pytest.raises(SolverInputError, match=match):
+        ReLUNetwork.load(_rewritten(path, tmp_path / "bad.npz", **changes))
+
+
+def test_load_checks_declared_sizes_before_allocating(tmp_path):
+    """A 1 KB file declaring a (10**6, 10**6) layer ended in 'out of memory: 7.28 TiB'."""
+    import io
+    import zipfile
+
+    path = random_net([3, 2, 1]).save(tmp_path / "n.npz")
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False,
+                                                  "shape": (10**6, 10**6)})
+    with zipfile.ZipFile(path) as zf:
+        members = {i.filename: zf.read(i) for i in zf.infolist()}
+    members["W0.npy"] = b"\x93NUMPY\x01\x00" + header.getvalue()[8:] + b"\x00" * 16
+    with zipfile.ZipFile(tmp_path / "big.npz", "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    with pytest.raises(SolverInputError, match=r"W0\.npy declares an array of \(1000000, "
+                                               r"1000000\) float64"):
+        ReLUNetwork.load(tmp_path / "big.npz")

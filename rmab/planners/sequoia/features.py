@@ -108,8 +108,11 @@ def read_trained_for(path) -> dict | None:
         with np.load(path, allow_pickle=False) as data:
             if "trained_kind" not in data:
                 return None
+            horizon = data["trained_horizon"]
+            if horizon.shape != () or horizon.dtype.kind not in "iu":   # 3.7 was read as 3
+                raise ValueError(f"trained_horizon must be an integer; got {horizon.tolist()}")
             return {"kind": str(data["trained_kind"]), "digest": str(data["trained_digest"]),
-                    "horizon": int(data["trained_horizon"])}
+                    "horizon": int(horizon)}
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
         raise InvalidModelError(f"read_trained_for.path: must hold its training record; got "
                                 f"{str(path)!r} ({exc})") from exc
