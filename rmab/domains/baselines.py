@@ -221,13 +221,16 @@ class MyopicMIPPlanner(BaseDomainPlanner):
 
         gains = self._gains(states)
         c, offset = self._block.level_objective(gains)
-        # the objective at unit scale: HiGHS's tolerances are absolute, so with rewards of
-        # 1e-5 it reported "optimal" actions that left out arms worth 3e-8 (a review)
+        # a largest gain below 1 brought up to 1: HiGHS's tolerances are absolute, so with
+        # rewards of 1e-5 it reported "optimal" actions that left out arms worth 3e-8 (a
+        # review). Larger objectives go in as they are: scaled down to 1, one gain of 1e4
+        # pushed the others under the tolerances (a second review)
         scale = float(np.abs(c).max()) if c.size else 0.0
-        scale = scale if np.isfinite(scale) and scale > 0 else 1.0
+        scale = scale if np.isfinite(scale) and 0 < scale < 1 else 1.0
         try:
             self._model.set_objective(c / scale, offset / scale)
-        except SolverInputError as exc:      # gains of -inf (rewards of 1e-300 in an index)
+        except (SolverInputError, InvalidParameterError) as exc:   # gains of -inf (rewards
+            # of 1e-300 in an index); the path domain's RouteSearch raises the latter
             raise PlanningError(f"{type(self).__name__}: the objective cannot be solved; "
                                 f"{exc}") from exc
         res = self._model.solve(time_limit=self.time_limit, mip_gap=self.mip_gap)

@@ -204,7 +204,7 @@ class ReLUNetwork:
                 weights = tuple(data[f"W{i}"] for i in range(n))
                 biases = tuple(data[f"b{i}"] for i in range(n))
         except (OSError, ValueError, KeyError, TypeError, EOFError, NotImplementedError,
-                zipfile.BadZipFile, zlib.error) as exc:          # damaged or foreign files
+                MemoryError, zipfile.BadZipFile, zlib.error) as exc:   # damaged, foreign
             if isinstance(exc, SolverInputError):
                 raise
             raise SolverInputError(f"ReLUNetwork.load.path: must be a readable {FORMAT} .npz "

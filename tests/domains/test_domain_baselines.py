@@ -82,6 +82,25 @@ def test_myopic_and_iterative_myopic_in_any_reward_units(scale):
 
 
 @pytest.mark.mip
+def test_myopic_with_one_dominant_gain_stays_exact():
+    """Objectives are only scaled up (largest gain below 1): scaled down to 1, an arm whose
+    gains were 1e4 times the others' pushed them under HiGHS's absolute tolerances, and an
+    'optimal' action lost 7e-6 of the best (a review)."""
+    base = make_domain("scheduling", 8, 3, seed=0)
+    arrays = base.to_arrays()
+    rewards = arrays["rewards"].copy()
+    rewards[0] = 1e4 * (rewards[0].mean() - rewards[0])      # arm 0: never worth pulling
+    d = type(base).from_arrays(**{**arrays, "rewards": rewards})
+    planner = make_domain_planner("myopic").fit(d, seed=0)
+    actions = d.feasible_actions()
+    rng = np.random.default_rng(0)
+    for _ in range(14):
+        states = rng.integers(0, d.arms.n_states, 8)
+        best = max(d.expected_reward(states, a) for a in actions)
+        assert d.expected_reward(states, planner.plan(states)) >= best - 1e-6 * abs(best)
+
+
+@pytest.mark.mip
 def test_solver_input_errors_become_typed_errors():
     """Costs of 1e300 (HiGHS takes coefficients below 1e15) and gains of -inf reached the
     command line as a raw SolverInputError traceback (a domain review)."""
@@ -105,6 +124,13 @@ def test_solver_input_errors_become_typed_errors():
     planner._model.set_objective = refused
     with pytest.raises(PlanningError, match="the objective cannot be solved; .*must be finite"):
         planner.plan(_states(5, 0))
+    # the path domain's route search raised InvalidParameterError, blaming a parameter
+    path = make_domain("path", 6, 2, seed=0)
+    arrays = path.to_arrays()
+    tiny = type(path).from_arrays(**{**arrays, "rewards": arrays["rewards"] * 1e-300})
+    finite = make_domain_planner("whittle-finite").fit(tiny, seed=0)
+    with pytest.raises(PlanningError, match="the objective cannot be solved; RouteSearch"):
+        finite.plan(np.zeros(6, dtype=np.int64))
 
 
 def test_sampling_is_best_of_its_samples():
