@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 import warnings
 
@@ -38,6 +39,13 @@ def _chosen_command(argv) -> str | None:
     return None
 
 
+# what a negative number looks like after a flag (argparse's own pattern, ``-1`` and ``-.5``
+# only, took ``--price -1e-3`` and ``--threshold -inf`` for options); no rmab option starts
+# with a digit or "inf"
+_NEGATIVE = re.compile(r"^-(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$|^-inf(?:inity)?$",
+                       re.IGNORECASE)
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; only ``command``'s arguments are built (its module imported)."""
     parser = argparse.ArgumentParser(
@@ -50,6 +58,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     sub.required = True
     for name, (module_name, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
+        p._negative_number_matcher = _NEGATIVE        # argparse's own misses -1e-3 and -inf
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                        help="show tracebacks on errors (also before COMMAND)")
         if name == command:

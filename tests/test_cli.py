@@ -123,3 +123,12 @@ def test_number_flags_still_take_signs_exponents_and_inf(tmp_path):
     inst = rmab.models.load_instance(out)
     assert inst.n_arms == 5 and inst.discount == 0.95
     assert inst.action_caps.tolist() == [np.inf, 3, 2]
+
+
+@pytest.mark.parametrize("price, code, message", [("-1e-3", 0, ""), ("-2.5E-1", 0, ""),
+                                                  ("-inf", 1, "price: must be finite")])
+def test_negative_numbers_with_exponents_follow_a_flag(price, code, message, capsys):
+    """argparse's own pattern took '--price -1e-3' and '-inf' for options ('expected one
+    argument', exit 2; a diff review)."""
+    assert main(["value", str(DATA / "tiger.pomdp"), "--price", price]) == code
+    assert message in capsys.readouterr().err
