@@ -152,7 +152,8 @@ class WhittlePlanner(_IndexPlanner):
         index).
     resolution, n_prices, value_tol :
         Belief grid and PBVI settings of POMDP arms
-        (:func:`rmab.relax.whittle.belief_whittle_indices`).
+        (:func:`rmab.relax.whittle.belief_whittle_indices`; ``value_tol`` in units of each
+        arm's reward spread).
     """
 
     name = "whittle"
