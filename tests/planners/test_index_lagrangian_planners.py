@@ -221,6 +221,25 @@ def test_finite_horizon_uses_each_period_q(discount):
     assert planner.plan(np.array([[1.0, 0.0]]), t=2)[0] == 0     # passive at the end
 
 
+def test_lagrangian_buys_nothing_worth_nothing_in_the_last_period():
+    """The health family's reward does not depend on the action, so acting in the last
+    period gains exactly 0; giving the price back left 5.6e-17 and the planner bought a visit
+    in the last period of 40 of 40 episodes (a review)."""
+    from rmab.sim import Environment
+
+    inst = health_intervention(20, horizon=6, discount=1.0, seed=0)
+    planner = LagrangianPlanner().fit(inst, seed=0)
+    for episode in range(5):
+        env = Environment(inst, seed=episode)
+        planner.reset(seed=episode)
+        acted = []
+        while not env.done:
+            actions = planner.plan(env.belief, t=env.t)
+            acted.append(int((actions > 0).sum()))
+            env.step(actions)
+        assert acted[-1] == 0 and sum(acted[:-1]) > 0, acted
+
+
 def test_finite_horizon_resolve_counts_the_periods_left():
     inst = random_instance(4, 3, 2, None, budget=1.0, seed=5).replace(horizon=6)
     planner = LagrangianPlanner(resolve_every=2).fit(inst, seed=0)
