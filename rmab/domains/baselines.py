@@ -205,7 +205,7 @@ class MyopicMIPPlanner(BaseDomainPlanner):
             self._model = domain.linear_model(get_backend(self.backend))
         except LookupError as exc:
             raise InvalidParameterError(f"MyopicMIPPlanner.backend: {exc}") from exc
-        except SolverInputError as exc:      # e.g. costs of 1e300 in the capacity rows
+        except SolverInputError as exc:      # e.g. a coefficient of 1e15 or more in a row
             raise InvalidModelError(f"{type(self).__name__}: the domain's MILP cannot be "
                                     f"built; {exc}") from exc
 

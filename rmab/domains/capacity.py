@@ -28,7 +28,13 @@ from rmab.errors import InvalidModelError, RmabWarning
 
 __all__ = ["CapacityDomain", "make_capacity", "pack"]
 
-_TOL = 1e-9
+_TOL = 1e-9     # a worker may go over by this much, relative to the instance's scale (_unit)
+
+
+def _unit(costs: np.ndarray, capacities: np.ndarray) -> float:
+    """The instance's scale, ``max(max c_j, max C_i)`` (> 0 as costs are): feasibility
+    tolerances and the MILP's rows are in this unit, so hours, minutes or 1e-10 pack alike."""
+    return max(float(costs.max(initial=0.0)), float(capacities.max(initial=0.0)))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -46,13 +52,16 @@ def pack(costs: np.ndarray, capacities: np.ndarray) -> np.ndarray | None:
     once, with a memo of failed ``(item, sorted remaining capacities)`` states (rounded, so
     float round-off does not defeat it) and the wasted-space bound: capacity left below the
     smallest remaining item is lost, and what is left must still hold the remaining items.
+    A worker may go over by ``1e-9`` of the largest cost or capacity.
     """
     costs = np.asarray(costs, dtype=np.float64)
     caps = np.asarray(capacities, dtype=np.float64)
     if costs.size == 0:
         return np.zeros(0, dtype=np.int64)
+    unit = _unit(costs, caps)
+    costs, caps = costs / unit, caps / unit              # in [0, 1]: _TOL is relative
     slack = min(costs.size, caps.size) * _TOL          # each worker may go _TOL over
-    if costs.sum() > caps.sum() + slack or costs.max() > caps.max() + _TOL:
+    if costs.sum() > caps.sum() + slack or costs.max() > caps.max(initial=0.0) + _TOL:
         return None
     order = np.argsort(-costs, kind="stable")
     c = costs[order].tolist()
@@ -61,7 +70,6 @@ def pack(costs: np.ndarray, capacities: np.ndarray) -> np.ndarray | None:
     rem = caps.tolist()
     where = [0] * len(c)
     failed = set()
-    digits = 9 - int(np.floor(np.log10(max(caps.max(), 1.0))))    # ~1e-9 relative
 
     def go(k: int) -> bool:
         if k == len(c):
@@ -69,15 +77,15 @@ def pack(costs: np.ndarray, capacities: np.ndarray) -> np.ndarray | None:
         usable = sum(r for r in rem if r + _TOL >= smallest)
         if usable + len(c) * _TOL < tail[k]:           # (each placement has _TOL slack)
             return False
-        key = (k, tuple(sorted(round(r, digits) for r in rem)))
+        key = (k, tuple(sorted(round(r, 9) for r in rem)))
         if key in failed:
             return False
         tried = set()
         for w in sorted(range(len(rem)), key=rem.__getitem__):
             r = rem[w]
-            if r + _TOL < c[k] or round(r, digits) in tried:
+            if r + _TOL < c[k] or round(r, 9) in tried:
                 continue
-            tried.add(round(r, digits))
+            tried.add(round(r, 9))
             rem[w] = r - c[k]
             where[k] = w
             if go(k + 1):
@@ -141,7 +149,7 @@ class CapacityDomain(Domain):
                                     f"len(capacities) = {cap.size} (or left out); got {budget!r}")
         c.setflags(write=False)
         cap.setflags(write=False)
-        never = np.flatnonzero(c > cap.max() + _TOL)
+        never = np.flatnonzero(c > cap.max() + _TOL * _unit(c, cap))
         if never.size:
             warnings.warn(f"{owner}: {never.size} of {arms.n_arms} arms cost more than every "
                           f"worker's capacity ({cap.max():g}) and can never be served: "
@@ -180,10 +188,11 @@ class CapacityDomain(Domain):
         still fits (the reference implementation's random action)."""
         a = np.zeros(self.n_arms, dtype=np.int64)
         arms = rng.permutation(self.n_arms)
+        tol = _TOL * _unit(self.costs, self.capacities)
         for i in rng.permutation(self.n_workers):
             left = self.capacities[i]
             for j in arms:
-                if not a[j] and self.costs[j] <= left + _TOL:
+                if not a[j] and self.costs[j] <= left + tol:
                     a[j] = 1
                     left -= self.costs[j]
         return a
@@ -206,8 +215,9 @@ class CapacityDomain(Domain):
         costs, large capacities): there HiGHS solves the compact assignment faster (measured
         in docs/domains.md).
         """
-        pairs = int((self.costs[None, :] <= self.capacities[:, None] + _TOL).sum())
-        patterns = _capacity_patterns(self.costs, self.capacities,
+        unit = _unit(self.costs, self.capacities)
+        pairs = int((self.costs[None, :] <= self.capacities[:, None] + _TOL * unit).sum())
+        patterns = _capacity_patterns(self.costs, self.capacities, _TOL * unit,
                                       limit=min(_MAX_PATTERNS, pairs * self.n_workers // 2))
         if patterns is None:
             return self._assignment_block()
@@ -227,11 +237,12 @@ class CapacityDomain(Domain):
             rows.append((np.concatenate([arms, y[use]]),
                          np.concatenate([np.ones(arms.size), -P[use, t].astype(float)]),
                          -np.inf, 0.0))
-            slots = float(counts @ np.floor((classes + _TOL) / values[t]))
+            slots = float(counts @ np.floor((classes + _TOL * unit) / values[t]))
             if slots < arms.size:
                 rows.append((arms, np.ones(arms.size), -np.inf, slots))
-        if self.costs.sum() > self.capacities.sum() + _TOL:
-            rows.append((np.arange(n), self.costs, -np.inf, float(self.capacities.sum())))
+        if self.costs.sum() > self.capacities.sum() + _TOL * unit:
+            rows.append((np.arange(n), self.costs / unit, -np.inf,
+                         float(self.capacities.sum() / unit)))
         n_vars = n + y.size
         upper = np.concatenate([np.ones(n), counts[cls_of].astype(float)])
         return build_block(n_vars, rows, np.ones(n_vars, bool), upper, n,
@@ -242,20 +253,23 @@ class CapacityDomain(Domain):
     def _assignment_block(self) -> ConstraintBlock:
         """Binary ``x_ij`` (only where ``c_j <= C_i``): ``Σ_j c_j x_ij <= C_i``,
         ``Σ_i x_ij = pull_j``; and, when it binds, the valid row ``Σ_j c_j pull_j <= Σ_i C_i``
-        on the pulls alone (the network's first-layer bounds use such rows)."""
+        on the pulls alone (the network's first-layer bounds use such rows). Costs and
+        capacities enter in units of :func:`_unit`: HiGHS's feasibility tolerance is absolute."""
         n, m = self.n_arms, self.n_workers
-        pairs = np.argwhere(self.costs[None, :] <= self.capacities[:, None] + _TOL)  # (i, j)
+        unit = _unit(self.costs, self.capacities)
+        costs, caps = self.costs / unit, self.capacities / unit
+        pairs = np.argwhere(costs[None, :] <= caps[:, None] + _TOL)  # (i, j)
         x = n + np.arange(len(pairs))
         rows = []
         for i in range(m):
             sel = pairs[:, 0] == i
-            rows.append((x[sel], self.costs[pairs[sel, 1]], -np.inf, self.capacities[i]))
+            rows.append((x[sel], costs[pairs[sel, 1]], -np.inf, caps[i]))
         for j in range(n):
             sel = pairs[:, 1] == j
             rows.append((np.concatenate([x[sel], [j]]),
                          np.concatenate([np.ones(sel.sum()), [-1.0]]), 0.0, 0.0))
-        if self.costs.sum() > self.capacities.sum() + _TOL:   # valid on the pulls alone
-            rows.append((np.arange(n), self.costs, -np.inf, float(self.capacities.sum())))
+        if costs.sum() > caps.sum() + _TOL:                   # valid on the pulls alone
+            rows.append((np.arange(n), costs, -np.inf, float(caps.sum())))
         n_vars = n + len(pairs)
         return build_block(n_vars, rows, np.ones(n_vars, bool), np.ones(n_vars), n,
                            pull_vars=np.arange(n, dtype=np.int64),
@@ -265,10 +279,12 @@ class CapacityDomain(Domain):
 _MAX_PATTERNS = 20_000
 
 
-def _capacity_patterns(costs: np.ndarray, capacities: np.ndarray, limit: int = _MAX_PATTERNS):
+def _capacity_patterns(costs: np.ndarray, capacities: np.ndarray, tol: float,
+                       limit: int = _MAX_PATTERNS):
     """Maximal packing patterns per capacity class: ``(class index (n_p,), counts (n_p,
     n_types))`` over ``np.unique(costs)`` and ``np.unique(capacities)``, or ``None`` if there
-    are more than ``limit``. Maximal: no further item of any cost fits."""
+    are more than ``limit``. Maximal: no further item of any cost fits (a worker may go over
+    by ``tol``)."""
     values = np.unique(costs)                        # ascending
     smallest = float(values[0])
     cls, rows = [], []
@@ -280,14 +296,14 @@ def _capacity_patterns(costs: np.ndarray, capacities: np.ndarray, limit: int = _
             nodes += 1
             if nodes > 20 * limit + 100_000:         # visiting, not only listing, is bounded
                 return None
-            if t == values.size or left + _TOL < values[t]:    # no item of cost >= v_t fits
-                if any(cnt) and left + _TOL < smallest:        # maximal
+            if t == values.size or left + tol < values[t]:    # no item of cost >= v_t fits
+                if any(cnt) and left + tol < smallest:        # maximal
                     cls.append(k)
                     rows.append(cnt + [0] * (values.size - len(cnt)))
                     if len(rows) > limit:
                         return None
                 continue
-            for q in range(int(np.floor((left + _TOL) / values[t])) + 1):
+            for q in range(int(np.floor((left + tol) / values[t])) + 1):
                 stack.append((t + 1, left - q * values[t], cnt + [q]))
     if not rows:
         return np.zeros(0, np.int64), np.zeros((0, values.size), np.int64)

@@ -67,7 +67,7 @@ def test_patterns_are_maximal_and_complete():
     """Every maximal count vector that fits is listed once, and nothing else (brute force
     over count vectors)."""
     costs, caps = np.array([2.0, 3, 3, 5, 2]), np.array([7.0, 4, 7])
-    cls, P = cap_mod._capacity_patterns(costs, caps)
+    cls, P = cap_mod._capacity_patterns(costs, caps, 1e-9)
     values, classes = np.unique(costs), np.unique(caps)
     for k, c in enumerate(classes):
         fits = [p for p in itertools.product(range(4), repeat=values.size)
@@ -101,3 +101,30 @@ def test_many_patterns_choose_the_assignment():
     from solvers.nn import knapsacks_from_milp         # a row on the pulls for the NN bounds
     assert len(knapsacks_from_milp(block.milp, d.n_arms)) >= 1
 
+
+
+def _rescaled(d, scale):
+    arrays = d.to_arrays()
+    return CapacityDomain.from_arrays(**{**arrays, "costs": arrays["costs"] * scale,
+                                         "capacities": arrays["capacities"] * scale})
+
+
+@pytest.mark.mip
+@pytest.mark.parametrize("scale", [1e-10, 1e-3, 1e8])
+def test_costs_and_capacities_in_any_units(scale):
+    """Hours or 1e-10: the same feasible set, random actions and MILP. The tolerance was an
+    absolute 1e-9: costs of 1e-10 in workers of capacity 1e-10 packed five arms into one
+    worker, and HiGHS's absolute feasibility tolerance made every row of the MILP slack."""
+    for d in instances()[:5] + instances()[7:9]:
+        small = _rescaled(d, scale)
+        actions = [np.array(a) for a in itertools.product((0, 1), repeat=d.n_arms)]
+        brute = [d.is_feasible(a) for a in actions]
+        assert [small.is_feasible(a) for a in actions] == brute
+        for s in range(5):
+            assert np.array_equal(small.sample_action(seed=s), d.sample_action(seed=s))
+        block = small._build_block()
+        assert _feasible_set(block, d.n_arms) == brute
+    tiny = CapacityDomain.from_arrays(**_arms(5, np.random.default_rng(0)), costs=[1e-10] * 5,
+                                      capacities=[1e-10])
+    assert not tiny.is_feasible(np.array([1, 1, 0, 0, 0]))
+    assert cap_mod.pack(np.array([1e-10] * 5), np.array([1e-10])) is None

@@ -102,16 +102,30 @@ def test_myopic_with_one_dominant_gain_stays_exact():
 
 @pytest.mark.mip
 def test_solver_input_errors_become_typed_errors():
-    """Costs of 1e300 (HiGHS takes coefficients below 1e15) and gains of -inf reached the
-    command line as a raw SolverInputError traceback (a domain review)."""
+    """Rows HiGHS refuses (coefficients of 1e15 or more) and gains of -inf reached the command
+    line as a raw SolverInputError traceback (a domain review). Capacity costs of 1e300 went
+    in so; they now enter in units of the largest cost or capacity and plan as costs of 1."""
     from rmab.domains import CapacityDomain
+    from rmab.domains.base import build_block
     from rmab.errors import InvalidModelError
 
     rng = np.random.default_rng(0)
     up = np.column_stack([rng.uniform(0, 0.2, 5), rng.uniform(0.7, 0.9, 5)])
     rewards = np.tile([0.1, 0.15, 0.2, 3.0], (5, 1))
-    huge = CapacityDomain.from_arrays(up_prob=up, rewards=rewards, costs=np.full(5, 1e300),
-                                      capacities=[1e300, 1e300])
+    states = _states(5, 0)
+    plans = [make_domain_planner("myopic").fit(CapacityDomain.from_arrays(
+        up_prob=up, rewards=rewards, costs=np.full(5, s), capacities=[s, s])).plan(states)
+        for s in (1.0, 1e300)]
+    assert np.array_equal(*plans) and plans[0].sum() == 2
+
+    class HugeRow(CapacityDomain):          # a user's domain with a row HiGHS refuses
+        def _build_block(self):
+            n = self.n_arms
+            return build_block(n, [(np.arange(n), np.full(n, 1e300), -np.inf, 1e300)],
+                               np.ones(n, bool), np.ones(n), n, pull_vars=np.arange(n))
+
+    huge = HugeRow.from_arrays(up_prob=up, rewards=rewards, costs=np.ones(5),
+                               capacities=[1.0, 1.0])
     with pytest.raises(InvalidModelError, match="MyopicMIPPlanner: the domain's MILP cannot "
                                                 "be built; .*below 1e\\+15"):
         make_domain_planner("myopic").fit(huge)
