@@ -297,10 +297,11 @@ class BeliefWhittleResult(CompactRepr):
     resolution : int or None
         Grid resolution; None when the beliefs were given (then :meth:`index_at` is not
         available).
-    prices : (n_arms, n_prices + n_states (n_actions - 1))
+    prices : (n_arms, n_prices + P n_states (n_actions - 1))
         Prices PBVI was solved at for each arm, sorted: evenly spaced over that arm's fully
-        observed indices, and those indices; their plans, re-priced exactly, give the values
-        between.
+        observed indices, and those indices (``P = 1``; on a finite horizon every period's,
+        ``P = H``, each distinct price solved once); their plans, re-priced exactly, give the
+        values between.
     discount, seconds
     horizon : int or None
         Finite horizon ``H``: then ``indices`` is (H, n_arms, G, n_actions - 1), one table per
@@ -411,7 +412,8 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
         Compute the indices at these beliefs instead of a grid (any number of states).
     n_prices : int >= 2
         Evenly spaced prices per arm; PBVI is also solved at the arm's fully observed indices
-        (``n_prices + S (A - 1)`` solves).
+        (``n_prices + S (A - 1)`` solves; on a finite horizon at every period's, at most
+        ``n_prices + H S (A - 1)``).
     value_tol : float
         PBVI tolerance, in units of each arm's reward spread ``r_max - r_min`` (so that the
         indices scale with the rewards).
@@ -421,7 +423,8 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
         Finite horizon ``H`` (then ``discount`` may be 1): finite-horizon PBVI
         (:func:`rmab.values.finite_pbvi.solve_finite_pbvi`) at each price, its plans pooled per
         period, and the index of period ``t`` from the lookahead onto period ``t + 1``'s
-        envelope (nothing after the last). Price hints from :func:`finite_whittle_indices`.
+        envelope (nothing after the last). Prices from every period's
+        :func:`finite_whittle_indices`.
     seed : int, SeedSequence or Generator (PBVI's belief sampling)
     """
     owner = "belief_whittle_indices"
@@ -458,14 +461,15 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
     else:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", IndexabilityWarning)
-            hints = finite_whittle_indices(mdp, horizon=horizon, discount=discount).indices[0]
+            hints = finite_whittle_indices(mdp, horizon=horizon, discount=discount).indices
+        hints = hints.transpose(1, 0, 2, 3)                   # (K, H, S, A-1): every period
     entropy = int(as_generator(seed, f"{owner}.seed").integers(2**63))
     center = grid.mean(axis=0)
     periods = 1 if horizon is None else horizon
     indices = np.empty((periods, len(first), len(grid), arms.n_actions - 1))
     indexable = np.empty(len(first), dtype=bool)
     unit, spread = _price_units(uarms), _reward_spreads(uarms)
-    prices = np.empty((len(first), n_prices + hints[0].size))
+    prices = []
     for u in range(len(first)):
         # each arm's own prices: a shared grid spanning every arm's indices left arms with
         # small indices few prices near theirs (indices and verdicts depended on the stack)
@@ -475,11 +479,12 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
         even = np.linspace(min(0.0, hint.min()) - 0.25 * span, hint.max() + 0.25 * span,
                            n_prices)
         # and the fully observed indices themselves, where the corner beliefs' indices are
-        # (the even prices alone missed them by up to 1.5e-2 on 4 states); a level optimal at
+        # (the even prices alone missed them by up to 1.5e-2 on 4 states; a finite horizon's
+        # later periods, by 1.3e-3 from the first period's alone); a level optimal at
         # every price or none, or left unset by a homotopy at its step limit (NaN), gets an
         # end price solved twice
         at = np.nan_to_num(hints[u].ravel(), nan=even[0], posinf=even[-1], neginf=even[0])
-        prices[u] = np.sort(np.concatenate([even, np.clip(at, even[0], even[-1])]))
+        prices.append(np.sort(np.concatenate([even, np.clip(at, even[0], even[-1])])))
         one = uarms.select([u])
         rng = np.random.default_rng([entropy, *_arm_words(one)])   # not the arm's position
         if horizon is None:
@@ -490,7 +495,7 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
             pools = _finite_pooled_plans(one, prices[u], horizon, discount, center, resolution,
                                          rng)[1:]
             bracket = _price_bracket(one, discount, horizon)
-        checks = np.linspace(prices[u, 0], prices[u, -1], check_prices)
+        checks = np.linspace(prices[u][0], prices[u][-1], check_prices)
         indexable[u] = True
         for t, (plans, plan_costs) in enumerate(pools):
             model = _LookaheadModel(one, 0, grid, plans, plan_costs, discount)
@@ -503,7 +508,7 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
     indexable = indexable[inverse]
     _warn_not_indexable(owner, indexable)
     indices = indices[:, inverse] if horizon is not None else indices[0, inverse]
-    return BeliefWhittleResult(grid, indices, indexable, resolution, prices[inverse],
+    return BeliefWhittleResult(grid, indices, indexable, resolution, np.stack(prices)[inverse],
                                discount, time.perf_counter() - start, horizon)
 
 
@@ -534,7 +539,7 @@ def _finite_pooled_plans(arm, prices, horizon, discount, center, resolution, rng
 
     plans = [[] for _ in range(horizon)]
     costs = [[] for _ in range(horizon)]
-    for price in prices:
+    for price in np.unique(prices):         # a price solved twice adds no plan
         sol = solve_finite_pbvi(arm, horizon=horizon, price=float(price), discount=discount,
                                 initial_belief=center, grid=resolution, seed=rng).solves[0]
         for t, period in enumerate(sol.periods):
