@@ -206,9 +206,12 @@ def _solve_one(batch: Batch, planner: str, params: dict, seed) -> BatchOutcome:
                 pass
         raise error from exc
     scores = getattr(getattr(model, "last_stats", None), "scores", None)
-    if scores is not None:
-        scores = np.asarray(scores, dtype=np.float64)
-        scores = scores if scores.shape == (inst.n_arms,) else None
+    if scores is not None:          # a user planner's scores: one number per arm, or none
+        try:
+            scores = np.asarray(scores, dtype=np.float64)
+        except (TypeError, ValueError):
+            scores = None
+        scores = scores if scores is not None and scores.shape == (inst.n_arms,) else None
     return BatchOutcome(batch.batch_id, batch.arm_ids, actions, costs, scores,
                         batch.action_names, inst.budget, time.perf_counter() - start)
 

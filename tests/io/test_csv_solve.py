@@ -68,6 +68,29 @@ def test_scores_empty_when_planner_sets_none(tmp_path):
     assert {r["score"] for r in rows} == {""} and {r["action"] for r in rows} == {"0"}
 
 
+def test_scores_that_are_not_numbers_are_left_out(tmp_path, monkeypatch):
+    """A user planner's scores of strings raised a raw ValueError after the batch's own
+    error handling: every batch was lost (a planners review). Like scores of the wrong
+    shape, they are left out of that batch's rows."""
+    import rmab.io.batch as batch_mod
+    from rmab.planners.baselines import NoActionPlanner
+
+    class OddScores(NoActionPlanner):
+        def _plan(self, beliefs, t):
+            n = beliefs.shape[0]
+            self.last_stats.scores = ["x"] * n if n == 3 else np.arange(n) + 0.5
+            return np.zeros(n, dtype=np.int64)
+
+    monkeypatch.setattr(batch_mod, "make_planner", lambda name, **params: OddScores())
+    out = tmp_path / "out.csv"
+    result = solve_batches(EXAMPLE, "no-action", out=out)
+    assert result.ok and result.rows_written == 15
+    rows = _read_out(out)
+    odd = [b.batch_id for b in read_batches(EXAMPLE) if b.n_arms == 3]
+    assert odd and {r["score"] for r in rows if r["batch_id"] in odd} == {""}
+    assert {r["score"] for r in rows if r["batch_id"] not in odd} >= {"0.5", "1.5"}
+
+
 def test_seeds_per_batch_do_not_depend_on_other_batches(tmp_path):
     batches = read_batches(EXAMPLE)
     whole = solve_batches(batches, "random", seed=7)
@@ -548,3 +571,19 @@ def test_a_numeric_batch_id_is_taken_as_text():
 
     batch = Batch(7, [1, np.int64(2), "c"], health_intervention(3, seed=0))
     assert batch.batch_id == "7" and batch.arm_ids == ("1", "2", "c")
+
+
+def test_the_output_shown_in_the_csv_docs(tmp_path):
+    """docs/csv.md shows rows of ``rmab solve`` on the shipped example (myopic) and p001's
+    whittle score; the latter went stale when the belief indices changed."""
+    text = (EXAMPLE.parents[1] / "docs" / "csv.md").read_text()
+    shown = re.search(r"```\nbatch_id,arm_id,action,action_name,cost,score\n(.*?)```", text,
+                      re.S).group(1).split()
+    solve_batches(EXAMPLE, "myopic", out=tmp_path / "m.csv")
+    lines = (tmp_path / "m.csv").read_text().split()
+    assert shown and all(row in lines for row in shown)
+    solve_batches(EXAMPLE, "whittle", out=tmp_path / "w.csv")
+    p001 = next(r for r in _read_out(tmp_path / "w.csv") if r["arm_id"] == "p001")
+    said = re.search(r"`p001` above has action (\d) and score ([\d.]+)", text)
+    assert p001["action"] == said.group(1)
+    assert f"{float(p001['score']):.4f}" == said.group(2)
