@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rmab._validation import as_float_array, as_generator
+from rmab._validation import PROB_TOL, as_float_array, as_generator
 from rmab.belief import _kernels
 from rmab.errors import ImpossibleSignalError, InvalidParameterError
 from rmab.models.arms import MDPArms, POMDPArms
@@ -25,9 +25,10 @@ __all__ = ["update_beliefs", "signal_probabilities", "sample_next", "sample_stat
 def check_beliefs(owner: str, beliefs, n_arms: int, n_states: int, field: str = "beliefs"
                   ) -> np.ndarray:
     """Beliefs as a C-contiguous float64 array (n_arms, n_states) on the simplex (real numbers
-    only: strings and complex numbers are refused); errors name ``owner.field``. A finite
-    C-contiguous float64 array is returned as it is (the simulator's hot path: no copy);
-    anything else is converted."""
+    only: strings and complex numbers are refused); errors name ``owner.field``. Entries in
+    ``[-1e-9, 0)`` count as 0 (in a copy). A finite C-contiguous float64 array of entries
+    >= 0 is returned as it is (the simulator's hot path: no copy); anything else is
+    converted."""
     fast = (isinstance(beliefs, np.ndarray) and beliefs.dtype == np.float64
             and beliefs.flags.c_contiguous and np.isfinite(beliefs).all())
     b = beliefs if fast else as_float_array(owner, field, beliefs,
@@ -39,7 +40,9 @@ def check_beliefs(owner: str, beliefs, n_arms: int, n_states: int, field: str = 
         raise InvalidParameterError(f"{owner}.{field}: must have shape (n_arms={n_arms}, "
                                     f"n_states={n_states}); got {b.shape}{hint}")
     bad = b < 0.0
-    if bad.any():
+    if bad.any() and (b >= -PROB_TOL).all():     # the rounding of e.g. 1 - 0.9 - 0.1, as
+        b = np.where(bad, 0.0, b)                 # the models' rows (a copy, never the input)
+    elif bad.any():
         n, s = (int(i) for i in np.argwhere(bad)[0])
         raise InvalidParameterError(f"{owner}.{field}: must be finite and >= 0; got {b[n, s]} "
                                     f"(arm {n}, state {s})")

@@ -323,6 +323,24 @@ def test_belief_tolerance_is_loose_enough_for_accumulated_rounding(arms3):
     np.testing.assert_allclose(post.sum(axis=1), 1.0, rtol=0, atol=1e-12)
 
 
+def test_rounding_below_zero_counts_as_zero_as_in_instances(arms3):
+    """``1 - 0.9 - 0.1`` is -2.8e-17: Instance takes such an initial belief as 0, while
+    update_beliefs refused it (a models review). Entries in [-1e-9, 0) are 0 now, in a copy;
+    below that they are still refused."""
+    b = np.array(B, dtype=float)
+    b[0] = [1.0, 1 - 0.9 - 0.1]
+    assert b[0, 1] < 0
+    given = b.copy()
+    post = update_beliefs(arms3, b, A, S)
+    np.testing.assert_array_equal(b, given)
+    np.testing.assert_allclose(post, update_beliefs(arms3, np.clip(b, 0, None), A, S),
+                               rtol=0, atol=0)
+    assert check_beliefs("x", b, 3, 2)[0, 1] == 0.0
+    b[0] = [1.0 + 2e-9, -2e-9]
+    with pytest.raises(InvalidParameterError, match=r"must be finite and >= 0; got -2e-09"):
+        update_beliefs(arms3, b, A, S)
+
+
 @pytest.mark.parametrize("actions, shown", [
     (np.array([np.inf, 0.0, 0.0]), "inf"),
     (np.array([2**64 - 1, 0, 0], dtype=np.uint64), "18446744073709551615"),
