@@ -17,20 +17,21 @@ the expected reward earned in state ``s`` under ``a`` (``values: cost`` negates 
 that depends on neither ``s'`` nor ``o`` (``R: a : s : * : * 1.5``) is taken exactly. The
 format has no action costs: they default to zero; :func:`write_pomdp` records non-zero costs
 in an ``# rmab-costs:`` comment, which :func:`read_pomdp` reads back and other tools ignore.
-Rows of ``T`` and ``O`` must sum to 1 within ``1e-5``; rows off by more than ``1e-12`` are
+Rows of ``T`` and ``O`` must sum to 1 within ``1e-5``; rows off by more than ``1e-9`` are
 renormalised. A ``start:`` vector must sum to 1 within ``1e-5`` too and is divided by its sum.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from rmab._validation import DECIMAL, PROB_TOL, as_float_array, check_number, check_path
-from rmab.errors import InvalidModelError, InvalidParameterError, POMDPFormatError, RmabError
+from rmab.errors import InvalidModelError, InvalidParameterError, POMDPFormatError
 from rmab.models.arms import POMDPArms
 from rmab.models.instance import Instance
 from rmab.models.storage import atomic_write
@@ -42,7 +43,10 @@ _PREAMBLE = ("discount", "values", "states", "actions", "observations")
 _RESERVED = frozenset(_PREAMBLE + ("start", "include", "exclude", "uniform", "identity",
                                    "reset", "T", "O", "R"))
 _MAX_ENTRIES = 50_000_000   # dense T, O and R entries read (400 MB of float64)
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-.]*")
+# names write_pomdp keeps: the format's STRING token, not a keyword of its grammar
+# (pomdp-solve's lexer also has 'reward' and 'cost'); others are written as a count
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_\-]*")
+_KEYWORDS = _RESERVED | {"reward", "cost"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,14 +84,25 @@ class PomdpModel:
         object.__setattr__(self, "start", start)
         for attr, n in (("state_names", self.arms.n_states), ("action_names", self.arms.n_actions),
                         ("obs_names", self.arms.n_obs)):
-            names = tuple(getattr(self, attr)) or tuple(str(i) for i in range(n))
+            given = getattr(self, attr)
+            try:                                   # a str would be split into its letters
+                names = None if isinstance(given, str) else tuple(given)
+            except TypeError:
+                names = None
+            if names is None:
+                raise InvalidModelError(f"PomdpModel.{attr}: must be a sequence of {n} names "
+                                        f"(str); got {given!r}")
+            names = names or tuple(str(i) for i in range(n))
             if len(names) != n:
                 raise InvalidModelError(f"PomdpModel.{attr}: must hold {n} names; got "
                                         f"{len(names)}")
             if not all(isinstance(x, str) for x in names):
                 raise InvalidModelError(f"PomdpModel.{attr}: must be strings; got "
                                         f"{names!r}")
-            object.__setattr__(self, attr, names)
+            object.__setattr__(self, attr, tuple(map(str, names)))   # np.str_ to str
+        if not isinstance(self.metadata, Mapping):
+            raise InvalidModelError(f"PomdpModel.metadata: must be a mapping (dict); got "
+                                    f"{type(self.metadata).__name__}")
 
     def to_instance(self, *, budget: float = 0.0, horizon: int | None = None,
                     name: str | None = None) -> Instance:
@@ -452,13 +467,15 @@ class _Reader:
                 raise POMDPFormatError(what + " (never set)", file=tk.file)
             off = np.abs(sums - 1.0) > PROB_TOL       # rows the arms take stay bit-for-bit
             arr[off] /= sums[off][:, None]
-        # r(s, a) = Σ_{s', o} T(s'|s,a) O(o|s',a) R(a, s, s', o), summed around R(a, s, 0, 0)
-        # (T and O rows sum to 1), so that a reward that depends on neither s' nor o is exact
-        base = self.r[:, :, :1, :1]
+        # r(s, a) = Σ_{s', o} T(s'|s,a) O(o|s',a) R(a, s, s', o); a reward that depends on
+        # neither s' nor o is taken as it is (rows summing to 1 within 1e-9 would scale it).
+        # Summed around R(a, s, 0, 0) instead, an unlikely large R(a, s, 0, 0) cancelled the
+        # others (-1e12 there read a certain 0.1 as 0.09998)
+        base = self.r[:, :, 0, 0]
+        constant = (self.r == base[:, :, None, None]).all(axis=(2, 3))
         with np.errstate(over="ignore", invalid="ignore"):
-            rewards = self.sign * (base[:, :, 0, 0].T
-                                   + np.einsum("ast,ato,asto->sa", self.t, self.o,
-                                               self.r - base))
+            direct = np.einsum("ast,ato,asto->as", self.t, self.o, self.r)
+            rewards = self.sign * np.where(constant, base, direct).T
         if not np.all(np.isfinite(rewards)):       # finite entries, an infinite expectation
             s, a = (int(x) for x in np.argwhere(~np.isfinite(rewards))[0])
             raise POMDPFormatError(f"R: the expected reward of action "
@@ -503,7 +520,8 @@ def read_pomdp(path) -> PomdpModel:
     check_path("read_pomdp", path)
     path = Path(path)
     if not path.is_file():
-        raise RmabError(f"read_pomdp.path: must be an existing file; got {str(path)!r}")
+        raise InvalidParameterError(f"read_pomdp.path: must be an existing file; got "
+                                    f"{str(path)!r}")
     try:
         raw = path.read_bytes()
         text = raw.decode("utf-8-sig")
@@ -521,8 +539,8 @@ def read_pomdp(path) -> PomdpModel:
                                f"{column} (saved in another encoding?)", file=path,
                                line=len(breaks) + 1) from exc
     except OSError as exc:
-        raise RmabError(f"read_pomdp.path: must be a readable file; got {str(path)!r} "
-                        f"({exc})") from exc
+        raise InvalidParameterError(f"read_pomdp.path: must be a readable file; got "
+                                    f"{str(path)!r} ({exc})") from exc
     return parse_pomdp(text, file=path)
 
 
@@ -537,7 +555,7 @@ def _fmt(x: float) -> str:
 def _names(given, n):
     names = tuple(given) if given else ()
     if names and len(names) == n and all(_NAME.fullmatch(x) for x in names) \
-            and len(set(names)) == n and not _RESERVED.intersection(names):
+            and len(set(names)) == n and not _KEYWORDS.intersection(names):
         return " ".join(names)
     return str(n)
 

@@ -183,6 +183,15 @@ def test_write_arms_directly_and_refuse_bad_input(tmp_path):
         PomdpModel(arms, 0.9, [np.nan, np.nan])
     with pytest.raises(InvalidModelError, match=r"PomdpModel\.start: must be an array of num"):
         PomdpModel(arms, 0.9, ["0.5", "0.5"])
+    # raw TypeError / AttributeError, and a str split into letters (a models review)
+    for names in (None, 5, "ab"):
+        with pytest.raises(InvalidModelError, match=r"PomdpModel\.state_names: must be a "
+                                                    r"sequence of 2 names \(str\); got"):
+            PomdpModel(arms, 0.9, [0.5, 0.5], state_names=names)
+    with pytest.raises(InvalidModelError, match=r"PomdpModel\.metadata: must be a mapping"):
+        PomdpModel(arms, 0.9, [0.5, 0.5], metadata=None)
+    assert PomdpModel(arms, 0.9, [0.5, 0.5], state_names=np.array(["x", "y"])).state_names \
+        == ("x", "y")
 
 
 def test_write_replaces_a_models_discount_and_start(tmp_path):
@@ -209,6 +218,16 @@ def test_bom_one_state_start_and_reserved_names_round_trip(tmp_path):
     # a name the grammar cannot hold (a line break) too
     named = PomdpModel(arms, 0.9, [0.5, 0.5], state_names=["a\n", "a"])
     assert read_pomdp(write_pomdp(named, tmp_path / "n.pomdp")).state_names == ("0", "1")
+    # and names pomdp-solve's lexer does not take as a name: its keywords 'reward' and
+    # 'cost', a leading '_', a '.' (written as given before a models review)
+    for names in (["reward", "cost"], ["_go", "stay"], ["a.b", "c"]):
+        named = PomdpModel(arms, 0.9, [0.5, 0.5], state_names=names)
+        path = write_pomdp(named, tmp_path / "k.pomdp")
+        assert "states: 2\n" in path.read_text()
+        assert read_pomdp(path).state_names == ("0", "1")
+    named = PomdpModel(arms, 0.9, [0.5, 0.5], state_names=["Low-1", "high_2"])
+    assert read_pomdp(write_pomdp(named, tmp_path / "k.pomdp")).state_names == ("Low-1",
+                                                                                 "high_2")
 
 
 BAD = [
@@ -273,20 +292,38 @@ def test_format_error_is_one_class_in_rmab_errors():
 
 def test_rewards_whose_expectation_overflows(recwarn):
     """Finite entries of +-1e308 summed to inf: numpy's overflow warning, then an error on
-    POMDPArms.rewards naming no line or entry (an input review)."""
-    text = ("discount: 0.9\nvalues: reward\nstates: 2\nactions: 1\nobservations: 2\n"
-            "T: * uniform\nO: * uniform\nR: * : * : 0 : 0 1e308\nR: * : * : 1 : 1 -1e308\n")
+    POMDPArms.rewards naming no line or entry (an input review). Their expectation, 0, is now
+    read as it is; the largest floats over rows that sum to 1 + 5e-10 (within the tolerance
+    kept as given) still overflow, with the error naming the action and state."""
+    head = "discount: 0.9\nvalues: reward\nstates: 2\nactions: 1\nobservations: 2\n"
+    text = head + ("T: * uniform\nO: * uniform\nR: * : * : 0 : 0 1e308\n"
+                   "R: * : * : 1 : 1 -1e308\n")
+    assert parse_pomdp(text).arms.rewards.ravel().tolist() == [0.0, 0.0]
+    top = float(np.finfo(float).max)
+    text = head + (f"T: *\n0.5 0.5000000005\n0.5 0.5000000005\nO: * uniform\n"
+                   f"R: * : * : * : * {top!r}\nR: * : * : 1 : 1 {float(np.nextafter(top, 0))!r}\n")
     with pytest.raises(POMDPFormatError, match=r"R: the expected reward of action '0' in state "
                                                r"'0' must be finite; its entries \(up to "
-                                               r"1e\+308\) overflow float64"):
+                                               r"1\.8e\+308\) overflow float64"):
         parse_pomdp(text)
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_expected_rewards_do_not_cancel_against_an_unlikely_large_one():
+    """Summed around R(a, s, 0, 0), a large reward where no path leads cancelled the others:
+    a certain 0.1 was read as 0.09998 beside -1e12 and as 0 beside 1e16 (a models review)."""
+    for big in (-1e6, -1e12, 1e16):
+        text = ("discount: 0.9\nvalues: reward\nstates: 2\nactions: 1\nobservations: 2\n"
+                f"T: 0 : * : 1 1\nO: * uniform\nR: 0 : * : 0 : * {big!r}\n"
+                "R: 0 : * : 1 : * 0.1\n")
+        assert parse_pomdp(text).arms.rewards.ravel().tolist() == [0.1, 0.1]
 
 
 def test_rows_never_set_and_other_reader_errors(tmp_path):
     with pytest.raises(POMDPFormatError, match=r"O: row .* must sum to 1; got 0 \(never set\)"):
         parse_pomdp(HEAD + "T: * identity\n")
-    with pytest.raises(RmabError, match=r"read_pomdp\.path: must be an existing file"):
+    with pytest.raises(InvalidParameterError, match=r"read_pomdp\.path: must be an existing "
+                                                    r"file"):
         read_pomdp(tmp_path / "missing.pomdp")
     with pytest.raises(InvalidParameterError, match=r"parse_pomdp\.text: must be a string"):
         parse_pomdp(b"discount: 0.5")
