@@ -101,7 +101,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--paired", metavar="PLANNER", default=None,
                         help="also print every other planner's paired difference against "
                              "PLANNER (same episodes, so most noise cancels), with its CI and "
-                             "whether it is resolved")
+                             "whether it is resolved; a domain comparison over several seeds "
+                             "adds the table over seeds (its CI counts the spread between "
+                             "instances)")
     parser.add_argument("--out", metavar="CSV", default=None,
                         help="write the table as CSV (a path ending in .csv)")
     parser.add_argument("--episodes-out", metavar="CSV", default=None,
@@ -266,6 +268,9 @@ def _report(result, args) -> int:
     if args.paired is not None:
         print()
         print(result.paired_table(args.paired))
+        if len(getattr(result, "seeds", ())) > 1:     # a domain comparison over instances
+            print()
+            print(result.paired_table(args.paired, over="seeds"))
     return 0
 
 

@@ -45,6 +45,12 @@ REFERENCE = "random"
 FORMAT = "rmab-domain-comparison"         # rmab.sim.load_comparison reads it
 
 
+def _check_over(owner: str, over) -> None:
+    if not isinstance(over, str) or over not in ("episodes", "seeds"):
+        raise InvalidParameterError(f"{owner}.over: must be 'episodes' or 'seeds'; got "
+                                    f"{over!r}")
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class DomainComparisonResult(CompactRepr):
     """Scores of several planners on one or more instances.
@@ -95,16 +101,25 @@ class DomainComparisonResult(CompactRepr):
         return np.array([mean_ci(self.rewards[:, p], 0.95)[1]
                          for p in range(len(self.planners))])
 
-    def paired_difference(self, first: str, second: str,
-                          confidence: float = 0.95) -> PairedDifferenceResult:
+    def paired_difference(self, first: str, second: str, confidence: float = 0.95,
+                          over: str = "episodes") -> PairedDifferenceResult:
         """``first - second``: both planners played the same starts and random numbers, so the
-        difference of their per-step rewards is paired; its mean over seeds and episodes, with
-        the seeds as strata (:attr:`sem_reward`'s rule; ``episodes`` counts the pairs)."""
-        confidence = check_number("DomainComparisonResult.paired_difference", "confidence",
-                                  confidence, low=0.0, high=1.0, low_open=True, high_open=True)
+        difference of their per-step rewards is paired.
+
+        ``over="episodes"``: its mean over seeds and episodes with the seeds as strata
+        (:attr:`sem_reward`'s rule; ``episodes`` counts the pairs): the interval holds for
+        *these* instances. ``over="seeds"``: the mean of each seed's mean difference, with
+        the Student-t interval over the seeds (``n_seeds - 1`` degrees of freedom; NaN with
+        one seed): the interval holds for instances drawn from the generator, so the spread
+        between instances counts. ``episodes`` then counts the seeds."""
+        owner = "DomainComparisonResult.paired_difference"
+        confidence = check_number(owner, "confidence", confidence, low=0.0, high=1.0,
+                                  low_open=True, high_open=True)
+        _check_over(owner, over)
         rows = [self._index(name, field) for name, field in ((first, "first"),
                                                              (second, "second"))]
         d = self.rewards[:, rows[0]] - self.rewards[:, rows[1]]            # (seeds, episodes)
+        d = d if over == "episodes" else d.mean(axis=1)
         mean, se, lo, hi = mean_ci(d, confidence)
         return PairedDifferenceResult(first, second, mean, se, lo, hi, d.size, confidence)
 
@@ -115,13 +130,20 @@ class DomainComparisonResult(CompactRepr):
             raise InvalidParameterError(f"DomainComparisonResult.{method}.{field}: must be one "
                                         f"of {list(self.planners)}; got {name!r}") from None
 
-    def paired_table(self, reference: str) -> str:
-        """Every other planner's :meth:`paired_difference` against ``reference``, as an
-        aligned text table with a verdict per row (the interval above, below or around 0)."""
+    def paired_table(self, reference: str, over: str = "episodes") -> str:
+        """Every other planner's :meth:`paired_difference` against ``reference`` (``over``
+        episodes or seeds), as an aligned text table with a verdict per row (the interval
+        above, below or around 0)."""
         self._index(reference, "reference", "paired_table")
-        diffs = [self.paired_difference(name, reference) for name in self.planners
+        _check_over("DomainComparisonResult.paired_table", over)
+        diffs = [self.paired_difference(name, reference, over=over) for name in self.planners
                  if name != reference]
-        return paired_table(diffs, reference, 4, "per-step rewards")
+        n = len(self.seeds)
+        scope = (f"; over the episodes of {n} instances (seeds as strata): the CI holds for "
+                 f"these instances" if over == "episodes" and n > 1 else
+                 f"; each seed's mean, the CI over {n} seeds: it holds for instances drawn "
+                 f"from the generator" if over == "seeds" else "")
+        return paired_table(diffs, reference, 4, "per-step rewards") + scope
 
     def save(self, path) -> None:
         """Write the whole comparison, every episode's reward and start included, to ``path``
@@ -288,11 +310,17 @@ def _planners(planners, horizon: int) -> list:
     """Planner objects for ``planners``: a name is made, for ``horizon`` periods if it plans
     for a number of periods (``DomainPlannerSpec.horizon``); a planner object for another
     number of periods is refused."""
-    from rmab.domains.baselines import DOMAIN_PLANNERS, make_domain_planner
+    from rmab.domains.baselines import DOMAIN_PLANNERS, DomainPlanner, make_domain_planner
 
     if isinstance(planners, str) or not hasattr(planners, "__iter__"):
         raise InvalidParameterError(f"evaluate_domain.planners: must be a sequence of names or "
                                     f"planners; got {planners!r}")
+    planners = list(planners)
+    for i, p in enumerate(planners):    # None reached p.name as a raw AttributeError
+        if not isinstance(p, (str, DomainPlanner)):
+            raise InvalidParameterError(f"evaluate_domain.planners[{i}]: must be a domain "
+                                        f"planner name or object (fit, reset, plan, name); "
+                                        f"got {type(p).__name__}")
     made = [p if not isinstance(p, str) else
             make_domain_planner(p, horizon=horizon)
             if getattr(DOMAIN_PLANNERS.get(p), "horizon", False) else make_domain_planner(p)
@@ -396,23 +424,30 @@ def _progress_bar(total: int, progress, owner: str):
 
 
 def evaluate_domain(domain: Domain, planners=("no-action", "random", "sampling", "myopic",
-                                              "iterative-myopic"), *, episodes: int = 50,
-                    horizon: int = 20, p_high: float = 0.2, seed=0, starts=None,
-                    bound: bool = False, progress: bool = False) -> DomainComparisonResult:
+                                              "iterative-myopic"), *,
+                    episodes: int | None = None, horizon: int = 20, p_high: float = 0.2,
+                    seed=0, starts=None, bound: bool = False,
+                    progress: bool = False) -> DomainComparisonResult:
     """Evaluate ``planners`` (names from :data:`~rmab.domains.baselines.DOMAIN_PLANNERS` or
     planner objects) on one instance with the paper's protocol (module docstring). RANDOM is
     added if missing (it is the normalisation reference). Every action is checked feasible.
     ``starts``: int (episodes, n_arms), the episodes' start states instead of Bernoulli(p_high)
-    draws (another implementation's, to compare on its episodes; ``episodes`` is then their
-    number). ``bound``: also compute the LP bound from every start (module docstring).
+    draws (another implementation's, to compare on its episodes). ``episodes``: 50 by default,
+    or the number of ``starts``. ``bound``: also compute the LP bound from every start (module
+    docstring).
     ``progress``: a progress bar on stderr (the planner in play beside it)."""
     if not isinstance(domain, Domain):
         raise InvalidParameterError(f"evaluate_domain.domain: must be a Domain; got "
                                     f"{type(domain).__name__}")
+    check_flag("evaluate_domain", "bound", bound)
     if starts is not None:
         starts = _check_starts(domain, starts)
+        if episodes is not None and episodes != len(starts):   # silently replaced before
+            raise InvalidParameterError(f"evaluate_domain.episodes: must be the number of "
+                                        f"starts ({len(starts)}) or left out; got {episodes!r}")
         episodes = len(starts)
-    episodes, horizon, p_high = _check_protocol(episodes, horizon, p_high)
+    episodes, horizon, p_high = _check_protocol(50 if episodes is None else episodes, horizon,
+                                                p_high)
     made = _planners(planners, horizon)
     with _progress_bar(len(made) * episodes, progress, "evaluate_domain") as bar:
         return _evaluate(domain, made, episodes, horizon, p_high, seed, bound, bar, starts)
@@ -446,6 +481,7 @@ def compare_domain(kind: str, *, n_arms: int = 20, budget: int = 5, seeds=(0, 1,
     ``progress``."""
     from rmab.domains import make_domain
 
+    check_flag("compare_domain", "bound", bound)
     episodes, horizon, p_high = _check_protocol(episodes, horizon, p_high)
     if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
         raise InvalidParameterError(f"compare_domain.seeds: must be a sequence of instance "

@@ -27,12 +27,26 @@ N_FIELDS = 3
 class Runner:
     """Planners fitted to one instance plus an environment: plays episodes for all of them."""
 
-    def __init__(self, instance, planners, fit_seed: int, horizon: int):
+    def __init__(self, instance, planners, fit_seed: int, horizon: int,
+                 record: list | None = None):
+        """Fit every planner. ``record`` (in a worker process): a list that keeps the fits'
+        warnings, each as ``(caught_record, where)``, instead of showing them."""
         for planner in planners:
+            name = getattr(planner, "name", type(planner).__name__)
+            where = f"{_FIT} {name!r}"
             try:
-                planner.fit(instance, seed=fit_seed)
+                if record is None:
+                    planner.fit(instance, seed=fit_seed)
+                else:
+                    with warnings.catch_warnings(record=True) as caught:
+                        warnings.simplefilter("always")
+                        try:
+                            planner.fit(instance, seed=fit_seed)
+                        finally:
+                            record.extend((sendable(caught_record(w)), where) for w in caught)
+            except Warning as exc:          # made an error by the caller's filters
+                raise_in(exc, where)
             except (InvalidParameterError, InvalidModelError) as exc:   # says which planner
-                name = getattr(planner, "name", type(planner).__name__)
                 try:
                     error = type(exc)(f"planner {name!r} does not apply to this instance: "
                                       f"{exc} (leave it out: planners= / --planners)")
@@ -94,7 +108,7 @@ def check_picklable(labels, planners) -> None:
 _RUNNER: Runner | None = None
 _INIT_ERROR: BaseException | None = None
 _CAUGHT: list = []          # (caught_record, where) of this worker, not yet sent
-_FIT = "fitting the planners"
+_FIT = "fitting planner"    # where a fit's warnings come from: "fitting planner 'name'"
 
 
 def _init_worker(instance, planners, fit_seed, horizon) -> None:
@@ -102,14 +116,10 @@ def _init_worker(instance, planners, fit_seed, horizon) -> None:
     worker's own stderr would print them once per process, in Python's format, not the
     caller's)."""
     global _RUNNER, _INIT_ERROR
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            _RUNNER = Runner(instance, planners, fit_seed, horizon)
-        except BaseException as exc:  # re-raised by the first task, with its own type
-            _INIT_ERROR = exc
-        finally:
-            _CAUGHT.extend((sendable(caught_record(w)), _FIT) for w in caught)
+    try:
+        _RUNNER = Runner(instance, planners, fit_seed, horizon, record=_CAUGHT)
+    except BaseException as exc:  # re-raised by the first task, with its own type
+        _INIT_ERROR = exc
 
 
 def _worker_episode(seeds: EpisodeSeeds) -> tuple[np.ndarray, list]:
@@ -140,7 +150,7 @@ class _Shown:
     def __call__(self, caught: list) -> None:
         fit = False
         for record, where in caught:
-            if where == _FIT:
+            if where.startswith(_FIT):
                 fit = True
                 if self.fit_seen:
                     continue

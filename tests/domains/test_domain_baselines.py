@@ -413,6 +413,54 @@ def test_the_table_gives_standard_errors_and_planners_compare_paired():
     assert one.table().splitlines()[3].split()[2] == "-"
 
 
+def test_paired_difference_over_seeds_counts_the_spread_between_instances():
+    """Over episodes, the seeds are strata: the interval holds for these instances, and one
+    instance's large gap read as a domain-wide 'higher' (a simulation review). Over seeds,
+    the t interval of the seeds' mean differences (scipy as the reference)."""
+    res = compare_domain("capacity", planners=["myopic", "random"], n_arms=8, budget=2,
+                         seeds=(0, 1, 2, 3), episodes=3, horizon=3)
+    per_seed = (res.rewards[:, 0] - res.rewards[:, 1]).mean(axis=1)
+    diff = res.paired_difference("myopic", "random", over="seeds")
+    ci = stats.t.interval(0.9, 3, loc=per_seed.mean(), scale=stats.sem(per_seed))
+    diff90 = res.paired_difference("myopic", "random", confidence=0.9, over="seeds")
+    assert diff.mean == pytest.approx(per_seed.mean()) and diff.episodes == 4
+    assert diff.stderr == pytest.approx(stats.sem(per_seed))
+    assert (diff90.ci_low, diff90.ci_high) == pytest.approx(ci)
+    assert "the CI holds for these instances" in res.paired_table("random")
+    text = res.paired_table("random", over="seeds")
+    assert "the CI over 4 seeds: it holds for instances drawn from the generator" in text
+    assert f"{diff.mean:+.4f}" in text.splitlines()[2]
+    one = compare_domain("capacity", planners=["myopic", "random"], n_arms=8, budget=2,
+                         seeds=(0,), episodes=3, horizon=3)
+    assert np.isnan(one.paired_difference("myopic", "random", over="seeds").stderr)
+    for bad in ("seed", None):
+        with pytest.raises(InvalidParameterError, match=r"paired_difference.over: must be "
+                                                        r"'episodes' or 'seeds'"):
+            res.paired_difference("myopic", "random", over=bad)
+    with pytest.raises(InvalidParameterError, match=r"paired_table.over: must be"):
+        res.paired_table("random", over="instances")
+
+
+def test_evaluation_refuses_odd_planners_flags_and_episode_counts():
+    """A None planner was a raw AttributeError, bound='no' computed the bound, and episodes=50
+    beside 2 starts ran 2 episodes silently (a simulation review)."""
+    d = make_domain("capacity", 6, 2, seed=0)
+    with pytest.raises(InvalidParameterError, match=r"evaluate_domain.planners\[1\]: must be "
+                                                    r"a domain planner name or object"):
+        evaluate_domain(d, ["random", None], episodes=1, horizon=2)
+    with pytest.raises(InvalidParameterError, match=r"evaluate_domain.bound: must be True or"):
+        evaluate_domain(d, ["random"], episodes=1, horizon=2, bound="no")
+    with pytest.raises(InvalidParameterError, match=r"compare_domain.bound: must be True or"):
+        compare_domain("capacity", n_arms=6, budget=2, seeds=(0,), episodes=1, horizon=2,
+                       bound=1)
+    starts = np.zeros((2, 6), dtype=np.int64)
+    with pytest.raises(InvalidParameterError, match=r"evaluate_domain.episodes: must be the "
+                                                    r"number of starts \(2\) or left out"):
+        evaluate_domain(d, ["random"], episodes=50, starts=starts, horizon=2)
+    assert evaluate_domain(d, ["random"], episodes=2, starts=starts, horizon=2).episodes == 2
+    assert evaluate_domain(d, ["random"], starts=starts, horizon=2).episodes == 2
+
+
 def test_evaluation_from_given_starts():
     """``starts`` replaces the Bernoulli draws (another implementation's episodes): the drawn
     starts given back reproduce the run to the bit; other starts change only the starts."""
@@ -422,7 +470,7 @@ def test_evaluation_from_given_starts():
     again = evaluate_domain(d, names, horizon=3, seed=5, starts=drawn.starts[0])
     np.testing.assert_array_equal(again.rewards, drawn.rewards)
     ones = np.ones((2, 8), dtype=int)
-    res = evaluate_domain(d, names, episodes=50, horizon=3, seed=5, starts=ones)
+    res = evaluate_domain(d, names, horizon=3, seed=5, starts=ones)
     assert res.episodes == 2 and res.rewards.shape == (1, 3, 2)
     np.testing.assert_array_equal(res.starts[0], ones)
     with pytest.raises(InvalidParameterError, match=r"evaluate_domain.starts: must have shape "

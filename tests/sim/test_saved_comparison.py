@@ -257,6 +257,7 @@ def test_the_command_line_shows_a_saved_domain_comparison(domain_result, tmp_pat
     out = capsys.readouterr().out
     assert out.startswith(domain_result.table())
     assert domain_result.paired_table("no-action") in out
+    assert domain_result.paired_table("no-action", over="seeds") in out     # two seeds
 
 
 @pytest.mark.parametrize("argv, message", [

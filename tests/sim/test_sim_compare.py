@@ -372,6 +372,14 @@ def test_warnings_are_the_same_whatever_n_jobs(n_jobs):
             compare(INST, [_Warns()], episodes=4, horizon=3, n_jobs=n_jobs)
     notes = " ".join(info.value.__notes__)      # with 2 workers, whichever episode came first
     assert re.search(r"planner 'careful'.*episode \d", notes), notes
+    # a fit's warning made an error names its planner: it had no note in one process and
+    # "(in fitting the planners)" with workers (a simulation review)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        warnings.filterwarnings("error", message="fitted", category=UserWarning)
+        with pytest.raises(UserWarning, match="^fitted") as info:
+            compare(INST, [_Passive(), _Warns()], episodes=2, horizon=3, n_jobs=n_jobs)
+    assert info.value.__notes__ == ["(in fitting planner 'careful')"]
 
 
 class CodeWarning(UserWarning):
