@@ -148,6 +148,18 @@ def _check_limits_apply(limits: dict, argmax: str, domain) -> None:
                                 f"--{flag.replace('_', '-')} {value}")
 
 
+def _kept_and_gain(res) -> tuple[int, float]:
+    """Index (into ``res.validated_at``) of the kept network's validation, and its validation
+    reward minus that of its own training's warm start (training 1's made another training's
+    Whittle start a DQN gain: a SEQUOIA review)."""
+    import numpy as np
+
+    mine = res.validated_restart == res.restart
+    kept = int(np.flatnonzero((res.validated_at == res.best_episode) & mine)[0])
+    own = int(np.flatnonzero((res.validated_at == 0) & mine)[0])
+    return kept, float(res.validation_rewards[kept] - res.validation_rewards[own])
+
+
 def run(args) -> int:
     import numpy as np
 
@@ -234,9 +246,7 @@ def run(args) -> int:
                    if config.trainings[res.validated_restart[i]] else "")
                 if n > 1 else "")
 
-        kept = int(np.flatnonzero((res.validated_at == res.best_episode)
-                                  & (res.validated_restart == res.restart))[0])
-        gain = res.validation_rewards[kept] - res.validation_rewards[0]
+        kept, gain = _kept_and_gain(res)
         print(f"kept the network after {which(kept)}: validation reward "
               f"{res.validation_rewards[kept]:.4f} per step, " + (
                   f"{gain:+.4f} over the warm start's" if gain else

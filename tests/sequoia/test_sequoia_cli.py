@@ -436,3 +436,19 @@ def test_rmab_train_refuses_sizes_with_a_domain_file(tmp_path, capsys):
         name = flag[2:].replace("-", "_")
         assert (f"train.{name}: must be >= 0 seconds (0 = none); got -1.0"
                 in capsys.readouterr().err)
+
+
+def test_the_gain_is_over_the_kept_trainings_own_warm_start():
+    """With restarts, the summary set the kept network against training 1's warm start: a
+    network that only matched its own Whittle start printed +0.6839 (a SEQUOIA review)."""
+    from types import SimpleNamespace
+
+    res = SimpleNamespace(validated_at=np.array([0, 1, 2, 0, 1, 2]),
+                          validated_restart=np.array([0, 0, 0, 1, 1, 1]),
+                          validation_rewards=np.array([7.66, 7.66, 7.66, 8.34, 8.34, 8.34]),
+                          best_episode=2, restart=1)
+    assert train_cmd._kept_and_gain(res) == (5, 0.0)
+    res.validation_rewards = np.array([7.5, 7.75, 7.5, 8.25, 8.0, 8.5])
+    assert train_cmd._kept_and_gain(res) == (5, 0.25)
+    res.best_episode, res.restart = 1, 0
+    assert train_cmd._kept_and_gain(res) == (1, 0.25)
