@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rmab
-from rmab.errors import InvalidModelError, InvalidParameterError, POMDPFormatError, RmabError
+from rmab.errors import InvalidModelError, InvalidParameterError, POMDPFormatError
 from rmab.models import POMDPArms, random_pomdp_arms
 from rmab.models.pomdp_format import PomdpModel, parse_pomdp, read_pomdp, write_pomdp
 
