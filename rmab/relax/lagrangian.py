@@ -427,7 +427,7 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
     price_tol : float
         Stop when the price bracket is narrower than ``price_tol * max(λ, λ_max / 1000)``
         (cutting plane: when the model's minimiser moves by less), ``λ_max`` the price beyond
-        which no arm acts (``(r_max - r_min) w + 1`` over the smallest positive cost): relative
+        which no arm acts (``2 (r_max - r_min) w`` over the smallest positive cost): relative
         to the price, so the same in any units of rewards and costs.
     max_iter : int
         At most this many prices evaluated by the search (golden section evaluates at least
