@@ -223,8 +223,8 @@ def open_bound(weight, cand, n_cand, nxt, value, depth, budget):
 
 
 @njit
-def route_search_kernel(dist, source, L, weight, max_states, dp_targets, gap, offset,
-                        max_work, stack, best):
+def route_search_kernel(dist, source, L, weight, max_states, dp_targets, gap, max_work,
+                        stack, best):
     """Depth-first branch and bound for ``max Σ_{v ∈ S} weight[v]`` over the feasible pull sets
     ``S`` (``|S| <= budget``, a closed walk from ``source`` of at most ``L`` moves visits
     ``S``). Resumable: it returns 0 once its checks have done ``max_work`` units of work (one
@@ -244,9 +244,9 @@ def route_search_kernel(dist, source, L, weight, max_states, dp_targets, gap, of
 
     Branching on ``cand[t, i]`` excludes ``cand[t, :i]``; the bound of that branch
     (:func:`_branch_bound`) falls with ``i`` (the family is closed under removal, so additions
-    infeasible now stay infeasible), and a branch within ``gap · max(1, |best + offset|)`` of
-    the best is cut. An addition whose cheapest insertion into the set's walk fits ``L`` needs
-    no search."""
+    infeasible now stay infeasible), and a branch within ``gap · max(1, |best|)`` of the best
+    is cut (the weights alone: a constant added to the objective changes no cut). An addition
+    whose cheapest insertion into the set's walk fits ``L`` needs no search."""
     cand, n_cand, nxt, chosen, value, depth, tour, tour_k, tour_len, child, spent = stack
     best_value, best_set, best_count, cut = best
     budget = chosen.shape[0]
@@ -287,7 +287,7 @@ def route_search_kernel(dist, source, L, weight, max_states, dp_targets, gap, of
             depth[0] -= 1
             continue
         bound = _branch_bound(weight, cand, n_cand, value, t, i, room)
-        if bound <= best_value[0] + gap * max(1.0, abs(best_value[0] + offset)):
+        if bound <= best_value[0] + gap * max(1.0, abs(best_value[0])):
             cut[0] = max(cut[0], bound)
             depth[0] -= 1                            # later branches bound lower still
             continue

@@ -46,7 +46,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import shortest_path
 
-from rmab._validation import as_generator, check_number
+from rmab._validation import as_float_array, as_generator, check_number
 from rmab.domains._kernels import (_walk_length, closed_walk_order, open_bound,
                                    route_heuristic, route_search_kernel)
 from rmab.domains.arm import BaseArms, paper_rewards, pull_probabilities
@@ -247,7 +247,8 @@ class PathDomain(Domain):
             holds = ~(a.astype(bool) & ~block.index["route_sets"]).any(axis=1)
             x = np.zeros(block.n_vars)
             x[:a.size] = a
-            x[block.index["route"][np.argmax(holds)]] = 1.0
+            if holds.any():                  # else no set (budget 0): the null action, no route
+                x[block.index["route"][np.argmax(holds)]] = 1.0
             return x
         a = self._as_binary(type(self).__name__, action)
         walk = self.route(a)                                   # checks the action too
@@ -393,7 +394,9 @@ class RouteSearch:
         self._offset = 0.0
 
     def set_objective(self, c, offset: float = 0.0) -> None:
-        c = np.asarray(c, dtype=np.float64)
+        owner = "RouteSearch.set_objective"
+        c = as_float_array(owner, "c", c, error=InvalidParameterError)
+        offset = check_number(owner, "offset", offset)
         n_vars = self._block.n_vars
         if c.shape != (n_vars,):
             raise InvalidParameterError(f"RouteSearch.set_objective.c: must have shape "
@@ -405,7 +408,7 @@ class RouteSearch:
                                         "outside the pull variables")
         self._c = c.copy()
         self._weight = c[self._block.pull_vars]
-        self._offset = float(offset)
+        self._offset = offset
 
     def solve(self, *, time_limit: float | None = None, mip_gap: float = 1e-6,
               threads: int = 1):
@@ -418,11 +421,13 @@ class RouteSearch:
         mip_gap = check_number(owner, "mip_gap", mip_gap, low=0.0, high=1.0, high_open=True)
         threads = check_number(owner, "threads", threads, low=1, integer=True)
         start = time.perf_counter()
-        search = _BranchAndBound(self.domain, self._weight, self._offset, mip_gap)
+        # the search, its bounds and the gap are on the weights alone (the offset is added
+        # at the end): with the offset in the gap, rewards of 1e5 cut branches worth a node
+        search = _BranchAndBound(self.domain, self._weight, mip_gap)
         x, bound, done = search.x, np.inf, False
 
         def proven() -> bool:       # the best set within the gap of the lowest bound known
-            value = float(self._weight @ x) + self._offset
+            value = float(self._weight @ x)
             return value >= min(bound, search.bound) - mip_gap * max(1.0, abs(value))
 
         turn = _SEARCH_SECONDS
@@ -441,7 +446,7 @@ class RouteSearch:
                 lp = _subtour_bound(self.domain, self._weight, self._backend,
                                    min(_LP_SECONDS, left))
                 if np.isfinite(lp):          # else (too large, or out of time) the MILP's turn
-                    bound = min(bound, lp + self._offset)
+                    bound = min(bound, lp)
                     done = proven()
                     turn *= 2
                     continue
@@ -450,16 +455,17 @@ class RouteSearch:
                     break
             if self._milp is None:
                 self._milp = self.domain._linear_block_model(self._backend, self._block_milp)
-            self._milp.set_objective(self._c, self._offset)
+            self._milp.set_objective(self._c, 0.0)
             res = self._milp.solve(time_limit=min(turn, left), mip_gap=mip_gap, threads=threads)
-            if res.x is not None and res.objective > self._weight @ x + self._offset:
+            if res.x is not None and res.objective > self._weight @ x:
                 x = self._block.action_from_solution(res.x).astype(np.float64)
             if np.isfinite(res.bound):
                 bound = min(bound, res.bound)
             done = res.is_optimal or proven()
             turn *= 2
-        objective = float(self._weight @ x) + self._offset
-        bound = max(min(bound, search.bound), objective)
+        value = float(self._weight @ x)
+        objective = value + self._offset
+        bound = max(min(bound, search.bound), value) + self._offset
         status = TerminationStatus.OPTIMAL if done else TerminationStatus.TIME_LIMIT
         return MIPResult(status, x, objective, bound, relative_gap(objective, bound),
                          time.perf_counter() - start, "route-search")
@@ -468,10 +474,10 @@ class RouteSearch:
 class _BranchAndBound:
     """The state of :func:`~rmab.domains._kernels.route_search_kernel` on one objective:
     ``run(seconds)`` goes on for at most about that long; ``x`` the best pull vector so far,
-    ``bound`` a bound on the optimum (with the offset), ``done`` whether it is proven."""
+    ``bound`` a bound on the optimum, ``done`` whether it is proven."""
 
-    def __init__(self, d: "PathDomain", weight: np.ndarray, offset: float, gap: float):
-        self.d, self.weight, self.offset, self.gap = d, weight, offset, float(gap)
+    def __init__(self, d: "PathDomain", weight: np.ndarray, gap: float):
+        self.d, self.weight, self.gap = d, weight, float(gap)
         n = d.n_arms
         self.budget = budget = min(d.budget, n)
         reach = 2 * d.distances[d.source] <= d.route_length          # {v} is feasible
@@ -503,7 +509,7 @@ class _BranchAndBound:
             work = self.work if self.seeded else _SEARCH_WORK    # same point on any machine
             self.done = bool(route_search_kernel(
                 d.distances, d.source, float(d.route_length), self.weight, _SEARCH_STATES,
-                _HELD_KARP_MAX, self.gap, self.offset, work, self.stack, self.best))
+                _HELD_KARP_MAX, self.gap, work, self.stack, self.best))
             now = time.perf_counter()
             if now - start >= seconds:         # no heuristic past the limit: 1.6 s at J = 400
                 break
@@ -547,7 +553,7 @@ class _BranchAndBound:
             cand, n_cand, nxt, _, value, depth = self.stack[:6]
             bound = max(bound, open_bound(self.weight, cand, n_cand, nxt, value, depth,
                                           self.budget))
-        return bound + self.offset
+        return bound
 
 
 def _subtour_bound(domain: "PathDomain", weight: np.ndarray, backend,

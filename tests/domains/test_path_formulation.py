@@ -101,6 +101,8 @@ def test_budget_zero_allows_only_the_null_action():
                                edges=[[0, 1], [1, 2]], budget=0, route_length=4)
     np.testing.assert_array_equal(d.feasible_actions(), np.zeros((1, 3), dtype=np.int64))
     assert _feasible_set(d._build_block(), 3) == [d.is_feasible(a) for a in _all_actions(3)]
+    x = d.block_solution(np.zeros(3))      # no route set at all: a raw ValueError before
+    assert d.constraint_block().milp.is_feasible(x) and not x.any()
 
 
 @pytest.mark.parametrize("limit", [-1, 2.5, "10"])

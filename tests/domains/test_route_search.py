@@ -109,9 +109,14 @@ def test_objective_must_live_on_the_pulls(walk_blocks):
     n = d.constraint_block().n_vars
     for c, what in ((np.zeros(n - 1), "must have shape"),
                     (np.r_[np.zeros(n - 1), 1.0], "must be finite and zero outside the pull"),
-                    (np.r_[np.nan, np.zeros(n - 1)], "must be finite")):
+                    (np.r_[np.nan, np.zeros(n - 1)], "must be finite"),
+                    (["a"] * n, "must be an array of numbers")):   # raw ValueErrors before
         with pytest.raises(InvalidParameterError, match=f"RouteSearch.set_objective.c: {what}"):
             model.set_objective(c)
+    for offset, what in (("x", "must be a number"), (np.inf, "must be finite")):
+        with pytest.raises(InvalidParameterError,
+                           match=f"RouteSearch.set_objective.offset: {what}"):
+            model.set_objective(np.zeros(n), offset)
 
 
 def test_myopic_and_index_planners_search_the_walk_block(walk_blocks):
@@ -286,8 +291,8 @@ def test_turns_keep_the_better_set_of_the_two(monkeypatch):
     monkeypatch.setattr(path_mod._BranchAndBound, "run",
                         lambda self, seconds: bool(path_mod.route_search_kernel(
                             d.distances, d.source, float(d.route_length), self.weight,
-                            path_mod._SEARCH_STATES, path_mod._HELD_KARP_MAX, self.gap,
-                            self.offset, 1, self.stack, self.best)))   # one check a turn
+                            path_mod._SEARCH_STATES, path_mod._HELD_KARP_MAX, self.gap, 1,
+                            self.stack, self.best)))   # one check a turn
     res = model.solve(time_limit=0.2)
     assert res.status is TerminationStatus.TIME_LIMIT
     assert res.objective == pytest.approx(best.objective, abs=1e-12)
