@@ -314,3 +314,24 @@ def test_random_instances_check_equals_brute_force():
             assert d.is_feasible(a) == brute(d, a), a
 
     check()
+
+
+def test_a_star_whose_leaves_do_not_fit_is_decided_at_once():
+    """21 leaves of a star in 41 moves: every leaf's own round trip fits, and the search
+    tried orders for 78 s (23 leaves: minutes, memory growing; a domains review). Each leaf
+    entered once from another (2 moves) bounds the rest of the walk; 42 moves fit. Counted
+    in search states (deterministic), not seconds."""
+    from rmab.domains import path as path_mod
+    from rmab.domains._kernels import closed_walk_order
+
+    for k in (21, 30):
+        n = k + 1
+        for moves, fits in ((2 * k - 1, False), (2 * k, True)):
+            d = PathDomain.from_arrays(**_arms(n), edges=[[0, i] for i in range(1, n)],
+                                       budget=k, route_length=moves)
+            assert d.is_feasible(np.r_[0, np.ones(k, dtype=np.int64)]) is fits
+            work, route = np.zeros(1, dtype=np.int64), np.empty(k, dtype=np.int64)
+            found = closed_walk_order(d.distances, d.source, float(moves), np.arange(1, n),
+                                      path_mod._SEARCH_STATES, path_mod._HELD_KARP_MAX, route,
+                                      work)
+            assert (found == k) is fits and work[0] <= 2 * k * k

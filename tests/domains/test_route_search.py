@@ -216,8 +216,11 @@ def test_hands_over_to_the_milp_where_the_bound_is_blind(monkeypatch, cut):
     """A star of identical arms, the route one move short of 20 leaves: every set of 19 leaves
     is optimal and the bound (which ignores the route) proves none, so the search hands over to
     the block's MILP, which proves 19 at once -- on the MILP given (valid rows added, as
-    SEQUOIA's argmax does), if one is."""
+    SEQUOIA's argmax does), if one is. (The walk checks' bound now rules out every 20 leaves
+    at once, so the search proves this star itself; held here to one unit of work a turn, it
+    cannot.)"""
     monkeypatch.setattr(path_mod, "_SEARCH_SECONDS", 0.2)
+    monkeypatch.setattr(path_mod, "_SEARCH_WORK", 1)
     monkeypatch.setattr(path_mod, "_subtour_bound", lambda *args: np.inf)   # the LP proves it
     d = _star()
     block_milp = d.constraint_block().milp
