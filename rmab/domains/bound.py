@@ -35,6 +35,7 @@ from rmab.errors import InvalidParameterError, PlanningError
 __all__ = ["hull_bound", "LISTED_ACTIONS"]
 
 LISTED_ACTIONS = 1024   # most feasible actions whose convex hull is spelled out per period
+MAX_NONZEROS = 50_000_000   # the LP's matrix (about 0.6 GB, and HiGHS's copies beside it)
 
 
 def _hull(domain: Domain):
@@ -95,6 +96,11 @@ def _lp(domain: Domain, horizon: int):
     flow = sp.kron(sp.eye(H), occupy) - sp.kron(sp.eye(H, k=-1), move)
     # link: Σ_s μ[t, j, s, ℓ] = (link y_t)[j, ℓ] for ℓ >= 1; y_t in one period's hull
     hull_A, hull_lo, hull_hi, hull_ub, link = _hull(domain)
+    size = H * (4 * per + link.nnz + hull_A.nnz)           # flow 3, level sums 1 per μ
+    if size > MAX_NONZEROS:              # horizon 10**6 ran the machine out of memory
+        raise InvalidParameterError(f"hull_bound.horizon: the LP over {H} periods would hold "
+                                    f"about {size:.3g} nonzeros (at most {MAX_NONZEROS:.0e}); "
+                                    f"bound fewer periods")
     levels = np.flatnonzero(np.arange(n * L) % L > 0)
     sum_s = sp.csr_matrix((np.ones(per), (j * L + lv, col)), shape=(n * L, per))[levels]
     A = sp.bmat([[flow, None],

@@ -134,6 +134,11 @@ def test_bad_input_names_the_field():
         hull_bound(domain, np.zeros(6, int), 3, backend="nope")
     with pytest.raises(InvalidParameterError, match=r"hull_bound\.backend.*got list"):
         hull_bound(domain, np.zeros(6, int), 3, backend=["highs"])
+    # 10**6 periods ran the machine out of memory building the LP (a domains review)
+    with pytest.raises(InvalidParameterError, match=r"hull_bound\.horizon: the LP over "
+                                                    r"1000000 periods would hold about .* "
+                                                    r"nonzeros \(at most 5e\+07\)"):
+        hull_bound(domain, np.zeros(6, int), 10**6)
 
 
 def test_evaluation_carries_the_bound_of_each_start():
