@@ -32,9 +32,13 @@ _TOL = 1e-9     # a worker may go over by this much, relative to the instance's 
 
 
 def _unit(costs: np.ndarray, capacities: np.ndarray) -> float:
-    """The instance's scale, ``max(max c_j, max C_i)`` (> 0 as costs are): feasibility
-    tolerances and the MILP's rows are in this unit, so hours, minutes or 1e-10 pack alike."""
-    return max(float(costs.max(initial=0.0)), float(capacities.max(initial=0.0)))
+    """The instance's scale: the largest capacity, or the largest cost if every capacity is 0
+    (> 0 as costs are). Feasibility tolerances and the MILP's rows are in this unit, so hours,
+    minutes or 1e-10 pack alike. The capacities alone, so that every check on a subset of the
+    arms (:func:`pack` on the pulled ones) has the domain's unit: an arm no worker can serve
+    once set a looser one for the sampler and the MILP than for the check."""
+    top = float(capacities.max(initial=0.0))
+    return top if top > 0 else float(costs.max(initial=0.0))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -52,7 +56,7 @@ def pack(costs: np.ndarray, capacities: np.ndarray) -> np.ndarray | None:
     once, with a memo of failed ``(item, sorted remaining capacities)`` states (rounded, so
     float round-off does not defeat it) and the wasted-space bound: capacity left below the
     smallest remaining item is lost, and what is left must still hold the remaining items.
-    A worker may go over by ``1e-9`` of the largest cost or capacity.
+    A worker may go over by ``1e-9`` of the largest capacity (of the largest cost if all are 0).
     """
     costs = np.asarray(costs, dtype=np.float64)
     caps = np.asarray(capacities, dtype=np.float64)
@@ -240,9 +244,7 @@ class CapacityDomain(Domain):
             slots = float(counts @ np.floor((classes + _TOL * unit) / values[t]))
             if slots < arms.size:
                 rows.append((arms, np.ones(arms.size), -np.inf, slots))
-        if self.costs.sum() > self.capacities.sum() + _TOL * unit:
-            rows.append((np.arange(n), self.costs / unit, -np.inf,
-                         float(self.capacities.sum() / unit)))
+        rows += _total_row(self.costs / unit, self.capacities / unit)
         n_vars = n + y.size
         upper = np.concatenate([np.ones(n), counts[cls_of].astype(float)])
         return build_block(n_vars, rows, np.ones(n_vars, bool), upper, n,
@@ -268,12 +270,21 @@ class CapacityDomain(Domain):
             sel = pairs[:, 1] == j
             rows.append((np.concatenate([x[sel], [j]]),
                          np.concatenate([np.ones(sel.sum()), [-1.0]]), 0.0, 0.0))
-        if costs.sum() > caps.sum() + _TOL:                   # valid on the pulls alone
-            rows.append((np.arange(n), costs, -np.inf, float(caps.sum())))
+        rows += _total_row(costs, caps)                       # valid on the pulls alone
         n_vars = n + len(pairs)
         return build_block(n_vars, rows, np.ones(n_vars, bool), np.ones(n_vars), n,
                            pull_vars=np.arange(n, dtype=np.int64),
                            index={"assign": x, "assign_pairs": pairs})
+
+
+def _total_row(costs: np.ndarray, caps: np.ndarray) -> list:
+    """``Σ_j c_j pull_j <= Σ_i C_i`` over the arms some worker can serve (costs and capacities
+    in the domain's unit), if it binds: the others are held at 0 by rows of their own, and
+    their costs (1e300 beside capacities of 1) would only blow up the row."""
+    arms = np.flatnonzero(costs <= caps.max() + _TOL)
+    if costs[arms].sum() <= caps.sum() + _TOL:
+        return []
+    return [(arms, costs[arms], -np.inf, float(caps.sum()))]
 
 
 _MAX_PATTERNS = 20_000

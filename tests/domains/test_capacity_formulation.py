@@ -128,3 +128,29 @@ def test_costs_and_capacities_in_any_units(scale):
                                       capacities=[1e-10])
     assert not tiny.is_feasible(np.array([1, 1, 0, 0, 0]))
     assert cap_mod.pack(np.array([1e-10] * 5), np.array([1e-10])) is None
+
+
+@pytest.mark.mip
+def test_an_arm_no_worker_serves_sets_no_tolerance():
+    """The tolerance's unit was the largest cost: an arm of cost 1000 beside workers of
+    capacity 1 let the sampler and the MILP take a cost of 1 + 1e-7, which the check (on
+    the pulled arms' unit) refused, and the evaluation stopped (a diff review). The unit is
+    the largest capacity now, the same for every check."""
+    from rmab.domains.evaluate import evaluate_domain
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RmabWarning)          # arm 0 can never be served
+        d = CapacityDomain.from_arrays(**_arms(4, np.random.default_rng(0)),
+                                       costs=[1000.0, 1 + 1e-7, 0.5, 0.5], capacities=[1.0])
+    assert not d.is_feasible(np.array([0, 1, 0, 0]))
+    assert all(d.sample_action(seed=s)[1] == 0 for s in range(50))
+    brute = [d.is_feasible(np.array(a)) for a in itertools.product((0, 1), repeat=4)]
+    assert _feasible_set(d._build_block(), 4) == brute
+    res = evaluate_domain(d, ["random", "myopic"], episodes=3, horizon=3)
+    assert res.rewards.shape == (1, 2, 3)
+    with warnings.catch_warnings():     # a cost of 1e300 beside workers of 1 builds and solves
+        warnings.simplefilter("ignore", RmabWarning)
+        far = CapacityDomain.from_arrays(**_arms(3, np.random.default_rng(0)),
+                                         costs=[1e300, 1.0, 1.0], capacities=[1.0, 1.0])
+    assert _feasible_set(far._build_block(), 3) == [
+        far.is_feasible(np.array(a)) for a in itertools.product((0, 1), repeat=3)]
