@@ -84,6 +84,13 @@ def check_shape(owner: str, field: str, arr: np.ndarray, shape: tuple, names: tu
         raise error(f"{owner}.{field}: must have shape {expected}; got {arr.shape}")
 
 
+def zero_rounding(arr: np.ndarray) -> np.ndarray:
+    """``arr`` with its entries in ``[-PROB_TOL, 0)``, the rounding of e.g. ``1 - 0.9 - 0.1``,
+    set to 0: a new array if it has any, else ``arr`` itself."""
+    tiny = (arr < 0.0) & (arr >= -PROB_TOL)
+    return np.where(tiny, 0.0, arr) if tiny.any() else arr
+
+
 def check_stochastic(owner: str, field: str, arr: np.ndarray, *, row_desc: str,
                      error=InvalidModelError) -> None:
     """Entries in [0, 1] and rows (last axis) summing to 1 within ``PROB_TOL``. Entries in

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rmab._validation import PROB_TOL, as_float_array, as_generator
+from rmab._validation import as_float_array, as_generator, zero_rounding
 from rmab.belief import _kernels
 from rmab.errors import ImpossibleSignalError, InvalidParameterError
 from rmab.models.arms import MDPArms, POMDPArms
@@ -39,10 +39,9 @@ def check_beliefs(owner: str, beliefs, n_arms: int, n_states: int, field: str = 
                 if states else "")
         raise InvalidParameterError(f"{owner}.{field}: must have shape (n_arms={n_arms}, "
                                     f"n_states={n_states}); got {b.shape}{hint}")
+    b = zero_rounding(b)             # as the models' rows (a copy, never the input)
     bad = b < 0.0
-    if bad.any() and (b >= -PROB_TOL).all():     # the rounding of e.g. 1 - 0.9 - 0.1, as
-        b = np.where(bad, 0.0, b)                 # the models' rows (a copy, never the input)
-    elif bad.any():
+    if bad.any():
         n, s = (int(i) for i in np.argwhere(bad)[0])
         raise InvalidParameterError(f"{owner}.{field}: must be finite and >= 0; got {b[n, s]} "
                                     f"(arm {n}, state {s})")

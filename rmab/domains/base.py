@@ -128,8 +128,9 @@ class LinearBlockModel:
         self.n_lp = self.n_mip = 0
 
     def set_objective(self, c, offset: float = 0.0) -> None:
-        self._objective = (c, float(offset))
+        offset = check_number("LinearBlockModel.set_objective", "offset", offset)   # finite
         self._lp.set_objective(c, 0.0)
+        self._objective = (c, offset)
 
     def solve(self, **options):
         """:meth:`solvers.PersistentModel.solve` options; returns its :class:`MIPResult`."""

@@ -206,10 +206,11 @@ def _solve_one(batch: Batch, planner: str, params: dict, seed) -> BatchOutcome:
                 pass
         raise error from exc
     scores = getattr(getattr(model, "last_stats", None), "scores", None)
-    if scores is not None:          # a user planner's scores: one number per arm, or none
+    if scores is not None:          # a user planner's scores: one real number per arm, or none
         try:
-            scores = np.asarray(scores, dtype=np.float64)
-        except (TypeError, ValueError):
+            raw = np.asarray(scores)
+            scores = raw.astype(np.float64) if raw.dtype.kind in "biuf" else None
+        except (TypeError, ValueError, OverflowError):   # ragged, 10**400
             scores = None
         scores = scores if scores is not None and scores.shape == (inst.n_arms,) else None
     return BatchOutcome(batch.batch_id, batch.arm_ids, actions, costs, scores,

@@ -30,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rmab._validation import DECIMAL, PROB_TOL, as_float_array, check_number, check_path
+from rmab._validation import (DECIMAL, PROB_TOL, as_float_array, check_number, check_path,
+                              zero_rounding)
 from rmab.errors import InvalidModelError, InvalidParameterError, POMDPFormatError
 from rmab.models.arms import POMDPArms
 from rmab.models.instance import Instance
@@ -75,7 +76,7 @@ class PomdpModel:
                                     f"{type(self.arms).__name__}")
         check_number("PomdpModel", "discount", self.discount, low=0.0, high=1.0, low_open=True,
                      error=InvalidModelError)
-        start = as_float_array("PomdpModel", "start", self.start)
+        start = zero_rounding(as_float_array("PomdpModel", "start", self.start))
         if start.shape != (self.arms.n_states,) or (start < 0).any() \
                 or abs(start.sum() - 1.0) > 1e-9:
             raise InvalidModelError(f"PomdpModel.start: must be a distribution over "

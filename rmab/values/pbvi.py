@@ -31,7 +31,8 @@ from functools import cached_property
 import numpy as np
 
 from rmab._repr import CompactRepr
-from rmab._validation import as_float_array, as_generator, check_flag, check_number
+from rmab._validation import (as_float_array, as_generator, check_flag, check_number,
+                              zero_rounding)
 from rmab.errors import ConvergenceWarning, InvalidParameterError
 from rmab.models.arms import POMDPArms
 from rmab.values import _kernels
@@ -54,8 +55,11 @@ def check_belief_rows(owner: str, b, n_states: int, field: str = "b") -> tuple[n
     if arr.ndim != 2 or arr.shape[1] != n_states:
         raise InvalidParameterError(f"{owner}.{field}: must have shape (n_states={n_states},) or "
                                     f"(n_beliefs, {n_states}); got {np.shape(b)}")
+    arr = zero_rounding(arr)                 # [1, 1 - 0.9 - 0.1] as instances take it
     if (arr < 0).any():
-        raise InvalidParameterError(f"{owner}.{field}: must be finite and >= 0")
+        m, s = (int(i) for i in np.argwhere(arr < 0)[0])
+        raise InvalidParameterError(f"{owner}.{field}: must be finite and >= 0; got "
+                                    f"{float(arr[m, s])!r} (row {m}, state {s})")
     off = np.abs(arr.sum(axis=1) - 1.0) > 1e-6
     if off.any():
         m = int(np.flatnonzero(off)[0])

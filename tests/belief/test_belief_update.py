@@ -339,6 +339,22 @@ def test_rounding_below_zero_counts_as_zero_as_in_instances(arms3):
     b[0] = [1.0 + 2e-9, -2e-9]
     with pytest.raises(InvalidParameterError, match=r"must be finite and >= 0; got -2e-09"):
         update_beliefs(arms3, b, A, S)
+    # the error names the entry below -1e-9, not an allowed one before it (a diff review)
+    b[0], b[1] = [1 + 1e-10, -1e-10], [1.5, -0.5]
+    with pytest.raises(InvalidParameterError, match=r"got -0\.5 \(arm 1, state 1\)"):
+        update_beliefs(arms3, b, A, S)
+    # and the other places a belief is given take it too: PBVI's and the index's beliefs, a
+    # .POMDP model's start
+    from rmab.models.pomdp_format import PomdpModel
+    from rmab.values.pbvi import check_belief_rows
+
+    rows, _ = check_belief_rows("x", [[1.0, 1 - 0.9 - 0.1]], 2)
+    assert rows.tolist() == [[1.0, 0.0]]
+    with pytest.raises(InvalidParameterError, match=r"x\.b: must be finite and >= 0; got "
+                                                    r"-0\.25 \(row 1, state 0\)"):
+        check_belief_rows("x", [[1.0, 0.0], [-0.25, 1.25]], 2)
+    one = random_pomdp_arms(1, 2, 2, 2, seed=0)
+    assert PomdpModel(one, 0.9, [1.0, 1 - 0.9 - 0.1]).start.tolist() == [1.0, 0.0]
 
 
 @pytest.mark.parametrize("actions, shown", [

@@ -56,3 +56,26 @@ def test_an_integral_lp_optimum_is_returned_without_the_milp():
     res = model.solve()
     assert (model.n_lp, model.n_mip) == (1, 0)
     np.testing.assert_array_equal(block.action_from_solution(res.x), [0, 1])
+
+
+def test_the_offset_is_added_to_the_result_and_must_be_a_finite_number():
+    """The offset no longer reaches the solver (its relative gap counted it), so the model
+    checks it itself: 'x' and None were raw errors and inf or NaN came back 'optimal' (a
+    diff review). Objective, bound and gap carry it, on the LP and on the MILP."""
+    from rmab.errors import InvalidParameterError
+    from solvers.result import relative_gap
+
+    block = build_block(3, [(np.arange(3), np.full(3, 2.0), -np.inf, 3.0)], np.ones(3, bool),
+                        np.ones(3), 3)
+    model = LinearBlockModel(block, get_backend("highs"))
+    for c, n_mip in ((np.array([1.0, 1.0, 1.1]), 1), (np.array([-1.0, -1.0, 0.5]), 1)):
+        model.set_objective(c, 1e9)
+        res = model.solve()
+        assert model.n_mip == n_mip
+        assert res.objective == pytest.approx(1e9 + c.max(), rel=0, abs=1e-6)
+        assert res.gap == relative_gap(res.objective, res.bound)
+    for offset, what in (("x", "must be a number"), (None, "must be a number"),
+                         (np.inf, "must be finite"), (np.nan, "must be finite")):
+        with pytest.raises(InvalidParameterError,
+                           match=f"LinearBlockModel.set_objective.offset: {what}"):
+            model.set_objective(np.zeros(3), offset)

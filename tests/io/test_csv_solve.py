@@ -6,6 +6,7 @@ import io
 import os
 import re
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -76,19 +77,27 @@ def test_scores_that_are_not_numbers_are_left_out(tmp_path, monkeypatch):
     from rmab.planners.baselines import NoActionPlanner
 
     class OddScores(NoActionPlanner):
+        odd = ["x"]
+
         def _plan(self, beliefs, t):
             n = beliefs.shape[0]
-            self.last_stats.scores = ["x"] * n if n == 3 else np.arange(n) + 0.5
+            self.last_stats.scores = self.odd * n if n == 3 else np.arange(n) + 0.5
             return np.zeros(n, dtype=np.int64)
 
-    monkeypatch.setattr(batch_mod, "make_planner", lambda name, **params: OddScores())
-    out = tmp_path / "out.csv"
-    result = solve_batches(EXAMPLE, "no-action", out=out)
-    assert result.ok and result.rows_written == 15
-    rows = _read_out(out)
-    odd = [b.batch_id for b in read_batches(EXAMPLE) if b.n_arms == 3]
-    assert odd and {r["score"] for r in rows if r["batch_id"] in odd} == {""}
-    assert {r["score"] for r in rows if r["batch_id"] not in odd} >= {"0.5", "1.5"}
+    # strings; then 10**400 (OverflowError) and complex numbers (written without their
+    # imaginary part, or a ComplexWarning under -W error), found by a diff review
+    for odd in (["x"], [10**400], [1 + 2j]):
+        OddScores.odd = odd
+        monkeypatch.setattr(batch_mod, "make_planner", lambda name, **params: OddScores())
+        out = tmp_path / "out.csv"
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            result = solve_batches(EXAMPLE, "no-action", out=out)
+        assert result.ok and result.rows_written == 15
+        rows = _read_out(out)
+        odd_ids = [b.batch_id for b in read_batches(EXAMPLE) if b.n_arms == 3]
+        assert odd_ids and {r["score"] for r in rows if r["batch_id"] in odd_ids} == {""}
+        assert {r["score"] for r in rows if r["batch_id"] not in odd_ids} >= {"0.5", "1.5"}
 
 
 def test_seeds_per_batch_do_not_depend_on_other_batches(tmp_path):
