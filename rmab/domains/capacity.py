@@ -63,7 +63,7 @@ def pack(costs: np.ndarray, capacities: np.ndarray) -> np.ndarray | None:
     if costs.size == 0:
         return np.zeros(0, dtype=np.int64)
     unit = _unit(costs, caps)
-    costs, caps = costs / unit, caps / unit              # in [0, 1]: _TOL is relative
+    costs, caps = costs / unit, caps / unit              # in the unit: _TOL is relative
     slack = min(costs.size, caps.size) * _TOL          # each worker may go _TOL over
     if costs.sum() > caps.sum() + slack or costs.max() > caps.max(initial=0.0) + _TOL:
         return None

@@ -469,7 +469,7 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
     indices = np.empty((periods, len(first), len(grid), arms.n_actions - 1))
     indexable = np.empty(len(first), dtype=bool)
     unit, spread = _price_units(uarms), _reward_spreads(uarms)
-    prices = []
+    prices = np.empty((len(first), n_prices + hints[0].size))
     for u in range(len(first)):
         # each arm's own prices: a shared grid spanning every arm's indices left arms with
         # small indices few prices near theirs (indices and verdicts depended on the stack)
@@ -484,7 +484,7 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
         # every price or none, or left unset by a homotopy at its step limit (NaN), gets an
         # end price solved twice
         at = np.nan_to_num(hints[u].ravel(), nan=even[0], posinf=even[-1], neginf=even[0])
-        prices.append(np.sort(np.concatenate([even, np.clip(at, even[0], even[-1])])))
+        prices[u] = np.sort(np.concatenate([even, np.clip(at, even[0], even[-1])]))
         one = uarms.select([u])
         rng = np.random.default_rng([entropy, *_arm_words(one)])   # not the arm's position
         if horizon is None:
@@ -495,7 +495,7 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
             pools = _finite_pooled_plans(one, prices[u], horizon, discount, center, resolution,
                                          rng)[1:]
             bracket = _price_bracket(one, discount, horizon)
-        checks = np.linspace(prices[u][0], prices[u][-1], check_prices)
+        checks = np.linspace(prices[u, 0], prices[u, -1], check_prices)
         indexable[u] = True
         for t, (plans, plan_costs) in enumerate(pools):
             model = _LookaheadModel(one, 0, grid, plans, plan_costs, discount)
@@ -508,7 +508,7 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
     indexable = indexable[inverse]
     _warn_not_indexable(owner, indexable)
     indices = indices[:, inverse] if horizon is not None else indices[0, inverse]
-    return BeliefWhittleResult(grid, indices, indexable, resolution, np.stack(prices)[inverse],
+    return BeliefWhittleResult(grid, indices, indexable, resolution, prices[inverse],
                                discount, time.perf_counter() - start, horizon)
 
 
