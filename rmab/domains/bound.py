@@ -93,16 +93,18 @@ def _lp(domain: Domain, horizon: int):
     occupy = sp.csr_matrix((np.ones(per), (j * S + s, col)), shape=(n * S, per))
     move = sp.csr_matrix((np.r_[p, 1.0 - p], (np.r_[j * S + up, j * S + down], np.r_[col, col])),
                          shape=(n * S, per))                 # clipped moves are summed
-    flow = sp.kron(sp.eye(H), occupy) - sp.kron(sp.eye(H, k=-1), move)
     # link: Σ_s μ[t, j, s, ℓ] = (link y_t)[j, ℓ] for ℓ >= 1; y_t in one period's hull
     hull_A, hull_lo, hull_hi, hull_ub, link = _hull(domain)
-    size = H * (4 * per + link.nnz + hull_A.nnz)           # flow 3, level sums 1 per μ
-    if size > MAX_NONZEROS:              # horizon 10**6 ran the machine out of memory
-        raise InvalidParameterError(f"hull_bound.horizon: the LP over {H} periods would hold "
-                                    f"about {size:.3g} nonzeros (at most {MAX_NONZEROS:.0e}); "
-                                    f"bound fewer periods")
     levels = np.flatnonzero(np.arange(n * L) % L > 0)
     sum_s = sp.csr_matrix((np.ones(per), (j * L + lv, col)), shape=(n * L, per))[levels]
+    # the matrix's exact size, from one period's blocks, before any is repeated H times
+    size = (H * (occupy.nnz + sum_s.nnz + link[levels].nnz + hull_A.nnz)
+            + (H - 1) * move.nnz)
+    if size > MAX_NONZEROS:              # horizon 10**6 ran the machine out of memory
+        raise InvalidParameterError(f"hull_bound.horizon: the LP over {H} periods would hold "
+                                    f"{size:.3g} nonzeros (at most {MAX_NONZEROS:.0e}); "
+                                    f"bound fewer periods")
+    flow = sp.kron(sp.eye(H), occupy) - sp.kron(sp.eye(H, k=-1), move)
     A = sp.bmat([[flow, None],
                  [sp.kron(sp.eye(H), sum_s), sp.kron(sp.eye(H), -link[levels])],
                  [None, sp.kron(sp.eye(H), hull_A)]], format="csr")
