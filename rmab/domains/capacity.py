@@ -28,7 +28,7 @@ from rmab.errors import InvalidModelError, RmabWarning
 
 __all__ = ["CapacityDomain", "make_capacity", "pack"]
 
-_TOL = 1e-9     # a worker may go over by this much, relative to the instance's scale (_unit)
+_TOL = 1e-9     # a worker may go over by this much, relative to the largest capacity
 
 
 def _unit(costs: np.ndarray, capacities: np.ndarray) -> float:
@@ -39,6 +39,12 @@ def _unit(costs: np.ndarray, capacities: np.ndarray) -> float:
     once set a looser one for the sampler and the MILP than for the check."""
     top = float(capacities.max(initial=0.0))
     return top if top > 0 else float(costs.max(initial=0.0))
+
+
+def _slack(capacities: np.ndarray) -> float:
+    """How far a worker may go over: ``_TOL`` of the largest capacity (none if all are 0,
+    so that no arm is served then, whatever its cost, in every check alike)."""
+    return _TOL * float(capacities.max(initial=0.0))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -63,9 +69,10 @@ def pack(costs: np.ndarray, capacities: np.ndarray) -> np.ndarray | None:
     if costs.size == 0:
         return np.zeros(0, dtype=np.int64)
     unit = _unit(costs, caps)
-    costs, caps = costs / unit, caps / unit              # in the unit: _TOL is relative
-    slack = min(costs.size, caps.size) * _TOL          # each worker may go _TOL over
-    if costs.sum() > caps.sum() + slack or costs.max() > caps.max(initial=0.0) + _TOL:
+    tol = _slack(caps) / unit                            # 1e-9, or 0 without capacity
+    costs, caps = costs / unit, caps / unit
+    slack = min(costs.size, caps.size) * tol           # each worker may go tol over
+    if costs.sum() > caps.sum() + slack or costs.max() > caps.max(initial=0.0) + tol:
         return None
     order = np.argsort(-costs, kind="stable")
     c = costs[order].tolist()
@@ -78,8 +85,8 @@ def pack(costs: np.ndarray, capacities: np.ndarray) -> np.ndarray | None:
     def go(k: int) -> bool:
         if k == len(c):
             return True
-        usable = sum(r for r in rem if r + _TOL >= smallest)
-        if usable + len(c) * _TOL < tail[k]:           # (each placement has _TOL slack)
+        usable = sum(r for r in rem if r + tol >= smallest)
+        if usable + len(c) * tol < tail[k]:            # (each placement has tol slack)
             return False
         key = (k, tuple(sorted(round(r, 9) for r in rem)))
         if key in failed:
@@ -87,7 +94,7 @@ def pack(costs: np.ndarray, capacities: np.ndarray) -> np.ndarray | None:
         tried = set()
         for w in sorted(range(len(rem)), key=rem.__getitem__):
             r = rem[w]
-            if r + _TOL < c[k] or round(r, 9) in tried:
+            if r + tol < c[k] or round(r, 9) in tried:
                 continue
             tried.add(round(r, 9))
             rem[w] = r - c[k]
@@ -153,7 +160,7 @@ class CapacityDomain(Domain):
                                     f"len(capacities) = {cap.size} (or left out); got {budget!r}")
         c.setflags(write=False)
         cap.setflags(write=False)
-        never = np.flatnonzero(c > cap.max() + _TOL * _unit(c, cap))
+        never = np.flatnonzero(c > cap.max() + _slack(cap))
         if never.size:
             warnings.warn(f"{owner}: {never.size} of {arms.n_arms} arms cost more than every "
                           f"worker's capacity ({cap.max():g}) and can never be served: "
@@ -192,7 +199,7 @@ class CapacityDomain(Domain):
         still fits (the reference implementation's random action)."""
         a = np.zeros(self.n_arms, dtype=np.int64)
         arms = rng.permutation(self.n_arms)
-        tol = _TOL * _unit(self.costs, self.capacities)
+        tol = _slack(self.capacities)
         for i in rng.permutation(self.n_workers):
             left = self.capacities[i]
             for j in arms:
@@ -219,9 +226,9 @@ class CapacityDomain(Domain):
         costs, large capacities): there HiGHS solves the compact assignment faster (measured
         in docs/domains.md).
         """
-        unit = _unit(self.costs, self.capacities)
-        pairs = int((self.costs[None, :] <= self.capacities[:, None] + _TOL * unit).sum())
-        patterns = _capacity_patterns(self.costs, self.capacities, _TOL * unit,
+        unit, tol = _unit(self.costs, self.capacities), _slack(self.capacities)
+        pairs = int((self.costs[None, :] <= self.capacities[:, None] + tol).sum())
+        patterns = _capacity_patterns(self.costs, self.capacities, tol,
                                       limit=min(_MAX_PATTERNS, pairs * self.n_workers // 2))
         if patterns is None:
             return self._assignment_block()
@@ -241,10 +248,10 @@ class CapacityDomain(Domain):
             rows.append((np.concatenate([arms, y[use]]),
                          np.concatenate([np.ones(arms.size), -P[use, t].astype(float)]),
                          -np.inf, 0.0))
-            slots = float(counts @ np.floor((classes + _TOL * unit) / values[t]))
+            slots = float(counts @ np.floor((classes + tol) / values[t]))
             if slots < arms.size:
                 rows.append((arms, np.ones(arms.size), -np.inf, slots))
-        rows += _total_row(self.costs / unit, self.capacities / unit)
+        rows += _total_row(self.costs / unit, self.capacities / unit, tol / unit)
         n_vars = n + y.size
         upper = np.concatenate([np.ones(n), counts[cls_of].astype(float)])
         return build_block(n_vars, rows, np.ones(n_vars, bool), upper, n,
@@ -259,8 +266,9 @@ class CapacityDomain(Domain):
         capacities enter in units of :func:`_unit`: HiGHS's feasibility tolerance is absolute."""
         n, m = self.n_arms, self.n_workers
         unit = _unit(self.costs, self.capacities)
+        tol = _slack(self.capacities) / unit
         costs, caps = self.costs / unit, self.capacities / unit
-        pairs = np.argwhere(costs[None, :] <= caps[:, None] + _TOL)  # (i, j)
+        pairs = np.argwhere(costs[None, :] <= caps[:, None] + tol)  # (i, j)
         x = n + np.arange(len(pairs))
         rows = []
         for i in range(m):
@@ -270,19 +278,19 @@ class CapacityDomain(Domain):
             sel = pairs[:, 1] == j
             rows.append((np.concatenate([x[sel], [j]]),
                          np.concatenate([np.ones(sel.sum()), [-1.0]]), 0.0, 0.0))
-        rows += _total_row(costs, caps)                       # valid on the pulls alone
+        rows += _total_row(costs, caps, tol)                  # valid on the pulls alone
         n_vars = n + len(pairs)
         return build_block(n_vars, rows, np.ones(n_vars, bool), np.ones(n_vars), n,
                            pull_vars=np.arange(n, dtype=np.int64),
                            index={"assign": x, "assign_pairs": pairs})
 
 
-def _total_row(costs: np.ndarray, caps: np.ndarray) -> list:
+def _total_row(costs: np.ndarray, caps: np.ndarray, tol: float) -> list:
     """``Σ_j c_j pull_j <= Σ_i C_i`` over the arms some worker can serve (costs and capacities
     in the domain's unit), if it binds: the others are held at 0 by rows of their own, and
     their costs (1e300 beside capacities of 1) would only blow up the row."""
-    arms = np.flatnonzero(costs <= caps.max() + _TOL)
-    if costs[arms].sum() <= caps.sum() + _TOL:
+    arms = np.flatnonzero(costs <= caps.max() + tol)
+    if costs[arms].sum() <= caps.sum() + tol:
         return []
     return [(arms, costs[arms], -np.inf, float(caps.sum()))]
 
@@ -314,7 +322,11 @@ def _capacity_patterns(costs: np.ndarray, capacities: np.ndarray, tol: float,
                     if len(rows) > limit:
                         return None
                 continue
-            for q in range(int(np.floor((left + tol) / values[t])) + 1):
+            most = int(min(np.floor((left + tol) / values[t]), 20 * limit + 100_000))
+            nodes += most                 # pushed: a cost of 0.6 beside a capacity of 1e8
+            if nodes > 20 * limit + 100_000:   # pushed 1.7e8 entries (MemoryError)
+                return None
+            for q in range(most + 1):
                 stack.append((t + 1, left - q * values[t], cnt + [q]))
     if not rows:
         return np.zeros(0, np.int64), np.zeros((0, values.size), np.int64)

@@ -154,3 +154,29 @@ def test_an_arm_no_worker_serves_sets_no_tolerance():
                                          costs=[1e300, 1.0, 1.0], capacities=[1.0, 1.0])
     assert _feasible_set(far._build_block(), 3) == [
         far.is_feasible(np.array(a)) for a in itertools.product((0, 1), repeat=3)]
+    # every capacity 0: no arm is served, in every check (the unit fell back to the pulled
+    # arms' costs in pack and to all the costs elsewhere: a second diff review)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RmabWarning)
+        empty = CapacityDomain.from_arrays(**_arms(2, np.random.default_rng(0)),
+                                           costs=[1.0, 2e9], capacities=[0.0])
+    assert [empty.is_feasible(np.array(a)) for a in itertools.product((0, 1), repeat=2)] == \
+        [True, False, False, False]
+    assert not any(empty.sample_action(seed=s).any() for s in range(20))
+    assert _feasible_set(empty._build_block(), 2) == [True, False, False, False]
+    assert evaluate_domain(empty, ["random", "myopic"], episodes=2, horizon=2).episodes == 2
+
+
+def test_a_capacity_far_above_the_costs_falls_back_to_the_assignment():
+    """A cost of 0.6 beside a capacity of 1e8 pushed 1.7e8 pattern entries before the
+    enumeration's limit was checked (MemoryError, a second diff review). (HiGHS's feasibility
+    tolerance, 1e-7 of the largest capacity, then takes 0.6 as room to spare: the MILP's
+    set is checked at a ratio of 1e5 instead.)"""
+    d = CapacityDomain.from_arrays(**_arms(3, np.random.default_rng(0)),
+                                   costs=[1e8, 0.6, 0.6], capacities=[1e8, 1.0])
+    assert "assign" in d._build_block().index
+    d = CapacityDomain.from_arrays(**_arms(3, np.random.default_rng(0)),
+                                   costs=[1e5, 0.6, 0.6], capacities=[1e5, 1.0])
+    block = d._build_block()
+    assert _feasible_set(block, 3) == [d.is_feasible(np.array(a))
+                                       for a in itertools.product((0, 1), repeat=3)]
