@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import numbers
 import os
 import sys
 import warnings
@@ -206,15 +207,26 @@ def _solve_one(batch: Batch, planner: str, params: dict, seed) -> BatchOutcome:
                 pass
         raise error from exc
     scores = getattr(getattr(model, "last_stats", None), "scores", None)
-    if scores is not None:          # a user planner's scores: one real number per arm, or none
-        try:
-            raw = np.asarray(scores)
-            scores = raw.astype(np.float64) if raw.dtype.kind in "biuf" else None
-        except (TypeError, ValueError, OverflowError):   # ragged, 10**400
-            scores = None
-        scores = scores if scores is not None and scores.shape == (inst.n_arms,) else None
+    if scores is not None:
+        scores = _real_scores(scores, inst.n_arms)
     return BatchOutcome(batch.batch_id, batch.arm_ids, actions, costs, scores,
                         batch.action_names, inst.budget, time.perf_counter() - start)
+
+
+def _real_scores(scores, n_arms: int) -> np.ndarray | None:
+    """A user planner's scores as float64 (n_arms,) if they are one real number per arm
+    (Fractions and 2**64 too; beyond float64, inf), else None: after the batch's own error
+    handling, strings, 10**400 or a cast warning made an error lost every batch."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            raw = np.asarray(scores)
+            if raw.dtype.kind == "O" and all(isinstance(x, numbers.Real) for x in raw.ravel()):
+                raw = np.array([float(x) for x in raw.ravel()]).reshape(raw.shape)
+            out = raw.astype(np.float64) if raw.dtype.kind in "biuf" else None
+    except (TypeError, ValueError, OverflowError):     # ragged rows, 10**400
+        return None
+    return out if out is not None and out.shape == (n_arms,) else None
 
 
 def _say_again(caught, batch: Batch, where: str) -> None:

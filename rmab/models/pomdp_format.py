@@ -76,11 +76,13 @@ class PomdpModel:
                                     f"{type(self.arms).__name__}")
         check_number("PomdpModel", "discount", self.discount, low=0.0, high=1.0, low_open=True,
                      error=InvalidModelError)
-        start = zero_rounding(as_float_array("PomdpModel", "start", self.start))
+        given = as_float_array("PomdpModel", "start", self.start)
+        start = zero_rounding(given)
         if start.shape != (self.arms.n_states,) or (start < 0).any() \
-                or abs(start.sum() - 1.0) > 1e-9:
+                or abs(start.sum() - 1.0) > 1e-9:       # the entries as given, not rounded
             raise InvalidModelError(f"PomdpModel.start: must be a distribution over "
-                                    f"{self.arms.n_states} states; got {start!r}")
+                                    f"{self.arms.n_states} states; got {given.tolist()} (sum "
+                                    f"{float(given.sum())!r})")
         start.setflags(write=False)
         object.__setattr__(self, "start", start)
         for attr, n in (("state_names", self.arms.n_states), ("action_names", self.arms.n_actions),

@@ -355,6 +355,9 @@ def test_rounding_below_zero_counts_as_zero_as_in_instances(arms3):
         check_belief_rows("x", [[1.0, 0.0], [-0.25, 1.25]], 2)
     one = random_pomdp_arms(1, 2, 2, 2, seed=0)
     assert PomdpModel(one, 0.9, [1.0, 1 - 0.9 - 0.1]).start.tolist() == [1.0, 0.0]
+    from rmab.errors import InvalidModelError            # shown as given, not rounded
+    with pytest.raises(InvalidModelError, match=r"got \[1\.000000001, -1e-09\] \(sum 1\.0\)"):
+        PomdpModel(one, 0.9, [1 + 1e-9, -1e-9])
 
 
 @pytest.mark.parametrize("actions, shown", [

@@ -98,6 +98,14 @@ def test_scores_that_are_not_numbers_are_left_out(tmp_path, monkeypatch):
         odd_ids = [b.batch_id for b in read_batches(EXAMPLE) if b.n_arms == 3]
         assert odd_ids and {r["score"] for r in rows if r["batch_id"] in odd_ids} == {""}
         assert {r["score"] for r in rows if r["batch_id"] not in odd_ids} >= {"0.5", "1.5"}
+    # real numbers in other types are kept (a second diff review: the first fix dropped them)
+    from fractions import Fraction
+
+    assert batch_mod._real_scores([Fraction(1, 4), 2**64], 2).tolist() == [0.25, 2.0**64]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert batch_mod._real_scores(np.full(2, np.longdouble("1e4000")), 2).tolist() == \
+            [np.inf, np.inf]
 
 
 def test_seeds_per_batch_do_not_depend_on_other_batches(tmp_path):
