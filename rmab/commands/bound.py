@@ -39,7 +39,8 @@ def add_arguments(parser) -> None:
                         help="also price the instance's count limits (a multiplier per cap and "
                              "for the active-arm range; tighter where they bind, ~15 solves "
                              "per limit)")
-    parser.add_argument("--seed", type=seed_arg, default=0, help="PBVI seed (default 0)")
+    parser.add_argument("--seed", type=seed_arg, default=None,
+                        help="POMDP arms: PBVI seed (default 0)")
     parser.add_argument("--plot", metavar="IMAGE", default=None,
                         help="also plot L(λ) on a grid around λ*, .png, .pdf or .svg (needs "
                              "rmab[plot])")
@@ -47,10 +48,32 @@ def add_arguments(parser) -> None:
                         help="prices on the plot's grid (default 25)")
 
 
+def _check_applies(args, instance) -> None:
+    """Refuse flags this instance would ignore (they were accepted silently, as ``rmab
+    index`` does not: a CLI review)."""
+    pomdp = {"seed": args.seed is not None, "sawtooth_sweeps": args.sawtooth_sweeps != 0}
+    for flag, given in pomdp.items():
+        if given and instance.fully_observed:
+            raise InvalidParameterError(f"bound.{flag}: only for POMDP arms (PBVI); the fully "
+                                        f"observed arms' values are exact; got --"
+                                        f"{flag.replace('_', '-')} {getattr(args, flag)}")
+    if args.sawtooth_sweeps and args.no_certificate:
+        raise InvalidParameterError(f"bound.sawtooth_sweeps: caps the certificate; got "
+                                    f"--sawtooth-sweeps {args.sawtooth_sweeps} with "
+                                    f"--no-certificate (drop one)")
+    if args.price_limits and not instance.count_limited:
+        raise InvalidParameterError("bound.price_limits: the instance has no count limits to "
+                                    "price (action caps, min_active, max_active); got "
+                                    "--price-limits")
+    if args.seed is None:
+        args.seed = 0
+
+
 def run(args) -> int:
     if args.plot_points < 2:
         raise InvalidParameterError(f"bound.plot_points: must be >= 2; got {args.plot_points}")
     instance = load_instance(args.instance)
+    _check_applies(args, instance)
     if args.plot is not None:
         if args.price_limits:
             raise InvalidParameterError("bound.plot: draws L(λ) with the count limits relaxed; "

@@ -90,10 +90,11 @@ def add_arguments(parser) -> None:
                              "--domain-file: the domain planners " + ",".join(DOMAIN_DEFAULT)
                              + ", see docs/domains.md)")
     parser.add_argument("--episodes", type=integer_arg, default=None,
-                        help="episodes (default 20; 50 with --domain)")
+                        help="episodes (default 20; 50 with --domain or --domain-file)")
     parser.add_argument("--seed", type=seed_arg, default=None,
-                        help="simulation seed (default 0; with --domain each instance seed s "
-                             "of --seeds seeds its evaluation, as SeedSequence([s, 1]))")
+                        help="simulation seed (default 0; not with --domain, where each "
+                             "instance seed s of --seeds seeds its evaluation, as "
+                             "SeedSequence([s, 1]))")
     parser.add_argument("--n-jobs", type=integer_arg, default=None,
                         help="worker processes (default 1; not with --domain or --domain-file)")
     parser.add_argument("--horizon", type=integer_arg, default=None,

@@ -95,6 +95,24 @@ def test_index_refuses_pbvi_settings_for_fully_observed_arms(main, files, capsys
            f"{value}" in err
 
 
+@pytest.mark.parametrize("instance, argv, message", [
+    ("mdp", ["--seed", "3"], "bound.seed: only for POMDP arms (PBVI); the fully observed arms' "
+                             "values are exact; got --seed 3"),
+    ("mdp", ["--sawtooth-sweeps", "5"], "bound.sawtooth_sweeps: only for POMDP arms"),
+    ("health", ["--sawtooth-sweeps", "5", "--no-certificate"],
+     "bound.sawtooth_sweeps: caps the certificate; got --sawtooth-sweeps 5 with "
+     "--no-certificate (drop one)"),
+    ("health", ["--price-limits"], "bound.price_limits: the instance has no count limits to "
+                                   "price"),
+])
+def test_bound_refuses_flags_the_instance_would_ignore(main, files, capsys, instance, argv,
+                                                      message):
+    """Each was accepted and the output was the plain run's (a CLI review)."""
+    path, _ = files[instance]
+    assert main(["bound", str(path), *argv]) == 1
+    assert message in capsys.readouterr().err
+
+
 def test_index_csv_pomdp_grid_to_stdout(main, files, capsys):
     path, inst = files["health"]
     assert main(["index", str(path), "--resolution", "2", "--n-prices", "4"]) == 0
