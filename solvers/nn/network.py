@@ -183,6 +183,12 @@ class ReLUNetwork:
             with open(path, "rb") as fh:     # numpy would try anything else as a pickle
                 if fh.read(4) != b"PK\x03\x04":
                     raise ValueError("not an .npz archive")
+            with zipfile.ZipFile(path) as archive:      # numpy's error said 'magic string'
+                if any(name.endswith("data.pkl") for name in archive.namelist()):
+                    raise SolverInputError(
+                        f"ReLUNetwork.load.path: must be a {FORMAT} .npz file; got "
+                        f"{str(path)!r}, a PyTorch checkpoint (rmab train writes the network "
+                        f"as numpy weights beside it: sequoia.npz)")
             check_sizes(path)                # a 1 KB file declared a 7 TiB layer
             with np.load(path, allow_pickle=False) as data:
                 if "format" not in data or str(data["format"]) != FORMAT:

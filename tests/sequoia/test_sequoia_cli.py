@@ -35,6 +35,11 @@ def test_rmab_train_writes_checkpoint_network_and_domain(tmp_path, capsys):
                      r"start's \(DQN did not improve on it\))", out), out
     net = ReLUNetwork.load(tmp_path / "sequoia.npz")
     q = load_qnetwork(tmp_path / "sequoia.pt")
+    from solvers.errors import SolverInputError          # numpy's 'magic string' before
+    with pytest.raises(SolverInputError, match=r"a PyTorch checkpoint \(rmab train writes the "
+                                               r"network as numpy weights beside it: "
+                                               r"sequoia\.npz\)"):
+        ReLUNetwork.load(tmp_path / "sequoia.pt")
     x = np.random.default_rng(0).random((3, net.n_inputs))
     import torch
 
