@@ -66,7 +66,9 @@ def _check_training_record(path, domain):
     with warnings.catch_warnings():
         warnings.simplefilter("error")                 # the right domain and horizon: silent
         SequoiaPlanner(path, horizon=4).fit(domain)
-    with pytest.warns(RmabWarning, match="trained for horizon 4; planning with horizon 6"):
+    with pytest.warns(RmabWarning, match=r"trained for horizon 4; planning with horizon 6 .*"
+                                         r"\(plan with horizon=4; in 'rmab compare': "
+                                         r"--horizon 4\)"):
         SequoiaPlanner(path, horizon=6).fit(domain)
     with pytest.warns(RmabWarning, match="trained on another capacity instance"):
         IterativeDQNPlanner(path, horizon=4).fit(make_domain("capacity", 5, 2, seed=99))

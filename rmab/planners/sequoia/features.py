@@ -141,7 +141,8 @@ def check_network_fits(owner: str, network, domain, trained: dict | None = None,
         if horizon is not None and trained["horizon"] != horizon:
             warnings.warn(f"{owner}: the network was trained for horizon {trained['horizon']}; "
                           f"planning with horizon {horizon} scales its time-to-go input "
-                          f"differently", RmabWarning, stacklevel=4)
+                          f"differently (plan with horizon={trained['horizon']}; in 'rmab "
+                          f"compare': --horizon {trained['horizon']})", RmabWarning, stacklevel=4)
     want = input_size(domain.action_size, domain.n_arms)
     if network.n_inputs != want:
         raise InvalidModelError(f"{owner}.network: must have action_size + n_arms + 1 = {want} "
