@@ -52,3 +52,17 @@ def check_suffix(owner: str, path, suffix: str) -> None:
     if not str(path).lower().endswith(suffix):
         raise InvalidParameterError(f"{owner}: must be a path ending in {suffix}; got "
                                     f"{str(path)!r}")
+
+
+def domain_budget(owner: str, args) -> int:
+    """``--budget`` of a generated domain, default 5; the default beside fewer ``--arms`` is
+    refused here, naming the flags (make_capacity's 'budget: must be <= 2; got 5' named a
+    value the user never typed: a CLI review)."""
+    from rmab.errors import InvalidParameterError
+
+    if args.budget is not None:
+        return args.budget
+    if args.arms is not None and args.arms < 5:
+        raise InvalidParameterError(f"{owner}.budget: the default budget 5 exceeds --arms "
+                                    f"{args.arms}; pass --budget B with B <= {args.arms}")
+    return 5

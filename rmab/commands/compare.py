@@ -7,7 +7,7 @@ import sys
 import warnings
 
 from rmab._validation import check_number, decimal_int
-from rmab.commands import integer_arg, number_arg, seed_arg
+from rmab.commands import domain_budget, integer_arg, number_arg, seed_arg
 from rmab.errors import (InvalidModelError, InvalidParameterError, MissingDependencyError,
                          RmabWarning, UnknownPlannerError)
 from rmab.models import health_intervention, load_instance
@@ -144,7 +144,7 @@ def _run_domain(args) -> int:
     names = list(DOMAIN_DEFAULT) if args.planners is None else _names(args.planners)
     _check_paired(args, names + ["random"] * ("random" not in names))   # always evaluated
     result = compare_domain(args.domain, n_arms=20 if args.arms is None else args.arms,
-                            budget=5 if args.budget is None else args.budget, seeds=seeds,
+                            budget=domain_budget("compare", args), seeds=seeds,
                             episodes=50 if args.episodes is None else args.episodes,
                             horizon=horizon, bound=args.bound,
                             planners=_domain_planners(names, args, horizon),

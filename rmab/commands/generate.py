@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from rmab.commands import check_suffix, integer_arg, number_arg, seed_arg
+from rmab.commands import check_suffix, domain_budget, integer_arg, number_arg, seed_arg
 from rmab._validation import check_number, decimal_float
 from rmab.errors import InvalidParameterError
 from rmab.models import generators, save_instance
@@ -106,6 +106,9 @@ def build(args) -> Instance | Domain:
                           integer=True)
     states = 2 if args.states is None else args.states
     discount = 0.95 if args.discount is None else args.discount
+    if discount == 1 and args.horizon is None:      # Instance.horizon named no flag
+        raise InvalidParameterError("generate.horizon: --discount 1 (the plain total) needs a "
+                                    "finite horizon: pass --horizon H")
     fraction = check_number("generate", "budget_fraction",
                             0.1 if args.budget_fraction is None else args.budget_fraction,
                             low=0.0)
@@ -151,7 +154,7 @@ def _domain(args) -> Domain:
     """The generator of 'rmab train --domain' (make_domain), or path_from_csv with --graph."""
     from rmab.domains import make_domain, path_from_csv
 
-    budget = 5 if args.budget is None else args.budget
+    budget = domain_budget("generate", args)
     if args.graph is not None:
         if args.edges is not None:
             raise InvalidParameterError(f"generate.edges: not with --graph (the CSV fixes the "

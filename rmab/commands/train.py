@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from rmab._validation import decimal_int
-from rmab.commands import integer_arg, number_arg, seed_arg
+from rmab.commands import domain_budget, integer_arg, number_arg, seed_arg
 from rmab.errors import InvalidParameterError, OutputError
 
 KINDS = ("capacity", "interventions", "scheduling", "path")
@@ -191,7 +191,7 @@ def run(args) -> int:
     else:
         seed = args.seed if args.domain_seed is None else args.domain_seed
         domain = make_domain(args.domain, 20 if args.arms is None else args.arms,
-                             5 if args.budget is None else args.budget, seed=seed)
+                             domain_budget("train", args), seed=seed)
     _check_limits_apply(limits, args.argmax, domain)
     config = SequoiaConfig(episodes=args.episodes, horizon=args.horizon, hidden=args.hidden,
                            target_update=args.target_update, workers=args.workers,

@@ -41,6 +41,26 @@ def test_bad_arguments_exit_1(argv, message, tmp_path, capsys):
     assert not out.exists()
 
 
+@pytest.mark.parametrize("argv, message", [
+    (["generate", "health", "--discount", "1"],
+     "generate.horizon: --discount 1 (the plain total) needs a finite horizon: pass --horizon H"),
+    (["generate", "capacity", "--arms", "3"],
+     "generate.budget: the default budget 5 exceeds --arms 3; pass --budget B with B <= 3"),
+    (["compare", "--domain", "capacity", "--arms", "2", "--no-progress"],
+     "compare.budget: the default budget 5 exceeds --arms 2; pass --budget B with B <= 2"),
+    (["train", "--domain", "capacity", "--arms", "4", "--no-progress"],
+     "train.budget: the default budget 5 exceeds --arms 4; pass --budget B with B <= 4"),
+])
+def test_errors_name_the_flags_to_change(argv, message, tmp_path, capsys):
+    """They named Instance.horizon, or make_capacity.budget 'got 5', a value never typed (a
+    CLI review)."""
+    out = ["-o", str(tmp_path / "x.npz")] if argv[0] == "generate" else \
+        ["--out", str(tmp_path / "run")] if argv[0] == "train" else []
+    assert main([*argv, *out]) == 1
+    assert capsys.readouterr().err == f"rmab: error: {message}\n"
+    assert not list(tmp_path.iterdir())
+
+
 def test_an_output_not_ending_in_npz_is_refused(tmp_path, capsys):
     """'-o README.md' replaced the README with an archive."""
     readme = tmp_path / "README.md"
@@ -195,7 +215,7 @@ def test_path_on_a_csv_graph(tmp_path, capsys):
     # the generators' own checks
     ("capacity", ["--budget", "30"], "make_capacity.budget: must be <= 20; got 30"),
     ("scheduling", ["--budget", "0"], "make_scheduling.budget: must be >= 1; got 0"),
-    ("path", ["--arms", "1"], "make_path.n_arms: must be >= 2; got 1"),
+    ("path", ["--arms", "1", "--budget", "1"], "make_path.n_arms: must be >= 2; got 1"),
     ("path", ["--edges", "5"], "sparse_connected_graph.n_edges: must be >= 19; got 5"),
     ("interventions", ["--interventions", "30"], "make_interventions.n_arms: must be >= 3 * "
                                                  "ceil(n_interventions / 3) = 30; got 20"),
