@@ -56,8 +56,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"rmab {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+    parser.commands = {}                          # name -> its parser (for its own errors)
     for name, (module_name, help_text) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
+        p = parser.commands[name] = sub.add_parser(name, help=help_text, description=help_text)
         p._negative_number_matcher = _NEGATIVE        # argparse's own misses -1e-3 and -inf
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                        help="show tracebacks on errors (also before COMMAND)")
@@ -79,6 +80,20 @@ def _one_line(default):
     return show
 
 
+def _unrecognized(command: argparse.ArgumentParser, extra: list) -> None:
+    """Exit 2 with ``command``'s usage for arguments it does not take, suggesting its options
+    closest to each mistyped one (the top-level usage was shown, with no hint: a CLI
+    review)."""
+    import difflib
+
+    options = [s for action in command._actions for s in action.option_strings]
+    near = {flag: difflib.get_close_matches(flag.split("=")[0], options, n=1)
+            for flag in extra if flag.startswith("--")}
+    hint = "".join(f"; {flag}: did you mean {match[0]}?" for flag, match in near.items()
+                   if match)
+    command.error(f"unrecognized arguments: {' '.join(extra)}{hint}")
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     for stream in (sys.stdout, sys.stderr):     # λ, ±, Σ on an ASCII or Latin-1 terminal
@@ -86,7 +101,9 @@ def main(argv=None) -> int:
             stream.reconfigure(errors="backslashreplace")
     try:
         parser = build_parser(_chosen_command(argv))      # imports the command's modules
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:                 # the command's usage, not rmab's, and the near options
+            _unrecognized(parser.commands[args.command], extra)
     except KeyboardInterrupt:
         print("rmab: interrupted", file=sys.stderr)
         return 130

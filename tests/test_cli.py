@@ -132,3 +132,21 @@ def test_negative_numbers_with_exponents_follow_a_flag(price, code, message, cap
     argument', exit 2; a diff review)."""
     assert main(["value", str(DATA / "tiger.pomdp"), "--price", price]) == code
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, usage, hint", [
+    (["solve", "x.csv", "--plannr", "myopic"], "usage: rmab solve",
+     "rmab solve: error: unrecognized arguments: --plannr myopic; --plannr: did you mean "
+     "--planner?"),
+    (["bound", "x.npz", "--price-tol=1e-3", "--no-progress"], "usage: rmab bound",
+     "rmab bound: error: unrecognized arguments: --no-progress"),
+    (["compare", "--helth", "5"], "usage: rmab compare",
+     "--helth: did you mean --health?"),
+])
+def test_an_unknown_flag_shows_its_commands_usage_and_the_near_flag(argv, usage, hint, capsys):
+    """The top-level usage (rmab [-h] [--debug] [--version] COMMAND) was shown, with no hint
+    (a CLI review)."""
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.startswith(usage) and hint in err
