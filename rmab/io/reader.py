@@ -565,8 +565,11 @@ class _FileReader:
         found = self._models[key]
         if isinstance(found, Exception):
             if isinstance(found, FileNotFoundError):
+                here = ("; that path exists from the current folder: name it from the CSV's"
+                        if os.path.isfile(path) else "")
                 b.fail(k, "model", f"{OWNER}.model: must name an existing file (relative to the "
-                                   f"CSV's folder); got {path!r}", found)
+                                   f"CSV's folder); got {path!r}, looked for {key!r}{here}",
+                       found)
             b.fail(k, "model", f"{OWNER}.model: must be a file written by rmab.models."
                                f"save_instance; got {path!r} ({found})", found)
         return found

@@ -604,3 +604,16 @@ def test_the_output_shown_in_the_csv_docs(tmp_path):
     said = re.search(r"`p001` above has action (\d) and score ([\d.]+)", text)
     assert p001["action"] == said.group(1)
     assert f"{float(p001['score']):.4f}" == said.group(2)
+
+
+def test_a_model_found_only_from_the_current_folder_is_named(tmp_path, monkeypatch, capsys):
+    """Model paths are relative to the CSV's folder; the error showed only the name given,
+    although a file of that name was in the current folder (a CLI review)."""
+    (tmp_path / "sub").mkdir()
+    shutil.copy(EXAMPLE, tmp_path / "sub" / "b.csv")
+    shutil.copy(HEALTH, tmp_path / "health_example.npz")
+    monkeypatch.chdir(tmp_path)
+    assert main(["solve", str(Path("sub") / "b.csv")]) == 1
+    err = capsys.readouterr().err
+    assert (f"got 'health_example.npz', looked for {str(Path('sub') / 'health_example.npz')!r}; "
+            f"that path exists from the current folder: name it from the CSV's") in err
