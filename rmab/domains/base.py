@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import numbers
+import warnings
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
 from typing import ClassVar
@@ -25,7 +26,8 @@ from rmab._repr import CompactRepr
 from rmab._validation import _short, as_generator, check_number
 from rmab.belief.update import _check_uniforms
 from rmab.domains.arm import BaseArms, check_states
-from rmab.errors import InfeasibleActionError, InvalidModelError, InvalidParameterError
+from rmab.errors import (InfeasibleActionError, InvalidModelError, InvalidParameterError,
+                         RmabWarning)
 
 __all__ = ["Domain", "ConstraintBlock", "DomainStepResult", "LinearBlockModel",
            "ENUMERATION_SIZE"]
@@ -262,6 +264,34 @@ class Domain(ABC):
         why = self._violation(a)
         if why is not None:
             raise InfeasibleActionError(f"{owner}.action: {why}")
+        return a
+
+    def repair_action(self, action, values, *, owner: str) -> np.ndarray:
+        """A MILP's action made feasible, int64 (action_size,). The solver accepts rows broken
+        by its own tolerance (HiGHS: 1e-6 of the capacity domain's unit, where the check allows
+        1e-9), so a pull of ``[0.5, 0.5000001]`` into a capacity of 1 can come back. An
+        infeasible action loses set elements one at a time, each time the one whose removal
+        leaves the highest ``values`` (callable: int64 (k, action_size) -> (k,)), with a
+        warning naming them (the pull domains' feasible sets are closed under removal); where
+        removal cannot reach feasibility (interventions' exact budget) the check's
+        :class:`InfeasibleActionError` stands."""
+        a = self._as_binary(owner, action)
+        why = self._violation(a)
+        if why is None:
+            return a
+        dropped = []
+        while self._violation(a) is not None and a.any():
+            on = np.flatnonzero(a)
+            trial = np.repeat(a[None, :], on.size, axis=0)
+            trial[np.arange(on.size), on] = 0
+            i = int(on[int(np.argmax(np.asarray(values(trial), dtype=np.float64)))])
+            a[i] = 0
+            dropped.append(i)
+        if self._violation(a) is not None:
+            raise InfeasibleActionError(f"{type(self).__name__}.action: {why}")
+        warnings.warn(f"{owner}: the solver's action breaks a constraint within the solver's "
+                      f"feasibility tolerance ({why}); dropped element(s) {dropped} to make it "
+                      f"feasible", RmabWarning, stacklevel=3)
         return a
 
     def is_feasible(self, action) -> bool:

@@ -244,7 +244,9 @@ class MyopicMIPPlanner(BaseDomainPlanner):
             raise PlanningError(f"{owner}: the MIP returned no solution (status "
                                 f"{res.status.value})")
         d = self.domain
-        cand = [] if res.x is None else [d.check_action(self._block.action_from_solution(res.x))]
+        cand = [] if res.x is None else [d.repair_action(
+            self._block.action_from_solution(res.x), lambda a: _gain_sums(d, gains, a),
+            owner=owner)]
         if res.status is not TerminationStatus.OPTIMAL:
             # stopped early: the incumbent (if any) competes with random feasible actions
             if not d.must_fill:                  # doing nothing is in the MILP's set too

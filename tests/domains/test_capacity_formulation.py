@@ -180,3 +180,44 @@ def test_a_capacity_far_above_the_costs_falls_back_to_the_assignment():
     block = d._build_block()
     assert _feasible_set(block, 3) == [d.is_feasible(np.array(a))
                                        for a in itertools.product((0, 1), repeat=3)]
+
+
+@pytest.mark.mip
+@pytest.mark.parametrize("costs, capacities", [([0.5, 0.5000001], [1.0]),
+                                               ([1e8, 0.6, 0.6, 0.6], [1e8, 1.0, 1.0])])
+def test_an_action_within_the_solvers_tolerance_is_repaired(costs, capacities):
+    """HiGHS accepts a row broken by 1e-6 of the unit, the check by 1e-9: the myopic MIP
+    pulled [0.5, 0.5000001] into a capacity of 1 and the evaluation refused it (8 of 8
+    states). The planners now drop the least valuable arms until the action packs."""
+    from rmab.domains.baselines import make_domain_planner
+    from rmab.planners.sequoia.argmax import MIPArgmax
+    from rmab.planners.sequoia.features import input_size
+    from solvers.nn.network import ReLUNetwork
+
+    d = CapacityDomain.from_arrays(**_arms(len(costs), np.random.default_rng(1)),
+                                   costs=costs, capacities=capacities)
+    assert "assign" in d._build_block().index                 # rows with real coefficients
+    feasible = d.feasible_actions()
+    planner = make_domain_planner("myopic").fit(d, seed=0)
+    repaired = 0
+    for s in itertools.product(range(d.n_states), repeat=d.n_arms):
+        s = np.array(s)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            action = planner.plan(s)
+        repaired += any("within the solver's feasibility tolerance" in str(w.message)
+                        for w in caught)
+        assert d.is_feasible(action)
+        values = [d.expected_reward(s, a) for a in feasible]
+        assert d.expected_reward(s, action) == pytest.approx(max(values), rel=1e-12)
+    assert repaired > 0                            # the case arises, and is repaired
+    # SEQUOIA's argmax: a network that pays for every pull wants them all
+    n_in = input_size(d.action_size, d.n_arms)
+    w = np.zeros((1, n_in))
+    w[0, :d.action_size] = np.arange(1, d.action_size + 1)
+    net = ReLUNetwork((w,), (np.zeros(1),))
+    with pytest.warns(RmabWarning, match="dropped element"):
+        got = MIPArgmax(d, 5, net).solve(np.zeros(d.n_arms, dtype=np.int64), 3)
+    assert d.is_feasible(got.action)
+    best = max(float(w[0, :d.action_size] @ a) for a in feasible)
+    assert got.value == pytest.approx(best)

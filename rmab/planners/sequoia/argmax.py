@@ -256,7 +256,7 @@ class MIPArgmax:
             options["warm_start"] = warm
         res = model.solve(time_limit=self.time_limit, mip_gap=self.mip_gap,
                           threads=self.threads, **options)
-        cand = [] if res.x is None else [self.block.action_from_solution(res.x)]
+        cand = [] if res.x is None else [self._action_of(res.x, states, time_to_go)]
         if self.carry_start and res.x is not None and res.x.size >= self.action_milp.n_cols:
             self._start = res.x[:self.action_milp.n_cols]
         if not res.is_optimal:      # stopped early: also try sampled feasible actions
@@ -271,6 +271,13 @@ class MIPArgmax:
                 self._start = block_x
         return ArgmaxResult(action, value, res.status.value, float(res.gap),
                             time.perf_counter() - start)
+
+    def _action_of(self, x, states, time_to_go: int) -> np.ndarray:
+        """The action of a MILP solution, feasible (:meth:`~rmab.domains.base.Domain.repair_action`
+        drops what the solver's tolerance let in, by the network's values)."""
+        return self.domain.repair_action(
+            self.block.action_from_solution(x),
+            lambda a: self._values(a, states, time_to_go), owner=type(self).__name__)
 
     def _values(self, actions, states, time_to_go: int) -> np.ndarray:
         x = encode_inputs(actions, states, time_to_go, self.horizon, self.domain.n_states)
@@ -292,7 +299,7 @@ class MIPArgmax:
                                      threads=self.threads)
             if res.x is None:
                 break
-            step = self.block.action_from_solution(res.x)
+            step = self._action_of(res.x, states, time_to_go)
             q = float(self._values(step[None], states, time_to_go)[0])
             if q <= value + 1e-12 * max(1.0, abs(value)):
                 break
