@@ -150,3 +150,45 @@ def test_an_unknown_flag_shows_its_commands_usage_and_the_near_flag(argv, usage,
         main(argv)
     err = capsys.readouterr().err
     assert exc.value.code == 2 and err.startswith(usage) and hint in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["compare", "--domain", "capacity", "--arms", "0"], "compare.arms: must be >= 1; got 0"),
+    (["compare", "--domain", "capacity", "--arms", "4", "--budget", "0"],
+     "compare.budget: must be >= 1; got 0"),
+    (["compare", "--domain", "capacity", "--arms", "4", "--budget", "2", "--episodes", "0"],
+     "compare.episodes: must be >= 1; got 0"),
+    (["compare", "--domain-file", str(DATA / "health_example.npz"), "--episodes", "0"],
+     "compare.episodes: must be >= 1; got 0"),
+    (["compare", "--health", "0"], "compare.health: must be >= 1; got 0"),
+    (["generate", "capacity", "--arms", "0", "--out", "x.npz"],
+     "generate.arms: must be >= 1; got 0"),
+    (["train", "--domain", "capacity", "--arms", "0", "--budget", "1", "--out", "x"],
+     "train.arms: must be >= 1; got 0"),
+    (["train", "--domain", "capacity", "--arms", "4", "--budget", "2", "--episodes", "-1",
+      "--out", "x"], "train.episodes: must be >= 0; got -1"),
+    (["solve", "x.csv", "--discount", "1"], "solve.discount: must be < 1.0; got 1.0"),
+])
+def test_range_errors_name_the_flag(argv, message, tmp_path, monkeypatch, capsys):
+    """They named the function the value reached (make_capacity.n_arms, evaluate_domain.
+    episodes, read_batches.discount, SequoiaConfig.episodes): a CLI review."""
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert f"rmab: error: {message}" in err, err
+    assert not list(tmp_path.iterdir())                          # nothing written
+
+
+@pytest.mark.parametrize("command", ["compare", "train", "solve"])
+def test_every_command_with_a_progress_bar_takes_both_flags(command):
+    """compare and train took only --no-progress, solve only --progress."""
+    from rmab.cli import build_parser
+
+    sub = ["--domain", "capacity", "--out", "x"] if command == "train" else \
+        ["x.csv"] if command == "solve" else ["--health", "3"]
+    parser = build_parser(command)
+    on = parser.parse_args([command, *sub, "--progress"])
+    off = parser.parse_args([command, *sub, "--no-progress"])
+    default = parser.parse_args([command, *sub])
+    assert on.progress is True and off.progress is False
+    assert default.progress is (command != "solve")          # a batch job is quiet by default

@@ -55,13 +55,16 @@ def check_suffix(owner: str, path, suffix: str) -> None:
 
 
 def domain_budget(owner: str, args) -> int:
-    """``--budget`` of a generated domain, default 5; the default beside fewer ``--arms`` is
-    refused here, naming the flags (make_capacity's 'budget: must be <= 2; got 5' named a
-    value the user never typed: a CLI review)."""
+    """``--budget`` of a generated domain, default 5, after checking ``--arms``; errors name
+    the flags (make_capacity's 'budget: must be <= 2; got 5' named a value the user never
+    typed beside ``--arms 2``: a CLI review)."""
+    from rmab._validation import check_number
     from rmab.errors import InvalidParameterError
 
+    if args.arms is not None:               # named by the flag, not by make_capacity.n_arms
+        check_number(owner, "arms", args.arms, low=1, integer=True)
     if args.budget is not None:
-        return args.budget
+        return check_number(owner, "budget", args.budget, low=1, integer=True)
     if args.arms is not None and args.arms < 5:
         raise InvalidParameterError(f"{owner}.budget: the default budget 5 exceeds --arms "
                                     f"{args.arms}; pass --budget B with B <= {args.arms}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 import os
 import sys
 import warnings
@@ -116,7 +118,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--plot", metavar="IMAGE", default=None,
                         help="write a bar chart with confidence intervals, .png, .pdf or .svg "
                              "(needs rmab[plot])")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
+                        help="progress bar on stderr (default: on)")
 
 
 def _names(text: str, field: str = "planners", what: str = "names") -> list[str]:
@@ -143,35 +146,42 @@ def _run_domain(args) -> int:
     horizon = _horizon(args)
     names = list(DOMAIN_DEFAULT) if args.planners is None else _names(args.planners)
     _check_paired(args, names + ["random"] * ("random" not in names))   # always evaluated
-    result = compare_domain(args.domain, n_arms=20 if args.arms is None else args.arms,
+    result = compare_domain(args.domain, n_arms=_count(args, "arms", 20),
                             budget=domain_budget("compare", args), seeds=seeds,
-                            episodes=50 if args.episodes is None else args.episodes,
+                            episodes=_count(args, "episodes", 50),
                             horizon=horizon, bound=args.bound,
                             planners=_domain_planners(names, args, horizon),
-                            progress=not args.no_progress)
+                            progress=args.progress)
     return _report(result, args)
 
 
 def _horizon(args) -> int:
     """``--horizon`` (default 20), checked before any planner is made for it."""
-    return 20 if args.horizon is None else check_number("compare", "horizon", args.horizon,
-                                                        low=1, integer=True)
+    return _count(args, "horizon", 20)
+
+
+def _count(args, flag: str, default: int) -> int:
+    """A count flag (``--episodes``, ``--arms``, ...), ``default`` if not given, checked here
+    so that its error names the flag, not the generator or evaluation it would reach."""
+    value = getattr(args, flag)
+    return default if value is None else check_number("compare", flag, value, low=1,
+                                                      integer=True)
 
 
 def _run_domain_file(args) -> int:
     from rmab.domains import load_domain
     from rmab.domains.evaluate import evaluate_domain
 
+    horizon, episodes = _horizon(args), _count(args, "episodes", 50)   # before the loading
     domain = load_domain(args.domain_file)
-    horizon = _horizon(args)
     names = list(DOMAIN_DEFAULT) if args.planners is None else _names(args.planners)
     if args.network is not None:
         names += [n for n in ("sequoia", "iterative-dqn") if n not in names]
     _check_paired(args, names + ["random"] * ("random" not in names))
     result = evaluate_domain(domain, _domain_planners(names, args, horizon),
-                             episodes=50 if args.episodes is None else args.episodes,
+                             episodes=episodes,
                              horizon=horizon, seed=0 if args.seed is None else args.seed,
-                             bound=args.bound, progress=not args.no_progress)
+                             bound=args.bound, progress=args.progress)
     return _report(result, args)
 
 
@@ -319,20 +329,20 @@ def run(args) -> int:
                                     "instance, 'rmab bound' gives the Lagrangian bound)")
     if args.health is not None:
         instance = health_intervention(
-            args.health, n_states=2 if args.n_states is None else args.n_states,
+            _count(args, "health", 1), n_states=2 if args.n_states is None else args.n_states,
             budget_fraction=0.1 if args.budget_fraction is None else args.budget_fraction,
             seed=0 if args.instance_seed is None else args.instance_seed)
     else:
         instance = load_instance(args.instance)
     planners = default_planners() if args.planners is None else _names(args.planners)
     _check_paired(args, planners)
-    episodes = 20 if args.episodes is None else args.episodes
+    episodes = _count(args, "episodes", 20)
     while True:
         try:
             result = compare(instance, planners, episodes=episodes,
                              seed=0 if args.seed is None else args.seed,
                              n_jobs=1 if args.n_jobs is None else args.n_jobs,
-                             horizon=args.horizon, progress=not args.no_progress)
+                             horizon=args.horizon, progress=args.progress)
             return _report(result, args)
         except UnknownPlannerError as exc:
             from rmab.domains.baselines import DOMAIN_PLANNERS

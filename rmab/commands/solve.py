@@ -13,6 +13,7 @@ import argparse
 import json
 import sys
 
+from rmab._validation import check_number
 from rmab.commands import check_suffix, number_arg, seed_arg
 from rmab.errors import InvalidParameterError
 from rmab.io.batch import solve_batches
@@ -71,7 +72,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seed", type=seed_arg, default=0, help="random seed (default 0)")
     parser.add_argument("--discount", type=number_arg, default=0.95,
                         help="discount of batches whose rows give none (default 0.95)")
-    parser.add_argument("--progress", action="store_true", help="progress bar on stderr")
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=False,
+                        help="progress bar on stderr (default: off)")
 
 
 def run(args) -> int:
@@ -79,6 +81,8 @@ def run(args) -> int:
         args.out = None
     if args.out is not None:                  # --check too: the run it checks for would fail
         check_suffix("solve.out", args.out, ".csv")
+    check_number("solve", "discount", args.discount, low=0.0, high=1.0, low_open=True,
+                 high_open=True)              # named by its flag, not by read_batches
     if args.check:
         return _check(args)
     if args.out is None and hasattr(sys.stdout, "reconfigure"):

@@ -9,6 +9,8 @@ to stdout, progress to stderr.
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -25,8 +27,6 @@ def _hidden(text: str) -> tuple:
     except ValueError:
         sizes = ()
     if not sizes or min(sizes) < 1:
-        import argparse
-
         raise argparse.ArgumentTypeError(f"must be comma-separated positive widths; got {text!r}")
     return sizes
 
@@ -108,7 +108,8 @@ def add_arguments(parser) -> None:
                              "side; the result is the same (default 1: one after another)")
     parser.add_argument("--seed", type=seed_arg, default=0, help="training seed (default 0)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
+                        help="progress bar on stderr (default: on)")
 
 
 OUTPUTS = ("sequoia.pt", "domain.npz", "sequoia.npz")
@@ -160,6 +161,43 @@ def _kept_and_gain(res) -> tuple[int, float]:
     return kept, float(res.validation_rewards[kept] - res.validation_rewards[own])
 
 
+@contextlib.contextmanager
+def _named_by_flags(args):
+    """Errors of a :class:`SequoiaConfig` field named by its flag (``train.episodes``), as
+    the other commands' are."""
+    try:
+        yield
+    except InvalidParameterError as exc:
+        head, _, rest = str(exc).partition(": ")
+        field = head.removeprefix("SequoiaConfig.")
+        if field == head or not hasattr(args, field):
+            raise
+        raise InvalidParameterError(f"train.{field}: {rest}") from exc
+
+
+def _config(args, limits: dict):
+    """The :class:`SequoiaConfig` of the flags (``limits``: the time limits given)."""
+    from rmab.planners.sequoia.train import SequoiaConfig
+
+    return SequoiaConfig(episodes=args.episodes, horizon=args.horizon, hidden=args.hidden,
+                         target_update=args.target_update, workers=args.workers,
+                         argmax=args.argmax,
+                         time_limit=limits.get("time_limit",
+                                               SequoiaConfig.time_limit) or None,
+                         target_time_limit=limits.get("target_time_limit",
+                                                      SequoiaConfig.target_time_limit) or None,
+                         stability=args.stability, warm_start=args.warm_start,
+                         offset=args.offset, control_variate=args.control_variate,
+                         validate_every=args.validate_every,
+                         validation_episodes=args.validation_episodes,
+                         discount=args.discount, restarts=args.restarts,
+                         p_high=args.p_high, gain_table=args.gain_table,
+                         whittle=args.whittle,
+                         selection_episodes=args.selection_episodes,
+                         selection_margin=args.selection_margin,
+                         training_jobs=args.training_jobs)
+
+
 def run(args) -> int:
     import numpy as np
 
@@ -193,27 +231,12 @@ def run(args) -> int:
         domain = make_domain(args.domain, 20 if args.arms is None else args.arms,
                              domain_budget("train", args), seed=seed)
     _check_limits_apply(limits, args.argmax, domain)
-    config = SequoiaConfig(episodes=args.episodes, horizon=args.horizon, hidden=args.hidden,
-                           target_update=args.target_update, workers=args.workers,
-                           argmax=args.argmax,
-                           time_limit=limits.get("time_limit",
-                                                 SequoiaConfig.time_limit) or None,
-                           target_time_limit=limits.get("target_time_limit",
-                                                        SequoiaConfig.target_time_limit) or None,
-                           stability=args.stability, warm_start=args.warm_start,
-                           offset=args.offset, control_variate=args.control_variate,
-                           validate_every=args.validate_every,
-                           validation_episodes=args.validation_episodes,
-                           discount=args.discount, restarts=args.restarts,
-                           p_high=args.p_high, gain_table=args.gain_table,
-                           whittle=args.whittle,
-                           selection_episodes=args.selection_episodes,
-                           selection_margin=args.selection_margin,
-                           training_jobs=args.training_jobs)
     out = Path(args.out)
-    _check_outputs(out, [args.domain_file] if args.domain_file else [])
-    res = train_sequoia(domain, config, seed=args.seed, progress=not args.no_progress,
-                        checkpoint=out / "sequoia.pt")
+    with _named_by_flags(args):
+        config = _config(args, limits)
+        _check_outputs(out, [args.domain_file] if args.domain_file else [])
+        res = train_sequoia(domain, config, seed=args.seed, progress=args.progress,
+                            checkpoint=out / "sequoia.pt")
     out.mkdir(parents=True, exist_ok=True)
     save_domain(domain, out / "domain.npz")
     res.network.save(out / "sequoia.npz", extra=trained_for(domain, config.horizon))

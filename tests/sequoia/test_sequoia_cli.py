@@ -88,7 +88,7 @@ def test_rmab_train_rejects_a_negative_stability_weight(tmp_path, capsys):
     code = main(["train", "--domain", "capacity", "--arms", "5", "--budget", "2",
                  "--stability", "-1", "--out", str(tmp_path), "--no-progress"])
     assert code == 1
-    assert "SequoiaConfig.stability: must be >= 0" in capsys.readouterr().err
+    assert "train.stability: must be >= 0" in capsys.readouterr().err
 
 
 def test_rmab_train_defaults_are_the_config_defaults():
@@ -165,24 +165,24 @@ def test_rmab_train_warm_start_and_validation_options(tmp_path, capsys):
     code = main(["train", "--domain", "capacity", "--arms", "5", "--budget", "2",
                  "--validate-every", "-2", "--out", str(tmp_path), "--no-progress"])
     assert code == 1
-    assert "SequoiaConfig.validate_every: must be >= 0" in capsys.readouterr().err
+    assert "train.validate_every: must be >= 0" in capsys.readouterr().err
     code = main(["train", "--domain", "capacity", "--arms", "5", "--budget", "2",
                  "--validation-episodes", "0", "--out", str(tmp_path), "--no-progress"])
     assert code == 1
-    assert "SequoiaConfig.validation_episodes: must be >= 1" in capsys.readouterr().err
+    assert "train.validation_episodes: must be >= 1" in capsys.readouterr().err
     code = main(["train", "--domain", "capacity", "--arms", "5", "--budget", "2",
                  "--discount", "1.5", "--out", str(tmp_path), "--no-progress"])
     assert code == 1
-    assert "SequoiaConfig.discount: must be <= 1" in capsys.readouterr().err
+    assert "train.discount: must be <= 1" in capsys.readouterr().err
     code = main(["train", "--domain", "capacity", "--arms", "5", "--budget", "2",
                  "--restarts", "2", "--validate-every", "0", "--out", str(tmp_path),
                  "--no-progress"])
     assert code == 1
-    assert "SequoiaConfig.restarts: > 1 needs validation" in capsys.readouterr().err
+    assert "train.restarts: > 1 needs validation" in capsys.readouterr().err
     code = main(["train", "--domain", "capacity", "--arms", "5", "--budget", "2",
                  "--p-high", "1.5", "--out", str(tmp_path), "--no-progress"])
     assert code == 1
-    assert "SequoiaConfig.p_high: must be <= 1" in capsys.readouterr().err
+    assert "train.p_high: must be <= 1" in capsys.readouterr().err
 
 
 def test_rmab_train_gain_table_plans_from_its_files(tmp_path, capsys):
@@ -262,7 +262,7 @@ def test_rmab_train_selection_episodes(tmp_path, capsys):
                  "--selection-episodes", "5", "--validate-every", "0", "--out", str(tmp_path),
                  "--no-progress"])
     assert code == 1
-    assert "SequoiaConfig.selection_episodes: > 0 needs validation" in capsys.readouterr().err
+    assert "train.selection_episodes: > 0 needs validation" in capsys.readouterr().err
 
 
 def test_rmab_train_names_the_finite_whittle_start(tmp_path, capsys):
@@ -277,7 +277,7 @@ def test_rmab_train_names_the_finite_whittle_start(tmp_path, capsys):
 
     assert main(["train", "--domain", "capacity", "--arms", "4", "--budget", "2", "--whittle",
                  "finite", "--out", str(tmp_path / "x"), "--no-progress"]) == 1
-    assert "SequoiaConfig.whittle: 'finite' chooses the gain table's start" in \
+    assert "train.whittle: 'finite' chooses the gain table's start" in \
         capsys.readouterr().err
     assert not (tmp_path / "x").exists()
 
@@ -338,7 +338,7 @@ def test_rmab_train_rejects_zero_training_jobs(tmp_path, capsys):
     code = main(["train", "--domain", "capacity", "--arms", "5", "--budget", "2",
                  "--training-jobs", "0", "--out", str(tmp_path), "--no-progress"])
     assert code == 1
-    assert "SequoiaConfig.training_jobs: must be >= 1" in capsys.readouterr().err
+    assert "train.training_jobs: must be >= 1" in capsys.readouterr().err
     assert not (tmp_path / "sequoia.npz").exists()
 
 

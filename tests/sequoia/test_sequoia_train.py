@@ -983,7 +983,7 @@ def test_brute_force_argmax_on_a_domain_without_a_list_names_the_setting(tmp_pat
         train_sequoia(d, SequoiaConfig(argmax="brute", episodes=1), progress=False)
     assert main(["train", "--domain", "capacity", "--arms", "40", "--argmax", "brute",
                  "--out", str(tmp_path / "out"), "--no-progress"]) == 1
-    assert "rmab: error: SequoiaConfig.argmax: must be 'auto' or 'mip'" in capsys.readouterr().err
+    assert "rmab: error: train.argmax: must be 'auto' or 'mip'" in capsys.readouterr().err
 
 
 def test_checkpoint_records_the_gradient_steps_behind_the_kept_network(tiny_capacity,
