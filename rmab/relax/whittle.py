@@ -452,6 +452,9 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
         grid = simplex_grid(n_states, resolution)
     else:
         grid, _ = check_belief_rows(owner, beliefs, n_states, field="beliefs")
+        if not len(grid):           # their mean, PBVI's start, would be NaN
+            raise InvalidParameterError(f"{owner}.beliefs: must have at least one row; got "
+                                        f"shape {np.shape(beliefs)}")
         resolution = None
     first, inverse = unique_arms(arms)
     uarms = arms.select(first)

@@ -163,6 +163,9 @@ def test_errors():
         belief_whittle_indices(small, check_prices=10**9)       # was a MemoryError
     with pytest.raises(InvalidParameterError, match="belief_whittle_indices.beliefs"):
         belief_whittle_indices(small, beliefs=[[0.5, 0.6]])
+    with pytest.raises(InvalidParameterError, match=r"belief_whittle_indices.beliefs: must "
+                                                    r"have at least one row; got shape \(0, 2\)"):
+        belief_whittle_indices(small, beliefs=np.zeros((0, 2)))   # said solve_pbvi's start
     res = belief_whittle_indices(small, resolution=3)
     with pytest.raises(InvalidParameterError, match="BeliefWhittleResult.index_at.belief"):
         res.index_at(np.ones((3, 2)) / 2)
