@@ -57,7 +57,7 @@ def run(args) -> int:
     t2 = time.perf_counter()
     lo, hi = lower.value(start), upper.value(start)
     _header(args, model)
-    print(f"value at the start belief: [{lo:.6f}, {hi:.6f}]  (gap {_gap(lo, hi):.3g})")
+    _interval(model, lo, hi)
     print(f"lower: PBVI, {len(lower.beliefs)} beliefs, {len(lower.alphas)} vectors, "
           f"{lower.iterations} sweeps, {t1 - t0:.3f} s")
     print(f"upper: sawtooth on the PBVI beliefs from the fast informed bound, {upper.sweeps} "
@@ -92,7 +92,7 @@ def _finite(args, model) -> int:
     t2 = time.perf_counter()
     lo, hi = lower.value(start), upper.value(start)
     _header(args, model)
-    print(f"value at the start belief: [{lo:.6f}, {hi:.6f}]  (gap {_gap(lo, hi):.3g})")
+    _interval(model, lo, hi)
     print(f"lower: finite-horizon PBVI, {len(lower.beliefs)} beliefs, {len(lower.alphas)} "
           f"vectors at period 0, {args.horizon} periods, {t1 - t0:.3f} s")
     how = ("the finite-horizon fast informed bound" if not upper.sweeps else
@@ -101,6 +101,16 @@ def _finite(args, model) -> int:
     print(f"upper: {how}, {t2 - t1:.3f} s")
     print(f"first action: {model.action_names[lower.action(start)]}")
     return 0
+
+
+def _interval(model, lo: float, hi: float) -> None:
+    """The value interval, or for a ``values: cost`` file the cost interval ``[-hi, -lo]``
+    (the reader negates costs into rewards; "lower" and "upper" below are the rewards')."""
+    if model.metadata.get("values") == "cost":
+        print(f"cost at the start belief: [{-hi:.6f}, {-lo:.6f}]  (gap {_gap(lo, hi):.3g}; "
+              f"'values: cost': lower and upper below bound the reward, the cost negated)")
+    else:
+        print(f"value at the start belief: [{lo:.6f}, {hi:.6f}]  (gap {_gap(lo, hi):.3g})")
 
 
 def _gap(lo: float, hi: float) -> float:

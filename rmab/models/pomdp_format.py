@@ -60,6 +60,8 @@ class PomdpModel:
     discount : float
     start : (S,) start belief
     state_names, action_names, obs_names : tuples of str (``"0", "1", ...`` when numbered)
+    metadata : dict; :func:`read_pomdp` sets ``name`` (the file's stem) and ``values``
+        (``"reward"``, or ``"cost"``: ``arms.rewards`` are then the file's costs negated)
     """
 
     arms: POMDPArms
@@ -503,7 +505,8 @@ class _Reader:
                    else POMDPFormatError(str(exc), file=tk.file)) from exc
         return PomdpModel(arms, float(self.discount), start, tuple(self.names["states"]),
                           tuple(self.names["actions"]), tuple(self.names["observations"]),
-                          {"name": Path(str(tk.file)).stem if tk.file else "pomdp"})
+                          {"name": Path(str(tk.file)).stem if tk.file else "pomdp",
+                           "values": "reward" if self.sign > 0 else "cost"})
 
 
 def _is_number(tok: str) -> bool:

@@ -119,6 +119,9 @@ R: 1 : * : * : * 0.0
     np.testing.assert_allclose(m.arms.transitions[0, 0, 1], [1.0, 0.0])
     np.testing.assert_allclose(m.arms.rewards[0, :, 0], -2.0)
     assert m.action_names == ("0", "1")
+    assert m.metadata["values"] == "cost"
+    assert parse_pomdp(text.replace("values: cost", "values: reward")).metadata["values"] == \
+        "reward"
 
 
 @settings(max_examples=15, deadline=None)

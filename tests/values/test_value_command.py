@@ -29,6 +29,24 @@ def test_tiger_interval(capsys):
     assert "first action: listen" in out and " s\n" in out
 
 
+@pytest.mark.parametrize("horizon, cost", [([], 0.5 / (1 - 0.9)),
+                                           (["--horizon", "3"], 0.5 * (1 + 0.9 + 0.81))])
+def test_a_cost_file_prints_its_cost(tmp_path, capsys, horizon, cost):
+    """'values: cost' files are read as negated rewards; the interval was printed as the
+    rewards', -5 for a least cost of 5, without a word (a CLI review). The least cost here:
+    action 1 at 0.5 per period, closed form."""
+    path = tmp_path / "c.pomdp"
+    path.write_text("discount: 0.9\nvalues: cost\nstates: 2\nactions: 2\nobservations: 2\n"
+                    "T: 0 identity\nT: 1 uniform\nO: * uniform\nR: 0 : 0 : * : * 1\n"
+                    "R: 0 : 1 : * : * 2\nR: 1 : * : * : * 0.5\n")
+    assert run([str(path), *horizon]) == 0
+    out = capsys.readouterr().out
+    lo, hi = map(float, re.search(r"cost at the start belief: \[([-\d.]+), ([-\d.]+)\]",
+                                  out).groups())
+    assert lo == pytest.approx(cost, abs=1e-5) and hi == pytest.approx(cost, abs=1e-5)
+    assert "value at the start" not in out and "first action: 1" in out
+
+
 def test_errors(tmp_path):
     with pytest.raises(RmabError, match="must be an existing file"):
         run([str(tmp_path / "none.pomdp")])
