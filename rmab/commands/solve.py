@@ -26,7 +26,7 @@ EXIT_SOME_FAILED = 3
 
 def _param(text: str) -> tuple[str, object]:
     """``KEY=VALUE`` with VALUE read as a JSON scalar (number, true/false/null; also ``inf``
-    and ``-inf``), else text."""
+    and ``-inf``) or object (rollout's ``base_params={"method": "greedy"}``), else text."""
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
         raise argparse.ArgumentTypeError(f"must be KEY=VALUE; got {text!r}")
@@ -36,9 +36,9 @@ def _param(text: str) -> tuple[str, object]:
         parsed = json.loads(value)
     except ValueError:
         parsed = value
-    if isinstance(parsed, (list, dict)):
-        raise argparse.ArgumentTypeError(f"VALUE must be a number, true/false/null or text; "
-                                         f"got {value!r}")
+    if isinstance(parsed, list):
+        raise argparse.ArgumentTypeError(f"VALUE must be a number, true/false/null, a JSON "
+                                         f"object or text; got {value!r}")
     return key.strip(), parsed
 
 
@@ -58,8 +58,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--planner", default="myopic",
                         help="registered planner (default myopic; see 'rmab planners')")
     parser.add_argument("--param", action="append", type=_param, default=[], metavar="KEY=VALUE",
-                        help="planner parameter (repeatable; VALUE read as JSON scalar, or "
-                             "inf/-inf)")
+                        help="planner parameter (repeatable; VALUE read as a JSON scalar or "
+                             "object, or inf/-inf)")
     parser.add_argument("--out", "-o", default=None,
                         help="output CSV (a path ending in .csv), written atomically "
                              "(default or '-': stdout)")

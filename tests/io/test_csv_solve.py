@@ -1,6 +1,7 @@
 """solve_batches and ``rmab solve``: decisions against direct planner calls, --keep-going,
 atomic output, exit codes."""
 
+import argparse
 import csv
 import io
 import os
@@ -417,7 +418,7 @@ def test_cli_usage_errors_exit_2(argv, capsys):
     assert info.value.code == 2
 
 
-def test_cli_param_values_are_json_scalars(tmp_path):
+def test_cli_param_values_are_json_scalars_or_objects(tmp_path):
     from rmab.commands.solve import _param
     assert _param("dp_limit=10") == ("dp_limit", 10)
     assert _param("threshold=0.5") == ("threshold", 0.5)
@@ -425,6 +426,16 @@ def test_cli_param_values_are_json_scalars(tmp_path):
     assert _param("flag=true") == ("flag", True)
     assert _param("threshold=-inf") == ("threshold", float("-inf"))   # docs/relaxations.md
     assert _param("threshold=inf") == ("threshold", float("inf"))
+    # an object: rollout's base planner's parameters (could not be set: a CLI review)
+    assert _param('base_params={"method": "greedy"}') == ("base_params", {"method": "greedy"})
+    with pytest.raises(argparse.ArgumentTypeError, match="a JSON object or text"):
+        _param("x=[1, 2]")
+    out = tmp_path / "r.csv"
+    assert main(["solve", str(EXAMPLE), "--planner", "rollout", "--param", "n_trajectories=2",
+                 "--param", "horizon=2", "--param", 'base_params={"method": "greedy"}',
+                 "--out", str(out)]) == 0
+    assert main(["solve", str(EXAMPLE), "--planner", "rollout", "--param",
+                 'base_params={"methd": "greedy"}', "--out", str(out)]) == 1
 
 
 @pytest.mark.filterwarnings("ignore::rmab.errors.IndexabilityWarning")
