@@ -235,8 +235,7 @@ class MILP:
     def vstack(milps) -> "MILP":
         """Same variables, all constraints: rows concatenated, column bounds intersected,
         integrality OR-ed, objectives and offsets summed (senses must agree)."""
-        milps = list(milps)
-        first = _check_blocks(milps, "vstack")
+        first, milps = _check_blocks(milps, "vstack")
         if any(p.n_cols != first.n_cols for p in milps):
             raise SolverInputError("MILP.vstack: must have equal column counts; got "
                                    f"{[p.n_cols for p in milps]}")
@@ -252,8 +251,7 @@ class MILP:
     def hstack(milps) -> "MILP":
         """Same rows, all variables: columns concatenated (model ``i``'s variables follow model
         ``i-1``'s), row bounds intersected, offsets summed (senses must agree)."""
-        milps = list(milps)
-        first = _check_blocks(milps, "hstack")
+        first, milps = _check_blocks(milps, "hstack")
         if any(p.n_rows != first.n_rows for p in milps):
             raise SolverInputError("MILP.hstack: must have equal row counts; got "
                                    f"{[p.n_rows for p in milps]}")
@@ -294,11 +292,17 @@ def violation(A, row_lower, row_upper, col_lower, col_upper, integrality, x) -> 
     return float(np.max(np.concatenate(parts)))
 
 
-def _check_blocks(milps: list, what: str) -> MILP:
+def _check_blocks(milps, what: str) -> tuple[MILP, list]:
+    """The first of ``milps`` and their list, checked (an iterable of MILP, one sense)."""
+    try:
+        milps = list(milps)
+    except TypeError:
+        raise SolverInputError(f"MILP.{what}: must be a non-empty sequence of MILP; got "
+                               f"{type(milps).__name__}") from None
     if not milps or not all(isinstance(p, MILP) for p in milps):
         raise SolverInputError(f"MILP.{what}: must be a non-empty sequence of MILP; got "
                                f"{_short(milps)}")
     senses = {p.sense for p in milps}
     if len(senses) > 1:
         raise SolverInputError(f"MILP.{what}: must have one sense; got {sorted(senses)}")
-    return milps[0]
+    return milps[0], milps

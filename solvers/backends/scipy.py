@@ -5,14 +5,21 @@ scipy has no persistent model and no warm start: every solve rebuilds from the c
 returns a feasible ``warm_start`` when the time limit leaves nothing better. ``threads`` is
 not passed (scipy has no such option), and ``mip_gap`` applies to the objective without the
 MILP's offset (scipy takes none), so with an offset its proven gap may differ from the others'.
+Integer columns' bounds are rounded inward first, and the debug lines scipy's HiGHS writes to
+the process's stdout are sent to stderr.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+
 import numpy as np
 
 from solvers.backends.base import Backend, PersistentModel, RawSolve, check_highs_limits
-from solvers.milp import MILP
+from solvers.errors import SolverInputError
+from solvers.milp import FEAS_TOL, MILP
 from solvers.result import TerminationStatus
 
 __all__ = ["ScipyBackend", "ScipyModel"]
@@ -21,6 +28,22 @@ __all__ = ["ScipyBackend", "ScipyModel"]
 # 4 other. A limit is reported as status 1 whether or not it was the time limit.
 _STATUS = {0: TerminationStatus.OPTIMAL, 2: TerminationStatus.INFEASIBLE,
            3: TerminationStatus.INFEASIBLE_OR_UNBOUNDED, 4: TerminationStatus.ERROR}
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr():
+    """File descriptor 1 sent to 2 for the call: scipy 1.17's HiGHS writes debug lines
+    ("HighsMipSolverData::transformNewIntegerFeasibleSolution ...") to the process's stdout
+    (1 solve in 150 of small random MILPs), which would corrupt a CSV or table printed there;
+    on stderr they are kept where logs go."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 class ScipyModel(PersistentModel):
@@ -38,9 +61,16 @@ class ScipyModel(PersistentModel):
             options["time_limit"] = time_limit
         constraints = [LinearConstraint(self._A, self._row_lower, self._row_upper)] \
             if self.n_rows else []
-        res = milp(sign * self._c, integrality=self._integrality.astype(np.uint8),
-                   bounds=Bounds(self._col_lower, self._col_upper), constraints=constraints,
-                   options=options)
+        # integer columns' bounds rounded inward, as the highs backend's HiGHS does: scipy's
+        # returned x = -1.5 for an integer column in [-1.5, 0], rounded to -2, "optimal"
+        integer = self._integrality
+        lower = np.where(integer, np.ceil(self._col_lower - FEAS_TOL), self._col_lower)
+        upper = np.where(integer, np.floor(self._col_upper + FEAS_TOL), self._col_upper)
+        if np.any(lower > upper):
+            return RawSolve(TerminationStatus.INFEASIBLE, None)
+        with _stdout_to_stderr():
+            res = milp(sign * self._c, integrality=integer.astype(np.uint8),
+                       bounds=Bounds(lower, upper), constraints=constraints, options=options)
         if res.status == 1:
             status = TerminationStatus.TIME_LIMIT if time_limit is not None else \
                 TerminationStatus.ITERATION_LIMIT
@@ -72,6 +102,8 @@ class ScipyBackend(Backend):
         return "needs scipy >= 1.9 (scipy.optimize.milp)"
 
     def build(self, milp: MILP) -> ScipyModel:
+        if not isinstance(milp, MILP):
+            raise SolverInputError(f"ScipyModel.milp: must be a MILP; got {type(milp).__name__}")
         check_highs_limits("ScipyModel.milp", milp.c, milp.A, np.concatenate(
             [milp.col_lower, milp.col_upper, milp.row_lower, milp.row_upper]))
         return ScipyModel(milp)

@@ -153,6 +153,10 @@ class ReLUNetwork:
                                    f"is stored under (format, version, n_layers, W<i>, b<i>) "
                                    f"or file and allow_pickle (np.savez's); got {taken}")
         arrays = {k: np.asarray(v) for k, v in extra.items()}
+        pickled = sorted(k for k, a in arrays.items() if a.dtype.hasobject)
+        if pickled:              # np.savez would pickle them, and load (no pickles) refuse the file
+            raise SolverInputError(f"ReLUNetwork.save.extra: must be arrays of numbers, bools "
+                                   f"or strings; got Python objects under {pickled}")
         arrays.update({"format": np.array(FORMAT), "version": np.array(VERSION),
                        "n_layers": np.array(self.n_layers)})
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):

@@ -105,6 +105,9 @@ def test_vstack_is_the_intersection_and_hstack_the_union():
         MILP.vstack([a, MILP.from_arrays([1, 1], sense="min")])
     with pytest.raises(SolverInputError, match="non-empty sequence of MILP"):
         MILP.hstack([])
+    for stack in (MILP.vstack, MILP.hstack):        # a raw TypeError (a solvers review)
+        with pytest.raises(SolverInputError, match="non-empty sequence of MILP; got NoneType"):
+            stack(None)
 
 
 def test_violation_and_feasibility():

@@ -69,6 +69,17 @@ def test_save_refuses_extra_arrays_under_the_networks_own_names(tmp_path, name):
     assert not (tmp_path / "q.npz").exists()
 
 
+def test_save_refuses_extras_that_load_would_refuse(tmp_path):
+    """Python objects are pickled by np.savez, and load (no pickles) then refused the whole
+    file: a network saved without complaint could not be read back (a solvers review)."""
+    with pytest.raises(SolverInputError, match=r"extra: must be arrays of numbers, bools or "
+                                               r"strings; got Python objects under \['meta'\]"):
+        random_net([3, 2, 1]).save(tmp_path / "q.npz", extra={"meta": [None, 1]})
+    assert not (tmp_path / "q.npz").exists()
+    random_net([3, 2, 1]).save(tmp_path / "q.npz", extra={"meta": ["a", "b"], "n": 3})
+    ReLUNetwork.load(tmp_path / "q.npz")
+
+
 def test_load_errors(tmp_path):
     bad = tmp_path / "other.npz"
     np.savez(bad, x=np.zeros(3))
