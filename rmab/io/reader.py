@@ -236,9 +236,13 @@ def _later_rows(reader: "_FileReader", bid: str, members: list[int],
                 error: BatchInputError) -> list[BatchInputError]:
     """The errors of the batch's other bad rows: read it again without the row of each error,
     until it reads. Only errors of a row's own cells are reported: one of the whole batch
-    (no column, or a value every row must share) is the caller's first error or follows from
-    the rows taken out."""
+    (no column, or a batch column's relation to the rows, such as ``min_active`` above their
+    number) is the caller's first error or may follow from the rows taken out. A batch
+    column's value that is bad by itself is the row's own, and so is one that differs from
+    the batch's other rows (taking rows out cannot make values differ), reported once per
+    column: ``--check`` hid both until the next run (a CLI review)."""
     found: list[BatchInputError] = []
+    differs = {error.column} if getattr(error, "_fault", None) == "differs" else set()
     while True:
         rest = [k for k in members if int(reader.lines[k]) != error.line]
         if len(rest) in (0, len(members)):
@@ -248,8 +252,12 @@ def _later_rows(reader: "_FileReader", bid: str, members: list[int],
             reader.batch(bid, members)
             return found
         except BatchInputError as exc:
-            if exc.column is not None and exc.column not in _BATCH_COLUMNS:
+            fault = getattr(exc, "_fault", None)
+            if exc.column is not None and (exc.column not in _BATCH_COLUMNS or fault == "cell"
+                                           or fault == "differs" and exc.column not in differs):
                 found.append(exc)
+                if fault == "differs":
+                    differs.add(exc.column)
             error = exc
 
 
@@ -453,7 +461,7 @@ class _FileReader:
                 below = np.flatnonzero(values < 0)
                 if len(below):
                     b.fail(ks[below[0]], name, f"{OWNER}.{name}: must be >= 0; got "
-                                               f"{values[below[0]]}")
+                                               f"{values[below[0]]}", fault="cell")
                 out[name] = int(b.same_number(name, values, ks))
         ks = np.flatnonzero(b.present("action_caps"))
         if len(ks):
@@ -463,7 +471,7 @@ class _FileReader:
                 b.fail(ks[differ[0]], "action_caps",
                        f"{OWNER}.action_caps: must be the same on every row of batch {b.bid!r}; "
                        f"got {caps[differ[0]].tolist()} here and {caps[0].tolist()} on line "
-                       f"{b.line(ks[0])}")
+                       f"{b.line(ks[0])}", fault="differs")
             out["action_caps"] = caps[0]
         return out
 
@@ -477,7 +485,7 @@ class _FileReader:
         bad = np.flatnonzero((values <= 0.0) | (values >= 1.0))
         if len(bad):
             b.fail(ks[bad[0]], "discount",
-                   f"{OWNER}.discount: must be in (0, 1); got {values[bad[0]]}")
+                   f"{OWNER}.discount: must be in (0, 1); got {values[bad[0]]}", fault="cell")
         return b.same_number("discount", values, ks)
 
     def _models_of(self, b):
@@ -688,9 +696,13 @@ class _BatchRows:
         lines.setflags(write=False)
         return lines
 
-    def fail(self, k: int, column, message: str, cause=None):
-        raise BatchInputError(message, file=self.reader.file, line=self.line(int(k)),
-                              column=column, batch_id=self.bid) from cause
+    def fail(self, k: int, column, message: str, cause=None, *, fault: str | None = None):
+        """Raise the error of row ``k``; ``fault`` (for :func:`_later_rows`): ``"cell"`` if
+        its cell's value is bad by itself, ``"differs"`` if it differs from the batch's."""
+        exc = BatchInputError(message, file=self.reader.file, line=self.line(int(k)),
+                              column=column, batch_id=self.bid)
+        exc._fault = fault
+        raise exc from cause
 
     def _cells(self, name, ks) -> list[str]:
         """Cells of column ``name`` at the sorted positions ``ks``."""
@@ -707,10 +719,11 @@ class _BatchRows:
                     decimal_float(cell)
                 except ValueError as exc:
                     self.fail(k, name, f"{OWNER}.{name}: must be a number; got {_short(cell)}",
-                              exc)
+                              exc, fault="cell")
         bad = np.flatnonzero(~np.isfinite(values))
         if len(bad):
-            self.fail(ks[bad[0]], name, f"{OWNER}.{name}: must be finite; got {values[bad[0]]}")
+            self.fail(ks[bad[0]], name, f"{OWNER}.{name}: must be finite; got {values[bad[0]]}",
+                      fault="cell")
         return values
 
     def ints(self, name: str, ks) -> np.ndarray:
@@ -723,7 +736,7 @@ class _BatchRows:
                     np.int64(_int(cell))
                 except (ValueError, OverflowError) as exc:
                     self.fail(k, name, f"{OWNER}.{name}: must be an integer; got "
-                                       f"{_short(cell)}", exc)
+                                       f"{_short(cell)}", exc, fault="cell")
             raise
 
     def float_lists(self, name: str, ks, length: int, allow_inf: bool = False) -> np.ndarray:
@@ -761,12 +774,13 @@ class _BatchRows:
             below = np.flatnonzero(values < low)
             if len(below):
                 self.fail(ks[below[0]], name, f"{OWNER}.{name}: must be >= {low}; got "
-                                              f"{values[below[0]]}")
+                                              f"{values[below[0]]}", fault="cell")
         differ = np.flatnonzero(values != values[0])
         if len(differ):
             self.fail(ks[differ[0]], name, f"{OWNER}.{name}: must be the same on every row of "
                                            f"batch {self.bid!r}; got {values[differ[0]]} here "
-                                           f"and {values[0]} on line {self.line(ks[0])}")
+                                           f"and {values[0]} on line {self.line(ks[0])}",
+                      fault="differs")
         return float(values[0])
 
 

@@ -472,6 +472,16 @@ def test_every_row_lists_every_bad_row_in_one_pass(write_csv):
     _, every = read_batches_keep_going(write_csv(shared, "shared.csv"), every_row=True)
     assert [(f.line, f.column) for f in every if f.batch_id == "clinic"] == [
         (3, "belief"), (4, "budget"), (6, "model_arm")]
+    # a batch whose first problem is elsewhere: its differing budget and a budget that is no
+    # number were left out, and showed up only on the next run (a CLI review)
+    late = ("arm_id,batch_id,budget,belief,model,model_arm\n"
+            "a,clinic,1,0.2;0.8,health.npz,0\n"
+            "a,clinic,1,0.2;0.8,health.npz,1\n"           # line 3: a repeated arm id
+            "c,clinic,2,0.5;0.5,health.npz,2\n"           # line 4: another budget
+            "d,clinic,3,0.5;0.5,health.npz,3\n"           # line 5: one more (reported once)
+            "e,clinic,x,0.5;0.5,health.npz,4\n")          # line 6: not a number
+    _, every = read_batches_keep_going(write_csv(late, "late.csv"), every_row=True)
+    assert [(f.line, f.column) for f in every] == [(3, "arm_id"), (4, "budget"), (6, "budget")]
 
 
 def test_a_blank_before_a_quoted_cell_is_named_in_the_field_count_error(write_csv):
