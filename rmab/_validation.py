@@ -43,6 +43,17 @@ def budget_slack(budget: float) -> float:
     return 1e-9 * max(1.0, abs(float(budget)))
 
 
+SCALE_LIMIT = 1e300   # values a few times larger still fit in float64 (max 1.8e308)
+
+
+def discounted_periods(discount: float, horizon: int | None = None) -> float:
+    """``Σ_{t < H} β^t``: the weight of a per-period bound in a value (``H`` infinite when
+    ``horizon`` is None)."""
+    if horizon is None:
+        return 1.0 / (1.0 - discount)
+    return float(horizon) if discount == 1.0 else (1.0 - discount ** horizon) / (1.0 - discount)
+
+
 def _short(value) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rmab._repr import CompactRepr
-from rmab._validation import as_generator, check_number
+from rmab._validation import as_generator, check_number, discounted_periods
 from rmab.errors import IndexabilityWarning, InvalidParameterError
 from rmab.models.arms import MDPArms, POMDPArms
 from rmab.relax import _whittle_kernels
@@ -165,10 +165,7 @@ def _price_bracket(arms, discount, horizon=None):
     reward is the same."""
     r = arms.rewards
     steps = np.diff(arms.costs, axis=1)
-    if horizon is None:
-        weight = 1.0 / (1.0 - discount)
-    else:
-        weight = float(horizon) if discount == 1.0 else (1 - discount ** horizon) / (1 - discount)
+    weight = discounted_periods(discount, horizon)
     spread = float(r.max() - r.min()) or 1.0
     top = spread * (weight + 1.0) / steps[steps > 0].min()
     return -top, top

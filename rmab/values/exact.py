@@ -39,14 +39,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from rmab._repr import CompactRepr
-from rmab._validation import as_float_array, check_flag, check_number
+from rmab._validation import (SCALE_LIMIT, as_float_array, check_flag, check_number,
+                              discounted_periods)
 from rmab.errors import ConvergenceWarning, InvalidModelError, InvalidParameterError
 from rmab.models.arms import MDPArms, POMDPArms
 from rmab.values import _kernels
 
 __all__ = ["ExactResult", "value_iteration", "policy_iteration", "check_prices", "check_scale"]
 
-SCALE_LIMIT = 1e300   # values a few times larger still fit in float64 (max 1.8e308)
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -113,13 +113,7 @@ def check_scale(owner: str, arms, prices: np.ndarray, discount: float,
     with np.errstate(over="ignore"):
         priced = np.abs(arms.rewards[..., None] - arms.costs[:, None, :, None] * ends).max()
     top = max(float(priced), float(arms.costs.max()))
-    if horizon is None:
-        weight = 1.0 / (1.0 - discount)
-    elif discount == 1.0:
-        weight = float(horizon)
-    else:
-        weight = (1.0 - discount ** horizon) / (1.0 - discount)
-    scale = top * weight
+    scale = top * discounted_periods(discount, horizon)
     if not scale <= SCALE_LIMIT:
         raise InvalidModelError(
             f"{owner}.rewards: must keep max(|r - λc|, c) Σ_t discount^t (a bound on the "

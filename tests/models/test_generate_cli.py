@@ -214,7 +214,7 @@ def test_path_on_a_csv_graph(tmp_path, capsys):
     ("path", ["--graph", "g.csv", "--edges", "7"], "generate.edges: not with --graph"),
     # the generators' own checks
     ("capacity", ["--budget", "30"], "make_capacity.budget: must be <= 20; got 30"),
-    ("scheduling", ["--budget", "0"], "make_scheduling.budget: must be >= 1; got 0"),
+    ("scheduling", ["--budget", "0"], "generate.budget: must be >= 1; got 0"),
     ("path", ["--arms", "1", "--budget", "1"], "make_path.n_arms: must be >= 2; got 1"),
     ("path", ["--edges", "5"], "sparse_connected_graph.n_edges: must be >= 19; got 5"),
     ("interventions", ["--interventions", "30"], "make_interventions.n_arms: must be >= 3 * "

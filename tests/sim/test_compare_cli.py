@@ -47,7 +47,7 @@ def test_instance_file_and_default_planners(tmp_path, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["compare", "missing.npz"], "must be an existing file"),
     (["compare", "--health", "5", "--episodes", "0"], "compare.episodes: must be >= 1"),
-    (["compare", "--health", "0"], "n_arms"),
+    (["compare", "--health", "0"], "compare.health: must be >= 1; got 0"),
     (["compare", "--health", "5", "--planners", "random,,myopic"],
      "compare.planners: must be comma-separated names without empty ones; got "
      "'random,,myopic'"),
