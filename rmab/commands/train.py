@@ -75,8 +75,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--validate-every", type=integer_arg, default=10,
                         help="episodes between validations of the greedy policy; the best "
                              "validated network is kept (default 10; 0 = keep the last)")
-    parser.add_argument("--validation-episodes", type=integer_arg, default=20,
-                        help="episodes of each validation (default 20)")
+    parser.add_argument("--validation-episodes", type=integer_arg, default=None,
+                        help="episodes of each validation (default 20; not with "
+                             "--validate-every 0)")
     parser.add_argument("--restarts", type=integer_arg, default=1,
                         help="independent trainings scored on the same validation episodes; "
                              "the best validated network of all is kept (default 1)")
@@ -103,9 +104,10 @@ def add_arguments(parser) -> None:
                         help="with the Whittle gain table, its warm start (the Whittle policy) "
                              "is re-scored too and stays unless the best beats it by more than "
                              "so many paired standard errors (default 2; 0 = the best)")
-    parser.add_argument("--training-jobs", type=integer_arg, default=1,
+    parser.add_argument("--training-jobs", type=integer_arg, default=None,
                         help="processes running the trainings (restarts x gain tables) side by "
-                             "side; the result is the same (default 1: one after another)")
+                             "side, at most one per training; the result is the same (default "
+                             "1: one after another)")
     parser.add_argument("--seed", type=seed_arg, default=0, help="training seed (default 0)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
@@ -189,13 +191,36 @@ def _config(args, limits: dict):
                          stability=args.stability, warm_start=args.warm_start,
                          offset=args.offset, control_variate=args.control_variate,
                          validate_every=args.validate_every,
-                         validation_episodes=args.validation_episodes,
+                         validation_episodes=_given(args, "validation_episodes"),
                          discount=args.discount, restarts=args.restarts,
                          p_high=args.p_high, gain_table=args.gain_table,
                          whittle=args.whittle,
                          selection_episodes=args.selection_episodes,
                          selection_margin=args.selection_margin,
-                         training_jobs=args.training_jobs)
+                         training_jobs=_given(args, "training_jobs"))
+
+
+def _given(args, flag: str):
+    """A flag whose default is the config's (``None`` when not given, so that a flag with no
+    effect can be refused)."""
+    from rmab.planners.sequoia.train import SequoiaConfig
+
+    value = getattr(args, flag)
+    return getattr(SequoiaConfig, flag) if value is None else value
+
+
+def _check_used(args, config) -> None:
+    """Refuse flags the configuration would ignore (a CLI review: --validation-episodes 5
+    and 20 with --validate-every 0 wrote the same network)."""
+    if args.validation_episodes is not None and config.validate_every == 0:
+        raise InvalidParameterError(f"train.validation_episodes: not used with "
+                                    f"--validate-every 0 (no validation); got "
+                                    f"--validation-episodes {args.validation_episodes}")
+    trainings = len(config.trainings)
+    if args.training_jobs is not None and config.training_jobs > trainings:
+        raise InvalidParameterError(
+            f"train.training_jobs: runs at most one process per training (--restarts x gain "
+            f"tables: {trainings} here); got --training-jobs {config.training_jobs}")
 
 
 def run(args) -> int:
@@ -234,6 +259,7 @@ def run(args) -> int:
     out = Path(args.out)
     with _named_by_flags(args):
         config = _config(args, limits)
+        _check_used(args, config)
         _check_outputs(out, [args.domain_file] if args.domain_file else [])
         res = train_sequoia(domain, config, seed=args.seed, progress=args.progress,
                             checkpoint=out / "sequoia.pt")

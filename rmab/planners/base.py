@@ -241,13 +241,15 @@ def register_planner(name: str, target: str, summary: str, extras: tuple = ()) -
     return spec
 
 
-def get_spec(name: str) -> PlannerSpec:
+def get_spec(name: str, field: str = "planner") -> PlannerSpec:
+    """The spec registered under ``name``; :class:`UnknownPlannerError` naming ``field`` (a
+    planner's own parameter, e.g. ``RolloutPlanner.base``) with the closest names."""
     try:
         return _REGISTRY[name]
     except (KeyError, TypeError):
         close = difflib.get_close_matches(str(name), list(_REGISTRY), n=3)
         hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise UnknownPlannerError(f"planner: must be one of {sorted(_REGISTRY)}; got "
+        raise UnknownPlannerError(f"{field}: must be one of {sorted(_REGISTRY)}; got "
                                   f"{name!r}{hint}") from None
 
 

@@ -33,7 +33,7 @@ class RolloutPlanner(BasePlanner):
         if not isinstance(base, str) or base == self.name:
             raise InvalidParameterError(f"RolloutPlanner.base: must be the name of another "
                                         f"registered planner; got {base!r}")
-        get_spec(base)  # unknown names fail here, with suggestions
+        get_spec(base, "RolloutPlanner.base")  # unknown names fail here, with suggestions
         self.base = base
         self.mode = mode
         if base_params is not None and not isinstance(base_params, dict):

@@ -97,10 +97,14 @@ def test_rmab_train_defaults_are_the_config_defaults():
     args, cfg = parse(["--domain", "capacity", "--out", "x"]), SequoiaConfig()
     for name in ("episodes", "horizon", "hidden", "target_update", "workers",
                  "stability", "warm_start", "offset", "validate_every",
-                 "validation_episodes", "discount", "control_variate", "restarts", "p_high",
-                 "gain_table", "selection_episodes", "argmax", "training_jobs"):
+                 "discount", "control_variate", "restarts", "p_high",
+                 "gain_table", "selection_episodes", "argmax"):
         assert getattr(args, name) == getattr(cfg, name), name
     assert args.selection_margin is None          # run() takes the config's (test below)
+    assert args.validation_episodes is None and args.training_jobs is None   # likewise
+    from rmab.commands.train import _given
+    assert _given(args, "validation_episodes") == cfg.validation_episodes
+    assert _given(args, "training_jobs") == cfg.training_jobs
     assert args.time_limit is None and args.target_time_limit is None     # likewise
 
 
@@ -147,11 +151,10 @@ def test_rmab_train_warm_start_and_validation_options(tmp_path, capsys):
     args = parse(["--domain", "scheduling", "--arms", "4", "--budget", "2", "--episodes", "1",
                   "--horizon", "3", "--hidden", "4", "--warm-start", "myopic",
                   "--offset", "lagrangian", "--validate-every", "0",
-                  "--control-variate", "none",
-                  "--validation-episodes", "3", "--out", str(tmp_path),
+                  "--control-variate", "none", "--out", str(tmp_path),
                   "--no-progress"])
     assert (args.warm_start, args.offset, args.validate_every) == ("myopic", "lagrangian", 0)
-    assert args.validation_episodes == 3 and args.control_variate == "none"
+    assert args.control_variate == "none"
     assert train_cmd.run(args) == 0
     assert "kept the network" not in capsys.readouterr().out
     with pytest.raises(SystemExit):
@@ -340,6 +343,24 @@ def test_rmab_train_rejects_zero_training_jobs(tmp_path, capsys):
     assert code == 1
     assert "train.training_jobs: must be >= 1" in capsys.readouterr().err
     assert not (tmp_path / "sequoia.npz").exists()
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--validate-every", "0", "--validation-episodes", "5"],
+     "train.validation_episodes: not used with --validate-every 0"),
+    (["--training-jobs", "2"], "train.training_jobs: runs at most one process per training "
+                               "(--restarts x gain tables: 1 here); got --training-jobs 2"),
+    (["--gain-table", "both", "--training-jobs", "3"], "(--restarts x gain tables: 2 here)"),
+])
+def test_rmab_train_refuses_flags_it_would_ignore(flags, message, tmp_path, capsys):
+    """Both ran and wrote the same network as without them (a CLI review)."""
+    from rmab.cli import main
+
+    code = main(["train", "--domain", "capacity", "--arms", "5", "--budget", "2", *flags,
+                 "--out", str(tmp_path / "run"), "--no-progress"])
+    assert code == 1
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
 
 
 def test_rmab_train_refuses_unwritable_outputs_before_training(tmp_path, capsys):

@@ -116,7 +116,10 @@ def test_planner_budget_edges(budget):
 def test_planner_errors():
     with pytest.raises(NotFittedError):
         RolloutPlanner().plan(np.full((2, 2), 0.5))
-    with pytest.raises(UnknownPlannerError, match="did you mean"):
+    # named as the rollout's own parameter: 'planner: must be one of' read as if --planner
+    # were wrong in 'rmab solve --planner rollout --param base=myopik' (a CLI review)
+    with pytest.raises(UnknownPlannerError, match=r"^RolloutPlanner\.base: must be one of .*"
+                                                  r"did you mean 'myopic'"):
         RolloutPlanner(base="myopik")
     with pytest.raises(InvalidParameterError, match=r"RolloutPlanner\.base: must be the name"):
         RolloutPlanner(base="rollout")
