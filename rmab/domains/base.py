@@ -109,6 +109,16 @@ class ConstraintBlock:
         return np.rint(np.asarray(x)[self.action]).astype(np.int64)
 
 
+def objective_scale(c: np.ndarray) -> float:
+    """What to divide a MIP objective ``c`` by before the solver sees it: its largest
+    coefficient if below 1, else 1. HiGHS's tolerances are absolute, so with rewards of 1e-5
+    it reported "optimal" actions that left out arms worth 3e-8 (a review); larger
+    objectives go in as they are (scaled down to 1, one gain of 1e4 pushed the others under
+    the tolerances: a second review)."""
+    scale = float(np.abs(c).max()) if np.size(c) else 0.0
+    return scale if np.isfinite(scale) and 0 < scale < 1 else 1.0
+
+
 class LinearBlockModel:
     """Persistent model for linear objectives over a block's MILP (``milp``: the block's, or
     the block's with valid rows added): the LP relaxation first, the MILP only when the LP's
@@ -271,27 +281,46 @@ class Domain(ABC):
         by its own tolerance (HiGHS: 1e-6 of the capacity domain's unit, where the check allows
         1e-9), so a pull of ``[0.5, 0.5000001]`` into a capacity of 1 can come back. An
         infeasible action loses set elements one at a time, each time the one whose removal
-        leaves the highest ``values`` (callable: int64 (k, action_size) -> (k,)), with a
-        warning naming them (the pull domains' feasible sets are closed under removal); where
-        removal cannot reach feasibility (interventions' exact budget) the check's
-        :class:`InfeasibleActionError` stands."""
-        a = self._as_binary(owner, action)
+        leaves the highest ``values`` (callable: int64 (k, action_size) -> (k,)), then gains
+        back, one at a time, the element that keeps it feasible and raises ``values`` most
+        (a cheaper arm fits where one was dropped), with a warning naming them. The pull
+        domains' feasible sets are closed under removal; where the budget must be filled
+        exactly (interventions) the check's :class:`InfeasibleActionError` stands."""
+        a = self._as_binary(owner, action).copy()
         why = self._violation(a)
         if why is None:
             return a
-        dropped = []
-        while self._violation(a) is not None and a.any():
+        if self.must_fill:
+            raise InfeasibleActionError(f"{type(self).__name__}.action: {why}")
+
+        def value(actions) -> np.ndarray:
+            return np.nan_to_num(np.asarray(values(actions), dtype=np.float64), nan=-np.inf)
+
+        dropped, added = [], []
+        while self._violation(a) is not None:
             on = np.flatnonzero(a)
+            if not on.size:                  # the null action is feasible in every domain
+                raise InfeasibleActionError(f"{type(self).__name__}.action: {why}")
             trial = np.repeat(a[None, :], on.size, axis=0)
             trial[np.arange(on.size), on] = 0
-            i = int(on[int(np.argmax(np.asarray(values(trial), dtype=np.float64)))])
+            i = int(on[int(np.argmax(value(trial)))])
             a[i] = 0
             dropped.append(i)
-        if self._violation(a) is not None:
-            raise InfeasibleActionError(f"{type(self).__name__}.action: {why}")
+        current = float(value(a[None, :])[0])
+        while (cand := self._additions(a, None)).size:
+            trial = np.repeat(a[None, :], cand.size, axis=0)
+            trial[np.arange(cand.size), cand] = 1
+            gains = value(trial)
+            best = int(np.argmax(gains))
+            if not gains[best] > current:
+                break
+            a[cand[best]], current = 1, float(gains[best])
+            added.append(int(cand[best]))
         warnings.warn(f"{owner}: the solver's action breaks a constraint within the solver's "
-                      f"feasibility tolerance ({why}); dropped element(s) {dropped} to make it "
-                      f"feasible", RmabWarning, stacklevel=3)
+                      f"feasibility tolerance ({why}); dropped element(s) {dropped}"
+                      + (f", then added {added}" if added else "")
+                      + " to make it feasible (it may not be optimal)", RmabWarning,
+                      stacklevel=3)
         return a
 
     def is_feasible(self, action) -> bool:

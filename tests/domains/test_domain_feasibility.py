@@ -335,3 +335,22 @@ def test_a_star_whose_leaves_do_not_fit_is_decided_at_once():
                                       path_mod._SEARCH_STATES, path_mod._HELD_KARP_MAX, route,
                                       work)
             assert (found == k) is fits and work[0] <= 2 * k * k
+
+
+def test_repair_action_leaves_its_input_and_the_exact_budget_alone():
+    """It changed the caller's array in place, and stripped an interventions action of 1 of
+    budget 3 to the null action, which that domain's planners must not play (a diff
+    review)."""
+    from rmab.errors import RmabWarning
+
+    d = make_interventions(12, budget=3, seed=0)
+    short = np.zeros(d.action_size, dtype=np.int64)
+    short[0] = 1
+    with pytest.raises(InfeasibleActionError):
+        d.repair_action(short, lambda a: a.sum(axis=1), owner="test")
+    cap = make_capacity(6, 2, seed=0)
+    every = np.ones(cap.action_size, dtype=np.int64)
+    every.flags.writeable = False                             # was a raw ValueError
+    with pytest.warns(RmabWarning, match="dropped element"):
+        fixed = cap.repair_action(every, lambda a: a.sum(axis=1), owner="test")
+    assert cap.is_feasible(fixed) and every.all()
