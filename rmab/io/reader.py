@@ -747,7 +747,7 @@ class _BatchRows:
         off = np.flatnonzero(counts != length - 1)
         if len(off):
             self.fail(ks[off[0]], name, f"{OWNER}.{name}: must have {length} numbers separated "
-                                        f"by ';'; got {_short(cells[off[0]])}")
+                                        f"by ';'; got {_short(cells[off[0]])}", fault="cell")
         parts = [x.strip() for x in ";".join(cells).split(";")]     # '0.3 ; 0.7' too
         try:
             flat = np.fromiter(map(decimal_float, parts), dtype=np.float64, count=len(parts))
@@ -757,14 +757,14 @@ class _BatchRows:
                     [decimal_float(x.strip()) for x in cell.split(";")]
                 except ValueError as exc:
                     self.fail(k, name, f"{OWNER}.{name}: must be numbers separated by ';'; got "
-                                       f"{_short(cell)}", exc)
+                                       f"{_short(cell)}", exc, fault="cell")
             raise
         values = flat.reshape(len(cells), length)
         bad = np.flatnonzero((np.isnan(values) if allow_inf else ~np.isfinite(values)).any(axis=1))
         if len(bad):
             self.fail(ks[bad[0]], name, f"{OWNER}.{name}: must be "
                                         f"{'numbers or inf' if allow_inf else 'finite'}; got "
-                                        f"{_short(cells[bad[0]])}")
+                                        f"{_short(cells[bad[0]])}", fault="cell")
         return values
 
     def same_number(self, name: str, values: np.ndarray, ks=None, low=None) -> float:

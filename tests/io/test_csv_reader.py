@@ -482,6 +482,14 @@ def test_every_row_lists_every_bad_row_in_one_pass(write_csv):
             "e,clinic,x,0.5;0.5,health.npz,4\n")          # line 6: not a number
     _, every = read_batches_keep_going(write_csv(late, "late.csv"), every_row=True)
     assert [(f.line, f.column) for f in every] == [(3, "arm_id"), (4, "budget"), (6, "budget")]
+    caps = ("arm_id,batch_id,budget,belief,model,model_arm,action_caps\n"
+            "a,clinic,1,0.2;0.8,health.npz,0,\n"
+            "a,clinic,1,0.2;0.8,health.npz,1,\n"          # line 3: a repeated arm id
+            "c,clinic,1,0.5;0.5,health.npz,2,inf;2\n"     # line 4: too few numbers
+            "d,clinic,1,0.5;0.5,health.npz,3,inf;x;1\n")  # line 5: not a number
+    _, every = read_batches_keep_going(write_csv(caps, "caps.csv"), every_row=True)
+    assert [(f.line, f.column) for f in every] == [(3, "arm_id"), (4, "action_caps"),
+                                                    (5, "action_caps")]
 
 
 def test_a_blank_before_a_quoted_cell_is_named_in_the_field_count_error(write_csv):
