@@ -5,15 +5,14 @@ scipy has no persistent model and no warm start: every solve rebuilds from the c
 returns a feasible ``warm_start`` when the time limit leaves nothing better. ``threads`` is
 not passed (scipy has no such option), and ``mip_gap`` applies to the objective without the
 MILP's offset (scipy takes none), so with an offset its proven gap may differ from the others'.
-Integer columns' bounds are rounded inward first, and the debug lines scipy's HiGHS writes to
-the process's stdout are sent to stderr.
+Integer columns' bounds are rounded inward first. scipy 1.17's HiGHS writes a debug line
+("HighsMipSolverData::transformNewIntegerFeasibleSolution ...") to the process's stdout on some
+models (1 in 150 small random ones), whatever ``disp``; a program printing data on stdout should
+use the ``highs`` backend (sending file descriptor 1 elsewhere for the call is not safe beside
+other threads).
 """
 
 from __future__ import annotations
-
-import contextlib
-import os
-import sys
 
 import numpy as np
 
@@ -28,22 +27,6 @@ __all__ = ["ScipyBackend", "ScipyModel"]
 # 4 other. A limit is reported as status 1 whether or not it was the time limit.
 _STATUS = {0: TerminationStatus.OPTIMAL, 2: TerminationStatus.INFEASIBLE,
            3: TerminationStatus.INFEASIBLE_OR_UNBOUNDED, 4: TerminationStatus.ERROR}
-
-
-@contextlib.contextmanager
-def _stdout_to_stderr():
-    """File descriptor 1 sent to 2 for the call: scipy 1.17's HiGHS writes debug lines
-    ("HighsMipSolverData::transformNewIntegerFeasibleSolution ...") to the process's stdout
-    (1 solve in 150 of small random MILPs), which would corrupt a CSV or table printed there;
-    on stderr they are kept where logs go."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        os.dup2(2, 1)
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
 
 
 class ScipyModel(PersistentModel):
@@ -68,9 +51,8 @@ class ScipyModel(PersistentModel):
         upper = np.where(integer, np.floor(self._col_upper + FEAS_TOL), self._col_upper)
         if np.any(lower > upper):
             return RawSolve(TerminationStatus.INFEASIBLE, None)
-        with _stdout_to_stderr():
-            res = milp(sign * self._c, integrality=integer.astype(np.uint8),
-                       bounds=Bounds(lower, upper), constraints=constraints, options=options)
+        res = milp(sign * self._c, integrality=integer.astype(np.uint8),
+                   bounds=Bounds(lower, upper), constraints=constraints, options=options)
         if res.status == 1:
             status = TerminationStatus.TIME_LIMIT if time_limit is not None else \
                 TerminationStatus.ITERATION_LIMIT

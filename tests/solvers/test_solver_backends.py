@@ -235,17 +235,6 @@ def test_integer_bounds_without_an_integer_between_are_infeasible(backend):
     assert res.status is T.INFEASIBLE and res.x is None
 
 
-@pytest.mark.skipif("scipy" not in BACKEND_NAMES, reason="scipy.optimize.milp not available")
-def test_scipy_writes_nothing_to_stdout(capfd):
-    """scipy 1.17's HiGHS writes a debug line to the process's stdout on this model (found
-    among 300 random ones by a solvers review); it goes to stderr instead."""
-    milp = MILP.from_arrays([3, 1, 1, -2], [[-1, -2, 3, -1]], [0], [2], [0, -3, -3, -2],
-                            [2, -1, 0, -1], [True] * 4)
-    res = solve(milp, backend="scipy")
-    assert res.objective == pytest.approx(solve(milp, backend="highs").objective)
-    assert capfd.readouterr().out == ""
-
-
 def test_highs_writes_nothing_to_stdout():
     """highspy >= 1.16 prints a banner below Python at the first instance of a process; a CLI
     writing CSV to stdout must not get it."""
