@@ -77,13 +77,13 @@ class Instance:
                                    error=InvalidModelError)
         if discount == 1.0 and horizon is None:
             raise InvalidModelError("Instance.horizon: must be set when discount is 1; got None")
-        top = max(float(np.abs(self.arms.rewards).max()), float(self.arms.costs.max()))
+        top = float(np.abs(self.arms.rewards).max())     # (priced costs: check_scale's)
         if not top * discounted_periods(discount, horizon) <= SCALE_LIMIT:
             raise InvalidModelError(      # every planner's values would overflow to inf or NaN
-                f"Instance.rewards: must keep max(|r|, c) Σ_t discount^t (a bound on the "
-                f"values) <= {SCALE_LIMIT:g} to stay within float64; got max(|r|, c) = "
-                f"{top:.3g} with discount {discount:g}"
-                + ("" if horizon is None else f" over {horizon} periods"))
+                f"Instance.rewards: must keep max|r| Σ_t discount^t (a bound on the values) "
+                f"<= {SCALE_LIMIT:g} to stay within float64; got max|r| = {top:.3g} with "
+                f"discount {discount:g}" + ("" if horizon is None else
+                                            f" over {horizon} periods"))
         n, s = self.arms.n_arms, self.arms.n_states
         if self.initial_belief is None:
             belief = np.full((n, s), 1.0 / s)

@@ -55,14 +55,16 @@ def test_rewards_whose_values_overflow_float64_are_refused(arms):
     RuntimeWarning and whittle wrote a score of inf (a CLI review)."""
     half = np.full((3, 2, 2, 2), 0.5)
     big = POMDPArms(half, half, np.full((3, 2, 2), 1e298))
-    with pytest.raises(InvalidModelError, match=r"Instance.rewards: must keep max\(\|r\|, c\) "
-                                                r"Σ_t discount\^t .* <= 1e\+300 .*got max\(\|r\|, "
-                                                r"c\) = 1e\+298 with discount 0.999"):
+    with pytest.raises(InvalidModelError, match=r"Instance.rewards: must keep max\|r\| "
+                                                r"Σ_t discount\^t .* <= 1e\+300 .*got max\|r\| "
+                                                r"= 1e\+298 with discount 0.999"):
         Instance(arms=big, budget=1.0, discount=0.999)          # 1e298 x 1000 > 1e300
     Instance(arms=big, budget=1.0, discount=0.95)               # x 20: within
     Instance(arms=big, budget=1.0, discount=1.0, horizon=100)   # x 100
     with pytest.raises(InvalidModelError, match=r"discount 1 over 101 periods"):
         Instance(arms=big, budget=1.0, discount=1.0, horizon=101)
+    costly = POMDPArms(half, half, np.ones((3, 2, 2)), [0.0, 1e299])   # the Lagrangian's to
+    Instance(arms=costly, budget=2e299, discount=0.95)                  # check, when priced
 
 
 @pytest.mark.parametrize("over, match", BAD)
