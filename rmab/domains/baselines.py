@@ -26,7 +26,7 @@ from typing import ClassVar, Protocol, runtime_checkable
 import numpy as np
 
 from rmab._validation import as_generator, check_number
-from rmab.domains.base import Domain
+from rmab.domains.base import Domain, objective_scale
 from rmab.errors import (InvalidModelError, InvalidParameterError, NotFittedError, PlanningError,
                          SolverLimitWarning, UnknownPlannerError)
 from rmab.planners.base import PlanStats, construct
@@ -221,12 +221,7 @@ class MyopicMIPPlanner(BaseDomainPlanner):
 
         gains = self._gains(states)
         c, offset = self._block.level_objective(gains)
-        # a largest gain below 1 brought up to 1: HiGHS's tolerances are absolute, so with
-        # rewards of 1e-5 it reported "optimal" actions that left out arms worth 3e-8 (a
-        # review). Larger objectives go in as they are: scaled down to 1, one gain of 1e4
-        # pushed the others under the tolerances (a second review)
-        scale = float(np.abs(c).max()) if c.size else 0.0
-        scale = scale if np.isfinite(scale) and 0 < scale < 1 else 1.0
+        scale = objective_scale(c)
         try:
             self._model.set_objective(c / scale, offset / scale)
         except (SolverInputError, InvalidParameterError) as exc:   # gains of -inf (rewards

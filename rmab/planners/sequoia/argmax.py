@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rmab._repr import CompactRepr
-from rmab.domains.base import ENUMERATION_SIZE
+from rmab.domains.base import ENUMERATION_SIZE, objective_scale
 from rmab.errors import InvalidModelError, InvalidParameterError, PlanningError
 from rmab.planners.sequoia.features import context_features, encode_inputs
 
@@ -233,19 +233,10 @@ class MIPArgmax:
                  else self.block.level_objective(self.gains_at(states, time_to_go)))
         if affine is None:
             self.encoded.update_state(self.model, ctx, bounds)
-            if extra is not None:
-                c, offset = self.encoded.objective_terms(ctx)
-                c[:extra[0].size] += extra[0]
-                self.model.set_objective(c, offset + extra[1])
-            model = self.model
+            c, model = self.encoded.objective_terms(ctx)[0], self.model
         else:                  # every neuron stable: a linear objective over the block alone
-            c, offset = affine
-            if extra is not None:
-                c = c.copy()
-                c[:extra[0].size] += extra[0]
-                offset += extra[1]
-            self._linear.set_objective(c, offset)
-            model = self._linear
+            c, model = affine[0], self._linear
+        self._set_objective(model, c, extra)
         warm = None
         if affine is None and self.time_limit is not None and self._start is not None:
             warm = self.encoded.warm_start(self._start, ctx, bounds)
@@ -272,6 +263,18 @@ class MIPArgmax:
         return ArgmaxResult(action, value, res.status.value, float(res.gap),
                             time.perf_counter() - start)
 
+    @staticmethod
+    def _set_objective(model, c, extra) -> None:
+        """The objective ``c`` (+ the gain table's ``extra``) as the solver takes it: without
+        its constant (the output bias and table offset, which HiGHS's relative gap would
+        count: a bias of 1e4 gave suboptimal "optimal" actions in 6 of 30 states) and scaled
+        up when tiny (:func:`~rmab.domains.base.objective_scale`: outputs times 1e-7 gave the
+        15th-best action of 140). Values come from the forward pass, not the solver."""
+        if extra is not None:
+            c = c.copy()
+            c[:extra[0].size] += extra[0]
+        model.set_objective(c / objective_scale(c), 0.0)
+
     def _action_of(self, x, states, time_to_go: int) -> np.ndarray:
         """The action of a MILP solution, feasible (:meth:`~rmab.domains.base.Domain.repair_action`
         drops what the solver's tolerance let in, by the network's values)."""
@@ -290,11 +293,8 @@ class MIPArgmax:
         budget = ASCENT_SHARE * float(self.time_limit)
         deadline = time.perf_counter() + budget
         while (left := deadline - time.perf_counter()) > 0:
-            g, c = self.encoded.piece_at(ctx, action, bounds)
-            if extra is not None:
-                g[:extra[0].size] += extra[0]
-                c += extra[1]
-            self._linear.set_objective(g, c)
+            self._set_objective(self._linear, self.encoded.piece_at(ctx, action, bounds)[0],
+                                extra)
             res = self._linear.solve(time_limit=min(left, budget / 3), mip_gap=self.mip_gap,
                                      threads=self.threads)
             if res.x is None:
