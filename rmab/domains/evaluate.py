@@ -400,7 +400,12 @@ def _pass_on(caught: list, limited: list, shown: set) -> None:
 
 
 def _check_starts(domain: Domain, starts) -> np.ndarray:
-    arr = np.asarray(starts)
+    try:
+        arr = np.asarray(starts)
+    except ValueError as exc:                       # ragged rows
+        raise InvalidParameterError(f"evaluate_domain.starts: must have shape (episodes >= 1, "
+                                    f"n_arms={domain.n_arms}); got rows of different "
+                                    f"lengths") from exc
     if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] != domain.n_arms:
         raise InvalidParameterError(f"evaluate_domain.starts: must have shape (episodes >= 1, "
                                     f"n_arms={domain.n_arms}); got {arr.shape}")

@@ -479,6 +479,9 @@ def test_evaluation_from_given_starts():
     with pytest.raises(InvalidParameterError, match=r"evaluate_domain.starts\[1\].states: must "
                                                     r"lie in \[0, 4\); got 4 \(arm 2\)"):
         evaluate_domain(d, names, starts=[[0] * 8, [0, 0, 4, 0, 0, 0, 0, 0]])
+    with pytest.raises(InvalidParameterError, match=r"evaluate_domain.starts: must have shape "
+                                                    r".* got rows of different lengths"):
+        evaluate_domain(d, names, starts=[[0] * 8, [0]])         # was a raw ValueError
 
 
 def test_compare_domain_seeds_and_errors():

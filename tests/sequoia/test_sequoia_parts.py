@@ -162,3 +162,39 @@ def test_mip_argmax_does_not_depend_on_the_outputs_scale_or_constant():
             got = oracle.solve(s, 3)
             value = values[np.flatnonzero((brute.actions == got.action).all(axis=1))[0]]
             assert value >= values.max() - 1e-4 * np.abs(values).max(), (name, s)
+
+
+def test_argmax_oracles_check_their_inputs(tiny_capacity):
+    """Raw AttributeError, numpy and solvers errors, or silently inf at time to go 0 (the
+    input divided by 0), a review of the planning side."""
+    from rmab.errors import InvalidModelError, PlanningError
+    from rmab.planners.sequoia.argmax import MIPArgmax
+
+    d = tiny_capacity
+    rng = np.random.default_rng(0)
+    n_in = input_size(d.action_size, d.n_arms)
+    net = ReLUNetwork((rng.normal(size=(4, n_in)), rng.normal(size=(1, 4))),
+                      (rng.normal(size=4), rng.normal(size=1)))
+    wrong = ReLUNetwork((rng.normal(size=(4, 3)), rng.normal(size=(1, 4))),
+                        (rng.normal(size=4), rng.normal(size=1)))
+    s = np.zeros(d.n_arms, dtype=np.int64)
+    with pytest.raises(PlanningError, match="BruteForceArgmax: no network set"):
+        BruteForceArgmax(d, 5).solve(s, 1)
+    for oracle in (BruteForceArgmax, MIPArgmax):
+        name = oracle.__name__
+        with pytest.raises(InvalidParameterError, match=rf"{name}.horizon: must be >= 1"):
+            oracle(d, 0, net)
+        with pytest.raises(InvalidParameterError, match=rf"{name}.network: must be a "
+                                                        r"ReLUNetwork or GainTableNetwork"):
+            oracle(d, 5, "x")
+        with pytest.raises(InvalidModelError, match=rf"{name}.network: must have "
+                                                    r"action_size \+ n_arms \+ 1"):
+            oracle(d, 5, wrong)
+        with pytest.raises(InvalidParameterError, match=rf"{name}.solve.time_to_go: must be "
+                                                        r">= 1; got 0"):
+            oracle(d, 5, net).solve(s, 0)
+    for bad, field in ((dict(mip_gap=2.0), "mip_gap"), (dict(time_limit=-1), "time_limit"),
+                       (dict(n_fallback=-1), "n_fallback"), (dict(tighten="xx"), "tighten"),
+                       (dict(backend="nope"), "backend")):
+        with pytest.raises(InvalidParameterError, match=rf"MIPArgmax.{field}: "):
+            MIPArgmax(d, 5, net, **bad)

@@ -18,9 +18,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rmab._repr import CompactRepr
+from rmab._validation import check_number
 from rmab.domains.base import ENUMERATION_SIZE, objective_scale
 from rmab.errors import InvalidModelError, InvalidParameterError, PlanningError
-from rmab.planners.sequoia.features import context_features, encode_inputs
+from rmab.planners.sequoia.features import check_network_fits, context_features, encode_inputs
 
 __all__ = ["ArgmaxResult", "BruteForceArgmax", "MIPArgmax", "make_argmax", "ARGMAX_METHODS",
            "AUTO_ENUMERATION"]
@@ -56,13 +57,28 @@ def _block_admits_null(domain) -> bool:
     return solve(replace(milp, col_upper=upper)).is_optimal
 
 
-def _check_periods(owner: str, network, horizon: int) -> None:
-    """A per-period gain table must have one table per period of the oracle's horizon (its row
-    is chosen by time-to-go)."""
+def _check_network(owner: str, network, domain, horizon: int) -> None:
+    """A ReLUNetwork or GainTableNetwork whose gain table (if per period) has ``horizon``
+    periods and whose inputs fit ``domain`` (:func:`~rmab.planners.sequoia.features.
+    check_network_fits`): a wrong one was a raw AttributeError or numpy error at the first
+    solve (a review)."""
+    from rmab.planners.sequoia.gains import GainTableNetwork
+    from solvers.nn import ReLUNetwork
+
+    if not isinstance(network, (ReLUNetwork, GainTableNetwork)):
+        raise InvalidParameterError(f"{owner}.network: must be a ReLUNetwork or "
+                                    f"GainTableNetwork; got {type(network).__name__}")
     periods = getattr(network, "n_periods", None)
     if periods is not None and periods != horizon:
         raise InvalidModelError(f"{owner}.network: its gain table has one table per period of "
                                 f"horizon {periods}; this oracle's horizon is {horizon}")
+    check_network_fits(owner, network, domain)
+
+
+def _check_time_to_go(owner: str, time_to_go, horizon: int) -> int:
+    """Periods left, 1..horizon (0 has no action to choose; it divided the input by 0)."""
+    return check_number(f"{owner}.solve", "time_to_go", time_to_go, low=1, high=horizon,
+                        integer=True)
 
 
 class BruteForceArgmax:
@@ -84,7 +100,7 @@ class BruteForceArgmax:
         if null.any() and not _block_admits_null(domain):
             actions = actions[~null]
         self.domain = domain
-        self.horizon = int(horizon)
+        self.horizon = check_number("BruteForceArgmax", "horizon", horizon, low=1, integer=True)
         self.actions = actions
         self.max_ones = int(self.actions.sum(axis=1).max())
         self.network = None
@@ -96,7 +112,7 @@ class BruteForceArgmax:
         """Nothing to reset: enumeration carries nothing from one solve to the next."""
 
     def set_network(self, network) -> None:
-        _check_periods("BruteForceArgmax", network, self.horizon)
+        _check_network("BruteForceArgmax", network, self.domain, self.horizon)
         self.network = network
 
     def values(self, states, time_to_go: int) -> np.ndarray:
@@ -104,6 +120,9 @@ class BruteForceArgmax:
         The first layer's action part ``actions @ W_a.T`` (K, h1) is computed once per
         network; a state adds one context vector to it."""
         net = self.network
+        if net is None:
+            raise PlanningError("BruteForceArgmax: no network set (call set_network first)")
+        time_to_go = _check_time_to_go("BruteForceArgmax", time_to_go, self.horizon)
         table = getattr(net, "gain_table", None)
         base = net if table is None else net.network
         m = self.actions.shape[1]
@@ -173,13 +192,23 @@ class MIPArgmax:
                  n_fallback: int = 100, tighten: str | None = None, carry_start: bool = True):
         from solvers import get_backend
 
+        owner = "MIPArgmax"
         self.domain = domain
-        self.horizon = int(horizon)
-        self.mip_gap = float(mip_gap)
-        self.time_limit = time_limit
-        self.threads = int(threads)
+        self.horizon = check_number(owner, "horizon", horizon, low=1, integer=True)
+        self.mip_gap = check_number(owner, "mip_gap", mip_gap, low=0.0, high=1.0,
+                                    high_open=True)
+        self.time_limit = None if time_limit is None else check_number(
+            owner, "time_limit", time_limit, low=0.0, low_open=True)
+        self.threads = check_number(owner, "threads", threads, low=1, integer=True)
+        if tighten not in (None, "lp"):
+            raise InvalidParameterError(f"{owner}.tighten: must be None or 'lp'; got "
+                                        f"{tighten!r}")
+        n_fallback = check_number(owner, "n_fallback", n_fallback, low=0, integer=True)
         self.block = domain.constraint_block()
-        self._backend = get_backend(backend)
+        try:
+            self._backend = get_backend(backend)
+        except LookupError as exc:
+            raise InvalidParameterError(f"{owner}.backend: {exc}") from exc
         self.max_ones, self._first = _max_ones(self.block.milp, domain.action_size,
                                                self._backend)
         self._start = self._first
@@ -207,16 +236,21 @@ class MIPArgmax:
     def set_network(self, network) -> None:
         from solvers.nn import encode_network
 
-        _check_periods("MIPArgmax", network, self.horizon)
+        from solvers.errors import SolverInputError
+
+        _check_network("MIPArgmax", network, self.domain, self.horizon)
         start = time.perf_counter()
         n_ctx = self.domain.n_arms + 1
         ctx = context_features(np.zeros(self.domain.n_arms), self.horizon, self.horizon,
                                self.domain.n_states)
         self.gains_at = getattr(network, "gains", None)       # a GainTableNetwork's
         relu = getattr(network, "network", network)
-        self.encoded = encode_network(relu, self.action_milp, ctx,
-                                      state_lower=np.zeros(n_ctx), state_upper=np.ones(n_ctx),
-                                      n_action=self.domain.action_size, tighten=self.tighten)
+        try:
+            self.encoded = encode_network(relu, self.action_milp, ctx, state_lower=np.zeros(
+                n_ctx), state_upper=np.ones(n_ctx), n_action=self.domain.action_size,
+                tighten=self.tighten)
+        except SolverInputError as exc:     # weights the MIP cannot take (big-M of 1e15)
+            raise InvalidModelError(f"MIPArgmax.network: {exc}") from exc
         self.model = self._backend.build(self.encoded.milp)
         self.network = network
         self.build_seconds = time.perf_counter() - start
@@ -224,6 +258,7 @@ class MIPArgmax:
     def solve(self, states, time_to_go: int) -> ArgmaxResult:
         if self.model is None:
             raise PlanningError("MIPArgmax: no network set (call set_network first)")
+        time_to_go = _check_time_to_go("MIPArgmax", time_to_go, self.horizon)
         start = time.perf_counter()
         d = self.domain
         ctx = context_features(states, time_to_go, self.horizon, d.n_states)

@@ -68,18 +68,14 @@ class SequoiaPlanner(BaseDomainPlanner):
         self.tighten = tighten
 
     def _fit(self, domain) -> None:
-        from solvers.errors import SolverInputError
-
         check_network_fits("SequoiaPlanner", self.network, domain, self.trained,
                            self.horizon)
         try:
             self._argmax = MIPArgmax(domain, self.horizon, self.network, mip_gap=self.mip_gap,
                                      time_limit=self.time_limit, threads=self.threads,
                                      backend=self.backend, tighten=self.tighten)
-        except LookupError as exc:
-            raise InvalidParameterError(f"SequoiaPlanner.backend: {exc}") from exc
-        except SolverInputError as exc:     # weights the MIP cannot take (over every state)
-            raise InvalidModelError(f"SequoiaPlanner.network: {exc}") from exc
+        except (InvalidParameterError, InvalidModelError) as exc:   # named as the planner's
+            raise type(exc)(str(exc).replace("MIPArgmax.", "SequoiaPlanner.", 1)) from exc
         if self.time_limit is None and "move" in self._argmax.block.index:
             warnings.warn(f"SequoiaPlanner: the path domain's {domain.n_arms} nodes and "
                           f"{domain.budget} pulls need the time-expanded walk MILP, whose "
