@@ -162,6 +162,7 @@ class WhittleDomainPlanner(_GainsMIPPlanner):
         self.indices = res.indices
         self.gain_tables = gains                                        # (H or 1, n, S, L)
         self.gain_table = gains[0]                                      # (n, S, L): period 0
+        self._period = 0       # _gains before any plan (a benchmark's call) is period 0's
 
     def _plan(self, states, t):
         self._period = min(t, len(self.gain_tables) - 1)
