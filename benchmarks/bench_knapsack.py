@@ -45,9 +45,10 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="N = 100 and 1000 only")
     args = parser.parse_args(argv)
-    if args.quick:
+    if args.quick and args.sizes == parser.get_default("sizes"):   # --sizes wins
         args.sizes = "100,1000"
     solve_knapsack(np.ones((3, 2)), [[0, 1]] * 3, 1.0, max_active=1)       # compile
+    solve_knapsack(np.ones((3, 2)), [[0, 1]] * 3, 1.0, max_active=1, method="mip")  # HiGHS
     print(f"{'N':>6}  {'limits':<22} {'auto':>4} {'ms':>9} {'x DP':>7} {'MIP ms':>9} {'same':>5}")
     for n in (int(x) for x in args.sizes.split(",")):
         rng = np.random.default_rng(n)
@@ -68,7 +69,7 @@ def main(argv=None):
             mip = same = ""
             if res.method == "dp" and kw:
                 tm, rm = _median(lambda: solve_knapsack(values, costs, budget, method="mip",
-                                                        **kw), 1)
+                                                        **kw), args.repeats)
                 mip, same = f"{tm * 1e3:9.1f}", str(abs(rm.value - res.value) <= 1e-9 * n)
             print(f"{n:>6}  {name:<22} {res.method:>4} {t * 1e3:9.2f} {t / base:7.1f} "
                   f"{mip:>9} {same:>5}")

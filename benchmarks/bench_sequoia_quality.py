@@ -352,9 +352,11 @@ def main(argv=None) -> None:
     p.add_argument("--training-jobs", type=int,
                    help="SequoiaConfig.training_jobs (trainings side by side; same numbers)")
     p.add_argument("--quick", action="store_true", help="J = 12, 2 seeds, 5 + 5 episodes")
-    p.add_argument("--out", default="out/sequoia_quality.csv",
+    p.add_argument("--out", default=None,
                    help="CSV, one row per (domain, seed, planner), appended as jobs finish (an "
-                        "existing file of this script is kept and appended to)")
+                        "existing file of this script is kept and appended to; default "
+                        "out/sequoia_quality.csv, with --quick out/sequoia_quality_quick.csv, "
+                        "so that a quick run's J = 12 rows never join a full table's)")
     p.add_argument("--skip", nargs="+", default=[], metavar="DOMAIN:SEED",
                    help="jobs already measured (e.g. capacity:1)")
     p.add_argument("--report", metavar="CSV", nargs="+",
@@ -380,6 +382,8 @@ def main(argv=None) -> None:
         else:
             print(markdown(rows, KINDS)) if args.markdown else report_all(rows, KINDS)
         return
+    if args.out is None:
+        args.out = f"out/sequoia_quality{'_quick' if args.quick else ''}.csv"
     if args.rebaseline:
         out = Path(args.out)
         if out.exists() and out.stat().st_size:
@@ -462,6 +466,8 @@ def main(argv=None) -> None:
                       f"{'; '.join(r['selection'])}", flush=True)
     report_all(rows, args.domains)
     print(f"\nrows written to {out}; total {time.perf_counter() - start:.0f} s")
+    if len(rows) < len(jobs):        # 'make bench' stops on a failing script
+        raise SystemExit(f"{len(jobs) - len(rows)} of {len(jobs)} jobs failed")
 
 
 if __name__ == "__main__":

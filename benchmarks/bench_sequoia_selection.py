@@ -95,7 +95,9 @@ def main(argv=None) -> None:
     ap.add_argument("--budget", type=int, default=5)
     ap.add_argument("--episodes", type=int, default=50)
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--out", type=Path, default=Path("out/sequoia_selection.csv"))
+    ap.add_argument("--out", type=Path, default=None,
+                    help="CSV appended to (default out/sequoia_selection.csv; with --quick "
+                         "out/sequoia_selection_quick.csv, apart from full runs' rows)")
     ap.add_argument("--validation-episodes", type=int, default=None,
                     help="SequoiaConfig.validation_episodes (default: its default)")
     ap.add_argument("--discount", type=float, default=None,
@@ -105,6 +107,8 @@ def main(argv=None) -> None:
     ap.add_argument("--quick", action="store_true",
                     help="J = 10, B = 3, seed 0, 20 training and 10 held-out episodes")
     args = ap.parse_args(argv)
+    if args.out is None:
+        args.out = Path(f"out/sequoia_selection{'_quick' if args.quick else ''}.csv")
     config = {}
     if args.quick:
         args.arms, args.budget, args.seeds, args.episodes = 10, 3, [0], 10
