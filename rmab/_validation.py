@@ -15,6 +15,7 @@ import numpy as np
 from rmab.errors import InvalidModelError, InvalidParameterError
 
 PROB_TOL = 1e-9
+BELIEF_TOL = 1e-6   # a belief row's sum: beliefs are data, rounded where they were written
 # a decimal number in ASCII (Python's float() also takes "1_0", "nan" and non-ASCII digits)
 DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _NOT_FINITE = ("inf", "infinity", "nan")
@@ -103,8 +104,9 @@ def zero_rounding(arr: np.ndarray) -> np.ndarray:
 
 
 def check_stochastic(owner: str, field: str, arr: np.ndarray, *, row_desc: str,
-                     error=InvalidModelError) -> None:
-    """Entries in [0, 1] and rows (last axis) summing to 1 within ``PROB_TOL``. Entries in
+                     error=InvalidModelError, tol: float = PROB_TOL) -> None:
+    """Entries in [0, 1] and rows (last axis) summing to 1 within ``tol`` (``PROB_TOL`` for
+    models; beliefs, data rounded where they were written, take ``BELIEF_TOL``). Entries in
     ``[-PROB_TOL, 0)``, the rounding of e.g. ``1 - 0.9 - 0.1``, are set to 0 in ``arr`` (the
     caller's own copy), as rows are taken with sums off by as much.
 
@@ -124,10 +126,10 @@ def check_stochastic(owner: str, field: str, arr: np.ndarray, *, row_desc: str,
         raise error(f"{owner}.{field}: must be at most 1; got {float(arr[idx])!r} at "
                     + row_desc.format(*idx[:-1]) + f", column {idx[-1]}")
     sums = arr.sum(axis=-1)
-    off = np.abs(sums - 1.0) > PROB_TOL
+    off = np.abs(sums - 1.0) > tol
     if off.any():
         idx = tuple(int(i) for i in np.argwhere(off)[0])
-        raise error(f"{owner}.{field}: rows must sum to 1 (within {PROB_TOL:g}); got "
+        raise error(f"{owner}.{field}: rows must sum to 1 (within {tol:g}); got "
                     f"{float(sums[idx])!r} at " + row_desc.format(*idx))
 
 
@@ -252,3 +254,30 @@ def check_costs(owner: str, costs: np.ndarray, error=InvalidModelError) -> None:
         n = int(nonzero[0])
         raise error(f"{owner}.costs: passive action 0 must cost 0; got {float(costs[n, 0])} "
                     f"(arm {n})")
+
+
+def check_actions(owner: str, actions, n_arms: int, n_actions: int, field: str = "actions"
+                  ) -> np.ndarray:
+    """Actions as a C-contiguous int64 array (n_arms,) with entries in [0, n_actions)."""
+    try:
+        a = np.asarray(actions)
+    except ValueError as exc:                           # ragged rows
+        raise InvalidParameterError(f"{owner}.{field}: must have shape (n_arms={n_arms},); "
+                                    f"got rows of different lengths") from exc
+    if a.shape != (n_arms,):
+        raise InvalidParameterError(f"{owner}.{field}: must have shape (n_arms={n_arms},); "
+                                    f"got {a.shape}")
+    if a.size and not np.issubdtype(a.dtype, np.integer):
+        if not np.issubdtype(a.dtype, np.floating):
+            raise InvalidParameterError(f"{owner}.{field}: must be integers; got dtype {a.dtype}")
+        off = a != np.round(a)                          # NaN too
+        if off.any():
+            n = int(np.flatnonzero(off)[0])
+            raise InvalidParameterError(f"{owner}.{field}: must be integers; got {a[n]} "
+                                        f"(arm {n})")
+    bad = (a < 0) | (a >= n_actions)      # before the cast, which would wrap inf or 2**64 - 1
+    if bad.any():
+        n = int(np.flatnonzero(bad)[0])
+        raise InvalidParameterError(f"{owner}.{field}: must lie in [0, {n_actions}); got "
+                                    f"{a[n]} (arm {n})")
+    return np.ascontiguousarray(a, dtype=np.int64)

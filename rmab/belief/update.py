@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rmab._validation import as_float_array, as_generator, zero_rounding
+from rmab._validation import (BELIEF_TOL, as_float_array, as_generator, check_actions,
+                              zero_rounding)
 from rmab.belief import _kernels
 from rmab.errors import ImpossibleSignalError, InvalidParameterError
 from rmab.models.arms import MDPArms, POMDPArms
@@ -45,40 +46,13 @@ def check_beliefs(owner: str, beliefs, n_arms: int, n_states: int, field: str = 
         n, s = (int(i) for i in np.argwhere(bad)[0])
         raise InvalidParameterError(f"{owner}.{field}: must be finite and >= 0; got {b[n, s]} "
                                     f"(arm {n}, state {s})")
-    off = np.abs(b.sum(axis=1) - 1.0) > 1e-6
+    off = np.abs(b.sum(axis=1) - 1.0) > BELIEF_TOL
     if off.any():
         n = int(np.flatnonzero(off)[0])
         raise InvalidParameterError(f"{owner}.{field}: rows must sum to 1 (within 1e-6); got "
                                     f"{float(b[n].sum())!r} (arm {n}); rounded beliefs: "
                                     f"b / b.sum(axis=1, keepdims=True)")
     return b
-
-
-def check_actions(owner: str, actions, n_arms: int, n_actions: int, field: str = "actions"
-                  ) -> np.ndarray:
-    """Actions as a C-contiguous int64 array (n_arms,) with entries in [0, n_actions)."""
-    try:
-        a = np.asarray(actions)
-    except ValueError as exc:                           # ragged rows
-        raise InvalidParameterError(f"{owner}.{field}: must have shape (n_arms={n_arms},); "
-                                    f"got rows of different lengths") from exc
-    if a.shape != (n_arms,):
-        raise InvalidParameterError(f"{owner}.{field}: must have shape (n_arms={n_arms},); "
-                                    f"got {a.shape}")
-    if a.size and not np.issubdtype(a.dtype, np.integer):
-        if not np.issubdtype(a.dtype, np.floating):
-            raise InvalidParameterError(f"{owner}.{field}: must be integers; got dtype {a.dtype}")
-        off = a != np.round(a)                          # NaN too
-        if off.any():
-            n = int(np.flatnonzero(off)[0])
-            raise InvalidParameterError(f"{owner}.{field}: must be integers; got {a[n]} "
-                                        f"(arm {n})")
-    bad = (a < 0) | (a >= n_actions)      # before the cast, which would wrap inf or 2**64 - 1
-    if bad.any():
-        n = int(np.flatnonzero(bad)[0])
-        raise InvalidParameterError(f"{owner}.{field}: must lie in [0, {n_actions}); got "
-                                    f"{a[n]} (arm {n})")
-    return np.ascontiguousarray(a, dtype=np.int64)
 
 
 def _check_arms(owner: str, arms):

@@ -8,8 +8,9 @@ from typing import Mapping
 
 import numpy as np
 
-from rmab._validation import (SCALE_LIMIT, as_float_array, budget_slack, check_count_limits,
-                              check_number, check_shape, check_stochastic, discounted_periods)
+from rmab._validation import (BELIEF_TOL, SCALE_LIMIT, as_float_array, budget_slack,
+                              check_actions, check_count_limits, check_number, check_shape,
+                              check_stochastic, discounted_periods)
 from rmab.errors import InvalidModelError
 from rmab.models.arms import MDPArms, POMDPArms
 
@@ -93,7 +94,8 @@ class Instance:
                 check_shape("Instance", "initial_belief", belief, (s,), ("n_states",))
                 belief = np.repeat(belief[None], n, axis=0)     # its own copy
             check_shape("Instance", "initial_belief", belief, (n, s), ("n_arms", "n_states"))
-            check_stochastic("Instance", "initial_belief", belief, row_desc="arm {0}")
+            check_stochastic("Instance", "initial_belief", belief, row_desc="arm {0}",
+                             tol=BELIEF_TOL)     # as plan and update_beliefs take them
         belief.setflags(write=False)
         if not isinstance(self.name, str):
             raise InvalidModelError(f"Instance.name: must be a string; got {self.name!r}")
@@ -183,7 +185,11 @@ class Instance:
         return self.min_active > 0 or bool((self.caps[1:] < self.n_arms).any())
 
     def violation(self, actions: np.ndarray) -> str | None:
-        """Why the joint action (int (n_arms,), checked in range) is infeasible, or None."""
+        """Why the joint action (int (n_arms,) in [0, n_actions)) is infeasible, or None; an
+        array of another shape, not integers or out of range is an
+        :class:`~rmab.errors.InvalidParameterError` (-1 was read as the last action, a
+        wrong shape was a raw IndexError: a review)."""
+        actions = check_actions("Instance.violation", actions, self.n_arms, self.n_actions)
         cost = float(self.arms.costs[np.arange(self.n_arms), actions].sum())
         if cost > self.budget + budget_slack(self.budget):
             return (f"must cost at most budget={self.budget:.12g}; got total cost "

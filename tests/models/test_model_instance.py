@@ -156,3 +156,32 @@ def test_repr_is_a_summary_not_the_arrays():
     assert repr(inst) == ("Instance(name='health-50', arms=POMDPArms(n_arms=50, n_states=2, "
                           "n_actions=3, n_obs=2), budget=5, discount=0.95, horizon=None)")
     assert repr(inst.arms.select([0, 1])) == "POMDPArms(n_arms=2, n_states=2, n_actions=3, n_obs=2)"
+
+
+def test_violation_checks_the_actions_it_is_given():
+    """-1 was read as the last action (and found feasible), 0 as a whole action vector, and
+    wrong shapes or fractions raised IndexError (a practitioner's review)."""
+    from rmab.errors import InvalidParameterError
+    from rmab.models import health_intervention
+
+    inst = health_intervention(10, seed=0, budget_fraction=0.5)
+    for bad, match in ((np.array([-1] + [0] * 9), r"must lie in \[0, 3\); got -1 \(arm 0\)"),
+                       (0, r"must have shape \(n_arms=10,\); got \(\)"),
+                       (np.zeros(3, int), r"must have shape \(n_arms=10,\); got \(3,\)"),
+                       (np.array([1.5] + [0] * 9), r"must be integers; got 1.5 \(arm 0\)")):
+        with pytest.raises(InvalidParameterError, match=r"Instance.violation.actions: " + match):
+            inst.violation(bad)
+    assert inst.violation(np.zeros(10, int)) is None
+    assert "must cost at most budget" in inst.violation(np.full(10, 2))
+
+
+def test_initial_beliefs_take_the_tolerance_plan_takes(arms):
+    """Beliefs rounded to 7 decimals planned fine but were refused as an instance's
+    initial_belief (within 1e-9), breaking the README's weekly replace (a practitioner's
+    review)."""
+    rounded = np.array([[0.3333334, 0.6666667]] * 3)
+    inst = Instance(arms=arms, budget=1.0, initial_belief=rounded)
+    np.testing.assert_array_equal(inst.initial_belief, rounded)
+    with pytest.raises(InvalidModelError, match=r"rows must sum to 1 \(within 1e-06\); got "
+                                                r"1.01 at arm 0"):
+        Instance(arms=arms, budget=1.0, initial_belief=[[0.34, 0.67]] * 3)
