@@ -36,3 +36,11 @@ def _short(value) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k!r}: {_short(v)}" for k, v in value.items()) + "}"
     return repr(value)
+
+
+def planner_label(planner) -> str:
+    """A planner's name in result tables: its ``name``, or its class's name where it kept the
+    helper base classes' placeholder ``"base"`` (two unnamed planners of a user's were 'base'
+    and 'base #2' in a comparison: a practitioner's review)."""
+    name = str(getattr(planner, "name", "base"))
+    return type(planner).__name__ if name == "base" else name

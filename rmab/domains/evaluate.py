@@ -32,7 +32,7 @@ import numpy as np
 
 from rmab._reporting import (PairedDifferenceResult, mean_ci, paired_table, saved_array,
                              saved_names)
-from rmab._repr import CompactRepr
+from rmab._repr import CompactRepr, planner_label
 from rmab._validation import as_generator, check_flag, check_number, check_seed
 from rmab._warnings import caught_record, show_again
 from rmab.domains.arm import check_states, initial_states
@@ -330,10 +330,10 @@ def _planners(planners, horizon: int) -> list:
     for p in made:              # a planner for another number of periods plays a wrong clock
         h = getattr(p, "horizon", None)
         if isinstance(h, (int, np.integer)) and h != horizon:
-            raise InvalidParameterError(f"evaluate_domain.planners: {p.name!r} plans for "
+            raise InvalidParameterError(f"evaluate_domain.planners: {planner_label(p)!r} plans for "
                                         f"horizon {h}; this evaluation's horizon is {horizon} "
                                         f"(make it with horizon={horizon})")
-    names = [p.name for p in made]
+    names = [planner_label(p) for p in made]
     if len(set(names)) != len(names):
         raise InvalidParameterError(f"evaluate_domain.planners: names must be unique; got "
                                     f"{names}")
@@ -355,7 +355,7 @@ def _run(domain: Domain, planners: list, episodes: int, horizon: int, p_high: fl
     seconds = np.zeros(len(planners))
     shown: set = set()          # each (text, category, line) once per run, unless "always"
     for p, planner in enumerate(planners):
-        bar.set_postfix_str(planner.name, refresh=False)
+        bar.set_postfix_str(planner_label(planner), refresh=False)
         planner.fit(domain, seed=int(planner_seeds[0]))
         limited = []            # the first time-limit warning of each step that had one
         for e in range(episodes):
@@ -374,14 +374,14 @@ def _run(domain: Domain, planners: list, episodes: int, horizon: int, p_high: fl
                     finally:    # shown even when plan raised; a limit's first one at once
                         _pass_on(caught, limited, shown)
                 except Exception as exc:    # a warning an "error" filter raises in _pass_on too
-                    raise_in(exc, f"planner {planner.name!r} in episode {e} at t={t}")
+                    raise_in(exc, f"planner {planner_label(planner)!r} in episode {e} at t={t}")
                 levels = domain.arm_levels(action)
                 total += domain.arms.expected_reward(s, levels)
                 s = domain.arms.next_states(s, levels, u[e, t])
             rewards[p, e] = total / horizon
             bar.update()
         if len(limited) > 1:    # the first was shown; then a count, not a line per step
-            warnings.warn(f"evaluate_domain: planner {planner.name!r} stopped at the solver time "
+            warnings.warn(f"evaluate_domain: planner {planner_label(planner)!r} stopped at the solver time "
                           f"limit in {len(limited)} of {episodes * horizon} steps and played the "
                           f"best action found", SolverLimitWarning,
                           stacklevel=4)                                  # the caller's line
@@ -460,7 +460,7 @@ def evaluate_domain(domain: Domain, planners=("no-action", "random", "sampling",
 
 def _evaluate(domain, made, episodes, horizon, p_high, seed, bound, bar, starts=None):
     rewards, seconds, starts = _run(domain, made, episodes, horizon, p_high, seed, bar, starts)
-    names = tuple(p.name for p in made)
+    names = tuple(planner_label(p) for p in made)
     ref = rewards[names.index(REFERENCE)].mean()
     seed_label = (int(seed) if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
                   else None)                     # a SeedSequence, Generator or None: no label

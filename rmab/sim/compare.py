@@ -17,7 +17,7 @@ import numpy as np
 
 from rmab._reporting import (PairedDifferenceResult, mean_ci, paired_table, save_bar_chart,
                              saved_array, saved_names)
-from rmab._repr import CompactRepr
+from rmab._repr import CompactRepr, planner_label
 from rmab._validation import _short, check_flag, check_number, check_path
 from rmab.errors import InvalidModelError, InvalidParameterError
 from rmab.models.instance import Instance
@@ -223,7 +223,7 @@ def _resolve(planners) -> tuple[list[str], list]:
                                         f"not a class; got {item.__name__} (call it: "
                                         f"{item.__name__}())")
         elif isinstance(item, Planner):
-            label, obj = str(item.name), item
+            label, obj = planner_label(item), item
         else:
             raise InvalidParameterError(f"compare.planners[{i}]: must be a registry name, a "
                                         f"(name, params) pair or a Planner; got {_short(item)}")

@@ -66,3 +66,23 @@ def test_plan_checks_what_a_users_planner_returns():
         VisitLowest(out=[1.7] * 20).fit(inst).plan(inst.initial_belief)
     got = VisitLowest(out=[1.0] * 5 + [0] * 15).fit(inst).plan(inst.initial_belief)
     assert got.dtype == np.int64 and got.sum() == 5                   # whole floats: cast
+
+
+def test_planners_without_a_name_are_labelled_by_their_class():
+    """Two of a user's planners without a ``name`` were 'base' and 'base #2' (a
+    practitioner's review)."""
+    import numpy as np
+
+    from rmab import compare, health_intervention
+    from rmab.planners.base import BasePlanner
+
+    class EveryoneIdle(BasePlanner):
+        def _plan(self, belief, t):
+            return np.zeros(belief.shape[0], dtype=np.int64)
+
+    class AlsoIdle(EveryoneIdle):
+        pass
+
+    res = compare(health_intervention(4, seed=0), [EveryoneIdle(), AlsoIdle(), "random"],
+                  episodes=2, horizon=3)
+    assert res.names == ("EveryoneIdle", "AlsoIdle", "random")
