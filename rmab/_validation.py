@@ -47,6 +47,17 @@ def budget_slack(budget: float) -> float:
 SCALE_LIMIT = 1e300   # values a few times larger still fit in float64 (max 1.8e308)
 
 
+def default_discount(discount, horizon):
+    """``discount`` as given, or if None: 1.0 with a finite ``horizon`` (the plain total, as
+    ``solve_finite_pbvi`` and ``finite_whittle_indices`` take it), else 0.95. One default for
+    the functions that take an optional horizon: ``fib_bound(horizon=10)`` discounted by
+    0.95 while ``solve_finite_pbvi(horizon=10)`` did not, so the default "upper bound" lay
+    below the default "lower bound" (a practitioner's review)."""
+    if discount is None:
+        return 0.95 if horizon is None else 1.0
+    return discount
+
+
 def discounted_periods(discount: float, horizon: int | None = None) -> float:
     """``Σ_{t < H} β^t``: the weight of a per-period bound in a value (``H`` infinite when
     ``horizon`` is None)."""

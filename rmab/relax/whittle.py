@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rmab._repr import CompactRepr
-from rmab._validation import as_generator, check_number, discounted_periods
+from rmab._validation import as_generator, check_number, default_discount, discounted_periods
 from rmab.errors import IndexabilityWarning, InvalidParameterError
 from rmab.models.arms import MDPArms, POMDPArms
 from rmab.relax import _whittle_kernels
@@ -381,10 +381,10 @@ def _grid_weights(b, resolution, lookup):
     return rows[pos], weights
 
 
-def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolution: int = 10,
-                           beliefs=None, n_prices: int = 12, value_tol: float = 1e-2,
-                           check_prices: int = 64, horizon: int | None = None,
-                           seed=0) -> BeliefWhittleResult:
+def belief_whittle_indices(arms: POMDPArms, *, discount: float | None = None,
+                           resolution: int = 10, beliefs=None, n_prices: int = 12,
+                           value_tol: float = 1e-2, check_prices: int = 64,
+                           horizon: int | None = None, seed=0) -> BeliefWhittleResult:
     """Whittle indices of POMDP arms at grid beliefs (binary and multi-action).
 
     Method (ours, after PORMAB.md §6): PBVI (:func:`rmab.values.pbvi.solve_pbvi`, warm-started
@@ -401,7 +401,8 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
     Parameters
     ----------
     arms : POMDPArms (costs as in :func:`whittle_indices`)
-    discount : float in (0, 1)
+    discount : float in (0, 1); default 0.95, or 1 with ``horizon`` (as
+        :func:`finite_whittle_indices`)
     resolution : int
         Grid of beliefs with entries in multiples of ``1/resolution``: ``C(resolution + S - 1,
         S - 1)`` points (66 for 3 states at 10, 286 for 4, 1 001 for 5), each indexed.
@@ -426,6 +427,7 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float = 0.95, resolutio
     """
     owner = "belief_whittle_indices"
     _check_index_arms(owner, arms, POMDPArms)
+    discount = default_discount(discount, horizon)
     if horizon is None:
         discount = _check_discount(owner, discount)
     else:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmab._validation import as_float_array, check_number
+from rmab._validation import as_float_array, check_number, default_discount
 from rmab.errors import ConvergenceWarning, InvalidParameterError
 from rmab.models.arms import POMDPArms
 from rmab.values.exact import check_scale, value_iteration
@@ -105,15 +105,16 @@ def _check_common(owner, arms, price, discount, tol, max_iter, horizon=None):
     return price, discount, tol, max_iter, horizon
 
 
-def qmdp_bound(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
+def qmdp_bound(arms: POMDPArms, *, price: float = 0.0, discount: float | None = None,
                horizon: int | None = None, tol: float = 1e-9,
                max_iter: int = 100_000) -> UpperBound:
     """QMDP upper bound: the Q-values of the underlying MDP (value iteration within ``tol``,
     then raised by the tolerance it used, ``ExactResult.tol``, so the bound stays valid; if
     ``max_iter`` stops it first, raised by ``β e / (1 - β)`` instead, ``e`` the Bellman
-    residual of the last values). A finite ``horizon`` (``discount`` in (0, 1]) takes the
-    period-0 Q-values of backward induction, exact."""
+    residual of the last values). A finite ``horizon`` (``discount`` in (0, 1], default 1)
+    takes the period-0 Q-values of backward induction, exact."""
     owner = "qmdp_bound"
+    discount = default_discount(discount, horizon)
     price, discount, tol, max_iter, horizon = _check_common(owner, arms, price, discount, tol,
                                                             max_iter, horizon)
     res = value_iteration(arms, prices=price, discount=discount, horizon=horizon, tol=tol,
@@ -133,15 +134,16 @@ def qmdp_bound(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
                       horizon)
 
 
-def fib_bound(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
+def fib_bound(arms: POMDPArms, *, price: float = 0.0, discount: float | None = None,
               horizon: int | None = None, tol: float = 1e-6,
               max_iter: int = 100_000) -> UpperBound:
     """Fast informed bound, iterated downwards from ``max r / (1 - β)`` (vectorised over arms)
     until a sweep changes no entry by more than ``tol (1 - β) / β``, which puts it within
     ``tol`` of its fixed point; every iterate is an upper bound. A finite ``horizon``
-    (``discount`` in (0, 1]) runs ``H`` backward steps from ``0`` instead (``tol`` and
+    (``discount`` in (0, 1], default 1) runs ``H`` backward steps from ``0`` instead (``tol`` and
     ``max_iter`` unused) and bounds the value with ``H`` periods left."""
     owner = "fib_bound"
+    discount = default_discount(discount, horizon)
     price, discount, tol, max_iter, horizon = _check_common(owner, arms, price, discount, tol,
                                                             max_iter, horizon)
     r = arms.rewards.transpose(0, 2, 1) - price * arms.costs[:, :, None]      # (N, A, S)

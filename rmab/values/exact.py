@@ -40,7 +40,7 @@ import numpy as np
 
 from rmab._repr import CompactRepr
 from rmab._validation import (SCALE_LIMIT, as_float_array, check_flag, check_number,
-                              discounted_periods)
+                              default_discount, discounted_periods)
 from rmab.errors import ConvergenceWarning, InvalidModelError, InvalidParameterError
 from rmab.models.arms import MDPArms, POMDPArms
 from rmab.values import _kernels
@@ -229,8 +229,8 @@ def _solve(owner, kernel, arms, prices, discount, horizon, tol, max_iter, floor,
                        method=owner, seconds=time.perf_counter() - start, **out)
 
 
-def value_iteration(arms, *, prices=0.0, discount: float = 0.95, horizon: int | None = None,
-                    tol: float = 1e-10, max_iter: int = 100_000,
+def value_iteration(arms, *, prices=0.0, discount: float | None = None,
+                    horizon: int | None = None, tol: float = 1e-10, max_iter: int = 100_000,
                     return_table: bool = False) -> ExactResult:
     """Optimal values of every arm at every price by value iteration.
 
@@ -239,7 +239,8 @@ def value_iteration(arms, *, prices=0.0, discount: float = 0.95, horizon: int | 
     arms : MDPArms (or POMDPArms: its underlying fully observed MDP)
     prices : float or array (P,)
         Price ``λ`` per unit of resource; the reward is ``r(s, a) - λ c(a)``.
-    discount : float in (0, 1]; 1 needs ``horizon``.
+    discount : float in (0, 1]; 1 needs ``horizon``. Default 0.95, or 1.0 with ``horizon``
+        (:func:`rmab._validation.default_discount`, one default across the value functions).
     horizon : int, optional
         Finite horizon ``H``: exact backward induction (``tol`` only breaks ties, ``max_iter``
         is unused), values at period 0.
@@ -257,12 +258,14 @@ def value_iteration(arms, *, prices=0.0, discount: float = 0.95, horizon: int | 
     ExactResult
     """
     owner = "value_iteration"
+    discount = default_discount(discount, horizon)
     args = _check(owner, arms, prices, discount, horizon, tol, max_iter)
     return _solve(owner, _kernels.vi_kernel, arms, *args,
                   check_flag(owner, "return_table", return_table))
 
 
-def policy_iteration(arms, *, prices=0.0, discount: float = 0.95, horizon: int | None = None,
+def policy_iteration(arms, *, prices=0.0, discount: float | None = None,
+                     horizon: int | None = None,
                      tol: float = 1e-10, max_iter: int = 100_000,
                      return_table: bool = False) -> ExactResult:
     """Optimal values of every arm at every price by Howard's policy iteration.
@@ -275,6 +278,7 @@ def policy_iteration(arms, *, prices=0.0, discount: float = 0.95, horizon: int |
     ``horizon`` uses backward induction (the two methods coincide there).
     """
     owner = "policy_iteration"
+    discount = default_discount(discount, horizon)
     args = _check(owner, arms, prices, discount, horizon, tol, max_iter)
     return _solve(owner, _kernels.pi_kernel, arms, *args,
                   check_flag(owner, "return_table", return_table))

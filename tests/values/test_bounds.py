@@ -184,3 +184,21 @@ def test_a_bad_price_is_not_called_an_arm():
         value_iteration(random_mdp_arms(2, 2, 2, seed=0), prices=[0.0, np.inf])
     assert "must be finite; got inf at index (1,)" in str(info.value)
     assert "arm" not in str(info.value)
+
+
+def test_one_default_discount_with_a_horizon():
+    """fib_bound(horizon=10) discounted by 0.95 while solve_finite_pbvi(horizon=10) did not:
+    the default 'upper bound' lay below the default 'lower bound' (a practitioner's review).
+    With a horizon every value function now takes the plain total by default."""
+    from rmab import health_intervention
+    from rmab.values import fib_bound, qmdp_bound, solve_finite_pbvi, value_iteration
+
+    arms = health_intervention(2, seed=0).arms
+    b = np.full((2, 2), 0.5)
+    lower = solve_finite_pbvi(arms, horizon=10, seed=0).values(b)
+    for bound in (fib_bound, qmdp_bound):
+        upper = bound(arms, horizon=10).value(b)
+        assert (upper >= lower - 1e-9).all()
+        np.testing.assert_array_equal(upper, bound(arms, horizon=10, discount=1.0).value(b))
+    assert value_iteration(arms, horizon=3).discount == 1.0
+    assert value_iteration(arms).discount == 0.95
