@@ -109,6 +109,7 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
         Registered planner name (:func:`rmab.make_planner`); ``planner_params`` go to it.
         A fresh planner is made for each batch, fitted on the batch's instance with
         :func:`batch_seed` ``(seed, batch.batch_id)``, and asked ``plan(batch.belief)``.
+    seed : int, SeedSequence or Generator (one integer drawn from it for the whole file)
     keep_going : bool
         If False the first bad row or planner failure raises and nothing is written. If True
         batches with a bad row or a failing planner are skipped and listed in
@@ -122,6 +123,8 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
         Show a tqdm progress bar over batches on stderr.
     """
     start = time.perf_counter()
+    if isinstance(seed, np.random.Generator):   # drawn once: a batch's seed still depends on
+        seed = int(seed.integers(2**63))        # its id alone, not on the batches before it
     seed = check_seed("solve_batches.seed", seed)
     if planner_params is not None and not isinstance(planner_params, Mapping):
         raise InvalidParameterError(f"solve_batches.planner_params: must be a mapping of "
@@ -134,6 +137,10 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
                                     f"names (str); got {_short(bad[0])}")
     keep_going = check_flag("solve_batches", "keep_going", keep_going)
     progress = check_flag("solve_batches", "progress", progress)
+    if not isinstance(planner, str):
+        raise InvalidParameterError(f"solve_batches.planner: must be a registered planner's "
+                                    f"name (a fresh planner is made for each batch: give its "
+                                    f"parameters as planner_params); got {_short(planner)}")
     make_planner(planner, **params)  # an unknown name or bad parameters fail before any work
     if out is not None and hasattr(out, "write"):          # before the work, not after it
         check_text_file("solve_batches", out)
@@ -160,6 +167,13 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
             raise InvalidParameterError(f"solve_batches.source: must be the path of a CSV file "
                                         f"or a sequence of Batch objects (read_batches); got "
                                         f"{what}")
+        seen: set = set()                         # a CSV's are (its rows are grouped by id)
+        twice = next((b.batch_id for b in batches
+                      if b.batch_id in seen or seen.add(b.batch_id)), None)
+        if twice is not None:
+            raise InvalidParameterError(f"solve_batches.source: batch ids must be unique (the "
+                                        f"output rows are keyed by batch and arm); got "
+                                        f"{twice!r} twice")
     if out is not None and not hasattr(out, "write"):        # nor over a model file named
         check_writable(out, sorted({f for b in batches for f in b.model_files}.union(models)))
     from tqdm import tqdm

@@ -126,6 +126,18 @@ def test_seeds_per_batch_do_not_depend_on_other_batches(tmp_path):
         batch_seed(np.random.SeedSequence(7), "x").generate_state(2).tolist()
     assert batch_seed(7, "x").generate_state(2).tolist() != \
         batch_seed(7, "y").generate_state(2).tolist()
+    # a Generator, as every random function takes one (it was refused: a practitioner's
+    # review): one root drawn from it, so equal generators give equal decisions
+    with pytest.raises(InvalidParameterError, match=r"solve_batches.source: batch ids must be "
+                                                    r"unique .* got 'clinic-north' twice"):
+        solve_batches(batches + batches[:1], "random")       # wrote duplicate rows
+    with pytest.raises(InvalidParameterError, match=r"solve_batches.planner: must be a "
+                                                    r"registered planner's name"):
+        solve_batches(batches, make_planner("myopic"))       # read as an unknown name
+    first = solve_batches(batches, "random", seed=np.random.default_rng(3))
+    second = solve_batches(batches, "random", seed=np.random.default_rng(3))
+    for a, b in zip(first.outcomes, second.outcomes):
+        np.testing.assert_array_equal(a.actions, b.actions)
 
 
 def _mixed_file(tmp_path):
