@@ -267,14 +267,20 @@ def check_costs(owner: str, costs: np.ndarray, error=InvalidModelError) -> None:
                     f"(arm {n})")
 
 
+def as_array(owner: str, field: str, value, shape: str) -> np.ndarray:
+    """``np.asarray(value)``; ragged rows, numpy's ValueError, are an InvalidParameterError
+    saying ``must have shape {shape}``."""
+    try:
+        return np.asarray(value)
+    except ValueError as exc:
+        raise InvalidParameterError(f"{owner}.{field}: must have shape {shape}; got rows of "
+                                    f"different lengths") from exc
+
+
 def check_actions(owner: str, actions, n_arms: int, n_actions: int, field: str = "actions"
                   ) -> np.ndarray:
     """Actions as a C-contiguous int64 array (n_arms,) with entries in [0, n_actions)."""
-    try:
-        a = np.asarray(actions)
-    except ValueError as exc:                           # ragged rows
-        raise InvalidParameterError(f"{owner}.{field}: must have shape (n_arms={n_arms},); "
-                                    f"got rows of different lengths") from exc
+    a = as_array(owner, field, actions, f"(n_arms={n_arms},)")
     if a.shape != (n_arms,):
         raise InvalidParameterError(f"{owner}.{field}: must have shape (n_arms={n_arms},); "
                                     f"got {a.shape}")

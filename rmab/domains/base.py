@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from rmab._repr import CompactRepr
-from rmab._validation import _short, as_generator, check_number
+from rmab._validation import _short, as_array, as_generator, check_number
 from rmab.belief.update import _check_uniforms
 from rmab.domains.arm import BaseArms, check_states
 from rmab.errors import (InfeasibleActionError, InvalidModelError, InvalidParameterError,
@@ -246,12 +246,7 @@ class Domain(ABC):
         """``None`` if the binary action is feasible, else the violated constraint in words."""
 
     def _as_binary(self, owner: str, action) -> np.ndarray:
-        try:
-            a = np.asarray(action)
-        except ValueError as exc:                       # ragged rows
-            raise InvalidParameterError(f"{owner}.action: must have shape (action_size="
-                                        f"{self.action_size},); got rows of different "
-                                        f"lengths") from exc
+        a = as_array(owner, "action", action, f"(action_size={self.action_size},)")
         if a.shape != (self.action_size,):
             raise InvalidParameterError(f"{owner}.action: must have shape (action_size="
                                         f"{self.action_size},); got {a.shape}")

@@ -33,7 +33,7 @@ import numpy as np
 from rmab._reporting import (PairedDifferenceResult, mean_ci, paired_table, saved_array,
                              saved_names)
 from rmab._repr import CompactRepr, planner_label
-from rmab._validation import as_generator, check_flag, check_number, check_seed
+from rmab._validation import as_array, as_generator, check_flag, check_number, check_seed
 from rmab._warnings import caught_record, show_again
 from rmab.domains.arm import check_states, initial_states
 from rmab.domains.base import Domain
@@ -400,12 +400,8 @@ def _pass_on(caught: list, limited: list, shown: set) -> None:
 
 
 def _check_starts(domain: Domain, starts) -> np.ndarray:
-    try:
-        arr = np.asarray(starts)
-    except ValueError as exc:                       # ragged rows
-        raise InvalidParameterError(f"evaluate_domain.starts: must have shape (episodes >= 1, "
-                                    f"n_arms={domain.n_arms}); got rows of different "
-                                    f"lengths") from exc
+    arr = as_array("evaluate_domain", "starts", starts,
+                   f"(episodes >= 1, n_arms={domain.n_arms})")
     if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] != domain.n_arms:
         raise InvalidParameterError(f"evaluate_domain.starts: must have shape (episodes >= 1, "
                                     f"n_arms={domain.n_arms}); got {arr.shape}")
