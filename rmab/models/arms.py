@@ -213,7 +213,8 @@ def _as_index(index, n_arms: int):
                                 f"dtype {idx.dtype}")
     idx = idx.reshape(-1)
     if idx.size and (int(idx.min()) < -n_arms or int(idx.max()) >= n_arms):   # before a cast
-        raise InvalidModelError(f"select.index: must lie in [0, {n_arms}); got {idx.tolist()[:10]}")
+        raise InvalidModelError(f"select.index: must lie in [-{n_arms}, {n_arms}) (negative "
+                                f"from the end, as numpy's); got {idx.tolist()[:10]}")
     return idx.astype(np.int64, copy=False)
 
 

@@ -164,14 +164,15 @@ def test_concat_rejects_empty_mixed_and_mismatched():
 def test_select_rejects_bad_index():
     arms = _pomdp()
     with pytest.raises(InvalidModelError,
-                       match=r"select\.index: must lie in \[0, 3\); got \[0, 3\]"):
+                       match=r"select\.index: must lie in \[-3, 3\) .*; got \[0, 3\]"):
         arms.select([0, 3])
-    with pytest.raises(InvalidModelError, match=r"select\.index: must lie in \[0, 3\)"):
+    with pytest.raises(InvalidModelError, match=r"select\.index: must lie in \[-3, 3\)"):
         arms.select([-4])
     for big in (2**64 - 1, 2**64 - 3):             # wrapped to -1 and -3 by a cast (a review)
-        with pytest.raises(InvalidModelError, match=r"select\.index: must lie in \[0, 3\)"):
+        with pytest.raises(InvalidModelError, match=r"select\.index: must lie in \[-3, 3\)"):
             arms.select(np.array([big], dtype=np.uint64))
     np.testing.assert_array_equal(arms.select(np.array([2], np.uint64)).rewards, arms.rewards[2:])
+    np.testing.assert_array_equal(arms.select([-1]).rewards, arms.rewards[2:])   # as numpy
     with pytest.raises(InvalidModelError,
                        match=r"select\.index: boolean mask must have shape \(3,\); got \(2,\)"):
         arms.select(np.array([True, False]))
