@@ -138,7 +138,7 @@ def test_a_network_without_hidden_layers_and_the_time_limit_fallback():
 
 @pytest.mark.mip
 def test_mip_argmax_does_not_depend_on_the_outputs_scale_or_constant():
-    """Q, 1e-7 Q and Q + 1e4 have one argmax. The output bias went to HiGHS as the
+    """Q, 1e-7 Q and Q + 1e4 (two ways) have one argmax. The output bias went to HiGHS as the
     objective's offset, which its relative gap counts (Q + 1e4: suboptimal "optimal"
     actions in 6 of 30 states), and a tiny objective met its absolute tolerances (1e-7 Q:
     the 15th-best action of 140), a review of the planning side."""
@@ -152,10 +152,16 @@ def test_mip_argmax_does_not_depend_on_the_outputs_scale_or_constant():
     brute = BruteForceArgmax(d, 5, ReLUNetwork(tuple(ws), tuple(bs)))
     nets = {"tiny": ReLUNetwork(tuple(ws[:-1]) + (ws[-1] * 1e-7,),
                                 tuple(bs[:-1]) + (bs[-1] * 1e-7,)),
-            "shifted": ReLUNetwork(tuple(ws), tuple(bs[:-1]) + (bs[-1] + 1e4,))}
-    oracles = {name: MIPArgmax(d, 5, net, mip_gap=1e-4 if name == "shifted" else 0.0)
+            "shifted": ReLUNetwork(tuple(ws), tuple(bs[:-1]) + (bs[-1] + 1e4,)),
+            # the same Q again, its constant inside the MIP's objective: a neuron always 1
+            # of weight -1e4 and the output bias + 1e4 (a second review: 7 of 30 states
+            # suboptimal with the bias left out alone)
+            "inside": ReLUNetwork((ws[0], np.vstack([ws[1], np.zeros((1, 10))]),
+                                   np.hstack([ws[2], [[-1e4]]])),
+                                  (bs[0], np.r_[bs[1], 1.0], bs[2] + 1e4))}
+    oracles = {name: MIPArgmax(d, 5, net, mip_gap=0.0 if name == "tiny" else 1e-4)
                for name, net in nets.items()}
-    states = [np.array([0, 3, 1, 2, 0, 1, 3, 2])] + [rng.integers(0, 4, 8) for _ in range(9)]
+    states = [np.array([0, 3, 1, 2, 0, 1, 3, 2])] + [rng.integers(0, 4, 8) for _ in range(29)]
     for s in states:
         values = brute.values(s, 3)
         for name, oracle in oracles.items():
@@ -198,3 +204,6 @@ def test_argmax_oracles_check_their_inputs(tiny_capacity):
                        (dict(backend="nope"), "backend")):
         with pytest.raises(InvalidParameterError, match=rf"MIPArgmax.{field}: "):
             MIPArgmax(d, 5, net, **bad)
+    huge = ReLUNetwork((net.weights[0], np.full((1, 4), 1e21)), net.biases)   # HiGHS: inf
+    with pytest.raises(InvalidModelError, match=r"MIPArgmax.network: .* from 1e\+20 on"):
+        MIPArgmax(d, 5, huge)                     # was a raw SolverInputError (a review)

@@ -244,15 +244,15 @@ class MIPArgmax:
         ctx = context_features(np.zeros(self.domain.n_arms), self.horizon, self.horizon,
                                self.domain.n_states)
         self.gains_at = getattr(network, "gains", None)       # a GainTableNetwork's
-        relu = getattr(network, "network", network)
+        relu = self._relu = getattr(network, "network", network)
         try:
-            self.encoded = encode_network(relu, self.action_milp, ctx, state_lower=np.zeros(
-                n_ctx), state_upper=np.ones(n_ctx), n_action=self.domain.action_size,
-                tighten=self.tighten)
-        except SolverInputError as exc:     # weights the MIP cannot take (big-M of 1e15)
-            raise InvalidModelError(f"MIPArgmax.network: {exc}") from exc
-        self.model = self._backend.build(self.encoded.milp)
-        self.network = network
+            encoded = encode_network(relu, self.action_milp, ctx, state_lower=np.zeros(n_ctx),
+                                     state_upper=np.ones(n_ctx),
+                                     n_action=self.domain.action_size, tighten=self.tighten)
+            model = self._backend.build(encoded.milp)
+        except SolverInputError as exc:     # weights the MIP cannot take (big-M of 1e15, an
+            raise InvalidModelError(f"MIPArgmax.network: {exc}") from exc   # output of 1e21)
+        self.encoded, self.model, self.network = encoded, model, network
         self.build_seconds = time.perf_counter() - start
 
     def solve(self, states, time_to_go: int) -> ArgmaxResult:
@@ -269,9 +269,11 @@ class MIPArgmax:
         if affine is None:
             self.encoded.update_state(self.model, ctx, bounds)
             c, model = self.encoded.objective_terms(ctx)[0], self.model
+            # c @ x = Q less the output bias, >= the output's lower bound less the bias
+            low = float(bounds.lower[-1][0]) - float(self._relu.biases[-1][0])
         else:                  # every neuron stable: a linear objective over the block alone
-            c, model = affine[0], self._linear
-        self._set_objective(model, c, extra)
+            c, model, low = affine[0], self._linear, None
+        self._set_objective(model, c, extra, low)
         warm = None
         if affine is None and self.time_limit is not None and self._start is not None:
             warm = self.encoded.warm_start(self._start, ctx, bounds)
@@ -298,17 +300,28 @@ class MIPArgmax:
         return ArgmaxResult(action, value, res.status.value, float(res.gap),
                             time.perf_counter() - start)
 
-    @staticmethod
-    def _set_objective(model, c, extra) -> None:
-        """The objective ``c`` (+ the gain table's ``extra``) as the solver takes it: without
-        its constant (the output bias and table offset, which HiGHS's relative gap would
-        count: a bias of 1e4 gave suboptimal "optimal" actions in 6 of 30 states) and scaled
-        up when tiny (:func:`~rmab.domains.base.objective_scale`: outputs times 1e-7 gave the
-        15th-best action of 140). Values come from the forward pass, not the solver."""
+    def _set_objective(self, model, c, extra, low: float | None = None) -> None:
+        """The objective ``c @ x`` (+ the gain table's ``extra``) as the solver takes it. HiGHS's
+        gap is relative to the objective, so a constant in it hides differences between
+        actions: the output bias (1e4 gave suboptimal "optimal" actions in 6 of 30 states)
+        is left out, and where the MIP's ``c @ x`` holds constants of its own (stable active
+        neurons' biases: a second review) ``low``, a lower bound on ``c @ x`` over the
+        actions (the output's interval bound), is taken off, so the solver's objective
+        lies in [0, U - L]. Scaled up when tiny (:func:`~rmab.domains.base.objective_scale`:
+        outputs times 1e-7 gave the 15th-best action of 140). Values come from the forward
+        pass, not the solver."""
         if extra is not None:
             c = c.copy()
-            c[:extra[0].size] += extra[0]
-        model.set_objective(c / objective_scale(c), 0.0)
+            k = extra[0].size
+            c[:k] += extra[0]
+            if low is not None:      # the table's smallest sum over the columns' box
+                e, on = extra[0], extra[0] != 0
+                lo, up = self.action_milp.col_lower[:k][on], self.action_milp.col_upper[:k][on]
+                low += float(np.minimum(e[on] * lo, e[on] * up).sum())
+        if low is not None and not np.isfinite(low):
+            low = None
+        scale = objective_scale(c)
+        model.set_objective(c / scale, 0.0 if low is None else -low / scale)
 
     def _action_of(self, x, states, time_to_go: int) -> np.ndarray:
         """The action of a MILP solution, feasible (:meth:`~rmab.domains.base.Domain.repair_action`
