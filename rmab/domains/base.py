@@ -193,6 +193,7 @@ class Domain(ABC):
 
     kind: ClassVar[str] = "domain"
     must_fill: ClassVar[bool] = False   # greedy construction must reach ``budget`` elements
+    refill_on_repair: ClassVar[bool] = True   # repair_action adds back what fits (see there)
     arms: BaseArms
     budget: int
 
@@ -278,7 +279,8 @@ class Domain(ABC):
         infeasible action loses set elements one at a time, each time the one whose removal
         leaves the highest ``values`` (callable: int64 (k, action_size) -> (k,)), then gains
         back, one at a time, the element that keeps it feasible and raises ``values`` most
-        (a cheaper arm fits where one was dropped), with a warning naming them. The pull
+        (a cheaper arm fits where one was dropped; not where ``refill_on_repair`` is False),
+        with a warning naming them. The pull
         domains' feasible sets are closed under removal; where the budget must be filled
         exactly (interventions) the check's :class:`InfeasibleActionError` stands."""
         a = self._as_binary(owner, action).copy()
@@ -302,15 +304,24 @@ class Domain(ABC):
             a[i] = 0
             dropped.append(i)
         current = float(value(a[None, :])[0])
-        while (cand := self._additions(a, None)).size:
-            trial = np.repeat(a[None, :], cand.size, axis=0)
-            trial[np.arange(cand.size), cand] = 1
+        while self.refill_on_repair:   # feasibility checked best value first, until one fits
+            off = np.flatnonzero(a == 0)
+            trial = np.repeat(a[None, :], off.size, axis=0)
+            trial[np.arange(off.size), off] = 1
             gains = value(trial)
-            best = int(np.argmax(gains))
-            if not gains[best] > current:
+            fits = None
+            for i in np.argsort(-gains, kind="stable"):
+                if not gains[i] > current:
+                    break
+                a[off[i]] = 1
+                if self._violation(a) is None:
+                    fits = int(i)
+                    break
+                a[off[i]] = 0
+            if fits is None:
                 break
-            a[cand[best]], current = 1, float(gains[best])
-            added.append(int(cand[best]))
+            current = float(gains[fits])
+            added.append(int(off[fits]))
         warnings.warn(f"{owner}: the solver's action breaks a constraint within the solver's "
                       f"feasibility tolerance ({why}); dropped element(s) {dropped}"
                       + (f", then added {added}" if added else "")

@@ -68,6 +68,9 @@ class PathDomain(Domain):
     route_length: int
 
     kind: ClassVar[str] = "path"
+    # the route checks of a refill took 14-61 s at J = 100 (a review), and the MILP's rows
+    # are integral, so its actions need no repair
+    refill_on_repair: ClassVar[bool] = False
 
     @property
     def action_size(self) -> int:
