@@ -78,6 +78,11 @@ class Instance:
                                    error=InvalidModelError)
         if discount == 1.0 and horizon is None:
             raise InvalidModelError("Instance.horizon: must be set when discount is 1; got None")
+        spend = float(self.arms.costs.max()) * self.arms.n_arms
+        if not spend <= SCALE_LIMIT:                     # a joint action's total cost
+            raise InvalidModelError(f"Instance.costs: must keep n_arms · max c <= "
+                                    f"{SCALE_LIMIT:g} (a joint action's total cost) to stay "
+                                    f"within float64; got {spend:.3g}")
         top = float(np.abs(self.arms.rewards).max())     # (priced costs: check_scale's)
         if not top * discounted_periods(discount, horizon) <= SCALE_LIMIT:
             raise InvalidModelError(      # every planner's values would overflow to inf or NaN

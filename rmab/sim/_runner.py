@@ -14,6 +14,7 @@ from concurrent.futures.process import BrokenProcessPool
 import numpy as np
 
 from rmab._processes import spawn_failure, spawn_pool, stop_now
+from rmab._repr import planner_label
 from rmab._warnings import caught_record, sendable, show_again
 from rmab.errors import InvalidModelError, InvalidParameterError, add_note, raise_in
 from rmab.sim.environment import Environment
@@ -32,7 +33,7 @@ class Runner:
         """Fit every planner. ``record`` (in a worker process): a list that keeps the fits'
         warnings, each as ``(caught_record, where)``, instead of showing them."""
         for planner in planners:
-            name = getattr(planner, "name", type(planner).__name__)
+            name = planner_label(planner)
             where = f"{_FIT} {name!r}"
             try:
                 if record is None:
@@ -71,8 +72,7 @@ class Runner:
                 if record is None:
                     res = play(self.env, planner, seeds.noise, seeds.planner_seed)
                 else:
-                    where = (f"planner {getattr(planner, 'name', type(planner).__name__)!r} "
-                             f"in episode {seeds.index}")
+                    where = f"planner {planner_label(planner)!r} in episode {seeds.index}"
                     with warnings.catch_warnings(record=True) as caught:
                         warnings.simplefilter("always")
                         try:

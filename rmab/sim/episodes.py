@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from rmab._repr import CompactRepr
+from rmab._repr import CompactRepr, planner_label
 from rmab.errors import InfeasibleActionError, InvalidParameterError, raise_in
 from rmab.planners.base import Planner
 from rmab.sim.environment import Environment
@@ -69,18 +69,14 @@ def play(env: Environment, planner, noise_seed, planner_seed) -> EpisodeResult:
         try:
             actions = planner.plan(belief, t=env.t)
         except Exception as exc:
-            raise_in(exc, f"planner {_name(planner)!r} at t={env.t}")
+            raise_in(exc, f"planner {planner_label(planner)!r} at t={env.t}")
         seconds += time.perf_counter() - start
         try:
             step = env.step(actions)
         except (InvalidParameterError, InfeasibleActionError) as exc:
-            raise_in(exc, f"planner {_name(planner)!r} at t={env.t}")
+            raise_in(exc, f"planner {planner_label(planner)!r} at t={env.t}")
         ret += weight * step.reward
         total += step.reward
         weight *= discount
         belief = step.belief
     return EpisodeResult(ret, total, seconds / env.horizon, env.horizon)
-
-
-def _name(planner) -> str:
-    return getattr(planner, "name", type(planner).__name__)

@@ -65,6 +65,9 @@ def test_rewards_whose_values_overflow_float64_are_refused(arms):
         Instance(arms=big, budget=1.0, discount=1.0, horizon=101)
     costly = POMDPArms(half, half, np.ones((3, 2, 2)), [0.0, 1e299])   # the Lagrangian's to
     Instance(arms=costly, budget=2e299, discount=0.95)                  # check, when priced
+    with pytest.raises(InvalidModelError, match=r"Instance.costs: must keep n_arms · max c "
+                                                r"<= 1e\+300 .* got inf"):
+        Instance(arms=POMDPArms(half, half, np.ones((3, 2, 2)), [0.0, 1.5e308]), budget=1.0)
 
 
 @pytest.mark.parametrize("over, match", BAD)
