@@ -207,7 +207,7 @@ def _solve_one(batch: Batch, planner: str, params: dict, seed) -> BatchOutcome:
             actions = check_actions(f"{planner}.plan", model.plan(batch.belief), inst.n_arms,
                                     inst.n_actions)
         costs = inst.arms.costs[np.arange(inst.n_arms), actions]
-        why = inst.violation(actions)
+        why = inst._violation(actions)
         if why is not None:
             raise PlanningError(f"{planner}.plan: {why}")
         _say_again(caught, batch, where)   # a warning made an error fails this batch alone

@@ -129,7 +129,7 @@ class BasePlanner:
         inst = self.instance
         actions = check_actions(f"{owner} (the _plan's result)", actions, inst.n_arms,
                                 inst.n_actions)
-        why = inst.violation(actions)
+        why = inst._violation(actions)
         if why is not None:
             raise InfeasibleActionError(f"{owner}: the action planned breaks the instance's "
                                         f"limits: {why}")

@@ -161,7 +161,7 @@ class Environment:
                                         f" times per episode; got step {self._t + 1} (call reset)")
         inst = self.instance
         a = check_actions(owner, actions, inst.n_arms, inst.n_actions)
-        why = inst.violation(a)
+        why = inst._violation(a)
         if why is not None:
             raise InfeasibleActionError(f"{owner}.actions: {why}")
         reward = _kernels.realised_reward_kernel(self._states, a, self._rewards,
