@@ -278,11 +278,11 @@ class Domain(ABC):
         1e-9), so a pull of ``[0.5, 0.5000001]`` into a capacity of 1 can come back. An
         infeasible action loses set elements one at a time, each time the one whose removal
         leaves the highest ``values`` (callable: int64 (k, action_size) -> (k,)), then gains
-        back, one at a time, the element that keeps it feasible and raises ``values`` most
-        (a cheaper arm fits where one was dropped; not where ``refill_on_repair`` is False),
-        with a warning naming them. The pull
-        domains' feasible sets are closed under removal; where the budget must be filled
-        exactly (interventions) the check's :class:`InfeasibleActionError` stands."""
+        back, one at a time, the element of highest ``values`` that keeps it feasible (a
+        cheaper arm fits where one was dropped; not where ``refill_on_repair`` is False), with
+        a warning naming them. The pull domains' feasible sets are closed under removal; where
+        the budget must be filled exactly (interventions) the check's
+        :class:`InfeasibleActionError` stands."""
         a = self._as_binary(owner, action).copy()
         why = self._violation(a)
         if why is None:
