@@ -138,10 +138,10 @@ def test_a_network_without_hidden_layers_and_the_time_limit_fallback():
 
 @pytest.mark.mip
 def test_mip_argmax_does_not_depend_on_the_outputs_scale_or_constant():
-    """Q, 1e-7 Q and Q + 1e4 (two ways) have one argmax. The output bias went to HiGHS as the
-    objective's offset, which its relative gap counts (Q + 1e4: suboptimal "optimal"
-    actions in 6 of 30 states), and a tiny objective met its absolute tolerances (1e-7 Q:
-    the 15th-best action of 140), a review of the planning side."""
+    """Q, 1e-7 Q, Q + 1e4 (two ways) and Q with loose bounds have one argmax. The output
+    bias went to HiGHS as the objective's offset, which its relative gap counts (Q + 1e4:
+    suboptimal "optimal" actions in 6 of 30 states), and a tiny objective met its absolute
+    tolerances (1e-7 Q: the 15th-best action of 140), a review of the planning side."""
     from rmab.planners.sequoia.argmax import MIPArgmax
 
     d = make_capacity(8, 3, seed=0)
@@ -150,6 +150,7 @@ def test_mip_argmax_does_not_depend_on_the_outputs_scale_or_constant():
     ws = [rng.normal(size=(o, i)) for i, o in zip(sizes, sizes[1:])]
     bs = [rng.normal(size=o) for o in sizes[1:]]
     brute = BruteForceArgmax(d, 5, ReLUNetwork(tuple(ws), tuple(bs)))
+    row = np.random.default_rng(1).normal(size=(1, 10))
     nets = {"tiny": ReLUNetwork(tuple(ws[:-1]) + (ws[-1] * 1e-7,),
                                 tuple(bs[:-1]) + (bs[-1] * 1e-7,)),
             "shifted": ReLUNetwork(tuple(ws), tuple(bs[:-1]) + (bs[-1] + 1e4,)),
@@ -158,7 +159,13 @@ def test_mip_argmax_does_not_depend_on_the_outputs_scale_or_constant():
             # suboptimal with the bias left out alone)
             "inside": ReLUNetwork((ws[0], np.vstack([ws[1], np.zeros((1, 10))]),
                                    np.hstack([ws[2], [[-1e4]]])),
-                                  (bs[0], np.r_[bs[1], 1.0], bs[2] + 1e4))}
+                                  (bs[0], np.r_[bs[1], 1.0], bs[2] + 1e4)),
+            # and with loose output bounds: two equal active neurons of weights +1e3 and
+            # -1e3 (Q unchanged; shifting by the bound lost actions in 10 of 30 states, a
+            # third review)
+            "loose": ReLUNetwork((ws[0], np.vstack([ws[1], row, row]),
+                                  np.hstack([ws[2], [[1e3, -1e3]]])),
+                                 (bs[0], np.r_[bs[1], 100.0, 100.0], bs[2]))}
     oracles = {name: MIPArgmax(d, 5, net, mip_gap=0.0 if name == "tiny" else 1e-4)
                for name, net in nets.items()}
     states = [np.array([0, 3, 1, 2, 0, 1, 3, 2])] + [rng.integers(0, 4, 8) for _ in range(29)]

@@ -269,11 +269,12 @@ class MIPArgmax:
         if affine is None:
             self.encoded.update_state(self.model, ctx, bounds)
             c, model = self.encoded.objective_terms(ctx)[0], self.model
-            # c @ x = Q less the output bias, >= the output's lower bound less the bias
-            low = float(bounds.lower[-1][0]) - float(self._relu.biases[-1][0])
+            # c @ x = Q less the output bias: within the output's bounds less the bias
+            b = float(self._relu.biases[-1][0])
+            span = (float(bounds.lower[-1][0]) - b, float(bounds.upper[-1][0]) - b)
         else:                  # every neuron stable: a linear objective over the block alone
-            c, model, low = affine[0], self._linear, None
-        self._set_objective(model, c, extra, low)
+            c, model, span = affine[0], self._linear, None
+        self._set_objective(model, c, extra, span)
         warm = None
         if affine is None and self.time_limit is not None and self._start is not None:
             warm = self.encoded.warm_start(self._start, ctx, bounds)
@@ -300,28 +301,33 @@ class MIPArgmax:
         return ArgmaxResult(action, value, res.status.value, float(res.gap),
                             time.perf_counter() - start)
 
-    def _set_objective(self, model, c, extra, low: float | None = None) -> None:
+    def _set_objective(self, model, c, extra, span=None) -> None:
         """The objective ``c @ x`` (+ the gain table's ``extra``) as the solver takes it. HiGHS's
         gap is relative to the objective, so a constant in it hides differences between
-        actions: the output bias (1e4 gave suboptimal "optimal" actions in 6 of 30 states)
-        is left out, and where the MIP's ``c @ x`` holds constants of its own (stable active
-        neurons' biases: a second review) ``low``, a lower bound on ``c @ x`` over the
-        actions (the output's interval bound), is taken off, so the solver's objective
-        lies in [0, U - L]. Scaled up when tiny (:func:`~rmab.domains.base.objective_scale`:
-        outputs times 1e-7 gave the 15th-best action of 140). Values come from the forward
-        pass, not the solver."""
+        actions: the output bias is left out (a bias of 1e4 gave suboptimal "optimal" actions
+        in 6 of 30 states). ``span``: bounds (L, U) on ``c @ x`` over the actions (the
+        output's interval bounds); where they lie far from 0 for their width (constants of
+        stable active neurons inside ``c @ x``: 7 of 30 states, a second review) the solver
+        sees ``c @ x - L``, in [0, U - L]; where they are loose, as interval bounds over
+        deep networks and gain tables can be, that shift would make the constant larger (10
+        of 30 states, a third review) and ``c @ x`` goes in as it is. Scaled up when tiny
+        (:func:`~rmab.domains.base.objective_scale`: outputs times 1e-7 gave the 15th-best
+        action of 140). Values come from the forward pass, not the solver."""
         if extra is not None:
             c = c.copy()
             k = extra[0].size
             c[:k] += extra[0]
-            if low is not None:      # the table's smallest sum over the columns' box
+            if span is not None:     # the table's sums over the columns' box
                 e, on = extra[0], extra[0] != 0
                 lo, up = self.action_milp.col_lower[:k][on], self.action_milp.col_upper[:k][on]
-                low += float(np.minimum(e[on] * lo, e[on] * up).sum())
-        if low is not None and not np.isfinite(low):
-            low = None
+                span = (span[0] + float(np.minimum(e[on] * lo, e[on] * up).sum()),
+                        span[1] + float(np.maximum(e[on] * lo, e[on] * up).sum()))
+        shift = 0.0
+        if span is not None and np.isfinite(span).all() and \
+                span[1] - span[0] < max(abs(span[0]), abs(span[1])):
+            shift = span[0]
         scale = objective_scale(c)
-        model.set_objective(c / scale, 0.0 if low is None else -low / scale)
+        model.set_objective(c / scale, -shift / scale)
 
     def _action_of(self, x, states, time_to_go: int) -> np.ndarray:
         """The action of a MILP solution, feasible (:meth:`~rmab.domains.base.Domain.repair_action`
