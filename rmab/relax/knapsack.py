@@ -284,9 +284,12 @@ def feasible_joint_actions(costs, budget, *, action_caps=None, min_active: int =
     the count limits, (K, n_arms) in lexicographic order, read-only and cached (a planner asks
     again with new values only). Enumerates ``n_actions ** n_arms`` actions: small stacks
     only. Limits as ``instance.limits``."""
-    costs = np.ascontiguousarray(costs, dtype=np.float64)
+    owner = "feasible_joint_actions"
+    costs = as_float_array(owner, "costs", costs, ndim=2)
     n_actions = costs.shape[1]
-    caps = np.full(n_actions, np.inf) if action_caps is None else np.asarray(action_caps)
+    caps, min_active, max_active = check_count_limits(owner, costs.shape[0], n_actions,
+                                                      action_caps, min_active, max_active)
+    caps = np.full(n_actions, np.inf) if caps is None else caps
     top = np.inf if max_active is None else float(max_active)
     return _feasible_joint(costs.tobytes(), costs.shape[0], n_actions, float(budget),
                            tuple(caps.tolist()), int(min_active), top)
@@ -369,7 +372,9 @@ def fill_active(scores, costs, budget, actions, *, action_caps=None, min_active:
     ``scores`` (n_arms, n_actions; ``-inf`` = only if needed) that still fit. Should that
     greedy miss, the exact MIP maximises the scores with a bonus for keeping ``actions``
     (:func:`solve_knapsack`). Limits as ``instance.limits``."""
-    caps = np.full(costs.shape[1], np.inf) if action_caps is None else action_caps
+    caps, min_active, max_active = check_count_limits(          # a user planner's call
+        "fill_active", costs.shape[0], costs.shape[1], action_caps, min_active, max_active)
+    caps = np.full(costs.shape[1], np.inf) if caps is None else caps
     start = actions.copy()                          # the heuristic's, before the greedy fill
     if min_active == 0 or _fill_greedy(scores, costs, budget, actions, caps, min_active):
         return
@@ -426,7 +431,9 @@ def _limited_mip(gains, costs, budget, caps, min_active, top, actions, feasible,
     # HiGHS's tolerances are absolute (1e-7): gains scaled to a typical size of 1 (by the
     # largest, a gain of 1e7 hid differences of 1 elsewhere), costs and budget by the largest
     # cost (costs of 1e-7 let HiGHS overspend several times)
-    limit = budget + 0.5 * budget_slack(budget)
+    # at most the dearest joint action: a budget of 1e21 is 'anything' (HiGHS reads 1e20 as
+    # infinite and the row was refused: a review)
+    limit = min(budget + 0.5 * budget_slack(budget), float(costs.max(axis=1).sum()))
     fits = (costs <= limit)[:, 1:]      # dearer than the budget: never taken, no scale
     nonzero = np.abs(gains[:, 1:][fits & (gains[:, 1:] != 0.0)])
     scale = float(np.median(nonzero)) if nonzero.size else 1.0

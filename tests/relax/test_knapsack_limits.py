@@ -308,3 +308,34 @@ def test_an_explicit_dp_refuses_a_table_beyond_dp_limit():
                                                     r"dp_limit=\d+; use 'mip' or raise"):
         solve_knapsack(values, costs, 1e9, method="dp")
     assert solve_knapsack(values, costs, 1e9, method="auto").value == 2.0
+
+
+def test_a_budget_beyond_every_joint_action_solves_with_count_limits():
+    """budget=1e21 ('only the count matters') with costs off the count DP's grid reached
+    HiGHS as a row bound it reads as infinite: a raw SolverInputError (a review)."""
+    from rmab.relax.knapsack import solve_knapsack
+
+    rng = np.random.default_rng(0)
+    values = np.c_[np.zeros(14), rng.normal(size=14)]
+    costs = np.c_[np.zeros(14), rng.uniform(0.5, 1.5, 14)]
+    res = solve_knapsack(values, costs, 1e21, max_active=3, method="mip")
+    top3 = np.sort(np.maximum(values[:, 1], 0))[::-1][:3].sum()
+    assert res.value == pytest.approx(top3) and (res.actions > 0).sum() <= 3
+
+
+def test_the_helpers_for_user_planners_check_their_limits():
+    """feasible_joint_actions took min_active=1.5 as 1 and returned nothing for caps of -1;
+    fill_active took action_caps='abc' (a review)."""
+    from rmab.relax.knapsack import feasible_joint_actions, fill_active
+
+    costs = np.array([[0.0, 1.0, 2.0]] * 2)
+    for kw, match in ((dict(min_active=1.5), r"feasible_joint_actions.min_active: must be an "
+                                             r"integer; got 1.5"),
+                      (dict(action_caps=[np.inf, -1, np.inf]), r"feasible_joint_actions."
+                       r"action_caps: must be non-negative integers or inf; got -1")):
+        with pytest.raises(InvalidParameterError, match=match):
+            feasible_joint_actions(costs, 2.0, **kw)
+    with pytest.raises(InvalidParameterError, match=r"fill_active.action_caps: must be an "
+                                                    r"array of numbers; got 'abc'"):
+        fill_active(np.zeros((2, 3)), costs, 2.0, np.zeros(2, dtype=np.int64),
+                    action_caps="abc", min_active=1)
