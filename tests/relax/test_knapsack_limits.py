@@ -339,3 +339,36 @@ def test_the_helpers_for_user_planners_check_their_limits():
                                                     r"array of numbers; got 'abc'"):
         fill_active(np.zeros((2, 3)), costs, 2.0, np.zeros(2, dtype=np.int64),
                     action_caps="abc", min_active=1)
+
+
+def test_the_mip_takes_tiny_gains_that_still_fit():
+    """Gains are scaled by the largest, so a gain of 7e-6 beside one of 24 fell under HiGHS's
+    tolerance: arm 1's action 2 (cost 1.14) was left out of room to spare, "optimal" (a
+    review's stress run; the brute-force optimum is 71.85816046511)."""
+    from rmab.relax.knapsack import solve_knapsack
+
+    values = np.array([
+        [0.057717704839834065, -0.021304974701352574, 0.020207234010742824],
+        [-1.807728787373442e-05, -1.1094897459286742e-05, 8.511022031573838e-06],
+        [-0.000856599475779747, 0.0010918337871151922, -0.0018494121577767413],
+        [1.3094702357743925e-06, 1.4475243108970378e-05, 3.794366120869586e-06],
+        [-10.95403488522587, 14.79669616999167, -13.92196163474172],
+        [-0.0005935235689830219, 0.0005360193475895627, 0.0010328009967676029],
+        [32.03511170719065, 55.9403655426173, -68.59940530496158],
+        [-0.0859991322936583, -0.0479749446826771, -0.2037524527117805],
+        [1.109241142990401, -0.0020926513110731968, -1.2715799141214823]])
+    costs = np.array([
+        [0.0, 0.8206195028149106, 0.9720603263494214],
+        [0.0, 0.476082246921808, 1.1369059273843265],
+        [0.0, 0.9787550443364079, 1.4449832998257732],
+        [0.0, 1.058117228423271, 1.9108544849820295],
+        [0.0, 0.7351205489209354, 1.116435671522052],
+        [0.0, 1.1234253521654691, 1.2667432674632568],
+        [0.0, 1.0951011843414045, 1.4628309105986887],
+        [0.0, 0.7379316448760753, 1.7291620169243591],
+        [0.0, 0.381897334044873, 1.3488998806829795]])
+    budget = 5.523693368447788
+    best = max(values[np.arange(9), a].sum() for a in itertools.product(range(3), repeat=9)
+               if costs[np.arange(9), a].sum() <= budget)
+    res = solve_knapsack(values, costs, budget, method="mip")
+    assert res.value == pytest.approx(best, abs=1e-9) and res.cost <= budget + 1e-9
