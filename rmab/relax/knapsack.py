@@ -545,14 +545,14 @@ def _mip(gains, costs, budget, actions, time_limit) -> bool:
     # gains far below the largest fall under HiGHS's tolerance: 7e-6 beside 24 was left out
     # of room to spare, "optimal" (a review). Take, largest first, any one-arm change that
     # still fits and gains
-    spent = costs[idx, chosen].sum()
-    while True:
-        more = costs - costs[idx, chosen][:, None]              # (n, A) cost of a change
-        up = np.where(fits & (spent + more <= limit), rel - rel[idx, chosen][:, None], 0.0)
+    while True:                      # the exact sum each time: no drift past the limit
+        now = costs[idx, chosen]
+        more = costs - now[:, None]                              # (n, A) cost of a change
+        up = np.where(fits & (now.sum() + more <= limit), rel - rel[idx, chosen][:, None],
+                      0.0)
         n, a = np.unravel_index(int(np.argmax(up)), up.shape)
         if not up[n, a] > 0.0:
             break
-        spent += more[n, a]
         chosen[n] = a
     if gains[idx, chosen].sum() >= gains[idx, actions].sum():
         actions[:] = chosen
