@@ -179,7 +179,8 @@ class WhittlePlanner(_IndexPlanner):
 class WhittleMultiPlanner(_IndexPlanner):
     """Multi-action index policy (Glazebrook, Hodge & Kirkbride 2011): upgrade arms one level
     at a time by decreasing ``W_n(b_n, a)`` (already a price per unit of extra resource) while
-    the extra cost fits; an arm whose next step does not fit stops upgrading. Under full
+    the extra cost fits; an arm whose next step does not fit stops upgrading, and one whose
+    next level is used up (``action_caps``) walks past it at the next step's index. Under full
     indexability each arm's indices fall with the level, so its steps come in order.
 
     Parameters: ``threshold``, ``resolution``, ``n_prices``, ``value_tol`` as

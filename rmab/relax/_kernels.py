@@ -112,27 +112,39 @@ def mckp_count_dp_kernel(gains, costs, capacity, low, high, stride, caps, action
 def mckp_greedy_kernel(order, arm_of, level_from, level_to, step_cost, capacity, slack,
                        caps, max_active, actions):
     """Greedy LP-relaxation rule: walk hull increments by decreasing slope and take each one
-    whose arm is still at ``level_from`` and whose extra cost fits; an arm whose increment does
-    not fit stops upgrading. An increment to an action already given to ``caps[a]`` arms, or
-    one that would make more than ``max_active`` arms active, is skipped (``inf``: no limit).
-    Writes ``actions`` (initially the passive action) and returns the budget used."""
+    whose arm is at ``level_from`` and whose extra cost fits; an arm whose increment does not
+    fit stops upgrading. An increment to an action already given to ``caps[a]`` arms is passed
+    over: the arm stays where it is but walks on, so a later increment takes it past the
+    capped action in one jump (of the summed extra cost). An arm that would make more than
+    ``max_active`` arms active stops (``inf``: no limit). Writes ``actions`` (initially the
+    passive action) and returns the budget used."""
+    n_arms = actions.shape[0]
     used = 0.0
-    blocked = np.zeros(actions.shape[0], dtype=np.bool_)
+    blocked = np.zeros(n_arms, dtype=np.bool_)
+    level = actions.copy()              # where each arm's walk is (past capped actions)
+    pending = np.zeros(n_arms)          # the extra cost from actions[n] up to level[n]
     counts = np.zeros(caps.shape[0])
-    counts[0] = actions.shape[0]
+    counts[0] = n_arms
     for k in order:
         n = arm_of[k]
         a, b = level_from[k], level_to[k]
-        if blocked[n] or actions[n] != a:
+        if blocked[n] or level[n] != a:
             continue
-        if counts[b] + 1.0 > caps[b] or (a == 0 and b != 0 and actions.shape[0] - counts[0]
-                                         + 1.0 > max_active):
+        if actions[n] == 0 and b != 0 and n_arms - counts[0] + 1.0 > max_active:
+            blocked[n] = True           # the active count only grows
             continue
-        if used + step_cost[k] <= capacity + slack:
-            actions[n] = b
-            used += step_cost[k]
-            counts[a] -= 1.0
+        if counts[b] + 1.0 > caps[b]:
+            level[n] = b
+            pending[n] += step_cost[k]
+            continue
+        extra = pending[n] + step_cost[k]
+        if used + extra <= capacity + slack:
+            counts[actions[n]] -= 1.0
             counts[b] += 1.0
+            actions[n] = b
+            level[n] = b
+            pending[n] = 0.0
+            used += extra
         else:
             blocked[n] = True
     return used

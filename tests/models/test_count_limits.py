@@ -125,6 +125,18 @@ def test_whittle_exactly_k_takes_the_top_k_indices_whatever_their_sign():
     assert sorted(np.flatnonzero(actions)) == sorted(np.argsort(-index, kind="stable")[:5])
 
 
+@pytest.mark.filterwarnings("ignore::rmab.errors.IndexabilityWarning")
+def test_whittle_multi_passes_over_a_level_capped_at_zero():
+    """With calls capped at 0, the multi-action index walk (0 -> 1 -> 2) still reaches
+    visits, as myopic does (it left every arm passive)."""
+    inst = health_intervention(20, budget_fraction=0.5, seed=0)
+    inst = inst.replace(action_caps=[np.inf, 0, np.inf])
+    actions = make_planner("whittle-multi").fit(inst).plan(inst.initial_belief)
+    assert inst.violation(actions) is None
+    myopic = make_planner("myopic").fit(inst).plan(inst.initial_belief)
+    assert np.bincount(actions, minlength=3)[2] == np.bincount(myopic, minlength=3)[2] == 5
+
+
 def test_rollout_joint_mode_only_simulates_feasible_joint_actions():
     inst = random_instance(4, n_states=2, n_actions=2, n_obs=None, budget=4.0, seed=5)
     inst = inst.replace(min_active=2, max_active=2)

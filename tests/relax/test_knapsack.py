@@ -352,3 +352,16 @@ def test_a_budget_that_constrains_nothing_takes_every_best_action(method):
     costs = np.array([[0.0, 1.0, 2.0], [0.0, 1.0, 2.0]])
     res = solve_knapsack(values, costs, sys.float_info.max, method=method)
     assert res.actions.tolist() == [2, 1]
+
+
+def test_greedy_jumps_past_a_capped_action_on_the_hull():
+    """Every arm's hull runs 0 -> 1 -> 2; with action 1 capped at 0 (or used up) the greedy
+    walk carries arms past it to action 2 in one step, as enumeration does."""
+    values = np.tile([0.0, 1.0, 1.5], (3, 1))
+    costs = np.tile([0.0, 1.0, 2.0], (3, 1))
+    res = solve_knapsack(values, costs, 4.0, method="greedy", action_caps=[np.inf, 0, np.inf])
+    np.testing.assert_array_equal(np.sort(res.actions), [0, 2, 2])
+    assert res.value == 3.0
+    res = solve_knapsack(values, costs, 4.0, method="greedy", action_caps=[np.inf, 1, np.inf])
+    np.testing.assert_array_equal(np.sort(res.actions), [0, 2, 2])   # the one call went on
+    assert res.value == 3.0
