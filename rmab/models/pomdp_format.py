@@ -131,7 +131,10 @@ class _Tokens:
         lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         for lineno, raw in enumerate(lines, start=1):     # not splitlines: \f, \u2028 ...
             line, _, comment = raw.partition("#")
-            if comment.startswith(" rmab-costs:"):
+            if comment.startswith(" rmab-costs:") and not line.strip():    # a line of its own
+                if self.costs is not None:
+                    raise POMDPFormatError(f"rmab-costs: given twice (first on line "
+                                           f"{self.costs[1]})", file=file, line=lineno)
                 self.costs = (comment.split(":", 1)[1].split(), lineno)
             for tok in re.findall(r"[^\s:]+|:", line):
                 self.items.append((tok, lineno))
@@ -248,6 +251,8 @@ class _Reader:
                 tk.take()
                 tk.take()
                 getattr(self, f"_read_{key.lower()}")()
+            elif key == "start" and self.start is not None:
+                raise tk.error("start: given twice", tk.line())
             elif key == "start" or (key in _PREAMBLE and tk.peek(1) == ":"):
                 raise tk.error(f"{key}: must come before the T:, O: and R: entries", tk.line())
             else:
@@ -318,6 +323,8 @@ class _Reader:
             chosen = set()
             while not tk.at_statement():
                 chosen.update(self._item("states"))
+            if not chosen:
+                raise tk.error(f"start {mode}: must name at least one state", line)
             mask = np.zeros(s, dtype=bool)
             mask[list(chosen)] = True
             if mode == "exclude":
@@ -348,22 +355,28 @@ class _Reader:
             off = abs(vec.sum() - 1.0) > PROB_TOL     # rows the arms take are left alone,
             self.start = vec / vec.sum() if off else vec   # so a written start reads back
 
-    def _matrix(self, rows, cols, *, allow_identity, allow_reset, what):
-        """``uniform`` / ``identity`` / ``reset`` / rows*cols numbers -> (rows, cols)."""
+    def _matrix(self, rows, cols, line, *, allow_identity, allow_reset, what):
+        """``uniform`` / ``identity`` / ``reset`` / rows*cols numbers -> (rows, cols) checked
+        probabilities and each row's line (that of its last number; else ``line``)."""
         tk = self.tk
         tok = tk.peek()
+        lines = np.full(rows, line, dtype=np.int64)
         if tok == "uniform":
             tk.take()
-            return np.full((rows, cols), 1.0 / cols)
+            return np.full((rows, cols), 1.0 / cols), lines
         if tok == "identity" and allow_identity:
             tk.take()
             if rows != cols:
                 raise tk.error(f"identity: needs a square matrix; got {rows} x {cols}")
-            return np.eye(rows)
+            return np.eye(rows), lines
         if tok == "reset" and allow_reset:
             tk.take()
-            return np.repeat(self._reset_row[None], rows, axis=0)
-        return tk.numbers(rows * cols, f"{rows * cols} numbers for {what}").reshape(rows, cols)
+            return np.repeat(self._reset_row[None], rows, axis=0), lines
+        first = tk.pos
+        mat = tk.numbers(rows * cols, f"{rows * cols} numbers for {what}").reshape(rows, cols)
+        lines[:] = [tk.items[first + (i + 1) * cols - 1][1] for i in range(rows)]
+        self._check_probs(mat, lines)
+        return mat, lines
 
     def _read_t(self):
         tk = self.tk
@@ -371,25 +384,25 @@ class _Reader:
         s = self.sizes["states"]
         acts = self._item("actions")
         if tk.peek() != ":":
-            mat = self._matrix(s, s, allow_identity=True, allow_reset=True, what="T matrix")
-            self._check_probs(mat, line)
+            mat, lines = self._matrix(s, s, line, allow_identity=True, allow_reset=True,
+                                      what="T matrix")
             for a in acts:
                 self.t[a] = mat
-                self.t_line[a] = line
+                self.t_line[a] = lines
             return
         tk.take()
         src = self._item("states")
         if tk.peek() != ":":
-            row = self._matrix(1, s, allow_identity=False, allow_reset=True, what="T row")[0]
-            self._check_probs(row, line)
+            row, lines = self._matrix(1, s, line, allow_identity=False, allow_reset=True,
+                                      what="T row")
             for a in acts:
-                self.t[a, src] = row
-                self.t_line[a, src] = line
+                self.t[a, src] = row[0]
+                self.t_line[a, src] = lines[0]
             return
         tk.take()
         dst = self._item("states")
         p = tk.number("a probability")
-        self._check_probs(np.array([p]), line)
+        self._check_probs(np.array([[p]]), [line])
         for a in acts:
             for i in src:
                 self.t[a, i, dst] = p
@@ -401,26 +414,25 @@ class _Reader:
         s, n_obs = self.sizes["states"], self.sizes["observations"]
         acts = self._item("actions")
         if tk.peek() != ":":
-            mat = self._matrix(s, n_obs, allow_identity=True, allow_reset=False, what="O matrix")
-            self._check_probs(mat, line)
+            mat, lines = self._matrix(s, n_obs, line, allow_identity=True, allow_reset=False,
+                                      what="O matrix")
             for a in acts:
                 self.o[a] = mat
-                self.o_line[a] = line
+                self.o_line[a] = lines
             return
         tk.take()
         dst = self._item("states")
         if tk.peek() != ":":
-            row = self._matrix(1, n_obs, allow_identity=False, allow_reset=False,
-                               what="O row")[0]
-            self._check_probs(row, line)
+            row, lines = self._matrix(1, n_obs, line, allow_identity=False, allow_reset=False,
+                                      what="O row")
             for a in acts:
-                self.o[a, dst] = row
-                self.o_line[a, dst] = line
+                self.o[a, dst] = row[0]
+                self.o_line[a, dst] = lines[0]
             return
         tk.take()
         obs = self._item("observations")
         p = tk.number("a probability")
-        self._check_probs(np.array([p]), line)
+        self._check_probs(np.array([[p]]), [line])
         for a in acts:
             for j in dst:
                 self.o[a, j, obs] = p
@@ -451,10 +463,15 @@ class _Reader:
         for a in acts:
             self.r[ix([a], src, dst, obs)] = val
 
-    def _check_probs(self, arr, line):
-        if (arr < 0).any() or (arr > 1.0 + _ROW_TOL).any():
-            raise self.tk.error(f"probabilities must lie in [0, 1]; got {arr.ravel().tolist()}",
-                                line)
+    def _check_probs(self, arr, lines):
+        """``arr`` (rows, cols) read on ``lines`` (rows,): the first entry outside [0, 1] is
+        an error on its row's line."""
+        bad = np.argwhere((arr < 0) | (arr > 1.0 + _ROW_TOL))
+        if len(bad):
+            i, j = (int(x) for x in bad[0])
+            where = f" (row {i + 1}, entry {j + 1})" if arr.size > 1 else ""
+            raise self.tk.error(f"probabilities must lie in [0, 1]; got {float(arr[i, j])!r}{where}",
+                                int(lines[i]))
 
     def _model(self, start) -> PomdpModel:
         tk = self.tk
@@ -569,7 +586,8 @@ def _names(given, n):
 def write_pomdp(model, path, *, discount: float | None = None, start=None) -> Path:
     """Write a :class:`PomdpModel` (or a one-arm :class:`POMDPArms` plus ``discount``) to
     ``path`` atomically; ``discount`` and ``start`` (default uniform), if given, replace a
-    model's. Rewards are written as ``R: a : s : * : * r(s, a)``; non-zero action costs go to
+    model's. Rewards are written as ``R: a : s : * : * r(s, a)`` (a model read from a
+    ``values: cost`` file is written back as costs, ``-r(s, a)``); non-zero action costs go to
     an ``# rmab-costs:`` comment. Returns the path."""
     owner = "write_pomdp"
     if isinstance(model, POMDPArms):
@@ -590,8 +608,10 @@ def write_pomdp(model, path, *, discount: float | None = None, start=None) -> Pa
     check_path(owner, path)
     arms = model.arms
     t, o, r, c = arms.transitions[0], arms.observations[0], arms.rewards[0], arms.costs[0]
+    values = "cost" if model.metadata.get("values") == "cost" else "reward"
+    sign = -1.0 if values == "cost" else 1.0
     lines = ["# written by rmab (Cassandra .POMDP format)",
-             f"discount: {_fmt(model.discount)}", "values: reward",
+             f"discount: {_fmt(model.discount)}", f"values: {values}",
              f"states: {_names(model.state_names, arms.n_states)}",
              f"actions: {_names(model.action_names, arms.n_actions)}",
              f"observations: {_names(model.obs_names, arms.n_obs)}"]
@@ -609,7 +629,7 @@ def write_pomdp(model, path, *, discount: float | None = None, start=None) -> Pa
     lines.append("")
     for a in range(arms.n_actions):
         for s in range(arms.n_states):
-            lines.append(f"R: {a} : {s} : * : * {_fmt(r[s, a])}")
+            lines.append(f"R: {a} : {s} : * : * {_fmt(sign * r[s, a])}")
     path = Path(path)
     with atomic_write(path, ".pomdp") as tmp:
         tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -239,7 +239,7 @@ BAD = [
     (HEAD + "T: c identity\n", 6, r"unknown action 'c'"),
     (HEAD + "T: a : 5 : 0 1.0\n", 6, r"state index must be < 3; got 5"),
     (HEAD + "T: a\n0.5 0.5 0.0\n0.5 x 0.0\n", 8, r"expected 9 numbers for T matrix; got 'x'"),
-    (HEAD + "T: * identity\nO: * uniform\nT: a : 1\n0.5 0.6 0.0\n", 8,
+    (HEAD + "T: * identity\nO: * uniform\nT: a : 1\n0.5 0.6 0.0\n", 9,     # the row's line
      r"T: row for action 'a', start state '1' must sum to 1; got 1\.1"),
     (HEAD + "T: * identity\nO: * uniform\nO: a : 0 : yes 1.5\n", 8,
      r"probabilities must lie in \[0, 1\]"),
@@ -272,6 +272,17 @@ BAD = [
     (HEAD.replace("states: 3", "states: \u0663"), 3, r"states: must be a count or names"),
     (HEAD + "T: * identity\nT: a : 0 : 0 0.7\n", 7,
      r"(?s)T: row for action 'a', start state '0' must sum to 1.*last set here"),
+    # a matrix's error is on the line of the row at fault and quotes the entry, not the matrix
+    (HEAD + "T: a\n1 0 0\n0 1 0\n0 0 1.5\nT: b identity\nO: * uniform\n", 9,
+     r"probabilities must lie in \[0, 1\]; got 1\.5 \(row 3, entry 3\)$"),
+    (HEAD + "T: a\n1 0 0\n0 1 0\n0 0 0.5\nT: b identity\nO: * uniform\n", 9,
+     r"T: row for action 'a', start state '2' must sum to 1; got 0\.5"),
+    (HEAD + "T: * identity\nO: b\n1 0\n0.5 0.5\n-0.5 1.5\nO: a uniform\n", 10,
+     r"got -0\.5 \(row 3, entry 1\)$"),
+    (HEAD + "start: uniform\nstart: 0\nT: * identity\n", 7, r"start: given twice"),
+    (HEAD + "start exclude:\nT: * identity\n", 6, r"start exclude: must name at least one"),
+    ("# rmab-costs: 0 1\n# rmab-costs: 0 5\n" + HEAD, 2,
+     r"rmab-costs: given twice \(first on line 1\)"),
 ]
 
 
@@ -284,6 +295,17 @@ def test_malformed_files_name_the_line(tmp_path, text, line, match):
     assert info.value.line == line
     assert f"line {line}:" in str(info.value) and "bad.pomdp" in str(info.value)
     assert isinstance(info.value, InvalidModelError)
+
+
+def test_costs_come_from_a_comment_line_of_its_own_and_cost_files_write_back_as_costs(tmp_path):
+    text = HEAD + "T: * identity # rmab-costs: 0 7\nO: * uniform\n"
+    np.testing.assert_array_equal(parse_pomdp(text).arms.costs, 0.0)   # not a data line's
+    m = parse_pomdp(HEAD.replace("reward", "cost") + "T: * identity\nO: * uniform\n"
+                    "R: a : 1 : * : * 3.0\n")
+    back = read_pomdp(write_pomdp(m, tmp_path / "c.pomdp"))
+    assert back.metadata["values"] == "cost"                  # 'rmab value' reads costs
+    np.testing.assert_array_equal(back.arms.rewards, m.arms.rewards)
+    assert back.arms.rewards[0, 1, 0] == -3.0
 
 
 def test_format_error_is_one_class_in_rmab_errors():
