@@ -132,7 +132,9 @@ def build(args) -> Instance | Domain:
         arms = generators.collapsing_arms(n_arms, states, seed=args.seed)
         made = Instance(arms, budget, discount=discount, horizon=args.horizon,
                         name=f"collapsing-{n_arms}",
-                        metadata={"generator": "collapsing_arms", "seed": args.seed})
+                        metadata={"generator": "collapsing_arms",
+                                  "params": {"n_arms": n_arms, "n_states": states},
+                                  "seed": args.seed})
     return made.replace(**_limits(args)) if _limits(args) else made
 
 

@@ -49,10 +49,14 @@ HEALTH_COSTS = (0.0, 1.0, 2.0)
 HEALTH_ACTIONS = ("none", "call", "visit")
 
 
-def _seed_label(seed) -> int | None:
-    """The seed as metadata: an integer (numpy's too), else None (a generator or sequence)."""
+def _seeded(seed, owner: str) -> tuple[np.random.Generator, int | None]:
+    """The generator of ``seed`` and the seed as metadata: an integer (numpy's too); with no
+    seed, the fresh entropy drawn, so the instance can be made again; else None (a generator
+    or sequence)."""
+    if seed is None:
+        seed = np.random.SeedSequence().entropy
     ok = isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
-    return int(seed) if ok else None
+    return as_generator(seed, f"{owner}.seed"), int(seed) if ok else None
 
 
 def budget_from_fraction(fraction: float, n_arms: int) -> float:
@@ -104,7 +108,7 @@ def health_intervention(n_arms: int, *, n_states: int = 2, budget_fraction: floa
     n_clusters = check_number(owner, "n_clusters", n_clusters, low=1, integer=True)
     # abs: -0.0 passes low=0.0 but rng.uniform(-noise, noise) refuses it
     noise = abs(check_number(owner, "noise", noise, low=0.0, high=0.2))
-    rng = as_generator(seed, f"{owner}.seed")
+    rng, seed_label = _seeded(seed, owner)
     n_actions = 3
 
     engage_c = np.empty((n_clusters, n_actions))
@@ -157,7 +161,7 @@ def health_intervention(n_arms: int, *, n_states: int = 2, budget_fraction: floa
     meta = {"generator": "health_intervention",
             "params": {"n_arms": n_arms, "n_states": n_states, "budget_fraction": budget_fraction,
                        "n_clusters": n_clusters, "noise": noise},
-            "seed": _seed_label(seed),
+            "seed": seed_label,
             "actions": list(HEALTH_ACTIONS),
             "cluster": cluster.tolist()}
     return Instance(arms, budget, discount=discount, horizon=horizon, initial_belief=belief,
@@ -240,7 +244,7 @@ def random_instance(n_arms: int, n_states: int = 2, n_actions: int = 2, n_obs: i
 
     ``budget`` defaults to ``budget_from_fraction(0.2, n_arms)``. The initial belief is uniform.
     """
-    rng = as_generator(seed, "random_instance.seed")
+    rng, seed_label = _seeded(seed, "random_instance")
     if n_obs is None:
         arms = random_mdp_arms(n_arms, n_states, n_actions, seed=rng)
     else:
@@ -249,4 +253,7 @@ def random_instance(n_arms: int, n_states: int = 2, n_actions: int = 2, n_obs: i
         budget = budget_from_fraction(0.2, arms.n_arms)
     return Instance(arms, budget, discount=discount, horizon=horizon, name=f"random-{n_arms}",
                     metadata={"generator": "random_instance",
-                              "seed": _seed_label(seed)})
+                              "params": {"n_arms": arms.n_arms, "n_states": arms.n_states,
+                                         "n_actions": arms.n_actions,
+                                         "n_obs": None if n_obs is None else arms.n_obs},
+                              "seed": seed_label})

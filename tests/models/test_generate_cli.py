@@ -20,6 +20,7 @@ def test_writes_a_seeded_instance(kind, extra, n_obs, tmp_path, capsys):
     assert a.read_bytes() == b.read_bytes()            # the same seed, the same file
     inst = load_instance(a)
     assert inst.n_arms == 10 and inst.budget == 1.0
+    assert inst.metadata["seed"] == 3 and inst.metadata["params"]["n_arms"] == 10
     if kind == "random":
         assert inst.fully_observed == (n_obs is None)
         assert n_obs is None or inst.n_obs == n_obs

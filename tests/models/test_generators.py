@@ -258,11 +258,24 @@ def test_random_instance_defaults():
     assert isinstance(inst, Instance) and isinstance(inst.arms, POMDPArms)
     assert inst.budget == 2.0 and inst.n_obs == 4 and inst.discount == 0.95
     np.testing.assert_array_equal(inst.initial_belief, np.full((12, 3), 1 / 3))
-    assert inst.metadata == {"generator": "random_instance", "seed": 3}
+    assert inst.metadata == {"generator": "random_instance", "seed": 3, "params": {
+        "n_arms": 12, "n_states": 3, "n_actions": 2, "n_obs": 4}}
     mdp = random_instance(2, n_obs=None, seed=3)
     assert isinstance(mdp.arms, MDPArms) and mdp.budget == 1.0  # max(1, round(0.4))
     custom = random_instance(5, budget=0.0, discount=1.0, horizon=3, seed=3)
     assert (custom.budget, custom.discount, custom.horizon) == (0.0, 1.0, 3)
+
+
+@pytest.mark.parametrize("make", [health_intervention, random_instance,
+                                  lambda n, seed: random_instance(n, 3, n_obs=None, seed=seed)])
+def test_an_unseeded_instance_records_the_seed_that_makes_it_again(make):
+    first = make(4, seed=None)
+    seed = first.metadata["seed"]
+    assert isinstance(seed, int) and seed != make(4, seed=None).metadata["seed"]
+    again = make(4, seed=seed)
+    np.testing.assert_array_equal(again.arms.transitions, first.arms.transitions)
+    np.testing.assert_array_equal(again.initial_belief, first.initial_belief)
+    assert again.metadata == first.metadata
 
 
 def test_metadata_records_a_numpy_integer_seed_and_no_generator():
