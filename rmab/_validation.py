@@ -6,6 +6,7 @@ template ``"<owner>.<field>: must be <constraint>; got <value>"``.
 
 from __future__ import annotations
 
+import json
 import numbers
 import os
 import re
@@ -298,3 +299,26 @@ def check_actions(owner: str, actions, n_arms: int, n_actions: int, field: str =
         raise InvalidParameterError(f"{owner}.{field}: must lie in [0, {n_actions}); got "
                                     f"{a[n]} (arm {n})")
     return np.ascontiguousarray(a, dtype=np.int64)
+
+
+def _check_keys(value) -> None:
+    """TypeError if a dict inside ``value`` has a key that is not a string."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"keys must be strings; got {key!r}")
+            _check_keys(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _check_keys(item)
+
+
+def json_text(owner: str, name: str, value) -> str:
+    """``value`` as strict JSON (string keys: json.dumps turns 1 into "1", a silent clash;
+    finite numbers), else :class:`InvalidModelError` naming ``owner.name``."""
+    try:
+        _check_keys(value)
+        return json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise InvalidModelError(f"{owner}.{name}: must be JSON-serialisable (string keys, "
+                                f"finite numbers); {exc}") from exc

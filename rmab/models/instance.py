@@ -10,7 +10,7 @@ import numpy as np
 
 from rmab._validation import (BELIEF_TOL, SCALE_LIMIT, as_float_array, budget_slack,
                               check_actions, check_count_limits, check_number, check_shape,
-                              check_stochastic, discounted_periods)
+                              check_stochastic, discounted_periods, json_text)
 from rmab.errors import InvalidModelError
 from rmab.models.arms import MDPArms, POMDPArms
 
@@ -107,6 +107,7 @@ class Instance:
         if not isinstance(self.metadata, Mapping):
             raise InvalidModelError(f"Instance.metadata: must be a mapping; got "
                                     f"{type(self.metadata).__name__}")
+        json_text("Instance", "metadata", dict(self.metadata))    # as save_instance writes it
         object.__setattr__(self, "budget", budget)
         object.__setattr__(self, "discount", discount)
         object.__setattr__(self, "horizon", horizon)

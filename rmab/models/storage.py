@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rmab._validation import check_path
+from rmab._validation import check_path, json_text
 from rmab.errors import InvalidModelError, InvalidParameterError, OutputError
 from rmab.models.arms import MDPArms, POMDPArms
 from rmab.models.instance import Instance
@@ -158,27 +158,10 @@ def check_writable(path, inputs=()) -> None:
     writer.__exit__(RuntimeError, None, None)        # removes the file and created folders
 
 
-def _check_keys(value) -> None:
-    """TypeError if a dict inside ``value`` has a key that is not a string."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise TypeError(f"keys must be strings; got {key!r}")
-            _check_keys(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            _check_keys(item)
-
-
 def write_archive(path, arrays: dict, meta: dict, owner: str) -> Path:
     """Write numeric ``arrays`` and the JSON object ``meta`` (stored as the string entry
     ``__meta__``) to one compressed ``.npz`` file, atomically."""
-    try:            # strict JSON, keys strings (json.dumps turns 1 into "1", a silent clash)
-        _check_keys(meta)
-        meta_text = json.dumps(meta, allow_nan=False)
-    except (TypeError, ValueError, RecursionError) as exc:
-        raise InvalidModelError(f"{owner}.metadata: must be JSON-serialisable (string keys, "
-                                f"finite numbers); {exc}") from exc
+    meta_text = json_text(owner, "metadata", meta)
     path = Path(path)
     with atomic_write(path, ".npz") as tmp:
         with open(tmp, "wb") as fh:
