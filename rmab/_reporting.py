@@ -37,9 +37,10 @@ def plot_format(owner: str, path) -> str:
 def mean_ci(x: np.ndarray, confidence: float) -> tuple[float, float, float, float]:
     """Mean, standard error and the two-sided Student-t confidence interval of ``x`` (k,), or
     of ``x`` (n_strata, k) with its rows as strata (instances): the mean of their means, its
-    standard error from the within-row variances (``sqrt(Σ var_i / k) / n_strata``, with
-    ``n_strata (k - 1)`` degrees of freedom). With one value per row the standard error and
-    interval are NaN.
+    standard error from the within-row variances (``sqrt(Σ v_i) / n_strata``, ``v_i = var_i /
+    k``) and the Welch-Satterthwaite degrees of freedom ``(Σ v_i)² / Σ (v_i² / (k - 1))``
+    (``n_strata (k - 1)`` when the variances are equal; fewer, and a wider interval, when one
+    stratum's dominates). With one value per row the standard error and interval are NaN.
     """
     x = np.asarray(x, dtype=np.float64)
     rows = x.reshape(-1, x.shape[-1]) if x.ndim > 1 else x[None, :]
@@ -49,8 +50,13 @@ def mean_ci(x: np.ndarray, confidence: float) -> tuple[float, float, float, floa
         return mean, math.nan, math.nan, math.nan
     from scipy.special import stdtrit     # the t quantile; scipy.stats took 0.4 s to import
 
-    se = math.sqrt(float((rows.var(axis=1, ddof=1) / k).sum())) / n
-    half = float(stdtrit(n * (k - 1), 0.5 + confidence / 2)) * se
+    v = rows.var(axis=1, ddof=1) / k
+    total = float(v.sum())
+    se = math.sqrt(total) / n
+    if total == 0.0:                    # every stratum constant: an interval of width 0
+        return mean, se, mean, mean
+    df = total ** 2 / float((v ** 2).sum() / (k - 1))
+    half = float(stdtrit(df, 0.5 + confidence / 2)) * se
     return mean, se, mean - half, mean + half
 
 

@@ -469,9 +469,10 @@ def test_mean_ci_is_the_student_t_interval(k):
     assert all(np.isnan(v) for v in mean_ci(x[:1], 0.95)[1:])
 
 
-def test_mean_ci_with_strata_is_the_pooled_within_stratum_interval():
-    """Rows as strata (instances): the stratified estimator, checked against a one-way
-    model's pooled-variance interval (statsmodels-free: by hand from scipy's t)."""
+def test_mean_ci_with_strata_is_the_stratified_welch_satterthwaite_interval():
+    """Rows as strata (instances): the stratified estimator, its standard error from the
+    within-row variances and the Welch-Satterthwaite degrees of freedom (by hand from scipy's
+    t); with equal variances these are the pooled one-way model's n (k - 1)."""
     from scipy import stats
 
     from rmab._reporting import mean_ci
@@ -481,7 +482,24 @@ def test_mean_ci_with_strata_is_the_pooled_within_stratum_interval():
     pooled = ((x - x.mean(axis=1, keepdims=True)) ** 2).sum() / (3 * 7)    # within-row variance
     assert mean == pytest.approx(x.mean())
     assert se == pytest.approx(np.sqrt(pooled / 8 / 3), rel=1e-12)      # rows of equal size
-    half = stats.t.ppf(0.95, 21) * se
+    v = x.var(axis=1, ddof=1) / 8
+    half = stats.t.ppf(0.95, v.sum() ** 2 / (v ** 2 / 7).sum()) * se
     np.testing.assert_allclose((low, high), (mean - half, mean + half), rtol=1e-13)
+    same = np.array([[0.0, 1.0, 2.0], [5.0, 6.0, 7.0]])           # equal variances: pooled df
+    half = stats.t.ppf(0.95, 4) * mean_ci(same, 0.9)[1]
+    np.testing.assert_allclose(mean_ci(same, 0.9)[2], same.mean() - half, rtol=1e-13)
     assert mean_ci(x[:1], 0.9) == pytest.approx(mean_ci(x[0], 0.9))     # one row: plain
     assert all(np.isnan(v) for v in mean_ci(x[:, :1], 0.9)[1:])
+    assert mean_ci(np.ones((2, 3)), 0.9) == (1.0, 0.0, 1.0, 1.0)
+
+
+def test_the_stratified_interval_covers_when_one_stratum_dominates_the_variance():
+    """With the pooled n (k - 1) degrees of freedom, 3 strata of 4 episodes with standard
+    deviations 10, 0.1, 0.1 were covered 89 % of the time at 95 % (a review's simulation)."""
+    from rmab._reporting import mean_ci
+
+    rng = np.random.default_rng(0)
+    sd, mu = np.array([[10.0], [0.1], [0.1]]), np.array([[1.0], [2.0], [3.0]])
+    hits = [low <= 2.0 <= high for _, _, low, high in
+            (mean_ci(mu + sd * rng.standard_normal((3, 4)), 0.95) for _ in range(4000))]
+    assert 0.94 <= np.mean(hits) <= 0.96
