@@ -33,7 +33,8 @@ import numpy as np
 from rmab._reporting import (PairedDifferenceResult, mean_ci, paired_table, saved_array,
                              saved_names)
 from rmab._repr import CompactRepr, planner_label
-from rmab._validation import as_array, as_generator, check_flag, check_number, check_seed
+from rmab._validation import (as_array, as_generator, check_flag, check_number, check_path,
+                              check_seed)
 from rmab._warnings import caught_record, show_again
 from rmab.domains.arm import check_states, initial_states
 from rmab.domains.base import Domain
@@ -148,7 +149,6 @@ class DomainComparisonResult(CompactRepr):
     def save(self, path) -> None:
         """Write the whole comparison, every episode's reward and start included, to ``path``
         (``.npz``, atomically; :func:`rmab.load_comparison` reads it back)."""
-        from rmab._validation import check_path
         from rmab.models.storage import write_archive
 
         check_path("DomainComparisonResult.save", path)
@@ -234,6 +234,8 @@ class DomainComparisonResult(CompactRepr):
         planner, episode) instead, the reward of that episode (``upper-bound`` rows: the
         bound from its start). Written atomically to ``path`` if given. Returns the CSV
         text."""
+        if path is not None:
+            check_path("DomainComparisonResult.to_csv", path)
         check_flag("DomainComparisonResult.to_csv", "per_episode", per_episode)
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")

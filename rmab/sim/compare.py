@@ -151,6 +151,7 @@ class ComparisonResult(CompactRepr):
         """Write one row per planner (full precision) to ``path``, atomically; with
         ``per_episode=True`` one row per planner and episode instead (``episode`` from 0: the
         same episode number is the same noise for every planner)."""
+        check_path("ComparisonResult.to_csv", path)
         check_flag("ComparisonResult.to_csv", "per_episode", per_episode)
         if per_episode:
             fields = ["planner", "episode", "discounted_return", "total_reward",

@@ -230,6 +230,14 @@ def test_save_refuses_a_bad_path(result, tmp_path):
         result.save("a\0b.npz")
 
 
+@pytest.mark.parametrize("path", [3, b"x.csv", "a\0b.csv"])
+def test_to_csv_refuses_a_bad_path(result, domain_result, path):
+    """They raised a raw TypeError (save and plot named the field)."""
+    for res in (result, domain_result):
+        with pytest.raises(InvalidParameterError, match=rf"{type(res).__name__}\.to_csv\.path"):
+            res.to_csv(path)
+
+
 # ---- command line -------------------------------------------------------------------------
 
 def test_the_command_line_saves_and_shows_a_comparison(tmp_path, capsys):
