@@ -44,7 +44,8 @@ class PlannerScore:
     ``mean``, ``stderr``, ``ci_low``, ``ci_high`` concern the discounted return per episode
     (Student-t interval); ``normalised = mean / mean of 'random'`` (NaN when that mean is
     ``<= 0``); ``mean_total`` is the mean undiscounted total reward; ``decision_seconds`` the
-    mean wall time of one ``plan`` call.
+    mean wall time of one ``plan`` call (after one untimed call per process, which holds
+    Numba's compile or cache load).
     """
 
     name: str

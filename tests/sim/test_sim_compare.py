@@ -331,6 +331,35 @@ def test_a_planning_error_names_planner_episode_and_period_after_its_warnings(n_
     assert [str(w.message) for w in caught] == ["slow at t=0", "slow at t=1"]
 
 
+class _SlowFirstCall(_Passive):
+    """Its first plan call advances the (test's) clock by 1000 s, as a first Numba compile."""
+
+    name = "slow-start"
+
+    def __init__(self, clock):
+        self.clock, self.calls = clock, 0
+
+    def plan(self, belief, *, t=0):
+        self.calls += 1
+        self.clock[0] += 1000.0 if self.calls == 1 else 1.0
+        return super().plan(belief, t=t)
+
+
+def test_decision_time_leaves_out_the_first_calls_compile(monkeypatch):
+    """ms/step held Numba's first compile or cache load in episode 0 (myopic: 61 ms against
+    0.26 ms a step); one untimed call now comes first, and no result moves."""
+    import rmab.sim.episodes as episodes
+
+    clock = [0.0]
+    monkeypatch.setattr(episodes.time, "perf_counter", lambda: clock[0])
+    planner = _SlowFirstCall(clock)
+    res = compare(INST, [planner, "random"], episodes=3, horizon=4, n_jobs=1)
+    np.testing.assert_array_equal(res.decision_seconds[0], 1.0)   # every step 1 s, episode 0 too
+    assert planner.calls == 1 + 3 * 4
+    clean = compare(INST, [_Passive(), "random"], episodes=3, horizon=4, n_jobs=1)
+    np.testing.assert_array_equal(res.returns, clean.returns)
+
+
 class _Warns(_Passive):
     """Warns "fitted" when fitted and "careful" at t = 1 of every episode."""
 
