@@ -961,11 +961,30 @@ def test_public_training_functions_refuse_bad_input(tiny_capacity, tmp_path):
         save_checkpoint(tmp_path / "ck.pt", qnet(), meta=[1])
     with pytest.raises(InvalidParameterError, match="save_checkpoint.path: must be a path"):
         save_checkpoint(3.5, qnet())
+    with pytest.raises(InvalidParameterError, match=r"save_checkpoint.meta\['run'\]\[1\]: must "
+                                                    r"hold only None, .*; got object"):
+        save_checkpoint(tmp_path / "ck.pt", qnet(), meta={"run": [1, object()]})
+    with pytest.raises(InvalidParameterError, match=r"save_checkpoint.meta: keys must be "
+                                                    r"strings; got 1"):
+        save_checkpoint(tmp_path / "ck.pt", qnet(), meta={1: "a"})
     assert not list(tmp_path.iterdir())                         # nothing written
     with pytest.raises(InvalidParameterError, match="to_relu_network.qnet: must be a QNetwork"):
         to_relu_network({})
     with pytest.raises(InvalidParameterError, match="beats.margin: must be >= 0.0; got -1.0"):
         beats([1.0, 2.0], [0.0, 0.0], -1)
+
+
+def test_checkpoint_metadata_with_numpy_values_loads_back_as_plain_python(tmp_path):
+    """A review: np.float64 (a TrainResult's reward) or np.str_ (a config field) in ``meta``
+    was saved, and then refused by the checkpoint's own weights_only load."""
+    meta = {"best": np.array([1.5, 2.5]).max(), "argmax": np.array(["mip"])[0],
+            "hidden": (np.int64(4), 8), "flags": [np.bool_(True), None]}
+    net = QNetwork(13, (4,), generator=torch.Generator())
+    save_checkpoint(tmp_path / "ck.pt", net, meta=meta)
+    back = load_checkpoint(tmp_path / "ck.pt")["meta"]
+    assert back == {"best": 2.5, "argmax": "mip", "hidden": (4, 8), "flags": [True, None]}
+    assert [type(v) for v in (back["best"], back["argmax"], back["hidden"][0])] == [float, str,
+                                                                                    int]
 
 
 def test_brute_force_argmax_on_a_domain_without_a_list_names_the_setting(tmp_path, capsys):

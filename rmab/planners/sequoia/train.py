@@ -1049,7 +1049,7 @@ def save_checkpoint(path, qnet: QNetwork, *, target: QNetwork | None = None, opt
                                     f"{type(meta).__name__}")
     payload = {"format": "rmab-sequoia", "version": CHECKPOINT_VERSION, "sizes": list(qnet.sizes),
                "gain_table": None if qnet.gains is None else list(qnet.gains.shape),
-               "model": qnet.state_dict(), "meta": dict(meta or {})}
+               "model": qnet.state_dict(), "meta": _plain(meta or {}, "save_checkpoint.meta")}
     if target is not None:
         payload["target"] = target.state_dict()
     if optimizer is not None:
@@ -1058,6 +1058,29 @@ def save_checkpoint(path, qnet: QNetwork, *, target: QNetwork | None = None, opt
         with open(tmp, "wb") as fh:     # a file, not its (random) name: the archive's root
             torch.save(payload, fh)     # is then "archive", so equal runs give equal bytes
     return path
+
+
+def _plain(value, where: str):
+    """``value`` as the plain Python a ``weights_only`` load reads back: numpy scalars and str
+    subclasses (``np.str_``) become int, float, bool or str; dicts (string keys), lists and
+    tuples are converted through; anything else is an :class:`InvalidParameterError`."""
+    if isinstance(value, np.generic) and isinstance(value.item(), (bool, int, float, str)):
+        value = value.item()
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, dict):
+        bad = next((k for k in value if not isinstance(k, str)), None)
+        if bad is not None:
+            raise InvalidParameterError(f"{where}: keys must be strings; got {bad!r}")
+        return {str(k): _plain(v, f"{where}[{k!r}]") for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        items = [_plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return tuple(items) if isinstance(value, tuple) else items
+    raise InvalidParameterError(f"{where}: must hold only None, bool, int, float, str, lists, "
+                                f"tuples and dicts (what a weights_only load reads); got "
+                                f"{type(value).__name__}")
 
 
 def load_checkpoint(path) -> dict:
