@@ -396,7 +396,8 @@ def test_the_table_gives_standard_errors_and_planners_compare_paired():
     d = r[:, 0] - r[:, 2]                      # the seeds are strata: their gaps are not noise
     assert diff.mean == pytest.approx(d.mean()) and diff.episodes == 8
     assert diff.stderr == pytest.approx(np.sqrt((d.var(axis=1, ddof=1) / 4).sum()) / 2)
-    t = stats.t.ppf(0.975, 2 * 3)
+    v = d.var(axis=1, ddof=1) / 4
+    t = stats.t.ppf(0.975, v.sum() ** 2 / (v ** 2 / 3).sum())     # Welch-Satterthwaite df
     assert (diff.ci_low, diff.ci_high) == pytest.approx((d.mean() - t * diff.stderr,
                                                          d.mean() + t * diff.stderr))
     same = res.paired_difference("myopic", "myopic")
