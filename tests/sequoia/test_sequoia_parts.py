@@ -206,6 +206,17 @@ def test_argmax_oracles_check_their_inputs(tiny_capacity):
         with pytest.raises(InvalidParameterError, match=rf"{name}.solve.time_to_go: must be "
                                                         r">= 1; got 0"):
             oracle(d, 5, net).solve(s, 0)
+        # states past n_states, fractional or of the wrong length: brute force answered or
+        # raised numpy's error, the MIP solvers' (a SEQUOIA review)
+        for states, what in ((np.full(d.n_arms, d.n_states), "must lie in"),
+                             (np.full(d.n_arms, 0.5), "integer"), (s[:-1], "shape")):
+            with pytest.raises(InvalidParameterError, match=rf"{name}.solve.states: .*{what}"):
+                oracle(d, 5, net).solve(states, 1)
+        with pytest.raises(InvalidParameterError, match=rf"{name}.domain: must be a coRMAB "
+                                                        r"Domain; got NoneType"):
+            oracle(None, 5, net)
+    with pytest.raises(InvalidParameterError, match=r"make_argmax.domain: must be a coRMAB"):
+        make_argmax(None, 5)
     for bad, field in ((dict(mip_gap=2.0), "mip_gap"), (dict(time_limit=-1), "time_limit"),
                        (dict(n_fallback=-1), "n_fallback"), (dict(tighten="xx"), "tighten"),
                        (dict(backend="nope"), "backend")):

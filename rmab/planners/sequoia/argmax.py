@@ -19,7 +19,8 @@ import numpy as np
 
 from rmab._repr import CompactRepr
 from rmab._validation import check_number
-from rmab.domains.base import ENUMERATION_SIZE, objective_scale
+from rmab.domains.arm import check_states
+from rmab.domains.base import ENUMERATION_SIZE, Domain, objective_scale
 from rmab.errors import InvalidModelError, InvalidParameterError, PlanningError
 from rmab.planners.sequoia.features import check_network_fits, context_features, encode_inputs
 
@@ -81,6 +82,12 @@ def _check_time_to_go(owner: str, time_to_go, horizon: int) -> int:
                         integer=True)
 
 
+def _check_domain(owner: str, domain) -> None:
+    if not isinstance(domain, Domain):
+        raise InvalidParameterError(f"{owner}.domain: must be a coRMAB Domain; got "
+                                    f"{type(domain).__name__}")
+
+
 class BruteForceArgmax:
     """Exact argmax by enumeration: :meth:`Domain.feasible_actions <rmab.domains.base.Domain.
     feasible_actions>` scored by one batched forward pass, over the same set as the MIP's (the
@@ -88,6 +95,7 @@ class BruteForceArgmax:
     already computed. ``max_ones``: the largest number of ones in a feasible action."""
 
     def __init__(self, domain, horizon: int, network=None, *, actions=None):
+        _check_domain("BruteForceArgmax", domain)
         actions = domain.feasible_actions() if actions is None else actions
         if actions is None:
             raise InvalidParameterError(f"BruteForceArgmax.domain: must list its feasible "
@@ -123,6 +131,8 @@ class BruteForceArgmax:
         if net is None:
             raise PlanningError("BruteForceArgmax: no network set (call set_network first)")
         time_to_go = _check_time_to_go("BruteForceArgmax", time_to_go, self.horizon)
+        states = check_states("BruteForceArgmax.solve", states, self.domain.n_arms,
+                              self.domain.n_states)
         table = getattr(net, "gain_table", None)
         base = net if table is None else net.network
         m = self.actions.shape[1]
@@ -193,6 +203,7 @@ class MIPArgmax:
         from solvers import get_backend
 
         owner = "MIPArgmax"
+        _check_domain(owner, domain)
         self.domain = domain
         self.horizon = check_number(owner, "horizon", horizon, low=1, integer=True)
         self.mip_gap = check_number(owner, "mip_gap", mip_gap, low=0.0, high=1.0,
@@ -261,6 +272,7 @@ class MIPArgmax:
         time_to_go = _check_time_to_go("MIPArgmax", time_to_go, self.horizon)
         start = time.perf_counter()
         d = self.domain
+        states = check_states("MIPArgmax.solve", states, d.n_arms, d.n_states)
         ctx = context_features(states, time_to_go, self.horizon, d.n_states)
         bounds = self.encoded.bounds_for(ctx)
         affine = self.encoded.affine_in_action(ctx, bounds)
@@ -393,6 +405,7 @@ def make_argmax(domain, horizon: int, method: str = "auto", *, mip_gap: float = 
     ``"auto"``: enumeration when the domain lists at most ``AUTO_ENUMERATION`` feasible
     actions (a forward pass over them is faster than one MIP solve), else the MIP
     (``carry_start``: see :class:`MIPArgmax`)."""
+    _check_domain("make_argmax", domain)
     if method not in ARGMAX_METHODS:
         raise InvalidParameterError(f"make_argmax.method: must be one of {ARGMAX_METHODS}; "
                                     f"got {method!r}")
