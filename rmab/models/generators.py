@@ -174,10 +174,12 @@ def _random_rows(rng: np.random.Generator, shape: tuple, concentration: float) -
         rows = rng.gamma(concentration, 1.0, shape) + 1e-12
         return rows / rows.sum(axis=-1, keepdims=True)
     # below, most Gamma(c) draws fall under 1e-12 and the floor made rows nearly uniform:
-    # Gamma(c) = Gamma(c + 1) U^(1/c), normalised in log space, floored after
-    logs = np.log(rng.gamma(concentration + 1.0, 1.0, shape)) + \
-        np.log(1.0 - rng.random(shape)) / concentration             # U in (0, 1]
-    rows = np.exp(logs - logs.max(axis=-1, keepdims=True))
+    # Gamma(c) = Gamma(c + 1) U^(1/c), normalised in log space, floored after; the logs are
+    # kept times c (finite for every c > 0: divided first, 5e-324 made them all -inf, NaN rows)
+    scaled = concentration * np.log(rng.gamma(concentration + 1.0, 1.0, shape)) + \
+        np.log(1.0 - rng.random(shape))                               # U in (0, 1]
+    with np.errstate(over="ignore"):                                # -inf: an entry of 0
+        rows = np.exp((scaled - scaled.max(axis=-1, keepdims=True)) / concentration)
     rows = np.maximum(rows / rows.sum(axis=-1, keepdims=True), 1e-12)
     return rows / rows.sum(axis=-1, keepdims=True)
 
