@@ -470,8 +470,8 @@ class _Reader:
         if len(bad):
             i, j = (int(x) for x in bad[0])
             where = f" (row {i + 1}, entry {j + 1})" if arr.size > 1 else ""
-            raise self.tk.error(f"probabilities must lie in [0, 1]; got {float(arr[i, j])!r}{where}",
-                                int(lines[i]))
+            raise self.tk.error(f"probabilities must lie in [0, 1]; got "
+                                f"{float(arr[i, j])!r}{where}", int(lines[i]))
 
     def _model(self, start) -> PomdpModel:
         tk = self.tk
