@@ -12,7 +12,9 @@ The next breakpoint is the smallest ``α/μ`` over ``μ < 0``; the state switche
 ``S`` states costs ``O(S^3)`` (Niño-Mora's fast pivoting; Gast, Gaujal & Khun 2023). The
 trace starts at a finite price below every breakpoint (the costliest actions optimal) and
 switches first any action that improves at the current price, which handles actions of equal
-cost and round-off.
+cost and round-off. Several switches at one price (tied breakpoints) are judged together, by
+each state's level before and after them: one state could go up and back down there, which
+flagged indexable arms.
 """
 
 from __future__ import annotations
@@ -33,14 +35,17 @@ def homotopy_kernel(transitions, rewards, costs, discount, start_price, max_step
     ``start_price`` low enough that the costliest actions are optimal in every state (see
     ``whittle._price_bracket``). From there, every state starts at the top action; at each step
     an action that improves on the current policy at the current price is switched in first
-    (this sorts out actions of equal cost), else the price moves to the next breakpoint.
-    Writes ``indices[n, s, a - 1]`` = the last price at which state ``s`` drops from a level
-    ``>= a`` to one ``< a`` and ``flags[n]`` (0 fully indexable, 1 some state moved up a level,
-    2 the step limit was hit; unset entries stay NaN).
+    (this sorts out actions of equal cost), else the price moves to the next breakpoint (a
+    breakpoint within the tie tolerance of the price does not move it). When the price moves
+    (and at the end), each state's level is set against its level ``entry`` when the price
+    was reached. Writes ``indices[n, s, a - 1]`` = the last price at which state ``s`` drops
+    from a level ``>= a`` to one ``< a`` and ``flags[n]`` (0 fully indexable, 1 some state
+    ended a price a level higher, 2 the step limit was hit; unset entries stay NaN).
     """
     n_arms, n_actions, n_states, _ = transitions.shape
     eye = np.eye(n_states)
     policy = np.empty(n_states, dtype=np.int64)
+    entry = np.empty(n_states, dtype=np.int64)
     r_pi = np.empty(n_states)
     c_pi = np.empty(n_states)
     row = np.empty(n_states)
@@ -64,6 +69,7 @@ def homotopy_kernel(transitions, rewards, costs, discount, start_price, max_step
         noise_v = 1e-12 * unit * (1.0 / (1.0 - discount) + 1.0)
         price_unit = unit / costs[n, top]
         lam = start_price
+        entry[:] = policy
         done = False
         for step in range(max_steps):
             best_gain = 0.0
@@ -103,19 +109,12 @@ def homotopy_kernel(transitions, rewards, costs, discount, start_price, max_step
             if best_s < 0:
                 done = True
                 break
-            if not improving and best_lam > lam:
+            if not improving and best_lam > lam + (1e-12 * (price_unit + abs(best_lam))
+                                                   - noise_v / best_mu):
+                _settle(policy, entry, lam, indices[n], flags, n)
                 lam = best_lam
             old = policy[best_s]
             new = best_a
-            # a move up a level breaks indexability, except between actions of equal cost
-            # while the start policy is sorted out (the price has not moved yet)
-            if new > old and not (lam == start_price and costs[n, new] == costs[n, old]):
-                flags[n] = NOT_INDEXABLE
-                for a in range(old + 1, new + 1):   # an earlier drop below a is undone: the
-                    indices[n, best_s, a - 1] = np.nan   # next drop (or none: +inf) decides
-            else:
-                for a in range(new + 1, old + 1):
-                    indices[n, best_s, a - 1] = lam
             # row best_s of (I - β P_π) changes by u^T = -β (P_new[s] - P_old[s])
             for t in range(n_states):
                 row[t] = -discount * (transitions[n, new, best_s, t]
@@ -132,8 +131,25 @@ def homotopy_kernel(transitions, rewards, costs, discount, start_price, max_step
             c_pi[best_s] = costs[n, new]
             v = inv @ r_pi
             c = inv @ c_pi
+        _settle(policy, entry, lam, indices[n], flags, n)
         if not done:
             flags[n] = STEP_LIMIT
+
+
+@njit
+def _settle(policy, entry, lam, indices, flags, n):
+    """The switches at price ``lam``: a state now below its level ``entry`` drops there; one
+    above it breaks indexability, and its earlier drops below the regained levels are undone
+    (NaN: the next drop, or none, ``+inf``, decides). ``entry`` becomes ``policy``."""
+    for s in range(policy.size):
+        if policy[s] > entry[s]:
+            flags[n] = NOT_INDEXABLE
+            for a in range(entry[s] + 1, policy[s] + 1):
+                indices[s, a - 1] = np.nan
+        else:
+            for a in range(policy[s] + 1, entry[s] + 1):
+                indices[s, a - 1] = lam
+        entry[s] = policy[s]
 
 
 def homotopy_numpy(transitions, rewards, costs, discount, start_price, max_steps):
@@ -146,7 +162,9 @@ def homotopy_numpy(transitions, rewards, costs, discount, start_price, max_steps
     for n in range(n_arms):
         p, r, cost = transitions[n], rewards[n], costs[n]
         policy = np.full(n_states, n_actions - 1)
+        entry = policy.copy()
         lam = start_price
+        done = False
         unit = np.abs(r).max() if np.abs(r).max() > 0 else 1.0
         scale_c = cost[-1] * (1.0 / (1.0 - discount) + 1.0)
         noise_v = 1e-12 * unit * (1.0 / (1.0 - discount) + 1.0)
@@ -166,20 +184,19 @@ def homotopy_numpy(transitions, rewards, costs, discount, start_price, max_steps
             else:
                 ok = other & (mu < -1e-12 * scale_c)
                 if not ok.any():
+                    done = True
                     break
                 cand = np.where(ok, alpha / np.where(ok, mu, -1.0), np.inf)
                 low = cand.min()
                 tie = ok & (cand <= low + 1e-12 * (price_unit + abs(low))
                             - noise_v / np.where(ok, mu, -1.0))
                 s, a = np.unravel_index(np.argmin(np.where(tie, mu, np.inf)), mu.shape)
-                lam = max(lam, low)
-            if a > policy[s] and not (lam == start_price and cost[a] == cost[policy[s]]):
-                flags[n] = NOT_INDEXABLE
-                indices[n, s, policy[s]:a] = np.nan
-            else:
-                indices[n, s, a:policy[s]] = lam
+                if low > lam + 1e-12 * (price_unit + abs(low)) - noise_v / mu[s, a]:
+                    _settle(policy, entry, lam, indices[n], flags, n)
+                    lam = low
             policy[s] = a
-        else:
+        _settle(policy, entry, lam, indices[n], flags, n)
+        if not done:
             flags[n] = STEP_LIMIT
     return indices, flags
 
@@ -216,10 +233,12 @@ def _finite_level(transitions, rewards, costs, discount, price, togo, state, tie
 
 
 @njit
-def finite_index_kernel(transitions, rewards, costs, discount, horizon, top, tol, indices):
+def finite_index_kernel(transitions, rewards, costs, discount, horizon, top, tol, low, high,
+                        indices):
     """Finite-horizon indices by bisection: ``indices[n, togo - 1, s, a - 1] = sup {λ :
-    a*_togo,λ(s) >= a}`` within ``[-top, top]`` (``±inf`` at its ends), each target with its
-    own backward induction."""
+    a*_togo,λ(s) >= a}``, from ``[low, high]`` (same shape; within ``[-top, top]``, ``±inf``
+    at its ends) to ``tol * top`` or float resolution, each target with its own backward
+    induction."""
     n_arms, n_actions, n_states = transitions.shape[0], transitions.shape[1], transitions.shape[2]
     value = np.empty(n_states)
     new = np.empty(n_states)
@@ -229,15 +248,15 @@ def finite_index_kernel(transitions, rewards, costs, discount, horizon, top, tol
         for togo in range(1, horizon + 1):
             for s in range(n_states):
                 for a in range(1, n_actions):
-                    lo, hi = -top, top
-                    while hi - lo > tol * top:
-                        mid = 0.5 * (lo + hi)
+                    lo, hi = low[n, togo - 1, s, a - 1], high[n, togo - 1, s, a - 1]
+                    mid = 0.5 * (lo + hi)
+                    while hi - lo > tol * top and lo < mid < hi:   # tol=1e-17 never ended
                         if _finite_level(transitions[n], rewards[n], costs[n], discount, mid,
                                          togo, s, 1e-12 * scale, value, new, qa) >= a:
                             lo = mid
                         else:
                             hi = mid
-                    mid = 0.5 * (lo + hi)
+                        mid = 0.5 * (lo + hi)
                     if mid + top <= tol * top:
                         mid = -np.inf
                     elif top - mid <= tol * top:
@@ -247,17 +266,20 @@ def finite_index_kernel(transitions, rewards, costs, discount, horizon, top, tol
 
 @njit
 def finite_indexable_kernel(transitions, rewards, costs, discount, prices, horizon,
-                            indexable):
+                            indexable, last):
     """``indexable[n]``: at no period and state does arm ``n``'s optimal level (ties to the
     cheaper) rise from one price of the sorted ``prices[n]`` to the next; one backward
     induction over ``horizon`` periods per arm and price, keeping only the previous price's
-    levels (O(H S) memory: the table of every price's levels took 0.8 GB at H = 2 000)."""
+    levels (O(H S) memory: the table of every price's levels took 0.8 GB at H = 2 000).
+    ``last[n, togo - 1, s, a - 1]``: the last price's position at which the level is at
+    least ``a`` (-1 at none)."""
     n_arms, n_actions, n_states = transitions.shape[0], transitions.shape[1], transitions.shape[2]
     value = np.empty(n_states)
     new = np.empty(n_states)
     prev = np.empty((horizon, n_states), dtype=np.int64)
     for n in range(n_arms):
         indexable[n] = True
+        last[n] = -1
         scale = np.abs(rewards[n]).max() + np.abs(prices[n]).max() * costs[n].max() + 1.0
         for p in range(prices.shape[1]):
             value[:] = 0.0
@@ -279,7 +301,7 @@ def finite_indexable_kernel(transitions, rewards, costs, discount, prices, horiz
                             if p > 0 and a > prev[t, s]:
                                 indexable[n] = False
                             prev[t, s] = a
+                            for b in range(a):
+                                last[n, t, s, b] = p
                             break
                 value[:] = new
-            if not indexable[n]:
-                break

@@ -7,10 +7,11 @@ Convention: the index is a **price per unit of resource**. With reward ``r(s, a)
 both optimal on the way down this is the price where they are equally good,
 ``Q^λ(s, a) = Q^λ(s, a-1)``; a level that is never optimal shares the index of the level above.
 With levels of equal cost the index may be ``+inf`` (level ``a`` or above is optimal at every
-price, e.g. a free action that helps) or ``-inf`` (at none). For a binary arm with ``c(1) = 1`` it is Whittle's
-subsidy for passivity. An arm is (fully) indexable when, as ``λ`` rises, every state's optimal
-level only goes down; then ``W(s, 1) >= W(s, 2) >= ...`` and the index policy activates
-state ``s`` at level ``a`` exactly when the going price is below ``W(s, a)``.
+price, e.g. a free action that helps) or ``-inf`` (at none). For a binary arm with
+``c(1) = 1`` it is Whittle's subsidy for passivity. An arm is (fully) indexable when, as
+``λ`` rises, every state's optimal level only goes down; then ``W(s, 1) >= W(s, 2) >= ...``
+and the index policy activates state ``s`` at level ``a`` exactly when the going price is
+below ``W(s, a)``.
 
 References: P. Whittle (1988); J. Niño-Mora (2007), fast-pivoting adaptive greedy;
 N. Gast, B. Gaujal, K. Khun (2023), "Computing Whittle (and Gittins) index in subcubic time";
@@ -81,6 +82,20 @@ def _check_index_arms(owner, arms, kind):
                                     f"(arm {int(free[0])})")
 
 
+def _checked_bracket(owner, arms, discount, horizon=None):
+    """:func:`_price_bracket`, refused (naming ``costs``) where the indices would overflow or
+    the smallest cost step is subnormal (a cost of 1e-320 gave NaN and ``inf`` indices)."""
+    steps = np.diff(arms.costs, axis=1)
+    step = steps[steps > 0].min()
+    with np.errstate(over="ignore"):
+        bracket = _price_bracket(arms, discount, horizon)
+    if step < np.finfo(float).tiny or not np.isfinite(bracket[1]):
+        raise InvalidParameterError(f"{owner}.arms.costs: the smallest positive cost step "
+                                    f"({step:g}) is too small for the rewards (spread "
+                                    f"{float(np.ptp(arms.rewards)):g}): the indices overflow")
+    return bracket
+
+
 def _warn_not_indexable(owner, indexable):
     bad = np.flatnonzero(~indexable)
     if len(bad):
@@ -107,9 +122,10 @@ def whittle_indices(arms: MDPArms, *, discount: float = 0.95, method: str = "hom
         Numba). ``"bisection"``: the simple reference, bisection on the price of
         ``sup {λ : a*_λ(s) >= a}`` with exact policy iteration
         (:func:`rmab.values.exact.policy_iteration`) to ``tol``; indexability is read from the
-        homotopy.
-    tol : float
-        Price tolerance of the bisection.
+        homotopy (on a non-indexable arm it starts from the last crossing on a price grid).
+    tol : float in (0, 1e-3]
+        Price tolerance of the bisection, in units of each arm's price scale (reward spread
+        over the smallest positive cost step); it also stops at float resolution.
 
     Non-indexable arms give an :class:`~rmab.errors.IndexabilityWarning` and
     ``indexable[n] = False``.
@@ -119,11 +135,12 @@ def whittle_indices(arms: MDPArms, *, discount: float = 0.95, method: str = "hom
     discount = _check_discount(owner, discount)
     if not isinstance(method, str) or method not in _METHODS:
         raise InvalidParameterError(f"{owner}.method: must be one of {_METHODS}; got {method!r}")
-    tol = check_number(owner, "tol", tol, low=0.0, low_open=True)
+    tol = check_number(owner, "tol", tol, low=0.0, high=1e-3, low_open=True)
+    _checked_bracket(owner, arms, discount)
     start = time.perf_counter()
     indices, flags = _homotopy(arms, discount)
     if method == "bisection":
-        indices = _bisection(arms, discount, tol)
+        indices = _bisection(arms, discount, tol, indices, flags)
     indexable = flags == 0
     _warn_not_indexable(owner, indexable)
     return WhittleResult(indices, indexable, discount, method, time.perf_counter() - start)
@@ -171,27 +188,39 @@ def _price_bracket(arms, discount, horizon=None):
     return -top, top
 
 
-def _bisection(arms, discount, tol):
+def _bisection(arms, discount, tol, hints, flags, n_checks=256):
+    """Bisection on the price of every arm, state and level (``tol`` relative to each arm's
+    price scale); on an arm the homotopy flags, from the last crossing on ``n_checks`` prices
+    spanning its traced indices ``hints`` (from the whole bracket it found some crossing)."""
     from rmab.values.exact import policy_iteration
 
     n_arms, n_actions, n_states = arms.n_arms, arms.n_actions, arms.n_states
-    lo_all, hi_all = _price_bracket(arms, discount)
+    bracket = _price_bracket(arms, discount)
     out = np.empty((n_arms, n_states, n_actions - 1))
     s_idx = np.repeat(np.arange(n_states), n_actions - 1)
     a_idx = np.tile(np.arange(1, n_actions), n_states)
+    units = _price_units(arms)
+    checks = _check_prices(hints.reshape(n_arms, -1), n_checks)
     for n in range(n_arms):
         arm = arms.select([n])
-        lo = np.full(s_idx.size, lo_all)
-        hi = np.full(s_idx.size, hi_all)
-        while (hi - lo).max() > tol:
-            mid = 0.5 * (lo + hi)
-            policy = policy_iteration(arm, prices=mid, discount=discount, tol=tol).policy
+        step, value_tol = tol * units[n], tol * _reward_spreads(arm)[0]
+        lo = np.full(s_idx.size, bracket[0])
+        hi = np.full(s_idx.size, bracket[1])
+        if flags[n] == _whittle_kernels.NOT_INDEXABLE:
+            levels = policy_iteration(arm, prices=checks[n], discount=discount,
+                                      tol=value_tol).policy[:, 0].T            # (S, P)
+            lo, hi = (x.ravel() for x in _last_crossings(levels, checks[n], bracket, n_actions))
+        mid = 0.5 * (lo + hi)
+        # stop at the tolerance or where the midpoint is an end (below float spacing: an
+        # absolute 1e-10 never ended at indices above ~4.5e5)
+        while ((hi - lo > step) & (lo < mid) & (mid < hi)).any():
+            policy = policy_iteration(arm, prices=mid, discount=discount, tol=value_tol).policy
             up = policy[np.arange(mid.size), 0, s_idx] >= a_idx     # ties go to the cheaper
             lo = np.where(up, mid, lo)
             hi = np.where(up, hi, mid)
-        mid = 0.5 * (lo + hi)
-        out[n, s_idx, a_idx - 1] = np.where(mid - lo_all <= tol, -np.inf,
-                                            np.where(hi_all - mid <= tol, np.inf, mid))
+            mid = 0.5 * (lo + hi)
+        out[n, s_idx, a_idx - 1] = np.where(mid - bracket[0] <= step, -np.inf,
+                                            np.where(bracket[1] - mid <= step, np.inf, mid))
     return out
 
 
@@ -223,15 +252,17 @@ def finite_whittle_indices(arms: MDPArms, *, horizon: int, discount: float = 1.0
     With ``τ`` periods to go and price ``λ``, ``Q_τ(s, a) = r(s, a) - λ c(a) + β Σ_s' P^a(s,
     s') V_{τ-1}(s')``, ``V_0 = 0``; the index ``W_τ(s, a) = sup {λ : a*_τ,λ(s) >= a}`` (ties go
     to the cheaper level) is found by bisection on the price for every period, state and level,
-    each step one backward induction (Numba): ``O(H^2 S^3 A^2 log(1/tol))`` per arm.
+    each step one backward induction (Numba): ``O(H^2 S^3 A^2 log(1/tol))`` per arm. On an arm
+    found non-indexable it is redone from the last crossing on the ``check_prices`` grid.
 
     Parameters
     ----------
     arms : MDPArms (costs as in :func:`whittle_indices`)
     horizon : int >= 1
     discount : float in (0, 1] (default 1: the plain total)
-    tol : float
-        Price tolerance, relative to the bracket's half-width.
+    tol : float in (0, 1e-3]
+        Price tolerance, relative to the bracket's half-width; it also stops at float
+        resolution.
     check_prices : int
         Prices on which indexability is checked at every period and state, spanning the
         arm's indices (and each index +- 1e-6 of their range).
@@ -240,25 +271,39 @@ def finite_whittle_indices(arms: MDPArms, *, horizon: int, discount: float = 1.0
     _check_index_arms(owner, arms, MDPArms)
     horizon = check_number(owner, "horizon", horizon, low=1, integer=True)
     discount = check_number(owner, "discount", discount, low=0.0, high=1.0, low_open=True)
-    tol = check_number(owner, "tol", tol, low=0.0, low_open=True)
+    tol = check_number(owner, "tol", tol, low=0.0, high=1e-3, low_open=True)
     check_prices = check_number(owner, "check_prices", check_prices, low=2, high=100_000,
                                 integer=True)
+    bracket = _checked_bracket(owner, arms, discount, horizon)
     start = time.perf_counter()
     from rmab.relax.lagrangian import unique_arms
 
     first, inverse = unique_arms(arms)
     uarms = arms.select(first)
     n_states, n_actions = arms.n_states, arms.n_actions
-    top = _price_bracket(arms, discount, horizon)[1]
     n_unique = len(first)
-    indices = np.empty((n_unique, horizon, n_states, n_actions - 1))     # by periods to go
-    _whittle_kernels.finite_index_kernel(uarms.transitions, uarms.rewards, uarms.costs,
-                                         discount, horizon, top, tol, indices)
-    indices = indices[:, ::-1]                     # period t has horizon - t periods to go
+    shape = (n_unique, horizon, n_states, n_actions - 1)          # by periods to go
+    indices = np.empty(shape)
+    args = (uarms.transitions, uarms.rewards, uarms.costs, discount)
+    _whittle_kernels.finite_index_kernel(*args, horizon, bracket[1], tol,
+                                         np.full(shape, bracket[0]), np.full(shape, bracket[1]),
+                                         indices)
     checks = _check_prices(indices.reshape(n_unique, -1), check_prices)
     indexable = np.empty(n_unique, dtype=bool)
-    _whittle_kernels.finite_indexable_kernel(uarms.transitions, uarms.rewards, uarms.costs,
-                                             discount, checks, horizon, indexable)
+    last = np.empty(shape, dtype=np.int64)
+    _whittle_kernels.finite_indexable_kernel(*args, checks, horizon, indexable, last)
+    bad = np.flatnonzero(~indexable)
+    if len(bad):        # the sup: bisection from the last crossing (the bracket found any one)
+        edges = np.concatenate([np.full((len(bad), 1), bracket[0]), checks[bad],
+                                np.full((len(bad), 1), bracket[1])], axis=1)
+        k = last[bad].reshape(len(bad), -1) + 1
+        redo = np.empty((len(bad), *shape[1:]))
+        _whittle_kernels.finite_index_kernel(
+            *(x[bad] for x in args[:3]), discount, horizon, bracket[1], tol,
+            np.take_along_axis(edges, k, axis=1).reshape(redo.shape),
+            np.take_along_axis(edges, k + 1, axis=1).reshape(redo.shape), redo)
+        indices[bad] = redo
+    indices = indices[:, ::-1]                     # period t has horizon - t periods to go
     indexable = indexable[inverse]
     _warn_not_indexable(owner, indexable)
     return FiniteWhittleResult(np.ascontiguousarray(indices[inverse].transpose(1, 0, 2, 3)),

@@ -278,14 +278,17 @@ def test_finite_index_kernels_equal_their_python_versions():
     arms = random_mdp_arms(2, 2, 3, seed=5)
     args = (arms.transitions, arms.rewards, arms.costs, 0.9)
     out = [np.empty((2, 3, 2, 2)) for _ in range(2)]
-    K.finite_index_kernel(*args, 3, 50.0, 1e-9, out[0])
-    K.finite_index_kernel.py_func(*args, 3, 50.0, 1e-9, out[1])
+    ends = (np.full((2, 3, 2, 2), -50.0), np.full((2, 3, 2, 2), 50.0))
+    K.finite_index_kernel(*args, 3, 50.0, 1e-9, *ends, out[0])
+    K.finite_index_kernel.py_func(*args, 3, 50.0, 1e-9, *ends, out[1])
     np.testing.assert_array_equal(out[0], out[1])
     flags = [np.empty(2, dtype=bool) for _ in range(2)]
+    last = [np.empty((2, 3, 2, 2), dtype=np.int64) for _ in range(2)]
     prices = np.tile(np.linspace(-5, 5, 5), (2, 1))
-    K.finite_indexable_kernel(*args, prices, 3, flags[0])
-    K.finite_indexable_kernel.py_func(*args, prices, 3, flags[1])
+    K.finite_indexable_kernel(*args, prices, 3, flags[0], last[0])
+    K.finite_indexable_kernel.py_func(*args, prices, 3, flags[1], last[1])
     np.testing.assert_array_equal(flags[0], flags[1])
+    np.testing.assert_array_equal(last[0], last[1])
 
 
 def _levels_rise(arms, n, prices, horizon, discount):
@@ -316,7 +319,7 @@ def test_finite_indexability_kernel_equals_a_levels_table(seed, horizon, discoun
     prices = np.tile(np.linspace(-3, 3, 40), (8, 1))
     flags = np.empty(8, dtype=bool)
     K.finite_indexable_kernel(arms.transitions, arms.rewards, arms.costs, discount, prices,
-                              horizon, flags)
+                              horizon, flags, np.empty((8, horizon, 3, 2), dtype=np.int64))
     for n in range(8):
         assert flags[n] == (not _levels_rise(arms, n, prices[n], horizon, discount))
 

@@ -1,0 +1,256 @@
+"""Whittle indices at the edges a review found: bisection below float spacing, tolerance and
+cost bounds, tied breakpoints of the homotopy, and the ``sup`` on non-indexable arms; each
+against policy enumeration or backward induction."""
+
+import itertools
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+from rmab.errors import IndexabilityWarning, InvalidParameterError
+from rmab.models.arms import MDPArms
+from rmab.relax._whittle_kernels import homotopy_kernel, homotopy_numpy
+from rmab.relax.whittle import _price_bracket, finite_whittle_indices, whittle_indices
+
+
+def _enumerated_levels(p, r, c, beta, prices):
+    """Optimal level (ties to the cheaper) per price and state (P, S), from the values of
+    every deterministic policy (the optimal value is their elementwise max)."""
+    n_actions, n_states, _ = p.shape
+    vr, vc = [], []
+    for pol in itertools.product(range(n_actions), repeat=n_states):
+        pol = np.array(pol)
+        m = np.eye(n_states) - beta * p[pol, np.arange(n_states)]
+        vr.append(np.linalg.solve(m, r[np.arange(n_states), pol]))
+        vc.append(np.linalg.solve(m, c[pol]))
+    lam = np.asarray(prices, float)[:, None, None]
+    v = (np.array(vr)[None] - lam * np.array(vc)[None]).max(axis=1)          # (P, S)
+    q = r[None] - lam * c + beta * np.einsum("ast,gt->gsa", p, v)
+    tie = 1e-11 * (np.abs(r).max() / (1 - beta) + 1)
+    return np.argmax(q >= q.max(axis=2, keepdims=True) - tie, axis=2)
+
+
+def _finite_levels(p, r, c, beta, prices, togo):
+    """Backward induction: the optimal level (ties to the cheaper) per price and state with
+    ``togo`` periods to go (P, S)."""
+    lam = np.asarray(prices, float)[:, None, None]
+    v = np.zeros((lam.shape[0], r.shape[0]))
+    for _ in range(togo):
+        q = r[None] - lam * c + beta * np.einsum("ast,gt->gsa", p, v)
+        v = q.max(axis=2)
+    return np.argmax(q >= q.max(axis=2, keepdims=True) - 1e-12 * (1 + np.abs(q).max()), axis=2)
+
+
+def _sup(levels, top, n_actions, n_grid=4001):
+    """``sup {λ : level(λ)[s] >= a}`` (S, A - 1) on ``[-top, top]``: the last grid crossing
+    (a grid off round-number breakpoints), then bisection; and whether the levels never
+    rise on the grid."""
+    grid = np.linspace(-top, top, n_grid) + 1e-7 * np.sqrt(2)
+    table = levels(grid)
+    out = np.empty((table.shape[1], n_actions - 1))
+    for s, a in np.ndindex(out.shape):
+        above = np.flatnonzero(table[:, s] >= a + 1)
+        if not len(above) or above[-1] == n_grid - 1:
+            out[s, a] = -np.inf if not len(above) else np.inf
+            continue
+        lo, hi = grid[above[-1]], grid[above[-1] + 1]
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if levels([mid])[0, s] >= a + 1 else (lo, mid)
+        out[s, a] = 0.5 * (lo + hi)
+    return out, bool(np.all(np.diff(table, axis=0) <= 0))
+
+
+def _run(code, timeout=120):
+    """Run ``code`` in a fresh interpreter (a hang inside Numba ignores signals)."""
+    try:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"did not finish in {timeout} s")
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+_TWO = np.array([[[0.9, 0.1], [0.2, 0.8]], [[0.5, 0.5], [0.1, 0.9]]])
+
+
+def test_bisection_ends_below_float_spacing():
+    """Rewards of 1e7: an absolute price tolerance of 1e-10 is below the spacing of indices
+    near 1e7, and the bisection never ended; it agrees with the homotopy to its tolerance
+    (relative to the price scale)."""
+    out = _run("""if True:
+        import numpy as np
+        from rmab.models.arms import MDPArms
+        from rmab.relax.whittle import whittle_indices
+        p = np.array([[[0.9, 0.1], [0.2, 0.8]], [[0.5, 0.5], [0.1, 0.9]]])
+        arms = MDPArms(p[None], np.array([[[0.0, 0.0], [1e7, 1e7]]]), [0.0, 1.0])
+        for method in ("homotopy", "bisection"):
+            print(*whittle_indices(arms, discount=0.9, method=method).binary[0])
+        """)
+    fast, slow = (np.array(line.split(), float) for line in out.splitlines())
+    np.testing.assert_allclose(slow, fast, rtol=1e-9)
+    ref, _ = _sup(lambda x: _enumerated_levels(_TWO, np.array([[0.0, 0.0], [1e7, 1e7]]),
+                                               np.array([0.0, 1.0]), 0.9, x), 1.1e8, 2)
+    np.testing.assert_allclose(fast, ref[:, 0], rtol=1e-9)
+
+
+def test_finite_bisection_ends_below_float_spacing():
+    """``tol=1e-17`` (accepted) looped forever inside Numba; now the bisection also stops at
+    float resolution, at the backward-induction indices."""
+    out = _run("""if True:
+        import numpy as np
+        from rmab.models.arms import MDPArms
+        from rmab.relax.whittle import finite_whittle_indices
+        p = np.array([[[0.9, 0.1], [0.2, 0.8]], [[0.5, 0.5], [0.1, 0.9]]])
+        arms = MDPArms(p[None], np.array([[[0.0, 0.5], [1.0, 1.2]]]), [0.0, 1.0])
+        print(*finite_whittle_indices(arms, horizon=2, tol=1e-17).indices.ravel())
+        """)
+    got = np.array(out.split(), float).reshape(2, 2)
+    r = np.array([[0.0, 0.5], [1.0, 1.2]])
+    for t in range(2):
+        ref, _ = _sup(lambda x: _finite_levels(_TWO, r, np.array([0.0, 1.0]), 1.0, x, 2 - t),
+                      5.0, 2)
+        np.testing.assert_allclose(got[t], ref[:, 0], atol=1e-9)
+
+
+def test_meaningless_tolerances_and_subnormal_costs_are_refused():
+    arms = MDPArms(_TWO[None], np.array([[[0.0, 0.5], [1.0, 1.2]]]), [0.0, 1.0])
+    with pytest.raises(InvalidParameterError, match=r"finite_whittle_indices.tol: must be <="):
+        finite_whittle_indices(arms, horizon=2, tol=0.6)
+    with pytest.raises(InvalidParameterError, match=r"whittle_indices.tol: must be <="):
+        whittle_indices(arms, discount=0.9, tol=5.0, method="bisection")
+    tiny = MDPArms(arms.transitions, arms.rewards, [0.0, 1e-320])      # indices ~ 1e320
+    for call in (lambda: finite_whittle_indices(tiny, horizon=2),
+                 lambda: whittle_indices(tiny, discount=0.9)):
+        with pytest.raises(InvalidParameterError, match=r"\.arms\.costs: the smallest positive"):
+            call()
+    small = MDPArms(arms.transitions, arms.rewards, [0.0, 1e-300])     # representable
+    np.testing.assert_allclose(whittle_indices(small, discount=0.9).binary * 1e-300,
+                               whittle_indices(arms, discount=0.9).binary, rtol=1e-12)
+
+
+# -- tied breakpoints of the homotopy ---------------------------------------------------------
+
+_PIVOT = (np.array([[[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [0.5, 0.0, 0.5]],
+                    [[0.5, 0.5, 0.0], [0.5, 0.5, 0.0], [0.5, 0.0, 0.5]]]),
+          np.array([[2.0, 1.0], [2.0, 0.0], [2.0, 1.0]]), np.array([0.0, 1.0]), 0.9)
+_TIES = (np.array([[[0.5, 0.5], [0.5, 0.5]], [[1.0, 0.0], [0.5, 0.5]], [[0.5, 0.5], [0.5, 0.5]]]),
+         np.array([[2.0, 2.0, 1.0], [0.0, 1.0, 1.0]]), np.array([0.0, 0.0, 2.0]), 0.9)
+
+
+@pytest.mark.parametrize("case", [_PIVOT, _TIES], ids=["pivot", "equal-cost"])
+def test_tied_breakpoints_keep_an_indexable_arm_indexable(case):
+    """Several breakpoints at one price (-1; -0.5): the trace switched a state up and back
+    down there and flagged an indexable arm (pivot: W(0) = -1 for -2.18636)."""
+    p, r, c, beta = case
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", IndexabilityWarning)
+        res = whittle_indices(MDPArms(p[None], r[None], c[None]), discount=beta)
+    top = _price_bracket(MDPArms(p[None], r[None], c[None]), beta)[1]
+    ref, monotone = _sup(lambda x: _enumerated_levels(p, r, c, beta, x), top, len(c))
+    assert monotone and res.indexable[0]
+    np.testing.assert_allclose(res.indices[0], ref, atol=1e-8)
+    start, _ = _price_bracket(MDPArms(p[None], r[None], c[None]), beta)
+    twin, flags = homotopy_numpy(p[None], r[None], c[None], beta, start, 40)
+    assert flags[0] == 0
+    finite = np.isfinite(res.indices[0])
+    np.testing.assert_allclose(twin[0][finite], res.indices[0][finite], atol=1e-12)
+
+
+def _round_arm(rng):
+    """A random arm in round numbers (probabilities in {0, 1/2, 1}, integer rewards and
+    costs, some levels of equal cost): ties between breakpoints are common."""
+    n_states, n_actions = int(rng.integers(2, 5)), int(rng.integers(2, 4))
+    beta = float(rng.choice([0.5, 0.75, 0.9]))
+    p = np.zeros((n_actions, n_states, n_states))
+    for a, s in np.ndindex(n_actions, n_states):
+        k = rng.integers(1, 3)
+        p[a, s, rng.choice(n_states, size=k, replace=False)] = 1.0 / k
+    if rng.integers(2):
+        p[1:] = np.where(rng.uniform(size=(n_actions - 1, n_states, 1)) < 0.5, p[:1], p[1:])
+    r = rng.integers(0, 3, size=(n_states, n_actions)).astype(float)
+    c = np.concatenate([[0], np.cumsum(rng.choice([0.0, 1.0, 2.0], n_actions - 1))])
+    c[-1] = max(c[-1], 1.0)
+    return p, r, c, beta
+
+
+# arms of _round_arm(default_rng(seed)) the old trace flagged though their levels never rise
+@pytest.mark.parametrize("seed,draw", [(0, 24), (0, 46), (1, 135), (2, 282)])
+def test_round_number_arms_with_ties_are_traced_exactly(seed, draw):
+    rng = np.random.default_rng(seed)
+    for _ in range(draw + 1):
+        p, r, c, beta = _round_arm(rng)
+    arms = MDPArms(p[None], r[None], c[None])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IndexabilityWarning)
+        res = whittle_indices(arms, discount=beta)
+    ref, monotone = _sup(lambda x: _enumerated_levels(p, r, c, beta, x),
+                         _price_bracket(arms, beta)[1], len(c))
+    assert monotone and res.indexable[0]
+    np.testing.assert_allclose(res.indices[0], ref, atol=1e-8)
+
+
+def test_kernel_equals_numpy_twin_on_round_number_arms():
+    """The Numba trace and its numpy twin settle tied switches the same way."""
+    rng = np.random.default_rng(7)
+    for _ in range(60):
+        p, r, c, beta = _round_arm(rng)
+        n_states, n_actions = r.shape
+        start, _ = _price_bracket(MDPArms(p[None], r[None], c[None]), beta)
+        steps = 4 * n_states * n_actions + 16
+        ind, flags = np.empty((1, n_states, n_actions - 1)), np.empty(1, dtype=np.int64)
+        homotopy_kernel(p[None], r[None], c[None], beta, start, steps, ind, flags)
+        twin, twin_flags = homotopy_numpy(p[None], r[None], c[None], beta, start, steps)
+        np.testing.assert_array_equal(flags, twin_flags)
+        np.testing.assert_allclose(ind, twin, atol=1e-9)
+
+
+# -- the sup on non-indexable arms ------------------------------------------------------------
+
+def test_bisection_method_finds_the_sup_on_a_non_indexable_arm():
+    """Bisection over the whole bracket found the crossing near -0.094 of state 1, level 1,
+    not the last one near 4.358 (homotopy and enumeration agree on the last)."""
+    rng = np.random.default_rng(1)
+    for _ in range(12):
+        n_states, n_actions = int(rng.integers(2, 5)), int(rng.integers(2, 4))
+        beta = float(rng.choice([0.5, 0.9, 0.95]))
+        c = np.concatenate([[0], np.cumsum(rng.uniform(0.2, 2, n_actions - 1))])
+        conc = 0.3 if rng.integers(2) else 1.0
+        p = rng.dirichlet(np.ones(n_states) * conc, size=(n_actions, n_states))
+        r = rng.uniform(0, 1, size=(n_states, n_actions))
+    arms = MDPArms(p[None], r[None], c[None])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IndexabilityWarning)
+        res = whittle_indices(arms, discount=beta, method="bisection")
+    ref, monotone = _sup(lambda x: _enumerated_levels(p, r, c, beta, x),
+                         _price_bracket(arms, beta)[1], n_actions)
+    assert not monotone and not res.indexable[0]
+    assert ref[1, 0] == pytest.approx(4.35786, abs=1e-5)
+    np.testing.assert_allclose(res.indices[0], ref, atol=1e-7)
+
+
+def test_finite_indices_are_the_sup_on_a_non_indexable_arm():
+    """State 0 with 4 periods to go: level 2 below -0.76, level 0 up to about 0.21, level 1
+    up to 0.811; bisection over the whole bracket returned -0.76 for level 1, not the sup."""
+    p = np.array([[[1.674e-01, 8.326e-01, 0.0], [8.0e-04, 2.733e-01, 7.259e-01],
+                   [0.0, 9.741e-01, 2.59e-02]],
+                  [[9.254e-01, 3.45e-02, 4.02e-02], [9.05e-02, 9.095e-01, 0.0],
+                   [0.0, 8.504e-01, 1.496e-01]],
+                  [[9.928e-01, 7.2e-03, 0.0], [2.0e-04, 9.998e-01, 0.0],
+                   [9.914e-01, 1.6e-03, 7.1e-03]]])
+    p /= p.sum(-1, keepdims=True)
+    r = np.array([[0.4574, 0.7043, 0.2966], [0.4604, 0.4584, 0.9058],
+                  [0.5708, 0.6304, 0.905]])
+    c = np.array([0.0, 0.2773, 2.1824])
+    arms = MDPArms(p[None], r[None], c[None])
+    with pytest.warns(IndexabilityWarning):
+        res = finite_whittle_indices(arms, horizon=4, discount=1.0)
+    top = _price_bracket(arms, 1.0, 4)[1]
+    for t in range(4):
+        ref, _ = _sup(lambda x: _finite_levels(p, r, c, 1.0, x, 4 - t), top, 3)
+        np.testing.assert_allclose(res.indices[t, 0], ref, atol=1e-7)
+    assert res.indices[0, 0, 0, 0] == pytest.approx(0.8113, abs=1e-3)
