@@ -55,7 +55,8 @@ def mean_ci(x: np.ndarray, confidence: float) -> tuple[float, float, float, floa
     se = math.sqrt(total) / n
     if total == 0.0:                    # every stratum constant: an interval of width 0
         return mean, se, mean, mean
-    df = total ** 2 / float((v ** 2).sum() / (k - 1))
+    w = v / v.max()                     # scale-free: squares of 1e80 overflowed, of 1e-160 gave 0
+    df = float(w.sum()) ** 2 / float((w ** 2).sum() / (k - 1))
     half = float(stdtrit(df, 0.5 + confidence / 2)) * se
     return mean, se, mean - half, mean + half
 

@@ -520,6 +520,9 @@ def test_mean_ci_with_strata_is_the_stratified_welch_satterthwaite_interval():
     assert mean_ci(x[:1], 0.9) == pytest.approx(mean_ci(x[0], 0.9))     # one row: plain
     assert all(np.isnan(v) for v in mean_ci(x[:, :1], 0.9)[1:])
     assert mean_ci(np.ones((2, 3)), 0.9) == (1.0, 0.0, 1.0, 1.0)
+    for scale in (1e80, 1e-140):       # the df's squares overflowed or underflowed (a review)
+        got = np.array(mean_ci(x * scale, 0.9))
+        np.testing.assert_allclose(got, np.array([mean, se, low, high]) * scale, rtol=1e-12)
 
 
 def test_the_stratified_interval_covers_when_one_stratum_dominates_the_variance():
