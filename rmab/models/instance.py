@@ -231,7 +231,12 @@ class Instance:
         if unknown:
             raise InvalidModelError(f"Instance.replace: unknown fields {sorted(unknown)}")
         fields.update(changes)
-        return Instance(**fields)
+        if "metadata" in changes:
+            return Instance(**fields)
+        fields["metadata"] = {}     # checked when this instance was made: not dumped again
+        new = Instance(**fields)    # (10 000 arms' clusters took 7.7 ms a replace)
+        object.__setattr__(new, "metadata", dict(self.metadata))
+        return new
 
 
 def cheapest_activation(costs: np.ndarray, caps: np.ndarray, k: int) -> float | None:

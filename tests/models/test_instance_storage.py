@@ -301,6 +301,9 @@ def test_save_and_instance_reject_non_instance_and_unserialisable_metadata(tmp_p
         with pytest.raises(InvalidModelError, match=r"Instance\.metadata: must be JSON-"
                                                     r"serialisable .*" + what):
             base.replace(metadata=meta)
+    base.metadata["n"] = np.int64(3)       # changed in place after the check: save refuses it
+    with pytest.raises(InvalidModelError, match=r"Instance\.metadata: must be JSON-serialisable"):
+        save_instance(base.replace(budget=2.0), tmp_path / "c.npz")
     assert list(tmp_path.iterdir()) == []  # nothing written, no temporary left
 
 
