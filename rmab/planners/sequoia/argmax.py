@@ -245,9 +245,8 @@ class MIPArgmax:
         self._start = self._first
 
     def set_network(self, network) -> None:
-        from solvers.nn import encode_network
-
         from solvers.errors import SolverInputError
+        from solvers.nn import encode_network
 
         _check_network("MIPArgmax", network, self.domain, self.horizon)
         start = time.perf_counter()
