@@ -219,10 +219,12 @@ def test_hands_over_to_the_milp_where_the_bound_is_blind(monkeypatch, cut):
     is optimal and the bound (which ignores the route) proves none, so the search hands over to
     the block's MILP, which proves 19 at once -- on the MILP given (valid rows added, as
     SEQUOIA's argmax does), if one is. (The walk checks' bound now rules out every 20 leaves
-    at once, so the search proves this star itself; held here to one unit of work a turn, it
-    cannot.)"""
+    at once, so the search proves this star itself; held here to one unit of work a call and
+    no incumbent heuristic, it needs 941 133 calls, 3.1 s here, 15x its 0.2 s turn. With the
+    heuristic, whose calls then grow, it proved the star within the turn on CI's machine.)"""
     monkeypatch.setattr(path_mod, "_SEARCH_SECONDS", 0.2)
     monkeypatch.setattr(path_mod, "_SEARCH_WORK", 1)
+    monkeypatch.setattr(path_mod, "_HEURISTIC_AFTER", 1 << 60)
     monkeypatch.setattr(path_mod, "_subtour_bound", lambda *args: np.inf)   # the LP proves it
     d = _star()
     block_milp = d.constraint_block().milp
