@@ -357,12 +357,27 @@ def _walk_hulls(gains, costs, budget, caps, top, actions):
                                         lv_to, d_cost, slope)
     arm_of, lv_from, lv_to, d_cost, slope = (x[:k] for x in (arm_of, lv_from, lv_to, d_cost,
                                                                slope))
-    # by decreasing slope; ties keep the kernel's order (by arm, then along the arm's hull:
-    # level numbers need not follow the hull when costs are not sorted by action)
-    order = np.argsort(-slope, kind="stable").astype(np.int64)
-    _kernels.mckp_greedy_kernel(order, arm_of, lv_from, lv_to, d_cost, float(budget),
-                                0.5 * budget_slack(budget), caps, top, actions)
+    # by decreasing slope; zero-cost steps (slope inf) by decreasing gain, as they compete
+    # only for capped actions and active slots; other ties keep the kernel's order (by arm,
+    # then along the arm's hull: level numbers need not follow the hull when costs are not
+    # sorted by action)
+    order = np.lexsort((-_free_gain(gains, arm_of, lv_from, lv_to, slope), -slope)).astype(
+        np.int64)
+    _kernels.mckp_greedy_kernel(order, arm_of, lv_from, lv_to, d_cost,
+                                float(budget), 0.5 * budget_slack(budget), caps, top, actions)
     return order, arm_of, lv_from, lv_to, d_cost
+
+
+def _free_gain(gains, arm_of, lv_from, lv_to, slope):
+    """Each zero-cost hull step's sort gain (0 for the others): its gain, lowered to the
+    smallest before it on its arm so that an arm's steps stay in hull order (the walk takes a
+    step only from the level the arm is at)."""
+    free = slope == np.inf
+    key = np.where(free, gains[arm_of, lv_to] - gains[arm_of, lv_from], 0.0)
+    follows = np.flatnonzero(free[1:] & free[:-1] & (arm_of[1:] == arm_of[:-1])) + 1
+    for k in follows:                   # zero-cost chains of two or more steps: rare
+        key[k] = min(key[k], key[k - 1])
+    return key
 
 
 def fill_active(scores, costs, budget, actions, *, action_caps=None, min_active: int = 0,

@@ -365,3 +365,52 @@ def test_greedy_jumps_past_a_capped_action_on_the_hull():
     res = solve_knapsack(values, costs, 4.0, method="greedy", action_caps=[np.inf, 1, np.inf])
     np.testing.assert_array_equal(np.sort(res.actions), [0, 2, 2])   # the one call went on
     assert res.value == 3.0
+
+
+def test_greedy_gives_a_capped_free_action_to_the_arm_that_gains_most():
+    """Zero-cost steps (slope inf) compete only for capped actions and active slots: they
+    were taken by arm number, so arm 0 took the one slot for 0.1 where arm 1 gains 5."""
+    values = np.array([[0.0, 0.1], [0.0, 5.0], [0.0, 1.0]])
+    costs = np.zeros((3, 2))
+    res = solve_knapsack(values, costs, 0.0, method="greedy", action_caps=[np.inf, 1])
+    assert res.actions.tolist() == [0, 1, 0]
+    res = solve_knapsack(values, costs, 0.0, method="greedy", max_active=2)
+    assert res.actions.tolist() == [0, 1, 1]
+
+
+def test_greedy_keeps_an_arms_zero_cost_steps_in_hull_order():
+    """Arm 0's free hull runs 0 -> 1 (gain 1) -> 2 (gain 4 more); sorted by gain alone its
+    second step would come before its first and be skipped for good."""
+    values = np.array([[0.0, 1.0, 5.0], [0.0, 2.0, 2.5]])
+    costs = np.zeros((2, 3))
+    res = solve_knapsack(values, costs, 0.0, method="greedy", action_caps=[np.inf, 1, 1])
+    assert res.value == solve_knapsack(values, costs, 0.0, method="mip",
+                                       action_caps=[np.inf, 1, 1]).value == 7.0
+
+
+def test_greedy_under_caps_against_enumeration():
+    """400 random capped cases with free actions (costs 0/1/2, a third with ``max_active``):
+    the walk is always feasible and optimal in 343 (336 with free steps taken by arm number;
+    on 4 000 such cases 3 574 against 3 518)."""
+    from rmab.relax.knapsack import _enumerate
+
+    rng = np.random.default_rng(7)
+    optimal = 0
+    for case in range(400):
+        n, m = rng.integers(2, 6), rng.integers(2, 5)
+        costs = rng.integers(0, 3, (n, m)).astype(float)
+        costs[:, 0] = 0
+        values = rng.uniform(-1, 3, (n, m))
+        budget = float(rng.integers(0, 2 * n + 1))
+        caps = np.r_[np.inf, np.where(rng.random(m - 1) < 0.6, rng.integers(0, n + 1, m - 1),
+                                      np.inf)]
+        top = int(rng.integers(1, n + 1)) if case % 3 == 0 else None
+        res = solve_knapsack(values, costs, budget, method="greedy", action_caps=caps,
+                             max_active=top)
+        best = _enumerate(values, costs, budget, caps, 0, np.inf if top is None else top)
+        counts = np.bincount(res.actions, minlength=m)
+        assert res.cost <= budget and (counts <= caps).all()
+        assert top is None or n - counts[0] <= top
+        assert res.value <= best.value + 1e-9
+        optimal += res.value >= best.value - 1e-9
+    assert optimal >= 340
