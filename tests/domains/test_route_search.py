@@ -1,7 +1,9 @@
 """RouteSearch, the path domain's exact search for linear objectives (used when the block is the
 time-expanded walk, and on the route sets too), against enumeration and the walk MILP."""
 
+import itertools
 import time
+import types
 
 import numpy as np
 import pytest
@@ -256,8 +258,9 @@ def test_time_limit_is_kept_at_j100():
     w = np.random.default_rng(4).uniform(0, 1, d.n_arms)
     model = RouteSearch(d, get_backend("highs"))
     model.set_objective(*_objective(d, w))
-    model.solve(time_limit=0.5)                           # compiled or loaded
-    res = model.solve(time_limit=0.3)
+    model.solve(time_limit=0.5)                           # the search compiled or loaded
+    path_mod._BranchAndBound(d, w, 1e-6).seed()           # and the heuristic (its first
+    res = model.solve(time_limit=0.3)                     # compile took 13-97 s, cold cache)
     assert res.status is TerminationStatus.TIME_LIMIT and res.seconds < 2.0
     assert d.is_feasible(res.x.astype(int)) and res.bound >= res.objective
 
@@ -359,7 +362,8 @@ def test_heuristic_seeds_the_search_and_a_time_limited_solve_keeps_it(monkeypatc
     """At J = 100, B = 20 (myopic weights) the search's first sets are far from the optimum; with
     the heuristic run before the search (``_HEURISTIC_AFTER = 0``) a solve stopped after one
     check (the heuristic, then one call) returns a set at least as good as the heuristic's, and
-    feasible."""
+    feasible. The clock is a counter (each read 0.1 ms later), so a pause under load cannot
+    end the solve before the search's first turn (it did, 1 run in 200)."""
     d = make_path(100, 20, seed=0)                     # the dive alone: 0.75 of the optimum
     state = (np.random.default_rng(1).random(100) < 0.2).astype(np.int64)
     c, offset = d.constraint_block().level_objective(d.arms.level_gains(state))
@@ -370,6 +374,8 @@ def test_heuristic_seeds_the_search_and_a_time_limited_solve_keeps_it(monkeypatc
     monkeypatch.setattr(path_mod, "_SEARCH_WORK", 1)
     model = RouteSearch(d, get_backend("highs"))
     model.set_objective(c, offset)
+    ticks = itertools.count(0.0, 1e-4)
+    monkeypatch.setattr(path_mod, "time", types.SimpleNamespace(perf_counter=lambda: next(ticks)))
     res = model.solve(time_limit=1e-3)
     assert res.status is TerminationStatus.TIME_LIMIT
     assert res.objective - offset >= a @ w - 1e-12
