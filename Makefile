@@ -38,4 +38,4 @@ bench: setup
 	for f in benchmarks/bench_*.py; do $(PY) $$f $(BENCH_ARGS) || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis .numba_cache
