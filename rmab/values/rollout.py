@@ -65,8 +65,9 @@ class RolloutResult(CompactRepr):
     candidates : (K, N) int64 joint candidates (joint mode), else None
     values, stderr : (K,) their estimated returns and standard errors (joint mode), else None
     arm_values : (K, N) or (A, N) each arm's mean discounted reward in each candidate's runs
-    horizon, n_trajectories, truncation_bound (``Σ_{H <= t < T} β^t max|r|`` per arm, ``T`` the
-    instance's horizon or infinity: a bound from any period), seconds
+    horizon, n_trajectories, truncation_bound (``Σ_{H <= k < L} β^k max|r|`` per arm, ``L`` the
+    periods left after the planning period ``t`` (``T - t`` on a horizon ``T``) or infinity,
+    discounted from ``t``), seconds
     """
 
     actions: np.ndarray
