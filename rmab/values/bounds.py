@@ -101,7 +101,7 @@ def _check_common(owner, arms, price, discount, tol, max_iter, horizon=None):
                             high_open=horizon is None)
     tol = check_number(owner, "tol", tol, low=0.0, low_open=True)
     max_iter = check_number(owner, "max_iter", max_iter, low=1, integer=True)
-    check_scale(owner, arms, np.array([price]), discount, horizon)
+    check_scale(owner, arms, np.array([price]), discount, horizon, "price")
     return price, discount, tol, max_iter, horizon
 
 

@@ -104,22 +104,30 @@ def check_prices(owner: str, prices) -> np.ndarray:
 
 
 def check_scale(owner: str, arms, prices: np.ndarray, discount: float,
-                horizon: int | None = None) -> float:
+                horizon: int | None = None, field: str = "prices") -> float:
     """``M = max(|r - λc|, c) Σ_{t < H} β^t`` over the arms and ``prices`` (``H`` infinite when
-    ``horizon`` is None), a bound on every value and resource use; raises
-    :class:`~rmab.errors.InvalidModelError` when ``M > 1e300``, where float64 sweeps would
-    overflow to inf or NaN."""
+    ``horizon`` is None), a bound on every value and resource use; raises when ``M > 1e300``,
+    where float64 sweeps would overflow to inf or NaN: :class:`~rmab.errors.InvalidModelError`
+    naming the rewards when the arms alone go past it, else
+    :class:`~rmab.errors.InvalidParameterError` naming ``field`` (the price)."""
+    periods = discounted_periods(discount, horizon)
     ends = np.array([prices.min(), prices.max()])      # |r - λc| is largest at an end price
     with np.errstate(over="ignore"):
         priced = np.abs(arms.rewards[..., None] - arms.costs[:, None, :, None] * ends).max()
-    top = max(float(priced), float(arms.costs.max()))
-    scale = top * discounted_periods(discount, horizon)
-    if not scale <= SCALE_LIMIT:
-        raise InvalidModelError(
-            f"{owner}.rewards: must keep max(|r - λc|, c) Σ_t discount^t (a bound on the "
-            f"values) <= {SCALE_LIMIT:g} to stay within float64; got {scale:.3g} "
-            f"(max(|r - λc|, c) = {top:.3g}, discount {discount})")
-    return scale
+    plain = max(float(np.abs(arms.rewards).max()), float(arms.costs.max()))
+    top = max(float(priced), plain)
+    scale = top * periods
+    if scale <= SCALE_LIMIT:
+        return scale
+    if plain * periods <= SCALE_LIMIT:
+        raise InvalidParameterError(
+            f"{owner}.{field}: must keep max(|r - λc|, c) Σ_t discount^t (a bound on the "
+            f"values) <= {SCALE_LIMIT:g} to stay within float64; got {scale:.3g} at prices "
+            f"{ends[0]:g} to {ends[1]:g} (max(|r|, c) = {plain:.3g}, discount {discount})")
+    raise InvalidModelError(
+        f"{owner}.rewards: must keep max(|r - λc|, c) Σ_t discount^t (a bound on the "
+        f"values) <= {SCALE_LIMIT:g} to stay within float64; got {scale:.3g} "
+        f"(max(|r - λc|, c) = {top:.3g}, discount {discount})")
 
 
 def _check(owner, arms, prices, discount, horizon, tol, max_iter):

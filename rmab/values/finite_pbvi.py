@@ -205,7 +205,7 @@ def solve_finite_pbvi(arms: POMDPArms, *, horizon: int, price: float = 0.0,
     price = check_number(owner, "price", price)
     discount = check_number(owner, "discount", discount, low=0.0, high=1.0, low_open=True)
     n_beliefs = check_number(owner, "n_beliefs", n_beliefs, low=1, high=10**6, integer=True)
-    check_scale(owner, arms, np.array([price]), discount, horizon)
+    check_scale(owner, arms, np.array([price]), discount, horizon, "price")
     n, s = arms.n_arms, arms.n_states
     b0 = start_beliefs(owner, initial_belief, n, s)
     extra = []

@@ -432,7 +432,7 @@ def solve_pbvi(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
     # the point set is allocated up front; a million points is far beyond what PBVI backs up
     n_beliefs = check_number(owner, "n_beliefs", n_beliefs, low=1, high=10**6, integer=True)
     max_iter = check_number(owner, "max_iter", max_iter, low=1, integer=True)
-    check_scale(owner, arms, np.array([price]), discount)
+    check_scale(owner, arms, np.array([price]), discount, field="price")
     n, s = arms.n_arms, arms.n_states
     b0 = start_beliefs(owner, initial_belief, n, s)
     grid_points = None

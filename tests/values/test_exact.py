@@ -261,10 +261,17 @@ def test_rewards_too_large_for_float64_are_refused(solve):
         solve(*chain_arms(1e308))
 
 
-def test_prices_that_overflow_the_rewards_are_refused():
+def test_prices_that_overflow_the_rewards_are_refused_by_name():
+    """Rewards of at most 1 priced past float64 named the rewards (InvalidModelError)."""
     arms = MDPArms(np.repeat(CHAIN, 2, axis=1), np.zeros((1, 2, 2)), [0.0, 1.0])
-    with pytest.raises(InvalidModelError, match=r"got inf"):
+    with pytest.raises(InvalidParameterError, match=r"value_iteration\.prices: .* got inf at "
+                                                    r"prices 0 to 1e\+308"):
         value_iteration(arms, prices=[0.0, 1e308], discount=0.5)
+    pomdp = POMDPArms(np.repeat(CHAIN, 2, axis=1), np.ones((1, 2, 2, 1)), np.zeros((1, 2, 2)),
+                      [0.0, 1.0])
+    for solve in (solve_pbvi, fib_bound):
+        with pytest.raises(InvalidParameterError, match=rf"{solve.__name__}\.price: must keep"):
+            solve(pomdp, price=1e300, discount=0.5)
 
 
 def test_largest_accepted_scale_keeps_every_result_finite():
