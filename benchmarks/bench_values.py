@@ -16,6 +16,9 @@
 5. The belief-state Whittle fit's PBVI price sweep (12 warm-started solves per arm, 200 health
    arms, 2 and 3 states); reference: the same solves as a loop of public ``solve_pbvi`` calls
    (the implementation before session 28), identical vectors.
+6. Sawtooth upper backups (``sawtooth_bound(fib, PBVI's points, backups=...)``), discounted and
+   over a horizon of 30; reference: the same sweeps with the sawtooth's (Q, M) belief-to-point
+   ratios recomputed at every sweep (the implementation before session 33), identical values.
 
 Medians of repeats (the numpy references: 3); the first call of each Numba kernel
 (compilation or cache load) is made before timing. Thread pools are pinned to one thread and
@@ -37,10 +40,10 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from rmab.models import health_intervention, random_mdp_arms  # noqa: E402
+from rmab.models import POMDPArms, health_intervention, random_mdp_arms  # noqa: E402
 from rmab.models.pomdp_format import read_pomdp  # noqa: E402
 from rmab.values import _reference as ref  # noqa: E402
-from rmab.values.bounds import fib_bound  # noqa: E402
+from rmab.values.bounds import _sawtooth, _successors, fib_bound, sawtooth_bound  # noqa: E402
 from rmab.values.exact import policy_iteration, value_iteration  # noqa: E402
 from rmab.values.pbvi import _blind_vectors, _expand, price_sweep, solve_pbvi  # noqa: E402
 
@@ -91,6 +94,23 @@ def sweep_by_calls(arm, prices, rng):
                           warm_start=warm, seed=rng)
         out.append(warm[0])
     return out
+
+
+def sawtooth_recomputed(upper, pts, sweeps, tol):
+    """The reference discounted sawtooth sweeps (``bounds._refine`` of session 32): the ratios
+    recomputed inside every sweep's sawtooth."""
+    beta, s = upper.discount, upper.vectors.shape[2]
+    corners, vals = upper.vectors[0].max(axis=0), upper.value(pts, arm=0)
+    succ, prob, now = _successors(upper, 0, pts)
+    for _ in range(sweeps):
+        u = _sawtooth(succ, corners, pts, vals).reshape(prob.shape)
+        backed = (now + beta * (prob * u).sum(axis=2)).max(axis=1)
+        new_c, new_v = np.minimum(corners, backed[:s]), np.minimum(vals, backed[s:])
+        change = max(float(np.abs(new_c - corners).max()), float(np.abs(new_v - vals).max()))
+        corners, vals = new_c, new_v
+        if change <= tol * (1.0 - beta) / beta:
+            break
+    return corners, vals
 
 
 def line(label, wall, cpu, ref_cpu, ref_label, extra=""):
@@ -188,6 +208,36 @@ def main(argv=None):
                    for g, w in zip(gs, ws))
         line(f"PBVI price sweep, {n} health arms x 12, {states} states", wall, cpu, rc,
              "solve_pbvi calls", f"identical vectors: {same}")
+
+    # 6. Sawtooth backups on a random 5-state arm (3 actions, 3 signals), PBVI's points
+    rng = np.random.default_rng(0)
+    arm = POMDPArms(rng.dirichlet(np.ones(5), (1, 3, 5)), rng.dirichlet(np.ones(3), (1, 3, 5)),
+                    rng.normal(size=(1, 5, 3)))
+    pts = solve_pbvi(arm, discount=0.95, seed=0)[0].beliefs
+    fib = fib_bound(arm, discount=0.95)
+    sweeps = 50 if args.quick else 500
+    wall, cpu, res = timed(lambda: sawtooth_bound(fib, pts, backups=sweeps, tol=1e-12), repeats)
+    _, rc, want = timed(lambda: sawtooth_recomputed(fib, pts, res.sweeps, 1e-12), ref_repeats)
+    same = np.array_equal(res.corners, want[0]) and np.array_equal(res.values, want[1])
+    line(f"Sawtooth, {len(pts)} points, {res.sweeps} sweeps", wall, cpu, rc,
+         "ratios per sweep", f"identical values: {same}")
+    fib30 = fib_bound(arm, discount=0.95, horizon=30)
+    wall, cpu, res = timed(lambda: sawtooth_bound(fib30, pts, backups=1), repeats)
+
+    def backward():                   # the reference: each period's sawtooth from scratch
+        s, u_c, u_v = 5, np.zeros(5), np.zeros(len(pts))
+        succ, prob, now = _successors(fib30, 0, pts)
+        for _ in range(30):
+            u = _sawtooth(succ, u_c, pts, u_v).reshape(prob.shape)
+            backed = (now + 0.95 * (prob * u).sum(axis=2)).max(axis=1)
+            u_c, u_v = backed[:s], backed[s:]
+        return (np.minimum(fib30.vectors[0].max(axis=0), u_c),
+                np.minimum(fib30.value(pts, arm=0), u_v))
+
+    _, rc, want = timed(backward, ref_repeats)
+    same = np.array_equal(res.corners, want[0]) and np.array_equal(res.values, want[1])
+    line(f"Sawtooth, {len(pts)} points, horizon 30", wall, cpu, rc, "ratios per period",
+         f"identical values: {same}")
 
 
 if __name__ == "__main__":

@@ -203,15 +203,30 @@ class SawtoothBound:
         return float(v[0]) if single else v
 
 
-def _sawtooth(b, corners, points, values) -> np.ndarray:
+def _sawtooth(b, corners, points, values, ratio=None) -> np.ndarray:
+    """The sawtooth at beliefs ``b`` (Q, S); ``ratio`` (Q, M) from :func:`_ratios` when the
+    beliefs and points are fixed across calls (the backup sweeps)."""
     base = b @ corners                                                    # (Q,)
     if len(points) == 0:
         return base
+    if ratio is None:
+        ratio = _ratios(b, points)
     gain = values - points @ corners                                      # (M,) <= 0 if useful
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(points[None] > 0, b[:, None, :] / points[None], np.inf).min(axis=2)
-    ratio = np.where(np.isfinite(ratio), ratio, 0.0)                      # (Q, M)
     return base + np.minimum(0.0, (ratio * np.minimum(gain, 0.0)[None]).min(axis=1))
+
+
+def _ratios(b, points, chunk_cells: int = 1 << 22) -> np.ndarray:
+    """``min_s b[q, s] / points[m, s]`` over the points' support (0 where a belief has no
+    support there), (Q, M); computed ``chunk_cells`` (Q M S) cells at a time."""
+    q, (m, s) = b.shape[0], points.shape
+    out = np.empty((q, m))
+    step = max(1, chunk_cells // max(m * s, 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for lo in range(0, q, step):
+            part = b[lo:lo + step]
+            ratio = np.where(points[None] > 0, part[:, None, :] / points[None], np.inf).min(axis=2)
+            out[lo:lo + step] = np.where(np.isfinite(ratio), ratio, 0.0)
+    return out
 
 
 def sawtooth_bound(upper: UpperBound, beliefs, values=None, *, arm: int = 0,
@@ -279,9 +294,10 @@ def _refine_finite(upper, arm, pts, corners, vals):
     static bound (``corners``, ``vals``)."""
     beta, s = upper.discount, upper.vectors.shape[2]
     succ, prob, now = _successors(upper, arm, pts)
+    ratio = _ratios(succ, pts)                      # fixed across the backups
     u_corners, u_vals = np.zeros(s), np.zeros(len(pts))
     for _ in range(upper.horizon):
-        u = _sawtooth(succ, u_corners, pts, u_vals).reshape(prob.shape)
+        u = _sawtooth(succ, u_corners, pts, u_vals, ratio).reshape(prob.shape)
         backed = (now + beta * (prob * u).sum(axis=2)).max(axis=1)        # (M',)
         u_corners, u_vals = backed[:s], backed[s:]
     return np.minimum(corners, u_corners), np.minimum(vals, u_vals), upper.horizon
@@ -292,12 +308,13 @@ def _refine(upper, arm, pts, corners, vals, sweeps, tol):
     beta = upper.discount
     s = upper.vectors.shape[2]
     succ, prob, now = _successors(upper, arm, pts)
+    ratio = _ratios(succ, pts)                      # fixed across the sweeps
     target = tol * (1.0 - beta) / beta
     change = float("inf")
     done = 0
     while done < sweeps:
         done += 1
-        u = _sawtooth(succ, corners, pts, vals).reshape(prob.shape)
+        u = _sawtooth(succ, corners, pts, vals, ratio).reshape(prob.shape)
         backed = (now + beta * (prob * u).sum(axis=2)).max(axis=1)        # (M',)
         new_c = np.minimum(corners, backed[:s])
         new_v = np.minimum(vals, backed[s:])
