@@ -119,8 +119,10 @@ def vi_kernel(transitions, rewards, costs, prices, beta, tol, max_iter, values, 
     ``~tol / (1 - β)`` (4 500 tol at ``β = 0.9999``).
 
     Writes ``values[p, n]``, ``q_out[p, n]``, ``policy[p, n]``, ``resource[p, n]`` and the
-    sweeps used in ``iterations[p, n]`` (``max_iter + 1`` when the tolerance was not reached or
-    the policy not settled in ``max_iter`` evaluations).
+    sweeps used in ``iterations[p, n]`` (``max_iter + 1`` when the policy did not settle in
+    ``max_iter`` evaluations). A settled policy meets ``tol`` however far the sweeps got: on a
+    periodic chain at β near 1 the span shrinks only by β a sweep, and ``max_iter`` sweeps end
+    short of ``tol`` where the improvement certifies the values at once.
     """
     n_arms, n_actions, s_count, _ = transitions.shape
     factor = beta / (1.0 - beta)
@@ -143,7 +145,6 @@ def vi_kernel(transitions, rewards, costs, prices, beta, tol, max_iter, values, 
                         best = r[s, a]
                 v[s] = best
             it = 0
-            done = False
             least = np.inf         # smallest span so far, and sweeps since it last shrank
             stalled = 0
             while it < max_iter:
@@ -165,7 +166,6 @@ def vi_kernel(transitions, rewards, costs, prices, beta, tol, max_iter, values, 
                     v[s] = new[s] + shift
                 span = factor * 0.5 * (hi - lo)
                 if span <= tol:
-                    done = True
                     break
                 if span < least:
                     least = span
@@ -173,13 +173,12 @@ def vi_kernel(transitions, rewards, costs, prices, beta, tol, max_iter, values, 
                 else:
                     stalled += 1
                     if stalled >= _STALL:   # at rounding's floor (periodic chains, β near 1):
-                        done = True         # more sweeps cannot help; _improve certifies
-                        break
+                        break               # more sweeps cannot help; _improve certifies
             _q_values(trans, r, v, beta, q)
             for s in range(s_count):
                 pol[s] = _greedy_row(q[s], tie)
             steps = _improve(trans, r, beta, tie, max_iter, pol, rhs, mat, v, q)
-            iterations[p, n] = it if done and steps <= max_iter else max_iter + 1
+            iterations[p, n] = it if steps <= max_iter else max_iter + 1
             _write_pair(trans, costs[n], beta, q, pol, rhs, mat, q_out[p, n], values[p, n],
                         policy[p, n], resource[p, n])
 

@@ -257,7 +257,9 @@ def value_iteration(arms, *, prices=0.0, discount: float | None = None,
         rounding, module docstring); raised to at least twice the rounding
         (``ExactResult.tol``).
     max_iter : int
-        Sweeps before giving up with a :class:`~rmab.errors.ConvergenceWarning`.
+        The most sweeps, then the most policy evaluations of the improvement that follows; a
+        settled policy meets ``tol`` however far the sweeps got, else a
+        :class:`~rmab.errors.ConvergenceWarning` (``converged=False``).
     return_table : bool
         Finite horizon: also keep every period's values and policy.
 
