@@ -61,9 +61,15 @@ def test_workers_end_when_the_parent_is_killed(tmp_path, sig):
 def test_workers_leave_ctrl_c_to_the_parent():
     """Ctrl-C reaches the whole process group: a worker interrupted on its own printed its
     traceback ("Process SpawnProcess-1: ...", 1 run in 5 interrupted 3 s into 'rmab train
-    --training-jobs 2'; none in 5 since) while the parent stopped the pool."""
+    --training-jobs 2'; none in 5 since) while the parent stopped the pool. The parent's
+    handler is set for the test: a shell's background job starts with Ctrl-C ignored, which
+    the workers would inherit whatever the pool does."""
     from rmab._processes import spawn_pool
 
-    with spawn_pool(1) as pool:
-        assert pool.submit(signal.getsignal, signal.SIGINT).result() == signal.SIG_IGN
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler     # the parent's
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with spawn_pool(1) as pool:
+            assert pool.submit(signal.getsignal, signal.SIGINT).result() == signal.SIG_IGN
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # the parent's
+    finally:
+        signal.signal(signal.SIGINT, previous)
