@@ -11,7 +11,8 @@ from rmab.commands import integer_arg, number_arg, seed_arg
 from rmab.errors import InvalidParameterError
 from rmab.models import load_instance
 from rmab.models.storage import check_writable
-from rmab.relax.lagrangian import dual_curve, lagrangian_bound, plot_dual
+from rmab.relax.lagrangian import (_price_ceiling, budget_weight, dual_curve,
+                                   lagrangian_bound, plot_dual)
 
 
 METHODS = ("auto", "bisection", "golden", "cutting-plane", "lp")
@@ -102,7 +103,9 @@ def run(args) -> int:
     print(f"time:                  {res.seconds:.3f} s  (certificate "
           f"{res.certificate_seconds:.3f} s)")
     if args.plot is not None:
-        top = max(2.0 * res.price, 0.5)
+        # twice λ*, or where λ* = 0 an 80th of the price beyond which no arm acts (0.5 on the
+        # health family): in the problem's units (a fixed 0.5 hid λ* = 5e-7)
+        top = 2.0 * res.price or _price_ceiling(instance, budget_weight(instance)) / 80 or 1.0
         curve = dual_curve(instance, np.linspace(0.0, top, args.plot_points),
                            value_tol=args.value_tol, certificate=not args.no_certificate,
                            seed=args.seed)

@@ -65,6 +65,29 @@ def test_bound_sawtooth_sweeps(main, files, capsys):
     assert "bound.plot_points: must be >= 2; got 1" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("scale", [1.0, 1e-6])
+def test_bound_plot_grid_is_in_the_problems_units(main, tmp_path, monkeypatch, capsys, scale):
+    """The grid ran to max(2 λ*, 0.5): rewards in millionths (λ* = 5e-7) plotted a straight
+    line over [0, 0.5] with the minimum out of sight."""
+    import rmab.commands.bound as bound_cmd
+    from rmab.models import POMDPArms
+
+    inst = health_intervention(6, seed=0)
+    a = inst.arms
+    inst = inst.replace(arms=POMDPArms(a.transitions, a.observations, a.rewards * scale,
+                                       a.costs))
+    path = tmp_path / "inst.npz"
+    save_instance(inst, path)
+    grids = []
+    monkeypatch.setattr(bound_cmd, "dual_curve", lambda inst, prices, **kw: grids.append(prices))
+    monkeypatch.setattr(bound_cmd, "plot_dual", lambda *args, **kw: None)
+    assert main(["bound", str(path), "--plot", str(tmp_path / "d.png"), "--no-certificate"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("price λ*"))
+    price = float(line.split()[2])
+    assert 0.1 * scale < price < 10 * scale
+    assert grids[0][-1] == pytest.approx(2 * price, rel=1e-5)
+
+
 def test_bound_plot_without_matplotlib_exits_1(main, files, tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     path, _ = files["mdp"]
