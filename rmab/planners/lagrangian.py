@@ -103,6 +103,12 @@ class LagrangianPlanner(BasePlanner):
                                 price_limits=self.price_limits, seed=self.rng.integers(2**63))
 
     def _fit(self, instance):
+        need = {"lp": True, "cutting-plane": False}.get(self.method)
+        if need is not None and instance.fully_observed != need:
+            raise InvalidParameterError(
+                f"LagrangianPlanner.method: {self.method!r} needs "
+                f"{'fully observed' if need else 'POMDP'} arms; the instance has "
+                f"{type(instance.arms).__name__}")
         self.result = self._fit_result = self._solve(instance, None)
 
     def _reset(self):

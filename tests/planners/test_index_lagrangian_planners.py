@@ -155,6 +155,12 @@ def test_errors():
         LagrangianPlanner(method="newton")
     with pytest.raises(InvalidParameterError, match="LagrangianPlanner.knapsack: must be"):
         LagrangianPlanner(knapsack="exact")
+    pomdp = random_instance(3, 2, 2, 2, budget=1.0, seed=0)
+    mdp = random_instance(3, 2, 2, None, budget=1.0, seed=0)
+    for method, inst, arms in (("lp", pomdp, "POMDPArms"), ("cutting-plane", mdp, "MDPArms")):
+        with pytest.raises(InvalidParameterError, match=rf"LagrangianPlanner\.method: "
+                                                        rf"'{method}' needs .* has {arms}"):
+            LagrangianPlanner(method=method).fit(inst, seed=0)
     with pytest.raises(InvalidParameterError, match="LagrangianPlanner.charge_now: must be True or "
                                                     "False; got 'no'"):
         LagrangianPlanner(charge_now="no")
