@@ -290,12 +290,6 @@ class _POMDPSolver:
         self.pool_value.append(value)
         self.pool_cost.append(cost)
 
-    def model_value(self, lam: float, budget_term: float) -> float:
-        """The pooled-plan model ``L̲(λ) = Σ_n max_k (v_nk - λ c_nk) + λ B w`` at ``lam``."""
-        value = np.concatenate(self.pool_value, axis=1)
-        cost = np.concatenate(self.pool_cost, axis=1)
-        return float((value - lam * cost).max(axis=1).sum() + lam * budget_term)
-
     def model_minimiser(self, budget_term: float, hi: float) -> float:
         """Minimiser over ``[0, hi]`` of the pooled-plan model
         ``L̲(λ) = Σ_n max_k (v_nk - λ c_nk) + λ B w``, a convex piecewise-linear lower bound of
@@ -670,19 +664,15 @@ def _bisect(evaluate, slope, dual, lo, hi, price_tol, max_iter, scale):
 
 
 def _cutting_plane(solver, evaluate, dual, budget_term, hi, price_tol, max_iter, scale):
-    """Kelley's method on the pooled-plan model (see ``lagrangian_bound``), until the model's
-    minimiser is within ``price_tol`` of the last price or the model's minimum is at or above
-    the smallest dual value evaluated (the model is below ``L``, so that point is the minimum;
-    PBVI's values differ a little from solve to solve, and without this stop the minimiser
-    crept by 1e-6 a solve to ``max_iter``). Returns the evaluated point of smallest dual value
-    and, if ``max_iter`` stopped it first, the last price and the model's next minimiser (else
-    None)."""
+    """Kelley's method on the pooled-plan model (see ``lagrangian_bound``): returns the point
+    solved at the last model minimiser (the reported values are PBVI's at that price) and None
+    or, if ``max_iter`` stopped it first, the evaluated point of smallest dual value and the
+    last price and the model's next minimiser."""
     point = best = evaluate(0.0)
     for i in range(max_iter):
         lam = solver.model_minimiser(budget_term, hi)
-        if (abs(lam - point.price) <= price_tol * max(scale, lam)
-                or solver.model_value(lam, budget_term) >= dual(best)):
-            return best, None
+        if abs(lam - point.price) <= price_tol * max(scale, lam):
+            return point, None
         if i == max_iter - 1:
             return best, (min(lam, point.price), max(lam, point.price))
         point = evaluate(lam)
