@@ -369,14 +369,16 @@ def _walk_hulls(gains, costs, budget, caps, top, actions):
 
 
 def _free_gain(gains, arm_of, lv_from, lv_to, slope):
-    """Each zero-cost hull step's sort gain (0 for the others): its gain, lowered to the
-    smallest before it on its arm so that an arm's steps stay in hull order (the walk takes a
-    step only from the level the arm is at)."""
+    """Each zero-cost hull step's sort gain (0 for the others): the gain from its level to the
+    end of its arm's zero-cost steps, so that an arm competes for caps and active slots with
+    all it reaches for free (ranked by its first step alone, an arm whose free steps gain 0.1
+    then 4.9 lost its slot to one gaining 3), and its steps, each of positive gain, stay in
+    hull order (the walk takes a step only from the level the arm is at)."""
     free = slope == np.inf
     key = np.where(free, gains[arm_of, lv_to] - gains[arm_of, lv_from], 0.0)
     follows = np.flatnonzero(free[1:] & free[:-1] & (arm_of[1:] == arm_of[:-1])) + 1
-    for k in follows:                   # zero-cost chains of two or more steps: rare
-        key[k] = min(key[k], key[k - 1])
+    for k in follows[::-1]:             # zero-cost chains of two or more steps: rare
+        key[k - 1] += key[k]
     return key
 
 
