@@ -473,7 +473,7 @@ def price_sweep(arm: POMDPArms, prices, *, discount: float, tol: float, initial_
     per arm, where this overhead outweighed the numba work)."""
     owner = "solve_pbvi"
     prices = np.asarray(prices, dtype=np.float64)
-    check_scale(owner, arm, prices, discount)
+    check_scale(owner, arm, prices, discount, field="price")     # each call's price
     b0 = start_beliefs(owner, initial_belief, 1, arm.n_states)[0]
     grid_points = None if grid is None else simplex_grid(arm.n_states, grid)
     target = tol * (1.0 - discount) / discount

@@ -360,3 +360,15 @@ def test_value_iteration_stops_at_the_rounding_floor_of_a_periodic_chain():
     assert res.converged and res.iterations < 10_000
     exact = np.linalg.solve(np.eye(2) - 0.99 * T[0, 0], [10.0, 0.0])
     np.testing.assert_allclose(res.values[0, 0], exact, rtol=0, atol=1e-9)
+
+
+def test_a_price_sweep_past_float64_names_the_price():
+    """price_sweep reports as the solve_pbvi calls it stands for: it named solve_pbvi.prices,
+    a parameter solve_pbvi does not have (a diff review)."""
+    from rmab.values.pbvi import price_sweep
+
+    arm = POMDPArms(np.repeat(CHAIN, 2, axis=1), np.ones((1, 2, 2, 1)), np.zeros((1, 2, 2)),
+                    [0.0, 1.0])
+    with pytest.raises(InvalidParameterError, match=r"solve_pbvi\.price: must keep"):
+        price_sweep(arm, [0.0, 1e308], discount=0.5, tol=1e-3, initial_belief=[0.5, 0.5],
+                    grid=None, seed=np.random.default_rng(0))
