@@ -357,10 +357,10 @@ def _walk_hulls(gains, costs, budget, caps, top, actions):
                                         lv_to, d_cost, slope)
     arm_of, lv_from, lv_to, d_cost, slope = (x[:k] for x in (arm_of, lv_from, lv_to, d_cost,
                                                                slope))
-    # by decreasing slope; zero-cost steps (slope inf) by decreasing gain, as they compete
-    # only for capped actions and active slots; other ties keep the kernel's order (by arm,
-    # then along the arm's hull: level numbers need not follow the hull when costs are not
-    # sorted by action)
+    # by decreasing slope; zero-cost steps (slope inf), which compete only for capped actions
+    # and active slots, by decreasing gain to the end of their arm's free steps (_free_gain);
+    # other ties keep the kernel's order (by arm, then along the arm's hull: level numbers
+    # need not follow the hull when costs are not sorted by action)
     order = np.lexsort((-_free_gain(gains, arm_of, lv_from, lv_to, slope), -slope)).astype(
         np.int64)
     _kernels.mckp_greedy_kernel(order, arm_of, lv_from, lv_to, d_cost,
