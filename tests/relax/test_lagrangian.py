@@ -3,6 +3,7 @@ planner, certificate >= estimate, cutting plane vs bisection, plot, error paths.
 
 import itertools
 import sys
+import warnings
 from functools import reduce
 
 import numpy as np
@@ -365,3 +366,19 @@ def test_pomdp_bound_and_certificate_do_not_depend_on_units(reward_scale, cost_s
     assert got.estimate / reward_scale == pytest.approx(ref.estimate, rel=1e-4)
     assert got.certified_upper_bound / reward_scale == pytest.approx(
         ref.certified_upper_bound, rel=1e-3)
+
+
+def test_cutting_plane_stops_once_the_model_settles_within_the_value_tolerance():
+    """Discounted PBVI's values move by up to value_tol from solve to solve, and the model's
+    minimiser crept with them just above price_tol (60 solves and a ConvergenceWarning here).
+    The search stops once another solve gains the model under 1 % of ``N value_tol``, and
+    lands as near bisection's estimate as the tolerance says."""
+    inst = random_instance(14, 2, 2, 2, budget=3, seed=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        cp = lagrangian_bound(inst, certificate=False)
+    bis = lagrangian_bound(inst, method="bisection", certificate=False)
+    assert cp.iterations <= 10
+    tol = 14 * 1e-3 * float(np.ptp(inst.arms.rewards))       # N value_tol (the default)
+    assert abs(cp.estimate - bis.estimate) <= 0.2 * tol
+    assert cp.price == pytest.approx(bis.price, rel=0.01)
