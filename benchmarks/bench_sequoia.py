@@ -151,7 +151,8 @@ def bench_action_selection(n_arms: int, budget: int, steps: int, warm: bool, tim
     for _ in range(min(steps, 5)):
         s = np.minimum(rng.binomial(3, 0.3, size=n_arms), 3)
         with Clock() as c:
-            e = encode_network(getattr(net, "network", net), argmax.action_milp, context_features(s, 10, 20, 4),
+            e = encode_network(getattr(net, "network", net), argmax.action_milp,
+                               context_features(s, 10, 20, 4),
                                state_lower=np.zeros(n_arms + 1), state_upper=np.ones(n_arms + 1))
             get_backend("highs").build(e.milp)
         rebuild.append(c.wall)
@@ -165,7 +166,8 @@ def bench_action_selection(n_arms: int, budget: int, steps: int, warm: bool, tim
     med_upd, med_sol = statistics.median(upd), statistics.median(sol)
     print(f"   MILP: {enc.milp.n_cols} columns, {enc.milp.n_rows} rows; cardinality cut + "
           f"domain block built in {fmt(c_init.wall, c_init.cpu)}")
-    print(f"   network build (encode + passModel, once per network): {fmt(c_build.wall, c_build.cpu)}")
+    print(f"   network build (encode + passModel, once per network): "
+          f"{fmt(c_build.wall, c_build.cpu)}")
     print(f"   in-place state update, median      : {med_upd:8.4f} s")
     print(f"   rebuild from scratch, median       : {statistics.median(rebuild):8.4f} s "
           f"(update is {statistics.median(rebuild) / med_upd:.1f}x faster)")

@@ -4,9 +4,9 @@ For each domain and seed: generate the instance (``make_domain(kind, J, B, seed=
 train SEQUOIA on it (``SequoiaConfig(episodes=...)``, training seed = seed), then evaluate
 every planner with the paper's protocol (H = 20, 50 episodes from Bernoulli(0.2) states shared
 by all methods, RANDOM = 1): the paper's baselines (no-action, random, sampling, myopic,
-iterative myopic, iterative DQN with the same trained network) and ours (whittle, whittle-finite, lagrangian,
-rollout) where the domain relaxes to a budget. Prints, per domain, the mean normalised reward
-± standard deviation over seeds, and SEQUOIA's improvement over the best baseline (per seed
+iterative myopic, iterative DQN with the same trained network) and ours (whittle, whittle-finite,
+lagrangian, rollout) where the domain relaxes to a budget. Prints, per domain, the mean normalised
+reward ± standard deviation over seeds, and SEQUOIA's improvement over the best baseline (per seed
 and averaged), the figure the paper reports (24.8 % on average over existing methods). With
 ``--selection-episodes``, the row ``sequoia-validated`` is the network that validation alone
 would have kept and ``sequoia-best-fresh`` the best on the fresh episodes without the

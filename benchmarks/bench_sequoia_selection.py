@@ -16,7 +16,8 @@ the held-out episodes, selection is the weak link; if every checkpoint scores be
 baselines, training is.
 
 Run ``.venv/bin/python benchmarks/bench_sequoia_selection.py [--domains capacity]
-[--seeds 0 1 2 3 4] [--jobs 2] [--episodes 50] [--out out/sequoia_selection.csv] [--validation-episodes K] [--quick]``.
+[--seeds 0 1 2 3 4] [--jobs 2] [--episodes 50] [--out out/sequoia_selection.csv]
+[--validation-episodes K] [--quick]``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Capacity (coRMAB domain 2): B workers with capacities serve arms with costs; an arm is
 pulled iff some worker serves it.
 
-Builds the paper's instance, saves it to out/capacity_J20_B5.npz (plain arrays + JSON,
-readable by any other implementation), plans one step with the exact MIP and shows the worker assignment, then
+Builds the paper's instance, saves it to out/capacity_J20_B5.npz (plain arrays + JSON, readable by
+any other implementation), plans one step with the exact MIP and shows the worker assignment, then
 compares the baselines with the LP upper bound on any policy's reward from the same starts.
 Run: python examples/domain_capacity.py
 """

@@ -74,7 +74,8 @@ def add_arguments(parser) -> None:
                         help="with --domain or --domain-file: add the LP upper bound on any "
                              "policy's reward from the same starts (one LP per episode; "
                              "0.1-2 s each at J = 20)")
-    parser.add_argument("--arms", type=integer_arg, default=None, help="with --domain: arms (default 20)")
+    parser.add_argument("--arms", type=integer_arg, default=None,
+                        help="with --domain: arms (default 20)")
     parser.add_argument("--budget", type=integer_arg, default=None,
                         help="with --domain: budget B (default 5)")
     parser.add_argument("--seeds", default=None,

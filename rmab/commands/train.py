@@ -41,8 +41,10 @@ def add_arguments(parser) -> None:
                         help="budget B (default 5; not with --domain-file)")
     parser.add_argument("--domain-seed", type=seed_arg, default=None,
                         help="seed of the domain generator (default: --seed)")
-    parser.add_argument("--episodes", type=integer_arg, default=100, help="DQN episodes (default 100)")
-    parser.add_argument("--horizon", type=integer_arg, default=20, help="episode length (default 20)")
+    parser.add_argument("--episodes", type=integer_arg, default=100,
+                        help="DQN episodes (default 100)")
+    parser.add_argument("--horizon", type=integer_arg, default=20,
+                        help="episode length (default 20)")
     parser.add_argument("--hidden", type=_hidden, default=(32, 32),
                         help="hidden widths, comma-separated (default 32,32)")
     parser.add_argument("--target-update", type=integer_arg, default=50,

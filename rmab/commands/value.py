@@ -107,7 +107,8 @@ def _interval(model, lo: float, hi: float) -> None:
     """The value interval, or for a ``values: cost`` file the cost interval ``[-hi, -lo]``
     (the reader negates costs into rewards; "lower" and "upper" below are the rewards')."""
     if model.metadata.get("values") == "cost":
-        print(f"cost at the start belief: [{0.0 - hi:.6f}, {0.0 - lo:.6f}]  (gap {_gap(lo, hi):.3g}; "
+        print(f"cost at the start belief: [{0.0 - hi:.6f}, {0.0 - lo:.6f}]  "
+              f"(gap {_gap(lo, hi):.3g}; "
               f"'values: cost': lower and upper below bound the reward, the cost negated)")
     else:
         print(f"value at the start belief: [{lo:.6f}, {hi:.6f}]  (gap {_gap(lo, hi):.3g})")

@@ -124,9 +124,9 @@ def hull_bound(domain: Domain, states, horizon: int, *, backend: str = "highs") 
 
     ``states`` int (n_arms,) or (k, n_arms): start states. Returns float64 (k,) (a single
     start (n_arms,) gives shape (1,)), each the LP's value from that start: no policy's
-    expected total of the per-period rewards ``Σ_j E[r_j(s'_j) | s, a]`` exceeds it. One LP, re-solved from
-    its last basis for every start after a right-hand-side update (at J = 20, H = 20: about
-    0.2 s per start on capacity and scheduling, 0.3 s on interventions, 1 s on path).
+    expected total of the per-period rewards ``Σ_j E[r_j(s'_j) | s, a]`` exceeds it. One LP,
+    re-solved from its last basis for every start after a right-hand-side update (at J = 20, H = 20:
+    about 0.2 s per start on capacity and scheduling, 0.3 s on interventions, 1 s on path).
     """
     owner = "hull_bound"
     if not isinstance(domain, Domain):

@@ -383,9 +383,9 @@ def _run(domain: Domain, planners: list, episodes: int, horizon: int, p_high: fl
             rewards[p, e] = total / horizon
             bar.update()
         if len(limited) > 1:    # the first was shown; then a count, not a line per step
-            warnings.warn(f"evaluate_domain: planner {planner_label(planner)!r} stopped at the solver time "
-                          f"limit in {len(limited)} of {episodes * horizon} steps and played the "
-                          f"best action found", SolverLimitWarning,
+            warnings.warn(f"evaluate_domain: planner {planner_label(planner)!r} stopped at the "
+                          f"solver time limit in {len(limited)} of {episodes * horizon} steps and "
+                          f"played the best action found", SolverLimitWarning,
                           stacklevel=4)                                  # the caller's line
     return rewards, seconds / (episodes * horizon), starts
 

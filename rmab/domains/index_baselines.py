@@ -124,8 +124,9 @@ class WhittleDomainPlanner(_GainsMIPPlanner):
     (:func:`rmab.relax.whittle.whittle_indices`, homotopy, ``discount``), a price per unit of
     resource. At plan: arm ``j`` at level ``ℓ`` gains ``G_j(ℓ) = Σ_{k<=ℓ} W_j(s_j, k)
     (c_j(k) - c_j(k-1))`` (binary arms: ``W_j(s_j) c_j``, the subsidy in reward units for
-    the arm's resource ``c_j``; ``c_j = 1`` in the cardinality domains) and the action maximises ``Σ_j G_j(ℓ_j)`` over the domain's MILP. The
-    relaxations' resource strictly increases with the level, so every index is finite.
+    the arm's resource ``c_j``; ``c_j = 1`` in the cardinality domains) and the action maximises
+    ``Σ_j G_j(ℓ_j)`` over the domain's MILP. The relaxations' resource strictly increases with the
+    level, so every index is finite.
     Non-indexable arms raise :class:`~rmab.errors.IndexabilityWarning` at fit.
 
     ``horizon=H``: the time-dependent indices of the undiscounted ``H``-period problem

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from rmab.errors import BatchInputError
 
-__all__ = ["Column", "COLUMNS", "OUTPUT_COLUMNS", "ROUNDING_TOL", "rounding_tol", "OWNER", "check_header"]
+__all__ = ["Column", "COLUMNS", "OUTPUT_COLUMNS", "ROUNDING_TOL", "rounding_tol", "OWNER",
+           "check_header"]
 
 OWNER = "csv"
 ROUNDING_TOL = 5e-5  # per entry: probabilities written with 4 decimals or more

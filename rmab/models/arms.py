@@ -121,7 +121,8 @@ class MDPArms:
 
     @cached_property
     def observations(self) -> np.ndarray:
-        """Identity emission ``(n_arms, n_actions, n_states, n_states)``: the signal is the state."""
+        """Identity emission ``(n_arms, n_actions, n_states, n_states)``: the signal is the
+        state."""
         eye = np.eye(self.n_states)
         obs = np.ascontiguousarray(np.broadcast_to(eye, (self.n_arms, self.n_actions) + eye.shape))
         return _freeze(obs)

@@ -307,7 +307,8 @@ register_planner("myopic", "rmab.planners.baselines:MyopicPlanner",
 register_planner("belief-threshold", "rmab.planners.baselines:BeliefThresholdPlanner",
                  "act on the arms with the lowest expected passive reward")
 register_planner("rollout", "rmab.planners.rollout:RolloutPlanner",
-                 "Monte-Carlo rollout of a base planner (default myopic) with common random numbers")
+                 "Monte-Carlo rollout of a base planner (default myopic) with common random "
+                 "numbers")
 register_planner("whittle", "rmab.planners.index:WhittlePlanner",
                  "top arms by Whittle index (state, or belief grid for POMDP arms) within budget")
 register_planner("whittle-multi", "rmab.planners.index:WhittleMultiPlanner",

@@ -73,8 +73,8 @@ def _fill(order: np.ndarray, costs: np.ndarray, budget: float, cap: float = np.i
 def _fill_action(inst, ranking: np.ndarray, eligible: int, action: int):
     """The joint action giving ``action`` to the arms :func:`_fill` takes from the first
     ``eligible`` of ``ranking`` (all arms, preferred first), within the action's cap, then made
-    up to ``min_active`` in ranking order if need be (with ``action`` if it fits, else another). Returns it and the arms :func:`_fill`
-    took."""
+    up to ``min_active`` in ranking order if need be (with ``action`` if it fits, else another).
+    Returns it and the arms :func:`_fill` took."""
     actions = np.zeros(inst.n_arms, dtype=np.int64)
     take = _fill(ranking[:eligible], inst.arms.costs[:, action], inst.budget,
                  kernel_limits(inst)[0][action])

@@ -345,8 +345,9 @@ def pbvi_kernel(trans, obs, r, c, beta, beliefs, alphas, costs, actions, n_start
     ``alphas``/``costs``/``actions`` (capacity >= max(M, n_start) rows, overwritten).
 
     Every sweep keeps, for each belief, the better of its backup and its current vector, so
-    values on the point set never decrease, and drops the vectors that are best at no point. A full sweep backs up every belief and measures the
-    largest possible gain ``max_m (HV(b_m) - V(b_m))^+``; ``randomized`` runs Perseus sweeps
+    values on the point set never decrease, and drops the vectors that are best at no point. A full
+    sweep backs up every belief and measures the largest possible gain
+    ``max_m (HV(b_m) - V(b_m))^+``; ``randomized`` runs Perseus sweeps
     (back up random beliefs until every belief has improved) and switches to a full sweep to check
     convergence once a Perseus sweep gains at most ``target``. Stops after a full sweep whose
     residual is ``<= target``. Returns the final number of vectors; ``stats = [sweeps,

@@ -25,8 +25,8 @@ Float64 limits (:func:`check_scale`). Every value and resource use is bounded by
 NaN). A sweep rounds each value by up to about ``(S + 2) ε M' / 2`` (``ε = 2⁻⁵²``, ``S``
 states, ``M' = max(|r|, λ c) Σ_t β^t`` in the values' own units: the costs alone enter only
 the resource use), which can move the result by ``F = (S + 2) ε M' / (1 - β)`` from what the
-bounds above say; so discounted iteration stops at ``tol - F`` and ``tol`` is raised to at least ``2 F``
-(``ExactResult.tol`` is the tolerance met). ``F`` is about ``1e-12`` for rewards of order 1,
+bounds above say; so discounted iteration stops at ``tol - F`` and ``tol`` is raised to at least
+``2 F`` (``ExactResult.tol`` is the tolerance met). ``F`` is about ``1e-12`` for rewards of order 1,
 ``β = 0.95`` and ten states, far below the default ``tol``; at ``β = 0.99`` it is 25 times that.
 """
 

@@ -235,7 +235,8 @@ def test_an_arm_too_costly_does_not_block_the_others():
 def test_plan_period_and_parameter_errors_name_the_planner():
     inst = random_instance(3, 2, 2, None, budget=1.0, seed=0)
     planner = make_planner("myopic").fit(inst)
-    for t, match in (("a", "must be an integer"), (-1, "must be >= 0"), (2.7, "must be an integer")):
+    for t, match in (("a", "must be an integer"), (-1, "must be >= 0"),
+                     (2.7, "must be an integer")):
         with pytest.raises(InvalidParameterError, match=rf"MyopicPlanner\.plan\.t: {match}"):
             planner.plan(inst.initial_belief, t=t)
     with pytest.raises(InvalidParameterError, match=r"BeliefThresholdPlanner\.action: must be <"):
@@ -254,7 +255,8 @@ def test_plan_refuses_beliefs_that_are_not_real_numbers():
 
 
 @pytest.mark.parametrize("name, params, match", [
-    ("whittle", dict(threshold=np.array([0.0, 1.0])), r"WhittlePlanner\.threshold: must be a number"),
+    ("whittle", dict(threshold=np.array([0.0, 1.0])),
+     r"WhittlePlanner\.threshold: must be a number"),
     ("belief-threshold", dict(threshold=np.array([0.0, np.inf])),
      r"BeliefThresholdPlanner\.threshold: must be a number"),
     ("lagrangian", dict(method=np.array(["auto", "lp"])), r"LagrangianPlanner\.method: must be"),

@@ -290,7 +290,8 @@ def test_dp_with_costs_past_int64(method, recwarn):
 
 
 def test_solve_knapsack_names_the_arm_and_checks_dp_limit():
-    with pytest.raises(InvalidParameterError, match=r"must be >= 0; got -1\.0 for action 1 \(arm 1\)"):
+    with pytest.raises(InvalidParameterError,
+                       match=r"must be >= 0; got -1\.0 for action 1 \(arm 1\)"):
         solve_knapsack(np.ones((2, 2)), np.array([[0.0, 1.0], [0.0, -1.0]]), 1.0)
     with pytest.raises(InvalidParameterError, match="dp_limit: must be an integer"):
         solve_knapsack(np.ones((2, 2)), np.array([[0.0, 1.0], [0.0, 1.0]]), 1.0, dp_limit="x")

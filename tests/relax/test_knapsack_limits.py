@@ -84,7 +84,8 @@ def test_cheapest_activation_equals_enumeration(case):
     _, costs, _, caps, low, _ = case
     n, a = costs.shape
     costs_of = [costs[np.arange(n), j].sum() for j in map(np.array, itertools.product(
-        range(a), repeat=n)) if (np.bincount(j, minlength=a) <= caps).all() and (j > 0).sum() == low]
+        range(a), repeat=n))
+        if (np.bincount(j, minlength=a) <= caps).all() and (j > 0).sum() == low]
     got = cheapest_activation(costs, caps, low)
     if not costs_of:
         assert got is None
@@ -145,9 +146,11 @@ def test_fill_active_reaches_min_active_from_any_feasible_start(case, seed):
 
 def test_limits_are_validated_and_dp_refuses_them():
     v, c = np.ones((3, 3)), np.array([[0.0, 1.0, 2.0]] * 3)
-    with pytest.raises(InvalidParameterError, match=r"action_caps: entry 0 \(passive\) must be inf"):
+    with pytest.raises(InvalidParameterError,
+                       match=r"action_caps: entry 0 \(passive\) must be inf"):
         solve_knapsack(v, c, 3.0, action_caps=[1, 1, 1])
-    with pytest.raises(InvalidParameterError, match=r"action_caps: must have shape \(n_actions=3\)"):
+    with pytest.raises(InvalidParameterError,
+                       match=r"action_caps: must have shape \(n_actions=3\)"):
         solve_knapsack(v, c, 3.0, action_caps=[np.inf, 1])
     with pytest.raises(InvalidParameterError, match="min_active: must be <= 3; got 4"):
         solve_knapsack(v, c, 3.0, min_active=4)

@@ -246,7 +246,8 @@ def test_knapsack_input_errors_name_the_field():
         net.forward("ab")
     with pytest.raises(SolverInputError, match=r"ReLUNetwork\.forward\.x: must be an array of r"):
         net.forward(np.array([1 + 2j, 0]))                 # the imaginary part was dropped
-    with pytest.raises(SolverInputError, match=r"ReLUNetwork\.weights: must be a sequence of arrays"):
+    with pytest.raises(SolverInputError,
+                       match=r"ReLUNetwork\.weights: must be a sequence of arrays"):
         ReLUNetwork(None, (np.zeros(2),))
     with pytest.raises(SolverInputError, match=r"knapsacks: must be Knapsack objects; got tuple"):
         action_range(np.eye(2), [0, 0], [1, 1], [([1.0, 1.0], 1.0)])

@@ -140,7 +140,8 @@ def test_rollout_errors():
         rollout(inst, np.full((3, 2), 0.5))
     with pytest.raises(InvalidParameterError, match=r"rollout\.base: must be a planner name"):
         rollout(inst, b, base=NoActionPlanner())          # not fitted to this instance
-    with pytest.raises(InvalidParameterError, match=r"rollout\.max_joint: must be >= n_actions \*\* n_arms = 4"):
+    with pytest.raises(InvalidParameterError,
+                       match=r"rollout\.max_joint: must be >= n_actions \*\* n_arms = 4"):
         rollout(inst, b, mode="joint", max_joint=3)
     with pytest.raises(InvalidParameterError, match=r"rollout\.seed"):
         rollout(inst, b, seed="x")

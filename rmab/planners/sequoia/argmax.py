@@ -182,8 +182,8 @@ class MIPArgmax:
     where :meth:`~rmab.domains.base.Domain.block_solution` gives it;
     :meth:`reset_start` goes back to the first) or always the
     construction solve's (``carry_start=False``, for targets: a solve then depends on its
-    state alone, so parallel target solves equal serial ones when they finish). When the solve stops early
-    (time limit), the incumbent (if any) competes with the fallback action -- the domain's
+    state alone, so parallel target solves equal serial ones when they finish). When the solve stops
+    early (time limit), the incumbent (if any) competes with the fallback action -- the domain's
     null action if feasible, else a fixed random feasible action -- and ``n_fallback`` random
     feasible actions (drawn from a stream seeded by the state and time to go), scored by one
     batched forward pass; the best is then improved by piecewise-linear ascent for up to
