@@ -10,11 +10,13 @@ and the column.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
 import os
 import re
+from collections import Counter
 from itertools import repeat
 from dataclasses import dataclass
 from pathlib import Path
@@ -225,6 +227,11 @@ def read_with_models(path, discount: float = 0.95, every_row: bool = False):
             failures.append(exc)
             if every_row:
                 failures += _later_rows(reader, bid, groups[bid], exc)
+        except Warning as exc:  # a reader warning the user made an error (-W error): its batch
+            said = str(exc).removeprefix(f"{file}: batch {bid!r}: ")
+            failures.append(BatchInputError(f"{OWNER}: {said} ({type(exc).__name__} raised as "
+                                            f"an error)", file=file, line=first[bid],
+                                            batch_id=bid))
     failures.sort(key=lambda e: e.line or 0)
     return batches, failures, reader.named_models()
 
@@ -234,17 +241,22 @@ _BATCH_COLUMNS = ("budget", "discount", "min_active", "max_active", "action_caps
 
 def _later_rows(reader: "_FileReader", bid: str, members: list[int],
                 error: BatchInputError) -> list[BatchInputError]:
-    """The errors of the batch's other bad rows: read it again without the row of each error,
+    """The errors of the batch's other bad rows: read it again without the rows of each error,
     until it reads. Only errors of a row's own cells are reported: one of the whole batch
     (no column, or a batch column's relation to the rows, such as ``min_active`` above their
     number) is the caller's first error or may follow from the rows taken out. A batch
     column's value that is bad by itself is the row's own, and so is one that differs from
     the batch's other rows (taking rows out cannot make values differ), reported once per
-    column: ``--check`` hid both until the next run (a CLI review)."""
-    found: list[BatchInputError] = []
-    differs = {error.column} if getattr(error, "_fault", None) == "differs" else set()
-    while True:
-        rest = [k for k in members if int(reader.lines[k]) != error.line]
+    column: ``--check`` hid both until the next run (a CLI review).
+
+    An error names every row it holds for (``_rows``: the rows with the same bad cell, or
+    all the rows that differ), and they go together: one read per row had made ``--check``
+    quadratic (8 000 rows naming a missing model file: 62 s)."""
+    found = _alike(error)
+    differs = {error.column} if error._fault == "differs" else set()
+    while error.column not in (None, "batch_id"):   # else every row's own check has passed
+        drop = set(error._rows)
+        rest = [k for k in members if int(reader.lines[k]) not in drop]
         if len(rest) in (0, len(members)):
             return found
         members = rest
@@ -252,13 +264,22 @@ def _later_rows(reader: "_FileReader", bid: str, members: list[int],
             reader.batch(bid, members)
             return found
         except BatchInputError as exc:
-            fault = getattr(exc, "_fault", None)
+            fault = exc._fault
             if exc.column is not None and (exc.column not in _BATCH_COLUMNS or fault == "cell"
                                            or fault == "differs" and exc.column not in differs):
-                found.append(exc)
+                found += [exc] + _alike(exc)
                 if fault == "differs":
                     differs.add(exc.column)
             error = exc
+    return found
+
+
+def _alike(error: BatchInputError) -> list[BatchInputError]:
+    """The error again for each other row whose cell holds the same bad value."""
+    if error._fault == "differs":             # one problem of the batch: reported once
+        return []
+    return [BatchInputError(error._message, file=error.file, line=line, column=error.column,
+                            batch_id=error.batch_id) for line in error._rows if line != error.line]
 
 
 def _filled(row: list[str]) -> bool:
@@ -286,8 +307,10 @@ def _load_rows(path, file: str) -> tuple[list[list[str]], np.ndarray]:
                     "a zip archive (a spreadsheet? save it as CSV, comma-separated)")
             raise BatchInputError(f"{OWNER}: must be a CSV file of batches; got {what}",
                                   file=file) from exc
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise BatchInputError(f"{OWNER}: must be UTF-8 text; got byte {raw[exc.start]:#04x}",
+        at = exc.start + 3 * raw.startswith(codecs.BOM_UTF8)   # utf-8-sig counts after it
+        head = raw[:at]                  # line ends as the csv reader counts them: \n, \r\n, \r
+        line = head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n") + 1
+        raise BatchInputError(f"{OWNER}: must be UTF-8 text; got byte {raw[at]:#04x}",
                               file=file, line=line) from exc
     limit = csv.field_size_limit(_FIELD_LIMIT)   # inline arms can be long; the text is in memory
     try:
@@ -429,11 +452,11 @@ class _FileReader:
                 if kept and not given(column):          # each limit on its own
                     unused.append((column, f"none (give the CSV's {column} column)"))
             for what, instead in unused:
-                if (key, what) not in self._unused:
-                    self._unused.add((key, what))
+                if (key, what) not in self._unused:      # noted once warned: under -W error
                     warnings.warn(f"{self.file}: batch {b.bid!r}: model file {key}'s {what} is "
                                   f"not used; instead {instead} (docs/csv.md)", RmabWarning,
-                                  stacklevel=2)
+                                  stacklevel=2)        # every batch it concerns fails alike
+                    self._unused.add((key, what))
 
     def _check_ids(self, b, ids):
         unique = set(ids)
@@ -466,12 +489,21 @@ class _FileReader:
         ks = np.flatnonzero(b.present("action_caps"))
         if len(ks):
             caps = b.float_lists("action_caps", ks, n_actions, allow_inf=True)
-            differ = np.flatnonzero((caps != caps[0]).any(axis=1))
-            if len(differ):
-                b.fail(ks[differ[0]], "action_caps",
-                       f"{OWNER}.action_caps: must be the same on every row of batch {b.bid!r}; "
-                       f"got {caps[differ[0]].tolist()} here and {caps[0].tolist()} on line "
-                       f"{b.line(ks[0])}", fault="differs")
+            passive = np.flatnonzero(caps[:, 0] != np.inf)
+            if len(passive):         # a cell's own fault (it was blamed on the batch's first line)
+                b.fail(ks[passive[0]], "action_caps",
+                       f"{OWNER}.action_caps: entry 0 (passive) must be inf; got "
+                       f"{caps[passive[0], 0]:g} (use min_active to limit the passive arms)",
+                       fault="cell")
+            bad = ~((caps >= 0) & ((caps == np.round(caps)) | np.isinf(caps)))
+            if bad.any():
+                i, a = np.argwhere(bad)[0]
+                b.fail(ks[i], "action_caps", f"{OWNER}.action_caps: must be non-negative "
+                                             f"integers or inf; got {caps[i, a]:g} for action "
+                                             f"{a}", fault="cell")
+            if (caps != caps[0]).any():
+                b.differing("action_caps", list(map(tuple, caps.tolist())), ks,
+                            lambda i: caps[i].tolist())
             out["action_caps"] = caps[0]
         return out
 
@@ -502,7 +534,7 @@ class _FileReader:
         sources = []  # (first k, arms, arm indices, ks, names, column)
         refs = _group(b.col("model"), np.flatnonzero(ref)) if ref.any() else {}
         for path, ks in refs.items():
-            instance = self._model(b, path, ks[0])
+            instance = self._model(b, path, ks)
             which = b.ints("model_arm", ks)
             out = np.flatnonzero((which < 0) | (which >= instance.n_arms))
             if len(out):
@@ -518,16 +550,25 @@ class _FileReader:
             obs = b.col("observations") if "observations" in self.table else None
             keys = zip(b.col("transitions"), obs or [""] * n, b.col("rewards"))
             for key, ks in _group(list(keys), np.flatnonzero(inline)).items():
-                arms = self._inline_arm(b, key, ks[0])
+                arms = self._inline_arm(b, key, ks)
                 sources.append((ks[0], arms, np.zeros(len(ks), np.int64), ks, None,
                                 "transitions"))
         sources.sort(key=lambda s: s[0])
         sizes = [(a.n_actions, a.n_states, a.n_obs) for _, a, _, _, _, _ in sources]
-        for (k, _, _, _, _, col), size in zip(sources, sizes):
-            if size != sizes[0]:
-                b.fail(k, col, f"{OWNER}.{col}: arms of a batch must share (n_actions, n_states, "
-                               f"n_obs) (a fully observed arm has n_obs = n_states); got {size} "
-                               f"here and {sizes[0]} on line {b.line(sources[0][0])}")
+        if len(set(sizes)) > 1:    # against the most rows' size: not one odd first row's
+            weight = Counter()
+            for (_, _, _, ks, _, _), size in zip(sources, sizes):
+                weight[size] += len(ks)
+            common = max(sizes, key=weight.__getitem__)
+            ref = sizes.index(common)
+            odd = [i for i, size in enumerate(sizes) if size != common]
+            rows = [k for i in odd for k in sources[i][3]]
+            k, col = sources[odd[0]][0], sources[odd[0]][5]
+            b.fail(k, col, f"{OWNER}.{col}: arms of a batch must share (n_actions, n_states, "
+                           f"n_obs) (a fully observed arm has n_obs = n_states); got "
+                           f"{sizes[odd[0]]} here and {common} on line "
+                           f"{b.line(sources[ref][0])}{b.others(sorted(rows))}",
+                   fault="differs", rows=rows)
         n_actions, n_states, n_obs = sizes[0]
         partial = any(not a.fully_observed for _, a, _, _, _, _ in sources)
         transitions = np.empty((n, n_actions, n_states, n_states))
@@ -559,7 +600,9 @@ class _FileReader:
         full = Path(path)
         return str(full if full.is_absolute() else self.folder / full)
 
-    def _model(self, b, path: str, k: int) -> Instance:
+    def _model(self, b, path: str, ks) -> Instance:
+        """The instance of the model file ``path`` named by the rows ``ks`` (an error holds
+        for all of them)."""
         key = self._model_path(path)
         full = Path(key)
         b.model_files.add(key)
@@ -575,20 +618,20 @@ class _FileReader:
             if isinstance(found, FileNotFoundError):
                 here = ("; that path exists from the current folder: name it from the CSV's"
                         if os.path.isfile(path) else "")
-                b.fail(k, "model", f"{OWNER}.model: must name an existing file (relative to the "
-                                   f"CSV's folder); got {path!r}, looked for {key!r}{here}",
-                       found)
-            b.fail(k, "model", f"{OWNER}.model: must be a file written by rmab.models."
-                               f"save_instance; got {path!r} ({found})", found)
+                b.fail(ks[0], "model", f"{OWNER}.model: must name an existing file (relative "
+                                       f"to the CSV's folder); got {path!r}, looked for "
+                                       f"{key!r}{here}", found, rows=ks)
+            b.fail(ks[0], "model", f"{OWNER}.model: must be a file written by rmab.models."
+                                   f"save_instance; got {path!r} ({found})", found, rows=ks)
         return found
 
-    def _inline_arm(self, b, key: tuple, k: int):
+    def _inline_arm(self, b, key: tuple, ks):
         if key not in self._inline:
             self._inline[key] = _parse_inline(*key)
         found = self._inline[key]
-        if isinstance(found, tuple):
+        if isinstance(found, tuple):                # every row of these cells alike
             column, message, cause = found
-            b.fail(k, column, message, cause)
+            b.fail(ks[0], column, message, cause, rows=ks)
         return found
 
     def _costs(self, b, costs: np.ndarray, n_actions: int) -> np.ndarray:
@@ -696,13 +739,45 @@ class _BatchRows:
         lines.setflags(write=False)
         return lines
 
-    def fail(self, k: int, column, message: str, cause=None, *, fault: str | None = None):
+    def fail(self, k: int, column, message: str, cause=None, *, fault: str | None = None,
+             rows=None):
         """Raise the error of row ``k``; ``fault`` (for :func:`_later_rows`): ``"cell"`` if
-        its cell's value is bad by itself, ``"differs"`` if it differs from the batch's."""
-        exc = BatchInputError(message, file=self.reader.file, line=self.line(int(k)),
+        its cell's value is bad by itself, ``"differs"`` if it differs from the batch's;
+        ``rows``: every row the error holds for (default: with ``fault="cell"`` the rows whose
+        cell is the same; else row ``k``)."""
+        k = int(k)
+        if rows is None:
+            rows = [k]
+            if fault == "cell":
+                cells = self.col(column)
+                rows = [j for j, cell in enumerate(cells) if cell == cells[k]]
+        exc = BatchInputError(message, file=self.reader.file, line=self.line(k),
                               column=column, batch_id=self.bid)
-        exc._fault = fault
+        exc._fault, exc._message = fault, message
+        exc._rows = [self.line(j) for j in rows]
         raise exc from cause
+
+    def differing(self, name: str, keys: list, ks, shown) -> None:
+        """Refuse rows whose ``keys`` (hashable, one per row at ``ks``) differ: named against
+        the most common value (the first row's made one odd first row the error of every
+        other), at the first differing row; ``shown(i)`` is the value of ``keys[i]``."""
+        counts = Counter(keys)
+        ref = max(range(len(keys)), key=lambda i: counts[keys[i]])   # ties: the earliest
+        odd = [i for i, key in enumerate(keys) if key != keys[ref]]
+        if odd:
+            rows = [ks[i] for i in odd]
+            self.fail(rows[0], name, f"{OWNER}.{name}: must be the same on every row of batch "
+                                     f"{self.bid!r}; got {shown(odd[0])} here and "
+                                     f"{shown(ref)} on line {self.line(ks[ref])}"
+                                     f"{self.others(rows)}", fault="differs", rows=rows)
+
+    def others(self, rows) -> str:
+        """``'; 2 more rows differ (line 7, 9)'`` for the rows after the first of ``rows``."""
+        if len(rows) < 2:
+            return ""
+        lines = ", ".join(str(self.line(k)) for k in rows[1:6])
+        return (f"; {len(rows) - 1} more row{'s' * (len(rows) > 2)} differ"
+                f"{'s' * (len(rows) == 2)} (line {lines}{', ...' * (len(rows) > 6)})")
 
     def _cells(self, name, ks) -> list[str]:
         """Cells of column ``name`` at the sorted positions ``ks``."""
@@ -775,12 +850,8 @@ class _BatchRows:
             if len(below):
                 self.fail(ks[below[0]], name, f"{OWNER}.{name}: must be >= {low}; got "
                                               f"{values[below[0]]}", fault="cell")
-        differ = np.flatnonzero(values != values[0])
-        if len(differ):
-            self.fail(ks[differ[0]], name, f"{OWNER}.{name}: must be the same on every row of "
-                                           f"batch {self.bid!r}; got {values[differ[0]]} here "
-                                           f"and {values[0]} on line {self.line(ks[0])}",
-                      fault="differs")
+        if (values != values[0]).any():
+            self.differing(name, values.tolist(), ks, lambda i: values[i])
         return float(values[0])
 
 

@@ -31,8 +31,12 @@ def test_limits_are_read_and_every_planner_answer_respects_them(write_csv):
     (dict(caps="inf;2"), 2, "action_caps", r"action_caps: must have 3 numbers separated by ';'"),
     (dict(caps="inf;nan;1"), 2, "action_caps", r"action_caps: must be numbers or inf"),
     (dict(caps="inf;x;1"), 2, "action_caps", r"action_caps: must be numbers separated by ';'"),
-    (dict(caps="2;2;2"), 2, None, r"must describe a valid instance; Instance\.action_caps: "
-                                  r"entry 0 \(passive\) must be inf"),
+    (dict(caps="2;2;2"), 2, "action_caps", r"action_caps: entry 0 \(passive\) must be inf; "
+                                           r"got 2 \(use min_active"),
+    (dict(caps="inf;-1;inf"), 2, "action_caps", r"action_caps: must be non-negative integers "
+                                                r"or inf; got -1 for action 1"),
+    (dict(caps="inf;2.5;inf"), 2, "action_caps", r"must be non-negative integers or inf; got "
+                                                 r"2\.5 for action 1"),
     (dict(low="1.5"), 2, "min_active", r"min_active: must be an integer; got '1\.5'"),
     (dict(low="-1"), 2, "min_active", r"min_active: must be >= 0; got -1$"),
     (dict(low="3", high="2"), 2, None, r"Instance\.max_active: must be >= 3; got 2"),

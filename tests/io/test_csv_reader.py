@@ -566,3 +566,89 @@ def test_each_count_limit_is_warned_of_on_its_own(write_csv, folder, health):
     said = sorted(str(w.message).split("'s ")[1].split(" is not")[0] for w in caught)
     assert said == ["action_caps", "max_active"]
     assert batch.instance.action_caps is None and batch.instance.max_active is None
+
+
+def test_every_row_names_an_odd_row_against_the_batch_and_goes_on(write_csv):
+    """A value every row shares was named against the first row: one odd first row was the
+    error of every other row, and the rows' own problems showed only on the next run (a CSV
+    review). It is now named against the most common value."""
+    odd_first = (H + "a,x0,3,0,,health.npz,0,\n"          # line 2: the budget typo
+                 "a,x1,2,0,,health.npz,1,\n"
+                 "a,x2,2,7,,health.npz,2,\n"               # line 4: no such state
+                 "a,x3,2,0,,health.npz,3,\n"
+                 "a,x4,4,0,,health.npz,4,\n")              # line 6: another budget
+    with pytest.raises(BatchInputError, match=r"line 2, column 'budget': .* got 3\.0 here and "
+                                              r"2\.0 on line 3; 1 more row differs \(line 6\)"):
+        read_batches(write_csv(odd_first))
+    _, every = read_batches_keep_going(write_csv(odd_first), every_row=True)
+    assert [(f.line, f.column) for f in every] == [(2, "budget"), (4, "state")]
+    o3 = '"[[[0.8,0.1,0.1],[0.2,0.4,0.4]],[[0.9,0.05,0.05],[0.1,0.1,0.8]]]"'   # 3 signals
+    inline = (INLINE_H + f'a,x0,1,0,,{T2},{o3},"[[0,1],[0,1]]",\n'         # line 2
+              + "".join(f'a,x{j},1,0,,{T2},,"[[0,1],[0,1]]",\n' for j in range(1, 5)))
+    _, every = read_batches_keep_going(write_csv(inline), every_row=True)
+    assert [(f.line, f.column) for f in every] == [(2, "transitions")]
+    assert "got (2, 2, 3) here and (2, 2, 2) on line 3" in str(every[0])
+    caps = ("batch_id,arm_id,budget,state,model,model_arm,action_caps\n"
+            + "".join(f"a,x{j},2,0,health.npz,{j},inf;1;inf\n" for j in range(3))
+            + "a,x3,2,0,health.npz,3,inf;-1;inf\n")                      # line 5
+    _, every = read_batches_keep_going(write_csv(caps), every_row=True)
+    assert [(f.line, f.column) for f in every] == [(5, "action_caps")]
+    assert "non-negative integers or inf; got -1 for action 1" in str(every[0])
+
+
+@pytest.mark.parametrize("cells", ["missing.npz,0,inf;1;inf", "health.npz,0,inf;2.5;inf",
+                                   "health.npz,x,inf;1;inf"])
+def test_every_row_reads_a_batch_of_alike_bad_rows_once_or_twice(write_csv, monkeypatch,
+                                                                   cells):
+    """Each bad row was taken out and the batch read again: quadratic (8 000 rows naming a
+    missing model file took 62 s). Rows whose cell holds the same bad value go together and
+    are each reported."""
+    from rmab.io import reader as reader_mod
+
+    calls = []
+    batch = reader_mod._FileReader.batch
+    monkeypatch.setattr(reader_mod._FileReader, "batch",
+                        lambda self, bid, members: calls.append(len(members))
+                        or batch(self, bid, members))
+    rows = "".join(f"a,x{j},2,0,{cells}\n" for j in range(300))
+    _, every = read_batches_keep_going(
+        write_csv("batch_id,arm_id,budget,state,model,model_arm,action_caps\n" + rows),
+        every_row=True)
+    assert [f.line for f in every] == list(range(2, 302))
+    assert len({str(f).split(": ", 1)[1] for f in every}) == 1     # the same problem
+    assert len(calls) == 1
+
+
+def test_a_reader_warning_raised_as_an_error_fails_its_batch_alone(write_csv, folder,
+                                                                  health):
+    """Under ``-W error`` the warning of one batch's model file (its discount not used) took
+    the whole ``--keep-going`` run down with a traceback (a CSV review)."""
+    import warnings
+
+    from rmab.errors import RmabWarning
+    from rmab.models import save_instance
+
+    save_instance(health.replace(discount=0.9), folder / "h09.npz")
+    path = write_csv(H + "good,a,1,0,,health.npz,0,\n"
+                         "w,b,1,0,,h09.npz,1,\n"
+                         "w2,c,1,0,,h09.npz,2,\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RmabWarning)
+        batches, failures = read_batches_keep_going(path)
+    assert [b.batch_id for b in batches] == ["good"]
+    assert [(f.batch_id, f.line) for f in failures] == [("w", 3), ("w2", 4)]
+    assert "model file" in str(failures[0]) and "discount 0.9 is not used" in str(failures[0])
+    assert "RmabWarning raised as an error" in str(failures[0])
+
+
+@pytest.mark.parametrize("bom, newline", [(b"", b"\n"), (b"\xef\xbb\xbf", b"\n"),
+                                          (b"", b"\r"), (b"\xef\xbb\xbf", b"\r\n")])
+def test_a_non_utf8_byte_is_named_with_its_line_after_a_bom_or_cr_line_ends(folder, bom,
+                                                                            newline):
+    """After a byte-order mark the error named the byte 3 places early (a comma, on line 2);
+    with CR line ends it said line 1 (a CSV review)."""
+    lines = [H.strip().encode(), b"b,a,1,0,,health.npz,0,", b"\xe9,a,1,0,,health.npz,1,"]
+    path = folder / "latin.csv"
+    path.write_bytes(bom + newline.join(lines) + newline)
+    with pytest.raises(BatchInputError, match=r"line 3: .*must be UTF-8 text; got byte 0xe9"):
+        read_batches(path)
