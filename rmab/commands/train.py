@@ -229,6 +229,7 @@ def run(args) -> int:
     import numpy as np
 
     from rmab.domains import load_domain, make_domain, save_domain
+    from rmab.models.storage import atomic_write
     from rmab.planners.sequoia.features import trained_for
     from rmab.planners.sequoia.train import SequoiaConfig, paired_difference, train_sequoia
 
@@ -267,7 +268,8 @@ def run(args) -> int:
                             checkpoint=out / "sequoia.pt")
     out.mkdir(parents=True, exist_ok=True)
     save_domain(domain, out / "domain.npz")
-    res.network.save(out / "sequoia.npz", extra=trained_for(domain, config.horizon))
+    with atomic_write(out / "sequoia.npz", ".npz") as tmp, open(tmp, "wb") as fh:
+        res.network.save(fh, extra=trained_for(domain, config.horizon))
     trainings = len(config.trainings)
     rewards = res.episode_rewards.reshape(trainings, -1)      # (trainings, episodes)
     k = min(10, rewards.shape[1])

@@ -124,16 +124,22 @@ def read_edge_list(path, n_nodes: int | None = None) -> tuple[np.ndarray, int]:
     if n_nodes is not None:
         n_nodes = int(check_number("read_edge_list", "n_nodes", n_nodes, low=1, integer=True))
     edges, seen, header = [], {}, None
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InvalidParameterError(f"read_edge_list.path: must be a readable file; got "
+                                    f"{str(path)!r} ({exc.strerror or exc})") from exc
     if raw.startswith(b"PK\x03\x04"):
         raise BatchInputError("read_edge_list: must be an edge-list CSV ('u,v' rows); got a "
                               "zip archive (an .npz?)", file=str(path))
     try:
         content = raw.decode("utf-8-sig")                       # Excel writes a BOM
-    except UnicodeDecodeError as exc:
+    except UnicodeDecodeError as exc:       # exc.object: the bytes after the BOM
+        head = exc.object[:exc.start]         # line ends as csv counts them: \n, \r\n, \r
         raise BatchInputError(f"read_edge_list: must be UTF-8 text; got byte "
-                              f"0x{raw[exc.start]:02x}", file=str(path),
-                              line=raw[:exc.start].count(b"\n") + 1) from None
+                              f"0x{exc.object[exc.start]:02x}", file=str(path),
+                              line=head.count(b"\n") + head.count(b"\r")
+                              - head.count(b"\r\n") + 1) from None
     reader = csv.reader(io.StringIO(content, newline=""), strict=True)
     while True:
         try:
@@ -144,8 +150,8 @@ def read_edge_list(path, n_nodes: int | None = None) -> tuple[np.ndarray, int]:
             raise BatchInputError(f"read_edge_list: must be well-formed CSV; {exc}",
                                   file=str(path), line=reader.line_num) from None
         line_no = reader.line_num
-        if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
-            continue
+        if not row or (len(row) == 1 and not row[0].strip()) or row[0].lstrip().startswith("#"):
+            continue                            # blank and comment lines; ',' is a bad row
         cells = [c.strip() for c in row]
         if header is None:
             if [c.lower() for c in cells] != ["u", "v"]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
 import zipfile
 import zlib
@@ -137,10 +138,11 @@ class ReLUNetwork:
         return cls(tuple(weights), tuple(biases))
 
     # ---------------------------------------------------------------- files
-    def save(self, path, extra: dict | None = None) -> Path:
-        """Write to ``path`` (``.npz``) atomically; returns the path written. ``extra``: more
-        named arrays stored alongside (a caller's metadata; :meth:`load` ignores them)."""
-        path = Path(path)
+    def save(self, path, extra: dict | None = None):
+        """Write to ``path`` (``.npz``) atomically (a file replaced keeps its permissions, a
+        symbolic link is followed) or into ``path``, a binary file open for writing (whose
+        atomicity is the caller's); returns ``path``. ``extra``: more named arrays stored
+        alongside (a caller's metadata; :meth:`load` ignores them)."""
         extra = dict(extra or {})
         named = [k for k in extra if not isinstance(k, str)]
         if named:
@@ -162,17 +164,27 @@ class ReLUNetwork:
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
             arrays[f"W{i}"] = w
             arrays[f"b{i}"] = b
+        if hasattr(path, "write"):
+            np.savez(path, **arrays)
+            return path
+        path = Path(os.path.realpath(path)) if Path(path).is_symlink() else Path(path)
         if path.is_dir():
             raise SolverInputError(f"ReLUNetwork.save.path: must be a file path; got the "
                                    f"directory {str(path)!r}")
         path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_file():                 # keep the replaced file's permissions
+            mode = stat.S_IMODE(path.stat().st_mode)
+        else:                              # mkstemp makes 0600; give the file normal ones
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
                 np.savez(fh, **arrays)
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes 0600; give the file normal permissions
+                fh.flush()
+                os.fsync(fh.fileno())      # on disk before it is the file
+            os.chmod(tmp, mode)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -207,7 +219,9 @@ class ReLUNetwork:
                                            f">= 1; got {raw.tolist()!r} in {str(path)!r}")
                 n = int(raw)
                 layers = {k for k in data.files if re.fullmatch(r"[Wb]\d+", k)}
-                if layers != {f"{p}{i}" for p in "Wb" for i in range(n)}:   # W2 was ignored
+                # the count first: n_layers = 2**40 in a 2 KB file built a set until killed
+                if len(layers) != 2 * n or layers != {f"{p}{i}" for p in "Wb"
+                                                      for i in range(n)}:  # W2 was ignored
                     raise SolverInputError(f"ReLUNetwork.load.path: must hold W0..W{n - 1} "
                                            f"and b0..b{n - 1} for n_layers={n}; got "
                                            f"{sorted(layers)} in {str(path)!r}")

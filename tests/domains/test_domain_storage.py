@@ -212,3 +212,36 @@ def test_edge_list_other_errors(tmp_path):
     quote.write_text('u,v\n0,"1\n')
     with pytest.raises(BatchInputError, match="must be well-formed CSV"):
         read_edge_list(quote)
+
+
+@pytest.mark.parametrize("raw, line", [
+    (b"\xef\xbb\xbfu,v\n0,1\n\n\xe9,2\n", 4),         # after a BOM: named 3 bytes early
+    (b"u,v\r0,1\r1,\xe9\r", 3),                        # CR line ends: was line 1
+])
+def test_edge_list_non_utf8_byte_named_with_its_line(tmp_path, raw, line):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(raw)
+    with pytest.raises(BatchInputError, match=r"must be UTF-8 text; got byte 0xe9") as info:
+        read_edge_list(path)
+    assert info.value.line == line
+
+
+def test_edge_list_row_of_commas_and_unreadable_file_are_errors(tmp_path, monkeypatch):
+    """A row of only commas was skipped, where blank and '#' lines only are; an unreadable
+    file raised a bare OSError (a review of the file loaders)."""
+    path = tmp_path / "e.csv"
+    path.write_text("u,v\n0,1\n,\n1,2\n")
+    with pytest.raises(BatchInputError, match=r"read_edge_list\.u: must be a node index .*"
+                                              r"got ''") as info:
+        read_edge_list(path)
+    assert info.value.line == 3
+    path.write_text("u,v\n0,1\n   \n1,2\n")                # a blank line is fine
+    assert read_edge_list(path)[0].tolist() == [[0, 1], [1, 2]]
+
+    def refuse(self):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(type(path), "read_bytes", refuse)
+    with pytest.raises(InvalidParameterError, match=r"read_edge_list\.path: must be a readable "
+                                                    r"file; got .*e\.csv' \(Permission denied\)"):
+        read_edge_list(path)

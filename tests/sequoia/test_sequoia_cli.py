@@ -480,3 +480,24 @@ def test_the_gain_is_over_the_kept_trainings_own_warm_start():
     assert train_cmd._kept_and_gain(res) == (5, 0.25)
     res.best_episode, res.restart = 1, 0
     assert train_cmd._kept_and_gain(res) == (1, 0.25)
+
+
+def test_load_qnetwork_checks_the_sizes_against_the_weights_before_building(tmp_path):
+    """Sizes 20 000 wide declared in a 3 KB checkpoint took 1.9 GB before load_state_dict
+    refused them (a review of the file loaders)."""
+    import torch
+
+    from rmab.errors import InvalidModelError
+    from rmab.planners.sequoia.qnet import QNetwork
+    from rmab.planners.sequoia.train import load_qnetwork, save_checkpoint
+
+    path = tmp_path / "c.pt"
+    save_checkpoint(path, QNetwork(5, (4,), generator=torch.Generator().manual_seed(0)))
+    assert load_qnetwork(path).sizes == (5, 4, 1)
+    payload = torch.load(path, weights_only=True)
+    payload["sizes"] = [5, 10**9, 10**9, 1]
+    torch.save(payload, path)
+    with pytest.raises(InvalidModelError, match=r"sizes \[5, 1000000000, 1000000000, 1\] and "
+                                                r"gain table None must be those of the stored "
+                                                r"weights; got layers \[\(4, 5\), \(1, 4\)"):
+        load_qnetwork(path)

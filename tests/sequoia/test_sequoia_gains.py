@@ -231,3 +231,19 @@ def test_brute_force_takes_a_table_on_the_body_it_already_had():
     assert brute.solve(s, 3).value == pytest.approx(BruteForceArgmax(d, 10, g).solve(s, 3).value)
     brute.set_network(g.network)
     assert brute.solve(s, 3).value == pytest.approx(plain)
+
+
+def test_a_damaged_gain_table_is_a_typed_error(tmp_path):
+    """A flipped byte in the table, past the part the size check reads, reached the user as a
+    raw zipfile.BadZipFile traceback (a review of the file loaders)."""
+    net = ReLUNetwork((np.ones((4, 3)), np.ones((1, 4))), (np.zeros(4), np.zeros(1)))
+    table = np.full((100, 50, 2), 0.25)
+    table[-1, -1, -1] = 0.75
+    path = net.save(tmp_path / "net.npz", extra={"gain_table": table,
+                                                 "levels_map": np.array([0, 1])})
+    raw = bytearray(path.read_bytes())
+    raw[raw.find(np.float64(0.75).tobytes()) + 3] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    with pytest.raises(InvalidModelError, match=r"load\.path: .*\(Bad CRC-32 for file "
+                                                r"'gain_table\.npy'\)"):
+        load_network("SequoiaPlanner", path)

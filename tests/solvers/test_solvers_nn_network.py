@@ -177,3 +177,35 @@ def test_load_checks_declared_sizes_before_allocating(tmp_path, version):
     with pytest.raises(SolverInputError, match=r"W0\.npy declares an array of \(1000000, "
                                                r"1000000\) float64"):
         ReLUNetwork.load(tmp_path / "big.npz")
+
+
+def test_load_counts_the_layers_before_naming_them(tmp_path):
+    """n_layers = 2**40 in a 2 KB file built the set of expected names until the process was
+    killed (a review of the file loaders)."""
+    path = random_net([3, 2, 1]).save(tmp_path / "n.npz")
+    with pytest.raises(SolverInputError, match=r"must hold W0\.\.W1099511627775 .* for "
+                                               r"n_layers=1099511627776; got \['W0', 'W1'"):
+        ReLUNetwork.load(_rewritten(path, tmp_path / "bad.npz", n_layers=np.array(2**40)))
+
+
+def test_save_follows_a_link_keeps_permissions_and_writes_into_an_open_file(tmp_path):
+    """save replaced a symbolic link by a new file of default permissions, where rmab's own
+    writes follow the link and keep the mode (a review); an open file takes the archive, the
+    caller's atomic write around it."""
+    import os
+    import stat
+
+    net = random_net([3, 2, 1])
+    target = tmp_path / "target.npz"
+    target.write_bytes(b"old")
+    os.chmod(target, 0o640)
+    link = tmp_path / "link.npz"
+    link.symlink_to(target)
+    net.save(link)
+    assert link.is_symlink() and stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert np.array_equal(ReLUNetwork.load(target).weights[0], net.weights[0])
+    with open(tmp_path / "open.npz", "wb") as fh:
+        assert net.save(fh) is fh
+    assert np.array_equal(ReLUNetwork.load(tmp_path / "open.npz").biases[1], net.biases[1])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.npz", "open.npz",
+                                                          "target.npz"]   # no temporary left

@@ -21,7 +21,8 @@ policy's; SEQUOIA's warm start begins there when ``SequoiaConfig.gain_table == "
 
 from __future__ import annotations
 
-from pathlib import Path
+import zipfile
+import zlib
 
 import numpy as np
 
@@ -141,9 +142,9 @@ class GainTableNetwork:
         x = np.atleast_2d(np.asarray(x, dtype=np.float64))
         return self.network.forward(x) + table_terms(self.gain_table, self.levels_map, x)[:, None]
 
-    def save(self, path, extra: dict | None = None) -> Path:
-        """The network's ``.npz`` (:meth:`ReLUNetwork.save`) with ``gain_table``,
-        ``levels_map`` and ``extra`` added; written atomically."""
+    def save(self, path, extra: dict | None = None):
+        """The network's ``.npz`` (:meth:`ReLUNetwork.save`: a path, written atomically, or
+        an open binary file) with ``gain_table``, ``levels_map`` and ``extra`` added."""
         return self.network.save(path, extra={**(extra or {}), "gain_table": self.gain_table,
                                               "levels_map": self.levels_map})
 
@@ -160,7 +161,8 @@ def load(path):
                 return network
             table = data["gain_table"]
             levels = data["levels_map"] if "levels_map" in data else None
-    except (ValueError, OSError) as exc:        # e.g. an object array (needs pickle)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        # an object array (needs pickle), a damaged member (its CRC checked only now)
         raise InvalidModelError(f"load.path: must hold a numeric gain table and levels_map; "
                                 f"got {str(path)!r} ({exc})") from exc
     if levels is None:
