@@ -79,7 +79,7 @@ def _size(field: str, value) -> int:
                                f"{_short(value)}") from exc
 
 
-def _flags(field: str, value, n: int) -> np.ndarray:
+def _flags(field: str, value, n: int, owner: str = "MILP") -> np.ndarray:
     """Read-only bool copy of shape (n,) from bools or 0/1 (a scalar applies to all)."""
     try:
         integ = np.array(value, copy=True)
@@ -89,19 +89,21 @@ def _flags(field: str, value, n: int) -> np.ndarray:
         integ = np.full(n, integ)
     if integ.shape != (n,) or not (integ.dtype == bool or (
             np.issubdtype(integ.dtype, np.number) and np.isin(integ, (0, 1)).all())):
-        raise SolverInputError(f"MILP.{field}: must be a bool array of shape ({n},); "
+        raise SolverInputError(f"{owner}.{field}: must be a bool array of shape ({n},); "
                                f"got {_short(value)}")
     integ = integ.astype(bool)
     integ.flags.writeable = False
     return integ
 
 
-def _check_order(owner: str, lower: np.ndarray, upper: np.ndarray) -> None:
-    bad = lower > upper
+def _check_order(owner: str, low_name: str, high_name: str, low: np.ndarray,
+                 high: np.ndarray) -> None:
+    """Refuse ``low[i] > high[i]``, naming ``owner.low_name``."""
+    bad = low > high
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise SolverInputError(f"MILP.{owner}_lower: must be <= {owner}_upper; got "
-                               f"{lower[i]} > {upper[i]} at index {i}")
+        raise SolverInputError(f"{owner}.{low_name}: must be <= {high_name}; got {low[i]} > "
+                               f"{high[i]} at index {i}")
 
 
 def _as_csr(A, shape: tuple | None = None) -> sp.csr_matrix:
@@ -163,8 +165,8 @@ class MILP:
         row_upper = _vector("row_upper", self.row_upper, m, allow="+")
         col_lower = _vector("col_lower", self.col_lower, n, allow="-")
         col_upper = _vector("col_upper", self.col_upper, n, allow="+")
-        _check_order("row", row_lower, row_upper)
-        _check_order("col", col_lower, col_upper)
+        _check_order("MILP", "row_lower", "row_upper", row_lower, row_upper)
+        _check_order("MILP", "col_lower", "col_upper", col_lower, col_upper)
         integ = _flags("integrality", self.integrality, n)
         try:
             offset = float(self.offset)

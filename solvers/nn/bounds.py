@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from solvers.errors import SolverInputError
-from solvers.milp import FEAS_TOL, MILP, real_array
+from solvers.milp import FEAS_TOL, MILP, _check_order, _flags, real_array
 
 __all__ = ["Knapsack", "NetworkBounds", "action_range", "interval_bounds", "network_bounds",
            "knapsacks_from_milp", "lp_tighten"]
@@ -121,6 +121,7 @@ def _check_action_box(lower, upper, knapsacks, integer):
     if not (np.isfinite(lower).all() and np.isfinite(upper).all()):
         raise SolverInputError("action_range.lower/upper: must be finite (the action columns "
                                "need finite bounds); got a non-finite bound")
+    _check_order("action_range", "lower", "upper", lower, upper)
     if not isinstance(knapsacks, (list, tuple)):
         raise SolverInputError(f"knapsacks: must be a list or tuple of Knapsack objects; got "
                                f"{type(knapsacks).__name__}")
@@ -131,10 +132,12 @@ def _check_action_box(lower, upper, knapsacks, integer):
         if ks.weights.size != lower.size:
             raise SolverInputError(f"Knapsack.weights: must have {lower.size} entries; got "
                                    f"{ks.weights.size}")
-    integer = np.zeros(lower.size, bool) if integer is None else np.asarray(integer, bool)
-    if integer.shape != lower.shape:        # one flag broadcast could make bounds invalid
-        raise SolverInputError(f"action_range.integer: must have shape {lower.shape}; got "
-                               f"{integer.shape}")
+    if integer is not None and np.ndim(integer) == 0:   # one flag broadcast: bounds invalid
+        raise SolverInputError(f"action_range.integer: must have shape {lower.shape}; got a "
+                               f"scalar")
+    # 0/1 or bools: [0.5] had been read as True, and the box rounded as for an integer
+    integer = (np.zeros(lower.size, bool) if integer is None
+               else _flags("integer", integer, lower.size, owner="action_range"))
     lower = np.where(integer, np.ceil(lower - FEAS_TOL), lower)     # the solver's tolerance:
     upper = np.where(integer, np.floor(upper + FEAS_TOL), upper)    # 0.9999995 admits 1
     empty = np.flatnonzero(lower > upper)
@@ -162,6 +165,8 @@ def action_range(W, lower, upper, knapsacks=(), integer=None) -> tuple[np.ndarra
     if W.ndim != 2 or W.shape[1] != lower.size:
         raise SolverInputError(f"action_range.W: must have shape (rows, {lower.size}) (one "
                                f"column per action); got {W.shape}")
+    if not np.isfinite(W).all():                       # NaN gave (nan, nan) bounds
+        raise SolverInputError("action_range.W: must be finite; got a non-finite weight")
     return (-_action_max(-W, lower, upper, knapsacks, integer),
             _action_max(W, lower, upper, knapsacks, integer))
 
@@ -192,6 +197,10 @@ def interval_bounds(net, first_lower, first_upper) -> NetworkBounds:
         raise SolverInputError(f"interval_bounds.first_lower/first_upper: must have shape "
                                f"({width},) (the first layer's width); got {lower[0].shape} and "
                                f"{upper[0].shape}")
+    if np.isnan(lower[0]).any() or np.isnan(upper[0]).any():
+        raise SolverInputError("interval_bounds.first_lower/first_upper: must be numbers "
+                               "(infinite ends allowed); got NaN")
+    _check_order("interval_bounds", "first_lower", "first_upper", lower[0], upper[0])
     for W, b in zip(net.weights[1:], net.biases[1:]):
         lo, hi = _dot_interval(W, np.maximum(lower[-1], 0.0), np.maximum(upper[-1], 0.0), b)
         lower.append(lo)
@@ -226,6 +235,7 @@ def network_bounds(net, n_action: int, state, *, action_lower, action_upper, kna
         raise SolverInputError(f"network_bounds.state: must be finite (a box's ends may be "
                                f"infinite, not NaN); got {s_lo}"
                                + ("" if state_upper is None else f" to {s_hi}"))
+    _check_order("network_bounds", "state", "state_upper", s_lo, s_hi)   # else bounds invalid
     if action_part is None:
         action_part = action_range(W1[:, :n_action], action_lower, action_upper, knapsacks,
                                    integer)

@@ -192,9 +192,10 @@ def test_bounds_errors():
         with pytest.raises(SolverInputError, match=r"n_action: must be an integer in \[0, 4\]"):
             network_bounds(net, n_action, [0.0] * 3, action_lower=[0], action_upper=[1])
     # one integrality flag broadcast over continuous actions made the bounds invalid
-    with pytest.raises(SolverInputError, match=r"action_range.integer: must have shape \(2,\); "
-                                               r"got \(1,\)"):
-        action_range(np.ones((1, 2)), [0, 0], [1, 1], integer=[True])
+    for flags in ([True], True):
+        with pytest.raises(SolverInputError, match=r"action_range.integer: must (be a bool "
+                                                   r"array of|have) shape \(2,\)"):
+            action_range(np.ones((1, 2)), [0, 0], [1, 1], integer=flags)
     with pytest.raises(SolverInputError, match="network_bounds.state: must be finite"):
         network_bounds(net, 2, [0.0, np.nan], action_lower=[0, 0], action_upper=[1, 1])
     with pytest.raises(SolverInputError, match="network_bounds.state: must be finite"):
@@ -253,3 +254,28 @@ def test_knapsack_input_errors_name_the_field():
         action_range(np.eye(2), [0, 0], [1, 1], [([1.0, 1.0], 1.0)])
     with pytest.raises(SolverInputError, match=r"MILP\.x: must have shape \(2,\); got \(3,\)"):
         MILP.from_arrays([1.0, 1.0]).objective_value([1, 2, 3])
+
+
+def test_bounds_refuse_input_that_would_make_them_invalid():
+    """Each was accepted and gave bounds that do not hold (a solvers review): a state above
+    its box's upper end (layer-1 bounds 2..1 where the net gives 3), NaN weights ((nan, nan)),
+    reversed intervals, and an integrality flag of 0.5 read as True (the box then rounded)."""
+    net = ReLUNetwork(([[1.0, 2.0]], [[1.0]]), ([0.0], [0.0]))
+    with pytest.raises(SolverInputError, match=r"network_bounds.state: must be <= state_upper; "
+                                               r"got 1.0 > 0.0 at index 0"):
+        network_bounds(net, 1, [1.0], state_upper=[0.0], action_lower=[0], action_upper=[1])
+    with pytest.raises(SolverInputError, match=r"action_range.W: must be finite"):
+        action_range([[np.nan, 1.0]], [0, 0], [1, 1])
+    with pytest.raises(SolverInputError, match=r"action_range.lower: must be <= upper; got 2.0 "
+                                               r"> 1.0 at index 1"):
+        action_range(np.ones((1, 2)), [0, 2], [1, 1])
+    with pytest.raises(SolverInputError, match=r"interval_bounds.first_lower: must be <= "
+                                               r"first_upper; got 2.0 > 1.0"):
+        interval_bounds(net, [2.0], [1.0])
+    with pytest.raises(SolverInputError, match=r"interval_bounds.first_lower/first_upper: must "
+                                               r"be numbers .*got NaN"):
+        interval_bounds(net, [np.nan], [1.0])
+    for flags in ([0.5, 0], [np.nan, 0]):
+        with pytest.raises(SolverInputError, match=r"action_range.integer: must be a bool "
+                                                   r"array of shape \(2,\)"):
+            action_range(np.ones((1, 2)), [0, 0], [1.5, 1], integer=flags)
