@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Mapping
@@ -44,7 +45,8 @@ class Instance:
         starting state is drawn from it and then seen.
     name : str
     metadata : mapping
-        JSON-serialisable provenance (generator, parameters, seed).
+        JSON-serialisable provenance (generator, parameters, seed), kept as a copy in the
+        form :func:`~rmab.models.load_instance` gives back (tuples as lists).
     action_caps : array (n_actions,), optional
         Most arms that may take each action per period: non-negative integers, ``inf`` for no
         cap; ``action_caps[0]`` must be ``inf`` (limit the passive arms with ``min_active``).
@@ -107,12 +109,13 @@ class Instance:
         if not isinstance(self.metadata, Mapping):
             raise InvalidModelError(f"Instance.metadata: must be a mapping; got "
                                     f"{type(self.metadata).__name__}")
-        json_text("Instance", "metadata", dict(self.metadata))    # as save_instance writes it
+        # kept as save_instance writes and load_instance reads it: a tuple came back a list
+        metadata = json.loads(json_text("Instance", "metadata", dict(self.metadata)))
         object.__setattr__(self, "budget", budget)
         object.__setattr__(self, "discount", discount)
         object.__setattr__(self, "horizon", horizon)
         object.__setattr__(self, "initial_belief", belief)
-        object.__setattr__(self, "metadata", dict(self.metadata))
+        object.__setattr__(self, "metadata", metadata)
         self._check_counts()
 
     def _check_counts(self) -> None:
