@@ -150,8 +150,8 @@ def read_edge_list(path, n_nodes: int | None = None) -> tuple[np.ndarray, int]:
             raise BatchInputError(f"read_edge_list: must be well-formed CSV; {exc}",
                                   file=str(path), line=reader.line_num) from None
         line_no = reader.line_num
-        if not row or (len(row) == 1 and not row[0].strip()) or row[0].lstrip().startswith("#"):
-            continue                            # blank and comment lines; ',' is a bad row
+        if not "".join(row).strip() or row[0].lstrip().startswith("#"):
+            continue       # blank lines (',' too: a spreadsheet's empty row) and comments
         cells = [c.strip() for c in row]
         if header is None:
             if [c.lower() for c in cells] != ["u", "v"]:

@@ -176,6 +176,7 @@ def read_with_models(path, discount: float = 0.95, every_row: bool = False):
     columns = zip(*good) if good else ([] for _ in names)
     reader.table = {name: list(map(str.strip, col)) for name, col in zip(names, columns)}
     groups: dict[str, list[int]] = {}
+    reader.groups = groups
     failures: list[BatchInputError] = []
     for k, bid in enumerate(reader.table["batch_id"]):
         if bid:
@@ -228,10 +229,7 @@ def read_with_models(path, discount: float = 0.95, every_row: bool = False):
             if every_row:
                 failures += _later_rows(reader, bid, groups[bid], exc)
         except Warning as exc:  # a reader warning the user made an error (-W error): its batch
-            said = str(exc).removeprefix(f"{file}: batch {bid!r}: ")
-            failures.append(BatchInputError(f"{OWNER}: {said} ({type(exc).__name__} raised as "
-                                            f"an error)", file=file, line=first[bid],
-                                            batch_id=bid))
+            failures.append(_warned(file, bid, first[bid], exc))
     failures.sort(key=lambda e: e.line or 0)
     return batches, failures, reader.named_models()
 
@@ -254,6 +252,7 @@ def _later_rows(reader: "_FileReader", bid: str, members: list[int],
     quadratic (8 000 rows naming a missing model file: 62 s)."""
     found = _alike(error)
     differs = {error.column} if error._fault == "differs" else set()
+    start = int(reader.lines[members[0]])           # the batch's first line
     while error.column not in (None, "batch_id"):   # else every row's own check has passed
         drop = set(error._rows)
         rest = [k for k in members if int(reader.lines[k]) not in drop]
@@ -263,6 +262,8 @@ def _later_rows(reader: "_FileReader", bid: str, members: list[int],
         try:
             reader.batch(bid, members)
             return found
+        except Warning as exc:        # -W error: the batch's own, once its rows read
+            return found + [_warned(reader.file, bid, start, exc)]
         except BatchInputError as exc:
             fault = exc._fault
             if exc.column is not None and (exc.column not in _BATCH_COLUMNS or fault == "cell"
@@ -275,11 +276,23 @@ def _later_rows(reader: "_FileReader", bid: str, members: list[int],
 
 
 def _alike(error: BatchInputError) -> list[BatchInputError]:
-    """The error again for each other row whose cell holds the same bad value."""
+    """The error of each other row it holds for (``_rows``, with their ``_messages``)."""
     if error._fault == "differs":             # one problem of the batch: reported once
         return []
-    return [BatchInputError(error._message, file=error.file, line=line, column=error.column,
-                            batch_id=error.batch_id) for line in error._rows if line != error.line]
+    return [BatchInputError(message, file=error.file, line=line, column=error.column,
+                            batch_id=error.batch_id)
+            for line, message in zip(error._rows, error._messages) if line != error.line]
+
+
+def _warned(file: str, bid: str, line: int, exc: Warning) -> BatchInputError:
+    """A reader warning raised as an error (``-W error``) as the failure of batch ``bid``."""
+    said = str(exc).removeprefix(f"{file}: batch {bid!r}: ")
+    return BatchInputError(f"{OWNER}: {said} ({type(exc).__name__} raised as an error)",
+                           file=file, line=line, batch_id=bid)
+
+
+def _float_tuple(cell: str) -> tuple:
+    return tuple(decimal_float(x.strip()) for x in cell.split(";"))
 
 
 def _filled(row: list[str]) -> bool:
@@ -392,6 +405,25 @@ class _FileReader:
         self._models: dict[str, Instance | Exception] = {}
         self._unused: set[tuple] = set()            # (model file, setting) already warned of
         self._inline: dict[tuple, MDPArms | POMDPArms | tuple] = {}
+        self.groups: dict[str, list[int]] = {}     # batch id -> all its full-width rows
+        self._shared: dict[tuple, list] = {}        # (batch id, column) -> its parsed values
+
+    def shared_values(self, bid: str, name: str, parse) -> list:
+        """``parse`` of every non-empty cell of column ``name`` in all of batch ``bid``'s rows
+        (those it refuses left out): the most common is the batch's value, however many
+        rows ``--check`` has taken out."""
+        key = (bid, name)
+        if key not in self._shared:
+            values = []
+            for i in self.groups.get(bid, ()):
+                cell = self.table[name][i]
+                if cell:
+                    try:
+                        values.append(parse(cell))
+                    except (ValueError, OverflowError):
+                        pass
+            self._shared[key] = values
+        return self._shared[key]
 
     # -- one batch -------------------------------------------------------------------------
     def batch(self, bid: str, members: list[int]) -> Batch:
@@ -503,7 +535,7 @@ class _FileReader:
                                              f"{a}", fault="cell")
             if (caps != caps[0]).any():
                 b.differing("action_caps", list(map(tuple, caps.tolist())), ks,
-                            lambda i: caps[i].tolist())
+                            lambda i: caps[i].tolist(), _float_tuple)
             out["action_caps"] = caps[0]
         return out
 
@@ -538,9 +570,9 @@ class _FileReader:
             which = b.ints("model_arm", ks)
             out = np.flatnonzero((which < 0) | (which >= instance.n_arms))
             if len(out):
-                b.fail(ks[out[0]], "model_arm", f"{OWNER}.model_arm: must be in [0, "
-                                                f"{instance.n_arms}) for {path!r}; got "
-                                                f"{which[out[0]]}")
+                b.fail_rows("model_arm", ks, out, lambda i: f"{OWNER}.model_arm: must be in "
+                                                            f"[0, {instance.n_arms}) for "
+                                                            f"{path!r}; got {which[i]}")
             names = instance.metadata.get("actions")
             if not (isinstance(names, list) and len(names) == instance.n_actions
                     and all(isinstance(x, str) for x in names)):
@@ -650,24 +682,25 @@ class _FileReader:
             states = b.ints("state", ks)
             out = np.flatnonzero((states < 0) | (states >= n_states))
             if len(out):
-                b.fail(ks[out[0]], "state", f"{OWNER}.state: must be in [0, {n_states}); got "
-                                            f"{states[out[0]]}")
+                b.fail_rows("state", ks, out, lambda i: f"{OWNER}.state: must be in [0, "
+                                                        f"{n_states}); got {states[i]}")
             belief[ks, states] = 1.0
         ks = np.flatnonzero(has_belief)
         if len(ks):
             rows = b.float_lists("belief", ks, n_states)
             neg = np.flatnonzero((rows < 0).any(axis=1))
             if len(neg):
-                b.fail(ks[neg[0]], "belief", f"{OWNER}.belief: must be >= 0; got "
-                                             f"{rows[neg[0]].tolist()}")
+                b.fail_rows("belief", ks, neg, lambda i: f"{OWNER}.belief: must be >= 0; got "
+                                                         f"{rows[i].tolist()}")
             with np.errstate(over="ignore"):        # 1e308;1e308 sums to inf: refused below
                 sums = rows.sum(axis=1)
             tol = rounding_tol(n_states)
             off = np.flatnonzero(np.abs(sums - 1.0) > tol)
             if len(off):
-                b.fail(ks[off[0]], "belief", f"{OWNER}.belief: must sum to 1 (within {tol:.3g} "
-                                             f"for {n_states} entries rounded to 4 decimals); "
-                                             f"got {float(sums[off[0]])!r}")
+                b.fail_rows("belief", ks, off, lambda i: f"{OWNER}.belief: must sum to 1 "
+                                                         f"(within {tol:.3g} for {n_states} "
+                                                         f"entries rounded to 4 decimals); got "
+                                                         f"{float(sums[i])!r}")
             belief[ks] = rows / sums[:, None]
         return belief
 
@@ -740,11 +773,11 @@ class _BatchRows:
         return lines
 
     def fail(self, k: int, column, message: str, cause=None, *, fault: str | None = None,
-             rows=None):
+             rows=None, messages=None):
         """Raise the error of row ``k``; ``fault`` (for :func:`_later_rows`): ``"cell"`` if
         its cell's value is bad by itself, ``"differs"`` if it differs from the batch's;
         ``rows``: every row the error holds for (default: with ``fault="cell"`` the rows whose
-        cell is the same; else row ``k``)."""
+        cell is the same; else row ``k``), ``messages`` theirs (default ``message``)."""
         k = int(k)
         if rows is None:
             rows = [k]
@@ -753,16 +786,29 @@ class _BatchRows:
                 rows = [j for j, cell in enumerate(cells) if cell == cells[k]]
         exc = BatchInputError(message, file=self.reader.file, line=self.line(k),
                               column=column, batch_id=self.bid)
-        exc._fault, exc._message = fault, message
+        exc._fault = fault
         exc._rows = [self.line(j) for j in rows]
+        exc._messages = [message] * len(rows) if messages is None else list(messages)
         raise exc from cause
 
-    def differing(self, name: str, keys: list, ks, shown) -> None:
+    def fail_rows(self, column, ks, bad, message) -> None:
+        """Raise the error of the rows ``ks[bad]`` (``bad`` indexes ``ks``, in order), with
+        ``message(i)`` each: found together, not one read of the batch per row under
+        ``--check`` (4 000 states out of range had taken 19 s)."""
+        rows = [ks[i] for i in bad]
+        messages = [message(i) for i in bad]
+        self.fail(rows[0], column, messages[0], rows=rows, messages=messages)
+
+    def differing(self, name: str, keys: list, ks, shown, parse) -> None:
         """Refuse rows whose ``keys`` (hashable, one per row at ``ks``) differ: named against
-        the most common value (the first row's made one odd first row the error of every
-        other), at the first differing row; ``shown(i)`` is the value of ``keys[i]``."""
-        counts = Counter(keys)
-        ref = max(range(len(keys)), key=lambda i: counts[keys[i]])   # ties: the earliest
+        the value most common in all the batch's rows (``parse`` reads a cell; the first
+        row's made one odd first row the error of every other), at the first differing row;
+        ``shown(i)`` is the value of ``keys[i]``."""
+        present = set(keys)
+        pool = [key for key in self.reader.shared_values(self.bid, name, parse)
+                if key in present] or keys
+        counts = Counter(pool)
+        ref = keys.index(max(pool, key=counts.__getitem__))        # ties: the earliest
         odd = [i for i, key in enumerate(keys) if key != keys[ref]]
         if odd:
             rows = [ks[i] for i in odd]
@@ -851,7 +897,8 @@ class _BatchRows:
                 self.fail(ks[below[0]], name, f"{OWNER}.{name}: must be >= {low}; got "
                                               f"{values[below[0]]}", fault="cell")
         if (values != values[0]).any():
-            self.differing(name, values.tolist(), ks, lambda i: values[i])
+            self.differing(name, values.tolist(), ks, lambda i: values[i],
+                           _int if values.dtype.kind == "i" else decimal_float)
         return float(values[0])
 
 

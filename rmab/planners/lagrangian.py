@@ -124,10 +124,12 @@ class LagrangianPlanner(BasePlanner):
         costs = inst.arms.costs
         gains = self.result.q_values(belief, max(t - self._solved_at, 0))   # finite horizon
         if self.charge_now:
-            # λ* is known to a relative price_tol; over that interval a gain moves by up to
-            # price_tol λ* c(a) w (w = Σ β^t, the weight of the budget in the dual). Gains
-            # inside that band are ties at the true price: break them towards acting, or the
-            # budget idles whenever the bisection stops just above an arm's switching price
+            # λ* is known to a relative price_tol (bisection; the discounted cutting plane
+            # may stop sooner, where PBVI's noise hides the rest); over that interval a gain
+            # moves by up to price_tol λ* c(a) w (w = Σ β^t, the weight of the budget in the
+            # dual). Gains inside that band are ties at the true price: break them towards
+            # acting, or the budget idles whenever the search stops just above an arm's
+            # switching price
             band = self.price_tol * self.result.price * self.result.budget_weight
         else:
             priced = gains

@@ -435,7 +435,9 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
         Beliefs to start from (default the instance's initial belief).
     price_tol : float
         Stop when the price bracket is narrower than ``price_tol * max(λ, λ_max / 1000)``
-        (cutting plane: when the model's minimiser moves by less), ``λ_max`` the price beyond
+        (cutting plane: when the model's minimiser moves by less, or on a discounted horizon
+        first when another solve would gain the model less than 1 % of ``N value_tol``: the
+        price is then known only as far as PBVI's values tell it), ``λ_max`` the price beyond
         which no arm acts (``2 (r_max - r_min) w`` over the smallest positive cost): relative
         to the price, so the same in any units of rewards and costs.
     max_iter : int

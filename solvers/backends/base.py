@@ -28,8 +28,6 @@ from solvers.result import MIPResult, TerminationStatus, relative_gap
 
 __all__ = ["Backend", "PersistentModel", "RawSolve"]
 
-START_TOL = 1e-9     # a warm start replaces the solver's point only if this feasible
-
 
 
 @dataclass(frozen=True, eq=False)
@@ -294,13 +292,12 @@ class PersistentModel(abc.ABC):
                 raw = RawSolve(self._disambiguate(left, threads, bool(presolve)), None)
         return self._finish(raw, start, time.perf_counter() - t0)
 
-    def _feasible(self, x, tol: float = FEAS_TOL) -> bool:
-        """Whether ``x`` (n,), its integer entries rounded, meets every row and bound within
-        ``tol``."""
+    def _feasible(self, x) -> bool:
+        """Whether ``x`` (n,), its integer entries rounded, meets every row and bound."""
         x = x.copy()
         x[self._integrality] = np.round(x[self._integrality])
         return violation(self._A, self._row_lower, self._row_upper, self._col_lower,
-                         self._col_upper, self._integrality, x) <= tol
+                         self._col_upper, self._integrality, x) <= FEAS_TOL
 
     def _disambiguate(self, time_limit, threads, presolve) -> TerminationStatus:
         """Zero-objective solve within what is left of ``time_limit``: a point found means
@@ -335,12 +332,15 @@ class PersistentModel(abc.ABC):
                                                     TerminationStatus.INFEASIBLE):
             start = start.copy()                    # judged as it would be returned: rounded
             start[self._integrality] = np.round(start[self._integrality])
-            # in place of the solver's point only if feasible to START_TOL: a start 1e-6 over a
-            # row (FEAS_TOL) with a cost of 1e6 displaced the optimum, "optimal" above the bound
-            if self._feasible(start, FEAS_TOL if x is None else START_TOL):
+            if self._feasible(start):
                 start_obj = float(self._c @ start + self._offset)
-                if x is None or sign * (start_obj - objective) > 1e-9 * max(1.0,
-                                                                          abs(objective)):
+                better = x is None or sign * (start_obj - objective) > 1e-9 * max(
+                    1.0, abs(objective))
+                # never past the proven bound: a start 1e-6 over a row (within FEAS_TOL) with
+                # a cost of 1e6 was worth more than the optimum, "optimal" above the bound
+                beyond = np.isfinite(raw.bound) and sign * (start_obj - raw.bound) > 1e-9 * max(
+                    1.0, abs(raw.bound))
+                if better and not beyond:
                     x, objective = start, start_obj
         bound = float(raw.bound)
         if raw.status is TerminationStatus.OPTIMAL and not np.isfinite(bound):

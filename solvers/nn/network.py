@@ -167,7 +167,9 @@ class ReLUNetwork:
         if hasattr(path, "write"):
             np.savez(path, **arrays)
             return path
-        path = Path(os.path.realpath(path)) if Path(path).is_symlink() else Path(path)
+        given = path = Path(path)
+        if path.is_symlink():
+            path = Path(os.path.realpath(path))
         if path.is_dir():
             raise SolverInputError(f"ReLUNetwork.save.path: must be a file path; got the "
                                    f"directory {str(path)!r}")
@@ -189,7 +191,7 @@ class ReLUNetwork:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        return path
+        return given
 
     @classmethod
     def load(cls, path) -> "ReLUNetwork":

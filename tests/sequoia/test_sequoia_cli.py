@@ -501,3 +501,9 @@ def test_load_qnetwork_checks_the_sizes_against_the_weights_before_building(tmp_
                                                 r"gain table None must be those of the stored "
                                                 r"weights; got layers \[\(4, 5\), \(1, 4\)"):
         load_qnetwork(path)
+    payload["sizes"] = [5, 4, 1]
+    payload["model"]["layers.0.weight"] = 3          # no shape: a bare AttributeError
+    torch.save(payload, path)
+    with pytest.raises(InvalidModelError, match=r"must hold a Q-network's sizes and weights; "
+                                                r".*AttributeError"):
+        load_qnetwork(path)

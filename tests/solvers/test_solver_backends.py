@@ -149,12 +149,15 @@ def test_infeasible_warm_start_is_only_a_hint(backend):
 
 
 @pytest.mark.parametrize("backend", BACKEND_NAMES)
-def test_a_start_just_over_a_row_does_not_displace_the_optimum(backend):
-    """A start 1e-6 over its row (within FEAS_TOL) with a cost of 1e6 replaced the optimum:
-    "optimal" 1000001.0 above the bound 1000000.0 at an infeasible point (a solvers review)."""
-    milp = MILP.from_arrays([1e6, 0.0], [[1.0, 1.0]], None, [1.0], 0, 10, [False, True])
-    res = get_backend(backend).build(milp).solve(warm_start=[1 + 1e-6, 0.0])
-    assert res.status is T.OPTIMAL and res.objective == pytest.approx(1e6, rel=1e-12)
+@pytest.mark.parametrize("cost, offset, over", [(1e6, 0.0, 1e-6), (1e9, -1e9, 9e-10)])
+def test_a_start_just_over_a_row_does_not_displace_the_optimum(backend, cost, offset, over):
+    """A start just over its row (within FEAS_TOL) with a large cost replaced the optimum:
+    "optimal" 1000001.0 above the bound 1000000.0 at an infeasible point, and (a tolerance of
+    1e-9 on the start alone did not help) 0.9 above the bound 0 (two solvers reviews)."""
+    milp = MILP.from_arrays([cost, 0.0], [[1.0, 1.0]], None, [1.0], 0, 10, [False, True],
+                            offset=offset)
+    res = get_backend(backend).build(milp).solve(warm_start=[1 + over, 0.0])
+    assert res.status is T.OPTIMAL and res.objective == pytest.approx(cost + offset, abs=1e-6)
     assert res.objective <= res.bound + 1e-6 and milp.violation(res.x) <= 1e-9
 
 

@@ -201,7 +201,7 @@ def test_save_follows_a_link_keeps_permissions_and_writes_into_an_open_file(tmp_
     os.chmod(target, 0o640)
     link = tmp_path / "link.npz"
     link.symlink_to(target)
-    net.save(link)
+    assert net.save(link) == link
     assert link.is_symlink() and stat.S_IMODE(target.stat().st_mode) == 0o640
     assert np.array_equal(ReLUNetwork.load(target).weights[0], net.weights[0])
     with open(tmp_path / "open.npz", "wb") as fh:

@@ -1127,7 +1127,7 @@ def load_qnetwork(path) -> QNetwork:
         qnet = QNetwork(sizes[0], sizes[1:-1], generator=torch.Generator().manual_seed(0),
                         **table)
         qnet.load_state_dict(payload["model"])
-    except (KeyError, IndexError, TypeError, ValueError, RuntimeError) as exc:
+    except (KeyError, IndexError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
         raise InvalidModelError(f"load_qnetwork.path: must hold a Q-network's sizes and "
                                 f"weights; got {str(path)!r} ({type(exc).__name__}: {exc})"
                                 ) from exc
