@@ -54,8 +54,8 @@ __version__ = "0.1.0"
 
 def _check_solvers_layer() -> None:
     """Warn when the module ``solvers`` that Python finds first is not rmab's MILP layer (a
-    user's ``solvers.py`` or ``solvers/`` folder beside a script shadows it): every MIP
-    planner would fail later with "'solvers' is not a package"."""
+    user's ``solvers.py`` or ``solvers/`` folder beside a script shadows it): even
+    ``health_intervention`` then fails with "'solvers' is not a package"."""
     import importlib.util
     import os
     import warnings
@@ -77,8 +77,9 @@ def _check_solvers_layer() -> None:
         found = shown = next(iter(spec.submodule_search_locations or []), None)
     if found is not None and real(found) != real(ours):
         warnings.warn(f"rmab: the module 'solvers' Python finds first is {shown}, not rmab's "
-                      f"MILP layer ({ours}): the MIP planners and SEQUOIA will fail; rename "
-                      f"that file or folder", RmabWarning, stacklevel=3)
+                      f"MILP layer ({ours}), which rmab uses throughout (model files, the MIP "
+                      f"planners, SEQUOIA): most calls will fail; rename that file or folder",
+                      RmabWarning, stacklevel=3)
 
 
 _check_solvers_layer()

@@ -52,6 +52,7 @@ def test_a_shadowing_solvers_module_is_named_at_import(tmp_path):
                               capture_output=True, text=True, check=True)
     assert "RmabWarning: rmab: the module 'solvers' Python finds first is" in shadowed.stderr
     assert str(tmp_path / "solvers.py") in shadowed.stderr
+    assert "most calls will fail; rename that file or folder" in shadowed.stderr
     (tmp_path / "solvers.py").unlink()
     clean = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
                            capture_output=True, text=True, check=True)

@@ -80,7 +80,8 @@ def run(args) -> int:
             raise InvalidParameterError("bound.plot: draws L(λ) with the count limits relaxed; "
                                         "got --plot with --price-limits (drop one)")
         plot_format("bound.plot", args.plot)
-        check_writable(args.plot, [args.instance])       # before the work, not after it
+        # before the work, not after it
+        check_writable(args.plot, [args.instance], owner="bound.plot")
     res = lagrangian_bound(instance, method=args.method, value_tol=args.value_tol,
                            price_tol=args.price_tol, certificate=not args.no_certificate,
                            sawtooth_sweeps=args.sawtooth_sweeps,

@@ -240,7 +240,7 @@ def _check_outputs(args) -> None:
                if getattr(args, f)}
     seen = {}
     for flag, path in outputs.items():
-        check_writable(path, inputs)
+        check_writable(path, inputs, owner=f"compare.{flag}")
         other = seen.setdefault(os.path.realpath(path), flag)
         if other != flag:
             raise InvalidParameterError(f"compare.{flag}: must not be the file of --"

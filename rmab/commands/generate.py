@@ -52,7 +52,8 @@ def add_arguments(parser) -> None:
                            "[0, 0.2], only for 'health' (default 0.05)")
     inst.add_argument("--budget-fraction", type=number_arg, default=None,
                       help="budget as a fraction of the number of arms, rounded half up, at "
-                           "least 1 when positive (default 0.1)")
+                           "least 1 when positive (default 0.1; 0.2 for 'random', as "
+                           "random_instance)")
     inst.add_argument("--discount", type=number_arg, default=None, help="discount (default 0.95)")
     inst.add_argument("--horizon", type=integer_arg, default=None, help="finite horizon (optional)")
     inst.add_argument("--action-caps", metavar="CAPS", default=None,
@@ -109,8 +110,9 @@ def build(args) -> Instance | Domain:
     if discount == 1 and args.horizon is None:      # Instance.horizon named no flag
         raise InvalidParameterError("generate.horizon: --discount 1 (the plain total) needs a "
                                     "finite horizon: pass --horizon H")
+    default = 0.2 if args.kind == "random" else 0.1       # the Python generators' defaults
     fraction = check_number("generate", "budget_fraction",
-                            0.1 if args.budget_fraction is None else args.budget_fraction,
+                            default if args.budget_fraction is None else args.budget_fraction,
                             low=0.0)
     actions = 2 if args.actions is None else args.actions
     obs = 2 if args.obs is None else args.obs
@@ -188,7 +190,8 @@ def _details(domain: Domain) -> str:
 
 def run(args) -> int:
     if args.graph is not None:
-        check_writable(args.out, [args.graph])          # before the work, not after it
+        # before the work, not after it
+        check_writable(args.out, [args.graph], owner="generate.out")
     made = build(args)
     if args.kind in DOMAINS:
         from rmab.domains import save_domain

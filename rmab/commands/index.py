@@ -88,7 +88,8 @@ def run(args) -> int:
         args.out = None
     if args.out is not None:
         check_suffix("index.out", args.out, ".csv")
-        check_writable(args.out, [args.instance])        # before the work, not after it
+        # before the work, not after it
+        check_writable(args.out, [args.instance], owner="index.out")
     header, rows, res = _rows(instance, args)
     if args.out is None:
         writer = csv.writer(sys.stdout, lineterminator="\n")

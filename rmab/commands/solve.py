@@ -85,6 +85,10 @@ def run(args) -> int:
                  high_open=True)              # named by its flag, not by read_batches
     if args.check:
         return _check(args)
+    if args.out is not None:                  # named by its flag, not by solve_batches
+        from rmab.models.storage import check_writable
+
+        check_writable(args.out, [args.csv], owner="solve.out")
     if args.out is None and hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(encoding="utf-8")     # the CSV's encoding, whatever the locale
     result = solve_batches(args.csv, args.planner, planner_params=_params(args),
@@ -108,7 +112,7 @@ def _check(args) -> int:
 
     make_planner(args.planner, **_params(args))     # the run it checks for would fail too
     if args.out is not None:
-        check_writable(args.out, [args.csv])
+        check_writable(args.out, [args.csv], owner="solve.out")
     batches, errors = read_batches_keep_going(args.csv, discount=args.discount,
                                               every_row=True)
     failed = len({e.batch_id for e in errors if e.batch_id is not None})

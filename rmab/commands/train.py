@@ -128,7 +128,7 @@ def _check_outputs(out: Path, inputs) -> None:
     if out.exists() and not out.is_dir():
         raise OutputError(f"train.out: must be a folder; got the file {str(out)!r}")
     for name in OUTPUTS:
-        check_writable(out / name, inputs)
+        check_writable(out / name, inputs, owner="train.out")
 
 
 def _check_limits_apply(limits: dict, argmax: str, domain) -> None:

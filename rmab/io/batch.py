@@ -146,7 +146,8 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
         check_text_file("solve_batches", out)
     elif out is not None:
         check_out_path("solve_batches", out)
-        check_writable(out, [source] if isinstance(source, (str, os.PathLike)) else [])
+        check_writable(out, [source] if isinstance(source, (str, os.PathLike)) else [],
+                       owner="solve_batches.out")
     failures: list[BatchFailure] = []
     models: list[str] = []                  # every model file the CSV names
     if isinstance(source, (str, os.PathLike)):
@@ -175,7 +176,8 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
                                         f"output rows are keyed by batch and arm); got "
                                         f"{twice!r} twice")
     if out is not None and not hasattr(out, "write"):        # nor over a model file named
-        check_writable(out, sorted({f for b in batches for f in b.model_files}.union(models)))
+        check_writable(out, sorted({f for b in batches for f in b.model_files}.union(models)),
+                       owner="solve_batches.out")
     from tqdm import tqdm
 
     outcomes = []

@@ -137,8 +137,11 @@ class Instance:
                     f"{self.budget:g}; they cost {cost:.12g}")
 
     def __repr__(self) -> str:    # the arrays would print thousands of lines
-        limits = "" if not self.count_limited else (
-            f", caps={self.caps.tolist()}, min_active={self.min_active}")
+        # the limits as set: the folded caps (max_active in each) read as a weaker rule
+        limits = "".join(f", {name}={value}" for name, value in (
+            ("action_caps", None if self.action_caps is None else self.action_caps.tolist()),
+            ("min_active", self.min_active or None), ("max_active", self.max_active))
+            if value is not None)
         return (f"Instance(name={self.name!r}, arms={self.arms!r}, budget={self.budget:g}"
                 f"{limits}, discount={self.discount:g}, horizon={self.horizon})")
 

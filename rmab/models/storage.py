@@ -144,15 +144,16 @@ def _sync(path: Path) -> None:
         os.close(fd)
 
 
-def check_writable(path, inputs=()) -> None:
+def check_writable(path, inputs=(), owner: str | None = None) -> None:
     """Raise :class:`~rmab.errors.OutputError` now if :class:`atomic_write` could not write
-    ``path``, or if ``path`` is one of the run's ``inputs`` (it would replace it): for commands
-    that check their outputs before a long run. Leaves nothing behind (the folders it had to
-    create are removed again; the real write creates them)."""
+    ``path``, or if ``path`` is one of the run's ``inputs`` (it would replace it; ``owner``,
+    the flag or parameter that gave ``path``, heads that error): for commands that check their
+    outputs before a long run. Leaves nothing behind (the folders it had to create are removed
+    again; the real write creates them)."""
     for source in inputs:
         if os.path.isfile(source) and os.path.isfile(path) and os.path.samefile(source, path):
-            raise OutputError(f"{path}: must not be an input of this run; it is "
-                              f"{str(source)!r}")
+            raise OutputError(f"{owner + ': ' if owner else ''}{path}: must not be an input "
+                              f"of this run; it is {str(source)!r}")
     writer = atomic_write(path)
     writer.__enter__()
     writer.__exit__(RuntimeError, None, None)        # removes the file and created folders

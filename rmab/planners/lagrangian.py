@@ -55,6 +55,14 @@ class LagrangianPlanner(BasePlanner):
         price_limits=True)``: continuation values that know a binding cap or "exactly k"
         rule; a slower fit). Default False: the limits are met by the knapsack only.
     knapsack : {"auto", "dp", "greedy", "mip"}
+        How each period's knapsack is solved (:func:`~rmab.relax.knapsack.solve_knapsack`'s
+        ``method``): ``"auto"`` (default) the exact DP where its table fits ``dp_limit``, else
+        the HiGHS MIP where it is small enough, else greedy; ``"dp"`` the DP or an error;
+        ``"greedy"`` along each arm's cost-gain hull (fast, not always optimal); ``"mip"``
+        HiGHS.
+    dp_limit : int
+        Largest DP table (cells) that ``"auto"`` and ``"dp"`` use (default
+        ``rmab.relax.knapsack.DP_LIMIT``).
     """
 
     name = "lagrangian"

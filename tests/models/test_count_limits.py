@@ -64,7 +64,11 @@ def test_violation_names_the_limit(health):
         "must make at most max_active=2 arms active; got 3")
     assert inst.violation(np.array([1, 2, 0, 0, 0, 0])) is None
     assert not health.count_limited and not health.replace(max_active=6).count_limited
-    assert "min_active=1" in repr(inst) and "caps=" not in repr(health)
+    # the limits as set: the caps with max_active folded in read as a weaker rule, and
+    # max_active was not shown (a new user's walkthrough)
+    assert ", action_caps=[inf, 2.0, 1.0], min_active=1, max_active=2," in repr(inst)
+    assert "budget=6, max_active=2, discount" in repr(wide)
+    assert "caps=" not in repr(health) and "active" not in repr(health)
 
 
 def test_environment_refuses_an_action_past_a_limit(health):

@@ -19,7 +19,7 @@ def test_writes_a_seeded_instance(kind, extra, n_obs, tmp_path, capsys):
                      *extra]) == 0
     assert a.read_bytes() == b.read_bytes()            # the same seed, the same file
     inst = load_instance(a)
-    assert inst.n_arms == 10 and inst.budget == 1.0
+    assert inst.n_arms == 10 and inst.budget == (2.0 if kind == "random" else 1.0)
     assert inst.metadata["seed"] == 3 and inst.metadata["params"]["n_arms"] == 10
     if kind == "random":
         assert inst.fully_observed == (n_obs is None)
@@ -258,3 +258,15 @@ def test_a_domain_output_not_ending_in_npz_is_refused(tmp_path, capsys):
     assert main(["generate", "capacity", "-o", str(readme)]) == 1
     assert "generate.out: must be a path ending in .npz" in capsys.readouterr().err
     assert readme.read_text() == "keep me"
+
+
+def test_random_from_the_command_line_is_random_instance(tmp_path):
+    """The command's budget fraction defaulted to 0.1 where random_instance's is 0.2: the same
+    seed gave budget 1 and 2, with the same metadata (a new user's walkthrough)."""
+    from rmab.models import random_instance
+
+    path = tmp_path / "r.npz"
+    assert main(["generate", "random", "--arms", "10", "--seed", "0", "-o", str(path)]) == 0
+    got, made = load_instance(path), random_instance(10, seed=0)
+    assert got.budget == made.budget == 2.0 and got.metadata == made.metadata
+    np.testing.assert_array_equal(got.arms.transitions, made.arms.transitions)

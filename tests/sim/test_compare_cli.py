@@ -108,7 +108,9 @@ def test_outputs_may_not_replace_an_input(flag, name, tmp_path, capsys):
     code = main(["compare", str(path), "--planners", "random", "--episodes", "1",
                  "--horizon", "2", "--no-progress", flag, str(path)])
     assert code == 1
-    assert f"{name}: must not be an input of this run" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"compare.{flag[2:].replace('-', '_')}: " in err         # the flag, then the file
+    assert f"{name}: must not be an input of this run" in err
     assert path.read_bytes() == before
 
 
