@@ -167,3 +167,13 @@ def test_compare_domain_file_with_network_adds_both_and_plots(tmp_path, capsys):
                  "random,iterative-dqn", "--episodes", "1", "--horizon", "2"]) == 1
     assert ("compare.planners: 'iterative-dqn' plays a trained network: give --network "
             "sequoia.npz (written by 'rmab train')") in capsys.readouterr().err
+
+
+def test_the_iterative_dqn_planner_imports_beside_sequoia():
+    """``from rmab.planners.sequoia import IterativeDQNPlanner`` failed where SequoiaPlanner
+    imported (a new user's walkthrough)."""
+    import rmab.planners.sequoia as sequoia
+    from rmab.planners.sequoia.iterative import IterativeDQNPlanner
+
+    assert sequoia.IterativeDQNPlanner is IterativeDQNPlanner
+    assert "IterativeDQNPlanner" in sequoia.__all__
