@@ -45,3 +45,13 @@ def test_arrays_print_by_shape_small_ones_in_full():
     nested = PlanStats(seconds=0.5, scores=None, info={"prices": np.arange(100.0)})
     assert repr(nested) == ("PlanStats(seconds=0.5, scores=None, "
                             "info={'prices': array(shape=(100,), dtype=float64)})")
+
+
+def test_domains_print_their_arrays_by_shape():
+    """A 20-arm domain printed some 60 lines of numbers (a new user's walkthrough)."""
+    from rmab.domains import make_domain
+
+    for kind in ("capacity", "interventions", "scheduling", "path"):
+        text = repr(make_domain(kind, 20, 5, seed=0))
+        assert "\n" not in text and len(text) < 400, kind
+        assert "budget=5" in text and "up_prob=array(shape=(20, " in text, kind

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rmab._repr import CompactRepr
 from rmab._validation import as_float_array, as_generator, check_number
 from rmab.belief.update import _check_uniforms, check_actions
 from rmab.errors import InvalidModelError
@@ -27,8 +28,8 @@ __all__ = ["BaseArms", "paper_rewards", "pull_probabilities", "initial_states",
            "check_states"]
 
 
-@dataclass(frozen=True, eq=False)
-class BaseArms:
+@dataclass(frozen=True, eq=False, repr=False)
+class BaseArms(CompactRepr):
     """Up/down arms: ``up_prob`` (n_arms, n_levels) in [0, 1], ``rewards`` (n_arms, n_states).
 
     Arrays are float64, C-contiguous and read-only after construction.

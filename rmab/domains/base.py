@@ -184,8 +184,9 @@ def build_block(n_vars: int, rows: list, integrality: np.ndarray, col_upper: np.
     return ConstraintBlock(milp, np.arange(action_size, dtype=np.int64), **maps)
 
 
-class Domain(ABC):
-    """Base class of the four domains (frozen dataclasses with ``arms`` and ``budget``).
+class Domain(CompactRepr, ABC):
+    """Base class of the four domains (frozen dataclasses with ``arms`` and ``budget``; their
+    repr shows arrays by shape: the default printed some 60 lines for 20 arms).
 
     Subclasses implement ``action_size``, ``arm_levels``, ``_violation``, ``_sample_action``,
     ``_build_block`` and ``to_arrays``/``from_arrays``.

@@ -112,7 +112,7 @@ def pack(costs: np.ndarray, capacities: np.ndarray) -> np.ndarray | None:
     return out
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)   # Domain's short repr
 class CapacityDomain(Domain):
     """Workers with capacities serve arms with costs; action = pulls (n_arms,).
 

@@ -44,7 +44,7 @@ def sigmoid_link(x, alpha, slope, x0):
     return 0.98 * alpha * (expit(slope * x - x0) - expit(-x0)) + 0.01
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)   # Domain's short repr
 class InterventionsDomain(Domain):
     """Choose exactly ``budget`` of ``n_interventions``; build with :meth:`from_arrays` or
     :func:`make_interventions`. ``omega`` (n_arms, n_interventions) in {0, 3}; link

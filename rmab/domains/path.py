@@ -57,7 +57,7 @@ from rmab.errors import InvalidModelError, InvalidParameterError
 __all__ = ["PathDomain", "RouteSearch", "make_path", "path_from_csv"]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)   # Domain's short repr
 class PathDomain(Domain):
     """Closed routes from ``source`` of at most ``route_length`` moves; action = pulls."""
 

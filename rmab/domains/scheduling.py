@@ -53,7 +53,7 @@ def _check_avail(owner: str, field: str, value, n_rows: int | None, n_slots: int
     return out
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)   # Domain's short repr
 class SchedulingDomain(Domain):
     """Workers and arms with slot availabilities; action = pulls (n_arms,)."""
 
