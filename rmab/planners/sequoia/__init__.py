@@ -14,5 +14,5 @@ from rmab.planners.sequoia.gains import GainTableNetwork
 from rmab.planners.sequoia.iterative import IterativeDQNPlanner
 from rmab.planners.sequoia.planner import SequoiaPlanner
 
-__all__ = ["SequoiaPlanner", "IterativeDQNPlanner", "GainTableNetwork", "MIPArgmax", "BruteForceArgmax",
-           "ArgmaxResult", "input_size", "context_features", "encode_inputs"]
+__all__ = ["SequoiaPlanner", "IterativeDQNPlanner", "GainTableNetwork", "MIPArgmax",
+           "BruteForceArgmax", "ArgmaxResult", "input_size", "context_features", "encode_inputs"]
