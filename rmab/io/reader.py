@@ -291,6 +291,11 @@ def _warned(file: str, bid: str, line: int, exc: Warning) -> BatchInputError:
                            file=file, line=line, batch_id=bid)
 
 
+def _shown(key) -> str:
+    """A value of :meth:`_BatchRows.differing` as the error shows it: ``[inf, 1.0, inf]``."""
+    return str(list(key) if isinstance(key, tuple) else key)
+
+
 def _float_tuple(cell: str) -> tuple:
     return tuple(decimal_float(x.strip()) for x in cell.split(";"))
 
@@ -408,10 +413,10 @@ class _FileReader:
         self.groups: dict[str, list[int]] = {}     # batch id -> all its full-width rows
         self._shared: dict[tuple, list] = {}        # (batch id, column) -> its parsed values
 
-    def shared_values(self, bid: str, name: str, parse) -> list:
-        """``parse`` of every non-empty cell of column ``name`` in all of batch ``bid``'s rows
-        (those it refuses left out): the most common is the batch's value, however many
-        rows ``--check`` has taken out."""
+    def shared_values(self, bid: str, name: str, parse) -> list[tuple]:
+        """``(parse(cell), line)`` of every non-empty cell of column ``name`` in all of batch
+        ``bid``'s rows (those it refuses left out): the most common value is the batch's,
+        however many rows ``--check`` has taken out."""
         key = (bid, name)
         if key not in self._shared:
             values = []
@@ -419,7 +424,7 @@ class _FileReader:
                 cell = self.table[name][i]
                 if cell:
                     try:
-                        values.append(parse(cell))
+                        values.append((parse(cell), int(self.lines[i])))
                     except (ValueError, OverflowError):
                         pass
             self._shared[key] = values
@@ -533,9 +538,7 @@ class _FileReader:
                 b.fail(ks[i], "action_caps", f"{OWNER}.action_caps: must be non-negative "
                                              f"integers or inf; got {caps[i, a]:g} for action "
                                              f"{a}", fault="cell")
-            if (caps != caps[0]).any():
-                b.differing("action_caps", list(map(tuple, caps.tolist())), ks,
-                            lambda i: caps[i].tolist(), _float_tuple)
+            b.differing("action_caps", list(map(tuple, caps.tolist())), ks, _float_tuple)
             out["action_caps"] = caps[0]
         return out
 
@@ -799,23 +802,23 @@ class _BatchRows:
         messages = [message(i) for i in bad]
         self.fail(rows[0], column, messages[0], rows=rows, messages=messages)
 
-    def differing(self, name: str, keys: list, ks, shown, parse) -> None:
-        """Refuse rows whose ``keys`` (hashable, one per row at ``ks``) differ: named against
-        the value most common in all the batch's rows (``parse`` reads a cell; the first
-        row's made one odd first row the error of every other), at the first differing row;
-        ``shown(i)`` is the value of ``keys[i]``."""
-        present = set(keys)
-        pool = [key for key in self.reader.shared_values(self.bid, name, parse)
-                if key in present] or keys
-        counts = Counter(pool)
-        ref = keys.index(max(pool, key=counts.__getitem__))        # ties: the earliest
-        odd = [i for i, key in enumerate(keys) if key != keys[ref]]
+    def differing(self, name: str, keys: list, ks, parse) -> None:
+        """Refuse the rows whose ``keys`` (hashable, one per row at ``ks``) differ from the value
+        most common in all the batch's rows, even those ``--check`` has taken out (``parse``
+        reads a cell): named against the first row had made one odd first row the error of
+        every other, and against the rows left had passed odd rows that agree among
+        themselves."""
+        pool = self.reader.shared_values(self.bid, name, parse) or [
+            (key, self.line(k)) for key, k in zip(keys, ks)]
+        counts = Counter(value for value, _ in pool)
+        usual, line = max(pool, key=lambda item: counts[item[0]])     # ties: the earliest
+        odd = [i for i, key in enumerate(keys) if key != usual]
         if odd:
             rows = [ks[i] for i in odd]
             self.fail(rows[0], name, f"{OWNER}.{name}: must be the same on every row of batch "
-                                     f"{self.bid!r}; got {shown(odd[0])} here and "
-                                     f"{shown(ref)} on line {self.line(ks[ref])}"
-                                     f"{self.others(rows)}", fault="differs", rows=rows)
+                                     f"{self.bid!r}; got {_shown(keys[odd[0]])} here and "
+                                     f"{_shown(usual)} on line {line}{self.others(rows)}",
+                      fault="differs", rows=rows)
 
     def others(self, rows) -> str:
         """``'; 2 more rows differ (line 7, 9)'`` for the rows after the first of ``rows``."""
@@ -896,9 +899,8 @@ class _BatchRows:
             if len(below):
                 self.fail(ks[below[0]], name, f"{OWNER}.{name}: must be >= {low}; got "
                                               f"{values[below[0]]}", fault="cell")
-        if (values != values[0]).any():
-            self.differing(name, values.tolist(), ks, lambda i: values[i],
-                           _int if values.dtype.kind == "i" else decimal_float)
+        self.differing(name, values.tolist(), ks,
+                       _int if values.dtype.kind == "i" else decimal_float)
         return float(values[0])
 
 

@@ -595,7 +595,8 @@ def test_every_row_names_an_odd_row_against_the_batch_and_goes_on(write_csv):
     assert [(f.line, f.column) for f in every] == [(5, "action_caps")]
     assert "non-negative integers or inf; got -1 for action 1" in str(every[0])
     # the most common value is the whole batch's, not that of the rows left once the bad
-    # ones are out: with lines 2-4 out for their state, line 7 was named the odd one
+    # ones are out: with lines 2-4 out for their state, line 7 was named the odd one; it is
+    # named against the batch's first row that has it, even if that row is out
     late = ("batch_id,arm_id,budget,state,model,model_arm,action_caps\n"
             + "".join(f"a,x{j},2,7,health.npz,{j},inf;1;inf\n" for j in range(3))
             + "".join(f"a,y{j},2,0,health.npz,{j},inf;2;inf\n" for j in range(2))
@@ -603,7 +604,12 @@ def test_every_row_names_an_odd_row_against_the_batch_and_goes_on(write_csv):
     _, every = read_batches_keep_going(write_csv(late), every_row=True)
     assert [(f.line, f.column) for f in every] == [(2, "state"), (3, "state"), (4, "state"),
                                                     (5, "action_caps")]
-    assert "here and [inf, 1.0, inf] on line 7; 1 more row differs (line 6)" in str(every[3])
+    assert "here and [inf, 1.0, inf] on line 2; 1 more row differs (line 6)" in str(every[3])
+    # ... and rows that agree among themselves once those are out still differ from it
+    _, every = read_batches_keep_going(write_csv(late.rsplit("a,z", 1)[0]), every_row=True)
+    assert [(f.line, f.column) for f in every] == [(2, "state"), (3, "state"), (4, "state"),
+                                                    (5, "action_caps")]
+    assert "here and [inf, 1.0, inf] on line 2; 1 more row differs (line 6)" in str(every[3])
 
 
 @pytest.mark.parametrize("cells", ["0,,missing.npz,0,inf;1;inf", "0,,health.npz,0,inf;2.5;inf",
