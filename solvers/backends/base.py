@@ -9,8 +9,10 @@ backend shares:
 - integer columns of the returned ``x`` are rounded; ``objective`` is recomputed as ``c @ x``;
 - a backend that cannot tell infeasible from unbounded gets a zero-objective feasibility solve
   to decide;
-- a feasible ``warm_start`` is returned (status unchanged) whenever the backend found nothing
-  better, so a time-limited solve with a feasible start always has a solution.
+- a ``warm_start`` that meets every row and bound to ``EXACT_TOL`` is passed to the backend
+  and returned (status unchanged) whenever the backend found nothing better, so a
+  time-limited solve with such a start always has a solution; one feasible only to
+  ``FEAS_TOL`` is returned only if its value does not pass the backend's proven bound.
 """
 
 from __future__ import annotations
@@ -26,7 +28,13 @@ from solvers.errors import SolverInputError
 from solvers.milp import FEAS_TOL, MILP, real_array, violation
 from solvers.result import MIPResult, TerminationStatus, relative_gap
 
-__all__ = ["Backend", "PersistentModel", "RawSolve"]
+__all__ = ["Backend", "PersistentModel", "RawSolve", "EXACT_TOL"]
+
+# A start violating a row or bound by more than this is not given to the backend: HiGHS took
+# a start 5e-7 over a row (within its own tolerance) with a cost of 1e7 as its incumbent and
+# pruned with it, reporting a point worth 5 above its bound 0 (and an untimed solve did not
+# end); the start is still weighed as a fallback against the bound (a review)
+EXACT_TOL = 1e-9
 
 
 
@@ -258,7 +266,7 @@ class PersistentModel(abc.ABC):
               threads: int = 1, warm_start=None, presolve: bool = True) -> MIPResult:
         """Solve the current model. ``time_limit`` in seconds (None = none), ``mip_gap`` the
         relative gap at which to stop, ``threads`` the solver threads, ``warm_start`` an (n,)
-        start; a feasible start is returned if the solver finds nothing better. ``presolve``
+        start, returned if the solver finds nothing better (see the module's rules). ``presolve``
         False turns HiGHS's presolve off (``highs``, ``scipy``, Pyomo's ``highs``; other Pyomo
         solvers keep their own setting): HiGHS 1.15-1.16 presolve returned "optimal" below
         the optimum on big-M encoded networks (docs/solvers.md)."""
@@ -282,8 +290,9 @@ class PersistentModel(abc.ABC):
             raw = (RawSolve(TerminationStatus.OPTIMAL, np.zeros(0), self._offset) if feasible
                    else RawSolve(TerminationStatus.INFEASIBLE, None))
             return self._finish(raw, None, time.perf_counter() - t0)
+        exact = start is not None and self._violation(start) <= EXACT_TOL
         raw = self._solve(None if time_limit is None else float(time_limit), float(mip_gap),
-                          int(threads), start, bool(presolve))
+                          int(threads), start if exact else None, bool(presolve))
         if raw.status is TerminationStatus.INFEASIBLE_OR_UNBOUNDED:
             if start is not None and self._feasible(start):
                 raw = RawSolve(TerminationStatus.UNBOUNDED, None)   # feasible: not infeasible
@@ -292,12 +301,16 @@ class PersistentModel(abc.ABC):
                 raw = RawSolve(self._disambiguate(left, threads, bool(presolve)), None)
         return self._finish(raw, start, time.perf_counter() - t0)
 
-    def _feasible(self, x) -> bool:
-        """Whether ``x`` (n,), its integer entries rounded, meets every row and bound."""
+    def _violation(self, x) -> float:
+        """Largest row or bound violation of ``x`` (n,) with its integer entries rounded."""
         x = x.copy()
         x[self._integrality] = np.round(x[self._integrality])
         return violation(self._A, self._row_lower, self._row_upper, self._col_lower,
-                         self._col_upper, self._integrality, x) <= FEAS_TOL
+                         self._col_upper, self._integrality, x)
+
+    def _feasible(self, x) -> bool:
+        """Whether ``x`` (n,), its integer entries rounded, meets every row and bound."""
+        return self._violation(x) <= FEAS_TOL
 
     def _disambiguate(self, time_limit, threads, presolve) -> TerminationStatus:
         """Zero-objective solve within what is left of ``time_limit``: a point found means
@@ -332,18 +345,23 @@ class PersistentModel(abc.ABC):
                                                     TerminationStatus.INFEASIBLE):
             start = start.copy()                    # judged as it would be returned: rounded
             start[self._integrality] = np.round(start[self._integrality])
-            if self._feasible(start):
+            off = self._violation(start)
+            if off <= FEAS_TOL:
                 start_obj = float(self._c @ start + self._offset)
                 better = x is None or sign * (start_obj - objective) > 1e-9 * max(
                     1.0, abs(objective))
                 # never past the proven bound: a start 1e-6 over a row (within FEAS_TOL) with
-                # a cost of 1e6 was worth more than the optimum, "optimal" above the bound
-                beyond = np.isfinite(raw.bound) and sign * (start_obj - raw.bound) > 1e-9 * max(
-                    1.0, abs(raw.bound))
+                # a cost of 1e6 was worth more than the optimum, "optimal" above the bound. An
+                # exact start may pass it by the backend's relative tolerance, 1e-6 (its value
+                # is then the bound: the optimum is at least that)
+                slack = (1e-6 if off <= EXACT_TOL else 1e-9) * max(1.0, abs(raw.bound))
+                beyond = np.isfinite(raw.bound) and sign * (start_obj - raw.bound) > slack
                 if better and not beyond:
                     x, objective = start, start_obj
         bound = float(raw.bound)
         if raw.status is TerminationStatus.OPTIMAL and not np.isfinite(bound):
+            bound = objective
+        elif x is start and sign * (objective - bound) > 0:
             bound = objective
         return MIPResult(status=raw.status, x=x, objective=objective, bound=bound,
                          gap=relative_gap(objective, bound), seconds=seconds,

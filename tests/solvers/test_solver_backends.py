@@ -162,6 +162,38 @@ def test_a_start_just_over_a_row_does_not_displace_the_optimum(backend, cost, of
 
 
 @pytest.mark.parametrize("backend", BACKEND_NAMES)
+def test_a_start_just_over_a_row_is_not_the_backends_incumbent(backend):
+    """HiGHS took a start 5e-7 over a row with a cost of 1e7 as its incumbent: a time-limited
+    solve returned it worth 5.0 above its own bound 0 (and an untimed one did not end; a
+    review). Such a start is only a fallback now, weighed against the bound."""
+    rng = np.random.default_rng(5)
+    a = rng.integers(0, 100, size=(6, 60)).astype(float)
+    xs = rng.integers(0, 2, 60).astype(float)
+    A = np.zeros((7, 61))
+    A[:6, :60], A[6, 60] = a, 1.0                  # a x = a xs (subset sums); y <= 0
+    milp = MILP.from_arrays(np.r_[np.zeros(60), 1e7], A, np.r_[a @ xs, -np.inf],
+                            np.r_[a @ xs, 0.0], 0, np.r_[np.ones(60), np.inf],
+                            np.r_[np.ones(60, bool), False], sense="max")
+    res = get_backend(backend).build(milp).solve(time_limit=0.3, warm_start=np.r_[xs, 5e-7])
+    if res.has_solution and np.isfinite(res.bound):
+        assert res.objective <= res.bound + 1e-6
+
+
+def test_an_exact_start_is_kept_when_the_bound_is_a_tolerance_below_it():
+    """A start meeting every row exactly was refused when the backend's bound was 1e-8 (its
+    own tolerance) below its value: a time-limited solve with a feasible start had no
+    solution (a review). It is returned, and its value is the bound."""
+    from solvers.backends.base import RawSolve
+    milp = MILP.from_arrays([1e6, 0.0], [[1.0, 1.0]], None, [1.0], 0, 10, [False, True],
+                            sense="max")
+    model = get_backend("highs").build(milp)
+    res = model._finish(RawSolve(T.TIME_LIMIT, None, 1e6 - 0.01), np.array([1.0, 0.0]), 0.1)
+    assert res.has_solution and res.objective == 1e6 and res.bound == 1e6
+    res = model._finish(RawSolve(T.TIME_LIMIT, None, 1e6), np.array([1 + 5e-7, 0.0]), 0.1)
+    assert not res.has_solution                 # only within FEAS_TOL: not past the bound
+
+
+@pytest.mark.parametrize("backend", BACKEND_NAMES)
 def test_persistent_updates_equal_a_fresh_build(backend):
     milp, _ = chvatal()
     model = get_backend(backend).build(milp)
