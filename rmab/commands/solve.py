@@ -83,12 +83,13 @@ def run(args) -> int:
         check_suffix("solve.out", args.out, ".csv")
     check_number("solve", "discount", args.discount, low=0.0, high=1.0, low_open=True,
                  high_open=True)              # named by its flag, not by read_batches
-    if args.check:
-        return _check(args)
+    make_planner(args.planner, **_params(args))     # an unknown planner exits 2 first
     if args.out is not None:                  # named by its flag, not by solve_batches
         from rmab.models.storage import check_writable
 
         check_writable(args.out, [args.csv], owner="solve.out")
+    if args.check:
+        return _check(args)
     if args.out is None and hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(encoding="utf-8")     # the CSV's encoding, whatever the locale
     result = solve_batches(args.csv, args.planner, planner_params=_params(args),
@@ -108,11 +109,6 @@ def run(args) -> int:
 
 
 def _check(args) -> int:
-    from rmab.models.storage import check_writable
-
-    make_planner(args.planner, **_params(args))     # the run it checks for would fail too
-    if args.out is not None:
-        check_writable(args.out, [args.csv], owner="solve.out")
     batches, errors = read_batches_keep_going(args.csv, discount=args.discount,
                                               every_row=True)
     failed = len({e.batch_id for e in errors if e.batch_id is not None})

@@ -381,6 +381,16 @@ def test_the_output_is_checked_before_the_work(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "health_example.npz").read_bytes() == model
 
 
+@pytest.mark.parametrize("check", [[], ["--check"]])
+def test_an_unknown_planner_exits_2_before_the_output_is_checked(tmp_path, capsys, check):
+    """A solve exited 1 on an unwritable --out before naming an unknown planner, which exits
+    2 under --check (a review)."""
+    (tmp_path / "outdir.csv").mkdir()
+    argv = ["solve", str(EXAMPLE), "--planner", "nosuch", "--out", str(tmp_path / "outdir.csv")]
+    assert main(argv + check) == 2
+    assert "planner: must be one of" in capsys.readouterr().err
+
+
 def test_batches_name_their_model_files(tmp_path):
     """... and solve_batches refuses to write over one, also when given the batches."""
     batches = read_batches(EXAMPLE)
