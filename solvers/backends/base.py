@@ -11,8 +11,9 @@ backend shares:
   to decide;
 - a ``warm_start`` that meets every row and bound to ``EXACT_TOL`` is passed to the backend
   and returned (status unchanged) whenever the backend found nothing better, so a
-  time-limited solve with such a start always has a solution; one feasible only to
-  ``FEAS_TOL`` is returned only if its value does not pass the backend's proven bound.
+  time-limited solve with such a start has a solution unless its value passes the proven
+  bound by more than 1e-6 relative (the backend is then asked again without it); one
+  feasible only to ``FEAS_TOL`` is returned only if its value does not pass the bound.
 """
 
 from __future__ import annotations
@@ -293,6 +294,13 @@ class PersistentModel(abc.ABC):
         exact = start is not None and self._violation(start) <= EXACT_TOL
         raw = self._solve(None if time_limit is None else float(time_limit), float(mip_gap),
                           int(threads), start if exact else None, bool(presolve))
+        if exact and raw.x is not None and self._past_bound(self._rounded(raw.x), raw, 1e-6):
+            # the backend took the start's last 1e-9 as value (a cost of 1e12 made it 1000 past
+            # its bound): its incumbent is not a point of the model; solve again without it
+            left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
+            raw = (RawSolve(TerminationStatus.TIME_LIMIT, None, raw.bound)
+                   if left is not None and left <= 0
+                   else self._solve(left, float(mip_gap), int(threads), None, bool(presolve)))
         if raw.status is TerminationStatus.INFEASIBLE_OR_UNBOUNDED:
             if start is not None and self._feasible(start):
                 raw = RawSolve(TerminationStatus.UNBOUNDED, None)   # feasible: not infeasible
@@ -301,12 +309,26 @@ class PersistentModel(abc.ABC):
                 raw = RawSolve(self._disambiguate(left, threads, bool(presolve)), None)
         return self._finish(raw, start, time.perf_counter() - t0)
 
+    def _rounded(self, x) -> np.ndarray:
+        """A float copy of ``x`` (n,) with its integer entries rounded, as it is returned."""
+        x = np.asarray(x, dtype=np.float64).copy()
+        x[self._integrality] = np.round(x[self._integrality])
+        return x
+
     def _violation(self, x) -> float:
         """Largest row or bound violation of ``x`` (n,) with its integer entries rounded."""
-        x = x.copy()
-        x[self._integrality] = np.round(x[self._integrality])
         return violation(self._A, self._row_lower, self._row_upper, self._col_lower,
-                         self._col_upper, self._integrality, x)
+                         self._col_upper, self._integrality, self._rounded(x))
+
+    def _past_bound(self, x, raw: RawSolve, rel: float) -> bool:
+        """Whether ``x``'s value passes ``raw``'s proven bound by more than ``rel`` relative
+        (a point feasible to a tolerance can be worth more than the optimum)."""
+        if not np.isfinite(raw.bound) or raw.status in (TerminationStatus.INFEASIBLE,
+                                                        TerminationStatus.UNBOUNDED):
+            return False
+        sign = 1.0 if self._sense == "max" else -1.0
+        value = float(self._c @ x + self._offset)
+        return sign * (value - raw.bound) > rel * max(1.0, abs(raw.bound))
 
     def _feasible(self, x) -> bool:
         """Whether ``x`` (n,), its integer entries rounded, meets every row and bound."""
@@ -338,13 +360,11 @@ class PersistentModel(abc.ABC):
         x = None
         if raw.x is not None and raw.status not in (TerminationStatus.INFEASIBLE,
                                                     TerminationStatus.UNBOUNDED):
-            x = np.asarray(raw.x, dtype=np.float64).copy()
-            x[self._integrality] = np.round(x[self._integrality])
+            x = self._rounded(raw.x)
         objective = float(self._c @ x + self._offset) if x is not None else float("nan")
         if start is not None and raw.status not in (TerminationStatus.UNBOUNDED,
                                                     TerminationStatus.INFEASIBLE):
-            start = start.copy()                    # judged as it would be returned: rounded
-            start[self._integrality] = np.round(start[self._integrality])
+            start = self._rounded(start)            # judged as it would be returned
             off = self._violation(start)
             if off <= FEAS_TOL:
                 start_obj = float(self._c @ start + self._offset)
@@ -354,9 +374,8 @@ class PersistentModel(abc.ABC):
                 # a cost of 1e6 was worth more than the optimum, "optimal" above the bound. An
                 # exact start may pass it by the backend's relative tolerance, 1e-6 (its value
                 # is then the bound: the optimum is at least that)
-                slack = (1e-6 if off <= EXACT_TOL else 1e-9) * max(1.0, abs(raw.bound))
-                beyond = np.isfinite(raw.bound) and sign * (start_obj - raw.bound) > slack
-                if better and not beyond:
+                rel = 1e-6 if off <= EXACT_TOL else 1e-9
+                if better and not self._past_bound(start, raw, rel):
                     x, objective = start, start_obj
         bound = float(raw.bound)
         if raw.status is TerminationStatus.OPTIMAL and not np.isfinite(bound):
