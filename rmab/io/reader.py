@@ -413,10 +413,11 @@ class _FileReader:
         self.groups: dict[str, list[int]] = {}     # batch id -> all its full-width rows
         self._shared: dict[tuple, list] = {}        # (batch id, column) -> its parsed values
 
-    def shared_values(self, bid: str, name: str, parse) -> list[tuple]:
+    def shared_values(self, bid: str, name: str, parse, valid) -> list[tuple]:
         """``(parse(cell), line)`` of every non-empty cell of column ``name`` in all of batch
-        ``bid``'s rows (those it refuses left out): the most common value is the batch's,
-        however many rows ``--check`` has taken out."""
+        ``bid``'s rows whose value is ``valid`` by itself (those refused for their own cell
+        left out): the most common value is the batch's, however many rows ``--check`` has
+        taken out."""
         key = (bid, name)
         if key not in self._shared:
             values = []
@@ -424,9 +425,11 @@ class _FileReader:
                 cell = self.table[name][i]
                 if cell:
                     try:
-                        values.append((parse(cell), int(self.lines[i])))
+                        value = parse(cell)
                     except (ValueError, OverflowError):
-                        pass
+                        continue
+                    if valid(value):
+                        values.append((value, int(self.lines[i])))
             self._shared[key] = values
         return self._shared[key]
 
@@ -518,11 +521,7 @@ class _FileReader:
             ks = np.flatnonzero(b.present(name))
             if len(ks):
                 values = b.ints(name, ks)
-                below = np.flatnonzero(values < 0)
-                if len(below):
-                    b.fail(ks[below[0]], name, f"{OWNER}.{name}: must be >= 0; got "
-                                               f"{values[below[0]]}", fault="cell")
-                out[name] = int(b.same_number(name, values, ks))
+                out[name] = int(b.same_number(name, values, ks, low=0))
         ks = np.flatnonzero(b.present("action_caps"))
         if len(ks):
             caps = b.float_lists("action_caps", ks, n_actions, allow_inf=True)
@@ -538,7 +537,9 @@ class _FileReader:
                 b.fail(ks[i], "action_caps", f"{OWNER}.action_caps: must be non-negative "
                                              f"integers or inf; got {caps[i, a]:g} for action "
                                              f"{a}", fault="cell")
-            b.differing("action_caps", list(map(tuple, caps.tolist())), ks, _float_tuple)
+            b.differing("action_caps", list(map(tuple, caps.tolist())), ks, _float_tuple,
+                        lambda v: len(v) == n_actions and v[0] == np.inf and all(
+                            x == np.inf or (x >= 0 and x == round(x)) for x in v))
             out["action_caps"] = caps[0]
         return out
 
@@ -553,7 +554,7 @@ class _FileReader:
         if len(bad):
             b.fail(ks[bad[0]], "discount",
                    f"{OWNER}.discount: must be in (0, 1); got {values[bad[0]]}", fault="cell")
-        return b.same_number("discount", values, ks)
+        return b.same_number("discount", values, ks, valid=lambda v: 0.0 < v < 1.0)
 
     def _models_of(self, b):
         """Stacked model arrays of the batch's arms, from model files and inline columns."""
@@ -802,13 +803,17 @@ class _BatchRows:
         messages = [message(i) for i in bad]
         self.fail(rows[0], column, messages[0], rows=rows, messages=messages)
 
-    def differing(self, name: str, keys: list, ks, parse) -> None:
-        """Refuse the rows whose ``keys`` (hashable, one per row at ``ks``) differ from the value
-        most common in all the batch's rows, even those ``--check`` has taken out (``parse``
-        reads a cell): named against the first row had made one odd first row the error of
-        every other, and against the rows left had passed odd rows that agree among
-        themselves."""
-        pool = self.reader.shared_values(self.bid, name, parse) or [
+    def differing(self, name: str, keys: list, ks, parse, valid) -> None:
+        """Refuse the rows whose ``keys`` (hashable, one per row at ``ks``, each valid) differ
+        from the value most common in all the batch's rows with a ``valid`` value, even those
+        ``--check`` has taken out (``parse`` reads a cell): named against the first row had
+        made one odd first row the error of every other, against the rows left had passed
+        odd rows that agree among themselves, and against every row had named valid rows as
+        differing from an invalid value."""
+        whole = self.n == len(self.reader.groups.get(self.bid, ()))
+        if whole and keys.count(keys[0]) == len(keys):
+            return                      # every row agrees and none is taken out: the usual case
+        pool = self.reader.shared_values(self.bid, name, parse, valid) or [
             (key, self.line(k)) for key, k in zip(keys, ks)]
         counts = Counter(value for value, _ in pool)
         usual, line = max(pool, key=lambda item: counts[item[0]])     # ties: the earliest
@@ -891,8 +896,10 @@ class _BatchRows:
                                         f"{_short(cells[bad[0]])}", fault="cell")
         return values
 
-    def same_number(self, name: str, values: np.ndarray, ks=None, low=None) -> float:
-        """The one value every row of the batch gives for ``name``."""
+    def same_number(self, name: str, values: np.ndarray, ks=None, low=None,
+                    valid=None) -> float:
+        """The one value every row of the batch gives for ``name`` (finite, ``>= low``; the
+        caller has refused the values not ``valid``)."""
         ks = range(len(values)) if ks is None else ks
         if low is not None:
             below = np.flatnonzero(values < low)
@@ -900,7 +907,9 @@ class _BatchRows:
                 self.fail(ks[below[0]], name, f"{OWNER}.{name}: must be >= {low}; got "
                                               f"{values[below[0]]}", fault="cell")
         self.differing(name, values.tolist(), ks,
-                       _int if values.dtype.kind == "i" else decimal_float)
+                       _int if values.dtype.kind == "i" else decimal_float,
+                       lambda v: np.isfinite(v) and (low is None or v >= low)
+                       and (valid is None or valid(v)))
         return float(values[0])
 
 

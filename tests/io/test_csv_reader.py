@@ -610,6 +610,19 @@ def test_every_row_names_an_odd_row_against_the_batch_and_goes_on(write_csv):
     assert [(f.line, f.column) for f in every] == [(2, "state"), (3, "state"), (4, "state"),
                                                     (5, "action_caps")]
     assert "here and [inf, 1.0, inf] on line 2; 1 more row differs (line 6)" in str(every[3])
+    # ... among the values valid by themselves: rows with budget 2 (or cap 2) were named as
+    # differing from the invalid budget inf or -1 (cap -1) of the rows taken out (a review)
+    for column, bad, got in (("budget", "inf", "must be finite; got inf"),
+                             ("budget", "-1", "must be >= 0.0; got -1.0"),
+                             ("action_caps", "inf;-1;inf", "got -1 for action 1")):
+        odd = dict({"budget": "2", "action_caps": "inf;2;inf"}, **{column: bad})
+        rows = ("batch_id,arm_id,state,model,model_arm,budget,action_caps\n"
+                + "".join(f"a,x{j},0,health.npz,{j},{odd['budget']},{odd['action_caps']}\n"
+                          for j in range(3))                               # lines 2-4
+                + "".join(f"a,y{j},0,health.npz,{j},2,inf;2;inf\n" for j in range(2)))
+        _, every = read_batches_keep_going(write_csv(rows), every_row=True)
+        assert [(f.line, f.column) for f in every] == [(2, column), (3, column), (4, column)]
+        assert got in str(every[0])
 
 
 @pytest.mark.parametrize("cells", ["0,,missing.npz,0,inf;1;inf", "0,,health.npz,0,inf;2.5;inf",
