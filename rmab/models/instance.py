@@ -229,9 +229,10 @@ class Instance:
 
     def replace(self, **changes) -> "Instance":
         """A copy with some fields changed (validated again). As with ``dataclasses.replace``,
-        unchanged values are shared: the arrays are read-only; the metadata dict is copied, the
-        lists and dicts inside it are not (a deep copy cost 1-3 ms at 10 000 arms' clusters,
-        and the Lagrangian planner replaces at every finite-horizon re-solve)."""
+        the unchanged arms are shared (their arrays are read-only; other arrays such as the
+        initial belief are validated into new read-only ones); the metadata dict is copied,
+        the lists and dicts inside it are not (a deep copy cost 1-3 ms at 10 000 arms'
+        clusters, and the Lagrangian planner replaces at every finite-horizon re-solve)."""
         fields = dict(arms=self.arms, budget=self.budget, discount=self.discount,
                       horizon=self.horizon, initial_belief=self.initial_belief, name=self.name,
                       metadata=self.metadata, action_caps=self.action_caps,
