@@ -397,6 +397,11 @@ def _int(cell: str) -> int:
     return int(cell.partition(".")[0])
 
 
+def _int64(cell: str) -> int:
+    """:func:`_int` within int64 (as :meth:`_BatchRows.ints` reads; OverflowError past it)."""
+    return int(np.int64(_int(cell)))
+
+
 class _FileReader:
     """Per-file state: the stripped cells by column, row lines, model-file and inline caches."""
 
@@ -907,7 +912,7 @@ class _BatchRows:
                 self.fail(ks[below[0]], name, f"{OWNER}.{name}: must be >= {low}; got "
                                               f"{values[below[0]]}", fault="cell")
         self.differing(name, values.tolist(), ks,
-                       _int if values.dtype.kind == "i" else decimal_float,
+                       _int64 if values.dtype.kind == "i" else decimal_float,
                        lambda v: np.isfinite(v) and (low is None or v >= low)
                        and (valid is None or valid(v)))
         return float(values[0])

@@ -623,6 +623,13 @@ def test_every_row_names_an_odd_row_against_the_batch_and_goes_on(write_csv):
         _, every = read_batches_keep_going(write_csv(rows), every_row=True)
         assert [(f.line, f.column) for f in every] == [(2, column), (3, column), (4, column)]
         assert got in str(every[0])
+    # a count past int64 is not a value either (it crashed the comparison: a review)
+    rows = ("batch_id,arm_id,budget,state,model,model_arm,max_active\n"
+            + "".join(f"a,x{j},1,0,health.npz,{j},{m}\n"
+                      for j, m in enumerate(("2", "-99999999999999999999", "2", "3"))))
+    _, every = read_batches_keep_going(write_csv(rows), every_row=True)
+    assert [(f.line, f.column) for f in every] == [(3, "max_active"), (5, "max_active")]
+    assert "got 3 here and 2 on line 2" in str(every[1])
 
 
 @pytest.mark.parametrize("cells", ["0,,missing.npz,0,inf;1;inf", "0,,health.npz,0,inf;2.5;inf",
