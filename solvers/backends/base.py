@@ -9,11 +9,11 @@ backend shares:
 - integer columns of the returned ``x`` are rounded; ``objective`` is recomputed as ``c @ x``;
 - a backend that cannot tell infeasible from unbounded gets a zero-objective feasibility solve
   to decide;
-- a ``warm_start`` that meets every row and bound to ``EXACT_TOL`` is passed to the backend
-  and returned (status unchanged) whenever the backend found nothing better, so a
-  time-limited solve with such a start has a solution unless its value passes the proven
-  bound by more than 1e-6 relative (the backend is then asked again without it); one
-  feasible only to ``FEAS_TOL`` is returned only if its value does not pass the bound.
+- a ``warm_start`` that meets every row and bound to ``EXACT_TOL`` (its violation worth at
+  most 1e-6 relative at the costs) is passed to the backend and returned (status unchanged)
+  whenever the backend found nothing better, so a time-limited solve with such a start
+  always has a solution; one feasible only to ``FEAS_TOL`` is returned only if its value
+  does not pass the backend's proven bound.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ __all__ = ["Backend", "PersistentModel", "RawSolve", "EXACT_TOL"]
 # A start violating a row or bound by more than this is not given to the backend: HiGHS took
 # a start 5e-7 over a row (within its own tolerance) with a cost of 1e7 as its incumbent and
 # pruned with it, reporting a point worth 5 above its bound 0 (and an untimed solve did not
-# end); the start is still weighed as a fallback against the bound (a review)
+# end); the start is still weighed as a fallback against the bound (a review). Nor is one
+# whose violation is worth more than 1e-6 relative at the costs (:meth:`_exact`)
 EXACT_TOL = 1e-9
 
 
@@ -291,16 +292,9 @@ class PersistentModel(abc.ABC):
             raw = (RawSolve(TerminationStatus.OPTIMAL, np.zeros(0), self._offset) if feasible
                    else RawSolve(TerminationStatus.INFEASIBLE, None))
             return self._finish(raw, None, time.perf_counter() - t0)
-        exact = start is not None and self._violation(start) <= EXACT_TOL
+        exact = start is not None and self._exact(self._rounded(start))
         raw = self._solve(None if time_limit is None else float(time_limit), float(mip_gap),
                           int(threads), start if exact else None, bool(presolve))
-        if exact and raw.x is not None and self._past_bound(self._rounded(raw.x), raw, 1e-6):
-            # the backend took the start's last 1e-9 as value (a cost of 1e12 made it 1000 past
-            # its bound): its incumbent is not a point of the model; solve again without it
-            left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
-            raw = (RawSolve(TerminationStatus.TIME_LIMIT, None, raw.bound)
-                   if left is not None and left <= 0
-                   else self._solve(left, float(mip_gap), int(threads), None, bool(presolve)))
         if raw.status is TerminationStatus.INFEASIBLE_OR_UNBOUNDED:
             if start is not None and self._feasible(start):
                 raw = RawSolve(TerminationStatus.UNBOUNDED, None)   # feasible: not infeasible
@@ -319,6 +313,16 @@ class PersistentModel(abc.ABC):
         """Largest row or bound violation of ``x`` (n,) with its integer entries rounded."""
         return violation(self._A, self._row_lower, self._row_upper, self._col_lower,
                          self._col_upper, self._integrality, self._rounded(x))
+
+    def _exact(self, x) -> bool:
+        """Whether the rounded ``x`` (n,) is a start to give the backend: it meets every row
+        and bound to ``EXACT_TOL``, and its violation is worth at most 1e-6 relative at the
+        costs (``violation * sum|c|``): HiGHS took one 1e-9 over a row with a cost of 1e12 as
+        its incumbent, 1000 past its own bound 0, and never ended (a review)."""
+        off = self._violation(x)
+        value = float(self._c @ x + self._offset)
+        return off <= EXACT_TOL and off * float(np.abs(self._c).sum()) <= 1e-6 * max(
+            1.0, abs(value))
 
     def _past_bound(self, x, raw: RawSolve, rel: float) -> bool:
         """Whether ``x``'s value passes ``raw``'s proven bound by more than ``rel`` relative
@@ -365,8 +369,7 @@ class PersistentModel(abc.ABC):
         if start is not None and raw.status not in (TerminationStatus.UNBOUNDED,
                                                     TerminationStatus.INFEASIBLE):
             start = self._rounded(start)            # judged as it would be returned
-            off = self._violation(start)
-            if off <= FEAS_TOL:
+            if self._violation(start) <= FEAS_TOL:
                 start_obj = float(self._c @ start + self._offset)
                 better = x is None or sign * (start_obj - objective) > 1e-9 * max(
                     1.0, abs(objective))
@@ -374,7 +377,7 @@ class PersistentModel(abc.ABC):
                 # a cost of 1e6 was worth more than the optimum, "optimal" above the bound. An
                 # exact start may pass it by the backend's relative tolerance, 1e-6 (its value
                 # is then the bound: the optimum is at least that)
-                rel = 1e-6 if off <= EXACT_TOL else 1e-9
+                rel = 1e-6 if self._exact(start) else 1e-9
                 if better and not self._past_bound(start, raw, rel):
                     x, objective = start, start_obj
         bound = float(raw.bound)

@@ -166,9 +166,9 @@ def test_a_start_just_over_a_row_does_not_displace_the_optimum(backend, cost, of
 def test_a_start_just_over_a_row_is_not_the_backends_incumbent(backend, cost, over):
     """HiGHS took a start 5e-7 over a row with a cost of 1e7 as its incumbent: a time-limited
     solve returned it worth 5.0 above its own bound 0 (and an untimed one did not end; a
-    review). Such a start is only a fallback now, weighed against the bound; one within
-    EXACT_TOL that the backend still takes past its bound (1e-9 at a cost of 1e12: 1000 over)
-    is dropped (a review)."""
+    review). Such a start is only a fallback now, weighed against the bound; so is one within
+    EXACT_TOL whose violation is worth much at the costs (1e-9 at a cost of 1e12: HiGHS took
+    it 1000 past its bound 0; a review)."""
     rng = np.random.default_rng(5)
     a = rng.integers(0, 100, size=(6, 60)).astype(float)
     xs = rng.integers(0, 2, 60).astype(float)
