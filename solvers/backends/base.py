@@ -9,11 +9,12 @@ backend shares:
 - integer columns of the returned ``x`` are rounded; ``objective`` is recomputed as ``c @ x``;
 - a backend that cannot tell infeasible from unbounded gets a zero-objective feasibility solve
   to decide;
-- a ``warm_start`` that meets every row and bound to ``EXACT_TOL`` (its violation worth at
-  most 1e-6 relative at the costs) is passed to the backend and returned (status unchanged)
-  whenever the backend found nothing better, so a time-limited solve with such a start
-  always has a solution; one feasible only to ``FEAS_TOL`` is returned only if its value
-  does not pass the backend's proven bound.
+- a ``warm_start``, its integer entries rounded, that meets every row and bound to
+  ``EXACT_TOL`` with a violation worth at most 1e-6 relative at the costs (:meth:`_exact`)
+  is passed to the backend and returned (status unchanged; the bound raised to its value if
+  below) whenever the backend found nothing better, so a time-limited solve with such a
+  start always has a solution; one feasible only to ``FEAS_TOL`` is returned only if its
+  value does not pass the backend's proven bound.
 """
 
 from __future__ import annotations
@@ -283,8 +284,8 @@ class PersistentModel(abc.ABC):
                                              and int(threads) == threads):
             raise SolverInputError(f"{owner}.threads: must be a positive integer; got {threads!r}")
         start = None
-        if warm_start is not None:
-            start = _values(owner, "warm_start", warm_start, self.n_cols)
+        if warm_start is not None:                  # rounded, as it would be returned
+            start = self._rounded(_values(owner, "warm_start", warm_start, self.n_cols))
         t0 = time.perf_counter()
         if self.n_cols == 0:   # no variables: decided here (solvers disagree or fail on it)
             feasible = bool(np.all(self._row_lower <= FEAS_TOL)
@@ -292,7 +293,7 @@ class PersistentModel(abc.ABC):
             raw = (RawSolve(TerminationStatus.OPTIMAL, np.zeros(0), self._offset) if feasible
                    else RawSolve(TerminationStatus.INFEASIBLE, None))
             return self._finish(raw, None, time.perf_counter() - t0)
-        exact = start is not None and self._exact(self._rounded(start))
+        exact = start is not None and self._exact(start)
         raw = self._solve(None if time_limit is None else float(time_limit), float(mip_gap),
                           int(threads), start if exact else None, bool(presolve))
         if raw.status is TerminationStatus.INFEASIBLE_OR_UNBOUNDED:
@@ -315,24 +316,21 @@ class PersistentModel(abc.ABC):
                          self._col_upper, self._integrality, self._rounded(x))
 
     def _exact(self, x) -> bool:
-        """Whether the rounded ``x`` (n,) is a start to give the backend: it meets every row
-        and bound to ``EXACT_TOL``, and its violation is worth at most 1e-6 relative at the
-        costs (``violation * sum|c|``): HiGHS took one 1e-9 over a row with a cost of 1e12 as
-        its incumbent, 1000 past its own bound 0, and never ended (a review)."""
-        off = self._violation(x)
+        """Whether the rounded start ``x`` (n,) is given to the backend and kept whatever its
+        bound: it meets every bound and row to ``EXACT_TOL``, a row of coefficients below 1
+        scaled up to a largest of 1 (1e-9 over ``1e-6 y <= 0`` is ``y = 1e-3``), and that
+        violation is worth at most 1e-6 relative at the costs (``violation * sum|c|``
+        against the value): HiGHS took one 1e-9 over a row with a cost of 1e12 as its
+        incumbent, 1000 past its own bound 0, and then did not end (a review)."""
+        act = self._A @ x
+        scale = np.minimum(abs(self._A).max(axis=1).toarray().ravel(), 1.0)
+        scale[scale == 0] = 1.0
+        off = float(np.max(np.concatenate([
+            np.zeros(1), (self._row_lower - act) / scale, (act - self._row_upper) / scale,
+            self._col_lower - x, x - self._col_upper])))
         value = float(self._c @ x + self._offset)
         return off <= EXACT_TOL and off * float(np.abs(self._c).sum()) <= 1e-6 * max(
             1.0, abs(value))
-
-    def _past_bound(self, x, raw: RawSolve, rel: float) -> bool:
-        """Whether ``x``'s value passes ``raw``'s proven bound by more than ``rel`` relative
-        (a point feasible to a tolerance can be worth more than the optimum)."""
-        if not np.isfinite(raw.bound) or raw.status in (TerminationStatus.INFEASIBLE,
-                                                        TerminationStatus.UNBOUNDED):
-            return False
-        sign = 1.0 if self._sense == "max" else -1.0
-        value = float(self._c @ x + self._offset)
-        return sign * (value - raw.bound) > rel * max(1.0, abs(raw.bound))
 
     def _feasible(self, x) -> bool:
         """Whether ``x`` (n,), its integer entries rounded, meets every row and bound."""
@@ -368,17 +366,17 @@ class PersistentModel(abc.ABC):
         objective = float(self._c @ x + self._offset) if x is not None else float("nan")
         if start is not None and raw.status not in (TerminationStatus.UNBOUNDED,
                                                     TerminationStatus.INFEASIBLE):
-            start = self._rounded(start)            # judged as it would be returned
             if self._violation(start) <= FEAS_TOL:
                 start_obj = float(self._c @ start + self._offset)
                 better = x is None or sign * (start_obj - objective) > 1e-9 * max(
                     1.0, abs(objective))
-                # never past the proven bound: a start 1e-6 over a row (within FEAS_TOL) with
-                # a cost of 1e6 was worth more than the optimum, "optimal" above the bound. An
-                # exact start may pass it by the backend's relative tolerance, 1e-6 (its value
-                # is then the bound: the optimum is at least that)
-                rel = 1e-6 if self._exact(start) else 1e-9
-                if better and not self._past_bound(start, raw, rel):
+                # an exact start is kept: the optimum is at least its value (to 1e-6 relative),
+                # and the bound is raised to it (a backend's bound can be a tolerance below).
+                # Another never passes the proven bound: one 1e-6 over a row (within FEAS_TOL)
+                # with a cost of 1e6 was worth more than the optimum, "optimal" above the bound
+                past = np.isfinite(raw.bound) and sign * (start_obj - raw.bound) > 1e-9 * max(
+                    1.0, abs(raw.bound))
+                if better and (self._exact(start) or not past):
                     x, objective = start, start_obj
         bound = float(raw.bound)
         if raw.status is TerminationStatus.OPTIMAL and not np.isfinite(bound):

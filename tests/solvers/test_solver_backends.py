@@ -194,6 +194,27 @@ def test_an_exact_start_is_kept_when_the_bound_is_a_tolerance_below_it():
     assert res.has_solution and res.objective == 1e6 and res.bound == 1e6
     res = model._finish(RawSolve(T.TIME_LIMIT, None, 1e6), np.array([1 + 5e-7, 0.0]), 0.1)
     assert not res.has_solution                 # only within FEAS_TOL: not past the bound
+    # whatever the offset: with one of -1e6 (value 0) a bound 0.01 below it lost it (a review)
+    shifted = get_backend("highs").build(MILP.from_arrays(
+        [1e6, 0.0], [[1.0, 1.0]], None, [1.0], 0, 10, [False, True], sense="max", offset=-1e6))
+    res = shifted._finish(RawSolve(T.TIME_LIMIT, None, -0.01), np.array([1.0, 0.0]), 0.1)
+    assert res.has_solution and res.objective == 0.0 and res.bound == 0.0
+
+
+@pytest.mark.parametrize("presolve", [True, False])
+def test_a_start_is_judged_and_given_as_it_is_returned(presolve):
+    """The backend was given the start unrounded: 5e-8 on an integer column with a cost of
+    1e12 made HiGHS (without presolve) call [0, 0] optimal at 0, the optimum 7000; and a row
+    of small coefficients let a start worth 1e-3 past the optimum through as exact: 1e-9 over
+    ``1e-6 y <= 0`` is y = 1e-3 (a review)."""
+    milp = MILP.from_arrays([1e12, 1000.0], np.eye(2), None, [0.0, 7.0], 0, 10, [True, True],
+                            sense="max")
+    res = get_backend("highs").build(milp).solve(warm_start=[5e-8, 0.0], presolve=presolve)
+    assert res.status is T.OPTIMAL and res.objective == 7000.0
+    milp = MILP.from_arrays([0.0, 1.0], [[1.0, 0.0], [0.0, 1e-6]], None, [1.0, 0.0], 0,
+                            [1, np.inf], [True, False], sense="max")
+    res = get_backend("highs").build(milp).solve(warm_start=[0.0, 1e-3], presolve=presolve)
+    assert res.status is T.OPTIMAL and res.objective == pytest.approx(0.0, abs=1e-9)
 
 
 @pytest.mark.parametrize("backend", BACKEND_NAMES)
