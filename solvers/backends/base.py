@@ -6,15 +6,17 @@ private copy of the current arrays (for warm-start checks and for backends that 
 the backend's raw answer onto a :class:`~solvers.result.MIPResult`, and applies the rules every
 backend shares:
 
-- integer columns of the returned ``x`` are rounded; ``objective`` is recomputed as ``c @ x``;
+- integer columns of the returned ``x`` are rounded; ``objective`` is recomputed as
+  ``c @ x + offset``;
 - a backend that cannot tell infeasible from unbounded gets a zero-objective feasibility solve
   to decide;
 - a ``warm_start``, its integer entries rounded, that meets every row and bound to
   ``EXACT_TOL`` with a violation worth at most 1e-6 relative at the costs (:meth:`_exact`)
   is passed to the backend and returned (status unchanged; the bound raised to its value if
-  below) whenever the backend found nothing better, so a time-limited solve with such a
-  start always has a solution; one feasible only to ``FEAS_TOL`` is returned only if its
-  value does not pass the backend's proven bound.
+  a tolerance below) whenever the backend found nothing better and its value is within 1e-6
+  relative of the backend's proven bound, so a time-limited solve with such a start has a
+  solution unless the backend proves its value out of reach; one feasible only to
+  ``FEAS_TOL`` is returned only if its value passes the bound by 1e-9 relative at most.
 """
 
 from __future__ import annotations
@@ -316,12 +318,12 @@ class PersistentModel(abc.ABC):
                          self._col_upper, self._integrality, self._rounded(x))
 
     def _exact(self, x) -> bool:
-        """Whether the rounded start ``x`` (n,) is given to the backend and kept whatever its
-        bound: it meets every bound and row to ``EXACT_TOL``, a row of coefficients below 1
-        scaled up to a largest of 1 (1e-9 over ``1e-6 y <= 0`` is ``y = 1e-3``), and that
-        violation is worth at most 1e-6 relative at the costs (``violation * sum|c|``
-        against the value): HiGHS took one 1e-9 over a row with a cost of 1e12 as its
-        incumbent, 1000 past its own bound 0, and then did not end (a review)."""
+        """Whether the rounded start ``x`` (n,) is given to the backend and kept within 1e-6
+        relative of its bound: it meets every bound and row to ``EXACT_TOL``, a row of
+        coefficients below 1 scaled up to a largest of 1 (1e-9 over ``1e-6 y <= 0`` is
+        ``y = 1e-3``), and that violation is worth at most 1e-6 relative at the costs
+        (``violation * sum|c|`` against the value): HiGHS took one 1e-9 over a row with a
+        cost of 1e12 as its incumbent, 1000 past its own bound 0, and then did not end."""
         act = self._A @ x
         scale = np.minimum(abs(self._A).max(axis=1).toarray().ravel(), 1.0)
         scale[scale == 0] = 1.0
@@ -370,13 +372,16 @@ class PersistentModel(abc.ABC):
                 start_obj = float(self._c @ start + self._offset)
                 better = x is None or sign * (start_obj - objective) > 1e-9 * max(
                     1.0, abs(objective))
-                # an exact start is kept: the optimum is at least its value (to 1e-6 relative),
-                # and the bound is raised to it (a backend's bound can be a tolerance below).
-                # Another never passes the proven bound: one 1e-6 over a row (within FEAS_TOL)
-                # with a cost of 1e6 was worth more than the optimum, "optimal" above the bound
-                past = np.isfinite(raw.bound) and sign * (start_obj - raw.bound) > 1e-9 * max(
-                    1.0, abs(raw.bound))
-                if better and (self._exact(start) or not past):
+                # an exact start may pass the proven bound by a tolerance, 1e-6 relative to
+                # its value or its costs' sum (an offset of -1e6 and a bound 0.01 below had
+                # lost one), and the bound is raised to it; not further: violations chained
+                # through big-M rows made one 1e-9 off worth 1e5 past HiGHS's proven optimum 0.
+                # Another passes it by 1e-9 relative at most: one 1e-6 over a row (within
+                # FEAS_TOL) with a cost of 1e6 was worth more than the optimum
+                over = sign * (start_obj - raw.bound) if np.isfinite(raw.bound) else -np.inf
+                allowed = (1e-6 * max(1.0, abs(start_obj), abs(start_obj - self._offset))
+                           if self._exact(start) else 1e-9 * max(1.0, abs(raw.bound)))
+                if better and over <= allowed:
                     x, objective = start, start_obj
         bound = float(raw.bound)
         if raw.status is TerminationStatus.OPTIMAL and not np.isfinite(bound):

@@ -201,6 +201,19 @@ def test_an_exact_start_is_kept_when_the_bound_is_a_tolerance_below_it():
     assert res.has_solution and res.objective == 0.0 and res.bound == 0.0
 
 
+@pytest.mark.parametrize("sense", ["max", "min"])
+def test_an_exact_start_is_not_kept_past_a_proven_bound(sense):
+    """Violations chained through big-M rows (v <= 0 by 1e-9 over, w <= 1e4 v, y <= 1e4 w)
+    made an exact start worth 1e5 past HiGHS's proven optimum 0, returned as optimal with the
+    bound raised to it (a review)."""
+    milp = MILP.from_arrays([0.0, 0.0, 1e6 if sense == "max" else -1e6],
+                            [[-1e4, 1.0, 0.0], [0.0, -1e4, 1.0]], None, [0.0, 0.0], 0,
+                            [0.0, np.inf, np.inf], [False] * 3, sense=sense)
+    model = get_backend("highs").build(milp)
+    res = model.solve(warm_start=[1e-9, 1e-5, 0.1], presolve=False)
+    assert res.status is T.OPTIMAL and res.objective == 0.0 and res.bound == 0.0
+
+
 @pytest.mark.parametrize("presolve", [True, False])
 def test_a_start_is_judged_and_given_as_it_is_returned(presolve):
     """The backend was given the start unrounded: 5e-8 on an integer column with a cost of
