@@ -373,8 +373,8 @@ class PersistentModel(abc.ABC):
                 better = x is None or sign * (start_obj - objective) > 1e-9 * max(
                     1.0, abs(objective))
                 # an exact start may pass the proven bound by a tolerance, 1e-6 relative to
-                # its value or its costs' sum (an offset of -1e6 and a bound 0.01 below had
-                # lost one), and the bound is raised to it; not further: violations chained
+                # its value or to c @ x (an offset of -1e6 and a bound 0.01 below had lost
+                # one), and the bound is raised to it; not further: violations chained
                 # through big-M rows made one 1e-9 off worth 1e5 past HiGHS's proven optimum 0.
                 # Another passes it by 1e-9 relative at most: one 1e-6 over a row (within
                 # FEAS_TOL) with a cost of 1e6 was worth more than the optimum
