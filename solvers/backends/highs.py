@@ -3,7 +3,8 @@
 The whole model is passed as arrays in one ``Highs.passModel`` call (CSR rows, no per-variable
 Python objects); updates go straight to the loaded model (``changeColsCost``,
 ``changeRowsBounds``, ``changeCoeff``, ``changeColsBounds``), so re-solving after a change
-costs no rebuild. A warm start is passed with ``setSolution``.
+costs no rebuild. A warm start's integer entries are passed with ``setSolution`` (HiGHS
+completes the continuous columns itself).
 """
 
 from __future__ import annotations
@@ -163,9 +164,12 @@ class HighsModel(PersistentModel):
         if not self._is_mip:       # no basis carried over: the same LP gives the same vertex
             h.clearSolver()
         start = time.perf_counter()
-        if warm_start is not None:
-            h.setSolution(warm_start.size, np.arange(warm_start.size, dtype=np.int32),
-                          warm_start)
+        if warm_start is not None and self._is_mip:
+            # only the integer entries, as Pyomo's warmstart_discrete_vars: HiGHS completes the
+            # rest with an LP of its own. A full start 1e-9 off, amplified by big-M rows
+            # (v <= 0, w <= 1e4 v, y <= 1e4 w), was HiGHS's "optimal" 1e5 past the optimum 0
+            ints = np.flatnonzero(self._integrality).astype(np.int32)
+            h.setSolution(ints.size, ints, warm_start[ints])
         h.run()
         status = self._statuses.get(h.getModelStatus(), TerminationStatus.ERROR)
         info = h.getInfo()
