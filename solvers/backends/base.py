@@ -10,15 +10,13 @@ backend shares:
   ``c @ x + offset``;
 - a backend that cannot tell infeasible from unbounded gets a zero-objective feasibility solve
   to decide;
-- a ``warm_start`` has its integer entries rounded and is passed to the backend, which uses
-  only those (HiGHS and Pyomo complete the continuous columns themselves; scipy takes no
-  start). One that meets every row and bound to ``EXACT_TOL`` with a violation worth at
-  most 1e-6 relative at the costs (:meth:`_exact`) is returned (status unchanged; the bound
-  raised to its value if a tolerance below) whenever the backend found nothing better and
-  its value is within 1e-6 relative of the backend's proven bound, so a time-limited solve
-  with such a start has a solution unless the backend proves its value out of reach; one
-  feasible only to ``FEAS_TOL`` is returned only if its value passes the bound by 1e-9
-  relative at most.
+- a ``warm_start``, its integer entries rounded, that meets every row and bound to
+  ``EXACT_TOL`` with a violation worth at most 1e-6 relative at the costs (:meth:`_exact`)
+  is passed to the backend and returned (status unchanged; the bound raised to its value if
+  a tolerance below) whenever the backend found nothing better and its value is within 1e-6
+  relative of the backend's proven bound, so a time-limited solve with such a start has a
+  solution unless the backend proves its value out of reach; one feasible only to
+  ``FEAS_TOL`` is returned only if its value passes the bound by 1e-9 relative at most.
 """
 
 from __future__ import annotations
@@ -36,9 +34,11 @@ from solvers.result import MIPResult, TerminationStatus, relative_gap
 
 __all__ = ["Backend", "PersistentModel", "RawSolve", "EXACT_TOL"]
 
-# A start returned in place of the backend's point may pass the backend's proven bound by its
-# tolerance, 1e-6 relative, only if it meets every row and bound to this (:meth:`_exact`);
-# one feasible only to FEAS_TOL was worth more than the optimum (a review)
+# A start violating a row or bound by more than this is not given to the backend: HiGHS took
+# a start 5e-7 over a row (within its own tolerance) with a cost of 1e7 as its incumbent and
+# pruned with it, reporting a point worth 5 above its bound 0 (and an untimed solve did not
+# end); the start is still weighed as a fallback against the bound (a review). Nor is one
+# whose violation is worth more than 1e-6 relative at the costs (:meth:`_exact`)
 EXACT_TOL = 1e-9
 
 
@@ -295,8 +295,9 @@ class PersistentModel(abc.ABC):
             raw = (RawSolve(TerminationStatus.OPTIMAL, np.zeros(0), self._offset) if feasible
                    else RawSolve(TerminationStatus.INFEASIBLE, None))
             return self._finish(raw, None, time.perf_counter() - t0)
+        exact = start is not None and self._exact(start)
         raw = self._solve(None if time_limit is None else float(time_limit), float(mip_gap),
-                          int(threads), start, bool(presolve))
+                          int(threads), start if exact else None, bool(presolve))
         if raw.status is TerminationStatus.INFEASIBLE_OR_UNBOUNDED:
             if start is not None and self._feasible(start):
                 raw = RawSolve(TerminationStatus.UNBOUNDED, None)   # feasible: not infeasible
@@ -317,11 +318,12 @@ class PersistentModel(abc.ABC):
                          self._col_upper, self._integrality, self._rounded(x))
 
     def _exact(self, x) -> bool:
-        """Whether the rounded start ``x`` (n,) may pass the backend's bound by 1e-6 relative:
-        it meets every bound and row to ``EXACT_TOL``, a row of coefficients below 1 scaled up
-        to a largest of 1 (1e-9 over ``1e-6 y <= 0`` is ``y = 1e-3``), and that violation is
-        worth at most 1e-6 relative at the costs (``violation * sum|c|`` against the value;
-        1e-9 over a row with a cost of 1e12 is worth 1000)."""
+        """Whether the rounded start ``x`` (n,) is given to the backend and kept within 1e-6
+        relative of its bound: it meets every bound and row to ``EXACT_TOL``, a row of
+        coefficients below 1 scaled up to a largest of 1 (1e-9 over ``1e-6 y <= 0`` is
+        ``y = 1e-3``), and that violation is worth at most 1e-6 relative at the costs
+        (``violation * sum|c|`` against the value): HiGHS took one 1e-9 over a row with a
+        cost of 1e12 as its incumbent, 1000 past its own bound 0, and then did not end."""
         act = self._A @ x
         scale = np.minimum(abs(self._A).max(axis=1).toarray().ravel(), 1.0)
         scale[scale == 0] = 1.0
