@@ -313,9 +313,9 @@ class PersistentModel(abc.ABC):
         return x
 
     def _violation(self, x) -> float:
-        """Largest row or bound violation of ``x`` (n,) with its integer entries rounded."""
+        """Largest row or bound violation of the rounded ``x`` (n,)."""
         return violation(self._A, self._row_lower, self._row_upper, self._col_lower,
-                         self._col_upper, self._integrality, self._rounded(x))
+                         self._col_upper, self._integrality, x)
 
     def _exact(self, x) -> bool:
         """Whether the rounded start ``x`` (n,) is given to the backend and kept within 1e-6
@@ -335,7 +335,7 @@ class PersistentModel(abc.ABC):
             1.0, abs(value))
 
     def _feasible(self, x) -> bool:
-        """Whether ``x`` (n,), its integer entries rounded, meets every row and bound."""
+        """Whether the rounded ``x`` (n,) meets every row and bound."""
         return self._violation(x) <= FEAS_TOL
 
     def _disambiguate(self, time_limit, threads, presolve) -> TerminationStatus:
@@ -382,9 +382,9 @@ class PersistentModel(abc.ABC):
                 # Another passes it by 1e-9 relative at most: one 1e-6 over a row (within
                 # FEAS_TOL) with a cost of 1e6 was worth more than the optimum
                 over = sign * (start_obj - bound) if np.isfinite(bound) else -np.inf
-                allowed = (1e-6 * max(1.0, abs(start_obj), abs(start_obj - self._offset))
-                           if self._exact(start) else 1e-9 * max(1.0, abs(bound)))
-                if better and over <= allowed:
+                if better and over <= (     # _exact only here: off the usual path
+                        1e-6 * max(1.0, abs(start_obj), abs(start_obj - self._offset))
+                        if self._exact(start) else 1e-9 * max(1.0, abs(bound))):
                     x, objective = start, start_obj
                     if sign * (objective - bound) > 0 or (
                             raw.status is TerminationStatus.OPTIMAL and np.isnan(bound)):

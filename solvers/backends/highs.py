@@ -180,8 +180,7 @@ class HighsModel(PersistentModel):
             # knapsacks); after in-place row-bound updates it can likewise take the previous
             # solve's solution as a start and return it, "optimal", worth less than reported
             # (4 in 2 000 knapsacks after three updates; a review). Solve again afresh
-            first = x.copy()
-            first[self._integrality] = np.round(first[self._integrality])
+            first = self._rounded(x)
             left = None if time_limit is None else time_limit - (time.perf_counter() - start)
             h.clearSolver()
             h.setOptionValue("time_limit", np.inf if left is None else max(left, 1e-3))
