@@ -10,7 +10,10 @@ backend shares:
   ``c @ x + offset``;
 - a backend that cannot tell infeasible from unbounded gets a zero-objective feasibility solve
   to decide;
-- a ``warm_start``, its integer entries rounded, that meets every row and bound to
+- a ``warm_start`` has its integer entries rounded; in a mixed model, one off by more than
+  rounding has its continuous columns completed by an LP with its integers fixed
+  (:meth:`_completed`: big-M rows can make a slight violation worth any amount);
+- a rounded (and completed) ``warm_start`` that meets every row and bound to
   ``EXACT_TOL`` with a violation worth at most 1e-6 relative at the costs (:meth:`_exact`)
   is passed to the backend and returned (status unchanged; the bound raised to its value if
   a tolerance below) whenever the backend found nothing better and its value is within 1e-6
@@ -295,9 +298,14 @@ class PersistentModel(abc.ABC):
             raw = (RawSolve(TerminationStatus.OPTIMAL, np.zeros(0), self._offset) if feasible
                    else RawSolve(TerminationStatus.INFEASIBLE, None))
             return self._finish(raw, None, time.perf_counter() - t0)
+        left = None if time_limit is None else float(time_limit)
+        if start is not None:
+            start = self._completed(start, left)
+            if left is not None:                    # what the completion left
+                left = max(left - (time.perf_counter() - t0), 1e-3)
         exact = start is not None and self._exact(start)
-        raw = self._solve(None if time_limit is None else float(time_limit), float(mip_gap),
-                          int(threads), start if exact else None, bool(presolve))
+        raw = self._solve(left, float(mip_gap), int(threads), start if exact else None,
+                          bool(presolve))
         if raw.status is TerminationStatus.INFEASIBLE_OR_UNBOUNDED:
             if start is not None and self._feasible(start):
                 raw = RawSolve(TerminationStatus.UNBOUNDED, None)   # feasible: not infeasible
@@ -311,6 +319,43 @@ class PersistentModel(abc.ABC):
         x = np.asarray(x, dtype=np.float64).copy()
         x[self._integrality] = np.round(x[self._integrality])
         return x
+
+    def _completed(self, x, time_limit) -> np.ndarray:
+        """The rounded start ``x`` (n,), its continuous columns replaced by the best an LP finds
+        with its integer columns fixed (scipy's HiGHS, within ``time_limit``) when ``x`` is off
+        by more than rounding and that completion is exact (:meth:`_exact`); else ``x``.
+        Violations chained through big-M rows (``v <= 0`` by 1e-9, ``w <= 1e4 v``, ``y <= 1e4
+        w``) made a start 1e-9 off worth 1e5 past the optimum 0, which HiGHS took as its own
+        optimum (a review); a start feasible to rounding is worth what it claims."""
+        cont = ~self._integrality
+        if cont.all() or not cont.any() or self._rounding_feasible(x):
+            return x
+        from scipy.optimize import Bounds, LinearConstraint, milp
+
+        fixed = self._A[:, self._integrality] @ x[self._integrality]
+        options = {"disp": False}
+        if time_limit is not None:
+            options["time_limit"] = float(time_limit)
+        rows = [LinearConstraint(self._A[:, cont], self._row_lower - fixed,
+                                 self._row_upper - fixed)] if self.n_rows else []
+        res = milp((-1.0 if self._sense == "max" else 1.0) * self._c[cont], constraints=rows,
+                   bounds=Bounds(self._col_lower[cont], self._col_upper[cont]), options=options)
+        if res.status != 0 or res.x is None:
+            return x
+        done = x.copy()
+        done[cont] = res.x
+        return done if self._exact(done) else x
+
+    def _rounding_feasible(self, x) -> bool:
+        """Whether ``x`` (n,) meets every column bound and every row up to the rounding of its
+        own evaluation, ``(nnz + 1) eps (|A| |x| + |bound|)`` (a row's own scale)."""
+        if np.any(x < self._col_lower) or np.any(x > self._col_upper):
+            return False
+        A, lo, hi = self._A, self._row_lower, self._row_upper
+        act, eps = A @ x, np.finfo(np.float64).eps
+        slack = (np.diff(A.indptr) + 1) * eps * (abs(A) @ np.abs(x))
+        return bool(np.all(act >= lo - slack - eps * np.abs(lo))
+                    and np.all(act <= hi + slack + eps * np.abs(hi)))
 
     def _violation(self, x) -> float:
         """Largest row or bound violation of the rounded ``x`` (n,)."""

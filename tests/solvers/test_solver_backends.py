@@ -206,14 +206,50 @@ def test_an_exact_start_is_not_kept_past_a_proven_bound(backend, sense):
     """Violations chained through big-M rows (v <= 0 by 1e-9 over, w <= 1e4 v, y <= 1e4 w)
     made an exact start worth 1e5 past the proven optimum 0, returned as optimal with the
     bound raised to it (a review); scipy's LP optimum, reported without a bound, did not
-    bound it. (With an integer column HiGHS takes the start as its own optimum: known, in
-    docs/solvers.md.)"""
-    milp = MILP.from_arrays([0.0, 0.0, 1e6 if sense == "max" else -1e6],
-                            [[-1e4, 1.0, 0.0], [0.0, -1e4, 1.0]], None, [0.0, 0.0], 0,
-                            [0.0, np.inf, np.inf], [False] * 3, sense=sense)
-    model = get_backend(backend).build(milp)
-    res = model.solve(warm_start=[1e-9, 1e-5, 0.1], presolve=False)
-    assert res.status is T.OPTIMAL and res.objective == 0.0 and res.bound == 0.0
+    bound it. With an integer column, HiGHS without presolve took the start as its own
+    optimum, 1e5 past it, until a start off by more than rounding had its continuous columns
+    completed by an LP."""
+    cost = 1e6 if sense == "max" else -1e6
+    for integer in (False, True):
+        milp = MILP.from_arrays([0.0, 0.0, cost, 1.0], [[-1e4, 1.0, 0.0, 0.0],
+                                                        [0.0, -1e4, 1.0, 0.0]], None, [0.0, 0.0],
+                                0, [0.0, np.inf, np.inf, 0.0], [False] * 3 + [integer],
+                                sense=sense)
+        for presolve in (True, False):
+            model = get_backend(backend).build(milp)
+            res = model.solve(warm_start=[1e-9, 1e-5, 0.1, 0.0], presolve=presolve)
+            assert res.status is T.OPTIMAL and res.objective == 0.0 and res.bound == 0.0
+
+
+def test_a_start_off_by_more_than_rounding_has_its_continuous_columns_completed():
+    """A start feasible to the rounding of its rows' evaluation is kept as it is; one further
+    off, even infeasible, has its continuous columns replaced by an LP's best with its
+    integers fixed (within the time limit, which the solve then has less of); integers that
+    admit no completion leave it a hint."""
+    from solvers.backends.base import PersistentModel, RawSolve
+
+    class OutOfTime(PersistentModel):
+        backend = "stub"
+        given = []
+
+        def _solve(self, time_limit, mip_gap, threads, warm_start, presolve):
+            self.given.append((time_limit, warm_start))
+            return RawSolve(T.TIME_LIMIT, None)
+
+    # max 2 y + z:  y + z - 0.1 k <= 1,  k <= 2,  y <= 0.5,  k integer in [0, 3]
+    model = OutOfTime(MILP.from_arrays([2.0, 1.0, 0.0], [[1.0, 1.0, -0.1], [0.0, 0.0, 1.0]],
+                                       None, [1.0, 2.0], 0, [0.5, np.inf, 3],
+                                       [False, False, True], sense="max"))
+    start = [0.1, 1.1, 2.0]
+    assert 0 < (model.milp.A @ start)[0] - 1.0 < 1e-15   # over by rounding only: kept
+    assert model.solve(warm_start=start, time_limit=5.0).x.tolist() == start
+    for start in ([0.2, 0.8 + 1e-8, 0.0], [0.2, 5.0, 0.0]):
+        res = model.solve(warm_start=start, time_limit=5.0)
+        assert res.x == pytest.approx([0.5, 0.5, 0.0], abs=1e-12) and res.objective == 1.5
+        limit, given = model.given[-1]
+        assert given.tolist() == res.x.tolist() and limit < 5.0
+    res = model.solve(warm_start=[0.0, 0.0, 3.0])       # k = 3 admits no completion
+    assert not res.has_solution and model.given[-1][1] is None
 
 
 def test_a_persistent_lp_gets_its_time_limit_at_every_solve():
@@ -454,6 +490,60 @@ def test_random_small_integer_programs_match_enumeration(seed, n, m, sense):
     for backend in ("highs", "scipy"):
         res = solve(milp, backend=backend)
         assert res.status is T.OPTIMAL and res.objective == pytest.approx(want, abs=1e-6)
+
+
+def mixed_optimum(milp: MILP) -> float:
+    """Optimum of a small bounded mixed-integer MILP: an LP (scipy's linprog) for each point of
+    its integer columns, enumerated (None if infeasible)."""
+    from scipy.optimize import linprog
+
+    integer, cont = milp.integrality, ~milp.integrality
+    sign = -1.0 if milp.sense == "max" else 1.0
+    best = None
+    for point in itertools.product(*[range(int(lo), int(up) + 1) for lo, up in zip(
+            milp.col_lower[integer], milp.col_upper[integer])]):
+        fixed = milp.A[:, integer] @ np.array(point, float)
+        A = milp.A[:, cont].toarray()
+        up, lo = milp.row_upper - fixed, milp.row_lower - fixed
+        keep_up, keep_lo = np.isfinite(up), np.isfinite(lo)
+        res = linprog(sign * milp.c[cont], A_ub=np.vstack([A[keep_up], -A[keep_lo]]),
+                      b_ub=np.r_[up[keep_up], -lo[keep_lo]],
+                      bounds=list(zip(milp.col_lower[cont], milp.col_upper[cont])))
+        if res.status == 0:
+            value = float(milp.c[integer] @ point) + sign * res.fun + milp.offset
+            best = value if best is None or sign * (best - value) > 0 else best
+    return best
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10**6), m=st.integers(1, 3), sense=st.sampled_from(["max", "min"]),
+       off=st.sampled_from([0.0, 1e-12, 1e-9, 1e-7, 1e-3, 1.0]))
+def test_random_mixed_programs_with_a_start_match_enumeration(seed, m, sense, off):
+    """Two integer columns in [0, 3], two continuous in [0, 5], rows at scales up to 1e4, and a
+    start whose continuous entries are a feasible point's moved by ``off``: every backend,
+    with or without presolve, returns the optimum of enumeration with an LP per point (to
+    1e-6 of the rows, scaled, and of the objective's size)."""
+    rng = np.random.default_rng(seed)
+    A = rng.integers(-3, 4, (m, 4)) * 10.0 ** rng.integers(0, 5, (m, 1))
+    x0 = np.r_[rng.integers(0, 4, 2), rng.uniform(0, 5, 2)]      # keeps the model feasible
+    act = A @ x0
+    lower = np.where(rng.random(m) < 0.5, -np.inf, act - rng.uniform(0, 3, m))
+    upper = np.where(rng.random(m) < 0.3, np.inf, act + rng.uniform(0, 3, m))
+    milp = MILP.from_arrays(rng.normal(size=4) * 10.0 ** rng.integers(0, 7), A, lower, upper, 0,
+                            [3, 3, 5, 5], [True, True, False, False], sense=sense)
+    want = mixed_optimum(milp)
+    start = x0 + np.r_[0.0, 0.0, off * rng.choice([-1.0, 1.0], 2)]
+    scale = max(1.0, abs(want), float(np.abs(milp.c) @ np.r_[3, 3, 5, 5]))
+    sign = 1.0 if sense == "max" else -1.0
+    for backend in BACKEND_NAMES:
+        for presolve in (True, False):
+            res = get_backend(backend).build(milp).solve(warm_start=start, presolve=presolve)
+            act = A @ res.x                         # rows scaled to a largest entry of 1
+            off_rows = np.maximum(lower - act, act - upper) / np.abs(A).max(axis=1)
+            assert res.status is T.OPTIMAL and np.all(off_rows <= 1e-6)
+            assert np.all((res.x >= -1e-6) & (res.x <= np.r_[3, 3, 5, 5] + 1e-6))
+            assert res.objective == pytest.approx(want, abs=1e-6 * scale)
+            assert sign * (res.bound - want) >= -1e-6 * scale          # a bound, not past
 
 
 @pytest.mark.parametrize("backend", BACKEND_NAMES)
