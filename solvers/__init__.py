@@ -29,7 +29,7 @@ __all__ = ["MILP", "MIPResult", "TerminationStatus", "solve", "available_backend
 
 def solve(milp: MILP, *, backend: str = "highs", time_limit: float | None = None,
           mip_gap: float = 1e-6, threads: int = 1, warm_start=None,
-          presolve: bool = True) -> MIPResult:
+          presolve: bool = True, complete_start: bool = True) -> MIPResult:
     """Solve ``milp`` once with ``backend`` (see :func:`available_backends`); the options as
     in :meth:`PersistentModel.solve`.
 
@@ -40,4 +40,5 @@ def solve(milp: MILP, *, backend: str = "highs", time_limit: float | None = None
         raise SolverInputError(f"solve.milp: must be a MILP; got {type(milp).__name__}")
     return get_backend(backend).build(milp).solve(time_limit=time_limit, mip_gap=mip_gap,
                                                   threads=threads, warm_start=warm_start,
-                                                  presolve=presolve)
+                                                  presolve=presolve,
+                                                  complete_start=complete_start)

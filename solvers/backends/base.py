@@ -10,9 +10,10 @@ backend shares:
   ``c @ x + offset``;
 - a backend that cannot tell infeasible from unbounded gets a zero-objective feasibility solve
   to decide;
-- a ``warm_start`` has its integer entries rounded; in a mixed model, one off by more than
-  rounding has its continuous columns completed by an LP with its integers fixed
-  (:meth:`_completed`: big-M rows can make a slight violation worth any amount);
+- a ``warm_start`` has its integer entries rounded; in a mixed model its continuous columns
+  are completed by an LP with its integers fixed (:meth:`_completed`: big-M rows can make a
+  violation too small to see worth any amount), and without an exact completion it is not
+  given to the backend;
 - a rounded (and completed) ``warm_start`` that meets every row and bound to
   ``EXACT_TOL`` with a violation worth at most 1e-6 relative at the costs (:meth:`_exact`)
   is passed to the backend and returned (status unchanged; the bound raised to its value if
@@ -271,16 +272,21 @@ class PersistentModel(abc.ABC):
 
     # ---------------------------------------------------------------- solve
     def solve(self, *, time_limit: float | None = None, mip_gap: float = 1e-6,
-              threads: int = 1, warm_start=None, presolve: bool = True) -> MIPResult:
+              threads: int = 1, warm_start=None, presolve: bool = True,
+              complete_start: bool = True) -> MIPResult:
         """Solve the current model. ``time_limit`` in seconds (None = none), ``mip_gap`` the
         relative gap at which to stop, ``threads`` the solver threads, ``warm_start`` an (n,)
-        start, returned if the solver finds nothing better (see the module's rules). ``presolve``
-        False turns HiGHS's presolve off (``highs``, ``scipy``, Pyomo's ``highs``; other Pyomo
-        solvers keep their own setting): HiGHS 1.15-1.16 presolve returned "optimal" below
-        the optimum on big-M encoded networks (docs/solvers.md)."""
+        start, returned if the solver finds nothing better (see the module's rules);
+        ``complete_start`` False keeps a mixed model's start as given, for one whose continuous
+        columns are computed from its integer ones (a network's forward pass), instead of
+        completing them by an LP. ``presolve`` False turns HiGHS's presolve off (``highs``,
+        ``scipy``, Pyomo's ``highs``; other Pyomo solvers keep their own setting): HiGHS
+        1.15-1.16 presolve returned "optimal" below the optimum on big-M encoded networks
+        (docs/solvers.md)."""
         owner = f"{type(self).__name__}.solve"
-        if not isinstance(presolve, (bool, np.bool_)):
-            raise SolverInputError(f"{owner}.presolve: must be a bool; got {presolve!r}")
+        for name, flag in (("presolve", presolve), ("complete_start", complete_start)):
+            if not isinstance(flag, (bool, np.bool_)):
+                raise SolverInputError(f"{owner}.{name}: must be a bool; got {flag!r}")
         if time_limit is not None and not (_number(time_limit) > 0):
             raise SolverInputError(f"{owner}.time_limit: must be > 0 or None; got {time_limit!r}")
         if not (0.0 <= _number(mip_gap) < 1.0):
@@ -297,13 +303,12 @@ class PersistentModel(abc.ABC):
                             and np.all(self._row_upper >= -FEAS_TOL))
             raw = (RawSolve(TerminationStatus.OPTIMAL, np.zeros(0), self._offset) if feasible
                    else RawSolve(TerminationStatus.INFEASIBLE, None))
-            return self._finish(raw, None, time.perf_counter() - t0)
-        left = None if time_limit is None else float(time_limit)
+            return self._finish(raw, None, False, time.perf_counter() - t0)
+        left, exact = None if time_limit is None else float(time_limit), False
         if start is not None:
-            start = self._completed(start, left)
+            start, exact = self._completed(start, left, bool(complete_start))
             if left is not None:                    # what the completion left
                 left = max(left - (time.perf_counter() - t0), 1e-3)
-        exact = start is not None and self._exact(start)
         raw = self._solve(left, float(mip_gap), int(threads), start if exact else None,
                           bool(presolve))
         if raw.status is TerminationStatus.INFEASIBLE_OR_UNBOUNDED:
@@ -312,7 +317,7 @@ class PersistentModel(abc.ABC):
             else:
                 left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
                 raw = RawSolve(self._disambiguate(left, threads, bool(presolve)), None)
-        return self._finish(raw, start, time.perf_counter() - t0)
+        return self._finish(raw, start, exact, time.perf_counter() - t0)
 
     def _rounded(self, x) -> np.ndarray:
         """A float copy of ``x`` (n,) with its integer entries rounded, as it is returned."""
@@ -320,42 +325,37 @@ class PersistentModel(abc.ABC):
         x[self._integrality] = np.round(x[self._integrality])
         return x
 
-    def _completed(self, x, time_limit) -> np.ndarray:
-        """The rounded start ``x`` (n,), its continuous columns replaced by the best an LP finds
-        with its integer columns fixed (scipy's HiGHS, within ``time_limit``) when ``x`` is off
-        by more than rounding and that completion is exact (:meth:`_exact`); else ``x``.
-        Violations chained through big-M rows (``v <= 0`` by 1e-9, ``w <= 1e4 v``, ``y <= 1e4
-        w``) made a start 1e-9 off worth 1e5 past the optimum 0, which HiGHS took as its own
-        optimum (a review); a start feasible to rounding is worth what it claims."""
-        cont = ~self._integrality
-        if cont.all() or not cont.any() or self._rounding_feasible(x):
-            return x
+    def _completed(self, x, time_limit, complete: bool) -> tuple[np.ndarray, bool]:
+        """The rounded start ``x`` (n,) as it is judged, and whether it is exact (:meth:`_exact`).
+        In a mixed model its continuous columns are the best an LP finds with its integer
+        columns fixed (scipy's HiGHS, within half of ``time_limit``): violations chained
+        through big-M rows make a start off by less than rounding can show worth any amount
+        past the optimum (1e-9 over ``v <= 0``, ``w <= 1e4 v``, ``y <= 1e4 w``: 1e5 past the
+        optimum 0, which HiGHS without presolve took as its own; also with ``v``'s row hiding
+        5e-12 under terms of 1e3; reviews). Without an exact completion ``x`` is not exact,
+        whatever it looks. ``complete`` False takes ``x`` as it is."""
+        integer = self._integrality
+        if not complete or integer.all() or not integer.any():
+            return x, self._exact(x)
+        if np.any(x[integer] < self._col_lower[integer]) or np.any(
+                x[integer] > self._col_upper[integer]):
+            return x, False                         # no completion can be exact
         from scipy.optimize import Bounds, LinearConstraint, milp
 
-        fixed = self._A[:, self._integrality] @ x[self._integrality]
+        cont = ~integer
+        fixed = self._A[:, integer] @ x[integer]
         options = {"disp": False}
         if time_limit is not None:
-            options["time_limit"] = float(time_limit)
+            options["time_limit"] = time_limit / 2
         rows = [LinearConstraint(self._A[:, cont], self._row_lower - fixed,
                                  self._row_upper - fixed)] if self.n_rows else []
         res = milp((-1.0 if self._sense == "max" else 1.0) * self._c[cont], constraints=rows,
                    bounds=Bounds(self._col_lower[cont], self._col_upper[cont]), options=options)
         if res.status != 0 or res.x is None:
-            return x
+            return x, False
         done = x.copy()
         done[cont] = res.x
-        return done if self._exact(done) else x
-
-    def _rounding_feasible(self, x) -> bool:
-        """Whether ``x`` (n,) meets every column bound and every row up to the rounding of its
-        own evaluation, ``(nnz + 1) eps (|A| |x| + |bound|)`` (a row's own scale)."""
-        if np.any(x < self._col_lower) or np.any(x > self._col_upper):
-            return False
-        A, lo, hi = self._A, self._row_lower, self._row_upper
-        act, eps = A @ x, np.finfo(np.float64).eps
-        slack = (np.diff(A.indptr) + 1) * eps * (abs(A) @ np.abs(x))
-        return bool(np.all(act >= lo - slack - eps * np.abs(lo))
-                    and np.all(act <= hi + slack + eps * np.abs(hi)))
+        return (done, True) if self._exact(done) else (x, False)
 
     def _violation(self, x) -> float:
         """Largest row or bound violation of the rounded ``x`` (n,)."""
@@ -404,7 +404,7 @@ class PersistentModel(abc.ABC):
             return TerminationStatus.INFEASIBLE
         return TerminationStatus.INFEASIBLE_OR_UNBOUNDED
 
-    def _finish(self, raw: RawSolve, start, seconds: float) -> MIPResult:
+    def _finish(self, raw: RawSolve, start, exact: bool, seconds: float) -> MIPResult:
         sign = 1.0 if self._sense == "max" else -1.0
         x = None
         if raw.x is not None and raw.status not in (TerminationStatus.INFEASIBLE,
@@ -427,9 +427,9 @@ class PersistentModel(abc.ABC):
                 # Another passes it by 1e-9 relative at most: one 1e-6 over a row (within
                 # FEAS_TOL) with a cost of 1e6 was worth more than the optimum
                 over = sign * (start_obj - bound) if np.isfinite(bound) else -np.inf
-                if better and over <= (     # _exact only here: off the usual path
+                if better and over <= (
                         1e-6 * max(1.0, abs(start_obj), abs(start_obj - self._offset))
-                        if self._exact(start) else 1e-9 * max(1.0, abs(bound))):
+                        if exact else 1e-9 * max(1.0, abs(bound))):
                     x, objective = start, start_obj
                     if sign * (objective - bound) > 0 or (
                             raw.status is TerminationStatus.OPTIMAL and np.isnan(bound)):

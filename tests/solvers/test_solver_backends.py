@@ -186,17 +186,23 @@ def test_an_exact_start_is_kept_when_the_bound_is_a_tolerance_below_it():
     own tolerance) below its value: a time-limited solve with a feasible start had no
     solution (a review). It is returned, and its value is the bound."""
     from solvers.backends.base import RawSolve
+
+    def finish(model, bound, start):             # as solve() ends a time-limited solve
+        start = np.array(start)
+        return model._finish(RawSolve(T.TIME_LIMIT, None, bound), start, model._exact(start),
+                             0.1)
+
     milp = MILP.from_arrays([1e6, 0.0], [[1.0, 1.0]], None, [1.0], 0, 10, [False, True],
                             sense="max")
     model = get_backend("highs").build(milp)
-    res = model._finish(RawSolve(T.TIME_LIMIT, None, 1e6 - 0.01), np.array([1.0, 0.0]), 0.1)
+    res = finish(model, 1e6 - 0.01, [1.0, 0.0])
     assert res.has_solution and res.objective == 1e6 and res.bound == 1e6
-    res = model._finish(RawSolve(T.TIME_LIMIT, None, 1e6), np.array([1 + 5e-7, 0.0]), 0.1)
+    res = finish(model, 1e6, [1 + 5e-7, 0.0])
     assert not res.has_solution                 # only within FEAS_TOL: not past the bound
     # whatever the offset: with one of -1e6 (value 0) a bound 0.01 below it lost it (a review)
     shifted = get_backend("highs").build(MILP.from_arrays(
         [1e6, 0.0], [[1.0, 1.0]], None, [1.0], 0, 10, [False, True], sense="max", offset=-1e6))
-    res = shifted._finish(RawSolve(T.TIME_LIMIT, None, -0.01), np.array([1.0, 0.0]), 0.1)
+    res = finish(shifted, -0.01, [1.0, 0.0])
     assert res.has_solution and res.objective == 0.0 and res.bound == 0.0
 
 
@@ -207,8 +213,8 @@ def test_an_exact_start_is_not_kept_past_a_proven_bound(backend, sense):
     made an exact start worth 1e5 past the proven optimum 0, returned as optimal with the
     bound raised to it (a review); scipy's LP optimum, reported without a bound, did not
     bound it. With an integer column, HiGHS without presolve took the start as its own
-    optimum, 1e5 past it, until a start off by more than rounding had its continuous columns
-    completed by an LP."""
+    optimum, 1e5 past it, until a mixed model's start had its continuous columns completed
+    by an LP."""
     cost = 1e6 if sense == "max" else -1e6
     for integer in (False, True):
         milp = MILP.from_arrays([0.0, 0.0, cost, 1.0], [[-1e4, 1.0, 0.0, 0.0],
@@ -221,35 +227,58 @@ def test_an_exact_start_is_not_kept_past_a_proven_bound(backend, sense):
             assert res.status is T.OPTIMAL and res.objective == 0.0 and res.bound == 0.0
 
 
-def test_a_start_off_by_more_than_rounding_has_its_continuous_columns_completed():
-    """A start feasible to the rounding of its rows' evaluation is kept as it is; one further
-    off, even infeasible, has its continuous columns replaced by an LP's best with its
-    integers fixed (within the time limit, which the solve then has less of); integers that
-    admit no completion leave it a hint."""
+@pytest.mark.parametrize("backend", BACKEND_NAMES)
+@pytest.mark.parametrize("v", [5e-12, 8e-10])
+def test_a_violation_hidden_by_rounding_is_not_amplified(backend, v):
+    """``v <= sum(x) - 1e5`` over 100 columns at 1e3 hides v = 5e-12 in rounding (every row
+    evaluates feasible) and lets 8e-10 pass as exact; through ``w <= 1e4 v``, ``y <= 1e4 w``
+    the start was worth 500 or 80000, the optimum 0, and HiGHS without presolve returned it
+    as optimal (a review): a mixed model's start is completed by an LP, whatever it looks."""
+    J = 100
+    A = np.zeros((3, J + 4))
+    A[0, :J], A[0, J] = -1.0, 1.0
+    A[1, J:J + 2] = [-1e4, 1.0]
+    A[2, J + 1:J + 3] = [-1e4, 1.0]
+    milp = MILP.from_arrays(np.r_[np.zeros(J + 2), 1e6, 1.0], A, None, [-1e5, 0.0, 0.0],
+                            [0.0] * J + [-np.inf] * 3 + [0.0], [1e3] * J + [np.inf] * 3 + [0.0],
+                            [False] * (J + 3) + [True], sense="max")
+    start = np.r_[np.full(J, 1e3), v, 1e4 * v, 1e8 * v, 0.0]
+    for presolve in (True, False):
+        res = get_backend(backend).build(milp).solve(warm_start=start, presolve=presolve)
+        assert res.status is T.OPTIMAL and res.objective == pytest.approx(0.0, abs=1e-6)
+        assert res.bound == pytest.approx(0.0, abs=1e-6)
+
+
+def test_a_mixed_start_has_its_continuous_columns_completed():
+    """A mixed model's start, feasible or not, has its continuous columns replaced by an LP's
+    best with its integers fixed (within half the time limit, which the solve then has less
+    of); integers that admit no completion leave it a hint; ``complete_start=False`` keeps it
+    as given."""
     from solvers.backends.base import PersistentModel, RawSolve
 
     class OutOfTime(PersistentModel):
         backend = "stub"
-        given = []
 
         def _solve(self, time_limit, mip_gap, threads, warm_start, presolve):
-            self.given.append((time_limit, warm_start))
+            self.given = (time_limit, warm_start)
             return RawSolve(T.TIME_LIMIT, None)
 
     # max 2 y + z:  y + z - 0.1 k <= 1,  k <= 2,  y <= 0.5,  k integer in [0, 3]
     model = OutOfTime(MILP.from_arrays([2.0, 1.0, 0.0], [[1.0, 1.0, -0.1], [0.0, 0.0, 1.0]],
                                        None, [1.0, 2.0], 0, [0.5, np.inf, 3],
                                        [False, False, True], sense="max"))
-    start = [0.1, 1.1, 2.0]
-    assert 0 < (model.milp.A @ start)[0] - 1.0 < 1e-15   # over by rounding only: kept
-    assert model.solve(warm_start=start, time_limit=5.0).x.tolist() == start
-    for start in ([0.2, 0.8 + 1e-8, 0.0], [0.2, 5.0, 0.0]):
+    for start in ([0.2, 0.3, 0.0], [0.2, 0.8 + 1e-8, 0.0], [0.2, 5.0, 0.0]):
         res = model.solve(warm_start=start, time_limit=5.0)
         assert res.x == pytest.approx([0.5, 0.5, 0.0], abs=1e-12) and res.objective == 1.5
-        limit, given = model.given[-1]
+        limit, given = model.given
         assert given.tolist() == res.x.tolist() and limit < 5.0
-    res = model.solve(warm_start=[0.0, 0.0, 3.0])       # k = 3 admits no completion
-    assert not res.has_solution and model.given[-1][1] is None
+    res = model.solve(warm_start=[0.2, 0.3, 0.0], complete_start=False)
+    assert res.x.tolist() == model.given[1].tolist() == [0.2, 0.3, 0.0]
+    for start in ([0.0, 0.0, 3.0], [0.0, 0.0, 4.0]):   # k = 3 admits no completion; 4 > 3
+        res = model.solve(warm_start=start)
+        assert not res.has_solution and model.given[1] is None
+    with pytest.raises(SolverInputError, match="complete_start: must be a bool"):
+        model.solve(warm_start=[0.2, 0.3, 0.0], complete_start="no")
 
 
 def test_a_persistent_lp_gets_its_time_limit_at_every_solve():

@@ -292,8 +292,8 @@ class MIPArgmax:
         self.update_seconds = time.perf_counter() - start
         self.n_linear += affine is not None
         options = {} if affine is not None else {"presolve": False}   # docs/solvers.md
-        if warm is not None:
-            options["warm_start"] = warm
+        if warm is not None:         # its neuron columns are the forward pass: no LP needed
+            options.update(warm_start=warm, complete_start=False)
         res = model.solve(time_limit=self.time_limit, mip_gap=self.mip_gap,
                           threads=self.threads, **options)
         cand = [] if res.x is None else [self._action_of(res.x, states, time_to_go)]
