@@ -303,7 +303,8 @@ def run(args) -> int:
         print(f"kept the network after {which(kept)}: validation reward "
               f"{res.validation_rewards[kept]:.4f} per step, " + (
                   f"{gain:+.4f} over the warm start's" if gain else
-                  "the same as the warm start's (DQN did not improve on it)"))
+                  "the same as the warm start's (DQN " + (
+                      "did not improve on it)" if res.n_updates else "made no gradient step)")))
         if res.selected.size:
             print(f"re-scored on {config.selection_episodes} fresh episodes: " + "; ".join(
                 f"{which(i)} {r:.4f}" for i, r in zip(res.selected, res.selection_rewards)))
@@ -323,7 +324,8 @@ def run(args) -> int:
     print(f"{oracle} solves {res.n_action_solves + res.n_target_solves} (acting "
           f"{solves(res.n_action_solves, res.n_action_limited)}; targets "
           f"{solves(res.n_target_solves, res.n_target_limited)}); cache hits {res.cache_hits}; "
-          f"hard target updates {res.n_target_updates}; time {res.seconds:.1f} s")
+          f"gradient steps {res.n_updates}; hard target updates {res.n_target_updates}; time "
+          f"{res.seconds:.1f} s")
     print(f"wrote {out / 'sequoia.pt'}, {out / 'sequoia.npz'}, {out / 'domain.npz'}")
     sys.stdout.flush()
     return 0

@@ -356,9 +356,11 @@ def _run(domain: Domain, planners: list, episodes: int, horizon: int, p_high: fl
     rewards = np.zeros((len(planners), episodes))
     seconds = np.zeros(len(planners))
     shown: set = set()          # each (text, category, line) once per run, unless "always"
-    for p, planner in enumerate(planners):
+    for planner in planners:    # all first: one that does not fit fails before any episode
         bar.set_postfix_str(planner_label(planner), refresh=False)
         planner.fit(domain, seed=int(planner_seeds[0]))
+    for p, planner in enumerate(planners):
+        bar.set_postfix_str(planner_label(planner), refresh=False)
         limited = []            # the first time-limit warning of each step that had one
         for e in range(episodes):
             planner.reset(seed=int(planner_seeds[e + 1]))

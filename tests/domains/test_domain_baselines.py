@@ -673,6 +673,31 @@ def test_a_refused_fit_leaves_a_domain_planner_unfitted():
         p.plan(np.zeros(6, dtype=np.int64))
 
 
+def test_every_planner_is_fitted_before_any_episode():
+    """A planner that does not fit the domain (SEQUOIA with a network for another J in 'rmab
+    compare') failed only after the planners before it had played all their episodes (48 s;
+    a new user's walkthrough)."""
+    played = []
+
+    class Counting(BaseDomainPlanner):
+        name = "counting"
+
+        def _plan(self, states, t):
+            played.append(t)
+            return self.domain.null_action()
+
+    class OnlyPath(Counting):
+        name = "only-path"
+
+        def _fit(self, domain):
+            raise InvalidParameterError("OnlyPath.domain: must be a path domain")
+
+    with pytest.raises(InvalidParameterError, match="must be a path domain"):
+        evaluate_domain(make_domain("capacity", 6, 2, seed=0), [Counting(), OnlyPath()],
+                        episodes=2, horizon=3)
+    assert played == []
+
+
 def test_evaluation_takes_planners_of_the_protocol_alone():
     """A planner with name, fit, reset and plan only (the DomainPlanner protocol) is evaluated
     and timed; evaluate_domain had read a ``last_stats`` the protocol does not have."""

@@ -110,7 +110,8 @@ def test_errors(tmp_path):
                        match=r"make_domain_planner\('sequoia'\)\.network: must be given"):
         make_domain_planner("sequoia")
     with pytest.raises(InvalidModelError, match=r"must have action_size \+ n_arms \+ 1 = 13 "
-                                                r"inputs for this domain; got 11"):
+                                                r"inputs for this capacity domain of 6 arms; "
+                                                r"got 11"):
         IterativeDQNPlanner(random_network(make_capacity(5, 2, seed=0), (4,), 0)).fit(d)
     with pytest.raises(InvalidParameterError, match="IterativeDQNPlanner.network: must be a "
                                                     "ReLUNetwork, a GainTableNetwork or a path"):

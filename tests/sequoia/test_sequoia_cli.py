@@ -10,6 +10,7 @@ pytest.importorskip("torch")
 
 from rmab.commands import train as train_cmd  # noqa: E402
 from rmab.domains import load_domain  # noqa: E402
+from rmab.errors import RmabWarning  # noqa: E402
 from rmab.planners.sequoia import SequoiaPlanner  # noqa: E402
 from rmab.planners.sequoia.train import load_qnetwork  # noqa: E402
 from solvers.nn import ReLUNetwork  # noqa: E402
@@ -27,12 +28,15 @@ def test_rmab_train_writes_checkpoint_network_and_domain(tmp_path, capsys):
     args = parse(["--domain", "capacity", "--arms", "5", "--budget", "2", "--episodes", "2",
                   "--horizon", "4", "--hidden", "8,8", "--seed", "3", "--out", str(tmp_path),
                   "--no-progress", "--argmax", "mip"])
-    assert train_cmd.run(args) == 0
+    with pytest.warns(RmabWarning, match=r"2 episodes of 4 steps give 8 transitions, fewer "
+                                         r"than a batch \(32\): no gradient step"):
+        assert train_cmd.run(args) == 0
     out = capsys.readouterr().out
-    assert "MIP solves" in out and "cache hits" in out
+    assert "MIP solves" in out and "cache hits" in out and "gradient steps 0;" in out
     assert "kept the network after" in out and "validation reward" in out
-    assert re.search(r"per step, ([+-]\d\.\d{4} over the warm start's|the same as the warm "
-                     r"start's \(DQN did not improve on it\))", out), out
+    # it had said "DQN did not improve on it" (a new user's walkthrough)
+    assert re.search(r"per step, the same as the warm start's \(DQN made no gradient step\)",
+                     out), out
     net = ReLUNetwork.load(tmp_path / "sequoia.npz")
     q = load_qnetwork(tmp_path / "sequoia.pt")
     from solvers.errors import SolverInputError          # numpy's 'magic string' before
@@ -72,9 +76,17 @@ def _check_training_record(path, domain):
         SequoiaPlanner(path, horizon=6).fit(domain)
     with pytest.warns(RmabWarning, match="trained on another capacity instance"):
         IterativeDQNPlanner(path, horizon=4).fit(make_domain("capacity", 5, 2, seed=99))
-    with pytest.raises(InvalidModelError, match="was trained on a capacity domain; this one "
-                                                "is scheduling"):
-        SequoiaPlanner(path, horizon=4).fit(make_domain("scheduling", 5, 2, seed=0))
+    with pytest.warns(RmabWarning, match="can never be pulled"):
+        scheduling = make_domain("scheduling", 5, 2, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                 # errors first: no warning before them
+        with pytest.raises(InvalidModelError, match="was trained on a capacity domain; this "
+                                                    "one is scheduling"):
+            SequoiaPlanner(path, horizon=6).fit(scheduling)
+        with pytest.raises(InvalidModelError, match=r"= 17 inputs for this capacity domain of 8 "
+                                                    r"arms; got 11 \(trained for another number "
+                                                    r"of arms\?\)"):
+            SequoiaPlanner(path, horizon=6).fit(make_domain("capacity", 8, 2, seed=0))
 
 
 def test_rmab_train_rejects_bad_hidden():

@@ -888,9 +888,10 @@ def test_exact_training_solves_give_no_limit_warning(tiny_capacity):
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        res = train_sequoia(tiny_capacity, SequoiaConfig(episodes=1, **SMALL), seed=0,
-                            progress=False)
+        res = train_sequoia(tiny_capacity, SequoiaConfig(episodes=4, **SMALL), seed=0,
+                            progress=False)           # 40 transitions: a batch of 32 and more
     assert res.n_action_limited == res.n_target_limited == 0
+    assert res.n_updates == 40 - 31 and res.n_target_solves > 0
 
 
 def test_rmab_train_prints_the_solves_at_their_time_limit(tmp_path, capsys):

@@ -123,7 +123,8 @@ def check_network_fits(owner: str, network, domain, trained: dict | None = None,
     """The network's input size must be ``action_size + n_arms + 1`` for ``domain``; with its
     training record (:func:`read_trained_for`), the domain kind must match, and another
     instance or another horizon than the training's gives a warning. A gain table must fit
-    the domain, and a per-period one have ``horizon`` periods."""
+    the domain, and a per-period one have ``horizon`` periods. The warnings come after every
+    check has passed, so that none precedes an error."""
     import warnings
 
     periods = getattr(network, "n_periods", None)
@@ -131,22 +132,14 @@ def check_network_fits(owner: str, network, domain, trained: dict | None = None,
         raise InvalidModelError(f"{owner}.network: its gain table has one table per period of "
                                 f"horizon {periods}; plan with horizon={periods} (in "
                                 f"'rmab compare': --horizon {periods}); got horizon {horizon}")
-    if trained is not None:
-        if trained["kind"] != domain.kind:
-            raise InvalidModelError(f"{owner}.network: was trained on a {trained['kind']} "
-                                    f"domain; this one is {domain.kind}")
-        if trained["digest"] != domain_digest(domain):
-            warnings.warn(f"{owner}: the network was trained on another {domain.kind} instance "
-                          f"(its Q-values may not transfer)", RmabWarning, stacklevel=4)
-        if horizon is not None and trained["horizon"] != horizon:
-            warnings.warn(f"{owner}: the network was trained for horizon {trained['horizon']}; "
-                          f"planning with horizon {horizon} scales its time-to-go input "
-                          f"differently (plan with horizon={trained['horizon']}; in 'rmab "
-                          f"compare': --horizon {trained['horizon']})", RmabWarning, stacklevel=4)
+    if trained is not None and trained["kind"] != domain.kind:
+        raise InvalidModelError(f"{owner}.network: was trained on a {trained['kind']} "
+                                f"domain; this one is {domain.kind}")
     want = input_size(domain.action_size, domain.n_arms)
     if network.n_inputs != want:
         raise InvalidModelError(f"{owner}.network: must have action_size + n_arms + 1 = {want} "
-                                f"inputs for this domain; got {network.n_inputs}")
+                                f"inputs for this {domain.kind} domain of {domain.n_arms} arms; "
+                                f"got {network.n_inputs} (trained for another number of arms?)")
     table = getattr(network, "gain_table", None)
     if table is not None:
         from rmab.planners.sequoia.gains import level_map
@@ -162,3 +155,11 @@ def check_network_fits(owner: str, network, domain, trained: dict | None = None,
         if not np.array_equal(network.levels_map, level_map(domain)):
             raise InvalidModelError(f"{owner}.network.levels_map: must be this domain's level "
                                     f"map (trained on another instance?)")
+    if trained is not None and trained["digest"] != domain_digest(domain):
+        warnings.warn(f"{owner}: the network was trained on another {domain.kind} instance "
+                      f"(its Q-values may not transfer)", RmabWarning, stacklevel=4)
+    if trained is not None and horizon is not None and trained["horizon"] != horizon:
+        warnings.warn(f"{owner}: the network was trained for horizon {trained['horizon']}; "
+                      f"planning with horizon {horizon} scales its time-to-go input "
+                      f"differently (plan with horizon={trained['horizon']}; in 'rmab "
+                      f"compare': --horizon {trained['horizon']})", RmabWarning, stacklevel=4)

@@ -43,7 +43,8 @@ from rmab._repr import CompactRepr
 from rmab._validation import as_generator, check_number, check_path
 from rmab.domains.arm import initial_states
 from rmab.domains.base import ENUMERATION_SIZE, Domain
-from rmab.errors import InvalidModelError, InvalidParameterError, PlanningError, SolverLimitWarning
+from rmab.errors import (InvalidModelError, InvalidParameterError, PlanningError, RmabWarning,
+                         SolverLimitWarning)
 from rmab.models.storage import atomic_write
 from rmab.planners.sequoia.argmax import (ARGMAX_METHODS, BruteForceArgmax, make_argmax,
                                           maxima_of, solve_chunk)
@@ -305,10 +306,10 @@ class TrainResult(CompactRepr):
     last if it is not among them), ``selection_rewards`` and ``selection_episode_rewards``
     (len(selected), selection_episodes): the networks re-scored on
     ``config.selection_episodes`` fresh episodes and their mean per-step reward there, in all
-    and per episode (empty without); solve counts
-    (``n_action_solves`` includes validation and re-selection), cache hits, hard target
-    updates and wall time, summed over restarts; ``n_action_limited`` and
-    ``n_target_limited``: how many of those acting and target solves stopped at their time
+    and per episode (empty without); solve counts (``n_action_solves`` includes validation
+    and re-selection), cache hits, gradient steps (``n_updates``), hard target updates and wall
+    time, summed over restarts; ``n_action_limited`` and ``n_target_limited``: how many of
+    those acting and target solves stopped at their time
     limit (the action is then the best found, the target a lower bound on the maximum; a
     :class:`~rmab.errors.SolverLimitWarning` says so at the end of training); ``argmax``: the
     oracle that solved them, ``"mip"`` or ``"brute"`` (``config.argmax`` with ``"auto"``
@@ -337,6 +338,7 @@ class TrainResult(CompactRepr):
     argmax: str = "mip"
     n_action_limited: int = 0
     n_target_limited: int = 0
+    n_updates: int = 0
 
     @property
     def whittle_start(self) -> int:
@@ -666,6 +668,11 @@ def train_sequoia(domain, config: SequoiaConfig | None = None, *, seed=None,
                                     f"path domain's route sets); got 'brute' with a "
                                     f"{domain.kind} domain of action_size "
                                     f"{domain.action_size}")
+    if 0 < config.episodes * config.horizon < config.batch_size:
+        warnings.warn(f"train_sequoia: {config.episodes} episodes of {config.horizon} steps "
+                      f"give {config.episodes * config.horizon} transitions, fewer than a batch "
+                      f"({config.batch_size}): no gradient step, the network stays the warm "
+                      f"start", RmabWarning, stacklevel=2)
     rng = as_generator(seed, "train_sequoia.seed")
     if checkpoint is not None:
         if not isinstance(checkpoint, (str, os.PathLike)):
@@ -899,6 +906,7 @@ def _train(domain, config: SequoiaConfig, rng, progress: bool, checkpoint) -> Tr
                          n_target_solves=sum(r.n_target for r in runs),
                          cache_hits=sum(r.cache_hits for r in runs),
                          n_target_updates=sum(r.n_hard for r in runs),
+                         n_updates=sum(r.updates for r in runs),
                          seconds=time.perf_counter() - start,
                          validated_at=np.array(validation.episodes, dtype=np.int64),
                          validation_rewards=np.array(validation.rewards), best_episode=best,
