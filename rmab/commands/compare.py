@@ -62,7 +62,8 @@ def add_arguments(parser) -> None:
                              "--out, --episodes-out, --plot) without running it again")
     parser.add_argument("--network", metavar="NPZ", default=None,
                         help="with --domain-file: add SEQUOIA and iterative DQN with this "
-                             "trained network (the sequoia.npz written by 'rmab train')")
+                             "trained network (the sequoia.npz written by 'rmab train'); "
+                             "with --planners naming one of them, that one alone")
     parser.add_argument("--time-limit", type=number_arg, default=None,
                         help="with --domain or --domain-file: seconds per MIP solve of the "
                              "planners that make them (myopic, whittle, whittle-finite, "
@@ -176,8 +177,9 @@ def _run_domain_file(args) -> int:
     horizon, episodes = _horizon(args), _count(args, "episodes", 50)   # before the loading
     domain = load_domain(args.domain_file)
     names = list(DOMAIN_DEFAULT) if args.planners is None else _names(args.planners)
-    if args.network is not None:
-        names += [n for n in ("sequoia", "iterative-dqn") if n not in names]
+    network_planners = ("sequoia", "iterative-dqn")
+    if args.network is not None and not set(network_planners) & set(names):
+        names += list(network_planners)
     _check_paired(args, names + ["random"] * ("random" not in names))
     result = evaluate_domain(domain, _domain_planners(names, args, horizon),
                              episodes=episodes,

@@ -91,7 +91,11 @@ def sparse_connected_graph(n_nodes: int = 20, n_edges: int | None = None, *, see
     owner = "sparse_connected_graph"
     n = check_number(owner, "n_nodes", n_nodes, low=2, integer=True)
     m = default_edge_count(n) if n_edges is None else check_number(
-        owner, "n_edges", n_edges, low=n - 1, high=n * (n - 1) // 2, integer=True)
+        owner, "n_edges", n_edges, integer=True)
+    if not n - 1 <= m <= n * (n - 1) // 2:
+        raise InvalidParameterError(f"{owner}.n_edges: must be in [{n - 1}, {n * (n - 1) // 2}]"
+                                    f" (from a spanning tree to every pair of the {n} nodes); "
+                                    f"got {m}")
     rng = as_generator(seed, f"{owner}.seed")
     pts = rng.random((n, 2))
     dist = squareform(pdist(pts))
@@ -177,7 +181,10 @@ def read_edge_list(path, n_nodes: int | None = None) -> tuple[np.ndarray, int]:
                                             "keeps all n x n distances)")
                 got = text if len(text) <= 40 else text[:37] + "..."
                 raise BatchInputError(f"read_edge_list.{col}: must be a node index {limit}; "
-                                      f"got {got}", file=str(path), line=line_no,
+                                      f"got {got}" + ("" if n_nodes is None else
+                                                      f" (n_nodes={n_nodes}: the domain's "
+                                                      f"nodes are its arms)"),
+                                      file=str(path), line=line_no,
                                       column=col)
             pair.append(value)
         if pair[0] == pair[1]:

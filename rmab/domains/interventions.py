@@ -193,7 +193,8 @@ def make_interventions(n_arms: int = 20, n_interventions: int | None = None, bud
     n_groups = -(-n_int // 3)
     if 3 * n_groups > n_arms:
         raise InvalidParameterError(f"{owner}.n_arms: must be >= 3 * ceil(n_interventions / 3) = "
-                                f"{3 * n_groups}; got {n_arms}")
+                                f"{3 * n_groups}; got {n_arms} (the arms come in groups of "
+                                f"three, a group per three interventions)")
     rng = as_generator(seed, f"{owner}.seed")
     rewards = paper_rewards(n_arms, budget, rng)
     omega = np.zeros((n_arms, n_int))

@@ -22,6 +22,7 @@ from rmab._validation import check_path, json_text
 from rmab.errors import InvalidModelError, InvalidParameterError, OutputError
 from rmab.models.arms import MDPArms, POMDPArms
 from rmab.models.instance import Instance
+from solvers.nn.network import FORMAT as NETWORK_FORMAT
 from solvers.npz import check_sizes
 
 __all__ = ["save_instance", "load_instance", "atomic_write", "check_writable", "write_archive",
@@ -202,7 +203,10 @@ def read_archive(path, owner: str, fmt: str | tuple, version: int,
         raise InvalidModelError(f"{owner}: {path}: {what} ({exc})") from exc
     with data:
         if "__meta__" not in data.files:
-            raise InvalidModelError(f"{owner}: {path}: {what} (no metadata entry)")
+            network = "format" in data.files and str(data["format"]) == NETWORK_FORMAT
+            raise InvalidModelError(f"{owner}: {path}: {what} (no metadata entry" + (
+                "; a trained network: give it as 'rmab compare --network', or to "
+                "SequoiaPlanner" if network else "") + ")")
         try:
             raw = data["__meta__"]
         except errors as exc:

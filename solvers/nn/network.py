@@ -211,7 +211,11 @@ class ReLUNetwork:
             with np.load(path, allow_pickle=False) as data:
                 if "format" not in data or str(data["format"]) != FORMAT:
                     raise SolverInputError(f"ReLUNetwork.load.path: must be a {FORMAT} file; "
-                                           f"got {str(path)!r}")
+                                           f"got {str(path)!r}" + (
+                                               ", an rmab data file (a domain, instance or "
+                                               "comparison; a network is the sequoia.npz "
+                                               "'rmab train' writes)"
+                                               if "__meta__" in data else ""))
                 if int(data["version"]) > VERSION:
                     raise SolverInputError(f"ReLUNetwork.load.version: must be <= {VERSION}; "
                                            f"got {int(data['version'])}")

@@ -167,8 +167,11 @@ def test_model_errors():
         assert d.n_interventions == n_int and d.n_interventions > d.budget
     with pytest.raises(InvalidParameterError, match="did you mean 'capacity'"):
         make_domain("capacty")
-    with pytest.raises(InvalidParameterError, match="sparse_connected_graph.n_edges"):
-        sparse_connected_graph(10, 5)
+    for m in (5, 46, 2.5):
+        with pytest.raises(InvalidParameterError, match=r"sparse_connected_graph.n_edges: must "
+                                                        r"be (in \[9, 45\]|an integer)"):
+            sparse_connected_graph(10, m)
+    assert len(sparse_connected_graph(10, 45, seed=0)) == 45
     d = make_path(8, 2, seed=0)
     with pytest.raises(InvalidParameterError, match=r"PathDomain.step.u: must be numbers in "
                                                     r"\[0, 1\); got 1\.0 \(arm 0\)"):

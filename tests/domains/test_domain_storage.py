@@ -48,6 +48,14 @@ def test_load_errors(tmp_path):
     np.savez(other, __meta__=np.array(json.dumps({"format": "x"})))
     with pytest.raises(InvalidModelError, match="format must be 'rmab-domain'"):
         load_domain(other)
+    from solvers.nn import ReLUNetwork
+    ReLUNetwork((np.ones((1, 2)),), (np.zeros(1),)).save(tmp_path / "net.npz")
+    with pytest.raises(InvalidModelError, match=r"no metadata entry; a trained network: give "
+                                                r"it as 'rmab compare --network'"):
+        load_domain(tmp_path / "net.npz")
+    with pytest.raises(InvalidModelError, match=r"\(no metadata entry\)"):
+        np.savez(other, x=np.zeros(2))
+        load_domain(other)
     from rmab.models import health_intervention, load_instance, save_instance
     inst = save_instance(health_intervention(3, seed=0), tmp_path / "inst.npz")
     with pytest.raises(InvalidModelError, match=r"got 'rmab-instance' \(an instance: load it "

@@ -217,9 +217,11 @@ def test_path_on_a_csv_graph(tmp_path, capsys):
     ("capacity", ["--budget", "30"], "make_capacity.budget: must be <= 20; got 30"),
     ("scheduling", ["--budget", "0"], "generate.budget: must be >= 1; got 0"),
     ("path", ["--arms", "1", "--budget", "1"], "make_path.n_arms: must be >= 2; got 1"),
-    ("path", ["--edges", "5"], "sparse_connected_graph.n_edges: must be >= 19; got 5"),
+    ("path", ["--edges", "5"], "sparse_connected_graph.n_edges: must be in [19, 190] (from a "
+                              "spanning tree to every pair of the 20 nodes); got 5"),
     ("interventions", ["--interventions", "30"], "make_interventions.n_arms: must be >= 3 * "
-                                                 "ceil(n_interventions / 3) = 30; got 20"),
+                                                 "ceil(n_interventions / 3) = 30; got 20 (the "
+                                                 "arms come in groups of three"),
 ])
 def test_bad_domain_arguments_exit_1(kind, argv, message, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -239,7 +241,7 @@ def test_bad_domain_arguments_exit_1(kind, argv, message, tmp_path, capsys, monk
     ("u,v\n0,1\n1,2\n", ["--budget", "4"], "path_from_csv.budget: must be <= 3; got 4"),
     ("u,v\n0,1\n1,2\n", ["--source", "3"], "PathDomain.source: must be <= 2; got 3"),
     ("u,v\n0,1\n1,3\n", ["--arms", "3"], "read_edge_list.v: must be a node index in [0, 3); "
-                                         "got 3"),
+                                         "got 3 (n_nodes=3: the domain's nodes are its arms)"),
 ])
 def test_a_bad_graph_csv_surfaces_the_readers_error(text, argv, message, tmp_path, capsys):
     graph, out = tmp_path / "g.csv", tmp_path / "x.npz"

@@ -334,6 +334,13 @@ def test_compare_sequoia_on_the_trained_domain(tmp_path, capsys):
     table = capsys.readouterr().out
     assert "sequoia" in table and "iterative-dqn" in table and "myopic" in table
     assert (tmp_path / "c.csv").read_text().count("\n") == 5  # header + 4 planners
+    # naming one network planner takes that one alone (iterative-dqn was always added)
+    assert main(["compare", "--domain-file", str(tmp_path / "domain.npz"), "--network",
+                 str(tmp_path / "sequoia.npz"), "--horizon", "4", "--episodes", "1",
+                 "--planners", "random,sequoia", "--out", str(tmp_path / "c.csv")]) == 0
+    rows = (tmp_path / "c.csv").read_text().splitlines()[1:]
+    assert [row.split(",")[2] for row in rows] == ["random", "sequoia"]
+    capsys.readouterr()
     # --time-limit 0 means no limit, as in 'rmab train'; a negative one is refused
     assert main(["compare", "--domain-file", str(tmp_path / "domain.npz"), "--network",
                  str(tmp_path / "sequoia.npz"), "--horizon", "4", "--episodes", "1",

@@ -83,7 +83,13 @@ def test_save_refuses_extras_that_load_would_refuse(tmp_path):
 def test_load_errors(tmp_path):
     bad = tmp_path / "other.npz"
     np.savez(bad, x=np.zeros(3))
-    with pytest.raises(SolverInputError, match="must be a solvers-relu-network file"):
+    with pytest.raises(SolverInputError, match="must be a solvers-relu-network file; got "
+                                               "'[^']*other.npz'$"):
+        ReLUNetwork.load(bad)
+    np.savez(bad, __meta__=np.array("{}"))               # what rmab writes, not a network
+    with pytest.raises(SolverInputError, match=r"other.npz', an rmab data file \(a domain, "
+                                               r"instance or comparison; a network is the "
+                                               r"sequoia.npz 'rmab train' writes\)"):
         ReLUNetwork.load(bad)
     with pytest.raises(SolverInputError, match="must be a readable"):
         ReLUNetwork.load(tmp_path / "missing.npz")
