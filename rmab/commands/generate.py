@@ -181,7 +181,9 @@ def _details(domain: Domain) -> str:
     if domain.kind == "interventions":
         return f", {domain.n_interventions} interventions"
     if domain.kind == "capacity":
-        return f", {domain.n_workers} workers"
+        never = domain.unservable.size
+        return f", {domain.n_workers} workers" + (
+            f" ({never} arm{'s' * (never > 1)} costing more than any can serve)" if never else "")
     if domain.kind == "scheduling":
         return f", {domain.n_workers} workers, {domain.n_slots} slots"
     return (f", {len(domain.edges)} edges, source {domain.source}, route length "

@@ -54,7 +54,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--argmax", choices=("auto", "mip", "brute"), default="auto",
                         help="argmax oracle: the MIP, enumeration of the feasible actions "
                              "(brute), or enumeration where at most 5 000 are listed (auto, "
-                             "default: path and multiple interventions at J = 20)")
+                             "default: every domain at small J; at J = 20 path and multiple "
+                             "interventions)")
     parser.add_argument("--time-limit", type=number_arg, default=None,
                         help="seconds per acting MIP solve (default 2; 0 = none; not with an "
                              "argmax that enumerates)")

@@ -134,6 +134,11 @@ class CapacityDomain(Domain):
     def n_workers(self) -> int:
         return self.capacities.shape[0]
 
+    @property
+    def unservable(self) -> np.ndarray:
+        """Indices of the arms that cost more than every worker's capacity (never pulled)."""
+        return np.flatnonzero(self.costs > self.capacities.max() + _slack(self.capacities))
+
     @classmethod
     def from_arrays(cls, *, up_prob, rewards, costs, capacities,
                     budget=None) -> "CapacityDomain":
@@ -160,13 +165,14 @@ class CapacityDomain(Domain):
                                     f"len(capacities) = {cap.size} (or left out); got {budget!r}")
         c.setflags(write=False)
         cap.setflags(write=False)
-        never = np.flatnonzero(c > cap.max() + _slack(cap))
+        made = cls(arms, int(cap.size), c, cap)
+        never = made.unservable
         if never.size:
             warnings.warn(f"{owner}: {never.size} of {arms.n_arms} arms cost more than every "
                           f"worker's capacity ({cap.max():g}) and can never be served: "
                           f"{never[:10].tolist()}{' ...' if never.size > 10 else ''}",
                           RmabWarning, stacklevel=2)
-        return cls(arms, int(cap.size), c, cap)
+        return made
 
     def to_arrays(self) -> dict:
         return {"up_prob": self.arms.up_prob, "rewards": self.arms.rewards, "costs": self.costs,
@@ -335,7 +341,8 @@ def _capacity_patterns(costs: np.ndarray, capacities: np.ndarray, tol: float,
 
 def make_capacity(n_arms: int = 20, budget: int = 5, *, seed=None) -> CapacityDomain:
     """The paper's capacity instance: ``budget`` workers with ``C_i ~ U{2..7}``, arm costs
-    ``c_j ~ U{2..6}``."""
+    ``c_j ~ U{2..6}``. Silent about arms that cost more than every capacity, as these draws
+    often make them (:attr:`CapacityDomain.unservable`; ``from_arrays`` warns)."""
     owner = "make_capacity"
     n_arms = check_number(owner, "n_arms", n_arms, low=1, integer=True)
     budget = check_number(owner, "budget", budget, low=1, high=n_arms, integer=True)

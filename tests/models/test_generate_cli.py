@@ -125,7 +125,8 @@ def _same_domain(a, b):
 
 
 @pytest.mark.parametrize("kind, extra, params, summary", [
-    ("capacity", [], {}, "capacity domain, 12 arms, budget 3, 3 workers"),
+    ("capacity", [], {}, "capacity domain, 12 arms, budget 3, 3 workers (5 arms costing more "
+                         "than any can serve)"),
     ("interventions", ["--interventions", "6"], {"n_interventions": 6},
      "interventions domain, 12 arms, budget 3, 6 interventions"),
     ("scheduling", [], {}, "scheduling domain, 12 arms, budget 3, 3 workers, 5 slots"),
@@ -140,6 +141,17 @@ def test_writes_the_seeded_domain_of_its_generator(kind, extra, params, summary,
                  "-o", str(out)]) == 0
     assert capsys.readouterr().err == f"wrote {out}: {summary}\n"
     _same_domain(load_domain(out), make_domain(kind, 12, 3, seed=4, **params))
+
+
+def test_capacity_arms_no_worker_can_serve_are_counted(tmp_path, capsys):
+    """make_capacity is silent about them (its draws make them often); the summary counts
+    them: the walkthrough's 6-arm instance had 3 that no planner could ever serve."""
+    out = tmp_path / "d.npz"
+    assert main(["generate", "capacity", "--arms", "6", "--budget", "2", "-o", str(out)]) == 0
+    assert capsys.readouterr().err == (f"wrote {out}: capacity domain, 6 arms, budget 2, 2 "
+                                       f"workers (3 arms costing more than any can serve)\n")
+    d = load_domain(out)
+    assert d.unservable.tolist() == np.flatnonzero(d.costs > d.capacities.max()).tolist()
 
 
 def test_a_domain_defaults_to_the_papers_size(tmp_path):
