@@ -158,7 +158,7 @@ def save_bar_chart(path, labels, means, err, *, ylabel: str, title: str, owner: 
         ax.axhline(reference_line, color="grey", linestyle="--", linewidth=1)
     if bound_line is not None:
         ax.axhline(bound_line, color="tab:red", linestyle=":", linewidth=1.5,
-                   label="upper bound on any policy (LP)")
+                   label="upper bound on any policy's expected reward (LP)")
         ax.legend(loc="lower right", fontsize=8)
     ax.set_xticks(x, list(labels), rotation=30, ha="right")
     ax.set_ylabel(ylabel)

@@ -221,6 +221,11 @@ class DomainComparisonResult(CompactRepr):
             b = self.bound
             lines.append(f"{'upper bound (LP)':<18} {b.mean():8.4f} {cell(mean_ci(b, 0.95)[1])} "
                          f"{norm.mean():11.4f} {spread} {'-':>9}")
+        above = [] if self.bound is None else [
+            name for name, m in zip(self.planners, self.mean_reward) if m > self.bound.mean()]
+        if above:
+            lines.append(f"(the bound is on the expected reward: {', '.join(above)} pass"
+                         f"{'es' * (len(above) == 1)} it by sampling noise alone)")
         lines += ["reward: expected reward per step, mean over episodes and seeds ± its standard "
                   "error;",
                   "normalised: reward / RANDOM's on the same instance, mean ± std over seeds;",
