@@ -9,7 +9,8 @@ backend shares:
 - integer columns of the returned ``x`` are rounded; ``objective`` is recomputed as
   ``c @ x + offset``;
 - a backend that cannot tell infeasible from unbounded gets a zero-objective feasibility solve
-  to decide;
+  to decide; one that says infeasible against an exact start solves again without presolve,
+  and ``ERROR`` (with the start) replaces a second "infeasible";
 - a ``warm_start`` has its integer entries rounded; in a mixed model its continuous columns
   are completed by an LP with its integers fixed (:meth:`_completed`: big-M rows can make a
   violation too small to see worth any amount), and without an exact completion it is not
@@ -311,6 +312,16 @@ class PersistentModel(abc.ABC):
                 left = max(left - (time.perf_counter() - t0), 1e-3)
         raw = self._solve(left, float(mip_gap), int(threads), start if exact else None,
                           bool(presolve))
+        if raw.status is TerminationStatus.INFEASIBLE and exact:
+            # an exact start says otherwise: HiGHS 1.16's presolve called feasible integer
+            # models infeasible (a random search). Again without presolve; ERROR (with the
+            # start) if that too says infeasible
+            if presolve:
+                left = None if time_limit is None else max(
+                    time_limit - (time.perf_counter() - t0), 1e-3)
+                raw = self._solve(left, float(mip_gap), int(threads), start, False)
+            if raw.status is TerminationStatus.INFEASIBLE:
+                raw = RawSolve(TerminationStatus.ERROR, None)
         if raw.status is TerminationStatus.INFEASIBLE_OR_UNBOUNDED:
             if start is not None and self._feasible(start):
                 raw = RawSolve(TerminationStatus.UNBOUNDED, None)   # feasible: not infeasible

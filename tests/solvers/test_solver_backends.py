@@ -249,6 +249,46 @@ def test_a_violation_hidden_by_rounding_is_not_amplified(backend, v):
         assert res.bound == pytest.approx(0.0, abs=1e-6)
 
 
+@pytest.mark.parametrize("backend", BACKEND_NAMES)
+def test_a_model_with_an_exact_start_is_never_called_infeasible(backend):
+    """HiGHS 1.16's presolve called this integer model infeasible (the highs and pyomo
+    backends) though [0, -2, 1, 2] meets it exactly (a random search)."""
+    milp = MILP.from_arrays(np.zeros(4), [[76500.0, 0.516, 0.0, -7.0], [-1e-7, 0.0, -930000.0,
+                                                                     0.0]],
+                            [-15.032, -930000.0], [-15.032, -930000.0], [-2, -3, 0, -1],
+                            [0, -2, 3, 2], [True] * 4)
+    assert milp.violation([0, -2, 1, 2]) == 0.0
+    res = get_backend(backend).build(milp).solve(warm_start=[0, -2, 1, 2])
+    assert res.status is not T.INFEASIBLE and res.has_solution
+    assert milp.violation(res.x) <= 1e-6
+
+
+def test_an_infeasible_verdict_against_an_exact_start_is_solved_again_without_presolve():
+    from solvers.backends.base import PersistentModel, RawSolve
+
+    class PresolveSaysInfeasible(PersistentModel):
+        backend = "stub"
+        always = False
+
+        def _solve(self, time_limit, mip_gap, threads, warm_start, presolve):
+            self.calls.append(presolve)
+            if presolve or self.always:
+                return RawSolve(T.INFEASIBLE, None)
+            return RawSolve(T.OPTIMAL, warm_start, float(self._c @ warm_start))
+
+    milp = MILP.from_arrays([1.0, 1.0], [[1.0, 1.0]], None, [1.0], 0, 1, [True, True],
+                            sense="max")
+    model = PresolveSaysInfeasible(milp)
+    model.calls = []
+    res = model.solve(warm_start=[1, 0])
+    assert model.calls == [True, False] and res.status is T.OPTIMAL and res.objective == 1.0
+    model.calls, model.always = [], True                 # still infeasible: ERROR, the start
+    res = model.solve(warm_start=[1, 0], presolve=False)
+    assert model.calls == [False] and res.status is T.ERROR and res.x.tolist() == [1.0, 0.0]
+    model.calls = []                                     # an infeasible start: the verdict
+    assert model.solve(warm_start=[1, 1]).status is T.INFEASIBLE and model.calls == [True]
+
+
 def test_a_mixed_start_has_its_continuous_columns_completed():
     """A mixed model's start, feasible or not, has its continuous columns replaced by an LP's
     best with its integers fixed (within half the time limit, which the solve then has less
