@@ -224,8 +224,8 @@ class DomainComparisonResult(CompactRepr):
         above = [] if self.bound is None else [
             name for name, m in zip(self.planners, self.mean_reward) if m > self.bound.mean()]
         if above:
-            lines.append(f"(the bound is on the expected reward: {', '.join(above)} pass"
-                         f"{'es' * (len(above) == 1)} it by sampling noise alone)")
+            lines.append(f"(the bound is on the expected reward; the mean reward of "
+                         f"{', '.join(above)} passes it by sampling noise alone)")
         lines += ["reward: expected reward per step, mean over episodes and seeds ± its standard "
                   "error;",
                   "normalised: reward / RANDOM's on the same instance, mean ± std over seeds;",

@@ -203,7 +203,10 @@ def read_archive(path, owner: str, fmt: str | tuple, version: int,
         raise InvalidModelError(f"{owner}: {path}: {what} ({exc})") from exc
     with data:
         if "__meta__" not in data.files:
-            network = "format" in data.files and str(data["format"]) == NETWORK_FORMAT
+            try:
+                network = "format" in data.files and str(data["format"]) == NETWORK_FORMAT
+            except errors:                        # an object array, a damaged member
+                network = False
             raise InvalidModelError(f"{owner}: {path}: {what} (no metadata entry" + (
                 "; a trained network: give it as 'rmab compare --network', or to "
                 "SequoiaPlanner" if network else "") + ")")

@@ -9,8 +9,9 @@ backend shares:
 - integer columns of the returned ``x`` are rounded; ``objective`` is recomputed as
   ``c @ x + offset``;
 - a backend that cannot tell infeasible from unbounded gets a zero-objective feasibility solve
-  to decide; one that says infeasible against an exact start solves again without presolve,
-  and ``ERROR`` (with the start) replaces a second "infeasible";
+  to decide; an "infeasible" (or, with every column bounded, "infeasible or unbounded")
+  against an exact start is solved again without presolve if presolve was on, and is
+  ``ERROR`` (with the start) if it stands;
 - a ``warm_start`` has its integer entries rounded; in a mixed model its continuous columns
   are completed by an LP with its integers fixed (:meth:`_completed`: big-M rows can make a
   violation too small to see worth any amount), and without an exact completion it is not
@@ -312,15 +313,18 @@ class PersistentModel(abc.ABC):
                 left = max(left - (time.perf_counter() - t0), 1e-3)
         raw = self._solve(left, float(mip_gap), int(threads), start if exact else None,
                           bool(presolve))
-        if raw.status is TerminationStatus.INFEASIBLE and exact:
+        bounded = bool(np.isfinite(self._col_lower).all() and np.isfinite(self._col_upper).all())
+        refuted = (TerminationStatus.INFEASIBLE,) + (
+            (TerminationStatus.INFEASIBLE_OR_UNBOUNDED,) if bounded else ())
+        if raw.status in refuted and exact:
             # an exact start says otherwise: HiGHS 1.16's presolve called feasible integer
             # models infeasible (a random search). Again without presolve; ERROR (with the
-            # start) if that too says infeasible
+            # start) if the verdict stands
             if presolve:
                 left = None if time_limit is None else max(
                     time_limit - (time.perf_counter() - t0), 1e-3)
                 raw = self._solve(left, float(mip_gap), int(threads), start, False)
-            if raw.status is TerminationStatus.INFEASIBLE:
+            if raw.status in refuted:
                 raw = RawSolve(TerminationStatus.ERROR, None)
         if raw.status is TerminationStatus.INFEASIBLE_OR_UNBOUNDED:
             if start is not None and self._feasible(start):
@@ -366,7 +370,13 @@ class PersistentModel(abc.ABC):
             return x, False
         done = x.copy()
         done[cont] = res.x
-        return (done, True) if self._exact(done) else (x, False)
+        if self._exact(done):
+            return done, True
+        # an LP point off by more than EXACT_TOL (scipy's HiGHS meets 1e-7): x keeps its own
+        # exactness if it is worth no more than that point, so that it is not inflated
+        worth, best = float(self._c @ x), float(self._c @ done)
+        return x, (-1.0 if self._sense == "max" else 1.0) * (best - worth) <= 1e-6 * max(
+            1.0, abs(best)) and self._exact(x)
 
     def _violation(self, x) -> float:
         """Largest row or bound violation of the rounded ``x`` (n,)."""

@@ -155,7 +155,7 @@ def test_evaluation_carries_the_bound_of_each_start():
     import dataclasses
 
     low = dataclasses.replace(res, bound=np.full_like(res.bound, res.mean_reward.min() - 1e-3))
-    assert ("(the bound is on the expected reward: random, myopic pass it by sampling noise "
-            "alone)") in low.table()
+    assert ("(the bound is on the expected reward; the mean reward of random, myopic passes "
+            "it by sampling noise alone)") in low.table()
     assert compare_domain("scheduling", n_arms=6, budget=2, seeds=(0,), episodes=2, horizon=2,
                           planners=["random"]).bound is None

@@ -613,7 +613,7 @@ def test_trainings_side_by_side_equal_one_after_another(tiny_capacity, tmp_path)
                  "episode_rewards"):
         np.testing.assert_array_equal(getattr(side, name), getattr(serial, name), err_msg=name)
     for name in ("n_action_solves", "n_target_solves", "cache_hits", "n_target_updates",
-                 "restart", "best_episode"):
+                 "n_updates", "restart", "best_episode"):
         assert getattr(side, name) == getattr(serial, name), name
     for k, v in serial.state_dict.items():
         assert torch.equal(side.state_dict[k], v)

@@ -289,6 +289,61 @@ def test_an_infeasible_verdict_against_an_exact_start_is_solved_again_without_pr
     assert model.solve(warm_start=[1, 1]).status is T.INFEASIBLE and model.calls == [True]
 
 
+@pytest.mark.parametrize("bounded", [True, False])
+def test_infeasible_or_unbounded_against_an_exact_start(bounded):
+    """With every column bounded the model cannot be unbounded: the verdict is solved again
+    without presolve, then ERROR with the start (it had been UNBOUNDED, with no point);
+    otherwise the feasible start makes it UNBOUNDED (a review)."""
+    from solvers.backends.base import PersistentModel, RawSolve
+
+    class Undecided(PersistentModel):
+        backend = "stub"
+
+        def _solve(self, time_limit, mip_gap, threads, warm_start, presolve):
+            self.calls.append(presolve)
+            return RawSolve(T.INFEASIBLE_OR_UNBOUNDED, None)
+
+    model = Undecided(MILP.from_arrays([1.0, 1.0], [[1.0, -1.0]], None, [1.0], 0,
+                                       [1, 1 if bounded else np.inf], [True, True],
+                                       sense="max"))
+    model.calls = []
+    res = model.solve(warm_start=[1, 0])
+    if bounded:
+        assert model.calls == [True, False] and res.status is T.ERROR
+        assert res.x.tolist() == [1.0, 0.0]
+    else:
+        assert model.calls == [True] and res.status is T.UNBOUNDED and not res.has_solution
+
+
+def test_an_exact_start_stays_exact_when_its_completion_is_not(monkeypatch):
+    """scipy's HiGHS meets its rows to 1e-7, not EXACT_TOL: an exact start whose LP completion
+    misses it had been withheld from the backend (8 of 400 badly scaled models; a review). It
+    keeps its exactness unless it is worth more than the completion (inflated)."""
+    import types
+
+    import scipy.optimize
+
+    from solvers.backends.base import PersistentModel, RawSolve
+
+    class OutOfTime(PersistentModel):
+        backend = "stub"
+
+        def _solve(self, time_limit, mip_gap, threads, warm_start, presolve):
+            self.given = warm_start
+            return RawSolve(T.TIME_LIMIT, None)
+
+    # max y + z:  y + z <= 1,  k integer in [0, 1];  the LP "completion" is 1e-8 over the row
+    model = OutOfTime(MILP.from_arrays([1.0, 1.0, 0.0], [[1.0, 1.0, 0.0]], None, [1.0], 0, 1,
+                                       [False, False, True], sense="max"))
+    completions = iter([[0.5, 0.5 + 1e-8], [-1e-8, 0.0]])   # each 1e-8 off: not exact
+    monkeypatch.setattr(scipy.optimize, "milp", lambda *a, **k: types.SimpleNamespace(
+        status=0, x=np.array(next(completions))))
+    res = model.solve(warm_start=[0.25, 0.75, 1.0])          # worth 1 <= 1 + 1e-8: kept
+    assert model.given.tolist() == res.x.tolist() == [0.25, 0.75, 1.0]
+    model.solve(warm_start=[0.25, 0.75, 1.0])                # worth 1 > -1e-8: "inflated"
+    assert model.given is None
+
+
 def test_a_mixed_start_has_its_continuous_columns_completed():
     """A mixed model's start, feasible or not, has its continuous columns replaced by an LP's
     best with its integers fixed (within half the time limit, which the solve then has less
