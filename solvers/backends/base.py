@@ -306,12 +306,15 @@ class PersistentModel(abc.ABC):
             raw = (RawSolve(TerminationStatus.OPTIMAL, np.zeros(0), self._offset) if feasible
                    else RawSolve(TerminationStatus.INFEASIBLE, None))
             return self._finish(raw, None, False, time.perf_counter() - t0)
-        left, exact = None if time_limit is None else float(time_limit), False
+
+        def left(floor: float = 1e-3):          # what is left of time_limit (None: no limit)
+            return None if time_limit is None else max(
+                float(time_limit) - (time.perf_counter() - t0), floor)
+
+        exact = False
         if start is not None:
-            start, exact = self._completed(start, left, bool(complete_start))
-            if left is not None:                    # what the completion left
-                left = max(left - (time.perf_counter() - t0), 1e-3)
-        raw = self._solve(left, float(mip_gap), int(threads), start if exact else None,
+            start, exact = self._completed(start, left(), bool(complete_start))
+        raw = self._solve(left(), float(mip_gap), int(threads), start if exact else None,
                           bool(presolve))
         bounded = bool(np.isfinite(self._col_lower).all() and np.isfinite(self._col_upper).all())
         refuted = (TerminationStatus.INFEASIBLE,) + (
@@ -321,17 +324,14 @@ class PersistentModel(abc.ABC):
             # models infeasible (a random search). Again without presolve; ERROR (with the
             # start) if the verdict stands
             if presolve:
-                left = None if time_limit is None else max(
-                    time_limit - (time.perf_counter() - t0), 1e-3)
-                raw = self._solve(left, float(mip_gap), int(threads), start, False)
+                raw = self._solve(left(), float(mip_gap), int(threads), start, False)
             if raw.status in refuted:
                 raw = RawSolve(TerminationStatus.ERROR, None)
         if raw.status is TerminationStatus.INFEASIBLE_OR_UNBOUNDED:
             if start is not None and self._feasible(start):
                 raw = RawSolve(TerminationStatus.UNBOUNDED, None)   # feasible: not infeasible
-            else:
-                left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
-                raw = RawSolve(self._disambiguate(left, threads, bool(presolve)), None)
+            else:           # no time left: no probe
+                raw = RawSolve(self._disambiguate(left(0.0), threads, bool(presolve)), None)
         return self._finish(raw, start, exact, time.perf_counter() - t0)
 
     def _rounded(self, x) -> np.ndarray:
