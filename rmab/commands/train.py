@@ -68,6 +68,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--warm-start", choices=("lagrangian", "myopic"), default="lagrangian",
                         help="regression target before DQN: the Lagrangian bound on the action "
                              "value (default) or the one-step reward (the paper's)")
+    parser.add_argument("--warm-start-samples", type=integer_arg, default=4000,
+                        help="(state, action) pairs of the warm-start regression (default "
+                             "4000; 0 = no warm start)")
+    parser.add_argument("--warm-start-epochs", type=integer_arg, default=40,
+                        help="passes over them (default 40)")
     parser.add_argument("--offset", choices=("lagrangian", "none"), default="lagrangian",
                         help="what the network learns: Q less the Lagrangian bound on the "
                              "state value (default) or Q itself (none, the paper's)")
@@ -192,6 +197,8 @@ def _config(args, limits: dict):
                          target_time_limit=limits.get("target_time_limit",
                                                       SequoiaConfig.target_time_limit) or None,
                          stability=args.stability, warm_start=args.warm_start,
+                         warm_start_samples=args.warm_start_samples,
+                         warm_start_epochs=args.warm_start_epochs,
                          offset=args.offset, control_variate=args.control_variate,
                          validate_every=args.validate_every,
                          validation_episodes=_given(args, "validation_episodes"),

@@ -27,7 +27,8 @@ def parse(argv):
 def test_rmab_train_writes_checkpoint_network_and_domain(tmp_path, capsys):
     args = parse(["--domain", "capacity", "--arms", "5", "--budget", "2", "--episodes", "2",
                   "--horizon", "4", "--hidden", "8,8", "--seed", "3", "--out", str(tmp_path),
-                  "--no-progress", "--argmax", "mip"])
+                  "--no-progress", "--argmax", "mip", "--warm-start-samples", "300",
+                  "--warm-start-epochs", "5"])
     with pytest.warns(RmabWarning, match=r"2 episodes of 4 steps give 8 transitions, fewer "
                                          r"than a batch \(32\): no gradient step"):
         assert train_cmd.run(args) == 0
@@ -54,6 +55,9 @@ def test_rmab_train_writes_checkpoint_network_and_domain(tmp_path, capsys):
     planner = SequoiaPlanner(tmp_path / "sequoia.npz", horizon=4).fit(domain)
     assert domain.is_feasible(planner.plan(np.zeros(5, dtype=np.int64), t=0))
     _check_training_record(tmp_path / "sequoia.npz", domain)
+    from rmab.planners.sequoia.train import load_checkpoint
+    config = load_checkpoint(tmp_path / "sequoia.pt")["meta"]["config"]
+    assert (config["warm_start_samples"], config["warm_start_epochs"]) == (300, 5)
 
 
 def _check_training_record(path, domain):
@@ -110,7 +114,8 @@ def test_rmab_train_defaults_are_the_config_defaults():
     for name in ("episodes", "horizon", "hidden", "target_update", "workers",
                  "stability", "warm_start", "offset", "validate_every",
                  "discount", "control_variate", "restarts", "p_high",
-                 "gain_table", "selection_episodes", "argmax"):
+                 "gain_table", "selection_episodes", "argmax", "warm_start_samples",
+                 "warm_start_epochs"):
         assert getattr(args, name) == getattr(cfg, name), name
     assert args.selection_margin is None          # run() takes the config's (test below)
     assert args.validation_episodes is None and args.training_jobs is None   # likewise
