@@ -15,7 +15,7 @@ backend shares:
 - a ``warm_start`` has its integer entries rounded; in a mixed model its continuous columns
   are completed by an LP with its integers fixed (:meth:`_completed`: big-M rows can make a
   violation too small to see worth any amount), and without an exact completion it is not
-  given to the backend;
+  given to the backend unless it is exact and worth no more than the LP's point;
 - a rounded (and completed) ``warm_start`` that meets every row and bound to
   ``EXACT_TOL`` with a violation worth at most 1e-6 relative at the costs (:meth:`_exact`)
   is passed to the backend and returned (status unchanged; the bound raised to its value if
@@ -330,7 +330,7 @@ class PersistentModel(abc.ABC):
         if raw.status is TerminationStatus.INFEASIBLE_OR_UNBOUNDED:
             if start is not None and self._feasible(start):
                 raw = RawSolve(TerminationStatus.UNBOUNDED, None)   # feasible: not infeasible
-            else:           # no time left: no probe
+            else:           # with no time left (0.0), no probe
                 raw = RawSolve(self._disambiguate(left(0.0), threads, bool(presolve)), None)
         return self._finish(raw, start, exact, time.perf_counter() - t0)
 
@@ -347,8 +347,9 @@ class PersistentModel(abc.ABC):
         through big-M rows make a start off by less than rounding can show worth any amount
         past the optimum (1e-9 over ``v <= 0``, ``w <= 1e4 v``, ``y <= 1e4 w``: 1e5 past the
         optimum 0, which HiGHS without presolve took as its own; also with ``v``'s row hiding
-        5e-12 under terms of 1e3; reviews). Without an exact completion ``x`` is not exact,
-        whatever it looks. ``complete`` False takes ``x`` as it is."""
+        5e-12 under terms of 1e3; reviews). Without an exact completion ``x`` stays exact
+        only if it is worth no more than the LP's point. ``complete`` False takes ``x`` as
+        it is."""
         integer = self._integrality
         if not complete or integer.all() or not integer.any():
             return x, self._exact(x)
