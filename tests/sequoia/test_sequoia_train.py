@@ -325,9 +325,10 @@ def test_schedules_keep_learning():
 
 
 def test_training_is_seeded(tiny_capacity):
-    cfg = SequoiaConfig(episodes=2, **SMALL)
-    a = train_sequoia(tiny_capacity, cfg, seed=5, progress=False)
+    cfg = SequoiaConfig(episodes=4, **SMALL)      # 40 transitions: DQN steps, not the warm
+    a = train_sequoia(tiny_capacity, cfg, seed=5, progress=False)   # start alone (2 had none)
     b = train_sequoia(tiny_capacity, cfg, seed=5, progress=False)
+    assert a.n_updates == b.n_updates == 40 - 31
     for k in a.state_dict:
         assert torch.equal(a.state_dict[k], b.state_dict[k])
     np.testing.assert_array_equal(a.episode_rewards, b.episode_rewards)
@@ -800,11 +801,12 @@ def test_checkpoint_round_trip_with_a_per_period_table(tmp_path, tiny_capacity):
 def test_training_with_the_finite_whittle_table(tiny_capacity):
     """``whittle="finite"`` trains a per-period table; undiscounted targets are allowed with
     it (the finite indices do not need a discount)."""
-    cfg = SequoiaConfig(**{**SMALL, "episodes": 2, "validate_every": 1, "discount": 1.0,
+    cfg = SequoiaConfig(**{**SMALL, "episodes": 4, "validate_every": 2, "discount": 1.0,
                            "validation_episodes": 2, "gain_table": "whittle",
                            "whittle": "finite"})
     res = train_sequoia(tiny_capacity, cfg, seed=0, progress=False)
     assert res.network.gain_table.shape == (SMALL["horizon"], 4, 4, 2)
+    assert res.n_updates == 40 - 31          # DQN steps through the table (2 episodes had none)
     again = train_sequoia(tiny_capacity, cfg, seed=0, progress=False)
     np.testing.assert_array_equal(again.network.gain_table, res.network.gain_table)
     with pytest.raises(InvalidParameterError, match="SequoiaConfig.whittle: must be one of "
@@ -818,10 +820,11 @@ def test_training_with_the_finite_whittle_table(tiny_capacity):
 def test_training_with_the_whittle_gain_table(tiny_capacity):
     from rmab.planners.sequoia.gains import GainTableNetwork
 
-    cfg = SequoiaConfig(**{**SMALL, "episodes": 3, "validate_every": 1,
+    cfg = SequoiaConfig(**{**SMALL, "episodes": 4, "validate_every": 2,
                            "validation_episodes": 2, "gain_table": "whittle"})
     res = train_sequoia(tiny_capacity, cfg, seed=0, progress=False)
     assert isinstance(res.network, GainTableNetwork) and res.validated_at[0] == 0
+    assert res.n_updates == 40 - 31          # DQN steps through the table (3 episodes had none)
     again = train_sequoia(tiny_capacity, cfg, seed=0, progress=False)
     np.testing.assert_array_equal(again.network.gain_table, res.network.gain_table)
 
