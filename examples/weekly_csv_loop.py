@@ -2,7 +2,7 @@
 and write next week's CSV with the updated beliefs.
 
 Run: ``python examples/weekly_csv_loop.py`` (it writes ``week_*.csv`` and a copy of
-``data/health_example.npz``, which the rows name, into the working folder).
+``data/health_example.npz``, which the rows name, into ``out/weekly/``).
 It starts from ``data/batch_example.csv`` (docs/csv.md). The field's answers are simulated here
 with ``sample_next``; in a programme they are what each beneficiary did this week (for the
 health-intervention arms of the example, signal 1: responded, 0: did not).
@@ -19,14 +19,16 @@ from rmab.belief import sample_states
 from rmab.io import read_batches, solve_batches
 
 data = Path(__file__).resolve().parents[1] / "data"
-shutil.copy(data / "batch_example.csv", "week_0.csv")
-shutil.copy(data / "health_example.npz", ".")       # the model file the rows name
+folder = Path("out/weekly")                         # a row's relative model path joins its CSV's
+folder.mkdir(parents=True, exist_ok=True)
+shutil.copy(data / "batch_example.csv", folder / "week_0.csv")
+shutil.copy(data / "health_example.npz", folder)   # the model file the rows name
 rng = np.random.default_rng(0)                     # the simulated field
 state = {}                                          # batch -> true states (simulation only)
 
 for week in range(3):
-    batches = read_batches(f"week_{week}.csv")
-    result = solve_batches(batches, "myopic", out=f"week_{week}_actions.csv")
+    batches = read_batches(folder / f"week_{week}.csv")
+    result = solve_batches(batches, "myopic", out=folder / f"week_{week}_actions.csv")
     beliefs = {}
     outcomes = {o.batch_id: o for o in result.outcomes}
     for batch in batches:
@@ -41,14 +43,14 @@ for week in range(3):
         print(f"week {week} {batch.batch_id}: act on {int((outcome.actions > 0).sum())} of "
               f"{batch.n_arms}, cost {outcome.total_cost:g} of {outcome.budget:g}")
     # next week's file: the same rows, each with its posterior belief (the state column cleared)
-    with open(f"week_{week}.csv", newline="") as fh:
+    with open(folder / f"week_{week}.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     for row in rows:
         row["state"] = ""
         row["belief"] = ";".join(f"{p:.6f}" for p in beliefs[row["batch_id"], row["arm_id"]])
-    with open(f"week_{week + 1}.csv", "w", newline="") as fh:
+    with open(folder / f"week_{week + 1}.csv", "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-print(f"wrote week_1.csv to week_3.csv; last beliefs of clinic-north: "
+print(f"wrote {folder}/week_1.csv to week_3.csv; last beliefs of clinic-north: "
       f"{[round(float(b[1]), 3) for k, b in beliefs.items() if k[0] == 'clinic-north']}")

@@ -16,3 +16,5 @@ def test_example_runs(path, tmp_path):
                          cwd=tmp_path, timeout=900)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip(), "an example should print what it did"
+    stray = [p.name for p in tmp_path.iterdir() if p.name != "out"]
+    assert not stray, f"an example writes under out/ (git-ignored), not beside the code: {stray}"
