@@ -11,7 +11,9 @@ backend shares:
 - a backend that cannot tell infeasible from unbounded gets a zero-objective feasibility solve
   to decide; an "infeasible" (or, with every column bounded, "infeasible or unbounded")
   against an exact start is solved again without presolve if presolve was on, and is
-  ``ERROR`` (with the start) if it stands;
+  ``ERROR`` (with the start) if it stands; a presolved optimum an exact start passes (past
+  the tolerance below) is solved again without presolve and without the start, and the new
+  answer is taken if optimal;
 - a ``warm_start`` has its integer entries rounded; in a mixed model its continuous columns
   are completed by an LP with its integers fixed (:meth:`_completed`: big-M rows can make a
   violation too small to see worth any amount), and without an exact completion it is not
@@ -327,6 +329,15 @@ class PersistentModel(abc.ABC):
                 raw = self._solve(left(), float(mip_gap), int(threads), start, False)
             if raw.status in refuted:
                 raw = RawSolve(TerminationStatus.ERROR, None)
+        elif exact and presolve and raw.status is TerminationStatus.OPTIMAL and not (
+                self._admits(float(self._c @ start + self._offset), self._proven(raw), True)):
+            # an exact start past the proven optimum: HiGHS 1.16's presolve took the wrong end
+            # of a ranged row, 0.29 % off on a 2-column model (a random search). Again without
+            # presolve and without the start (chained big-M rows can make an exact one worth
+            # more than the optimum); its answer is taken if optimal
+            again = self._solve(left(), float(mip_gap), int(threads), None, False)
+            if again.status is TerminationStatus.OPTIMAL:
+                raw = again
         if raw.status is TerminationStatus.INFEASIBLE_OR_UNBOUNDED:
             if start is not None and self._feasible(start):
                 raw = RawSolve(TerminationStatus.UNBOUNDED, None)   # feasible: not infeasible
@@ -426,6 +437,25 @@ class PersistentModel(abc.ABC):
             return TerminationStatus.INFEASIBLE
         return TerminationStatus.INFEASIBLE_OR_UNBOUNDED
 
+    def _proven(self, raw: RawSolve) -> float:
+        """The backend's bound; an optimum without one (scipy's LPs) is bounded by its value."""
+        if raw.status is TerminationStatus.OPTIMAL and not np.isfinite(raw.bound) and (
+                raw.x is not None):
+            return float(self._c @ self._rounded(raw.x) + self._offset)
+        return float(raw.bound)
+
+    def _admits(self, value: float, bound: float, exact: bool) -> bool:
+        """Whether a start worth ``value`` may stand against the backend's proven ``bound``.
+        An exact one may pass it by 1e-6 relative to its value or to ``c @ x`` (an offset of
+        -1e6 and a bound 0.01 below had lost one); not further: violations chained through
+        big-M rows made one 1e-9 off worth 1e5 past HiGHS's proven optimum 0. Another may
+        pass it by 1e-9 relative at most: one 1e-6 over a row (within ``FEAS_TOL``) with a
+        cost of 1e6 was worth more than the optimum."""
+        sign = 1.0 if self._sense == "max" else -1.0
+        over = sign * (value - bound) if np.isfinite(bound) else -np.inf
+        return over <= (1e-6 * max(1.0, abs(value), abs(value - self._offset)) if exact
+                        else 1e-9 * max(1.0, abs(bound)))
+
     def _finish(self, raw: RawSolve, start, exact: bool, seconds: float) -> MIPResult:
         sign = 1.0 if self._sense == "max" else -1.0
         x = None
@@ -433,25 +463,14 @@ class PersistentModel(abc.ABC):
                                                     TerminationStatus.UNBOUNDED):
             x = self._rounded(raw.x)
         objective = float(self._c @ x + self._offset) if x is not None else float("nan")
-        bound = float(raw.bound)
-        if raw.status is TerminationStatus.OPTIMAL and not np.isfinite(bound):
-            bound = objective       # an optimum without a bound (scipy's LPs): its value
+        bound = self._proven(raw)
         if start is not None and raw.status not in (TerminationStatus.UNBOUNDED,
                                                     TerminationStatus.INFEASIBLE):
             if self._violation(start) <= FEAS_TOL:
                 start_obj = float(self._c @ start + self._offset)
                 better = x is None or sign * (start_obj - objective) > 1e-9 * max(
                     1.0, abs(objective))
-                # an exact start may pass the proven bound by a tolerance, 1e-6 relative to
-                # its value or to c @ x (an offset of -1e6 and a bound 0.01 below had lost
-                # one), and the bound is raised to it; not further: violations chained
-                # through big-M rows made one 1e-9 off worth 1e5 past HiGHS's proven optimum 0.
-                # Another passes it by 1e-9 relative at most: one 1e-6 over a row (within
-                # FEAS_TOL) with a cost of 1e6 was worth more than the optimum
-                over = sign * (start_obj - bound) if np.isfinite(bound) else -np.inf
-                if better and over <= (
-                        1e-6 * max(1.0, abs(start_obj), abs(start_obj - self._offset))
-                        if exact else 1e-9 * max(1.0, abs(bound))):
+                if better and self._admits(start_obj, bound, exact):  # bound raised to it
                     x, objective = start, start_obj
                     if sign * (objective - bound) > 0 or (
                             raw.status is TerminationStatus.OPTIMAL and np.isnan(bound)):

@@ -289,6 +289,53 @@ def test_an_infeasible_verdict_against_an_exact_start_is_solved_again_without_pr
     assert model.solve(warm_start=[1, 1]).status is T.INFEASIBLE and model.calls == [True]
 
 
+@pytest.mark.parametrize("backend", BACKEND_NAMES)
+def test_an_exact_start_past_a_presolved_optimum_is_checked_without_presolve(backend):
+    """HiGHS 1.16's presolve took the wrong end of the ranged row and called -264.064 optimal
+    on every backend (a random search); the exact optimum -264.83348 at (3, 5.41452) given as
+    a start had been dropped as past that bound."""
+    milp = MILP.from_arrays([-87.0, -0.708], [[-1.4e6, -7.3e6], [77000.0, 0.0]],
+                            [-43726000.0, 152513.1], [-35796000.0, np.inf], 0, [3, np.inf],
+                            [True, False], sense="min")
+    start = [3.0, 39526000.0 / 7.3e6]
+    assert milp.violation(start) == 0.0
+    res = get_backend(backend).build(milp).solve(warm_start=start)
+    assert res.status is T.OPTIMAL and milp.violation(res.x) <= 1e-9
+    assert res.objective == pytest.approx(-87 * 3 - 0.708 * start[1], rel=1e-9)
+    assert res.bound <= res.objective + 1e-9
+
+
+def test_an_optimum_an_exact_start_passes_is_solved_again_without_presolve():
+    from solvers.backends.base import PersistentModel, RawSolve
+
+    class PresolveStopsShort(PersistentModel):
+        backend = "stub"
+        again = T.OPTIMAL
+
+        def _solve(self, time_limit, mip_gap, threads, warm_start, presolve):
+            self.calls.append((presolve, warm_start is not None))
+            if presolve:                                 # the point [0, 1], "proven" optimal
+                return RawSolve(T.OPTIMAL, np.array([0.0, 1.0]), 1.0)
+            if self.again is T.OPTIMAL:
+                return RawSolve(T.OPTIMAL, np.array([1.0, 1.0]), 3.0)
+            return RawSolve(self.again, None, 5.0)
+
+    milp = MILP.from_arrays([2.0, 1.0], [[1.0, 1.0]], None, [2.0], 0, 1, [True, True],
+                            sense="max")
+    model = PresolveStopsShort(milp)
+    model.calls = []                                     # the start [1, 0] is worth 2 > 1
+    res = model.solve(warm_start=[1, 0])
+    assert model.calls == [(True, True), (False, False)]  # again: no presolve, no start
+    assert res.status is T.OPTIMAL and res.x.tolist() == [1.0, 1.0] and res.objective == 3.0
+    model.calls, model.again = [], T.TIME_LIMIT          # not optimal: the first answer
+    res = model.solve(warm_start=[1, 0])
+    assert len(model.calls) == 2 and res.x.tolist() == [0.0, 1.0] and res.bound == 1.0
+    for start, presolve in (([0, 1], True), ([1, 0], False)):   # no dispute, or no presolve
+        model.calls = []
+        model.solve(warm_start=start, presolve=presolve)
+        assert model.calls == [(presolve, True)]
+
+
 @pytest.mark.parametrize("bounded", [True, False])
 def test_infeasible_or_unbounded_against_an_exact_start(bounded):
     """With every column bounded the model cannot be unbounded: the verdict is solved again
