@@ -2,8 +2,8 @@
 
 ``mean_ci`` is the one confidence-interval rule of the toolkit (``PairedDifferenceResult`` the
 one paired comparison it reports); ``save_bar_chart`` the one bar
-chart (matplotlib's Agg canvas, no global backend change, written atomically); ``plot_format``
-the one rule for a plot's file name.
+chart; ``new_figure``/``save_figure`` every figure's canvas (matplotlib's Agg, no global
+backend change) and atomic write; ``plot_format`` the one rule for a plot's file name.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from rmab.errors import InvalidModelError, InvalidParameterError, MissingDepende
 from rmab.models.storage import atomic_write
 
 __all__ = ["mean_ci", "PairedDifferenceResult", "paired_table", "save_bar_chart", "plot_format",
-           "PLOT_FORMATS", "saved_array", "saved_names"]
+           "PLOT_FORMATS", "saved_array", "saved_names", "new_figure", "save_figure"]
 
 PLOT_FORMATS = ("png", "pdf", "svg")
 
@@ -142,15 +142,8 @@ def save_bar_chart(path, labels, means, err, *, ylabel: str, title: str, owner: 
     dashed horizontal line (e.g. RANDOM = 1), ``bound_line`` a dotted one labelled as an upper
     bound on any policy."""
     fmt = plot_format(owner, path)
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError as exc:
-        raise MissingDependencyError(f"{owner}: needs matplotlib: pip install 'rmab[plot]'"
-                                     ) from exc
     means = np.asarray(means, dtype=float)
-    fig = Figure(figsize=(max(4.0, 1.5 + 0.9 * means.size), 4.0))
-    FigureCanvasAgg(fig)
+    fig = new_figure(owner, (max(4.0, 1.5 + 0.9 * means.size), 4.0))
     ax = fig.add_subplot()
     x = np.arange(means.size)
     ax.bar(x, means, yerr=np.nan_to_num(err), capsize=4, color="tab:blue", alpha=0.8)
@@ -163,6 +156,27 @@ def save_bar_chart(path, labels, means, err, *, ylabel: str, title: str, owner: 
     ax.set_xticks(x, list(labels), rotation=30, ha="right")
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)
+    save_figure(fig, path, fmt)
+
+
+def new_figure(owner: str, size: tuple):
+    """A matplotlib ``Figure`` of ``size`` inches on its own Agg canvas: pyplot and the
+    global backend are left alone."""
+    try:
+        import matplotlib  # noqa: F401  (first: a missing package fails here, not midway)
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as exc:
+        raise MissingDependencyError(f"{owner}: needs matplotlib: pip install 'rmab[plot]'"
+                                     ) from exc
+    fig = Figure(figsize=size)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def save_figure(fig, path, fmt: str) -> None:
+    """Lay ``fig`` out and write it to ``path`` in format ``fmt`` (:func:`plot_format`),
+    atomically."""
     fig.tight_layout()
     with atomic_write(path, "." + fmt) as tmp:
         fig.savefig(tmp, format=fmt)

@@ -40,7 +40,7 @@ import numpy as np
 from rmab._repr import CompactRepr
 from rmab._validation import as_generator, check_flag, check_number
 from rmab.belief.update import check_beliefs
-from rmab.errors import ConvergenceWarning, InvalidParameterError, MissingDependencyError
+from rmab.errors import ConvergenceWarning, InvalidParameterError
 from rmab.models.arms import MDPArms
 from rmab.models.instance import Instance
 
@@ -836,22 +836,14 @@ def dual_curve(instance: Instance, prices, *, beliefs=None, value_tol: float | N
 def plot_dual(curve: DualCurveResult, path, *, result: LagrangianResult | None = None):
     """Plot ``L(λ)`` (estimate, certificate) to an image file (``.png``, ``.pdf`` or ``.svg``)
     written atomically; needs the ``plot`` extra (matplotlib). Returns the path."""
-    from rmab._reporting import plot_format
+    from rmab._reporting import new_figure, plot_format, save_figure
 
     if not isinstance(curve, DualCurveResult):
         raise InvalidParameterError(f"plot_dual.curve: must be a DualCurveResult; got "
                                     f"{type(curve).__name__}")
     fmt = plot_format("plot_dual.path", path)
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise MissingDependencyError("plot_dual: needs matplotlib: pip install 'rmab[plot]'"
-                                     ) from exc
-    from rmab.models.storage import atomic_write
-
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = new_figure("plot_dual", (6, 4))
+    ax = fig.add_subplot()
     label = "L(λ), exact values" if curve.exact else "L(λ) estimate (PBVI)"
     ax.plot(curve.prices, curve.estimate, marker=".", label=label)
     if curve.upper is not None and not curve.exact:
@@ -861,10 +853,5 @@ def plot_dual(curve: DualCurveResult, path, *, result: LagrangianResult | None =
     ax.set_xlabel("price λ per unit of resource")
     ax.set_ylabel("Lagrangian dual L(λ)")
     ax.legend()
-    fig.tight_layout()
-    try:
-        with atomic_write(path, "." + fmt) as tmp:
-            fig.savefig(tmp, format=fmt)
-    finally:
-        plt.close(fig)
+    save_figure(fig, path, fmt)
     return path

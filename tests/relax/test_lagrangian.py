@@ -249,10 +249,19 @@ def test_plot_dual(tmp_path, mdp_instance, monkeypatch):
     pytest.importorskip("matplotlib")
     res = lagrangian_bound(mdp_instance)
     curve = dual_curve(mdp_instance, np.linspace(0, 1, 5), certificate=False)
-    out = plot_dual(curve, tmp_path / "dual.png", result=res)
+    import matplotlib
+
+    backend = matplotlib.get_backend()
+    try:                     # the caller's backend is left alone (it had been switched to Agg)
+        matplotlib.use("svg")
+        out = plot_dual(curve, tmp_path / "dual.png", result=res)
+        assert matplotlib.get_backend() == "svg"
+    finally:
+        matplotlib.use(backend)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    monkeypatch.setitem(sys.modules, "matplotlib", None)
-    with pytest.raises(MissingDependencyError, match=r"rmab\[plot\]"):
+    for name in [m for m in sys.modules if m.split(".")[0] == "matplotlib"]:
+        monkeypatch.setitem(sys.modules, name, None)      # as if it were not installed
+    with pytest.raises(MissingDependencyError, match=r"plot_dual: needs matplotlib.*rmab\[plot\]"):
         plot_dual(curve, tmp_path / "other.png")
     assert not (tmp_path / "other.png").exists()
 
