@@ -166,14 +166,15 @@ class _Tokens:
         if got != tok:
             raise self.error(f"expected {tok!r}; got {got!r}")
 
-    def at_statement(self) -> bool:
-        """True at the start of a new statement (``keyword :`` or ``start include/exclude``)."""
-        tok = self.peek()
+    def at_statement(self, k: int = 0) -> bool:
+        """True at the start of a new statement (``keyword :`` or ``start include/exclude``),
+        ``k`` tokens ahead."""
+        tok = self.peek(k)
         if tok is None:
             return True
-        if tok in _PREAMBLE + ("start", "T", "O", "R") and self.peek(1) == ":":
+        if tok in _PREAMBLE + ("start", "T", "O", "R") and self.peek(k + 1) == ":":
             return True
-        return tok == "start" and self.peek(1) in ("include", "exclude")
+        return tok == "start" and self.peek(k + 1) in ("include", "exclude")
 
     def number(self, what: str = "a number") -> float:
         tok = self.take(what)
@@ -192,6 +193,26 @@ class _Tokens:
 
     def numbers(self, count: int, what: str) -> np.ndarray:
         return np.array([self.number(what) for _ in range(count)])
+
+    def rows(self, count: int, cols: int, what: str, per: str) -> np.ndarray:
+        """``count`` numbers making rows of ``cols`` (one per ``per``). When the numbers
+        before the next statement are too few or too many, a line holding other than whole
+        rows is the error's line (numbers may wrap freely, but one row per line is usual)."""
+        counts: dict[int, int] = {}
+        k = 0
+        while (tok := self.peek(k)) is not None and (tok in ("+", "-")
+                                                     or DECIMAL.fullmatch(tok)):
+            if tok not in ("+", "-"):
+                line = self.items[self.pos + k][1]
+                counts[line] = counts.get(line, 0) + 1
+            k += 1
+        given = sum(counts.values())
+        if given > count or (given < count and self.at_statement(k)):
+            for line, n in counts.items():
+                if n % cols:
+                    raise self.error(f"{what}: this line holds {n} number{'s' * (n != 1)}, "
+                                     f"not whole rows of {cols} (one per {per})", line)
+        return self.numbers(count, f"{count} numbers for {what}")
 
 
 class _Reader:
@@ -349,13 +370,13 @@ class _Reader:
             self.start = np.zeros(s)
             self.start[idx[0]] = 1.0
         else:
-            vec = tk.numbers(s, f"{s} start probabilities")
+            vec = tk.rows(s, s, "start", "state")
             if (vec < 0).any() or abs(vec.sum() - 1.0) > _ROW_TOL:
                 raise tk.error(f"start: must be a probability vector; got {vec.tolist()}", line)
             off = abs(vec.sum() - 1.0) > PROB_TOL     # rows the arms take are left alone,
             self.start = vec / vec.sum() if off else vec   # so a written start reads back
 
-    def _matrix(self, rows, cols, line, *, allow_identity, allow_reset, what):
+    def _matrix(self, rows, cols, line, *, allow_identity, allow_reset, what, per):
         """``uniform`` / ``identity`` / ``reset`` / rows*cols numbers -> (rows, cols) checked
         probabilities and each row's line (that of its last number; else ``line``)."""
         tk = self.tk
@@ -373,7 +394,7 @@ class _Reader:
             tk.take()
             return np.repeat(self._reset_row[None], rows, axis=0), lines
         first = tk.pos
-        mat = tk.numbers(rows * cols, f"{rows * cols} numbers for {what}").reshape(rows, cols)
+        mat = tk.rows(rows * cols, cols, what, per).reshape(rows, cols)
         lines[:] = [tk.items[first + (i + 1) * cols - 1][1] for i in range(rows)]
         self._check_probs(mat, lines)
         return mat, lines
@@ -385,7 +406,7 @@ class _Reader:
         acts = self._item("actions")
         if tk.peek() != ":":
             mat, lines = self._matrix(s, s, line, allow_identity=True, allow_reset=True,
-                                      what="T matrix")
+                                      what="T matrix", per="end state")
             for a in acts:
                 self.t[a] = mat
                 self.t_line[a] = lines
@@ -394,7 +415,7 @@ class _Reader:
         src = self._item("states")
         if tk.peek() != ":":
             row, lines = self._matrix(1, s, line, allow_identity=False, allow_reset=True,
-                                      what="T row")
+                                      what="T row", per="end state")
             for a in acts:
                 self.t[a, src] = row[0]
                 self.t_line[a, src] = lines[0]
@@ -415,7 +436,7 @@ class _Reader:
         acts = self._item("actions")
         if tk.peek() != ":":
             mat, lines = self._matrix(s, n_obs, line, allow_identity=True, allow_reset=False,
-                                      what="O matrix")
+                                      what="O matrix", per="observation")
             for a in acts:
                 self.o[a] = mat
                 self.o_line[a] = lines
@@ -424,7 +445,7 @@ class _Reader:
         dst = self._item("states")
         if tk.peek() != ":":
             row, lines = self._matrix(1, n_obs, line, allow_identity=False, allow_reset=False,
-                                      what="O row")
+                                      what="O row", per="observation")
             for a in acts:
                 self.o[a, dst] = row[0]
                 self.o_line[a, dst] = lines[0]
@@ -446,14 +467,15 @@ class _Reader:
         src = self._item("states")
         ix = np.ix_
         if tk.peek() != ":":
-            mat = tk.numbers(s * n_obs, f"{s * n_obs} rewards (end states x observations)")
+            mat = tk.rows(s * n_obs, n_obs, "R matrix (end states x observations)",
+                          "observation")
             for a in acts:
                 self.r[ix([a], src)] = mat.reshape(s, n_obs)
             return
         tk.take()
         dst = self._item("states")
         if tk.peek() != ":":
-            row = tk.numbers(n_obs, f"{n_obs} rewards (one per observation)")
+            row = tk.rows(n_obs, n_obs, "R row", "observation")
             for a in acts:
                 self.r[ix([a], src, dst)] = row
             return

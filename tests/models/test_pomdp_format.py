@@ -264,7 +264,7 @@ BAD = [
     (HEAD + "start: *\n", 6, r"start: '\*' names every state"),
     (HEAD + "\f\nT: c identity\n", 7, r"unknown action 'c'"),
     (HEAD + "# a comment\u2028T: c identity\nT: d identity\n", 7, r"unknown action 'd'"),
-    (HEAD + "start: 0.5 nan 0.5\n", 6, r"expected 3 start probabilities; got 'nan'"),
+    (HEAD + "start: 0.5 nan 0.5\n", 6, r"expected 3 numbers for start; got 'nan'"),
     (HEAD + "T: * identity\nO: * uniform\nR: a : 0 : 0 : yes 1e400\n", 8,
      r"expected a reward, finite; got '1e400'"),
     (HEAD + "T: a\n0.5 0.5 0.0\n0.5 0.5 0.0\n1_0 0.0 0.0\n", 9, r"got '1_0'"),
@@ -280,11 +280,33 @@ BAD = [
      r"T: row for action 'a', start state '2' must sum to 1; got 0\.5"),
     (HEAD + "T: * identity\nO: b\n1 0\n0.5 0.5\n-0.5 1.5\nO: a uniform\n", 10,
      r"got -0\.5 \(row 3, entry 1\)$"),
+    # a row too short or too long is the error's line, not the next statement's (a walkthrough)
+    (HEAD + "T: a\n1 0 0\n0 1\n0 0 1\nT: b identity\nO: * uniform\n", 8,
+     r"T matrix: this line holds 2 numbers, not whole rows of 3 \(one per end state\)$"),
+    (HEAD + "T: a\n1 0 0 0\n0 1 0\n0 0 1\nT: b identity\nO: * uniform\n", 7,
+     r"T matrix: this line holds 4 numbers"),
+    (HEAD + "T: * identity\nO: b\n1 0 0\n0.5 0.5\n0 1\n", 8,
+     r"O matrix: this line holds 3 numbers, not whole rows of 2 \(one per observation\)$"),
+    (HEAD + "start: 0.2 0.3 0.5 0.0\nT: * identity\n", 6,
+     r"start: this line holds 4 numbers, not whole rows of 3 \(one per state\)$"),
+    (HEAD + "T: * identity\nO: * uniform\nR: a : 0\n1 2\n3\n4 5\n", 10,
+     r"R matrix \(end states x observations\): this line holds 1 number,"),
+    (HEAD + "T: a\n0.5 0.5 0 0.5 0.5 0 1 0\nT: b identity\nO: * uniform\n", 7,
+     r"T matrix: this line holds 8 numbers, not whole rows of 3"),
     (HEAD + "start: uniform\nstart: 0\nT: * identity\n", 7, r"start: given twice"),
     (HEAD + "start exclude:\nT: * identity\n", 6, r"start exclude: must name at least one"),
     ("# rmab-costs: 0 1\n# rmab-costs: 0 5\n" + HEAD, 2,
      r"rmab-costs: given twice \(first on line 1\)"),
 ]
+
+
+def test_matrix_numbers_may_wrap_freely(tmp_path):
+    """Cassandra's format reads numbers, not lines: a matrix on one line, or a row split over
+    two, is the same matrix (the row-per-line diagnosis is only for a wrong count)."""
+    path = tmp_path / "wrapped.pomdp"
+    path.write_text(HEAD + "T: a\n0.5 0.5 0 0 1 0\n0\n0 1\nT: b identity\nO: * uniform\n")
+    np.testing.assert_array_equal(read_pomdp(path).arms.transitions[0, 0],
+                                  [[0.5, 0.5, 0], [0, 1, 0], [0, 0, 1]])
 
 
 @pytest.mark.parametrize("text, line, match", BAD)
