@@ -94,9 +94,14 @@ class Batch:
             bad = self.arm_ids[ids.index(None)]
             raise InvalidParameterError(f"Batch.arm_ids: {_ID_RULE}; got {_short(bad)} at "
                                         f"position {ids.index(None)}")
-        if len(ids) != self.instance.n_arms or len(set(ids)) != len(ids):
+        if len(ids) != self.instance.n_arms:
             raise InvalidParameterError(f"Batch.arm_ids: must be {self.instance.n_arms} unique "
-                                        f"names; got {_short(ids)}")
+                                        f"names, one per arm; got {len(ids)}: {_short(ids)}")
+        if len(set(ids)) != len(ids):
+            seen: dict = {}
+            k = next(k for k, i in enumerate(ids) if seen.setdefault(i, k) != k)
+            raise InvalidParameterError(f"Batch.arm_ids: must be unique names; got "
+                                        f"{_short(ids[k])} at positions {seen[ids[k]]} and {k}")
         object.__setattr__(self, "arm_ids", ids)
         named = self.instance.metadata.get("actions")
         if self.action_names is None and isinstance(named, (list, tuple)) and \

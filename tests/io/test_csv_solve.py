@@ -601,7 +601,8 @@ RULE = "must be non-empty text (or an integer) without blanks at either end or c
                           f"position 1"),
     ("w", [None, "b", "c"], f"Batch.arm_ids: {RULE}"),
     ("w", ["a", " a", "b"], f"Batch.arm_ids: {RULE}"),
-    ("w", ["a", "a", "c"], "Batch.arm_ids: must be 3 unique names"),
+    ("w", ["a", "b", "a"], "Batch.arm_ids: must be unique names; got 'a' at positions 0 and 2"),
+    ("w", ["a", "b"], "Batch.arm_ids: must be 3 unique names, one per arm; got 2: "),
     ("w\x00", list("abc"), f"Batch.batch_id: {RULE}"),
     ("w", ["a", "b\x1b", "c"], f"Batch.arm_ids: {RULE}"),
 ])
