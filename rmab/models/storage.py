@@ -58,6 +58,10 @@ class atomic_write:
                               f"{'directory' if self.path.is_dir() else 'special file'}")
         parent = self.path.parent
         self._created = [d for d in (parent, *parent.parents) if not d.exists()]  # deepest first
+        folder = (parent, *parent.parents)[len(self._created)]     # the nearest that exists
+        if not folder.is_dir():
+            raise OutputError(f"{self.path}: cannot be written there; {folder} is a file, not "
+                              f"a folder")
         try:
             parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=self._prefix,
@@ -192,8 +196,8 @@ def read_archive(path, owner: str, fmt: str | tuple, version: int,
         raise InvalidModelError(f"{owner}: {path}: cannot be read; {exc}") from exc
     if magic != b"PK\x03\x04":   # numpy would try the file as a pickle and say so
         hint = (hints or {}).get(path.suffix.lower())
-        raise InvalidModelError(f"{owner}: {path}: {what} (an .npz archive, as written by "
-                                f"rmab){'; ' + hint if hint else ''}")
+        raise InvalidModelError(f"{owner}: {path}: {what}: rmab writes .npz archives, and "
+                                f"this file is none{'; ' + hint if hint else ''}")
     errors = (OSError, ValueError, EOFError, NotImplementedError, RuntimeError, MemoryError,
               zipfile.BadZipFile, zlib.error)     # truncated, damaged, encrypted or oddly
     try:                                          # compressed
