@@ -57,10 +57,10 @@ def run(args) -> int:
     t2 = time.perf_counter()
     lo, hi = lower.value(start), upper.value(start)
     _header(args, model)
-    _interval(model, lo, hi)
-    print(f"lower: PBVI, {len(lower.beliefs)} beliefs, {len(lower.alphas)} vectors, "
+    below, above = _interval(model, lo, hi)
+    print(f"{below}: PBVI, {len(lower.beliefs)} beliefs, {len(lower.alphas)} vectors, "
           f"{lower.iterations} sweeps, {t1 - t0:.3f} s")
-    print(f"upper: sawtooth on the PBVI beliefs from the fast informed bound, {upper.sweeps} "
+    print(f"{above}: sawtooth on the PBVI beliefs from the fast informed bound, {upper.sweeps} "
           f"sweeps, {t2 - t1:.3f} s")
     print(f"first action: {model.action_names[lower.action(start)]}")
     return 0
@@ -92,26 +92,27 @@ def _finite(args, model) -> int:
     t2 = time.perf_counter()
     lo, hi = lower.value(start), upper.value(start)
     _header(args, model)
-    _interval(model, lo, hi)
-    print(f"lower: finite-horizon PBVI, {len(lower.beliefs)} beliefs, {len(lower.alphas)} "
+    below, above = _interval(model, lo, hi)
+    print(f"{below}: finite-horizon PBVI, {len(lower.beliefs)} beliefs, {len(lower.alphas)} "
           f"vectors at period 0, {args.horizon} periods, {t1 - t0:.3f} s")
     how = ("the finite-horizon fast informed bound" if not upper.sweeps else
            f"{upper.sweeps} backward sawtooth backups on the PBVI beliefs, capped by the "
            f"finite-horizon fast informed bound")
-    print(f"upper: {how}, {t2 - t1:.3f} s")
+    print(f"{above}: {how}, {t2 - t1:.3f} s")
     print(f"first action: {model.action_names[lower.action(start)]}")
     return 0
 
 
-def _interval(model, lo: float, hi: float) -> None:
-    """The value interval, or for a ``values: cost`` file the cost interval ``[-hi, -lo]``
-    (the reader negates costs into rewards; "lower" and "upper" below are the rewards')."""
+def _interval(model, lo: float, hi: float) -> tuple[str, str]:
+    """Print the value interval, or for a ``values: cost`` file the cost interval
+    ``[-hi, -lo]`` (the reader negates costs into rewards); return the names of the bounds
+    that PBVI and the upper bound give (for costs: the upper and the lower)."""
     if model.metadata.get("values") == "cost":
         print(f"cost at the start belief: [{0.0 - hi:.6f}, {0.0 - lo:.6f}]  "
-              f"(gap {_gap(lo, hi):.3g}; "
-              f"'values: cost': lower and upper below bound the reward, the cost negated)")
-    else:
-        print(f"value at the start belief: [{lo:.6f}, {hi:.6f}]  (gap {_gap(lo, hi):.3g})")
+              f"(gap {_gap(lo, hi):.3g})")
+        return "cost upper", "cost lower"
+    print(f"value at the start belief: [{lo:.6f}, {hi:.6f}]  (gap {_gap(lo, hi):.3g})")
+    return "lower", "upper"
 
 
 def _gap(lo: float, hi: float) -> float:

@@ -45,6 +45,8 @@ def test_a_cost_file_prints_its_cost(tmp_path, capsys, horizon, cost):
                                   out).groups())
     assert lo == pytest.approx(cost, abs=1e-5) and hi == pytest.approx(cost, abs=1e-5)
     assert "value at the start" not in out and "first action: 1" in out
+    # PBVI bounds the reward below, so the cost above (the lines had said "lower: PBVI")
+    assert "\ncost upper: " in out and "\ncost lower: " in out and "\nlower:" not in out
 
 
 def test_errors(tmp_path):
