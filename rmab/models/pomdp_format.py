@@ -30,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rmab._validation import (DECIMAL, PROB_TOL, as_float_array, check_number, check_path,
-                              zero_rounding)
+from rmab._validation import (DECIMAL, PROB_TOL, _short, as_float_array, check_number,
+                              check_path, zero_rounding)
 from rmab.errors import InvalidModelError, InvalidParameterError, POMDPFormatError
 from rmab.models.arms import POMDPArms
 from rmab.models.instance import Instance
@@ -249,7 +249,10 @@ class _Reader:
                 self._read_set(key)
         for key in ("states", "actions", "observations"):
             if key not in self.sizes:
-                raise tk.error(f"preamble: must declare {key}: before the model entries",
+                hint = "" if seen or not tk.items else (   # another kind of file (a CSV)?
+                    f"; the file begins {_short(tk.items[0][0])}, not like a .POMDP file "
+                    f"(docs/values.md)")
+                raise tk.error(f"preamble: must declare {key}: before the model entries{hint}",
                                tk.line())
         if self.discount is None:
             raise tk.error("preamble: must declare discount:", tk.line())

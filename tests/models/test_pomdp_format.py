@@ -250,7 +250,10 @@ BAD = [
     (HEAD + "start: 0.5 0.2 0.2\n", 6, r"start: must be a probability vector"),
     (HEAD + "T: * identity\nO: * uniform\nR: a : 0 : 0 : yes\n", 8,
      r"unexpected end of file: expected a reward"),
-    ("discount: 0.9\nstates: 2\nactions: 2\n", 3, r"preamble: must declare observations"),
+    ("discount: 0.9\nstates: 2\nactions: 2\n", 3,
+     r"preamble: must declare observations: before the model entries$"),
+    ("batch_id,arm_id,budget\nw,a,1\n", 1, r"preamble: must declare states: before the model "
+     r"entries; the file begins 'batch_id,arm_id,budget', not like a \.POMDP file"),
     (HEAD.replace("states: 3", "states: 1a b"), 3,
      r"states: must be a count or names not beginning with a digit"),
     (HEAD.replace("states: 3", "states: x x"), 3, r"states: names must be distinct"),
