@@ -16,6 +16,7 @@ import io
 import json
 import os
 import re
+import warnings
 from collections import Counter
 from itertools import repeat
 from dataclasses import dataclass
@@ -24,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from rmab._validation import _short, check_flag, check_number, check_path, decimal_float
-from rmab.errors import BatchInputError, InvalidModelError, InvalidParameterError, RmabError
+from rmab.errors import (BatchInputError, InvalidModelError, InvalidParameterError, RmabError,
+                         RmabWarning)
 from rmab.io.schema import OWNER, check_header, rounding_tol
 from rmab.models.arms import MDPArms, POMDPArms
 from rmab.models.instance import Instance
@@ -462,11 +464,16 @@ class _FileReader:
         if names:
             metadata["actions"] = list(names)
         try:
-            instance = Instance(arms, budget, discount=discount, initial_belief=belief,
-                                name=f"batch {bid}", metadata=metadata,
-                                **self._limits(b, n_actions))
+            with warnings.catch_warnings(record=True) as caught:   # said again with the batch
+                warnings.simplefilter("always")
+                instance = Instance(arms, budget, discount=discount, initial_belief=belief,
+                                    name=f"batch {bid}", metadata=metadata,
+                                    **self._limits(b, n_actions))
         except InvalidModelError as exc:
             b.fail(0, None, f"{OWNER}: must describe a valid instance; {exc}", exc)
+        for w in caught:                    # e.g. a budget below every action's cost
+            warnings.warn(f"{self.file}: batch {bid!r} (line {int(b.lines_array().min())}): "
+                          f"{w.message}", w.category, stacklevel=2)
         self._warn_unused(b, discount)
         return Batch(bid, tuple(ids), instance, action_names=names, lines=b.lines_array(),
                      file=self.file, model_files=tuple(sorted(b.model_files)))
@@ -477,10 +484,6 @@ class _FileReader:
         with other settings than the file's: 10 calls where the file allowed 2). A setting
         the rows give (a discount column, count-limit columns) is the user's choice: no
         warning."""
-        import warnings
-
-        from rmab.errors import RmabWarning
-
         def given(*columns) -> bool:
             return any(c in self.table and any(b.col(c)) for c in columns)
 

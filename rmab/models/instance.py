@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -12,7 +13,7 @@ import numpy as np
 from rmab._validation import (BELIEF_TOL, SCALE_LIMIT, as_float_array, budget_slack,
                               check_actions, check_count_limits, check_number, check_shape,
                               check_stochastic, discounted_periods, json_text)
-from rmab.errors import InvalidModelError
+from rmab.errors import InvalidModelError, RmabWarning
 from rmab.models.arms import MDPArms, POMDPArms
 
 __all__ = ["Instance", "cheapest_activation"]
@@ -34,15 +35,16 @@ class Instance:
     ----------
     arms : MDPArms or POMDPArms
     budget : float
-        Maximum total action cost per period, ``>= 0``.
+        Maximum total action cost per period, ``>= 0`` (one above 0 but below every
+        active action's cost is warned about: no arm could act).
     discount : float
         Discount factor ``beta`` in ``(0, 1]``; ``1`` requires a finite ``horizon``.
     horizon : int, optional
         Number of periods of an episode. ``None`` means an infinite discounted horizon
         (simulations then truncate at :attr:`episode_length`).
-    initial_belief : array (n_arms, n_states), optional
-        Distribution of each arm's starting state (default uniform). For fully observed arms the
-        starting state is drawn from it and then seen.
+    initial_belief : array (n_arms, n_states) or (n_states,), optional
+        Distribution of each arm's starting state (default uniform; one row is every arm's).
+        For fully observed arms the starting state is drawn from it and then seen.
     name : str
     metadata : mapping
         JSON-serialisable provenance (generator, parameters, seed), kept as a copy in the
@@ -117,6 +119,11 @@ class Instance:
         object.__setattr__(self, "initial_belief", belief)
         object.__setattr__(self, "metadata", metadata)
         self._check_counts()
+        active = self.arms.costs[:, 1:]
+        if budget > 0 and active.size and active.min() > budget + 0.5 * budget_slack(budget):
+            warnings.warn(f"Instance.budget: {budget:g} is below every active action's cost "
+                          f"(the cheapest costs {active.min():g}), so no arm can act",
+                          RmabWarning, stacklevel=3)
 
     def _check_counts(self) -> None:
         caps, low, high = check_count_limits("Instance", self.arms.n_arms, self.n_actions,

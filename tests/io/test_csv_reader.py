@@ -530,6 +530,18 @@ def test_model_file_settings_a_batch_does_not_take_are_warned_of(write_csv, fold
         read_batches(write_csv(H + "b,a,1,0,,health.npz,0,\n", "ok.csv"))
 
 
+def test_a_budget_no_action_fits_is_warned_of_with_its_batch_and_line(write_csv, health):
+    from rmab.errors import RmabWarning
+
+    rows = "".join(f"b,{j},0.5,0,,health.npz,{j},\n" for j in range(2))
+    path = write_csv(H + "a,x,1,0,,health.npz,0,\n" + rows)
+    with pytest.warns(RmabWarning) as caught:
+        read_batches(path)
+    assert [str(w.message) for w in caught] == [
+        f"{path}: batch 'b' (line 3): Instance.budget: 0.5 is below every active action's "
+        f"cost (the cheapest costs 1), so no arm can act"]
+
+
 def test_settings_the_rows_give_are_not_warned_of(write_csv, folder, health):
     """The bundled example's batch with its own discount column (0.9 against the model file's
     0.95) warned on every README run: a setting the rows give is the user's choice."""

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rmab.errors import InvalidModelError
+from rmab.errors import InvalidModelError, RmabWarning
 from rmab.models import Instance, MDPArms, POMDPArms
 
 
@@ -188,3 +188,21 @@ def test_initial_beliefs_take_the_tolerance_plan_takes(arms):
     with pytest.raises(InvalidModelError, match=r"rows must sum to 1 \(within 1e-06\); got "
                                                 r"1.01 at arm 0"):
         Instance(arms=arms, budget=1.0, initial_belief=[[0.34, 0.67]] * 3)
+
+
+def test_a_budget_below_every_active_cost_is_warned_of(arms):
+    """A budget of 0.5 with calls costing 1 planned nothing for anyone, silently (a
+    walkthrough); 0 is a deliberate "no action", and one affordable action is enough."""
+    import warnings
+
+    with pytest.warns(RmabWarning, match=r"^Instance\.budget: 0\.5 is below every active "
+                                         r"action's cost \(the cheapest costs 1\), so no arm "
+                                         r"can act$") as caught:
+        Instance(arms, budget=0.5)
+    assert caught[0].filename == __file__                      # the caller's line
+    cheap = MDPArms(np.full((3, 2, 2, 2), 0.5), np.zeros((3, 2)), costs=[[0, 2], [0, 0.4],
+                                                                         [0, 3]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for inst_arms, budget in ((arms, 0.0), (arms, 1.0), (cheap, 0.5)):
+            Instance(inst_arms, budget=budget)
