@@ -17,7 +17,7 @@ from rmab._repr import CompactRepr
 from rmab._validation import _short, check_flag, check_path, check_seed
 from rmab._warnings import caught_record, show_again
 from rmab.belief.update import check_actions
-from rmab.errors import InvalidParameterError, PlanningError, RmabError
+from rmab.errors import IndexabilityWarning, InvalidParameterError, PlanningError, RmabError
 from rmab.io.reader import Batch, read_with_models
 from rmab.io.writer import check_out_path, check_text_file, write_solutions
 from rmab.models.storage import check_writable
@@ -212,7 +212,8 @@ def _solve_one(batch: Batch, planner: str, params: dict, seed) -> BatchOutcome:
         why = inst._violation(actions)
         if why is not None:
             raise PlanningError(f"{planner}.plan: {why}")
-        _say_again(caught, batch, where)   # a warning made an error fails this batch alone
+        indexable = getattr(getattr(model, "result", None), "indexable", None)
+        _say_again(caught, batch, where, indexable)  # one made an error fails this batch alone
     except Exception as exc:  # noqa: BLE001 - one batch's planner failure must not hide the rest
         error = PlanningError(f"planner {planner!r} failed on batch {batch.batch_id!r}{where}: "
                               f"{exc}")
@@ -245,12 +246,17 @@ def _real_scores(scores, n_arms: int) -> np.ndarray | None:
     return out if out is not None and out.shape == (n_arms,) else None
 
 
-def _say_again(caught, batch: Batch, where: str) -> None:
+def _say_again(caught, batch: Batch, where: str, indexable=None) -> None:
     """The planner's warnings, said again with the batch they are about (from where they were
-    raised, so the caller's module filters apply)."""
+    raised, so the caller's module filters apply); an index planner's ``indexable`` (n_arms,)
+    names the arm ids that are not."""
     shown: set = set()
     for w in caught:
         text, category, filename, lineno, module = caught_record(w)
+        if issubclass(category, IndexabilityWarning) and indexable is not None and np.shape(
+                indexable) == (batch.n_arms,):
+            ids = [batch.arm_ids[k] for k in np.flatnonzero(~np.asarray(indexable, bool))]
+            text = f"{text}; in this batch: arm_id {', '.join(ids[:10])}{' ...' * (len(ids) > 10)}"
         show_again(f"batch {batch.batch_id!r}{where}: {text}", category, filename, lineno,
                    module, shown)
 

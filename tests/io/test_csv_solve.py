@@ -572,6 +572,38 @@ def test_a_planners_warnings_and_errors_name_the_batch_and_its_line(write_csv, m
     assert "not indexable" in str(result.failures[0].error)
 
 
+def test_an_index_planners_unindexable_arms_are_named_by_arm_id(write_csv, monkeypatch):
+    """'rmab solve --planner whittle' said "5 of 150 arms are not (fully) indexable" with
+    no way to find them: 'rmab index' takes no CSV (a walkthrough)."""
+    from types import SimpleNamespace
+
+    import rmab.io.batch as batch_mod
+    from rmab.errors import IndexabilityWarning
+
+    path = write_csv("batch_id,arm_id,budget,state,model,model_arm\n"
+                     "b1,p1,1,0,health.npz,0\nb1,p2,1,0,health.npz,1\nb1,p3,1,0,health.npz,2\n")
+    real = batch_mod.make_planner
+
+    def unindexable(name, **params):
+        planner, fit = real(name, **params), None
+
+        def fit_and_warn(instance, **kw):
+            import warnings
+            fit(instance, **kw)
+            planner.result = SimpleNamespace(indexable=np.array([True, False, False]))
+            warnings.warn("2 of 3 arms are not (fully) indexable", IndexabilityWarning)
+            return planner
+        fit, planner.fit = planner.fit, fit_and_warn
+        return planner
+
+    monkeypatch.setattr(batch_mod, "make_planner", unindexable)
+    with pytest.warns(IndexabilityWarning) as caught:
+        solve_batches(path, "myopic")
+    assert [str(w.message) for w in caught] == [
+        f"batch 'b1' ({path}, line 2): 2 of 3 arms are not (fully) indexable; in this batch: "
+        f"arm_id p2, p3"]
+
+
 def test_a_batch_built_in_python_names_its_actions_from_the_instance(tmp_path):
     """A Batch built by hand wrote an empty action_name column (a new user's walkthrough)."""
     from rmab.io import Batch
