@@ -10,7 +10,7 @@ from rmab._validation import check_flag, check_number
 from rmab.errors import InvalidParameterError
 from rmab.planners.base import BasePlanner
 from rmab.relax.knapsack import DP_LIMIT, solve_knapsack
-from rmab.relax.lagrangian import lagrangian_bound
+from rmab.relax.lagrangian import lagrangian_bound, reward_spread
 
 __all__ = ["LagrangianPlanner"]
 
@@ -103,8 +103,6 @@ class LagrangianPlanner(BasePlanner):
             instance = instance.replace(horizon=max(instance.horizon - t, 1))
         tol = self.value_tol
         if tol is None and not instance.fully_observed:
-            from rmab.relax.lagrangian import reward_spread
-
             tol = 1e-2 * reward_spread(instance.arms)
         return lagrangian_bound(instance, method=self.method, beliefs=beliefs, value_tol=tol,
                                 price_tol=self.price_tol, certificate=False,

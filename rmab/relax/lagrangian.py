@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from rmab._repr import CompactRepr
-from rmab._validation import as_generator, check_flag, check_number
+from rmab._validation import as_generator, check_flag, check_number, discounted_periods
 from rmab.belief.update import check_beliefs
 from rmab.errors import ConvergenceWarning, InvalidParameterError
 from rmab.models.arms import MDPArms
@@ -365,10 +365,7 @@ def _solver(instance, beliefs, value_tol, seed):
 
 def budget_weight(instance: Instance) -> float:
     """``w`` with ``Σ_t β^t B = B w`` over the horizon (``1/(1-β)`` if infinite)."""
-    beta, h = instance.discount, instance.horizon
-    if h is None:
-        return 1.0 / (1.0 - beta)
-    return float(h) if beta == 1.0 else (1.0 - beta ** h) / (1.0 - beta)
+    return discounted_periods(instance.discount, instance.horizon)
 
 
 def _budget_term(instance: Instance) -> float:
