@@ -380,10 +380,13 @@ def _warm_vectors(owner, warm_start, arms, discount, price):
     return [(av.repriced(price), av.costs, av.actions) for av in per_arm]
 
 
+N_BELIEFS, MAX_ITER = 64, 10_000      # solve_pbvi's defaults, which price_sweep takes too
+
+
 def solve_pbvi(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
-               tol: float = 1e-3, initial_belief=None, n_beliefs: int = 64,
+               tol: float = 1e-3, initial_belief=None, n_beliefs: int = N_BELIEFS,
                grid: int | None = None, randomized: bool = False, warm_start=None, seed=None,
-               max_iter: int = 10_000) -> PBVIResult:
+               max_iter: int = MAX_ITER) -> PBVIResult:
     """PBVI lower bounds for every arm of a stack at one price.
 
     Parameters
@@ -483,11 +486,11 @@ def price_sweep(arm: POMDPArms, prices, *, discount: float, tol: float, initial_
         if out:
             last = out[-1]
             warm = (last.alphas + (last.price - price) * last.costs, last.costs, last.actions)
-        sol = _solve_one(arm, 0, float(price), discount, target, b0, 64, grid_points, False,
-                         warm, rng, 10_000)
+        sol = _solve_one(arm, 0, float(price), discount, target, b0, N_BELIEFS, grid_points,
+                         False, warm, rng, MAX_ITER)
         if not sol.converged:
-            warnings.warn(f"{owner}: 1 of 1 solves stopped after max_iter=10000 sweeps before "
-                          f"reaching tol={tol:g}", ConvergenceWarning, stacklevel=2)
+            warnings.warn(f"{owner}: 1 of 1 solves stopped after max_iter={MAX_ITER} sweeps "
+                          f"before reaching tol={tol:g}", ConvergenceWarning, stacklevel=2)
         out.append(sol)
     return out
 
