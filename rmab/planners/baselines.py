@@ -10,6 +10,7 @@ from rmab._validation import budget_slack, check_number
 from rmab.errors import InvalidParameterError
 from rmab.planners import _kernels
 from rmab.planners.base import ONLY_PASSIVE, BasePlanner, kernel_limits
+from rmab.planners.index import index_top_up, index_walk
 from rmab.relax.knapsack import DP_LIMIT, fill_active, solve_knapsack
 
 __all__ = ["NoActionPlanner", "RandomPlanner", "RoundRobinPlanner", "MyopicPlanner",
@@ -54,38 +55,28 @@ class RandomPlanner(BasePlanner):
         return actions
 
 
-def _fill(order: np.ndarray, costs: np.ndarray, budget: float, cap: float = np.inf
-          ) -> np.ndarray:
-    """The arms of ``order`` taken greedily in that order while each fits in what is left of
-    ``budget`` (an arm that does not fit is passed over, not a stop), at most ``cap`` of them."""
-    slack = 0.5 * budget_slack(budget)
-    spent = np.cumsum(costs[order])
-    k = int(np.searchsorted(spent, budget + slack, side="right"))     # the prefix that fits
-    taken = list(order[:k])
-    left = budget - (spent[k - 1] if k else 0.0)
-    for i in order[k + 1:] if k < len(order) else ():
-        if costs[i] <= left + slack:
-            taken.append(i)
-            left -= costs[i]
-    return np.asarray(taken[:int(min(cap, len(taken)))], dtype=np.int64)
+def _ranked_actions(inst, ranking: np.ndarray, eligible: int, action: int):
+    """The joint action giving ``action`` to the first ``eligible`` arms of ``ranking`` (all
+    arms, preferred first), in that order, while each fits in what is left of the budget (an
+    arm that does not fit is passed over, not a stop) and the action's cap allows; then, with
+    ``min_active``, passive arms made active in ranking order (with ``action`` if it fits, else
+    another). Returns it and the arms the walk gave ``action`` (in ranking order).
 
-
-def _fill_action(inst, ranking: np.ndarray, eligible: int, action: int):
-    """The joint action giving ``action`` to the arms :func:`_fill` takes from the first
-    ``eligible`` of ``ranking`` (all arms, preferred first), within the action's cap, then made
-    up to ``min_active`` in ranking order if need be (with ``action`` if it fits, else another).
-    Returns it and the arms :func:`_fill` took."""
-    actions = np.zeros(inst.n_arms, dtype=np.int64)
-    take = _fill(ranking[:eligible], inst.arms.costs[:, action], inst.budget,
-                 kernel_limits(inst)[0][action])
-    actions[take] = action
-    if inst.min_active:        # the ranking with this action first, then with the others
-        rank = np.empty(inst.n_arms)
-        rank[ranking] = np.arange(inst.n_arms)
-        scores = np.repeat(-rank[:, None] - inst.n_arms, inst.n_actions, axis=1)
-        scores[:, action] += inst.n_arms
-        fill_active(scores, inst.arms.costs, inst.budget, actions, **inst.limits)
-    return actions, take
+    The index walk (:func:`~rmab.planners.index.index_walk`) with the ranking as index:
+    ``-rank`` for ``action`` (above the threshold ``0.5 - eligible`` exactly for the first
+    ``eligible`` arms), ``-rank - n_arms`` for the other actions (never walked; below every
+    ``action`` for ``min_active``)."""
+    n = inst.n_arms
+    rank = np.empty(n)
+    rank[ranking] = np.arange(n)
+    index = np.repeat(-rank[:, None] - n, inst.n_actions - 1, axis=1)
+    index[:, action - 1] += n
+    levels = [(0, a) for a in range(1, inst.n_actions)]
+    actions = index_walk(inst, index, levels, 0.5 - eligible)
+    first = ranking[:eligible]
+    served = first[actions[first] != 0]
+    index_top_up(inst, index, levels, actions)
+    return actions, served
 
 
 class RoundRobinPlanner(BasePlanner):
@@ -112,9 +103,9 @@ class RoundRobinPlanner(BasePlanner):
         inst = self.instance
         n = inst.n_arms
         order = (self._next + np.arange(n)) % n
-        actions, take = _fill_action(inst, order, n, self.action)
-        if len(take):                   # the cycle resumes after the last arm served
-            self._next = int((take[-1] + 1) % n)
+        actions, served = _ranked_actions(inst, order, n, self.action)
+        if len(served):                 # the cycle resumes after the last arm served
+            self._next = int((served[-1] + 1) % n)
         return actions
 
 
@@ -180,4 +171,4 @@ class BeliefThresholdPlanner(BasePlanner):
         self.last_stats.scores = score
         order = np.argsort(score, kind="stable")
         eligible = int(np.searchsorted(score[order], self.threshold, side="right"))
-        return _fill_action(inst, order, eligible, self.action)[0]
+        return _ranked_actions(inst, order, eligible, self.action)[0]

@@ -53,6 +53,47 @@ def _belief_indices(arms, **options):
     return result
 
 
+def index_walk(instance, index, levels, threshold: float = -np.inf) -> np.ndarray:
+    """The joint action of the greedy index walk (the knapsack's greedy rule,
+    :func:`~rmab.relax._kernels.mckp_greedy_kernel`): each arm's steps ``levels`` (a list of
+    (from, to) action pairs, one per column of ``index`` (n_arms, len(levels))) whose index is
+    above ``threshold`` are taken by decreasing index (ties: lower arm, then lower level)
+    while the extra cost fits in what is left of the budget; an arm whose step does not fit
+    stops upgrading (another arm's step may still fit), a step to an action used up
+    (``action_caps``) is walked past at the next step's index, and an arm that would exceed
+    ``max_active`` stays put. The index planners and the ranked baselines (round-robin,
+    belief-threshold) all act through it."""
+    costs = instance.arms.costs
+    lv_from, lv_to = np.array(levels, dtype=np.int64).reshape(len(levels), 2).T
+    step = (costs[:, lv_to] - costs[:, lv_from]).ravel()     # (arm, level) order, as index
+    score = index.ravel()
+    kept = np.flatnonzero(score > threshold)
+    arm_of, col = np.divmod(kept, len(levels))
+    lv_from, lv_to, step, score = lv_from[col], lv_to[col], step[kept], score[kept]
+    order = np.lexsort((lv_from, arm_of, -score)).astype(np.int64)
+    actions = np.zeros(instance.n_arms, dtype=np.int64)
+    caps, top = kernel_limits(instance)
+    _kernels.mckp_greedy_kernel(order, arm_of, lv_from, lv_to, step,
+                                float(instance.budget), 0.5 * budget_slack(instance.budget),
+                                caps, top, actions)
+    return actions
+
+
+def index_top_up(instance, index, levels, actions) -> None:
+    """With ``min_active``, bring :func:`index_walk`'s ``actions`` up to it in place: passive
+    arms take their first steps (the levels from 0) by index whatever its sign or threshold
+    (the classical "exactly k" rule), the actions without such a step only if needed
+    (:func:`~rmab.relax.knapsack.fill_active`, which falls back on the exact MIP should the
+    greedy not fit)."""
+    if not instance.min_active:
+        return
+    scores = np.full((instance.n_arms, instance.n_actions), -np.inf)
+    for col, (a, b) in enumerate(levels):
+        if a == 0:
+            scores[:, b] = index[:, col]
+    fill_active(scores, instance.arms.costs, instance.budget, actions, **instance.limits)
+
+
 class _IndexPlanner(BasePlanner):
     """Shared fitting and index lookup; subclasses choose the upgrade steps."""
 
@@ -110,32 +151,9 @@ class _IndexPlanner(BasePlanner):
         return self.result.index_at(belief, t)
 
     def _walk(self, index, levels):
-        """Upgrade arms along ``levels`` (a list of (from, to) level pairs per column of
-        ``index``) by decreasing index while the budget and count limits allow (the knapsack's
-        greedy walk); with ``min_active``, passive arms then act by index whatever its sign
-        (the classical "exactly k" rule) until enough are active."""
-        inst = self.instance
-        n_arms = inst.n_arms
-        costs = inst.arms.costs
-        arm_of = np.repeat(np.arange(n_arms), len(levels))
-        lv_from = np.tile(np.array([f for f, _ in levels], dtype=np.int64), n_arms)
-        lv_to = np.tile(np.array([t for _, t in levels], dtype=np.int64), n_arms)
-        score = index.ravel()
-        keep = score > self.threshold
-        arm_of, lv_from, lv_to, score = arm_of[keep], lv_from[keep], lv_to[keep], score[keep]
-        step = costs[arm_of, lv_to] - costs[arm_of, lv_from]
-        order = np.lexsort((lv_from, arm_of, -score)).astype(np.int64)
-        actions = np.zeros(n_arms, dtype=np.int64)
-        caps, top = kernel_limits(inst)
-        _kernels.mckp_greedy_kernel(order, arm_of, lv_from, lv_to, np.ascontiguousarray(step),
-                                    float(inst.budget), 0.5 * budget_slack(inst.budget), caps,
-                                    top, actions)
-        if inst.min_active:       # then the passive arms' first steps by index, any sign
-            scores = np.full((n_arms, inst.n_actions), -np.inf)
-            for col, (a, b) in enumerate(levels):
-                if a == 0:
-                    scores[:, b] = index[:, col]
-            fill_active(scores, costs, inst.budget, actions, **inst.limits)
+        """:func:`index_walk` by this planner's threshold, then :func:`index_top_up`."""
+        actions = index_walk(self.instance, index, levels, self.threshold)
+        index_top_up(self.instance, index, levels, actions)
         return actions
 
 
