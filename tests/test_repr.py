@@ -8,7 +8,7 @@ import rmab
 from rmab._repr import CompactRepr
 from rmab.domains.base import DomainStepResult
 from rmab.domains.evaluate import DomainComparisonResult
-from rmab.io.batch import BatchSolveResult
+from rmab.io.batch import BatchFailure, BatchOutcome, BatchSolveResult
 from rmab.planners.base import PlanStats
 from rmab.planners.sequoia.argmax import ArgmaxResult
 from rmab.relax.knapsack import KnapsackResult
@@ -22,10 +22,10 @@ from rmab.values.finite_pbvi import FinitePBVIResult
 from rmab.values.pbvi import AlphaVectors, PBVIResult
 from rmab.values.rollout import RolloutResult
 
-RESULTS = [DomainStepResult, DomainComparisonResult, BatchSolveResult, PlanStats, ArgmaxResult,
-           KnapsackResult, DualCurveResult, LagrangianResult, BeliefWhittleResult,
-           FiniteWhittleResult, WhittleResult, ComparisonResult, StepResult, EpisodeResult,
-           ExactResult, FinitePBVIResult, PBVIResult, RolloutResult, AlphaVectors]
+RESULTS = [DomainStepResult, DomainComparisonResult, BatchSolveResult, BatchOutcome, BatchFailure,
+           PlanStats, ArgmaxResult, KnapsackResult, DualCurveResult, LagrangianResult,
+           BeliefWhittleResult, FiniteWhittleResult, WhittleResult, ComparisonResult, StepResult,
+           EpisodeResult, ExactResult, FinitePBVIResult, PBVIResult, RolloutResult, AlphaVectors]
 
 
 @pytest.mark.parametrize("cls", RESULTS, ids=lambda c: c.__name__)
@@ -55,3 +55,14 @@ def test_domains_print_their_arrays_by_shape():
         text = repr(make_domain(kind, 20, 5, seed=0))
         assert "\n" not in text and len(text) < 400, kind
         assert "budget=5" in text and "up_prob=array(shape=(20, " in text, kind
+
+
+def test_a_solved_batch_prints_on_one_line():
+    """print(solve_batches(...)) listed every arm id, action, cost and score of 200 arms (a
+    walkthrough): the outcomes inside print by shape too."""
+    from rmab.io import Batch, solve_batches
+
+    batch = Batch("w", [f"p{j}" for j in range(200)], rmab.health_intervention(200, seed=0))
+    text = repr(solve_batches([batch], "myopic"))
+    assert "\n" not in text and len(text) < 600 and "p150" not in text
+    assert "arm_ids=<tuple of 200>" in text and "actions=array(shape=(200,)" in text

@@ -27,8 +27,8 @@ __all__ = ["BatchOutcome", "BatchFailure", "BatchSolveResult", "solve_batches", 
 
 
 
-@dataclass(frozen=True, eq=False)
-class BatchOutcome:
+@dataclass(frozen=True, eq=False, repr=False)
+class BatchOutcome(CompactRepr):
     """The planner's decision for one batch.
 
     ``actions`` int64 (n_arms,), ``costs`` (n_arms,) cost of each chosen action, ``scores``
@@ -49,8 +49,8 @@ class BatchOutcome:
         return float(self.costs.sum())
 
 
-@dataclass(frozen=True, eq=False)
-class BatchFailure:
+@dataclass(frozen=True, eq=False, repr=False)
+class BatchFailure(CompactRepr):
     """A batch that was not solved: ``stage`` is ``"read"`` (a bad row, ``error`` is a
     :class:`~rmab.errors.BatchInputError`) or ``"plan"`` (a :class:`~rmab.errors.PlanningError`
     raised from the planner's exception). ``batch_id`` is None for a row without one."""
