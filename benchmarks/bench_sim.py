@@ -9,6 +9,11 @@ next states and signals, Bayes-filter the beliefs. Health-intervention arms
    shared with other jobs inflates less); target <= 30 ms wall. Beside it, the same step written
    with the plain-numpy twins of ``rmab.belief._reference`` (ratio = numpy time / step time).
 2. N = 1 000 arms: the same two numbers.
+3. Whole episodes (``run_episode``, 90 periods) at N = 50 and 1 000 arms with the random,
+   round-robin, myopic and Whittle planners, time per period; reference: the same episodes with
+   the planner called through its public ``plan`` and the action through ``Environment.step``
+   (belief checked and copied, action checked twice: the loop before ``BasePlanner._decide``),
+   identical returns.
 
 Run ``.venv/bin/python benchmarks/bench_sim.py [--quick]``. Numba and BLAS are pinned to one
 thread before they are imported (the kernels are serial anyway).
@@ -30,7 +35,7 @@ import numpy as np  # noqa: E402
 from rmab.belief._reference import sample_numpy, update_numpy  # noqa: E402
 from rmab.models import health_intervention  # noqa: E402
 from rmab.planners import make_planner  # noqa: E402
-from rmab.sim import Environment  # noqa: E402
+from rmab.sim import Environment, run_episode  # noqa: E402
 
 TARGET_MS = 30.0
 N_ACTION_SETS = 8
@@ -89,6 +94,44 @@ def bench(n_arms: int, repeats: int) -> float:
     return t_env
 
 
+class ThroughPlan:
+    """The reference episodes' planner: a Planner that is not a ``BasePlanner``, so the episode
+    calls its public ``plan`` and checks the action again in ``Environment.step``."""
+
+    def __init__(self, planner):
+        self.planner, self.name = planner, planner.name
+
+    def fit(self, instance, *, seed=None):
+        return self
+
+    def reset(self, *, seed=None):
+        self.planner.reset(seed=seed)
+
+    def plan(self, belief, *, t=0):
+        return self.planner.plan(belief, t=t)
+
+
+def bench_episodes(n_arms: int, repeats: int) -> None:
+    inst = health_intervention(n_arms, seed=0)
+    env = Environment(inst, horizon=90, seed=0)
+    for name in ("random", "round-robin", "myopic", "whittle"):
+        planner = make_planner(name).fit(inst, seed=0)
+        subjects = (planner, ThroughPlan(planner))
+        cpu = ([], [])
+        returns = ([], [])
+        for subject in subjects:
+            run_episode(env, subject, seed=0)                           # compile / load
+        for r in range(repeats):          # alternating: both see the same load
+            for i, subject in enumerate(subjects):
+                c0 = time.thread_time()
+                returns[i].append(run_episode(env, subject, seed=r).discounted_return)
+                cpu[i].append(time.thread_time() - c0)
+        mine, ref = (statistics.median(c) / env.horizon for c in cpu)
+        print(f"N={n_arms:>5} episode, {name:<12} {mine * 1e6:7.1f} us/period CPU, public plan "
+              f"+ step {ref * 1e6:7.1f} us, ratio {ref / mine:4.2f}x, identical returns: "
+              f"{returns[0] == returns[1]}")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
@@ -96,6 +139,8 @@ def main(argv=None) -> None:
     repeats = 15 if args.quick else 60
     bench(100_000, repeats)
     bench(1_000, repeats * 10)
+    for n in (50, 1_000):
+        bench_episodes(n, 5 if args.quick else 15)
 
 
 if __name__ == "__main__":

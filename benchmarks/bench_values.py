@@ -19,6 +19,11 @@
 6. Sawtooth upper backups (``sawtooth_bound(fib, PBVI's points, backups=...)``), discounted and
    over a horizon of 30; reference: the same sweeps with the sawtooth's (Q, M) belief-to-point
    ratios recomputed at every sweep (the implementation before session 33), identical values.
+7. Monte-Carlo rollout (``rollout``, per-arm, horizon 10, 16 trajectories) at 50 health arms
+   with the round-robin, myopic and Whittle base planners; reference: the same rollout with the
+   base planner called through its public ``plan`` (belief checked and copied at every call:
+   the implementation before ``BasePlanner._decide``), identical estimates; 3x the repeats,
+   subject and reference alternating.
 
 Medians of repeats (the numpy references: 3); the first call of each Numba kernel
 (compilation or cache load) is made before timing. Thread pools are pinned to one thread and
@@ -42,10 +47,12 @@ import numpy as np  # noqa: E402
 
 from rmab.models import POMDPArms, health_intervention, random_mdp_arms  # noqa: E402
 from rmab.models.pomdp_format import read_pomdp  # noqa: E402
+from rmab.planners import make_planner  # noqa: E402
 from rmab.values import _reference as ref  # noqa: E402
 from rmab.values.bounds import _sawtooth, _successors, fib_bound, sawtooth_bound  # noqa: E402
 from rmab.values.exact import policy_iteration, value_iteration  # noqa: E402
 from rmab.values.pbvi import _blind_vectors, _expand, price_sweep, solve_pbvi  # noqa: E402
+from rmab.values.rollout import rollout  # noqa: E402
 
 TIGER = Path(__file__).resolve().parents[1] / "data" / "tiger.pomdp"
 
@@ -111,6 +118,21 @@ def sawtooth_recomputed(upper, pts, sweeps, tol):
         if change <= tol * (1.0 - beta) / beta:
             break
     return corners, vals
+
+
+class ThroughPlan:
+    """The reference rollout's base planner: a Planner that is not a ``BasePlanner``, so the
+    rollout calls its public ``plan`` (belief checked and copied, actions checked), as it
+    called every base planner before ``BasePlanner._decide``."""
+
+    def __init__(self, planner):
+        self.planner, self.instance = planner, planner.instance
+
+    def reset(self, *, seed=None):
+        self.planner.reset(seed=seed)
+
+    def plan(self, belief, *, t=0):
+        return self.planner.plan(belief, t=t)
 
 
 def line(label, wall, cpu, ref_cpu, ref_label, extra=""):
@@ -238,6 +260,31 @@ def main(argv=None):
     same = np.array_equal(res.corners, want[0]) and np.array_equal(res.values, want[1])
     line(f"Sawtooth, {len(pts)} points, horizon 30", wall, cpu, rc, "ratios per period",
          f"identical values: {same}")
+
+    # 7. Rollout with a cheap and two dearer base planners, against the base's public plan;
+    # subject and reference alternate, so that both see the same load on a shared machine
+    inst = health_intervention(50, seed=0)
+    for name in ("round-robin", "myopic", "whittle"):
+        base = make_planner(name).fit(inst, seed=0)
+        reference = ThroughPlan(base)
+
+        def run(planner):
+            return rollout(inst, inst.initial_belief, base=planner, horizon=10,
+                           n_trajectories=16, mode="per-arm", seed=0)
+
+        run(base)                                                         # compile / load
+        run(reference)
+        subject, through = [], []
+        for _ in range(3 * repeats):
+            subject.append(timed(lambda: run(base), 1))
+            through.append(timed(lambda: run(reference), 1))
+        res, want = subject[-1][2], through[-1][2]
+        same = np.array_equal(res.q, want.q) and np.array_equal(res.actions, want.actions)
+        line(f"Rollout, 50 health arms, base {name}",
+             statistics.median(w for w, _, _ in subject),
+             statistics.median(c for _, c, _ in subject),
+             statistics.median(c for _, c, _ in through), "public plan",
+             f"identical estimates: {same}")
 
 
 if __name__ == "__main__":

@@ -44,8 +44,9 @@ class PlannerScore:
     ``mean``, ``stderr``, ``ci_low``, ``ci_high`` concern the discounted return per episode
     (Student-t interval); ``normalised = mean / mean of 'random'`` (NaN when that mean is
     ``<= 0``); ``mean_total`` is the mean undiscounted total reward; ``decision_seconds`` the
-    mean wall time of one ``plan`` call (after one untimed call per process, which holds
-    Numba's compile or cache load).
+    mean wall time of one decision (``plan``; a ``BasePlanner``'s ``_plan`` and the check of
+    its action, :class:`~rmab.sim.episodes.EpisodeResult`), after one untimed call per
+    process, which holds Numba's compile or cache load.
     """
 
     name: str
@@ -71,7 +72,7 @@ class ComparisonResult(CompactRepr):
     totals : array (n_planners, episodes)
         Undiscounted total reward.
     decision_seconds : array (n_planners, episodes)
-        Mean seconds per ``plan`` call in each episode.
+        Mean seconds per decision in each episode (as ``PlannerScore.decision_seconds``).
     random_mean : float
         Mean discounted return of the ``random`` planner, the unit of ``normalised``.
     random_added : bool

@@ -164,6 +164,12 @@ class Environment:
         why = inst._violation(a)
         if why is not None:
             raise InfeasibleActionError(f"{owner}.actions: {why}")
+        return self._step(a)
+
+    def _step(self, a: np.ndarray) -> StepResult:
+        """:meth:`step` with actions already checked (int64 (n_arms,), in range, within the
+        budget and count limits: ``BasePlanner._decide``'s) in an episode not yet done."""
+        inst = self.instance
         reward = _kernels.realised_reward_kernel(self._states, a, self._rewards,
                                                  self._arm_rewards)
         noise = self._noise
@@ -180,7 +186,8 @@ class Environment:
             bad = _kernels.update_kernel(self._belief, a, signals, self._transitions,
                                          self._observations, belief)
             if bad >= 0:  # cannot happen when sampling from the model; kept as a guard
-                raise impossible_signal(owner, bad, int(a[bad]), int(signals[bad]))
+                raise impossible_signal("Environment.step", bad, int(a[bad]),
+                                        int(signals[bad]))
             _readonly(belief)
         self._states = _readonly(next_states)
         self._belief = belief

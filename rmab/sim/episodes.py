@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from rmab._repr import CompactRepr, planner_label
 from rmab.errors import InfeasibleActionError, InvalidParameterError, raise_in
-from rmab.planners.base import Planner
+from rmab.planners.base import Planner, uses_decide
 from rmab.sim.environment import Environment
 from rmab.sim.noise import int_seed, root_sequence
 
@@ -25,7 +25,8 @@ class EpisodeResult(CompactRepr):
     total_reward : float
         ``sum_t reward_t``, undiscounted.
     decision_seconds : float
-        Mean wall time per period spent in ``planner.plan``.
+        Mean wall time per period spent in ``planner.plan`` (for a ``BasePlanner``, in its
+        ``_plan`` and the check of its actions: the environment's beliefs are not checked).
     n_steps : int
     """
 
@@ -58,21 +59,32 @@ def run_episode(env: Environment, planner, *, seed=None, planner_seed=None) -> E
 
 
 def play(env: Environment, planner, noise_seed, planner_seed) -> EpisodeResult:
-    """:func:`run_episode` without the checks (trusted input)."""
+    """:func:`run_episode` without the checks (trusted input).
+
+    An :class:`Environment`'s beliefs are valid by construction (read-only, never written
+    again), so a :class:`~rmab.planners.base.BasePlanner` decides through ``_decide``, which
+    skips ``plan``'s belief check and copy and checks the actions, and the environment does not
+    check them again (``_step``). Any other planner, or a subclass of ``Environment`` (its
+    beliefs and ``step`` may be its own), goes through ``plan`` and ``step``. Same numbers
+    either way; 1.2-2x faster periods at 50 arms (docs/benchmarks.md)."""
     belief = env.reset(seed=noise_seed)
     planner.reset(seed=planner_seed)
+    if type(env) is Environment and uses_decide(planner):
+        decide, step_with = planner._decide, env._step       # the actions checked once
+    else:
+        decide, step_with = (lambda belief, t: planner.plan(belief, t=t)), env.step
     discount = env.instance.discount
     weight = 1.0
     ret = total = seconds = 0.0
     while not env.done:
         start = time.perf_counter()
         try:
-            actions = planner.plan(belief, t=env.t)
+            actions = decide(belief, env.t)
         except Exception as exc:
             raise_in(exc, f"planner {planner_label(planner)!r} at t={env.t}")
         seconds += time.perf_counter() - start
         try:
-            step = env.step(actions)
+            step = step_with(actions)
         except (InvalidParameterError, InfeasibleActionError) as exc:
             raise_in(exc, f"planner {planner_label(planner)!r} at t={env.t}")
         ret += weight * step.reward

@@ -112,16 +112,27 @@ def _feasible_joint(instance, limit):
     return feasible_joint_actions(instance.arms.costs, instance.budget, **instance.limits)
 
 
+def _readonly(arr: np.ndarray) -> np.ndarray:
+    arr.setflags(write=False)
+    return arr
+
+
 class _Simulator:
     """Trajectories of an instance under "first action, then the base planner"."""
 
     def __init__(self, instance, base, horizon, n_traj, rng, t0=0):
+        from rmab.planners.base import uses_decide  # as rollout's make_planner: not at import
+
         arms = instance.arms
         self.p = np.ascontiguousarray(arms.transitions)
         self.o = np.ascontiguousarray(arms.observations)
         self.r = arms.rewards
         self.beta = instance.discount
         self.base = base
+        # the beliefs below come from the Bayes filter, valid by construction: the base
+        # planner's _decide skips plan's belief check and copy, and still checks its actions
+        self.decide = (base._decide if uses_decide(base)
+                       else lambda belief, t: base.plan(belief, t=t))
         self.horizon = horizon
         self.t0 = t0                       # the episode's period of the rollout's first one
         n = instance.n_arms
@@ -141,21 +152,23 @@ class _Simulator:
         signals = np.empty(n, dtype=np.int64)
         for l in range(n_traj):
             self.base.reset(seed=int(self.seeds[l]))
-            b = belief.copy()
-            post = np.empty_like(b)
+            b = _readonly(belief.copy())
             _belief.sample_states_kernel(b, self.u_init[l], states)
             for t in range(self.horizon):
-                a = first if t == 0 else self.base.plan(b, t=self.t0 + t)
+                a = first if t == 0 else self.decide(b, self.t0 + t)
                 out[l] += self.beta ** t * np.einsum("ns,ns->n", b, self.r[idx, :, a])
                 if t == self.horizon - 1:
                     break
                 _belief.sample_kernel(states, a, self.p, self.o, self.u_state[l, t],
                                       self.u_signal[l, t], nxt, signals)
+                # a new array each period, read-only once filled: the base planner is handed
+                # what plan would hand it, a belief no later period overwrites (it may keep it)
+                post = np.empty_like(b)
                 bad = _belief.update_kernel(b, a, signals, self.p, self.o, post)
                 if bad >= 0:  # a zero-probability signal: the belief was off the model
                     raise ImpossibleSignalError(f"rollout: arm {bad} drew a signal of "
                                                 f"probability 0 under its belief")
-                b, post = post, b
+                b = _readonly(post)
                 states, nxt = nxt, states
         return out
 

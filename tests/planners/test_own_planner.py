@@ -86,3 +86,41 @@ def test_planners_without_a_name_are_labelled_by_their_class():
     res = compare(health_intervention(4, seed=0), [EveryoneIdle(), AlsoIdle(), "random"],
                   episodes=2, horizon=3)
     assert res.names == ("EveryoneIdle", "AlsoIdle", "random")
+
+
+def test_uses_decide_only_where_plan_is_the_base_classs():
+    """Loops of the package call BasePlanner._decide (no belief check) on beliefs they made
+    only for planners whose plan is BasePlanner.plan: a class or object with its own plan, or
+    a Planner that is not a BasePlanner, is called through plan. _decide gives plan's answer
+    and diagnostics."""
+    import numpy as np
+
+    import rmab
+    from rmab.planners.base import BasePlanner, uses_decide
+
+    class Own(BasePlanner):
+        def plan(self, belief, *, t=0):
+            return super().plan(belief, t=t)
+
+    class Duck:
+        name = "duck"
+        instance = None
+
+        def plan(self, belief, *, t=0):
+            return np.zeros(len(belief), dtype=np.int64)
+
+    inst = rmab.health_intervention(6, budget_fraction=0.4, seed=0)
+    myopic = rmab.make_planner("myopic").fit(inst, seed=0)
+    patched = rmab.make_planner("myopic").fit(inst, seed=0)
+    patched.plan = lambda belief, *, t=0: myopic.plan(belief, t=t)
+    assert uses_decide(myopic) and uses_decide(rmab.make_planner("random"))
+    assert not any(uses_decide(p) for p in (Own(), patched, Duck(), "myopic", None))
+    belief = np.array(inst.initial_belief)
+    belief.setflags(write=False)
+    want = myopic.plan(belief, t=1)
+    scores = myopic.last_stats.scores
+    got = myopic._decide(belief, 1)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(myopic.last_stats.scores, scores)
+    assert myopic.last_stats.seconds > 0

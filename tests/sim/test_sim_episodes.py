@@ -83,6 +83,67 @@ def test_infeasible_planner_is_named():
         run_episode(env, _Greedy().fit(inst), seed=0)
 
 
+class _ThroughPlan:
+    """A Planner that is not a BasePlanner: episodes call its public ``plan`` and check its
+    action in ``Environment.step`` (the loop before ``BasePlanner._decide``)."""
+
+    name = "through-plan"
+
+    def __init__(self, planner):
+        self.planner = planner
+
+    def fit(self, instance, *, seed=None):
+        return self
+
+    def reset(self, *, seed=None):
+        self.planner.reset(seed=seed)
+
+    def plan(self, belief, *, t=0):
+        return self.planner.plan(belief, t=t)
+
+
+class _OwnEnvironment(Environment):
+    """A subclass: its beliefs and step may be its own, so its episodes take the public path."""
+
+
+@pytest.mark.parametrize("name", ["random", "myopic"])
+def test_episodes_check_a_base_planners_belief_never_and_actions_once(name, monkeypatch):
+    """An Environment's beliefs are valid by construction: a BasePlanner decides without
+    plan's belief check and copy, and its actions, checked by _decide, are not checked again
+    by Environment.step (together 1.2-2x a period at 50 arms); the returns are those of the
+    public plan and step to the last bit. Any other planner, or an Environment subclass, still
+    goes through plan and step."""
+    import rmab.planners.base as base_module
+    import rmab.sim.environment as env_module
+
+    calls = {"belief": 0, "_decide": 0, "step": 0}
+
+    def counted(key, real):
+        def wrapper(*args, **kwargs):
+            calls[key] += 1
+            return real(*args, **kwargs)
+        return wrapper
+
+    inst = health_intervention(8, budget_fraction=0.3, seed=2)
+    planner = make_planner(name).fit(inst, seed=0)
+    monkeypatch.setattr(BasePlanner, "_checked", counted("belief", BasePlanner._checked))
+    monkeypatch.setattr(base_module, "check_actions",
+                        counted("_decide", base_module.check_actions))
+    monkeypatch.setattr(env_module, "check_actions", counted("step", env_module.check_actions))
+    got = {}
+    for label, env_class, subject in (("trusted", Environment, planner),
+                                      ("through plan", Environment, _ThroughPlan(planner)),
+                                      ("own environment", _OwnEnvironment, planner)):
+        calls.update(belief=0, _decide=0, step=0)
+        res = run_episode(env_class(inst, horizon=6), subject, seed=3, planner_seed=4)
+        got[label] = (res.discounted_return, res.total_reward)
+        if label == "trusted":
+            assert calls == {"belief": 0, "_decide": 6, "step": 0}
+        else:
+            assert calls == {"belief": 6, "_decide": 6, "step": 6}, label
+    assert got["trusted"] == got["through plan"] == got["own environment"]
+
+
 def test_run_episode_rejects_non_environment():
     inst = health_intervention(3, seed=0)
     with pytest.raises(InvalidParameterError, match=r"run_episode\.env: must be an Environment"):

@@ -6,8 +6,10 @@ import math
 import numpy as np
 import pytest
 
-from rmab.errors import (InvalidParameterError, NotFittedError, UnknownPlannerError)
+from rmab.errors import (InfeasibleActionError, InvalidParameterError, NotFittedError,
+                         UnknownPlannerError)
 from rmab.models import Instance, POMDPArms, health_intervention, random_instance
+from rmab.planners import BasePlanner, make_planner
 from rmab.planners.baselines import NoActionPlanner
 from rmab.planners.rollout import RolloutPlanner
 from rmab.values.rollout import hoeffding_trajectories, rollout
@@ -226,3 +228,144 @@ def test_base_params_are_checked_when_the_planner_is_made():
                                                     r"make_planner\('myopic'\)\.bogus: not a "
                                                     r"parameter"):
         make_planner("rollout", base_params={"bogus": 1})
+
+
+class _ThroughPlan:
+    """A base planner that is not a BasePlanner: the rollout calls its public ``plan``, as it
+    called every base planner's before ``BasePlanner._decide`` (the reference numbers)."""
+
+    def __init__(self, planner):
+        self.planner, self.instance = planner, planner.instance
+
+    def reset(self, *, seed=None):
+        self.planner.reset(seed=seed)
+
+    def plan(self, belief, *, t=0):
+        return self.planner.plan(belief, t=t)
+
+
+class _ByPeriod(BasePlanner):
+    """Calls the least engaged arm in periods 3, 4, 5, 9, 10, 11, ... of the episode: its
+    action depends on the belief and on the period it is told."""
+
+    name = "by-period"
+
+    def _plan(self, belief, t):
+        actions = np.zeros(belief.shape[0], dtype=np.int64)
+        if t % 6 >= 3:
+            actions[np.argmin(belief[:, -1])] = 1
+        return actions
+
+
+@pytest.mark.filterwarnings("ignore::rmab.errors.IndexabilityWarning")   # whittle: heuristic
+@pytest.mark.parametrize("base", ["random", "round-robin", "myopic", "whittle", _ByPeriod])
+def test_the_base_planner_skips_the_belief_check_with_the_same_numbers(base, monkeypatch):
+    """The rollout's beliefs come from the Bayes filter: the base planner decides without
+    plan's belief check and copy (24-63 % of its call at 50 arms, a review), and every
+    estimate is the public plan's to the last bit (per-arm from a later period of a finite
+    episode, and joint; _ByPeriod sees a wrong belief or period at once)."""
+    cases = [(health_intervention(6, budget_fraction=0.3, horizon=8, seed=3),
+              dict(mode="per-arm", t=2)),
+             (health_intervention(3, budget_fraction=0.7, seed=4), dict(mode="joint"))]
+    real = BasePlanner._checked
+    for inst, kw in cases:
+        planner = (make_planner(base) if isinstance(base, str) else base()).fit(inst, seed=0)
+        want = rollout(inst, inst.initial_belief, base=_ThroughPlan(planner), horizon=5,
+                       n_trajectories=3, seed=5, **kw)
+        checked = []
+        monkeypatch.setattr(BasePlanner, "_checked",
+                            lambda self, *args: checked.append(args[0]) or real(self, *args))
+        got = rollout(inst, inst.initial_belief, base=planner, horizon=5, n_trajectories=3,
+                      seed=5, **kw)
+        monkeypatch.undo()
+        assert checked == []
+        assert got.mode == want.mode == kw["mode"]
+        for field in ("actions", "arm_values", "q", "q_stderr", "candidates", "values",
+                      "stderr"):
+            mine, ref = getattr(got, field), getattr(want, field)
+            assert (mine is None) == (ref is None), field
+            if ref is not None:
+                np.testing.assert_array_equal(mine, ref, err_msg=field)
+
+
+class _Fixed(BasePlanner):
+    """A user's base planner returning a fixed action, counting its calls."""
+
+    name = "fixed"
+
+    def __init__(self, out):
+        super().__init__()
+        self.out, self.calls = out, 0
+
+    def _plan(self, belief, t):
+        self.calls += 1
+        return self.out
+
+
+def test_the_base_planners_actions_are_still_checked():
+    """The trusted path skips the belief check only: a user's _plan that overspends in the
+    rollout's later periods is refused as plan refuses it, not valued as if feasible, and whole
+    floats are cast to int64 as plan casts them."""
+    inst = health_intervention(4, budget_fraction=0.5, seed=0)      # budget 2, visits cost 2
+    kw = dict(horizon=3, n_trajectories=2, mode="per-arm", seed=0)
+    with pytest.raises(InfeasibleActionError, match=r"^_Fixed\.plan: the action planned breaks "
+                                                    r"the instance's limits: must cost at most "
+                                                    r"budget=2; got total cost 8"):
+        rollout(inst, inst.initial_belief, base=_Fixed(np.full(4, 2)).fit(inst), **kw)
+    with pytest.raises(InvalidParameterError, match=r"^_Fixed\.plan \(the _plan's result\)"
+                                                    r"\.actions: must be integers; got 0\.5"):
+        rollout(inst, inst.initial_belief, base=_Fixed([0.5] * 4).fit(inst), **kw)
+    floats = _Fixed([1.0, 0.0, 0.0, 1.0]).fit(inst)
+    ints = _Fixed(np.array([1, 0, 0, 1])).fit(inst)
+    got = rollout(inst, inst.initial_belief, base=floats, **kw)
+    want = rollout(inst, inst.initial_belief, base=ints, **kw)
+    np.testing.assert_array_equal(got.q, want.q)
+    assert floats.calls == 3 * 2 * 2                 # per action level, trajectory, period >= 1
+
+
+def test_the_base_planner_may_keep_the_beliefs_it_is_handed():
+    """As plan's checked copy was, each belief handed to the base planner is read-only and
+    never written again (the simulator fills a new array each period), so a planner may keep
+    one: a reused buffer would change the kept beliefs under it. The periods it is told are
+    the episode's (from t = 2: 3, 4, 5)."""
+
+    class Keeper(BasePlanner):
+        def __init__(self):
+            super().__init__()
+            self.kept, self.periods = [], []
+
+        def _plan(self, belief, t):
+            assert not belief.flags.writeable
+            self.kept.append((belief, belief.copy()))
+            self.periods.append(t)
+            return np.zeros(belief.shape[0], dtype=np.int64)
+
+    inst = health_intervention(5, seed=1)
+    keeper = Keeper().fit(inst)
+    rollout(inst, inst.initial_belief, base=keeper, horizon=4, n_trajectories=3,
+            mode="per-arm", t=2, seed=0)
+    assert keeper.periods == [3, 4, 5] * 3 * 3      # per action level and trajectory
+    for belief, seen in keeper.kept:
+        np.testing.assert_array_equal(belief, seen)
+    assert len({id(belief) for belief, _ in keeper.kept}) == len(keeper.kept)
+
+
+def test_a_base_planner_with_its_own_plan_is_called_through_it():
+    """A subclass (or an object) with its own plan is called through it: _decide would skip
+    what that plan adds."""
+
+    class Counted(_Fixed):
+        def plan(self, belief, *, t=0):
+            self.planned = getattr(self, "planned", 0) + 1
+            return super().plan(belief, t=t)
+
+    inst = health_intervention(4, seed=0)
+    kw = dict(horizon=3, n_trajectories=2, mode="per-arm", seed=0)
+    own = Counted(np.zeros(4, dtype=np.int64)).fit(inst)
+    rollout(inst, inst.initial_belief, base=own, **kw)
+    assert own.planned == own.calls == 3 * 2 * 2
+    patched = _Fixed(np.zeros(4, dtype=np.int64)).fit(inst)
+    seen = []
+    patched.plan = lambda belief, *, t=0: seen.append(t) or np.zeros(4, dtype=np.int64)
+    rollout(inst, inst.initial_belief, base=patched, **kw)
+    assert seen == [1, 2] * 6 and patched.calls == 0
