@@ -132,6 +132,9 @@ class Instance:
         object.__setattr__(self, "action_caps", caps)
         object.__setattr__(self, "min_active", low)
         object.__setattr__(self, "max_active", high)
+        # not a field: derived, and read by every action check (3 us of _violation's 6)
+        object.__setattr__(self, "_count_limited",
+                           low > 0 or bool((self.caps[1:] < self.arms.n_arms).any()))
         if low > 0:
             cost = cheapest_activation(self.arms.costs, self.caps, low)
             if cost is None:
@@ -201,7 +204,7 @@ class Instance:
     def count_limited(self) -> bool:
         """Whether any count limit can bind (a cap or ``max_active`` below ``n_arms``, or
         ``min_active > 0``): planners then solve their joint action with the limits."""
-        return self.min_active > 0 or bool((self.caps[1:] < self.n_arms).any())
+        return self._count_limited
 
     def violation(self, actions: np.ndarray) -> str | None:
         """Why the joint action (int (n_arms,) in [0, n_actions)) is infeasible, or None; an
