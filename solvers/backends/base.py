@@ -13,7 +13,8 @@ backend shares:
   against an exact start is solved again without presolve if presolve was on, and is
   ``ERROR`` (with the start) if it stands; a presolved optimum an exact start passes (past
   the tolerance below) is solved again without presolve and without the start, and the new
-  answer is taken if optimal;
+  answer is taken if optimal; a feasible point with a column in no row whose cost improves
+  without end (:meth:`_free_ray`) makes the model ``UNBOUNDED``;
 - a ``warm_start`` has its integer entries rounded; in a mixed model its continuous columns
   are completed by an LP with its integers fixed (:meth:`_completed`: big-M rows can make a
   violation too small to see worth any amount), and without an exact completion it is not
@@ -338,6 +339,14 @@ class PersistentModel(abc.ABC):
             again = self._solve(left(), float(mip_gap), int(threads), None, False)
             if again.status is TerminationStatus.OPTIMAL:
                 raw = again
+        if raw.status not in (TerminationStatus.UNBOUNDED, TerminationStatus.INFEASIBLE) and (
+                self._free_ray()) and (
+                (raw.x is not None and self._feasible(self._rounded(raw.x)))
+                or (start is not None and self._feasible(start))):
+            # a feasible point and a column in no row whose cost improves without end: HiGHS
+            # 1.16 without presolve called such a model optimal (y >= 0 in no row, max y; a
+            # random search), and Pyomo's persistent HiGHS an error after a new cost
+            raw = RawSolve(TerminationStatus.UNBOUNDED, None)
         if raw.status is TerminationStatus.INFEASIBLE_OR_UNBOUNDED:
             if start is not None and self._feasible(start):
                 raw = RawSolve(TerminationStatus.UNBOUNDED, None)   # feasible: not infeasible
@@ -389,6 +398,19 @@ class PersistentModel(abc.ABC):
         worth, best = float(self._c @ x), float(self._c @ done)
         return x, (-1.0 if self._sense == "max" else 1.0) * (best - worth) <= 1e-6 * max(
             1.0, abs(best)) and self._exact(x)
+
+    def _free_ray(self) -> bool:
+        """Whether a column in no row has a cost improving without end along an infinite
+        bound: the model is unbounded if it is feasible."""
+        sign = 1.0 if self._sense == "max" else -1.0
+        rising = sign * self._c
+        free = ((rising > 0) & np.isinf(self._col_upper)) | (
+            (rising < 0) & np.isinf(self._col_lower))
+        if not free.any():
+            return False
+        used = np.zeros(self.n_cols, dtype=bool)
+        used[self._A.indices[self._A.data != 0]] = True     # CSR: the column of each entry
+        return bool((free & ~used).any())
 
     def _violation(self, x) -> float:
         """Largest row or bound violation of the rounded ``x`` (n,)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import math
+import time
 
 import numpy as np
 
@@ -70,6 +71,7 @@ class PyomoModel(PersistentModel):
         if self.highs_limits:
             check_highs_limits("PyomoModel.milp", milp.c, milp.A, np.concatenate(
                 [milp.col_lower, milp.col_upper, milp.row_lower, milp.row_upper]))
+        self._factory = SolverFactory
         self._solver = SolverFactory(solver)
         n, m = milp.n_cols, milp.n_rows
         model = pyo.ConcreteModel()
@@ -142,8 +144,18 @@ class PyomoModel(PersistentModel):
             from solvers.backends.highs import ensure_scheduler
 
             ensure_scheduler(threads)
+        start = time.perf_counter()
         res = self._solver.solve(self._model, **options)
         status = self._statuses.get(res.termination_condition, TerminationStatus.ERROR)
+        if status is TerminationStatus.ERROR:
+            # once more on a new solver object, within the time left: Pyomo's persistent
+            # HiGHS answered every LP solve after an unbounded one with an error (status
+            # "Unknown"; an exact-reference search)
+            if time_limit is not None:
+                options["time_limit"] = max(time_limit - (time.perf_counter() - start), 1e-3)
+            self._solver = self._factory(self.solver_name)
+            res = self._solver.solve(self._model, **options)
+            status = self._statuses.get(res.termination_condition, TerminationStatus.ERROR)
         x = None
         if res.incumbent_objective is not None:
             values = res.solution_loader.get_vars()

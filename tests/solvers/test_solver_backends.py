@@ -305,6 +305,27 @@ def test_an_exact_start_past_a_presolved_optimum_is_checked_without_presolve(bac
     assert res.bound <= res.objective + 1e-9
 
 
+@pytest.mark.parametrize("backend", BACKEND_NAMES)
+@pytest.mark.parametrize("presolve", [True, False])
+def test_a_column_in_no_row_with_an_improving_cost_is_unbounded(backend, presolve):
+    """HiGHS 1.16 without presolve called ``max 80 b + 4000 z + y`` with y >= 0 in no row
+    optimal at y = 62 (every backend), and Pyomo's persistent HiGHS gave ERROR after new costs
+    on an unbounded LP whose free column had no row entry (the exact-reference search)."""
+    milp = MILP.from_arrays([80.0, 4000.0, 1.0], [[0.09, 20.0, 0.0]], [1.0], [700.0], 0,
+                            [1, np.inf, np.inf], [True, False, False], sense="max")
+    assert get_backend(backend).build(milp).solve(presolve=presolve).status is T.UNBOUNDED
+    lp = MILP.from_arrays([-2.0, 0.0], [[0.0, -0.071]], [-np.inf], [1.0011], [-np.inf, -54.0],
+                          [np.inf, 700.0], [False, False], sense="min")
+    model = get_backend(backend).build(lp)
+    assert model.solve(presolve=presolve).status is T.UNBOUNDED
+    model.set_objective([-3.0, -1.0])
+    res = model.solve(presolve=presolve)
+    assert res.status is T.UNBOUNDED and not res.has_solution
+    model.set_objective([0.0, -1.0])                      # the free column costs nothing now
+    res = model.solve(presolve=presolve)
+    assert res.status is T.OPTIMAL and res.objective == pytest.approx(-700.0)
+
+
 def test_an_optimum_an_exact_start_passes_is_solved_again_without_presolve():
     from solvers.backends.base import PersistentModel, RawSolve
 
