@@ -8,6 +8,11 @@ and exactly ``5 % N`` active. For each case the
 method ``auto`` picks, its median time and the ratio to the unlimited DP, and, where the DP
 answered, the MIP on the same problem (time and whether both found the same value).
 
+Then the knapsack set up once (``Knapsack(costs, budget, **limits).solve(values)``, what the
+myopic and Lagrangian planners do each period) against ``solve_knapsack`` called afresh (their
+path until 2026-12), on the same values: median microseconds per solve and the ratio, and
+whether both chose the same actions.
+
     .venv/bin/python benchmarks/bench_knapsack.py [--sizes 100,1000,10000] [--repeats 3] [--quick]
 """
 
@@ -27,7 +32,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from rmab.relax.knapsack import solve_knapsack  # noqa: E402
+from rmab.relax.knapsack import Knapsack, solve_knapsack  # noqa: E402
 
 
 def _median(fn, repeats):
@@ -73,6 +78,27 @@ def main(argv=None):
                 mip, same = f"{tm * 1e3:9.1f}", str(abs(rm.value - res.value) <= 1e-9 * n)
             print(f"{n:>6}  {name:<22} {res.method:>4} {t * 1e3:9.2f} {t / base:7.1f} "
                   f"{mip:>9} {same:>5}")
+    _set_up_once(args)
+
+
+def _set_up_once(args):
+    """Knapsack.solve against solve_knapsack (per solve, median of repeats of many calls)."""
+    print(f"\n{'N':>6}  {'limits':<12} {'afresh us':>10} {'set up us':>10} {'speed-up':>9} "
+          f"{'same':>5}")
+    for n in (int(x) for x in args.sizes.split(",")):
+        values = np.random.default_rng(n).normal(size=(n, 3))
+        costs = np.tile([0.0, 1.0, 2.0], (n, 1))
+        budget = 0.1 * n
+        calls = max(2, 20_000 // n)
+        for name, kw in {"none": {}, "exactly 5 %": dict(min_active=int(0.05 * n),
+                                                         max_active=int(0.05 * n))}.items():
+            knapsack = Knapsack(costs, budget, **kw)
+            fresh, a = _median(lambda: [solve_knapsack(values, costs, budget, **kw)
+                                        for _ in range(calls)][-1], args.repeats)
+            once, b = _median(lambda: [knapsack.solve(values) for _ in range(calls)][-1],
+                              args.repeats)
+            print(f"{n:>6}  {name:<12} {fresh / calls * 1e6:10.1f} {once / calls * 1e6:10.1f} "
+                  f"{fresh / once:8.2f}x {str(np.array_equal(a.actions, b.actions)):>5}")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ EXIT_SOME_FAILED = 3
 
 def _param(text: str) -> tuple[str, object]:
     """``KEY=VALUE`` with VALUE read as a JSON scalar (number, true/false/null; also ``inf``
-    and ``-inf``) or object (rollout's ``base_params={"method": "greedy"}``), else text."""
+    and ``-inf``) or object (rollout's ``base_params={"knapsack": "greedy"}``), else text."""
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
         raise argparse.ArgumentTypeError(f"must be KEY=VALUE; got {text!r}")

@@ -11,7 +11,7 @@ from rmab.errors import InvalidParameterError
 from rmab.planners import _kernels
 from rmab.planners.base import ONLY_PASSIVE, BasePlanner, kernel_limits
 from rmab.planners.index import index_top_up, index_walk
-from rmab.relax.knapsack import DP_LIMIT, fill_active, solve_knapsack
+from rmab.relax.knapsack import DP_LIMIT, Knapsack, fill_active
 
 __all__ = ["NoActionPlanner", "RandomPlanner", "RoundRobinPlanner", "MyopicPlanner",
            "BeliefThresholdPlanner", "one_step_values"]
@@ -120,27 +120,39 @@ def one_step_values(arms, belief, discount: float) -> np.ndarray:
 
 class MyopicPlanner(BasePlanner):
     """One-step lookahead: maximise ``sum_n Q1[n, a_n]`` (see :func:`one_step_values`) under the
-    budget with the multiple-choice knapsack (:func:`~rmab.relax.knapsack.solve_knapsack`;
-    ``method="auto"``: exact DP for integer or decimal costs, else the exact MIP when small,
-    else greedy; ``last_stats.info['knapsack']`` says which ran). In the last period of a
-    finite horizon (``t = horizon - 1``) there is no next period: the reward now alone."""
+    budget with the multiple-choice knapsack (:class:`~rmab.relax.knapsack.Knapsack`, set up
+    once in ``fit``). In the last period of a finite horizon (``t = horizon - 1``) there is no
+    next period: the reward now alone.
+
+    Parameters
+    ----------
+    knapsack : {"auto", "dp", "greedy", "mip"}
+        How each period's knapsack is solved (:func:`~rmab.relax.knapsack.solve_knapsack`'s
+        ``method``): ``"auto"`` (default) the exact DP for integer or decimal costs, else the
+        exact MIP when small, else the greedy; ``last_stats.info['knapsack']`` says which ran.
+    dp_limit : int
+        Largest DP table (cells) that ``"auto"`` solves exactly.
+    """
 
     name = "myopic"
 
-    def __init__(self, method: str = "auto", dp_limit: int = DP_LIMIT):
+    def __init__(self, knapsack: str = "auto", dp_limit: int = DP_LIMIT):
         super().__init__()
-        if not isinstance(method, str) or method not in ("auto", "dp", "greedy", "mip"):
-            raise InvalidParameterError(f"MyopicPlanner.method: must be 'auto', 'dp', 'greedy' "
-                                        f"or 'mip'; got {method!r}")
-        self.method = method
+        if not isinstance(knapsack, str) or knapsack not in ("auto", "dp", "greedy", "mip"):
+            raise InvalidParameterError(f"MyopicPlanner.knapsack: must be 'auto', 'dp', "
+                                        f"'greedy' or 'mip'; got {knapsack!r}")
+        self.knapsack = knapsack
         self.dp_limit = check_number("MyopicPlanner", "dp_limit", dp_limit, low=0, integer=True)
+
+    def _fit(self, instance):
+        self._knapsack = Knapsack(instance.arms.costs, instance.budget, method=self.knapsack,
+                                  dp_limit=self.dp_limit, **instance.limits)
 
     def _plan(self, belief, t):
         inst = self.instance
         last = inst.horizon is not None and t >= inst.horizon - 1
         values = one_step_values(inst.arms, belief, 0.0 if last else inst.discount)
-        res = solve_knapsack(values, inst.arms.costs, inst.budget, method=self.method,
-                             dp_limit=self.dp_limit, **inst.limits)
+        res = self._knapsack.solve(values)
         self.last_stats.info.update(knapsack=res.method, optimal=res.optimal, value=res.value)
         idx = np.arange(inst.n_arms)
         self.last_stats.scores = values[idx, res.actions] - values[:, 0]

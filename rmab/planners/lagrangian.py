@@ -9,7 +9,7 @@ import numpy as np
 from rmab._validation import check_flag, check_number
 from rmab.errors import InvalidParameterError
 from rmab.planners.base import BasePlanner
-from rmab.relax.knapsack import DP_LIMIT, solve_knapsack
+from rmab.relax.knapsack import DP_LIMIT, Knapsack
 from rmab.relax.lagrangian import lagrangian_bound, reward_spread
 
 __all__ = ["LagrangianPlanner"]
@@ -116,6 +116,8 @@ class LagrangianPlanner(BasePlanner):
                 f"{'fully observed' if need else 'POMDP'} arms; the instance has "
                 f"{type(instance.arms).__name__}")
         self.result = self._fit_result = self._solve(instance, None)
+        self._knapsack = Knapsack(instance.arms.costs, instance.budget, method=self.knapsack,
+                                  dp_limit=self.dp_limit, **instance.limits)
 
     def _reset(self):
         self.result = self._fit_result
@@ -148,8 +150,7 @@ class LagrangianPlanner(BasePlanner):
                                 float(np.abs(gains - priced).max()))
             gains = np.where(np.abs(gains - gains[:, :1]) <= noise, gains[:, :1], gains)
             band = 0.0
-        res = solve_knapsack(gains + band * costs, costs, inst.budget, method=self.knapsack,
-                             dp_limit=self.dp_limit, **inst.limits)
+        res = self._knapsack.solve(gains + band * costs)
         idx = np.arange(inst.n_arms)
         self.last_stats.scores = gains[idx, res.actions] - gains[:, 0]
         self.last_stats.info.update(price=self.result.price, knapsack=res.method,

@@ -38,8 +38,8 @@ from rmab._validation import (as_float_array, budget_slack, check_costs, check_c
 from rmab.errors import InfeasibleActionError, InvalidParameterError, SolverLimitWarning
 from rmab.relax import _kernels
 
-__all__ = ["KnapsackResult", "solve_knapsack", "fill_active", "feasible_joint_actions",
-           "DP_LIMIT", "MIP_LIMIT"]
+__all__ = ["Knapsack", "KnapsackResult", "solve_knapsack", "fill_active",
+           "feasible_joint_actions", "DP_LIMIT", "MIP_LIMIT"]
 
 DP_LIMIT = 50_000_000
 ENUMERATION_LIMIT = 8192   # joint actions scored at once under count limits: 1-3 ms at
@@ -70,11 +70,188 @@ def _cost_scale(costs: np.ndarray) -> int | None:
     return None
 
 
+class Knapsack:
+    """A multiple-choice knapsack whose costs, budget and limits are fixed, solved for any
+    values: what a planner solving every period keeps from ``fit``. The checks, the cost grid,
+    the method and the DP's table are worked out once (they were half of a myopic plan at 100
+    arms). Parameters as :func:`solve_knapsack`; ``costs`` is copied.
+
+        knapsack = Knapsack(instance.arms.costs, instance.budget, **instance.limits)
+        result = knapsack.solve(values)          # values (n_arms, n_actions)
+    """
+
+    _owner, _solve_owner = "Knapsack", "Knapsack.solve"      # the names errors give
+
+    def __init__(self, costs, budget, *, method: str = "auto", dp_limit: int = DP_LIMIT,
+                 mip_limit: int = MIP_LIMIT, time_limit: float | None = None,
+                 action_caps=None, min_active: int = 0, max_active: int | None = None):
+        owner = self._owner
+        costs = as_float_array(owner, "costs", costs, ndim=2, error=InvalidParameterError)
+        if costs.shape[1] < 1:
+            raise InvalidParameterError(f"{owner}.costs: must have at least one action (the "
+                                        f"passive one); got shape {costs.shape}")
+        check_costs(owner, costs, error=InvalidParameterError)
+        dp_limit = check_number(owner, "dp_limit", dp_limit, low=0, integer=True)
+        mip_limit = check_number(owner, "mip_limit", mip_limit, low=0, integer=True)
+        budget = check_number(owner, "budget", budget, low=0.0)
+        if not isinstance(method, str) or method not in _METHODS:
+            raise InvalidParameterError(f"{owner}.method: must be one of {_METHODS}; got "
+                                        f"{method!r}")
+        if time_limit is not None:
+            time_limit = check_number(owner, "time_limit", time_limit, low=0.0, low_open=True)
+        n_arms, n_actions = costs.shape
+        caps, min_active, max_active = check_count_limits(owner, n_arms, n_actions, action_caps,
+                                                          min_active, max_active)
+        self.costs = np.array(costs)
+        self.costs.setflags(write=False)
+        self.budget, self.method, self.time_limit = budget, method, time_limit
+        caps = np.full(n_actions, np.inf) if caps is None else caps
+        top = np.inf if max_active is None else float(max_active)
+        self._has_limits = min_active > 0 or bool((np.minimum(caps[1:], top) < n_arms).any())
+        self._count_table = self._table = None
+        if self._has_limits:
+            if n_actions == 2:              # one active action: its cap is a max_active
+                top, caps = min(top, caps[1]), np.full(2, np.inf)
+            if min(top, caps[1:].sum()) < min_active:
+                raise InfeasibleActionError(f"{owner}: no joint action gives {min_active} arms "
+                                            f"an active action within the caps")
+            self._caps, self._min_active, self._top = caps, min_active, top
+            if method in ("auto", "dp"):
+                self._count_table = self._count_dp_table(dp_limit, strict=method == "dp")
+            return
+        scale = _cost_scale(self.costs)
+        if method == "dp" and scale is None:
+            raise InvalidParameterError(f"{owner}.costs: must be integers or decimals of at "
+                                        f"most three places for method 'dp'")
+        if method == "dp":                  # a budget of 1e9 asked for an 18 GB table
+            self._table = _dp_table(self.costs, budget, scale)
+            cells = n_arms * (self._table[1] + 1)
+            if cells > dp_limit:
+                raise InvalidParameterError(f"{owner}.method: 'dp' needs a table of "
+                                            f"{cells:.3g} cells, more than dp_limit={dp_limit};"
+                                            f" use 'mip' or raise dp_limit")
+        if method == "auto":                # the DP table stops at the dearest joint action
+            self.method = "greedy"
+            if scale is not None:
+                dearest = float(np.round(self.costs * scale).max(axis=1).sum()) if n_arms \
+                    else 0.0
+                if n_arms * (int(min(budget * scale, dearest)) + 1) <= dp_limit:
+                    self.method = "dp"
+                    self._table = _dp_table(self.costs, budget, scale)
+            if self.method == "greedy" and n_arms * (n_actions - 1) <= mip_limit:
+                self.method = "mip"
+
+    def __repr__(self) -> str:
+        return (f"Knapsack(costs=array(shape={self.costs.shape}), budget={self.budget!r}, "
+                f"method={self.method!r})")
+
+    def solve(self, values) -> KnapsackResult:
+        """Best joint action for ``values`` (n_arms, n_actions): the value of each action for
+        each arm (only differences within a row matter).
+
+        Raises
+        ------
+        InfeasibleActionError
+            No joint action meets the budget and ``min_active``.
+        """
+        owner = self._solve_owner
+        values = as_float_array(owner, "values", values, ndim=2, error=InvalidParameterError)
+        if values.shape != self.costs.shape:
+            raise InvalidParameterError(f"{owner}.values: must have the shape of the costs "
+                                        f"{self.costs.shape}; got {values.shape}")
+        costs, budget, method = self.costs, self.budget, self.method
+        if self._has_limits:
+            caps, min_active, top = self._caps, self._min_active, self._top
+            if self._count_table is not None:
+                res = self._count_dp(values)
+                if res is not None:
+                    return res
+            if method == "auto" and values.shape[1] ** values.shape[0] <= ENUMERATION_LIMIT:
+                return _enumerate(values, costs, budget, caps, min_active, top)
+            return _limited(values, costs, budget, method, self.time_limit, caps, min_active,
+                            top)
+        n_arms = values.shape[0]
+        gains = np.ascontiguousarray(values - values[:, :1])
+        actions = np.zeros(n_arms, dtype=np.int64)
+        if method == "dp":
+            optimal = _dp(gains, costs, budget, self._table, actions)
+            if not optimal:             # costs within 1e-9 of the grid added up past the budget
+                method = "mip"
+        if method in ("greedy", "mip"):
+            optimal = _greedy(gains, costs, budget, actions)
+        if method == "mip" and not optimal:
+            optimal = _mip(gains, costs, budget, actions, self.time_limit)
+        idx = np.arange(n_arms)
+        return KnapsackResult(actions, float(values[idx, actions].sum()),
+                              float(costs[idx, actions].sum()), method, optimal)
+
+    def _count_dp_table(self, dp_limit, strict):
+        """The count DP's integer costs, capacity, counts and strides when the costs are
+        decimals of at most three places and the table fits ``dp_limit`` cells; None otherwise
+        (``strict``: raise instead). Active arms are counted only under ``min_active`` or a
+        ``top`` that binds, and only caps below the most arms that can act get a count."""
+        costs, caps, min_active = self.costs, self._caps, self._min_active
+        n_arms, n_actions = costs.shape
+        scale = _cost_scale(costs)
+        why = ("costs that are not decimals of at most three places" if scale is None else
+               "more than 127 actions" if n_actions > 127 else None)
+        if why is None:
+            icosts, capacity = _dp_table(costs, self.budget, scale)
+            # no more arms can act than the budget pays for, besides those with a free action
+            most = min(n_arms, capacity + int((icosts[:, 1:] == 0).any(axis=1).sum()))
+            high = int(min(self._top, most))
+            counted = min_active > 0 or high < most
+            if high < min_active:
+                high = min_active           # infeasible: the kernel says so
+            capped = np.flatnonzero(caps < high)
+            radix = [int(caps[a]) + 1 for a in capped]    # Python ints: the product can be huge
+            cells = n_arms * (capacity + 1) * (high + 1 if counted else 1) * math.prod(radix)
+            if cells <= dp_limit:
+                stride = np.zeros(n_actions, dtype=np.int64)
+                icaps = np.zeros(n_actions, dtype=np.int64)
+                icaps[capped] = caps[capped]
+                stride[capped] = np.cumprod([1] + radix[:-1])
+                return icosts, capacity, high if counted else -1, stride, icaps, capped.size
+            why = (f"a table of {float(min(cells, 10**300)):.3g} cells, more than "
+                   f"dp_limit={dp_limit}")
+        if strict:
+            raise InvalidParameterError(f"{self._owner}.method: 'dp' does not take count "
+                                        f"limits with {why}; use 'mip'"
+                                        + (" or raise dp_limit" if "dp_limit" in why else ""))
+        return None
+
+    def _count_dp(self, values):
+        """The exact DP over (budget, active arms, capped actions' counts); None when the
+        costs, within 1e-9 of the grid, added up past the budget (the MIP decides)."""
+        icosts, capacity, high, stride, icaps, n_capped = self._count_table
+        costs, budget = self.costs, self.budget
+        gains = np.ascontiguousarray(values - values[:, :1])
+        actions = np.zeros(costs.shape[0], dtype=np.int64)
+        best = _kernels.mckp_count_dp_kernel(gains, icosts, capacity, self._min_active, high,
+                                             stride, icaps, actions)
+        idx = np.arange(costs.shape[0])
+        if best == -np.inf:
+            raise InfeasibleActionError(f"solve_knapsack: no joint action gives "
+                                        f"{self._min_active} arms an active action within the "
+                                        f"budget {budget:g}" + (" and caps" if n_capped else ""))
+        if costs[idx, actions].sum() > budget + 0.5 * budget_slack(budget):
+            return None
+        return KnapsackResult(actions, float(values[idx, actions].sum()),
+                              float(costs[idx, actions].sum()), "dp", True)
+
+
+class _SolveKnapsack(Knapsack):
+    """:func:`solve_knapsack`'s knapsack: its errors name the function the caller used."""
+
+    _owner = _solve_owner = "solve_knapsack"
+
+
 def solve_knapsack(values, costs, budget, *, method: str = "auto", dp_limit: int = DP_LIMIT,
                    mip_limit: int = MIP_LIMIT, time_limit: float | None = None,
                    action_caps=None, min_active: int = 0, max_active: int | None = None
                    ) -> KnapsackResult:
-    """Best joint action under the budget.
+    """Best joint action under the budget (once; :class:`Knapsack` keeps the costs' work for
+    many values).
 
     Parameters
     ----------
@@ -99,76 +276,9 @@ def solve_knapsack(values, costs, budget, *, method: str = "auto", dp_limit: int
     InfeasibleActionError
         No joint action meets the budget and ``min_active``.
     """
-    owner = "solve_knapsack"
-    values = as_float_array(owner, "values", values, ndim=2, error=InvalidParameterError)
-    costs = as_float_array(owner, "costs", costs, ndim=2, error=InvalidParameterError)
-    if costs.shape != values.shape:
-        raise InvalidParameterError(f"{owner}.costs: must have the shape of values "
-                                    f"{values.shape}; got {costs.shape}")
-    if values.shape[1] < 1:
-        raise InvalidParameterError(f"{owner}.values: must have at least one action (the "
-                                    f"passive one); got shape {values.shape}")
-    check_costs(owner, costs, error=InvalidParameterError)
-    dp_limit = check_number(owner, "dp_limit", dp_limit, low=0, integer=True)
-    mip_limit = check_number(owner, "mip_limit", mip_limit, low=0, integer=True)
-    budget = check_number(owner, "budget", budget, low=0.0)
-    if not isinstance(method, str) or method not in _METHODS:
-        raise InvalidParameterError(f"{owner}.method: must be one of {_METHODS}; got {method!r}")
-    if time_limit is not None:
-        time_limit = check_number(owner, "time_limit", time_limit, low=0.0, low_open=True)
-    n_arms, n_actions = values.shape
-    caps, min_active, max_active = check_count_limits(owner, n_arms, n_actions, action_caps,
-                                                      min_active, max_active)
-    caps = np.full(n_actions, np.inf) if caps is None else caps
-    top = np.inf if max_active is None else float(max_active)
-    limited = min_active > 0 or bool((np.minimum(caps[1:], top) < n_arms).any())
-    if limited:
-        if n_actions == 2:              # one active action: its cap is a max_active
-            top, caps = min(top, caps[1]), np.full(2, np.inf)
-        if min(top, caps[1:].sum()) < min_active:
-            raise InfeasibleActionError(f"{owner}: no joint action gives {min_active} arms an "
-                                        f"active action within the caps")
-        if method in ("auto", "dp"):
-            res = _count_dp(values, costs, budget, caps, min_active, top, dp_limit,
-                            strict=method == "dp")
-            if res is not None:
-                return res
-        if method == "auto" and n_actions ** n_arms <= ENUMERATION_LIMIT:
-            return _enumerate(values, costs, budget, caps, min_active, top)
-        return _limited(values, costs, budget, method, time_limit, caps, min_active, top)
-    scale = _cost_scale(costs)
-    if method == "dp" and scale is None:
-        raise InvalidParameterError(f"{owner}.costs: must be integers or decimals of at most "
-                                    f"three places for method 'dp'")
-    table = None
-    if method == "dp":                  # a budget of 1e9 asked for an 18 GB table
-        table = _dp_table(costs, budget, scale)
-        cells = n_arms * (table[1] + 1)
-        if cells > dp_limit:
-            raise InvalidParameterError(f"{owner}.method: 'dp' needs a table of {cells:.3g} "
-                                        f"cells, more than dp_limit={dp_limit}; use 'mip' or "
-                                        f"raise dp_limit")
-    if method == "auto":                # the DP table stops at the dearest joint action
-        method = "greedy"
-        if scale is not None:
-            dearest = float(np.round(costs * scale).max(axis=1).sum()) if n_arms else 0.0
-            if n_arms * (int(min(budget * scale, dearest)) + 1) <= dp_limit:
-                method = "dp"
-        if method == "greedy" and n_arms * (values.shape[1] - 1) <= mip_limit:
-            method = "mip"
-    gains = np.ascontiguousarray(values - values[:, :1])
-    actions = np.zeros(n_arms, dtype=np.int64)
-    if method == "dp":
-        optimal = _dp(gains, costs, budget, table or _dp_table(costs, budget, scale), actions)
-        if not optimal:                 # costs within 1e-9 of the grid added up past the budget
-            method = "mip"
-    if method in ("greedy", "mip"):
-        optimal = _greedy(gains, costs, budget, actions)
-    if method == "mip" and not optimal:
-        optimal = _mip(gains, costs, budget, actions, time_limit)
-    idx = np.arange(n_arms)
-    return KnapsackResult(actions, float(values[idx, actions].sum()),
-                          float(costs[idx, actions].sum()), method, optimal)
+    return _SolveKnapsack(costs, budget, method=method, dp_limit=dp_limit, mip_limit=mip_limit,
+                          time_limit=time_limit, action_caps=action_caps, min_active=min_active,
+                          max_active=max_active).solve(values)
 
 
 def _dp_table(costs, budget, scale):
@@ -227,55 +337,6 @@ def _greedy(gains, costs, budget, actions) -> bool:
     idx = np.arange(actions.size)
     extra = (gains[idx, actions] - gains[idx, level]).sum()
     return bool(extra >= fraction * (1.0 - 1e-9))
-
-
-def _count_dp(values, costs, budget, caps, min_active, top, dp_limit, strict):
-    """The exact DP over (budget, active arms, capped actions' counts) when the costs are
-    decimals of at most three places and the table fits ``dp_limit`` cells; None otherwise
-    (``strict``: raise instead). Active arms are counted only under ``min_active`` or a
-    ``top`` that binds, and only caps below the most arms that can act get a count."""
-    n_arms, n_actions = values.shape
-    scale = _cost_scale(costs)
-    why = ("costs that are not decimals of at most three places" if scale is None else
-           "more than 127 actions" if n_actions > 127 else None)
-    if why is None:
-        icosts, capacity = _dp_table(costs, budget, scale)
-        # no more arms can act than the budget pays for, besides those with a free action
-        most = min(n_arms, capacity + int((icosts[:, 1:] == 0).any(axis=1).sum()))
-        high = int(min(top, most))
-        counted = min_active > 0 or high < most
-        if high < min_active:
-            high = min_active           # infeasible: the kernel says so
-        capped = np.flatnonzero(caps < high)
-        radix = [int(caps[a]) + 1 for a in capped]        # Python ints: the product can be huge
-        cells = n_arms * (capacity + 1) * (high + 1 if counted else 1) * math.prod(radix)
-        if cells > dp_limit:
-            why = (f"a table of {float(min(cells, 10**300)):.3g} cells, more than "
-                   f"dp_limit={dp_limit}")
-        else:
-            stride = np.zeros(n_actions, dtype=np.int64)
-            icaps = np.zeros(n_actions, dtype=np.int64)
-            icaps[capped] = caps[capped]
-            stride[capped] = np.cumprod([1] + radix[:-1])
-    if why is not None:
-        if strict:
-            raise InvalidParameterError(f"solve_knapsack.method: 'dp' does not take count limits"
-                                        f" with {why}; use 'mip'"
-                                        + (" or raise dp_limit" if "dp_limit" in why else ""))
-        return None
-    gains = np.ascontiguousarray(values - values[:, :1])
-    actions = np.zeros(n_arms, dtype=np.int64)
-    best = _kernels.mckp_count_dp_kernel(gains, icosts, capacity, min_active,
-                                         high if counted else -1, stride, icaps, actions)
-    idx = np.arange(n_arms)
-    if best == -np.inf:
-        raise InfeasibleActionError(f"solve_knapsack: no joint action gives {min_active} arms "
-                                    f"an active action within the budget {budget:g}"
-                                    + (" and caps" if capped.size else ""))
-    if costs[idx, actions].sum() > budget + 0.5 * budget_slack(budget):
-        return None                     # costs within 1e-9 of the grid: the MIP decides
-    return KnapsackResult(actions, float(values[idx, actions].sum()),
-                          float(costs[idx, actions].sum()), "dp", True)
 
 
 def feasible_joint_actions(costs, budget, *, action_caps=None, min_active: int = 0,

@@ -184,8 +184,8 @@ def test_keep_going_survives_a_planner_failure(tmp_path):
 def test_bad_planner_or_source_fails_before_any_work(tmp_path):
     with pytest.raises(UnknownPlannerError, match="did you mean 'myopic'"):
         solve_batches(EXAMPLE, "myopc", keep_going=True)
-    with pytest.raises(InvalidParameterError, match="method"):
-        solve_batches(EXAMPLE, "myopic", planner_params={"method": "x"}, keep_going=True)
+    with pytest.raises(InvalidParameterError, match="knapsack"):
+        solve_batches(EXAMPLE, "myopic", planner_params={"knapsack": "x"}, keep_going=True)
     with pytest.raises(InvalidParameterError, match="sequence of Batch objects .*; got a "
                                                     "sequence holding a int"):
         solve_batches([1, 2])
@@ -275,7 +275,7 @@ def test_text_writers_that_are_not_text_streams_are_accepted(tmp_path):
 
 def test_cli_writes_file_and_exits_0(tmp_path, capsys):
     out = tmp_path / "out.csv"
-    code = main(["solve", str(EXAMPLE), "--out", str(out), "--param", "method=greedy",
+    code = main(["solve", str(EXAMPLE), "--out", str(out), "--param", "knapsack=greedy",
                  "--seed", "3"])
     assert code == 0
     assert len(_read_out(out)) == 15
@@ -445,20 +445,21 @@ def test_cli_param_values_are_json_scalars_or_objects(tmp_path):
     from rmab.commands.solve import _param
     assert _param("dp_limit=10") == ("dp_limit", 10)
     assert _param("threshold=0.5") == ("threshold", 0.5)
-    assert _param("method=greedy") == ("method", "greedy")
+    assert _param("knapsack=greedy") == ("knapsack", "greedy")
     assert _param("flag=true") == ("flag", True)
     assert _param("threshold=-inf") == ("threshold", float("-inf"))   # docs/relaxations.md
     assert _param("threshold=inf") == ("threshold", float("inf"))
     # an object: rollout's base planner's parameters (could not be set: a CLI review)
-    assert _param('base_params={"method": "greedy"}') == ("base_params", {"method": "greedy"})
+    assert _param('base_params={"knapsack": "greedy"}') == ("base_params",
+                                                         {"knapsack": "greedy"})
     with pytest.raises(argparse.ArgumentTypeError, match="a JSON object or text"):
         _param("x=[1, 2]")
     out = tmp_path / "r.csv"
     assert main(["solve", str(EXAMPLE), "--planner", "rollout", "--param", "n_trajectories=2",
-                 "--param", "horizon=2", "--param", 'base_params={"method": "greedy"}',
+                 "--param", "horizon=2", "--param", 'base_params={"knapsack": "greedy"}',
                  "--out", str(out)]) == 0
     assert main(["solve", str(EXAMPLE), "--planner", "rollout", "--param",
-                 'base_params={"methd": "greedy"}', "--out", str(out)]) == 1
+                 'base_params={"knapsak": "greedy"}', "--out", str(out)]) == 1
 
 
 @pytest.mark.filterwarnings("ignore::rmab.errors.IndexabilityWarning")

@@ -74,8 +74,8 @@ def test_myopic_beyond_the_dp_limit_takes_the_mip_or_the_greedy():
     exact = make_planner("myopic").fit(inst)
     best = values[np.arange(200), exact.plan(inst.initial_belief)].sum()
     assert exact.last_stats.info["knapsack"] == "dp"
-    for params, used in (({"dp_limit": 10}, "mip"), ({"method": "mip"}, "mip"),
-                         ({"method": "greedy"}, "greedy")):
+    for params, used in (({"dp_limit": 10}, "mip"), ({"knapsack": "mip"}, "mip"),
+                         ({"knapsack": "greedy"}, "greedy")):
         p = make_planner("myopic", **params).fit(inst)
         a = p.plan(inst.initial_belief)
         assert p.last_stats.info["knapsack"] == used
@@ -138,9 +138,9 @@ def test_unknown_planner_suggests_close_names():
 
 
 def test_bad_planner_parameters():
-    with pytest.raises(InvalidParameterError, match="MyopicPlanner.method: must be 'auto', "
+    with pytest.raises(InvalidParameterError, match="MyopicPlanner.knapsack: must be 'auto', "
                                                      "'dp', 'greedy' or 'mip'; got 'simplex'"):
-        make_planner("myopic", method="simplex")
+        make_planner("myopic", knapsack="simplex")
     with pytest.raises(InvalidParameterError, match="make_planner"):
         make_planner("no-action", nonsense=1)
     with pytest.raises(InvalidParameterError, match="action"):
@@ -261,7 +261,7 @@ def test_plan_refuses_beliefs_that_are_not_real_numbers():
      r"BeliefThresholdPlanner\.threshold: must be a number"),
     ("lagrangian", dict(method=np.array(["auto", "lp"])), r"LagrangianPlanner\.method: must be"),
     ("lagrangian", dict(knapsack=np.array(["dp"])), r"LagrangianPlanner\.knapsack: must be"),
-    ("myopic", dict(method=np.array(["dp"])), r"MyopicPlanner\.method: must be"),
+    ("myopic", dict(knapsack=np.array(["dp"])), r"MyopicPlanner\.knapsack: must be"),
     ("rollout", dict(mode=np.array(["joint", "auto"])), r"RolloutPlanner\.mode: must be"),
 ])
 def test_array_parameters_give_typed_errors(name, params, match):

@@ -85,7 +85,7 @@ def _check_feasible(inst, actions):
 
 def test_unknown_parameter_names_it_and_the_taken_ones():
     with pytest.raises(InvalidParameterError, match=r"make_planner\('myopic'\)\.horizon: not a "
-                       r"parameter of this planner; it takes method, dp_limit$"):
+                       r"parameter of this planner; it takes knapsack, dp_limit$"):
         make_planner("myopic", horizon=3)
 
 

@@ -191,7 +191,7 @@ BAD = [
                  r"solve_knapsack\.values: must be finite; got nan at index \(0, 1\) \(arm 0\)",
                  id="values-nan"),
     pytest.param(dict(costs=[[0.0, 1.0, 2.0], [0.0, 1.0, 2.0]]),
-                 r"solve_knapsack\.costs: must have the shape of values \(2, 2\); got \(2, 3\)",
+                 r"solve_knapsack\.values: must have the shape of the costs \(2, 3\); got \(2, 2\)",
                  id="shape-mismatch"),
     pytest.param(dict(costs=[[0.0, 1.0], [0.0, -1.0]]), r"solve_knapsack\.costs: must be >= 0",
                  id="negative-cost"),
@@ -316,7 +316,7 @@ def test_greedy_follows_the_hull_when_costs_are_not_sorted_by_action():
 
 
 def test_arms_without_actions_are_refused():
-    with pytest.raises(InvalidParameterError, match="values: must have at least one action"):
+    with pytest.raises(InvalidParameterError, match="costs: must have at least one action"):
         solve_knapsack(np.zeros((2, 0)), np.zeros((2, 0)), 1.0)
 
 
