@@ -238,7 +238,6 @@ def run(args) -> int:
 
     from rmab.domains import load_domain, make_domain, save_domain
     from rmab.models.storage import atomic_write
-    from rmab.planners.sequoia.features import trained_for
     from rmab.planners.sequoia.train import SequoiaConfig, paired_difference, train_sequoia
 
     limits = {f: getattr(args, f) for f in ("time_limit", "target_time_limit")
@@ -277,7 +276,7 @@ def run(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     save_domain(domain, out / "domain.npz")
     with atomic_write(out / "sequoia.npz", ".npz") as tmp, open(tmp, "wb") as fh:
-        res.network.save(fh, extra=trained_for(domain, config.horizon))
+        res.network.save(fh)                # with its training record (network.meta)
     trainings = len(config.trainings)
     rewards = res.episode_rewards.reshape(trainings, -1)      # (trainings, episodes)
     k = min(10, rewards.shape[1])

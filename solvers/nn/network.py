@@ -12,7 +12,7 @@ import stat
 import tempfile
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +25,7 @@ __all__ = ["ReLUNetwork"]
 
 FORMAT = "solvers-relu-network"
 VERSION = 1
+_STORED = {"format", "version", "n_layers"}     # with W<i> and b<i>: the network itself
 
 
 def _matrix(field: str, value, ndim: int) -> np.ndarray:
@@ -38,15 +39,43 @@ def _matrix(field: str, value, ndim: int) -> np.ndarray:
     return arr
 
 
+def _meta(owner: str, meta) -> dict:
+    """``meta`` as a new dict of names to read-only arrays of numbers, bools or strings (what
+    ``np.savez`` stores without pickling), none under a name the network is stored under."""
+    if not isinstance(meta, dict):
+        raise SolverInputError(f"{owner}: must be a dict of arrays; got {type(meta).__name__}")
+    named = [k for k in meta if not isinstance(k, str)]
+    if named:
+        raise SolverInputError(f"{owner}: keys must be strings; got {named[0]!r}")
+    taken = sorted(k for k in meta if k in _STORED | {"allow_pickle", "file"}
+                   or re.fullmatch(r"[Wb]\d+", k))
+    if taken:
+        raise SolverInputError(f"{owner}: must not use the names the network is stored under "
+                               f"(format, version, n_layers, W<i>, b<i>) or file and "
+                               f"allow_pickle (np.savez's); got {taken}")
+    arrays = {k: np.array(v) for k, v in meta.items()}
+    pickled = sorted(k for k, a in arrays.items() if a.dtype.hasobject)
+    if pickled:              # np.savez would pickle them, and load (no pickles) refuse the file
+        raise SolverInputError(f"{owner}: must be arrays of numbers, bools or strings; got "
+                               f"Python objects under {pickled}")
+    for a in arrays.values():
+        a.flags.writeable = False
+    return arrays
+
+
 @dataclass(frozen=True, eq=False)
 class ReLUNetwork:
     """ReLU MLP: ``weights[l]`` (out_l, in_l), ``biases[l]`` (out_l,); last layer linear.
 
     ``in_{l+1} == out_l``; at least one layer. ``n_inputs = in_0``, ``n_outputs = out_{L-1}``.
+    ``meta``: a caller's named arrays (numbers, bools or strings) kept with the weights by
+    :meth:`save` and :meth:`load` (``rmab train`` records there what the network was trained
+    on), read-only arrays.
     """
 
     weights: tuple
     biases: tuple
+    meta: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
         for field in ("weights", "biases"):
@@ -69,6 +98,7 @@ class ReLUNetwork:
                                        f"width); got shape {w.shape}")
         object.__setattr__(self, "weights", weights)
         object.__setattr__(self, "biases", biases)
+        object.__setattr__(self, "meta", _meta("ReLUNetwork.meta", self.meta))
 
     @property
     def n_inputs(self) -> int:
@@ -141,24 +171,10 @@ class ReLUNetwork:
     def save(self, path, extra: dict | None = None):
         """Write to ``path`` (``.npz``) atomically (a file replaced keeps its permissions, a
         symbolic link is followed) or into ``path``, a binary file open for writing (whose
-        atomicity is the caller's); returns ``path``. ``extra``: more named arrays stored
-        alongside (a caller's metadata; :meth:`load` ignores them)."""
-        extra = dict(extra or {})
-        named = [k for k in extra if not isinstance(k, str)]
-        if named:
-            raise SolverInputError(f"ReLUNetwork.save.extra: keys must be strings; got "
-                                   f"{named[0]!r}")
-        taken = sorted(k for k in extra if k in {"format", "version", "n_layers", "allow_pickle",
-                                                 "file"} or re.fullmatch(r"[Wb]\d+", k))
-        if taken:
-            raise SolverInputError(f"ReLUNetwork.save.extra: must not use the names the network "
-                                   f"is stored under (format, version, n_layers, W<i>, b<i>) "
-                                   f"or file and allow_pickle (np.savez's); got {taken}")
-        arrays = {k: np.asarray(v) for k, v in extra.items()}
-        pickled = sorted(k for k, a in arrays.items() if a.dtype.hasobject)
-        if pickled:              # np.savez would pickle them, and load (no pickles) refuse the file
-            raise SolverInputError(f"ReLUNetwork.save.extra: must be arrays of numbers, bools "
-                                   f"or strings; got Python objects under {pickled}")
+        atomicity is the caller's); returns ``path``. The weights are stored with ``meta`` and
+        ``extra``, more named arrays (over ``meta``'s of the same name), which :meth:`load`
+        returns as ``meta``."""
+        arrays = dict(_meta("ReLUNetwork.save.extra", {**self.meta, **(extra or {})}))
         arrays.update({"format": np.array(FORMAT), "version": np.array(VERSION),
                        "n_layers": np.array(self.n_layers)})
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
@@ -233,10 +249,11 @@ class ReLUNetwork:
                                            f"{sorted(layers)} in {str(path)!r}")
                 weights = tuple(data[f"W{i}"] for i in range(n))
                 biases = tuple(data[f"b{i}"] for i in range(n))
+                meta = {k: data[k] for k in data.files if k not in _STORED | layers}
         except (OSError, ValueError, KeyError, TypeError, EOFError, NotImplementedError,
                 MemoryError, zipfile.BadZipFile, zlib.error) as exc:   # damaged, foreign
             if isinstance(exc, SolverInputError):
                 raise
             raise SolverInputError(f"ReLUNetwork.load.path: must be a readable {FORMAT} .npz "
                                    f"file; got {str(path)!r} ({exc})") from exc
-        return cls(weights, biases)
+        return cls(weights, biases, meta)

@@ -67,10 +67,20 @@ def _check_training_record(path, domain):
     from rmab.domains import make_domain
     from rmab.errors import InvalidModelError, RmabWarning
     from rmab.planners.sequoia.iterative import IterativeDQNPlanner
-    from rmab.planners.sequoia.features import read_trained_for
+    from rmab.planners.sequoia.features import load_network, training_record
+    from solvers.nn import ReLUNetwork
 
-    record = read_trained_for(path)
+    record = training_record("test", load_network("test", path))
     assert record["kind"] == "capacity" and record["horizon"] == 4
+    # the record travels with the network, not with its file: loaded, then passed as an
+    # object or saved again, the network still refuses another kind of domain (both were
+    # accepted: a coRMAB walkthrough)
+    copy = ReLUNetwork.load(path).save(path.parent / "copy.npz")
+    for network in (ReLUNetwork.load(path), copy):
+        with pytest.raises(InvalidModelError, match="was trained on a capacity domain; this "
+                                                    "one is scheduling"):
+            SequoiaPlanner(network, horizon=4).fit(make_domain("scheduling", 5, 2, seed=0,
+                                                               ))
     with warnings.catch_warnings():
         warnings.simplefilter("error")                 # the right domain and horizon: silent
         SequoiaPlanner(path, horizon=4).fit(domain)

@@ -1,6 +1,8 @@
 """The per-arm gain table of SEQUOIA's Q-function: level maps, numpy/torch/MIP agreement, the
 Whittle warm start, files and errors."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -201,22 +203,21 @@ def test_one_oracle_switches_between_tabled_plain_and_affine_networks(kind):
             assert mip.n_linear == before + 3
 
 
-def test_training_record_of_a_damaged_file_is_a_typed_error(tmp_path):
+def test_a_damaged_training_record_is_a_typed_error():
     from rmab.errors import InvalidModelError
-    from rmab.planners.sequoia.features import read_trained_for
+    from rmab.planners.sequoia.features import training_record
 
-    bad = tmp_path / "cut.npz"
-    bad.write_bytes(b"PK\x03\x04 not really a zip")
-    with pytest.raises(InvalidModelError, match=r"read_trained_for\.path: must hold its "
-                                                r"training record"):
-        read_trained_for(bad)
+    net = ReLUNetwork((np.ones((4, 3)), np.ones((1, 4))), (np.zeros(4), np.zeros(1)))
+    record = dict(trained_kind="capacity", trained_digest="x")
+    with pytest.raises(InvalidModelError, match=r"^P\.network: its training record lacks "
+                                                r"'trained_horizon'"):
+        training_record("P", replace(net, meta=record))
     # a horizon that is not one integer: 3.7 was read as 3, [3, 4] raised a bare TypeError
     for horizon, shown in ((3.7, "3.7"), ([3, 4], r"\[3, 4\]")):
-        np.savez(bad, trained_kind=np.array("capacity"), trained_digest=np.array("x"),
-                 trained_horizon=np.array(horizon))
         with pytest.raises(InvalidModelError, match=f"trained_horizon must be an integer; "
                                                     f"got {shown}"):
-            read_trained_for(bad)
+            training_record("P", replace(net, meta={**record, "trained_horizon": horizon}))
+    assert training_record("P", net) is None
 
 
 def test_brute_force_takes_a_table_on_the_body_it_already_had():

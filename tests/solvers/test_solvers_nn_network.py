@@ -80,6 +80,30 @@ def test_save_refuses_extras_that_load_would_refuse(tmp_path):
     ReLUNetwork.load(tmp_path / "q.npz")
 
 
+def test_meta_is_kept_by_save_and_load(tmp_path):
+    """A caller's arrays travel with the weights: a network loaded, saved again or given
+    more arrays keeps them (rmab's training record was lost on a re-save: a walkthrough)."""
+    net = random_net([3, 2, 1])
+    assert net.meta == {}
+    tagged = ReLUNetwork(net.weights, net.biases, {"kind": "capacity", "horizon": 4})
+    assert not tagged.meta["horizon"].flags.writeable
+    path = tagged.save(tmp_path / "q.npz", extra={"horizon": 5, "note": [1.5, 2.0]})
+    back = ReLUNetwork.load(path)
+    assert sorted(back.meta) == ["horizon", "kind", "note"]
+    assert (str(back.meta["kind"]), int(back.meta["horizon"])) == ("capacity", 5)  # extra wins
+    again = ReLUNetwork.load(back.save(tmp_path / "again.npz"))
+    assert {k: v.tolist() for k, v in again.meta.items()} == \
+        {"kind": "capacity", "horizon": 5, "note": [1.5, 2.0]}
+    assert int(tagged.meta["horizon"]) == 4                 # save did not change the network
+    with pytest.raises(SolverInputError, match=r"ReLUNetwork\.meta: must not use .*\['W0'\]"):
+        ReLUNetwork(net.weights, net.biases, {"W0": 1.0})
+    with pytest.raises(SolverInputError, match=r"ReLUNetwork\.meta: must be a dict of arrays; "
+                                               r"got list"):
+        ReLUNetwork(net.weights, net.biases, [("a", 1)])
+    with pytest.raises(SolverInputError, match=r"ReLUNetwork\.meta: must be arrays of numbers"):
+        ReLUNetwork(net.weights, net.biases, {"a": [None]})
+
+
 def test_load_errors(tmp_path):
     bad = tmp_path / "other.npz"
     np.savez(bad, x=np.zeros(3))

@@ -10,15 +10,13 @@ are constants that enter only the right-hand sides of the first layer's rows.
 from __future__ import annotations
 
 import os
-import zipfile
-import zlib
 
 import numpy as np
 
 from rmab.errors import InvalidModelError, InvalidParameterError, RmabWarning
 
 __all__ = ["input_size", "context_features", "encode_inputs", "load_network",
-           "check_network_fits", "trained_for", "read_trained_for"]
+           "check_network_fits", "trained_for", "with_training_record", "training_record"]
 
 
 def input_size(action_size: int, n_arms: int) -> int:
@@ -95,38 +93,51 @@ def domain_digest(domain) -> str:
 
 
 def trained_for(domain, horizon: int) -> dict:
-    """What ``rmab train`` stores beside the weights: the domain's kind and digest and the
-    training horizon, as arrays for :meth:`solvers.nn.ReLUNetwork.save`'s ``extra``."""
+    """What ``rmab train`` records in the network's ``meta`` (kept by its ``save`` and
+    ``load``): the domain's kind and digest and the training horizon, as arrays."""
     return {"trained_kind": np.array(domain.kind),
             "trained_digest": np.array(domain_digest(domain)),
             "trained_horizon": np.array(int(horizon))}
 
 
-def read_trained_for(path) -> dict | None:
-    """The :func:`trained_for` record of a network file, or None (a network saved without it)."""
+def with_training_record(network, domain, horizon: int):
+    """``network`` (a ReLUNetwork or GainTableNetwork) with :func:`trained_for`'s record."""
+    from dataclasses import replace
+
+    from rmab.planners.sequoia.gains import GainTableNetwork
+
+    if isinstance(network, GainTableNetwork):
+        return GainTableNetwork(with_training_record(network.network, domain, horizon),
+                                network.gain_table, network.levels_map)
+    return replace(network, meta={**network.meta, **trained_for(domain, horizon)})
+
+
+def training_record(owner: str, network) -> dict | None:
+    """The :func:`trained_for` record in the network's ``meta`` as ``kind``, ``digest`` and
+    ``horizon``, or None (a network made or saved without it)."""
+    meta = network.meta
+    if "trained_kind" not in meta:
+        return None
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if "trained_kind" not in data:
-                return None
-            horizon = data["trained_horizon"]
-            if horizon.shape != () or horizon.dtype.kind not in "iu":   # 3.7 was read as 3
-                raise ValueError(f"trained_horizon must be an integer; got {horizon.tolist()}")
-            return {"kind": str(data["trained_kind"]), "digest": str(data["trained_digest"]),
-                    "horizon": int(horizon)}
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-        raise InvalidModelError(f"read_trained_for.path: must hold its training record; got "
-                                f"{str(path)!r} ({exc})") from exc
+        kind, digest, horizon = (meta[k] for k in ("trained_kind", "trained_digest",
+                                                   "trained_horizon"))
+    except KeyError as exc:
+        raise InvalidModelError(f"{owner}.network: its training record lacks {exc}") from None
+    if horizon.shape != () or horizon.dtype.kind not in "iu":       # 3.7 was read as 3
+        raise InvalidModelError(f"{owner}.network: its training record's trained_horizon "
+                                f"must be an integer; got {horizon.tolist()}")
+    return {"kind": str(kind), "digest": str(digest), "horizon": int(horizon)}
 
 
-def check_network_fits(owner: str, network, domain, trained: dict | None = None,
-                       horizon: int | None = None) -> None:
+def check_network_fits(owner: str, network, domain, horizon: int | None = None) -> None:
     """The network's input size must be ``action_size + n_arms + 1`` for ``domain``; with its
-    training record (:func:`read_trained_for`), the domain kind must match, and another
+    training record (:func:`training_record`), the domain kind must match, and another
     instance or another horizon than the training's gives a warning. A gain table must fit
     the domain, and a per-period one have ``horizon`` periods. The warnings come after every
     check has passed, so that none precedes an error."""
     import warnings
 
+    trained = training_record(owner, network)
     periods = getattr(network, "n_periods", None)
     if periods is not None and horizon is not None and periods != horizon:
         raise InvalidModelError(f"{owner}.network: its gain table has one table per period of "

@@ -21,9 +21,6 @@ policy's; SEQUOIA's warm start begins there when ``SequoiaConfig.gain_table == "
 
 from __future__ import annotations
 
-import zipfile
-import zlib
-
 import numpy as np
 
 from rmab._validation import as_float_array
@@ -125,6 +122,7 @@ class GainTableNetwork:
     n_outputs = property(lambda self: self.network.n_outputs)
     hidden_sizes = property(lambda self: self.network.hidden_sizes)
 
+    meta = property(lambda self: self.network.meta, doc="The network's ``meta``.")
     n_periods = property(lambda self: (self.gain_table.shape[0] if self.gain_table.ndim == 4
                                        else None), doc="A per-period table's horizon, or None.")
 
@@ -151,21 +149,18 @@ class GainTableNetwork:
 
 def load(path):
     """A network file written by ``rmab train``: a :class:`GainTableNetwork` if it holds a
-    gain table, else the plain :class:`solvers.nn.ReLUNetwork` (no pickle)."""
+    gain table, else the plain :class:`solvers.nn.ReLUNetwork` (no pickle); the rest of the
+    file's arrays (the training record) stay in the network's ``meta``."""
+    from dataclasses import replace
+
     from solvers.nn import ReLUNetwork
 
     network = ReLUNetwork.load(path)
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            if "gain_table" not in data:
-                return network
-            table = data["gain_table"]
-            levels = data["levels_map"] if "levels_map" in data else None
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-        # an object array (needs pickle), a damaged member (its CRC checked only now)
-        raise InvalidModelError(f"load.path: must hold a numeric gain table and levels_map; "
-                                f"got {str(path)!r} ({exc})") from exc
+    meta = dict(network.meta)
+    if "gain_table" not in meta:
+        return network
+    table, levels = meta.pop("gain_table"), meta.pop("levels_map", None)
     if levels is None:
         raise InvalidModelError(f"load.path: a gain table must come with its levels_map; got "
                                 f"none in {str(path)!r}")
-    return GainTableNetwork(network, table, levels)
+    return GainTableNetwork(replace(network, meta=meta), table, levels)

@@ -14,7 +14,6 @@ forward pass of the network over all candidate actions of a step, with SEQUOIA's
 
 from __future__ import annotations
 
-import os
 
 
 import numpy as np
@@ -22,8 +21,7 @@ import numpy as np
 from rmab._validation import check_number
 from rmab.domains.baselines import IterativeMyopicPlanner
 from rmab.errors import InvalidParameterError
-from rmab.planners.sequoia.features import (check_network_fits, encode_inputs, load_network,
-                                            read_trained_for)
+from rmab.planners.sequoia.features import check_network_fits, encode_inputs, load_network
 
 __all__ = ["IterativeDQNPlanner"]
 
@@ -45,13 +43,10 @@ class IterativeDQNPlanner(IterativeMyopicPlanner):
         super().__init__()
         owner = "IterativeDQNPlanner"
         self.network = load_network(owner, network)
-        self.trained = (read_trained_for(network) if isinstance(network, (str, os.PathLike))
-                        else None)
         self.horizon = check_number(owner, "horizon", horizon, low=1, integer=True)
 
     def _fit(self, domain) -> None:
-        check_network_fits("IterativeDQNPlanner", self.network, domain, self.trained,
-                           self.horizon)
+        check_network_fits("IterativeDQNPlanner", self.network, domain, self.horizon)
 
     def _plan(self, states, t):
         if not 0 <= t < self.horizon:

@@ -17,7 +17,6 @@ the solver found no incumbent.
 
 from __future__ import annotations
 
-import os
 import warnings
 
 from rmab._validation import check_number
@@ -25,8 +24,7 @@ from rmab.domains.baselines import BaseDomainPlanner
 from rmab.errors import (InvalidModelError, InvalidParameterError, RmabWarning,
                          SolverLimitWarning)
 from rmab.planners.sequoia.argmax import MIPArgmax
-from rmab.planners.sequoia.features import (check_network_fits, load_network,
-                                            read_trained_for)
+from rmab.planners.sequoia.features import check_network_fits, load_network
 
 __all__ = ["SequoiaPlanner"]
 
@@ -54,8 +52,6 @@ class SequoiaPlanner(BaseDomainPlanner):
         super().__init__()
         owner = "SequoiaPlanner"
         self.network = load_network(owner, network)
-        self.trained = (read_trained_for(network) if isinstance(network, (str, os.PathLike))
-                        else None)
         self.horizon = check_number(owner, "horizon", horizon, low=1, integer=True)
         self.time_limit = None if time_limit is None else check_number(
             owner, "time_limit", time_limit, low=0.0, low_open=True)
@@ -68,8 +64,7 @@ class SequoiaPlanner(BaseDomainPlanner):
         self.tighten = tighten
 
     def _fit(self, domain) -> None:
-        check_network_fits("SequoiaPlanner", self.network, domain, self.trained,
-                           self.horizon)
+        check_network_fits("SequoiaPlanner", self.network, domain, self.horizon)
         try:
             self._argmax = MIPArgmax(domain, self.horizon, self.network, mip_gap=self.mip_gap,
                                      time_limit=self.time_limit, threads=self.threads,

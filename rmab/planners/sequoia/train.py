@@ -49,7 +49,7 @@ from rmab.models.storage import atomic_write
 from rmab.planners.sequoia.argmax import (ARGMAX_METHODS, BruteForceArgmax, make_argmax,
                                           maxima_of, solve_chunk)
 from rmab.planners.sequoia.cache import TargetCache
-from rmab.planners.sequoia.features import encode_inputs, input_size
+from rmab.planners.sequoia.features import encode_inputs, input_size, with_training_record
 from rmab.planners.sequoia.gains import GainTableNetwork, table_args, whittle_gain_table
 from rmab.planners.sequoia.qnet import QNetwork, torch
 from rmab.planners.sequoia.replay import Batch, ReplayBuffer
@@ -899,7 +899,9 @@ def _train(domain, config: SequoiaConfig, rng, progress: bool, checkpoint) -> Tr
         qnet.load_state_dict(validation.states[validation.best])
     state = {k: v.detach().clone() for k, v in qnet.state_dict().items()}
     best = validation.best_episode if config.validate_every else config.episodes
-    result = TrainResult(network=to_relu_network(qnet), state_dict=state, config=config,
+    result = TrainResult(network=with_training_record(to_relu_network(qnet), domain,
+                                                      config.horizon),
+                         state_dict=state, config=config,
                          warm_start=kept.warm,
                          episode_rewards=np.concatenate([r.rewards for r in runs]),
                          n_action_solves=sum(r.n_action for r in runs) + validation.n_solves,
