@@ -102,7 +102,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--n-jobs", type=integer_arg, default=None,
                         help="worker processes (default 1; not with --domain or --domain-file)")
     parser.add_argument("--horizon", type=integer_arg, default=None,
-                        help="periods per episode (default: the instance's episode length)")
+                        help="periods per episode (default: the instance's episode length; "
+                             "with --network, the horizon it was trained for)")
     parser.add_argument("--paired", metavar="PLANNER", default=None,
                         help="also print every other planner's paired difference against "
                              "PLANNER (same episodes, so most noise cancels), with its CI and "
@@ -170,11 +171,23 @@ def _count(args, flag: str, default: int) -> int:
                                                       integer=True)
 
 
+def _trained_horizon(network, default: int) -> int:
+    """The horizon the network at path ``network`` was trained for (its training record), or
+    ``default`` (a network without one): the time-to-go input is scaled by it, so it is the
+    comparison's episode length unless ``--horizon`` says otherwise."""
+    from rmab.planners.sequoia.features import load_network, training_record
+
+    record = training_record("compare.network", load_network("compare", network))
+    return default if record is None else record["horizon"]
+
+
 def _run_domain_file(args) -> int:
     from rmab.domains import load_domain
     from rmab.domains.evaluate import evaluate_domain
 
     horizon, episodes = _horizon(args), _count(args, "episodes", 50)   # before the loading
+    if args.horizon is None and args.network is not None:
+        horizon = _trained_horizon(args.network, horizon)
     domain = load_domain(args.domain_file)
     names = list(DOMAIN_DEFAULT) if args.planners is None else _names(args.planners)
     network_planners = ("sequoia", "iterative-dqn")
@@ -233,13 +246,13 @@ def _check_outputs(args) -> None:
     from rmab.models.storage import check_writable
 
     for flag, suffix in (("out", ".csv"), ("episodes_out", ".csv"), ("save", ".npz")):
-        if getattr(args, flag):
+        if getattr(args, flag) is not None:     # an empty --out "" wrote nothing, silently
             check_suffix(f"compare.{flag}", getattr(args, flag), suffix)
-    if args.plot:
+    if args.plot is not None:
         plot_format("compare.plot", args.plot)
     inputs = [p for p in (args.instance, args.domain_file, args.network, args.show) if p]
     outputs = {f: getattr(args, f) for f in ("out", "episodes_out", "save", "plot")
-               if getattr(args, f)}
+               if getattr(args, f) is not None}
     seen = {}
     for flag, path in outputs.items():
         check_writable(path, inputs, owner=f"compare.{flag}")

@@ -69,8 +69,8 @@ def add_arguments(parser) -> None:
                         help="regression target before DQN: the Lagrangian bound on the action "
                              "value (default) or the one-step reward (the paper's)")
     parser.add_argument("--warm-start-samples", type=integer_arg, default=4000,
-                        help="(state, action) pairs of the warm-start regression (default "
-                             "4000; 0 = no warm start)")
+                        help="(state, time-to-go, action) samples of the warm-start "
+                             "regression (default 4000; 0 = no warm start)")
     parser.add_argument("--warm-start-epochs", type=integer_arg, default=40,
                         help="passes over them (default 40)")
     parser.add_argument("--offset", choices=("lagrangian", "none"), default="lagrangian",
@@ -240,6 +240,8 @@ def run(args) -> int:
     from rmab.models.storage import atomic_write
     from rmab.planners.sequoia.train import SequoiaConfig, paired_difference, train_sequoia
 
+    if not args.out.strip():      # Path("") is the current folder: files landed there unasked
+        raise InvalidParameterError(f"train.out: must be a folder path; got {args.out!r}")
     limits = {f: getattr(args, f) for f in ("time_limit", "target_time_limit")
               if getattr(args, f) is not None}                 # given on the command line
     for flag, value in limits.items():                         # the flags take 0 for "none"
@@ -311,7 +313,8 @@ def run(args) -> int:
               f"{res.validation_rewards[kept]:.4f} per step, " + (
                   f"{gain:+.4f} over the warm start's" if gain else
                   "the same as the warm start's (DQN " + (
-                      "did not improve on it)" if res.n_updates else "made no gradient step)")))
+                      "did not improve on it; of equal rewards the later network is kept)"
+                      if res.n_updates else "made no gradient step)")))
         if res.selected.size:
             print(f"re-scored on {config.selection_episodes} fresh episodes: " + "; ".join(
                 f"{which(i)} {r:.4f}" for i, r in zip(res.selected, res.selection_rewards)))

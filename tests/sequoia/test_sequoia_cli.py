@@ -108,6 +108,37 @@ def test_rmab_train_rejects_bad_hidden():
         parse(["--domain", "capacity", "--hidden", "0,4", "--out", "x"])
 
 
+def test_rmab_train_refuses_a_network_too_large_for_memory(tmp_path, capsys):
+    """hidden 100000,100000 (40 GB per copy) crashed with torch's raw allocation traceback."""
+    from rmab.cli import main
+
+    code = main(["train", "--domain", "capacity", "--arms", "5", "--budget", "2",
+                 "--hidden", "100000,100000", "--out", str(tmp_path / "r"), "--no-progress"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert re.search(r"rmab: error: train\.hidden: a network of 10,00\d,\d00,001 weights needs "
+                     r"about 186 GiB to train .*; got hidden \[100000, 100000\]", err), err
+    assert not (tmp_path / "r").exists()
+
+
+def test_empty_output_paths_are_refused(tmp_path, capsys, monkeypatch):
+    """--out "" trained into the current folder ('rmab train') or wrote no CSV without a word
+    ('rmab compare'): a coRMAB walkthrough."""
+    from rmab.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--domain", "capacity", "--arms", "5", "--budget", "2",
+                 "--out", "", "--no-progress"]) == 1
+    assert "train.out: must be a folder path; got ''" in capsys.readouterr().err
+    for flag in ("--out", "--episodes-out", "--plot", "--save"):
+        assert main(["compare", "--domain", "capacity", "--arms", "4", "--budget", "1",
+                     "--episodes", "1", "--horizon", "1", "--planners", "random", flag,
+                     ""]) == 1
+        err = capsys.readouterr().err
+        assert f"compare.{flag[2:].replace('-', '_')}: must be a path ending in" in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_rmab_train_rejects_a_negative_stability_weight(tmp_path, capsys):
     from rmab.cli import main
 
@@ -356,6 +387,16 @@ def test_compare_sequoia_on_the_trained_domain(tmp_path, capsys):
     rows = (tmp_path / "c.csv").read_text().splitlines()[1:]
     assert [row.split(",")[2] for row in rows] == ["random", "sequoia"]
     capsys.readouterr()
+    # without --horizon, the horizon the network was trained for (it ran at 20 with a
+    # warning to pass --horizon 4: a coRMAB walkthrough)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main(["compare", "--domain-file", str(tmp_path / "domain.npz"), "--network",
+                     str(tmp_path / "sequoia.npz"), "--episodes", "1",
+                     "--planners", "random,sequoia"]) == 0
+    assert "1 episodes, H = 4 (RANDOM = 1)" in capsys.readouterr().out
     # --time-limit 0 means no limit, as in 'rmab train'; a negative one is refused
     assert main(["compare", "--domain-file", str(tmp_path / "domain.npz"), "--network",
                  str(tmp_path / "sequoia.npz"), "--horizon", "4", "--episodes", "1",

@@ -668,6 +668,7 @@ def train_sequoia(domain, config: SequoiaConfig | None = None, *, seed=None,
                                     f"path domain's route sets); got 'brute' with a "
                                     f"{domain.kind} domain of action_size "
                                     f"{domain.action_size}")
+    _check_fits_in_memory(input_size(domain.action_size, domain.n_arms), config.hidden)
     if 0 < config.episodes * config.horizon < config.batch_size:
         warnings.warn(f"train_sequoia: {config.episodes} episodes of {config.horizon} steps "
                       f"give {config.episodes * config.horizon} transitions, fewer than a batch "
@@ -693,6 +694,25 @@ def train_sequoia(domain, config: SequoiaConfig | None = None, *, seed=None,
                       f"their maximum (time limit): those actions are the best found, those "
                       f"targets lower bounds on the maxima", SolverLimitWarning, stacklevel=2)
     return result
+
+
+def _check_fits_in_memory(n_inputs: int, hidden: tuple) -> None:
+    """Refuse hidden widths whose training would not fit in this machine's memory: the
+    network, its target copy, the gradients and Adam's two moments, float32 (hidden
+    100000,100000 crashed with torch's raw allocation error: a walkthrough)."""
+    sizes = (n_inputs, *hidden, 1)
+    weights = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+    need = 5 * 4 * weights
+    try:
+        have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):       # not a POSIX system: torch decides
+        return
+    if need > have:
+        raise InvalidParameterError(f"SequoiaConfig.hidden: a network of {weights:,} "
+                                    f"weights needs about {need / 2**30:.3g} GiB to train "
+                                    f"(network, target, gradients and Adam's moments), more "
+                                    f"than this machine's {have / 2**30:.3g} GiB; got hidden "
+                                    f"{list(hidden)}")
 
 
 class _Episodes:
