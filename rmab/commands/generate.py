@@ -20,6 +20,7 @@ if TYPE_CHECKING:                   # rmab.domains is imported where a domain is
 INSTANCES = ("health", "random", "collapsing")
 DOMAINS = ("capacity", "interventions", "scheduling", "path")
 KINDS = INSTANCES + DOMAINS
+DEFAULT_BUDGET = 5          # of a domain (domain_budget's)
 # flags of some kinds only: refused with another (they would be ignored silently); their
 # defaults are applied where the kind is built, so that None is "not given"
 ONLY = {"states": INSTANCES, "actions": ("random",), "obs": ("random",),
@@ -156,16 +157,14 @@ def _limits(args) -> dict:
 
 def _domain(args) -> Domain:
     """The generator of 'rmab train --domain' (make_domain), or path_from_csv with --graph."""
-    from rmab.domains import make_domain, path_from_csv
+    from rmab.domains import make_domain
 
-    budget = domain_budget("generate", args)
     if args.graph is not None:
         if args.edges is not None:
             raise InvalidParameterError(f"generate.edges: not with --graph (the CSV fixes the "
                                         f"edges); got --edges {args.edges}")
-        return path_from_csv(args.graph, budget, source=0 if args.source is None else
-                             args.source, route_length=args.route_length, n_nodes=args.arms,
-                             seed=args.seed)
+        return _graph_domain(args)
+    budget = domain_budget("generate", args)
     for flag in ("source", "route_length"):
         if getattr(args, flag) is not None:
             raise InvalidParameterError(f"generate.{flag}: only with --graph (a generated graph "
@@ -177,6 +176,37 @@ def _domain(args) -> Domain:
                        seed=args.seed, **params)
 
 
+def _graph_domain(args) -> Domain:
+    """path_from_csv on --graph. Without --budget, the default 5 is checked against the graph's
+    node count only after the user's own flags (--source, --route-length), and named as the
+    default: 'path_from_csv.budget: must be <= 4; got 5' named a budget the user never typed,
+    and hid a wrong --source (a walkthrough)."""
+    import warnings
+
+    from rmab.domains import path_from_csv, read_edge_list
+    from rmab.errors import RmabWarning
+
+    if args.budget is not None:
+        budget, refused = domain_budget("generate", args), False
+    else:
+        if args.arms is not None:
+            check_number("generate", "arms", args.arms, low=1, integer=True)
+        n = read_edge_list(args.graph, args.arms)[1]      # errors name the file and line
+        budget, refused = min(DEFAULT_BUDGET, n), n < DEFAULT_BUDGET
+    with warnings.catch_warnings():
+        if refused:                                       # no warnings before the error
+            warnings.simplefilter("ignore", RmabWarning)
+        made = path_from_csv(args.graph, budget, source=0 if args.source is None else
+                             args.source, route_length=args.route_length, n_nodes=args.arms,
+                             seed=args.seed)
+    if refused:
+        nodes = f"--arms {args.arms}" if args.arms is not None else args.graph
+        raise InvalidParameterError(f"generate.budget: the default budget {DEFAULT_BUDGET} "
+                                    f"exceeds the graph's {made.n_arms} nodes ({nodes}); pass "
+                                    f"--budget B with B <= {made.n_arms}")
+    return made
+
+
 def _details(domain: Domain) -> str:
     if domain.kind == "interventions":
         return f", {domain.n_interventions} interventions"
@@ -186,8 +216,10 @@ def _details(domain: Domain) -> str:
             f" ({never} arm{'s' * (never > 1)} costing more than any can serve)" if never else "")
     if domain.kind == "scheduling":
         return f", {domain.n_workers} workers, {domain.n_slots} slots"
+    far = domain.unreachable.size
     return (f", {len(domain.edges)} edges, source {domain.source}, route length "
-            f"{domain.route_length}")
+            f"{domain.route_length}" + (f" ({far} node{'s' * (far > 1)} out of its reach)"
+                                        if far else ""))
 
 
 def run(args) -> int:

@@ -186,6 +186,9 @@ class MyopicMIPPlanner(BaseDomainPlanner):
 
     name = "myopic"
     n_fallback: ClassVar[int] = 100
+    # set where this planner is a part of another (RolloutDomainPlanner's candidates): what its
+    # warnings name, so that a time limit the rollout hit does not read as the myopic planner's
+    _part_of: str | None = None
 
     def __init__(self, backend: str = "highs", time_limit: float | None = None,
                  mip_gap: float = 1e-6):
@@ -253,7 +256,8 @@ class MyopicMIPPlanner(BaseDomainPlanner):
             what = (f"the best of {others} (no incumbent)" if res.x is None else
                     f"the incumbent (gap {res.gap:.3g})" if best == 0 else
                     f"the best of {others}, better than the incumbent (gap {res.gap:.3g})")
-            warnings.warn(f"{owner}: solver stopped with status {res.status.value}; returning "
+            who = owner if self._part_of is None else f"{self._part_of} ({owner})"
+            warnings.warn(f"{who}: solver stopped with status {res.status.value}; returning "
                           f"{what}", SolverLimitWarning, stacklevel=3)
             cand = [cand[best]]
         action = cand[0]

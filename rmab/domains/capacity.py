@@ -149,14 +149,17 @@ class CapacityDomain(Domain):
         if arms.n_levels != 2:
             raise InvalidModelError(f"{owner}.up_prob: must have shape (n_arms, 2) (passive, "
                                     f"pulled); got {arms.up_prob.shape}")
-        c = as_float_array(owner, "costs", costs, ndim=1)
+        c = as_float_array(owner, "costs", costs)       # any ndim: the shape error says more
         if c.shape != (arms.n_arms,):
             raise InvalidModelError(f"{owner}.costs: must have shape (n_arms={arms.n_arms},); "
                                     f"got {c.shape}")
         if (c <= 0).any():
             j = int(np.flatnonzero(c <= 0)[0])
             raise InvalidModelError(f"{owner}.costs: must be > 0; got {c[j]} (arm {j})")
-        cap = as_float_array(owner, "capacities", capacities, ndim=1)
+        cap = as_float_array(owner, "capacities", capacities)
+        if cap.ndim != 1:
+            raise InvalidModelError(f"{owner}.capacities: must have shape (n_workers,); got "
+                                    f"{cap.shape}")
         if cap.size < 1 or (cap < 0).any():
             raise InvalidModelError(f"{owner}.capacities: must be a non-empty array of numbers "
                                     f">= 0; got {cap.tolist()}")

@@ -267,6 +267,8 @@ class RolloutDomainPlanner(BaseDomainPlanner):
                                              time_limit=time_limit, mip_gap=mip_gap)
         self._myopic = MyopicMIPPlanner(backend=backend, time_limit=time_limit,
                                         mip_gap=mip_gap)
+        for part in (self._whittle, self._myopic):      # its warnings name the rollout
+            part._part_of = f"{owner}'s {part.name} candidate"
 
     def _fit(self, domain):
         self._whittle.fit(domain, seed=0)        # their draws (a time limit's fallback) are

@@ -73,11 +73,11 @@ class InterventionsDomain(Domain):
     def from_arrays(cls, *, omega, alpha, slope, x0, rewards, budget) -> "InterventionsDomain":
         """Validate the arrays and tabulate the link at ``x ∈ {0, 3, 6, 9}``."""
         owner = cls.__name__
-        om = as_float_array(owner, "omega", omega, ndim=2)
-        n_arms, n_int = om.shape
-        if n_arms < 1 or n_int < 1:
+        om = as_float_array(owner, "omega", omega)      # any ndim: the shape error says more
+        if om.ndim != 2 or min(om.shape) < 1:
             raise InvalidModelError(f"{owner}.omega: must have shape (n_arms >= 1, "
                                     f"n_interventions >= 1); got {om.shape}")
+        n_arms, n_int = om.shape
         bad = np.argwhere((om != 0.0) & (om != WEIGHT))
         if len(bad):
             j, i = (int(k) for k in bad[0])
@@ -90,7 +90,7 @@ class InterventionsDomain(Domain):
                                     f"arm (x <= 9); got {count[j]} (arm {j})")
         params = {}
         for name, value in (("alpha", alpha), ("slope", slope), ("x0", x0)):
-            arr = as_float_array(owner, name, value, ndim=1)
+            arr = as_float_array(owner, name, value)
             if arr.shape != (n_arms,):
                 raise InvalidModelError(f"{owner}.{name}: must have shape (n_arms={n_arms},); "
                                         f"got {arr.shape}")

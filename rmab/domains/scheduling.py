@@ -34,17 +34,24 @@ __all__ = ["SchedulingDomain", "make_scheduling"]
 ASSIGNMENTS_PER_ARM = 2
 
 
-def _check_avail(owner: str, field: str, value, n_rows: int | None, n_slots: int | None):
+def _check_avail(owner: str, field: str, value, rows: tuple[str, int | None],
+                 n_slots: int | None):
+    """A read-only bool copy of the 0/1 array ``value`` of shape (rows, n_slots); ``rows`` is
+    the name of its rows and their number, if fixed (as ``n_slots``)."""
     try:
         arr = np.asarray(value)
     except ValueError as exc:                       # ragged rows
         raise InvalidModelError(f"{owner}.{field}: must be a 2-D 0/1 array; got rows of "
                                 f"different lengths") from exc
+    name, n_rows = rows
     if arr.ndim != 2 or (n_rows is not None and arr.shape[0] != n_rows) or \
             (n_slots is not None and arr.shape[1] != n_slots):
-        raise InvalidModelError(f"{owner}.{field}: must be a 2-D 0/1 array (rows, n_slots"
-                                f"{'=' + str(n_slots) if n_slots else ''}); got shape "
-                                f"{arr.shape}")
+        # the expected shape with its names and known sizes: '(rows, n_slots)' left out that
+        # the rows must be the n_arms arms (a walkthrough)
+        shape = ", ".join(label if size is None else f"{label}={size}"
+                          for label, size in ((name, n_rows), ("n_slots", n_slots)))
+        raise InvalidModelError(f"{owner}.{field}: must be a 2-D 0/1 array of shape "
+                                f"({shape}); got shape {arr.shape}")
     if arr.size and not np.isin(arr, (0, 1)).all():
         raise InvalidModelError(f"{owner}.{field}: must contain only 0/1; got "
                                 f"{arr[~np.isin(arr, (0, 1))][0]!r}")
@@ -86,8 +93,9 @@ class SchedulingDomain(Domain):
         if arms.n_levels != 2:
             raise InvalidModelError(f"{owner}.up_prob: must have shape (n_arms, 2) (passive, "
                                     f"pulled); got {arms.up_prob.shape}")
-        aa = _check_avail(owner, "arm_avail", arm_avail, arms.n_arms, None)
-        wa = _check_avail(owner, "worker_avail", worker_avail, None, aa.shape[1])
+        aa = _check_avail(owner, "arm_avail", arm_avail, ("n_arms", arms.n_arms), None)
+        wa = _check_avail(owner, "worker_avail", worker_avail, ("n_workers", None),
+                          aa.shape[1])
         if wa.shape[0] < 1:
             raise InvalidModelError(f"{owner}.worker_avail: must have at least one worker; "
                                     f"got shape {wa.shape}")

@@ -16,7 +16,7 @@ import numpy as np
 
 from rmab._validation import check_path
 from rmab.domains.base import Domain
-from rmab.errors import InvalidModelError, InvalidParameterError, RmabWarning
+from rmab.errors import InvalidModelError, InvalidParameterError, RmabError, RmabWarning, raise_in
 from rmab.models.storage import read_archive, write_archive
 
 __all__ = ["save_domain", "load_domain", "DOMAIN_KINDS", "domain_class"]
@@ -60,7 +60,8 @@ def save_domain(domain: Domain, path) -> Path:
 
 
 def load_domain(path) -> Domain:
-    """Read a domain written by :func:`save_domain` (validated again on construction)."""
+    """Read a domain written by :func:`save_domain` (validated again on construction; an
+    error there names the file, as the reader's do)."""
     arrays, meta = read_archive(path, "load_domain", FORMAT, VERSION)
     cls = domain_class(meta.get("kind"))
     try:
@@ -70,3 +71,5 @@ def load_domain(path) -> Domain:
     except TypeError as exc:
         raise InvalidModelError(f"load_domain: {path}: entries do not match {cls.__name__}: "
                                 f"{exc}") from exc
+    except RmabError as exc:             # 'CapacityDomain.costs: ...' named no file
+        raise_in(exc, f"load_domain: {path}")

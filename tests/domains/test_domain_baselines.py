@@ -330,6 +330,51 @@ def test_rollout_fallbacks_draw_from_its_own_seed():
     assert p._whittle.rng is p.rng and p._myopic.rng is p.rng
 
 
+def test_rollout_time_limit_warnings_name_the_rollout(recwarn):
+    """'rmab compare --planners myopic,rollout --time-limit ...' showed 'MyopicMIPPlanner:
+    solver stopped ...' under rollout, from its inner myopic MIP: it read as the myopic
+    planner's limit (a walkthrough). The inner planners' warnings name the rollout; the
+    evaluation still counts them under it."""
+    import warnings
+
+    from rmab.domains.baselines import MyopicMIPPlanner
+    from rmab.domains.index_baselines import RolloutDomainPlanner
+
+    class StoppedRollout(RolloutDomainPlanner):
+        def _fit(self, domain):
+            super()._fit(domain)
+            for inner in (self._whittle, self._myopic):
+                inner._model = _StoppedModel(None)
+
+    class StoppedMyopic(MyopicMIPPlanner):
+        def _fit(self, domain):
+            super()._fit(domain)
+            self._model = _StoppedModel(None)
+
+    d = make_domain("capacity", 6, 2, seed=0)
+    rollout = StoppedRollout(n_candidates=2, n_rollouts=2, depth=1).fit(d, seed=0)
+    warnings.simplefilter("always")
+    rollout.plan(_states(6, 3))
+    said = [str(w.message).split(";")[0] for w in recwarn]
+    assert said == ["RolloutDomainPlanner's whittle candidate (WhittleDomainPlanner): solver "
+                    "stopped with status time_limit",
+                    "RolloutDomainPlanner's myopic candidate (MyopicMIPPlanner): solver "
+                    "stopped with status time_limit"]
+    recwarn.clear()
+    warnings.simplefilter("default")
+    evaluate_domain(d, [StoppedMyopic(), StoppedRollout(n_candidates=2, n_rollouts=2,
+                                                        depth=1)], episodes=1, horizon=3)
+    limits = [str(w.message) for w in recwarn if w.category is SolverLimitWarning]
+    assert [m.split(";")[0] for m in limits] == [
+        "StoppedMyopic: solver stopped with status time_limit",         # the user's myopic
+        "evaluate_domain: planner 'myopic' stopped at the solver time limit in 3 of 3 steps and "
+        "played the best action found",
+        "RolloutDomainPlanner's whittle candidate (WhittleDomainPlanner): solver stopped with "
+        "status time_limit",
+        "evaluate_domain: planner 'rollout' stopped at the solver time limit in 3 of 3 steps and "
+        "played the best action found"]
+
+
 @pytest.mark.parametrize("kind", ["capacity", "path"])
 def test_solve_stopped_keeps_the_better_of_incumbent_and_random_actions(kind):
     d = make_domain(kind, 10, 3, seed=2)
@@ -724,6 +769,7 @@ def test_evaluation_takes_planners_of_the_protocol_alone():
 
 
 @pytest.mark.mip
+@pytest.mark.filterwarnings("ignore:.*can never be:rmab.errors.RmabWarning")  # nodes far off
 @pytest.mark.parametrize("kind", ["interventions", "capacity", "scheduling", "path"])
 def test_a_constant_added_to_the_rewards_changes_no_myopic_action(kind):
     """The path search measured its gap on the objective with the offset (rewards of 1e5:

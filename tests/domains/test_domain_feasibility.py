@@ -9,7 +9,7 @@ import pytest
 from rmab.domains import (CapacityDomain, PathDomain, SchedulingDomain,
                           make_capacity, make_interventions, make_path, make_scheduling)
 from rmab.domains.capacity import pack
-from rmab.errors import InfeasibleActionError, InvalidParameterError
+from rmab.errors import InfeasibleActionError, InvalidParameterError, RmabWarning
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:.*can never be:rmab.errors.RmabWarning")   # degenerate instances on purpose
@@ -72,9 +72,10 @@ def tiny_domains():
     out.append(SchedulingDomain.from_arrays(**_arms(4), arm_avail=[[1, 1, 0], [1, 0, 1],
                                                                     [0, 1, 1], [1, 0, 0]],
                                             worker_avail=[[1, 1, 0], [0, 1, 1]], budget=3))
-    out.append(PathDomain.from_arrays(**_arms(6), edges=[[0, 1], [1, 2], [2, 3], [3, 4],
-                                                          [0, 5], [5, 2]], budget=3,
-                                      route_length=5))
+    with pytest.warns(RmabWarning, match=r"2 of 6 nodes are farther .* pulled: \[3, 4\]"):
+        out.append(PathDomain.from_arrays(**_arms(6), edges=[[0, 1], [1, 2], [2, 3], [3, 4],
+                                                              [0, 5], [5, 2]], budget=3,
+                                          route_length=5))
     out.append(CapacityDomain.from_arrays(**_arms(5), costs=rng.integers(1, 5, 5),
                                           capacities=[4, 3, 0]))
     return out

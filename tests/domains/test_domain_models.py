@@ -234,6 +234,50 @@ def test_degenerate_instances_warn_and_bom_edge_lists_read(tmp_path):
     assert edges.tolist() == [[0, 1], [1, 2]] and n == 4
 
 
+def test_nodes_out_of_the_routes_reach_warn(tmp_path, capsys):
+    """A route of route_length moves returns to the source, so it reaches only nodes within
+    route_length // 2 moves; the others were accepted silently (a walkthrough), where nodes not
+    connected to the source warn."""
+    from rmab.cli import main
+    from rmab.domains import PathDomain, make_path
+    from rmab.errors import RmabWarning
+
+    up = np.tile([0.1, 0.8], (3, 1))
+    rewards = np.tile([0.0, 0.3, 0.6, 1.0], (3, 1))
+    for length, far, need in ((0, "2 of 3", r"\[1, 2\]"), (1, "2 of 3", r"\[1, 2\]"),
+                              (3, "1 of 3", r"\[2\]")):
+        with pytest.warns(RmabWarning, match=fr"^PathDomain: {far} nodes are farther than "
+                                             fr"route_length/2 = {length / 2:g} moves from the "
+                                             fr"source 0 \(a route returns to it\) and can "
+                                             fr"never be pulled: {need}; route_length >= 4 "
+                                             fr"reaches them all$"):
+            d = PathDomain.from_arrays(up_prob=up, rewards=rewards, edges=[[0, 1], [1, 2]],
+                                       budget=2, route_length=length)
+        assert d.unreachable.tolist() == ([1, 2] if length < 2 else [2])
+        assert not any(d.is_feasible(a) for a in np.eye(3, dtype=int)[d.unreachable])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RmabWarning)
+        assert PathDomain.from_arrays(up_prob=up, rewards=rewards, edges=[[0, 1], [1, 2]],
+                                      budget=2, route_length=4).unreachable.size == 0
+        assert PathDomain.from_arrays(up_prob=up, rewards=rewards, edges=[[0, 1], [1, 2]],
+                                      budget=1, source=1).unreachable.size == 0
+        # the paper's generator is silent (its draws leave such nodes often), as make_capacity
+        assert make_path(20, 1, seed=0).unreachable.size > 0
+    # cut off nodes warn as before (not counted again as too far)
+    with pytest.warns(RmabWarning, match="not connected") as caught:
+        d = PathDomain.from_arrays(up_prob=np.tile([0.1, 0.8], (4, 1)),
+                                   rewards=np.tile([0.0, 0.3, 0.6, 1.0], (4, 1)),
+                                   edges=[[0, 1], [2, 3]], budget=1)
+    assert len(caught) == 1 and d.unreachable.tolist() == [2, 3]
+    graph = tmp_path / "ok.csv"
+    graph.write_text("u,v\n0,1\n1,2\n2,3\n3,0\n")
+    assert main(["generate", "path", "--graph", str(graph), "--budget", "2", "--route-length",
+                 "1", "-o", str(tmp_path / "p.npz")]) == 0
+    assert ("rmab: warning: PathDomain: 3 of 4 nodes are farther than route_length/2 = 0.5 "
+            "moves from the source 0 (a route returns to it) and can never be pulled: [1, 2, "
+            "3]; route_length >= 4 reaches them all") in capsys.readouterr().err
+
+
 def test_edge_lists_are_checked_on_both_sides_and_ragged_inputs_named(tmp_path):
     """write_edge_list wrote 0.5 as 0, negative nodes, loops and repeats (which the reader then
     refused); read_edge_list took n_nodes='5' or 0 and blamed the file; ragged actions and

@@ -9,7 +9,7 @@ import pytest
 from rmab.domains import (CapacityDomain, InterventionsDomain, PathDomain, SchedulingDomain,
                           load_domain, make_domain, path_from_csv, read_edge_list, save_domain,
                           write_edge_list)
-from rmab.errors import BatchInputError, InvalidModelError, InvalidParameterError
+from rmab.errors import BatchInputError, InvalidModelError, InvalidParameterError, RmabWarning
 
 KINDS = ["interventions", "capacity", "scheduling", "path"]
 DATA = pathlib.Path(__file__).resolve().parents[2] / "data" / "graph_example.csv"
@@ -136,7 +136,7 @@ def test_from_arrays_errors():
         SchedulingDomain.from_arrays(up_prob=UP, rewards=REW, arm_avail=[[1, 2]] * 3,
                                      worker_avail=[[1, 1]])
     with pytest.raises(InvalidModelError, match=r"SchedulingDomain.worker_avail: must be a 2-D "
-                                                r"0/1 array \(rows, n_slots=2\)"):
+                                                r"0/1 array of shape \(n_workers, n_slots=2\)"):
         SchedulingDomain.from_arrays(up_prob=UP, rewards=REW, arm_avail=[[1, 0]] * 3,
                                      worker_avail=[[1, 1, 1]])
     with pytest.raises(InvalidModelError, match=r"PathDomain.edges: must be node indices in "
@@ -167,7 +167,9 @@ def test_edge_list_csv_round_trip(tmp_path):
     out = write_edge_list(edges, tmp_path / "g.csv")
     again, n2 = read_edge_list(out)
     np.testing.assert_array_equal(again, edges)
-    d = path_from_csv(DATA, budget=5, seed=0)
+    with pytest.warns(RmabWarning, match=r"2 of 20 nodes are farther than route_length/2 = 5 "
+                                         r"moves .*: \[2, 14\]; route_length >= 12 reaches"):
+        d = path_from_csv(DATA, budget=5, seed=0)
     assert d.n_arms == 20 and d.route_length == 10
     assert all(d.is_feasible(d.sample_action(s)) for s in range(10))
 
@@ -251,3 +253,133 @@ def test_edge_list_empty_rows_are_blank_and_an_unreadable_file_is_an_error(tmp_p
     with pytest.raises(InvalidParameterError, match=r"read_edge_list\.path: must be a readable "
                                                     r"file; got .*e\.csv' \(Permission denied\)"):
         read_edge_list(path)
+
+
+UP5 = [[0.1, 0.8]] * 5
+REW5 = [[0.1, 0.15, 0.2, 1.0]] * 5
+
+
+@pytest.mark.parametrize("build, message", [
+    # the rows of arm_avail are the arms: '(rows, n_slots)' did not say so (a walkthrough)
+    (lambda: SchedulingDomain.from_arrays(up_prob=UP5, rewards=REW5, arm_avail=np.ones((3, 5)),
+                                          worker_avail=np.ones((2, 5))),
+     "SchedulingDomain.arm_avail: must be a 2-D 0/1 array of shape (n_arms=5, n_slots); got "
+     "shape (3, 5)"),
+    (lambda: SchedulingDomain.from_arrays(up_prob=UP5, rewards=REW5, arm_avail=np.ones(5),
+                                          worker_avail=np.ones((2, 5))),
+     "SchedulingDomain.arm_avail: must be a 2-D 0/1 array of shape (n_arms=5, n_slots); got "
+     "shape (5,)"),
+    (lambda: SchedulingDomain.from_arrays(up_prob=UP5, rewards=REW5, arm_avail=np.ones((5, 4)),
+                                          worker_avail=np.ones((2, 5))),
+     "SchedulingDomain.worker_avail: must be a 2-D 0/1 array of shape (n_workers, n_slots=4); "
+     "got shape (2, 5)"),
+    # 'must have 1 dimensions' named neither the arms nor their number
+    (lambda: CapacityDomain.from_arrays(up_prob=UP5, rewards=REW5, costs=np.ones((5, 1)),
+                                        capacities=[3]),
+     "CapacityDomain.costs: must have shape (n_arms=5,); got (5, 1)"),
+    (lambda: CapacityDomain.from_arrays(up_prob=UP5, rewards=REW5, costs=np.ones(5),
+                                        capacities=np.ones((2, 2))),
+     "CapacityDomain.capacities: must have shape (n_workers,); got (2, 2)"),
+    (lambda: InterventionsDomain.from_arrays(omega=np.zeros((5, 3)), alpha=np.ones((5, 1)),
+                                             slope=np.ones(5), x0=np.ones(5), rewards=REW5,
+                                             budget=1),
+     "InterventionsDomain.alpha: must have shape (n_arms=5,); got (5, 1)"),
+    (lambda: InterventionsDomain.from_arrays(omega=np.zeros(5), alpha=np.ones(5),
+                                             slope=np.ones(5), x0=np.ones(5), rewards=REW5,
+                                             budget=1),
+     "InterventionsDomain.omega: must have shape (n_arms >= 1, n_interventions >= 1); got "
+     "(5,)"),
+])
+def test_from_arrays_shape_errors_name_the_expected_shape(build, message):
+    with pytest.raises(InvalidModelError) as info:
+        build()
+    assert str(info.value) == message
+
+
+def _rewrite(path, out, **changes):
+    """The domain file ``path`` with some entries changed (arrays, or scalars in the meta)."""
+    with np.load(path, allow_pickle=False) as data:
+        entries = {k: data[k] for k in data.files}
+    meta = json.loads(str(entries["__meta__"]))
+    for key, value in changes.items():
+        if key in meta["scalars"]:
+            meta["scalars"][key] = value
+        else:
+            entries[key] = value
+    entries["__meta__"] = np.array(json.dumps(meta))
+    np.savez(out, **entries)
+    return out
+
+
+@pytest.mark.parametrize("kind, changes, message", [
+    ("capacity", lambda a: {"costs": a["costs"][:3]},
+     "CapacityDomain.costs: must have shape (n_arms=8,); got (3,)"),
+    ("interventions", lambda a: {"alpha": a["alpha"] + 2},
+     "InterventionsDomain.alpha: must lie in [0, 1]; got "),
+    ("scheduling", lambda a: {"arm_avail": a["arm_avail"][:2]},
+     "SchedulingDomain.arm_avail: must be a 2-D 0/1 array of shape (n_arms=8, n_slots); got "
+     "shape (2, 5)"),
+    ("path", lambda a: {"source": 99}, "PathDomain.source: must be <= 7; got 99"),
+    ("path", lambda a: {"up_prob": a["up_prob"][:, :1]},
+     "BaseArms.up_prob: must have shape (n_arms >= 1, n_levels >= 2); got (8, 1)"),
+])
+def test_load_errors_from_the_domain_name_the_file(kind, changes, message, tmp_path):
+    """A truncated 'costs' said 'CapacityDomain.costs: must have shape ...' with no file,
+    where the reader's errors say 'load_domain: FILE: ...' (a walkthrough)."""
+    good = save_domain(make_domain(kind, 8, 2, seed=0), tmp_path / "good.npz")
+    bad = _rewrite(good, tmp_path / "t2.npz", **changes(make_domain(kind, 8, 2,
+                                                                    seed=0).to_arrays()))
+    with pytest.raises(InvalidModelError) as info:
+        load_domain(bad)
+    assert str(info.value).startswith(f"load_domain: {bad}: {message}"), str(info.value)
+    assert type(info.value) is InvalidModelError and info.value.__cause__ is not None
+
+
+def _generate(tmp_path, text, *argv):
+    from rmab.cli import main
+
+    graph = tmp_path / "ok.csv"
+    graph.write_text(text)
+    code = main(["generate", "path", "--graph", str(graph), "-o", str(tmp_path / "p.npz"),
+                 *argv])
+    return code, graph
+
+
+SQUARE = "u,v\n0,1\n1,2\n2,3\n3,0\n"
+
+
+@pytest.mark.parametrize("argv, message", [
+    # the default budget, said as without --graph ('path_from_csv.budget: must be <= 4; got 5'
+    # named a budget the user never gave: a walkthrough)
+    ([], "generate.budget: the default budget 5 exceeds the graph's 4 nodes ({graph}); pass "
+         "--budget B with B <= 4"),
+    (["--arms", "4"], "generate.budget: the default budget 5 exceeds the graph's 4 nodes "
+                      "(--arms 4); pass --budget B with B <= 4"),
+    # the user's own mistakes first, not hidden by the default budget
+    (["--source", "7"], "PathDomain.source: must be <= 3; got 7"),
+    (["--route-length", "-1"], "PathDomain.route_length: must be >= 0; got -1"),
+    (["--arms", "3"], "read_edge_list.v: must be a node index in [0, 3); got 3"),
+    (["--budget", "2", "--source", "7"], "PathDomain.source: must be <= 3; got 7"),
+    (["--budget", "2", "--route-length", "-1"], "PathDomain.route_length: must be >= 0; got -1"),
+    (["--budget", "9"], "path_from_csv.budget: must be <= 4; got 9"),
+])
+def test_generate_on_a_small_graph_names_the_default_budget_last(argv, message, tmp_path,
+                                                                  capsys):
+    code, graph = _generate(tmp_path, SQUARE, *argv)
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("rmab: error: ")
+    assert message.format(graph=graph) in err and "warning" not in err, err
+    assert not (tmp_path / "p.npz").exists()
+
+
+def test_path_from_csv_checks_the_source_and_route_before_the_budget(tmp_path):
+    graph = tmp_path / "ok.csv"
+    graph.write_text(SQUARE)
+    with pytest.raises(InvalidModelError, match=r"^PathDomain.source: must be <= 3; got 7$"):
+        path_from_csv(graph, source=7)                     # the default budget 5 > 4 nodes
+    with pytest.raises(InvalidModelError, match=r"^PathDomain.route_length: must be >= 0; got "
+                                                r"-1$"):
+        path_from_csv(graph, route_length=-1)
+    with pytest.raises(InvalidParameterError, match=r"path_from_csv.budget: must be <= 4; got "
+                                                    r"5"):
+        path_from_csv(graph)

@@ -19,6 +19,10 @@ from rmab.errors import InvalidParameterError
 from solvers import TerminationStatus, get_backend
 
 
+pytestmark = pytest.mark.filterwarnings(     # routes too short for some nodes, on purpose
+    "ignore:.*can never be pulled:rmab.errors.RmabWarning")
+
+
 @pytest.fixture
 def walk_blocks(monkeypatch):
     """Every path block built in the test is the time-expanded walk."""

@@ -131,7 +131,8 @@ def _same_domain(a, b):
      "interventions domain, 12 arms, budget 3, 6 interventions"),
     ("scheduling", [], {}, "scheduling domain, 12 arms, budget 3, 3 workers, 5 slots"),
     ("path", ["--edges", "15"], {"n_edges": 15},
-     "path domain, 12 arms, budget 3, 15 edges, source 0, route length 6"),
+     "path domain, 12 arms, budget 3, 15 edges, source 0, route length 6 (1 node out of its "
+     "reach)"),
 ])
 def test_writes_the_seeded_domain_of_its_generator(kind, extra, params, summary, tmp_path,
                                                     capsys):
