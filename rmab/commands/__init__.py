@@ -54,6 +54,9 @@ def check_suffix(owner: str, path, suffix: str) -> None:
                                     f"{str(path)!r}")
 
 
+DEFAULT_BUDGET = 5          # of a generated domain
+
+
 def domain_budget(owner: str, args) -> int:
     """``--budget`` of a generated domain, default 5, after checking ``--arms``; errors name
     the flags (make_capacity's 'budget: must be <= 2; got 5' named a value the user never
@@ -65,7 +68,8 @@ def domain_budget(owner: str, args) -> int:
         check_number(owner, "arms", args.arms, low=1, integer=True)
     if args.budget is not None:
         return check_number(owner, "budget", args.budget, low=1, integer=True)
-    if args.arms is not None and args.arms < 5:
-        raise InvalidParameterError(f"{owner}.budget: the default budget 5 exceeds --arms "
-                                    f"{args.arms}; pass --budget B with B <= {args.arms}")
-    return 5
+    if args.arms is not None and args.arms < DEFAULT_BUDGET:
+        raise InvalidParameterError(f"{owner}.budget: the default budget {DEFAULT_BUDGET} "
+                                    f"exceeds --arms {args.arms}; pass --budget B with B <= "
+                                    f"{args.arms}")
+    return DEFAULT_BUDGET

@@ -172,13 +172,16 @@ def _count(args, flag: str, default: int) -> int:
 
 
 def _trained_horizon(network, default: int) -> int:
-    """The horizon the network at path ``network`` was trained for (its training record), or
-    ``default`` (a network without one): the time-to-go input is scaled by it, so it is the
-    comparison's episode length unless ``--horizon`` says otherwise."""
+    """The horizon the network at path ``network`` was trained for (its training record, or
+    a per-period gain table's periods), or ``default``: the time-to-go input is scaled by it,
+    so it is the comparison's episode length unless ``--horizon`` says otherwise."""
     from rmab.planners.sequoia.features import load_network, training_record
 
-    record = training_record("compare.network", load_network("compare", network))
-    return default if record is None else record["horizon"]
+    net = load_network("compare", network)
+    record = training_record("compare", net)
+    if record is not None:
+        return record["horizon"]
+    return getattr(net, "n_periods", None) or default   # a per-period gain table's
 
 
 def _run_domain_file(args) -> int:

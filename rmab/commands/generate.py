@@ -7,7 +7,8 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from rmab.commands import check_suffix, domain_budget, integer_arg, number_arg, seed_arg
+from rmab.commands import (DEFAULT_BUDGET, check_suffix, domain_budget, integer_arg,
+                           number_arg, seed_arg)
 from rmab._validation import check_number, decimal_float
 from rmab.errors import InvalidParameterError
 from rmab.models import generators, save_instance
@@ -20,7 +21,6 @@ if TYPE_CHECKING:                   # rmab.domains is imported where a domain is
 INSTANCES = ("health", "random", "collapsing")
 DOMAINS = ("capacity", "interventions", "scheduling", "path")
 KINDS = INSTANCES + DOMAINS
-DEFAULT_BUDGET = 5          # of a domain (domain_budget's)
 # flags of some kinds only: refused with another (they would be ignored silently); their
 # defaults are applied where the kind is built, so that None is "not given"
 ONLY = {"states": INSTANCES, "actions": ("random",), "obs": ("random",),
@@ -196,6 +196,8 @@ def _graph_domain(args) -> Domain:
     with warnings.catch_warnings():
         if refused:                                       # no warnings before the error
             warnings.simplefilter("ignore", RmabWarning)
+        # nodes out of the route's reach: the summary line counts them (said twice otherwise)
+        warnings.filterwarnings("ignore", r".* can never be pulled", RmabWarning)
         made = path_from_csv(args.graph, budget, source=0 if args.source is None else
                              args.source, route_length=args.route_length, n_nodes=args.arms,
                              seed=args.seed)

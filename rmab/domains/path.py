@@ -791,5 +791,11 @@ def path_from_csv(path: str | Path, budget: int = 5, *, source: int = 0,
     source, route_length = _check_route(PathDomain.__name__, n, source, route_length)
     budget = check_number("path_from_csv", "budget", budget, low=1, high=n, integer=True)
     up, rewards = _arms(n, budget, as_generator(seed, "path_from_csv.seed"))
-    return PathDomain.from_arrays(up_prob=up, rewards=rewards, edges=edges, budget=budget,
-                                  source=source, route_length=route_length)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        domain = PathDomain.from_arrays(up_prob=up, rewards=rewards, edges=edges,
+                                        budget=budget, source=source,
+                                        route_length=route_length)
+    for w in caught:            # at the caller's line, not this one (a review)
+        warnings.warn(w.message, w.category, stacklevel=2)
+    return domain

@@ -131,7 +131,7 @@ class MyopicPlanner(BasePlanner):
         ``method``): ``"auto"`` (default) the exact DP for integer or decimal costs, else the
         exact MIP when small, else the greedy; ``last_stats.info['knapsack']`` says which ran.
     dp_limit : int
-        Largest DP table (cells) that ``"auto"`` solves exactly.
+        Largest DP table (cells) that ``"auto"`` solves exactly and ``"dp"`` accepts.
     """
 
     name = "myopic"

@@ -115,9 +115,9 @@ class LagrangianPlanner(BasePlanner):
                 f"LagrangianPlanner.method: {self.method!r} needs "
                 f"{'fully observed' if need else 'POMDP'} arms; the instance has "
                 f"{type(instance.arms).__name__}")
-        self.result = self._fit_result = self._solve(instance, None)
         self._knapsack = Knapsack(instance.arms.costs, instance.budget, method=self.knapsack,
-                                  dp_limit=self.dp_limit, **instance.limits)
+                                  dp_limit=self.dp_limit, **instance.limits)   # errors first
+        self.result = self._fit_result = self._solve(instance, None)
 
     def _reset(self):
         self.result = self._fit_result

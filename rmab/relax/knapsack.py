@@ -81,6 +81,7 @@ class Knapsack:
     """
 
     _owner, _solve_owner = "Knapsack", "Knapsack.solve"      # the names errors give
+    _up = 1                     # frames from solve up to its caller's line, for warnings
 
     def __init__(self, costs, budget, *, method: str = "auto", dp_limit: int = DP_LIMIT,
                  mip_limit: int = MIP_LIMIT, time_limit: float | None = None,
@@ -167,9 +168,9 @@ class Knapsack:
                 if res is not None:
                     return res
             if method == "auto" and values.shape[1] ** values.shape[0] <= ENUMERATION_LIMIT:
-                return _enumerate(values, costs, budget, caps, min_active, top)
+                return _enumerate(values, costs, budget, caps, min_active, top, owner)
             return _limited(values, costs, budget, method, self.time_limit, caps, min_active,
-                            top)
+                            top, owner, 3 + self._up)
         n_arms = values.shape[0]
         gains = np.ascontiguousarray(values - values[:, :1])
         actions = np.zeros(n_arms, dtype=np.int64)
@@ -180,7 +181,7 @@ class Knapsack:
         if method in ("greedy", "mip"):
             optimal = _greedy(gains, costs, budget, actions)
         if method == "mip" and not optimal:
-            optimal = _mip(gains, costs, budget, actions, self.time_limit)
+            optimal = _mip(gains, costs, budget, actions, self.time_limit, owner, 2 + self._up)
         idx = np.arange(n_arms)
         return KnapsackResult(actions, float(values[idx, actions].sum()),
                               float(costs[idx, actions].sum()), method, optimal)
@@ -231,7 +232,7 @@ class Knapsack:
                                              stride, icaps, actions)
         idx = np.arange(costs.shape[0])
         if best == -np.inf:
-            raise InfeasibleActionError(f"solve_knapsack: no joint action gives "
+            raise InfeasibleActionError(f"{self._solve_owner}: no joint action gives "
                                         f"{self._min_active} arms an active action within the "
                                         f"budget {budget:g}" + (" and caps" if n_capped else ""))
         if costs[idx, actions].sum() > budget + 0.5 * budget_slack(budget):
@@ -244,6 +245,7 @@ class _SolveKnapsack(Knapsack):
     """:func:`solve_knapsack`'s knapsack: its errors name the function the caller used."""
 
     _owner = _solve_owner = "solve_knapsack"
+    _up = 2
 
 
 def solve_knapsack(values, costs, budget, *, method: str = "auto", dp_limit: int = DP_LIMIT,
@@ -370,25 +372,28 @@ def _feasible_joint(cost_bytes: bytes, n_arms: int, n_actions: int, budget: floa
     return feasible
 
 
-def _enumerate(values, costs, budget, caps, min_active, top):
+def _enumerate(values, costs, budget, caps, min_active, top, owner):
     """The exact answer under count limits by scoring every feasible joint action (few arms: a
     per-arm rollout's base planner asks hundreds of times a step, where a MIP took 6 ms)."""
     n_arms, n_actions = values.shape
     joint = feasible_joint_actions(costs, budget, action_caps=caps, min_active=min_active,
                                    max_active=None if top == np.inf else int(top))
     if not joint.size:
-        raise InfeasibleActionError(f"solve_knapsack: no joint action gives {min_active} arms "
-                                    f"an active action within the budget {budget:g} and caps")
+        raise InfeasibleActionError(f"{owner}: no joint action gives {min_active} arms an "
+                                    f"active action within the budget {budget:g}"
+                                    + _and_caps(caps))
     idx = np.arange(n_arms)
     actions = joint[int(np.argmax(values[idx, joint].sum(axis=1)))].copy()
     return KnapsackResult(actions, float(values[idx, actions].sum()),
                           float(costs[idx, actions].sum()), "enumeration", True)
 
 
-def _limited(values, costs, budget, method, time_limit, caps, min_active, top):
-    """``solve_knapsack`` under count limits: the greedy walk within them, completed to
+def _limited(values, costs, budget, method, time_limit, caps, min_active, top, owner,
+             stacklevel):
+    """The knapsack under count limits: the greedy walk within them, completed to
     ``min_active`` by gain, then (unless ``method == "greedy"`` and the walk succeeded) the MIP
-    with one row per capped action and one for the active arms."""
+    with one row per capped action and one for the active arms (its warnings at
+    ``stacklevel`` from :func:`_limited_mip`)."""
     n_arms, n_actions = values.shape
     gains = np.ascontiguousarray(values - values[:, :1])
     actions = np.zeros(n_arms, dtype=np.int64)
@@ -398,13 +403,18 @@ def _limited(values, costs, budget, method, time_limit, caps, min_active, top):
     if method != "greedy" or not feasible:
         method = "mip"
         optimal, feasible = _limited_mip(gains, costs, budget, caps, min_active, top, actions,
-                                         feasible, time_limit)
+                                         feasible, time_limit, owner, stacklevel)
     if not feasible:
-        raise InfeasibleActionError(f"solve_knapsack: no joint action gives {min_active} arms "
-                                    f"an active action within the budget {budget:g} and caps")
+        raise InfeasibleActionError(f"{owner}: no joint action gives {min_active} arms an "
+                                    f"active action within the budget {budget:g}"
+                                    + _and_caps(caps))
     idx = np.arange(n_arms)
     return KnapsackResult(actions, float(values[idx, actions].sum()),
                           float(costs[idx, actions].sum()), method, optimal)
+
+
+def _and_caps(caps) -> str:
+    return " and caps" if np.isfinite(caps[1:]).any() else ""
 
 
 def _walk_hulls(gains, costs, budget, caps, top, actions):
@@ -497,7 +507,7 @@ def _fill_greedy(scores, costs, budget, actions, caps, min_active: int) -> bool:
 
 
 def _limited_mip(gains, costs, budget, caps, min_active, top, actions, feasible,
-                 time_limit) -> tuple[bool, bool]:
+                 time_limit, owner, stacklevel) -> tuple[bool, bool]:
     """Binary program over x[n, a] (a >= 1, passive the slack of each choice row) with the
     budget row, a row per capped action and the active-arm row, started from ``actions`` when
     ``feasible``. Writes ``actions``; returns (proven optimal, feasible)."""
@@ -555,19 +565,19 @@ def _limited_mip(gains, costs, budget, caps, min_active, top, actions, feasible,
     if stopped:
         why = ("its answers overspent the budget by rounding, three times" if res is None
                else f"HiGHS stopped early (status {res.status.value})")
-        warnings.warn(f"solve_knapsack: {why}; returning the best action found within the "
-                      f"budget (not proven optimal)", SolverLimitWarning, stacklevel=4)
+        warnings.warn(f"{owner}: {why}; returning the best action found within the budget "
+                      f"(not proven optimal)", SolverLimitWarning, stacklevel=stacklevel)
     if res is None or res.x is None:
         if not feasible and tightened:
-            raise InfeasibleActionError("solve_knapsack: HiGHS found no joint action within "
-                                        "the budget's rounding; scale the costs")
+            raise InfeasibleActionError(f"{owner}: HiGHS found no joint action within the "
+                                        f"budget's rounding; scale the costs")
         return False, feasible          # the greedy start stands, if it was feasible
     if not feasible or gains[idx, chosen].sum() >= gains[idx, actions].sum():
         actions[:] = chosen
     return not (stopped or tightened), True
 
 
-def _mip(gains, costs, budget, actions, time_limit) -> bool:
+def _mip(gains, costs, budget, actions, time_limit, owner, stacklevel) -> bool:
     """Binary program over x[n, a] (a >= 1; the passive action is the slack of each choice
     row): max sum gains x s.t. sum_a x[n, a] <= 1, sum costs x <= budget, started from
     ``actions`` (feasible). Writes ``actions`` and returns whether HiGHS proved optimality.
@@ -605,8 +615,8 @@ def _mip(gains, costs, budget, actions, time_limit) -> bool:
                 time_limit=time_limit, mip_gap=0.0, warm_start=start[:, 1:].ravel())
     stopped = res.status is not TerminationStatus.OPTIMAL
     if stopped:
-        warnings.warn(f"solve_knapsack: HiGHS stopped early (status {res.status.value}); "
-                      "returning the best action found", SolverLimitWarning, stacklevel=3)
+        warnings.warn(f"{owner}: HiGHS stopped early (status {res.status.value}); returning "
+                      f"the best action found", SolverLimitWarning, stacklevel=stacklevel)
     if res.x is None:
         return False                    # the greedy start stands
     x = np.round(res.x).reshape(n_arms, n_actions - 1)

@@ -14,6 +14,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 
@@ -42,7 +43,7 @@ def _matrix(field: str, value, ndim: int) -> np.ndarray:
 def _meta(owner: str, meta) -> dict:
     """``meta`` as a new dict of names to read-only arrays of numbers, bools or strings (what
     ``np.savez`` stores without pickling), none under a name the network is stored under."""
-    if not isinstance(meta, dict):
+    if not isinstance(meta, (dict, MappingProxyType)):
         raise SolverInputError(f"{owner}: must be a dict of arrays; got {type(meta).__name__}")
     named = [k for k in meta if not isinstance(k, str)]
     if named:
@@ -70,7 +71,7 @@ class ReLUNetwork:
     ``in_{l+1} == out_l``; at least one layer. ``n_inputs = in_0``, ``n_outputs = out_{L-1}``.
     ``meta``: a caller's named arrays (numbers, bools or strings) kept with the weights by
     :meth:`save` and :meth:`load` (``rmab train`` records there what the network was trained
-    on), read-only arrays.
+    on), a read-only mapping.
     """
 
     weights: tuple
@@ -78,10 +79,10 @@ class ReLUNetwork:
     meta: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
-        for field in ("weights", "biases"):
-            value = getattr(self, field)
+        for name in ("weights", "biases"):
+            value = getattr(self, name)
             if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
-                raise SolverInputError(f"ReLUNetwork.{field}: must be a sequence of arrays (one "
+                raise SolverInputError(f"ReLUNetwork.{name}: must be a sequence of arrays (one "
                                        f"per layer); got {type(value).__name__}")
         weights = tuple(_matrix(f"weights[{i}]", w, 2) for i, w in enumerate(self.weights))
         biases = tuple(_matrix(f"biases[{i}]", b, 1) for i, b in enumerate(self.biases))
@@ -98,7 +99,14 @@ class ReLUNetwork:
                                        f"width); got shape {w.shape}")
         object.__setattr__(self, "weights", weights)
         object.__setattr__(self, "biases", biases)
-        object.__setattr__(self, "meta", _meta("ReLUNetwork.meta", self.meta))
+        # read-only: an entry added later reached save unchecked (a review)
+        object.__setattr__(self, "meta", MappingProxyType(_meta("ReLUNetwork.meta", self.meta)))
+
+    def __getstate__(self) -> dict:         # a mappingproxy does not pickle (worker processes)
+        return {**self.__dict__, "meta": dict(self.meta)}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, meta=MappingProxyType(state["meta"]))
 
     @property
     def n_inputs(self) -> int:

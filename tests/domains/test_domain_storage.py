@@ -167,9 +167,10 @@ def test_edge_list_csv_round_trip(tmp_path):
     out = write_edge_list(edges, tmp_path / "g.csv")
     again, n2 = read_edge_list(out)
     np.testing.assert_array_equal(again, edges)
-    with pytest.warns(RmabWarning, match=r"2 of 20 nodes are farther than route_length/2 = 5 "
-                                         r"moves .*: \[2, 14\]; route_length >= 12 reaches"):
+    with pytest.warns(RmabWarning, match=r"2 of 20 nodes are farther than route_length/2 = "
+                                         r"5 moves .*: \[2, 14\]; route_length >= 12") as w:
         d = path_from_csv(DATA, budget=5, seed=0)
+    assert [x.filename for x in w] == [__file__]             # the caller's line, not path.py
     assert d.n_arms == 20 and d.route_length == 10
     assert all(d.is_feasible(d.sample_action(s)) for s in range(10))
 

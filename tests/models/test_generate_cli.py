@@ -1,5 +1,7 @@
 """``rmab generate``: seeded instances written to .npz, and its argument errors."""
 
+import pathlib
+
 import numpy as np
 import pytest
 
@@ -168,6 +170,19 @@ def test_compare_reads_a_generated_domain(tmp_path, capsys):
                  "--episodes", "1", "--horizon", "2", "--no-progress"]) == 0
     table = capsys.readouterr().out
     assert table.startswith("scheduling: ") and "no-action" in table and "random" in table
+
+
+def test_the_readme_graph_command_counts_the_nodes_out_of_reach_once(tmp_path, capsys):
+    """The bundled graph at route length 10 leaves nodes 2 and 14 out of reach: the summary
+    counts them and no warning repeats it (it did: a review)."""
+    import warnings
+
+    data = pathlib.Path(__file__).resolve().parents[2] / "data" / "graph_example.csv"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main(["generate", "path", "--graph", str(data), "--source", "0",
+                     "--route-length", "10", "-o", str(tmp_path / "p.npz")]) == 0
+    assert capsys.readouterr().err.endswith("route length 10 (2 nodes out of its reach)\n")
 
 
 def test_path_on_a_csv_graph(tmp_path, capsys):

@@ -416,7 +416,7 @@ def test_greedy_under_caps_against_enumeration():
         top = int(rng.integers(1, n + 1)) if case % 3 == 0 else None
         res = solve_knapsack(values, costs, budget, method="greedy", action_caps=caps,
                              max_active=top)
-        best = _enumerate(values, costs, budget, caps, 0, np.inf if top is None else top)
+        best = _enumerate(values, costs, budget, caps, 0, np.inf if top is None else top, "t")
         counts = np.bincount(res.actions, minlength=m)
         assert res.cost <= budget and (counts <= caps).all()
         assert top is None or n - counts[0] <= top

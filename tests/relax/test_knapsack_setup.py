@@ -100,3 +100,38 @@ def test_planners_set_their_knapsack_up_in_fit(name):
     actions = fitted.plan(inst.initial_belief)
     assert fitted.last_stats.info["knapsack"] == "dp"
     assert inst.violation(actions) is None
+
+
+@pytest.mark.parametrize("limits", [{}, {"max_active": 50}])
+def test_time_limit_warnings_name_the_entry_and_the_callers_line(limits):
+    """The MIP's time-limit warning names the function or class the caller used and points at
+    the caller's line (through Knapsack it pointed into knapsack.py, and a Knapsack's
+    errors said 'solve_knapsack': a review)."""
+    import warnings
+
+    from rmab.errors import SolverLimitWarning
+
+    rng = np.random.default_rng(0)
+    values = rng.random((300, 3))
+    costs = rng.uniform(0.0, 3.0, (300, 3))
+    costs[:, 0] = 0.0
+    for name, solve in (
+            ("solve_knapsack", lambda: solve_knapsack(values, costs, 30.0, method="mip",
+                                                      time_limit=1e-6, **limits)),
+            ("Knapsack.solve", lambda: Knapsack(costs, 30.0, method="mip", time_limit=1e-6,
+                                                **limits).solve(values))):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = solve()
+        assert not res.optimal and inst_cost(costs, res.actions) <= 30.0 + 1e-9
+        assert [(w.category, w.filename) for w in caught] == [(SolverLimitWarning, __file__)]
+        assert str(caught[0].message).startswith(f"{name}: ")
+    with pytest.raises(InfeasibleActionError, match=r"^Knapsack\.solve: no joint action gives "
+                                                     r"3 arms an active action within the "
+                                                     r"budget 0\.5$"):
+        Knapsack(np.tile([0.0, 1.0], (3, 1)), 0.5, min_active=3, method="greedy").solve(
+            np.ones((3, 2)))
+
+
+def inst_cost(costs, actions):
+    return costs[np.arange(len(actions)), actions].sum()

@@ -90,6 +90,10 @@ def _check_training_record(path, domain):
         SequoiaPlanner(path, horizon=6).fit(domain)
     with pytest.warns(RmabWarning, match="trained on another capacity instance"):
         IterativeDQNPlanner(path, horizon=4).fit(make_domain("capacity", 5, 2, seed=99))
+    with warnings.catch_warnings(record=True) as caught:     # once: MIPArgmax repeated it,
+        warnings.simplefilter("always")                       # pointing into argmax.py
+        SequoiaPlanner(path, horizon=4).fit(make_domain("capacity", 5, 2, seed=99))
+    assert [str(w.message).split(":")[0] for w in caught] == ["SequoiaPlanner"]
     with pytest.warns(RmabWarning, match="can never be pulled"):
         scheduling = make_domain("scheduling", 5, 2, seed=0)
     with warnings.catch_warnings():

@@ -95,6 +95,14 @@ def test_meta_is_kept_by_save_and_load(tmp_path):
     assert {k: v.tolist() for k, v in again.meta.items()} == \
         {"kind": "capacity", "horizon": 5, "note": [1.5, 2.0]}
     assert int(tagged.meta["horizon"]) == 4                 # save did not change the network
+    with pytest.raises(TypeError):
+        tagged.meta["other"] = np.array(1)                  # read-only, as the weights
+    import copy
+    import pickle
+
+    for twin in (pickle.loads(pickle.dumps(tagged)), copy.deepcopy(tagged)):  # to workers
+        assert dict(twin.meta) == dict(tagged.meta) and type(twin.meta) is type(tagged.meta)
+        np.testing.assert_array_equal(twin.forward(np.ones(3)), tagged.forward(np.ones(3)))
     with pytest.raises(SolverInputError, match=r"ReLUNetwork\.meta: must not use .*\['W0'\]"):
         ReLUNetwork(net.weights, net.biases, {"W0": 1.0})
     with pytest.raises(SolverInputError, match=r"ReLUNetwork\.meta: must be a dict of arrays; "

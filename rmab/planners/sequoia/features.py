@@ -129,7 +129,8 @@ def training_record(owner: str, network) -> dict | None:
     return {"kind": str(kind), "digest": str(digest), "horizon": int(horizon)}
 
 
-def check_network_fits(owner: str, network, domain, horizon: int | None = None) -> None:
+def check_network_fits(owner: str, network, domain, horizon: int | None = None, *,
+                       record: bool = True) -> None:
     """The network's input size must be ``action_size + n_arms + 1`` for ``domain``; with its
     training record (:func:`training_record`), the domain kind must match, and another
     instance or another horizon than the training's gives a warning. A gain table must fit
@@ -137,7 +138,7 @@ def check_network_fits(owner: str, network, domain, horizon: int | None = None) 
     check has passed, so that none precedes an error."""
     import warnings
 
-    trained = training_record(owner, network)
+    trained = training_record(owner, network) if record else None
     periods = getattr(network, "n_periods", None)
     if periods is not None and horizon is not None and periods != horizon:
         raise InvalidModelError(f"{owner}.network: its gain table has one table per period of "

@@ -14,8 +14,6 @@ forward pass of the network over all candidate actions of a step, with SEQUOIA's
 
 from __future__ import annotations
 
-
-
 import numpy as np
 
 from rmab._validation import check_number
