@@ -186,7 +186,7 @@ def uses_decide(planner) -> bool:
 
 # -- registry ------------------------------------------------------------------------------
 
-EXTRA_MODULES = {"torch": "torch", "pyomo": "pyomo", "plot": "matplotlib", "ray": "ray"}
+EXTRA_MODULES = {"torch": "torch", "pyomo": "pyomo", "plot": "matplotlib"}
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from hypothesis import given, settings, strategies as st
 from rmab.errors import InvalidParameterError, SolverLimitWarning
 from rmab.relax.knapsack import solve_knapsack
 
+pytestmark = pytest.mark.mip
+
 
 def brute_force(values, costs, budget):
     n_arms, n_actions = values.shape

@@ -280,13 +280,15 @@ def test_finite_index_kernels_equal_their_python_versions():
     out = [np.empty((2, 3, 2, 2)) for _ in range(2)]
     ends = (np.full((2, 3, 2, 2), -50.0), np.full((2, 3, 2, 2), 50.0))
     K.finite_index_kernel(*args, 3, 50.0, 1e-9, *ends, out[0])
-    K.finite_index_kernel.py_func(*args, 3, 50.0, 1e-9, *ends, out[1])
+    getattr(K.finite_index_kernel, "py_func", K.finite_index_kernel)(*args, 3, 50.0, 1e-9, *ends,
+                                                                     out[1])
     np.testing.assert_array_equal(out[0], out[1])
     flags = [np.empty(2, dtype=bool) for _ in range(2)]
     last = [np.empty((2, 3, 2, 2), dtype=np.int64) for _ in range(2)]
     prices = np.tile(np.linspace(-5, 5, 5), (2, 1))
     K.finite_indexable_kernel(*args, prices, 3, flags[0], last[0])
-    K.finite_indexable_kernel.py_func(*args, prices, 3, flags[1], last[1])
+    indexable = K.finite_indexable_kernel     # itself under NUMBA_DISABLE_JIT=1
+    getattr(indexable, "py_func", indexable)(*args, prices, 3, flags[1], last[1])
     np.testing.assert_array_equal(flags[0], flags[1])
     np.testing.assert_array_equal(last[0], last[1])
 
