@@ -187,6 +187,60 @@ def test_same_seed_same_result():
         np.testing.assert_array_equal(a[n].beliefs, b[n].beliefs)
 
 
+def _backup_values(arms, beta, beliefs, alphas):
+    """The backup kernel's value at each belief of ``max_k alphas[k] . b``, (M,)."""
+    t, o = arms.transitions[0], np.ascontiguousarray(arms.observations[0])
+    r, c = np.ascontiguousarray(arms.rewards[0]), np.ascontiguousarray(arms.costs[0])
+    m, s = beliefs.shape
+    out_a, out_c = np.empty((m, s)), np.empty((m, s))
+    act, val = np.empty(m, dtype=np.int64), np.empty(m)
+    _kernels.backup_all_kernel(t, o, r, c, beta, beliefs, np.ascontiguousarray(alphas),
+                               np.zeros_like(alphas), out_a, out_c, act, val)
+    return val
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 4), st.floats(0.1, 0.99))
+def test_the_backup_is_a_monotone_discounting_contraction(seed, n_states, beta):
+    """The plan's property "Bellman backups contract", on the point-based backup every PBVI
+    solve is made of: Blackwell's conditions (monotone: more value in, no less out;
+    discounting: c more everywhere in, exactly beta c more out), and the contraction they give,
+    ``max_b |HV(b) - HU(b)| <= beta sup |V - U|``, the sup over the simplex by LP."""
+    rng = np.random.default_rng(seed)
+    arms = random_pomdp_arms(1, n_states, 3, 2, seed=seed)
+    beliefs = np.vstack([np.eye(n_states), rng.dirichlet(np.ones(n_states), 20)])
+    alphas = rng.normal(size=(int(rng.integers(1, 6)), n_states))
+    base = _backup_values(arms, beta, beliefs, alphas)
+    more = alphas + rng.uniform(0.0, 1.0, alphas.shape)                  # pointwise >=
+    assert (_backup_values(arms, beta, beliefs, more) >= base - 1e-12).all()
+    c = float(rng.normal())
+    np.testing.assert_allclose(_backup_values(arms, beta, beliefs, alphas + c),
+                               base + beta * c, atol=1e-10)
+    other = rng.normal(size=(int(rng.integers(1, 6)), n_states))
+    sup = max(_sup_difference(alphas, other), _sup_difference(other, alphas))
+    grid = np.vstack([beliefs, rng.dirichlet(np.ones(n_states), 400)])
+    gap = np.abs((grid @ alphas.T).max(axis=1) - (grid @ other.T).max(axis=1)).max()
+    assert gap <= sup + 1e-9                                  # the LP's sup is the sup
+    moved = np.abs(base - _backup_values(arms, beta, beliefs, other)).max()
+    assert moved <= beta * sup + 1e-10
+
+
+def _sup_difference(first, second):
+    """``max_b (max_i first[i] . b - max_j second[j] . b)`` over the simplex, exactly: for
+    each ``i`` the LP ``max t`` s.t. ``t <= (first[i] - second[j]) . b`` for every ``j``."""
+    from scipy.optimize import linprog
+
+    s = first.shape[1]
+    best = -np.inf
+    for row in first:
+        a_ub = np.hstack([np.ones((len(second), 1)), -(row - second)])    # t - d_j . b <= 0
+        res = linprog(np.r_[-1.0, np.zeros(s)], A_ub=a_ub, b_ub=np.zeros(len(second)),
+                      A_eq=np.r_[0.0, np.ones(s)][None], b_eq=[1.0],
+                      bounds=[(None, None)] + [(0, None)] * s)
+        best = max(best, -res.fun)
+    return best
+
+
 def test_max_iter_warns_and_keeps_a_lower_bound():
     arms = tiger_arms()
     with pytest.warns(ConvergenceWarning, match="max_iter=3"):
