@@ -196,7 +196,8 @@ def _graph_domain(args) -> Domain:
     with warnings.catch_warnings():
         if refused:                                       # no warnings before the error
             warnings.simplefilter("ignore", RmabWarning)
-        # nodes out of the route's reach: the summary line counts them (said twice otherwise)
+        # nodes out of the route's reach: the summary line counts them (said twice otherwise);
+        # nodes not connected to the source still warn, a data error more often than not
         warnings.filterwarnings("ignore", r".* can never be pulled", RmabWarning)
         made = path_from_csv(args.graph, budget, source=0 if args.source is None else
                              args.source, route_length=args.route_length, n_nodes=args.arms,

@@ -81,7 +81,14 @@ class PathDomain(Domain):
     def from_arrays(cls, *, up_prob, rewards, edges, budget, source=0, route_length=None
                     ) -> "PathDomain":
         """``edges`` (n_edges, 2) node indices (undirected); ``route_length`` defaults to
-        ``2 · budget``."""
+        ``2 · budget``. Warns of nodes no route can visit."""
+        domain = cls._checked(up_prob, rewards, edges, budget, source, route_length)
+        domain._warn_unreachable(stacklevel=3)
+        return domain
+
+    @classmethod
+    def _checked(cls, up_prob, rewards, edges, budget, source, route_length) -> "PathDomain":
+        """:meth:`from_arrays` without its warnings (the paper's generator, which is silent)."""
         owner = cls.__name__
         arms = BaseArms(up_prob, rewards)
         if arms.n_levels != 2:
@@ -92,22 +99,28 @@ class PathDomain(Domain):
         source, route_length = _check_route(owner, arms.n_arms, source, route_length)
         if route_length is None:
             route_length = 2 * budget
-        domain = cls(arms, budget, e, source, route_length)
-        dist = domain.distances[source]
+        return cls(arms, budget, e, source, route_length)
+
+    def _warn_unreachable(self, stacklevel: int) -> None:
+        """Warn (``stacklevel`` from here: the caller's line) of the nodes not connected to the
+        source, a data error more often than not, and of those farther than ``route_length /
+        2`` moves from it (a route goes out and back)."""
+        owner, n, source = type(self).__name__, self.n_arms, self.source
+        dist = self.distances[source]
         cut = np.flatnonzero(np.isinf(dist))
-        if cut.size:                                       # a data error more often than not
-            warnings.warn(f"{owner}: {cut.size} of {arms.n_arms} nodes are not connected to "
-                          f"the source {source} and can never be visited: {cut[:10].tolist()}"
-                          f"{' ...' if cut.size > 10 else ''}", RmabWarning, stacklevel=2)
-        far = np.flatnonzero(np.isfinite(dist) & (2 * dist > route_length))
-        if far.size:          # a route goes out and back: it reaches route_length // 2 moves
-            warnings.warn(f"{owner}: {far.size} of {arms.n_arms} nodes are farther than "
-                          f"route_length/2 = {route_length / 2:g} moves from the source "
-                          f"{source} (a route returns to it) and can never be pulled: "
-                          f"{far[:10].tolist()}{' ...' if far.size > 10 else ''}; "
-                          f"route_length >= {int(2 * dist[far].max())} reaches them all",
-                          RmabWarning, stacklevel=2)
-        return domain
+        if cut.size:
+            warnings.warn(f"{owner}: {cut.size} of {n} nodes are not connected to the source "
+                          f"{source} and can never be visited: {cut[:10].tolist()}"
+                          f"{' ...' if cut.size > 10 else ''}", RmabWarning,
+                          stacklevel=stacklevel)
+        far = np.flatnonzero(np.isfinite(dist) & (2 * dist > self.route_length))
+        if far.size:
+            warnings.warn(f"{owner}: {far.size} of {n} nodes are farther than route_length/2 = "
+                          f"{self.route_length / 2:g} moves from the source {source} (a route "
+                          f"returns to it) and can never be pulled: {far[:10].tolist()}"
+                          f"{' ...' if far.size > 10 else ''}; route_length >= "
+                          f"{int(2 * dist[far].max())} reaches them all", RmabWarning,
+                          stacklevel=stacklevel)
 
     def to_arrays(self) -> dict:
         return {"up_prob": self.arms.up_prob, "rewards": self.arms.rewards, "edges": self.edges,
@@ -774,9 +787,7 @@ def make_path(n_arms: int = 20, budget: int = 5, *, n_edges: int | None = None, 
     rng = as_generator(seed, f"{owner}.seed")
     edges = sparse_connected_graph(n_arms, n_edges, seed=rng)
     up, rewards = _arms(n_arms, budget, rng)
-    with warnings.catch_warnings():     # the paper's draws can leave nodes out of reach
-        warnings.simplefilter("ignore", RmabWarning)
-        return PathDomain.from_arrays(up_prob=up, rewards=rewards, edges=edges, budget=budget)
+    return PathDomain._checked(up, rewards, edges, budget, 0, None)     # silent, as documented
 
 
 def path_from_csv(path: str | Path, budget: int = 5, *, source: int = 0,
@@ -791,11 +802,6 @@ def path_from_csv(path: str | Path, budget: int = 5, *, source: int = 0,
     source, route_length = _check_route(PathDomain.__name__, n, source, route_length)
     budget = check_number("path_from_csv", "budget", budget, low=1, high=n, integer=True)
     up, rewards = _arms(n, budget, as_generator(seed, "path_from_csv.seed"))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        domain = PathDomain.from_arrays(up_prob=up, rewards=rewards, edges=edges,
-                                        budget=budget, source=source,
-                                        route_length=route_length)
-    for w in caught:            # at the caller's line, not this one (a review)
-        warnings.warn(w.message, w.category, stacklevel=2)
+    domain = PathDomain._checked(up, rewards, edges, budget, source, route_length)
+    domain._warn_unreachable(stacklevel=3)          # at the caller's line (a review)
     return domain

@@ -248,6 +248,13 @@ class _SolveKnapsack(Knapsack):
     _up = 2
 
 
+class _FillActive(Knapsack):
+    """:func:`fill_active`'s knapsack: its errors and warnings name that function."""
+
+    _owner = _solve_owner = "fill_active"
+    _up = 2
+
+
 def solve_knapsack(values, costs, budget, *, method: str = "auto", dp_limit: int = DP_LIMIT,
                    mip_limit: int = MIP_LIMIT, time_limit: float | None = None,
                    action_caps=None, min_active: int = 0, max_active: int | None = None
@@ -479,8 +486,8 @@ def fill_active(scores, costs, budget, actions, *, action_caps=None, min_active:
                              np.where(active == np.inf, high + span, best - 2 * span))
     bonus = 2.0 * (values.max() - values.min()) + 1.0
     values[np.arange(start.size), start] += np.where(start > 0, bonus, 0.0)
-    actions[:] = solve_knapsack(values, costs, budget, method="mip", action_caps=action_caps,
-                                min_active=min_active, max_active=max_active).actions
+    actions[:] = _FillActive(costs, budget, method="mip", action_caps=action_caps,
+                             min_active=min_active, max_active=max_active).solve(values).actions
 
 
 def _fill_greedy(scores, costs, budget, actions, caps, min_active: int) -> bool:

@@ -106,7 +106,12 @@ class ReLUNetwork:
         return {**self.__dict__, "meta": dict(self.meta)}
 
     def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state, meta=MappingProxyType(state["meta"]))
+        """Read-only again (a copy's arrays are writable); a pickle from before ``meta`` has
+        none."""
+        for arrays in (state["weights"], state["biases"], state.get("meta", {}).values()):
+            for a in arrays:
+                a.flags.writeable = False
+        self.__dict__.update(state, meta=MappingProxyType(state.get("meta", {})))
 
     @property
     def n_inputs(self) -> int:

@@ -171,6 +171,13 @@ def test_edge_list_csv_round_trip(tmp_path):
                                          r"5 moves .*: \[2, 14\]; route_length >= 12") as w:
         d = path_from_csv(DATA, budget=5, seed=0)
     assert [x.filename for x in w] == [__file__]             # the caller's line, not path.py
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:    # shown once per line, as any
+        warnings.simplefilter("default")                     # warning (a re-warn showed each)
+        for _ in range(3):
+            path_from_csv(DATA, budget=5, seed=0)
+    assert len(caught) == 1
     assert d.n_arms == 20 and d.route_length == 10
     assert all(d.is_feasible(d.sample_action(s)) for s in range(10))
 

@@ -102,6 +102,7 @@ def test_meta_is_kept_by_save_and_load(tmp_path):
 
     for twin in (pickle.loads(pickle.dumps(tagged)), copy.deepcopy(tagged)):  # to workers
         assert dict(twin.meta) == dict(tagged.meta) and type(twin.meta) is type(tagged.meta)
+        assert not any(a.flags.writeable for a in (*twin.weights, *twin.meta.values()))
         np.testing.assert_array_equal(twin.forward(np.ones(3)), tagged.forward(np.ones(3)))
     with pytest.raises(SolverInputError, match=r"ReLUNetwork\.meta: must not use .*\['W0'\]"):
         ReLUNetwork(net.weights, net.biases, {"W0": 1.0})

@@ -237,6 +237,7 @@ def _sup_difference(first, second):
         res = linprog(np.r_[-1.0, np.zeros(s)], A_ub=a_ub, b_ub=np.zeros(len(second)),
                       A_eq=np.r_[0.0, np.ones(s)][None], b_eq=[1.0],
                       bounds=[(None, None)] + [(0, None)] * s)
+        assert res.status == 0, res.message
         best = max(best, -res.fun)
     return best
 
