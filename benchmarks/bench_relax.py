@@ -20,10 +20,14 @@ Figures (all measured in this run):
    ``fit(instance, seed=0)`` and the median ``plan`` over the first 20 periods of one
    simulated episode (5 with ``--quick``; process CPU time, wall time beside it; one run,
    after a warm-up at N = 10). No reference: the planners are set against each other.
+5. The Lagrangian planner's step on POMDP arms at N = 100, 1 000, 10 000 health arms (2 and
+   3 states, budget 10 %): the stacked lookahead Q (``stack_q_kernel``) and a whole ``plan``
+   against the same with the Q of the kernel's batched numpy twin (``stack_q_numpy``, the
+   implementation before session 40), alternating, identical actions.
 
 Run ``.venv/bin/python benchmarks/bench_relax.py [--quick] [--figures 1,2,3]
-[--states 10] [--grid-sizes 100,1000,10000]``; the defaults (figures 1-3, 10-state arms) are
-the figures above. ``--states 10,100`` repeats figure 1 on 100-state arms, with a tenth as
+[--states 10] [--grid-sizes 100,1000,10000]``; the defaults (figures 1-3 and 5, 10-state
+arms) are the figures above. ``--states 10,100`` repeats figure 1 on 100-state arms, with a tenth as
 many arms (1 000, 30 timed with the package); the arm counts scale as 10 / states. Numba and
 the BLAS pools are pinned to one thread before they are imported. Figure 1 uses the thread's
 CPU time (``time.thread_time``, medians of repeats, after a warm-up call, which also keeps the
@@ -55,6 +59,8 @@ from rmab.relax import _whittle_kernels
 from rmab.relax.lagrangian import lagrangian_bound
 from rmab.relax.whittle import _price_bracket, whittle_indices
 from rmab.sim import Environment, compare
+from rmab.values import _reference
+from rmab.values.pbvi import _Stack
 
 
 def _median(fn, repeats):
@@ -217,6 +223,46 @@ def bench_grid(sizes, steps, planners=("whittle", "lagrangian", "myopic")):
                   f"({1e3 * statistics.median(plan_wall):.2f})")
 
 
+def _twin_q(stack, idx, arr):
+    return _reference.stack_q_numpy(idx, arr, stack.transitions, stack.observations,
+                                    stack.rewards, stack.charge, stack.discount, stack.alphas,
+                                    stack.n_vec)
+
+
+def bench_step(sizes, repeats):
+    print("[5] Lagrangian planner, POMDP health arms (budget 10 %): its lookahead Q and a whole "
+          "plan, with the Q kernel against its numpy twin (before session 40); CPU medians, "
+          "alternating")
+    kernel_q = _Stack.q
+    for n_states in (2, 3):
+        for n_arms in sizes:
+            inst = health_intervention(n_arms, n_states=n_states, budget_fraction=0.1, seed=0)
+            planner = LagrangianPlanner().fit(inst, seed=0)
+            belief = Environment(inst, seed=0).belief
+            calls = {"q": lambda: planner.result.q_values(belief, 0),
+                     "plan": lambda: planner.plan(belief)}
+            times = {(name, twin): [] for name in calls for twin in (False, True)}
+            out = {}
+            for _ in range(repeats + 1):                 # the first round is a warm-up
+                for (name, twin), row in times.items():
+                    _Stack.q = _twin_q if twin else kernel_q
+                    try:
+                        t0 = time.process_time()
+                        out[name, twin] = calls[name]()
+                        row.append(time.process_time() - t0)
+                    finally:
+                        _Stack.q = kernel_q
+            med = {key: statistics.median(row[1:]) for key, row in times.items()}
+            diff = np.abs(out["q", False] - out["q", True]).max()
+            same = np.array_equal(out["plan", False], out["plan", True])
+            print(f"    {n_states} states, N={n_arms:6d}: Q {1e3 * med['q', False]:7.3f} ms "
+                  f"(twin {1e3 * med['q', True]:7.3f}, "
+                  f"{med['q', True] / med['q', False]:4.1f}x, max |diff| {diff:.1e}); plan "
+                  f"{1e3 * med['plan', False]:7.3f} ms (with the twin's Q "
+                  f"{1e3 * med['plan', True]:7.3f}, "
+                  f"{med['plan', True] / med['plan', False]:4.1f}x; identical actions: {same})")
+
+
 def _int_list(text):
     return [int(x) for x in text.split(",")]
 
@@ -224,8 +270,8 @@ def _int_list(text):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
-    parser.add_argument("--figures", type=_int_list, default=[1, 2, 3], metavar="LIST",
-                        help="figures to run, of 1-4 (default 1,2,3; 4 is the PORMAB grid)")
+    parser.add_argument("--figures", type=_int_list, default=[1, 2, 3, 5], metavar="LIST",
+                        help="figures to run, of 1-5 (default 1,2,3,5; 4 is the PORMAB grid)")
     parser.add_argument("--states", type=_int_list, default=[10], metavar="LIST",
                         help="figure 1: states per arm, e.g. 10,100 (default 10); the arm "
                              "counts scale as 10 / states")
@@ -233,8 +279,8 @@ def main(argv=None):
                         help="figure 4: numbers of arms (default 100,1000,10000; --quick "
                              "100,1000)")
     args = parser.parse_args(argv)
-    if not set(args.figures) <= {1, 2, 3, 4}:
-        parser.error(f"--figures: figures are 1-4; got {args.figures}")
+    if not set(args.figures) <= {1, 2, 3, 4, 5}:
+        parser.error(f"--figures: figures are 1-5; got {args.figures}")
     n_whittle, n_ref, repeats = (1000, 50, 1) if args.quick else (10_000, 300, 3)
     if 1 in args.figures:
         for n_states in args.states:
@@ -248,6 +294,8 @@ def main(argv=None):
     if 4 in args.figures:
         sizes = args.grid_sizes or ([100, 1000] if args.quick else [100, 1000, 10_000])
         bench_grid(sizes, 5 if args.quick else 20)
+    if 5 in args.figures:
+        bench_step([100, 1000] if args.quick else [100, 1000, 10_000], 5 if args.quick else 15)
 
 
 if __name__ == "__main__":

@@ -309,6 +309,40 @@ def _values_at(beliefs, alphas, n_vec, values, best):
 
 
 @njit
+def stack_q_kernel(idx, beliefs, trans, obs, rewards, charge, discount, alphas, n_vec, out):
+    """One-step lookahead Q of arm ``n`` with solve ``j = idx[n]`` at ``beliefs[n]``:
+    ``out[n, a] = b R_j[:, a] - charge[j, a] + β_j Σ_o max_{k < n_vec[j]} (b P_j^a ∘ ρ_j^{a,o})
+    · α_{j,k}``. Shapes: trans (J, A, S, S'), obs (J, A, S', O), rewards (J, S, A), charge (J, A),
+    discount (J,), alphas (J, K, S) zero-padded past ``n_vec``; out (N, A)."""
+    n_actions, s_count, n_obs = trans.shape[1], trans.shape[2], obs.shape[3]
+    pred = np.empty(s_count)
+    joint = np.empty(s_count)
+    for n in range(beliefs.shape[0]):
+        j = idx[n]
+        b = beliefs[n]
+        for a in range(n_actions):
+            for t in range(s_count):
+                acc = 0.0
+                for s in range(s_count):
+                    acc += b[s] * trans[j, a, s, t]
+                pred[t] = acc
+            future = 0.0
+            for o in range(n_obs):
+                for t in range(s_count):
+                    joint[t] = pred[t] * obs[j, a, t, o]
+                best = -np.inf
+                for k in range(n_vec[j]):
+                    v = _dot(joint, alphas[j, k])
+                    if v > best:
+                        best = v
+                future += best
+            now = 0.0
+            for s in range(s_count):
+                now += b[s] * rewards[j, s, a]
+            out[n, a] = now - charge[j, a] + discount[j] * future
+
+
+@njit
 def _add_unique(alpha, cost, action, alphas, costs, actions, n_vec):
     """Append (alpha, cost, action) unless an equal vector (to 1e-12, relative) is already
     there; returns the new count."""

@@ -94,6 +94,19 @@ def point_backup_numpy(trans, obs, r, c, beta, beliefs, alphas, costs):
     return new_a, new_c, act, vals[m_idx, act]
 
 
+def stack_q_numpy(idx, beliefs, trans, obs, rewards, charge, discount, alphas, n_vec):
+    """Twin of ``stack_q_kernel``, batched over arms; returns (N, A)."""
+    n, a, s, o = len(idx), *obs.shape[1:]
+    pred = np.matmul(beliefs[:, None, None, :], trans[idx])[:, :, 0]         # (N, A, S')
+    joint = (pred[..., None] * obs[idx]).transpose(0, 1, 3, 2).reshape(n, a * o, s)
+    scores = np.matmul(joint, alphas[idx].transpose(0, 2, 1))                # (N, A O, K)
+    padding = np.arange(alphas.shape[1]) >= n_vec[idx][:, None, None]                # (N, 1, K)
+    scores[np.broadcast_to(padding, scores.shape)] = -np.inf
+    future = scores.max(axis=2).reshape(n, a, o).sum(axis=2)
+    now = np.matmul(beliefs[:, None, :], rewards[idx])[:, 0] - charge[idx]
+    return now + discount[idx, None] * future
+
+
 def expand_round_numpy(trans, obs, points, count, limit, u, min_l1):
     """Twin of ``expand_round_kernel`` (sequential over points, vectorised over actions)."""
     points = points.copy()

@@ -228,20 +228,21 @@ class PBVIResult(CompactRepr):
 
 class _Stack:
     """The :class:`AlphaVectors` of several solves as padded arrays, so that one query over
-    all arms (each with its solve ``idx[n]``) is a few batched numpy operations, not a Python
-    loop over arms (the Lagrangian planner's ``q`` at every step). Vectors are zero-padded to
-    the largest set and masked out of every maximum."""
+    all arms (each with its solve ``idx[n]``) is one kernel call or a few batched numpy
+    operations, not a Python loop over arms (the Lagrangian planner's ``q`` at every step).
+    Vectors are zero-padded to the largest set (``n_vec`` real ones per solve) and masked out
+    of every maximum."""
 
     def __init__(self, solves):
         k = max(len(sol.alphas) for sol in solves)
         j, s = len(solves), solves[0].n_states
         self.alphas, self.costs = np.zeros((j, k, s)), np.zeros((j, k, s))
         self.plan = np.zeros((j, k), dtype=np.int64)
-        self.valid = np.zeros((j, k), dtype=bool)
+        self.n_vec = np.array([len(sol.alphas) for sol in solves], dtype=np.int64)
         for i, sol in enumerate(solves):
             m = len(sol.alphas)
             self.alphas[i, :m], self.costs[i, :m] = sol.alphas, sol.costs
-            self.plan[i, :m], self.valid[i, :m] = sol.actions, True
+            self.plan[i, :m] = sol.actions
         self.transitions = np.stack([sol.transitions for sol in solves])      # (J, A, S, S')
         self.observations = np.stack([sol.observations for sol in solves])    # (J, A, S', O)
         self.rewards = np.stack([sol.rewards for sol in solves])              # (J, S, A)
@@ -251,7 +252,7 @@ class _Stack:
     def best(self, idx, arr):
         """Best vector ``k`` (N,) and its value (N,) at each arm's belief."""
         scores = np.matmul(self.alphas[idx], arr[:, :, None])[:, :, 0]        # (N, K)
-        scores[~self.valid[idx]] = -np.inf
+        scores[np.arange(scores.shape[1]) >= self.n_vec[idx][:, None]] = -np.inf
         k = np.argmax(scores, axis=1)
         return k, scores[np.arange(len(idx)), k]
 
@@ -263,16 +264,14 @@ class _Stack:
         return np.einsum("ns,ns->n", self.costs[idx, k], arr)
 
     def q(self, idx, arr):
-        """As :meth:`AlphaVectors.q`, each arm with its solve's vectors: (N, S) -> (N, A)."""
-        n, a, s, o = len(idx), *self.observations.shape[1:]
-        pred = np.matmul(arr[:, None, None, :], self.transitions[idx])[:, :, 0]  # (N, A, S')
-        joint = pred[..., None] * self.observations[idx]                      # (N, A, S', O)
-        joint = joint.transpose(0, 1, 3, 2).reshape(n, a * o, s)
-        scores = np.matmul(joint, self.alphas[idx].transpose(0, 2, 1))        # (N, A O, K)
-        scores[~np.broadcast_to(self.valid[idx][:, None, :], scores.shape)] = -np.inf
-        future = scores.max(axis=2).reshape(n, a, o).sum(axis=2)
-        now = np.matmul(arr[:, None, :], self.rewards[idx])[:, 0] - self.charge[idx]
-        return now + self.discount[idx, None] * future
+        """As :meth:`AlphaVectors.q`, each arm with its solve's vectors: (N, S) -> (N, A)
+        (:func:`~rmab.values._kernels.stack_q_kernel`)."""
+        out = np.empty((len(idx), self.transitions.shape[1]))
+        _kernels.stack_q_kernel(np.ascontiguousarray(idx, dtype=np.int64),
+                                np.ascontiguousarray(arr), self.transitions, self.observations,
+                                self.rewards, self.charge, self.discount, self.alphas,
+                                self.n_vec, out)
+        return out
 
 
 def simplex_grid(n_states: int, resolution: int) -> np.ndarray:

@@ -282,6 +282,33 @@ def test_expand_kernel_matches_numpy_twin():
     np.testing.assert_allclose(got[:n], want[:n], atol=1e-12)
 
 
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_states=st.integers(1, 4), n_actions=st.integers(1, 3),
+       n_obs=st.integers(1, 3), n_solves=st.integers(1, 4), n_arms=st.integers(0, 9))
+def test_stack_q_kernel_matches_numpy_twin(seed, n_states, n_actions, n_obs, n_solves, n_arms):
+    """The stacked lookahead Q (the Lagrangian planner's step) against its batched numpy twin,
+    compiled and as plain Python; sets of different sizes, padded with vectors that would win
+    every maximum if the padding leaked in."""
+    rng = np.random.default_rng(seed)
+    arms = random_pomdp_arms(n_solves, n_states, n_actions, n_obs, seed=seed)
+    n_vec = rng.integers(1, 5, n_solves)
+    alphas = np.full((n_solves, n_vec.max(), n_states), 1e6)
+    for j, m in enumerate(n_vec):
+        alphas[j, :m] = rng.normal(size=(m, n_states))
+    idx = rng.integers(0, n_solves, n_arms)
+    beliefs = rng.dirichlet(np.ones(n_states), n_arms)
+    charge, discount = rng.uniform(0, 1, (n_solves, n_actions)), rng.uniform(0, 1, n_solves)
+    args = (idx, beliefs, arms.transitions, np.ascontiguousarray(arms.observations),
+            np.ascontiguousarray(arms.rewards), charge, discount, alphas, n_vec)
+    want = ref.stack_q_numpy(*args)
+    for kernel in (_kernels.stack_q_kernel, getattr(_kernels.stack_q_kernel, "py_func",
+                                                    _kernels.stack_q_kernel)):
+        out = np.empty((n_arms, n_actions))
+        kernel(*args, out)
+        np.testing.assert_allclose(out, want, rtol=0, atol=1e-12)
+    assert np.all(want < 1e5)
+
+
 def test_simplex_grid():
     g = simplex_grid(3, 4)
     assert g.shape == (15, 3)
