@@ -74,7 +74,10 @@ class Knapsack:
     """A multiple-choice knapsack whose costs, budget and limits are fixed, solved for any
     values: what a planner solving every period keeps from ``fit``. The checks, the cost grid,
     the method and the DP's table are worked out once (they were half of a myopic plan at 100
-    arms). Parameters as :func:`solve_knapsack`; ``costs`` is copied.
+    arms). Parameters as :func:`solve_knapsack`; ``costs`` is copied. ``method`` is then the
+    method its answers take: ``"dp"``, ``"greedy"``, ``"mip"`` or, under count limits on few
+    arms, ``"enumeration"`` (a DP answer whose real costs add up past the budget by the grid's
+    rounding is taken by the MIP instead).
 
         knapsack = Knapsack(instance.arms.costs, instance.budget, **instance.limits)
         result = knapsack.solve(values)          # values (n_arms, n_actions)
@@ -119,6 +122,10 @@ class Knapsack:
             self._caps, self._min_active, self._top = caps, min_active, top
             if method in ("auto", "dp"):
                 self._count_table = self._count_dp_table(dp_limit, strict=method == "dp")
+            if method == "auto":
+                self.method = ("dp" if self._count_table is not None else
+                               "enumeration" if n_actions ** n_arms <= ENUMERATION_LIMIT else
+                               "mip")
             return
         scale = _cost_scale(self.costs)
         if method == "dp" and scale is None:
@@ -153,7 +160,8 @@ class Knapsack:
         Raises
         ------
         InfeasibleActionError
-            No joint action meets the budget and ``min_active``.
+            No joint action meets the budget and ``min_active``, or none was found before
+            ``time_limit``.
         """
         owner = self._solve_owner
         values = as_float_array(owner, "values", values, ndim=2, error=InvalidParameterError)
@@ -167,7 +175,7 @@ class Knapsack:
                 res = self._count_dp(values)
                 if res is not None:
                     return res
-            if method == "auto" and values.shape[1] ** values.shape[0] <= ENUMERATION_LIMIT:
+            if method == "enumeration":
                 return _enumerate(values, costs, budget, caps, min_active, top, owner)
             return _limited(values, costs, budget, method, self.time_limit, caps, min_active,
                             top, owner, 3 + self._up)
@@ -283,7 +291,8 @@ def solve_knapsack(values, costs, budget, *, method: str = "auto", dp_limit: int
     Raises
     ------
     InfeasibleActionError
-        No joint action meets the budget and ``min_active``.
+        No joint action meets the budget and ``min_active``, or none was found before
+        ``time_limit``.
     """
     return _SolveKnapsack(costs, budget, method=method, dp_limit=dp_limit, mip_limit=mip_limit,
                           time_limit=time_limit, action_caps=action_caps, min_active=min_active,
@@ -569,16 +578,22 @@ def _limited_mip(gains, costs, budget, caps, min_active, top, actions, feasible,
             and not tightened):         # infeasible after a tightening proves nothing
         return False, False
     stopped = res is None or res.status is not TerminationStatus.OPTIMAL
+    if (res is None or res.x is None) and not feasible:     # nothing to return: no warning
+        if tightened:
+            raise InfeasibleActionError(f"{owner}: HiGHS found no joint action within the "
+                                        f"budget's rounding; scale the costs")
+        raise InfeasibleActionError(f"{owner}: HiGHS stopped early (status "
+                                    f"{res.status.value}) before it found a joint action that "
+                                    f"gives {min_active} arms an active action within the "
+                                    f"budget {budget:g}{_and_caps(caps)}, and the greedy walk "
+                                    f"found none; none is known (raise time_limit)")
     if stopped:
         why = ("its answers overspent the budget by rounding, three times" if res is None
                else f"HiGHS stopped early (status {res.status.value})")
         warnings.warn(f"{owner}: {why}; returning the best action found within the budget "
                       f"(not proven optimal)", SolverLimitWarning, stacklevel=stacklevel)
     if res is None or res.x is None:
-        if not feasible and tightened:
-            raise InfeasibleActionError(f"{owner}: HiGHS found no joint action within the "
-                                        f"budget's rounding; scale the costs")
-        return False, feasible          # the greedy start stands, if it was feasible
+        return False, feasible          # the greedy start stands (feasible)
     if not feasible or gains[idx, chosen].sum() >= gains[idx, actions].sum():
         actions[:] = chosen
     return not (stopped or tightened), True

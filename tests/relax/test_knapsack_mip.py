@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from rmab.errors import InvalidParameterError, SolverLimitWarning
+from rmab.errors import InfeasibleActionError, InvalidParameterError, SolverLimitWarning
 from rmab.relax.knapsack import solve_knapsack
 
 pytestmark = pytest.mark.mip
@@ -152,6 +152,19 @@ def test_a_time_limited_mip_returns_at_least_the_greedy_answer():
         res = solve_knapsack(values, costs, 150.0, method="mip", time_limit=1e-3)
     assert res.method == "mip" and not res.optimal
     assert res.cost <= 150.0 and res.value >= greedy.value
+
+
+def test_a_time_limit_that_finds_no_action_says_so_without_a_warning(recwarn):
+    """min_active out of the budget's reach, off the DP's grid: the greedy walk fails and
+    HiGHS stops on its limit before proving anything. That is an error that says no action is
+    known, not a warning of 'the best action found' followed by a claim of infeasibility."""
+    rng = np.random.default_rng(0)
+    costs = np.c_[np.zeros(20), rng.uniform(1, 2, 20) + 1 / 3, rng.uniform(2, 3, 20)]
+    with pytest.raises(InfeasibleActionError, match=r"solve_knapsack: HiGHS stopped early "
+                       r"\(status time_limit\) before it found a joint action that gives 8 arms "
+                       r"an active action within the budget 10, .* none is known"):
+        solve_knapsack(rng.normal(size=(20, 3)), costs, 10.0, min_active=8, time_limit=1e-9)
+    assert not [w for w in recwarn if issubclass(w.category, SolverLimitWarning)]
 
 
 def test_a_large_free_gain_does_not_hide_a_shortfall():

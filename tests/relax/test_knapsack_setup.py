@@ -47,6 +47,25 @@ def test_solving_a_set_up_knapsack_equals_solving_afresh(problem):
         np.testing.assert_array_equal(once.actions, fresh.actions)
         assert (once.value, once.cost, once.method, once.optimal) == \
             (fresh.value, fresh.cost, fresh.method, fresh.optimal)
+        assert once.method in (knapsack.method, "mip")      # the MIP takes what fails
+    assert knapsack.method in ("dp", "greedy", "mip", "enumeration")
+
+
+@pytest.mark.parametrize("n_arms, places, dp_limit, method", [
+    (4, 0, 10**6, "dp"),                # the count DP
+    (4, None, 10**6, "enumeration"),    # off the grid, 3**4 joint actions
+    (12, None, 10**6, "mip"),           # off the grid, 3**12 joint actions
+    (12, 0, 10, "mip"),                 # the count DP's table past dp_limit
+])
+def test_the_method_under_count_limits_is_known_before_solving(n_arms, places, dp_limit,
+                                                               method):
+    rng = np.random.default_rng(n_arms)
+    costs = rng.uniform(0.0, 3.0, (n_arms, 3))
+    costs = costs if places is None else np.round(costs, places)
+    costs[:, 0] = 0.0
+    knapsack = Knapsack(costs, 4.0, dp_limit=dp_limit, action_caps=[np.inf, 1, np.inf])
+    assert knapsack.method == method
+    assert knapsack.solve(rng.normal(size=(n_arms, 3))).method == method
 
 
 def test_the_costs_are_copied():
