@@ -3,7 +3,7 @@
 The public face: models, belief updates, planners, simulation. See ``README.md``.
 """
 
-import importlib
+import importlib as _importlib
 
 from rmab.errors import (BatchInputError, ConvergenceWarning, ImpossibleSignalError,
                          IndexabilityWarning, InfeasibleActionError, InvalidModelError,
@@ -36,11 +36,11 @@ _SUBPACKAGES = ("belief", "cli", "commands", "domains", "io", "models", "planner
 
 def __getattr__(name: str):
     if name in _SUBPACKAGES:                         # rmab.relax.whittle_indices etc.
-        return importlib.import_module(f"rmab.{name}")
+        return _importlib.import_module(f"rmab.{name}")
     module = _MODULE_OF.get(name)
     if module is None:
         raise AttributeError(f"module 'rmab' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(_importlib.import_module(module), name)
     globals()[name] = value                          # later lookups skip this function
     return value
 
