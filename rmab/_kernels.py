@@ -1,4 +1,5 @@
-"""The decorator of rmab's numba kernels: ``njit``, cached on disk where it can be.
+"""The decorator of rmab's numba kernels (``njit``, cached on disk where it can be) and the
+one intrinsic they share (``prefetch``).
 
 ``numba.njit(cache=True)`` raises at import when it finds no writable cache directory (a
 read-only install and no writable home); rmab then compiles its kernels in memory at every
@@ -9,7 +10,10 @@ from __future__ import annotations
 
 import warnings
 
+from llvmlite import ir
 from numba import njit as _njit
+from numba import types
+from numba.extending import intrinsic, overload
 
 from rmab.errors import RmabWarning
 
@@ -38,3 +42,30 @@ def njit(*args, **options):
         raise TypeError("njit: takes the function or keyword options only (signatures would "
                         "be dropped)")
     return decorate(args[0]) if args else decorate
+
+
+def prefetch(arr, flat):
+    """Ask the CPU to start fetching the cache line of ``arr``'s entry ``flat`` (a C-contiguous
+    array's flat index) for reading soon: ``llvm.prefetch`` in compiled code, a hint that
+    never faults and changes no result; nothing in plain Python (``py_func``,
+    ``NUMBA_DISABLE_JIT=1``)."""
+
+
+@intrinsic
+def _prefetch(typingctx, arr, flat):
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        byte, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+        hint = builder.module.declare_intrinsic(   # names itself for typed or opaque pointers
+            "llvm.prefetch", [byte],                # (LLVM 14 or 15+)
+            ir.FunctionType(ir.VoidType(), [byte, i32, i32, i32]))
+        address = builder.bitcast(builder.gep(data, [args[1]]), byte)
+        builder.call(hint, [address, i32(0), i32(3), i32(1)])     # read, keep, data
+        return context.get_dummy_value()
+
+    return types.void(arr, types.intp), codegen
+
+
+@overload(prefetch)
+def _prefetch_compiled(arr, flat):
+    return lambda arr, flat: _prefetch(arr, flat)

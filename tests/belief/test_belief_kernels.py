@@ -20,10 +20,10 @@ def py(kernel):
     return getattr(kernel, "py_func", kernel)
 
 
-# update_kernel visits the arms in order below K._STREAM_MIN_ARMS and as interleaved streams
-# above it; both private paths are called directly here, compiled and as plain Python.
+# update_kernel prefetches the arms' matrices from K._PREFETCH_MIN_ARMS arms on; both private
+# paths are called directly here, compiled and as plain Python (where prefetch does nothing).
 UPDATE_KERNELS = [K.update_kernel, py(K.update_kernel), K._update_in_order,
-                  py(K._update_in_order), K._update_streamed, py(K._update_streamed)]
+                  py(K._update_in_order), K._update_prefetched, py(K._update_prefetched)]
 
 
 def _rows(rng, shape, sparse):
@@ -158,17 +158,20 @@ def test_reward_kernels_equal_numpy(x):
 
 
 @pytest.mark.parametrize("bad_arms", [[], [7_001, 15_000], [19_999], [4, 19_998]])
-def test_update_kernel_streamed_path_on_many_arms(bad_arms):
-    """Above the streaming threshold: the same posteriors, and the *first* impossible arm."""
-    n = 20_003  # not a multiple of the number of streams
-    assert n >= K._STREAM_MIN_ARMS
+@pytest.mark.parametrize("n_states, n_obs", [(3, 2), (5, 3)])     # blocks across cache lines
+def test_update_kernel_prefetched_path_on_many_arms(bad_arms, n_states, n_obs):
+    """Above the prefetching threshold: the same posteriors, and the *first* impossible arm
+    (the last arms, with nothing left to prefetch, included)."""
+    n = 20_003
+    assert n >= K._PREFETCH_MIN_ARMS
     rng = np.random.default_rng(5)
-    p, q, b = _rows(rng, (n, 2, 3, 3), False), _rows(rng, (n, 2, 3, 2), False), _rows(
-        rng, (n, 3), False)
-    actions, signals = rng.integers(0, 2, n), rng.integers(0, 2, n)
+    p, q = _rows(rng, (n, 2, n_states, n_states), False), _rows(rng, (n, 2, n_states, n_obs),
+                                                                False)
+    b = _rows(rng, (n, n_states), False)
+    actions, signals = rng.integers(0, 2, n), rng.integers(0, n_obs, n)
     for arm in bad_arms:  # signal 1 impossible from every next state
+        q[arm, actions[arm], :, :] = 0.0
         q[arm, actions[arm], :, 0] = 1.0
-        q[arm, actions[arm], :, 1] = 0.0
         signals[arm] = 1
     ref, norm = R.update_numpy(b, actions, signals, p, q)
     out = np.full_like(b, np.nan)

@@ -27,3 +27,30 @@ def test_no_writable_cache_compiles_in_memory_with_one_warning(monkeypatch):
     assert add_one(1) == 2 and twice(3) == 6
     messages = [str(w.message) for w in caught if issubclass(w.category, RmabWarning)]
     assert len(messages) == 1 and "NUMBA_CACHE_DIR" in messages[0]
+
+
+def test_prefetch_is_a_hint_in_compiled_code_and_nothing_in_python():
+    """The belief kernel's prefetch becomes the CPU's prefetch instruction (x86 prefetcht0,
+    arm64 prfm) and changes no result; called from plain Python it does nothing."""
+    import platform
+
+    import numpy as np
+    from numba import njit
+
+    @njit
+    def total(x):
+        acc = 0.0
+        for i in range(x.size):
+            rmab_numba.prefetch(x, min(i + 8, x.size - 1))
+            acc += x[i]
+        return acc
+
+    x = np.arange(100.0)
+    assert total(x) == total.py_func(x) == x.sum()
+    assert rmab_numba.prefetch(x, 0) is None
+    code = total.inspect_asm(total.signatures[0]).lower()
+    machine = platform.machine().lower()
+    if machine in ("x86_64", "amd64"):
+        assert "prefetch" in code
+    elif machine in ("arm64", "aarch64"):
+        assert "prfm" in code
