@@ -52,6 +52,12 @@ def run_episode(env: Environment, planner, *, seed=None, planner_seed=None) -> E
         raise InvalidParameterError(f"run_episode.planner: must be a Planner fitted to "
                                     f"env.instance (make_planner(name).fit(env.instance)); got "
                                     f"{planner!r}")
+    fitted = getattr(planner, "instance", None)
+    if fitted is not None and fitted is not env.instance:
+        # its plan checks actions against its own instance: another budget was overspent
+        raise InvalidParameterError(f"run_episode.planner: must be fitted to env.instance; "
+                                    f"{planner_label(planner)!r} was fitted to another "
+                                    f"Instance object (planner.fit(env.instance))")
     seq = root_sequence("run_episode.seed", seed)
     if planner_seed is None:
         planner_seed = int_seed(seq)
@@ -69,7 +75,8 @@ def play(env: Environment, planner, noise_seed, planner_seed) -> EpisodeResult:
     either way; 1.2-2x faster periods at 50 arms (docs/benchmarks.md)."""
     belief = env.reset(seed=noise_seed)
     planner.reset(seed=planner_seed)
-    if type(env) is Environment and uses_decide(planner):
+    if (type(env) is Environment and uses_decide(planner)
+            and planner.instance is env.instance):
         decide, step_with = planner._decide, env._step       # the actions checked once
     else:
         decide, step_with = (lambda belief, t: planner.plan(belief, t=t)), env.step

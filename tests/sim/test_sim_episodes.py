@@ -163,6 +163,20 @@ def test_run_episode_rejects_a_planner_name():
         run_episode(env, MyopicPlanner, seed=0)
 
 
+def test_run_episode_refuses_a_planner_fitted_to_another_instance():
+    """A fuzz review: a planner fitted with budget 8 played an episode of a budget-1
+    environment unchecked (its plan checks against its own instance, and the environment's
+    fast path does not check again): a return of 7.51 where 6.61 is the most one can get."""
+    inst = health_intervention(4, seed=0)
+    for other in (inst.replace(budget=8), health_intervention(5, seed=0)):
+        planner = make_planner("myopic").fit(other, seed=0)
+        with pytest.raises(InvalidParameterError, match=r"run_episode\.planner: must be fitted "
+                           r"to env\.instance; 'myopic' was fitted to another Instance object"):
+            run_episode(Environment(inst, horizon=3), planner, seed=0)
+    planner = make_planner("myopic").fit(inst, seed=0)
+    assert run_episode(Environment(inst, horizon=3), planner, seed=0).discounted_return > 0
+
+
 def test_a_fit_error_of_a_users_own_class_reaches_the_caller():
     """compare rebuilt fit errors as type(exc)(message): an error class taking other
     arguments raised a TypeError that hid the user's error (a review)."""
