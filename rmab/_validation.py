@@ -67,6 +67,25 @@ def discounted_periods(discount: float, horizon: int | None = None) -> float:
     return float(horizon) if discount == 1.0 else (1.0 - discount ** horizon) / (1.0 - discount)
 
 
+DISCOUNT_GAP = 1e-9
+
+
+def check_discount(owner: str, discount, *, one: bool = False, error=InvalidParameterError,
+                   field: str = "discount") -> float:
+    """``discount`` in (0, 1), or in (0, 1] with ``one`` (a finite horizon), as float; refused
+    within ``DISCOUNT_GAP`` below 1: values grow as ``1 / (1 - discount)`` and leave float64 no
+    digits for the differences between actions (Whittle indices off by 1e-5 at 1 - 1e-10 and by
+    12 % at 1 - 1e-11, and episodes of billions of periods)."""
+    discount = check_number(owner, field, discount, low=0.0, high=1.0, low_open=True,
+                            high_open=not one, error=error)
+    if 1.0 - DISCOUNT_GAP < discount < 1.0:
+        raise error(f"{owner}.{field}: must be at most 1 - {DISCOUNT_GAP:g}"
+                    + (" or exactly 1 (with a horizon)" if one else "") + f"; got {discount!r}"
+                    f" (values of order 1 / (1 - discount) leave float64 no digits for the "
+                    f"differences between actions)")
+    return discount
+
+
 def _short(value) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."

@@ -193,3 +193,39 @@ def test_numpy_bools_and_exact_large_integers_are_taken():
     assert check_number("o", "f", 2**62 - 1, integer=True) == 2**62 - 1
     with pytest.raises(InvalidParameterError, match="must be below 2"):
         check_number("o", "f", 2**62, integer=True)
+
+
+def test_discounts_within_1e_9_of_one_are_refused_everywhere(capsys):
+    """A fuzz review: at 1 - 1e-12 the homotopy's Whittle indices were all +inf with
+    indexable=True, at 1 - 1e-11 one was 0.27 against 0.31, and an Instance's episode would
+    run for 4.6e12 periods. 1 - 1e-9 itself, and exactly 1 over a horizon, are still taken."""
+    from rmab.domains.index_baselines import relaxed_instance
+    from rmab.models import Instance
+    from rmab.relax import belief_whittle_indices, finite_whittle_indices, whittle_indices
+    from rmab.values import fib_bound, solve_finite_pbvi, solve_pbvi, value_iteration
+
+    mdp = random_mdp_arms(2, 2, 2, seed=0)
+    pomdp = health_intervention(2, seed=0).arms
+    near, edge = 1 - 1e-12, 1 - 1e-9
+    calls = {
+        "Instance": lambda d: Instance(mdp, 1.0, discount=d),
+        "whittle_indices": lambda d: whittle_indices(mdp, discount=d),
+        "finite_whittle_indices": lambda d: finite_whittle_indices(mdp, horizon=3, discount=d),
+        "belief_whittle_indices": lambda d: belief_whittle_indices(pomdp, discount=d),
+        "value_iteration": lambda d: value_iteration(mdp, discount=d),
+        "solve_pbvi": lambda d: solve_pbvi(pomdp, discount=d),
+        "solve_finite_pbvi": lambda d: solve_finite_pbvi(pomdp, horizon=3, discount=d),
+        "fib_bound": lambda d: fib_bound(pomdp, discount=d),
+        "read_batches": lambda d: read_batches(EXAMPLE, discount=d),
+        "relaxed_instance": lambda d: relaxed_instance(make_domain("capacity", 4, 2, seed=0),
+                                                       discount=d),
+    }
+    for owner, call in calls.items():
+        with pytest.raises((InvalidParameterError, InvalidModelError),
+                           match=rf"^{owner}\.discount: must be at most 1 - 1e-09"):
+            call(near)
+    assert Instance(mdp, 1.0, discount=edge).discount == edge
+    assert np.isfinite(whittle_indices(mdp, discount=edge).indices).all()
+    assert Instance(mdp, 1.0, discount=1.0, horizon=3).discount == 1.0
+    assert main(["solve", str(EXAMPLE), "--discount", str(near)]) != 0
+    assert "solve.discount: must be at most 1 - 1e-09" in capsys.readouterr().err

@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 
-from rmab._validation import check_number
+from rmab._validation import check_discount
 from rmab.commands import check_suffix, number_arg, seed_arg
 from rmab.errors import InvalidParameterError
 from rmab.io.batch import solve_batches
@@ -81,8 +81,7 @@ def run(args) -> int:
         args.out = None
     if args.out is not None:                  # --check too: the run it checks for would fail
         check_suffix("solve.out", args.out, ".csv")
-    check_number("solve", "discount", args.discount, low=0.0, high=1.0, low_open=True,
-                 high_open=True)              # named by its flag, not by read_batches
+    check_discount("solve", args.discount)    # named by its flag, not by read_batches
     make_planner(args.planner, **_params(args))     # an unknown planner exits 2 first
     if args.out is not None:                  # named by its flag, not by solve_batches
         from rmab.models.storage import check_writable

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rmab._validation import check_flag, check_number
+from rmab._validation import check_discount, check_flag, check_number
 from rmab.domains.arm import BaseArms
 from rmab.domains.base import Domain
 from rmab.domains.baselines import BaseDomainPlanner, MyopicMIPPlanner
@@ -94,8 +94,7 @@ def relaxed_instance(domain: Domain, *, discount: float = 0.99) -> Instance:
     """The budget relaxation of ``domain`` (module table) as an rmab :class:`Instance`
     (infinite horizon, ``discount``)."""
     arms, budget = relaxed_arms(domain, "relaxed_instance")
-    discount = check_number("relaxed_instance", "discount", discount, low=0.0, high=1.0,
-                            low_open=True, high_open=True)
+    discount = check_discount("relaxed_instance", discount)
     return Instance(arms, budget, discount=discount, name=f"{domain.kind}-relaxation")
 
 
@@ -106,8 +105,7 @@ class _GainsMIPPlanner(MyopicMIPPlanner):
     def __init__(self, discount: float = 0.99, backend: str = "highs",
                  time_limit: float | None = None, mip_gap: float = 1e-6):
         super().__init__(backend=backend, time_limit=time_limit, mip_gap=mip_gap)
-        self.discount = check_number(type(self).__name__, "discount", discount, low=0.0,
-                                     high=1.0, low_open=True, high_open=True)
+        self.discount = check_discount(type(self).__name__, discount)
 
     def _fit(self, domain):
         self._instance = relaxed_instance(domain, discount=self.discount)
@@ -261,8 +259,7 @@ class RolloutDomainPlanner(BaseDomainPlanner):
             raise InvalidParameterError(f"{owner}.base: must be one of {self._BASES}; got "
                                         f"{base!r}")
         self.base = base
-        self.discount = check_number(owner, "discount", discount, low=0.0, high=1.0,
-                                     low_open=True, high_open=True)
+        self.discount = check_discount(owner, discount)
         self._whittle = WhittleDomainPlanner(discount=discount, backend=backend,
                                              time_limit=time_limit, mip_gap=mip_gap)
         self._myopic = MyopicMIPPlanner(backend=backend, time_limit=time_limit,

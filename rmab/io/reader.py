@@ -24,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rmab._validation import _short, check_flag, check_number, check_path, decimal_float
+from rmab._validation import (DISCOUNT_GAP, _short, check_discount, check_flag, check_path,
+                              decimal_float)
 from rmab.errors import (BatchInputError, InvalidModelError, InvalidParameterError, RmabError,
                          RmabWarning)
 from rmab.io.schema import OWNER, check_header, rounding_tol
@@ -160,8 +161,7 @@ def read_batches_keep_going(path, *, discount: float = 0.95, every_row: bool = F
 def read_with_models(path, discount: float = 0.95, every_row: bool = False):
     """:func:`read_batches_keep_going` and the paths of every model file a row names, also
     in the batches left out (an output must not replace any of them)."""
-    discount = check_number("read_batches", "discount", discount, low=0.0, high=1.0,
-                            low_open=True, high_open=True)
+    discount = check_discount("read_batches", discount)
     file = str(path)
     rows, lines = _load_rows(path, file)
     nonblank = (i for i, row in enumerate(rows) if _filled(row))
@@ -563,11 +563,12 @@ class _FileReader:
         if not ks:
             return self.discount
         values = b.floats("discount", ks)
-        bad = np.flatnonzero((values <= 0.0) | (values >= 1.0))
+        top = 1.0 - DISCOUNT_GAP                # check_discount's rule, named by the cell
+        bad = np.flatnonzero((values <= 0.0) | (values > top))
         if len(bad):
-            b.fail(ks[bad[0]], "discount",
-                   f"{OWNER}.discount: must be in (0, 1); got {values[bad[0]]}", fault="cell")
-        return b.same_number("discount", values, ks, valid=lambda v: 0.0 < v < 1.0)
+            b.fail(ks[bad[0]], "discount", f"{OWNER}.discount: must be in (0, 1 - "
+                   f"{DISCOUNT_GAP:g}]; got {float(values[bad[0]])!r}", fault="cell")
+        return b.same_number("discount", values, ks, valid=lambda v: 0.0 < v <= top)
 
     def _models_of(self, b):
         """Stacked model arrays of the batch's arms, from model files and inline columns."""

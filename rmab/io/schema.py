@@ -50,7 +50,8 @@ COLUMNS = (
                                   "empty = fully observed arm"),
     Column("rewards", False, "inline model: JSON list (n_states, n_actions) or (n_states,)"),
     Column("costs", False, "optional: n_actions costs separated by ';' (overrides the model's)"),
-    Column("discount", False, "optional: discount in (0, 1); rows of a batch that give it agree"),
+    Column("discount", False, "optional: discount in (0, 1 - 1e-9]; rows of a batch that give "
+           "it agree"),
     Column("action_caps", False, "optional: most arms per action, n_actions numbers separated "
                                  "by ';' ('inf' = no cap, the first must be inf); rows of a "
                                  "batch that give it agree"),

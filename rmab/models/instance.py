@@ -10,8 +10,8 @@ from typing import Mapping
 
 import numpy as np
 
-from rmab._validation import (BELIEF_TOL, SCALE_LIMIT, as_float_array, budget_slack,
-                              check_actions, check_count_limits, check_number, check_shape,
+from rmab._validation import (BELIEF_TOL, SCALE_LIMIT, as_float_array, budget_slack, check_actions,
+                              check_count_limits, check_discount, check_number, check_shape,
                               check_stochastic, discounted_periods, json_text)
 from rmab.errors import InvalidModelError, RmabWarning
 from rmab.models.arms import MDPArms, POMDPArms
@@ -74,8 +74,7 @@ class Instance:
             raise InvalidModelError(f"Instance.arms: must be MDPArms or POMDPArms; got "
                                     f"{type(self.arms).__name__}")
         budget = check_number("Instance", "budget", self.budget, low=0.0, error=InvalidModelError)
-        discount = check_number("Instance", "discount", self.discount, low=0.0, high=1.0,
-                                low_open=True, error=InvalidModelError)
+        discount = check_discount("Instance", self.discount, one=True, error=InvalidModelError)
         horizon = self.horizon
         if horizon is not None:
             horizon = check_number("Instance", "horizon", horizon, low=1, integer=True,
@@ -153,7 +152,7 @@ class Instance:
             ("min_active", self.min_active or None), ("max_active", self.max_active))
             if value is not None)
         return (f"Instance(name={self.name!r}, arms={self.arms!r}, budget={self.budget:g}"
-                f"{limits}, discount={self.discount:g}, horizon={self.horizon})")
+                f"{limits}, discount={self.discount!r}, horizon={self.horizon})")
 
     @property
     def n_arms(self) -> int:

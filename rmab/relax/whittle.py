@@ -28,7 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from rmab._repr import CompactRepr
-from rmab._validation import as_generator, check_number, default_discount, discounted_periods
+from rmab._validation import (as_generator, check_discount, check_number, default_discount,
+                              discounted_periods)
 from rmab.errors import IndexabilityWarning, InvalidParameterError
 from rmab.models.arms import MDPArms, POMDPArms
 from rmab.relax import _whittle_kernels
@@ -61,11 +62,6 @@ class WhittleResult(CompactRepr):
     def binary(self) -> np.ndarray:
         """``W_n(s, 1)`` (n_arms, n_states): the classical index of binary arms."""
         return self.indices[:, :, 0]
-
-
-def _check_discount(owner, discount):
-    return check_number(owner, "discount", discount, low=0.0, high=1.0, low_open=True,
-                        high_open=True)
 
 
 def _check_index_arms(owner, arms, kind):
@@ -132,7 +128,7 @@ def whittle_indices(arms: MDPArms, *, discount: float = 0.95, method: str = "hom
     """
     owner = "whittle_indices"
     _check_index_arms(owner, arms, MDPArms)
-    discount = _check_discount(owner, discount)
+    discount = check_discount(owner, discount)
     if not isinstance(method, str) or method not in _METHODS:
         raise InvalidParameterError(f"{owner}.method: must be one of {_METHODS}; got {method!r}")
     tol = check_number(owner, "tol", tol, low=0.0, high=1e-3, low_open=True)
@@ -270,7 +266,7 @@ def finite_whittle_indices(arms: MDPArms, *, horizon: int, discount: float = 1.0
     owner = "finite_whittle_indices"
     _check_index_arms(owner, arms, MDPArms)
     horizon = check_number(owner, "horizon", horizon, low=1, integer=True)
-    discount = check_number(owner, "discount", discount, low=0.0, high=1.0, low_open=True)
+    discount = check_discount(owner, discount, one=True)
     tol = check_number(owner, "tol", tol, low=0.0, high=1e-3, low_open=True)
     check_prices = check_number(owner, "check_prices", check_prices, low=2, high=100_000,
                                 integer=True)
@@ -474,11 +470,10 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float | None = None,
     _check_index_arms(owner, arms, POMDPArms)
     discount = default_discount(discount, horizon)
     if horizon is None:
-        discount = _check_discount(owner, discount)
+        discount = check_discount(owner, discount)
     else:
         horizon = check_number(owner, "horizon", horizon, low=1, integer=True)
-        discount = check_number(owner, "discount", discount, low=0.0, high=1.0,
-                                low_open=True)
+        discount = check_discount(owner, discount, one=True)
     n_prices = check_number(owner, "n_prices", n_prices, low=2, integer=True)
     value_tol = check_number(owner, "value_tol", value_tol, low=0.0, low_open=True)
     check_prices = check_number(owner, "check_prices", check_prices, low=2, high=100_000,

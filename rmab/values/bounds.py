@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmab._validation import as_float_array, check_number, default_discount
+from rmab._validation import as_float_array, check_discount, check_number, default_discount
 from rmab.errors import ConvergenceWarning, InvalidParameterError
 from rmab.models.arms import POMDPArms
 from rmab.values.exact import check_scale, value_iteration
@@ -97,8 +97,7 @@ def _check_common(owner, arms, price, discount, tol, max_iter, horizon=None):
     price = check_number(owner, "price", price)
     if horizon is not None:
         horizon = check_number(owner, "horizon", horizon, low=1, integer=True)
-    discount = check_number(owner, "discount", discount, low=0.0, high=1.0, low_open=True,
-                            high_open=horizon is None)
+    discount = check_discount(owner, discount, one=horizon is not None)
     tol = check_number(owner, "tol", tol, low=0.0, low_open=True)
     max_iter = check_number(owner, "max_iter", max_iter, low=1, integer=True)
     check_scale(owner, arms, np.array([price]), discount, horizon, "price")

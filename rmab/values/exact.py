@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rmab._repr import CompactRepr
-from rmab._validation import (SCALE_LIMIT, as_float_array, check_flag, check_number,
+from rmab._validation import (SCALE_LIMIT, as_float_array, check_discount, check_flag, check_number,
                               default_discount, discounted_periods)
 from rmab.errors import ConvergenceWarning, InvalidModelError, InvalidParameterError
 from rmab.models.arms import MDPArms, POMDPArms
@@ -135,7 +135,7 @@ def _check(owner, arms, prices, discount, horizon, tol, max_iter):
         raise InvalidParameterError(f"{owner}.arms: must be MDPArms or POMDPArms; got "
                                     f"{type(arms).__name__}")
     prices = check_prices(owner, prices)
-    discount = check_number(owner, "discount", discount, low=0.0, high=1.0, low_open=True)
+    discount = check_discount(owner, discount, one=True)
     if horizon is not None:
         horizon = check_number(owner, "horizon", horizon, low=1, integer=True)
     elif discount == 1.0:

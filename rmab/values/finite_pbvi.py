@@ -30,7 +30,7 @@ from functools import cached_property
 
 import numpy as np
 
-from rmab._validation import as_generator, check_number
+from rmab._validation import as_generator, check_discount, check_number
 from rmab.errors import InvalidParameterError
 from rmab.models.arms import POMDPArms
 from rmab.values import _kernels
@@ -203,7 +203,7 @@ def solve_finite_pbvi(arms: POMDPArms, *, horizon: int, price: float = 0.0,
         raise InvalidParameterError(f"{owner}.arms: must be POMDPArms; got {type(arms).__name__}")
     horizon = check_number(owner, "horizon", horizon, low=1, integer=True)
     price = check_number(owner, "price", price)
-    discount = check_number(owner, "discount", discount, low=0.0, high=1.0, low_open=True)
+    discount = check_discount(owner, discount, one=True)
     n_beliefs = check_number(owner, "n_beliefs", n_beliefs, low=1, high=10**6, integer=True)
     check_scale(owner, arms, np.array([price]), discount, horizon, "price")
     n, s = arms.n_arms, arms.n_states

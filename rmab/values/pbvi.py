@@ -31,8 +31,8 @@ from functools import cached_property
 import numpy as np
 
 from rmab._repr import CompactRepr
-from rmab._validation import (as_float_array, as_generator, check_flag, check_number,
-                              zero_rounding)
+from rmab._validation import (as_float_array, as_generator, check_discount, check_flag,
+                              check_number, zero_rounding)
 from rmab.errors import ConvergenceWarning, InvalidParameterError
 from rmab.models.arms import POMDPArms
 from rmab.values import _kernels
@@ -428,8 +428,7 @@ def solve_pbvi(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
         raise InvalidParameterError(f"{owner}.arms: must be POMDPArms; got {type(arms).__name__}")
     price = check_number(owner, "price", price)
     randomized = check_flag(owner, "randomized", randomized)
-    discount = check_number(owner, "discount", discount, low=0.0, high=1.0, low_open=True,
-                            high_open=True)
+    discount = check_discount(owner, discount)
     tol = check_number(owner, "tol", tol, low=0.0, low_open=True)
     # the point set is allocated up front; a million points is far beyond what PBVI backs up
     n_beliefs = check_number(owner, "n_beliefs", n_beliefs, low=1, high=10**6, integer=True)
