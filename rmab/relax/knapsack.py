@@ -39,9 +39,10 @@ from rmab.errors import InfeasibleActionError, InvalidParameterError, SolverLimi
 from rmab.relax import _kernels
 
 __all__ = ["Knapsack", "KnapsackResult", "solve_knapsack", "fill_active",
-           "feasible_joint_actions", "DP_LIMIT", "MIP_LIMIT"]
+           "feasible_joint_actions", "DP_LIMIT", "MIP_LIMIT", "JOINT_LIMIT"]
 
 DP_LIMIT = 50_000_000
+JOINT_LIMIT = 2**20       # joint actions feasible_joint_actions lists (about 170 MB at 20 arms)
 ENUMERATION_LIMIT = 8192   # joint actions scored at once under count limits: 1-3 ms at
 #                            4 096-6 561, where the MIP took 6-90 ms
 MIP_LIMIT = 500        # indicators: HiGHS takes 0.015-0.03 s at 100-200, 0.17 s at 600
@@ -364,8 +365,14 @@ def feasible_joint_actions(costs, budget, *, action_caps=None, min_active: int =
     again with new values only). Enumerates ``n_actions ** n_arms`` actions: small stacks
     only. Limits as ``instance.limits``."""
     owner = "feasible_joint_actions"
-    costs = as_float_array(owner, "costs", costs, ndim=2)
-    n_actions = costs.shape[1]
+    costs = as_float_array(owner, "costs", costs, ndim=2, error=InvalidParameterError)
+    check_costs(owner, costs, error=InvalidParameterError)
+    budget = check_number(owner, "budget", budget, low=0.0)
+    n_arms, n_actions = costs.shape
+    if n_actions ** n_arms > JOINT_LIMIT:           # memory: (K, n_arms) and more
+        raise InvalidParameterError(f"{owner}.costs: enumerates n_actions ** n_arms joint "
+                                    f"actions, at most {JOINT_LIMIT}; got {n_actions} ** "
+                                    f"{n_arms} = {float(n_actions) ** n_arms:.3g}")
     caps, min_active, max_active = check_count_limits(owner, costs.shape[0], n_actions,
                                                       action_caps, min_active, max_active)
     caps = np.full(n_actions, np.inf) if caps is None else caps
@@ -475,9 +482,41 @@ def fill_active(scores, costs, budget, actions, *, action_caps=None, min_active:
     ``min_active`` active arms, in place: passive arms take the (arm, action) pairs of highest
     ``scores`` (n_arms, n_actions; ``-inf`` = only if needed) that still fit. Should that
     greedy miss, the exact MIP maximises the scores with a bonus for keeping ``actions``
-    (:func:`solve_knapsack`). Limits as ``instance.limits``."""
-    caps, min_active, max_active = check_count_limits(          # a user planner's call
-        "fill_active", costs.shape[0], costs.shape[1], action_caps, min_active, max_active)
+    (:func:`solve_knapsack`). Limits as ``instance.limits``.
+
+    Raises
+    ------
+    InvalidParameterError
+        Costs, scores (NaN refused) or actions (a writable int64 array, filled in place) of
+        the wrong kind or shape.
+    InfeasibleActionError
+        ``actions`` over the budget, or no fill reaches ``min_active``.
+    """
+    owner = "fill_active"                                       # a user planner's call
+    costs = as_float_array(owner, "costs", costs, ndim=2, error=InvalidParameterError)
+    check_costs(owner, costs, error=InvalidParameterError)
+    n_arms, n_actions = costs.shape
+    scores = as_float_array(owner, "scores", scores, ndim=2, error=InvalidParameterError,
+                            allow_inf=True)
+    if scores.shape != costs.shape:
+        raise InvalidParameterError(f"{owner}.scores: must have the shape of the costs "
+                                    f"(n_arms={n_arms}, n_actions={n_actions}); got "
+                                    f"{scores.shape}")
+    budget = check_number(owner, "budget", budget, low=0.0)
+    if (not isinstance(actions, np.ndarray) or actions.dtype != np.int64
+            or actions.shape != (n_arms,) or not actions.flags.writeable):
+        raise InvalidParameterError(f"{owner}.actions: must be a writable int64 array of shape "
+                                    f"(n_arms={n_arms},), filled in place; got "
+                                    f"{_describe(actions)}")
+    if n_arms and not 0 <= actions.min() <= actions.max() < n_actions:
+        raise InvalidParameterError(f"{owner}.actions: must be in 0..{n_actions - 1}; got "
+                                    f"{int(actions.min())}..{int(actions.max())}")
+    spent = float(costs[np.arange(n_arms), actions].sum())
+    if spent > budget + 0.5 * budget_slack(budget):
+        raise InfeasibleActionError(f"{owner}.actions: must be within the budget {budget:g} "
+                                    f"before the fill; they cost {spent:g}")
+    caps, min_active, max_active = check_count_limits(
+        owner, n_arms, n_actions, action_caps, min_active, max_active)
     caps = np.full(costs.shape[1], np.inf) if caps is None else caps
     start = actions.copy()                          # the heuristic's, before the greedy fill
     if min_active == 0 or _fill_greedy(scores, costs, budget, actions, caps, min_active):
@@ -497,6 +536,13 @@ def fill_active(scores, costs, budget, actions, *, action_caps=None, min_active:
     values[np.arange(start.size), start] += np.where(start > 0, bonus, 0.0)
     actions[:] = _FillActive(costs, budget, method="mip", action_caps=action_caps,
                              min_active=min_active, max_active=max_active).solve(values).actions
+
+
+def _describe(value) -> str:
+    if isinstance(value, np.ndarray):
+        return (f"{'a read-only ' if not value.flags.writeable else ''}{value.dtype} array of "
+                f"shape {value.shape}")
+    return type(value).__name__
 
 
 def _fill_greedy(scores, costs, budget, actions, caps, min_active: int) -> bool:

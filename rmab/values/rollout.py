@@ -46,7 +46,7 @@ from rmab.belief import _kernels as _belief
 from rmab.belief.update import check_beliefs
 from rmab.errors import ImpossibleSignalError, InvalidParameterError
 from rmab.models.instance import Instance
-from rmab.relax.knapsack import feasible_joint_actions, solve_knapsack
+from rmab.relax.knapsack import JOINT_LIMIT, feasible_joint_actions, solve_knapsack
 
 __all__ = ["RolloutResult", "rollout", "hoeffding_trajectories", "MODES"]
 
@@ -178,7 +178,8 @@ def _check(owner, horizon, n_trajectories, mode, max_joint):
     n_trajectories = check_number(owner, "n_trajectories", n_trajectories, low=1, integer=True)
     if not isinstance(mode, str) or mode not in MODES:
         raise InvalidParameterError(f"{owner}.mode: must be one of {MODES}; got {mode!r}")
-    max_joint = check_number(owner, "max_joint", max_joint, low=1, integer=True)
+    max_joint = check_number(owner, "max_joint", max_joint, low=1, high=JOINT_LIMIT,
+                             integer=True)
     return horizon, n_trajectories, max_joint
 
 

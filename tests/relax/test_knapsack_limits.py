@@ -345,6 +345,53 @@ def test_the_helpers_for_user_planners_check_their_limits():
                     action_caps="abc", min_active=1)
 
 
+@pytest.mark.parametrize("change, error, match", [
+    (dict(costs=[[0.0, 1.0, 2.0]] * 3), None, None),                  # a list is taken
+    (dict(costs=[[0.0, -1.0, 2.0]] * 3), InvalidParameterError,
+     r"fill_active\.costs: must be >= 0"),
+    (dict(scores=np.zeros((1, 3))), InvalidParameterError,
+     r"fill_active\.scores: must have the shape of the costs \(n_arms=3, n_actions=3\); got "
+     r"\(1, 3\)"),
+    (dict(scores=np.full((3, 3), np.nan)), InvalidParameterError,
+     r"fill_active\.scores: must be a number; got nan"),
+    (dict(actions=[0, 0, 0]), InvalidParameterError,
+     r"fill_active\.actions: must be a writable int64 array of shape \(n_arms=3,\), filled in "
+     r"place; got list"),
+    (dict(actions=np.zeros(3, dtype=np.int32)), InvalidParameterError, r"got int32 array"),
+    (dict(actions=np.array([0, 5, 0])), InvalidParameterError,
+     r"fill_active\.actions: must be in 0\.\.2; got 0\.\.5"),
+    (dict(actions=np.array([2, 2, 2])), InfeasibleActionError,
+     r"fill_active\.actions: must be within the budget 2 before the fill; they cost 6"),
+    (dict(budget=-1.0), InvalidParameterError, r"fill_active\.budget: must be >= 0"),
+])
+def test_fill_active_checks_what_a_user_planner_gives_it(change, error, match):
+    """A fuzz review: lists gave AttributeError, a short score table IndexError, NaN scores
+    were taken without a word (fill_active is the helper docs/planners.md offers)."""
+    args = dict(scores=np.arange(9.0).reshape(3, 3), costs=np.array([[0.0, 1.0, 2.0]] * 3),
+                budget=2.0, actions=np.zeros(3, dtype=np.int64))
+    args.update(change)
+    call = (lambda: fill_active(args["scores"], args["costs"], args["budget"], args["actions"],
+                                min_active=1))
+    if error is None:
+        call()
+        assert (args["actions"] > 0).sum() >= 1
+    else:
+        with pytest.raises(error, match=match):
+            call()
+
+
+def test_feasible_joint_actions_refuses_what_it_cannot_list():
+    from rmab.relax.knapsack import feasible_joint_actions
+
+    with pytest.raises(InvalidParameterError, match=r"feasible_joint_actions\.costs: enumerates "
+                       r"n_actions \*\* n_arms joint actions, at most 1048576; got 5 \*\* 30"):
+        feasible_joint_actions(np.zeros((30, 5)), 1.0)
+    with pytest.raises(InvalidParameterError, match=r"feasible_joint_actions\.budget: must be "
+                                                    r">= 0"):
+        feasible_joint_actions(np.zeros((2, 2)), -1.0)
+    assert feasible_joint_actions(np.zeros((20, 2)), 0.0).shape == (2**20, 20)
+
+
 def test_the_mip_takes_tiny_gains_that_still_fit():
     """Gains are scaled by the largest, so a gain of 7e-6 beside one of 24 fell under HiGHS's
     tolerance: arm 1's action 2 (cost 1.14) was left out of room to spare, "optimal" (a
