@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rmab._repr import CompactRepr
-from rmab._validation import _short, check_flag, check_path, check_seed
+from rmab._validation import _short, check_discount, check_flag, check_path, check_seed
 from rmab._warnings import caught_record, show_again
 from rmab.belief.update import check_actions
 from rmab.errors import IndexabilityWarning, InvalidParameterError, PlanningError, RmabError
@@ -137,6 +137,7 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
                                     f"names (str); got {_short(bad[0])}")
     keep_going = check_flag("solve_batches", "keep_going", keep_going)
     progress = check_flag("solve_batches", "progress", progress)
+    discount = check_discount("solve_batches", discount)
     if not isinstance(planner, str):
         raise InvalidParameterError(f"solve_batches.planner: must be a registered planner's "
                                     f"name (a fresh planner is made for each batch: give its "

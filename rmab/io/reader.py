@@ -92,6 +92,9 @@ class Batch:
             raise InvalidParameterError(f"Batch.batch_id: {_ID_RULE}; got "
                                         f"{_short(self.batch_id)}")
         object.__setattr__(self, "batch_id", bid)
+        if isinstance(self.arm_ids, (str, bytes)) or not hasattr(self.arm_ids, "__iter__"):
+            raise InvalidParameterError(f"Batch.arm_ids: must be a sequence of names, one per "
+                                        f"arm; got {_short(self.arm_ids)}")
         ids = tuple(map(_id_text, self.arm_ids))
         if None in ids:
             bad = self.arm_ids[ids.index(None)]
@@ -116,6 +119,27 @@ class Batch:
                 raise InvalidParameterError(f"Batch.action_names: must have n_actions="
                                             f"{self.instance.n_actions} names; got {names}")
             object.__setattr__(self, "action_names", names)
+        self._check_provenance()
+
+    def _check_provenance(self) -> None:
+        """``lines``, ``file`` and ``model_files``: where the batch was read from."""
+        if self.lines is not None:
+            lines = np.asarray(self.lines)
+            if (lines.dtype.kind not in "iu" or lines.shape != (self.n_arms,)
+                    or (self.n_arms and lines.min() < 1)):
+                raise InvalidParameterError(f"Batch.lines: must be None or the 1-based line of "
+                                            f"each arm's row, integers of shape (n_arms="
+                                            f"{self.n_arms},); got {_short(self.lines)}")
+            object.__setattr__(self, "lines", lines.astype(np.int64))
+        if self.file is not None and not isinstance(self.file, str):
+            raise InvalidParameterError(f"Batch.file: must be None or a path (str); got "
+                                        f"{_short(self.file)}")
+        files = self.model_files
+        if isinstance(files, (str, bytes)) or not isinstance(files, (tuple, list)) or \
+                not all(isinstance(f, str) for f in files):
+            raise InvalidParameterError(f"Batch.model_files: must be a sequence of paths (str); "
+                                        f"got {_short(files)}")
+        object.__setattr__(self, "model_files", tuple(files))
 
     def __repr__(self) -> str:
         return (f"Batch(batch_id={self.batch_id!r}, n_arms={self.n_arms}, "

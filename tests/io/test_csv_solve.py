@@ -650,6 +650,40 @@ def test_a_hand_built_batch_needs_ids_the_csv_would_take(batch_id, arm_ids, matc
         Batch(batch_id, arm_ids, health_intervention(3, seed=0))
 
 
+@pytest.mark.parametrize("change, match", [
+    (dict(arm_ids=3), "Batch.arm_ids: must be a sequence of names, one per arm; got 3"),
+    (dict(arm_ids="abc"), "Batch.arm_ids: must be a sequence of names, one per arm; got 'abc'"),
+    (dict(lines=[1]), "Batch.lines: must be None or the 1-based line of each arm's row, "
+                      "integers of shape (n_arms=3,); got [1]"),
+    (dict(lines="x"), "Batch.lines: must be None or the 1-based line"),
+    (dict(lines=[0, 1, 2]), "Batch.lines: must be None or the 1-based line"),
+    (dict(file=3), "Batch.file: must be None or a path (str); got 3"),
+    (dict(model_files=3), "Batch.model_files: must be a sequence of paths (str); got 3"),
+    (dict(model_files="m.npz"), "Batch.model_files: must be a sequence of paths (str)"),
+])
+def test_a_hand_built_batch_checks_where_it_says_it_came_from(change, match):
+    """A fuzz review: arm_ids=3 raised Python's TypeError, arm_ids='abc' made three arms 'a',
+    'b', 'c', and lines, file and model_files (used in error messages and by the write's
+    overwrite guard) were taken as anything."""
+    from rmab.io import Batch
+    from rmab.models import health_intervention
+
+    args = dict(batch_id="w", arm_ids=list("abc"), instance=health_intervention(3, seed=0))
+    with pytest.raises(InvalidParameterError, match=re.escape(match)):
+        Batch(**{**args, **change})
+    batch = Batch(**args, lines=[2, 3, 4], file="b.csv", model_files=["m.npz"])
+    assert batch.lines.dtype == np.int64 and batch.model_files == ("m.npz",)
+
+
+def test_solve_batches_checks_the_discount_given_with_batch_objects():
+    from rmab.io import Batch, solve_batches
+    from rmab.models import health_intervention
+
+    batch = Batch("w", list("abc"), health_intervention(3, seed=0))
+    with pytest.raises(InvalidParameterError, match=r"solve_batches\.discount: must be < 1"):
+        solve_batches([batch], discount=2)
+
+
 def test_a_numeric_batch_id_is_taken_as_text():
     from rmab.io import Batch
     from rmab.models import health_intervention
