@@ -141,8 +141,9 @@ def _run(args) -> int:
     except MemoryError as exc:
         if args.debug:
             raise
+        jobs = ", or fewer --n-jobs" if hasattr(args, "n_jobs") else ""  # commands with it
         print(f"rmab: error: out of memory{': ' + str(exc) if str(exc) else ''} (a smaller "
-              f"instance, or fewer --n-jobs)", file=sys.stderr)
+              f"instance{jobs})", file=sys.stderr)
         return 1
     except OSError as exc:       # a full disk or a closed stream while printing results
         if args.debug:

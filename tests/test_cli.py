@@ -52,8 +52,12 @@ def test_out_of_memory_is_one_line(monkeypatch, capsys):
     monkeypatch.setattr(generate, "run", exhausted)
     assert main(["generate", "random", "--arms", "2", "-o", "x.npz"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("rmab: error: out of memory: Unable to allocate 298. GiB") and \
-        err.count("\n") == 1
+    assert err == "rmab: error: out of memory: Unable to allocate 298. GiB (a smaller instance)\n"
+    from rmab.commands import compare                   # a command with --n-jobs names it
+
+    monkeypatch.setattr(compare, "run", exhausted)
+    assert main(["compare", "--health", "4"]) == 1
+    assert capsys.readouterr().err.endswith("(a smaller instance, or fewer --n-jobs)\n")
 
 
 @pytest.mark.parametrize("argv", [["bound", "--help"], ["bound", str(DATA / "health_example.npz"),

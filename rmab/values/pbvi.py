@@ -197,13 +197,14 @@ class PBVIResult(CompactRepr):
         return np.array([s.iterations for s in self.solves], dtype=np.int64)
 
     def _beliefs(self, beliefs) -> np.ndarray:
+        owner = type(self).__name__
         n = len(self.arm_to_solve)
         s = self.solves[0].n_states
-        arr = as_float_array("PBVIResult", "beliefs", beliefs, error=InvalidParameterError)
+        arr = as_float_array(owner, "beliefs", beliefs, error=InvalidParameterError)
         if arr.shape != (n, s):
-            raise InvalidParameterError(f"PBVIResult.beliefs: must have shape (n_arms={n}, "
+            raise InvalidParameterError(f"{owner}.beliefs: must have shape (n_arms={n}, "
                                         f"n_states={s}); got {arr.shape}")
-        return check_belief_rows("PBVIResult", arr, s, field="beliefs")[0]
+        return check_belief_rows(owner, arr, s, field="beliefs")[0]
 
     @cached_property
     def _stack(self) -> "_Stack":

@@ -224,6 +224,9 @@ def test_query_and_bound_error_paths():
         res[0].q([0.5, 0.5], t=-1)
     with pytest.raises(InvalidParameterError, match=r"FinitePBVIResult\.t: must be <= 2; got 5"):
         res.q(np.full((2, 2), 0.5), t=5)
+    with pytest.raises(InvalidParameterError, match=r"^FinitePBVIResult\.beliefs: must have "
+                                                    r"shape \(n_arms=2, n_states=2\)"):
+        res.values(np.full((3, 2), 0.5))            # it was named PBVIResult (a fuzz review)
     with pytest.raises(InvalidParameterError, match=r"FiniteAlphaVectors\.q\.b: rows must sum"):
         res[0].q([0.2, 0.2])
     with pytest.raises(InvalidParameterError, match=r"fib_bound\.horizon: must be >= 1; got 0"):
