@@ -183,6 +183,23 @@ def test_update_kernel_prefetched_path_on_many_arms(bad_arms, n_states, n_obs):
         np.testing.assert_array_equal(out[bad], 0.0)  # left unnormalised: all zero here
 
 
+@pytest.mark.parametrize("n_states, n_actions, n_obs", [(2, 3, 2), (4, 3, 2), (9, 2, 3)])
+def test_sample_kernel_on_many_arms_equals_twin(n_states, n_actions, n_obs):
+    """From K._PREFETCH_MIN_ARMS arms on, models of at least K._PREFETCH_MIN_BYTES are
+    prefetched while sampling (the first case is not, the others are): the same draws."""
+    n = 20_003
+    rng = np.random.default_rng(n_states)
+    p = _rows(rng, (n, n_actions, n_states, n_states), True)
+    q = _rows(rng, (n, n_actions, n_states, n_obs), True)
+    args = (rng.integers(0, n_states, n), rng.integers(0, n_actions, n), p, q, rng.random(n),
+            rng.random(n))
+    ref = R.sample_numpy(*args)
+    nxt, sig = np.full(n, -1, np.int64), np.full(n, -1, np.int64)
+    K.sample_kernel(*args, nxt, sig)
+    np.testing.assert_array_equal(nxt, ref[0])
+    np.testing.assert_array_equal(sig, ref[1])
+
+
 def test_draw_steps_back_over_trailing_zeros():
     """A uniform past the rounded end of the CDF lands on the last positive entry."""
     row = np.array([0.3, 0.7 - 1e-16, 0.0, 0.0])  # sums to just under 1
