@@ -537,7 +537,10 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
         if slope(lo_point) >= flat or hi == 0.0:
             best = lo_point
         elif method == "bisection":
-            best, bracket = _bisect(evaluate, slope, dual, 0.0, hi, price_tol, max_iter, scale)
+            # the ceiling grows with w = Σ β^t, a price's unit does not: with the ceiling's
+            # floor the bracket stopped 0.01 wide at β = 1 - 1e-7 (price 0.234, not 0.2457)
+            best, bracket = _bisect(evaluate, slope, dual, 0.0, hi, price_tol, max_iter,
+                                    scale / weight)
         elif method == "cutting-plane":
             best, bracket = _cutting_plane(solver, evaluate, dual, budget_term, hi,
                                            price_tol, max_iter, scale)

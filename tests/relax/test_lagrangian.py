@@ -39,6 +39,21 @@ def test_lp_bisection_golden_agree(mdp_instance):
     assert lp.estimate <= lp.certified_upper_bound <= lp.estimate + 1e-6
 
 
+@pytest.mark.parametrize("gap", [1e-5, 1e-7, 1e-9])
+def test_bisection_keeps_its_precision_as_the_discount_nears_one(gap):
+    """The search's ceiling grows as 1 / (1 - β) and its tolerance floor grew with it: at
+    β = 1 - 1e-7 the default search stopped at price 0.234 against the LP's 0.2457 (a bound
+    5e-4 looser in per-period terms; price 0 at 1 - 1e-9, a fuzz review)."""
+    from rmab.models.generators import random_mdp_arms
+
+    inst = Instance(random_mdp_arms(3, 3, 3, seed=0), budget=1.0, discount=1 - gap)
+    lp = lagrangian_bound(inst, method="lp")
+    bis = lagrangian_bound(inst)
+    assert bis.method == "bisection" and lp.price == pytest.approx(0.24565, abs=1e-5)
+    assert bis.price == pytest.approx(lp.price, rel=1e-5)
+    assert bis.estimate * gap == pytest.approx(lp.estimate * gap, abs=1e-5)
+
+
 @pytest.mark.parametrize("discount", [1.0, 0.9])
 def test_lp_over_a_finite_horizon_agrees_with_bisection(discount):
     """Hawkins' LP with a layer of values per period: the price and bound of bisection with
