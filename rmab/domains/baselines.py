@@ -59,7 +59,7 @@ def action_values(domain: Domain, states: np.ndarray, actions: np.ndarray) -> np
 def _gain_sums(domain: Domain, gains: np.ndarray, actions: np.ndarray) -> np.ndarray:
     """``Σ_j gains[j, level_j(a)]`` for each row ``a`` of ``actions`` (k, action_size); ``gains``
     (n_arms, n_levels). (k,)"""
-    levels = np.stack([domain.arm_levels(a) for a in actions])
+    levels = np.stack([domain._arm_levels(a) for a in actions])
     return gains[np.arange(domain.n_arms)[None, :], levels].sum(axis=1)
 
 
@@ -227,8 +227,8 @@ class MyopicMIPPlanner(BaseDomainPlanner):
         scale = objective_scale(c)
         try:
             self._model.set_objective(c / scale, offset / scale)
-        except (SolverInputError, InvalidParameterError) as exc:   # gains of -inf (rewards
-            # of 1e-300 in an index); the path domain's RouteSearch raises the latter
+        except (SolverInputError, InvalidParameterError) as exc:   # gains that are not
+            # finite (a user's gain table); the path domain's RouteSearch raises the latter
             raise PlanningError(f"{type(self).__name__}: the objective cannot be solved; "
                                 f"{exc}") from exc
         res = self._model.solve(time_limit=self.time_limit, mip_gap=self.mip_gap)

@@ -236,30 +236,33 @@ def _finite_level(transitions, rewards, costs, discount, price, togo, state, tie
 def finite_index_kernel(transitions, rewards, costs, discount, horizon, top, tol, low, high,
                         indices):
     """Finite-horizon indices by bisection: ``indices[n, togo - 1, s, a - 1] = sup {λ :
-    a*_togo,λ(s) >= a}``, from ``[low, high]`` (same shape; within ``[-top, top]``, ``±inf``
-    at its ends) to ``tol * top`` or float resolution, each target with its own backward
-    induction."""
+    a*_togo,λ(s) >= a}``, from ``[low, high]`` (same shape; within ``[-top[n], top[n]]``, the
+    arm's own bracket (N,), ``±inf`` at its ends) to ``tol * top[n]`` or float resolution,
+    each target with its own backward induction. The tie test is in the arm's units (a fixed
+    1 in it shifted the indices of rewards of 1e-12 by a whole unit, and at 1e-20 made every
+    index ``-inf``)."""
     n_arms, n_actions, n_states = transitions.shape[0], transitions.shape[1], transitions.shape[2]
     value = np.empty(n_states)
     new = np.empty(n_states)
     qa = np.empty(n_actions)
     for n in range(n_arms):
-        scale = np.abs(rewards[n]).max() + top * costs[n].max() + 1.0
+        width = tol * top[n]
+        scale = np.abs(rewards[n]).max() + top[n] * costs[n].max()
         for togo in range(1, horizon + 1):
             for s in range(n_states):
                 for a in range(1, n_actions):
                     lo, hi = low[n, togo - 1, s, a - 1], high[n, togo - 1, s, a - 1]
                     mid = 0.5 * (lo + hi)
-                    while hi - lo > tol * top and lo < mid < hi:   # tol=1e-17 never ended
+                    while hi - lo > width and lo < mid < hi:   # tol=1e-17 never ended
                         if _finite_level(transitions[n], rewards[n], costs[n], discount, mid,
                                          togo, s, 1e-12 * scale, value, new, qa) >= a:
                             lo = mid
                         else:
                             hi = mid
                         mid = 0.5 * (lo + hi)
-                    if mid + top <= tol * top:
+                    if mid + top[n] <= width:
                         mid = -np.inf
-                    elif top - mid <= tol * top:
+                    elif top[n] - mid <= width:
                         mid = np.inf
                     indices[n, togo - 1, s, a - 1] = mid
 
@@ -280,7 +283,10 @@ def finite_indexable_kernel(transitions, rewards, costs, discount, prices, horiz
     for n in range(n_arms):
         indexable[n] = True
         last[n] = -1
-        scale = np.abs(rewards[n]).max() + np.abs(prices[n]).max() * costs[n].max() + 1.0
+        # the tie test in the arm's units (with a fixed 1 in it, every level tied at rewards
+        # of 1e-20: all passive, all "indexable")
+        scale = np.abs(rewards[n]).max() + np.abs(prices[n]).max() * costs[n].max()
+        scale = scale if scale > 0 else 1.0
         for p in range(prices.shape[1]):
             value[:] = 0.0
             for t in range(horizon):

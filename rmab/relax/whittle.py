@@ -196,7 +196,7 @@ def _bisection(arms, discount, tol, hints, flags, n_checks=256):
     s_idx = np.repeat(np.arange(n_states), n_actions - 1)
     a_idx = np.tile(np.arange(1, n_actions), n_states)
     units = _price_units(arms)
-    checks = _check_prices(hints.reshape(n_arms, -1), n_checks)
+    checks = _check_prices(hints.reshape(n_arms, -1), n_checks, units)
     for n in range(n_arms):
         arm = arms.select([n])
         step, value_tol = tol * units[n], tol * _reward_spreads(arm)[0]
@@ -257,8 +257,9 @@ def finite_whittle_indices(arms: MDPArms, *, horizon: int, discount: float = 1.0
     horizon : int >= 1
     discount : float in (0, 1] (default 1: the plain total)
     tol : float in (0, 1e-3]
-        Price tolerance, relative to the bracket's half-width; it also stops at float
-        resolution.
+        Price tolerance, relative to the half-width of each arm's own price bracket (its
+        reward spread times ``Σ_{t<H} β^t + 1`` over its smallest cost step: the indices
+        scale with the rewards); it also stops at float resolution.
     check_prices : int
         Prices on which indexability is checked at every period and state, spanning the
         arm's indices (and each index +- 1e-6 of their range).
@@ -270,32 +271,35 @@ def finite_whittle_indices(arms: MDPArms, *, horizon: int, discount: float = 1.0
     tol = check_number(owner, "tol", tol, low=0.0, high=1e-3, low_open=True)
     check_prices = check_number(owner, "check_prices", check_prices, low=2, high=100_000,
                                 integer=True)
-    bracket = _checked_bracket(owner, arms, discount, horizon)
+    _checked_bracket(owner, arms, discount, horizon)
     start = time.perf_counter()
     from rmab.relax.lagrangian import unique_arms
 
     first, inverse = unique_arms(arms)
     uarms = arms.select(first)
+    # each arm's own bracket and tolerances: one for the stack put an arm's tolerances in
+    # the units of the arm with the widest price scale
+    units = _price_units(uarms)
+    tops = units * (discounted_periods(discount, horizon) + 1.0)
     n_states, n_actions = arms.n_states, arms.n_actions
     n_unique = len(first)
     shape = (n_unique, horizon, n_states, n_actions - 1)          # by periods to go
     indices = np.empty(shape)
     args = (uarms.transitions, uarms.rewards, uarms.costs, discount)
-    _whittle_kernels.finite_index_kernel(*args, horizon, bracket[1], tol,
-                                         np.full(shape, bracket[0]), np.full(shape, bracket[1]),
-                                         indices)
-    checks = _check_prices(indices.reshape(n_unique, -1), check_prices)
+    high = np.empty(shape)
+    high[:] = tops[:, None, None, None]
+    _whittle_kernels.finite_index_kernel(*args, horizon, tops, tol, -high, high, indices)
+    checks = _check_prices(indices.reshape(n_unique, -1), check_prices, units)
     indexable = np.empty(n_unique, dtype=bool)
     last = np.empty(shape, dtype=np.int64)
     _whittle_kernels.finite_indexable_kernel(*args, checks, horizon, indexable, last)
     bad = np.flatnonzero(~indexable)
     if len(bad):        # the sup: bisection from the last crossing (the bracket found any one)
-        edges = np.concatenate([np.full((len(bad), 1), bracket[0]), checks[bad],
-                                np.full((len(bad), 1), bracket[1])], axis=1)
+        edges = np.concatenate([-tops[bad, None], checks[bad], tops[bad, None]], axis=1)
         k = last[bad].reshape(len(bad), -1) + 1
         redo = np.empty((len(bad), *shape[1:]))
         _whittle_kernels.finite_index_kernel(
-            *(x[bad] for x in args[:3]), discount, horizon, bracket[1], tol,
+            *(x[bad] for x in args[:3]), discount, horizon, tops[bad], tol,
             np.take_along_axis(edges, k, axis=1).reshape(redo.shape),
             np.take_along_axis(edges, k + 1, axis=1).reshape(redo.shape), redo)
         indices[bad] = redo
@@ -306,15 +310,17 @@ def finite_whittle_indices(arms: MDPArms, *, horizon: int, discount: float = 1.0
                                indexable, horizon, discount, time.perf_counter() - start)
 
 
-def _check_prices(indices, n_grid):
+def _check_prices(indices, n_grid, units):
     """Per arm (n_arms, P), sorted: ``n_grid`` prices spanning the arm's finite indices with a
     quarter of their range on each side, and each index +- 1e-6 of that range: a level that
     rises again between two prices far apart would be missed on a grid over the whole price
-    bracket (a review found 14 such arms of 45)."""
+    bracket (a review found 14 such arms of 45). The range is widened by a tenth of the arm's
+    price unit ``units`` (n_arms,), :func:`_price_units` (a fixed 0.1 put every price far from
+    indices in millionths)."""
     finite = np.where(np.isfinite(indices), indices, np.nan)
     lo = np.nan_to_num(np.nanmin(finite, axis=1, initial=np.inf), posinf=0.0)
     hi = np.nan_to_num(np.nanmax(finite, axis=1, initial=-np.inf), neginf=0.0)
-    span = hi - lo + 0.1
+    span = hi - lo + 0.1 * units
     grid = np.linspace(lo - 0.25 * span, hi + 0.25 * span, n_grid, axis=1)
     near = np.where(np.isfinite(indices), indices, lo[:, None])
     step = 1e-6 * span[:, None]
@@ -358,15 +364,17 @@ class BeliefWhittleResult(CompactRepr):
     def index_at(self, beliefs, t: int = 0) -> np.ndarray:
         """Indices at one belief per arm (n_arms, n_states) -> (n_arms, n_actions - 1), by
         linear interpolation on the grid (barycentric on its Freudenthal simplices); on a
-        finite horizon, those of period ``t`` (the last period's beyond it)."""
+        finite horizon, those of period ``t`` (the last period's beyond it); otherwise ``t``
+        (checked: an integer >= 0) is ignored."""
         from rmab.belief.update import check_beliefs
 
         if self.resolution is None:
             raise InvalidParameterError("BeliefWhittleResult.index_at: needs a grid (computed "
                                         "with resolution=...); got indices at given beliefs")
+        # checked on a discounted result too, where t=-1 was accepted silently
+        t = check_number("BeliefWhittleResult.index_at", "t", t, low=0, integer=True)
         table = self.indices
         if self.horizon is not None:
-            t = check_number("BeliefWhittleResult.index_at", "t", t, low=0, integer=True)
             table = table[min(t, self.horizon - 1)]
         n_arms, _, n_levels = table.shape
         n_states = self.grid.shape[1]

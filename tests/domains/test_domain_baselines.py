@@ -138,11 +138,19 @@ def test_solver_input_errors_become_typed_errors():
     planner._model.set_objective = refused
     with pytest.raises(PlanningError, match="the objective cannot be solved; .*must be finite"):
         planner.plan(_states(5, 0))
-    # the path domain's route search raised InvalidParameterError, blaming a parameter
+    # rewards of 1e-300 gave indices of -inf (finite_whittle_indices had a fixed unit in its
+    # tie test); they now plan as the unscaled rewards
     path = make_domain("path", 6, 2, seed=0)
     arrays = path.to_arrays()
     tiny = type(path).from_arrays(**{**arrays, "rewards": arrays["rewards"] * 1e-300})
-    finite = make_domain_planner("whittle-finite").fit(tiny, seed=0)
+    plans = [make_domain_planner("whittle-finite").fit(d, seed=0).plan(np.zeros(6, np.int64))
+             for d in (path, tiny)]
+    assert np.array_equal(*plans)
+    # the path domain's route search raised InvalidParameterError, blaming a parameter
+    finite = make_domain_planner("whittle-finite").fit(path, seed=0)
+    gains = np.zeros(finite.gain_table.shape[::2])            # (n_arms, n_levels)
+    gains[:, 1:] = -np.inf
+    finite._gains = lambda states: gains
     with pytest.raises(PlanningError, match="the objective cannot be solved; RouteSearch"):
         finite.plan(np.zeros(6, dtype=np.int64))
 

@@ -207,9 +207,9 @@ def test_equal_cost_levels_are_not_falsely_flagged():
 
 # -- finite horizon ---------------------------------------------------------------------------
 
-def _levels_by_hand(arm, price, horizon, discount):
-    """Plain-Python backward induction: the optimal level (ties to the cheaper) per periods to
-    go (1..horizon) and state."""
+def _levels_by_hand(arm, price, horizon, discount, tie=1e-12):
+    """Plain-Python backward induction: the optimal level (ties to the cheaper, within
+    ``tie``) per periods to go (1..horizon) and state."""
     p, r, c = arm.transitions[0], arm.rewards[0], arm.costs[0]
     n_states, n_actions = r.shape
     value = [0.0] * n_states
@@ -218,7 +218,7 @@ def _levels_by_hand(arm, price, horizon, discount):
         q = [[r[s, a] - price * c[a] + discount * sum(p[a, s, u] * value[u]
                                                       for u in range(n_states))
               for a in range(n_actions)] for s in range(n_states)]
-        out.append([min(a for a in range(n_actions) if q[s][a] >= max(q[s]) - 1e-12)
+        out.append([min(a for a in range(n_actions) if q[s][a] >= max(q[s]) - tie)
                     for s in range(n_states)])
         value = [max(row) for row in q]
     return out
@@ -259,6 +259,51 @@ def test_finite_indices_separate_the_optimal_levels(seed):
                 assert below >= a > above
 
 
+@pytest.mark.parametrize("factor", [1e-12, 1e-20, 1e12])
+def test_finite_indices_of_tiny_or_huge_rewards(factor):
+    """A review's arms: rewards times 1e-12 moved every index by -1.0 (in units of 1e-12), and
+    times 1e-20 made every index -inf with both arms "indexable" (then the whittle-finite
+    planner failed): the tie test had a fixed 1 in it. The scaled indices are the unscaled
+    ones times the factor, and by hand the level is reached just below each, not above."""
+    arms = random_mdp_arms(2, 3, 2, seed=0)
+    scaled = MDPArms(arms.transitions, arms.rewards * factor, arms.costs)
+    base, res = (finite_whittle_indices(x, horizon=5) for x in (arms, scaled))
+    assert base.indexable.all() and res.indexable.all()
+    assert np.isfinite(base.indices).all()
+    np.testing.assert_allclose(res.indices, base.indices * factor, rtol=1e-8,
+                               atol=1e-8 * factor)
+    for n, t, s in np.ndindex(2, 5, 3):
+        w, one = res.indices[t, n, s, 0], scaled.select([n])
+        below, above = (_levels_by_hand(one, w + d * factor, 5, 1.0, tie=1e-9 * factor)
+                        for d in (-1e-6, 1e-6))
+        assert below[4 - t][s] == 1 and above[4 - t][s] == 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.sampled_from([1e-12, 1e-9, 1e-4, 1e4, 1e9, 1e12]),
+       st.sampled_from([1.0, 1e-6, 1e3]), st.integers(1, 6), st.sampled_from([1.0, 0.9]),
+       st.sampled_from([2, 3]))
+def test_finite_indices_scale_with_the_rewards(seed, factor, cost_factor, horizon, discount,
+                                               n_actions):
+    """As the discounted indices: scaling the rewards by ``f`` and the costs by ``g`` scales
+    every finite-horizon index by ``f / g`` and changes no verdict (arms ~ a third not
+    indexable). The tie test and the indexability prices had fixed units in them."""
+    arms = random_mdp_arms(4, 3, n_actions, concentration=0.3, seed=seed)
+    scaled = MDPArms(arms.transitions, arms.rewards * factor, arms.costs * cost_factor)
+    factor /= cost_factor
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IndexabilityWarning)
+        a, b = (finite_whittle_indices(x, horizon=horizon, discount=discount)
+                for x in (arms, scaled))
+    np.testing.assert_array_equal(a.indexable, b.indexable)
+    finite = np.isfinite(a.indices)
+    np.testing.assert_array_equal(finite, np.isfinite(b.indices))
+    np.testing.assert_array_equal(np.sign(a.indices[~finite]), np.sign(b.indices[~finite]))
+    # the bisection's tolerance: 1e-9 of the bracket's half-width, (H + 1) price units
+    np.testing.assert_allclose(b.indices[finite], a.indices[finite] * factor, rtol=1e-7,
+                               atol=1e-8 * (horizon + 1) * factor)
+
+
 def test_finite_indices_errors():
     arms = random_mdp_arms(2, 2, 2, seed=0)
     with pytest.raises(InvalidParameterError, match="finite_whittle_indices.horizon: must be "
@@ -279,8 +324,9 @@ def test_finite_index_kernels_equal_their_python_versions():
     args = (arms.transitions, arms.rewards, arms.costs, 0.9)
     out = [np.empty((2, 3, 2, 2)) for _ in range(2)]
     ends = (np.full((2, 3, 2, 2), -50.0), np.full((2, 3, 2, 2), 50.0))
-    K.finite_index_kernel(*args, 3, 50.0, 1e-9, *ends, out[0])
-    getattr(K.finite_index_kernel, "py_func", K.finite_index_kernel)(*args, 3, 50.0, 1e-9, *ends,
+    tops = np.full(2, 50.0)
+    K.finite_index_kernel(*args, 3, tops, 1e-9, *ends, out[0])
+    getattr(K.finite_index_kernel, "py_func", K.finite_index_kernel)(*args, 3, tops, 1e-9, *ends,
                                                                      out[1])
     np.testing.assert_array_equal(out[0], out[1])
     flags = [np.empty(2, dtype=bool) for _ in range(2)]
@@ -303,7 +349,7 @@ def _levels_rise(arms, n, prices, horizon, discount):
         for _ in range(horizon):
             q = r - lam * c[None, :] + discount * np.einsum("asu,u->sa", p, v)
             best = q.max(axis=1)
-            scale = np.abs(r).max() + np.abs(prices).max() * c.max() + 1.0
+            scale = np.abs(r).max() + np.abs(prices).max() * c.max()
             levels.append(np.argmax(q >= best[:, None] - 1e-12 * scale, axis=1))
             v = best
         table.append(levels)
@@ -326,13 +372,23 @@ def test_finite_indexability_kernel_equals_a_levels_table(seed, horizon, discoun
         assert flags[n] == (not _levels_rise(arms, n, prices[n], horizon, discount))
 
 
-def test_finite_indexability_catches_a_narrow_rise():
+@pytest.mark.parametrize("factor", [1.0, 1e-6, 1e-12])
+def test_finite_indexability_catches_a_narrow_rise(factor):
     """A review's arm: with 3 periods to go state 2 turns active again near 0.438, inside a
-    window that 64 prices over the whole bracket missed (it was flagged indexable)."""
+    window that 64 prices over the whole bracket missed (it was flagged indexable). With the
+    rewards in millionths it was missed again: the prices spanned the indices plus a fixed
+    0.1 (and state 2's index, the sup, came out 0.262, not 0.447)."""
     arms = random_mdp_arms(1, 3, 2, seed=1490, concentration=0.5)
+    scaled = MDPArms(arms.transitions, arms.rewards * factor, arms.costs)
     with pytest.warns(IndexabilityWarning):
-        res = finite_whittle_indices(arms, horizon=3, discount=1.0)
+        res = finite_whittle_indices(scaled, horizon=3, discount=1.0)
     assert not res.indexable[0]
+    levels = [_levels_by_hand(arms, lam, 3, 1.0)[2][2] for lam in np.linspace(0.3, 0.6, 301)]
+    assert np.diff(levels).max() > 0                                  # the rise, by hand
+    w = res.indices[0, 0, 2, 0] / factor                              # the sup, by hand
+    assert _levels_by_hand(arms, w - 1e-6, 3, 1.0)[2][2] == 1
+    assert all(_levels_by_hand(arms, lam, 3, 1.0)[2][2] == 0
+               for lam in np.linspace(w + 1e-6, w + 10.0, 200))
 
 
 @pytest.mark.parametrize("scale", [1.0, 1e6, 1e12])

@@ -136,6 +136,11 @@ def test_index_at_interpolates_the_table():
     g = [int(np.flatnonzero(np.isclose(res.grid[:, 0], x))[0]) for x in (0.2, 0.4)]
     expected = 0.5 * (res.indices[:, g[0]] + res.indices[:, g[1]])
     np.testing.assert_allclose(res.index_at(b), expected, atol=1e-12)
+    np.testing.assert_array_equal(res.index_at(b, t=5), res.index_at(b))   # stationary
+    for t, match in ((-1, r"index_at.t: must be >= 0; got -1"),       # was accepted silently
+                     (0.5, r"index_at.t: must be an integer"), ("0", r"index_at.t: must be")):
+        with pytest.raises(InvalidParameterError, match=match):
+            res.index_at(b, t=t)
 
 
 def test_given_beliefs_any_number_of_states():

@@ -12,6 +12,7 @@ import pytest
 
 from rmab.errors import IndexabilityWarning, InvalidParameterError
 from rmab.models.arms import MDPArms
+from rmab.models.generators import random_mdp_arms
 from rmab.relax._whittle_kernels import homotopy_kernel, homotopy_numpy
 from rmab.relax.whittle import _price_bracket, finite_whittle_indices, whittle_indices
 
@@ -233,9 +234,30 @@ def test_bisection_method_finds_the_sup_on_a_non_indexable_arm():
     np.testing.assert_allclose(res.indices[0], ref, atol=1e-7)
 
 
-def test_finite_indices_are_the_sup_on_a_non_indexable_arm():
+@pytest.mark.parametrize("factor", [1.0, 1e-6, 1e-12])
+def test_bisection_method_finds_the_sup_on_a_non_indexable_arm_of_small_rewards(factor):
+    """``random_mdp_arms(4, 3, 3, concentration=0.3, seed=67)``, arm 0: state 2, level 1 is
+    reached up to 0.345 (enumeration, homotopy). Its rewards in millionths gave -1.387 by
+    bisection: the prices it starts from spanned the traced indices plus a fixed 0.1."""
+    arm = random_mdp_arms(4, 3, 3, concentration=0.3, seed=67).select([0])
+    p, r, c = arm.transitions[0], arm.rewards[0], arm.costs[0]
+    ref, monotone = _sup(lambda x: _enumerated_levels(p, r, c, 0.9, x),
+                         _price_bracket(arm, 0.9)[1], 3)
+    assert not monotone and ref[2, 0] == pytest.approx(0.34526, abs=1e-5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IndexabilityWarning)
+        res = whittle_indices(MDPArms(p[None], r[None] * factor, c[None]), discount=0.9,
+                              method="bisection")
+    assert not res.indexable[0]
+    np.testing.assert_allclose(res.indices[0] / factor, ref, atol=1e-7)
+
+
+@pytest.mark.parametrize("factor", [1.0, 1e-6, 1e-12])
+def test_finite_indices_are_the_sup_on_a_non_indexable_arm(factor):
     """State 0 with 4 periods to go: level 2 below -0.76, level 0 up to about 0.21, level 1
-    up to 0.811; bisection over the whole bracket returned -0.76 for level 1, not the sup."""
+    up to 0.811; bisection over the whole bracket returned -0.76 for level 1, not the sup.
+    The same with the rewards scaled (the indexability prices had a fixed 0.1 in them, the
+    tie test a fixed 1)."""
     p = np.array([[[1.674e-01, 8.326e-01, 0.0], [8.0e-04, 2.733e-01, 7.259e-01],
                    [0.0, 9.741e-01, 2.59e-02]],
                   [[9.254e-01, 3.45e-02, 4.02e-02], [9.05e-02, 9.095e-01, 0.0],
@@ -248,9 +270,10 @@ def test_finite_indices_are_the_sup_on_a_non_indexable_arm():
     c = np.array([0.0, 0.2773, 2.1824])
     arms = MDPArms(p[None], r[None], c[None])
     with pytest.warns(IndexabilityWarning):
-        res = finite_whittle_indices(arms, horizon=4, discount=1.0)
+        res = finite_whittle_indices(MDPArms(p[None], r[None] * factor, c[None]), horizon=4,
+                                     discount=1.0)
     top = _price_bracket(arms, 1.0, 4)[1]
     for t in range(4):
         ref, _ = _sup(lambda x: _finite_levels(p, r, c, 1.0, x, 4 - t), top, 3)
-        np.testing.assert_allclose(res.indices[t, 0], ref, atol=1e-7)
-    assert res.indices[0, 0, 0, 0] == pytest.approx(0.8113, abs=1e-3)
+        np.testing.assert_allclose(res.indices[t, 0] / factor, ref, atol=1e-7)
+    assert res.indices[0, 0, 0, 0] / factor == pytest.approx(0.8113, abs=1e-3)
