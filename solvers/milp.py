@@ -275,7 +275,8 @@ class MILP:
         return float(self.c @ x + self.offset)
 
     def violation(self, x) -> float:
-        """Largest violation of a row bound, column bound or integrality by ``x`` (0 = feasible)."""
+        """Largest violation of a row bound, column bound or integrality by ``x`` (0 = feasible;
+        ``inf`` where ``x`` holds a NaN or infinite entry, which is no point of any MILP)."""
         x = real_array("MILP.x", x)
         if x.shape != (self.n_cols,):
             raise SolverInputError(f"MILP.x: must have shape ({self.n_cols},); got {x.shape}")
@@ -287,7 +288,11 @@ class MILP:
 
 
 def violation(A, row_lower, row_upper, col_lower, col_upper, integrality, x) -> float:
-    """Largest bound or integrality violation of ``x`` for the given arrays (trusted input)."""
+    """Largest bound or integrality violation of ``x`` for the given arrays (trusted input);
+    ``inf`` for a non-finite ``x`` (its NaN made every comparison, ``violation > tol`` too,
+    False)."""
+    if not np.isfinite(x).all():
+        return float("inf")
     act = A @ x
     parts = [np.zeros(1), row_lower - act, act - row_upper, col_lower - x, x - col_upper,
              np.abs(x - np.round(x))[integrality]]

@@ -188,7 +188,7 @@ class Domain(CompactRepr, ABC):
     """Base class of the four domains (frozen dataclasses with ``arms`` and ``budget``; their
     repr shows arrays by shape: the default printed some 60 lines for 20 arms).
 
-    Subclasses implement ``action_size``, ``arm_levels``, ``_violation``, ``_sample_action``,
+    Subclasses implement ``action_size``, ``_arm_levels``, ``_violation``, ``_sample_action``,
     ``_build_block`` and ``to_arrays``/``from_arrays``.
     """
 
@@ -235,13 +235,23 @@ class Domain(CompactRepr, ABC):
         """Length of the action vector."""
 
     # -- actions -------------------------------------------------------------------------
-    @abstractmethod
-    def arm_levels(self, action: np.ndarray) -> np.ndarray:
-        """int64 (n_arms,) level of every arm under a (validated) action vector."""
+    def arm_levels(self, action) -> np.ndarray:
+        """int64 (n_arms,) level of every arm under a binary action vector (action_size,);
+        feasibility is not checked (:meth:`check_action`), the shape and 0/1 entries are
+        (:class:`InvalidParameterError` / :class:`InfeasibleActionError` naming
+        ``<Domain>.arm_levels.action``: a short action gave a short array, or a raw numpy
+        error, a fuzz review)."""
+        return self._arm_levels(self._as_binary(f"{type(self).__name__}.arm_levels", action))
 
-    def pulls(self, action: np.ndarray) -> np.ndarray:
-        """int64 (n_arms,): 1 where the arm receives anything."""
-        return (self.arm_levels(action) > 0).astype(np.int64)
+    def pulls(self, action) -> np.ndarray:
+        """int64 (n_arms,): 1 where the arm receives anything (the action checked as by
+        :meth:`arm_levels`)."""
+        a = self._as_binary(f"{type(self).__name__}.pulls", action)
+        return (self._arm_levels(a) > 0).astype(np.int64)
+
+    @abstractmethod
+    def _arm_levels(self, action: np.ndarray) -> np.ndarray:
+        """:meth:`arm_levels` of a validated int64 action (trusted: the internal callers')."""
 
     @abstractmethod
     def _violation(self, action: np.ndarray) -> str | None:
@@ -394,14 +404,14 @@ class Domain(CompactRepr, ABC):
     def expected_reward(self, states, action) -> float:
         """``Σ_j E[r_j(s'_j) | s_j, a]`` of a feasible action in ``states``."""
         s = self.check_states(states)
-        return self.arms.expected_reward(s, self.arm_levels(self.check_action(action)))
+        return self.arms.expected_reward(s, self._arm_levels(self.check_action(action)))
 
     def step(self, states, action, *, seed=None, u=None) -> DomainStepResult:
         """Simulate one period. Give ``seed`` or uniforms ``u`` (n_arms,) in [0, 1): arm ``j``
         moves up iff ``u[j] < up_prob`` (common random numbers)."""
         owner = f"{type(self).__name__}.step"
         s = self.check_states(states)
-        levels = self.arm_levels(self.check_action(action))
+        levels = self._arm_levels(self.check_action(action))
         if u is not None and seed is not None:      # one of them would be ignored
             raise InvalidParameterError(f"{owner}: give seed or u, not both")
         if u is None:

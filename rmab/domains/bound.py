@@ -127,6 +127,9 @@ def hull_bound(domain: Domain, states, horizon: int, *, backend: str = "highs") 
     expected total of the per-period rewards ``Σ_j E[r_j(s'_j) | s, a]`` exceeds it. One LP,
     re-solved from its last basis for every start after a right-hand-side update (at J = 20, H = 20:
     about 0.2 s per start on capacity and scheduling, 0.3 s on interventions, 1 s on path).
+    An LP the solver cannot take (rewards of 1e300, whose gains HiGHS reads as infinite) or
+    cannot solve to optimality raises :class:`~rmab.errors.PlanningError`, as the myopic
+    planner's objective does.
     """
     owner = "hull_bound"
     if not isinstance(domain, Domain):
@@ -144,21 +147,25 @@ def hull_bound(domain: Domain, states, horizon: int, *, backend: str = "highs") 
                             field=f"states[{i}]" if arr.ndim == 2 else "states")
               for i, row in enumerate(np.atleast_2d(arr))]
     from solvers.backends import get_backend
+    from solvers.errors import SolverInputError
 
     try:
         solver = get_backend(backend)
     except LookupError as exc:
         raise InvalidParameterError(f"{owner}.backend: {exc}") from exc
-    milp, start_rows = _lp(domain, horizon)
-    model = solver.build(milp)
     S = domain.n_states
     out = np.empty(len(starts))
-    for i, s0 in enumerate(starts):
-        rhs = np.zeros(start_rows.size)
-        rhs[np.arange(domain.n_arms) * S + s0] = 1.0
-        model.set_row_bounds(start_rows, rhs, rhs)
-        res = model.solve()
-        if not res.is_optimal:
-            raise PlanningError(f"{owner}: the LP from start {i} ended {res.status.value}")
-        out[i] = res.objective
+    try:
+        milp, start_rows = _lp(domain, horizon)
+        model = solver.build(milp)
+        for i, s0 in enumerate(starts):
+            rhs = np.zeros(start_rows.size)
+            rhs[np.arange(domain.n_arms) * S + s0] = 1.0
+            model.set_row_bounds(start_rows, rhs, rhs)
+            res = model.solve()
+            if not res.is_optimal:
+                raise PlanningError(f"{owner}: the LP from start {i} ended {res.status.value}")
+            out[i] = res.objective
+    except SolverInputError as exc:   # rewards of 1e300: gains HiGHS reads as infinite
+        raise PlanningError(f"{owner}: the domain's LP cannot be solved; {exc}") from exc
     return out

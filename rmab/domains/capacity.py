@@ -182,7 +182,7 @@ class CapacityDomain(Domain):
                 "capacities": self.capacities}
 
     # -- actions -------------------------------------------------------------------------
-    def arm_levels(self, action):
+    def _arm_levels(self, action):
         return action
 
     def assignment(self, action) -> np.ndarray:

@@ -402,7 +402,7 @@ def _run(domain: Domain, planners: list, episodes: int, horizon: int, p_high: fl
                         _pass_on(caught, limited, shown)
                 except Exception as exc:    # a warning an "error" filter raises in _pass_on too
                     raise_in(exc, f"planner {planner_label(planner)!r} in episode {e} at t={t}")
-                levels = domain.arm_levels(action)
+                levels = domain._arm_levels(action)
                 total += domain.arms.expected_reward(s, levels)
                 s = domain.arms.next_states(s, levels, u[e, t])
             rewards[p, e] = total / horizon

@@ -284,7 +284,7 @@ class RolloutDomainPlanner(BaseDomainPlanner):
         cands += [d._sample_action(self.rng) for _ in range(self.n_candidates)]
         pool = np.unique(np.stack(cands), axis=0, return_index=True)[1]
         pool = np.stack(cands)[np.sort(pool)]                    # first occurrence order
-        levels = np.stack([d.arm_levels(a) for a in pool])       # (P, n)
+        levels = np.stack([d._arm_levels(a) for a in pool])      # (P, n)
         n, n_pool = d.n_arms, len(pool)
         j = np.arange(n)
         u = self.rng.random((self.depth + 1, self.n_rollouts, n))

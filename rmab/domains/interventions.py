@@ -117,7 +117,7 @@ class InterventionsDomain(Domain):
                 "rewards": self.arms.rewards, "budget": self.budget}
 
     # -- actions -------------------------------------------------------------------------
-    def arm_levels(self, action: np.ndarray) -> np.ndarray:
+    def _arm_levels(self, action: np.ndarray) -> np.ndarray:
         return np.rint(self.omega @ action / WEIGHT).astype(np.int64)
 
     def _violation(self, action):
@@ -146,7 +146,7 @@ class InterventionsDomain(Domain):
         block = self.constraint_block()
         x = np.zeros(block.n_vars)
         x[:a.size] = a
-        x[block.level_vars[np.arange(self.n_arms), self.arm_levels(a)]] = 1.0
+        x[block.level_vars[np.arange(self.n_arms), self._arm_levels(a)]] = 1.0
         return x
 
     def _build_block(self) -> ConstraintBlock:

@@ -196,7 +196,7 @@ class PathDomain(Domain):
         return walk
 
     # -- actions -------------------------------------------------------------------------
-    def arm_levels(self, action):
+    def _arm_levels(self, action):
         return action
 
     def _violation(self, action):

@@ -115,7 +115,7 @@ class SchedulingDomain(Domain):
                 "worker_avail": self.worker_avail.astype(np.int64), "budget": self.budget}
 
     # -- actions -------------------------------------------------------------------------
-    def arm_levels(self, action):
+    def _arm_levels(self, action):
         return action
 
     def _cells(self):

@@ -236,20 +236,33 @@ def network_bounds(net, n_action: int, state, *, action_lower, action_upper, kna
                                f"infinite, not NaN); got {s_lo}"
                                + ("" if state_upper is None else f" to {s_hi}"))
     _check_order("network_bounds", "state", "state_upper", s_lo, s_hi)   # else bounds invalid
-    if action_part is None:
-        action_part = action_range(W1[:, :n_action], action_lower, action_upper, knapsacks,
-                                   integer)
-    d_lo, d_hi = _dot_interval(W1[:, n_action:], s_lo, s_hi, net.biases[0])
-    first_lo, first_hi = action_part[0] + d_lo, action_part[1] + d_hi
-    bounds = interval_bounds(net, first_lo, first_hi)
-    finite = np.isfinite(first_lo).all() and np.isfinite(first_hi).all()
-    if not back_substitution or net.n_layers < 2 or not finite:
-        return bounds
-    lo2, hi2 = _second_layer_backsub(net, n_action, first_lo, first_hi, d_lo, d_hi,
-                                     action_lower, action_upper, knapsacks, integer)
-    lo2, hi2 = np.maximum(lo2, bounds.lower[1]), np.minimum(hi2, bounds.upper[1])
-    tail = interval_bounds(_Tail(net, 1), lo2, hi2)
+    with np.errstate(over="ignore", invalid="ignore"):     # checked: _no_overflow
+        if action_part is None:
+            action_part = action_range(W1[:, :n_action], action_lower, action_upper,
+                                       knapsacks, integer)
+        d_lo, d_hi = _dot_interval(W1[:, n_action:], s_lo, s_hi, net.biases[0])
+        first_lo, first_hi = action_part[0] + d_lo, action_part[1] + d_hi
+        _no_overflow(first_lo, first_hi)
+        bounds = interval_bounds(net, first_lo, first_hi)
+        _no_overflow(*bounds.lower, *bounds.upper)
+        finite = np.isfinite(first_lo).all() and np.isfinite(first_hi).all()
+        if not back_substitution or net.n_layers < 2 or not finite:
+            return bounds
+        lo2, hi2 = _second_layer_backsub(net, n_action, first_lo, first_hi, d_lo, d_hi,
+                                         action_lower, action_upper, knapsacks, integer)
+        _no_overflow(lo2, hi2)
+        lo2, hi2 = np.maximum(lo2, bounds.lower[1]), np.minimum(hi2, bounds.upper[1])
+        tail = interval_bounds(_Tail(net, 1), lo2, hi2)
+        _no_overflow(*tail.lower, *tail.upper)
     return NetworkBounds((first_lo,) + tail.lower, (first_hi,) + tail.upper)
+
+
+def _no_overflow(*bounds) -> None:
+    """Refuse bounds holding NaN: ``inf - inf`` where weights of 1e300 overflow float64 (the
+    error named interval_bounds' arguments, which the caller never gave; a fuzz review)."""
+    if any(np.isnan(b).any() for b in bounds):
+        raise SolverInputError("network_bounds.net: must give bounds within float64 over the "
+                               "input box; got NaN (weights so large that they overflow)")
 
 
 def _second_layer_backsub(net, n_action, L, U, d_lo, d_hi, action_lower, action_upper,

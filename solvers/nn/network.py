@@ -40,6 +40,25 @@ def _matrix(field: str, value, ndim: int) -> np.ndarray:
     return arr
 
 
+def _check_path(owner: str, value, *, writable: bool = False) -> None:
+    """Refuse (SolverInputError) a ``value`` that is not a path: a str or an
+    :class:`os.PathLike` giving a str without a NUL character (bytes are refused, as
+    :class:`pathlib.Path` does; an int, which ``open`` takes as a file descriptor and closes,
+    too), or, where ``writable``, an object with ``write`` (a binary file open for writing).
+    rmab's readers and writers check paths the same way (``rmab._validation.check_path``)."""
+    if writable and hasattr(value, "write"):
+        return
+    if isinstance(value, str) or (isinstance(value, os.PathLike)
+                                  and isinstance(os.fspath(value), str)):
+        if "\0" in os.fspath(value):
+            raise SolverInputError(f"{owner}: must not contain a NUL character; got "
+                                   f"{os.fspath(value)!r}")
+        return
+    what = " or a binary file open for writing" if writable else ""
+    raise SolverInputError(f"{owner}: must be a path (str or os.PathLike){what}; got "
+                           f"{type(value).__name__}")
+
+
 def _meta(owner: str, meta) -> dict:
     """``meta`` as a new dict of names to read-only arrays of numbers, bools or strings (what
     ``np.savez`` stores without pickling), none under a name the network is stored under."""
@@ -130,12 +149,17 @@ class ReLUNetwork:
         return tuple(w.shape[0] for w in self.weights[:-1])
 
     def forward(self, x) -> np.ndarray:
-        """Outputs for inputs ``x`` (n_inputs,) -> (n_outputs,) or (batch, n_inputs) ->
-        (batch, n_outputs)."""
+        """Outputs for finite inputs ``x`` (n_inputs,) -> (n_outputs,) or (batch, n_inputs) ->
+        (batch, n_outputs). A NaN or infinite input is refused (:class:`SolverInputError`); an
+        output past float64's range (weights of 1e300) is inf or NaN, as numpy computes it."""
         x = real_array("ReLUNetwork.forward.x", x)
         if x.shape[-1:] != (self.n_inputs,) or x.ndim > 2:
             raise SolverInputError(f"ReLUNetwork.forward.x: must have shape ({self.n_inputs},) or "
                                    f"(batch, {self.n_inputs}); got {x.shape}")
+        if not np.isfinite(x).all():      # a NaN came out as an output of NaN, unremarked
+            bad = np.argwhere(~np.isfinite(x))[0]
+            raise SolverInputError(f"ReLUNetwork.forward.x: must be finite; got "
+                                   f"{x[tuple(bad)]} at index {tuple(int(i) for i in bad)}")
         h = x
         for w, b in zip(self.weights[:-1], self.biases[:-1]):
             h = np.maximum(h @ w.T + b, 0.0)
@@ -186,7 +210,9 @@ class ReLUNetwork:
         symbolic link is followed) or into ``path``, a binary file open for writing (whose
         atomicity is the caller's); returns ``path``. The weights are stored with ``meta`` and
         ``extra``, more named arrays (over ``meta``'s of the same name), which :meth:`load`
-        returns as ``meta``."""
+        returns as ``meta``. Anything else (an int, which ``open`` would take as a file
+        descriptor, bytes, None) is refused with :class:`SolverInputError`."""
+        _check_path("ReLUNetwork.save.path", path, writable=True)
         arrays = dict(_meta("ReLUNetwork.save.extra", {**self.meta, **(extra or {})}))
         arrays.update({"format": np.array(FORMAT), "version": np.array(VERSION),
                        "n_layers": np.array(self.n_layers)})
@@ -225,7 +251,10 @@ class ReLUNetwork:
     @classmethod
     def load(cls, path) -> "ReLUNetwork":
         """Read a network written by :meth:`save` (no pickle; sizes checked before anything
-        is decompressed, :func:`solvers.npz.check_sizes`)."""
+        is decompressed, :func:`solvers.npz.check_sizes`). ``path``: a str or
+        :class:`os.PathLike`; anything else is refused with :class:`SolverInputError` (an int
+        was opened as a file descriptor, and closed: the caller's)."""
+        _check_path("ReLUNetwork.load.path", path)
         try:
             with open(path, "rb") as fh:     # numpy would try anything else as a pickle
                 if fh.read(4) != b"PK\x03\x04":

@@ -141,6 +141,24 @@ def test_bad_input_names_the_field():
         hull_bound(domain, np.zeros(6, int), 10**6)
 
 
+def test_an_lp_the_solver_cannot_take_is_a_planning_error():
+    """Rewards of 1e300 made gains HiGHS reads as infinite: the solvers layer's
+    SolverInputError escaped hull_bound unwrapped, where the myopic planner's objective wraps
+    it as PlanningError (a fuzz review)."""
+    from rmab.errors import PlanningError
+    from solvers.errors import SolverInputError
+
+    domain = make_domain("capacity", 5, 2, seed=0)
+    arrays = domain.to_arrays()
+    huge = type(domain).from_arrays(**{**arrays, "rewards": arrays["rewards"] * 1e300})
+    with pytest.raises(PlanningError, match=r"^hull_bound: the domain's LP cannot be solved; "
+                                            r"HighsModel\.milp\.c: HiGHS reads magnitudes "
+                                            r"from 1e\+20 on as infinite") as info:
+        hull_bound(huge, np.zeros(5, int), 3)
+    assert isinstance(info.value.__cause__, SolverInputError)
+    assert not isinstance(info.value, SolverInputError)
+
+
 def test_evaluation_carries_the_bound_of_each_start():
     from rmab.domains.evaluate import compare_domain
 

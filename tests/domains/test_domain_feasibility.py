@@ -163,6 +163,35 @@ def test_random_actions_feasible_and_varied(kind):
     assert d.is_feasible(d.null_action())
 
 
+@pytest.mark.parametrize("kind", ["interventions", "capacity", "scheduling", "path"])
+def test_arm_levels_and_pulls_check_the_action_as_check_action_does(kind):
+    """arm_levels(a[:-1]) returned a short array (a raw numpy matmul error on interventions)
+    and pulls("x") a raw TypeError, where check_action and step name the field (a fuzz
+    review). Feasibility stays unchecked: the levels of any 0/1 vector are defined."""
+    from rmab.domains import make_domain
+
+    d = make_domain(kind, 8, 2, seed=0)
+    a = d.sample_action(np.random.default_rng(0))
+    name, n = type(d).__name__, d.action_size
+    for method in ("arm_levels", "pulls"):
+        call = getattr(d, method)
+        for bad in (a[:-1], np.r_[a, 0], a[None, :], "x", None):
+            with pytest.raises(InvalidParameterError, match=rf"^{name}\.{method}\.action: must "
+                                                            rf"have shape \(action_size={n},\)"):
+                call(bad)
+        with pytest.raises(InvalidParameterError, match=rf"^{name}\.{method}\.action: must be "
+                                                        r"an array of 0/1 numbers; got dtype"):
+            call(np.zeros(n) + 0j)
+        with pytest.raises(InfeasibleActionError, match=rf"^{name}\.{method}\.action: must be "
+                                                        r"binary \(0/1\); got 2 at index 0"):
+            call(np.r_[2, a[1:]])
+    levels = d.arm_levels(a.astype(bool))                    # a bool action is fine
+    assert levels.dtype == np.int64 and levels.shape == (d.n_arms,)
+    np.testing.assert_array_equal(d.pulls(list(a)), (levels > 0).astype(np.int64))
+    ones = np.ones(n, dtype=np.int64)              # infeasible in every domain but defined
+    assert not d.is_feasible(ones) and d.arm_levels(ones).shape == (d.n_arms,)
+
+
 def test_infeasible_actions_name_the_constraint():
     d = make_interventions(20, 10, 5, seed=0)
     with pytest.raises(InfeasibleActionError, match=r"exactly budget=5 interventions; got 3"):

@@ -228,7 +228,7 @@ class _Toy(Domain):
         self.arms, self.budget = arms, 1
 
     action_size = property(lambda self: self.n_arms)
-    arm_levels = _violation = _sample_action = _build_block = to_arrays = lambda self, *a: None
+    _arm_levels = _violation = _sample_action = _build_block = to_arrays = lambda self, *a: None
     from_arrays = classmethod(lambda cls, **a: None)
 
 

@@ -178,3 +178,24 @@ def test_the_iterative_dqn_planner_imports_beside_sequoia():
 
     assert sequoia.IterativeDQNPlanner is IterativeDQNPlanner
     assert "IterativeDQNPlanner" in sequoia.__all__
+
+
+def test_values_that_overflow_are_a_planning_error_not_the_null_action():
+    """Weights of 1e300 overflow float64: every candidate's value was inf (with numpy's
+    overflow warnings), no addition raised it, and the planner returned the all-zero action
+    without an error (a fuzz review); the MIP planners refuse such networks too."""
+    import warnings
+
+    from rmab.domains import make_domain
+    from rmab.errors import PlanningError
+
+    d = make_domain("capacity", 5, 2, seed=0)
+    net = ReLUNetwork([np.full((3, 11), 1e300), np.full((1, 3), 1e300)],
+                      [np.zeros(3), np.zeros(1)])
+    planner = make_domain_planner("iterative-dqn", network=net).fit(d)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(PlanningError, match=r"^IterativeDQNPlanner: the network's value of "
+                                                r"an action must be finite; got inf \(its "
+                                                r"weights overflow float64 at these inputs\)$"):
+            planner.plan(np.zeros(5, dtype=np.int64))

@@ -349,3 +349,44 @@ def test_lp_tightening_gives_the_same_actions_with_bounds_no_looser():
             tighter = max(tighter, float((U0 - U1).max()))
         np.testing.assert_array_equal(a, b)
     assert tighter > 0.1            # the LP did tighten something
+
+
+def test_weights_the_solver_cannot_take_are_errors_as_the_myopic_planners_are():
+    """Weights of 1e10 give objective coefficients HiGHS reads as infinite: the solvers
+    layer's SolverInputError escaped plan unwrapped, where the myopic planner wraps the same
+    error as PlanningError (a fuzz review). Weights of 1e300 overflow the encoding's bounds:
+    refused at fit under the network's name (the error named interval_bounds' arguments)."""
+    from rmab.domains import make_domain
+    from rmab.domains.baselines import make_domain_planner
+    from rmab.errors import PlanningError
+    from solvers.errors import SolverInputError
+
+    d = make_domain("capacity", 5, 2, seed=0)
+    s = np.zeros(5, dtype=np.int64)
+    big = ReLUNetwork([np.full((3, 11), 1e10), np.full((1, 3), 1e10)], [np.zeros(3), np.zeros(1)])
+    planner = make_domain_planner("sequoia", network=big).fit(d)
+    with pytest.raises(PlanningError, match=r"^SequoiaPlanner: the network's MIP cannot be "
+                                            r"solved at this state; HighsModel\.set_objective"
+                                            r"\.c: HiGHS reads magnitudes from 1e\+20 on as "
+                                            r"infinite") as info:
+        planner.plan(s)
+    assert isinstance(info.value.__cause__, PlanningError)          # MIPArgmax's, renamed
+    assert isinstance(info.value.__cause__.__cause__, SolverInputError)
+    with pytest.raises(PlanningError, match=r"^MIPArgmax: the network's MIP cannot be solved"):
+        MIPArgmax(d, 20, big).solve(s, 20)
+    arrays = d.to_arrays()
+    huge = type(d).from_arrays(**{**arrays, "rewards": arrays["rewards"] * 1e300})
+    with pytest.raises(PlanningError, match=r"^MyopicMIPPlanner: the objective cannot be "
+                                            r"solved; HighsModel"):
+        make_domain_planner("myopic").fit(huge).plan(s)
+    overflow = ReLUNetwork([np.full((3, 11), 1e300), np.full((1, 3), 1e300)],
+                           [np.zeros(3), np.zeros(1)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                       # numpy's overflow warnings too
+        with pytest.raises(InvalidModelError, match=r"^SequoiaPlanner\.network: network_bounds"
+                                                    r"\.net: must give bounds within float64"):
+            make_domain_planner("sequoia", network=overflow).fit(d)
+        brute = BruteForceArgmax(d, 20, overflow)
+        with pytest.raises(PlanningError, match=r"^BruteForceArgmax: the network's value of an "
+                                                r"action must be finite; got inf"):
+            brute.solve(s, 20)

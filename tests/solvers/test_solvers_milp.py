@@ -120,6 +120,15 @@ def test_violation_and_feasibility():
         p.violation([1, 2, 3])
 
 
+def test_violation_of_a_non_finite_point_is_infinite():
+    """violation([nan, 1]) and violation([inf, 1]) were NaN, under every tolerance and over
+    none (``violation(x) > tol`` was False), while is_feasible said False (a fuzz review)."""
+    p = MILP.from_arrays([1, 2], [[1, 1]], [-np.inf], [3], -np.inf, np.inf, [True, False])
+    for x in ([np.nan, 1], [np.inf, 1], [1, -np.inf], [0, np.inf]):    # free columns too
+        assert p.violation(x) == np.inf and not p.is_feasible(x)
+    assert p.violation([1, 2]) == 0
+
+
 def test_object_arrays_of_real_numbers_are_taken_and_solve_passes_presolve():
     """real_array refused Fractions in object arrays, which had worked (a review of the fix)."""
     from fractions import Fraction

@@ -279,3 +279,22 @@ def test_bounds_refuse_input_that_would_make_them_invalid():
         with pytest.raises(SolverInputError, match=r"action_range.integer: must be a bool "
                                                    r"array of shape \(2,\)"):
             action_range(np.ones((1, 2)), [0, 0], [1.5, 1], integer=flags)
+
+
+def test_bounds_that_overflow_float64_name_the_network():
+    """Weights of 1e300 gave inf - inf = NaN bounds, refused by interval_bounds under the
+    name of arguments the caller never passed (first_lower/first_upper; a fuzz review), with
+    numpy's overflow warnings on the way."""
+    import warnings
+
+    second = ReLUNetwork((np.full((3, 4), 1e300), np.full((1, 3), 1e300)),   # layer 2's
+                         (np.zeros(3), np.zeros(1)))                       # back-substitution
+    first = ReLUNetwork(([[1e308, 1e308, -1e308, -1e308]], [[1.0]]), ([0.0], [0.0]))
+    for net, state, low in ((second, [0.0, 0.0], 0), (first, [1.0, 1.0], 1)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(SolverInputError, match=r"^network_bounds\.net: must give "
+                                                       r"bounds within float64 over the input "
+                                                       r"box; got NaN"):
+                network_bounds(net, 2, state, state_upper=[1.0, 1.0], action_lower=[low, low],
+                               action_upper=[1, 1])

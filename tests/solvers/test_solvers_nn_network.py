@@ -248,3 +248,46 @@ def test_save_follows_a_link_keeps_permissions_and_writes_into_an_open_file(tmp_
     assert np.array_equal(ReLUNetwork.load(tmp_path / "open.npz").biases[1], net.biases[1])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link.npz", "open.npz",
                                                           "target.npz"]   # no temporary left
+
+
+def test_load_and_save_refuse_what_is_not_a_path_and_leave_a_descriptor_open(tmp_path):
+    """load(fd) opened the caller's descriptor, failed with a raw AttributeError ('int' object
+    has no attribute 'seek') and closed it; save(3), save(None), save(b'...') were raw
+    TypeErrors (a fuzz review). rmab's readers and writers refuse them the same way."""
+    import os
+
+    net = random_net([3, 2, 1])
+    path = net.save(tmp_path / "net.npz")
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        with pytest.raises(SolverInputError, match=r"^ReLUNetwork\.load\.path: must be a path "
+                                                   r"\(str or os\.PathLike\); got int$"):
+            ReLUNetwork.load(fd)
+        os.fstat(fd)                                     # still open: EBADF before
+    finally:
+        os.close(fd)
+    for bad, name in ((None, "NoneType"), (bytes(path), "bytes"), (3.5, "float")):
+        with pytest.raises(SolverInputError, match=rf"^ReLUNetwork\.load\.path: must be a path "
+                                                   rf"\(str or os\.PathLike\); got {name}$"):
+            ReLUNetwork.load(bad)
+    for bad, name in ((3, "int"), (None, "NoneType"), (bytes(tmp_path / "b.npz"), "bytes")):
+        with pytest.raises(SolverInputError, match=rf"^ReLUNetwork\.save\.path: must be a path "
+                                                   rf"\(str or os\.PathLike\) or a binary file "
+                                                   rf"open for writing; got {name}$"):
+            net.save(bad)
+    for call in (ReLUNetwork.load, net.save):
+        with pytest.raises(SolverInputError, match=r"path: must not contain a NUL character"):
+            call(str(tmp_path / "a\0b.npz"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.npz"]
+    assert np.array_equal(ReLUNetwork.load(str(path)).weights[0], net.weights[0])
+
+
+def test_forward_refuses_non_finite_inputs():
+    """forward([nan, 1]) returned [nan] without a word (a fuzz review)."""
+    net = random_net([2, 3, 1])
+    for bad in (np.nan, np.inf, -np.inf):
+        with pytest.raises(SolverInputError, match=r"^ReLUNetwork\.forward\.x: must be finite; "
+                                                   rf"got {bad} at index \(0,\)$"):
+            net.forward([bad, 1.0])
+    with pytest.raises(SolverInputError, match=r"must be finite; got nan at index \(1, 0\)$"):
+        net.forward([[1.0, 1.0], [np.nan, 1.0]])

@@ -22,7 +22,8 @@ from rmab._validation import check_number
 from rmab.domains.arm import check_states
 from rmab.domains.base import ENUMERATION_SIZE, Domain, objective_scale
 from rmab.errors import InvalidModelError, InvalidParameterError, PlanningError
-from rmab.planners.sequoia.features import check_network_fits, context_features, encode_inputs
+from rmab.planners.sequoia.features import (check_network_fits, context_features, encode_inputs,
+                                            network_values)
 
 __all__ = ["ArgmaxResult", "BruteForceArgmax", "MIPArgmax", "make_argmax", "ARGMAX_METHODS",
            "AUTO_ENUMERATION"]
@@ -126,7 +127,8 @@ class BruteForceArgmax:
         self.network = network
 
     def values(self, states, time_to_go: int) -> np.ndarray:
-        """Network value of every feasible action (rows of ``self.actions``), (K,) float64.
+        """Network value of every feasible action (rows of ``self.actions``), (K,) float64
+        (:class:`~rmab.errors.PlanningError` if one is not finite: weights too large).
         The first layer's action part ``actions @ W_a.T`` (K, h1) is computed once per
         network; a state adds one context vector to it."""
         net = self.network
@@ -143,13 +145,18 @@ class BruteForceArgmax:
             self._levels = None if table is None else self.actions @ net.levels_map.T
             self._cached = net
         ctx = context_features(states, time_to_go, self.horizon, self.domain.n_states)
-        h = self._first + (base.weights[0][:, m:] @ ctx + base.biases[0])   # layer 1, (K, h)
-        for w, b in zip(base.weights[1:], base.biases[1:]):                 # ReLU, then on
-            h = np.maximum(h, 0.0) @ w.T + b
-        v = h.reshape(-1)
-        if table is not None:
-            arms = np.arange(self._levels.shape[1])                       # levels (K, n_arms)
-            v = v + net.gains(states, time_to_go)[arms, self._levels].sum(axis=1)
+        with np.errstate(over="ignore", invalid="ignore"):       # checked below
+            h = self._first + (base.weights[0][:, m:] @ ctx + base.biases[0])   # layer 1 (K, h)
+            for w, b in zip(base.weights[1:], base.biases[1:]):                 # ReLU, then on
+                h = np.maximum(h, 0.0) @ w.T + b
+            v = h.reshape(-1)
+            if table is not None:
+                arms = np.arange(self._levels.shape[1])                   # levels (K, n_arms)
+                v = v + net.gains(states, time_to_go)[arms, self._levels].sum(axis=1)
+        if not np.isfinite(v).all():        # as network_values: argmax took the first NaN
+            raise PlanningError(f"BruteForceArgmax: the network's value of an action must be "
+                                f"finite; got {v[~np.isfinite(v)][0]} (its weights overflow "
+                                f"float64 at these inputs)")
         return v
 
     def solve(self, states, time_to_go: int) -> ArgmaxResult:
@@ -268,12 +275,26 @@ class MIPArgmax:
         self.build_seconds = time.perf_counter() - start
 
     def solve(self, states, time_to_go: int) -> ArgmaxResult:
+        """The argmax in ``states`` with ``time_to_go`` periods left (class doc). A model the
+        solver cannot take at this state (weights of 1e10: objective coefficients HiGHS reads
+        as infinite) raises :class:`~rmab.errors.PlanningError`, as the myopic planner's
+        objective does; a network value that is not finite too."""
+        from solvers.errors import SolverInputError
+
         if self.model is None:
             raise PlanningError("MIPArgmax: no network set (call set_network first)")
         time_to_go = _check_time_to_go("MIPArgmax", time_to_go, self.horizon)
-        start = time.perf_counter()
         d = self.domain
         states = check_states("MIPArgmax.solve", states, d.n_arms, d.n_states)
+        try:
+            return self._solve(states, time_to_go)
+        except SolverInputError as exc:   # raw from the solvers layer (a fuzz review)
+            raise PlanningError(f"MIPArgmax: the network's MIP cannot be solved at this state; "
+                                f"{exc}") from exc
+
+    def _solve(self, states, time_to_go: int) -> ArgmaxResult:
+        start = time.perf_counter()
+        d = self.domain
         ctx = context_features(states, time_to_go, self.horizon, d.n_states)
         bounds = self.encoded.bounds_for(ctx)
         affine = self.encoded.affine_in_action(ctx, bounds)
@@ -351,7 +372,7 @@ class MIPArgmax:
 
     def _values(self, actions, states, time_to_go: int) -> np.ndarray:
         x = encode_inputs(actions, states, time_to_go, self.horizon, self.domain.n_states)
-        return self.network.forward(x.astype(np.float64))[:, 0]
+        return network_values(type(self).__name__, self.network, x)
 
     def _ascend(self, action, value, states, time_to_go, ctx, bounds, extra):
         """Piecewise-linear ascent from ``action`` for ``ASCENT_SHARE`` of the time limit: the

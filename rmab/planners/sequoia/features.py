@@ -13,9 +13,9 @@ import os
 
 import numpy as np
 
-from rmab.errors import InvalidModelError, InvalidParameterError, RmabWarning
+from rmab.errors import InvalidModelError, InvalidParameterError, PlanningError, RmabWarning
 
-__all__ = ["input_size", "context_features", "encode_inputs", "load_network",
+__all__ = ["input_size", "context_features", "encode_inputs", "network_values", "load_network",
            "check_network_fits", "trained_for", "with_training_record", "training_record"]
 
 
@@ -55,6 +55,20 @@ def encode_inputs(actions, states, time_to_go, horizon: int, n_states: int) -> n
     if ctx.ndim == 1:
         ctx = np.broadcast_to(ctx, (a.shape[0], ctx.size))
     return np.concatenate([a, ctx], axis=1).astype(np.float32)
+
+
+def network_values(owner: str, network, x) -> np.ndarray:
+    """The one-output ``network``'s values of the input rows ``x`` (k, n_inputs), (k,) float64;
+    :class:`~rmab.errors.PlanningError` if one is not finite: weights of 1e300 overflowed
+    float64, and the values (inf or NaN for every action, with numpy's overflow warning) made
+    iterative DQN return the all-zero action without an error (a fuzz review)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = network.forward(np.asarray(x, dtype=np.float64))[:, 0]
+    if not np.isfinite(values).all():
+        bad = int(np.flatnonzero(~np.isfinite(values))[0])
+        raise PlanningError(f"{owner}: the network's value of an action must be finite; got "
+                            f"{values[bad]} (its weights overflow float64 at these inputs)")
+    return values
 
 
 def load_network(owner: str, network):

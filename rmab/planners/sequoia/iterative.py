@@ -14,12 +14,11 @@ forward pass of the network over all candidate actions of a step, with SEQUOIA's
 
 from __future__ import annotations
 
-import numpy as np
-
 from rmab._validation import check_number
 from rmab.domains.baselines import IterativeMyopicPlanner
 from rmab.errors import InvalidParameterError
-from rmab.planners.sequoia.features import check_network_fits, encode_inputs, load_network
+from rmab.planners.sequoia.features import (check_network_fits, encode_inputs, load_network,
+                                            network_values)
 
 __all__ = ["IterativeDQNPlanner"]
 
@@ -53,7 +52,8 @@ class IterativeDQNPlanner(IterativeMyopicPlanner):
         return super()._plan(states, t)
 
     def _scores(self, states, t, actions):
-        """Q of each candidate action (k, action_size) in ``states`` at period ``t``, (k,)."""
+        """Q of each candidate action (k, action_size) in ``states`` at period ``t``, (k,);
+        :class:`~rmab.errors.PlanningError` where one is not finite (weights too large)."""
         x = encode_inputs(actions, states, self.horizon - t, self.horizon,
                           self.domain.n_states)
-        return self.network.forward(x.astype(np.float64))[:, 0]
+        return network_values("IterativeDQNPlanner", self.network, x)

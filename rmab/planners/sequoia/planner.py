@@ -21,7 +21,7 @@ import warnings
 
 from rmab._validation import check_number
 from rmab.domains.baselines import BaseDomainPlanner
-from rmab.errors import (InvalidModelError, InvalidParameterError, RmabWarning,
+from rmab.errors import (InvalidModelError, InvalidParameterError, PlanningError, RmabWarning,
                          SolverLimitWarning)
 from rmab.planners.sequoia.argmax import MIPArgmax
 from rmab.planners.sequoia.features import check_network_fits, load_network
@@ -85,7 +85,10 @@ class SequoiaPlanner(BaseDomainPlanner):
         if not 0 <= t < self.horizon:
             raise InvalidParameterError(f"SequoiaPlanner.plan.t: must be in [0, {self.horizon})"
                                         f"; got {t}")
-        res = self._argmax.solve(states, self.horizon - t)
+        try:
+            res = self._argmax.solve(states, self.horizon - t)
+        except PlanningError as exc:      # named as the planner's, as in _fit
+            raise PlanningError(str(exc).replace("MIPArgmax", "SequoiaPlanner", 1)) from exc
         self.last_stats.info.update(status=res.status, gap=res.gap, value=res.value,
                                     solve_seconds=res.seconds,
                                     update_seconds=self._argmax.update_seconds)

@@ -1021,7 +1021,7 @@ def _dqn(domain, config: SequoiaConfig, rng, torch_seed: int, restart: int, acti
             step = domain.step(states, action, u=rng.random(n))
             run.rewards[episode] += step.expected_reward / horizon
             buffer.add(states, action, step.expected_reward * scale, step.next_states, ttg,
-                       domain.arm_levels(action))
+                       domain._arm_levels(action))
             states = step.next_states
             if len(buffer) < config.batch_size:
                 continue

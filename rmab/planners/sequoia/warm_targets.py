@@ -146,7 +146,7 @@ def warm_start_dataset(domain, n_samples: int, horizon: int, rng: np.random.Gene
     feasible = rng.random(n_samples) < 0.5
     for i in np.flatnonzero(feasible):
         actions[i] = domain.sample_action(rng)
-    levels = np.stack([domain.arm_levels(a) for a in actions]) if n_samples else \
+    levels = np.stack([domain._arm_levels(a) for a in actions]) if n_samples else \
         np.zeros((0, n), dtype=np.int64)
     if bound is None and (offset or target == "lagrangian"):
         bound = LagrangianBound(domain, horizon, discount)
