@@ -30,7 +30,7 @@ import numpy as np
 from rmab._repr import CompactRepr
 from rmab._validation import (as_generator, check_discount, check_number, default_discount,
                               discounted_periods)
-from rmab.errors import IndexabilityWarning, InvalidParameterError
+from rmab.errors import IndexabilityWarning, InvalidParameterError, RmabError, raise_in
 from rmab.models.arms import MDPArms, POMDPArms
 from rmab.relax import _whittle_kernels
 
@@ -136,7 +136,10 @@ def whittle_indices(arms: MDPArms, *, discount: float = 0.95, method: str = "hom
     start = time.perf_counter()
     indices, flags = _homotopy(arms, discount)
     if method == "bisection":
-        indices = _bisection(arms, discount, tol, indices, flags)
+        try:                    # its policy iterations at the indices: rewards of 1e300
+            indices = _bisection(arms, discount, tol, indices, flags)
+        except RmabError as exc:
+            raise_in(exc, f"{owner} (method 'bisection')")
     indexable = flags == 0
     _warn_not_indexable(owner, indexable)
     return WhittleResult(indices, indexable, discount, method, time.perf_counter() - start)

@@ -277,3 +277,16 @@ def test_finite_indices_are_the_sup_on_a_non_indexable_arm(factor):
         ref, _ = _sup(lambda x: _finite_levels(p, r, c, 1.0, x, 4 - t), top, 3)
         np.testing.assert_allclose(res.indices[t, 0] / factor, ref, atol=1e-7)
     assert res.indices[0, 0, 0, 0] / factor == pytest.approx(0.8113, abs=1e-3)
+
+
+def test_bisection_on_rewards_near_float64s_end_names_its_caller():
+    """The homotopy takes rewards of 1e300; bisection's policy iterations at those indices
+    overflow, and the error named policy_iteration, which the caller never called."""
+    from rmab.errors import InvalidModelError
+
+    m = random_mdp_arms(2, 3, 2, seed=0)
+    huge = MDPArms(m.transitions, m.rewards * 1e300, m.costs)
+    assert np.isfinite(whittle_indices(huge, discount=0.95).indices).all()
+    with pytest.raises(InvalidModelError, match=r"^whittle_indices \(method 'bisection'\): "
+                                                r"policy_iteration\.rewards: must keep"):
+        whittle_indices(huge, discount=0.95, method="bisection")
