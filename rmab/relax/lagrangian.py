@@ -431,7 +431,7 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
     beliefs : array (n_arms, n_states), optional
         Beliefs to start from (default the instance's initial belief).
     price_tol : float
-        Stop when the price bracket is narrower than ``price_tol * max(λ, λ_max / 1000)``
+        Stop when the price bracket is narrower than ``price_tol * max(λ, λ_max / (1000 w))``
         (cutting plane: when the model's minimiser moves by less, or on a discounted horizon
         first when another solve would gain the model less than 1 % of ``N value_tol``: the
         price is then known only as far as PBVI's values tell it), ``λ_max`` the price beyond
@@ -512,10 +512,13 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
 
     flat = -1e-12 * max(1.0, budget_term)    # a slope at 0 this small is the resource's rounding
     # prices scale with the units of rewards and costs: the tolerance is relative to the price,
-    # and below a thousandth of the ceiling (where nothing acts any more) to that (not to 1,
-    # which made it absolute at small prices: rewards in thousandths gave a price of 0)
+    # and below a per-period thousandth of the ceiling (where nothing acts any more) to that
+    # (not to 1, which made it absolute at small prices: rewards in thousandths gave a price
+    # of 0; nor to the ceiling's thousandth, which grows as 1 / (1 - β): at β = 1 - 1e-7 the
+    # searches stopped 0.01 wide, at 1 - 1e-9 golden section at 0.47 for 0.2457)
     hi = _price_ceiling(instance, weight)
-    scale = 1e-3 * hi
+    scale = 1e-3 * hi                   # the certificate's search reaches that far past λ*
+    floor = scale / weight
     if method == "lp":
         found = _hawkins_lp(solver.arms, solver.inverse, beliefs, instance.discount,
                             instance.horizon, budget_term)
@@ -537,15 +540,12 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
         if slope(lo_point) >= flat or hi == 0.0:
             best = lo_point
         elif method == "bisection":
-            # the ceiling grows with w = Σ β^t, a price's unit does not: with the ceiling's
-            # floor the bracket stopped 0.01 wide at β = 1 - 1e-7 (price 0.234, not 0.2457)
-            best, bracket = _bisect(evaluate, slope, dual, 0.0, hi, price_tol, max_iter,
-                                    scale / weight)
+            best, bracket = _bisect(evaluate, slope, dual, 0.0, hi, price_tol, max_iter, floor)
         elif method == "cutting-plane":
             best, bracket = _cutting_plane(solver, evaluate, dual, budget_term, hi,
-                                           price_tol, max_iter, scale)
+                                           price_tol, max_iter, floor)
         else:
-            best, bracket = _golden(evaluate, dual, 0.0, hi, price_tol, max_iter, scale)
+            best, bracket = _golden(evaluate, dual, 0.0, hi, price_tol, max_iter, floor)
         if bracket is not None:
             warnings.warn(f"{owner}: the {method} price search stopped after max_iter="
                           f"{max_iter} prices before reaching price_tol={price_tol:g}; bracket "
