@@ -11,7 +11,7 @@ from rmab.errors import InvalidParameterError
 from rmab.planners import _kernels
 from rmab.planners.base import ONLY_PASSIVE, BasePlanner, kernel_limits
 from rmab.planners.index import index_top_up, index_walk
-from rmab.relax.knapsack import DP_LIMIT, Knapsack, fill_active
+from rmab.relax.knapsack import DP_LIMIT, Knapsack, _fill_active
 
 __all__ = ["NoActionPlanner", "RandomPlanner", "RoundRobinPlanner", "MyopicPlanner",
            "BeliefThresholdPlanner", "one_step_values"]
@@ -50,8 +50,8 @@ class RandomPlanner(BasePlanner):
                                         0.5 * budget_slack(inst.budget), caps, top,
                                         self.rng.random(n), actions)
         if inst.min_active:
-            fill_active(self.rng.random((n, inst.n_actions)), inst.arms.costs, inst.budget,
-                        actions, **inst.limits)
+            _fill_active(self.rng.random((n, inst.n_actions)), inst.arms.costs, inst.budget,
+                         actions, **inst.limits)
         return actions
 
 

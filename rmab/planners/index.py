@@ -22,7 +22,7 @@ from rmab._validation import budget_slack, check_number
 from rmab.errors import IndexabilityWarning, InvalidParameterError
 from rmab.planners.base import ONLY_PASSIVE, BasePlanner, kernel_limits
 from rmab.relax import _kernels
-from rmab.relax.knapsack import fill_active
+from rmab.relax.knapsack import _fill_active
 from rmab.relax.whittle import belief_whittle_indices, finite_whittle_indices, whittle_indices
 
 __all__ = ["WhittlePlanner", "WhittleMultiPlanner"]
@@ -91,7 +91,7 @@ def index_top_up(instance, index, levels, actions) -> None:
     for col, (a, b) in enumerate(levels):
         if a == 0:
             scores[:, b] = index[:, col]
-    fill_active(scores, instance.arms.costs, instance.budget, actions, **instance.limits)
+    _fill_active(scores, instance.arms.costs, instance.budget, actions, **instance.limits)
 
 
 class _IndexPlanner(BasePlanner):

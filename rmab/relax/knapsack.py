@@ -42,7 +42,7 @@ __all__ = ["Knapsack", "KnapsackResult", "solve_knapsack", "fill_active",
            "feasible_joint_actions", "DP_LIMIT", "MIP_LIMIT", "JOINT_LIMIT"]
 
 DP_LIMIT = 50_000_000
-JOINT_LIMIT = 2**20       # joint actions feasible_joint_actions lists (about 170 MB at 20 arms)
+JOINT_LIMIT = 2**20       # joint actions feasible_joint_actions lists (0.5 GB, 1 s at 20 arms)
 ENUMERATION_LIMIT = 8192   # joint actions scored at once under count limits: 1-3 ms at
 #                            4 096-6 561, where the MIP took 6-90 ms
 MIP_LIMIT = 500        # indicators: HiGHS takes 0.015-0.03 s at 100-200, 0.17 s at 600
@@ -517,7 +517,15 @@ def fill_active(scores, costs, budget, actions, *, action_caps=None, min_active:
                                     f"before the fill; they cost {spent:g}")
     caps, min_active, max_active = check_count_limits(
         owner, n_arms, n_actions, action_caps, min_active, max_active)
-    caps = np.full(costs.shape[1], np.inf) if caps is None else caps
+    _fill_active(scores, costs, budget, actions, action_caps=caps, min_active=min_active,
+                 max_active=max_active)
+
+
+def _fill_active(scores, costs, budget, actions, *, action_caps=None, min_active: int = 0,
+                 max_active: int | None = None) -> None:
+    """:func:`fill_active` without its checks: the planners' own call each period, with their
+    instance's costs and limits (the checks doubled a call, 21 -> 41 µs, a review)."""
+    caps = np.full(costs.shape[1], np.inf) if action_caps is None else action_caps
     start = actions.copy()                          # the heuristic's, before the greedy fill
     if min_active == 0 or _fill_greedy(scores, costs, budget, actions, caps, min_active):
         return
@@ -525,8 +533,8 @@ def fill_active(scores, costs, budget, actions, *, action_caps=None, min_active:
     finite = np.isfinite(active)
     low, high = (active[finite].min(), active[finite].max()) if finite.any() else (0.0, 0.0)
     span = high - low + 1.0
-    # +inf ranks above every number; -inf (and NaN) below, in the order of the arm's best
-    # finite score (an index planner scores one action: its arms keep their ranking)
+    # +inf ranks above every number; -inf below, in the order of the arm's best finite score
+    # (an index planner scores one action: its arms keep their ranking)
     best = np.where(finite, active, -np.inf).max(axis=1, keepdims=True)
     best = np.where(np.isfinite(best), best, low)
     values = np.zeros(scores.shape)
@@ -628,11 +636,13 @@ def _limited_mip(gains, costs, budget, caps, min_active, top, actions, feasible,
         if tightened:
             raise InfeasibleActionError(f"{owner}: HiGHS found no joint action within the "
                                         f"budget's rounding; scale the costs")
+        limit = res.status is TerminationStatus.TIME_LIMIT
         raise InfeasibleActionError(f"{owner}: HiGHS stopped early (status "
                                     f"{res.status.value}) before it found a joint action that "
                                     f"gives {min_active} arms an active action within the "
                                     f"budget {budget:g}{_and_caps(caps)}, and the greedy walk "
-                                    f"found none; none is known (raise time_limit)")
+                                    f"found none; none is known"
+                                    + (" (raise time_limit)" if limit else ""))
     if stopped:
         why = ("its answers overspent the budget by rounding, three times" if res is None
                else f"HiGHS stopped early (status {res.status.value})")
