@@ -38,7 +38,8 @@ class Instance:
         Maximum total action cost per period, ``>= 0`` (one above 0 but below every
         active action's cost is warned about: no arm could act).
     discount : float
-        Discount factor ``beta`` in ``(0, 1]``; ``1`` requires a finite ``horizon``.
+        Discount factor ``beta`` in ``(0, 1 - 1e-9]`` or ``1``, which requires a finite
+        ``horizon`` (``rmab._validation.check_discount``).
     horizon : int, optional
         Number of periods of an episode. ``None`` means an infinite discounted horizon
         (simulations then truncate at :attr:`episode_length`).

@@ -30,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rmab._validation import (DECIMAL, PROB_TOL, _short, as_float_array, check_number,
-                              check_path, zero_rounding)
+from rmab._validation import (DECIMAL, DISCOUNT_GAP, PROB_TOL, _short, as_float_array,
+                              check_discount, check_path, zero_rounding)
 from rmab.errors import InvalidModelError, InvalidParameterError, POMDPFormatError
 from rmab.models.arms import POMDPArms
 from rmab.models.instance import Instance
@@ -76,8 +76,7 @@ class PomdpModel:
         if not isinstance(self.arms, POMDPArms) or self.arms.n_arms != 1:
             raise InvalidModelError("PomdpModel.arms: must be POMDPArms with one arm; got "
                                     f"{type(self.arms).__name__}")
-        check_number("PomdpModel", "discount", self.discount, low=0.0, high=1.0, low_open=True,
-                     error=InvalidModelError)
+        check_discount("PomdpModel", self.discount, one=True, error=InvalidModelError)
         given = as_float_array("PomdpModel", "start", self.start)
         start = zero_rounding(given)
         if start.shape != (self.arms.n_states,) or (start < 0).any() \
@@ -238,8 +237,9 @@ class _Reader:
             if key == "discount":
                 line = tk.line()
                 self.discount = tk.number("the discount")
-                if not 0.0 < self.discount <= 1.0:
-                    raise tk.error(f"discount: must be in (0, 1]; got {self.discount}", line)
+                if not (0.0 < self.discount <= 1.0 - DISCOUNT_GAP or self.discount == 1.0):
+                    raise tk.error(f"discount: must be in (0, 1 - {DISCOUNT_GAP:g}] or 1; got "
+                                   f"{self.discount!r}", line)
             elif key == "values":
                 kind = tk.take("reward or cost")
                 if kind not in ("reward", "cost"):

@@ -111,7 +111,7 @@ def whittle_indices(arms: MDPArms, *, discount: float = 0.95, method: str = "hom
         Any number of actions, costs non-decreasing with at least one positive; where two
         levels cost the same, the price does not separate them and the worse one is skipped
         (its index is that of the level above, or ``-inf``).
-    discount : float in (0, 1)
+    discount : float in (0, 1 - 1e-9]
     method : {"homotopy", "bisection"}
         ``"homotopy"`` (default): the exact breakpoints of the optimal policy as the price
         rises, with Sherman–Morrison updates (Niño-Mora's fast pivoting, ``O(A^2 S^3)`` per arm,
@@ -258,7 +258,7 @@ def finite_whittle_indices(arms: MDPArms, *, horizon: int, discount: float = 1.0
     ----------
     arms : MDPArms (costs as in :func:`whittle_indices`)
     horizon : int >= 1
-    discount : float in (0, 1] (default 1: the plain total)
+    discount : float in (0, 1 - 1e-9] or 1 (default 1: the plain total)
     tol : float in (0, 1e-3]
         Price tolerance, relative to the half-width of each arm's own price bracket (its
         reward spread times ``Σ_{t<H} β^t + 1`` over its smallest cost step: the indices
@@ -453,7 +453,7 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float | None = None,
     Parameters
     ----------
     arms : POMDPArms (costs as in :func:`whittle_indices`)
-    discount : float in (0, 1); default 0.95, or 1 with ``horizon`` (as
+    discount : float in (0, 1 - 1e-9]; default 0.95, or 1 with ``horizon`` (as
         :func:`finite_whittle_indices`)
     resolution : int
         Grid of beliefs with entries in multiples of ``1/resolution``: ``C(resolution + S - 1,

@@ -24,7 +24,7 @@ from rmab.models.instance import Instance
 from rmab.models.storage import atomic_write
 from rmab.planners.base import Planner, make_planner
 from rmab.sim import _runner
-from rmab.sim.environment import check_horizon
+from rmab.sim.environment import check_horizon, default_horizon
 from rmab.sim.noise import episode_seeds, fit_seed, root_sequence
 
 __all__ = ["compare", "ComparisonResult", "PlannerScore", "PairedDifferenceResult",
@@ -292,7 +292,7 @@ def compare(instance: Instance, planners, *, episodes: int = 20, seed=0, n_jobs:
                                     f"{type(instance).__name__}")
     episodes = check_number("compare", "episodes", episodes, low=1, integer=True)
     n_jobs = check_number("compare", "n_jobs", n_jobs, low=1, integer=True)
-    horizon = (instance.episode_length if horizon is None
+    horizon = (default_horizon("compare", instance) if horizon is None
                else check_horizon("compare", horizon, instance))
     check_flag("compare", "progress", progress)
     labels, objects = _resolve(planners)

@@ -57,6 +57,21 @@ def _readonly(arr: np.ndarray) -> np.ndarray:
     return arr
 
 
+EPISODE_LIMIT = 10**7     # periods a default episode may run (discount 1 - 4.6e-7)
+
+
+def default_horizon(owner: str, instance: Instance) -> int:
+    """``instance.episode_length``, refused past ``EPISODE_LIMIT`` periods: a discount of
+    1 - 1e-9 asks for 4.6e9, an episode that looks like a hang."""
+    length = instance.episode_length
+    if length > EPISODE_LIMIT:
+        raise InvalidParameterError(f"{owner}.horizon: must be given for discount "
+                                    f"{instance.discount!r}, whose episodes would run "
+                                    f"{float(length):.3g} periods (to 99 % of the discounted "
+                                    f"weight; at most {EPISODE_LIMIT:.0e} by default)")
+    return length
+
+
 def check_horizon(owner: str, horizon, instance: Instance) -> int:
     """Periods per episode: at least 1, and at most a finite-horizon instance's own ``H`` (its
     model, and every planner fitted to it, ends there)."""
@@ -86,9 +101,8 @@ class Environment:
         if not isinstance(instance, Instance):
             raise InvalidParameterError(f"Environment.instance: must be an Instance; got "
                                         f"{type(instance).__name__}")
-        if horizon is None:
-            horizon = instance.episode_length
-        self.horizon = check_horizon("Environment", horizon, instance)
+        self.horizon = (default_horizon("Environment", instance) if horizon is None
+                        else check_horizon("Environment", horizon, instance))
         self.instance = instance
         arms = instance.arms
         self._transitions = arms.transitions

@@ -110,8 +110,8 @@ def qmdp_bound(arms: POMDPArms, *, price: float = 0.0, discount: float | None = 
     """QMDP upper bound: the Q-values of the underlying MDP (value iteration within ``tol``,
     then raised by the tolerance it used, ``ExactResult.tol``, so the bound stays valid; if
     ``max_iter`` stops it first, raised by ``β e / (1 - β)`` instead, ``e`` the Bellman
-    residual of the last values). A finite ``horizon`` (``discount`` in (0, 1], default 1)
-    takes the period-0 Q-values of backward induction, exact."""
+    residual of the last values). A finite ``horizon`` (``discount`` in (0, 1 - 1e-9] or 1,
+    default 1) takes the period-0 Q-values of backward induction, exact."""
     owner = "qmdp_bound"
     discount = default_discount(discount, horizon)
     price, discount, tol, max_iter, horizon = _check_common(owner, arms, price, discount, tol,
@@ -139,8 +139,8 @@ def fib_bound(arms: POMDPArms, *, price: float = 0.0, discount: float | None = N
     """Fast informed bound, iterated downwards from ``max r / (1 - β)`` (vectorised over arms)
     until a sweep changes no entry by more than ``tol (1 - β) / β``, which puts it within
     ``tol`` of its fixed point; every iterate is an upper bound. A finite ``horizon``
-    (``discount`` in (0, 1], default 1) runs ``H`` backward steps from ``0`` instead (``tol`` and
-    ``max_iter`` unused) and bounds the value with ``H`` periods left."""
+    (``discount`` in (0, 1 - 1e-9] or 1, default 1) runs ``H`` backward steps from ``0``
+    instead (``tol`` and ``max_iter`` unused) and bounds the value with ``H`` periods left."""
     owner = "fib_bound"
     discount = default_discount(discount, horizon)
     price, discount, tol, max_iter, horizon = _check_common(owner, arms, price, discount, tol,

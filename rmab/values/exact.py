@@ -247,8 +247,9 @@ def value_iteration(arms, *, prices=0.0, discount: float | None = None,
     arms : MDPArms (or POMDPArms: its underlying fully observed MDP)
     prices : float or array (P,)
         Price ``λ`` per unit of resource; the reward is ``r(s, a) - λ c(a)``.
-    discount : float in (0, 1]; 1 needs ``horizon``. Default 0.95, or 1.0 with ``horizon``
-        (:func:`rmab._validation.default_discount`, one default across the value functions).
+    discount : float in (0, 1 - 1e-9] or 1, which needs ``horizon``. Default 0.95, or 1.0
+        with ``horizon`` (:func:`rmab._validation.default_discount`, one default across the
+        value functions).
     horizon : int, optional
         Finite horizon ``H``: exact backward induction (``tol`` only breaks ties, ``max_iter``
         is unused), values at period 0.

@@ -178,7 +178,7 @@ def solve_finite_pbvi(arms: POMDPArms, *, horizon: int, price: float = 0.0,
         ``H``: periods ``0..H-1``, then nothing (``V_H = 0``).
     price : float
         ``λ``: the reward is ``r(s, a) - λ c(a)``.
-    discount : float in (0, 1]
+    discount : float in (0, 1 - 1e-9] or 1
     initial_belief : array (S,) or (N, S), optional
         Where belief expansion starts (default uniform).
     n_beliefs : int >= 1

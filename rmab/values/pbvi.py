@@ -394,7 +394,7 @@ def solve_pbvi(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
     arms : POMDPArms
     price : float
         ``λ``: the reward is ``r(s, a) - λ c(a)``.
-    discount : float in (0, 1)
+    discount : float in (0, 1 - 1e-9]
     tol : float > 0
         Stopping rule: iteration ends after a full sweep in which no point-based backup
         raises the value at any point of the set by more than ``tol (1 - β) / β`` (Bellman

@@ -234,7 +234,10 @@ def test_bom_one_state_start_and_reserved_names_round_trip(tmp_path):
 
 
 BAD = [
-    (HEAD.replace("discount: 0.9", "discount: 1.5"), 1, r"discount: must be in \(0, 1\]"),
+    (HEAD.replace("discount: 0.9", "discount: 1.5"), 1,
+     r"discount: must be in \(0, 1 - 1e-09\] or 1; got 1.5"),
+    (HEAD.replace("discount: 0.9", "discount: 0.9999999999"), 1,      # a review: named no line
+     r"discount: must be in \(0, 1 - 1e-09\] or 1; got 0.9999999999"),
     (HEAD.replace("values: reward", "values: money"), 2, r"values: must be 'reward' or 'cost'"),
     (HEAD + "T: c identity\n", 6, r"unknown action 'c'"),
     (HEAD + "T: a : 5 : 0 1.0\n", 6, r"state index must be < 3; got 5"),

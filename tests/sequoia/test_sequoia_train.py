@@ -279,6 +279,10 @@ def test_config_errors():
         SequoiaConfig(argmax="cplex")
     with pytest.raises(InvalidParameterError, match="SequoiaConfig.discount: must be <= 1"):
         SequoiaConfig(discount=1.5)
+    with pytest.raises(InvalidParameterError, match=r"SequoiaConfig.discount: must be at most "
+                                                    r"1 - 1e-09 or exactly 1; got 0.9999999999"):
+        SequoiaConfig(discount=1 - 1e-10)       # training started, then value_iteration said so
+    assert SequoiaConfig(discount=1.0).discount == 1.0
     with pytest.raises(InvalidParameterError, match="SequoiaConfig.warm_start: must be one "
                                                     "of .*got 'whittle'"):
         SequoiaConfig(warm_start="whittle")

@@ -212,3 +212,22 @@ def test_episodes_end_at_a_finite_horizon_instance_s_horizon():
     with pytest.raises(InvalidParameterError, match=r"compare\.horizon: must be at most the "
                                                     r"instance's horizon 3"):
         compare(fh, ["random"], episodes=1, horizon=4)
+
+
+def test_a_default_episode_of_billions_of_periods_is_refused():
+    """At discount 1 - 1e-9 (still a valid discount) the default episode runs 4.6e9 periods,
+    which looked like a hang in Environment and compare (a review); a horizon is then asked
+    for, and one given is taken."""
+    from rmab.errors import InvalidParameterError
+    from rmab.models import Instance, random_mdp_arms
+    from rmab.sim import compare
+
+    inst = Instance(random_mdp_arms(2, 2, 2, seed=0), 1.0, discount=1 - 1e-9)
+    for owner, call in (("Environment", lambda: Environment(inst)),
+                        ("compare", lambda: compare(inst, ["random"], episodes=1))):
+        with pytest.raises(InvalidParameterError, match=rf"^{owner}\.horizon: must be given for "
+                           r"discount 0\.999999999, whose episodes would run 4\.61e\+09"):
+            call()
+    assert Environment(inst, horizon=5).horizon == 5
+    assert Environment(inst.replace(discount=0.9999)).horizon == inst.replace(
+        discount=0.9999).episode_length

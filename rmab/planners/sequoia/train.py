@@ -40,7 +40,7 @@ import numpy as np
 
 from rmab._processes import spawn_failure, spawn_pool, stop_now
 from rmab._repr import CompactRepr
-from rmab._validation import as_generator, check_number, check_path
+from rmab._validation import DISCOUNT_GAP, as_generator, check_number, check_path
 from rmab.domains.arm import initial_states
 from rmab.domains.base import ENUMERATION_SIZE, Domain
 from rmab.errors import (InvalidModelError, InvalidParameterError, PlanningError, RmabWarning,
@@ -188,6 +188,10 @@ class SequoiaConfig:
         for name in ("discount", "lr_floor", "epsilon_start", "epsilon_end", "epsilon_decay",
                      "p_high", "target_gap", "action_gap"):
             check(name, low=0.0, high=1.0)
+        if 1.0 - DISCOUNT_GAP < self.discount < 1.0:   # check_discount's rule (0 is taken here)
+            raise InvalidParameterError(f"{o}.discount: must be at most 1 - {DISCOUNT_GAP:g} "
+                                        f"or exactly 1; got {self.discount!r} (values of order "
+                                        f"1 / (1 - discount) leave float64 no digits)")
         check("stability", low=0.0)
         check("selection_margin", low=0.0)
         for name in ("learning_rate", "huber_delta"):
