@@ -261,7 +261,7 @@ class MyopicMIPPlanner(BaseDomainPlanner):
                           f"{what}", SolverLimitWarning, stacklevel=3)
             cand = [cand[best]]
         action = cand[0]
-        self.last_stats.scores = gains[np.arange(gains.shape[0]), d.arm_levels(action)]
+        self.last_stats.scores = gains[np.arange(gains.shape[0]), d._arm_levels(action)]
         return action
 
 

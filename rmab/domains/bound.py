@@ -46,7 +46,7 @@ def _hull(domain: Domain):
     n, L = domain.n_arms, domain.arms.n_levels
     actions = domain.feasible_actions(limit=LISTED_ACTIONS)
     if actions is not None:          # y: a distribution over the listed actions
-        levels = np.stack([domain.arm_levels(a) for a in actions], axis=1)    # (n, m)
+        levels = np.stack([domain._arm_levels(a) for a in actions], axis=1)   # (n, m)
         m = levels.shape[1]
         j, k = np.nonzero(levels > 0)
         link = sp.csr_matrix((np.ones(j.size), (j * L + levels[j, k], k)), shape=(n * L, m))

@@ -52,6 +52,10 @@ def _id_text(value) -> str | None:
     return None
 
 
+def _is_path(value) -> bool:
+    return isinstance(value, (str, os.PathLike)) and isinstance(os.fspath(value), str)
+
+
 @dataclass(frozen=True, eq=False)
 class Batch:
     """One batch of a CSV file: an instance and the current belief of each of its arms.
@@ -131,15 +135,17 @@ class Batch:
                                             f"each arm's row, integers of shape (n_arms="
                                             f"{self.n_arms},); got {_short(self.lines)}")
             object.__setattr__(self, "lines", lines.astype(np.int64))
-        if self.file is not None and not isinstance(self.file, str):
-            raise InvalidParameterError(f"Batch.file: must be None or a path (str); got "
-                                        f"{_short(self.file)}")
+        if self.file is not None:
+            if not _is_path(self.file):
+                raise InvalidParameterError(f"Batch.file: must be None or a path (str or "
+                                            f"os.PathLike); got {_short(self.file)}")
+            object.__setattr__(self, "file", os.fspath(self.file))
         files = self.model_files
         if isinstance(files, (str, bytes)) or not isinstance(files, (tuple, list)) or \
-                not all(isinstance(f, str) for f in files):
-            raise InvalidParameterError(f"Batch.model_files: must be a sequence of paths (str); "
-                                        f"got {_short(files)}")
-        object.__setattr__(self, "model_files", tuple(files))
+                not all(map(_is_path, files)):
+            raise InvalidParameterError(f"Batch.model_files: must be a sequence of paths (str or "
+                                        f"os.PathLike); got {_short(files)}")
+        object.__setattr__(self, "model_files", tuple(map(os.fspath, files)))
 
     def __repr__(self) -> str:
         return (f"Batch(batch_id={self.batch_id!r}, n_arms={self.n_arms}, "

@@ -200,6 +200,50 @@ def test_sample_kernel_on_many_arms_equals_twin(n_states, n_actions, n_obs):
     np.testing.assert_array_equal(sig, ref[1])
 
 
+@pytest.mark.parametrize("n_states, n_actions, n_obs", [(2, 2, 2), (3, 2, 2), (4, 3, 2),
+                                                      (5, 1, 3)])
+def test_the_kernels_prefetch_the_next_arms_own_matrices(monkeypatch, n_states, n_actions,
+                                                         n_obs):
+    """A broken prefetch changes no result, so the equality tests cannot see one (a review
+    mutated it to fetch nothing, and every test passed): the plain-Python kernels' requests,
+    recorded, are arm n + _AHEAD's blocks for its action, first and last entry included, and
+    sampling asks only where an arm's model takes _PREFETCH_MIN_BYTES."""
+    n = K._PREFETCH_MIN_ARMS + 3
+    rng = np.random.default_rng(n_states)
+    p = _rows(rng, (n, n_actions, n_states, n_states), False)
+    q = _rows(rng, (n, n_actions, n_states, n_obs), False)
+    b = _rows(rng, (n, n_states), False)
+    states, actions = rng.integers(0, n_states, n), rng.integers(0, n_actions, n)
+    asked = []
+    monkeypatch.setattr(K, "prefetch", lambda arr, flat: asked.append((arr is p, flat)))
+    t_size, o_size = n_states * n_states, n_states * n_obs
+    block = np.arange(K._AHEAD, n) * n_actions + actions[K._AHEAD:]     # arms m = n + _AHEAD
+
+    def expect(size, rows):
+        return {(f, (start, start + size - 1)) for f, start in rows}
+
+    assert py(K._update_prefetched)(b, actions, rng.integers(0, n_obs, n), p, q,
+                                    np.empty_like(b)) == -1
+    spans = {}
+    for is_t, flat in asked:
+        spans.setdefault((is_t, flat // (t_size if is_t else o_size)), []).append(flat)
+    got = {(is_t, (min(v), max(v))) for (is_t, _), v in spans.items()}
+    assert got == expect(t_size, [(True, k * t_size) for k in block]) | expect(
+        o_size, [(False, k * o_size) for k in block])
+
+    asked.clear()
+    py(K.sample_kernel)(states, actions, p, q, rng.random(n), rng.random(n),
+                        np.empty(n, np.int64), np.empty(n, np.int64))
+    if 8 * n_actions * (t_size + o_size) < K._PREFETCH_MIN_BYTES:
+        assert asked == []
+        return
+    rows = (block * n_states + states[K._AHEAD:]) * n_states
+    got = {(is_t, flat) for is_t, flat in asked}
+    assert {(True, int(r)) for r in rows} | {(True, int(r + n_states - 1)) for r in rows} <= got
+    assert {(False, int(k * o_size)) for k in block} <= got
+    assert all(0 <= flat < (p.size if is_t else q.size) for is_t, flat in asked)
+
+
 def test_draw_steps_back_over_trailing_zeros():
     """A uniform past the rounded end of the CDF lands on the last positive entry."""
     row = np.array([0.3, 0.7 - 1e-16, 0.0, 0.0])  # sums to just under 1

@@ -657,9 +657,10 @@ def test_a_hand_built_batch_needs_ids_the_csv_would_take(batch_id, arm_ids, matc
                       "integers of shape (n_arms=3,); got [1]"),
     (dict(lines="x"), "Batch.lines: must be None or the 1-based line"),
     (dict(lines=[0, 1, 2]), "Batch.lines: must be None or the 1-based line"),
-    (dict(file=3), "Batch.file: must be None or a path (str); got 3"),
-    (dict(model_files=3), "Batch.model_files: must be a sequence of paths (str); got 3"),
-    (dict(model_files="m.npz"), "Batch.model_files: must be a sequence of paths (str)"),
+    (dict(file=3), "Batch.file: must be None or a path (str or os.PathLike); got 3"),
+    (dict(model_files=3), "Batch.model_files: must be a sequence of paths (str or os.PathLike); "
+                          "got 3"),
+    (dict(model_files="m.npz"), "Batch.model_files: must be a sequence of paths"),
 ])
 def test_a_hand_built_batch_checks_where_it_says_it_came_from(change, match):
     """A fuzz review: arm_ids=3 raised Python's TypeError, arm_ids='abc' made three arms 'a',
@@ -671,8 +672,9 @@ def test_a_hand_built_batch_checks_where_it_says_it_came_from(change, match):
     args = dict(batch_id="w", arm_ids=list("abc"), instance=health_intervention(3, seed=0))
     with pytest.raises(InvalidParameterError, match=re.escape(match)):
         Batch(**{**args, **change})
-    batch = Batch(**args, lines=[2, 3, 4], file="b.csv", model_files=["m.npz"])
+    batch = Batch(**args, lines=[2, 3, 4], file=Path("b.csv"), model_files=[Path("m.npz")])
     assert batch.lines.dtype == np.int64 and batch.model_files == ("m.npz",)
+    assert batch.file == "b.csv"
 
 
 def test_solve_batches_checks_the_discount_given_with_batch_objects():

@@ -35,7 +35,7 @@ def level_map(domain) -> np.ndarray:
     (the domains' levels are linear in the action: the identity in pull domains, the
     intervention reach in multiple interventions)."""
     eye = np.eye(domain.action_size, dtype=np.int64)
-    return np.stack([domain.arm_levels(e) for e in eye], axis=1).astype(np.int64)
+    return np.stack([domain._arm_levels(e) for e in eye], axis=1).astype(np.int64)
 
 
 def table_args(domain, n_periods: int = 0) -> dict:
