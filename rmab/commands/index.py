@@ -11,7 +11,8 @@ from rmab.commands import check_suffix, integer_arg, number_arg, seed_arg
 from rmab.errors import IndexabilityWarning, InvalidParameterError
 from rmab.models import load_instance
 from rmab.models.storage import atomic_write, check_writable
-from rmab.relax.whittle import belief_whittle_indices, finite_whittle_indices, whittle_indices
+from rmab.relax.whittle import (N_PRICES, belief_whittle_indices, finite_whittle_indices,
+                                 whittle_indices)
 
 
 def add_arguments(parser) -> None:
@@ -33,7 +34,7 @@ def add_arguments(parser) -> None:
 
 
 # the PBVI settings, for POMDP arms only (fully observed indices are exact), and defaults
-PBVI_FLAGS = {"resolution": 10, "n_prices": 12, "value_tol": 1e-2, "seed": 0}
+PBVI_FLAGS = {"resolution": 10, "n_prices": N_PRICES, "value_tol": 1e-2, "seed": 0}
 
 
 def _rows(instance, args):

@@ -23,7 +23,8 @@ from rmab.errors import IndexabilityWarning, InvalidParameterError
 from rmab.planners.base import ONLY_PASSIVE, BasePlanner, kernel_limits
 from rmab.relax import _kernels
 from rmab.relax.knapsack import _fill_active
-from rmab.relax.whittle import belief_whittle_indices, finite_whittle_indices, whittle_indices
+from rmab.relax.whittle import (N_PRICES, belief_whittle_indices, finite_whittle_indices,
+                                 whittle_indices)
 
 __all__ = ["WhittlePlanner", "WhittleMultiPlanner"]
 
@@ -97,7 +98,7 @@ def index_top_up(instance, index, levels, actions) -> None:
 class _IndexPlanner(BasePlanner):
     """Shared fitting and index lookup; subclasses choose the upgrade steps."""
 
-    def __init__(self, threshold: float = 0.0, resolution: int = 10, n_prices: int = 12,
+    def __init__(self, threshold: float = 0.0, resolution: int = 10, n_prices: int = N_PRICES,
                  value_tol: float = 1e-2):
         super().__init__()
         owner = type(self).__name__
@@ -177,7 +178,7 @@ class WhittlePlanner(_IndexPlanner):
     name = "whittle"
 
     def __init__(self, action: int = 1, threshold: float = 0.0, resolution: int = 10,
-                 n_prices: int = 12, value_tol: float = 1e-2):
+                 n_prices: int = N_PRICES, value_tol: float = 1e-2):
         super().__init__(threshold, resolution, n_prices, value_tol)
         self.action = check_number("WhittlePlanner", "action", action, low=1, integer=True)
 
