@@ -140,6 +140,15 @@ def test_negative_numbers_with_exponents_follow_a_flag(price, code, message, cap
     assert message in capsys.readouterr().err
 
 
+def test_value_says_when_a_price_changes_nothing(capsys):
+    """A .POMDP file has no costs: '--price 5' printed 'price 5' and the same interval."""
+    assert main(["value", str(DATA / "tiger.pomdp"), "--price", "5"]) == 0
+    assert "price 5: the file gives no action costs, so the price changes nothing)" in \
+        capsys.readouterr().out
+    assert main(["value", str(DATA / "tiger.pomdp")]) == 0
+    assert "changes nothing" not in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("argv, usage, hint", [
     (["solve", "x.csv", "--plannr", "myopic"], "usage: rmab solve",
      "rmab solve: error: unrecognized arguments: --plannr myopic; --plannr: did you mean "

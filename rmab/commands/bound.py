@@ -89,7 +89,7 @@ def run(args) -> int:
     cert = ("none" if res.certified_upper_bound is None
             else f"{res.certified_upper_bound:.6f}")
     kind = "exact arm values" if res.exact else "PBVI lower values: an estimate"
-    print(f"instance:              {instance.name} ({instance.n_arms} arms, budget "
+    print(f"instance:              {instance.name} ({_count(instance.n_arms, 'arm')}, budget "
           f"{instance.budget:g})")
     if res.limit_charges is not None:
         charges = ", ".join(f"{c:.6g}" for c in res.limit_charges[1:])
@@ -99,7 +99,8 @@ def run(args) -> int:
               "an upper bound; --price-limits prices them)")
     print(f"estimate:              {res.estimate:.6f}  ({kind})")
     print(f"certified upper bound: {cert}")
-    print(f"price λ*:              {res.price:.6g}  ({res.method}, {res.iterations} prices, "
+    print(f"price λ*:              {res.price:.6g}  ({res.method}, "
+          f"{_count(res.iterations, 'price')}, "
           f"tolerance {args.price_tol:g})")
     print(f"time:                  {res.seconds:.3f} s  (certificate "
           f"{res.certificate_seconds:.3f} s)")
@@ -113,3 +114,7 @@ def run(args) -> int:
         plot_dual(curve, args.plot, result=res)
         print(f"wrote {args.plot}", file=sys.stderr)
     return 0
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

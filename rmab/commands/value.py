@@ -69,8 +69,11 @@ def run(args) -> int:
 def _header(args, model) -> None:
     arms = model.arms
     extra = "" if args.horizon is None else f", horizon {args.horizon}"
+    free = args.price != 0 and not arms.costs.any()     # a .POMDP file without rmab-costs
     print(f"file: {args.file} ({arms.n_states} states, {arms.n_actions} actions, {arms.n_obs} "
-          f"signals, discount {model.discount:g}{extra}, price {args.price:g})")
+          f"signals, discount {model.discount:g}{extra}, price {args.price:g}"
+          + (": the file gives no action costs, so the price changes nothing" if free else "")
+          + ")")
 
 
 def _finite(args, model) -> int:

@@ -61,6 +61,8 @@ class UpperBound:
     horizon: int | None = None
 
     def _beliefs(self, beliefs, arm):
+        if arm is None and self.vectors.shape[0] == 1 and np.ndim(beliefs) == 1:
+            arm = 0                         # one arm: a belief (S,) as AlphaVectors takes it
         if arm is None:
             n, s = self.vectors.shape[0], self.vectors.shape[2]
             arr = as_float_array("UpperBound", "beliefs", beliefs, error=InvalidParameterError)
@@ -78,14 +80,15 @@ class UpperBound:
 
     def q(self, beliefs, *, arm: int | None = None):
         """Upper bounds of ``Q*(b, a)``: beliefs (N, S) (one per arm) -> (N, A); with ``arm``,
-        beliefs (S,) or (M, S) of that arm -> (A,) or (M, A)."""
+        beliefs (S,) or (M, S) of that arm -> (A,) or (M, A); a one-arm bound also takes a
+        belief (S,) without ``arm``."""
         arr, vec, single = self._beliefs(beliefs, arm)
         out = np.einsum("mas,ms->ma", vec, arr)
         return out[0] if single else out
 
     def value(self, beliefs, *, arm: int | None = None):
         """Upper bounds of ``V*(b)``: (N, S) -> (N,); with ``arm``: (S,) -> float or (M, S)
-        -> (M,)."""
+        -> (M,); a one-arm bound: (S,) -> float without ``arm`` too."""
         q = np.asarray(self.q(beliefs, arm=arm))
         v = q.max(axis=-1)
         return float(v) if v.ndim == 0 else v

@@ -36,6 +36,14 @@ def test_bound_prints_estimate_certificate_price(main, files, capsys):
     assert float(fields["price λ*"].split()[0]) == pytest.approx(ref.price, rel=1e-5)
     assert float(fields["certified upper bound"]) >= float(fields["estimate"].split()[0])
     assert "time" in fields
+    assert "(6 arms, budget 2)" in fields["instance"]
+
+
+def test_bound_counts_one_arm_and_one_price_in_the_singular(main, tmp_path, capsys):
+    inst = random_instance(1, 2, 2, None, budget=1.0, seed=0)
+    assert main(["bound", str(save_instance(inst, tmp_path / "one.npz"))]) == 0
+    out = capsys.readouterr().out
+    assert "(1 arm, budget 1)" in out and "(bisection, 1 price," in out
 
 
 def test_bound_pomdp_with_plot(main, files, tmp_path, capsys):

@@ -147,6 +147,12 @@ def test_sawtooth_and_query_error_paths():
     saw = sawtooth_bound(f, [[0.5, 0.5]])
     with pytest.raises(InvalidParameterError, match=r"SawtoothBound\.b: must have shape"):
         saw.value([1.0, 0.0, 0.0])
+    with pytest.raises(InvalidParameterError, match=r"UpperBound\.beliefs: must have shape"):
+        f.value([0.5, 0.5])                         # two arms: which one is meant?
+    # one arm: a belief (S,) as AlphaVectors.value takes it (a walkthrough's read_pomdp model)
+    one = fib_bound(arms.select([1]))
+    assert one.value([0.3, 0.7]) == one.value([0.3, 0.7], arm=0)
+    assert one.value([0.3, 0.7]) == pytest.approx(f.value([0.3, 0.7], arm=1), abs=1e-5)
 
 
 @settings(max_examples=25, deadline=None)
