@@ -84,7 +84,10 @@ class LagrangianResult(CompactRepr):
         action's cost, is searched as ``2 D + 1`` (the same bound, at ``λ* = 0``; the path's
         dual values and the slope use it).
     slope : float
-        ``B w - Σ_n C_n^{λ*}``, a subgradient of ``L`` at ``λ*``.
+        ``B w - Σ_n C_n^{λ*}``, a subgradient of ``L`` at ``λ*``. Where ``λ*`` sits at a kink
+        (an arm indifferent between levels there) any value between the one-sided slopes is
+        one, and which the arms' tie-breaking gives can differ between methods (a walkthrough:
+        -4.66 by bisection, +0.066 by the LP, at the same price and bound).
     method : str
     exact : bool
         True when the arm values come from policy iteration (fully observed arms; exact up to
