@@ -25,7 +25,7 @@ def add_arguments(parser) -> None:
                         help="POMDP arms: belief grid resolution (default 10)")
     parser.add_argument("--n-prices", type=integer_arg, default=None,
                         help="POMDP arms: evenly spaced PBVI prices per arm, besides the "
-                             "fully observed indices (default 12)")
+                             f"fully observed indices (default {N_PRICES})")
     parser.add_argument("--value-tol", type=number_arg, default=None,
                         help="POMDP arms: PBVI tolerance in units of each arm's reward "
                              "spread (default 1e-2)")

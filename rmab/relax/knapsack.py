@@ -636,13 +636,13 @@ def _limited_mip(gains, costs, budget, caps, min_active, top, actions, feasible,
         if tightened:
             raise InfeasibleActionError(f"{owner}: HiGHS found no joint action within the "
                                         f"budget's rounding; scale the costs")
-        limit = res.status is TerminationStatus.TIME_LIMIT
+        timed_out = res.status is TerminationStatus.TIME_LIMIT
         raise InfeasibleActionError(f"{owner}: HiGHS stopped early (status "
                                     f"{res.status.value}) before it found a joint action that "
                                     f"gives {min_active} arms an active action within the "
                                     f"budget {budget:g}{_and_caps(caps)}, and the greedy walk "
                                     f"found none; none is known"
-                                    + (" (raise time_limit)" if limit else ""))
+                                    + (" (raise time_limit)" if timed_out else ""))
     if stopped:
         why = ("its answers overspent the budget by rounding, three times" if res is None
                else f"HiGHS stopped early (status {res.status.value})")

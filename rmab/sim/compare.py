@@ -273,7 +273,7 @@ def compare(instance: Instance, planners, *, episodes: int = 20, seed=0, n_jobs:
     n_jobs : int, >= 1
         Worker processes (``spawn``); ``> 1`` needs picklable planners.
     horizon : int, optional
-        Periods per episode (default ``instance.episode_length``).
+        Periods per episode (default ``instance.episode_length``, as :class:`Environment`).
     progress : bool
         Show a tqdm progress bar on stderr.
 

@@ -61,10 +61,10 @@ EPISODE_LIMIT = 10**7     # periods a default episode may run (discount 1 - 4.6e
 
 
 def default_horizon(owner: str, instance: Instance) -> int:
-    """``instance.episode_length``, refused past ``EPISODE_LIMIT`` periods: a discount of
-    1 - 1e-9 asks for 4.6e9, an episode that looks like a hang."""
+    """``instance.episode_length``; on an infinite horizon refused past ``EPISODE_LIMIT``
+    periods (a discount of 1 - 1e-9 asks for 4.6e9, an episode that looks like a hang)."""
     length = instance.episode_length
-    if length > EPISODE_LIMIT:
+    if instance.horizon is None and length > EPISODE_LIMIT:
         raise InvalidParameterError(f"{owner}.horizon: must be given for discount "
                                     f"{instance.discount!r}, whose episodes would run "
                                     f"{float(length):.3g} periods (to 99 % of the discounted "
@@ -89,7 +89,8 @@ class Environment:
     ----------
     instance : Instance
     horizon : int, optional
-        Periods per episode (default ``instance.episode_length``).
+        Periods per episode (default ``instance.episode_length``; on an infinite horizon at
+        most ``EPISODE_LIMIT``, past which a horizon must be given).
     seed : int, SeedSequence, Generator or None
         Seed of the first episode (see :meth:`reset`).
 

@@ -61,11 +61,11 @@ class UpperBound:
     horizon: int | None = None
 
     def _beliefs(self, beliefs, arm):
-        if arm is None and self.vectors.shape[0] == 1 and np.ndim(beliefs) == 1:
-            arm = 0                         # one arm: a belief (S,) as AlphaVectors takes it
         if arm is None:
             n, s = self.vectors.shape[0], self.vectors.shape[2]
             arr = as_float_array("UpperBound", "beliefs", beliefs, error=InvalidParameterError)
+            if n == 1 and arr.ndim == 1:    # one arm: a belief (S,) as AlphaVectors takes it
+                return self._beliefs(arr, 0)
             if arr.shape != (n, s):
                 raise InvalidParameterError(f"UpperBound.beliefs: must have shape (n_arms={n}, "
                                             f"n_states={s}); got {arr.shape}")

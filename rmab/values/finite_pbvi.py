@@ -148,22 +148,30 @@ class FinitePBVIResult(PBVIResult):
     def values(self, beliefs, t: int = 0) -> np.ndarray:
         """Each arm's lower-bound value ``V_t`` at its belief: (N, S) -> (N,)."""
         t = self._t(t)
-        return self._period_stack(t).best(self.arm_to_solve, self._beliefs(beliefs))[1]
+        arr, single = self._beliefs(beliefs)
+        out = self._period_stack(t).best(self.arm_to_solve, arr)[1]
+        return out[0] if single else out
 
     def q(self, beliefs, t: int = 0) -> np.ndarray:
         """Each arm's one-step lookahead at period ``t``: (N, S) -> (N, A)."""
         t = self._t(t)
-        return self._period_stack(t + 1).q(self.arm_to_solve, self._beliefs(beliefs))
+        arr, single = self._beliefs(beliefs)
+        out = self._period_stack(t + 1).q(self.arm_to_solve, arr)
+        return out[0] if single else out
 
     def resource(self, beliefs, t: int = 0) -> np.ndarray:
         """Each arm's resource use over the periods left from ``t``: (N, S) -> (N,)."""
         t = self._t(t)
-        return self._period_stack(t).resource(self.arm_to_solve, self._beliefs(beliefs))
+        arr, single = self._beliefs(beliefs)
+        out = self._period_stack(t).resource(self.arm_to_solve, arr)
+        return out[0] if single else out
 
     def actions(self, beliefs, t: int = 0) -> np.ndarray:
         """Each arm's plan action at period ``t``: (N, S) -> (N,) int64."""
         t = self._t(t)
-        return self._period_stack(t).actions(self.arm_to_solve, self._beliefs(beliefs))
+        arr, single = self._beliefs(beliefs)
+        out = self._period_stack(t).actions(self.arm_to_solve, arr)
+        return out[0] if single else out
 
 
 def solve_finite_pbvi(arms: POMDPArms, *, horizon: int, price: float = 0.0,

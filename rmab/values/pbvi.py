@@ -155,7 +155,8 @@ class AlphaVectors(CompactRepr):
 @dataclass(frozen=True, eq=False, repr=False)
 class PBVIResult(CompactRepr):
     """PBVI solutions for a stack of arms; arms with identical parameters (and initial
-    belief) share one solve.
+    belief) share one solve. Its queries take one belief per arm (N, S); a one-arm result
+    also a belief (S,), and answers for that arm alone.
 
     Attributes
     ----------
@@ -196,15 +197,20 @@ class PBVIResult(CompactRepr):
         """Sweeps of each solve, (n_solves,)."""
         return np.array([s.iterations for s in self.solves], dtype=np.int64)
 
-    def _beliefs(self, beliefs) -> np.ndarray:
+    def _beliefs(self, beliefs) -> tuple[np.ndarray, bool]:
+        """Checked beliefs (N, S), and whether one arm's were given as (S,) (the answer is
+        then that arm's alone, as :class:`AlphaVectors` gives it)."""
         owner = type(self).__name__
         n = len(self.arm_to_solve)
         s = self.solves[0].n_states
         arr = as_float_array(owner, "beliefs", beliefs, error=InvalidParameterError)
+        single = n == 1 and arr.ndim == 1
+        if single:
+            arr = arr[None]
         if arr.shape != (n, s):
             raise InvalidParameterError(f"{owner}.beliefs: must have shape (n_arms={n}, "
                                         f"n_states={s}); got {arr.shape}")
-        return check_belief_rows(owner, arr, s, field="beliefs")[0]
+        return check_belief_rows(owner, arr, s, field="beliefs")[0], single
 
     @cached_property
     def _stack(self) -> "_Stack":
@@ -212,19 +218,27 @@ class PBVIResult(CompactRepr):
 
     def values(self, beliefs) -> np.ndarray:
         """Each arm's lower-bound value at its belief: beliefs (N, S) -> (N,)."""
-        return self._stack.best(self.arm_to_solve, self._beliefs(beliefs))[1]
+        arr, single = self._beliefs(beliefs)
+        out = self._stack.best(self.arm_to_solve, arr)[1]
+        return out[0] if single else out
 
     def q(self, beliefs) -> np.ndarray:
         """Each arm's one-step lookahead Q-values: beliefs (N, S) -> (N, A)."""
-        return self._stack.q(self.arm_to_solve, self._beliefs(beliefs))
+        arr, single = self._beliefs(beliefs)
+        out = self._stack.q(self.arm_to_solve, arr)
+        return out[0] if single else out
 
     def resource(self, beliefs) -> np.ndarray:
         """Each arm's discounted expected resource use at its belief: (N, S) -> (N,)."""
-        return self._stack.resource(self.arm_to_solve, self._beliefs(beliefs))
+        arr, single = self._beliefs(beliefs)
+        out = self._stack.resource(self.arm_to_solve, arr)
+        return out[0] if single else out
 
     def actions(self, beliefs) -> np.ndarray:
         """Each arm's plan action at its belief: (N, S) -> (N,) int64."""
-        return self._stack.actions(self.arm_to_solve, self._beliefs(beliefs))
+        arr, single = self._beliefs(beliefs)
+        out = self._stack.actions(self.arm_to_solve, arr)
+        return out[0] if single else out
 
 
 class _Stack:

@@ -219,17 +219,21 @@ def test_the_kernels_prefetch_the_next_arms_own_matrices(monkeypatch, n_states, 
     t_size, o_size = n_states * n_states, n_states * n_obs
     block = np.arange(K._AHEAD, n) * n_actions + actions[K._AHEAD:]     # arms m = n + _AHEAD
 
-    def expect(size, rows):
-        return {(f, (start, start + size - 1)) for f, start in rows}
+    def covered(is_t, spans):
+        """Every span [start, end] is asked for from its first entry to its last, at most a
+        cache line (8 entries) apart, and nothing else of that array is."""
+        got = np.unique([flat for t, flat in asked if t == is_t])
+        inside = 0
+        for start, end in spans:
+            mine = got[np.searchsorted(got, start):np.searchsorted(got, end, side="right")]
+            assert mine[0] == start and mine[-1] == end and np.diff(mine).max(initial=0) <= 8
+            inside += mine.size
+        assert inside == got.size
 
     assert py(K._update_prefetched)(b, actions, rng.integers(0, n_obs, n), p, q,
                                     np.empty_like(b)) == -1
-    spans = {}
-    for is_t, flat in asked:
-        spans.setdefault((is_t, flat // (t_size if is_t else o_size)), []).append(flat)
-    got = {(is_t, (min(v), max(v))) for (is_t, _), v in spans.items()}
-    assert got == expect(t_size, [(True, k * t_size) for k in block]) | expect(
-        o_size, [(False, k * o_size) for k in block])
+    covered(True, [(k * t_size, (k + 1) * t_size - 1) for k in block])
+    covered(False, [(k * o_size, (k + 1) * o_size - 1) for k in block])
 
     asked.clear()
     py(K.sample_kernel)(states, actions, p, q, rng.random(n), rng.random(n),
@@ -238,10 +242,8 @@ def test_the_kernels_prefetch_the_next_arms_own_matrices(monkeypatch, n_states, 
         assert asked == []
         return
     rows = (block * n_states + states[K._AHEAD:]) * n_states
-    got = {(is_t, flat) for is_t, flat in asked}
-    assert {(True, int(r)) for r in rows} | {(True, int(r + n_states - 1)) for r in rows} <= got
-    assert {(False, int(k * o_size)) for k in block} <= got
-    assert all(0 <= flat < (p.size if is_t else q.size) for is_t, flat in asked)
+    covered(True, [(r, r + n_states - 1) for r in rows])
+    covered(False, [(k * o_size, (k + 1) * o_size - 1) for k in block])
 
 
 def test_draw_steps_back_over_trailing_zeros():

@@ -229,5 +229,7 @@ def test_a_default_episode_of_billions_of_periods_is_refused():
                            r"discount 0\.999999999, whose episodes would run 4\.61e\+09"):
             call()
     assert Environment(inst, horizon=5).horizon == 5
+    long = Instance(random_mdp_arms(2, 2, 2, seed=0), 1.0, discount=0.5, horizon=2 * 10**7)
+    assert Environment(long).horizon == 2 * 10**7   # a finite horizon is the instance's own
     assert Environment(inst.replace(discount=0.9999)).horizon == inst.replace(
         discount=0.9999).episode_length

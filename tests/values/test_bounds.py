@@ -152,6 +152,14 @@ def test_sawtooth_and_query_error_paths():
     # one arm: a belief (S,) as AlphaVectors.value takes it (a walkthrough's read_pomdp model)
     one = fib_bound(arms.select([1]))
     assert one.value([0.3, 0.7]) == one.value([0.3, 0.7], arm=0)
+    with pytest.raises(InvalidParameterError, match=r"UpperBound\.beliefs: must be an array of "
+                                                    r"numbers"):
+        one.value([[0.5, 0.5], [1.0]])              # ragged: numpy's ValueError (a review)
+    lower = solve_pbvi(arms.select([1]), seed=0)     # and PBVI's stacked result alike
+    assert lower.values([0.3, 0.7]) == lower[0].value([0.3, 0.7]) <= one.value([0.3, 0.7])
+    np.testing.assert_allclose(lower.q([0.3, 0.7]), lower[0].q([0.3, 0.7]), rtol=0, atol=1e-12)
+    with pytest.raises(InvalidParameterError, match=r"PBVIResult\.beliefs: must have shape"):
+        solve_pbvi(arms, seed=0).values([0.3, 0.7])
     assert one.value([0.3, 0.7]) == pytest.approx(f.value([0.3, 0.7], arm=1), abs=1e-5)
 
 
