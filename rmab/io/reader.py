@@ -52,10 +52,6 @@ def _id_text(value) -> str | None:
     return None
 
 
-def _is_path(value) -> bool:
-    return isinstance(value, (str, os.PathLike)) and isinstance(os.fspath(value), str)
-
-
 @dataclass(frozen=True, eq=False)
 class Batch:
     """One batch of a CSV file: an instance and the current belief of each of its arms.
@@ -136,15 +132,14 @@ class Batch:
                                             f"{self.n_arms},); got {_short(self.lines)}")
             object.__setattr__(self, "lines", lines.astype(np.int64))
         if self.file is not None:
-            if not _is_path(self.file):
-                raise InvalidParameterError(f"Batch.file: must be None or a path (str or "
-                                            f"os.PathLike); got {_short(self.file)}")
+            check_path("Batch", self.file, "file")
             object.__setattr__(self, "file", os.fspath(self.file))
         files = self.model_files
-        if isinstance(files, (str, bytes)) or not isinstance(files, (tuple, list)) or \
-                not all(map(_is_path, files)):
-            raise InvalidParameterError(f"Batch.model_files: must be a sequence of paths (str or "
-                                        f"os.PathLike); got {_short(files)}")
+        if isinstance(files, (str, bytes)) or not isinstance(files, (tuple, list)):
+            raise InvalidParameterError(f"Batch.model_files: must be a sequence of paths; got "
+                                        f"{_short(files)}")
+        for k, f in enumerate(files):
+            check_path("Batch", f, f"model_files[{k}]")
         object.__setattr__(self, "model_files", tuple(map(os.fspath, files)))
 
     def __repr__(self) -> str:

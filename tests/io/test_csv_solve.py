@@ -657,10 +657,11 @@ def test_a_hand_built_batch_needs_ids_the_csv_would_take(batch_id, arm_ids, matc
                       "integers of shape (n_arms=3,); got [1]"),
     (dict(lines="x"), "Batch.lines: must be None or the 1-based line"),
     (dict(lines=[0, 1, 2]), "Batch.lines: must be None or the 1-based line"),
-    (dict(file=3), "Batch.file: must be None or a path (str or os.PathLike); got 3"),
-    (dict(model_files=3), "Batch.model_files: must be a sequence of paths (str or os.PathLike); "
-                          "got 3"),
+    (dict(file=3), "Batch.file: must be a path (str or os.PathLike); got int"),
+    (dict(model_files=3), "Batch.model_files: must be a sequence of paths; got 3"),
     (dict(model_files="m.npz"), "Batch.model_files: must be a sequence of paths"),
+    (dict(model_files=["m.npz", b"n.npz"]), "Batch.model_files[1]: must be a path (str or "
+                                            "os.PathLike); got bytes"),
 ])
 def test_a_hand_built_batch_checks_where_it_says_it_came_from(change, match):
     """A fuzz review: arm_ids=3 raised Python's TypeError, arm_ids='abc' made three arms 'a',
