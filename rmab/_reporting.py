@@ -3,7 +3,8 @@
 ``mean_ci`` is the one confidence-interval rule of the toolkit (``PairedDifferenceResult`` the
 one paired comparison it reports); ``save_bar_chart`` the one bar
 chart; ``new_figure``/``save_figure`` every figure's canvas (matplotlib's Agg, no global
-backend change) and atomic write; ``plot_format`` the one rule for a plot's file name.
+backend change) and atomic write; ``plot_format`` the one rule for a plot's file name;
+``count_noun`` the one way a count is written in a message ("1 arm", "2 arms").
 """
 
 from __future__ import annotations
@@ -18,9 +19,16 @@ from rmab.errors import InvalidModelError, InvalidParameterError, MissingDepende
 from rmab.models.storage import atomic_write
 
 __all__ = ["mean_ci", "PairedDifferenceResult", "paired_table", "save_bar_chart", "plot_format",
-           "PLOT_FORMATS", "saved_array", "saved_names", "new_figure", "save_figure"]
+           "PLOT_FORMATS", "saved_array", "saved_names", "new_figure", "save_figure",
+           "count_noun"]
 
 PLOT_FORMATS = ("png", "pdf", "svg")
+
+
+def count_noun(n: int, one: str, many: str | None = None) -> str:
+    """``n`` and the noun, singular for 1: ``count_noun(1, "batch", "batches")`` is "1 batch",
+    ``count_noun(2, "arm")`` "2 arms"."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
 def plot_format(owner: str, path) -> str:

@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 
-from rmab._reporting import plot_format
+from rmab._reporting import count_noun, plot_format
 from rmab.commands import integer_arg, number_arg, seed_arg
 from rmab.errors import InvalidParameterError
 from rmab.models import load_instance
@@ -89,7 +89,7 @@ def run(args) -> int:
     cert = ("none" if res.certified_upper_bound is None
             else f"{res.certified_upper_bound:.6f}")
     kind = "exact arm values" if res.exact else "PBVI lower values: an estimate"
-    print(f"instance:              {instance.name} ({_count(instance.n_arms, 'arm')}, budget "
+    print(f"instance:              {instance.name} ({count_noun(instance.n_arms, 'arm')}, budget "
           f"{instance.budget:g})")
     if res.limit_charges is not None:
         charges = ", ".join(f"{c:.6g}" for c in res.limit_charges[1:])
@@ -100,7 +100,7 @@ def run(args) -> int:
     print(f"estimate:              {res.estimate:.6f}  ({kind})")
     print(f"certified upper bound: {cert}")
     print(f"price λ*:              {res.price:.6g}  ({res.method}, "
-          f"{_count(res.iterations, 'price')}, "
+          f"{count_noun(res.iterations, 'price')}, "
           f"tolerance {args.price_tol:g})")
     print(f"time:                  {res.seconds:.3f} s  (certificate "
           f"{res.certificate_seconds:.3f} s)")
@@ -114,7 +114,3 @@ def run(args) -> int:
         plot_dual(curve, args.plot, result=res)
         print(f"wrote {args.plot}", file=sys.stderr)
     return 0
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -13,6 +13,7 @@ import argparse
 import json
 import sys
 
+from rmab._reporting import count_noun
 from rmab._validation import check_discount
 from rmab.commands import check_suffix, number_arg, seed_arg
 from rmab.errors import InvalidParameterError
@@ -100,9 +101,9 @@ def run(args) -> int:
             f"batch {failure.batch_id!r}"
         print(f"rmab: {which} skipped: {failure.error}", file=sys.stderr)
     where = f" to {result.out}" if result.out else ""
-    print(f"rmab: solved {_count(len(result.outcomes), 'batch', 'batches')} "
-          f"({_count(result.n_arms, 'arm')}) with "
-          f"{result.planner}, wrote {_count(result.rows_written, 'row')}{where}; "
+    print(f"rmab: solved {count_noun(len(result.outcomes), 'batch', 'batches')} "
+          f"({count_noun(result.n_arms, 'arm')}) with "
+          f"{result.planner}, wrote {count_noun(result.rows_written, 'row')}{where}; "
           f"{len(result.failures)} failed; {result.seconds:.2f} s", file=sys.stderr)
     return EXIT_SOME_FAILED if result.failures else 0
 
@@ -115,13 +116,8 @@ def _check(args) -> int:
     for problem in problems:
         print(f"rmab: {problem}", file=sys.stderr)
     rows = sum(len(b.arm_ids) for b in batches)
-    print(f"rmab: {args.csv}: {_count(len(batches), 'batch', 'batches')} ({_count(rows, 'arm')}) "
-          f"read without a problem; {_count(len(problems), 'problem')}"
-          + (f" ({_count(failed, 'batch', 'batches')} left out)" if failed else ""),
+    print(f"rmab: {args.csv}: {count_noun(len(batches), 'batch', 'batches')} ({count_noun(rows, 'arm')}) "
+          f"read without a problem; {count_noun(len(problems), 'problem')}"
+          + (f" ({count_noun(failed, 'batch', 'batches')} left out)" if failed else ""),
           file=sys.stderr)
     return 1 if problems else 0
-
-
-def _count(n: int, one: str, many: str | None = None) -> str:
-    """``n`` and the noun, singular for 1 ("1 batch", "2 batches")."""
-    return f"{n} {one if n == 1 else many or one + 's'}"

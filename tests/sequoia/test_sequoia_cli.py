@@ -29,7 +29,7 @@ def test_rmab_train_writes_checkpoint_network_and_domain(tmp_path, capsys):
                   "--horizon", "4", "--hidden", "8,8", "--seed", "3", "--out", str(tmp_path),
                   "--no-progress", "--argmax", "mip", "--warm-start-samples", "300",
                   "--warm-start-epochs", "5"])
-    with pytest.warns(RmabWarning, match=r"2 episodes of 4 steps give 8 transitions, fewer "
+    with pytest.warns(RmabWarning, match=r"8 transitions \(2 episodes of 4 steps\), fewer "
                                          r"than a batch \(32\): no gradient step"):
         assert train_cmd.run(args) == 0
     out = capsys.readouterr().out
@@ -217,7 +217,9 @@ def test_rmab_train_warm_start_and_validation_options(tmp_path, capsys):
                   "--no-progress"])
     assert (args.warm_start, args.offset, args.validate_every) == ("myopic", "lagrangian", 0)
     assert args.control_variate == "none"
-    assert train_cmd.run(args) == 0
+    # counts in the singular where they are 1 ("1 episodes of 3 steps give" before)
+    with pytest.warns(RmabWarning, match=r"3 transitions \(1 episode of 3 steps\), fewer "):
+        assert train_cmd.run(args) == 0
     assert "kept the network" not in capsys.readouterr().out
     with pytest.raises(SystemExit):
         parse(["--domain", "capacity", "--warm-start", "whittle", "--out", "x"])

@@ -39,6 +39,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from rmab._processes import spawn_failure, spawn_pool, stop_now
+from rmab._reporting import count_noun
 from rmab._repr import CompactRepr
 from rmab._validation import DISCOUNT_GAP, as_generator, check_number, check_path
 from rmab.domains.arm import initial_states
@@ -674,8 +675,10 @@ def train_sequoia(domain, config: SequoiaConfig | None = None, *, seed=None,
                                     f"{domain.action_size}")
     _check_fits_in_memory(input_size(domain.action_size, domain.n_arms), config.hidden)
     if 0 < config.episodes * config.horizon < config.batch_size:
-        warnings.warn(f"train_sequoia: {config.episodes} episodes of {config.horizon} steps "
-                      f"give {config.episodes * config.horizon} transitions, fewer than a batch "
+        size = config.episodes * config.horizon
+        warnings.warn(f"train_sequoia: {count_noun(size, 'transition')} "
+                      f"({count_noun(config.episodes, 'episode')} of "
+                      f"{count_noun(config.horizon, 'step')}), fewer than a batch "
                       f"({config.batch_size}): no gradient step, the network stays the warm "
                       f"start", RmabWarning, stacklevel=2)
     rng = as_generator(seed, "train_sequoia.seed")
