@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
+from rmab._reporting import count_noun
 from rmab.commands import (DEFAULT_BUDGET, check_suffix, domain_budget, integer_arg,
                            number_arg, seed_arg)
 from rmab._validation import check_number, decimal_float
@@ -234,11 +235,12 @@ def run(args) -> int:
         from rmab.domains import save_domain
 
         path = save_domain(made, args.out)
-        print(f"wrote {path}: {made.kind} domain, {made.n_arms} arms, budget {made.budget}"
-              f"{_details(made)}", file=sys.stderr)
+        print(f"wrote {path}: {made.kind} domain, {count_noun(made.n_arms, 'arm')}, budget "
+              f"{made.budget}{_details(made)}", file=sys.stderr)
         return 0
     path = save_instance(made, args.out)
-    print(f"wrote {path}: {made.n_arms} arms, {made.n_states} states, {made.n_actions} actions, "
-          + ("fully observed" if made.arms.fully_observed else f"{made.n_obs} signals")
+    print(f"wrote {path}: {count_noun(made.n_arms, 'arm')}, {count_noun(made.n_states, 'state')}, "
+          f"{count_noun(made.n_actions, 'action')}, "
+          + ("fully observed" if made.arms.fully_observed else count_noun(made.n_obs, "signal"))
           + f", budget {made.budget:g}", file=sys.stderr)
     return 0

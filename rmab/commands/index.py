@@ -7,6 +7,7 @@ import csv
 import sys
 import warnings
 
+from rmab._reporting import count_noun
 from rmab.commands import check_suffix, integer_arg, number_arg, seed_arg
 from rmab.errors import IndexabilityWarning, InvalidParameterError
 from rmab.models import load_instance
@@ -102,6 +103,6 @@ def run(args) -> int:
                 writer = csv.writer(fh, lineterminator="\n")
                 writer.writerow(header)
                 writer.writerows(rows)
-        print(f"wrote {args.out}: {len(rows)} rows, {int(res.indexable.sum())} of "
-              f"{instance.n_arms} arms indexable", file=sys.stderr)
+        print(f"wrote {args.out}: {count_noun(len(rows), 'row')}, {int(res.indexable.sum())} of "
+              f"{count_noun(instance.n_arms, 'arm')} indexable", file=sys.stderr)
     return 0

@@ -116,8 +116,9 @@ def _check(args) -> int:
     for problem in problems:
         print(f"rmab: {problem}", file=sys.stderr)
     rows = sum(len(b.arm_ids) for b in batches)
-    print(f"rmab: {args.csv}: {count_noun(len(batches), 'batch', 'batches')} ({count_noun(rows, 'arm')}) "
-          f"read without a problem; {count_noun(len(problems), 'problem')}"
+    print(f"rmab: {args.csv}: {count_noun(len(batches), 'batch', 'batches')} "
+          f"({count_noun(rows, 'arm')}) read without a problem; "
+          f"{count_noun(len(problems), 'problem')}"
           + (f" ({count_noun(failed, 'batch', 'batches')} left out)" if failed else ""),
           file=sys.stderr)
     return 1 if problems else 0

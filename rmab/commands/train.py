@@ -14,6 +14,7 @@ import contextlib
 import sys
 from pathlib import Path
 
+from rmab._reporting import count_noun
 from rmab._validation import decimal_int
 from rmab.commands import domain_budget, integer_arg, number_arg, seed_arg
 from rmab.errors import InvalidParameterError, OutputError
@@ -282,8 +283,8 @@ def run(args) -> int:
     trainings = len(config.trainings)
     rewards = res.episode_rewards.reshape(trainings, -1)      # (trainings, episodes)
     k = min(10, rewards.shape[1])
-    print(f"domain {domain.kind}: {domain.n_arms} arms, budget {domain.budget}, action size "
-          f"{domain.action_size}; network {list(res.network.hidden_sizes)}")
+    print(f"domain {domain.kind}: {count_noun(domain.n_arms, 'arm')}, budget {domain.budget}, "
+          f"action size {domain.action_size}; network {list(res.network.hidden_sizes)}")
     periods = getattr(res.network, "n_periods", None)
     if periods is not None:
         print(f"gain table: one per period of horizon {periods}; plan with that horizon "
@@ -291,17 +292,17 @@ def run(args) -> int:
     if not rewards.size:
         print("episodes 0: the network is the warm start (no DQN episode)")
     elif trainings == 1:
-        print(f"episodes {config.episodes}; mean per-step reward of the last {k} episodes "
-              f"{rewards[0, -k:].mean():.4f}")
+        print(f"episodes {config.episodes}; mean per-step reward of the last "
+              f"{count_noun(k, 'episode')} {rewards[0, -k:].mean():.4f}")
     else:
         lasts = ", ".join(f"{x:.4f}" for x in rewards[:, -k:].mean(axis=1))
         print(f"episodes {config.episodes} in each of {trainings} trainings; mean per-step "
-              f"reward of the last {k} episodes of each: {lasts}")
+              f"reward of the last {count_noun(k, 'episode')} of each: {lasts}")
     if res.validated_at.size:
         n = len(config.trainings)
 
         def which(i):
-            return f"{res.validated_at[i]} episodes" + (
+            return count_noun(res.validated_at[i], "episode") + (
                 f" of training {res.validated_restart[i] + 1}/{n}"
                 + ((" (finite-horizon Whittle gain table)" if config.whittle == "finite"
                     else " (Whittle gain table)")

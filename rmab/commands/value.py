@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+from rmab._reporting import count_noun
 from rmab.commands import integer_arg, number_arg, seed_arg
 from rmab.errors import InvalidParameterError
 from rmab.models.pomdp_format import read_pomdp
@@ -58,8 +59,9 @@ def run(args) -> int:
     lo, hi = lower.value(start), upper.value(start)
     _header(args, model)
     below, above = _interval(model, lo, hi)
-    print(f"{below}: PBVI, {len(lower.beliefs)} beliefs, {len(lower.alphas)} vectors, "
-          f"{lower.iterations} sweeps, {t1 - t0:.3f} s")
+    print(f"{below}: PBVI, {count_noun(len(lower.beliefs), 'belief')}, "
+          f"{count_noun(len(lower.alphas), 'vector')}, {count_noun(lower.iterations, 'sweep')}, "
+          f"{t1 - t0:.3f} s")
     print(f"{above}: sawtooth on the PBVI beliefs from the fast informed bound, {upper.sweeps} "
           f"sweeps, {t2 - t1:.3f} s")
     print(f"first action: {model.action_names[lower.action(start)]}")
@@ -96,8 +98,9 @@ def _finite(args, model) -> int:
     lo, hi = lower.value(start), upper.value(start)
     _header(args, model)
     below, above = _interval(model, lo, hi)
-    print(f"{below}: finite-horizon PBVI, {len(lower.beliefs)} beliefs, {len(lower.alphas)} "
-          f"vectors at period 0, {args.horizon} periods, {t1 - t0:.3f} s")
+    print(f"{below}: finite-horizon PBVI, {count_noun(len(lower.beliefs), 'belief')}, "
+          f"{count_noun(len(lower.alphas), 'vector')} at period 0, "
+          f"{count_noun(args.horizon, 'period')}, {t1 - t0:.3f} s")
     how = ("the finite-horizon fast informed bound" if not upper.sweeps else
            f"{upper.sweeps} backward sawtooth backups on the PBVI beliefs, capped by the "
            f"finite-horizon fast informed bound")

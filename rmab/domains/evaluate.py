@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmab._reporting import (PairedDifferenceResult, mean_ci, paired_table, saved_array,
-                             saved_names)
+from rmab._reporting import (PairedDifferenceResult, count_noun, mean_ci, paired_table,
+                             saved_array, saved_names)
 from rmab._repr import CompactRepr, planner_label
 from rmab._validation import (as_array, as_generator, check_flag, check_number, check_path,
                               check_seed)
@@ -203,7 +203,8 @@ class DomainComparisonResult(CompactRepr):
         the columns are."""
         head = (f"{'planner':<18} {'reward':>8} {'± se':>7} {'normalised':>11} {'± std':>7} "
                 f"{'ms/step':>9}")
-        lines = [f"{self.kind}: {len(self.seeds)} seed(s), {self.episodes} episodes, "
+        lines = [f"{self.kind}: {count_noun(len(self.seeds), 'seed')}, "
+                 f"{count_noun(self.episodes, 'episode')}, "
                  f"H = {self.horizon} (RANDOM = 1)", head, "-" * len(head)]
 
         def cell(x) -> str:

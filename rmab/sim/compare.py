@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmab._reporting import (PairedDifferenceResult, mean_ci, paired_table, save_bar_chart,
-                             saved_array, saved_names)
+from rmab._reporting import (PairedDifferenceResult, count_noun, mean_ci, paired_table,
+                             save_bar_chart, saved_array, saved_names)
 from rmab._repr import CompactRepr, planner_label
 from rmab._validation import _short, check_flag, check_number, check_path
 from rmab.errors import InvalidModelError, InvalidParameterError
@@ -142,8 +142,9 @@ class ComparisonResult(CompactRepr):
         lines.insert(1, "  ".join("-" * w for w in widths))
         unit = "'random' (added on the same noise to normalise)" if self.random_added \
             else "'random'"
-        lines.append(f"discounted return (discount {self.discount:g}) over {self.episodes} "
-                     f"episodes of {self.horizon} periods, common random numbers; {pct} CI "
+        lines.append(f"discounted return (discount {self.discount:g}) over "
+                     f"{count_noun(self.episodes, 'episode')} of "
+                     f"{count_noun(self.horizon, 'period')}, common random numbers; {pct} CI "
                      f"from the t distribution; normalised = mean / mean of {unit}"
                      + ("; one episode has no standard error or CI (nan): use two or more"
                         if self.episodes < 2 else ""))
@@ -195,7 +196,7 @@ class ComparisonResult(CompactRepr):
         err = np.array([[s.mean - s.ci_low for s in self.scores],
                         [s.ci_high - s.mean for s in self.scores]])
         save_bar_chart(path, self.names, mean, err, ylabel="mean discounted return",
-                       title=f"{self.episodes} episodes, {self.confidence:.0%} CI",
+                       title=f"{count_noun(self.episodes, 'episode')}, {self.confidence:.0%} CI",
                        owner="ComparisonResult.plot")
 
 

@@ -502,7 +502,7 @@ def price_sweep(arm: POMDPArms, prices, *, discount: float, tol: float, initial_
         sol = _solve_one(arm, 0, float(price), discount, target, b0, N_BELIEFS, grid_points,
                          False, warm, rng, MAX_ITER)
         if not sol.converged:
-            warnings.warn(f"{owner}: 1 of 1 solves stopped after max_iter={MAX_ITER} sweeps "
+            warnings.warn(f"{owner}: the solve stopped after max_iter={MAX_ITER} sweeps "
                           f"before reaching tol={tol:g}", ConvergenceWarning, stacklevel=2)
         out.append(sol)
     return out

@@ -321,7 +321,7 @@ def test_rmab_train_selection_episodes(tmp_path, capsys):
     out = capsys.readouterr().out
     assert re.search(r"kept the network after \d episodes of training [12]/2", out)
     rescored = out.split("re-scored on 4 fresh episodes: ")[1].splitlines()[0]
-    assert len(re.findall(r"\d episodes of training [12]/2[^;]* \d\.\d{4}", rescored)) in (3, 4)
+    assert len(re.findall(r"\d episodes? of training [12]/2[^;]* \d\.\d{4}", rescored)) in (3, 4)
     assert "0 episodes of training 2/2 (Whittle gain table)" in rescored     # the Whittle start
     from rmab.cli import main
 
@@ -402,7 +402,7 @@ def test_compare_sequoia_on_the_trained_domain(tmp_path, capsys):
         assert main(["compare", "--domain-file", str(tmp_path / "domain.npz"), "--network",
                      str(tmp_path / "sequoia.npz"), "--episodes", "1",
                      "--planners", "random,sequoia"]) == 0
-    assert "1 episodes, H = 4 (RANDOM = 1)" in capsys.readouterr().out
+    assert "1 seed, 1 episode, H = 4 (RANDOM = 1)" in capsys.readouterr().out
     # --time-limit 0 means no limit, as in 'rmab train'; a negative one is refused
     assert main(["compare", "--domain-file", str(tmp_path / "domain.npz"), "--network",
                  str(tmp_path / "sequoia.npz"), "--horizon", "4", "--episodes", "1",
