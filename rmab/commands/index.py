@@ -1,5 +1,5 @@
 """``rmab index``: Whittle indices of every arm to CSV (per state, or per grid belief; per period
-on a finite horizon)."""
+on a finite horizon), of an instance or of the one arm of a ``.POMDP`` file."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rmab._reporting import count_noun
 from rmab.commands import check_suffix, integer_arg, number_arg, seed_arg
 from rmab.errors import IndexabilityWarning, InvalidParameterError
 from rmab.models import load_instance
+from rmab.models.pomdp_format import read_pomdp
 from rmab.models.storage import atomic_write, check_writable
 from rmab.relax.whittle import (N_PRICES, belief_whittle_indices, finite_whittle_indices,
                                  whittle_indices)
@@ -18,7 +19,9 @@ from rmab.relax.whittle import (N_PRICES, belief_whittle_indices, finite_whittle
 
 def add_arguments(parser) -> None:
     parser.add_argument("instance", metavar="INSTANCE",
-                        help="instance file (.npz written by 'rmab generate' / save_instance)")
+                        help="instance file (.npz written by 'rmab generate' / save_instance), "
+                             "or a .POMDP file: its one arm at the file's discount (costs from "
+                             "an '# rmab-costs:' line)")
     parser.add_argument("--out", "-o", metavar="CSV", default=None,
                         help="output CSV (a path ending in .csv), written atomically "
                              "(default or '-': stdout)")
@@ -77,8 +80,22 @@ def _rows(instance, args):
     return header, rows, res
 
 
+def _read(path):
+    """The instance at ``path``, or a ``.POMDP`` file's one arm as an instance; a file whose
+    actions all cost nothing has no index, which the error says how to give."""
+    if not str(path).lower().endswith(".pomdp"):
+        return load_instance(path)
+    model = read_pomdp(path)
+    if not model.arms.costs.any():
+        raise InvalidParameterError(f"index.instance: {path} gives no action costs, and an "
+                                    f"index is a price per unit of cost; add a line "
+                                    f"'# rmab-costs: ...' to the file, one cost per action "
+                                    f"({', '.join(model.action_names)})")
+    return model.to_instance()
+
+
 def run(args) -> int:
-    instance = load_instance(args.instance)
+    instance = _read(args.instance)
     for flag, default in PBVI_FLAGS.items():
         if getattr(args, flag) is None:
             setattr(args, flag, default)

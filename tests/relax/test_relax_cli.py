@@ -2,6 +2,7 @@
 
 import csv
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,7 +10,8 @@ import pytest
 import rmab.cli as cli
 from rmab.models import health_intervention, random_instance, save_instance
 from rmab.relax.lagrangian import lagrangian_bound
-from rmab.relax.whittle import whittle_indices
+from rmab.models.pomdp_format import read_pomdp
+from rmab.relax.whittle import belief_whittle_indices, whittle_indices
 
 
 @pytest.fixture
@@ -150,6 +152,30 @@ def test_index_csv_pomdp_grid_to_stdout(main, files, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0] == "arm,belief_0,belief_1,index_1,index_2,indexable"
     assert len(lines) == 1 + inst.n_arms * 3
+
+
+def test_index_of_a_pomdp_file(main, tmp_path, capsys):
+    """A .POMDP file is read as its one arm at the file's discount ('rmab index' took
+    instances only); costs come from its '# rmab-costs:' line."""
+    tiger = Path(__file__).parents[2] / "data" / "tiger.pomdp"
+    assert main(["index", str(tiger)]) == 1
+    assert ("index.instance: " + str(tiger) + " gives no action costs, and an index is a price "
+            "per unit of cost; add a line '# rmab-costs: ...' to the file, one cost per action "
+            "(listen, open-left, open-right)") in capsys.readouterr().err
+    path = tmp_path / "tiger.POMDP"
+    path.write_text(tiger.read_text().replace("discount: 0.95", "discount: 0.9")
+                    + "# rmab-costs: 0 1 1\n")
+    out = tmp_path / "idx.csv"
+    assert main(["index", str(path), "--resolution", "4", "--out", str(out)]) == 0
+    rows = list(csv.DictReader(out.open()))
+    model = read_pomdp(path)
+    assert model.discount == 0.9                          # not the functions' default 0.95
+    ref = belief_whittle_indices(model.arms, discount=model.discount, resolution=4, seed=0)
+    assert len(rows) == len(ref.grid) == 5
+    got = np.array([[float(r["index_1"]), float(r["index_2"])] for r in rows])
+    np.testing.assert_array_equal(got, ref.indices[0])
+    grid = np.array([[float(r["belief_0"]), float(r["belief_1"])] for r in rows])
+    np.testing.assert_array_equal(grid, ref.grid)
 
 
 @pytest.mark.parametrize("argv,message", [
