@@ -54,6 +54,26 @@ def check_suffix(owner: str, path, suffix: str) -> None:
                                     f"{str(path)!r}")
 
 
+def read_instance(owner: str, path, budget: float | None = None):
+    """The instance at ``path`` (``budget``: in place of its own), or a ``.POMDP`` file's one
+    arm as an instance at the file's discount (``budget``, default 0). A file whose actions all
+    cost nothing is refused: an index is a price per unit of cost, and a budget binds nothing;
+    the error says how to give costs."""
+    from rmab.errors import InvalidParameterError
+    from rmab.models import load_instance
+    from rmab.models.pomdp_format import read_pomdp
+
+    if not str(path).lower().endswith(".pomdp"):
+        instance = load_instance(path)
+        return instance if budget is None else instance.replace(budget=budget)
+    model = read_pomdp(path)
+    if not model.arms.costs.any():
+        raise InvalidParameterError(f"{owner}.instance: {path} gives no action costs; add a "
+                                    f"line '# rmab-costs: ...' to the file, one cost per "
+                                    f"action ({', '.join(model.action_names)})")
+    return model.to_instance(budget=0.0 if budget is None else budget)
+
+
 DEFAULT_BUDGET = 5          # of a generated domain
 
 

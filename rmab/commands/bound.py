@@ -1,4 +1,5 @@
-"""``rmab bound``: the Lagrangian upper bound of an instance (estimate, certificate, λ*)."""
+"""``rmab bound``: the Lagrangian upper bound of an instance, or of a ``.POMDP`` file's one arm
+under a per-period budget (estimate, certificate, λ*)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import sys
 import numpy as np
 
 from rmab._reporting import count_noun, plot_format
-from rmab.commands import integer_arg, number_arg, seed_arg
+from rmab._validation import check_number
+from rmab.commands import integer_arg, number_arg, read_instance, seed_arg
 from rmab.errors import InvalidParameterError
-from rmab.models import load_instance
 from rmab.models.storage import check_writable
 from rmab.relax.lagrangian import (_price_ceiling, budget_weight, dual_curve,
                                    lagrangian_bound, plot_dual)
@@ -20,7 +21,12 @@ METHODS = ("auto", "bisection", "golden", "cutting-plane", "lp")
 
 def add_arguments(parser) -> None:
     parser.add_argument("instance", metavar="INSTANCE",
-                        help="instance file (.npz written by 'rmab generate' / save_instance)")
+                        help="instance file (.npz written by 'rmab generate' / save_instance), "
+                             "or a .POMDP file: its one arm at the file's discount (costs from "
+                             "an '# rmab-costs:' line; give --budget)")
+    parser.add_argument("--budget", type=number_arg, default=None,
+                        help="per-period budget in place of the instance's (required for a "
+                             ".POMDP file)")
     parser.add_argument("--method", choices=METHODS, default="auto",
                         help="multiplier search (default auto: bisection for fully observed "
                              "arms, cutting-plane for POMDP arms; lp: Hawkins' LP, exact)")
@@ -73,7 +79,12 @@ def _check_applies(args, instance) -> None:
 def run(args) -> int:
     if args.plot_points < 2:
         raise InvalidParameterError(f"bound.plot_points: must be >= 2; got {args.plot_points}")
-    instance = load_instance(args.instance)
+    if args.budget is not None:
+        check_number("bound", "budget", args.budget, low=0.0)
+    elif str(args.instance).lower().endswith(".pomdp"):
+        raise InvalidParameterError(f"bound.budget: a .POMDP file has no budget; give "
+                                    f"--budget B for {args.instance}")
+    instance = read_instance("bound", args.instance, args.budget)
     _check_applies(args, instance)
     if args.plot is not None:
         if args.price_limits:

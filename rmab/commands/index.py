@@ -8,10 +8,8 @@ import sys
 import warnings
 
 from rmab._reporting import count_noun
-from rmab.commands import check_suffix, integer_arg, number_arg, seed_arg
+from rmab.commands import check_suffix, integer_arg, number_arg, read_instance, seed_arg
 from rmab.errors import IndexabilityWarning, InvalidParameterError
-from rmab.models import load_instance
-from rmab.models.pomdp_format import read_pomdp
 from rmab.models.storage import atomic_write, check_writable
 from rmab.relax.whittle import (N_PRICES, belief_whittle_indices, finite_whittle_indices,
                                  whittle_indices)
@@ -80,22 +78,8 @@ def _rows(instance, args):
     return header, rows, res
 
 
-def _read(path):
-    """The instance at ``path``, or a ``.POMDP`` file's one arm as an instance; a file whose
-    actions all cost nothing has no index, which the error says how to give."""
-    if not str(path).lower().endswith(".pomdp"):
-        return load_instance(path)
-    model = read_pomdp(path)
-    if not model.arms.costs.any():
-        raise InvalidParameterError(f"index.instance: {path} gives no action costs, and an "
-                                    f"index is a price per unit of cost; add a line "
-                                    f"'# rmab-costs: ...' to the file, one cost per action "
-                                    f"({', '.join(model.action_names)})")
-    return model.to_instance()
-
-
 def run(args) -> int:
-    instance = _read(args.instance)
+    instance = read_instance("index", args.instance)
     for flag, default in PBVI_FLAGS.items():
         if getattr(args, flag) is None:
             setattr(args, flag, default)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import rmab.cli as cli
+from rmab.errors import RmabWarning
 from rmab.models import health_intervention, random_instance, save_instance
 from rmab.relax.lagrangian import lagrangian_bound
 from rmab.models.pomdp_format import read_pomdp
@@ -39,6 +40,39 @@ def test_bound_prints_estimate_certificate_price(main, files, capsys):
     assert float(fields["certified upper bound"]) >= float(fields["estimate"].split()[0])
     assert "time" in fields
     assert "(6 arms, budget 2)" in fields["instance"]
+
+
+def test_bound_budget_in_place_of_the_instances(main, files, capsys):
+    path, inst = files["mdp"]
+    assert main(["bound", str(path), "--method", "lp", "--budget", "3.5"]) == 0
+    out = capsys.readouterr().out
+    ref = lagrangian_bound(inst.replace(budget=3.5), method="lp")
+    assert ref.estimate != pytest.approx(lagrangian_bound(inst, method="lp").estimate)
+    assert "(6 arms, budget 3.5)" in out
+    assert f"estimate:              {ref.estimate:.6f}" in out
+    assert main(["bound", str(path), "--budget", "-1"]) == 1
+    assert "bound.budget: must be >= 0.0; got -1.0" in capsys.readouterr().err
+
+
+def test_bound_of_a_pomdp_file_needs_a_budget_and_costs(main, tmp_path, capsys):
+    """A .POMDP file's one arm under --budget, at the file's discount."""
+    tiger = Path(__file__).parents[2] / "data" / "tiger.pomdp"
+    assert main(["bound", str(tiger), "--budget", "1"]) == 1
+    assert "bound.instance: " + str(tiger) + " gives no action costs" in capsys.readouterr().err
+    path = tmp_path / "tiger.pomdp"
+    path.write_text(tiger.read_text().replace("discount: 0.95", "discount: 0.9")
+                    + "# rmab-costs: 0 1 1\n")
+    assert main(["bound", str(path)]) == 1
+    assert f"bound.budget: a .POMDP file has no budget; give --budget B for {path}" \
+        in capsys.readouterr().err
+    # a door a period at most is no limit; 0.02 binds the relaxation, not a single period
+    with pytest.warns(RmabWarning, match="0.02 is below every active action's cost"):
+        assert main(["bound", str(path), "--budget", "0.02", "--no-certificate"]) == 0
+        ref = lagrangian_bound(read_pomdp(path).to_instance(budget=0.02), price_tol=1e-4,
+                               certificate=False, seed=0)
+    out = capsys.readouterr().out
+    assert ref.price > 0                                         # the budget binds
+    assert "(1 arm, budget 0.02)" in out and f"{ref.estimate:.6f}" in out
 
 
 def test_bound_counts_one_arm_and_one_price_in_the_singular(main, tmp_path, capsys):
@@ -159,9 +193,9 @@ def test_index_of_a_pomdp_file(main, tmp_path, capsys):
     instances only); costs come from its '# rmab-costs:' line."""
     tiger = Path(__file__).parents[2] / "data" / "tiger.pomdp"
     assert main(["index", str(tiger)]) == 1
-    assert ("index.instance: " + str(tiger) + " gives no action costs, and an index is a price "
-            "per unit of cost; add a line '# rmab-costs: ...' to the file, one cost per action "
-            "(listen, open-left, open-right)") in capsys.readouterr().err
+    assert ("index.instance: " + str(tiger) + " gives no action costs; add a line "
+            "'# rmab-costs: ...' to the file, one cost per action (listen, open-left, "
+            "open-right)") in capsys.readouterr().err
     path = tmp_path / "tiger.POMDP"
     path.write_text(tiger.read_text().replace("discount: 0.95", "discount: 0.9")
                     + "# rmab-costs: 0 1 1\n")
