@@ -205,6 +205,10 @@ def _resolve(planners) -> tuple[list[str], list]:
     if isinstance(planners, (str, bytes)) or not isinstance(planners, Iterable):
         raise InvalidParameterError(f"compare.planners: must be a list of planners; got "
                                     f"{_short(planners)}")
+    if isinstance(planners, Mapping):       # iterating it would drop every parameter
+        raise InvalidParameterError(f"compare.planners: must be a list of planners, not a "
+                                    f"mapping (its values would be ignored; (name, params) "
+                                    f"pairs: list(planners.items())); got {_short(planners)}")
     items = list(planners)
     if not items:
         raise InvalidParameterError("compare.planners: must hold at least one planner; got []")

@@ -43,8 +43,8 @@ import numpy as np
 from rmab._repr import CompactRepr
 from rmab._validation import as_generator, check_number
 from rmab.belief import _kernels as _belief
-from rmab.belief.update import check_beliefs
-from rmab.errors import ImpossibleSignalError, InvalidParameterError
+from rmab.belief.update import check_actions, check_beliefs
+from rmab.errors import ImpossibleSignalError, InfeasibleActionError, InvalidParameterError
 from rmab.models.instance import Instance
 from rmab.relax.knapsack import JOINT_LIMIT, feasible_joint_actions, solve_knapsack
 
@@ -117,6 +117,26 @@ def _readonly(arr: np.ndarray) -> np.ndarray:
     return arr
 
 
+def _checked_plan(instance, base):
+    """``base.plan`` with its actions checked as ``Environment.step`` checks them (integers in
+    range, within the budget and count limits): a Planner that is not a ``BasePlanner``, or one
+    with its own ``plan``, is not checked by ``_decide``, and its action would otherwise go
+    unchecked into the kernels (an action of -1 read as the last one, an overspend valued as
+    if feasible)."""
+    owner = f"{type(base).__name__}.plan (the rollout's base)"
+    n_arms, n_actions = instance.n_arms, instance.n_actions
+
+    def decide(belief, t):
+        actions = check_actions(owner, base.plan(belief, t=t), n_arms, n_actions)
+        why = instance._violation(actions)
+        if why is not None:
+            raise InfeasibleActionError(f"{owner}: the action planned breaks the instance's "
+                                        f"limits: {why}")
+        return actions
+
+    return decide
+
+
 class _Simulator:
     """Trajectories of an instance under "first action, then the base planner"."""
 
@@ -131,8 +151,7 @@ class _Simulator:
         self.base = base
         # the beliefs below come from the Bayes filter, valid by construction: the base
         # planner's _decide skips plan's belief check and copy, and still checks its actions
-        self.decide = (base._decide if uses_decide(base)
-                       else lambda belief, t: base.plan(belief, t=t))
+        self.decide = base._decide if uses_decide(base) else _checked_plan(instance, base)
         self.horizon = horizon
         self.t0 = t0                       # the episode's period of the rollout's first one
         n = instance.n_arms
@@ -222,6 +241,10 @@ def rollout(instance: Instance, belief, *, base="myopic", base_params=None, hori
     elif not hasattr(base, "plan") or getattr(base, "instance", None) is not instance:
         raise InvalidParameterError(f"{owner}.base: must be a planner name or a planner fitted "
                                     f"to this instance; got {base!r}")
+    elif base_params:               # a fitted planner keeps its own parameters
+        raise InvalidParameterError(f"{owner}.base_params: must be given with a planner name "
+                                    f"only (a planner object is used as fitted); got "
+                                    f"{base_params!r} with {base!r}")
     return _rollout(instance, base, b, horizon, n_trajectories, mode, max_joint, rng, t)
 
 

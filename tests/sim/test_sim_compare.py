@@ -249,6 +249,8 @@ except PlanningError as exc:
     ({"planners": []}, InvalidParameterError, r"compare\.planners: must hold at least one"),
     ({"planners": "myopic"}, InvalidParameterError, r"compare\.planners: must be a list"),
     ({"planners": [42]}, InvalidParameterError, r"compare\.planners\[0\]: must be a registry"),
+    ({"planners": {"round-robin": {"action": 2}}}, InvalidParameterError,   # params dropped
+     r"compare\.planners: must be a list of planners, not a mapping"),
     ({"planners": ["myopc"]}, UnknownPlannerError, r"did you mean 'myopic'"),
     ({"planners": [("myopic", {"nope": 1})]}, InvalidParameterError, r"make_planner\('myopic'\)"),
     ({"instance": "x.npz"}, InvalidParameterError, r"compare\.instance: must be an Instance"),

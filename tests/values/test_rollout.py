@@ -369,3 +369,58 @@ def test_a_base_planner_with_its_own_plan_is_called_through_it():
     patched.plan = lambda belief, *, t=0: seen.append(t) or np.zeros(4, dtype=np.int64)
     rollout(inst, inst.initial_belief, base=patched, **kw)
     assert seen == [1, 2] * 6 and patched.calls == 0
+
+
+class _Duck:
+    """A Planner of the protocol that is not a BasePlanner: its plan is all there is."""
+
+    name = "duck"
+
+    def __init__(self, out):
+        self.out = out
+
+    def fit(self, instance, *, seed=None):
+        self.instance = instance
+        return self
+
+    def reset(self, *, seed=None):
+        pass
+
+    def plan(self, belief, *, t=0):
+        return self.out
+
+
+def test_a_base_planners_own_plan_has_its_actions_checked():
+    """A base called through its own plan (not _decide) is checked as Environment.step checks
+    an action: an action of -1 was read as the last action (numpy's and the kernels' negative
+    index), an overspend valued as if feasible, 7 a raw IndexError."""
+    inst = health_intervention(4, budget_fraction=0.5, seed=0)      # budget 2, visits cost 2
+    kw = dict(horizon=3, n_trajectories=2, mode="per-arm", seed=0)
+    with pytest.raises(InfeasibleActionError, match=r"^_Duck\.plan \(the rollout's base\): the "
+                                                    r"action planned breaks the instance's "
+                                                    r"limits: must cost at most budget=2; got "
+                                                    r"total cost 8"):
+        rollout(inst, inst.initial_belief, base=_Duck(np.full(4, 2)).fit(inst), **kw)
+    for bad in (-1, 7):
+        with pytest.raises(InvalidParameterError, match=r"^_Duck\.plan \(the rollout's base\)"
+                                                        r"\.actions: must lie in \[0, 3\); got "
+                                                        + str(bad)):
+            rollout(inst, inst.initial_belief, base=_Duck(np.array([bad, 0, 0, 0])).fit(inst),
+                    **kw)
+    got = rollout(inst, inst.initial_belief, base=_Duck([1.0, 0.0, 0.0, 1.0]).fit(inst), **kw)
+    want = rollout(inst, inst.initial_belief, base=_Fixed(np.array([1, 0, 0, 1])).fit(inst),
+                   **kw)
+    np.testing.assert_array_equal(got.q, want.q)
+
+
+def test_base_params_with_a_fitted_planner_are_refused():
+    """base_params make a named base planner: with a planner object they were dropped
+    silently (knapsack='greedy' asked for, the fitted planner's 'auto' used)."""
+    inst = health_intervention(4, seed=0)
+    base = make_planner("myopic").fit(inst, seed=0)
+    with pytest.raises(InvalidParameterError, match=r"^rollout\.base_params: must be given with "
+                                                    r"a planner name only"):
+        rollout(inst, inst.initial_belief, base=base, base_params={"knapsack": "greedy"},
+                seed=0)
+    rollout(inst, inst.initial_belief, base=base, base_params={}, horizon=2, n_trajectories=2,
+            seed=0)                                  # nothing asked, nothing dropped
