@@ -280,6 +280,9 @@ def _check_paired(args, names) -> None:
     if args.paired is not None and args.paired not in rows:
         raise InvalidParameterError(f"compare.paired: must be one of the planners compared "
                                     f"{rows}; got {args.paired!r}")
+    if args.paired is not None and len(rows) < 2:       # it printed an empty table
+        raise InvalidParameterError(f"compare.paired: needs another planner to pair with; got "
+                                    f"--paired {args.paired} with the one planner {rows}")
 
 
 def _report(result, args) -> int:

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 
 from rmab._repr import CompactRepr, planner_label
+from rmab._validation import as_generator
 from rmab.errors import InfeasibleActionError, InvalidParameterError, raise_in
 from rmab.planners.base import Planner, uses_decide
 from rmab.sim.environment import Environment
@@ -61,6 +62,8 @@ def run_episode(env: Environment, planner, *, seed=None, planner_seed=None) -> E
     seq = root_sequence("run_episode.seed", seed)
     if planner_seed is None:
         planner_seed = int_seed(seq)
+    else:                   # checked (a Generator as it is), named here, not by the planner
+        as_generator(planner_seed, "run_episode.planner_seed")
     return play(env, planner, seq, planner_seed)
 
 

@@ -259,6 +259,15 @@ def test_the_command_line_saves_and_shows_a_comparison(tmp_path, capsys):
         assert [r["planner"] for r in csv.DictReader(fh)] == ["random", "myopic"]
 
 
+def test_paired_with_one_planner_is_refused_before_the_run(tmp_path, capsys):
+    """It printed a paired table without a row (a review)."""
+    save_instance(INST, tmp_path / "i.npz")
+    assert cli.main(["compare", str(tmp_path / "i.npz"), "--planners", "myopic",
+                     "--episodes", "2", "--no-progress", "--paired", "myopic"]) == 1
+    assert ("compare.paired: needs another planner to pair with; got --paired myopic with the "
+            "one planner ['myopic']") in capsys.readouterr().err
+
+
 def test_the_command_line_shows_a_saved_domain_comparison(domain_result, tmp_path, capsys):
     domain_result.save(tmp_path / "d.npz")
     assert cli.main(["compare", "--show", str(tmp_path / "d.npz"), "--paired", "no-action"]) == 0

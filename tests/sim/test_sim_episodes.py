@@ -177,6 +177,20 @@ def test_run_episode_refuses_a_planner_fitted_to_another_instance():
     assert run_episode(Environment(inst, horizon=3), planner, seed=0).discounted_return > 0
 
 
+def test_run_episode_names_its_own_planner_seed():
+    """A bad planner_seed was reported as 'MyopicPlanner.reset.seed' (a review)."""
+    inst = health_intervention(4, seed=0)
+    planner = make_planner("myopic").fit(inst, seed=0)
+    env = Environment(inst, horizon=3)
+    for bad in (-1, "x", 1.5):
+        with pytest.raises(InvalidParameterError, match=r"^run_episode\.planner_seed: must be"):
+            run_episode(env, planner, seed=0, planner_seed=bad)
+    rng = np.random.default_rng(7)
+    got = run_episode(env, planner, seed=0, planner_seed=rng).discounted_return
+    assert got == run_episode(env, planner, seed=0,
+                              planner_seed=np.random.default_rng(7)).discounted_return
+
+
 def test_a_fit_error_of_a_users_own_class_reaches_the_caller():
     """compare rebuilt fit errors as type(exc)(message): an error class taking other
     arguments raised a TypeError that hid the user's error (a review)."""

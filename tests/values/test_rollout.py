@@ -413,6 +413,13 @@ def test_a_base_planners_own_plan_has_its_actions_checked():
     np.testing.assert_array_equal(got.q, want.q)
 
 
+def test_a_rollout_of_rollouts_is_refused_as_the_planner_refuses_it():
+    inst = health_intervention(4, seed=0)
+    with pytest.raises(InvalidParameterError, match=r"^rollout\.base: must be the name of "
+                                                    r"another registered planner; got 'rollout'"):
+        rollout(inst, inst.initial_belief, base="rollout", seed=0)
+
+
 def test_base_params_with_a_fitted_planner_are_refused():
     """base_params make a named base planner: with a planner object they were dropped
     silently (knapsack='greedy' asked for, the fitted planner's 'auto' used)."""
