@@ -349,8 +349,7 @@ def _expand(trans, obs, b0, n_beliefs, rng) -> np.ndarray:
 def _blind_vectors(trans, r, c, beta):
     """Values and costs of the blind policies "always a": (A, S) each."""
     n_actions, s_count, _ = trans.shape
-    eye = np.eye(s_count)
-    alphas = np.stack([np.linalg.solve(eye - beta * trans[a], r[:, a]) for a in range(n_actions)])
+    alphas = np.linalg.solve(np.eye(s_count) - beta * trans, r.T[:, :, None])[:, :, 0]
     costs = np.repeat((c / (1.0 - beta))[:, None], s_count, axis=1)
     return alphas, costs
 
@@ -526,8 +525,19 @@ def arm_problem(arms, i, price, b0, n_beliefs, extra, rng):
     r = np.ascontiguousarray(arms.rewards[i] - price * c[None, :])
     beliefs = _expand(trans, obs, b0, n_beliefs, rng)
     if extra is not None:
-        beliefs = np.unique(np.vstack([beliefs, extra]), axis=0)
+        beliefs = _unique_rows(np.vstack([beliefs, extra]))
     return trans, obs, c, r, np.ascontiguousarray(beliefs)
+
+
+def _unique_rows(x: np.ndarray) -> np.ndarray:
+    """``np.unique(x, axis=0)`` (rows sorted lexicographically, repeats dropped) of a float
+    array without NaN, by one lexsort: numpy's sort of rows as structured records took 14 %
+    of a belief-state Whittle fit."""
+    x = x[np.lexsort(x.T[::-1])]
+    keep = np.empty(len(x), dtype=bool)
+    keep[:1] = True
+    np.any(x[1:] != x[:-1], axis=1, out=keep[1:])
+    return x[keep]
 
 
 def _solve_one(arms, i, price, discount, target, b0, n_beliefs, grid_points, randomized, warm,

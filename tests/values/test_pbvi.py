@@ -451,3 +451,16 @@ def test_stacked_queries_equal_each_arms_own(finite):
             assert res.resource(b, *extra)[n] == pytest.approx(own.resource(b[n], *extra),
                                                                 abs=1e-12)
             assert res.actions(b, *extra)[n] == own.action(b[n], *extra)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 30), st.integers(1, 4), st.integers(0, 2**31))
+def test_unique_rows_is_numpys_unique_along_rows(n, width, seed):
+    """The point set's dedupe (a lexsort; numpy's row sort was 14 % of a Whittle fit) gives
+    np.unique(x, axis=0) exactly: the same rows in the same order."""
+    from rmab.values.pbvi import _unique_rows
+
+    rng = np.random.default_rng(seed)
+    pool = rng.choice([0.0, 0.25, 0.5, 1.0 / 3.0, 1.0], size=(max(1, n // 2), width))
+    x = np.vstack([pool[rng.integers(len(pool), size=n)], rng.random((n // 3, width))])
+    np.testing.assert_array_equal(_unique_rows(x), np.unique(x, axis=0))
