@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rmab._reporting import count_noun
 from rmab._repr import CompactRepr
 from rmab._validation import (as_generator, check_discount, check_number, default_discount,
                               discounted_periods)
@@ -98,8 +99,9 @@ def _warn_not_indexable(owner, indexable):
     bad = np.flatnonzero(~indexable)
     if len(bad):
         shown = ", ".join(map(str, bad[:10])) + (" ..." if len(bad) > 10 else "")
-        warnings.warn(f"{owner}: {len(bad)} arm(s) not (fully) indexable; their indices are "
-                      f"unreliable (arms {shown}); consider the Lagrangian policy",
+        its = "its" if len(bad) == 1 else "their"
+        warnings.warn(f"{owner}: {count_noun(len(bad), 'arm')} not (fully) indexable: {shown}; "
+                      f"{its} indices are unreliable; consider the Lagrangian policy",
                       IndexabilityWarning, stacklevel=3)
 
 

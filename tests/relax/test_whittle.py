@@ -380,7 +380,9 @@ def test_finite_indexability_catches_a_narrow_rise(factor):
     0.1 (and state 2's index, the sup, came out 0.262, not 0.447)."""
     arms = random_mdp_arms(1, 3, 2, seed=1490, concentration=0.5)
     scaled = MDPArms(arms.transitions, arms.rewards * factor, arms.costs)
-    with pytest.warns(IndexabilityWarning):
+    # one arm in the singular ("1 arm(s) not (fully) indexable; their indices" before)
+    with pytest.warns(IndexabilityWarning, match=r"^finite_whittle_indices: 1 arm not \(fully\) "
+                                                 r"indexable: 0; its indices are unreliable"):
         res = finite_whittle_indices(scaled, horizon=3, discount=1.0)
     assert not res.indexable[0]
     levels = [_levels_by_hand(arms, lam, 3, 1.0)[2][2] for lam in np.linspace(0.3, 0.6, 301)]
