@@ -24,9 +24,14 @@ Figures (all measured in this run):
    3 states, budget 10 %): the stacked lookahead Q (``stack_q_kernel``) and a whole ``plan``
    against the same with the Q of the kernel's batched numpy twin (``stack_q_numpy``, the
    implementation before session 40), alternating, identical actions.
+6. Belief-state Whittle indices (``belief_whittle_indices``, default settings) of 100 health
+   arms (2 and 3 states): the fit with the lookahead's best level from
+   ``best_level_kernel`` against the same fit with its numpy twin
+   (``_LookaheadModel.best_level_numpy``, the implementation before session 41), CPU
+   medians, alternating, the indices compared to the bit.
 
 Run ``.venv/bin/python benchmarks/bench_relax.py [--quick] [--figures 1,2,3]
-[--states 10] [--grid-sizes 100,1000,10000]``; the defaults (figures 1-3 and 5, 10-state
+[--states 10] [--grid-sizes 100,1000,10000]``; the defaults (figures 1-3, 5 and 6, 10-state
 arms) are the figures above. ``--states 10,100`` repeats figure 1 on 100-state arms, with a tenth as
 many arms (1 000, 30 timed with the package); the arm counts scale as 10 / states. Numba and
 the BLAS pools are pinned to one thread before they are imported. Figure 1 uses the thread's
@@ -57,7 +62,8 @@ from rmab.planners.index import WhittleMultiPlanner, WhittlePlanner
 from rmab.planners.lagrangian import LagrangianPlanner
 from rmab.relax import _whittle_kernels
 from rmab.relax.lagrangian import lagrangian_bound
-from rmab.relax.whittle import _price_bracket, whittle_indices
+from rmab.relax.whittle import (_LookaheadModel, _price_bracket, belief_whittle_indices,
+                                 whittle_indices)
 from rmab.sim import Environment, compare
 from rmab.values import _reference
 from rmab.values.pbvi import _Stack
@@ -263,6 +269,34 @@ def bench_step(sizes, repeats):
                   f"{med['plan', True] / med['plan', False]:4.1f}x; identical actions: {same})")
 
 
+def bench_belief_whittle(n_arms, repeats):
+    print("[6] belief-state Whittle indices, health arms: the fit with the lookahead's best "
+          "level from the kernel against its numpy twin (before session 41); CPU medians, "
+          "alternating")
+    kernel = _LookaheadModel.best_level
+    for n_states in (2, 3):
+        arms = health_intervention(n_arms, n_states=n_states, seed=0).arms
+        times = {False: [], True: []}
+        out = {}
+        for _ in range(repeats + 1):                     # the first round is a warm-up
+            for twin, row in times.items():
+                _LookaheadModel.best_level = _LookaheadModel.best_level_numpy if twin \
+                    else kernel
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", IndexabilityWarning)
+                        t0 = time.process_time()
+                        out[twin] = belief_whittle_indices(arms, seed=0).indices
+                        row.append(time.process_time() - t0)
+                finally:
+                    _LookaheadModel.best_level = kernel
+        med = {twin: statistics.median(row[1:]) for twin, row in times.items()}
+        same = np.array_equal(out[False], out[True])
+        print(f"    {n_states} states, N={n_arms}: fit {med[False]:6.3f} s (with the twin "
+              f"{med[True]:6.3f} s, {med[True] / med[False]:4.2f}x; indices equal to the bit: "
+              f"{same})")
+
+
 def _int_list(text):
     return [int(x) for x in text.split(",")]
 
@@ -270,8 +304,9 @@ def _int_list(text):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
-    parser.add_argument("--figures", type=_int_list, default=[1, 2, 3, 5], metavar="LIST",
-                        help="figures to run, of 1-5 (default 1,2,3,5; 4 is the PORMAB grid)")
+    parser.add_argument("--figures", type=_int_list, default=[1, 2, 3, 5, 6], metavar="LIST",
+                        help="figures to run, of 1-6 (default 1,2,3,5,6; 4 is the PORMAB "
+                             "grid)")
     parser.add_argument("--states", type=_int_list, default=[10], metavar="LIST",
                         help="figure 1: states per arm, e.g. 10,100 (default 10); the arm "
                              "counts scale as 10 / states")
@@ -279,8 +314,8 @@ def main(argv=None):
                         help="figure 4: numbers of arms (default 100,1000,10000; --quick "
                              "100,1000)")
     args = parser.parse_args(argv)
-    if not set(args.figures) <= {1, 2, 3, 4, 5}:
-        parser.error(f"--figures: figures are 1-5; got {args.figures}")
+    if not set(args.figures) <= {1, 2, 3, 4, 5, 6}:
+        parser.error(f"--figures: figures are 1-6; got {args.figures}")
     n_whittle, n_ref, repeats = (1000, 50, 1) if args.quick else (10_000, 300, 3)
     if 1 in args.figures:
         for n_states in args.states:
@@ -296,6 +331,8 @@ def main(argv=None):
         bench_grid(sizes, 5 if args.quick else 20)
     if 5 in args.figures:
         bench_step([100, 1000] if args.quick else [100, 1000, 10_000], 5 if args.quick else 15)
+    if 6 in args.figures:
+        bench_belief_whittle(100, 1 if args.quick else 3)
 
 
 if __name__ == "__main__":

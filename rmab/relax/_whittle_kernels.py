@@ -311,3 +311,34 @@ def finite_indexable_kernel(transitions, rewards, costs, discount, prices, horiz
                                 last[n, t, s, b] = p
                             break
                 value[:] = new
+
+
+@njit
+def best_level_kernel(m, kappa, now, cost, discount, lam, out):
+    """First (cheapest) maximiser over levels ``a`` of the one-step lookahead
+    ``Q(b, a, λ) = now[b, a] - λ cost[a] + discount Σ_o max_k (m[b, a, o, k] - λ kappa[b, a,
+    o, k])`` at each price ``lam[b, j]`` (G, L), ties within ``1e-12 |max Q|``; written to
+    ``out`` (G, L). The numpy twin is ``whittle._LookaheadModel.best_level``, which builds a
+    (G, L, A, O, K) intermediate; the same operations, the sum over signals in order (numpy's
+    for fewer than 8 signals, where the two agree to the bit; past that numpy sums pairwise)."""
+    n_beliefs, n_actions, n_obs, n_plans = m.shape
+    q = np.empty(n_actions)
+    for g in range(n_beliefs):
+        for j in range(lam.shape[1]):
+            x = lam[g, j]
+            for a in range(n_actions):
+                future = 0.0
+                for o in range(n_obs):
+                    top = -np.inf
+                    for k in range(n_plans):
+                        v = m[g, a, o, k] - x * kappa[g, a, o, k]
+                        if v > top:
+                            top = v
+                    future = top if o == 0 else future + top
+                q[a] = now[g, a] - x * cost[a] + discount * future
+            qmax = q.max()
+            floor = qmax - 1e-12 * abs(qmax)
+            for a in range(n_actions):
+                if q[a] >= floor:
+                    out[g, j] = a
+                    break

@@ -622,7 +622,7 @@ def _last_crossings(levels, checks, bracket, n_actions):
     return edges[k], edges[k + 1]
 
 
-_CHUNK = 2**23      # float64 entries of the lookahead's largest intermediate (64 MB)
+_CHUNK = 2**23      # float64 entries of the numpy lookahead's largest intermediate (64 MB)
 
 
 class _LookaheadModel:
@@ -647,8 +647,16 @@ class _LookaheadModel:
         return self.now[:, None, :] - lam[..., 0, 0] * self.cost + self.discount * future
 
     def best_level(self, lam):
-        """First (cheapest) maximiser of ``Q`` at prices ``lam`` (G, L): (G, L) int. Prices go
-        through ``q`` in chunks, so its (G, L, A, O, K) intermediate stays near ``_CHUNK``."""
+        """First (cheapest) maximiser of ``Q`` at prices ``lam`` (G, L): (G, L) int, ties
+        within ``1e-12 |max Q|`` (Numba; :meth:`best_level_numpy` is its twin)."""
+        out = np.empty(lam.shape, dtype=np.int64)
+        _whittle_kernels.best_level_kernel(self.m, self.kappa, self.now, self.cost,
+                                           self.discount, np.ascontiguousarray(lam), out)
+        return out
+
+    def best_level_numpy(self, lam):
+        """:meth:`best_level` in numpy: prices go through ``q`` in chunks, so its (G, L, A, O,
+        K) intermediate stays near ``_CHUNK`` (the kernel, with none, was 7-15x faster)."""
         per_price = self.m.size                                       # G A O K per price
         step = max(1, _CHUNK // max(per_price, 1))
         out = np.empty(lam.shape, dtype=np.int64)

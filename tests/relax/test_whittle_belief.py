@@ -5,6 +5,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rmab.errors import IndexabilityWarning, InvalidParameterError
 from rmab.models.arms import MDPArms, POMDPArms
@@ -375,3 +377,43 @@ def test_interior_indices_against_an_independent_value_iteration():
         exact = _grid_index(t, o, r, c, 0.9, engaged)
         got = res.index_at(np.array([[1.0 - engaged, engaged]]))[0, 0]
         assert got == pytest.approx(exact, abs=1.5e-3), engaged
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 12), st.integers(2, 4), st.integers(1, 10), st.integers(1, 40),
+       st.integers(0, 2**31))
+def test_best_level_kernel_is_its_numpy_twin(n_obs, n_actions, n_beliefs, n_plans, seed):
+    """The lookahead's best level (Numba) against the numpy expression it replaced: the same
+    levels to the bit below 8 signals (the same sums in the same order); past that numpy sums
+    pairwise, and a level may differ only where the two Q values tie within rounding. Ties
+    are made on purpose (repeated plans, equal costs, a price at a breakpoint)."""
+    from rmab.relax.whittle import _LookaheadModel
+
+    rng = np.random.default_rng(seed)
+    n_states = 3
+    arms = random_pomdp_arms(1, n_states, n_actions, n_obs, seed=rng)
+    costs = np.sort(rng.choice([0.0, 1.0, 2.0], size=n_actions))
+    costs[0] = 0.0
+    arms = POMDPArms(arms.transitions, arms.observations, arms.rewards, costs[None])
+    beliefs = rng.dirichlet(np.ones(n_states), size=n_beliefs)
+    plans = rng.integers(-3, 4, size=(n_plans, n_states)).astype(float)     # ties
+    plan_costs = rng.integers(0, 3, size=(n_plans, n_states)).astype(float)
+    model = _LookaheadModel(arms, 0, beliefs, plans, plan_costs, 0.9)
+    lam = np.where(rng.random((n_beliefs, 3)) < 0.3, 1.0, rng.uniform(-2, 3, (n_beliefs, 3)))
+    # and the prices where levels cross, found by bisection to 1e-12 (near-ties by design),
+    # with the prices an ulp or a few around them
+    twin = _LookaheadModel(arms, 0, beliefs, plans, plan_costs, 0.9)
+    twin.best_level = twin.best_level_numpy
+    crossings = twin.indices(-10.0, 10.0)
+    if n_obs < 8:
+        np.testing.assert_array_equal(model.indices(-10.0, 10.0), crossings)
+    near = crossings[:, :, None] * (1.0 + np.array([-4, -1, 0, 1, 4]) * 2.0 ** -52)
+    lam = np.hstack([lam, near.reshape(n_beliefs, -1)])
+    got, want = model.best_level(lam), model.best_level_numpy(lam)
+    if n_obs < 8:
+        np.testing.assert_array_equal(got, want)
+    else:
+        q = model.q(lam)
+        g, j = np.nonzero(got != want)
+        np.testing.assert_allclose(q[g, j, got[g, j]], q[g, j, want[g, j]], rtol=1e-12,
+                                   atol=1e-12)
