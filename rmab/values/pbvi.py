@@ -149,7 +149,13 @@ class AlphaVectors(CompactRepr):
         """The same plans' values at another price: ``alphas + (price_old - price) costs``
         (exact: each plan's reward value does not depend on the price)."""
         price = check_number("AlphaVectors.repriced", "price", price)
-        return self.alphas + (self.price - price) * self.costs
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = self.alphas + (self.price - price) * self.costs
+        if not np.isfinite(out).all():       # a finite price of 1e308 gave -inf silently
+            raise InvalidParameterError(f"AlphaVectors.repriced.price: must keep the values "
+                                        f"within float64; got {price!r} (solved at "
+                                        f"{self.price!r})")
+        return out
 
 
 @dataclass(frozen=True, eq=False, repr=False)

@@ -425,6 +425,10 @@ def test_hostile_inputs_give_typed_errors():
     with pytest.raises(InvalidParameterError, match=r"AlphaVectors\.repriced\.price: must be "
                                                     r"finite"):
         res.alpha_vectors[0].repriced(float("nan"))
+    # a finite price whose charges overflow gave -inf vectors (and a RuntimeWarning)
+    with pytest.raises(InvalidParameterError, match=r"AlphaVectors\.repriced\.price: must keep "
+                                                    r"the values within float64; got 1e\+308"):
+        res.alpha_vectors[0].repriced(1e308)
     with pytest.raises(InvalidParameterError, match=r"solve_pbvi\.n_beliefs: must be <= "):
         solve_pbvi(arms, n_beliefs=10**12)
 
