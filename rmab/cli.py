@@ -27,7 +27,8 @@ COMMANDS = {
     "solve": ("rmab.commands.solve", "solve budgeted allocation batches from a CSV file"),
     "value": ("rmab.commands.value", "value interval [lower, upper] of a .POMDP file at its start"),
     "bound": ("rmab.commands.bound", "Lagrangian bound: estimate, certified upper bound, price"),
-    "index": ("rmab.commands.index", "Whittle indices of an instance's (or a .POMDP file's) arms to CSV"),
+    "index": ("rmab.commands.index",
+              "Whittle indices of an instance's (or a .POMDP file's) arms to CSV"),
     "train": ("rmab.commands.train", "train SEQUOIA's Q-network on a coRMAB domain (rmab[torch])"),
 }
 
