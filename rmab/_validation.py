@@ -231,15 +231,21 @@ def check_count_limits(owner: str, n_arms: int, n_actions: int, action_caps, min
     return caps, low, high
 
 
-def check_path(owner: str, value, field: str = "path") -> None:
+def check_path(owner: str, value, field: str = "path", suffix: str | None = None) -> None:
     """Refuse (InvalidParameterError) a ``value`` that is not a path: a str or an
     :class:`os.PathLike` giving a str (bytes are refused, as :class:`pathlib.Path` does)
-    without a NUL character (no file system takes one)."""
+    without a NUL character (no file system takes one), ending in ``suffix`` (any case) if
+    given: a file written in one format under another's name (``d.json`` holding an ``.npz``
+    archive) misleads whoever opens it."""
     if isinstance(value, str) or (isinstance(value, os.PathLike)
                                   and isinstance(os.fspath(value), str)):
-        if "\0" in os.fspath(value):
+        text = os.fspath(value)
+        if "\0" in text:
             raise InvalidParameterError(f"{owner}.{field}: must not contain a NUL character; "
-                                        f"got {os.fspath(value)!r}")
+                                        f"got {text!r}")
+        if suffix is not None and not text.lower().endswith(suffix):
+            raise InvalidParameterError(f"{owner}.{field}: must be a path ending in {suffix} "
+                                        f"(the file is written in that format); got {text!r}")
         return
     raise InvalidParameterError(f"{owner}.{field}: must be a path (str or os.PathLike); got "
                                 f"{type(value).__name__}")

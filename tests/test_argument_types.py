@@ -150,6 +150,26 @@ def test_path_arguments_must_be_paths(call, owner, value):
     assert str(info.value) == f"{owner}.path: must be a path (str or os.PathLike); got {got}"
 
 
+def test_writers_name_files_in_their_format(tmp_path):
+    """'save_domain(d, "d.json")' wrote an .npz archive under a JSON name (the spec's JSON or
+    .npz, a review): each writer refuses a name that promises another format, before writing;
+    any case of the suffix is accepted."""
+    from rmab.sim import compare
+
+    result = compare(_instance(), ["random"], episodes=2, horizon=2, seed=0, progress=False)
+    for call, owner, good in (
+            (lambda p: save_instance(_instance(), p), "save_instance.path", "i.NPZ"),
+            (lambda p: save_domain(_domain(), p), "save_domain.path", "d.npz"),
+            (result.save, "ComparisonResult.save.path", "c.npz"),
+            (result.to_csv, "ComparisonResult.to_csv.path", "c.CSV")):
+        bad = tmp_path / ("x.json" if good.lower().endswith(".npz") else "x.txt")
+        with pytest.raises(InvalidParameterError, match=f"^{owner}: must be a path ending in "):
+            call(bad)
+        assert not bad.exists()
+        call(tmp_path / good)
+        assert (tmp_path / good).is_file()
+
+
 class _PathLike:
     """An os.PathLike that is not a pathlib.Path."""
 

@@ -151,7 +151,7 @@ class DomainComparisonResult(CompactRepr):
         (``.npz``, atomically; :func:`rmab.load_comparison` reads it back)."""
         from rmab.models.storage import write_archive
 
-        check_path("DomainComparisonResult.save", path)
+        check_path("DomainComparisonResult.save", path, suffix=".npz")
         arrays = {name: getattr(self, name) for name in self.ARRAYS
                   if getattr(self, name) is not None}             # starts, bound: optional
         meta = {"format": FORMAT, "version": 1, "kind": self.kind,
@@ -259,7 +259,7 @@ class DomainComparisonResult(CompactRepr):
         bound from its start). Written atomically to ``path`` if given. Returns the CSV
         text."""
         if path is not None:
-            check_path("DomainComparisonResult.to_csv", path)
+            check_path("DomainComparisonResult.to_csv", path, suffix=".csv")
         check_flag("DomainComparisonResult.to_csv", "per_episode", per_episode)
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")

@@ -48,7 +48,7 @@ def save_domain(domain: Domain, path) -> Path:
     if not isinstance(domain, Domain):
         raise InvalidParameterError(f"save_domain.domain: must be a Domain; got "
                                     f"{type(domain).__name__}")
-    check_path("save_domain", path)
+    check_path("save_domain", path, suffix=".npz")
     arrays, scalars = {}, {}
     for key, value in domain.to_arrays().items():
         if isinstance(value, np.ndarray):

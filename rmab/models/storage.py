@@ -264,7 +264,7 @@ def save_instance(instance: Instance, path) -> Path:
     if not isinstance(instance, Instance):
         raise InvalidModelError(f"save_instance.instance: must be an Instance; got "
                                 f"{type(instance).__name__}")
-    check_path("save_instance", path)
+    check_path("save_instance", path, suffix=".npz")
     path = Path(path)
     arms = instance.arms
     arrays = {"transitions": arms.transitions, "rewards": arms.rewards, "costs": arms.costs,

@@ -154,7 +154,7 @@ class ComparisonResult(CompactRepr):
         """Write one row per planner (full precision) to ``path``, atomically; with
         ``per_episode=True`` one row per planner and episode instead (``episode`` from 0: the
         same episode number is the same noise for every planner)."""
-        check_path("ComparisonResult.to_csv", path)
+        check_path("ComparisonResult.to_csv", path, suffix=".csv")
         check_flag("ComparisonResult.to_csv", "per_episode", per_episode)
         if per_episode:
             fields = ["planner", "episode", "discounted_return", "total_reward",
@@ -180,7 +180,7 @@ class ComparisonResult(CompactRepr):
         (``.npz``, atomically; :func:`load_comparison` reads it back)."""
         from rmab.models.storage import write_archive
 
-        check_path("ComparisonResult.save", path)
+        check_path("ComparisonResult.save", path, suffix=".npz")
         meta = {"format": FORMAT, "version": VERSION, "planners": list(self.names),
                 "random_mean": self.random_mean, "random_added": self.random_added,
                 "episodes": self.episodes, "horizon": self.horizon, "discount": self.discount,

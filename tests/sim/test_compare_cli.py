@@ -103,7 +103,9 @@ def test_flags_of_another_source_are_refused(argv, message, capsys):
 
 @pytest.mark.parametrize("flag, name", [("--out", "i.csv"), ("--plot", "i.png")])
 def test_outputs_may_not_replace_an_input(flag, name, tmp_path, capsys):
-    path = save_instance(health_intervention(5, seed=1), tmp_path / name)
+    # an instance under another name (save_instance writes .npz names only)
+    path = save_instance(health_intervention(5, seed=1), tmp_path / "i.npz").rename(
+        tmp_path / name)
     before = path.read_bytes()
     code = main(["compare", str(path), "--planners", "random", "--episodes", "1",
                  "--horizon", "2", "--no-progress", flag, str(path)])
