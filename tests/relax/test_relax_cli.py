@@ -65,6 +65,12 @@ def test_bound_of_a_pomdp_file_needs_a_budget_and_costs(main, tmp_path, capsys):
     assert main(["bound", str(path)]) == 1
     assert f"bound.budget: a .POMDP file has no budget; give --budget B for {path}" \
         in capsys.readouterr().err
+    one = tmp_path / "one.pomdp"               # Instance's "horizon: must be set" before
+    one.write_text(path.read_text().replace("discount: 0.9", "discount: 1.0"))
+    for argv in (["bound", str(one), "--budget", "1"], ["index", str(one)]):
+        assert main(argv) == 1
+        assert f"{argv[0]}.instance: {one} has discount 1, which needs a horizon" \
+            in capsys.readouterr().err
     # a door a period at most is no limit; 0.02 binds the relaxation, not a single period
     with pytest.warns(RmabWarning, match="0.02 is below every active action's cost"):
         assert main(["bound", str(path), "--budget", "0.02", "--no-certificate"]) == 0
