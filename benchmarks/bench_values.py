@@ -104,13 +104,15 @@ def sweep_by_calls(arm, prices, rng):
 
 
 def sawtooth_recomputed(upper, pts, sweeps, tol):
-    """The reference discounted sawtooth sweeps (``bounds._refine`` of session 32): the ratios
-    recomputed inside every sweep's sawtooth."""
+    """The reference discounted sawtooth sweeps (``bounds._refine`` of session 32, with the
+    successor values capped by the FIB as since session 41): the ratios recomputed inside every
+    sweep's sawtooth."""
     beta, s = upper.discount, upper.vectors.shape[2]
     corners, vals = upper.vectors[0].max(axis=0), upper.value(pts, arm=0)
     succ, prob, now = _successors(upper, 0, pts)
+    cap = (succ @ upper.vectors[0].T).max(axis=1)      # capped by the FIB (session 41)
     for _ in range(sweeps):
-        u = _sawtooth(succ, corners, pts, vals).reshape(prob.shape)
+        u = np.minimum(_sawtooth(succ, corners, pts, vals), cap).reshape(prob.shape)
         backed = (now + beta * (prob * u).sum(axis=2)).max(axis=1)
         new_c, new_v = np.minimum(corners, backed[:s]), np.minimum(vals, backed[s:])
         change = max(float(np.abs(new_c - corners).max()), float(np.abs(new_v - vals).max()))

@@ -149,6 +149,20 @@ def test_value_says_when_a_price_changes_nothing(capsys):
     assert "changes nothing" not in capsys.readouterr().out
 
 
+def test_value_counts_one_sweep_and_one_signal_in_the_singular(tmp_path, capsys):
+    """'1 sweeps' and '1 signals' before count_noun reached 'rmab value'."""
+    assert main(["value", str(DATA / "tiger.pomdp"), "--upper-sweeps", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "(2 states, 3 actions, 2 signals, discount 0.95" in out
+    assert "from the fast informed bound, 1 sweep, " in out
+    blind = tmp_path / "blind.pomdp"
+    blind.write_text("discount: 0.9\nvalues: reward\nstates: 2\nactions: 2\n"
+                     "observations: 1\nT: * identity\nO: * : * : * 1.0\n"
+                     "R: * : 0 : * : * 1.0\n")
+    assert main(["value", str(blind), "--upper-sweeps", "0"]) == 0
+    assert "(2 states, 2 actions, 1 signal, discount 0.9" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("argv, usage, hint", [
     (["solve", "x.csv", "--plannr", "myopic"], "usage: rmab solve",
      "rmab solve: error: unrecognized arguments: --plannr myopic; --plannr: did you mean "

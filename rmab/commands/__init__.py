@@ -67,15 +67,15 @@ def read_instance(owner: str, path, budget: float | None = None):
         instance = load_instance(path)
         return instance if budget is None else instance.replace(budget=budget)
     model = read_pomdp(path)
-    if not model.arms.costs.any():
-        raise InvalidParameterError(f"{owner}.instance: {path} gives no action costs; add a "
-                                    f"line '# rmab-costs: ...' to the file, one cost per "
-                                    f"action ({', '.join(model.action_names)})")
     if model.discount >= 1.0:
         raise InvalidParameterError(f"{owner}.instance: {path} has discount 1, which needs a "
                                     f"horizon; a .POMDP file is read here at a discount below "
                                     f"1 (over H periods: save read_pomdp(path).to_instance("
                                     f"horizon=H) with save_instance and give that)")
+    if not model.arms.costs.any():
+        raise InvalidParameterError(f"{owner}.instance: {path} gives no action costs; add a "
+                                    f"line '# rmab-costs: ...' to the file, one cost per "
+                                    f"action ({', '.join(model.action_names)})")
     return model.to_instance(budget=0.0 if budget is None else budget)
 
 

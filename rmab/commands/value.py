@@ -62,8 +62,8 @@ def run(args) -> int:
     print(f"{below}: PBVI, {count_noun(len(lower.beliefs), 'belief')}, "
           f"{count_noun(len(lower.alphas), 'vector')}, {count_noun(lower.iterations, 'sweep')}, "
           f"{t1 - t0:.3f} s")
-    print(f"{above}: sawtooth on the PBVI beliefs from the fast informed bound, {upper.sweeps} "
-          f"sweeps, {t2 - t1:.3f} s")
+    print(f"{above}: sawtooth on the PBVI beliefs from the fast informed bound, "
+          f"{count_noun(upper.sweeps, 'sweep')}, {t2 - t1:.3f} s")
     print(f"first action: {model.action_names[lower.action(start)]}")
     return 0
 
@@ -72,8 +72,9 @@ def _header(args, model) -> None:
     arms = model.arms
     extra = "" if args.horizon is None else f", horizon {args.horizon}"
     free = args.price != 0 and not arms.costs.any()     # a .POMDP file without rmab-costs
-    print(f"file: {args.file} ({arms.n_states} states, {arms.n_actions} actions, {arms.n_obs} "
-          f"signals, discount {model.discount:g}{extra}, price {args.price:g}"
+    print(f"file: {args.file} ({count_noun(arms.n_states, 'state')}, "
+          f"{count_noun(arms.n_actions, 'action')}, {count_noun(arms.n_obs, 'signal')}, "
+          f"discount {model.discount:g}{extra}, price {args.price:g}"
           + (": the file gives no action costs, so the price changes nothing" if free else "")
           + ")")
 

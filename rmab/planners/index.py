@@ -18,6 +18,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from rmab._reporting import count_noun
 from rmab._validation import budget_slack, check_number
 from rmab.errors import IndexabilityWarning, InvalidParameterError
 from rmab.planners.base import ONLY_PASSIVE, BasePlanner, kernel_limits
@@ -131,8 +132,9 @@ class _IndexPlanner(BasePlanner):
                     horizon=instance.horizon, seed=int(self.rng.integers(2**63)))
         bad = int((~self.result.indexable).sum())
         if bad:
-            warnings.warn(f"{type(self).__name__}: {bad} of {instance.n_arms} arms are not "
-                          "(fully) indexable; their indices are heuristics (which: the "
+            verb, its = ("is", "its") if bad == 1 else ("are", "their")
+            warnings.warn(f"{type(self).__name__}: {bad} of {count_noun(instance.n_arms, 'arm')} "
+                          f"{verb} not (fully) indexable; {its} indices are heuristics (which: the "
                           "planner's .result.indexable, or the indexable column of 'rmab "
                           "index')", IndexabilityWarning, stacklevel=3)
 

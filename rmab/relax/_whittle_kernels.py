@@ -318,9 +318,10 @@ def best_level_kernel(m, kappa, now, cost, discount, lam, out):
     """First (cheapest) maximiser over levels ``a`` of the one-step lookahead
     ``Q(b, a, λ) = now[b, a] - λ cost[a] + discount Σ_o max_k (m[b, a, o, k] - λ kappa[b, a,
     o, k])`` at each price ``lam[b, j]`` (G, L), ties within ``1e-12 |max Q|``; written to
-    ``out`` (G, L). The numpy twin is ``whittle._LookaheadModel.best_level``, which builds a
-    (G, L, A, O, K) intermediate; the same operations, the sum over signals in order (numpy's
-    for fewer than 8 signals, where the two agree to the bit; past that numpy sums pairwise)."""
+    ``out`` (G, L). The numpy twin is ``whittle._LookaheadModel.best_level_numpy``, which
+    builds a (G, L, A, O, K) intermediate; the same operations, the sum over signals in order
+    (numpy's for fewer than 8 signals, where the two agree to the bit; past that numpy sums
+    pairwise)."""
     n_beliefs, n_actions, n_obs, n_plans = m.shape
     q = np.empty(n_actions)
     for g in range(n_beliefs):

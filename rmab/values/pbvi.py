@@ -479,8 +479,9 @@ def solve_pbvi(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
     converged = all(sol.converged for sol in solves)
     if not converged:
         bad = sum(not sol.converged for sol in solves)
-        warnings.warn(f"{owner}: {bad} of {len(solves)} solves stopped after max_iter={max_iter} "
-                      f"sweeps before reaching tol={tol:g}", ConvergenceWarning, stacklevel=2)
+        which = "the solve" if len(solves) == 1 else f"{bad} of {len(solves)} solves"
+        warnings.warn(f"{owner}: {which} stopped after max_iter={max_iter} sweeps before "
+                      f"reaching tol={tol:g}", ConvergenceWarning, stacklevel=2)
     return PBVIResult(tuple(solves), arm_to_solve, price, discount, tol,
                       time.perf_counter() - start, converged)
 

@@ -235,7 +235,7 @@ def rollout(instance: Instance, belief, *, base="myopic", base_params=None, hori
     if base_params is not None and not isinstance(base_params, dict):
         raise InvalidParameterError(f"{owner}.base_params: must be a dict of the base planner's "
                                     f"parameters; got {base_params!r}")
-    if base == "rollout":           # as RolloutPlanner: a rollout of rollouts, H times the work
+    if isinstance(base, str) and base == "rollout":     # as RolloutPlanner: H times the work
         raise InvalidParameterError(f"{owner}.base: must be the name of another registered "
                                     f"planner; got 'rollout'")
     if isinstance(base, str):

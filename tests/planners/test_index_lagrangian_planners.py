@@ -139,6 +139,10 @@ def test_non_indexable_instance_warns_once_and_still_plans():
         p = WhittlePlanner().fit(inst, seed=0)
     assert not p.result.indexable.any()
     assert p.plan(one_hot(np.zeros(3, dtype=int), 3)).sum() <= 1
+    # one arm in the singular ('1 of 1 arms are not (fully) indexable; their indices' before)
+    with pytest.warns(IndexabilityWarning, match=r"WhittlePlanner: 1 of 1 arm is not \(fully\) "
+                                                 r"indexable; its indices are heuristics"):
+        WhittlePlanner().fit(Instance(m.select(bad[:1]), 1.0, discount=0.99), seed=0)
 
 
 def test_errors():

@@ -247,6 +247,10 @@ def test_max_iter_warns_and_keeps_a_lower_bound():
     with pytest.warns(ConvergenceWarning, match="max_iter=3"):
         res = solve_pbvi(arms, max_iter=3, seed=0)
     assert not res.converged and res[0].value([0.5, 0.5]) < TIGER_VALUE
+    # one arm, one solve: not '1 of 1 solves stopped' (price_sweep's words)
+    with pytest.warns(ConvergenceWarning, match=r"^solve_pbvi: the solve stopped after "
+                                                r"max_iter=3 sweeps"):
+        solve_pbvi(arms, max_iter=3, seed=0)
 
 
 def test_backup_kernel_matches_numpy_twin():

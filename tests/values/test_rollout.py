@@ -418,6 +418,11 @@ def test_a_rollout_of_rollouts_is_refused_as_the_planner_refuses_it():
     with pytest.raises(InvalidParameterError, match=r"^rollout\.base: must be the name of "
                                                     r"another registered planner; got 'rollout'"):
         rollout(inst, inst.initial_belief, base="rollout", seed=0)
+    # an array for base: 'base == "rollout"' was compared elementwise (a bare ValueError,
+    # "truth value of an array ... is ambiguous"), before the typed error below
+    with pytest.raises(InvalidParameterError, match=r"^rollout\.base: must be a planner name "
+                                                    r"or a planner fitted"):
+        rollout(inst, inst.initial_belief, base=np.zeros(4), seed=0)
 
 
 def test_base_params_with_a_fitted_planner_are_refused():
