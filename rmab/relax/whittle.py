@@ -626,12 +626,12 @@ _CHUNK = 2**23      # float64 entries of the numpy lookahead's largest intermedi
 
 
 def _weigh(joint, plans):
-    """``einsum("gato,kt->gaok", joint, plans)`` (G, A, O, K), C-contiguous, as one matrix
-    product: einsum's loop took 15 % of a three-state fit and left a strided result (q's max
-    over K 8x slower, a review). Equal to the einsum within rounding, the sums' order aside."""
-    g, a, s, o = joint.shape
-    flat = np.ascontiguousarray(joint.transpose(0, 1, 3, 2)).reshape(-1, s)      # (G A O, S')
-    return (flat @ plans.T).reshape(g, a, o, len(plans))
+    """``einsum("gato,kt->gaok", joint, plans)`` (G, A, O, K), C-contiguous (einsum's strided
+    result made q's max over K 8x slower, a review), by :func:`weigh_kernel`."""
+    g, a, _, o = joint.shape
+    out = np.empty((g, a, o, len(plans)))
+    _whittle_kernels.weigh_kernel(np.ascontiguousarray(joint), np.ascontiguousarray(plans), out)
+    return out
 
 
 class _LookaheadModel:

@@ -423,8 +423,9 @@ def test_best_level_kernel_is_its_numpy_twin(n_obs, n_actions, n_beliefs, n_plan
 @given(st.integers(1, 8), st.integers(1, 4), st.integers(1, 6), st.integers(1, 60),
        st.integers(0, 2**31))
 def test_the_lookahead_weights_are_the_einsum(n_states, n_obs, n_beliefs, n_plans, seed):
-    """The lookahead's m and kappa as one matrix product (einsum's loop took 15 % of a
-    three-state fit): the einsum's numbers within rounding, C-contiguous."""
+    """The lookahead's m and kappa by a kernel (einsum's loop took 15 % of a three-state fit):
+    the einsum's numbers within rounding (its order of sums depends on the shapes),
+    C-contiguous."""
     from rmab.relax.whittle import _weigh
 
     rng = np.random.default_rng(seed)
