@@ -51,6 +51,7 @@ from rmab.relax.knapsack import JOINT_LIMIT, feasible_joint_actions, solve_knaps
 __all__ = ["RolloutResult", "rollout", "hoeffding_trajectories", "MODES"]
 
 MODES = ("auto", "joint", "per-arm")
+UNIFORM_LIMIT = 2**30      # uniforms drawn up front per rollout (8 GB): past it, an error
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -155,6 +156,12 @@ class _Simulator:
         self.horizon = horizon
         self.t0 = t0                       # the episode's period of the rollout's first one
         n = instance.n_arms
+        size = n_traj * (2 * horizon + 1) * n
+        if size > UNIFORM_LIMIT:        # numpy's MemoryError, or the machine swapping, before
+            raise InvalidParameterError(f"rollout: n_trajectories x horizon x arms = {n_traj} "
+                                        f"x {horizon} x {n} would draw {size:.3g} random "
+                                        f"numbers up front, more than {UNIFORM_LIMIT:.3g} (8 "
+                                        f"GB); lower horizon or n_trajectories")
         self.u_init = rng.random((n_traj, n))
         self.u_state = rng.random((n_traj, horizon, n))
         self.u_signal = rng.random((n_traj, horizon, n))

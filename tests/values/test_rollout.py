@@ -436,3 +436,15 @@ def test_base_params_with_a_fitted_planner_are_refused():
                 seed=0)
     rollout(inst, inst.initial_belief, base=base, base_params={}, horizon=2, n_trajectories=2,
             seed=0)                                  # nothing asked, nothing dropped
+
+
+def test_a_rollout_too_long_to_draw_is_refused_before_allocating():
+    """horizon=10**9 raised numpy's MemoryError (358 GiB) or would swap (a review)."""
+    inst = health_intervention(4, seed=0)
+    with pytest.raises(InvalidParameterError, match=r"^rollout: n_trajectories x horizon x arms "
+                                                    r"= 16 x 1000000000 x 4 would draw 1\.28e\+11 "
+                                                    r"random numbers up front"):
+        rollout(inst, inst.initial_belief, horizon=10**9, seed=0)
+    planner = make_planner("rollout", horizon=10**9).fit(inst, seed=0)
+    with pytest.raises(InvalidParameterError, match=r"lower horizon or n_trajectories$"):
+        planner.plan(inst.initial_belief)
