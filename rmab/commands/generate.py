@@ -213,15 +213,16 @@ def _graph_domain(args) -> Domain:
 
 def _details(domain: Domain) -> str:
     if domain.kind == "interventions":
-        return f", {domain.n_interventions} interventions"
+        return f", {count_noun(domain.n_interventions, 'intervention')}"
     if domain.kind == "capacity":
         never = domain.unservable.size
-        return f", {domain.n_workers} workers" + (
+        return f", {count_noun(domain.n_workers, 'worker')}" + (
             f" ({never} arm{'s' * (never > 1)} costing more than any can serve)" if never else "")
     if domain.kind == "scheduling":
-        return f", {domain.n_workers} workers, {domain.n_slots} slots"
+        return (f", {count_noun(domain.n_workers, 'worker')}, "
+                f"{count_noun(domain.n_slots, 'slot')}")
     far = domain.unreachable.size
-    return (f", {len(domain.edges)} edges, source {domain.source}, route length "
+    return (f", {count_noun(len(domain.edges), 'edge')}, source {domain.source}, route length "
             f"{domain.route_length}" + (f" ({far} node{'s' * (far > 1)} out of its reach)"
                                         if far else ""))
 

@@ -21,8 +21,8 @@ def add_arguments(parser) -> None:
                         help="PBVI tolerance on its point set (default 1e-3; unused with "
                              "--horizon, whose PBVI makes H backups)")
     parser.add_argument("--price", type=number_arg, default=0.0,
-                        help="price per unit of action cost (default 0; .POMDP files have no "
-                             "costs unless written by rmab)")
+                        help="price per unit of action cost (default 0; a .POMDP file's costs "
+                             "come from an '# rmab-costs:' line, else all 0)")
     parser.add_argument("--n-beliefs", type=integer_arg, default=64,
                         help="points grown from the start belief (default 64)")
     parser.add_argument("--upper-sweeps", type=integer_arg, default=10_000,

@@ -130,7 +130,8 @@ class _Tokens:
         lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         for lineno, raw in enumerate(lines, start=1):     # not splitlines: \f, \u2028 ...
             line, _, comment = raw.partition("#")
-            if comment.startswith(" rmab-costs:") and not line.strip():    # a line of its own
+            # a line of its own; '#rmab-costs:' too (skipped, it left the file "without costs")
+            if comment.lstrip().startswith("rmab-costs:") and not line.strip():
                 if self.costs is not None:
                     raise POMDPFormatError(f"rmab-costs: given twice (first on line "
                                            f"{self.costs[1]})", file=file, line=lineno)

@@ -157,6 +157,14 @@ def test_capacity_arms_no_worker_can_serve_are_counted(tmp_path, capsys):
     assert d.unservable.tolist() == np.flatnonzero(d.costs > d.capacities.max()).tolist()
 
 
+def test_a_domain_summary_counts_one_worker_in_the_singular(tmp_path, capsys):
+    """'1 workers' read wrong (a walkthrough); count_noun as in every other count."""
+    out = tmp_path / "d.npz"
+    assert main(["generate", "capacity", "--arms", "3", "--budget", "1", "-o", str(out)]) == 0
+    assert capsys.readouterr().err == (f"wrote {out}: capacity domain, 3 arms, budget 1, "
+                                       f"1 worker\n")
+
+
 def test_a_domain_defaults_to_the_papers_size(tmp_path):
     out = tmp_path / "d.npz"
     assert main(["generate", "capacity", "-o", str(out)]) == 0

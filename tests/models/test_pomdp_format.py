@@ -337,6 +337,15 @@ def test_costs_come_from_a_comment_line_of_its_own_and_cost_files_write_back_as_
     assert back.arms.rewards[0, 1, 0] == -3.0
 
 
+@pytest.mark.parametrize("comment", ["#rmab-costs: 0 7", "#\trmab-costs: 0 7",
+                                     "  #   rmab-costs: 0 7"])
+def test_a_costs_line_is_read_whatever_the_blanks_around_its_hash(comment):
+    """'#rmab-costs:' was skipped as a plain comment: rmab index then refused the file for
+    giving no costs and asked for the very line it held (a walkthrough)."""
+    text = comment + "\n" + HEAD + "T: * identity\nO: * uniform\n"
+    np.testing.assert_array_equal(parse_pomdp(text).arms.costs, [[0.0, 7.0]])
+
+
 def test_format_error_is_one_class_in_rmab_errors():
     """Defined in rmab.errors with the other errors; the reader and rmab raise that one."""
     assert rmab.POMDPFormatError is POMDPFormatError
