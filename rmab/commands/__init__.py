@@ -59,13 +59,19 @@ def read_instance(owner: str, path, budget: float | None = None):
     arm as an instance at the file's discount (``budget``, default 0). A file whose actions all
     cost nothing is refused: an index is a price per unit of cost, and a budget binds nothing;
     the error says how to give costs."""
-    from rmab.errors import InvalidParameterError
+    from rmab.errors import InvalidModelError, InvalidParameterError
     from rmab.models import load_instance
     from rmab.models.pomdp_format import read_pomdp
 
     if not str(path).lower().endswith(".pomdp"):
         instance = load_instance(path)
-        return instance if budget is None else instance.replace(budget=budget)
+        if budget is None:
+            return instance
+        try:
+            return instance.replace(budget=budget)
+        except InvalidModelError as exc:       # named by the flag, not Instance.min_active
+            raise InvalidParameterError(f"{owner}.budget: --budget {budget:g} does not fit "
+                                        f"{path}: {exc}") from exc
     model = read_pomdp(path)
     if model.discount >= 1.0:
         raise InvalidParameterError(f"{owner}.instance: {path} has discount 1, which needs a "

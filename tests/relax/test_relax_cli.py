@@ -52,6 +52,12 @@ def test_bound_budget_in_place_of_the_instances(main, files, capsys):
     assert f"estimate:              {ref.estimate:.6f}" in out
     assert main(["bound", str(path), "--budget", "-1"]) == 1
     assert "bound.budget: must be >= 0.0; got -1.0" in capsys.readouterr().err
+    # one the instance's count limits cannot meet is named by the flag ('Instance.min_active')
+    limited = save_instance(health_intervention(30, seed=0).replace(min_active=2),
+                            path.parent / "limited.npz")
+    assert main(["bound", str(limited), "--budget", "1"]) == 1
+    assert (f"bound.budget: --budget 1 does not fit {limited}: Instance.min_active: the "
+            f"cheapest 2 active arms must fit the budget 1") in capsys.readouterr().err
 
 
 def test_bound_of_a_pomdp_file_needs_a_budget_and_costs(main, tmp_path, capsys):
