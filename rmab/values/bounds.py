@@ -67,8 +67,9 @@ class UpperBound:
             if n == 1 and arr.ndim == 1:    # one arm: a belief (S,) as AlphaVectors takes it
                 return self._beliefs(arr, 0)
             if arr.shape != (n, s):
+                hint = " (several beliefs of one arm: pass arm=)" if arr.ndim == 2 else ""
                 raise InvalidParameterError(f"UpperBound.beliefs: must have shape (n_arms={n}, "
-                                            f"n_states={s}); got {arr.shape}")
+                                            f"n_states={s}){hint}; got {arr.shape}")
             arr, _ = check_belief_rows("UpperBound", arr, s, field="beliefs")
             return arr, self.vectors, False
         arm = check_number("UpperBound", "arm", arm, low=0, high=self.vectors.shape[0] - 1,

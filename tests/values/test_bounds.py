@@ -265,3 +265,15 @@ def test_the_capped_sawtooth_stays_between_pbvi_and_the_fib(seed, n_states, swee
     up = saw.value(b)
     assert (up <= fib.value(b, arm=0) + 1e-12).all()
     assert (up >= lower.value(b) - 1e-6).all()
+
+
+def test_several_beliefs_of_one_arm_are_pointed_to_arm():
+    """(500, S) beliefs of a one-arm bound were refused with only the (n_arms, n_states) shape
+    (a walkthrough); the error says to pass arm=, which takes them."""
+    arms = random_pomdp_arms(1, 3, 2, 2, seed=0)
+    fib = fib_bound(arms, discount=0.9)
+    b = np.full((5, 3), 1 / 3)
+    with pytest.raises(InvalidParameterError, match=r"\(several beliefs of one arm: pass arm=\); "
+                                                    r"got \(5, 3\)"):
+        fib.value(b)
+    assert fib.value(b, arm=0).shape == (5,)
