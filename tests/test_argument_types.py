@@ -168,6 +168,16 @@ def test_writers_name_files_in_their_format(tmp_path):
         assert not bad.exists()
         call(tmp_path / good)
         assert (tmp_path / good).is_file()
+    # the week's CSV from Python, as 'rmab solve --out' (it wrote a CSV under 'o.txt')
+    with pytest.raises(InvalidParameterError, match=r"^solve_batches\.out: must be a path "
+                                                    r"ending in \.csv"):
+        solve_batches(EXAMPLE, out=tmp_path / "o.txt")
+    assert not (tmp_path / "o.txt").exists()
+    done = solve_batches(EXAMPLE)
+    with pytest.raises(InvalidParameterError, match=r"^write_solutions\.out: must be a path "
+                                                    r"ending in \.csv"):
+        write_solutions(done.outcomes, tmp_path / "o.txt")
+    assert solve_batches(EXAMPLE, out=tmp_path / "o.CSV").ok
 
 
 class _PathLike:

@@ -179,6 +179,7 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
     if out is not None and not hasattr(out, "write"):        # nor over a model file named
         check_writable(out, sorted({f for b in batches for f in b.model_files}.union(models)),
                        owner="solve_batches.out")
+        check_path("solve_batches", out, "out", suffix=".csv")   # as rmab solve --out
     from tqdm import tqdm
 
     outcomes = []

@@ -37,6 +37,7 @@ def write_solutions(outcomes, out) -> int:
         check_text_file("write_solutions", out)
         return _write(outcomes, out)
     check_out_path("write_solutions", out)
+    check_path("write_solutions", out, "out", suffix=".csv")      # as rmab solve --out
     with atomic_write(out, ".csv") as tmp:
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
             return _write(outcomes, fh)
