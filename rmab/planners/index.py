@@ -133,10 +133,11 @@ class _IndexPlanner(BasePlanner):
         bad = int((~self.result.indexable).sum())
         if bad:
             verb, its = ("is", "its") if bad == 1 else ("are", "their")
+            far = "" if instance.fully_observed else "; how far: .result.violation"
             warnings.warn(f"{type(self).__name__}: {bad} of {count_noun(instance.n_arms, 'arm')} "
                           f"{verb} not (fully) indexable; {its} indices are heuristics (which: the "
                           "planner's .result.indexable, or the indexable column of 'rmab "
-                          "index')", IndexabilityWarning, stacklevel=3)
+                          f"index'{far})", IndexabilityWarning, stacklevel=3)
 
     def indices_at(self, belief, t: int = 0) -> np.ndarray:
         """``W_n(b_n, a)`` (n_arms, n_actions - 1) at the beliefs (n_arms, n_states) in period

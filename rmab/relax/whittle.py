@@ -95,13 +95,18 @@ def _checked_bracket(owner, arms, discount, horizon=None):
     return bracket
 
 
-def _warn_not_indexable(owner, indexable):
+def _warn_not_indexable(owner, indexable, noise=None):
+    """Warn of the arms not indexable; ``noise``: belief-state indices' largest violation in
+    units of PBVI's tolerance (:class:`BeliefWhittleResult`)."""
     bad = np.flatnonzero(~indexable)
     if len(bad):
         shown = ", ".join(map(str, bad[:10])) + (" ..." if len(bad) > 10 else "")
         its = "its" if len(bad) == 1 else "their"
+        size = "" if noise is None else (
+            f"; the largest violation is {noise:.2g} value_tol (.violation: a small one can be "
+            "the noise of PBVI's values, which a smaller value_tol and more n_prices reduce)")
         warnings.warn(f"{owner}: {count_noun(len(bad), 'arm')} not (fully) indexable: {shown}; "
-                      f"{its} indices are unreliable; consider the Lagrangian policy",
+                      f"{its} indices are unreliable; consider the Lagrangian policy{size}",
                       IndexabilityWarning, stacklevel=3)
 
 
@@ -345,6 +350,12 @@ class BeliefWhittleResult(CompactRepr):
     indexable : bool (n_arms,)
         Full indexability checked on the grid: at every grid belief the optimal level never
         rises with the price (on ``check_prices`` prices spanning the evaluated range).
+    violation : (n_arms,)
+        How far each arm is from indexable, in reward units: the largest lookahead advantage
+        ``max_{a' >= a} Q - max_{a' < a} Q`` with which a level ``a`` is regained at a check
+        price above one where it was left (0 where none is; on a finite horizon over all
+        periods). A small one can be the noise of PBVI's values (``value_tol`` times the
+        reward spread at the prices solved, more between them) rather than the arm's.
     resolution : int or None
         Grid resolution; None when the beliefs were given (then :meth:`index_at` is not
         available).
@@ -362,6 +373,7 @@ class BeliefWhittleResult(CompactRepr):
     grid: np.ndarray
     indices: np.ndarray
     indexable: np.ndarray
+    violation: np.ndarray
     resolution: int | None
     prices: np.ndarray
     discount: float
@@ -527,6 +539,7 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float | None = None,
     periods = 1 if horizon is None else horizon
     indices = np.empty((periods, len(first), len(grid), arms.n_actions - 1))
     indexable = np.empty(len(first), dtype=bool)
+    violation = np.zeros(len(first))
     unit, spread = _price_units(uarms), _reward_spreads(uarms)
     prices = np.empty((len(first), n_prices + hints[0].size))
     for u in range(len(first)):
@@ -561,14 +574,16 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float | None = None,
             levels = model.best_level(np.broadcast_to(checks, (len(grid), check_prices)))
             monotone = bool(np.all(np.diff(levels, axis=1) <= 0))
             indexable[u] &= monotone
+            if not monotone:
+                violation[u] = max(violation[u], model.regained_advantage(levels, checks))
             indices[t, u] = model.indices(*(bracket if monotone else
                                             _last_crossings(levels, checks, bracket,
                                                             one.n_actions)))
-    indexable = indexable[inverse]
-    _warn_not_indexable(owner, indexable)
+    indexable, violation = indexable[inverse], violation[inverse]
+    _warn_not_indexable(owner, indexable, (violation / (value_tol * spread[inverse])).max())
     indices = indices[:, inverse] if horizon is not None else indices[0, inverse]
-    return BeliefWhittleResult(grid, indices, indexable, resolution, prices[inverse],
-                               discount, time.perf_counter() - start, horizon)
+    return BeliefWhittleResult(grid, indices, indexable, violation, resolution,
+                               prices[inverse], discount, time.perf_counter() - start, horizon)
 
 
 def _arm_words(arm) -> list[int]:
@@ -650,9 +665,14 @@ class _LookaheadModel:
 
     def q(self, lam):
         """``Q`` at prices ``lam`` (G, L), one row of prices per belief: returns (G, L, A)."""
-        lam = lam[:, :, None, None, None]
-        future = (self.m[:, None] - lam * self.kappa[:, None]).max(axis=-1).sum(axis=-1)
-        return self.now[:, None, :] - lam[..., 0, 0] * self.cost + self.discount * future
+        return self._q(self.m[:, None], self.kappa[:, None], self.now[:, None], lam)
+
+    def _q(self, m, kappa, now, lam):
+        """``Q`` (..., A) from ``m``, ``kappa`` (..., A, O, K) and ``now`` (..., A) at prices
+        ``lam`` (...), all broadcasting together."""
+        lam = np.asarray(lam)[..., None]
+        future = (m - lam[..., None, None] * kappa).max(axis=-1).sum(axis=-1)
+        return now - lam * self.cost + self.discount * future
 
     def best_level(self, lam):
         """First (cheapest) maximiser of ``Q`` at prices ``lam`` (G, L): (G, L) int, ties
@@ -674,6 +694,22 @@ class _LookaheadModel:
             out[:, j:j + step] = np.argmax(q >= best - 1e-12 * np.abs(best),   # any units
                                            axis=-1)
         return out
+
+    def regained_advantage(self, levels, checks):
+        """Largest ``max_{a' >= a} Q - max_{a' < a} Q`` (>= 0) over the grid beliefs and check
+        prices ``checks`` (C,) at which the best level ``levels`` (G, C) is ``a`` or more after
+        an earlier check price where it was less (0 where that never happens)."""
+        worst = 0.0
+        for a in range(1, self.now.shape[1]):
+            above = levels >= a
+            left = np.maximum.accumulate(~above, axis=1)
+            rows, cols = np.nonzero(above[:, 1:] & left[:, :-1])
+            step = max(1, _CHUNK // max(self.m[0].size, 1))
+            for j in range(0, len(rows), step):
+                g = rows[j:j + step]
+                q = self._q(self.m[g], self.kappa[g], self.now[g], checks[cols[j:j + step] + 1])
+                worst = max(worst, float((q[:, a:].max(axis=1) - q[:, :a].max(axis=1)).max()))
+        return worst
 
     def indices(self, lo, hi):
         """``sup {λ : a*_λ(b) >= a}`` by bisection for every belief and level: (G, A - 1),

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rmab.errors import IndexabilityWarning, InvalidParameterError
-from rmab.models.arms import MDPArms, concat_arms
+from rmab.models.arms import MDPArms, POMDPArms, concat_arms
 from rmab.models.generators import health_intervention, random_instance, random_mdp_arms
 from rmab.models.instance import Instance
 from rmab.planners import make_planner
@@ -143,6 +143,14 @@ def test_non_indexable_instance_warns_once_and_still_plans():
     with pytest.warns(IndexabilityWarning, match=r"WhittlePlanner: 1 of 1 arm is not \(fully\) "
                                                  r"indexable; its indices are heuristics"):
         WhittlePlanner().fit(Instance(m.select(bad[:1]), 1.0, discount=0.99), seed=0)
+    # POMDP arms (identity signals) also point to how far each is from indexable
+    arms = m.select(bad)
+    pomdp = Instance(POMDPArms(arms.transitions, arms.observations, arms.rewards, arms.costs),
+                     1.0, discount=0.99)
+    with pytest.warns(IndexabilityWarning, match=r"arms are not .* how far: "
+                                                 r"\.result\.violation\)$"):
+        p = WhittlePlanner(resolution=2).fit(pomdp, seed=0)
+    assert (p.result.violation[~p.result.indexable] > 0).all()
 
 
 def test_errors():
