@@ -81,18 +81,33 @@ def _one_line(default):
     return show
 
 
-def _unrecognized(command: argparse.ArgumentParser, extra: list) -> None:
-    """Exit 2 with ``command``'s usage for arguments it does not take, suggesting its options
-    closest to each mistyped one (the top-level usage was shown, with no hint: a CLI
-    review)."""
+def _options(parser: argparse.ArgumentParser) -> list[str]:
+    return [s for action in parser._actions for s in action.option_strings]
+
+
+def _unrecognized(command: argparse.ArgumentParser, name: str, extra: list) -> None:
+    """Exit 2 with ``command``'s usage for arguments it does not take: each flag that other
+    commands take is said to be theirs, and each other one gets the closest option of any
+    command (the top-level usage was shown, with no hint: a CLI review; ``rmab index
+    --budget`` got "did you mean --debug?", closest among index's own options)."""
     import difflib
 
-    options = [s for action in command._actions for s in action.option_strings]
-    near = {flag: difflib.get_close_matches(flag.split("=")[0], options, n=1)
-            for flag in extra if flag.startswith("--")}
-    hint = "".join(f"; {flag}: did you mean {match[0]}?" for flag, match in near.items()
-                   if match)
-    command.error(f"unrecognized arguments: {' '.join(extra)}{hint}")
+    takers: dict[str, list[str]] = {s: [] for s in _options(command)}
+    for other, (module_name, _) in COMMANDS.items():
+        if other != name:
+            parser = argparse.ArgumentParser(add_help=False)
+            importlib.import_module(module_name).add_arguments(parser)
+            for s in _options(parser):
+                takers.setdefault(s, []).append(f"'rmab {other}'")
+    hints = []
+    for flag in (arg.split("=")[0] for arg in extra if arg.startswith("--")):
+        if takers.get(flag):
+            hints.append(f"; {flag} is an option of {', '.join(takers[flag])}")
+        elif match := difflib.get_close_matches(flag, list(takers), n=1):
+            whose = takers[match[0]]
+            hints.append(f"; {flag}: did you mean {match[0]}"
+                         + (f" (an option of {', '.join(whose)})?" if whose else "?"))
+    command.error(f"unrecognized arguments: {' '.join(extra)}{''.join(hints)}")
 
 
 def main(argv=None) -> int:
@@ -104,7 +119,7 @@ def main(argv=None) -> int:
         parser = build_parser(_chosen_command(argv))      # imports the command's modules
         args, extra = parser.parse_known_args(argv)
         if extra:                 # the command's usage, not rmab's, and the near options
-            _unrecognized(parser.commands[args.command], extra)
+            _unrecognized(parser.commands[args.command], args.command, extra)
     except KeyboardInterrupt:
         print("rmab: interrupted", file=sys.stderr)
         return 130
