@@ -346,7 +346,7 @@ class _POMDPSolver:
             pts = np.vstack([near[k].beliefs, self.beliefs[idx]])
             saw = sawtooth_bound(fib, pts, arm=k, backups=1 if self.horizon else sweeps,
                                  tol=1e-4 * self.unit)
-            upper[idx] = np.minimum(upper[idx], saw.value(self.beliefs[idx]))
+            upper[idx] = saw.value(self.beliefs[idx])       # capped by the FIB itself
         return upper
 
 
