@@ -40,7 +40,8 @@ PBVI_FLAGS = {"resolution": 10, "n_prices": N_PRICES, "value_tol": 1e-2, "seed":
 
 
 def _rows(instance, args):
-    """Header and rows: ``arm, [period,] state | belief_0.., index_1.., indexable``."""
+    """Header and rows: ``arm, [period,] state | belief_0.., index_1.., indexable``, and
+    POMDP arms' ``violation`` (:class:`~rmab.relax.whittle.BeliefWhittleResult`)."""
     levels = [f"index_{a}" for a in range(1, instance.n_actions)]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", IndexabilityWarning)
@@ -62,15 +63,17 @@ def _rows(instance, args):
                                          value_tol=args.value_tol, horizon=instance.horizon,
                                          seed=args.seed)
             beliefs = ["arm"] + [f"belief_{s}" for s in range(instance.n_states)]
+            verdict = [[int(ok), repr(float(v))] for ok, v in zip(res.indexable, res.violation)]
             if instance.horizon is None:
-                header = beliefs + levels + ["indexable"]
+                header = beliefs + levels + ["indexable", "violation"]
                 rows = [[n, *map(repr, res.grid[g].tolist()),
-                         *map(repr, res.indices[n, g].tolist()), int(res.indexable[n])]
+                         *map(repr, res.indices[n, g].tolist()), *verdict[n]]
                         for n in range(instance.n_arms) for g in range(len(res.grid))]
             else:
-                header = beliefs[:1] + ["period"] + beliefs[1:] + levels + ["indexable"]
+                header = (beliefs[:1] + ["period"] + beliefs[1:] + levels
+                          + ["indexable", "violation"])
                 rows = [[n, t, *map(repr, res.grid[g].tolist()),
-                         *map(repr, res.indices[t, n, g].tolist()), int(res.indexable[n])]
+                         *map(repr, res.indices[t, n, g].tolist()), *verdict[n]]
                         for n in range(instance.n_arms) for t in range(instance.horizon)
                         for g in range(len(res.grid))]
     for w in caught:

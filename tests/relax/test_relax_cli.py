@@ -196,7 +196,7 @@ def test_index_csv_pomdp_grid_to_stdout(main, files, capsys):
     path, inst = files["health"]
     assert main(["index", str(path), "--resolution", "2", "--n-prices", "4"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0] == "arm,belief_0,belief_1,index_1,index_2,indexable"
+    assert lines[0] == "arm,belief_0,belief_1,index_1,index_2,indexable,violation"
     assert len(lines) == 1 + inst.n_arms * 3
 
 
@@ -222,6 +222,8 @@ def test_index_of_a_pomdp_file(main, tmp_path, capsys):
     np.testing.assert_array_equal(got, ref.indices[0])
     grid = np.array([[float(r["belief_0"]), float(r["belief_1"])] for r in rows])
     np.testing.assert_array_equal(grid, ref.grid)
+    assert {(r["indexable"], float(r["violation"])) for r in rows} == {
+        (str(int(ref.indexable[0])), ref.violation[0])}
 
 
 @pytest.mark.parametrize("argv,message", [
@@ -278,5 +280,5 @@ def test_index_on_a_finite_horizon(main, tmp_path, capsys):
     path = save_instance(pomdp, tmp_path / "p.npz")
     assert main(["index", str(path), "--resolution", "2", "-o", str(out)]) == 0
     rows = out.read_text().splitlines()
-    assert rows[0] == "arm,period,belief_0,belief_1,index_1,indexable"
+    assert rows[0] == "arm,period,belief_0,belief_1,index_1,indexable,violation"
     assert len(rows) == 1 + 3 * 4 * 3                       # arms x periods x grid beliefs
