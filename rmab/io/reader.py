@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rmab._validation import (DISCOUNT_GAP, _short, check_discount, check_flag, check_path,
-                              decimal_float)
+from rmab._validation import (DISCOUNT_GAP, PROB_TOL, _short, check_discount, check_flag,
+                              check_path, decimal_float)
 from rmab.errors import (BatchInputError, InvalidModelError, InvalidParameterError, RmabError,
                          RmabWarning)
 from rmab.io.schema import OWNER, check_header, rounding_tol
@@ -318,7 +318,8 @@ def _alike(error: BatchInputError) -> list[BatchInputError]:
 
 def _warned(file: str, bid: str, line: int, exc: Warning) -> BatchInputError:
     """A reader warning raised as an error (``-W error``) as the failure of batch ``bid``."""
-    said = str(exc).removeprefix(f"{file}: batch {bid!r}: ")
+    said = re.sub(rf"^{re.escape(f'{file}: batch {bid!r}')}(?: \(line \d+\))?: ", "",
+                  str(exc))              # the file and batch (and line) the error says itself
     return BatchInputError(f"{OWNER}: {said} ({type(exc).__name__} raised as an error)",
                            file=file, line=line, batch_id=bid)
 
@@ -685,7 +686,9 @@ class _FileReader:
             try:
                 if not os.path.isfile(full):    # False for a name too long to be a file
                     raise FileNotFoundError(f"no file {key!r}")
-                self._models[key] = load_instance(full)
+                with warnings.catch_warnings():   # of its own budget, which no batch uses:
+                    warnings.simplefilter("ignore", RmabWarning)    # "no arm can act" misled
+                    self._models[key] = load_instance(full)
             except Exception as exc:  # noqa: BLE001 - any failure to read an untrusted file
                 self._models[key] = exc
         found = self._models[key]
@@ -902,9 +905,12 @@ class _BatchRows:
             for k, cell in zip(ks, cells):
                 try:
                     np.int64(_int(cell))
-                except (ValueError, OverflowError) as exc:
+                except ValueError as exc:
                     self.fail(k, name, f"{OWNER}.{name}: must be an integer; got "
                                        f"{_short(cell)}", exc, fault="cell")
+                except OverflowError as exc:          # an integer all the same: say so
+                    self.fail(k, name, f"{OWNER}.{name}: must be below 2**63 in absolute "
+                                       f"value; got {_short(cell)}", exc, fault="cell")
             raise
 
     def float_lists(self, name: str, ks, length: int, allow_inf: bool = False) -> np.ndarray:
@@ -970,7 +976,10 @@ _INLINE_SHAPES = {"transitions": ((3,), "(n_actions, n_states, n_states)"),
 
 def _rescaled_rows(value):
     """Probability rows (last axis) within :func:`rounding_tol` of summing to 1, rescaled; the
-    value unchanged if it is not numeric (the arm's own checks then report it)."""
+    value unchanged if it is not numeric (the arm's own checks then report it). Rows within
+    ``PROB_TOL``, which the arms take, are kept as given: divided by sums an ulp from 1, a
+    model written inline at full precision (``json.dumps``) read back with a quarter of its
+    entries changed, unlike the same model from a file."""
     try:
         arr = np.asarray(value)
     except (ValueError, TypeError, OverflowError):
@@ -980,7 +989,8 @@ def _rescaled_rows(value):
         return value                                  # text, booleans, ...: refused later
     arr = arr.astype(np.float64)
     sums = arr.sum(axis=-1, keepdims=True)
-    close = (np.abs(sums - 1.0) <= rounding_tol(arr.shape[-1])) & (sums > 0)
+    off = np.abs(sums - 1.0)
+    close = (off <= rounding_tol(arr.shape[-1])) & (off > PROB_TOL) & (sums > 0)
     return np.where(close, arr / np.where(close, sums, 1.0), arr)
 
 

@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from rmab._validation import check_path, json_text
-from rmab.errors import InvalidModelError, InvalidParameterError, OutputError
+from rmab.errors import (InvalidModelError, InvalidParameterError, OutputError, RmabError,
+                         raise_in)
 from rmab.models.arms import MDPArms, POMDPArms
 from rmab.models.instance import Instance
 from solvers.nn.network import FORMAT as NETWORK_FORMAT
@@ -306,3 +307,8 @@ def load_instance(path) -> Instance:
                         min_active=meta.get("min_active", 0), max_active=meta.get("max_active"))
     except KeyError as exc:
         raise InvalidModelError(f"load_instance: {path}: missing entry {exc}") from exc
+    except RmabError as exc:        # 'Instance.budget: ...' named no file (load_domain's do)
+        where = f"load_instance: {path}"
+        if str(exc).startswith(where):
+            raise
+        raise_in(exc, where)

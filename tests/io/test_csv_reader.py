@@ -713,3 +713,64 @@ def test_a_non_utf8_byte_is_named_with_its_line_after_a_bom_or_cr_line_ends(fold
     path.write_bytes(bom + newline.join(lines) + newline)
     with pytest.raises(BatchInputError, match=r"line 3: .*must be UTF-8 text; got byte 0xe9"):
         read_batches(path)
+
+
+def test_inline_rows_the_arms_take_keep_their_bits(write_csv):
+    """A model written inline at full precision (``json.dumps``) read back with a quarter of
+    its probabilities an ulp off (rows summing to 1 - 1e-16 were divided by their sum), where
+    the same model from a file is read bit for bit (a data-layer review)."""
+    from rmab import random_pomdp_arms
+
+    arms = random_pomdp_arms(6, 4, 3, 3, seed=1)
+    cells = [f'"{json.dumps(arms.transitions[n].tolist())}",'
+             f'"{json.dumps(arms.observations[n].tolist())}",'
+             f'"{json.dumps(arms.rewards[n].tolist())}"' for n in range(6)]
+    (batch,) = read_batches(write_csv(INLINE_H + "".join(f"b,a{n},1,0,,{c},0;1;2\n"
+                                                         for n, c in enumerate(cells))))
+    np.testing.assert_array_equal(batch.instance.arms.transitions, arms.transitions)
+    np.testing.assert_array_equal(batch.instance.arms.observations, arms.observations)
+
+
+def test_a_model_files_own_budget_is_not_warned_of(write_csv, folder, health):
+    """A model file saved with a budget below its costs warned 'Instance.budget: 0.5 is below
+    every active action's cost, so no arm can act' on every run, naming no file or batch, of
+    a budget no batch uses (the batch's own was 3); under -W error the file was refused as
+    not written by save_instance (a data-layer review)."""
+    import warnings
+
+    from rmab.errors import RmabWarning
+    from rmab.models import save_instance
+
+    with pytest.warns(RmabWarning):
+        low = health.replace(budget=0.5)
+    save_instance(low, folder / "low.npz")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (batch,) = read_batches(write_csv(H + "b,a,3,0,,low.npz,0,\nb,c,3,0,,low.npz,1,\n"))
+    assert batch.instance.budget == 3.0
+
+
+@pytest.mark.parametrize("column, row", [
+    ("state", "b,a,1,99999999999999999999999,,health.npz,0,"),
+    ("model_arm", "b,a,1,0,,health.npz,-99999999999999999999999,")])
+def test_an_integer_past_int64_is_named_out_of_range_not_a_non_integer(write_csv, column, row):
+    """'must be an integer' was said of a cell holding an integer (a data-layer review)."""
+    with pytest.raises(BatchInputError, match=rf"column '{column}': csv\.{column}: must be "
+                                              rf"below 2\*\*63 in absolute value; got '-?9+'"):
+        read_batches(write_csv(H + row + "\n"))
+
+
+def test_a_budget_warning_raised_as_an_error_names_its_file_once(write_csv):
+    """Under -W error the batch's failure said the file, batch and line twice: 'b.csv, line 2:
+    csv: b.csv: batch 'b' (line 2): Instance.budget: ...' (a data-layer review)."""
+    import warnings
+
+    from rmab.errors import RmabWarning
+
+    path = write_csv(H + "b,a,0.5,0,,health.npz,0,\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RmabWarning)
+        _, (failure,) = read_batches_keep_going(path)
+    assert str(failure) == (f"{path}, line 2: csv: Instance.budget: 0.5 is below every active "
+                            f"action's cost (the cheapest costs 1), so no arm can act "
+                            f"(RmabWarning raised as an error)")
