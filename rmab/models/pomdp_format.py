@@ -614,7 +614,10 @@ def write_pomdp(model, path, *, discount: float | None = None, start=None) -> Pa
     ``path`` atomically; ``discount`` and ``start`` (default uniform), if given, replace a
     model's. Rewards are written as ``R: a : s : * : * r(s, a)`` (a model read from a
     ``values: cost`` file is written back as costs, ``-r(s, a)``); non-zero action costs go to
-    an ``# rmab-costs:`` comment. Returns the path."""
+    an ``# rmab-costs:`` comment. Names go in as given where the format can hold them all
+    (each an ASCII letter then letters, digits, ``_`` or ``-``, distinct, no keyword such as
+    ``reward``); otherwise that list is written as a count, and reads back numbered. Returns
+    the path."""
     owner = "write_pomdp"
     if isinstance(model, POMDPArms):
         if discount is None:
