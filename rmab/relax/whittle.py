@@ -95,15 +95,15 @@ def _checked_bracket(owner, arms, discount, horizon=None):
     return bracket
 
 
-def _warn_not_indexable(owner, indexable, noise=None):
-    """Warn of the arms not indexable; ``noise``: belief-state indices' largest violation in
-    units of PBVI's tolerance (:class:`BeliefWhittleResult`)."""
+def _warn_not_indexable(owner, indexable, worst=None):
+    """Warn of the arms not indexable; ``worst``: the belief-state indices' largest
+    violation in units of PBVI's tolerance (:class:`BeliefWhittleResult`)."""
     bad = np.flatnonzero(~indexable)
     if len(bad):
         shown = ", ".join(map(str, bad[:10])) + (" ..." if len(bad) > 10 else "")
         its = "its" if len(bad) == 1 else "their"
-        size = "" if noise is None else (
-            f"; the largest violation is {noise:.2g} value_tol (.violation: a small one can be "
+        size = "" if worst is None else (
+            f"; the largest violation is {worst:.2g} value_tol (.violation: a small one can be "
             "the noise of PBVI's values, which a smaller value_tol and more n_prices reduce)")
         warnings.warn(f"{owner}: {count_noun(len(bad), 'arm')} not (fully) indexable: {shown}; "
                       f"{its} indices are unreliable; consider the Lagrangian policy{size}",
