@@ -31,10 +31,51 @@ def test_solvers_never_imports_rmab():
                 assert name.split(".")[0] != "rmab", f"{path}: imports {name}"
 
 
-def test_numba_only_in_kernel_modules():
-    """Numba code lives only in private _kernels modules (ARCHITECTURE.md §1.3)."""
+def test_import_rmab_loads_neither_numpy_nor_solvers():
+    """docs/design.md: ``import rmab`` imports the errors alone (not even numpy), and must not
+    import ``solvers`` for its check of a shadowing ``solvers`` module to mean anything."""
+    code = ("import sys, rmab; print(','.join(m for m in ('numpy', 'solvers') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+# the training modules of SEQUOIA are torch code through and through (docs/design.md)
+TORCH_MODULES = {"rmab/planners/sequoia/qnet.py", "rmab/planners/sequoia/stability.py",
+                 "rmab/planners/sequoia/train.py"}
+
+
+def _imported_at_import_time(node):
+    """Top-level names of the modules ``node`` imports outside any function body."""
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        if isinstance(child, ast.Import):
+            yield from (a.name.split(".")[0] for a in child.names)
+        elif isinstance(child, ast.ImportFrom) and child.module and child.level == 0:
+            yield child.module.split(".")[0]
+        yield from _imported_at_import_time(child)
+
+
+def test_heavy_extras_are_imported_inside_functions():
+    """torch, pyomo, matplotlib and ray load inside the functions that need them (ARCHITECTURE
+    §1.5), so importing any module a planner, the simulator or the CLI needs loads none; the
+    test above only sees the modules ``import rmab`` and ``rmab.cli`` load themselves."""
     offenders = []
-    for path in (ROOT / "rmab").rglob("*.py"):
+    for package in ("rmab", "solvers"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            name = path.relative_to(ROOT).as_posix()
+            heavy = {"torch", "pyomo", "matplotlib", "ray"} & set(
+                _imported_at_import_time(ast.parse(path.read_text(), filename=name)))
+            if heavy - ({"torch"} if name in TORCH_MODULES else set()):
+                offenders.append(f"{name}: {sorted(heavy)}")
+    assert offenders == []
+
+
+def test_numba_only_in_kernel_modules():
+    """Numba code lives only in private _kernels modules (ARCHITECTURE.md §1.3), in solvers too."""
+    offenders = []
+    for path in [*(ROOT / "rmab").rglob("*.py"), *(ROOT / "solvers").rglob("*.py")]:
         if "_kernels" in path.name:
             continue
         if "from numba import" in path.read_text() or "import numba" in path.read_text():

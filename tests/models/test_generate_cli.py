@@ -51,8 +51,9 @@ def test_bad_arguments_exit_1(argv, message, tmp_path, capsys):
      "generate.budget: the default budget 5 exceeds --arms 3; pass --budget B with B <= 3"),
     (["compare", "--domain", "capacity", "--arms", "2", "--no-progress"],
      "compare.budget: the default budget 5 exceeds --arms 2; pass --budget B with B <= 2"),
-    (["train", "--domain", "capacity", "--arms", "4", "--no-progress"],
-     "train.budget: the default budget 5 exceeds --arms 4; pass --budget B with B <= 4"),
+    pytest.param(["train", "--domain", "capacity", "--arms", "4", "--no-progress"],
+                 "train.budget: the default budget 5 exceeds --arms 4; pass --budget B with "
+                 "B <= 4", marks=pytest.mark.torch),     # train needs torch to read its flags
 ])
 def test_errors_name_the_flags_to_change(argv, message, tmp_path, capsys):
     """They named Instance.horizon, or make_capacity.budget 'got 5', a value never typed (a

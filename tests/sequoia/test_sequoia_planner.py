@@ -253,6 +253,7 @@ def test_a_time_limited_solve_starts_from_a_feasible_solution(monkeypatch, kind)
     assert starts[-1] is None       # no limit: nothing to secure
 
 
+@pytest.mark.torch
 def test_a_reset_planner_and_a_target_solve_carry_nothing_over():
     """With a time limit (here never reached) and a loose gap, the answer within the gap had
     depended on the earlier solves through the start: after reset a planner chose another
