@@ -1,5 +1,6 @@
-"""A short ``repr`` for result dataclasses (private): arrays by shape and dtype, so that a
-result printed in a notebook is one line, not thousands of numbers."""
+"""Mixins for result dataclasses (private): a short ``repr`` (arrays by shape and dtype, so
+that a result printed in a notebook is one line, not thousands of numbers) and read-only
+arrays."""
 
 from __future__ import annotations
 
@@ -20,6 +21,20 @@ class CompactRepr:
         parts = (f"{f.name}={_short(getattr(self, f.name))}" for f in dataclasses.fields(self)
                  if f.repr)
         return f"{type(self).__name__}({', '.join(parts)})"
+
+
+class ReadOnlyArrays:
+    """Mixin for frozen dataclasses: each numpy array field is stored as a read-only view
+    (the caller's array stays writable), so a result a planner reads at every step cannot be
+    changed under it, as the models and ``ExactResult`` cannot."""
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, np.ndarray) and value.flags.writeable:
+                view = value.view()
+                view.setflags(write=False)
+                object.__setattr__(self, f.name, view)
 
 
 def _short(value) -> str:

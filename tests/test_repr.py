@@ -66,3 +66,29 @@ def test_a_solved_batch_prints_on_one_line():
     text = repr(solve_batches([batch], "myopic"))
     assert "\n" not in text and len(text) < 600 and "p150" not in text
     assert "arm_ids=<tuple of 200>" in text and "actions=array(shape=(200,)" in text
+
+
+def test_relaxation_and_rollout_results_hold_read_only_arrays():
+    """A planner reads its result's arrays at every step: ``planner.result.indices[...] = 0``
+    changed its decisions (they were writable, unlike ExactResult's). The caller's own arrays
+    stay writable."""
+    from rmab.models.generators import health_intervention, random_instance
+    from rmab.planners.index import WhittlePlanner
+    from rmab.planners.lagrangian import LagrangianPlanner
+    from rmab.relax.whittle import belief_whittle_indices
+    from rmab.values.rollout import rollout
+
+    inst = random_instance(4, 3, 2, None, budget=1.0, seed=0)
+    whittle = WhittlePlanner().fit(inst, seed=0).result
+    lagrangian = LagrangianPlanner().fit(inst, seed=0).result
+    pomdp = health_intervention(2, seed=0)
+    grid = np.array([[0.5, 0.5], [1.0, 0.0]])
+    belief = belief_whittle_indices(pomdp.arms, beliefs=grid, n_prices=4)
+    roll = rollout(inst, np.full((4, 3), 1 / 3), n_trajectories=2, horizon=2, seed=0)
+    arrays = [whittle.indices, whittle.indexable, lagrangian.arm_values, lagrangian.prices,
+              belief.indices, belief.violation, belief.grid, *(
+                  v for v in vars(roll).values() if isinstance(v, np.ndarray))]
+    for arr in arrays:
+        with pytest.raises(ValueError, match="read-only"):
+            arr[(0,) * arr.ndim] = 0
+    grid[0, 0] = 0.25                                   # the caller's array is not frozen

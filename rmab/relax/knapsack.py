@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmab._repr import CompactRepr
+from rmab._repr import CompactRepr, ReadOnlyArrays
 from rmab._validation import (as_float_array, budget_slack, check_costs, check_count_limits,
                               check_number)
 from rmab.errors import InfeasibleActionError, InvalidParameterError, SolverLimitWarning
@@ -51,7 +51,7 @@ _METHODS = ("auto", "dp", "greedy", "mip")
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class KnapsackResult(CompactRepr):
+class KnapsackResult(CompactRepr, ReadOnlyArrays):
     """Chosen actions (n_arms,), their total value and cost, the method used and whether the
     answer is proven optimal."""
 

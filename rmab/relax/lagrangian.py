@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from rmab._repr import CompactRepr
+from rmab._repr import CompactRepr, ReadOnlyArrays
 from rmab._validation import as_generator, check_flag, check_number, discounted_periods
 from rmab.belief.update import check_beliefs
 from rmab.errors import ConvergenceWarning, InvalidParameterError
@@ -56,7 +56,7 @@ _CERT_EVALS = 5
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class LagrangianResult(CompactRepr):
+class LagrangianResult(CompactRepr, ReadOnlyArrays):
     """The Lagrangian bound at the multiplier found.
 
     Attributes
@@ -134,7 +134,7 @@ class LagrangianResult(CompactRepr):
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class DualCurveResult(CompactRepr):
+class DualCurveResult(CompactRepr, ReadOnlyArrays):
     """``L(λ)`` on a grid of prices: ``estimate`` (k,), ``upper`` (k,) or None, ``slope`` (k,)."""
 
     prices: np.ndarray

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rmab._reporting import count_noun
-from rmab._repr import CompactRepr
+from rmab._repr import CompactRepr, ReadOnlyArrays
 from rmab._validation import (as_generator, check_discount, check_number, default_discount,
                               discounted_periods)
 from rmab.errors import IndexabilityWarning, InvalidParameterError, RmabError, raise_in
@@ -44,7 +44,7 @@ N_PRICES = 24   # evenly spaced PBVI prices per arm (12 left interior indices up
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class WhittleResult(CompactRepr):
+class WhittleResult(CompactRepr, ReadOnlyArrays):
     """Indices of fully observed arms.
 
     indices : (n_arms, n_states, n_actions - 1)
@@ -233,7 +233,7 @@ def _bisection(arms, discount, tol, hints, flags, n_checks=256):
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class FiniteWhittleResult(CompactRepr):
+class FiniteWhittleResult(CompactRepr, ReadOnlyArrays):
     """Finite-horizon indices of fully observed arms, one table per period.
 
     indices : (horizon, n_arms, n_states, n_actions - 1)
@@ -340,7 +340,7 @@ def _check_prices(indices, n_grid, units):
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class BeliefWhittleResult(CompactRepr):
+class BeliefWhittleResult(CompactRepr, ReadOnlyArrays):
     """Belief-state indices of POMDP arms on a belief grid.
 
     grid : (G, n_states)

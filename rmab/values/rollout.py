@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmab._repr import CompactRepr
+from rmab._repr import CompactRepr, ReadOnlyArrays
 from rmab._validation import as_generator, check_number
 from rmab.belief import _kernels as _belief
 from rmab.belief.update import check_actions, check_beliefs
@@ -55,7 +55,7 @@ UNIFORM_LIMIT = 2**30      # uniforms drawn up front per rollout (8 GB): past it
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class RolloutResult(CompactRepr):
+class RolloutResult(CompactRepr, ReadOnlyArrays):
     """Rollout estimates at one set of beliefs.
 
     Attributes
