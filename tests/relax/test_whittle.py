@@ -100,6 +100,24 @@ def test_bisection_meets_its_tolerance_near_discount_one():
     np.testing.assert_allclose(fast.binary[0, 1], 248.850132, atol=1e-5)   # markovianbandit
 
 
+def test_bisection_indices_do_not_depend_on_the_other_arms():
+    """Bisection searched every arm over the stack's price bracket: an arm of rewards in
+    ten-thousandths beside one in thousands met prices where its levels tie to float64 (here
+    a level optimal at no price came out -1.1e11 price units, not -inf, and an index 0.5355
+    units for 0.5229)."""
+    base = random_mdp_arms(2, 3, 3, seed=3)
+    costs = np.array([[0.0, 1.0, 2.0], [0.0, 100.0, 100.0]])
+    arms = MDPArms(base.transitions, base.rewards * np.array([1e3, 1e-4])[:, None, None], costs)
+    both = whittle_indices(arms, discount=0.99, method="bisection")
+    fast = whittle_indices(arms, discount=0.99)
+    for n in (1, 0):
+        unit = np.ptp(arms.rewards[n]) / costs[n, 1]
+        np.testing.assert_allclose(both.indices[n] / unit, fast.indices[n] / unit, atol=1e-8)
+        alone = whittle_indices(arms.select([n]), discount=0.99, method="bisection")
+        np.testing.assert_array_equal(both.indices[n], alone.indices[0])
+    assert np.isneginf(both.indices[1, 0, 1])
+
+
 @pytest.mark.parametrize("costs", [[0.0, 1.0, 1.0], [0.0, 0.0, 1.0], [0.0, 0.5, 2.0]])
 def test_equal_and_uneven_costs_match_bisection(costs):
     base = random_mdp_arms(8, 3, 3, seed=17)

@@ -279,6 +279,26 @@ def test_finite_indices_are_the_sup_on_a_non_indexable_arm(factor):
     assert res.indices[0, 0, 0, 0] / factor == pytest.approx(0.8113, abs=1e-3)
 
 
+def test_finite_index_is_the_sup_past_a_tie_at_price_zero():
+    """State 0 with 4 periods to go: level 2 below 0.4408 except at price 0 itself, where it
+    ties with the cheaper level 1. The bisection's first midpoint is 0 (the bracket is
+    symmetric), so it returned 0 for level 2. The sup is 0.4408; the arm is indexable, as
+    the check prices, all off 0, say: at price 0 level 2 is optimal too."""
+    p = np.array([[[0, 3 / 4, 1 / 4], [0, 3 / 4, 1 / 4], [0, 2 / 5, 3 / 5]],
+                  [[2 / 3, 1 / 3, 0], [1 / 3, 1 / 3, 1 / 3], [2 / 5, 2 / 5, 1 / 5]],
+                  [[1 / 2, 0, 1 / 2], [3 / 7, 2 / 7, 2 / 7], [3 / 8, 3 / 8, 1 / 4]]])
+    r = np.array([[1.0, 2.0, 2.0], [0.0, 1.0, 2.0], [2.0, 2.0, 0.0]])
+    c = np.array([0.0, 2.0, 4.0])
+    levels = _finite_levels(p, r, c, 0.999, [-1e-6, 0.0, 1e-6, 0.44, 0.45], 4)[:, 0]
+    assert levels.tolist() == [2, 1, 2, 2, 0]                  # it rises from price 0 up
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", IndexabilityWarning)
+        res = finite_whittle_indices(MDPArms(p[None], r[None], c[None]), horizon=4,
+                                     discount=0.999)
+    assert res.indexable[0]
+    np.testing.assert_allclose(res.indices[0, 0, 0], [0.440836085, 0.440836085], atol=1e-8)
+
+
 def test_bisection_on_rewards_near_float64s_end_names_its_caller():
     """The homotopy takes rewards of 1e300; bisection's policy iterations at those indices
     overflow, and the error named policy_iteration, which the caller never called."""
