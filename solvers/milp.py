@@ -168,8 +168,8 @@ class MILP:
         _check_order("MILP", "row_lower", "row_upper", row_lower, row_upper)
         _check_order("MILP", "col_lower", "col_upper", col_lower, col_upper)
         integ = _flags("integrality", self.integrality, n)
-        try:
-            offset = float(self.offset)
+        try:        # text refused as everywhere in the layer (float("1") took offset="1")
+            offset = np.nan if isinstance(self.offset, (str, bytes)) else float(self.offset)
         except (TypeError, ValueError):
             offset = np.nan
         if not np.isfinite(offset):

@@ -122,7 +122,10 @@ def _check_magnitude(owner: str, field: str, values, coefficient: bool = False) 
 
 
 def _number(value) -> float:
-    """``float(value)``, NaN for anything that is not a number (so every comparison fails)."""
+    """``float(value)``, NaN for anything that is not a number (so every comparison fails):
+    a string or a bool too (``float("5")`` had made ``time_limit="5"`` a limit of 5 s)."""
+    if isinstance(value, (str, bytes, bool, np.bool_)):
+        return np.nan
     try:
         return float(value)
     except (TypeError, ValueError):

@@ -49,7 +49,9 @@ class Knapsack:
         if w.ndim != 1:
             raise SolverInputError(f"Knapsack.weights: must be one weight per action (1-D); got "
                                    f"shape {w.shape}")
-        try:
+        try:                            # text refused (float("1") took capacity "1")
+            if isinstance(self.capacity, (str, bytes)):
+                raise TypeError("text")
             capacity = float(self.capacity)
         except (TypeError, ValueError) as exc:
             raise SolverInputError(f"Knapsack.capacity: must be a number; got "

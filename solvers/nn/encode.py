@@ -257,6 +257,9 @@ class EncodedNetwork:
             raise SolverInputError(f"EncodedNetwork.warm_start.action_solution: must have shape "
                                    f"({self._action_milp.n_cols},); got "
                                    f"{np.shape(action_solution)}")
+        if not np.isfinite(base).all():     # else the start's neurons were NaN as well
+            raise SolverInputError(f"EncodedNetwork.warm_start.action_solution: must be finite; "
+                                   f"got {base[~np.isfinite(base)][0]}")
         x = np.zeros(self.milp.n_cols)
         x[: base.size] = base
         h = np.r_[base[: self.n_action], state]

@@ -124,6 +124,17 @@ def test_infeasible(backend):
     assert np.isnan(res.bound)                      # HiGHS's own answer is 0 (a review)
 
 
+@pytest.mark.parametrize("presolve", [True, False])
+@pytest.mark.parametrize("backend", BACKEND_NAMES)
+def test_an_infeasible_model_scipy_presolve_fails_on_is_infeasible(backend, presolve):
+    # 1.3 a + 4.7 b - 2.6 c = 8.4 has no integer point: scipy 1.17's HiGHS with presolve ended
+    # in "Solve error" (ERROR), without it and in the highs backend "infeasible" (a review)
+    milp = MILP.from_arrays([-3.06, -3.32, 4.6, -4.31], [[1.3, 4.7, -2.6, 0.0]], [8.4], [8.4],
+                            [0, 0, -2, 0], [1, 2, 1, 1], [True] * 4)
+    res = solve(milp, backend=backend, presolve=presolve)
+    assert res.status is T.INFEASIBLE and res.x is None
+
+
 @pytest.mark.parametrize("backend", BACKEND_NAMES)
 def test_unbounded(backend):
     milp = MILP.from_arrays([1, 1], [[1, -1]], None, [1], 0, np.inf, [True, False])
@@ -611,6 +622,15 @@ def test_solve_option_errors(backend):
         model.solve(time_limit="x")
     with pytest.raises(SolverInputError, match="threads: must be a positive integer; got 'a'"):
         model.solve(threads="a")
+    # a number as text, or a bool, was taken (float("5") is 5: a limit of 5 s, a gap of 0.5)
+    with pytest.raises(SolverInputError, match="time_limit: must be > 0 or None; got '5'"):
+        model.solve(time_limit="5")
+    with pytest.raises(SolverInputError, match="time_limit: must be > 0 or None; got True"):
+        model.solve(time_limit=True)
+    with pytest.raises(SolverInputError, match=r"mip_gap: must be in \[0, 1\); got '0.5'"):
+        model.solve(mip_gap="0.5")
+    with pytest.raises(SolverInputError, match=r"mip_gap: must be in \[0, 1\); got b'0'"):
+        model.solve(mip_gap=b"0")
     with pytest.raises(SolverInputError, match="threads: must be a positive integer; got inf"):
         model.solve(threads=float("inf"))
     with pytest.raises(SolverInputError, match="offset: must be an array of real numbers; "

@@ -41,6 +41,7 @@ def test_dense_and_sparse_a_agree():
     (dict(sense="maximise"), r"sense: must be 'max' or 'min'; got 'maximise'"),
     (dict(offset=np.nan), r"offset: must be a finite number"),
     (dict(offset="a"), r"offset: must be a finite number; got 'a'"),
+    (dict(offset="1"), r"offset: must be a finite number; got '1'"),     # was taken as 1.0
     (dict(offset=[1, 2]), r"offset: must be a finite number; got \[1, 2\]"),
     (dict(c=["a", "b"]), r"c: must be an array of real numbers"),
     (dict(c=[[1, 2], [3]]), r"MILP.c: must be an array of real numbers"),   # was a ValueError

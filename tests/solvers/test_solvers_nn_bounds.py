@@ -229,6 +229,8 @@ def test_bounds_admit_what_the_solver_admits(cap, upper):
 def test_knapsack_input_errors_name_the_field():
     with pytest.raises(SolverInputError, match=r"Knapsack\.capacity: must be a number"):
         Knapsack([1.0, 2.0], "x")
+    with pytest.raises(SolverInputError, match=r"Knapsack\.capacity: must be a number; got '2'"):
+        Knapsack([1.0, 2.0], "2")                          # was taken as 2.0
     with pytest.raises(SolverInputError, match=r"Knapsack\.weights: must be one weight per "
                                                r"action \(1-D\); got shape \(2, 2\)"):
         Knapsack(np.ones((2, 2)), 1.0)                     # was flattened to 4 weights

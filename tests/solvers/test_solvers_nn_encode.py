@@ -354,6 +354,11 @@ def test_encode_errors():
     with pytest.raises(SolverInputError, match="warm_start.action_solution: must be an array "
                                                "of real numbers"):
         enc.warm_start([[1, 2], [3]], [0, 0])
+    # a NaN action gave a start of NaN neurons (piece_at refused it); refused, named, here too
+    for bad in (np.nan, np.inf):
+        with pytest.raises(SolverInputError, match=f"warm_start.action_solution: must be "
+                                                   f"finite; got {bad}"):
+            enc.warm_start([bad, 0, 1], [0, 0])
     with pytest.raises(SolverInputError, match="tighten: must be None or 'lp'"):
         encode_network(net, act, [0, 0], tighten="milp")
     with pytest.raises(SolverInputError, match=r"linear_objective: must be 3 finite numbers"):
