@@ -251,10 +251,18 @@ class Instance:
         if unknown:
             raise InvalidModelError(f"Instance.replace: unknown fields {sorted(unknown)}")
         fields.update(changes)
-        if "metadata" in changes:
-            return Instance(**fields)
-        fields["metadata"] = {}     # checked when this instance was made: not dumped again
-        new = Instance(**fields)    # (10 000 arms' clusters took 7.7 ms a replace)
+        with warnings.catch_warnings():
+            # a budget no arm can use was warned of when this instance was made: not again
+            # for the same budget and costs (the Lagrangian planner's re-solve at every period
+            # and its count limits' every price said it again)
+            costs = getattr(fields["arms"], "costs", None)
+            if np.array_equal(fields["budget"], self.budget) and np.array_equal(
+                    costs, self.arms.costs):
+                warnings.simplefilter("ignore", RmabWarning)
+            if "metadata" in changes:
+                return Instance(**fields)
+            fields["metadata"] = {}     # checked when this instance was made: not dumped again
+            new = Instance(**fields)    # (10 000 arms' clusters took 7.7 ms a replace)
         object.__setattr__(new, "metadata", dict(self.metadata))
         return new
 

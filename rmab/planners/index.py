@@ -211,6 +211,11 @@ class WhittleMultiPlanner(_IndexPlanner):
 
     name = "whittle-multi"
 
+    def _check_instance(self, instance):
+        if instance.n_actions == 1:
+            raise InvalidParameterError("WhittleMultiPlanner.fit.instance.n_actions: must be >= 2 "
+                                        "(an active level to index); got 1" + ONLY_PASSIVE)
+
     def _plan(self, belief, t):
         index = self._indices_at(belief, t)
         n_levels = index.shape[1]

@@ -206,3 +206,25 @@ def test_a_budget_below_every_active_cost_is_warned_of(arms):
         warnings.simplefilter("error")
         for inst_arms, budget in ((arms, 0.0), (arms, 1.0), (cheap, 0.5)):
             Instance(inst_arms, budget=budget)
+
+
+def test_replace_warns_of_an_unusable_budget_only_when_budget_or_costs_change(arms):
+    """Warned once when the instance is made: ``replace`` with the same budget and costs
+    (another horizon, other rewards) said it again, at every re-solve of the Lagrangian
+    planner and twice in every count-limited bound."""
+    import warnings
+    from dataclasses import replace
+
+    from rmab.relax.lagrangian import lagrangian_bound
+
+    with pytest.warns(RmabWarning, match="no arm can act"):
+        inst = Instance(arms, budget=0.5, max_active=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        inst.replace(horizon=3, discount=1.0)
+        inst.replace(arms=replace(arms, rewards=2 * arms.rewards), max_active=2)
+        lagrangian_bound(inst, price_limits=True)
+    with pytest.warns(RmabWarning, match="0.7 is below every"):
+        inst.replace(budget=0.7)
+    with pytest.warns(RmabWarning, match="the cheapest costs 2"):
+        inst.replace(arms=replace(arms, costs=2 * arms.costs))

@@ -104,6 +104,19 @@ def test_arms_with_only_the_passive_action_say_so(name):
     assert make_planner("myopic").fit(inst).plan(inst.initial_belief).tolist() == [0, 0, 0]
 
 
+def test_whittle_multi_on_arms_with_only_the_passive_action_says_so():
+    """As its siblings above: whittle-multi named only 'whittle_indices.arms' (a review)."""
+    from rmab.models import Instance, MDPArms
+
+    T = np.tile([[[[0.9, 0.1], [0.2, 0.8]]]], (3, 1, 1, 1))
+    arms = MDPArms(T, np.tile([[[0.0], [1.0]]], (3, 1, 1)), np.zeros((3, 1)))
+    inst = Instance(arms, budget=1.0, discount=0.9, initial_belief=np.full((3, 2), 0.5))
+    with pytest.raises(InvalidParameterError, match=r"^WhittleMultiPlanner\.fit\.instance\."
+                                                    r"n_actions: must be >= 2 .*; got 1 \(these "
+                                                    r"arms have only the passive"):
+        make_planner("whittle-multi").fit(inst)
+
+
 def test_registry_lists_planners():
     assert {"no-action", "random", "round-robin", "myopic", "belief-threshold"} <= set(NAMES)
 

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from rmab.errors import IndexabilityWarning, InvalidParameterError
+from rmab.errors import IndexabilityWarning, InvalidParameterError, RmabWarning
 from rmab.models.arms import MDPArms, POMDPArms, concat_arms
 from rmab.models.generators import health_intervention, random_instance, random_mdp_arms
 from rmab.models.instance import Instance
@@ -124,6 +124,19 @@ def test_lagrangian_planner_resolves_from_current_beliefs():
     assert p.result.price != fitted.price
     p.reset(seed=1)
     assert p.result is fitted
+
+
+def test_finite_horizon_resolve_does_not_warn_of_the_budget_again():
+    """A budget below every active cost is warned about when the instance is built; each
+    re-solve on a finite horizon rebuilt the instance and warned again, every period."""
+    with pytest.warns(RmabWarning, match="no arm can act"):
+        inst = random_instance(3, 2, 2, None, seed=0, horizon=4).replace(budget=0.5)
+    p = LagrangianPlanner(resolve_every=1).fit(inst, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for t in range(4):
+            assert p.plan(inst.initial_belief, t=t).tolist() == [0, 0, 0]
+            assert p.last_stats.info["resolved"] == (t > 0)
 
 
 def test_non_indexable_instance_warns_once_and_still_plans():
