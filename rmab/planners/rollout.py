@@ -46,6 +46,11 @@ class RolloutPlanner(BasePlanner):
             raise InvalidParameterError(f"RolloutPlanner.base_params: {exc}") from exc
 
     def _fit(self, instance):
+        joint = instance.n_actions ** instance.n_arms
+        if self.mode == "joint" and joint > self.max_joint:     # refused at fit, not first plan
+            raise InvalidParameterError(f"RolloutPlanner.max_joint: must be >= n_actions ** "
+                                        f"n_arms = {joint} for mode 'joint'; got "
+                                        f"{self.max_joint}")
         self._base = make_planner(self.base, **self.base_params).fit(instance, seed=self.rng)
 
     def _plan(self, belief, t):

@@ -243,6 +243,10 @@ def test_plan_period_and_parameter_errors_name_the_planner():
         make_planner("belief-threshold", action=2).fit(inst)
     with pytest.raises(InvalidParameterError, match=r"RolloutPlanner\.base_params: must be a dict"):
         make_planner("rollout", base_params=3)
+    # too many joint actions for mode 'joint': refused at fit (it was at the first plan)
+    with pytest.raises(InvalidParameterError, match=r"RolloutPlanner\.max_joint: must be >= "
+                                                    r"n_actions \*\* n_arms = 8 .*got 4"):
+        make_planner("rollout", mode="joint", max_joint=4).fit(inst)
 
 
 def test_plan_refuses_beliefs_that_are_not_real_numbers():
