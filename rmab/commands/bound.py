@@ -65,6 +65,11 @@ def _check_applies(args, instance) -> None:
             raise InvalidParameterError(f"bound.{flag}: only for POMDP arms (PBVI); the fully "
                                         f"observed arms' values are exact; got --"
                                         f"{flag.replace('_', '-')} {getattr(args, flag)}")
+    if args.sawtooth_sweeps and instance.horizon is not None:
+        raise InvalidParameterError(f"bound.sawtooth_sweeps: for a discounted horizon (a "
+                                    f"finite horizon's certificate always runs its backward "
+                                    f"sawtooth, one backup per period); got --sawtooth-sweeps "
+                                    f"{args.sawtooth_sweeps} with horizon {instance.horizon}")
     if args.sawtooth_sweeps and args.no_certificate:
         raise InvalidParameterError(f"bound.sawtooth_sweeps: caps the certificate; got "
                                     f"--sawtooth-sweeps {args.sawtooth_sweeps} with "

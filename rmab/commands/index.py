@@ -29,8 +29,8 @@ def add_arguments(parser) -> None:
                         help="POMDP arms: evenly spaced PBVI prices per arm, besides the "
                              f"fully observed indices (default {N_PRICES})")
     parser.add_argument("--value-tol", type=number_arg, default=None,
-                        help="POMDP arms: PBVI tolerance in units of each arm's reward "
-                             "spread (default 1e-2)")
+                        help="POMDP arms, discounted: PBVI tolerance in units of each arm's "
+                             "reward spread (default 1e-2)")
     parser.add_argument("--seed", type=seed_arg, default=None,
                         help="POMDP arms: PBVI seed (default 0)")
 
@@ -90,6 +90,11 @@ def run(args) -> int:
             raise InvalidParameterError(f"index.{flag}: only for POMDP arms (PBVI); the "
                                         f"fully observed indices are exact; got --"
                                         f"{flag.replace('_', '-')} {getattr(args, flag)}")
+        elif flag == "value_tol" and instance.horizon is not None:      # ignored too
+            raise InvalidParameterError(f"index.value_tol: for a discounted horizon (finite-"
+                                        f"horizon PBVI makes H backups and has no tolerance); "
+                                        f"got --value-tol {args.value_tol} with horizon "
+                                        f"{instance.horizon}")
     if args.out == "-":
         args.out = None
     if args.out is not None:

@@ -588,7 +588,9 @@ def _limit_rows(instance: Instance):
     * w`` (``m >= 0``) or ``m * low * w`` (``m < 0``) to the dual, over ``[m_low, m_high]``."""
     n, n_actions = instance.n_arms, instance.n_actions
     weight = budget_weight(instance)
-    spread = float(np.ptp(instance.arms.rewards)) * weight + 1.0
+    # in the rewards' units (an absolute + 1 left multipliers of 1e-6 a range of 1 at rewards
+    # in millionths: golden sections to 1e-6 of it, bounds up to 3 % looser, a review)
+    spread = reward_spread(instance.arms) * (weight + 1.0)
     reach = spread + _price_ceiling(instance, weight) * float(instance.arms.costs.max())
     caps = instance.caps
     high = min(caps[1] if n_actions == 2 else np.inf,
@@ -646,7 +648,7 @@ def _price_limits(instance: Instance, options: dict) -> LagrangianResult:
                 return evaluate(m[:k] + [lo + u * (hi - lo)] + m[k + 1:])
             best, _ = _golden(along, lambda point: point[1], 0.0, 1.0, 1e-6, 60)
             m = list(best[0])
-        if before - evaluate(m)[1] <= 1e-10 * max(1.0, abs(before)):
+        if before - evaluate(m)[1] <= 1e-10 * abs(before):      # relative: any units
             break
     if evaluate([0.0] * len(rows))[1] < evaluate(m)[1]:    # never worse than relaxing them
         m = [0.0] * len(rows)

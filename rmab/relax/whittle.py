@@ -95,16 +95,20 @@ def _checked_bracket(owner, arms, discount, horizon=None):
     return bracket
 
 
-def _warn_not_indexable(owner, indexable, worst=None):
+def _warn_not_indexable(owner, indexable, worst=None, finite=False):
     """Warn of the arms not indexable; ``worst``: the belief-state indices' largest
-    violation in units of PBVI's tolerance (:class:`BeliefWhittleResult`)."""
+    violation in units of PBVI's tolerance (:class:`BeliefWhittleResult`), or with
+    ``finite`` (finite-horizon PBVI, which has no tolerance) of the arm's reward spread."""
     bad = np.flatnonzero(~indexable)
     if len(bad):
         shown = ", ".join(map(str, bad[:10])) + (" ..." if len(bad) > 10 else "")
         its = "its" if len(bad) == 1 else "their"
+        # finite: value_tol is unused there, so it neither scales the violation nor helps
+        unit, knobs = (("of the reward spread", "more n_prices") if finite else
+                       ("value_tol", "a smaller value_tol and more n_prices"))
         size = "" if worst is None else (
-            f"; the largest violation is {worst:.2g} value_tol (.violation: a small one can be "
-            "the noise of PBVI's values, which a smaller value_tol and more n_prices reduce)")
+            f"; the largest violation is {worst:.2g} {unit} (.violation: a small one can be "
+            f"the noise of PBVI's values, which {knobs} reduce)")
         warnings.warn(f"{owner}: {count_noun(len(bad), 'arm')} not (fully) indexable: {shown}; "
                       f"{its} indices are unreliable; consider the Lagrangian policy{size}",
                       IndexabilityWarning, stacklevel=3)
@@ -492,7 +496,8 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float | None = None,
         ``n_prices + H S (A - 1)``).
     value_tol : float
         PBVI tolerance, in units of each arm's reward spread ``r_max - r_min`` (so that the
-        indices scale with the rewards).
+        indices scale with the rewards); unused with ``horizon`` (finite-horizon PBVI makes
+        ``H`` backups and has no stopping rule).
     check_prices : int
         Prices on which indexability is checked at every grid belief.
     horizon : int, optional
@@ -588,7 +593,9 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float | None = None,
                                             _last_crossings(levels, checks, bracket,
                                                             one.n_actions)))
     indexable, violation = indexable[inverse], violation[inverse]
-    _warn_not_indexable(owner, indexable, (violation / (value_tol * spread[inverse])).max())
+    finite = horizon is not None       # finite-horizon PBVI has no value_tol
+    scale = spread[inverse] * (1.0 if finite else value_tol)
+    _warn_not_indexable(owner, indexable, (violation / scale).max(), finite)
     indices = indices[:, inverse] if horizon is not None else indices[0, inverse]
     return BeliefWhittleResult(grid, indices, indexable, violation, resolution,
                                prices[inverse], discount, time.perf_counter() - start, horizon)

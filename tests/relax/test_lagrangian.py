@@ -399,6 +399,29 @@ def test_pomdp_bound_and_certificate_do_not_depend_on_units(reward_scale, cost_s
         ref.certified_upper_bound, rel=1e-3)
 
 
+@pytest.mark.parametrize("reward_scale", [1e-6, 1e-9])
+def test_priced_count_limits_do_not_depend_on_units(reward_scale):
+    """The count limits' multipliers were searched over a range padded by an absolute 1: at
+    rewards in millionths golden sections to 1e-6 of it missed a multiplier of 1e-5, and the
+    priced bound came out as the budget-only one, 0.8 % above it in other units (a review)."""
+    from rmab.models.generators import random_pomdp_arms
+
+    a = random_pomdp_arms(2, 2, 2, 2, concentration=0.3, seed=34)
+
+    def make(scale):
+        arms = POMDPArms(a.transitions, a.observations, a.rewards * scale, a.costs)
+        return Instance(arms, 1.0, discount=1.0, horizon=4, min_active=1,
+                        initial_belief=[[0.443, 0.557], [0.805, 0.195]])
+
+    ref = lagrangian_bound(make(1.0), price_limits=True)
+    relaxed = lagrangian_bound(make(1.0)).certified_upper_bound
+    assert ref.certified_upper_bound < relaxed - 0.03           # the limit binds
+    got = lagrangian_bound(make(reward_scale), price_limits=True)
+    assert got.estimate / reward_scale == pytest.approx(ref.estimate, rel=1e-6)
+    assert got.certified_upper_bound / reward_scale == pytest.approx(
+        ref.certified_upper_bound, rel=1e-6)
+
+
 def test_cutting_plane_stops_once_the_model_settles_within_the_value_tolerance():
     """Discounted PBVI's values move by up to value_tol from solve to solve, and the model's
     minimiser crept with them just above price_tol (60 solves and a ConvergenceWarning here).

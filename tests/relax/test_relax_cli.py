@@ -192,6 +192,28 @@ def test_bound_refuses_flags_the_instance_would_ignore(main, files, capsys, inst
     assert message in capsys.readouterr().err
 
 
+def test_bound_refuses_sawtooth_sweeps_on_a_finite_horizon(main, tmp_path, capsys):
+    """The finite-horizon certificate runs its own backward sawtooth and lagrangian_bound
+    ignores the sweeps there: the flag was accepted and the output was the plain run's."""
+    inst = health_intervention(3, discount=1.0, horizon=4, seed=0)
+    path = save_instance(inst, tmp_path / "finite.npz")
+    assert main(["bound", str(path), "--sawtooth-sweeps", "5"]) == 1
+    assert ("bound.sawtooth_sweeps: for a discounted horizon (a finite horizon's certificate "
+            "always runs its backward sawtooth, one backup per period); got --sawtooth-sweeps "
+            "5 with horizon 4") in capsys.readouterr().err
+
+
+
+def test_index_refuses_value_tol_on_a_finite_horizon(main, tmp_path, capsys):
+    """Finite-horizon PBVI has no tolerance: --value-tol was accepted and changed nothing."""
+    inst = health_intervention(2, discount=1.0, horizon=3, seed=0)
+    path = save_instance(inst, tmp_path / "finite.npz")
+    assert main(["index", str(path), "--value-tol", "1e-4"]) == 1
+    assert ("index.value_tol: for a discounted horizon (finite-horizon PBVI makes H backups "
+            "and has no tolerance); got --value-tol 0.0001 with horizon 3"
+            ) in capsys.readouterr().err
+    assert main(["index", str(path), "--resolution", "2", "--n-prices", "4"]) == 0
+
 def test_index_csv_pomdp_grid_to_stdout(main, files, capsys):
     path, inst = files["health"]
     assert main(["index", str(path), "--resolution", "2", "--n-prices", "4"]) == 0

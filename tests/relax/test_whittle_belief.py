@@ -499,3 +499,21 @@ def test_the_lookahead_weights_are_the_einsum(n_states, n_obs, n_beliefs, n_plan
     want = np.einsum("gato,kt->gaok", joint, plans)
     assert got.flags.c_contiguous and got.shape == want.shape
     np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13 * np.abs(want).max())
+
+
+def test_finite_violation_warning_does_not_read_value_tol():
+    """Finite-horizon PBVI has no value_tol, so the indices and violations do not move with it,
+    but the warning gave the violation in its units (13 value_tol at 1e-2, 1.3e+04 at 1e-5)
+    and advised a smaller one: now in units of the reward spread, as the same number."""
+    arms = random_pomdp_arms(12, 2, 3, 2, concentration=0.3, seed=1)
+    messages, results = [], []
+    for tol in (1e-2, 1e-5):
+        with pytest.warns(IndexabilityWarning) as caught:
+            results.append(belief_whittle_indices(arms, discount=1.0, horizon=4, resolution=5,
+                                                  value_tol=tol))
+        messages.append(str(caught[0].message))
+    np.testing.assert_array_equal(results[0].indices, results[1].indices)
+    worst = (results[0].violation / np.ptp(arms.rewards, axis=(1, 2))).max()
+    assert worst > 0 and messages[0] == messages[1]
+    assert (f"the largest violation is {worst:.2g} of the reward spread (.violation: a small "
+            "one can be the noise of PBVI's values, which more n_prices reduce)") in messages[0]
