@@ -92,9 +92,11 @@ def _short(value) -> str:
 
 
 def as_float_array(owner: str, field: str, value, *, ndim: int | None = None,
-                   error=InvalidModelError, allow_inf: bool = False) -> np.ndarray:
+                   error=InvalidModelError, allow_inf: bool = False,
+                   first_axis: str = "arm") -> np.ndarray:
     """Coerce to a float64 C-contiguous copy, checking dimension and finiteness (``allow_inf``:
-    only NaN is refused). Only real numbers are taken (bool, integer or float arrays): strings
+    only NaN is refused; a bad entry of a 2-D or larger array is named by its index and
+    ``first_axis``, "(arm 0)"). Only real numbers are taken (bool, integer or float arrays): strings
     and complex numbers are refused, not converted or truncated. (The twin of
     ``solvers.milp.real_array``, kept apart: ``import rmab`` must work, with a warning, when a
     user's ``solvers`` module hides the MILP layer; docs/design.md.)"""
@@ -112,12 +114,9 @@ def as_float_array(owner: str, field: str, value, *, ndim: int | None = None,
     if bad.any():
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
         raise error(f"{owner}.{field}: must be {'a number' if allow_inf else 'finite'}; got "
-                    f"{arr[idx]} at index {idx}" + (_arm_suffix(idx) if arr.ndim >= 2 else ""))
+                    f"{arr[idx]} at index {idx}"
+                    + (f" ({first_axis} {idx[0]})" if arr.ndim >= 2 else ""))
     return arr
-
-
-def _arm_suffix(idx: tuple) -> str:
-    return f" (arm {idx[0]})" if idx else ""
 
 
 def check_shape(owner: str, field: str, arr: np.ndarray, shape: tuple, names: tuple,

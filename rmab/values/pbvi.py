@@ -49,7 +49,7 @@ def check_belief_rows(owner: str, b, n_states: int, field: str = "b") -> tuple[n
     """A belief (S,) or beliefs (M, S) on the simplex as float64 (M, S); the flag says whether
     the input was a single belief. Real numbers only: strings and complex numbers are
     refused."""
-    arr = as_float_array(owner, field, b, error=InvalidParameterError)
+    arr = as_float_array(owner, field, b, error=InvalidParameterError, first_axis="row")
     single = arr.ndim <= 1
     arr = arr.reshape(1, -1) if single else arr
     if arr.ndim != 2 or arr.shape[1] != n_states:
@@ -64,7 +64,7 @@ def check_belief_rows(owner: str, b, n_states: int, field: str = "b") -> tuple[n
     if off.any():
         m = int(np.flatnonzero(off)[0])
         raise InvalidParameterError(f"{owner}.{field}: rows must sum to 1; got "
-                                    f"{arr[m].sum()!r} (row {m})")
+                                    f"{float(arr[m].sum())!r} (row {m})")
     return arr, single
 
 

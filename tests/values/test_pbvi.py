@@ -328,8 +328,11 @@ def test_simplex_grid():
     (dict(max_iter=0.5), r"solve_pbvi\.max_iter: must be an integer"),
     (dict(price=float("inf")), r"solve_pbvi\.price: must be finite"),
     (dict(grid=0), r"solve_pbvi\.grid: must be >= 1"),
-    (dict(initial_belief=[0.5, 0.6]), r"solve_pbvi\.initial_belief: rows must sum to 1"),
+    (dict(initial_belief=[0.5, 0.6]),          # a plain number (np.float64(1.1) before)
+     r"solve_pbvi\.initial_belief: rows must sum to 1; got 1\.1 \(row 0\)$"),
     (dict(initial_belief=[1.0]), r"solve_pbvi\.initial_belief: must have shape"),
+    (dict(initial_belief=[[0.5, 0.5], [np.nan, 1.0]]),        # not "(arm 1)": a belief row
+     r"solve_pbvi\.initial_belief: must be finite; got nan at index \(1, 0\) \(row 1\)$"),
     (dict(initial_belief=np.full((3, 2), 0.5)), r"solve_pbvi\.initial_belief: must have shape"),
     (dict(warm_start=3), r"solve_pbvi\.warm_start: must be a PBVIResult or AlphaVectors"),
     (dict(seed=-1), r"solve_pbvi\.seed: must be a non-negative integer"),
