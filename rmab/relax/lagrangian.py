@@ -821,12 +821,14 @@ def dual_curve(instance: Instance, prices, *, beliefs=None, value_tol: float | N
     start = time.perf_counter()
     beliefs, value_tol = _check_common(owner, instance, beliefs, value_tol)
     as_generator(seed, f"{owner}.seed")
-    from rmab.values.exact import check_prices
+    from rmab.values.exact import check_prices, check_scale
 
     prices = check_prices(owner, prices)
     if (prices < 0).any():
         raise InvalidParameterError(f"{owner}.prices: must be >= 0; got {prices.min()}")
     prices = np.sort(prices)
+    # here, not in the per-arm solver, whose message named its own price (a review)
+    check_scale(owner, instance.arms, prices, instance.discount, instance.horizon)
     solver = _solver(instance, beliefs, value_tol, seed)
     budget_term = instance.budget * budget_weight(instance)   # L itself: inf may overflow
     points = [solver(float(p)) for p in prices]

@@ -309,6 +309,9 @@ def test_errors(mdp_instance):
         lagrangian_bound(mdp_instance, beliefs=np.ones((2, 2)) / 2)
     with pytest.raises(InvalidParameterError, match=r"dual_curve.prices: must be >= 0"):
         dual_curve(mdp_instance, [-1.0, 1.0])
+    for inst in (mdp_instance, pomdp):      # not the per-arm solver's own price
+        with pytest.raises(InvalidParameterError, match=r"^dual_curve.prices: must keep"):
+            dual_curve(inst, [0.0, 1e308])
     with pytest.raises(InvalidParameterError, match=r"plot_dual.curve: must be a DualCurveResult"):
         plot_dual("curve", "x.png")
     with pytest.raises(InvalidParameterError, match=r"LagrangianResult.q_values.belief"):
