@@ -59,14 +59,21 @@ def read_instance(owner: str, path, budget: float | None = None):
     arm as an instance at the file's discount (``budget``, default 0). A file whose actions all
     cost nothing is refused: an index is a price per unit of cost, and a budget binds nothing;
     the error says how to give costs."""
+    import warnings
+
     from rmab.errors import InvalidModelError, InvalidParameterError
     from rmab.models import load_instance
     from rmab.models.pomdp_format import read_pomdp
 
     if not str(path).lower().endswith(".pomdp"):
-        instance = load_instance(path)
         if budget is None:
-            return instance
+            return load_instance(path)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            instance = load_instance(path)
+        for w in caught:     # not "no arm can act" of the file's own budget, which is replaced
+            if budget == instance.budget or not str(w.message).startswith("Instance.budget:"):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         try:
             return instance.replace(budget=budget)
         except InvalidModelError as exc:       # named by the flag, not Instance.min_active

@@ -37,7 +37,7 @@ def _belief_indices(arms, **options):
     """:func:`belief_whittle_indices`, remembered for the last ``_FITS_KEPT`` (arms, options):
     ``whittle`` and ``whittle-multi`` fitted on the same instance and seed (as in a
     comparison) solve the same PBVI problems (1-2 s on the bundled example). The result's
-    arrays are read-only, as it is shared."""
+    arrays are read-only (:class:`~rmab._repr.ReadOnlyArrays`), as it is shared."""
     h = hashlib.blake2b(digest_size=16)
     for x in (arms.transitions, arms.observations, arms.rewards, arms.costs):
         h.update(repr(x.shape).encode())
@@ -47,8 +47,6 @@ def _belief_indices(arms, **options):
         _FITS.move_to_end(key)
         return _FITS[key]
     result = belief_whittle_indices(arms, **options)
-    for arr in (result.grid, result.indices, result.indexable, result.prices):
-        arr.setflags(write=False)
     _FITS[key] = result
     if len(_FITS) > _FITS_KEPT:
         _FITS.popitem(last=False)

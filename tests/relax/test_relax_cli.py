@@ -192,6 +192,21 @@ def test_bound_refuses_flags_the_instance_would_ignore(main, files, capsys, inst
     assert message in capsys.readouterr().err
 
 
+def test_bound_warns_of_the_files_unusable_budget_only_where_it_is_used(main, tmp_path,
+                                                                         capsys):
+    """'rmab bound FILE --budget 3' on a file saved with a budget below every active cost
+    said the file's "0.5 ... no arm can act", though the bound was at 3 (solve's batches
+    already drop a model file's own budget warning); the same budget given is still warned
+    of, once (Instance.replace does not repeat it)."""
+    with pytest.warns(RmabWarning, match="no arm can act"):
+        inst = random_instance(3, 2, 2, None, budget=0.5, seed=0)
+    path = save_instance(inst, tmp_path / "low.npz")
+    said = "Instance.budget: 0.5 is below every active action's cost"
+    for flags, times in (([], 1), (["--budget", "0.5"], 1), (["--budget", "3"], 0)):
+        assert main(["bound", str(path), "--no-certificate", *flags]) == 0
+        assert capsys.readouterr().err.count(said) == times, flags
+
+
 def test_bound_refuses_sawtooth_sweeps_on_a_finite_horizon(main, tmp_path, capsys):
     """The finite-horizon certificate runs its own backward sawtooth and lagrangian_bound
     ignores the sweeps there: the flag was accepted and the output was the plain run's."""
