@@ -258,7 +258,7 @@ class Instance:
             costs = getattr(fields["arms"], "costs", None)
             if np.array_equal(fields["budget"], self.budget) and np.array_equal(
                     costs, self.arms.costs):
-                warnings.simplefilter("ignore", RmabWarning)
+                warnings.filterwarnings("ignore", "Instance.budget: ", RmabWarning)
             if "metadata" in changes:
                 return Instance(**fields)
             fields["metadata"] = {}     # checked when this instance was made: not dumped again

@@ -6,7 +6,7 @@ import numpy as np
 
 from rmab.errors import InvalidParameterError
 from rmab.planners.base import BasePlanner, get_spec, make_planner
-from rmab.values.rollout import _check, _rollout
+from rmab.values.rollout import _check, _rollout, check_joint
 
 __all__ = ["RolloutPlanner"]
 
@@ -46,11 +46,7 @@ class RolloutPlanner(BasePlanner):
             raise InvalidParameterError(f"RolloutPlanner.base_params: {exc}") from exc
 
     def _fit(self, instance):
-        joint = instance.n_actions ** instance.n_arms
-        if self.mode == "joint" and joint > self.max_joint:     # refused at fit, not first plan
-            raise InvalidParameterError(f"RolloutPlanner.max_joint: must be >= n_actions ** "
-                                        f"n_arms = {joint} for mode 'joint'; got "
-                                        f"{self.max_joint}")
+        check_joint("RolloutPlanner", instance, self.mode, self.max_joint)   # not at 1st plan
         self._base = make_planner(self.base, **self.base_params).fit(instance, seed=self.rng)
 
     def _plan(self, belief, t):

@@ -104,6 +104,17 @@ def hoeffding_trajectories(epsilon: float, delta: float, value_range: float,
     return max(1, math.ceil(count))
 
 
+def check_joint(owner: str, instance, mode: str, max_joint: int) -> None:
+    """Refuse mode ``"joint"`` when the instance has more joint actions than ``max_joint``
+    (the count as a power past 12 digits: 3 ** 10 000 printed in full ran to 4 772)."""
+    n_actions, n_arms = instance.n_actions, instance.n_arms
+    if mode == "joint" and n_actions ** n_arms > max_joint:
+        count = (f"{n_actions ** n_arms}" if n_arms * math.log10(n_actions) <= 12
+                 else f"{n_actions}**{n_arms}")
+        raise InvalidParameterError(f"{owner}.max_joint: must be >= n_actions ** n_arms = "
+                                    f"{count} for mode 'joint'; got {max_joint}")
+
+
 def _feasible_joint(instance, limit):
     """Every feasible joint action (budget and count limits), or None when ``A^N`` exceeds
     ``limit``."""
@@ -281,10 +292,8 @@ def _rollout(instance, base, belief, horizon, n_traj, mode, max_joint, rng,
     n, n_actions = instance.n_arms, instance.n_actions
     cand = None
     if mode in ("auto", "joint"):
+        check_joint("rollout", instance, mode, max_joint)
         cand = _feasible_joint(instance, max_joint)
-        if cand is None and mode == "joint":
-            raise InvalidParameterError(f"rollout.max_joint: must be >= n_actions ** n_arms = "
-                                        f"{n_actions ** n} for mode 'joint'; got {max_joint}")
     if cand is not None:
         per_arm = np.stack([sim.returns(belief, c) for c in cand])      # (K, L, N)
         totals = per_arm.sum(axis=2)                                     # (K, L)

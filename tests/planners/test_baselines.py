@@ -247,6 +247,9 @@ def test_plan_period_and_parameter_errors_name_the_planner():
     with pytest.raises(InvalidParameterError, match=r"RolloutPlanner\.max_joint: must be >= "
                                                     r"n_actions \*\* n_arms = 8 .*got 4"):
         make_planner("rollout", mode="joint", max_joint=4).fit(inst)
+    big = random_instance(40, 2, 3, None, budget=1.0, seed=0)     # 3 ** 40, as a power
+    with pytest.raises(InvalidParameterError, match=r"n_arms = 3\*\*40 for mode 'joint'"):
+        make_planner("rollout", mode="joint").fit(big)
 
 
 def test_plan_refuses_beliefs_that_are_not_real_numbers():
