@@ -160,7 +160,7 @@ def check_stochastic(owner: str, field: str, arr: np.ndarray, *, row_desc: str,
     if off.any():
         idx = tuple(int(i) for i in np.argwhere(off)[0])
         raise error(f"{owner}.{field}: rows must sum to 1 (within {tol:g}); got "
-                    f"{float(sums[idx])!r} at " + row_desc.format(*idx))
+                    f"{float(sums[idx]):.12g} at " + row_desc.format(*idx))
 
 
 _INT_LIMIT = 2.0**62        # integer parameters beyond int64's range reach numpy and Numba

@@ -50,7 +50,7 @@ def check_beliefs(owner: str, beliefs, n_arms: int, n_states: int, field: str = 
     if off.any():
         n = int(np.flatnonzero(off)[0])
         raise InvalidParameterError(f"{owner}.{field}: rows must sum to 1 (within 1e-6); got "
-                                    f"{float(b[n].sum())!r} (arm {n}); rounded beliefs: "
+                                    f"{float(b[n].sum()):.12g} (arm {n}); rounded beliefs: "
                                     f"b / b.sum(axis=1, keepdims=True)")
     return b
 

@@ -746,7 +746,7 @@ class _FileReader:
                 b.fail_rows("belief", ks, off, lambda i: f"{OWNER}.belief: must sum to 1 "
                                                          f"(within {tol:.3g} for {n_states} "
                                                          f"entries rounded to 4 decimals); got "
-                                                         f"{float(sums[i])!r}")
+                                                         f"{float(sums[i]):.12g}")
             belief[ks] = rows / sums[:, None]
         return belief
 

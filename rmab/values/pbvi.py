@@ -64,7 +64,7 @@ def check_belief_rows(owner: str, b, n_states: int, field: str = "b") -> tuple[n
     if off.any():
         m = int(np.flatnonzero(off)[0])
         raise InvalidParameterError(f"{owner}.{field}: rows must sum to 1; got "
-                                    f"{float(arr[m].sum())!r} (row {m})")
+                                    f"{float(arr[m].sum()):.12g} (row {m})")
     return arr, single
 
 

@@ -195,6 +195,9 @@ UPDATE_BAD = [
     pytest.param(dict(beliefs=[[0.5, 0.5], [0.5, 0.6], [0.5, 0.5]]),
                  r"update_beliefs\.beliefs: rows must sum to 1 \(within 1e-6\); got 1\.1 \(arm 1\)",
                  id="belief-off-simplex"),
+    pytest.param(dict(beliefs=[[0.5, 0.5], [0.3, 0.6], [0.5, 0.5]]),     # 0.8999999999999999
+                 r"update_beliefs\.beliefs: rows must sum to 1 \(within 1e-6\); got 0\.9 \(arm 1\)",
+                 id="belief-sum-shown-plainly"),
     pytest.param(dict(beliefs=[["a", "b"]] * 3), r"update_beliefs\.beliefs: must be an array of "
                  r"numbers", id="belief-strings"),
     # numbers written as strings and complex numbers were converted (with a ComplexWarning)

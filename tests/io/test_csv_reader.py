@@ -141,6 +141,8 @@ def test_belief_within_tolerance_is_rescaled(write_csv):
     with pytest.raises(BatchInputError, match=r"belief: must sum to 1 \(within 0.0001 for 2 "
                                               r"entries rounded to 4 decimals\); got 0.999"):
         read_batches(write_csv(H + "b,a,1,,0.333;0.666,health.npz,0,\n"))
+    with pytest.raises(BatchInputError, match=r"; got 0\.9$"):       # 0.8999999999999999
+        read_batches(write_csv(H + "b,a,1,,0.3;0.6,health.npz,0,\n"))
 
 
 def test_a_huge_belief_is_refused_without_numpy_warnings(write_csv):

@@ -188,6 +188,8 @@ def test_initial_beliefs_take_the_tolerance_plan_takes(arms):
     with pytest.raises(InvalidModelError, match=r"rows must sum to 1 \(within 1e-06\); got "
                                                 r"1.01 at arm 0"):
         Instance(arms=arms, budget=1.0, initial_belief=[[0.34, 0.67]] * 3)
+    with pytest.raises(InvalidModelError, match=r"got 0\.9 at arm 0$"):   # 0.8999999999999999
+        Instance(arms=arms, budget=1.0, initial_belief=[[0.3, 0.6]] * 3)
 
 
 def test_a_budget_below_every_active_cost_is_warned_of(arms):

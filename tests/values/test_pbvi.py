@@ -330,6 +330,8 @@ def test_simplex_grid():
     (dict(grid=0), r"solve_pbvi\.grid: must be >= 1"),
     (dict(initial_belief=[0.5, 0.6]),          # a plain number (np.float64(1.1) before)
      r"solve_pbvi\.initial_belief: rows must sum to 1; got 1\.1 \(row 0\)$"),
+    (dict(initial_belief=[0.3, 0.6]),          # 0.8999999999999999 before
+     r"solve_pbvi\.initial_belief: rows must sum to 1; got 0\.9 \(row 0\)$"),
     (dict(initial_belief=[1.0]), r"solve_pbvi\.initial_belief: must have shape"),
     (dict(initial_belief=[[0.5, 0.5], [np.nan, 1.0]]),        # not "(arm 1)": a belief row
      r"solve_pbvi\.initial_belief: must be finite; got nan at index \(1, 0\) \(row 1\)$"),
