@@ -150,7 +150,7 @@ def whittle_indices(arms: MDPArms, *, discount: float = 0.95, method: str = "hom
     indices, flags = _homotopy(arms, discount)
     if method == "bisection":
         try:                    # its policy iterations at the indices: rewards of 1e300
-            indices = _bisection(arms, discount, tol, indices, flags)
+            indices = _bisection(arms, discount, tol, indices)
         except RmabError as exc:
             raise_in(exc, f"{owner} (method 'bisection')")
     indexable = flags == 0
@@ -200,12 +200,13 @@ def _price_bracket(arms, discount, horizon=None):
     return -top, top
 
 
-def _bisection(arms, discount, tol, hints, flags, n_checks=256):
+def _bisection(arms, discount, tol, hints, n_checks=256):
     """Bisection on the price of every arm, state and level (``tol`` relative to each arm's
-    price scale) within the arm's own price bracket; on an arm the homotopy flags, from the
-    last crossing on ``n_checks`` prices spanning its traced indices ``hints`` (from the whole
-    bracket it found some crossing). (The stack's bracket put an arm of small rewards among
-    large ones at prices where its levels tie to float64: -6.8e5 for -inf, indices 1 % off.)"""
+    price scale) from the last crossing on ``n_checks`` prices spanning the traced indices
+    ``hints`` within the arm's own price bracket. (From the whole bracket it found some
+    crossing: on a flagged arm not the sup, and on an indexable arm whose levels tie at the
+    bracket's midpoint 0 it returned 0 for 2.78. The stack's bracket put an arm of small
+    rewards among large ones at prices where its levels tie to float64: -6.8e5 for -inf.)"""
     from rmab.values.exact import policy_iteration
 
     n_arms, n_actions, n_states = arms.n_arms, arms.n_actions, arms.n_states
@@ -218,12 +219,9 @@ def _bisection(arms, discount, tol, hints, flags, n_checks=256):
         arm = arms.select([n])
         bracket = _price_bracket(arm, discount)
         step, value_tol = tol * units[n], tol * _reward_spreads(arm)[0]
-        lo = np.full(s_idx.size, bracket[0])
-        hi = np.full(s_idx.size, bracket[1])
-        if flags[n] == _whittle_kernels.NOT_INDEXABLE:
-            levels = policy_iteration(arm, prices=checks[n], discount=discount,
-                                      tol=value_tol).policy[:, 0].T            # (S, P)
-            lo, hi = (x.ravel() for x in _last_crossings(levels, checks[n], bracket, n_actions))
+        levels = policy_iteration(arm, prices=checks[n], discount=discount,
+                                  tol=value_tol).policy[:, 0].T                # (S, P)
+        lo, hi = (x.ravel() for x in _last_crossings(levels, checks[n], bracket, n_actions))
         mid = 0.5 * (lo + hi)
         # stop at the tolerance or where the midpoint is an end (below float spacing: an
         # absolute 1e-10 never ended at indices above ~4.5e5)

@@ -310,3 +310,25 @@ def test_bisection_on_rewards_near_float64s_end_names_its_caller():
     with pytest.raises(InvalidModelError, match=r"^whittle_indices \(method 'bisection'\): "
                                                 r"policy_iteration\.rewards: must keep"):
         whittle_indices(huge, discount=0.95, method="bisection")
+
+
+def test_discounted_bisection_is_the_sup_past_a_tie_at_price_zero():
+    """State 0: level 2 from below up to 2.776, except at price 0 itself, where it ties with
+    the cheaper level 1. The bisection's first midpoint is 0 (the arm's bracket is symmetric),
+    so it returned 0 for 2.776 on an arm the homotopy, its reference, finds indexable."""
+    p = np.array([[[0.5, 0, 0.5], [0, 1, 0], [1, 0, 0]],
+                  [[0.75, 0, 0.25], [0.5, 0.25, 0.25], [0.375, 0.375, 0.25]],
+                  [[1 / 6, 1 / 3, 0.5], [0, 0.4, 0.6], [0.4, 0.4, 0.2]]])
+    r = np.array([[0.0, 2.0, 2.0], [2.0, 2.0, 1.0], [1.0, 1.0, 2.0]])
+    c = np.array([0.0, 1.0, 2.0])
+    arms = MDPArms(p[None], r[None], c[None])
+    levels = _finite_levels(p, r, c, 0.9, [-1e-9, 0.0, 1e-9, 2.7], 600)[:, 0]
+    assert levels.tolist() == [2, 1, 2, 2]
+    ref, _ = _sup(lambda x: _finite_levels(p, r, c, 0.9, x, 600),
+                  _price_bracket(arms, 0.9)[1], 3)
+    homotopy = whittle_indices(arms, discount=0.9)
+    bisection = whittle_indices(arms, discount=0.9, method="bisection")
+    assert homotopy.indexable[0] and bisection.indexable[0]
+    np.testing.assert_allclose(homotopy.indices[0], ref, atol=1e-7)
+    np.testing.assert_allclose(bisection.indices[0], ref, atol=1e-7)
+    assert bisection.indices[0, 0, 1] == pytest.approx(2.7764, abs=1e-4)
