@@ -131,7 +131,9 @@ def whittle_indices(arms: MDPArms, *, discount: float = 0.95, method: str = "hom
         Numba). ``"bisection"``: the simple reference, bisection on the price of
         ``sup {λ : a*_λ(s) >= a}`` with exact policy iteration
         (:func:`rmab.values.exact.policy_iteration`) to ``tol``; indexability is read from the
-        homotopy (on a non-indexable arm it starts from the last crossing on a price grid).
+        homotopy (it starts from the last crossing on a price grid; ties go to the cheaper
+        level, so on two levels tied over an interval it returns the start, the homotopy the
+        end).
     tol : float in (0, 1e-3]
         Price tolerance of the bisection, in units of each arm's price scale (reward spread
         over the smallest positive cost step); it also stops at float resolution.
