@@ -589,9 +589,8 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float | None = None,
             indexable[u] &= monotone
             if not monotone:
                 violation[u] = max(violation[u], model.regained_advantage(levels, checks))
-            indices[t, u] = model.indices(*(bracket if monotone else
-                                            _last_crossings(levels, checks, bracket,
-                                                            one.n_actions)))
+            indices[t, u] = model.indices(*_last_crossings(levels, checks, bracket,
+                                                           one.n_actions))
     indexable, violation = indexable[inverse], violation[inverse]
     finite = horizon is not None       # finite-horizon PBVI has no value_tol
     scale = spread[inverse] * (1.0 if finite else value_tol)

@@ -517,3 +517,28 @@ def test_finite_violation_warning_does_not_read_value_tol():
     assert worst > 0 and messages[0] == messages[1]
     assert (f"the largest violation is {worst:.2g} of the reward spread (.violation: a small "
             "one can be the noise of PBVI's values, which more n_prices reduce)") in messages[0]
+
+
+def test_an_isolated_dip_at_price_zero_leaves_the_indices(monkeypatch):
+    """A level that dips at exactly one price, where the cheaper level ties (an exact tie at
+    price 0 read as the cheaper), is not its index. The bisection from the whole symmetric
+    bracket met price 0 first and returned it (the discounted fully observed reference did
+    so, 0 for 2.78); it starts from the last crossing on the check prices, which miss 0."""
+    import rmab.relax.whittle as whittle
+
+    arms = health_intervention(4, n_states=3, seed=2).arms
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IndexabilityWarning)
+        clean = belief_whittle_indices(arms, discount=0.9, resolution=4)
+
+    class Dipping(whittle._LookaheadModel):
+        def best_level(self, lam):
+            levels = super().best_level(lam)
+            return np.where(np.asarray(lam) == 0.0, 0, levels)
+
+    monkeypatch.setattr(whittle, "_LookaheadModel", Dipping)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IndexabilityWarning)
+        dipped = belief_whittle_indices(arms, discount=0.9, resolution=4)
+    assert (clean.indices > 0.01).sum() > 10                # indices above the dip
+    np.testing.assert_array_equal(dipped.indices, clean.indices)
