@@ -233,7 +233,8 @@ def check_count_limits(owner: str, n_arms: int, n_actions: int, action_caps, min
 def check_path(owner: str, value, field: str = "path", suffix: str | None = None) -> None:
     """Refuse (InvalidParameterError) a ``value`` that is not a path: a str or an
     :class:`os.PathLike` giving a str (bytes are refused, as :class:`pathlib.Path` does)
-    without a NUL character (no file system takes one), ending in ``suffix`` (any case) if
+    without a NUL character (no file system takes one) or a line break (the text of a file,
+    as ``DataFrame.to_csv()`` returns it, given for its path), ending in ``suffix`` (any case) if
     given: a file written in one format under another's name (``d.json`` holding an ``.npz``
     archive) misleads whoever opens it."""
     if isinstance(value, str) or (isinstance(value, os.PathLike)
@@ -242,6 +243,12 @@ def check_path(owner: str, value, field: str = "path", suffix: str | None = None
         if "\0" in text:
             raise InvalidParameterError(f"{owner}.{field}: must not contain a NUL character; "
                                         f"got {text!r}")
+        if "\n" in text or "\r" in text:   # a file's text, e.g. DataFrame.to_csv()'s return
+            lines = text.splitlines()
+            raise InvalidParameterError(
+                f"{owner}.{field}: must be a path, not a file's contents; got text of "
+                f"{len(lines)} lines beginning {_short(lines[0] if lines else '')} (write it "
+                f"to a file and pass the file's path)")
         if suffix is not None and not text.lower().endswith(suffix):
             raise InvalidParameterError(f"{owner}.{field}: must be a path ending in {suffix} "
                                         f"(the file is written in that format); got {text!r}")

@@ -259,3 +259,18 @@ def test_discounts_within_1e_9_of_one_are_refused_everywhere(capsys):
     assert Instance(mdp, 1.0, discount=1.0, horizon=3).discount == 1.0
     assert main(["solve", str(EXAMPLE), "--discount", str(near)]) != 0
     assert "solve.discount: must be at most 1 - 1e-09" in capsys.readouterr().err
+
+
+def test_a_files_text_given_for_its_path_is_named_as_such():
+    """``solve_batches(df.to_csv(index=False), ...)`` passes the CSV's text (DataFrame.to_csv
+    returns it without a path): the error repeated the whole text twice, with errno 36."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for call in (lambda: read_batches(text), lambda: solve_batches(text, "myopic"),
+                 lambda: load_instance("a\nb")):
+        with pytest.raises(InvalidParameterError, match=r"must be a path, not a file's contents; "
+                           r"got text of \d+ lines beginning ") as info:
+            call()
+        assert len(str(info.value)) < 250
+    with pytest.raises(InvalidParameterError, match=r"^read_batches\.path: .* beginning "
+                       r"'batch_id,arm_id,budget,discount,state,belief,"):
+        read_batches(text)
