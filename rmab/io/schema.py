@@ -84,12 +84,17 @@ def check_header(header: list[str], file: str | None, line: int = 1) -> dict[str
     unknown = []
     for i, name in enumerate(names):
         if not name:
-            fail(f"{OWNER}.header: column {i + 1} must have a name; got an empty name")
+            hint = (" (a pandas index? DataFrame.to_csv(path, index=False) leaves it out)"
+                    if i == 0 else "")
+            fail(f"{OWNER}.header: column {i + 1} must have a name; got an empty name{hint}")
         if name in positions:
             fail(f"{OWNER}.header: column names must be unique; got {name!r} twice", name)
         if name not in _NAMES:
             close = difflib.get_close_matches(name.lower(), _NAMES, n=1)   # 'Arm_ID' too
             hint = f" (did you mean {close[0]!r}?)" if close else ""
+            if name.startswith("Unnamed: "):   # pandas' name for a column without one
+                hint = (" (pandas' name for a nameless column, such as an index written by "
+                        "to_csv: index=False leaves it out)")
             sep = next((c for c in ";\t|" if c in name and len(header) == 1), None)
             if sep is not None:       # e.g. Excel in locales with a decimal comma
                 hint = (f"; the header holds {sep!r}: fields must be separated by commas "

@@ -189,7 +189,14 @@ BAD = [
      "'state' or a 'belief'"),
     ("!batch_id,arm_id,budget,state,model\nb,a,1,0,health.npz\n", 1, "model_arm",
      "needs a 'model_arm'"),
-    ("!batch_id,arm_id,budget,state,,model,model_arm\n", 1, None, "must have a name"),
+    ("!batch_id,arm_id,budget,state,,model,model_arm\n", 1, None, "must have a name; got an "
+     r"empty name$"),
+    # DataFrame.to_csv(path) writes its index first, without a name: 'pandas' was not said
+    ("!,batch_id,arm_id,budget,state,model,model_arm\n0,b,a,1,0,health.npz,0\n", 1, None,
+     r"column 1 must have a name; got an empty name \(a pandas index\? "
+     r"DataFrame\.to_csv\(path, index=False\) leaves it out\)"),
+    ("!Unnamed: 0,batch_id,arm_id,budget,state,model,model_arm\n0,b,a,1,0,health.npz,0\n", 1,
+     "Unnamed: 0", r"got 'Unnamed: 0' \(pandas' name for a nameless column.*index=False"),
     ("b,a,1,0,,health.npz,0,\nb,c,1,0,,health.npz\n", 3, None, "8 fields"),
     ("b,a,ten,0,,health.npz,0,\n", 2, "budget", "must be a number; got 'ten'"),
     ("b,a,nan,0,,health.npz,0,\n", 2, "budget", "must be finite"),
