@@ -361,8 +361,12 @@ def _load_rows(path, file: str) -> tuple[list[list[str]], np.ndarray]:
         at = exc.start + 3 * raw.startswith(codecs.BOM_UTF8)   # utf-8-sig counts after it
         head = raw[:at]                  # line ends as the csv reader counts them: \n, \r\n, \r
         line = head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n") + 1
-        raise BatchInputError(f"{OWNER}: must be UTF-8 text; got byte {raw[at]:#04x}",
-                              file=file, line=line) from exc
+        if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            got, line = "UTF-16 text (a spreadsheet's 'Unicode text'?)", 1
+        else:                            # e.g. 'José' saved as Windows-1252 by a spreadsheet
+            got = f"byte {raw[at]:#04x} (text in a local code page, such as Windows-1252?)"
+        raise BatchInputError(f"{OWNER}: must be UTF-8 text; got {got}: save the file as "
+                              f"'CSV UTF-8'", file=file, line=line) from exc
     limit = csv.field_size_limit(_FIELD_LIMIT)   # inline arms can be long; the text is in memory
     try:
         return _records(text, file)

@@ -724,6 +724,24 @@ def test_a_non_utf8_byte_is_named_with_its_line_after_a_bom_or_cr_line_ends(fold
         read_batches(path)
 
 
+def test_a_spreadsheets_non_utf8_csv_is_named_with_what_to_save_it_as(folder):
+    """'got byte 0xe9' (a name such as José saved in Windows-1252) and 'got byte 0xff' (a
+    UTF-16 'Unicode text' export) said neither what the file was nor how to mend it."""
+    latin = folder / "latin.csv"
+    latin.write_bytes(H.encode() + "b,José,1,0,,health.npz,0,\n".encode("cp1252"))
+    with pytest.raises(BatchInputError, match=r"line 2: csv: must be UTF-8 text; got byte 0xe9 "
+                       r"\(text in a local code page, such as Windows-1252\?\): save the file "
+                       r"as 'CSV UTF-8'$"):
+        read_batches(latin)
+    for encoding in ("utf-16", "utf-16-be", "utf-16-le"):
+        wide = folder / "wide.csv"
+        bom = b"" if encoding == "utf-16" else "\ufeff".encode(encoding)
+        wide.write_bytes(bom + (H + "b,a,1,0,,health.npz,0,\n").encode(encoding))
+        with pytest.raises(BatchInputError, match=r"line 1: csv: must be UTF-8 text; got UTF-16 "
+                           r"text \(a spreadsheet's 'Unicode text'\?\): save the file as "):
+            read_batches(wide)
+
+
 def test_inline_rows_the_arms_take_keep_their_bits(write_csv):
     """A model written inline at full precision (``json.dumps``) read back with a quarter of
     its probabilities an ulp off (rows summing to 1 - 1e-16 were divided by their sum), where
