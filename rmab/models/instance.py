@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import warnings
@@ -249,7 +250,11 @@ class Instance:
                       min_active=self.min_active, max_active=self.max_active)
         unknown = set(changes) - set(fields)
         if unknown:
-            raise InvalidModelError(f"Instance.replace: unknown fields {sorted(unknown)}")
+            close = {name: difflib.get_close_matches(name, fields, n=1) for name in unknown}
+            hints = "".join(f" ({name!r}: did you mean {close[name][0]!r}?)"
+                            for name in sorted(unknown) if close[name])
+            raise InvalidModelError(f"Instance.replace: unknown fields {sorted(unknown)}{hints}; "
+                                    f"the fields are {', '.join(fields)}")
         fields.update(changes)
         with warnings.catch_warnings():
             # a budget no arm can use was warned of when this instance was made: not again

@@ -90,6 +90,10 @@ def test_replace_validates_and_rejects_unknown_fields(arms):
     inst = Instance(arms, 1.0)
     with pytest.raises(InvalidModelError, match=r"Instance\.replace: unknown fields \['bugdet'\]"):
         inst.replace(bugdet=2.0)
+    # the typo alone was named, neither the field meant nor the fields there are
+    with pytest.raises(InvalidModelError, match=r"unknown fields \['bugdet', 'zz'\] \('bugdet': "
+                       r"did you mean 'budget'\?\); the fields are arms, budget, discount, "):
+        inst.replace(bugdet=2.0, zz=1)
     with pytest.raises(InvalidModelError, match=r"Instance\.budget: must be >= 0"):
         inst.replace(budget=-2)
     other = inst.replace(budget=2, horizon=5, discount=1.0)
