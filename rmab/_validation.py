@@ -153,14 +153,18 @@ def check_stochastic(owner: str, field: str, arr: np.ndarray, *, row_desc: str,
     over = arr > 1.0 + PROB_TOL
     if over.any():
         idx = tuple(int(i) for i in np.argwhere(over)[0])
+        percent = abs(float(arr[idx[:-1]].sum()) - 100.0) <= 0.5   # 33.33 * 3 too
         raise error(f"{owner}.{field}: must be at most 1; got {float(arr[idx])!r} at "
-                    + row_desc.format(*idx[:-1]) + f", column {idx[-1]}")
+                    + row_desc.format(*idx[:-1]) + f", column {idx[-1]}"
+                    + (" (percentages? the row sums to 100: divide by 100)" if percent else ""))
     sums = arr.sum(axis=-1)
     off = np.abs(sums - 1.0) > tol
     if off.any():
         idx = tuple(int(i) for i in np.argwhere(off)[0])
         raise error(f"{owner}.{field}: rows must sum to 1 (within {tol:g}); got "
-                    f"{float(sums[idx]):.12g} at " + row_desc.format(*idx))
+                    f"{float(sums[idx]):.12g} at " + row_desc.format(*idx)
+                    + (" (all zero: every row needs a distribution, one with no data to "
+                       "estimate it from too)" if sums[idx] == 0.0 else ""))
 
 
 _INT_LIMIT = 2.0**62        # integer parameters beyond int64's range reach numpy and Numba

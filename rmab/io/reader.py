@@ -747,10 +747,11 @@ class _FileReader:
             tol = rounding_tol(n_states)
             off = np.flatnonzero(np.abs(sums - 1.0) > tol)
             if len(off):
-                b.fail_rows("belief", ks, off, lambda i: f"{OWNER}.belief: must sum to 1 "
-                                                         f"(within {tol:.3g} for {n_states} "
-                                                         f"entries rounded to 4 decimals); got "
-                                                         f"{float(sums[i]):.12g}")
+                def off_sum(i):
+                    pct = " (percentages? divide by 100)" if abs(sums[i] - 100.0) <= 0.5 else ""
+                    return (f"{OWNER}.belief: must sum to 1 (within {tol:.3g} for {n_states} "
+                            f"entries rounded to 4 decimals); got {float(sums[i]):.12g}{pct}")
+                b.fail_rows("belief", ks, off, off_sum)
             belief[ks] = rows / sums[:, None]
         return belief
 

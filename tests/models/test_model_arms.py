@@ -61,6 +61,15 @@ BAD_MDP = [
                  r"MDPArms\.transitions: must be at most 1; got \S*1\.5\)? at arm 2, action 0, "
                  r"state 0",
                  id="over-1"),
+    # percentages, and a row of zeros (a state and action the data never saw), were named
+    # without their likely cause
+    pytest.param(dict(transitions=P * 100),
+                 r"must be at most 1; got 70\.0 at arm 0, action 0, state 0, column 0 "
+                 r"\(percentages\? the row sums to 100: divide by 100\)$", id="percent"),
+    pytest.param(dict(transitions=_with(_with(P, (2, 1, 1, 0), 0.0), (2, 1, 1, 1), 0.0)),
+                 r"rows must sum to 1 \(within 1e-09\); got 0\.0 at arm 2, action 1, state 1 "
+                 r"\(all zero: every row needs a distribution, one with no data to estimate "
+                 r"it from too\)$", id="zero-row"),
     pytest.param(dict(transitions=_with(P, (1, 1, 0, 1), np.nan)),
                  r"MDPArms\.transitions: must be finite; got nan at index \(1, 1, 0, 1\) \(arm 1\)",
                  id="nan"),
