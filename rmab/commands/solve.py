@@ -35,7 +35,12 @@ def _param(text: str) -> tuple[str, object]:
         return key.strip(), float(value)
     try:
         parsed = json.loads(value)
-    except ValueError:
+    except ValueError as exc:
+        if value.lstrip().startswith(("{", "[")):    # meant as JSON, not as text
+            raise argparse.ArgumentTypeError(
+                f"VALUE starting with {value.lstrip()[0]!r} must be valid JSON ({exc}); got "
+                f"{value!r} (text inside needs double quotes: "
+                f"'base_params={{\"knapsack\": \"greedy\"}}')") from None
         parsed = value
     if isinstance(parsed, list):
         raise argparse.ArgumentTypeError(f"VALUE must be a number, true/false/null, a JSON "

@@ -454,6 +454,15 @@ def test_cli_param_values_are_json_scalars_or_objects(tmp_path):
                                                          {"knapsack": "greedy"})
     with pytest.raises(argparse.ArgumentTypeError, match="a JSON object or text"):
         _param("x=[1, 2]")
+    # an object with a bare word was taken as text, then refused as 'must be a dict' with no
+    # word of the JSON; an unclosed one too
+    for bad, why in (('base_params={"knapsack": greedy}', "Expecting value"),
+                     ('base_params={"knapsack": "greedy"', "Expecting ',' delimiter"),
+                     ("x=[1, 2", "Expecting ',' delimiter")):
+        with pytest.raises(argparse.ArgumentTypeError, match=rf"^VALUE starting with '[{{\[]' "
+                           rf"must be valid JSON \({why}.*\); got .*text inside needs double "
+                           rf"quotes"):
+            _param(bad)
     out = tmp_path / "r.csv"
     assert main(["solve", str(EXAMPLE), "--planner", "rollout", "--param", "n_trajectories=2",
                  "--param", "horizon=2", "--param", 'base_params={"knapsack": "greedy"}',
