@@ -163,7 +163,11 @@ class BasePlanner:
             b = b.copy()
         b.setflags(write=False)
         last = None if inst.horizon is None else inst.horizon - 1   # no period past the end
-        return b, int(check_number(owner, "t", t, low=0, high=last, integer=True))
+        t = int(check_number(owner, "t", t, low=0, integer=True))
+        if last is not None and t > last:
+            raise InvalidParameterError(f"{owner}.t: must be <= {last}; got {t} (the instance's "
+                                        f"horizon is {inst.horizon}: periods 0 to {last})")
+        return b, t
 
     # -- to override ---------------------------------------------------------------------
     def _fit(self, instance: Instance) -> None:

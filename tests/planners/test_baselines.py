@@ -68,6 +68,18 @@ def test_myopic_in_the_last_period_takes_the_reward_now_alone():
     assert make_planner("myopic").fit(discounted).plan(inst.initial_belief, t=5).tolist() == [1]
 
 
+def test_a_period_past_the_horizon_is_named_with_the_horizon():
+    """'plan.t: must be <= 4; got 5' did not say where the 4 came from (weeks counted from 1
+    in a loop over range(1, H + 1) reach t = H)."""
+    inst = random_instance(3, 2, 2, horizon=5, seed=0)
+    planner = make_planner("myopic").fit(inst, seed=0)
+    with pytest.raises(InvalidParameterError, match=r"^MyopicPlanner\.plan\.t: must be <= 4; "
+                       r"got 5 \(the instance's horizon is 5: periods 0 to 4\)$"):
+        planner.plan(inst.initial_belief, t=5)
+    with pytest.raises(InvalidParameterError, match=r"plan\.t: must be >= 0; got -1$"):
+        planner.plan(inst.initial_belief, t=-1)
+
+
 def test_myopic_beyond_the_dp_limit_takes_the_mip_or_the_greedy():
     inst = random_instance(200, n_states=2, n_actions=3, n_obs=2, budget=40.0, seed=1)
     values = one_step_values(inst.arms, inst.initial_belief, inst.discount)
