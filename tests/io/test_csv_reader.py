@@ -207,7 +207,7 @@ BAD = [
     ("b,a,2,0,,health.npz,0,\nb,c,2,0,,health.npz,1,\nb,d,3,0,,health.npz,2,\n", 4, "budget",
      "same on every row of batch 'b'; got 3.0 here and 2.0 on line 2"),
     ("b,a,1,,0.5;0.4,health.npz,0,\n", 2, "belief", r"sum to 1.*got 0\.9$"),
-    ("b,a,1,,40;60,health.npz,0,\n", 2, "belief", r"sum to 1.*got 100\.0 \(percentages\? "
+    ("b,a,1,,40;60,health.npz,0,\n", 2, "belief", r"sum to 1.*got 100 \(percentages\? "
      r"divide by 100\)$"),
     ("b,a,1,,0.2;0.3;0.5,health.npz,0,\n", 2, "belief", "2 numbers separated by ';'"),
     ("b,a,1,,1.5;-0.5,health.npz,0,\n", 2, "belief", "must be >= 0"),

@@ -67,7 +67,7 @@ BAD_MDP = [
                  r"must be at most 1; got 70\.0 at arm 0, action 0, state 0, column 0 "
                  r"\(percentages\? the row sums to 100: divide by 100\)$", id="percent"),
     pytest.param(dict(transitions=_with(_with(P, (2, 1, 1, 0), 0.0), (2, 1, 1, 1), 0.0)),
-                 r"rows must sum to 1 \(within 1e-09\); got 0\.0 at arm 2, action 1, state 1 "
+                 r"rows must sum to 1 \(within 1e-09\); got 0 at arm 2, action 1, state 1 "
                  r"\(all zero: every row needs a distribution, one with no data to estimate "
                  r"it from too\)$", id="zero-row"),
     pytest.param(dict(transitions=_with(P, (1, 1, 0, 1), np.nan)),
