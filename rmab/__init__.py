@@ -16,7 +16,8 @@ from rmab.errors import (BatchInputError, ConvergenceWarning, ImpossibleSignalEr
 _WHERE = {
     "rmab.belief": ("sample_next", "signal_probabilities", "update_beliefs"),
     "rmab.models": ("Instance", "MDPArms", "POMDPArms", "budget_from_fraction",
-                    "collapsing_arms", "concat_arms", "health_intervention", "load_instance",
+                    "collapsing_arms", "concat_arms", "count_transitions",
+                    "estimate_probabilities", "health_intervention", "load_instance",
                     "random_instance", "random_mdp_arms", "random_pomdp_arms", "save_instance"),
     "rmab.planners": ("BasePlanner", "Planner", "available_planners", "make_planner",
                       "planner_names", "register_planner"),

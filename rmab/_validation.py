@@ -313,13 +313,14 @@ def as_array(owner: str, field: str, value, shape: str) -> np.ndarray:
                                     f"different lengths") from exc
 
 
-def check_actions(owner: str, actions, n_arms: int, n_actions: int, field: str = "actions"
-                  ) -> np.ndarray:
-    """Actions as a C-contiguous int64 array (n_arms,) with entries in [0, n_actions)."""
-    a = as_array(owner, field, actions, f"(n_arms={n_arms},)")
+def check_actions(owner: str, actions, n_arms: int, n_actions: int, field: str = "actions",
+                  *, noun: str = "arm") -> np.ndarray:
+    """Actions as a C-contiguous int64 array (n_arms,) with entries in [0, n_actions); an entry
+    is named by its ``noun`` and position ("arm 3"; "record 3" for logs)."""
+    length = f"(n_{noun}s={n_arms},)"
+    a = as_array(owner, field, actions, length)
     if a.shape != (n_arms,):
-        raise InvalidParameterError(f"{owner}.{field}: must have shape (n_arms={n_arms},); "
-                                    f"got {a.shape}")
+        raise InvalidParameterError(f"{owner}.{field}: must have shape {length}; got {a.shape}")
     if a.size and not np.issubdtype(a.dtype, np.integer):
         if not np.issubdtype(a.dtype, np.floating):
             raise InvalidParameterError(f"{owner}.{field}: must be integers; got dtype {a.dtype}")
@@ -327,12 +328,12 @@ def check_actions(owner: str, actions, n_arms: int, n_actions: int, field: str =
         if off.any():
             n = int(np.flatnonzero(off)[0])
             raise InvalidParameterError(f"{owner}.{field}: must be integers; got {a[n]} "
-                                        f"(arm {n})")
+                                        f"({noun} {n})")
     bad = (a < 0) | (a >= n_actions)      # before the cast, which would wrap inf or 2**64 - 1
     if bad.any():
         n = int(np.flatnonzero(bad)[0])
         raise InvalidParameterError(f"{owner}.{field}: must lie in [0, {n_actions}); got "
-                                    f"{a[n]} (arm {n})")
+                                    f"{a[n]} ({noun} {n})")
     return np.ascontiguousarray(a, dtype=np.int64)
 
 

@@ -1,0 +1,136 @@
+"""Arm probabilities estimated from logged data: counts of transitions, and posterior means.
+
+A programme's logs give, per beneficiary and week, the state seen, the action taken and the
+state seen next (fully observed logs: engagement read from answered calls, say).
+:func:`count_transitions` tallies them into ``(n_arms, n_actions, n_states, n_states)``;
+:func:`estimate_probabilities` turns counts into rows that sum to 1, shrinking each row
+towards a prior by ``strength`` pseudo-observations, so that a row with little or no data (a
+state and action never logged for that beneficiary) is usable. The same function estimates
+signal models from ``(n_arms, n_actions, n_states, n_obs)`` counts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rmab._validation import as_float_array, check_actions, check_number
+from rmab.errors import InvalidParameterError
+
+_PRIORS = ("pooled", "uniform")
+
+
+def count_transitions(arm_ids, states, actions, next_states, *, n_arms: int, n_states: int,
+                      n_actions: int) -> np.ndarray:
+    """Counts of logged transitions, one record per (arm, period).
+
+    Parameters
+    ----------
+    arm_ids, states, actions, next_states : int arrays (n_records,)
+        Record ``k``: arm ``arm_ids[k]`` was in ``states[k]``, took ``actions[k]`` and was
+        next seen in ``next_states[k]``.
+    n_arms, n_states, n_actions : int
+        The sizes of the arms the counts are for (arms without records get rows of zeros).
+
+    Returns
+    -------
+    counts : int64 array (n_arms, n_actions, n_states, n_states)
+        ``counts[n, a, s, s2]``: the records of arm ``n`` going from ``s`` to ``s2`` under
+        ``a``.
+    """
+    owner = "count_transitions"
+    sizes = [int(check_number(owner, name, value, low=1, high=2**31, integer=True))
+             for name, value in (("n_arms", n_arms), ("n_states", n_states),
+                                 ("n_actions", n_actions))]
+    n_arms, n_states, n_actions = sizes
+    n_records = np.shape(arm_ids)[0] if np.ndim(arm_ids) == 1 else -1
+    if n_records < 0:
+        raise InvalidParameterError(f"{owner}.arm_ids: must be a 1-D array of arm indices; got "
+                                    f"shape {np.shape(arm_ids)}")
+    if n_arms * n_actions * n_states * n_states > 2**31:
+        raise InvalidParameterError(f"{owner}: n_arms * n_actions * n_states**2 must be at most "
+                                    f"2**31 counts; got {n_arms * n_actions * n_states**2}")
+    columns = [check_actions(owner, values, n_records, high, field, noun="record")
+               for field, values, high in (("arm_ids", arm_ids, n_arms),
+                                           ("states", states, n_states),
+                                           ("actions", actions, n_actions),
+                                           ("next_states", next_states, n_states))]
+    counts = np.zeros((n_arms, n_actions, n_states, n_states), dtype=np.int64)
+    n, s, a, s2 = columns
+    np.add.at(counts, (n, a, s, s2), 1)
+    return counts
+
+
+def estimate_probabilities(counts, *, prior="pooled", strength: float = 1.0) -> np.ndarray:
+    """Posterior-mean probability rows from counts over the last axis.
+
+    Each row ``c`` (its ``m = Σ c`` observations) becomes ``(c + strength * p) / (m +
+    strength)``: the mean of the Dirichlet posterior whose prior has mean ``p`` and
+    ``strength`` pseudo-observations, i.e. the observed frequencies ``c / m`` weighted by ``m``
+    against the prior row weighted by ``strength``.
+
+    Parameters
+    ----------
+    counts : array (n_arms, ..., K)
+        Non-negative counts (or weights), e.g. from :func:`count_transitions`: ``(n_arms,
+        n_actions, n_states, n_states)`` for transitions, ``(n_arms, n_actions, n_states,
+        n_obs)`` for signals.
+    prior : "pooled", "uniform" or array (..., K)
+        The rows shrunk towards. ``"pooled"`` (default): every arm's row is shrunk towards the
+        frequencies of that row summed over all arms (uniform where no arm has data), so an
+        unseen state and action takes the population's behaviour. ``"uniform"``: ``1 / K``.
+        An array broadcasting to ``counts.shape[1:]``: your own rows (an expert's, a previous
+        fit), each summing to 1.
+    strength : float >= 0
+        Pseudo-observations of the prior per row (default 1). 0 gives the observed
+        frequencies (maximum likelihood), which needs data in every row.
+
+    Returns
+    -------
+    probabilities : float64 array, the shape of ``counts``; rows sum to 1.
+    """
+    owner = "estimate_probabilities"
+    c = as_float_array(owner, "counts", counts, error=InvalidParameterError)
+    if c.ndim < 2 or c.shape[-1] < 1 or c.size == 0:
+        raise InvalidParameterError(f"{owner}.counts: must have an arm axis first and the "
+                                    f"outcomes last, (n_arms, ..., K); got shape {c.shape}")
+    if (c < 0).any():
+        idx = tuple(int(i) for i in np.argwhere(c < 0)[0])
+        raise InvalidParameterError(f"{owner}.counts: must be >= 0; got {c[idx]:g} at index "
+                                    f"{idx} (arm {idx[0]})")
+    strength = check_number(owner, "strength", strength, low=0.0)
+    rows = c.sum(axis=-1, keepdims=True)
+    p = _prior_rows(owner, prior, c)
+    empty = rows[..., 0] == 0
+    if strength == 0.0 and empty.any():
+        idx = tuple(int(i) for i in np.argwhere(empty)[0])
+        raise InvalidParameterError(f"{owner}.counts: with strength 0 every row needs data; "
+                                    f"got none at index {idx} (arm {idx[0]}): use strength > 0 "
+                                    f"to fill it from the prior")
+    out = (c + strength * p) / (rows + strength)
+    return out / out.sum(axis=-1, keepdims=True)          # exact sums after the division
+
+
+def _prior_rows(owner: str, prior, c: np.ndarray) -> np.ndarray:
+    """The prior's rows, broadcasting to ``c.shape[1:]``."""
+    k = c.shape[-1]
+    if isinstance(prior, str):
+        if prior not in _PRIORS:
+            raise InvalidParameterError(f"{owner}.prior: must be one of {_PRIORS} or an array "
+                                        f"of rows; got {prior!r}")
+        if prior == "uniform":
+            return np.full(c.shape[1:], 1.0 / k)
+        pooled = c.sum(axis=0)
+        total = pooled.sum(axis=-1, keepdims=True)
+        return np.where(total > 0, pooled / np.where(total > 0, total, 1.0), 1.0 / k)
+    p = as_float_array(owner, "prior", prior, error=InvalidParameterError, first_axis="action")
+    try:
+        p = np.broadcast_to(p, c.shape[1:])
+    except ValueError:
+        raise InvalidParameterError(f"{owner}.prior: must broadcast to counts.shape[1:] = "
+                                    f"{c.shape[1:]}; got shape {p.shape}") from None
+    bad = (p < 0).any(axis=-1) | (np.abs(p.sum(axis=-1) - 1.0) > 1e-9)
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise InvalidParameterError(f"{owner}.prior: rows must be probabilities (>= 0, summing "
+                                    f"to 1 within 1e-9); got {p[idx].tolist()} at row {idx}")
+    return p
