@@ -164,7 +164,8 @@ def check_stochastic(owner: str, field: str, arr: np.ndarray, *, row_desc: str,
         raise error(f"{owner}.{field}: rows must sum to 1 (within {tol:g}); got "
                     f"{float(sums[idx]):.12g} at " + row_desc.format(*idx)
                     + (" (all zero: every row needs a distribution, one with no data to "
-                       "estimate it from too)" if sums[idx] == 0.0 else ""))
+                       "estimate it from too; rmab.estimate_probabilities fills such rows from "
+                       "a prior)" if sums[idx] == 0.0 else ""))
 
 
 _INT_LIMIT = 2.0**62        # integer parameters beyond int64's range reach numpy and Numba

@@ -69,7 +69,8 @@ BAD_MDP = [
     pytest.param(dict(transitions=_with(_with(P, (2, 1, 1, 0), 0.0), (2, 1, 1, 1), 0.0)),
                  r"rows must sum to 1 \(within 1e-09\); got 0 at arm 2, action 1, state 1 "
                  r"\(all zero: every row needs a distribution, one with no data to estimate "
-                 r"it from too\)$", id="zero-row"),
+                 r"it from too; rmab\.estimate_probabilities fills such rows from a prior\)$",
+                 id="zero-row"),
     pytest.param(dict(transitions=_with(P, (1, 1, 0, 1), np.nan)),
                  r"MDPArms\.transitions: must be finite; got nan at index \(1, 1, 0, 1\) \(arm 1\)",
                  id="nan"),
