@@ -8,7 +8,6 @@ with ``sample_next``; in a programme they are what each beneficiary did this wee
 health-intervention arms of the example, signal 1: responded, 0: did not).
 """
 
-import csv
 import shutil
 from pathlib import Path
 
@@ -38,19 +37,11 @@ for week in range(3):
         # the field's answers, one signal per arm in row order (simulated)
         state[batch.batch_id], signals = rmab.sample_next(arms, state[batch.batch_id],
                                                           outcome.actions, seed=rng)
-        new = rmab.update_beliefs(arms, batch.belief, outcome.actions, signals)
-        beliefs.update({(batch.batch_id, a): b for a, b in zip(batch.arm_ids, new)})
+        beliefs[batch.batch_id] = rmab.update_beliefs(arms, batch.belief, outcome.actions,
+                                                      signals)
         print(f"week {week} {batch.batch_id}: act on {int((outcome.actions > 0).sum())} of "
               f"{batch.n_arms}, cost {outcome.total_cost:g} of {outcome.budget:g}")
-    # next week's file: the same rows, each with its posterior belief (the state column cleared)
-    with open(folder / f"week_{week}.csv", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    for row in rows:
-        row["state"] = ""
-        row["belief"] = ";".join(f"{p:.6f}" for p in beliefs[row["batch_id"], row["arm_id"]])
-    with open(folder / f"week_{week + 1}.csv", "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    # next week's file: the same rows, each with its posterior belief (the state cell cleared)
+    rmab.io.write_beliefs(batches, beliefs, folder / f"week_{week + 1}.csv")
 print(f"wrote {folder}/week_1.csv to week_3.csv; last beliefs of clinic-north: "
-      f"{[round(float(b[1]), 3) for k, b in beliefs.items() if k[0] == 'clinic-north']}")
+      f"{np.round(beliefs['clinic-north'][:, 1], 3).tolist()}")

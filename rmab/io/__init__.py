@@ -7,8 +7,8 @@ from rmab.io.batch import (BatchFailure, BatchOutcome, BatchSolveResult, batch_s
                            solve_batches)
 from rmab.io.reader import Batch, read_batches, read_batches_keep_going
 from rmab.io.schema import COLUMNS, OUTPUT_COLUMNS
-from rmab.io.writer import write_solutions
+from rmab.io.writer import write_beliefs, write_solutions
 
 __all__ = ["Batch", "read_batches", "read_batches_keep_going", "solve_batches",
-           "write_solutions", "BatchOutcome", "BatchFailure", "BatchSolveResult", "batch_seed",
-           "COLUMNS", "OUTPUT_COLUMNS"]
+           "write_solutions", "write_beliefs", "BatchOutcome", "BatchFailure",
+           "BatchSolveResult", "batch_seed", "COLUMNS", "OUTPUT_COLUMNS"]

@@ -5,14 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Mapping
 from itertools import repeat
 
-from rmab._validation import check_path
-from rmab.errors import InvalidParameterError
+from rmab._validation import _short, check_path
+from rmab.errors import BatchInputError, InvalidParameterError
 from rmab.io.schema import OUTPUT_COLUMNS
-from rmab.models.storage import atomic_write
+from rmab.models.storage import atomic_write, check_writable
 
-__all__ = ["write_solutions"]
+__all__ = ["write_solutions", "write_beliefs"]
 
 
 def write_solutions(outcomes, out) -> int:
@@ -93,3 +94,89 @@ def _rows(outcome):
     scores = outcome.scores.tolist() if outcome.scores is not None else repeat("", n)
     return zip(repeat(outcome.batch_id, n), outcome.arm_ids, actions, action_names,
                outcome.costs.tolist(), scores)
+
+
+def write_beliefs(batches, beliefs, out) -> int:
+    """Next period's CSV: the file ``batches`` were read from, with each arm's ``belief`` cell
+    replaced and its ``state`` cell cleared (docs/csv.md, "A weekly loop").
+
+    Parameters
+    ----------
+    batches : sequence of :class:`~rmab.io.Batch`
+        Read from one CSV file by :func:`~rmab.io.read_batches` (each knows its file and the
+        line of every arm's row).
+    beliefs : mapping batch_id -> array (n_arms, n_states)
+        New beliefs in the batch's row order (``update_beliefs``'s output). Rows of a batch not
+        in it (one left out by ``keep_going``, say) are copied as they are.
+    out : path ending in ``.csv``
+        Written atomically; must not be the file read (last period's file is kept). A
+        ``belief`` column is added where the header has none. Every other cell is copied as
+        it was read (the file is written as UTF-8 with ``\\n`` line ends).
+
+    Returns the number of arm rows whose belief was written.
+    """
+    from rmab.belief.update import check_beliefs
+    from rmab.io.reader import Batch, _load_rows
+
+    owner = "write_beliefs"
+    batches = list(batches) if hasattr(batches, "__iter__") else batches
+    if not isinstance(batches, list) or not all(isinstance(b, Batch) for b in batches):
+        raise InvalidParameterError(f"{owner}.batches: must be a sequence of Batch "
+                                    f"(read_batches(path)); got {type(batches).__name__}")
+    files = {b.file for b in batches}
+    if None in files or any(b.lines is None for b in batches) or len(files) != 1:
+        raise InvalidParameterError(f"{owner}.batches: must all be read from one CSV file "
+                                    f"(read_batches(path)); got files {sorted(map(str, files))}")
+    if not isinstance(beliefs, Mapping):
+        raise InvalidParameterError(f"{owner}.beliefs: must be a mapping batch_id -> beliefs "
+                                    f"(n_arms, n_states); got {type(beliefs).__name__}")
+    by_id = {b.batch_id: b for b in batches}
+    updates = {}                                            # line -> (batch, arm, belief row)
+    for bid, value in beliefs.items():
+        batch = by_id.get(str(bid))
+        if batch is None:
+            raise InvalidParameterError(f"{owner}.beliefs: {bid!r} is not a batch of "
+                                        f"batches; they are {_short(list(by_id))}")
+        rows = check_beliefs(owner, value, batch.n_arms, batch.instance.n_states,
+                             field=f"beliefs[{bid!r}]")
+        updates.update((int(line), (batch.batch_id, arm, row))
+                       for line, arm, row in zip(batch.lines, batch.arm_ids, rows))
+    (file,) = files
+    check_out_path(owner, out)
+    check_path(owner, out, "out", suffix=".csv")
+    check_writable(out, [file], owner=f"{owner}.out")
+    records, lines = _load_rows(file, file)
+    head = next(i for i, row in enumerate(records) if "".join(row).strip())
+    header = [h.strip() for h in records[head]]
+    while len(header) > 1 and not header[-1]:
+        header.pop()
+    where = {name: k for k, name in enumerate(header)}
+    if "belief" not in where:
+        where["belief"] = len(header)
+        header.append("belief")
+    written, width = 0, len(header)
+    output = [header]
+    for record, line in zip(records[head + 1:], lines[head + 1:]):
+        if not "".join(record[width:]).strip():          # trailing commas: the header's width
+            record = record[:width] + [""] * (width - len(record))
+        update = updates.get(int(line))
+        if update is not None:
+            bid, arm, row = update
+            cells = list(record)
+            if (cells[where["batch_id"]].strip(), cells[where["arm_id"]].strip()) != (bid, arm):
+                raise BatchInputError(f"{owner}: the file changed since it was read: line "
+                                      f"{line} was batch {bid!r}, arm {arm!r}", file=file,
+                                      line=int(line))
+            cells[where["belief"]] = ";".join(f"{p:.12g}" for p in row)
+            if "state" in where:
+                cells[where["state"]] = ""
+            record, written = cells, written + 1
+        output.append(record)
+    if written != len(updates):
+        missing = len(updates) - written
+        raise BatchInputError(f"{owner}: the file changed since it was read: {missing} arm "
+                              f"rows were not found", file=file)
+    with atomic_write(out, ".csv") as tmp:
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh, lineterminator="\n").writerows(output)
+    return written
