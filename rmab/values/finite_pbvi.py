@@ -36,7 +36,7 @@ from rmab.models.arms import POMDPArms
 from rmab.values import _kernels
 from rmab.values.exact import check_scale
 from rmab.values.pbvi import (AlphaVectors, PBVIResult, _Stack, arm_problem,
-                              check_belief_rows, simplex_grid, start_beliefs)
+                              check_belief_rows, grid_beliefs, start_beliefs)
 
 __all__ = ["FiniteAlphaVectors", "FinitePBVIResult", "solve_finite_pbvi"]
 
@@ -218,7 +218,7 @@ def solve_finite_pbvi(arms: POMDPArms, *, horizon: int, price: float = 0.0,
     b0 = start_beliefs(owner, initial_belief, n, s)
     extra = []
     if grid is not None:
-        extra.append(simplex_grid(s, check_number(owner, "grid", grid, low=1, integer=True)))
+        extra.append(grid_beliefs(owner, "grid", s, grid))
     if points is not None:
         extra.append(check_belief_rows(owner, points, s, field="points")[0])
     extra = np.vstack(extra) if extra else None

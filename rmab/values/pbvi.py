@@ -299,11 +299,18 @@ def simplex_grid(n_states: int, resolution: int) -> np.ndarray:
     """Every belief whose entries are multiples of ``1/resolution``, (M, n_states)."""
     owner = "simplex_grid"
     n_states = check_number(owner, "n_states", n_states, low=1, integer=True)
-    resolution = check_number(owner, "resolution", resolution, low=1, integer=True)
+    return grid_beliefs(owner, "resolution", n_states, resolution)
+
+
+def grid_beliefs(owner: str, field: str, n_states: int, resolution) -> np.ndarray:
+    """:func:`simplex_grid` with the resolution's errors named ``owner.field``, the caller's
+    parameter: ``solve_pbvi(arms, grid=30)`` on six states was refused as
+    ``simplex_grid.resolution``, a function and a parameter the caller never used."""
+    resolution = check_number(owner, field, resolution, low=1, integer=True)
     from math import comb
     size = comb(resolution + n_states - 1, n_states - 1)
     if size > _GRID_LIMIT:
-        raise InvalidParameterError(f"{owner}.resolution: must give at most {_GRID_LIMIT} points; "
+        raise InvalidParameterError(f"{owner}.{field}: must give at most {_GRID_LIMIT} points; "
                                     f"got {size} for {n_states} states")
     rows = []
 
@@ -458,7 +465,7 @@ def solve_pbvi(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
     b0 = start_beliefs(owner, initial_belief, n, s)
     grid_points = None
     if grid is not None:
-        grid_points = simplex_grid(s, check_number(owner, "grid", grid, low=1, integer=True))
+        grid_points = grid_beliefs(owner, "grid", s, grid)
     warm = _warm_vectors(owner, warm_start, arms, discount, price)
     rng = as_generator(seed, f"{owner}.seed")
     start = time.perf_counter()

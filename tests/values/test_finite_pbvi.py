@@ -205,6 +205,8 @@ def test_repricing_and_shared_solves():
     (dict(initial_belief=np.full((3, 2), 0.5)),
      r"solve_finite_pbvi\.initial_belief: must have shape"),
     (dict(grid=0), r"solve_finite_pbvi\.grid: must be >= 1"),
+    (dict(grid=20_000),              # was named simplex_grid.resolution, not the caller's grid
+     r"^solve_finite_pbvi\.grid: must give at most 20000 points; got 20001 for 2 states$"),
     (dict(n_beliefs=0), r"solve_finite_pbvi\.n_beliefs: must be >= 1"),
     (dict(seed=-1), r"solve_finite_pbvi\.seed: must be a non-negative integer"),
 ])

@@ -328,6 +328,8 @@ def test_simplex_grid():
     (dict(max_iter=0.5), r"solve_pbvi\.max_iter: must be an integer"),
     (dict(price=float("inf")), r"solve_pbvi\.price: must be finite"),
     (dict(grid=0), r"solve_pbvi\.grid: must be >= 1"),
+    (dict(grid=20_000),              # was named simplex_grid.resolution, not the caller's grid
+     r"^solve_pbvi\.grid: must give at most 20000 points; got 20001 for 2 states$"),
     (dict(initial_belief=[0.5, 0.6]),          # a plain number (np.float64(1.1) before)
      r"solve_pbvi\.initial_belief: rows must sum to 1; got 1\.1 \(row 0\)$"),
     (dict(initial_belief=[0.3, 0.6]),          # 0.8999999999999999 before
