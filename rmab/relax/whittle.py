@@ -522,7 +522,7 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float | None = None,
                                 integer=True)
     start = time.perf_counter()
     from rmab.relax.lagrangian import unique_arms
-    from rmab.values.pbvi import check_belief_rows, simplex_grid
+    from rmab.values.pbvi import check_belief_rows, grid_beliefs
 
     n_states = arms.n_states
     if beliefs is None:
@@ -530,7 +530,7 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float | None = None,
         if n_states < 2:
             raise InvalidParameterError(f"{owner}.arms: a belief grid needs at least 2 states; "
                                         f"got {n_states}")
-        grid = simplex_grid(n_states, resolution)
+        grid = grid_beliefs(owner, "resolution", n_states, resolution)
     else:
         grid, _ = check_belief_rows(owner, beliefs, n_states, field="beliefs")
         if not len(grid):           # their mean, PBVI's start, would be NaN

@@ -170,6 +170,9 @@ def test_errors():
         belief_whittle_indices(small, check_prices=10**9)       # was a MemoryError
     with pytest.raises(InvalidParameterError, match="belief_whittle_indices.beliefs"):
         belief_whittle_indices(small, beliefs=[[0.5, 0.6]])
+    with pytest.raises(InvalidParameterError, match=r"^belief_whittle_indices\.resolution: must "
+                                                    r"give at most 20000 points; got 62891499"):
+        belief_whittle_indices(random_pomdp_arms(1, 8, seed=0), resolution=40)   # simplex_grid
     with pytest.raises(InvalidParameterError, match=r"belief_whittle_indices.beliefs: must "
                                                     r"have at least one row; got shape \(0, 2\)"):
         belief_whittle_indices(small, beliefs=np.zeros((0, 2)))   # said solve_pbvi's start
