@@ -38,9 +38,11 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     if not args.tol > 0:                                  # checked before any solving
         raise InvalidParameterError(f"value.tol: must be > 0 (--tol); got {args.tol}")
-    if args.upper_sweeps < 0:
-        raise InvalidParameterError(f"value.upper_sweeps: must be >= 0 (--upper-sweeps); got "
-                                    f"{args.upper_sweeps}")
+    for flag, value, low in (("upper-sweeps", args.upper_sweeps, 0),
+                             ("n-beliefs", args.n_beliefs, 1), ("horizon", args.horizon, 1)):
+        if value is not None and value < low:   # named by the flag, not by the solver's field
+            raise InvalidParameterError(f"value.{flag.replace('-', '_')}: must be >= {low} "
+                                        f"(--{flag}); got {value}")
     model = read_pomdp(args.file)
     arms, start, beta = model.arms, model.start, model.discount
     if args.horizon is not None:

@@ -61,8 +61,12 @@ def test_errors(tmp_path):
     with pytest.raises(InvalidParameterError, match=r"value\.discount: must be < 1 for PBVI "
                                                     r"\(or give --horizon\)"):
         run([str(undiscounted)])
-    with pytest.raises(InvalidParameterError, match=r"solve_finite_pbvi\.horizon: must be >= 1"):
-        run([str(undiscounted), "--horizon", "0"])
+    with pytest.raises(InvalidParameterError, match=r"^value\.horizon: must be >= 1 "
+                                                    r"\(--horizon\); got 0$"):
+        run([str(undiscounted), "--horizon", "0"])      # named solve_finite_pbvi.horizon
+    with pytest.raises(InvalidParameterError, match=r"^value\.n_beliefs: must be >= 1 "
+                                                    r"\(--n-beliefs\); got 0$"):
+        run([str(TIGER), "--n-beliefs", "0"])            # named solve_pbvi.n_beliefs
     with pytest.raises(InvalidParameterError, match=r"value\.randomized: only without --horizon"):
         run([str(TIGER), "--horizon", "3", "--randomized"])
     with pytest.raises(InvalidParameterError, match=r"value\.tol: must be > 0 \(--tol\)"):
