@@ -88,7 +88,7 @@ _check_solvers_layer()
 __all__ = [
     "Instance", "MDPArms", "POMDPArms", "concat_arms", "health_intervention", "random_mdp_arms",
     "random_pomdp_arms", "collapsing_arms", "random_instance", "budget_from_fraction",
-    "save_instance", "load_instance",
+    "save_instance", "load_instance", "count_transitions", "estimate_probabilities",
     "update_beliefs", "signal_probabilities", "sample_next",
     "Planner", "BasePlanner", "make_planner", "available_planners", "planner_names",
     "register_planner",

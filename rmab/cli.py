@@ -23,6 +23,8 @@ COMMANDS = {
     "planners": ("rmab.commands.planners", "list the registered planners with their availability"),
     "generate": ("rmab.commands.generate",
                  "generate a seeded instance or coRMAB domain and save it as .npz"),
+    "estimate": ("rmab.commands.estimate",
+                 "estimate arms from a CSV log of transitions and save them as .npz"),
     "compare": ("rmab.commands.compare", "compare planners on an instance (table, CSV, plot)"),
     "solve": ("rmab.commands.solve", "solve budgeted allocation batches from a CSV file"),
     "value": ("rmab.commands.value", "value interval [lower, upper] of a .POMDP file at its start"),

@@ -174,8 +174,8 @@ def test_value_counts_one_sweep_and_one_signal_in_the_singular(tmp_path, capsys)
     # another command's option is named as such ("--budget: did you mean --debug?" before)
     (["index", "x.npz", "--budget", "3", "--plannr=x"], "usage: rmab index",
      "unrecognized arguments: --budget 3 --plannr=x; --budget is an option of 'rmab generate', "
-     "'rmab compare', 'rmab bound', 'rmab train'; --plannr: did you mean --planner (an "
-     "option of 'rmab solve')?"),
+     "'rmab estimate', 'rmab compare', 'rmab bound', 'rmab train'; --plannr: did you mean "
+     "--planner (an option of 'rmab solve')?"),
 ])
 def test_an_unknown_flag_shows_its_commands_usage_and_the_near_flag(argv, usage, hint, capsys):
     """The top-level usage (rmab [-h] [--debug] [--version] COMMAND) was shown, with no hint

@@ -1,0 +1,120 @@
+"""``rmab estimate``: arms estimated from a CSV log of transitions, saved as an instance file.
+
+The log has one row per arm and period, in time order: ``arm_id, state, action,
+next_state`` (other columns ignored). Each row of transition probabilities is the posterior
+mean under a prior (``--prior``, ``--strength``: :func:`rmab.models.estimate_probabilities`),
+so an (arm, action, state) never logged takes the population's behaviour. The instance's
+``metadata['arm_ids']`` lists the arms in ``model_arm`` order; ``--batch`` also writes next
+period's batch CSV (each arm in its last logged state) for ``rmab solve`` (docs/csv.md)."""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+
+import numpy as np
+
+from rmab._reporting import count_noun
+from rmab._validation import check_number, decimal_float
+from rmab.commands import check_suffix, number_arg
+from rmab.errors import InvalidParameterError
+from rmab.models.estimate import _PRIORS
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("log", metavar="LOG", help="CSV log: arm_id, state, action, next_state")
+    parser.add_argument("--rewards", required=True, metavar="R",
+                        help="reward of each state, ';'-separated (their number is the number "
+                             "of states), e.g. '0;1' for not engaged / engaged")
+    parser.add_argument("--costs", metavar="C", default=None,
+                        help="cost of each action, ';'-separated, the first 0 (default 0;1;... "
+                             "up to the largest action logged)")
+    parser.add_argument("--prior", choices=_PRIORS, default="pooled",
+                        help="rows shrunk towards: all arms' frequencies (pooled, default) or "
+                             "1/n_states (uniform)")
+    parser.add_argument("--strength", type=number_arg, default=1.0,
+                        help="pseudo-observations of the prior per row (default 1; 0: the "
+                             "observed frequencies, which needs data in every row)")
+    parser.add_argument("--budget", type=number_arg, default=None,
+                        help="budget per period (default 10 %% of the arms, rounded half up)")
+    parser.add_argument("--discount", type=number_arg, default=0.95,
+                        help="discount (default 0.95)")
+    parser.add_argument("--out", "-o", required=True, help="output instance .npz")
+    parser.add_argument("--batch", metavar="CSV", default=None,
+                        help="also write next period's batch CSV: every arm in its last "
+                             "logged state, naming the instance file")
+    parser.add_argument("--batch-id", default="next", help="the batch's id (default 'next')")
+
+
+def _numbers(flag: str, text: str) -> np.ndarray:
+    try:
+        values = np.array([decimal_float(x.strip()) for x in text.split(";")])
+    except ValueError:
+        raise InvalidParameterError(f"estimate.{flag}: must be numbers separated by ';'; got "
+                                    f"{text!r}") from None
+    if not np.isfinite(values).all():
+        raise InvalidParameterError(f"estimate.{flag}: must be finite; got {text!r}")
+    return values
+
+
+def run(args) -> int:
+    from rmab.io.logs import read_transition_log
+    from rmab.models import Instance, MDPArms, budget_from_fraction, save_instance
+    from rmab.models.estimate import estimate_probabilities
+    from rmab.models.storage import check_writable
+
+    check_suffix("estimate.out", args.out, ".npz")
+    check_writable(args.out, [args.log], owner="estimate.out")
+    if args.batch is not None:
+        check_suffix("estimate.batch", args.batch, ".csv")
+        check_writable(args.batch, [args.log, args.out], owner="estimate.batch")
+    rewards = _numbers("rewards", args.rewards)
+    if len(rewards) < 2:
+        raise InvalidParameterError(f"estimate.rewards: must give one reward per state, at "
+                                    f"least 2; got {args.rewards!r}")
+    strength = check_number("estimate", "strength", args.strength, low=0.0)
+    log = read_transition_log(args.log)
+    n_actions = max(2, int(log.actions.max()) + 1)
+    costs = np.arange(float(n_actions)) if args.costs is None else _numbers("costs", args.costs)
+    counts = log.counts(len(rewards), len(costs))
+    transitions = estimate_probabilities(counts, prior=args.prior, strength=strength)
+    n = len(log.arm_ids)
+    arms = MDPArms(transitions, np.repeat(rewards[None, :, None], len(costs), axis=2)
+                   .repeat(n, axis=0), costs=costs)
+    budget = budget_from_fraction(0.1, n) if args.budget is None else args.budget
+    instance = Instance(arms, budget, discount=args.discount, name=f"estimate-{n}",
+                        metadata={"generator": "estimate", "arm_ids": list(log.arm_ids),
+                                  "params": {"log": os.path.basename(args.log),
+                                             "prior": args.prior, "strength": strength,
+                                             "records": int(len(log.arms))}})
+    path = save_instance(instance, args.out)
+    unseen = int((counts.sum(axis=-1) == 0).sum())
+    print(f"wrote {path}: {count_noun(n, 'arm')} from {count_noun(len(log.arms), 'record')}, "
+          f"{count_noun(len(rewards), 'state')}, {count_noun(len(costs), 'action')}, budget "
+          f"{budget:g}; {unseen} of {counts[..., 0].size} (arm, action, state) rows without "
+          f"data took the {args.prior} prior", file=sys.stderr)
+    if args.batch is not None:
+        _write_batch(args, log, budget, path)
+    return 0
+
+
+def _write_batch(args, log, budget: float, model) -> None:
+    """Next period's batch: every arm in its last logged state, naming the instance file by
+    its path relative to the batch file's folder."""
+    from rmab.io.reader import _id_text
+    from rmab.models.storage import atomic_write
+
+    if _id_text(args.batch_id) is None:
+        raise InvalidParameterError(f"estimate.batch_id: must be a name without blanks at "
+                                    f"either end; got {args.batch_id!r}")
+    relative = os.path.relpath(os.path.abspath(model),
+                               os.path.dirname(os.path.abspath(args.batch)))
+    with atomic_write(args.batch, ".csv") as tmp:
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow(["batch_id", "arm_id", "budget", "state", "model", "model_arm"])
+            for k, (arm, state) in enumerate(zip(log.arm_ids, log.last_states())):
+                writer.writerow([args.batch_id, arm, f"{budget:.12g}", int(state), relative, k])
+    print(f"wrote {args.batch}: batch {args.batch_id!r}, {count_noun(len(log.arm_ids), 'arm')} "
+          f"in their last logged states", file=sys.stderr)

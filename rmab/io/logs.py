@@ -1,0 +1,110 @@
+"""Logged transitions from a CSV file: one row per arm and period, in time order.
+
+Columns ``arm_id, state, action, next_state`` (others, such as a date, are ignored): arm
+``arm_id`` was seen in ``state``, received ``action`` and was seen next in ``next_state``
+(fully observed logs). Read with :func:`read_transition_log`; ``rmab estimate`` turns a log
+into an instance file (docs/csv.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rmab._repr import CompactRepr
+from rmab._validation import check_path
+from rmab.errors import BatchInputError
+from rmab.io.reader import _filled, _id_text, _int, _load_rows
+from rmab.models.estimate import count_transitions
+
+LOG_COLUMNS = ("arm_id", "state", "action", "next_state")
+_OWNER = "log"
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class TransitionLog(CompactRepr):
+    """The records of a log file.
+
+    arm_ids : tuple of str (n_arms,), in order of first appearance; ``arms`` index it
+    arms, states, actions, next_states : int64 arrays (n_records,)
+    lines : int64 array (n_records,), the 1-based line of each record
+    file : str
+    """
+
+    arm_ids: tuple
+    arms: np.ndarray
+    states: np.ndarray
+    actions: np.ndarray
+    next_states: np.ndarray
+    lines: np.ndarray
+    file: str
+
+    def counts(self, n_states: int, n_actions: int) -> np.ndarray:
+        """:func:`~rmab.models.count_transitions` of the records: (n_arms, n_actions,
+        n_states, n_states); a record past ``n_states`` or ``n_actions`` is refused by its
+        line."""
+        for name, values, size in (("state", self.states, n_states),
+                                   ("action", self.actions, n_actions),
+                                   ("next_state", self.next_states, n_states)):
+            bad = np.flatnonzero(values >= size)
+            if len(bad):
+                k = int(bad[0])
+                raise BatchInputError(f"{_OWNER}.{name}: must be in [0, {size}); got "
+                                      f"{values[k]}", file=self.file, line=int(self.lines[k]),
+                                      column=name)
+        return count_transitions(self.arms, self.states, self.actions, self.next_states,
+                                 n_arms=len(self.arm_ids), n_states=n_states,
+                                 n_actions=n_actions)
+
+    def last_states(self) -> np.ndarray:
+        """Each arm's state after its last record (n_arms,): the file is in time order."""
+        last = np.empty(len(self.arm_ids), dtype=np.int64)
+        last[self.arms] = self.next_states              # later records overwrite earlier ones
+        return last
+
+
+def read_transition_log(path) -> TransitionLog:
+    """The records of the CSV log ``path`` (UTF-8; a byte-order mark, CRLF line ends and blank
+    lines are accepted). Raises :class:`~rmab.errors.BatchInputError` naming the file, line and
+    column of the first bad cell."""
+    check_path("read_transition_log", path)
+    file = str(path)
+    rows, lines = _load_rows(path, file)
+    filled = [i for i, row in enumerate(rows) if _filled(row)]
+    if len(filled) < 2:
+        raise BatchInputError(f"{_OWNER}: must have a header row and at least one record; got "
+                              f"{len(filled)} non-blank lines", file=file, line=1)
+    head = filled[0]
+    names = [h.strip() for h in rows[head]]
+    missing = [c for c in LOG_COLUMNS if c not in names]
+    if missing:
+        raise BatchInputError(f"{_OWNER}.header: must have the columns {', '.join(LOG_COLUMNS)}"
+                              f"; missing {', '.join(missing)} (got {', '.join(map(repr, names))}"
+                              f")", file=file, line=int(lines[head]))
+    where = {c: names.index(c) for c in LOG_COLUMNS}
+    ids: dict[str, int] = {}
+    out = np.empty((len(filled) - 1, 4), dtype=np.int64)
+    for k, i in enumerate(filled[1:]):
+        row, line = rows[i], int(lines[i])
+        if len(row) <= max(where.values()):
+            raise BatchInputError(f"{_OWNER}: must have {len(names)} fields like the header; got "
+                                  f"{len(row)}", file=file, line=line)
+        arm = _id_text(row[where["arm_id"]].strip())
+        if arm is None:
+            raise BatchInputError(f"{_OWNER}.arm_id: must be a name; got "
+                                  f"{row[where['arm_id']]!r}", file=file, line=line,
+                                  column="arm_id")
+        out[k, 0] = ids.setdefault(arm, len(ids))
+        for j, column in enumerate(LOG_COLUMNS[1:], start=1):
+            cell = row[where[column]].strip()
+            try:
+                value = _int(cell)                    # 3 and 3.0 (pandas), as batches read
+            except ValueError:
+                value = -1
+            if value < 0 or value >= 2**31:
+                raise BatchInputError(f"{_OWNER}.{column}: must be an integer >= 0; got "
+                                      f"{cell!r}", file=file, line=line, column=column)
+            out[k, j] = value
+    return TransitionLog(tuple(ids), *(np.ascontiguousarray(out[:, j]) for j in range(4)),
+                         np.array([lines[i] for i in filled[1:]], dtype=np.int64), file)

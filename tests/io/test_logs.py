@@ -1,0 +1,96 @@
+"""Transition logs: read_transition_log and ``rmab estimate``, from a log to a solved batch."""
+
+import numpy as np
+import pytest
+
+from rmab.cli import main
+from rmab.errors import BatchInputError
+from rmab.io import read_batches
+from rmab.io.logs import read_transition_log
+from rmab.models import count_transitions, estimate_probabilities, load_instance
+
+LOG = ("week,arm_id,state,action,next_state\n"
+       "1,ana,0,1,1\n1,bo,1,0,1\n2,ana,1,0,0\n2,bo,1,1,1\n\n3,cy,0,0,0\n3,ana,0,1,1.0\n")
+
+
+def test_a_log_reads_as_records_in_first_appearance_order(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + LOG.replace("\n", "\r\n").encode())     # BOM, CRLF
+    log = read_transition_log(path)
+    assert log.arm_ids == ("ana", "bo", "cy")
+    np.testing.assert_array_equal(log.arms, [0, 1, 0, 1, 2, 0])
+    np.testing.assert_array_equal(log.states, [0, 1, 1, 1, 0, 0])
+    np.testing.assert_array_equal(log.actions, [1, 0, 0, 1, 0, 1])
+    np.testing.assert_array_equal(log.next_states, [1, 1, 0, 1, 0, 1])
+    np.testing.assert_array_equal(log.lines, [2, 3, 4, 5, 7, 8])
+    np.testing.assert_array_equal(log.last_states(), [1, 1, 0])
+    want = count_transitions(log.arms, log.states, log.actions, log.next_states, n_arms=3,
+                             n_states=2, n_actions=2)
+    np.testing.assert_array_equal(log.counts(2, 2), want)
+    assert want[0, 1, 0, 1] == 2 and want.sum() == 6
+
+
+@pytest.mark.parametrize("text, match", [
+    ("arm_id,state,action\nana,0,1\n", r"line 1: log\.header: must have the columns arm_id, "
+                                       r"state, action, next_state; missing next_state"),
+    ("arm_id,state,action,next_state\n", r"must have a header row and at least one record"),
+    ("arm_id,state,action,next_state\nana,0,x,1\n",
+     r"line 2, column 'action': log\.action: must be an integer >= 0; got 'x'$"),
+    ("arm_id,state,action,next_state\nana,0,1,1\n,0,1,1\n",
+     r"line 3, column 'arm_id': log\.arm_id: must be a name; got ''"),
+    ("arm_id,state,action,next_state\nana,0,1\n", r"line 2: log: must have 4 fields"),
+    ("arm_id,state,action,next_state\nana,-1,1,1\n", r"log\.state: must be an integer >= 0"),
+])
+def test_bad_logs_name_the_line_and_column(tmp_path, text, match):
+    path = tmp_path / "log.csv"
+    path.write_text(text)
+    with pytest.raises(BatchInputError, match=match):
+        read_transition_log(path)
+
+
+def test_a_state_past_the_rewards_is_named_by_its_line(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("arm_id,state,action,next_state\nana,0,1,1\nana,1,0,2\n")
+    with pytest.raises(BatchInputError, match=r"line 3, column 'next_state': log\.next_state: "
+                                              r"must be in \[0, 2\); got 2$"):
+        read_transition_log(path).counts(2, 2)
+
+
+def test_estimate_writes_the_estimated_instance_and_a_batch_rmab_solve_takes(tmp_path, capsys):
+    path = tmp_path / "log.csv"
+    path.write_text(LOG)
+    out, batch = tmp_path / "model" / "arms.npz", tmp_path / "week.csv"
+    assert main(["estimate", str(path), "--rewards", "0;1", "--costs", "0;1", "--strength", "2",
+                 "--budget", "1", "-o", str(out), "--batch", str(batch)]) == 0
+    err = capsys.readouterr().err
+    assert "3 arms from 6 records, 2 states, 2 actions, budget 1" in err
+    inst = load_instance(out)
+    log = read_transition_log(path)
+    np.testing.assert_array_equal(inst.arms.transitions,
+                                  estimate_probabilities(log.counts(2, 2), strength=2.0))
+    np.testing.assert_array_equal(inst.arms.rewards[0], [[0, 0], [1, 1]])
+    assert inst.metadata["arm_ids"] == ["ana", "bo", "cy"] and inst.budget == 1.0
+    (read,) = read_batches(batch)
+    assert read.arm_ids == ("ana", "bo", "cy")
+    np.testing.assert_array_equal(read.belief, np.eye(2)[[1, 1, 0]])      # last states
+    np.testing.assert_array_equal(read.instance.arms.transitions, inst.arms.transitions)
+    assert main(["solve", str(batch), "--planner", "whittle", "--out",
+                 str(tmp_path / "actions.csv")]) == 0
+
+
+@pytest.mark.parametrize("flags, match", [
+    (["--rewards", "0"], r"estimate\.rewards: must give one reward per state, at least 2"),
+    (["--rewards", "0;x"], r"estimate\.rewards: must be numbers separated by ';'"),
+    (["--rewards", "0;1", "--strength", "-1"], r"estimate\.strength: must be >= 0"),
+    (["--rewards", "0;1", "--costs", "0"], r"log\.action: must be in \[0, 1\); got 1"),
+    (["--rewards", "0;1", "--batch", "x.txt"], r"estimate\.batch: must be a path ending in "
+                                               r"\.csv"),
+])
+def test_estimate_refuses_bad_flags(tmp_path, capsys, flags, match):
+    path = tmp_path / "log.csv"
+    path.write_text(LOG)
+    assert main(["estimate", str(path), "-o", str(tmp_path / "a.npz"), *flags]) == 1
+    assert capsys.readouterr().err.startswith("rmab: error: ")
+    with pytest.raises(Exception, match=match):
+        main(["--debug", "estimate", str(path), "-o", str(tmp_path / "a.npz"), *flags])
+    assert not (tmp_path / "a.npz").exists()
