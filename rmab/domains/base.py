@@ -375,7 +375,8 @@ class Domain(CompactRepr, ABC):
 
     def sample_action(self, seed=None) -> np.ndarray:
         """A random feasible action vector (the RANDOM baseline's distribution)."""
-        return self._sample_action(as_generator(seed, f"{type(self).__name__}.sample_action"))
+        return self._sample_action(as_generator(seed,
+                                                f"{type(self).__name__}.sample_action.seed"))
 
     def null_action(self) -> np.ndarray:
         """The all-zero action: doing nothing is accepted in every domain (in the

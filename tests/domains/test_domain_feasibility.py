@@ -164,6 +164,20 @@ def test_random_actions_feasible_and_varied(kind):
 
 
 @pytest.mark.parametrize("kind", ["interventions", "capacity", "scheduling", "path"])
+def test_sample_action_seed_errors_name_the_field(kind):
+    """A bad seed was 'CapacityDomain.sample_action: must be ...', without the field (every
+    other seeded function names it, 'make_capacity.seed': a review)."""
+    from rmab.domains import make_domain
+
+    d = make_domain(kind, 8, 2, seed=0)
+    name = type(d).__name__
+    for bad in (-1, 1.5, True, "0"):
+        with pytest.raises(InvalidParameterError, match=rf"^{name}\.sample_action\.seed: must"):
+            d.sample_action(bad)
+    np.testing.assert_array_equal(d.sample_action(7), d.sample_action(7))
+
+
+@pytest.mark.parametrize("kind", ["interventions", "capacity", "scheduling", "path"])
 def test_arm_levels_and_pulls_check_the_action_as_check_action_does(kind):
     """arm_levels(a[:-1]) returned a short array (a raw numpy matmul error on interventions)
     and pulls("x") a raw TypeError, where check_action and step name the field (a fuzz
