@@ -83,6 +83,13 @@ class SchedulingDomain(Domain):
     def n_slots(self) -> int:
         return self.arm_avail.shape[1]
 
+    @property
+    def unpullable(self) -> np.ndarray:
+        """Indices of the arms sharing fewer than two (worker, slot) pairs with the workers
+        (never pulled)."""
+        cells = (self.arm_avail * self.worker_avail.sum(axis=0)).sum(axis=1)
+        return np.flatnonzero(cells < ASSIGNMENTS_PER_ARM)
+
     @classmethod
     def from_arrays(cls, *, up_prob, rewards, arm_avail, worker_avail, budget=None
                     ) -> "SchedulingDomain":
@@ -100,14 +107,14 @@ class SchedulingDomain(Domain):
             raise InvalidModelError(f"{owner}.worker_avail: must have at least one worker; "
                                     f"got shape {wa.shape}")
         budget = check_budget(owner, wa.shape[0] if budget is None else budget)
-        cells = (aa * wa.sum(axis=0)).sum(axis=1)   # (worker, slot) pairs free with each arm
-        never = np.flatnonzero(cells < 2)
+        made = cls(arms, budget, aa, wa)
+        never = made.unpullable
         if never.size:
             warnings.warn(f"{owner}: {never.size} of {arms.n_arms} arms share fewer than two "
                           f"(worker, slot) pairs with the workers and can never be pulled: "
                           f"{never[:10].tolist()}{' ...' if never.size > 10 else ''}",
                           RmabWarning, stacklevel=2)
-        return cls(arms, budget, aa, wa)
+        return made
 
     def to_arrays(self) -> dict:
         return {"up_prob": self.arms.up_prob, "rewards": self.arms.rewards,
@@ -189,7 +196,13 @@ class SchedulingDomain(Domain):
                          np.concatenate([np.ones(sel.sum()), [-ASSIGNMENTS_PER_ARM]]), 0.0, 0.0))
         rows.append((np.arange(n), np.ones(n), -np.inf, float(self.budget)))
         n_vars = n + len(triples)
-        return build_block(n_vars, rows, np.ones(n_vars, bool), np.ones(n_vars), n,
+        # an arm with one shared cell: the LP relaxation pulled it by half (Σ y = 2 pull_j,
+        # y <= 1), and hull_bound's LP read 3.9 for an optimum of 1.24 (a review)
+        upper = np.ones(n_vars)
+        never = self.unpullable
+        upper[never] = 0.0
+        upper[y[np.isin(triples[:, 2], never)]] = 0.0
+        return build_block(n_vars, rows, np.ones(n_vars, bool), upper, n,
                            pull_vars=np.arange(n, dtype=np.int64),
                            index={"assign": y, "assign_triples": triples})
 

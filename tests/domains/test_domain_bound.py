@@ -1,6 +1,7 @@
 """The occupation-measure LP bound (rmab.domains.bound) against exact dynamic programming over
 the joint state on tiny instances, and against the budget relaxation's Lagrangian bound."""
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from rmab.domains import InterventionsDomain, make_domain
 from rmab.domains import bound
 from rmab.domains.bound import hull_bound
-from rmab.errors import InvalidParameterError
+from rmab.errors import InvalidParameterError, RmabWarning
 from rmab.planners.sequoia.warm_targets import LagrangianBound
 
 pytestmark = pytest.mark.mip
@@ -188,3 +189,27 @@ def test_evaluation_carries_the_bound_of_each_start():
         "fault)" in one.table()
     assert compare_domain("scheduling", n_arms=6, budget=2, seeds=(0,), episodes=2, horizon=2,
                           planners=["random"]).bound is None
+
+
+def test_an_arm_that_can_never_be_pulled_adds_nothing_to_the_relaxed_bound(monkeypatch):
+    """Arm 1 shares one (worker, slot) pair with the workers, and a pull takes two: the
+    block's LP relaxation pulled it by half (y = 1 on its one pair, Σ y = 2 pull), and the
+    bound from the block read 3.9 where the optimum was 1.24 (a review)."""
+    from rmab.domains import SchedulingDomain
+    from solvers import solve
+
+    with pytest.warns(RmabWarning, match=r"1 of 2 arms .* can never be pulled: \[1\]"):
+        domain = SchedulingDomain.from_arrays(
+            up_prob=[[0.1, 0.9], [0.1, 0.9]], rewards=[[0, 0, 0, 1.0], [0, 0, 0, 5.0]],
+            arm_avail=[[1, 1, 0], [0, 0, 1]], worker_avail=[[1, 1, 1]], budget=1)
+    np.testing.assert_array_equal(domain.unpullable, [1])
+    block = domain.constraint_block().milp
+    n_vars = block.c.size
+    c = np.zeros(n_vars)
+    c[1] = 1.0                                              # the most arm 1 can be pulled
+    lp = dataclasses.replace(block, c=c, integrality=np.zeros(n_vars, bool))
+    assert solve(lp).objective == pytest.approx(0.0, abs=1e-9)
+    monkeypatch.setattr(bound, "LISTED_ACTIONS", 0)
+    starts = np.array([[2, 2], [0, 2]])
+    exact = exact_values(domain, 1)[tuple(starts.T)]
+    np.testing.assert_allclose(hull_bound(domain, starts, 1), exact, atol=1e-7)
