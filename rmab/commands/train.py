@@ -172,6 +172,19 @@ def _kept_and_gain(res) -> tuple[int, float]:
     return kept, float(res.validation_rewards[kept] - res.validation_rewards[own])
 
 
+def _gain_text(res) -> str:
+    """The kept network's validation reward against its warm start's, in words."""
+    kept, gain = _kept_and_gain(res)
+    if gain:
+        return f"{gain:+.4f} over the warm start's"
+    if not res.n_updates:
+        return "the same as the warm start's (DQN made no gradient step)"
+    if res.validated_at[kept] == 0:     # the warm start itself: later ones scored lower
+        return "the same as the warm start's: it is the warm start (DQN did not improve on it)"
+    return ("the same as the warm start's (DQN did not improve on it; of equal rewards the "
+            "later network is kept)")
+
+
 @contextlib.contextmanager
 def _named_by_flags(args):
     """Errors of a :class:`SequoiaConfig` field named by its flag (``train.episodes``), as
@@ -309,13 +322,9 @@ def run(args) -> int:
                    if config.trainings[res.validated_restart[i]] else "")
                 if n > 1 else "")
 
-        kept, gain = _kept_and_gain(res)
+        kept, _ = _kept_and_gain(res)
         print(f"kept the network after {which(kept)}: validation reward "
-              f"{res.validation_rewards[kept]:.4f} per step, " + (
-                  f"{gain:+.4f} over the warm start's" if gain else
-                  "the same as the warm start's (DQN " + (
-                      "did not improve on it; of equal rewards the later network is kept)"
-                      if res.n_updates else "made no gradient step)")))
+              f"{res.validation_rewards[kept]:.4f} per step, {_gain_text(res)}")
         if res.selected.size:
             print(f"re-scored on {config.selection_episodes} fresh episodes: " + "; ".join(
                 f"{which(i)} {r:.4f}" for i, r in zip(res.selected, res.selection_rewards)))
