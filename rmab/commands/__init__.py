@@ -105,7 +105,11 @@ def domain_budget(owner: str, args) -> int:
     if args.arms is not None:               # named by the flag, not by make_capacity.n_arms
         check_number(owner, "arms", args.arms, low=1, integer=True)
     if args.budget is not None:
-        return check_number(owner, "budget", args.budget, low=1, integer=True)
+        budget = check_number(owner, "budget", args.budget, low=1, integer=True)
+        if args.arms is not None and budget > args.arms:   # was make_capacity.budget's error
+            raise InvalidParameterError(f"{owner}.budget: must be <= --arms {args.arms} (every "
+                                        f"domain pulls at most its arms); got --budget {budget}")
+        return budget
     if args.arms is not None and args.arms < DEFAULT_BUDGET:
         raise InvalidParameterError(f"{owner}.budget: the default budget {DEFAULT_BUDGET} "
                                     f"exceeds --arms {args.arms}; pass --budget B with B <= "

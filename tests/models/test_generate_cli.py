@@ -252,6 +252,9 @@ def test_path_on_a_csv_graph(tmp_path, capsys):
     ("path", ["--graph", "g.csv", "--edges", "7"], "generate.edges: not with --graph"),
     # the generators' own checks
     ("capacity", ["--budget", "30"], "make_capacity.budget: must be <= 20; got 30"),
+    # with --arms, named by the flags (make_capacity.budget before)
+    ("path", ["--arms", "6", "--budget", "7"], "generate.budget: must be <= --arms 6 (every "
+                                               "domain pulls at most its arms); got --budget 7"),
     ("scheduling", ["--budget", "0"], "generate.budget: must be >= 1; got 0"),
     ("path", ["--arms", "1", "--budget", "1"], "make_path.n_arms: must be >= 2; got 1"),
     ("path", ["--edges", "5"], "sparse_connected_graph.n_edges: must be in [19, 190] (from a "
