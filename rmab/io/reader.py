@@ -894,8 +894,9 @@ class _BatchRows:
                 try:
                     decimal_float(cell)
                 except ValueError as exc:
-                    self.fail(k, name, f"{OWNER}.{name}: must be a number; got {_short(cell)}",
-                              exc, fault="cell")
+                    got = _short(cell) if cell else "an empty cell"    # pandas' NaN
+                    self.fail(k, name, f"{OWNER}.{name}: must be a number; got {got}", exc,
+                              fault="cell")
         bad = np.flatnonzero(~np.isfinite(values))
         if len(bad):
             self.fail(ks[bad[0]], name, f"{OWNER}.{name}: must be finite; got {values[bad[0]]}",

@@ -199,6 +199,7 @@ BAD = [
      "Unnamed: 0", r"got 'Unnamed: 0' \(pandas' name for a nameless column.*index=False"),
     ("b,a,1,0,,health.npz,0,\nb,c,1,0,,health.npz\n", 3, None, "8 fields"),
     ("b,a,ten,0,,health.npz,0,\n", 2, "budget", "must be a number; got 'ten'"),
+    ("b,a,,0,,health.npz,0,\n", 2, "budget", "must be a number; got an empty cell$"),  # ''
     ("b,a,nan,0,,health.npz,0,\n", 2, "budget", "must be finite"),
     ("b,a,1_0,0,,health.npz,0,\n", 2, "budget", "must be a number; got '1_0'"),
     ("b,a,1,\u0661,,health.npz,0,\n", 2, "state", "must be an integer"),   # Arabic-Indic 1
