@@ -308,10 +308,31 @@ def test_priced_limits_on_pomdp_arms_and_in_the_planner():
     b = env.reset(seed=1)
     for t in range(3):
         b = env.step(p.plan(b, t=t)).belief            # the simulator checks the limits
-    with pytest.raises(Exception, match="price_limits: must be True or False"):
+    with pytest.raises(Exception, match="price_limits: must be True, False or 'auto'; got "
+                                        "'yes'"):
         make_planner("lagrangian", price_limits="yes")
     with pytest.raises(Exception, match="price_limits: must be True or False"):
         lagrangian_bound(inst, price_limits=1)
+    # the default relaxes them on POMDP arms (golden sections over full price searches)
+    assert make_planner("lagrangian").fit(inst, seed=0).result.limit_charges is None
+
+
+def test_the_planner_prices_limits_on_fully_observed_arms_by_default():
+    """One LP gives the multipliers: "auto" prices them, and under "exactly 4 active" the
+    priced planner returned more on each of 6 seeds (docs/relaxations.md)."""
+    from rmab.relax import lagrangian_bound
+    from rmab.sim import compare
+
+    inst = random_instance(30, 3, 3, None, budget=12.0, seed=0).replace(min_active=4,
+                                                                        max_active=4)
+    default = make_planner("lagrangian").fit(inst, seed=0)
+    priced = lagrangian_bound(inst, price_limits=True, certificate=False)
+    assert default.result.estimate == pytest.approx(priced.estimate, rel=1e-12)
+    assert default.result.limit_charges is not None
+    res = compare(inst, [("lagrangian", {"price_limits": False}), "lagrangian"], episodes=30,
+                  seed=1, horizon=60)
+    gain = res.paired_difference("lagrangian", "lagrangian(price_limits=False)")
+    assert gain.ci_low > 0, gain
 
 
 def test_round_robin_fills_min_active_in_its_cycle():
