@@ -29,9 +29,15 @@ Figures (all measured in this run):
    ``best_level_kernel`` against the same fit with its numpy twin
    (``_LookaheadModel.best_level_numpy``, the implementation before session 41), CPU
    medians, alternating, the indices compared to the bit.
+7. Count limits priced on POMDP arms (``lagrangian_bound(..., price_limits=True,
+   certificate=False)``) on health arms with at most N/20 visits and exactly N/10 arms acting
+   (N = 20 and 100; 20 with ``--quick``): the cutting plane over pooled plans
+   (``rmab.relax.limit_prices``) against the coordinate-wise golden sections it replaced in
+   session 43 (re-implemented here, each step a full price search), CPU time of one run
+   each and the estimates at the multipliers found.
 
 Run ``.venv/bin/python benchmarks/bench_relax.py [--quick] [--figures 1,2,3]
-[--states 10] [--grid-sizes 100,1000,10000]``; the defaults (figures 1-3, 5 and 6, 10-state
+[--states 10] [--grid-sizes 100,1000,10000]``; the defaults (figures 1-3 and 5-7, 10-state
 arms) are the figures above. ``--states 10,100`` repeats figure 1 on 100-state arms, with a tenth as
 many arms (1 000, 30 timed with the package); the arm counts scale as 10 / states. Numba and
 the BLAS pools are pinned to one thread before they are imported. Figure 1 uses the thread's
@@ -61,7 +67,8 @@ from rmab.planners import make_planner, planner_names
 from rmab.planners.index import WhittleMultiPlanner, WhittlePlanner
 from rmab.planners.lagrangian import LagrangianPlanner
 from rmab.relax import _whittle_kernels
-from rmab.relax.lagrangian import lagrangian_bound
+from rmab.relax.lagrangian import (_LIMIT_ROUNDS, _golden, _limit_rows, budget_weight,
+                                   lagrangian_bound)
 from rmab.relax.whittle import (_LookaheadModel, _price_bracket, belief_whittle_indices,
                                  whittle_indices)
 from rmab.sim import Environment, compare
@@ -297,6 +304,55 @@ def bench_belief_whittle(n_arms, repeats):
               f"{same})")
 
 
+def _golden_limits(inst):
+    """The limits' multipliers as found before session 43: golden sections per row (to 1e-6
+    of its range), in rounds while they gain, each step ``lagrangian_bound`` of the instance
+    with that row's charge on its rewards; returns the estimate at the best multipliers."""
+    from dataclasses import replace
+
+    rows, weight, arms = _limit_rows(inst), budget_weight(inst), inst.arms
+    cache = {}
+
+    def dual(m):
+        key = tuple(m)
+        if key not in cache:
+            charge = sum((mk * row[0] for mk, row in zip(m, rows)), np.zeros(inst.n_actions))
+            term = weight * sum(mk * (row[1] if mk >= 0 else row[2]) for mk, row in zip(m, rows))
+            shifted = inst.replace(arms=replace(arms, rewards=arms.rewards - charge))
+            cache[key] = (key, lagrangian_bound(shifted, certificate=False).estimate + term)
+        return cache[key]
+
+    m = [0.0] * len(rows)
+    for _ in range(1 if len(rows) == 1 else _LIMIT_ROUNDS):
+        before = dual(m)[1]
+        for k, (_, _, _, lo, hi) in enumerate(rows):
+            def along(u, k=k, lo=lo, hi=hi):
+                return dual(m[:k] + [lo + u * (hi - lo)] + m[k + 1:])
+            m = list(_golden(along, lambda point: point[1], 0.0, 1.0, 1e-6, 60)[0][0])
+        if before - dual(m)[1] <= 1e-10 * abs(before):
+            break
+    return min(dual(m)[1], dual([0.0] * len(rows))[1]), len(cache)
+
+
+def bench_limits(sizes):
+    print("[7] count limits priced on POMDP health arms (at most N/20 visits, exactly N/10 "
+          "acting): cutting plane over pooled plans vs golden sections (before session 43)")
+    for n_arms in sizes:
+        inst = health_intervention(n_arms, seed=0).replace(
+            action_caps=[np.inf, np.inf, n_arms // 20], min_active=n_arms // 10,
+            max_active=n_arms // 10)
+        t = time.process_time()
+        res = lagrangian_bound(inst, price_limits=True, certificate=False)
+        t_new = time.process_time() - t
+        t = time.process_time()
+        ref, evals = _golden_limits(inst)
+        t_ref = time.process_time() - t
+        relaxed = lagrangian_bound(inst, certificate=False).estimate
+        print(f"    N={n_arms:4d}: cutting plane {t_new:6.2f} s CPU, estimate {res.estimate:.5f}; "
+              f"golden sections {t_ref:6.2f} s ({evals} price searches), {ref:.5f}; relaxed "
+              f"{relaxed:.5f} -> {t_ref / t_new:.1f}x faster")
+
+
 def _int_list(text):
     return [int(x) for x in text.split(",")]
 
@@ -304,9 +360,9 @@ def _int_list(text):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
-    parser.add_argument("--figures", type=_int_list, default=[1, 2, 3, 5, 6], metavar="LIST",
-                        help="figures to run, of 1-6 (default 1,2,3,5,6; 4 is the PORMAB "
-                             "grid)")
+    parser.add_argument("--figures", type=_int_list, default=[1, 2, 3, 5, 6, 7],
+                        metavar="LIST", help="figures to run, of 1-7 (default 1,2,3,5,6,7; 4 "
+                                             "is the PORMAB grid)")
     parser.add_argument("--states", type=_int_list, default=[10], metavar="LIST",
                         help="figure 1: states per arm, e.g. 10,100 (default 10); the arm "
                              "counts scale as 10 / states")
@@ -314,8 +370,8 @@ def main(argv=None):
                         help="figure 4: numbers of arms (default 100,1000,10000; --quick "
                              "100,1000)")
     args = parser.parse_args(argv)
-    if not set(args.figures) <= {1, 2, 3, 4, 5, 6}:
-        parser.error(f"--figures: figures are 1-6; got {args.figures}")
+    if not set(args.figures) <= {1, 2, 3, 4, 5, 6, 7}:
+        parser.error(f"--figures: figures are 1-7; got {args.figures}")
     n_whittle, n_ref, repeats = (1000, 50, 1) if args.quick else (10_000, 300, 3)
     if 1 in args.figures:
         for n_states in args.states:
@@ -333,6 +389,8 @@ def main(argv=None):
         bench_step([100, 1000] if args.quick else [100, 1000, 10_000], 5 if args.quick else 15)
     if 6 in args.figures:
         bench_belief_whittle(100, 1 if args.quick else 3)
+    if 7 in args.figures:
+        bench_limits([20] if args.quick else [20, 100])
 
 
 if __name__ == "__main__":

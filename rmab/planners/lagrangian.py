@@ -55,10 +55,10 @@ class LagrangianPlanner(BasePlanner):
         price_limits=True)``: continuation values that know a binding cap or "exactly k"
         rule); False: the limits are met by the knapsack only. ``"auto"`` (default): priced
         on fully observed arms, where one LP gives the multipliers in milliseconds, relaxed
-        on POMDP arms, where golden sections over full price searches make the fit 10-25
-        times slower (docs/relaxations.md). Under "exactly 4 active" on 30 random fully
-        observed arms pricing returned 0.2-1.6 % more on each of 6 seeds (paired, 30
-        episodes); under caps or a minimum alone the differences were within noise.
+        on POMDP arms, where pricing costs a few times the fit and gained nothing measurable
+        (docs/relaxations.md). Under "exactly 4 active" on 30 random fully observed arms
+        pricing returned 0.2-1.6 % more on each of 6 seeds (paired, 30 episodes); under caps
+        or a minimum alone the differences were within noise.
     knapsack : {"auto", "dp", "greedy", "mip"}
         How each period's knapsack is solved (:func:`~rmab.relax.knapsack.solve_knapsack`'s
         ``method``): ``"auto"`` (default) the exact DP where its table fits ``dp_limit``, else

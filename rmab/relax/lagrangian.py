@@ -241,14 +241,7 @@ class _POMDPSolver:
         self.solved = {}                                              # price -> PBVIResult
         # the pool of plans seen so far, as (reward value, resource use) at each arm's belief;
         # it starts with "never act", whose value is exact and whose resource use is 0
-        if horizon is None:
-            passive = np.linalg.solve(np.eye(arms.n_states) - discount * arms.transitions[:, 0],
-                                      arms.rewards[:, :, 0, None])[:, :, 0]
-        else:
-            passive = np.zeros((arms.n_arms, arms.n_states))
-            for _ in range(horizon):
-                passive = arms.rewards[:, :, 0] + discount * np.einsum(
-                    "nst,nt->ns", arms.transitions[:, 0], passive)
+        passive = passive_values(arms, discount, horizon)
         self.pool_value = [np.einsum("ns,ns->n", beliefs, passive)[:, None]]
         self.pool_cost = [np.zeros((arms.n_arms, 1))]
 
@@ -348,6 +341,18 @@ class _POMDPSolver:
                                  tol=1e-4 * self.unit)
             upper[idx] = saw.value(self.beliefs[idx])       # capped by the FIB itself
         return upper
+
+
+def passive_values(arms, discount: float, horizon: int | None) -> np.ndarray:
+    """"Never act"'s exact values (N, S) of every arm (it uses no resource)."""
+    if horizon is None:
+        return np.linalg.solve(np.eye(arms.n_states) - discount * arms.transitions[:, 0],
+                               arms.rewards[:, :, 0, None])[:, :, 0]
+    out = np.zeros((arms.n_arms, arms.n_states))
+    for _ in range(horizon):
+        out = arms.rewards[:, :, 0] + discount * np.einsum("nst,nt->ns", arms.transitions[:, 0],
+                                                           out)
+    return out
 
 
 def reward_spread(arms) -> float:
@@ -463,10 +468,10 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
         sign) for the active-arm range, charging ``κ(a) = Σ_k μ_k d_k(a)`` per period on top of
         ``λ c(a)`` and adding ``Σ_k μ_k B_k w``; every ``μ`` gives a bound. Fully observed
         arms: the multipliers of Hawkins' LP with a variable per limit (exact, one LP; one
-        layer of values per period on a finite horizon; above 60 000 rows, golden sections as
-        for POMDP arms). POMDP arms: golden section on the dual minimised over ``λ`` (convex;
-        coordinate-wise for several, in rounds while they gain), each step a full search over
-        ``λ``: about 30 solves per limit and round.
+        layer of values per period on a finite horizon; above 60 000 rows, golden sections on
+        the dual minimised over ``λ``, coordinate-wise in rounds, each step a full search over
+        ``λ``). POMDP arms: a cutting plane over ``(λ, μ)`` on the pooled PBVI plans and their
+        per-action uses (:mod:`rmab.relax.limit_prices`), then the bound at the ``μ`` found.
     seed : int, SeedSequence or Generator
         PBVI's belief sampling.
     """
@@ -628,7 +633,7 @@ def _price_limits(instance: Instance, options: dict) -> LagrangianResult:
             cache[key] = (key, lagrangian_bound(shifted, **search).estimate + term)
         return cache[key]
 
-    found = None
+    found, evals = None, 0
     if instance.fully_observed:                                  # exact: one LP
         first, inverse = unique_arms(arms)
         layers = 1 if instance.horizon is None else instance.horizon
@@ -638,6 +643,17 @@ def _price_limits(instance: Instance, options: dict) -> LagrangianResult:
             found = _hawkins_lp(arms.select(first), inverse, np.asarray(beliefs, float),
                                 instance.discount, instance.horizon, _budget_term(instance),
                                 rows, weight)
+    else:                   # POMDP arms: a cutting plane over pooled plans (limit_prices)
+        from rmab.relax.limit_prices import limit_multipliers
+
+        tol = options["value_tol"]
+        relaxed = lagrangian_bound(instance, **search)
+        cache[(0.0,) * len(rows)] = ((0.0,) * len(rows), relaxed.estimate)
+        m, evals = limit_multipliers(
+            instance, rows, options["beliefs"], 1e-3 * reward_spread(arms) if tol is None
+            else tol, options["seed"], relaxed.price, _budget_term(instance),
+            _price_ceiling(instance, weight))
+        found = (relaxed.price, m)
     m = [0.0] * len(rows) if found is None else found[1]
     # otherwise coordinate-wise golden sections (to 1e-6 of each range), repeated while they
     # gain: the dual is piecewise linear, and two rounds stalled 3e-4 short on three rows
@@ -650,14 +666,16 @@ def _price_limits(instance: Instance, options: dict) -> LagrangianResult:
             m = list(best[0])
         if before - evaluate(m)[1] <= 1e-10 * abs(before):      # relative: any units
             break
-    if evaluate([0.0] * len(rows))[1] < evaluate(m)[1]:    # never worse than relaxing them
-        m = [0.0] * len(rows)
     shifted, charges, term = priced(m)
     res = lagrangian_bound(shifted, **options)
+    zero = [0.0] * len(rows)
+    if m != zero and evaluate(zero)[1] < res.estimate + term:   # never worse than relaxed
+        shifted, charges, term = priced(zero)
+        res = lagrangian_bound(shifted, **options)
     certified = None if res.certified_upper_bound is None else res.certified_upper_bound + term
     return replace(res, estimate=res.estimate + term, certified_upper_bound=certified,
                    dual_values=res.dual_values + term, limit_charges=charges,
-                   iterations=res.iterations + len(cache),
+                   iterations=res.iterations + len(cache) + evals,
                    seconds=time.perf_counter() - start)
 
 

@@ -271,6 +271,24 @@ def backward_sets(trans, obs, r, c, beta, beliefs, horizon):
     return sets[::-1]
 
 
+def first_plans_with_uses(trans, obs, r, beta, beliefs, horizon) -> tuple:
+    """Period 0's set of :func:`backward_sets` with, per plan, how often it takes each active
+    action: ``(alphas (K, S), uses (K, S, A - 1), actions (K,))`` (the discounted counts over
+    the horizon; as :func:`rmab.values.pbvi.plans_with_uses`, one run per active action with
+    its indicator as the cost, the same α-vectors every time)."""
+    n_actions = trans.shape[0]
+    runs = []
+    for a in range(1, n_actions):
+        c = np.zeros(n_actions)
+        c[a] = 1.0
+        runs.append(backward_sets(trans, obs, r, c, beta, beliefs, horizon)[0])
+    alphas, _, actions = runs[0]
+    if any(not np.array_equal(run[0], alphas) for run in runs[1:]):
+        raise RuntimeError("first_plans_with_uses: the runs differ; backups must not depend "
+                           "on the costs")
+    return alphas, np.stack([run[1] for run in runs], axis=2), actions
+
+
 def _solve_one(arms, i, price, discount, horizon, b0, n_beliefs, extra, rng):
     trans, obs, c, r, beliefs = arm_problem(arms, i, price, b0, n_beliefs, extra, rng)
     beliefs.setflags(write=False)

@@ -521,6 +521,44 @@ def price_sweep(arm: POMDPArms, prices, *, discount: float, tol: float, initial_
     return out
 
 
+def plans_with_uses(trans, obs, r, beliefs, discount: float, target: float, max_iter: int,
+                    seed: int, warm=None) -> tuple:
+    """PBVI of one arm (priced rewards ``r`` (S, A), point set ``beliefs`` (M, S)) that
+    keeps, for every plan, how often it takes each active action: returns ``(alphas (K, S),
+    uses (K, S, A - 1), actions (K,), converged)``, ``uses[k, s, a - 1]`` the discounted
+    expected number of periods plan ``k`` takes action ``a`` from state ``s``; any linear
+    charge on the actions (a cost, a count limit's pattern) is then ``uses @ charge[1:]``.
+
+    The kernel's choices depend on the α-vectors alone (costs ride along), so it runs once
+    per active action with that action's indicator as the cost, from the same start and
+    Perseus ``seed``: the same α-vectors every time (checked). ``warm``: ``(alphas, uses,
+    actions)`` of plans valued at these rewards (re-priced by the caller)."""
+    n_actions, s_count = trans.shape[0], trans.shape[1]
+    runs = []
+    for a in range(1, n_actions):
+        c = np.zeros(n_actions)
+        c[a] = 1.0
+        a0, c0 = _blind_vectors(trans, r, c, discount)
+        act0 = np.arange(n_actions, dtype=np.int64)
+        if warm is not None:
+            a0 = np.vstack([a0, warm[0]])
+            c0 = np.vstack([c0, warm[1][:, :, a - 1]])
+            act0 = np.concatenate([act0, warm[2]])
+        cap = max(len(beliefs), len(a0))
+        alphas, costs = np.zeros((cap, s_count)), np.zeros((cap, s_count))
+        actions = np.zeros(cap, dtype=np.int64)
+        alphas[:len(a0)], costs[:len(a0)], actions[:len(a0)] = a0, c0, act0
+        stats = np.zeros(2)
+        k = _kernels.pbvi_kernel(trans, obs, r, c, discount, beliefs, alphas, costs, actions,
+                                 len(a0), target, max_iter, False, seed, stats)
+        runs.append((alphas[:k], costs[:k], actions[:k], bool(stats[1] <= target)))
+    alphas, _, actions, converged = runs[0]
+    if any(not np.array_equal(run[0], alphas) for run in runs[1:]):
+        raise RuntimeError("plans_with_uses: PBVI's runs differ; the kernel's choices must "
+                           "not depend on the costs")
+    return alphas.copy(), np.stack([run[1] for run in runs], axis=2), actions.copy(), converged
+
+
 def _arm_key(arms, i, b0, warm) -> bytes:
     h = hashlib.blake2b(digest_size=16)
     for arr in (arms.transitions[i], arms.observations[i], arms.rewards[i], arms.costs[i], b0):
