@@ -413,6 +413,30 @@ def test_warnings_are_the_same_whatever_n_jobs(n_jobs):
     assert info.value.__notes__ == ["(in fitting planner 'careful')"]
 
 
+
+class _ResetWarns(_Passive):
+    """Warns "reset" at every reset."""
+
+    name = "resets"
+
+    def reset(self, *, seed=None):
+        import warnings
+
+        warnings.warn("reset", UserWarning)
+
+
+def test_the_warm_up_calls_reset_silently_too():
+    """The untimed first call is silent, its plan's warnings and its reset's: the reset's
+    was shown once more than the episodes' in one process (a worker printed it to its own
+    stderr, past the caller's filters) (a simulation review)."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        compare(INST, [_ResetWarns()], episodes=3, horizon=2)
+    assert [str(w.message) for w in caught] == ["reset"] * 3
+
+
 class CodeWarning(UserWarning):
     """A warning whose constructor takes more than its text (module level)."""
 
