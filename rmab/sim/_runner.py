@@ -59,6 +59,8 @@ class Runner:
                     raise
                 error.planner, error.reason = name, str(exc)   # for a caller leaving it out
                 raise error from exc
+            except Exception as exc:   # noqa: BLE001 - any other failure, named (as an episode's)
+                raise_in(exc, where)
         self.planners = planners
         self.env = Environment(instance, horizon=horizon, seed=0)
         self._warm_up()

@@ -437,6 +437,32 @@ def test_the_warm_up_calls_reset_silently_too():
     assert [str(w.message) for w in caught] == ["reset"] * 3
 
 
+class _FitFails(_Passive):
+    """Its fit fails as a bug would (not an RmabError)."""
+
+    name = "fit-fails"
+
+    def fit(self, instance, *, seed=None):
+        raise ValueError("no luck")
+
+
+def test_a_failing_fit_names_its_planner():
+    """Any error of a fit names the planner, as an episode's error names it: a ValueError
+    came bare, with n_jobs > 1 too, whichever of the planners failed (a simulation
+    review)."""
+    from rmab.errors import PlanningError
+
+    with pytest.raises(ValueError, match="^no luck") as info:
+        compare(INST, [_Passive(), _FitFails()], episodes=2, horizon=2)
+    assert info.value.__notes__ == ["(in fitting planner 'fit-fails')"]
+
+    class _FitPlanningError(_Passive):
+        def fit(self, instance, *, seed=None):
+            raise PlanningError("no fit")
+
+    with pytest.raises(PlanningError, match="^fitting planner 'passive': no fit$"):
+        compare(INST, [_FitPlanningError()], episodes=2, horizon=2)
+
 class CodeWarning(UserWarning):
     """A warning whose constructor takes more than its text (module level)."""
 
