@@ -14,7 +14,6 @@ from concurrent.futures.process import BrokenProcessPool
 import numpy as np
 
 from rmab._processes import spawn_failure, spawn_pool, stop_now
-from rmab._repr import planner_label
 from rmab._warnings import caught_record, sendable, show_again
 from rmab.errors import InvalidModelError, InvalidParameterError, add_note, raise_in
 from rmab.sim.environment import Environment
@@ -28,12 +27,13 @@ N_FIELDS = 3
 class Runner:
     """Planners fitted to one instance plus an environment: plays episodes for all of them."""
 
-    def __init__(self, instance, planners, fit_seed: int, horizon: int,
+    def __init__(self, instance, planners, labels, fit_seed: int, horizon: int,
                  record: list | None = None):
-        """Fit every planner. ``record`` (in a worker process): a list that keeps the fits'
-        warnings, each as ``(caught_record, where)``, instead of showing them."""
-        for planner in planners:
-            name = planner_label(planner)
+        """Fit every planner; ``labels``, their rows' names, name them in errors and warnings
+        (two planners of one name are 'name' and 'name #2'). ``record`` (in a worker process):
+        a list that keeps the fits' warnings, each as ``(caught_record, where)``, instead of
+        showing them."""
+        for planner, name in zip(planners, labels):
             where = f"{_FIT} {name!r}"
             try:
                 if record is None:
@@ -61,7 +61,7 @@ class Runner:
                 raise error from exc
             except Exception as exc:   # noqa: BLE001 - any other failure, named (as an episode's)
                 raise_in(exc, where)
-        self.planners = planners
+        self.planners, self.labels = planners, labels
         self.env = Environment(instance, horizon=horizon, seed=0)
         self._warm_up()
 
@@ -86,16 +86,17 @@ class Runner:
         ``record`` (in a worker process): a list that keeps the warnings, each as
         ``(caught_record, where)``, instead of showing them."""
         out = np.empty((len(self.planners), N_FIELDS))
-        for i, planner in enumerate(self.planners):
+        for i, (planner, label) in enumerate(zip(self.planners, self.labels)):
             try:
                 if record is None:
-                    res = play(self.env, planner, seeds.noise, seeds.planner_seed)
+                    res = play(self.env, planner, seeds.noise, seeds.planner_seed, label)
                 else:
-                    where = f"planner {planner_label(planner)!r} in episode {seeds.index}"
+                    where = f"planner {label!r} in episode {seeds.index}"
                     with warnings.catch_warnings(record=True) as caught:
                         warnings.simplefilter("always")
                         try:
-                            res = play(self.env, planner, seeds.noise, seeds.planner_seed)
+                            res = play(self.env, planner, seeds.noise, seeds.planner_seed,
+                                       label)
                         finally:
                             record.extend((sendable(caught_record(w)), where)
                                           for w in caught)
@@ -105,8 +106,8 @@ class Runner:
         return out
 
 
-def run_serial(instance, planners, fit_seed, horizon, seeds, bar) -> list[np.ndarray]:
-    runner = Runner(instance, planners, fit_seed, horizon)
+def run_serial(instance, planners, labels, fit_seed, horizon, seeds, bar) -> list[np.ndarray]:
+    runner = Runner(instance, planners, labels, fit_seed, horizon)
     rows = []
     for s in seeds:
         rows.append(runner.episode(s))
@@ -130,13 +131,13 @@ _CAUGHT: list = []          # (caught_record, where) of this worker, not yet sen
 _FIT = "fitting planner"    # where a fit's warnings come from: "fitting planner 'name'"
 
 
-def _init_worker(instance, planners, fit_seed, horizon) -> None:
+def _init_worker(instance, planners, labels, fit_seed, horizon) -> None:
     """Fit the planners; their warnings wait in ``_CAUGHT`` for the parent to show (a
     worker's own stderr would print them once per process, in Python's format, not the
     caller's)."""
     global _RUNNER, _INIT_ERROR
     try:
-        _RUNNER = Runner(instance, planners, fit_seed, horizon, record=_CAUGHT)
+        _RUNNER = Runner(instance, planners, labels, fit_seed, horizon, record=_CAUGHT)
     except BaseException as exc:  # re-raised by the first task, with its own type
         _INIT_ERROR = exc
 
@@ -180,12 +181,13 @@ class _Shown:
         self.fit_seen |= fit
 
 
-def run_pool(instance, planners, fit_seed, horizon, seeds, n_jobs, bar) -> list[np.ndarray]:
+def run_pool(instance, planners, labels, fit_seed, horizon, seeds, n_jobs, bar
+             ) -> list[np.ndarray]:
     """Episodes in a pool of ``spawn`` workers (:func:`~rmab._processes.spawn_pool`)."""
     rows: list = [None] * len(seeds)
     show = _Shown()
     with spawn_pool(min(n_jobs, len(seeds)), _init_worker,
-                    (instance, planners, fit_seed, horizon)) as pool:
+                    (instance, planners, labels, fit_seed, horizon)) as pool:
         futures = {pool.submit(_worker_episode, s): i for i, s in enumerate(seeds)}
         try:
             for fut in as_completed(futures):

@@ -304,6 +304,7 @@ def compare(instance: Instance, planners, *, episodes: int = 20, seed=0, n_jobs:
     random_added = RANDOM not in labels
     if random_added:
         objects = objects + [make_planner(RANDOM)]
+    names = labels + [RANDOM] * random_added     # the rows' names, in errors and warnings
     root = root_sequence("compare.seed", seed)
     seeds = episode_seeds(root, episodes)
     from tqdm import tqdm
@@ -311,11 +312,12 @@ def compare(instance: Instance, planners, *, episodes: int = 20, seed=0, n_jobs:
     with tqdm(total=episodes, desc="compare", unit="episode", file=sys.stderr,
               disable=not progress) as bar:
         if n_jobs == 1:
-            rows = _runner.run_serial(instance, objects, fit_seed(root), horizon, seeds, bar)
+            rows = _runner.run_serial(instance, objects, names, fit_seed(root), horizon,
+                                      seeds, bar)
         else:
             _runner.check_picklable(labels, objects)
-            rows = _runner.run_pool(instance, objects, fit_seed(root), horizon, seeds, n_jobs,
-                                    bar)
+            rows = _runner.run_pool(instance, objects, names, fit_seed(root), horizon, seeds,
+                                    n_jobs, bar)
     data = np.stack(rows, axis=2)  # (n_planners (+ random), N_FIELDS, episodes)
     returns, totals, seconds = (np.ascontiguousarray(data[:, j]) for j in range(3))
     random_returns = returns[-1] if random_added else returns[labels.index(RANDOM)]

@@ -67,8 +67,9 @@ def run_episode(env: Environment, planner, *, seed=None, planner_seed=None) -> E
     return play(env, planner, seq, planner_seed)
 
 
-def play(env: Environment, planner, noise_seed, planner_seed) -> EpisodeResult:
-    """:func:`run_episode` without the checks (trusted input).
+def play(env: Environment, planner, noise_seed, planner_seed, label=None) -> EpisodeResult:
+    """:func:`run_episode` without the checks (trusted input); ``label`` names the planner in
+    errors (default its own name; a comparison's row, e.g. 'myopic #2').
 
     An :class:`Environment`'s beliefs are valid by construction (read-only, never written
     again), so a :class:`~rmab.planners.base.BasePlanner` decides through ``_decide``, which
@@ -83,6 +84,7 @@ def play(env: Environment, planner, noise_seed, planner_seed) -> EpisodeResult:
         decide, step_with = planner._decide, env._step       # the actions checked once
     else:
         decide, step_with = (lambda belief, t: planner.plan(belief, t=t)), env.step
+    where = "planner " + repr(planner_label(planner) if label is None else label)
     discount = env.instance.discount
     weight = 1.0
     ret = total = seconds = 0.0
@@ -91,12 +93,12 @@ def play(env: Environment, planner, noise_seed, planner_seed) -> EpisodeResult:
         try:
             actions = decide(belief, env.t)
         except Exception as exc:
-            raise_in(exc, f"planner {planner_label(planner)!r} at t={env.t}")
+            raise_in(exc, f"{where} at t={env.t}")
         seconds += time.perf_counter() - start
         try:
             step = step_with(actions)
         except (InvalidParameterError, InfeasibleActionError) as exc:
-            raise_in(exc, f"planner {planner_label(planner)!r} at t={env.t}")
+            raise_in(exc, f"{where} at t={env.t}")
         ret += weight * step.reward
         total += step.reward
         weight *= discount

@@ -333,6 +333,44 @@ def test_a_planning_error_names_planner_episode_and_period_after_its_warnings(n_
     assert [str(w.message) for w in caught] == ["slow at t=0", "slow at t=1"]
 
 
+
+
+class _Namesake(_Passive):
+    """Named as _WarnsThenFails, and warns "namesake" at t = 0."""
+
+    name = "fragile"
+
+    def plan(self, belief, *, t=0):
+        import warnings
+
+        warnings.warn("namesake", UserWarning)
+        return super().plan(belief, t=t)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_errors_and_warnings_name_the_planners_row(n_jobs):
+    """Two planners of one name are rows 'fragile' and 'fragile #2', and a (name, params)
+    pair's row holds its parameters: errors and warnings named the planner's own name, the
+    same for both rows (a simulation review)."""
+    import warnings
+
+    from rmab.errors import PlanningError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(PlanningError, match=r"^episode 0: planner 'fragile #2' at t=1: "):
+            compare(INST, [_Namesake(), _WarnsThenFails()], episodes=1, horizon=3,
+                    n_jobs=n_jobs)
+        warnings.filterwarnings("error", message="slow")
+        with pytest.raises(Warning, match="^slow at t=0") as info:
+            compare(INST, [_Namesake(), _WarnsThenFails()], episodes=1, horizon=3,
+                    n_jobs=n_jobs)
+    assert "planner 'fragile #2'" in " ".join(info.value.__notes__)
+    with pytest.raises(InvalidParameterError,
+                       match=r"^planner 'round-robin\(action=3\)' does not apply"):
+        compare(INST, [("round-robin", {"action": 1}), ("round-robin", {"action": 3})],
+                episodes=2, horizon=2, n_jobs=n_jobs)
+
 class _SlowFirstCall(_Passive):
     """Its first plan call advances the (test's) clock by 1000 s, as a first Numba compile."""
 
