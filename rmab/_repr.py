@@ -56,6 +56,7 @@ def _short(value) -> str:
 def planner_label(planner) -> str:
     """A planner's name in result tables: its ``name``, or its class's name where it kept the
     helper base classes' placeholder ``"base"`` (two unnamed planners of a user's were 'base'
-    and 'base #2' in a comparison: a practitioner's review)."""
+    and 'base #2' in a comparison: a practitioner's review) or is empty (a blank row, which
+    a saved comparison could not be read back with)."""
     name = str(getattr(planner, "name", "base"))
-    return type(planner).__name__ if name == "base" else name
+    return type(planner).__name__ if name in ("base", "") else name

@@ -52,6 +52,32 @@ def test_a_comparison_with_random_added_keeps_its_unit(tmp_path):
     assert back.score("myopic").normalised == r.score("myopic").normalised
 
 
+
+class _Unnamed:
+    """A user's planner with an empty name (it never acts)."""
+
+    name = ""
+
+    def fit(self, instance, *, seed=None):
+        self.n = instance.n_arms
+        return self
+
+    def reset(self, *, seed=None):
+        pass
+
+    def plan(self, belief, *, t=0):
+        return np.zeros(self.n, dtype=np.int64)
+
+
+def test_a_planner_with_an_empty_name_is_saved_and_read_back(tmp_path):
+    """Its row was blank: the comparison was saved, and load_comparison refused the file
+    (planners must be non-empty names); it is its class's name, as for an unnamed one (a
+    simulation review)."""
+    r = compare(INST, [_Unnamed(), "myopic"], episodes=2, horizon=2)
+    assert r.names == ("_Unnamed", "myopic")
+    r.save(tmp_path / "c.npz")
+    assert load_comparison(tmp_path / "c.npz").names == r.names
+
 def test_a_saved_domain_comparison_comes_back_the_same(domain_result, tmp_path):
     domain_result.save(tmp_path / "d.npz")
     back = load_comparison(tmp_path / "d.npz")
