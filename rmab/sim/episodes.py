@@ -78,13 +78,16 @@ def play(env: Environment, planner, noise_seed, planner_seed, label=None) -> Epi
     beliefs and ``step`` may be its own), goes through ``plan`` and ``step``. Same numbers
     either way; 1.2-2x faster periods at 50 arms (docs/benchmarks.md)."""
     belief = env.reset(seed=noise_seed)
-    planner.reset(seed=planner_seed)
+    where = "planner " + repr(planner_label(planner) if label is None else label)
+    try:
+        planner.reset(seed=planner_seed)
+    except Exception as exc:
+        raise_in(exc, f"{where} at its reset")
     if (type(env) is Environment and uses_decide(planner)
             and planner.instance is env.instance):
         decide, step_with = planner._decide, env._step       # the actions checked once
     else:
         decide, step_with = (lambda belief, t: planner.plan(belief, t=t)), env.step
-    where = "planner " + repr(planner_label(planner) if label is None else label)
     discount = env.instance.discount
     weight = 1.0
     ret = total = seconds = 0.0

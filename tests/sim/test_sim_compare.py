@@ -475,6 +475,24 @@ def test_the_warm_up_calls_reset_silently_too():
     assert [str(w.message) for w in caught] == ["reset"] * 3
 
 
+
+class _ResetFails(_Passive):
+    """Its reset fails as a bug would (its fit does not reset)."""
+
+    name = "reset-fails"
+
+    def reset(self, *, seed=None):
+        raise ValueError("no reset")
+
+
+def test_a_failing_reset_names_its_planner_and_episode():
+    """A reset's error said the episode but not the planner (it came before the loop that
+    names it) (a simulation review)."""
+    with pytest.raises(ValueError, match="^no reset") as info:
+        compare(INST, [_Passive(), _ResetFails()], episodes=2, horizon=2)
+    assert info.value.__notes__ == ["(in planner 'reset-fails' at its reset)",
+                                    "(in episode 0)"]
+
 class _FitFails(_Passive):
     """Its fit fails as a bug would (not an RmabError)."""
 
