@@ -16,7 +16,7 @@ import sys
 import numpy as np
 
 from rmab._reporting import count_noun
-from rmab._validation import check_number, decimal_float
+from rmab._validation import check_discount, check_number, decimal_float
 from rmab.commands import check_suffix, number_arg
 from rmab.errors import InvalidParameterError
 from rmab.models.estimate import _PRIORS
@@ -60,6 +60,7 @@ def _numbers(flag: str, text: str) -> np.ndarray:
 
 def run(args) -> int:
     from rmab.io.logs import read_transition_log
+    from rmab.io.reader import _id_text
     from rmab.models import Instance, MDPArms, budget_from_fraction, save_instance
     from rmab.models.estimate import estimate_probabilities
     from rmab.models.storage import check_writable
@@ -69,17 +70,30 @@ def run(args) -> int:
     if args.batch is not None:
         check_suffix("estimate.batch", args.batch, ".csv")
         check_writable(args.batch, [args.log, args.out], owner="estimate.batch")
+        if _id_text(args.batch_id) is None:      # before the instance file is written
+            raise InvalidParameterError(f"estimate.batch_id: must be a name without blanks at "
+                                        f"either end; got {args.batch_id!r}")
     rewards = _numbers("rewards", args.rewards)
     if len(rewards) < 2:
         raise InvalidParameterError(f"estimate.rewards: must give one reward per state, at "
                                     f"least 2; got {args.rewards!r}")
     strength = check_number("estimate", "strength", args.strength, low=0.0)
+    if args.budget is not None:                   # named by the flag, not as Instance.budget
+        check_number("estimate", "budget", args.budget, low=0.0)
+    check_discount("estimate", args.discount)
     log = read_transition_log(args.log)
     n_actions = max(2, int(log.actions.max()) + 1)
     costs = np.arange(float(n_actions)) if args.costs is None else _numbers("costs", args.costs)
     counts = log.counts(len(rewards), len(costs))
-    transitions = estimate_probabilities(counts, prior=args.prior, strength=strength)
     n = len(log.arm_ids)
+    empty = np.argwhere(counts.sum(axis=-1) == 0)
+    if strength == 0 and len(empty):              # by the arm's id, not its index
+        arm, action, state = (int(i) for i in empty[0])
+        raise InvalidParameterError(f"estimate.strength: 0 needs data for every arm, action "
+                                    f"and state; arm {log.arm_ids[arm]!r} has no record of "
+                                    f"action {action} in state {state} ({len(empty)} such rows):"
+                                    f" use --strength > 0 to fill them from the prior")
+    transitions = estimate_probabilities(counts, prior=args.prior, strength=strength)
     arms = MDPArms(transitions, np.repeat(rewards[None, :, None], len(costs), axis=2)
                    .repeat(n, axis=0), costs=costs)
     budget = budget_from_fraction(0.1, n) if args.budget is None else args.budget
@@ -89,7 +103,7 @@ def run(args) -> int:
                                              "prior": args.prior, "strength": strength,
                                              "records": int(len(log.arms))}})
     path = save_instance(instance, args.out)
-    unseen = int((counts.sum(axis=-1) == 0).sum())
+    unseen = len(empty)
     print(f"wrote {path}: {count_noun(n, 'arm')} from {count_noun(len(log.arms), 'record')}, "
           f"{count_noun(len(rewards), 'state')}, {count_noun(len(costs), 'action')}, budget "
           f"{budget:g}; {unseen} of {counts[..., 0].size} (arm, action, state) rows without "
@@ -102,12 +116,8 @@ def run(args) -> int:
 def _write_batch(args, log, budget: float, model) -> None:
     """Next period's batch: every arm in its last logged state, naming the instance file by
     its path relative to the batch file's folder."""
-    from rmab.io.reader import _id_text
     from rmab.models.storage import atomic_write
 
-    if _id_text(args.batch_id) is None:
-        raise InvalidParameterError(f"estimate.batch_id: must be a name without blanks at "
-                                    f"either end; got {args.batch_id!r}")
     relative = os.path.relpath(os.path.abspath(model),
                                os.path.dirname(os.path.abspath(args.batch)))
     with atomic_write(args.batch, ".csv") as tmp:

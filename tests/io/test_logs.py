@@ -94,3 +94,29 @@ def test_estimate_refuses_bad_flags(tmp_path, capsys, flags, match):
     with pytest.raises(Exception, match=match):
         main(["--debug", "estimate", str(path), "-o", str(tmp_path / "a.npz"), *flags])
     assert not (tmp_path / "a.npz").exists()
+
+
+@pytest.mark.parametrize("flags, match", [
+    (["--budget", "-1"], r"^estimate\.budget: must be >= 0"),
+    (["--discount", "1.5"], r"^estimate\.discount: must be < 1"),
+    (["--strength", "0"], r"^estimate\.strength: 0 needs data for every arm, action and state; "
+                          r"arm 'ana' has no record of action 0 in state 0 \(7 such rows\)"),
+])
+def test_estimate_names_its_flags_not_the_instance(tmp_path, flags, match):
+    """--budget and --discount were refused as Instance.budget / Instance.discount, and
+    --strength 0 by an index (0, 0, 0) of counts the user never saw."""
+    path = tmp_path / "log.csv"
+    path.write_text(LOG)
+    with pytest.raises(Exception, match=match):
+        main(["--debug", "estimate", str(path), "--rewards", "0;1", "-o",
+              str(tmp_path / "a.npz"), *flags])
+    assert not (tmp_path / "a.npz").exists()
+
+
+def test_a_bad_batch_id_is_refused_before_the_instance_is_written(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text(LOG)
+    with pytest.raises(Exception, match=r"^estimate\.batch_id: must be a name without blanks"):
+        main(["--debug", "estimate", str(path), "--rewards", "0;1", "-o",
+              str(tmp_path / "a.npz"), "--batch", str(tmp_path / "w.csv"), "--batch-id", " x"])
+    assert not (tmp_path / "a.npz").exists() and not (tmp_path / "w.csv").exists()
