@@ -82,6 +82,10 @@ def read_transition_log(path) -> TransitionLog:
         raise BatchInputError(f"{_OWNER}.header: must have the columns {', '.join(LOG_COLUMNS)}"
                               f"; missing {', '.join(missing)} (got {', '.join(map(repr, names))}"
                               f")", file=file, line=int(lines[head]))
+    twice = next((c for c in LOG_COLUMNS if names.count(c) > 1), None)
+    if twice is not None:                 # which one holds the data? (the first was taken)
+        raise BatchInputError(f"{_OWNER}.header: column names must be unique; got {twice!r} "
+                              f"twice", file=file, line=int(lines[head]), column=twice)
     where = {c: names.index(c) for c in LOG_COLUMNS}
     ids: dict[str, int] = {}
     out = np.empty((len(filled) - 1, 4), dtype=np.int64)

@@ -40,6 +40,8 @@ def test_a_log_reads_as_records_in_first_appearance_order(tmp_path):
      r"line 3, column 'arm_id': log\.arm_id: must be a name; got ''"),
     ("arm_id,state,action,next_state\nana,0,1\n", r"line 2: log: must have 4 fields"),
     ("arm_id,state,action,next_state\nana,-1,1,1\n", r"log\.state: must be an integer >= 0"),
+    ("arm_id,state,action,next_state,state\nana,0,1,1,1\n",
+     r"line 1, column 'state': log\.header: column names must be unique; got 'state' twice$"),
 ])
 def test_bad_logs_name_the_line_and_column(tmp_path, text, match):
     path = tmp_path / "log.csv"
