@@ -111,7 +111,8 @@ def write_beliefs(batches, beliefs, out) -> int:
     out : path ending in ``.csv``
         Written atomically; must not be the file read (last period's file is kept). A
         ``belief`` column is added where the header has none. Every other cell is copied as
-        it was read (the file is written as UTF-8 with ``\\n`` line ends).
+        it was read (the file is written as UTF-8 with ``\\n`` line ends), except a relative
+        ``model`` path when ``out`` is in another folder: it is rewritten relative to it.
 
     Returns the number of arm rows whose belief was written.
     """
@@ -119,10 +120,11 @@ def write_beliefs(batches, beliefs, out) -> int:
     from rmab.io.reader import Batch, _load_rows
 
     owner = "write_beliefs"
-    batches = list(batches) if hasattr(batches, "__iter__") else batches
+    given = type(batches).__name__                  # a path's text is iterable too
+    batches = list(batches) if hasattr(batches, "__iter__") and given != "str" else batches
     if not isinstance(batches, list) or not all(isinstance(b, Batch) for b in batches):
         raise InvalidParameterError(f"{owner}.batches: must be a sequence of Batch "
-                                    f"(read_batches(path)); got {type(batches).__name__}")
+                                    f"(read_batches(path)); got {given}")
     files = {b.file for b in batches}
     if None in files or any(b.lines is None for b in batches) or len(files) != 1:
         raise InvalidParameterError(f"{owner}.batches: must all be read from one CSV file "
@@ -156,9 +158,13 @@ def write_beliefs(batches, beliefs, out) -> int:
         header.append("belief")
     written, width = 0, len(header)
     output = [header]
+    here, there = (os.path.dirname(os.path.abspath(f)) for f in (file, out))
     for record, line in zip(records[head + 1:], lines[head + 1:]):
         if not "".join(record[width:]).strip():          # trailing commas: the header's width
             record = record[:width] + [""] * (width - len(record))
+        model = record[where["model"]].strip() if "model" in where else ""
+        if model and here != there and not os.path.isabs(model):     # relative to the file
+            record[where["model"]] = os.path.relpath(os.path.join(here, model), there)
         update = updates.get(int(line))
         if update is not None:
             bid, arm, row = update

@@ -111,3 +111,25 @@ def test_batches_built_by_hand_are_refused(health):
     with pytest.raises(InvalidParameterError, match=r"^write_beliefs\.batches: must all be read "
                                                     r"from one CSV file"):
         write_beliefs([batch], {}, "next.csv")
+
+
+def test_a_file_written_to_another_folder_still_finds_its_models(write_csv):
+    """The model column is relative to the CSV's folder: copied as it was, next week's file
+    in weeks/ named weeks/health.npz, which is not there (written, then unreadable)."""
+    path = write_csv("batch_id,arm_id,budget,state,model,model_arm\n"
+                     "a,x,1,0,health.npz,0\na,z,1,1,./health.npz,2\n")
+    out = path.parent / "weeks" / "next.csv"
+    assert write_beliefs(read_batches(path), {"a": [[0.25, 0.75], [1.0, 0.0]]}, out) == 2
+    assert [r.split(",")[4] for r in out.read_text().splitlines()[1:]] == \
+        ["../health.npz", "../health.npz"]
+    np.testing.assert_array_equal(read_batches(out)[0].belief, [[0.25, 0.75], [1.0, 0.0]])
+    back = path.parent / "again.csv"                                  # and back: health.npz
+    assert write_beliefs(read_batches(out), {"a": [[0.5, 0.5], [0.5, 0.5]]}, back) == 2
+    assert [r.split(",")[4] for r in back.read_text().splitlines()[1:]] == ["health.npz"] * 2
+
+
+def test_a_path_for_the_batches_is_named_as_text(write_csv):
+    with pytest.raises(InvalidParameterError, match=r"^write_beliefs\.batches: must be a "
+                                                    r"sequence of Batch \(read_batches\(path\)\)"
+                                                    r"; got str$"):
+        write_beliefs(str(write_csv("batch_id\n")), {}, "next.csv")
