@@ -98,15 +98,26 @@ def estimate_probabilities(counts, *, prior="pooled", strength: float = 1.0) -> 
         raise InvalidParameterError(f"{owner}.counts: must be >= 0; got {c[idx]:g} at index "
                                     f"{idx} (arm {idx[0]})")
     strength = check_number(owner, "strength", strength, low=0.0)
-    rows = c.sum(axis=-1, keepdims=True)
-    p = _prior_rows(owner, prior, c)
+    with np.errstate(over="ignore"):                 # refused below, by its row
+        rows = c.sum(axis=-1, keepdims=True)
+    total = rows + strength
+    if not np.isfinite(total).all():           # 1e308 + 1e308: NaN rows, returned silently
+        idx = tuple(int(i) for i in np.argwhere(~np.isfinite(total[..., 0]))[0])
+        raise InvalidParameterError(f"{owner}.counts: each row's sum plus strength must be "
+                                    f"finite; got a sum of {float(rows[idx][0]):g} at index "
+                                    f"{idx} (arm {idx[0]})")
+    with np.errstate(over="ignore", invalid="ignore"):
+        p = _prior_rows(owner, prior, c)
+    if not np.isfinite(p).all():               # the pooled sums over arms overflowed
+        raise InvalidParameterError(f"{owner}.counts: the sums over arms of the pooled prior "
+                                    f"must be finite; scale the counts down")
     empty = rows[..., 0] == 0
     if strength == 0.0 and empty.any():
         idx = tuple(int(i) for i in np.argwhere(empty)[0])
         raise InvalidParameterError(f"{owner}.counts: with strength 0 every row needs data; "
                                     f"got none at index {idx} (arm {idx[0]}): use strength > 0 "
                                     f"to fill it from the prior")
-    out = (c + strength * p) / (rows + strength)
+    out = (c + strength * p) / total
     return out / out.sum(axis=-1, keepdims=True)          # exact sums after the division
 
 

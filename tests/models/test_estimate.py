@@ -127,6 +127,10 @@ def test_count_transitions_names_the_bad_record(kwargs, match):
     ([1.0, 2.0], {}, r"counts: must have an arm axis first and the outcomes last"),
     ([[1.0, -2.0]], {}, r"counts: must be >= 0; got -2 at index \(0, 1\) \(arm 0\)$"),
     ([[1.0, np.nan]], {}, r"counts: must be finite; got nan"),
+    ([[1.0, 1.0], [1e308, 1e308]], {}, r"counts: each row's sum plus strength must be "
+                                        r"finite; got a sum of inf at index \(1,\) \(arm 1\)$"),
+    ([[1e308, 1.0], [1e308, 1.0]], {}, r"counts: the sums over arms of the pooled prior must "
+                                        r"be finite"),
     ([[1.0, 2.0]], dict(prior="flat"), r"prior: must be one of \('pooled', 'uniform'\)"),
     ([[1.0, 2.0]], dict(prior=[0.5, 0.5, 0.0]), r"prior: must broadcast to counts\.shape"),
     ([[[1.0, 2.0]] * 2], dict(prior=[[0.5, 0.5], [0.5, 0.6]]),
