@@ -133,3 +133,20 @@ def test_a_path_for_the_batches_is_named_as_text(write_csv):
                                                     r"sequence of Batch \(read_batches\(path\)\)"
                                                     r"; got str$"):
         write_beliefs(str(write_csv("batch_id\n")), {}, "next.csv")
+
+
+def test_integer_batch_ids_a_late_header_and_a_shortened_file(write_csv):
+    """Mutations of a review: beliefs keyed by an int batch id, blank lines before the header,
+    and rows lost since the file was read were untested."""
+    path = write_csv("\n\nbatch_id,arm_id,budget,state,model,model_arm\n"
+                     "7,x,1,0,health.npz,0\n7,z,1,1,health.npz,2\n")
+    batches = read_batches(path)
+    out = path.parent / "next.csv"
+    assert write_beliefs(batches, {7: [[0.25, 0.75], [1.0, 0.0]]}, out) == 2
+    np.testing.assert_array_equal(read_batches(out)[0].belief, [[0.25, 0.75], [1.0, 0.0]])
+    write_csv("\n\nbatch_id,arm_id,budget,state,model,model_arm\n7,x,1,0,health.npz,0\n")
+    out.unlink()
+    with pytest.raises(BatchInputError, match=r"the file changed since it was read: 1 arm rows "
+                                              r"were not found"):
+        write_beliefs(batches, {7: [[0.25, 0.75], [1.0, 0.0]]}, out)
+    assert not out.exists()

@@ -40,6 +40,11 @@ def test_a_log_reads_as_records_in_first_appearance_order(tmp_path):
      r"line 3, column 'arm_id': log\.arm_id: must be a name; got ''"),
     ("arm_id,state,action,next_state\nana,0,1\n", r"line 2: log: must have 4 fields"),
     ("arm_id,state,action,next_state\nana,-1,1,1\n", r"log\.state: must be an integer >= 0"),
+    ("arm_id,state,action,next_state\nana,0,1,9223372036854775808\n",      # 2**63
+     r"line 2, column 'next_state': log\.next_state: must be an integer >= 0; got "
+     r"'9223372036854775808'$"),
+    ('note,arm_id,state,action,next_state\n"two\nlines",ana,0,1,1\nx,bo,0,y,1\n',
+     r"line 4, column 'action': log\.action: must be an integer >= 0; got 'y'$"),
     ("arm_id,state,action,next_state,state\nana,0,1,1,1\n",
      r"line 1, column 'state': log\.header: column names must be unique; got 'state' twice$"),
 ])
@@ -122,3 +127,35 @@ def test_a_bad_batch_id_is_refused_before_the_instance_is_written(tmp_path):
         main(["--debug", "estimate", str(path), "--rewards", "0;1", "-o",
               str(tmp_path / "a.npz"), "--batch", str(tmp_path / "w.csv"), "--batch-id", " x"])
     assert not (tmp_path / "a.npz").exists() and not (tmp_path / "w.csv").exists()
+
+
+def test_estimate_defaults_and_a_padded_header(tmp_path, capsys):
+    """Defaults not tested before (mutations of a review): 2 actions from a log of passive
+    ones only, costs 0;1, the budget 10 % of the arms rounded half up; a header's blanks."""
+    path = tmp_path / "log.csv"
+    path.write_text(" arm_id , state,action ,next_state\n" +
+                    "".join(f"a{i},0,0,1\n" for i in range(15)))
+    out = tmp_path / "a.npz"
+    assert main(["estimate", str(path), "--rewards", "0;1", "-o", str(out)]) == 0
+    inst = load_instance(out)
+    assert inst.arms.n_actions == 2 and inst.budget == 2.0          # 10 % of 15: 1.5 -> 2
+    np.testing.assert_array_equal(inst.arms.costs, [[0.0, 1.0]] * 15)
+
+
+def test_the_batch_may_not_replace_the_log(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text(LOG)
+    with pytest.raises(Exception, match=r"^estimate\.batch: .*must not be an input of this run"):
+        main(["--debug", "estimate", str(path), "--rewards", "0;1", "-o",
+              str(tmp_path / "a.npz"), "--batch", str(path)])
+    assert path.read_text() == LOG and not (tmp_path / "a.npz").exists()
+
+
+def test_a_record_after_a_quoted_line_break_is_named_by_its_line(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text('note,arm_id,state,action,next_state\n"two\nlines",ana,0,1,1\nx,bo,0,1,2\n')
+    log = read_transition_log(path)
+    np.testing.assert_array_equal(log.lines, [2, 4])
+    with pytest.raises(BatchInputError, match=r"line 4, column 'next_state': log\.next_state: "
+                                              r"must be in \[0, 2\); got 2$"):
+        log.counts(2, 2)

@@ -141,3 +141,14 @@ def test_count_transitions_names_the_bad_record(kwargs, match):
 def test_estimate_probabilities_names_the_bad_input(counts, kwargs, match):
     with pytest.raises(InvalidParameterError, match=r"^estimate_probabilities\." + match):
         estimate_probabilities(counts, **kwargs)
+
+
+def test_a_row_no_arm_saw_takes_1_over_k_and_a_prior_must_sum_to_1_closely():
+    """Mutations of a review: the pooled prior's fallback was only tested at K = 2 (where
+    1 / K is 0.5), and the prior's sum tolerance only with a row off by 0.1."""
+    counts = np.zeros((2, 2, 3))
+    counts[0, 0] = [1, 2, 3]
+    got = estimate_probabilities(counts, strength=2.0)
+    np.testing.assert_allclose(got[:, 1], 1 / 3, rtol=1e-15)
+    with pytest.raises(InvalidParameterError, match=r"prior: rows must be probabilities"):
+        estimate_probabilities(counts, prior=[0.5, 0.5 + 1e-6, 0.0])
