@@ -18,7 +18,7 @@ import numpy as np
 from rmab._reporting import count_noun
 from rmab._validation import check_discount, check_number, decimal_float
 from rmab.commands import check_suffix, number_arg
-from rmab.errors import InvalidParameterError
+from rmab.errors import BatchInputError, InvalidParameterError
 from rmab.models.estimate import _PRIORS
 
 
@@ -83,6 +83,14 @@ def run(args) -> int:
     check_discount("estimate", args.discount)
     log = read_transition_log(args.log)
     n_actions = max(2, int(log.actions.max()) + 1)
+    active = np.unique(log.actions[log.actions > 0])          # 1, 2, ... without a gap?
+    gaps = np.flatnonzero(active != np.arange(1, len(active) + 1))
+    if args.costs is None and len(gaps):          # one typo'd action made 20 001 actions
+        top = int(np.argmax(log.actions))
+        raise BatchInputError(f"log.action: no record takes action {int(gaps[0]) + 1}, below "
+                              f"the largest logged, {int(log.actions[top])} (a typo?): give "
+                              f"--costs to set the actions", file=log.file,
+                              line=int(log.lines[top]), column="action")
     costs = np.arange(float(n_actions)) if args.costs is None else _numbers("costs", args.costs)
     counts = log.counts(len(rewards), len(costs))
     n = len(log.arm_ids)

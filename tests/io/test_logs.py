@@ -159,3 +159,16 @@ def test_a_record_after_a_quoted_line_break_is_named_by_its_line(tmp_path):
     with pytest.raises(BatchInputError, match=r"line 4, column 'next_state': log\.next_state: "
                                               r"must be in \[0, 2\); got 2$"):
         log.counts(2, 2)
+
+
+def test_a_typo_in_an_action_is_not_20_001_actions(tmp_path):
+    """Without --costs the actions ran up to the largest logged: one record of action 20000
+    made 20 001 actions, 19 999 of them never logged (uniform rows), and 2 000 000 000 an
+    out-of-memory error."""
+    path = tmp_path / "log.csv"
+    path.write_text("arm_id,state,action,next_state\nana,0,0,1\nbo,1,20000,0\n")
+    with pytest.raises(BatchInputError, match=r"line 3, column 'action': log\.action: no record "
+                                              r"takes action 1, below the largest logged, 20000 "
+                                              r"\(a typo\?\): give --costs to set the actions$"):
+        main(["--debug", "estimate", str(path), "--rewards", "0;1", "-o", str(tmp_path / "a.npz")])
+    assert not (tmp_path / "a.npz").exists()
