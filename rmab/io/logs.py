@@ -107,8 +107,9 @@ def read_transition_log(path) -> TransitionLog:
             except ValueError:
                 value = -1
             if value < 0 or value >= 2**31:
-                raise BatchInputError(f"{_OWNER}.{column}: must be an integer >= 0; got "
-                                      f"{cell!r}", file=file, line=line, column=column)
+                got = repr(cell) if cell else "an empty cell"        # pandas' NaN
+                raise BatchInputError(f"{_OWNER}.{column}: must be an integer >= 0; got {got}",
+                                      file=file, line=line, column=column)
             out[k, j] = value
     return TransitionLog(tuple(ids), *(np.ascontiguousarray(out[:, j]) for j in range(4)),
                          np.array([lines[i] for i in filled[1:]], dtype=np.int64), file)

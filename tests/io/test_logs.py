@@ -40,6 +40,8 @@ def test_a_log_reads_as_records_in_first_appearance_order(tmp_path):
      r"line 3, column 'arm_id': log\.arm_id: must be a name; got ''"),
     ("arm_id,state,action,next_state\nana,0,1\n", r"line 2: log: must have 4 fields"),
     ("arm_id,state,action,next_state\nana,-1,1,1\n", r"log\.state: must be an integer >= 0"),
+    ("arm_id,state,action,next_state\nana,0,,1\n",
+     r"line 2, column 'action': log\.action: must be an integer >= 0; got an empty cell$"),
     ("arm_id,state,action,next_state\nana,0,1,9223372036854775808\n",      # 2**63
      r"line 2, column 'next_state': log\.next_state: must be an integer >= 0; got "
      r"'9223372036854775808'$"),
