@@ -70,7 +70,7 @@ def read_transition_log(path) -> TransitionLog:
     column of the first bad cell."""
     check_path("read_transition_log", path)
     file = str(path)
-    rows, lines = _load_rows(path, file)
+    rows, lines = _load_rows(path, file, _OWNER)
     filled = [i for i, row in enumerate(rows) if _filled(row)]
     if len(filled) < 2:
         raise BatchInputError(f"{_OWNER}: must have a header row and at least one record; got "

@@ -341,12 +341,13 @@ def _filled(row: list[str]) -> bool:
 _FIELD_LIMIT = 2**31 - 1   # csv's default 131 072 characters refused a 60-state inline arm
 
 
-def _load_rows(path, file: str) -> tuple[list[list[str]], np.ndarray]:
-    """Every CSV record (blank ones included) and the physical line each starts on."""
+def _load_rows(path, file: str, owner: str = OWNER) -> tuple[list[list[str]], np.ndarray]:
+    """Every CSV record (blank ones included) and the physical line each starts on; errors
+    are headed by ``owner`` (``"log"``: a transition log, not a file of batches)."""
     try:
         raw = Path(path).read_bytes()
     except (OSError, ValueError) as exc:
-        raise BatchInputError(f"{OWNER}.path: must be a readable file; got {file!r} ({exc})",
+        raise BatchInputError(f"{owner}.path: must be a readable file; got {file!r} ({exc})",
                               file=file) from exc
     try:
         text = raw.decode("utf-8-sig")
@@ -356,7 +357,8 @@ def _load_rows(path, file: str) -> tuple[list[list[str]], np.ndarray]:
                     "read it; a CSV's 'model' column names it)"
                     if str(file).lower().endswith(".npz") else
                     "a zip archive (a spreadsheet? save it as CSV, comma-separated)")
-            raise BatchInputError(f"{OWNER}: must be a CSV file of batches; got {what}",
+            kind = "a CSV log of transitions" if owner == "log" else "a CSV file of batches"
+            raise BatchInputError(f"{owner}: must be {kind}; got {what}",
                                   file=file) from exc
         at = exc.start + 3 * raw.startswith(codecs.BOM_UTF8)   # utf-8-sig counts after it
         head = raw[:at]                  # line ends as the csv reader counts them: \n, \r\n, \r
@@ -365,21 +367,21 @@ def _load_rows(path, file: str) -> tuple[list[list[str]], np.ndarray]:
             got, line = "UTF-16 text (a spreadsheet's 'Unicode text'?)", 1
         else:                            # e.g. 'José' saved as Windows-1252 by a spreadsheet
             got = f"byte {raw[at]:#04x} (text in a local code page, such as Windows-1252?)"
-        raise BatchInputError(f"{OWNER}: must be UTF-8 text; got {got}: save the file as "
+        raise BatchInputError(f"{owner}: must be UTF-8 text; got {got}: save the file as "
                               f"'CSV UTF-8'", file=file, line=line) from exc
     limit = csv.field_size_limit(_FIELD_LIMIT)   # inline arms can be long; the text is in memory
     try:
-        return _records(text, file)
+        return _records(text, file, owner)
     finally:
         csv.field_size_limit(limit)
 
 
-def _records(text: str, file: str) -> tuple[list[list[str]], np.ndarray]:
+def _records(text: str, file: str, owner: str = OWNER) -> tuple[list[list[str]], np.ndarray]:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         rows = list(reader)
     except csv.Error as exc:
-        raise BatchInputError(f"{OWNER}: must be well-formed CSV; {exc}", file=file,
+        raise BatchInputError(f"{owner}: must be well-formed CSV; {exc}", file=file,
                               line=_bad_record_line(text)) from exc
     n_lines = (text.count("\n") + text.count("\r") - text.count("\r\n")
                + (not text.endswith(("\n", "\r"))))

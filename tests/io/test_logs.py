@@ -174,3 +174,21 @@ def test_a_typo_in_an_action_is_not_20_001_actions(tmp_path):
                                               r"\(a typo\?\): give --costs to set the actions$"):
         main(["--debug", "estimate", str(path), "--rewards", "0;1", "-o", str(tmp_path / "a.npz")])
     assert not (tmp_path / "a.npz").exists()
+
+
+@pytest.mark.parametrize("raw, match", [
+    (b"PK\x03\x04" + bytes(range(128, 256)), r"log: must be a CSV log of transitions; got an "
+                                             r"\.npz archive"),
+    ("arm_id,state,action,next_state\nJos\xe9,0,1,1\n".encode("cp1252"),
+     r"line 2: log: must be UTF-8 text; got byte 0xe9"),
+    (b'arm_id,state,action,next_state\n"ana,0,1,1\n', r"line 2: log: must be well-formed CSV"),
+])
+def test_a_file_that_is_no_csv_log_is_named_as_a_log(tmp_path, raw, match):
+    """These errors read 'csv: must be a CSV file of batches' (the batch reader's), for a log
+    given to rmab estimate (an instance's .npz given for the log, say)."""
+    path = tmp_path / "log.npz"
+    path.write_bytes(raw)
+    with pytest.raises(BatchInputError, match=match):
+        read_transition_log(path)
+    with pytest.raises(BatchInputError, match=r"log\.path: must be a readable file"):
+        read_transition_log(tmp_path / "missing.csv")
