@@ -116,6 +116,7 @@ def write_beliefs(batches, beliefs, out) -> int:
 
     Returns the number of arm rows whose belief was written.
     """
+    from rmab._reporting import count_noun
     from rmab.belief.update import check_beliefs
     from rmab.io.reader import Batch, _load_rows
 
@@ -180,8 +181,8 @@ def write_beliefs(batches, beliefs, out) -> int:
         output.append(record)
     if written != len(updates):
         missing = len(updates) - written
-        raise BatchInputError(f"{owner}: the file changed since it was read: {missing} arm "
-                              f"rows were not found", file=file)
+        raise BatchInputError(f"{owner}: the file changed since it was read: "
+                              f"{count_noun(missing, 'arm row')} not found", file=file)
     with atomic_write(out, ".csv") as tmp:
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
             csv.writer(fh, lineterminator="\n").writerows(output)
