@@ -19,16 +19,16 @@ n, n_states, n_actions = truth.n_arms, truth.n_states, 2    # actions: 0 none, 1
 true_t = truth.transitions[:, :n_actions]
 
 # a year of logs: each week 10 % of the beneficiaries called at random
-arm_ids, states, actions, next_states = [], [], [], []
+arm_index, states, actions, next_states = [], [], [], []
 state = rng.integers(0, n_states, n)
 for week in range(52):
     action = (rng.random(n) < 0.1).astype(int)
     u = rng.random(n)
     nxt = (u[:, None] > true_t[np.arange(n), action, state].cumsum(axis=1)).sum(axis=1)
-    arm_ids.append(np.arange(n)), states.append(state), actions.append(action)
+    arm_index.append(np.arange(n)), states.append(state), actions.append(action)
     next_states.append(nxt)
     state = nxt
-counts = rmab.count_transitions(*map(np.concatenate, (arm_ids, states, actions, next_states)),
+counts = rmab.count_transitions(*map(np.concatenate, (arm_index, states, actions, next_states)),
                                 n_arms=n, n_states=n_states, n_actions=n_actions)
 unseen = int((counts.sum(axis=-1) == 0).sum())
 print(f"{counts.sum()} logged weeks; {unseen} of {counts[..., 0].size} (arm, action, state) "

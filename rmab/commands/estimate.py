@@ -109,10 +109,10 @@ def run(args) -> int:
                         metadata={"generator": "estimate", "arm_ids": list(log.arm_ids),
                                   "params": {"log": os.path.basename(args.log),
                                              "prior": args.prior, "strength": strength,
-                                             "records": int(len(log.arms))}})
+                                             "records": int(len(log.arm_index))}})
     path = save_instance(instance, args.out)
     unseen = len(empty)
-    print(f"wrote {path}: {count_noun(n, 'arm')} from {count_noun(len(log.arms), 'record')}, "
+    print(f"wrote {path}: {count_noun(n, 'arm')} from {count_noun(len(log.arm_index), 'record')}, "
           f"{count_noun(len(rewards), 'state')}, {count_noun(len(costs), 'action')}, budget "
           f"{budget:g}; {unseen} of {counts[..., 0].size} (arm, action, state) rows without "
           f"data took the {args.prior} prior", file=sys.stderr)

@@ -26,14 +26,14 @@ _OWNER = "log"
 class TransitionLog(CompactRepr):
     """The records of a log file.
 
-    arm_ids : tuple of str (n_arms,), in order of first appearance; ``arms`` index it
-    arms, states, actions, next_states : int64 arrays (n_records,)
+    arm_ids : tuple of str (n_arms,), in order of first appearance; ``arm_index`` indexes it
+    arm_index, states, actions, next_states : int64 arrays (n_records,)
     lines : int64 array (n_records,), the 1-based line of each record
     file : str
     """
 
     arm_ids: tuple
-    arms: np.ndarray
+    arm_index: np.ndarray
     states: np.ndarray
     actions: np.ndarray
     next_states: np.ndarray
@@ -53,14 +53,14 @@ class TransitionLog(CompactRepr):
                 raise BatchInputError(f"{_OWNER}.{name}: must be in [0, {size}); got "
                                       f"{values[k]}", file=self.file, line=int(self.lines[k]),
                                       column=name)
-        return count_transitions(self.arms, self.states, self.actions, self.next_states,
+        return count_transitions(self.arm_index, self.states, self.actions, self.next_states,
                                  n_arms=len(self.arm_ids), n_states=n_states,
                                  n_actions=n_actions)
 
     def last_states(self) -> np.ndarray:
         """Each arm's state after its last record (n_arms,): the file is in time order."""
         last = np.empty(len(self.arm_ids), dtype=np.int64)
-        last[self.arms] = self.next_states              # later records overwrite earlier ones
+        last[self.arm_index] = self.next_states              # later records overwrite earlier ones
         return last
 
 

@@ -19,14 +19,14 @@ from rmab.errors import InvalidParameterError
 _PRIORS = ("pooled", "uniform")
 
 
-def count_transitions(arm_ids, states, actions, next_states, *, n_arms: int, n_states: int,
+def count_transitions(arm_index, states, actions, next_states, *, n_arms: int, n_states: int,
                       n_actions: int) -> np.ndarray:
     """Counts of logged transitions, one record per (arm, period).
 
     Parameters
     ----------
-    arm_ids, states, actions, next_states : int arrays (n_records,)
-        Record ``k``: arm ``arm_ids[k]`` was in ``states[k]``, took ``actions[k]`` and was
+    arm_index, states, actions, next_states : int arrays (n_records,)
+        Record ``k``: arm ``arm_index[k]`` was in ``states[k]``, took ``actions[k]`` and was
         next seen in ``next_states[k]``.
     n_arms, n_states, n_actions : int
         The sizes of the arms the counts are for (arms without records get rows of zeros).
@@ -42,15 +42,15 @@ def count_transitions(arm_ids, states, actions, next_states, *, n_arms: int, n_s
              for name, value in (("n_arms", n_arms), ("n_states", n_states),
                                  ("n_actions", n_actions))]
     n_arms, n_states, n_actions = sizes
-    n_records = np.shape(arm_ids)[0] if np.ndim(arm_ids) == 1 else -1
+    n_records = np.shape(arm_index)[0] if np.ndim(arm_index) == 1 else -1
     if n_records < 0:
-        raise InvalidParameterError(f"{owner}.arm_ids: must be a 1-D array of arm indices; got "
-                                    f"shape {np.shape(arm_ids)}")
+        raise InvalidParameterError(f"{owner}.arm_index: must be a 1-D array of arm indices; got "
+                                    f"shape {np.shape(arm_index)}")
     if n_arms * n_actions * n_states * n_states > 2**31:
         raise InvalidParameterError(f"{owner}: n_arms * n_actions * n_states**2 must be at most "
                                     f"2**31 counts; got {n_arms * n_actions * n_states**2}")
     columns = [check_actions(owner, values, n_records, high, field, noun="record")
-               for field, values, high in (("arm_ids", arm_ids, n_arms),
+               for field, values, high in (("arm_index", arm_index, n_arms),
                                            ("states", states, n_states),
                                            ("actions", actions, n_actions),
                                            ("next_states", next_states, n_states))]

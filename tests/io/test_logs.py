@@ -18,13 +18,13 @@ def test_a_log_reads_as_records_in_first_appearance_order(tmp_path):
     path.write_bytes(b"\xef\xbb\xbf" + LOG.replace("\n", "\r\n").encode())     # BOM, CRLF
     log = read_transition_log(path)
     assert log.arm_ids == ("ana", "bo", "cy")
-    np.testing.assert_array_equal(log.arms, [0, 1, 0, 1, 2, 0])
+    np.testing.assert_array_equal(log.arm_index, [0, 1, 0, 1, 2, 0])
     np.testing.assert_array_equal(log.states, [0, 1, 1, 1, 0, 0])
     np.testing.assert_array_equal(log.actions, [1, 0, 0, 1, 0, 1])
     np.testing.assert_array_equal(log.next_states, [1, 1, 0, 1, 0, 1])
     np.testing.assert_array_equal(log.lines, [2, 3, 4, 5, 7, 8])
     np.testing.assert_array_equal(log.last_states(), [1, 1, 0])
-    want = count_transitions(log.arms, log.states, log.actions, log.next_states, n_arms=3,
+    want = count_transitions(log.arm_index, log.states, log.actions, log.next_states, n_arms=3,
                              n_states=2, n_actions=2)
     np.testing.assert_array_equal(log.counts(2, 2), want)
     assert want[0, 1, 0, 1] == 2 and want.sum() == 6

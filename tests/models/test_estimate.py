@@ -101,7 +101,7 @@ def test_logs_of_known_arms_give_them_back():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(arm_ids=[0, 2]), r"^count_transitions\.arm_ids: must lie in \[0, 2\); got 2 "
+    (dict(arm_index=[0, 2]), r"^count_transitions\.arm_index: must lie in \[0, 2\); got 2 "
                            r"\(record 1\)$"),
     (dict(states=[0, 0.5]), r"^count_transitions\.states: must be integers; got 0\.5 "
                             r"\(record 1\)$"),
@@ -109,14 +109,14 @@ def test_logs_of_known_arms_give_them_back():
                             r"\(n_records=2,\); got \(1,\)$"),
     (dict(actions=[-1, 0]), r"^count_transitions\.actions: must lie in \[0, 2\); got -1 "
                             r"\(record 0\)$"),
-    (dict(arm_ids=[[0, 1]]), r"^count_transitions\.arm_ids: must be a 1-D array"),
+    (dict(arm_index=[[0, 1]]), r"^count_transitions\.arm_index: must be a 1-D array"),
     (dict(n_states=0), r"^count_transitions\.n_states: must be >= 1"),
     (dict(n_arms=2.5), r"^count_transitions\.n_arms: must be an integer"),
     (dict(n_arms=10**6, n_states=100), r"^count_transitions: n_arms \* n_actions \* "
                                        r"n_states\*\*2 must be at most 2\*\*31"),
 ])
 def test_count_transitions_names_the_bad_record(kwargs, match):
-    args = dict(arm_ids=[0, 1], states=[0, 1], actions=[1, 0], next_states=[1, 1], n_arms=2,
+    args = dict(arm_index=[0, 1], states=[0, 1], actions=[1, 0], next_states=[1, 1], n_arms=2,
                 n_states=2, n_actions=2)
     args.update(kwargs)
     with pytest.raises(InvalidParameterError, match=match):
