@@ -12,13 +12,14 @@ from __future__ import annotations
 import csv
 import os
 import sys
+import warnings
 
 import numpy as np
 
 from rmab._reporting import count_noun
 from rmab._validation import check_discount, check_number, decimal_float
 from rmab.commands import check_suffix, number_arg
-from rmab.errors import BatchInputError, InvalidParameterError
+from rmab.errors import BatchInputError, InvalidParameterError, RmabWarning
 from rmab.models.estimate import _PRIORS
 
 
@@ -111,6 +112,11 @@ def run(args) -> int:
                                              "prior": args.prior, "strength": strength,
                                              "records": int(len(log.arm_index))}})
     path = save_instance(instance, args.out)
+    never = np.flatnonzero(counts.sum(axis=(0, 2, 3)) == 0)
+    if len(never):              # every arm's rows of it are the prior's (uniform: no data)
+        warnings.warn(f"estimate.costs: no record takes action{'s' * (len(never) > 1)} "
+                      f"{', '.join(map(str, never))}; its rows are the prior's, uniform "
+                      f"(no arm has data to pool)", RmabWarning, stacklevel=2)
     unseen = len(empty)
     print(f"wrote {path}: {count_noun(n, 'arm')} from {count_noun(len(log.arm_index), 'record')}, "
           f"{count_noun(len(rewards), 'state')}, {count_noun(len(costs), 'action')}, budget "

@@ -192,3 +192,15 @@ def test_a_file_that_is_no_csv_log_is_named_as_a_log(tmp_path, raw, match):
         read_transition_log(path)
     with pytest.raises(BatchInputError, match=r"log\.path: must be a readable file"):
         read_transition_log(tmp_path / "missing.csv")
+
+
+def test_an_action_no_record_takes_is_warned_of(tmp_path, capsys):
+    """--costs with three actions on a log of two: every row of action 2 is the prior's,
+    uniform, whatever the arm (it was silent; a review)."""
+    path = tmp_path / "log.csv"
+    path.write_text(LOG)
+    assert main(["estimate", str(path), "--rewards", "0;1", "--costs", "0;1;2", "-o",
+                 str(tmp_path / "a.npz")]) == 0
+    assert ("rmab: warning: estimate.costs: no record takes action 2; its rows are the "
+            "prior's, uniform (no arm has data to pool)") in capsys.readouterr().err
+    np.testing.assert_array_equal(load_instance(tmp_path / "a.npz").arms.transitions[:, 2], 0.5)
