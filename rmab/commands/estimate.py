@@ -31,6 +31,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--costs", metavar="C", default=None,
                         help="cost of each action, ';'-separated, the first 0 (default 0;1;... "
                              "up to the largest action logged)")
+    parser.add_argument("--action-names", metavar="NAMES", default=None,
+                        help="a name for each action, ';'-separated, e.g. 'none;call' (rmab "
+                             "solve writes them in its action_name column)")
     parser.add_argument("--prior", choices=_PRIORS, default="pooled",
                         help="rows shrunk towards: all arms' frequencies (pooled, default) or "
                              "1/n_states (uniform)")
@@ -93,6 +96,12 @@ def run(args) -> int:
                               f"--costs to set the actions", file=log.file,
                               line=int(log.lines[top]), column="action")
     costs = np.arange(float(n_actions)) if args.costs is None else _numbers("costs", args.costs)
+    names = None if args.action_names is None else [x.strip() for x in
+                                                    args.action_names.split(";")]
+    if names is not None and (len(names) != len(costs) or not all(names)):
+        raise InvalidParameterError(f"estimate.action_names: must be {len(costs)} non-empty "
+                                    f"names separated by ';', one per action; got "
+                                    f"{args.action_names!r}")
     counts = log.counts(len(rewards), len(costs))
     n = len(log.arm_ids)
     empty = np.argwhere(counts.sum(axis=-1) == 0)
@@ -110,7 +119,8 @@ def run(args) -> int:
                         metadata={"generator": "estimate", "arm_ids": list(log.arm_ids),
                                   "params": {"log": os.path.basename(args.log),
                                              "prior": args.prior, "strength": strength,
-                                             "records": int(len(log.arm_index))}})
+                                             "records": int(len(log.arm_index))},
+                                  **({} if names is None else {"actions": names})})
     path = save_instance(instance, args.out)
     never = np.flatnonzero(counts.sum(axis=(0, 2, 3)) == 0)
     if len(never):              # every arm's rows of it are the prior's (uniform: no data)

@@ -204,3 +204,17 @@ def test_an_action_no_record_takes_is_warned_of(tmp_path, capsys):
     assert ("rmab: warning: estimate.costs: no record takes action 2; its rows are the "
             "prior's, uniform (no arm has data to pool)") in capsys.readouterr().err
     np.testing.assert_array_equal(load_instance(tmp_path / "a.npz").arms.transitions[:, 2], 0.5)
+
+
+def test_action_names_reach_the_solved_batch(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text(LOG)
+    out, batch = tmp_path / "arms.npz", tmp_path / "week.csv"
+    assert main(["estimate", str(path), "--rewards", "0;1", "--action-names", "none ; call",
+                 "--budget", "1", "-o", str(out), "--batch", str(batch)]) == 0
+    assert load_instance(out).metadata["actions"] == ["none", "call"]
+    assert read_batches(batch)[0].action_names == ("none", "call")
+    with pytest.raises(Exception, match=r"^estimate\.action_names: must be 2 non-empty names "
+                                        r"separated by ';', one per action; got 'none;'$"):
+        main(["--debug", "estimate", str(path), "--rewards", "0;1", "--action-names",
+              "none;", "-o", str(tmp_path / "b.npz")])
