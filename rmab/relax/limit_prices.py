@@ -25,6 +25,7 @@ from rmab.models.instance import Instance
 
 _SETTLED = 0.01         # of N value_tol on a discounted horizon, as the budget's cutting plane
 _MAX_EVALS = 60
+_WIDEST = 4.0 ** 10   # the box grows at most this much past the first one
 
 
 def limit_multipliers(instance: Instance, rows, beliefs, value_tol: float, seed,
@@ -34,29 +35,47 @@ def limit_multipliers(instance: Instance, rows, beliefs, value_tol: float, seed,
 
     ``beliefs`` (N, S) the arms' beliefs; ``value_tol`` PBVI's tolerance (discounted);
     ``start_price`` the budget-only ``λ*`` (the first evaluation, at ``μ = 0``);
-    ``budget_term`` ``B w``; ``price_ceiling`` the largest ``λ`` searched."""
+    ``budget_term`` ``B w``; ``price_ceiling`` the first box's largest ``λ`` (widened 4-fold
+    while the model's minimiser lies on its edge, as are the rows' ranges)."""
     from rmab.relax.lagrangian import budget_weight
 
     pool = _PlanPool(instance, rows, beliefs, value_tol, seed, budget_weight(instance))
     sides = pool.sides
-    bounds = [(0.0, price_ceiling)] + [(0.0, bound) for _, _, _, bound in sides]
+    # the box keeps the model bounded; it is widened where the minimiser meets it and the
+    # model is lower beyond (not along a flat ray of the dual, which the LP's vertex would
+    # follow to the box's edge): with the limits priced, λ can exceed the ceiling of the
+    # rewards alone (a multiplier of min_active pays arms to act), a multiplier its row's range
+    first = np.array([price_ceiling] + [bound for _, _, _, bound in sides])
+    upper = first.copy()
     point = np.zeros(1 + len(sides))
     point[0] = start_price
     best, evals = (np.inf, point), 0
-    settled = _SETTLED * len(beliefs) * value_tol if instance.horizon is None else 0.0
+    noise = len(beliefs) * value_tol if instance.horizon is None else 0.0   # PBVI's, in D
+    settled = _SETTLED * noise
     while evals < _MAX_EVALS:
         dual = pool.evaluate(point) + point[0] * budget_term
         evals += 1
         if dual < best[0]:
             best = (dual, point)
-        last, (point, model) = point, pool.minimise(budget_term, bounds)
-        if (best[0] - model <= settled + 1e-9 * (abs(best[0]) + pool.unit)    # any units
-                or np.array_equal(point, last)):
+        last, (point, model) = point, pool.minimise(budget_term, _box(upper))
+        close = settled + 1e-9 * (abs(best[0]) + pool.unit)                   # any units
+        edge = (point >= upper * (1.0 - 1e-9)) & (upper > 0.0) & (upper < _WIDEST * first)
+        if edge.any():
+            wider = np.where(edge, 4.0 * upper, upper)
+            far, low = pool.minimise(budget_term, _box(wider))
+            if low < model - noise - close:     # the box, not the model, stopped it: widen
+                upper, point = wider, far
+                continue
+        if best[0] - model <= close or np.array_equal(point, last):
             break
     m = [0.0] * len(rows)
     for (k, sign, _, _), value in zip(sides, best[1][1:]):
         m[k] += sign * float(value)
     return m, evals
+
+
+def _box(upper) -> list:
+    return [(0.0, float(u)) for u in upper]
 
 
 class _PlanPool:
