@@ -227,12 +227,12 @@ class _MDPSolver:
 class _POMDPSolver:
     exact = False
 
-    def __init__(self, arms, beliefs, discount, horizon, tol, seed):
+    def __init__(self, arms, beliefs, discount, horizon, tol, seed, unit):
         self.first, self.inverse = unique_arms(arms)
         self.arms = arms.select(self.first)
         self.beliefs, self.discount, self.tol, self.seed = beliefs, discount, tol, seed
         self.horizon = horizon
-        self.unit = reward_spread(arms)         # of the certificate's tolerances
+        self.unit = unit                        # of the certificate's tolerances
         # start PBVI's belief sets from every distinct arm's mean starting belief
         counts = np.bincount(self.inverse, minlength=len(self.first)).astype(float)
         start = np.zeros((len(self.first), arms.n_states))
@@ -362,13 +362,15 @@ def reward_spread(arms) -> float:
     return spread if spread > 0 else 1.0
 
 
-def _solver(instance, beliefs, value_tol, seed):
-    unit = reward_spread(instance.arms)
+def _solver(instance, beliefs, value_tol, seed, unit=None):
+    """The per-arm solver, its default tolerance in units of ``unit`` (None: the arms' reward
+    spread)."""
+    unit = reward_spread(instance.arms) if unit is None else unit
     if isinstance(instance.arms, MDPArms):
         return _MDPSolver(instance.arms, beliefs, instance.discount, instance.horizon,
                           1e-9 * unit if value_tol is None else value_tol)
     return _POMDPSolver(instance.arms, beliefs, instance.discount, instance.horizon,
-                        1e-3 * unit if value_tol is None else value_tol, seed)
+                        1e-3 * unit if value_tol is None else value_tol, seed, unit)
 
 
 def budget_weight(instance: Instance) -> float:
@@ -475,6 +477,17 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
     seed : int, SeedSequence or Generator
         PBVI's belief sampling.
     """
+    return _bound(instance, None, method=method, beliefs=beliefs, price_tol=price_tol,
+                  max_iter=max_iter, value_tol=value_tol, certificate=certificate,
+                  sawtooth_sweeps=sawtooth_sweeps, price_limits=price_limits, seed=seed)
+
+
+def _bound(instance: Instance, unit: float | None, *, method, beliefs, price_tol, max_iter,
+           value_tol, certificate, sawtooth_sweeps, price_limits, seed) -> LagrangianResult:
+    """:func:`lagrangian_bound` with its default tolerances (PBVI's, the certificate's, policy
+    iteration's) in units of ``unit``, None for the arms' reward spread: :func:`_price_limits`
+    gives the spread of its instance's arms, which its charges would otherwise widen, and the
+    tolerances with them (a hundredfold at a charge of -101 on rewards in [0, 1])."""
     owner = "lagrangian_bound"
     check_flag(owner, "price_limits", price_limits)
     check_flag(owner, "certificate", certificate)
@@ -502,7 +515,7 @@ def lagrangian_bound(instance: Instance, *, method: str = "auto", beliefs=None,
     if method == "lp" and not instance.fully_observed:
         raise InvalidParameterError(f"{owner}.method: 'lp' needs fully observed arms; got "
                                     f"{type(instance.arms).__name__}")
-    solver = _solver(instance, beliefs, value_tol, seed)
+    solver = _solver(instance, beliefs, value_tol, seed, unit)
     weight = budget_weight(instance)
     budget_term = _budget_term(instance)
     path: dict[float, _Point] = {}
@@ -617,7 +630,8 @@ def _price_limits(instance: Instance, options: dict) -> LagrangianResult:
     rows = _limit_rows(instance)
     weight = budget_weight(instance)
     arms = instance.arms
-    search = dict(options, certificate=False, sawtooth_sweeps=0)
+    unit = reward_spread(arms)      # the tolerances' unit: the charges widen the shifted spread
+    search = dict(options, certificate=False, sawtooth_sweeps=0, price_limits=False)
     cache: dict[tuple, tuple] = {}
 
     def priced(m):
@@ -630,7 +644,7 @@ def _price_limits(instance: Instance, options: dict) -> LagrangianResult:
         key = tuple(m)
         if key not in cache:
             shifted, _, term = priced(m)
-            cache[key] = (key, lagrangian_bound(shifted, **search).estimate + term)
+            cache[key] = (key, _bound(shifted, unit, **search).estimate + term)
         return cache[key]
 
     found, evals = None, 0
@@ -647,10 +661,10 @@ def _price_limits(instance: Instance, options: dict) -> LagrangianResult:
         from rmab.relax.limit_prices import limit_multipliers
 
         tol = options["value_tol"]
-        relaxed = lagrangian_bound(instance, **search)
+        relaxed = _bound(instance, unit, **search)
         cache[(0.0,) * len(rows)] = ((0.0,) * len(rows), relaxed.estimate)
         m, evals = limit_multipliers(
-            instance, rows, options["beliefs"], 1e-3 * reward_spread(arms) if tol is None
+            instance, rows, options["beliefs"], 1e-3 * unit if tol is None
             else tol, options["seed"], relaxed.price, _budget_term(instance),
             _price_ceiling(instance, weight))
         found = (relaxed.price, m)
@@ -667,11 +681,11 @@ def _price_limits(instance: Instance, options: dict) -> LagrangianResult:
         if before - evaluate(m)[1] <= 1e-10 * abs(before):      # relative: any units
             break
     shifted, charges, term = priced(m)
-    res = lagrangian_bound(shifted, **options)
+    res = _bound(shifted, unit, **options, price_limits=False)
     zero = [0.0] * len(rows)
     if m != zero and evaluate(zero)[1] < res.estimate + term:   # never worse than relaxed
         shifted, charges, term = priced(zero)
-        res = lagrangian_bound(shifted, **options)
+        res = _bound(shifted, unit, **options, price_limits=False)
     certified = None if res.certified_upper_bound is None else res.certified_upper_bound + term
     return replace(res, estimate=res.estimate + term, certified_upper_bound=certified,
                    dual_values=res.dual_values + term, limit_charges=charges,

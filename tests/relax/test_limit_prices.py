@@ -92,3 +92,22 @@ def test_multipliers_beyond_the_budgets_price_ceiling(horizon):
     # tolerances against multipliers near 100), which the POMDP bound meets to 1e-12
     assert got.estimate == pytest.approx(exact.estimate, rel=1e-7 if horizon else 1e-6)
     assert got.certified_upper_bound >= exact.estimate * (1 - 1e-7)
+
+
+def test_default_tolerances_are_in_the_instances_units():
+    """The default value_tol is 1e-3 of the instance's reward spread, also where the limits'
+    charges (-101 on rewards in [0, 1]) widen the spread of the shifted arms solved at the
+    end: their spread set the tolerances there, 102 times the stated ones, and the bound
+    came out at 768.15 (PBVI stopped early) with a certificate of 793.09, where the stated
+    tolerance gives 770.96 and 786.93."""
+    from rmab.models import health_intervention
+    from rmab.relax.lagrangian import reward_spread
+
+    inst = health_intervention(100, seed=0).replace(action_caps=[np.inf, np.inf, 5],
+                                                    min_active=10, max_active=10)
+    default = lagrangian_bound(inst, price_limits=True)
+    given = lagrangian_bound(inst, price_limits=True,
+                             value_tol=1e-3 * reward_spread(inst.arms))
+    assert np.abs(default.limit_charges).max() > 10.0                 # the spread widens
+    assert default.estimate == given.estimate
+    assert default.certified_upper_bound == pytest.approx(786.93, abs=0.01)
