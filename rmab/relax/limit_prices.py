@@ -18,9 +18,12 @@ multiplier it replaced took a full price search for each of their steps).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from rmab._validation import as_generator
+from rmab.errors import ConvergenceWarning
 from rmab.models.instance import Instance
 
 _SETTLED = 0.01         # of N value_tol on a discounted horizon, as the budget's cutting plane
@@ -68,6 +71,11 @@ def limit_multipliers(instance: Instance, rows, beliefs, value_tol: float, seed,
                 continue
         if best[0] - model <= close or np.array_equal(point, last):
             break
+    else:
+        warnings.warn(f"lagrangian_bound: the count limits' multipliers stopped after "
+                      f"{_MAX_EVALS} PBVI evaluations with the model {best[0] - model:.3g} "
+                      f"below the best dual value found; the bound holds at the multipliers "
+                      f"reached", ConvergenceWarning, stacklevel=3)
     m = [0.0] * len(rows)
     for (k, sign, _, _), value in zip(sides, best[1][1:]):
         m[k] += sign * float(value)

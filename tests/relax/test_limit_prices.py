@@ -111,3 +111,19 @@ def test_default_tolerances_are_in_the_instances_units():
     assert np.abs(default.limit_charges).max() > 10.0                 # the spread widens
     assert default.estimate == given.estimate
     assert default.certified_upper_bound == pytest.approx(786.93, abs=0.01)
+
+
+def test_the_evaluation_limit_is_warned_of(monkeypatch):
+    """Stopped by the evaluations' limit, the multipliers reached still give a bound (the
+    limit ended the search silently; a review)."""
+    import rmab.relax.limit_prices as limit_prices
+    from rmab.errors import ConvergenceWarning
+    from rmab.models import health_intervention
+
+    inst = health_intervention(6, budget_fraction=0.5, seed=2).replace(min_active=3,
+                                                                       max_active=3)
+    monkeypatch.setattr(limit_prices, "_MAX_EVALS", 1)
+    with pytest.warns(ConvergenceWarning, match=r"^lagrangian_bound: the count limits' "
+                                                r"multipliers stopped after 1 PBVI evaluations"):
+        res = lagrangian_bound(inst, price_limits=True)
+    assert res.certified_upper_bound >= res.estimate
