@@ -50,6 +50,7 @@ __all__ = ["LagrangianResult", "DualCurveResult", "lagrangian_bound", "dual_curv
 _METHODS = ("auto", "bisection", "golden", "cutting-plane", "lp")
 _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 _LIMIT_ROUNDS = 8           # coordinate rounds of the count limits' multipliers, at most
+_WIDENINGS = 6              # 4-fold widenings of a multiplier's range, at most
 _LP_ROWS = 60_000           # largest Hawkins LP solved for the limits' multipliers (HiGHS took
                             # 1 s at 10 000 rows; at 120 000 its dual simplex gave up)
 _CERT_EVALS = 5
@@ -673,11 +674,19 @@ def _price_limits(instance: Instance, options: dict) -> LagrangianResult:
     # gain: the dual is piecewise linear, and two rounds stalled 3e-4 short on three rows
     for _ in range(0 if found is not None else 1 if len(rows) == 1 else _LIMIT_ROUNDS):
         before = evaluate(m)[1]
+        # a minimum on the range's edge widens it 4-fold: the multiplier of min_active can
+        # pass the range (-98 against -20 where every arm must act; a review)
         for k, (_, _, _, lo, hi) in enumerate(rows):
-            def along(u, k=k, lo=lo, hi=hi):
-                return evaluate(m[:k] + [lo + u * (hi - lo)] + m[k + 1:])
-            best, _ = _golden(along, lambda point: point[1], 0.0, 1.0, 1e-6, 60)
-            m = list(best[0])
+            for _ in range(_WIDENINGS):
+                def along(u, k=k, lo=lo, hi=hi):
+                    return evaluate(m[:k] + [lo + u * (hi - lo)] + m[k + 1:])
+                best, _ = _golden(along, lambda point: point[1], 0.0, 1.0, 1e-6, 60)
+                m = list(best[0])
+                low = lo < 0.0 and m[k] <= lo + 1e-5 * (hi - lo)
+                high = hi > 0.0 and m[k] >= hi - 1e-5 * (hi - lo)
+                if not (low or high):
+                    break
+                lo, hi = 4.0 * lo if low else lo, 4.0 * hi if high else hi
         if before - evaluate(m)[1] <= 1e-10 * abs(before):      # relative: any units
             break
     shifted, charges, term = priced(m)

@@ -127,3 +127,24 @@ def test_the_evaluation_limit_is_warned_of(monkeypatch):
                                                 r"multipliers stopped after 1 PBVI evaluations"):
         res = lagrangian_bound(inst, price_limits=True)
     assert res.certified_upper_bound >= res.estimate
+
+
+@pytest.mark.parametrize("horizon", [4, None])
+def test_the_golden_fallback_widens_a_multipliers_range(horizon, monkeypatch):
+    """Fully observed arms past the LP's size take golden sections per multiplier; the range
+    of min_active's ended at -20 where the dual's minimum needs -98 (the bound read 14.06
+    against the exact 10.63), so a minimum on the range's edge widens it."""
+    import rmab.relax.lagrangian as lagrangian
+
+    n = 4
+    base = random_instance(n, n_states=3, n_actions=3, n_obs=None, budget=1.0, discount=0.9,
+                           horizon=horizon, seed=0)
+    a = base.arms
+    mdp = base.replace(arms=MDPArms(a.transitions, a.rewards + np.array([0.0, -0.3, 0.5]),
+                                    np.array([0.0, 1.0, 1.01])), budget=1.01 * n - 0.02,
+                       initial_belief=np.eye(3)[np.arange(n) % 3], min_active=n)
+    exact = lagrangian.lagrangian_bound(mdp, price_limits=True)
+    monkeypatch.setattr(lagrangian, "_LP_ROWS", 0)
+    golden = lagrangian.lagrangian_bound(mdp, price_limits=True)
+    assert exact.limit_charges[1] < -90.0
+    assert golden.estimate == pytest.approx(exact.estimate, rel=1e-6)
