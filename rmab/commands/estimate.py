@@ -133,8 +133,28 @@ def run(args) -> int:
           f"{budget:g}; {unseen} of {counts[..., 0].size} (arm, action, state) rows without "
           f"data took the {args.prior} prior", file=sys.stderr)
     if args.batch is not None:
+        _warn_of_breaks(log)
         _write_batch(args, log, budget, path)
     return 0
+
+
+def _warn_of_breaks(log) -> None:
+    """The batch's states are each arm's last record's next_state, the last in file order:
+    warn when records do not chain (a log not oldest first, with gaps or duplicated rows)."""
+    breaks = log.breaks()
+    if not len(breaks):
+        return
+    k = int(breaks[0])
+    before = np.flatnonzero(log.arm_index[:k] == log.arm_index[k])[-1]
+    order = ("; it reads as newest first" if len(breaks) > 2 * len(log.reversed().breaks())
+             else "")
+    warnings.warn(f"estimate.batch: {len(breaks)} of {len(log.arm_index)} records do not "
+                  f"start in the state their arm's previous record "
+                  f"reached (first: line {log.lines[k]}, arm {log.arm_ids[log.arm_index[k]]!r} "
+                  f"in state {log.states[k]}, after next_state {log.next_states[before]} on "
+                  f"line {log.lines[before]}){order}: each arm's batch state is its last "
+                  f"record's next_state, so the log must be in time order, oldest first; "
+                  f"gaps and duplicated rows also break the chain", RmabWarning, stacklevel=2)
 
 
 def _write_batch(args, log, budget: float, model) -> None:

@@ -8,13 +8,15 @@ into an instance file (docs/csv.md).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
+from rmab._reporting import count_noun
 from rmab._repr import CompactRepr
 from rmab._validation import check_path
-from rmab.errors import BatchInputError
+from rmab.errors import BatchInputError, RmabWarning
 from rmab.io.reader import _filled, _id_text, _int, _load_rows
 from rmab.models.estimate import count_transitions
 
@@ -57,11 +59,42 @@ class TransitionLog(CompactRepr):
                                  n_arms=len(self.arm_ids), n_states=n_states,
                                  n_actions=n_actions)
 
+    def breaks(self) -> np.ndarray:
+        """Indices of the records that do not start in the state their arm's previous record
+        (in file order) reached: none in a complete log in time order, oldest first."""
+        order = np.argsort(self.arm_index, kind="stable")       # each arm's records in order
+        arm, state, nxt = self.arm_index[order], self.states[order], self.next_states[order]
+        bad = (arm[1:] == arm[:-1]) & (state[1:] != nxt[:-1])
+        return np.sort(order[1:][bad])
+
+    def reversed(self) -> TransitionLog:
+        """The records in reverse file order (the arms keep their indices)."""
+        return TransitionLog(self.arm_ids, *(a[::-1].copy() for a in (
+            self.arm_index, self.states, self.actions, self.next_states, self.lines)),
+            self.file)
+
     def last_states(self) -> np.ndarray:
         """Each arm's state after its last record (n_arms,): the file is in time order."""
         last = np.empty(len(self.arm_ids), dtype=np.int64)
         last[self.arm_index] = self.next_states              # later records overwrite earlier ones
         return last
+
+
+def _hint(column: str, cell: str) -> str:
+    """What to do with a cell that is not a number: a label, or a next state not known yet."""
+    if not cell:
+        return (" (a record whose next state is not known yet, the last week's say, is left "
+                "out of the log)" if column == "next_state" else "")
+    try:
+        float(cell)                               # a number, negative or fractional
+        return ""
+    except ValueError:
+        pass
+    if column == "action":
+        return (" (actions are numbers: 0 for none, 1, 2, ... in the order of --costs; write a "
+                "yes/no or True/False column as 1/0)")
+    return (" (states are numbers: 0, 1, ... in the order of --rewards; write a label such as "
+            "'not engaged' / 'engaged' as its number)")
 
 
 def read_transition_log(path) -> TransitionLog:
@@ -79,9 +112,12 @@ def read_transition_log(path) -> TransitionLog:
     names = [h.strip() for h in rows[head]]
     missing = [c for c in LOG_COLUMNS if c not in names]
     if missing:
+        sep = next((c for c in ";\t|" if c in names[0] and len(names) == 1), None)
+        hint = (f": the header holds {sep!r}, fields must be separated by commas" if sep else
+                ": rename your columns to these names (e.g. beneficiary_id to arm_id)")
         raise BatchInputError(f"{_OWNER}.header: must have the columns {', '.join(LOG_COLUMNS)}"
                               f"; missing {', '.join(missing)} (got {', '.join(map(repr, names))}"
-                              f")", file=file, line=int(lines[head]))
+                              f"){hint}", file=file, line=int(lines[head]))
     twice = next((c for c in LOG_COLUMNS if names.count(c) > 1), None)
     if twice is not None:                 # which one holds the data? (the first was taken)
         raise BatchInputError(f"{_OWNER}.header: column names must be unique; got {twice!r} "
@@ -89,8 +125,15 @@ def read_transition_log(path) -> TransitionLog:
     where = {c: names.index(c) for c in LOG_COLUMNS}
     ids: dict[str, int] = {}
     out = np.empty((len(filled) - 1, 4), dtype=np.int64)
+    seen: dict[tuple, int] = {}          # with a date column, a repeated row is a duplicate
+    repeats = []
     for k, i in enumerate(filled[1:]):
         row, line = rows[i], int(lines[i])
+        if len(names) > len(LOG_COLUMNS):
+            key = tuple(c.strip() for c in row)
+            if key in seen:
+                repeats.append((line, seen[key]))
+            seen.setdefault(key, line)
         if len(row) <= max(where.values()):
             raise BatchInputError(f"{_OWNER}: must have {len(names)} fields like the header; got "
                                   f"{len(row)}", file=file, line=line)
@@ -108,8 +151,16 @@ def read_transition_log(path) -> TransitionLog:
                 value = -1
             if value < 0 or value >= 2**31:
                 got = repr(cell) if cell else "an empty cell"        # pandas' NaN
-                raise BatchInputError(f"{_OWNER}.{column}: must be an integer >= 0; got {got}",
-                                      file=file, line=line, column=column)
+                raise BatchInputError(f"{_OWNER}.{column}: must be an integer >= 0; got {got}"
+                                      f"{_hint(column, cell)}", file=file, line=line,
+                                      column=column)
             out[k, j] = value
+    if repeats:
+        one = len(repeats) == 1
+        warnings.warn(f"{_OWNER}: {count_noun(len(repeats), 'row')} "
+                      f"{'repeats' if one else 'repeat'} an earlier row in every cell (first: "
+                      f"line {repeats[0][0]} repeats line {repeats[0][1]}), "
+                      f"{'its' if one else 'each'} transition counted again: duplicated "
+                      f"rows?", RmabWarning, stacklevel=2)
     return TransitionLog(tuple(ids), *(np.ascontiguousarray(out[:, j]) for j in range(4)),
                          np.array([lines[i] for i in filled[1:]], dtype=np.int64), file)
