@@ -190,7 +190,7 @@ class _PlanPool:
 
         value = np.concatenate(self.value, axis=1)                       # (N, J)
         use = np.concatenate(self.use, axis=1)                           # (N, J, A - 1)
-        n, n_plans = value.shape
+        n = value.shape[0]
         keep = np.isfinite(value)
         arm, plan = np.nonzero(keep)
         rows = len(arm)
