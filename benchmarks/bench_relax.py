@@ -34,7 +34,7 @@ Figures (all measured in this run):
    (N = 20 and 100; 20 with ``--quick``): the cutting plane over pooled plans
    (``rmab.relax.limit_prices``) against the coordinate-wise golden sections it replaced in
    session 43 (re-implemented here, each step a full price search), CPU time of one run
-   each and the estimates at the multipliers found.
+   each after a warm-up on 10 arms, and the estimates at the multipliers found.
 
 Run ``.venv/bin/python benchmarks/bench_relax.py [--quick] [--figures 1,2,3]
 [--states 10] [--grid-sizes 100,1000,10000]``; the defaults (figures 1-3 and 5-7, 10-state
@@ -337,10 +337,16 @@ def _golden_limits(inst):
 def bench_limits(sizes):
     print("[7] count limits priced on POMDP health arms (at most N/20 visits, exactly N/10 "
           "acting): cutting plane over pooled plans vs golden sections (before session 43)")
-    for n_arms in sizes:
-        inst = health_intervention(n_arms, seed=0).replace(
-            action_caps=[np.inf, np.inf, n_arms // 20], min_active=n_arms // 10,
+
+    def limited(n_arms):
+        return health_intervention(n_arms, seed=0).replace(
+            action_caps=[np.inf, np.inf, max(1, n_arms // 20)], min_active=n_arms // 10,
             max_active=n_arms // 10)
+
+    lagrangian_bound(limited(10), price_limits=True, certificate=False)   # warm-up: Numba's
+    _golden_limits(limited(10))                                        # compile, HiGHS import
+    for n_arms in sizes:
+        inst = limited(n_arms)
         t = time.process_time()
         res = lagrangian_bound(inst, price_limits=True, certificate=False)
         t_new = time.process_time() - t
