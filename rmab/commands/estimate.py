@@ -1,11 +1,12 @@
 """``rmab estimate``: arms estimated from a CSV log of transitions, saved as an instance file.
 
-The log has one row per arm and period, in time order: ``arm_id, state, action,
-next_state`` (other columns ignored). Each row of transition probabilities is the posterior
-mean under a prior (``--prior``, ``--strength``: :func:`rmab.models.estimate_probabilities`),
-so an (arm, action, state) never logged takes the population's behaviour. The instance's
-``metadata['arm_ids']`` lists the arms in ``model_arm`` order; ``--batch`` also writes next
-period's batch CSV (each arm in its last logged state) for ``rmab solve`` (docs/csv.md)."""
+The log has one row per arm and period, in time order (or ``--order-by`` a date column):
+``arm_id, state, action, next_state`` (``--columns`` maps your names; other columns ignored).
+Each row of transition probabilities is the posterior mean under a prior (``--prior``,
+``--strength``: :func:`rmab.models.estimate_probabilities`), so an (arm, action, state) never
+logged takes the population's behaviour. The instance's ``metadata['arm_ids']`` lists the arms
+in ``model_arm`` order; ``--batch`` also writes next period's batch CSV (each arm in its last
+logged state) for ``rmab solve`` (docs/csv.md)."""
 
 from __future__ import annotations
 
@@ -32,8 +33,18 @@ def add_arguments(parser) -> None:
                         help="cost of each action, ';'-separated, the first 0 (default 0;1;... "
                              "up to the largest action logged)")
     parser.add_argument("--action-names", metavar="NAMES", default=None,
-                        help="a name for each action, ';'-separated, e.g. 'none;call' (rmab "
-                             "solve writes them in its action_name column)")
+                        help="a name for each action, ';'-separated, e.g. 'none;call': the log "
+                             "may write an action by its name, and rmab solve writes them in "
+                             "its action_name column")
+    parser.add_argument("--state-names", metavar="NAMES", default=None,
+                        help="a name for each state, ';'-separated, e.g. 'not engaged;engaged':"
+                             " the log may write a state by its name")
+    parser.add_argument("--columns", metavar="MAP", default=None,
+                        help="your log's column for each name that differs, ';'-separated, "
+                             "e.g. 'arm_id=beneficiary;action=called'")
+    parser.add_argument("--order-by", metavar="COLUMN", default=None,
+                        help="a column of numbers or ISO dates (2026-12-05) putting the records"
+                             " in time order (default: the file's order, oldest first)")
     parser.add_argument("--prior", choices=_PRIORS, default="pooled",
                         help="rows shrunk towards: all arms' frequencies (pooled, default) or "
                              "1/n_states (uniform)")
@@ -62,6 +73,35 @@ def _numbers(flag: str, text: str) -> np.ndarray:
     return values
 
 
+def _names(flag: str, text, count: int | None = None, of: str = "") -> tuple | None:
+    """';'-separated labels, ``count`` of them where given (one per entry of ``of``)."""
+    from rmab.io.logs import check_names
+
+    if text is None:
+        return None
+    names = check_names("estimate", flag, text.split(";"))
+    if count is not None and len(names) != count:
+        raise InvalidParameterError(f"estimate.{flag}: must be one name per entry of {of}, "
+                                    f"{count}; got {len(names)} in {text!r}")
+    return names
+
+
+def _columns(text) -> dict | None:
+    """``'arm_id=beneficiary;action=called'`` as a dict, its keys checked."""
+    from rmab.io.logs import check_columns
+
+    if text is None:
+        return None
+    pairs = [part.partition("=") for part in text.split(";") if part.strip()]
+    keys = [key.strip() for key, _, _ in pairs]
+    if not pairs or any(not eq or not key for (_, eq, _), key in zip(pairs, keys)) or \
+            len(set(keys)) < len(keys):
+        raise InvalidParameterError(f"estimate.columns: must be name=column pairs separated by "
+                                    f"';', each name once, e.g. "
+                                    f"'arm_id=beneficiary;action=called'; got {text!r}")
+    return check_columns("estimate", {key: value for key, (_, _, value) in zip(keys, pairs)})
+
+
 def run(args) -> int:
     from rmab.io.logs import read_transition_log
     from rmab.io.reader import _id_text
@@ -85,23 +125,25 @@ def run(args) -> int:
     if args.budget is not None:                   # named by the flag, not as Instance.budget
         check_number("estimate", "budget", args.budget, low=0.0)
     check_discount("estimate", args.discount)
-    log = read_transition_log(args.log)
+    state_names = _names("state_names", args.state_names, len(rewards), "--rewards")
+    names = _names("action_names", args.action_names)
+    if args.costs is not None and names is not None and len(names) != len(_numbers(
+            "costs", args.costs)):
+        raise InvalidParameterError(f"estimate.action_names: must be one name per action of "
+                                    f"--costs; got {args.action_names!r}")
+    log = read_transition_log(args.log, columns=_columns(args.columns), order_by=args.order_by,
+                              state_names=state_names, action_names=names)
     n_actions = max(2, int(log.actions.max()) + 1)
     active = np.unique(log.actions[log.actions > 0])          # 1, 2, ... without a gap?
     gaps = np.flatnonzero(active != np.arange(1, len(active) + 1))
-    if args.costs is None and len(gaps):          # one typo'd action made 20 001 actions
+    if args.costs is None and names is None and len(gaps):  # a typo'd action: 20 001 actions
         top = int(np.argmax(log.actions))
         raise BatchInputError(f"log.action: no record takes action {int(gaps[0]) + 1}, below "
                               f"the largest logged, {int(log.actions[top])} (a typo?): give "
                               f"--costs to set the actions", file=log.file,
                               line=int(log.lines[top]), column="action")
-    costs = np.arange(float(n_actions)) if args.costs is None else _numbers("costs", args.costs)
-    names = None if args.action_names is None else [x.strip() for x in
-                                                    args.action_names.split(";")]
-    if names is not None and (len(names) != len(costs) or not all(names)):
-        raise InvalidParameterError(f"estimate.action_names: must be {len(costs)} non-empty "
-                                    f"names separated by ';', one per action; got "
-                                    f"{args.action_names!r}")
+    costs = (_numbers("costs", args.costs) if args.costs is not None else
+             np.arange(float(n_actions if names is None else len(names))))
     counts = log.counts(len(rewards), len(costs))
     n = len(log.arm_ids)
     empty = np.argwhere(counts.sum(axis=-1) == 0)
@@ -120,7 +162,7 @@ def run(args) -> int:
                                   "params": {"log": os.path.basename(args.log),
                                              "prior": args.prior, "strength": strength,
                                              "records": int(len(log.arm_index))},
-                                  **({} if names is None else {"actions": names})})
+                                  **({} if names is None else {"actions": list(names)})})
     path = save_instance(instance, args.out)
     never = np.flatnonzero(counts.sum(axis=(0, 2, 3)) == 0)
     if len(never):              # every arm's rows of it are the prior's (uniform: no data)
@@ -153,7 +195,8 @@ def _warn_of_breaks(log) -> None:
                   f"reached (first: line {log.lines[k]}, arm {log.arm_ids[log.arm_index[k]]!r} "
                   f"in state {log.states[k]}, after next_state {log.next_states[before]} on "
                   f"line {log.lines[before]}){order}: each arm's batch state is its last "
-                  f"record's next_state, so the log must be in time order, oldest first; "
+                  f"record's next_state, so the log must be in time order, oldest first "
+                  f"(or name its date column with --order-by); "
                   f"gaps and duplicated rows also break the chain", RmabWarning, stacklevel=2)
 
 

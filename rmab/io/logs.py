@@ -2,21 +2,25 @@
 
 Columns ``arm_id, state, action, next_state`` (others, such as a date, are ignored): arm
 ``arm_id`` was seen in ``state``, received ``action`` and was seen next in ``next_state``
-(fully observed logs). Read with :func:`read_transition_log`; ``rmab estimate`` turns a log
-into an instance file (docs/csv.md).
+(fully observed logs). Read with :func:`read_transition_log`, which also takes your own
+column names, state and action labels, and a date column to order the rows by; ``rmab
+estimate`` turns a log into an instance file (docs/csv.md).
 """
 
 from __future__ import annotations
 
+import difflib
+import re
 import warnings
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 
 from rmab._reporting import count_noun
 from rmab._repr import CompactRepr
-from rmab._validation import check_path
-from rmab.errors import BatchInputError, RmabWarning
+from rmab._validation import check_path, decimal_float
+from rmab.errors import BatchInputError, InvalidParameterError, RmabWarning
 from rmab.io.reader import _filled, _id_text, _int, _load_rows
 from rmab.models.estimate import count_transitions
 
@@ -91,17 +95,121 @@ def _hint(column: str, cell: str) -> str:
     except ValueError:
         pass
     if column == "action":
-        return (" (actions are numbers: 0 for none, 1, 2, ... in the order of --costs; write a "
-                "yes/no or True/False column as 1/0)")
-    return (" (states are numbers: 0, 1, ... in the order of --rewards; write a label such as "
-            "'not engaged' / 'engaged' as its number)")
+        return (" (actions are numbers: 0 for none, 1, 2, ... in the order of --costs; name "
+                "labels such as 'call' or yes/no with action_names, --action-names)")
+    return (" (states are numbers: 0, 1, ... in the order of --rewards; name labels such as "
+            "'not engaged' / 'engaged' with state_names, --state-names)")
 
 
-def read_transition_log(path) -> TransitionLog:
+def check_columns(owner: str, columns) -> dict:
+    """``columns`` ({log name: your column}, None for none) checked: keys among
+    :data:`LOG_COLUMNS`, values non-empty names, no column taken twice."""
+    if columns is None:
+        return {}
+    if not isinstance(columns, dict):
+        raise InvalidParameterError(f"{owner}.columns: must be a dict such as "
+                                    f"{{'arm_id': 'beneficiary_id'}}; got {columns!r}")
+    for key, value in columns.items():
+        if key not in LOG_COLUMNS:
+            close = difflib.get_close_matches(str(key), LOG_COLUMNS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise InvalidParameterError(f"{owner}.columns: keys must be among "
+                                        f"{', '.join(LOG_COLUMNS)}; got {key!r}{hint}")
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidParameterError(f"{owner}.columns[{key!r}]: must be a column name; "
+                                        f"got {value!r}")
+    taken = {c: columns.get(c, c) for c in LOG_COLUMNS}
+    for name in dict.fromkeys(taken.values()):
+        readers = [c for c in LOG_COLUMNS if taken[c] == name]
+        if len(readers) > 1:
+            raise InvalidParameterError(f"{owner}.columns: each column must be read once; got "
+                                        f"{name!r} for {' and '.join(readers)}")
+    return {key: value.strip() for key, value in columns.items()}
+
+
+def check_names(owner: str, field: str, names) -> tuple | None:
+    """Labels ``names[k]`` read as ``k`` (None for none): unique, non-empty, and a name that
+    is a number only its own index."""
+    if names is None:
+        return None
+    if isinstance(names, str) or not all(isinstance(x, str) for x in names):
+        raise InvalidParameterError(f"{owner}.{field}: must be a sequence of names such as "
+                                    f"['none', 'call']; got {names!r}")
+    names = tuple(x.strip() for x in names)
+    for k, name in enumerate(names):
+        if not name:
+            raise InvalidParameterError(f"{owner}.{field}: names must be non-empty; got "
+                                        f"{names!r}")
+        if names.index(name) != k:
+            raise InvalidParameterError(f"{owner}.{field}: names must be unique; got "
+                                        f"{name!r} twice")
+        if _INTEGER.fullmatch(name) and int(name) != k:
+            raise InvalidParameterError(f"{owner}.{field}: a name that is a number must be "
+                                        f"its own index; got {name!r} at {k}")
+    return names
+
+
+_INTEGER = re.compile(r"\d+")
+
+
+def _order_keys(cells: list[str], lines: list[int], column: str, file: str) -> list:
+    """The sort keys of an ``order_by`` column: numbers, or ISO 8601 dates and times, as the
+    first cell is."""
+    def number(cell):
+        value = decimal_float(cell)
+        if not np.isfinite(value):
+            raise ValueError(cell)
+        return value
+
+    try:
+        number(cells[0])
+        parse, kind = number, "finite number"
+    except ValueError:
+        parse, kind = datetime.fromisoformat, "date"
+    keys = []
+    for cell, line in zip(cells, lines):
+        try:
+            keys.append(parse(cell))
+        except ValueError:
+            got = repr(cell) if cell else "an empty cell"
+            raise BatchInputError(f"{_OWNER}.{column}: must be numbers or ISO dates such as "
+                                  f"2026-12-05 to order by; got {got} in a column of {kind}s "
+                                  f"(a day/month order is ambiguous: write dates as "
+                                  f"year-month-day)", file=file, line=line,
+                                  column=column) from None
+    zoned = [getattr(key, "tzinfo", None) is not None for key in keys]
+    if len(set(zoned)) > 1:                      # naive and aware times do not compare
+        k = zoned.index(not zoned[0])
+        raise BatchInputError(f"{_OWNER}.{column}: must give every time with a time zone or none"
+                              f"; got {cells[k]!r} after {cells[0]!r}", file=file,
+                              line=lines[k], column=column)
+    return keys
+
+
+def read_transition_log(path, *, columns=None, order_by=None, state_names=None,
+                        action_names=None) -> TransitionLog:
     """The records of the CSV log ``path`` (UTF-8; a byte-order mark, CRLF line ends and blank
-    lines are accepted). Raises :class:`~rmab.errors.BatchInputError` naming the file, line and
-    column of the first bad cell."""
-    check_path("read_transition_log", path)
+    lines are accepted).
+
+    columns : dict, your column for each log name that differs, e.g. ``{"arm_id":
+        "beneficiary_id", "action": "called"}``
+    order_by : str, a column of numbers or ISO 8601 dates (``2026-12-05``) to put the records
+        in time order by (a stable sort: rows of one date keep their file order); default the
+        file's order
+    state_names, action_names : sequence of str, labels read as their index (``["none",
+        "call"]``: ``call`` is action 1); numbers are read as well
+
+    Raises :class:`~rmab.errors.BatchInputError` naming the file, line and column of the first
+    bad cell."""
+    owner = "read_transition_log"
+    check_path(owner, path)
+    columns = check_columns(owner, columns)
+    names_of = {"state": check_names(owner, "state_names", state_names),
+                "action": check_names(owner, "action_names", action_names)}
+    names_of["next_state"] = names_of["state"]
+    if order_by is not None and (not isinstance(order_by, str) or not order_by.strip()):
+        raise InvalidParameterError(f"{owner}.order_by: must be a column name; got "
+                                    f"{order_by!r}")
     file = str(path)
     rows, lines = _load_rows(path, file, _OWNER)
     filled = [i for i, row in enumerate(rows) if _filled(row)]
@@ -110,19 +218,26 @@ def read_transition_log(path) -> TransitionLog:
                               f"{len(filled)} non-blank lines", file=file, line=1)
     head = filled[0]
     names = [h.strip() for h in rows[head]]
-    missing = [c for c in LOG_COLUMNS if c not in names]
+    wanted = {c: columns.get(c, c) for c in LOG_COLUMNS}
+    if order_by is not None:
+        wanted["order_by"] = order_by.strip()
+    needed = list(dict.fromkeys(wanted.values()))
+    missing = [name for name in needed if name not in names]
     if missing:
         sep = next((c for c in ";\t|" if c in names[0] and len(names) == 1), None)
         hint = (f": the header holds {sep!r}, fields must be separated by commas" if sep else
-                ": rename your columns to these names (e.g. beneficiary_id to arm_id)")
-        raise BatchInputError(f"{_OWNER}.header: must have the columns {', '.join(LOG_COLUMNS)}"
-                              f"; missing {', '.join(missing)} (got {', '.join(map(repr, names))}"
-                              f"){hint}", file=file, line=int(lines[head]))
-    twice = next((c for c in LOG_COLUMNS if names.count(c) > 1), None)
+                ": name yours with columns, e.g. {'arm_id': 'beneficiary_id'} (--columns "
+                "'arm_id=beneficiary_id')" if set(missing) & set(LOG_COLUMNS) - set(columns)
+                else "")
+        raise BatchInputError(f"{_OWNER}.header: must have the columns "
+                              f"{', '.join(needed)}; missing {', '.join(missing)} "
+                              f"(got {', '.join(map(repr, names))}){hint}", file=file,
+                              line=int(lines[head]))
+    twice = next((c for c in wanted.values() if names.count(c) > 1), None)
     if twice is not None:                 # which one holds the data? (the first was taken)
         raise BatchInputError(f"{_OWNER}.header: column names must be unique; got {twice!r} "
                               f"twice", file=file, line=int(lines[head]), column=twice)
-    where = {c: names.index(c) for c in LOG_COLUMNS}
+    where = {c: names.index(name) for c, name in wanted.items()}
     ids: dict[str, int] = {}
     out = np.empty((len(filled) - 1, 4), dtype=np.int64)
     seen: dict[tuple, int] = {}          # with a date column, a repeated row is a duplicate
@@ -141,19 +256,25 @@ def read_transition_log(path) -> TransitionLog:
         if arm is None:
             raise BatchInputError(f"{_OWNER}.arm_id: must be a name; got "
                                   f"{row[where['arm_id']]!r}", file=file, line=line,
-                                  column="arm_id")
+                                  column=wanted["arm_id"])
         out[k, 0] = ids.setdefault(arm, len(ids))
         for j, column in enumerate(LOG_COLUMNS[1:], start=1):
             cell = row[where[column]].strip()
+            labels = names_of[column]
+            if labels is not None and cell in labels:
+                out[k, j] = labels.index(cell)
+                continue
             try:
                 value = _int(cell)                    # 3 and 3.0 (pandas), as batches read
             except ValueError:
                 value = -1
             if value < 0 or value >= 2**31:
                 got = repr(cell) if cell else "an empty cell"        # pandas' NaN
-                raise BatchInputError(f"{_OWNER}.{column}: must be an integer >= 0; got {got}"
-                                      f"{_hint(column, cell)}", file=file, line=line,
-                                      column=column)
+                named = "" if labels is None else f" or a name: {', '.join(map(repr, labels))}"
+                hint = "" if labels is not None and cell else _hint(column, cell)
+                raise BatchInputError(f"{_OWNER}.{column}: must be an integer >= 0{named}; got "
+                                      f"{got}{hint}", file=file, line=line,
+                                      column=wanted[column])
             out[k, j] = value
     if repeats:
         one = len(repeats) == 1
@@ -162,5 +283,11 @@ def read_transition_log(path) -> TransitionLog:
                       f"line {repeats[0][0]} repeats line {repeats[0][1]}), "
                       f"{'its' if one else 'each'} transition counted again: duplicated "
                       f"rows?", RmabWarning, stacklevel=2)
+    record_lines = np.array([lines[i] for i in filled[1:]], dtype=np.int64)
+    if order_by is not None:
+        keys = _order_keys([rows[i][where["order_by"]].strip() for i in filled[1:]],
+                           record_lines.tolist(), wanted["order_by"], file)
+        order = sorted(range(len(keys)), key=keys.__getitem__)      # stable
+        out, record_lines = out[order], record_lines[order]
     return TransitionLog(tuple(ids), *(np.ascontiguousarray(out[:, j]) for j in range(4)),
-                         np.array([lines[i] for i in filled[1:]], dtype=np.int64), file)
+                         record_lines, file)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rmab.cli import main
-from rmab.errors import BatchInputError, RmabWarning
+from rmab.errors import BatchInputError, InvalidParameterError, RmabWarning
 from rmab.io import read_batches
 from rmab.io.logs import read_transition_log
 from rmab.models import count_transitions, estimate_probabilities, load_instance
@@ -217,10 +217,15 @@ def test_action_names_reach_the_solved_batch(tmp_path):
                  "--budget", "1", "-o", str(out), "--batch", str(batch)]) == 0
     assert load_instance(out).metadata["actions"] == ["none", "call"]
     assert read_batches(batch)[0].action_names == ("none", "call")
-    with pytest.raises(Exception, match=r"^estimate\.action_names: must be 2 non-empty names "
-                                        r"separated by ';', one per action; got 'none;'$"):
+    with pytest.raises(Exception, match=r"^estimate\.action_names: names must be non-empty; "
+                                        r"got \('none', ''\)$"):
         main(["--debug", "estimate", str(path), "--rewards", "0;1", "--action-names",
               "none;", "-o", str(tmp_path / "b.npz")])
+    with pytest.raises(Exception, match=r"^estimate\.action_names: must be one name per action "
+                                        r"of --costs; got 'none;call'$"):
+        main(["--debug", "estimate", str(path), "--rewards", "0;1", "--costs", "0;1;2",
+              "--action-names", "none;call", "-o", str(tmp_path / "b.npz")])
+    assert not (tmp_path / "b.npz").exists()
 
 
 def test_a_log_not_oldest_first_is_warned_of(tmp_path, capsys):
@@ -261,14 +266,16 @@ def test_a_duplicated_row_is_warned_of(tmp_path):
 @pytest.mark.parametrize("text, match", [
     ("date,beneficiary_id,state,action,next_state\n1,ana,0,1,1\n",
      r"missing arm_id \(got 'date', 'beneficiary_id', 'state', 'action', 'next_state'\): "
-     r"rename your columns to these names"),
+     r"name yours with columns, e\.g\. \{'arm_id': 'beneficiary_id'\} \(--columns "
+     r"'arm_id=beneficiary_id'\)$"),
     ("week;arm_id;state;action;next_state\n1;ana;0;1;1\n",
      r"the header holds ';', fields must be separated by commas$"),
     ("arm_id,state,action,next_state\nana,engaged,1,1\n",
-     r"got 'engaged' \(states are numbers: 0, 1, \.\.\. in the order of --rewards; write a label"),
+     r"got 'engaged' \(states are numbers: 0, 1, \.\.\. in the order of --rewards; name labels "
+     r"such as 'not engaged' / 'engaged' with state_names, --state-names\)$"),
     ("arm_id,state,action,next_state\nana,0,yes,1\n",
-     r"got 'yes' \(actions are numbers: 0 for none, 1, 2, \.\.\. in the order of --costs; write "
-     r"a yes/no or True/False column as 1/0\)$"),
+     r"got 'yes' \(actions are numbers: 0 for none, 1, 2, \.\.\. in the order of --costs; name "
+     r"labels such as 'call' or yes/no with action_names, --action-names\)$"),
     ("arm_id,state,action,next_state\nana,0,1,\n",
      r"got an empty cell \(a record whose next state is not known yet, the last week's say, is "
      r"left out of the log\)$"),
@@ -279,3 +286,148 @@ def test_errors_say_how_to_mend_the_log(tmp_path, text, match):
     path.write_text(text)
     with pytest.raises(BatchInputError, match=match):
         read_transition_log(path)
+
+
+RAW = ("date,beneficiary,status,called,status_after\n"     # a programme's own export
+       "2026-01-15,ana,engaged,yes,engaged\n"
+       "2026-01-01,ana,not engaged,yes,engaged\n"
+       "2026-01-01,bo,engaged,no,engaged\n"
+       "2026-01-08,ana,engaged,no,engaged\n"
+       "2026-01-08,bo,engaged,yes,engaged\n")
+SPEC = dict(columns={"arm_id": "beneficiary", "state": "status", "action": "called",
+                     "next_state": "status_after"},
+            order_by="date", state_names=["not engaged", "engaged"], action_names=["no", "yes"])
+SORTED = ("arm_id,state,action,next_state\n"                # the same log, mended by hand
+          "ana,0,1,1\nbo,1,0,1\nana,1,0,1\nbo,1,1,1\nana,1,1,1\n")
+
+
+def test_a_programme_export_reads_as_the_log_mended_by_hand(tmp_path):
+    """Own column names, labels and a date column, rows not in time order: the records of the
+    hand-mended log, in date order (ties in file order), each naming its own line."""
+    raw, mended = tmp_path / "raw.csv", tmp_path / "mended.csv"
+    raw.write_text(RAW)
+    mended.write_text(SORTED)
+    got, want = read_transition_log(raw, **SPEC), read_transition_log(mended)
+    assert got.arm_ids == want.arm_ids == ("ana", "bo")
+    for name in ("arm_index", "states", "actions", "next_states"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
+    np.testing.assert_array_equal(got.lines, [3, 4, 5, 6, 2])
+    assert not len(got.breaks()) and len(read_transition_log(raw, **{
+        **SPEC, "order_by": None}).breaks())
+    np.testing.assert_array_equal(got.last_states(), [1, 1])
+
+
+def test_numbers_order_as_numbers_and_ties_keep_the_file_order(tmp_path):
+    """Weeks 9, 10, 2 sorted as text would put 10 first."""
+    path = tmp_path / "log.csv"
+    path.write_text("week,arm_id,state,action,next_state\n10,a,1,0,0\n9,a,0,1,1\n9,b,0,0,0\n"
+                    "2,b,1,0,0\n2.5,a,0,0,0\n")
+    log = read_transition_log(path, order_by="week")
+    np.testing.assert_array_equal(log.lines, [5, 6, 3, 4, 2])
+    np.testing.assert_array_equal(log.states, [1, 0, 0, 0, 1])
+
+
+def test_iso_times_order_by_time(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("at,arm_id,state,action,next_state\n2026-01-02T08:00,a,1,0,0\n"
+                    "2026-01-02 07:59:59,a,0,1,1\n20260101,a,0,0,0\n")
+    np.testing.assert_array_equal(read_transition_log(path, order_by="at").lines, [4, 3, 2])
+
+
+@pytest.mark.parametrize("text, match", [
+    ("d,arm_id,state,action,next_state\n2026-01-01,a,0,0,0\n05/01/2026,a,0,1,1\n",
+     r"line 3, column 'd': log\.d: must be numbers or ISO dates such as 2026-12-05 to order "
+     r"by; got '05/01/2026' in a column of dates \(a day/month order is ambiguous: write dates "
+     r"as year-month-day\)$"),
+    ("d,arm_id,state,action,next_state\n1,a,0,0,0\n,a,0,1,1\n",
+     r"line 3, column 'd': .*; got an empty cell in a column of finite numbers \(a day"),
+    ("d,arm_id,state,action,next_state\n1,a,0,0,0\nnan,a,0,1,1\n",
+     r"line 3, column 'd': .*; got 'nan' in a column of finite numbers"),
+    ("d,arm_id,state,action,next_state\n2026-01-01,a,0,0,0\n3,a,0,1,1\n",
+     r"line 3, column 'd': .*; got '3' in a column of dates"),
+    ("d,arm_id,state,action,next_state\n2026-01-01,a,0,0,0\n2026-01-02T00:00+01:00,a,0,1,1\n",
+     r"line 3, column 'd': log\.d: must give every time with a time zone or none; got "
+     r"'2026-01-02T00:00\+01:00' after '2026-01-01'$"),
+    ("date,arm_id,state,action,next_state\n1,a,0,0,0\n",
+     r"line 1: log\.header: must have the columns arm_id, state, action, next_state, d; missing "
+     r"d \(got 'date', 'arm_id', 'state', 'action', 'next_state'\)$"),
+])
+def test_an_order_column_that_does_not_order_is_named(tmp_path, text, match):
+    path = tmp_path / "log.csv"
+    path.write_text(text)
+    with pytest.raises(BatchInputError, match=match):
+        read_transition_log(path, order_by="d")
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(columns={"arm": "beneficiary"}), r"^read_transition_log\.columns: keys must be among "
+                                           r"arm_id, state, action, next_state; got 'arm' \(did "
+                                           r"you mean 'arm_id'\?\)$"),
+    (dict(columns={"arm_id": "state"}), r"^read_transition_log\.columns: each column must be "
+                                        r"read once; got 'state' for arm_id and state$"),
+    (dict(columns={"arm_id": " "}), r"^read_transition_log\.columns\['arm_id'\]: must be a "
+                                    r"column name; got ' '$"),
+    (dict(columns=[("arm_id", "x")]), r"^read_transition_log\.columns: must be a dict"),
+    (dict(state_names="ab"), r"^read_transition_log\.state_names: must be a sequence of names"),
+    (dict(state_names=["1", "0"]), r"^read_transition_log\.state_names: a name that is a "
+                                   r"number must be its own index; got '1' at 0$"),
+    (dict(action_names=["no", "no"]), r"^read_transition_log\.action_names: names must be "
+                                      r"unique; got 'no' twice$"),
+    (dict(order_by=""), r"^read_transition_log\.order_by: must be a column name; got ''$"),
+])
+def test_bad_log_options_are_named(tmp_path, kwargs, match):
+    path = tmp_path / "log.csv"
+    path.write_text(RAW)
+    with pytest.raises(InvalidParameterError, match=match):
+        read_transition_log(path, **kwargs)
+
+
+def test_a_label_not_among_the_names_is_named_with_them(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text(RAW.replace("2026-01-08,bo,engaged,yes", "2026-01-08,bo,engaged,maybe"))
+    with pytest.raises(BatchInputError, match=r"line 6, column 'called': log\.action: must be an "
+                                              r"integer >= 0 or a name: 'no', 'yes'; got "
+                                              r"'maybe'$"):
+        read_transition_log(path, **SPEC)
+    names = ["0", "engaged"]                   # a number may name its own index
+    path.write_text("arm_id,state,action,next_state\na,0,1,engaged\n")
+    np.testing.assert_array_equal(read_transition_log(path, state_names=names).next_states, [1])
+
+
+def test_estimate_reads_a_programme_export_as_its_mended_log(tmp_path):
+    """rmab estimate with --columns, --order-by and names gives the instance and batch of the
+    log mended by hand (the action names also reach the instance)."""
+    raw, mended = tmp_path / "raw.csv", tmp_path / "mended.csv"
+    raw.write_text(RAW)
+    mended.write_text(SORTED)
+    flags = ["--columns", "arm_id=beneficiary; state=status;action=called;next_state="
+             "status_after", "--order-by", "date", "--state-names", "not engaged;engaged",
+             "--action-names", "no;yes"]
+    for log, out, extra in ((raw, "a", flags), (mended, "b", [])):
+        assert main(["estimate", str(log), "--rewards", "0;1", "--budget", "1", "-o",
+                     str(tmp_path / f"{out}.npz"), "--batch", str(tmp_path / f"{out}.csv"),
+                     *extra]) == 0
+    got, want = load_instance(tmp_path / "a.npz"), load_instance(tmp_path / "b.npz")
+    np.testing.assert_array_equal(got.arms.transitions, want.arms.transitions)
+    np.testing.assert_array_equal(got.arms.costs, want.arms.costs)
+    assert got.metadata["actions"] == ["no", "yes"]
+    assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text().replace(
+        "b.npz", "a.npz")
+
+
+@pytest.mark.parametrize("flags, match", [
+    (["--columns", "arm_id=beneficiary;action"], r"^estimate\.columns: must be name=column "
+                                                 r"pairs separated by ';', each name once"),
+    (["--columns", "arm_id=a;arm_id=b"], r"^estimate\.columns: must be name=column pairs"),
+    (["--columns", "arm=beneficiary"], r"^estimate\.columns: keys must be among .*'arm_id'"),
+    (["--state-names", "engaged"], r"^estimate\.state_names: must be one name per entry of "
+                                   r"--rewards, 2; got 1 in 'engaged'$"),
+    (["--action-names", "no;no"], r"^estimate\.action_names: names must be unique"),
+])
+def test_estimate_names_its_log_flags(tmp_path, flags, match):
+    path = tmp_path / "log.csv"
+    path.write_text(RAW)
+    with pytest.raises(InvalidParameterError, match=match):
+        main(["--debug", "estimate", str(path), "--rewards", "0;1", "-o",
+              str(tmp_path / "a.npz"), *flags])
+    assert not (tmp_path / "a.npz").exists()
