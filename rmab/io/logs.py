@@ -10,7 +10,6 @@ estimate`` turns a log into an instance file (docs/csv.md).
 from __future__ import annotations
 
 import difflib
-import re
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
@@ -132,10 +131,14 @@ def check_names(owner: str, field: str, names) -> tuple | None:
     is a number only its own index."""
     if names is None:
         return None
-    if isinstance(names, str) or not all(isinstance(x, str) for x in names):
+    try:
+        given = None if isinstance(names, str) else list(names)
+    except TypeError:
+        given = None
+    if given is None or not all(isinstance(x, str) for x in given):
         raise InvalidParameterError(f"{owner}.{field}: must be a sequence of names such as "
                                     f"['none', 'call']; got {names!r}")
-    names = tuple(x.strip() for x in names)
+    names = tuple(x.strip() for x in given)
     for k, name in enumerate(names):
         if not name:
             raise InvalidParameterError(f"{owner}.{field}: names must be non-empty; got "
@@ -143,13 +146,14 @@ def check_names(owner: str, field: str, names) -> tuple | None:
         if names.index(name) != k:
             raise InvalidParameterError(f"{owner}.{field}: names must be unique; got "
                                         f"{name!r} twice")
-        if _INTEGER.fullmatch(name) and int(name) != k:
+        try:
+            number = _int(name)                   # as a cell is read: 1 and 1.0
+        except ValueError:
+            number = k
+        if number != k:
             raise InvalidParameterError(f"{owner}.{field}: a name that is a number must be "
                                         f"its own index; got {name!r} at {k}")
     return names
-
-
-_INTEGER = re.compile(r"\d+")
 
 
 def _order_keys(cells: list[str], lines: list[int], column: str, file: str) -> list:
