@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from rmab.errors import InvalidParameterError
-from rmab.planners.base import BasePlanner, get_spec, make_planner
+from rmab.planners.base import BasePlanner, construct, get_spec
 from rmab.values.rollout import _check, _rollout, check_joint
 
 __all__ = ["RolloutPlanner"]
@@ -33,7 +33,10 @@ class RolloutPlanner(BasePlanner):
         if not isinstance(base, str) or base == self.name:
             raise InvalidParameterError(f"RolloutPlanner.base: must be the name of another "
                                         f"registered planner; got {base!r}")
-        get_spec(base, "RolloutPlanner.base")  # unknown names fail here, with suggestions
+        # unknown names fail here, with suggestions; the spec, not the name, makes the base at
+        # fit: a worker of compare(n_jobs > 1) has the built-in planners only, not the ones
+        # its caller registered (a user's base worked in one process and not in two)
+        self._base_spec = get_spec(base, "RolloutPlanner.base")
         self.base = base
         self.mode = mode
         if base_params is not None and not isinstance(base_params, dict):
@@ -41,13 +44,18 @@ class RolloutPlanner(BasePlanner):
                                         f"planner's parameters; got {base_params!r}")
         self.base_params = dict(base_params or {})
         try:                            # a bad parameter fails now, not at every fit
-            make_planner(base, **self.base_params)
+            self._make_base()
         except InvalidParameterError as exc:
             raise InvalidParameterError(f"RolloutPlanner.base_params: {exc}") from exc
 
     def _fit(self, instance):
         check_joint("RolloutPlanner", instance, self.mode, self.max_joint)   # not at 1st plan
-        self._base = make_planner(self.base, **self.base_params).fit(instance, seed=self.rng)
+        self._base = self._make_base().fit(instance, seed=self.rng)
+
+    def _make_base(self) -> BasePlanner:
+        """A new base planner (``make_planner(base, **base_params)`` from the spec kept)."""
+        return construct(f"make_planner({self.base!r})", self._base_spec.load(),
+                         self.base_params)
 
     def _plan(self, belief, t):
         inst = self.instance

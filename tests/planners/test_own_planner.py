@@ -5,6 +5,12 @@ import re
 import subprocess
 import sys
 
+import numpy as np
+import pytest
+
+import rmab
+from rmab.planners import base
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 CHECKS = """
@@ -124,3 +130,35 @@ def test_uses_decide_only_where_plan_is_the_base_classs():
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(myopic.last_stats.scores, scores)
     assert myopic.last_stats.seconds > 0
+
+
+class FirstArmActs(rmab.BasePlanner):
+    """A user's planner, importable by spawned workers: arm 0 takes action 1."""
+
+    name = "first-arm-acts"
+
+    def _plan(self, belief, t):
+        actions = np.zeros(self.instance.n_arms, dtype=np.int64)
+        actions[0] = 1
+        return actions
+
+
+@pytest.fixture
+def registered():
+    """``first-arm-acts`` registered in this process only (as a user registers it in a script
+    under ``if __name__ == "__main__":``, or in a notebook), and removed afterwards."""
+    rmab.register_planner("first-arm-acts", f"{__name__}:FirstArmActs", "arm 0 acts")
+    yield "first-arm-acts"
+    base._REGISTRY.pop("first-arm-acts", None)
+
+
+def test_rollout_of_a_users_base_runs_in_worker_processes(registered):
+    """A rollout whose base is a user's registered planner ran in one process and failed in
+    two ("UnknownPlannerError ... got 'first-arm-acts'"): each worker looked the base's name
+    up again in its own registry, which holds the built-in planners only (a user's
+    walkthrough). The rollout keeps the registry's entry, which the workers can import."""
+    inst = rmab.health_intervention(4, seed=0)
+    rollout = ("rollout", {"base": registered, "n_trajectories": 2, "horizon": 2})
+    one = rmab.compare(inst, [rollout], episodes=2, seed=0, horizon=3)
+    two = rmab.compare(inst, [rollout], episodes=2, seed=0, horizon=3, n_jobs=2)
+    np.testing.assert_array_equal(one.returns, two.returns)
