@@ -15,7 +15,8 @@ import numpy as np
 
 from rmab._processes import spawn_failure, spawn_pool, stop_now
 from rmab._warnings import caught_record, sendable, show_again
-from rmab.errors import InvalidModelError, InvalidParameterError, add_note, raise_in
+from rmab.errors import (InvalidModelError, InvalidParameterError, RmabWarning, add_note,
+                         raise_in)
 from rmab.sim.environment import Environment
 from rmab.sim.episodes import play
 from rmab.sim.noise import EpisodeSeeds
@@ -63,23 +64,46 @@ class Runner:
                 raise_in(exc, where)
         self.planners, self.labels = planners, labels
         self.env = Environment(instance, horizon=horizon, seed=0)
-        self._warm_up()
+        for name in self._warm_up():
+            where = f"{_FIT} {name!r}"
+            try:
+                if record is None:
+                    warnings.warn(_not_restarted(name), RmabWarning)
+                else:
+                    with warnings.catch_warnings(record=True) as caught:
+                        warnings.simplefilter("always")
+                        warnings.warn(_not_restarted(name), RmabWarning)
+                    record.extend((sendable(caught_record(w)), where) for w in caught)
+            except Warning as exc:          # made an error by the caller's filters
+                raise_in(exc, where)
 
-    def _warm_up(self) -> None:
-        """One untimed ``plan`` per planner, so that the decision time of the first episode
-        does not hold Numba's compile or cache load (myopic: 61 ms against 0.26 ms a step).
-        Every episode resets the planner with its own seed, so a planner whose ``reset``
-        clears its episode state (every built-in one) scores as without it; what goes wrong
-        here goes wrong again, reported, in the first episode."""
+    def _warm_up(self) -> list[str]:
+        """Two untimed ``plan`` calls per planner, so that the decision time of the first
+        episode does not hold Numba's compile or cache load (myopic: 61 ms against 0.26 ms a
+        step). Every episode resets the planner with its own seed, so a planner whose
+        ``reset`` clears its episode state (every built-in one) scores as without them; what
+        goes wrong here goes wrong again, reported, in the first episode.
+
+        Returns the labels of the planners whose two calls, each after ``reset(seed=0)`` on
+        the same belief, differ: their ``reset`` does not restart them (a user's round robin
+        that set its pointer in ``_fit``), so an episode's numbers depend on the episodes the
+        process played before it, and with ``n_jobs > 1`` on how the workers shared them out:
+        three runs of one seed on two workers gave three different results."""
         belief = self.env.reset(seed=0)
-        for planner in self.planners:
+        differ = []
+        for planner, label in zip(self.planners, self.labels):
             with warnings.catch_warnings():     # its reset's too: each episode's shows them
                 warnings.simplefilter("ignore")
                 try:
                     planner.reset(seed=0)
-                    planner.plan(belief, t=0)
+                    first = np.array(planner.plan(belief, t=0))
+                    planner.reset(seed=0)
+                    again = np.array(planner.plan(belief, t=0))
                 except Exception:       # noqa: BLE001 - the first episode raises it, named
-                    pass
+                    continue
+            if first.shape != again.shape or not np.array_equal(first, again):
+                differ.append(label)
+        return differ
 
     def episode(self, seeds: EpisodeSeeds, record: list | None = None) -> np.ndarray:
         """(n_planners, N_FIELDS) for episode ``seeds.index``, same noise for every planner.
@@ -104,6 +128,14 @@ class Runner:
                 raise_in(exc, f"episode {seeds.index}")
             out[i] = res.discounted_return, res.total_reward, res.decision_seconds
         return out
+
+
+def _not_restarted(name: str) -> str:
+    return (f"planner {name!r}: after reset(seed=0) its plan for one belief changed from one "
+            f"call to the next, so its reset does not restart it: each episode's numbers depend "
+            f"on the episodes played before it in the same process, and with n_jobs > 1 on how "
+            f"the workers share them out (not reproducible); set its per-episode state in reset "
+            f"(_reset for a BasePlanner) and draw only on the generator reset seeds")
 
 
 def run_serial(instance, planners, labels, fit_seed, horizon, seeds, bar) -> list[np.ndarray]:

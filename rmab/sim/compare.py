@@ -45,8 +45,8 @@ class PlannerScore:
     (Student-t interval); ``normalised = mean / mean of 'random'`` (NaN when that mean is
     ``<= 0``); ``mean_total`` is the mean undiscounted total reward; ``decision_seconds`` the
     mean wall time of one decision (``plan``; a ``BasePlanner``'s ``_plan`` and the check of
-    its action, :class:`~rmab.sim.episodes.EpisodeResult`), after one untimed call per
-    process, which holds Numba's compile or cache load.
+    its action, :class:`~rmab.sim.episodes.EpisodeResult`), after two untimed calls per
+    process, the first holding Numba's compile or cache load.
     """
 
     name: str
@@ -268,9 +268,11 @@ def compare(instance: Instance, planners, *, episodes: int = 20, seed=0, n_jobs:
         planner is fitted once per process with one seed derived from ``seed`` (planner objects
         are fitted in place when ``n_jobs == 1``, as copies in the workers otherwise) and reset
         with episode ``k``'s seed, the same for every planner. After the fit, each process
-        makes one untimed ``plan`` call at ``t = 0`` (after ``reset(seed=0)``) so that the
-        decision time leaves out Numba's compile; a planner whose ``reset`` clears its
-        episode state (every built-in one) gives the same returns as without it.
+        makes two untimed ``plan`` calls at ``t = 0`` (each after ``reset(seed=0)``) so that
+        the decision time leaves out Numba's compile; a planner whose ``reset`` clears its
+        episode state (every built-in one) gives the same returns as without them. One whose
+        two calls differ does not restart at ``reset``: its returns depend on the episodes
+        played before in its process (and on ``n_jobs``), which an ``RmabWarning`` says.
     episodes : int, >= 1
     seed : int, SeedSequence or Generator
         Root of every random number (:mod:`rmab.sim.noise`); results do not depend on

@@ -11,7 +11,7 @@ from scipy import stats
 
 from rmab.errors import InvalidParameterError, MissingDependencyError, UnknownPlannerError
 from rmab.models import health_intervention, random_instance
-from rmab.planners import make_planner
+from rmab.planners import BasePlanner, make_planner
 from rmab.sim import ComparisonResult, compare
 
 INST = health_intervention(12, budget_fraction=0.25, horizon=8, seed=4)
@@ -387,7 +387,8 @@ class _SlowFirstCall(_Passive):
 
 def test_decision_time_leaves_out_the_first_calls_compile(monkeypatch):
     """ms/step held Numba's first compile or cache load in episode 0 (myopic: 61 ms against
-    0.26 ms a step); one untimed call now comes first, and no result moves."""
+    0.26 ms a step); untimed calls now come first (two: the second checks that reset
+    restarts the planner), and no result moves."""
     import rmab.sim.episodes as episodes
 
     clock = [0.0]
@@ -395,7 +396,7 @@ def test_decision_time_leaves_out_the_first_calls_compile(monkeypatch):
     planner = _SlowFirstCall(clock)
     res = compare(INST, [planner, "random"], episodes=3, horizon=4, n_jobs=1)
     np.testing.assert_array_equal(res.decision_seconds[0], 1.0)   # every step 1 s, episode 0 too
-    assert planner.calls == 1 + 3 * 4
+    assert planner.calls == 2 + 3 * 4
     clean = compare(INST, [_Passive(), "random"], episodes=3, horizon=4, n_jobs=1)
     np.testing.assert_array_equal(res.returns, clean.returns)
 
@@ -643,3 +644,53 @@ def test_the_stratified_interval_covers_when_one_stratum_dominates_the_variance(
     hits = [low <= 2.0 <= high for _, _, low, high in
             (mean_ci(mu + sd * rng.standard_normal((3, 4)), 0.95) for _ in range(4000))]
     assert 0.94 <= np.mean(hits) <= 0.96
+
+
+class _Cycle(BasePlanner):
+    """A round robin whose pointer is set in ``_fit``, not ``_reset``: it carries it from one
+    episode to the next."""
+
+    name = "cycle"
+
+    def _fit(self, instance):
+        self.pointer = 0
+
+    def _plan(self, belief, t):
+        actions = np.zeros(self.instance.n_arms, dtype=np.int64)
+        actions[self.pointer] = 1
+        self.pointer = (self.pointer + 1) % self.instance.n_arms
+        return actions
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_a_planner_that_reset_does_not_restart_is_named(n_jobs):
+    """A user's planner that kept its episode state across episodes got numbers that depend
+    on the episodes played before in its process: with two workers, three runs of one seed
+    gave three results, and nothing said so (a user's walkthrough). Its two warm-up plans
+    after reset(seed=0) differ, and one RmabWarning names it, whatever n_jobs."""
+    import warnings
+
+    from rmab.errors import RmabWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        compare(INST, [_Cycle(), "round-robin", "random"], episodes=2, horizon=2, n_jobs=n_jobs)
+    said = [str(w.message) for w in caught if issubclass(w.category, RmabWarning)]
+    assert len(said) == 1 and said[0].startswith("planner 'cycle': after reset(seed=0) its "
+                                                 "plan for one belief changed"), said
+
+
+@pytest.mark.parametrize("inst", [INST, random_instance(5, 3, 3, None, seed=1),
+                                  INST.replace(min_active=2, max_active=2)])
+def test_every_built_in_planner_restarts_at_reset(inst):
+    """No built-in planner is named by that warning (each restarts at its reset)."""
+    import warnings
+
+    names = ["no-action", "random", "round-robin", "myopic", "belief-threshold", "whittle",
+             "whittle-multi", "lagrangian", ("rollout", {"n_trajectories": 4, "horizon": 2})]
+    if inst.min_active:
+        names.remove("no-action")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore")
+        warnings.filterwarnings("error", message=".*after reset.seed=0.")
+        compare(inst, names, episodes=2, horizon=2)
