@@ -70,6 +70,9 @@ class BasePlanner:
     """
 
     name: ClassVar[str] = "base"
+    # a subclass whose __init__ forgot super().__init__() still says NotFittedError before fit
+    # (an AttributeError on '_instance' did)
+    _instance: Instance | None = None
 
     def __init__(self):
         self._instance: Instance | None = None
@@ -177,7 +180,9 @@ class BasePlanner:
         """Start an episode (default: nothing)."""
 
     def _plan(self, belief: np.ndarray, t: int) -> np.ndarray:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__}._plan: a BasePlanner subclass must "
+                                  f"define _plan(self, belief, t) returning the joint action "
+                                  f"(docs/planners.md)")
 
 
 def uses_decide(planner) -> bool:
@@ -245,8 +250,9 @@ ONLY_PASSIVE = (" (these arms have only the passive action 0: every planner's an
 
 
 def register_planner(name: str, target: str, summary: str, extras: tuple = ()) -> PlannerSpec:
-    """Add a planner to the table (a name may be registered once); ``target`` is
-    ``"module:Class"``, imported when the planner is first made."""
+    """Add a planner to the table (a name may be registered once: the same entry again does
+    nothing, another is refused); ``target`` is ``"module:Class"``, imported when the planner
+    is first made."""
     if not isinstance(name, str) or not name:
         raise InvalidParameterError(f"register_planner.name: must be a non-empty str; got "
                                     f"{name!r}")
@@ -254,8 +260,6 @@ def register_planner(name: str, target: str, summary: str, extras: tuple = ()) -
                                                         target):
         raise InvalidParameterError(f"register_planner.target: must be 'module:Class'; got "
                                     f"{target!r}")
-    if name in _REGISTRY:
-        raise InvalidParameterError(f"register_planner.name: must be new; {name!r} is taken")
     if not isinstance(summary, str):
         raise InvalidParameterError(f"register_planner.summary: must be a str; got "
                                     f"{type(summary).__name__}")
@@ -268,6 +272,12 @@ def register_planner(name: str, target: str, summary: str, extras: tuple = ()) -
         raise InvalidParameterError(f"register_planner.extras: must be a tuple of extra names "
                                     f"(str), e.g. ('torch',); got {given!r}")
     spec = PlannerSpec(name, target, summary, tuple(extras))
+    taken = _REGISTRY.get(name)
+    if taken == spec:          # the same again: a notebook's cell or a script's module re-run
+        return taken
+    if taken is not None:
+        raise InvalidParameterError(f"register_planner.name: must be new; {name!r} is taken "
+                                    f"(by {taken.target!r})")
     _REGISTRY[name] = spec
     return spec
 
@@ -280,6 +290,10 @@ def get_spec(name: str, field: str = "planner") -> PlannerSpec:
     except (KeyError, TypeError):
         close = difflib.get_close_matches(str(name), list(_REGISTRY), n=3)
         hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        if isinstance(name, str) and ":" in name:       # a target, not a name
+            hint += (f" ('module:Class' is a target, not a name: register it first, "
+                     f"rmab.register_planner('my-name', {name!r}, summary), in Python; the "
+                     f"command line knows the built-in planners only)")
         raise UnknownPlannerError(f"{field}: must be one of {sorted(_REGISTRY)}; got "
                                   f"{name!r}{hint}") from None
 

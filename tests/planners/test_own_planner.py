@@ -162,3 +162,47 @@ def test_rollout_of_a_users_base_runs_in_worker_processes(registered):
     one = rmab.compare(inst, [rollout], episodes=2, seed=0, horizon=3)
     two = rmab.compare(inst, [rollout], episodes=2, seed=0, horizon=3, n_jobs=2)
     np.testing.assert_array_equal(one.returns, two.returns)
+
+
+def test_registering_the_same_planner_again_does_nothing(registered):
+    """A notebook cell or a script re-run registered the same planner again and was refused
+    ("must be new"); the same entry is now taken as it is, another target still refused."""
+    again = rmab.register_planner(registered, f"{__name__}:FirstArmActs", "arm 0 acts")
+    assert again is base.get_spec(registered)
+    with pytest.raises(rmab.InvalidParameterError, match=r"register_planner\.name: must be "
+                                                         r"new; 'first-arm-acts' is taken \(by "):
+        rmab.register_planner(registered, f"{__name__}:Other", "arm 0 acts")
+    with pytest.raises(rmab.InvalidParameterError, match="'myopic' is taken"):
+        rmab.register_planner("myopic", f"{__name__}:FirstArmActs", "mine")
+
+
+def test_a_module_class_target_given_as_a_name_says_how_to_register_it():
+    """make_planner / compare / rmab compare --planners with 'module:Class' listed the names
+    alone; it now says a target is registered under a name first (Python only)."""
+    with pytest.raises(rmab.UnknownPlannerError, match=r"got 'mine:Planner' \('module:Class' "
+                                                       r"is a target, not a name: register "):
+        rmab.make_planner("mine:Planner")
+
+
+def test_a_subclass_without_super_init_or_plan_says_what_is_wrong():
+    """A subclass whose __init__ forgot super().__init__() raised AttributeError '_instance'
+    before fit (not NotFittedError); one without _plan a bare NotImplementedError (a user's
+    walkthrough)."""
+    class NoSuper(rmab.BasePlanner):
+        def __init__(self, k=1):
+            self.k = k
+
+        def _plan(self, belief, t):
+            return np.zeros(belief.shape[0], dtype=np.int64)
+
+    class NoPlan(rmab.BasePlanner):
+        pass
+
+    inst = rmab.health_intervention(3, seed=0)
+    with pytest.raises(rmab.NotFittedError, match=r"^NoSuper: call fit"):
+        NoSuper().plan(inst.initial_belief)
+    assert not NoSuper().fitted
+    assert NoSuper().fit(inst).plan(inst.initial_belief).tolist() == [0, 0, 0]
+    with pytest.raises(NotImplementedError, match=r"^NoPlan\._plan: a BasePlanner subclass "
+                                                  r"must define _plan"):
+        NoPlan().fit(inst).plan(inst.initial_belief)
