@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.connection import wait
@@ -49,6 +50,24 @@ def spawn_failure(field: str, n: int, work: str, serial: str) -> PlanningError:
         f"class defined in a notebook or in `python -c` cannot be loaded there, and a script "
         f"must start its work under `if __name__ == \"__main__\":`. Define such classes in an "
         f"importable module or a guarded script, or use {serial}")
+
+
+def check_loadable(field: str, objects, serial: str) -> None:
+    """Raise :class:`~rmab.errors.PlanningError` at once, before any worker starts, for an
+    object whose class a spawned worker cannot import: one defined in a ``__main__`` without
+    a file (``python -c``, a script piped on stdin, a notebook), which pickles in the parent.
+    Each worker printed its traceback before :func:`spawn_failure` said so."""
+    main = getattr(sys.modules.get("__main__"), "__file__", None)
+    if main and os.path.isfile(main):
+        return
+    for obj in objects:
+        cls = type(obj)
+        if cls.__module__ == "__main__":
+            raise PlanningError(f"{field}: {cls.__qualname__!r} is defined in `python -c`, "
+                                f"stdin or a notebook, where the "
+                                f"spawned worker processes cannot import it: define it in an "
+                                f"importable module or at the top of a script guarded by `if "
+                                f"__name__ == \"__main__\":`, or use {serial}")
 
 
 def stop_now(pool) -> None:

@@ -13,7 +13,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 
-from rmab._processes import spawn_failure, spawn_pool, stop_now
+from rmab._processes import check_loadable, spawn_failure, spawn_pool, stop_now
 from rmab._warnings import caught_record, sendable, show_again
 from rmab.errors import (InvalidModelError, InvalidParameterError, RmabWarning, add_note,
                          raise_in)
@@ -216,6 +216,7 @@ class _Shown:
 def run_pool(instance, planners, labels, fit_seed, horizon, seeds, n_jobs, bar
              ) -> list[np.ndarray]:
     """Episodes in a pool of ``spawn`` workers (:func:`~rmab._processes.spawn_pool`)."""
+    check_loadable("compare.n_jobs", planners, "n_jobs=1")
     rows: list = [None] * len(seeds)
     show = _Shown()
     with spawn_pool(min(n_jobs, len(seeds)), _init_worker,
