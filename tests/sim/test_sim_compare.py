@@ -696,3 +696,20 @@ def test_every_built_in_planner_restarts_at_reset(inst):
         warnings.filterwarnings("ignore")
         warnings.filterwarnings("error", message=".*after reset.seed=0.")
         compare(inst, names, episodes=2, horizon=2)
+
+
+def test_one_episode_of_a_comparison_replays_from_the_seed_tree():
+    """docs/simulation.md's replay: the planner fitted with fit_seed, episode k's noise and
+    reset seed from episode_seeds give compare's return for episode k, to the bit."""
+    from rmab.sim import Environment, run_episode
+    from rmab.sim.noise import episode_seeds, fit_seed, root_sequence
+
+    res = compare(INST, ["random", "myopic"], episodes=5, seed=11, horizon=6)
+    root = root_sequence("replay", 11)
+    for row, name in enumerate(["random", "myopic"]):
+        planner = make_planner(name).fit(INST, seed=fit_seed(root))
+        for k in (0, 3):
+            ep = episode_seeds(root, 5)[k]
+            got = run_episode(Environment(INST, horizon=6), planner, seed=ep.noise,
+                              planner_seed=ep.planner_seed)
+            assert got.discounted_return == res.returns[row, k]
