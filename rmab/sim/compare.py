@@ -232,6 +232,13 @@ def _resolve(planners) -> tuple[list[str], list]:
                                         f"{item.__name__}())")
         elif isinstance(item, Planner):
             label, obj = planner_label(item), item
+            if label == RANDOM and type(item) is not type(make_planner(RANDOM)):
+                # it would have become the unit of `normalised`, the built-in 'random #2'
+                raise InvalidParameterError(f"compare.planners[{i}]: the label {RANDOM!r} "
+                                            f"names the built-in random planner, the unit of "
+                                            f"the normalised scores; got a "
+                                            f"{type(item).__name__} named {RANDOM!r} (give it "
+                                            f"another name)")
         else:
             raise InvalidParameterError(f"compare.planners[{i}]: must be a registry name, a "
                                         f"(name, params) pair or a Planner; got {_short(item)}")

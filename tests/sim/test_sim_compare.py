@@ -713,3 +713,17 @@ def test_one_episode_of_a_comparison_replays_from_the_seed_tree():
             got = run_episode(Environment(INST, horizon=6), planner, seed=ep.noise,
                               planner_seed=ep.planner_seed)
             assert got.discounted_return == res.returns[row, k]
+
+
+def test_a_planner_of_ones_own_named_random_is_refused():
+    """It became the unit of `normalised` and the built-in was renamed 'random #2' (a
+    review); the built-in random planner as an object is still the unit."""
+    class FakeRandom(_Passive):
+        name = "random"
+
+    with pytest.raises(InvalidParameterError, match=r"^compare\.planners\[0\]: the label "
+                                                    r"'random' names the built-in random "
+                                                    r"planner.*got a FakeRandom named"):
+        compare(INST, [FakeRandom(), "myopic"], episodes=2)
+    res = compare(INST, [make_planner("random"), "no-action"], episodes=3, seed=1)
+    assert not res.random_added and res.score("random").normalised == 1.0
