@@ -79,6 +79,10 @@ class ComparisonResult(CompactRepr):
         True when ``random`` was not among the planners and was evaluated on the same noise
         only for the normalisation (it then has no row).
     episodes, horizon, discount, confidence
+    seed : int or None
+        The root seed: ``compare(..., seed=seed)`` with the same instance and planners plays
+        the same episodes (a Generator's or ``None``'s drawn entropy included); None for a
+        SeedSequence spawned from another, or a comparison saved before session 44.
     """
 
     scores: tuple
@@ -91,6 +95,7 @@ class ComparisonResult(CompactRepr):
     horizon: int
     discount: float
     confidence: float = CONFIDENCE
+    seed: int | None = None
 
     @property
     def names(self) -> tuple:
@@ -184,7 +189,7 @@ class ComparisonResult(CompactRepr):
         meta = {"format": FORMAT, "version": VERSION, "planners": list(self.names),
                 "random_mean": self.random_mean, "random_added": self.random_added,
                 "episodes": self.episodes, "horizon": self.horizon, "discount": self.discount,
-                "confidence": self.confidence}
+                "confidence": self.confidence, "seed": self.seed}
         write_archive(path, {name: getattr(self, name) for name in ARRAYS}, meta,
                       "ComparisonResult")
 
@@ -335,11 +340,12 @@ def compare(instance: Instance, planners, *, episodes: int = 20, seed=0, n_jobs:
     for a in arrays:
         a.setflags(write=False)
     return _result(labels, *arrays, float(random_returns.mean()), random_added, horizon,
-                   instance.discount, CONFIDENCE)
+                   instance.discount, CONFIDENCE, None if root.spawn_key else root.entropy)
 
 
 def _result(labels, returns, totals, seconds, random_mean: float, random_added: bool,
-            horizon: int, discount: float, confidence: float) -> ComparisonResult:
+            horizon: int, discount: float, confidence: float, seed: int | None
+            ) -> ComparisonResult:
     """The comparison of the per-episode arrays (n_planners, episodes): each planner's line."""
     scores = []
     for i, label in enumerate(labels):
@@ -349,7 +355,8 @@ def _result(labels, returns, totals, seconds, random_mean: float, random_added: 
                                    float(seconds[i].mean())))
     return ComparisonResult(tuple(scores), returns, totals, seconds, random_mean=random_mean,
                             random_added=random_added, episodes=returns.shape[1],
-                            horizon=horizon, discount=discount, confidence=confidence)
+                            horizon=horizon, discount=discount, confidence=confidence,
+                            seed=seed)
 
 
 def load_comparison(path):
@@ -383,6 +390,10 @@ def load_comparison(path):
     returns, totals, seconds = (saved_array(owner, arrays, name, shape,
                                             nonnegative=name == "decision_seconds")
                                 for name in ARRAYS)
+    seed = meta.get("seed")                  # a 128-bit entropy: no check_number
+    if seed is not None and (type(seed) is not int or seed < 0):
+        raise InvalidModelError(f"{owner}.metadata.seed: must be an integer >= 0 or null; got "
+                                f"{_short(seed)}")
     random_added = meta.get("random_added")
     if random_added is not (RANDOM not in names):
         raise InvalidModelError(f"{owner}: random_added must be true exactly when 'random' is "
@@ -392,4 +403,5 @@ def load_comparison(path):
     return _result(names, returns, totals, seconds, random_mean, random_added,
                    number("horizon", low=1, integer=True),
                    number("discount", low=0.0, high=1.0, low_open=True),
-                   number("confidence", low=0.0, high=1.0, low_open=True, high_open=True))
+                   number("confidence", low=0.0, high=1.0, low_open=True, high_open=True),
+                   seed)

@@ -40,8 +40,23 @@ def test_a_saved_comparison_comes_back_the_same(result, tmp_path):
     assert back.table() == result.table()
     assert back.paired_table("random") == result.paired_table("random")
     for field in ("random_mean", "random_added", "episodes", "horizon", "discount",
-                  "confidence", "names"):
+                  "confidence", "names", "seed"):
         assert getattr(back, field) == getattr(result, field)
+    assert back.seed == 5
+
+
+@pytest.mark.parametrize("seed", [np.random.default_rng(3), None, np.random.SeedSequence(9)])
+def test_a_saved_comparison_keeps_the_seed_that_replays_it(seed, tmp_path):
+    """A saved run could not be re-created (a review): its seed, a Generator's or None's
+    drawn entropy included, plays the same episodes again."""
+    r = compare(INST, ["random", "myopic"], episodes=3, seed=seed)
+    r.save(tmp_path / "c.npz")
+    back = load_comparison(tmp_path / "c.npz")
+    assert back.seed == r.seed is not None
+    again = compare(INST, ["random", "myopic"], episodes=3, seed=back.seed)
+    np.testing.assert_array_equal(again.returns, r.returns)
+    spawned = np.random.SeedSequence(9).spawn(1)[0]           # no integer replays it
+    assert compare(INST, ["myopic"], episodes=1, seed=spawned).seed is None
 
 
 def test_a_comparison_with_random_added_keeps_its_unit(tmp_path):
@@ -199,6 +214,8 @@ def _tamper(path, out, **changes):
     ({"totals": None}, "missing array 'totals'"),
     ({"discount": 1.5}, r"metadata.discount: must be"),
     ({"confidence": 1}, r"metadata.confidence: must be"),
+    ({"seed": -1}, r"metadata.seed: must be an integer >= 0 or null; got -1"),
+    ({"seed": 2.5}, r"metadata.seed: must be an integer >= 0 or null; got 2\.5"),
     ({"random_added": "no"}, "random_added must be true"),
     ({"decision_seconds": -np.ones((3, 8))}, "decision_seconds must hold finite non-negative"),
     ({"junk": np.zeros(3)}, r"holds entries \['junk'\] that 'rmab-comparison' does not"),
