@@ -117,13 +117,15 @@ def check_columns(owner: str, columns) -> dict:
         if not isinstance(value, str) or not value.strip():
             raise InvalidParameterError(f"{owner}.columns[{key!r}]: must be a column name; "
                                         f"got {value!r}")
+    columns = {key: value.strip() for key, value in columns.items()}
+    # compared as the header is read, stripped: 'status ' is the column 'status'
     taken = {c: columns.get(c, c) for c in LOG_COLUMNS}
     for name in dict.fromkeys(taken.values()):
         readers = [c for c in LOG_COLUMNS if taken[c] == name]
         if len(readers) > 1:
             raise InvalidParameterError(f"{owner}.columns: each column must be read once; got "
                                         f"{name!r} for {' and '.join(readers)}")
-    return {key: value.strip() for key, value in columns.items()}
+    return columns
 
 
 def check_names(owner: str, field: str, names) -> tuple | None:

@@ -433,3 +433,21 @@ def test_estimate_names_its_log_flags(tmp_path, flags, match):
         main(["--debug", "estimate", str(path), "--rewards", "0;1", "-o",
               str(tmp_path / "a.npz"), *flags])
     assert not (tmp_path / "a.npz").exists()
+
+
+@pytest.mark.parametrize("columns, twice", [
+    ({"state": "status", "next_state": "status "}, "'status' for state and next_state"),
+    ({"arm_id": " state"}, "'state' for arm_id and state"),
+])
+def test_a_padded_column_name_is_the_column_it_names(tmp_path, columns, twice):
+    """Header names are read stripped: 'status ' read next_state from the state column."""
+    path = tmp_path / "log.csv"
+    path.write_text("arm_id,status,action,state\na,0,0,1\n")
+    with pytest.raises(InvalidParameterError, match=rf"^read_transition_log\.columns: each "
+                                                    rf"column must be read once; got {twice}$"):
+        read_transition_log(path, columns=columns)
+    flag = ";".join(f"{key}={value}" for key, value in columns.items())
+    with pytest.raises(InvalidParameterError, match=r"^estimate\.columns: each column"):
+        main(["--debug", "estimate", str(path), "--rewards", "0;1", "-o",
+              str(tmp_path / "a.npz"), "--columns", flag])
+    assert not (tmp_path / "a.npz").exists()
