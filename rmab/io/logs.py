@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import warnings
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -133,8 +134,8 @@ def check_names(owner: str, field: str, names) -> tuple | None:
     is a number only its own index."""
     if names is None:
         return None
-    try:
-        given = None if isinstance(names, str) else list(names)
+    try:          # a set's order changes from run to run; a dict's values would be ignored
+        given = None if isinstance(names, (str, bytes, Set, Mapping)) else list(names)
     except TypeError:
         given = None
     if given is None or not all(isinstance(x, str) for x in given):

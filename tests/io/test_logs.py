@@ -373,6 +373,10 @@ def test_an_order_column_that_does_not_order_is_named(tmp_path, text, match):
                                    r"number must be its own index; got '1' at 0$"),
     (dict(state_names=["1.0", "x"]), r"number must be its own index; got '1\.0' at 0$"),
     (dict(action_names=3), r"^read_transition_log\.action_names: must be a sequence of names"),
+    (dict(state_names={"engaged", "not engaged"}), r"^read_transition_log\.state_names: must "
+                                                   r"be a sequence of names"),    # no order
+    (dict(state_names={"engaged": 1, "not engaged": 0}), r"^read_transition_log\.state_names: "
+                                                         r"must be a sequence of names"),
     (dict(action_names=["no", "no"]), r"^read_transition_log\.action_names: names must be "
                                       r"unique; got 'no' twice$"),
     (dict(order_by=""), r"^read_transition_log\.order_by: must be a column name; got ''$"),
