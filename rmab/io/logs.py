@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 import numpy as np
 
@@ -163,10 +164,9 @@ def _order_keys(cells: list[str], lines: list[int], column: str, file: str) -> l
     """The sort keys of an ``order_by`` column: numbers, or ISO 8601 dates and times, as the
     first cell is."""
     def number(cell):
-        value = decimal_float(cell)
-        if not np.isfinite(value):
+        if not np.isfinite(decimal_float(cell)):
             raise ValueError(cell)
-        return value
+        return Decimal(cell)        # exact: times in nanoseconds pass float's 2**53
 
     try:
         number(cells[0])

@@ -327,6 +327,15 @@ def test_numbers_order_as_numbers_and_ties_keep_the_file_order(tmp_path):
     np.testing.assert_array_equal(log.states, [1, 0, 0, 0, 1])
 
 
+def test_numbers_order_exactly(tmp_path):
+    """Nanoseconds since 1970 are past float's 2**53: read as floats, the two times below were
+    equal and kept the file's order, the later first."""
+    path = tmp_path / "log.csv"
+    path.write_text("ns,arm_id,state,action,next_state\n1733390400000000001,a,1,0,0\n"
+                    "1733390400000000000,a,0,1,1\n")
+    np.testing.assert_array_equal(read_transition_log(path, order_by="ns").lines, [3, 2])
+
+
 def test_iso_times_order_by_time(tmp_path):
     path = tmp_path / "log.csv"
     path.write_text("at,arm_id,state,action,next_state\n2026-01-02T08:00,a,1,0,0\n"
