@@ -10,10 +10,11 @@ estimate`` turns a log into an instance file (docs/csv.md).
 from __future__ import annotations
 
 import difflib
+import re
 import warnings
 from collections.abc import Mapping, Set
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import numpy as np
@@ -160,6 +161,36 @@ def check_names(owner: str, field: str, names) -> tuple | None:
     return names
 
 
+_ISO = re.compile(r"([0-9]{4})(?:-([0-9]{2})-([0-9]{2})|([0-9]{2})([0-9]{2})"
+                  r"|-?W([0-9]{2})(?:-?([1-7]))?)"
+                  r"(?:[T ]([0-9]{2})(?::?([0-9]{2})(?::?([0-9]{2})(?:[.,]([0-9]+))?)?)?"
+                  r"(Z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?")
+
+
+def _iso_time(cell: str) -> datetime:
+    """An ISO 8601 date (2026-12-05, 20261205, 2026-W49, 2026-W49-6), optionally with a time
+    after ``T`` or a blank (08, 08:00, 08:00:00.5, 0800) and a zone (Z, +01:00, -0500), the
+    same on every Python: 3.10's ``datetime.fromisoformat`` refuses 'Z', 20261205 and weeks,
+    3.11's also takes any character between the date and the time. Raises ValueError."""
+    match = _ISO.fullmatch(cell)
+    if match is None:
+        raise ValueError(cell)
+    year, month, day, month2, day2, week, weekday, hh, mm, ss, frac, zone = match.groups()
+    if week:
+        when = date.fromisocalendar(int(year), int(week), int(weekday or 1))
+    else:
+        when = date(int(year), int(month or month2), int(day or day2))
+    tz = None
+    if zone == "Z":
+        tz = timezone.utc
+    elif zone:
+        digits = zone[1:].replace(":", "")
+        shift = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
+        tz = timezone(-shift if zone[0] == "-" else shift)
+    return datetime(when.year, when.month, when.day, int(hh or 0), int(mm or 0), int(ss or 0),
+                    int((frac or "0")[:6].ljust(6, "0")), tzinfo=tz)
+
+
 def _order_keys(cells: list[str], lines: list[int], column: str, file: str) -> list:
     """The sort keys of an ``order_by`` column: numbers, or ISO 8601 dates and times, as the
     first cell is."""
@@ -172,7 +203,7 @@ def _order_keys(cells: list[str], lines: list[int], column: str, file: str) -> l
         number(cells[0])
         parse, kind = number, "finite number"
     except ValueError:
-        parse, kind = datetime.fromisoformat, "date"
+        parse, kind = _iso_time, "date"
     keys = []
     for cell, line in zip(cells, lines):
         try:

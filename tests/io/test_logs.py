@@ -343,7 +343,24 @@ def test_iso_times_order_by_time(tmp_path):
     np.testing.assert_array_equal(read_transition_log(path, order_by="at").lines, [4, 3, 2])
 
 
+@pytest.mark.parametrize("later, earlier", [
+    ("2026-01-02T00:00Z", "2026-01-01T23:30+00:00"),
+    ("2026-01-01 00:01", "20260101"),
+    ("2026-W02", "2026-01-04"),                          # week 2's Monday is 5 January
+    ("2026-W01-7", "2026-01-03T23:59:59.5"),
+    ("2026-01-02T08:00+0100", "2026-01-02T06:59:59Z"),
+])
+def test_iso_dates_read_alike_on_every_python(tmp_path, later, earlier):
+    """The formats are the reader's own, not datetime.fromisoformat's, which on Python 3.10
+    (pyproject's oldest) refused 'Z', 20260102 and week dates."""
+    path = tmp_path / "log.csv"
+    path.write_text(f"d,arm_id,state,action,next_state\n{later},a,1,0,0\n{earlier},a,0,1,1\n")
+    np.testing.assert_array_equal(read_transition_log(path, order_by="d").lines, [3, 2])
+
+
 @pytest.mark.parametrize("text, match", [
+    ("d,arm_id,state,action,next_state\n2026-01-01,a,0,0,0\n2026-01-02X08:00,a,0,1,1\n",
+     r"line 3, column 'd': .*; got '2026-01-02X08:00' in a column of dates"),  # 3.11 took it
     ("d,arm_id,state,action,next_state\n2026-01-01,a,0,0,0\n05/01/2026,a,0,1,1\n",
      r"line 3, column 'd': log\.d: must be numbers or ISO dates such as 2026-12-05 to order "
      r"by; got '05/01/2026' in a column of dates \(a day/month order is ambiguous: write dates "
