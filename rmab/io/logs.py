@@ -34,7 +34,8 @@ _OWNER = "log"
 class TransitionLog(CompactRepr):
     """The records of a log file.
 
-    arm_ids : tuple of str (n_arms,), in order of first appearance; ``arm_index`` indexes it
+    arm_ids : tuple of str (n_arms,), in order of first appearance (in time order with
+        ``order_by``); ``arm_index`` indexes it
     arm_index, states, actions, next_states : int64 arrays (n_records,)
     lines : int64 array (n_records,), the 1-based line of each record
     file : str
@@ -327,5 +328,13 @@ def read_transition_log(path, *, columns=None, order_by=None, state_names=None,
                            record_lines.tolist(), wanted["order_by"], file)
         order = sorted(range(len(keys)), key=keys.__getitem__)      # stable
         out, record_lines = out[order], record_lines[order]
+        # the arms in order of first appearance in time, as in the log sorted by hand (in
+        # the file's order, the instance's arms and the batch's rows came out permuted)
+        _, first = np.unique(out[:, 0], return_index=True)
+        seen = np.argsort(first)
+        rank = np.empty_like(seen)
+        rank[seen] = np.arange(len(seen))
+        out[:, 0] = rank[out[:, 0]]
+        ids = [tuple(ids)[k] for k in seen]
     return TransitionLog(tuple(ids), *(np.ascontiguousarray(out[:, j]) for j in range(4)),
                          record_lines, file)

@@ -481,3 +481,26 @@ def test_a_padded_column_name_is_the_column_it_names(tmp_path, columns, twice):
         main(["--debug", "estimate", str(path), "--rewards", "0;1", "-o",
               str(tmp_path / "a.npz"), "--columns", flag])
     assert not (tmp_path / "a.npz").exists()
+
+
+def test_the_arms_of_a_sorted_log_are_in_time_order(tmp_path):
+    """bo's newest row comes first in the file, ana's oldest row first in time: --order-by
+    gives the instance and batch of the log sorted by hand, arms in the same order, and bo in
+    the state its newest row reached."""
+    raw, mended = tmp_path / "raw.csv", tmp_path / "mended.csv"
+    raw.write_text("date,arm_id,state,action,next_state\n2026-01-08,bo,1,0,0\n"
+                   "2026-01-01,ana,0,1,1\n2026-01-01,bo,0,0,1\n")
+    mended.write_text("arm_id,state,action,next_state\nana,0,1,1\nbo,0,0,1\nbo,1,0,0\n")
+    got, want = read_transition_log(raw, order_by="date"), read_transition_log(mended)
+    assert got.arm_ids == want.arm_ids == ("ana", "bo")
+    np.testing.assert_array_equal(got.arm_index, want.arm_index)
+    np.testing.assert_array_equal(got.last_states(), [1, 0])
+    for log, out, extra in ((raw, "a", ["--order-by", "date"]), (mended, "b", [])):
+        assert main(["estimate", str(log), "--rewards", "0;1", "--budget", "1", "-o",
+                     str(tmp_path / f"{out}.npz"), "--batch", str(tmp_path / f"{out}.csv"),
+                     *extra]) == 0
+    a, b = load_instance(tmp_path / "a.npz"), load_instance(tmp_path / "b.npz")
+    np.testing.assert_array_equal(a.arms.transitions, b.arms.transitions)
+    assert a.metadata["arm_ids"] == ["ana", "bo"]
+    assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text().replace(
+        "b.npz", "a.npz")
