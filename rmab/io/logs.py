@@ -233,8 +233,8 @@ def read_transition_log(path, *, columns=None, order_by=None, state_names=None,
     columns : dict, your column for each log name that differs, e.g. ``{"arm_id":
         "beneficiary_id", "action": "called"}``
     order_by : str, a column of numbers or ISO 8601 dates (``2026-12-05``) to put the records
-        in time order by (a stable sort: rows of one date keep their file order); default the
-        file's order
+        in time order by (a stable sort: rows of one date keep their file order), not one the
+        log reads; default the file's order
     state_names, action_names : sequence of str, labels read as their index (``["none",
         "call"]``: ``call`` is action 1); numbers are read as well
 
@@ -249,6 +249,13 @@ def read_transition_log(path, *, columns=None, order_by=None, state_names=None,
     if order_by is not None and (not isinstance(order_by, str) or not order_by.strip()):
         raise InvalidParameterError(f"{owner}.order_by: must be a column name; got "
                                     f"{order_by!r}")
+    wanted = {c: columns.get(c, c) for c in LOG_COLUMNS}
+    if order_by is not None:
+        reads = next((c for c in LOG_COLUMNS if wanted[c] == order_by.strip()), None)
+        if reads is not None:        # sorted by state, each arm's last record is its highest
+            raise InvalidParameterError(f"{owner}.order_by: must be a column of dates or "
+                                        f"numbers other than the log's; got {order_by!r}, "
+                                        f"read as {reads}")
     file = str(path)
     rows, lines = _load_rows(path, file, _OWNER)
     filled = [i for i, row in enumerate(rows) if _filled(row)]
@@ -257,7 +264,6 @@ def read_transition_log(path, *, columns=None, order_by=None, state_names=None,
                               f"{len(filled)} non-blank lines", file=file, line=1)
     head = filled[0]
     names = [h.strip() for h in rows[head]]
-    wanted = {c: columns.get(c, c) for c in LOG_COLUMNS}
     if order_by is not None:
         wanted["order_by"] = order_by.strip()
     needed = list(dict.fromkeys(wanted.values()))

@@ -406,6 +406,11 @@ def test_an_order_column_that_does_not_order_is_named(tmp_path, text, match):
     (dict(action_names=["no", "no"]), r"^read_transition_log\.action_names: names must be "
                                       r"unique; got 'no' twice$"),
     (dict(order_by=""), r"^read_transition_log\.order_by: must be a column name; got ''$"),
+    (dict(order_by="status", columns=SPEC["columns"]),      # sorted by state: wrong batches
+     r"^read_transition_log\.order_by: must be a column of dates or numbers other than the "
+     r"log's; got 'status', read as state$"),
+    (dict(order_by="action"), r"^read_transition_log\.order_by: .*; got 'action', read as "
+                              r"action$"),
 ])
 def test_bad_log_options_are_named(tmp_path, kwargs, match):
     path = tmp_path / "log.csv"
