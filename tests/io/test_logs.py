@@ -398,6 +398,7 @@ def test_an_order_column_that_does_not_order_is_named(tmp_path, text, match):
     (dict(state_names=["1", "0"]), r"^read_transition_log\.state_names: a name that is a "
                                    r"number must be its own index; got '1' at 0$"),
     (dict(state_names=["1.0", "x"]), r"number must be its own index; got '1\.0' at 0$"),
+    (dict(state_names=["lo", "0"]), r"number must be its own index; got '0' at 1$"),
     (dict(action_names=3), r"^read_transition_log\.action_names: must be a sequence of names"),
     (dict(state_names={"engaged", "not engaged"}), r"^read_transition_log\.state_names: must "
                                                    r"be a sequence of names"),    # no order
@@ -509,3 +510,20 @@ def test_the_arms_of_a_sorted_log_are_in_time_order(tmp_path):
     assert a.metadata["arm_ids"] == ["ana", "bo"]
     assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text().replace(
         "b.npz", "a.npz")
+
+
+def test_blanks_around_names_labels_and_cells_are_read_away(tmp_path):
+    """A padded column name, order column, label or cell reads as the bare one (a trailing
+    ';' in --columns is no pair)."""
+    raw, mended = tmp_path / "raw.csv", tmp_path / "mended.csv"
+    raw.write_text(RAW.replace(",engaged,", ",  engaged ,"))
+    mended.write_text(SORTED)
+    spec = dict(SPEC, columns={k: f" {v} " for k, v in SPEC["columns"].items()},
+                order_by=" date ", state_names=[" not engaged", "engaged "])
+    got, want = read_transition_log(raw, **spec), read_transition_log(mended)
+    for name in ("arm_index", "states", "actions", "next_states"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
+    assert main(["estimate", str(raw), "--rewards", "0;1", "-o", str(tmp_path / "a.npz"),
+                 "--columns", "arm_id=beneficiary;state=status;action=called;next_state="
+                 "status_after;", "--state-names", "not engaged;engaged", "--action-names",
+                 "no;yes", "--order-by", "date"]) == 0

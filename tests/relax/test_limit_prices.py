@@ -169,3 +169,32 @@ def test_the_golden_fallback_widens_a_multipliers_range(horizon, monkeypatch):
     golden = lagrangian.lagrangian_bound(mdp, price_limits=True)
     assert exact.limit_charges[1] < -90.0
     assert golden.estimate == pytest.approx(exact.estimate, rel=1e-6)
+
+
+@pytest.mark.parametrize("horizon", [None, 3])
+@pytest.mark.parametrize("seed", [5, np.random.SeedSequence(5)])
+def test_the_pool_draws_the_final_solves_point_sets(horizon, seed):
+    """Every distinct arm's point set in the cutting plane's pool is the one solve_pbvi /
+    solve_finite_pbvi draws from the arms' mean start beliefs with the same seed (a finite
+    horizon draws no kernel seed between the arms' expansions)."""
+    from rmab.relax.lagrangian import _limit_rows, budget_weight, unique_arms
+    from rmab.relax.limit_prices import _PlanPool
+    from rmab.values.finite_pbvi import solve_finite_pbvi
+    from rmab.values.pbvi import solve_pbvi
+
+    inst = random_instance(4, n_states=3, n_actions=3, n_obs=2, budget=2.0, discount=0.9,
+                           horizon=horizon, seed=3).replace(action_caps=[np.inf, 1, 1])
+    beliefs = np.random.default_rng(0).dirichlet(np.ones(3), 4)
+    first, inverse = unique_arms(inst.arms)
+    start = np.zeros((len(first), 3))
+    np.add.at(start, inverse, beliefs)
+    start /= np.bincount(inverse)[:, None]
+    pool = _PlanPool(inst, _limit_rows(inst), beliefs, 1e-3, seed, budget_weight(inst))
+    arms = inst.arms.select(first)
+    res = (solve_pbvi(arms, price=0.5, discount=0.9, initial_belief=start, seed=seed)
+           if horizon is None else
+           solve_finite_pbvi(arms, horizon=horizon, price=0.5, discount=0.9,
+                             initial_belief=start, seed=seed))
+    assert len(pool.points) == len(res.solves) == 4
+    for points, sol in zip(pool.points, res.solves):
+        np.testing.assert_array_equal(points, sol.beliefs)
