@@ -200,22 +200,26 @@ def _order_keys(cells: list[str], lines: list[int], column: str, file: str) -> l
             raise ValueError(cell)
         return Decimal(cell)        # exact: times in nanoseconds pass float's 2**53
 
-    try:
-        number(cells[0])
-        parse, kind = number, "finite number"
-    except ValueError:
-        parse, kind = _iso_time, "date"
+    parse, kind = None, ""
+    for candidate, name in ((number, "finite numbers"), (_iso_time, "dates")):
+        try:
+            candidate(cells[0])
+            parse, kind = candidate, f" in a column of {name}"
+            break
+        except ValueError:
+            pass
     keys = []
     for cell, line in zip(cells, lines):
         try:
+            if parse is None:                 # the first cell is neither
+                raise ValueError(cell)
             keys.append(parse(cell))
         except ValueError:
             got = repr(cell) if cell else "an empty cell"
             raise BatchInputError(f"{_OWNER}.{column}: must be numbers or ISO dates such as "
-                                  f"2026-12-05 to order by; got {got} in a column of {kind}s "
-                                  f"(a day/month order is ambiguous: write dates as "
-                                  f"year-month-day)", file=file, line=line,
-                                  column=column) from None
+                                  f"2026-12-05 to order by; got {got}{kind} (a day/month "
+                                  f"order is ambiguous: write dates as year-month-day)",
+                                  file=file, line=line, column=column) from None
     zoned = [getattr(key, "tzinfo", None) is not None for key in keys]
     if len(set(zoned)) > 1:                      # naive and aware times do not compare
         k = zoned.index(not zoned[0])

@@ -369,6 +369,10 @@ def test_iso_dates_read_alike_on_every_python(tmp_path, later, earlier):
      r"line 3, column 'd': .*; got an empty cell in a column of finite numbers \(a day"),
     ("d,arm_id,state,action,next_state\n1,a,0,0,0\nnan,a,0,1,1\n",
      r"line 3, column 'd': .*; got 'nan' in a column of finite numbers"),
+    ("d,arm_id,state,action,next_state\nnan,a,0,0,0\n3,a,0,1,1\n",
+     r"line 2, column 'd': .*; got 'nan' \(a day"),                  # neither: no column kind
+    ("d,arm_id,state,action,next_state\n,a,0,0,0\n3,a,0,1,1\n",
+     r"line 2, column 'd': .*; got an empty cell \(a day"),
     ("d,arm_id,state,action,next_state\n2026-01-01,a,0,0,0\n3,a,0,1,1\n",
      r"line 3, column 'd': .*; got '3' in a column of dates"),
     ("d,arm_id,state,action,next_state\n2026-01-01,a,0,0,0\n2026-01-02T00:00+01:00,a,0,1,1\n",
