@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 import sys
+import sysconfig
 import warnings
+
+# the toolkit's own files, and the interpreter's and installed packages' (runpy, concurrent,
+# a console script): a warning raised in the first is shown at the innermost frame outside both
+_OWN = tuple(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), name, "")
+             for name in ("rmab", "solvers"))
+_LIBRARY = tuple({os.path.join(path, "") for key, path in sysconfig.get_paths().items()
+                  if key in ("stdlib", "platstdlib", "purelib", "platlib")})
 
 
 def module_of(filename: str) -> str | None:
@@ -41,7 +50,11 @@ def show_again(message, category: type, filename: str, lineno: int, module: str 
     """Warn a :func:`caught_record` (or a text) again under the caller's filters (module
     filters included), each repeat dropped as Python would in one process -- per line under
     "default", per text under "once", per module under "module", none under "always" -- once
-    per ``shown`` (the caller's, e.g. one per run); "error" raises it, "ignore" drops it."""
+    per ``shown`` (the caller's, e.g. one per run); "error" raises it, "ignore" drops it.
+    One raised in the toolkit's own code is shown at the caller's line (:func:`caller_line`),
+    as a warning with the right ``stacklevel`` would be; its module still meets the filters."""
+    if filename.startswith(_OWN):
+        filename, lineno = caller_line() or (filename, lineno)
     text = str(message)
     action = _action(text, category, module, lineno)
     if action != "always":
@@ -51,6 +64,19 @@ def show_again(message, category: type, filename: str, lineno: int, module: str 
             return
         shown.add(key)
     warnings.warn_explicit(message, category, filename, lineno, module=module, registry={})
+
+
+def caller_line() -> tuple[str, int] | None:
+    """File and line of the innermost frame outside the toolkit and the installed libraries:
+    the user's call (a script's, a test's, ``python -c``'s ``<string>``), or None (the
+    command line: no such frame)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if not name.startswith(_OWN + _LIBRARY + ("<frozen ",)):
+            return name, frame.f_lineno
+        frame = frame.f_back
+    return None
 
 
 def _action(text: str, category: type, module: str | None, lineno: int) -> str:

@@ -34,19 +34,18 @@ class Runner:
         (two planners of one name are 'name' and 'name #2'). ``record`` (in a worker process):
         a list that keeps the fits' warnings, each as ``(caught_record, where)``, instead of
         showing them."""
+        # in the calling process the fits' warnings are shown again at once, at the caller's
+        # line (show_again), not at this module's call of fit
+        shown: set = set()
+        keep = sendable if record is not None else (lambda x: x)
         for planner, name in zip(planners, labels):
             where = f"{_FIT} {name!r}"
+            caught = []
             try:
-                if record is None:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
                     planner.fit(instance, seed=fit_seed)
-                else:
-                    with warnings.catch_warnings(record=True) as caught:
-                        warnings.simplefilter("always")
-                        try:
-                            planner.fit(instance, seed=fit_seed)
-                        finally:
-                            record.extend((sendable(caught_record(w)), where) for w in caught)
-            except Warning as exc:          # made an error by the caller's filters
+            except Warning as exc:          # raised, not warned
                 raise_in(exc, where)
             except (InvalidParameterError, InvalidModelError) as exc:   # says which planner
                 try:
@@ -62,20 +61,16 @@ class Runner:
                 raise error from exc
             except Exception as exc:   # noqa: BLE001 - any other failure, named (as an episode's)
                 raise_in(exc, where)
+            finally:                        # those before a failure too
+                _pass_on([(keep(caught_record(w)), where) for w in caught], record, shown)
         self.planners, self.labels = planners, labels
         self.env = Environment(instance, horizon=horizon, seed=0)
         for name in self._warm_up():
-            where = f"{_FIT} {name!r}"
-            try:
-                if record is None:
-                    warnings.warn(_not_restarted(name), RmabWarning)
-                else:
-                    with warnings.catch_warnings(record=True) as caught:
-                        warnings.simplefilter("always")
-                        warnings.warn(_not_restarted(name), RmabWarning)
-                    record.extend((sendable(caught_record(w)), where) for w in caught)
-            except Warning as exc:          # made an error by the caller's filters
-                raise_in(exc, where)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                warnings.warn(_not_restarted(name), RmabWarning)
+            _pass_on([(keep(caught_record(w)), f"{_FIT} {name!r}") for w in caught], record,
+                     shown)
 
     def _warm_up(self) -> list[str]:
         """Two untimed ``plan`` calls per planner, so that the decision time of the first
@@ -128,6 +123,20 @@ class Runner:
                 raise_in(exc, f"episode {seeds.index}")
             out[i] = res.discounted_return, res.total_reward, res.decision_seconds
         return out
+
+
+def _pass_on(caught: list, record: list | None, shown: set) -> None:
+    """``caught`` (``(caught_record, where)`` pairs) kept in ``record`` (a worker's, for the
+    parent to show) or, without one, shown now under the caller's filters (an "error" filter
+    raises it, naming where)."""
+    if record is not None:
+        record.extend(caught)
+        return
+    for rec, where in caught:
+        try:
+            show_again(*rec, shown)
+        except Warning as exc:
+            raise_in(exc, where)
 
 
 def _not_restarted(name: str) -> str:

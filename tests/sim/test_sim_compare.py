@@ -727,3 +727,28 @@ def test_a_planner_of_ones_own_named_random_is_refused():
         compare(INST, [FakeRandom(), "myopic"], episodes=2)
     res = compare(INST, [make_planner("random"), "no-action"], episodes=3, seed=1)
     assert not res.random_added and res.score("random").normalised == 1.0
+
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_a_fits_warning_points_at_the_callers_line(n_jobs):
+    """An IndexabilityWarning of the whittle planner's fit pointed at rmab/sim/_runner.py's
+    call of fit (two reviews); now at the caller's line, as a warning with the right
+    stacklevel would, and its module still meets the filters."""
+    import inspect
+    import warnings
+
+    from rmab.errors import IndexabilityWarning
+
+    inst = random_instance(6, n_states=3, n_actions=2, n_obs=2, seed=4)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        line = inspect.currentframe().f_lineno + 1
+        compare(inst, ["whittle", "random"], episodes=2, horizon=3, n_jobs=n_jobs)
+    (w,) = [w for w in caught if issubclass(w.category, IndexabilityWarning)]
+    assert (w.filename, w.lineno) == (__file__, line)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.filterwarnings("ignore", module=r"rmab\.sim")   # where it was raised
+        compare(inst, ["whittle", "random"], episodes=2, horizon=3, n_jobs=n_jobs)
+    assert not [w for w in caught if issubclass(w.category, IndexabilityWarning)]
