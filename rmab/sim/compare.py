@@ -81,8 +81,10 @@ class ComparisonResult(CompactRepr):
     episodes, horizon, discount, confidence
     seed : int or None
         The root seed: ``compare(..., seed=seed)`` with the same instance and planners plays
-        the same episodes (a Generator's or ``None``'s drawn entropy included); None for a
-        SeedSequence spawned from another, or a comparison saved before session 44.
+        the same episodes (a Generator's or ``None``'s drawn entropy included, and a
+        SeedSequence's list of words as one integer); None for a SeedSequence that no integer
+        gives (spawned from another, another ``pool_size``), or a comparison saved before
+        session 44.
     """
 
     scores: tuple
@@ -340,7 +342,36 @@ def compare(instance: Instance, planners, *, episodes: int = 20, seed=0, n_jobs:
     for a in arrays:
         a.setflags(write=False)
     return _result(labels, *arrays, float(random_returns.mean()), random_added, horizon,
-                   instance.discount, CONFIDENCE, None if root.spawn_key else root.entropy)
+                   instance.discount, CONFIDENCE, _replay_seed(root))
+
+
+def _replay_seed(root: np.random.SeedSequence) -> int | None:
+    """The integer ``seed`` whose ``root_sequence`` is ``root`` (the same numbers), or None
+    when there is none: a SeedSequence spawned from another or with another ``pool_size``.
+    A SeedSequence's entropy may be a list, an array or a numpy integer, which the saved
+    JSON metadata did not take, nor ``compare(seed=...)``: its words make the integer."""
+    entropy = root.entropy
+    if isinstance(entropy, (int, np.integer)) and not isinstance(entropy, bool):
+        seed = int(entropy)
+    else:
+        try:
+            values = [int(w) for w in np.asarray(entropy).ravel()]
+        except (TypeError, ValueError, OverflowError):
+            return None
+        words = []              # as numpy reads them: each value its 32-bit words, low first
+        for v in values:
+            if v < 0:
+                return None
+            words.append(v & 0xFFFFFFFF)
+            while v >= 2**32:
+                v >>= 32
+                words.append(v & 0xFFFFFFFF)
+        seed = sum(w << (32 * i) for i, w in enumerate(words))
+    if seed < 0 or root.spawn_key:
+        return None
+    again = np.random.SeedSequence(seed)
+    same = np.array_equal(again.generate_state(8), root.generate_state(8))
+    return seed if same else None          # a pool_size of its own, trailing zero words
 
 
 def _result(labels, returns, totals, seconds, random_mean: float, random_added: bool,
