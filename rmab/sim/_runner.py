@@ -35,7 +35,9 @@ class Runner:
         a list that keeps the fits' warnings, each as ``(caught_record, where)``, instead of
         showing them."""
         # in the calling process the fits' warnings are shown again at once, at the caller's
-        # line (show_again), not at this module's call of fit
+        # line (show_again), not at this module's call of fit; the caller's filters stay on
+        # during the fit, so that one they make an error stops the fit where it was raised
+        # (its traceback there) and one they ignore is not kept; a worker keeps them all
         shown: set = set()
         keep = sendable if record is not None else (lambda x: x)
         for planner, name in zip(planners, labels):
@@ -43,7 +45,8 @@ class Runner:
             caught = []
             try:
                 with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always")
+                    if record is not None:      # the parent's filters decide
+                        warnings.simplefilter("always")
                     planner.fit(instance, seed=fit_seed)
             except Warning as exc:          # raised, not warned
                 raise_in(exc, where)

@@ -752,3 +752,34 @@ def test_a_fits_warning_points_at_the_callers_line(n_jobs):
         warnings.filterwarnings("ignore", module=r"rmab\.sim")   # where it was raised
         compare(inst, ["whittle", "random"], episodes=2, horizon=3, n_jobs=n_jobs)
     assert not [w for w in caught if issubclass(w.category, IndexabilityWarning)]
+
+
+class _WarnsThenWorks(_Passive):
+    """A fit that warns, then goes on working (a long solve, a training) and notes it did."""
+
+    name = "warns-then-works"
+
+    def fit(self, instance, *, seed=None):
+        import warnings
+
+        warnings.warn("a fit's own warning", UserWarning)
+        self.went_on = True
+        return super().fit(instance, seed=seed)
+
+
+def test_an_error_filter_stops_the_fit_at_its_warning():
+    """With n_jobs=1 the fits ran under "always" and their warnings were raised again after
+    the fit (a review): under `-W error` the fit went on to its end (minutes for a training)
+    and the traceback showed rmab/_warnings.py, not the line that warned. The caller's
+    filters stay on during the fit: the warning stops it where it was raised."""
+    import traceback
+    import warnings
+
+    planner = _WarnsThenWorks()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        with pytest.raises(UserWarning, match="a fit's own warning") as info:
+            compare(INST, [planner, "random"], episodes=1, horizon=2)
+    assert not hasattr(planner, "went_on")
+    assert "(in fitting planner 'warns-then-works')" in getattr(info.value, "__notes__", [])
+    assert traceback.extract_tb(info.tb)[-1].name == "fit"       # the planner's line
