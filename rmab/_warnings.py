@@ -9,11 +9,29 @@ import sysconfig
 import warnings
 
 # the toolkit's own files, and the interpreter's and installed packages' (runpy, concurrent,
-# a console script): a warning raised in the first is shown at the innermost frame outside both
+# a console script such as .venv/bin/rmab, in "scripts": without it the command line's
+# warnings pointed at its `sys.exit(main())`): a warning raised in the first is shown at the
+# innermost frame outside both
 _OWN = tuple(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), name, "")
              for name in ("rmab", "solvers"))
-_LIBRARY = tuple({os.path.join(path, "") for key, path in sysconfig.get_paths().items()
-                  if key in ("stdlib", "platstdlib", "purelib", "platlib")})
+
+
+def _library() -> tuple[str, ...]:
+    schemes = [None]
+    if hasattr(sysconfig, "get_preferred_scheme"):       # pip install --user's too
+        schemes.append(sysconfig.get_preferred_scheme("user"))
+    paths = set()
+    for scheme in schemes:
+        try:
+            found = sysconfig.get_paths(scheme) if scheme else sysconfig.get_paths()
+        except KeyError:                                 # no such scheme here
+            continue
+        paths.update(os.path.join(path, "") for key, path in found.items()
+                     if key in ("stdlib", "platstdlib", "purelib", "platlib", "scripts"))
+    return tuple(sorted(paths))
+
+
+_LIBRARY = _library()
 
 
 def module_of(filename: str) -> str | None:
