@@ -81,10 +81,9 @@ class ComparisonResult(CompactRepr):
     episodes, horizon, discount, confidence
     seed : int or None
         The root seed: ``compare(..., seed=seed)`` with the same instance and planners plays
-        the same episodes (a Generator's or ``None``'s drawn entropy included, and a
-        SeedSequence's list of words as one integer); None for a SeedSequence that no integer
-        gives (spawned from another, another ``pool_size``), or a comparison saved before
-        session 44.
+        the same episodes (a Generator's or ``None``'s drawn entropy included); None for a
+        SeedSequence that no integer gives (spawned from another, another ``pool_size``,
+        entropy of several words), or a comparison saved before session 44.
     """
 
     scores: tuple
@@ -346,32 +345,18 @@ def compare(instance: Instance, planners, *, episodes: int = 20, seed=0, n_jobs:
 
 
 def _replay_seed(root: np.random.SeedSequence) -> int | None:
-    """The integer ``seed`` whose ``root_sequence`` is ``root`` (the same numbers), or None
-    when there is none: a SeedSequence spawned from another or with another ``pool_size``.
-    A SeedSequence's entropy may be a list, an array or a numpy integer, which the saved
-    JSON metadata did not take, nor ``compare(seed=...)``: its words make the integer."""
+    """The integer ``seed`` whose ``root_sequence`` is ``root`` (the same numbers), or None:
+    a SeedSequence spawned from another, of another ``pool_size``, or of several words of
+    entropy (a list or an array; as given, save() could not write them, nor compare take
+    them back)."""
     entropy = root.entropy
-    if isinstance(entropy, (int, np.integer)) and not isinstance(entropy, bool):
-        seed = int(entropy)
-    else:
-        try:
-            values = [int(w) for w in np.asarray(entropy).ravel()]
-        except (TypeError, ValueError, OverflowError):
-            return None
-        words = []              # as numpy reads them: each value its 32-bit words, low first
-        for v in values:
-            if v < 0:
-                return None
-            words.append(v & 0xFFFFFFFF)
-            while v >= 2**32:
-                v >>= 32
-                words.append(v & 0xFFFFFFFF)
-        seed = sum(w << (32 * i) for i, w in enumerate(words))
-    if seed < 0 or root.spawn_key:
+    if root.spawn_key or not isinstance(entropy, (int, np.integer)) or \
+            isinstance(entropy, bool) or entropy < 0:
         return None
-    again = np.random.SeedSequence(seed)
-    same = np.array_equal(again.generate_state(8), root.generate_state(8))
-    return seed if same else None          # a pool_size of its own, trailing zero words
+    seed = int(entropy)                  # an np.int64 too: JSON and compare(seed=) take it
+    same = np.array_equal(np.random.SeedSequence(seed).generate_state(8),
+                          root.generate_state(8))
+    return seed if same else None
 
 
 def _result(labels, returns, totals, seconds, random_mean: float, random_added: bool,
