@@ -147,7 +147,8 @@ def _not_restarted(name: str) -> str:
             f"call to the next, so its reset does not restart it: each episode's numbers depend "
             f"on the episodes played before it in the same process, and with n_jobs > 1 on how "
             f"the workers share them out (not reproducible); set its per-episode state in reset "
-            f"(_reset for a BasePlanner) and draw only on the generator reset seeds")
+            f"(_reset for a BasePlanner) and draw only on the generator reset seeds (or, if "
+            f"it stops at a wall-clock time limit, expect runs to differ)")
 
 
 def run_serial(instance, planners, labels, fit_seed, horizon, seeds, bar) -> list[np.ndarray]:
