@@ -10,9 +10,11 @@ estimate`` turns a log into an instance file (docs/csv.md).
 from __future__ import annotations
 
 import difflib
+import gc
 import re
 import warnings
 from collections.abc import Mapping, Set
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -229,6 +231,20 @@ def _order_keys(cells: list[str], lines: list[int], column: str, file: str) -> l
     return keys
 
 
+@contextmanager
+def _collector_paused():
+    """The cyclic garbage collector paused, then restored: each CSV row is a new list, and
+    the collector scanned the rows again and again as more came (0.54 s of the 0.88 s the
+    csv module took on a 1 000 000-row log); rows of strings make no cycles."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def read_transition_log(path, *, columns=None, order_by=None, state_names=None,
                         action_names=None) -> TransitionLog:
     """The records of the CSV log ``path`` (UTF-8; a byte-order mark, CRLF line ends and blank
@@ -260,16 +276,46 @@ def read_transition_log(path, *, columns=None, order_by=None, state_names=None,
             raise InvalidParameterError(f"{owner}.order_by: must be a column of dates or "
                                         f"numbers other than the log's; got {order_by!r}, "
                                         f"read as {reads}")
-    file = str(path)
-    rows, lines = _load_rows(path, file, _OWNER)
-    filled = [i for i, row in enumerate(rows) if _filled(row)]
-    if len(filled) < 2:
-        raise BatchInputError(f"{_OWNER}: must have a header row and at least one record; got "
-                              f"{len(filled)} non-blank lines", file=file, line=1)
-    head = filled[0]
-    names = [h.strip() for h in rows[head]]
-    if order_by is not None:
         wanted["order_by"] = order_by.strip()
+    file = str(path)
+    with _collector_paused():               # a million rows are a million lists
+        rows, lines = _load_rows(path, file, _OWNER)
+        head, width, where = _header(rows, lines, wanted, columns, file)
+        read = (_read_columns(rows, lines, head, width, where, names_of)   # None: a bad row
+                or _read_rows(rows, lines, head, width, where, wanted, names_of, file))
+        del rows                            # freed while paused, not scanned once more
+    ids, records, record_lines, repeats, when = read
+    if repeats:
+        count, line, earlier = repeats
+        one = count == 1
+        warnings.warn(f"{_OWNER}: {count_noun(count, 'row')} "
+                      f"{'repeats' if one else 'repeat'} an earlier row in every cell (first: "
+                      f"line {line} repeats line {earlier}), "
+                      f"{'its' if one else 'each'} transition counted again: duplicated "
+                      f"rows?", RmabWarning, stacklevel=2)
+    if when is not None:
+        order = _time_order(*when, record_lines, wanted["order_by"], file)
+        records, record_lines = [r[order] for r in records], record_lines[order]
+        # the arms in order of first appearance in time, as in the log sorted by hand (in
+        # the file's order, the instance's arms and the batch's rows came out permuted)
+        _, first = np.unique(records[0], return_index=True)
+        seen = np.argsort(first)
+        rank = np.empty_like(seen)
+        rank[seen] = np.arange(len(seen))
+        records[0] = rank[records[0]]
+        ids = [ids[k] for k in seen]
+    return TransitionLog(tuple(ids), *map(np.ascontiguousarray, records), record_lines, file)
+
+
+def _header(rows, lines, wanted: dict, columns: dict, file: str) -> tuple[int, int, dict]:
+    """The header row's index, its number of cells and the index of each ``wanted`` column
+    in it."""
+    filled = (i for i, row in enumerate(rows) if _filled(row))
+    head, record = next(filled, None), next(filled, None)
+    if record is None:
+        raise BatchInputError(f"{_OWNER}: must have a header row and at least one record; got "
+                              f"{int(head is not None)} non-blank lines", file=file, line=1)
+    names = [h.strip() for h in rows[head]]
     needed = list(dict.fromkeys(wanted.values()))
     missing = [name for name in needed if name not in names]
     if missing:
@@ -286,20 +332,50 @@ def read_transition_log(path, *, columns=None, order_by=None, state_names=None,
     if twice is not None:                 # which one holds the data? (the first was taken)
         raise BatchInputError(f"{_OWNER}.header: column names must be unique; got {twice!r} "
                               f"twice", file=file, line=int(lines[head]), column=twice)
-    where = {c: names.index(name) for c, name in wanted.items()}
+    return head, len(names), {c: names.index(name) for c, name in wanted.items()}
+
+
+def _value(cell: str, labels: tuple | None) -> int | None:
+    """A stripped state or action cell's number (a label's index), None if it has none."""
+    if labels is not None and cell in labels:
+        return labels.index(cell)
+    try:
+        value = _int(cell)                    # 3 and 3.0 (pandas), as batches read
+    except ValueError:
+        return None
+    return value if 0 <= value < 2**31 else None
+
+
+def _codes(cells: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Each cell's index among the distinct stripped cells, and those, in order of first
+    appearance."""
+    raw = dict.fromkeys(cells)
+    stripped: dict[str, int] = {}
+    for cell in raw:
+        raw[cell] = stripped.setdefault(cell.strip(), len(stripped))
+    return np.fromiter(map(raw.__getitem__, cells), dtype=np.int64, count=len(cells)), \
+        list(stripped)
+
+
+def _read_rows(rows, lines, head, width, where, wanted, names_of, file):
+    """The records after the header row ``head``, read row by row: the first bad cell raises.
+    Returns the arm ids; the records' arm index, state, action and next state (4 arrays);
+    their lines; ``(count, line, earlier line)`` of the rows that repeat an earlier one (or
+    None); and the order column's :func:`_codes` (or None)."""
+    filled = [i for i in range(head + 1, len(rows)) if _filled(rows[i])]
     ids: dict[str, int] = {}
-    out = np.empty((len(filled) - 1, 4), dtype=np.int64)
+    out = np.empty((len(filled), 4), dtype=np.int64)
     seen: dict[tuple, int] = {}          # with a date column, a repeated row is a duplicate
     repeats = []
-    for k, i in enumerate(filled[1:]):
+    for k, i in enumerate(filled):
         row, line = rows[i], int(lines[i])
-        if len(names) > len(LOG_COLUMNS):
+        if width > len(LOG_COLUMNS):
             key = tuple(c.strip() for c in row)
             if key in seen:
                 repeats.append((line, seen[key]))
             seen.setdefault(key, line)
         if len(row) <= max(where.values()):
-            raise BatchInputError(f"{_OWNER}: must have {len(names)} fields like the header; got "
+            raise BatchInputError(f"{_OWNER}: must have {width} fields like the header; got "
                                   f"{len(row)}", file=file, line=line)
         arm = _id_text(row[where["arm_id"]].strip())
         if arm is None:
@@ -310,14 +386,8 @@ def read_transition_log(path, *, columns=None, order_by=None, state_names=None,
         for j, column in enumerate(LOG_COLUMNS[1:], start=1):
             cell = row[where[column]].strip()
             labels = names_of[column]
-            if labels is not None and cell in labels:
-                out[k, j] = labels.index(cell)
-                continue
-            try:
-                value = _int(cell)                    # 3 and 3.0 (pandas), as batches read
-            except ValueError:
-                value = -1
-            if value < 0 or value >= 2**31:
+            value = _value(cell, labels)
+            if value is None:
                 got = repr(cell) if cell else "an empty cell"        # pandas' NaN
                 named = "" if labels is None else f" or a name: {', '.join(map(repr, labels))}"
                 hint = "" if labels is not None and cell else _hint(column, cell)
@@ -325,26 +395,74 @@ def read_transition_log(path, *, columns=None, order_by=None, state_names=None,
                                       f"{got}{hint}", file=file, line=line,
                                       column=wanted[column])
             out[k, j] = value
-    if repeats:
-        one = len(repeats) == 1
-        warnings.warn(f"{_OWNER}: {count_noun(len(repeats), 'row')} "
-                      f"{'repeats' if one else 'repeat'} an earlier row in every cell (first: "
-                      f"line {repeats[0][0]} repeats line {repeats[0][1]}), "
-                      f"{'its' if one else 'each'} transition counted again: duplicated "
-                      f"rows?", RmabWarning, stacklevel=2)
-    record_lines = np.array([lines[i] for i in filled[1:]], dtype=np.int64)
-    if order_by is not None:
-        keys = _order_keys([rows[i][where["order_by"]].strip() for i in filled[1:]],
-                           record_lines.tolist(), wanted["order_by"], file)
-        order = sorted(range(len(keys)), key=keys.__getitem__)      # stable
-        out, record_lines = out[order], record_lines[order]
-        # the arms in order of first appearance in time, as in the log sorted by hand (in
-        # the file's order, the instance's arms and the batch's rows came out permuted)
-        _, first = np.unique(out[:, 0], return_index=True)
-        seen = np.argsort(first)
-        rank = np.empty_like(seen)
-        rank[seen] = np.arange(len(seen))
-        out[:, 0] = rank[out[:, 0]]
-        ids = [tuple(ids)[k] for k in seen]
-    return TransitionLog(tuple(ids), *(np.ascontiguousarray(out[:, j]) for j in range(4)),
-                         record_lines, file)
+    when = (_codes([rows[i][where["order_by"]] for i in filled]) if "order_by" in where
+            else None)
+    return (list(ids), list(out.T), lines[filled],
+            (len(repeats), *repeats[0]) if repeats else None, when)
+
+
+def _read_columns(rows, lines, head, width, where, names_of):
+    """:func:`_read_rows`'s records read column by column, each distinct cell once (a log of
+    1 000 000 rows has some 20 000 arm ids and 2 states); None where a non-blank row has not
+    ``width`` cells or a cell is not an arm id, a number or a label (read row by row, the
+    first such cell's error is said as it always was)."""
+    sizes = np.fromiter(map(len, rows[head + 1:]), dtype=np.int64, count=len(rows) - head - 1)
+    odd = np.flatnonzero(sizes != width)
+    if any(_filled(rows[head + 1 + k]) for k in odd):
+        return None
+    at = head + 1 + np.flatnonzero(sizes == width)
+    data = [rows[i] for i in at] if len(odd) else rows[head + 1:]
+    arm, ids = _codes([row[where["arm_id"]] for row in data])
+    if "" in ids:                               # blank rows of ``width`` empty cells?
+        blank = arm == ids.index("")
+        if any(_filled(data[k]) for k in np.flatnonzero(blank)):
+            return None
+        at = at[~blank]
+        data = [rows[i] for i in at]
+        arm, ids = _codes([row[where["arm_id"]] for row in data])
+    if any(_id_text(i) is None for i in ids):
+        return None
+    coded = {j: _codes([row[j] for row in data]) for j in range(width) if j != where["arm_id"]}
+    coded[where["arm_id"]] = arm, ids
+    records = [arm]
+    for column in LOG_COLUMNS[1:]:
+        codes, cells = coded[where[column]]
+        values = [_value(cell, names_of[column]) for cell in cells]
+        if None in values:
+            return None
+        records.append(np.array(values, dtype=np.int64)[codes])
+    record_lines = lines[at]
+    repeats = (_repeated([coded[j] for j in range(width)], record_lines)
+               if width > len(LOG_COLUMNS) else None)
+    return ids, records, record_lines, repeats, coded.get(where.get("order_by"))
+
+
+def _repeated(coded: list, lines: np.ndarray) -> tuple | None:
+    """``(count, line, earlier line)`` of the records whose cells, each column's
+    :func:`_codes`, all repeat an earlier record's; None if none do."""
+    key, span = np.zeros(len(lines), dtype=np.int64), 1
+    for codes, cells in coded:                  # the columns' codes as one number
+        if span * len(cells) >= 2**63:          # renumbered: as many numbers as records
+            distinct, key = np.unique(key, return_inverse=True)
+            span = len(distinct)
+        key, span = key * len(cells) + codes, span * len(cells)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    earlier = first[inverse]
+    again = np.flatnonzero(earlier != np.arange(len(key)))
+    if not len(again):
+        return None
+    return len(again), int(lines[again[0]]), int(lines[earlier[again[0]]])
+
+
+def _time_order(codes: np.ndarray, cells: list[str], lines: np.ndarray, column: str,
+                file: str) -> np.ndarray:
+    """The records in the order of their order_by cells, given as :func:`_codes` (a stable
+    sort: equal times keep the file's order); each distinct cell read once, by the line it
+    is first on, so that a bad cell is named as when every cell was read."""
+    new = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
+    keys = _order_keys(cells, lines[new].tolist(), column, file)
+    by = sorted(range(len(keys)), key=keys.__getitem__)
+    ordered = [keys[k] for k in by]
+    rank = np.empty(len(keys), dtype=np.int64)          # equal times (1 and 1.0): one rank
+    rank[by] = np.cumsum([0] + [a < b for a, b in zip(ordered, ordered[1:])])
+    return np.argsort(rank[codes], kind="stable")
