@@ -15,10 +15,11 @@ from rmab.errors import (BatchInputError, ConvergenceWarning, ImpossibleSignalEr
 # 0.14 s), so ``rmab --help`` is quick and Ctrl-C while the command line loads is caught.
 _WHERE = {
     "rmab.belief": ("sample_next", "signal_probabilities", "update_beliefs"),
-    "rmab.models": ("Instance", "MDPArms", "POMDPArms", "budget_from_fraction",
-                    "collapsing_arms", "concat_arms", "count_transitions",
-                    "estimate_probabilities", "health_intervention", "load_instance",
-                    "random_instance", "random_mdp_arms", "random_pomdp_arms", "save_instance"),
+    "rmab.models": ("HiddenArmsEstimate", "Instance", "MDPArms", "POMDPArms",
+                    "budget_from_fraction", "collapsing_arms", "concat_arms",
+                    "count_transitions", "estimate_hidden_arms", "estimate_probabilities",
+                    "health_intervention", "load_instance", "random_instance",
+                    "random_mdp_arms", "random_pomdp_arms", "save_instance"),
     "rmab.planners": ("BasePlanner", "Planner", "available_planners", "make_planner",
                       "planner_names", "register_planner"),
     "rmab.io": ("Batch", "BatchSolveResult", "read_batches", "solve_batches"),
@@ -89,6 +90,7 @@ __all__ = [
     "Instance", "MDPArms", "POMDPArms", "concat_arms", "health_intervention", "random_mdp_arms",
     "random_pomdp_arms", "collapsing_arms", "random_instance", "budget_from_fraction",
     "save_instance", "load_instance", "count_transitions", "estimate_probabilities",
+    "estimate_hidden_arms", "HiddenArmsEstimate",
     "update_beliefs", "signal_probabilities", "sample_next",
     "Planner", "BasePlanner", "make_planner", "available_planners", "planner_names",
     "register_planner",

@@ -1,0 +1,391 @@
+"""Hidden-state arms estimated from logs of actions and signals (expectation-maximisation).
+
+Where a programme never sees the state (engagement) but only a signal after each action (a
+call answered or not), :func:`estimate_hidden_arms` fits the arms' transition rows, the
+signal model and the starting belief by Baum-Welch EM for input-output hidden Markov chains
+(Rabiner 1989, §III.C; Bengio & Frasconi 1995), in two stages:
+
+1. **pooled**: one model shared by all arms, by maximum likelihood (from the given model, or
+   the best of ``n_starts`` random starts), a known signal model or belief held fixed;
+2. **per arm**: each arm's transition rows by maximum a posteriori EM under a Dirichlet prior
+   centred on the pooled rows with ``strength`` pseudo-observations per row, the M-step of
+   :func:`~rmab.models.estimate_probabilities` on expected counts. The signal model and the
+   starting belief stay pooled: every arm reads its signals the same way, which keeps the
+   states' meaning common to all arms.
+
+Each EM iteration cannot lower its stage's objective (the log-likelihood, then the log
+posterior); EM finds a local optimum, so the start matters. The records of each arm must be in
+time order, one per period.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rmab._kernels import njit
+from rmab._repr import CompactRepr, ReadOnlyArrays
+from rmab._validation import (BELIEF_TOL, PROB_TOL, as_float_array, as_generator,
+                              check_actions, check_number, check_stochastic)
+from rmab.errors import InvalidParameterError
+from rmab.models.arms import POMDPArms
+from rmab.models.estimate import estimate_probabilities
+
+__all__ = ["HiddenArmsEstimate", "estimate_hidden_arms"]
+
+_OWNER = "estimate_hidden_arms"
+_START_ITERATIONS = 20   # EM iterations of each random start before the best one goes on
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class HiddenArmsEstimate(ReadOnlyArrays, CompactRepr):
+    """The result of :func:`estimate_hidden_arms`.
+
+    transitions : float64 (n_arms, n_actions, n_states, n_states), each arm's own rows
+    observations : float64 (n_arms, n_actions, n_states, n_obs), the pooled signal model
+        (the same for every arm) ``Pr(o | s', a)``
+    initial_belief : float64 (n_states,), the pooled belief before each arm's first record
+    beliefs : float64 (n_arms, n_states), each arm's belief after its last record (the
+        filtered belief under its own rows): the belief to plan its next period with
+    log_likelihood : float, the log-likelihood of the records under the returned arms
+    history_pooled, history_arms : float64 arrays, the objective after each EM iteration of
+        each stage (pooled log-likelihood; per-arm log posterior), non-decreasing
+    converged : bool, both stages stopped by ``tol`` rather than ``max_iter``
+    """
+
+    transitions: np.ndarray
+    observations: np.ndarray
+    initial_belief: np.ndarray
+    beliefs: np.ndarray
+    log_likelihood: float
+    history_pooled: np.ndarray
+    history_arms: np.ndarray
+    converged: bool
+
+    def arms(self, rewards, costs=None) -> POMDPArms:
+        """The estimated arms as :class:`~rmab.POMDPArms` with your ``rewards`` (per state:
+        ``(n_states,)``; or any shape ``POMDPArms`` takes) and ``costs``."""
+        return POMDPArms(self.transitions, self.observations, rewards, costs)
+
+
+def estimate_hidden_arms(arm_index, actions, signals, *, n_arms: int, n_states: int,
+                         n_actions: int, n_obs: int, transitions=None, observations=None,
+                         initial_belief=None, fixed=(), strength: float = 1.0,
+                         n_starts: int = 10, max_iter: int = 500, tol: float = 1e-9,
+                         seed=None) -> HiddenArmsEstimate:
+    """Arms with hidden states fitted to logged actions and signals by EM (module docstring).
+
+    Parameters
+    ----------
+    arm_index, actions, signals : int arrays (n_records,)
+        Record ``k``: arm ``arm_index[k]`` received ``actions[k]`` and then gave signal
+        ``signals[k]`` (emitted from its next state), or ``-1`` for no signal that period
+        (no call made). Each arm's records in time order, one per period from its first.
+    n_arms, n_states, n_actions, n_obs : int
+        The sizes (arms without records keep the pooled rows).
+    transitions : array (n_actions, n_states, n_states), optional
+        Starting transition rows; default: random starts.
+    observations : array (n_actions, n_states, n_obs), optional
+        The starting signal model ``Pr(o | s', a)``, or the known one with ``fixed``; given,
+        it fixes what each state number means (state 1 where signal 1 is likely, say).
+        Default: random starts, the states then numbered by their mean signal, lowest first.
+    initial_belief : array (n_states,), optional
+        The starting belief before each arm's first record; default uniform.
+    fixed : tuple of str
+        Of ``"observations"`` and ``"initial_belief"``, those held at their given values
+        (known) rather than estimated. A known signal model is the strongest help EM can
+        get: weak signals leave many models almost equally likely.
+    strength : float > 0 or inf
+        Pseudo-observations of the pooled rows in each arm's prior (default 1, as
+        :func:`~rmab.models.estimate_probabilities`); ``inf``: every arm takes the pooled rows.
+    n_starts : int >= 1
+        Random starts where ``transitions`` or ``observations`` is not given; each runs 20
+        iterations, the best goes on.
+    max_iter, tol
+        Each stage stops after ``max_iter`` iterations or when an iteration raises its
+        objective by at most ``tol`` per record.
+    seed : int, SeedSequence or Generator, optional
+        For the random starts.
+
+    Returns
+    -------
+    HiddenArmsEstimate
+    """
+    sizes = [int(check_number(_OWNER, name, value, low=low, high=2**31, integer=True))
+             for name, value, low in (("n_arms", n_arms, 1), ("n_states", n_states, 1),
+                                      ("n_actions", n_actions, 1), ("n_obs", n_obs, 1),
+                                      ("n_starts", n_starts, 1), ("max_iter", max_iter, 1))]
+    n_arms, n_states, n_actions, n_obs, n_starts, max_iter = sizes
+    tol = check_number(_OWNER, "tol", tol, low=0.0)
+    if not (isinstance(strength, (float, np.floating)) and strength == np.inf):
+        strength = check_number(_OWNER, "strength", strength, low=0.0)
+    if strength == 0.0:
+        raise InvalidParameterError(f"{_OWNER}.strength: must be > 0 (one arm's log alone "
+                                    f"cannot fill every row), or inf for the pooled rows; "
+                                    f"got 0")
+    records = _Records.of(arm_index, actions, signals, n_arms, n_actions, n_obs)
+    given = {name: None if value is None else _check_rows(name, value, shape, what)
+             for name, value, shape, what in (
+                 ("transitions", transitions, (n_actions, n_states, n_states),
+                  "(n_actions, n_states, n_states)"),
+                 ("observations", observations, (n_actions, n_states, n_obs),
+                  "(n_actions, n_states, n_obs)"),
+                 ("initial_belief", initial_belief, (n_states,), "(n_states,)"))}
+    fixed = _check_fixed(fixed, given)
+    model, history_pooled, done_pooled = _fit_pooled(
+        records, (n_actions, n_states, n_obs), given, fixed, n_starts, max_iter, tol, seed)
+    p, o, b = model
+    transitions = np.ascontiguousarray(np.broadcast_to(p, (n_arms,) + p.shape))
+    history_arms, done_arms = np.zeros(0), True
+    if np.isfinite(strength):
+        transitions, history_arms, done_arms = _em_arms(records, transitions, o, b, strength,
+                                                        max_iter, tol)
+    observations = np.ascontiguousarray(np.broadcast_to(o, (n_arms,) + o.shape))
+    step = records.expect(transitions, observations, b)
+    return HiddenArmsEstimate(transitions, observations, b, step.beliefs,
+                              float(step.log_likelihood), history_pooled, history_arms,
+                              bool(done_pooled and done_arms))
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One E-step: expected counts summed per parameter row, and the filtered beliefs."""
+
+    transitions: np.ndarray    # (rows, A, S, S)
+    observations: np.ndarray   # (rows, A, S, O)
+    first: np.ndarray          # (rows, S)
+    beliefs: np.ndarray        # (n_arms, S)
+    arm_log_likelihood: np.ndarray  # (n_arms,)
+
+    @property
+    def log_likelihood(self) -> float:
+        return float(self.arm_log_likelihood.sum())
+
+
+@dataclass(frozen=True)
+class _Records:
+    """The records sorted by arm (each arm's time order kept), with each arm's offsets."""
+
+    bounds: np.ndarray    # (n_arms + 1,)
+    actions: np.ndarray
+    signals: np.ndarray
+    order: np.ndarray     # sorted position -> record
+
+    @classmethod
+    def of(cls, arm_index, actions, signals, n_arms, n_actions, n_obs) -> _Records:
+        n_records = np.shape(arm_index)[0] if np.ndim(arm_index) == 1 else -1
+        if n_records < 1:
+            raise InvalidParameterError(f"{_OWNER}.arm_index: must be a 1-D array of arm "
+                                        f"indices, at least one record; got shape "
+                                        f"{np.shape(arm_index)}")
+        n = check_actions(_OWNER, arm_index, n_records, n_arms, "arm_index", noun="record")
+        a = check_actions(_OWNER, actions, n_records, n_actions, "actions", noun="record")
+        o = signals if isinstance(signals, str) else np.asarray(signals)
+        missing = o == -1 if isinstance(o, np.ndarray) and o.dtype.kind in "iuf" else None
+        try:
+            o = check_actions(_OWNER, o if missing is None else np.where(missing, 0, o),
+                              n_records, n_obs, "signals", noun="record")
+        except InvalidParameterError as exc:
+            hint = " (or -1 for no signal)" if "must lie in" in str(exc) else ""
+            raise InvalidParameterError(f"{exc}{hint}") from None
+        if missing is not None:
+            o[missing] = -1
+        order = np.argsort(n, kind="stable")
+        bounds = np.searchsorted(n[order], np.arange(n_arms + 1)).astype(np.int64)
+        return cls(bounds, a[order], o[order], order)
+
+    @property
+    def n_arms(self) -> int:
+        return len(self.bounds) - 1
+
+    def expect(self, transitions, observations, initial) -> _Step:
+        """The E-step under models of one row per arm (n_arms, ...) or one shared row
+        (1, ...) and the belief ``initial`` (S,); an impossible signal is an error naming its
+        record."""
+        rows, n_states = len(transitions), initial.shape[-1]
+        param = np.arange(self.n_arms) if rows > 1 else np.zeros(self.n_arms, np.int64)
+        step = _Step(np.zeros((rows,) + transitions.shape[1:]),
+                     np.zeros((rows,) + observations.shape[1:]), np.zeros((rows, n_states)),
+                     np.zeros((self.n_arms, n_states)), np.zeros(self.n_arms))
+        alpha = np.empty((len(self.actions) + self.n_arms, n_states))
+        scales = np.empty(len(self.actions))
+        bad = em_kernel(self.bounds, self.actions, self.signals, param,
+                        np.ascontiguousarray(transitions), np.ascontiguousarray(observations),
+                        np.tile(initial, (rows, 1)), step.transitions, step.observations,
+                        step.first, step.beliefs, step.arm_log_likelihood, alpha, scales)
+        if bad >= 0:
+            k = int(self.order[bad])
+            raise InvalidParameterError(
+                f"{_OWNER}.signals: record {k} (signal {self.signals[bad]} after action "
+                f"{self.actions[bad]}) has probability 0 under the model: a given model with "
+                f"zero entries cannot explain it")
+        return step
+
+
+def _check_rows(field: str, value, shape: tuple, what: str) -> np.ndarray:
+    """Probability rows of ``shape``; a belief's sum within ``BELIEF_TOL``, as beliefs are
+    taken everywhere."""
+    arr = as_float_array(_OWNER, field, value, error=InvalidParameterError)
+    if arr.shape != shape:
+        raise InvalidParameterError(f"{_OWNER}.{field}: must have shape {shape} = {what}; got "
+                                    f"{arr.shape}")
+    check_stochastic(_OWNER, field, arr, error=InvalidParameterError,
+                     tol=BELIEF_TOL if len(shape) == 1 else PROB_TOL,
+                     row_desc="row " + ", ".join(f"{{{i}}}" for i in range(len(shape) - 1))
+                     if len(shape) > 1 else "the row")
+    return arr / arr.sum(axis=-1, keepdims=True)
+
+
+def _check_fixed(fixed, given: dict) -> frozenset:
+    names = ("observations", "initial_belief")
+    if isinstance(fixed, str) or not isinstance(fixed, (tuple, list, set, frozenset)):
+        raise InvalidParameterError(f"{_OWNER}.fixed: must be a tuple of names among "
+                                    f"{names}; got {fixed!r}")
+    for name in fixed:
+        if name not in names:
+            raise InvalidParameterError(f"{_OWNER}.fixed: names must be among {names}; got "
+                                        f"{name!r}")
+        if given[name] is None:
+            raise InvalidParameterError(f"{_OWNER}.fixed: {name!r} is held at its given "
+                                        f"value; give {name}=")
+    return frozenset(fixed)
+
+
+def _rows(counts: np.ndarray, previous: np.ndarray) -> np.ndarray:
+    """Maximum-likelihood rows of expected counts; a row without data keeps its previous
+    value."""
+    total = counts.sum(axis=-1, keepdims=True)
+    return np.where(total > 0, counts / np.where(total > 0, total, 1.0), previous)
+
+
+def _em_pooled(records: _Records, model: tuple, fixed: frozenset, max_iter: int,
+               tol: float):
+    """Maximum-likelihood EM on one shared model ``(p, o, b)``: (model, history,
+    converged)."""
+    p, o, b = model
+    history = []
+    for _ in range(max_iter):
+        step = records.expect(p[None], o[None], b)
+        history.append(step.log_likelihood)
+        p = _rows(step.transitions[0], p)
+        o = o if "observations" in fixed else _rows(step.observations[0], o)
+        b = b if "initial_belief" in fixed else _rows(step.first[0], b)
+        if len(history) > 1 and history[-1] - history[-2] <= tol * len(records.actions):
+            return (p, o, b), np.array(history), True
+    return (p, o, b), np.array(history), False
+
+
+def _fit_pooled(records: _Records, sizes: tuple, given: dict, fixed: frozenset,
+                n_starts: int, max_iter: int, tol: float, seed):
+    """The pooled stage from the given model or, where transitions or signals are not given,
+    the best of ``n_starts`` random starts after a few iterations (its states then numbered
+    by mean signal), run on to convergence."""
+    n_actions, n_states, n_obs = sizes
+    p, o, b = given["transitions"], given["observations"], given["initial_belief"]
+    if b is None:
+        b = np.full(n_states, 1.0 / n_states)
+    if p is not None and o is not None:
+        return _em_pooled(records, (p, o, b), fixed, max_iter, tol)
+    rng = as_generator(seed, f"{_OWNER}.seed")
+    best = None
+    for _ in range(n_starts):
+        start = (rng.dirichlet(np.ones(n_states), size=(n_actions, n_states)) if p is None
+                 else p,
+                 rng.dirichlet(np.ones(n_obs), size=(n_actions, n_states)) if o is None
+                 else o, b)
+        model, history, _ = _em_pooled(records, start, fixed, _START_ITERATIONS, tol)
+        if best is None or history[-1] > best[1][-1]:
+            best = model, history
+    model, first = best
+    model, history, done = _em_pooled(records, model, fixed, max_iter, tol)
+    p, o, b = model
+    if given["observations"] is None:       # the states numbered by their mean signal
+        seen = records.signals >= 0
+        weight = np.bincount(records.actions[seen], minlength=n_actions).astype(float)
+        score = np.einsum("a,aso,o->s", weight, o, np.arange(n_obs, dtype=float))
+        s = np.argsort(score, kind="stable")
+        p, o, b = p[:, s][:, :, s], o[:, s], b[s]
+    return (p, o, b), np.concatenate([first, history]), done
+
+
+def _em_arms(records: _Records, transitions, o, b, strength, max_iter, tol):
+    """MAP EM on each arm's transition rows around the pooled ones (the prior's mean)."""
+    prior = transitions[0].copy()
+    observations = np.ascontiguousarray(np.broadcast_to(o, (records.n_arms,) + o.shape))
+    weight = strength * prior
+    history = []
+    for _ in range(max_iter):
+        step = records.expect(transitions, observations, b)
+        with np.errstate(divide="ignore", invalid="ignore"):   # 0 log 0 = 0: no prior mass
+            penalty = np.where(weight > 0, weight * np.log(transitions), 0.0).sum()
+        history.append(step.log_likelihood + penalty)
+        transitions = estimate_probabilities(step.transitions, prior=prior, strength=strength)
+        if len(history) > 1 and history[-1] - history[-2] <= tol * len(records.actions):
+            break
+    else:
+        return transitions, np.array(history), False
+    return transitions, np.array(history), True
+
+
+@njit(nogil=True)
+def em_kernel(bounds, actions, signals, param, transitions, observations, initial,
+              out_transitions, out_observations, out_first, beliefs, log_likelihood,
+              alpha, scales):
+    """The E-step of Baum-Welch with scaling, arm by arm (records sorted by arm).
+
+    Arm ``n`` uses row ``param[n]`` of ``transitions`` (R, A, S, S), ``observations``
+    (R, A, S, O) and ``initial`` (R, S), and adds its expected counts to the same row of
+    ``out_*``; ``beliefs[n]`` is its filtered belief after its last record, and
+    ``log_likelihood[n]`` the log-probability of its signals. ``alpha`` (n_records + n_arms,
+    S) and ``scales`` (n_records,) are workspace. A signal ``< 0`` is missing (no factor).
+    Returns -1, or the first sorted record whose signal has probability 0.
+    """
+    n_states = initial.shape[1]
+    beta = np.empty(n_states)
+    weight = np.empty(n_states)
+    for n in range(bounds.shape[0] - 1):
+        r = param[n]
+        start, length = bounds[n], bounds[n + 1] - bounds[n]
+        row = start + n                        # alpha's row of the arm's time 0
+        total = 0.0
+        for s in range(n_states):
+            alpha[row, s] = initial[r, s]
+        for t in range(length):
+            k, a, o = start + t, actions[start + t], signals[start + t]
+            c = 0.0
+            for s2 in range(n_states):
+                pred = 0.0
+                for s in range(n_states):
+                    pred += alpha[row + t, s] * transitions[r, a, s, s2]
+                if o >= 0:
+                    pred *= observations[r, a, s2, o]
+                alpha[row + t + 1, s2] = pred
+                c += pred
+            if not c > 0.0:
+                return k
+            for s2 in range(n_states):
+                alpha[row + t + 1, s2] /= c
+            scales[k] = c
+            total += np.log(c)
+        log_likelihood[n] = total
+        for s in range(n_states):
+            beliefs[n, s] = alpha[row + length, s]
+            beta[s] = 1.0
+        for t in range(length - 1, -1, -1):
+            k, a, o = start + t, actions[start + t], signals[start + t]
+            for s2 in range(n_states):
+                e = observations[r, a, s2, o] if o >= 0 else 1.0
+                weight[s2] = e * beta[s2] / scales[k]
+                if o >= 0:
+                    out_observations[r, a, s2, o] += alpha[row + t + 1, s2] * beta[s2]
+            for s in range(n_states):
+                back = 0.0
+                for s2 in range(n_states):
+                    x = transitions[r, a, s, s2] * weight[s2]
+                    out_transitions[r, a, s, s2] += alpha[row + t, s] * x
+                    back += x
+                beta[s] = back
+        for s in range(n_states):
+            out_first[r, s] += alpha[row, s] * beta[s]
+    return -1

@@ -1,0 +1,220 @@
+"""Hidden-state arms by EM, against enumeration of the hidden paths, the Bayes filter, and
+recovery of a known model."""
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import rmab
+from rmab.errors import InvalidParameterError
+from rmab.models.hidden import _Records
+
+P = np.array([[[0.9, 0.1], [0.3, 0.7]], [[0.6, 0.4], [0.1, 0.9]]])     # (A, S, S)
+O = np.array([[[0.8, 0.2], [0.3, 0.7]], [[0.9, 0.1], [0.2, 0.8]]])     # (A, S, O)
+
+
+def simulate(transitions, observations, b0, n_arms, n_periods, rng, missing=0.0):
+    """Records (arm_index, actions, signals) of arms acting at random, each in time order;
+    a passive period's signal is lost with probability ``missing``."""
+    a_n, s_n, o_n = observations.shape
+    arm, act, sig = [], [], []
+    for n in range(n_arms):
+        s = rng.choice(s_n, p=b0)
+        for _ in range(n_periods):
+            a = int(rng.integers(a_n))
+            s = rng.choice(s_n, p=transitions[a, s])
+            o = rng.choice(o_n, p=observations[a, s])
+            arm.append(n), act.append(a)
+            sig.append(-1 if a == 0 and rng.random() < missing else o)
+    return np.array(arm), np.array(act), np.array(sig)
+
+
+def enumerate_paths(transitions, observations, b0, actions, signals):
+    """Likelihood and expected counts of one arm's records by summing over every hidden
+    path."""
+    s_n, o_n = observations.shape[1:]
+    like = 0.0
+    trans, obs, first = np.zeros(transitions.shape), np.zeros(observations.shape), np.zeros(s_n)
+    for path in itertools.product(range(s_n), repeat=len(actions) + 1):
+        w = b0[path[0]]
+        for t, (a, o) in enumerate(zip(actions, signals)):
+            w *= transitions[a, path[t], path[t + 1]]
+            w *= observations[a, path[t + 1], o] if o >= 0 else 1.0
+        like += w
+        first[path[0]] += w
+        for t, (a, o) in enumerate(zip(actions, signals)):
+            trans[a, path[t], path[t + 1]] += w
+            if o >= 0:
+                obs[a, path[t + 1], o] += w
+    return like, trans / like, obs / like, first / like
+
+
+def random_rows(rng, shape):
+    return rng.dirichlet(np.ones(shape[-1]), size=shape[:-1])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3), st.integers(1, 3),
+       st.integers(0, 2**31))
+def test_e_step_is_the_sum_over_hidden_paths(n_arms, n_states, n_actions, n_obs, seed):
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(0, 5, n_arms)
+    arm = np.repeat(np.arange(n_arms), lengths)
+    rng.shuffle(arm)                          # arms interleaved, each in its own time order
+    act = rng.integers(0, n_actions, len(arm))
+    sig = rng.integers(-1, n_obs, len(arm))
+    p = random_rows(rng, (n_arms, n_actions, n_states, n_states))
+    o = random_rows(rng, (n_arms, n_actions, n_states, n_obs))
+    b0 = random_rows(rng, (n_states,))
+    if not len(arm):
+        return
+    step = _Records.of(arm, act, sig, n_arms, n_actions, n_obs).expect(p, o, b0)
+    for n in range(n_arms):
+        mine = arm == n
+        like, trans, obs, first = enumerate_paths(p[n], o[n], b0, act[mine], sig[mine])
+        assert step.arm_log_likelihood[n] == pytest.approx(np.log(like), rel=1e-12, abs=1e-12)
+        np.testing.assert_allclose(step.transitions[n], trans, rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(step.observations[n], obs, rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(step.first[n], first, rtol=1e-10, atol=1e-13)
+        belief = b0.copy()                    # the Bayes filter, a second algorithm
+        arms = rmab.POMDPArms(p[n:n + 1], o[n:n + 1], np.zeros(n_states))
+        for a, s in zip(act[mine], sig[mine]):
+            if s >= 0:
+                belief = rmab.update_beliefs(arms, belief[None], [a], [s])[0]
+            else:
+                belief = belief @ p[n, a]
+        np.testing.assert_allclose(step.beliefs[n], belief, rtol=1e-10, atol=1e-13)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(2, 3), st.integers(1, 2), st.integers(2, 3), st.integers(0, 2**31),
+       st.sampled_from([0.5, 3.0, np.inf]))
+def test_each_iteration_raises_its_objective(n_states, n_actions, n_obs, seed, strength):
+    rng = np.random.default_rng(seed)
+    truth_p = random_rows(rng, (n_actions, n_states, n_states))
+    truth_o = random_rows(rng, (n_actions, n_states, n_obs))
+    arm, act, sig = simulate(truth_p, truth_o, np.full(n_states, 1 / n_states), 6, 12, rng,
+                             missing=0.3)
+    est = rmab.estimate_hidden_arms(arm, act, sig, n_arms=7, n_states=n_states,
+                                    n_actions=n_actions, n_obs=n_obs, strength=strength,
+                                    n_starts=2, max_iter=60, seed=seed)
+    tol = 1e-9 * (1 + np.abs(est.history_pooled).max())
+    assert (np.diff(est.history_pooled) >= -tol).all()
+    assert (np.diff(est.history_arms) >= -tol).all()
+    if strength == np.inf:
+        assert len(est.history_arms) == 0
+        np.testing.assert_allclose(est.transitions, est.transitions[[0] * 7])
+    np.testing.assert_allclose(est.transitions.sum(-1), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(est.beliefs.sum(-1), 1.0, rtol=1e-12)
+    np.testing.assert_array_equal(est.beliefs[6], est.initial_belief)   # arm 6: no records
+
+
+def test_a_known_model_is_recovered():
+    rng = np.random.default_rng(5)
+    arm, act, sig = simulate(P, O, np.array([0.5, 0.5]), 1500, 40, rng, missing=0.5)
+    est = rmab.estimate_hidden_arms(arm, act, sig, n_arms=1500, n_states=2, n_actions=2,
+                                    n_obs=2, strength=np.inf, seed=0)
+    assert est.converged
+    # states numbered by mean signal: state 1 answers (signal 1) more often
+    np.testing.assert_allclose(est.transitions[0], P, atol=0.03)
+    np.testing.assert_allclose(est.observations[0], O, atol=0.03)
+    np.testing.assert_allclose(est.initial_belief, [0.5, 0.5], atol=0.06)
+    truth = _Records.of(arm, act, sig, 1500, 2, 2).expect(P[None], O[None], np.full(2, 0.5))
+    assert est.log_likelihood >= truth.log_likelihood     # the maximum beats the truth
+
+
+def test_a_start_fixes_the_states_and_a_fixed_belief_stays():
+    rng = np.random.default_rng(2)
+    arm, act, sig = simulate(P, O, np.array([0.2, 0.8]), 300, 20, rng)
+    swap = [1, 0]
+    est = rmab.estimate_hidden_arms(arm, act, sig, n_arms=300, n_states=2, n_actions=2, n_obs=2,
+                                    transitions=P[:, swap][:, :, swap],
+                                    observations=O[:, swap],   # state 0 is the engaged one now
+                                    initial_belief=[0.8, 0.2], fixed=("initial_belief",))
+    np.testing.assert_array_equal(est.initial_belief, [0.8, 0.2])
+    assert est.observations[0, 1, 0, 1] > est.observations[0, 1, 1, 1]    # kept as given
+    again = rmab.estimate_hidden_arms(arm, act, sig, n_arms=300, n_states=2, n_actions=2,
+                                      n_obs=2, seed=4)
+    assert again.observations[0, 1, 1, 1] > again.observations[0, 1, 0, 1]  # by mean signal
+
+
+def test_strength_moves_arms_between_their_own_and_the_pooled_rows():
+    rng = np.random.default_rng(3)
+    arm, act, sig = simulate(P, O, np.array([0.5, 0.5]), 50, 30, rng)
+    fits = [rmab.estimate_hidden_arms(arm, act, sig, n_arms=50, n_states=2, n_actions=2,
+                                      n_obs=2, strength=k, seed=1) for k in (0.1, 10, 1e9)]
+    spread = [f.transitions.std(axis=0).max() for f in fits]
+    assert spread[0] > spread[1] > spread[2]
+    assert spread[2] < 1e-6
+    assert fits[0].log_likelihood > fits[1].log_likelihood > fits[2].log_likelihood
+
+
+def test_the_same_seed_gives_the_same_arms_and_a_generator_works():
+    rng = np.random.default_rng(0)
+    arm, act, sig = simulate(P, O, np.array([0.5, 0.5]), 20, 10, rng)
+    kw = dict(n_arms=20, n_states=2, n_actions=2, n_obs=2, max_iter=30)
+    a = rmab.estimate_hidden_arms(arm, act, sig, seed=11, **kw)
+    b = rmab.estimate_hidden_arms(arm, act, sig, seed=11, **kw)
+    np.testing.assert_array_equal(a.transitions, b.transitions)
+    c = rmab.estimate_hidden_arms(arm, act, sig, seed=np.random.default_rng(11), **kw)
+    assert c.transitions.shape == (20, 2, 2, 2)
+    arms = a.arms([0.0, 1.0], costs=[0.0, 1.0])
+    assert isinstance(arms, rmab.POMDPArms) and arms.n_arms == 20
+    assert not a.beliefs.flags.writeable
+
+
+KW = dict(n_arms=2, n_states=2, n_actions=2, n_obs=2)
+
+
+@pytest.mark.parametrize("change, match", [
+    (dict(signals=[0, 2, 1]), r"signals: must lie in \[0, 2\); got 2 \(record 1\) \(or -1"),
+    (dict(signals=[0, -2, 1]), r"signals: .*got -2 \(record 1\) \(or -1 for no signal\)"),
+    (dict(signals="abc"), r"signals: must have shape \(n_records=3,\); got \(\)$"),
+    (dict(signals=[0, 1]), r"signals: must have shape \(n_records=3,\); got \(2,\)$"),
+    (dict(actions=[0, 1, 0.5]), r"actions: must be integers; got 0.5 \(record 2\)"),
+    (dict(arm_index=[0, 0, 2]), r"arm_index: must lie in \[0, 2\); got 2 \(record 2\)"),
+    (dict(arm_index=[]), r"arm_index: must be a 1-D array .*at least one record"),
+    (dict(strength=0), r"strength: must be > 0 .*or inf"),
+    (dict(strength=-np.inf), r"strength: must be finite"),
+    (dict(n_starts=0), r"n_starts: must be"),
+    (dict(observations=O[:, :, :1]),
+     r"observations: must have shape \(2, 2, 2\) = \(n_actions, n_states, n_obs\); got"),
+    (dict(transitions=P * 2), r"transitions: must be at most 1; got 1.8 at row 0, 0"),
+    (dict(initial_belief=[0.5, 0.6]), r"initial_belief: rows must sum to 1 .*got 1.1 at the row"),
+    (dict(observations=np.array([[[1.0, 0.0]] * 2] * 2)),
+     r"signals: record 1 \(signal 1 after action 1\) has probability 0"),
+    (dict(fixed="observations"), r"fixed: must be a tuple of names"),
+    (dict(fixed=("signals",)), r"fixed: names must be among .*got 'signals'"),
+    (dict(fixed=("observations",)), r"fixed: 'observations' is held at its given value; give"),
+])
+def test_bad_input_is_named(change, match):
+    args = dict(arm_index=[0, 0, 1], actions=[0, 1, 0], signals=[0, 1, 1], **KW)
+    args.update(change)
+    with pytest.raises(InvalidParameterError, match=match):
+        rmab.estimate_hidden_arms(args.pop("arm_index"), args.pop("actions"),
+                                  args.pop("signals"), **args)
+
+
+def test_a_known_signal_model_is_held_and_the_transitions_fitted_around_it():
+    rng = np.random.default_rng(7)
+    arm, act, sig = simulate(P, O, np.array([0.5, 0.5]), 400, 30, rng, missing=0.5)
+    est = rmab.estimate_hidden_arms(arm, act, sig, n_arms=400, n_states=2, n_actions=2,
+                                    n_obs=2, observations=O, fixed=("observations",),
+                                    strength=np.inf, n_starts=3, seed=0)
+    np.testing.assert_array_equal(est.observations, np.broadcast_to(O, (400, 2, 2, 2)))
+    np.testing.assert_allclose(est.transitions[0], P, atol=0.05)
+    free = rmab.estimate_hidden_arms(arm, act, sig, n_arms=400, n_states=2, n_actions=2,
+                                     n_obs=2, strength=np.inf, n_starts=3, seed=0)
+    assert free.log_likelihood >= est.log_likelihood - 1e-6     # more freedom, more likely
+
+
+def test_rows_that_reach_zero_raise_no_numpy_warning():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")        # 0 * log 0 in the log prior: 'invalid value'
+        est = rmab.estimate_hidden_arms([0, 0, 0, 1, 1], [0, 1, 1, 1, 0], [-1, 1, 1, 0, -1],
+                                        n_arms=2, n_states=2, n_actions=2, n_obs=2, seed=0)
+    assert np.isfinite(est.history_arms).all() and (est.transitions == 0).any()
