@@ -20,6 +20,7 @@ time order, one per period.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +29,7 @@ from rmab._kernels import njit
 from rmab._repr import CompactRepr, ReadOnlyArrays
 from rmab._validation import (BELIEF_TOL, PROB_TOL, as_float_array, as_generator,
                               check_actions, check_number, check_stochastic)
-from rmab.errors import InvalidParameterError
+from rmab.errors import ConvergenceWarning, InvalidParameterError
 from rmab.models.arms import POMDPArms
 from rmab.models.estimate import estimate_probabilities
 
@@ -72,7 +73,7 @@ class HiddenArmsEstimate(ReadOnlyArrays, CompactRepr):
 def estimate_hidden_arms(arm_index, actions, signals, *, n_arms: int, n_states: int,
                          n_actions: int, n_obs: int, transitions=None, observations=None,
                          initial_belief=None, fixed=(), strength: float = 1.0,
-                         n_starts: int = 10, max_iter: int = 500, tol: float = 1e-9,
+                         n_starts: int = 10, max_iter: int = 1000, tol: float = 1e-6,
                          seed=None) -> HiddenArmsEstimate:
     """Arms with hidden states fitted to logged actions and signals by EM (module docstring).
 
@@ -89,7 +90,9 @@ def estimate_hidden_arms(arm_index, actions, signals, *, n_arms: int, n_states: 
     observations : array (n_actions, n_states, n_obs), optional
         The starting signal model ``Pr(o | s', a)``, or the known one with ``fixed``; given,
         it fixes what each state number means (state 1 where signal 1 is likely, say).
-        Default: random starts, the states then numbered by their mean signal, lowest first.
+        Default: random starts, the states then numbered by their mean signal, lowest first;
+        an action no record follows with a signal gets uniform rows (its signal says
+        nothing, so planning does not count on one).
     initial_belief : array (n_states,), optional
         The starting belief before each arm's first record; default uniform.
     fixed : tuple of str
@@ -101,10 +104,10 @@ def estimate_hidden_arms(arm_index, actions, signals, *, n_arms: int, n_states: 
         :func:`~rmab.models.estimate_probabilities`); ``inf``: every arm takes the pooled rows.
     n_starts : int >= 1
         Random starts where ``transitions`` or ``observations`` is not given; each runs 20
-        iterations, the best goes on.
+        iterations (at most ``max_iter``), the best goes on.
     max_iter, tol
-        Each stage stops after ``max_iter`` iterations or when an iteration raises its
-        objective by at most ``tol`` per record.
+        Each stage stops when an iteration raises its objective by at most ``tol`` per
+        record, or after ``max_iter`` iterations with a ``ConvergenceWarning``.
     seed : int, SeedSequence or Generator, optional
         For the random starts.
 
@@ -141,6 +144,13 @@ def estimate_hidden_arms(arm_index, actions, signals, *, n_arms: int, n_states: 
     if np.isfinite(strength):
         transitions, history_arms, done_arms = _em_arms(records, transitions, o, b, strength,
                                                         max_iter, tol)
+    for stage, done in (("pooled", done_pooled), ("per-arm", done_arms)):
+        if not done:
+            warnings.warn(f"{_OWNER}: the {stage} stage stopped at max_iter={max_iter} "
+                          f"iterations, before an iteration raised its objective by at most "
+                          f"tol={tol:g} per record; EM only improves, so the arms are usable, "
+                          f"and a higher max_iter gets closer", ConvergenceWarning,
+                          stacklevel=2)
     observations = np.ascontiguousarray(np.broadcast_to(o, (n_arms,) + o.shape))
     step = records.expect(transitions, observations, b)
     return HiddenArmsEstimate(transitions, observations, b, step.beliefs,
@@ -288,13 +298,16 @@ def _fit_pooled(records: _Records, sizes: tuple, given: dict, fixed: frozenset,
     if p is not None and o is not None:
         return _em_pooled(records, (p, o, b), fixed, max_iter, tol)
     rng = as_generator(seed, f"{_OWNER}.seed")
+    silent = np.bincount(records.actions[records.signals >= 0], minlength=n_actions) == 0
     best = None
     for _ in range(n_starts):
         start = (rng.dirichlet(np.ones(n_states), size=(n_actions, n_states)) if p is None
                  else p,
                  rng.dirichlet(np.ones(n_obs), size=(n_actions, n_states)) if o is None
                  else o, b)
-        model, history, _ = _em_pooled(records, start, fixed, _START_ITERATIONS, tol)
+        start[1][silent] = 1.0 / n_obs        # never followed by a signal: uninformative
+        model, history, _ = _em_pooled(records, start, fixed,
+                                       min(_START_ITERATIONS, max_iter), tol)
         if best is None or history[-1] > best[1][-1]:
             best = model, history
     model, first = best

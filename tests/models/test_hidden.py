@@ -2,6 +2,7 @@
 recovery of a known model."""
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -89,6 +90,7 @@ def test_e_step_is_the_sum_over_hidden_paths(n_arms, n_states, n_actions, n_obs,
         np.testing.assert_allclose(step.beliefs[n], belief, rtol=1e-10, atol=1e-13)
 
 
+@pytest.mark.filterwarnings("ignore::rmab.errors.ConvergenceWarning")     # max_iter=60
 @settings(max_examples=15, deadline=None)
 @given(st.integers(2, 3), st.integers(1, 2), st.integers(2, 3), st.integers(0, 2**31),
        st.sampled_from([0.5, 3.0, np.inf]))
@@ -116,7 +118,7 @@ def test_a_known_model_is_recovered():
     rng = np.random.default_rng(5)
     arm, act, sig = simulate(P, O, np.array([0.5, 0.5]), 1500, 40, rng, missing=0.5)
     est = rmab.estimate_hidden_arms(arm, act, sig, n_arms=1500, n_states=2, n_actions=2,
-                                    n_obs=2, strength=np.inf, seed=0)
+                                    n_obs=2, strength=np.inf, seed=0, tol=1e-9)
     assert est.converged
     # states numbered by mean signal: state 1 answers (signal 1) more often
     np.testing.assert_allclose(est.transitions[0], P, atol=0.03)
@@ -155,8 +157,15 @@ def test_strength_moves_arms_between_their_own_and_the_pooled_rows():
 def test_the_same_seed_gives_the_same_arms_and_a_generator_works():
     rng = np.random.default_rng(0)
     arm, act, sig = simulate(P, O, np.array([0.5, 0.5]), 20, 10, rng)
-    kw = dict(n_arms=20, n_states=2, n_actions=2, n_obs=2, max_iter=30)
-    a = rmab.estimate_hidden_arms(arm, act, sig, seed=11, **kw)
+    kw = dict(n_arms=20, n_states=2, n_actions=2, n_obs=2, max_iter=5000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                  # it converges: no warning
+        a = rmab.estimate_hidden_arms(arm, act, sig, seed=11, **kw)
+    assert a.converged
+    with pytest.warns(rmab.ConvergenceWarning, match=r"stage stopped at max_iter=3 ") as caught:
+        short = rmab.estimate_hidden_arms(arm, act, sig, seed=11, **{**kw, "max_iter": 3})
+    assert [str(w.message).split(" stage")[0][-6:] for w in caught] == ["pooled", "er-arm"]
+    assert not short.converged and len(short.history_pooled) == 3 + 3   # the best start: 3 + 3
     b = rmab.estimate_hidden_arms(arm, act, sig, seed=11, **kw)
     np.testing.assert_array_equal(a.transitions, b.transitions)
     c = rmab.estimate_hidden_arms(arm, act, sig, seed=np.random.default_rng(11), **kw)
@@ -212,9 +221,18 @@ def test_a_known_signal_model_is_held_and_the_transitions_fitted_around_it():
 
 
 def test_rows_that_reach_zero_raise_no_numpy_warning():
-    import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("error")        # 0 * log 0 in the log prior: 'invalid value'
         est = rmab.estimate_hidden_arms([0, 0, 0, 1, 1], [0, 1, 1, 1, 0], [-1, 1, 1, 0, -1],
                                         n_arms=2, n_states=2, n_actions=2, n_obs=2, seed=0)
     assert np.isfinite(est.history_arms).all() and (est.transitions == 0).any()
+
+
+def test_an_action_never_followed_by_a_signal_gets_an_uninformative_signal_model():
+    rng = np.random.default_rng(9)
+    arm, act, sig = simulate(P, O, np.array([0.5, 0.5]), 100, 20, rng, missing=1.0)
+    assert (sig[act == 0] == -1).all()
+    est = rmab.estimate_hidden_arms(arm, act, sig, n_arms=100, n_states=2, n_actions=2,
+                                    n_obs=2, strength=np.inf, n_starts=2, seed=0)
+    np.testing.assert_array_equal(est.observations[:, 0], 0.5)   # passive: no signal seen
+    assert abs(est.observations[0, 1, 0, 1] - est.observations[0, 1, 1, 1]) > 0.2
