@@ -1,12 +1,14 @@
-"""``rmab estimate``: arms estimated from a CSV log of transitions, saved as an instance file.
+"""``rmab estimate``: arms estimated from a CSV log, saved as an instance file.
 
 The log has one row per arm and period, in time order (or ``--order-by`` a date column):
 ``arm_id, state, action, next_state`` (``--columns`` maps your names; other columns ignored).
 Each row of transition probabilities is the posterior mean under a prior (``--prior``,
 ``--strength``: :func:`rmab.models.estimate_probabilities`), so an (arm, action, state) never
-logged takes the population's behaviour. The instance's ``metadata['arm_ids']`` lists the arms
-in ``model_arm`` order; ``--batch`` also writes next period's batch CSV (each arm in its last
-logged state) for ``rmab solve`` (docs/csv.md)."""
+logged takes the population's behaviour. With ``--hidden`` the log is ``arm_id, action,
+signal`` (the state never seen) and the arms are fitted by EM
+(:func:`rmab.models.estimate_hidden_arms`). The instance's ``metadata['arm_ids']`` lists the
+arms in ``model_arm`` order; ``--batch`` also writes next period's batch CSV (each arm in its
+last logged state, or its belief) for ``rmab solve`` (docs/csv.md)."""
 
 from __future__ import annotations
 
@@ -19,13 +21,21 @@ import numpy as np
 
 from rmab._reporting import count_noun
 from rmab._validation import check_discount, check_number, decimal_float
-from rmab.commands import check_suffix, number_arg
+from rmab.commands import check_suffix, integer_arg, number_arg, seed_arg
 from rmab.errors import BatchInputError, InvalidParameterError, RmabWarning
 from rmab.models.estimate import _PRIORS
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("log", metavar="LOG", help="CSV log: arm_id, state, action, next_state")
+    parser.add_argument("log", metavar="LOG", help="CSV log: arm_id, state, action, next_state "
+                        "(with --hidden: arm_id, action, signal)")
+    parser.add_argument("--hidden", action="store_true",
+                        help="the state is never seen: the log gives each period's action and "
+                             "the signal after it (empty: none), and the arms are fitted by EM")
+    parser.add_argument("--signal-names", metavar="NAMES", default=None,
+                        help="with --hidden: a name for each signal, ';'-separated, e.g. 'no "
+                             "answer;answered' (default: signals 0, 1, ... up to the largest "
+                             "logged)")
     parser.add_argument("--rewards", required=True, metavar="R",
                         help="reward of each state, ';'-separated (their number is the number "
                              "of states), e.g. '0;1' for not engaged / engaged")
@@ -45,12 +55,17 @@ def add_arguments(parser) -> None:
     parser.add_argument("--order-by", metavar="COLUMN", default=None,
                         help="a column of numbers or ISO dates (2026-12-05) putting the records"
                              " in time order (default: the file's order, oldest first)")
-    parser.add_argument("--prior", choices=_PRIORS, default="pooled",
+    parser.add_argument("--prior", choices=_PRIORS, default=None,
                         help="rows shrunk towards: all arms' frequencies (pooled, default) or "
-                             "1/n_states (uniform)")
+                             "1/n_states (uniform; not with --hidden)")
     parser.add_argument("--strength", type=number_arg, default=1.0,
                         help="pseudo-observations of the prior per row (default 1; 0: the "
-                             "observed frequencies, which needs data in every row)")
+                             "observed frequencies, which needs data in every row; with "
+                             "--hidden > 0, or inf for one model shared by all arms)")
+    parser.add_argument("--max-iter", type=integer_arg, default=None,
+                        help="with --hidden: EM iterations per stage at most (default 1000)")
+    parser.add_argument("--seed", type=seed_arg, default=None,
+                        help="with --hidden: the seed of EM's random starts (default 0)")
     parser.add_argument("--budget", type=number_arg, default=None,
                         help="budget per period (default 10 %% of the arms, rounded half up)")
     parser.add_argument("--discount", type=number_arg, default=0.95,
@@ -58,7 +73,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", "-o", required=True, help="output instance .npz")
     parser.add_argument("--batch", metavar="CSV", default=None,
                         help="also write next period's batch CSV: every arm in its last "
-                             "logged state, naming the instance file")
+                             "logged state (with --hidden: its belief), naming the instance "
+                             "file")
     parser.add_argument("--batch-id", default="next", help="the batch's id (default 'next')")
 
 
@@ -86,7 +102,7 @@ def _names(flag: str, text, count: int | None = None, of: str = "") -> tuple | N
     return names
 
 
-def _columns(text) -> dict | None:
+def _columns(text, fields: tuple) -> dict | None:
     """``'arm_id=beneficiary;action=called'`` as a dict, its keys checked."""
     from rmab.io.logs import check_columns
 
@@ -99,14 +115,15 @@ def _columns(text) -> dict | None:
         raise InvalidParameterError(f"estimate.columns: must be name=column pairs separated by "
                                     f"';', each name once, e.g. "
                                     f"'arm_id=beneficiary;action=called'; got {text!r}")
-    return check_columns("estimate", {key: value for key, (_, _, value) in zip(keys, pairs)})
+    return check_columns("estimate", {key: value for key, (_, _, value) in zip(keys, pairs)},
+                         fields)
 
 
 def run(args) -> int:
-    from rmab.io.logs import read_transition_log
+    from rmab.io.logs import (LOG_COLUMNS, SIGNAL_LOG_COLUMNS, read_signal_log,
+                              read_transition_log)
     from rmab.io.reader import _id_text
-    from rmab.models import Instance, MDPArms, budget_from_fraction, save_instance
-    from rmab.models.estimate import estimate_probabilities
+    from rmab.models import Instance, budget_from_fraction, save_instance
     from rmab.models.storage import check_writable
 
     check_suffix("estimate.out", args.out, ".npz")
@@ -121,7 +138,7 @@ def run(args) -> int:
     if len(rewards) < 2:
         raise InvalidParameterError(f"estimate.rewards: must give one reward per state, at "
                                     f"least 2; got {args.rewards!r}")
-    strength = check_number("estimate", "strength", args.strength, low=0.0)
+    strength = _strength(args)
     if args.budget is not None:                   # named by the flag, not as Instance.budget
         check_number("estimate", "budget", args.budget, low=0.0)
     check_discount("estimate", args.discount)
@@ -131,8 +148,14 @@ def run(args) -> int:
             "costs", args.costs)):
         raise InvalidParameterError(f"estimate.action_names: must be one name per action of "
                                     f"--costs; got {args.action_names!r}")
-    log = read_transition_log(args.log, columns=_columns(args.columns), order_by=args.order_by,
-                              state_names=state_names, action_names=names)
+    if args.hidden:
+        log = read_signal_log(args.log, columns=_columns(args.columns, SIGNAL_LOG_COLUMNS),
+                              order_by=args.order_by, action_names=names,
+                              signal_names=_names("signal_names", args.signal_names))
+    else:
+        log = read_transition_log(args.log, columns=_columns(args.columns, LOG_COLUMNS),
+                                  order_by=args.order_by, state_names=state_names,
+                                  action_names=names)
     n_actions = max(2, int(log.actions.max()) + 1)
     active = np.unique(log.actions[log.actions > 0])          # 1, 2, ... without a gap?
     gaps = np.flatnonzero(active != np.arange(1, len(active) + 1))
@@ -144,8 +167,58 @@ def run(args) -> int:
                               line=int(log.lines[top]), column="action")
     costs = (_numbers("costs", args.costs) if args.costs is not None else
              np.arange(float(n_actions if names is None else len(names))))
-    counts = log.counts(len(rewards), len(costs))
+    fit = _fit_hidden if args.hidden else _fit_counts
+    arms, beliefs, params, summary = fit(args, log, rewards, costs, strength)
     n = len(log.arm_ids)
+    budget = budget_from_fraction(0.1, n) if args.budget is None else args.budget
+    instance = Instance(arms, budget, discount=args.discount, name=f"estimate-{n}",
+                        initial_belief=beliefs,
+                        metadata={"generator": "estimate", "arm_ids": list(log.arm_ids),
+                                  "params": {"log": os.path.basename(args.log),
+                                             "strength": strength,
+                                             "records": int(len(log.arm_index)), **params},
+                                  **({} if names is None else {"actions": list(names)})})
+    path = save_instance(instance, args.out)
+    print(f"wrote {path}: {count_noun(n, 'arm')} from {count_noun(len(log.arm_index), 'record')}, "
+          f"{count_noun(len(rewards), 'state')}, {count_noun(len(costs), 'action')}, budget "
+          f"{budget:g}; {summary}", file=sys.stderr)
+    if args.batch is not None:
+        if not args.hidden:
+            _warn_of_breaks(log)
+        _write_batch(args, log, budget, path, beliefs)
+    return 0
+
+
+def _strength(args) -> float:
+    """``--strength`` checked, and the options of the other kind of log refused."""
+    if not args.hidden:
+        for flag in ("signal_names", "max_iter", "seed"):
+            if getattr(args, flag) is not None:
+                raise InvalidParameterError(f"estimate.{flag}: is for a signal log (--hidden)")
+        return check_number("estimate", "strength", args.strength, low=0.0)
+    for flag, value, why in (("prior", args.prior, "the prior is the pooled model's"),
+                             ("state_names", args.state_names,
+                              "a signal log has no state column")):
+        if value is not None:
+            raise InvalidParameterError(f"estimate.{flag}: not with --hidden ({why})")
+    if args.max_iter is not None:
+        check_number("estimate", "max_iter", args.max_iter, low=1, integer=True)
+    if args.strength == np.inf:
+        return args.strength
+    if check_number("estimate", "strength", args.strength, low=0.0) == 0.0:
+        raise InvalidParameterError("estimate.strength: must be > 0 with --hidden (one arm's "
+                                    "log alone cannot fill every row), or inf for one model "
+                                    "shared by all arms; got 0")
+    return args.strength
+
+
+def _fit_counts(args, log, rewards, costs, strength) -> tuple:
+    """Arms from a transition log's counts: (arms, None, params, summary)."""
+    from rmab.models import MDPArms
+    from rmab.models.estimate import estimate_probabilities
+
+    prior = args.prior or "pooled"
+    counts = log.counts(len(rewards), len(costs))
     empty = np.argwhere(counts.sum(axis=-1) == 0)
     if strength == 0 and len(empty):              # by the arm's id, not its index
         arm, action, state = (int(i) for i in empty[0])
@@ -153,31 +226,40 @@ def run(args) -> int:
                                     f"and state; arm {log.arm_ids[arm]!r} has no record of "
                                     f"action {action} in state {state} ({len(empty)} such rows):"
                                     f" use --strength > 0 to fill them from the prior")
-    transitions = estimate_probabilities(counts, prior=args.prior, strength=strength)
+    transitions = estimate_probabilities(counts, prior=prior, strength=strength)
+    n = len(log.arm_ids)
     arms = MDPArms(transitions, np.repeat(rewards[None, :, None], len(costs), axis=2)
                    .repeat(n, axis=0), costs=costs)
-    budget = budget_from_fraction(0.1, n) if args.budget is None else args.budget
-    instance = Instance(arms, budget, discount=args.discount, name=f"estimate-{n}",
-                        metadata={"generator": "estimate", "arm_ids": list(log.arm_ids),
-                                  "params": {"log": os.path.basename(args.log),
-                                             "prior": args.prior, "strength": strength,
-                                             "records": int(len(log.arm_index))},
-                                  **({} if names is None else {"actions": list(names)})})
-    path = save_instance(instance, args.out)
     never = np.flatnonzero(counts.sum(axis=(0, 2, 3)) == 0)
     if len(never):              # every arm's rows of it are the prior's (uniform: no data)
         warnings.warn(f"estimate.costs: no record takes action{'s' * (len(never) > 1)} "
                       f"{', '.join(map(str, never))}; its rows are the prior's, uniform "
-                      f"(no arm has data to pool)", RmabWarning, stacklevel=2)
-    unseen = len(empty)
-    print(f"wrote {path}: {count_noun(n, 'arm')} from {count_noun(len(log.arm_index), 'record')}, "
-          f"{count_noun(len(rewards), 'state')}, {count_noun(len(costs), 'action')}, budget "
-          f"{budget:g}; {unseen} of {counts[..., 0].size} (arm, action, state) rows without "
-          f"data took the {args.prior} prior", file=sys.stderr)
-    if args.batch is not None:
-        _warn_of_breaks(log)
-        _write_batch(args, log, budget, path)
-    return 0
+                      f"(no arm has data to pool)", RmabWarning, stacklevel=3)
+    return arms, None, {"prior": prior}, (f"{len(empty)} of {counts[..., 0].size} (arm, "
+                                          f"action, state) rows without data took the "
+                                          f"{prior} prior")
+
+
+def _fit_hidden(args, log, rewards, costs, strength) -> tuple:
+    """Arms fitted to a signal log by EM: (arms, each arm's belief now, params, summary)."""
+    from rmab.models.hidden import estimate_hidden_arms
+
+    signal_names = _names("signal_names", args.signal_names)
+    n_obs = len(signal_names) if signal_names else max(2, int(log.signals.max()) + 1)
+    log.check_sizes(len(costs), n_obs)
+    seed = 0 if args.seed is None else args.seed
+    est = estimate_hidden_arms(log.arm_index, log.actions, log.signals,
+                               n_arms=len(log.arm_ids), n_states=len(rewards),
+                               n_actions=len(costs), n_obs=n_obs, strength=strength,
+                               seed=seed, **({} if args.max_iter is None else
+                                             {"max_iter": args.max_iter}))
+    iterations = len(est.history_pooled) + len(est.history_arms)
+    params = {"hidden": True, "seed": seed, "log_likelihood": est.log_likelihood,
+              "converged": est.converged,
+              **({} if signal_names is None else {"signals": list(signal_names)})}
+    return (est.arms(rewards, costs), est.beliefs, params,
+            f"{count_noun(n_obs, 'signal')}, log-likelihood {est.log_likelihood:.6g} after "
+            f"{iterations} EM iterations{'' if est.converged else ' (not converged)'}")
 
 
 def _warn_of_breaks(log) -> None:
@@ -200,18 +282,21 @@ def _warn_of_breaks(log) -> None:
                   f"gaps and duplicated rows also break the chain", RmabWarning, stacklevel=2)
 
 
-def _write_batch(args, log, budget: float, model) -> None:
-    """Next period's batch: every arm in its last logged state, naming the instance file by
-    its path relative to the batch file's folder."""
+def _write_batch(args, log, budget: float, model, beliefs) -> None:
+    """Next period's batch: every arm in its last logged state (or, from a signal log, its
+    belief), naming the instance file by its path relative to the batch file's folder."""
     from rmab.models.storage import atomic_write
 
     relative = os.path.relpath(os.path.abspath(model),
                                os.path.dirname(os.path.abspath(args.batch)))
+    now = (log.last_states() if beliefs is None else
+           [";".join(f"{p:.12g}" for p in row) for row in beliefs])
     with atomic_write(args.batch, ".csv") as tmp:
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh, lineterminator="\n")
-            writer.writerow(["batch_id", "arm_id", "budget", "state", "model", "model_arm"])
-            for k, (arm, state) in enumerate(zip(log.arm_ids, log.last_states())):
-                writer.writerow([args.batch_id, arm, f"{budget:.12g}", int(state), relative, k])
+            writer.writerow(["batch_id", "arm_id", "budget",
+                             "state" if beliefs is None else "belief", "model", "model_arm"])
+            for k, (arm, cell) in enumerate(zip(log.arm_ids, now)):
+                writer.writerow([args.batch_id, arm, f"{budget:.12g}", cell, relative, k])
     print(f"wrote {args.batch}: batch {args.batch_id!r}, {count_noun(len(log.arm_ids), 'arm')} "
-          f"in their last logged states", file=sys.stderr)
+          f"in their last logged {'states' if beliefs is None else 'beliefs'}", file=sys.stderr)

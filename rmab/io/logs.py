@@ -1,10 +1,12 @@
-"""Logged transitions from a CSV file: one row per arm and period, in time order.
+"""Logs from a CSV file: one row per arm and period, in time order.
 
-Columns ``arm_id, state, action, next_state`` (others, such as a date, are ignored): arm
-``arm_id`` was seen in ``state``, received ``action`` and was seen next in ``next_state``
-(fully observed logs). Read with :func:`read_transition_log`, which also takes your own
-column names, state and action labels, and a date column to order the rows by; ``rmab
-estimate`` turns a log into an instance file (docs/csv.md).
+A transition log has the columns ``arm_id, state, action, next_state`` (others, such as a
+date, are ignored): arm ``arm_id`` was seen in ``state``, received ``action`` and was seen
+next in ``next_state`` (fully observed logs; :func:`read_transition_log`). A signal log has
+``arm_id, action, signal``: the state is never seen, only the signal after the action, an
+empty cell where there was none (:func:`read_signal_log`). Both readers take your own column
+names, labels, and a date column to order the rows by; ``rmab estimate`` turns a log into an
+instance file (docs/csv.md).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from rmab.io.reader import _filled, _id_text, _int, _load_rows
 from rmab.models.estimate import count_transitions
 
 LOG_COLUMNS = ("arm_id", "state", "action", "next_state")
+SIGNAL_LOG_COLUMNS = ("arm_id", "action", "signal")
 _OWNER = "log"
 
 
@@ -55,15 +58,9 @@ class TransitionLog(CompactRepr):
         """:func:`~rmab.models.count_transitions` of the records: (n_arms, n_actions,
         n_states, n_states); a record past ``n_states`` or ``n_actions`` is refused by its
         line."""
-        for name, values, size in (("state", self.states, n_states),
-                                   ("action", self.actions, n_actions),
-                                   ("next_state", self.next_states, n_states)):
-            bad = np.flatnonzero(values >= size)
-            if len(bad):
-                k = int(bad[0])
-                raise BatchInputError(f"{_OWNER}.{name}: must be in [0, {size}); got "
-                                      f"{values[k]}", file=self.file, line=int(self.lines[k]),
-                                      column=name)
+        _check_sizes(self, (("state", self.states, n_states),
+                            ("action", self.actions, n_actions),
+                            ("next_state", self.next_states, n_states)))
         return count_transitions(self.arm_index, self.states, self.actions, self.next_states,
                                  n_arms=len(self.arm_ids), n_states=n_states,
                                  n_actions=n_actions)
@@ -89,6 +86,41 @@ class TransitionLog(CompactRepr):
         return last
 
 
+@dataclass(frozen=True, eq=False, repr=False)
+class SignalLog(CompactRepr):
+    """The records of a signal log file.
+
+    arm_ids : tuple of str (n_arms,), in order of first appearance (in time order with
+        ``order_by``); ``arm_index`` indexes it
+    arm_index, actions, signals : int64 arrays (n_records,); a signal of -1 is none (an empty
+        cell)
+    lines : int64 array (n_records,), the 1-based line of each record
+    file : str
+    """
+
+    arm_ids: tuple
+    arm_index: np.ndarray
+    actions: np.ndarray
+    signals: np.ndarray
+    lines: np.ndarray
+    file: str
+
+    def check_sizes(self, n_actions: int, n_obs: int) -> None:
+        """A record past ``n_actions`` or ``n_obs`` is refused by its line."""
+        _check_sizes(self, (("action", self.actions, n_actions),
+                            ("signal", self.signals, n_obs)))
+
+
+def _check_sizes(log, columns) -> None:
+    for name, values, size in columns:
+        bad = np.flatnonzero(values >= size)
+        if len(bad):
+            k = int(bad[0])
+            raise BatchInputError(f"{_OWNER}.{name}: must be in [0, {size}); got "
+                                  f"{values[k]}", file=log.file, line=int(log.lines[k]),
+                                  column=name)
+
+
 def _hint(column: str, cell: str) -> str:
     """What to do with a cell that is not a number: a label, or a next state not known yet."""
     if not cell:
@@ -102,32 +134,35 @@ def _hint(column: str, cell: str) -> str:
     if column == "action":
         return (" (actions are numbers: 0 for none, 1, 2, ... in the order of --costs; name "
                 "labels such as 'call' or yes/no with action_names, --action-names)")
+    if column == "signal":
+        return (" (signals are numbers: 0, 1, ...; name labels such as 'no answer' / "
+                "'answered' with signal_names, --signal-names; an empty cell is no signal)")
     return (" (states are numbers: 0, 1, ... in the order of --rewards; name labels such as "
             "'not engaged' / 'engaged' with state_names, --state-names)")
 
 
-def check_columns(owner: str, columns) -> dict:
-    """``columns`` ({log name: your column}, None for none) checked: keys among
-    :data:`LOG_COLUMNS`, values non-empty names, no column taken twice."""
+def check_columns(owner: str, columns, fields: tuple = LOG_COLUMNS) -> dict:
+    """``columns`` ({log name: your column}, None for none) checked: keys among the log's
+    ``fields``, values non-empty names, no column taken twice."""
     if columns is None:
         return {}
     if not isinstance(columns, dict):
         raise InvalidParameterError(f"{owner}.columns: must be a dict such as "
                                     f"{{'arm_id': 'beneficiary_id'}}; got {columns!r}")
     for key, value in columns.items():
-        if key not in LOG_COLUMNS:
-            close = difflib.get_close_matches(str(key), LOG_COLUMNS, n=1)
+        if key not in fields:
+            close = difflib.get_close_matches(str(key), fields, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise InvalidParameterError(f"{owner}.columns: keys must be among "
-                                        f"{', '.join(LOG_COLUMNS)}; got {key!r}{hint}")
+                                        f"{', '.join(fields)}; got {key!r}{hint}")
         if not isinstance(value, str) or not value.strip():
             raise InvalidParameterError(f"{owner}.columns[{key!r}]: must be a column name; "
                                         f"got {value!r}")
     columns = {key: value.strip() for key, value in columns.items()}
     # compared as the header is read, stripped: 'status ' is the column 'status'
-    taken = {c: columns.get(c, c) for c in LOG_COLUMNS}
+    taken = {c: columns.get(c, c) for c in fields}
     for name in dict.fromkeys(taken.values()):
-        readers = [c for c in LOG_COLUMNS if taken[c] == name]
+        readers = [c for c in fields if taken[c] == name]
         if len(readers) > 1:
             raise InvalidParameterError(f"{owner}.columns: each column must be read once; got "
                                         f"{name!r} for {' and '.join(readers)}")
@@ -261,17 +296,36 @@ def read_transition_log(path, *, columns=None, order_by=None, state_names=None,
     Raises :class:`~rmab.errors.BatchInputError` naming the file, line and column of the first
     bad cell."""
     owner = "read_transition_log"
+    states = check_names(owner, "state_names", state_names)
+    ids, records, lines = _read_log(owner, path, LOG_COLUMNS, columns, order_by, {
+        "state": states, "action": check_names(owner, "action_names", action_names),
+        "next_state": states})
+    return TransitionLog(ids, *records, lines, str(path))
+
+
+def read_signal_log(path, *, columns=None, order_by=None, action_names=None,
+                    signal_names=None) -> SignalLog:
+    """The records of the CSV signal log ``path``, columns ``arm_id, action, signal`` (an
+    empty signal cell: none that period, read as -1); the options and errors of
+    :func:`read_transition_log`, ``signal_names`` the signals' labels (``["no answer",
+    "answered"]``)."""
+    owner = "read_signal_log"
+    ids, records, lines = _read_log(owner, path, SIGNAL_LOG_COLUMNS, columns, order_by, {
+        "action": check_names(owner, "action_names", action_names),
+        "signal": check_names(owner, "signal_names", signal_names)})
+    return SignalLog(ids, *records, lines, str(path))
+
+
+def _read_log(owner: str, path, fields: tuple, columns, order_by, names_of: dict) -> tuple:
+    """The arm ids, the records' ``fields`` (arm index first) and their lines."""
     check_path(owner, path)
-    columns = check_columns(owner, columns)
-    names_of = {"state": check_names(owner, "state_names", state_names),
-                "action": check_names(owner, "action_names", action_names)}
-    names_of["next_state"] = names_of["state"]
+    columns = check_columns(owner, columns, fields)
     if order_by is not None and (not isinstance(order_by, str) or not order_by.strip()):
         raise InvalidParameterError(f"{owner}.order_by: must be a column name; got "
                                     f"{order_by!r}")
-    wanted = {c: columns.get(c, c) for c in LOG_COLUMNS}
+    wanted = {c: columns.get(c, c) for c in fields}
     if order_by is not None:
-        reads = next((c for c in LOG_COLUMNS if wanted[c] == order_by.strip()), None)
+        reads = next((c for c in fields if wanted[c] == order_by.strip()), None)
         if reads is not None:        # sorted by state, each arm's last record is its highest
             raise InvalidParameterError(f"{owner}.order_by: must be a column of dates or "
                                         f"numbers other than the log's; got {order_by!r}, "
@@ -280,19 +334,19 @@ def read_transition_log(path, *, columns=None, order_by=None, state_names=None,
     file = str(path)
     with _collector_paused():               # a million rows are a million lists
         rows, lines = _load_rows(path, file, _OWNER)
-        head, width, where = _header(rows, lines, wanted, columns, file)
-        read = (_read_columns(rows, lines, head, width, where, names_of)   # None: a bad row
-                or _read_rows(rows, lines, head, width, where, wanted, names_of, file))
+        head, width, where = _header(rows, lines, wanted, fields, columns, file)
+        read = (_read_columns(rows, lines, head, width, where, fields, names_of)  # None: bad
+                or _read_rows(rows, lines, head, width, where, wanted, fields, names_of, file))
         del rows                            # freed while paused, not scanned once more
     ids, records, record_lines, repeats, when = read
     if repeats:
         count, line, earlier = repeats
-        one = count == 1
+        one, noun = count == 1, "transition" if fields == LOG_COLUMNS else "signal"
         warnings.warn(f"{_OWNER}: {count_noun(count, 'row')} "
                       f"{'repeats' if one else 'repeat'} an earlier row in every cell (first: "
                       f"line {line} repeats line {earlier}), "
-                      f"{'its' if one else 'each'} transition counted again: duplicated "
-                      f"rows?", RmabWarning, stacklevel=2)
+                      f"{'its' if one else 'each'} {noun} counted again: duplicated "
+                      f"rows?", RmabWarning, stacklevel=3)
     if when is not None:
         order = _time_order(*when, record_lines, wanted["order_by"], file)
         records, record_lines = [r[order] for r in records], record_lines[order]
@@ -304,10 +358,11 @@ def read_transition_log(path, *, columns=None, order_by=None, state_names=None,
         rank[seen] = np.arange(len(seen))
         records[0] = rank[records[0]]
         ids = [ids[k] for k in seen]
-    return TransitionLog(tuple(ids), *map(np.ascontiguousarray, records), record_lines, file)
+    return tuple(ids), list(map(np.ascontiguousarray, records)), record_lines
 
 
-def _header(rows, lines, wanted: dict, columns: dict, file: str) -> tuple[int, int, dict]:
+def _header(rows, lines, wanted: dict, fields: tuple, columns: dict,
+            file: str) -> tuple[int, int, dict]:
     """The header row's index, its number of cells and the index of each ``wanted`` column
     in it."""
     filled = (i for i, row in enumerate(rows) if _filled(row))
@@ -322,7 +377,7 @@ def _header(rows, lines, wanted: dict, columns: dict, file: str) -> tuple[int, i
         sep = next((c for c in ";\t|" if c in names[0] and len(names) == 1), None)
         hint = (f": the header holds {sep!r}, fields must be separated by commas" if sep else
                 ": name yours with columns, e.g. {'arm_id': 'beneficiary_id'} (--columns "
-                "'arm_id=beneficiary_id')" if set(missing) & set(LOG_COLUMNS) - set(columns)
+                "'arm_id=beneficiary_id')" if set(missing) & set(fields) - set(columns)
                 else "")
         raise BatchInputError(f"{_OWNER}.header: must have the columns "
                               f"{', '.join(needed)}; missing {', '.join(missing)} "
@@ -335,8 +390,11 @@ def _header(rows, lines, wanted: dict, columns: dict, file: str) -> tuple[int, i
     return head, len(names), {c: names.index(name) for c, name in wanted.items()}
 
 
-def _value(cell: str, labels: tuple | None) -> int | None:
-    """A stripped state or action cell's number (a label's index), None if it has none."""
+def _value(cell: str, labels: tuple | None, column: str) -> int | None:
+    """A stripped cell's number (a label's index; -1 for an empty signal cell), None if it has
+    none."""
+    if not cell and column == "signal":
+        return -1
     if labels is not None and cell in labels:
         return labels.index(cell)
     try:
@@ -357,19 +415,19 @@ def _codes(cells: list[str]) -> tuple[np.ndarray, list[str]]:
         list(stripped)
 
 
-def _read_rows(rows, lines, head, width, where, wanted, names_of, file):
+def _read_rows(rows, lines, head, width, where, wanted, fields, names_of, file):
     """The records after the header row ``head``, read row by row: the first bad cell raises.
-    Returns the arm ids; the records' arm index, state, action and next state (4 arrays);
+    Returns the arm ids; the records' ``fields``, the arm's index first (an array each);
     their lines; ``(count, line, earlier line)`` of the rows that repeat an earlier one (or
     None); and the order column's :func:`_codes` (or None)."""
     filled = [i for i in range(head + 1, len(rows)) if _filled(rows[i])]
     ids: dict[str, int] = {}
-    out = np.empty((len(filled), 4), dtype=np.int64)
+    out = np.empty((len(filled), len(fields)), dtype=np.int64)
     seen: dict[tuple, int] = {}          # with a date column, a repeated row is a duplicate
     repeats = []
     for k, i in enumerate(filled):
         row, line = rows[i], int(lines[i])
-        if width > len(LOG_COLUMNS):
+        if width > len(fields):
             key = tuple(c.strip() for c in row)
             if key in seen:
                 repeats.append((line, seen[key]))
@@ -383,13 +441,14 @@ def _read_rows(rows, lines, head, width, where, wanted, names_of, file):
                                   f"{row[where['arm_id']]!r}", file=file, line=line,
                                   column=wanted["arm_id"])
         out[k, 0] = ids.setdefault(arm, len(ids))
-        for j, column in enumerate(LOG_COLUMNS[1:], start=1):
+        for j, column in enumerate(fields[1:], start=1):
             cell = row[where[column]].strip()
             labels = names_of[column]
-            value = _value(cell, labels)
+            value = _value(cell, labels, column)
             if value is None:
                 got = repr(cell) if cell else "an empty cell"        # pandas' NaN
                 named = "" if labels is None else f" or a name: {', '.join(map(repr, labels))}"
+                named += " or empty (no signal)" if column == "signal" else ""
                 hint = "" if labels is not None and cell else _hint(column, cell)
                 raise BatchInputError(f"{_OWNER}.{column}: must be an integer >= 0{named}; got "
                                       f"{got}{hint}", file=file, line=line,
@@ -401,7 +460,7 @@ def _read_rows(rows, lines, head, width, where, wanted, names_of, file):
             (len(repeats), *repeats[0]) if repeats else None, when)
 
 
-def _read_columns(rows, lines, head, width, where, names_of):
+def _read_columns(rows, lines, head, width, where, fields, names_of):
     """:func:`_read_rows`'s records read column by column, each distinct cell once (a log of
     1 000 000 rows has some 20 000 arm ids and 2 states); None where a non-blank row has not
     ``width`` cells or a cell is not an arm id, a number or a label (read row by row, the
@@ -425,15 +484,15 @@ def _read_columns(rows, lines, head, width, where, names_of):
     coded = {j: _codes([row[j] for row in data]) for j in range(width) if j != where["arm_id"]}
     coded[where["arm_id"]] = arm, ids
     records = [arm]
-    for column in LOG_COLUMNS[1:]:
+    for column in fields[1:]:
         codes, cells = coded[where[column]]
-        values = [_value(cell, names_of[column]) for cell in cells]
+        values = [_value(cell, names_of[column], column) for cell in cells]
         if None in values:
             return None
         records.append(np.array(values, dtype=np.int64)[codes])
     record_lines = lines[at]
     repeats = (_repeated([coded[j] for j in range(width)], record_lines)
-               if width > len(LOG_COLUMNS) else None)
+               if width > len(fields) else None)
     return ids, records, record_lines, repeats, coded.get(where.get("order_by"))
 
 

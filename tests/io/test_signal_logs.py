@@ -1,0 +1,140 @@
+"""Signal logs (the state never seen): read_signal_log and ``rmab estimate --hidden``, from a
+log to a solved batch."""
+
+import numpy as np
+import pytest
+
+from rmab.cli import main
+from rmab.errors import BatchInputError, InvalidParameterError, RmabWarning
+from rmab.io import read_batches
+from rmab.io.logs import read_signal_log
+from rmab.models import POMDPArms, estimate_hidden_arms, load_instance
+
+LOG = ("week,who,action,signal\n"
+       "2,ana,call,answered\n1,bo,none,\n1,ana,none,\n2,bo,call,no answer\n"
+       "3,cy,call, answered \n3,ana,none,\n")
+NAMES = dict(columns={"arm_id": "who"}, order_by="week", action_names=["none", "call"],
+             signal_names=["no answer", "answered"])
+
+
+def test_a_signal_log_reads_labels_blanks_and_the_time_order(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text(LOG)
+    log = read_signal_log(path, **NAMES)
+    assert log.arm_ids == ("bo", "ana", "cy")                # in time order
+    np.testing.assert_array_equal(log.lines, [3, 4, 2, 5, 6, 7])
+    np.testing.assert_array_equal(log.arm_index, [0, 1, 1, 0, 2, 1])
+    np.testing.assert_array_equal(log.actions, [0, 0, 1, 1, 1, 0])
+    np.testing.assert_array_equal(log.signals, [-1, -1, 1, 0, 1, -1])     # empty: none
+    rows = read_signal_log(path, **NAMES | {"order_by": None})          # the file's order
+    np.testing.assert_array_equal(rows.lines, [2, 3, 4, 5, 6, 7])
+
+
+def test_the_row_by_row_reading_agrees_with_the_column_reading(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text(LOG)
+    columns = read_signal_log(path, **NAMES)
+    path.write_text(LOG + "4,cy,none,,\n")          # a fifth cell: read row by row
+    rows = read_signal_log(path, **NAMES)
+    assert rows.arm_ids == columns.arm_ids
+    for name in ("arm_index", "actions", "signals", "lines"):
+        np.testing.assert_array_equal(getattr(rows, name)[:-1], getattr(columns, name))
+    assert (rows.arm_index[-1], rows.actions[-1], rows.signals[-1]) == (2, 0, -1)
+
+
+@pytest.mark.parametrize("cell, match", [
+    ("maybe", r"column 'signal': log\.signal: must be an integer >= 0 or a name: 'no answer', "
+              r"'answered' or empty \(no signal\); got 'maybe'$"),
+    ("-1", r"log\.signal: must be an integer >= 0 or a name: .*got '-1'$"),
+])
+def test_a_bad_signal_is_named_by_line_and_column(tmp_path, cell, match):
+    path = tmp_path / "log.csv"
+    path.write_text(LOG.replace("no answer", cell))
+    with pytest.raises(BatchInputError, match=match):
+        read_signal_log(path, **NAMES)
+
+
+def test_a_bad_signal_without_labels_gets_the_hint(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("arm_id,action,signal\nana,1,yes\n")
+    with pytest.raises(BatchInputError, match=r"line 2, column 'signal': .*got 'yes' \(signals "
+                                              r"are numbers: .*--signal-names; an empty cell "
+                                              r"is no signal\)$"):
+        read_signal_log(path)
+
+
+def test_a_repeated_row_is_warned_of_as_a_signal_counted_again(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text(LOG + "3,cy,call,answered\n")
+    with pytest.warns(RmabWarning, match=r"line 8 repeats line 6\), its signal counted again"):
+        read_signal_log(path, **NAMES)
+
+
+def test_estimate_hidden_writes_pomdp_arms_beliefs_and_a_batch_rmab_solve_takes(tmp_path,
+                                                                                capsys):
+    path = tmp_path / "log.csv"
+    path.write_text(LOG)
+    out, batch = tmp_path / "model" / "arms.npz", tmp_path / "week.csv"
+    assert main(["estimate", str(path), "--hidden", "--rewards", "0;1", "--costs", "0;1",
+                 "--columns", "arm_id=who", "--order-by", "week", "--action-names",
+                 "none;call", "--signal-names", "no answer;answered", "--strength", "2",
+                 "--seed", "5", "--budget", "1", "-o", str(out), "--batch", str(batch)]) == 0
+    err = capsys.readouterr().err
+    assert "3 arms from 6 records, 2 states, 2 actions, budget 1; 2 signals" in err
+    inst = load_instance(out)
+    log = read_signal_log(path, **NAMES)
+    want = estimate_hidden_arms(log.arm_index, log.actions, log.signals, n_arms=3, n_states=2,
+                                n_actions=2, n_obs=2, strength=2.0, seed=5)
+    assert isinstance(inst.arms, POMDPArms)
+    np.testing.assert_array_equal(inst.arms.transitions, want.transitions)
+    np.testing.assert_array_equal(inst.arms.observations, want.observations)
+    np.testing.assert_array_equal(inst.initial_belief, want.beliefs)
+    assert inst.metadata["arm_ids"] == ["bo", "ana", "cy"]
+    assert inst.metadata["params"]["signals"] == ["no answer", "answered"]
+    (read,) = read_batches(batch)
+    assert read.arm_ids == ("bo", "ana", "cy")
+    np.testing.assert_allclose(read.belief, want.beliefs, rtol=1e-11)
+    assert main(["solve", str(batch), "--planner", "whittle", "--out",
+                 str(tmp_path / "actions.csv")]) == 0
+
+
+def test_the_bundled_signal_log_estimates(tmp_path, capsys):
+    from pathlib import Path
+    log = Path(__file__).resolve().parents[2] / "data" / "signal_log_example.csv"
+    assert main(["estimate", str(log), "--hidden", "--rewards", "0;1", "--costs", "0;1",
+                 "--order-by", "week", "-o", str(tmp_path / "a.npz")]) == 0
+    inst = load_instance(tmp_path / "a.npz")
+    assert inst.n_arms == 20 and inst.arms.n_obs == 2
+    np.testing.assert_array_equal(inst.arms.observations[:, 0], 0.5)   # no signal uncalled
+    assert inst.arms.observations[0, 1, 1, 1] > inst.arms.observations[0, 1, 0, 1]
+
+
+@pytest.mark.parametrize("flags, match", [
+    (["--hidden", "--prior", "uniform"], r"estimate\.prior: not with --hidden \(the prior is "),
+    (["--hidden", "--state-names", "a;b"], r"estimate\.state_names: not with --hidden \(a "
+                                           r"signal log has no state column\)"),
+    (["--hidden", "--strength", "0"], r"estimate\.strength: must be > 0 with --hidden"),
+    (["--hidden", "--max-iter", "0"], r"estimate\.max_iter: must be >= 1"),
+    (["--signal-names", "a;b"], r"estimate\.signal_names: is for a signal log \(--hidden\)"),
+    (["--seed", "1"], r"estimate\.seed: is for a signal log \(--hidden\)"),
+    (["--hidden", "--columns", "state=x"], r"estimate\.columns: keys must be among arm_id, "
+                                           r"action, signal; got 'state'"),
+])
+def test_estimate_hidden_refuses_what_does_not_apply(tmp_path, capsys, flags, match):
+    path = tmp_path / "log.csv"
+    path.write_text("arm_id,action,signal\nana,1,1\nana,0,\n")
+    out = str(tmp_path / "a.npz")
+    assert main(["estimate", str(path), "--rewards", "0;1", "-o", out, *flags]) == 1
+    assert capsys.readouterr().err.startswith("rmab: error: ")
+    with pytest.raises(InvalidParameterError, match=match):
+        main(["--debug", "estimate", str(path), "--rewards", "0;1", "-o", out, *flags])
+    assert not (tmp_path / "a.npz").exists()
+
+
+def test_a_signal_past_the_signal_names_is_named_by_its_line(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("arm_id,action,signal\nana,1,1\nana,1,2\n")
+    with pytest.raises(BatchInputError, match=r"line 3, column 'signal': log\.signal: must be "
+                                              r"in \[0, 2\); got 2$"):
+        main(["--debug", "estimate", str(path), "--hidden", "--rewards", "0;1",
+              "--signal-names", "no;yes", "-o", str(tmp_path / "a.npz")])
