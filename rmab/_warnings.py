@@ -73,6 +73,8 @@ def show_again(message, category: type, filename: str, lineno: int, module: str 
     as a warning with the right ``stacklevel`` would be; its module still meets the filters."""
     if filename.startswith(_OWN):
         filename, lineno = caller_line() or (filename, lineno)
+    if module is None:  # python -c, a notebook cell: as warn_explicit's default (None drops it)
+        module = filename[:-3] if filename.endswith(".py") else filename
     text = str(message)
     action = _action(text, category, module, lineno)
     if action != "always":

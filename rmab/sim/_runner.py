@@ -10,6 +10,7 @@ import pickle
 import warnings
 from concurrent.futures import as_completed
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -34,19 +35,11 @@ class Runner:
         (two planners of one name are 'name' and 'name #2'). ``record`` (in a worker process):
         a list that keeps the fits' warnings, each as ``(caught_record, where)``, instead of
         showing them."""
-        # in the calling process the fits' warnings are shown again at once, at the caller's
-        # line (show_again), not at this module's call of fit; the caller's filters stay on
-        # during the fit, so that one they make an error stops the fit where it was raised
-        # (its traceback there) and one they ignore is not kept; a worker keeps them all
-        shown: set = set()
-        keep = sendable if record is not None else (lambda x: x)
+        self._shown: set = set()        # the warnings shown in this run (show_again)
         for planner, name in zip(planners, labels):
             where = f"{_FIT} {name!r}"
-            caught = []
             try:
-                with warnings.catch_warnings(record=True) as caught:
-                    if record is not None:      # the parent's filters decide
-                        warnings.simplefilter("always")
+                with self._passing_on(where, record):
                     planner.fit(instance, seed=fit_seed)
             except Warning as exc:          # raised, not warned
                 raise_in(exc, where)
@@ -64,16 +57,32 @@ class Runner:
                 raise error from exc
             except Exception as exc:   # noqa: BLE001 - any other failure, named (as an episode's)
                 raise_in(exc, where)
-            finally:                        # those before a failure too
-                _pass_on([(keep(caught_record(w)), where) for w in caught], record, shown)
         self.planners, self.labels = planners, labels
         self.env = Environment(instance, horizon=horizon, seed=0)
         for name in self._warm_up():
+            where = f"{_FIT} {name!r}"
+            try:
+                with self._passing_on(where, record):
+                    warnings.warn(_not_restarted(name), RmabWarning)
+            except Warning as exc:          # made an error by the caller's filters
+                raise_in(exc, where)
+
+    @contextmanager
+    def _passing_on(self, where: str, record: list | None):
+        """Catch the block's warnings and :func:`_pass_on` them, named by ``where``. In the
+        calling process the caller's filters stay on: one they make an error stops the block
+        where it was raised (its traceback there), one they ignore is not kept; the others
+        are shown again at the caller's line once the block ends. A worker (``record``)
+        keeps them all, for the parent's filters."""
+        keep = sendable if record is not None else (lambda x: x)
+        caught: list = []
+        try:
             with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                warnings.warn(_not_restarted(name), RmabWarning)
-            _pass_on([(keep(caught_record(w)), f"{_FIT} {name!r}") for w in caught], record,
-                     shown)
+                if record is not None:
+                    warnings.simplefilter("always")
+                yield
+        finally:                            # those before a failure too
+            _pass_on([(keep(caught_record(w)), where) for w in caught], record, self._shown)
 
     def _warm_up(self) -> list[str]:
         """Two untimed ``plan`` calls per planner, so that the decision time of the first
@@ -104,24 +113,13 @@ class Runner:
         return differ
 
     def episode(self, seeds: EpisodeSeeds, record: list | None = None) -> np.ndarray:
-        """(n_planners, N_FIELDS) for episode ``seeds.index``, same noise for every planner.
-        ``record`` (in a worker process): a list that keeps the warnings, each as
-        ``(caught_record, where)``, instead of showing them."""
+        """(n_planners, N_FIELDS) for episode ``seeds.index``, same noise for every planner;
+        its warnings are passed on as the fits' are (``record``: as in :class:`Runner`)."""
         out = np.empty((len(self.planners), N_FIELDS))
         for i, (planner, label) in enumerate(zip(self.planners, self.labels)):
             try:
-                if record is None:
+                with self._passing_on(f"planner {label!r} in episode {seeds.index}", record):
                     res = play(self.env, planner, seeds.noise, seeds.planner_seed, label)
-                else:
-                    where = f"planner {label!r} in episode {seeds.index}"
-                    with warnings.catch_warnings(record=True) as caught:
-                        warnings.simplefilter("always")
-                        try:
-                            res = play(self.env, planner, seeds.noise, seeds.planner_seed,
-                                       label)
-                        finally:
-                            record.extend((sendable(caught_record(w)), where)
-                                          for w in caught)
             except Exception as exc:
                 raise_in(exc, f"episode {seeds.index}")
             out[i] = res.discounted_return, res.total_reward, res.decision_seconds

@@ -454,6 +454,65 @@ def test_warnings_are_the_same_whatever_n_jobs(n_jobs):
     assert info.value.__notes__ == ["(in fitting planner 'careful')"]
 
 
+class _WarnsInside(BasePlanner):
+    """Warns at t = 1 with stacklevel=2: at the toolkit's line that called its ``_plan``, as a
+    warning raised inside rmab during an episode (a solver's time limit) is."""
+
+    name = "inside"
+
+    def _plan(self, belief, t):
+        import warnings
+
+        if t == 1:
+            warnings.warn("inside", UserWarning, stacklevel=2)
+        return np.zeros(self.instance.n_arms, dtype=np.int64)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_episode_warnings_raised_in_the_toolkit_are_shown_at_the_callers_line(n_jobs):
+    """As a fit's: at the line that called compare, every one under "always", one per
+    comparison otherwise, and "error" stops the episode where it was raised (its module
+    still meets the filters); with n_jobs = 1 they pointed into rmab/planners/base.py."""
+    import warnings
+
+    for action, expected in (("always", 3), ("default", 1), ("once", 1), ("module", 1)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter(action)
+            line = sys._getframe().f_lineno + 1
+            compare(INST, [_WarnsInside()], episodes=3, horizon=2, n_jobs=n_jobs)
+        assert ([(str(w.message), w.filename, w.lineno) for w in caught]
+                == [("inside", __file__, line)] * expected), action
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        warnings.filterwarnings("error", message="inside", module=r"rmab\.planners\.base$")
+        with pytest.raises(UserWarning, match="^inside") as info:
+            compare(INST, [_WarnsInside()], episodes=3, horizon=2, n_jobs=n_jobs)
+    notes = " ".join(info.value.__notes__)
+    assert re.search(r"planner 'inside'.*episode \d", notes), notes
+    if n_jobs == 1:                 # its traceback there, not at show_again's
+        assert info.traceback[-1].name == "_plan"
+
+
+def test_warnings_of_a_planner_from_no_modules_file_are_shown():
+    """A planner defined in a notebook cell or `python -c` (a file no module has) warned at
+    its fit unseen: warn_explicit drops a warning of module None, which show_again gave it."""
+    import warnings
+
+    space = {"_Passive": _Passive, "warnings": warnings}
+    exec(compile("class Cell(_Passive):\n"
+                 "    def fit(self, instance, *, seed=None):\n"
+                 "        warnings.warn('fitted')\n"
+                 "        return super().fit(instance, seed=seed)\n"
+                 "    def plan(self, belief, *, t=0):\n"
+                 "        warnings.warn('planned')\n"
+                 "        return super().plan(belief, t=t)\n", "<cell>", "exec"), space)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        compare(INST, [space["Cell"]()], episodes=2, horizon=2)
+    assert [(str(w.message), w.filename) for w in caught] == ([("fitted", "<cell>")]
+                                                              + [("planned", "<cell>")] * 4)
+
+
 
 class _ResetWarns(_Passive):
     """Warns "reset" at every reset."""
