@@ -93,8 +93,9 @@ def test_e_step_is_the_sum_over_hidden_paths(n_arms, n_states, n_actions, n_obs,
 @pytest.mark.filterwarnings("ignore::rmab.errors.ConvergenceWarning")     # max_iter=60
 @settings(max_examples=15, deadline=None)
 @given(st.integers(2, 3), st.integers(1, 2), st.integers(2, 3), st.integers(0, 2**31),
-       st.sampled_from([0.5, 3.0, np.inf]))
-def test_each_iteration_raises_its_objective(n_states, n_actions, n_obs, seed, strength):
+       st.sampled_from([0.5, 3.0, np.inf]), st.booleans())
+def test_each_iteration_raises_its_objective(n_states, n_actions, n_obs, seed, strength,
+                                             accelerate):
     rng = np.random.default_rng(seed)
     truth_p = random_rows(rng, (n_actions, n_states, n_states))
     truth_o = random_rows(rng, (n_actions, n_states, n_obs))
@@ -102,7 +103,7 @@ def test_each_iteration_raises_its_objective(n_states, n_actions, n_obs, seed, s
                              missing=0.3)
     est = rmab.estimate_hidden_arms(arm, act, sig, n_arms=7, n_states=n_states,
                                     n_actions=n_actions, n_obs=n_obs, strength=strength,
-                                    n_starts=2, max_iter=60, seed=seed)
+                                    n_starts=2, max_iter=60, seed=seed, accelerate=accelerate)
     tol = 1e-9 * (1 + np.abs(est.history_pooled).max())
     assert (np.diff(est.history_pooled) >= -tol).all()
     assert (np.diff(est.history_arms) >= -tol).all()
@@ -224,7 +225,8 @@ def test_rows_that_reach_zero_raise_no_numpy_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")        # 0 * log 0 in the log prior: 'invalid value'
         est = rmab.estimate_hidden_arms([0, 0, 0, 1, 1], [0, 1, 1, 1, 0], [-1, 1, 1, 0, -1],
-                                        n_arms=2, n_states=2, n_actions=2, n_obs=2, seed=0)
+                                        n_arms=2, n_states=2, n_actions=2, n_obs=2, seed=0,
+                                        accelerate=False)      # plain EM reaches exact zeros
     assert np.isfinite(est.history_arms).all() and (est.transitions == 0).any()
 
 
@@ -236,3 +238,20 @@ def test_an_action_never_followed_by_a_signal_gets_an_uninformative_signal_model
                                     n_obs=2, strength=np.inf, n_starts=2, seed=0)
     np.testing.assert_array_equal(est.observations[:, 0], 0.5)   # passive: no signal seen
     assert abs(est.observations[0, 1, 0, 1] - est.observations[0, 1, 1, 1]) > 0.2
+
+
+def test_squarem_reaches_plain_em_s_fixed_point_in_fewer_e_steps():
+    rng = np.random.default_rng(5)
+    arm, act, sig = simulate(P, O, np.array([0.5, 0.5]), 600, 40, rng, missing=0.5)
+    start = dict(transitions=[[[0.7, 0.3], [0.4, 0.6]]] * 2,
+                 observations=[[[0.6, 0.4], [0.4, 0.6]]] * 2)
+    fits = [rmab.estimate_hidden_arms(arm, act, sig, n_arms=600, n_states=2, n_actions=2,
+                                      n_obs=2, strength=np.inf, tol=1e-11, max_iter=20000,
+                                      accelerate=accelerate, **start)
+            for accelerate in (False, True)]
+    plain, fast = fits
+    assert plain.converged and fast.converged
+    np.testing.assert_allclose(fast.transitions, plain.transitions, atol=2e-4)
+    np.testing.assert_allclose(fast.observations, plain.observations, atol=2e-4)
+    assert fast.log_likelihood == pytest.approx(plain.log_likelihood, rel=1e-8)
+    assert 3 * len(fast.history_pooled) < len(plain.history_pooled) / 2    # E-steps
