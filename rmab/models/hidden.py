@@ -9,8 +9,8 @@ signal model and the starting belief by Baum-Welch EM for input-output hidden Ma
    the best of ``n_starts`` random starts), a known signal model or belief held fixed; EM
    accelerated by SQUAREM (Varadhan & Roland 2008), as plain EM crawls where the likelihood
    is flat;
-2. **per arm**: each arm's transition rows by maximum a posteriori EM under a Dirichlet prior
-   centred on the pooled rows with ``strength`` pseudo-observations per row, the M-step of
+2. **per arm**: each arm's transition rows by maximum a posteriori EM under the Dirichlet
+   prior ``strength * pooled + 1`` (its mode the pooled rows), whose M-step is
    :func:`~rmab.models.estimate_probabilities` on expected counts. The signal model and the
    starting belief stay pooled: every arm reads its signals the same way, which keeps the
    states' meaning common to all arms.
@@ -52,8 +52,10 @@ class HiddenArmsEstimate(ReadOnlyArrays, CompactRepr):
     beliefs : float64 (n_arms, n_states), each arm's belief after its last record (the
         filtered belief under its own rows): the belief to plan its next period with
     log_likelihood : float, the log-likelihood of the records under the returned arms
-    history_pooled, history_arms : float64 arrays, the objective after each EM iteration of
-        each stage (pooled log-likelihood; per-arm log posterior), non-decreasing
+    history_pooled, history_arms : float64 arrays, the objective at each EM iteration of
+        each stage, non-decreasing: the pooled log-likelihood (the best random start's 20
+        iterations first); the log posterior of the arms' rows, up to a constant (the
+        log-likelihood plus ``Σ strength * pooled * log(rows / pooled)``)
     converged : bool, both stages stopped by ``tol`` rather than ``max_iter``
     """
 
@@ -92,9 +94,9 @@ def estimate_hidden_arms(arm_index, actions, signals, *, n_arms: int, n_states: 
     observations : array (n_actions, n_states, n_obs), optional
         The starting signal model ``Pr(o | s', a)``, or the known one with ``fixed``; given,
         it fixes what each state number means (state 1 where signal 1 is likely, say).
-        Default: random starts, the states then numbered by their mean signal, lowest first;
-        an action no record follows with a signal gets uniform rows (its signal says
-        nothing, so planning does not count on one).
+        Default: random starts, the states then numbered by their mean signal, lowest first
+        (unless a fixed, not uniform, ``initial_belief`` names them); the rows of an action
+        never taken, or never followed by a signal, are uniform (no data).
     initial_belief : array (n_states,), optional
         The starting belief before each arm's first record; default uniform.
     fixed : tuple of str
@@ -108,8 +110,9 @@ def estimate_hidden_arms(arm_index, actions, signals, *, n_arms: int, n_states: 
         Random starts where ``transitions`` or ``observations`` is not given; each runs 20
         iterations (at most ``max_iter``), the best goes on.
     max_iter, tol
-        Each stage stops when an iteration raises its objective by at most ``tol`` per
-        record, or after ``max_iter`` iterations with a ``ConvergenceWarning``.
+        Each stage (the pooled one after its random starts) stops when an iteration raises
+        its objective by at most ``tol`` per record, or after ``max_iter`` iterations with a
+        ``ConvergenceWarning``.
     accelerate : bool
         The pooled stage by SQUAREM (Varadhan & Roland 2008): EM's steps extrapolated, the
         same kind of fixed point in fewer E-steps (each iteration takes up to three); False:
@@ -126,6 +129,10 @@ def estimate_hidden_arms(arm_index, actions, signals, *, n_arms: int, n_states: 
                                       ("n_actions", n_actions, 1), ("n_obs", n_obs, 1),
                                       ("n_starts", n_starts, 1), ("max_iter", max_iter, 1))]
     n_arms, n_states, n_actions, n_obs, n_starts, max_iter = sizes
+    if n_arms * n_actions * n_states * max(n_states, n_obs) > 2**31:
+        raise InvalidParameterError(f"{_OWNER}: n_arms * n_actions * n_states * max(n_states, "
+                                    f"n_obs) must be at most 2**31 probabilities; got "
+                                    f"{n_arms * n_actions * n_states * max(n_states, n_obs)}")
     tol = check_number(_OWNER, "tol", tol, low=0.0)
     if not (isinstance(strength, (float, np.floating)) and strength == np.inf):
         strength = check_number(_OWNER, "strength", strength, low=0.0)
@@ -245,7 +252,8 @@ class _Records:
 def _check_rows(field: str, value, shape: tuple, what: str) -> np.ndarray:
     """Probability rows of ``shape``; a belief's sum within ``BELIEF_TOL``, as beliefs are
     taken everywhere."""
-    arr = as_float_array(_OWNER, field, value, error=InvalidParameterError)
+    arr = as_float_array(_OWNER, field, value, error=InvalidParameterError,
+                         first_axis="action")
     if arr.shape != shape:
         raise InvalidParameterError(f"{_OWNER}.{field}: must have shape {shape} = {what}; got "
                                     f"{arr.shape}")
@@ -338,14 +346,17 @@ def _fit_pooled(records: _Records, sizes: tuple, given: dict, fixed: frozenset,
     if p is not None and o is not None:
         return _em_pooled(records, (p, o, b), fixed, max_iter, tol, accelerate)
     rng = as_generator(seed, f"{_OWNER}.seed")
-    silent = np.bincount(records.actions[records.signals >= 0], minlength=n_actions) == 0
+    # rows no record informs (an action never taken, or never followed by a signal) start,
+    # and so stay, uniform: not a random start's leftover
+    taken = np.bincount(records.actions, minlength=n_actions)[:, None, None] > 0
+    heard = np.bincount(records.actions[records.signals >= 0],
+                        minlength=n_actions)[:, None, None] > 0
     best = None
     for _ in range(n_starts):
-        start = (rng.dirichlet(np.ones(n_states), size=(n_actions, n_states)) if p is None
-                 else p,
-                 rng.dirichlet(np.ones(n_obs), size=(n_actions, n_states)) if o is None
-                 else o, b)
-        start[1][silent] = 1.0 / n_obs        # never followed by a signal: uninformative
+        start = (np.where(taken, rng.dirichlet(np.ones(n_states), size=(n_actions, n_states)),
+                          1.0 / n_states) if p is None else p,
+                 np.where(heard, rng.dirichlet(np.ones(n_obs), size=(n_actions, n_states)),
+                          1.0 / n_obs) if o is None else o, b)
         model, history, _ = _em_pooled(records, start, fixed,
                                        min(_START_ITERATIONS, max_iter), tol, accelerate)
         if best is None or history[-1] > best[1][-1]:
@@ -358,7 +369,8 @@ def _fit_pooled(records: _Records, sizes: tuple, given: dict, fixed: frozenset,
         weight = np.bincount(records.actions[seen], minlength=n_actions).astype(float)
         score = np.einsum("a,aso,o->s", weight, o, np.arange(n_obs, dtype=float))
         s = np.argsort(score, kind="stable")
-        p, o, b = p[:, s][:, :, s], o[:, s], b[s]
+        if "initial_belief" not in fixed or np.array_equal(b[s], b):   # a fixed belief
+            p, o, b = p[:, s][:, :, s], o[:, s], b[s]                 # names the states
     return (p, o, b), np.concatenate([first, history]), done
 
 
@@ -371,7 +383,7 @@ def _em_arms(records: _Records, transitions, o, b, strength, max_iter, tol):
     for _ in range(max_iter):
         step = records.expect(transitions, observations, b)
         with np.errstate(divide="ignore", invalid="ignore"):   # 0 log 0 = 0: no prior mass
-            penalty = np.where(weight > 0, weight * np.log(transitions), 0.0).sum()
+            penalty = np.where(weight > 0, weight * np.log(transitions / prior), 0.0).sum()
         history.append(step.log_likelihood + penalty)
         transitions = estimate_probabilities(step.transitions, prior=prior, strength=strength)
         if len(history) > 1 and history[-1] - history[-2] <= tol * len(records.actions):
@@ -390,8 +402,10 @@ def em_kernel(bounds, actions, signals, param, transitions, observations, initia
     Arm ``n`` uses row ``param[n]`` of ``transitions`` (R, A, S, S), ``observations``
     (R, A, S, O) and ``initial`` (R, S), and adds its expected counts to the same row of
     ``out_*``; ``beliefs[n]`` is its filtered belief after its last record, and
-    ``log_likelihood[n]`` the log-probability of its signals. ``alpha`` (n_records + n_arms,
-    S) and ``scales`` (n_records,) are workspace. A signal ``< 0`` is missing (no factor).
+    ``log_likelihood[n]`` the log-probability of its signals; an arm without records adds
+    nothing to ``out_first`` (else the belief's M-step is slowed by the share of such arms,
+    its fixed point the same). ``alpha`` (n_records + n_arms, S) and ``scales``
+    (n_records,) are workspace. A signal ``< 0`` is missing (no factor).
     Returns -1, or the first sorted record whose signal has probability 0.
     """
     n_states = initial.shape[1]
@@ -439,6 +453,7 @@ def em_kernel(bounds, actions, signals, param, transitions, observations, initia
                     out_transitions[r, a, s, s2] += alpha[row + t, s] * x
                     back += x
                 beta[s] = back
-        for s in range(n_states):
-            out_first[r, s] += alpha[row, s] * beta[s]
+        if length > 0:                         # no records: no information on the belief
+            for s in range(n_states):
+                out_first[r, s] += alpha[row, s] * beta[s]
     return -1

@@ -79,7 +79,10 @@ def test_e_step_is_the_sum_over_hidden_paths(n_arms, n_states, n_actions, n_obs,
         assert step.arm_log_likelihood[n] == pytest.approx(np.log(like), rel=1e-12, abs=1e-12)
         np.testing.assert_allclose(step.transitions[n], trans, rtol=1e-10, atol=1e-13)
         np.testing.assert_allclose(step.observations[n], obs, rtol=1e-10, atol=1e-13)
-        np.testing.assert_allclose(step.first[n], first, rtol=1e-10, atol=1e-13)
+        if mine.any():                        # an arm without records: no belief counts
+            np.testing.assert_allclose(step.first[n], first, rtol=1e-10, atol=1e-13)
+        else:
+            np.testing.assert_array_equal(step.first[n], 0.0)
         belief = b0.copy()                    # the Bayes filter, a second algorithm
         arms = rmab.POMDPArms(p[n:n + 1], o[n:n + 1], np.zeros(n_states))
         for a, s in zip(act[mine], sig[mine]):
@@ -255,3 +258,62 @@ def test_squarem_reaches_plain_em_s_fixed_point_in_fewer_e_steps():
     np.testing.assert_allclose(fast.observations, plain.observations, atol=2e-4)
     assert fast.log_likelihood == pytest.approx(plain.log_likelihood, rel=1e-8)
     assert 3 * len(fast.history_pooled) < len(plain.history_pooled) / 2    # E-steps
+
+
+def test_arms_without_records_do_not_change_the_pooled_fit():
+    rng = np.random.default_rng(0)
+    arm, act, sig = simulate(P, O, np.array([0.9, 0.1]), 200, 10, rng)
+    fits = [rmab.estimate_hidden_arms(arm, act, sig, n_arms=n, n_states=2, n_actions=2, n_obs=2,
+                                      transitions=P, observations=O, strength=np.inf)
+            for n in (200, 20000)]             # 19 800 arms without records: the same data
+    assert fits[1].converged
+    np.testing.assert_allclose(fits[1].initial_belief, fits[0].initial_belief, atol=1e-6)
+    np.testing.assert_allclose(fits[1].transitions[0], fits[0].transitions[0], atol=1e-6)
+    assert fits[1].log_likelihood == pytest.approx(fits[0].log_likelihood, abs=1e-6)
+
+
+def test_rows_without_data_are_uniform_not_a_random_start():
+    # the docs' example: no signal after action 0 (no call); action 2 never taken
+    fits = [rmab.estimate_hidden_arms([0, 0, 0, 1, 1], [0, 1, 1, 1, 0], [-1, 1, 1, 0, -1],
+                                      n_arms=2, n_states=2, n_actions=3, n_obs=2, seed=seed)
+            for seed in (0, 1)]
+    for est in fits:
+        np.testing.assert_array_equal(est.observations[:, 0], 0.5)   # no information
+        np.testing.assert_array_equal(est.observations[:, 2], 0.5)
+        np.testing.assert_array_equal(est.transitions[:, 2], 0.5)
+    given = rmab.estimate_hidden_arms([0, 0, 1], [0, 0, 0], [0, 1, 1], n_arms=2, n_states=2,
+                                      n_actions=2, n_obs=2, transitions=P, observations=O)
+    np.testing.assert_array_equal(given.observations[0, 1], O[1])     # a given row stays
+    np.testing.assert_allclose(given.transitions[:, 1], P[[1, 1]])
+
+
+def test_a_fixed_belief_is_not_renumbered():
+    rng = np.random.default_rng(1)
+    arm = np.repeat(np.arange(3), 6)
+    act, sig = rng.integers(0, 2, 18), rng.integers(0, 2, 18)
+    for seed in range(4):
+        est = rmab.estimate_hidden_arms(arm, act, sig, n_arms=3, n_states=2, n_actions=2,
+                                        n_obs=2, initial_belief=[0.9, 0.1], seed=seed,
+                                        fixed=("initial_belief",))
+        np.testing.assert_array_equal(est.initial_belief, [0.9, 0.1])
+    uniform = rmab.estimate_hidden_arms(arm, act, sig, n_arms=3, n_states=2, n_actions=2,
+                                        n_obs=2, initial_belief=[0.5, 0.5], seed=1,
+                                        fixed=("initial_belief",))
+    weight = np.bincount(act, minlength=2)
+    score = np.einsum("a,aso,o->s", weight, uniform.observations[0], np.arange(2.0))
+    assert score[0] <= score[1]               # a uniform belief: still numbered by mean signal
+
+
+def test_a_huge_strength_gives_finite_objectives_without_warnings():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = rmab.estimate_hidden_arms([0, 0, 1, 1, 1], [0, 1, 0, 1, 1], [0, 1, 1, 0, 1],
+                                        n_arms=2, n_states=2, n_actions=2, n_obs=2,
+                                        strength=1e308, seed=0)
+    assert np.isfinite(est.history_arms).all() and est.converged
+
+
+def test_sizes_too_big_are_refused():
+    with pytest.raises(InvalidParameterError, match=r"n_arms \* n_actions \* n_states"):
+        rmab.estimate_hidden_arms([0], [0], [0], n_arms=1, n_states=2**30, n_actions=2, n_obs=2)
