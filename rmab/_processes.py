@@ -54,16 +54,21 @@ def spawn_failure(field: str, n: int, work: str, serial: str) -> PlanningError:
 
 def check_loadable(field: str, objects, serial: str) -> None:
     """Raise :class:`~rmab.errors.PlanningError` at once, before any worker starts, for an
-    object whose class a spawned worker cannot import: one defined in a ``__main__`` without
-    a file (``python -c``, a script piped on stdin, a notebook), which pickles in the parent.
+    object whose class, or a class it names by a registry entry (a rollout's base), a spawned
+    worker cannot import: one defined in a ``__main__`` without a file (``python -c``, a
+    script piped on stdin, a notebook), which pickles in the parent.
     Each worker printed its traceback before :func:`spawn_failure` said so."""
     main = getattr(sys.modules.get("__main__"), "__file__", None)
     if main and os.path.isfile(main):
         return
     for obj in objects:
         cls = type(obj)
-        if cls.__module__ == "__main__":
-            raise PlanningError(f"{field}: {cls.__qualname__!r} is defined in `python -c`, "
+        # a class it makes in the worker from a registry entry, e.g. a rollout's base
+        made = [(value.target.partition(":")[2], f" (made by {cls.__qualname__!r})")
+                for value in getattr(obj, "__dict__", {}).values()
+                if str(getattr(value, "target", "")).startswith("__main__:")]
+        for name, by in ([(cls.__qualname__, "")] if cls.__module__ == "__main__" else []) + made:
+            raise PlanningError(f"{field}: {name!r}{by} is defined in `python -c`, "
                                 f"stdin or a notebook, where the "
                                 f"spawned worker processes cannot import it: define it in an "
                                 f"importable module or at the top of a script guarded by `if "

@@ -241,6 +241,32 @@ except PlanningError as exc:
     assert "Traceback" not in out.stderr, out.stderr
 
 
+def test_a_rollout_over_a_base_from_python_c_is_refused_before_workers_start():
+    """Its base is made in each worker from the registry entry '__main__:Zero', which a
+    worker cannot import: refused at once, as a planner of that class is."""
+    import subprocess
+
+    code = """
+import numpy as np, rmab
+from rmab.errors import PlanningError
+class Zero(rmab.BasePlanner):
+    name = "zero"
+    def _plan(self, b, t):
+        return np.zeros(len(b), int)
+rmab.register_planner("zero", "__main__:Zero", "all passive")
+try:
+    rmab.compare(rmab.health_intervention(6, seed=0, horizon=2),
+                 [("rollout", {"base": "zero", "n_trajectories": 2})], episodes=2, n_jobs=2)
+except PlanningError as exc:
+    print("TYPED", exc)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert "TYPED compare.n_jobs: 'Zero' (made by 'RolloutPlanner') is defined in `python " \
+        "-c`, stdin or a notebook" in out.stdout, out.stderr
+    assert "Traceback" not in out.stderr, out.stderr
+
+
 @pytest.mark.parametrize("kwargs, error, match", [
     ({"episodes": 0}, InvalidParameterError, r"compare\.episodes: must be >= 1; got 0"),
     ({"episodes": 2.5}, InvalidParameterError, r"compare\.episodes: must be an integer"),
