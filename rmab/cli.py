@@ -24,7 +24,7 @@ COMMANDS = {
     "generate": ("rmab.commands.generate",
                  "generate a seeded instance or coRMAB domain and save it as .npz"),
     "estimate": ("rmab.commands.estimate",
-                 "estimate arms from a CSV log of transitions and save them as .npz"),
+                 "estimate arms from a CSV log (transitions, or actions and signals) as .npz"),
     "compare": ("rmab.commands.compare", "compare planners on an instance (table, CSV, plot)"),
     "solve": ("rmab.commands.solve", "solve budgeted allocation batches from a CSV file"),
     "value": ("rmab.commands.value", "value interval [lower, upper] of a .POMDP file at its start"),
