@@ -175,8 +175,9 @@ def run(args) -> int:
                         initial_belief=beliefs,
                         metadata={"generator": "estimate", "arm_ids": list(log.arm_ids),
                                   "params": {"log": os.path.basename(args.log), **params,
-                                             "strength": strength,
-                                             "records": int(len(log.arm_index))},
+                                             # JSON has no inf (--hidden --strength inf)
+                                             "strength": strength if np.isfinite(strength)
+                                             else "inf", "records": int(len(log.arm_index))},
                                   **({} if names is None else {"actions": list(names)})})
     path = save_instance(instance, args.out)
     print(f"wrote {path}: {count_noun(n, 'arm')} from {count_noun(len(log.arm_index), 'record')}, "

@@ -138,3 +138,19 @@ def test_a_signal_past_the_signal_names_is_named_by_its_line(tmp_path):
                                               r"in \[0, 2\); got 2$"):
         main(["--debug", "estimate", str(path), "--hidden", "--rewards", "0;1",
               "--signal-names", "no;yes", "-o", str(tmp_path / "a.npz")])
+
+
+def test_estimate_hidden_with_strength_inf_gives_every_arm_the_pooled_rows(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text(LOG)
+    out = tmp_path / "a.npz"
+    assert main(["estimate", str(path), "--hidden", "--rewards", "0;1", "--columns",
+                 "arm_id=who", "--order-by", "week", "--action-names", "none;call",
+                 "--signal-names", "no answer;answered", "--strength", "inf", "-o",
+                 str(out)]) == 0                    # documented; JSON has no inf
+    inst = load_instance(out)
+    log = read_signal_log(path, **NAMES)
+    want = estimate_hidden_arms(log.arm_index, log.actions, log.signals, n_arms=3, n_states=2,
+                                n_actions=2, n_obs=2, strength=np.inf, seed=0)
+    np.testing.assert_array_equal(inst.arms.transitions, want.transitions)
+    assert inst.metadata["params"]["strength"] == "inf"
