@@ -164,7 +164,8 @@ def run(args) -> int:
         raise BatchInputError(f"log.action: no record takes action {int(gaps[0]) + 1}, below "
                               f"the largest logged, {int(log.actions[top])} (a typo?): give "
                               f"--costs to set the actions", file=log.file,
-                              line=int(log.lines[top]), column="action")
+                              line=int(log.lines[top]),
+                              column=log.columns.get("action", "action"))
     costs = (_numbers("costs", args.costs) if args.costs is not None else
              np.arange(float(n_actions if names is None else len(names))))
     fit = _fit_hidden if args.hidden else _fit_counts

@@ -17,7 +17,7 @@ import re
 import warnings
 from collections.abc import Mapping, Set
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -44,6 +44,7 @@ class TransitionLog(CompactRepr):
     arm_index, states, actions, next_states : int64 arrays (n_records,)
     lines : int64 array (n_records,), the 1-based line of each record
     file : str
+    columns : dict, the file's column of each log name that differs (as errors name them)
     """
 
     arm_ids: tuple
@@ -53,6 +54,7 @@ class TransitionLog(CompactRepr):
     next_states: np.ndarray
     lines: np.ndarray
     file: str
+    columns: dict = field(default_factory=dict)
 
     def counts(self, n_states: int, n_actions: int) -> np.ndarray:
         """:func:`~rmab.models.count_transitions` of the records: (n_arms, n_actions,
@@ -77,7 +79,7 @@ class TransitionLog(CompactRepr):
         """The records in reverse file order (the arms keep their indices)."""
         return TransitionLog(self.arm_ids, *(a[::-1].copy() for a in (
             self.arm_index, self.states, self.actions, self.next_states, self.lines)),
-            self.file)
+            self.file, self.columns)
 
     def last_states(self) -> np.ndarray:
         """Each arm's state after its last record (n_arms,): the file is in time order."""
@@ -96,6 +98,7 @@ class SignalLog(CompactRepr):
         cell)
     lines : int64 array (n_records,), the 1-based line of each record
     file : str
+    columns : dict, the file's column of each log name that differs (as errors name them)
     """
 
     arm_ids: tuple
@@ -104,6 +107,7 @@ class SignalLog(CompactRepr):
     signals: np.ndarray
     lines: np.ndarray
     file: str
+    columns: dict = field(default_factory=dict)
 
     def check_sizes(self, n_actions: int, n_obs: int) -> None:
         """A record past ``n_actions`` or ``n_obs`` is refused by its line."""
@@ -118,7 +122,7 @@ def _check_sizes(log, columns) -> None:
             k = int(bad[0])
             raise BatchInputError(f"{_OWNER}.{name}: must be in [0, {size}); got "
                                   f"{values[k]}", file=log.file, line=int(log.lines[k]),
-                                  column=name)
+                                  column=log.columns.get(name, name))
 
 
 def _hint(column: str, cell: str) -> str:
@@ -300,7 +304,7 @@ def read_transition_log(path, *, columns=None, order_by=None, state_names=None,
     ids, records, lines = _read_log(owner, path, LOG_COLUMNS, columns, order_by, {
         "state": states, "action": check_names(owner, "action_names", action_names),
         "next_state": states})
-    return TransitionLog(ids, *records, lines, str(path))
+    return TransitionLog(ids, *records, lines, str(path), check_columns(owner, columns))
 
 
 def read_signal_log(path, *, columns=None, order_by=None, action_names=None,
@@ -313,7 +317,8 @@ def read_signal_log(path, *, columns=None, order_by=None, action_names=None,
     ids, records, lines = _read_log(owner, path, SIGNAL_LOG_COLUMNS, columns, order_by, {
         "action": check_names(owner, "action_names", action_names),
         "signal": check_names(owner, "signal_names", signal_names)})
-    return SignalLog(ids, *records, lines, str(path))
+    return SignalLog(ids, *records, lines, str(path), check_columns(owner, columns,
+                                                                    SIGNAL_LOG_COLUMNS))
 
 
 def _read_log(owner: str, path, fields: tuple, columns, order_by, names_of: dict) -> tuple:

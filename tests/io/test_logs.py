@@ -540,3 +540,17 @@ def test_the_params_keep_their_order_so_an_instance_file_is_the_same_bytes(tmp_p
     # as written before --hidden: a file compared or hashed across versions stays the same
     assert list(load_instance(tmp_path / "a.npz").metadata["params"]) == [
         "log", "prior", "strength", "records"]
+
+
+@pytest.mark.parametrize("flags, match", [
+    (["--costs", "0;1"], r"line 3, column 'what': log\.action: must be in \[0, 2\); got 3$"),
+    ([], r"line 3, column 'what': log\.action: no record takes action 2, below the largest "
+         r"logged, 3 \(a typo\?\)"),
+])
+def test_an_action_past_the_costs_is_named_by_the_file_s_column(tmp_path, flags, match):
+    path = tmp_path / "log.csv"                      # not 'action', which the file lacks
+    path.write_text("who,s,what,n\nana,0,1,1\nana,1,3,1\n")
+    with pytest.raises(BatchInputError, match=match):
+        main(["--debug", "estimate", str(path), "--rewards", "0;1", "--columns",
+              "arm_id=who;state=s;action=what;next_state=n", "-o", str(tmp_path / "a.npz"),
+              *flags])

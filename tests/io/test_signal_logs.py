@@ -154,3 +154,13 @@ def test_estimate_hidden_with_strength_inf_gives_every_arm_the_pooled_rows(tmp_p
                                 n_actions=2, n_obs=2, strength=np.inf, seed=0)
     np.testing.assert_array_equal(inst.arms.transitions, want.transitions)
     assert inst.metadata["params"]["strength"] == "inf"
+
+
+def test_a_signal_past_the_signal_names_is_named_by_the_file_s_column(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("who,what,heard\nana,1,1\nana,1,2\n")
+    with pytest.raises(BatchInputError, match=r"line 3, column 'heard': log\.signal: must be "
+                                              r"in \[0, 2\)"):
+        main(["--debug", "estimate", str(path), "--hidden", "--rewards", "0;1", "--columns",
+              "arm_id=who;action=what;signal=heard", "--signal-names", "no;yes", "-o",
+              str(tmp_path / "a.npz")])
