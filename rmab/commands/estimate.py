@@ -247,6 +247,18 @@ def _fit_hidden(args, log, rewards, costs, strength) -> tuple:
     from rmab.models.hidden import estimate_hidden_arms
 
     signal_names = _names("signal_names", args.signal_names)
+    if signal_names is not None and len(signal_names) < 2:     # one signal tells nothing
+        raise InvalidParameterError(f"estimate.signal_names: must give a name per signal, at "
+                                    f"least 2; got {args.signal_names!r}")
+    heard = np.unique(log.signals[log.signals > 0])             # 1, 2, ... without a gap?
+    gaps = np.flatnonzero(heard != np.arange(1, len(heard) + 1))
+    if signal_names is None and len(gaps):     # a typo'd 10000 for 1: 10 001 signals, GBs
+        top = int(np.argmax(log.signals))
+        raise BatchInputError(f"log.signal: no record gives signal {int(gaps[0]) + 1}, below "
+                              f"the largest logged, {int(log.signals[top])} (a typo?): give "
+                              f"--signal-names to set the signals", file=log.file,
+                              line=int(log.lines[top]),
+                              column=log.columns.get("signal", "signal"))
     n_obs = len(signal_names) if signal_names else max(2, int(log.signals.max()) + 1)
     log.check_sizes(len(costs), n_obs)
     seed = 0 if args.seed is None else args.seed

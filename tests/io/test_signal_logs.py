@@ -164,3 +164,24 @@ def test_a_signal_past_the_signal_names_is_named_by_the_file_s_column(tmp_path):
         main(["--debug", "estimate", str(path), "--hidden", "--rewards", "0;1", "--columns",
               "arm_id=who;action=what;signal=heard", "--signal-names", "no;yes", "-o",
               str(tmp_path / "a.npz")])
+
+
+def test_a_typo_in_a_signal_is_not_10_001_signals(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("arm_id,action,signal\nana,1,1\nana,1,0\nbo,1,10000\nbo,0,\n")
+    args = ["estimate", str(path), "--hidden", "--rewards", "0;1", "-o", str(tmp_path / "a.npz")]
+    with pytest.raises(BatchInputError, match=r"line 4, column 'signal': log\.signal: no record "
+                                              r"gives signal 2, below the largest logged, "
+                                              r"10000 \(a typo\?\): give --signal-names"):
+        main(["--debug", *args])                    # 2000 arms: 2 GB; 20 000: out of memory
+    path.write_text("arm_id,action,signal\nana,1,1\nbo,0,\n")     # only answers: 2 signals
+    assert main(args) == 0 and load_instance(tmp_path / "a.npz").arms.n_obs == 2
+
+
+def test_one_signal_name_is_refused_by_its_flag(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("arm_id,action,signal\nana,1,0\nana,0,\n")
+    with pytest.raises(InvalidParameterError, match=r"estimate\.signal_names: must give a name "
+                                                    r"per signal, at least 2; got 'no'$"):
+        main(["--debug", "estimate", str(path), "--hidden", "--rewards", "0;1",
+              "--signal-names", "no", "-o", str(tmp_path / "a.npz")])
