@@ -380,7 +380,14 @@ def _header(rows, lines, wanted: dict, fields: tuple, columns: dict,
     missing = [name for name in needed if name not in names]
     if missing:
         sep = next((c for c in ";\t|" if c in names[0] and len(names) == 1), None)
+        # the other kind of log: rmab estimate with or without --hidden?
+        other = (fields == LOG_COLUMNS and "signal" in names and "state" in missing,
+                 fields == SIGNAL_LOG_COLUMNS and "next_state" in names and "signal" in missing)
         hint = (f": the header holds {sep!r}, fields must be separated by commas" if sep else
+                ": a log of actions and signals? read it with read_signal_log (rmab estimate "
+                "--hidden)" if other[0] else
+                ": a log of seen states? read it with read_transition_log (rmab estimate "
+                "without --hidden)" if other[1] else
                 ": name yours with columns, e.g. {'arm_id': 'beneficiary_id'} (--columns "
                 "'arm_id=beneficiary_id')" if set(missing) & set(fields) - set(columns)
                 else "")

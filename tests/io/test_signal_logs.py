@@ -185,3 +185,19 @@ def test_one_signal_name_is_refused_by_its_flag(tmp_path):
                                                     r"per signal, at least 2; got 'no'$"):
         main(["--debug", "estimate", str(path), "--hidden", "--rewards", "0;1",
               "--signal-names", "no", "-o", str(tmp_path / "a.npz")])
+
+
+@pytest.mark.parametrize("text, flags, match", [
+    ("week,arm_id,action,signal\n1,ana,1,1\n", [],
+     r"missing state, next_state \(got .*\): a log of actions and signals\? read it with "
+     r"read_signal_log \(rmab estimate --hidden\)$"),
+    ("week,arm_id,state,action,next_state\n1,ana,0,1,1\n", ["--hidden"],
+     r"missing signal \(got .*\): a log of seen states\? read it with read_transition_log "
+     r"\(rmab estimate without --hidden\)$"),
+])
+def test_the_other_kind_of_log_is_named_as_such(tmp_path, text, flags, match):
+    path = tmp_path / "log.csv"                 # not 'name yours with columns'
+    path.write_text(text)
+    with pytest.raises(BatchInputError, match=match):
+        main(["--debug", "estimate", str(path), "--rewards", "0;1", "-o",
+              str(tmp_path / "a.npz"), *flags])
