@@ -267,6 +267,11 @@ def _fit_hidden(args, log, rewards, costs, strength) -> tuple:
                                n_actions=len(costs), n_obs=n_obs, strength=strength,
                                seed=seed, **({} if args.max_iter is None else
                                              {"max_iter": args.max_iter}))
+    never = np.flatnonzero(np.bincount(log.actions, minlength=len(costs)) == 0)
+    if len(never):                  # as from a transition log: a planner may pick it blind
+        warnings.warn(f"estimate.costs: no record takes action{'s' * (len(never) > 1)} "
+                      f"{', '.join(map(str, never))}; its transition and signal rows are "
+                      f"uniform (no arm has data)", RmabWarning, stacklevel=3)
     iterations = len(est.history_pooled) + len(est.history_arms)
     params = {"hidden": True, "seed": seed, "log_likelihood": est.log_likelihood,
               "converged": est.converged,

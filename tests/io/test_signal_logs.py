@@ -201,3 +201,17 @@ def test_the_other_kind_of_log_is_named_as_such(tmp_path, text, flags, match):
     with pytest.raises(BatchInputError, match=match):
         main(["--debug", "estimate", str(path), "--rewards", "0;1", "-o",
               str(tmp_path / "a.npz"), *flags])
+
+
+def test_an_action_no_record_takes_is_warned_of_as_from_a_transition_log(tmp_path, capsys):
+    path = tmp_path / "log.csv"
+    path.write_text(LOG)
+    assert main(["estimate", str(path), "--hidden", "--rewards", "0;1", "--costs", "0;1;1",
+                 "--columns", "arm_id=who", "--order-by", "week", "--action-names",
+                 "none;call;sms", "--signal-names", "no answer;answered", "-o",
+                 str(tmp_path / "a.npz")]) == 0
+    assert ("rmab: warning: estimate.costs: no record takes action 2; its transition and "
+            "signal rows are uniform (no arm has data)") in capsys.readouterr().err
+    arms = load_instance(tmp_path / "a.npz").arms
+    np.testing.assert_allclose(arms.transitions[:, 2], 0.5)
+    np.testing.assert_allclose(arms.observations[:, 2], 0.5)
