@@ -215,3 +215,11 @@ def test_an_action_no_record_takes_is_warned_of_as_from_a_transition_log(tmp_pat
     arms = load_instance(tmp_path / "a.npz").arms
     np.testing.assert_allclose(arms.transitions[:, 2], 0.5)
     np.testing.assert_allclose(arms.observations[:, 2], 0.5)
+
+
+def test_an_npz_given_as_a_signal_log_is_named_as_no_signal_log(tmp_path):
+    path = tmp_path / "arms.npz"
+    path.write_bytes(b"PK\x03\x04" + bytes(range(128, 256)))
+    with pytest.raises(BatchInputError, match=r"log: must be a CSV log of actions and signals; "
+                                              r"got an \.npz archive"):     # not transitions
+        read_signal_log(path)
