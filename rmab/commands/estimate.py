@@ -58,10 +58,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--prior", choices=_PRIORS, default=None,
                         help="rows shrunk towards: all arms' frequencies (pooled, default) or "
                              "1/n_states (uniform; not with --hidden)")
-    parser.add_argument("--strength", type=number_arg, default=1.0,
+    parser.add_argument("--strength", type=_strength_arg, default=1.0,
                         help="pseudo-observations of the prior per row (default 1; 0: the "
                              "observed frequencies, which needs data in every row; with "
-                             "--hidden > 0, or inf for one model shared by all arms)")
+                             "--hidden > 0, or inf for one model shared by all arms; auto: "
+                             "the best held-out likelihood of 0.3, 1, 3, ... 100 (and inf "
+                             "with --hidden), each arm's last quarter of records held out)")
     parser.add_argument("--max-iter", type=integer_arg, default=None,
                         help="with --hidden: EM iterations per stage at most (default 1000)")
     parser.add_argument("--seed", type=seed_arg, default=None,
@@ -76,6 +78,11 @@ def add_arguments(parser) -> None:
                              "logged state (with --hidden: its belief), naming the instance "
                              "file")
     parser.add_argument("--batch-id", default="next", help="the batch's id (default 'next')")
+
+
+def _strength_arg(text: str):
+    """argparse type of ``--strength``: a number, or ``auto``."""
+    return "auto" if text.strip() == "auto" else number_arg(text)
 
 
 def _numbers(flag: str, text: str) -> np.ndarray:
@@ -176,9 +183,7 @@ def run(args) -> int:
                         initial_belief=beliefs,
                         metadata={"generator": "estimate", "arm_ids": list(log.arm_ids),
                                   "params": {"log": os.path.basename(args.log), **params,
-                                             # JSON has no inf (--hidden --strength inf)
-                                             "strength": strength if np.isfinite(strength)
-                                             else "inf", "records": int(len(log.arm_index))},
+                                             "records": int(len(log.arm_index))},
                                   **({} if names is None else {"actions": list(names)})})
     path = save_instance(instance, args.out)
     print(f"wrote {path}: {count_noun(n, 'arm')} from {count_noun(len(log.arm_index), 'record')}, "
@@ -192,7 +197,14 @@ def run(args) -> int:
 
 
 def _strength(args) -> float:
-    """``--strength`` checked, and the options of the other kind of log refused."""
+    """``--strength`` checked (a number, or ``auto``), and the options of the other kind of log
+    refused."""
+    if args.strength == "auto" and args.hidden:
+        for flag in ("prior", "state_names"):
+            if getattr(args, flag) is not None:
+                raise InvalidParameterError(f"estimate.{flag}: not with --hidden")
+    if args.strength == "auto":
+        return "auto"
     if not args.hidden:
         for flag in ("signal_names", "max_iter", "seed"):
             if getattr(args, flag) is not None:
@@ -219,8 +231,15 @@ def _fit_counts(args, log, rewards, costs, strength) -> tuple:
     from rmab.models import MDPArms
     from rmab.models.estimate import estimate_probabilities
 
+    from rmab.models.estimate import score_strengths
+
     prior = args.prior or "pooled"
     counts = log.counts(len(rewards), len(costs))
+    if strength == "auto":
+        strength = _best(score_strengths(log.arm_index, log.states, log.actions,
+                                         log.next_states, n_arms=len(log.arm_ids),
+                                         n_states=len(rewards), n_actions=len(costs),
+                                         prior=prior))
     empty = np.argwhere(counts.sum(axis=-1) == 0)
     if strength == 0 and len(empty):              # by the arm's id, not its index
         arm, action, state = (int(i) for i in empty[0])
@@ -237,14 +256,14 @@ def _fit_counts(args, log, rewards, costs, strength) -> tuple:
         warnings.warn(f"estimate.costs: no record takes action{'s' * (len(never) > 1)} "
                       f"{', '.join(map(str, never))}; its rows are the prior's, uniform "
                       f"(no arm has data to pool)", RmabWarning, stacklevel=3)
-    return arms, None, {"prior": prior}, (f"{len(empty)} of {counts[..., 0].size} (arm, "
-                                          f"action, state) rows without data took the "
-                                          f"{prior} prior")
+    return arms, None, {"prior": prior, "strength": strength}, (
+        f"{len(empty)} of {counts[..., 0].size} (arm, action, state) rows without data took "
+        f"the {prior} prior")
 
 
 def _fit_hidden(args, log, rewards, costs, strength) -> tuple:
     """Arms fitted to a signal log by EM: (arms, each arm's belief now, params, summary)."""
-    from rmab.models.hidden import estimate_hidden_arms
+    from rmab.models.hidden import estimate_hidden_arms, score_hidden_strengths
 
     signal_names = _names("signal_names", args.signal_names)
     if signal_names is not None and len(signal_names) < 2:     # one signal tells nothing
@@ -262,11 +281,14 @@ def _fit_hidden(args, log, rewards, costs, strength) -> tuple:
     n_obs = len(signal_names) if signal_names else max(2, int(log.signals.max()) + 1)
     log.check_sizes(len(costs), n_obs)
     seed = 0 if args.seed is None else args.seed
-    est = estimate_hidden_arms(log.arm_index, log.actions, log.signals,
-                               n_arms=len(log.arm_ids), n_states=len(rewards),
-                               n_actions=len(costs), n_obs=n_obs, strength=strength,
-                               seed=seed, **({} if args.max_iter is None else
-                                             {"max_iter": args.max_iter}))
+    options = dict(n_arms=len(log.arm_ids), n_states=len(rewards), n_actions=len(costs),
+                   n_obs=n_obs, seed=seed,
+                   **({} if args.max_iter is None else {"max_iter": args.max_iter}))
+    if strength == "auto":
+        strength = _best(score_hidden_strengths(log.arm_index, log.actions, log.signals,
+                                                **options))
+    est = estimate_hidden_arms(log.arm_index, log.actions, log.signals, strength=strength,
+                               **options)
     never = np.flatnonzero(np.bincount(log.actions, minlength=len(costs)) == 0)
     if len(never):                  # as from a transition log: a planner may pick it blind
         warnings.warn(f"estimate.costs: no record takes action{'s' * (len(never) > 1)} "
@@ -275,10 +297,20 @@ def _fit_hidden(args, log, rewards, costs, strength) -> tuple:
     iterations = len(est.history_pooled) + len(est.history_arms)
     params = {"hidden": True, "seed": seed, "log_likelihood": est.log_likelihood,
               "converged": est.converged,
-              **({} if signal_names is None else {"signals": list(signal_names)})}
+              **({} if signal_names is None else {"signals": list(signal_names)}),
+              "strength": strength if np.isfinite(strength) else "inf"}   # JSON has no inf
     return (est.arms(rewards, costs), est.beliefs, params,
             f"{count_noun(n_obs, 'signal')}, log-likelihood {est.log_likelihood:.6g} after "
             f"{iterations} EM iterations{'' if est.converged else ' (not converged)'}")
+
+
+def _best(scores: dict) -> float:
+    """The strength of the best held-out score, the scores said on stderr."""
+    best = max(scores, key=scores.get)
+    print("held-out log-likelihood per record (per signal with --hidden): " + ", ".join(
+        f"{k:g}: {v:.5f}" for k, v in scores.items()) + f"; --strength auto took {best:g}",
+        file=sys.stderr)
+    return best
 
 
 def _warn_of_breaks(log) -> None:

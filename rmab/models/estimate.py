@@ -17,6 +17,7 @@ from rmab._validation import as_float_array, check_actions, check_number
 from rmab.errors import InvalidParameterError
 
 _PRIORS = ("pooled", "uniform")
+STRENGTHS = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)            # score_strengths' default
 
 
 def count_transitions(arm_index, states, actions, next_states, *, n_arms: int, n_states: int,
@@ -119,6 +120,72 @@ def estimate_probabilities(counts, *, prior="pooled", strength: float = 1.0) -> 
                                     f"to fill it from the prior")
     out = (c + strength * p) / total
     return out / out.sum(axis=-1, keepdims=True)          # exact sums after the division
+
+
+def score_strengths(arm_index, states, actions, next_states, *, n_arms: int, n_states: int,
+                    n_actions: int, prior="pooled", strengths=STRENGTHS,
+                    holdout: float = 0.25) -> dict:
+    """How far to shrink, measured: each strength's held-out log-likelihood per record.
+
+    Each arm's last ``holdout`` share of records (rounded down; none for an arm with fewer
+    than 2; the records of an arm in time order) is held out, the rows are estimated from the
+    rest by :func:`estimate_probabilities` (``prior``, each strength), and each held-out
+    transition scores the log of its estimated probability.
+
+    Returns ``{strength: mean log-likelihood per held-out record}``, higher is better.
+    """
+    owner = "score_strengths"
+    counts = count_transitions(arm_index, states, actions, next_states, n_arms=n_arms,
+                               n_states=n_states, n_actions=n_actions)      # checks them all
+    grid = check_strengths(owner, strengths, finite=True)
+    held = held_out(owner, np.asarray(arm_index), n_arms, holdout)
+    n, s, a, s2 = (np.asarray(x).astype(np.int64) for x in (arm_index, states, actions,
+                                                            next_states))
+    head = counts - count_transitions(n[held], s[held], a[held], s2[held], n_arms=n_arms,
+                                      n_states=n_states, n_actions=n_actions)
+    scores = {}
+    for strength in grid:
+        rows = estimate_probabilities(head, prior=prior, strength=strength)
+        with np.errstate(divide="ignore"):          # a transition the rows rule out: -inf
+            scores[strength] = float(np.log(rows[n[held], a[held], s[held], s2[held]]).mean())
+    return scores
+
+
+def held_out(owner: str, arm_index: np.ndarray, n_arms: int, holdout) -> np.ndarray:
+    """Which records are held out: each arm's last ``holdout`` share, rounded down, in the
+    records' order (an error if none is)."""
+    holdout = check_number(owner, "holdout", holdout, low=0.0, high=1.0, low_open=True,
+                           high_open=True)
+    order = np.argsort(arm_index, kind="stable")
+    length = np.bincount(arm_index, minlength=n_arms)
+    start = np.cumsum(length) - length
+    place = np.arange(len(order)) - np.repeat(start, length)   # in its arm, sorted order
+    tail = np.repeat(np.floor(holdout * length).astype(np.int64), length)
+    held = np.zeros(len(order), bool)
+    held[order] = place >= np.repeat(length, length) - tail
+    if not held.any():
+        raise InvalidParameterError(f"{owner}.holdout: holds out no record (each arm's last "
+                                    f"{holdout:g} of its records, rounded down); give a larger "
+                                    f"share or a longer log")
+    return held
+
+
+def check_strengths(owner: str, strengths, finite: bool = False) -> tuple:
+    """The strengths to score: numbers > 0 (or inf unless ``finite``), at least one."""
+    try:
+        grid = tuple(strengths)
+    except TypeError:
+        grid = ()
+    checked = []
+    for value in grid:
+        if finite or not (isinstance(value, (float, np.floating)) and value == np.inf):
+            value = check_number(owner, "strengths", value, low=0.0, low_open=True)
+        checked.append(float(value))
+    if not checked:
+        raise InvalidParameterError(f"{owner}.strengths: must be numbers > 0"
+                                    f"{'' if finite else ' (or inf)'}, at least one; got "
+                                    f"{strengths!r}")
+    return tuple(checked)
 
 
 def _prior_rows(owner: str, prior, c: np.ndarray) -> np.ndarray:

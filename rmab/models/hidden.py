@@ -33,12 +33,13 @@ from rmab._validation import (BELIEF_TOL, PROB_TOL, as_float_array, as_generator
                               check_actions, check_number, check_stochastic)
 from rmab.errors import ConvergenceWarning, InvalidParameterError
 from rmab.models.arms import POMDPArms
-from rmab.models.estimate import estimate_probabilities
+from rmab.models.estimate import check_strengths, estimate_probabilities, held_out
 
-__all__ = ["HiddenArmsEstimate", "estimate_hidden_arms"]
+__all__ = ["HiddenArmsEstimate", "estimate_hidden_arms", "score_hidden_strengths"]
 
 _OWNER = "estimate_hidden_arms"
 _START_ITERATIONS = 20   # EM iterations of each random start before the best one goes on
+STRENGTHS = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0, np.inf)   # score_hidden_strengths' default
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -170,6 +171,52 @@ def estimate_hidden_arms(arm_index, actions, signals, *, n_arms: int, n_states: 
     return HiddenArmsEstimate(transitions, observations, b, step.beliefs,
                               float(step.log_likelihood), history_pooled, history_arms,
                               bool(done_pooled and done_arms))
+
+
+def score_hidden_strengths(arm_index, actions, signals, *, strengths=STRENGTHS,
+                           holdout: float = 0.25, **options) -> dict:
+    """How far to shrink, measured: each strength's held-out log-likelihood per signal.
+
+    Each arm's last ``holdout`` share of records (rounded down; none for an arm with fewer
+    than 2) is held out, the arms are fitted on the rest by :func:`estimate_hidden_arms`
+    (``**options``: its other arguments), and the held-out signals are scored given the
+    arm's earlier ones, ``log p(tail | head) = log p(all) - log p(head)`` under the fit. The
+    pooled stage is fitted once, its optimum the start of every strength's fit.
+
+    Returns ``{strength: mean log-likelihood per held-out signal}`` (records without one
+    not counted), higher is better.
+    """
+    owner = "score_hidden_strengths"
+    grid = check_strengths(owner, strengths)
+    for name in ("strength", "transitions"):
+        if name in options:
+            raise InvalidParameterError(f"{owner}.{name}: set by the scoring; give the "
+                                        f"strengths to try as strengths=")
+    sizes = {k: options[k] for k in ("n_arms", "n_actions", "n_obs") if k in options}
+    if len(sizes) < 3:
+        raise InvalidParameterError(f"{owner}: give n_arms, n_states, n_actions and n_obs, "
+                                    f"as to estimate_hidden_arms")
+    records = _Records.of(arm_index, actions, signals, sizes["n_arms"], sizes["n_actions"],
+                          sizes["n_obs"])
+    held = held_out(owner, np.asarray(arm_index).astype(np.int64), sizes["n_arms"], holdout)
+    heard = int((held & (np.asarray(signals) >= 0)).sum())
+    if not heard:
+        raise InvalidParameterError(f"{owner}.holdout: holds out no signal (each arm's last "
+                                    f"{holdout:g} of its records); give a larger share")
+    keep = ~held
+    head = (np.asarray(arm_index)[keep], np.asarray(actions)[keep], np.asarray(signals)[keep])
+    pooled = estimate_hidden_arms(*head, strength=np.inf, **options)
+    start = dict(options, transitions=pooled.transitions[0],
+                 observations=pooled.observations[0], initial_belief=pooled.initial_belief)
+    train = _Records.of(*head, sizes["n_arms"], sizes["n_actions"], sizes["n_obs"])
+    scores = {}
+    for strength in grid:
+        fit = pooled if strength == np.inf else estimate_hidden_arms(*head, strength=strength,
+                                                                     **start)
+        both = [r.expect(fit.transitions, fit.observations, fit.initial_belief).log_likelihood
+                for r in (records, train)]
+        scores[strength] = (both[0] - both[1]) / heard
+    return scores
 
 
 @dataclass(frozen=True)

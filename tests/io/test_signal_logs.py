@@ -223,3 +223,30 @@ def test_an_npz_given_as_a_signal_log_is_named_as_no_signal_log(tmp_path):
     with pytest.raises(BatchInputError, match=r"log: must be a CSV log of actions and signals; "
                                               r"got an \.npz archive"):     # not transitions
         read_signal_log(path)
+
+
+@pytest.mark.parametrize("hidden", [True, False])
+def test_strength_auto_takes_the_best_held_out_strength(tmp_path, capsys, hidden):
+    from pathlib import Path
+
+    from rmab.io.logs import read_transition_log
+    from rmab.models import score_hidden_strengths, score_strengths
+
+    data = Path(__file__).resolve().parents[2] / "data"
+    log = data / ("signal_log_example.csv" if hidden else "log_example.csv")
+    out = tmp_path / "a.npz"
+    assert main(["estimate", str(log), *(["--hidden"] if hidden else []), "--rewards", "0;1",
+                 "--costs", "0;1", "--order-by", "week", "--strength", "auto", "-o",
+                 str(out)]) == 0
+    if hidden:
+        read = read_signal_log(log, order_by="week")
+        scores = score_hidden_strengths(read.arm_index, read.actions, read.signals,
+                                        n_arms=20, n_states=2, n_actions=2, n_obs=2, seed=0)
+    else:
+        read = read_transition_log(log, order_by="week")
+        scores = score_strengths(read.arm_index, read.states, read.actions, read.next_states,
+                                 n_arms=20, n_states=2, n_actions=2)
+    best = max(scores, key=scores.get)
+    assert load_instance(out).metadata["params"]["strength"] == best
+    err = capsys.readouterr().err
+    assert f"--strength auto took {best:g}" in err and "held-out log-likelihood" in err

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rmab.errors import InvalidParameterError
-from rmab.models import MDPArms, count_transitions, estimate_probabilities
+from rmab.models import MDPArms, count_transitions, estimate_probabilities, score_strengths
 
 
 @settings(max_examples=60, deadline=None)
@@ -152,3 +152,43 @@ def test_a_row_no_arm_saw_takes_1_over_k_and_a_prior_must_sum_to_1_closely():
     np.testing.assert_allclose(got[:, 1], 1 / 3, rtol=1e-15)
     with pytest.raises(InvalidParameterError, match=r"prior: rows must be probabilities"):
         estimate_probabilities(counts, prior=[0.5, 0.5 + 1e-6, 0.0])
+
+
+def test_held_out_scores_are_the_log_of_the_rows_estimated_without_them():
+    rng = np.random.default_rng(4)
+    n = np.repeat(np.arange(3), 8)
+    s, a, s2 = rng.integers(0, 2, 24), rng.integers(0, 2, 24), rng.integers(0, 2, 24)
+    kw = dict(n_arms=3, n_states=2, n_actions=2)
+    scores = score_strengths(n, s, a, s2, strengths=[0.5, 4.0], holdout=0.25, **kw)
+    held = np.tile(np.arange(8) >= 6, 3)                     # the last 2 of each arm's 8
+    for strength, got in scores.items():
+        rows = estimate_probabilities(count_transitions(n[~held], s[~held], a[~held],
+                                                        s2[~held], **kw), strength=strength)
+        want = np.mean([np.log(rows[n[k], a[k], s[k], s2[k]]) for k in np.flatnonzero(held)])
+        assert got == pytest.approx(want, rel=1e-12)
+
+
+def test_held_out_scores_prefer_pooling_alike_arms():
+    rng = np.random.default_rng(0)
+    p = np.array([[0.8, 0.2], [0.3, 0.7]])
+    n = np.repeat(np.arange(100), 30)
+    s = rng.integers(0, 2, n.size)
+    s2 = (rng.random(n.size) > p[s, 0]).astype(int)
+    scores = score_strengths(n, s, np.zeros_like(n), s2, n_arms=100, n_states=2, n_actions=1)
+    assert list(scores) == [0.3, 1.0, 3.0, 10.0, 30.0, 100.0]
+    assert np.all(np.diff(list(scores.values())) > 0)
+
+
+@pytest.mark.parametrize("change, match", [
+    (dict(holdout=0), r"score_strengths\.holdout: must be > 0"),
+    (dict(holdout=0.1), r"score_strengths\.holdout: holds out no record"),
+    (dict(strengths=[np.inf]), r"score_strengths\.strengths: must be finite"),
+    (dict(strengths=None), r"score_strengths\.strengths: must be numbers > 0, at least one"),
+    (dict(prior="flat"), r"estimate_probabilities\.prior: must be one of"),
+])
+def test_bad_scoring_input_is_named(change, match):
+    args = dict(n_arms=2, n_states=2, n_actions=2, holdout=0.34)
+    args.update(change)
+    with pytest.raises(InvalidParameterError, match=match):
+        score_strengths([0, 0, 0, 1, 1, 1], [0, 1, 1, 1, 0, 1], [0, 1, 1, 0, 1, 1],
+                        [1, 1, 0, 1, 1, 0], **args)

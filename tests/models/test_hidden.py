@@ -317,3 +317,68 @@ def test_a_huge_strength_gives_finite_objectives_without_warnings():
 def test_sizes_too_big_are_refused():
     with pytest.raises(InvalidParameterError, match=r"n_arms \* n_actions \* n_states"):
         rmab.estimate_hidden_arms([0], [0], [0], n_arms=1, n_states=2**30, n_actions=2, n_obs=2)
+
+
+def two_kinds_of_arms(rng, n_each=50, periods=120):
+    """Records of n_each arms moving by P and n_each by a stickier model."""
+    sticky = np.array([[[0.6, 0.4], [0.05, 0.95]], [[0.3, 0.7], [0.02, 0.98]]])
+    parts = []
+    for k, p in enumerate((P, sticky)):
+        arm, act, sig = simulate(p, O, np.array([0.5, 0.5]), n_each, periods, rng, missing=0.3)
+        parts.append((arm + n_each * k, act, sig))
+    return [np.concatenate(x) for x in zip(*parts)]
+
+
+def test_held_out_scores_prefer_pooling_alike_arms_and_shrinking_unlike_ones():
+    alike = simulate(P, O, np.array([0.5, 0.5]), 200, 40, np.random.default_rng(3),
+                     missing=0.5)
+    kw = dict(n_arms=200, n_states=2, n_actions=2, n_obs=2, seed=0)
+    scores = rmab.score_hidden_strengths(*alike, **kw)
+    assert list(scores) == [0.3, 1.0, 3.0, 10.0, 30.0, 100.0, np.inf]
+    assert np.all(np.diff(list(scores.values())) > 0)        # the arms are one: pool them
+    unlike = two_kinds_of_arms(np.random.default_rng(3))
+    scores = rmab.score_hidden_strengths(*unlike, **{**kw, "n_arms": 100})
+    best = max(scores, key=scores.get)
+    assert 0.3 < best < np.inf and scores[best] > scores[np.inf] + 0.005
+
+
+def test_a_held_out_score_is_the_filter_s_predictive_likelihood():
+    arm, act, sig = simulate(P, O, np.array([0.5, 0.5]), 5, 9, np.random.default_rng(8),
+                             missing=0.3)
+    kw = dict(n_arms=5, n_states=2, n_actions=2, n_obs=2, seed=0)
+    score = rmab.score_hidden_strengths(arm, act, sig, strengths=[2.0], holdout=0.34, **kw)
+    held = np.tile(np.arange(9) >= 6, 5)                    # 3 of 9 (0.34 * 9 rounded down)
+    fit = rmab.estimate_hidden_arms(arm[~held], act[~held], sig[~held], strength=np.inf, **kw)
+    fit = rmab.estimate_hidden_arms(arm[~held], act[~held], sig[~held], strength=2.0,
+                                    transitions=fit.transitions[0],
+                                    observations=fit.observations[0],
+                                    initial_belief=fit.initial_belief, **kw)
+    total = 0.0
+    for n in range(5):                     # each arm's head filtered, its tail predicted
+        belief = fit.initial_belief
+        for k in np.flatnonzero(arm == n):
+            ahead = belief @ fit.transitions[n, act[k]]
+            if sig[k] >= 0:
+                chance = ahead @ fit.observations[n, act[k], :, sig[k]]
+                total += np.log(chance) if held[k] else 0.0
+                ahead = ahead * fit.observations[n, act[k], :, sig[k]] / chance
+            belief = ahead
+    assert score[2.0] == pytest.approx(total / (held & (sig >= 0)).sum(), rel=1e-10)
+
+
+@pytest.mark.parametrize("change, match", [
+    (dict(holdout=1.0), r"score_hidden_strengths\.holdout: must be < 1"),
+    (dict(holdout=0.01), r"holdout: holds out no record"),
+    (dict(strengths=[1, 0]), r"score_hidden_strengths\.strengths: must be > 0"),
+    (dict(strengths=[]), r"strengths: must be numbers > 0 \(or inf\), at least one"),
+    (dict(strength=2.0), r"score_hidden_strengths\.strength: set by the scoring"),
+    (dict(n_arms=None), r"score_hidden_strengths\.n_arms: must be an integer|give n_arms"),
+])
+def test_bad_scoring_input_is_named(change, match):
+    args = dict(n_arms=2, n_states=2, n_actions=2, n_obs=2, seed=0)
+    args.update(change)
+    if args["n_arms"] is None:
+        del args["n_arms"]
+    with pytest.raises(InvalidParameterError, match=match):
+        rmab.score_hidden_strengths([0, 0, 0, 1, 1, 1], [0, 1, 1, 1, 0, 1], [0, 1, 1, 0, 1, 1],
+                                    **args)
