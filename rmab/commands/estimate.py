@@ -196,20 +196,15 @@ def run(args) -> int:
     return 0
 
 
-def _strength(args) -> float:
+def _strength(args) -> float | str:
     """``--strength`` checked (a number, or ``auto``), and the options of the other kind of log
     refused."""
-    if args.strength == "auto" and args.hidden:
-        for flag in ("prior", "state_names"):
-            if getattr(args, flag) is not None:
-                raise InvalidParameterError(f"estimate.{flag}: not with --hidden")
-    if args.strength == "auto":
-        return "auto"
+    auto = args.strength == "auto"
     if not args.hidden:
         for flag in ("signal_names", "max_iter", "seed"):
             if getattr(args, flag) is not None:
                 raise InvalidParameterError(f"estimate.{flag}: is for a signal log (--hidden)")
-        return check_number("estimate", "strength", args.strength, low=0.0)
+        return "auto" if auto else check_number("estimate", "strength", args.strength, low=0.0)
     for flag, value, why in (("prior", args.prior, "the prior is the pooled model's"),
                              ("state_names", args.state_names,
                               "a signal log has no state column")):
@@ -217,7 +212,7 @@ def _strength(args) -> float:
             raise InvalidParameterError(f"estimate.{flag}: not with --hidden ({why})")
     if args.max_iter is not None:
         check_number("estimate", "max_iter", args.max_iter, low=1, integer=True)
-    if args.strength == np.inf:
+    if auto or args.strength == np.inf:
         return args.strength
     if check_number("estimate", "strength", args.strength, low=0.0) == 0.0:
         raise InvalidParameterError("estimate.strength: must be > 0 with --hidden (one arm's "

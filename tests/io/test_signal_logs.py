@@ -115,6 +115,8 @@ def test_the_bundled_signal_log_estimates(tmp_path, capsys):
                                            r"signal log has no state column\)"),
     (["--hidden", "--strength", "0"], r"estimate\.strength: must be > 0 with --hidden"),
     (["--hidden", "--max-iter", "0"], r"estimate\.max_iter: must be >= 1"),
+    (["--hidden", "--strength", "auto", "--prior", "pooled"], r"estimate\.prior: not with"),
+    (["--strength", "auto", "--seed", "1"], r"estimate\.seed: is for a signal log"),
     (["--signal-names", "a;b"], r"estimate\.signal_names: is for a signal log \(--hidden\)"),
     (["--seed", "1"], r"estimate\.seed: is for a signal log \(--hidden\)"),
     (["--hidden", "--columns", "state=x"], r"estimate\.columns: keys must be among arm_id, "
