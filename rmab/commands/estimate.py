@@ -281,7 +281,7 @@ def _fit_hidden(args, log, rewards, costs, strength) -> tuple:
                    **({} if args.max_iter is None else {"max_iter": args.max_iter}))
     if strength == "auto":
         strength = _best(score_hidden_strengths(log.arm_index, log.actions, log.signals,
-                                                **options))
+                                                **options), hidden=True)
     est = estimate_hidden_arms(log.arm_index, log.actions, log.signals, strength=strength,
                                **options)
     never = np.flatnonzero(np.bincount(log.actions, minlength=len(costs)) == 0)
@@ -299,9 +299,15 @@ def _fit_hidden(args, log, rewards, costs, strength) -> tuple:
             f"{iterations} EM iterations{'' if est.converged else ' (not converged)'}")
 
 
-def _best(scores: dict) -> float:
+def _best(scores: dict, hidden: bool = False) -> float:
     """The strength of the best held-out score, the scores said on stderr."""
     best = max(scores, key=scores.get)
+    if scores[best] == -np.inf:              # every strength alike: none is better
+        raise InvalidParameterError(
+            f"estimate.strength: auto: every strength gives a held-out record probability 0 (a "
+            f"{'signal' if hidden else 'transition'} no arm's earlier records show), so none "
+            f"scores better; give --strength a number"
+            f"{'' if hidden else ' or --prior uniform'}")
     print("held-out log-likelihood per record (per signal with --hidden): " + ", ".join(
         f"{k:g}: {v:.5f}" for k, v in scores.items()) + f"; --strength auto took {best:g}",
         file=sys.stderr)

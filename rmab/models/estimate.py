@@ -138,9 +138,9 @@ def score_strengths(arm_index, states, actions, next_states, *, n_arms: int, n_s
     counts = count_transitions(arm_index, states, actions, next_states, n_arms=n_arms,
                                n_states=n_states, n_actions=n_actions)      # checks them all
     grid = check_strengths(owner, strengths, finite=True)
-    held = held_out(owner, np.asarray(arm_index), n_arms, holdout)
     n, s, a, s2 = (np.asarray(x).astype(np.int64) for x in (arm_index, states, actions,
                                                             next_states))
+    held = held_out(owner, n, n_arms, holdout)          # checked: integral floats too
     head = counts - count_transitions(n[held], s[held], a[held], s2[held], n_arms=n_arms,
                                       n_states=n_states, n_actions=n_actions)
     scores = {}

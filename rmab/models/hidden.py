@@ -184,7 +184,8 @@ def score_hidden_strengths(arm_index, actions, signals, *, strengths=STRENGTHS,
     pooled stage is fitted once, its optimum the start of every strength's fit.
 
     Returns ``{strength: mean log-likelihood per held-out signal}`` (records without one
-    not counted), higher is better.
+    not counted; ``-inf`` where the fit gives a held-out signal probability 0, as a signal
+    never heard after that action before), higher is better.
     """
     owner = "score_hidden_strengths"
     grid = check_strengths(owner, strengths)
@@ -192,8 +193,9 @@ def score_hidden_strengths(arm_index, actions, signals, *, strengths=STRENGTHS,
         if name in options:
             raise InvalidParameterError(f"{owner}.{name}: set by the scoring; give the "
                                         f"strengths to try as strengths=")
-    sizes = {k: options[k] for k in ("n_arms", "n_actions", "n_obs") if k in options}
-    if len(sizes) < 3:
+    sizes = {k: options[k] for k in ("n_arms", "n_states", "n_actions", "n_obs")
+             if k in options}
+    if len(sizes) < 4:
         raise InvalidParameterError(f"{owner}: give n_arms, n_states, n_actions and n_obs, "
                                     f"as to estimate_hidden_arms")
     records = _Records.of(arm_index, actions, signals, sizes["n_arms"], sizes["n_actions"],
@@ -213,9 +215,10 @@ def score_hidden_strengths(arm_index, actions, signals, *, strengths=STRENGTHS,
     for strength in grid:
         fit = pooled if strength == np.inf else estimate_hidden_arms(*head, strength=strength,
                                                                      **start)
-        both = [r.expect(fit.transitions, fit.observations, fit.initial_belief).log_likelihood
-                for r in (records, train)]
-        scores[strength] = (both[0] - both[1]) / heard
+        whole = records.expect(fit.transitions, fit.observations, fit.initial_belief,
+                               strict=False)      # None: a held-out signal the fit rules out
+        scores[strength] = -np.inf if whole is None else (whole.log_likelihood - train.expect(
+            fit.transitions, fit.observations, fit.initial_belief).log_likelihood) / heard
     return scores
 
 

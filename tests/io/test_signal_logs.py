@@ -252,3 +252,24 @@ def test_strength_auto_takes_the_best_held_out_strength(tmp_path, capsys, hidden
     assert load_instance(out).metadata["params"]["strength"] == best
     err = capsys.readouterr().err
     assert f"--strength auto took {best:g}" in err and "held-out log-likelihood" in err
+
+
+@pytest.mark.parametrize("hidden", [True, False])
+def test_strength_auto_refuses_when_every_strength_scores_minus_inf(tmp_path, capsys, hidden):
+    # the last quarter of each arm shows what no arm's head does: a signal 2 / a move 1 -> 0
+    path = tmp_path / "log.csv"
+    if hidden:
+        rows = ["arm_id,action,signal"] + [f"{n},1,{o}" for n in "ab" for o in "0101012"]
+    else:
+        rows = ["arm_id,state,action,next_state"] + [
+            f"{n},{s},0,{t}" for n in "ab" for s, t in ("00", "01", "11", "01", "11", "10")]
+    path.write_text("\n".join(rows) + "\n")
+    args = ["estimate", str(path), *(["--hidden"] if hidden else []), "--rewards", "0;1",
+            "--costs", "0;1", "--strength", "auto", "-o", str(tmp_path / "a.npz")]
+    with pytest.raises(InvalidParameterError, match=r"estimate\.strength: auto: every "
+                                                    r"strength gives a held-out record "
+                                                    r"probability 0"):
+        main(["--debug", *args])
+    assert not (tmp_path / "a.npz").exists()
+    if not hidden:                        # the uniform prior rules nothing out
+        assert main([*args, "--prior", "uniform"]) == 0

@@ -192,3 +192,10 @@ def test_bad_scoring_input_is_named(change, match):
     with pytest.raises(InvalidParameterError, match=match):
         score_strengths([0, 0, 0, 1, 1, 1], [0, 1, 1, 1, 0, 1], [0, 1, 1, 0, 1, 1],
                         [1, 1, 0, 1, 1, 0], **args)
+
+
+def test_held_out_scores_take_arm_indices_as_integral_floats_as_counting_does():
+    n, s, a, s2 = [0, 0, 0, 0, 1, 1, 1, 1], [0, 1, 1, 0] * 2, [0] * 8, [1, 1, 0, 0] * 2
+    kw = dict(n_arms=2, n_states=2, n_actions=1, prior="uniform", holdout=0.5)
+    assert score_strengths(np.array(n, float), s, a, s2, **kw) == score_strengths(n, s, a, s2,
+                                                                                  **kw)

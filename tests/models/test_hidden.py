@@ -382,3 +382,18 @@ def test_bad_scoring_input_is_named(change, match):
     with pytest.raises(InvalidParameterError, match=match):
         rmab.score_hidden_strengths([0, 0, 0, 1, 1, 1], [0, 1, 1, 1, 0, 1], [0, 1, 1, 0, 1, 1],
                                     **args)
+
+
+def test_a_held_out_signal_the_fit_rules_out_scores_minus_inf():
+    # signal 2 only in the arms' held-out tails: the pooled signal model gives it 0
+    arm, act, sig = np.repeat([0, 1], 8), np.ones(16, int), np.tile([0, 1] * 3 + [1, 2], 2)
+    scores = rmab.score_hidden_strengths(arm, act, sig, strengths=[1.0, np.inf], n_arms=2,
+                                         n_states=2, n_actions=2, n_obs=3, seed=0)
+    assert scores == {1.0: -np.inf, np.inf: -np.inf}
+
+
+def test_scoring_without_n_states_is_named():
+    with pytest.raises(InvalidParameterError, match=r"score_hidden_strengths: give n_arms, "
+                                                    r"n_states"):
+        rmab.score_hidden_strengths([0, 0, 0, 0], [0, 1, 1, 1], [0, 1, 1, 0], n_arms=1,
+                                    n_actions=2, n_obs=2)
