@@ -5,8 +5,9 @@ and logged each one's state every week (engaged or not: fully observed logs). Th
 transitions are counted, turned into probabilities shrunk towards the whole population's
 (``prior="pooled"``: a state and action a beneficiary never met takes the population's
 behaviour), and planned with. Each plan made from estimates (a uniform prior, and the pooled
-one with 1 and 10 pseudo-observations per row) is then played on the true arms, next to the
-plan made from the true arms and a random one.
+one with 1 and 10 pseudo-observations per row, and with the number ``rmab.score_strengths``
+finds best at predicting each arm's held-out last weeks) is then played on the true arms,
+next to the plan made from the true arms and a random one.
 """
 
 import numpy as np
@@ -33,6 +34,12 @@ counts = rmab.count_transitions(*map(np.concatenate, (arm_index, states, actions
 unseen = int((counts.sum(axis=-1) == 0).sum())
 print(f"{counts.sum()} logged weeks; {unseen} of {counts[..., 0].size} (arm, action, state) "
       f"rows never seen")
+# how far to shrink, measured: each arm's last quarter of weeks held out and predicted
+scores = rmab.score_strengths(*map(np.concatenate, (arm_index, states, actions, next_states)),
+                              n_arms=n, n_states=n_states, n_actions=n_actions)
+best = max(scores, key=scores.get)
+print("held-out log-likelihood per week: " + ", ".join(
+    f"{k:g}: {v:.4f}" for k, v in scores.items()) + f"; the best strength: {best:g}")
 
 # engaged beneficiaries are the reward; a call costs 1; this week's states are known
 rewards = np.tile([[0.0, 0.0], [1.0, 1.0]], (n, 1, 1))
@@ -40,7 +47,7 @@ start = np.eye(n_states)[state]
 real = rmab.Instance(rmab.MDPArms(true_t, rewards, costs=[0.0, 1.0]), budget=20,
                      discount=0.95, initial_belief=start)
 plans = {}
-for prior, strength in (("uniform", 1.0), ("pooled", 1.0), ("pooled", 10.0)):
+for prior, strength in (("uniform", 1.0), ("pooled", 1.0), ("pooled", 10.0), ("pooled", best)):
     estimate = rmab.estimate_probabilities(counts, prior=prior, strength=strength)
     planned = real.replace(arms=rmab.MDPArms(estimate, rewards, costs=[0.0, 1.0]))
     name = f"whittle, {prior} prior x{strength:g}"
