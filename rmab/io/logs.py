@@ -441,7 +441,10 @@ def _read_rows(rows, lines, head, width, where, wanted, fields, names_of, file):
     for k, i in enumerate(filled):
         row, line = rows[i], int(lines[i])
         if width > len(fields):
-            key = tuple(c.strip() for c in row)
+            key = [c.strip() for c in row]
+            while len(key) > width and not key[-1]:     # empty cells past the header's: none
+                key.pop()
+            key = tuple(key)
             if key in seen:
                 repeats.append((line, seen[key]))
             seen.setdefault(key, line)
@@ -479,6 +482,11 @@ def _read_columns(rows, lines, head, width, where, fields, names_of):
     ``width`` cells or a cell is not an arm id, a number or a label (read row by row, the
     first such cell's error is said as it always was)."""
     sizes = np.fromiter(map(len, rows[head + 1:]), dtype=np.int64, count=len(rows) - head - 1)
+    longer = head + 1 + np.flatnonzero(sizes > width)
+    if len(longer) and not any(any(c.strip() for c in rows[i][width:]) for i in longer):
+        # only empty cells past the header's (a trailing comma on each row): read without them
+        rows = rows[:head + 1] + [row[:width] for row in rows[head + 1:]]
+        sizes = np.minimum(sizes, width)
     odd = np.flatnonzero(sizes != width)
     if any(_filled(rows[head + 1 + k]) for k in odd):
         return None

@@ -554,3 +554,36 @@ def test_an_action_past_the_costs_is_named_by_the_file_s_column(tmp_path, flags,
         main(["--debug", "estimate", str(path), "--rewards", "0;1", "--columns",
               "arm_id=who;state=s;action=what;next_state=n", "-o", str(tmp_path / "a.npz"),
               *flags])
+
+
+def test_a_trailing_comma_on_every_row_is_read_column_by_column(tmp_path, monkeypatch):
+    from rmab.io import logs
+
+    plain, trailing = tmp_path / "plain.csv", tmp_path / "trailing.csv"
+    plain.write_text(LOG)
+    trailing.write_text("\n".join(line + "," if line and i else line
+                                  for i, line in enumerate(LOG.split("\n"))))
+    want = read_transition_log(plain)
+
+    def refuse(*args):
+        raise AssertionError("read row by row")
+
+    monkeypatch.setattr(logs, "_read_rows", refuse)
+    got = read_transition_log(trailing)
+    for name in ("arm_index", "states", "actions", "next_states", "lines"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
+    assert got.arm_ids == want.arm_ids
+
+
+@pytest.mark.parametrize("by_rows", [False, True])
+def test_a_row_repeated_with_a_trailing_comma_is_a_duplicate_either_way(tmp_path, monkeypatch,
+                                                                        by_rows):
+    from rmab.io import logs
+
+    path = tmp_path / "log.csv"
+    path.write_text("week,arm_id,state,action,next_state\n1,ana,0,1,1\n1,ana,0,1,1,\n"
+                    "2,ana,1,0,1,\n")
+    if by_rows:
+        monkeypatch.setattr(logs, "_read_columns", lambda *args: None)
+    with pytest.warns(RmabWarning, match=r"line 3 repeats line 2"):
+        read_transition_log(path)
