@@ -193,11 +193,11 @@ def score_hidden_strengths(arm_index, actions, signals, *, strengths=STRENGTHS,
         if name in options:
             raise InvalidParameterError(f"{owner}.{name}: set by the scoring; give the "
                                         f"strengths to try as strengths=")
-    sizes = {k: options[k] for k in ("n_arms", "n_states", "n_actions", "n_obs")
-             if k in options}
-    if len(sizes) < 4:
+    if any(k not in options for k in ("n_arms", "n_states", "n_actions", "n_obs")):
         raise InvalidParameterError(f"{owner}: give n_arms, n_states, n_actions and n_obs, "
                                     f"as to estimate_hidden_arms")
+    sizes = {k: int(check_number(owner, k, options[k], low=1, high=2**31, integer=True))
+             for k in ("n_arms", "n_actions", "n_obs")}
     records = _Records.of(arm_index, actions, signals, sizes["n_arms"], sizes["n_actions"],
                           sizes["n_obs"])
     held = held_out(owner, np.asarray(arm_index).astype(np.int64), sizes["n_arms"], holdout)

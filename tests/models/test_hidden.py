@@ -373,6 +373,7 @@ def test_a_held_out_score_is_the_filter_s_predictive_likelihood():
     (dict(strengths=[]), r"strengths: must be numbers > 0 \(or inf\), at least one"),
     (dict(strength=2.0), r"score_hidden_strengths\.strength: set by the scoring"),
     (dict(n_arms=None), r"score_hidden_strengths\.n_arms: must be an integer|give n_arms"),
+    (dict(n_arms="2"), r"score_hidden_strengths\.n_arms: must be an integer; got '2'"),
 ])
 def test_bad_scoring_input_is_named(change, match):
     args = dict(n_arms=2, n_states=2, n_actions=2, n_obs=2, seed=0)
