@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 
 from rmab._reporting import count_noun
-from rmab._validation import check_discount, check_number, decimal_float
+from rmab._validation import check_discount, check_number, check_stochastic, decimal_float
 from rmab.commands import check_suffix, integer_arg, number_arg, seed_arg
 from rmab.errors import BatchInputError, InvalidParameterError, RmabWarning
 from rmab.models.estimate import _PRIORS
@@ -36,6 +36,11 @@ def add_arguments(parser) -> None:
                         help="with --hidden: a name for each signal, ';'-separated, e.g. 'no "
                              "answer;answered' (default: signals 0, 1, ... up to the largest "
                              "logged)")
+    parser.add_argument("--known-signals", metavar="ROWS", default=None,
+                        help="with --hidden: the signal model if you know it, held fixed: "
+                             "one row per state (in the order of --rewards) of each signal's "
+                             "probability, ';' between rows, ',' within, e.g. '0.85,0.15;"
+                             "0.2,0.8' (after each action the log shows a signal for)")
     parser.add_argument("--rewards", required=True, metavar="R",
                         help="reward of each state, ';'-separated (their number is the number "
                              "of states), e.g. '0;1' for not engaged / engaged")
@@ -201,7 +206,7 @@ def _strength(args) -> float | str:
     refused."""
     auto = args.strength == "auto"
     if not args.hidden:
-        for flag in ("signal_names", "max_iter", "seed"):
+        for flag in ("signal_names", "known_signals", "max_iter", "seed"):
             if getattr(args, flag) is not None:
                 raise InvalidParameterError(f"estimate.{flag}: is for a signal log (--hidden)")
         return "auto" if auto else check_number("estimate", "strength", args.strength, low=0.0)
@@ -278,7 +283,8 @@ def _fit_hidden(args, log, rewards, costs, strength) -> tuple:
     seed = 0 if args.seed is None else args.seed
     options = dict(n_arms=len(log.arm_ids), n_states=len(rewards), n_actions=len(costs),
                    n_obs=n_obs, seed=seed,
-                   **({} if args.max_iter is None else {"max_iter": args.max_iter}))
+                   **({} if args.max_iter is None else {"max_iter": args.max_iter}),
+                   **_known_signals(args.known_signals, log, len(rewards), n_obs, len(costs)))
     if strength == "auto":
         strength = _best(score_hidden_strengths(log.arm_index, log.actions, log.signals,
                                                 **options), hidden=True)
@@ -297,6 +303,27 @@ def _fit_hidden(args, log, rewards, costs, strength) -> tuple:
     return (est.arms(rewards, costs), est.beliefs, params,
             f"{count_noun(n_obs, 'signal')}, log-likelihood {est.log_likelihood:.6g} after "
             f"{iterations} EM iterations{'' if est.converged else ' (not converged)'}")
+
+
+def _known_signals(text, log, n_states: int, n_obs: int, n_actions: int) -> dict:
+    """``--known-signals`` as ``estimate_hidden_arms``' fixed ``observations``: the rows for
+    each action the log shows a signal after, uniform rows for the others."""
+    if text is None:
+        return {}
+    try:
+        rows = np.array([[decimal_float(x.strip()) for x in row.split(",")]
+                         for row in text.split(";")])
+    except ValueError:
+        rows = None                                  # ragged or not numbers
+    if rows is None or rows.shape != (n_states, n_obs) or not np.isfinite(rows).all():
+        raise InvalidParameterError(f"estimate.known_signals: must be {n_states} rows (one per "
+                                    f"state of --rewards) of {n_obs} probabilities (one per "
+                                    f"signal), ';' between rows and ',' within; got {text!r}")
+    check_stochastic("estimate", "known_signals", rows, row_desc="state {0}",
+                     error=InvalidParameterError)
+    heard = np.bincount(log.actions[log.signals >= 0], minlength=n_actions) > 0
+    return {"observations": np.where(heard[:, None, None], rows, 1.0 / n_obs),
+            "fixed": ("observations",)}
 
 
 def _best(scores: dict, hidden: bool = False) -> float:

@@ -273,3 +273,40 @@ def test_strength_auto_refuses_when_every_strength_scores_minus_inf(tmp_path, ca
     assert not (tmp_path / "a.npz").exists()
     if not hidden:                        # the uniform prior rules nothing out
         assert main([*args, "--prior", "uniform"]) == 0
+
+
+def test_known_signals_hold_the_signal_model_after_each_action_heard(tmp_path, capsys):
+    from pathlib import Path
+
+    log = Path(__file__).resolve().parents[2] / "data" / "signal_log_example.csv"
+    out = tmp_path / "a.npz"
+    assert main(["estimate", str(log), "--hidden", "--rewards", "0;1", "--costs", "0;1",
+                 "--order-by", "week", "--known-signals", "0.85,0.15;0.15,0.85", "-o",
+                 str(out)]) == 0
+    read = read_signal_log(log, order_by="week")
+    rows = np.array([[0.85, 0.15], [0.15, 0.85]])
+    want = estimate_hidden_arms(read.arm_index, read.actions, read.signals, n_arms=20,
+                                n_states=2, n_actions=2, n_obs=2, seed=0, strength=1.0,
+                                observations=[np.full((2, 2), 0.5), rows],   # no call: none
+                                fixed=("observations",))
+    inst = load_instance(out)
+    np.testing.assert_array_equal(inst.arms.observations, want.observations)
+    np.testing.assert_array_equal(inst.arms.transitions, want.transitions)
+
+
+@pytest.mark.parametrize("flags, match", [
+    (["--hidden", "--known-signals", "0.8,0.2"], r"estimate\.known_signals: must be 2 rows "
+                                                 r"\(one per state of --rewards\) of 2 "),
+    (["--hidden", "--known-signals", "0.8,0.2;0.3"], r"estimate\.known_signals: must be 2 rows"),
+    (["--hidden", "--known-signals", "0.8,0.2;x,1"], r"estimate\.known_signals: must be 2 rows"),
+    (["--hidden", "--known-signals", "0.8,0.2;0.3,0.8"], r"estimate\.known_signals: rows must "
+                                                         r"sum to 1 .*state 1"),
+    (["--known-signals", "0.8,0.2;0.3,0.7"], r"estimate\.known_signals: is for a signal log"),
+])
+def test_bad_known_signals_are_named(tmp_path, capsys, flags, match):
+    path = tmp_path / "log.csv"
+    path.write_text("arm_id,action,signal\nana,1,1\nana,0,\n")
+    with pytest.raises(InvalidParameterError, match=match):
+        main(["--debug", "estimate", str(path), "--rewards", "0;1", "-o",
+              str(tmp_path / "a.npz"), *flags])
+    assert not (tmp_path / "a.npz").exists()
