@@ -35,7 +35,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--signal-names", metavar="NAMES", default=None,
                         help="with --hidden: a name for each signal, ';'-separated, e.g. 'no "
                              "answer;answered' (default: signals 0, 1, ... up to the largest "
-                             "logged)")
+                             "logged, at least 2)")
     parser.add_argument("--known-signals", metavar="ROWS", default=None,
                         help="with --hidden: the signal model if you know it, held fixed: "
                              "one row per state (in the order of --rewards) of each signal's "
