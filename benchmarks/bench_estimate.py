@@ -2,16 +2,16 @@
 
     .venv/bin/python benchmarks/bench_estimate.py [--quick]
 
-A log of 20 000 arms x 52 weeks (1 040 000 records; ``--quick``: 2 000 arms), 2 states,
-2 actions, 2 signals, drawn from known arms, calls at random with probability 0.2 and no
-signal without a call. The E-step (``_Records.expect``, the numba kernel ``em_kernel``, one
-model per arm) is timed against its numpy twin written here: the same scaled
-forward-backward pass, vectorised over the arms (each step a batched matrix product),
-checked to give the same expected counts and log-likelihood. Medians of repeats. Then
-``estimate_hidden_arms`` with one model shared by all arms (``strength=inf``) from a given
-start, accelerated (SQUAREM) against plain EM (``accelerate=False``), both to ``tol=1e-9``:
-their times, E-steps and log-likelihoods; and a whole default run (random starts, per-arm
-stage).
+A log of 20 000 arms x 52 weeks (1 040 000 records; ``--quick``: 2 000 arms), 2 states, 2
+actions, 2 signals, drawn from known arms, calls at random with probability 0.2 and no signal
+without a call. The E-step (``_Records.expect``, the numba kernel
+``rmab.models._kernels.em_kernel``, one model per arm) is timed against its numpy twin written
+here: the same scaled forward-backward pass, vectorised over the arms (each step a batched
+matrix product), checked to give the same expected counts and log-likelihood. Medians of
+repeats. Then ``estimate_hidden_arms`` with one model shared by all arms (``strength=inf``)
+from a given start, accelerated (SQUAREM) against plain EM (``accelerate=False``), both to
+``tol=1e-9``: their times, E-steps and log-likelihoods; and a whole default run (random starts,
+per-arm stage).
 """
 
 from __future__ import annotations
