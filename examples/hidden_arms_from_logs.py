@@ -48,12 +48,12 @@ print("held-out log-likelihood per signal: " + ", ".join(
 # the signal model estimated too, or known (a survey: how often each kind answers a call)
 known = dict(observations=unheard.mean(axis=0), fixed=("observations",))
 models = {"whittle on the true arms": (seen, now)}
-for signals, strength in (("estimated", 1.0), ("estimated", 10.0), ("known", 1.0),
-                          ("known", 10.0)):
+for kind, strength in (("estimated", 1.0), ("estimated", 10.0), ("known", 1.0),
+                       ("known", 10.0)):
     est = rmab.estimate_hidden_arms(*log, n_arms=n, n_states=2, n_actions=2, n_obs=2,
                                     strength=strength, seed=0,
-                                    **(known if signals == "known" else {}))
-    name = f"whittle, {signals} signals x{strength:g}"
+                                    **(known if kind == "known" else {}))
+    name = f"whittle, {kind} signals x{strength:g}"
     errors = [np.abs(x - y).mean() for x, y in ((est.transitions, seen.transitions),
                                                  (est.observations, seen.observations))]
     print(f"{name:33s} {len(est.history_pooled)} + {len(est.history_arms)} EM iterations; "

@@ -169,15 +169,8 @@ def run(args) -> int:
                                   order_by=args.order_by, state_names=state_names,
                                   action_names=names)
     n_actions = max(2, int(log.actions.max()) + 1)
-    active = np.unique(log.actions[log.actions > 0])          # 1, 2, ... without a gap?
-    gaps = np.flatnonzero(active != np.arange(1, len(active) + 1))
-    if args.costs is None and names is None and len(gaps):  # a typo'd action: 20 001 actions
-        top = int(np.argmax(log.actions))
-        raise BatchInputError(f"log.action: no record takes action {int(gaps[0]) + 1}, below "
-                              f"the largest logged, {int(log.actions[top])} (a typo?): give "
-                              f"--costs to set the actions", file=log.file,
-                              line=int(log.lines[top]),
-                              column=log.columns.get("action", "action"))
+    if args.costs is None and names is None:       # a typo'd action: 20 001 actions
+        _refuse_a_gap(log, log.actions, "action", "takes action", "--costs to set the actions")
     costs = (_numbers("costs", args.costs) if args.costs is not None else
              np.arange(float(n_actions if names is None else len(names))))
     fit = _fit_hidden if args.hidden else _fit_counts
@@ -269,15 +262,9 @@ def _fit_hidden(args, log, rewards, costs, strength) -> tuple:
     if signal_names is not None and len(signal_names) < 2:     # one signal tells nothing
         raise InvalidParameterError(f"estimate.signal_names: must give a name per signal, at "
                                     f"least 2; got {args.signal_names!r}")
-    heard = np.unique(log.signals[log.signals > 0])             # 1, 2, ... without a gap?
-    gaps = np.flatnonzero(heard != np.arange(1, len(heard) + 1))
-    if signal_names is None and len(gaps):     # a typo'd 10000 for 1: 10 001 signals, GBs
-        top = int(np.argmax(log.signals))
-        raise BatchInputError(f"log.signal: no record gives signal {int(gaps[0]) + 1}, below "
-                              f"the largest logged, {int(log.signals[top])} (a typo?): give "
-                              f"--signal-names to set the signals", file=log.file,
-                              line=int(log.lines[top]),
-                              column=log.columns.get("signal", "signal"))
+    if signal_names is None:                   # a typo'd 10000 for 1: 10 001 signals, GBs
+        _refuse_a_gap(log, log.signals, "signal", "gives signal",
+                      "--signal-names to set the signals")
     n_obs = len(signal_names) if signal_names else max(2, int(log.signals.max()) + 1)
     log.check_sizes(len(costs), n_obs)
     seed = 0 if args.seed is None else args.seed
@@ -324,6 +311,19 @@ def _known_signals(text, log, n_states: int, n_obs: int, n_actions: int) -> dict
     heard = np.bincount(log.actions[log.signals >= 0], minlength=n_actions) > 0
     return {"observations": np.where(heard[:, None, None], rows, 1.0 / n_obs),
             "fixed": ("observations",)}
+
+
+def _refuse_a_gap(log, values, column: str, verb: str, remedy: str) -> None:
+    """Refuse logged numbers 1, 2, ... that skip one (a typo such as 20000 for 1 would make
+    that many actions or signals), naming the largest's line."""
+    used = np.unique(values[values > 0])
+    gaps = np.flatnonzero(used != np.arange(1, len(used) + 1))
+    if len(gaps):
+        top = int(np.argmax(values))
+        raise BatchInputError(f"log.{column}: no record {verb} {int(gaps[0]) + 1}, below the "
+                              f"largest logged, {int(values[top])} (a typo?): give {remedy}",
+                              file=log.file, line=int(log.lines[top]),
+                              column=log.columns.get(column, column))
 
 
 def _best(scores: dict, hidden: bool = False) -> float:

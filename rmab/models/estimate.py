@@ -127,8 +127,8 @@ def score_strengths(arm_index, states, actions, next_states, *, n_arms: int, n_s
                     holdout: float = 0.25) -> dict:
     """How far to shrink, measured: each strength's held-out log-likelihood per record.
 
-    Each arm's last ``holdout`` share of records (rounded down; none for an arm with fewer
-    than 2; the records of an arm in time order) is held out, the rows are estimated from the
+    Each arm's last ``holdout`` share of records (rounded down: none where that is under one
+    record; the records of an arm in time order) is held out, the rows are estimated from the
     rest by :func:`estimate_probabilities` (``prior``, each strength), and each held-out
     transition scores the log of its estimated probability.
 

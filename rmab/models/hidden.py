@@ -124,63 +124,33 @@ def estimate_hidden_arms(arm_index, actions, signals, *, n_arms: int, n_states: 
     -------
     HiddenArmsEstimate
     """
-    sizes = [int(check_number(_OWNER, name, value, low=low, high=2**31, integer=True))
-             for name, value, low in (("n_arms", n_arms, 1), ("n_states", n_states, 1),
-                                      ("n_actions", n_actions, 1), ("n_obs", n_obs, 1),
-                                      ("n_starts", n_starts, 1), ("max_iter", max_iter, 1))]
-    n_arms, n_states, n_actions, n_obs, n_starts, max_iter = sizes
-    if n_arms * n_actions * n_states * max(n_states, n_obs) > 2**31:
-        raise InvalidParameterError(f"{_OWNER}: n_arms * n_actions * n_states * max(n_states, "
-                                    f"n_obs) must be at most 2**31 probabilities; got "
-                                    f"{n_arms * n_actions * n_states * max(n_states, n_obs)}")
-    tol = check_number(_OWNER, "tol", tol, low=0.0)
-    if not (isinstance(strength, (float, np.floating)) and strength == np.inf):
-        strength = check_number(_OWNER, "strength", strength, low=0.0)
-    if strength == 0.0:
+    setup = _Setup.of(_OWNER, arm_index, actions, signals, n_arms=n_arms, n_states=n_states,
+                      n_actions=n_actions, n_obs=n_obs, transitions=transitions,
+                      observations=observations, initial_belief=initial_belief, fixed=fixed,
+                      n_starts=n_starts, max_iter=max_iter, tol=tol)
+    return setup.fit(_check_strength(strength), seed=seed, accelerate=accelerate)
+
+
+def _check_strength(strength) -> float:
+    """A strength > 0, or inf."""
+    if isinstance(strength, (float, np.floating)) and strength == np.inf:
+        return float(strength)
+    if check_number(_OWNER, "strength", strength, low=0.0) == 0.0:
         raise InvalidParameterError(f"{_OWNER}.strength: must be > 0 (one arm's log alone "
                                     f"cannot fill every row), or inf for the pooled rows; "
                                     f"got 0")
-    records = _Records.of(arm_index, actions, signals, n_arms, n_actions, n_obs)
-    given = {name: None if value is None else _check_rows(name, value, shape, what)
-             for name, value, shape, what in (
-                 ("transitions", transitions, (n_actions, n_states, n_states),
-                  "(n_actions, n_states, n_states)"),
-                 ("observations", observations, (n_actions, n_states, n_obs),
-                  "(n_actions, n_states, n_obs)"),
-                 ("initial_belief", initial_belief, (n_states,), "(n_states,)"))}
-    fixed = _check_fixed(fixed, given)
-    model, history_pooled, done_pooled = _fit_pooled(
-        records, (n_actions, n_states, n_obs), given, fixed, n_starts, max_iter, tol, seed,
-        accelerate)
-    p, o, b = model
-    transitions = np.ascontiguousarray(np.broadcast_to(p, (n_arms,) + p.shape))
-    history_arms, done_arms = np.zeros(0), True
-    if np.isfinite(strength):
-        transitions, history_arms, done_arms = _em_arms(records, transitions, o, b, strength,
-                                                        max_iter, tol)
-    for stage, done in (("pooled", done_pooled), ("per-arm", done_arms)):
-        if not done:
-            warnings.warn(f"{_OWNER}: the {stage} stage stopped at max_iter={max_iter} "
-                          f"iterations, before an iteration raised its objective by at most "
-                          f"tol={tol:g} per record; EM only improves, so the arms are usable, "
-                          f"and a higher max_iter gets closer", ConvergenceWarning,
-                          stacklevel=2)
-    observations = np.ascontiguousarray(np.broadcast_to(o, (n_arms,) + o.shape))
-    step = records.expect(transitions, observations, b)
-    return HiddenArmsEstimate(transitions, observations, b, step.beliefs,
-                              float(step.log_likelihood), history_pooled, history_arms,
-                              bool(done_pooled and done_arms))
+    return float(strength)
 
 
 def score_hidden_strengths(arm_index, actions, signals, *, strengths=STRENGTHS,
                            holdout: float = 0.25, **options) -> dict:
     """How far to shrink, measured: each strength's held-out log-likelihood per signal.
 
-    Each arm's last ``holdout`` share of records (rounded down; none for an arm with fewer
-    than 2) is held out, the arms are fitted on the rest by :func:`estimate_hidden_arms`
+    Each arm's last ``holdout`` share of records (rounded down: none where that is under one
+    record) is held out, the arms are fitted on the rest by :func:`estimate_hidden_arms`
     (``**options``: its other arguments), and the held-out signals are scored given the
     arm's earlier ones, ``log p(tail | head) = log p(all) - log p(head)`` under the fit. The
-    pooled stage is fitted once, its optimum the start of every strength's fit.
+    pooled stage is fitted once, shared by every strength's fit.
 
     Returns ``{strength: mean log-likelihood per held-out signal}`` (records without one
     not counted; ``-inf`` where the fit gives a held-out signal probability 0, as a signal
@@ -195,30 +165,101 @@ def score_hidden_strengths(arm_index, actions, signals, *, strengths=STRENGTHS,
     if any(k not in options for k in ("n_arms", "n_states", "n_actions", "n_obs")):
         raise InvalidParameterError(f"{owner}: give n_arms, n_states, n_actions and n_obs, "
                                     f"as to estimate_hidden_arms")
-    sizes = {k: int(check_number(owner, k, options[k], low=1, high=2**31, integer=True))
-             for k in ("n_arms", "n_actions", "n_obs")}
-    records = _Records.of(arm_index, actions, signals, sizes["n_arms"], sizes["n_actions"],
-                          sizes["n_obs"])
-    held = held_out(owner, np.asarray(arm_index).astype(np.int64), sizes["n_arms"], holdout)
+    seed, accelerate = options.pop("seed", None), options.pop("accelerate", True)
+    try:
+        whole = _Setup.of(owner, arm_index, actions, signals, **options)
+    except TypeError as exc:                  # an option estimate_hidden_arms does not take
+        raise InvalidParameterError(f"{owner}: takes estimate_hidden_arms' options; got "
+                                    f"another ({exc})") from None
+    records = whole.records
+    n = np.empty(len(records.order), np.int64)
+    n[records.order] = np.repeat(np.arange(records.n_arms), np.diff(records.bounds))
+    held = held_out(owner, n, records.n_arms, holdout)
     heard = int((held & (np.asarray(signals) >= 0)).sum())
     if not heard:
         raise InvalidParameterError(f"{owner}.holdout: holds out no signal (each arm's last "
                                     f"{holdout:g} of its records); give a larger share")
-    keep = ~held
-    head = (np.asarray(arm_index)[keep], np.asarray(actions)[keep], np.asarray(signals)[keep])
-    pooled = estimate_hidden_arms(*head, strength=np.inf, **options)
-    start = dict(options, transitions=pooled.transitions[0],
-                 observations=pooled.observations[0], initial_belief=pooled.initial_belief)
-    train = _Records.of(*head, sizes["n_arms"], sizes["n_actions"], sizes["n_obs"])
+    keep = np.flatnonzero(~held)
+    head = _Setup.of(owner, *(np.asarray(x)[keep] for x in (arm_index, actions, signals)),
+                     numbers=keep, **options)
+    pooled = head.fit_pooled(seed, accelerate)            # once, for every strength
     scores = {}
     for strength in grid:
-        fit = pooled if strength == np.inf else estimate_hidden_arms(*head, strength=strength,
-                                                                     **start)
-        whole = records.expect(fit.transitions, fit.observations, fit.initial_belief,
-                               strict=False)      # None: a held-out signal the fit rules out
-        scores[strength] = -np.inf if whole is None else (whole.log_likelihood - train.expect(
-            fit.transitions, fit.observations, fit.initial_belief).log_likelihood) / heard
+        fit = head.fit(strength, seed=seed, accelerate=accelerate, pooled=pooled)
+        step = records.expect(fit.transitions, fit.observations, fit.initial_belief,
+                              strict=False)       # None: a held-out signal the fit rules out
+        scores[strength] = (-np.inf if step is None else
+                            (step.log_likelihood - fit.log_likelihood) / heard)
     return scores
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """The checked arguments of a fit: the records, the sizes, the given and fixed model
+    parts and the stopping rules; errors name ``owner``."""
+
+    owner: str
+    records: _Records
+    sizes: tuple          # (n_actions, n_states, n_obs)
+    given: dict
+    fixed: frozenset
+    n_starts: int
+    max_iter: int
+    tol: float
+
+    @classmethod
+    def of(cls, owner, arm_index, actions, signals, *, n_arms, n_states, n_actions, n_obs,
+           transitions=None, observations=None, initial_belief=None, fixed=(),
+           n_starts=10, max_iter=1000, tol=1e-6, numbers=None) -> _Setup:
+        sizes = [int(check_number(owner, name, value, low=1, high=2**31, integer=True))
+                 for name, value in (("n_arms", n_arms), ("n_states", n_states),
+                                     ("n_actions", n_actions), ("n_obs", n_obs),
+                                     ("n_starts", n_starts), ("max_iter", max_iter))]
+        n_arms, n_states, n_actions, n_obs, n_starts, max_iter = sizes
+        if n_arms * n_actions * n_states * max(n_states, n_obs) > 2**31:
+            raise InvalidParameterError(f"{owner}: n_arms * n_actions * n_states * max("
+                                        f"n_states, n_obs) must be at most 2**31 "
+                                        f"probabilities; got "
+                                        f"{n_arms * n_actions * n_states * max(n_states, n_obs)}")
+        tol = check_number(owner, "tol", tol, low=0.0)
+        records = _Records.of(owner, arm_index, actions, signals, n_arms, n_actions, n_obs,
+                              numbers)
+        given = {name: None if value is None else _check_rows(owner, name, value, shape)
+                 for name, value, shape in (
+                     ("transitions", transitions, (n_actions, n_states, n_states)),
+                     ("observations", observations, (n_actions, n_states, n_obs)),
+                     ("initial_belief", initial_belief, (n_states,)))}
+        return cls(owner, records, (n_actions, n_states, n_obs), given,
+                   _check_fixed(owner, fixed, given), n_starts, max_iter, tol)
+
+    def fit_pooled(self, seed, accelerate: bool) -> tuple:
+        """The pooled stage: ((p, o, b), history, converged)."""
+        return _fit_pooled(self.records, self.sizes, self.given, self.fixed, self.n_starts,
+                           self.max_iter, self.tol, seed, accelerate)
+
+    def fit(self, strength: float, *, seed, accelerate: bool,
+            pooled: tuple | None = None) -> HiddenArmsEstimate:
+        """Both stages (the pooled one given as ``pooled``, if it is), warning of a stage
+        stopped by ``max_iter``."""
+        records, n_arms = self.records, self.records.n_arms
+        (p, o, b), history_pooled, done_pooled = pooled or self.fit_pooled(seed, accelerate)
+        transitions = np.ascontiguousarray(np.broadcast_to(p, (n_arms,) + p.shape))
+        history_arms, done_arms = np.zeros(0), True
+        if np.isfinite(strength):
+            transitions, history_arms, done_arms = _em_arms(records, transitions, o, b,
+                                                            strength, self.max_iter, self.tol)
+        for stage, done in (("pooled", done_pooled), ("per-arm", done_arms)):
+            if not done:
+                warnings.warn(f"{self.owner}: the {stage} stage stopped at max_iter="
+                              f"{self.max_iter} iterations, before an iteration raised its "
+                              f"objective by at most tol={self.tol:g} per record; EM only "
+                              f"improves, so the arms are usable, and a higher max_iter gets "
+                              f"closer", ConvergenceWarning, stacklevel=4)
+        observations = np.ascontiguousarray(np.broadcast_to(o, (n_arms,) + o.shape))
+        step = records.expect(transitions, observations, b)
+        return HiddenArmsEstimate(transitions, observations, b, step.beliefs,
+                                  float(step.log_likelihood), history_pooled, history_arms,
+                                  bool(done_pooled and done_arms))
 
 
 @dataclass(frozen=True)
@@ -243,21 +284,24 @@ class _Records:
     bounds: np.ndarray    # (n_arms + 1,)
     actions: np.ndarray
     signals: np.ndarray
-    order: np.ndarray     # sorted position -> record
+    order: np.ndarray     # sorted position -> the caller's record number
+    owner: str
 
     @classmethod
-    def of(cls, arm_index, actions, signals, n_arms, n_actions, n_obs) -> _Records:
+    def of(cls, owner, arm_index, actions, signals, n_arms, n_actions, n_obs,
+           numbers=None) -> _Records:
+        """``numbers``: the caller's number of each record (default its position)."""
         n_records = np.shape(arm_index)[0] if np.ndim(arm_index) == 1 else -1
         if n_records < 1:
-            raise InvalidParameterError(f"{_OWNER}.arm_index: must be a 1-D array of arm "
+            raise InvalidParameterError(f"{owner}.arm_index: must be a 1-D array of arm "
                                         f"indices, at least one record; got shape "
                                         f"{np.shape(arm_index)}")
-        n = check_actions(_OWNER, arm_index, n_records, n_arms, "arm_index", noun="record")
-        a = check_actions(_OWNER, actions, n_records, n_actions, "actions", noun="record")
+        n = check_actions(owner, arm_index, n_records, n_arms, "arm_index", noun="record")
+        a = check_actions(owner, actions, n_records, n_actions, "actions", noun="record")
         o = signals if isinstance(signals, str) else np.asarray(signals)
         missing = o == -1 if isinstance(o, np.ndarray) and o.dtype.kind in "iuf" else None
         try:
-            o = check_actions(_OWNER, o if missing is None else np.where(missing, 0, o),
+            o = check_actions(owner, o if missing is None else np.where(missing, 0, o),
                               n_records, n_obs, "signals", noun="record")
         except InvalidParameterError as exc:
             hint = " (or -1 for no signal)" if "must lie in" in str(exc) else ""
@@ -266,7 +310,8 @@ class _Records:
             o[missing] = -1
         order = np.argsort(n, kind="stable")
         bounds = np.searchsorted(n[order], np.arange(n_arms + 1)).astype(np.int64)
-        return cls(bounds, a[order], o[order], order)
+        return cls(bounds, a[order], o[order],
+                   order if numbers is None else np.asarray(numbers)[order], owner)
 
     @property
     def n_arms(self) -> int:
@@ -294,38 +339,40 @@ class _Records:
         if bad >= 0:
             k = int(self.order[bad])
             raise InvalidParameterError(
-                f"{_OWNER}.signals: record {k} (signal {self.signals[bad]} after action "
+                f"{self.owner}.signals: record {k} (signal {self.signals[bad]} after action "
                 f"{self.actions[bad]}) has probability 0 under the model: a given model with "
                 f"zero entries cannot explain it")
         return step
 
 
-def _check_rows(field: str, value, shape: tuple, what: str) -> np.ndarray:
+def _check_rows(owner: str, field: str, value, shape: tuple) -> np.ndarray:
     """Probability rows of ``shape``; a belief's sum within ``BELIEF_TOL``, as beliefs are
     taken everywhere."""
-    arr = as_float_array(_OWNER, field, value, error=InvalidParameterError,
+    arr = as_float_array(owner, field, value, error=InvalidParameterError,
                          first_axis="action")
     if arr.shape != shape:
-        raise InvalidParameterError(f"{_OWNER}.{field}: must have shape {shape} = {what}; got "
+        names = {3: "(n_actions, n_states, n_states)" if field == "transitions" else
+                 "(n_actions, n_states, n_obs)", 1: "(n_states,)"}[len(shape)]
+        raise InvalidParameterError(f"{owner}.{field}: must have shape {shape} = {names}; got "
                                     f"{arr.shape}")
-    check_stochastic(_OWNER, field, arr, error=InvalidParameterError,
+    check_stochastic(owner, field, arr, error=InvalidParameterError,
                      tol=BELIEF_TOL if len(shape) == 1 else PROB_TOL,
                      row_desc="row " + ", ".join(f"{{{i}}}" for i in range(len(shape) - 1))
                      if len(shape) > 1 else "the row")
     return arr / arr.sum(axis=-1, keepdims=True)
 
 
-def _check_fixed(fixed, given: dict) -> frozenset:
+def _check_fixed(owner: str, fixed, given: dict) -> frozenset:
     names = ("observations", "initial_belief")
     if isinstance(fixed, str) or not isinstance(fixed, (tuple, list, set, frozenset)):
-        raise InvalidParameterError(f"{_OWNER}.fixed: must be a tuple of names among "
+        raise InvalidParameterError(f"{owner}.fixed: must be a tuple of names among "
                                     f"{names}; got {fixed!r}")
     for name in fixed:
         if name not in names:
-            raise InvalidParameterError(f"{_OWNER}.fixed: names must be among {names}; got "
+            raise InvalidParameterError(f"{owner}.fixed: names must be among {names}; got "
                                         f"{name!r}")
         if given[name] is None:
-            raise InvalidParameterError(f"{_OWNER}.fixed: {name!r} is held at its given "
+            raise InvalidParameterError(f"{owner}.fixed: {name!r} is held at its given "
                                         f"value; give {name}=")
     return frozenset(fixed)
 
@@ -396,7 +443,7 @@ def _fit_pooled(records: _Records, sizes: tuple, given: dict, fixed: frozenset,
         b = np.full(n_states, 1.0 / n_states)
     if p is not None and o is not None:
         return _em_pooled(records, (p, o, b), fixed, max_iter, tol, accelerate)
-    rng = as_generator(seed, f"{_OWNER}.seed")
+    rng = as_generator(seed, f"{records.owner}.seed")
     # rows no record informs (an action never taken, or never followed by a signal) start,
     # and so stay, uniform: not a random start's leftover
     taken = np.bincount(records.actions, minlength=n_actions)[:, None, None] > 0

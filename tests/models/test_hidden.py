@@ -72,7 +72,7 @@ def test_e_step_is_the_sum_over_hidden_paths(n_arms, n_states, n_actions, n_obs,
     b0 = random_rows(rng, (n_states,))
     if not len(arm):
         return
-    step = _Records.of(arm, act, sig, n_arms, n_actions, n_obs).expect(p, o, b0)
+    step = _Records.of("test", arm, act, sig, n_arms, n_actions, n_obs).expect(p, o, b0)
     for n in range(n_arms):
         mine = arm == n
         like, trans, obs, first = enumerate_paths(p[n], o[n], b0, act[mine], sig[mine])
@@ -128,7 +128,7 @@ def test_a_known_model_is_recovered():
     np.testing.assert_allclose(est.transitions[0], P, atol=0.03)
     np.testing.assert_allclose(est.observations[0], O, atol=0.03)
     np.testing.assert_allclose(est.initial_belief, [0.5, 0.5], atol=0.06)
-    truth = _Records.of(arm, act, sig, 1500, 2, 2).expect(P[None], O[None], np.full(2, 0.5))
+    truth = _Records.of("test", arm, act, sig, 1500, 2, 2).expect(P[None], O[None], np.full(2, 0.5))
     assert est.log_likelihood >= truth.log_likelihood     # the maximum beats the truth
 
 
@@ -398,3 +398,18 @@ def test_scoring_without_n_states_is_named():
                                                     r"n_states"):
         rmab.score_hidden_strengths([0, 0, 0, 0], [0, 1, 1, 1], [0, 1, 1, 0], n_arms=1,
                                     n_actions=2, n_obs=2)
+
+
+def test_a_scoring_error_names_the_caller_s_record_and_function():
+    arm = np.array([0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1])      # records 3, 10, 11 held out
+    act = np.ones(12, int)
+    sig = np.zeros(12, int)
+    sig[5] = 1                              # a signal the fixed model rules out, kept
+    never = np.array([[[1.0, 0.0], [1.0, 0.0]]] * 2)
+    with pytest.raises(InvalidParameterError, match=r"^score_hidden_strengths\.signals: "
+                                                    r"record 5 \(signal 1 after action 1\)"):
+        rmab.score_hidden_strengths(arm, act, sig, n_arms=2, n_states=2, n_actions=2, n_obs=2,
+                                    observations=never, fixed=("observations",), seed=0)
+    with pytest.raises(InvalidParameterError, match=r"^score_hidden_strengths\.arm_index: must "
+                                                    r"lie in \[0, 2\); got 7 \(record 0\)"):
+        rmab.score_hidden_strengths([7], [0], [0], n_arms=2, n_states=2, n_actions=2, n_obs=2)
