@@ -254,7 +254,7 @@ class _Setup:
                               f"{self.max_iter} iterations, before an iteration raised its "
                               f"objective by at most tol={self.tol:g} per record; EM only "
                               f"improves, so the arms are usable, and a higher max_iter gets "
-                              f"closer", ConvergenceWarning, stacklevel=4)
+                              f"closer", ConvergenceWarning, stacklevel=3)
         observations = np.ascontiguousarray(np.broadcast_to(o, (n_arms,) + o.shape))
         step = records.expect(transitions, observations, b)
         return HiddenArmsEstimate(transitions, observations, b, step.beliefs,

@@ -169,6 +169,7 @@ def test_the_same_seed_gives_the_same_arms_and_a_generator_works():
     with pytest.warns(rmab.ConvergenceWarning, match=r"stage stopped at max_iter=3 ") as caught:
         short = rmab.estimate_hidden_arms(arm, act, sig, seed=11, **{**kw, "max_iter": 3})
     assert [str(w.message).split(" stage")[0][-6:] for w in caught] == ["pooled", "er-arm"]
+    assert {w.filename for w in caught} == {__file__}          # at the caller's line
     assert not short.converged and len(short.history_pooled) == 3 + 3   # the best start: 3 + 3
     b = rmab.estimate_hidden_arms(arm, act, sig, seed=11, **kw)
     np.testing.assert_array_equal(a.transitions, b.transitions)
