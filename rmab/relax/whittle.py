@@ -614,10 +614,9 @@ def _pooled_plans(arm, prices, discount, tol, center, resolution, rng):
     one arm over ``prices`` (warm-started in order)."""
     from rmab.values.pbvi import price_sweep
 
-    sols = price_sweep(arm, prices, discount=discount, tol=tol, initial_belief=center,
-                       grid=resolution, seed=rng)
-    return (np.concatenate([sol.alphas + sol.price * sol.costs for sol in sols]),
-            np.concatenate([sol.costs for sol in sols]))
+    alphas, costs, _, ends = price_sweep(arm, prices, discount=discount, tol=tol,
+                                         initial_belief=center, grid=resolution, seed=rng)
+    return alphas + np.repeat(prices, np.diff(ends))[:, None] * costs, costs
 
 
 def _finite_pooled_plans(arm, prices, horizon, discount, center, resolution, rng):

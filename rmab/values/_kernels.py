@@ -1,6 +1,7 @@
 """Numba kernels of the single-arm value code (private: inputs are trusted).
 
-C-contiguous float64 / int64 arrays, outputs preallocated by the caller. The plain-numpy twins
+C-contiguous float64 / int64 arrays, outputs preallocated by the caller (the point-set and
+price-sweep kernels, whose sizes are found as they run, return theirs). The plain-numpy twins
 live in :mod:`rmab.values._reference` and are compared in the tests.
 """
 
@@ -530,3 +531,100 @@ def expand_round_kernel(trans, obs, points, count, limit, u, min_l1, succ, best)
                 points[total, t] = best[t]
             total += 1
     return total
+
+
+@njit
+def expand_kernel(trans, obs, b0, limit, rng, min_l1, idle_rounds):
+    """Grow a point set (count, S) from ``b0`` by rounds of :func:`expand_round_kernel`, each
+    drawing its uniforms ``(count, A, 3)`` from the numpy Generator ``rng`` (the same stream
+    as ``rng.random`` outside), until ``limit`` points or ``idle_rounds`` rounds in a row
+    without a new one."""
+    s_count = trans.shape[1]
+    points = np.zeros((limit, s_count))
+    points[0] = b0
+    count, idle = 1, 0
+    succ, best = np.empty(s_count), np.empty(s_count)
+    while count < limit and idle < idle_rounds:
+        u = rng.random((count, trans.shape[0], 3))
+        new = expand_round_kernel(trans, obs, points, count, limit, u, min_l1, succ, best)
+        idle = 0 if new > count else idle + 1
+        count = new
+    return points[:count]
+
+
+@njit
+def unique_rows_kernel(x):
+    """The rows of ``x`` (N, S) sorted lexicographically (first column first), repeats
+    dropped: ``np.unique(x, axis=0)`` for floats without NaN, by stable sorts on the columns
+    from the last (what ``np.lexsort`` does)."""
+    n, s_count = x.shape
+    order = np.arange(n)
+    for t in range(s_count - 1, -1, -1):
+        order = order[np.argsort(x[order, t], kind="mergesort")]
+    out = np.empty((n, s_count))
+    k = 0
+    for i in range(n):
+        row = x[order[i]]
+        same = k > 0
+        if same:
+            for t in range(s_count):
+                if row[t] != out[k - 1, t]:
+                    same = False
+                    break
+        if not same:
+            out[k] = row
+            k += 1
+    return out[:k]
+
+
+@njit
+def sweep_kernel(trans, obs, priced, blind, c, prices, beta, b0, limit, extra, rng, min_l1,
+                 idle_rounds, target, max_iter):
+    """PBVI of one arm at each of ``prices`` (P,) in turn, each solve on a fresh point set
+    (:func:`expand_kernel` from ``b0``, plus the ``extra`` beliefs (E, S) if E > 0, sorted
+    and unique) from the blind vectors ``blind[p]`` (A, S) at ``priced[p] = r - λ_p c``
+    (S, A) and the previous solve's vectors re-priced, seeded by ``rng.integers(1, 2**62)``:
+    the loop of ``solve_pbvi`` calls it stands for, drawing the same numbers.
+
+    Returns ``(alphas (K, S), costs (K, S), actions (K,), ends (P + 1,), residuals (P,))``:
+    solve ``p``'s vectors are rows ``ends[p]:ends[p + 1]``."""
+    n_prices = prices.shape[0]
+    n_actions, s_count = trans.shape[0], trans.shape[1]
+    # a solve keeps only vectors best at one of its points, at most limit + E
+    room = n_prices * (limit + extra.shape[0])
+    out_a, out_c = np.empty((room, s_count)), np.empty((room, s_count))
+    out_act = np.empty(room, dtype=np.int64)
+    ends = np.zeros(n_prices + 1, dtype=np.int64)
+    residuals = np.empty(n_prices)
+    stats = np.zeros(2)
+    for p in range(n_prices):
+        beliefs = expand_kernel(trans, obs, b0, limit, rng, min_l1, idle_rounds)
+        if extra.shape[0] > 0:
+            beliefs = unique_rows_kernel(np.vstack((beliefs, extra)))
+        lo = ends[p - 1] if p > 0 else 0
+        n_warm = ends[p] - lo
+        n_start = n_actions + n_warm
+        cap = max(beliefs.shape[0], n_start)
+        alphas, costs = np.zeros((cap, s_count)), np.zeros((cap, s_count))
+        actions = np.zeros(cap, dtype=np.int64)
+        for a in range(n_actions):
+            for s in range(s_count):
+                alphas[a, s] = blind[p, a, s]
+                costs[a, s] = c[a] / (1.0 - beta)
+            actions[a] = a
+        for j in range(n_warm):
+            for s in range(s_count):
+                alphas[n_actions + j, s] = (out_a[lo + j, s]
+                                            + (prices[p - 1] - prices[p]) * out_c[lo + j, s])
+                costs[n_actions + j, s] = out_c[lo + j, s]
+            actions[n_actions + j] = out_act[lo + j]
+        seed = rng.integers(1, 2**62)
+        k = pbvi_kernel(trans, obs, priced[p], c, beta, beliefs, alphas, costs, actions,
+                        n_start, target, max_iter, False, seed, stats)
+        out_a[ends[p]:ends[p] + k] = alphas[:k]
+        out_c[ends[p]:ends[p] + k] = costs[:k]
+        out_act[ends[p]:ends[p] + k] = actions[:k]
+        ends[p + 1] = ends[p] + k
+        residuals[p] = stats[1]
+    k = ends[n_prices]
+    return out_a[:k], out_c[:k], out_act[:k], ends, residuals

@@ -345,18 +345,7 @@ def _expand(trans, obs, b0, n_beliefs, rng) -> np.ndarray:
     successor belief and keep, per point, the one farthest (L1) from the set if it is farther
     than ``_MIN_L1`` (stochastic simulation with explorative action, Pineau et al. 2003).
     Stops at ``n_beliefs`` points or after ``_IDLE_ROUNDS`` rounds without a new point."""
-    s_count = trans.shape[1]
-    points = np.zeros((n_beliefs, s_count))
-    points[0] = b0
-    count, idle = 1, 0
-    succ, best = np.empty(s_count), np.empty(s_count)
-    while count < n_beliefs and idle < _IDLE_ROUNDS:
-        u = rng.random((count, trans.shape[0], 3))
-        new = _kernels.expand_round_kernel(trans, obs, points, count, n_beliefs, u, _MIN_L1,
-                                           succ, best)
-        idle = 0 if new > count else idle + 1
-        count = new
-    return points[:count]
+    return _kernels.expand_kernel(trans, obs, b0, n_beliefs, rng, _MIN_L1, _IDLE_ROUNDS)
 
 
 def _blind_vectors(trans, r, c, beta):
@@ -494,31 +483,36 @@ def solve_pbvi(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
 
 
 def price_sweep(arm: POMDPArms, prices, *, discount: float, tol: float, initial_belief,
-                grid: int | None, seed) -> list:
+                grid: int | None, seed) -> tuple:
     """:func:`solve_pbvi` of one arm (a one-arm stack) at each of ``prices`` in turn, each
     warm-started from the previous solve, drawing from the Generator ``seed``: the same
-    AlphaVectors as that loop of calls, with the checks, the grid and the warm start's
-    re-pricing done once instead of per call (the belief-state Whittle fit makes 12 solves
-    per arm, where this overhead outweighed the numba work)."""
+    vectors as that loop of calls, in one kernel (:func:`~rmab.values._kernels.sweep_kernel`;
+    the belief-state Whittle fit makes ``n_prices + S (A - 1)`` solves per arm, where the
+    calls' Python overhead outweighed their numba work).
+
+    Returns ``(alphas (K, S), costs (K, S), actions (K,), ends (P + 1,))``: the solve at
+    ``prices[p]`` has rows ``ends[p]:ends[p + 1]``, its α-vectors priced at ``prices[p]``."""
     owner = "solve_pbvi"
     prices = np.asarray(prices, dtype=np.float64)
     check_scale(owner, arm, prices, discount, field="price")     # each call's price
     b0 = start_beliefs(owner, initial_belief, 1, arm.n_states)[0]
-    grid_points = None if grid is None else simplex_grid(arm.n_states, grid)
+    s_count = arm.n_states
+    extra = np.zeros((0, s_count)) if grid is None else simplex_grid(s_count, grid)
     target = tol * (1.0 - discount) / discount
     rng = as_generator(seed, f"{owner}.seed")
-    out, warm = [], None
-    for price in prices:
-        if out:
-            last = out[-1]
-            warm = (last.alphas + (last.price - price) * last.costs, last.costs, last.actions)
-        sol = _solve_one(arm, 0, float(price), discount, target, b0, N_BELIEFS, grid_points,
-                         False, warm, rng, MAX_ITER)
-        if not sol.converged:
-            warnings.warn(f"{owner}: the solve stopped after max_iter={MAX_ITER} sweeps "
-                          f"before reaching tol={tol:g}", ConvergenceWarning, stacklevel=2)
-        out.append(sol)
-    return out
+    trans = arm.transitions[0]
+    c = np.ascontiguousarray(arm.costs[0])
+    priced = np.ascontiguousarray(arm.rewards[0] - prices[:, None, None] * c)   # (P, S, A)
+    # every price's blind policies in one batched solve, as _blind_vectors makes them
+    blind = np.linalg.solve(np.eye(s_count) - discount * trans,
+                            priced.transpose(0, 2, 1)[..., None])[..., 0]       # (P, A, S)
+    alphas, costs, actions, ends, residuals = _kernels.sweep_kernel(
+        trans, np.ascontiguousarray(arm.observations[0]), priced, blind, c, prices, discount,
+        b0, N_BELIEFS, extra, rng, _MIN_L1, _IDLE_ROUNDS, target, MAX_ITER)
+    for _ in range(int(np.sum(~(residuals <= target)))):
+        warnings.warn(f"{owner}: the solve stopped after max_iter={MAX_ITER} sweeps "
+                      f"before reaching tol={tol:g}", ConvergenceWarning, stacklevel=2)
+    return alphas, costs, actions, ends
 
 
 def plans_with_uses(trans, obs, r, beliefs, discount: float, target: float, max_iter: int,
@@ -583,13 +577,9 @@ def arm_problem(arms, i, price, b0, n_beliefs, extra, rng):
 
 def _unique_rows(x: np.ndarray) -> np.ndarray:
     """``np.unique(x, axis=0)`` (rows sorted lexicographically, repeats dropped) of a float
-    array without NaN, by one lexsort: numpy's sort of rows as structured records took 14 %
-    of a belief-state Whittle fit."""
-    x = x[np.lexsort(x.T[::-1])]
-    keep = np.empty(len(x), dtype=bool)
-    keep[:1] = True
-    np.any(x[1:] != x[:-1], axis=1, out=keep[1:])
-    return x[keep]
+    array without NaN (:func:`~rmab.values._kernels.unique_rows_kernel`: numpy's sort of rows
+    as structured records took 14 % of a belief-state Whittle fit)."""
+    return _kernels.unique_rows_kernel(np.ascontiguousarray(x, dtype=np.float64))
 
 
 def _solve_one(arms, i, price, discount, target, b0, n_beliefs, grid_points, randomized, warm,

@@ -286,6 +286,57 @@ def test_expand_kernel_matches_numpy_twin():
     np.testing.assert_allclose(got[:n], want[:n], atol=1e-12)
 
 
+
+def test_point_set_growth_draws_the_generators_stream():
+    """The expansion loop, in numba since session 46, draws its uniforms from the caller's
+    Generator as rng.random did in Python: the same points as rounds of the numpy twin fed by
+    rng.random, and the Generator left in the same state."""
+    from rmab.values.pbvi import _IDLE_ROUNDS, _MIN_L1, _expand
+
+    for seed in range(6):
+        arms = random_pomdp_arms(1, 3, 2, 3, seed=seed)
+        t, o = arms.transitions[0], np.ascontiguousarray(arms.observations[0])
+        b0 = np.array([0.2, 0.3, 0.5])
+        mine, theirs = np.random.default_rng(seed), np.random.default_rng(seed)
+        got = _expand(t, o, b0, 30, mine)
+        points, count, idle = np.zeros((30, 3)), 1, 0
+        points[0] = b0
+        while count < 30 and idle < _IDLE_ROUNDS:
+            points, new = ref.expand_round_numpy(t, o, points, count, 30,
+                                                 theirs.random((count, 2, 3)), _MIN_L1)
+            idle, count = (0 if new > count else idle + 1), new
+        assert len(got) == count > 1
+        np.testing.assert_allclose(got, points[:count], rtol=0, atol=1e-12)
+        assert mine.random() == theirs.random()
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_states=st.integers(2, 4), n_actions=st.integers(2, 3),
+       n_obs=st.integers(1, 3), grid=st.sampled_from([None, 3]))
+def test_price_sweep_is_the_loop_of_solve_pbvi_calls(seed, n_states, n_actions, n_obs, grid):
+    """price_sweep (one kernel since session 46) gives the vectors, costs and actions of one
+    solve_pbvi call per price, each warm-started from the last, bit for bit, and leaves the
+    Generator where those calls leave it."""
+    from rmab.values.pbvi import price_sweep
+
+    arm = random_pomdp_arms(1, n_states, n_actions, n_obs, seed=seed)
+    prices = np.sort(np.random.default_rng(seed).uniform(-1.0, 2.0, 5))
+    b0 = np.full(n_states, 1.0 / n_states)
+    mine, theirs = np.random.default_rng(seed), np.random.default_rng(seed)
+    alphas, costs, actions, ends = price_sweep(arm, prices, discount=0.9, tol=1e-2,
+                                               initial_belief=b0, grid=grid, seed=mine)
+    assert ends[0] == 0 and ends[-1] == len(alphas) == len(costs) == len(actions)
+    warm = None
+    for p, price in enumerate(prices):
+        warm = solve_pbvi(arm, price=float(price), discount=0.9, tol=1e-2, initial_belief=b0,
+                          grid=grid, warm_start=warm, seed=theirs)
+        rows = slice(ends[p], ends[p + 1])
+        np.testing.assert_array_equal(alphas[rows], warm[0].alphas)
+        np.testing.assert_array_equal(costs[rows], warm[0].costs)
+        np.testing.assert_array_equal(actions[rows], warm[0].actions)
+    assert mine.random() == theirs.random()
+
+
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n_states=st.integers(1, 4), n_actions=st.integers(1, 3),
        n_obs=st.integers(1, 3), n_solves=st.integers(1, 4), n_arms=st.integers(0, 9))
