@@ -14,8 +14,8 @@ import json
 import sys
 
 from rmab._reporting import count_noun
-from rmab._validation import check_discount
-from rmab.commands import check_suffix, number_arg, seed_arg
+from rmab._validation import check_discount, check_number
+from rmab.commands import check_suffix, integer_arg, number_arg, seed_arg
 from rmab.errors import InvalidParameterError
 from rmab.io.batch import solve_batches
 from rmab.io.reader import read_batches_keep_going
@@ -80,6 +80,9 @@ def add_arguments(parser) -> None:
                         help="discount of batches whose rows give none (default 0.95)")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=False,
                         help="progress bar on stderr (default: off)")
+    parser.add_argument("--n-jobs", type=integer_arg, default=1,
+                        help="worker processes planning batches at once (default 1); the "
+                             "output does not depend on it")
 
 
 def run(args) -> int:
@@ -88,6 +91,7 @@ def run(args) -> int:
     if args.out is not None:                  # --check too: the run it checks for would fail
         check_suffix("solve.out", args.out, ".csv")
     check_discount("solve", args.discount)    # named by its flag, not by read_batches
+    check_number("solve", "n_jobs", args.n_jobs, low=1, integer=True)   # nor solve_batches
     make_planner(args.planner, **_params(args))     # an unknown planner exits 2 first
     if args.out is not None:                  # named by its flag, not by solve_batches
         from rmab.models.storage import check_writable
@@ -100,7 +104,8 @@ def run(args) -> int:
     result = solve_batches(args.csv, args.planner, planner_params=_params(args),
                            seed=args.seed, keep_going=args.keep_going,
                            out=args.out if args.out is not None else sys.stdout,
-                           discount=args.discount, progress=args.progress)
+                           discount=args.discount, progress=args.progress,
+                           n_jobs=args.n_jobs)
     for failure in result.failures:
         which = "a row without a batch id" if failure.batch_id is None else \
             f"batch {failure.batch_id!r}"

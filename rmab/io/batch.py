@@ -5,19 +5,26 @@ from __future__ import annotations
 import hashlib
 import numbers
 import os
+import pickle
 import sys
-import warnings
 import time
+import traceback
+import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from rmab._repr import CompactRepr
-from rmab._validation import _short, check_discount, check_flag, check_path, check_seed
-from rmab._warnings import caught_record, show_again
+from rmab._processes import check_loadable, spawn_failure, spawn_pool, stop_now
+from rmab._validation import (_short, check_discount, check_flag, check_number, check_path,
+                              check_seed)
+from rmab._warnings import caught_record, sendable, show_again
 from rmab.belief.update import check_actions
-from rmab.errors import IndexabilityWarning, InvalidParameterError, PlanningError, RmabError
+from rmab.errors import (IndexabilityWarning, InvalidParameterError, PlanningError, RmabError,
+                         add_note)
 from rmab.io.reader import Batch, read_with_models
 from rmab.io.writer import check_out_path, check_text_file, write_solutions
 from rmab.models.storage import check_writable
@@ -99,7 +106,7 @@ def batch_seed(seed, batch_id: str) -> np.random.SeedSequence:
 
 def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=0,
                   keep_going: bool = False, out=None, discount: float = 0.95,
-                  progress: bool = False) -> BatchSolveResult:
+                  progress: bool = False, n_jobs: int = 1) -> BatchSolveResult:
     """Read (if given a path) and solve every batch, then write the decisions.
 
     Parameters
@@ -121,6 +128,11 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
         Discount of batches whose rows give none.
     progress : bool
         Show a tqdm progress bar over batches on stderr.
+    n_jobs : int >= 1
+        Batches planned at once in that many ``spawn`` worker processes (each planner made
+        afresh, as a copy of ``make_planner(planner, **planner_params)``). A batch's decision
+        depends on its rows and id alone, so the output is the same for any ``n_jobs``; its
+        warnings are shown and its failure raised in the file's order, as one process does.
     """
     start = time.perf_counter()
     if isinstance(seed, np.random.Generator):   # drawn once: a batch's seed still depends on
@@ -136,13 +148,16 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
         raise InvalidParameterError(f"solve_batches.planner_params: keys must be parameter "
                                     f"names (str); got {_short(bad[0])}")
     keep_going = check_flag("solve_batches", "keep_going", keep_going)
+    n_jobs = check_number("solve_batches", "n_jobs", n_jobs, low=1, integer=True)
     progress = check_flag("solve_batches", "progress", progress)
     discount = check_discount("solve_batches", discount)
     if not isinstance(planner, str):
         raise InvalidParameterError(f"solve_batches.planner: must be a registered planner's "
                                     f"name (a fresh planner is made for each batch: give its "
                                     f"parameters as planner_params); got {_short(planner)}")
-    make_planner(planner, **params)  # an unknown name or bad parameters fail before any work
+    template = make_planner(planner, **params)   # an unknown name or bad parameters fail
+    if n_jobs > 1:                                # before any work, as does a class that
+        check_loadable("solve_batches.n_jobs", [template], "n_jobs=1")   # workers can't load
     if out is not None and hasattr(out, "write"):          # before the work, not after it
         check_text_file("solve_batches", out)
     elif out is not None:
@@ -183,14 +198,17 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
     from tqdm import tqdm
 
     outcomes = []
-    for batch in tqdm(batches, desc="batches", unit="batch", file=sys.stderr,
-                      disable=not progress):
-        try:
-            outcomes.append(_solve_one(batch, planner, params, seed))
-        except PlanningError as exc:
-            if not keep_going:
-                raise
-            failures.append(BatchFailure(batch.batch_id, "plan", exc))
+    bar = tqdm(total=len(batches), desc="batches", unit="batch", file=sys.stderr,
+               disable=not progress)
+    with bar, _planned(batches, planner, params, template, seed, n_jobs) as plans:
+        for batch, plan in zip(batches, plans):
+            try:
+                outcomes.append(_outcome(batch, planner, plan))
+            except PlanningError as exc:
+                if not keep_going:
+                    raise
+                failures.append(BatchFailure(batch.batch_id, "plan", exc))
+            bar.update()
     failures.sort(key=lambda f: f.line or 0)
     written = write_solutions(outcomes, out) if out is not None else 0
     return BatchSolveResult(tuple(outcomes), tuple(failures), planner, written,
@@ -198,16 +216,33 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
                             time.perf_counter() - start)
 
 
-def _solve_one(batch: Batch, planner: str, params: dict, seed) -> BatchOutcome:
+@dataclass(frozen=True)
+class _Plan:
+    """One batch's fit and plan, as a worker process sends it back: the actions and their
+    costs, the planner's scores and ``indexable`` (or None), the warnings caught
+    (:func:`caught_record` tuples) and the error raised (None if none)."""
+
+    actions: np.ndarray | None
+    costs: np.ndarray | None
+    scores: np.ndarray | None
+    indexable: np.ndarray | None
+    caught: list
+    error: BaseException | None
+    seconds: float
+
+
+def _plan(batch: Batch, planner: str, params: dict, seed, model=None) -> _Plan:
+    """Fit a fresh planner (``make_planner(planner, **params)``, or the unfitted ``model``
+    given) on the batch and plan it, its warnings caught."""
     inst = batch.instance
     start = time.perf_counter()
-    where = _where(batch)
     caught: list = []
+    actions = costs = scores = indexable = error = None
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            model = make_planner(planner, **params).fit(inst, seed=batch_seed(seed,
-                                                                             batch.batch_id))
+            model = make_planner(planner, **params) if model is None else model
+            model = model.fit(inst, seed=batch_seed(seed, batch.batch_id))
             actions = check_actions(f"{planner}.plan", model.plan(batch.belief), inst.n_arms,
                                     inst.n_actions)
         costs = inst.arms.costs[np.arange(inst.n_arms), actions]
@@ -215,21 +250,74 @@ def _solve_one(batch: Batch, planner: str, params: dict, seed) -> BatchOutcome:
         if why is not None:
             raise PlanningError(f"{planner}.plan: {why}")
         indexable = getattr(getattr(model, "result", None), "indexable", None)
-        _say_again(caught, batch, where, indexable)  # one made an error fails this batch alone
+        scores = getattr(getattr(model, "last_stats", None), "scores", None)
+        if scores is not None:
+            scores = _real_scores(scores, inst.n_arms)
     except Exception as exc:  # noqa: BLE001 - one batch's planner failure must not hide the rest
-        error = PlanningError(f"planner {planner!r} failed on batch {batch.batch_id!r}{where}: "
-                              f"{exc}")
-        if not isinstance(exc, Warning):
-            try:
-                _say_again(caught, batch, where)
-            except Warning:               # warnings as errors: the failure is reported anyway
-                pass
-        raise error from exc
-    scores = getattr(getattr(model, "last_stats", None), "scores", None)
-    if scores is not None:
-        scores = _real_scores(scores, inst.n_arms)
-    return BatchOutcome(batch.batch_id, batch.arm_ids, actions, costs, scores,
-                        batch.action_names, inst.budget, time.perf_counter() - start)
+        error = exc
+    return _Plan(actions, costs, scores, indexable, [caught_record(w) for w in caught], error,
+                 time.perf_counter() - start)
+
+
+def _plan_in_worker(batch: Batch, planner: str, params: dict, seed, model) -> _Plan:
+    """:func:`_plan` in a worker process, what it sends back made to pickle: the warnings by
+    :func:`sendable`, an error that does not as its text (its traceback kept as a note)."""
+    plan = _plan(batch, planner, params, seed, model)
+    error = plan.error
+    if error is not None:
+        add_note(error, "".join(["Traceback in the worker process:\n",
+                                 *traceback.format_tb(error.__traceback__)]).rstrip())
+        try:
+            pickle.loads(pickle.dumps(error))
+        except Exception:        # noqa: BLE001 - PicklingError, TypeError, AttributeError ...
+            error = PlanningError(f"{type(error).__name__}: {error}")
+    indexable = plan.indexable if isinstance(plan.indexable, np.ndarray) else None
+    return replace(plan, indexable=indexable, caught=[sendable(r) for r in plan.caught],
+                   error=error)
+
+
+@contextmanager
+def _planned(batches: list, planner: str, params: dict, template, seed, n_jobs: int):
+    """The batches' :class:`_Plan`, in their order: planned one by one as they are asked for,
+    or ahead by ``n_jobs`` spawned workers (stopped at once if the caller stops early)."""
+    if n_jobs == 1 or len(batches) < 2:
+        yield (_plan(batch, planner, params, seed) for batch in batches)
+        return
+    n = min(n_jobs, len(batches))
+    with spawn_pool(n) as pool:
+        futures = [pool.submit(_plan_in_worker, batch, planner, params, seed, template)
+                   for batch in batches]
+        try:
+            yield (future.result() for future in futures)
+        except BrokenProcessPool as exc:
+            raise spawn_failure("solve_batches.n_jobs", n, "planning the batches",
+                                "n_jobs=1") from exc
+        except BaseException:
+            stop_now(pool)
+            raise
+
+
+def _outcome(batch: Batch, planner: str, plan: _Plan) -> BatchOutcome:
+    """The batch's decision, its warnings shown again naming it; a
+    :class:`~rmab.errors.PlanningError` if its planner failed or a warning was made an
+    error."""
+    where = _where(batch)
+    exc = plan.error
+    if exc is None:
+        try:
+            _say_again(plan.caught, batch, where, plan.indexable)
+        except Warning as made_error:        # one made an error fails this batch alone
+            exc = made_error
+    elif not isinstance(exc, Warning):
+        try:
+            _say_again(plan.caught, batch, where)
+        except Warning:               # warnings as errors: the failure is reported anyway
+            pass
+    if exc is not None:
+        raise PlanningError(f"planner {planner!r} failed on batch {batch.batch_id!r}{where}: "
+                            f"{exc}") from exc
+    return BatchOutcome(batch.batch_id, batch.arm_ids, plan.actions, plan.costs, plan.scores,
+                        batch.action_names, batch.instance.budget, plan.seconds)
 
 
 def _real_scores(scores, n_arms: int) -> np.ndarray | None:
@@ -249,12 +337,11 @@ def _real_scores(scores, n_arms: int) -> np.ndarray | None:
 
 
 def _say_again(caught, batch: Batch, where: str, indexable=None) -> None:
-    """The planner's warnings, said again with the batch they are about (from where they were
-    raised, so the caller's module filters apply); an index planner's ``indexable`` (n_arms,)
-    names the arm ids that are not."""
+    """The planner's warnings (:func:`caught_record` tuples), said again with the batch they
+    are about (from where they were raised, so the caller's module filters apply); an index
+    planner's ``indexable`` (n_arms,) names the arm ids that are not."""
     shown: set = set()
-    for w in caught:
-        text, category, filename, lineno, module = caught_record(w)
+    for text, category, filename, lineno, module in caught:
         if issubclass(category, IndexabilityWarning) and indexable is not None and np.shape(
                 indexable) == (batch.n_arms,):
             ids = [batch.arm_ids[k] for k in np.flatnonzero(~np.asarray(indexable, bool))]

@@ -245,7 +245,7 @@ def test_an_out_file_that_cannot_take_text_is_refused_before_any_work(tmp_path, 
     """A binary, closed or read-only file object passed every check and failed in the CSV
     writer, after every batch was solved, with a bare TypeError."""
     calls = []
-    monkeypatch.setattr("rmab.io.batch._solve_one", lambda *a: calls.append(a))
+    monkeypatch.setattr("rmab.io.batch._plan", lambda *a: calls.append(a))
     closed = io.StringIO()
     closed.close()
     (tmp_path / "r.csv").write_text("")
