@@ -62,6 +62,50 @@ def test_tiger_reaches_reference_value():
     assert res[0].action([0.99, 0.01]) == 2          # tiger surely left: open right
 
 
+def test_tiger_at_the_default_tolerance_lies_in_sarsop_interval_in_few_sweeps():
+    """Full sweeps evaluate a repeating plan structure at once (modified policy iteration,
+    session 46): at tol 1e-3 Tiger's value is inside SARSOP's interval after 9 sweeps, where
+    plain sweeps stopped at 19.37042 after 208 (rising by a factor 0.95 a sweep)."""
+    res = solve_pbvi(tiger_arms(), discount=0.95, tol=1e-3, seed=0)
+    assert SARSOP_LOW <= res[0].value([0.5, 0.5]) <= SARSOP_HIGH
+    assert res[0].iterations <= 20
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_states=st.integers(2, 4), n_actions=st.integers(2, 3),
+       n_obs=st.integers(1, 3), beta=st.sampled_from([0.8, 0.95, 0.99]))
+def test_evaluated_plans_stay_below_the_informed_bound_and_reach_plain_sweeps(
+        seed, n_states, n_actions, n_obs, beta):
+    """The kernel's values on its point set lie under the fast informed upper bound (every
+    vector is still a plan's value) and within the tolerances of plain value iteration on the
+    same points (the numpy twin), in no more sweeps."""
+    from rmab.values.bounds import fib_bound
+    from rmab.values.pbvi import _blind_vectors
+
+    arms = random_pomdp_arms(1, n_states, n_actions, n_obs, seed=seed)
+    t, o = arms.transitions[0], np.ascontiguousarray(arms.observations[0])
+    c = np.ascontiguousarray(arms.costs[0])
+    r = np.ascontiguousarray(arms.rewards[0] - 0.3 * c[None, :])
+    beliefs = np.ascontiguousarray(simplex_grid(n_states, 4))
+    a0, c0 = _blind_vectors(t, r, c, beta)
+    tol = 1e-6
+    target = tol * (1 - beta) / beta
+    want = ref.pbvi_numpy(t, o, r, c, beta, beliefs, a0, c0, np.arange(n_actions), target,
+                          100_000)
+    cap = max(len(beliefs), n_actions)
+    alphas, costs = np.zeros((cap, n_states)), np.zeros((cap, n_states))
+    actions = np.zeros(cap, dtype=np.int64)
+    alphas[:n_actions], costs[:n_actions], actions[:n_actions] = a0, c0, np.arange(n_actions)
+    stats = np.zeros(2)
+    k = _kernels.pbvi_kernel(t, o, r, c, beta, beliefs, alphas, costs, actions, n_actions,
+                             target, 100_000, False, 1, stats)
+    got = (beliefs @ alphas[:k].T).max(axis=1)
+    upper = fib_bound(arms, price=0.3, discount=beta, tol=1e-9).value(beliefs, arm=0)
+    assert np.all(got <= upper + 1e-7)
+    np.testing.assert_allclose(got, (beliefs @ want[0].T).max(axis=1), rtol=0, atol=2 * tol)
+    assert stats[0] <= want[3]
+
+
 def test_tiger_randomized_reaches_reference_value():
     res = solve_pbvi(tiger_arms(), discount=0.95, tol=1e-3, seed=1, randomized=True)
     assert abs(res[0].value([0.5, 0.5]) - TIGER_VALUE) <= 1e-4 * TIGER_VALUE
@@ -458,7 +502,8 @@ def test_pbvi_kernel_matches_numpy_twin_on_a_fixed_point_set():
                              False, 1, stats)
     np.testing.assert_allclose((beliefs @ alphas[:k].T).max(axis=1),
                                (beliefs @ want[0].T).max(axis=1), atol=1e-9)
-    assert stats[0] == want[3]
+    # the kernel evaluates a repeating plan structure at once: 11 sweeps against 68
+    assert stats[0] < want[3] / 4
 
 
 def test_hostile_inputs_give_typed_errors():
