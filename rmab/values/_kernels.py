@@ -639,19 +639,36 @@ def expand_round_kernel(trans, obs, points, count, limit, u, min_l1, succ, best)
     return total
 
 
+@njit(inline="always")
+def _splitmix(state):
+    """SplitMix64 (Steele, Lea and Flood 2014): returns (new state, uniform in [0, 1) from
+    the top 53 bits). ``state`` is a uint64; every operation wraps modulo 2**64."""
+    state = state + np.uint64(0x9E3779B97F4A7C15)
+    z = (state ^ (state >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return state, np.float64(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
 @njit
-def expand_kernel(trans, obs, b0, limit, rng, min_l1, idle_rounds):
+def expand_kernel(trans, obs, b0, limit, seed, min_l1, idle_rounds):
     """Grow a point set (count, S) from ``b0`` by rounds of :func:`expand_round_kernel`, each
-    drawing its uniforms ``(count, A, 3)`` from the numpy Generator ``rng`` (the same stream
-    as ``rng.random`` outside), until ``limit`` points or ``idle_rounds`` rounds in a row
-    without a new one."""
-    s_count = trans.shape[1]
+    drawing its uniforms ``(count, A, 3)`` in C order from SplitMix64 started at ``seed``
+    (an integer the caller draws from its Generator: a numpy Generator handed to numba is
+    unboxed by Python code on every call, where a Ctrl-C became a SystemError or, rarely, a
+    crash), until ``limit`` points or ``idle_rounds`` rounds in a row without a new one."""
+    n_actions, s_count = trans.shape[0], trans.shape[1]
     points = np.zeros((limit, s_count))
     points[0] = b0
     count, idle = 1, 0
     succ, best = np.empty(s_count), np.empty(s_count)
+    state = np.uint64(seed)
     while count < limit and idle < idle_rounds:
-        u = rng.random((count, trans.shape[0], 3))
+        u = np.empty((count, n_actions, 3))
+        for m in range(count):
+            for a in range(n_actions):
+                for j in range(3):
+                    state, u[m, a, j] = _splitmix(state)
         new = expand_round_kernel(trans, obs, points, count, limit, u, min_l1, succ, best)
         idle = 0 if new > count else idle + 1
         count = new
@@ -684,13 +701,14 @@ def unique_rows_kernel(x):
 
 
 @njit
-def sweep_kernel(trans, obs, priced, blind, c, prices, beta, b0, limit, extra, rng, min_l1,
+def sweep_kernel(trans, obs, priced, blind, c, prices, beta, b0, limit, extra, seeds, min_l1,
                  idle_rounds, target, max_iter):
     """PBVI of one arm at each of ``prices`` (P,) in turn, each solve on a fresh point set
-    (:func:`expand_kernel` from ``b0``, plus the ``extra`` beliefs (E, S) if E > 0, sorted
-    and unique) from the blind vectors ``blind[p]`` (A, S) at ``priced[p] = r - λ_p c``
-    (S, A) and the previous solve's vectors re-priced, seeded by ``rng.integers(1, 2**62)``:
-    the loop of ``solve_pbvi`` calls it stands for, drawing the same numbers.
+    (:func:`expand_kernel` from ``b0`` and ``seeds[p, 0]``, plus the ``extra`` beliefs (E, S)
+    if E > 0, sorted and unique) from the blind vectors ``blind[p]`` (A, S) at ``priced[p] =
+    r - λ_p c`` (S, A) and the previous solve's vectors re-priced, Perseus' seed
+    ``seeds[p, 1]``: the loop of ``solve_pbvi`` calls it stands for, given the seeds those
+    calls draw.
 
     Returns ``(alphas (K, S), costs (K, S), actions (K,), ends (P + 1,), residuals (P,))``:
     solve ``p``'s vectors are rows ``ends[p]:ends[p + 1]``."""
@@ -704,7 +722,7 @@ def sweep_kernel(trans, obs, priced, blind, c, prices, beta, b0, limit, extra, r
     residuals = np.empty(n_prices)
     stats = np.zeros(2)
     for p in range(n_prices):
-        beliefs = expand_kernel(trans, obs, b0, limit, rng, min_l1, idle_rounds)
+        beliefs = expand_kernel(trans, obs, b0, limit, seeds[p, 0], min_l1, idle_rounds)
         if extra.shape[0] > 0:
             beliefs = unique_rows_kernel(np.vstack((beliefs, extra)))
         lo = ends[p - 1] if p > 0 else 0
@@ -724,9 +742,8 @@ def sweep_kernel(trans, obs, priced, blind, c, prices, beta, b0, limit, extra, r
                                             + (prices[p - 1] - prices[p]) * out_c[lo + j, s])
                 costs[n_actions + j, s] = out_c[lo + j, s]
             actions[n_actions + j] = out_act[lo + j]
-        seed = rng.integers(1, 2**62)
         k = pbvi_kernel(trans, obs, priced[p], c, beta, beliefs, alphas, costs, actions,
-                        n_start, target, max_iter, False, seed, stats)
+                        n_start, target, max_iter, False, seeds[p, 1], stats)
         out_a[ends[p]:ends[p] + k] = alphas[:k]
         out_c[ends[p]:ends[p] + k] = costs[:k]
         out_act[ends[p]:ends[p] + k] = actions[:k]

@@ -344,8 +344,10 @@ def _expand(trans, obs, b0, n_beliefs, rng) -> np.ndarray:
     """Grow a point set from ``b0``: each round, from every point and action simulate one
     successor belief and keep, per point, the one farthest (L1) from the set if it is farther
     than ``_MIN_L1`` (stochastic simulation with explorative action, Pineau et al. 2003).
-    Stops at ``n_beliefs`` points or after ``_IDLE_ROUNDS`` rounds without a new point."""
-    return _kernels.expand_kernel(trans, obs, b0, n_beliefs, rng, _MIN_L1, _IDLE_ROUNDS)
+    Stops at ``n_beliefs`` points or after ``_IDLE_ROUNDS`` rounds without a new point; the
+    simulation's seed is one draw from the Generator ``rng``."""
+    return _kernels.expand_kernel(trans, obs, b0, n_beliefs, int(rng.integers(1, 2**62)),
+                                  _MIN_L1, _IDLE_ROUNDS)
 
 
 def _blind_vectors(trans, r, c, beta):
@@ -506,9 +508,10 @@ def price_sweep(arm: POMDPArms, prices, *, discount: float, tol: float, initial_
     # every price's blind policies in one batched solve, as _blind_vectors makes them
     blind = np.linalg.solve(np.eye(s_count) - discount * trans,
                             priced.transpose(0, 2, 1)[..., None])[..., 0]       # (P, A, S)
+    seeds = rng.integers(1, 2**62, size=(len(prices), 2))    # each call's expansion, Perseus
     alphas, costs, actions, ends, residuals = _kernels.sweep_kernel(
         trans, np.ascontiguousarray(arm.observations[0]), priced, blind, c, prices, discount,
-        b0, N_BELIEFS, extra, rng, _MIN_L1, _IDLE_ROUNDS, target, MAX_ITER)
+        b0, N_BELIEFS, extra, seeds, _MIN_L1, _IDLE_ROUNDS, target, MAX_ITER)
     for _ in range(int(np.sum(~(residuals <= target)))):
         warnings.warn(f"{owner}: the solve stopped after max_iter={MAX_ITER} sweeps "
                       f"before reaching tol={tol:g}", ConvergenceWarning, stacklevel=2)
