@@ -158,6 +158,12 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
     template = make_planner(planner, **params)   # an unknown name or bad parameters fail
     if n_jobs > 1:                                # before any work, as does a class that
         check_loadable("solve_batches.n_jobs", [template], "n_jobs=1")   # workers can't load
+        try:                                      # or a parameter that cannot reach them
+            pickle.dumps(template)
+        except Exception as exc:  # noqa: BLE001 - PicklingError, TypeError, AttributeError ...
+            raise PlanningError(f"solve_batches.n_jobs: the planner {planner!r} must pickle to "
+                                f"reach the worker processes (its parameters too); got "
+                                f"{type(exc).__name__}: {exc}; or use n_jobs=1") from exc
     if out is not None and hasattr(out, "write"):          # before the work, not after it
         check_text_file("solve_batches", out)
     elif out is not None:
@@ -265,13 +271,22 @@ def _plan_in_worker(batch: Batch, planner: str, params: dict, seed, model) -> _P
     plan = _plan(batch, planner, params, seed, model)
     error = plan.error
     if error is not None:
-        add_note(error, "".join(["Traceback in the worker process:\n",
-                                 *traceback.format_tb(error.__traceback__)]).rstrip())
+        # the whole chain: pickling drops __cause__ and __context__
+        worker = "".join(traceback.format_exception(error)).rstrip()
+        add_note(error, f"Traceback in the worker process (its chain):\n{worker}")
         try:
             pickle.loads(pickle.dumps(error))
         except Exception:        # noqa: BLE001 - PicklingError, TypeError, AttributeError ...
-            error = PlanningError(f"{type(error).__name__}: {error}")
-    indexable = plan.indexable if isinstance(plan.indexable, np.ndarray) else None
+            kind = f"{type(error).__module__}.{type(error).__qualname__}"
+            error = PlanningError(str(error))   # the text one process shows, not the type's
+            add_note(error, f"The worker's {kind} could not be sent back; its text is kept.")
+            add_note(error, f"Traceback in the worker process (its chain):\n{worker}")
+    indexable = None                 # as _say_again takes it: one flag per arm (a list too)
+    try:
+        if np.shape(plan.indexable) == (batch.n_arms,):
+            indexable = np.asarray(plan.indexable, dtype=bool)
+    except Exception:            # noqa: BLE001 - a ragged or odd object: no names, as there
+        pass
     return replace(plan, indexable=indexable, caught=[sendable(r) for r in plan.caught],
                    error=error)
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rmab.cli import main
-from rmab.errors import InvalidParameterError, PlanningError, RmabWarning
+from rmab.errors import IndexabilityWarning, InvalidParameterError, PlanningError, RmabWarning
 from rmab.io import solve_batches
 from rmab.planners import BasePlanner, base
 
@@ -143,3 +143,70 @@ except PlanningError as exc:
     assert "TYPED solve_batches.n_jobs: 'Zero' is defined in `python -c`, stdin or a " \
         "notebook" in out.stdout, out.stderr
     assert "or use n_jobs=1" in out.stdout and "Traceback" not in out.stderr, out.stderr
+
+
+class TwoPartError(Exception):
+    """An error whose constructor takes more than its text: it pickles, but does not
+    unpickle."""
+
+    def __init__(self, what, n):
+        super().__init__(f"{what}: got {n} arms")
+
+
+class Misfit(BasePlanner):
+    """Fails on a batch of other than two arms in the way ``mode`` says; reports every arm
+    but the first as indexable in a list."""
+
+    name = "misfit"
+
+    def __init__(self, mode="two-part", fn=None):
+        super().__init__()
+        self.mode, self.fn = mode, fn
+
+    def _fit(self, instance):
+        self.result = type("Result", (), {"indexable": [False] + [True] * (instance.n_arms - 1)})
+        warnings.warn("some arms are not indexable", IndexabilityWarning)
+        if instance.n_arms == 2:
+            return
+        if self.mode == "two-part":
+            raise TwoPartError("misfit needs 2 arms", instance.n_arms)
+        try:
+            raise KeyError("the inner error")
+        except KeyError as exc:
+            raise ValueError(f"misfit: {instance.n_arms} arms") from exc
+
+    def _plan(self, belief, t):
+        return np.array([1] + [0] * (len(belief) - 1))
+
+
+@pytest.fixture
+def misfit():
+    base.register_planner("misfit", f"{__name__}:Misfit", "fails on other sizes")
+    yield "misfit"
+    base._REGISTRY.pop("misfit", None)
+
+
+@pytest.mark.parametrize("mode", ["two-part", "chained"])
+def test_a_workers_failure_reads_as_in_one_process(write_csv, misfit, mode):
+    """An error that does not unpickle keeps its text (its type was put before it), and the
+    worker's note keeps the chain pickling drops; an index planner's ``indexable`` given as a
+    list names the arms in the warning, as in one process (it was dropped)."""
+    path = write_csv(ROWS)
+    results, shown = [], []
+    for n_jobs in (1, 2):
+        with pytest.warns(IndexabilityWarning) as caught:
+            results.append(solve_batches(path, misfit, planner_params={"mode": mode},
+                                         keep_going=True, n_jobs=n_jobs))
+        shown.append([str(w.message) for w in caught])
+    assert shown[0] == shown[1] and "in this batch: arm_id a" in shown[0][0]
+    (one,), (two,) = (result.failures for result in results)
+    assert str(one.error) == str(two.error)
+    notes = "\n".join(getattr(two.error.__cause__, "__notes__", []))
+    assert ("TwoPartError could not be sent back" if mode == "two-part"
+            else "KeyError: 'the inner error'") in notes
+
+
+def test_a_planner_that_does_not_pickle_is_refused_before_the_workers(misfit):
+    with pytest.raises(PlanningError, match=r"solve_batches\.n_jobs: the planner 'misfit' must "
+                                            r"pickle .*or use n_jobs=1"):
+        solve_batches(EXAMPLE, misfit, planner_params={"fn": lambda x: x}, n_jobs=2)
