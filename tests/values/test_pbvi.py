@@ -4,7 +4,7 @@ shared solves, kernels against numpy twins, error paths."""
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from rmab.errors import ConvergenceWarning, InvalidParameterError
@@ -74,15 +74,21 @@ def test_tiger_at_the_default_tolerance_lies_in_sarsop_interval_in_few_sweeps():
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n_states=st.integers(2, 4), n_actions=st.integers(2, 3),
        n_obs=st.integers(1, 3), beta=st.sampled_from([0.8, 0.95, 0.99]))
+@example(seed=3659858571, n_states=3, n_actions=2, n_obs=2, beta=0.99)       # one point low
+@example(seed=4202255585, n_states=2, n_actions=3, n_obs=2, beta=0.99)       # 0.035 low
 def test_evaluated_plans_stay_below_the_informed_bound_and_reach_plain_sweeps(
         seed, n_states, n_actions, n_obs, beta):
     """The kernel's values on its point set lie under the fast informed upper bound (every
-    vector is still a plan's value) and, on average over the points, at least as high as
-    plain value iteration's on the same points (the numpy twin), up to the tolerance, in no
-    more sweeps. Point-based backups can have several fixed points: at seed 37 the kernel
-    settled 2.4e-4 above the twin at every point, both stable to tol 1e-12; over 400 random
-    cases the mean was never lower by more than the tolerance, one point was 1.5e-5 of the
-    reward spread lower once."""
+    vector is still a plan's value) and are a point-based fixed point: plain value iteration
+    on the same points (the numpy twin) continued from them raises no value by more than
+    ``tol``; in no more sweeps than plain value iteration from the blind vectors.
+
+    Point-based backups have several fixed points, so the two runs' values are not
+    compared: at seed 37 the kernel settled 2.4e-4 above the twin at every point; in 3 of
+    2 000 random cases (0.15 %, about one run of this test in 20) it settled below, beyond
+    the bounds this test had (mean within 2 tol, every point within 1e-4 of the reward
+    spread): at seed 4202255585 0.035 below at every point, at seed 3659858571 5.4e-3 below
+    at one point, both with residuals under the target."""
     from rmab.values.bounds import fib_bound
     from rmab.values.pbvi import _blind_vectors
 
@@ -106,9 +112,9 @@ def test_evaluated_plans_stay_below_the_informed_bound_and_reach_plain_sweeps(
     got = (beliefs @ alphas[:k].T).max(axis=1)
     upper = fib_bound(arms, price=0.3, discount=beta, tol=1e-9).value(beliefs, arm=0)
     assert np.all(got <= upper + 1e-7)
-    plain, spread = (beliefs @ want[0].T).max(axis=1), r.max() - r.min()
-    assert got.mean() >= plain.mean() - 2 * tol
-    assert np.all(got >= plain - 1e-4 * spread)
+    more = ref.pbvi_numpy(t, o, r, c, beta, beliefs, alphas[:k].copy(), costs[:k].copy(),
+                          actions[:k].copy(), target, 100_000)
+    assert np.all((beliefs @ more[0].T).max(axis=1) <= got + tol)
     assert stats[0] <= want[3]
 
 
