@@ -380,6 +380,12 @@ def _add_unique(alpha, cost, action, alphas, costs, actions, n_vec):
     return _append(alpha, cost, action, alphas, costs, actions, n_vec)
 
 
+# steps of one evaluation of a repeating plan structure at least (the sweeps' max_iter when
+# larger): a cap of max_iter itself made the result depend on a max_iter that did not bind
+# (Tiger converges in 8 sweeps by default, but not in 14 with max_iter=14)
+_EVAL_STEPS = 10_000
+
+
 @njit
 def _evaluate_plans(trans, obs, r, c, beta, actions, follow, n_vec, alphas, costs, tol,
                     max_steps, x, cx):
@@ -559,7 +565,8 @@ def pbvi_kernel(trans, obs, r, c, beta, beliefs, alphas, costs, actions, n_start
                 np.array_equal(follow[:n_vec], last_follow[:n_vec])
             if same:
                 _evaluate_plans(trans, obs, r, c, beta, actions, follow, n_vec, alphas, costs,
-                                0.1 * target * (1.0 - beta) / beta, max_iter, x, cx)
+                                0.1 * target * (1.0 - beta) / beta,
+                                max(max_iter, _EVAL_STEPS), x, cx)
                 keep = True
                 for m in range(m_count):
                     v = -np.inf

@@ -71,6 +71,19 @@ def test_tiger_at_the_default_tolerance_lies_in_sarsop_interval_in_few_sweeps():
     assert res[0].iterations <= 20
 
 
+def test_a_max_iter_that_does_not_bind_leaves_the_solve_unchanged():
+    """``max_iter`` caps the sweeps, not the evaluation of a repeating plan structure: Tiger
+    converges in 8 sweeps by default, so any ``max_iter >= 8`` gives the same vectors (capping
+    each evaluation at ``max_iter`` steps left it unconverged at 7.42 with ``max_iter=8`` and
+    at 19.307 with 14, and 100 converged in 9 sweeps to 19.37046 instead of 19.37136)."""
+    want = solve_pbvi(tiger_arms(), discount=0.95, tol=1e-3, seed=0)
+    sweeps = want[0].iterations
+    for max_iter in (sweeps, sweeps + 6, 100):
+        got = solve_pbvi(tiger_arms(), discount=0.95, tol=1e-3, seed=0, max_iter=max_iter)
+        assert got.converged and got[0].iterations == sweeps
+        np.testing.assert_array_equal(got[0].alphas, want[0].alphas)
+
+
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n_states=st.integers(2, 4), n_actions=st.integers(2, 3),
        n_obs=st.integers(1, 3), beta=st.sampled_from([0.8, 0.95, 0.99]))
