@@ -394,7 +394,8 @@ def _evaluate_plans(trans, obs, r, c, beta, actions, follow, n_vec, alphas, cost
     ``α_k <- r(·, a_k) + β Σ_o P^a diag(ρ^{a,o}) α_{follow[k, o]}`` and the same for the
     costs (modified policy iteration's partial evaluation; every iterate is the value of a
     real plan: a lower bound). From ``alphas``/``costs`` (n_vec rows) into ``x``/``cx``,
-    until a step changes no entry by more than ``tol`` or after ``max_steps``."""
+    until a step changes no entry by more than ``tol`` (returns True) or after ``max_steps``
+    (returns False)."""
     n_obs, s_count = obs.shape[2], trans.shape[1]
     nxt, cnxt = np.empty((n_vec, s_count)), np.empty((n_vec, s_count))
     x[:n_vec] = alphas[:n_vec]
@@ -422,7 +423,8 @@ def _evaluate_plans(trans, obs, r, c, beta, actions, follow, n_vec, alphas, cost
         x[:n_vec] = nxt
         cx[:n_vec] = cnxt
         if change <= tol:
-            break
+            return True
+    return False
 
 
 @njit
@@ -477,6 +479,7 @@ def pbvi_kernel(trans, obs, r, c, beta, beliefs, alphas, costs, actions, n_start
     last_follow = np.full((cap, n_obs), -1, dtype=np.int64)
     last_actions = np.empty(cap, dtype=np.int64)
     n_last = -1
+    stalled = False
     x = np.empty((cap, s_count))
     cx = np.empty((cap, s_count))
     state = seed % 4294967296
@@ -559,14 +562,17 @@ def pbvi_kernel(trans, obs, r, c, beta, beliefs, alphas, costs, actions, n_start
             # the plans of the last full sweep again, each following the same old ones: the
             # sweeps would now only evaluate that structure, at rate β; evaluate it at once
             # (to a tenth of target from its values: steps of at most that times (1-β)/β),
-            # kept if no value on the set drops
+            # kept if no value on the set drops. A structure whose evaluation ran out of
+            # steps or was not kept is left to the sweeps (at β near 1 every sweep evaluated
+            # it again: max_iter times the steps)
             same = n_vec == n_old == n_last and np.all(follow[:n_vec] >= 0)
             same = same and np.array_equal(actions[:n_vec], last_actions[:n_vec]) and \
                 np.array_equal(follow[:n_vec], last_follow[:n_vec])
-            if same:
-                _evaluate_plans(trans, obs, r, c, beta, actions, follow, n_vec, alphas, costs,
-                                0.1 * target * (1.0 - beta) / beta,
-                                max(max_iter, _EVAL_STEPS), x, cx)
+            stalled = stalled and same
+            if same and not stalled:
+                done = _evaluate_plans(trans, obs, r, c, beta, actions, follow, n_vec, alphas,
+                                       costs, 0.1 * target * (1.0 - beta) / beta,
+                                       max(max_iter, _EVAL_STEPS), x, cx)
                 keep = True
                 for m in range(m_count):
                     v = -np.inf
@@ -578,6 +584,7 @@ def pbvi_kernel(trans, obs, r, c, beta, beliefs, alphas, costs, actions, n_start
                 if keep:
                     alphas[:n_vec] = x[:n_vec]
                     costs[:n_vec] = cx[:n_vec]
+                stalled = not (done and keep)
             last_actions[:n_vec] = actions[:n_vec]
             last_follow[:n_vec] = follow[:n_vec]
             n_last = n_vec

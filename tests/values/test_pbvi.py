@@ -89,7 +89,7 @@ def test_a_max_iter_that_does_not_bind_leaves_the_solve_unchanged():
        n_obs=st.integers(1, 3), beta=st.sampled_from([0.8, 0.95, 0.99]))
 @example(seed=3659858571, n_states=3, n_actions=2, n_obs=2, beta=0.99)       # one point low
 @example(seed=4202255585, n_states=2, n_actions=3, n_obs=2, beta=0.99)       # 0.035 low
-def test_evaluated_plans_stay_below_the_informed_bound_and_reach_plain_sweeps(
+def test_evaluated_plans_stay_below_the_informed_bound_at_a_point_based_fixed_point(
         seed, n_states, n_actions, n_obs, beta):
     """The kernel's values on its point set lie under the fast informed upper bound (every
     vector is still a plan's value) and are a point-based fixed point: plain value iteration
