@@ -253,12 +253,22 @@ def point_backup(trans, obs, r, c, beta, b, alphas, costs, n_vec, y, out_alpha, 
         if a == 0 or val > best_val + 1e-12 * abs(best_val):
             best_val = val
             best_a = a
-    a = best_a
+    _plan_vector(trans, obs, r, c, beta, best_a, choice[best_a], alphas, costs, out_alpha,
+                 out_cost)
+    return best_a, best_val
+
+
+@njit(inline="always")
+def _plan_vector(trans, obs, r, c, beta, a, follow, alphas, costs, out_alpha, out_cost):
+    """The value and cost vectors of the plan "take ``a``, then after signal ``o`` go on as
+    vector ``follow[o]``": ``r(·, a) + β Σ_o P^a diag(ρ^{a,o}) α_{follow[o]}``, the same
+    for the costs from ``c(a)``, into ``out_alpha``, ``out_cost`` (S,)."""
+    s_count, n_obs = trans.shape[1], obs.shape[2]
     for s in range(s_count):
         va = r[s, a]
         vc = c[a]
         for o in range(n_obs):
-            k = choice[a, o]
+            k = follow[o]
             acc_a = 0.0
             acc_c = 0.0
             for t in range(s_count):
@@ -269,7 +279,6 @@ def point_backup(trans, obs, r, c, beta, b, alphas, costs, n_vec, y, out_alpha, 
             vc += beta * acc_c
         out_alpha[s] = va
         out_cost[s] = vc
-    return a, best_val
 
 
 @njit
@@ -396,30 +405,16 @@ def _evaluate_plans(trans, obs, r, c, beta, actions, follow, n_vec, alphas, cost
     real plan: a lower bound). From ``alphas``/``costs`` (n_vec rows) into ``x``/``cx``,
     until a step changes no entry by more than ``tol`` (returns True) or after ``max_steps``
     (returns False)."""
-    n_obs, s_count = obs.shape[2], trans.shape[1]
+    s_count = trans.shape[1]
     nxt, cnxt = np.empty((n_vec, s_count)), np.empty((n_vec, s_count))
     x[:n_vec] = alphas[:n_vec]
     cx[:n_vec] = costs[:n_vec]
     for _ in range(max_steps):
         change = 0.0
         for k in range(n_vec):
-            a = actions[k]
+            _plan_vector(trans, obs, r, c, beta, actions[k], follow[k], x, cx, nxt[k], cnxt[k])
             for s in range(s_count):
-                va = r[s, a]
-                vc = c[a]
-                for o in range(n_obs):
-                    j = follow[k, o]
-                    acc_a = 0.0
-                    acc_c = 0.0
-                    for t in range(s_count):
-                        w = trans[a, s, t] * obs[a, t, o]
-                        acc_a += w * x[j, t]
-                        acc_c += w * cx[j, t]
-                    va += beta * acc_a
-                    vc += beta * acc_c
-                nxt[k, s] = va
-                cnxt[k, s] = vc
-                change = max(change, abs(va - x[k, s]))
+                change = max(change, abs(nxt[k, s] - x[k, s]))
         x[:n_vec] = nxt
         cx[:n_vec] = cnxt
         if change <= tol:
