@@ -258,7 +258,7 @@ def point_backup(trans, obs, r, c, beta, b, alphas, costs, n_vec, y, out_alpha, 
     return best_a, best_val
 
 
-@njit(inline="always")
+@njit
 def _plan_vector(trans, obs, r, c, beta, a, follow, alphas, costs, out_alpha, out_cost):
     """The value and cost vectors of the plan "take ``a``, then after signal ``o`` go on as
     vector ``follow[o]``": ``r(·, a) + β Σ_o P^a diag(ρ^{a,o}) α_{follow[o]}``, the same
@@ -371,6 +371,43 @@ def _find(alpha, action, alphas, actions, n_vec):
 
 
 @njit
+def _same(x, y, n):
+    """Whether the first ``n`` items of the int vectors ``x`` and ``y`` are equal."""
+    for i in range(n):
+        if x[i] != y[i]:
+            return False
+    return True
+
+
+@njit
+def _repeats(actions, follow, last_actions, last_follow, n_vec):
+    """Whether the ``n_vec`` plans (``actions``, ``follow``, none unknown) are the last
+    sweep's."""
+    if not _same(actions, last_actions, n_vec):
+        return False
+    for k in range(n_vec):
+        if follow[k, 0] < 0 or not _same(follow[k], last_follow[k], follow.shape[1]):
+            return False
+    return True
+
+
+@njit
+def _copy_rows(dst, at, src, n):
+    """``dst[at:at + n] = src[:n]`` for 2-D arrays, by loops (numba took seconds to compile
+    each 2-D slice assignment: four of them tripled the PBVI kernel's compile time)."""
+    for i in range(n):
+        for j in range(src.shape[1]):
+            dst[at + i, j] = src[i, j]
+
+
+@njit
+def _copy_items(dst, at, src, n):
+    """``dst[at:at + n] = src[:n]`` for 1-D arrays, by a loop (as :func:`_copy_rows`)."""
+    for i in range(n):
+        dst[at + i] = src[i]
+
+
+@njit
 def _append(alpha, cost, action, alphas, costs, actions, n_vec):
     """Write (alpha, cost, action) as row ``n_vec``; returns the new count."""
     for s in range(alpha.shape[0]):
@@ -396,30 +433,41 @@ _EVAL_STEPS = 10_000
 
 
 @njit
-def _evaluate_plans(trans, obs, r, c, beta, actions, follow, n_vec, alphas, costs, tol,
-                    max_steps, x, cx):
+def _evaluate_plans(trans, obs, r, c, beta, actions, follow, n_vec, alphas, costs, beliefs,
+                    floor, tol, max_steps):
     """Iterate the plans' fixed structure on their values: plan ``k`` takes ``actions[k]``
     and after signal ``o`` goes on as plan ``follow[k, o]`` (an index into the same set), so
     ``α_k <- r(·, a_k) + β Σ_o P^a diag(ρ^{a,o}) α_{follow[k, o]}`` and the same for the
     costs (modified policy iteration's partial evaluation; every iterate is the value of a
-    real plan: a lower bound). From ``alphas``/``costs`` (n_vec rows) into ``x``/``cx``,
-    until a step changes no entry by more than ``tol`` (returns True) or after ``max_steps``
-    (returns False)."""
+    real plan: a lower bound), from ``alphas``/``costs`` (n_vec rows), until a step changes
+    no entry by more than ``tol`` or after ``max_steps``. The result replaces them if no
+    belief's value falls below ``floor`` (M,). Returns whether it converged and was kept."""
     s_count = trans.shape[1]
+    x, cx = np.empty((n_vec, s_count)), np.empty((n_vec, s_count))
     nxt, cnxt = np.empty((n_vec, s_count)), np.empty((n_vec, s_count))
-    x[:n_vec] = alphas[:n_vec]
-    cx[:n_vec] = costs[:n_vec]
+    _copy_rows(x, 0, alphas, n_vec)
+    _copy_rows(cx, 0, costs, n_vec)
+    done = False
     for _ in range(max_steps):
         change = 0.0
         for k in range(n_vec):
             _plan_vector(trans, obs, r, c, beta, actions[k], follow[k], x, cx, nxt[k], cnxt[k])
+        for k in range(n_vec):
             for s in range(s_count):
                 change = max(change, abs(nxt[k, s] - x[k, s]))
-        x[:n_vec] = nxt
-        cx[:n_vec] = cnxt
+                x[k, s], cx[k, s] = nxt[k, s], cnxt[k, s]
         if change <= tol:
-            return True
-    return False
+            done = True
+            break
+    for m in range(beliefs.shape[0]):
+        v = -np.inf
+        for k in range(n_vec):
+            v = max(v, _dot(beliefs[m], x[k]))
+        if v < floor[m]:
+            return False
+    _copy_rows(alphas, 0, x, n_vec)
+    _copy_rows(costs, 0, cx, n_vec)
+    return done
 
 
 @njit
@@ -470,13 +518,11 @@ def pbvi_kernel(trans, obs, r, c, beta, beliefs, alphas, costs, actions, n_start
     # each new vector's plan: its action, then after signal o the old vector follow[k, o]
     # (-1: not a backup of the old set); kept across sweeps to see the structure repeat
     new_follow = np.empty((cap, n_obs), dtype=np.int64)
-    follow = np.full((cap, n_obs), -1, dtype=np.int64)
-    last_follow = np.full((cap, n_obs), -1, dtype=np.int64)
+    follow = np.empty((cap, n_obs), dtype=np.int64)
+    last_follow = np.empty((cap, n_obs), dtype=np.int64)
     last_actions = np.empty(cap, dtype=np.int64)
     n_last = -1
     stalled = False
-    x = np.empty((cap, s_count))
-    cx = np.empty((cap, s_count))
     state = seed % 4294967296
     sweeps = 0
     residual = np.inf
@@ -494,19 +540,20 @@ def pbvi_kernel(trans, obs, r, c, beta, beliefs, alphas, costs, actions, n_start
                 if v >= values[m]:
                     k = _find(tmp_a, a, new_a, new_act, n_new)
                     if k < 0:
-                        new_follow[n_new] = choice[a]
+                        _copy_items(new_follow[n_new], 0, choice[a], n_obs)
                         n_new = _append(tmp_a, tmp_c, a, new_a, new_c, new_act, n_new)
-                    elif not np.array_equal(new_follow[k], choice[a]):
-                        new_follow[k] = -1      # two plans of one value: no structure
+                    elif not _same(new_follow[k], choice[a], n_obs):
+                        new_follow[k, 0] = -1   # two plans of one value: no structure
                 else:
                     k = best[m]
                     before = n_new
                     n_new = _add_unique(alphas[k], costs[k], actions[k], new_a, new_c, new_act,
                                         n_new)
                     if n_new > before:
-                        new_follow[before] = -1
+                        new_follow[before, 0] = -1
         else:
-            new_follow[:] = -1                  # Perseus' plans: not followed
+            for k in range(cap):                # Perseus' plans: not followed
+                new_follow[k, 0] = -1
             n_pending = m_count
             for m in range(m_count):
                 pending[m] = m
@@ -549,7 +596,7 @@ def pbvi_kernel(trans, obs, r, c, beta, beliefs, alphas, costs, actions, n_start
                     alphas[n_vec, s] = new_a[k, s]
                     costs[n_vec, s] = new_c[k, s]
                 actions[n_vec] = new_act[k]
-                follow[n_vec] = new_follow[k]
+                _copy_items(follow[n_vec], 0, new_follow[k], n_obs)
                 n_vec += 1
         if full:
             if residual <= target:
@@ -560,28 +607,16 @@ def pbvi_kernel(trans, obs, r, c, beta, beliefs, alphas, costs, actions, n_start
             # kept if no value on the set drops. A structure whose evaluation ran out of
             # steps or was not kept is left to the sweeps (at β near 1 every sweep evaluated
             # it again: max_iter times the steps)
-            same = n_vec == n_old == n_last and np.all(follow[:n_vec] >= 0)
-            same = same and np.array_equal(actions[:n_vec], last_actions[:n_vec]) and \
-                np.array_equal(follow[:n_vec], last_follow[:n_vec])
+            same = n_vec == n_old == n_last and _repeats(actions, follow, last_actions,
+                                                          last_follow, n_vec)
             stalled = stalled and same
             if same and not stalled:
-                done = _evaluate_plans(trans, obs, r, c, beta, actions, follow, n_vec, alphas,
-                                       costs, 0.1 * target * (1.0 - beta) / beta,
-                                       max(max_iter, _EVAL_STEPS), x, cx)
-                keep = True
-                for m in range(m_count):
-                    v = -np.inf
-                    for k in range(n_vec):
-                        v = max(v, _dot(beliefs[m], x[k]))
-                    if v < new_values[m]:
-                        keep = False
-                        break
-                if keep:
-                    alphas[:n_vec] = x[:n_vec]
-                    costs[:n_vec] = cx[:n_vec]
-                stalled = not (done and keep)
-            last_actions[:n_vec] = actions[:n_vec]
-            last_follow[:n_vec] = follow[:n_vec]
+                stalled = not _evaluate_plans(trans, obs, r, c, beta, actions, follow, n_vec,
+                                              alphas, costs, beliefs, new_values,
+                                              0.1 * target * (1.0 - beta) / beta,
+                                              max(max_iter, _EVAL_STEPS))
+            _copy_items(last_actions, 0, actions, n_vec)
+            _copy_rows(last_follow, 0, follow, n_vec)
             n_last = n_vec
             full = not randomized
         elif gain <= target:
@@ -668,7 +703,7 @@ def expand_kernel(trans, obs, b0, limit, seed, min_l1, idle_rounds):
     crash), until ``limit`` points or ``idle_rounds`` rounds in a row without a new one."""
     n_actions, s_count = trans.shape[0], trans.shape[1]
     points = np.zeros((limit, s_count))
-    points[0] = b0
+    _copy_items(points[0], 0, b0, s_count)
     count, idle = 1, 0
     succ, best = np.empty(s_count), np.empty(s_count)
     state = np.uint64(seed)
@@ -704,7 +739,7 @@ def unique_rows_kernel(x):
                     same = False
                     break
         if not same:
-            out[k] = row
+            _copy_items(out[k], 0, row, s_count)
             k += 1
     return out[:k]
 
@@ -753,9 +788,9 @@ def sweep_kernel(trans, obs, priced, blind, c, prices, beta, b0, limit, extra, s
             actions[n_actions + j] = out_act[lo + j]
         k = pbvi_kernel(trans, obs, priced[p], c, beta, beliefs, alphas, costs, actions,
                         n_start, target, max_iter, False, seeds[p, 1], stats)
-        out_a[ends[p]:ends[p] + k] = alphas[:k]
-        out_c[ends[p]:ends[p] + k] = costs[:k]
-        out_act[ends[p]:ends[p] + k] = actions[:k]
+        _copy_rows(out_a, ends[p], alphas, k)
+        _copy_rows(out_c, ends[p], costs, k)
+        _copy_items(out_act, ends[p], actions, k)
         ends[p + 1] = ends[p] + k
         residuals[p] = stats[1]
     k = ends[n_prices]
