@@ -720,14 +720,38 @@ def expand_kernel(trans, obs, b0, limit, seed, min_l1, idle_rounds):
 
 
 @njit
+def _row_less(x, i, j):
+    """Whether row ``i`` of ``x`` comes before row ``j`` lexicographically (first column
+    first)."""
+    for t in range(x.shape[1]):
+        if x[i, t] < x[j, t]:
+            return True
+        if x[i, t] > x[j, t]:
+            return False
+    return False
+
+
+@njit
 def unique_rows_kernel(x):
     """The rows of ``x`` (N, S) sorted lexicographically (first column first), repeats
-    dropped: ``np.unique(x, axis=0)`` for floats without NaN, by stable sorts on the columns
-    from the last (what ``np.lexsort`` does)."""
+    dropped: ``np.unique(x, axis=0)`` for floats without NaN, by a stable bottom-up merge
+    sort of the row numbers (numba compiled ``np.argsort(kind="mergesort")`` for 1.8 s)."""
     n, s_count = x.shape
-    order = np.arange(n)
-    for t in range(s_count - 1, -1, -1):
-        order = order[np.argsort(x[order, t], kind="mergesort")]
+    order, spare = np.arange(n), np.empty(n, dtype=np.int64)
+    width = 1
+    while width < n:
+        for lo in range(0, n, 2 * width):
+            mid, hi = min(lo + width, n), min(lo + 2 * width, n)
+            i, j = lo, mid
+            for k in range(lo, hi):
+                if j < hi and (i >= mid or _row_less(x, order[j], order[i])):
+                    spare[k] = order[j]
+                    j += 1
+                else:
+                    spare[k] = order[i]
+                    i += 1
+        order, spare = spare, order
+        width *= 2
     out = np.empty((n, s_count))
     k = 0
     for i in range(n):
