@@ -36,7 +36,7 @@ _FITS_KEPT = 4
 def _belief_indices(arms, **options):
     """:func:`belief_whittle_indices`, remembered for the last ``_FITS_KEPT`` (arms, options):
     ``whittle`` and ``whittle-multi`` fitted on the same instance and seed (as in a
-    comparison) solve the same PBVI problems (1-2 s on the bundled example). The result's
+    comparison) solve the same PBVI problems (0.5 s on the bundled example). The result's
     arrays are read-only (:class:`~rmab._repr.ReadOnlyArrays`), as it is shared."""
     h = hashlib.blake2b(digest_size=16)
     for x in (arms.transitions, arms.observations, arms.rewards, arms.costs):
