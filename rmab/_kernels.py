@@ -1,5 +1,5 @@
 """The decorator of rmab's numba kernels (``njit``, cached on disk where it can be) and the
-one intrinsic they share (``prefetch``).
+helpers they share (``prefetch``, ``copy_rows``, ``copy_items``).
 
 ``numba.njit(cache=True)`` raises at import when it finds no writable cache directory (a
 read-only install and no writable home); rmab then compiles its kernels in memory at every
@@ -69,3 +69,20 @@ def _prefetch(typingctx, arr, flat):
 @overload(prefetch)
 def _prefetch_compiled(arr, flat):
     return lambda arr, flat: _prefetch(arr, flat)
+
+
+@njit
+def copy_rows(dst, at, src, n):
+    """``dst[at:at + n] = src[:n]`` for 2-D arrays, by loops. Numba compiles an array-to-slice
+    assignment with its shape-mismatch message (a string formatter: about 2 s on first use
+    in a process with an empty cache, and seconds more for each 2-D one in a kernel)."""
+    for i in range(n):
+        for j in range(src.shape[1]):
+            dst[at + i, j] = src[i, j]
+
+
+@njit
+def copy_items(dst, at, src, n):
+    """``dst[at:at + n] = src[:n]`` for 1-D arrays, by a loop (as :func:`copy_rows`)."""
+    for i in range(n):
+        dst[at + i] = src[i]

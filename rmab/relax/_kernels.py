@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from rmab._kernels import njit
+from rmab._kernels import copy_items, copy_rows, njit
 
 
 @njit
@@ -30,7 +30,7 @@ def _mckp_dp(gains, costs, capacity, actions, choice):
     dp = np.zeros(capacity + 1)
     new = np.empty(capacity + 1)
     for n in range(n_arms):
-        new[:] = dp
+        copy_items(new, 0, dp, capacity + 1)
         for a in range(1, n_actions):
             g = gains[n, a]
             c = costs[n, a]
@@ -41,7 +41,7 @@ def _mckp_dp(gains, costs, capacity, actions, choice):
                 if v > new[b]:
                     new[b] = v
                     choice[n, b] = a
-        dp[:] = new
+        dp, new = new, dp
     b = capacity
     for n in range(n_arms - 1, -1, -1):
         a = choice[n, b]
@@ -75,7 +75,7 @@ def mckp_count_dp_kernel(gains, costs, capacity, low, high, stride, caps, action
     new = np.empty_like(dp)
     choice = np.zeros((n_arms, capacity + 1, n_states), dtype=np.int8)
     for n in range(n_arms):
-        new[:, :] = dp
+        copy_rows(new, 0, dp, capacity + 1)
         for a in range(1, n_actions):
             g = gains[n, a]
             c = costs[n, a]
@@ -89,7 +89,7 @@ def mckp_count_dp_kernel(gains, costs, capacity, low, high, stride, caps, action
                     if prev != neg and prev + g > new[b, q]:
                         new[b, q] = prev + g
                         choice[n, b, q] = a
-        dp[:, :] = new
+        dp, new = new, dp
     best = neg
     q = -1
     for j in range((low if counted else 0) * n_codes, n_states):

@@ -20,7 +20,7 @@ flagged indexable arms.
 from __future__ import annotations
 
 import numpy as np
-from rmab._kernels import njit
+from rmab._kernels import copy_items, njit
 
 NOT_INDEXABLE = 1
 STEP_LIMIT = 2
@@ -69,7 +69,7 @@ def homotopy_kernel(transitions, rewards, costs, discount, start_price, max_step
         noise_v = 1e-12 * unit * (1.0 / (1.0 - discount) + 1.0)
         price_unit = unit / costs[n, top]
         lam = start_price
-        entry[:] = policy
+        copy_items(entry, 0, policy, n_states)
         done = False
         for step in range(max_steps):
             best_gain = 0.0
@@ -228,7 +228,7 @@ def _finite_level(transitions, rewards, costs, discount, price, togo, state, tie
                     if qa[a] >= best - tie:
                         level = a
                         break
-        value[:] = new
+        value, new = new, value
     return level
 
 
@@ -310,7 +310,7 @@ def finite_indexable_kernel(transitions, rewards, costs, discount, prices, horiz
                             for b in range(a):
                                 last[n, t, s, b] = p
                             break
-                value[:] = new
+                copy_items(value, 0, new, n_states)
 
 
 @njit

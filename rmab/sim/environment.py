@@ -185,6 +185,8 @@ class Environment:
         """:meth:`step` with actions already checked (int64 (n_arms,), in range, within the
         budget and count limits: ``BasePlanner._decide``'s) in an episode not yet done."""
         inst = self.instance
+        a = a.view()
+        a.flags.writeable = False   # one kernel signature whether or not the planner's was
         reward = _kernels.realised_reward_kernel(self._states, a, self._rewards,
                                                  self._arm_rewards)
         noise = self._noise

@@ -8,7 +8,7 @@ live in :mod:`rmab.values._reference` and are compared in the tests.
 from __future__ import annotations
 
 import numpy as np
-from rmab._kernels import njit
+from rmab._kernels import copy_items, copy_rows, njit
 
 
 @njit(inline="always")
@@ -228,7 +228,7 @@ def point_backup(trans, obs, r, c, beta, b, alphas, costs, n_vec, y, out_alpha, 
     n_actions, s_count, _ = trans.shape
     n_obs = obs.shape[2]
     best_val = -np.inf
-    best_a = 0
+    best_a = np.int64(0)     # not literal (see pbvi_kernel)
     for a in range(n_actions):
         for t in range(s_count):
             acc = 0.0
@@ -392,22 +392,6 @@ def _repeats(actions, follow, last_actions, last_follow, n_vec):
 
 
 @njit
-def _copy_rows(dst, at, src, n):
-    """``dst[at:at + n] = src[:n]`` for 2-D arrays, by loops (numba took seconds to compile
-    each 2-D slice assignment: four of them tripled the PBVI kernel's compile time)."""
-    for i in range(n):
-        for j in range(src.shape[1]):
-            dst[at + i, j] = src[i, j]
-
-
-@njit
-def _copy_items(dst, at, src, n):
-    """``dst[at:at + n] = src[:n]`` for 1-D arrays, by a loop (as :func:`_copy_rows`)."""
-    for i in range(n):
-        dst[at + i] = src[i]
-
-
-@njit
 def _append(alpha, cost, action, alphas, costs, actions, n_vec):
     """Write (alpha, cost, action) as row ``n_vec``; returns the new count."""
     for s in range(alpha.shape[0]):
@@ -445,8 +429,8 @@ def _evaluate_plans(trans, obs, r, c, beta, actions, follow, n_vec, alphas, cost
     s_count = trans.shape[1]
     x, cx = np.empty((n_vec, s_count)), np.empty((n_vec, s_count))
     nxt, cnxt = np.empty((n_vec, s_count)), np.empty((n_vec, s_count))
-    _copy_rows(x, 0, alphas, n_vec)
-    _copy_rows(cx, 0, costs, n_vec)
+    copy_rows(x, 0, alphas, n_vec)
+    copy_rows(cx, 0, costs, n_vec)
     done = False
     for _ in range(max_steps):
         change = 0.0
@@ -465,8 +449,8 @@ def _evaluate_plans(trans, obs, r, c, beta, actions, follow, n_vec, alphas, cost
             v = max(v, _dot(beliefs[m], x[k]))
         if v < floor[m]:
             return False
-    _copy_rows(alphas, 0, x, n_vec)
-    _copy_rows(costs, 0, cx, n_vec)
+    copy_rows(alphas, 0, x, n_vec)
+    copy_rows(costs, 0, cx, n_vec)
     return done
 
 
@@ -530,7 +514,7 @@ def pbvi_kernel(trans, obs, r, c, beta, beliefs, alphas, costs, actions, n_start
     while sweeps < max_iter:
         sweeps += 1
         _values_at(beliefs, alphas, n_vec, values, best)
-        n_new = 0
+        n_new = np.int64(0)     # not literal (see below)
         if full:
             residual = 0.0
             for m in range(m_count):
@@ -540,7 +524,7 @@ def pbvi_kernel(trans, obs, r, c, beta, beliefs, alphas, costs, actions, n_start
                 if v >= values[m]:
                     k = _find(tmp_a, a, new_a, new_act, n_new)
                     if k < 0:
-                        _copy_items(new_follow[n_new], 0, choice[a], n_obs)
+                        copy_items(new_follow[n_new], 0, choice[a], n_obs)
                         n_new = _append(tmp_a, tmp_c, a, new_a, new_c, new_act, n_new)
                     elif not _same(new_follow[k], choice[a], n_obs):
                         new_follow[k, 0] = -1   # two plans of one value: no structure
@@ -589,14 +573,14 @@ def pbvi_kernel(trans, obs, r, c, beta, beliefs, alphas, costs, actions, n_start
         for m in range(m_count):
             used[best[m]] = True
         n_old = n_vec
-        n_vec = 0
+        n_vec = np.int64(0)     # a literal 0 compiled the callees twice (numba's inference)
         for k in range(n_new):
             if used[k]:
                 for s in range(s_count):
                     alphas[n_vec, s] = new_a[k, s]
                     costs[n_vec, s] = new_c[k, s]
                 actions[n_vec] = new_act[k]
-                _copy_items(follow[n_vec], 0, new_follow[k], n_obs)
+                copy_items(follow[n_vec], 0, new_follow[k], n_obs)
                 n_vec += 1
         if full:
             if residual <= target:
@@ -615,8 +599,8 @@ def pbvi_kernel(trans, obs, r, c, beta, beliefs, alphas, costs, actions, n_start
                                               alphas, costs, beliefs, new_values,
                                               0.1 * target * (1.0 - beta) / beta,
                                               max(max_iter, _EVAL_STEPS))
-            _copy_items(last_actions, 0, actions, n_vec)
-            _copy_rows(last_follow, 0, follow, n_vec)
+            copy_items(last_actions, 0, actions, n_vec)
+            copy_rows(last_follow, 0, follow, n_vec)
             n_last = n_vec
             full = not randomized
         elif gain <= target:
@@ -703,8 +687,8 @@ def expand_kernel(trans, obs, b0, limit, seed, min_l1, idle_rounds):
     crash), until ``limit`` points or ``idle_rounds`` rounds in a row without a new one."""
     n_actions, s_count = trans.shape[0], trans.shape[1]
     points = np.zeros((limit, s_count))
-    _copy_items(points[0], 0, b0, s_count)
-    count, idle = 1, 0
+    copy_items(points[0], 0, b0, s_count)
+    count, idle = np.int64(1), 0    # not literal: one expand_round_kernel to compile
     succ, best = np.empty(s_count), np.empty(s_count)
     state = np.uint64(seed)
     while count < limit and idle < idle_rounds:
@@ -763,7 +747,7 @@ def unique_rows_kernel(x):
                     same = False
                     break
         if not same:
-            _copy_items(out[k], 0, row, s_count)
+            copy_items(out[k], 0, row, s_count)
             k += 1
     return out[:k]
 
@@ -810,11 +794,12 @@ def sweep_kernel(trans, obs, priced, blind, c, prices, beta, b0, limit, extra, s
                                             + (prices[p - 1] - prices[p]) * out_c[lo + j, s])
                 costs[n_actions + j, s] = out_c[lo + j, s]
             actions[n_actions + j] = out_act[lo + j]
+        # np.bool_: a literal False would compile a second pbvi_kernel (1.8 s cold)
         k = pbvi_kernel(trans, obs, priced[p], c, beta, beliefs, alphas, costs, actions,
-                        n_start, target, max_iter, False, seeds[p, 1], stats)
-        _copy_rows(out_a, ends[p], alphas, k)
-        _copy_rows(out_c, ends[p], costs, k)
-        _copy_items(out_act, ends[p], actions, k)
+                        n_start, target, max_iter, np.bool_(False), seeds[p, 1], stats)
+        copy_rows(out_a, ends[p], alphas, k)
+        copy_rows(out_c, ends[p], costs, k)
+        copy_items(out_act, ends[p], actions, k)
         ends[p + 1] = ends[p] + k
         residuals[p] = stats[1]
     k = ends[n_prices]
