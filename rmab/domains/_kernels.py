@@ -6,7 +6,7 @@ import numpy as np
 from numba import types
 from numba.typed import Dict
 
-from rmab._kernels import njit
+from rmab._kernels import copy_items, njit
 
 MEMO_TARGETS = 56       # memo keys (visited mask << 6 | node) fit an int64 up to here
 
@@ -279,7 +279,7 @@ def route_search_kernel(dist, source, L, weight, max_states, dp_targets, gap, ma
         t = depth[0]
         if child[0] >= 0:                        # building the branch on cand[t, nxt[t]]
             members = np.empty(t + 2, np.int64)
-            members[:t + 1] = chosen[:t + 1]
+            copy_items(members, 0, chosen, t + 1)
             k = tour_k[t + 1]
             while child[0] < n_cand[t]:
                 if work[0] >= max_work:
@@ -319,7 +319,7 @@ def route_search_kernel(dist, source, L, weight, max_states, dp_targets, gap, ma
         val = value[t] + weight[v]
         if val > best_value[0]:
             best_value[0] = val
-            best_set[:t + 1] = chosen[:t + 1]
+            copy_items(best_set, 0, chosen, t + 1)
             best_count[0] = t + 1
         if t + 1 == budget:
             nxt[t] += 1
@@ -328,11 +328,11 @@ def route_search_kernel(dist, source, L, weight, max_states, dp_targets, gap, ma
         k = tour_k[t]
         delta, at = _insertion(dist, source, tour[t], k, v)
         if v == source:
-            tour[t + 1, :k] = tour[t, :k]
+            copy_items(tour[t + 1], 0, tour[t], k)
         elif tour_len[t] + delta <= L:
-            tour[t + 1, :at] = tour[t, :at]
+            copy_items(tour[t + 1], 0, tour[t], at)
             tour[t + 1, at] = v
-            tour[t + 1, at + 1:k + 1] = tour[t, at:k]
+            copy_items(tour[t + 1], at + 1, tour[t, at:k], k - at)
             k += 1
         else:
             k = closed_walk_order(dist, source, L, chosen[:t + 1], max_states, dp_targets,
@@ -401,9 +401,9 @@ def _walk_fill(pred, dist, source, L, weight, rank, budget, tour, k, alpha, mark
             delta, at = _insertion(dist, source, tour, k, u)
             if length + delta > L:
                 continue
-            buf[:at] = tour[:at]
+            copy_items(buf, 0, tour, at)
             buf[at] = u
-            buf[at + 1:k + 1] = tour[at:k]
+            copy_items(buf, at + 1, tour[at:k], k - at)
             new = _walk_value(pred, dist, source, weight, rank, budget, buf, k + 1, mark,
                               stamp)[0]
             if new - value <= 1e-15:
@@ -413,7 +413,7 @@ def _walk_fill(pred, dist, source, L, weight, rank, budget, tour, k, alpha, mark
                 best_score, best_u, best_at = score, u, at
         if best_u < 0:
             break
-        tour[best_at + 1:k + 1] = tour[best_at:k].copy()
+        copy_items(tour, best_at + 1, tour[best_at:k].copy(), k - best_at)
         tour[best_at] = best_u
         k += 1
         value, length = _walk_value(pred, dist, source, weight, rank, budget, tour, k, mark,
@@ -432,28 +432,28 @@ def _walk_shorten(pred, dist, source, weight, rank, budget, tour, k, value, leng
         improved = False
         for i in range(k - 1):
             for j in range(i + 1, k):
-                buf[:k] = tour[:k]
-                buf[i:j + 1] = tour[i:j + 1][::-1]
+                copy_items(buf, 0, tour, k)
+                copy_items(buf, i, tour[i:j + 1][::-1], j + 1 - i)
                 new, short = _walk_value(pred, dist, source, weight, rank, budget, buf, k,
                                          mark, stamp)
                 if ((short < length - 1e-9 and new >= value - 1e-15)
                         or (new > value + 1e-15 and short <= length)):
-                    tour[:k] = buf[:k]
+                    copy_items(tour, 0, buf, k)
                     value, length = new, short
                     improved = True
         for i in range(k):
             u = tour[i]
-            buf[:i] = tour[:i]
-            buf[i:k - 1] = tour[i + 1:k]
+            copy_items(buf, 0, tour, i)
+            copy_items(buf, i, tour[i + 1:k], k - 1 - i)
             at = _insertion(dist, source, buf, k - 1, u)[1]
             if at == i:
                 continue
-            buf[at + 1:k] = buf[at:k - 1].copy()
+            copy_items(buf, at + 1, buf[at:k - 1].copy(), k - at - 1)
             buf[at] = u
             new, short = _walk_value(pred, dist, source, weight, rank, budget, buf, k, mark,
                                      stamp)
             if short < length - 1e-9 and new >= value - 1e-15:
-                tour[:k] = buf[:k]
+                copy_items(tour, 0, buf, k)
                 value, length = new, short
                 improved = True
     return value, length
@@ -465,12 +465,12 @@ def _walk_prune(pred, dist, source, weight, rank, budget, tour, k, value, length
     """Drop the waypoints whose removal loses no value (the room they free is refilled)."""
     i = 0
     while i < k:
-        buf[:i] = tour[:i]
-        buf[i:k - 1] = tour[i + 1:k]
+        copy_items(buf, 0, tour, i)
+        copy_items(buf, i, tour[i + 1:k], k - 1 - i)
         new, short = _walk_value(pred, dist, source, weight, rank, budget, buf, k - 1, mark,
                                  stamp)
         if new >= value - 1e-15 and short <= length:
-            tour[:k - 1] = buf[:k - 1]
+            copy_items(tour, 0, buf, k - 1)
             k -= 1
             value, length = new, short
         else:
@@ -526,12 +526,12 @@ def _walk_drops(pred, dist, source, L, weight, rank, budget, tour, k, value, len
     for r in range(1, max_drop + 1):
         i = 0
         while i + r <= k:
-            trial[:i] = tour[:i]
-            trial[i:k - r] = tour[i + r:k]
+            copy_items(trial, 0, tour, i)
+            copy_items(trial, i, tour[i + r:k], k - r - i)
             nk, new, short = _walk_fill(pred, dist, source, L, weight, rank, budget, trial,
                                         k - r, alpha, mark, stamp, buf, seen)
             if new > value + 1e-12:
-                tour[:nk] = trial[:nk]
+                copy_items(tour, 0, trial, nk)
                 k, value, length = nk, new, short
                 improved = True
             i += 1
@@ -563,9 +563,9 @@ def _walk_local(pred, dist, source, L, weight, rank, budget, tour, k, alpha, mar
         k = _walk_pulls(pred, dist, source, weight, rank, budget, tour, k, mark, stamp, buf)
         if k > 0 and buf[0] == source:
             k -= 1
-            tour[:k] = buf[1:k + 1]
+            copy_items(tour, 0, buf[1:k + 1], k)
         else:
-            tour[:k] = buf[:k]
+            copy_items(tour, 0, buf, k)
         value, length = _walk_value(pred, dist, source, weight, rank, budget, tour, k, mark,
                                     stamp)
         k, value, length, outer = _walk_drops(pred, dist, source, L, weight, rank, budget, tour,
@@ -613,11 +613,11 @@ def route_heuristic(dist, pred, source, L, weight, budget, alphas, n_starts, max
                                       alpha, mark, stamp, buf, seen, trial, max_drop)
             if value > best_value + 1e-12:
                 best_value, best_k = value, k
-                best_tour[:k] = tour[:k]
+                copy_items(best_tour, 0, tour, k)
     state = np.uint64(0x9E3779B97F4A7C15)
     for _ in range(n_kicks):
         k = best_k
-        tour[:k] = best_tour[:k]
+        copy_items(tour, 0, best_tour, k)
         for _ in range(3):                       # xorshift64
             state ^= state << np.uint64(13)
             state ^= state >> np.uint64(7)
@@ -626,13 +626,13 @@ def route_heuristic(dist, pred, source, L, weight, budget, alphas, n_starts, max
         if k > 0:
             r = 1 + draw % max(1, k // 2)
             i = (draw >> 20) % (k - r + 1)
-            tour[i:k - r] = tour[i + r:k].copy()
+            copy_items(tour, i, tour[i + r:k].copy(), k - r - i)
             k -= r
         alpha = alphas[(draw >> 40) % alphas.shape[0]]
         k, value, _ = _walk_local(pred, dist, source, L, weight, rank, budget, tour, k, alpha,
                                   mark, stamp, buf, seen, trial, max_drop)
         if value > best_value + 1e-12:
             best_value, best_k = value, k
-            best_tour[:k] = tour[:k]
+            copy_items(best_tour, 0, tour, k)
     return _walk_pulls(pred, dist, source, weight, rank, budget, best_tour, best_k, mark, stamp,
                        out)
