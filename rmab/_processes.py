@@ -1,5 +1,5 @@
 """Worker processes started with ``spawn``: the pool, the error when they fail, and stopping
-them."""
+them (:func:`worker_pool` does all three for a ``with`` block)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import signal
 import sys
 import threading
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from multiprocessing.connection import wait
 
 from rmab.errors import PlanningError
@@ -21,6 +23,23 @@ def spawn_pool(max_workers: int, initializer=None, initargs: tuple = ()) -> Proc
     Ctrl-C is the parent's to handle (it stops the pool)."""
     return ProcessPoolExecutor(max_workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_start_worker, initargs=(initializer, initargs))
+
+
+@contextmanager
+def worker_pool(field: str, n: int, work: str, serial: str, initializer=None,
+                initargs: tuple = ()):
+    """:func:`spawn_pool` of ``n`` workers for a ``with`` block: a broken pool raises
+    :func:`spawn_failure`'s error (``field``, ``work``, ``serial`` as there), and any other
+    exception leaving the block, Ctrl-C included, stops the workers at once (:func:`stop_now`)
+    rather than after their jobs."""
+    with spawn_pool(n, initializer, initargs) as pool:
+        try:
+            yield pool
+        except BrokenProcessPool as exc:
+            raise spawn_failure(field, n, work, serial) from exc
+        except BaseException:
+            stop_now(pool)
+            raise
 
 
 def _start_worker(initializer, initargs: tuple) -> None:

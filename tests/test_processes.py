@@ -57,7 +57,6 @@ def test_workers_end_when_the_parent_is_killed(tmp_path, sig):
     assert left == []
 
 
-
 def test_workers_leave_ctrl_c_to_the_parent():
     """Ctrl-C reaches the whole process group: a worker interrupted on its own printed its
     traceback ("Process SpawnProcess-1: ...", 1 run in 5 interrupted 3 s into 'rmab train
@@ -73,3 +72,31 @@ def test_workers_leave_ctrl_c_to_the_parent():
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # the parent's
     finally:
         signal.signal(signal.SIGINT, previous)
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_worker_pool_turns_a_dead_worker_into_a_typed_error_and_stops_on_others():
+    """``worker_pool`` (compare's and solve's pools): a worker that dies mid-job gives the
+    PlanningError naming the setting and the in-process alternative, chained from the
+    BrokenProcessPool; any other exception leaving the block ends busy workers at once
+    instead of waiting for their jobs."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from rmab._processes import worker_pool
+    from rmab.errors import PlanningError
+
+    with pytest.raises(PlanningError, match=r"^demo\.n_jobs: the 1 worker processes doing "
+                                            r"the demo stopped before finishing .* or use "
+                                            r"n_jobs=1$") as info:
+        with worker_pool("demo.n_jobs", 1, "doing the demo", "n_jobs=1") as pool:
+            pool.submit(os._exit, 3).result()
+    assert isinstance(info.value.__cause__, BrokenProcessPool)
+    with pytest.raises(ValueError, match="the caller's"):
+        with worker_pool("demo.n_jobs", 2, "doing the demo", "n_jobs=1") as pool:
+            pids = {pool.submit(os.getpid).result() for _ in range(6)}
+            for _ in range(2):
+                pool.submit(time.sleep, 600)
+            raise ValueError("the caller's")
+    deadline = time.monotonic() + 30
+    while any(map(_alive, pids)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(map(_alive, pids))

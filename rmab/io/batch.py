@@ -11,14 +11,13 @@ import time
 import traceback
 import warnings
 from collections.abc import Mapping
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from rmab._repr import CompactRepr
-from rmab._processes import check_loadable, spawn_failure, spawn_pool, stop_now
+from rmab._processes import check_loadable, worker_pool
 from rmab._validation import (_short, check_discount, check_flag, check_number, check_path,
                               check_seed)
 from rmab._warnings import caught_record, sendable, show_again
@@ -299,17 +298,10 @@ def _planned(batches: list, planner: str, params: dict, template, seed, n_jobs: 
         yield (_plan(batch, planner, params, seed) for batch in batches)
         return
     n = min(n_jobs, len(batches))
-    with spawn_pool(n) as pool:
+    with worker_pool("solve_batches.n_jobs", n, "planning the batches", "n_jobs=1") as pool:
         futures = [pool.submit(_plan_in_worker, batch, planner, params, seed, template)
                    for batch in batches]
-        try:
-            yield (future.result() for future in futures)
-        except BrokenProcessPool as exc:
-            raise spawn_failure("solve_batches.n_jobs", n, "planning the batches",
-                                "n_jobs=1") from exc
-        except BaseException:
-            stop_now(pool)
-            raise
+        yield (future.result() for future in futures)
 
 
 def _outcome(batch: Batch, planner: str, plan: _Plan) -> BatchOutcome:

@@ -9,12 +9,11 @@ from __future__ import annotations
 import pickle
 import warnings
 from concurrent.futures import as_completed
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 
 import numpy as np
 
-from rmab._processes import check_loadable, spawn_failure, spawn_pool, stop_now
+from rmab._processes import check_loadable, worker_pool
 from rmab._warnings import caught_record, sendable, show_again
 from rmab.errors import (InvalidModelError, InvalidParameterError, RmabWarning, add_note,
                          raise_in)
@@ -226,26 +225,20 @@ class _Shown:
 
 def run_pool(instance, planners, labels, fit_seed, horizon, seeds, n_jobs, bar
              ) -> list[np.ndarray]:
-    """Episodes in a pool of ``spawn`` workers (:func:`~rmab._processes.spawn_pool`)."""
+    """Episodes in a pool of ``spawn`` workers (:func:`~rmab._processes.worker_pool`)."""
     check_loadable("compare.n_jobs", planners, "n_jobs=1")
     rows: list = [None] * len(seeds)
     show = _Shown()
-    with spawn_pool(min(n_jobs, len(seeds)), _init_worker,
-                    (instance, planners, labels, fit_seed, horizon)) as pool:
+    with worker_pool("compare.n_jobs", min(n_jobs, len(seeds)), "running the episodes",
+                     "n_jobs=1", _init_worker,
+                     (instance, planners, labels, fit_seed, horizon)) as pool:
         futures = {pool.submit(_worker_episode, s): i for i, s in enumerate(seeds)}
-        try:
-            for fut in as_completed(futures):
-                try:
-                    rows[futures[fut]], caught = fut.result()
-                except BaseException as exc:
-                    show(getattr(exc, "warnings_before", []))
-                    raise
-                show(caught)
-                bar.update()
-        except BrokenProcessPool as exc:
-            raise spawn_failure("compare.n_jobs", n_jobs, "running the episodes",
-                                "n_jobs=1") from exc
-        except BaseException:
-            stop_now(pool)
-            raise
+        for fut in as_completed(futures):
+            try:
+                rows[futures[fut]], caught = fut.result()
+            except BaseException as exc:
+                show(getattr(exc, "warnings_before", []))
+                raise
+            show(caught)
+            bar.update()
     return rows
