@@ -16,7 +16,8 @@ import re
 import sys
 import warnings
 
-from rmab.errors import OutputError, RmabError, RmabWarning, UnknownPlannerError
+from rmab.errors import (OutputError, RmabError, RmabWarning, UnknownPlannerError,
+                         interrupted)
 
 # name -> (module, one-line help); the module is imported only when its command is chosen
 COMMANDS = {
@@ -154,6 +155,11 @@ def _run(args) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except KeyboardInterrupt:
+        print("rmab: interrupted", file=sys.stderr)
+        return 130
+    except SystemError as exc:           # a Ctrl-C seen through a compiled kernel
+        if not interrupted(exc):
+            raise
         print("rmab: interrupted", file=sys.stderr)
         return 130
     except MemoryError as exc:

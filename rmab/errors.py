@@ -127,11 +127,23 @@ class SolverLimitWarning(RmabWarning):
     """A solver hit a time or node limit; the best action found so far is returned."""
 
 
+def interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` is a Ctrl-C: a ``KeyboardInterrupt``, or the ``SystemError`` (one per
+    compiled call level) a Numba kernel raises when the interrupt lands in the Python code it
+    calls back, e.g. while boxing an array it returns (``_numba_unpickle``)."""
+    while isinstance(exc, SystemError):
+        exc = exc.__cause__
+    return isinstance(exc, KeyboardInterrupt)
+
+
 def raise_in(exc: Exception, where: str) -> NoReturn:
     """Raise ``exc`` as having happened ``where``: an RmabError that is its message alone as
-    one of the same type whose message starts with ``where`` (from ``exc``); any other
-    exception (a bug, or an error with fields such as a file and line) as itself, with
-    ``where`` as a note."""
+    one of the same type whose message starts with ``where`` (from ``exc``); a Ctrl-C seen
+    through a kernel (:func:`interrupted`) as a ``KeyboardInterrupt``; any other exception
+    (a bug, or an error with fields such as a file and line) as itself, with ``where`` as a
+    note."""
+    if interrupted(exc):
+        raise KeyboardInterrupt from exc
     if isinstance(exc, RmabError) and not vars(exc):
         try:
             error = type(exc)(f"{where}: {exc}")

@@ -23,7 +23,7 @@ from rmab._validation import (_short, check_discount, check_flag, check_number, 
 from rmab._warnings import caught_record, sendable, show_again
 from rmab.belief.update import check_actions
 from rmab.errors import (IndexabilityWarning, InvalidParameterError, PlanningError, RmabError,
-                         add_note)
+                         add_note, interrupted)
 from rmab.io.reader import Batch, read_with_models
 from rmab.io.writer import check_out_path, check_text_file, write_solutions
 from rmab.models.storage import check_writable
@@ -259,6 +259,8 @@ def _plan(batch: Batch, planner: str, params: dict, seed, model=None) -> _Plan:
         if scores is not None:
             scores = _real_scores(scores, inst.n_arms)
     except Exception as exc:  # noqa: BLE001 - one batch's planner failure must not hide the rest
+        if interrupted(exc):    # a Ctrl-C inside a kernel stops the run, not this batch
+            raise KeyboardInterrupt from exc
         error = exc
     return _Plan(actions, costs, scores, indexable, [caught_record(w) for w in caught], error,
                  time.perf_counter() - start)

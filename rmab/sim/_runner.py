@@ -16,7 +16,7 @@ import numpy as np
 from rmab._processes import check_loadable, worker_pool
 from rmab._warnings import caught_record, sendable, show_again
 from rmab.errors import (InvalidModelError, InvalidParameterError, RmabWarning, add_note,
-                         raise_in)
+                         interrupted, raise_in)
 from rmab.sim.environment import Environment
 from rmab.sim.episodes import play
 from rmab.sim.noise import EpisodeSeeds
@@ -105,7 +105,9 @@ class Runner:
                     first = np.array(planner.plan(belief, t=0))
                     planner.reset(seed=0)
                     again = np.array(planner.plan(belief, t=0))
-                except Exception:       # noqa: BLE001 - the first episode raises it, named
+                except Exception as exc:   # noqa: BLE001 - the first episode raises it, named
+                    if interrupted(exc):
+                        raise KeyboardInterrupt from exc
                     continue
             if first.shape != again.shape or not np.array_equal(first, again):
                 differ.append(label)
