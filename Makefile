@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # Main job: compare the planners on the bundled health-intervention example (rollout is left
-# out: at ~0.15 s per decision it would take minutes; add it with PLANNERS=...,rollout).
+# out: at 30-50 ms a period it adds a minute or two; add it with PLANNERS=...,rollout).
 PLANNERS ?= no-action,random,round-robin,belief-threshold,myopic,whittle,whittle-multi,lagrangian
 compare: setup
 	$(VENV)/bin/rmab compare data/health_example.npz --planners $(PLANNERS) --episodes 40 \

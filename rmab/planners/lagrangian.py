@@ -32,7 +32,7 @@ class LagrangianPlanner(BasePlanner):
       acting (gains within the price's tolerance count as ties broken towards acting).
 
     On the bundled health example (``make compare``: 40 episodes, the same noise) the default
-    returned 763.4 against 758.9 with ``charge_now=True`` (Whittle 762.7); the same choice as
+    returned 763.16 against 755.93 with ``charge_now=True`` (Whittle 763.50); the same choice as
     :class:`~rmab.domains.index_baselines.LagrangianDomainPlanner`.
 
     Parameters
