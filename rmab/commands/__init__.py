@@ -44,6 +44,56 @@ def number_arg(text: str) -> float:
         raise argparse.ArgumentTypeError(f"must be a decimal number; got {text!r}") from None
 
 
+def param_arg(text: str) -> tuple[str, object]:
+    """argparse type of a planner parameter ``KEY=VALUE``, VALUE read as a JSON scalar
+    (number, true/false/null; also ``inf`` and ``-inf``) or object (rollout's
+    ``base_params={"knapsack": "greedy"}``), else text."""
+    import argparse
+    import json
+
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"must be KEY=VALUE; got {text!r}")
+    if value.strip().lower() in ("inf", "+inf", "-inf"):
+        return key.strip(), float(value)
+    try:
+        parsed = json.loads(value)
+    except ValueError as exc:
+        if value.lstrip().startswith(("{", "[")):    # meant as JSON, not as text
+            raise argparse.ArgumentTypeError(
+                f"VALUE starting with {value.lstrip()[0]!r} must be valid JSON ({exc}); got "
+                f"{value!r} (text inside needs double quotes: "
+                f"'base_params={{\"knapsack\": \"greedy\"}}')") from None
+        parsed = value
+    if isinstance(parsed, list):
+        raise argparse.ArgumentTypeError(f"VALUE must be a number, true/false/null, a JSON "
+                                         f"object or text; got {value!r}")
+    return key.strip(), parsed
+
+
+def split_top(text: str) -> list[str] | None:
+    """``text`` split at the commas outside brackets and double-quoted strings (``a(x=1,
+    y={"k": [1, 2]}),b`` gives two parts); ``None`` if its brackets do not balance."""
+    parts, depth, start, quoted, escaped = [], [], 0, False, False
+    pairs = {")": "(", "]": "[", "}": "{"}
+    for i, ch in enumerate(text):
+        if quoted:
+            escaped, quoted = (False, True) if escaped else (ch == "\\", ch != '"')
+        elif ch == '"':
+            quoted = True
+        elif ch in "([{":
+            depth.append(ch)
+        elif ch in pairs:
+            if not depth or depth.pop() != pairs[ch]:
+                return None
+        elif ch == "," and not depth:
+            parts.append(text[start:i])
+            start = i + 1
+    if depth or quoted:
+        return None
+    return parts + [text[start:]]
+
+
 def check_suffix(owner: str, path, suffix: str) -> None:
     """Refuse an output path that does not end in ``suffix`` (a CSV written to ``-o
     README.md`` would replace the README); the error names the flag (``owner``)."""

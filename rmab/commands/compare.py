@@ -9,12 +9,13 @@ import sys
 import warnings
 
 from rmab._validation import check_number, decimal_int
-from rmab.commands import domain_budget, integer_arg, number_arg, seed_arg
+from rmab.commands import domain_budget, integer_arg, number_arg, param_arg, seed_arg, split_top
 from rmab.errors import (InvalidModelError, InvalidParameterError, MissingDependencyError,
                          RmabWarning, UnknownPlannerError)
 from rmab.models import health_intervention, load_instance
 from rmab.planners import available_planners, planner_names
 from rmab.sim import compare
+from rmab.sim.compare import params_label
 
 
 # the paper's baselines and the strongest of ours (Whittle, discounted and over the
@@ -88,8 +89,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--instance-seed", type=seed_arg, default=None,
                         help="with --health: seed of the generator (default 0)")
     parser.add_argument("--planners", default=None,
-                        help="comma-separated planner names (default: every available "
-                             "registered planner but rollout, which takes ~0.2 s a step, see "
+                        help="comma-separated planner names, each with optional "
+                             "parameters as NAME(KEY=VALUE, ...), e.g. "
+                             "'myopic,lagrangian(charge_now=true)' (default: every available "
+                             "registered planner but rollout, which takes 30-50 ms a step, see "
                              "'rmab planners'; with --domain or "
                              "--domain-file: the domain planners " + ",".join(DOMAIN_DEFAULT)
                              + ", see docs/domains.md)")
@@ -126,11 +129,57 @@ def add_arguments(parser) -> None:
 
 
 def _names(text: str, field: str = "planners", what: str = "names") -> list[str]:
+    if field == "planners" and "(" in text:
+        raise InvalidParameterError(f"compare.planners: parameters, NAME(KEY=VALUE, ...), are "
+                                    f"for the planners of an instance; the domain planners "
+                                    f"take --time-limit and --network; got {text!r}")
     names = [p.strip() for p in text.split(",")]
     if not all(names):
         raise InvalidParameterError(f"compare.{field}: must be comma-separated {what} without "
                                     f"empty ones; got {text!r}")
     return names
+
+
+def _planner_specs(text: str) -> list:
+    """``--planners``: comma-separated names, each with optional parameters in parentheses,
+    ``lagrangian(charge_now=true, knapsack=greedy)`` (values as ``rmab solve --param``'s);
+    a name alone stays a name, one with parameters becomes a ``(name, params)`` pair."""
+    parts = split_top(text)
+    if parts is None:
+        raise InvalidParameterError(f"compare.planners: must have balanced brackets and "
+                                    f"quotes; got {text!r}")
+    if not all(part.strip() for part in parts):
+        raise InvalidParameterError(f"compare.planners: must be comma-separated names without "
+                                    f"empty ones; got {text!r}")
+    specs: list = []
+    for part in parts:
+        name, paren, rest = part.strip().partition("(")
+        name = name.strip()
+        if not name or (paren and not rest.rstrip().endswith(")")):
+            raise InvalidParameterError(f"compare.planners: must be comma-separated names, "
+                                        f"each NAME or NAME(KEY=VALUE, ...); got {part.strip()!r}"
+                                        f" in {text!r}")
+        if not paren:
+            specs.append(name)
+            continue
+        params: dict = {}
+        inside = rest.rstrip()[:-1]
+        for item in split_top(inside) if inside.strip() else []:
+            try:
+                key, value = param_arg(item)
+            except argparse.ArgumentTypeError as exc:
+                raise InvalidParameterError(f"compare.planners: {name}'s parameter {exc}") \
+                    from None
+            if key in params:
+                raise InvalidParameterError(f"compare.planners: {name}'s parameters must give "
+                                            f"each KEY once; got {key!r} twice")
+            params[key] = value
+        specs.append((name, params))
+    return specs
+
+
+def _label(spec) -> str:
+    return spec if isinstance(spec, str) else params_label(*spec)
 
 
 def _run_domain(args) -> int:
@@ -328,6 +377,8 @@ def _show(args) -> int:
 
 def run(args) -> int:
     _check_outputs(args)
+    if args.paired is not None and "(" in args.paired:    # as in --planners: its row's label
+        args.paired = _label(_planner_specs(args.paired)[0])
     if args.show is not None:
         return _show(args)
     if args.time_limit is not None and not (args.domain or args.domain_file):
@@ -356,8 +407,8 @@ def run(args) -> int:
             seed=0 if args.instance_seed is None else args.instance_seed)
     else:
         instance = load_instance(args.instance)
-    planners = default_planners() if args.planners is None else _names(args.planners)
-    _check_paired(args, planners)
+    planners = default_planners() if args.planners is None else _planner_specs(args.planners)
+    _check_paired(args, [_label(p) for p in planners])
     episodes = _count(args, "episodes", 20)
     while True:
         try:
@@ -369,7 +420,9 @@ def run(args) -> int:
         except UnknownPlannerError as exc:
             from rmab.domains.baselines import DOMAIN_PLANNERS
 
-            unknown = next((p for p in planners if p not in planner_names()), None)
+            unknown = next((name for name in (p if isinstance(p, str) else p[0]
+                                              for p in planners)
+                            if name not in planner_names()), None)
             if unknown not in DOMAIN_PLANNERS:
                 raise
             raise UnknownPlannerError(f"{exc}; {unknown!r} plans the coRMAB domains "

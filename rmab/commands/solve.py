@@ -10,12 +10,11 @@ any, else 0; the planner and its parameters are checked too; nothing is solved o
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from rmab._reporting import count_noun
 from rmab._validation import check_discount, check_number
-from rmab.commands import check_suffix, integer_arg, number_arg, seed_arg
+from rmab.commands import check_suffix, integer_arg, number_arg, param_arg, seed_arg
 from rmab.errors import InvalidParameterError
 from rmab.io.batch import solve_batches
 from rmab.io.reader import read_batches_keep_going
@@ -23,29 +22,6 @@ from rmab.planners.base import make_planner
 
 
 EXIT_SOME_FAILED = 3
-
-
-def _param(text: str) -> tuple[str, object]:
-    """``KEY=VALUE`` with VALUE read as a JSON scalar (number, true/false/null; also ``inf``
-    and ``-inf``) or object (rollout's ``base_params={"knapsack": "greedy"}``), else text."""
-    key, sep, value = text.partition("=")
-    if not sep or not key.strip():
-        raise argparse.ArgumentTypeError(f"must be KEY=VALUE; got {text!r}")
-    if value.strip().lower() in ("inf", "+inf", "-inf"):
-        return key.strip(), float(value)
-    try:
-        parsed = json.loads(value)
-    except ValueError as exc:
-        if value.lstrip().startswith(("{", "[")):    # meant as JSON, not as text
-            raise argparse.ArgumentTypeError(
-                f"VALUE starting with {value.lstrip()[0]!r} must be valid JSON ({exc}); got "
-                f"{value!r} (text inside needs double quotes: "
-                f"'base_params={{\"knapsack\": \"greedy\"}}')") from None
-        parsed = value
-    if isinstance(parsed, list):
-        raise argparse.ArgumentTypeError(f"VALUE must be a number, true/false/null, a JSON "
-                                         f"object or text; got {value!r}")
-    return key.strip(), parsed
 
 
 def _params(args) -> dict:
@@ -63,7 +39,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("csv", help="CSV file of batches (schema: docs/csv.md)")
     parser.add_argument("--planner", default="myopic",
                         help="registered planner (default myopic; see 'rmab planners')")
-    parser.add_argument("--param", action="append", type=_param, default=[], metavar="KEY=VALUE",
+    parser.add_argument("--param", action="append", type=param_arg, default=[], metavar="KEY=VALUE",
                         help="planner parameter (repeatable; VALUE read as a JSON scalar or "
                              "object, or inf/-inf)")
     parser.add_argument("--out", "-o", default=None,

@@ -230,8 +230,7 @@ def _resolve(planners) -> tuple[list[str], list]:
                 raise InvalidParameterError(f"compare.planners[{i}]: parameter names must be "
                                             f"str; got {bad[0]!r}")
             obj = make_planner(name, **params)
-            label = name + ("(" + ", ".join(f"{k}={v!r}" for k, v in params.items()) + ")"
-                            if params else "")
+            label = params_label(name, params)
         elif isinstance(item, type):        # a Planner class passes the protocol check
             raise InvalidParameterError(f"compare.planners[{i}]: must be a planner object, "
                                         f"not a class; got {item.__name__} (call it: "
@@ -251,6 +250,13 @@ def _resolve(planners) -> tuple[list[str], list]:
         labels.append(label)
         objects.append(obj)
     return distinct_labels(labels), objects
+
+
+def params_label(name: str, params: Mapping) -> str:
+    """The row label of a ``(name, params)`` planner: ``"lagrangian(charge_now=True)"``."""
+    if not params:
+        return name
+    return name + "(" + ", ".join(f"{k}={v!r}" for k, v in params.items()) + ")"
 
 
 def distinct_labels(labels: list[str]) -> list[str]:

@@ -442,7 +442,7 @@ def test_cli_usage_errors_exit_2(argv, capsys):
 
 
 def test_cli_param_values_are_json_scalars_or_objects(tmp_path):
-    from rmab.commands.solve import _param
+    from rmab.commands import param_arg as _param  # solve's --param
     assert _param("dp_limit=10") == ("dp_limit", 10)
     assert _param("threshold=0.5") == ("threshold", 0.5)
     assert _param("knapsack=greedy") == ("knapsack", "greedy")

@@ -10,6 +10,8 @@ from rmab.cli import main
 from rmab.commands.compare import default_planners
 from rmab.models import health_intervention, save_instance
 
+DATA = Path(__file__).resolve().parents[2] / "data"
+
 
 def test_health_instance_with_csv_and_plot(tmp_path, capsys):
     out, png = tmp_path / "r.csv", tmp_path / "r.png"
@@ -389,3 +391,58 @@ def test_a_horizon_beyond_a_finite_horizon_instance_is_refused(tmp_path, capsys)
                  "5", "--no-progress"]) == 1
     assert ("compare.horizon: must be at most the instance's horizon 4 (the model ends there); "
             "got 5") in capsys.readouterr().err
+
+
+def test_planners_take_parameters_in_parentheses(tmp_path, capsys):
+    """``--planners 'lagrangian(charge_now=true)'``: the parameters of ``rmab solve --param``
+    per planner (compare had no way to pass any; a practitioner walkthrough), the row named
+    as ``rmab.compare`` names a ``(name, params)`` pair; ``--paired`` takes either form."""
+    from rmab.models import load_instance
+    from rmab.sim import compare
+
+    out = tmp_path / "r.csv"
+    argv = ["compare", str(DATA / "health_example.npz"), "--episodes", "3", "--horizon", "6",
+            "--no-progress", "--out", str(out), "--planners",
+            'myopic , round-robin(action=2),rollout(base=myopic, horizon=2, n_trajectories=2,'
+            ' base_params={"knapsack": "greedy", "dp_limit": 10})',
+            "--paired", "round-robin(action=2)"]
+    assert main(argv) == 0
+    stdout = capsys.readouterr().out
+    with open(out, newline="") as fh:
+        rows = {r["planner"]: float(r["mean_return"]) for r in csv.DictReader(fh)}
+    rollout = ("rollout(base='myopic', horizon=2, n_trajectories=2, base_params={'knapsack': "
+               "'greedy', 'dp_limit': 10})")
+    assert list(rows) == ["myopic", "round-robin(action=2)", rollout]
+    assert "minus round-robin(action=2)" in stdout
+    want = compare(load_instance(DATA / "health_example.npz"),
+                   ["myopic", ("round-robin", {"action": 2}),
+                    ("rollout", {"base": "myopic", "horizon": 2, "n_trajectories": 2,
+                                 "base_params": {"knapsack": "greedy", "dp_limit": 10}})],
+                   episodes=3, horizon=6, seed=0)
+    assert rows == {score.name: pytest.approx(score.mean, rel=1e-12)
+                    for score in want.scores}
+
+
+@pytest.mark.parametrize("planners, message", [
+    ("myopic(knapsack=greedy", "must have balanced brackets and quotes"),
+    ("myopic(knapsack)", "myopic's parameter must be KEY=VALUE; got 'knapsack'"),
+    ("myopic(x={bad})", "myopic's parameter VALUE starting with '{' must be valid JSON"),
+    ("(a=1)", "each NAME or NAME(KEY=VALUE, ...); got '(a=1)'"),
+    ("myopic(knapsack=dp)x", "each NAME or NAME(KEY=VALUE, ...); got 'myopic(knapsack=dp)x'"),
+    ("lagrangian(charge_now=true, charge_now=false)", "must give each KEY once"),
+    ("myopic(nope=1)", "nope: not a parameter of this planner; it takes knapsack, dp_limit"),
+])
+def test_bad_planner_parameters_are_named(planners, message, capsys):
+    argv = ["compare", str(DATA / "health_example.npz"), "--episodes", "2", "--no-progress",
+            "--planners", planners]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("rmab: error: ") and message in err, err
+
+
+def test_domain_planners_take_no_parameters(capsys):
+    argv = ["compare", "--domain", "capacity", "--arms", "4", "--budget", "2", "--planners",
+            "myopic(x=1)"]
+    assert main(argv) == 1
+    assert "parameters, NAME(KEY=VALUE, ...), are for the planners of an instance" in \
+        capsys.readouterr().err
