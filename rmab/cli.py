@@ -43,6 +43,17 @@ def _chosen_command(argv) -> str | None:
     return None
 
 
+def _near_command(parser, argv) -> None:
+    """A usage error suggesting the command nearest a mistyped one (``rmab solv``)."""
+    import difflib
+
+    typed = next((arg for arg in argv if not arg.startswith("-")), None)
+    match = difflib.get_close_matches(typed, list(COMMANDS), n=1) if typed else []
+    if match:
+        parser.error(f"argument COMMAND: invalid choice: {typed!r} (choose from "
+                     f"{', '.join(map(repr, COMMANDS))}); did you mean {match[0]!r}?")
+
+
 # what a negative number looks like after a flag (argparse's own pattern, ``-1`` and ``-.5``
 # only, took ``--price -1e-3`` and ``--threshold -inf`` for options); no rmab option starts
 # with a digit or "inf"
@@ -119,7 +130,10 @@ def main(argv=None) -> int:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     try:
-        parser = build_parser(_chosen_command(argv))      # imports the command's modules
+        command = _chosen_command(argv)
+        parser = build_parser(command)                    # imports the command's modules
+        if command is None:
+            _near_command(parser, argv)
         args, extra = parser.parse_known_args(argv)
         if extra:                 # the command's usage, not rmab's, and the near options
             _unrecognized(parser.commands[args.command], args.command, extra)

@@ -228,3 +228,17 @@ def test_every_command_with_a_progress_bar_takes_both_flags(command):
     default = parser.parse_args([command, *sub])
     assert on.progress is True and off.progress is False
     assert default.progress is (command != "solve")          # a batch job is quiet by default
+
+
+def test_a_mistyped_command_gets_the_nearest_suggested(capsys):
+    """As a mistyped planner or option is (a walkthrough found commands were not)."""
+    with pytest.raises(SystemExit) as info:
+        main(["--debug", "comapre", "--health", "4"])
+    assert info.value.code == 2
+    assert capsys.readouterr().err.endswith(
+        "rmab: error: argument COMMAND: invalid choice: 'comapre' (choose from 'planners', "
+        "'generate', 'estimate', 'compare', 'solve', 'value', 'bound', 'index', 'train'); did "
+        "you mean 'compare'?\n")
+    with pytest.raises(SystemExit):
+        main(["zzz"])
+    assert "did you mean" not in capsys.readouterr().err
