@@ -153,15 +153,21 @@ def _sync(path: Path) -> None:
 def check_writable(path, inputs=(), owner: str | None = None) -> None:
     """Raise :class:`~rmab.errors.OutputError` now if :class:`atomic_write` could not write
     ``path``, or if ``path`` is one of the run's ``inputs`` (it would replace it; ``owner``,
-    the flag or parameter that gave ``path``, heads that error): for commands that check their
-    outputs before a long run. Leaves nothing behind (the folders it had to create are removed
-    again; the real write creates them)."""
+    the flag or parameter that gave ``path``, heads either error): for commands that check
+    their outputs before a long run. Leaves nothing behind (the folders it had to create are
+    removed again; the real write creates them)."""
+    head = f"{owner}: " if owner else ""
     for source in inputs:
         if os.path.isfile(source) and os.path.isfile(path) and os.path.samefile(source, path):
-            raise OutputError(f"{owner + ': ' if owner else ''}{path}: must not be an input "
-                              f"of this run; it is {str(source)!r}")
+            raise OutputError(f"{head}{path}: must not be an input of this run; it is "
+                              f"{str(source)!r}")
     writer = atomic_write(path)
-    writer.__enter__()
+    try:
+        writer.__enter__()
+    except OutputError as exc:
+        if not head:
+            raise
+        raise OutputError(f"{head}{exc}") from exc.__cause__
     writer.__exit__(RuntimeError, None, None)        # removes the file and created folders
 
 

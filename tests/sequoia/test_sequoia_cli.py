@@ -451,7 +451,8 @@ def test_rmab_train_refuses_unwritable_outputs_before_training(tmp_path, capsys)
     code = main(["train", "--domain", "capacity", "--arms", "5", "--budget", "2",
                  "--out", str(tmp_path), "--no-progress"])
     assert code == 1
-    assert "must be the path of a regular file; it is a directory" in capsys.readouterr().err
+    assert "train.out: " + str(tmp_path / "sequoia.npz") + ": must be the path of a regular " \
+        "file; it is a directory" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sequoia.npz"]   # nothing trained
 
 

@@ -262,7 +262,8 @@ def test_unwritable_outputs_are_refused_before_the_run(flag, tmp_path, capsys):
     assert code == 1
     out, err = capsys.readouterr()
     assert out == ""                                     # no table: nothing ran
-    assert "must be the path of a regular file; it is a directory" in err
+    assert err == (f"rmab: error: compare.{flag[2:]}: {folder}: must be the path of a regular "
+                   f"file; it is a directory\n")       # the flag named, as other errors do
     assert list(folder.iterdir()) == []                  # no temporary file left
 
 
