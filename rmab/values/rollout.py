@@ -192,12 +192,14 @@ class _Simulator:
             b = _readonly(belief.copy())
             _belief.sample_states_kernel(b, self.u_init[l], states)
             for t in range(self.horizon):
-                a = first if t == 0 else self.decide(b, self.t0 + t)
+                # read-only, as Environment.step's actions and states: one signature of the
+                # belief kernels (writable ones had compiled them a second time)
+                a = _readonly((first if t == 0 else self.decide(b, self.t0 + t)).view())
                 out[l] += self.beta ** t * np.einsum("ns,ns->n", b, self.r[idx, :, a])
                 if t == self.horizon - 1:
                     break
-                _belief.sample_kernel(states, a, self.p, self.o, self.u_state[l, t],
-                                      self.u_signal[l, t], nxt, signals)
+                _belief.sample_kernel(_readonly(states.view()), a, self.p, self.o,
+                                      self.u_state[l, t], self.u_signal[l, t], nxt, signals)
                 # a new array each period, read-only once filled: the base planner is handed
                 # what plan would hand it, a belief no later period overwrites (it may keep it)
                 post = np.empty_like(b)
