@@ -88,7 +88,8 @@ def _search(d, L, max_states, order, memo):
         for u in range(1, k + 1):
             if u != r and d[u, r] < near[r]:
                 near[r] = d[u, r]
-    n_cand[0] = _candidates(d, L, visited, 0, 0.0, cand[0])
+    # np.int64: a literal 0 compiled _candidates a second time (numba types it Literal[int])
+    n_cand[0] = _candidates(d, L, visited, np.int64(0), 0.0, cand[0])
     depth = 0
     while depth >= 0:
         if tried[depth] == n_cand[depth]:
@@ -602,7 +603,7 @@ def route_heuristic(dist, pred, source, L, weight, budget, alphas, n_starts, max
     buf = np.empty(n + 1, np.int64)
     trial = np.empty(n + 1, np.int64)
     seen = np.zeros(n, np.bool_)
-    best_value, best_k = -1.0, 0
+    best_value, best_k = -1.0, np.int64(0)     # not literal: one _walk_pulls to compile
     for alpha in alphas:
         for s in range(min(n_starts, m)):
             k = 0
