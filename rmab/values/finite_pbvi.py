@@ -254,6 +254,8 @@ def backward_sets(trans, obs, r, c, beta, beliefs, horizon):
     point (``backup_all_kernel``), duplicates dropped; ``Γ_H = {0}``. ``r`` (S, A) are the
     priced rewards; inputs C-contiguous float64."""
     m_count, s_count = beliefs.shape
+    if not beliefs.flags.writeable:     # writable, as pbvi_kernel's: one point_backup (a
+        beliefs = beliefs.copy()        # read-only one compiled it again, 0.7 s cold)
     alphas = np.zeros((1, s_count))
     costs = np.zeros((1, s_count))
     out_a, out_c = np.empty((m_count, s_count)), np.empty((m_count, s_count))
