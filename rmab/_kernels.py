@@ -71,18 +71,31 @@ def _prefetch_compiled(arr, flat):
     return lambda arr, flat: _prefetch(arr, flat)
 
 
-@njit
 def copy_rows(dst, at, src, n):
     """``dst[at:at + n] = src[:n]`` for 2-D arrays, by loops. Numba compiles an array-to-slice
     assignment with its shape-mismatch message (a string formatter: about 2 s on first use
-    in a process with an empty cache, and seconds more for each 2-D one in a kernel)."""
+    in a process with an empty cache, and seconds more for each 2-D one in a kernel).
+
+    An overload, not an ``njit`` function: numba would compile a dispatcher once for a
+    literal ``at`` or ``n`` (``copy_rows(x, 0, ...)``: ``Literal[int](0)``) and again for an
+    int64 one; an overload is typed with the non-literal types first, so each array type
+    compiles once. Plain Python outside compiled code."""
     for i in range(n):
         for j in range(src.shape[1]):
             dst[at + i, j] = src[i, j]
 
 
-@njit
 def copy_items(dst, at, src, n):
     """``dst[at:at + n] = src[:n]`` for 1-D arrays, by a loop (as :func:`copy_rows`)."""
     for i in range(n):
         dst[at + i] = src[i]
+
+
+@overload(copy_rows, prefer_literal=False)
+def _copy_rows_compiled(dst, at, src, n):
+    return copy_rows
+
+
+@overload(copy_items, prefer_literal=False)
+def _copy_items_compiled(dst, at, src, n):
+    return copy_items
