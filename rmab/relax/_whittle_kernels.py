@@ -43,12 +43,17 @@ def homotopy_kernel(transitions, rewards, costs, discount, start_price, max_step
     ended a price a level higher, 2 the step limit was hit; unset entries stay NaN).
     """
     n_arms, n_actions, n_states, _ = transitions.shape
-    eye = np.eye(n_states)
     policy = np.empty(n_states, dtype=np.int64)
     entry = np.empty(n_states, dtype=np.int64)
     r_pi = np.empty(n_states)
     c_pi = np.empty(n_states)
     row = np.empty(n_states)
+    col = np.empty(n_states)
+    w = np.empty(n_states)
+    v = np.empty(n_states)
+    c = np.empty(n_states)
+    inv = np.empty((n_states, n_states))
+    work = np.empty((n_states, n_states))
     top = n_actions - 1
     for n in range(n_arms):
         flags[n] = 0
@@ -57,13 +62,15 @@ def homotopy_kernel(transitions, rewards, costs, discount, start_price, max_step
             policy[s] = top
             r_pi[s] = rewards[n, s, top]
             c_pi[s] = costs[n, top]
-        inv = np.linalg.inv(eye - discount * transitions[n, top])
-        v = inv @ r_pi
-        c = inv @ c_pi
+        _policy_inverse(transitions[n, top], discount, work, inv)
+        _times(inv, r_pi, c_pi, v, c)
         # the guards in the arm's own units (its largest |reward| and cost, where a fixed 1
         # made them absolute: rewards of 1e-12 lost every index); round-off of alpha grows
         # with the values (constant rewards of 1e6: alpha ~ 1e-8)
-        unit = np.abs(rewards[n]).max()
+        unit = 0.0
+        for s in range(n_states):
+            for a in range(n_actions):
+                unit = max(unit, abs(rewards[n, s, a]))
         unit = unit if unit > 0 else 1.0
         scale_c = costs[n, top] * (1.0 / (1.0 - discount) + 1.0)
         noise_v = 1e-12 * unit * (1.0 / (1.0 - discount) + 1.0)
@@ -119,9 +126,14 @@ def homotopy_kernel(transitions, rewards, costs, discount, start_price, max_step
             for t in range(n_states):
                 row[t] = -discount * (transitions[n, new, best_s, t]
                                       - transitions[n, old, best_s, t])
-            w = row @ inv
+            for j in range(n_states):
+                w[j] = 0.0
+            for i in range(n_states):                          # w = row @ inv, by rows
+                for j in range(n_states):
+                    w[j] += row[i] * inv[i, j]
             denom = 1.0 + w[best_s]
-            col = inv[:, best_s].copy()
+            for i in range(n_states):
+                col[i] = inv[i, best_s]
             for i in range(n_states):
                 f = col[i] / denom
                 for j in range(n_states):
@@ -129,11 +141,60 @@ def homotopy_kernel(transitions, rewards, costs, discount, start_price, max_step
             policy[best_s] = new
             r_pi[best_s] = rewards[n, best_s, new]
             c_pi[best_s] = costs[n, new]
-            v = inv @ r_pi
-            c = inv @ c_pi
+            _times(inv, r_pi, c_pi, v, c)
         _settle(policy, entry, lam, indices[n], flags, n)
         if not done:
             flags[n] = STEP_LIMIT
+
+
+@njit
+def _policy_inverse(p, discount, work, out):
+    """``out = (I - β p)^{-1}`` ((S, S)) by Gauss-Jordan elimination with partial pivoting
+    (``work``: (S, S) scratch). Loops rather than ``np.linalg.inv``, whose LAPACK binding
+    took a second of compile on an empty cache."""
+    n = p.shape[0]
+    for i in range(n):
+        for j in range(n):
+            work[i, j] = -discount * p[i, j]
+            out[i, j] = 0.0
+        work[i, i] += 1.0
+        out[i, i] = 1.0
+    for k in range(n):
+        pivot = k
+        for i in range(k + 1, n):
+            if abs(work[i, k]) > abs(work[pivot, k]):
+                pivot = i
+        if pivot != k:
+            for j in range(n):
+                work[k, j], work[pivot, j] = work[pivot, j], work[k, j]
+                out[k, j], out[pivot, j] = out[pivot, j], out[k, j]
+        f = 1.0 / work[k, k]
+        for j in range(k, n):                  # work's columns before k are unit ones
+            work[k, j] *= f
+        for j in range(n):
+            out[k, j] *= f
+        for i in range(n):
+            if i != k:
+                g = work[i, k]
+                if g != 0.0:
+                    for j in range(k, n):
+                        work[i, j] -= g * work[k, j]
+                    for j in range(n):
+                        out[i, j] -= g * out[k, j]
+
+
+@njit
+def _times(m, x, y, out_x, out_y):
+    """``out_x = m @ x`` and ``out_y = m @ y`` for a square ``m`` in one pass, summed in order
+    (no BLAS call to compile)."""
+    for i in range(m.shape[0]):
+        acc_x = 0.0
+        acc_y = 0.0
+        for j in range(m.shape[1]):
+            acc_x += m[i, j] * x[j]
+            acc_y += m[i, j] * y[j]
+        out_x[i] = acc_x
+        out_y[i] = acc_y
 
 
 @njit
