@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 import os
+import re
 import sys
 import warnings
 
@@ -140,38 +141,41 @@ def _names(text: str, field: str = "planners", what: str = "names") -> list[str]
     return names
 
 
-def _planner_specs(text: str) -> list:
+def _planner_specs(text: str, field: str = "planners") -> list:
     """``--planners``: comma-separated names, each with optional parameters in parentheses,
     ``lagrangian(charge_now=true, knapsack=greedy)`` (values as ``rmab solve --param``'s);
-    a name alone stays a name, one with parameters becomes a ``(name, params)`` pair."""
+    a name alone stays a name, one with parameters becomes a ``(name, params)`` pair. Errors
+    name ``compare.{field}``."""
     parts = split_top(text)
     if parts is None:
-        raise InvalidParameterError(f"compare.planners: must have balanced brackets and "
+        raise InvalidParameterError(f"compare.{field}: must have balanced brackets and "
                                     f"quotes; got {text!r}")
     if not all(part.strip() for part in parts):
-        raise InvalidParameterError(f"compare.planners: must be comma-separated names without "
+        raise InvalidParameterError(f"compare.{field}: must be comma-separated names without "
                                     f"empty ones; got {text!r}")
     specs: list = []
     for part in parts:
         name, paren, rest = part.strip().partition("(")
         name = name.strip()
-        if not name or (paren and not rest.rstrip().endswith(")")):
-            raise InvalidParameterError(f"compare.planners: must be comma-separated names, "
+        inside = rest.rstrip()[:-1]
+        # the brackets of 'a(x=1)(y=2)' balance, those inside its first pair do not
+        items = split_top(inside) if inside.strip() else []
+        if not name or (paren and (not rest.rstrip().endswith(")") or items is None)):
+            raise InvalidParameterError(f"compare.{field}: must be comma-separated names, "
                                         f"each NAME or NAME(KEY=VALUE, ...); got {part.strip()!r}"
                                         f" in {text!r}")
         if not paren:
             specs.append(name)
             continue
         params: dict = {}
-        inside = rest.rstrip()[:-1]
-        for item in split_top(inside) if inside.strip() else []:
+        for item in items:
             try:
                 key, value = param_arg(item)
             except argparse.ArgumentTypeError as exc:
-                raise InvalidParameterError(f"compare.planners: {name}'s parameter {exc}") \
+                raise InvalidParameterError(f"compare.{field}: {name}'s parameter {exc}") \
                     from None
             if key in params:
-                raise InvalidParameterError(f"compare.planners: {name}'s parameters must give "
+                raise InvalidParameterError(f"compare.{field}: {name}'s parameters must give "
                                             f"each KEY once; got {key!r} twice")
             params[key] = value
         specs.append((name, params))
@@ -327,11 +331,30 @@ def _check_paired(args, names) -> None:
 
     rows = distinct_labels(names)
     if args.paired is not None and args.paired not in rows:
+        args.paired = _paired_label(args.paired)
+    if args.paired is not None and args.paired not in rows:
         raise InvalidParameterError(f"compare.paired: must be one of the planners compared "
                                     f"{rows}; got {args.paired!r}")
     if args.paired is not None and len(rows) < 2:       # it printed an empty table
         raise InvalidParameterError(f"compare.paired: needs another planner to pair with; got "
                                     f"--paired {args.paired} with the one planner {rows}")
+
+
+def _paired_label(text: str) -> str:
+    """``--paired`` not a row's label as printed: NAME(KEY=VALUE, ...) as ``--planners`` gives
+    it (``charge_now=true``), its row's label (``charge_now=True``), a repeat's ``' #2'`` kept;
+    other text as it is."""
+    if "(" not in text:
+        return text
+    base, suffix = text.strip(), ""
+    repeat = re.fullmatch(r"(.*?)\s*( #[0-9]+)", base)
+    if repeat:
+        base, suffix = repeat.groups()
+    specs = _planner_specs(base, "paired")
+    if len(specs) != 1:
+        raise InvalidParameterError(f"compare.paired: must be one planner, NAME or "
+                                    f"NAME(KEY=VALUE, ...); got {text!r}")
+    return _label(specs[0]) + suffix
 
 
 def _report(result, args) -> int:
@@ -377,8 +400,6 @@ def _show(args) -> int:
 
 def run(args) -> int:
     _check_outputs(args)
-    if args.paired is not None and "(" in args.paired:    # as in --planners: its row's label
-        args.paired = _label(_planner_specs(args.paired)[0])
     if args.show is not None:
         return _show(args)
     if args.time_limit is not None and not (args.domain or args.domain_file):

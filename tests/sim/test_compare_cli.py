@@ -430,6 +430,10 @@ def test_planners_take_parameters_in_parentheses(tmp_path, capsys):
     ("myopic(x={bad})", "myopic's parameter VALUE starting with '{' must be valid JSON"),
     ("(a=1)", "each NAME or NAME(KEY=VALUE, ...); got '(a=1)'"),
     ("myopic(knapsack=dp)x", "each NAME or NAME(KEY=VALUE, ...); got 'myopic(knapsack=dp)x'"),
+    # balanced as a whole, not inside the first parentheses: a TypeError traceback
+    ("myopic(knapsack=dp)(dp_limit=9)", "each NAME or NAME(KEY=VALUE, ...); got "
+                                        "'myopic(knapsack=dp)(dp_limit=9)'"),
+    ("myopic()()", "each NAME or NAME(KEY=VALUE, ...); got 'myopic()()'"),
     ("lagrangian(charge_now=true, charge_now=false)", "must give each KEY once"),
     ("myopic(nope=1)", "nope: not a parameter of this planner; it takes knapsack, dp_limit"),
 ])
@@ -439,6 +443,30 @@ def test_bad_planner_parameters_are_named(planners, message, capsys):
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert err.startswith("rmab: error: ") and message in err, err
+
+
+def test_paired_takes_a_row_label_as_printed(tmp_path, capsys):
+    """``--paired`` takes a row's label as the table prints it (``action=1``, ``'greedy'``, a
+    repeat's ``' #2'``: refused before, the last as a --planners error) besides the --planners
+    form; a bad one is named as compare.paired (not compare.planners, nor a traceback)."""
+    saved = tmp_path / "run.npz"
+    argv = ["compare", str(DATA / "health_example.npz"), "--episodes", "2", "--horizon", "2",
+            "--no-progress", "--save", str(saved), "--planners",
+            'round-robin(action=1),round-robin(action=1),myopic(knapsack="greedy")']
+    assert main(argv + ["--paired", "round-robin(action=1) #2"]) == 0
+    assert "against 'round-robin(action=1) #2'" in capsys.readouterr().out
+    for paired in ("myopic(knapsack='greedy')", "myopic(knapsack=greedy)",
+                   " round-robin(action=1)  #2"):
+        assert main(["compare", "--show", str(saved), "--paired", paired]) == 0, paired
+        assert "paired difference" in capsys.readouterr().out
+    for paired, message in (("myopic(knapsack=greedy", "must have balanced brackets"),
+                            ("myopic(a=1)(b=2)", "each NAME or NAME(KEY=VALUE, ...)"),
+                            ("myopic(knapsack=greedy),random", "must be one planner"),
+                            ("round-robin(action=2)", "must be one of the planners")):
+        assert main(["compare", "--show", str(saved), "--paired", paired]) == 1, paired
+        err = capsys.readouterr().err
+        assert err.startswith("rmab: error: compare.paired: ") and message in err, err
+        assert err.count("\n") == 1, err
 
 
 def test_domain_planners_take_no_parameters(capsys):
