@@ -140,10 +140,41 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("rmab: interrupted", file=sys.stderr)
         return 130
-    with warnings.catch_warnings():
-        if not args.debug:
-            warnings.showwarning = _one_line(warnings.showwarning)
-        return _run(args)
+    hook = sys.unraisablehook
+    sys.unraisablehook = _raise_interrupt(hook)
+    try:
+        with warnings.catch_warnings():
+            if not args.debug:
+                warnings.showwarning = _one_line(warnings.showwarning)
+            return _run(args)
+    finally:
+        sys.unraisablehook = hook
+        _LOST.clear()
+
+
+def _raise_interrupt(hook):
+    """``sys.unraisablehook`` raising again a Ctrl-C that Python could only report: one that
+    lands in a ctypes callback, llvmlite's object cache while Numba compiles a kernel (the
+    first run), was printed as 'Exception ignored' and lost, the run going on (or failing on
+    numba's 'no compiled object yet' with a traceback); ``hook`` has any other."""
+    def unraisable(info):
+        if isinstance(info.exc_value, KeyboardInterrupt):
+            import _thread
+            import threading
+
+            # soon, not now: an interrupt raised here is lost too, as the hook's own; one
+            # landing in another callback comes back here
+            timer = threading.Timer(_AGAIN_AFTER, _thread.interrupt_main)
+            timer.daemon = True
+            _LOST.append(timer)
+            timer.start()
+            return
+        hook(info)
+    return unraisable
+
+
+_LOST: list = []        # the timers raising lost interrupts again (_raise_interrupt)
+_AGAIN_AFTER = 0.01     # seconds
 
 
 def _run(args) -> int:
@@ -188,3 +219,10 @@ def _run(args) -> int:
             raise
         print(f"rmab: error: {exc}", file=sys.stderr)
         return 1
+    except Exception:   # numba's 'no compiled object yet' after a Ctrl-C lost in its compile
+        if not _LOST:
+            raise
+        for timer in _LOST:
+            timer.cancel()
+        print("rmab: interrupted", file=sys.stderr)
+        return 130
