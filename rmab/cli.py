@@ -149,6 +149,8 @@ def main(argv=None) -> int:
             return _run(args)
     finally:
         sys.unraisablehook = hook
+        for timer in _LOST:         # none may interrupt the caller after main returns
+            timer.cancel()
         _LOST.clear()
 
 
@@ -222,7 +224,5 @@ def _run(args) -> int:
     except Exception:   # numba's 'no compiled object yet' after a Ctrl-C lost in its compile
         if not _LOST:
             raise
-        for timer in _LOST:
-            timer.cancel()
         print("rmab: interrupted", file=sys.stderr)
         return 130

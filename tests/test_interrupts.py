@@ -143,13 +143,13 @@ def test_a_compile_failing_after_a_lost_ctrl_c_is_interrupted(capsys, monkeypatc
     RuntimeError traceback, exit 1."""
     from rmab import cli
 
-    monkeypatch.setattr(cli, "_AGAIN_AFTER", 5.0, raising=False)   # it fails first
+    monkeypatch.setattr(cli, "_AGAIN_AFTER", 0.5, raising=False)   # it fails first
     base.register_planner("failed-compile", f"{__name__}:FailedCompile", "lost")
     try:
         argv = ["compare", "--health", "4", "--planners", "failed-compile", "--episodes", "1",
                 "--no-progress"]
         assert main(argv) == 130
         assert capsys.readouterr().err == "rmab: interrupted\n"
-        time.sleep(5.5)             # the interrupt raised again is not left pending
+        time.sleep(0.7)             # the interrupt raised again is not left pending
     finally:
         base._REGISTRY.pop("failed-compile", None)
