@@ -1,5 +1,5 @@
 """The decorator of rmab's numba kernels (``njit``, cached on disk where it can be) and the
-helpers they share (``prefetch``, ``copy_rows``, ``copy_items``).
+helpers they share (``prefetch``, ``copy_rows``, ``copy_items``, ``stable_order``).
 
 ``numba.njit(cache=True)`` raises at import when it finds no writable cache directory (a
 read-only install and no writable home); rmab then compiles its kernels in memory at every
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 from llvmlite import ir
 from numba import njit as _njit
 from numba import types
@@ -99,3 +100,17 @@ def _copy_rows_compiled(dst, at, src, n):
 @overload(copy_items, prefer_literal=False)
 def _copy_items_compiled(dst, at, src, n):
     return copy_items
+
+
+@njit
+def stable_order(values):
+    """``np.argsort(values, kind="stable")`` by insertion sort, for the short arrays of the
+    route kernels (O(n^2)): numba compiled its merge sort for about 1 s on first use."""
+    order = np.arange(values.shape[0])
+    for j in range(1, values.shape[0]):
+        i, p = order[j], j
+        while p > 0 and values[order[p - 1]] > values[i]:
+            order[p] = order[p - 1]
+            p -= 1
+        order[p] = i
+    return order

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import types
-from numba.typed import Dict
 
-from rmab._kernels import copy_items, njit
+from rmab._kernels import copy_items, njit, stable_order
 
 MEMO_TARGETS = 56       # memo keys (visited mask << 6 | node) fit an int64 up to here
+_MEMO_SLOTS = 256       # a memo's first size (a power of 2): most checks store a few states
+_FIBONACCI = np.uint64(11400714819323198485)    # 2^64 / golden ratio: spreads the keys
 
 
 @njit
@@ -28,7 +28,7 @@ def _candidates(d, L, visited, cur, length, out):
     for j in range(n):
         step[j] = d[cur, todo[j]]
     count = 0
-    for j in np.argsort(step, kind="mergesort"):
+    for j in stable_order(step):
         i = todo[j]
         new = length + d[cur, i]
         fits = True
@@ -66,16 +66,11 @@ def closed_walk_kernel(d, L, max_states, order, work):
     close within ``L``. Returns 1 (the order in ``order[:k]``), 0
     (none exists) or -1 (more than ``max_states`` states stored: undecided); ``work[0]`` grows
     by the states stored."""
-    memo = Dict.empty(key_type=types.int64, value_type=types.float64)
-    found = _search(d, L, max_states, order, memo)
-    work[0] += len(memo) + 1
-    return found
-
-
-@njit
-def _search(d, L, max_states, order, memo):
     k = d.shape[0] - 1
     memo_on = k <= MEMO_TARGETS
+    keys = np.full(_MEMO_SLOTS, -1, np.int64)   # an open-addressing table (numba's typed
+    lengths = np.empty(_MEMO_SLOTS)             # Dict compiled for seconds): -1 is empty
+    stored = 0
     cand = np.empty((k, k), np.int64)
     n_cand = np.zeros(k, np.int64)
     tried = np.zeros(k, np.int64)
@@ -90,7 +85,7 @@ def _search(d, L, max_states, order, memo):
                 near[r] = d[u, r]
     # np.int64: a literal 0 compiled _candidates a second time (numba types it Literal[int])
     n_cand[0] = _candidates(d, L, visited, np.int64(0), 0.0, cand[0])
-    depth = 0
+    depth, found = 0, 0
     while depth >= 0:
         if tried[depth] == n_cand[depth]:
             visited[node[depth]] = False        # the source (depth 0) is never a target
@@ -102,23 +97,57 @@ def _search(d, L, max_states, order, memo):
         order[depth] = i
         if depth == k - 1:
             if new + d[i, 0] <= L:
-                return 1
+                found = 1
+                break
             continue
         if new + _rest_bound(d, near, visited, i) > L:
             continue
         m = mask[depth] | (1 << (i - 1)) if memo_on else 0
         if memo_on:
             key = (m << 6) | i
-            if key in memo and memo[key] <= new:
-                continue
-            memo[key] = new
-            if len(memo) > max_states:
-                return -1
+            at = _slot(keys, key)
+            if keys[at] == key:
+                if lengths[at] <= new:
+                    continue
+            else:
+                keys[at] = key
+                stored += 1
+                if stored > max_states:
+                    found = -1
+                    break
+                if 2 * stored > keys.shape[0]:
+                    keys, lengths = _grown(keys, lengths)
+                    at = _slot(keys, key)
+            lengths[at] = new
         depth += 1
         node[depth], mask[depth], length[depth], tried[depth] = i, m, new, 0
         visited[i] = True
         n_cand[depth] = _candidates(d, L, visited, i, new, cand[depth])
-    return 0
+    work[0] += stored + 1
+    return found
+
+
+@njit
+def _slot(keys, key):
+    """The slot of ``key`` in the open-addressing table ``keys`` (a power of 2 long, -1
+    empty), or the empty slot where it goes: Fibonacci hashing, linear probing."""
+    last = keys.shape[0] - 1
+    at = np.int64((np.uint64(key) * _FIBONACCI) >> np.uint64(32)) & last
+    while keys[at] != key and keys[at] != -1:
+        at = (at + 1) & last
+    return at
+
+
+@njit
+def _grown(keys, lengths):
+    """The table twice as large, every entry moved to its new slot."""
+    new_keys = np.full(2 * keys.shape[0], -1, np.int64)
+    new_lengths = np.empty(2 * keys.shape[0])
+    for j in range(keys.shape[0]):
+        if keys[j] != -1:
+            at = _slot(new_keys, keys[j])
+            new_keys[at], new_lengths[at] = keys[j], lengths[j]
+    return new_keys, new_lengths
 
 
 @njit
@@ -595,7 +624,7 @@ def route_heuristic(dist, pred, source, L, weight, budget, alphas, n_starts, max
             m += 1
     if m == 0 or budget == 0:
         return 0
-    rank = pos[:m][np.argsort(-weight[pos[:m]], kind="mergesort")]
+    rank = pos[:m][stable_order(-weight[pos[:m]])]
     mark = np.zeros(n, np.int64)
     stamp = np.zeros(1, np.int64)
     tour = np.empty(n + 1, np.int64)

@@ -265,6 +265,28 @@ def test_search_kernel_and_dp_decide_as_every_permutation(seed, k, slack):
         assert closed_walk_kernel(sub, L, 0, order, work) in (-1, int(shortest <= L))
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_search_memo_grows_past_its_first_size(seed):
+    """12 targets on a random Manhattan metric, the route length one short of the shortest
+    closed walk (Held-Karp's): the search stores thousands of (set, node) states, so its
+    open-addressing memo (256 slots at first) grows several times, and still refuses; at the
+    shortest length it finds a walk that fits."""
+    from rmab.domains._kernels import _MEMO_SLOTS, closed_walk_kernel, held_karp_kernel
+
+    k = 12
+    points = np.random.default_rng(seed).integers(0, 20, size=(k + 1, 2))
+    sub = np.abs(points[:, None, :] - points[None, :, :]).sum(axis=-1).astype(float)
+    order, work = np.zeros(k, dtype=np.int64), np.zeros(1, dtype=np.int64)
+    assert held_karp_kernel(sub, np.inf, order, work) == 1
+    shortest = sub[np.r_[0, order], np.r_[order, 0]].sum()
+    work[0] = 0
+    assert closed_walk_kernel(sub, shortest - 1, 10 ** 7, order, work) == 0
+    assert work[0] > 2 * _MEMO_SLOTS
+    assert closed_walk_kernel(sub, shortest, 10 ** 7, order, work) == 1
+    assert sorted(order) == list(range(1, k + 1))
+    assert sub[np.r_[0, order], np.r_[order, 0]].sum() <= shortest
+
+
 def test_more_targets_than_the_memo_keys_hold():
     """Past 56 targets an int64 bit mask of the visited set overflows: the search counts the
     visited targets and goes on without the memo (a line of 70 nodes, source at its end: 138
