@@ -29,7 +29,7 @@ import numpy as np
 
 from rmab._repr import CompactRepr, ReadOnlyArrays
 from rmab._validation import (BELIEF_TOL, PROB_TOL, as_float_array, as_generator,
-                              check_actions, check_number, check_stochastic)
+                              check_actions, check_flag, check_number, check_stochastic)
 from rmab.errors import ConvergenceWarning, InvalidParameterError
 from rmab.models.arms import POMDPArms
 from rmab.models.estimate import check_strengths, estimate_probabilities, held_out
@@ -128,6 +128,7 @@ def estimate_hidden_arms(arm_index, actions, signals, *, n_arms: int, n_states: 
                       n_actions=n_actions, n_obs=n_obs, transitions=transitions,
                       observations=observations, initial_belief=initial_belief, fixed=fixed,
                       n_starts=n_starts, max_iter=max_iter, tol=tol)
+    accelerate = check_flag(_OWNER, "accelerate", accelerate)
     return setup.fit(_check_strength(strength), seed=seed, accelerate=accelerate)
 
 
@@ -165,7 +166,8 @@ def score_hidden_strengths(arm_index, actions, signals, *, strengths=STRENGTHS,
     if any(k not in options for k in ("n_arms", "n_states", "n_actions", "n_obs")):
         raise InvalidParameterError(f"{owner}: give n_arms, n_states, n_actions and n_obs, "
                                     f"as to estimate_hidden_arms")
-    seed, accelerate = options.pop("seed", None), options.pop("accelerate", True)
+    seed = options.pop("seed", None)
+    accelerate = check_flag(owner, "accelerate", options.pop("accelerate", True))
     try:
         whole = _Setup.of(owner, arm_index, actions, signals, **options)
     except TypeError as exc:                  # an option estimate_hidden_arms does not take

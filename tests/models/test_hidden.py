@@ -203,6 +203,7 @@ KW = dict(n_arms=2, n_states=2, n_actions=2, n_obs=2)
     (dict(fixed="observations"), r"fixed: must be a tuple of names"),
     (dict(fixed=("signals",)), r"fixed: names must be among .*got 'signals'"),
     (dict(fixed=("observations",)), r"fixed: 'observations' is held at its given value; give"),
+    (dict(accelerate="no"), r"estimate_hidden_arms\.accelerate: must be True or False; got 'no'"),
 ])
 def test_bad_input_is_named(change, match):
     args = dict(arm_index=[0, 0, 1], actions=[0, 1, 0], signals=[0, 1, 1], **KW)
@@ -375,6 +376,7 @@ def test_a_held_out_score_is_the_filter_s_predictive_likelihood():
     (dict(strength=2.0), r"score_hidden_strengths\.strength: set by the scoring"),
     (dict(n_arms=None), r"score_hidden_strengths\.n_arms: must be an integer|give n_arms"),
     (dict(n_arms="2"), r"score_hidden_strengths\.n_arms: must be an integer; got '2'"),
+    (dict(accelerate=None), r"score_hidden_strengths\.accelerate: must be True or False"),
 ])
 def test_bad_scoring_input_is_named(change, match):
     args = dict(n_arms=2, n_states=2, n_actions=2, n_obs=2, seed=0)
