@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rmab._validation import as_float_array, check_actions, check_number
+from rmab._validation import as_array, as_float_array, check_actions, check_number
 from rmab.errors import InvalidParameterError
 
 _PRIORS = ("pooled", "uniform")
@@ -43,10 +43,11 @@ def count_transitions(arm_index, states, actions, next_states, *, n_arms: int, n
              for name, value in (("n_arms", n_arms), ("n_states", n_states),
                                  ("n_actions", n_actions))]
     n_arms, n_states, n_actions = sizes
-    n_records = np.shape(arm_index)[0] if np.ndim(arm_index) == 1 else -1
+    arm_index = as_array(owner, "arm_index", arm_index, "(n_records,)")    # ragged: named
+    n_records = arm_index.shape[0] if arm_index.ndim == 1 else -1
     if n_records < 0:
         raise InvalidParameterError(f"{owner}.arm_index: must be a 1-D array of arm indices; got "
-                                    f"shape {np.shape(arm_index)}")
+                                    f"shape {arm_index.shape}")
     if n_arms * n_actions * n_states * n_states > 2**31:
         raise InvalidParameterError(f"{owner}: n_arms * n_actions * n_states**2 must be at most "
                                     f"2**31 counts; got {n_arms * n_actions * n_states**2}")

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rmab._repr import CompactRepr, ReadOnlyArrays
-from rmab._validation import (BELIEF_TOL, PROB_TOL, as_float_array, as_generator,
+from rmab._validation import (BELIEF_TOL, PROB_TOL, as_array, as_float_array, as_generator,
                               check_actions, check_flag, check_number, check_stochastic)
 from rmab.errors import ConvergenceWarning, InvalidParameterError
 from rmab.models.arms import POMDPArms
@@ -293,14 +293,16 @@ class _Records:
     def of(cls, owner, arm_index, actions, signals, n_arms, n_actions, n_obs,
            numbers=None) -> _Records:
         """``numbers``: the caller's number of each record (default its position)."""
-        n_records = np.shape(arm_index)[0] if np.ndim(arm_index) == 1 else -1
+        arm_index = as_array(owner, "arm_index", arm_index, "(n_records,)")   # ragged: named
+        n_records = arm_index.shape[0] if arm_index.ndim == 1 else -1
         if n_records < 1:
             raise InvalidParameterError(f"{owner}.arm_index: must be a 1-D array of arm "
                                         f"indices, at least one record; got shape "
-                                        f"{np.shape(arm_index)}")
+                                        f"{arm_index.shape}")
         n = check_actions(owner, arm_index, n_records, n_arms, "arm_index", noun="record")
         a = check_actions(owner, actions, n_records, n_actions, "actions", noun="record")
-        o = signals if isinstance(signals, str) else np.asarray(signals)
+        o = signals if isinstance(signals, str) else as_array(owner, "signals", signals,
+                                                               f"(n_records={n_records},)")
         missing = o == -1 if isinstance(o, np.ndarray) and o.dtype.kind in "iuf" else None
         try:
             o = check_actions(owner, o if missing is None else np.where(missing, 0, o),

@@ -110,6 +110,8 @@ def test_logs_of_known_arms_give_them_back():
     (dict(actions=[-1, 0]), r"^count_transitions\.actions: must lie in \[0, 2\); got -1 "
                             r"\(record 0\)$"),
     (dict(arm_index=[[0, 1]]), r"^count_transitions\.arm_index: must be a 1-D array"),
+    (dict(arm_index=[[0, 0], [1]]), r"^count_transitions\.arm_index: must have shape "
+                                    r"\(n_records,\); got rows of different lengths$"),
     (dict(n_states=0), r"^count_transitions\.n_states: must be >= 1"),
     (dict(n_arms=2.5), r"^count_transitions\.n_arms: must be an integer"),
     (dict(n_arms=10**6, n_states=100), r"^count_transitions: n_arms \* n_actions \* "

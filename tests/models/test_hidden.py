@@ -191,6 +191,8 @@ KW = dict(n_arms=2, n_states=2, n_actions=2, n_obs=2)
     (dict(actions=[0, 1, 0.5]), r"actions: must be integers; got 0.5 \(record 2\)"),
     (dict(arm_index=[0, 0, 2]), r"arm_index: must lie in \[0, 2\); got 2 \(record 2\)"),
     (dict(arm_index=[]), r"arm_index: must be a 1-D array .*at least one record"),
+    (dict(arm_index=[[0, 0], [1]]), r"arm_index: must have shape \(n_records,\); got rows"),
+    (dict(signals=[[0], [1, 1], 1]), r"signals: must have shape \(n_records=3,\); got rows of"),
     (dict(strength=0), r"strength: must be > 0 .*or inf"),
     (dict(strength=-np.inf), r"strength: must be finite"),
     (dict(n_starts=0), r"n_starts: must be"),
