@@ -889,6 +889,9 @@ def plot_dual(curve: DualCurveResult, path, *, result: LagrangianResult | None =
     if not isinstance(curve, DualCurveResult):
         raise InvalidParameterError(f"plot_dual.curve: must be a DualCurveResult; got "
                                     f"{type(curve).__name__}")
+    if result is not None and not isinstance(result, LagrangianResult):   # its price is drawn
+        raise InvalidParameterError(f"plot_dual.result: must be a LagrangianResult "
+                                    f"(lagrangian_bound) or None; got {type(result).__name__}")
     fmt = plot_format("plot_dual.path", path)
     fig = new_figure("plot_dual", (6, 4))
     ax = fig.add_subplot()

@@ -320,6 +320,10 @@ def test_errors(mdp_instance):
             dual_curve(inst, [0.0, 1e308])
     with pytest.raises(InvalidParameterError, match=r"plot_dual.curve: must be a DualCurveResult"):
         plot_dual("curve", "x.png")
+    curve = dual_curve(mdp_instance, [0.0, 1.0], certificate=False)
+    with pytest.raises(InvalidParameterError, match=r"^plot_dual.result: must be a "
+                                                    r"LagrangianResult .*; got DualCurveResult$"):
+        plot_dual(curve, "x.png", result=curve)
     with pytest.raises(InvalidParameterError, match=r"LagrangianResult.q_values.belief"):
         lagrangian_bound(mdp_instance).q_values(np.ones((1, 4)) / 4)
 
