@@ -234,13 +234,13 @@ def concat_arms(stacks) -> MDPArms | POMDPArms:
     if not issubclass(kind, (MDPArms, POMDPArms)):
         raise InvalidModelError(f"concat_arms.stacks: each item must be MDPArms or POMDPArms; "
                                 f"got {kind.__name__}")
+    sizes = [(s.n_states, s.n_actions, s.n_obs) for s in stacks]
+    other = next((k for k, size in enumerate(sizes) if size != sizes[0]), None)
+    if other is not None:                       # numpy's message named no stack
+        raise InvalidModelError(f"concat_arms.stacks: must share (n_states, n_actions, n_obs); "
+                                f"got {sizes[0]} for stack 0 and {sizes[other]} for stack "
+                                f"{other}")
     cat = lambda name: np.concatenate([getattr(s, name) for s in stacks])  # noqa: E731
-    try:
-        if kind is MDPArms:
-            return MDPArms(cat("transitions"), cat("rewards"), cat("costs"))
-        return POMDPArms(cat("transitions"), cat("observations"), cat("rewards"), cat("costs"))
-    except ValueError as exc:
-        if isinstance(exc, InvalidModelError):
-            raise
-        raise InvalidModelError(f"concat_arms.stacks: must share n_states, n_actions and n_obs; "
-                                f"{exc}") from exc
+    if kind is MDPArms:
+        return MDPArms(cat("transitions"), cat("rewards"), cat("costs"))
+    return POMDPArms(cat("transitions"), cat("observations"), cat("rewards"), cat("costs"))

@@ -164,10 +164,13 @@ def test_concat_rejects_empty_mixed_and_mismatched():
                              r"MDPArms, POMDPArms"):
         concat_arms([_mdp(), _pomdp()])
     three = MDPArms(np.full((1, 2, 3, 3), 1 / 3), np.zeros((1, 3)))
-    with pytest.raises(InvalidModelError, match=r"concat_arms\.stacks: must share n_states"):
-        concat_arms([_mdp(), three])
+    with pytest.raises(InvalidModelError, match=r"^concat_arms\.stacks: must share \(n_states, "
+                                                 r"n_actions, n_obs\); got \(2, 2, 2\) for stack "
+                                                 r"0 and \(3, 2, 3\) for stack 2$"):
+        concat_arms([_mdp(), _mdp(), three])
     more_obs = _pomdp(observations=_observations(n_obs=3))
-    with pytest.raises(InvalidModelError, match=r"concat_arms\.stacks: must share"):
+    with pytest.raises(InvalidModelError, match=r"must share .*; got \(2, 2, 2\) for stack 0 "
+                                                 r"and \(2, 2, 3\) for stack 1$"):
         concat_arms([_pomdp(), more_obs])
 
 
