@@ -32,6 +32,7 @@ import numpy as np
 
 from solvers.errors import SolverInputError
 from solvers.milp import FEAS_TOL, MILP, _check_order, _flags, real_array
+from solvers.nn.network import ReLUNetwork
 
 __all__ = ["Knapsack", "NetworkBounds", "action_range", "interval_bounds", "network_bounds",
            "knapsacks_from_milp", "lp_tighten"]
@@ -190,8 +191,19 @@ def _dot_interval(W: np.ndarray, lo: np.ndarray, hi: np.ndarray, b: np.ndarray):
     return dot(pos, lo) + dot(neg, hi) + b, dot(pos, hi) + dot(neg, lo) + b
 
 
+def _check_types(owner: str, **given) -> None:
+    """SolverInputError unless each argument is of its type (``net`` a ReLUNetwork, as a torch
+    module or a path is not; ``bounds`` NetworkBounds; ``action_milp`` a MILP)."""
+    kinds = {"net": (ReLUNetwork, _Tail), "bounds": (NetworkBounds,), "action_milp": (MILP,)}
+    for name, value in given.items():
+        if not isinstance(value, kinds[name]):
+            raise SolverInputError(f"{owner}.{name}: must be a {kinds[name][0].__name__}; got "
+                                   f"{type(value).__name__}")
+
+
 def interval_bounds(net, first_lower, first_upper) -> NetworkBounds:
     """Propagate layer-1 pre-activation bounds through the rest of ``net`` by intervals."""
+    _check_types("interval_bounds", net=net)
     lower = [real_array("interval_bounds.first_lower", first_lower)]
     upper = [real_array("interval_bounds.first_upper", first_upper)]
     width = net.weights[0].shape[0]
@@ -221,6 +233,7 @@ def network_bounds(net, n_action: int, state, *, action_lower, action_upper, kna
     ``back_substitution=False``: layer 2 by intervals too (with ``knapsacks=()``, the plain
     interval bounds over the action box; never tighter than the default, for ablations).
     """
+    _check_types("network_bounds", net=net)
     W1 = net.weights[0]
     if isinstance(n_action, bool) or not isinstance(n_action, (int, np.integer)) or \
             not 0 <= n_action <= net.n_inputs:
@@ -334,6 +347,7 @@ def lp_tighten(net, bounds: NetworkBounds, action_milp, n_action: int, state) ->
     from solvers.backends.highs import HighsModel
     from solvers.nn.encode import _encode_layers
 
+    _check_types("lp_tighten", net=net, bounds=bounds, action_milp=action_milp)
     lower = [np.array(v, dtype=np.float64) for v in bounds.lower]
     upper = [np.array(v, dtype=np.float64) for v in bounds.upper]
     for layer in range(1, net.n_layers - 1):

@@ -200,6 +200,19 @@ def test_bounds_errors():
         network_bounds(net, 2, [0.0, np.nan], action_lower=[0, 0], action_upper=[1, 1])
     with pytest.raises(SolverInputError, match="network_bounds.state: must be finite"):
         network_bounds(net, 2, [0.0, np.inf], action_lower=[0, 0], action_upper=[1, 1])
+    # not a ReLUNetwork (a torch module, a path): AttributeError on .weights before
+    with pytest.raises(SolverInputError, match=r"^network_bounds.net: must be a ReLUNetwork; "
+                                               r"got str$"):
+        network_bounds("net.npz", 2, [0.0] * 2, action_lower=[0, 0], action_upper=[1, 1])
+    with pytest.raises(SolverInputError, match=r"^interval_bounds.net: must be a ReLUNetwork"):
+        interval_bounds(net.weights, [0.0] * 3, [1.0] * 3)
+    box = network_bounds(net, 2, [0.0] * 2, action_lower=[0, 0], action_upper=[1, 1])
+    milp = MILP.from_arrays(np.zeros(2), np.ones((1, 2)), None, [1], 0, 1, [True] * 2)
+    with pytest.raises(SolverInputError, match=r"^lp_tighten.bounds: must be a NetworkBounds; "
+                                               r"got tuple$"):
+        lp_tighten(net, (box.lower, box.upper), milp, 2, [0.0] * 2)
+    with pytest.raises(SolverInputError, match=r"^lp_tighten.action_milp: must be a MILP"):
+        lp_tighten(net, box, None, 2, [0.0] * 2)
 
 
 def test_default_action_range_holds_for_continuous_actions():
