@@ -202,6 +202,10 @@ def test_path_arguments_take_str_and_any_pathlike(tmp_path):
         read_edge_list(3)
     with pytest.raises(InvalidParameterError, match=r"write_edge_list\.path: must be a path"):
         write_edge_list([[0, 1]], None)
+    with pytest.raises(InvalidParameterError, match=r"write_edge_list\.path: must be a path "
+                                                    r"ending in \.csv .*; got '.*g\.npz'$"):
+        write_edge_list([[0, 1]], tmp_path / "g.npz")         # CSV text under an .npz name
+    assert not (tmp_path / "g.npz").exists()
 
 
 def test_generate_names_its_arms_flag(tmp_path, capsys):

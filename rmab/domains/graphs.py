@@ -211,7 +211,7 @@ def write_edge_list(edges, path) -> Path:
     written with ``u < v``, sorted; at least one edge."""
     from rmab.models.storage import atomic_write
 
-    check_path("write_edge_list", path)
+    check_path("write_edge_list", path, suffix=".csv")    # not CSV text in 'graph.npz'
     arr = check_edges("write_edge_list", edges, sys.maxsize)
     if not len(arr):
         raise InvalidModelError("write_edge_list.edges: must hold at least one edge (the file "
