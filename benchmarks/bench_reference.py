@@ -5,8 +5,9 @@ instances". ``benchmarks/results/reference_*.npz`` hold instances that the refer
 (lily-x/combinatorial-rmab, ``driver.py -s SEED -H 20 -J 20 -B 5 --rmab_type TYPE``) generated,
 as arrays, with the 50 Bernoulli(0.2) start states of its evaluation (``eval_init_states``), the
 horizon and a note on its conventions; they were exported from runs of the reference on
-2026-12-02 (docs/benchmarks.md, sessions 20 and 21, have those runs' figures). The reference's
-reward is the expected reward of the next state summed over arms, as here. The kind is read
+2026-12-02 (docs/history.md#benchmarks-combinatorial-planning, sessions 20 and 21, has those
+runs' figures). The reference's reward is the expected reward of the next state summed over
+arms, as here. The kind is read
 from the file (a ``kind`` entry, else from the arrays present):
 
 - capacity (``reference_capacity_J20_seed{0,1}.npz``, ``--rmab_type constrained``):

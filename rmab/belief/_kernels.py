@@ -26,7 +26,7 @@ def update_kernel(beliefs, actions, signals, transitions, observations, out):
     each arm's action, so the CPU's own prefetcher falls behind: the kernel asks for the
     matrices of arm ``n + _AHEAD`` while it updates arm ``n`` (at 100 000 arms of 4 states
     1.6x with 3 actions and 1.8x with 2 over the four interleaved arm streams it replaced;
-    docs/benchmarks.md).
+    docs/history.md#benchmarks-foundation, session 40).
     """
     if beliefs.shape[0] < _PREFETCH_MIN_ARMS:
         return _update_in_order(beliefs, actions, signals, transitions, observations, out)

@@ -173,8 +173,9 @@ class WhittleDomainPlanner(_GainsMIPPlanner):
 
 class FiniteWhittleDomainPlanner(WhittleDomainPlanner):
     """:class:`WhittleDomainPlanner` with the finite-horizon indices of the paper's protocol,
-    ``horizon = 20`` by default (registered as ``whittle-finite``; docs/benchmarks.md,
-    session 21: above the discounted indices on 19 of the quality table's 20 instances)."""
+    ``horizon = 20`` by default (registered as ``whittle-finite``;
+    docs/history.md#benchmarks-combinatorial-planning, session 21: above the discounted indices
+    on 19 of the quality table's 20 instances)."""
 
     name = "whittle-finite"
 

@@ -140,7 +140,7 @@ class BasePlanner:
         is not free: at 50 arms about 10 µs a call (``check_actions`` 4, ``_violation`` 6, half
         of it ``Instance.count_limited``) against 13-16 µs for the belief's check and copy; a
         rollout with the round-robin base takes 0.73 of its time through ``plan``, and would
-        take 0.54 without this check (docs/benchmarks.md)."""
+        take 0.54 without this check (docs/history.md#benchmarks-single-arm-values)."""
         start = time.perf_counter()
         self.last_stats = PlanStats()
         actions = self._plan(belief, t)

@@ -86,7 +86,8 @@ class SequoiaConfig:
     ``workers``: processes (``spawn``) for target solves, 0 = none.
     ``stability``: weight of the ReLU-stability penalty added to the warm-start and DQN losses
     (0 = none); it is what makes the MIP argmax fast (at J = 100 a warm-started network solves
-    in 0.035 s instead of hitting a 10 s limit, see docs/benchmarks.md).
+    in 0.035 s instead of hitting a 10 s limit, see
+    docs/history.md#benchmarks-combinatorial-planning, sessions 5-6).
     ``warm_start``: the regression target before DQN, ``"lagrangian"`` (the Lagrangian bound
     on the action value) or ``"myopic"`` (the paper's one-step reward); see
     :mod:`~rmab.planners.sequoia.warm_targets`. ``offset``: ``"lagrangian"`` makes the network
@@ -104,7 +105,7 @@ class SequoiaConfig:
     validations) and the network with the best mean reward is the one returned unless
     re-selected (``selection_episodes``; 0 = no validation: the last network); 20 episodes
     rather than 5 kept a better network on 3 of 7 instances and a worse one on none
-    (docs/benchmarks.md, session 5). ``restarts``: independent
+    (docs/history.md#benchmarks-combinatorial-planning, session 5). ``restarts``: independent
     trainings (warm start and DQN from fresh seeds; the first is the single run's), all scored
     on the same validation episodes; the best validated network over all of them is returned
     (> 1 needs validation). ``gain_table``: ``"whittle"`` adds a per-arm table ``G[j, s_j,
@@ -117,7 +118,8 @@ class SequoiaConfig:
     starts at, ``"discounted"`` (the infinite-horizon indices at ``discount``, one table) or
     ``"finite"`` (the time-dependent indices of the undiscounted ``horizon``-period problem,
     one table per time-to-go: the warm start is then the ``whittle-finite`` policy, the better
-    Whittle policy for the protocol's total reward; docs/benchmarks.md, session 22).
+    Whittle policy for the protocol's total reward;
+    docs/history.md#benchmarks-combinatorial-planning, session 22).
     ``selection_episodes``: after training,
     the ``selection_top`` best validated networks play so many fresh episodes and the best
     there is returned (0 = the validated best; needs validation): the best of many noisy
