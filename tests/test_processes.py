@@ -23,12 +23,27 @@ if __name__ == "__main__":
 """
 
 
-def _alive(pid: int) -> bool:
+def _started(pid: int) -> int | None:
+    """When process ``pid`` started (clock ticks after boot), or None if it has ended (a
+    zombie has: only its entry waits)."""
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except FileNotFoundError:
-        return False
-    return state not in ("Z", "X")          # a zombie has ended; only its entry waits
+        return None
+    return None if fields[0] in ("Z", "X") else int(fields[19])
+
+
+def _left(started: dict) -> list:
+    """The processes of ``{pid: start time}`` still running after up to 30 s. The start time
+    tells a process from a later one given its pid (32 768 pids here, and the suite spawns
+    many)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        left = [pid for pid, start in started.items() if _started(pid) == start]
+        if not left:
+            break
+        time.sleep(0.1)
+    return left
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
@@ -42,16 +57,13 @@ def test_workers_end_when_the_parent_is_killed(tmp_path, sig):
     parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
                               stderr=log, cwd=tmp_path)
     try:
-        pids = [int(p) for p in parent.stdout.readline().split()]
-        assert pids and all(_alive(p) for p in pids)
+        started = {int(p): _started(int(p)) for p in parent.stdout.readline().split()}
+        assert started and None not in started.values()
     finally:
         os.kill(parent.pid, sig)
         parent.wait(30)
         log.close()
-    deadline = time.monotonic() + 30
-    while any(map(_alive, pids)) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    left = [p for p in pids if _alive(p)]
+    left = _left(started)
     for p in left:
         os.kill(p, signal.SIGKILL)
     assert left == []
@@ -93,10 +105,8 @@ def test_worker_pool_turns_a_dead_worker_into_a_typed_error_and_stops_on_others(
     with pytest.raises(ValueError, match="the caller's"):
         with worker_pool("demo.n_jobs", 2, "doing the demo", "n_jobs=1") as pool:
             pids = {pool.submit(os.getpid).result() for _ in range(6)}
+            started = {pid: _started(pid) for pid in pids}
             for _ in range(2):
                 pool.submit(time.sleep, 600)
             raise ValueError("the caller's")
-    deadline = time.monotonic() + 30
-    while any(map(_alive, pids)) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not any(map(_alive, pids))
+    assert _left(started) == []
