@@ -331,7 +331,7 @@ def _check_paired(args, names) -> None:
 
     rows = distinct_labels(names)
     if args.paired is not None and args.paired not in rows:
-        args.paired = _paired_label(args.paired)
+        args.paired = _paired_label(args.paired, rows)
     if args.paired is not None and args.paired not in rows:
         raise InvalidParameterError(f"compare.paired: must be one of the planners compared "
                                     f"{rows}; got {args.paired!r}")
@@ -340,21 +340,44 @@ def _check_paired(args, names) -> None:
                                     f"--paired {args.paired} with the one planner {rows}")
 
 
-def _paired_label(text: str) -> str:
+def _paired_label(text: str, rows) -> str:
     """``--paired`` not a row's label as printed: NAME(KEY=VALUE, ...) as ``--planners`` gives
-    it (``charge_now=true``), its row's label (``charge_now=True``), a repeat's ``' #2'`` kept;
-    other text as it is."""
+    it (``charge_now=true``), or its row's label (``charge_now=True``), the keys in any order,
+    a repeat's ``' #2'`` kept: the label of the row among ``rows`` with that name and those
+    parameters, else the label it would have; other text as it is."""
     if "(" not in text:
         return text
+    spec, suffix = _spec_of(text, "paired")
+    if isinstance(spec, str):
+        return spec + suffix
+    for row in rows:
+        try:
+            row_spec, row_suffix = _spec_of(row, "paired")
+        except InvalidParameterError:           # a label --planners' syntax does not read
+            continue
+        if (_unordered(row_spec), row_suffix) == (_unordered(spec), suffix):
+            return row
+    return _label(spec) + suffix
+
+
+def _spec_of(text: str, field: str) -> tuple:
+    """One planner NAME or NAME(KEY=VALUE, ...), a repeat's ``' #2'`` aside: ``(spec,
+    suffix)``, the spec as :func:`_planner_specs` gives it."""
     base, suffix = text.strip(), ""
     repeat = re.fullmatch(r"(.*?)\s*( #[0-9]+)", base)
     if repeat:
         base, suffix = repeat.groups()
-    specs = _planner_specs(base, "paired")
+    specs = _planner_specs(base, field)
     if len(specs) != 1:
-        raise InvalidParameterError(f"compare.paired: must be one planner, NAME or "
+        raise InvalidParameterError(f"compare.{field}: must be one planner, NAME or "
                                     f"NAME(KEY=VALUE, ...); got {text!r}")
-    return _label(specs[0]) + suffix
+    return specs[0], suffix
+
+
+def _unordered(spec) -> tuple:
+    """A (name, params) pair's name and parameters, whatever their order."""
+    return (spec, ()) if isinstance(spec, str) else \
+        (spec[0], tuple(sorted((key, repr(value)) for key, value in spec[1].items())))
 
 
 def _report(result, args) -> int:
