@@ -44,15 +44,19 @@ def _check_path(owner: str, value, *, writable: bool = False) -> None:
     """Refuse (SolverInputError) a ``value`` that is not a path: a str or an
     :class:`os.PathLike` giving a str without a NUL character (bytes are refused, as
     :class:`pathlib.Path` does; an int, which ``open`` takes as a file descriptor and closes,
-    too), or, where ``writable``, an object with ``write`` (a binary file open for writing).
-    rmab's readers and writers check paths the same way (``rmab._validation.check_path``)."""
+    too), or, where ``writable``, a path ending in ``.npz`` (any case) or an object with
+    ``write`` (a binary file open for writing). rmab's readers and writers check paths the
+    same way (``rmab._validation.check_path``)."""
     if writable and hasattr(value, "write"):
         return
     if isinstance(value, str) or (isinstance(value, os.PathLike)
                                   and isinstance(os.fspath(value), str)):
-        if "\0" in os.fspath(value):
-            raise SolverInputError(f"{owner}: must not contain a NUL character; got "
-                                   f"{os.fspath(value)!r}")
+        text = os.fspath(value)
+        if "\0" in text:
+            raise SolverInputError(f"{owner}: must not contain a NUL character; got {text!r}")
+        if writable and not text.lower().endswith(".npz"):      # not an archive named 'net'
+            raise SolverInputError(f"{owner}: must be a path ending in .npz (the file is "
+                                   f"written in that format); got {text!r}")
         return
     what = " or a binary file open for writing" if writable else ""
     raise SolverInputError(f"{owner}: must be a path (str or os.PathLike){what}; got "

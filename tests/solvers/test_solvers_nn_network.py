@@ -166,8 +166,9 @@ def test_damaged_files_and_unreal_weights(tmp_path):
             ReLUNetwork.load(tmp_path / name)
     with pytest.raises(SolverInputError, match=r"weights\[0\]: must be an array of real"):
         ReLUNetwork((np.ones((2, 3)) * (1 + 1j), np.ones((1, 2))), (np.zeros(2), np.zeros(1)))
+    (tmp_path / "dir.npz").mkdir()
     with pytest.raises(SolverInputError, match="must be a file path"):
-        net.save(tmp_path)
+        net.save(tmp_path / "dir.npz")
 
 
 def _rewritten(path, out, **changes):
@@ -278,7 +279,12 @@ def test_load_and_save_refuse_what_is_not_a_path_and_leave_a_descriptor_open(tmp
     for call in (ReLUNetwork.load, net.save):
         with pytest.raises(SolverInputError, match=r"path: must not contain a NUL character"):
             call(str(tmp_path / "a\0b.npz"))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.npz"]
+    for bad in ("net", "net.csv"):           # an archive was written as 'net' (an audit)
+        with pytest.raises(SolverInputError, match=r"^ReLUNetwork\.save\.path: must be a path "
+                                                   r"ending in \.npz"):
+            net.save(tmp_path / bad)
+    net.save(tmp_path / "upper.NPZ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.npz", "upper.NPZ"]
     assert np.array_equal(ReLUNetwork.load(str(path)).weights[0], net.weights[0])
 
 
