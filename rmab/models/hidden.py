@@ -226,6 +226,11 @@ class _Setup:
         tol = check_number(owner, "tol", tol, low=0.0)
         records = _Records.of(owner, arm_index, actions, signals, n_arms, n_actions, n_obs,
                               numbers)
+        if numbers is None and (records.signals == -1).all():   # a fit of the start alone
+            raise InvalidParameterError(f"{owner}.signals: must hold at least one signal; every "
+                                        f"record's is missing (-1, an empty cell in a log), and "
+                                        f"with the states hidden the signals are all EM "
+                                        f"learns from")
         given = {name: None if value is None else _check_rows(owner, name, value, shape)
                  for name, value, shape in (
                      ("transitions", transitions, (n_actions, n_states, n_states)),

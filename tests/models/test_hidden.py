@@ -247,6 +247,21 @@ def test_an_action_never_followed_by_a_signal_gets_an_uninformative_signal_model
     assert abs(est.observations[0, 1, 0, 1] - est.observations[0, 1, 1, 1]) > 0.2
 
 
+def test_a_log_without_any_signal_is_refused():
+    """Every signal missing: EM has nothing to learn from and returned its start, with a
+    log-likelihood of 2e-16 (an audit); the fit and the strength scores are refused."""
+    arm, act = np.repeat(np.arange(3), 4), np.tile([0, 1], 6)
+    sig = np.full(12, -1)
+    kwargs = dict(n_arms=3, n_states=2, n_actions=2, n_obs=2, seed=0)
+    with pytest.raises(InvalidParameterError, match=r"^estimate_hidden_arms\.signals: must "
+                                                    r"hold at least one signal; every record"):
+        rmab.estimate_hidden_arms(arm, act, sig, **kwargs)
+    with pytest.raises(InvalidParameterError, match=r"\.signals: must hold at least one"):
+        rmab.score_hidden_strengths(arm, act, sig, **kwargs)
+    sig[5] = 1
+    assert rmab.estimate_hidden_arms(arm, act, sig, n_starts=1, **kwargs).log_likelihood <= 1e-12
+
+
 def test_squarem_reaches_plain_em_s_fixed_point_in_fewer_e_steps():
     rng = np.random.default_rng(5)
     arm, act, sig = simulate(P, O, np.array([0.5, 0.5]), 600, 40, rng, missing=0.5)
