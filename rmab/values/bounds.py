@@ -263,8 +263,8 @@ def sawtooth_bound(upper: UpperBound, beliefs, values=None, *, arm: int = 0,
     if values is not None:
         given = as_float_array(owner, "values", values, error=InvalidParameterError)
         if given.shape != (len(pts),):
-            raise InvalidParameterError(f"{owner}.values: must be {len(pts)} finite numbers; got "
-                                        f"shape {given.shape}")
+            raise InvalidParameterError(f"{owner}.values: must have shape ({len(pts)},), a "
+                                        f"value for each belief; got shape {given.shape}")
         vals = np.minimum(vals, given)
     backups = check_number(owner, "backups", backups, low=0, integer=True)
     tol = check_number(owner, "tol", tol, low=0.0, low_open=True)

@@ -134,7 +134,9 @@ def test_sawtooth_and_query_error_paths():
         sawtooth_bound("x", [[0.5, 0.5]])
     with pytest.raises(InvalidParameterError, match=r"sawtooth_bound\.arm: must be <= 1"):
         sawtooth_bound(f, [[0.5, 0.5]], arm=2)
-    with pytest.raises(InvalidParameterError, match=r"sawtooth_bound\.values: must be 1 finite"):
+    with pytest.raises(InvalidParameterError, match=r"sawtooth_bound\.values: must have shape "
+                                                    r"\(1,\), a value for each belief; got "
+                                                    r"shape \(2,\)"):        # '1 finite numbers'
         sawtooth_bound(f, [[0.5, 0.5]], [1.0, 2.0])
     with pytest.raises(InvalidParameterError, match=r"sawtooth_bound\.backups: must be >= 0"):
         sawtooth_bound(f, [[0.5, 0.5]], backups=-1)
