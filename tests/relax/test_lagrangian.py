@@ -449,3 +449,41 @@ def test_cutting_plane_stops_once_the_model_settles_within_the_value_tolerance()
     tol = 14 * 1e-3 * float(np.ptp(inst.arms.rewards))       # N value_tol (the default)
     assert abs(cp.estimate - bis.estimate) <= 0.2 * tol
     assert cp.price == pytest.approx(bis.price, rel=0.01)
+
+
+def _priced_backward_induction(arms, belief, price, horizon):
+    """Per arm, by plain backward induction in numpy (not the package's solvers): the value
+    of the priced reward ``r - λ c`` over ``horizon`` undiscounted periods from ``belief``, and
+    the expected total cost of the priced-optimal policy (ties broken to the cheaper level)."""
+    values, costs = np.zeros(arms.n_arms), np.zeros(arms.n_arms)
+    for n in range(arms.n_arms):
+        p, r, c = arms.transitions[n], arms.rewards[n], arms.costs[n]
+        v, k = np.zeros(arms.n_states), np.zeros(arms.n_states)
+        for _ in range(horizon):
+            q = r - price * c[None, :] + np.einsum("ast,t->sa", p, v)
+            best = np.argmax(q >= q.max(axis=1, keepdims=True) - 1e-12, axis=1)
+            rows = np.arange(arms.n_states)
+            v = q[rows, best]
+            k = c[best] + np.einsum("st,t->s", p[best, rows], k)
+        values[n], costs[n] = belief[n] @ v, belief[n] @ k
+    return values, costs
+
+
+def test_finite_horizon_dual_bounds_the_joint_optimum_at_every_price():
+    """Spec §4 at a finite horizon: ``L(λ) = Σ_n V_n^λ + λ B H`` (discount 1, so the budget
+    weight is ``H`` exactly), ``L(λ) >= OPT`` at *every* ``λ >= 0``, ``L`` convex, and its slope
+    ``B H − Σ_n C_n^λ``. V and C by the numpy backward induction above; OPT by backward
+    induction over joint states and every joint action within the budget."""
+    horizon, budget = 4, 2.0
+    inst = random_instance(3, 2, 3, None, budget=budget, discount=1.0, horizon=horizon, seed=7)
+    opt = _joint_optimum(inst)
+    prices = np.linspace(0.0, 1.5, 31)
+    curve = dual_curve(inst, prices, certificate=False)
+    assert lagrangian_bound(inst).budget_weight == horizon
+    for k, lam in enumerate(prices):
+        v, c = _priced_backward_induction(inst.arms, inst.initial_belief, lam, horizon)
+        assert curve.estimate[k] == pytest.approx(v.sum() + lam * budget * horizon, rel=1e-12)
+        assert curve.slope[k] == pytest.approx(budget * horizon - c.sum(), abs=1e-9)
+    assert (curve.estimate >= opt - 1e-9).all()
+    assert np.all(np.diff(curve.estimate, 2) >= -1e-9)
+    assert curve.slope[0] < 0 < curve.slope[-1]        # the grid brackets the minimiser
