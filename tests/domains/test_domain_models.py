@@ -314,3 +314,75 @@ def test_compare_domain_replays_with_the_documented_evaluation_seed():
     again = evaluate_domain(make_domain("capacity", 6, 2, seed=3), ["myopic"], episodes=3,
                             horizon=4, seed=np.random.SeedSequence([3, 1]))
     np.testing.assert_array_equal(got.rewards, again.rewards)
+
+
+SPEC_EDGES = {20: 29, 40: 56, 60: 82, 80: 108, 100: 133}    # coRMAB spec §2.4, as written
+
+
+def test_graph_edge_counts_are_the_specs_numbers():
+    """The generator's targets are the spec's London Underground counts, written out here
+    (the test above reads them from the module's own table)."""
+    assert PAPER_EDGE_COUNTS == SPEC_EDGES
+    for n, m in SPEC_EDGES.items():
+        assert len(sparse_connected_graph(n, seed=1)) == m
+
+
+def test_generators_draw_the_specs_whole_ranges():
+    """Each discrete draw covers its spec range with both ends (the checks above are subset
+    checks, blind to an off-by-one in ``integers(lo, hi)``) and each continuous draw stays in
+    its range and comes within 10 % of its width of both ends: C ~ U{2..7}, c ~ U{2..6},
+    T ~ U{4,5,6} / U{1,2,3}, up-probabilities U[0, 0.2] / U[0.7, 0.9], and the link's
+    α ~ U[0.7, 1] / U[0.2, 0.5], b ~ U[1.4, 1.9] / 1, x0 ~ U{9, 10} / U{1, 2} (spec §1, §2)."""
+    def covers(x, lo, hi):
+        near = 0.1 * (hi - lo)
+        return lo <= x.min() <= lo + near and hi - near <= x.max() <= hi
+
+    cap = make_capacity(600, 120, seed=0)
+    assert set(cap.capacities) == set(range(2, 8)) and set(cap.costs) == set(range(2, 7))
+    t = cap.arms.rewards[:, 3]
+    assert set(t[:120]) == {4, 5, 6} and set(t[120:]) == {1, 2, 3}
+    assert covers(cap.arms.up_prob[:, 0], 0.0, 0.2) and covers(cap.arms.up_prob[:, 1], 0.7, 0.9)
+    d = make_interventions(300, None, 60, seed=0)
+    good = np.arange(300) < 60
+    assert covers(d.alpha[good], 0.7, 1.0) and covers(d.alpha[~good], 0.2, 0.5)
+    assert covers(d.slope[good], 1.4, 1.9) and (d.slope[~good] == 1.0).all()
+    assert set(d.x0[good]) == {9, 10} and set(d.x0[~good]) == {1, 2}
+
+
+def test_every_arms_link_lookup_is_the_specs_formula():
+    """README scale (J = 20, N_I = 10, B = 5): each arm's up-probabilities at x = 0, 3, 6, 9
+    equal 0.98 α [σ(b x − x0) − σ(−x0)] + 0.01, σ written with math.exp here (the test above
+    checks one arm), and x ∈ {0, 3, 6, 9} for every feasible action."""
+    import itertools
+    import math
+
+    def sig(z):
+        return 1.0 / (1.0 + math.exp(-z))
+
+    d = make_interventions(20, 10, 5, seed=3)
+    for j in range(20):
+        a, b, x0 = float(d.alpha[j]), float(d.slope[j]), float(d.x0[j])
+        want = [0.98 * a * (sig(b * x - x0) - sig(-x0)) + 0.01 for x in (0.0, 3.0, 6.0, 9.0)]
+        np.testing.assert_allclose(d.arms.up_prob[j], want, rtol=1e-13, atol=0)
+    for chosen in itertools.combinations(range(10), 5):
+        a = np.zeros(10, dtype=int)
+        a[list(chosen)] = 1
+        assert set((d.omega @ a).tolist()) <= {0.0, 3.0, 6.0, 9.0}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("n_arms,budget", [(20, 5), (40, 10), (100, 20)])
+def test_the_specs_sizes_build_with_the_first_budget_arms_good(kind, n_arms, budget):
+    """Spec §1's sizes J ∈ {20, 40, 100} with B = 5, 10, 20: every domain builds, the first B
+    arms carry the good rewards, path routes have L = 2B moves, and multiple interventions
+    has N_I = 10 at the README's J = 20, B = 5."""
+    d = make_domain(kind, n_arms, budget, seed=0)
+    assert d.n_arms == n_arms and d.budget == budget
+    r = d.arms.rewards
+    np.testing.assert_array_equal(r[:budget, :3], np.tile([0.2, 0.15, 0.1], (budget, 1)))
+    np.testing.assert_array_equal(r[budget:, :3], np.tile([0.1, 0.15, 0.2],
+                                                          (n_arms - budget, 1)))
+    if kind == "path":
+        assert d.route_length == 2 * budget
+    if kind == "interventions" and n_arms == 20:
+        assert d.n_interventions == 10
