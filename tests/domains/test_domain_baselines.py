@@ -795,3 +795,20 @@ def test_a_constant_added_to_the_rewards_changes_no_myopic_action(kind):
         got = make_domain_planner("myopic").fit(shifted, seed=0).plan(states)
         worse += d.expected_reward(states, got) < d.expected_reward(states, best) - 1e-9
     assert worse == 0
+
+
+def test_the_protocols_defaults_are_the_papers():
+    """Spec §1's protocol by default: 50 evaluation episodes of H = 20 from Bernoulli(0.2)
+    states (1 000 draws at J = 20: within 4 standard deviations of 0.2), RANDOM = 1; sampling
+    takes the best of K = 100 random feasible actions (training's Bernoulli(0.5):
+    tests/sequoia/test_sequoia_train.py)."""
+    import inspect
+
+    res = evaluate_domain(make_domain("capacity", 20, 5, seed=0), ["no-action"], seed=1)
+    assert (res.episodes, res.horizon) == (50, 20)
+    assert res.rewards.shape == (1, 2, 50) and res.starts.shape == (1, 50, 20)
+    assert abs(res.starts.mean() - 0.2) <= 4 * np.sqrt(0.2 * 0.8 / 1000)
+    assert res.normalised[0, res.planners.index("random")] == 1.0
+    defaults = inspect.signature(compare_domain).parameters
+    assert [defaults[k].default for k in ("episodes", "horizon", "p_high")] == [50, 20, 0.2]
+    assert make_domain_planner("sampling").n_samples == 100
