@@ -332,6 +332,17 @@ def test_schedules_keep_learning():
     assert cfg.epsilon(0) == 0.5 and cfg.epsilon(99) == pytest.approx(0.05)
 
 
+def test_training_follows_the_papers_protocol_by_default():
+    """Spec §1: training starts from Bernoulli(0.5) states, episodes of H = 20; §4's defects
+    avoided: hard target copies (not Polyak with τ = 1e-6), and a learning rate that keeps
+    10 % at the end (×0.9 an episode leaves 4 % after 30 episodes)."""
+    cfg = SequoiaConfig()
+    assert (cfg.p_high, cfg.horizon) == (0.5, 20) and cfg.target_update >= 1
+    steps = cfg.episodes * cfg.horizon
+    assert min(cfg.learning_rate_at(k, steps) for k in range(0, steps + 1, 100)) == \
+        pytest.approx(0.1 * cfg.learning_rate)
+
+
 def test_training_is_seeded(tiny_capacity):
     cfg = SequoiaConfig(episodes=4, **SMALL)      # 40 transitions: DQN steps, not the warm
     a = train_sequoia(tiny_capacity, cfg, seed=5, progress=False)   # start alone (2 had none)
