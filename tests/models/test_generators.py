@@ -282,3 +282,20 @@ def test_metadata_records_a_numpy_integer_seed_and_no_generator():
     assert health_intervention(4, seed=np.int64(3)).metadata["seed"] == 3
     assert random_instance(3, seed=np.uint8(2)).metadata["seed"] == 2
     assert random_instance(3, seed=np.random.default_rng(2)).metadata["seed"] is None
+
+
+def test_the_shipped_example_is_the_seeded_generators_instance():
+    """Spec §2: a saved example instance ships in data/: ``health_example.npz`` is
+    ``health_intervention(100, seed=0)`` bit for bit (data/make_examples.py), budget 10 % of
+    the arms, and the CSV batch beside it runs on it."""
+    from pathlib import Path
+
+    from rmab.models import load_instance
+
+    data = Path(__file__).resolve().parents[2] / "data"
+    saved, made = load_instance(data / "health_example.npz"), health_intervention(100, seed=0)
+    for name in ("transitions", "observations", "rewards", "costs"):
+        np.testing.assert_array_equal(getattr(saved.arms, name), getattr(made.arms, name))
+    np.testing.assert_array_equal(saved.initial_belief, made.initial_belief)
+    assert (saved.budget, saved.discount, saved.metadata) == (10.0, 0.95, made.metadata)
+    assert "health_example.npz" in (data / "batch_example.csv").read_text()
