@@ -391,3 +391,25 @@ def test_weights_the_solver_cannot_take_are_errors_as_the_myopic_planners_are():
         with pytest.raises(PlanningError, match=r"^BruteForceArgmax: the network's value of an "
                                                 r"action must be finite; got inf"):
             brute.solve(s, 20)
+
+
+def test_the_planners_plan_for_the_horizon_the_network_was_trained_for():
+    """Without ``horizon=`` a network trained for 4 periods plans for 4 (the horizon had
+    defaulted to 20 with a warning to pass 4, where ``rmab compare --network`` takes the
+    training's); a network without a training record keeps 20, a given horizon is kept."""
+    from rmab.planners.sequoia import IterativeDQNPlanner
+    from rmab.planners.sequoia.features import with_training_record
+
+    d = make_capacity(5, 2, seed=0)
+    net = random_network(d, (4,), seed=0)
+    trained = with_training_record(net, d, 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for cls in (SequoiaPlanner, IterativeDQNPlanner):
+            planner = cls(trained).fit(d)
+            assert planner.horizon == 4
+            assert d.is_feasible(planner.plan(np.zeros(5, dtype=np.int64), t=3))
+            assert cls(net).horizon == 20 and cls(trained, horizon=6).horizon == 6
+    result = evaluate_domain(d, ["random", SequoiaPlanner(trained)], episodes=1, horizon=4,
+                             progress=False)
+    assert "sequoia" in result.table()

@@ -143,6 +143,20 @@ def training_record(owner: str, network) -> dict | None:
     return {"kind": str(kind), "digest": str(digest), "horizon": int(horizon)}
 
 
+def planning_horizon(owner: str, network, horizon) -> int:
+    """``horizon`` checked, or where it is None the horizon ``network`` was trained for: its
+    training record's (:func:`training_record`), a per-period gain table's periods, else 20
+    (the paper's). The time-to-go input is scaled by it, so the training's is the one to plan
+    with; ``rmab compare --network`` takes it the same way."""
+    from rmab._validation import check_number
+
+    if horizon is None:
+        record = training_record(owner, network)
+        horizon = (record["horizon"] if record is not None
+                   else getattr(network, "n_periods", None) or 20)
+    return check_number(owner, "horizon", horizon, low=1, integer=True)
+
+
 def check_network_fits(owner: str, network, domain, horizon: int | None = None, *,
                        record: bool = True) -> None:
     """The network's input size must be ``action_size + n_arms + 1`` for ``domain``; with its

@@ -14,11 +14,10 @@ forward pass of the network over all candidate actions of a step, with SEQUOIA's
 
 from __future__ import annotations
 
-from rmab._validation import check_number
 from rmab.domains.baselines import IterativeMyopicPlanner
 from rmab.errors import InvalidParameterError
 from rmab.planners.sequoia.features import (check_network_fits, encode_inputs, load_network,
-                                            network_values)
+                                            network_values, planning_horizon)
 
 __all__ = ["IterativeDQNPlanner"]
 
@@ -31,16 +30,17 @@ class IterativeDQNPlanner(IterativeMyopicPlanner):
     network : ReLUNetwork, GainTableNetwork or path of its ``.npz`` file (written by
         ``rmab train``); inputs
         ``action_size + n_arms + 1`` (:mod:`rmab.planners.sequoia.features`), one output.
-    horizon : episode length the network was trained for (time-to-go = ``horizon - t``).
+    horizon : episode length the network was trained for (time-to-go = ``horizon - t``);
+        None (default): the one its training record names (``rmab train`` writes it), else 20.
     """
 
     name = "iterative-dqn"
 
-    def __init__(self, network, horizon: int = 20):
+    def __init__(self, network, horizon: int | None = None):
         super().__init__()
         owner = "IterativeDQNPlanner"
         self.network = load_network(owner, network)
-        self.horizon = check_number(owner, "horizon", horizon, low=1, integer=True)
+        self.horizon = planning_horizon(owner, self.network, horizon)
 
     def _fit(self, domain) -> None:
         check_network_fits("IterativeDQNPlanner", self.network, domain, self.horizon)

@@ -24,7 +24,7 @@ from rmab.domains.baselines import BaseDomainPlanner
 from rmab.errors import (InvalidModelError, InvalidParameterError, PlanningError, RmabWarning,
                          SolverLimitWarning)
 from rmab.planners.sequoia.argmax import MIPArgmax
-from rmab.planners.sequoia.features import check_network_fits, load_network
+from rmab.planners.sequoia.features import check_network_fits, load_network, planning_horizon
 
 __all__ = ["SequoiaPlanner"]
 
@@ -36,7 +36,8 @@ class SequoiaPlanner(BaseDomainPlanner):
     ----------
     network : ReLUNetwork, GainTableNetwork or path of its ``.npz`` file; inputs
         ``action_size + n_arms + 1`` (:mod:`rmab.planners.sequoia.features`).
-    horizon : episode length the network was trained for (time-to-go = ``horizon - t``).
+    horizon : episode length the network was trained for (time-to-go = ``horizon - t``);
+        None (default): the one its training record names (``rmab train`` writes it), else 20.
     time_limit : seconds per solve (None = none). mip_gap : relative gap. threads : HiGHS
         threads. backend : a :mod:`solvers` backend name.
     tighten : None, or "lp": tighten the later layers' big-M bounds by LP at every state
@@ -46,13 +47,13 @@ class SequoiaPlanner(BaseDomainPlanner):
 
     name = "sequoia"
 
-    def __init__(self, network, horizon: int = 20, *, time_limit: float | None = None,
+    def __init__(self, network, horizon: int | None = None, *, time_limit: float | None = None,
                  mip_gap: float = 1e-4, threads: int = 1, backend: str = "highs",
                  tighten: str | None = None):
         super().__init__()
         owner = "SequoiaPlanner"
         self.network = load_network(owner, network)
-        self.horizon = check_number(owner, "horizon", horizon, low=1, integer=True)
+        self.horizon = planning_horizon(owner, self.network, horizon)
         self.time_limit = None if time_limit is None else check_number(
             owner, "time_limit", time_limit, low=0.0, low_open=True)
         self.mip_gap = check_number(owner, "mip_gap", mip_gap, low=0.0, high=1.0, high_open=True)
