@@ -358,7 +358,8 @@ def _planners(planners, horizon: int) -> list:
         if isinstance(h, (int, np.integer)) and h != horizon:
             raise InvalidParameterError(f"evaluate_domain.planners: {planner_label(p)!r} plans for "
                                         f"horizon {h}; this evaluation's horizon is {horizon} "
-                                        f"(make it with horizon={horizon})")
+                                        f"(evaluate with horizon={h}, or make it with "
+                                        f"horizon={horizon})")
     names = [planner_label(p) for p in made]
     if len(set(names)) != len(names):
         raise InvalidParameterError(f"evaluate_domain.planners: names must be unique; got "

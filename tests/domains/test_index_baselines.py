@@ -306,5 +306,6 @@ def test_whittle_finite_by_name_plans_for_the_evaluations_horizon():
 
     with pytest.raises(InvalidParameterError, match=r"evaluate_domain.planners: 'whittle-finite' "
                                                     r"plans for horizon 20; this evaluation's "
-                                                    r"horizon is 6 \(make it with horizon=6\)"):
+                                                    r"horizon is 6 \(evaluate with "
+                                                    r"horizon=20, or make it with horizon=6\)"):
         evaluate_domain(domain, [make_domain_planner("whittle-finite")], episodes=2, horizon=6)
