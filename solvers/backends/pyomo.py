@@ -185,7 +185,14 @@ class PyomoBackend(Backend):
     def missing(self) -> str:
         if importlib.util.find_spec("pyomo") is None:
             return "needs pyomo; install it with pip install 'rmab[pyomo]'"
-        return f"no available Pyomo solver among: {self.solver or ', '.join(PREFERRED_SOLVERS)}"
+        if self.solver is None:
+            return f"no available Pyomo solver among: {', '.join(PREFERRED_SOLVERS)}"
+        # name the ones that do run, so the message says what to pass instead
+        others = [f"pyomo:{s}" for s in PREFERRED_SOLVERS
+                  if s != self.solver and _solver_available(s)]
+        hint = (f"; available here: {', '.join(others)}" if others else
+                f"; nor is any of {', '.join(PREFERRED_SOLVERS)}")
+        return f"no available Pyomo solver among: {self.solver}{hint}"
 
     def build(self, milp: MILP) -> PyomoModel:
         solver = self._pick()

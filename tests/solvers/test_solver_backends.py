@@ -791,6 +791,10 @@ def test_a_pyomo_solver_is_chosen_by_name_or_a_backend_object_passed():
     assert get_backend(backend) is backend                   # e.g. a configured solver
     with pytest.raises(UnknownBackendError, match=r"'pyomo:nosuch' is not available here"):
         get_backend("pyomo:nosuch")
+    # what to pass instead (it named the solver asked for alone; a walkthrough)
+    with pytest.raises(UnknownBackendError, match=r"\(no available Pyomo solver among: "
+                                                  r"gurobi_nosuch; available here: pyomo:highs"):
+        get_backend("pyomo:gurobi_nosuch")
     import scipy.sparse as sp
 
     milp = MILP(c=np.array([1.0, 1.0]), A=sp.csr_matrix([[1.0, 2.0]]), row_lower=[-np.inf],
