@@ -73,6 +73,11 @@ def add_arguments(parser) -> None:
                              "best of its action so far, doing nothing (where allowed) and 100 "
                              "random feasible actions, with a warning (default: none; 0 = "
                              "none, as in 'rmab train')")
+    parser.add_argument("--backend", default=None,
+                        help="with --domain or --domain-file: the MIP backend of the same "
+                             "planners: highs (default), pyomo (its first available solver), "
+                             "pyomo:SOLVER (e.g. pyomo:gurobi_persistent) or scipy; "
+                             "docs/solvers.md")
     parser.add_argument("--bound", action="store_true",
                         help="with --domain or --domain-file: add the LP upper bound on any "
                              "policy's reward from the same starts (one LP per episode; "
@@ -133,7 +138,8 @@ def _names(text: str, field: str = "planners", what: str = "names") -> list[str]
     if field == "planners" and "(" in text:
         raise InvalidParameterError(f"compare.planners: parameters, NAME(KEY=VALUE, ...), are "
                                     f"for the planners of an instance; the domain planners "
-                                    f"take --time-limit and --network; got {text!r}")
+                                    f"take --time-limit, --backend and --network; got "
+                                    f"{text!r}")
     names = [p.strip() for p in text.split(",")]
     if not all(names):
         raise InvalidParameterError(f"compare.{field}: must be comma-separated {what} without "
@@ -268,7 +274,9 @@ def _domain_planners(names: list[str], args, horizon: int) -> list:
     time_limit = None
     if args.time_limit is not None:
         time_limit = check_number("compare", "time_limit", args.time_limit, low=0.0) or None
-    out, limited = [], False
+    backend = getattr(args, "backend", None)
+    backend = None if backend is None else _backend(backend)
+    out, limited, solving = [], False, False
     for name in names:
         spec = DOMAIN_PLANNERS.get(name)
         params = {}
@@ -285,12 +293,33 @@ def _domain_planners(names: list[str], args, horizon: int) -> list:
         if (spec is not None and time_limit is not None
                 and "time_limit" in inspect.signature(spec.load()).parameters):
             params["time_limit"], limited = time_limit, True
+        if (spec is not None and backend is not None
+                and "backend" in inspect.signature(spec.load()).parameters):
+            params["backend"], solving = backend, True
         out.append(make_domain_planner(name, **params) if params else name)
+    if backend is not None and not solving:
+        raise InvalidParameterError(f"compare.backend: none of the planners {names} makes "
+                                    f"MIP solves (myopic, whittle, whittle-finite, lagrangian, "
+                                    f"rollout and sequoia do); got --backend {args.backend}")
     if time_limit is not None and not limited:
         raise InvalidParameterError(f"compare.time_limit: none of the planners {names} makes "
                                     f"MIP solves (myopic, whittle, whittle-finite, lagrangian, "
                                     f"rollout and sequoia do); got --time-limit {args.time_limit}")
     return out
+
+
+def _backend(name: str) -> str:
+    """``--backend``, checked before any planner runs: a backend that is unknown or cannot run
+    here is refused with the ones that can."""
+    from solvers.backends import get_backend
+    from solvers.errors import SolverError
+
+    try:
+        get_backend(name)
+    except SolverError as exc:
+        raise InvalidParameterError(str(exc).replace("solve.backend", "compare.backend", 1)
+                                    ) from None
+    return name
 
 
 def _check_outputs(args) -> None:
@@ -403,9 +432,9 @@ def _report(result, args) -> int:
 
 
 # the flags that run a comparison (the rest say what to show of one, or how)
-RUN_FLAGS = ("time_limit", "bound", "arms", "budget", "seeds", "budget_fraction", "n_states",
-             "instance_seed", "planners", "episodes", "seed", "n_jobs", "horizon", "network",
-             "save")
+RUN_FLAGS = ("time_limit", "backend", "bound", "arms", "budget", "seeds", "budget_fraction",
+             "n_states", "instance_seed", "planners", "episodes", "seed", "n_jobs", "horizon",
+             "network", "save")
 
 
 def _show(args) -> int:
@@ -425,6 +454,10 @@ def run(args) -> int:
     _check_outputs(args)
     if args.show is not None:
         return _show(args)
+    if args.backend is not None and not (args.domain or args.domain_file):
+        raise InvalidParameterError(f"compare.backend: only with --domain or --domain-file (it "
+                                    f"chooses the domain planners' MIP solver); got --backend "
+                                    f"{args.backend}")
     if args.time_limit is not None and not (args.domain or args.domain_file):
         raise InvalidParameterError(f"compare.time_limit: only with --domain or --domain-file "
                                     f"(it limits the domain planners' MIP solves); got "

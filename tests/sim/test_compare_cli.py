@@ -491,3 +491,28 @@ def test_domain_planners_take_no_parameters(capsys):
     assert main(argv) == 1
     assert "parameters, NAME(KEY=VALUE, ...), are for the planners of an instance" in \
         capsys.readouterr().err
+
+
+def test_backend_reaches_every_planner_that_solves_a_mip(capsys):
+    """The domain planners' MIP backend from the command line (Python's backend= had no
+    flag: 'myopic(backend=pyomo)' is refused with a domain; a walkthrough)."""
+    from types import SimpleNamespace
+
+    from rmab.commands.compare import _domain_planners
+
+    args = SimpleNamespace(time_limit=None, network=None, backend="scipy")
+    made = _domain_planners(["random", "myopic", "whittle", "lagrangian", "iterative-myopic"],
+                            args, 20)
+    assert made[0] == "random" and made[4] == "iterative-myopic"
+    assert [p.backend for p in made[1:4]] == ["scipy"] * 3
+    base = ["compare", "--domain", "capacity", "--arms", "4", "--budget", "1", "--seeds", "0",
+            "--episodes", "1", "--horizon", "2", "--no-progress"]
+    assert main(base + ["--planners", "random,myopic", "--backend", "scipy"]) == 0
+    assert "myopic" in capsys.readouterr().out
+    assert main(base + ["--planners", "random,myopic", "--backend", "cplex"]) == 1
+    assert ("compare.backend: must be one of ['highs', " in capsys.readouterr().err)
+    assert main(base + ["--planners", "random,sampling", "--backend", "scipy"]) == 1
+    assert ("compare.backend: none of the planners ['random', 'sampling'] makes MIP solves"
+            in capsys.readouterr().err)
+    assert main(["compare", "--health", "5", "--backend", "scipy"]) == 1
+    assert "compare.backend: only with --domain or --domain-file" in capsys.readouterr().err
