@@ -1070,3 +1070,18 @@ def test_validation_episodes_start_the_acting_oracle_afresh(tiny_capacity):
     play = _Episodes(d, SequoiaConfig(**{**SMALL, "horizon": H}), np.random.default_rng(1), 3)
     play.play(net, oracle)
     assert starts == [True, True, True]
+
+
+def test_the_progress_bar_names_the_stage_and_shows_each_episodes_own_reward(
+        tiny_capacity, capsys):
+    """The warm start and the validations ran behind a bar still at 0 (about 7 s at J = 20,
+    B = 5), and each episode showed the reward of the one before it (a walkthrough)."""
+    cfg = SequoiaConfig(**{**SMALL, "warm_start_samples": 100, "warm_start_epochs": 2,
+                           "episodes": 2, "validate_every": 1, "validation_episodes": 1,
+                           "batch_size": 8})
+    res = train_sequoia(tiny_capacity, cfg, seed=0, progress=True)
+    err = capsys.readouterr().err
+    for stage in ("warm start", "validation", "DQN"):
+        assert f"SEQUOIA ({stage})" in err, err
+    last = err.replace("\r", "\n").strip().splitlines()[-1]
+    assert f"reward={res.episode_rewards[-1]:.3f}" in last, last

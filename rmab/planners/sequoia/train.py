@@ -1003,10 +1003,13 @@ def _dqn(domain, config: SequoiaConfig, rng, torch_seed: int, restart: int, acti
     table = {} if prior is None else table_args(domain, prior.shape[0] if prior.ndim == 4 else 0)
     qnet = QNetwork(input_size(domain.action_size, n), config.hidden,
                     generator=torch.Generator().manual_seed(torch_seed), **table)
+    _stage(bar, config, restart, "warm start")      # seconds to minutes before episode 1
     warm = warm_start(qnet, domain, config, rng, scale, acting.max_ones, bound, prior)
     every = config.validate_every
     if every:
+        _stage(bar, config, restart, "validation")
         validation(qnet, 0, restart, 0)
+    _stage(bar, config, restart, "DQN")
     target = copy.deepcopy(qnet)
     maxima.reset(to_relu_network(target))
     buffer = ReplayBuffer(config.buffer_size, n, domain.action_size)
@@ -1053,11 +1056,22 @@ def _dqn(domain, config: SequoiaConfig, rng, torch_seed: int, restart: int, acti
                 run.n_hard += 1
         done = episode + 1
         if every and (done % every == 0 or done == config.episodes):
+            _stage(bar, config, restart, "validation")
             validation(qnet, done, restart, run.updates)
-        bar.update(1)
+            _stage(bar, config, restart, "DQN")
+        # before the update, which shows it: set after, each episode showed the one before
         bar.set_postfix(reward=f"{run.rewards[episode]:.3f}", solves=run.n_action
                         + maxima.n_solves, hits=maxima.cache.hits, refresh=False)
+        bar.update(1)
     return run
+
+
+def _stage(bar, config: SequoiaConfig, restart: int, stage: str) -> None:
+    """Name on the progress bar what runs between its episodes (the warm start and the
+    validations took seconds to minutes behind an unlabelled bar), and which training."""
+    n = len(config.trainings)
+    name = "SEQUOIA" if n == 1 else f"SEQUOIA {restart + 1}/{n}"
+    bar.set_description(f"{name} ({stage})", refresh=True)
 
 
 def _progress(total: int, enabled: bool):
