@@ -20,6 +20,9 @@ from rmab.planners.sequoia.train import SequoiaConfig, train_sequoia
 domain = make_capacity(n_arms=6, budget=2, seed=0)
 print("worker capacities:", domain.capacities.astype(int).tolist(),
       " arm costs:", domain.costs.astype(int).tolist())
+# the paper's draws (costs 2-6, capacities 2-7) leave arms costlier than every worker at this
+# size; make_capacity keeps them silently, and no planner can pull them
+print("arms no worker can serve:", domain.unservable.tolist())
 
 config = SequoiaConfig(horizon=10, episodes=6, hidden=(16, 16), target_update=20,
                        warm_start_samples=1000, warm_start_epochs=15)
