@@ -7,6 +7,8 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from rmab._reporting import count_noun
 from rmab.commands import (DEFAULT_BUDGET, check_suffix, domain_budget, integer_arg,
                            number_arg, seed_arg)
@@ -211,7 +213,10 @@ def _graph_domain(args) -> Domain:
     return made
 
 
-def _details(domain: Domain) -> str:
+def _details(domain: Domain, graph: bool = False) -> str:
+    """The summary's domain details; with ``graph`` (``--graph``, where ``--route-length`` is
+    the user's) the route length that reaches every connected node out of reach, as the
+    warning it stands for says."""
     if domain.kind == "interventions":
         return f", {count_noun(domain.n_interventions, 'intervention')}"
     if domain.kind == "capacity":
@@ -222,9 +227,13 @@ def _details(domain: Domain) -> str:
         return (f", {count_noun(domain.n_workers, 'worker')}, "
                 f"{count_noun(domain.n_slots, 'slot')}")
     far = domain.unreachable.size
+    dist = domain.distances[domain.source][domain.unreachable]
+    dist = dist[np.isfinite(dist)]                 # not connected: warned of apart
+    reach = (f"; --route-length {int(2 * dist.max())} reaches them all"
+             if graph and dist.size else "")
     return (f", {count_noun(len(domain.edges), 'edge')}, source {domain.source}, route length "
-            f"{domain.route_length}" + (f" ({far} node{'s' * (far > 1)} out of its reach)"
-                                        if far else ""))
+            f"{domain.route_length}" + (f" ({far} node{'s' * (far > 1)} out of its reach"
+                                        f"{reach})" if far else ""))
 
 
 def run(args) -> int:
@@ -237,7 +246,8 @@ def run(args) -> int:
 
         path = save_domain(made, args.out)
         print(f"wrote {path}: {made.kind} domain, {count_noun(made.n_arms, 'arm')}, budget "
-              f"{made.budget}{_details(made)}", file=sys.stderr)
+              f"{made.budget}{_details(made, graph=args.graph is not None)}",
+              file=sys.stderr)
         return 0
     path = save_instance(made, args.out)
     print(f"wrote {path}: {count_noun(made.n_arms, 'arm')}, {count_noun(made.n_states, 'state')}, "

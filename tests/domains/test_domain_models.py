@@ -274,7 +274,8 @@ def test_nodes_out_of_the_routes_reach_warn(tmp_path, capsys):
     assert main(["generate", "path", "--graph", str(graph), "--budget", "2", "--route-length",
                  "1", "-o", str(tmp_path / "p.npz")]) == 0
     err = capsys.readouterr().err                # counted in the summary, not warned again
-    assert "warning" not in err and err.endswith("route length 1 (3 nodes out of its reach)\n")
+    assert "warning" not in err and err.endswith("route length 1 (3 nodes out of its reach; "
+                                                 "--route-length 4 reaches them all)\n")
 
 
 def test_edge_lists_are_checked_on_both_sides_and_ragged_inputs_named(tmp_path):
