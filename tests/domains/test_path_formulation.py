@@ -287,6 +287,19 @@ def test_search_memo_grows_past_its_first_size(seed):
     assert sub[np.r_[0, order], np.r_[order, 0]].sum() <= shortest
 
 
+def test_search_memo_spreads_keys_that_differ_in_high_bits():
+    """The memo's keys (visited mask << 6 | node) of states among the targets 41 to 56 differ
+    only in bits 46 up: in a table of 1 024 slots they go to many slots (the product's bits
+    32 to 41 put all 512 in one, so each store probed past all the others)."""
+    from rmab.domains._kernels import MEMO_TARGETS, _slot
+
+    keys = np.full(1024, -1, dtype=np.int64)
+    high = (np.arange(1, 513, dtype=np.int64) << 40 << 6) | 41
+    assert int(high.max()) < 1 << (MEMO_TARGETS + 6)
+    homes = {int(_slot(keys, key)) for key in high}
+    assert len(homes) > 256
+
+
 def test_more_targets_than_the_memo_keys_hold():
     """Past 56 targets an int64 bit mask of the visited set overflows: the search counts the
     visited targets and goes on without the memo (a line of 70 nodes, source at its end: 138
