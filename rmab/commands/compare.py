@@ -377,14 +377,17 @@ def _paired_label(text: str, rows) -> str:
     if "(" not in text:
         return text
     spec, suffix = _spec_of(text, "paired")
-    if isinstance(spec, str):
-        return spec + suffix
+    if isinstance(spec, str) or _label(spec) + suffix in rows:
+        return _label(spec) + suffix
+    # a label read back gives its values' text ('True', "'greedy'"), the --planners form
+    # their values (True, 'greedy'): the text is either, its label read back the second
+    wanted = {_unordered(spec), _unordered(_spec_of(_label(spec), "paired")[0])}
     for row in rows:
         try:
             row_spec, row_suffix = _spec_of(row, "paired")
         except InvalidParameterError:           # a label --planners' syntax does not read
             continue
-        if (_unordered(row_spec), row_suffix) == (_unordered(spec), suffix):
+        if row_suffix == suffix and _unordered(row_spec) in wanted:
             return row
     return _label(spec) + suffix
 

@@ -472,17 +472,19 @@ def test_paired_takes_a_row_label_as_printed(tmp_path, capsys):
 def test_paired_takes_the_parameters_in_any_order(tmp_path, capsys):
     """``--paired`` in the --planners form with the keys in another order than --planners
     gave them was refused ('must be one of the planners compared'), in the run and on a
-    saved comparison."""
+    saved comparison; so was the --planners form itself (true, greedy) in another order, whose
+    values the row's label read back gives as text ('True', "'greedy'")."""
     saved = tmp_path / "run.npz"
     argv = ["compare", str(DATA / "health_example.npz"), "--episodes", "2", "--horizon", "2",
             "--no-progress", "--save", str(saved), "--planners",
             "lagrangian(charge_now=true, knapsack=greedy),myopic"]
-    paired = "lagrangian(knapsack='greedy', charge_now=True)"
-    assert main(argv + ["--paired", paired]) == 0
     label = "lagrangian(charge_now=True, knapsack='greedy')"
-    assert f"against {label!r}" in capsys.readouterr().out
-    assert main(["compare", "--show", str(saved), "--paired", paired]) == 0
-    assert f"against {label!r}" in capsys.readouterr().out
+    for paired in ("lagrangian(knapsack='greedy', charge_now=True)",
+                   "lagrangian(knapsack=greedy, charge_now=true)"):
+        assert main(argv + ["--paired", paired]) == 0, capsys.readouterr().err
+        assert f"against {label!r}" in capsys.readouterr().out
+        assert main(["compare", "--show", str(saved), "--paired", paired]) == 0
+        assert f"against {label!r}" in capsys.readouterr().out
 
 
 def test_domain_planners_take_no_parameters(capsys):
