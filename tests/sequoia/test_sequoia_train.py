@@ -1073,15 +1073,32 @@ def test_validation_episodes_start_the_acting_oracle_afresh(tiny_capacity):
 
 
 def test_the_progress_bar_names_the_stage_and_shows_each_episodes_own_reward(
-        tiny_capacity, capsys):
+        tiny_capacity, capsys, monkeypatch):
     """The warm start and the validations ran behind a bar still at 0 (about 7 s at J = 20,
-    B = 5), and each episode showed the reward of the one before it (a walkthrough)."""
+    B = 5), and each episode showed the reward of the one before it (a walkthrough). The bar
+    draws every update here: the last drawing alone, at its close, shows the last episode's
+    reward whatever the order (a review)."""
+    import re
+    import sys
+
+    from tqdm import tqdm
+
+    import rmab.planners.sequoia.train as train
+
+    def every_update(total, enabled):
+        return tqdm(total=total, desc="SEQUOIA", file=sys.stderr, disable=not enabled,
+                    mininterval=0, miniters=1)
+
+    monkeypatch.setattr(train, "_progress", every_update)
     cfg = SequoiaConfig(**{**SMALL, "warm_start_samples": 100, "warm_start_epochs": 2,
-                           "episodes": 2, "validate_every": 1, "validation_episodes": 1,
+                           "episodes": 3, "validate_every": 1, "validation_episodes": 1,
                            "batch_size": 8})
     res = train_sequoia(tiny_capacity, cfg, seed=0, progress=True)
     err = capsys.readouterr().err
     for stage in ("warm start", "validation", "DQN"):
         assert f"SEQUOIA ({stage})" in err, err
-    last = err.replace("\r", "\n").strip().splitlines()[-1]
-    assert f"reward={res.episode_rewards[-1]:.3f}" in last, last
+    drawn = (re.search(r" ([0-9])/3 .*reward=(-?[0-9.]+)", d) for d in re.split("[\r\n]", err))
+    shown = [m.groups() for m in drawn if m]
+    assert len({r for _, r in shown}) > 1 and {n for n, _ in shown} == {"1", "2", "3"}, err
+    for done, reward in shown:
+        assert reward == f"{res.episode_rewards[int(done) - 1]:.3f}", (done, err)
