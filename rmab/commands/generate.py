@@ -229,8 +229,9 @@ def _details(domain: Domain, graph: bool = False) -> str:
     far = domain.unreachable.size
     dist = domain.distances[domain.source][domain.unreachable]
     dist = dist[np.isfinite(dist)]                 # not connected: warned of apart
-    reach = (f"; --route-length {int(2 * dist.max())} reaches them all"
-             if graph and dist.size else "")
+    reach = "" if not (graph and dist.size) else (
+        f"; --route-length {int(2 * dist.max())} reaches "
+        + ("them all" if dist.size == far else f"the {dist.size} connected to the source"))
     return (f", {count_noun(len(domain.edges), 'edge')}, source {domain.source}, route length "
             f"{domain.route_length}" + (f" ({far} node{'s' * (far > 1)} out of its reach"
                                         f"{reach})" if far else ""))

@@ -196,6 +196,19 @@ def test_the_readme_graph_command_counts_the_nodes_out_of_reach_once(tmp_path, c
                                             "--route-length 12 reaches them all)\n")
 
 
+def test_the_graph_summary_reaches_only_the_connected_nodes(tmp_path, capsys):
+    """Nodes 6 and 7 are not connected to the source: no route length reaches them, and the
+    summary's 'reaches them all' of the 6 nodes out of reach was wrong (a review)."""
+    graph = tmp_path / "g.csv"
+    graph.write_text("u,v\n0,1\n1,2\n2,3\n3,4\n4,5\n6,7\n")
+    assert main(["generate", "path", "--graph", str(graph), "--route-length", "2",
+                 "--budget", "2", "-o", str(tmp_path / "p.npz")]) == 0
+    err = capsys.readouterr().err
+    assert "2 of 8 nodes are not connected to the source 0" in err, err
+    assert err.endswith("route length 2 (6 nodes out of its reach; --route-length 10 reaches "
+                        "the 4 connected to the source)\n"), err
+
+
 def test_path_on_a_csv_graph(tmp_path, capsys):
     graph, out = tmp_path / "g.csv", tmp_path / "d.npz"
     graph.write_text("u,v\n0,1\n1,2\n2,3\n3,0\n1,4\n")
