@@ -230,26 +230,15 @@ def _count(args, flag: str, default: int) -> int:
                                                       integer=True)
 
 
-def _trained_horizon(network, default: int) -> int:
-    """The horizon the network at path ``network`` was trained for (its training record, or
-    a per-period gain table's periods), or ``default``: the time-to-go input is scaled by it,
-    so it is the comparison's episode length unless ``--horizon`` says otherwise."""
-    from rmab.planners.sequoia.features import load_network, training_record
-
-    net = load_network("compare", network)
-    record = training_record("compare", net)
-    if record is not None:
-        return record["horizon"]
-    return getattr(net, "n_periods", None) or default   # a per-period gain table's
-
-
 def _run_domain_file(args) -> int:
     from rmab.domains import load_domain
     from rmab.domains.evaluate import evaluate_domain
 
     horizon, episodes = _horizon(args), _count(args, "episodes", 50)   # before the loading
-    if args.horizon is None and args.network is not None:
-        horizon = _trained_horizon(args.network, horizon)
+    if args.horizon is None and args.network is not None:   # the time-to-go's scale
+        from rmab.planners.sequoia.features import load_network, planning_horizon
+
+        horizon = planning_horizon("compare", load_network("compare", args.network), None)
     domain = load_domain(args.domain_file)
     names = list(DOMAIN_DEFAULT) if args.planners is None else _names(args.planners)
     network_planners = ("sequoia", "iterative-dqn")
