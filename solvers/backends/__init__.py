@@ -38,6 +38,10 @@ def get_backend(name) -> Backend:
     if isinstance(name, str) and name.startswith("pyomo:"):
         from solvers.backends.pyomo import PyomoBackend
 
+        if not name.partition(":")[2].strip():
+            raise UnknownBackendError(f"solve.backend: {name!r} names no Pyomo solver: give "
+                                      f"'pyomo:SOLVER' (e.g. 'pyomo:highs'), or 'pyomo' for the "
+                                      f"first available")
         backend = PyomoBackend(solver=name.partition(":")[2])
         if not backend.available():
             raise UnknownBackendError(f"solve.backend: {name!r} is not available here "

@@ -795,6 +795,10 @@ def test_a_pyomo_solver_is_chosen_by_name_or_a_backend_object_passed():
     with pytest.raises(UnknownBackendError, match=r"\(no available Pyomo solver among: "
                                                   r"gurobi_nosuch; available here: pyomo:highs"):
         get_backend("pyomo:gurobi_nosuch")
+    for empty in ("pyomo:", "pyomo: "):          # 'no available Pyomo solver among: ;' (a review)
+        with pytest.raises(UnknownBackendError, match=r"names no Pyomo solver: give "
+                                                      r"'pyomo:SOLVER'"):
+            get_backend(empty)
     import scipy.sparse as sp
 
     milp = MILP(c=np.array([1.0, 1.0]), A=sp.csr_matrix([[1.0, 2.0]]), row_lower=[-np.inf],
