@@ -39,7 +39,8 @@ def _left(started: dict) -> list:
     many)."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        left = [pid for pid, start in started.items() if _started(pid) == start]
+        left = [pid for pid, start in started.items()
+                if start is not None and _started(pid) == start]
         if not left:
             break
         time.sleep(0.1)
@@ -106,6 +107,7 @@ def test_worker_pool_turns_a_dead_worker_into_a_typed_error_and_stops_on_others(
         with worker_pool("demo.n_jobs", 2, "doing the demo", "n_jobs=1") as pool:
             pids = {pool.submit(os.getpid).result() for _ in range(6)}
             started = {pid: _started(pid) for pid in pids}
+            assert None not in started.values()           # running when recorded
             for _ in range(2):
                 pool.submit(time.sleep, 600)
             raise ValueError("the caller's")
