@@ -368,17 +368,39 @@ def _paired_label(text: str, rows) -> str:
     spec, suffix = _spec_of(text, "paired")
     if isinstance(spec, str) or _label(spec) + suffix in rows:
         return _label(spec) + suffix
-    # a label read back gives its values' text ('True', "'greedy'"), the --planners form
-    # their values (True, 'greedy'): the text is either, its label read back the second
-    wanted = {_unordered(spec), _unordered(_spec_of(_label(spec), "paired")[0])}
+    # the text in the --planners form (charge_now=true) or as a label (charge_now=True), and
+    # the rows as labels: values read as --planners reads them, or as the Python literals a
+    # label prints (ast.literal_eval: literals only, never code)
+    wanted = {(_unordered(spec), suffix), _label_spec(text)}
     for row in rows:
-        try:
-            row_spec, row_suffix = _spec_of(row, "paired")
-        except InvalidParameterError:           # a label --planners' syntax does not read
-            continue
-        if row_suffix == suffix and _unordered(row_spec) in wanted:
+        if _label_spec(row) in wanted:
             return row
     return _label(spec) + suffix
+
+
+def _label_spec(label: str):
+    """A row label ``NAME(KEY=VALUE, ...)`` (a repeat's ``' #2'`` kept aside) read back as
+    ``(_unordered(spec), suffix)``, its values as Python literals; None if it does not read."""
+    import ast
+
+    base, suffix = label.strip(), ""
+    repeat = re.fullmatch(r"(.*?)\s*( #[0-9]+)", base)
+    if repeat:
+        base, suffix = repeat.groups()
+    name, paren, rest = base.partition("(")
+    if not paren:
+        return _unordered(name.strip()), suffix
+    items = split_top(rest[:-1]) if rest.endswith(")") else None
+    params = {}
+    for item in items or ():
+        key, equals, value = item.partition("=")
+        try:
+            params[key.strip()] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            return None
+        if not equals:
+            return None
+    return (_unordered((name.strip(), params)), suffix) if items is not None else None
 
 
 def _spec_of(text: str, field: str) -> tuple:

@@ -487,6 +487,24 @@ def test_paired_takes_the_parameters_in_any_order(tmp_path, capsys):
         assert f"against {label!r}" in capsys.readouterr().out
 
 
+def test_paired_takes_a_dict_parameter_in_any_order(tmp_path, capsys):
+    """A JSON object in the --planners form, the keys in another order: the label prints it
+    as a Python dict ({'knapsack': 'greedy'}), which the --planners syntax does not read back,
+    and --paired failed on it as 'must be valid JSON' (a review of the fix above)."""
+    saved = tmp_path / "run.npz"
+    argv = ["compare", str(DATA / "health_example.npz"), "--episodes", "2", "--horizon", "2",
+            "--no-progress", "--save", str(saved), "--planners",
+            'rollout(base_params={"knapsack": "greedy"}, horizon=2, n_trajectories=2),random']
+    label = "rollout(base_params={'knapsack': 'greedy'}, horizon=2, n_trajectories=2)"
+    paired = 'rollout(n_trajectories=2, horizon=2, base_params={"knapsack": "greedy"})'
+    assert main(argv + ["--paired", paired]) == 0, capsys.readouterr().err
+    assert f"against {label!r}" in capsys.readouterr().out
+    assert main(["compare", "--show", str(saved), "--paired", paired]) == 0
+    assert f"against {label!r}" in capsys.readouterr().out
+    assert main(["compare", "--show", str(saved), "--paired", "rollout(horizon=3)"]) == 1
+    assert "compare.paired: must be one of the planners" in capsys.readouterr().err
+
+
 def test_domain_planners_take_no_parameters(capsys):
     argv = ["compare", "--domain", "capacity", "--arms", "4", "--budget", "2", "--planners",
             "myopic(x=1)"]
