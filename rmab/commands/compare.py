@@ -135,11 +135,6 @@ def add_arguments(parser) -> None:
 
 
 def _names(text: str, field: str = "planners", what: str = "names") -> list[str]:
-    if field == "planners" and "(" in text:
-        raise InvalidParameterError(f"compare.planners: parameters, NAME(KEY=VALUE, ...), are "
-                                    f"for the planners of an instance; the domain planners "
-                                    f"take --time-limit, --backend and --network; got "
-                                    f"{text!r}")
     names = [p.strip() for p in text.split(",")]
     if not all(names):
         raise InvalidParameterError(f"compare.{field}: must be comma-separated {what} without "
@@ -206,13 +201,13 @@ def _run_domain(args) -> int:
         raise InvalidParameterError(f"compare.seed: not with --domain, whose instance seeds "
                                     f"(--seeds) also seed the evaluation; got --seed {args.seed}")
     horizon = _horizon(args)
-    names = list(DOMAIN_DEFAULT) if args.planners is None else _names(args.planners)
-    _check_paired(args, names + ["random"] * ("random" not in names))   # always evaluated
+    specs = list(DOMAIN_DEFAULT) if args.planners is None else _planner_specs(args.planners)
+    _check_domain_paired(args, specs)
     result = compare_domain(args.domain, n_arms=_count(args, "arms", 20),
                             budget=domain_budget("compare", args), seeds=seeds,
                             episodes=_count(args, "episodes", 50),
                             horizon=horizon, bound=args.bound,
-                            planners=_domain_planners(names, args, horizon),
+                            planners=_domain_planners(specs, args, horizon),
                             progress=args.progress)
     return _report(result, args)
 
@@ -240,22 +235,32 @@ def _run_domain_file(args) -> int:
 
         horizon = planning_horizon("compare", load_network("compare", args.network), None)
     domain = load_domain(args.domain_file)
-    names = list(DOMAIN_DEFAULT) if args.planners is None else _names(args.planners)
+    specs = list(DOMAIN_DEFAULT) if args.planners is None else _planner_specs(args.planners)
     network_planners = ("sequoia", "iterative-dqn")
-    if args.network is not None and not set(network_planners) & set(names):
-        names += list(network_planners)
-    _check_paired(args, names + ["random"] * ("random" not in names))
-    result = evaluate_domain(domain, _domain_planners(names, args, horizon),
+    if args.network is not None and not set(network_planners) & set(map(_name, specs)):
+        specs += list(network_planners)
+    _check_domain_paired(args, specs)
+    result = evaluate_domain(domain, _domain_planners(specs, args, horizon),
                              episodes=episodes,
                              horizon=horizon, seed=0 if args.seed is None else args.seed,
                              bound=args.bound, progress=args.progress)
     return _report(result, args)
 
 
-def _domain_planners(names: list[str], args, horizon: int) -> list:
-    """The planners to evaluate: a name is made into a planner where it needs ``--network``
-    (SEQUOIA, iterative DQN) or takes ``--time-limit``; other names (unknown ones included) are
-    left to :func:`evaluate_domain`."""
+def _name(spec) -> str:
+    return spec if isinstance(spec, str) else spec[0]
+
+
+def _check_domain_paired(args, specs) -> None:
+    labels = [_label(s) for s in specs]
+    _check_paired(args, labels + ["random"] * ("random" not in labels))   # always evaluated
+
+
+def _domain_planners(specs: list, args, horizon: int) -> list:
+    """The planners to evaluate: a name is made into a planner where it has parameters
+    (``sampling(n_samples=50)``, labelled so), needs ``--network`` (SEQUOIA, iterative DQN)
+    or takes ``--time-limit`` or ``--backend``; other names (unknown ones included) are left to
+    :func:`evaluate_domain`. A parameter given in the name wins over the flag's."""
     import inspect
 
     from rmab.domains.baselines import DOMAIN_PLANNERS, make_domain_planner
@@ -265,8 +270,9 @@ def _domain_planners(names: list[str], args, horizon: int) -> list:
         time_limit = check_number("compare", "time_limit", args.time_limit, low=0.0) or None
     backend = getattr(args, "backend", None)
     backend = None if backend is None else _backend(backend)
+    names = [_name(s) for s in specs]
     out, limited, solving = [], False, False
-    for name in names:
+    for name, given in ((_name(s), {} if isinstance(s, str) else s[1]) for s in specs):
         spec = DOMAIN_PLANNERS.get(name)
         params = {}
         if spec is not None and spec.requires:
@@ -285,7 +291,16 @@ def _domain_planners(names: list[str], args, horizon: int) -> list:
         if (spec is not None and backend is not None
                 and "backend" in inspect.signature(spec.load()).parameters):
             params["backend"], solving = backend, True
-        out.append(make_domain_planner(name, **params) if params else name)
+        if not given:
+            out.append(make_domain_planner(name, **params) if params else name)
+            continue
+        try:
+            planner = make_domain_planner(name, **{**params, **given})
+        except InvalidParameterError as exc:
+            raise InvalidParameterError(f"compare.planners: {name}'s parameters: {exc}") \
+                from None
+        planner.name = params_label(name, given)        # its row: sampling(n_samples=50)
+        out.append(planner)
     if backend is not None and not solving:
         raise InvalidParameterError(f"compare.backend: none of the planners {names} makes "
                                     f"MIP solves (myopic, whittle, whittle-finite, lagrangian, "

@@ -47,7 +47,8 @@ def _describe(name: str, domain: bool) -> int:
     print(f"{spec.name}{' (domain planner)' if domain else ''}: {spec.summary}")
     params = [p for p in inspect.signature(cls.__init__).parameters.values()
               if p.name != "self" and p.kind is not p.VAR_KEYWORD]
-    print("\nparameters (" + ("make_domain_planner(name, KEY=VALUE)" if domain else
+    print("\nparameters (" + ("rmab compare --domain ... --planners 'NAME(KEY=VALUE, ...)', "
+                               "make_domain_planner(name, KEY=VALUE)" if domain else
                                "rmab solve --param KEY=VALUE, make_planner(name, KEY=VALUE)")
           + "):")
     for p in params:

@@ -201,7 +201,8 @@ class DomainComparisonResult(CompactRepr):
         """A plain-text table: planner, mean reward ± its standard error over episodes,
         normalised mean ± std over seeds ("-" with one seed), ms/step; a last line says what
         the columns are."""
-        head = (f"{'planner':<18} {'reward':>8} {'± se':>7} {'normalised':>11} {'± std':>7} "
+        w = max([18] + [len(name) for name in self.planners])   # sampling(n_samples=50)
+        head = (f"{'planner':<{w}} {'reward':>8} {'± se':>7} {'normalised':>11} {'± std':>7} "
                 f"{'ms/step':>9}")
         lines = [f"{self.kind}: {count_noun(len(self.seeds), 'seed')}, "
                  f"{count_noun(self.episodes, 'episode')}, "
@@ -213,14 +214,14 @@ class DomainComparisonResult(CompactRepr):
         sem = self.sem_reward
         for p, name in enumerate(self.planners):
             spread = cell(self.std_normalised[p]) if len(self.seeds) > 1 else f"{'-':>7}"
-            lines.append(f"{name:<18} {self.mean_reward[p]:8.4f} {cell(sem[p])} "
+            lines.append(f"{name:<{w}} {self.mean_reward[p]:8.4f} {cell(sem[p])} "
                          f"{self.mean_normalised[p]:11.4f} {spread} "
                          f"{1e3 * self.seconds_per_step[:, p].mean():9.3f}")
         if self.bound is not None:
             norm = self.normalised_bound
             spread = cell(norm.std(ddof=1)) if len(self.seeds) > 1 else f"{'-':>7}"
             b = self.bound
-            lines.append(f"{'upper bound (LP)':<18} {b.mean():8.4f} {cell(mean_ci(b, 0.95)[1])} "
+            lines.append(f"{'upper bound (LP)':<{w}} {b.mean():8.4f} {cell(mean_ci(b, 0.95)[1])} "
                          f"{norm.mean():11.4f} {spread} {'-':>9}")
         if self.bound is not None:
             lines += self._above_the_bound()

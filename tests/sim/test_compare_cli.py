@@ -505,12 +505,40 @@ def test_paired_takes_a_dict_parameter_in_any_order(tmp_path, capsys):
     assert "compare.paired: must be one of the planners" in capsys.readouterr().err
 
 
-def test_domain_planners_take_no_parameters(capsys):
-    argv = ["compare", "--domain", "capacity", "--arms", "4", "--budget", "2", "--planners",
-            "myopic(x=1)"]
-    assert main(argv) == 1
-    assert "parameters, NAME(KEY=VALUE, ...), are for the planners of an instance" in \
-        capsys.readouterr().err
+def test_domain_planners_take_parameters(tmp_path, capsys):
+    """``--planners 'sampling(n_samples=10)'`` with a domain: the planner made with them, its
+    row so labelled and --paired on it; the numbers are evaluate_domain's with the same planner
+    (a domain's planners took only --time-limit, --backend and --network; a walkthrough)."""
+    from rmab.domains import make_capacity, save_domain
+    from rmab.domains.baselines import make_domain_planner
+    from rmab.domains.evaluate import evaluate_domain
+
+    domain = make_capacity(8, 2, seed=0)
+    path = tmp_path / "capacity.npz"
+    save_domain(domain, path)
+    out = tmp_path / "rows.csv"
+    argv = ["compare", "--domain-file", str(path), "--episodes", "3", "--no-progress",
+            "--planners", "random,sampling(n_samples=10),myopic", "--out", str(out),
+            "--paired", "sampling(n_samples=10)"]
+    assert main(argv) == 0, capsys.readouterr().err
+    printed = capsys.readouterr().out
+    assert "against 'sampling(n_samples=10)'" in printed
+    rows = {r["planner"]: r for r in csv.DictReader(out.open())}
+    want = evaluate_domain(domain, ["random", make_domain_planner("sampling", n_samples=10),
+                                    "myopic"], episodes=3, seed=0)
+    assert float(rows["sampling(n_samples=10)"]["mean_reward"]) == \
+        pytest.approx(want.mean_reward[1], abs=5e-9)           # the CSV keeps 8 decimals
+    for planners, message in (("myopic(x=1)", "compare.planners: myopic's parameters: "
+                                              "make_domain_planner('myopic').x: not a "
+                                              "parameter of this planner"),
+                              ("sampling(n_samples=0)", "compare.planners: sampling's "
+                                                        "parameters: "),
+                              ("sampling(n_samples=10", "must have balanced brackets")):
+        argv = ["compare", "--domain", "capacity", "--arms", "4", "--budget", "2",
+                "--planners", planners, "--no-progress", "--episodes", "2", "--seeds", "0"]
+        assert main(argv) == 1, planners
+        err = capsys.readouterr().err
+        assert err.startswith("rmab: error: ") and message in err, err
 
 
 def test_backend_reaches_every_planner_that_solves_a_mip(capsys):
