@@ -386,7 +386,7 @@ def _paired_label(text: str, rows) -> str:
     # the text in the --planners form (charge_now=true) or as a label (charge_now=True), and
     # the rows as labels: values read as --planners reads them, or as the Python literals a
     # label prints (ast.literal_eval: literals only, never code)
-    wanted = {(_unordered(spec), suffix), _label_spec(text)}
+    wanted = {(_unordered(spec), suffix), _label_spec(text)} - {None}   # None: unread
     for row in rows:
         if _label_spec(row) in wanted:
             return row

@@ -564,3 +564,18 @@ def test_backend_reaches_every_planner_that_solves_a_mip(capsys):
             in capsys.readouterr().err)
     assert main(["compare", "--health", "5", "--backend", "scipy"]) == 1
     assert "compare.backend: only with --domain or --domain-file" in capsys.readouterr().err
+
+
+def test_paired_does_not_match_a_label_that_does_not_read_back(tmp_path, capsys):
+    """A --paired text not a Python literal (knapsack=greedy) read back as None, as did a row
+    whose label is not one (threshold=-inf): the two matched, and the paired table was
+    silently against the wrong planner (a review)."""
+    saved = tmp_path / "run.npz"
+    argv = ["compare", str(DATA / "health_example.npz"), "--episodes", "2", "--horizon", "2",
+            "--no-progress", "--save", str(saved), "--planners",
+            "whittle(threshold=-inf),lagrangian(charge_now=true, knapsack=greedy)"]
+    label = "lagrangian(charge_now=True, knapsack='greedy')"
+    assert main(argv + ["--paired", "lagrangian(knapsack=greedy, charge_now=true)"]) == 0
+    assert f"against {label!r}" in capsys.readouterr().out
+    assert main(["compare", "--show", str(saved), "--paired", "myopic(knapsack=gredy)"]) == 1
+    assert "compare.paired: must be one of the planners" in capsys.readouterr().err
