@@ -380,22 +380,30 @@ def _paired_label(text: str, rows) -> str:
     parameters, else the label it would have; other text as it is."""
     if "(" not in text:
         return text
-    spec, suffix = _spec_of(text, "paired")
-    if isinstance(spec, str) or _label(spec) + suffix in rows:
+    read = _label_spec(text)        # as a label prints it: a quoted comma or bracket reads
+    try:
+        spec, suffix = _spec_of(text, "paired")
+    except InvalidParameterError:
+        if read is None:
+            raise
+        spec = suffix = None
+    if spec is not None and (isinstance(spec, str) or _label(spec) + suffix in rows):
         return _label(spec) + suffix
     # the text in the --planners form (charge_now=true) or as a label (charge_now=True), and
     # the rows as labels: values read as --planners reads them, or as the Python literals a
     # label prints (ast.literal_eval: literals only, never code)
-    wanted = {(_unordered(spec), suffix), _label_spec(text)} - {None}   # None: unread
+    wanted = {read, None if spec is None else (_unordered(spec), suffix)} - {None}  # unread
     for row in rows:
         if _label_spec(row) in wanted:
             return row
-    return _label(spec) + suffix
+    return text if spec is None else _label(spec) + suffix
 
 
 def _label_spec(label: str):
     """A row label ``NAME(KEY=VALUE, ...)`` (a repeat's ``' #2'`` kept aside) read back as
-    ``(_unordered(spec), suffix)``, its values as Python literals; None if it does not read."""
+    ``(_unordered(spec), suffix)``, its values as Python literals (``inf``, ``-inf`` and ``nan``
+    too, as a float's repr prints them); None if it does not read. The parentheses are read by
+    Python's parser, never run: a string value may hold commas, brackets and quotes."""
     import ast
 
     base, suffix = label.strip(), ""
@@ -405,17 +413,33 @@ def _label_spec(label: str):
     name, paren, rest = base.partition("(")
     if not paren:
         return _unordered(name.strip()), suffix
-    items = split_top(rest[:-1]) if rest.endswith(")") else None
-    params = {}
-    for item in items or ():
-        key, equals, value = item.partition("=")
-        try:
-            params[key.strip()] = ast.literal_eval(value.strip())
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+    source = "f(" + rest
+    last = source.rsplit("\n", 1)[-1]
+    try:
+        call = ast.parse(source, mode="eval").body
+        if (not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name) or call.args
+                or any(k.arg is None for k in call.keywords)      # f(..)(..), f(1), f(**x)
+                or len({k.arg for k in call.keywords}) < len(call.keywords)     # f(a=1, a=2)
+                or (call.end_lineno, call.end_col_offset)         # 'f(x=1) # note'
+                != (source.count("\n") + 1, len(last.encode("utf-8")))):
             return None
-        if not equals:
-            return None
-    return (_unordered((name.strip(), params)), suffix) if items is not None else None
+        params = {k.arg: _literal(k.value) for k in call.keywords}
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    return _unordered((name.strip(), params)), suffix
+
+
+def _literal(node):
+    """The value of a parsed label value ``node``: a Python literal, or a non-finite float."""
+    import ast
+
+    try:
+        return ast.literal_eval(node)
+    except ValueError:
+        text = ast.unparse(node)
+        if text in ("inf", "-inf", "nan"):
+            return float(text)
+        raise
 
 
 def _spec_of(text: str, field: str) -> tuple:

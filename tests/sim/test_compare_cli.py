@@ -579,3 +579,25 @@ def test_paired_does_not_match_a_label_that_does_not_read_back(tmp_path, capsys)
     assert f"against {label!r}" in capsys.readouterr().out
     assert main(["compare", "--show", str(saved), "--paired", "myopic(knapsack=gredy)"]) == 1
     assert "compare.paired: must be one of the planners" in capsys.readouterr().err
+
+
+def test_paired_reads_back_non_finite_values_and_quoted_commas(tmp_path, capsys):
+    """A row label read back split at every comma (inside a string's single quotes too) and
+    took ``-inf`` for no literal: in another key order its --paired found no row (a review;
+    -inf had read back before labels were read as literals)."""
+    from rmab.commands.compare import _label_spec, _paired_label
+
+    saved = tmp_path / "run.npz"
+    argv = ["compare", str(DATA / "health_example.npz"), "--episodes", "2", "--horizon", "2",
+            "--no-progress", "--save", str(saved), "--planners",
+            "whittle(action=1, threshold=-inf),myopic"]
+    assert main(argv) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["compare", "--show", str(saved), "--paired",
+                 "whittle(threshold=-inf, action=1)"]) == 0, capsys.readouterr().err
+    assert "against 'whittle(action=1, threshold=-inf)'" in capsys.readouterr().out
+    rows = ["random", "mine(a='x, y)', b=1)"]
+    assert _paired_label("mine(b=1, a='x, y)')", rows) == rows[1]
+    for label in ("mine(a=1) # note", "mine(a=1, a=2)", "mine(a=1)(b=2)", "mine(1)",
+                  "mine(a=f())", "mine(a=" + "[" * 10**5 + "]" * 10**5 + ")"):
+        assert _label_spec(label) is None, label
