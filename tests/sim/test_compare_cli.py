@@ -601,3 +601,17 @@ def test_paired_reads_back_non_finite_values_and_quoted_commas(tmp_path, capsys)
     for label in ("mine(a=1) # note", "mine(a=1, a=2)", "mine(a=1)(b=2)", "mine(1)",
                   "mine(a=f())", "mine(a=" + "[" * 10**5 + "]" * 10**5 + ")"):
         assert _label_spec(label) is None, label
+
+
+def test_a_label_with_a_long_run_of_spaces_reads_in_linear_time():
+    """The repeat suffix ' #2' was split off by a lazy regex whose time was quadratic in a run
+    of spaces: --paired 'x(a=1<60,000 spaces>)' took 30 s (a review)."""
+    import time
+
+    from rmab.commands.compare import _label_spec, _paired_label
+
+    text = "x(a=1" + " " * 50_000 + ")"
+    start = time.perf_counter()
+    assert _label_spec(text + "  #2") == ((("x", (("a", "1"),))), " #2")
+    assert _paired_label(text, ["random", "x(a=1)"]) == "x(a=1)"
+    assert time.perf_counter() - start < 3.0
