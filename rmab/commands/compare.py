@@ -276,12 +276,12 @@ def _domain_planners(specs: list, args, horizon: int) -> list:
         spec = DOMAIN_PLANNERS.get(name)
         params = {}
         if spec is not None and spec.requires:
-            if args.network is None:
+            if args.network is None and "network" not in given:
                 need = ("--network sequoia.npz" if getattr(args, "domain_file", None) else
                         "--domain-file DOMAIN.npz --network sequoia.npz")
                 raise InvalidParameterError(
                     f"compare.planners: {name!r} plays a trained network: give {need} (written "
-                    f"by 'rmab train')")
+                    f"by 'rmab train'), or {name}(network=FILE)")
             params["horizon"], params["network"] = horizon, args.network
         if spec is not None and spec.horizon:
             params["horizon"] = horizon

@@ -167,7 +167,13 @@ def test_compare_domain_file_with_network_adds_both_and_plots(tmp_path, capsys):
     assert main(["compare", "--domain-file", str(tmp_path / "d.npz"), "--planners",
                  "random,iterative-dqn", "--episodes", "1", "--horizon", "2"]) == 1
     assert ("compare.planners: 'iterative-dqn' plays a trained network: give --network "
-            "sequoia.npz (written by 'rmab train')") in capsys.readouterr().err
+            "sequoia.npz (written by 'rmab train'), or iterative-dqn(network=FILE)") in \
+        capsys.readouterr().err
+    # or the network as the planner's parameter (it was refused for want of --network)
+    assert main(["compare", "--domain-file", str(tmp_path / "d.npz"), "--planners",
+                 f"random,iterative-dqn(network={tmp_path / 'n.npz'})", "--episodes", "2",
+                 "--horizon", "3", "--no-progress"]) == 0, capsys.readouterr().err
+    assert f"iterative-dqn(network='{tmp_path / 'n.npz'}')" in capsys.readouterr().out
 
 
 def test_the_iterative_dqn_planner_imports_beside_sequoia():
