@@ -271,6 +271,11 @@ def _domain_planners(specs: list, args, horizon: int) -> list:
     backend = getattr(args, "backend", None)
     backend = None if backend is None else _backend(backend)
     names = [_name(s) for s in specs]
+    labels = [_label(s) for s in specs]
+    twice = next((label for i, label in enumerate(labels) if label in labels[:i]), None)
+    if twice is not None:                  # evaluate_domain's error named evaluate_domain
+        raise InvalidParameterError(f"compare.planners: must name each domain planner once; "
+                                    f"got {twice!r} twice")
     out, limited, solving = [], False, False
     for name, given in ((_name(s), {} if isinstance(s, str) else s[1]) for s in specs):
         spec = DOMAIN_PLANNERS.get(name)
@@ -294,6 +299,10 @@ def _domain_planners(specs: list, args, horizon: int) -> list:
         if not given:
             out.append(make_domain_planner(name, **params) if params else name)
             continue
+        if "horizon" in given and given["horizon"] != horizon:     # its own clock
+            raise InvalidParameterError(f"compare.planners: {_label((name, given))} plans for "
+                                        f"horizon {given['horizon']}; this comparison's is "
+                                        f"{horizon}: give --horizon {given['horizon']}")
         try:
             planner = make_domain_planner(name, **{**params, **given})
         except InvalidParameterError as exc:

@@ -533,7 +533,13 @@ def test_domain_planners_take_parameters(tmp_path, capsys):
                                               "parameter of this planner"),
                               ("sampling(n_samples=0)", "compare.planners: sampling's "
                                                         "parameters: "),
-                              ("sampling(n_samples=10", "must have balanced brackets")):
+                              ("sampling(n_samples=10", "must have balanced brackets"),
+                              ("myopic,myopic", "compare.planners: must name each domain "
+                                                "planner once; got 'myopic' twice"),
+                              ("whittle-finite(horizon=4)", "compare.planners: whittle-finite"
+                                                            "(horizon=4) plans for horizon 4; "
+                                                            "this comparison's is 20: give "
+                                                            "--horizon 4")):
         argv = ["compare", "--domain", "capacity", "--arms", "4", "--budget", "2",
                 "--planners", planners, "--no-progress", "--episodes", "2", "--seeds", "0"]
         assert main(argv) == 1, planners
