@@ -134,7 +134,8 @@ def add_arguments(parser) -> None:
                         help="progress bar on stderr (default: on)")
 
 
-def _names(text: str, field: str = "planners", what: str = "names") -> list[str]:
+def _names(text: str, field: str, what: str) -> list[str]:
+    """Comma-separated ``what`` of ``--field``, none empty."""
     names = [p.strip() for p in text.split(",")]
     if not all(names):
         raise InvalidParameterError(f"compare.{field}: must be comma-separated {what} without "
@@ -290,11 +291,10 @@ def _domain_planners(specs: list, args, horizon: int) -> list:
             params["horizon"], params["network"] = horizon, args.network
         if spec is not None and spec.horizon:
             params["horizon"] = horizon
-        if (spec is not None and time_limit is not None
-                and "time_limit" in inspect.signature(spec.load()).parameters):
+        takes = inspect.signature(spec.load()).parameters if spec is not None else {}
+        if time_limit is not None and "time_limit" in takes:
             params["time_limit"], limited = time_limit, True
-        if (spec is not None and backend is not None
-                and "backend" in inspect.signature(spec.load()).parameters):
+        if backend is not None and "backend" in takes:
             params["backend"], solving = backend, True
         if not given:
             out.append(make_domain_planner(name, **params) if params else name)
