@@ -355,8 +355,10 @@ def test_lp_tightening_gives_the_same_actions_with_bounds_no_looser():
 def test_weights_the_solver_cannot_take_are_errors_as_the_myopic_planners_are():
     """Weights of 1e10 give objective coefficients HiGHS reads as infinite: the solvers
     layer's SolverInputError escaped plan unwrapped, where the myopic planner wraps the same
-    error as PlanningError (a fuzz review). Weights of 1e300 overflow the encoding's bounds:
-    refused at fit under the network's name (the error named interval_bounds' arguments)."""
+    error as PlanningError (a fuzz review); neurons active over the whole state box are in the
+    objective from the start, so such a network is refused at fit. Weights of 1e300 overflow
+    the encoding's bounds: refused at fit under the network's name (the error named
+    interval_bounds' arguments)."""
     from rmab.domains import make_domain
     from rmab.domains.baselines import make_domain_planner
     from rmab.errors import PlanningError
@@ -364,7 +366,13 @@ def test_weights_the_solver_cannot_take_are_errors_as_the_myopic_planners_are():
 
     d = make_domain("capacity", 5, 2, seed=0)
     s = np.zeros(5, dtype=np.int64)
-    big = ReLUNetwork([np.full((3, 11), 1e10), np.full((1, 3), 1e10)], [np.zeros(3), np.zeros(1)])
+    w = np.full((3, 11), 1e10)
+    with pytest.raises(InvalidModelError, match=r"^SequoiaPlanner\.network: HighsModel\.milp"
+                                                r"\.c: HiGHS reads magnitudes from 1e\+20"):
+        make_domain_planner("sequoia", network=ReLUNetwork(
+            [w, np.full((1, 3), 1e10)], [np.zeros(3), np.zeros(1)])).fit(d)
+    w[:, 5:10] = -1e11             # off at some states of the box, on at s = 0
+    big = ReLUNetwork([w, np.full((1, 3), 1e10)], [np.zeros(3), np.zeros(1)])
     planner = make_domain_planner("sequoia", network=big).fit(d)
     with pytest.raises(PlanningError, match=r"^SequoiaPlanner: the network's MIP cannot be "
                                             r"solved at this state; HighsModel\.set_objective"

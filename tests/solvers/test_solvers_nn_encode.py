@@ -155,8 +155,9 @@ def test_state_box_drops_and_linearises_neurons():
     net = ReLUNetwork(net.weights, (b, net.biases[1]))
     action_milp = knapsack_milp(np.ones(n_action), 2)
     enc = encode_network(net, action_milp, [0.5, 0.5], state_lower=[0, 0], state_upper=[1, 1])
-    layer = enc._layouts[0]
-    assert {2, 3} <= set(layer.on) and not {0, 1} & (set(layer.un) | set(layer.on))
+    layer = enc._layouts[0]         # the last hidden layer: active ones folded, no row
+    assert {2, 3} <= set(layer.fold) and not layer.on.size and not {0, 1} & set(layer.un)
+    assert enc.milp.n_rows == action_milp.n_rows + 3 * layer.un.size
     model = get_backend("highs").build(enc.milp)
     for state in ([0.0, 1.0], [1.0, 0.2]):
         enc.update_state(model, state)
@@ -164,7 +165,39 @@ def test_state_box_drops_and_linearises_neurons():
         check(model.solve(presolve=False), enc, net, np.array(state), best)
     unboxed = encode_network(net, action_milp, [0.5, 0.5], state_lower=[0, 0],
                              state_upper=[np.inf, 1])
-    assert len(unboxed._layouts[0].un) + len(unboxed._layouts[0].on) >= 4
+    assert len(unboxed._layouts[0].un) + len(unboxed._layouts[0].fold) >= 4
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10**6), hidden=st.sampled_from([(6,), (5, 6), (4, 4, 5)]),
+       n_state=st.integers(1, 3))
+def test_stably_active_last_layer_is_folded_into_the_objective(seed, hidden, n_state):
+    """Biases that keep some neurons of every layer on over the state box [0, 1]^n_state:
+    earlier layers keep their rows, the last layer's go into the objective (whose offset then
+    follows the state in a one-layer net); the optimum after in-place updates equals the
+    forward pass and enumeration, with the warm start and ``objective_terms`` consistent."""
+    rng = np.random.default_rng(seed)
+    n_action = 5
+    net = random_net([n_action + n_state, *hidden, 1], rng, scale=0.3)
+    biases = [np.where(rng.random(b.size) < 0.5, 4.0, b) for b in net.biases[:-1]]
+    net = ReLUNetwork(net.weights, (*biases, net.biases[-1]))
+    costs = rng.integers(1, 4, n_action).astype(float)
+    milp = knapsack_milp(costs, 4.0)
+    box = dict(state_lower=np.zeros(n_state), state_upper=np.ones(n_state))
+    enc = encode_network(net, milp, rng.random(n_state), **box)
+    last = enc._layouts[-1]
+    assert last.fold.size and not last.on.size
+    assert all(lay.on.size for lay in enc._layouts[:-1])
+    assert enc.milp.n_rows == 1 + sum(lay.on.size + 3 * lay.un.size for lay in enc._layouts)
+    model = get_backend("highs").build(enc.milp)
+    for state in rng.random((3, n_state)):
+        enc.update_state(model, state)
+        best, arg = brute_force(net, costs, 4.0, state)
+        res = model.solve(presolve=False)
+        check(res, enc, net, state, best)
+        c, offset = enc.objective_terms(state)
+        x = enc.warm_start(arg, state)
+        assert c @ x + offset == pytest.approx(best, abs=1e-9)
 
 
 @settings(max_examples=20, deadline=None)

@@ -263,7 +263,7 @@ class MIPArgmax:
         ctx = context_features(np.zeros(self.domain.n_arms), self.horizon, self.horizon,
                                self.domain.n_states)
         self.gains_at = getattr(network, "gains", None)       # a GainTableNetwork's
-        relu = self._relu = getattr(network, "network", network)
+        relu = getattr(network, "network", network)
         try:
             encoded = encode_network(relu, self.action_milp, ctx, state_lower=np.zeros(n_ctx),
                                      state_upper=np.ones(n_ctx),
@@ -302,9 +302,9 @@ class MIPArgmax:
                  else self.block.level_objective(self.gains_at(states, time_to_go)))
         if affine is None:
             self.encoded.update_state(self.model, ctx, bounds)
-            c, model = self.encoded.objective_terms(ctx)[0], self.model
-            # c @ x = Q less the output bias: within the output's bounds less the bias
-            b = float(self._relu.biases[-1][0])
+            c, b = self.encoded.objective_terms(ctx)
+            model = self.model
+            # c @ x = Q less the offset (the output bias and folded neurons' constants)
             span = (float(bounds.lower[-1][0]) - b, float(bounds.upper[-1][0]) - b)
         else:                  # every neuron stable: a linear objective over the block alone
             c, model, span = affine[0], self._linear, None
