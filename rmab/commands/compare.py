@@ -366,20 +366,23 @@ def _check_outputs(args) -> None:
                                          "'rmab[plot]'") from None
 
 
-def _check_paired(args, names) -> None:
-    """Refuse, before the run, a --paired planner that will have no row (a repeated name's
-    rows are 'name #2', ...)."""
+def _check_paired(args, names) -> str | None:
+    """--paired's row among those of ``names`` (a repeated name's rows are 'name #2', ...),
+    None without --paired; refused before the run if it will have none. Errors quote --paired
+    as typed (not as its row's label)."""
     from rmab.sim.compare import distinct_labels
 
+    if args.paired is None:
+        return None
     rows = distinct_labels(names)
-    if args.paired is not None and args.paired not in rows:
-        args.paired = _paired_label(args.paired, rows)
-    if args.paired is not None and args.paired not in rows:
+    paired = args.paired if args.paired in rows else _paired_label(args.paired, rows)
+    if paired not in rows:
         raise InvalidParameterError(f"compare.paired: must be one of the planners compared "
                                     f"{rows}; got {args.paired!r}")
-    if args.paired is not None and len(rows) < 2:       # it printed an empty table
+    if len(rows) < 2:       # it printed an empty table
         raise InvalidParameterError(f"compare.paired: needs another planner to pair with; got "
                                     f"--paired {args.paired} with the one planner {rows}")
+    return paired
 
 
 def _paired_label(text: str, rows) -> str:
@@ -476,9 +479,7 @@ def _unordered(spec) -> tuple:
 def _report(result, args) -> int:
     """Write the files asked for (each atomically), then print the table and the paired
     differences (a failing stdout, e.g. a full disk or a closed pipe, then loses no file)."""
-    if args.paired is not None:
-        names = getattr(result, "names", None) or result.planners
-        _check_paired(args, names)
+    paired = _check_paired(args, getattr(result, "names", None) or result.planners)
     for path, write in ((args.out, result.to_csv),
                         (args.episodes_out, lambda p: result.to_csv(p, per_episode=True)),
                         (args.save, result.save), (args.plot, result.plot)):
@@ -486,12 +487,12 @@ def _report(result, args) -> int:
             write(path)
             print(f"wrote {path}", file=sys.stderr)
     print(result.table())
-    if args.paired is not None:
+    if paired is not None:
         print()
-        print(result.paired_table(args.paired))
+        print(result.paired_table(paired))
         if len(getattr(result, "seeds", ())) > 1:     # a domain comparison over instances
             print()
-            print(result.paired_table(args.paired, over="seeds"))
+            print(result.paired_table(paired, over="seeds"))
     return 0
 
 
@@ -549,7 +550,7 @@ def run(args) -> int:
     else:
         instance = load_instance(args.instance)
     planners = default_planners() if args.planners is None else _planner_specs(args.planners)
-    _check_paired(args, [_label(p) for p in planners])
+    paired = _check_paired(args, [_label(p) for p in planners])
     episodes = _count(args, "episodes", 20)
     while True:
         try:
@@ -573,10 +574,10 @@ def run(args) -> int:
             name = getattr(exc, "planner", None)        # a default planner that does not apply
             if args.planners is not None or name not in planners:
                 raise                                   # (e.g. no-action: min_active > 0)
-            if name == args.paired:
+            if name == paired:
                 raise InvalidParameterError(f"compare.paired: {name!r} does not apply to this "
                                             f"instance ({getattr(exc, 'reason', exc)}); got "
-                                            f"--paired {name}") from exc
+                                            f"--paired {args.paired}") from exc
             warnings.warn(f"compare: leaving out {name!r}, which does not apply to this "
                           f"instance ({getattr(exc, 'reason', exc)})", RmabWarning)
             planners.remove(name)

@@ -469,6 +469,31 @@ def test_paired_takes_a_row_label_as_printed(tmp_path, capsys):
         assert err.count("\n") == 1, err
 
 
+def test_paired_errors_quote_it_as_typed(tmp_path, capsys):
+    """A --paired with no row was quoted as read back ("myopic(dp_limit='07')", spaces and a
+    repeat's spacing dropped, 1e1 as 10.0), not as typed: the text to correct is the user's."""
+    saved = tmp_path / "run.npz"
+    argv = ["compare", str(DATA / "health_example.npz"), "--episodes", "1", "--horizon", "2",
+            "--no-progress", "--planners", "myopic(dp_limit=10)"]
+    assert main(argv + ["--paired", "myopic(dp_limit = 10)"]) == 1
+    assert ("compare.paired: needs another planner to pair with; got --paired myopic(dp_limit "
+            "= 10) with the one planner ['myopic(dp_limit=10)']") in capsys.readouterr().err
+    assert main(argv[:-1] + ["myopic(dp_limit=10),random", "--save", str(saved)]) == 0
+    capsys.readouterr()
+    for paired in ("myopic(dp_limit=07)", "  myopic( dp_limit = 07 )  #2",
+                   "myopic(dp_limit=1e1) ", "myopic(dp_limit=true)"):
+        assert main(["compare", "--show", str(saved), "--paired", paired]) == 1, paired
+        assert capsys.readouterr().err.endswith(f"; got {paired!r}\n")
+    # a default planner that does not apply to the instance, named in another form
+    path = save_instance(health_intervention(5, discount=1.0, horizon=4, seed=1)
+                         .replace(min_active=1), tmp_path / "fh.npz")
+    assert main(["compare", str(path), "--episodes", "1", "--no-progress", "--paired",
+                 "no-action()"]) == 1
+    err = capsys.readouterr().err
+    assert "compare.paired: 'no-action' does not apply" in err
+    assert err.endswith("; got --paired no-action()\n"), err
+
+
 def test_paired_takes_the_parameters_in_any_order(tmp_path, capsys):
     """``--paired`` in the --planners form with the keys in another order than --planners
     gave them was refused ('must be one of the planners compared'), in the run and on a
