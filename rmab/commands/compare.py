@@ -143,18 +143,19 @@ def _names(text: str, field: str, what: str) -> list[str]:
     return names
 
 
-def _planner_specs(text: str, field: str = "planners") -> list:
+def _planner_specs(text: str, field: str = "planners", typed: str | None = None) -> list:
     """``--planners``: comma-separated names, each with optional parameters in parentheses,
     ``lagrangian(charge_now=true, knapsack=greedy)`` (values as ``rmab solve --param``'s);
     a name alone stays a name, one with parameters becomes a ``(name, params)`` pair. Errors
-    name ``compare.{field}``."""
+    name ``compare.{field}`` and quote the whole as ``typed`` (default ``text``)."""
+    typed = text if typed is None else typed
     parts = split_top(text)
     if parts is None:
         raise InvalidParameterError(f"compare.{field}: must have balanced brackets and "
-                                    f"quotes; got {text!r}")
+                                    f"quotes; got {typed!r}")
     if not all(part.strip() for part in parts):
         raise InvalidParameterError(f"compare.{field}: must be comma-separated names without "
-                                    f"empty ones; got {text!r}")
+                                    f"empty ones; got {typed!r}")
     specs: list = []
     for part in parts:
         name, paren, rest = part.strip().partition("(")
@@ -165,7 +166,7 @@ def _planner_specs(text: str, field: str = "planners") -> list:
         if not name or (paren and (not rest.rstrip().endswith(")") or items is None)):
             raise InvalidParameterError(f"compare.{field}: must be comma-separated names, "
                                         f"each NAME or NAME(KEY=VALUE, ...); got {part.strip()!r}"
-                                        f" in {text!r}")
+                                        f" in {typed!r}")
         if not paren:
             specs.append(name)
             continue
@@ -461,9 +462,9 @@ def _repeat(text: str) -> tuple[str, str]:
 
 def _spec_of(text: str, field: str) -> tuple:
     """One planner NAME or NAME(KEY=VALUE, ...), a repeat's ``' #2'`` aside: ``(spec,
-    suffix)``, the spec as :func:`_planner_specs` gives it."""
+    suffix)``, the spec as :func:`_planner_specs` gives it; errors quote ``text`` as typed."""
     base, suffix = _repeat(text)
-    specs = _planner_specs(base, field)
+    specs = _planner_specs(base, field, typed=text)
     if len(specs) != 1:
         raise InvalidParameterError(f"compare.{field}: must be one planner, NAME or "
                                     f"NAME(KEY=VALUE, ...); got {text!r}")

@@ -494,6 +494,21 @@ def test_paired_errors_quote_it_as_typed(tmp_path, capsys):
     assert err.endswith("; got --paired no-action()\n"), err
 
 
+def test_paired_syntax_errors_quote_it_as_typed(tmp_path, capsys):
+    """A --paired that does not read as NAME(KEY=VALUE, ...) was quoted without its spaces
+    around and its ' #2', which the --planners syntax it is read by is not given."""
+    saved = tmp_path / "run.npz"
+    assert main(["compare", str(DATA / "health_example.npz"), "--episodes", "1", "--horizon",
+                 "2", "--no-progress", "--planners", "myopic,random", "--save", str(saved)]) == 0
+    capsys.readouterr()
+    for paired, message in ((" myopic(dp_limit=07 #2", "must have balanced brackets"),
+                            ("myopic(dp_limit=10), #2", "without empty ones"),
+                            (" myopic(a=1)(b=2)  #2", "got 'myopic(a=1)(b=2)' in")):
+        assert main(["compare", "--show", str(saved), "--paired", paired]) == 1, paired
+        err = capsys.readouterr().err
+        assert message in err and err.endswith(f" {paired!r}\n"), err
+
+
 def test_paired_takes_the_parameters_in_any_order(tmp_path, capsys):
     """``--paired`` in the --planners form with the keys in another order than --planners
     gave them was refused ('must be one of the planners compared'), in the run and on a
