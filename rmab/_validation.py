@@ -31,6 +31,36 @@ def decimal_float(text: str) -> float:
     return float(text)
 
 
+def comma_hint(text: str, length: int | None = None, listed: bool = False) -> str:
+    """A hint for a number, or ``;``-separated numbers (``listed``, or ``length`` of them),
+    written with commas, to append to the message refusing ``text``: ``" (a decimal comma?
+    write '2.5')"`` where the commas read as decimal points give the numbers (``2,5``,
+    ``0,4;0,6``), ``" (',' between the numbers? write '0;1;2')"`` where they read as
+    separators do (``0,1,2`` for three costs); both ways for ``1,000``; else ``""``."""
+    text = text.strip()
+    if "," not in text:
+        return ""
+
+    def numbers(cell: str):
+        try:
+            return [decimal_float(x.strip()) for x in cell.split(";")]
+        except ValueError:
+            return None
+
+    points, semis = text.replace(",", "."), text.replace(",", ";")
+    as_points = numbers(points)
+    as_lists = None if ";" in text else numbers(semis)
+    if as_lists is not None and (listed or length is not None) \
+            and (length is None or len(as_lists) == length):
+        return f" (',' between the numbers? write {semis!r})"
+    if as_points is None or (length is not None and len(as_points) != length):
+        return ""
+    if length is None and not listed and re.fullmatch(r"[+-]?[0-9]{1,3}(,[0-9]{3})+", text):
+        return f" (write {text.replace(',', '')!r} for a thousands separator, {points!r} for " \
+               f"a decimal comma)"
+    return f" (a decimal comma? write {points!r})"
+
+
 def decimal_int(text: str) -> int:
     """``int`` of ASCII digits with an optional sign only (Python's also takes ``1_0`` and
     non-ASCII digits). Raises ValueError."""

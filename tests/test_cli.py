@@ -100,6 +100,15 @@ def test_number_flags_take_ascii_decimals_only(argv, capsys):
     assert "must be" in capsys.readouterr().err
 
 
+def test_a_decimal_comma_in_a_number_flag_is_named(capsys):
+    """``--discount 0,9`` said only "must be a decimal number" (a walk-through)."""
+    with pytest.raises(SystemExit) as info:
+        main(["solve", str(DATA / "batch_example.csv"), "--discount", "0,9", "--check"])
+    assert info.value.code == 2
+    assert "argument --discount: must be a decimal number; got '0,9' (a decimal comma? write " \
+        "'0.9')" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("argv, message", [
     (["generate", "health", "--arms", "5", "--action-caps", "inf;1_0;2", "-o", "g.npz"],
      "generate.action_caps: must be numbers separated by ';'"),

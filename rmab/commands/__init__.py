@@ -36,12 +36,13 @@ def number_arg(text: str) -> float:
     readers take them; its range (and finiteness) is checked by the command."""
     import argparse
 
-    from rmab._validation import decimal_float
+    from rmab._validation import comma_hint, decimal_float
 
     try:
         return decimal_float(text.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a decimal number; got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"must be a decimal number; got {text!r}"
+                                         f"{comma_hint(text)}") from None
 
 
 def param_arg(text: str) -> tuple[str, object]:

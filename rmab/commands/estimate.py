@@ -20,7 +20,8 @@ import warnings
 import numpy as np
 
 from rmab._reporting import count_noun
-from rmab._validation import check_discount, check_number, check_stochastic, decimal_float
+from rmab._validation import (check_discount, check_number, check_stochastic, comma_hint,
+                              decimal_float)
 from rmab.commands import check_suffix, integer_arg, number_arg, seed_arg
 from rmab.errors import BatchInputError, InvalidParameterError, RmabWarning
 from rmab.models.estimate import _PRIORS
@@ -95,7 +96,7 @@ def _numbers(flag: str, text: str) -> np.ndarray:
         values = np.array([decimal_float(x.strip()) for x in text.split(";")])
     except ValueError:
         raise InvalidParameterError(f"estimate.{flag}: must be numbers separated by ';'; got "
-                                    f"{text!r}") from None
+                                    f"{text!r}{comma_hint(text, listed=True)}") from None
     if not np.isfinite(values).all():
         raise InvalidParameterError(f"estimate.{flag}: must be finite; got {text!r}")
     return values

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from rmab._validation import (DISCOUNT_GAP, PROB_TOL, _short, check_discount, check_flag,
-                              check_path, decimal_float)
+                              check_path, comma_hint, decimal_float)
 from rmab.errors import (BatchInputError, InvalidModelError, InvalidParameterError, RmabError,
                          RmabWarning)
 from rmab.io.schema import OWNER, check_header, rounding_tol
@@ -898,8 +898,8 @@ class _BatchRows:
                     decimal_float(cell)
                 except ValueError as exc:
                     got = _short(cell) if cell else "an empty cell"    # pandas' NaN
-                    self.fail(k, name, f"{OWNER}.{name}: must be a number; got {got}", exc,
-                              fault="cell")
+                    self.fail(k, name, f"{OWNER}.{name}: must be a number; got {got}"
+                                       f"{comma_hint(cell)}", exc, fault="cell")
         bad = np.flatnonzero(~np.isfinite(values))
         if len(bad):
             self.fail(ks[bad[0]], name, f"{OWNER}.{name}: must be finite; got {values[bad[0]]}",
@@ -929,8 +929,10 @@ class _BatchRows:
                              count=len(cells))
         off = np.flatnonzero(counts != length - 1)
         if len(off):
+            cell = cells[off[0]]
             self.fail(ks[off[0]], name, f"{OWNER}.{name}: must have {length} numbers separated "
-                                        f"by ';'; got {_short(cells[off[0]])}", fault="cell")
+                                        f"by ';'; got {_short(cell)}{comma_hint(cell, length)}",
+                      fault="cell")
         parts = [x.strip() for x in ";".join(cells).split(";")]     # '0.3 ; 0.7' too
         try:
             flat = np.fromiter(map(decimal_float, parts), dtype=np.float64, count=len(parts))
@@ -940,7 +942,8 @@ class _BatchRows:
                     [decimal_float(x.strip()) for x in cell.split(";")]
                 except ValueError as exc:
                     self.fail(k, name, f"{OWNER}.{name}: must be numbers separated by ';'; got "
-                                       f"{_short(cell)}", exc, fault="cell")
+                                       f"{_short(cell)}{comma_hint(cell, length)}", exc,
+                              fault="cell")
             raise
         values = flat.reshape(len(cells), length)
         bad = np.flatnonzero((np.isnan(values) if allow_inf else ~np.isfinite(values)).any(axis=1))

@@ -202,6 +202,15 @@ BAD = [
     ("b,a,,0,,health.npz,0,\n", 2, "budget", "must be a number; got an empty cell$"),  # ''
     ("b,a,nan,0,,health.npz,0,\n", 2, "budget", "must be finite"),
     ("b,a,1_0,0,,health.npz,0,\n", 2, "budget", "must be a number; got '1_0'"),
+    # spreadsheets in locales with a decimal comma (a walk-through): the hint says what to write
+    ('b,a,"2,5",0,,health.npz,0,\n', 2, "budget",
+     r"must be a number; got '2,5' \(a decimal comma\? write '2\.5'\)$"),
+    ('b,a,"1,000",0,,health.npz,0,\n', 2, "budget",
+     r"got '1,000' \(write '1000' for a thousands separator, '1\.000' for a decimal comma\)$"),
+    ('b,a,1,,"0,4;0,6",health.npz,0,\n', 2, "belief",
+     r"numbers separated by ';'; got '0,4;0,6' \(a decimal comma\? write '0\.4;0\.6'\)$"),
+    ('b,a,1,0,,health.npz,0,"0,1,2"\n', 2, "costs",
+     r"3 numbers separated by ';'; got '0,1,2' \(',' between the numbers\? write '0;1;2'\)$"),
     ("b,a,1,\u0661,,health.npz,0,\n", 2, "state", "must be an integer"),   # Arabic-Indic 1
     ("b,a,1,,0.5;0_5,health.npz,0,\n", 2, "belief", "numbers separated by ';'"),
     ("b,a,-1,0,,health.npz,0,\n", 2, "budget", r"must be >= 0\.0; got -1\.0"),

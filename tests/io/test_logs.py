@@ -93,6 +93,8 @@ def test_estimate_writes_the_estimated_instance_and_a_batch_rmab_solve_takes(tmp
 @pytest.mark.parametrize("flags, match", [
     (["--rewards", "0"], r"estimate\.rewards: must give one reward per state, at least 2"),
     (["--rewards", "0;x"], r"estimate\.rewards: must be numbers separated by ';'"),
+    (["--rewards", "0,1"], r"estimate\.rewards: must be numbers separated by ';'; got '0,1' "
+                           r"\(',' between the numbers\? write '0;1'\)$"),
     (["--rewards", "0;1", "--strength", "-1"], r"estimate\.strength: must be >= 0"),
     (["--rewards", "0;1", "--costs", "0"], r"log\.action: must be in \[0, 1\); got 1"),
     (["--rewards", "0;1", "--batch", "x.txt"], r"estimate\.batch: must be a path ending in "
