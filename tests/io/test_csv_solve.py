@@ -140,6 +140,25 @@ def test_seeds_per_batch_do_not_depend_on_other_batches(tmp_path):
         np.testing.assert_array_equal(a.actions, b.actions)
 
 
+def test_a_batch_is_planned_afresh_so_the_docs_warn_of_stateless_rotation():
+    """A walk-through ran three weeks of ``rmab solve`` with ``round-robin`` and ``random``:
+    each week called the same beneficiaries, the beliefs changed or not; docs/csv.md said
+    nothing of it. It says so now, with the remedy (a seed per week) that this checks."""
+    batch = read_batches(EXAMPLE)[0]
+    week1 = type(batch)(batch.batch_id, batch.arm_ids,
+                        batch.instance.replace(initial_belief=batch.belief[::-1]))
+    for name in ("round-robin", "random"):
+        a, b = (solve_batches([x], name, seed=0).outcomes[0].actions for x in (batch, week1))
+        np.testing.assert_array_equal(a, b)
+    draws = {tuple(solve_batches([batch], "random", seed=s).outcomes[0].actions)
+             for s in range(6)}
+    assert len(draws) > 1                      # a seed per week rotates random's choice
+    text = " ".join((Path(__file__).resolve().parents[2] / "docs" / "csv.md")
+                    .read_text(encoding="utf-8").split())
+    assert "`round-robin` starts its cycle at the batch's first arm every week" in text
+    assert "Give each week its own seed" in text
+
+
 def _mixed_file(tmp_path):
     """Two good health batches, one bad row (batch 'bad'), one 2-action inline batch."""
     shutil.copy(EXAMPLE.parent / "health_example.npz", tmp_path / "health.npz")
