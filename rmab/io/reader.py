@@ -1023,7 +1023,8 @@ def _parse_inline(transitions: str, observations: str, rewards: str):
         try:
             parsed[column] = [json.loads(text, parse_int=float)]   # 10**30: not an object
         except (ValueError, RecursionError) as exc:
-            return column, f"{OWNER}.{column}: must be a JSON list; got {_short(text)}", exc
+            return column, f"{OWNER}.{column}: must be a JSON list; got {_short(text)}" \
+                           f"{_json_fault(text, exc)}", exc
     for column, value in parsed.items():          # the cell's own shape, not the stack's
         ndims, layout = _INLINE_SHAPES[column]
         try:
@@ -1047,6 +1048,17 @@ def _parse_inline(transitions: str, observations: str, rewards: str):
             if "must sum to 1" in str(exc) else ""
         return column, f"{OWNER}.{column}: must describe a valid arm; {_cell_terms(exc)}{hint}", \
             exc
+
+
+def _json_fault(text: str, exc: Exception) -> str:
+    """Where an inline cell stops being JSON, for its message: unbalanced brackets, or the
+    parser's complaint and the character it was at (a 300-character cell is hard to scan)."""
+    opened, closed = text.count("["), text.count("]")
+    if opened != closed:
+        return f" (unbalanced brackets: {opened} '[' and {closed} ']')"
+    if isinstance(exc, json.JSONDecodeError):
+        return f" ({exc.msg} at character {exc.pos + 1})"
+    return ""
 
 
 def _cell_terms(exc: Exception) -> str:

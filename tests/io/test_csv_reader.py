@@ -243,6 +243,11 @@ BAD = [
     ("b,a,1,0,,health.npz,0,0;2;1\n", 2, "costs", "non-decreasing"),
     ("b,a,1,0,,health.npz,0,1;1;1\n", 2, "costs", "passive action 0 must cost 0"),
     ("!" + INLINE_H + "b,a,1,0,,\"[[[0.9,0.1]]\",,[0],\n", 2, "transitions", "JSON list"),
+    # where the JSON breaks (a walk-through: one ']' missing in 45 characters was not said)
+    ("!" + INLINE_H + 'b,a,1,0,,"[[[0.9,0.1],[0.2,0.8]],[[0.6,0.4],[0.1,0.9]]",,"[0,1]",\n', 2,
+     "transitions", r"JSON list; got '.*' \(unbalanced brackets: 7 '\[' and 6 '\]'\)$"),
+    ("!" + INLINE_H + 'b,a,1,0,,"[[[0.9 0.1],[0.2,0.8]],[[0.6,0.4],[0.1,0.9]]]",,"[0,1]",\n', 2,
+     "transitions", r"JSON list; got '.*' \(Expecting ',' delimiter at character 8\)$"),
     ("!" + INLINE_H + 'b,a,1,0,,"[[[0.9,0.2],[0.3,0.7]]]",,"[0,1]",\n', 2, "transitions",
      "rows must sum to 1"),
     ("!" + INLINE_H + f'b,a,1,0,,{T2},,"[0,1,2]",\n', 2, "rewards", "must have shape"),
