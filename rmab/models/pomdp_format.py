@@ -330,7 +330,8 @@ class _Reader:
         try:
             return [names.index(tok)]
         except ValueError:
-            raise self.tk.error(f"unknown {kind[:-1]} {tok!r}") from None
+            raise self.tk.error(f"unknown {kind[:-1]} {tok!r}{_known(kind, names, tok)}") \
+                from None
 
     def _item(self, kind):
         return self._index(kind, self.tk.take(f"a {kind[:-1]}"))
@@ -663,3 +664,17 @@ def write_pomdp(model, path, *, discount: float | None = None, start=None) -> Pa
     with atomic_write(path, ".pomdp") as tmp:
         tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def _known(kind: str, names: list, tok: str) -> str:
+    """The names ``tok`` could have meant, for an unknown name's message: the closest and
+    the declared ones (up to 10), or their count."""
+    import difflib
+
+    close = difflib.get_close_matches(tok, names, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    if names == [str(i) for i in range(len(names))]:
+        return f" ({kind} are numbered 0 to {len(names) - 1}){hint}"
+    shown = ", ".join(map(repr, names[:10])) + (", ..." if len(names) > 10 else "")
+    return f" ({kind} declared: {shown}){hint}"
+

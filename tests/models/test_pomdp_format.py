@@ -240,6 +240,10 @@ BAD = [
      r"discount: must be in \(0, 1 - 1e-09\] or 1; got 0.9999999999"),
     (HEAD.replace("values: reward", "values: money"), 2, r"values: must be 'reward' or 'cost'"),
     (HEAD + "T: c identity\n", 6, r"unknown action 'c'"),
+    # the names it could have meant (a walk-through: a typo in a file from the web)
+    (HEAD + "T: bb identity\n", 6,
+     r"unknown action 'bb' \(actions declared: 'a', 'b'\); did you mean 'b'\?$"),
+    (HEAD + "T: a : 0 : two 1.0\n", 6, r"unknown state 'two' \(states are numbered 0 to 2\)$"),
     (HEAD + "T: a : 5 : 0 1.0\n", 6, r"state index must be < 3; got 5"),
     (HEAD + "T: a\n0.5 0.5 0.0\n0.5 x 0.0\n", 8, r"expected 9 numbers for T matrix; got 'x'"),
     (HEAD + "T: * identity\nO: * uniform\nT: a : 1\n0.5 0.6 0.0\n", 9,     # the row's line
