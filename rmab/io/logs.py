@@ -465,7 +465,8 @@ def _read_rows(rows, lines, head, width, where, wanted, fields, names_of, file):
                 got = repr(cell) if cell else "an empty cell"        # pandas' NaN
                 named = "" if labels is None else f" or a name: {', '.join(map(repr, labels))}"
                 named += " or empty (no signal)" if column == "signal" else ""
-                hint = "" if labels is not None and cell else _hint(column, cell)
+                hint = _closest(cell, labels) if labels is not None and cell else \
+                    _hint(column, cell)
                 raise BatchInputError(f"{_OWNER}.{column}: must be an integer >= 0{named}; got "
                                       f"{got}{hint}", file=file, line=line,
                                       column=wanted[column])
@@ -474,6 +475,15 @@ def _read_rows(rows, lines, head, width, where, wanted, fields, names_of, file):
             else None)
     return (list(ids), list(out.T), lines[filled],
             (len(repeats), *repeats[0]) if repeats else None, when)
+
+
+def _closest(cell: str, labels) -> str:
+    """`` (did you mean 'engaged'?)`` for a label a typo or a case away from one of ``labels``."""
+    import difflib
+
+    folded = {str(label).casefold(): label for label in labels}
+    close = difflib.get_close_matches(cell.casefold(), list(folded), n=1, cutoff=0.75)
+    return f" (did you mean {folded[close[0]]!r}?)" if close else ""
 
 
 def _read_columns(rows, lines, head, width, where, fields, names_of):

@@ -433,6 +433,12 @@ def test_a_label_not_among_the_names_is_named_with_them(tmp_path):
                                               r"integer >= 0 or a name: 'no', 'yes'; got "
                                               r"'maybe'$"):
         read_transition_log(path, **SPEC)
+    # a typo or a capital away from a name says which (a walk-through's 'enagaged')
+    for typo, name in (("enagaged", "engaged"), ("Yes", "yes")):
+        path.write_text(RAW.replace("2026-01-08,bo,engaged,yes", f"2026-01-08,bo,{typo},yes"
+                                    if name == "engaged" else f"2026-01-08,bo,engaged,{typo}"))
+        with pytest.raises(BatchInputError, match=rf"; got '{typo}' \(did you mean '{name}'\?\)$"):
+            read_transition_log(path, **SPEC)
     names = ["0", "engaged"]                   # a number may name its own index
     path.write_text("arm_id,state,action,next_state\na,0,1,engaged\n")
     np.testing.assert_array_equal(read_transition_log(path, state_names=names).next_states, [1])
