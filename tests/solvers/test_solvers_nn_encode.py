@@ -157,7 +157,7 @@ def test_state_box_drops_and_linearises_neurons():
     enc = encode_network(net, action_milp, [0.5, 0.5], state_lower=[0, 0], state_upper=[1, 1])
     layer = enc._layouts[0]         # the last hidden layer: active ones folded, no row
     assert {2, 3} <= set(layer.fold) and not layer.on.size and not {0, 1} & set(layer.un)
-    assert enc.milp.n_rows == action_milp.n_rows + 3 * layer.un.size
+    assert enc.milp.n_rows == action_milp.n_rows + 4 * layer.un.size
     model = get_backend("highs").build(enc.milp)
     for state in ([0.0, 1.0], [1.0, 0.2]):
         enc.update_state(model, state)
@@ -179,7 +179,8 @@ def test_stably_active_last_layer_is_folded_into_the_objective(seed, hidden, n_s
     rng = np.random.default_rng(seed)
     n_action = 5
     net = random_net([n_action + n_state, *hidden, 1], rng, scale=0.3)
-    biases = [np.where(rng.random(b.size) < 0.5, 4.0, b) for b in net.biases[:-1]]
+    biases = [np.where((rng.random(b.size) < 0.5) | (np.arange(b.size) == 0), 8.0, b)
+              for b in net.biases[:-1]]
     net = ReLUNetwork(net.weights, (*biases, net.biases[-1]))
     costs = rng.integers(1, 4, n_action).astype(float)
     milp = knapsack_milp(costs, 4.0)
@@ -188,7 +189,7 @@ def test_stably_active_last_layer_is_folded_into_the_objective(seed, hidden, n_s
     last = enc._layouts[-1]
     assert last.fold.size and not last.on.size
     assert all(lay.on.size for lay in enc._layouts[:-1])
-    assert enc.milp.n_rows == 1 + sum(lay.on.size + 3 * lay.un.size for lay in enc._layouts)
+    assert enc.milp.n_rows == 1 + sum(lay.on.size + 4 * lay.un.size for lay in enc._layouts)
     model = get_backend("highs").build(enc.milp)
     for state in rng.random((3, n_state)):
         enc.update_state(model, state)
