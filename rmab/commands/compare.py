@@ -300,15 +300,18 @@ def _domain_planners(specs: list, args, horizon: int) -> list:
         if not given:
             out.append(make_domain_planner(name, **params) if params else name)
             continue
-        if "horizon" in given and given["horizon"] != horizon:     # its own clock
-            raise InvalidParameterError(f"compare.planners: {_label((name, given))} plans for "
-                                        f"horizon {given['horizon']}; this comparison's is "
-                                        f"{horizon}: give --horizon {given['horizon']}")
         try:
             planner = make_domain_planner(name, **{**params, **given})
         except InvalidParameterError as exc:
             raise InvalidParameterError(f"compare.planners: {name}'s parameters: {exc}") \
                 from None
+        # its own clock, compared once the planner has read it: horizon=04 is the text '04' (as
+        # in 'rmab solve --param'), which the planner refuses, never a horizon to give
+        own = getattr(planner, "horizon", None) if "horizon" in given else None
+        if own not in (None, horizon):
+            raise InvalidParameterError(f"compare.planners: {name}'s horizon= plans for {own} "
+                                        f"periods; this comparison's horizon is {horizon}: give "
+                                        f"--horizon {own}, or leave out {name}'s horizon=")
         planner.name = params_label(name, given)        # its row: sampling(n_samples=50)
         out.append(planner)
     if backend is not None and not solving:

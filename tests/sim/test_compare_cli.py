@@ -576,15 +576,32 @@ def test_domain_planners_take_parameters(tmp_path, capsys):
                               ("sampling(n_samples=10", "must have balanced brackets"),
                               ("myopic,myopic", "compare.planners: must name each domain "
                                                 "planner once; got 'myopic' twice"),
-                              ("whittle-finite(horizon=4)", "compare.planners: whittle-finite"
-                                                            "(horizon=4) plans for horizon 4; "
-                                                            "this comparison's is 20: give "
-                                                            "--horizon 4")):
+                              ("whittle-finite(horizon=4)", "compare.planners: whittle-"
+                                                            "finite's horizon= plans for 4 "
+                                                            "periods; this comparison's horizon "
+                                                            "is 20: give --horizon 4, or leave "
+                                                            "out whittle-finite's horizon=")):
         argv = ["compare", "--domain", "capacity", "--arms", "4", "--budget", "2",
                 "--planners", planners, "--no-progress", "--episodes", "2", "--seeds", "0"]
         assert main(argv) == 1, planners
         err = capsys.readouterr().err
         assert err.startswith("rmab: error: ") and message in err, err
+
+
+def test_a_planners_horizon_is_checked_as_the_planner_reads_it(capsys):
+    """horizon=04 is the text '04' (JSON has no leading zeros; 'rmab solve --param' reads it
+    so too), which the planner refuses: it advised '--horizon 04', which gave the same advice
+    again. The advice given is one that runs."""
+    argv = ["compare", "--domain", "capacity", "--arms", "4", "--budget", "2", "--no-progress",
+            "--episodes", "1", "--seeds", "0", "--planners"]
+    assert main(argv + ["whittle-finite(horizon=04)", "--horizon", "4"]) == 1
+    err = capsys.readouterr().err
+    assert err == ("rmab: error: compare.planners: whittle-finite's parameters: "
+                   "WhittleDomainPlanner.horizon: must be an integer; got '04'\n"), err
+    assert main(argv + ["whittle-finite(horizon=4.0)"]) == 1
+    assert "give --horizon 4, or" in capsys.readouterr().err
+    assert main(argv + ["whittle-finite(horizon=4.0)", "--horizon", "4"]) == 0
+    assert main(argv + ["whittle(horizon=null)"]) == 0, capsys.readouterr().err  # discounted
 
 
 def test_backend_reaches_every_planner_that_solves_a_mip(capsys):
