@@ -236,7 +236,24 @@ def test_every_command_with_a_progress_bar_takes_both_flags(command):
     off = parser.parse_args([command, *sub, "--no-progress"])
     default = parser.parse_args([command, *sub])
     assert on.progress is True and off.progress is False
-    assert default.progress is (command != "solve")          # a batch job is quiet by default
+    # a batch job is quiet by default, the others follow the terminal (show_progress)
+    assert default.progress is (False if command == "solve" else None)
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_the_default_progress_bar_follows_the_terminal(tty, monkeypatch):
+    """compare and train drew their bar by default into a log or pipe too (a cron log filled
+    with 'compare:  10%|█' lines); the flags still win."""
+    from rmab.cli import build_parser
+    from rmab.commands import show_progress
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: tty)
+    for command, sub in (("compare", ["--health", "3"]),
+                         ("train", ["--domain", "capacity", "--out", "x"])):
+        parser = build_parser(command)
+        assert show_progress(parser.parse_args([command, *sub])) is tty
+        assert show_progress(parser.parse_args([command, *sub, "--progress"])) is True
+        assert show_progress(parser.parse_args([command, *sub, "--no-progress"])) is False
 
 
 def test_a_mistyped_command_gets_the_nearest_suggested(capsys):

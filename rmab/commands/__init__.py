@@ -72,6 +72,22 @@ def param_arg(text: str) -> tuple[str, object]:
     return key.strip(), parsed
 
 
+def progress_arg(parser) -> None:
+    """``--progress`` / ``--no-progress``, unset by default: see :func:`show_progress`."""
+    import argparse
+
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="progress bar on stderr (default: on when stderr is a terminal)")
+
+
+def show_progress(args) -> bool:
+    """``--progress`` as given, else whether stderr is a terminal: a log file or pipe
+    collected every redraw of the bar (a cron log filled with ``compare:  10%|█`` lines)."""
+    import sys
+
+    return sys.stderr.isatty() if args.progress is None else args.progress
+
+
 def split_top(text: str) -> list[str] | None:
     """``text`` split at the commas outside brackets and double-quoted strings (``a(x=1,
     y={"k": [1, 2]}),b`` gives two parts); ``None`` if its brackets do not balance."""

@@ -10,7 +10,8 @@ import sys
 import warnings
 
 from rmab._validation import check_number, decimal_int
-from rmab.commands import domain_budget, integer_arg, number_arg, param_arg, seed_arg, split_top
+from rmab.commands import (domain_budget, integer_arg, number_arg, param_arg, progress_arg,
+                           seed_arg, show_progress, split_top)
 from rmab.errors import (InvalidModelError, InvalidParameterError, MissingDependencyError,
                          RmabWarning, UnknownPlannerError)
 from rmab.models import health_intervention, load_instance
@@ -130,8 +131,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--plot", metavar="IMAGE", default=None,
                         help="write a bar chart with confidence intervals, .png, .pdf or .svg "
                              "(needs rmab[plot])")
-    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
-                        help="progress bar on stderr (default: on)")
+    progress_arg(parser)
 
 
 def _names(text: str, field: str, what: str) -> list[str]:
@@ -210,7 +210,7 @@ def _run_domain(args) -> int:
                             episodes=_count(args, "episodes", 50),
                             horizon=horizon, bound=args.bound,
                             planners=_domain_planners(specs, args, horizon),
-                            progress=args.progress)
+                            progress=show_progress(args))
     return _report(result, args)
 
 
@@ -245,7 +245,7 @@ def _run_domain_file(args) -> int:
     result = evaluate_domain(domain, _domain_planners(specs, args, horizon),
                              episodes=episodes,
                              horizon=horizon, seed=0 if args.seed is None else args.seed,
-                             bound=args.bound, progress=args.progress)
+                             bound=args.bound, progress=show_progress(args))
     return _report(result, args)
 
 
@@ -561,7 +561,7 @@ def run(args) -> int:
             result = compare(instance, planners, episodes=episodes,
                              seed=0 if args.seed is None else args.seed,
                              n_jobs=1 if args.n_jobs is None else args.n_jobs,
-                             horizon=args.horizon, progress=args.progress)
+                             horizon=args.horizon, progress=show_progress(args))
             return _report(result, args)
         except UnknownPlannerError as exc:
             from rmab.domains.baselines import DOMAIN_PLANNERS

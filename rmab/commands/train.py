@@ -16,7 +16,8 @@ from pathlib import Path
 
 from rmab._reporting import count_noun
 from rmab._validation import decimal_int
-from rmab.commands import domain_budget, integer_arg, number_arg, seed_arg
+from rmab.commands import (domain_budget, integer_arg, number_arg, progress_arg, seed_arg,
+                           show_progress)
 from rmab.errors import InvalidParameterError, OutputError
 
 KINDS = ("capacity", "interventions", "scheduling", "path")
@@ -119,8 +120,7 @@ def add_arguments(parser) -> None:
                              "1: one after another)")
     parser.add_argument("--seed", type=seed_arg, default=0, help="training seed (default 0)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
-    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
-                        help="progress bar on stderr (default: on)")
+    progress_arg(parser)
 
 
 OUTPUTS = ("sequoia.pt", "domain.npz", "sequoia.npz")
@@ -287,7 +287,7 @@ def run(args) -> int:
         config = _config(args, limits)
         _check_used(args, config)
         _check_outputs(out, [args.domain_file] if args.domain_file else [])
-        res = train_sequoia(domain, config, seed=args.seed, progress=args.progress,
+        res = train_sequoia(domain, config, seed=args.seed, progress=show_progress(args),
                             checkpoint=out / "sequoia.pt")
     out.mkdir(parents=True, exist_ok=True)
     save_domain(domain, out / "domain.npz")

@@ -1,6 +1,7 @@
 """``rmab compare`` through the dispatcher: outputs and exit codes."""
 
 import csv
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,8 @@ DATA = Path(__file__).resolve().parents[2] / "data"
 def test_health_instance_with_csv_and_plot(tmp_path, capsys):
     out, png = tmp_path / "r.csv", tmp_path / "r.png"
     code = main(["compare", "--health", "15", "--episodes", "3", "--horizon", "5",
-                 "--planners", "random,myopic", "--out", str(out), "--plot", str(png)])
+                 "--planners", "random,myopic", "--out", str(out), "--plot", str(png),
+                 "--progress"])
     assert code == 0
     stdout, stderr = capsys.readouterr()
     assert stdout.splitlines()[0].startswith("planner")
@@ -586,6 +588,18 @@ def test_domain_planners_take_parameters(tmp_path, capsys):
         assert main(argv) == 1, planners
         err = capsys.readouterr().err
         assert err.startswith("rmab: error: ") and message in err, err
+
+
+def test_no_progress_bar_by_default_where_stderr_is_no_terminal(monkeypatch, capsys):
+    """A cron log filled with 'compare:  10%|█' lines: the bar is drawn by default only on a
+    terminal."""
+    argv = ["compare", "--health", "4", "--episodes", "2", "--horizon", "2", "--planners",
+            "random"]
+    assert main(argv) == 0
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(argv) == 0
+    assert "compare: 100%" in capsys.readouterr().err
 
 
 def test_a_planners_horizon_is_checked_as_the_planner_reads_it(capsys):
