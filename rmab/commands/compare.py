@@ -480,6 +480,22 @@ def _unordered(spec) -> tuple:
         (spec[0], tuple(sorted((key, repr(value)) for key, value in spec[1].items())))
 
 
+def _load_instance(path: str):
+    """The instance file at ``path``; a CSV of batches is refused with how to compare the
+    planners on one of its batches (load_instance's hint, 'rmab solve', decides them)."""
+    try:
+        return load_instance(path)
+    except InvalidModelError:
+        if not path.lower().endswith(".csv"):
+            raise
+        raise InvalidModelError(f"compare.instance: must be an instance file (.npz written by "
+                                f"'rmab generate' or save_instance); got {path!r}, a CSV: to "
+                                f"compare planners on batch k (0 first) of a CSV of batches, "
+                                f"in Python: rmab.compare(rmab.read_batches({path!r})[k]."
+                                f"instance, ['random', 'myopic']) (docs/simulation.md); "
+                                f"'rmab solve' decides every batch") from None
+
+
 def _report(result, args) -> int:
     """Write the files asked for (each atomically), then print the table and the paired
     differences (a failing stdout, e.g. a full disk or a closed pipe, then loses no file)."""
@@ -552,7 +568,7 @@ def run(args) -> int:
             budget_fraction=0.1 if args.budget_fraction is None else args.budget_fraction,
             seed=0 if args.instance_seed is None else args.instance_seed)
     else:
-        instance = load_instance(args.instance)
+        instance = _load_instance(args.instance)
     planners = default_planners() if args.planners is None else _planner_specs(args.planners)
     paired = _check_paired(args, [_label(p) for p in planners])
     episodes = _count(args, "episodes", 20)

@@ -602,6 +602,21 @@ def test_no_progress_bar_by_default_where_stderr_is_no_terminal(monkeypatch, cap
     assert "compare: 100%" in capsys.readouterr().err
 
 
+def test_a_csv_of_batches_says_how_to_compare_one_of_its_batches(capsys):
+    """It was sent to 'rmab solve' alone, which decides the batches but compares nothing; the
+    route it gives runs."""
+    import rmab
+
+    path = str(DATA / "batch_example.csv")
+    assert main(["compare", path, "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    route = f"rmab.compare(rmab.read_batches({path!r})[k].instance, ['random', 'myopic'])"
+    assert err.startswith("rmab: error: compare.instance: must be an instance file") \
+        and route in err, err
+    result = eval(route.replace("[k]", "[1]")[:-1] + ", episodes=2, horizon=5)", {"rmab": rmab})
+    assert result.names == ("random", "myopic")
+
+
 def test_a_planners_horizon_is_checked_as_the_planner_reads_it(capsys):
     """horizon=04 is the text '04' (JSON has no leading zeros; 'rmab solve --param' reads it
     so too), which the planner refuses: it advised '--horizon 04', which gave the same advice
