@@ -30,7 +30,7 @@ import numpy as np
 from rmab._repr import CompactRepr, ReadOnlyArrays
 from rmab._validation import (BELIEF_TOL, PROB_TOL, as_array, as_float_array, as_generator,
                               check_actions, check_flag, check_number, check_stochastic)
-from rmab.errors import ConvergenceWarning, InvalidParameterError
+from rmab.errors import ConvergenceWarning, InvalidParameterError, RmabWarning
 from rmab.models.arms import POMDPArms
 from rmab.models.estimate import check_strengths, estimate_probabilities, held_out
 
@@ -123,13 +123,26 @@ def estimate_hidden_arms(arm_index, actions, signals, *, n_arms: int, n_states: 
     Returns
     -------
     HiddenArmsEstimate
+
+    Warns
+    -----
+    RmabWarning
+        When the signals (all EM learns from) are fewer than the pooled model's free
+        parameters: ``n_states - 1`` for each transition row of an action taken, ``n_obs -
+        1`` for each signal row of an action a signal follows and ``n_states - 1`` for the
+        starting belief (those held fixed not counted). Fewer data than unknowns cannot
+        determine them, and EM's pick then typically has probabilities of 0 or 1
+        (near-certain beliefs). An arm's own rows need no such count: its prior holds them
+        near the pooled rows.
     """
     setup = _Setup.of(_OWNER, arm_index, actions, signals, n_arms=n_arms, n_states=n_states,
                       n_actions=n_actions, n_obs=n_obs, transitions=transitions,
                       observations=observations, initial_belief=initial_belief, fixed=fixed,
                       n_starts=n_starts, max_iter=max_iter, tol=tol)
     accelerate = check_flag(_OWNER, "accelerate", accelerate)
-    return setup.fit(_check_strength(strength), seed=seed, accelerate=accelerate)
+    estimate = setup.fit(_check_strength(strength), seed=seed, accelerate=accelerate)
+    setup.warn_if_undetermined()
+    return estimate
 
 
 def _check_strength(strength) -> float:
@@ -238,6 +251,30 @@ class _Setup:
                      ("initial_belief", initial_belief, (n_states,)))}
         return cls(owner, records, (n_actions, n_states, n_obs), given,
                    _check_fixed(owner, fixed, given), n_starts, max_iter, tol)
+
+    def free_parameters(self) -> int:
+        """The pooled model's free parameters: the transition rows of each action taken, the
+        signal rows of each action a signal follows and the starting belief, those held fixed
+        (or uniform for want of data) not counted."""
+        n_actions, n_states, n_obs = self.sizes
+        actions, signals = self.records.actions, self.records.signals
+        rows = n_states * len(np.unique(actions)) * (n_states - 1)
+        if "observations" not in self.fixed:
+            rows += n_states * len(np.unique(actions[signals >= 0])) * (n_obs - 1)
+        return rows + (0 if "initial_belief" in self.fixed else n_states - 1)
+
+    def warn_if_undetermined(self) -> None:
+        """Warn when the signals, all the fit learns from, are fewer than the pooled model's
+        free parameters: they cannot determine it."""
+        heard, free = int((self.records.signals >= 0).sum()), self.free_parameters()
+        if heard < free:
+            warnings.warn(f"{self.owner}: the records hold {heard} signal"
+                          f"{'s' * (heard != 1)}, fewer than the pooled model's {free} free "
+                          f"parameters, so they cannot determine it: many models explain them "
+                          f"alike, and EM's pick typically has probabilities of 0 or 1 and "
+                          f"near-certain beliefs that the data do not support; log more "
+                          f"signals, or hold a signal model you know fixed (fixed=; "
+                          f"--known-signals on the command line)", RmabWarning, stacklevel=3)
 
     def fit_pooled(self, seed, accelerate: bool) -> tuple:
         """The pooled stage: ((p, o, b), history, converged)."""

@@ -70,6 +70,7 @@ def test_a_repeated_row_is_warned_of_as_a_signal_counted_again(tmp_path):
         read_signal_log(path, **NAMES)
 
 
+@pytest.mark.filterwarnings("ignore:.*cannot determine it:rmab.errors.RmabWarning")
 def test_estimate_hidden_writes_pomdp_arms_beliefs_and_a_batch_rmab_solve_takes(tmp_path,
                                                                                 capsys):
     path = tmp_path / "log.csv"
@@ -142,6 +143,21 @@ def test_a_signal_past_the_signal_names_is_named_by_its_line(tmp_path):
               "--signal-names", "no;yes", "-o", str(tmp_path / "a.npz")])
 
 
+def test_estimate_hidden_warns_when_the_log_has_too_few_signals(tmp_path, capsys):
+    """The 3 signals of LOG cannot determine the pooled model's 7 free parameters: the
+    command said nothing and wrote near-certain beliefs (a walkthrough)."""
+    path = tmp_path / "log.csv"
+    path.write_text(LOG)
+    assert main(["estimate", str(path), "--hidden", "--rewards", "0;1", "--columns",
+                 "arm_id=who", "--order-by", "week", "--action-names", "none;call",
+                 "--signal-names", "no answer;answered", "-o", str(tmp_path / "a.npz")]) == 0
+    err = capsys.readouterr().err
+    assert err.count("warning") == 1
+    assert ("rmab: warning: estimate_hidden_arms: the records hold 3 signals, fewer than the "
+            "pooled model's 7 free parameters, so they cannot determine it") in err
+
+
+@pytest.mark.filterwarnings("ignore:.*cannot determine it:rmab.errors.RmabWarning")
 def test_estimate_hidden_with_strength_inf_gives_every_arm_the_pooled_rows(tmp_path):
     path = tmp_path / "log.csv"
     path.write_text(LOG)

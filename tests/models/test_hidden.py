@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rmab
-from rmab.errors import InvalidParameterError
+from rmab.errors import InvalidParameterError, RmabWarning
 from rmab.models.hidden import _Records
 
 P = np.array([[[0.9, 0.1], [0.3, 0.7]], [[0.6, 0.4], [0.1, 0.9]]])     # (A, S, S)
@@ -231,6 +231,7 @@ def test_a_known_signal_model_is_held_and_the_transitions_fitted_around_it():
 def test_rows_that_reach_zero_raise_no_numpy_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")        # 0 * log 0 in the log prior: 'invalid value'
+        warnings.filterwarnings("ignore", ".*cannot determine it", RmabWarning)   # 3 signals
         est = rmab.estimate_hidden_arms([0, 0, 0, 1, 1], [0, 1, 1, 1, 0], [-1, 1, 1, 0, -1],
                                         n_arms=2, n_states=2, n_actions=2, n_obs=2, seed=0,
                                         accelerate=False)      # plain EM reaches exact zeros
@@ -247,6 +248,7 @@ def test_an_action_never_followed_by_a_signal_gets_an_uninformative_signal_model
     assert abs(est.observations[0, 1, 0, 1] - est.observations[0, 1, 1, 1]) > 0.2
 
 
+@pytest.mark.filterwarnings("ignore:.*cannot determine it:rmab.errors.RmabWarning")
 def test_a_log_without_any_signal_is_refused():
     """Every signal missing: EM has nothing to learn from and returned its start, with a
     log-likelihood of 2e-16 (an audit); the fit and the strength scores are refused."""
@@ -260,6 +262,27 @@ def test_a_log_without_any_signal_is_refused():
         rmab.score_hidden_strengths(arm, act, sig, **kwargs)
     sig[5] = 1
     assert rmab.estimate_hidden_arms(arm, act, sig, n_starts=1, **kwargs).log_likelihood <= 1e-12
+
+
+def test_fewer_signals_than_free_parameters_are_warned_of_once():
+    """A 6-record log gave near-certain beliefs (6.7e-18; 1) without a word (a walkthrough):
+    4 signals cannot determine the pooled model's 7 free parameters (2 actions' transition
+    rows, action 1's signal rows, the starting belief; action 0 is never heard)."""
+    arm, act, sig = [0, 0, 0, 1, 1, 1], [1, 0, 1, 1, 1, 0], [1, -1, 0, 1, 1, -1]
+    kw = dict(n_arms=2, n_states=2, n_actions=2, n_obs=2, seed=0)
+    with pytest.warns(RmabWarning) as caught:
+        rmab.estimate_hidden_arms(arm, act, sig, **kw)
+    assert [str(w.message) for w in caught] == [
+        "estimate_hidden_arms: the records hold 4 signals, fewer than the pooled model's 7 free "
+        "parameters, so they cannot determine it: many models explain them alike, and EM's pick "
+        "typically has probabilities of 0 or 1 and near-certain beliefs that the data do not "
+        "support; log more signals, or hold a signal model you know fixed (fixed=; "
+        "--known-signals on the command line)"]
+    with pytest.warns(RmabWarning, match=r"hold 4 signals, fewer than the pooled model's 5 free"):
+        rmab.estimate_hidden_arms(arm, act, sig, observations=O, fixed=("observations",), **kw)
+    with warnings.catch_warnings():           # as many signals as free parameters: no warning
+        warnings.simplefilter("error")
+        rmab.estimate_hidden_arms(arm + [1] * 3, act + [1] * 3, sig + [0] * 3, **kw)
 
 
 def test_squarem_reaches_plain_em_s_fixed_point_in_fewer_e_steps():
@@ -291,6 +314,7 @@ def test_arms_without_records_do_not_change_the_pooled_fit():
     assert fits[1].log_likelihood == pytest.approx(fits[0].log_likelihood, abs=1e-6)
 
 
+@pytest.mark.filterwarnings("ignore:.*cannot determine it:rmab.errors.RmabWarning")
 def test_rows_without_data_are_uniform_not_a_random_start():
     # the docs' example: no signal after action 0 (no call); action 2 never taken
     fits = [rmab.estimate_hidden_arms([0, 0, 0, 1, 1], [0, 1, 1, 1, 0], [-1, 1, 1, 0, -1],
@@ -327,6 +351,7 @@ def test_a_huge_strength_gives_finite_objectives_without_warnings():
     import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", ".*cannot determine it", RmabWarning)   # 5 signals
         est = rmab.estimate_hidden_arms([0, 0, 1, 1, 1], [0, 1, 0, 1, 1], [0, 1, 1, 0, 1],
                                         n_arms=2, n_states=2, n_actions=2, n_obs=2,
                                         strength=1e308, seed=0)
