@@ -521,6 +521,25 @@ def test_every_row_lists_every_bad_row_in_one_pass(write_csv):
                                                     (5, "action_caps")]
 
 
+def test_a_comma_inside_an_unquoted_cell_is_hinted_at_in_the_field_count_error(write_csv):
+    """An unquoted belief '0.4,0.6' said only 'got 7' (a walkthrough). The hint names the cell
+    where one run of a list column's cells reads as numbers joined by ','; the batches read as
+    before: the bad row's, and the one its shifted batch_id may name, skipped."""
+    text = ("batch_id,arm_id,budget,belief,model,model_arm\n"
+            "w,a,1,0.4,0.6,health.npz,0\n"
+            "w,b,1,1;0,health.npz,1\n"
+            "v,c,1,0.5;0.5,health.npz,1\n"
+            "u,Smith, J,1,1;0,health.npz,1\n"
+            "t,d,1,0.5;0.5,health.npz,1\n")
+    batches, failures = read_batches_keep_going(write_csv(text))
+    assert [b.batch_id for b in batches] == ["v", "t"]
+    assert [(f.batch_id, f.line) for f in failures] == [("w", 2), ("u", 5)]
+    assert str(failures[0]).endswith("must have 6 fields like the header; got 7 (the 'belief' "
+                                      "cell '0.4,0.6', split at its ','?) (',' between the "
+                                      "numbers? write '0.4;0.6')")
+    assert str(failures[1]).endswith("got 7 (a ',' inside a cell? quote it or use ';')")
+
+
 def test_a_blank_before_a_quoted_cell_is_named_in_the_field_count_error(write_csv):
     """', "[0, 1, 2]"': the blank makes the quotes part of the cell and its commas split it;
     the error said only 'got 9' (a CSV review). Read as CSV is (a blank after a closing
