@@ -338,8 +338,8 @@ def _read_log(owner: str, path, fields: tuple, columns, order_by, names_of: dict
         wanted["order_by"] = order_by.strip()
     file = str(path)
     with _collector_paused():               # a million rows are a million lists
-        rows, lines = _load_rows(path, file, _OWNER, "transitions" if fields == LOG_COLUMNS
-                                 else "actions and signals")
+        rows, lines = _load_rows(path, file, _OWNER, "a CSV log of " + (
+            "transitions" if fields == LOG_COLUMNS else "actions and signals"))
         head, width, where = _header(rows, lines, wanted, fields, columns, file)
         read = (_read_columns(rows, lines, head, width, where, fields, names_of)  # None: bad
                 or _read_rows(rows, lines, head, width, where, wanted, fields, names_of, file))

@@ -359,10 +359,10 @@ def _filled(row: list[str]) -> bool:
 _FIELD_LIMIT = 2**31 - 1   # csv's default 131 072 characters refused a 60-state inline arm
 
 
-def _load_rows(path, file: str, owner: str = OWNER,
-               log_of: str = "transitions") -> tuple[list[list[str]], np.ndarray]:
+def _load_rows(path, file: str, owner: str = OWNER, kind: str = "a CSV file of batches"
+               ) -> tuple[list[list[str]], np.ndarray]:
     """Every CSV record (blank ones included) and the physical line each starts on; errors
-    are headed by ``owner`` (``"log"``: a log of ``log_of``, not a file of batches)."""
+    are headed by ``owner`` and say what the file must be (``kind``)."""
     try:
         raw = Path(path).read_bytes()
     except (OSError, ValueError) as exc:
@@ -376,7 +376,6 @@ def _load_rows(path, file: str, owner: str = OWNER,
                     "read it; a CSV's 'model' column names it)"
                     if str(file).lower().endswith(".npz") else
                     "a zip archive (a spreadsheet? save it as CSV, comma-separated)")
-            kind = f"a CSV log of {log_of}" if owner == "log" else "a CSV file of batches"
             raise BatchInputError(f"{owner}: must be {kind}; got {what}",
                                   file=file) from exc
         at = exc.start + 3 * raw.startswith(codecs.BOM_UTF8)   # utf-8-sig counts after it
