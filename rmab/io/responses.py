@@ -1,0 +1,204 @@
+"""The period's actions and signals from CSV files, and the beliefs they give (``rmab update``;
+docs/csv.md, "A weekly loop").
+
+The actions file has the columns ``batch_id, arm_id, action`` (the file ``rmab solve``
+writes); the signals file ``batch_id, arm_id, signal`` (an empty cell: none seen), or it is
+the actions file with a ``signal`` column added. Other columns are ignored.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+import numpy as np
+
+from rmab._validation import _short, check_path
+from rmab.belief.update import signal_probabilities, update_beliefs
+from rmab.errors import BatchInputError, ImpossibleSignalError, InvalidParameterError
+from rmab.io.logs import check_names
+from rmab.io.reader import Batch, _filled, _int, _load_rows
+
+__all__ = ["updated_beliefs"]
+
+
+def updated_beliefs(batches, actions, signals=None, *, signal_names=None) -> dict:
+    """Each batch's beliefs after the actions taken and the signals seen, read from CSV files:
+    the mapping :func:`~rmab.io.write_beliefs` takes.
+
+    Parameters
+    ----------
+    batches : sequence of :class:`~rmab.io.Batch`, read from one file (``read_batches``)
+    actions : path of a CSV file, one row per arm: ``batch_id, arm_id, action`` (an integer
+        in ``[0, n_actions)``); an ``action_name`` cell, where given and the batch's actions
+        have names, must name the row's action
+    signals : path of a CSV file, one row per arm: ``batch_id, arm_id, signal`` (an integer
+        in ``[0, n_obs)``, for fully observed arms the state seen next); default ``actions``
+        (its ``signal`` column). An empty cell is no signal: an arm whose signal rows after
+        its action are all alike (the model expects none) must have it, and only such an arm
+    signal_names : sequence of str, labels read as their index (``["no answer",
+        "answered"]``)
+
+    Every arm of ``batches`` needs exactly one row in each file, and the files no other arm.
+    Raises :class:`~rmab.errors.BatchInputError` naming the file, line, column, batch and
+    arm of the first problem (an impossible signal chained to the
+    :class:`~rmab.errors.ImpossibleSignalError`).
+    """
+    owner = "updated_beliefs"
+    given = type(batches).__name__
+    batches = list(batches) if hasattr(batches, "__iter__") and given != "str" else None
+    if not batches or not all(isinstance(b, Batch) and b.file for b in batches):
+        raise InvalidParameterError(f"{owner}.batches: must be a sequence of Batch read from a "
+                                    f"file (read_batches(path)); got {given}")
+    names = check_names(owner, "signal_names", signal_names)
+    taken = _rows(owner, "actions", actions, "action", batches)
+    seen = _rows(owner, "signals", actions, "signal", batches, hint=(
+        " (add a 'signal' column, or give a signals file)")) if signals is None else \
+        _rows(owner, "signals", signals, "signal", batches)
+    beliefs = {}
+    for batch in batches:
+        a = _numbers(batch, "actions", "action", *taken[batch.batch_id],
+                     batch.instance.n_actions)
+        _check_names(batch, a, *taken[batch.batch_id])
+        o = _numbers(batch, "signals", "signal", *seen[batch.batch_id],
+                     batch.instance.arms.n_obs, names)
+        beliefs[batch.batch_id] = _update(batch, a, o, *seen[batch.batch_id])
+    return beliefs
+
+
+def _rows(owner: str, role: str, path, column: str, batches: list, hint: str = "") -> dict:
+    """batch_id -> (file, lines, cells): the line of each arm's row of ``path`` and its
+    ``column`` and ``action_name`` cells (stripped; "" where the file has no
+    ``action_name``), in the batch's arm order; ``hint`` follows a missing column's error."""
+    check_path(owner, path, role)
+    file = str(path)
+    rows, lines = _load_rows(path, file, role, f"a CSV file of {role}, one row per arm")
+    filled = [i for i, row in enumerate(rows) if _filled(row)]
+    if len(filled) < 2:
+        raise BatchInputError(f"{role}: must have a header row and a row per arm; got "
+                              f"{len(filled)} non-blank lines", file=file, line=1)
+    header = [name.strip() for name in rows[filled[0]]]
+    head = int(lines[filled[0]])
+    wanted = ("batch_id", "arm_id", column)
+    missing = [name for name in wanted if name not in header]
+    if missing:
+        raise BatchInputError(f"{role}.header: must have the columns {', '.join(wanted)}; "
+                              f"missing {', '.join(missing)} (got "
+                              f"{', '.join(map(repr, header))}){hint}", file=file, line=head)
+    twice = next((name for name in wanted if header.count(name) > 1), None)
+    if twice:
+        raise BatchInputError(f"{role}.header: column names must be unique; got {twice!r} "
+                              f"twice", file=file, line=head, column=twice)
+    at = [header.index(name) for name in wanted]
+    at.append(header.index("action_name") if "action_name" in header else None)
+    arms = {(b.batch_id, arm): (b, k) for b in batches for k, arm in enumerate(b.arm_ids)}
+    found = {b.batch_id: (file, np.zeros(b.n_arms, dtype=np.int64), [("", "")] * b.n_arms)
+             for b in batches}
+    for i in filled[1:]:
+        row, line = rows[i], int(lines[i])
+        if len(row) <= max(k for k in at if k is not None):
+            raise BatchInputError(f"{role}: must have {len(header)} fields like the header; "
+                                  f"got {len(row)}", file=file, line=line)
+        bid, arm, cell = (row[k].strip() for k in at[:3])
+        if (bid, arm) not in arms:
+            raise _unknown(role, bid, arm, batches, file, line)
+        batch, k = arms[bid, arm]
+        _, arm_lines, cells = found[bid]
+        if arm_lines[k]:
+            raise BatchInputError(f"{role}: must have one row per arm; got arm {arm!r} of batch "
+                                  f"{bid!r} again (first on line {arm_lines[k]})", file=file,
+                                  line=line, batch_id=bid)
+        arm_lines[k] = line
+        cells[k] = (cell, "" if at[3] is None else row[at[3]].strip())
+    for batch in batches:
+        absent = np.flatnonzero(found[batch.batch_id][1] == 0)
+        if len(absent):
+            k = int(absent[0])
+            more = f" and {len(absent) - 1} more of its arms" if len(absent) > 1 else ""
+            raise BatchInputError(f"{role}: must have a row for every arm of {batch.file}; got "
+                                  f"none for arm {batch.arm_ids[k]!r} of batch "
+                                  f"{batch.batch_id!r} (line {batch.lines[k]} there){more}",
+                                  file=file, batch_id=batch.batch_id)
+    return found
+
+
+def _unknown(role: str, bid: str, arm: str, batches: list, file: str,
+             line: int) -> BatchInputError:
+    """The error of a row whose batch, or arm within its batch, is not among ``batches``."""
+    batch = next((b for b in batches if b.batch_id == bid), None)
+    column, choices, got = ("batch_id", [b.batch_id for b in batches], bid) if batch is None \
+        else ("arm_id", list(batch.arm_ids), arm)
+    close = difflib.get_close_matches(got, choices, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    what = f"a batch of {batches[0].file}" if batch is None else \
+        f"an arm of batch {bid!r} in {batch.file}"
+    return BatchInputError(f"{role}.{column}: must be {what}; got {got!r}{hint}; they are "
+                           f"{_short(choices)}", file=file, line=line, column=column,
+                           batch_id=bid if batch else None)
+
+
+def _numbers(batch: Batch, role: str, column: str, file: str, lines, cells, size: int,
+             labels: tuple | None = None) -> np.ndarray:
+    """The arms' ``column`` cells as integers in ``[0, size)`` (or ``labels``); an empty
+    signal cell as -1."""
+    out = np.empty(batch.n_arms, dtype=np.int64)
+    for k, (cell, _) in enumerate(cells):
+        if not cell and column == "signal":
+            out[k] = -1
+            continue
+        try:
+            value = labels.index(cell) if labels and cell in labels else _int(cell)
+        except ValueError:
+            value = -1
+        if not 0 <= value < size:
+            named = f" or a name: {', '.join(map(repr, labels))}" if labels else ""
+            empty = " or empty (none seen)" if column == "signal" else ""
+            raise BatchInputError(f"{role}.{column}: must be an integer in [0, {size}){named}"
+                                  f"{empty}; got {cell!r} (arm {batch.arm_ids[k]!r} of batch "
+                                  f"{batch.batch_id!r})", file=file, line=int(lines[k]),
+                                  column=column, batch_id=batch.batch_id)
+        out[k] = value
+    return out
+
+
+def _check_names(batch: Batch, actions: np.ndarray, file: str, lines, cells) -> None:
+    """An ``action_name`` cell must name the row's action (an action edited by hand?)."""
+    for k, (_, name) in enumerate(cells):
+        if name and batch.action_names and name != batch.action_names[actions[k]]:
+            a = int(actions[k])
+            raise BatchInputError(f"actions.action_name: must name the row's action {a} "
+                                  f"({batch.action_names[a]!r}); got {name!r} (arm "
+                                  f"{batch.arm_ids[k]!r} of batch {batch.batch_id!r}): an "
+                                  f"action edited by hand? edit both cells, or clear "
+                                  f"action_name", file=file, line=int(lines[k]),
+                                  column="action_name", batch_id=batch.batch_id)
+
+
+def _update(batch: Batch, actions: np.ndarray, signals: np.ndarray, file: str, lines,
+            cells) -> np.ndarray:
+    """:func:`~rmab.belief.update_beliefs` of the batch; a signal left empty is the likeliest
+    of the arm's alike signal rows (each gives the same posterior)."""
+    arms = batch.instance.arms
+    rows = arms.observations[np.arange(batch.n_arms), actions]        # (n_arms, S, O)
+    alike = (rows == rows[:, :1]).all(axis=(1, 2))
+    odd = np.flatnonzero(alike == (signals >= 0))
+    if len(odd):
+        k = int(odd[0])
+        must, got = (("be empty", f"{cells[k][0]!r}: its model expects no signal after "
+                      f"action {actions[k]} (its signal rows are all alike); acted on after "
+                      f"all? correct its action") if alike[k] else
+                     ("be given", f"an empty cell: its model's signal after action "
+                      f"{actions[k]} tells its states apart"))
+        raise BatchInputError(f"signals.signal: must {must}; got {got} (arm "
+                              f"{batch.arm_ids[k]!r} of batch {batch.batch_id!r})", file=file,
+                              line=int(lines[k]), column="signal", batch_id=batch.batch_id)
+    signals = np.where(alike, rows[:, 0].argmax(axis=1), signals)
+    try:
+        return update_beliefs(arms, batch.belief, actions, signals)
+    except ImpossibleSignalError as exc:
+        chance = signal_probabilities(arms, batch.belief, actions)
+        k = int(chance[np.arange(batch.n_arms), signals].argmin())
+        raise BatchInputError(f"signals.signal: must be possible under the arm's model and "
+                              f"belief; got {cells[k][0]!r} after action {actions[k]}, which "
+                              f"has probability 0 (arm {batch.arm_ids[k]!r} of batch "
+                              f"{batch.batch_id!r})", file=file, line=int(lines[k]),
+                              column="signal", batch_id=batch.batch_id) from exc

@@ -1,0 +1,199 @@
+"""updated_beliefs: the period's actions and signals read from CSV files, each batch's beliefs
+updated with them, against update_beliefs on the arrays themselves."""
+
+import csv
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import rmab
+from rmab.belief import sample_states
+from rmab.errors import BatchInputError, ImpossibleSignalError, InvalidParameterError
+from rmab.io import read_batches, solve_batches, write_beliefs
+from rmab.io.responses import updated_beliefs
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+
+
+@pytest.fixture
+def week(folder):
+    """week.csv (the bundled example), the actions myopic chose (actions.csv, as rmab solve
+    writes them), signals drawn from the arms (answers.csv) and the reference beliefs."""
+    shutil.copy(DATA / "batch_example.csv", folder / "week.csv")
+    shutil.copy(DATA / "health_example.npz", folder)
+    batches = read_batches(folder / "week.csv")
+    result = solve_batches(batches, "myopic", out=folder / "actions.csv")
+    rng = np.random.default_rng(3)
+    rows, reference = [["batch_id", "arm_id", "signal"]], {}
+    for batch, outcome in zip(batches, result.outcomes):
+        arms = batch.instance.arms
+        states = sample_states(batch.belief, seed=rng)
+        _, signals = rmab.sample_next(arms, states, outcome.actions, seed=rng)
+        reference[batch.batch_id] = rmab.update_beliefs(arms, batch.belief, outcome.actions,
+                                                        signals)
+        rows += [[batch.batch_id, arm, s] for arm, s in zip(batch.arm_ids, signals.tolist())]
+    with open(folder / "answers.csv", "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    return batches, reference
+
+
+def test_the_beliefs_are_update_beliefs_bit_for_bit(week, folder):
+    batches, reference = week
+    beliefs = updated_beliefs(batches, folder / "actions.csv", folder / "answers.csv")
+    assert list(beliefs) == list(reference)
+    for bid, expected in reference.items():
+        np.testing.assert_array_equal(beliefs[bid], expected)
+
+
+def test_a_signal_column_in_the_actions_file_and_signal_names(week, folder):
+    """The actions file with a signal column added serves as both; labels read as numbers."""
+    batches, reference = week
+    with open(folder / "answers.csv", newline="") as fh:
+        labels = ["no answer", "answered"]
+        signals = {(r["batch_id"], r["arm_id"]): labels[int(r["signal"])]
+                   for r in csv.DictReader(fh)}
+    with open(folder / "actions.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    with open(folder / "both.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, [*rows[0], "signal"])
+        writer.writeheader()
+        writer.writerows({**r, "signal": signals[r["batch_id"], r["arm_id"]]} for r in rows)
+    beliefs = updated_beliefs(batches, folder / "both.csv", signal_names=labels)
+    for bid, expected in reference.items():
+        np.testing.assert_array_equal(beliefs[bid], expected)
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, (old, text)
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+# (file, row: (old, new), message, line, column); rows of actions.csv and answers.csv
+BAD = [
+    ("actions", ("clinic-north,p001,0,none", "clinic-nort,p001,0,none"),
+     r"actions\.batch_id: must be a batch of .*week\.csv; got 'clinic-nort' \(did you mean "
+     r"'clinic-north'\?\); they are", 2, "batch_id"),
+    ("answers", ("clinic-north,p002,", "clinic-north,p02,"),
+     r"signals\.arm_id: must be an arm of batch 'clinic-north' in .*week\.csv; got 'p02' "
+     r"\(did you mean 'p002'\?\)", 3, "arm_id"),
+    ("answers", ("clinic-north,p002,", "clinic-north,p001,"),
+     r"signals: must have one row per arm; got arm 'p001' of batch 'clinic-north' again "
+     r"\(first on line 2\)", 3, None),
+    ("actions", ("clinic-north,p001,0,none", "clinic-north,p001,3,none"),
+     r"actions\.action: must be an integer in \[0, 3\); got '3' \(arm 'p001' of batch "
+     r"'clinic-north'\)", 2, "action"),
+    ("actions", ("clinic-north,p001,0,none", "clinic-north,p001,1.5,none"),
+     r"actions\.action: must be an integer in \[0, 3\); got '1\.5'", 2, "action"),
+    ("actions", ("clinic-north,p001,0,none", "clinic-north,p001,,none"),
+     r"actions\.action: must be an integer in \[0, 3\); got ''", 2, "action"),
+    ("actions", ("clinic-north,p001,0,none", "clinic-north,p001,1,none"),
+     r"actions\.action_name: must name the row's action 1 \('call'\); got 'none' \(arm 'p001' "
+     r"of batch 'clinic-north'\): an action edited by hand\?", 2, "action_name"),
+    ("answers", ("pilot,s1,", "pilot,s1,2#"),
+     r"signals\.signal: must be an integer in \[0, 2\) or empty \(none seen\); got '2' "
+     r"\(arm 's1' of batch 'pilot'\)", 12, "signal"),
+    ("answers", ("clinic-south,p101,", "clinic-south,p101,#"),
+     r"signals\.signal: must be given; got an empty cell: its model's signal after action "
+     r"\d tells its states apart \(arm 'p101' of batch 'clinic-south'\)", 8, "signal"),
+    ("answers", ("batch_id,arm_id,signal", "batch_id,arm_id,answer"),
+     r"signals\.header: must have the columns batch_id, arm_id, signal; missing signal \(got "
+     r"'batch_id', 'arm_id', 'answer'\)$", 1, None),
+    ("answers", ("batch_id,arm_id,signal", "batch_id,signal,arm_id,signal"),
+     r"signals\.header: column names must be unique; got 'signal' twice", 1, "signal"),
+    ("answers", ("outreach,o2,", "outreach,o2#"),
+     r"signals: must have 3 fields like the header; got 2", 16, None),
+]
+
+
+@pytest.mark.parametrize("which, edit, message, line, column", BAD)
+def test_every_bad_row_is_named_by_file_line_and_column(week, folder, which, edit, message,
+                                                        line, column):
+    path = folder / f"{which}.csv"
+    old, new = edit
+    if new.endswith("#"):                        # the cell after the ids, whatever it was
+        row = next(r for r in path.read_text().splitlines() if r.startswith(old))
+        old, new = row, new[:-1]
+    _edit(path, old, new)
+    with pytest.raises(BatchInputError, match=message) as info:
+        updated_beliefs(week[0], folder / "actions.csv", folder / "answers.csv")
+    error = info.value
+    assert (error.file, error.line, error.column) == (str(path), line, column)
+    assert str(error).startswith(f"{path}, line {line}")
+
+
+def test_a_missing_arm_is_named_with_its_line_in_the_batch_file(week, folder):
+    row = next(r for r in (folder / "answers.csv").read_text().splitlines()
+               if r.startswith("clinic-south,p103,"))
+    _edit(folder / "answers.csv", row + "\n", "")
+    with pytest.raises(BatchInputError, match=r"signals: must have a row for every arm of "
+                       r".*week\.csv; got none for arm 'p103' of batch 'clinic-south' \(line "
+                       r"10 there\)$") as info:
+        updated_beliefs(week[0], folder / "actions.csv", folder / "answers.csv")
+    assert (info.value.line, info.value.batch_id) == (None, "clinic-south")
+
+
+def test_files_that_are_not_row_tables_are_refused(week, folder):
+    (folder / "answers.csv").write_text("\n\n")
+    with pytest.raises(BatchInputError, match=r"signals: must have a header row and a row per "
+                                              r"arm; got 0 non-blank lines"):
+        updated_beliefs(week[0], folder / "actions.csv", folder / "answers.csv")
+    with pytest.raises(BatchInputError, match=r"actions\.path: must be a readable file"):
+        updated_beliefs(week[0], folder / "nope.csv", folder / "answers.csv")
+    with pytest.raises(BatchInputError, match=r"signals\.header: .*missing signal .* \(add a "
+                                              r"'signal' column, or give a signals file\)"):
+        updated_beliefs(week[0], folder / "actions.csv")
+    with pytest.raises(InvalidParameterError, match=r"^updated_beliefs\.batches: must be a "
+                                                    r"sequence of Batch read from a file"):
+        updated_beliefs(str(folder / "week.csv"), folder / "actions.csv")
+
+
+SILENT = ("batch_id,arm_id,budget,belief,transitions,observations,rewards\n"
+          "a,x,1,0.5;0.5,\"[[[1,0],[0.2,0.8]],[[0.6,0.4],[0.1,0.9]]]\","
+          "\"[[[0.5,0.5],[0.5,0.5]],[[0.9,0.1],[0.1,0.9]]]\",\"[0,1]\"\n"
+          "a,y,1,1;0,\"[[[1,0],[0.2,0.8]],[[0.6,0.4],[0.1,0.9]]]\","
+          "\"[[[0.5,0.5],[0.5,0.5]],[[0.9,0.1],[0.1,0.9]]]\",\"[0,1]\"\n")
+
+
+def test_no_signal_where_the_model_expects_none_carries_the_belief_forward(write_csv):
+    """Signal rows all alike after doing nothing (as rmab estimate --hidden fits them where the
+    log shows no signal): an empty cell, and the belief is the prediction alone."""
+    batches = read_batches(write_csv(SILENT, "week.csv"))
+    both = write_csv("batch_id,arm_id,action,signal\na,x,0,\na,y,1,1\n", "both.csv")
+    beliefs = updated_beliefs(batches, both)["a"]
+    arms = batches[0].instance.arms
+    np.testing.assert_array_equal(beliefs, rmab.update_beliefs(arms, batches[0].belief,
+                                                               [0, 1], [0, 1]))
+    np.testing.assert_allclose(beliefs[0], [0.6, 0.4], rtol=1e-15)      # 0.5 @ T[0]
+    write_csv("batch_id,arm_id,action,signal\na,x,0,1\na,y,1,1\n", "both.csv")
+    with pytest.raises(BatchInputError, match=r"signals\.signal: must be empty; got '1': its "
+                       r"model expects no signal after action 0 \(its signal rows are all "
+                       r"alike\); acted on after all\? correct its action \(arm 'x' of batch "
+                       r"'a'\)$") as info:
+        updated_beliefs(batches, both)
+    assert (info.value.line, info.value.column) == (2, "signal")
+
+
+def test_an_impossible_signal_names_its_arm_and_line(write_csv):
+    """A fully observed arm seen in a state it cannot reach: y stays in state 0 when left
+    alone."""
+    batches = read_batches(write_csv("batch_id,arm_id,budget,state,transitions,rewards\n"
+                                     "a,x,1,1,\"[[[1,0],[0.2,0.8]]]\",\"[0,1]\"\n"
+                                     "a,y,1,0,\"[[[1,0],[0.2,0.8]]]\",\"[0,1]\"\n", "week.csv"))
+    both = write_csv("batch_id,arm_id,action,signal\na,x,0,0\na,y,0,1\n", "both.csv")
+    with pytest.raises(BatchInputError, match=r"signals\.signal: must be possible under the "
+                       r"arm's model and belief; got '1' after action 0, which has probability "
+                       r"0 \(arm 'y' of batch 'a'\)$") as info:
+        updated_beliefs(batches, both)
+    assert (info.value.line, info.value.column, info.value.batch_id) == (3, "signal", "a")
+    assert isinstance(info.value.__cause__, ImpossibleSignalError)
+
+
+def test_the_python_route_and_the_file_route_write_the_same_file(week, folder):
+    batches, reference = week
+    write_beliefs(batches, reference, folder / "python.csv")
+    beliefs = updated_beliefs(batches, folder / "actions.csv", folder / "answers.csv")
+    write_beliefs(batches, beliefs, folder / "files.csv")
+    assert (folder / "files.csv").read_bytes() == (folder / "python.csv").read_bytes()
