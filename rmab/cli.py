@@ -28,6 +28,8 @@ COMMANDS = {
                  "estimate arms from a CSV log (transitions, or actions and signals) as .npz"),
     "compare": ("rmab.commands.compare", "compare planners on an instance (table, CSV, plot)"),
     "solve": ("rmab.commands.solve", "solve budgeted allocation batches from a CSV file"),
+    "update": ("rmab.commands.update",
+               "next period's CSV of batches: beliefs updated by the actions and signals"),
     "value": ("rmab.commands.value", "value interval [lower, upper] of a .POMDP file at its start"),
     "bound": ("rmab.commands.bound", "Lagrangian bound: estimate, certified upper bound, price"),
     "index": ("rmab.commands.index",

@@ -263,8 +263,8 @@ def test_a_mistyped_command_gets_the_nearest_suggested(capsys):
     assert info.value.code == 2
     assert capsys.readouterr().err.endswith(
         "rmab: error: argument COMMAND: invalid choice: 'comapre' (choose from 'planners', "
-        "'generate', 'estimate', 'compare', 'solve', 'value', 'bound', 'index', 'train'); did "
-        "you mean 'compare'?\n")
+        "'generate', 'estimate', 'compare', 'solve', 'update', 'value', 'bound', 'index', "
+        "'train'); did you mean 'compare'?\n")
     with pytest.raises(SystemExit):
         main(["zzz"])
     assert "did you mean" not in capsys.readouterr().err

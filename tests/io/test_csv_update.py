@@ -10,6 +10,7 @@ import pytest
 
 import rmab
 from rmab.belief import sample_states
+from rmab.cli import main
 from rmab.errors import BatchInputError, ImpossibleSignalError, InvalidParameterError
 from rmab.io import read_batches, solve_batches, write_beliefs
 from rmab.io.responses import updated_beliefs
@@ -197,3 +198,41 @@ def test_the_python_route_and_the_file_route_write_the_same_file(week, folder):
     beliefs = updated_beliefs(batches, folder / "actions.csv", folder / "answers.csv")
     write_beliefs(batches, beliefs, folder / "files.csv")
     assert (folder / "files.csv").read_bytes() == (folder / "python.csv").read_bytes()
+
+
+def test_rmab_update_writes_the_python_routes_file_and_the_loop_goes_on(week, folder, capsys):
+    batches, reference = week
+    write_beliefs(batches, reference, folder / "python.csv")
+    argv = ["update", str(folder / "week.csv"), "--actions", str(folder / "actions.csv"),
+            "--signals", str(folder / "answers.csv"), "-o", str(folder / "next.csv")]
+    assert main(argv) == 0
+    assert capsys.readouterr().out == f"wrote {folder / 'next.csv'}: 15 beliefs updated in 4 " \
+                                      f"batches\n"
+    assert (folder / "next.csv").read_bytes() == (folder / "python.csv").read_bytes()
+    assert main(["solve", str(folder / "next.csv"), "-o", str(folder / "actions1.csv")]) == 0
+
+
+@pytest.mark.parametrize("out, message", [
+    ("next.csv", "{folder}/answers.csv, line 2, column 'signal': signals.signal: must be an "
+                 "integer"),
+    ("next.txt", "update.out: must be a path ending in .csv; got"),
+    ("answers.csv", "update.out: {folder}/answers.csv: must not be an input of this run"),
+])
+def test_rmab_update_writes_nothing_on_an_error(week, folder, capsys, out, message):
+    _edit(folder / "answers.csv", "batch_id,arm_id,signal\nclinic-north,p001,",
+          "batch_id,arm_id,signal\nclinic-north,p001,x")
+    (folder / "next.csv").write_text("last run's\n")
+    before = sorted(p.name for p in folder.iterdir())
+    argv = ["update", str(folder / "week.csv"), "--actions", str(folder / "actions.csv"),
+            "--signals", str(folder / "answers.csv"), "--out", str(folder / out)]
+    assert main(argv) == 1
+    assert f"rmab: error: {message.format(folder=folder)}" in capsys.readouterr().err
+    assert sorted(p.name for p in folder.iterdir()) == before
+    assert (folder / "next.csv").read_text() == "last run's\n"
+
+
+def test_rmab_update_needs_the_actions_and_an_output(week, folder, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["update", str(folder / "week.csv"), "-o", str(folder / "next.csv")])
+    assert info.value.code == 2
+    assert "the following arguments are required: --actions" in capsys.readouterr().err
