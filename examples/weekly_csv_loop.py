@@ -5,7 +5,8 @@ Run: ``python examples/weekly_csv_loop.py`` (it writes ``week_*.csv`` and a copy
 ``data/health_example.npz``, which the rows name, into ``out/weekly/``).
 It starts from ``data/batch_example.csv`` (docs/csv.md). The field's answers are simulated here
 with ``sample_next``; in a programme they are what each beneficiary did this week (for the
-health-intervention arms of the example, signal 1: responded, 0: did not).
+health-intervention arms of the example, signal 1: responded, 0: did not). On the command
+line the loop is ``rmab solve``, then ``rmab update`` with the answers in a CSV file.
 """
 
 import shutil
