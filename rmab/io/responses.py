@@ -51,9 +51,9 @@ def updated_beliefs(batches, actions, signals=None, *, signal_names=None) -> dic
                                     f"file (read_batches(path)); got {given}")
     names = check_names(owner, "signal_names", signal_names)
     taken = _rows(owner, "actions", actions, "action", batches)
-    seen = _rows(owner, "signals", actions, "signal", batches, hint=(
-        " (add a 'signal' column, or give a signals file)")) if signals is None else \
-        _rows(owner, "signals", signals, "signal", batches)
+    hint = " (add a 'signal' column, or give a signals file)" if signals is None else ""
+    seen = _rows(owner, "signals", actions if signals is None else signals, "signal", batches,
+                 hint)
     beliefs = {}
     for batch in batches:
         a = _numbers(batch, "actions", "action", *taken[batch.batch_id],
