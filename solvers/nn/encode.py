@@ -305,9 +305,10 @@ class EncodedNetwork:
     def update_state(self, model: PersistentModel, state,
                      bounds: NetworkBounds | None = None) -> NetworkBounds:
         """Move ``model`` (built from :attr:`milp`) to ``state`` in place: row bounds, the big-M
-        coefficients and the ``h``/``delta`` column bounds (and the objective offset for a net
-        without hidden layer). ``bounds``: this state's :meth:`bounds_for`, if already
-        computed. Returns the bounds used."""
+        coefficients and the ``h``/``delta`` column bounds (and the whole objective, for its offset,
+        in a net without hidden layer or with one hidden layer whose stably active neurons are
+        folded). ``bounds``: this state's :meth:`bounds_for`, if already computed. Returns the
+        bounds used."""
         if not isinstance(model, PersistentModel) or model.n_cols != self.milp.n_cols or \
                 model.n_rows != self.milp.n_rows:
             raise SolverInputError("EncodedNetwork.update_state.model: must be a persistent model "
