@@ -204,6 +204,7 @@ def test_stably_active_last_layer_is_folded_into_the_objective(seed, hidden, n_s
         check(res, enc, net, state, best)
         c, offset = enc.objective_terms(state)
         x = enc.warm_start(arg, state)
+        assert model.milp.violation(x) <= 1e-9
         assert c @ x + offset == pytest.approx(best, abs=1e-9)
 
 
