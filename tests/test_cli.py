@@ -131,6 +131,25 @@ def test_a_repeated_solve_param_is_refused(capsys):
         capsys.readouterr().err
 
 
+@pytest.mark.parametrize("planner, param, message", [
+    ("rollout", "horizon=04", "RolloutPlanner.horizon: must be an integer; got '04' (a number? "
+                              "write 4)"),
+    ("whittle", "threshold=-.5", "WhittlePlanner.threshold: must be a number; got '-.5' (a "
+                                 "number? write -0.5)"),
+    ("lagrangian", "price_tol=1.e-3", "must be a number; got '1.e-3' (a number? write 0.001)"),
+    # text is wanted: 4 would be refused as well
+    ("myopic", "knapsack=04", "must be 'auto', 'dp', 'greedy' or 'mip'; got '04'\n"),
+])
+def test_a_solve_param_python_reads_as_a_number_says_so(planner, param, message, capsys):
+    """--param VALUE is JSON: 04, +5 and .5 stay text, which the planner refused without
+    saying why ("must be an integer; got '04'"; a practitioner walkthrough)."""
+    argv = ["solve", str(DATA / "batch_example.csv"), "--planner", planner, "--param", param,
+            "--check"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("rmab: error: ") and message in err, err
+
+
 def test_number_flags_still_take_signs_exponents_and_inf(tmp_path):
     out = tmp_path / "g.npz"
     assert main(["generate", "health", "--arms", "+5", "--discount", " 9.5e-1", "--action-caps",

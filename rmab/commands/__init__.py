@@ -48,7 +48,8 @@ def number_arg(text: str) -> float:
 def param_arg(text: str) -> tuple[str, object]:
     """argparse type of a planner parameter ``KEY=VALUE``, VALUE read as a JSON scalar
     (number, true/false/null; also ``inf`` and ``-inf``) or object (rollout's
-    ``base_params={"knapsack": "greedy"}``), else text."""
+    ``base_params={"knapsack": "greedy"}``), else text (``04``, ``+5``, ``.5`` too: see
+    :func:`typed_number`)."""
     import argparse
     import json
 
@@ -70,6 +71,37 @@ def param_arg(text: str) -> tuple[str, object]:
         raise argparse.ArgumentTypeError(f"VALUE must be a number, true/false/null, a JSON "
                                          f"object or text; got {value!r}")
     return key.strip(), parsed
+
+
+def typed_number(value) -> int | float | None:
+    """The number a parameter value from the command line looks like where Python reads it as
+    one and JSON does not (``04``, ``+5``, ``.5``, ``1.e-3``: 4, 5, 0.5, 0.001), else None:
+    :func:`param_arg` keeps such a value text, as JSON does, and a planner wanting a number
+    refuses it."""
+    from rmab._validation import DECIMAL
+
+    if not isinstance(value, str) or not DECIMAL.fullmatch(value.strip()):
+        return None
+    text = value.strip()
+    return int(text) if text.lstrip("+-").isdigit() else float(text)
+
+
+def hint_numbers(error: Exception, values) -> None:
+    """``error``'s message given `` (a number? write 4)`` after each ``must be an integer; got
+    '04'`` (or a number) quoting one of ``values``, the planner parameters read from the
+    command line, that :func:`typed_number` reads: the planners' own errors say what they
+    got, the hint says why where the command line is the reason (not where text is wanted:
+    ``knapsack=04``)."""
+    import re
+
+    message = str(error)
+    for value in values:
+        number = typed_number(value)
+        hint = f" (a number? write {number})"
+        if number is not None and hint not in message:
+            wants = rf"must be [^;]*\b(?:number|integer)\b[^;]*; got {re.escape(repr(value))}"
+            message = re.sub(wants, lambda m: m.group() + hint, message)
+    error.args = (message,)
 
 
 def progress_arg(parser) -> None:

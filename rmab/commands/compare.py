@@ -10,8 +10,8 @@ import sys
 import warnings
 
 from rmab._validation import check_number, decimal_int
-from rmab.commands import (domain_budget, integer_arg, number_arg, param_arg, progress_arg,
-                           seed_arg, show_progress, split_top)
+from rmab.commands import (domain_budget, hint_numbers, integer_arg, number_arg, param_arg,
+                           progress_arg, seed_arg, show_progress, split_top, typed_number)
 from rmab.errors import (InvalidModelError, InvalidParameterError, MissingDependencyError,
                          RmabWarning, UnknownPlannerError)
 from rmab.models import health_intervention, load_instance
@@ -303,6 +303,7 @@ def _domain_planners(specs: list, args, horizon: int) -> list:
         try:
             planner = make_domain_planner(name, **{**params, **given})
         except InvalidParameterError as exc:
+            hint_numbers(exc, given.values())
             raise InvalidParameterError(f"compare.planners: {name}'s parameters: {exc}") \
                 from None
         # its own clock, compared once the planner has read it: horizon=04 is the text '04' (as
@@ -382,11 +383,30 @@ def _check_paired(args, names) -> str | None:
     paired = args.paired if args.paired in rows else _paired_label(args.paired, rows)
     if paired not in rows:
         raise InvalidParameterError(f"compare.paired: must be one of the planners compared "
-                                    f"{rows}; got {args.paired!r}")
+                                    f"{rows}; got {args.paired!r}{_paired_hint(args.paired, rows)}")
     if len(rows) < 2:       # it printed an empty table
         raise InvalidParameterError(f"compare.paired: needs another planner to pair with; got "
                                     f"--paired {args.paired} with the one planner {rows}")
     return paired
+
+
+def _paired_hint(text: str, rows) -> str:
+    """`` (horizon=04 is the text '04': a number? write 4)`` for each value of --paired's
+    NAME(KEY=VALUE, ...) that :func:`typed_number` reads, where those numbers name a row."""
+    try:
+        spec, suffix = _spec_of(text, "paired")
+    except InvalidParameterError:
+        return ""
+    if isinstance(spec, str):
+        return ""
+    name, params = spec
+    numbers = {key: typed_number(value) for key, value in params.items()}
+    fixed = {key: value if numbers[key] is None else numbers[key]
+             for key, value in params.items()}
+    if (_unordered((name, fixed)), suffix) not in map(_label_spec, rows):
+        return ""
+    return "".join(f" ({key}={params[key].strip()} is the text {params[key]!r}: a number? "
+                   f"write {number})" for key, number in numbers.items() if number is not None)
 
 
 def _paired_label(text: str, rows) -> str:
@@ -593,6 +613,8 @@ def run(args) -> int:
         except (InvalidParameterError, InvalidModelError) as exc:
             name = getattr(exc, "planner", None)        # a default planner that does not apply
             if args.planners is not None or name not in planners:
+                hint_numbers(exc, [v for p in planners if not isinstance(p, str)
+                                   for v in p[1].values()])
                 raise                                   # (e.g. no-action: min_active > 0)
             if name == paired:
                 raise InvalidParameterError(f"compare.paired: {name!r} does not apply to this "

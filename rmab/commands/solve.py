@@ -14,7 +14,8 @@ import sys
 
 from rmab._reporting import count_noun
 from rmab._validation import check_discount, check_number
-from rmab.commands import check_suffix, integer_arg, number_arg, param_arg, seed_arg
+from rmab.commands import (check_suffix, hint_numbers, integer_arg, number_arg, param_arg,
+                           seed_arg)
 from rmab.errors import InvalidParameterError
 from rmab.io.batch import solve_batches
 from rmab.io.reader import read_batches_keep_going
@@ -68,7 +69,12 @@ def run(args) -> int:
         check_suffix("solve.out", args.out, ".csv")
     check_discount("solve", args.discount)    # named by its flag, not by read_batches
     check_number("solve", "n_jobs", args.n_jobs, low=1, integer=True)   # nor solve_batches
-    make_planner(args.planner, **_params(args))     # an unknown planner exits 2 first
+    params = _params(args)
+    try:
+        make_planner(args.planner, **params)        # an unknown planner exits 2 first
+    except InvalidParameterError as exc:
+        hint_numbers(exc, params.values())
+        raise
     if args.out is not None:                  # named by its flag, not by solve_batches
         from rmab.models.storage import check_writable
 
@@ -77,7 +83,7 @@ def run(args) -> int:
         return _check(args)
     if args.out is None and hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(encoding="utf-8")     # the CSV's encoding, whatever the locale
-    result = solve_batches(args.csv, args.planner, planner_params=_params(args),
+    result = solve_batches(args.csv, args.planner, planner_params=params,
                            seed=args.seed, keep_going=args.keep_going,
                            out=args.out if args.out is not None else sys.stdout,
                            discount=args.discount, progress=args.progress,

@@ -447,6 +447,26 @@ def test_bad_planner_parameters_are_named(planners, message, capsys):
     assert err.startswith("rmab: error: ") and message in err, err
 
 
+def test_a_planner_parameter_python_reads_as_a_number_says_so(capsys):
+    """NAME(KEY=VALUE) reads VALUE as JSON: n_samples=+5 and horizon=04 stay text, which the
+    planner refused, and a --paired with one matched no row, without saying why (a
+    practitioner walkthrough)."""
+    argv = ["compare", str(DATA / "health_example.npz"), "--episodes", "1", "--horizon", "2",
+            "--no-progress", "--planners"]
+    assert main(argv + ["round-robin(action=+1)"]) == 1
+    assert capsys.readouterr().err.endswith("RoundRobinPlanner.action: must be an integer; got "
+                                            "'+1' (a number? write 1)\n")
+    assert main(argv + ["round-robin(action=1),random", "--paired",
+                        "round-robin(action= 01)"]) == 1
+    assert capsys.readouterr().err.endswith("; got 'round-robin(action= 01)' (action=01 is the "
+                                            "text ' 01': a number? write 1)\n")
+    assert main(["compare", "--domain", "capacity", "--arms", "4", "--budget", "2",
+                 "--no-progress", "--episodes", "1", "--seeds", "0", "--planners",
+                 "sampling(n_samples=.5e1)"]) == 1
+    assert capsys.readouterr().err.endswith("SamplingPlanner.n_samples: must be an integer; "
+                                            "got '.5e1' (a number? write 5.0)\n")
+
+
 def test_paired_takes_a_row_label_as_printed(tmp_path, capsys):
     """``--paired`` takes a row's label as the table prints it (``action=1``, ``'greedy'``, a
     repeat's ``' #2'``: refused before, the last as a --planners error) besides the --planners
@@ -626,7 +646,8 @@ def test_a_planners_horizon_is_checked_as_the_planner_reads_it(capsys):
     assert main(argv + ["whittle-finite(horizon=04)", "--horizon", "4"]) == 1
     err = capsys.readouterr().err
     assert err == ("rmab: error: compare.planners: whittle-finite's parameters: "
-                   "WhittleDomainPlanner.horizon: must be an integer; got '04'\n"), err
+                   "WhittleDomainPlanner.horizon: must be an integer; got '04' (a number? "
+                   "write 4)\n"), err
     assert main(argv + ["whittle-finite(horizon=4.0)"]) == 1
     assert "give --horizon 4, or" in capsys.readouterr().err
     assert main(argv + ["whittle-finite(horizon=4.0)", "--horizon", "4"]) == 0
