@@ -61,6 +61,30 @@ def comma_hint(text: str, length: int | None = None, listed: bool = False) -> st
     return f" (a decimal comma? write {points!r})"
 
 
+def field_count_hint(row: list[str], names: list[str], lists=()) -> str:
+    """The hint for a CSV ``row`` whose fields are not as many as the header's ``names``: a
+    blank before a quote makes the quotes part of the cell; a row ``d`` fields too long may
+    hold an unquoted cell of numbers with ',' between them (a belief ``0.4,0.6``) split into
+    ``d + 1``, named with what to write where exactly one run of cells of a column among
+    ``lists`` (cells of ';'-separated numbers) joined back reads so (a decimal comma or a
+    text cell is not told from a shifted cell), else the general hint; else ``""``."""
+    if any(c[:1].isspace() and c.lstrip()[:1] == '"' for c in row):
+        return (" (a blank before a quote makes the quotes part of the cell, and the commas "
+                "inside split it: remove the blank)")
+    d = len(row) - len(names)
+    if d <= 0:
+        return ""
+    cells = [c.strip() for c in row]
+    found = []
+    for j, name in enumerate(names):
+        run = ",".join(cells[j:j + d + 1])
+        if name in lists and ";" not in run and all(cells[j:j + d + 1]):
+            hint = comma_hint(run, listed=True)
+            if hint:
+                found.append(f" (the {name!r} cell {run!r}, split at its ','?){hint}")
+    return found[0] if len(found) == 1 else " (a ',' inside a cell? quote it or use ';')"
+
+
 def decimal_int(text: str) -> int:
     """``int`` of ASCII digits with an optional sign only (Python's also takes ``1_0`` and
     non-ASCII digits). Raises ValueError."""

@@ -25,7 +25,7 @@ import numpy as np
 
 from rmab._reporting import count_noun
 from rmab._repr import CompactRepr
-from rmab._validation import check_path, decimal_float
+from rmab._validation import check_path, decimal_float, field_count_hint
 from rmab.errors import BatchInputError, InvalidParameterError, RmabWarning
 from rmab.io.reader import _filled, _id_text, _int, _load_rows
 from rmab.models.estimate import count_transitions
@@ -448,9 +448,12 @@ def _read_rows(rows, lines, head, width, where, wanted, fields, names_of, file):
             if key in seen:
                 repeats.append((line, seen[key]))
             seen.setdefault(key, line)
-        if len(row) <= max(where.values()):
+        # a cell past the header's is a stray comma's (an unquoted '1,000' or 'Dec 5, 2026'),
+        # which may have moved the cells read one column right: refused, as in a batch file
+        if len(row) <= max(where.values()) or any(c.strip() for c in row[width:]):
             raise BatchInputError(f"{_OWNER}: must have {width} fields like the header; got "
-                                  f"{len(row)}", file=file, line=line)
+                                  f"{len(row)}{field_count_hint(row, rows[head])}", file=file,
+                                  line=line)
         arm = _id_text(row[where["arm_id"]].strip())
         if arm is None:
             raise BatchInputError(f"{_OWNER}.arm_id: must be a name; got "

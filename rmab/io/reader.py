@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from rmab._validation import (DISCOUNT_GAP, PROB_TOL, _short, check_discount, check_flag,
-                              check_path, comma_hint, decimal_float)
+                              check_path, comma_hint, decimal_float, field_count_hint)
 from rmab.errors import (BatchInputError, InvalidModelError, InvalidParameterError, RmabError,
                          RmabWarning)
 from rmab.io.schema import OWNER, check_header, rounding_tol
@@ -232,11 +232,7 @@ def read_with_models(path, discount: float = 0.95, every_row: bool = False):
         named = list(dict.fromkeys(own + [c for c in near if c in groups]))
         reader.stray.update(cells)                   # any may name a model file
         message = f"{OWNER}.row: must have {width} fields like the header; got {len(row)}"
-        if any(c[:1].isspace() and c.lstrip()[:1] == '"' for c in row):
-            message += (" (a blank before a quote makes the quotes part of the cell, and "
-                        "the commas inside split it: remove the blank)")
-        elif len(row) > width:
-            message += _split_cell_hint(cells, names, d)
+        message += field_count_hint(row, names, _LISTS)
         if len(named) > 1:
             message += (f" (its batch_id may be any of {', '.join(map(repr, named))}: each of "
                         f"these batches is skipped)")
@@ -270,21 +266,6 @@ def read_with_models(path, discount: float = 0.95, every_row: bool = False):
 
 _BATCH_COLUMNS = ("budget", "discount", "min_active", "max_active", "action_caps")
 _LISTS = ("belief", "costs", "action_caps")          # cells of ';'-separated numbers
-
-
-def _split_cell_hint(cells: list[str], names: list[str], d: int) -> str:
-    """The hint for a row ``d`` fields too long: an unquoted cell of numbers with ',' between
-    them (a belief ``0.4,0.6``) splits into ``d + 1``; named with what to write where exactly
-    one run of cells of a list column joined back reads so (a decimal comma or a text cell is
-    not told from a shifted cell), else the general hint."""
-    found = []
-    for j, name in enumerate(names):
-        run = ",".join(cells[j:j + d + 1])
-        if name in _LISTS and ";" not in run and all(cells[j:j + d + 1]):
-            hint = comma_hint(run, listed=True)
-            if hint:
-                found.append(f" (the {name!r} cell {run!r}, split at its ','?){hint}")
-    return found[0] if len(found) == 1 else " (a ',' inside a cell? quote it or use ';')"
 
 
 def _later_rows(reader: "_FileReader", bid: str, members: list[int],

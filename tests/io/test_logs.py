@@ -8,7 +8,7 @@ import pytest
 from rmab.cli import main
 from rmab.errors import BatchInputError, InvalidParameterError, RmabWarning
 from rmab.io import read_batches
-from rmab.io.logs import read_transition_log
+from rmab.io.logs import read_signal_log, read_transition_log
 from rmab.models import count_transitions, estimate_probabilities, load_instance
 
 LOG = ("week,arm_id,state,action,next_state\n"
@@ -58,6 +58,30 @@ def test_bad_logs_name_the_line_and_column(tmp_path, text, match):
     path.write_text(text)
     with pytest.raises(BatchInputError, match=match):
         read_transition_log(path)
+
+
+@pytest.mark.parametrize("row, hint", [
+    ("bo,1,000,0,1,0", " (a ',' inside a cell? quote it or use ';')"),
+    ('bo, "1,000",0,1,0', " (a blank before a quote makes the quotes part of the cell, and the "
+                          "commas inside split it: remove the blank)"),
+])
+def test_a_row_with_more_fields_than_the_header_is_refused_with_the_batch_readers_hint(
+        tmp_path, capsys, row, hint):
+    """An unquoted note '1,000' moved the cells read one column right: bo's state, action and
+    next state were read as 0, 0, 1 (for 0, 1, 0), silently; refused now with the hint the
+    batch reader gives (shared, field_count_hint), from Python and rmab estimate alike."""
+    path = tmp_path / "log.csv"
+    path.write_text(f"arm_id,note,state,action,next_state\nana,x,0,1,1\n{row}\n")
+    message = f"line 3: log: must have 5 fields like the header; got 6{hint}"
+    with pytest.raises(BatchInputError) as caught:
+        read_transition_log(path)
+    assert str(caught.value).endswith(message), caught.value
+    assert main(["estimate", str(path), "--rewards", "0;1", "-o", str(tmp_path / "a.npz")]) == 1
+    assert capsys.readouterr().err.endswith(message + "\n")
+    path.write_text("arm_id,action,signal,note\nana,1,1,x\nbo,1,1,a,b\n")     # signal logs
+    with pytest.raises(BatchInputError, match=r"line 3: log: must have 4 fields like the header; "
+                                              r"got 5 \(a ',' inside a cell\?"):
+        read_signal_log(path)
 
 
 def test_a_state_past_the_rewards_is_named_by_its_line(tmp_path):
