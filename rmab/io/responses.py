@@ -16,7 +16,7 @@ from rmab._validation import _short, check_path
 from rmab.belief.update import signal_probabilities, update_beliefs
 from rmab.errors import BatchInputError, ImpossibleSignalError, InvalidParameterError
 from rmab.io.logs import check_names
-from rmab.io.reader import Batch, _filled, _int, _load_rows
+from rmab.io.reader import Batch, _filled, _int, _load_rows, _without_empty_tail
 
 __all__ = ["updated_beliefs"]
 
@@ -50,10 +50,11 @@ def updated_beliefs(batches, actions, signals=None, *, signal_names=None) -> dic
         raise InvalidParameterError(f"{owner}.batches: must be a sequence of Batch read from a "
                                     f"file (read_batches(path)); got {given}")
     names = check_names(owner, "signal_names", signal_names)
-    taken = _rows(owner, "actions", actions, "action", batches)
+    arms = {b.batch_id: dict(zip(b.arm_ids, range(b.n_arms))) for b in batches}
+    taken = _rows(owner, "actions", actions, "action", batches, arms)
     hint = " (add a 'signal' column, or give a signals file)" if signals is None else ""
     seen = _rows(owner, "signals", actions if signals is None else signals, "signal", batches,
-                 hint)
+                 arms, hint)
     beliefs = {}
     for batch in batches:
         a = _numbers(batch, "actions", "action", *taken[batch.batch_id],
@@ -65,10 +66,12 @@ def updated_beliefs(batches, actions, signals=None, *, signal_names=None) -> dic
     return beliefs
 
 
-def _rows(owner: str, role: str, path, column: str, batches: list, hint: str = "") -> dict:
-    """batch_id -> (file, lines, cells): the line of each arm's row of ``path`` and its
-    ``column`` and ``action_name`` cells (stripped; "" where the file has no
-    ``action_name``), in the batch's arm order; ``hint`` follows a missing column's error."""
+def _rows(owner: str, role: str, path, column: str, batches: list, arms: dict,
+          hint: str = "") -> dict:
+    """batch_id -> (file, lines, cells, names): the line of each arm's row of ``path``, its
+    ``column`` cell and its ``action_name`` cell (stripped; "" where the file has no
+    ``action_name``), in the batch's arm order (``arms``: batch_id -> arm_id -> place);
+    ``hint`` follows a missing column's error."""
     check_path(owner, path, role)
     file = str(path)
     rows, lines = _load_rows(path, file, role, f"a CSV file of {role}, one row per arm")
@@ -76,7 +79,7 @@ def _rows(owner: str, role: str, path, column: str, batches: list, hint: str = "
     if len(filled) < 2:
         raise BatchInputError(f"{role}: must have a header row and a row per arm; got "
                               f"{len(filled)} non-blank lines", file=file, line=1)
-    header = [name.strip() for name in rows[filled[0]]]
+    header = [name.strip() for name in _without_empty_tail(rows[filled[0]])]
     head = int(lines[filled[0]])
     wanted = ("batch_id", "arm_id", column)
     missing = [name for name in wanted if name not in header]
@@ -84,31 +87,34 @@ def _rows(owner: str, role: str, path, column: str, batches: list, hint: str = "
         raise BatchInputError(f"{role}.header: must have the columns {', '.join(wanted)}; "
                               f"missing {', '.join(missing)} (got "
                               f"{', '.join(map(repr, header))}){hint}", file=file, line=head)
-    twice = next((name for name in wanted if header.count(name) > 1), None)
+    twice = next((name for name in (*wanted, "action_name") if header.count(name) > 1), None)
     if twice:
         raise BatchInputError(f"{role}.header: column names must be unique; got {twice!r} "
                               f"twice", file=file, line=head, column=twice)
-    at = [header.index(name) for name in wanted]
-    at.append(header.index("action_name") if "action_name" in header else None)
-    arms = {(b.batch_id, arm): (b, k) for b in batches for k, arm in enumerate(b.arm_ids)}
-    found = {b.batch_id: (file, np.zeros(b.n_arms, dtype=np.int64), [("", "")] * b.n_arms)
-             for b in batches}
+    ib, ia, ic = (header.index(name) for name in wanted)
+    iname = header.index("action_name") if "action_name" in header else None
+    need, width = max(ib, ia, ic, -1 if iname is None else iname), len(header)
+    found = {b.batch_id: (file, np.zeros(b.n_arms, dtype=np.int64), [""] * b.n_arms,
+                          [""] * b.n_arms) for b in batches}
     for i in filled[1:]:
-        row, line = rows[i], int(lines[i])
-        if len(row) <= max(k for k in at if k is not None):
-            raise BatchInputError(f"{role}: must have {len(header)} fields like the header; "
-                                  f"got {len(row)}", file=file, line=line)
-        bid, arm, cell = (row[k].strip() for k in at[:3])
-        if (bid, arm) not in arms:
-            raise _unknown(role, bid, arm, batches, file, line)
-        batch, k = arms[bid, arm]
-        _, arm_lines, cells = found[bid]
+        row = rows[i]
+        if len(row) <= need or (len(row) > width and "".join(row[width:]).strip()):
+            # past the header: a stray comma (a note's '2, no answer') moved the cells right
+            raise BatchInputError(f"{role}: must have {width} fields like the header; "
+                                  f"got {len(row)}", file=file, line=int(lines[i]))
+        bid, arm = row[ib].strip(), row[ia].strip()
+        k = arms[bid].get(arm) if bid in arms else None
+        if k is None:
+            raise _unknown(role, bid, arm, batches, file, int(lines[i]))
+        _, arm_lines, cells, names = found[bid]
         if arm_lines[k]:
             raise BatchInputError(f"{role}: must have one row per arm; got arm {arm!r} of batch "
                                   f"{bid!r} again (first on line {arm_lines[k]})", file=file,
-                                  line=line, batch_id=bid)
-        arm_lines[k] = line
-        cells[k] = (cell, "" if at[3] is None else row[at[3]].strip())
+                                  line=int(lines[i]), batch_id=bid)
+        arm_lines[k] = lines[i]
+        cells[k] = row[ic].strip()
+        if iname is not None:
+            names[k] = row[iname].strip()
     for batch in batches:
         absent = np.flatnonzero(found[batch.batch_id][1] == 0)
         if len(absent):
@@ -136,45 +142,54 @@ def _unknown(role: str, bid: str, arm: str, batches: list, file: str,
                            batch_id=bid if batch else None)
 
 
-def _numbers(batch: Batch, role: str, column: str, file: str, lines, cells, size: int,
-             labels: tuple | None = None) -> np.ndarray:
-    """The arms' ``column`` cells as integers in ``[0, size)`` (or ``labels``); an empty
-    signal cell as -1."""
-    out = np.empty(batch.n_arms, dtype=np.int64)
-    for k, (cell, _) in enumerate(cells):
+def _numbers(batch: Batch, role: str, column: str, file: str, lines, cells, _names,
+             size: int, labels: tuple | None = None) -> np.ndarray:
+    """The arms' ``column`` cells as integers in ``[0, size)`` (or ``labels``, the first
+    ``size`` of them); an empty signal cell as -1. Each distinct cell is read once."""
+    labels = labels[:size] if labels else None
+    values = {}
+    for cell in set(cells):
         if not cell and column == "signal":
-            out[k] = -1
+            values[cell] = -1
             continue
         try:
             value = labels.index(cell) if labels and cell in labels else _int(cell)
         except ValueError:
-            value = -1
-        if not 0 <= value < size:
-            named = f" or a name: {', '.join(map(repr, labels))}" if labels else ""
-            empty = " or empty (none seen)" if column == "signal" else ""
-            raise BatchInputError(f"{role}.{column}: must be an integer in [0, {size}){named}"
-                                  f"{empty}; got {cell!r} (arm {batch.arm_ids[k]!r} of batch "
-                                  f"{batch.batch_id!r})", file=file, line=int(lines[k]),
-                                  column=column, batch_id=batch.batch_id)
-        out[k] = value
+            value = -2
+        values[cell] = value if 0 <= value < size else -2
+    out = np.fromiter(map(values.__getitem__, cells), dtype=np.int64, count=batch.n_arms)
+    bad = np.flatnonzero(out == -2)
+    if len(bad):
+        k = int(bad[0])
+        named = f" or a name: {', '.join(map(repr, labels))}" if labels else ""
+        empty = " or empty (none seen)" if column == "signal" else ""
+        raise BatchInputError(f"{role}.{column}: must be an integer in [0, {size}){named}"
+                              f"{empty}; got {cells[k]!r} (arm {batch.arm_ids[k]!r} of batch "
+                              f"{batch.batch_id!r})", file=file, line=int(lines[k]),
+                              column=column, batch_id=batch.batch_id)
     return out
 
 
-def _check_names(batch: Batch, actions: np.ndarray, file: str, lines, cells) -> None:
+def _check_names(batch: Batch, actions: np.ndarray, file: str, lines, _cells, names) -> None:
     """An ``action_name`` cell must name the row's action (an action edited by hand?)."""
-    for k, (_, name) in enumerate(cells):
-        if name and batch.action_names and name != batch.action_names[actions[k]]:
-            a = int(actions[k])
-            raise BatchInputError(f"actions.action_name: must name the row's action {a} "
-                                  f"({batch.action_names[a]!r}); got {name!r} (arm "
-                                  f"{batch.arm_ids[k]!r} of batch {batch.batch_id!r}): an "
-                                  f"action edited by hand? edit both cells, or clear "
-                                  f"action_name", file=file, line=int(lines[k]),
-                                  column="action_name", batch_id=batch.batch_id)
+    if not batch.action_names or not any(names):
+        return
+    given = np.array(names, dtype=object)
+    odd = np.flatnonzero((given != "") & (given != np.array(batch.action_names,
+                                                            dtype=object)[actions]))
+    if len(odd):
+        k = int(odd[0])
+        a = int(actions[k])
+        raise BatchInputError(f"actions.action_name: must name the row's action {a} "
+                              f"({batch.action_names[a]!r}); got {names[k]!r} (arm "
+                              f"{batch.arm_ids[k]!r} of batch {batch.batch_id!r}): an "
+                              f"action edited by hand? edit both cells, or clear "
+                              f"action_name", file=file, line=int(lines[k]),
+                              column="action_name", batch_id=batch.batch_id)
 
 
 def _update(batch: Batch, actions: np.ndarray, signals: np.ndarray, file: str, lines,
-            cells) -> np.ndarray:
+            cells, _names) -> np.ndarray:
     """:func:`~rmab.belief.update_beliefs` of the batch; a signal left empty is the likeliest
     of the arm's alike signal rows (each gives the same posterior)."""
     arms = batch.instance.arms
@@ -183,7 +198,7 @@ def _update(batch: Batch, actions: np.ndarray, signals: np.ndarray, file: str, l
     odd = np.flatnonzero(alike == (signals >= 0))
     if len(odd):
         k = int(odd[0])
-        must, got = (("be empty", f"{cells[k][0]!r}: its model expects no signal after "
+        must, got = (("be empty", f"{cells[k]!r}: its model expects no signal after "
                       f"action {actions[k]} (its signal rows are all alike); acted on after "
                       f"all? correct its action") if alike[k] else
                      ("be given", f"an empty cell: its model's signal after action "
@@ -198,7 +213,7 @@ def _update(batch: Batch, actions: np.ndarray, signals: np.ndarray, file: str, l
         chance = signal_probabilities(arms, batch.belief, actions)
         k = int(chance[np.arange(batch.n_arms), signals].argmin())
         raise BatchInputError(f"signals.signal: must be possible under the arm's model and "
-                              f"belief; got {cells[k][0]!r} after action {actions[k]}, which "
+                              f"belief; got {cells[k]!r} after action {actions[k]}, which "
                               f"has probability 0 (arm {batch.arm_ids[k]!r} of batch "
                               f"{batch.batch_id!r})", file=file, line=int(lines[k]),
                               column="signal", batch_id=batch.batch_id) from exc

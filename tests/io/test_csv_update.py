@@ -106,6 +106,14 @@ BAD = [
      r"signals\.header: column names must be unique; got 'signal' twice", 1, "signal"),
     ("answers", ("outreach,o2,", "outreach,o2#"),
      r"signals: must have 3 fields like the header; got 2", 16, None),
+    # a stray comma (a hand-typed '1,0') read the signal from the cell before it
+    ("answers", ("clinic-north,p003,", "clinic-north,p003,1,0#"),
+     r"signals: must have 3 fields like the header; got 4", 4, None),
+    # the second action_name, edited by hand, was ignored
+    ("actions", ("batch_id,arm_id,action,action_name,cost,score",
+                 "batch_id,arm_id,action,action_name,cost,action_name"),
+     r"actions\.header: column names must be unique; got 'action_name' twice", 1,
+     "action_name"),
 ]
 
 
@@ -123,6 +131,30 @@ def test_every_bad_row_is_named_by_file_line_and_column(week, folder, which, edi
     error = info.value
     assert (error.file, error.line, error.column) == (str(path), line, column)
     assert str(error).startswith(f"{path}, line {line}")
+
+
+def test_empty_cells_past_the_header_are_read_as_spreadsheets_write_them(week, folder):
+    """Trailing commas on every row, the header's too, or on the rows alone: no stray cell."""
+    batches, reference = week
+    text = (folder / "answers.csv").read_text()
+    for edited in (text.replace("\n", ",\n"),
+                   text.replace("\n", ",,\n").replace(",,\n", "\n", 1)):  # not the header's
+        (folder / "answers.csv").write_text(edited)
+        beliefs = updated_beliefs(batches, folder / "actions.csv", folder / "answers.csv")
+        for bid, expected in reference.items():
+            np.testing.assert_array_equal(beliefs[bid], expected)
+
+
+def test_signal_names_past_the_models_signals_are_not_offered(week, folder):
+    """Three names for two signals: the third is refused, and not listed as a choice."""
+    text = (folder / "answers.csv").read_text()
+    row = next(r for r in text.splitlines() if r.startswith("pilot,s1,"))
+    _edit(folder / "answers.csv", row, "pilot,s1,maybe")
+    with pytest.raises(BatchInputError, match=r"signals\.signal: must be an integer in \[0, 2\) "
+                       r"or a name: 'no answer', 'answered' or empty \(none seen\); got "
+                       r"'maybe' \(arm 's1' of batch 'pilot'\)$"):
+        updated_beliefs(week[0], folder / "actions.csv", folder / "answers.csv",
+                        signal_names=["no answer", "answered", "maybe"])
 
 
 def test_a_missing_arm_is_named_with_its_line_in_the_batch_file(week, folder):
