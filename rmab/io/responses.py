@@ -12,7 +12,7 @@ import difflib
 
 import numpy as np
 
-from rmab._validation import _short, check_path
+from rmab._validation import _short, check_path, field_count_hint
 from rmab.belief.update import signal_probabilities, update_beliefs
 from rmab.errors import BatchInputError, ImpossibleSignalError, InvalidParameterError
 from rmab.io.logs import check_names
@@ -101,7 +101,8 @@ def _rows(owner: str, role: str, path, column: str, batches: list, arms: dict,
         if len(row) <= need or (len(row) > width and "".join(row[width:]).strip()):
             # past the header: a stray comma (a note's '2, no answer') moved the cells right
             raise BatchInputError(f"{role}: must have {width} fields like the header; "
-                                  f"got {len(row)}", file=file, line=int(lines[i]))
+                                  f"got {len(row)}{field_count_hint(row, header)}", file=file,
+                                  line=int(lines[i]))
         bid, arm = row[ib].strip(), row[ia].strip()
         k = arms[bid].get(arm) if bid in arms else None
         if k is None:

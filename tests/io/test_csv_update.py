@@ -108,7 +108,8 @@ BAD = [
      r"signals: must have 3 fields like the header; got 2", 16, None),
     # a stray comma (a hand-typed '1,0') read the signal from the cell before it
     ("answers", ("clinic-north,p003,", "clinic-north,p003,1,0#"),
-     r"signals: must have 3 fields like the header; got 4", 4, None),
+     r"signals: must have 3 fields like the header; got 4 \(a ',' inside a cell\? quote it "
+     r"or use ';'\)", 4, None),
     # the second action_name, edited by hand, was ignored
     ("actions", ("batch_id,arm_id,action,action_name,cost,score",
                  "batch_id,arm_id,action,action_name,cost,action_name"),
