@@ -88,6 +88,99 @@ def test_without_presolve_highs_finds_the_optimum_its_presolve_cut_off(backend, 
     check(get_backend(backend).build(enc.milp).solve(presolve=False), enc, net, state, best)
 
 
+# a fuzz review's draw (session 49): [5, 5, 2, 1] net, actions a in 0..2 with a0 + a1 <= 1, a
+# linear term, state box (-inf, 1], tighten="lp"; built at STATE0, then moved to each state
+_ORDER_NET = (
+    ([[0.3909961099953783, 0.2068959515952379, -0.6308644192058095, -0.6767919046059708,
+       0.15471830608406378],
+      [-0.2735454769024625, -0.28461074044409607, 0.046714320079373935, 0.5479677856909305,
+       0.11174344307964966],
+      [0.4692991806628876, -0.5034823915685783, -0.43613647732648325, -0.16152814232973076,
+       0.3204040458189153],
+      [0.17375149040981014, -0.04199608359900089, -0.5904509853439297, -0.08552138434739982,
+       -0.06853369830836795],
+      [-0.49375851175100977, -1.2758731649583372, 0.9367817542045057, -0.35696315949024054,
+       1.5874705923464913]],
+     [[0.07277954133108343, -0.1111718132306358, 0.09025130901658422, -0.07743327019998797,
+       -0.2232127140711395],
+      [-0.2649685306613991, -0.10190243213154467, -0.18913619054145617, 0.26460311919021984,
+       -0.0315712728667783]],
+     [[0.30989938935515177, -0.23397677298512198]]),
+    ([1.3258803286152512, 6.0, 6.0, 6.0, -6.0], [8.0, 8.0], [-0.9355918159941566]))
+_ORDER_LINEAR = [0.33934736715700126, -0.9452556775990218]
+_ORDER_STATE0 = [0.5729102504194378, 0.9535880632929143, 0.05644781990182279]
+_ORDER_STATES = [[0.8597944947593734, 0.6752831608245816, 0.8782751889370527],
+                 [0.6466735950250058, 0.4274606412401786, 0.8780484323525327],
+                 [0.6991886600746834, 0.6273797061336984, 0.34314939928019716]]
+
+
+@pytest.mark.parametrize("backend", ["highs", "scipy"])
+def test_without_presolve_the_default_path_matches_enumeration_where_another_order_did_not(
+        backend):
+    """At the third state HiGHS 1.16 *without* presolve called -0.41429 optimal (root node,
+    bound equal) on this model in the column and row order Pyomo hands it (the ``pyomo``
+    backend; also the highs backend given that order), the optimum being -0.02001 at a = (1,
+    0), exactly feasible: a HiGHS limit that depends on the order (docs/solvers.md, "Known
+    HiGHS limits"). The default path, as ``MIPArgmax`` solves (highs, ``presolve=False``,
+    persistent model moved by ``update_state``), and a fresh build match enumeration."""
+    net = ReLUNetwork(tuple(np.array(w) for w in _ORDER_NET[0]),
+                      tuple(np.array(b) for b in _ORDER_NET[1]))
+    action_milp = MILP.from_arrays(np.zeros(2), [[1.0, 1.0]], None, [1.0], 0, 2, [True, True])
+    linear = np.array(_ORDER_LINEAR)
+    kw = dict(state_lower=np.full(3, -np.inf), state_upper=np.ones(3), linear_objective=linear,
+              tighten="lp")
+    enc = encode_network(net, action_milp, np.array(_ORDER_STATE0), **kw)
+    model = get_backend(backend).build(enc.milp)
+    for state in map(np.array, _ORDER_STATES):
+        best = max(net.forward(np.r_[a, state])[0] + linear @ a
+                   for a in map(np.array, [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0)]))
+        enc.update_state(model, state)
+        fresh = get_backend(backend).build(encode_network(net, action_milp, state, **kw).milp)
+        for res in (model.solve(presolve=False), fresh.solve(presolve=False)):
+            check(res, enc, net, state, best, linear)
+    assert best == pytest.approx(-0.0200115, abs=1e-6)
+
+
+def test_an_encoded_continuous_action_presolve_called_infeasible_is_solved():
+    """A continuous action a in [0, 2] (a <= 1) and an auxiliary y in [0, 1] (y <= a), with a
+    linear term, under a [4, 3, 6, 1] net: HiGHS 1.16's presolve called the encoded model
+    INFEASIBLE though a = y = 1 with its forward pass meets it (exactly, in rational arithmetic,
+    with the neurons recomputed from the model's rows; a fuzz review, session 49). Without
+    presolve, as encoded networks are solved, it is solved; with presolve, an exact start has
+    the verdict solved again without presolve (docs/solvers.md)."""
+    net = ReLUNetwork(
+        (np.array([[0.23186699199881028, -0.9828346546562451, -0.7367737018245465,
+                    -1.2566781439637402],
+                   [0.07896251821248211, 0.48206785328739676, -1.103426171132444,
+                    -0.4885886995324859],
+                   [-0.4045833974719591, -0.5388045980572691, 0.8333083589153828,
+                    -0.9397706941205956]]),
+         np.array([[-0.1964573064843761, -0.17237494089957747, -0.2483436353334532],
+                   [-0.3858643438368602, -0.04090455573616922, 0.3065078575260575],
+                   [-0.0011099189384672656, 0.2653971649781821, 0.08467054455475177],
+                   [-0.12112618720718224, 0.08067134414971236, 0.2069384613757953],
+                   [0.1885868691780826, -0.25025000929292696, 0.013283371841710405],
+                   [-0.1809984587567464, 0.1441837501720452, -0.3236198794343713]]),
+         np.array([[1.2307034312691616, -0.27215348328006767, -0.9264282666245396,
+                    -0.08320529973150664, -0.25813619785130293, 0.31003260189413656]])),
+        (np.array([6.0, -1.3636572082767546, 6.0]), np.full(6, 8.0),
+         np.array([1.099728230758699])))
+    action_milp = MILP.from_arrays(np.zeros(2), [[1.0, 0.0], [-1.0, 1.0]], None, [1.0, 0.0], 0,
+                                   [2.0, 1.0])
+    linear = np.array([1.306884539844095, 1.4206370275739804])
+    state = np.array([0.5252397600277513, 0.5558945458819347, 0.39796547886227507])
+    enc = encode_network(net, action_milp, state, state_lower=np.full(3, -np.inf),
+                         state_upper=np.ones(3), linear_objective=linear)
+    start = enc.warm_start(np.array([1.0, 1.0]), state)
+    best = net.forward(np.r_[1.0, state])[0] + linear.sum()
+    assert enc.milp.violation(start) <= 1e-12 and best == pytest.approx(-0.4525517, abs=1e-6)
+    model = get_backend("highs").build(enc.milp)
+    for res in (model.solve(presolve=False),
+                model.solve(presolve=True, warm_start=start, complete_start=False)):
+        assert res.status is TerminationStatus.OPTIMAL
+        assert res.objective == pytest.approx(best, abs=1e-5)
+
+
 def test_without_presolve_encoded_knapsack_argmaxes_equal_enumeration():
     """300 small nets under one knapsack row, half with unequal costs: with presolve, HiGHS
     1.16 was wrong on about 1 in 200 (54 of 9 000 in the review's run)."""
