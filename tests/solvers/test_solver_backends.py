@@ -316,6 +316,71 @@ def test_an_exact_start_past_a_presolved_optimum_is_checked_without_presolve(bac
     assert res.bound <= res.objective + 1e-9
 
 
+def _order_limit_model():
+    """HiGHS 1.16 without presolve: "optimal" 0.52130 at a = 0 (root node, bound equal), the
+    optimum 0.91558 at a = 1 (a fuzz review's encoded network in Pyomo's column and row order,
+    shrunk; docs/solvers.md, "Known HiGHS limits"). At a = 1 the chain of equality rows puts
+    column 10 8.8e-8 under its upper bound."""
+    rows = [[(0, -0.17375149040981014), (1, 1.0)], [(0, -0.3909961099953783), (2, 1.0)],
+            [(0, 0.2735454769024625), (3, 1.0)], [(0, -0.4692991806628876), (4, 1.0)],
+            [(2, -1.0), (5, 1.0)], [(3, -1.0), (6, 1.0)], [(4, -1.0), (7, 1.0)],
+            [(1, 0.07743327019998797), (5, -0.07277954133108343), (6, 0.1111718132306358),
+             (7, -0.09025130901658422), (8, 1.0)],
+            [(1, -0.26460311919021984), (5, 0.2649685306613991), (6, 0.10190243213154467),
+             (7, 0.18913619054145617), (9, 1.0)],
+            [(8, -1.0), (10, 1.0)], [(9, -1.0), (11, 1.0)], [(2, -1.0), (5, 1.0)],
+            [(3, -1.0), (6, 1.0)], [(4, -1.0), (7, 1.0)], [(8, -1.0), (10, 1.0)]]
+    A = np.zeros((len(rows), 12))
+    for i, row in enumerate(rows):
+        for j, v in row:
+            A[i, j] = v
+    eq = [5.509991688332616, 0.5132730682269839, 6.4147906865863895, 5.703665298190961]
+    inf = np.inf
+    milp = MILP.from_arrays(
+        np.r_[0.33934736715700126, np.zeros(9), 0.30989938935515177, -0.23397677298512198], A,
+        eq + [0.0] * 3 + [8.0, 8.0, 0.0, 0.0] + [-inf] * 4,
+        eq + [inf] * 3 + [8.0, 8.0, inf, inf] + [0.0] * 4,
+        [0.0, 0.0, -inf, -inf, -inf, 0.0, 0.0, 0.0, -inf, -inf, 0.0, 0.0],
+        [2.0, inf, inf, inf, inf, 0.9042695692184722, 6.4147906865863895, 6.172964948153029,
+         inf, inf, 7.50008632176666, 7.647803593023554], [True] + [False] * 11, sense="max")
+    point = np.array([1.0, 5.683743178742426, 0.9042691782223622, 6.141245209683927,
+                      6.1729644788538485, 0.9042691782223622, 6.141245209683927,
+                      6.1729644788538485, 7.500086233998877, 7.470994489234279,
+                      7.500086233998877, 7.470994489234279])
+    return milp, point
+
+
+def test_the_documented_order_dependent_highs_limit_and_its_workarounds():
+    """The model of docs/solvers.md's order-dependent limit: the optimum's point meets it (its
+    exact rational version with violation 0, session 49; this rounding to 1e-15) and is worth
+    0.91558; HiGHS with presolve, and HiGHS without presolve given that point as a start,
+    find it (without either, HiGHS 1.16 answered 0.52130)."""
+    milp, point = _order_limit_model()
+    assert milp.violation(point) <= 1e-14
+    best = float(milp.c @ point)
+    assert best == pytest.approx(0.9155803, abs=1e-6)
+    model = get_backend("highs").build(milp)
+    for res in (model.solve(presolve=True),
+                model.solve(presolve=False, warm_start=point, complete_start=False)):
+        assert res.status is T.OPTIMAL and res.objective >= best - 1e-6
+
+
+def test_pyomo_passes_presolve_to_highs():
+    """``presolve`` reaches Pyomo's HiGHS (a HiGHS option set on each solve), so ``pyomo:highs``
+    solves encoded networks as the highs backend does: its wrong answer without presolve on a
+    fuzz review's network came from HiGHS, given the same model in Pyomo's column and row
+    order (docs/solvers.md)."""
+    pytest.importorskip("pyomo")
+    if "pyomo" not in BACKEND_NAMES or get_backend("pyomo").build(chvatal()[0]).solver_name \
+            != "highs":
+        pytest.skip("no Pyomo HiGHS")
+    model = get_backend("pyomo").build(chvatal()[0])
+    for presolve, want in ((False, "off"), (True, "on"), (False, "off")):
+        model.solve(presolve=presolve)
+        got = model._solver._solver_model.getOptionValue("presolve")   # Pyomo's Highs
+        assert (got[-1] if isinstance(got, tuple) else got) == want
+
+
 @pytest.mark.parametrize("backend", BACKEND_NAMES)
 @pytest.mark.parametrize("presolve", [True, False])
 def test_a_column_in_no_row_with_an_improving_cost_is_unbounded(backend, presolve):
