@@ -198,11 +198,11 @@ def _encode_layers(net, action_milp: MILP, n_action: int, state, structure: Netw
 class EncodedNetwork:
     """``milp`` maximises ``network(a, state) + linear_objective @ x`` over the action MILP.
 
-    Columns: the action MILP's first, then per hidden layer ``h`` (kept neurons) and ``delta``
-    (big-M neurons). Use :meth:`update_state` to move a persistent model built from ``milp``
-    (``get_backend("highs").build(enc.milp)``) to another state in place, and solve it with
-    ``presolve=False``: HiGHS 1.16's MIP presolve returns a wrong "optimal" value on some of
-    these models (docs/solvers.md).
+    Columns: the action MILP's first, then per hidden layer ``h`` (kept neurons), ``delta``
+    and ``z`` (big-M neurons). Use :meth:`update_state` to move a persistent model built from
+    ``milp`` (``get_backend("highs").build(enc.milp)``) to another state in place, and solve it
+    with ``presolve=False``: HiGHS 1.16's MIP presolve returns a wrong "optimal" value on some
+    of these models, and without presolve on far fewer (docs/solvers.md).
     """
 
     milp: MILP
