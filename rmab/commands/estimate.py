@@ -379,4 +379,4 @@ def _write_batch(args, log, budget: float, model, beliefs) -> None:
             for k, (arm, cell) in enumerate(zip(log.arm_ids, now)):
                 writer.writerow([args.batch_id, arm, f"{budget:.12g}", cell, relative, k])
     print(f"wrote {args.batch}: batch {args.batch_id!r}, {count_noun(len(log.arm_ids), 'arm')} "
-          f"in their last logged {'states' if beliefs is None else 'beliefs'}", file=sys.stderr)
+          f"each in its last logged {'state' if beliefs is None else 'belief'}", file=sys.stderr)
