@@ -18,9 +18,6 @@ after) and bounds ``L <= z <= U``:
       h - z - L delta           <= -L         (r2)
       h     - U delta           <= 0          (r3),      0 <= h <= max(U, 0)
 
-  with ``L`` and ``U`` written slightly outside the exact bounds (``_MARGIN``: HiGHS cut off
-  optima sitting at an exact bound).
-
 The objective is the (linear) output layer on the last hidden layer plus an optional linear
 term on the action MILP's columns.
 
