@@ -76,12 +76,6 @@ class _Layer:
         return np.concatenate([self.h_on, self.h_un])
 
 
-# Big-M values written this much (relative, at least absolute) outside the neurons' bounds:
-# an optimum whose pre-activation sat at its exact bound was cut off by HiGHS, with presolve
-# off, in 3 of 15 000 fuzzed states (docs/solvers.md); looser bounds keep the encoding exact.
-_MARGIN = 1e-6
-
-
 def _first_constant(net: ReLUNetwork, n_action: int, state: np.ndarray) -> np.ndarray:
     return net.weights[0][:, n_action:] @ state + net.biases[0]
 
@@ -102,8 +96,7 @@ def _state_values(net, layouts, bounds: NetworkBounds, const0: np.ndarray):
         # restate L <= z <= U, which hold for every feasible action: freed, since presolve
         # cannot see exact bounds as redundant (1-layer [64] nets at J = 1000: 0.3-0.5 s a
         # solve with the rows, 0.04 s without)
-        off, on = U <= 0, (L >= 0) & (U > 0)
-        L, U = L - _MARGIN * np.maximum(1.0, -L), U + _MARGIN * np.maximum(1.0, U)
+        off = U <= 0
         rows += [lay.rz, lay.r1, lay.r2]
         rlo += [np.where(off, -np.inf, c), np.where(off, -np.inf, 0.0), np.full(c.size, -np.inf)]
         rup += [np.where(off, np.inf, c), np.full(c.size, np.inf), np.where(off, np.inf, -L)]
@@ -111,8 +104,8 @@ def _state_values(net, layouts, bounds: NetworkBounds, const0: np.ndarray):
         ccol += [lay.d_un, lay.d_un]
         cval += [-L, -U]
         cols += [lay.h_un, lay.d_un]
-        clo += [np.zeros(c.size), np.where(on, 1.0, 0.0)]
-        cup += [np.where(off, 0.0, U), np.where(off, 0.0, 1.0)]
+        clo += [np.zeros(c.size), np.where((L >= 0) & ~off, 1.0, 0.0)]
+        cup += [np.maximum(U, 0.0), np.where(off, 0.0, 1.0)]
     cat = (lambda xs, dt=np.float64: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt))
     return ((cat(rows, np.int64), cat(rlo), cat(rup)),
             (cat(crow, np.int64), cat(ccol, np.int64), cat(cval)),
