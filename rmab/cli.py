@@ -59,8 +59,10 @@ def _near_command(parser, argv) -> None:
 # what a negative number looks like after a flag (argparse's own pattern, ``-1`` and ``-.5``
 # only, took ``--price -1e-3`` and ``--threshold -inf`` for options); no rmab option starts
 # with a digit or "inf"
-_NEGATIVE = re.compile(r"^-(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$|^-inf(?:inity)?$",
-                       re.IGNORECASE)
+# (digits, then a point or not: "[0-9]+\.?[0-9]*" took quadratic time on "-" and a long run
+# of digits that is no number)
+_NEGATIVE = re.compile(r"^-(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+                       r"|^-inf(?:inity)?$", re.IGNORECASE)
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
