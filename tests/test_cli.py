@@ -168,6 +168,25 @@ def test_a_solve_param_python_reads_as_a_number_says_so(planner, param, message,
     assert err.startswith("rmab: error: ") and message in err, err
 
 
+def test_a_param_too_long_for_a_number_gets_no_hint_and_no_traceback(capsys):
+    """typed_number's int() of 0 and 5 000 digits raised Python's ValueError (past 4 300
+    digits) from within the error's handling: a traceback for a planner's refusal; 400 digits
+    and '.5' are inf as a float, no number to advise writing."""
+    digits = "1" * 5_000
+    for planner, param in (("rollout", "horizon=0" + digits), ("rollout", "horizon=+" + digits),
+                           ("whittle", f"threshold=0{digits[:400]}.5")):
+        argv = ["solve", str(DATA / "batch_example.csv"), "--planner", planner, "--param", param,
+                "--check"]
+        assert main(argv) == 1, param
+        err = capsys.readouterr().err
+        assert err.startswith("rmab: error: ") and "must be" in err and "a number?" not in err
+    argv = ["compare", str(DATA / "health_example.npz"), "--episodes", "1", "--horizon", "2",
+            "--no-progress", "--planners", "round-robin(action=1),random", "--paired",
+            f"round-robin(action=0{digits})"]
+    assert main(argv) == 1
+    assert capsys.readouterr().err.startswith("rmab: error: compare.paired: must be one of")
+
+
 def test_number_flags_still_take_signs_exponents_and_inf(tmp_path):
     out = tmp_path / "g.npz"
     assert main(["generate", "health", "--arms", "+5", "--discount", " 9.5e-1", "--action-caps",

@@ -83,7 +83,11 @@ def typed_number(value) -> int | float | None:
     if not isinstance(value, str) or not DECIMAL.fullmatch(value.strip()):
         return None
     text = value.strip()
-    return int(text) if text.lstrip("+-").isdigit() else float(text)
+    try:
+        number = int(text) if text.lstrip("+-").isdigit() else float(text)
+    except ValueError:             # beyond int's 4300 digits: a traceback, not a message
+        return None
+    return None if number in (float("inf"), float("-inf")) else number     # 400 digits.5
 
 
 def hint_numbers(error: Exception, values) -> None:
