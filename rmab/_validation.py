@@ -38,7 +38,8 @@ def comma_hint(text: str, length: int | None = None, listed: bool = False) -> st
     written with commas, to append to the message refusing ``text``: ``" (a decimal comma?
     write '2.5')"`` where the commas read as decimal points give the numbers (``2,5``,
     ``0,4;0,6``), ``" (',' between the numbers? write '0;1;2')"`` where they read as
-    separators do (``0,1,2`` for three costs); both ways for ``1,000``; else ``""``."""
+    separators do (``0,1,2`` for three costs); both ways for ``1,000``; a thousands
+    separator for ``1,000,000`` and ``1,000.5``; else ``""``."""
     text = text.strip()
     if "," not in text:
         return ""
@@ -55,11 +56,14 @@ def comma_hint(text: str, length: int | None = None, listed: bool = False) -> st
     if as_lists is not None and (listed or length is not None) \
             and (length is None or len(as_lists) == length):
         return f" (',' between the numbers? write {semis!r})"
+    # thousands separators: 1,000 reads both ways; 1,000,000 and 1,000.5 as no decimal comma
+    if length is None and not listed \
+            and re.fullmatch(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?", text):
+        plain = text.replace(",", "")
+        return f" (a thousands separator? write {plain!r})" if as_points is None else \
+            f" (write {plain!r} for a thousands separator, {points!r} for a decimal comma)"
     if as_points is None or (length is not None and len(as_points) != length):
         return ""
-    if length is None and not listed and re.fullmatch(r"[+-]?[0-9]{1,3}(,[0-9]{3})+", text):
-        return f" (write {text.replace(',', '')!r} for a thousands separator, {points!r} for " \
-               f"a decimal comma)"
     return f" (a decimal comma? write {points!r})"
 
 

@@ -125,6 +125,9 @@ def test_a_decimal_comma_in_a_number_flag_is_named(capsys):
     assert info.value.code == 2
     assert "argument --discount: must be a decimal number; got '0,9' (a decimal comma? write " \
         "'0.9')" in capsys.readouterr().err
+    with pytest.raises(SystemExit):        # no decimal comma reads '1.000.000'
+        main(["solve", str(DATA / "batch_example.csv"), "--discount", "1,000,000", "--check"])
+    assert "got '1,000,000' (a thousands separator? write '1000000')" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv, message", [

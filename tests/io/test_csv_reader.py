@@ -207,6 +207,11 @@ BAD = [
      r"must be a number; got '2,5' \(a decimal comma\? write '2\.5'\)$"),
     ('b,a,"1,000",0,,health.npz,0,\n', 2, "budget",
      r"got '1,000' \(write '1000' for a thousands separator, '1\.000' for a decimal comma\)$"),
+    # several groups, or a decimal point after them: a thousands separator only
+    ('b,a,"1,000,000",0,,health.npz,0,\n', 2, "budget",
+     r"got '1,000,000' \(a thousands separator\? write '1000000'\)$"),
+    ('b,a,"-1,000.5",0,,health.npz,0,\n', 2, "budget",
+     r"got '-1,000\.5' \(a thousands separator\? write '-1000\.5'\)$"),
     ('b,a,1,,"0,4;0,6",health.npz,0,\n', 2, "belief",
      r"numbers separated by ';'; got '0,4;0,6' \(a decimal comma\? write '0\.4;0\.6'\)$"),
     ('b,a,1,0,,health.npz,0,"0,1,2"\n', 2, "costs",
