@@ -39,7 +39,8 @@ def comma_hint(text: str, length: int | None = None, listed: bool = False) -> st
     write '2.5')"`` where the commas read as decimal points give the numbers (``2,5``,
     ``0,4;0,6``), ``" (',' between the numbers? write '0;1;2')"`` where they read as
     separators do (``0,1,2`` for three costs); both ways for ``1,000``; a thousands
-    separator for ``1,000,000`` and ``1,000.5``; else ``""``."""
+    separator for ``1,000,000`` and ``1,000.5``; else ``""``. What to write is shortened as
+    :func:`_short` quotes a cell (a 1 MB cell's hint was 1 MB)."""
     text = text.strip()
     if "," not in text:
         return ""
@@ -55,16 +56,16 @@ def comma_hint(text: str, length: int | None = None, listed: bool = False) -> st
     as_lists = None if ";" in text else numbers(semis)
     if as_lists is not None and (listed or length is not None) \
             and (length is None or len(as_lists) == length):
-        return f" (',' between the numbers? write {semis!r})"
+        return f" (',' between the numbers? write {_short(semis)})"
     # thousands separators: 1,000 reads both ways; 1,000,000 and 1,000.5 as no decimal comma
     if length is None and not listed \
             and re.fullmatch(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?", text):
         plain = text.replace(",", "")
-        return f" (a thousands separator? write {plain!r})" if as_points is None else \
+        return f" (a thousands separator? write {_short(plain)})" if as_points is None else \
             f" (write {plain!r} for a thousands separator, {points!r} for a decimal comma)"
     if as_points is None or (length is not None and len(as_points) != length):
         return ""
-    return f" (a decimal comma? write {points!r})"
+    return f" (a decimal comma? write {_short(points)})"
 
 
 def field_count_hint(row: list[str], names: list[str], lists=()) -> str:
@@ -83,11 +84,13 @@ def field_count_hint(row: list[str], names: list[str], lists=()) -> str:
     cells = [c.strip() for c in row]
     found = []
     for j, name in enumerate(names):
+        if name not in lists:                 # (a log has none: no run joined per column)
+            continue
         run = ",".join(cells[j:j + d + 1])
-        if name in lists and ";" not in run and all(cells[j:j + d + 1]):
+        if ";" not in run and all(cells[j:j + d + 1]):
             hint = comma_hint(run, listed=True)
-            if hint:
-                found.append(f" (the {name!r} cell {run!r}, split at its ','?){hint}")
+            if hint:                          # the cells shortened, as the errors quote them
+                found.append(f" (the {name!r} cell {_short(run)}, split at its ','?){hint}")
     return found[0] if len(found) == 1 else " (a ',' inside a cell? quote it or use ';')"
 
 

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from rmab._validation import comma_hint
 from rmab.errors import BatchInputError, InvalidModelError, InvalidParameterError
 from rmab.io import read_batches, read_batches_keep_going
 from rmab.models import load_instance
@@ -543,6 +544,24 @@ def test_a_comma_inside_an_unquoted_cell_is_hinted_at_in_the_field_count_error(w
                                       "cell '0.4,0.6', split at its ','?) (',' between the "
                                       "numbers? write '0.4;0.6')")
     assert str(failures[1]).endswith("got 7 (a ',' inside a cell? quote it or use ';')")
+
+
+def test_comma_hints_quote_a_long_cell_shortened(write_csv):
+    """The hints quoted what to write in full, where the error quotes the cell shortened: a
+    belief of 100 000 numbers split at its commas, or a 100 000-digit budget with a comma,
+    gave an error of 1.2 MB (0.6 MB)."""
+    head = "batch_id,arm_id,budget,belief,model,model_arm\n"
+    long = "1" * 100_000
+    for row, start in ((f"w,a,1,{','.join(['0.1'] * 100_000)},health.npz,0\n",
+                        "(the 'belief' cell '0.1,0.1,"),
+                       (f'w,a,"{long},5",0.5;0.5,health.npz,0\n', "(a decimal comma? write "),
+                       (f'w,a,"1{",000" * 30_000}",0.5;0.5,health.npz,0\n',
+                        "(a thousands separator? write '1000")):
+        _, failures = read_batches_keep_going(write_csv(head + row))
+        message = str(failures[0])
+        assert start in message and len(message) < 600, (len(message), message[:300])
+    hint = comma_hint(",".join(["0.1"] * 100_000), listed=True)
+    assert hint.startswith(" (',' between the numbers? write '0.1;0.1;") and len(hint) < 130
 
 
 def test_a_blank_before_a_quoted_cell_is_named_in_the_field_count_error(write_csv):
