@@ -315,6 +315,23 @@ def test_the_default_progress_bar_follows_the_terminal(tty, monkeypatch):
         assert show_progress(parser.parse_args([command, *sub, "--no-progress"])) is False
 
 
+def test_no_default_progress_bar_without_a_stderr(monkeypatch):
+    """Started with stderr closed ('rmab compare ... 2>&-'), Python's sys.stderr is None:
+    show_progress's isatty() raised AttributeError, ending the run with status 1."""
+    import io
+
+    from rmab.cli import build_parser
+    from rmab.commands import show_progress
+
+    parser = build_parser("compare")
+    closed = io.StringIO()
+    closed.close()
+    for stream in (None, closed):
+        monkeypatch.setattr(sys, "stderr", stream)
+        assert show_progress(parser.parse_args(["compare", "--health", "3"])) is False
+        assert show_progress(parser.parse_args(["compare", "--health", "3", "--progress"]))
+
+
 def test_a_mistyped_command_gets_the_nearest_suggested(capsys):
     """As a mistyped planner or option is (a walkthrough found commands were not)."""
     with pytest.raises(SystemExit) as info:

@@ -121,7 +121,12 @@ def show_progress(args) -> bool:
     collected every redraw of the bar (a cron log filled with ``compare:  10%|█`` lines)."""
     import sys
 
-    return sys.stderr.isatty() if args.progress is None else args.progress
+    if args.progress is not None:
+        return args.progress
+    try:                  # None where the process started without one ('2>&-'), or closed
+        return bool(sys.stderr.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 def split_top(text: str) -> list[str] | None:
