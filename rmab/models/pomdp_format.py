@@ -677,4 +677,3 @@ def _known(kind: str, names: list, tok: str) -> str:
         return f" ({kind} are numbered 0 to {len(names) - 1}){hint}"
     shown = ", ".join(map(repr, names[:10])) + (", ..." if len(names) > 10 else "")
     return f" ({kind} declared: {shown}){hint}"
-
