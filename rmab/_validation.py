@@ -33,6 +33,10 @@ def decimal_float(text: str) -> float:
     return float(text)
 
 
+# a whole number written with thousands separators: 1,000 or -12,345,678
+THOUSANDS = r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+"
+
+
 def comma_hint(text: str, length: int | None = None, listed: bool = False) -> str:
     """A hint for a number, or ``;``-separated numbers (``listed``, or ``length`` of them),
     written with commas, to append to the message refusing ``text``: ``" (a decimal comma?
@@ -59,7 +63,7 @@ def comma_hint(text: str, length: int | None = None, listed: bool = False) -> st
         return f" (',' between the numbers? write {_short(semis)})"
     # thousands separators: 1,000 reads both ways; 1,000,000 and 1,000.5 as no decimal comma
     if length is None and not listed \
-            and re.fullmatch(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?", text):
+            and re.fullmatch(THOUSANDS + r"(?:\.[0-9]*)?", text):
         plain = text.replace(",", "")
         return f" (a thousands separator? write {_short(plain)})" if as_points is None else \
             f" (write {plain!r} for a thousands separator, {points!r} for a decimal comma)"

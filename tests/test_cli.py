@@ -130,6 +130,19 @@ def test_a_decimal_comma_in_a_number_flag_is_named(capsys):
     assert "got '1,000,000' (a thousands separator? write '1000000')" in capsys.readouterr().err
 
 
+def test_a_thousands_separator_in_an_integer_flag_is_named(capsys):
+    """``--episodes 1,000`` said only "must be an integer" (a review); ``1,5`` is no integer
+    either way and gets no hint."""
+    with pytest.raises(SystemExit) as info:
+        main(["compare", "--health", "4", "--episodes", "1,000"])
+    assert info.value.code == 2
+    assert "argument --episodes: must be an integer; got '1,000' (a thousands separator? " \
+        "write '1000')" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["compare", "--health", "4", "--episodes", "1,5"])
+    assert "must be an integer; got '1,5'\n" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("argv, message", [
     (["generate", "health", "--arms", "5", "--action-caps", "inf;1_0;2", "-o", "g.npz"],
      "generate.action_caps: must be numbers separated by ';'"),

@@ -22,13 +22,16 @@ def integer_arg(text: str) -> int:
     """argparse type of an integer in ASCII digits (``int`` also takes ``1_0`` and other
     scripts' digits); its range is checked by the command."""
     import argparse
+    import re
 
-    from rmab._validation import decimal_int
+    from rmab._validation import THOUSANDS, decimal_int
 
     try:
         return decimal_int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer; got {text!r}") from None
+        hint = f" (a thousands separator? write {text.strip().replace(',', '')!r})" \
+            if re.fullmatch(THOUSANDS, text.strip()) else ""
+        raise argparse.ArgumentTypeError(f"must be an integer; got {text!r}{hint}") from None
 
 
 def number_arg(text: str) -> float:
