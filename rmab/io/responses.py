@@ -2,8 +2,9 @@
 docs/csv.md, "A weekly loop").
 
 The actions file has the columns ``batch_id, arm_id, action`` (the file ``rmab solve``
-writes); the signals file ``batch_id, arm_id, signal`` (an empty cell: none seen), or it is
-the actions file with a ``signal`` column added. Other columns are ignored.
+writes); the signals file ``batch_id, arm_id, signal`` (an empty cell: none seen; ``?``: one
+was seen but its record is lost), or it is the actions file with a ``signal`` column added.
+Other columns are ignored.
 """
 
 from __future__ import annotations
@@ -13,12 +14,16 @@ import difflib
 import numpy as np
 
 from rmab._validation import _short, check_path, field_count_hint
+from rmab.belief import _kernels
 from rmab.belief.update import signal_probabilities, update_beliefs
 from rmab.errors import BatchInputError, ImpossibleSignalError, InvalidParameterError
 from rmab.io.logs import check_names
 from rmab.io.reader import Batch, _filled, _int, _load_rows, _without_empty_tail
 
-__all__ = ["updated_beliefs"]
+__all__ = ["updated_beliefs", "UNKNOWN_SIGNAL"]
+
+UNKNOWN_SIGNAL = "?"    # a signal cell: one was seen (the model expects one) but is not known
+_EMPTY, _UNKNOWN, _BAD = -1, -3, -2                 # the cells' codes besides signals >= 0
 
 
 def updated_beliefs(batches, actions, signals=None, *, signal_names=None) -> dict:
@@ -34,9 +39,16 @@ def updated_beliefs(batches, actions, signals=None, *, signal_names=None) -> dic
     signals : path of a CSV file, one row per arm: ``batch_id, arm_id, signal`` (an integer
         in ``[0, n_obs)``, for fully observed arms the state seen next); default ``actions``
         (its ``signal`` column). An empty cell is no signal: an arm whose signal rows after
-        its action are all alike (the model expects none) must have it, and only such an arm
+        its action are all alike (the model expects none) must have it, and only such an arm.
+        ``?`` (:data:`UNKNOWN_SIGNAL`) is a signal not known, a record lost, for an arm whose
+        model expects one (a fully observed arm's state not seen): its belief is the
+        prediction ``belief @ transitions[action]``, the signal summed out (each signal's
+        posterior weighted by its probability). That is the exact Bayes update when the loss
+        is ignorable, the record "missing at random" (Rubin 1976, "Inference and missing
+        data", Biometrika 63(3)): the chance of losing it depends on neither the state nor
+        the signal. An empty cell stays an error there, so a forgotten signal is caught.
     signal_names : sequence of str, labels read as their index (``["no answer",
-        "answered"]``)
+        "answered"]``); ``?`` is not a name
 
     Every arm of ``batches`` needs exactly one row in each file, and the files no other arm.
     Raises :class:`~rmab.errors.BatchInputError` naming the file, line, column, batch and
@@ -50,6 +62,10 @@ def updated_beliefs(batches, actions, signals=None, *, signal_names=None) -> dic
         raise InvalidParameterError(f"{owner}.batches: must be a sequence of Batch read from a "
                                     f"file (read_batches(path)); got {given}")
     names = check_names(owner, "signal_names", signal_names)
+    if names and UNKNOWN_SIGNAL in names:
+        raise InvalidParameterError(f"{owner}.signal_names: must not name a signal "
+                                    f"{UNKNOWN_SIGNAL!r}, the mark of a signal not known (a "
+                                    f"record lost); got it at {names.index(UNKNOWN_SIGNAL)}")
     arms = {b.batch_id: dict(zip(b.arm_ids, range(b.n_arms))) for b in batches}
     taken = _rows(owner, "actions", actions, "action", batches, arms)
     hint = " (add a 'signal' column, or give a signals file)" if signals is None else ""
@@ -146,24 +162,26 @@ def _unknown(role: str, bid: str, arm: str, batches: list, file: str,
 def _numbers(batch: Batch, role: str, column: str, file: str, lines, cells, _names,
              size: int, labels: tuple | None = None) -> np.ndarray:
     """The arms' ``column`` cells as integers in ``[0, size)`` (or ``labels``, the first
-    ``size`` of them); an empty signal cell as -1. Each distinct cell is read once."""
+    ``size`` of them); a signal cell empty as ``_EMPTY``, ``?`` as ``_UNKNOWN``. Each distinct
+    cell is read once."""
     labels = labels[:size] if labels else None
     values = {}
     for cell in set(cells):
-        if not cell and column == "signal":
-            values[cell] = -1
+        if column == "signal" and cell in ("", UNKNOWN_SIGNAL):
+            values[cell] = _UNKNOWN if cell else _EMPTY
             continue
         try:
             value = labels.index(cell) if labels and cell in labels else _int(cell)
         except ValueError:
-            value = -2
-        values[cell] = value if 0 <= value < size else -2
+            value = _BAD
+        values[cell] = value if 0 <= value < size else _BAD
     out = np.fromiter(map(values.__getitem__, cells), dtype=np.int64, count=batch.n_arms)
-    bad = np.flatnonzero(out == -2)
+    bad = np.flatnonzero(out == _BAD)
     if len(bad):
         k = int(bad[0])
         named = f" or a name: {', '.join(map(repr, labels))}" if labels else ""
-        empty = " or empty (none seen)" if column == "signal" else ""
+        empty = (f" or empty (none seen) or {UNKNOWN_SIGNAL!r} (not known)"
+                 if column == "signal" else "")
         raise BatchInputError(f"{role}.{column}: must be an integer in [0, {size}){named}"
                               f"{empty}; got {cells[k]!r} (arm {batch.arm_ids[k]!r} of batch "
                               f"{batch.batch_id!r})", file=file, line=int(lines[k]),
@@ -192,24 +210,30 @@ def _check_names(batch: Batch, actions: np.ndarray, file: str, lines, _cells, na
 def _update(batch: Batch, actions: np.ndarray, signals: np.ndarray, file: str, lines,
             cells, _names) -> np.ndarray:
     """:func:`~rmab.belief.update_beliefs` of the batch; a signal left empty is the likeliest
-    of the arm's alike signal rows (each gives the same posterior)."""
+    of the arm's alike signal rows (each gives the same posterior); an arm whose signal is not
+    known (``?``) has the prediction alone (:func:`_predicted`)."""
     arms = batch.instance.arms
     rows = arms.observations[np.arange(batch.n_arms), actions]        # (n_arms, S, O)
     alike = (rows == rows[:, :1]).all(axis=(1, 2))
-    odd = np.flatnonzero(alike == (signals >= 0))
+    odd = np.flatnonzero(np.where(alike, signals != _EMPTY, signals == _EMPTY))
     if len(odd):
         k = int(odd[0])
-        must, got = (("be empty", f"{cells[k]!r}: its model expects no signal after "
-                      f"action {actions[k]} (its signal rows are all alike); acted on after "
-                      f"all? correct its action") if alike[k] else
-                     ("be given", f"an empty cell: its model's signal after action "
-                      f"{actions[k]} tells its states apart"))
+        must, got, tail = (("be empty", f"{cells[k]!r}: its model expects no signal after "
+                            f"action {actions[k]} (its signal rows are all alike); acted on "
+                            f"after all? correct its action", "") if alike[k] else
+                           ("be given", f"an empty cell: its model's signal after action "
+                            f"{actions[k]} tells its states apart",
+                            f"; its record lost? write {UNKNOWN_SIGNAL!r}"))
         raise BatchInputError(f"signals.signal: must {must}; got {got} (arm "
-                              f"{batch.arm_ids[k]!r} of batch {batch.batch_id!r})", file=file,
-                              line=int(lines[k]), column="signal", batch_id=batch.batch_id)
+                              f"{batch.arm_ids[k]!r} of batch {batch.batch_id!r}){tail}",
+                              file=file, line=int(lines[k]), column="signal",
+                              batch_id=batch.batch_id)
     signals = np.where(alike, rows[:, 0].argmax(axis=1), signals)
+    lost = np.flatnonzero(signals == _UNKNOWN)
+    if len(lost):                  # a stand-in of positive probability, its posterior replaced
+        signals[lost] = signal_probabilities(arms, batch.belief, actions)[lost].argmax(axis=1)
     try:
-        return update_beliefs(arms, batch.belief, actions, signals)
+        beliefs = update_beliefs(arms, batch.belief, actions, signals)
     except ImpossibleSignalError as exc:
         chance = signal_probabilities(arms, batch.belief, actions)
         k = int(chance[np.arange(batch.n_arms), signals].argmin())
@@ -218,3 +242,22 @@ def _update(batch: Batch, actions: np.ndarray, signals: np.ndarray, file: str, l
                               f"has probability 0 (arm {batch.arm_ids[k]!r} of batch "
                               f"{batch.batch_id!r})", file=file, line=int(lines[k]),
                               column="signal", batch_id=batch.batch_id) from exc
+    if len(lost):
+        beliefs[lost] = _predicted(arms, batch.belief[lost], actions[lost], lost)
+    return beliefs
+
+
+def _predicted(arms, beliefs: np.ndarray, actions: np.ndarray, which: np.ndarray
+               ) -> np.ndarray:
+    """``beliefs[i] @ transitions[which[i], actions[i]]``: the Bayes filter's
+    :func:`~rmab.belief._kernels.update_kernel` given a signal of likelihood 1 in every state,
+    which is what summing the signal out leaves (``sum_o Pr(o | s', a) = 1``), so the same
+    rounding as an update; the exact Bayes update of a record missing at random
+    (:func:`updated_beliefs`)."""
+    transitions = arms.transitions[which]                     # C-contiguous copies
+    out = np.empty_like(beliefs)
+    silent = np.ones(transitions.shape[:3] + (1,))
+    # the prior sums to 1, never below the kernel's threshold: no arm to report (-1)
+    _kernels.update_kernel(beliefs, actions, np.zeros(len(which), dtype=np.int64), transitions,
+                           silent, out)
+    return out

@@ -2,6 +2,7 @@
 updated with them, against update_beliefs on the arrays themselves."""
 
 import csv
+import json
 import shutil
 from pathlib import Path
 
@@ -10,10 +11,12 @@ import pytest
 
 import rmab
 from rmab.belief import sample_states
+from rmab.belief._reference import signal_probability_numpy, update_numpy
 from rmab.cli import main
 from rmab.errors import BatchInputError, ImpossibleSignalError, InvalidParameterError
 from rmab.io import read_batches, solve_batches, write_beliefs
 from rmab.io.responses import updated_beliefs
+from rmab.models import POMDPArms
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -94,11 +97,21 @@ BAD = [
      r"actions\.action_name: must name the row's action 1 \('call'\); got 'none' \(arm 'p001' "
      r"of batch 'clinic-north'\): an action edited by hand\?", 2, "action_name"),
     ("answers", ("pilot,s1,", "pilot,s1,2#"),
-     r"signals\.signal: must be an integer in \[0, 2\) or empty \(none seen\); got '2' "
-     r"\(arm 's1' of batch 'pilot'\)", 12, "signal"),
+     r"signals\.signal: must be an integer in \[0, 2\) or empty \(none seen\) or '\?' \(not "
+     r"known\); got '2' \(arm 's1' of batch 'pilot'\)", 12, "signal"),
+    # a lost record is said with '?', not with a word of one's own
+    ("answers", ("clinic-north,p002,", "clinic-north,p002,NA#"),
+     r"signals\.signal: must be an integer in \[0, 2\) or empty \(none seen\) or '\?' \(not "
+     r"known\); got 'NA' \(arm 'p002' of batch 'clinic-north'\)$", 3, "signal"),
     ("answers", ("clinic-south,p101,", "clinic-south,p101,#"),
      r"signals\.signal: must be given; got an empty cell: its model's signal after action "
-     r"\d tells its states apart \(arm 'p101' of batch 'clinic-south'\)", 8, "signal"),
+     r"\d tells its states apart \(arm 'p101' of batch 'clinic-south'\); its record lost\? "
+     r"write '\?'$", 8, "signal"),
+    # a fully observed arm's state left out is caught too
+    ("answers", ("pilot,s2,", "pilot,s2,#"),
+     r"signals\.signal: must be given; got an empty cell: its model's signal after action "
+     r"\d tells its states apart \(arm 's2' of batch 'pilot'\); its record lost\? write "
+     r"'\?'$", 13, "signal"),
     ("answers", ("batch_id,arm_id,signal", "batch_id,arm_id,answer"),
      r"signals\.header: must have the columns batch_id, arm_id, signal; missing signal \(got "
      r"'batch_id', 'arm_id', 'answer'\)$", 1, None),
@@ -152,8 +165,8 @@ def test_signal_names_past_the_models_signals_are_not_offered(week, folder):
     row = next(r for r in text.splitlines() if r.startswith("pilot,s1,"))
     _edit(folder / "answers.csv", row, "pilot,s1,maybe")
     with pytest.raises(BatchInputError, match=r"signals\.signal: must be an integer in \[0, 2\) "
-                       r"or a name: 'no answer', 'answered' or empty \(none seen\); got "
-                       r"'maybe' \(arm 's1' of batch 'pilot'\)$"):
+                       r"or a name: 'no answer', 'answered' or empty \(none seen\) or '\?' "
+                       r"\(not known\); got 'maybe' \(arm 's1' of batch 'pilot'\)$"):
         updated_beliefs(week[0], folder / "actions.csv", folder / "answers.csv",
                         signal_names=["no answer", "answered", "maybe"])
 
@@ -208,6 +221,146 @@ def test_no_signal_where_the_model_expects_none_carries_the_belief_forward(write
                        r"'a'\)$") as info:
         updated_beliefs(batches, both)
     assert (info.value.line, info.value.column) == (2, "signal")
+
+
+def _silenced(arms, belief, actions) -> np.ndarray:
+    """The public Bayes filter under the arms' transitions and a signal that tells no state
+    from another (every signal row 1/2): the prediction ``belief @ transitions[action]``, with
+    the filter's rounding (a likelihood of 1/2 scales every product by a power of two)."""
+    n, n_actions, n_states = arms.transitions.shape[:3]
+    silent = POMDPArms(arms.transitions, np.full((n, n_actions, n_states, 2), 0.5),
+                       arms.rewards, arms.costs)
+    return rmab.update_beliefs(silent, belief, actions, np.zeros(n, dtype=np.int64))
+
+
+# a hidden-state arm left alone, one visited, a fully observed arm left alone (its state 0)
+LOST = ("clinic-north,p002,", "outreach,o2,", "pilot,s1,")
+
+
+def test_a_lost_record_gives_the_prediction_bit_for_bit(week, folder):
+    """'?' where the model expects a signal: the belief is the prediction without it (for the
+    fully observed arm, the row of its transitions from its state); every other arm's is the
+    update with its signal, as before."""
+    batches, reference = week
+    with open(folder / "actions.csv", newline="") as fh:
+        taken = {(r["batch_id"], r["arm_id"]): int(r["action"]) for r in csv.DictReader(fh)}
+    for start in LOST:
+        row = next(r for r in (folder / "answers.csv").read_text().splitlines()
+                   if r.startswith(start))
+        _edit(folder / "answers.csv", row + "\n", start + "?\n")
+    beliefs = updated_beliefs(batches, folder / "actions.csv", folder / "answers.csv")
+    lost = 0
+    for batch in batches:
+        arms = batch.instance.arms
+        actions = np.array([taken[batch.batch_id, arm] for arm in batch.arm_ids])
+        predicted = _silenced(arms, batch.belief, actions)
+        for k, arm in enumerate(batch.arm_ids):
+            if f"{batch.batch_id},{arm}," in LOST:
+                lost += 1
+                np.testing.assert_array_equal(beliefs[batch.batch_id][k], predicted[k])
+                plain = batch.belief[k] @ arms.transitions[k, actions[k]]
+                np.testing.assert_allclose(beliefs[batch.batch_id][k], plain, rtol=0,
+                                           atol=1e-15)
+            else:
+                np.testing.assert_array_equal(beliefs[batch.batch_id][k],
+                                              reference[batch.batch_id][k])
+    assert lost == len(LOST)
+    pilot = next(b for b in batches if b.batch_id == "pilot")
+    assert (pilot.belief[0].tolist(), taken["pilot", "s1"]) == ([1.0, 0.0], 0)
+    np.testing.assert_array_equal(beliefs["pilot"][0], [0.9, 0.1])    # transitions[s1, 0, 0]
+
+
+def test_rmab_update_writes_a_lost_records_belief_and_the_loop_goes_on(week, folder, capsys):
+    """The fully observed arm whose state was not seen gets a belief cell that is no one-hot
+    row (its state cell cleared); next week's file reads, and the index planners solve it."""
+    for start in LOST:
+        row = next(r for r in (folder / "answers.csv").read_text().splitlines()
+                   if r.startswith(start))
+        _edit(folder / "answers.csv", row + "\n", start + "?\n")
+    argv = ["update", str(folder / "week.csv"), "--actions", str(folder / "actions.csv"),
+            "--signals", str(folder / "answers.csv"), "-o", str(folder / "next.csv")]
+    assert main(argv) == 0
+    assert "15 beliefs updated in 4 batches" in capsys.readouterr().out
+    assert "\npilot,s1,1,,,0.9;0.1,,," in (folder / "next.csv").read_text()
+    for planner in ("myopic", "whittle"):
+        assert main(["solve", str(folder / "next.csv"), "--planner", planner, "-o",
+                     str(folder / f"{planner}.csv")]) == 0
+
+
+def _random_week(rng, write_csv) -> list:
+    """A batch of hidden-state arms with random models (some signals impossible in some
+    states) and beliefs, and one of fully observed arms with beliefs not one-hot."""
+    n_states, n_obs, n_actions = (int(x) for x in rng.integers(2, 5, size=3))
+    rows = ["batch_id,arm_id,budget,belief,transitions,observations,rewards"]
+    for bid, hidden in (("h", True), ("f", False)):
+        for k in range(6):
+            p = rng.dirichlet(np.full(n_states, 0.7), size=(n_actions, n_states))
+            o = rng.dirichlet(np.full(n_obs, 0.7), size=(n_actions, n_states))
+            o[rng.random(o.shape) < 0.2] = 0.0
+            o[..., 0] += o.sum(axis=-1) == 0.0                      # a row with no signal
+            o /= o.sum(axis=-1, keepdims=True)
+            b = rng.dirichlet(np.ones(n_states))
+            cells = [bid, f"{bid}{k}", "1", ";".join(map(repr, b.tolist())),
+                     json.dumps(p.tolist()), json.dumps(o.tolist()) if hidden else "",
+                     json.dumps(rng.random(n_states).tolist())]
+            rows.append(",".join(f'"{c}"' for c in cells))
+    return read_batches(write_csv("\n".join(rows) + "\n", "week.csv"))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_prediction_is_the_posterior_averaged_over_the_signals(write_csv, seed):
+    """The marginalisation, against an independent reference (the numpy twin of the filter):
+    sum_o Pr(o | b, a) * posterior(b, a, o) is what '?' gives, hidden states or not."""
+    rng = np.random.default_rng(seed)
+    batches = _random_week(rng, write_csv)
+    rows = ["batch_id,arm_id,action,signal"]
+    taken = {b.batch_id: rng.integers(0, b.instance.n_actions, size=b.n_arms) for b in batches}
+    rows += [f"{b.batch_id},{arm},{a},?" for b in batches
+             for arm, a in zip(b.arm_ids, taken[b.batch_id].tolist())]
+    beliefs = updated_beliefs(batches, write_csv("\n".join(rows) + "\n", "both.csv"))
+    for batch in batches:
+        arms, a = batch.instance.arms, taken[batch.batch_id]
+        p, o = np.asarray(arms.transitions), np.asarray(arms.observations)
+        chance = signal_probability_numpy(batch.belief, a, p, o)            # (n, n_obs)
+        average = np.zeros_like(batch.belief)
+        for signal in range(arms.n_obs):
+            posterior, _ = update_numpy(batch.belief, a, np.full(batch.n_arms, signal), p, o)
+            average += chance[:, [signal]] * posterior      # an impossible signal: 0 * 0
+        np.testing.assert_allclose(beliefs[batch.batch_id], average, rtol=0, atol=1e-13)
+
+
+def test_a_lost_record_where_no_signal_was_expected_is_refused(write_csv):
+    """'?' says a signal was seen: for an arm whose model expects none after its action (x,
+    left alone), the action is in doubt, as with a signal; the error names file, line,
+    column, batch and arm."""
+    batches = read_batches(write_csv(SILENT, "week.csv"))
+    both = write_csv("batch_id,arm_id,action,signal\na,x,0,?\na,y,1,?\n", "both.csv")
+    with pytest.raises(BatchInputError, match=r"signals\.signal: must be empty; got '\?': its "
+                       r"model expects no signal after action 0 \(its signal rows are all "
+                       r"alike\); acted on after all\? correct its action \(arm 'x' of batch "
+                       r"'a'\)$") as info:
+        updated_beliefs(batches, both)
+    error = info.value
+    assert (error.file, error.line, error.column, error.batch_id) == (str(both), 2, "signal",
+                                                                       "a")
+    write_csv("batch_id,arm_id,action,signal\na,x,0,\na,y,1,?\n", "both.csv")
+    beliefs = updated_beliefs(batches, both)["a"]
+    np.testing.assert_array_equal(beliefs, _silenced(batches[0].instance.arms,
+                                                     batches[0].belief, [0, 1]))
+
+
+def test_a_signal_named_like_the_mark_of_a_lost_record_is_refused(week, folder, capsys):
+    with pytest.raises(InvalidParameterError, match=r"^updated_beliefs\.signal_names: must not "
+                       r"name a signal '\?', the mark of a signal not known \(a record lost\); "
+                       r"got it at 1$"):
+        updated_beliefs(week[0], folder / "actions.csv", folder / "answers.csv",
+                        signal_names=["no answer", "?"])
+    argv = ["update", str(folder / "week.csv"), "--actions", str(folder / "actions.csv"),
+            "--signals", str(folder / "answers.csv"), "--signal-names", "no;?", "-o",
+            str(folder / "next.csv")]
+    assert main(argv) == 1
+    assert "updated_beliefs.signal_names: must not name a signal '?'" in capsys.readouterr().err
+    assert not (folder / "next.csv").exists()
 
 
 def test_an_impossible_signal_names_its_arm_and_line(write_csv):
