@@ -1,6 +1,6 @@
 """CSV batch solving speed: 100 000 arm rows read, solved with the myopic planner and written;
-batches of POMDP arms solved by the whittle planner in one process and in two; then a
-transition log of 1 000 000 rows read.
+next week's file from the actions and signals (``rmab update``); batches of POMDP arms solved
+by the whittle planner in one process and in two; then a transition log of 1 000 000 rows read.
 
     .venv/bin/python benchmarks/bench_csv.py [--quick]
 
@@ -10,6 +10,12 @@ batches of 1 000 arms (budget 100, exact DP knapsack) and 1 batch of 100 000 arm
 timed in the same run, is a naive reader written here that builds one arm object per row
 (``csv.DictReader``, ``arms.select([k])`` per row, ``concat_arms`` per batch), and the same
 read followed by the same planner and a plain ``csv.writer`` for the end-to-end figure.
+
+The weekly update (the 1-batch file, its myopic actions, a signal drawn for each arm acted on)
+is ``read_batches`` + ``updated_beliefs`` + ``write_beliefs``, as ``rmab update`` runs it; the
+reference, timed in the same run, is :func:`naive_read`, ``csv.DictReader`` of the two files,
+``update_beliefs`` per batch and a ``csv.writer`` copying each row with its new belief, giving
+the same beliefs (checked).
 
 The log (``week,arm_id,state,action,next_state``, 20 000 arms x 50 weeks, each arm's rows
 together; ``--quick``: 2 000 arms) is read by ``read_transition_log`` as it is and in time
@@ -39,8 +45,10 @@ from unittest import mock  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from rmab.belief import signal_probabilities, update_beliefs  # noqa: E402
 from rmab.errors import IndexabilityWarning  # noqa: E402
-from rmab.io import logs, read_batches, solve_batches  # noqa: E402
+from rmab.io import logs, read_batches, solve_batches, write_beliefs  # noqa: E402
+from rmab.io.responses import updated_beliefs  # noqa: E402
 from rmab.models import Instance, concat_arms, load_instance  # noqa: E402
 from rmab.planners.index import _FITS  # noqa: E402
 
@@ -161,6 +169,7 @@ def main() -> None:
                   f"CPU second\n"
                   f"    naive, end to end  {_fmt(t_naive_all)}  -> solve_batches is "
                   f"{t_naive_all[1] / t_all[1]:.1f}x faster (CPU)")
+        weekly(folder, path, out, repeats)
         jobs(folder, 6 if args.quick else 16, repeats)
         n_arms, n_weeks = rows // 5, 50
         path = folder / "log.csv"
@@ -180,6 +189,75 @@ def main() -> None:
                   f"    read_transition_log {_fmt(t_read)}\n"
                   f"    row by row          {_fmt(t_rows)}  -> read is "
                   f"{t_rows[1] / t_read[1]:.1f}x faster (CPU)")
+
+
+def _expects_signal(arms, actions: np.ndarray) -> np.ndarray:
+    """Arms whose signal rows after their action tell states apart (the others take none)."""
+    rows = arms.observations[np.arange(len(actions)), actions]
+    return ~(rows == rows[:, :1]).all(axis=(1, 2))
+
+
+def write_signals(path: Path, actions: Path, out: Path, seed: int = 0) -> None:
+    """A signal drawn from each arm's predictive distribution where its model expects one."""
+    rng = np.random.default_rng(seed)
+    taken = _actions(actions)
+    with open(out, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["batch_id", "arm_id", "signal"])
+        for b in read_batches(path):
+            a = np.array([taken[b.batch_id, arm] for arm in b.arm_ids])
+            p = signal_probabilities(b.instance.arms, b.belief, a)
+            o = (p.cumsum(axis=1) > rng.random((b.n_arms, 1))).argmax(axis=1)
+            given = _expects_signal(b.instance.arms, a)
+            w.writerows([b.batch_id, arm, s if g else ""]
+                        for arm, s, g in zip(b.arm_ids, o.tolist(), given))
+
+
+def naive_update(path: Path, actions: Path, signals: Path, out: Path) -> dict:
+    """The weekly update by hand: :func:`naive_read`, the two files by ``csv.DictReader``,
+    ``update_beliefs`` per batch (an empty signal: the first of alike rows), and each row of
+    ``path`` copied with its new belief."""
+    taken = _actions(actions)
+    with open(signals, newline="") as fh:
+        seen = {(r["batch_id"], r["arm_id"]): r["signal"] for r in csv.DictReader(fh)}
+    beliefs = {}
+    for bid, ids, inst in naive_read(path):
+        a = np.array([taken[bid, arm] for arm in ids])
+        o = np.array([int(seen[bid, arm] or 0) for arm in ids])
+        beliefs[bid] = dict(zip(ids, update_beliefs(inst.arms, inst.initial_belief, a, o)))
+    with open(path, newline="") as src, open(out, "w", newline="") as fh:
+        reader = csv.DictReader(src)
+        w = csv.DictWriter(fh, reader.fieldnames)
+        w.writeheader()
+        for row in reader:
+            row["belief"] = ";".join(f"{x:.12g}" for x in beliefs[row["batch_id"]][row["arm_id"]])
+            w.writerow(row)
+    return beliefs
+
+
+def weekly(folder: Path, path: Path, actions: Path, repeats: int) -> None:
+    """``rmab update``'s work on the last file solved, against :func:`naive_update`."""
+    signals, out, naive = folder / "signals.csv", folder / "next.csv", folder / "naive_next.csv"
+    write_signals(path, actions, signals)
+
+    def update() -> dict:
+        batches = read_batches(path)
+        new = updated_beliefs(batches, actions, signals)
+        write_beliefs(batches, new, out)
+        return new
+
+    ours, theirs = update(), naive_update(path, actions, signals, naive)
+    for b in read_batches(path):            # the same beliefs, arm by arm
+        assert np.array_equal(ours[b.batch_id],
+                              np.array([theirs[b.batch_id][arm] for arm in b.arm_ids]))
+    t_ours = median_time(update, repeats)
+    t_naive = median_time(lambda: naive_update(path, actions, signals, naive), repeats)
+    n = sum(len(v) for v in ours.values())
+    print(f"Weekly update (rmab update), {n} arms: read_batches + updated_beliefs + "
+          f"write_beliefs; medians of {repeats}\n"
+          f"    update             {_fmt(t_ours)}\n"
+          f"    naive update       {_fmt(t_naive)}  -> update is "
+          f"{t_naive[1] / t_ours[1]:.1f}x faster (CPU)")
 
 
 def jobs(folder: Path, n_batches: int, repeats: int) -> None:
