@@ -481,12 +481,17 @@ def _read_rows(rows, lines, head, width, where, wanted, fields, names_of, file):
 
 
 def _closest(cell: str, labels) -> str:
-    """`` (did you mean 'engaged'?)`` for a label a typo or a case away from one of ``labels``."""
-    import difflib
-
-    folded = {str(label).casefold(): label for label in labels}
+    """`` (did you mean 'engaged'?)`` for a label a typo or a case away from one of ``labels``;
+    every label alike but for case (`` (did you mean 'Call' or 'call'?)``), as labels are read
+    case-sensitively and either may be the one meant."""
+    folded: dict[str, list] = {}
+    for label in labels:
+        folded.setdefault(label.casefold(), []).append(label)
     close = difflib.get_close_matches(cell.casefold(), list(folded), n=1, cutoff=0.75)
-    return f" (did you mean {folded[close[0]]!r}?)" if close else ""
+    if not close:
+        return ""
+    *others, last = map(repr, folded[close[0]])
+    return f" (did you mean {', '.join(others) + ' or ' if others else ''}{last}?)"
 
 
 def _read_columns(rows, lines, head, width, where, fields, names_of):

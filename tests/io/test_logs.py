@@ -468,6 +468,18 @@ def test_a_label_not_among_the_names_is_named_with_them(tmp_path):
     np.testing.assert_array_equal(read_transition_log(path, state_names=names).next_states, [1])
 
 
+def test_labels_alike_but_for_case_are_all_suggested(tmp_path):
+    """Labels are read case-sensitively, so 'CALL' among 'Call' and 'call' suggests both: either
+    may be the one meant (a review: one was picked, the one named last)."""
+    path = tmp_path / "log.csv"
+    path.write_text("arm_id,state,action,next_state\na,0,CALL,1\n")
+    for names, said in ((["none", "Call", "call"], "'Call' or 'call'"),
+                        (["none", "call", "CAll", "Call"], "'call', 'CAll' or 'Call'"),
+                        (["none", "call"], "'call'")):
+        with pytest.raises(BatchInputError, match=rf"; got 'CALL' \(did you mean {said}\?\)$"):
+            read_transition_log(path, action_names=names)
+
+
 def test_estimate_reads_a_programme_export_as_its_mended_log(tmp_path):
     """rmab estimate with --columns, --order-by and names gives the instance and batch of the
     log mended by hand (the action names also reach the instance)."""
