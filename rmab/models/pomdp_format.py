@@ -667,13 +667,14 @@ def write_pomdp(model, path, *, discount: float | None = None, start=None) -> Pa
 
 
 def _known(kind: str, names: list, tok: str) -> str:
-    """The names ``tok`` could have meant, for an unknown name's message: the closest and
-    the declared ones (up to 10), or their count."""
+    """The names ``tok`` could have meant, for an unknown name's message: the declared ones
+    (up to 10) and the closest; numbered ones by their count alone (the number nearest '1a'
+    is a guess)."""
     import difflib
 
+    if names == [str(i) for i in range(len(names))]:
+        return f" ({kind} are numbered 0 to {len(names) - 1})"
     close = difflib.get_close_matches(tok, names, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    if names == [str(i) for i in range(len(names))]:
-        return f" ({kind} are numbered 0 to {len(names) - 1}){hint}"
     shown = ", ".join(map(repr, names[:10])) + (", ..." if len(names) > 10 else "")
     return f" ({kind} declared: {shown}){hint}"

@@ -244,6 +244,8 @@ BAD = [
     (HEAD + "T: bb identity\n", 6,
      r"unknown action 'bb' \(actions declared: 'a', 'b'\); did you mean 'b'\?$"),
     (HEAD + "T: a : 0 : two 1.0\n", 6, r"unknown state 'two' \(states are numbered 0 to 2\)$"),
+    # numbered states: no near string ('1' for '1a' was a guess among 0, 1, 2 alike)
+    (HEAD + "T: a : 1a : 0 1.0\n", 6, r"unknown state '1a' \(states are numbered 0 to 2\)$"),
     (HEAD + "T: a : 5 : 0 1.0\n", 6, r"state index must be < 3; got 5"),
     (HEAD + "T: a\n0.5 0.5 0.0\n0.5 x 0.0\n", 8, r"expected 9 numbers for T matrix; got 'x'"),
     (HEAD + "T: * identity\nO: * uniform\nT: a : 1\n0.5 0.6 0.0\n", 9,     # the row's line
