@@ -5,7 +5,7 @@ module of the command being run is imported (``import rmab`` itself is light). R
 stdout or files, logs and progress to stderr; a closed stdout is an error before the work. An
 :class:`~rmab.errors.RmabError` prints one line ``rmab: error: ...`` and exits 1; usage errors
 (an unknown planner name among them) exit 2; ``--debug`` (before or after COMMAND) shows the
-traceback instead.
+traceback instead, with the same exit code.
 """
 
 from __future__ import annotations
@@ -191,10 +191,13 @@ def _run(args) -> int:
                               f"would be lost"
                               + ("; give --out FILE" if hasattr(args, "out") else ""))
         return int(args._run(args) or 0)
-    except UnknownPlannerError as exc:       # a mistyped name is a usage error
+    except UnknownPlannerError as exc:       # a mistyped name is a usage error, --debug or not
         if args.debug:
-            raise
-        print(f"rmab: error: {exc}", file=sys.stderr)
+            import traceback
+
+            traceback.print_exc()
+        else:
+            print(f"rmab: error: {exc}", file=sys.stderr)
         return 2
     except RmabError as exc:
         if args.debug:

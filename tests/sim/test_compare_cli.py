@@ -88,6 +88,10 @@ def test_a_mistyped_planner_is_a_usage_error_with_the_closest_names(argv, messag
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("rmab: error:") and message in err
+    # --debug shows the traceback, not another exit code (a review: 1, as for a failure)
+    assert main(["--debug", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback") and message in err
 
 
 @pytest.mark.parametrize("argv, message", [
