@@ -193,17 +193,6 @@ def sample_states_kernel(beliefs, u_state, states):
 
 
 @njit(nogil=True)
-def expected_reward_kernel(beliefs, actions, rewards):
-    """``sum_n sum_s beliefs[n, s] * rewards[n, s, actions[n]]``."""
-    total = 0.0
-    for n in range(beliefs.shape[0]):
-        a = actions[n]
-        for s in range(beliefs.shape[1]):
-            total += beliefs[n, s] * rewards[n, s, a]
-    return total
-
-
-@njit(nogil=True)
 def realised_reward_kernel(states, actions, rewards, out):
     """``out[n] = rewards[n, states[n], actions[n]]``; returns the sum."""
     total = 0.0
