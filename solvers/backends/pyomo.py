@@ -64,7 +64,6 @@ class PyomoModel(PersistentModel):
         import pyomo.environ as pyo
         from pyomo.contrib.solver.common.factory import SolverFactory
 
-        self._pyo = pyo
         self._statuses = _status_map()
         self.solver_name = solver
         self.highs_limits = solver == "highs"   # the same HiGHS as the highs backend's

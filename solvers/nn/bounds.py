@@ -73,12 +73,6 @@ class NetworkBounds:
     lower: tuple
     upper: tuple
 
-    def stable_inactive(self, layer: int) -> np.ndarray:
-        return self.upper[layer] <= 0.0
-
-    def stable_active(self, layer: int) -> np.ndarray:
-        return self.lower[layer] >= 0.0
-
 
 def _max_over_knapsack(G: np.ndarray, lower, upper, ks: Knapsack, integer) -> np.ndarray:
     """max of ``G @ a`` (rows) over the box and one knapsack (fractional; exact if cardinality)."""
