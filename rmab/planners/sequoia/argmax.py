@@ -243,7 +243,7 @@ class MIPArgmax:
         self.n_fallback = int(n_fallback)
         self.tighten = tighten
         self.network = self.encoded = self.model = self.gains_at = None
-        self.build_seconds = self.update_seconds = 0.0
+        self.update_seconds = 0.0
         self.n_linear = self.n_ascent = 0
         if network is not None:
             self.set_network(network)
@@ -258,7 +258,6 @@ class MIPArgmax:
         from solvers.nn import encode_network
 
         _check_network("MIPArgmax", network, self.domain, self.horizon)
-        start = time.perf_counter()
         n_ctx = self.domain.n_arms + 1
         ctx = context_features(np.zeros(self.domain.n_arms), self.horizon, self.horizon,
                                self.domain.n_states)
@@ -272,7 +271,6 @@ class MIPArgmax:
         except SolverInputError as exc:     # weights the MIP cannot take (big-M of 1e15, an
             raise InvalidModelError(f"MIPArgmax.network: {exc}") from exc   # output of 1e21)
         self.encoded, self.model, self.network = encoded, model, network
-        self.build_seconds = time.perf_counter() - start
 
     def solve(self, states, time_to_go: int) -> ArgmaxResult:
         """The argmax in ``states`` with ``time_to_go`` periods left (class doc). A model the
