@@ -65,7 +65,7 @@ def _check_rewards(owner: str, rewards, n_arms: int, n_states: int, n_actions: i
 
 def _check_transitions(owner: str, transitions) -> np.ndarray:
     transitions = as_float_array(owner, "transitions", transitions, ndim=4)
-    n_arms, n_actions, n_states, n_next = transitions.shape
+    n_arms, n_actions, n_states, _ = transitions.shape
     if n_arms < 1 or n_actions < 1 or n_states < 1:
         raise InvalidModelError(f"{owner}.transitions: must have at least one arm, action and "
                                 f"state; got shape {transitions.shape}")
