@@ -23,6 +23,12 @@ class CompactRepr:
         return f"{type(self).__name__}({', '.join(parts)})"
 
 
+def read_only(arr: np.ndarray) -> np.ndarray:
+    """``arr`` itself, made read-only (the beliefs, states and actions a simulation hands out)."""
+    arr.setflags(write=False)
+    return arr
+
+
 class ReadOnlyArrays:
     """Mixin for frozen dataclasses: each numpy array field is stored as a read-only view
     (the caller's array stays writable), so a result a planner reads at every step cannot be

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmab._repr import CompactRepr
+from rmab._repr import CompactRepr, read_only
 from rmab._validation import check_number
 from rmab.belief import _kernels
 from rmab.belief.update import check_actions, impossible_signal
@@ -50,11 +50,6 @@ class StepResult(CompactRepr):
     belief: np.ndarray
     signals: np.ndarray
     done: bool
-
-
-def _readonly(arr: np.ndarray) -> np.ndarray:
-    arr.setflags(write=False)
-    return arr
 
 
 EPISODE_LIMIT = 10**7     # periods a default episode may run (discount 1 - 4.6e-7)
@@ -146,7 +141,7 @@ class Environment:
         self._noise = NoiseStream(seq, n)
         states = np.empty(n, dtype=np.int64)
         _kernels.sample_states_kernel(self.instance.initial_belief, self._noise.initial, states)
-        self._states = _readonly(states)
+        self._states = read_only(states)
         if self.instance.fully_observed:
             self._belief = self._one_hot(states)
         else:
@@ -157,7 +152,7 @@ class Environment:
     def _one_hot(self, states: np.ndarray) -> np.ndarray:
         belief = np.zeros((self.instance.n_arms, self.instance.n_states))
         belief[self._arm_index, states] = 1.0
-        return _readonly(belief)
+        return read_only(belief)
 
     def step(self, actions) -> StepResult:
         """Play one period with ``actions`` (int array (n_arms,), 0 = passive).
@@ -205,10 +200,10 @@ class Environment:
             if bad >= 0:  # cannot happen when sampling from the model; kept as a guard
                 raise impossible_signal("Environment.step", bad, int(a[bad]),
                                         int(signals[bad]))
-            _readonly(belief)
-        self._states = _readonly(next_states)
+            read_only(belief)
+        self._states = read_only(next_states)
         self._belief = belief
         t = self._t
         self._t += 1
-        return StepResult(t=t, reward=float(reward), belief=belief, signals=_readonly(signals),
+        return StepResult(t=t, reward=float(reward), belief=belief, signals=read_only(signals),
                           done=self.done)

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmab._repr import CompactRepr, ReadOnlyArrays
+from rmab._repr import CompactRepr, ReadOnlyArrays, read_only
 from rmab._validation import as_generator, check_number
 from rmab.belief import _kernels as _belief
 from rmab.belief.update import check_actions, check_beliefs
@@ -124,11 +124,6 @@ def _feasible_joint(instance, limit):
     return feasible_joint_actions(instance.arms.costs, instance.budget, **instance.limits)
 
 
-def _readonly(arr: np.ndarray) -> np.ndarray:
-    arr.setflags(write=False)
-    return arr
-
-
 def _checked_plan(instance, base):
     """``base.plan`` with its actions checked as ``Environment.step`` checks them (integers in
     range, within the budget and count limits): a Planner that is not a ``BasePlanner``, or one
@@ -189,16 +184,16 @@ class _Simulator:
         signals = np.empty(n, dtype=np.int64)
         for l in range(n_traj):
             self.base.reset(seed=int(self.seeds[l]))
-            b = _readonly(belief.copy())
+            b = read_only(belief.copy())
             _belief.sample_states_kernel(b, self.u_init[l], states)
             for t in range(self.horizon):
                 # read-only, as Environment.step's actions and states: one signature of the
                 # belief kernels (writable ones had compiled them a second time)
-                a = _readonly((first if t == 0 else self.decide(b, self.t0 + t)).view())
+                a = read_only((first if t == 0 else self.decide(b, self.t0 + t)).view())
                 out[l] += self.beta ** t * np.einsum("ns,ns->n", b, self.r[idx, :, a])
                 if t == self.horizon - 1:
                     break
-                _belief.sample_kernel(_readonly(states.view()), a, self.p, self.o,
+                _belief.sample_kernel(read_only(states.view()), a, self.p, self.o,
                                       self.u_state[l, t], self.u_signal[l, t], nxt, signals)
                 # a new array each period, read-only once filled: the base planner is handed
                 # what plan would hand it, a belief no later period overwrites (it may keep it)
@@ -207,7 +202,7 @@ class _Simulator:
                 if bad >= 0:  # a zero-probability signal: the belief was off the model
                     raise ImpossibleSignalError(f"rollout: arm {bad} drew a signal of "
                                                 f"probability 0 under its belief")
-                b = _readonly(post)
+                b = read_only(post)
                 states, nxt = nxt, states
         return out
 
