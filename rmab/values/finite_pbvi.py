@@ -23,7 +23,6 @@ how close they are depends on how well the set covers the reachable beliefs. Pai
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass
 from functools import cached_property
@@ -35,7 +34,7 @@ from rmab.errors import InvalidParameterError
 from rmab.models.arms import POMDPArms
 from rmab.values import _kernels
 from rmab.values.exact import check_scale
-from rmab.values.pbvi import (AlphaVectors, PBVIResult, _Stack, arm_problem,
+from rmab.values.pbvi import (AlphaVectors, PBVIResult, _Stack, _arm_key, arm_problem,
                               check_belief_rows, grid_beliefs, start_beliefs)
 
 __all__ = ["FiniteAlphaVectors", "FinitePBVIResult", "solve_finite_pbvi"]
@@ -229,7 +228,7 @@ def solve_finite_pbvi(arms: POMDPArms, *, horizon: int, price: float = 0.0,
     arm_to_solve = np.empty(n, dtype=np.int64)
     solves = []
     for i in range(n):
-        key = _arm_key(arms, i, b0[i])
+        key = _arm_key(arms, i, b0[i], None)
         j = keys.get(key)
         if j is None:
             j = keys[key] = len(solves)
@@ -239,13 +238,6 @@ def solve_finite_pbvi(arms: POMDPArms, *, horizon: int, price: float = 0.0,
     arm_to_solve.setflags(write=False)
     return FinitePBVIResult(tuple(solves), arm_to_solve, price, discount, 0.0,
                             time.perf_counter() - start, True, horizon=horizon)
-
-
-def _arm_key(arms, i, b0) -> bytes:
-    h = hashlib.blake2b(digest_size=16)
-    for arr in (arms.transitions[i], arms.observations[i], arms.rewards[i], arms.costs[i], b0):
-        h.update(np.ascontiguousarray(arr).tobytes())
-    return h.digest()
 
 
 def backward_sets(trans, obs, r, c, beta, beliefs, horizon):

@@ -557,6 +557,8 @@ def plans_with_uses(trans, obs, r, beliefs, discount: float, target: float, max_
 
 
 def _arm_key(arms, i, b0, warm) -> bytes:
+    """Arm ``i``'s solve: arms with the same model, start belief and warm start (None in
+    ``finite_pbvi``) share one."""
     h = hashlib.blake2b(digest_size=16)
     for arr in (arms.transitions[i], arms.observations[i], arms.rewards[i], arms.costs[i], b0):
         h.update(np.ascontiguousarray(arr).tobytes())
