@@ -213,7 +213,8 @@ def test_argmax_oracles_check_their_inputs(tiny_capacity):
             with pytest.raises(InvalidParameterError, match=rf"{name}.solve.states: .*{what}"):
                 oracle(d, 5, net).solve(states, 1)
         with pytest.raises(InvalidParameterError, match=rf"{name}.domain: must be a coRMAB "
-                                                        r"Domain; got NoneType"):
+                                                        r"Domain \(see rmab.domains\); got "
+                                                        "NoneType"):
             oracle(None, 5, net)
     with pytest.raises(InvalidParameterError, match=r"make_argmax.domain: must be a coRMAB"):
         make_argmax(None, 5)

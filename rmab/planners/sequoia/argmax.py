@@ -87,8 +87,8 @@ def _check_time_to_go(owner: str, time_to_go, horizon: int) -> int:
 
 def _check_domain(owner: str, domain) -> None:
     if not isinstance(domain, Domain):
-        raise InvalidParameterError(f"{owner}.domain: must be a coRMAB Domain; got "
-                                    f"{type(domain).__name__}")
+        raise InvalidParameterError(f"{owner}.domain: must be a coRMAB Domain (see "
+                                    f"rmab.domains); got {type(domain).__name__}")
 
 
 class BruteForceArgmax:

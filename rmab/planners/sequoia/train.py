@@ -43,12 +43,12 @@ from rmab._reporting import count_noun
 from rmab._repr import CompactRepr
 from rmab._validation import DISCOUNT_GAP, as_generator, check_number, check_path
 from rmab.domains.arm import initial_states
-from rmab.domains.base import ENUMERATION_SIZE, Domain
+from rmab.domains.base import ENUMERATION_SIZE
 from rmab.errors import (InvalidModelError, InvalidParameterError, PlanningError, RmabWarning,
                          SolverLimitWarning)
 from rmab.models.storage import atomic_write
-from rmab.planners.sequoia.argmax import (ARGMAX_METHODS, BruteForceArgmax, make_argmax,
-                                          maxima_of, solve_chunk)
+from rmab.planners.sequoia.argmax import (ARGMAX_METHODS, BruteForceArgmax, _check_domain,
+                                          make_argmax, maxima_of, solve_chunk)
 from rmab.planners.sequoia.cache import TargetCache
 from rmab.planners.sequoia.features import encode_inputs, input_size, with_training_record
 from rmab.planners.sequoia.gains import GainTableNetwork, table_args, whittle_gain_table
@@ -365,12 +365,6 @@ def _check_config(owner: str, config) -> None:
     if not isinstance(config, SequoiaConfig):
         raise InvalidParameterError(f"{owner}.config: must be a SequoiaConfig; got "
                                     f"{type(config).__name__}")
-
-
-def _check_domain(owner: str, domain) -> None:
-    if not isinstance(domain, Domain):
-        raise InvalidParameterError(f"{owner}.domain: must be a coRMAB Domain (see "
-                                    f"rmab.domains); got {type(domain).__name__}")
 
 
 def _check_qnet(owner: str, field: str, qnet) -> None:
