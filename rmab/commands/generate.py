@@ -224,8 +224,11 @@ def _details(domain: Domain, graph: bool = False) -> str:
         return f", {count_noun(domain.n_workers, 'worker')}" + (
             f" ({never} arm{'s' * (never > 1)} costing more than any can serve)" if never else "")
     if domain.kind == "scheduling":
+        never = domain.unpullable.size
         return (f", {count_noun(domain.n_workers, 'worker')}, "
-                f"{count_noun(domain.n_slots, 'slot')}")
+                f"{count_noun(domain.n_slots, 'slot')}" + (
+                    f" ({never} arm{'s' * (never > 1)} sharing fewer than two (worker, slot) "
+                    f"pairs with them, never pulled)" if never else ""))
     far = domain.unreachable.size
     dist = domain.distances[domain.source][domain.unreachable]
     dist = dist[np.isfinite(dist)]                 # not connected: warned of apart

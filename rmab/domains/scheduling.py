@@ -217,7 +217,9 @@ def _avail(rng, n_rows: int, n_slots: int, k: int, weights: np.ndarray) -> np.nd
 
 def make_scheduling(n_arms: int = 20, budget: int = 5, *, n_slots: int = 5, seed=None
                     ) -> SchedulingDomain:
-    """The paper's scheduling instance (availability probabilities in the module docstring)."""
+    """The paper's scheduling instance (availability probabilities in the module docstring).
+    Silent about arms that share fewer than two (worker, slot) pairs with the workers, as its
+    draws sometimes leave one (:attr:`SchedulingDomain.unpullable`; ``from_arrays`` warns)."""
     owner = "make_scheduling"
     n_arms = check_number(owner, "n_arms", n_arms, low=1, integer=True)
     budget = check_number(owner, "budget", budget, low=1, high=n_arms, integer=True)
@@ -228,5 +230,7 @@ def make_scheduling(n_arms: int = 20, budget: int = 5, *, n_slots: int = 5, seed
     ramp = np.arange(1, n_slots + 1, dtype=float)
     arm_avail = _avail(rng, n_arms, n_slots, 2, ramp)
     worker_avail = _avail(rng, budget, n_slots, 3, ramp[::-1])
-    return SchedulingDomain.from_arrays(up_prob=up, rewards=rewards, arm_avail=arm_avail,
-                                        worker_avail=worker_avail, budget=budget)
+    with warnings.catch_warnings():     # as make_capacity and make_path: a paper's draw
+        warnings.simplefilter("ignore", RmabWarning)
+        return SchedulingDomain.from_arrays(up_prob=up, rewards=rewards, arm_avail=arm_avail,
+                                            worker_avail=worker_avail, budget=budget)

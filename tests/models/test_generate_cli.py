@@ -1,12 +1,14 @@
 """``rmab generate``: seeded instances written to .npz, and its argument errors."""
 
 import pathlib
+import warnings
 
 import numpy as np
 import pytest
 
 from rmab.cli import main
-from rmab.domains import load_domain, make_capacity, make_domain, path_from_csv
+from rmab.domains import (load_domain, make_capacity, make_domain, make_scheduling,
+                          path_from_csv)
 from rmab.models import health_intervention, load_instance
 
 
@@ -156,6 +158,20 @@ def test_capacity_arms_no_worker_can_serve_are_counted(tmp_path, capsys):
                                        f"workers (3 arms costing more than any can serve)\n")
     d = load_domain(out)
     assert d.unservable.tolist() == np.flatnonzero(d.costs > d.capacities.max()).tolist()
+
+
+def test_scheduling_arms_never_pulled_are_counted_not_warned_of(tmp_path, capsys):
+    """make_scheduling is silent about them, as make_capacity and make_path are about theirs;
+    it alone had warned, in 'rmab generate', 'rmab train' and 'rmab compare' (a walkthrough)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert make_scheduling(10, 3, seed=0).unpullable.tolist() == [3]
+    out = tmp_path / "d.npz"
+    assert main(["generate", "scheduling", "--arms", "10", "--budget", "3", "-o",
+                 str(out)]) == 0
+    assert capsys.readouterr().err == (f"wrote {out}: scheduling domain, 10 arms, budget 3, 3 "
+                                       f"workers, 5 slots (1 arm sharing fewer than two "
+                                       f"(worker, slot) pairs with them, never pulled)\n")
 
 
 def test_a_domain_summary_counts_one_worker_in_the_singular(tmp_path, capsys):
