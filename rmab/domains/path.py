@@ -109,9 +109,14 @@ class PathDomain(Domain):
         dist = self.distances[source]
         cut = np.flatnonzero(np.isinf(dist))
         if cut.size:
+            # an edge list numbered from 1 leaves the default source 0 in no edge (a walkthrough)
+            alone = "" if (self.edges == source).any() else (
+                f"; the source {source} is in no edge" + (
+                    " (nodes count from 0: is the edge list numbered from 1?)"
+                    if source == 0 and self.edges.size and self.edges.min() == 1 else ""))
             warnings.warn(f"{owner}: {cut.size} of {n} nodes are not connected to the source "
                           f"{source} and can never be visited: {cut[:10].tolist()}"
-                          f"{' ...' if cut.size > 10 else ''}", RmabWarning,
+                          f"{' ...' if cut.size > 10 else ''}{alone}", RmabWarning,
                           stacklevel=stacklevel)
         far = np.flatnonzero(np.isfinite(dist) & (2 * dist > self.route_length))
         if far.size:

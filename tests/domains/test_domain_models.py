@@ -234,6 +234,25 @@ def test_degenerate_instances_warn_and_bom_edge_lists_read(tmp_path):
     assert edges.tolist() == [[0, 1], [1, 2]] and n == 4
 
 
+def test_an_edge_list_numbered_from_1_is_named_in_the_warning(tmp_path):
+    """Sites numbered 1..n leave the default source 0 in no edge: every other node was 'not
+    connected to the source 0', with no word of why (a walkthrough)."""
+    from rmab.domains import PathDomain, path_from_csv
+    from rmab.errors import RmabWarning
+
+    csv_path = tmp_path / "sites.csv"
+    csv_path.write_text("u,v\n1,2\n2,3\n3,1\n")
+    with pytest.warns(RmabWarning, match=r"source 0 and can never be visited: \[1, 2, 3\]; the "
+                                         r"source 0 is in no edge \(nodes count from 0: is the "
+                                         r"edge list numbered from 1\?\)$"):
+        path_from_csv(csv_path, budget=2, seed=0)
+    up = np.tile([0.1, 0.8], (4, 1))
+    rewards = np.tile([0.0, 0.3, 0.6, 1.0], (4, 1))
+    with pytest.warns(RmabWarning, match=r"visited: \[0, 1, 2\]; the source 3 is in no edge$"):
+        PathDomain.from_arrays(up_prob=up, rewards=rewards, edges=[[0, 1], [1, 2]], budget=1,
+                               source=3)
+
+
 def test_nodes_out_of_the_routes_reach_warn(tmp_path, capsys):
     """A route of route_length moves returns to the source, so it reaches only nodes within
     route_length // 2 moves; the others were accepted silently (a walkthrough), where nodes not
