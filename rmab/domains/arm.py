@@ -45,7 +45,11 @@ class BaseArms(CompactRepr):
         if up.shape[0] < 1 or up.shape[1] < 2:
             raise InvalidModelError(f"{owner}.up_prob: must have shape (n_arms >= 1, n_levels "
                                     f">= 2); got {up.shape}")
-        if rew.shape[0] != up.shape[0] or rew.shape[1] < 2:
+        if rew.shape[0] != up.shape[0]:   # both shapes: a transposed up_prob blamed rewards
+            raise InvalidModelError(f"{owner}.rewards: must have one row per arm, as up_prob "
+                                    f"(n_arms, n_levels); got rewards {rew.shape} and up_prob "
+                                    f"{up.shape}")
+        if rew.shape[1] < 2:
             raise InvalidModelError(f"{owner}.rewards: must have shape (n_arms={up.shape[0]}, "
                                     f"n_states >= 2); got {rew.shape}")
         bad = np.argwhere((up < 0.0) | (up > 1.0))

@@ -6,7 +6,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from rmab.domains import (BaseArms, initial_states, make_capacity, make_domain,
+from rmab.domains import (BaseArms, CapacityDomain, initial_states, make_capacity, make_domain,
                           make_interventions, make_path, make_scheduling, sparse_connected_graph)
 from rmab.domains.graphs import PAPER_EDGE_COUNTS, default_edge_count
 from rmab.domains.interventions import sigmoid_link
@@ -152,7 +152,14 @@ def test_model_errors():
     with pytest.raises(InvalidModelError, match=r"BaseArms.up_prob: must lie in \[0, 1\].*arm 1"):
         BaseArms([[0.1, 0.2], [0.1, 1.5]], [[0, 1], [0, 1]])
     with pytest.raises(InvalidModelError, match="BaseArms.rewards: must have shape"):
-        BaseArms([[0.1, 0.2]], [[0, 1], [0, 1]])
+        BaseArms([[0.1, 0.2]], [[1.0]])
+    # a transposed up_prob (2 levels x 5 arms): the error blamed the rewards alone, as
+    # 'must have shape (n_arms=2, ...)', and hid up_prob's shape (a walkthrough)
+    with pytest.raises(InvalidModelError, match=r"^BaseArms.rewards: must have one row per arm, "
+                                                r"as up_prob \(n_arms, n_levels\); got rewards "
+                                                r"\(5, 4\) and up_prob \(2, 5\)$"):
+        CapacityDomain.from_arrays(up_prob=np.full((2, 5), 0.5), rewards=np.ones((5, 4)),
+                                   costs=np.ones(5), capacities=[3.0, 2.0])
     with pytest.raises(InvalidParameterError, match="initial_states.p_high"):
         initial_states(3, p_high=1.5)
     with pytest.raises(InvalidParameterError,
