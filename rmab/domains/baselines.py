@@ -193,10 +193,11 @@ class MyopicMIPPlanner(BaseDomainPlanner):
     def __init__(self, backend: str = "highs", time_limit: float | None = None,
                  mip_gap: float = 1e-6):
         super().__init__()
+        owner = type(self).__name__        # the subclass asked for: whittle, lagrangian, ...
         self.backend = backend
         self.time_limit = None if time_limit is None else check_number(
-            "MyopicMIPPlanner", "time_limit", time_limit, low=0.0, low_open=True)
-        self.mip_gap = check_number("MyopicMIPPlanner", "mip_gap", mip_gap, low=0.0, high=1.0,
+            owner, "time_limit", time_limit, low=0.0, low_open=True)
+        self.mip_gap = check_number(owner, "mip_gap", mip_gap, low=0.0, high=1.0,
                                     high_open=True)
 
     def _fit(self, domain):
@@ -207,7 +208,7 @@ class MyopicMIPPlanner(BaseDomainPlanner):
         try:
             self._model = domain.linear_model(get_backend(self.backend))
         except LookupError as exc:
-            raise InvalidParameterError(f"MyopicMIPPlanner.backend: {exc}") from exc
+            raise InvalidParameterError(f"{type(self).__name__}.backend: {exc}") from exc
         except SolverInputError as exc:      # e.g. a coefficient of 1e15 or more in a row
             raise InvalidModelError(f"{type(self).__name__}: the domain's MILP cannot be "
                                     f"built; {exc}") from exc

@@ -707,6 +707,20 @@ def test_myopic_solver_options_are_checked_when_made(params, match):
         make_domain_planner("myopic", **params)
 
 
+@pytest.mark.parametrize("name, owner", [("whittle", "WhittleDomainPlanner"),
+                                         ("whittle-finite", "FiniteWhittleDomainPlanner"),
+                                         ("lagrangian", "LagrangianDomainPlanner")])
+def test_the_mip_planners_solver_options_name_the_planner_asked_for(name, owner):
+    """make_domain_planner('whittle', time_limit=0) said 'MyopicMIPPlanner.time_limit', a
+    planner the user never named (a walkthrough)."""
+    with pytest.raises(InvalidParameterError, match=fr"^{owner}\.time_limit: must be > 0"):
+        make_domain_planner(name, time_limit=0)
+    with pytest.raises(InvalidParameterError, match=fr"^{owner}\.mip_gap: must be < 1"):
+        make_domain_planner(name, mip_gap=1.5)
+    with pytest.raises(InvalidParameterError, match=fr"^{owner}\.backend: .*'gurobo'"):
+        make_domain_planner(name, backend="gurobo").fit(make_domain("capacity", 6, 2, seed=0))
+
+
 def test_a_refused_fit_leaves_a_domain_planner_unfitted():
     class OnlyCapacity(BaseDomainPlanner):
         name = "only-capacity"
