@@ -36,7 +36,7 @@ from rmab._validation import check_discount, check_flag, check_number
 from rmab.domains.arm import BaseArms
 from rmab.domains.base import Domain
 from rmab.domains.baselines import BaseDomainPlanner, MyopicMIPPlanner
-from rmab.errors import InvalidParameterError
+from rmab.errors import InvalidParameterError, raise_in
 from rmab.models.arms import MDPArms
 from rmab.models.instance import Instance
 
@@ -261,16 +261,22 @@ class RolloutDomainPlanner(BaseDomainPlanner):
                                         f"{base!r}")
         self.base = base
         self.discount = check_discount(owner, discount)
-        self._whittle = WhittleDomainPlanner(discount=discount, backend=backend,
-                                             time_limit=time_limit, mip_gap=mip_gap)
-        self._myopic = MyopicMIPPlanner(backend=backend, time_limit=time_limit,
-                                        mip_gap=mip_gap)
+        try:                      # the parts check the solver options: named as the rollout's
+            self._whittle = WhittleDomainPlanner(discount=discount, backend=backend,
+                                                 time_limit=time_limit, mip_gap=mip_gap)
+            self._myopic = MyopicMIPPlanner(backend=backend, time_limit=time_limit,
+                                            mip_gap=mip_gap)
+        except InvalidParameterError as exc:
+            raise_in(exc, owner)
         for part in (self._whittle, self._myopic):      # its warnings name the rollout
             part._part_of = f"{owner}'s {part.name} candidate"
 
     def _fit(self, domain):
-        self._whittle.fit(domain, seed=0)        # their draws (a time limit's fallback) are
-        self._myopic.fit(domain, seed=0)         # from self.rng: _reset shares it
+        try:
+            self._whittle.fit(domain, seed=0)    # their draws (a time limit's fallback) are
+            self._myopic.fit(domain, seed=0)     # from self.rng: _reset shares it
+        except InvalidParameterError as exc:     # a backend not available here
+            raise_in(exc, type(self).__name__)
         # exact one-step expected reward of every arm, state and level: (n, S, L)
         self._reward = self._whittle._instance.arms.rewards
         self._base_gain = self._whittle.gain_table if self.base == "whittle" else self._reward

@@ -721,6 +721,18 @@ def test_the_mip_planners_solver_options_name_the_planner_asked_for(name, owner)
         make_domain_planner(name, backend="gurobo").fit(make_domain("capacity", 6, 2, seed=0))
 
 
+def test_rollouts_solver_options_are_named_as_the_rollouts():
+    """Its Whittle and myopic candidates check them: the errors named only those."""
+    with pytest.raises(InvalidParameterError, match=r"^RolloutDomainPlanner: "
+                                                    r"WhittleDomainPlanner\.time_limit: must be "
+                                                    r"> 0"):
+        make_domain_planner("rollout", time_limit=0)
+    with pytest.raises(InvalidParameterError, match=r"^RolloutDomainPlanner: .*\.backend: "
+                                                    r".*'gurobo'"):
+        make_domain_planner("rollout", backend="gurobo").fit(make_domain("capacity", 6, 2,
+                                                                         seed=0))
+
+
 def test_a_refused_fit_leaves_a_domain_planner_unfitted():
     class OnlyCapacity(BaseDomainPlanner):
         name = "only-capacity"
