@@ -52,7 +52,9 @@ def get_backend(name) -> Backend:
                                   f"{available_backends()}; got {type(name).__name__}")
     if name not in BACKENDS:
         close = difflib.get_close_matches(str(name), BACKENDS, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = (f" (did you mean {close[0]!r}?)" if close else
+                f" (a solver through Pyomo is named 'pyomo:{name}')" if name.isidentifier()
+                else "")        # 'gurobi' for 'pyomo:gurobi' (a walkthrough)
         raise UnknownBackendError(f"solve.backend: must be one of {available_backends()}; "
                                   f"got {name!r}{hint}")
     backend = BACKENDS[name]()

@@ -656,6 +656,11 @@ def test_unknown_backend_lists_the_available_ones():
     with pytest.raises(UnknownBackendError, match=r"must be one of \['highs'.*got 'higs'.*"
                                                   r"did you mean 'highs'"):
         solve(knapsack01()[0], backend="higs")
+    with pytest.raises(UnknownBackendError, match=r"got 'gurobi' \(a solver through Pyomo is "
+                                                  r"named 'pyomo:gurobi'\)$"):
+        solve(knapsack01()[0], backend="gurobi")
+    with pytest.raises(UnknownBackendError, match=r"got 'a b'$"):
+        solve(knapsack01()[0], backend="a b")
     assert isinstance(UnknownBackendError("x"), LookupError)
     with pytest.raises(UnknownBackendError, match=r"must be a backend name.*got list"):
         solve(knapsack01()[0], backend=["highs"])                  # not hashable
