@@ -171,8 +171,9 @@ class CapacityDomain(Domain):
         made = cls(arms, int(cap.size), c, cap)
         never = made.unservable
         if never.size:
-            warnings.warn(f"{owner}: {never.size} of {arms.n_arms} arms cost more than every "
-                          f"worker's capacity ({cap.max():g}) and can never be served: "
+            warnings.warn(f"{owner}: {never.size} of {arms.n_arms} arms "
+                          f"cost{'s' * (never.size == 1)} more than every worker's capacity "
+                          f"({cap.max():g}) and can never be served: "
                           f"{never[:10].tolist()}{' ...' if never.size > 10 else ''}",
                           RmabWarning, stacklevel=2)
         return made

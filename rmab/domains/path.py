@@ -114,14 +114,16 @@ class PathDomain(Domain):
                 f"; the source {source} is in no edge" + (
                     " (nodes count from 0: is the edge list numbered from 1?)"
                     if source == 0 and self.edges.size and self.edges.min() == 1 else ""))
-            warnings.warn(f"{owner}: {cut.size} of {n} nodes are not connected to the source "
-                          f"{source} and can never be visited: {cut[:10].tolist()}"
+            warnings.warn(f"{owner}: {cut.size} of {n} nodes {'is' if cut.size == 1 else 'are'}"
+                          f" not connected to the source {source} and can never be visited: "
+                          f"{cut[:10].tolist()}"
                           f"{' ...' if cut.size > 10 else ''}{alone}", RmabWarning,
                           stacklevel=stacklevel)
         far = np.flatnonzero(np.isfinite(dist) & (2 * dist > self.route_length))
         if far.size:
-            warnings.warn(f"{owner}: {far.size} of {n} nodes are farther than route_length/2 = "
-                          f"{self.route_length / 2:g} moves from the source {source} (a route "
+            warnings.warn(f"{owner}: {far.size} of {n} nodes {'is' if far.size == 1 else 'are'}"
+                          f" farther than route_length/2 = {self.route_length / 2:g} moves from "
+                          f"the source {source} (a route "
                           f"returns to it) and can never be pulled: {far[:10].tolist()}"
                           f"{' ...' if far.size > 10 else ''}; route_length >= "
                           f"{int(2 * dist[far].max())} reaches them all", RmabWarning,

@@ -110,8 +110,9 @@ class SchedulingDomain(Domain):
         made = cls(arms, budget, aa, wa)
         never = made.unpullable
         if never.size:
-            warnings.warn(f"{owner}: {never.size} of {arms.n_arms} arms share fewer than two "
-                          f"(worker, slot) pairs with the workers and can never be pulled: "
+            warnings.warn(f"{owner}: {never.size} of {arms.n_arms} arms "
+                          f"share{'s' * (never.size == 1)} fewer than two (worker, slot) pairs "
+                          f"with the workers and can never be pulled: "
                           f"{never[:10].tolist()}{' ...' if never.size > 10 else ''}",
                           RmabWarning, stacklevel=2)
         return made

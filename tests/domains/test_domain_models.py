@@ -270,9 +270,10 @@ def test_nodes_out_of_the_routes_reach_warn(tmp_path, capsys):
 
     up = np.tile([0.1, 0.8], (3, 1))
     rewards = np.tile([0.0, 0.3, 0.6, 1.0], (3, 1))
-    for length, far, need in ((0, "2 of 3", r"\[1, 2\]"), (1, "2 of 3", r"\[1, 2\]"),
-                              (3, "1 of 3", r"\[2\]")):
-        with pytest.warns(RmabWarning, match=fr"^PathDomain: {far} nodes are farther than "
+    for length, far, verb, need in ((0, "2 of 3", "are", r"\[1, 2\]"),
+                                    (1, "2 of 3", "are", r"\[1, 2\]"),
+                                    (3, "1 of 3", "is", r"\[2\]")):    # one node: is
+        with pytest.warns(RmabWarning, match=fr"^PathDomain: {far} nodes {verb} farther than "
                                              fr"route_length/2 = {length / 2:g} moves from the "
                                              fr"source 0 \(a route returns to it\) and can "
                                              fr"never be pulled: {need}; route_length >= 4 "

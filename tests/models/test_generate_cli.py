@@ -237,7 +237,7 @@ def test_path_on_a_csv_graph(tmp_path, capsys):
     # --arms: the nodes (an isolated last one is not connected to the source: a warning)
     assert main(["generate", "path", "--graph", str(graph), "--arms", "6", "-o", str(out)]) == 0
     assert load_domain(out).n_arms == 6
-    assert "rmab: warning: PathDomain: 1 of 6 nodes are not connected" in capsys.readouterr().err
+    assert "rmab: warning: PathDomain: 1 of 6 nodes is not connected" in capsys.readouterr().err
     # the output may not be the graph it reads (it replaced the CSV)
     same = tmp_path / "g2.npz"
     same.write_text(graph.read_text())
