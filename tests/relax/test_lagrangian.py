@@ -75,6 +75,42 @@ def test_lp_over_a_finite_horizon_agrees_with_bisection(discount):
     assert lp.estimate == pytest.approx(bis.estimate, rel=1e-9)
 
 
+def _occupancy_lp_with_budget_price(inst):
+    """The budget-only LP relaxation over discounted occupancy measures x_n(s, a) (the dual
+    of Hawkins' LP), solved by scipy's HiGHS: its optimum and the budget row's shadow price
+    are ``L(λ*)`` and ``λ*`` by LP duality. Written here from the model, independent of
+    ``rmab.relax``."""
+    from scipy.optimize import linprog
+
+    arms, beta = inst.arms, inst.discount
+    n, s_n, a_n = arms.n_arms, arms.n_states, arms.n_actions
+    eq = np.zeros((n, s_n, n, s_n, a_n))     # Σ_a x(s',a) − β Σ_{s,a} P(s,a,s') x(s,a) = π(s')
+    for k in range(n):
+        eq[k, :, k] = np.eye(s_n)[:, :, None] - beta * arms.transitions[k].transpose(2, 1, 0)
+    budget_row = np.broadcast_to(arms.costs[:, None, :], (n, s_n, a_n)).ravel()
+    res = linprog(-arms.rewards.ravel(), A_ub=budget_row[None], b_ub=[inst.budget / (1 - beta)],
+                  A_eq=eq.reshape(n * s_n, -1), b_eq=np.asarray(inst.initial_belief).ravel(),
+                  bounds=(0, None), method="highs")
+    assert res.status == 0
+    return -res.fun, -res.ineqlin.marginals[0]
+
+
+def test_hawkins_lp_gives_the_occupancy_lps_optimum_and_budget_price(mdp_instance):
+    """Spec (PORMAB §4): Hawkins' LP "gives λ* exactly". Its bound is the occupancy LP's
+    optimum and its price that LP's budget shadow price (strong duality), to the solvers'
+    tolerances; above, the LP was held only to rmab's own bisection and golden section."""
+    want_bound, want_price = _occupancy_lp_with_budget_price(mdp_instance)
+    lp = lagrangian_bound(mdp_instance, method="lp")
+    assert want_price > 0.05                                  # the budget binds
+    assert lp.price == pytest.approx(want_price, rel=1e-7)
+    assert lp.estimate == pytest.approx(want_bound, rel=1e-9)
+    tight = mdp_instance.replace(budget=0.5 * mdp_instance.budget)
+    want_bound, want_price = _occupancy_lp_with_budget_price(tight)
+    lp = lagrangian_bound(tight, method="lp")
+    assert lp.price == pytest.approx(want_price, rel=1e-7)
+    assert lp.estimate == pytest.approx(want_bound, rel=1e-9)
+
+
 @pytest.mark.parametrize("budget", [sys.float_info.max, 1e307])
 def test_a_budget_that_constrains_nothing_gives_the_unconstrained_bound(budget):
     """The budget term B w overflowed to inf and 0 * inf made the bound NaN; a budget above
