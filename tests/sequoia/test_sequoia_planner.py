@@ -49,6 +49,36 @@ def test_mip_argmax_equals_brute_force(kind, hidden, tighten):
         assert got.value == pytest.approx(want.value, abs=1e-7)
 
 
+@pytest.mark.parametrize("kind", sorted(DOMAINS))
+@pytest.mark.parametrize("verdict", [TerminationStatus.INFEASIBLE, TerminationStatus.ERROR])
+def test_an_infeasible_verdict_on_the_network_is_solved_again_from_an_ascent_step(
+        monkeypatch, kind, verdict):
+    """HiGHS 1.16 without presolve called encoded networks that have solutions INFEASIBLE (5
+    of 45 000 fuzzed answers, session 50; docs/sequoia.md): the oracle returned the best of
+    its sampled actions, status "infeasible". Now it solves once more from one ascent step's
+    block columns, feasible, as a start, and finds the argmax."""
+    d = DOMAINS[kind](0)
+    net = random_network(d, (8, 6), seed=3)
+    mip = MIPArgmax(d, 20, net, mip_gap=1e-9, carry_start=False)
+    brute = BruteForceArgmax(d, 20, net)
+    real, starts = mip.model.solve, []
+
+    def wrong_once(**options):                 # HiGHS's verdict, on the first solve
+        starts.append(options.get("warm_start"))
+        if len(starts) == 1:
+            return MIPResult(verdict, None, float("nan"), float("nan"), float("inf"), 0.0,
+                             "highs")
+        assert mip.model.milp.is_feasible(starts[-1])
+        return real(**options)
+
+    monkeypatch.setattr(mip.model, "solve", wrong_once)
+    s = np.array([0, 1, 2, 3, 0, 1])
+    got, want = mip.solve(s, 7), brute.solve(s, 7)
+    assert len(starts) == 2 and mip.n_resolve == 1 and mip.n_linear == 0
+    assert got.status == "optimal" and d.is_feasible(got.action)
+    assert got.value == pytest.approx(want.value, abs=1e-7)
+
+
 def test_mip_argmax_maximises_the_network_at_its_float32_inputs():
     """The MIP sees the context the network sees (rounded to float32): a neuron whose weight
     on state 1/3 is 3e6 is active at float64's 1/3 but not at float32's, which decides the
