@@ -34,8 +34,10 @@ def _matrix(field: str, value, ndim: int) -> np.ndarray:
     if arr.ndim != ndim:
         raise SolverInputError(f"ReLUNetwork.{field}: must have {ndim} dimensions; got shape "
                                f"{arr.shape}")
-    if not np.isfinite(arr).all():
-        raise SolverInputError(f"ReLUNetwork.{field}: must be finite; got a non-finite entry")
+    if not np.isfinite(arr).all():       # which entry: a walkthrough's NaN had no place
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+        raise SolverInputError(f"ReLUNetwork.{field}: must be finite; got {arr[bad]} at index "
+                               f"{bad}")
     arr.flags.writeable = False
     return arr
 

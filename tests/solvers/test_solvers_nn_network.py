@@ -142,7 +142,10 @@ def test_load_errors(tmp_path):
      r"weights\[1\]: must have 2 columns"),
     ((np.ones((2, 3)),), (np.ones(3),), r"biases\[0\]: must have shape \(2,\)"),
     ((np.ones((2, 3)),), (), "must be one per layer"),
-    ((np.full((1, 2), np.nan),), (np.ones(1),), r"weights\[0\]: must be finite"),
+    ((np.full((1, 2), np.nan),), (np.ones(1),), r"weights\[0\]: must be finite; got nan at "
+                                                r"index \(0, 0\)$"),
+    ((np.ones((2, 2)), np.ones((1, 2))), (np.array([0.0, np.inf]), np.ones(1)),
+     r"biases\[0\]: must be finite; got inf at index \(1,\)$"),
     ((np.ones(3),), (np.ones(1),), r"weights\[0\]: must have 2 dimensions"),
 ])
 def test_validation_errors(weights, biases, match):
