@@ -202,8 +202,9 @@ class MIPArgmax:
     maximised over the block by the linear model, while the network's value rises;
     ``n_ascent`` counts its steps; docs/sequoia.md). A solve HiGHS ends INFEASIBLE (or with
     an error), which the model, feasible at every state, cannot be, is solved once more from
-    one ascent step's action as a start (``n_resolve``; HiGHS 1.16 without presolve, 5 of
-    45 000 fuzzed encoded networks, all fixed; an answer called optimal is not checked: one
+    one ascent step's action as a start, in what is left of the time limit (``n_resolve``;
+    HiGHS 1.16 without presolve, 5 of 45 000 fuzzed encoded networks, all fixed; an answer
+    called optimal is not checked: one
     ascent step caught HiGHS's 9 below the optimum there, but cost up to 67 % of a solve on
     the domains, where it found none in 17 928). An action always exists; ``status``
     says what happened. What a solve stopped by a time limit returns depends on the time it
@@ -333,7 +334,7 @@ class MIPArgmax:
         action, value = cand[best].copy(), float(values[best])
         if affine is None and res.status.value in _WRONG_VERDICTS:
             action, value, again = self._again(model, options, action, value, states,
-                                               time_to_go, ctx, bounds, extra)
+                                               time_to_go, ctx, bounds, extra, start)
             res = res if again is None else again
         if self.carry_start and res.x is not None and res.x.size >= self.action_milp.n_cols:
             self._start = res.x[:self.action_milp.n_cols]
@@ -383,28 +384,38 @@ class MIPArgmax:
         x = encode_inputs(actions, states, time_to_go, self.horizon, self.domain.n_states)
         return network_values(type(self).__name__, self.network, x)
 
-    def _again(self, model, options, action, value, states, time_to_go, ctx, bounds, extra):
+    def _again(self, model, options, action, value, states, time_to_go, ctx, bounds, extra,
+               start):
         """Solve the network's MILP once more after HiGHS called it infeasible (or failed): it
         has a solution at every state (any block action with its forward pass), and HiGHS 1.16
         without presolve gave that verdict to 5 of 45 000 fuzzed encoded networks
         (docs/sequoia.md). One ascent step from ``action`` (the best sampled action), then
         the solve from the step's block columns as a start: that fixed all 5 (presolve, 3).
+        Both run within what is left of the time limit since ``start`` (none left: neither).
         The best action by network value wins; ``n_resolve`` counts these solves. Returns
         (action, value, the new solve or None)."""
+        def left():                 # of the time limit (None: no limit)
+            return None if self.time_limit is None else \
+                self.time_limit - (time.perf_counter() - start)
+
+        if (rest := left()) is not None and rest <= 0:
+            return action, value, None
         x, step, q = self._step(action, states, time_to_go, ctx, bounds, extra,
-                                None if self.time_limit is None
-                                else ASCENT_SHARE * self.time_limit)
+                                None if rest is None
+                                else min(rest, ASCENT_SHARE * self.time_limit))
         if step is None:
             return action, value, None
         if q > value:
             action, value = step, q
+        if (rest := left()) is not None and rest <= 0:
+            return action, value, None
         if x.size != self.action_milp.n_cols:       # the path domain's route search
             x = self.domain.block_solution(step)
         if x is not None:
             options = {**options, "warm_start": self.encoded.warm_start(x, ctx, bounds),
                        "complete_start": False}
         self.n_resolve += 1
-        res = model.solve(time_limit=self.time_limit, mip_gap=self.mip_gap,
+        res = model.solve(time_limit=rest, mip_gap=self.mip_gap,
                           threads=self.threads, **options)
         if res.x is not None:
             again = self._action_of(res.x, states, time_to_go)
