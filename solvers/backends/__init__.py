@@ -51,7 +51,7 @@ def get_backend(name) -> Backend:
         raise UnknownBackendError(f"solve.backend: must be a backend name, one of "
                                   f"{available_backends()}; got {type(name).__name__}")
     if name not in BACKENDS:
-        close = difflib.get_close_matches(str(name), BACKENDS, n=1)
+        close = difflib.get_close_matches(name.lower(), BACKENDS, n=1)    # 'HIGHS': 'highs'
         hint = (f" (did you mean {close[0]!r}?)" if close else
                 f" (a solver through Pyomo is named 'pyomo:{name}')" if name.isidentifier()
                 else "")        # 'gurobi' for 'pyomo:gurobi' (a walkthrough)

@@ -661,6 +661,11 @@ def test_unknown_backend_lists_the_available_ones():
         solve(knapsack01()[0], backend="gurobi")
     with pytest.raises(UnknownBackendError, match=r"got 'a b'$"):
         solve(knapsack01()[0], backend="a b")
+    # a name in capitals is the backend, not a Pyomo solver (a review: 'pyomo:HIGHS')
+    for name, meant in (("HIGHS", "highs"), ("SciPy", "scipy")):
+        with pytest.raises(UnknownBackendError, match=fr"got '{name}' \(did you mean "
+                                                      fr"'{meant}'\?\)$"):
+            solve(knapsack01()[0], backend=name)
     assert isinstance(UnknownBackendError("x"), LookupError)
     with pytest.raises(UnknownBackendError, match=r"must be a backend name.*got list"):
         solve(knapsack01()[0], backend=["highs"])                  # not hashable
