@@ -134,6 +134,15 @@ class PathDomain(Domain):
                 "budget": self.budget, "source": self.source,
                 "route_length": self.route_length}
 
+    def to_networkx(self):
+        """The graph as a :class:`networkx.Graph` (nodes ``0..n_arms-1``)."""
+        import networkx as nx
+
+        g = nx.Graph()
+        g.add_nodes_from(range(self.n_arms))
+        g.add_edges_from(self.edges.tolist())
+        return g
+
     # -- graph helpers -------------------------------------------------------------------
     def _graph(self):
         """(adjacency CSR, distances (n, n) with inf, predecessors) — cached."""

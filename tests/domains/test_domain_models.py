@@ -355,6 +355,28 @@ def test_graph_edge_counts_are_the_specs_numbers():
         assert len(sparse_connected_graph(n, seed=1)) == m
 
 
+def test_a_path_domains_graph_in_networkx_has_its_distances():
+    """``to_networkx`` gives the domain's nodes and edges (a node in no edge kept), and
+    networkx's own shortest paths on it equal the domain's ``distances``: an independent
+    check of the CSR graph the route search works on."""
+    from rmab.domains import PathDomain, make_path
+    from rmab.errors import RmabWarning
+
+    up, rewards = np.tile([0.1, 0.8], (5, 1)), np.tile([0.0, 0.3, 0.6, 1.0], (5, 1))
+    with pytest.warns(RmabWarning, match="1 of 5 nodes is not connected"):
+        cut = PathDomain.from_arrays(up_prob=up, rewards=rewards, edges=[[0, 1], [1, 2], [2, 3],
+                                                                         [3, 0]], budget=2)
+    for d in (make_path(30, 5, seed=4), cut):
+        g = d.to_networkx()
+        assert sorted(g.nodes) == list(range(d.n_arms))
+        assert sorted(map(sorted, g.edges)) == sorted(map(sorted, d.edges.tolist()))
+        want = np.full((d.n_arms, d.n_arms), np.inf)
+        for u, lengths in nx.all_pairs_shortest_path_length(g):
+            for v, k in lengths.items():
+                want[u, v] = k
+        np.testing.assert_array_equal(d.distances, want)
+
+
 def test_generators_draw_the_specs_whole_ranges():
     """Each discrete draw covers its spec range with both ends (the checks above are subset
     checks, blind to an off-by-one in ``integers(lo, hi)``) and each continuous draw stays in
