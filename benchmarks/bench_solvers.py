@@ -9,13 +9,14 @@ x J arms with capacities, the structure of spec section 2.2, built here because 
 this benchmark do not import rmab.domains).
 
 Per row: encode time, passModel time (medians over the first build and the rebuilds), update
-time for a new state, the median per-step time (update + solve) of the persistent model, and
-references measured in the same run on the same states: rebuilding from scratch per step
-(encode + passModel + solve), scipy.optimize.milp (rebuilt per step), and the action MILP alone
-with the network's first-order (linear) objective -- the cost of the combinatorial constraints
-by themselves. Times are wall seconds. ``agree``: whether the persistent solve's objective
-matches the rebuild's and scipy's, checked only where both are optimal ("n/a" when no pair
-was); a row with %TL > 0 has ratios bounded by the time limit.
+time for a new state (its bounds, then the model's changes in place, also shown alone), the
+median per-step time (update + solve) of the persistent model, and references measured in the
+same run on the same states: rebuilding from scratch per step (encode + passModel + solve),
+scipy.optimize.milp (rebuilt per step), and the action MILP alone with the network's
+first-order (linear) objective -- the cost of the combinatorial constraints by themselves.
+Times are wall seconds. ``agree``: whether the persistent solve's objective matches the
+rebuild's and scipy's, checked only where both are optimal ("n/a" when no pair was); a row
+with %TL > 0 has ratios bounded by the time limit.
 
 Opt-in columns (spec section 5's figures): ``--pyomo`` builds the same MILP through the pyomo
 backend on the rebuild states (its ConcreteModel; the transfer to the solver happens at the first
@@ -156,7 +157,8 @@ def run(net: ReLUNetwork, J: int, B: int, constraints: str, n_knapsacks: int, n_
     model, t = timed(lambda: highs.build(enc.milp))
     t_build = [t]
     model.solve(time_limit=time_limit, presolve=False)     # as MIPArgmax (docs/solvers.md)
-    t_update, t_step, t_rebuild, t_scipy, t_linear, t_bounds, t_pyomo = ([] for _ in range(7))
+    t_update, t_step, t_rebuild, t_scipy, t_linear, t_bounds, t_pyomo, t_in_place = (
+        [] for _ in range(8))
     unstable, limited, agree, compared = [], 0, True, 0
     for i, s in enumerate(S[1:]):
         t0 = time.perf_counter()
@@ -167,6 +169,7 @@ def run(net: ReLUNetwork, J: int, B: int, constraints: str, n_knapsacks: int, n_
         t_update.append(t1 - t0)
         t_step.append(t2 - t0)
         t_bounds.append(timed(lambda: enc.bounds_for(s))[1])
+        t_in_place.append(timed(lambda: enc.update_state(model, s, nb))[1])    # the same values
         limited += res.status.name == "TIME_LIMIT"
         unstable.append(np.mean(np.concatenate([(lo < 0) & (hi > 0) for lo, hi in
                                                 zip(nb.lower[:-1], nb.upper[:-1])])))
@@ -199,6 +202,7 @@ def run(net: ReLUNetwork, J: int, B: int, constraints: str, n_knapsacks: int, n_
     median = (lambda xs: statistics.median(xs) if xs else float("nan"))
     return dict(rows=enc.milp.n_rows, cols=enc.milp.n_cols, encode=median(t_encode),
                 build=median(t_build), update=statistics.median(t_update),
+                in_place=statistics.median(t_in_place),
                 bounds=median(t_bounds), pyomo=median(t_pyomo), step=statistics.median(t_step),
                 step_max=max(t_step), rebuild=median(t_rebuild),
                 scipy=median(t_scipy), linear=statistics.median(t_linear),
@@ -256,7 +260,9 @@ def main(argv=None) -> int:
           f"arms; HiGHS 1 thread, fit {fit_steps} steps, {n_states} states per row "
           f"({min(args.references, n_states)} for the "
           f"references), time limit {args.time_limit} s, mip gap {args.mip_gap}")
-    print("# encode/passModel/update in ms; step = update + solve (persistent), rebuild = "
+    print("# encode/passModel/update in ms, update = the state's bounds + in place (the model's "
+          "changes given the bounds, spec: under 1 ms)")
+    print("# step = update + solve (persistent), rebuild = "
           "encode + passModel + solve, scipy = scipy.optimize.milp on the same model; medians in "
           "wall s")
     extra = ""
@@ -271,7 +277,8 @@ def main(argv=None) -> int:
               "rebuild states; not counting the transfer to the solver at the first solve)")
     print("# linear = the action MILP alone with the net's first-order objective (its own cost); "
           "agree = objectives match where both optimal (pairs compared)")
-    print("net      J   B  constraints  rows  cols  encode  passModel  update  update/(enc+pass)  "
+    print("net      J   B  constraints  rows  cols  encode  passModel  update  in place  "
+          "update/(enc+pass)  "
           "step   max  %TL  rebuild  scipy  linear  step/rebuild  step/scipy  big-M%  "
           + f"{'agree':8s}{extra}".rstrip())
     failed = False
@@ -288,7 +295,8 @@ def main(argv=None) -> int:
                                                          modes):
             r = run(net, J, B, cons, args.knapsacks, n_states, args.references, args.seed,
                     args.time_limit, args.mip_gap, mode, args.pyomo)
-            ms = {k: 1e3 * r[k] for k in ("encode", "build", "update", "bounds", "pyomo")}
+            ms = {k: 1e3 * r[k] for k in ("encode", "build", "update", "in_place", "bounds",
+                                          "pyomo")}
             cols = ""
             if args.bounds:
                 cols += f"  {mode:8s} {ms['bounds']:10.2f}"
@@ -297,6 +305,7 @@ def main(argv=None) -> int:
                          f"{(r['encode'] + r['pyomo']) / (r['encode'] + r['build']):23.1f}")
             print(f"{kind:7s} {J:3d} {B:3d} {cons:12s} {r['rows']:5d} {r['cols']:5d} "
                   f"{ms['encode']:7.1f} {ms['build']:9.1f} {ms['update']:7.2f} "
+                  f"{ms['in_place']:9.2f} "
                   f"{r['update'] / (r['encode'] + r['build']):17.2f} {r['step']:6.2f} "
                   f"{r['step_max']:5.1f} {100 * r['limited']:4.0f} {r['rebuild']:8.2f} "
                   f"{r['scipy']:6.2f} {r['linear']:7.3f} {r['step'] / r['rebuild']:13.2f} "
