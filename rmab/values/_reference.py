@@ -141,8 +141,8 @@ def expand_round_numpy(trans, obs, points, count, limit, u, min_l1):
 def pbvi_numpy(trans, obs, r, c, beta, beliefs, alphas, costs, actions, target, max_iter):
     """Twin of ``pbvi_kernel`` with full sweeps (keep-old rule, duplicates dropped), plain
     value iteration on the point set: without the kernel's evaluation of a repeating plan
-    structure, so to the same values in more sweeps. Returns ``(alphas, costs, actions, sweeps,
-    residual)``."""
+    structure, so in more sweeps where both settle at one fixed point (point-based backups have
+    several). Returns ``(alphas, costs, actions, sweeps, residual)``."""
     residual = np.inf
     sweeps = 0
     while sweeps < max_iter:

@@ -89,19 +89,25 @@ def test_a_max_iter_that_does_not_bind_leaves_the_solve_unchanged():
        n_obs=st.integers(1, 3), beta=st.sampled_from([0.8, 0.95, 0.99]))
 @example(seed=3659858571, n_states=3, n_actions=2, n_obs=2, beta=0.99)       # one point low
 @example(seed=4202255585, n_states=2, n_actions=3, n_obs=2, beta=0.99)       # 0.035 low
+@example(seed=1222096, n_states=2, n_actions=2, n_obs=2, beta=0.95)     # 3e-4 up, 85 sweeps
 def test_evaluated_plans_stay_below_the_informed_bound_at_a_point_based_fixed_point(
         seed, n_states, n_actions, n_obs, beta):
     """The kernel's values on its point set lie under the fast informed upper bound (every
     vector is still a plan's value) and are a point-based fixed point: plain value iteration
     on the same points (the numpy twin) continued from them raises no value by more than
-    ``tol``; in no more sweeps than plain value iteration from the blind vectors.
+    ``tol``; where both runs settle at one fixed point (values within 2 tol), in no more sweeps
+    than plain value iteration from the blind vectors.
 
     Point-based backups have several fixed points, so the two runs' values are not
     compared: at seed 37 the kernel settled 2.4e-4 above the twin at every point; in 3 of
     2 000 random cases (0.15 %, about one run of this test in 20) it settled below, beyond
     the bounds this test had (mean within 2 tol, every point within 1e-4 of the reward
     spread): at seed 4202255585 0.035 below at every point, at seed 3659858571 5.4e-3 below
-    at one point, both with residuals under the target."""
+    at one point, both with residuals under the target. Nor are the sweeps to another fixed
+    point: at seed 1222096 an evaluation at sweep 9 lifted the plans 3e-4 above the twin's
+    fixed point, after which pruning and the keep-old rule changed the set every sweep (no
+    structure to evaluate), so plain sweeps took it there in 85 to the twin's 77 (about 1 % of
+    random cases settle apart; none of 8 600 took more sweeps to the twin's fixed point)."""
     from rmab.values.bounds import fib_bound
     from rmab.values.pbvi import _blind_vectors
 
@@ -128,7 +134,8 @@ def test_evaluated_plans_stay_below_the_informed_bound_at_a_point_based_fixed_po
     more = ref.pbvi_numpy(t, o, r, c, beta, beliefs, alphas[:k].copy(), costs[:k].copy(),
                           actions[:k].copy(), target, 100_000)
     assert np.all((beliefs @ more[0].T).max(axis=1) <= got + tol)
-    assert stats[0] <= want[3]
+    if np.all(np.abs(got - (beliefs @ want[0].T).max(axis=1)) <= 2 * tol):
+        assert stats[0] <= want[3]
 
 
 def test_tiger_randomized_reaches_reference_value():
