@@ -104,9 +104,16 @@ def test_many_patterns_choose_the_assignment():
 
 
 def _rescaled(d, scale):
+    """``d`` in other units: the same arms no worker can serve, warned of as in ``d``."""
     arrays = d.to_arrays()
-    return CapacityDomain.from_arrays(**{**arrays, "costs": arrays["costs"] * scale,
-                                         "capacities": arrays["capacities"] * scale})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = CapacityDomain.from_arrays(**{**arrays, "costs": arrays["costs"] * scale,
+                                            "capacities": arrays["capacities"] * scale})
+    assert out.unservable.tolist() == d.unservable.tolist()
+    assert [str(w.message).split(":")[0] for w in caught] == ["CapacityDomain"] * bool(
+        d.unservable.size)
+    return out
 
 
 @pytest.mark.mip

@@ -69,9 +69,10 @@ def tiny_domains():
            make_path(6, 2, seed=5), make_path(6, 3, seed=6),
            make_interventions(6, 6, 2, seed=7), make_interventions(7, 5, 3, seed=8)]
     # hand-made: scheduling where one worker covers an arm twice; path with a pendant far node
-    out.append(SchedulingDomain.from_arrays(**_arms(4), arm_avail=[[1, 1, 0], [1, 0, 1],
-                                                                    [0, 1, 1], [1, 0, 0]],
-                                            worker_avail=[[1, 1, 0], [0, 1, 1]], budget=3))
+    with pytest.warns(RmabWarning, match=r"1 of 4 arms shares fewer than two .* \[3\]$"):
+        out.append(SchedulingDomain.from_arrays(**_arms(4), arm_avail=[[1, 1, 0], [1, 0, 1],
+                                                                        [0, 1, 1], [1, 0, 0]],
+                                                worker_avail=[[1, 1, 0], [0, 1, 1]], budget=3))
     with pytest.warns(RmabWarning, match=r"2 of 6 nodes are farther .* pulled: \[3, 4\]"):
         out.append(PathDomain.from_arrays(**_arms(6), edges=[[0, 1], [1, 2], [2, 3], [3, 4],
                                                               [0, 5], [5, 2]], budget=3,

@@ -20,7 +20,10 @@ from rmab.planners.sequoia.train import (SequoiaConfig, TargetMaxima, bellman_ta
 
 from sequoia_exact import exact_policy_value  # noqa: E402
 
-pytestmark = pytest.mark.torch
+# tests train on a few short episodes, fewer transitions than a batch: train_sequoia says so
+# (tests/sequoia/test_sequoia_cli.py asserts that warning), expected here, not news
+pytestmark = [pytest.mark.torch, pytest.mark.filterwarnings(
+    "ignore:train_sequoia.*fewer than a batch:rmab.errors.RmabWarning")]
 
 
 @pytest.fixture(autouse=True)
