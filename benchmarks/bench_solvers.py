@@ -240,6 +240,9 @@ def main(argv=None) -> int:
                         help="also build each row's MILP through the pyomo backend")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.states < 1 or args.references < 0:
+        parser.error(f"--states must be >= 1 and --references >= 0; got {args.states} and "
+                     f"{args.references}")
     hidden = tuple(int(w) for w in args.hidden.split(","))
     modes = (args.bounds or "exact").split(",")
     unknown = set(modes) - set(BOUND_MODES)
