@@ -10,7 +10,7 @@ import difflib
 
 from solvers.backends.base import Backend, PersistentModel
 from solvers.backends.highs import HighsBackend
-from solvers.backends.pyomo import PyomoBackend
+from solvers.backends.pyomo import PREFERRED_SOLVERS, PyomoBackend
 from solvers.backends.scipy import ScipyBackend
 from solvers.errors import UnknownBackendError
 
@@ -52,9 +52,13 @@ def get_backend(name) -> Backend:
                                   f"{available_backends()}; got {type(name).__name__}")
     if name not in BACKENDS:
         close = difflib.get_close_matches(name.lower(), BACKENDS, n=1)    # 'HIGHS': 'highs'
+        # 'gurobi' (a walkthrough): pyomo.contrib.solver has no solver of that name, so
+        # 'pyomo:gurobi' is refused too; name the ones it has ('gurobi_persistent', ...)
+        solvers = [f"'pyomo:{s}'" for s in PREFERRED_SOLVERS if s.split("_")[0] == name.lower()]
         hint = (f" (did you mean {close[0]!r}?)" if close else
-                f" (a solver through Pyomo is named 'pyomo:{name}')" if name.isidentifier()
-                else "")        # 'gurobi' for 'pyomo:gurobi' (a walkthrough)
+                f" (a solver through Pyomo: {' or '.join(solvers)})" if solvers else
+                " (a solver through Pyomo is named 'pyomo:SOLVER' as pyomo.contrib.solver "
+                "names it, e.g. 'pyomo:gurobi_persistent')" if name.isidentifier() else "")
         raise UnknownBackendError(f"solve.backend: must be one of {available_backends()}; "
                                   f"got {name!r}{hint}")
     backend = BACKENDS[name]()

@@ -1,6 +1,7 @@
 """One suite of reference MILPs with known optima, run on every available backend."""
 
 import itertools
+import re
 import subprocess
 import sys
 
@@ -656,9 +657,13 @@ def test_unknown_backend_lists_the_available_ones():
     with pytest.raises(UnknownBackendError, match=r"must be one of \['highs'.*got 'higs'.*"
                                                   r"did you mean 'highs'"):
         solve(knapsack01()[0], backend="higs")
-    with pytest.raises(UnknownBackendError, match=r"got 'gurobi' \(a solver through Pyomo is "
-                                                  r"named 'pyomo:gurobi'\)$"):
+    with pytest.raises(UnknownBackendError, match=r"got 'gurobi' \(a solver through Pyomo: "
+                                                  r"'pyomo:gurobi_persistent' or "
+                                                  r"'pyomo:gurobi_direct'\)$"):
         solve(knapsack01()[0], backend="gurobi")
+    with pytest.raises(UnknownBackendError, match=r"got 'cplex' \(a solver through Pyomo is "
+                                                  r"named 'pyomo:SOLVER' as pyomo.contrib"):
+        solve(knapsack01()[0], backend="cplex")
     with pytest.raises(UnknownBackendError, match=r"got 'a b'$"):
         solve(knapsack01()[0], backend="a b")
     # a name in capitals is the backend, not a Pyomo solver (a review: 'pyomo:HIGHS')
@@ -670,6 +675,19 @@ def test_unknown_backend_lists_the_available_ones():
     with pytest.raises(UnknownBackendError, match=r"must be a backend name.*got list"):
         solve(knapsack01()[0], backend=["highs"])                  # not hashable
     assert set(BACKEND_NAMES) <= set(BACKENDS) and BACKEND_NAMES[0] == "highs"
+
+
+@pytest.mark.parametrize("name", ["gurobi", "GUROBI", "cplex"])
+def test_an_unknown_backends_pyomo_hint_names_solvers_pyomo_has(name):
+    """The hint for a solver's bare name gave 'pyomo:gurobi', which pyomo.contrib.solver (the
+    pyomo backend's interface) has no solver of: it was refused too, Gurobi installed or not."""
+    pytest.importorskip("pyomo.environ")
+    from pyomo.contrib.solver.common.factory import SolverFactory
+
+    with pytest.raises(UnknownBackendError) as info:
+        get_backend(name)
+    named = set(re.findall(r"'pyomo:(\w+)'", str(info.value))) - {"SOLVER"}
+    assert named and all(SolverFactory(s) is not None for s in named)
 
 
 @pytest.mark.parametrize("backend", BACKEND_NAMES)
