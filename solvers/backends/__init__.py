@@ -55,7 +55,8 @@ def get_backend(name) -> Backend:
         # 'gurobi' (a walkthrough): pyomo.contrib.solver has no solver of that name, so
         # 'pyomo:gurobi' is refused too; name the ones it has ('gurobi_persistent', ...)
         solvers = [f"'pyomo:{s}'" for s in PREFERRED_SOLVERS if s.split("_")[0] == name.lower()]
-        hint = (f" (did you mean {close[0]!r}?)" if close else
+        hint = (f" (did you mean {close[0]!r}?)" if close and (close[0] == name.lower() or
+                                                              not solvers) else
                 f" (a solver through Pyomo: {' or '.join(solvers)})" if solvers else
                 " (a solver through Pyomo is named 'pyomo:SOLVER' as pyomo.contrib.solver "
                 "names it, e.g. 'pyomo:gurobi_persistent')" if name.isidentifier() else "")

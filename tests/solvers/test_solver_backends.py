@@ -664,6 +664,11 @@ def test_unknown_backend_lists_the_available_ones():
     with pytest.raises(UnknownBackendError, match=r"got 'cplex' \(a solver through Pyomo is "
                                                   r"named 'pyomo:SOLVER' as pyomo.contrib"):
         solve(knapsack01()[0], backend="cplex")
+    # a solver's name near a backend's: the solver, not 'scipy' (a review)
+    with pytest.raises(UnknownBackendError, match=r"got 'scip' \(a solver through Pyomo: "
+                                                  r"'pyomo:scip_persistent' or "
+                                                  r"'pyomo:scip_direct'\)$"):
+        solve(knapsack01()[0], backend="scip")
     with pytest.raises(UnknownBackendError, match=r"got 'a b'$"):
         solve(knapsack01()[0], backend="a b")
     # a name in capitals is the backend, not a Pyomo solver (a review: 'pyomo:HIGHS')
