@@ -326,6 +326,17 @@ def test_belief_tolerance_is_loose_enough_for_accumulated_rounding(arms3):
     np.testing.assert_allclose(post.sum(axis=1), 1.0, rtol=0, atol=1e-12)
 
 
+def test_belief_tolerance_is_1e6_on_both_sides_of_it(arms3):
+    """The documented row-sum tolerance is 1e-6 (the error says so): 5e-7 off is accepted,
+    3e-6 off is refused (a tolerance ten times looser took both)."""
+    inside = B + np.array([[5e-7, 0.0], [0.0, -5e-7], [0.0, 0.0]])
+    update_beliefs(arms3, inside, A, S)
+    for off in (3e-6, -3e-6):
+        outside = B + np.array([[0.0, 0.0], [off, 0.0], [0.0, 0.0]])
+        with pytest.raises(InvalidParameterError, match=r"rows must sum to 1 .*\(arm 1\)"):
+            update_beliefs(arms3, outside, A, S)
+
+
 def test_rounding_below_zero_counts_as_zero_as_in_instances(arms3):
     """``1 - 0.9 - 0.1`` is -2.8e-17: Instance takes such an initial belief as 0, while
     update_beliefs refused it (a models review). Entries in [-1e-9, 0) are 0 now, in a copy;
