@@ -103,6 +103,14 @@ def test_impossible_signal_names_the_arm():
         update_beliefs(arms, certain, [1, 1], [1, 1])
 
 
+def test_impossible_signal_at_the_first_arm_is_refused():
+    """The kernel returns the failing arm's number: arm 0 is a failure too, not success (its
+    row would be left all zero, off the simplex)."""
+    arms = collapsing_arms(3, 2, seed=0)     # resting (action 0) never emits signal 0
+    with pytest.raises(ImpossibleSignalError, match=r"after action 0.*\(arm 0\)"):
+        update_beliefs(arms, np.full((3, 2), 0.5), [0, 1, 1], [0, 0, 1])
+
+
 # ---------------------------------------------------------------- sampling
 
 
