@@ -307,6 +307,21 @@ def test_costs_just_off_integers_never_break_the_budget():
         assert res.value >= (0 if budget == 0 else 49)
 
 
+def test_costs_5e9_below_integers_are_not_rounded_onto_the_grid():
+    """Costs 5e-9 below 1 are not "integers within 1e-9": rounded up to 1, the DP's grid holds
+    only two of three arms under a budget of 3 - 1e-8 that all three fit (real cost
+    3 - 1.5e-8), and the two came back as optimal (a grid tolerance of 1e-8 did that)."""
+    costs = np.tile([0.0, 1.0 - 5e-9], (3, 1))
+    values = np.tile([0.0, 1.0], (3, 1))
+    budget = 3.0 - 1e-8
+    best, _ = enumerate_best(values, costs, budget)
+    assert best == 3.0
+    res = solve_knapsack(values, costs, budget)
+    assert res.value == best and res.cost <= budget
+    with pytest.raises(InvalidParameterError, match="at most three places"):
+        solve_knapsack(values, costs, budget, method="dp")
+
+
 def test_greedy_follows_the_hull_when_costs_are_not_sorted_by_action():
     """Equal-slope hull steps were ordered by level number, not along the hull, so a step was
     skipped for good: 10 against the optimum 15 (beyond the stated guarantee)."""
