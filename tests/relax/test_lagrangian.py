@@ -523,3 +523,23 @@ def test_finite_horizon_dual_bounds_the_joint_optimum_at_every_price():
     assert (curve.estimate >= opt - 1e-9).all()
     assert np.all(np.diff(curve.estimate, 2) >= -1e-9)
     assert curve.slope[0] < 0 < curve.slope[-1]        # the grid brackets the minimiser
+
+
+@pytest.mark.parametrize("horizon", [None, 1, 4])
+def test_passive_values_are_the_never_act_sums_of_the_arms(horizon):
+    """The cutting plane's and the limit prices' "never act" plan: ``Σ_{t<H} β^t P0^t r0``
+    by matrix powers (H = 1: the reward alone; one period short, the pool's first plan was
+    worth too little)."""
+    from rmab.models.generators import random_mdp_arms
+    from rmab.relax.lagrangian import passive_values
+
+    arms, discount = random_mdp_arms(3, 4, 2, seed=5), 0.9
+    periods = 2000 if horizon is None else horizon        # 0.9**2000: far below float64
+    expected = np.zeros((3, 4))
+    for n in range(3):
+        step = np.eye(4)
+        for t in range(periods):
+            expected[n] += discount ** t * step @ arms.rewards[n, :, 0]
+            step = step @ arms.transitions[n, 0]
+    np.testing.assert_allclose(passive_values(arms, discount, horizon), expected, rtol=1e-12,
+                               atol=1e-12)
