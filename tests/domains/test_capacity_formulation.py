@@ -231,3 +231,28 @@ def test_an_action_within_the_solvers_tolerance_is_repaired(costs, capacities):
     assert d.is_feasible(got.action)
     best = max(float(w[0, :d.action_size] @ a) for a in feasible)
     assert got.value == pytest.approx(best)
+
+
+def _brute_packable(costs, caps):
+    """Every assignment of the items to workers tried (no tolerance needed: integer data)."""
+    return any(all(sum(c for c, w in zip(costs, ws) if w == i) <= caps[i]
+                   for i in range(len(caps)))
+               for ws in itertools.product(range(len(caps)), repeat=len(costs)))
+
+
+@pytest.mark.mip
+def test_assignment_fallback_holds_each_worker_to_its_own_capacity(monkeypatch):
+    """Four arms of cost 2 and workers of capacities 3 and 5 (total 8 = total cost, so the
+    valid total row does not bind): the small worker holds one arm, so at most three can be
+    pulled. A worker row with another worker's capacity (the largest, 5) let the MILP pull
+    all four; the instances above have capacities that leave no such gap."""
+    monkeypatch.setattr(cap_mod, "_MAX_PATTERNS", 0)
+    costs, caps = [2.0, 2.0, 2.0, 2.0], [3.0, 5.0]
+    d = CapacityDomain.from_arrays(**_arms(4, np.random.default_rng(0)), costs=costs,
+                                   capacities=caps)
+    block = d._build_block()
+    assert "assign" in block.index
+    actions = list(itertools.product((0, 1), repeat=d.n_arms))
+    brute = [_brute_packable([c for c, a in zip(costs, act) if a], caps) for act in actions]
+    assert not brute[-1] and sum(brute) == 15          # all four do not fit, any three do
+    assert _feasible_set(block, d.n_arms) == brute
