@@ -399,3 +399,16 @@ def test_repair_action_leaves_its_input_and_the_exact_budget_alone():
     with pytest.warns(RmabWarning, match="dropped element"):
         fixed = cap.repair_action(every, lambda a: a.sum(axis=1), owner="test")
     assert cap.is_feasible(fixed) and every.all()
+
+
+def test_an_arm_over_by_exactly_the_tolerance_is_served():
+    """The documented rule: a worker may go over by 1e-9 of the largest capacity, bound
+    included. An arm of cost 1 + 1e-9 beside a capacity of 1 is not unservable, so pack and
+    the feasibility check must serve it too (refusing the bound itself left an arm that
+    ``unservable`` did not list but that no action could pull)."""
+    cost = 1.0 + 1e-9                                  # == capacity + tolerance, in floats
+    d = CapacityDomain.from_arrays(**_arms(1), costs=[cost], capacities=[1.0])
+    assert d.unservable.size == 0
+    assert pack(np.array([cost]), np.array([1.0])).tolist() == [0]
+    assert d.is_feasible([1])
+    assert pack(np.array([np.nextafter(cost, 2.0)]), np.array([1.0])) is None
