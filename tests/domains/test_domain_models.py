@@ -436,3 +436,16 @@ def test_the_specs_sizes_build_with_the_first_budget_arms_good(kind, n_arms, bud
         assert d.route_length == 2 * budget
     if kind == "interventions" and n_arms == 20:
         assert d.n_interventions == 10
+
+
+def test_an_arm_that_never_moves_up_does_not_at_a_uniform_of_zero():
+    """Up iff ``u < up_prob``: uniforms lie in [0, 1), so an up-probability of 0 must never
+    move the arm up, even at ``u = 0``, and one of 1 always must (``u <= p`` moved a
+    never-rising arm up whenever the generator drew an exact 0)."""
+    arms = BaseArms([[0.0, 1.0], [0.0, 1.0]], [[0.0, 1.0, 2.0, 3.0]] * 2)
+    states = np.array([1, 2])
+    u = np.zeros(2)
+    assert arms.next_states(states, np.array([0, 0]), u).tolist() == [0, 1]
+    assert arms.next_states(states, np.array([1, 1]), u).tolist() == [2, 3]
+    almost = np.full(2, np.nextafter(1.0, 0.0))            # the largest uniform below 1
+    assert arms.next_states(states, np.array([1, 1]), almost).tolist() == [2, 3]
