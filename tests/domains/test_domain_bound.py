@@ -226,3 +226,18 @@ def test_an_arm_that_can_never_be_pulled_adds_nothing_to_the_relaxed_bound(monke
     starts = np.array([[2, 2], [0, 2]])
     exact = exact_values(domain, 1)[tuple(starts.T)]
     np.testing.assert_allclose(hull_bound(domain, starts, 1), exact, atol=1e-7)
+
+
+def test_one_period_block_hull_of_route_sets_is_the_best_action(monkeypatch):
+    """With the listed hull turned off, the bound takes the homogenised block (θ in [0, 1]
+    scales the right-hand sides). The route-set block's LP is the hull of the feasible pull
+    vectors, so one period's bound is still the best action's value (dynamic programming
+    over the enumerated actions); θ allowed up to 2 doubled the budget and the route sets'
+    weight and raised it."""
+    domain = _tiny("path", 0)
+    assert "route_sets" in domain.constraint_block().index
+    monkeypatch.setattr(bound, "LISTED_ACTIONS", 0)
+    V = exact_values(domain, 1)
+    starts = np.array(list(itertools.product(range(domain.n_states), repeat=domain.n_arms)))
+    starts = starts[:: 17]
+    np.testing.assert_allclose(hull_bound(domain, starts, 1), V[tuple(starts.T)], atol=1e-7)
