@@ -281,6 +281,9 @@ BAD = [
     ("!batch_id,arm_id,budget,discount,state,model,model_arm\n"
      "b,a,1,0.999999999999,0,health.npz,0\n", 2, "discount",
      r"must be in \(0, 1 - 1e-09\]; got 0.999999999999"),
+    # the open end at 0: a discount of 0 (no future at all) is refused, not read as valid
+    ("!batch_id,arm_id,budget,discount,state,model,model_arm\nb,a,1,0,0,health.npz,0\n", 2,
+     "discount", r"must be in \(0, 1 - 1e-09\]; got 0.0"),
     ("!batch_id,arm_id,budget,discount,state,model,model_arm\nb,a,1,0.9,0,health.npz,0\n"
      "b,c,1,,0,health.npz,1\nb,d,1,0.8,0,health.npz,2\n", 4, "discount", "same on every row"),
     ('!batch_id,arm_id,budget,state,model,model_arm\nb,"a,1,0,health.npz,0\n', 2, None,
