@@ -124,14 +124,18 @@ def test_finite_horizon_matches_enumeration(beta):
     assert pi.period_values is None
 
 
-def test_finite_horizon_resource_counts_actions():
-    """Always acting (huge reward for action 1) for H periods uses H * cost undiscounted."""
+@pytest.mark.parametrize("beta", [1.0, 0.8])
+def test_finite_horizon_resource_counts_actions(beta):
+    """Always acting (huge reward for action 1) for H periods uses Σ_{t<H} β^t cost: H * cost
+    undiscounted, cost (1 - β^H) / (1 - β) discounted (a resource left undiscounted in the
+    backward induction passed at β = 1 alone)."""
     arms = random_mdp_arms(4, 3, 2, seed=2)
     r = np.array(arms.rewards)
     r[:, :, 1] += 100.0
     arms = MDPArms(arms.transitions, r, [0.0, 2.0])
-    res = value_iteration(arms, discount=1.0, horizon=7)
-    np.testing.assert_allclose(res.resource, 14.0)
+    res = value_iteration(arms, discount=beta, horizon=7)
+    expected = 14.0 if beta == 1.0 else 2.0 * (1.0 - beta ** 7) / (1.0 - beta)
+    np.testing.assert_allclose(res.resource, expected)
     assert res.policy.shape == (1, 4, 3) and (res.policy == 1).all()
 
 
