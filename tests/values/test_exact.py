@@ -341,6 +341,21 @@ def test_a_gain_above_the_tie_tolerance_is_taken_at_any_value_scale(solve):
     assert abs(res.values[0, 0, 0] - (1 + g) / (1 - beta)) <= res.tol
 
 
+@pytest.mark.parametrize("solve", [value_iteration, policy_iteration], ids=["vi", "pi"])
+@pytest.mark.parametrize("base, g", [(0.5, 1e-9), (1000.0, 5e-9)])
+def test_finite_horizon_takes_a_gain_above_twice_tol(solve, base, g):
+    """Finite horizon breaks ties within 2 tol + 1e-12 max(1, |V|) only: action 1 pays g more
+    per period, above that band (2e-10 + 3e-12 at rewards 0.5, 2e-10 + 3e-9 at rewards 1000
+    over 3 periods), and must be taken in every period, so the resource use is the H unit
+    costs it spends. A tie band 10x wider (20 tol, or 1e-11 |V|) kept the free action 0."""
+    horizon = 3
+    arms = MDPArms(np.array([[[[1.0]], [[1.0]]]]), np.array([[[base, base + g]]]), [0.0, 1.0])
+    res = solve(arms, discount=1.0, horizon=horizon, tol=1e-10, return_table=True)
+    assert (res.period_policy == 1).all()
+    assert res.resource[0, 0, 0] == pytest.approx(horizon)
+    assert res.values[0, 0, 0] == pytest.approx(horizon * (base + g), rel=1e-14)
+
+
 def test_the_policy_settles_within_max_iter():
     """max_iter also bounds the improvement steps that finish each pair."""
     arms = random_mdp_arms(5, 6, 3, seed=4)
