@@ -364,6 +364,18 @@ def test_the_policy_settles_within_max_iter():
     assert not res.converged
 
 
+def test_a_policy_settled_at_the_last_allowed_evaluation_is_converged(recwarn):
+    """One state, one evaluation allowed: the greedy policy is already optimal, the first
+    evaluation settles it, and the pair has converged (no warning) to r / (1 - β). Counting
+    the evaluation that used up max_iter as a failure reported it unconverged."""
+    arms = MDPArms(np.array([[[[1.0]], [[1.0]]]]), np.array([[[1.0, 2.0]]]), [0.0, 0.0])
+    for solve in (value_iteration, policy_iteration):
+        res = solve(arms, discount=0.9, max_iter=1)
+        assert res.converged and res.iterations == 1
+        assert res.values[0, 0, 0] == pytest.approx(2.0 / (1.0 - 0.9))
+    assert not [w for w in recwarn if issubclass(w.category, ConvergenceWarning)]
+
+
 def test_value_iteration_stops_at_the_rounding_floor_of_a_periodic_chain():
     """A period-2 chain at β = 0.99: the span of the differences settled at rounding's floor
     above the stopping threshold, so value iteration ran its 100 000 sweeps and said it had not
