@@ -304,3 +304,24 @@ def test_finite_horizon_sawtooth_bounds_the_enumerated_value():
         assert saw.value(b) >= v - 1e-9
 
 
+def test_sawtooth_backups_stop_within_tol_of_the_fixed_point():
+    """Started from a loose FIB (tol 1), backups of a fully observed arm at its corners are
+    value iteration from above; stopping once no value moves by more than tol (1 - β) / β
+    leaves the corners within tol of the MDP values (value iteration to 1e-12). A stopping
+    rule ten times looser left them further off."""
+    from rmab.models import POMDPArms
+    from rmab.values.exact import value_iteration
+
+    beta, tol = 0.9, 1e-4
+    m = random_mdp_arms(1, 3, 2, seed=2)
+    full = POMDPArms(m.transitions, np.broadcast_to(np.eye(3), (1, 2, 3, 3)), m.rewards,
+                     m.costs)
+    loose = fib_bound(full, discount=beta, tol=1.0)
+    saw = sawtooth_bound(loose, np.full((1, 3), 1 / 3), backups=10_000, tol=tol)
+    exact = value_iteration(m, discount=beta, tol=1e-12).values[0, 0]
+    assert saw.sweeps < 10_000
+    assert saw.gap_change <= tol * (1 - beta) / beta
+    assert (saw.corners >= exact - 1e-9).all()
+    assert np.abs(saw.corners - exact).max() <= tol
+
+
