@@ -325,3 +325,16 @@ def test_sawtooth_backups_stop_within_tol_of_the_fixed_point():
     assert np.abs(saw.corners - exact).max() <= tol
 
 
+def test_qmdp_adds_the_tolerance_a_near_tie_leaves_below_the_optimum():
+    """One state, action 1 paying g = tol (1 - β) / 2 more than action 0 per period: the
+    solver keeps the cheaper action 0 (within its tie band) and its Q values fall β g / (1 - β)
+    below the optimal ones; QMDP stays above V* = (1 + g) / (1 - β) only by adding the
+    tolerance the values met."""
+    from rmab.models import POMDPArms
+
+    beta, tol = 0.9, 1e-6
+    g = tol * (1 - beta) / 2
+    arms = POMDPArms(np.ones((1, 2, 1, 1)), np.ones((1, 2, 1, 1)), np.array([[[1.0, 1.0 + g]]]),
+                     [0.0, 0.0])
+    upper = qmdp_bound(arms, discount=beta, tol=tol)
+    assert upper.value(np.ones((1, 1)))[0] >= (1 + g) / (1 - beta)
