@@ -448,3 +448,25 @@ def test_a_rollout_too_long_to_draw_is_refused_before_allocating():
     planner = make_planner("rollout", horizon=10**9).fit(inst, seed=0)
     with pytest.raises(InvalidParameterError, match=r"lower horizon or n_trajectories$"):
         planner.plan(inst.initial_belief)
+
+
+def test_joint_standard_errors_are_the_sample_standard_errors():
+    """One fully observed arm whose next state is a fair coin and whose reward is the state:
+    from the belief (1, 0) a two-period trajectory returns β s_1, so the L returns are β times
+    a 0/1 sample whose count of ones the mean gives; the stderr is scipy's standard error of
+    that sample (ddof 1). The population standard deviation (ddof 0) was sqrt(5/6) of it."""
+    from scipy import stats
+
+    beta, n_traj = 0.9, 6
+    t = np.full((1, 2, 2, 2), 0.5)
+    arms = POMDPArms(t, np.broadcast_to(np.eye(2), (1, 2, 2, 2)),
+                     np.array([[[0.0, 0.0], [1.0, 1.0]]]), [0.0, 1.0])
+    inst = Instance(arms, budget=1.0, discount=beta)
+    res = rollout(inst, np.array([[1.0, 0.0]]), base="no-action", horizon=2,
+                  n_trajectories=n_traj, mode="joint", seed=3)
+    assert len(res.candidates) == 2
+    for k in range(2):
+        ones = round(res.values[k] / beta * n_traj)
+        assert 0 < ones < n_traj and res.values[k] == pytest.approx(beta * ones / n_traj)
+        sample = beta * np.array([1.0] * ones + [0.0] * (n_traj - ones))
+        assert res.stderr[k] == pytest.approx(stats.sem(sample), rel=1e-12)
