@@ -252,3 +252,23 @@ def test_a_finite_solve_is_no_warm_start_for_a_discounted_one():
                                                         r"from a discounted solve"):
             solve_pbvi(arms, discount=0.95, warm_start=warm, seed=0)
     assert [p.periods_left for p in fin[0].periods] == [2, 1]
+
+
+def test_first_plans_count_each_active_action_s_discounted_uses():
+    """A fully observed arm whose action 2 pays 100 more: every period-0 plan takes action 2
+    in all H periods, so its discounted uses are 0 for action 1 and Σ_{t<H} β^t =
+    (1 - β^H) / (1 - β) for action 2 in every state. An indicator cost of 2 instead of 1
+    doubled the counts the limit prices are built from."""
+    from rmab.values.finite_pbvi import first_plans_with_uses
+
+    beta, horizon = 0.9, 4
+    m = random_mdp_arms(1, 2, 3, seed=1)
+    trans = np.ascontiguousarray(m.transitions[0])
+    obs = np.ascontiguousarray(np.broadcast_to(np.eye(2), (3, 2, 2)))
+    r = np.array(m.rewards[0])
+    r[:, 2] += 100.0
+    beliefs = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])
+    alphas, uses, actions = first_plans_with_uses(trans, obs, r, beta, beliefs, horizon)
+    assert (actions == 2).all() and uses.shape == (len(alphas), 2, 2)
+    np.testing.assert_allclose(uses[:, :, 0], 0.0, atol=1e-12)
+    np.testing.assert_allclose(uses[:, :, 1], (1 - beta ** horizon) / (1 - beta), rtol=1e-12)
