@@ -206,6 +206,12 @@ def test_episodes_end_at_a_finite_horizon_instance_s_horizon():
     fh = random_instance(4, n_obs=None, horizon=3, discount=1.0, seed=0)
     assert Environment(fh, seed=0).horizon == 3
     Environment(fh, horizon=2, seed=0)
+    env = Environment(fh, horizon=3, seed=0)        # the whole model, given explicitly
+    for t in range(3):
+        assert env.step(np.zeros(4, dtype=np.int64)).done == (t == 2)
+    with pytest.raises(InvalidParameterError, match=r"Environment\.horizon: must be at most the "
+                                                    r"instance's horizon 3 .*got 4"):
+        Environment(fh, horizon=4, seed=0)       # one past the model's end
     with pytest.raises(InvalidParameterError, match=r"Environment\.horizon: must be at most the "
                                                     r"instance's horizon 3 .*got 10"):
         Environment(fh, horizon=10, seed=0)
