@@ -51,3 +51,19 @@ def test_root_sequence_accepts_generator_reproducibly():
 def test_root_sequence_rejects_bad_seed(bad):
     with pytest.raises(InvalidParameterError, match=r"owner: must be a non-negative integer"):
         root_sequence("owner", bad)
+
+
+def test_the_seed_tree_is_the_documented_one():
+    """The tree of the module docstring, built with numpy's own SeedSequence.spawn: the fit
+    seed from child 0, episode k's noise and planners' reset seed from children 0 and 1 of
+    child 1's k-th. The reset seed drawn from the noise sequence itself (a stream reused)
+    tied the planners' randomness to the environment's."""
+    seed, episodes = 12, 5
+    fit, eps = np.random.SeedSequence(seed).spawn(2)
+    seeds = episode_seeds(root_sequence("s", seed), episodes)
+    assert fit_seed(root_sequence("s", seed)) == int(fit.generate_state(1, np.uint64)[0])
+    for k, ep in enumerate(eps.spawn(episodes)):
+        noise, planner = ep.spawn(2)
+        assert np.array_equal(seeds[k].noise.generate_state(4), noise.generate_state(4))
+        assert seeds[k].planner_seed == int(planner.generate_state(1, np.uint64)[0])
+        assert seeds[k].planner_seed != int(noise.generate_state(1, np.uint64)[0])
