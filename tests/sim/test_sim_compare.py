@@ -115,6 +115,17 @@ def test_normalised_is_nan_when_random_mean_not_positive():
     assert all(math.isnan(s.normalised) for s in res.scores)
 
 
+def test_normalised_is_nan_when_random_mean_is_zero():
+    """The boundary of "NaN when the random mean is <= 0": with every reward 0 the random
+    planner's mean is exactly 0, and dividing by it raised ZeroDivisionError."""
+    inst = random_instance(3, n_states=2, n_actions=2, n_obs=2, budget=1.0, horizon=3, seed=0)
+    zero = inst.replace(arms=type(inst.arms)(inst.arms.transitions, inst.arms.observations,
+                                             np.zeros_like(inst.arms.rewards), inst.arms.costs))
+    res = compare(zero, ["random", "no-action"], episodes=2, seed=0)
+    assert res.random_mean == 0.0
+    assert all(math.isnan(s.normalised) for s in res.scores)
+
+
 def test_single_episode_has_nan_interval():
     res = compare(INST, ["random"], episodes=1, seed=0)
     s = res.scores[0]
