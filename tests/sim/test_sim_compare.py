@@ -126,6 +126,18 @@ def test_normalised_is_nan_when_random_mean_is_zero():
     assert all(math.isnan(s.normalised) for s in res.scores)
 
 
+def test_paired_difference_uses_the_result_s_confidence(result):
+    """A comparison at 90 % (a loaded one keeps its own level) gives 90 % paired intervals,
+    scipy's t interval with episodes - 1 degrees of freedom; the module's 95 % was used."""
+    import dataclasses
+
+    res90 = dataclasses.replace(result, confidence=0.9)
+    d = result.returns[1] - result.returns[0]
+    ref = stats.t.interval(0.9, d.size - 1, loc=d.mean(), scale=stats.sem(d))
+    diff = res90.paired_difference("myopic", "random")
+    assert (diff.ci_low, diff.ci_high) == pytest.approx(ref, rel=1e-12)
+
+
 def test_single_episode_has_nan_interval():
     res = compare(INST, ["random"], episodes=1, seed=0)
     s = res.scores[0]
