@@ -223,6 +223,17 @@ def test_no_signal_where_the_model_expects_none_carries_the_belief_forward(write
     assert (info.value.line, info.value.column) == (2, "signal")
 
 
+def test_no_signal_where_the_model_certainly_gives_one_signal_carries_the_belief(write_csv):
+    """Alike signal rows that put all weight on one signal (here signal 1, 'no answer' coded
+    last): the empty cell's stand-in is that signal, not one of probability 0 (a mutation
+    review: the likeliest signal taken as the least likely read as impossible)."""
+    batches = read_batches(write_csv(SILENT.replace("[[[0.5,0.5],[0.5,0.5]]", "[[[0,1],[0,1]]"),
+                                     "week.csv"))
+    both = write_csv("batch_id,arm_id,action,signal\na,x,0,\na,y,1,1\n", "both.csv")
+    beliefs = updated_beliefs(batches, both)["a"]
+    np.testing.assert_allclose(beliefs[0], [0.6, 0.4], rtol=1e-15)      # 0.5 @ T[0]
+
+
 def _silenced(arms, belief, actions) -> np.ndarray:
     """The public Bayes filter under the arms' transitions and a signal that tells no state
     from another (every signal row 1/2): the prediction ``belief @ transitions[action]``, with
