@@ -23,3 +23,12 @@ def test_vstack_feasible_set_is_the_intersection_by_enumeration():
     for x in _grid_points(2):
         assert both.is_feasible(x) == (a.is_feasible(x) and b.is_feasible(x)), x
         assert both.objective_value(x) == a.objective_value(x) + b.objective_value(x)
+
+
+def test_is_feasible_default_tolerance_is_one_in_a_million():
+    # the module docs: a row or bound violated by at most FEAS_TOL = 1e-6 is met (HiGHS's 1e-7
+    # with room); kills a 10x looser FEAS_TOL
+    milp = MILP.from_arrays([1.0], [[1.0]], [-np.inf], [1.0], 0, np.inf)
+    assert milp.is_feasible([1.0 + 5e-7])
+    assert not milp.is_feasible([1.0 + 3e-6])
+    assert not milp.is_feasible([-3e-6])                 # the column bound likewise
