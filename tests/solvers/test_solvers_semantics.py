@@ -32,3 +32,11 @@ def test_is_feasible_default_tolerance_is_one_in_a_million():
     assert milp.is_feasible([1.0 + 5e-7])
     assert not milp.is_feasible([1.0 + 3e-6])
     assert not milp.is_feasible([-3e-6])                 # the column bound likewise
+
+
+@pytest.mark.parametrize("objective, bound, want", [
+    (10.0, 12.0, 2.0 / 10.0), (-4.0, -2.0, 2.0 / 4.0), (0.5, 0.7, 0.2), (12.0, 10.0, 2.0 / 12)])
+def test_relative_gap_closed_form(objective, bound, want):
+    # |objective - bound| / max(1, |objective|): the incumbent's scale, not the bound's
+    # (kills max(1, |objective|) -> max(1, |bound|))
+    assert relative_gap(objective, bound) == pytest.approx(want, rel=1e-12)
