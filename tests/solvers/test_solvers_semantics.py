@@ -40,3 +40,11 @@ def test_relative_gap_closed_form(objective, bound, want):
     # |objective - bound| / max(1, |objective|): the incumbent's scale, not the bound's
     # (kills max(1, |objective|) -> max(1, |bound|))
     assert relative_gap(objective, bound) == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize("objective, bound", [
+    (np.nan, 5.0), (5.0, np.nan), (np.inf, 1.0), (1.0, -np.inf)])
+def test_relative_gap_is_infinite_when_either_side_is_missing(objective, bound):
+    # the docstring: inf when either is missing (kills `and` -> `or`, which gave NaN or inf
+    # only when both were missing: a NaN gap compares False against every threshold)
+    assert relative_gap(objective, bound) == np.inf
