@@ -48,3 +48,15 @@ def test_relative_gap_is_infinite_when_either_side_is_missing(objective, bound):
     # the docstring: inf when either is missing (kills `and` -> `or`, which gave NaN or inf
     # only when both were missing: a NaN gap compares False against every threshold)
     assert relative_gap(objective, bound) == np.inf
+
+
+@pytest.mark.parametrize("coef", [5e-10, 1e-9])
+def test_highs_keeps_a_row_of_tiny_coefficients(coef):
+    # max x  s.t.  coef * x <= coef / 2,  0 <= x <= 1: the optimum is x = 1/2 in closed form.
+    # HiGHS drops |a| <= 1e-9 by default (small_matrix_value) and would answer x = 1; kills a
+    # threshold of 1e-10 in HighsModel._keep_small (rows between 1e-10 and 1e-9 lost)
+    milp = MILP.from_arrays([1.0], [[coef]], [-np.inf], [coef / 2], 0, 1)
+    res = solve(milp, backend="highs")
+    assert res.status is T.OPTIMAL
+    assert res.x[0] == pytest.approx(0.5, abs=1e-9)
+    assert res.objective == pytest.approx(0.5, abs=1e-9)
