@@ -60,3 +60,19 @@ def test_highs_keeps_a_row_of_tiny_coefficients(coef):
     assert res.status is T.OPTIMAL
     assert res.x[0] == pytest.approx(0.5, abs=1e-9)
     assert res.objective == pytest.approx(0.5, abs=1e-9)
+
+
+@pytest.mark.parametrize("backend", ["highs", "scipy"])
+@pytest.mark.parametrize("sense", ["max", "min"])
+def test_bound_includes_the_offset(backend, sense):
+    # optimum by enumerating the integer box (not the solver); a proven-optimal solve's bound
+    # is that optimum, offset included (kills scipy's bound without the MILP's offset)
+    c, offset = np.array([1.0, 2.0, -1.5]), 10.0
+    milp = MILP.from_arrays(c, [[1, 1, 1], [1, -1, 0]], [-2, -1], [3, 1], -1, 2, True,
+                            sense=sense, offset=offset)
+    values = [c @ x + offset for x in _grid_points(3, -1, 2) if milp.is_feasible(x)]
+    best = max(values) if sense == "max" else min(values)
+    res = solve(milp, backend=backend, mip_gap=0.0)
+    assert res.status is T.OPTIMAL
+    assert res.objective == pytest.approx(best, abs=1e-9)
+    assert res.bound == pytest.approx(best, abs=1e-6) and res.gap <= 1e-6
