@@ -36,3 +36,17 @@ def test_saved_count_limits_read_back(tmp_path):
         active = int(joint.sum())
         assert (back.violation(joint) is None) == (1 <= active <= 2)
         assert (back.violation(joint) is None) == (inst.violation(joint) is None)
+
+
+@pytest.mark.parametrize("discount, horizon", [(0.9, 7), (1.0, 5), (0.95, None)])
+def test_saved_horizon_reads_back(tmp_path, discount, horizon):
+    # a finite horizon with discount < 1 is a field of its own: Instance.episode_length is
+    # the horizon when set, else the smallest T with discount**T <= 1e-2 (kills load_instance
+    # dropping the horizon when discount < 1)
+    inst = Instance(random_pomdp_arms(2, 2, 2, 2, seed=4), 1.0, discount=discount,
+                    horizon=horizon)
+    back = load_instance(save_instance(inst, tmp_path / "h.npz"))
+    assert back.horizon == horizon and back.discount == discount
+    want = horizon if horizon is not None else next(
+        t for t in itertools.count(1) if discount ** t <= 1e-2)
+    assert back.episode_length == want
