@@ -6,7 +6,9 @@ import itertools
 import numpy as np
 import pytest
 
+from rmab.errors import POMDPFormatError
 from rmab.models import Instance, load_instance, random_mdp_arms, random_pomdp_arms, save_instance
+from rmab.models.pomdp_format import parse_pomdp
 
 
 @pytest.mark.parametrize("make", [lambda: random_mdp_arms(4, 2, 2, seed=1),
@@ -50,3 +52,24 @@ def test_saved_horizon_reads_back(tmp_path, discount, horizon):
     want = horizon if horizon is not None else next(
         t for t in itertools.count(1) if discount ** t <= 1e-2)
     assert back.episode_length == want
+
+
+def _pomdp_text(t_row, o_row):
+    return ("discount: 0.9\nvalues: reward\nstates: 2\nactions: 1\nobservations: 2\n"
+            f"T: 0\n{t_row}\n0.0 1.0\nO: 0\n{o_row}\n0.5 0.5\nR: 0 : * : * : * 1.0\n")
+
+
+@pytest.mark.parametrize("which", ["T", "O"])
+def test_pomdp_rows_must_sum_to_one_within_1e_5(which):
+    # the module's definition: rows of T and O sum to 1 within 1e-5, and are renormalised
+    # (kills _ROW_TOL 1e-5 -> 1e-4: rows off by 5e-5 would be taken)
+    ok, near, far = "0.25 0.75", "0.25 0.750005", "0.25 0.75005"
+    for row, fine in ((near, True), (far, False)):
+        text = _pomdp_text(row, ok) if which == "T" else _pomdp_text(ok, row)
+        if not fine:
+            with pytest.raises(POMDPFormatError, match="must sum to 1"):
+                parse_pomdp(text)
+            continue
+        arms = parse_pomdp(text).arms
+        got = (arms.transitions if which == "T" else arms.observations)[0, 0, 0]
+        np.testing.assert_allclose(got, np.array([0.25, 0.750005]) / 1.000005, rtol=1e-12)
