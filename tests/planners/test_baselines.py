@@ -292,3 +292,15 @@ def test_array_parameters_give_typed_errors(name, params, match):
 def test_infinite_thresholds_are_still_accepted():
     assert make_planner("whittle", threshold=-np.inf).threshold == -np.inf
     assert make_planner("belief-threshold", threshold=np.float64(np.inf)).threshold == np.inf
+
+
+def test_belief_threshold_acts_at_the_threshold_itself():
+    """'At most threshold': an arm whose expected passive reward equals the threshold acts
+    (a strict comparison left it out)."""
+    p = np.tile(np.eye(2), (3, 2, 1, 1))                       # (3 arms, 2 actions, 2, 2)
+    rewards = np.tile(np.array([[0.0, 0.0], [1.0, 1.0]]), (3, 1, 1))
+    inst = Instance(MDPArms(p, rewards), 3.0, discount=0.9)
+    belief = np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 1.0]])   # passive rewards 0, 0.5, 1
+    planner = make_planner("belief-threshold", threshold=0.5).fit(inst, seed=0)
+    # by hand: the arms with R(b, 0) <= 0.5 are 0 and 1, and the budget fits both
+    assert planner.plan(belief).tolist() == [1, 1, 0]
