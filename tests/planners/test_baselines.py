@@ -304,3 +304,17 @@ def test_belief_threshold_acts_at_the_threshold_itself():
     planner = make_planner("belief-threshold", threshold=0.5).fit(inst, seed=0)
     # by hand: the arms with R(b, 0) <= 0.5 are 0 and 1, and the budget fits both
     assert planner.plan(belief).tolist() == [1, 1, 0]
+
+
+def test_the_budget_tolerance_is_rounding_only():
+    """The walk lets a joint action exceed the budget by float rounding (1e-9 of it), no
+    more: two arms costing 0.5 and 0.5 + 3e-9 do not both fit a budget of 1, while 0.5 and
+    0.5 + 2e-10 (a sum's rounding) do."""
+    p = np.tile(np.eye(2), (2, 2, 1, 1))
+    rewards = np.zeros((2, 2, 2))
+    belief = np.tile([1.0, 0.0], (2, 1))
+    for extra, both in ((3e-9, False), (2e-10, True)):
+        costs = np.array([[0.0, 0.5], [0.0, 0.5 + extra]])
+        inst = Instance(MDPArms(p, rewards, costs), 1.0, discount=0.9)
+        actions = make_planner("round-robin").fit(inst, seed=0).plan(belief)
+        assert actions.tolist() == ([1, 1] if both else [1, 0]), extra
