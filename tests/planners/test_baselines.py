@@ -318,3 +318,21 @@ def test_the_budget_tolerance_is_rounding_only():
         inst = Instance(MDPArms(p, rewards, costs), 1.0, discount=0.9)
         actions = make_planner("round-robin").fit(inst, seed=0).plan(belief)
         assert actions.tolist() == ([1, 1] if both else [1, 0]), extra
+
+
+def test_rollout_joint_scores_are_gains_over_passive():
+    """Joint enumeration: ``scores`` are each arm's gain of its action over the passive one.
+    One period simulated from known states, so each arm's value is its reward now, r(s, a):
+    by hand the gains are r(s, chosen) - r(s, 0), and the chosen joint action is the best
+    one the budget allows."""
+    p = np.tile(np.eye(2), (3, 2, 1, 1))
+    rewards = np.array([[[2.0, 2.5], [1.0, 1.0]],
+                        [[1.0, 1.8], [0.0, 0.0]],
+                        [[3.0, 3.2], [0.0, 0.0]]])
+    inst = Instance(MDPArms(p, rewards), 2.0, discount=0.9)
+    planner = make_planner("rollout", base="no-action", horizon=1, n_trajectories=2,
+                           mode="joint").fit(inst, seed=0)
+    actions = planner.plan(np.tile([1.0, 0.0], (3, 1)))
+    assert planner.last_stats.info["mode"] == "joint"
+    assert actions.tolist() == [1, 1, 0]                 # gains 0.5, 0.8, 0.2; two fit
+    np.testing.assert_allclose(planner.last_stats.scores, [0.5, 0.8, 0.0], atol=1e-12)
