@@ -370,3 +370,21 @@ def test_whittle_planners_share_one_belief_index_fit():
     assert other.result is not one.result and len(index._FITS) == 2
     coarse = make_planner("whittle", resolution=4).fit(inst, seed=5)
     assert coarse.result.grid.shape != one.result.grid.shape
+
+
+def test_finite_horizon_whittle_uses_the_periods_left():
+    """Acting moves the arm from state 0 to state 1 (reward 1 a period) and pays 0.1 now. By
+    hand, undiscounted: with one period left the index is the reward now, 0.1; with two it
+    solves 0.1 - λ + 1 = 0 (the passive arm earns 0 twice), so 1.1. Period 0 of a 2-period
+    instance must take the 2-period index (the table of period 1 gave 0.1 and acted as if the
+    episode were ending)."""
+    p = np.zeros((1, 2, 2, 2))
+    p[0, 0] = np.eye(2)
+    p[0, 1] = [[0.0, 1.0], [0.0, 1.0]]
+    rewards = np.array([[[0.0, 0.1], [1.0, 1.1]]])
+    inst = Instance(MDPArms(p, rewards), 1.0, discount=1.0, horizon=2,
+                    initial_belief=[[1.0, 0.0]])
+    planner = WhittlePlanner().fit(inst, seed=0)
+    b = np.array([[1.0, 0.0]])
+    np.testing.assert_allclose(planner.indices_at(b, t=0), [[1.1]], atol=1e-6)
+    np.testing.assert_allclose(planner.indices_at(b, t=1), [[0.1]], atol=1e-6)
