@@ -388,3 +388,19 @@ def test_finite_horizon_whittle_uses_the_periods_left():
     b = np.array([[1.0, 0.0]])
     np.testing.assert_allclose(planner.indices_at(b, t=0), [[1.1]], atol=1e-6)
     np.testing.assert_allclose(planner.indices_at(b, t=1), [[0.1]], atol=1e-6)
+
+
+def test_whittle_action_two_ranks_by_the_level_two_index():
+    """WhittlePlanner(action=2) ranks arms by ``W(s, 2)``, not ``W(s, 1)``. One period, so by
+    hand ``W(s, a) = (r(s, a) - r(s, a - 1)) / (c(a) - c(a - 1))``: arm 0 has W1 = 1, W2 =
+    0.1, arm 1 W1 = 0.6, W2 = 0.4; the budget lets one arm take level 2 (cost 2): arm 1."""
+    p = np.tile(np.eye(2), (2, 3, 1, 1))                        # (2 arms, 3 actions, 2, 2)
+    r = np.array([[0.0, 1.0, 1.1], [0.0, 0.6, 1.0]])
+    rewards = np.repeat(r[:, None, :], 2, axis=1)               # the same in both states
+    inst = Instance(MDPArms(p, rewards, [0.0, 1.0, 2.0]), 2.0, discount=1.0, horizon=1,
+                    initial_belief=[[1.0, 0.0]] * 2)
+    planner = WhittlePlanner(action=2).fit(inst, seed=0)
+    b = one_hot(np.zeros(2, dtype=int), 2)
+    np.testing.assert_allclose(planner.indices_at(b), [[1.0, 0.1], [0.6, 0.4]], atol=1e-6)
+    assert planner.plan(b).tolist() == [0, 2]
+    np.testing.assert_allclose(planner.last_stats.scores, [0.1, 0.4], atol=1e-6)
