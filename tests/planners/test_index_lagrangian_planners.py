@@ -404,3 +404,23 @@ def test_whittle_action_two_ranks_by_the_level_two_index():
     np.testing.assert_allclose(planner.indices_at(b), [[1.0, 0.1], [0.6, 0.4]], atol=1e-6)
     assert planner.plan(b).tolist() == [0, 2]
     np.testing.assert_allclose(planner.last_stats.scores, [0.1, 0.4], atol=1e-6)
+
+
+def test_finite_horizon_resolve_plans_on_the_periods_left():
+    """After re-solving at t = 4 of 6, plan must use period 0 of the 2 periods left (the
+    plain backward induction's), not period 4 of a 2-period result."""
+    inst = random_instance(4, 3, 2, None, budget=1.0, seed=5).replace(horizon=6)
+    planner = LagrangianPlanner(resolve_every=2).fit(inst, seed=0)
+    b = one_hot(np.array([0, 1, 2, 0]), 3)
+    actions = planner.plan(b, t=4)
+    assert planner.last_stats.info["resolved"]
+    price = planner.result.price
+    ref = _backward_q(inst.arms, price, inst.discount, 2)        # 2 periods left
+    states = b.argmax(axis=1)
+    gains = ref[0, np.arange(4), states] + price * inst.arms.costs   # the charge given back
+    idx = np.arange(4)
+    np.testing.assert_allclose(planner.last_stats.scores, gains[idx, actions] - gains[:, 0],
+                               atol=1e-8)
+    best = max(gains[idx, list(joint)].sum() for joint in itertools.product(range(2), repeat=4)
+               if inst.arms.costs[idx, list(joint)].sum() <= inst.budget + 1e-9)
+    assert gains[idx, actions].sum() == pytest.approx(best, abs=1e-8)
