@@ -424,3 +424,24 @@ def test_finite_horizon_resolve_plans_on_the_periods_left():
     best = max(gains[idx, list(joint)].sum() for joint in itertools.product(range(2), repeat=4)
                if inst.arms.costs[idx, list(joint)].sum() <= inst.budget + 1e-9)
     assert gains[idx, actions].sum() == pytest.approx(best, abs=1e-8)
+
+
+def test_lagrangian_gives_back_the_count_limits_charges():
+    """One period, so the gains are the rewards now. Three identical arms, action 2 capped
+    at one arm: from the initial state (action 2 worth 1 more than action 1) the cap's
+    multiplier is 1, the gain each arm gives up. Planned where action 2 is worth only 0.5
+    more, the best joint action (by enumeration) still gives one arm action 2: the charge
+    must be given back with the budget's, or action 2 looks worth -0.5 and nobody takes it."""
+    p = np.tile(np.eye(2), (3, 3, 1, 1))
+    rewards = np.tile(np.array([[0.0, 1.0, 2.0], [0.0, 0.5, 1.0]]), (3, 1, 1))
+    inst = Instance(MDPArms(p, rewards, [0.0, 1.0, 2.0]), 10.0, discount=1.0, horizon=1,
+                    initial_belief=[[1.0, 0.0]] * 3, action_caps=[np.inf, np.inf, 1])
+    planner = LagrangianPlanner().fit(inst, seed=0)
+    b = one_hot(np.ones(3, dtype=int), 2)
+    actions = planner.plan(b)
+    r = rewards[:, 1]                                          # (3, 3) the rewards now
+    idx = np.arange(3)
+    best = max(r[idx, list(j)].sum() for j in itertools.product(range(3), repeat=3)
+               if list(j).count(2) <= 1)
+    assert r[idx, actions].sum() == pytest.approx(best)
+    assert sorted(actions.tolist()) == [1, 1, 2]
