@@ -543,3 +543,23 @@ def test_passive_values_are_the_never_act_sums_of_the_arms(horizon):
             step = step @ arms.transitions[n, 0]
     np.testing.assert_allclose(passive_values(arms, discount, horizon), expected, rtol=1e-12,
                                atol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["bisection", "golden"])
+def test_price_search_reaches_the_price_of_the_cheapest_resource(method):
+    """The search's ceiling must cover the price at which the cheapest action stops paying.
+    One period: arms 0 and 1 earn 1 for acting at cost 1, arm 2 nothing at cost 100; budget
+    1.5. By hand L(λ) = 2 max(0, 1 - λ) + 1.5 λ, minimal at λ* = 1 with L = 1.5 (one and a
+    half actions bought). A ceiling from the dearest cost (2 / 100) stopped the search at
+    0.02, L = 1.99."""
+    from rmab.models.arms import MDPArms
+
+    p = np.tile(np.eye(2), (3, 2, 1, 1))
+    rewards = np.zeros((3, 2, 2))
+    rewards[:2, :, 1] = 1.0
+    costs = np.array([[0.0, 1.0], [0.0, 1.0], [0.0, 100.0]])
+    inst = Instance(MDPArms(p, rewards, costs), 1.5, discount=1.0, horizon=1,
+                    initial_belief=[[1.0, 0.0]] * 3)
+    res = lagrangian_bound(inst, method=method, price_tol=1e-9)
+    assert res.estimate == pytest.approx(1.5, abs=1e-6)
+    assert res.price == pytest.approx(1.0, abs=1e-6)
