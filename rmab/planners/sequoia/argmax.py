@@ -204,12 +204,11 @@ class MIPArgmax:
     an error), which the model, feasible at every state, cannot be, is solved once more from
     one ascent step's action as a start, in what is left of the time limit (``n_resolve``;
     HiGHS 1.16 without presolve, 5 of 45 000 fuzzed encoded networks, all fixed; an answer
-    called optimal is not checked: one
-    ascent step caught HiGHS's 9 below the optimum there, but cost up to 67 % of a solve on
-    the domains, where it found none in 17 928). An action always exists; ``status``
-    says what happened. What a solve stopped by a time limit returns depends on the time it
-    had (HiGHS's incumbent, the ascent's steps), so only solves that finish are reproducible
-    across machines and loads.
+    called optimal is not checked: one ascent step caught HiGHS's 9 below the optimum there,
+    but cost up to 67 % of a solve on the domains, where it found none in 17 928). An action
+    always exists; ``status`` says what happened. What a solve stopped by a time limit
+    returns depends on the time it had (HiGHS's incumbent, the ascent's steps), so only
+    solves that finish are reproducible across machines and loads.
     ``tighten="lp"`` tightens the later layers' bounds by LP at every state
     (:func:`solvers.nn.encode_network`).
     """
