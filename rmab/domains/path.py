@@ -774,8 +774,10 @@ def _arms(n_arms: int, budget: int, rng) -> tuple[np.ndarray, np.ndarray]:
 
 def _check_route(owner: str, n_nodes: int, source, route_length) -> tuple[int, int | None]:
     """``source`` (a node) and ``route_length`` (``>= 0``, or ``None``: the default) checked."""
-    source = check_number(owner, "source", source, low=0, high=n_nodes - 1, integer=True,
-                          error=InvalidModelError)
+    source = check_number(owner, "source", source, low=0, integer=True, error=InvalidModelError)
+    if source >= n_nodes:
+        raise InvalidModelError(f"{owner}.source: must be a node index in [0, {n_nodes}); "
+                                f"got {source}")
     if route_length is not None:
         route_length = check_number(owner, "route_length", route_length, low=0, integer=True,
                                     error=InvalidModelError)

@@ -157,7 +157,8 @@ def test_from_arrays_errors():
     with pytest.raises(InvalidModelError, match=r"up_prob: must be an array of numbers"):
         CapacityDomain.from_arrays(up_prob=[["0.1", "0.8"]] * 3, rewards=REW, costs=[1, 2, 3],
                                    capacities=[3])
-    with pytest.raises(InvalidModelError, match=r"PathDomain.source: must be <= 2; got 5"):
+    with pytest.raises(InvalidModelError,
+                       match=r"PathDomain.source: must be a node index in \[0, 3\); got 5"):
         PathDomain.from_arrays(up_prob=UP, rewards=REW, edges=[[0, 1]], budget=1, source=5)
 
 
@@ -327,7 +328,7 @@ def _rewrite(path, out, **changes):
     ("scheduling", lambda a: {"arm_avail": a["arm_avail"][:2]},
      "SchedulingDomain.arm_avail: must be a 2-D 0/1 array of shape (n_arms=8, n_slots); got "
      "shape (2, 5)"),
-    ("path", lambda a: {"source": 99}, "PathDomain.source: must be <= 7; got 99"),
+    ("path", lambda a: {"source": 99}, "PathDomain.source: must be a node index in [0, 8); got 99"),
     ("path", lambda a: {"up_prob": a["up_prob"][:, :1]},
      "BaseArms.up_prob: must have shape (n_arms >= 1, n_levels >= 2); got (8, 1)"),
 ])
@@ -364,10 +365,11 @@ SQUARE = "u,v\n0,1\n1,2\n2,3\n3,0\n"
     (["--arms", "4"], "generate.budget: the default budget 5 exceeds the graph's 4 nodes "
                       "(--arms 4); pass --budget B with B <= 4"),
     # the user's own mistakes first, not hidden by the default budget
-    (["--source", "7"], "PathDomain.source: must be <= 3; got 7"),
+    (["--source", "7"], "PathDomain.source: must be a node index in [0, 4); got 7"),
     (["--route-length", "-1"], "PathDomain.route_length: must be >= 0; got -1"),
     (["--arms", "3"], "read_edge_list.v: must be a node index in [0, 3); got 3"),
-    (["--budget", "2", "--source", "7"], "PathDomain.source: must be <= 3; got 7"),
+    (["--budget", "2", "--source", "7"],
+     "PathDomain.source: must be a node index in [0, 4); got 7"),
     (["--budget", "2", "--route-length", "-1"], "PathDomain.route_length: must be >= 0; got -1"),
     (["--budget", "9"], "path_from_csv.budget: must be <= 4; got 9"),
 ])
@@ -383,7 +385,8 @@ def test_generate_on_a_small_graph_names_the_default_budget_last(argv, message, 
 def test_path_from_csv_checks_the_source_and_route_before_the_budget(tmp_path):
     graph = tmp_path / "ok.csv"
     graph.write_text(SQUARE)
-    with pytest.raises(InvalidModelError, match=r"^PathDomain.source: must be <= 3; got 7$"):
+    with pytest.raises(InvalidModelError,
+                       match=r"^PathDomain.source: must be a node index in \[0, 4\); got 7$"):
         path_from_csv(graph, source=7)                     # the default budget 5 > 4 nodes
     with pytest.raises(InvalidModelError, match=r"^PathDomain.route_length: must be >= 0; got "
                                                 r"-1$"):

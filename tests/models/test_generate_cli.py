@@ -310,7 +310,8 @@ def test_bad_domain_arguments_exit_1(kind, argv, message, tmp_path, capsys, monk
     ("u,v\n0,1\n1,x\n", [], "line 3, column 'v': read_edge_list.v: must be a node index "
                             "(integer >= 0, digits 0-9 only); got 'x'"),
     ("u,v\n0,1\n1,2\n", ["--budget", "4"], "path_from_csv.budget: must be <= 3; got 4"),
-    ("u,v\n0,1\n1,2\n", ["--source", "3"], "PathDomain.source: must be <= 2; got 3"),
+    ("u,v\n0,1\n1,2\n", ["--source", "3"],
+     "PathDomain.source: must be a node index in [0, 3); got 3"),
     ("u,v\n0,1\n1,3\n", ["--arms", "3"], "read_edge_list.v: must be a node index in [0, 3); "
                                          "got 3 (n_nodes=3: the domain's nodes are its arms)"),
 ])
