@@ -80,6 +80,32 @@ def test_an_infeasible_verdict_on_the_network_is_solved_again_from_an_ascent_ste
     assert got.value == pytest.approx(want.value, abs=1e-7)
 
 
+def test_the_solve_again_runs_without_a_start_when_the_ascent_step_finds_nothing(monkeypatch):
+    """The ascent step's linear model can fail too (a HiGHS verdict, a time limit); the solve
+    again was then skipped and the oracle kept its best sampled action. It runs without a
+    start and finds the argmax (brute force)."""
+    d = DOMAINS["capacity"](0)
+    net = random_network(d, (8, 6), seed=3)
+    mip = MIPArgmax(d, 20, net, mip_gap=1e-9, carry_start=False)
+    real, starts = mip.model.solve, []
+
+    def wrong_once(**options):
+        starts.append(options.get("warm_start"))
+        if len(starts) == 1:
+            return MIPResult(TerminationStatus.INFEASIBLE, None, float("nan"), float("nan"),
+                             float("inf"), 0.0, "highs")
+        return real(**options)
+
+    monkeypatch.setattr(mip.model, "solve", wrong_once)
+    monkeypatch.setattr(mip._linear, "solve", lambda **_: MIPResult(
+        TerminationStatus.ERROR, None, float("nan"), float("nan"), float("inf"), 0.0, "highs"))
+    s = np.array([0, 1, 2, 3, 0, 1])
+    got, want = mip.solve(s, 7), BruteForceArgmax(d, 20, net).solve(s, 7)
+    assert len(starts) == 2 and starts[1] is None and mip.n_resolve == 1
+    assert got.status == "optimal" and d.is_feasible(got.action)
+    assert got.value == pytest.approx(want.value, abs=1e-7)
+
+
 def test_the_solve_again_keeps_to_the_time_limit(monkeypatch):
     """The solve after an INFEASIBLE (or error) verdict had the whole time limit again, its
     ascent step a fifth more (an error after 0.45 s of 0.5, twice: the solve took 0.9 s, a

@@ -389,7 +389,8 @@ class MIPArgmax:
         has a solution at every state (any block action with its forward pass), and HiGHS 1.16
         without presolve gave that verdict to 5 of 45 000 fuzzed encoded networks
         (docs/sequoia.md). One ascent step from ``action`` (the best sampled action), then
-        the solve from the step's block columns as a start: that fixed all 5 (presolve, 3).
+        the solve from the step's block columns as a start (none if the step found nothing):
+        that fixed all 5 (presolve, 3).
         Both run within what is left of the time limit since ``start`` (none left: neither).
         The best action by network value wins; ``n_resolve`` counts these solves. Returns
         (action, value, the new solve or None)."""
@@ -402,13 +403,11 @@ class MIPArgmax:
         x, step, q = self._step(action, states, time_to_go, ctx, bounds, extra,
                                 None if rest is None
                                 else min(rest, ASCENT_SHARE * self.time_limit))
-        if step is None:
-            return action, value, None
-        if q > value:
+        if q > value:                               # -inf if the step found nothing
             action, value = step, q
         if (rest := left()) is not None and rest <= 0:
             return action, value, None
-        if x.size != self.action_milp.n_cols:       # the path domain's route search
+        if x is not None and x.size != self.action_milp.n_cols:    # the path's route search
             x = self.domain.block_solution(step)
         if x is not None:
             options = {**options, "warm_start": self.encoded.warm_start(x, ctx, bounds),
