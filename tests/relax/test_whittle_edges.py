@@ -332,3 +332,39 @@ def test_discounted_bisection_is_the_sup_past_a_tie_at_price_zero():
     np.testing.assert_allclose(homotopy.indices[0], ref, atol=1e-7)
     np.testing.assert_allclose(bisection.indices[0], ref, atol=1e-7)
     assert bisection.indices[0, 0, 1] == pytest.approx(2.7764, abs=1e-4)
+
+
+def _extreme_arm(sign, scale, shift, cost):
+    """State 0 (binary): acting leads to the absorbing state 1 (reward ``scale + shift``)
+    and resting to the absorbing state 2 (reward ``shift``) with sign 1, the other way round
+    with sign -1, and the step taken pays the better reward now: index ``sign * spread * w /
+    cost``, ``w = 1 / (1 - β)``, the largest an index can be (values span at most ``spread
+    w``)."""
+    p = np.zeros((2, 3, 3))
+    p[:, 1, 1] = p[:, 2, 2] = 1.0
+    p[int(sign > 0), 0, 1] = p[int(sign < 0), 0, 2] = 1.0
+    r = np.array([[0.0, 1.0] if sign > 0 else [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+    return p, r * scale + shift, np.array([0.0, cost])
+
+
+@pytest.mark.parametrize("beta", [0.5, 0.9, 0.99])
+@pytest.mark.parametrize("method", ["homotopy", "bisection"])
+def test_indices_at_the_bounds_of_the_price_bracket_stay_finite(beta, method):
+    """An index can reach ``± spread w / Δc`` exactly; the bracket's extra spread keeps it
+    inside (without it, the homotopy started at ``-spread w / Δc`` and read that index as
+    ``-inf``, and the bisection read both ends as ``± inf``). Reference: the closed form, and
+    policy enumeration on either side of it."""
+    w = 1.0 / (1.0 - beta)
+    for sign, scale, shift, cost in [(sign, *case) for sign in (-1, 1) for case in
+                                     [(1.0, 0.0, 1.0), (3.0, -5.0, 2.0), (1e-3, 7.0, 0.5)]]:
+        p, r, c = _extreme_arm(sign, scale, shift, cost)
+        arm = MDPArms(p[None], r[None], c[None])         # alone: its own bracket
+        res = whittle_indices(arm, discount=beta, method=method)
+        index = sign * scale * w / cost
+        assert res.indexable[0]
+        assert res.binary[0, 0] == pytest.approx(index, rel=1e-9)
+        np.testing.assert_allclose(res.binary[0, 1:], 0.0, atol=1e-9 * w)
+        lo, hi = _price_bracket(arm, beta)
+        assert lo < index < hi
+        around = index + np.array([-1e-6, 1e-6]) * abs(index)
+        assert _enumerated_levels(p, r, c, beta, around)[:, 0].tolist() == [1, 0]
