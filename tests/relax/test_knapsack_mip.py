@@ -254,3 +254,56 @@ def test_unaffordable_gains_beside_count_limits_leave_the_optimum():
     res = solve_knapsack(values, costs, 1.0, max_active=2)
     assert res.optimal and res.value == pytest.approx(6e-4, rel=1e-12)
     assert res.actions[:10].sum() == 0 and res.actions[12] == 1
+
+
+def _enumerated_best(values, costs, budget):
+    """The best value by enumeration, within the budget's slack as everywhere (``budget +
+    0.5 budget_slack(budget)``, 5e-10 relative)."""
+    from rmab._validation import budget_slack
+
+    limit = budget + 0.5 * budget_slack(budget)
+    n_arms, n_actions = values.shape
+    best = -np.inf
+    for combo in itertools.product(range(n_actions), repeat=n_arms):
+        idx = np.arange(n_arms), np.array(combo)
+        if costs[idx].sum() <= limit:
+            best = max(best, values[idx].sum())
+    return best
+
+
+@pytest.mark.parametrize("budget", [1.0, 7.0, 1e4])
+def test_a_mip_answer_within_the_budget_slack_is_not_repaired(budget):
+    """Two actions of cost (0.5 + 1e-10) budget fit within the slack (2e-10 relative over);
+    the greedy takes the 0.3 first and stops at 1.9. The MIP's 2.0 is kept and proven optimal:
+    its repair checks the same limit as everywhere (against the bare budget it dropped one,
+    took it back, and no longer claimed optimal). Reference: enumeration."""
+    costs = np.array([[0.0, 0.5 + 1e-10], [0.0, 0.5 + 1e-10], [0.0, 0.3]]) * budget
+    values = np.array([[0.0, 1.0], [0.0, 1.0], [0.0, 0.9]])
+    assert not solve_knapsack(values, costs, budget, method="greedy").optimal
+    res = solve_knapsack(values, costs, budget, method="mip")
+    assert res.actions.tolist() == [1, 1, 0] and res.optimal
+    assert res.value == _enumerated_best(values, costs, budget) == 2.0
+
+
+def test_answers_repaired_after_the_row_tolerance_fit_and_claim_no_optimum():
+    """Costs 1e-8 above a grid of tenths and a budget that some subset meets on the grid:
+    HiGHS's row tolerance takes sets up to ~1e-7 over, and the repair drops arms. Every
+    answer fits the exact sum, and one marked optimal is the enumeration's optimum."""
+    from rmab._validation import budget_slack
+
+    repaired = 0
+    for seed in range(30):
+        rng = np.random.default_rng(seed)
+        n = int(rng.integers(3, 6))
+        costs, values = np.zeros((n, 2)), np.zeros((n, 2))
+        costs[:, 1] = rng.integers(1, 6, n) / 10 + 1e-8
+        values[:, 1] = np.round(rng.uniform(0.5, 1.5, n), 2)
+        budget = float(np.round(costs[rng.permutation(n)[:int(rng.integers(2, n))], 1].sum()
+                                - 1e-8 * n, 10))
+        res = solve_knapsack(values, costs, budget, method="mip")
+        best = _enumerated_best(values, costs, budget)
+        assert costs[np.arange(n), res.actions].sum() <= budget + 0.5 * budget_slack(budget)
+        assert res.value <= best + 1e-12
+        assert not res.optimal or res.value == pytest.approx(best, abs=1e-12), seed
+        repaired += not res.optimal
+    assert repaired >= 5
