@@ -291,8 +291,10 @@ class Domain(CompactRepr, ABC):
         leaves the highest ``values`` (callable: int64 (k, action_size) -> (k,)), then gains
         back, one at a time, the element of highest ``values`` that keeps it feasible (a
         cheaper arm fits where one was dropped; not where ``refill_on_repair`` is False), with
-        a warning naming them. The pull domains' feasible sets are closed under removal; where
-        the budget must be filled exactly (interventions) the check's
+        a warning naming them. Ties, which can decide the answer, go to the lowest index (a
+        stable sort: numpy's default argsort is not stable past 16 entries on AVX-512 machines,
+        so the answer would depend on the machine). The pull domains' feasible sets are closed
+        under removal; where the budget must be filled exactly (interventions) the check's
         :class:`InfeasibleActionError` stands."""
         a = self._as_binary(owner, action).copy()
         why = self._violation(a)

@@ -2,6 +2,7 @@
 errors that name the violated constraint."""
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -412,3 +413,60 @@ def test_an_arm_over_by_exactly_the_tolerance_is_served():
     assert pack(np.array([cost]), np.array([1.0])).tolist() == [0]
     assert d.is_feasible([1])
     assert pack(np.array([np.nextafter(cost, 2.0)]), np.array([1.0])) is None
+
+
+def _greedy_repair(d, action, values):
+    """The documented repair in plain loops, ties to the lowest index: drop the pulled element
+    whose removal leaves the most until feasible, then add the element worth most that fits
+    until none gains."""
+    a = np.array(action)
+    while not d.is_feasible(a):
+        best = None
+        for i in np.flatnonzero(a):
+            a[i] = 0
+            if best is None or values(a[None])[0] > best[0]:
+                best = (values(a[None])[0], i)
+            a[i] = 1
+        a[best[1]] = 0
+    while True:
+        now, best = values(a[None])[0], None
+        for i in np.flatnonzero(a == 0):
+            a[i] = 1
+            v = values(a[None])[0]
+            if v > now and d.is_feasible(a) and (best is None or v > best[0]):
+                best = (v, i)
+            a[i] = 0
+        if best is None:
+            return a
+        a[best[1]] = 1
+
+
+def test_repair_action_breaks_ties_by_the_lowest_index_on_any_machine():
+    """Ties decide what the repair returns (costs 0.3 x 3 then 0.1 x 4 into 0.6, every arm
+    worth 1: it keeps the four cheap arms, the enumeration's optimum; listed cheap first it
+    keeps two dear ones). They go to the lowest index: numpy's default argsort is not stable
+    past 16 entries on AVX-512 machines, which would make the refill depend on the machine.
+    References: the rule in plain loops, and enumeration (every answer feasible, and no single
+    element more fits and gains)."""
+    for costs, kept in (([0.3] * 3 + [0.1] * 4, 4), ([0.1] * 4 + [0.3] * 3, 2)):
+        d = CapacityDomain.from_arrays(**_arms(7), costs=costs, capacities=[0.6])
+        with pytest.warns(RmabWarning, match="dropped element"):
+            a = d.repair_action(np.ones(7, dtype=np.int64), lambda x: x.sum(axis=1), owner="t")
+        best = max(sum(x) for x in itertools.product((0, 1), repeat=7)
+                   if d.is_feasible(np.array(x)))
+        assert a.sum() == kept and best == 4
+    n = 24
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        costs, w = rng.integers(1, 6, n) / 10, rng.integers(1, 3, n).astype(float)
+        d = CapacityDomain.from_arrays(**_arms(n), costs=costs, capacities=[1.0])
+        x = np.zeros(n, dtype=np.int64)
+        x[rng.permutation(n)[:6]] = 1
+        assert not d.is_feasible(x)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "t: the solver's action", RmabWarning)
+            a = d.repair_action(x, lambda y: y @ w, owner="t")
+        assert a.tolist() == _greedy_repair(d, x, lambda y: y @ w).tolist(), seed
+        assert d.is_feasible(a)
+        for i in np.flatnonzero(a == 0):
+            assert not d.is_feasible(a + np.eye(n, dtype=np.int64)[i]), (seed, i)
