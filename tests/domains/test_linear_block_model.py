@@ -79,3 +79,29 @@ def test_the_offset_is_added_to_the_result_and_must_be_a_finite_number():
         with pytest.raises(InvalidParameterError,
                            match=f"LinearBlockModel.set_objective.offset: {what}"):
             model.set_objective(np.zeros(3), offset)
+
+
+def test_an_lp_vertex_within_1e_7_of_integral_answers_and_one_further_off_does_not():
+    """What the 1e-7 decides: which solve answers. (1) ``a + b + c <= 2 + 5e-8`` maximising
+    ``a + 1.1 b + 1.2 c``: the LP's vertex has ``a = 5e-8``, integral within 1e-7, so the LP
+    answers with the MILP's action. (2) ``a + (1 + 2e-6) b <= 2`` maximising ``a + b``: the
+    vertex ``b = 1 / (1 + 2e-6)`` is fractional and the MILP answers; had the LP answered,
+    its rounding ``[1, 1]`` would break the row by 2e-6, past HiGHS's own tolerance.
+    References: the MILP solved directly, and enumeration of the 0/1 points that satisfy the
+    row exactly."""
+    from solvers import solve
+
+    cases = [(np.ones(3), 2.0 + 5e-8, np.array([1.0, 1.1, 1.2]), (1, 0)),
+             (np.array([1.0, 1.0 + 2e-6]), 2.0, np.ones(2), (0, 1))]
+    for coefs, rhs, c, route in cases:
+        n = c.size
+        block = build_block(n, [(np.arange(n), coefs, -np.inf, rhs)], np.ones(n, bool),
+                            np.ones(n), n)
+        model = LinearBlockModel(block, get_backend("highs"))
+        model.set_objective(c)
+        action = block.action_from_solution(model.solve().x)
+        assert (model.n_lp, model.n_mip) == route
+        best = max(c @ x for x in itertools.product((0, 1), repeat=n) if coefs @ x <= rhs)
+        assert coefs @ action <= rhs and c @ action == best
+        np.testing.assert_array_equal(action, block.action_from_solution(
+            solve(block.with_objective(c)).x))
