@@ -595,11 +595,13 @@ def _limited_mip(gains, costs, budget, caps, min_active, top, actions, feasible,
     fits = (costs <= limit)[:, 1:]      # dearer than the budget: never taken, no scale
     nonzero = np.abs(gains[:, 1:][fits & (gains[:, 1:] != 0.0)])
     scale = float(np.median(nonzero)) if nonzero.size else 1.0
-    unit = costs.max(initial=0.0) or 1.0
+    # by the dearest cost that fits: one never affordable (1e7 against a budget of 10) made
+    # HiGHS's row tolerance worth a whole cost of 1 (7 came back for 10.9, a review)
+    unit = float(costs[:, 1:][fits].max(initial=0.0)) or 1.0
     capped = np.flatnonzero(np.isfinite(caps[1:]))
     rows = sparse.vstack([
         sparse.kron(sparse.eye(n_arms, format="csr"), np.ones((1, m)), format="csr"),
-        sparse.csr_matrix(costs[:, 1:].ravel()[None, :] / unit),
+        sparse.csr_matrix(np.where(fits, costs[:, 1:], 0.0).ravel()[None, :] / unit),
         sparse.hstack([sparse.eye(m, format="csr")[capped]] * n_arms, format="csr"),
         sparse.csr_matrix(np.ones((1, n_arms * m)))], format="csr")
     lower = np.concatenate([np.full(n_arms + 1 + capped.size, -np.inf), [min_active]])
@@ -679,8 +681,10 @@ def _mip(gains, costs, budget, actions, time_limit, owner, stacklevel) -> bool:
     if top <= 0.0:                      # to 1e-8, below HiGHS's tolerance (a review); worse-
         actions[:] = base               # than-free actions do not set the scale either;
         return True                     # nothing worth buying: the free actions are optimal
-    unit = costs.max()                  # costs of 1e-7 let HiGHS overspend: scale them too
-    g, c = np.where(fits, rel, 0.0)[:, 1:].ravel() / top, costs[:, 1:].ravel() / unit
+    # costs of 1e-7 let HiGHS overspend: scale them too, by the dearest that fits (one never
+    # affordable, 1e7 against a budget of 10, made the row's tolerance worth a cost of 1)
+    unit = costs[fits].max()
+    g, c = (np.where(fits, x, 0.0)[:, 1:].ravel() for x in (rel / top, costs / unit))
     rows = sparse.vstack([
         sparse.kron(sparse.eye(n_arms, format="csr"), np.ones((1, n_actions - 1)), format="csr"),
         sparse.csr_matrix(c[None, :])], format="csr")

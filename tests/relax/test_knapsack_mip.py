@@ -307,3 +307,17 @@ def test_answers_repaired_after_the_row_tolerance_fit_and_claim_no_optimum():
         assert not res.optimal or res.value == pytest.approx(best, abs=1e-12), seed
         repaired += not res.optimal
     assert repaired >= 5
+
+
+@pytest.mark.parametrize("limits", [{}, {"max_active": 3}, {"min_active": 1}])
+def test_a_cost_dearer_than_the_budget_does_not_loosen_the_budget_row(limits):
+    """An action costing 1e7 against a budget of 10 (never affordable) scaled the budget row
+    by 1e7: HiGHS's absolute row tolerance (~1e-7) was then worth a cost of 1, it took all
+    three affordable arms (16.1), and the repair (under count limits, the tightened re-solves)
+    left 7.0 where 10.9 is. The row is now scaled by the dearest cost that fits. Reference:
+    enumeration."""
+    costs = np.array([[0.0, 6.1], [0.0, 5.1], [0.0, 4.9], [0.0, 1e7]])
+    values = np.array([[0.0, 7.0], [0.0, 5.5], [0.0, 5.4], [0.0, 100.0]])
+    res = solve_knapsack(values, costs, 10.0, method="mip", **limits)
+    assert res.actions.tolist() == [0, 1, 1, 0] and res.optimal
+    assert res.value == _enumerated_best(values, costs, 10.0) == 10.9
