@@ -368,3 +368,26 @@ def test_indices_at_the_bounds_of_the_price_bracket_stay_finite(beta, method):
         assert lo < index < hi
         around = index + np.array([-1e-6, 1e-6]) * abs(index)
         assert _enumerated_levels(p, r, c, beta, around)[:, 0].tolist() == [1, 0]
+
+
+@pytest.mark.parametrize("beta", [0.5, 1.0])
+def test_finite_indices_at_the_bounds_of_their_price_bracket_stay_finite(beta):
+    """The finite-horizon search's own bracket (``Σ_{t<H} β^t + 1`` spreads over the step)
+    holds the same extreme arms' indices, ``sign * spread * Σ_{t<τ} β^t / cost`` with ``τ``
+    periods to go; without the extra spread they came out ``± inf``. Reference: the closed
+    form, and backward induction on either side of it."""
+    horizon = 3
+    cases = [(sign, scale, shift, cost) for sign in (1, -1)
+             for scale, shift, cost in [(1.0, 0.0, 1.0), (3.0, -5.0, 2.0)]]
+    arms = [_extreme_arm(*case) for case in cases]
+    stack = MDPArms(*(np.stack(x) for x in zip(*arms)))
+    res = finite_whittle_indices(stack, horizon=horizon, discount=beta)
+    assert res.indexable.all()
+    for t in range(horizon):
+        togo = horizon - t
+        weight = sum(beta ** k for k in range(togo))
+        expected = np.array([sign * scale * weight / cost for sign, scale, _, cost in cases])
+        np.testing.assert_allclose(res.indices[t, :, 0, 0], expected, rtol=1e-8)
+        for (p, r, c), index in zip(arms, expected):
+            around = index + np.array([-1e-6, 1e-6]) * abs(index)
+            assert _finite_levels(p, r, c, beta, around, togo)[:, 0].tolist() == [1, 0]
