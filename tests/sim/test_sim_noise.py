@@ -67,3 +67,15 @@ def test_the_seed_tree_is_the_documented_one():
         assert np.array_equal(seeds[k].noise.generate_state(4), noise.generate_state(4))
         assert seeds[k].planner_seed == int(planner.generate_state(1, np.uint64)[0])
         assert seeds[k].planner_seed != int(noise.generate_state(1, np.uint64)[0])
+
+
+def test_a_generator_seed_takes_two_63_bit_draws():
+    """A Generator seed is the entropy ``a << 64 | b`` of its next two draws below 2**63 (the
+    docstring), and leaves the Generator just past them: replayed on a twin Generator."""
+    rng, twin = np.random.default_rng(5), np.random.default_rng(5)
+    seq = root_sequence("s", rng)
+    a, b = (int(twin.integers(2**63)) for _ in range(2))
+    assert seq.entropy == a << 64 | b and seq.entropy >= 2**64
+    assert rng.integers(2**63) == twin.integers(2**63)
+
+
