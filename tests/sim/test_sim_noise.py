@@ -79,3 +79,9 @@ def test_a_generator_seed_takes_two_63_bit_draws():
     assert rng.integers(2**63) == twin.integers(2**63)
 
 
+def test_child_keeps_the_parents_pool_size():
+    """A root of another pool size: its children are still numpy's spawned ones."""
+    root = np.random.SeedSequence(7, pool_size=8)
+    spawned = np.random.SeedSequence(7, pool_size=8).spawn(2)[1].spawn(3)[2]
+    assert child(root, 1, 2).pool_size == 8
+    assert np.array_equal(child(root, 1, 2).generate_state(4), spawned.generate_state(4))
