@@ -239,3 +239,18 @@ def test_a_default_episode_of_billions_of_periods_is_refused():
     assert Environment(long).horizon == 2 * 10**7   # a finite horizon is the instance's own
     assert Environment(inst.replace(discount=0.9999)).horizon == inst.replace(
         discount=0.9999).episode_length
+
+
+def test_a_step_names_the_period_it_played():
+    """StepResult.t is the 0-based period just played, and Environment.t counts the periods
+    played (t + 1 after that step): a 4-period episode plays t = 0, 1, 2, 3."""
+    inst = health_intervention(3, horizon=4, seed=0)
+    env = Environment(inst, seed=0)
+    played = []
+    for expected in range(4):
+        step = env.step(np.zeros(3, dtype=np.int64))
+        played.append(step.t)
+        assert env.t == expected + 1
+    assert played == [0, 1, 2, 3]
+
+
