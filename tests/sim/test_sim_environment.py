@@ -254,3 +254,23 @@ def test_a_step_names_the_period_it_played():
     assert played == [0, 1, 2, 3]
 
 
+def test_a_default_episode_of_exactly_the_limit_is_taken():
+    """The limit refuses episodes *past* EPISODE_LIMIT periods: a discount whose episode runs
+    exactly 10**7 periods (the smallest T with discount**T <= 0.01, by hand) is taken, one
+    period more is refused."""
+    import math
+
+    from rmab.models import random_mdp_arms
+    from rmab.sim.environment import EPISODE_LIMIT
+
+    arms = random_mdp_arms(2, 2, 2, seed=0)
+    for periods in (EPISODE_LIMIT, EPISODE_LIMIT + 1):
+        discount = math.exp(math.log(0.01) / (periods - 0.5))   # T - 1 < log 0.01/log d < T
+        assert discount ** (periods - 1) > 0.01 >= discount ** periods
+        inst = Instance(arms, 1.0, discount=discount)
+        if periods == EPISODE_LIMIT:
+            assert Environment(inst, seed=0).horizon == EPISODE_LIMIT
+        else:
+            with pytest.raises(InvalidParameterError, match=r"^Environment\.horizon: must be "
+                                                            r"given for discount"):
+                Environment(inst, seed=0)
