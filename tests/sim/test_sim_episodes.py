@@ -209,3 +209,33 @@ def test_a_fit_error_of_a_users_own_class_reaches_the_caller():
     with pytest.raises(FieldError, match=r"Mine\.x: must be ok; got 3") as info:
         rmab.compare(health_intervention(2, seed=0), [Refuses()], episodes=1)
     assert "(fitting planner 'refuses')" in info.value.__notes__
+
+
+class _Recorder(_ThroughPlan):
+    """Keeps each period's t, belief and actions (a planner that is not a BasePlanner)."""
+
+    def __init__(self, planner):
+        super().__init__(planner)
+        self.seen = []
+
+    def plan(self, belief, *, t=0):
+        actions = self.planner.plan(belief, t=t)
+        self.seen.append((t, belief.copy(), actions.copy()))
+        return actions
+
+
+def test_each_period_plans_on_the_beliefs_the_last_step_returned():
+    """The planner sees, at t = 0, 1, ..., the beliefs of the environment's reset and then
+    of each step: replayed with the public reset and step and the same actions."""
+    inst = health_intervention(6, budget_fraction=0.5, horizon=5, seed=3)
+    recorder = _Recorder(make_planner("myopic").fit(inst, seed=0))
+    run_episode(Environment(inst), recorder, seed=3, planner_seed=1)
+    replay = Environment(inst)
+    belief = replay.reset(seed=3)
+    assert [t for t, _, _ in recorder.seen] == [0, 1, 2, 3, 4]
+    for _, seen, actions in recorder.seen:
+        np.testing.assert_array_equal(seen, belief)
+        belief = replay.step(actions).belief
+    assert not np.array_equal(recorder.seen[0][1], recorder.seen[-1][1])   # beliefs moved
+
+
