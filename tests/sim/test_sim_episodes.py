@@ -239,3 +239,29 @@ def test_each_period_plans_on_the_beliefs_the_last_step_returned():
     assert not np.array_equal(recorder.seen[0][1], recorder.seen[-1][1])   # beliefs moved
 
 
+class _Spender(_ThroughPlan):
+    """Not a BasePlanner: nothing checks its actions before Environment.step. Passive until
+    t = 2, then every arm takes the costliest action."""
+
+    name = "spender"
+
+    def __init__(self, n_arms, n_actions):
+        self.n_arms, self.n_actions = n_arms, n_actions
+
+    def reset(self, *, seed=None):
+        pass
+
+    def plan(self, belief, *, t=0):
+        return np.full(self.n_arms, self.n_actions - 1 if t == 2 else 0, dtype=np.int64)
+
+
+def test_an_infeasible_action_the_environment_refuses_names_planner_and_period():
+    """Refused by Environment.step (the planner does not check its own actions), the error
+    still names the planner and the period, as for a BasePlanner's."""
+    inst = health_intervention(10, horizon=4, seed=0)  # budget 1, visit costs 2
+    with pytest.raises(InfeasibleActionError,
+                       match=r"^planner 'spender' at t=2: Environment\.step\.actions: must cost "
+                             r"at most budget=1; got total cost 20 \(overspend 19\)"):
+        run_episode(Environment(inst), _Spender(10, inst.n_actions), seed=0)
+
+
