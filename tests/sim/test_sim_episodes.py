@@ -265,3 +265,25 @@ def test_an_infeasible_action_the_environment_refuses_names_planner_and_period()
         run_episode(Environment(inst), _Spender(10, inst.n_actions), seed=0)
 
 
+class _ResetSeeds(_ThroughPlan):
+    """Keeps the seeds of its resets."""
+
+    def __init__(self, planner):
+        super().__init__(planner)
+        self.seeds = []
+
+    def reset(self, *, seed=None):
+        self.seeds.append(seed)
+        super().reset(seed=seed)
+
+
+def test_the_default_planner_seed_is_the_noise_seed_s_first_64_bit_word():
+    """Without planner_seed the planner is reset with SeedSequence(seed)'s first uint64 word
+    (numpy's generate_state; the replay above relies on it), and a given one is passed on."""
+    inst = health_intervention(4, horizon=2, seed=0)
+    recorder = _ResetSeeds(make_planner("random").fit(inst, seed=0))
+    for seed in (4, 2**70):
+        run_episode(Environment(inst), recorder, seed=seed)
+    run_episode(Environment(inst), recorder, seed=4, planner_seed=17)
+    assert recorder.seeds == [int(np.random.SeedSequence(s).generate_state(1, np.uint64)[0])
+                              for s in (4, 2**70)] + [17]
