@@ -891,3 +891,33 @@ def test_an_error_filter_stops_the_fit_at_its_warning():
     assert not hasattr(planner, "went_on")
     assert "(in fitting planner 'warns-then-works')" in getattr(info.value, "__notes__", [])
     assert traceback.extract_tb(info.tb)[-1].name == "fit"       # the planner's line
+
+
+class _SeedRecorder(_Passive):
+    """Keeps the seeds of its fit and of every reset."""
+
+    name = "seeds"
+
+    def fit(self, instance, *, seed=None):
+        self.fit_seeds, self.reset_seeds = [seed], []
+        return super().fit(instance, seed=seed)
+
+    def reset(self, *, seed=None):
+        self.reset_seeds.append(seed)
+
+
+def test_planners_are_fitted_and_reset_with_the_seeds_of_numpy_s_spawn_tree():
+    """The fit seed is SeedSequence(seed).spawn(2)[0]'s first 64-bit word, episode k's reset
+    seed .spawn(2)[1].spawn(K)[k].spawn(2)[1]'s (numpy's own spawn; after the warm-up's two
+    reset(seed=0))."""
+    planner = _SeedRecorder()
+    compare(INST, [planner, "random"], episodes=3, seed=21, horizon=2)
+
+    def word(seq):
+        return int(seq.generate_state(1, np.uint64)[0])
+
+    fit, eps = np.random.SeedSequence(21).spawn(2)
+    assert planner.fit_seeds == [word(fit)]
+    assert planner.reset_seeds == [0, 0] + [word(ep.spawn(2)[1]) for ep in eps.spawn(3)]
+
+
