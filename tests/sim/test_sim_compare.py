@@ -921,3 +921,33 @@ def test_planners_are_fitted_and_reset_with_the_seeds_of_numpy_s_spawn_tree():
     assert planner.reset_seeds == [0, 0] + [word(ep.spawn(2)[1]) for ep in eps.spawn(3)]
 
 
+class _Clocked(_Passive):
+    """Each plan call advances the (test's) clock by as many seconds as resets so far: 3 s a
+    step in episode 0, 4 s in episode 1, 5 s in episode 2 (after the warm-up's two)."""
+
+    name = "clocked"
+
+    def __init__(self, clock):
+        self.clock, self.resets = clock, 0
+
+    def reset(self, *, seed=None):
+        self.resets += 1
+
+    def plan(self, belief, *, t=0):
+        self.clock[0] += float(self.resets)
+        return super().plan(belief, t=t)
+
+
+def test_decision_seconds_is_the_mean_over_episodes_of_the_seconds_per_step(monkeypatch):
+    """Episodes of 3, 4 and 5 s a step (by hand): each episode's entry is its mean per step,
+    the score their mean, 4 s, shown as 4000 ms/step."""
+    import rmab.sim.episodes as episodes
+
+    clock = [0.0]
+    monkeypatch.setattr(episodes.time, "perf_counter", lambda: clock[0])
+    res = compare(INST, [_Clocked(clock), "random"], episodes=3, horizon=4)
+    np.testing.assert_array_equal(res.decision_seconds[0], [3.0, 4.0, 5.0])
+    assert res.score("clocked").decision_seconds == 4.0
+    assert res.table().splitlines()[2].split()[-1] == "4000.000"
+
+
