@@ -951,3 +951,37 @@ def test_decision_seconds_is_the_mean_over_episodes_of_the_seconds_per_step(monk
     assert res.table().splitlines()[2].split()[-1] == "4000.000"
 
 
+def _hand_made_result():
+    """A comparison of two planners with round numbers (no run)."""
+    from rmab.sim import PlannerScore
+
+    scores = (PlannerScore("random", 8.0, 0.25, 7.5, 8.5, 1.0, 9.0, 0.001),
+              PlannerScore("myopic", 12.34567, 0.5, 11.2, 13.4, 1.5432, 20.0, 0.0025))
+    zeros = np.zeros((2, 4))
+    return ComparisonResult(scores, zeros, zeros, zeros, random_mean=8.0, random_added=False,
+                            episodes=4, horizon=10, discount=0.9)
+
+
+def test_the_table_shows_each_score_in_its_column():
+    """Hand-worked cells: 3 decimals for returns of 8 and 12.3, the interval as [low, high],
+    normalised to 3 decimals, seconds as ms."""
+    lines = _hand_made_result().table().splitlines()
+    assert re.split(r"\s{2,}", lines[3]) == ["myopic", "12.346", "0.500", "[11.200, 13.400]",
+                                             "1.543", "2.500"]
+    assert re.split(r"\s{2,}", lines[2]) == ["random", "8.000", "0.250", "[7.500, 8.500]",
+                                             "1.000", "1.000"]
+    assert lines[4].startswith("discounted return (discount 0.9) over 4 episodes of 10 periods")
+
+
+def test_the_csv_has_each_score_under_its_header(tmp_path):
+    """The summary CSV's columns against the hand-made scores, at full precision."""
+    path = tmp_path / "c.csv"
+    _hand_made_result().to_csv(path)
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows[1] == {"planner": "myopic", "mean_return": "12.34567", "stderr": "0.5",
+                       "ci_low": "11.2", "ci_high": "13.4", "normalised": "1.5432",
+                       "mean_total_reward": "20.0", "decision_seconds": "0.0025",
+                       "episodes": "4", "horizon": "10", "discount": "0.9"}
+
+
