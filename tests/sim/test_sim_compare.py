@@ -985,3 +985,27 @@ def test_the_csv_has_each_score_under_its_header(tmp_path):
                        "episodes": "4", "horizon": "10", "discount": "0.9"}
 
 
+class _FitsACopy(BasePlanner):
+    """Fits a copy of the instance with twice its budget, then spends all of that copy's."""
+
+    name = "fits-a-copy"
+
+    def fit(self, instance, *, seed=None):
+        return super().fit(instance.replace(budget=2 * instance.budget), seed=seed)
+
+    def _plan(self, belief, t):
+        actions = np.zeros(self.instance.n_arms, dtype=np.int64)
+        actions[:int(self.instance.budget)] = 1          # visit costs 1
+        return actions
+
+
+def test_a_planner_fitted_to_another_instance_object_is_checked_by_the_environment():
+    """Its own plan checks its actions against the copy it was fitted to: the episode goes
+    through plan and Environment.step, which refuses the overspend of the budget played."""
+    from rmab.errors import InfeasibleActionError
+
+    assert INST.budget == 3.0 and np.all(INST.arms.costs[:, 1] == 1.0)
+    with pytest.raises(InfeasibleActionError, match=r"^episode 0: planner 'fits-a-copy' at "
+                       r"t=0: Environment\.step\.actions: must cost at most budget=3; got "
+                       r"total cost 6 \(overspend 3\)"):
+        compare(INST, [_FitsACopy()], episodes=1, horizon=2)
