@@ -458,3 +458,20 @@ def test_a_scoring_error_names_the_caller_s_record_and_function():
     with pytest.raises(InvalidParameterError, match=r"^score_hidden_strengths\.arm_index: must "
                                                     r"lie in \[0, 2\); got 7 \(record 0\)"):
         rmab.score_hidden_strengths([7], [0], [0], n_arms=2, n_states=2, n_actions=2, n_obs=2)
+
+
+def test_the_free_parameters_count_signal_0_and_leave_out_what_is_fixed():
+    """Counted by hand: 2 actions taken (2 * 2 * 1 transition parameters), action 1 heard,
+    only ever as signal 0 (2 * 1 signal parameters), the belief (1): 7; 6 with the belief
+    fixed; 4 with the signals fixed too, as many as the 4 signals: no warning."""
+    arm, act, sig = [0, 0, 0, 1, 1, 1], [1, 0, 1, 1, 1, 0], [0, -1, 0, 0, 0, -1]
+    kw = dict(n_arms=2, n_states=2, n_actions=2, n_obs=2, seed=0, n_starts=1)
+    with pytest.warns(RmabWarning, match=r"hold 4 signals, fewer than the pooled model's 7 free"):
+        rmab.estimate_hidden_arms(arm, act, sig, **kw)
+    belief = dict(initial_belief=[0.5, 0.5], fixed=("initial_belief",))
+    with pytest.warns(RmabWarning, match=r"hold 4 signals, fewer than the pooled model's 6 free"):
+        rmab.estimate_hidden_arms(arm, act, sig, **belief, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rmab.estimate_hidden_arms(arm, act, sig, initial_belief=[0.5, 0.5], observations=O,
+                                  fixed=("initial_belief", "observations"), **kw)
