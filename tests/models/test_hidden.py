@@ -475,3 +475,10 @@ def test_the_free_parameters_count_signal_0_and_leave_out_what_is_fixed():
         warnings.simplefilter("error")
         rmab.estimate_hidden_arms(arm, act, sig, initial_belief=[0.5, 0.5], observations=O,
                                   fixed=("initial_belief", "observations"), **kw)
+
+
+def test_sizes_at_the_limit_are_taken():
+    # 1 * 2 * 2**15 * max(2**15, 1) = 2**31 probabilities, the most the docs allow: the sizes
+    # pass, and the records are checked next
+    with pytest.raises(InvalidParameterError, match=r"arm_index: must lie in \[0, 1\); got 5"):
+        rmab.estimate_hidden_arms([5], [0], [0], n_arms=1, n_states=2**15, n_actions=2, n_obs=1)
