@@ -482,3 +482,13 @@ def test_sizes_at_the_limit_are_taken():
     # pass, and the records are checked next
     with pytest.raises(InvalidParameterError, match=r"arm_index: must lie in \[0, 1\); got 5"):
         rmab.estimate_hidden_arms([5], [0], [0], n_arms=1, n_states=2**15, n_actions=2, n_obs=1)
+
+
+def test_a_pooled_stage_stopped_by_max_iter_is_not_converged_without_a_per_arm_stage():
+    rng = np.random.default_rng(0)
+    arm, act, sig = simulate(P, O, np.array([0.5, 0.5]), 20, 10, rng)
+    with pytest.warns(rmab.ConvergenceWarning, match=r"the pooled stage stopped") as caught:
+        est = rmab.estimate_hidden_arms(arm, act, sig, n_arms=20, n_states=2, n_actions=2,
+                                        n_obs=2, strength=np.inf, max_iter=2, seed=0)
+    assert len(caught) == 1 and len(est.history_arms) == 0     # no per-arm stage ran
+    assert not est.converged
