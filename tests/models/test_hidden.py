@@ -492,3 +492,21 @@ def test_a_pooled_stage_stopped_by_max_iter_is_not_converged_without_a_per_arm_s
                                         n_obs=2, strength=np.inf, max_iter=2, seed=0)
     assert len(caught) == 1 and len(est.history_arms) == 0     # no per-arm stage ran
     assert not est.converged
+
+
+def test_an_impossible_first_record_is_named_by_the_caller_s_number():
+    # record 1 is arm 0's first (sorted first of all); the model never gives signal 1
+    never = np.array([[[1.0, 0.0], [1.0, 0.0]]] * 2)
+    with pytest.raises(InvalidParameterError, match=r"^estimate_hidden_arms\.signals: record 1 "
+                                                    r"\(signal 1 after action 1\) has prob"):
+        rmab.estimate_hidden_arms([1, 0, 0], [0, 1, 0], [0, 1, 0], **KW, observations=never)
+
+
+def test_a_scoring_error_names_the_record_of_interleaved_arms():
+    arm, act, sig = np.tile([0, 1], 6), np.ones(12, int), np.zeros(12, int)
+    sig[3] = 1                      # arm 1's second record, kept (records 10, 11 held out)
+    never = np.array([[[1.0, 0.0], [1.0, 0.0]]] * 2)
+    with pytest.raises(InvalidParameterError, match=r"^score_hidden_strengths\.signals: "
+                                                    r"record 3 \(signal 1 after action 1\)"):
+        rmab.score_hidden_strengths(arm, act, sig, n_arms=2, n_states=2, n_actions=2, n_obs=2,
+                                    observations=never, fixed=("observations",), seed=0)
