@@ -510,3 +510,15 @@ def test_a_scoring_error_names_the_record_of_interleaved_arms():
                                                     r"record 3 \(signal 1 after action 1\)"):
         rmab.score_hidden_strengths(arm, act, sig, n_arms=2, n_states=2, n_actions=2, n_obs=2,
                                     observations=never, fixed=("observations",), seed=0)
+
+
+@pytest.mark.filterwarnings("ignore:.*cannot determine it:rmab.errors.RmabWarning")
+def test_a_belief_is_taken_within_1e_6_of_summing_to_1_and_model_rows_within_1e_9():
+    kw = dict(**KW, transitions=P, observations=O, strength=np.inf)
+    est = rmab.estimate_hidden_arms([0, 0, 1], [0, 1, 0], [0, 1, 1],
+                                    initial_belief=[0.3333333, 0.6666666], **kw)  # 7 digits
+    assert est.initial_belief.sum() == pytest.approx(1.0, abs=1e-12)
+    rows = P.copy()
+    rows[0, 0] = [0.9, 0.1000001]
+    with pytest.raises(InvalidParameterError, match=r"transitions: rows must sum to 1"):
+        rmab.estimate_hidden_arms([0, 0, 1], [0, 1, 0], [0, 1, 1], **{**kw, "transitions": rows})
