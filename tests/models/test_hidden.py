@@ -522,3 +522,20 @@ def test_a_belief_is_taken_within_1e_6_of_summing_to_1_and_model_rows_within_1e_
     rows[0, 0] = [0.9, 0.1000001]
     with pytest.raises(InvalidParameterError, match=r"transitions: rows must sum to 1"):
         rmab.estimate_hidden_arms([0, 0, 1], [0, 1, 0], [0, 1, 1], **{**kw, "transitions": rows})
+
+
+@pytest.mark.parametrize("strength", [np.inf, 2.0])
+def test_each_stage_stops_at_its_first_small_step_per_record(strength):
+    rng = np.random.default_rng(6)
+    arm, act, sig = simulate(P, O, np.array([0.5, 0.5]), 30, 10, rng)
+    tol = 1e-4
+    est = rmab.estimate_hidden_arms(arm, act, sig, n_arms=30, n_states=2, n_actions=2,
+                                    n_obs=2, transitions=[[[0.7, 0.3], [0.4, 0.6]]] * 2,
+                                    observations=[[[0.6, 0.4], [0.4, 0.6]]] * 2, tol=tol,
+                                    strength=strength, accelerate=False)
+    assert est.converged
+    for history in (est.history_pooled, est.history_arms):
+        if len(history):
+            steps = np.diff(history)
+            assert (steps[:-1] > tol * 300).all() and steps[-1] <= tol * 300
+    assert len(est.history_pooled) > 3 and (strength == np.inf or len(est.history_arms) > 2)
