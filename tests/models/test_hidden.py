@@ -539,3 +539,23 @@ def test_each_stage_stops_at_its_first_small_step_per_record(strength):
             steps = np.diff(history)
             assert (steps[:-1] > tol * 300).all() and steps[-1] <= tol * 300
     assert len(est.history_pooled) > 3 and (strength == np.inf or len(est.history_arms) > 2)
+
+
+def test_the_per_arm_history_is_the_log_likelihood_plus_the_log_prior():
+    """``history_arms`` at convergence against its definition: the log-likelihood (by the
+    forward filter) plus ``Σ strength * pooled * log(rows / pooled)``, the pooled rows those
+    of ``strength=inf`` (the same pooled stage)."""
+    rng = np.random.default_rng(3)
+    arm, act, sig = simulate(P, O, np.array([0.5, 0.5]), 8, 15, rng)
+    kw = dict(n_arms=8, n_states=2, n_actions=2, n_obs=2, seed=0, tol=1e-9)
+    pooled = rmab.estimate_hidden_arms(arm, act, sig, strength=np.inf, **kw).transitions[0]
+    est = rmab.estimate_hidden_arms(arm, act, sig, strength=2.0, **kw)
+    like, beliefs = 0.0, {}
+    for n, a, s in zip(arm, act, sig):          # each arm's records in time order
+        ahead = beliefs.get(n, est.initial_belief) @ est.transitions[n, a]
+        chance = ahead @ est.observations[n, a, :, s]
+        like += np.log(chance)
+        beliefs[n] = ahead * est.observations[n, a, :, s] / chance
+    prior = (2.0 * pooled * np.log(est.transitions / pooled)).sum()
+    assert prior < -0.01                                  # the arms' rows are their own
+    assert est.history_arms[-1] == pytest.approx(like + prior, abs=1e-5)
