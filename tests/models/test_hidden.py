@@ -416,6 +416,7 @@ def test_a_held_out_score_is_the_filter_s_predictive_likelihood():
     (dict(strengths=[1, 0]), r"score_hidden_strengths\.strengths: must be > 0"),
     (dict(strengths=[]), r"strengths: must be numbers > 0 \(or inf\), at least one"),
     (dict(strength=2.0), r"score_hidden_strengths\.strength: set by the scoring"),
+    (dict(transitions=P), r"score_hidden_strengths\.transitions: set by the scoring"),
     (dict(n_arms=None), r"score_hidden_strengths\.n_arms: must be an integer|give n_arms"),
     (dict(n_arms="2"), r"score_hidden_strengths\.n_arms: must be an integer; got '2'"),
     (dict(accelerate=None), r"score_hidden_strengths\.accelerate: must be True or False"),
@@ -559,3 +560,27 @@ def test_the_per_arm_history_is_the_log_likelihood_plus_the_log_prior():
     prior = (2.0 * pooled * np.log(est.transitions / pooled)).sum()
     assert prior < -0.01                                  # the arms' rows are their own
     assert est.history_arms[-1] == pytest.approx(like + prior, abs=1e-5)
+
+
+def test_held_out_scores_do_not_depend_on_how_the_arms_records_interleave():
+    arm, act, sig = simulate(P, O, np.array([0.5, 0.5]), 6, 12, np.random.default_rng(2),
+                             missing=0.3)
+    mixed = np.argsort(np.tile(np.arange(12), 6), kind="stable")   # period by period
+    kw = dict(n_arms=6, n_states=2, n_actions=2, n_obs=2, strengths=[1.0, np.inf], seed=0)
+    by_arm = rmab.score_hidden_strengths(arm, act, sig, **kw)
+    by_period = rmab.score_hidden_strengths(arm[mixed], act[mixed], sig[mixed], **kw)
+    assert by_period == pytest.approx(by_arm, rel=1e-9)
+
+
+def test_a_held_out_record_without_a_signal_changes_no_score():
+    """Scores are per held-out signal, and a last record without one has probability 1: each
+    arm's 8 records with 2 held out score as the same 8 and a 9th without a signal (3 of 9
+    held out, the same 6 fitted)."""
+    arm, act, sig = simulate(P, O, np.array([0.5, 0.5]), 5, 8, np.random.default_rng(8))
+    kw = dict(n_arms=5, n_states=2, n_actions=2, n_obs=2, strengths=[2.0, np.inf],
+              holdout=0.34, seed=0)
+    longer = [np.insert(x, np.arange(8, 41, 8), extra).astype(int)
+              for x, extra in ((arm, np.arange(5)), (act, 0), (sig, -1))]
+    assert (np.bincount(longer[0]) == 9).all() and (longer[2][8::9] == -1).all()
+    assert rmab.score_hidden_strengths(*longer, **kw) == pytest.approx(
+        rmab.score_hidden_strengths(arm, act, sig, **kw), rel=1e-9)
