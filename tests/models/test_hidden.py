@@ -584,3 +584,15 @@ def test_a_held_out_record_without_a_signal_changes_no_score():
     assert (np.bincount(longer[0]) == 9).all() and (longer[2][8::9] == -1).all()
     assert rmab.score_hidden_strengths(*longer, **kw) == pytest.approx(
         rmab.score_hidden_strengths(arm, act, sig, **kw), rel=1e-9)
+
+
+def test_given_transitions_alone_start_from_random_signal_models():
+    rng = np.random.default_rng(2)
+    arm, act, sig = simulate(P, O, np.array([0.5, 0.5]), 60, 20, rng)
+    est = rmab.estimate_hidden_arms(arm, act, sig, n_arms=60, n_states=2, n_actions=2, n_obs=2,
+                                    transitions=P, strength=np.inf, n_starts=3, seed=0)
+    truth = _Records.of("test", arm, act, sig, 60, 2, 2).expect(P[None], O[None], np.full(2, 0.5))
+    assert est.log_likelihood >= truth.log_likelihood     # the maximum beats the truth
+    score = np.einsum("a,aso,o->s", np.bincount(act, minlength=2), est.observations[0],
+                      np.arange(2.0))
+    assert score[0] < score[1]                            # numbered by mean signal
