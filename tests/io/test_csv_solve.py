@@ -3,6 +3,7 @@ atomic output, exit codes."""
 
 import argparse
 import csv
+import hashlib
 import io
 import os
 import re
@@ -750,3 +751,15 @@ def test_a_model_found_only_from_the_current_folder_is_named(tmp_path, monkeypat
     err = capsys.readouterr().err
     assert (f"got 'health_example.npz', looked for {str(Path('sub') / 'health_example.npz')!r}; "
             f"that path exists from the current folder: name it from the CSV's") in err
+
+
+def test_a_batch_seed_extends_the_root_s_spawn_key_by_8_bytes_of_the_id_s_sha256():
+    """The docstring's recipe, rebuilt with hashlib: entropy kept, key big-endian."""
+    def key(batch_id):
+        return int.from_bytes(hashlib.sha256(batch_id.encode("utf-8")).digest()[:8], "big")
+
+    seq = batch_seed(7, "clinic-north")
+    assert (seq.entropy, seq.spawn_key) == (7, (key("clinic-north"),))
+    child = np.random.SeedSequence(7).spawn(2)[1]            # spawn key (1,)
+    seq = batch_seed(child, "clínica")
+    assert (seq.entropy, seq.spawn_key) == (7, (1, key("clínica")))
