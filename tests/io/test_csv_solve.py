@@ -763,3 +763,28 @@ def test_a_batch_seed_extends_the_root_s_spawn_key_by_8_bytes_of_the_id_s_sha256
     child = np.random.SeedSequence(7).spawn(2)[1]            # spawn key (1,)
     seq = batch_seed(child, "clínica")
     assert (seq.entropy, seq.spawn_key) == (7, (1, key("clínica")))
+
+
+def test_scores_of_the_wrong_shape_are_left_out(tmp_path, monkeypatch):
+    import rmab.io.batch as batch_mod
+    from rmab.planners.baselines import NoActionPlanner
+
+    class Shaped(NoActionPlanner):
+        extra = 1
+
+        def _plan(self, beliefs, t):
+            n = beliefs.shape[0]
+            self.last_stats.scores = (np.arange(n + self.extra) + 0.5 if n == 3 else
+                                      np.arange(n) + 0.5)
+            return np.zeros(n, dtype=np.int64)
+
+    monkeypatch.setattr(batch_mod, "make_planner", lambda name, **params: Shaped())
+    odd_ids = [b.batch_id for b in read_batches(EXAMPLE) if b.n_arms == 3]
+    for extra in (1, -1):                    # one score too many, one too few
+        Shaped.extra = extra
+        result = solve_batches(EXAMPLE, "no-action", out=tmp_path / "out.csv")
+        assert result.ok and result.rows_written == 15
+        for outcome in result.outcomes:
+            assert (outcome.scores is None) == (outcome.batch_id in odd_ids)
+        rows = _read_out(tmp_path / "out.csv")
+        assert odd_ids and {r["score"] for r in rows if r["batch_id"] in odd_ids} == {""}
