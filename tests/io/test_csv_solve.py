@@ -788,3 +788,32 @@ def test_scores_of_the_wrong_shape_are_left_out(tmp_path, monkeypatch):
             assert (outcome.scores is None) == (outcome.batch_id in odd_ids)
         rows = _read_out(tmp_path / "out.csv")
         assert odd_ids and {r["score"] for r in rows if r["batch_id"] in odd_ids} == {""}
+
+
+def test_a_planner_over_the_budget_fails_its_batch(monkeypatch):
+    """A planner is anything with name, fit, reset and plan (not only a BasePlanner, whose
+    plan checks itself): its actions are checked against the batch's budget."""
+    import rmab.io.batch as batch_mod
+
+    class Everyone:                                # action 1 for every arm
+        name = "everyone"
+
+        def fit(self, instance, *, seed=None):
+            self.n_arms = instance.n_arms
+            return self
+
+        def reset(self, *, seed=None):
+            pass
+
+        def plan(self, belief, *, t=0):
+            return np.ones(self.n_arms, dtype=np.int64)
+
+    monkeypatch.setattr(batch_mod, "make_planner", lambda name, **params: Everyone())
+    batches = read_batches(EXAMPLE)
+    ids = [b.batch_id for b in batches]
+    over = [b.batch_id for b in batches if b.instance.arms.costs[:, 1].sum() > b.instance.budget]
+    assert over == ids                              # every arm acting costs over the budget
+    result = solve_batches(batches, "no-action", keep_going=True)
+    assert not result.outcomes and [f.batch_id for f in result.failures] == ids
+    assert {f.stage for f in result.failures} == {"plan"}
+    assert all("must cost at most budget" in str(f.error) for f in result.failures)
