@@ -73,7 +73,8 @@ class BatchFailure(CompactRepr):
 @dataclass(frozen=True, eq=False, repr=False)
 class BatchSolveResult(CompactRepr):
     """Outcome of :func:`solve_batches`: solved batches in file order, failures (only with
-    ``keep_going``), the number of arm rows written to ``out`` (0 when ``out`` is None)."""
+    ``keep_going``; in file order, a planning failure at its batch's first row), the number of
+    arm rows written to ``out`` (0 when ``out`` is None)."""
 
     outcomes: tuple
     failures: tuple
@@ -214,7 +215,9 @@ def solve_batches(source, planner: str = "myopic", *, planner_params=None, seed=
                     raise
                 failures.append(BatchFailure(batch.batch_id, "plan", exc))
             bar.update()
-    failures.sort(key=lambda f: f.line or 0)
+    # in file order: a planning failure (no line of its own) at its batch's first row
+    first = {b.batch_id: int(b.lines.min()) for b in batches if b.lines is not None}
+    failures.sort(key=lambda f: f.line if f.line is not None else first.get(f.batch_id, 0))
     written = write_solutions(outcomes, out) if out is not None else 0
     return BatchSolveResult(tuple(outcomes), tuple(failures), planner, written,
                             None if out is None or hasattr(out, "write") else str(out),

@@ -195,8 +195,9 @@ def test_keep_going_survives_a_planner_failure(tmp_path):
         solve_batches(good, "round-robin", planner_params={"action": 2})
     result = solve_batches(path, "round-robin", planner_params={"action": 2}, keep_going=True)
     assert [o.batch_id for o in result.outcomes] == ["g1", "g2"]
-    stages = {f.batch_id: f.stage for f in result.failures}
-    assert stages == {"bad": "read", "two": "plan"}
+    # in file order: the planning failure (no line of its own) at its batch's row, line 5
+    assert [(f.batch_id, f.stage, f.line) for f in result.failures] == [("bad", "read", 3),
+                                                                        ("two", "plan", None)]
     plan_failure = [f for f in result.failures if f.stage == "plan"][0]
     assert isinstance(plan_failure.error.__cause__, InvalidParameterError)
 
