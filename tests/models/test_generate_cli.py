@@ -344,3 +344,19 @@ def test_random_from_the_command_line_is_random_instance(tmp_path):
     got, made = load_instance(path), random_instance(10, seed=0)
     assert got.budget == made.budget == 2.0 and got.metadata == made.metadata
     np.testing.assert_array_equal(got.arms.transitions, made.arms.transitions)
+
+
+def test_the_default_budget_fits_exactly_five_arms_or_nodes(tmp_path, capsys):
+    """Every domain pulls at most its arms, so the default budget 5 fits 5 arms (or a graph of
+    5 nodes) and is refused only below that: the boundary of both checks, against the Python
+    generators at budget 5."""
+    out = tmp_path / "d.npz"
+    assert main(["generate", "capacity", "--arms", "5", "-o", str(out)]) == 0
+    _same_domain(load_domain(out), make_capacity(5, 5, seed=0))
+    graph = tmp_path / "g.csv"
+    graph.write_text("u,v\n0,1\n1,2\n2,3\n3,4\n")                   # nodes 0..4
+    assert main(["generate", "path", "--graph", str(graph), "-o", str(out)]) == 0
+    _same_domain(load_domain(out), path_from_csv(graph, 5, seed=0))
+    capsys.readouterr()
+    assert main(["generate", "capacity", "--arms", "4", "-o", str(out)]) == 1
+    assert "the default budget 5 exceeds --arms 4" in capsys.readouterr().err
