@@ -492,6 +492,20 @@ def test_cli_param_values_are_json_scalars_or_objects(tmp_path):
                  'base_params={"knapsak": "greedy"}', "--out", str(out)]) == 1
 
 
+def test_cli_param_takes_plus_inf_and_refuses_an_empty_key(capsys):
+    """VALUE inf, +inf and -inf in any case are floats (JSON reads none of them); a KEY of
+    blanks is a usage error (exit 2), not a parameter named ''."""
+    from rmab.commands import param_arg as _param  # solve's --param
+    assert _param("threshold=+inf") == ("threshold", float("inf"))
+    assert _param(" threshold = -INF") == ("threshold", float("-inf"))
+    for bad in ("=5", " =5"):
+        with pytest.raises(argparse.ArgumentTypeError, match=f"^must be KEY=VALUE; got '{bad}'$"):
+            _param(bad)
+    with pytest.raises(SystemExit) as info:
+        main(["solve", str(EXAMPLE), "--param", "=5", "--check"])
+    assert info.value.code == 2 and "must be KEY=VALUE; got '=5'" in capsys.readouterr().err
+
+
 @pytest.mark.filterwarnings("ignore::rmab.errors.IndexabilityWarning")
 @pytest.mark.parametrize("name", [s.name for s in __import__("rmab").available_planners()
                                   if s.available])
