@@ -506,6 +506,14 @@ def test_cli_param_takes_plus_inf_and_refuses_an_empty_key(capsys):
     assert info.value.code == 2 and "must be KEY=VALUE; got '=5'" in capsys.readouterr().err
 
 
+def test_cli_out_suffix_is_matched_in_any_case(tmp_path, capsys):
+    """'R.CSV' ends in .csv (the suffix check lower-cases the path), and is written as given."""
+    out = tmp_path / "R.CSV"
+    assert main(["solve", str(EXAMPLE), "--out", str(out)]) == 0
+    assert len(_read_out(out)) == 15 and os.listdir(tmp_path) == ["R.CSV"]
+    assert "wrote 15 rows to" in capsys.readouterr().err
+
+
 @pytest.mark.filterwarnings("ignore::rmab.errors.IndexabilityWarning")
 @pytest.mark.parametrize("name", [s.name for s in __import__("rmab").available_planners()
                                   if s.available])
