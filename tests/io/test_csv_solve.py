@@ -514,6 +514,19 @@ def test_cli_out_suffix_is_matched_in_any_case(tmp_path, capsys):
     assert "wrote 15 rows to" in capsys.readouterr().err
 
 
+def test_cli_check_counts_no_batch_left_out_for_a_row_without_a_batch_id(tmp_path, capsys):
+    """A row with an empty batch_id belongs to no batch: 1 problem, and batch x (its one arm)
+    still read, so no '(... left out)' (a set of the failing batch ids counted None as one)."""
+    path = tmp_path / "s.csv"
+    path.write_text("batch_id,arm_id,budget,state,transitions,rewards\n"
+                    "x,a,1,0,\"[[[1,0],[0,1]],[[1,0],[0,1]]]\",\"[0,1]\"\n"
+                    ",b,1,0,\"[[[1,0],[0,1]],[[1,0],[0,1]]]\",\"[0,1]\"\n")
+    assert main(["solve", str(path), "--check"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and "line 3, column 'batch_id'" in err[0]
+    assert err[1] == f"rmab: {path}: 1 batch (1 arm) read without a problem; 1 problem"
+
+
 @pytest.mark.filterwarnings("ignore::rmab.errors.IndexabilityWarning")
 @pytest.mark.parametrize("name", [s.name for s in __import__("rmab").available_planners()
                                   if s.available])
