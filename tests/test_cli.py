@@ -357,3 +357,19 @@ def test_a_mistyped_command_gets_the_nearest_suggested(capsys):
     with pytest.raises(SystemExit):
         main(["zzz"])
     assert "did you mean" not in capsys.readouterr().err
+
+
+def test_seed_flags_take_zero_as_the_default_and_refuse_negatives(tmp_path, capsys):
+    """``--seed 0`` is the documented default (the same instance as no --seed); -1 is a usage
+    error named by the flag."""
+    given, default = tmp_path / "a.npz", tmp_path / "b.npz"
+    assert main(["generate", "random", "--arms", "3", "--seed", "0", "-o", str(given)]) == 0
+    assert main(["generate", "random", "--arms", "3", "-o", str(default)]) == 0
+    a, b = rmab.models.load_instance(given), rmab.models.load_instance(default)
+    np.testing.assert_array_equal(a.arms.transitions, b.arms.transitions)
+    np.testing.assert_array_equal(a.arms.observations, b.arms.observations)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as info:
+        main(["generate", "random", "--seed", "-1", "-o", str(given)])
+    assert info.value.code == 2
+    assert "argument --seed: must be a non-negative integer; got '-1'" in capsys.readouterr().err
