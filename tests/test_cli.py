@@ -373,3 +373,15 @@ def test_seed_flags_take_zero_as_the_default_and_refuse_negatives(tmp_path, caps
         main(["generate", "random", "--seed", "-1", "-o", str(given)])
     assert info.value.code == 2
     assert "argument --seed: must be a non-negative integer; got '-1'" in capsys.readouterr().err
+
+
+def test_split_top_splits_only_at_commas_outside_brackets_and_strings():
+    """Hand-worked: a backslash-escaped quote does not end its string, so the comma and the
+    bracket after it stay inside; an unclosed string or bracket gives None."""
+    from rmab.commands import split_top
+
+    assert split_top('a(x=1, y={"k": [1, 2]}),b') == ['a(x=1, y={"k": [1, 2]})', "b"]
+    assert split_top(r'a(s="q\",)"),b') == [r'a(s="q\",)")', "b"]
+    assert split_top(r'a(s="q\\"),b') == [r'a(s="q\\")', "b"]      # an escaped backslash
+    assert split_top('a,"b') is None and split_top('a,"b,c') is None
+    assert split_top("a(,b") is None and split_top("a),b") is None and split_top("a(]") is None
