@@ -319,3 +319,21 @@ def test_index_on_a_finite_horizon(main, tmp_path, capsys):
     rows = out.read_text().splitlines()
     assert rows[0] == "arm,period,belief_0,belief_1,index_1,indexable,violation"
     assert len(rows) == 1 + 3 * 4 * 3                       # arms x periods x grid beliefs
+
+
+def test_index_rows_on_a_finite_horizon_run_by_arm_then_period(main, tmp_path):
+    """The rows follow the header's order, arm, then period, then state: itertools.product of
+    the three ranges; each index is the one of its row's fields."""
+    import itertools
+
+    from rmab.relax import finite_whittle_indices
+
+    inst = random_instance(3, 2, 2, None, budget=1.0, horizon=4, discount=1.0, seed=0)
+    path, out = save_instance(inst, tmp_path / "u.npz"), tmp_path / "u.csv"
+    assert main(["index", str(path), "-o", str(out)]) == 0
+    with open(out, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    keys = [(int(r["arm"]), int(r["period"]), int(r["state"])) for r in rows]
+    assert keys == list(itertools.product(range(3), range(4), range(2)))
+    ref = finite_whittle_indices(inst.arms, horizon=4).indices
+    assert [float(r["index_1"]) for r in rows] == [ref[t, n, s, 0] for n, t, s in keys]
