@@ -95,3 +95,22 @@ def test_finite_horizon_interval(tmp_path, capsys):
                               np.array([0.5, 0.5]), 8)
     assert lo == pytest.approx(want, abs=1e-6) and hi == pytest.approx(want, abs=1e-6)
     assert "horizon 8" in out and "finite-horizon PBVI" in out and "first action: listen" in out
+
+
+def test_a_cost_files_interval_is_the_negated_value_interval_in_order(tmp_path, capsys):
+    """Tiger written as costs (every reward negated, 'values: cost'): its least cost is minus
+    Tiger's value, in [-19.3721, -19.3711] by SARSOP's bounds; a coarse run's interval [lo, hi]
+    must hold it with lo < hi and its printed gap hi - lo (the bounds' order was untested, the
+    existing cost file's bounds meet)."""
+    text = TIGER.read_text().replace("values: reward", "values: cost")
+    text = re.sub(r"^(R:.* )(-?[\d.]+)$", lambda m: m.group(1) + repr(-float(m.group(2))),
+                  text, flags=re.M)
+    assert "R: listen : * : * : * 1.0" in text
+    path = tmp_path / "tiger-cost.pomdp"
+    path.write_text(text)
+    assert run([str(path), "--n-beliefs", "4", "--upper-sweeps", "0"]) == 0
+    found = re.search(r"cost at the start belief: \[([-\d.]+), ([-\d.]+)\]  \(gap ([\d.]+)\)",
+                      capsys.readouterr().out)
+    lo, hi, gap = map(float, found.groups())
+    assert lo <= -19.3721 and -19.3711 <= hi and lo < hi
+    assert gap == pytest.approx(hi - lo, rel=1e-2)
