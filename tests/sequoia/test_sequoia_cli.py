@@ -591,3 +591,35 @@ def test_load_qnetwork_checks_the_sizes_against_the_weights_before_building(tmp_
     with pytest.raises(InvalidModelError, match=r"must hold a Q-network's sizes and weights; "
                                                 r".*AttributeError"):
         load_qnetwork(path)
+
+
+def test_rmab_train_seeds_the_generated_domain_with_seed_unless_domain_seed(tmp_path,
+                                                                           monkeypatch):
+    """--domain-seed defaults to --seed (its help): the domain trained on is make_capacity's
+    at that seed, or at --domain-seed where given; training keeps --seed either way (the
+    training itself is stopped where it would start)."""
+    import rmab.planners.sequoia.train as sequoia_train
+    from rmab.domains import make_capacity
+
+    class Stop(Exception):
+        pass
+
+    seen = []
+
+    def record(domain, config, *, seed, **kwargs):
+        seen.append((domain, seed))
+        raise Stop
+    monkeypatch.setattr(sequoia_train, "train_sequoia", record)
+    for flags in ([], ["--domain-seed", "4"]):
+        args = parse(["--domain", "capacity", "--arms", "6", "--budget", "2", "--seed", "3",
+                      *flags, "--out", str(tmp_path / "run"), "--no-progress"])
+        with pytest.raises(Stop):
+            train_cmd.run(args)
+    for (domain, seed), domain_seed in zip(seen, (3, 4)):
+        assert seed == 3
+        made, other = make_capacity(6, 2, seed=domain_seed).to_arrays(), domain.to_arrays()
+        assert made.keys() == other.keys()
+        for key in made:
+            np.testing.assert_array_equal(other[key], made[key], err_msg=key)
+    assert not np.array_equal(make_capacity(6, 2, seed=0).to_arrays()["costs"],
+                              make_capacity(6, 2, seed=3).to_arrays()["costs"])
