@@ -206,6 +206,15 @@ def test_rmab_train_refuses_options_it_would_ignore(tmp_path, capsys):
             "so it needs --gain-table whittle or both and --selection-episodes > 0; got "
             "--gain-table none, --selection-episodes 0") in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+    # the Whittle table without re-scoring: nothing to weigh either (--episodes 0: were it
+    # taken, a short run)
+    code = main(["train", "--domain", "capacity", "--arms", "5", "--budget", "2", "--gain-table",
+                 "whittle", "--selection-margin", "3", "--episodes", "0", "--out", str(tmp_path),
+                 "--no-progress"])
+    assert code == 1
+    assert ("so it needs --gain-table whittle or both and --selection-episodes > 0; got "
+            "--gain-table whittle, --selection-episodes 0") in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
     with pytest.raises(SystemExit):
         parse(["--domain", "capacity", "--hidden", "3,,4", "--out", "x"])
     assert parse(["--domain", "capacity", "--hidden", "3, 4", "--out", "x"]).hidden == (3, 4)
