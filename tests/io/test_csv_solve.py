@@ -187,6 +187,22 @@ def test_keep_going_solves_the_good_batches(tmp_path):
     assert [r["batch_id"] for r in _read_out(out)] == ["g1", "g1", "g2", "two"]
 
 
+def test_without_keep_going_the_first_bad_row_in_the_file_is_the_error(tmp_path, capsys):
+    """Two bad rows (lines 3 and 4): without --keep-going the error is line 3's, the first in
+    the file (hand-worked), and nothing is written."""
+    shutil.copy(HEALTH, tmp_path / "health.npz")
+    path, out = tmp_path / "b.csv", tmp_path / "out.csv"
+    path.write_text("batch_id,arm_id,budget,state,belief,model,model_arm\n"
+                    "g1,a,1,0,,health.npz,0\n"
+                    "bad1,a,1,,0.5;0.6,health.npz,1\n"
+                    "bad2,a,1,7,,health.npz,2\n")
+    with pytest.raises(BatchInputError) as info:
+        solve_batches(path, out=out)
+    assert info.value.line == 3 and info.value.batch_id == "bad1"
+    assert main(["solve", str(path), "--out", str(out)]) == 1
+    assert "line 3, column 'belief'" in capsys.readouterr().err and not out.exists()
+
+
 def test_keep_going_survives_a_planner_failure(tmp_path):
     path = _mixed_file(tmp_path)
     # round-robin with action 2 fits the 3-action health batches but not the 2-action one
