@@ -218,6 +218,47 @@ def test_keep_going_survives_a_planner_failure(tmp_path):
     assert isinstance(plan_failure.error.__cause__, InvalidParameterError)
 
 
+class EveryArmActs:
+    """A user's planner of the protocol alone (no BasePlanner, so no check of its own): every
+    arm takes action 1, whatever the budget."""
+
+    name = "every-arm-acts"
+
+    def fit(self, instance, *, seed=None):
+        self.instance = instance
+        return self
+
+    def reset(self, *, seed=None):
+        pass
+
+    def plan(self, belief, *, t=0):
+        return np.ones(self.instance.n_arms, dtype=np.int64)
+
+
+def test_an_infeasible_plan_fails_its_batch_alone(tmp_path):
+    """Two arms at cost 1 each against budget 1 (batch 'over', hand-worked: total cost 2)
+    fail; batch 'one' (one arm, budget 1) is solved and written (solve_batches checks the
+    plan itself: a protocol planner checks nothing)."""
+    import rmab
+    from rmab.planners import base
+
+    rmab.register_planner("every-arm-acts", f"{__name__}:EveryArmActs", "every arm acts")
+    try:
+        path, out = tmp_path / "b.csv", tmp_path / "out.csv"
+        arm = '"[[[1,0],[0,1]],[[1,0],[0,1]]]","[0,1]"'
+        path.write_text("batch_id,arm_id,budget,state,transitions,rewards\n"
+                        f"over,a,1,0,{arm}\nover,b,1,0,{arm}\none,c,1,0,{arm}\n")
+        with pytest.raises(PlanningError, match=r"failed on batch 'over'.*must cost at most "
+                                                 r"budget=1; got total cost 2"):
+            solve_batches(path, "every-arm-acts", out=out)
+        assert not out.exists()
+        result = solve_batches(path, "every-arm-acts", keep_going=True, out=out)
+    finally:
+        base._REGISTRY.pop("every-arm-acts", None)
+    assert [(f.batch_id, f.stage) for f in result.failures] == [("over", "plan")]
+    assert [(r["batch_id"], r["action"]) for r in _read_out(out)] == [("one", "1")]
+
+
 def test_bad_planner_or_source_fails_before_any_work(tmp_path):
     with pytest.raises(UnknownPlannerError, match="did you mean 'myopic'"):
         solve_batches(EXAMPLE, "myopc", keep_going=True)
