@@ -89,6 +89,22 @@ def test_batch_seed_keeps_valid_seeds():
     assert batch_seed(2**53 + 1, "x").entropy == 2**53 + 1
 
 
+def test_batch_seed_of_a_spawned_seed_sequence_extends_its_spawn_key():
+    """A spawned child's batch seeds are its own (two children give two streams): the spawn
+    key is the child's, extended by the first 8 bytes of the id's SHA-256 (hashlib)."""
+    import hashlib
+
+    children = np.random.SeedSequence(7).spawn(2)
+    key = int.from_bytes(hashlib.sha256("x".encode("utf-8")).digest()[:8], "big")
+    for child in children:
+        seed = batch_seed(child, "x")
+        assert seed.entropy == 7 and seed.spawn_key == (*child.spawn_key, key)
+        want = np.random.SeedSequence(7, spawn_key=(*child.spawn_key, key))
+        assert seed.generate_state(2).tolist() == want.generate_state(2).tolist()
+    first, second = (batch_seed(c, "x").generate_state(2).tolist() for c in children)
+    assert first != second
+
+
 def test_large_integer_seeds_and_numpy_bools_are_taken(tmp_path):
     out = tmp_path / "s.csv"
     res = solve_batches(EXAMPLE, seed=2**100, keep_going=np.True_, out=out)
