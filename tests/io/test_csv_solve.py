@@ -259,6 +259,41 @@ def test_an_infeasible_plan_fails_its_batch_alone(tmp_path):
     assert [(r["batch_id"], r["action"]) for r in _read_out(out)] == [("one", "1")]
 
 
+class FirstPlanActs(EveryArmActs):
+    """A protocol planner with state that fit does not reset: arm 0 acts in its first plan
+    only."""
+
+    name = "first-plan-acts"
+
+    def __init__(self):
+        self.plans = 0
+
+    def plan(self, belief, *, t=0):
+        self.plans += 1
+        actions = np.zeros(self.instance.n_arms, dtype=np.int64)
+        actions[0] = self.plans == 1
+        return actions
+
+
+def test_each_batch_gets_a_fresh_planner(tmp_path):
+    """solve_batches makes a fresh planner per batch (its docs): a planner's state does not
+    leak into the next batch, so arm 0 of each of three batches acts (hand-worked)."""
+    import rmab
+    from rmab.planners import base
+
+    rmab.register_planner("first-plan-acts", f"{__name__}:FirstPlanActs", "first plan acts")
+    try:
+        path, out = tmp_path / "b.csv", tmp_path / "out.csv"
+        arm = '"[[[1,0],[0,1]],[[1,0],[0,1]]]","[0,1]"'
+        path.write_text("batch_id,arm_id,budget,state,transitions,rewards\n"
+                        + "".join(f"{b},a,1,0,{arm}\n" for b in ("x", "y", "z")))
+        solve_batches(path, "first-plan-acts", out=out)
+    finally:
+        base._REGISTRY.pop("first-plan-acts", None)
+    assert [(r["batch_id"], r["action"]) for r in _read_out(out)] == [("x", "1"), ("y", "1"),
+                                                                       ("z", "1")]
+
+
 def test_bad_planner_or_source_fails_before_any_work(tmp_path):
     with pytest.raises(UnknownPlannerError, match="did you mean 'myopic'"):
         solve_batches(EXAMPLE, "myopc", keep_going=True)
