@@ -103,6 +103,8 @@ def test_batch_seed_of_a_spawned_seed_sequence_extends_its_spawn_key():
         assert seed.generate_state(2).tolist() == want.generate_state(2).tolist()
     first, second = (batch_seed(c, "x").generate_state(2).tolist() for c in children)
     assert first != second
+    key = int.from_bytes(hashlib.sha256("clínica".encode("utf-8")).digest()[:8], "big")
+    assert (batch_seed(7, "clínica").entropy, batch_seed(7, "clínica").spawn_key) == (7, (key,))
 
 
 def test_large_integer_seeds_and_numpy_bools_are_taken(tmp_path):

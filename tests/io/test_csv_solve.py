@@ -3,7 +3,6 @@ atomic output, exit codes."""
 
 import argparse
 import csv
-import hashlib
 import io
 import os
 import re
@@ -881,18 +880,6 @@ def test_a_model_found_only_from_the_current_folder_is_named(tmp_path, monkeypat
             f"that path exists from the current folder: name it from the CSV's") in err
 
 
-def test_a_batch_seed_extends_the_root_s_spawn_key_by_8_bytes_of_the_id_s_sha256():
-    """The docstring's recipe, rebuilt with hashlib: entropy kept, key big-endian."""
-    def key(batch_id):
-        return int.from_bytes(hashlib.sha256(batch_id.encode("utf-8")).digest()[:8], "big")
-
-    seq = batch_seed(7, "clinic-north")
-    assert (seq.entropy, seq.spawn_key) == (7, (key("clinic-north"),))
-    child = np.random.SeedSequence(7).spawn(2)[1]            # spawn key (1,)
-    seq = batch_seed(child, "clínica")
-    assert (seq.entropy, seq.spawn_key) == (7, (1, key("clínica")))
-
-
 def test_scores_of_the_wrong_shape_are_left_out(tmp_path, monkeypatch):
     import rmab.io.batch as batch_mod
     from rmab.planners.baselines import NoActionPlanner
@@ -916,32 +903,3 @@ def test_scores_of_the_wrong_shape_are_left_out(tmp_path, monkeypatch):
             assert (outcome.scores is None) == (outcome.batch_id in odd_ids)
         rows = _read_out(tmp_path / "out.csv")
         assert odd_ids and {r["score"] for r in rows if r["batch_id"] in odd_ids} == {""}
-
-
-def test_a_planner_over_the_budget_fails_its_batch(monkeypatch):
-    """A planner is anything with name, fit, reset and plan (not only a BasePlanner, whose
-    plan checks itself): its actions are checked against the batch's budget."""
-    import rmab.io.batch as batch_mod
-
-    class Everyone:                                # action 1 for every arm
-        name = "everyone"
-
-        def fit(self, instance, *, seed=None):
-            self.n_arms = instance.n_arms
-            return self
-
-        def reset(self, *, seed=None):
-            pass
-
-        def plan(self, belief, *, t=0):
-            return np.ones(self.n_arms, dtype=np.int64)
-
-    monkeypatch.setattr(batch_mod, "make_planner", lambda name, **params: Everyone())
-    batches = read_batches(EXAMPLE)
-    ids = [b.batch_id for b in batches]
-    over = [b.batch_id for b in batches if b.instance.arms.costs[:, 1].sum() > b.instance.budget]
-    assert over == ids                              # every arm acting costs over the budget
-    result = solve_batches(batches, "no-action", keep_going=True)
-    assert not result.outcomes and [f.batch_id for f in result.failures] == ids
-    assert {f.stage for f in result.failures} == {"plan"}
-    assert all("must cost at most budget" in str(f.error) for f in result.failures)
