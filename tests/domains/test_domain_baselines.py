@@ -1,6 +1,8 @@
 """Domain planners (feasible, ordered on the one-step objective, deterministic) and the
 evaluation protocol."""
 
+import itertools
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -838,3 +840,32 @@ def test_the_protocols_defaults_are_the_papers():
     defaults = inspect.signature(compare_domain).parameters
     assert [defaults[k].default for k in ("episodes", "horizon", "p_high")] == [50, 20, 0.2]
     assert make_domain_planner("sampling").n_samples == 100
+
+
+def test_every_episode_resets_the_planners_with_its_own_seed():
+    """One seed per episode (module doc): RANDOM's draws differ from episode to episode; the
+    same seed replays them."""
+    from rmab.domains.baselines import RandomDomainPlanner
+
+    played = []
+
+    class Recording(RandomDomainPlanner):
+        name = "recording"
+
+        def _reset(self):
+            played.append([])
+
+        def _plan(self, states, t):
+            played[-1].append(super()._plan(states, t))
+            return played[-1][-1]
+
+    d = make_domain("capacity", 10, 3, seed=0)
+    runs = []
+    for _ in range(2):
+        played.clear()
+        evaluate_domain(d, [Recording()], episodes=4, horizon=3, seed=0)
+        runs.append(np.array(played[1:]))                   # played[0]: fit's own reset
+    assert runs[0].shape == (4, 3, 10)
+    np.testing.assert_array_equal(runs[0], runs[1])
+    for e, f in itertools.combinations(range(4), 2):
+        assert not np.array_equal(runs[0][e], runs[0][f]), (e, f)
