@@ -842,6 +842,18 @@ def test_the_protocols_defaults_are_the_papers():
     assert make_domain_planner("sampling").n_samples == 100
 
 
+def test_a_random_mean_of_zero_normalises_to_nan():
+    """RANDOM = 1 needs a positive mean (module doc): with rewards of 0 everywhere RANDOM's
+    mean is 0, and every normalised score is NaN, not the raw mean over 1."""
+    from rmab.domains import CapacityDomain
+
+    base = make_domain("capacity", 4, 2, seed=0).to_arrays()
+    d = CapacityDomain.from_arrays(**{**base, "rewards": np.zeros_like(base["rewards"])})
+    res = evaluate_domain(d, ["random", "myopic"], episodes=2, horizon=2, seed=0)
+    np.testing.assert_array_equal(res.rewards, 0.0)
+    assert np.isnan(res.normalised).all() and np.isnan(res.mean_normalised).all()
+
+
 def test_every_episode_resets_the_planners_with_its_own_seed():
     """One seed per episode (module doc): RANDOM's draws differ from episode to episode; the
     same seed replays them."""
@@ -869,3 +881,18 @@ def test_every_episode_resets_the_planners_with_its_own_seed():
     np.testing.assert_array_equal(runs[0], runs[1])
     for e, f in itertools.combinations(range(4), 2):
         assert not np.array_equal(runs[0][e], runs[0][f]), (e, f)
+
+
+def test_std_normalised_is_the_sample_std_over_seeds():
+    """The spread over seeds is the sample standard deviation (statistics.stdev, n - 1), zero
+    with one seed."""
+    import statistics
+
+    res = compare_domain("capacity", n_arms=6, budget=2, seeds=(0, 1, 2), episodes=2,
+                         horizon=2, planners=["no-action", "random", "sampling"])
+    want = [statistics.stdev(res.normalised[:, p].tolist()) for p in range(3)]
+    np.testing.assert_allclose(res.std_normalised, want, rtol=1e-12)
+    assert want[0] > 0
+    one = compare_domain("capacity", n_arms=6, budget=2, seeds=(0,), episodes=2, horizon=2,
+                         planners=["random"])
+    np.testing.assert_array_equal(one.std_normalised, [0.0])
