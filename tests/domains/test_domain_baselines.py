@@ -898,6 +898,28 @@ def test_every_episode_resets_the_planners_with_its_own_seed():
         assert not np.array_equal(runs[0][e], runs[0][f]), (e, f)
 
 
+def test_a_single_time_limited_step_is_shown_once_and_not_counted(recwarn):
+    """The count replaces the warnings after the first; a planner at its limit in one step
+    only shows that one warning, with no '1 of 6 steps' line after it."""
+    import warnings
+
+    class OnceLimited(BaseDomainPlanner):
+        name = "once-limited"
+        calls = 0
+
+        def _plan(self, states, t):
+            type(self).calls += 1
+            if type(self).calls == 1:
+                warnings.warn("stopped at the limit (gap 0.1)", SolverLimitWarning)
+            return self.domain.null_action()
+
+    warnings.simplefilter("default")
+    evaluate_domain(make_domain("capacity", 6, 2, seed=0), ["random", OnceLimited()],
+                    episodes=2, horizon=3)
+    assert [str(w.message) for w in recwarn if w.category is SolverLimitWarning] == [
+        "stopped at the limit (gap 0.1)"]
+
+
 def test_std_normalised_is_the_sample_std_over_seeds():
     """The spread over seeds is the sample standard deviation (statistics.stdev, n - 1), zero
     with one seed."""
