@@ -920,6 +920,13 @@ def test_a_single_time_limited_step_is_shown_once_and_not_counted(recwarn):
         "stopped at the limit (gap 0.1)"]
 
 
+def test_starts_without_a_row_are_refused():
+    d = make_domain("capacity", 8, 2, seed=3)
+    with pytest.raises(InvalidParameterError, match=r"evaluate_domain.starts: must have shape "
+                                                    r"\(episodes >= 1, n_arms=8\); got \(0, 8\)"):
+        evaluate_domain(d, ["random"], horizon=3, starts=np.zeros((0, 8), dtype=np.int64))
+
+
 def test_std_normalised_is_the_sample_std_over_seeds():
     """The spread over seeds is the sample standard deviation (statistics.stdev, n - 1), zero
     with one seed."""
