@@ -320,6 +320,20 @@ def test_solve_stopped_does_nothing_where_every_pull_loses(kind):
         np.testing.assert_array_equal(p.plan(_states(10, 3)), d.null_action())
 
 
+def test_solve_stopped_in_interventions_still_chooses_budget_interventions():
+    """Where the budget must be filled exactly, the null action (outside the MILP's set) is no
+    fallback even when every intervention loses: the best of the random actions is played,
+    with exactly ``budget`` interventions."""
+    d = make_domain("interventions", 10, 3, seed=2)
+    assert d.must_fill
+    p = make_domain_planner("myopic").fit(d, seed=5)
+    p._model = _StoppedModel(None)
+    p._gains = lambda states: np.c_[np.zeros(10), -np.ones((10, 3))]
+    with pytest.warns(SolverLimitWarning, match=r"returning the best of 100 random"):
+        action = p.plan(_states(10, 3))
+    assert action.sum() == d.budget
+
+
 def test_rollout_fallbacks_draw_from_its_own_seed():
     """Rollout's inner Whittle and myopic planners share its generator, so a reset seed gives
     the same actions whatever was planned before (their time-limit fallbacks draw numbers)."""
