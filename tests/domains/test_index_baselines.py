@@ -159,15 +159,19 @@ def test_actions_are_feasible(kind, cls):
 
 
 def _naive_rollout_scores(planner, domain, states, rng):
-    """Loop reference of the rollout scores, replaying the planner's draws from ``rng``."""
-    cands = [planner._whittle.plan(states), planner._myopic.plan(states)]
+    """Loop reference of the rollout scores, replaying the planner's draws from ``rng``. The
+    candidates and the base policy's gains come from planners fitted here, not from the
+    rollout's parts: Whittle at the rollout's discount, or the one-step expected reward of
+    :func:`arm_mdp` (checked against the base arm above)."""
+    whittle = _fit(WhittleDomainPlanner, domain, discount=planner.discount)
+    cands = [whittle.plan(states), MyopicMIPPlanner().fit(domain).plan(states)]
     cands += [domain._sample_action(rng) for _ in range(planner.n_candidates)]
     pool = []
     for a in cands:
         if not any(np.array_equal(a, b) for b in pool):
             pool.append(a)
     u = rng.random((planner.depth + 1, planner.n_rollouts, domain.n_arms))
-    gain = planner._base_gain
+    gain = whittle.gain_table if planner.base == "whittle" else arm_mdp(domain.arms).rewards
     rows = np.arange(domain.n_arms)
     scores = []
     for a in pool:
