@@ -313,3 +313,17 @@ def test_whittle_finite_by_name_plans_for_the_evaluations_horizon():
                                                     r"horizon is 6 \(evaluate with "
                                                     r"horizon=20, or make it with horizon=6\)"):
         evaluate_domain(domain, [make_domain_planner("whittle-finite")], episodes=2, horizon=6)
+
+
+def test_a_planner_made_for_fewer_periods_is_refused_too():
+    """Indices for 3 periods run out at t = 3 of a 6-period evaluation: refused as one for
+    more periods is, not played with its last table."""
+    from rmab.domains.baselines import make_domain_planner
+    from rmab.domains.evaluate import evaluate_domain
+
+    with pytest.raises(InvalidParameterError, match=r"evaluate_domain.planners: 'whittle-finite' "
+                                                    r"plans for horizon 3; this evaluation's "
+                                                    r"horizon is 6"):
+        evaluate_domain(_small("capacity", seed=4),
+                        [make_domain_planner("whittle-finite", horizon=3)], episodes=2,
+                        horizon=6)
