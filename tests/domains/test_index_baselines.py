@@ -128,6 +128,23 @@ def test_lagrangian_gains_at_zero_price_are_the_vi_advantage(charge_now, room):
     assert domain.is_feasible(planner.plan(states))
 
 
+@pytest.mark.parametrize("charge_now", [False, True])
+def test_lagrangian_gains_at_a_binding_price_are_the_priced_advantage(charge_now):
+    """With the capacity binding (λ* > 0): ``charge_now=True`` gains are the advantage
+    Q(s, ℓ) - Q(s, 0) of the arm MDP paying r - λ* c (policy iteration at that price as the
+    reference); the default adds the charge λ* c(ℓ) back, so only future use is priced."""
+    domain = make_domain("capacity", 6, 2, seed=5)
+    planner = _fit(LagrangianDomainPlanner, domain, charge_now=charge_now, price_tol=1e-8)
+    states = np.array([0, 1, 2, 3, 1, 0])
+    gains = planner._gains(states)
+    price = planner.last_stats.info["price"]
+    assert price > 0.01
+    costs = domain.costs[:, None] * np.arange(2.0)                 # c_j(ℓ) = ℓ cost_j
+    q = policy_iteration(arm_mdp(domain.arms, costs), prices=price, discount=0.99).q[0]
+    ref = q[np.arange(6), states] - q[np.arange(6), states, :1]
+    np.testing.assert_allclose(gains, ref if charge_now else ref + price * costs, atol=1e-6)
+
+
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("cls", [WhittleDomainPlanner, LagrangianDomainPlanner])
 def test_milp_argmax_equals_enumeration(kind, cls):
