@@ -71,6 +71,23 @@ def test_relaxation_holds_for_every_feasible_action(kind):
     assert inst.discount == 0.99 and inst.horizon is None
 
 
+def test_the_interventions_relaxation_covers_the_widest_intervention():
+    """Interventions of an explicit omega reaching 3 arms and 1 arm: choosing the first raises
+    three levels, so the relaxed budget is B times the most arms one intervention reaches
+    (module table), attained here by enumeration."""
+    from rmab.domains.interventions import InterventionsDomain
+
+    omega = np.zeros((4, 2))
+    omega[:3, 0] = omega[3, 1] = 3.0
+    domain = InterventionsDomain.from_arrays(
+        omega=omega, alpha=np.full(4, 0.5), slope=np.ones(4), x0=np.ones(4),
+        rewards=np.tile([0.1, 0.15, 0.2, 1.0], (4, 1)), budget=1)
+    inst = relaxed_instance(domain)
+    used = [inst.arms.costs[np.arange(4), domain.arm_levels(a)].sum()
+            for a in _milp_actions(domain)]
+    assert sorted(used) == [1.0, 3.0] and inst.budget == 3.0
+
+
 def test_whittle_indices_equalise_the_two_actions():
     domain = make_domain("capacity", 6, 2, seed=2)
     planner = _fit(WhittleDomainPlanner, domain, discount=0.9)
