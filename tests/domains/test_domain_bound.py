@@ -132,6 +132,9 @@ def test_bad_input_names_the_field():
         hull_bound(domain, np.array([[0] * 6, [0, 0, 4, 0, 0, 0]]), 3)
     with pytest.raises(InvalidParameterError, match=r"hull_bound\.states: must have shape"):
         hull_bound(domain, [[0] * 6, [0] * 5], 3)                        # ragged
+    with pytest.raises(InvalidParameterError, match=r"hull_bound\.states: must have shape .*"
+                                                    r"got \(0, 6\)"):
+        hull_bound(domain, np.zeros((0, 6), int), 3)                     # no start
     with pytest.raises(InvalidParameterError, match=r"hull_bound\.backend"):
         hull_bound(domain, np.zeros(6, int), 3, backend="nope")
     with pytest.raises(InvalidParameterError, match=r"hull_bound\.backend.*got list"):
