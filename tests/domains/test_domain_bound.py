@@ -62,6 +62,18 @@ def test_one_period_bound_is_the_best_action(kind):
     np.testing.assert_allclose(hull_bound(domain, starts, 1), V[tuple(starts.T)], atol=1e-7)
 
 
+def test_one_period_bound_with_arms_at_level_two_is_the_best_action():
+    """Two of three interventions at once put arms at level 2 (the tiny instances above reach
+    level 1 only): the listed hull links each action to its arms' own levels, so one period's
+    bound is still the best action's value (dynamic programming)."""
+    domain = make_domain("interventions", 4, 2, seed=0, n_interventions=3)
+    assert max(domain.arm_levels(a).max() for a in domain.feasible_actions()) == 2
+    V = exact_values(domain, 1)
+    starts = np.array(list(itertools.product(range(domain.n_states), repeat=domain.n_arms)))
+    starts = starts[:: 17]
+    np.testing.assert_allclose(hull_bound(domain, starts, 1), V[tuple(starts.T)], atol=1e-7)
+
+
 @pytest.mark.parametrize("kind", KINDS)
 @settings(max_examples=8, deadline=None)
 @given(seed=st.integers(0, 2**16), horizon=st.integers(2, 4),
