@@ -383,6 +383,20 @@ def test_a_star_whose_leaves_do_not_fit_is_decided_at_once():
             assert (found == k) is fits and work[0] <= 2 * k * k
 
 
+def test_actions_of_the_enumeration_size_are_listed_and_one_more_are_not():
+    """``action_size <= ENUMERATION_SIZE`` (16) filters all 2**16 vectors: 16 interventions at
+    budget 2 list the null action and the C(16, 2) = 120 pairs (itertools.combinations), in
+    lexicographic order; 17 are not listed."""
+    from rmab.domains.base import ENUMERATION_SIZE
+
+    d = make_interventions(18, n_interventions=16, budget=2, seed=0)
+    assert d.action_size == ENUMERATION_SIZE
+    rows = [tuple(int(i in pair) for i in range(16))
+            for pair in itertools.combinations(range(16), 2)]
+    np.testing.assert_array_equal(d.feasible_actions(), sorted([(0,) * 16] + rows))
+    assert make_interventions(18, n_interventions=17, budget=2, seed=0).feasible_actions() is None
+
+
 def test_repair_action_leaves_its_input_and_the_exact_budget_alone():
     """It changed the caller's array in place, and stripped an interventions action of 1 of
     budget 3 to the null action, which that domain's planners must not play (a diff
