@@ -416,6 +416,22 @@ def test_repair_action_leaves_its_input_and_the_exact_budget_alone():
     assert cap.is_feasible(fixed) and every.all()
 
 
+@pytest.mark.parametrize("weights, kept, said", [
+    ([1.0, 3.0, 0.5], [0, 1, 1], "dropped element(s) [2, 0], then added [2] to make it"),
+    ([1.0, 3.0, 0.0], [0, 1, 0], "dropped element(s) [2, 0] to make it"),
+])
+def test_repair_action_drops_the_least_loss_and_adds_back_only_gains(weights, kept, said):
+    """Worked by hand: costs 2, 1, 1 into one capacity of 2, all three pulled. Dropping arm 2
+    keeps the most value (1 + 3) but still costs 3; then dropping arm 0 keeps 3 (arm 1 alone).
+    Arm 0 (value 4 with arm 1) does not fit back; arm 2 does, and is added only if it gains
+    (0.5: yes; 0: the value does not rise, so the action stays as it was)."""
+    d = CapacityDomain.from_arrays(**_arms(3), costs=[2.0, 1.0, 1.0], capacities=[2.0])
+    with pytest.warns(RmabWarning, match="breaks a constraint") as caught:
+        fixed = d.repair_action([1, 1, 1], lambda a: a @ np.array(weights), owner="test")
+    assert fixed.tolist() == kept and d.is_feasible(fixed)
+    assert said in str(caught[0].message)
+
+
 def test_an_arm_over_by_exactly_the_tolerance_is_served():
     """The documented rule: a worker may go over by 1e-9 of the largest capacity, bound
     included. An arm of cost 1 + 1e-9 beside a capacity of 1 is not unservable, so pack and
