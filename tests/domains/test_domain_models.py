@@ -449,3 +449,13 @@ def test_an_arm_that_never_moves_up_does_not_at_a_uniform_of_zero():
     assert arms.next_states(states, np.array([1, 1]), u).tolist() == [2, 3]
     almost = np.full(2, np.nextafter(1.0, 0.0))            # the largest uniform below 1
     assert arms.next_states(states, np.array([1, 1]), almost).tolist() == [2, 3]
+
+
+def test_edge_counts_outside_the_papers_sizes():
+    """Outside 20-100 nodes the docstring's round(1.3 n + 3), capped at the complete graph's
+    n (n - 1) / 2 edges (K4 at 4 nodes, checked with networkx) and at least a tree's n - 1."""
+    for n, m in ((2, 1), (4, 6), (5, 10), (10, 16), (19, 28), (101, 134), (120, 159)):
+        assert default_edge_count(n) == m, n
+    g = nx.Graph(sparse_connected_graph(4, seed=0).tolist())
+    assert nx.is_isomorphic(g, nx.complete_graph(4))
+
