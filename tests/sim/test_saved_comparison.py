@@ -118,6 +118,20 @@ def test_a_domain_comparison_without_starts_or_seed_label_is_saved(tmp_path):
     assert back.table() == r.table()
 
 
+def test_a_saved_domain_comparison_of_negative_rewards_loads_without_a_score(tmp_path):
+    """The loader recomputes the normalised scores by the evaluation's rule: NaN where RANDOM's
+    mean is not positive (module doc), not a ratio of negatives that inverts the ranking."""
+    from rmab.domains import CapacityDomain
+
+    base = make_domain("capacity", 4, 2, seed=0).to_arrays()
+    d = CapacityDomain.from_arrays(**{**base, "rewards": -1.0 - base["rewards"]})
+    r = evaluate_domain(d, ["random", "myopic"], episodes=2, horizon=2, seed=1)
+    assert (r.rewards < 0).all()
+    r.save(tmp_path / "neg.npz")
+    back = load_comparison(tmp_path / "neg.npz")
+    assert np.isnan(back.normalised).all() and back.normalised.shape == (1, 2)
+
+
 def test_the_per_episode_csv_holds_every_episode_exactly(result, tmp_path):
     result.to_csv(tmp_path / "e.csv", per_episode=True)
     with open(tmp_path / "e.csv", newline="") as fh:
