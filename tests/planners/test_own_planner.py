@@ -164,6 +164,25 @@ def test_rollout_of_a_users_base_runs_in_worker_processes(registered):
     np.testing.assert_array_equal(one.returns, two.returns)
 
 
+class TakesAnything(FirstArmActs):
+    """A planner whose constructor takes any keyword (``**options``)."""
+
+    def __init__(self, **options):
+        super().__init__()
+        self.options = options
+
+
+def test_a_planner_taking_any_keyword_is_given_every_parameter():
+    """Only a constructor without ``**`` refuses names it does not list; one with ``**options``
+    gets them all (inspect.signature: VAR_KEYWORD)."""
+    rmab.register_planner("takes-anything", f"{__name__}:TakesAnything", "any keyword")
+    try:
+        planner = rmab.make_planner("takes-anything", depth=3, mode="fast")
+    finally:
+        base._REGISTRY.pop("takes-anything", None)
+    assert planner.options == {"depth": 3, "mode": "fast"}
+
+
 def test_registering_the_same_planner_again_does_nothing(registered):
     """A notebook cell or a script re-run registered the same planner again and was refused
     ("must be new"); the same entry is now taken as it is, another target still refused."""
