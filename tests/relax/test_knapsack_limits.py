@@ -289,13 +289,19 @@ def test_many_capped_actions_do_not_overflow_the_dp_size():
         solve_knapsack(values, costs, 10.0, method="dp", action_caps=caps)
 
 
-def test_costs_just_off_the_grid_say_why_the_answer_is_not_proven():
+def test_costs_just_off_the_grid_are_cut_off_to_the_proven_optimum(monkeypatch):
     """Costs 1e-9 above the decimal grid: the DP's answer overspends by rounding, and so do
-    HiGHS's; the best action within the budget comes back with a warning that says so (it
-    once read "HiGHS stopped early (status budget row)")."""
+    HiGHS's (any three arms); each is cut off and the MIP solved again until two arms, the
+    optimum, come back proven. Should the cuts run out, the best action within the budget
+    comes back with a warning that says so (it once read "HiGHS stopped early (status
+    budget row)")."""
     from rmab.errors import SolverLimitWarning
+    from rmab.relax import knapsack
 
     costs = np.array([[0, 1 + 9e-10]] * 3 + [[0, 1.0]])
+    res = solve_knapsack(np.array([[0, 1.0]] * 4), costs, 3.0, method="dp", max_active=3)
+    assert res.value == 2.0 and res.optimal
+    monkeypatch.setattr(knapsack, "_CUTS", 1)
     with pytest.warns(SolverLimitWarning, match="overspent the budget by rounding"):
         res = solve_knapsack(np.array([[0, 1.0]] * 4), costs, 3.0, method="dp", max_active=3)
     assert res.value == 2.0 and not res.optimal

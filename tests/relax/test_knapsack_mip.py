@@ -309,6 +309,34 @@ def test_answers_repaired_after_the_row_tolerance_fit_and_claim_no_optimum():
     assert repaired >= 5
 
 
+@pytest.mark.parametrize("limits", [{"max_active": 2}])
+def test_a_cut_keeps_the_answer_tightening_cut_off(limits):
+    """Arms 1 and 2 cost 0.7 + 2e-8 together against a budget of 0.7: HiGHS took them (1.38).
+    Dropping arm 2 left 0.78 (arm 0 no longer fitted beside arm 1), and tightening the
+    budget row by twice the excess, three times, never got HiGHS under and left the greedy's
+    0.78 with a warning; the optimum is arm 0 alone, 1.28. Reference: enumeration."""
+    costs = np.array([[0.0, 0.5 + 1e-8], [0.0, 0.3 + 1e-8], [0.0, 0.4 + 1e-8]])
+    values = np.array([[0.0, 1.28], [0.0, 0.78], [0.0, 0.6]])
+    res = solve_knapsack(values, costs, 0.7, method="mip", **limits)
+    assert res.actions.tolist() == [1, 0, 0] and res.optimal
+    assert res.value == _enumerated_best(values, costs, 0.7) == 1.28
+
+
+@pytest.mark.parametrize("limits", [{"max_active": 2}])
+def test_when_the_cuts_run_out_the_answer_fits_and_is_not_proven(monkeypatch, limits):
+    """With one solve allowed, HiGHS's answer 2e-8 over stands uncut: the MIP without limits
+    drops arm 2 (0.78 for arm 1), the limited MIP keeps the greedy's start (0.78); both say
+    why, and neither claims optimality."""
+    from rmab.relax import knapsack
+
+    monkeypatch.setattr(knapsack, "_CUTS", 1)
+    costs = np.array([[0.0, 0.5 + 1e-8], [0.0, 0.3 + 1e-8], [0.0, 0.4 + 1e-8]])
+    values = np.array([[0.0, 1.28], [0.0, 0.78], [0.0, 0.6]])
+    with pytest.warns(SolverLimitWarning, match="overspent the budget by rounding"):
+        res = solve_knapsack(values, costs, 0.7, method="mip", **limits)
+    assert res.actions.tolist() == [0, 1, 0] and not res.optimal
+
+
 @pytest.mark.parametrize("limits", [{}, {"max_active": 3}, {"min_active": 1}])
 def test_a_cost_dearer_than_the_budget_does_not_loosen_the_budget_row(limits):
     """An action costing 1e7 against a budget of 10 (never affordable) scaled the budget row
