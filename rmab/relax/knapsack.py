@@ -655,7 +655,7 @@ def _mip(gains, costs, budget, actions, time_limit, owner, stacklevel) -> bool:
     if n_actions == 1 or n_arms == 0:
         return True
     from scipy import sparse
-    from solvers import MILP, TerminationStatus, solve
+    from solvers import MILP, TerminationStatus
 
     # HiGHS's tolerances are absolute (1e-6 on the objective, 1e-7 on duals): each arm starts
     # from its best free action (a free gain of 1e7 hid shortfalls of 0.6) and the gains of the
@@ -678,28 +678,23 @@ def _mip(gains, costs, budget, actions, time_limit, owner, stacklevel) -> bool:
         sparse.csr_matrix(c[None, :])], format="csr")
     start = np.zeros((n_arms, n_actions))
     start[idx, actions] = actions != base           # an arm at its free action: no indicator
-    res = solve(MILP(g, rows, np.full(n_arms + 1, -np.inf), np.append(np.ones(n_arms),
-                                                                       limit / unit),
-                     np.zeros(g.size), fits[:, 1:].ravel().astype(float),
-                     np.ones(g.size, dtype=bool), "max"),
-                time_limit=time_limit, mip_gap=0.0, warm_start=start[:, 1:].ravel())
-    stopped = res.status is not TerminationStatus.OPTIMAL
+    res, chosen, fits_exactly = _solve_exact(
+        MILP(g, rows, np.full(n_arms + 1, -np.inf), np.append(np.ones(n_arms), limit / unit),
+             np.zeros(g.size), fits[:, 1:].ravel().astype(float), np.ones(g.size, dtype=bool),
+             "max"),
+        costs, limit, base, time_limit, start[:, 1:].ravel())
+    stopped = not fits_exactly or res.status is not TerminationStatus.OPTIMAL
     if stopped:
-        warnings.warn(f"{owner}: HiGHS stopped early (status {res.status.value}); returning "
-                      f"the best action found", SolverLimitWarning, stacklevel=stacklevel)
+        warnings.warn(f"{owner}: {_why_stopped(res, fits_exactly)}; returning the best action "
+                      f"found", SolverLimitWarning, stacklevel=stacklevel)
     if res.x is None:
         return False                    # the greedy start stands
-    x = np.round(res.x).reshape(n_arms, n_actions - 1)
-    chosen = np.where(x.max(axis=1) > 0.5, x.argmax(axis=1) + 1, base)
-    # HiGHS accepts rows violated by ~1e-7, more than the simulator's budget slack: drop the
-    # chosen actions of least gain per cost until the exact sum fits (then not proven optimal)
-    repaired = False
+    # the cuts ran out: drop the chosen actions of least gain per cost until the exact sum fits
     while costs[idx, chosen].sum() > limit:
         taken = np.flatnonzero(costs[idx, chosen] > 0.0)
         ratio = rel[taken, chosen[taken]] / costs[taken, chosen[taken]]
         worst = taken[np.argmin(ratio)]
         chosen[worst] = base[worst]
-        repaired = True
     # gains far below the largest fall under HiGHS's tolerance: 7e-6 beside 24 was left out
     # of room to spare, "optimal" (a review). Take, largest first, any one-arm change that
     # still fits and gains
@@ -714,7 +709,7 @@ def _mip(gains, costs, budget, actions, time_limit, owner, stacklevel) -> bool:
         chosen[n] = a
     if gains[idx, chosen].sum() >= gains[idx, actions].sum():
         actions[:] = chosen
-    return not (stopped or repaired)
+    return not stopped
 
 
 def _solve_exact(milp, costs, limit, base, time_limit, start):
