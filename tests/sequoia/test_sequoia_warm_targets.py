@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from rmab.domains import make_capacity, make_interventions, make_path, make_scheduling
+from rmab.domains.capacity import CapacityDomain
 from rmab.planners.sequoia.warm_targets import LagrangianBound, warm_start_dataset
 
 DOMAINS = {
@@ -138,3 +139,24 @@ def test_next_correction_has_mean_zero_and_cancels_the_successor_noise(kind):
         spread.append((var(d_next + corr), var(d_next)))
     with_cv, without = np.array(spread).sum(axis=0)
     assert with_cv < 0.1 * without
+
+
+def test_a_budget_that_never_binds_makes_the_bounds_exact():
+    """One worker of capacity 100 serves every action (all 2^3 are feasible): the relaxation
+    loses nothing and its best price is 0, so the Lagrangian target is Q* and the state bound
+    V*, both by exact backward induction (a grid without the price 0 stays above them)."""
+    base = make_capacity(3, 1, seed=3)
+    domain = CapacityDomain.from_arrays(up_prob=base.arms.up_prob, rewards=base.arms.rewards,
+                                        costs=[1.0, 1.0, 1.0], capacities=[100.0])
+    horizon, discount = 4, 0.9
+    states, actions, q = optimal_q(domain, horizon, discount)
+    assert len(actions) == 2 ** domain.action_size
+    levels = np.stack([domain.arm_levels(a) for a in actions])
+    bound = LagrangianBound(domain, horizon, discount)
+    for tau in range(1, horizon + 1):
+        s = np.repeat(states, len(actions), axis=0)
+        lv = np.tile(levels, (len(states), 1))
+        y = bound.action_values(s, lv, np.full(len(s), tau))
+        np.testing.assert_allclose(y, q[tau].ravel(), atol=1e-9)
+        d = bound.state_values(states, np.full(len(states), tau))
+        np.testing.assert_allclose(d, q[tau].max(axis=1), atol=1e-9)
