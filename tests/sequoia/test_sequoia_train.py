@@ -122,6 +122,23 @@ def test_target_maxima_cache_lives_as_long_as_the_target_network(tiny_capacity):
     assert maxima.n_solves == 3
 
 
+def test_target_maxima_solve_one_state_at_two_times_to_go_apart(tiny_capacity):
+    """The same next state at 2 and at 5 periods to go is two maxima (time-to-go is a network
+    input), each the brute-force maximum at its own time-to-go, not one shared solve."""
+    d = tiny_capacity
+    cfg = SequoiaConfig(**SMALL)
+    net = to_relu_network(QNetwork(9, (8,), generator=torch.Generator().manual_seed(1)))
+    maxima = TargetMaxima(d, cfg)
+    maxima.reset(net)
+    s = np.array([[1, 2, 0, 3], [1, 2, 0, 3]])
+    v = maxima(s, np.array([2, 5]))
+    brute = BruteForceArgmax(d, cfg.horizon, net)
+    expected = [brute.solve(s[0], 2).value, brute.solve(s[0], 5).value]
+    assert expected[0] != pytest.approx(expected[1])
+    np.testing.assert_allclose(v, expected)
+    assert maxima.n_solves == 2 and len(maxima.cache) == 2
+
+
 def test_checkpoint_round_trip_with_weights_only(tmp_path):
     q = QNetwork(9, (6, 5), generator=torch.Generator().manual_seed(2))
     opt = torch.optim.Adam(q.parameters())
