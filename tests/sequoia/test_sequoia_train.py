@@ -1122,3 +1122,35 @@ def test_the_progress_bar_names_the_stage_and_shows_each_episodes_own_reward(
     assert len({r for _, r in shown}) > 1 and {n for n, _ in shown} == {"1", "2", "3"}, err
     for done, reward in shown:
         assert reward == f"{res.episode_rewards[int(done) - 1]:.3f}", (done, err)
+
+
+def test_hard_updates_lr_schedule_and_starts_follow_the_config(tiny_capacity, monkeypatch):
+    """Counted by hand on 4 episodes of 10 steps with batches of 8: 33 gradient steps (none
+    until the buffer holds a batch), a hard target update after steps 4, 8, .., 32 (8, not
+    one at step 1), the cosine schedule spread over exactly those 33 steps, and every episode,
+    of training and of validation, starting from Bernoulli(p_high = 1) states: all ones."""
+    d = tiny_capacity
+    schedule, starts = [], []
+    rate = SequoiaConfig.learning_rate_at
+
+    def recording_rate(self, update, total):
+        schedule.append((update, total))
+        return rate(self, update, total)
+
+    step = type(d).step
+
+    def recording_step(self, states, action, **kw):
+        starts.append(np.array(states))
+        return step(self, states, action, **kw)
+
+    monkeypatch.setattr(SequoiaConfig, "learning_rate_at", recording_rate)
+    monkeypatch.setattr(type(d), "step", recording_step)   # a frozen domain
+    cfg = SequoiaConfig(**{**SMALL, "warm_start_samples": 100, "warm_start_epochs": 1},
+                        episodes=4, batch_size=8, target_update=4, p_high=1.0,
+                        validate_every=2, validation_episodes=2)
+    res = train_sequoia(d, cfg, seed=0, progress=False)
+    assert res.n_updates == 4 * 10 - 7 == 33
+    assert res.n_target_updates == 33 // 4 == 8
+    assert schedule == [(k, 33) for k in range(33)]
+    assert len(starts) == (4 + 3 * 2) * 10          # training and 3 validations of 2 episodes
+    np.testing.assert_array_equal(np.stack(starts[::10]), 1)
