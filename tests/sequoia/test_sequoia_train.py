@@ -1154,3 +1154,28 @@ def test_hard_updates_lr_schedule_and_starts_follow_the_config(tiny_capacity, mo
     assert schedule == [(k, 33) for k in range(33)]
     assert len(starts) == (4 + 3 * 2) * 10          # training and 3 validations of 2 episodes
     np.testing.assert_array_equal(np.stack(starts[::10]), 1)
+
+
+def test_warm_start_with_a_prior_depends_on_the_prior_only_up_to_scale(tiny_capacity):
+    """Only ``κ`` of the prior is fitted, started at its least-squares value: a prior ten
+    times larger gives the same ``κ · prior`` table, body and held-out losses (the regression
+    is invariant to the prior's scale), not a table ten times larger."""
+    from rmab.planners.sequoia.gains import whittle_gain_table
+
+    prior = whittle_gain_table(tiny_capacity, 0.99)
+    cfg = SequoiaConfig(**{**SMALL, "warm_start_samples": 300, "warm_start_epochs": 5},
+                        gain_table="whittle", warm_start="myopic", offset="none")
+    fits = []
+    for factor in (1.0, 10.0):
+        q = tabled_qnetwork(tiny_capacity, hidden=(8, 8))
+        res = warm_start(q, tiny_capacity, cfg, np.random.default_rng(0), 0.25,
+                         prior=factor * prior)
+        fits.append((q, res))
+    (q1, r1), (q10, r10) = fits
+    np.testing.assert_allclose(q10.gains.detach().numpy(), q1.gains.detach().numpy(),
+                               rtol=1e-3, atol=1e-6)
+    for a, b in zip(q1.linears, q10.linears):
+        np.testing.assert_allclose(b.weight.detach().numpy(), a.weight.detach().numpy(),
+                                   rtol=1e-3, atol=1e-5)
+    assert r10.loss_before == pytest.approx(r1.loss_before, rel=1e-4)
+    assert r10.loss_after == pytest.approx(r1.loss_after, rel=1e-3)
