@@ -1179,3 +1179,24 @@ def test_warm_start_with_a_prior_depends_on_the_prior_only_up_to_scale(tiny_capa
                                    rtol=1e-3, atol=1e-5)
     assert r10.loss_before == pytest.approx(r1.loss_before, rel=1e-4)
     assert r10.loss_after == pytest.approx(r1.loss_after, rel=1e-3)
+
+
+def test_warm_start_with_a_prior_reports_the_returned_networks_held_out_error(tiny_capacity):
+    """The body stays blind to the action through the whole fit, so ``loss_after`` is the
+    mean squared error of the network handed back (blind body plus ``κ · prior``) on the
+    held-out first 10 % of the same seeded dataset (numpy), not that of a model whose body
+    saw the action until its weights were zeroed at the end."""
+    from rmab.planners.sequoia.gains import whittle_gain_table
+    from rmab.planners.sequoia.warm_targets import warm_start_dataset
+
+    d = tiny_capacity
+    cfg = SequoiaConfig(**{**SMALL, "warm_start_samples": 300, "warm_start_epochs": 5},
+                        gain_table="whittle", warm_start="myopic", offset="none")
+    q = tabled_qnetwork(d, hidden=(8, 8))
+    res = warm_start(q, d, cfg, np.random.default_rng(0), 0.25,
+                     prior=whittle_gain_table(d, 0.99))
+    assert (q.linears[0].weight.detach()[:, :d.action_size] == 0).all()
+    x, y = warm_start_dataset(d, 300, cfg.horizon, np.random.default_rng(0), 0.25, "myopic")
+    with torch.no_grad():
+        out = q(torch.from_numpy(x[:30])).double().numpy()
+    assert res.loss_after == pytest.approx(np.mean((out - y[:30]) ** 2), rel=1e-5)
