@@ -1127,10 +1127,19 @@ def test_the_progress_bar_names_the_stage_and_shows_each_episodes_own_reward(
 def test_hard_updates_lr_schedule_and_starts_follow_the_config(tiny_capacity, monkeypatch):
     """Counted by hand on 4 episodes of 10 steps with batches of 8: 33 gradient steps (none
     until the buffer holds a batch), a hard target update after steps 4, 8, .., 32 (8, not
-    one at step 1), the cosine schedule spread over exactly those 33 steps, and every episode,
-    of training and of validation, starting from Bernoulli(p_high = 1) states: all ones."""
+    one at step 1), the cosine schedule spread over exactly those 33 steps, every episode,
+    of training and of validation, starting from Bernoulli(p_high = 1) states: all ones, and
+    the replay buffer given each step with time-to-go H - t = 10, 9, .., 1 (1: no bootstrap)."""
+    import rmab.planners.sequoia.train as train
+
     d = tiny_capacity
-    schedule, starts = [], []
+    schedule, starts, stored = [], [], []
+
+    class Recording(train.ReplayBuffer):
+        def add(self, states, action, reward, next_states, time_to_go, levels):
+            stored.append(time_to_go)
+            super().add(states, action, reward, next_states, time_to_go, levels)
+
     rate = SequoiaConfig.learning_rate_at
 
     def recording_rate(self, update, total):
@@ -1145,6 +1154,7 @@ def test_hard_updates_lr_schedule_and_starts_follow_the_config(tiny_capacity, mo
 
     monkeypatch.setattr(SequoiaConfig, "learning_rate_at", recording_rate)
     monkeypatch.setattr(type(d), "step", recording_step)   # a frozen domain
+    monkeypatch.setattr(train, "ReplayBuffer", Recording)
     cfg = SequoiaConfig(**{**SMALL, "warm_start_samples": 100, "warm_start_epochs": 1},
                         episodes=4, batch_size=8, target_update=4, p_high=1.0,
                         validate_every=2, validation_episodes=2)
@@ -1154,6 +1164,7 @@ def test_hard_updates_lr_schedule_and_starts_follow_the_config(tiny_capacity, mo
     assert schedule == [(k, 33) for k in range(33)]
     assert len(starts) == (4 + 3 * 2) * 10          # training and 3 validations of 2 episodes
     np.testing.assert_array_equal(np.stack(starts[::10]), 1)
+    assert stored == list(range(10, 0, -1)) * 4
 
 
 def test_warm_start_with_a_prior_depends_on_the_prior_only_up_to_scale(tiny_capacity):
