@@ -148,6 +148,11 @@ def test_table_must_fit_the_domain():
     g = random_table_network(d, rng)
     with pytest.raises(InvalidModelError, match="GainTableNetwork.gain_table: must be"):
         GainTableNetwork(g.network, g.gain_table[:, :, :1][:, :, 0], g.levels_map)
+    wider = np.hstack([g.levels_map, np.zeros((d.n_arms, 1), np.int64)])   # one more input
+    with pytest.raises(InvalidModelError, match=r"GainTableNetwork.gain_table: must be .* a "
+                                                r"network of action_size \+ n_arms \+ 1 inputs; "
+                                                r"got .* and 15 inputs"):
+        GainTableNetwork(g.network, g.gain_table, wider)
     with pytest.raises(InvalidModelError, match="must be finite"):
         GainTableNetwork(g.network, g.gain_table * np.nan, g.levels_map)
     with pytest.raises(InvalidModelError, match="must be 0 at level 0"):
