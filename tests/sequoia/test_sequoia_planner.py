@@ -359,7 +359,9 @@ def test_a_reset_planner_and_a_target_solve_carry_nothing_over():
     used = SequoiaPlanner(net, horizon=5, time_limit=30.0, mip_gap=0.2).fit(d, seed=0)
     for t, s in enumerate(first):
         used.plan(s, t=t)
+    assert used._argmax._start is not used._argmax._first          # the solves moved it
     used.reset(seed=0)
+    assert used._argmax._start is used._argmax._first              # reset: the first start
     new = SequoiaPlanner(net, horizon=5, time_limit=30.0, mip_gap=0.2).fit(d, seed=0)
     np.testing.assert_array_equal(used.plan(state, t=0), new.plan(state, t=0))
     oracle = MIPArgmax(d, 5, net, mip_gap=0.2, time_limit=30.0, carry_start=False)
