@@ -32,7 +32,8 @@ def add_arguments(parser) -> None:
                         "(with --hidden: arm_id, action, signal)")
     parser.add_argument("--hidden", action="store_true",
                         help="the state is never seen: the log gives each period's action and "
-                             "the signal after it (empty: none), and the arms are fitted by EM")
+                             "the signal after it (empty: none; '?': not known), and the arms "
+                             "are fitted by EM")
     parser.add_argument("--signal-names", metavar="NAMES", default=None,
                         help="with --hidden: a name for each signal, ';'-separated, e.g. 'no "
                              "answer;answered' (default: signals 0, 1, ... up to the largest "

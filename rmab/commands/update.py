@@ -16,8 +16,8 @@ def add_arguments(parser) -> None:
                              "file rmab solve --out writes, as it is or edited)")
     parser.add_argument("--signals", metavar="CSV", default=None,
                         help="the signals seen, a row per arm: batch_id, arm_id, signal (empty: "
-                             "none seen, for an arm whose model expects none; '?': seen but "
-                             "not known, a record lost, the belief then predicted without it; "
+                             "none seen, for an arm whose model expects none; '?': not known, "
+                             "not seen or a record lost, the belief then predicted without it; "
                              "fully observed arms: the state seen next); default the actions "
                              "file's signal column")
     parser.add_argument("--signal-names", metavar="NAMES", default=None,

@@ -173,6 +173,19 @@ def check_columns(owner: str, columns, fields: tuple = LOG_COLUMNS) -> dict:
     return columns
 
 
+UNKNOWN_SIGNAL = "?"    # a signal cell: one was seen (the model expects one) but is not known
+
+
+def check_signal_names(owner: str, names) -> tuple | None:
+    """:func:`check_names` of signal labels, none of them :data:`UNKNOWN_SIGNAL`."""
+    names = check_names(owner, "signal_names", names)
+    if names and UNKNOWN_SIGNAL in names:
+        raise InvalidParameterError(f"{owner}.signal_names: must not name a signal "
+                                    f"{UNKNOWN_SIGNAL!r}, the mark of a signal not known (a "
+                                    f"record lost); got it at {names.index(UNKNOWN_SIGNAL)}")
+    return names
+
+
 def check_names(owner: str, field: str, names) -> tuple | None:
     """Labels ``names[k]`` read as ``k`` (None for none): unique, non-empty, and a name that
     is a number only its own index."""
@@ -310,13 +323,14 @@ def read_transition_log(path, *, columns=None, order_by=None, state_names=None,
 def read_signal_log(path, *, columns=None, order_by=None, action_names=None,
                     signal_names=None) -> SignalLog:
     """The records of the CSV signal log ``path``, columns ``arm_id, action, signal`` (an
-    empty signal cell: none that period, read as -1); the options and errors of
+    empty signal cell: none that period; ``?``: one not known, as ``rmab update`` takes it;
+    either read as -1, no evidence); the options and errors of
     :func:`read_transition_log`, ``signal_names`` the signals' labels (``["no answer",
     "answered"]``)."""
     owner = "read_signal_log"
     ids, records, lines = _read_log(owner, path, SIGNAL_LOG_COLUMNS, columns, order_by, {
         "action": check_names(owner, "action_names", action_names),
-        "signal": check_names(owner, "signal_names", signal_names)})
+        "signal": check_signal_names(owner, signal_names)})
     return SignalLog(ids, *records, lines, str(path), check_columns(owner, columns,
                                                                     SIGNAL_LOG_COLUMNS))
 
@@ -404,9 +418,9 @@ def _header(rows, lines, wanted: dict, fields: tuple, columns: dict,
 
 
 def _value(cell: str, labels: tuple | None, column: str) -> int | None:
-    """A stripped cell's number (a label's index; -1 for an empty signal cell), None if it has
-    none."""
-    if not cell and column == "signal":
+    """A stripped cell's number (a label's index; -1 for an empty or ``?`` signal cell), None
+    if it has none."""
+    if column == "signal" and cell in ("", UNKNOWN_SIGNAL):
         return -1
     if labels is not None and cell in labels:
         return labels.index(cell)
@@ -467,7 +481,8 @@ def _read_rows(rows, lines, head, width, where, wanted, fields, names_of, file):
             if value is None:
                 got = repr(cell) if cell else "an empty cell"        # pandas' NaN
                 named = "" if labels is None else f" or a name: {', '.join(map(repr, labels))}"
-                named += " or empty (no signal)" if column == "signal" else ""
+                named += (f" or empty (no signal) or {UNKNOWN_SIGNAL!r} (not known)"
+                          if column == "signal" else "")
                 hint = _closest(cell, labels) if labels is not None and cell else \
                     _hint(column, cell)
                 raise BatchInputError(f"{_OWNER}.{column}: must be an integer >= 0{named}; got "

@@ -17,12 +17,11 @@ from rmab._validation import _short, check_path, field_count_hint
 from rmab.belief import _kernels
 from rmab.belief.update import signal_probabilities, update_beliefs
 from rmab.errors import BatchInputError, ImpossibleSignalError, InvalidParameterError
-from rmab.io.logs import check_names
+from rmab.io.logs import UNKNOWN_SIGNAL, check_signal_names
 from rmab.io.reader import Batch, _filled, _int, _load_rows, _without_empty_tail
 
 __all__ = ["updated_beliefs", "UNKNOWN_SIGNAL"]
 
-UNKNOWN_SIGNAL = "?"    # a signal cell: one was seen (the model expects one) but is not known
 _EMPTY, _UNKNOWN, _BAD = -1, -3, -2                 # the cells' codes besides signals >= 0
 
 
@@ -61,11 +60,7 @@ def updated_beliefs(batches, actions, signals=None, *, signal_names=None) -> dic
     if not batches or not all(isinstance(b, Batch) and b.file for b in batches):
         raise InvalidParameterError(f"{owner}.batches: must be a sequence of Batch read from a "
                                     f"file (read_batches(path)); got {given}")
-    names = check_names(owner, "signal_names", signal_names)
-    if names and UNKNOWN_SIGNAL in names:
-        raise InvalidParameterError(f"{owner}.signal_names: must not name a signal "
-                                    f"{UNKNOWN_SIGNAL!r}, the mark of a signal not known (a "
-                                    f"record lost); got it at {names.index(UNKNOWN_SIGNAL)}")
+    names = check_signal_names(owner, signal_names)
     arms = {b.batch_id: dict(zip(b.arm_ids, range(b.n_arms))) for b in batches}
     taken = _rows(owner, "actions", actions, "action", batches, arms)
     hint = " (add a 'signal' column, or give a signals file)" if signals is None else ""
@@ -223,7 +218,7 @@ def _update(batch: Batch, actions: np.ndarray, signals: np.ndarray, file: str, l
                             f"after all? correct its action", "") if alike[k] else
                            ("be given", f"an empty cell: its model's signal after action "
                             f"{actions[k]} tells its states apart",
-                            f"; its record lost? write {UNKNOWN_SIGNAL!r}"))
+                            f"; not seen, or its record lost? write {UNKNOWN_SIGNAL!r}"))
         raise BatchInputError(f"signals.signal: must {must}; got {got} (arm "
                               f"{batch.arm_ids[k]!r} of batch {batch.batch_id!r}){tail}",
                               file=file, line=int(lines[k]), column="signal",

@@ -105,13 +105,13 @@ BAD = [
      r"known\); got 'NA' \(arm 'p002' of batch 'clinic-north'\)$", 3, "signal"),
     ("answers", ("clinic-south,p101,", "clinic-south,p101,#"),
      r"signals\.signal: must be given; got an empty cell: its model's signal after action "
-     r"\d tells its states apart \(arm 'p101' of batch 'clinic-south'\); its record lost\? "
-     r"write '\?'$", 8, "signal"),
+     r"\d tells its states apart \(arm 'p101' of batch 'clinic-south'\); not seen, or its "
+     r"record lost\? write '\?'$", 8, "signal"),
     # a fully observed arm's state left out is caught too
     ("answers", ("pilot,s2,", "pilot,s2,#"),
      r"signals\.signal: must be given; got an empty cell: its model's signal after action "
-     r"\d tells its states apart \(arm 's2' of batch 'pilot'\); its record lost\? write "
-     r"'\?'$", 13, "signal"),
+     r"\d tells its states apart \(arm 's2' of batch 'pilot'\); not seen, or its record "
+     r"lost\? write '\?'$", 13, "signal"),
     ("answers", ("batch_id,arm_id,signal", "batch_id,arm_id,answer"),
      r"signals\.header: must have the columns batch_id, arm_id, signal; missing signal \(got "
      r"'batch_id', 'arm_id', 'answer'\)$", 1, None),

@@ -44,7 +44,7 @@ def test_the_row_by_row_reading_agrees_with_the_column_reading(tmp_path):
 
 @pytest.mark.parametrize("cell, match", [
     ("maybe", r"column 'signal': log\.signal: must be an integer >= 0 or a name: 'no answer', "
-              r"'answered' or empty \(no signal\); got 'maybe'$"),
+              r"'answered' or empty \(no signal\) or '\?' \(not known\); got 'maybe'$"),
     ("-1", r"log\.signal: must be an integer >= 0 or a name: .*got '-1'$"),
 ])
 def test_a_bad_signal_is_named_by_line_and_column(tmp_path, cell, match):
@@ -52,6 +52,28 @@ def test_a_bad_signal_is_named_by_line_and_column(tmp_path, cell, match):
     path.write_text(LOG.replace("no answer", cell))
     with pytest.raises(BatchInputError, match=match):
         read_signal_log(path, **NAMES)
+
+
+def test_a_question_mark_is_a_signal_not_known_as_rmab_update_takes_it(tmp_path):
+    """A log put together from the weekly answer files holds the '?' that rmab update asks for
+    where a signal was not seen; it was refused ('must be an integer >= 0 or empty'). It is no
+    evidence that period, as an empty cell: the records of the log with those cells emptied
+    (the reference), read column by column and row by row (a fifth cell)."""
+    marked, blank = tmp_path / "marked.csv", tmp_path / "blank.csv"
+    text = LOG.replace("2,bo,call,no answer", "2,bo,call,?").replace("1,ana,none,", "1,ana,none,?")
+    marked.write_text(text)
+    blank.write_text(text.replace("?", ""))
+    want = read_signal_log(blank, **NAMES)
+    np.testing.assert_array_equal(want.signals, [-1, -1, 1, -1, 1, -1])
+    for extra in ("", "4,cy,none,,\n"):
+        marked.write_text(text + extra)
+        blank.write_text(text.replace("?", "") + extra)
+        got, want = read_signal_log(marked, **NAMES), read_signal_log(blank, **NAMES)
+        for name in ("arm_index", "actions", "signals", "lines"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
+    with pytest.raises(InvalidParameterError, match=r"signal_names: must not name a signal "
+                                                    r"'\?'"):
+        read_signal_log(marked, **NAMES | {"signal_names": ["no answer", "?"]})
 
 
 def test_a_bad_signal_without_labels_gets_the_hint(tmp_path):
