@@ -191,7 +191,7 @@ def run(args) -> int:
           f"{budget:g}; {summary}", file=sys.stderr)
     if args.batch is not None:
         if not args.hidden:
-            _warn_of_breaks(log)
+            _warn_of_breaks(log, args.order_by)
         _write_batch(args, log, budget, path, beliefs)
     return 0
 
@@ -343,9 +343,10 @@ def _best(scores: dict, hidden: bool = False) -> float:
     return best
 
 
-def _warn_of_breaks(log) -> None:
-    """The batch's states are each arm's last record's next_state, the last in file order:
-    warn when records do not chain (a log not oldest first, with gaps or duplicated rows)."""
+def _warn_of_breaks(log, order_by) -> None:
+    """The batch's states are each arm's last record's next_state, the last in time order
+    (``order_by``'s, or the file's): warn when records do not chain (a log not oldest first,
+    with gaps or duplicated rows)."""
     breaks = log.breaks()
     if not len(breaks):
         return
@@ -358,9 +359,11 @@ def _warn_of_breaks(log) -> None:
                   f"reached (first: line {log.lines[k]}, arm {log.arm_ids[log.arm_index[k]]!r} "
                   f"in state {log.states[k]}, after next_state {log.next_states[before]} on "
                   f"line {log.lines[before]}){order}: each arm's batch state is its last "
-                  f"record's next_state, so the log must be in time order, oldest first "
-                  f"(or name its date column with --order-by); "
-                  f"gaps and duplicated rows also break the chain", RmabWarning, stacklevel=2)
+                  f"record's next_state, so the log must be in time order, oldest first"
+                  + (f" by {order_by!r}" if order_by else
+                     " (or name its date column with --order-by)")
+                  + "; gaps and duplicated rows also break the chain", RmabWarning,
+                  stacklevel=2)
 
 
 def _write_batch(args, log, budget: float, model, beliefs) -> None:

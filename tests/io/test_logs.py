@@ -273,6 +273,14 @@ def test_a_log_not_oldest_first_is_warned_of(tmp_path, capsys):
                  "--batch", str(batch)]) == 0
     assert "warning" not in capsys.readouterr().err
     np.testing.assert_array_equal(read_batches(batch)[0].belief, np.eye(2)[[1, 0]])
+    path.write_text("week,arm_id,state,action,next_state\n" + "\n".join(rows) + "\n"
+                    "3,bo,1,0,0\n")                # bo's week 3 does not follow its week 2
+    assert main(["estimate", str(path), "--rewards", "0;1", "-o", str(tmp_path / "a.npz"),
+                 "--batch", str(batch), "--order-by", "week"]) == 0
+    err = capsys.readouterr().err       # --order-by was given: not suggested again (a walkthrough)
+    assert ("after next_state 0 on line 5): each arm's batch state is its last record's "
+            "next_state, so the log must be in time order, oldest first by 'week'; gaps and "
+            "duplicated rows also break the chain") in err and "--order-by" not in err, err
 
 
 def test_a_duplicated_row_is_warned_of(tmp_path):
