@@ -234,3 +234,14 @@ def test_replace_warns_of_an_unusable_budget_only_when_budget_or_costs_change(ar
         inst.replace(budget=0.7)
     with pytest.warns(RmabWarning, match="the cheapest costs 2"):
         inst.replace(arms=replace(arms, costs=2 * arms.costs))
+
+
+def test_violation_allows_rounding_relative_to_a_large_budget():
+    """The slack a joint action may overspend is 1e-9 of the budget (at least 1e-9): at a
+    budget of about 1e6 it is about 1e-3, so 5e-4 over is within it and 2e-3 over is not
+    (hand-worked; an absolute 1e-9 refused float sums of large costs)."""
+    half = np.full((2, 2, 2, 2), 0.5)
+    arms = MDPArms(half, np.zeros((2, 2)), [0.0, 5e5])
+    both = np.array([1, 1])                                   # costs 1e6 in all
+    assert Instance(arms, budget=1e6 - 5e-4).violation(both) is None
+    assert "overspend 0.002" in Instance(arms, budget=1e6 - 2e-3).violation(both)
