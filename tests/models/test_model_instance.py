@@ -245,3 +245,19 @@ def test_violation_allows_rounding_relative_to_a_large_budget():
     both = np.array([1, 1])                                   # costs 1e6 in all
     assert Instance(arms, budget=1e6 - 5e-4).violation(both) is None
     assert "overspend 0.002" in Instance(arms, budget=1e6 - 2e-3).violation(both)
+
+
+def test_the_reward_scale_check_sums_the_discount_over_the_horizon():
+    """With a horizon the bound on the values is max|r| Σ_{t<H} β^t: 1.5 max|r| for β = 0.5
+    and H = 2 (summed by hand below), so 6e299 fits under 1e300 and 7e299 does not."""
+    periods = sum(0.5 ** t for t in range(2))
+    assert periods == 1.5 and 6e299 * periods <= 1e300 < 7e299 * periods
+    half = np.full((1, 2, 2, 2), 0.5)
+
+    def make(r):
+        return Instance(MDPArms(half, np.full((1, 2), r)), 0.0, discount=0.5, horizon=2)
+
+    assert make(6e299).horizon == 2
+    with pytest.raises(InvalidModelError, match=r"got max\|r\| = 7e\+299 with discount 0\.5 "
+                                                r"over 2 periods"):
+        make(7e299)
