@@ -86,6 +86,9 @@ BAD_MDP = [
                  r"MDPArms\.transitions: must have at least one arm", id="no-arms"),
     pytest.param(dict(transitions=[[["a", "b"]]]),
                  r"MDPArms\.transitions: must be an array of numbers", id="transitions-strings"),
+    pytest.param(dict(rewards=_rewards() + 0.5j),     # not cast, dropping the imaginary part
+                 r"MDPArms\.rewards: must be an array of numbers; got array\(\[\[\[ ?0\.\+0\.5j",
+                 id="rewards-complex"),
     pytest.param(dict(rewards=_rewards()[:2]),
                  r"MDPArms\.rewards: must have shape \(n_arms=3, n_states=2, n_actions=2\); "
                  r"got \(2, 2, 2\)", id="rewards-shape"),
