@@ -337,6 +337,17 @@ def test_paths_with_nul_and_long_names(tmp_path):
         _assert_same(random_instance(2, seed=0), load_instance(path))
 
 
+def test_a_path_with_a_carriage_return_is_refused_as_a_files_text(tmp_path):
+    """A lone '\\r' breaks lines as '\\n' does (str.splitlines, old Mac files): a path
+    holding one is refused like a file's text, not written under a name with a line break."""
+    from rmab.errors import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match=r"save_instance\.path: must be a path, not "
+                                                    r"a file's contents; got text of 2 lines"):
+        save_instance(random_instance(2, seed=0), str(tmp_path / "a\rb.npz"))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_loaded_bytes_roundtrip_through_buffer(tmp_path):
     """The file is a plain zip of .npy members (readable by any npz reader)."""
     path = save_instance(random_instance(2, seed=0), tmp_path / "z.npz")
