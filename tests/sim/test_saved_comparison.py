@@ -194,6 +194,15 @@ def test_the_paired_table_shows_small_differences_with_their_digits():
     assert line.rstrip().endswith("higher")
 
 
+def test_a_count_is_singular_only_for_one():
+    """count_noun writes "1 arm" and, as English does, "0 arms" and "2 arms": the plural for
+    every count but one (its docstring's rule; 0 is no exception)."""
+    from rmab._reporting import count_noun
+
+    assert [count_noun(n, "arm") for n in (0, 1, 2)] == ["0 arms", "1 arm", "2 arms"]
+    assert [count_noun(n, "batch", "batches") for n in (0, 1)] == ["0 batches", "1 batch"]
+
+
 def test_the_paired_table_names_a_missing_reference(result, domain_result):
     with pytest.raises(InvalidParameterError, match=r"paired_table.reference: must be one of"):
         result.paired_table("whittle")
