@@ -112,3 +112,28 @@ def test_worker_pool_turns_a_dead_worker_into_a_typed_error_and_stops_on_others(
                 pool.submit(time.sleep, 600)
             raise ValueError("the caller's")
     assert _left(started) == []
+
+
+class _Planner:
+    """A stand-in for a planner class; the test gives it the module of a ``__main__`` class."""
+
+
+def test_check_loadable_refuses_a_main_class_when_main_was_read_from_stdin(monkeypatch):
+    """``python - < script.py`` gives ``__main__`` the ``__file__`` '<stdin>' (asked of a
+    real interpreter below), which is no file a spawned worker could import its classes
+    from: refused at once, as for ``python -c`` (no ``__file__``). A main module that is a
+    file passes."""
+    from rmab._processes import check_loadable
+    from rmab.errors import PlanningError
+
+    out = subprocess.run([sys.executable, "-"], input="import __main__; print(__main__.__file__)",
+                         capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "<stdin>"
+    monkeypatch.setattr(_Planner, "__module__", "__main__")
+    main = sys.modules["__main__"]
+    monkeypatch.setattr(main, "__file__", "<stdin>", raising=False)
+    with pytest.raises(PlanningError, match=r"^demo\.n_jobs: '_Planner' is defined in `python "
+                                            r"-c`, stdin or a notebook, .* or use n_jobs=1$"):
+        check_loadable("demo.n_jobs", [_Planner()], "n_jobs=1")
+    monkeypatch.setattr(main, "__file__", __file__)          # a script: its classes load
+    check_loadable("demo.n_jobs", [_Planner()], "n_jobs=1")
