@@ -312,6 +312,15 @@ BAD = [
 ]
 
 
+def test_a_discount_of_exactly_1_minus_1e_9_is_read_and_written_back(tmp_path):
+    """The reader takes a discount in (0, 1 - 1e-9] or 1 (its message and check_discount's):
+    the bound itself is read, as PomdpModel takes it, and written back the same."""
+    text = HEAD.replace("discount: 0.9", "discount: 0.999999999") + "T: * identity\nO: * uniform\n"
+    model = parse_pomdp(text)
+    assert model.discount == 1.0 - 1e-9
+    assert read_pomdp(write_pomdp(model, tmp_path / "x.pomdp")).discount == 1.0 - 1e-9
+
+
 def test_matrix_numbers_may_wrap_freely(tmp_path):
     """Cassandra's format reads numbers, not lines: a matrix on one line, or a row split over
     two, is the same matrix (the row-per-line diagnosis is only for a wrong count)."""
