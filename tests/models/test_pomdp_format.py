@@ -247,6 +247,7 @@ BAD = [
     # numbered states: no near string ('1' for '1a' was a guess among 0, 1, 2 alike)
     (HEAD + "T: a : 1a : 0 1.0\n", 6, r"unknown state '1a' \(states are numbered 0 to 2\)$"),
     (HEAD + "T: a : 5 : 0 1.0\n", 6, r"state index must be < 3; got 5"),
+    (HEAD + "T: a : 3 : 0 1.0\n", 6, r"state index must be < 3; got 3$"),   # not IndexError
     (HEAD + "T: a\n0.5 0.5 0.0\n0.5 x 0.0\n", 8, r"expected 9 numbers for T matrix; got 'x'"),
     (HEAD + "T: * identity\nO: * uniform\nT: a : 1\n0.5 0.6 0.0\n", 9,     # the row's line
      r"T: row for action 'a', start state '1' must sum to 1; got 1\.1"),
