@@ -86,17 +86,34 @@ def show_again(message, category: type, filename: str, lineno: int, module: str 
     warnings.warn_explicit(message, category, filename, lineno, module=module, registry={})
 
 
+def _outside(frame) -> bool:
+    """Whether ``frame`` is outside the toolkit and the installed libraries; a dataclass's
+    generated ``__init__`` (file ``<string>``) is its module's."""
+    return not (frame.f_code.co_filename.startswith(_OWN + _LIBRARY + ("<frozen ",))
+                or frame.f_globals.get("__name__", "").partition(".")[0] in ("rmab", "solvers"))
+
+
 def caller_line() -> tuple[str, int] | None:
     """File and line of the innermost frame outside the toolkit and the installed libraries:
     the user's call (a script's, a test's, ``python -c``'s ``<string>``), or None (the
     command line: no such frame)."""
     frame = sys._getframe(1)
     while frame is not None:
-        name = frame.f_code.co_filename
-        if not name.startswith(_OWN + _LIBRARY + ("<frozen ",)):
-            return name, frame.f_lineno
+        if _outside(frame):
+            return frame.f_code.co_filename, frame.f_lineno
         frame = frame.f_back
     return None
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` at which the caller's ``warnings.warn`` shows at the user's line
+    (:func:`caller_line`'s frame), however deep in the toolkit the call; 1 if none."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None:
+        if _outside(frame):
+            return level
+        frame, level = frame.f_back, level + 1
+    return 1
 
 
 def _action(text: str, category: type, module: str | None, lineno: int) -> str:

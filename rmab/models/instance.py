@@ -14,6 +14,7 @@ import numpy as np
 from rmab._validation import (BELIEF_TOL, SCALE_LIMIT, as_float_array, budget_slack, check_actions,
                               check_count_limits, check_discount, check_number, check_shape,
                               check_stochastic, discounted_periods, json_text)
+from rmab._warnings import user_stacklevel
 from rmab.errors import InvalidModelError, RmabWarning
 from rmab.models.arms import MDPArms, POMDPArms
 
@@ -124,7 +125,7 @@ class Instance:
         if budget > 0 and active.size and active.min() > budget + 0.5 * budget_slack(budget):
             warnings.warn(f"Instance.budget: {budget:g} is below every active action's cost "
                           f"(the cheapest costs {active.min():g}), so no arm can act",
-                          RmabWarning, stacklevel=3)
+                          RmabWarning, stacklevel=user_stacklevel())   # replace's too
 
     def _check_counts(self) -> None:
         caps, low, high = check_count_limits("Instance", self.arms.n_arms, self.n_actions,

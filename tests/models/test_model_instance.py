@@ -230,10 +230,12 @@ def test_replace_warns_of_an_unusable_budget_only_when_budget_or_costs_change(ar
         inst.replace(horizon=3, discount=1.0)
         inst.replace(arms=replace(arms, rewards=2 * arms.rewards), max_active=2)
         lagrangian_bound(inst, price_limits=True)
-    with pytest.warns(RmabWarning, match="0.7 is below every"):
+    with pytest.warns(RmabWarning, match="0.7 is below every") as caught:
         inst.replace(budget=0.7)
-    with pytest.warns(RmabWarning, match="the cheapest costs 2"):
+    with pytest.warns(RmabWarning, match="the cheapest costs 2") as again:
         inst.replace(arms=replace(arms, costs=2 * arms.costs))
+    # at the caller's line, not instance.py's (a walkthrough: replace is a frame deeper)
+    assert caught[0].filename == again[0].filename == __file__
 
 
 def test_violation_allows_rounding_relative_to_a_large_budget():
