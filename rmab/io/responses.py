@@ -10,9 +10,11 @@ Other columns are ignored.
 from __future__ import annotations
 
 import difflib
+import unicodedata
 
 import numpy as np
 
+from rmab._reporting import count_noun
 from rmab._validation import _short, check_path, field_count_hint
 from rmab.belief import _kernels
 from rmab.belief.update import signal_probabilities, update_beliefs
@@ -127,15 +129,19 @@ def _rows(owner: str, role: str, path, column: str, batches: list, arms: dict,
         cells[k] = row[ic].strip()
         if iname is not None:
             names[k] = row[iname].strip()
-    for batch in batches:
-        absent = np.flatnonzero(found[batch.batch_id][1] == 0)
-        if len(absent):
-            k = int(absent[0])
-            more = f" and {len(absent) - 1} more of its arms" if len(absent) > 1 else ""
-            raise BatchInputError(f"{role}: must have a row for every arm of {batch.file}; got "
-                                  f"none for arm {batch.arm_ids[k]!r} of batch "
-                                  f"{batch.batch_id!r} (line {batch.lines[k]} there){more}",
-                                  file=file, batch_id=batch.batch_id)
+    absent = [(b, np.flatnonzero(found[b.batch_id][1] == 0)) for b in batches]
+    absent = [(b, arms) for b, arms in absent if len(arms)]
+    if absent:
+        (batch, arms), more = absent[0], sum(len(arms) for _, arms in absent) - 1
+        k = int(arms[0])
+        more = ("" if not more else f" and {more} more of its arms" if len(absent) == 1 else
+                f" and {count_noun(more, 'more arm')} ({len(absent)} batches miss arms)")
+        what = (f" (an arm not acted on too: its signal empty where its model expects none, "
+                f"else {UNKNOWN_SIGNAL!r} if not seen)" if role == "signals" else "")
+        raise BatchInputError(f"{role}: must have a row for every arm of {batch.file}; got "
+                              f"none for arm {batch.arm_ids[k]!r} of batch {batch.batch_id!r} "
+                              f"(line {batch.lines[k]} there){more}{what}", file=file,
+                              batch_id=batch.batch_id)
     return found
 
 
@@ -145,8 +151,12 @@ def _unknown(role: str, bid: str, arm: str, batches: list, file: str,
     batch = next((b for b in batches if b.batch_id == bid), None)
     column, choices, got = ("batch_id", [b.batch_id for b in batches], bid) if batch is None \
         else ("arm_id", list(batch.arm_ids), arm)
+    same = [c for c in choices if unicodedata.normalize("NFC", c) ==
+            unicodedata.normalize("NFC", got)]
     close = difflib.get_close_matches(got, choices, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    hint = (f" (as {same[0]!r} but with its accents encoded another way, Unicode NFD against "
+            f"NFC: save both files from the same program)" if same else
+            f" (did you mean {close[0]!r}?)" if close else "")
     what = f"a batch of {batches[0].file}" if batch is None else \
         f"an arm of batch {bid!r} in {batch.file}"
     return BatchInputError(f"{role}.{column}: must be {what}; got {got!r}{hint}; they are "

@@ -177,9 +177,18 @@ def test_a_missing_arm_is_named_with_its_line_in_the_batch_file(week, folder):
     _edit(folder / "answers.csv", row + "\n", "")
     with pytest.raises(BatchInputError, match=r"signals: must have a row for every arm of "
                        r".*week\.csv; got none for arm 'p103' of batch 'clinic-south' \(line "
-                       r"10 there\)$") as info:
+                       r"10 there\) \(an arm not acted on too: its signal empty where its "
+                       r"model expects none, else '\?' if not seen\)$") as info:
         updated_beliefs(week[0], folder / "actions.csv", folder / "answers.csv")
     assert (info.value.line, info.value.batch_id) == (None, "clinic-south")
+    # every batch's missing arms are counted, not only the first's (a walkthrough)
+    row = next(r for r in (folder / "answers.csv").read_text().splitlines()
+               if r.startswith("pilot,"))
+    _edit(folder / "answers.csv", row + "\n", "")
+    with pytest.raises(BatchInputError, match=r"got none for arm 'p103' of batch 'clinic-south' "
+                                              r"\(line 10 there\) and 1 more arm \(2 batches "
+                                              r"miss arms\) \(an arm not acted on"):
+        updated_beliefs(week[0], folder / "actions.csv", folder / "answers.csv")
 
 
 def test_files_that_are_not_row_tables_are_refused(week, folder):
@@ -433,3 +442,27 @@ def test_rmab_update_needs_the_actions_and_an_output(week, folder, capsys):
         main(["update", str(folder / "week.csv"), "-o", str(folder / "next.csv")])
     assert info.value.code == 2
     assert "the following arguments are required: --actions" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("column", ["batch_id", "arm_id"])
+def test_an_id_in_another_unicode_form_is_said_so(tmp_path, column):
+    """An actions file saved with decomposed accents (NFD, as macOS tools may write them)
+    against a batch file's composed ones (NFC) said "got 'Bénéficiaire' (did you mean
+    'Bénéficiaire'?)", the two alike on screen (a walkthrough)."""
+    import unicodedata
+
+    arm = '"[[[1,0],[0,1]],[[1,0],[0,1]]]","[0,1]"'
+    (tmp_path / "week.csv").write_text("batch_id,arm_id,budget,state,transitions,rewards\n"
+                                       f"Clínica,Bénéficiaire,1,0,{arm}\n", encoding="utf-8")
+    ids = {"batch_id": "Clínica", "arm_id": "Bénéficiaire"}
+    ids[column] = unicodedata.normalize("NFD", ids[column])
+    assert ids[column] != unicodedata.normalize("NFC", ids[column])
+    (tmp_path / "actions.csv").write_text(f"batch_id,arm_id,action,signal\n"
+                                          f"{ids['batch_id']},{ids['arm_id']},0,\n",
+                                          encoding="utf-8")
+    with pytest.raises(BatchInputError, match=fr"actions\.{column}: .* but with its accents "
+                                              r"encoded another way, Unicode NFD against NFC: "
+                                              r"save both files from the same program\); they "
+                                              r"are") as info:
+        updated_beliefs(read_batches(tmp_path / "week.csv"), tmp_path / "actions.csv")
+    assert "did you mean" not in str(info.value)
