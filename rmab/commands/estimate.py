@@ -231,10 +231,9 @@ def _fit_counts(args, log, rewards, costs, strength) -> tuple:
     prior = args.prior or "pooled"
     counts = log.counts(len(rewards), len(costs))
     if strength == "auto":
-        strength = _best(score_strengths(log.arm_index, log.states, log.actions,
-                                         log.next_states, n_arms=len(log.arm_ids),
-                                         n_states=len(rewards), n_actions=len(costs),
-                                         prior=prior))
+        strength = _best(_scores(score_strengths, log.arm_index, log.states, log.actions,
+                                 log.next_states, n_arms=len(log.arm_ids),
+                                 n_states=len(rewards), n_actions=len(costs), prior=prior))
     empty = np.argwhere(counts.sum(axis=-1) == 0)
     if strength == 0 and len(empty):              # by the arm's id, not its index
         arm, action, state = (int(i) for i in empty[0])
@@ -275,8 +274,8 @@ def _fit_hidden(args, log, rewards, costs, strength) -> tuple:
                    **({} if args.max_iter is None else {"max_iter": args.max_iter}),
                    **_known_signals(args.known_signals, log, len(rewards), n_obs, len(costs)))
     if strength == "auto":
-        strength = _best(score_hidden_strengths(log.arm_index, log.actions, log.signals,
-                                                **options), hidden=True)
+        strength = _best(_scores(score_hidden_strengths, log.arm_index, log.actions,
+                                 log.signals, **options), hidden=True)
     est = estimate_hidden_arms(log.arm_index, log.actions, log.signals, strength=strength,
                                **options)
     never = np.flatnonzero(np.bincount(log.actions, minlength=len(costs)) == 0)
@@ -326,6 +325,21 @@ def _refuse_a_gap(log, values, column: str, verb: str, remedy: str) -> None:
                               f"largest logged, {int(values[top])} (a typo?): give {remedy}",
                               file=log.file, line=int(log.lines[top]),
                               column=log.columns.get(column, column))
+
+
+def _scores(score, *args, **options) -> dict:
+    """``score(*args, **options)`` (the held-out score of each strength); a log too short to
+    hold any record out is said in the command's terms, not the function's."""
+    try:
+        return score(*args, **options)
+    except InvalidParameterError as exc:
+        if ".holdout: holds out no" not in str(exc):
+            raise
+        what = "signal" if "no signal" in str(exc) else "record"
+        raise InvalidParameterError(
+            f"estimate.strength: auto scores each strength on each arm's last quarter of its "
+            f"records (rounded down), and this log leaves no {what} to score (an arm needs 4 "
+            f"records); give --strength a number (default 1)") from exc
 
 
 def _best(scores: dict, hidden: bool = False) -> float:

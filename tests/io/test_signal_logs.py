@@ -348,3 +348,26 @@ def test_bad_known_signals_are_named(tmp_path, capsys, flags, match):
         main(["--debug", "estimate", str(path), "--rewards", "0;1", "-o",
               str(tmp_path / "a.npz"), *flags])
     assert not (tmp_path / "a.npz").exists()
+
+
+@pytest.mark.parametrize("hidden", [True, False])
+def test_strength_auto_on_a_log_too_short_says_so_in_the_commands_terms(tmp_path, hidden):
+    """Three records an arm hold out none (a quarter, rounded down): the error named
+    'score_hidden_strengths.holdout' and 'a larger share', which the command has no flag for
+    (a walkthrough)."""
+    path = tmp_path / "log.csv"
+    if hidden:
+        rows = ["arm_id,action,signal"] + [f"{n},1,{o}" for n in "ab" for o in "010"]
+    else:
+        rows = ["arm_id,state,action,next_state"] + [f"{n},0,1,1" for n in "ab" for _ in "123"]
+    path.write_text("\n".join(rows) + "\n")
+    with pytest.raises(InvalidParameterError, match=r"^estimate\.strength: auto scores each "
+                                                    r"strength on each arm's last quarter of "
+                                                    r"its records \(rounded down\), and this "
+                                                    r"log leaves no record to score \(an arm "
+                                                    r"needs 4 records\); give --strength a "
+                                                    r"number \(default 1\)$"):
+        main(["--debug", "estimate", str(path), *(["--hidden"] if hidden else []),
+              "--rewards", "0;1", "--costs", "0;1", "--strength", "auto", "-o",
+              str(tmp_path / "a.npz")])
+    assert not (tmp_path / "a.npz").exists()
