@@ -703,7 +703,7 @@ class _FileReader:
                         if os.path.isfile(path) else "")
                 b.fail(ks[0], "model", f"{OWNER}.model: must name an existing file (relative "
                                        f"to the CSV's folder); got {path!r}, looked for "
-                                       f"{key!r}{here}", found, rows=ks)
+                                       f"{os.path.abspath(key)!r}{here}", found, rows=ks)
             b.fail(ks[0], "model", f"{OWNER}.model: must be a file written by rmab.models."
                                    f"save_instance; got {path!r} ({found})", found, rows=ks)
         return found

@@ -876,8 +876,9 @@ def test_a_model_found_only_from_the_current_folder_is_named(tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     assert main(["solve", str(Path("sub") / "b.csv")]) == 1
     err = capsys.readouterr().err
-    assert (f"got 'health_example.npz', looked for {str(Path('sub') / 'health_example.npz')!r}; "
-            f"that path exists from the current folder: name it from the CSV's") in err
+    looked = os.path.abspath(Path("sub") / "health_example.npz")    # the CSV's folder shown
+    assert (f"got 'health_example.npz', looked for {looked!r}; that path exists from the "
+            f"current folder: name it from the CSV's") in err
 
 
 def test_scores_of_the_wrong_shape_are_left_out(tmp_path, monkeypatch):
