@@ -104,9 +104,12 @@ def _check(args) -> int:
     batches, errors = read_batches_keep_going(args.csv, discount=args.discount,
                                               every_row=True)
     failed = len({e.batch_id for e in errors if e.batch_id is not None})
-    problems = list(dict.fromkeys(map(str, errors)))    # a stray row may break two batches
-    for problem in problems:
-        print(f"rmab: {problem}", file=sys.stderr)
+    problems = list({str(e): e for e in errors}.values())   # a stray row may break two batches
+    for text, lines in _alike(problems):
+        print(f"rmab: {text}", file=sys.stderr)
+        if lines:
+            print(f"rmab:   and {count_noun(len(lines), 'more row')} alike: line"
+                  f"{'s' * (len(lines) > 1)} {_spans(lines)}", file=sys.stderr)
     rows = sum(len(b.arm_ids) for b in batches)
     print(f"rmab: {args.csv}: {count_noun(len(batches), 'batch', 'batches')} "
           f"({count_noun(rows, 'arm')}) read without a problem; "
@@ -114,3 +117,28 @@ def _check(args) -> int:
           + (f" ({count_noun(failed, 'batch', 'batches')} left out)" if failed else ""),
           file=sys.stderr)
     return 1 if problems else 0
+
+
+def _alike(errors) -> list[tuple[str, list[int]]]:
+    """Each problem's text and the later lines of the problems after it that say the same but
+    for their line (a model file not found names it on every row: 8 000 lines of it)."""
+    said: list = []
+    for e in errors:
+        text = str(e)
+        key = None if e.line is None else (e.file, e.column, text.replace(f"line {e.line}", "", 1))
+        if said and key is not None and said[-1][0] == key:
+            said[-1][2].append(e.line)
+        else:
+            said.append((key, text, []))
+    return [(text, lines) for _, text, lines in said]
+
+
+def _spans(lines: list[int]) -> str:
+    """``'3-13, 15'`` for the lines 3, 4, ..., 13 and 15."""
+    spans = []
+    for line in lines:
+        if spans and line == spans[-1][1] + 1:
+            spans[-1][1] = line
+        else:
+            spans.append([line, line])
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in spans)

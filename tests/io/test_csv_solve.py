@@ -904,3 +904,29 @@ def test_scores_of_the_wrong_shape_are_left_out(tmp_path, monkeypatch):
             assert (outcome.scores is None) == (outcome.batch_id in odd_ids)
         rows = _read_out(tmp_path / "out.csv")
         assert odd_ids and {r["score"] for r in rows if r["batch_id"] in odd_ids} == {""}
+
+
+def test_cli_check_says_problems_alike_but_for_their_line_once(tmp_path, capsys):
+    """A model file not found was said once per row, 12 lines alike in a walkthrough (8 000
+    in a programme's file); it is said once, then the lines of the rows alike, in ranges. A
+    different problem between them starts a new group."""
+    from rmab.commands.solve import _alike, _spans
+
+    text = EXAMPLE.read_text().replace("health_example.npz", "nothere.npz")
+    path = tmp_path / "b.csv"
+    path.write_text(text)
+    assert main(["solve", str(path), "--check"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    missing = [k + 1 for k, row in enumerate(text.splitlines()) if "nothere.npz" in row]
+    assert missing == list(range(2, 12))                   # the two health batches' rows
+    assert err[0].startswith(f"rmab: {path}, line 2, column 'model': csv.model: must name an "
+                             f"existing file")
+    assert err[1] == "rmab:   and 9 more rows alike: lines 3-11"
+    assert err[2].endswith("10 problems (2 batches left out)") and len(err) == 3
+    assert _spans([3, 4, 5, 7, 9, 10]) == "3-5, 7, 9-10" and _spans([8]) == "8"
+    said = [BatchInputError(m, file="f.csv", line=n, column="model")
+            for n, m in ((2, "a"), (3, "a"), (4, "b"), (5, "a"), (6, "a line 6"))]
+    assert _alike(said) == [("f.csv, line 2, column 'model': a", [3]),
+                            ("f.csv, line 4, column 'model': b", []),
+                            ("f.csv, line 5, column 'model': a", []),
+                            ("f.csv, line 6, column 'model': a line 6", [])]
