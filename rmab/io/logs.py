@@ -115,14 +115,20 @@ class SignalLog(CompactRepr):
                             ("signal", self.signals, n_obs)))
 
 
+# where a column's number of values comes from (rmab estimate's flag, or the Python keyword)
+_SIZED_BY = {"state": "a reward each: --rewards", "next_state": "a reward each: --rewards",
+             "action": "a cost each: --costs", "signal": "a name each: --signal-names"}
+
+
 def _check_sizes(log, columns) -> None:
     for name, values, size in columns:
         bad = np.flatnonzero(values >= size)
         if len(bad):
             k = int(bad[0])
             raise BatchInputError(f"{_OWNER}.{name}: must be in [0, {size}); got "
-                                  f"{values[k]}", file=log.file, line=int(log.lines[k]),
-                                  column=log.columns.get(name, name))
+                                  f"{values[k]} ({size} {name.replace('next_', '')}s, "
+                                  f"{_SIZED_BY[name]})", file=log.file,
+                                  line=int(log.lines[k]), column=log.columns.get(name, name))
 
 
 def _hint(column: str, cell: str) -> str:

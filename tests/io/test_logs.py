@@ -88,7 +88,8 @@ def test_a_state_past_the_rewards_is_named_by_its_line(tmp_path):
     path = tmp_path / "log.csv"
     path.write_text("arm_id,state,action,next_state\nana,0,1,1\nana,1,0,2\n")
     with pytest.raises(BatchInputError, match=r"line 3, column 'next_state': log\.next_state: "
-                                              r"must be in \[0, 2\); got 2$"):
+                                              r"must be in \[0, 2\); got 2 \(2 states, a "
+                                              r"reward each: --rewards\)$"):
         read_transition_log(path).counts(2, 2)
 
 
@@ -188,7 +189,7 @@ def test_a_record_after_a_quoted_line_break_is_named_by_its_line(tmp_path):
     log = read_transition_log(path)
     np.testing.assert_array_equal(log.lines, [2, 4])
     with pytest.raises(BatchInputError, match=r"line 4, column 'next_state': log\.next_state: "
-                                              r"must be in \[0, 2\); got 2$"):
+                                              r"must be in \[0, 2\); got 2 "):
         log.counts(2, 2)
 
 
@@ -595,7 +596,8 @@ def test_the_params_keep_their_order_so_an_instance_file_is_the_same_bytes(tmp_p
 
 
 @pytest.mark.parametrize("flags, match", [
-    (["--costs", "0;1"], r"line 3, column 'what': log\.action: must be in \[0, 2\); got 3$"),
+    (["--costs", "0;1"], r"line 3, column 'what': log\.action: must be in \[0, 2\); got 3 "
+                         r"\(2 actions, a cost each: --costs\)$"),
     ([], r"line 3, column 'what': log\.action: no record takes action 2, below the largest "
          r"logged, 3 \(a typo\?\)"),
 ])

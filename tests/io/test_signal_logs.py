@@ -160,7 +160,8 @@ def test_a_signal_past_the_signal_names_is_named_by_its_line(tmp_path):
     path = tmp_path / "log.csv"
     path.write_text("arm_id,action,signal\nana,1,1\nana,1,2\n")
     with pytest.raises(BatchInputError, match=r"line 3, column 'signal': log\.signal: must be "
-                                              r"in \[0, 2\); got 2$"):
+                                              r"in \[0, 2\); got 2 \(2 signals, a name "
+                                              r"each: --signal-names\)$"):
         main(["--debug", "estimate", str(path), "--hidden", "--rewards", "0;1",
               "--signal-names", "no;yes", "-o", str(tmp_path / "a.npz")])
 
