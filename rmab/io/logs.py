@@ -28,6 +28,7 @@ from rmab._repr import CompactRepr
 from rmab._validation import check_path, decimal_float, field_count_hint
 from rmab.errors import BatchInputError, InvalidParameterError, RmabWarning
 from rmab.io.reader import _filled, _id_text, _int, _load_rows
+from rmab.io.schema import wrong_separator
 from rmab.models.estimate import count_transitions
 
 LOG_COLUMNS = ("arm_id", "state", "action", "next_state")
@@ -400,7 +401,7 @@ def _header(rows, lines, wanted: dict, fields: tuple, columns: dict,
     needed = list(dict.fromkeys(wanted.values()))
     missing = [name for name in needed if name not in names]
     if missing:
-        sep = next((c for c in ";\t|" if c in names[0] and len(names) == 1), None)
+        sep = wrong_separator(names)
         # the other kind of log: rmab estimate with or without --hidden?
         other = (fields == LOG_COLUMNS and "signal" in names and "state" in missing,
                  fields == SIGNAL_LOG_COLUMNS and "next_state" in names and "signal" in missing)

@@ -21,6 +21,7 @@ from rmab.belief.update import signal_probabilities, update_beliefs
 from rmab.errors import BatchInputError, ImpossibleSignalError, InvalidParameterError
 from rmab.io.logs import UNKNOWN_SIGNAL, check_signal_names
 from rmab.io.reader import Batch, _filled, _int, _load_rows, _without_empty_tail
+from rmab.io.schema import wrong_separator
 
 __all__ = ["updated_beliefs", "UNKNOWN_SIGNAL"]
 
@@ -97,6 +98,8 @@ def _rows(owner: str, role: str, path, column: str, batches: list, arms: dict,
     wanted = ("batch_id", "arm_id", column)
     missing = [name for name in wanted if name not in header]
     if missing:
+        sep = wrong_separator(header)
+        hint = f": the header holds {sep!r}, fields must be separated by commas" if sep else hint
         raise BatchInputError(f"{role}.header: must have the columns {', '.join(wanted)}; "
                               f"missing {', '.join(missing)} (got "
                               f"{', '.join(map(repr, header))}){hint}", file=file, line=head)
@@ -187,11 +190,27 @@ def _numbers(batch: Batch, role: str, column: str, file: str, lines, cells, _nam
         named = f" or a name: {', '.join(map(repr, labels))}" if labels else ""
         empty = (f" or empty (none seen) or {UNKNOWN_SIGNAL!r} (not known)"
                  if column == "signal" else "")
+        named_how = "" if column != "signal" else (
+            f"; not known? write {UNKNOWN_SIGNAL!r}" if cells[k].casefold() in _MISSING else
+            "; a name? give the names in order with --signal-names (signal_names=)"
+            if not labels and _is_name(cells[k]) else "")
         raise BatchInputError(f"{role}.{column}: must be an integer in [0, {size}){named}"
                               f"{empty}; got {cells[k]!r} (arm {batch.arm_ids[k]!r} of batch "
-                              f"{batch.batch_id!r})", file=file, line=int(lines[k]),
-                              column=column, batch_id=batch.batch_id)
+                              f"{batch.batch_id!r}){named_how}", file=file,
+                              line=int(lines[k]), column=column, batch_id=batch.batch_id)
     return out
+
+
+_MISSING = {"na", "n/a", "nan", "null", "none", "missing", "-"}   # spreadsheets' blanks
+
+
+def _is_name(cell: str) -> bool:
+    """Whether ``cell`` is no number (a label such as 'answered', not '2' or '-1')."""
+    try:
+        float(cell)
+    except ValueError:
+        return True
+    return False
 
 
 def _check_names(batch: Batch, actions: np.ndarray, file: str, lines, _cells, names) -> None:

@@ -19,6 +19,12 @@ OWNER = "csv"
 ROUNDING_TOL = 5e-5  # per entry: probabilities written with 4 decimals or more
 
 
+def wrong_separator(header: list) -> str | None:
+    """The separator a header read as one cell holds (';', a tab or '|': Excel in locales
+    with a decimal comma writes ';'), or None."""
+    return next((c for c in ";\t|" if len(header) == 1 and c in header[0]), None)
+
+
 def rounding_tol(n: int) -> float:
     """How far from 1 a row of ``n`` probabilities may sum (each rounded to 4 decimals or
     more); such a row is rescaled onto the simplex."""
@@ -95,7 +101,7 @@ def check_header(header: list[str], file: str | None, line: int = 1) -> dict[str
             if name.startswith("Unnamed: "):   # pandas' name for a column without one
                 hint = (" (pandas' name for a nameless column, such as an index written by "
                         "to_csv: index=False leaves it out)")
-            sep = next((c for c in ";\t|" if c in name and len(header) == 1), None)
+            sep = wrong_separator(header)
             if sep is not None:       # e.g. Excel in locales with a decimal comma
                 hint = (f"; the header holds {sep!r}: fields must be separated by commas "
                         f"(';' separates the numbers inside a cell)")

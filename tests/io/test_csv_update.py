@@ -102,7 +102,11 @@ BAD = [
     # a lost record is said with '?', not with a word of one's own
     ("answers", ("clinic-north,p002,", "clinic-north,p002,NA#"),
      r"signals\.signal: must be an integer in \[0, 2\) or empty \(none seen\) or '\?' \(not "
-     r"known\); got 'NA' \(arm 'p002' of batch 'clinic-north'\)$", 3, "signal"),
+     r"known\); got 'NA' \(arm 'p002' of batch 'clinic-north'\); not known\? write "
+     r"'\?'$", 3, "signal"),
+    ("answers", ("clinic-north,p002,", "clinic-north,p002,answered#"),
+     r"got 'answered' \(arm 'p002' of batch 'clinic-north'\); a name\? give the names in "
+     r"order with --signal-names \(signal_names=\)$", 3, "signal"),
     ("answers", ("clinic-south,p101,", "clinic-south,p101,#"),
      r"signals\.signal: must be given; got an empty cell: its model's signal after action "
      r"\d tells its states apart \(arm 'p101' of batch 'clinic-south'\); not seen, or its "
@@ -115,6 +119,10 @@ BAD = [
     ("answers", ("batch_id,arm_id,signal", "batch_id,arm_id,answer"),
      r"signals\.header: must have the columns batch_id, arm_id, signal; missing signal \(got "
      r"'batch_id', 'arm_id', 'answer'\)$", 1, None),
+    ("answers", ("batch_id,arm_id,signal", "batch_id;arm_id;signal"),      # as solve's reader
+     r"signals\.header: must have the columns batch_id, arm_id, signal; missing batch_id, "
+     r"arm_id, signal \(got 'batch_id;arm_id;signal'\): the header holds ';', fields must be "
+     r"separated by commas$", 1, None),
     ("answers", ("batch_id,arm_id,signal", "batch_id,signal,arm_id,signal"),
      r"signals\.header: column names must be unique; got 'signal' twice", 1, "signal"),
     ("answers", ("outreach,o2,", "outreach,o2#"),
