@@ -26,6 +26,7 @@ import numpy as np
 from rmab._reporting import count_noun
 from rmab._repr import CompactRepr
 from rmab._validation import check_path, decimal_float, field_count_hint
+from rmab._warnings import user_stacklevel
 from rmab.errors import BatchInputError, InvalidParameterError, RmabWarning
 from rmab.io.reader import _filled, _id_text, _int, _load_rows
 from rmab.io.schema import wrong_separator
@@ -375,6 +376,8 @@ def _read_log(owner: str, path, fields: tuple, columns, order_by, names_of: dict
                       f"{'its' if one else 'each'} {noun} counted again: duplicated "
                       f"rows?", RmabWarning, stacklevel=3)
     if when is not None:
+        _warn_of_same_time(ids, records[0], when, record_lines, wanted["order_by"],
+                           repeats[0] if repeats else 0)
         order = _time_order(*when, record_lines, wanted["order_by"], file)
         records, record_lines = [r[order] for r in records], record_lines[order]
         # the arms in order of first appearance in time, as in the log sorted by hand (in
@@ -386,6 +389,32 @@ def _read_log(owner: str, path, fields: tuple, columns, order_by, names_of: dict
         records[0] = rank[records[0]]
         ids = [ids[k] for k in seen]
     return tuple(ids), list(map(np.ascontiguousarray, records)), record_lines
+
+
+def _warn_of_same_time(ids, arm, when, lines, column: str, exact: int) -> None:
+    """Warn of records that share their arm and ``column`` cell with an earlier one (a record
+    an arm a period: both are counted, and a signal log's periods shift), unless all are
+    rows repeated whole (``exact`` of them, warned of already)."""
+    codes, cells = when
+    key = arm * len(cells) + codes
+    if len(ids) * len(cells) <= 8 * len(key) + 1024:    # counted: 8 ms at 10**6 records
+        distinct = int(np.count_nonzero(np.bincount(key)))
+    else:                                               # sorted: 60 ms (np.unique's 300)
+        ordered = np.sort(key)
+        distinct = int(np.count_nonzero(ordered[1:] != ordered[:-1])) + 1
+    if len(key) - distinct <= exact:
+        return
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    again = np.flatnonzero(first[inverse] != np.arange(len(key)))
+    k = int(again[0])
+    earlier = int(first[inverse[k]])
+    one = len(again) == 1
+    warnings.warn(f"{_OWNER}: {count_noun(len(again), 'record')} "
+                  f"{'shares' if one else 'share'} {'its' if one else 'their'} arm and "
+                  f"{column!r} with an earlier one (first: line {lines[k]}, arm "
+                  f"{ids[arm[k]]!r} at {cells[codes[k]].strip()!r}, as line {lines[earlier]}): "
+                  f"one record an arm a period; duplicated or conflicting rows?", RmabWarning,
+                  stacklevel=user_stacklevel())
 
 
 def _header(rows, lines, wanted: dict, fields: tuple, columns: dict,

@@ -641,3 +641,41 @@ def test_a_row_repeated_with_a_trailing_comma_is_a_duplicate_either_way(tmp_path
         monkeypatch.setattr(logs, "_read_columns", lambda *args: None)
     with pytest.warns(RmabWarning, match=r"line 3 repeats line 2"):
         read_transition_log(path)
+
+
+def test_two_records_of_an_arm_at_one_time_are_warned_of(tmp_path):
+    """Two different rows for arm bo in week 2 were both counted, silently (a walkthrough);
+    a row repeated whole is warned of as such, and only once."""
+    path = tmp_path / "log.csv"
+    rows = "week,arm_id,state,action,next_state\n1,ana,0,1,1\n1,bo,0,1,1\n2,bo,1,0,0\n"
+    path.write_text(rows + "2,bo,1,0,1\n2,ana,1,0,1\n")
+    with pytest.warns(RmabWarning, match=r"^log: 1 record shares its arm and 'week' with an "
+                                         r"earlier one \(first: line 5, arm 'bo' at '2', as "
+                                         r"line 4\): one record an arm a period; duplicated "
+                                         r"or conflicting rows\?$") as caught:
+        read_transition_log(path, order_by="week")
+    assert len(caught) == 1 and caught[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_transition_log(path)                           # no time column: no period known
+    path.write_text(rows + "2,bo,1,0,0\n")                   # repeated whole: said once
+    with pytest.warns(RmabWarning, match="repeats an earlier row in every cell") as caught:
+        read_transition_log(path, order_by="week")
+    assert len(caught) == 1
+
+
+@pytest.mark.parametrize("arms", [2, 60])      # counted, or sorted (many arms and dates)
+def test_records_at_one_time_are_found_however_they_are_counted(tmp_path, arms):
+    """60 arms each at its own times: the (arm, time) pairs are too many to count in a table
+    and are sorted instead. Reference: the duplicate put in by hand, and none without it."""
+    rows = [f"{k},a{k % arms},0,1,1" for k in range(600)]
+    assert (arms * 600 <= 8 * 600 + 1024) == (arms == 2)      # the reader's rule: counted
+    path = tmp_path / "log.csv"
+    path.write_text("when,arm_id,state,action,next_state\n" + "\n".join(rows) + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_transition_log(path, order_by="when")
+    twin = rows[7].replace(",0,1,1", ",0,0,1")
+    path.write_text("when,arm_id,state,action,next_state\n" + "\n".join(rows + [twin]) + "\n")
+    with pytest.warns(RmabWarning, match=fr"first: line {len(rows) + 2}, .* as line 9\)"):
+        read_transition_log(path, order_by="when")
