@@ -396,5 +396,8 @@ def _write_batch(args, log, budget: float, model, beliefs) -> None:
                              "state" if beliefs is None else "belief", "model", "model_arm"])
             for k, (arm, cell) in enumerate(zip(log.arm_ids, now)):
                 writer.writerow([args.batch_id, arm, f"{budget:.12g}", cell, relative, k])
+    default = " (10 % of the arms: --budget sets it)" if args.budget is None else ""
     print(f"wrote {args.batch}: batch {args.batch_id!r}, {count_noun(len(log.arm_ids), 'arm')} "
-          f"each in its last logged {'state' if beliefs is None else 'belief'}", file=sys.stderr)
+          f"each in its last logged {'state' if beliefs is None else 'belief'}, budget "
+          f"{budget:g}{default}; edit its batch_id and budget cells to split it",
+          file=sys.stderr)

@@ -272,7 +272,13 @@ def test_a_log_not_oldest_first_is_warned_of(tmp_path, capsys):
     path.write_text("week,arm_id,state,action,next_state\n" + "\n".join(rows) + "\n")
     assert main(["estimate", str(path), "--rewards", "0;1", "-o", str(tmp_path / "a.npz"),
                  "--batch", str(batch)]) == 0
-    assert "warning" not in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "warning" not in err
+    # the budget the batch got, and where it came from (a walkthrough's two villages' budgets
+    # became one of 10 %, unsaid)
+    assert (f"wrote {batch}: batch 'next', 2 arms each in its last logged state, budget 1 (10 "
+            f"% of the arms: --budget sets it); edit its batch_id and budget cells to split "
+            f"it") in err
     np.testing.assert_array_equal(read_batches(batch)[0].belief, np.eye(2)[[1, 0]])
     path.write_text("week,arm_id,state,action,next_state\n" + "\n".join(rows) + "\n"
                     "3,bo,1,0,0\n")                # bo's week 3 does not follow its week 2
