@@ -1,6 +1,8 @@
 """One module per ``rmab`` subcommand: ``add_arguments(parser)`` and ``run(args) -> int``;
 the table of commands and their one-line help is ``rmab.cli.COMMANDS``."""
 
+EXIT_SOME_FAILED = 3        # --keep-going: some batches failed, the others were written
+
 
 def seed_arg(text: str) -> int:
     """argparse type of a seed: a non-negative integer (a usage error otherwise, named by its

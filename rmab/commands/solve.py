@@ -14,15 +14,12 @@ import sys
 
 from rmab._reporting import count_noun
 from rmab._validation import check_discount, check_number
-from rmab.commands import (check_suffix, hint_numbers, integer_arg, number_arg, param_arg,
-                           seed_arg)
+from rmab.commands import (EXIT_SOME_FAILED, check_suffix, hint_numbers, integer_arg,
+                           number_arg, param_arg, seed_arg)
 from rmab.errors import InvalidParameterError
 from rmab.io.batch import solve_batches
 from rmab.io.reader import read_batches_keep_going
 from rmab.planners.base import make_planner
-
-
-EXIT_SOME_FAILED = 3
 
 
 def _params(args) -> dict:

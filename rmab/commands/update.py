@@ -1,12 +1,16 @@
 """``rmab update``: next period's CSV of batches, each arm's belief updated by the action
 taken and the signal seen (docs/csv.md, "A weekly loop"): :func:`rmab.io.read_batches`,
 :func:`rmab.io.responses.updated_beliefs`, :func:`rmab.io.write_beliefs`. Nothing is written
-unless every row of the three files reads."""
+unless every row of the three files reads; with ``--keep-going``, a batch with a bad row in
+the CSV of batches is copied as it is and reported (exit 3), its rows in the other two files
+passed over."""
 
 from __future__ import annotations
 
+import sys
+
 from rmab._reporting import count_noun
-from rmab.commands import check_suffix
+from rmab.commands import EXIT_SOME_FAILED, check_suffix
 
 
 def add_arguments(parser) -> None:
@@ -23,13 +27,17 @@ def add_arguments(parser) -> None:
     parser.add_argument("--signal-names", metavar="NAMES", default=None,
                         help="a name for each signal, ';'-separated, e.g. 'no answer;answered':"
                              " the signals file may write a signal by its name")
+    parser.add_argument("--keep-going", action="store_true",
+                        help="a batch with a bad row in the CSV of batches (one rmab solve "
+                             "--keep-going skipped) is copied as it is and reported, exit 3; "
+                             "the actions and signals files may leave its arms out")
     parser.add_argument("--out", "-o", required=True,
                         help="next period's CSV of batches (a path ending in .csv), written "
                              "atomically: the file read with each arm's belief replaced")
 
 
 def run(args) -> int:
-    from rmab.io import read_batches, write_beliefs
+    from rmab.io import read_batches, read_batches_keep_going, write_beliefs
     from rmab.io.logs import check_names
     from rmab.io.responses import updated_beliefs
     from rmab.models.storage import check_writable
@@ -39,9 +47,21 @@ def run(args) -> int:
     check_writable(args.out, inputs, owner="update.out")
     names = None if args.signal_names is None else \
         check_names("update", "signal_names", args.signal_names.split(";"))
-    batches = read_batches(args.csv)
-    beliefs = updated_beliefs(batches, args.actions, args.signals, signal_names=names)
+    if args.keep_going:
+        batches, bad = read_batches_keep_going(args.csv)
+        if not batches:                        # nothing to update: the first problem
+            raise bad[0]
+    else:
+        batches, bad = read_batches(args.csv), []
+    skipped = sorted({e.batch_id for e in bad if e.batch_id is not None})
+    beliefs = updated_beliefs(batches, args.actions, args.signals, signal_names=names,
+                              skip=skipped)
     written = write_beliefs(batches, beliefs, args.out)
+    for e in bad:
+        which = "a row without a batch id" if e.batch_id is None else f"batch {e.batch_id!r}"
+        print(f"rmab: {which} copied as it was: {e}", file=sys.stderr)
     print(f"wrote {args.out}: {count_noun(written, 'belief')} updated in "
-          f"{count_noun(len(batches), 'batch', 'batches')}")
-    return 0
+          f"{count_noun(len(batches), 'batch', 'batches')}"
+          + (f"; {len(skipped)} copied as {'they were' if len(skipped) > 1 else 'it was'}"
+             if skipped else ""))
+    return EXIT_SOME_FAILED if bad else 0

@@ -28,7 +28,7 @@ __all__ = ["updated_beliefs", "UNKNOWN_SIGNAL"]
 _EMPTY, _UNKNOWN, _BAD = -1, -3, -2                 # the cells' codes besides signals >= 0
 
 
-def updated_beliefs(batches, actions, signals=None, *, signal_names=None) -> dict:
+def updated_beliefs(batches, actions, signals=None, *, signal_names=None, skip=()) -> dict:
     """Each batch's beliefs after the actions taken and the signals seen, read from CSV files:
     the mapping :func:`~rmab.io.write_beliefs` takes.
 
@@ -51,6 +51,9 @@ def updated_beliefs(batches, actions, signals=None, *, signal_names=None) -> dic
         the signal. An empty cell stays an error there, so a forgotten signal is caught.
     signal_names : sequence of str, labels read as their index (``["no answer",
         "answered"]``); ``?`` is not a name
+    skip : collection of str, ids of batches the files' rows may name and that are passed
+        over: those :func:`~rmab.io.read_batches_keep_going` left out (``rmab update
+        --keep-going``)
 
     Every arm of ``batches`` needs exactly one row in each file, and the files no other arm.
     Raises :class:`~rmab.errors.BatchInputError` naming the file, line, column, batch and
@@ -64,7 +67,11 @@ def updated_beliefs(batches, actions, signals=None, *, signal_names=None) -> dic
         raise InvalidParameterError(f"{owner}.batches: must be a sequence of Batch read from a "
                                     f"file (read_batches(path)); got {given}")
     names = check_signal_names(owner, signal_names)
+    if isinstance(skip, str) or not all(isinstance(bid, str) for bid in skip):
+        raise InvalidParameterError(f"{owner}.skip: must be a collection of batch ids (str); "
+                                    f"got {_short(skip)}")
     arms = {b.batch_id: dict(zip(b.arm_ids, range(b.n_arms))) for b in batches}
+    arms.update((bid, None) for bid in skip if bid not in arms)     # rows passed over
     taken = _rows(owner, "actions", actions, "action", batches, arms)
     hint = " (add a 'signal' column, or give a signals file)" if signals is None else ""
     seen = _rows(owner, "signals", actions if signals is None else signals, "signal", batches,
@@ -120,6 +127,8 @@ def _rows(owner: str, role: str, path, column: str, batches: list, arms: dict,
                                   f"got {len(row)}{field_count_hint(row, header)}", file=file,
                                   line=int(lines[i]))
         bid, arm = row[ib].strip(), row[ia].strip()
+        if bid in arms and arms[bid] is None:       # a batch skipped
+            continue
         k = arms[bid].get(arm) if bid in arms else None
         if k is None:
             raise _unknown(role, bid, arm, batches, file, int(lines[i]))

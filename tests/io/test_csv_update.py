@@ -14,7 +14,7 @@ from rmab.belief import sample_states
 from rmab.belief._reference import signal_probability_numpy, update_numpy
 from rmab.cli import main
 from rmab.errors import BatchInputError, ImpossibleSignalError, InvalidParameterError
-from rmab.io import read_batches, solve_batches, write_beliefs
+from rmab.io import read_batches, read_batches_keep_going, solve_batches, write_beliefs
 from rmab.io.responses import updated_beliefs
 from rmab.models import POMDPArms
 
@@ -474,3 +474,41 @@ def test_an_id_in_another_unicode_form_is_said_so(tmp_path, column):
                                               r"are") as info:
         updated_beliefs(read_batches(tmp_path / "week.csv"), tmp_path / "actions.csv")
     assert "did you mean" not in str(info.value)
+
+
+def test_update_keep_going_copies_a_bad_batch_and_updates_the_rest(week, folder, capsys):
+    """After rmab solve --keep-going skipped a batch, rmab update refused the whole week until
+    its rows were mended (a walkthrough). With --keep-going that batch's rows are copied as
+    they are (its rows in the actions and answers files passed over), the others updated as
+    update_beliefs updates them (the fixture's reference), exit 3."""
+    batches, reference = week
+    text = (folder / "week.csv").read_text()
+    bad = next(r for r in text.splitlines() if r.startswith("clinic-north,p001,"))
+    _edit(folder / "week.csv", bad, bad.replace("0.40;0.60", "0.4;0.7"))
+    argv = ["update", str(folder / "week.csv"), "--actions", str(folder / "actions.csv"),
+            "--signals", str(folder / "answers.csv"), "-o", str(folder / "next.csv")]
+    assert main(argv) == 1 and not (folder / "next.csv").exists()
+    assert "line 2, column 'belief'" in capsys.readouterr().err
+    assert main([*argv, "--keep-going"]) == 3
+    out, err = capsys.readouterr()
+    assert "rmab: batch 'clinic-north' copied as it was: " in err and "line 2" in err
+    assert out.startswith("wrote ") and out.rstrip().endswith("; 1 copied as it was")
+    after = read_batches_keep_going(folder / "next.csv")[0]
+    assert [b.batch_id for b in after] == [b.batch_id for b in batches[1:]]
+    for batch in after:
+        np.testing.assert_allclose(batch.belief, reference[batch.batch_id], atol=1e-12)
+    kept = [r for r in (folder / "next.csv").read_text().splitlines()
+            if r.startswith("clinic-north,")]
+    assert kept == [r for r in (folder / "week.csv").read_text().splitlines()
+                    if r.startswith("clinic-north,")]
+
+
+def test_updated_beliefs_skip_takes_batch_ids(week, folder):
+    with pytest.raises(InvalidParameterError, match=r"^updated_beliefs\.skip: must be a "
+                                                    r"collection of batch ids \(str\); got "):
+        updated_beliefs(week[0], folder / "actions.csv", folder / "answers.csv", skip="x")
+    with pytest.raises(InvalidParameterError, match=r"updated_beliefs\.skip: must be"):
+        updated_beliefs(week[0], folder / "actions.csv", folder / "answers.csv", skip=[1])
+    got = updated_beliefs(week[0][1:], folder / "actions.csv", folder / "answers.csv",
+                          skip={"clinic-north"})
+    assert list(got) == [b.batch_id for b in week[0][1:]]
