@@ -355,3 +355,20 @@ def test_a_cost_dearer_than_the_budget_does_not_loosen_the_budget_row(limits):
     res = solve_knapsack(values, costs, 10.0, method="mip", **limits)
     assert res.actions.tolist() == [0, 1, 1, 0] and res.optimal
     assert res.value == _enumerated_best(values, costs, 10.0) == 10.9
+
+
+@pytest.mark.parametrize("method", ["greedy", "mip"])
+def test_collinear_hull_steps_are_walked_in_hull_order(method):
+    """Arm 0's hull (0, -3) -> (0.2, 0) -> (0.6, 6) has two steps of slope 15, which float
+    division makes 3 / 0.2 < 6 / 0.4: sorted by slope alone the second came first, the walk
+    (an arm takes a step only from its level) skipped it, took the arm's first step and then
+    arm 5's step of slope 1.1, and the LP-bound check read the answer 42 as optimal, so the
+    MIP never ran. Reference: enumeration (47; the DP agrees). The greedy's 47 is not proven:
+    the LP bound takes 0.69 / 0.9 of arm 5's next step too."""
+    costs = np.array([[0, .6, .6, .2], [0, .5, 1, 0], [0, .3, 0, 1], [0, .8, .6, 0],
+                      [0, .4, .4, 1.1], [0, .2, 1.1, .1], [0, .9, .4, .2]])
+    values = np.array([[-3, 6, -1, 0], [-3, 0, 8, 9], [8, -2, 3, 1], [4, 0, 2, -3],
+                       [-2, 5, 9, 7], [-3, 2, 3, -3], [2, -1, -2, 9]], dtype=float)
+    assert _enumerated_best(values, costs, 2.09) == 47.0
+    res = solve_knapsack(values, costs, 2.09, method=method)
+    assert res.value == 47.0 and res.optimal == (method == "mip")  # the LP takes 0.77 more
