@@ -453,6 +453,12 @@ def _walk_hulls(gains, costs, budget, caps, top, actions):
                                         lv_to, d_cost, slope)
     arm_of, lv_from, lv_to, d_cost, slope = (x[:k] for x in (arm_of, lv_from, lv_to, d_cost,
                                                                slope))
+    # an arm's hull steps have non-increasing slopes, but float division can break a tie the
+    # wrong way (3 / 0.2 < 6 / 0.4): the sort then put a later step first, the walk skipped
+    # it, and the LP-bound check read a suboptimal answer as optimal. Clip each step's slope
+    # to its predecessor's on the arm, so that ties keep hull order (the sort is stable)
+    while (up := np.flatnonzero((arm_of[1:] == arm_of[:-1]) & (slope[1:] > slope[:-1]))).size:
+        slope[up + 1] = slope[up]
     # by decreasing slope; zero-cost steps (slope inf), which compete only for capped actions
     # and active slots, by decreasing gain to the end of their arm's free steps (_free_gain);
     # other ties keep the kernel's order (by arm, then along the arm's hull: level numbers
