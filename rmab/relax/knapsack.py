@@ -46,8 +46,11 @@ JOINT_LIMIT = 2**20       # joint actions feasible_joint_actions lists (0.5 GB, 
 ENUMERATION_LIMIT = 8192   # joint actions scored at once under count limits: 1-3 ms at
 #                            4 096-6 561, where the MIP took 6-90 ms
 MIP_LIMIT = 500        # indicators: HiGHS takes 0.015-0.03 s at 100-200, 0.17 s at 600
-_CUTS = 20      # solves of the MIP, cut each time its answer overspends the budget by rounding:
-#                 at most 14 on 400 knapsacks of 8-10 arms with costs 1e-8 off a grid of tenths
+_CUTS = 3       # solves of the MIP, cut each time its answer overspends the budget by rounding:
+#                 as many as the row tightenings they replace; on 200 knapsacks of 8-10 arms with
+#                 costs 1e-8 off a grid of tenths, 1 / 3 / 5 solves left 14 / 8 / 6 answers below
+#                 the optimum (18 / 4 / 2 under count limits); at 100 arms each cut removes
+#                 little, and 20 solves took 0.5-1.9 s where one took 0.01 s (a review)
 _SCALES = (1, 10, 100, 1000)
 _METHODS = ("auto", "dp", "greedy", "mip")
 
@@ -595,8 +598,8 @@ def _limited_mip(gains, costs, budget, caps, min_active, top, actions, feasible,
     n_arms, n_actions = gains.shape
     m = n_actions - 1
     # HiGHS's tolerances are absolute (1e-7): gains scaled to a typical size of 1 (by the
-    # largest, a gain of 1e7 hid differences of 1 elsewhere), costs and budget by the largest
-    # cost (costs of 1e-7 let HiGHS overspend several times)
+    # largest, a gain of 1e7 hid differences of 1 elsewhere), costs and budget by the dearest
+    # cost that fits (costs of 1e-7 let HiGHS overspend several times)
     # at most the dearest joint action: a budget of 1e21 is 'anything' (HiGHS reads 1e20 as
     # infinite and the row was refused: a review)
     limit = min(budget + 0.5 * budget_slack(budget), float(costs.max(axis=1).sum()))
@@ -641,9 +644,11 @@ def _limited_mip(gains, costs, budget, caps, min_active, top, actions, feasible,
                                     f"found none; none is known"
                                     + (" (raise time_limit)" if timed_out else ""))
     if stopped:
-        warnings.warn(f"{owner}: {_why_stopped(res, fits_exactly)}; returning the best action "
-                      f"found within the budget (not proven optimal)", SolverLimitWarning,
-                      stacklevel=stacklevel)
+        why = (f"HiGHS stopped early (status {res.status.value})" if fits_exactly else
+               f"its answers overspent the budget by rounding ({_CUTS} solves, or the time "
+               f"limit, cut them off in turn)")
+        warnings.warn(f"{owner}: {why}; returning the best action found within the budget "
+                      f"(not proven optimal)", SolverLimitWarning, stacklevel=stacklevel)
     if res.x is None or not fits_exactly:
         return False, feasible          # the greedy start stands (feasible)
     if not feasible or gains[idx, chosen].sum() >= gains[idx, actions].sum():
@@ -689,13 +694,15 @@ def _mip(gains, costs, budget, actions, time_limit, owner, stacklevel) -> bool:
              np.zeros(g.size), fits[:, 1:].ravel().astype(float), np.ones(g.size, dtype=bool),
              "max"),
         costs, limit, base, time_limit, start[:, 1:].ravel())
-    stopped = not fits_exactly or res.status is not TerminationStatus.OPTIMAL
+    stopped = res.status is not TerminationStatus.OPTIMAL
     if stopped:
-        warnings.warn(f"{owner}: {_why_stopped(res, fits_exactly)}; returning the best action "
-                      f"found", SolverLimitWarning, stacklevel=stacklevel)
+        warnings.warn(f"{owner}: HiGHS stopped early (status {res.status.value}); returning "
+                      f"the best action found", SolverLimitWarning, stacklevel=stacklevel)
     if res.x is None:
         return False                    # the greedy start stands
-    # the cuts ran out: drop the chosen actions of least gain per cost until the exact sum fits
+    # the cuts ran out (not proven, silently: an answer within a few 1e-8 of the budget's
+    # rounding is no solver failure): drop the chosen actions of least gain per cost until the
+    # exact sum fits
     while costs[idx, chosen].sum() > limit:
         taken = np.flatnonzero(costs[idx, chosen] > 0.0)
         ratio = rel[taken, chosen[taken]] / costs[taken, chosen[taken]]
@@ -715,7 +722,7 @@ def _mip(gains, costs, budget, actions, time_limit, owner, stacklevel) -> bool:
         chosen[n] = a
     if gains[idx, chosen].sum() >= gains[idx, actions].sum():
         actions[:] = chosen
-    return not stopped
+    return fits_exactly and not stopped
 
 
 def _solve_exact(milp, costs, limit, base, time_limit, start):
@@ -726,13 +733,15 @@ def _solve_exact(milp, costs, limit, base, time_limit, start):
     times. The cut, sum x <= k - 1 over the k dear columns taken and every column at least
     as dear as the dearest of them, is valid (any k of those columns cost at least as much,
     past the limit), so an answer proven optimal under the cuts is optimal; tightening the
-    row instead cut off answers within the limit. Returns (result, actions or None, whether
-    they fit the exact budget)."""
+    row instead cut off answers within the limit. Returns (the last result, actions or None,
+    whether they fit the exact budget): when the cuts run out, the first answer, the one the
+    MIP found with no cut (its repair was never worse than a later answer's, a review)."""
     from solvers import solve
 
     n_arms, n_actions = costs.shape
     idx = np.arange(n_arms)
     dear = costs[:, 1:] > 0.0
+    first = None
     for _ in range(_CUTS):
         res = solve(milp, time_limit=time_limit, mip_gap=0.0, warm_start=start)
         if res.x is None:
@@ -741,6 +750,7 @@ def _solve_exact(milp, costs, limit, base, time_limit, start):
         chosen = np.where(x.any(axis=1), x.argmax(axis=1) + 1, base)
         if costs[idx, chosen].sum() <= limit:
             return res, chosen, True
+        first = chosen if first is None else first
         if time_limit is not None:              # the cuts share the time allowed
             time_limit -= res.seconds
             if time_limit <= 0.0:
@@ -748,10 +758,5 @@ def _solve_exact(milp, costs, limit, base, time_limit, start):
         taken = x & dear
         cut = taken | (dear & (costs[:, 1:] >= costs[:, 1:][taken].max()))
         milp = milp.add_rows(cut.ravel()[None, :], -np.inf, taken.sum() - 1.0)
-    return res, chosen, False
+    return res, first, False
 
-
-def _why_stopped(res, fits_exactly) -> str:
-    return (f"HiGHS stopped early (status {res.status.value})" if fits_exactly else
-            f"its answers overspent the budget by rounding ({_CUTS} solves, or the time "
-            f"limit, cut them off in turn)")
