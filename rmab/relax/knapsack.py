@@ -625,7 +625,7 @@ def _limited_mip(gains, costs, budget, caps, min_active, top, actions, feasible,
         start[idx, actions] = 1.0
         start = start[:, 1:].ravel()
     n = n_arms * m
-    res, chosen, fits_exactly = _solve_exact(
+    res, chosen, fits_exactly, _ = _solve_exact(
         MILP(np.where(fits, gains[:, 1:], 0.0).ravel() / scale, rows, lower, upper, np.zeros(n),
              fits.ravel().astype(float), np.ones(n, dtype=bool), "max"),
         costs, limit, np.zeros(n_arms, dtype=np.int64), time_limit, start)
@@ -689,7 +689,7 @@ def _mip(gains, costs, budget, actions, time_limit, owner, stacklevel) -> bool:
         sparse.csr_matrix(c[None, :])], format="csr")
     start = np.zeros((n_arms, n_actions))
     start[idx, actions] = actions != base           # an arm at its free action: no indicator
-    res, chosen, fits_exactly = _solve_exact(
+    res, chosen, fits_exactly, over = _solve_exact(
         MILP(g, rows, np.full(n_arms + 1, -np.inf), np.append(np.ones(n_arms), limit / unit),
              np.zeros(g.size), fits[:, 1:].ravel().astype(float), np.ones(g.size, dtype=bool),
              "max"),
@@ -698,28 +698,30 @@ def _mip(gains, costs, budget, actions, time_limit, owner, stacklevel) -> bool:
     if stopped:
         warnings.warn(f"{owner}: HiGHS stopped early (status {res.status.value}); returning "
                       f"the best action found", SolverLimitWarning, stacklevel=stacklevel)
-    if res.x is None:
+    if chosen is None and not over:
         return False                    # the greedy start stands
-    # the cuts ran out (not proven, silently: an answer within a few 1e-8 of the budget's
-    # rounding is no solver failure): drop the chosen actions of least gain per cost until the
-    # exact sum fits
-    while costs[idx, chosen].sum() > limit:
-        taken = np.flatnonzero(costs[idx, chosen] > 0.0)
-        ratio = rel[taken, chosen[taken]] / costs[taken, chosen[taken]]
-        worst = taken[np.argmin(ratio)]
-        chosen[worst] = base[worst]
+    # the cuts (or the time) ran out, not proven, silently (an answer a few 1e-8 past the
+    # budget is no solver failure): each answer with the chosen actions of least gain per cost
+    # dropped until the exact sum fits, refilled, and the best (neither the first nor the last
+    # was always, a review)
+    for a in over if chosen is None else ():
+        while costs[idx, a].sum() > limit:
+            taken = np.flatnonzero(costs[idx, a] > 0.0)
+            worst = taken[np.argmin(rel[taken, a[taken]] / costs[taken, a[taken]])]
+            a[worst] = base[worst]
     # gains far below the largest fall under HiGHS's tolerance: 7e-6 beside 24 was left out
     # of room to spare, "optimal" (a review). Take, largest first, any one-arm change that
     # still fits and gains
-    while True:                      # the exact sum each time: no drift past the limit
-        now = costs[idx, chosen]
-        more = costs - now[:, None]                              # (n, A) cost of a change
-        up = np.where(fits & (now.sum() + more <= limit), rel - rel[idx, chosen][:, None],
-                      0.0)
-        n, a = np.unravel_index(int(np.argmax(up)), up.shape)
-        if not up[n, a] > 0.0:
-            break
-        chosen[n] = a
+    for a in over if chosen is None else [chosen]:
+        while True:                  # the exact sum each time: no drift past the limit
+            now = costs[idx, a]
+            more = costs - now[:, None]                          # (n, A) cost of a change
+            up = np.where(fits & (now.sum() + more <= limit), rel - rel[idx, a][:, None], 0.0)
+            n, k = np.unravel_index(int(np.argmax(up)), up.shape)
+            if not up[n, k] > 0.0:
+                break
+            a[n] = k
+    chosen = max(over, key=lambda a: rel[idx, a].sum()) if chosen is None else chosen
     if gains[idx, chosen].sum() >= gains[idx, actions].sum():
         actions[:] = chosen
     return fits_exactly and not stopped
@@ -733,24 +735,24 @@ def _solve_exact(milp, costs, limit, base, time_limit, start):
     times. The cut, sum x <= k - 1 over the k dear columns taken and every column at least
     as dear as the dearest of them, is valid (any k of those columns cost at least as much,
     past the limit), so an answer proven optimal under the cuts is optimal; tightening the
-    row instead cut off answers within the limit. Returns (the last result, actions or None,
-    whether they fit the exact budget): when the cuts run out, the first answer, the one the
-    MIP found with no cut (its repair was never worse than a later answer's, a review)."""
+    row instead cut off answers within the limit. Returns the last result, the answer within
+    the exact budget (None if none: no answer, or the cuts ran out), whether no answer went
+    past it, and the answers that did, in order."""
     from solvers import solve
 
     n_arms, n_actions = costs.shape
     idx = np.arange(n_arms)
     dear = costs[:, 1:] > 0.0
-    first = None
+    over = []
     for _ in range(_CUTS):
         res = solve(milp, time_limit=time_limit, mip_gap=0.0, warm_start=start)
         if res.x is None:
-            return res, None, True
+            return res, None, not over, over
         x = res.x.reshape(n_arms, n_actions - 1) > 0.5
         chosen = np.where(x.any(axis=1), x.argmax(axis=1) + 1, base)
         if costs[idx, chosen].sum() <= limit:
-            return res, chosen, True
-        first = chosen if first is None else first
+            return res, chosen, True, over
+        over.append(chosen)
         if time_limit is not None:              # the cuts share the time allowed
             time_limit -= res.seconds
             if time_limit <= 0.0:
@@ -758,5 +760,5 @@ def _solve_exact(milp, costs, limit, base, time_limit, start):
         taken = x & dear
         cut = taken | (dear & (costs[:, 1:] >= costs[:, 1:][taken].max()))
         milp = milp.add_rows(cut.ravel()[None, :], -np.inf, taken.sum() - 1.0)
-    return res, first, False
+    return res, None, False, over
 
