@@ -215,6 +215,11 @@ def test_keep_going_survives_a_planner_failure(tmp_path):
                                                                         ("two", "plan", None)]
     plan_failure = [f for f in result.failures if f.stage == "plan"][0]
     assert isinstance(plan_failure.error.__cause__, InvalidParameterError)
+    lines = path.read_text().splitlines()           # 'two' (line 3) before 'bad' (line 5)
+    path.write_text("\n".join([lines[0], lines[4], lines[1], lines[3], lines[2], lines[5]]))
+    result = solve_batches(path, "round-robin", planner_params={"action": 2}, keep_going=True)
+    assert [(f.batch_id, f.stage, f.line) for f in result.failures] == [("two", "plan", None),
+                                                                        ("bad", "read", 5)]
 
 
 class EveryArmActs:

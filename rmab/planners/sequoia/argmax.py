@@ -389,8 +389,8 @@ class MIPArgmax:
         has a solution at every state (any block action with its forward pass), and HiGHS 1.16
         without presolve gave that verdict to 5 of 45 000 fuzzed encoded networks
         (docs/sequoia.md). One ascent step from ``action`` (the best sampled action), then
-        the solve from the step's block columns as a start (none if the step found nothing):
-        that fixed all 5 (presolve, 3).
+        the solve from the step's block columns as a start (the first solve's own, if any,
+        when the step found nothing): that fixed all 5 (presolve, 3).
         Both run within what is left of the time limit since ``start`` (none left: neither).
         The best action by network value wins; ``n_resolve`` counts these solves. Returns
         (action, value, the new solve or None)."""
