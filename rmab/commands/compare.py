@@ -52,6 +52,10 @@ def add_arguments(parser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("instance", nargs="?", metavar="INSTANCE",
                         help="instance file (.npz written by 'rmab generate' / save_instance)")
+    parser.add_argument("--batch", metavar="ID", default=None,
+                        help="with INSTANCE a CSV of batches (the file rmab solve reads): "
+                             "compare on the batch of this id, its arms, budget, discount and "
+                             "current beliefs")
     source.add_argument("--health", type=integer_arg, metavar="N",
                         help="generate a health-intervention instance with N arms instead")
     source.add_argument("--domain", choices=("interventions", "capacity", "scheduling", "path"),
@@ -500,20 +504,25 @@ def _unordered(spec) -> tuple:
         (spec[0], tuple(sorted((key, repr(value)) for key, value in spec[1].items())))
 
 
-def _load_instance(path: str):
-    """The instance file at ``path``; a CSV of batches is refused with how to compare the
-    planners on one of its batches (load_instance's hint, 'rmab solve', decides them)."""
-    try:
+def _load_instance(path: str, batch: str | None):
+    """The instance file at ``path``, or the instance of batch ``batch`` of the CSV of batches
+    at ``path`` (a CSV without ``batch`` is refused with how to name one)."""
+    import difflib
+
+    from rmab.io import read_batches
+
+    if not path.lower().endswith(".csv"):
         return load_instance(path)
-    except InvalidModelError:
-        if not path.lower().endswith(".csv"):
-            raise
-        raise InvalidModelError(f"compare.instance: must be an instance file (.npz written by "
-                                f"'rmab generate' or save_instance); got {path!r}, a CSV: to "
-                                f"compare planners on batch k (0 first) of a CSV of batches, "
-                                f"in Python: rmab.compare(rmab.read_batches({path!r})[k]."
-                                f"instance, ['random', 'myopic']) (docs/simulation.md); "
-                                f"'rmab solve' decides every batch") from None
+    batches = {b.batch_id: b for b in read_batches(path)}
+    if batch in batches:
+        return batches[batch].instance
+    ids = ", ".join(map(repr, list(batches)[:5])) + (", ..." if len(batches) > 5 else "")
+    close = difflib.get_close_matches(batch or "", list(batches), n=1)
+    raise InvalidParameterError(
+        f"compare.batch: must name a batch of {path!r} to compare on (its arms, budget and "
+        f"beliefs); got " + ("none (a CSV of batches is no instance file: give --batch ID)"
+                             if batch is None else repr(batch))
+        + (f" (did you mean {close[0]!r}?)" if close else "") + f"; its batches are {ids}")
 
 
 def _report(result, args) -> int:
@@ -539,7 +548,7 @@ def _report(result, args) -> int:
 # the flags that run a comparison (the rest say what to show of one, or how)
 RUN_FLAGS = ("time_limit", "backend", "bound", "arms", "budget", "seeds", "budget_fraction",
              "n_states", "instance_seed", "planners", "episodes", "seed", "n_jobs", "horizon",
-             "network", "save")
+             "network", "save", "batch")
 
 
 def _show(args) -> int:
@@ -559,6 +568,10 @@ def run(args) -> int:
     _check_outputs(args)
     if args.show is not None:
         return _show(args)
+    if args.batch is not None and not str(args.instance or "").lower().endswith(".csv"):
+        raise InvalidParameterError(f"compare.batch: only with a CSV of batches as INSTANCE; "
+                                    f"got --batch {args.batch}"
+                                    + (f" with {args.instance!r}" if args.instance else ""))
     if args.backend is not None and not (args.domain or args.domain_file):
         raise InvalidParameterError(f"compare.backend: only with --domain or --domain-file (it "
                                     f"chooses the domain planners' MIP solver); got --backend "
@@ -588,7 +601,7 @@ def run(args) -> int:
             budget_fraction=0.1 if args.budget_fraction is None else args.budget_fraction,
             seed=0 if args.instance_seed is None else args.instance_seed)
     else:
-        instance = _load_instance(args.instance)
+        instance = _load_instance(args.instance, args.batch)
     planners = default_planners() if args.planners is None else _planner_specs(args.planners)
     paired = _check_paired(args, [_label(p) for p in planners])
     episodes = _count(args, "episodes", 20)

@@ -626,19 +626,36 @@ def test_no_progress_bar_by_default_where_stderr_is_no_terminal(monkeypatch, cap
     assert "compare: 100%" in capsys.readouterr().err
 
 
-def test_a_csv_of_batches_says_how_to_compare_one_of_its_batches(capsys):
-    """It was sent to 'rmab solve' alone, which decides the batches but compares nothing; the
-    route it gives runs."""
+def test_compare_on_a_batch_of_a_csv_of_batches(tmp_path, capsys):
+    """A practitioner's one file is the weekly CSV: it was refused with a Python route (a
+    walkthrough). --batch ID compares on that batch's instance, its beliefs the start: the
+    numbers of rmab.compare on read_batches(path)[k].instance (the reference)."""
+    import csv
+
     import rmab
 
     path = str(DATA / "batch_example.csv")
-    assert main(["compare", path, "--no-progress"]) == 1
-    err = capsys.readouterr().err
-    route = f"rmab.compare(rmab.read_batches({path!r})[k].instance, ['random', 'myopic'])"
-    assert err.startswith("rmab: error: compare.instance: must be an instance file") \
-        and route in err, err
-    result = eval(route.replace("[k]", "[1]")[:-1] + ", episodes=2, horizon=5)", {"rmab": rmab})
-    assert result.names == ("random", "myopic")
+    out = tmp_path / "c.csv"
+    argv = ["compare", path, "--no-progress", "--episodes", "3", "--horizon", "4",
+            "--planners", "random,myopic"]
+    assert main([*argv, "--batch", "clinic-south", "--out", str(out)]) == 0
+    with open(out, newline="") as fh:
+        got = {r["planner"]: float(r["mean_return"]) for r in csv.DictReader(fh)}
+    batch = next(b for b in rmab.read_batches(path) if b.batch_id == "clinic-south")
+    want = rmab.compare(batch.instance, ["random", "myopic"], episodes=3, horizon=4, seed=0)
+    assert got == pytest.approx({p.name: p.mean for p in want.scores}, rel=1e-12)
+    capsys.readouterr()
+    for extra, said in (([], "got none (a CSV of batches is no instance file: give --batch ID)"),
+                        (["--batch", "clinic-nort"], "got 'clinic-nort' (did you mean "
+                                                     "'clinic-north'?)")):
+        assert main([*argv, *extra]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("rmab: error: compare.batch: must name a batch of ") \
+            and said in err and "its batches are 'clinic-north', 'clinic-south'" in err, err
+    for source in (["--health", "4"], [str(DATA / "health_example.npz")]):
+        assert main(["compare", *source, "--batch", "x", "--no-progress"]) == 1
+        assert "compare.batch: only with a CSV of batches as INSTANCE; got --batch x" in \
+            capsys.readouterr().err
 
 
 def test_a_planners_horizon_is_checked_as_the_planner_reads_it(capsys):
