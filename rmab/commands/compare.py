@@ -52,7 +52,7 @@ def add_arguments(parser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("instance", nargs="?", metavar="INSTANCE",
                         help="instance file (.npz written by 'rmab generate' / save_instance)")
-    parser.add_argument("--batch", metavar="ID", default=None,
+    parser.add_argument("--batch-id", metavar="ID", default=None,
                         help="with INSTANCE a CSV of batches (the file rmab solve reads): "
                              "compare on the batch of this id, its arms, budget, discount and "
                              "current beliefs")
@@ -519,8 +519,8 @@ def _load_instance(path: str, batch: str | None):
     ids = ", ".join(map(repr, list(batches)[:5])) + (", ..." if len(batches) > 5 else "")
     close = difflib.get_close_matches(batch or "", list(batches), n=1)
     raise InvalidParameterError(
-        f"compare.batch: must name a batch of {path!r} to compare on (its arms, budget and "
-        f"beliefs); got " + ("none (a CSV of batches is no instance file: give --batch ID)"
+        f"compare.batch_id: must name a batch of {path!r} to compare on (its arms, budget and "
+        f"beliefs); got " + ("none (a CSV of batches is no instance file: give --batch-id ID)"
                              if batch is None else repr(batch))
         + (f" (did you mean {close[0]!r}?)" if close else "") + f"; its batches are {ids}")
 
@@ -548,7 +548,7 @@ def _report(result, args) -> int:
 # the flags that run a comparison (the rest say what to show of one, or how)
 RUN_FLAGS = ("time_limit", "backend", "bound", "arms", "budget", "seeds", "budget_fraction",
              "n_states", "instance_seed", "planners", "episodes", "seed", "n_jobs", "horizon",
-             "network", "save", "batch")
+             "network", "save", "batch_id")
 
 
 def _show(args) -> int:
@@ -568,9 +568,9 @@ def run(args) -> int:
     _check_outputs(args)
     if args.show is not None:
         return _show(args)
-    if args.batch is not None and not str(args.instance or "").lower().endswith(".csv"):
-        raise InvalidParameterError(f"compare.batch: only with a CSV of batches as INSTANCE; "
-                                    f"got --batch {args.batch}"
+    if args.batch_id is not None and not str(args.instance or "").lower().endswith(".csv"):
+        raise InvalidParameterError(f"compare.batch_id: only with a CSV of batches as INSTANCE; "
+                                    f"got --batch-id {args.batch_id}"
                                     + (f" with {args.instance!r}" if args.instance else ""))
     if args.backend is not None and not (args.domain or args.domain_file):
         raise InvalidParameterError(f"compare.backend: only with --domain or --domain-file (it "
@@ -601,7 +601,7 @@ def run(args) -> int:
             budget_fraction=0.1 if args.budget_fraction is None else args.budget_fraction,
             seed=0 if args.instance_seed is None else args.instance_seed)
     else:
-        instance = _load_instance(args.instance, args.batch)
+        instance = _load_instance(args.instance, args.batch_id)
     planners = default_planners() if args.planners is None else _planner_specs(args.planners)
     paired = _check_paired(args, [_label(p) for p in planners])
     episodes = _count(args, "episodes", 20)

@@ -628,7 +628,7 @@ def test_no_progress_bar_by_default_where_stderr_is_no_terminal(monkeypatch, cap
 
 def test_compare_on_a_batch_of_a_csv_of_batches(tmp_path, capsys):
     """A practitioner's one file is the weekly CSV: it was refused with a Python route (a
-    walkthrough). --batch ID compares on that batch's instance, its beliefs the start: the
+    walkthrough). --batch-id ID compares on that batch's instance, its beliefs the start: the
     numbers of rmab.compare on read_batches(path)[k].instance (the reference)."""
     import csv
 
@@ -638,23 +638,23 @@ def test_compare_on_a_batch_of_a_csv_of_batches(tmp_path, capsys):
     out = tmp_path / "c.csv"
     argv = ["compare", path, "--no-progress", "--episodes", "3", "--horizon", "4",
             "--planners", "random,myopic"]
-    assert main([*argv, "--batch", "clinic-south", "--out", str(out)]) == 0
+    assert main([*argv, "--batch-id", "clinic-south", "--out", str(out)]) == 0
     with open(out, newline="") as fh:
         got = {r["planner"]: float(r["mean_return"]) for r in csv.DictReader(fh)}
     batch = next(b for b in rmab.read_batches(path) if b.batch_id == "clinic-south")
     want = rmab.compare(batch.instance, ["random", "myopic"], episodes=3, horizon=4, seed=0)
     assert got == pytest.approx({p.name: p.mean for p in want.scores}, rel=1e-12)
     capsys.readouterr()
-    for extra, said in (([], "got none (a CSV of batches is no instance file: give --batch ID)"),
-                        (["--batch", "clinic-nort"], "got 'clinic-nort' (did you mean "
+    for extra, said in (([], "got none (a CSV of batches is no instance file: give --batch-id ID)"),
+                        (["--batch-id", "clinic-nort"], "got 'clinic-nort' (did you mean "
                                                      "'clinic-north'?)")):
         assert main([*argv, *extra]) == 1
         err = capsys.readouterr().err
-        assert err.startswith("rmab: error: compare.batch: must name a batch of ") \
+        assert err.startswith("rmab: error: compare.batch_id: must name a batch of ") \
             and said in err and "its batches are 'clinic-north', 'clinic-south'" in err, err
     for source in (["--health", "4"], [str(DATA / "health_example.npz")]):
-        assert main(["compare", *source, "--batch", "x", "--no-progress"]) == 1
-        assert "compare.batch: only with a CSV of batches as INSTANCE; got --batch x" in \
+        assert main(["compare", *source, "--batch-id", "x", "--no-progress"]) == 1
+        assert "compare.batch_id: only with a CSV of batches as INSTANCE; got --batch-id x" in \
             capsys.readouterr().err
 
 
