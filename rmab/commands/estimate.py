@@ -62,6 +62,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--order-by", metavar="COLUMN", default=None,
                         help="a column of numbers or ISO dates (2026-12-05) putting the records"
                              " in time order (default: the file's order, oldest first)")
+    parser.add_argument("--skip-incomplete", action="store_true",
+                        help="leave out, with a warning naming their lines, the rows with an "
+                             "empty state, action or next_state cell (a missed follow-up) "
+                             "rather than stop at the first (not with --hidden, where an empty "
+                             "signal is no signal)")
     parser.add_argument("--prior", choices=_PRIORS, default=None,
                         help="rows shrunk towards: all arms' frequencies (pooled, default) or "
                              "1/n_states (uniform; not with --hidden)")
@@ -169,7 +174,7 @@ def run(args) -> int:
     else:
         log = read_transition_log(args.log, columns=_columns(args.columns, LOG_COLUMNS),
                                   order_by=args.order_by, state_names=state_names,
-                                  action_names=names)
+                                  action_names=names, skip_incomplete=args.skip_incomplete)
     n_actions = max(2, int(log.actions.max()) + 1)
     if args.costs is None and names is None:       # a typo'd action: 20 001 actions
         _refuse_a_gap(log, log.actions, "action", "takes action", "--costs to set the actions")
@@ -207,7 +212,9 @@ def _strength(args) -> float | str:
         return "auto" if auto else check_number("estimate", "strength", args.strength, low=0.0)
     for flag, value, why in (("prior", args.prior, "the prior is the pooled model's"),
                              ("state_names", args.state_names,
-                              "a signal log has no state column")):
+                              "a signal log has no state column"),
+                             ("skip_incomplete", args.skip_incomplete or None,
+                              "an empty signal cell is no signal")):
         if value is not None:
             raise InvalidParameterError(f"estimate.{flag}: not with --hidden ({why})")
     if args.max_iter is not None:

@@ -25,7 +25,7 @@ import numpy as np
 
 from rmab._reporting import count_noun
 from rmab._repr import CompactRepr
-from rmab._validation import check_path, decimal_float, field_count_hint
+from rmab._validation import check_flag, check_path, decimal_float, field_count_hint
 from rmab._warnings import user_stacklevel
 from rmab.errors import BatchInputError, InvalidParameterError, RmabWarning
 from rmab.io.reader import _filled, _id_text, _int, _load_rows
@@ -136,8 +136,10 @@ def _check_sizes(log, columns) -> None:
 def _hint(column: str, cell: str) -> str:
     """What to do with a cell that is not a number: a label, or a next state not known yet."""
     if not cell:
-        return (" (a record whose next state is not known yet, the last week's say, is left "
-                "out of the log)" if column == "next_state" else "")
+        skip = "skip_incomplete, --skip-incomplete, leaves out every row with an empty cell"
+        return ("" if column not in ("state", "action", "next_state") else
+                f" (a record whose next state is not known yet, the last week's say, is left "
+                f"out of the log; {skip})" if column == "next_state" else f" ({skip})")
     try:
         float(cell)                               # a number, negative or fractional
         return ""
@@ -306,7 +308,7 @@ def _collector_paused():
 
 
 def read_transition_log(path, *, columns=None, order_by=None, state_names=None,
-                        action_names=None) -> TransitionLog:
+                        action_names=None, skip_incomplete=False) -> TransitionLog:
     """The records of the CSV log ``path`` (UTF-8; a byte-order mark, CRLF line ends and blank
     lines are accepted).
 
@@ -317,14 +319,18 @@ def read_transition_log(path, *, columns=None, order_by=None, state_names=None,
         log reads; default the file's order
     state_names, action_names : sequence of str, labels read as their index (``["none",
         "call"]``: ``call`` is action 1); numbers are read as well
+    skip_incomplete : bool, leave out, with a warning naming their lines, the rows with an
+        empty state, action or next_state cell (a missed follow-up), rather than refuse the
+        first (``rmab estimate --skip-incomplete``)
 
     Raises :class:`~rmab.errors.BatchInputError` naming the file, line and column of the first
     bad cell."""
     owner = "read_transition_log"
     states = check_names(owner, "state_names", state_names)
+    skip = check_flag(owner, "skip_incomplete", skip_incomplete)
     ids, records, lines = _read_log(owner, path, LOG_COLUMNS, columns, order_by, {
         "state": states, "action": check_names(owner, "action_names", action_names),
-        "next_state": states})
+        "next_state": states}, skip)
     return TransitionLog(ids, *records, lines, str(path), check_columns(owner, columns))
 
 
@@ -343,8 +349,10 @@ def read_signal_log(path, *, columns=None, order_by=None, action_names=None,
                                                                     SIGNAL_LOG_COLUMNS))
 
 
-def _read_log(owner: str, path, fields: tuple, columns, order_by, names_of: dict) -> tuple:
-    """The arm ids, the records' ``fields`` (arm index first) and their lines."""
+def _read_log(owner: str, path, fields: tuple, columns, order_by, names_of: dict,
+              skip_incomplete: bool = False) -> tuple:
+    """The arm ids, the records' ``fields`` (arm index first) and their lines; with
+    ``skip_incomplete``, rows with an empty cell of ``fields`` past the arm id left out."""
     check_path(owner, path)
     columns = check_columns(owner, columns, fields)
     if order_by is not None and (not isinstance(order_by, str) or not order_by.strip()):
@@ -363,6 +371,9 @@ def _read_log(owner: str, path, fields: tuple, columns, order_by, names_of: dict
         rows, lines = _load_rows(path, file, _OWNER, "a CSV log of " + (
             "transitions" if fields == LOG_COLUMNS else "actions and signals"))
         head, width, where = _header(rows, lines, wanted, fields, columns, file)
+        if skip_incomplete:
+            rows, lines = _without_incomplete(rows, lines, head, [where[c] for c in fields[1:]],
+                                              [wanted[c] for c in fields[1:]])
         read = (_read_columns(rows, lines, head, width, where, fields, names_of)  # None: bad
                 or _read_rows(rows, lines, head, width, where, wanted, fields, names_of, file))
         del rows                            # freed while paused, not scanned once more
@@ -389,6 +400,25 @@ def _read_log(owner: str, path, fields: tuple, columns, order_by, names_of: dict
         records[0] = rank[records[0]]
         ids = [ids[k] for k in seen]
     return tuple(ids), list(map(np.ascontiguousarray, records)), record_lines
+
+
+def _without_incomplete(rows, lines, head: int, cells: list, names: list) -> tuple:
+    """``rows`` and ``lines`` without the records with an empty cell at a position of
+    ``cells`` (a row too short for them stays, for the reader to refuse), warned of."""
+    def empty(row) -> bool:
+        return _filled(row) and len(row) > max(cells) and any(not row[j].strip() for j in cells)
+
+    out = [i for i in range(head + 1, len(rows)) if empty(rows[i])]
+    if out:
+        said = ", ".join(str(lines[i]) for i in out[:5]) + (", ..." if len(out) > 5 else "")
+        warnings.warn(f"{_OWNER}: {count_noun(len(out), 'row')} with an empty "
+                      f"{', '.join(map(repr, names))} cell left out (skip_incomplete, "
+                      f"--skip-incomplete; line{'s' * (len(out) > 1)} {said})", RmabWarning,
+                      stacklevel=user_stacklevel())
+        drop = set(out)
+        keep = [i for i in range(len(rows)) if i not in drop]
+        rows, lines = [rows[i] for i in keep], lines[keep]
+    return rows, lines
 
 
 def _warn_of_same_time(ids, arm, when, lines, column: str, exact: int) -> None:

@@ -44,7 +44,8 @@ def test_a_log_reads_as_records_in_first_appearance_order(tmp_path):
     ("arm_id,state,action,next_state\nana,0,1\n", r"line 2: log: must have 4 fields"),
     ("arm_id,state,action,next_state\nana,-1,1,1\n", r"log\.state: must be an integer >= 0"),
     ("arm_id,state,action,next_state\nana,0,,1\n",
-     r"line 2, column 'action': log\.action: must be an integer >= 0; got an empty cell$"),
+     r"line 2, column 'action': log\.action: must be an integer >= 0; got an empty cell "
+     r"\(skip_incomplete, --skip-incomplete, leaves out every row with an empty cell\)$"),
     ("arm_id,state,action,next_state\nana,0,1,9223372036854775808\n",      # 2**63
      r"line 2, column 'next_state': log\.next_state: must be an integer >= 0; got "
      r"'9223372036854775808'$"),
@@ -319,7 +320,8 @@ def test_a_duplicated_row_is_warned_of(tmp_path):
      r"labels such as 'call' or yes/no with action_names, --action-names\)$"),
     ("arm_id,state,action,next_state\nana,0,1,\n",
      r"got an empty cell \(a record whose next state is not known yet, the last week's say, is "
-     r"left out of the log\)$"),
+     r"left out of the log; skip_incomplete, --skip-incomplete, leaves out every row with an "
+     r"empty cell\)$"),
     ("arm_id,state,action,next_state\nana,0,1.5,1\n", r"must be an integer >= 0; got '1\.5'$"),
 ])
 def test_errors_say_how_to_mend_the_log(tmp_path, text, match):
@@ -685,3 +687,36 @@ def test_records_at_one_time_are_found_however_they_are_counted(tmp_path, arms):
     path.write_text("when,arm_id,state,action,next_state\n" + "\n".join(rows + [twin]) + "\n")
     with pytest.warns(RmabWarning, match=fr"first: line {len(rows) + 2}, .* as line 9\)"):
         read_transition_log(path, order_by="when")
+
+
+def test_skip_incomplete_leaves_out_rows_with_an_empty_cell(tmp_path, capsys):
+    """A missed follow-up in June (an empty next_state mid-log) stopped rmab estimate, with no
+    way round but editing the export (a walkthrough). skip_incomplete leaves out every row
+    with an empty state, action or next_state cell, naming their lines: the records of the
+    log without those rows (the reference), read column by column and row by row."""
+    head = "week,arm_id,state,action,next_state\n"
+    rows = ["1,ana,0,1,1", "1,bo,0,0,", "2,ana,1,,0", "2,bo,0,1,1", "3,ana,0,0,0", ",cy,,,"]
+    path, whole = tmp_path / "log.csv", tmp_path / "whole.csv"
+    path.write_text(head + "\n".join(rows) + "\n")
+    with pytest.raises(BatchInputError, match=r"line 3, column 'next_state'"):
+        read_transition_log(path)
+    for extra in ("", "4,bo,1,1,1,\n"):                      # a fifth cell: row by row
+        path.write_text(head + "\n".join(rows) + "\n" + extra)
+        with pytest.warns(RmabWarning, match=r"^log: 3 rows with an empty 'state', 'action', "
+                                             r"'next_state' cell left out \(skip_incomplete, "
+                                             r"--skip-incomplete; lines 3, 4, 7\)$"):
+            got = read_transition_log(path, skip_incomplete=True)
+        whole.write_text(head + "\n".join(rows[i] for i in (0, 3, 4)) + "\n" + extra)
+        want = read_transition_log(whole)
+        assert got.arm_ids == want.arm_ids
+        for name in ("arm_index", "states", "actions", "next_states"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
+        np.testing.assert_array_equal(got.lines, [2, 5, 6] + ([8] if extra else []))
+    with pytest.raises(InvalidParameterError, match=r"skip_incomplete: must be True or False"):
+        read_transition_log(path, skip_incomplete="yes")
+    argv = ["estimate", str(path), "--rewards", "0;1", "-o", str(tmp_path / "a.npz")]
+    assert main([*argv, "--skip-incomplete"]) == 0
+    assert "3 rows with an empty" in capsys.readouterr().err
+    assert main([*argv, "--hidden", "--skip-incomplete"]) == 1
+    assert "estimate.skip_incomplete: not with --hidden (an empty signal cell is no signal)" \
+        in capsys.readouterr().err
