@@ -408,3 +408,24 @@ def test_when_the_cuts_run_out_the_best_repaired_answer_is_kept(monkeypatch):
         assert got[3].value >= got[1].value - 1e-12, seed
         better += got[3].value > got[1].value + 1e-12
     assert better >= 1
+
+
+def test_with_no_start_to_fall_back_on_the_cuts_go_on_until_an_answer_fits():
+    """Every arm active (min_active 8), costs 1e-8 to 1e-7 off a grid of tenths: the greedy
+    walk finds no start, and HiGHS's first three answers each overspend by rounding. With 3
+    solves the limited MIP raised 'HiGHS found no joint action within the budget's rounding'
+    where 256 joint actions give every arm an active action and 24 of them fit (a review's
+    random test, seed 801298; 1 of 60 knapsacks of 10-40 arms). The fourth solve finds the
+    optimum. Reference: enumeration."""
+    costs = np.array([[0, .3, .1 - 2e-9], [0, .1, .7 - 1e-8], [0, .1 + 3e-8, .9 + 1e-7],
+                      [0, .1 + 1e-7, .8 + 3e-8], [0, .8, 1.0], [0, .5 - 1e-8, .3 + 2e-9],
+                      [0, 1 - 2e-9, .8 + 1e-7], [0, 1.1 + 1e-8, 3e-8]])
+    values = np.array([[-0.77, -0.94, -1.36], [0.23, -1.71, 1.63], [-1.0, 0.2, -0.31],
+                       [-0.6, 0.04, 1e4], [-0.02, 0.13, 1.48], [-1.89, 0.02, -0.24],
+                       [1.06, -2.27, -0.89], [-1.21, 1.61, -1.13]])
+    budget, idx = 3.200000118, np.arange(8)
+    fit = [np.array(a) for a in itertools.product((1, 2), repeat=8)
+           if costs[idx, np.array(a)].sum() <= budget]
+    assert len(fit) == 24
+    res = solve_knapsack(values, costs, budget, method="mip", min_active=8)
+    assert res.value == max(values[idx, a].sum() for a in fit) and res.optimal
