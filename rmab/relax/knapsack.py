@@ -51,6 +51,8 @@ _CUTS = 3       # solves of the MIP, cut each time its answer overspends the bud
 #                 costs 1e-8 off a grid of tenths, 1 / 3 / 5 solves left 14 / 8 / 6 answers below
 #                 the optimum (18 / 4 / 2 under count limits); at 100 arms each cut removes
 #                 little, and 20 solves took 0.5-1.9 s where one took 0.01 s (a review)
+_CUTS_ALONE = 20   # under count limits with no greedy start: when they run out there is
+#                   no answer to return, and 3 raised where a fourth solve found the optimum
 _SCALES = (1, 10, 100, 1000)
 _METHODS = ("auto", "dp", "greedy", "mip")
 
@@ -628,7 +630,8 @@ def _limited_mip(gains, costs, budget, caps, min_active, top, actions, feasible,
     res, chosen, fits_exactly, _ = _solve_exact(
         MILP(np.where(fits, gains[:, 1:], 0.0).ravel() / scale, rows, lower, upper, np.zeros(n),
              fits.ravel().astype(float), np.ones(n, dtype=bool), "max"),
-        costs, limit, np.zeros(n_arms, dtype=np.int64), time_limit, start)
+        costs, limit, np.zeros(n_arms, dtype=np.int64), time_limit, start,
+        _CUTS if feasible else _CUTS_ALONE)
     if res.status is TerminationStatus.INFEASIBLE and not feasible:     # cuts are valid
         return False, False
     stopped = not fits_exactly or res.status is not TerminationStatus.OPTIMAL
@@ -727,24 +730,24 @@ def _mip(gains, costs, budget, actions, time_limit, owner, stacklevel) -> bool:
     return fits_exactly and not stopped
 
 
-def _solve_exact(milp, costs, limit, base, time_limit, start):
+def _solve_exact(milp, costs, limit, base, time_limit, start, cuts=None):
     """Solve the knapsack's binary program ``milp`` (columns x[n, a] for a >= 1, arm by arm)
     from ``start`` and read its answer (an arm with no column taken is at ``base[n]``).
     HiGHS accepts a budget row violated by ~1e-7, more than the budget's slack: while the
-    answer's exact cost is past ``limit``, cut it off and solve again, at most ``_CUTS``
-    times. The cut, sum x <= k - 1 over the k dear columns taken and every column at least
-    as dear as the dearest of them, is valid (any k of those columns cost at least as much,
-    past the limit), so an answer proven optimal under the cuts is optimal; tightening the
-    row instead cut off answers within the limit. Returns the last result, the answer within
-    the exact budget (None if none: no answer, or the cuts ran out), whether no answer went
-    past it, and the answers that did, in order."""
+    answer's exact cost is past ``limit``, cut it off and solve again, at most ``cuts``
+    (default ``_CUTS``) times. The cut, sum x <= k - 1 over the k dear columns taken and
+    every column at least as dear as the dearest of them, is valid (any k of those columns
+    cost at least as much, past the limit), so an answer proven optimal under the cuts is
+    optimal; tightening the row instead cut off answers within the limit. Returns the last
+    result, the answer within the exact budget (None if none: no answer, or the cuts ran
+    out), whether no answer went past it, and the answers that did, in order."""
     from solvers import solve
 
     n_arms, n_actions = costs.shape
     idx = np.arange(n_arms)
     dear = costs[:, 1:] > 0.0
     over = []
-    for _ in range(_CUTS):
+    for _ in range(_CUTS if cuts is None else cuts):
         res = solve(milp, time_limit=time_limit, mip_gap=0.0, warm_start=start)
         if res.x is None:
             return res, None, not over, over
