@@ -11,6 +11,7 @@ import sys
 
 from rmab._reporting import count_noun
 from rmab.commands import EXIT_SOME_FAILED, check_suffix
+from rmab.errors import BatchInputError
 
 
 def add_arguments(parser) -> None:
@@ -49,8 +50,12 @@ def run(args) -> int:
         check_names("update", "signal_names", args.signal_names.split(";"))
     if args.keep_going:
         batches, bad = read_batches_keep_going(args.csv)
-        if not batches:                        # nothing to update: the first problem
-            raise bad[0]
+        if not batches:                        # nothing to update: every problem, then stop
+            for e in bad:
+                print(f"rmab: {_which(e)}: {e}", file=sys.stderr)
+            raise BatchInputError(f"update: no batch of {args.csv} reads "
+                                  f"({count_noun(len(bad), 'problem')} above); nothing "
+                                  f"written", file=args.csv)
     else:
         batches, bad = read_batches(args.csv), []
     skipped = sorted({e.batch_id for e in bad if e.batch_id is not None})
@@ -58,10 +63,13 @@ def run(args) -> int:
                               skip=skipped)
     written = write_beliefs(batches, beliefs, args.out)
     for e in bad:
-        which = "a row without a batch id" if e.batch_id is None else f"batch {e.batch_id!r}"
-        print(f"rmab: {which} copied as it was: {e}", file=sys.stderr)
+        print(f"rmab: {_which(e)} copied as it was: {e}", file=sys.stderr)
     print(f"wrote {args.out}: {count_noun(written, 'belief')} updated in "
           f"{count_noun(len(batches), 'batch', 'batches')}"
-          + (f"; {len(skipped)} copied as {'they were' if len(skipped) > 1 else 'it was'}"
-             if skipped else ""))
+          + (f"; {len(bad)} copied as {'they were' if len(bad) > 1 else 'it was'}"
+             if bad else ""))
     return EXIT_SOME_FAILED if bad else 0
+
+
+def _which(error) -> str:
+    return "a row without a batch id" if error.batch_id is None else f"batch {error.batch_id!r}"

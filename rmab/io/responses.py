@@ -121,14 +121,14 @@ def _rows(owner: str, role: str, path, column: str, batches: list, arms: dict,
                           [""] * b.n_arms) for b in batches}
     for i in filled[1:]:
         row = rows[i]
+        if len(row) > ib and row[ib].strip() in arms and arms[row[ib].strip()] is None:
+            continue                        # a batch skipped: its rows, however bad, passed over
         if len(row) <= need or (len(row) > width and "".join(row[width:]).strip()):
             # past the header: a stray comma (a note's '2, no answer') moved the cells right
             raise BatchInputError(f"{role}: must have {width} fields like the header; "
                                   f"got {len(row)}{field_count_hint(row, header)}", file=file,
                                   line=int(lines[i]))
         bid, arm = row[ib].strip(), row[ia].strip()
-        if bid in arms and arms[bid] is None:       # a batch skipped
-            continue
         k = arms[bid].get(arm) if bid in arms else None
         if k is None:
             raise _unknown(role, bid, arm, batches, file, int(lines[i]))

@@ -501,6 +501,25 @@ def test_update_keep_going_copies_a_bad_batch_and_updates_the_rest(week, folder,
             if r.startswith("clinic-north,")]
     assert kept == [r for r in (folder / "week.csv").read_text().splitlines()
                     if r.startswith("clinic-north,")]
+    # the skipped batch's rows are passed over however bad (one of too few fields: a review)
+    with open(folder / "actions.csv", "a") as fh:
+        fh.write("clinic-north,p001\n")
+    assert main([*argv, "--keep-going"]) == 3
+    capsys.readouterr()
+    # every batch bad: each problem said, and nothing to write (a review: only the first)
+    text = (folder / "week.csv").read_text()
+    firsts = [next(r for r in text.splitlines() if r.startswith(b.batch_id + ","))
+              for b in batches]
+    for row in firsts[1:]:                     # clinic-north's is bad already
+        _edit(folder / "week.csv", row, row + ",stray")
+    (folder / "next.csv").unlink()
+    assert main([*argv, "--keep-going"]) == 1 and not (folder / "next.csv").exists()
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(":")[1] for line in err[:4]] == [
+        f" batch {b.batch_id!r}" for b in batches], err
+    assert err[4].startswith("rmab: error: ") and err[4].endswith(
+        "week.csv: update: no batch of " + str(folder / "week.csv") + " reads (4 problems "
+        "above); nothing written"), err
 
 
 def test_updated_beliefs_skip_takes_batch_ids(week, folder):
