@@ -387,7 +387,7 @@ def _read_log(owner: str, path, fields: tuple, columns, order_by, names_of: dict
                       f"{'its' if one else 'each'} {noun} counted again: duplicated "
                       f"rows?", RmabWarning, stacklevel=3)
     if when is not None:
-        _warn_of_same_time(ids, records[0], when, record_lines, wanted["order_by"],
+        _warn_of_same_time(ids, records, when, record_lines, wanted["order_by"],
                            repeats[0] if repeats else 0)
         order = _time_order(*when, record_lines, wanted["order_by"], file)
         records, record_lines = [r[order] for r in records], record_lines[order]
@@ -421,11 +421,12 @@ def _without_incomplete(rows, lines, head: int, cells: list, names: list) -> tup
     return rows, lines
 
 
-def _warn_of_same_time(ids, arm, when, lines, column: str, exact: int) -> None:
+def _warn_of_same_time(ids, records, when, lines, column: str, exact: int) -> None:
     """Warn of records that share their arm and ``column`` cell with an earlier one (a record
     an arm a period: both are counted, and a signal log's periods shift), unless all are
-    rows repeated whole (``exact`` of them, warned of already)."""
-    codes, cells = when
+    rows repeated whole (``exact`` of them, warned of already); the first named is one whose
+    record differs from the earlier one's, if any (a conflict, not a repeat)."""
+    arm, codes, cells = records[0], *when
     key = arm * len(cells) + codes
     if len(ids) * len(cells) <= 8 * len(key) + 1024:    # counted: 8 ms at 10**6 records
         distinct = int(np.count_nonzero(np.bincount(key)))
@@ -435,9 +436,11 @@ def _warn_of_same_time(ids, arm, when, lines, column: str, exact: int) -> None:
     if len(key) - distinct <= exact:
         return
     _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    again = np.flatnonzero(first[inverse] != np.arange(len(key)))
-    k = int(again[0])
-    earlier = int(first[inverse[k]])
+    earlier = first[inverse.ravel()]
+    again = np.flatnonzero(earlier != np.arange(len(key)))
+    differ = np.any([r[again] != r[earlier[again]] for r in records[1:]], axis=0)
+    k = int(again[np.argmax(differ)])               # the first conflict, else the first
+    earlier = int(earlier[k])
     one = len(again) == 1
     warnings.warn(f"{_OWNER}: {count_noun(len(again), 'record')} "
                   f"{'shares' if one else 'share'} {'its' if one else 'their'} arm and "

@@ -670,6 +670,13 @@ def test_two_records_of_an_arm_at_one_time_are_warned_of(tmp_path):
     with pytest.warns(RmabWarning, match="repeats an earlier row in every cell") as caught:
         read_transition_log(path, order_by="week")
     assert len(caught) == 1
+    path.write_text(rows + "2,bo,1,0,0\n2,bo,1,0,1\n")       # and a conflict: it is named
+    with pytest.warns(RmabWarning) as caught:
+        read_transition_log(path, order_by="week")
+    assert [str(w.message).split(" (first")[0] for w in caught] == [
+        "log: 1 row repeats an earlier row in every cell",
+        "log: 2 records share their arm and 'week' with an earlier one"]
+    assert "(first: line 6, arm 'bo' at '2', as line 4)" in str(caught[1].message)
 
 
 @pytest.mark.parametrize("arms", [2, 60])      # counted, or sorted (many arms and dates)
