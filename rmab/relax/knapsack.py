@@ -741,7 +741,9 @@ def _solve_exact(milp, costs, limit, base, time_limit, start, cuts=None):
     optimal; tightening the row instead cut off answers within the limit. Returns the last
     result, the answer within the exact budget (None if none: no answer, or the cuts ran
     out), whether no answer went past it, and the answers that did, in order."""
-    from solvers import solve
+    from dataclasses import replace
+
+    from solvers import TerminationStatus, solve
 
     n_arms, n_actions = costs.shape
     idx = np.arange(n_arms)
@@ -758,8 +760,9 @@ def _solve_exact(milp, costs, limit, base, time_limit, start, cuts=None):
         over.append(chosen)
         if time_limit is not None:              # the cuts share the time allowed
             time_limit -= res.seconds
-            if time_limit <= 0.0:
-                break
+            if time_limit <= 0.0:               # said as a time limit (a review)
+                return (replace(res, status=TerminationStatus.TIME_LIMIT), None, False,
+                        over)
         taken = x & dear
         cut = taken | (dear & (costs[:, 1:] >= costs[:, 1:][taken].max()))
         milp = milp.add_rows(cut.ravel()[None, :], -np.inf, taken.sum() - 1.0)

@@ -1,5 +1,6 @@
 """The HiGHS MIP method of the multiple-choice knapsack against brute force, DP and greedy."""
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -429,3 +430,23 @@ def test_with_no_start_to_fall_back_on_the_cuts_go_on_until_an_answer_fits():
     assert len(fit) == 24
     res = solve_knapsack(values, costs, budget, method="mip", min_active=8)
     assert res.value == max(values[idx, a].sum() for a in fit) and res.optimal
+
+
+@pytest.mark.parametrize("limits", [{}, {"max_active": 2}])
+def test_a_time_limit_spent_in_the_cuts_is_warned_of(monkeypatch, limits):
+    """The time ran out between cuts (each solve here reports the whole limit spent): the
+    answer, repaired or the greedy start, came back not proven but without the
+    SolverLimitWarning a time limit gives (a review)."""
+    import solvers
+
+    real = solvers.solve
+
+    def slow(milp, **options):
+        return dataclasses.replace(real(milp, **options), seconds=options["time_limit"])
+
+    monkeypatch.setattr(solvers, "solve", slow)
+    costs = np.array([[0.0, 0.5 + 1e-8], [0.0, 0.3 + 1e-8], [0.0, 0.4 + 1e-8]])
+    values = np.array([[0.0, 1.28], [0.0, 0.78], [0.0, 0.6]])
+    with pytest.warns(SolverLimitWarning, match="time"):
+        res = solve_knapsack(values, costs, 0.7, method="mip", time_limit=5.0, **limits)
+    assert not res.optimal and res.cost <= 0.7
