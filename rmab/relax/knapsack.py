@@ -703,10 +703,10 @@ def _mip(gains, costs, budget, actions, time_limit, owner, stacklevel) -> bool:
                       f"the best action found", SolverLimitWarning, stacklevel=stacklevel)
     if chosen is None and not over:
         return False                    # the greedy start stands
-    # the cuts (or the time) ran out, not proven, silently (an answer a few 1e-8 past the
-    # budget is no solver failure): each answer with the chosen actions of least gain per cost
-    # dropped until the exact sum fits, refilled, and the best (neither the first nor the last
-    # was always, a review)
+    # the cuts ran out (not proven, silently: an answer a few 1e-8 past the budget is no
+    # solver failure), or the time did (warned above): each answer with the chosen actions of
+    # least gain per cost dropped until the exact sum fits, refilled, and the best (neither
+    # the first nor the last was always, a review)
     for a in over if chosen is None else ():
         while costs[idx, a].sum() > limit:
             taken = np.flatnonzero(costs[idx, a] > 0.0)
@@ -739,8 +739,9 @@ def _solve_exact(milp, costs, limit, base, time_limit, start, cuts=None):
     every column at least as dear as the dearest of them, is valid (any k of those columns
     cost at least as much, past the limit), so an answer proven optimal under the cuts is
     optimal; tightening the row instead cut off answers within the limit. Returns the last
-    result, the answer within the exact budget (None if none: no answer, or the cuts ran
-    out), whether no answer went past it, and the answers that did, in order."""
+    result (status ``TIME_LIMIT`` if the time ran out between cuts), the answer within the
+    exact budget (None if none: no answer, or the cuts ran out), whether no answer went past
+    it, and the answers that did, in order."""
     from dataclasses import replace
 
     from solvers import TerminationStatus, solve
