@@ -389,7 +389,9 @@ def _read_log(owner: str, path, fields: tuple, columns, order_by, names_of: dict
     if when is not None:
         _warn_of_same_time(ids, records, when, record_lines, wanted["order_by"],
                            repeats[0] if repeats else 0)
-        order = _time_order(*when, record_lines, wanted["order_by"], file)
+        order, keys = _time_order(*when, record_lines, wanted["order_by"], file)
+        _warn_of_gaps(ids, records[0][order], keys, when[0][order], record_lines[order],
+                      wanted["order_by"])
         records, record_lines = [r[order] for r in records], record_lines[order]
         # the arms in order of first appearance in time, as in the log sorted by hand (in
         # the file's order, the instance's arms and the batch's rows came out permuted)
@@ -640,11 +642,38 @@ def _time_order(codes: np.ndarray, cells: list[str], lines: np.ndarray, column: 
                 file: str) -> np.ndarray:
     """The records in the order of their order_by cells, given as :func:`_codes` (a stable
     sort: equal times keep the file's order); each distinct cell read once, by the line it
-    is first on, so that a bad cell is named as when every cell was read."""
+    is first on, so that a bad cell is named as when every cell was read. Returns the order
+    and the cells' sort keys."""
     new = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
     keys = _order_keys(cells, lines[new].tolist(), column, file)
     by = sorted(range(len(keys)), key=keys.__getitem__)
     ordered = [keys[k] for k in by]
     rank = np.empty(len(keys), dtype=np.int64)          # equal times (1 and 1.0): one rank
     rank[by] = np.cumsum([0] + [a < b for a, b in zip(ordered, ordered[1:])])
-    return np.argsort(rank[codes], kind="stable")
+    return np.argsort(rank[codes], kind="stable"), keys
+
+
+def _warn_of_gaps(ids, arm, keys, codes, lines, column: str) -> None:
+    """Warn of an arm's missing periods in a column of whole numbers (weeks): a difference
+    between an arm's consecutive times above the smallest one in the log (records in time
+    order). Each arm needs a record every period; a signal log's fit reads the record after
+    a gap as the next period. Dates are left alone (calls on other weekdays are no gap)."""
+    if not all(isinstance(k, Decimal) and k == k.to_integral_value() and abs(k) < 2**62
+               for k in keys):
+        return
+    time = np.array([int(k) for k in keys], dtype=np.int64)[codes]
+    by_arm = np.argsort(arm, kind="stable")                 # each arm's records in time order
+    same = arm[by_arm][1:] == arm[by_arm][:-1]
+    step = np.diff(time[by_arm])[same]
+    if not (step > 0).any():
+        return
+    unit = step[step > 0].min()
+    gaps = np.flatnonzero(same)[step > unit]
+    if len(gaps):
+        a, b = by_arm[gaps[0]], by_arm[gaps[0] + 1]
+        warnings.warn(f"{_OWNER}: {count_noun(len(gaps), 'gap')} in an arm's {column!r} "
+                      f"(first: arm {ids[arm[a]]!r}, {time[a]} on line {lines[a]} then "
+                      f"{time[b]} on line {lines[b]}; {unit} apart elsewhere): each arm needs "
+                      f"a record every period, one of action 0 where none was taken (a signal "
+                      f"log's fit reads the record after a gap as the next period)",
+                      RmabWarning, stacklevel=user_stacklevel())

@@ -372,3 +372,30 @@ def test_strength_auto_on_a_log_too_short_says_so_in_the_commands_terms(tmp_path
               "--rewards", "0;1", "--costs", "0;1", "--strength", "auto", "-o",
               str(tmp_path / "a.npz")])
     assert not (tmp_path / "a.npz").exists()
+
+
+def test_a_missing_week_of_an_arm_is_warned_of(tmp_path):
+    """Arm bo's week 2 row deleted: the fit read week 3 as the period after week 1, silently
+    (a walkthrough). A gap in a column of whole numbers is warned of by its lines; dates
+    (calls on other weekdays) and complete logs are left alone."""
+    import warnings
+
+    rows = [f"{w},{a},1,{(w + len(a)) % 2}" for w in range(1, 5) for a in ("ana", "bo")]
+    path = tmp_path / "log.csv"
+    path.write_text("week,arm_id,action,signal\n" + "\n".join(rows) + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_signal_log(path, order_by="week")
+    path.write_text("week,arm_id,action,signal\n" + "\n".join(r for r in rows
+                                                               if r != rows[3]) + "\n")
+    with pytest.warns(RmabWarning, match=r"^log: 1 gap in an arm's 'week' \(first: arm 'bo', 1 "
+                                         r"on line 3 then 3 on line 6; 1 apart elsewhere\): "
+                                         r"each arm needs a record every period") as caught:
+        read_signal_log(path, order_by="week")
+    assert caught[0].filename == __file__
+    dated = tmp_path / "dated.csv"                       # 7 and 9 days apart: no gap said
+    dated.write_text("day,arm_id,action,signal\n2026-01-05,ana,1,0\n2026-01-12,ana,1,1\n"
+                     "2026-01-21,ana,0,\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_signal_log(dated, order_by="day")
