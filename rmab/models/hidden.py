@@ -30,6 +30,7 @@ import numpy as np
 from rmab._repr import CompactRepr, ReadOnlyArrays
 from rmab._validation import (BELIEF_TOL, PROB_TOL, as_array, as_float_array, as_generator,
                               check_actions, check_flag, check_number, check_stochastic)
+from rmab._warnings import user_stacklevel
 from rmab.errors import ConvergenceWarning, InvalidParameterError, RmabWarning
 from rmab.models.arms import POMDPArms
 from rmab.models.estimate import check_strengths, estimate_probabilities, held_out
@@ -298,7 +299,7 @@ class _Setup:
                               f"{self.max_iter} iterations, before an iteration raised its "
                               f"objective by at most tol={self.tol:g} per record; EM only "
                               f"improves, so the arms are usable, and a higher max_iter gets "
-                              f"closer", ConvergenceWarning, stacklevel=3)
+                              f"closer", ConvergenceWarning, stacklevel=user_stacklevel())
         observations = np.ascontiguousarray(np.broadcast_to(o, (n_arms,) + o.shape))
         step = records.expect(transitions, observations, b)
         return HiddenArmsEstimate(transitions, observations, b, step.beliefs,

@@ -39,6 +39,7 @@ import numpy as np
 
 from rmab._repr import CompactRepr, ReadOnlyArrays
 from rmab._validation import as_generator, check_flag, check_number, discounted_periods
+from rmab._warnings import user_stacklevel
 from rmab.belief.update import check_beliefs
 from rmab.errors import ConvergenceWarning, InvalidParameterError
 from rmab.models.arms import MDPArms
@@ -573,7 +574,7 @@ def _bound(instance: Instance, unit: float | None, *, method, beliefs, price_tol
                           f"{max_iter} prices before reaching price_tol={price_tol:g}; bracket "
                           f"[{bracket[0]:.6g}, {bracket[1]:.6g}], returned price "
                           f"{best.price:.6g} (the bound is valid but looser)",
-                          ConvergenceWarning, stacklevel=2)
+                          ConvergenceWarning, stacklevel=user_stacklevel())
     cert_start = time.perf_counter()
     upper = certified = cert_price = None
     if certificate:

@@ -23,6 +23,7 @@ import warnings
 import numpy as np
 
 from rmab._validation import as_generator
+from rmab._warnings import user_stacklevel
 from rmab.errors import ConvergenceWarning
 from rmab.models.instance import Instance
 
@@ -75,7 +76,7 @@ def limit_multipliers(instance: Instance, rows, beliefs, value_tol: float, seed,
         warnings.warn(f"lagrangian_bound: the count limits' multipliers stopped after "
                       f"{_MAX_EVALS} PBVI evaluations with the model {best[0] - model:.3g} "
                       f"below the best dual value found; the bound holds at the multipliers "
-                      f"reached", ConvergenceWarning, stacklevel=3)
+                      f"reached", ConvergenceWarning, stacklevel=user_stacklevel())
     m = [0.0] * len(rows)
     for (k, sign, _, _), value in zip(sides, best[1][1:]):
         m[k] += sign * float(value)

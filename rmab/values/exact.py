@@ -41,6 +41,7 @@ import numpy as np
 from rmab._repr import CompactRepr
 from rmab._validation import (SCALE_LIMIT, as_float_array, check_discount, check_flag, check_number,
                               default_discount, discounted_periods)
+from rmab._warnings import user_stacklevel
 from rmab.errors import ConvergenceWarning, InvalidModelError, InvalidParameterError
 from rmab.models.arms import MDPArms, POMDPArms
 from rmab.values import _kernels
@@ -228,7 +229,7 @@ def _solve(owner, kernel, arms, prices, discount, horizon, tol, max_iter, floor,
         if not out["converged"]:
             warnings.warn(f"{owner}: {int((iters > max_iter).sum())} (arm, price) pairs stopped "
                           f"after max_iter={max_iter} iterations before reaching tol={tol:g}",
-                          ConvergenceWarning, stacklevel=3)
+                          ConvergenceWarning, stacklevel=user_stacklevel())
     for val in out.values():
         if isinstance(val, np.ndarray):
             val.setflags(write=False)

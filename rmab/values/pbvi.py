@@ -33,6 +33,7 @@ import numpy as np
 from rmab._repr import CompactRepr
 from rmab._validation import (as_float_array, as_generator, check_discount, check_flag,
                               check_number, zero_rounding)
+from rmab._warnings import user_stacklevel
 from rmab.errors import ConvergenceWarning, InvalidParameterError
 from rmab.models.arms import POMDPArms
 from rmab.values import _kernels
@@ -479,7 +480,7 @@ def solve_pbvi(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
         bad = sum(not sol.converged for sol in solves)
         which = "the solve" if len(solves) == 1 else f"{bad} of {len(solves)} solves"
         warnings.warn(f"{owner}: {which} stopped after max_iter={max_iter} sweeps before "
-                      f"reaching tol={tol:g}", ConvergenceWarning, stacklevel=2)
+                      f"reaching tol={tol:g}", ConvergenceWarning, stacklevel=user_stacklevel())
     return PBVIResult(tuple(solves), arm_to_solve, price, discount, tol,
                       time.perf_counter() - start, converged)
 
@@ -514,7 +515,7 @@ def price_sweep(arm: POMDPArms, prices, *, discount: float, tol: float, initial_
         b0, N_BELIEFS, extra, seeds, _MIN_L1, _IDLE_ROUNDS, target, MAX_ITER)
     for _ in range(int(np.sum(~(residuals <= target)))):
         warnings.warn(f"{owner}: the solve stopped after max_iter={MAX_ITER} sweeps "
-                      f"before reaching tol={tol:g}", ConvergenceWarning, stacklevel=2)
+                      f"before reaching tol={tol:g}", ConvergenceWarning, stacklevel=user_stacklevel())
     return alphas, costs, actions, ends
 
 

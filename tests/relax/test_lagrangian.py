@@ -203,8 +203,10 @@ def _joint_optimum(inst):
 def test_max_iter_stop_warns_and_bound_still_holds(method, max_iter):
     inst = random_instance(3, 2, 2, None, budget=1.0, discount=0.9, horizon=4, seed=3)
     with pytest.warns(ConvergenceWarning, match=rf"{method} price search stopped after "
-                                                rf"max_iter={max_iter} prices .* bracket \["):
+                                                rf"max_iter={max_iter} prices .* bracket \[") \
+            as caught:
         stopped = lagrangian_bound(inst, method=method, max_iter=max_iter)
+    assert caught[0].filename == __file__   # the caller's line, not lagrangian.py's (a walkthrough)
     full = lagrangian_bound(inst, method=method)
     assert stopped.certified_upper_bound >= full.certified_upper_bound - 1e-9
     assert full.certified_upper_bound >= _joint_optimum(inst) - 1e-9
