@@ -246,6 +246,18 @@ def check_flag(owner: str, field: str, value) -> bool:
     return bool(value)
 
 
+def check_arms(owner: str, arms, kind) -> None:
+    """Refuse ``arms`` not of ``kind`` (a class or a tuple of them); an ``Instance`` is told to
+    pass its arms, and its discount: a function of arms alone defaults it (0.95)."""
+    if isinstance(arms, kind):
+        return
+    names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+    hint = (" (an Instance: pass instance.arms, and discount=instance.discount where the "
+            "function takes one)" if hasattr(arms, "arms") and hasattr(arms, "budget") else "")
+    raise InvalidParameterError(f"{owner}.arms: must be {names}; got {type(arms).__name__}"
+                                f"{hint}")
+
+
 def check_number(owner: str, field: str, value, *, low=None, high=None, low_open=False,
                  high_open=False, integer=False, error=InvalidParameterError):
     """Return ``value`` as float (or int) after checking it lies in the given interval."""

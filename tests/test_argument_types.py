@@ -296,3 +296,24 @@ def test_a_files_text_given_for_its_path_is_named_as_such():
     with pytest.raises(InvalidParameterError, match=r"^read_batches\.path: .* beginning "
                        r"'batch_id,arm_id,budget,discount,state,belief,"):
         read_batches(text)
+
+
+@pytest.mark.parametrize("call", [
+    lambda inst: __import__("rmab").whittle_indices(inst),
+    lambda inst: __import__("rmab").belief_whittle_indices(inst),
+    lambda inst: __import__("rmab").solve_pbvi(inst),
+    lambda inst: __import__("rmab").value_iteration(inst),
+    lambda inst: __import__("rmab").update_beliefs(inst, inst.initial_belief,
+                                                   np.zeros(inst.n_arms, int),
+                                                   np.zeros(inst.n_arms, int)),
+])
+def test_an_instance_given_for_arms_is_told_to_pass_its_arms_and_discount(call):
+    """whittle_indices(instance) said only 'must be MDPArms; got Instance', and with
+    instance.arms alone the indices silently took the default discount 0.95, not the
+    instance's (a walkthrough)."""
+    inst = health_intervention(4, seed=0)
+    with pytest.raises(InvalidParameterError, match=r"\.arms: must be .*; got Instance \(an "
+                                                    r"Instance: pass instance\.arms, and "
+                                                    r"discount=instance\.discount where the "
+                                                    r"function takes one\)$"):
+        call(inst)

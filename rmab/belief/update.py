@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from rmab._validation import (BELIEF_TOL, as_float_array, as_generator, check_actions,
-                              zero_rounding)
+                              check_arms, zero_rounding)
 from rmab.belief import _kernels
 from rmab.errors import ImpossibleSignalError, InvalidParameterError
 from rmab.models.arms import MDPArms, POMDPArms
@@ -56,9 +56,7 @@ def check_beliefs(owner: str, beliefs, n_arms: int, n_states: int, field: str = 
 
 
 def _check_arms(owner: str, arms):
-    if not isinstance(arms, (MDPArms, POMDPArms)):
-        raise InvalidParameterError(f"{owner}.arms: must be MDPArms or POMDPArms; got "
-                                    f"{type(arms).__name__}")
+    check_arms(owner, arms, (MDPArms, POMDPArms))
 
 
 def update_beliefs(arms, beliefs, actions, signals, *, out=None) -> np.ndarray:

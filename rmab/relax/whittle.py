@@ -29,8 +29,8 @@ import numpy as np
 
 from rmab._reporting import count_noun
 from rmab._repr import CompactRepr, ReadOnlyArrays
-from rmab._validation import (as_generator, check_discount, check_number, default_discount,
-                              discounted_periods)
+from rmab._validation import (as_generator, check_arms, check_discount, check_number,
+                              default_discount, discounted_periods)
 from rmab.errors import IndexabilityWarning, InvalidParameterError, RmabError, raise_in
 from rmab.models.arms import MDPArms, POMDPArms
 from rmab.relax import _whittle_kernels
@@ -68,9 +68,7 @@ class WhittleResult(CompactRepr, ReadOnlyArrays):
 
 
 def _check_index_arms(owner, arms, kind):
-    if not isinstance(arms, kind):
-        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise InvalidParameterError(f"{owner}.arms: must be {names}; got {type(arms).__name__}")
+    check_arms(owner, arms, kind)
     if arms.n_actions < 2:
         raise InvalidParameterError(f"{owner}.arms: must have at least 2 actions; got "
                                     f"{arms.n_actions}")

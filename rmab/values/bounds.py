@@ -30,7 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmab._validation import as_float_array, check_discount, check_number, default_discount
+from rmab._validation import (as_float_array, check_arms, check_discount, check_number,
+                              default_discount)
 from rmab.errors import ConvergenceWarning, InvalidParameterError
 from rmab.models.arms import POMDPArms
 from rmab.values.exact import check_scale, value_iteration
@@ -96,8 +97,7 @@ class UpperBound:
 
 
 def _check_common(owner, arms, price, discount, tol, max_iter, horizon=None):
-    if not isinstance(arms, POMDPArms):
-        raise InvalidParameterError(f"{owner}.arms: must be POMDPArms; got {type(arms).__name__}")
+    check_arms(owner, arms, POMDPArms)
     price = check_number(owner, "price", price)
     if horizon is not None:
         horizon = check_number(owner, "horizon", horizon, low=1, integer=True)

@@ -39,8 +39,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from rmab._repr import CompactRepr
-from rmab._validation import (SCALE_LIMIT, as_float_array, check_discount, check_flag, check_number,
-                              default_discount, discounted_periods)
+from rmab._validation import (SCALE_LIMIT, as_float_array, check_arms, check_discount,
+                              check_flag, check_number, default_discount, discounted_periods)
 from rmab._warnings import user_stacklevel
 from rmab.errors import ConvergenceWarning, InvalidModelError, InvalidParameterError
 from rmab.models.arms import MDPArms, POMDPArms
@@ -132,9 +132,7 @@ def check_scale(owner: str, arms, prices: np.ndarray, discount: float,
 
 
 def _check(owner, arms, prices, discount, horizon, tol, max_iter):
-    if not isinstance(arms, (MDPArms, POMDPArms)):
-        raise InvalidParameterError(f"{owner}.arms: must be MDPArms or POMDPArms; got "
-                                    f"{type(arms).__name__}")
+    check_arms(owner, arms, (MDPArms, POMDPArms))
     prices = check_prices(owner, prices)
     discount = check_discount(owner, discount, one=True)
     if horizon is not None:

@@ -29,8 +29,7 @@ from functools import cached_property
 
 import numpy as np
 
-from rmab._validation import as_generator, check_discount, check_number
-from rmab.errors import InvalidParameterError
+from rmab._validation import as_generator, check_arms, check_discount, check_number
 from rmab.models.arms import POMDPArms
 from rmab.values import _kernels
 from rmab.values.exact import check_scale
@@ -206,8 +205,7 @@ def solve_finite_pbvi(arms: POMDPArms, *, horizon: int, price: float = 0.0,
         ``H - t`` periods left.
     """
     owner = "solve_finite_pbvi"
-    if not isinstance(arms, POMDPArms):
-        raise InvalidParameterError(f"{owner}.arms: must be POMDPArms; got {type(arms).__name__}")
+    check_arms(owner, arms, POMDPArms)
     horizon = check_number(owner, "horizon", horizon, low=1, integer=True)
     price = check_number(owner, "price", price)
     discount = check_discount(owner, discount, one=True)

@@ -31,7 +31,7 @@ from functools import cached_property
 import numpy as np
 
 from rmab._repr import CompactRepr
-from rmab._validation import (as_float_array, as_generator, check_discount, check_flag,
+from rmab._validation import (as_float_array, as_generator, check_arms, check_discount, check_flag,
                               check_number, zero_rounding)
 from rmab._warnings import user_stacklevel
 from rmab.errors import ConvergenceWarning, InvalidParameterError
@@ -443,8 +443,7 @@ def solve_pbvi(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
     PBVIResult
     """
     owner = "solve_pbvi"
-    if not isinstance(arms, POMDPArms):
-        raise InvalidParameterError(f"{owner}.arms: must be POMDPArms; got {type(arms).__name__}")
+    check_arms(owner, arms, POMDPArms)
     price = check_number(owner, "price", price)
     randomized = check_flag(owner, "randomized", randomized)
     discount = check_discount(owner, discount)
@@ -515,7 +514,8 @@ def price_sweep(arm: POMDPArms, prices, *, discount: float, tol: float, initial_
         b0, N_BELIEFS, extra, seeds, _MIN_L1, _IDLE_ROUNDS, target, MAX_ITER)
     for _ in range(int(np.sum(~(residuals <= target)))):
         warnings.warn(f"{owner}: the solve stopped after max_iter={MAX_ITER} sweeps "
-                      f"before reaching tol={tol:g}", ConvergenceWarning, stacklevel=user_stacklevel())
+                      f"before reaching tol={tol:g}", ConvergenceWarning,
+                      stacklevel=user_stacklevel())
     return alphas, costs, actions, ends
 
 
