@@ -232,7 +232,10 @@ def check_stochastic(owner: str, field: str, arr: np.ndarray, *, row_desc: str,
                     f"{float(sums[idx]):.12g} at " + row_desc.format(*idx)
                     + (" (all zero: every row needs a distribution, one with no data to "
                        "estimate it from too; rmab.estimate_probabilities fills such rows from "
-                       "a prior)" if sums[idx] == 0.0 else ""))
+                       "a prior)" if sums[idx] == 0.0 else
+                       f" (rounded where it was written? {field} / {field}.sum(axis=-1, "
+                       f"keepdims=True) makes every row sum to 1)"
+                       if abs(sums[idx] - 1.0) <= 1e-3 else ""))
 
 
 _INT_LIMIT = 2.0**62        # integer parameters beyond int64's range reach numpy and Numba

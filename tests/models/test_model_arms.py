@@ -71,6 +71,11 @@ BAD_MDP = [
                  r"\(all zero: every row needs a distribution, one with no data to estimate "
                  r"it from too; rmab\.estimate_probabilities fills such rows from a prior\)$",
                  id="zero-row"),
+    # rows rounded where they were written (0.6667 + 0.3334) got no way to mend them
+    pytest.param(dict(transitions=_with(P, (1, 0, 1, 0), P[1, 0, 1, 0] + 2e-4)),
+                 r"rows must sum to 1 \(within 1e-09\); got 1\.0002 at arm 1, action 0, state 1 "
+                 r"\(rounded where it was written\? transitions / transitions\.sum\(axis=-1, "
+                 r"keepdims=True\) makes every row sum to 1\)$", id="rounded"),
     pytest.param(dict(transitions=_with(P, (1, 1, 0, 1), np.nan)),
                  r"MDPArms\.transitions: must be finite; got nan at index \(1, 1, 0, 1\) \(arm 1\)",
                  id="nan"),
