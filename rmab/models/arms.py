@@ -69,6 +69,11 @@ def _check_transitions(owner: str, transitions) -> np.ndarray:
     if n_arms < 1 or n_actions < 1 or n_states < 1:
         raise InvalidModelError(f"{owner}.transitions: must have at least one arm, action and "
                                 f"state; got shape {transitions.shape}")
+    last = transitions.shape[3]
+    if last != n_states and last == n_actions:       # (n_arms, n_states, n_actions, n_states)
+        raise InvalidModelError(f"{owner}.transitions: must have shape (n_arms, n_actions, "
+                                f"n_states, n_states); got {transitions.shape}: the action and "
+                                f"state axes swapped? np.swapaxes(transitions, 1, 2)")
     check_shape(owner, "transitions", transitions, (n_arms, n_actions, n_states, n_states),
                 ("n_arms", "n_actions", "n_states", "n_states"))
     check_stochastic(owner, "transitions", transitions, row_desc="arm {0}, action {1}, state {2}")

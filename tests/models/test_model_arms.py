@@ -71,6 +71,12 @@ BAD_MDP = [
                  r"\(all zero: every row needs a distribution, one with no data to estimate "
                  r"it from too; rmab\.estimate_probabilities fills such rows from a prior\)$",
                  id="zero-row"),
+    # the action and state axes swapped (3 actions, 2 states): the shape asked for was read
+    # from the wrong axes, '(n_arms=4, n_actions=2, n_states=3, n_states=3)' (a walkthrough)
+    pytest.param(dict(transitions=np.full((4, 2, 3, 2), 0.5)),
+                 r"MDPArms\.transitions: must have shape \(n_arms, n_actions, n_states, "
+                 r"n_states\); got \(4, 2, 3, 2\): the action and state axes swapped\? "
+                 r"np\.swapaxes\(transitions, 1, 2\)$", id="axes-swapped"),
     # rows rounded where they were written (0.6667 + 0.3334) got no way to mend them
     pytest.param(dict(transitions=_with(P, (1, 0, 1, 0), P[1, 0, 1, 0] + 2e-4)),
                  r"rows must sum to 1 \(within 1e-09\); got 1\.0002 at arm 1, action 0, state 1 "
