@@ -397,9 +397,10 @@ def as_array(owner: str, field: str, value, shape: str) -> np.ndarray:
 
 
 def check_actions(owner: str, actions, n_arms: int, n_actions: int, field: str = "actions",
-                  *, noun: str = "arm") -> np.ndarray:
-    """Actions as a C-contiguous int64 array (n_arms,) with entries in [0, n_actions); an entry
-    is named by its ``noun`` and position ("arm 3"; "record 3" for logs)."""
+                  *, noun: str = "arm", none: str | None = None) -> np.ndarray:
+    """Actions as a C-contiguous int64 array (n_arms,) with entries in [0, n_actions) (or -1
+    where ``none`` says what it means, e.g. "no signal"); an entry is named by its ``noun`` and
+    position ("arm 3"; "record 3" for logs)."""
     length = f"(n_{noun}s={n_arms},)"
     a = as_array(owner, field, actions, length)
     if a.shape != (n_arms,):
@@ -412,10 +413,11 @@ def check_actions(owner: str, actions, n_arms: int, n_actions: int, field: str =
             n = int(np.flatnonzero(off)[0])
             raise InvalidParameterError(f"{owner}.{field}: must be integers; got {a[n]} "
                                         f"({noun} {n})")
-    bad = (a < 0) | (a >= n_actions)      # before the cast, which would wrap inf or 2**64 - 1
-    if bad.any():
+    bad = (a < (0 if none is None else -1)) | (a >= n_actions)    # before the cast, which
+    if bad.any():                                                  # would wrap inf, 2**64 - 1
         n = int(np.flatnonzero(bad)[0])
-        raise InvalidParameterError(f"{owner}.{field}: must lie in [0, {n_actions}); got "
+        raise InvalidParameterError(f"{owner}.{field}: must lie in [0, {n_actions})"
+                                    f"{'' if none is None else f' or be -1 ({none})'}; got "
                                     f"{a[n]} ({noun} {n})")
     return np.ascontiguousarray(a, dtype=np.int64)
 

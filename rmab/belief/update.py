@@ -66,7 +66,10 @@ def update_beliefs(arms, beliefs, actions, signals, *, out=None) -> np.ndarray:
     ----------
     arms : MDPArms or POMDPArms
     beliefs : array (n_arms, n_states)
-    actions, signals : int arrays (n_arms,)
+    actions, signals : int arrays (n_arms,); a signal of -1 is none seen (an arm not called) or
+        one not known: its belief is the prediction ``belief @ transitions[action]``, the
+        signal summed out, as :func:`~rmab.estimate_hidden_arms` reads -1 and ``rmab update``
+        an empty or ``?`` cell (docs/csv.md)
     out : array (n_arms, n_states), optional
         Written in place and returned; must not share memory with ``beliefs``.
 
@@ -80,7 +83,8 @@ def update_beliefs(arms, beliefs, actions, signals, *, out=None) -> np.ndarray:
     n, s = arms.n_arms, arms.n_states
     b = check_beliefs(owner, beliefs, n, s)
     a = check_actions(owner, actions, n, arms.n_actions)
-    o = check_actions(owner, signals, n, arms.n_obs, field="signals")
+    o = check_actions(owner, signals, n, arms.n_obs, field="signals",
+                      none="no signal: the prediction alone")
     if out is None:
         out = np.empty_like(b)
     elif (not isinstance(out, np.ndarray) or out.shape != b.shape or out.dtype != np.float64
@@ -88,9 +92,35 @@ def update_beliefs(arms, beliefs, actions, signals, *, out=None) -> np.ndarray:
           or np.shares_memory(out, beliefs)):
         raise InvalidParameterError(f"{owner}.out: must be a writeable C-contiguous float64 array "
                                     f"of shape {b.shape} not sharing memory with beliefs")
-    bad = _kernels.update_kernel(b, a, o, arms.transitions, arms.observations, out)
-    if bad >= 0:
-        raise impossible_signal(owner, bad, a[bad], o[bad])
+    if (o >= 0).all():
+        bad = _kernels.update_kernel(b, a, o, arms.transitions, arms.observations, out)
+        if bad >= 0:
+            raise impossible_signal(owner, bad, a[bad], o[bad])
+        return out
+    seen, none = np.flatnonzero(o >= 0), np.flatnonzero(o < 0)
+    if seen.size:
+        part = np.empty((seen.size, s))
+        bad = _kernels.update_kernel(b[seen], a[seen], o[seen], arms.transitions[seen],
+                                     arms.observations[seen], part)
+        if bad >= 0:
+            raise impossible_signal(owner, int(seen[bad]), a[seen[bad]], o[seen[bad]])
+        out[seen] = part
+    out[none] = predicted(arms, b[none], a[none], none)
+    return out
+
+
+def predicted(arms, beliefs: np.ndarray, actions: np.ndarray, which: np.ndarray
+              ) -> np.ndarray:
+    """``beliefs[i] @ transitions[which[i], actions[i]]``: the Bayes filter's
+    :func:`~rmab.belief._kernels.update_kernel` given a signal of likelihood 1 in every state,
+    which is what summing the signal out leaves (``sum_o Pr(o | s', a) = 1``), so the same
+    rounding as an update; the exact Bayes update of a record missing at random."""
+    transitions = arms.transitions[which]                     # C-contiguous copies
+    out = np.empty_like(beliefs)
+    silent = np.ones(transitions.shape[:3] + (1,))
+    # the prior sums to 1, never below the kernel's threshold: no arm to report (-1)
+    _kernels.update_kernel(beliefs, actions, np.zeros(len(which), dtype=np.int64), transitions,
+                           silent, out)
     return out
 
 

@@ -16,8 +16,7 @@ import numpy as np
 
 from rmab._reporting import count_noun
 from rmab._validation import _short, check_path, field_count_hint
-from rmab.belief import _kernels
-from rmab.belief.update import signal_probabilities, update_beliefs
+from rmab.belief.update import predicted, signal_probabilities, update_beliefs
 from rmab.errors import BatchInputError, ImpossibleSignalError, InvalidParameterError
 from rmab.io.logs import UNKNOWN_SIGNAL, check_signal_names
 from rmab.io.reader import Batch, _filled, _int, _load_rows, _without_empty_tail
@@ -244,7 +243,7 @@ def _update(batch: Batch, actions: np.ndarray, signals: np.ndarray, file: str, l
             cells, _names) -> np.ndarray:
     """:func:`~rmab.belief.update_beliefs` of the batch; a signal left empty is the likeliest
     of the arm's alike signal rows (each gives the same posterior); an arm whose signal is not
-    known (``?``) has the prediction alone (:func:`_predicted`)."""
+    known (``?``) has the prediction alone (:func:`~rmab.belief.update.predicted`)."""
     arms = batch.instance.arms
     rows = arms.observations[np.arange(batch.n_arms), actions]        # (n_arms, S, O)
     alike = (rows == rows[:, :1]).all(axis=(1, 2))
@@ -276,21 +275,5 @@ def _update(batch: Batch, actions: np.ndarray, signals: np.ndarray, file: str, l
                               f"{batch.batch_id!r})", file=file, line=int(lines[k]),
                               column="signal", batch_id=batch.batch_id) from exc
     if len(lost):
-        beliefs[lost] = _predicted(arms, batch.belief[lost], actions[lost], lost)
+        beliefs[lost] = predicted(arms, batch.belief[lost], actions[lost], lost)
     return beliefs
-
-
-def _predicted(arms, beliefs: np.ndarray, actions: np.ndarray, which: np.ndarray
-               ) -> np.ndarray:
-    """``beliefs[i] @ transitions[which[i], actions[i]]``: the Bayes filter's
-    :func:`~rmab.belief._kernels.update_kernel` given a signal of likelihood 1 in every state,
-    which is what summing the signal out leaves (``sum_o Pr(o | s', a) = 1``), so the same
-    rounding as an update; the exact Bayes update of a record missing at random
-    (:func:`updated_beliefs`)."""
-    transitions = arms.transitions[which]                     # C-contiguous copies
-    out = np.empty_like(beliefs)
-    silent = np.ones(transitions.shape[:3] + (1,))
-    # the prior sums to 1, never below the kernel's threshold: no arm to report (-1)
-    _kernels.update_kernel(beliefs, actions, np.zeros(len(which), dtype=np.int64), transitions,
-                           silent, out)
-    return out

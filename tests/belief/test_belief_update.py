@@ -228,8 +228,10 @@ UPDATE_BAD = [
     pytest.param(dict(actions=[True, False, True]),
                  r"update_beliefs\.actions: must be integers; got dtype bool", id="action-bool"),
     pytest.param(dict(signals=[0, 3, 0]),
-                 r"update_beliefs\.signals: must lie in \[0, 3\); got 3 \(arm 1\)",
-                 id="signal-out-of-range"),
+                 r"update_beliefs\.signals: must lie in \[0, 3\) or be -1 \(no signal: the "
+                 r"prediction alone\); got 3 \(arm 1\)", id="signal-out-of-range"),
+    pytest.param(dict(signals=[0, -2, 0]), r"update_beliefs\.signals: must lie in \[0, 3\) "
+                                           r"or be -1 .*; got -2 \(arm 1\)", id="signal-below"),
     pytest.param(dict(signals=[[0, 1, 2]]),
                  r"update_beliefs\.signals: must have shape \(n_arms=3,\); got \(1, 3\)",
                  id="signals-shape"),
@@ -391,3 +393,28 @@ def test_out_of_range_actions_are_reported_as_given(actions, shown):
     """They were cast to int64 first and reported as -9223372036854775808 or -1."""
     with pytest.raises(InvalidParameterError, match=rf"must lie in \[0, 2\); got {shown} "):
         check_actions("owner", actions, 3, 2)
+
+
+def test_a_signal_of_minus_one_is_the_prediction_alone():
+    """-1 is 'no signal' for estimate_hidden_arms, and field data of arms not called carries
+    it: update_beliefs refused it (a walkthrough). Such an arm's belief is the prediction
+    belief @ transitions[action] (numpy, the reference); the others' are updated as without
+    it; an impossible signal still names its own arm."""
+    arms = random_pomdp_arms(6, 3, 2, 3, seed=5)
+    rng = np.random.default_rng(0)
+    b = rng.dirichlet(np.ones(3), size=6)
+    a = rng.integers(0, 2, 6)
+    o = np.array([1, -1, 0, -1, 2, -1])
+    got = update_beliefs(arms, b, a, o)
+    none = o < 0
+    want = np.einsum("ns,nst->nt", b[none], arms.transitions[np.flatnonzero(none), a[none]])
+    np.testing.assert_allclose(got[none], want, rtol=0, atol=1e-14)
+    seen = np.flatnonzero(~none)
+    alone = update_beliefs(arms.select(seen), b[seen], a[seen], o[seen])
+    np.testing.assert_array_equal(got[seen], alone)
+    np.testing.assert_array_equal(update_beliefs(arms, b, a, np.full(6, -1))[none], got[none])
+    obs = arms.observations.copy()
+    obs[4, a[4], :, 2] = 0.0                         # signal 2 impossible for arm 4
+    obs[4, a[4], :, 0] += arms.observations[4, a[4], :, 2]
+    with pytest.raises(ImpossibleSignalError, match=r"\(arm 4\)$"):
+        update_beliefs(POMDPArms(arms.transitions, obs, arms.rewards, arms.costs), b, a, o)
