@@ -727,3 +727,47 @@ def test_skip_incomplete_leaves_out_rows_with_an_empty_cell(tmp_path, capsys):
     assert main([*argv, "--hidden", "--skip-incomplete"]) == 1
     assert "estimate.skip_incomplete: not with --hidden (an empty signal cell is no signal)" \
         in capsys.readouterr().err
+
+
+def test_skip_incomplete_takes_the_first_record_and_a_lone_empty_state(tmp_path):
+    """skip_incomplete leaves out the first record too, and a row whose only empty cell is
+    its state; five lines are named in full, a sixth gives '...'. Reference: the log of the
+    complete rows alone."""
+    head = "week,arm_id,state,action,next_state\n"
+    rows = ["1,ana,,1,1", "1,bo,0,1,1", "2,ana,1,,0", "2,bo,1,0,", "3,ana,,0,0", "3,bo,1,1,",
+            "4,ana,0,0,1", "4,bo,1,,1"]
+    path, whole = tmp_path / "log.csv", tmp_path / "whole.csv"
+    whole.write_text(head + rows[1] + "\n" + rows[6] + "\n")
+    want = read_transition_log(whole)
+    for n, said in ((7, r"lines 2, 4, 5, 6, 7\)"), (8, r"lines 2, 4, 5, 6, 7, \.\.\.\)")):
+        path.write_text(head + "\n".join(rows[:n]) + "\n")
+        with pytest.warns(RmabWarning, match=fr"^log: {n - 2} rows with an empty .* {said}$"):
+            got = read_transition_log(path, skip_incomplete=True)
+        assert got.arm_ids == want.arm_ids
+        for name in ("arm_index", "states", "actions", "next_states"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
+        np.testing.assert_array_equal(got.lines, [3, 8])
+
+
+def test_skip_incomplete_leaves_a_short_row_to_the_reader(tmp_path):
+    """A row too short to hold a next_state cell is not an incomplete record: it is refused
+    with its line, as without skip_incomplete (not an IndexError)."""
+    path = tmp_path / "log.csv"
+    path.write_text("arm_id,state,action,next_state\nana,0,1,1\nana,1,0\n")
+    for skip in (False, True):
+        with pytest.raises(BatchInputError, match=r"line 3"):
+            read_transition_log(path, skip_incomplete=skip)
+
+
+def test_a_budget_given_is_not_said_to_be_the_default(tmp_path, capsys):
+    """rmab estimate --batch says where the batch's budget came from: '10 % of the arms' only
+    when --budget was not given."""
+    path, batch = tmp_path / "log.csv", tmp_path / "batch.csv"
+    path.write_text("arm_id,state,action,next_state\nana,0,1,1\nbo,1,0,0\n")
+    argv = ["estimate", str(path), "--rewards", "0;1", "-o", str(tmp_path / "a.npz"),
+            "--batch", str(batch)]
+    assert main([*argv, "--budget", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "each in its last logged state, budget 2; edit its batch_id" in err, err
+    assert "10 %" not in err
+    assert read_batches(batch)[0].instance.budget == 2.0
