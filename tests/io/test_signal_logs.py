@@ -399,3 +399,17 @@ def test_a_missing_week_of_an_arm_is_warned_of(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         read_signal_log(dated, order_by="day")
+
+
+def test_strength_auto_with_no_signal_held_out_says_signal(tmp_path):
+    """Four records an arm hold out one each, but with no signal in it (empty: none that
+    period): the log leaves no signal to score, said as such rather than as no record."""
+    path = tmp_path / "log.csv"
+    rows = ["arm_id,action,signal"] + [f"{n},{a},{o}" for n in "ab"
+                                       for a, o in ((1, 0), (1, 1), (1, 0), (0, ""))]
+    path.write_text("\n".join(rows) + "\n")
+    with pytest.raises(InvalidParameterError, match=r"^estimate\.strength: auto scores .* and "
+                                                    r"this log leaves no signal to score "):
+        main(["--debug", "estimate", str(path), "--hidden", "--rewards", "0;1", "--costs",
+              "0;1", "--strength", "auto", "-o", str(tmp_path / "a.npz")])
+    assert not (tmp_path / "a.npz").exists()
