@@ -104,6 +104,9 @@ BAD = [
      r"signals\.signal: must be an integer in \[0, 2\) or empty \(none seen\) or '\?' \(not "
      r"known\); got 'NA' \(arm 'p002' of batch 'clinic-north'\); not known\? write "
      r"'\?'$", 3, "signal"),
+    # a fraction is a number, not a name: no --signal-names hint
+    ("answers", ("clinic-north,p002,", "clinic-north,p002,0.5#"),
+     r"got '0\.5' \(arm 'p002' of batch 'clinic-north'\)$", 3, "signal"),
     ("answers", ("clinic-north,p002,", "clinic-north,p002,answered#"),
      r"got 'answered' \(arm 'p002' of batch 'clinic-north'\); a name\? give the names in "
      r"order with --signal-names \(signal_names=\)$", 3, "signal"),
@@ -452,21 +455,25 @@ def test_rmab_update_needs_the_actions_and_an_output(week, folder, capsys):
     assert "the following arguments are required: --actions" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("decomposed", ["actions", "week"])
 @pytest.mark.parametrize("column", ["batch_id", "arm_id"])
-def test_an_id_in_another_unicode_form_is_said_so(tmp_path, column):
+def test_an_id_in_another_unicode_form_is_said_so(tmp_path, column, decomposed):
     """An actions file saved with decomposed accents (NFD, as macOS tools may write them)
     against a batch file's composed ones (NFC) said "got 'Bénéficiaire' (did you mean
-    'Bénéficiaire'?)", the two alike on screen (a walkthrough)."""
+    'Bénéficiaire'?)", the two alike on screen (a walkthrough). Either file may be the
+    decomposed one."""
     import unicodedata
 
     arm = '"[[[1,0],[0,1]],[[1,0],[0,1]]]","[0,1]"'
-    (tmp_path / "week.csv").write_text("batch_id,arm_id,budget,state,transitions,rewards\n"
-                                       f"Clínica,Bénéficiaire,1,0,{arm}\n", encoding="utf-8")
     ids = {"batch_id": "Clínica", "arm_id": "Bénéficiaire"}
-    ids[column] = unicodedata.normalize("NFD", ids[column])
-    assert ids[column] != unicodedata.normalize("NFC", ids[column])
+    other = dict(ids, **{column: unicodedata.normalize("NFD", ids[column])})
+    assert other[column] != unicodedata.normalize("NFC", other[column])
+    week, acted = (ids, other) if decomposed == "actions" else (other, ids)
+    (tmp_path / "week.csv").write_text("batch_id,arm_id,budget,state,transitions,rewards\n"
+                                       f"{week['batch_id']},{week['arm_id']},1,0,{arm}\n",
+                                       encoding="utf-8")
     (tmp_path / "actions.csv").write_text(f"batch_id,arm_id,action,signal\n"
-                                          f"{ids['batch_id']},{ids['arm_id']},0,\n",
+                                          f"{acted['batch_id']},{acted['arm_id']},0,\n",
                                           encoding="utf-8")
     with pytest.raises(BatchInputError, match=fr"actions\.{column}: .* but with its accents "
                                               r"encoded another way, Unicode NFD against NFC: "
@@ -522,6 +529,31 @@ def test_update_keep_going_copies_a_bad_batch_and_updates_the_rest(week, folder,
         "above); nothing written"), err
 
 
+def test_update_keep_going_copies_every_bad_batch(week, folder, capsys):
+    """Two bad batches are both copied and both said; a skipped batch's row is passed over
+    with its batch id padded by spaces, as every cell is read stripped. Reference: the
+    fixture's update_beliefs beliefs for the other two batches."""
+    batches, reference = week
+    text = (folder / "week.csv").read_text()
+    for bid in ("clinic-north", "outreach"):
+        row = next(r for r in text.splitlines() if r.startswith(bid + ","))
+        _edit(folder / "week.csv", row, row + ",stray")
+    with open(folder / "actions.csv", "a") as fh:
+        fh.write(" clinic-north ,p001\n")
+    argv = ["update", str(folder / "week.csv"), "--actions", str(folder / "actions.csv"),
+            "--signals", str(folder / "answers.csv"), "-o", str(folder / "next.csv"),
+            "--keep-going"]
+    assert main(argv) == 3
+    out, err = capsys.readouterr()
+    for bid in ("clinic-north", "outreach"):
+        assert f"rmab: batch {bid!r} copied as it was: " in err, err
+    assert out.rstrip().endswith("; 2 copied as they were"), out
+    after = read_batches_keep_going(folder / "next.csv")[0]
+    assert [b.batch_id for b in after] == ["clinic-south", "pilot"]
+    for batch in after:
+        np.testing.assert_allclose(batch.belief, reference[batch.batch_id], atol=1e-12)
+
+
 def test_updated_beliefs_skip_takes_batch_ids(week, folder):
     with pytest.raises(InvalidParameterError, match=r"^updated_beliefs\.skip: must be a "
                                                     r"collection of batch ids \(str\); got "):
@@ -531,3 +563,10 @@ def test_updated_beliefs_skip_takes_batch_ids(week, folder):
     got = updated_beliefs(week[0][1:], folder / "actions.csv", folder / "answers.csv",
                           skip={"clinic-north"})
     assert list(got) == [b.batch_id for b in week[0][1:]]
+    # a batch that was read is updated even if skip names it: only rows of batches not read
+    # are passed over (reference: the fixture's update_beliefs beliefs)
+    got = updated_beliefs(week[0], folder / "actions.csv", folder / "answers.csv",
+                          skip={"clinic-north"})
+    assert list(got) == [b.batch_id for b in week[0]]
+    for bid, belief in got.items():
+        np.testing.assert_allclose(belief, week[1][bid], atol=1e-12)
