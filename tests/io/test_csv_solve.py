@@ -935,3 +935,14 @@ def test_cli_check_says_problems_alike_but_for_their_line_once(tmp_path, capsys)
                             ("f.csv, line 4, column 'model': b", []),
                             ("f.csv, line 5, column 'model': a", []),
                             ("f.csv, line 6, column 'model': a line 6", [])]
+    # the same words in another column, or naming their own line again, are not alike
+    said = [BatchInputError("a", file="f.csv", line=2, column="model"),
+            BatchInputError("a", file="f.csv", line=3, column="belief"),
+            BatchInputError("a line 4", file="f.csv", line=4, column="belief"),
+            BatchInputError("a line 5", file="f.csv", line=5, column="belief")]
+    assert [lines for _, lines in _alike(said)] == [[], [], [], []]
+    two = tmp_path / "two.csv"           # one more row alike: said, in the singular
+    two.write_text("".join(r + "\n" for r in text.splitlines()[:3]))
+    assert main(["solve", str(two), "--check"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[1] == "rmab:   and 1 more row alike: line 3" and len(err) == 3, err
