@@ -658,6 +658,39 @@ def test_compare_on_a_batch_of_a_csv_of_batches(tmp_path, capsys):
             capsys.readouterr().err
 
 
+def test_compare_batch_id_takes_an_upper_case_csv_and_not_show(tmp_path, capsys):
+    """A CSV of batches named WEEK.CSV is one too, as --batch-id's own check reads it; --show
+    runs nothing, so --batch-id is refused with it. Reference: rmab.compare on the batch."""
+    import csv
+    import shutil
+
+    import rmab
+
+    shutil.copy(DATA / "health_example.npz", tmp_path)
+    path = tmp_path / "WEEK.CSV"
+    shutil.copy(DATA / "batch_example.csv", path)
+    out = tmp_path / "c.csv"
+    assert main(["compare", str(path), "--batch-id", "clinic-south", "--no-progress",
+                 "--episodes", "2", "--horizon", "3", "--planners", "myopic",
+                 "--out", str(out)]) == 0
+    with open(out, newline="") as fh:
+        got = [float(r["mean_return"]) for r in csv.DictReader(fh)]
+    batch = next(b for b in rmab.read_batches(path) if b.batch_id == "clinic-south")
+    want = rmab.compare(batch.instance, ["myopic"], episodes=2, horizon=3, seed=0)
+    assert got == pytest.approx([want.scores[0].mean], rel=1e-12)
+    capsys.readouterr()
+    assert main(["compare", "--show", str(tmp_path / "saved.npz"), "--batch-id", "x"]) == 1
+    assert ("compare.batch_id: not with --show, which shows a comparison already run; got "
+            "--batch-id x") in capsys.readouterr().err
+    rows = path.read_text().splitlines()                     # five batches: all named
+    five = tmp_path / "five.csv"
+    five.write_text("\n".join(rows[:2] + [r.replace("clinic-north", f"b{k}", 1)
+                                          for k, r in enumerate(rows[2:6])]) + "\n")
+    assert main(["compare", str(five), "--batch-id", "x", "--no-progress"]) == 1
+    assert capsys.readouterr().err.rstrip().endswith(
+        "its batches are 'clinic-north', 'b0', 'b1', 'b2', 'b3'")
+
+
 def test_a_planners_horizon_is_checked_as_the_planner_reads_it(capsys):
     """horizon=04 is the text '04' (JSON has no leading zeros; 'rmab solve --param' reads it
     so too), which the planner refuses: it advised '--horizon 04', which gave the same advice
