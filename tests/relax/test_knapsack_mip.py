@@ -384,6 +384,22 @@ def test_collinear_hull_steps_are_walked_in_hull_order(method):
     assert res.value == 47.0 and res.optimal == (method == "mip")  # the LP takes 0.77 more
 
 
+@pytest.mark.parametrize("method", ["greedy", "mip"])
+def test_three_collinear_hull_steps_are_walked_in_hull_order(method):
+    """Arm 0's hull (0, 0) -> (0.1, 3) -> (1.5, 45) -> (1.9, 57) has three steps of slope 30,
+    which float division makes 30 < 30.000000000000004 < 30.000000000000007: one clipping
+    pass left the third step before the second, the walk stopped the arm at 45, and the answer
+    83 was read as optimal. Reference, by hand: each arm's best action (57 + 38 = 95) costs
+    3.4, within the budget 3.8, so 95 is the optimum (enumeration agrees)."""
+    costs = np.array([[0, .1, 1.5, 1.9], [0, 1.5, 1.3, .1]])
+    values = np.array([[0, 3, 45, 57], [0, 38, 29, 17]], dtype=float)
+    steps = np.diff(values[0]) / np.diff(costs[0])
+    assert steps[0] < steps[1] < steps[2]                   # the ties, broken upwards
+    assert _enumerated_best(values, costs, 3.8) == 95.0
+    res = solve_knapsack(values, costs, 3.8, method=method)
+    assert res.value == 95.0 and list(res.actions) == [3, 1]
+
+
 def test_when_the_cuts_run_out_the_best_repaired_answer_is_kept(monkeypatch):
     """Costs 1e-8 off a grid of tenths at 20-60 arms: every solve's answer overspends by
     rounding. Repairing the last answer (after the cuts) gave less than repairing the first,
