@@ -124,6 +124,11 @@ def build(args) -> Instance | Domain:
         raise InvalidParameterError(f"generate.obs: must be >= 0 (0: fully observed); got "
                                     f"{obs}")
     budget = generators.budget_from_fraction(fraction, n_arms)
+    if args.kind == "health" and fraction > 2:     # said in the flag's terms, not Python's
+        raise InvalidParameterError(f"generate.budget_fraction: must be <= 2 (a share of the "
+                                    f"arms: 2 visits them all); got {fraction:g}, a budget of "
+                                    f"{fraction:g} calls? --budget-fraction "
+                                    f"{fraction / n_arms:g} ({fraction:g} of {n_arms} arms)")
     if args.kind == "health":
         given = {name: value for name, value in (("n_clusters", args.clusters),
                                                  ("noise", args.noise)) if value is not None}

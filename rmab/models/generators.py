@@ -33,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from rmab._validation import as_generator, check_number
+from rmab.errors import InvalidParameterError
 from rmab.models.arms import MDPArms, POMDPArms
 from rmab.models.instance import Instance
 
@@ -104,7 +105,13 @@ def health_intervention(n_arms: int, *, n_states: int = 2, budget_fraction: floa
     owner = "health_intervention"
     n_arms = check_number(owner, "n_arms", n_arms, low=1, integer=True)
     n_states = check_number(owner, "n_states", n_states, low=2, high=3, integer=True)
-    budget_fraction = check_number(owner, "budget_fraction", budget_fraction, low=0.0, high=2.0)
+    budget_fraction = check_number(owner, "budget_fraction", budget_fraction, low=0.0)
+    if budget_fraction > 2.0:               # 2: every arm visited (cost 2); 10 is a budget?
+        raise InvalidParameterError(f"{owner}.budget_fraction: must be <= 2 (a share of the "
+                                    f"arms: 2 visits them all); got {budget_fraction:g}, a "
+                                    f"budget of {budget_fraction:g} calls? "
+                                    f"health_intervention(...).replace(budget="
+                                    f"{budget_fraction:g})")
     n_clusters = check_number(owner, "n_clusters", n_clusters, low=1, integer=True)
     # abs: -0.0 passes low=0.0 but rng.uniform(-noise, noise) refuses it
     noise = abs(check_number(owner, "noise", noise, low=0.0, high=0.2))

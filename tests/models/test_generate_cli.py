@@ -33,6 +33,18 @@ def test_writes_a_seeded_instance(kind, extra, n_obs, tmp_path, capsys):
     assert ("fully observed" in err) == inst.fully_observed     # "2 signals" for --obs 0
 
 
+def test_a_health_budget_given_as_the_fraction_is_said_in_the_flags_terms(tmp_path, capsys):
+    """--budget-fraction 10 meant as 10 calls (a walkthrough) said
+    'health_intervention(...).replace(budget=10)', Python on the command line."""
+    out = tmp_path / "x.npz"
+    assert main(["generate", "health", "--arms", "50", "-o", str(out), "--budget-fraction",
+                 "10"]) == 1
+    assert capsys.readouterr().err == (
+        "rmab: error: generate.budget_fraction: must be <= 2 (a share of the arms: 2 visits "
+        "them all); got 10, a budget of 10 calls? --budget-fraction 0.2 (10 of 50 arms)\n")
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--budget-fraction", "nan"], "generate.budget_fraction: must be"),
     (["--budget-fraction", "-0.5"], "generate.budget_fraction: must be >= 0"),

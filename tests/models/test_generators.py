@@ -190,6 +190,13 @@ def test_health_three_state_dropout_structure():
 def test_health_budget_fraction_edges():
     assert health_intervention(10, budget_fraction=0.0, seed=0).budget == 0.0
     assert health_intervention(10, budget_fraction=2.0, seed=0).budget == 20.0
+    # 10 meant as 10 calls (a walkthrough): said with the way to give a budget
+    with pytest.raises(InvalidParameterError, match=r"^health_intervention\.budget_fraction: "
+                                                    r"must be <= 2 \(a share of the arms: 2 "
+                                                    r"visits them all\); got 10, a budget of 10 "
+                                                    r"calls\? health_intervention\(\.\.\.\)"
+                                                    r"\.replace\(budget=10\)$"):
+        health_intervention(50, budget_fraction=10, seed=0)
     assert health_intervention(1, seed=0).n_arms == 1
 
 
