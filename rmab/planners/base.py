@@ -44,7 +44,7 @@ class Planner(Protocol):
 
     def reset(self, *, seed=None) -> None: ...
 
-    def plan(self, belief: np.ndarray, *, t: int = 0) -> np.ndarray: ...
+    def plan(self, belief: np.ndarray, *, t: int | None = None) -> np.ndarray: ...
 
 
 @dataclass(repr=False)
@@ -116,8 +116,9 @@ class BasePlanner:
             self.rng = as_generator(seed, f"{type(self).__name__}.reset.seed")
         self._reset()
 
-    def plan(self, belief, *, t: int = 0) -> np.ndarray:
-        """The joint action for period ``t`` (0, 1, ... from the episode's start).
+    def plan(self, belief, *, t: int | None = None) -> np.ndarray:
+        """The joint action for period ``t`` (0, 1, ... from the episode's start; needed when
+        the instance has a horizon, where the plan depends on the periods left; 0 otherwise).
 
         ``belief``: (n_arms, n_states), each row a distribution over the arm's states (one-hot
         rows for fully observed arms); never modified. Returns int64 (n_arms,), each arm's
@@ -159,13 +160,21 @@ class BasePlanner:
 
     def _checked(self, owner: str, belief, t) -> tuple[np.ndarray, int]:
         """``belief`` as a read-only checked copy (n_arms, n_states) and ``t`` as a period of
-        the instance (for ``plan`` and the planners' public queries)."""
+        the instance, None meaning 0 where there is no horizon (for ``plan`` and the planners'
+        public queries)."""
         inst = self.instance
         b = check_beliefs(owner, belief, inst.n_arms, inst.n_states, "belief")
         if b is belief or np.shares_memory(b, belief):
             b = b.copy()
         b.setflags(write=False)
         last = None if inst.horizon is None else inst.horizon - 1   # no period past the end
+        if t is None:
+            if last:   # period 0 by default planned the last week as the first
+                raise InvalidParameterError(
+                    f"{owner}.t: needed on a finite horizon (the instance's horizon is "
+                    f"{inst.horizon}; the plan depends on the periods left): pass t=0 in the "
+                    f"first period, ..., t={last} in the last")
+            t = 0
         t = int(check_number(owner, "t", t, low=0, integer=True))
         if last is not None and t > last:
             raise InvalidParameterError(f"{owner}.t: must be <= {last}; got {t} (the instance's "

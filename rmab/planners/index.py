@@ -137,9 +137,9 @@ class _IndexPlanner(BasePlanner):
                           "planner's .result.indexable, or the indexable column of 'rmab "
                           f"index'{far})", IndexabilityWarning, stacklevel=3)
 
-    def indices_at(self, belief, t: int = 0) -> np.ndarray:
+    def indices_at(self, belief, t: int | None = None) -> np.ndarray:
         """``W_n(b_n, a)`` (n_arms, n_actions - 1) at the beliefs (n_arms, n_states) in period
-        ``t`` (used by the finite-horizon indices of fully observed arms)."""
+        ``t`` (needed on a finite horizon, as for ``plan``)."""
         return self._indices_at(*self._checked(f"{type(self).__name__}.indices_at", belief, t))
 
     def _indices_at(self, belief, t: int) -> np.ndarray:

@@ -68,6 +68,31 @@ def test_myopic_in_the_last_period_takes_the_reward_now_alone():
     assert make_planner("myopic").fit(discounted).plan(inst.initial_belief, t=5).tolist() == [1]
 
 
+def test_plan_on_a_finite_horizon_needs_the_period():
+    """``plan(belief)`` planned period 0 whatever the week: myopic acted in the last period of
+    two (the instance above), where acting pays in a period that does not come."""
+    p = np.zeros((1, 2, 2, 2))
+    p[0, 0] = np.eye(2)
+    p[0, 1] = [[0.0, 1.0], [0.0, 1.0]]
+    rewards = np.array([[[0.5, 0.4], [1.0, 1.0]]])
+    inst = Instance(MDPArms(p, rewards), 1.0, discount=1.0, horizon=2, initial_belief=[[1., 0.]])
+    b = inst.initial_belief
+    for name in ("myopic", "whittle", "random"):
+        planner = make_planner(name).fit(inst, seed=0)
+        with pytest.raises(InvalidParameterError, match=r"^\w+Planner\.plan\.t: needed on a "
+                           r"finite horizon \(the instance's horizon is 2; .*t=0 in the first "
+                           r"period, \.\.\., t=1 in the last$"):
+            planner.plan(b)
+    whittle = make_planner("whittle").fit(inst, seed=0)
+    with pytest.raises(InvalidParameterError, match=r"indices_at\.t: needed"):
+        whittle.indices_at(b)
+    np.testing.assert_array_equal(whittle.indices_at(b, t=1), whittle.result.indices[1, :, 0])
+    # one period, or none: t can only be 0, or does not matter
+    assert make_planner("myopic").fit(inst.replace(horizon=1)).plan(b).tolist() == [0]
+    discounted = inst.replace(horizon=None, discount=0.9)
+    assert make_planner("myopic").fit(discounted).plan(b).tolist() == [1]
+
+
 def test_a_period_past_the_horizon_is_named_with_the_horizon():
     """'plan.t: must be <= 4; got 5' did not say where the 4 came from (weeks counted from 1
     in a loop over range(1, H + 1) reach t = H)."""

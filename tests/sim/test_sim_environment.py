@@ -48,7 +48,7 @@ def test_environment_matches_numpy_twin(observed):
         assert np.array_equal(belief, np.eye(3)[env.states])
     actions_seq, steps = [], []
     while not env.done:
-        a = planner.plan(belief)
+        a = planner.plan(belief, t=env.t)
         actions_seq.append(a)
         step = env.step(a)
         steps.append((step, env.states))
@@ -108,7 +108,7 @@ def test_beliefs_stay_on_the_simplex(seed, n_states):
     planner = make_planner("random").fit(inst, seed=seed)
     belief = env.belief
     while not env.done:
-        belief = env.step(planner.plan(belief)).belief
+        belief = env.step(planner.plan(belief, t=env.t)).belief
         assert np.all(belief >= 0) and np.allclose(belief.sum(axis=1), 1.0, atol=1e-12)
 
 
@@ -140,7 +140,7 @@ def test_budget_slack_is_relative_to_the_budget():
     Environment(inst, seed=0).step(np.ones(n, int))
     for name in ("myopic", "whittle"):
         planner = make_planner(name).fit(inst, seed=0)
-        assert planner.plan(np.tile([1.0, 0.0], (n, 1))).sum() == n, name
+        assert planner.plan(np.tile([1.0, 0.0], (n, 1)), t=0).sum() == n, name
     with pytest.raises(InfeasibleActionError, match="overspend"):
         Environment(Instance(arms, budget=(n - 1) * c + 1e-3, horizon=2), seed=0).step(
             np.ones(n, int))

@@ -56,7 +56,7 @@ def test_run_episode_is_deterministic_and_discounts():
     planner.reset(seed=int_seed(root_sequence("s", 4)))
     rewards = []
     while not env2.done:
-        step = env2.step(planner.plan(belief))
+        step = env2.step(planner.plan(belief, t=env2.t))
         rewards.append(step.reward)
         belief = step.belief
     assert sum(rewards) == pytest.approx(a.total_reward)

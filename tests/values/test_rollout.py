@@ -160,7 +160,7 @@ def test_undiscounted_finite_horizon_truncation():
     assert res.truncation_bound == pytest.approx(2 * np.abs(inst.arms.rewards).max())
     long = rollout(inst, inst.initial_belief, base="myopic", horizon=6, n_trajectories=2, seed=0)
     assert long.truncation_bound == 0.0
-    make_planner("rollout", horizon=3, n_trajectories=2).fit(inst).plan(inst.initial_belief)
+    make_planner("rollout", horizon=3, n_trajectories=2).fit(inst).plan(inst.initial_belief, t=0)
 
 
 def _one_period_trap():
