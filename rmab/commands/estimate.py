@@ -8,7 +8,8 @@ logged takes the population's behaviour. With ``--hidden`` the log is ``arm_id, 
 signal`` (the state never seen) and the arms are fitted by EM
 (:func:`rmab.models.estimate_hidden_arms`). The instance's ``metadata['arm_ids']`` lists the
 arms in ``model_arm`` order; ``--batch`` also writes next period's batch CSV (each arm in its
-last logged state, or its belief) for ``rmab solve`` (docs/csv.md)."""
+last logged state, or its belief) for ``rmab solve`` (docs/csv.md), in the log's batches with
+their budgets where it has ``batch_id`` and ``budget`` columns."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ from rmab.models.estimate import _PRIORS
 
 def add_arguments(parser) -> None:
     parser.add_argument("log", metavar="LOG", help="CSV log: arm_id, state, action, next_state "
-                        "(with --hidden: arm_id, action, signal)")
+                        "(with --hidden: arm_id, action, signal); batch_id and budget, if "
+                        "given, reach --batch")
     parser.add_argument("--hidden", action="store_true",
                         help="the state is never seen: the log gives each period's action and "
                              "the signal after it (empty: none; '?': not known), and the arms "
@@ -81,7 +83,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seed", type=seed_arg, default=None,
                         help="with --hidden: the seed of EM's random starts (default 0)")
     parser.add_argument("--budget", type=number_arg, default=None,
-                        help="budget per period (default 10 %% of the arms, rounded half up)")
+                        help="budget per period (default 10 %% of the arms, rounded half up); "
+                             "with a batch_id column in the log, each batch's (default 10 %% "
+                             "of its arms); not with a budget column")
     parser.add_argument("--discount", type=number_arg, default=0.95,
                         help="discount (default 0.95)")
     parser.add_argument("--out", "-o", required=True, help="output instance .npz")
@@ -89,7 +93,9 @@ def add_arguments(parser) -> None:
                         help="also write next period's batch CSV: every arm in its last "
                              "logged state (with --hidden: its belief), naming the instance "
                              "file")
-    parser.add_argument("--batch-id", default="next", help="the batch's id (default 'next')")
+    parser.add_argument("--batch-id", default=None,
+                        help="the batch's id (default 'next'; not with a batch_id column in "
+                             "the log, which gives each arm's)")
 
 
 def _strength_arg(text: str):
@@ -139,7 +145,7 @@ def _columns(text, fields: tuple) -> dict | None:
 
 
 def run(args) -> int:
-    from rmab.io.logs import (LOG_COLUMNS, SIGNAL_LOG_COLUMNS, read_signal_log,
+    from rmab.io.logs import (BATCH_COLUMNS, LOG_COLUMNS, SIGNAL_LOG_COLUMNS, read_signal_log,
                               read_transition_log)
     from rmab.io.reader import _id_text
     from rmab.models import Instance, budget_from_fraction, save_instance
@@ -150,7 +156,8 @@ def run(args) -> int:
     if args.batch is not None:
         check_suffix("estimate.batch", args.batch, ".csv")
         check_writable(args.batch, [args.log, args.out], owner="estimate.batch")
-        if _id_text(args.batch_id) is None:      # before the instance file is written
+        if args.batch_id is not None and _id_text(args.batch_id) is None:   # before the
+            # instance file is written
             raise InvalidParameterError(f"estimate.batch_id: must be a name without blanks at "
                                         f"either end; got {args.batch_id!r}")
     rewards = _numbers("rewards", args.rewards)
@@ -168,11 +175,13 @@ def run(args) -> int:
         raise InvalidParameterError(f"estimate.action_names: must be one name per action of "
                                     f"--costs; got {args.action_names!r}")
     if args.hidden:
-        log = read_signal_log(args.log, columns=_columns(args.columns, SIGNAL_LOG_COLUMNS),
+        log = read_signal_log(args.log, columns=_columns(args.columns,
+                                                         SIGNAL_LOG_COLUMNS + BATCH_COLUMNS),
                               order_by=args.order_by, action_names=names,
                               signal_names=_names("signal_names", args.signal_names))
     else:
-        log = read_transition_log(args.log, columns=_columns(args.columns, LOG_COLUMNS),
+        log = read_transition_log(args.log, columns=_columns(args.columns,
+                                                             LOG_COLUMNS + BATCH_COLUMNS),
                                   order_by=args.order_by, state_names=state_names,
                                   action_names=names, skip_incomplete=args.skip_incomplete)
     n_actions = max(2, int(log.actions.max()) + 1)
@@ -183,7 +192,8 @@ def run(args) -> int:
     fit = _fit_hidden if args.hidden else _fit_counts
     arms, beliefs, params, summary = fit(args, log, rewards, costs, strength)
     n = len(log.arm_ids)
-    budget = budget_from_fraction(0.1, n) if args.budget is None else args.budget
+    batches, budgets = _batches(args, log, budget_from_fraction)
+    budget = float(sum(budgets.values()))              # all the batches' arms as one decision
     instance = Instance(arms, budget, discount=args.discount, name=f"estimate-{n}",
                         initial_belief=beliefs,
                         metadata={"generator": "estimate", "arm_ids": list(log.arm_ids),
@@ -197,8 +207,30 @@ def run(args) -> int:
     if args.batch is not None:
         if not args.hidden:
             _warn_of_breaks(log, args.order_by)
-        _write_batch(args, log, budget, path, beliefs)
+        _write_batch(args, log, batches, budgets, path, beliefs)
     return 0
+
+
+def _batches(args, log, budget_from_fraction) -> tuple:
+    """Each arm's batch, and each batch's budget (a dict in order of first appearance): the
+    log's ``batch_id`` and ``budget`` columns, else one batch (``--batch-id``) and
+    ``--budget`` (default 10 % of the batch's arms)."""
+    if log.arm_batches is not None and args.batch_id is not None:
+        raise InvalidParameterError(f"estimate.batch_id: not with the log's batch_id column "
+                                    f"{log.columns.get('batch_id', 'batch_id')!r}, which "
+                                    f"gives each arm's batch; got {args.batch_id!r}")
+    if log.arm_budgets is not None and args.budget is not None:
+        raise InvalidParameterError(f"estimate.budget: not with the log's budget column "
+                                    f"{log.columns.get('budget', 'budget')!r}, which gives "
+                                    f"each batch's budget; got {args.budget:g}")
+    batches = log.arm_batches or (args.batch_id or "next",) * len(log.arm_ids)
+    if log.arm_budgets is not None:
+        return batches, dict(zip(batches, log.arm_budgets.tolist()))
+    sizes = dict.fromkeys(batches, 0)
+    for batch in batches:
+        sizes[batch] += 1
+    return batches, {b: budget_from_fraction(0.1, size) if args.budget is None else
+                     args.budget for b, size in sizes.items()}
 
 
 def _strength(args) -> float | str:
@@ -387,9 +419,10 @@ def _warn_of_breaks(log, order_by) -> None:
                   stacklevel=2)
 
 
-def _write_batch(args, log, budget: float, model, beliefs) -> None:
-    """Next period's batch: every arm in its last logged state (or, from a signal log, its
-    belief), naming the instance file by its path relative to the batch file's folder."""
+def _write_batch(args, log, batches, budgets: dict, model, beliefs) -> None:
+    """Next period's batches: every arm in its batch (``batches``, each one's budget in
+    ``budgets``), in its last logged state (or, from a signal log, its belief), naming the
+    instance file by its path relative to the batch file's folder."""
     from rmab.models.storage import atomic_write
 
     relative = os.path.relpath(os.path.abspath(model),
@@ -401,10 +434,19 @@ def _write_batch(args, log, budget: float, model, beliefs) -> None:
             writer = csv.writer(fh, lineterminator="\n")
             writer.writerow(["batch_id", "arm_id", "budget",
                              "state" if beliefs is None else "belief", "model", "model_arm"])
-            for k, (arm, cell) in enumerate(zip(log.arm_ids, now)):
-                writer.writerow([args.batch_id, arm, f"{budget:.12g}", cell, relative, k])
-    default = " (10 % of the arms: --budget sets it)" if args.budget is None else ""
-    print(f"wrote {args.batch}: batch {args.batch_id!r}, {count_noun(len(log.arm_ids), 'arm')} "
-          f"each in its last logged {'state' if beliefs is None else 'belief'}, budget "
-          f"{budget:g}{default}; edit its batch_id and budget cells to split it",
+            for k, (batch, arm, cell) in enumerate(zip(batches, log.arm_ids, now)):
+                writer.writerow([batch, arm, f"{budgets[batch]:.12g}", cell, relative, k])
+    state = "state" if beliefs is None else "belief"
+    default = ("" if args.budget is not None or log.arm_budgets is not None else
+               " (10 % of the arms: --budget sets it)" if log.arm_batches is None else
+               " (10 % of each batch's arms: --budget or a budget column sets them)")
+    if log.arm_batches is None:
+        print(f"wrote {args.batch}: batch {batches[0]!r}, {count_noun(len(batches), 'arm')} "
+              f"each in its last logged {state}, budget {budgets[batches[0]]:g}{default}; "
+              f"edit its batch_id and budget cells to split it (or give the log batch_id and "
+              f"budget columns)", file=sys.stderr)
+        return
+    print(f"wrote {args.batch}: {count_noun(len(budgets), 'batch', 'batches')} of the log's "
+          f"batch_id column, {count_noun(len(batches), 'arm')} each in its last logged {state}, "
+          f"budgets " + ", ".join(f"{b!r} {v:g}" for b, v in budgets.items()) + default,
           file=sys.stderr)

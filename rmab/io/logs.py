@@ -25,7 +25,8 @@ import numpy as np
 
 from rmab._reporting import count_noun
 from rmab._repr import CompactRepr
-from rmab._validation import check_flag, check_path, decimal_float, field_count_hint
+from rmab._validation import (check_flag, check_path, comma_hint, decimal_float,
+                              field_count_hint)
 from rmab._warnings import user_stacklevel
 from rmab.errors import BatchInputError, InvalidParameterError, RmabWarning
 from rmab.io.reader import _filled, _id_text, _int, _load_rows
@@ -34,6 +35,8 @@ from rmab.models.estimate import count_transitions
 
 LOG_COLUMNS = ("arm_id", "state", "action", "next_state")
 SIGNAL_LOG_COLUMNS = ("arm_id", "action", "signal")
+BATCH_COLUMNS = ("batch_id", "budget")        # either log's, read where the header has them
+_CODED = ("order_by",) + BATCH_COLUMNS       # read as text: the readers give their _codes
 _OWNER = "log"
 
 
@@ -47,6 +50,9 @@ class TransitionLog(CompactRepr):
     lines : int64 array (n_records,), the 1-based line of each record
     file : str
     columns : dict, the file's column of each log name that differs (as errors name them)
+    arm_batches : tuple of str (n_arms,), each arm's batch (the ``batch_id`` column), or None
+    arm_budgets : float64 array (n_arms,), the budget of each arm's batch (the ``budget``
+        column), or None
     """
 
     arm_ids: tuple
@@ -57,6 +63,8 @@ class TransitionLog(CompactRepr):
     lines: np.ndarray
     file: str
     columns: dict = field(default_factory=dict)
+    arm_batches: tuple | None = None
+    arm_budgets: np.ndarray | None = None
 
     def counts(self, n_states: int, n_actions: int) -> np.ndarray:
         """:func:`~rmab.models.count_transitions` of the records: (n_arms, n_actions,
@@ -81,7 +89,7 @@ class TransitionLog(CompactRepr):
         """The records in reverse file order (the arms keep their indices)."""
         return TransitionLog(self.arm_ids, *(a[::-1].copy() for a in (
             self.arm_index, self.states, self.actions, self.next_states, self.lines)),
-            self.file, self.columns)
+            self.file, self.columns, self.arm_batches, self.arm_budgets)
 
     def last_states(self) -> np.ndarray:
         """Each arm's state after its last record (n_arms,): the file is in time order."""
@@ -101,6 +109,7 @@ class SignalLog(CompactRepr):
     lines : int64 array (n_records,), the 1-based line of each record
     file : str
     columns : dict, the file's column of each log name that differs (as errors name them)
+    arm_batches, arm_budgets : as :class:`TransitionLog`'s
     """
 
     arm_ids: tuple
@@ -110,6 +119,8 @@ class SignalLog(CompactRepr):
     lines: np.ndarray
     file: str
     columns: dict = field(default_factory=dict)
+    arm_batches: tuple | None = None
+    arm_budgets: np.ndarray | None = None
 
     def check_sizes(self, n_actions: int, n_obs: int) -> None:
         """A record past ``n_actions`` or ``n_obs`` is refused by its line."""
@@ -323,15 +334,21 @@ def read_transition_log(path, *, columns=None, order_by=None, state_names=None,
         empty state, action or next_state cell (a missed follow-up), rather than refuse the
         first (``rmab estimate --skip-incomplete``)
 
+    A ``batch_id`` column (a log of several programmes) gives each arm's batch, the same on
+    every row of the arm, and a ``budget`` column each batch's budget (the whole log's without
+    ``batch_id``), the same on every row of the batch: ``arm_batches``, ``arm_budgets``;
+    ``columns`` may name yours.
+
     Raises :class:`~rmab.errors.BatchInputError` naming the file, line and column of the first
     bad cell."""
     owner = "read_transition_log"
     states = check_names(owner, "state_names", state_names)
     skip = check_flag(owner, "skip_incomplete", skip_incomplete)
-    ids, records, lines = _read_log(owner, path, LOG_COLUMNS, columns, order_by, {
+    ids, records, lines, batches = _read_log(owner, path, LOG_COLUMNS, columns, order_by, {
         "state": states, "action": check_names(owner, "action_names", action_names),
         "next_state": states}, skip)
-    return TransitionLog(ids, *records, lines, str(path), check_columns(owner, columns))
+    return TransitionLog(ids, *records, lines, str(path),
+                         check_columns(owner, columns, LOG_COLUMNS + BATCH_COLUMNS), *batches)
 
 
 def read_signal_log(path, *, columns=None, order_by=None, action_names=None,
@@ -342,23 +359,26 @@ def read_signal_log(path, *, columns=None, order_by=None, action_names=None,
     :func:`read_transition_log`, ``signal_names`` the signals' labels (``["no answer",
     "answered"]``)."""
     owner = "read_signal_log"
-    ids, records, lines = _read_log(owner, path, SIGNAL_LOG_COLUMNS, columns, order_by, {
+    ids, records, lines, batches = _read_log(owner, path, SIGNAL_LOG_COLUMNS, columns,
+                                             order_by, {
         "action": check_names(owner, "action_names", action_names),
         "signal": check_signal_names(owner, signal_names)})
-    return SignalLog(ids, *records, lines, str(path), check_columns(owner, columns,
-                                                                    SIGNAL_LOG_COLUMNS))
+    return SignalLog(ids, *records, lines, str(path),
+                     check_columns(owner, columns, SIGNAL_LOG_COLUMNS + BATCH_COLUMNS), *batches)
 
 
 def _read_log(owner: str, path, fields: tuple, columns, order_by, names_of: dict,
               skip_incomplete: bool = False) -> tuple:
-    """The arm ids, the records' ``fields`` (arm index first) and their lines; with
-    ``skip_incomplete``, rows with an empty cell of ``fields`` past the arm id left out."""
+    """The arm ids, the records' ``fields`` (arm index first), their lines and
+    :func:`_batch_columns`; with ``skip_incomplete``, rows with an empty cell of ``fields``
+    past the arm id left out."""
     check_path(owner, path)
-    columns = check_columns(owner, columns, fields)
+    columns = check_columns(owner, columns, fields + BATCH_COLUMNS)
     if order_by is not None and (not isinstance(order_by, str) or not order_by.strip()):
         raise InvalidParameterError(f"{owner}.order_by: must be a column name; got "
                                     f"{order_by!r}")
-    wanted = {c: columns.get(c, c) for c in fields}
+    wanted = {c: columns.get(c, c) for c in fields + BATCH_COLUMNS if c in fields or
+              c in columns}                  # a batch column named in columns is required
     if order_by is not None:
         reads = next((c for c in fields if wanted[c] == order_by.strip()), None)
         if reads is not None:        # sorted by state, each arm's last record is its highest
@@ -371,13 +391,18 @@ def _read_log(owner: str, path, fields: tuple, columns, order_by, names_of: dict
         rows, lines = _load_rows(path, file, _OWNER, "a CSV log of " + (
             "transitions" if fields == LOG_COLUMNS else "actions and signals"))
         head, width, where = _header(rows, lines, wanted, fields, columns, file)
+        names = [h.strip() for h in rows[head]]
+        for name in BATCH_COLUMNS:        # optional: read where the header has them
+            if name not in wanted and name in names and name not in wanted.values():
+                wanted[name], where[name] = name, names.index(name)
         if skip_incomplete:
             rows, lines = _without_incomplete(rows, lines, head, [where[c] for c in fields[1:]],
                                               [wanted[c] for c in fields[1:]])
         read = (_read_columns(rows, lines, head, width, where, fields, names_of)  # None: bad
                 or _read_rows(rows, lines, head, width, where, wanted, fields, names_of, file))
         del rows                            # freed while paused, not scanned once more
-    ids, records, record_lines, repeats, when = read
+    ids, records, record_lines, repeats, cells = read
+    when = cells.pop("order_by", None)                # cells: the batch columns there are
     if repeats:
         count, line, earlier = repeats
         one, noun = count == 1, "transition" if fields == LOG_COLUMNS else "signal"
@@ -393,6 +418,7 @@ def _read_log(owner: str, path, fields: tuple, columns, order_by, names_of: dict
         _warn_of_gaps(ids, records[0][order], keys, when[0][order], record_lines[order],
                       wanted["order_by"])
         records, record_lines = [r[order] for r in records], record_lines[order]
+        cells = {name: (codes[order], kinds) for name, (codes, kinds) in cells.items()}
         # the arms in order of first appearance in time, as in the log sorted by hand (in
         # the file's order, the instance's arms and the batch's rows came out permuted)
         _, first = np.unique(records[0], return_index=True)
@@ -401,7 +427,86 @@ def _read_log(owner: str, path, fields: tuple, columns, order_by, names_of: dict
         rank[seen] = np.arange(len(seen))
         records[0] = rank[records[0]]
         ids = [ids[k] for k in seen]
-    return tuple(ids), list(map(np.ascontiguousarray, records)), record_lines
+    return (tuple(ids), list(map(np.ascontiguousarray, records)), record_lines,
+            _batch_columns(ids, records[0], cells, record_lines, wanted, file))
+
+
+def _batch_columns(ids, arm: np.ndarray, cells: dict, lines: np.ndarray, wanted: dict,
+                   file: str) -> tuple:
+    """Each arm's batch (its ``batch_id`` cells, alike on all its rows) and the budget of its
+    batch (its ``budget`` cells, alike on all the batch's rows, a number >= 0), each None
+    where ``cells`` (each column's :func:`_codes` of the records) has no such column."""
+    if not cells:
+        return None, None
+    by_line = np.argsort(lines, kind="stable")              # the file's order: first = lowest
+    arm, lines = arm[by_line], lines[by_line]
+    if "batch_id" in cells:
+        codes, names = cells["batch_id"]
+        codes = codes[by_line]
+        bad = next((b for b, name in enumerate(names) if _id_text(name) is None), None)
+        if bad is not None:
+            raise BatchInputError(f"{_OWNER}.batch_id: must be a name; got {names[bad]!r}",
+                                  file=file, line=int(lines[np.argmax(codes == bad)]),
+                                  column=wanted["batch_id"])
+    else:                                                   # one batch: the whole log
+        codes, names = np.zeros(len(arm), dtype=np.int64), [None]
+    _, first = np.unique(arm, return_index=True)            # each arm's first row
+    home = codes[first]
+    odd = np.flatnonzero(codes != home[arm])
+    if len(odd):
+        k = int(odd[0])
+        raise BatchInputError(f"{_OWNER}.batch_id: must be the same on every row of arm "
+                              f"{ids[arm[k]]!r}; got {names[codes[k]]!r} here and "
+                              f"{names[home[arm[k]]]!r} on line {lines[first[arm[k]]]} (one "
+                              f"id in two programmes? make the ids unique, such as "
+                              f"'{names[codes[k]]}-{ids[arm[k]]}')", file=file,
+                              line=int(lines[k]), column=wanted["batch_id"])
+    batches = None if names == [None] else tuple(names[b] for b in home)
+    if "budget" not in cells:
+        return batches, None
+    texts, budgets = cells["budget"]
+    texts = texts[by_line]
+    firsts = np.unique(texts, return_index=True)[1]
+    kinds, kind = np.unique([_budget(text, lines[firsts[j]], wanted, file)
+                             for j, text in enumerate(budgets)], return_inverse=True)
+    kind = kind.ravel()[texts]                    # each row's budget: kinds[kind] (2 = 2.0)
+    pairs, at, counts = np.unique(codes * len(kinds) + kind, return_index=True,
+                                  return_counts=True)
+    batch = pairs // len(kinds)
+    ranked = np.lexsort((at, -counts, batch))     # each batch's most common budget first
+    best = ranked[np.r_[True, batch[ranked][1:] != batch[ranked][:-1]]]   # (ties: earliest)
+    usual = np.empty(len(names), dtype=np.int64)
+    usual[batch[best]] = pairs[best] % len(kinds)
+    odd = np.flatnonzero(kind != usual[codes])
+    if len(odd):
+        b = codes[odd[0]]
+        odd = odd[codes[odd] == b]
+        more = ", ".join(map(str, lines[odd[1:6]])) + ", ..." * (len(odd) > 6)
+        of = ("of the log (one batch: it has no batch_id column)" if names == [None]
+              else f"of batch {names[b]!r}")
+        raise BatchInputError(
+            f"{_OWNER}.budget: must be the same on every row {of}; got "
+            f"{kinds[kind[odd[0]]]:.12g} here and {kinds[usual[b]]:.12g} on line "
+            f"{lines[at[best[batch[best] == b]][0]]}"
+            + (f"; {len(odd) - 1} more row{'s' * (len(odd) > 2)} differ"
+               f"{'s' * (len(odd) == 2)} (line {more})" if len(odd) > 1 else "")
+            + ": a batch has one budget; write next period's on every row of it",
+            file=file, line=int(lines[odd[0]]), column=wanted["budget"])
+    return batches, kinds[usual[home]]
+
+
+def _budget(cell: str, line: int, wanted: dict, file: str) -> float:
+    """A ``budget`` cell's number (finite, >= 0)."""
+    try:
+        value = decimal_float(cell)
+    except ValueError:
+        value = None
+    if value is None or not np.isfinite(value) or value < 0:
+        got = repr(cell) if cell else "an empty cell"
+        raise BatchInputError(f"{_OWNER}.budget: must be a number >= 0; got {got}"
+                              f"{comma_hint(cell) if value is None else ''}", file=file,
+                              line=int(line), column=wanted["budget"])
+    return value
 
 
 def _without_incomplete(rows, lines, head: int, cells: list, names: list) -> tuple:
@@ -517,7 +622,8 @@ def _read_rows(rows, lines, head, width, where, wanted, fields, names_of, file):
     """The records after the header row ``head``, read row by row: the first bad cell raises.
     Returns the arm ids; the records' ``fields``, the arm's index first (an array each);
     their lines; ``(count, line, earlier line)`` of the rows that repeat an earlier one (or
-    None); and the order column's :func:`_codes` (or None)."""
+    None); and the :func:`_codes` of the order and batch columns there are (a dict by log
+    name)."""
     filled = [i for i in range(head + 1, len(rows)) if _filled(rows[i])]
     ids: dict[str, int] = {}
     out = np.empty((len(filled), len(fields)), dtype=np.int64)
@@ -560,10 +666,10 @@ def _read_rows(rows, lines, head, width, where, wanted, fields, names_of, file):
                                       f"{got}{hint}", file=file, line=line,
                                       column=wanted[column])
             out[k, j] = value
-    when = (_codes([rows[i][where["order_by"]] for i in filled]) if "order_by" in where
-            else None)
+    coded = {name: _codes([rows[i][where[name]] for i in filled]) for name in _CODED
+             if name in where}
     return (list(ids), list(out.T), lines[filled],
-            (len(repeats), *repeats[0]) if repeats else None, when)
+            (len(repeats), *repeats[0]) if repeats else None, coded)
 
 
 def _closest(cell: str, labels) -> str:
@@ -618,7 +724,8 @@ def _read_columns(rows, lines, head, width, where, fields, names_of):
     record_lines = lines[at]
     repeats = (_repeated([coded[j] for j in range(width)], record_lines)
                if width > len(fields) else None)
-    return ids, records, record_lines, repeats, coded.get(where.get("order_by"))
+    return ids, records, record_lines, repeats, {name: coded[where[name]] for name in _CODED
+                                                 if name in where}
 
 
 def _repeated(coded: list, lines: np.ndarray) -> tuple | None:

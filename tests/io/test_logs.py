@@ -434,7 +434,8 @@ def test_an_order_column_that_does_not_order_is_named(tmp_path, text, match):
 
 @pytest.mark.parametrize("kwargs, match", [
     (dict(columns={"arm": "beneficiary"}), r"^read_transition_log\.columns: keys must be among "
-                                           r"arm_id, state, action, next_state; got 'arm' \(did "
+                                           r"arm_id, state, action, next_state, batch_id, "
+                                           r"budget; got 'arm' \(did "
                                            r"you mean 'arm_id'\?\)$"),
     (dict(columns={"arm_id": "state"}), r"^read_transition_log\.columns: each column must be "
                                         r"read once; got 'state' for arm_id and state$"),

@@ -143,7 +143,7 @@ def test_the_bundled_signal_log_estimates(tmp_path, capsys):
     (["--signal-names", "a;b"], r"estimate\.signal_names: is for a signal log \(--hidden\)"),
     (["--seed", "1"], r"estimate\.seed: is for a signal log \(--hidden\)"),
     (["--hidden", "--columns", "state=x"], r"estimate\.columns: keys must be among arm_id, "
-                                           r"action, signal; got 'state'"),
+                                           r"action, signal, batch_id, budget; got 'state'"),
 ])
 def test_estimate_hidden_refuses_what_does_not_apply(tmp_path, capsys, flags, match):
     path = tmp_path / "log.csv"

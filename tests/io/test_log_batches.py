@@ -1,0 +1,170 @@
+"""A log of several programmes: its batch_id and budget columns reach ``rmab estimate --batch``
+and, through the batch file it writes, ``rmab solve``."""
+
+import csv
+
+import numpy as np
+import pytest
+
+from rmab.cli import main
+from rmab.errors import BatchInputError, InvalidParameterError
+from rmab.io import read_batches
+from rmab.io.logs import read_signal_log, read_transition_log
+from rmab.models import load_instance
+
+# two programmes, rows shuffled across weeks and batches; by hand, each arm's last next_state
+# (week 2): p1 1, p2 1, p3 0, s1 0, s2 1
+LOG = """week,batch_id,arm_id,budget,state,action,next_state
+2,south,s2,1,1,1,1
+1,north,p1,2,0,1,1
+1,south,s1,1,1,1,1
+2,north,p3,2,0,0,0
+1,north,p2,2,1,0,0
+2,south,s1,1,1,0,0
+1,north,p3,2,0,0,0
+2,north,p1,2,1,0,1
+1,south,s2,1,0,0,1
+2,north,p2,2,0,1,1
+"""
+
+
+def _estimate(tmp_path, text, *flags):
+    path = tmp_path / "log.csv"
+    path.write_text(text)
+    return main(["estimate", str(path), "--rewards", "0;1", "--costs", "0;1", "--order-by",
+                 "week", "-o", str(tmp_path / "arms.npz"), *flags])
+
+
+def test_estimate_keeps_each_arm_s_batch_and_each_batch_s_budget(tmp_path, capsys):
+    """The batch file held one batch 'next' at 10 % of all arms (budget 1 for the two
+    programmes' 2 + 1), so that the next solve spent one call where three were paid for."""
+    week = tmp_path / "week.csv"
+    assert _estimate(tmp_path, LOG, "--batch", str(week)) == 0
+    with open(week, newline="") as fh:
+        rows = [(r["batch_id"], r["arm_id"], r["budget"], r["state"]) for r in csv.DictReader(fh)]
+    # arms in order of first appearance in time (week 1: p1, s1, p2, p3, s2)
+    assert rows == [("north", "p1", "2", "1"), ("south", "s1", "1", "0"),
+                    ("north", "p2", "2", "1"), ("north", "p3", "2", "0"),
+                    ("south", "s2", "1", "1")]
+    assert load_instance(tmp_path / "arms.npz").budget == 3.0       # both batches' arms: 2 + 1
+    assert "2 batches of the log's batch_id column" in capsys.readouterr().err
+    north, south = read_batches(week)                    # the round trip: rmab solve reads it
+    assert (north.batch_id, north.arm_ids, north.instance.budget) == (
+        "north", ("p1", "p2", "p3"), 2.0)
+    assert (south.batch_id, south.arm_ids, south.instance.budget) == ("south", ("s1", "s2"), 1.0)
+    np.testing.assert_array_equal(north.belief, np.eye(2)[[1, 1, 0]])
+    np.testing.assert_array_equal(south.belief, np.eye(2)[[0, 1]])
+    out = tmp_path / "actions.csv"
+    assert main(["solve", str(week), "--planner", "myopic", "--out", str(out)]) == 0
+    with open(out, newline="") as fh:
+        spent = {}
+        for r in csv.DictReader(fh):
+            spent[r["batch_id"]] = spent.get(r["batch_id"], 0.0) + float(r["cost"])
+    assert set(spent) == {"north", "south"} and spent["north"] <= 2 and spent["south"] <= 1
+
+
+def test_the_python_readers_give_the_batch_columns_under_the_names_given(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text(LOG.replace("batch_id", "programme").replace(",budget,", ",calls,", 1))
+    log = read_transition_log(path, columns={"batch_id": "programme", "budget": "calls"},
+                              order_by="week")
+    assert log.arm_ids == ("p1", "s1", "p2", "p3", "s2")
+    assert log.arm_batches == ("north", "south", "north", "north", "south")
+    np.testing.assert_array_equal(log.arm_budgets, [2, 1, 2, 2, 1])
+    signals = tmp_path / "signals.csv"
+    signals.write_text("arm_id,action,signal,budget,batch_id\na,1,1,3,x\nb,0,,1.5,y\n"
+                       "a,0,,3.0,x\n")
+    log = read_signal_log(signals)
+    assert log.arm_batches == ("x", "y")
+    np.testing.assert_array_equal(log.arm_budgets, [3.0, 1.5])
+    plain = read_transition_log(tmp_path / "log.csv", order_by="week")   # no such columns
+    assert plain.arm_batches is None and plain.arm_budgets is None
+
+
+def test_a_budget_column_without_batches_is_the_one_batch_s(tmp_path):
+    rows = [row.split(",") for row in LOG.splitlines()]
+    text = "".join(",".join([r[0], r[2], "budget" if k == 0 else "2", *r[4:]]) + "\n"
+                   for k, r in enumerate(rows))                # no batch_id; every budget 2
+    week = tmp_path / "week.csv"
+    assert _estimate(tmp_path, text, "--batch", str(week)) == 0
+    (batch,) = read_batches(week)
+    assert (batch.batch_id, batch.instance.budget, batch.n_arms) == ("next", 2.0, 5)
+
+
+def test_batches_without_budgets_take_10_percent_of_their_own_arms(tmp_path):
+    rows = [f"1,{'a' if k < 15 else 'b'},x{k},0,1,1" for k in range(20)]
+    week = tmp_path / "week.csv"
+    assert _estimate(tmp_path, "week,batch_id,arm_id,state,action,next_state\n" +
+                     "\n".join(rows) + "\n", "--batch", str(week)) == 0
+    a, b = read_batches(week)
+    assert (a.n_arms, a.instance.budget, b.n_arms, b.instance.budget) == (15, 2.0, 5, 1.0)
+    assert _estimate(tmp_path, "week,batch_id,arm_id,state,action,next_state\n" +
+                     "\n".join(rows) + "\n", "--batch", str(week), "--budget", "4") == 0
+    assert [x.instance.budget for x in read_batches(week)] == [4.0, 4.0]
+    assert load_instance(tmp_path / "arms.npz").budget == 8.0
+
+
+@pytest.mark.parametrize("old, new, line, column, match", [
+    # south's budget is 1 on lines 2, 7 and 10, 3 on line 4: named against line 2
+    ("1,south,s1,1,", "1,south,s1,3,", 4, "budget",
+     r"log\.budget: must be the same on every row of batch 'south'; got 3 here and 1 on line "
+     r"2: a batch has one budget"),
+    ("2,north,p1,2,", "2,north,p1,5,", 9, "budget", r"got 5 here and 2 on line 3"),
+    ("1,south,s1,1,", "1,south,s1,,", 4, "budget", r"log\.budget: must be a number >= 0; got "
+                                                   r"an empty cell$"),
+    ("1,south,s1,1,", "1,south,s1,-1,", 4, "budget", r"must be a number >= 0; got '-1'$"),
+    ("2,north,p2,2,", "2,south,p2,1,", 11, "batch_id",
+     r"log\.batch_id: must be the same on every row of arm 'p2'; got 'south' here and "
+     r"'north' on line 6 \(one id in two programmes\? make the ids unique, such as "
+     r"'south-p2'\)$"),
+])
+def test_a_batch_or_budget_that_differs_is_named_by_its_lines(tmp_path, old, new, line, column,
+                                                               match):
+    assert LOG.count("\n" + old) == 1
+    path = tmp_path / "log.csv"
+    path.write_text(LOG.replace("\n" + old, "\n" + new))
+    with pytest.raises(BatchInputError, match=match) as info:
+        read_transition_log(path, order_by="week")
+    assert (info.value.line, info.value.column) == (line, column)
+
+
+def test_a_budget_differing_on_many_rows_lists_them(tmp_path):
+    """Named against the most common budget, 3 (first on line 4), as a batch file's is."""
+    path = tmp_path / "log.csv"
+    path.write_text("week,arm_id,budget,state,action,next_state\n" +
+                    "".join(f"{k},a,{2 if k in (0, 1, 5) else 3},0,0,0\n" for k in range(8)))
+    with pytest.raises(BatchInputError, match=r"must be the same on every row of the log \(one "
+                                               r"batch: it has no batch_id column\); got 2 here "
+                                               r"and 3 on line 4; 2 more rows differ \(line 3, "
+                                               r"7\)") as info:
+        read_transition_log(path)
+    assert info.value.line == 2
+
+
+@pytest.mark.parametrize("flags, match", [
+    (["--budget", "3"], r"^estimate\.budget: not with the log's budget column 'budget', which "
+                        r"gives each batch's budget; got 3$"),
+    (["--batch", "w.csv", "--batch-id", "x"], r"^estimate\.batch_id: not with the log's "
+                                              r"batch_id column 'batch_id'"),
+])
+def test_a_flag_the_log_s_columns_give_is_refused(tmp_path, flags, match):
+    path = tmp_path / "log.csv"
+    path.write_text(LOG)
+    with pytest.raises(InvalidParameterError, match=match):
+        main(["--debug", "estimate", str(path), "--rewards", "0;1", "-o",
+              str(tmp_path / "arms.npz"), *[str(tmp_path / f) if f.endswith(".csv") else f
+                                            for f in flags]])
+    assert not (tmp_path / "arms.npz").exists() and not (tmp_path / "w.csv").exists()
+
+
+def test_a_signal_log_s_batches_reach_the_batch_of_beliefs(tmp_path):
+    path, week = tmp_path / "signals.csv", tmp_path / "week.csv"
+    path.write_text("week,programme,arm_id,calls,action,signal\n1,north,p1,2,1,1\n"
+                    "1,south,s1,1,1,0\n1,north,p2,2,0,\n2,north,p1,2,0,\n2,south,s1,1,1,1\n"
+                    "2,north,p2,2,1,0\n")
+    assert main(["estimate", str(path), "--hidden", "--rewards", "0;1", "--costs", "0;1",
+                 "--columns", "batch_id=programme;budget=calls", "--order-by", "week", "-o",
+                 str(tmp_path / "arms.npz"), "--batch", str(week)]) == 0
+    north, south = read_batches(week)
+    assert (north.arm_ids, north.instance.budget, south.arm_ids, south.instance.budget) == (
+        ("p1", "p2"), 2.0, ("s1",), 1.0)
