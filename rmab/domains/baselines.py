@@ -47,7 +47,7 @@ class DomainPlanner(Protocol):
 
     def reset(self, *, seed=None) -> None: ...
 
-    def plan(self, states: np.ndarray, *, t: int = 0) -> np.ndarray: ...
+    def plan(self, states: np.ndarray, *, t: int | None = None) -> np.ndarray: ...
 
 
 def action_values(domain: Domain, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
@@ -68,10 +68,12 @@ class BaseDomainPlanner:
 
     ``plan`` checks the planner is fitted, validates the states once and hands a read-only copy
     to ``_plan``; ``last_stats`` keeps the diagnostics of the last call. ``self.rng`` is set from
-    the seed at ``fit`` and ``reset``.
+    the seed at ``fit`` and ``reset``. A planner whose plan depends on the periods left sets
+    ``horizon`` (the episode's periods); ``plan`` then needs ``t``.
     """
 
     name: ClassVar[str] = "base"
+    horizon: int | None = None
 
     def __init__(self):
         self._domain: Domain | None = None
@@ -110,12 +112,21 @@ class BaseDomainPlanner:
             self.rng = as_generator(seed, f"{type(self).__name__}.reset.seed")
         self._reset()
 
-    def plan(self, states, *, t: int = 0) -> np.ndarray:
+    def plan(self, states, *, t: int | None = None) -> np.ndarray:
         """The action vector (int64, (action_size,), feasible for the domain) in ``states``
-        (int (n_arms,), each arm's state in 0..n_states-1; never modified) at period ``t``."""
+        (int (n_arms,), each arm's state in 0..n_states-1; never modified) at period ``t``
+        (needed when the planner has a ``horizon`` of two periods or more; else 0)."""
         s = self.domain.check_states(states).copy()
         s.setflags(write=False)
-        t = check_number(f"{type(self).__name__}.plan", "t", t, low=0, integer=True)
+        owner = f"{type(self).__name__}.plan"
+        if t is None:
+            if self.horizon is not None and self.horizon > 1:
+                raise InvalidParameterError(
+                    f"{owner}.t: needed by a planner for {self.horizon} periods (its plan "
+                    f"depends on the periods left): pass t=0 in the first period, ..., "
+                    f"t={self.horizon - 1} in the last")
+            t = 0
+        t = check_number(owner, "t", t, low=0, integer=True)
         start = time.perf_counter()
         self.last_stats = PlanStats()
         action = self._plan(s, t)

@@ -49,7 +49,7 @@ def test_one_step_ordering(kind):
                 for n, spec in DOMAIN_PLANNERS.items() if not spec.requires}
     for k in range(4):
         states = _states(12, k)
-        value = {n: d.expected_reward(states, p.plan(states)) for n, p in planners.items()}
+        value = {n: d.expected_reward(states, p.plan(states, t=0)) for n, p in planners.items()}
         for n in ("sampling", "iterative-myopic", "random"):
             assert value["myopic"] >= value[n] - 1e-9, (n, value)
         assert value["sampling"] >= value["random"] - 1e-9
@@ -145,7 +145,7 @@ def test_solver_input_errors_become_typed_errors():
     path = make_domain("path", 6, 2, seed=0)
     arrays = path.to_arrays()
     tiny = type(path).from_arrays(**{**arrays, "rewards": arrays["rewards"] * 1e-300})
-    plans = [make_domain_planner("whittle-finite").fit(d, seed=0).plan(np.zeros(6, np.int64))
+    plans = [make_domain_planner("whittle-finite").fit(d, seed=0).plan(np.zeros(6, np.int64), t=0)
              for d in (path, tiny)]
     assert np.array_equal(*plans)
     # the path domain's route search raised InvalidParameterError, blaming a parameter
@@ -154,7 +154,7 @@ def test_solver_input_errors_become_typed_errors():
     gains[:, 1:] = -np.inf
     finite._gains = lambda states: gains
     with pytest.raises(PlanningError, match="the objective cannot be solved; RouteSearch"):
-        finite.plan(np.zeros(6, dtype=np.int64))
+        finite.plan(np.zeros(6, dtype=np.int64), t=0)
 
 
 def test_sampling_is_best_of_its_samples():
@@ -250,7 +250,22 @@ def test_planner_errors():
         BaseDomainPlanner().fit(d).plan(np.zeros(8, int))
 
 
-@pytest.mark.parametrize("t", [1.5, "2", None, float("nan"), -1])
+def test_a_planner_for_a_horizon_needs_the_period():
+    """plan(states) planned period 0 in every period: the finite-horizon indices of period 0
+    in the last one, where they differ (the planner for a horizon of 1 is the reference)."""
+    d = make_domain("capacity", 6, 2, seed=0)
+    states = np.array([0, 1, 2, 3, 0, 1])
+    finite = make_domain_planner("whittle-finite", horizon=3).fit(d, seed=0)
+    with pytest.raises(InvalidParameterError, match=r"^FiniteWhittleDomainPlanner\.plan\.t: "
+                       r"needed by a planner for 3 periods .*t=2 in the last$"):
+        finite.plan(states)
+    last = make_domain_planner("whittle-finite", horizon=1).fit(d, seed=0).plan(states)
+    np.testing.assert_array_equal(finite.plan(states, t=2), last)
+    assert make_domain_planner("random").fit(d, seed=0).plan(states).shape == (d.action_size,)
+    assert make_domain_planner("whittle").fit(d, seed=0).plan(states).shape == (d.action_size,)
+
+
+@pytest.mark.parametrize("t", [1.5, "2", float("nan"), -1])
 def test_plan_refuses_a_period_that_is_not_a_whole_number(t):
     """int(t) planned t=1.5 as period 1 and raised bare errors on 'x' or NaN (a review)."""
     p = make_domain_planner("random").fit(make_domain("capacity", 6, 2, seed=0))

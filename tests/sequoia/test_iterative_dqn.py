@@ -85,7 +85,7 @@ def test_linear_network_on_capacity_stops_at_negative_gains():
     w[0, :6] = -1.0
     w[0, 6:] = 3.0
     planner = IterativeDQNPlanner(ReLUNetwork((w,), (np.zeros(1),)), horizon=2).fit(d)
-    np.testing.assert_array_equal(planner.plan(np.full(6, 3, dtype=np.int64)), np.zeros(6))
+    np.testing.assert_array_equal(planner.plan(np.full(6, 3, dtype=np.int64), t=0), np.zeros(6))
 
 
 def test_registry_file_and_evaluation(tmp_path):
@@ -141,7 +141,7 @@ def test_does_not_import_torch():
             "net = ReLUNetwork((r.normal(size=(3, 9)), r.normal(size=(1, 3))), "
             "(r.normal(size=3), r.normal(size=1))); "
             "make_domain_planner('iterative-dqn', network=net).fit(d).plan("
-            "np.zeros(4, dtype=np.int64)); "
+            "np.zeros(4, dtype=np.int64), t=0); "
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
@@ -204,4 +204,4 @@ def test_values_that_overflow_are_a_planning_error_not_the_null_action():
         with pytest.raises(PlanningError, match=r"^IterativeDQNPlanner: the network's value of "
                                                 r"an action must be finite; got inf \(its "
                                                 r"weights overflow float64 at these inputs\)$"):
-            planner.plan(np.zeros(5, dtype=np.int64))
+            planner.plan(np.zeros(5, dtype=np.int64), t=0)

@@ -415,7 +415,7 @@ def test_planner_does_not_import_torch():
             "d = make_capacity(4, 2, seed=0); r = np.random.default_rng(0); "
             "net = ReLUNetwork((r.normal(size=(3, 9)), r.normal(size=(1, 3))), "
             "(r.normal(size=3), r.normal(size=1))); "
-            "SequoiaPlanner(net).fit(d).plan(np.zeros(4, dtype=np.int64)); "
+            "SequoiaPlanner(net).fit(d).plan(np.zeros(4, dtype=np.int64), t=0); "
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
@@ -466,7 +466,7 @@ def test_weights_the_solver_cannot_take_are_errors_as_the_myopic_planners_are():
                                             r"solved at this state; HighsModel\.set_objective"
                                             r"\.c: HiGHS reads magnitudes from 1e\+20 on as "
                                             r"infinite") as info:
-        planner.plan(s)
+        planner.plan(s, t=0)
     assert isinstance(info.value.__cause__, PlanningError)          # MIPArgmax's, renamed
     assert isinstance(info.value.__cause__.__cause__, SolverInputError)
     with pytest.raises(PlanningError, match=r"^MIPArgmax: the network's MIP cannot be solved"):
