@@ -37,12 +37,13 @@ __all__ = ["BatchOutcome", "BatchFailure", "BatchSolveResult", "solve_batches", 
 class BatchOutcome(CompactRepr):
     """The planner's decision for one batch.
 
-    ``actions`` int64 (n_arms,), ``costs`` (n_arms,) cost of each chosen action, ``scores``
-    (n_arms,) the planner's per-arm score (``last_stats.scores``) or None when it sets none.
+    ``arm_ids`` the batch's (a read-only array of str), ``actions`` int64 (n_arms,), ``costs``
+    (n_arms,) cost of each chosen action, ``scores`` (n_arms,) the planner's per-arm score
+    (``last_stats.scores``) or None when it sets none.
     """
 
     batch_id: str
-    arm_ids: tuple
+    arm_ids: np.ndarray
     actions: np.ndarray
     costs: np.ndarray
     scores: np.ndarray | None

@@ -48,7 +48,7 @@ def _id_text(value) -> str | None:
         return str(value)
     if isinstance(value, str) and value and value == value.strip() and \
             not _CONTROL.search(value):
-        return value
+        return str(value)                     # numpy's str_ too: shown as 'a', not str_('a')
     return None
 
 
@@ -59,7 +59,8 @@ class Batch:
     Attributes
     ----------
     batch_id : str, non-empty, no blanks at either end (an integer is taken as its text)
-    arm_ids : tuple of str, (n_arms,), unique, as batch_id
+    arm_ids : read-only numpy array of str (dtype object), (n_arms,), unique, as batch_id
+        (given as any sequence): ``batch.arm_ids[actions > 0]`` names the arms acted on
     instance : Instance
         Arms in row order, the batch's budget and discount; ``instance.initial_belief``
         (n_arms, n_states) holds the current beliefs (a given ``state`` is a one-hot row).
@@ -76,7 +77,7 @@ class Batch:
     """
 
     batch_id: str
-    arm_ids: tuple
+    arm_ids: np.ndarray
     instance: Instance
     action_names: tuple | None = None
     lines: np.ndarray | None = None
@@ -108,7 +109,9 @@ class Batch:
             k = next(k for k, i in enumerate(ids) if seen.setdefault(i, k) != k)
             raise InvalidParameterError(f"Batch.arm_ids: must be unique names; got "
                                         f"{_short(ids[k])} at positions {seen[ids[k]]} and {k}")
-        object.__setattr__(self, "arm_ids", ids)
+        arm_ids = np.array(ids, dtype=object)     # Python str: an arm shows as 'a' in messages
+        arm_ids.setflags(write=False)
+        object.__setattr__(self, "arm_ids", arm_ids)
         named = self.instance.metadata.get("actions")
         if self.action_names is None and isinstance(named, (list, tuple)) and \
                 len(named) == self.instance.n_actions:

@@ -40,7 +40,7 @@ def test_the_next_file_reads_back_the_updated_beliefs_and_keeps_every_other_cell
     again = read_batches(out)
     assert [b.batch_id for b in again] == [b.batch_id for b in batches]
     for old, new in zip(batches, again):
-        assert new.arm_ids == old.arm_ids
+        np.testing.assert_array_equal(new.arm_ids, old.arm_ids)
         np.testing.assert_allclose(new.belief, beliefs[old.batch_id], atol=1e-11)
         np.testing.assert_array_equal(new.instance.arms.transitions,
                                       old.instance.arms.transitions)

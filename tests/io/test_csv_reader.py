@@ -21,7 +21,7 @@ def test_reads_model_arms_costs_and_beliefs(write_csv, health):
                          "b1,b,2,1,,health.npz,3,0;1;1\n"
                          "b2,c,0,0,,health.npz,99,\n")
     b1, b2 = read_batches(path)
-    assert (b1.batch_id, b1.arm_ids, b2.batch_id) == ("b1", ("a", "b"), "b2")
+    assert (b1.batch_id, b1.arm_ids.tolist(), b2.batch_id) == ("b1", ["a", "b"], "b2")
     assert b1.lines.tolist() == [2, 3] and b2.lines.tolist() == [4]
     ref = health.arms.select([7, 3])
     arms = b1.instance.arms
@@ -113,7 +113,7 @@ def test_trailing_commas_of_spreadsheets_are_ignored(write_csv):
     right was ever edited: 'column 9 must have a name' before."""
     rows = "b,a,1,0,,health.npz,0,,,\nb,c,1,1,,health.npz,1,\n"
     (batch,) = read_batches(write_csv(H.rstrip("\n") + ",,\n" + rows))
-    assert batch.arm_ids == ("a", "c")
+    assert batch.arm_ids.tolist() == ["a", "c"]
     with pytest.raises(BatchInputError, match="must have 8 fields like the header; got 9"):
         read_batches(write_csv(H + "b,a,1,0,,health.npz,0,,note\n"))
     # a comma too many (an unquoted "1,000") with an empty last cell, past the header's own
@@ -352,7 +352,7 @@ def test_first_error_is_the_lowest_line_and_keep_going_reports_each_batch(write_
         read_batches(path)
     assert info.value.line == 4
     batches, failures = read_batches_keep_going(path)
-    assert [b.batch_id for b in batches] == ["ok"] and batches[0].arm_ids == ("a", "b")
+    assert [b.batch_id for b in batches] == ["ok"] and batches[0].arm_ids.tolist() == ["a", "b"]
     assert [(f.batch_id, f.line, f.column) for f in failures] == [
         ("bad1", 4, "state"), ("bad2", 5, "belief"), (None, 6, "batch_id")]
 

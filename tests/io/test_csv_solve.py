@@ -57,7 +57,7 @@ def test_shipped_example_round_trip(tmp_path, health):
     assert [r["action_name"] for r in got] == [("none", "call", "visit")[a] for a in expected]
     np.testing.assert_allclose([float(r["score"]) for r in got], planner.last_stats.scores)
     np.testing.assert_allclose([float(r["cost"]) for r in got], costs[np.arange(6), expected])
-    assert north.arm_ids == tuple(r["arm_id"] for r in got)
+    assert north.arm_ids.tolist() == [r["arm_id"] for r in got]
     for outcome in result.outcomes:
         assert outcome.total_cost <= outcome.budget + 1e-9
     assert {r["action_name"] for r in rows if r["batch_id"] == "pilot"} == {""}
@@ -853,7 +853,7 @@ def test_a_numeric_batch_id_is_taken_as_text():
     from rmab.models import health_intervention
 
     batch = Batch(7, [1, np.int64(2), "c"], health_intervention(3, seed=0))
-    assert batch.batch_id == "7" and batch.arm_ids == ("1", "2", "c")
+    assert batch.batch_id == "7" and batch.arm_ids.tolist() == ["1", "2", "c"]
 
 
 def test_the_output_shown_in_the_csv_docs(tmp_path):
@@ -946,3 +946,36 @@ def test_cli_check_says_problems_alike_but_for_their_line_once(tmp_path, capsys)
     assert main(["solve", str(two), "--check"]) == 1
     err = capsys.readouterr().err.splitlines()
     assert err[1] == "rmab:   and 1 more row alike: line 3" and len(err) == 3, err
+
+
+def test_arm_ids_are_a_read_only_array_a_mask_of_the_arms_selects():
+    """A walkthrough's ``batch.arm_ids[actions > 0]`` (the arms acted on) raised numpy's
+    TypeError 'only integer scalar arrays can be converted to a scalar index': they were a
+    tuple. Reference: the ids of data/batch_example.csv's clinic-north rows, by hand."""
+    import pickle
+
+    north = read_batches(EXAMPLE)[0]
+    acted = np.array([0, 0, 0, 2, 2, 0]) > 0
+    assert north.arm_ids[acted].tolist() == ["p004", "p005"]
+    assert north.arm_ids[[5, 0]].tolist() == ["p006", "p001"]
+    assert all(type(a) is str for a in north.arm_ids)      # Python str: shown as 'p001'
+    with pytest.raises(ValueError, match="read-only"):
+        north.arm_ids[0] = "x"
+    outcome = solve_batches([north], "myopic").outcomes[0]
+    assert outcome.arm_ids[outcome.actions > 0].tolist() == [
+        f"p00{k + 1}" for k in np.flatnonzero(outcome.actions)]
+    sent = pickle.loads(pickle.dumps(north))                  # as to a worker process
+    assert sent.arm_ids.tolist() == [f"p00{k}" for k in range(1, 7)]
+
+
+def test_arm_ids_given_as_a_numpy_array_are_named_as_text():
+    """The README builds ids with np.array: its numpy str_ ids were kept, and an error named
+    an arm as np.str_('a') rather than 'a'."""
+    from rmab.io import Batch
+    from rmab.models import health_intervention
+
+    with pytest.raises(InvalidParameterError, match=re.escape(
+            "Batch.arm_ids: must be unique names; got 'a' at positions 0 and 2")):
+        Batch("w", np.array(["a", "b", "a"]), health_intervention(3, seed=0))
+    batch = Batch("w", np.array(["a", "b", "c"]), health_intervention(3, seed=0))
+    assert [type(a) for a in batch.arm_ids] == [str, str, str]

@@ -109,7 +109,7 @@ def test_estimate_writes_the_estimated_instance_and_a_batch_rmab_solve_takes(tmp
     np.testing.assert_array_equal(inst.arms.rewards[0], [[0, 0], [1, 1]])
     assert inst.metadata["arm_ids"] == ["ana", "bo", "cy"] and inst.budget == 1.0
     (read,) = read_batches(batch)
-    assert read.arm_ids == ("ana", "bo", "cy")
+    assert read.arm_ids.tolist() == ["ana", "bo", "cy"]
     np.testing.assert_array_equal(read.belief, np.eye(2)[[1, 1, 0]])      # last states
     np.testing.assert_array_equal(read.instance.arms.transitions, inst.arms.transitions)
     assert main(["solve", str(batch), "--planner", "whittle", "--out",

@@ -115,7 +115,7 @@ def test_estimate_hidden_writes_pomdp_arms_beliefs_and_a_batch_rmab_solve_takes(
     assert inst.metadata["arm_ids"] == ["bo", "ana", "cy"]
     assert inst.metadata["params"]["signals"] == ["no answer", "answered"]
     (read,) = read_batches(batch)
-    assert read.arm_ids == ("bo", "ana", "cy")
+    assert read.arm_ids.tolist() == ["bo", "ana", "cy"]
     np.testing.assert_allclose(read.belief, want.beliefs, rtol=1e-11)
     assert main(["solve", str(batch), "--planner", "whittle", "--out",
                  str(tmp_path / "actions.csv")]) == 0
