@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import os
+import warnings
 from collections.abc import Mapping
 from itertools import repeat
 
 from rmab._validation import _short, check_path
-from rmab.errors import BatchInputError, InvalidParameterError
+from rmab._warnings import user_stacklevel
+from rmab.errors import BatchInputError, InvalidParameterError, RmabWarning
 from rmab.io.schema import OUTPUT_COLUMNS
 from rmab.models.storage import atomic_write, check_writable
 
@@ -106,8 +108,12 @@ def write_beliefs(batches, beliefs, out) -> int:
         Read from one CSV file by :func:`~rmab.io.read_batches` (each knows its file and the
         line of every arm's row).
     beliefs : mapping batch_id -> array (n_arms, n_states)
-        New beliefs in the batch's row order (``update_beliefs``'s output). Rows of a batch not
-        in it (one left out by ``keep_going``, say) are copied as they are.
+        New beliefs in the batch's row order (``update_beliefs``'s output). The rows of a
+        batch of ``batches`` not in it are copied as they are, with an
+        :class:`~rmab.errors.RmabWarning` naming it (forgotten, or a ``zip`` over outcomes
+        that skipped one?); the file's rows of batches not in ``batches`` (those
+        ``read_batches_keep_going`` left out) are copied without one: leave a batch out of
+        ``batches`` to copy it on purpose.
     out : path ending in ``.csv``
         Written atomically; must not be the file read (last period's file is kept). A
         ``belief`` column is added where the header has none. Every other cell is copied as
@@ -183,6 +189,15 @@ def write_beliefs(batches, beliefs, out) -> int:
         missing = len(updates) - written
         raise BatchInputError(f"{owner}: the file changed since it was read: "
                               f"{count_noun(missing, 'arm row')} not found", file=file)
+    given = {str(bid) for bid in beliefs}
+    kept = [b for b in batches if b.batch_id not in given]
+    if kept:                               # a zip over outcomes that skipped one, say
+        named = ", ".join(f"{b.batch_id!r} ({count_noun(b.n_arms, 'arm')})" for b in kept[:5])
+        warnings.warn(f"{owner}.beliefs: should give every batch's new beliefs; got none for "
+                      f"{named}{' ...' * (len(kept) > 5)}: {'its' if len(kept) == 1 else 'their'}"
+                      f" rows are copied as they were (give beliefs[batch_id], or leave the "
+                      f"batch out of batches to copy it on purpose)", RmabWarning,
+                      stacklevel=user_stacklevel())
     with atomic_write(out, ".csv") as tmp:
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
             csv.writer(fh, lineterminator="\n").writerows(output)

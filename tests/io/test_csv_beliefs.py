@@ -2,6 +2,7 @@
 
 import csv
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +65,8 @@ def test_rows_of_batches_without_beliefs_are_copied_and_a_belief_column_is_added
                      "a,z,1,1,health.npz,2,,\r\n")
     batches = read_batches(path)
     out = path.parent / "next.csv"
-    assert write_beliefs(batches, {"a": [[0.25, 0.75], [1.0, 0.0]]}, out) == 2
+    with pytest.warns(rmab.RmabWarning, match="got none for 'b' "):
+        assert write_beliefs(batches, {"a": [[0.25, 0.75], [1.0, 0.0]]}, out) == 2
     assert out.read_text(encoding="utf-8").splitlines() == [
         "batch_id,arm_id,budget,state,model,model_arm,belief",
         "a,x,1,,health.npz,0,0.25;0.75",
@@ -72,6 +74,41 @@ def test_rows_of_batches_without_beliefs_are_copied_and_a_belief_column_is_added
         "a,z,1,,health.npz,2,1;0",
     ]
     np.testing.assert_array_equal(read_batches(out)[0].belief, [[0.25, 0.75], [1.0, 0.0]])
+
+
+def test_a_batch_given_no_beliefs_is_copied_with_a_warning_at_the_callers_line(write_csv):
+    """A walkthrough: write_beliefs(batches, {}, out) wrote last week's file again, 0 beliefs,
+    without a word (a batch forgotten in the mapping, or a zip over outcomes that skipped
+    one). A batch left out of ``batches`` is still copied silently, on purpose."""
+    path = write_csv("batch_id,arm_id,budget,state,model,model_arm\n"
+                     "a,x,1,0,health.npz,0\n"
+                     "b,y,1,1,health.npz,1\n"
+                     "b,z,1,0,health.npz,2\n")
+    a, b = read_batches(path)
+    out = path.parent / "next.csv"
+    with pytest.warns(rmab.RmabWarning) as caught:
+        assert write_beliefs([a, b], {}, out) == 0
+    (w,) = caught
+    assert w.filename == __file__
+    assert str(w.message) == (
+        "write_beliefs.beliefs: should give every batch's new beliefs; got none for 'a' "
+        "(1 arm), 'b' (2 arms): their rows are copied as they were (give beliefs[batch_id], "
+        "or leave the batch out of batches to copy it on purpose)")
+    assert out.read_text(encoding="utf-8").splitlines() == [
+        "batch_id,arm_id,budget,state,model,model_arm,belief", "a,x,1,0,health.npz,0,",
+        "b,y,1,1,health.npz,1,", "b,z,1,0,health.npz,2,"]
+    out.unlink()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")           # none: b left out of batches on purpose
+        assert write_beliefs([a], {"a": [[0.5, 0.5]]}, out) == 1
+    assert out.read_text(encoding="utf-8").splitlines()[1:] == [
+        "a,x,1,,health.npz,0,0.5;0.5", "b,y,1,1,health.npz,1,", "b,z,1,0,health.npz,2,"]
+    out.unlink()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")           # made an error: nothing written
+        with pytest.raises(rmab.RmabWarning, match="got none for 'b' "):
+            write_beliefs([a, b], {"a": [[0.5, 0.5]]}, out)
+    assert not out.exists()
 
 
 @pytest.mark.parametrize("beliefs, match", [
