@@ -1,13 +1,17 @@
-"""Write solved batches as CSV (``docs/csv.md``): one row per arm, written atomically."""
+"""Write CSV files (``docs/csv.md``), one row per arm, atomically: solved batches, batches
+built in Python, and next period's file with the beliefs updated."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import warnings
 from collections.abc import Mapping
 from itertools import repeat
+
+import numpy as np
 
 from rmab._validation import _short, check_path
 from rmab._warnings import user_stacklevel
@@ -15,7 +19,7 @@ from rmab.errors import BatchInputError, InvalidParameterError, RmabWarning
 from rmab.io.schema import OUTPUT_COLUMNS
 from rmab.models.storage import atomic_write, check_writable
 
-__all__ = ["write_solutions", "write_beliefs"]
+__all__ = ["write_solutions", "write_batches", "write_beliefs"]
 
 
 def write_solutions(outcomes, out) -> int:
@@ -44,6 +48,107 @@ def write_solutions(outcomes, out) -> int:
     with atomic_write(out, ".csv") as tmp:
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
             return _write(outcomes, fh)
+
+
+def write_batches(batches, out) -> int:
+    """Write ``batches`` (:class:`~rmab.io.Batch`, built in Python or read) as a CSV file of
+    batches that :func:`~rmab.io.read_batches` reads back as them and ``rmab solve`` solves.
+
+    One row per arm, batches in order, arms in row order: ``batch_id``, ``arm_id``, the
+    batch's ``budget`` and ``discount`` (and ``action_caps``, ``min_active``, ``max_active``
+    where a batch has them), the arm's ``state`` where its belief is one-hot, else its
+    ``belief``, and its model inline (``transitions``, ``observations`` for partially observed
+    arms, ``rewards``, ``costs``). Numbers are written as Python's ``repr``, which reads back to
+    the same float; a belief row is rescaled by its sum on reading (an ulp off where its float
+    sum is not 1). Not kept: ``action_names`` (the reader takes names from model files only),
+    the instance's name and metadata, and where a batch was read from.
+
+    ``out`` is a path ending in ``.csv``, written atomically and not a file a batch was read
+    from or names, or an open text file. Returns the number of arm rows written.
+    """
+    from rmab.io.reader import Batch
+
+    owner = "write_batches"
+    given = type(batches).__name__
+    listed = hasattr(batches, "__iter__") and not isinstance(batches, (str, bytes, Batch))
+    batches = list(batches) if listed else []
+    wrong = next((type(b).__name__ for b in batches if not isinstance(b, Batch)), None)
+    if not batches or wrong:
+        what = f"a sequence holding a {wrong}" if wrong else (
+            "Batch (write [batch])" if given == "Batch" else f"an empty {given}" if listed
+            else given)
+        raise InvalidParameterError(f"{owner}.batches: must be a non-empty sequence of Batch; "
+                                    f"got {what}")
+    seen: set = set()
+    twice = next((b.batch_id for b in batches if b.batch_id in seen or seen.add(b.batch_id)),
+                 None)
+    if twice is not None:
+        raise InvalidParameterError(f"{owner}.batches: batch ids must be unique (the reader "
+                                    f"joins the rows of an id into one batch); got {twice!r} "
+                                    f"twice")
+    timed = next((b for b in batches if b.instance.horizon is not None), None)
+    if timed is not None:
+        raise InvalidParameterError(
+            f"{owner}.batches: must have no horizon (a CSV batch is planned as discounted); "
+            f"got horizon {timed.instance.horizon} in batch {timed.batch_id!r}: "
+            f"instance.replace(horizon=None) with a discount below 1")
+    if hasattr(out, "write"):
+        check_text_file(owner, out)
+        return _write_batches(batches, out)
+    check_out_path(owner, out)
+    check_path(owner, out, "out", suffix=".csv")
+    inputs = sorted({f for b in batches for f in (b.file, *b.model_files) if f is not None})
+    check_writable(out, inputs, owner=f"{owner}.out")
+    with atomic_write(out, ".csv") as tmp:
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            return _write_batches(batches, fh)
+
+
+def _number(x: float) -> str:
+    """``x`` as the shortest text that reads back to it (``3`` for 3.0)."""
+    text = repr(float(x))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _numbers(row) -> str:
+    return ";".join(map(_number, row))
+
+
+def _json(array) -> str:
+    return json.dumps(array.tolist(), separators=(",", ":"))
+
+
+def _write_batches(batches, fh) -> int:
+    insts = [b.instance for b in batches]
+    header = ["batch_id", "arm_id", "budget", "discount", "state", "belief", "transitions"]
+    partial = any(not i.arms.fully_observed for i in insts)
+    header += ["observations"] * partial + ["rewards", "costs"]
+    limits = [name for name, used in (
+        ("action_caps", any(i.action_caps is not None for i in insts)),
+        ("min_active", any(i.min_active > 0 for i in insts)),
+        ("max_active", any(i.max_active is not None for i in insts))) if used]
+    writer = csv.writer(fh, lineterminator="\n")
+    writer.writerow(header + limits)
+    written = 0
+    for batch, inst in zip(batches, insts):
+        arms = inst.arms
+        shared = [_number(inst.budget), _number(inst.discount)]
+        caps = inst.action_caps
+        extra = {"action_caps": "" if caps is None else _numbers(caps),
+                 "min_active": str(inst.min_active) if inst.min_active else "",
+                 "max_active": "" if inst.max_active is None else str(inst.max_active)}
+        extra = [extra[name] for name in limits]
+        for k, arm in enumerate(batch.arm_ids):
+            belief = inst.initial_belief[k]
+            one_hot = np.count_nonzero(belief) == 1 and belief.max() == 1.0
+            state, row = (str(belief.argmax()), "") if one_hot else ("", _numbers(belief))
+            model = [_json(arms.transitions[k])]
+            if partial:
+                model.append(_json(arms.observations[k]) if not arms.fully_observed else "")
+            model += [_json(arms.rewards[k]), _numbers(arms.costs[k])]
+            writer.writerow([batch.batch_id, arm, *shared, state, row, *model, *extra])
+        written += batch.n_arms
+    return written
 
 
 def check_out_path(owner: str, out) -> None:
