@@ -137,12 +137,24 @@ def discounted_periods(discount: float, horizon: int | None = None) -> float:
 DISCOUNT_GAP = 1e-9
 
 
+def undiscounted_hint(owner: str, finite: str | None = None) -> str:
+    """The hint where discount 1, the plain total, is refused for want of a finite horizon:
+    ``finite`` says how to give one (e.g. ``"pass horizon=H"``); None: ``owner`` takes none."""
+    how = f", which {owner} does not take" if finite is None else f": {finite}"
+    return f" (discount 1, the plain total, needs a finite horizon{how})"
+
+
 def check_discount(owner: str, discount, *, one: bool = False, error=InvalidParameterError,
-                   field: str = "discount") -> float:
+                   field: str = "discount", finite: str | None = None) -> float:
     """``discount`` in (0, 1), or in (0, 1] with ``one`` (a finite horizon), as float; refused
     within ``DISCOUNT_GAP`` below 1: values grow as ``1 / (1 - discount)`` and leave float64 no
     digits for the differences between actions (Whittle indices off by 1e-5 at 1 - 1e-10 and by
-    12 % at 1 - 1e-11, and episodes of billions of periods)."""
+    12 % at 1 - 1e-11, and episodes of billions of periods). A refused 1 is told the
+    finite-horizon way, ``finite`` (:func:`undiscounted_hint`)."""
+    if (not one and isinstance(discount, (numbers.Real, np.integer, np.floating))
+            and not isinstance(discount, (bool, np.bool_)) and discount == 1):
+        raise error(f"{owner}.{field}: must be < 1.0; got {float(discount)}"
+                    + undiscounted_hint(owner, finite))
     discount = check_number(owner, field, discount, low=0.0, high=1.0, low_open=True,
                             high_open=not one, error=error)
     if 1.0 - DISCOUNT_GAP < discount < 1.0:

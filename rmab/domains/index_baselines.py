@@ -102,10 +102,12 @@ class _GainsMIPPlanner(MyopicMIPPlanner):
     """The myopic MIP with the one-step gains replaced by ``_gains(states)`` (n_arms,
     n_levels): the relaxation is built at fit (``self._instance``)."""
 
+    _finite = None          # how to ask for a finite horizon, told to a discount of 1
+
     def __init__(self, discount: float = 0.99, backend: str = "highs",
                  time_limit: float | None = None, mip_gap: float = 1e-6):
         super().__init__(backend=backend, time_limit=time_limit, mip_gap=mip_gap)
-        self.discount = check_discount(type(self).__name__, discount)
+        self.discount = check_discount(type(self).__name__, discount, finite=self._finite)
 
     def _fit(self, domain):
         self._instance = relaxed_instance(domain, discount=self.discount)
@@ -134,6 +136,7 @@ class WhittleDomainPlanner(_GainsMIPPlanner):
     """
 
     name = "whittle"
+    _finite = "pass horizon=H instead, whose indices are undiscounted"
 
     def __init__(self, discount: float = 0.99, backend: str = "highs",
                  time_limit: float | None = None, mip_gap: float = 1e-6,

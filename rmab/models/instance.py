@@ -13,7 +13,8 @@ import numpy as np
 
 from rmab._validation import (BELIEF_TOL, SCALE_LIMIT, as_float_array, budget_slack, check_actions,
                               check_count_limits, check_discount, check_number, check_shape,
-                              check_stochastic, discounted_periods, json_text)
+                              check_stochastic, discounted_periods, json_text,
+                              undiscounted_hint)
 from rmab._warnings import user_stacklevel
 from rmab.errors import InvalidModelError, RmabWarning
 from rmab.models.arms import MDPArms, POMDPArms
@@ -83,7 +84,8 @@ class Instance:
             horizon = check_number("Instance", "horizon", horizon, low=1, integer=True,
                                    error=InvalidModelError)
         if discount == 1.0 and horizon is None:
-            raise InvalidModelError("Instance.horizon: must be set when discount is 1; got None")
+            raise InvalidModelError("Instance.horizon: must be set when discount is 1; got None"
+                                    + undiscounted_hint("Instance", "pass horizon=H"))
         spend = float(self.arms.costs.max()) * self.arms.n_arms
         if not spend <= SCALE_LIMIT:                     # a joint action's total cost
             raise InvalidModelError(f"Instance.costs: must keep n_arms · max c <= "

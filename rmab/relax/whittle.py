@@ -141,7 +141,8 @@ def whittle_indices(arms: MDPArms, *, discount: float = 0.95, method: str = "hom
     """
     owner = "whittle_indices"
     _check_index_arms(owner, arms, MDPArms)
-    discount = check_discount(owner, discount)
+    discount = check_discount(owner, discount, finite="rmab.relax.finite_whittle_indices(arms, "
+                              "horizon=H) gives the H-period indices")
     if not isinstance(method, str) or method not in _METHODS:
         raise InvalidParameterError(f"{owner}.method: must be one of {_METHODS}; got {method!r}")
     tol = check_number(owner, "tol", tol, low=0.0, high=1e-3, low_open=True)
@@ -510,7 +511,7 @@ def belief_whittle_indices(arms: POMDPArms, *, discount: float | None = None,
     _check_index_arms(owner, arms, POMDPArms)
     discount = default_discount(discount, horizon)
     if horizon is None:
-        discount = check_discount(owner, discount)
+        discount = check_discount(owner, discount, finite="pass horizon=H")
     else:
         horizon = check_number(owner, "horizon", horizon, low=1, integer=True)
         discount = check_discount(owner, discount, one=True)

@@ -101,7 +101,7 @@ def _check_common(owner, arms, price, discount, tol, max_iter, horizon=None):
     price = check_number(owner, "price", price)
     if horizon is not None:
         horizon = check_number(owner, "horizon", horizon, low=1, integer=True)
-    discount = check_discount(owner, discount, one=horizon is not None)
+    discount = check_discount(owner, discount, one=horizon is not None, finite="pass horizon=H")
     tol = check_number(owner, "tol", tol, low=0.0, low_open=True)
     max_iter = check_number(owner, "max_iter", max_iter, low=1, integer=True)
     check_scale(owner, arms, np.array([price]), discount, horizon, "price")

@@ -40,7 +40,8 @@ import numpy as np
 
 from rmab._repr import CompactRepr
 from rmab._validation import (SCALE_LIMIT, as_float_array, check_arms, check_discount,
-                              check_flag, check_number, default_discount, discounted_periods)
+                              check_flag, check_number, default_discount, discounted_periods,
+                              undiscounted_hint)
 from rmab._warnings import user_stacklevel
 from rmab.errors import ConvergenceWarning, InvalidModelError, InvalidParameterError
 from rmab.models.arms import MDPArms, POMDPArms
@@ -138,7 +139,8 @@ def _check(owner, arms, prices, discount, horizon, tol, max_iter):
     if horizon is not None:
         horizon = check_number(owner, "horizon", horizon, low=1, integer=True)
     elif discount == 1.0:
-        raise InvalidParameterError(f"{owner}.horizon: must be set when discount is 1; got None")
+        raise InvalidParameterError(f"{owner}.horizon: must be set when discount is 1; got None"
+                                    + undiscounted_hint(owner, "pass horizon=H"))
     tol = check_number(owner, "tol", tol, low=0.0, low_open=True)
     max_iter = check_number(owner, "max_iter", max_iter, low=1, integer=True)
     check_scale(owner, arms, prices, discount, horizon)

@@ -446,7 +446,7 @@ def solve_pbvi(arms: POMDPArms, *, price: float = 0.0, discount: float = 0.95,
     check_arms(owner, arms, POMDPArms)
     price = check_number(owner, "price", price)
     randomized = check_flag(owner, "randomized", randomized)
-    discount = check_discount(owner, discount)
+    discount = check_discount(owner, discount, finite="rmab.solve_finite_pbvi(arms, horizon=H)")
     tol = check_number(owner, "tol", tol, low=0.0, low_open=True)
     # the point set is allocated up front; a million points is far beyond what PBVI backs up
     n_beliefs = check_number(owner, "n_beliefs", n_beliefs, low=1, high=10**6, integer=True)
