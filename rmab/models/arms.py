@@ -145,6 +145,18 @@ class MDPArms:
         return self.n_arms
 
 
+def _signature_hint(shape: tuple, transitions: tuple) -> str:
+    """The hint for observations of ``shape`` refused: POMDPArms' arguments in order, told
+    the observations were left out where ``shape`` is a reward array's."""
+    n_arms, n_actions, n_states, _ = transitions
+    rewards = {(n_arms, n_states, n_actions), (n_arms, n_states), (n_states,)}
+    return ((", the shape of rewards (the observations left out? " if shape in rewards else
+             " (") + "POMDPArms(transitions (n_arms, n_actions, n_states, n_states), "
+            "observations (n_arms, n_actions, n_states, n_obs), rewards (n_arms, n_states, "
+            "n_actions), costs (n_arms, n_actions), optional); arms seen fully: "
+            "MDPArms(transitions, rewards, costs))")
+
+
 @dataclass(frozen=True, eq=False)
 class POMDPArms:
     """Partially observable arms: the state is hidden, a signal is seen after each action.
@@ -169,11 +181,11 @@ class POMDPArms:
         owner = type(self).__name__
         p = _check_transitions(owner, self.transitions)
         n_arms, n_actions, n_states, _ = p.shape
-        o = as_float_array(owner, "observations", self.observations, ndim=4)
-        if o.shape[:3] != (n_arms, n_actions, n_states) or o.shape[3] < 1:
+        o = as_float_array(owner, "observations", self.observations)
+        if o.ndim != 4 or o.shape[:3] != (n_arms, n_actions, n_states) or o.shape[3] < 1:
             raise InvalidModelError(
                 f"{owner}.observations: must have shape (n_arms={n_arms}, n_actions={n_actions}, "
-                f"n_states={n_states}, n_obs); got {o.shape}")
+                f"n_states={n_states}, n_obs); got {o.shape}" + _signature_hint(o.shape, p.shape))
         check_stochastic(owner, "observations", o, row_desc="arm {0}, action {1}, next state {2}")
         r = _check_rewards(owner, self.rewards, n_arms, n_states, n_actions)
         c = _check_costs(owner, self.costs, n_arms, n_actions)

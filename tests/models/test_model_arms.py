@@ -153,8 +153,8 @@ BAD_POMDP = [
     pytest.param(dict(observations=np.empty((3, 2, 2, 0))),
                  r"POMDPArms\.observations: must have shape .*got \(3, 2, 2, 0\)", id="obs-none"),
     pytest.param(dict(observations=O[0]),
-                 r"POMDPArms\.observations: must have 4 dimensions; got shape \(2, 2, 2\)",
-                 id="obs-3d"),
+                 r"POMDPArms\.observations: must have shape \(n_arms=3, n_actions=2, n_states=2, "
+                 r"n_obs\); got \(2, 2, 2\) \(POMDPArms\(transitions \(n_arms, ", id="obs-3d"),
     pytest.param(dict(transitions=_with(P, (0, 0, 0, 0), 2.0)),
                  r"POMDPArms\.transitions: must be at most 1; got \S*2\.0\)? at arm 0, action 0",
                  id="pomdp-transitions"),
@@ -168,6 +168,32 @@ BAD_POMDP = [
 def test_pomdp_arms_rejects(over, match):
     with pytest.raises(InvalidModelError, match=match):
         _pomdp(**over)
+
+
+SIGNATURE = ("POMDPArms(transitions (n_arms, n_actions, n_states, n_states), observations "
+             "(n_arms, n_actions, n_states, n_obs), rewards (n_arms, n_states, n_actions), costs "
+             "(n_arms, n_actions), optional); arms seen fully: MDPArms(transitions, rewards, "
+             "costs))")
+
+
+@pytest.mark.parametrize("rewards", [_rewards(), _rewards()[:, :, 0], _rewards()[0, :, 0]],
+                         ids=["per-action", "per-state", "shared"])
+def test_pomdp_arms_without_observations_are_told_the_arguments(rewards):
+    """``POMDPArms(T, R, C)``, the observations left out, complained that the observations
+    (the rewards) had 3 dimensions: a user's walkthrough."""
+    with pytest.raises(InvalidModelError) as info:
+        POMDPArms(_transitions(), rewards, [0.0, 1.0])
+    assert str(info.value) == (
+        f"POMDPArms.observations: must have shape (n_arms=3, n_actions=2, n_states=2, n_obs); "
+        f"got {rewards.shape}, the shape of rewards (the observations left out? {SIGNATURE}")
+
+
+def test_pomdp_arms_with_observations_of_another_shape_are_told_the_arguments():
+    with pytest.raises(InvalidModelError) as info:
+        POMDPArms(_transitions(), np.full((3, 2, 2, 2, 1), 0.5), _rewards())
+    assert str(info.value) == (
+        "POMDPArms.observations: must have shape (n_arms=3, n_actions=2, n_states=2, n_obs); "
+        f"got (3, 2, 2, 2, 1) ({SIGNATURE}")
 
 
 def test_concat_rejects_empty_mixed_and_mismatched():
