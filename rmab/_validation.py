@@ -367,7 +367,15 @@ def check_seed(owner: str, seed, *, sequence: bool = True):
         return int(seed)
     raise InvalidParameterError(f"{owner}: must be a non-negative integer"
                                 f"{' or a numpy SeedSequence' if sequence else ''}; got "
-                                f"{_short(seed)}")
+                                f"{_short(seed)}" + seed_hint(seed))
+
+
+def seed_hint(seed) -> str:
+    """The hint for a seed refused that is a whole float (``1.0``, ``np.float64(1)``), else
+    ``""``."""
+    if isinstance(seed, (float, np.floating)) and float(seed).is_integer() and seed >= 0:
+        return f" (seeds are integers: pass {int(seed)})"
+    return ""
 
 
 def as_generator(seed, owner: str = "seed") -> np.random.Generator:
@@ -381,7 +389,8 @@ def as_generator(seed, owner: str = "seed") -> np.random.Generator:
     if isinstance(seed, (numbers.Integral, np.integer, np.random.SeedSequence)):
         return np.random.default_rng(check_seed(owner, seed))
     raise InvalidParameterError(
-        f"{owner}: must be an integer, numpy SeedSequence or Generator; got {_short(seed)}")
+        f"{owner}: must be an integer, numpy SeedSequence or Generator; got {_short(seed)}"
+        + seed_hint(seed))
 
 
 def check_costs(owner: str, costs: np.ndarray, error=InvalidModelError) -> None:

@@ -1,6 +1,7 @@
 """Arguments of the wrong type or value are typed RmabErrors naming ``owner.field``, never a
 bare TypeError, ValueError or AttributeError from Python or numpy."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -74,9 +75,11 @@ def test_make_domain_refuses_unknown_keywords():
     (1.5, "batch_seed.seed: must be a non-negative integer or a numpy SeedSequence; got 1.5"),
     (True, "batch_seed.seed: must be a non-negative integer or a numpy SeedSequence; got True"),
     (None, "batch_seed.seed: must be a non-negative integer or a numpy SeedSequence; got None"),
+    (3.0, "batch_seed.seed: must be a non-negative integer or a numpy SeedSequence; got 3.0 "
+          "(seeds are integers: pass 3)"),
 ])
 def test_batch_seed_checks_the_seed(seed, message):
-    with pytest.raises(InvalidParameterError, match=message.replace(".", r"\.") + "$"):
+    with pytest.raises(InvalidParameterError, match=re.escape(message) + "$"):
         batch_seed(seed, "b")
 
 

@@ -106,7 +106,7 @@ class Environment:
         self._rewards = arms.rewards
         self._arm_index = np.arange(arms.n_arms)
         self._arm_rewards = np.empty(arms.n_arms)
-        self.reset(seed=seed)
+        self.reset(seed=root_sequence("Environment.seed", seed))     # named as the user gave it
 
     @property
     def t(self) -> int:

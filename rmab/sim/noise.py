@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmab._validation import _short
+from rmab._validation import _short, seed_hint
 from rmab.errors import InvalidParameterError
 
 __all__ = ["root_sequence", "child", "int_seed", "EpisodeSeeds", "fit_seed", "episode_seeds",
@@ -44,7 +44,7 @@ def root_sequence(owner: str, seed) -> np.random.SeedSequence:
     if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0:
         return np.random.SeedSequence(int(seed))
     raise InvalidParameterError(f"{owner}: must be a non-negative integer, numpy SeedSequence or "
-                                f"Generator; got {_short(seed)}")
+                                f"Generator; got {_short(seed)}" + seed_hint(seed))
 
 
 def child(seq: np.random.SeedSequence, *path: int) -> np.random.SeedSequence:

@@ -30,6 +30,9 @@ BAD = [
     pytest.param(health_intervention, (5,), dict(seed="abc"),
                  r"health_intervention\.seed: must be an integer, numpy SeedSequence or "
                  r"Generator; got 'abc'", id="health-seed-str"),
+    pytest.param(health_intervention, (5,), dict(seed=4.0),
+                 r"health_intervention\.seed: must be an integer, numpy SeedSequence or "
+                 r"Generator; got 4\.0 \(seeds are integers: pass 4\)$", id="health-seed-float"),
     pytest.param(random_mdp_arms, (3, 0), {}, r"random_mdp_arms\.n_states: must be >= 1; got 0",
                  id="mdp-n_states"),
     pytest.param(random_mdp_arms, (3, 2, 0), {},

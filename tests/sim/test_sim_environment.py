@@ -169,7 +169,7 @@ def test_step_after_the_horizon(inst):
 @pytest.mark.parametrize("kwargs, match", [
     ({"horizon": 0}, r"Environment\.horizon: must be >= 1; got 0"),
     ({"horizon": 2.5}, r"Environment\.horizon: must be an integer"),
-    ({"seed": -3}, r"Environment\.reset\.seed: must be a non-negative integer"),
+    ({"seed": -3}, r"Environment\.seed: must be a non-negative integer"),
 ])
 def test_bad_construction(inst, kwargs, match):
     with pytest.raises(InvalidParameterError, match=match):
@@ -274,3 +274,23 @@ def test_a_default_episode_of_exactly_the_limit_is_taken():
             with pytest.raises(InvalidParameterError, match=r"^Environment\.horizon: must be "
                                                             r"given for discount"):
                 Environment(inst, seed=0)
+
+
+SEED_KINDS = "must be a non-negative integer, numpy SeedSequence or Generator; got "
+
+
+@pytest.mark.parametrize("seed, got", [(1.0, "1.0 (seeds are integers: pass 1)"),
+                                       (np.float64(2), "np.float64(2.0) (seeds are integers: "
+                                                       "pass 2)"),
+                                       (1.5, "1.5"), ("1", "'1'"), (-1, "-1")])
+def test_a_bad_seed_is_named_as_given_and_a_whole_float_told_the_integer(seed, got):
+    """``Environment(..., seed=1.0)`` named ``Environment.reset.seed``, which the user never
+    passed: a walkthrough. ``reset``'s own seed keeps its name."""
+    inst = health_intervention(3, seed=0)
+    with pytest.raises(InvalidParameterError) as info:
+        Environment(inst, horizon=2, seed=seed)
+    assert str(info.value) == "Environment.seed: " + SEED_KINDS + got
+    env = Environment(inst, horizon=2, seed=0)
+    with pytest.raises(InvalidParameterError) as info:
+        env.reset(seed=seed)
+    assert str(info.value) == "Environment.reset.seed: " + SEED_KINDS + got
