@@ -321,11 +321,17 @@ def check_count_limits(owner: str, n_arms: int, n_actions: int, action_caps, min
             raise error(f"{owner}.action_caps: must be non-negative integers or inf; got "
                         f"{caps[bad[0]]:g} for action {bad[0]}")
         caps.setflags(write=False)
-    low = check_number(owner, "min_active", min_active, low=0, high=n_arms, integer=True,
-                       error=error)
+    low = check_number(owner, "min_active", min_active, low=0, integer=True, error=error)
+    if low > n_arms:
+        raise error(f"{owner}.min_active: must be <= n_arms ({n_arms}); got {low} (no more arms "
+                    f"can act than there are)")
     high = max_active
     if high is not None:
-        high = check_number(owner, "max_active", high, low=low, integer=True, error=error)
+        high = check_number(owner, "max_active", high, low=0, integer=True, error=error)
+        if high < low:
+            raise error(f"{owner}.max_active: must be >= min_active ({low}); got {high} (at "
+                        f"least {low} arms must act each period but at most {high} may: lower "
+                        f"min_active or raise max_active, or set both to k for exactly k)")
     return caps, low, high
 
 

@@ -39,7 +39,8 @@ def test_limits_are_read_and_every_planner_answer_respects_them(write_csv):
                                                  r"2\.5 for action 1"),
     (dict(low="1.5"), 2, "min_active", r"min_active: must be an integer; got '1\.5'"),
     (dict(low="-1"), 2, "min_active", r"min_active: must be >= 0; got -1$"),
-    (dict(low="3", high="2"), 2, None, r"Instance\.max_active: must be >= 3; got 2"),
+    (dict(low="3", high="2"), 2, None,
+     r"Instance\.max_active: must be >= min_active \(3\); got 2 "),
     (dict(low="3"), 2, None, r"Instance\.min_active: the cheapest 3 active arms must fit the "
                              r"budget 2; they cost 3"),
 ])

@@ -27,10 +27,12 @@ def health():
     (dict(action_caps=[np.inf, np.nan, 1]), r"action_caps: must be a number; got nan"),
     (dict(action_caps=[np.inf, 1]), r"action_caps: must have shape \(n_actions=3\); got \(2,\)"),
     (dict(action_caps="many"), r"action_caps: must be an array of numbers"),
-    (dict(min_active=7), r"min_active: must be <= 6; got 7"),
+    (dict(min_active=7), r"min_active: must be <= n_arms \(6\); got 7 \(no more arms can act "
+                         r"than there are\)$"),
     (dict(min_active=-1), r"min_active: must be >= 0; got -1"),
     (dict(min_active=1.5), r"min_active: must be an integer; got 1\.5"),
-    (dict(min_active=3, max_active=2), r"max_active: must be >= 3; got 2"),
+    (dict(min_active=3, max_active=2), r"max_active: must be >= min_active \(3\); got 2"),
+    (dict(max_active=-1), r"max_active: must be >= 0; got -1$"),
     (dict(action_caps=[np.inf, 1, 0], min_active=2),
      r"min_active: must be at most the arms the action_caps let act; got 2"),
     (dict(min_active=4), r"min_active: the cheapest 4 active arms must fit the budget 3; they "
@@ -39,6 +41,17 @@ def health():
 def test_bad_limits_name_the_field(health, changes, message):
     with pytest.raises(InvalidModelError, match=message):
         health.replace(**changes)
+
+
+def test_limits_the_wrong_way_round_say_which_is_which_and_how_to_fix(health):
+    """``min_active=3, max_active=2`` said only ``max_active: must be >= 3; got 2``, not that
+    the 3 was min_active: a walkthrough."""
+    with pytest.raises(InvalidModelError) as info:
+        health.replace(min_active=3, max_active=2)
+    assert str(info.value) == (
+        "Instance.max_active: must be >= min_active (3); got 2 (at least 3 arms must act each "
+        "period but at most 2 may: lower min_active or raise max_active, or set both to k for "
+        "exactly k)")
 
 
 def test_min_active_feasibility_counts_the_caps(health):

@@ -152,9 +152,10 @@ def test_limits_are_validated_and_dp_refuses_them():
     with pytest.raises(InvalidParameterError,
                        match=r"action_caps: must have shape \(n_actions=3\)"):
         solve_knapsack(v, c, 3.0, action_caps=[np.inf, 1])
-    with pytest.raises(InvalidParameterError, match="min_active: must be <= 3; got 4"):
+    with pytest.raises(InvalidParameterError, match=r"min_active: must be <= n_arms \(3\); got 4"):
         solve_knapsack(v, c, 3.0, min_active=4)
-    with pytest.raises(InvalidParameterError, match="max_active: must be >= 2; got 1"):
+    with pytest.raises(InvalidParameterError,
+                       match=r"max_active: must be >= min_active \(2\); got 1"):
         solve_knapsack(v, c, 3.0, min_active=2, max_active=1)
     with pytest.raises(InvalidParameterError, match=r"'dp' does not take count limits with a "
                                                     r"table of \d+ cells, more than "
