@@ -185,8 +185,11 @@ def as_float_array(owner: str, field: str, value, *, ndim: int | None = None,
             raise TypeError(f"dtype {raw.dtype}")
         arr = np.array(raw, dtype=np.float64, copy=True, order="C")
     except (TypeError, ValueError) as exc:
-        raise error(f"{owner}.{field}: must be an array of numbers; got "
-                    f"{_short(value)}") from exc
+        got = _short(value)
+        if isinstance(value, np.ndarray):       # its repr ran over lines, and cut mid-row
+            got = f"an array of dtype {value.dtype}, shape {value.shape}" + (
+                f" (numbers as text? {field}.astype(float))" if value.dtype.kind in "US" else "")
+        raise error(f"{owner}.{field}: must be an array of numbers; got {got}") from exc
     if ndim is not None and arr.ndim != ndim:
         raise error(f"{owner}.{field}: must have {ndim} dimensions; got shape {arr.shape}")
     bad = np.isnan(arr) if allow_inf else ~np.isfinite(arr)
@@ -242,7 +245,10 @@ def check_stochastic(owner: str, field: str, arr: np.ndarray, *, row_desc: str,
         idx = tuple(int(i) for i in np.argwhere(off)[0])
         raise error(f"{owner}.{field}: rows must sum to 1 (within {tol:g}); got "
                     f"{float(sums[idx]):.12g} at " + row_desc.format(*idx)
-                    + (" (all zero: every row needs a distribution, one with no data to "
+                    + (f" (the columns sum to 1: rows and columns swapped? np.swapaxes({field}, "
+                       f"-1, -2))" if arr.ndim >= 2 and arr.shape[-1] == arr.shape[-2]
+                       and np.all(np.abs(arr.sum(axis=-2) - 1.0) <= tol) else
+                       " (all zero: every row needs a distribution, one with no data to "
                        "estimate it from too; rmab.estimate_probabilities fills such rows from "
                        "a prior)" if sums[idx] == 0.0 else
                        f" (rounded where it was written? {field} / {field}.sum(axis=-1, "

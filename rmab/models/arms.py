@@ -64,7 +64,15 @@ def _check_rewards(owner: str, rewards, n_arms: int, n_states: int, n_actions: i
 
 
 def _check_transitions(owner: str, transitions) -> np.ndarray:
-    transitions = as_float_array(owner, "transitions", transitions, ndim=4)
+    transitions = as_float_array(owner, "transitions", transitions)
+    if transitions.ndim == 3 and transitions.shape[1] == transitions.shape[2]:
+        raise InvalidModelError(f"{owner}.transitions: must have 4 dimensions (n_arms, n_actions, "
+                                f"n_states, n_states); got shape {transitions.shape} (one arm's "
+                                f"(n_actions, n_states, n_states)? transitions[None] is a stack "
+                                f"of that one arm)")
+    if transitions.ndim != 4:
+        raise InvalidModelError(f"{owner}.transitions: must have 4 dimensions; got shape "
+                                f"{transitions.shape}")
     n_arms, n_actions, n_states, _ = transitions.shape
     if n_arms < 1 or n_actions < 1 or n_states < 1:
         raise InvalidModelError(f"{owner}.transitions: must have at least one arm, action and "

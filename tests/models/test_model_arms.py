@@ -88,7 +88,9 @@ BAD_MDP = [
     pytest.param(dict(transitions=_with(P, (2, 0, 1, 0), np.inf)),
                  r"MDPArms\.transitions: must be finite; got inf .*\(arm 2\)", id="inf"),
     pytest.param(dict(transitions=P[:, 0]),
-                 r"MDPArms\.transitions: must have 4 dimensions; got shape \(3, 2, 2\)",
+                 r"MDPArms\.transitions: must have 4 dimensions \(n_arms, n_actions, n_states, "
+                 r"n_states\); got shape \(3, 2, 2\) \(one arm's \(n_actions, n_states, "
+                 r"n_states\)\? transitions\[None\] is a stack of that one arm\)$",
                  id="transitions-3d"),
     pytest.param(dict(transitions=np.full((3, 2, 2, 3), 1 / 3)),
                  r"MDPArms\.transitions: must have shape \(n_arms=3, n_actions=2, n_states=2, "
@@ -98,8 +100,17 @@ BAD_MDP = [
     pytest.param(dict(transitions=[[["a", "b"]]]),
                  r"MDPArms\.transitions: must be an array of numbers", id="transitions-strings"),
     pytest.param(dict(rewards=_rewards() + 0.5j),     # not cast, dropping the imaginary part
-                 r"MDPArms\.rewards: must be an array of numbers; got array\(\[\[\[ ?0\.\+0\.5j",
-                 id="rewards-complex"),
+                 r"MDPArms\.rewards: must be an array of numbers; got an array of dtype "
+                 r"complex128, shape \(3, 2, 2\)$", id="rewards-complex"),
+    pytest.param(dict(transitions=_transitions().astype(str)),    # a repr of lines, cut mid-row
+                 r"MDPArms\.transitions: must be an array of numbers; got an array of dtype "
+                 r"<U\d+, shape \(3, 2, 2, 2\) \(numbers as text\? "
+                 r"transitions\.astype\(float\)\)$",
+                 id="transitions-text"),
+    pytest.param(dict(transitions=_transitions().swapaxes(-1, -2)),  # cols sum to 1
+                 r"MDPArms\.transitions: rows must sum to 1 .* \(the columns sum to 1: rows and "
+                 r"columns swapped\? np\.swapaxes\(transitions, -1, -2\)\)$",
+                 id="transitions-columns"),
     pytest.param(dict(rewards=_rewards()[:2]),
                  r"MDPArms\.rewards: must have shape \(n_arms=3, n_states=2, n_actions=2\); "
                  r"got \(2, 2, 2\)", id="rewards-shape"),
