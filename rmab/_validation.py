@@ -437,10 +437,15 @@ def check_actions(owner: str, actions, n_arms: int, n_actions: int, field: str =
     length = f"(n_{noun}s={n_arms},)"
     a = as_array(owner, field, actions, length)
     if a.shape != (n_arms,):
-        raise InvalidParameterError(f"{owner}.{field}: must have shape {length}; got {a.shape}")
+        raise InvalidParameterError(f"{owner}.{field}: must have shape {length}; got {a.shape}"
+                                    + (f" (one-hot rows? {field}.argmax(axis=1))"
+                                       if a.shape == (n_arms, n_actions) else ""))
     if a.size and not np.issubdtype(a.dtype, np.integer):
         if not np.issubdtype(a.dtype, np.floating):
-            raise InvalidParameterError(f"{owner}.{field}: must be integers; got dtype {a.dtype}")
+            raise InvalidParameterError(f"{owner}.{field}: must be integers; got dtype {a.dtype}"
+                                        + (f" (a mask of the {noun}s acting? {field}.astype(int)"
+                                           f" gives them action 1)"
+                                           if a.dtype == bool and field == "actions" else ""))
         off = a != np.round(a)                          # NaN too
         if off.any():
             n = int(np.flatnonzero(off)[0])

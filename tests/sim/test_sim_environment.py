@@ -294,3 +294,20 @@ def test_a_bad_seed_is_named_as_given_and_a_whole_float_told_the_integer(seed, g
     with pytest.raises(InvalidParameterError) as info:
         env.reset(seed=seed)
     assert str(info.value) == "Environment.reset.seed: " + SEED_KINDS + got
+
+
+def test_actions_as_a_mask_or_one_hot_rows_are_told_the_conversion():
+    """A numpy user's two other ways to write "arms 0 and 2 act": a boolean mask, and one-hot
+    rows (n_arms, n_actions); both said only dtype bool / shape (3, 2)."""
+    inst = health_intervention(3, budget_fraction=1.0, seed=0)       # 3 arms, actions 0/1/2
+    env = Environment(inst, horizon=2, seed=0)
+    with pytest.raises(InvalidParameterError) as info:
+        env.step(np.array([True, False, True]))
+    assert str(info.value) == ("Environment.step.actions: must be integers; got dtype bool (a "
+                               "mask of the arms acting? actions.astype(int) gives them action 1)")
+    with pytest.raises(InvalidParameterError) as info:
+        env.step(np.eye(3, dtype=int)[[1, 0, 1]])
+    assert str(info.value) == ("Environment.step.actions: must have shape (n_arms=3,); got "
+                               "(3, 3) (one-hot rows? actions.argmax(axis=1))")
+    assert env.step(np.array([True, False, True]).astype(int)).t == 0     # the way told works
+    assert env.step(np.eye(3, dtype=int)[[1, 0, 1]].argmax(axis=1)).t == 1
