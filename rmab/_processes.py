@@ -3,11 +3,14 @@ them (:func:`worker_pool` does all three for a ``with`` block)."""
 
 from __future__ import annotations
 
+import ast
+import inspect
 import multiprocessing
 import os
 import signal
 import sys
 import threading
+import tokenize
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -20,7 +23,13 @@ def spawn_pool(max_workers: int, initializer=None, initargs: tuple = ()) -> Proc
     """A ``ProcessPoolExecutor`` of ``spawn`` workers that end when the parent does: a parent
     killed by SIGTERM or SIGHUP (``kill``, SLURM, a closed terminal) skips the pool's shutdown,
     and its workers would otherwise run on, then wait for work forever. Workers ignore SIGINT:
-    Ctrl-C is the parent's to handle (it stops the pool)."""
+    Ctrl-C is the parent's to handle (it stops the pool).
+
+    Called by a worker still starting up, which runs the calling script's top-level code again
+    (as ``__mp_main__``), it ends that worker quietly: it could not start a pool (a RuntimeError
+    whose traceback each worker printed), and its parent's pool, broken, says why."""
+    if getattr(multiprocessing.current_process(), "_inheriting", False):  # multiprocessing's
+        raise SystemExit(1)                                               # own test of it
     return ProcessPoolExecutor(max_workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_start_worker, initargs=(initializer, initargs))
 
@@ -31,7 +40,9 @@ def worker_pool(field: str, n: int, work: str, serial: str, initializer=None,
     """:func:`spawn_pool` of ``n`` workers for a ``with`` block: a broken pool raises
     :func:`spawn_failure`'s error (``field``, ``work``, ``serial`` as there), and any other
     exception leaving the block, Ctrl-C included, stops the workers at once (:func:`stop_now`)
-    rather than after their jobs."""
+    rather than after their jobs. A call from a script's top-level code outside ``if __name__ ==
+    "__main__":`` is refused first (:func:`check_guarded`)."""
+    check_guarded(field, serial)
     with spawn_pool(n, initializer, initargs) as pool:
         try:
             yield pool
@@ -92,6 +103,55 @@ def check_loadable(field: str, objects, serial: str) -> None:
                                 f"spawned worker processes cannot import it: define it in an "
                                 f"importable module or at the top of a script guarded by `if "
                                 f"__name__ == \"__main__\":`, or use {serial}")
+
+
+def check_guarded(field: str, serial: str) -> None:
+    """Raise :class:`~rmab.errors.PlanningError` at once, before any worker starts, when the
+    top-level code of the ``__main__`` script makes this call outside ``if __name__ ==
+    "__main__":``. Each spawned worker runs that code again as it starts, reached the call
+    and failed, each printing its traceback before :func:`spawn_failure`'s message."""
+    where = _unguarded_call()
+    if where is not None:
+        raise PlanningError(
+            f"{field}: a script must start worker processes under `if __name__ == "
+            f"\"__main__\":`; got a call from the top-level code of {where[0]} (line "
+            f"{where[1]}), which every spawned worker runs again as it starts. Put the "
+            f"script's work under that guard, or use {serial}")
+
+
+def _unguarded_call() -> tuple[str, int] | None:
+    """The file and line of the top-level statement of ``__main__`` running now, when a spawned
+    worker runs that module again (as :mod:`multiprocessing.spawn` decides: a script, or a
+    module run by ``python -m`` other than a package's ``__main__``) and no comparison with
+    ``__name__`` (a guard, or a test that may be one) comes at or before that line; else
+    None."""
+    main = sys.modules.get("__main__")
+    name = getattr(getattr(main, "__spec__", None), "name", None)
+    path = getattr(main, "__file__", None)
+    if name is None:
+        rerun = path is not None and os.path.splitext(os.path.basename(path))[0] != "ipython"
+    else:
+        rerun = name != "__main__" and not name.endswith(".__main__")
+    if not rerun:
+        return None
+    frame = inspect.currentframe()
+    while frame is not None and not (frame.f_globals is vars(main)
+                                     and frame.f_code.co_name == "<module>"):
+        frame = frame.f_back
+    if frame is None:
+        return None
+    file, line = frame.f_code.co_filename, frame.f_lineno
+    try:
+        with tokenize.open(file) as f:
+            tree = ast.parse(f.read())
+    except (OSError, SyntaxError, ValueError):    # no source to read: leave it to the workers
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare) and node.lineno <= line and any(
+                isinstance(x, ast.Name) and x.id == "__name__"
+                for x in (node.left, *node.comparators)):
+            return None
+    return file, line
 
 
 def stop_now(pool) -> None:

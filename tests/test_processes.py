@@ -137,3 +137,108 @@ def test_check_loadable_refuses_a_main_class_when_main_was_read_from_stdin(monke
         check_loadable("demo.n_jobs", [_Planner()], "n_jobs=1")
     monkeypatch.setattr(main, "__file__", __file__)          # a script: its classes load
     check_loadable("demo.n_jobs", [_Planner()], "n_jobs=1")
+
+
+UNGUARDED = {
+    "compare": """
+import rmab
+print("script ran", flush=True)
+inst = rmab.health_intervention(6, budget_fraction=0.2, seed=0)
+rmab.compare(inst, ["random", "myopic"], episodes=2, horizon=3, n_jobs=2)
+""",
+    "solve_batches": """
+import rmab
+print("script ran", flush=True)
+inst = rmab.health_intervention(6, budget_fraction=0.2, seed=0)
+week = [rmab.Batch(f"w{k}", [f"a{j}" for j in range(6)], inst) for k in range(2)]
+rmab.solve_batches(week, "myopic", out="plan.csv", n_jobs=2)
+"""}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("entry", sorted(UNGUARDED))
+def test_a_script_without_the_main_guard_is_refused_before_any_worker_starts(tmp_path, entry):
+    """A script starting workers from its top-level code, outside ``if __name__ ==
+    "__main__":``: each spawned worker ran the script again (its print too) and printed the
+    RuntimeError of a process started while bootstrapping, before the parent's own message.
+    Now the parent alone says it, naming the setting, the script's line and both fixes; no
+    worker ran the script, and nothing was written. Under the guard, the same call runs."""
+    script = tmp_path / "unguarded.py"
+    script.write_text(UNGUARDED[entry])
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=120, cwd=tmp_path)
+    assert out.returncode == 1
+    assert out.stdout == "script ran\n"                  # once: the parent's run only
+    assert out.stderr.count("Traceback") == 1, out.stderr
+    assert "RuntimeError" not in out.stderr and "bootstrapping" not in out.stderr
+    last = out.stderr.strip().splitlines()[-1]
+    assert last == (f"rmab.errors.PlanningError: {entry}.n_jobs: a script must start worker "
+                    f"processes under `if __name__ == \"__main__\":`; got a call from the "
+                    f"top-level code of {script} (line {5 + (entry == 'solve_batches')}), which "
+                    f"every spawned worker runs again as it starts. Put the script's work under "
+                    f"that guard, or use n_jobs=1")
+    assert not (tmp_path / "plan.csv").exists()
+    body = UNGUARDED[entry].strip().splitlines()
+    script.write_text("\n".join(body[:1] + ['if __name__ == "__main__":']
+                                + ["    " + line for line in body[1:]]) + "\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=120, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("script ran") == 1 and out.stderr == ""
+
+
+def test_a_worker_running_an_unguarded_script_again_ends_quietly(tmp_path):
+    """A pool started from a script's top-level code without the ``__main__`` guard, where no
+    check comes first (SEQUOIA's training and target workers): each worker, running the script
+    again, reached ``spawn_pool`` and printed the RuntimeError of a process started while
+    bootstrapping. It now ends quietly, and the parent's broken pool is the one report."""
+    script = tmp_path / "unguarded.py"
+    script.write_text("""
+import os
+from concurrent.futures.process import BrokenProcessPool
+from rmab._processes import spawn_pool
+try:
+    with spawn_pool(1) as pool:
+        pool.submit(os.getpid).result()
+except BrokenProcessPool:
+    print("broken")
+""")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=120, cwd=tmp_path)
+    assert (out.returncode, out.stderr, out.stdout) == (0, "", "broken\n")   # the parent's
+
+
+@pytest.mark.parametrize("source, module, refused", [
+    ("import logging\nlog = logging.getLogger(__name__)\ncheck()\n", None, 3),  # no guard
+    ("def main():\n    check()\n\nif __name__ == '__main__':\n    main()\n", None, None),
+    ("check() if '__main__' == __name__ else None\n", None, None),
+    ("check()\n", "tool.run", 1),           # python -m tool.run: workers run it again
+    ("check()\n", "tool.__main__", None),   # python -m tool: a package's __main__, they don't
+])
+def test_check_guarded_refuses_top_level_code_that_workers_run_again(tmp_path, monkeypatch,
+                                                                      source, module, refused):
+    """The line of the script's top-level code that made the call, when a spawned worker would
+    run it again as it starts (as multiprocessing decides); a comparison with ``__name__`` at
+    or before it is taken as the guard."""
+    import importlib.machinery
+    import re
+    import types
+
+    from rmab._processes import check_guarded
+    from rmab.errors import PlanningError
+
+    path = tmp_path / "script.py"
+    path.write_text(source)
+    main = types.ModuleType("__main__")
+    main.__file__ = str(path)
+    main.__spec__ = module and importlib.machinery.ModuleSpec(module, None)
+    main.check = lambda: check_guarded("demo.n_jobs", "n_jobs=1")
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    code = compile(source, str(path), "exec")
+    if refused is None:
+        exec(code, vars(main))
+        return
+    with pytest.raises(PlanningError, match=rf"^demo\.n_jobs: a script must start worker .* "
+                                            rf"code of {re.escape(str(path))} \(line "
+                                            rf"{refused}\), .* or use n_jobs=1$"):
+        exec(code, vars(main))
