@@ -107,10 +107,26 @@ def check_loadable(field: str, objects, serial: str) -> None:
 
 def check_guarded(field: str, serial: str) -> None:
     """Raise :class:`~rmab.errors.PlanningError` at once, before any worker starts, when the
-    top-level code of the ``__main__`` script makes this call outside ``if __name__ ==
-    "__main__":``. Each spawned worker runs that code again as it starts, reached the call
-    and failed, each printing its traceback before :func:`spawn_failure`'s message."""
-    where = _unguarded_call()
+    spawned workers would run the ``__main__`` script again as they start (as
+    :mod:`multiprocessing.spawn` decides) and fail: when its top-level code makes this call
+    outside ``if __name__ == "__main__":`` (each worker reached the call), or when it is no
+    file (piped on stdin: each worker failed to open it). Each worker printed its traceback
+    before :func:`spawn_failure`'s message."""
+    main = sys.modules.get("__main__")
+    name = getattr(getattr(main, "__spec__", None), "name", None)
+    path = getattr(main, "__file__", None)
+    if name is None:
+        rerun = path is not None and os.path.splitext(os.path.basename(path))[0] != "ipython"
+    else:                               # python -m: a package's __main__ is not run again
+        rerun = name != "__main__" and not name.endswith(".__main__")
+    if not rerun:
+        return
+    if name is None and not os.path.isfile(path):
+        raise PlanningError(
+            f"{field}: the __main__ script must be a file, which the spawned worker processes "
+            f"run again as they start; got {path!r} (a script piped on stdin?). Save it as a "
+            f"file and run that, or use {serial}")
+    where = _unguarded_call(main)
     if where is not None:
         raise PlanningError(
             f"{field}: a script must start worker processes under `if __name__ == "
@@ -119,21 +135,10 @@ def check_guarded(field: str, serial: str) -> None:
             f"script's work under that guard, or use {serial}")
 
 
-def _unguarded_call() -> tuple[str, int] | None:
-    """The file and line of the top-level statement of ``__main__`` running now, when a spawned
-    worker runs that module again (as :mod:`multiprocessing.spawn` decides: a script, or a
-    module run by ``python -m`` other than a package's ``__main__``) and no comparison with
-    ``__name__`` (a guard, or a test that may be one) comes at or before that line; else
+def _unguarded_call(main) -> tuple[str, int] | None:
+    """The file and line of the top-level statement of ``main`` running now, if no comparison
+    with ``__name__`` (a guard, or a test that may be one) comes at or before it; else
     None."""
-    main = sys.modules.get("__main__")
-    name = getattr(getattr(main, "__spec__", None), "name", None)
-    path = getattr(main, "__file__", None)
-    if name is None:
-        rerun = path is not None and os.path.splitext(os.path.basename(path))[0] != "ipython"
-    else:
-        rerun = name != "__main__" and not name.endswith(".__main__")
-    if not rerun:
-        return None
     frame = inspect.currentframe()
     while frame is not None and not (frame.f_globals is vars(main)
                                      and frame.f_code.co_name == "<module>"):

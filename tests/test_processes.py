@@ -242,3 +242,21 @@ def test_check_guarded_refuses_top_level_code_that_workers_run_again(tmp_path, m
                                             rf"code of {re.escape(str(path))} \(line "
                                             rf"{refused}\), .* or use n_jobs=1$"):
         exec(code, vars(main))
+
+
+def test_a_script_piped_on_stdin_is_refused_before_any_worker_starts(tmp_path):
+    """``python - < script.py``, guarded, built-in planners: ``__main__.__file__`` is
+    '<stdin>', which every spawned worker tried to run again as it started, each printing a
+    FileNotFoundError traceback before the parent's generic message. Now one PlanningError
+    says what to do before any worker starts."""
+    body = UNGUARDED["compare"].strip().splitlines()
+    script = "\n".join(body[:1] + ['if __name__ == "__main__":']
+                       + ["    " + line for line in body[1:]]) + "\n"
+    out = subprocess.run([sys.executable, "-"], input=script, capture_output=True, text=True,
+                         timeout=120, cwd=tmp_path)
+    assert (out.returncode, out.stdout) == (1, "script ran\n")
+    assert out.stderr.count("Traceback") == 1 and "FileNotFoundError" not in out.stderr
+    assert out.stderr.strip().splitlines()[-1] == (
+        "rmab.errors.PlanningError: compare.n_jobs: the __main__ script must be a file, which "
+        "the spawned worker processes run again as they start; got '<stdin>' (a script piped "
+        "on stdin?). Save it as a file and run that, or use n_jobs=1")
