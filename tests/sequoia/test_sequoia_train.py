@@ -251,11 +251,15 @@ def test_an_interrupted_training_stops_its_target_workers_at_once(tiny_capacity,
 
 
 @pytest.mark.slow
-def test_trainings_that_cannot_start_give_a_typed_error_at_once(tmp_path):
+@pytest.mark.parametrize("setting, field, serial", [
+    ("restarts=2, training_jobs=2", "training_jobs", "training_jobs=1"),
+    ("workers=1", "workers", "workers=0")])
+def test_trainings_that_cannot_start_give_a_typed_error_at_once(tmp_path, setting, field,
+                                                                serial):
     """A script without the ``__main__`` guard re-runs itself in every spawned worker, which
     dies: a PlanningError saying what to do (a bare BrokenProcessPool before, and only after
-    training 0 had run to its end)."""
-    setting = "restarts=2, training_jobs=2"
+    training 0 had run to its end; then the pool's failure, after the warm start, with the
+    workers' tracebacks). Now refused before training starts, no worker started."""
     import subprocess
     import sys
 
@@ -274,9 +278,12 @@ except PlanningError as exc:
 """)
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                          timeout=300, cwd=tmp_path)
-    assert "TYPED SequoiaConfig.training_jobs: the 1 worker processes running the trainings" \
-        in out.stdout, out.stderr
-    assert "a script must start its work under" in out.stdout
+    assert out.stdout == (f"TYPED SequoiaConfig.{field}: a script must start worker processes "
+                          f"under `if __name__ == \"__main__\":`; got a call from the top-level "
+                          f"code of {script} (line 9), which every spawned worker runs again as "
+                          f"it starts. Put the script's work under that guard, or use "
+                          f"{serial}\n"), out.stderr
+    assert out.stderr == ""
 
 
 def test_config_stores_its_numbers_as_checked():

@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from rmab._processes import spawn_failure, spawn_pool, stop_now
+from rmab._processes import check_guarded, spawn_failure, spawn_pool, stop_now
 from rmab._reporting import count_noun
 from rmab._repr import CompactRepr
 from rmab._validation import DISCOUNT_GAP, as_generator, check_number, check_path
@@ -867,6 +867,10 @@ class _Run:
 
 def _train(domain, config: SequoiaConfig, rng, progress: bool, checkpoint) -> TrainResult:
     start = time.perf_counter()
+    if config.workers:          # before any training: not after the warm start's minutes
+        check_guarded("SequoiaConfig.workers", "workers=0")
+    if config.training_jobs > 1 and len(config.trainings) > 1:
+        check_guarded("SequoiaConfig.training_jobs", "training_jobs=1")
     torch_seed = int(rng.integers(2**62))
     play = _Episodes(domain, config, rng, config.validation_episodes)
     whittle = (whittle_gain_table(domain, config.discount,
