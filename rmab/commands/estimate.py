@@ -289,9 +289,35 @@ def _fit_counts(args, log, rewards, costs, strength) -> tuple:
         warnings.warn(f"estimate.costs: no record takes action{'s' * (len(never) > 1)} "
                       f"{', '.join(map(str, never))}; its rows are the prior's, uniform "
                       f"(no arm has data to pool)", RmabWarning, stacklevel=3)
+    _warn_of_unseen(args, transitions, prior, strength)
     return arms, None, {"prior": prior, "strength": strength}, (
         f"{len(empty)} of {counts[..., 0].size} (arm, action, state) rows without data took "
         f"the {prior} prior")
+
+
+def _warn_of_unseen(args, transitions: np.ndarray, prior: str, strength: float) -> None:
+    """Warn of the transitions of probability 0 for every arm: no record shows them and the
+    prior gives them no weight (the pooled prior's to a transition no arm made; strength 0's),
+    so that ``rmab update`` refuses them as impossible should they happen."""
+    zero = np.argwhere((transitions == 0).all(axis=0))           # (action, state, next)
+    if not len(zero):
+        return
+    states = _names("state_names", args.state_names) or ()
+    actions = _names("action_names", args.action_names) or ()
+
+    def named(k: int, names: tuple) -> str:
+        return f"{k} ({names[k]!r})" if k < len(names) else f"{k}"
+
+    a, s, s2 = (int(i) for i in zero[0])
+    more = " and --strength > 0" if strength == 0 else ""
+    warnings.warn(f"estimate.prior: {len(zero)} of {transitions[0].size} (action, state, "
+                  f"next_state) transitions have probability 0 for every arm: no record shows "
+                  f"them and the {prior} prior (strength {strength:g}) gives them no weight "
+                  f"(first: state {named(s, states)} to {named(s2, states)} under action "
+                  f"{named(a, actions)}); should one happen, rmab update refuses it as "
+                  f"impossible. If it can happen, give every transition a little weight with "
+                  f"--prior uniform{more} (strength/n_states pseudo-observations each)",
+                  RmabWarning, stacklevel=4)
 
 
 def _fit_hidden(args, log, rewards, costs, strength) -> tuple:

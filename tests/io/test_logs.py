@@ -272,7 +272,7 @@ def test_a_log_not_oldest_first_is_warned_of(tmp_path, capsys):
             "last record's next_state, so the log must be in time order, oldest first") in err
     path.write_text("week,arm_id,state,action,next_state\n" + "\n".join(rows) + "\n")
     assert main(["estimate", str(path), "--rewards", "0;1", "-o", str(tmp_path / "a.npz"),
-                 "--batch", str(batch)]) == 0
+                 "--batch", str(batch), "--prior", "uniform"]) == 0   # pooled: 2 unseen moves
     err = capsys.readouterr().err
     assert "warning" not in err
     # the budget the batch got, and where it came from (a walkthrough's two villages' budgets
@@ -772,3 +772,40 @@ def test_a_budget_given_is_not_said_to_be_the_default(tmp_path, capsys):
     assert "each in its last logged state, budget 2; edit its batch_id" in err, err
     assert "10 %" not in err
     assert read_batches(batch)[0].instance.budget == 2.0
+
+
+def test_a_transition_no_record_shows_is_warned_of_with_the_way_to_keep_it(tmp_path, capsys):
+    """The pooled prior gives a transition no arm's record shows probability 0 for every arm,
+    and rmab update then refused it as impossible, unsaid at estimate (a walkthrough). Seen
+    (action, state, next): (1,0,1) (0,1,1) (1,1,1) (0,0,0) (0,1,0); unseen (0,0,1) (1,0,0)
+    (1,1,0): 3 of the 8."""
+    path = tmp_path / "log.csv"
+    path.write_text("arm_id,state,action,next_state\nana,0,1,1\nana,1,0,1\nana,1,1,1\n"
+                    "bo,0,0,0\nbo,0,0,0\nbo,0,1,1\nbo,1,0,0\n")
+    out = tmp_path / "a.npz"
+    assert main(["estimate", str(path), "--rewards", "0;1", "--state-names", "off;on", "-o",
+                 str(out)]) == 0
+    assert ("rmab: warning: estimate.prior: 3 of 8 (action, state, next_state) transitions "
+            "have probability 0 for every arm: no record shows them and the pooled prior "
+            "(strength 1) gives them no weight (first: state 0 ('off') to 1 ('on') under action "
+            "0); should one happen, rmab update refuses it as impossible. If it can happen, "
+            "give every transition a little weight with --prior uniform (strength/n_states "
+            "pseudo-observations each)") in capsys.readouterr().err
+    p = load_instance(out).arms.transitions
+    np.testing.assert_array_equal(p[:, [0, 1, 1], [0, 0, 1], [1, 0, 0]], 0.0)
+    assert main(["estimate", str(path), "--rewards", "0;1", "--prior", "uniform", "-o",
+                 str(out)]) == 0
+    assert "warning" not in capsys.readouterr().err
+    p = load_instance(out).arms.transitions
+    # bo, action 0, state 0: 2 records to 0, so (0 + 1/2) / (2 + 1); ana has none: 1/2
+    np.testing.assert_allclose(p[:, 0, 0, 1], [0.5, 0.5 / 3])
+    # strength 0 (every arm has every row): the observed frequencies, whatever the prior
+    path.write_text("arm_id,state,action,next_state\nana,0,0,0\nana,0,1,1\nana,1,0,1\n"
+                    "ana,1,1,1\nbo,0,0,0\nbo,0,1,1\nbo,1,0,0\nbo,1,1,1\n")
+    assert main(["estimate", str(path), "--rewards", "0;1", "--prior", "uniform", "--strength",
+                 "0", "-o", str(out)]) == 0
+    assert ("3 of 8 (action, state, next_state) transitions have probability 0 for every arm: "
+            "no record shows them and the uniform prior (strength 0) gives them no weight "
+            "(first: state 0 to 1 under action 0); should one happen, rmab update refuses it "
+            "as impossible. If it can happen, give every transition a little weight with "
+            "--prior uniform and --strength > 0 (") in capsys.readouterr().err
