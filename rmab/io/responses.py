@@ -17,10 +17,12 @@ import numpy as np
 from rmab._reporting import count_noun
 from rmab._validation import _short, check_path, field_count_hint
 from rmab.belief.update import predicted, signal_probabilities, update_beliefs
-from rmab.errors import BatchInputError, ImpossibleSignalError, InvalidParameterError
+from rmab.errors import (BatchInputError, ImpossibleSignalError, InvalidParameterError,
+                         RmabError)
 from rmab.io.logs import UNKNOWN_SIGNAL, check_signal_names
 from rmab.io.reader import Batch, _filled, _int, _load_rows, _without_empty_tail
 from rmab.io.schema import wrong_separator
+from rmab.models.storage import load_instance
 
 __all__ = ["updated_beliefs", "UNKNOWN_SIGNAL"]
 
@@ -269,11 +271,51 @@ def _update(batch: Batch, actions: np.ndarray, signals: np.ndarray, file: str, l
     except ImpossibleSignalError as exc:
         chance = signal_probabilities(arms, batch.belief, actions)
         k = int(chance[np.arange(batch.n_arms), signals].argmin())
+        why = _never_seen(batch, k, int(actions[k]), int(signals[k]))
         raise BatchInputError(f"signals.signal: must be possible under the arm's model and "
                               f"belief; got {cells[k]!r} after action {actions[k]}, which "
                               f"has probability 0 (arm {batch.arm_ids[k]!r} of batch "
-                              f"{batch.batch_id!r})", file=file, line=int(lines[k]),
+                              f"{batch.batch_id!r}){why}", file=file, line=int(lines[k]),
                               column="signal", batch_id=batch.batch_id) from exc
     if len(lost):
         beliefs[lost] = predicted(arms, batch.belief[lost], actions[lost], lost)
     return beliefs
+
+
+def _never_seen(batch: Batch, k: int, action: int, state: int) -> str:
+    """Why a fully observed arm's next ``state`` is impossible: the move its model gives
+    probability 0, and, if ``rmab estimate`` fitted the model (``metadata['generator']``), that
+    no record of its log shows the move and how to keep it possible; "" for other arms."""
+    arms = batch.instance.arms
+    if not arms.fully_observed:
+        return ""
+    start = np.flatnonzero(batch.belief[k] > 0)
+    text = (f": its model moves from state{'s' * (len(start) > 1)} "
+            f"{', '.join(map(str, start))} to {state} under action {action} with probability 0")
+    for path in batch.model_files:
+        try:
+            model = load_instance(path)
+        except (RmabError, OSError, ValueError):     # changed since it was read: no hint
+            continue
+        params = model.metadata.get("params")
+        if model.metadata.get("generator") != "estimate" or not model.arms.fully_observed or \
+                not isinstance(params, dict) or \
+                not isinstance(params.get("strength"), (int, float)):
+            continue
+        same = [n for n in range(model.n_arms)
+                if np.array_equal(model.arms.transitions[n], arms.transitions[k])]
+        if not same:
+            continue
+        ids = model.metadata.get("arm_ids") or list(range(model.n_arms))
+        strength = params["strength"]
+        if (model.arms.transitions[:, action, start, state] == 0).all():
+            whose = "any arm"
+            remedy = "--prior uniform" + (" and --strength > 0" if strength == 0 else "")
+        else:                                   # strength 0: the arm's own frequencies
+            whose = f"its arm {ids[same[0]]!r}"
+            remedy = "--strength > 0 (other arms' records show it)"
+        return (f"{text}; rmab estimate fitted it from {params.get('log')!r}, where no record "
+                f"of {whose} shows that move and the {params.get('prior')} prior (strength "
+                f"{strength:g}) gives it no weight: if it can happen, give it a little "
+                f"weight: estimate again with {remedy} and run the update again")
+    return text

@@ -403,7 +403,8 @@ def test_an_impossible_signal_names_its_arm_and_line(write_csv):
     both = write_csv("batch_id,arm_id,action,signal\na,x,0,0\na,y,0,1\n", "both.csv")
     with pytest.raises(BatchInputError, match=r"signals\.signal: must be possible under the "
                        r"arm's model and belief; got '1' after action 0, which has probability "
-                       r"0 \(arm 'y' of batch 'a'\)$") as info:
+                       r"0 \(arm 'y' of batch 'a'\): its model moves from state 0 to 1 "
+                       r"under action 0 with probability 0$") as info:
         updated_beliefs(batches, both)
     assert (info.value.line, info.value.column, info.value.batch_id) == (3, "signal", "a")
     assert isinstance(info.value.__cause__, ImpossibleSignalError)
@@ -570,3 +571,58 @@ def test_updated_beliefs_skip_takes_batch_ids(week, folder):
     assert list(got) == [b.batch_id for b in week[0]]
     for bid, belief in got.items():
         np.testing.assert_allclose(belief, week[1][bid], atol=1e-12)
+
+
+def test_a_move_the_estimate_s_log_never_showed_is_said_so_with_the_way_to_keep_it(tmp_path):
+    """rmab estimate's pooled prior gives a move no arm's record shows probability 0; when it
+    then happened, rmab update refused it as impossible without saying why (a walkthrough).
+    No record goes from state 1 to 0 under action 1: bo, in state 1, is called and is seen
+    in state 0."""
+    log = tmp_path / "log.csv"
+    log.write_text("week,batch_id,budget,arm_id,state,action,next_state\n"
+                   "1,south,1,ana,0,0,0\n1,south,1,bo,1,1,1\n2,south,1,ana,0,1,1\n"
+                   "2,south,1,bo,1,0,0\n3,south,1,ana,1,1,1\n3,south,1,bo,0,0,1\n")
+    week, out = tmp_path / "week.csv", tmp_path / "week2.csv"
+    estimate = ["estimate", str(log), "--rewards", "0;1", "--costs", "0;1", "--order-by",
+                "week", "-o", str(tmp_path / "arms.npz"), "--batch", str(week)]
+    assert main(estimate) == 0
+    answers = tmp_path / "answers.csv"
+    answers.write_text("batch_id,arm_id,action,signal\nsouth,ana,0,0\nsouth,bo,1,0\n")
+    update = ["--debug", "update", str(week), "--actions", str(answers), "-o", str(out)]
+    with pytest.raises(BatchInputError, match=r"got '0' after action 1, which has probability "
+                       r"0 \(arm 'bo' of batch 'south'\): its model moves from state 1 to 0 "
+                       r"under action 1 with probability 0; rmab estimate fitted it from "
+                       r"'log\.csv', where no record of any arm shows that move and the pooled "
+                       r"prior \(strength 1\) gives it no weight: if it can happen, give it a "
+                       r"little weight: estimate again with --prior uniform and run the update "
+                       r"again$") as info:
+        main(update)
+    assert (info.value.line, info.value.column) == (3, "signal")
+    assert not out.exists()
+    assert main(estimate + ["--prior", "uniform"]) == 0          # as the error says
+    assert main(update[1:]) == 0
+    with open(out, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["arm_id"], r["belief"]) for r in rows] == [("ana", "1;0"), ("bo", "1;0")]
+
+
+def test_a_move_one_arm_s_log_never_showed_with_strength_0(tmp_path):
+    """--strength 0 gives each arm its own frequencies: bo's records go from 1 to 0 under
+    action 1, ana's never, so ana's 0 is its own and --strength > 0 lends it bo's."""
+    log = tmp_path / "log.csv"
+    log.write_text("arm_id,state,action,next_state\nana,0,0,0\nana,0,1,1\nana,1,0,1\n"
+                   "ana,1,1,1\nbo,0,0,0\nbo,0,1,1\nbo,1,0,0\nbo,1,1,0\n")
+    week = tmp_path / "week.csv"
+    assert main(["estimate", str(log), "--rewards", "0;1", "--strength", "0", "-o",
+                 str(tmp_path / "arms.npz"), "--batch", str(week)]) == 0
+    answers = tmp_path / "answers.csv"
+    answers.write_text("batch_id,arm_id,action,signal\nnext,ana,1,0\nnext,bo,0,0\n")
+    with pytest.raises(BatchInputError, match=r"\(arm 'ana' of batch 'next'\): its model moves "
+                       r"from state 1 to 0 under action 1 with probability 0; rmab estimate "
+                       r"fitted it from 'log\.csv', where no record of its arm 'ana' shows "
+                       r"that move and the pooled prior \(strength 0\) gives it no weight: if "
+                       r"it can happen, give it a little weight: estimate again with "
+                       r"--strength > 0 \(other arms' records show it\) and run the update "
+                       r"again$"):
+        main(["--debug", "update", str(week), "--actions", str(answers), "-o",
+              str(tmp_path / "week2.csv")])
