@@ -189,10 +189,10 @@ def run(args) -> int:
         _refuse_a_gap(log, log.actions, "action", "takes action", "--costs to set the actions")
     costs = (_numbers("costs", args.costs) if args.costs is not None else
              np.arange(float(n_actions if names is None else len(names))))
+    batches, budgets = _batches(args, log, budget_from_fraction)    # its flags refused first
     fit = _fit_hidden if args.hidden else _fit_counts
     arms, beliefs, params, summary = fit(args, log, rewards, costs, strength)
     n = len(log.arm_ids)
-    batches, budgets = _batches(args, log, budget_from_fraction)
     budget = float(sum(budgets.values()))              # all the batches' arms as one decision
     instance = Instance(arms, budget, discount=args.discount, name=f"estimate-{n}",
                         initial_belief=beliefs,

@@ -2,6 +2,7 @@
 and, through the batch file it writes, ``rmab solve``."""
 
 import csv
+import warnings
 
 import numpy as np
 import pytest
@@ -148,12 +149,17 @@ def test_a_budget_differing_on_many_rows_lists_them(tmp_path):
                                               r"batch_id column 'batch_id'"),
 ])
 def test_a_flag_the_log_s_columns_give_is_refused(tmp_path, flags, match):
+    """Before the fit: no warning of the estimate (a transition no record shows) ahead of the
+    refusal, nor a fit (EM's, minutes with --hidden) for nothing."""
     path = tmp_path / "log.csv"
     path.write_text(LOG)
-    with pytest.raises(InvalidParameterError, match=match):
+    with pytest.raises(InvalidParameterError, match=match), \
+            warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         main(["--debug", "estimate", str(path), "--rewards", "0;1", "-o",
               str(tmp_path / "arms.npz"), *[str(tmp_path / f) if f.endswith(".csv") else f
                                             for f in flags]])
+    assert not caught, [str(w.message) for w in caught]
     assert not (tmp_path / "arms.npz").exists() and not (tmp_path / "w.csv").exists()
 
 
