@@ -179,7 +179,7 @@ def main() -> None:
         for label, order_by in (("as in the file", None), ("in time order", "week")):
             fast, slow = (reader(path, order_by=order_by) for reader in (
                 logs.read_transition_log, row_by_row))
-            assert fast.arm_ids == slow.arm_ids and all(
+            assert fast.arm_ids.tolist() == slow.arm_ids.tolist() and all(
                 np.array_equal(getattr(fast, name), getattr(slow, name)) for name in
                 ("arm_index", "states", "actions", "next_states", "lines"))
             t_read = median_time(lambda: logs.read_transition_log(path, order_by=order_by),

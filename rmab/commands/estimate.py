@@ -223,7 +223,8 @@ def _batches(args, log, budget_from_fraction) -> tuple:
         raise InvalidParameterError(f"estimate.budget: not with the log's budget column "
                                     f"{log.columns.get('budget', 'budget')!r}, which gives "
                                     f"each batch's budget; got {args.budget:g}")
-    batches = log.arm_batches or (args.batch_id or "next",) * len(log.arm_ids)
+    batches = (log.arm_batches.tolist() if log.arm_batches is not None else
+               [args.batch_id or "next"] * len(log.arm_ids))
     if log.arm_budgets is not None:
         return batches, dict(zip(batches, log.arm_budgets.tolist()))
     sizes = dict.fromkeys(batches, 0)

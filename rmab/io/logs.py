@@ -29,7 +29,7 @@ from rmab._validation import (check_flag, check_path, comma_hint, decimal_float,
                               field_count_hint)
 from rmab._warnings import user_stacklevel
 from rmab.errors import BatchInputError, InvalidParameterError, RmabWarning
-from rmab.io.reader import _filled, _id_text, _int, _load_rows
+from rmab.io.reader import _filled, _id_text, _int, _load_rows, id_array
 from rmab.io.schema import wrong_separator
 from rmab.models.estimate import count_transitions
 
@@ -44,18 +44,20 @@ _OWNER = "log"
 class TransitionLog(CompactRepr):
     """The records of a log file.
 
-    arm_ids : tuple of str (n_arms,), in order of first appearance (in time order with
-        ``order_by``); ``arm_index`` indexes it
+    arm_ids : read-only numpy array of str (dtype object, as a batch's) (n_arms,), in order of
+        first appearance (in time order with ``order_by``); ``arm_index`` indexes it, and a
+        mask over the arms selects their ids
     arm_index, states, actions, next_states : int64 arrays (n_records,)
     lines : int64 array (n_records,), the 1-based line of each record
     file : str
     columns : dict, the file's column of each log name that differs (as errors name them)
-    arm_batches : tuple of str (n_arms,), each arm's batch (the ``batch_id`` column), or None
+    arm_batches : read-only numpy array of str (n_arms,) as ``arm_ids``, each arm's batch (the
+        ``batch_id`` column; ``log.arm_ids[log.arm_batches == "north"]``), or None
     arm_budgets : float64 array (n_arms,), the budget of each arm's batch (the ``budget``
         column), or None
     """
 
-    arm_ids: tuple
+    arm_ids: np.ndarray
     arm_index: np.ndarray
     states: np.ndarray
     actions: np.ndarray
@@ -63,8 +65,11 @@ class TransitionLog(CompactRepr):
     lines: np.ndarray
     file: str
     columns: dict = field(default_factory=dict)
-    arm_batches: tuple | None = None
+    arm_batches: np.ndarray | None = None
     arm_budgets: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        _id_arrays(self)
 
     def counts(self, n_states: int, n_actions: int) -> np.ndarray:
         """:func:`~rmab.models.count_transitions` of the records: (n_arms, n_actions,
@@ -102,8 +107,7 @@ class TransitionLog(CompactRepr):
 class SignalLog(CompactRepr):
     """The records of a signal log file.
 
-    arm_ids : tuple of str (n_arms,), in order of first appearance (in time order with
-        ``order_by``); ``arm_index`` indexes it
+    arm_ids : as :class:`TransitionLog`'s
     arm_index, actions, signals : int64 arrays (n_records,); a signal of -1 is none (an empty
         cell)
     lines : int64 array (n_records,), the 1-based line of each record
@@ -112,20 +116,31 @@ class SignalLog(CompactRepr):
     arm_batches, arm_budgets : as :class:`TransitionLog`'s
     """
 
-    arm_ids: tuple
+    arm_ids: np.ndarray
     arm_index: np.ndarray
     actions: np.ndarray
     signals: np.ndarray
     lines: np.ndarray
     file: str
     columns: dict = field(default_factory=dict)
-    arm_batches: tuple | None = None
+    arm_batches: np.ndarray | None = None
     arm_budgets: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        _id_arrays(self)
 
     def check_sizes(self, n_actions: int, n_obs: int) -> None:
         """A record past ``n_actions`` or ``n_obs`` is refused by its line."""
         _check_sizes(self, (("action", self.actions, n_actions),
                             ("signal", self.signals, n_obs)))
+
+
+def _id_arrays(log) -> None:
+    """A log's ``arm_ids`` and ``arm_batches`` (if any) as :func:`~rmab.io.reader.id_array`s."""
+    for name in ("arm_ids", "arm_batches"):
+        value = getattr(log, name)
+        if value is not None:
+            object.__setattr__(log, name, id_array(value))
 
 
 # where a column's number of values comes from (rmab estimate's flag, or the Python keyword)

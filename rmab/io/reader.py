@@ -52,6 +52,15 @@ def _id_text(value) -> str | None:
     return None
 
 
+def id_array(ids) -> np.ndarray:
+    """The sequence of str ``ids`` as a read-only 1-d numpy array of them (dtype object, so an
+    id shows as 'a' in messages): a mask over the arms selects their ids."""
+    out = np.empty(len(ids), dtype=object)
+    out[:] = ids
+    out.setflags(write=False)
+    return out
+
+
 @dataclass(frozen=True, eq=False)
 class Batch:
     """One batch of a CSV file: an instance and the current belief of each of its arms.
@@ -109,9 +118,7 @@ class Batch:
             k = next(k for k, i in enumerate(ids) if seen.setdefault(i, k) != k)
             raise InvalidParameterError(f"Batch.arm_ids: must be unique names; got "
                                         f"{_short(ids[k])} at positions {seen[ids[k]]} and {k}")
-        arm_ids = np.array(ids, dtype=object)     # Python str: an arm shows as 'a' in messages
-        arm_ids.setflags(write=False)
-        object.__setattr__(self, "arm_ids", arm_ids)
+        object.__setattr__(self, "arm_ids", id_array(ids))
         named = self.instance.metadata.get("actions")
         if self.action_names is None and isinstance(named, (list, tuple)) and \
                 len(named) == self.instance.n_actions:

@@ -50,9 +50,10 @@ def test_estimate_keeps_each_arm_s_batch_and_each_batch_s_budget(tmp_path, capsy
     assert load_instance(tmp_path / "arms.npz").budget == 3.0       # both batches' arms: 2 + 1
     assert "2 batches of the log's batch_id column" in capsys.readouterr().err
     north, south = read_batches(week)                    # the round trip: rmab solve reads it
-    assert (north.batch_id, north.arm_ids, north.instance.budget) == (
-        "north", ("p1", "p2", "p3"), 2.0)
-    assert (south.batch_id, south.arm_ids, south.instance.budget) == ("south", ("s1", "s2"), 1.0)
+    assert (north.batch_id, north.arm_ids.tolist(), north.instance.budget) == (
+        "north", ["p1", "p2", "p3"], 2.0)
+    assert (south.batch_id, south.arm_ids.tolist(), south.instance.budget) == (
+        "south", ["s1", "s2"], 1.0)
     np.testing.assert_array_equal(north.belief, np.eye(2)[[1, 1, 0]])
     np.testing.assert_array_equal(south.belief, np.eye(2)[[0, 1]])
     out = tmp_path / "actions.csv"
@@ -64,19 +65,42 @@ def test_estimate_keeps_each_arm_s_batch_and_each_batch_s_budget(tmp_path, capsy
     assert set(spent) == {"north", "south"} and spent["north"] <= 2 and spent["south"] <= 1
 
 
+def test_a_log_s_arm_ids_and_batches_are_read_only_arrays_a_mask_selects(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text(LOG)
+    signals = tmp_path / "signals.csv"
+    signals.write_text("arm_id,action,signal,batch_id\na,1,1,x\nb,0,,y\nc,1,0,x\n")
+    # by hand: the arms in order of first appearance (in week order: p1 s1 p2 p3 s2; in the
+    # file's: s2 p1 s1 p3 p2), those of north (x), and those with an action > 0 on a row
+    for log, north, acted in (
+            (read_transition_log(path, order_by="week"), ["p1", "p2", "p3"],
+             ["p1", "s1", "p2", "s2"]),
+            (read_transition_log(path), ["p1", "p3", "p2"], ["s2", "p1", "s1", "p2"]),
+            (read_signal_log(signals), ["a", "c"], ["a", "c"])):
+        for ids in (log.arm_ids, log.arm_batches):
+            assert isinstance(ids, np.ndarray) and ids.dtype == object and ids.ndim == 1
+            assert all(type(i) is str for i in ids)          # shown as 'p1' in messages
+            with pytest.raises(ValueError):
+                ids[0] = "x"                                 # read-only
+        in_north = np.isin(log.arm_batches, ["north", "x"])
+        assert log.arm_ids[in_north].tolist() == north
+        assert log.arm_ids[np.unique(log.arm_index[log.actions > 0])].tolist() == acted
+    assert read_transition_log(path).reversed().arm_ids.flags.writeable is False
+
+
 def test_the_python_readers_give_the_batch_columns_under_the_names_given(tmp_path):
     path = tmp_path / "log.csv"
     path.write_text(LOG.replace("batch_id", "programme").replace(",budget,", ",calls,", 1))
     log = read_transition_log(path, columns={"batch_id": "programme", "budget": "calls"},
                               order_by="week")
-    assert log.arm_ids == ("p1", "s1", "p2", "p3", "s2")
-    assert log.arm_batches == ("north", "south", "north", "north", "south")
+    assert log.arm_ids.tolist() == ["p1", "s1", "p2", "p3", "s2"]
+    assert log.arm_batches.tolist() == ["north", "south", "north", "north", "south"]
     np.testing.assert_array_equal(log.arm_budgets, [2, 1, 2, 2, 1])
     signals = tmp_path / "signals.csv"
     signals.write_text("arm_id,action,signal,budget,batch_id\na,1,1,3,x\nb,0,,1.5,y\n"
                        "a,0,,3.0,x\n")
     log = read_signal_log(signals)
-    assert log.arm_batches == ("x", "y")
+    assert log.arm_batches.tolist() == ["x", "y"]
     np.testing.assert_array_equal(log.arm_budgets, [3.0, 1.5])
     plain = read_transition_log(tmp_path / "log.csv", order_by="week")   # no such columns
     assert plain.arm_batches is None and plain.arm_budgets is None
@@ -172,5 +196,5 @@ def test_a_signal_log_s_batches_reach_the_batch_of_beliefs(tmp_path):
                  "--columns", "batch_id=programme;budget=calls", "--order-by", "week", "-o",
                  str(tmp_path / "arms.npz"), "--batch", str(week)]) == 0
     north, south = read_batches(week)
-    assert (north.arm_ids, north.instance.budget, south.arm_ids, south.instance.budget) == (
-        ("p1", "p2"), 2.0, ("s1",), 1.0)
+    assert (north.arm_ids.tolist(), north.instance.budget, south.arm_ids.tolist(),
+            south.instance.budget) == (["p1", "p2"], 2.0, ["s1"], 1.0)

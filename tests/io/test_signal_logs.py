@@ -21,7 +21,7 @@ def test_a_signal_log_reads_labels_blanks_and_the_time_order(tmp_path):
     path = tmp_path / "log.csv"
     path.write_text(LOG)
     log = read_signal_log(path, **NAMES)
-    assert log.arm_ids == ("bo", "ana", "cy")                # in time order
+    assert log.arm_ids.tolist() == ["bo", "ana", "cy"]                # in time order
     np.testing.assert_array_equal(log.lines, [3, 4, 2, 5, 6, 7])
     np.testing.assert_array_equal(log.arm_index, [0, 1, 1, 0, 2, 1])
     np.testing.assert_array_equal(log.actions, [0, 0, 1, 1, 1, 0])
@@ -36,7 +36,7 @@ def test_the_row_by_row_reading_agrees_with_the_column_reading(tmp_path):
     columns = read_signal_log(path, **NAMES)
     path.write_text(LOG + "4,cy,none,,\n")          # a fifth cell: read row by row
     rows = read_signal_log(path, **NAMES)
-    assert rows.arm_ids == columns.arm_ids
+    assert rows.arm_ids.tolist() == columns.arm_ids.tolist()
     for name in ("arm_index", "actions", "signals", "lines"):
         np.testing.assert_array_equal(getattr(rows, name)[:-1], getattr(columns, name))
     assert (rows.arm_index[-1], rows.actions[-1], rows.signals[-1]) == (2, 0, -1)
