@@ -17,7 +17,9 @@ from rmab._validation import _short, check_path
 from rmab._warnings import user_stacklevel
 from rmab.errors import BatchInputError, InvalidParameterError, RmabWarning
 from rmab.io.schema import OUTPUT_COLUMNS
-from rmab.models.storage import atomic_write, check_writable
+from rmab.models.arms import concat_arms
+from rmab.models.instance import Instance
+from rmab.models.storage import atomic_write, check_writable, save_instance
 
 __all__ = ["write_solutions", "write_batches", "write_beliefs"]
 
@@ -50,7 +52,7 @@ def write_solutions(outcomes, out) -> int:
             return _write(outcomes, fh)
 
 
-def write_batches(batches, out) -> int:
+def write_batches(batches, out, *, model=None) -> int:
     """Write ``batches`` (:class:`~rmab.io.Batch`, built in Python or read) as a CSV file of
     batches that :func:`~rmab.io.read_batches` reads back as them and ``rmab solve`` solves.
 
@@ -60,8 +62,15 @@ def write_batches(batches, out) -> int:
     ``belief``, and its model inline (``transitions``, ``observations`` for partially observed
     arms, ``rewards``, ``costs``). Numbers are written as Python's ``repr``, which reads back to
     the same float; a belief row is rescaled by its sum on reading (an ulp off where its float
-    sum is not 1). Not kept: ``action_names`` (the reader takes names from model files only),
-    the instance's name and metadata, and where a batch was read from.
+    sum is not 1). Not kept: the instance's name and metadata, and where a batch was read
+    from; ``action_names`` only with ``model``.
+
+    ``model`` : path ending in ``.npz``: all the batches' arms saved there instead, by
+    :func:`~rmab.models.save_instance`, with the batches' ``action_names`` as
+    ``metadata['actions']`` (the reader's source of names, so ``rmab solve`` fills
+    ``action_name``); the rows name it in ``model`` (relative to ``out``'s folder; absolute
+    for an open file) and ``model_arm``. The batches must share the arms' kind and sizes and
+    their action names.
 
     ``out`` is a path ending in ``.csv``, written atomically and not a file a batch was read
     from or names, or an open text file. Returns the number of arm rows written.
@@ -92,16 +101,63 @@ def write_batches(batches, out) -> int:
             f"{owner}.batches: must have no horizon (a CSV batch is planned as discounted); "
             f"got horizon {timed.instance.horizon} in batch {timed.batch_id!r}: "
             f"instance.replace(horizon=None) with a discount below 1")
+    shared = None if model is None else _shared_model(owner, batches, model)
+    inputs = sorted({f for b in batches for f in (b.file, *b.model_files) if f is not None})
     if hasattr(out, "write"):
         check_text_file(owner, out)
-        return _write_batches(batches, out)
-    check_out_path(owner, out)
-    check_path(owner, out, "out", suffix=".csv")
-    inputs = sorted({f for b in batches for f in (b.file, *b.model_files) if f is not None})
-    check_writable(out, inputs, owner=f"{owner}.out")
+        folder = None
+    else:
+        check_out_path(owner, out)
+        check_path(owner, out, "out", suffix=".csv")
+        check_writable(out, inputs, owner=f"{owner}.out")
+        folder = os.path.dirname(os.path.abspath(out))
+    cell = None
+    if shared is not None:
+        check_writable(model, inputs, owner=f"{owner}.model")
+        save_instance(shared, model)
+        cell = os.path.abspath(model)
+        cell = cell if folder is None else os.path.relpath(cell, folder)
+    if folder is None:
+        return _write_batches(batches, out, cell)
     with atomic_write(out, ".csv") as tmp:
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
-            return _write_batches(batches, fh)
+            return _write_batches(batches, fh, cell)
+
+
+def _shared_model(owner: str, batches, model) -> Instance:
+    """The instance ``write_batches`` saves to ``model``: every batch's arms in order, their
+    beliefs, the batches' total budget and their action names (the rows give the rest)."""
+    check_path(owner, model, "model", suffix=".npz")
+    first = batches[0]
+    for b in batches[1:]:
+        if _kind(b) != _kind(first):
+            raise InvalidParameterError(
+                f"{owner}.model: the batches' arms must share their kind and (n_actions, "
+                f"n_states, n_obs) to be saved in one model file; got {_kind(first)} in batch "
+                f"{first.batch_id!r} and {_kind(b)} in batch {b.batch_id!r} (write those "
+                f"batches to another file, or inline without model)")
+        if b.action_names != first.action_names:
+            raise InvalidParameterError(
+                f"{owner}.model: the batches must share their action_names, the model file's "
+                f"metadata['actions']; got {first.action_names} in batch {first.batch_id!r} "
+                f"and {b.action_names} in batch {b.batch_id!r} (write those batches to "
+                f"another file)")
+    names = {} if first.action_names is None else {"actions": list(first.action_names)}
+    with warnings.catch_warnings():     # of the total budget, which no batch plans with
+        warnings.simplefilter("ignore", RmabWarning)
+        return Instance(concat_arms([b.instance.arms for b in batches]),
+                        sum(b.instance.budget for b in batches), discount=first.instance.discount,
+                        initial_belief=np.concatenate([b.belief for b in batches]),
+                        name="write_batches", metadata={
+                            "generator": "write_batches", **names,
+                            "batch_ids": [b.batch_id for b in batches for _ in b.arm_ids],
+                            "arm_ids": [a for b in batches for a in b.arm_ids.tolist()]})
+
+
+def _kind(batch) -> str:
+    """The kind and sizes of a batch's arms, as one file holds arms alike."""
+    arms = batch.instance.arms
+    return f"{type(arms).__name__} {(arms.n_actions, arms.n_states, arms.n_obs)}"
 
 
 def _number(x: float) -> str:
@@ -118,11 +174,13 @@ def _json(array) -> str:
     return json.dumps(array.tolist(), separators=(",", ":"))
 
 
-def _write_batches(batches, fh) -> int:
+def _write_batches(batches, fh, model: str | None = None) -> int:
+    """The rows; each arm's model inline, or as arm ``model_arm`` of the file ``model``."""
     insts = [b.instance for b in batches]
-    header = ["batch_id", "arm_id", "budget", "discount", "state", "belief", "transitions"]
+    header = ["batch_id", "arm_id", "budget", "discount", "state", "belief"]
     partial = any(not i.arms.fully_observed for i in insts)
-    header += ["observations"] * partial + ["rewards", "costs"]
+    header += (["model", "model_arm"] if model is not None else
+               ["transitions"] + ["observations"] * partial + ["rewards", "costs"])
     limits = [name for name, used in (
         ("action_caps", any(i.action_caps is not None for i in insts)),
         ("min_active", any(i.min_active > 0 for i in insts)),
@@ -142,11 +200,14 @@ def _write_batches(batches, fh) -> int:
             belief = inst.initial_belief[k]
             one_hot = np.count_nonzero(belief) == 1 and belief.max() == 1.0
             state, row = (str(belief.argmax()), "") if one_hot else ("", _numbers(belief))
-            model = [_json(arms.transitions[k])]
-            if partial:
-                model.append(_json(arms.observations[k]) if not arms.fully_observed else "")
-            model += [_json(arms.rewards[k]), _numbers(arms.costs[k])]
-            writer.writerow([batch.batch_id, arm, *shared, state, row, *model, *extra])
+            if model is not None:
+                cells = [model, str(written + k)]
+            else:
+                cells = [_json(arms.transitions[k])]
+                if partial:
+                    cells.append(_json(arms.observations[k]) if not arms.fully_observed else "")
+                cells += [_json(arms.rewards[k]), _numbers(arms.costs[k])]
+            writer.writerow([batch.batch_id, arm, *shared, state, row, *cells, *extra])
         written += batch.n_arms
     return written
 

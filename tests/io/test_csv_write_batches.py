@@ -1,6 +1,7 @@
 """write_batches: a CSV file of batches from Batch objects built in Python, read back as them."""
 
 import io
+import os
 import re
 import unicodedata
 import warnings
@@ -172,3 +173,73 @@ def test_bad_input_is_refused_before_writing(tmp_path):
     with pytest.raises(OutputError, match=r"^write_batches\.out: .*must not be an input"):
         write_batches(read_batches(source), source)
     assert source.read_bytes() == before
+
+
+def test_with_model_the_arms_go_to_an_npz_that_keeps_the_action_names(tmp_path):
+    """write_batches lost health_intervention's action names (rmab solve's action_name was
+    empty): the reader takes names from model files only. Reference: the model cells worked
+    out by hand from docs/csv.md (relative to the CSV's folder, arms numbered across the
+    batches) and the names health_intervention's docs give."""
+    inst = health_intervention(5, budget_fraction=0.4, seed=0)
+    north = Batch("north", ["p1", "p2", "p3"], inst.replace(
+        arms=inst.arms.select([0, 1, 2]), initial_belief=inst.initial_belief[:3], max_active=1))
+    south = Batch("south", ["s1", "s2"], inst.replace(
+        arms=inst.arms.select([3, 4]), initial_belief=[[1.0, 0.0], [0.5, 0.5]], discount=0.9))
+    out, model = tmp_path / "week" / "w.csv", tmp_path / "arms" / "m.npz"
+    assert write_batches([north, south], out, model=model) == 5
+    rows = [line.split(",") for line in out.read_text(encoding="utf-8").splitlines()]
+    assert rows[0] == ["batch_id", "arm_id", "budget", "discount", "state", "belief", "model",
+                       "model_arm", "max_active"]
+    assert [(r[0], r[1], r[6], r[7]) for r in rows[1:]] == [
+        ("north", "p1", "../arms/m.npz", "0"), ("north", "p2", "../arms/m.npz", "1"),
+        ("north", "p3", "../arms/m.npz", "2"), ("south", "s1", "../arms/m.npz", "3"),
+        ("south", "s2", "../arms/m.npz", "4")]
+    assert [r[4] for r in rows[4:]] == ["0", ""]                    # s1's one-hot belief
+    back = read_batches(out)
+    for old, new in zip((north, south), back):
+        assert new.action_names == ("none", "call", "visit")
+        assert new.arm_ids.tolist() == old.arm_ids.tolist()
+        for name in ("transitions", "observations", "rewards", "costs"):
+            np.testing.assert_array_equal(getattr(new.instance.arms, name),
+                                          getattr(old.instance.arms, name))
+        np.testing.assert_allclose(new.belief, old.belief, rtol=0, atol=1e-15)
+        assert (new.instance.budget, new.instance.discount, new.instance.max_active) == (
+            old.instance.budget, old.instance.discount, old.instance.max_active)
+        assert len(new.model_files) == 1 and os.path.samefile(new.model_files[0], model)
+    from rmab.cli import main
+    decided = tmp_path / "actions.csv"
+    assert main(["solve", str(out), "--planner", "myopic", "--out", str(decided)]) == 0
+    got = [line.split(",") for line in decided.read_text().splitlines()[1:]]
+    assert len(got) == 5 and any(r[2] != "0" for r in got)
+    assert all(r[3] == ("none", "call", "visit")[int(r[2])] for r in got)
+    text = io.StringIO()                       # an open file: no folder to be relative to
+    write_batches([south], text, model=tmp_path / "m2.npz")
+    assert text.getvalue().splitlines()[1].split(",")[6] == str(tmp_path / "m2.npz")
+
+
+def test_a_model_file_refuses_batches_it_cannot_hold_and_never_replaces_an_input(tmp_path):
+    inst = health_intervention(2, seed=0)
+    one = Batch("w", ["a", "b"], inst)
+    out, model = tmp_path / "o.csv", tmp_path / "m.npz"
+    pilot = next(b for b in read_batches(EXAMPLE) if b.batch_id == "pilot")
+    with pytest.raises(InvalidParameterError, match=re.escape(
+            "write_batches.model: the batches' arms must share their kind and (n_actions, "
+            "n_states, n_obs) to be saved in one model file; got POMDPArms (3, 2, 2) in batch "
+            "'w' and MDPArms (2, 2, 2) in batch 'pilot'")):
+        write_batches([one, pilot], out, model=model)
+    renamed = Batch("v", ["a", "b"], inst, action_names=["no", "sms", "visit"])
+    with pytest.raises(InvalidParameterError, match=re.escape(
+            "write_batches.model: the batches must share their action_names, the model file's "
+            "metadata['actions']; got ('none', 'call', 'visit') in batch 'w' and ('no', 'sms', "
+            "'visit') in batch 'v'")):
+        write_batches([one, renamed], out, model=model)
+    with pytest.raises(InvalidParameterError, match=r"^write_batches\.model: must be a path "
+                                                    r"ending in \.npz"):
+        write_batches([one], out, model=tmp_path / "m.csv")
+    assert not out.exists() and not model.exists()
+    source = tmp_path / "week.csv"
+    write_batches([one], source, model=model)
+    before = model.read_bytes()
+    with pytest.raises(OutputError, match=r"^write_batches\.model: .*must not be an input"):
+        write_batches(read_batches(source), tmp_path / "next.csv", model=model)
+    assert model.read_bytes() == before and not (tmp_path / "next.csv").exists()
