@@ -44,6 +44,10 @@ CASES = [
     (lambda: make_domain_planner("whittle", discount=1), "WhittleDomainPlanner.discount: must be "
      "< 1.0; got 1.0", "pass horizon=H instead, whose indices are undiscounted",
      lambda: make_domain_planner("whittle", horizon=3)),
+    # horizon given too: 'pass horizon=H' was told to a call that had passed it
+    (lambda: make_domain_planner("whittle", discount=1, horizon=3), "WhittleDomainPlanner."
+     "discount: must be < 1.0; got 1.0", "horizon=3 is given, whose indices are undiscounted "
+     "already: leave the discount out", lambda: make_domain_planner("whittle", horizon=3)),
 ]
 
 

@@ -141,11 +141,14 @@ class WhittleDomainPlanner(_GainsMIPPlanner):
     def __init__(self, discount: float = 0.99, backend: str = "highs",
                  time_limit: float | None = None, mip_gap: float = 1e-6,
                  horizon: int | None = None):
+        horizon = (None if horizon is None else
+                   check_number("WhittleDomainPlanner", "horizon", horizon, low=1, integer=True))
+        if horizon is not None:           # "pass horizon=H" misled: it was given, discount unused
+            self._finite = (f"horizon={horizon} is given, whose indices are undiscounted "
+                            f"already: leave the discount out")
         super().__init__(discount=discount, backend=backend, time_limit=time_limit,
                          mip_gap=mip_gap)
-        self.horizon = (None if horizon is None else
-                        check_number("WhittleDomainPlanner", "horizon", horizon, low=1,
-                                     integer=True))
+        self.horizon = horizon
 
     def _fit(self, domain):
         from rmab.relax.whittle import finite_whittle_indices, whittle_indices
