@@ -136,9 +136,10 @@ def check_guarded(field: str, serial: str) -> None:
 
 
 def _unguarded_call(main) -> tuple[str, int] | None:
-    """The file and line of the top-level statement of ``main`` running now, if no comparison
-    with ``__name__`` (a guard, or a test that may be one) comes at or before it; else
-    None."""
+    """The file and line of the top-level statement of ``main`` running now, if no test of
+    ``__name__`` (a comparison or a ``match``: a guard, or a test that may be one) or of
+    ``current_process().name`` (``"MainProcess"`` in the parent only) comes at or before it;
+    else None."""
     frame = inspect.currentframe()
     while frame is not None and not (frame.f_globals is vars(main)
                                      and frame.f_code.co_name == "<module>"):
@@ -152,11 +153,22 @@ def _unguarded_call(main) -> tuple[str, int] | None:
     except (OSError, SyntaxError, ValueError):    # no source to read: leave it to the workers
         return None
     for node in ast.walk(tree):
-        if isinstance(node, ast.Compare) and node.lineno <= line and any(
-                isinstance(x, ast.Name) and x.id == "__name__"
-                for x in (node.left, *node.comparators)):
+        tested = ((node.left, *node.comparators) if isinstance(node, ast.Compare) else
+                  (node.subject,) if isinstance(node, ast.Match) else ())
+        if tested and node.lineno <= line and any(map(_main_only, tested)):
             return None
     return file, line
+
+
+def _main_only(node) -> bool:
+    """``node`` is ``__name__`` or ``current_process().name`` (a worker running the script again
+    has its own; its ``parent_process()`` is still None then, so that tests nothing)."""
+    if isinstance(node, ast.Name):
+        return node.id == "__name__"
+    return (isinstance(node, ast.Attribute) and node.attr == "name"
+            and isinstance(node.value, ast.Call)
+            and getattr(node.value.func, "attr", getattr(node.value.func, "id", None))
+            == "current_process")
 
 
 def stop_now(pool) -> None:

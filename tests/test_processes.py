@@ -214,6 +214,14 @@ except BrokenProcessPool:
     ("check() if '__main__' == __name__ else None\n", None, None),
     ("check()\n", "tool.run", 1),           # python -m tool.run: workers run it again
     ("check()\n", "tool.__main__", None),   # python -m tool: a package's __main__, they don't
+    # guards that ran before the check came (a worker skips the call) and were refused
+    ("match __name__:\n    case '__main__':\n        check()\n", None, None),
+    ("import multiprocessing as mp\nif mp.current_process().name == 'MainProcess':\n"
+     "    check()\n", None, None),
+    ("from multiprocessing import current_process\n"
+     "if 'MainProcess' == current_process().name:\n    check()\n", None, None),
+    # no guard: a worker running the script again has no parent process yet either
+    ("import multiprocessing as mp\nif mp.parent_process() is None:\n    check()\n", None, 3),
 ])
 def test_check_guarded_refuses_top_level_code_that_workers_run_again(tmp_path, monkeypatch,
                                                                       source, module, refused):
