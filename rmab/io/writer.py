@@ -61,9 +61,10 @@ def write_batches(batches, out, *, model=None) -> int:
     where a batch has them), the arm's ``state`` where its belief is one-hot, else its
     ``belief``, and its model inline (``transitions``, ``observations`` for partially observed
     arms, ``rewards``, ``costs``). Numbers are written as Python's ``repr``, which reads back to
-    the same float; a belief row is rescaled by its sum on reading (an ulp off where its float
-    sum is not 1). Not kept: the instance's name and metadata, and where a batch was read
-    from; ``action_names`` only with ``model``.
+    the same float; a belief row is divided by its sum on reading (an ulp off where its float
+    sum is not 1; up to 1e-6 for a row an Instance took within 1e-6 of summing to 1). Not
+    kept: the instance's name and metadata, and where a batch was read from;
+    ``action_names`` only with ``model``.
 
     ``model`` : path ending in ``.npz``: all the batches' arms saved there instead, by
     :func:`~rmab.models.save_instance`, with the batches' ``action_names`` as
