@@ -118,7 +118,8 @@ class BasePlanner:
 
     def plan(self, belief, *, t: int | None = None) -> np.ndarray:
         """The joint action for period ``t`` (0, 1, ... from the episode's start; needed when
-        the instance has a horizon, where the plan depends on the periods left; 0 otherwise).
+        the instance has a horizon of two periods or more, where the plan depends on the
+        periods left; else 0 by default).
 
         ``belief``: (n_arms, n_states), each row a distribution over the arm's states (one-hot
         rows for fully observed arms); never modified. Returns int64 (n_arms,), each arm's
