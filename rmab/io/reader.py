@@ -105,9 +105,10 @@ class Batch:
         if isinstance(self.arm_ids, (str, bytes)) or not hasattr(self.arm_ids, "__iter__"):
             raise InvalidParameterError(f"Batch.arm_ids: must be a sequence of names, one per "
                                         f"arm; got {_short(self.arm_ids)}")
-        ids = tuple(map(_id_text, self.arm_ids))
+        given = list(self.arm_ids)         # a generator or dict keys, indexed below
+        ids = tuple(map(_id_text, given))
         if None in ids:
-            bad = self.arm_ids[ids.index(None)]
+            bad = given[ids.index(None)]
             raise InvalidParameterError(f"Batch.arm_ids: {_ID_RULE}; got {_short(bad)} at "
                                         f"position {ids.index(None)}")
         if len(ids) != self.instance.n_arms:

@@ -979,3 +979,17 @@ def test_arm_ids_given_as_a_numpy_array_are_named_as_text():
         Batch("w", np.array(["a", "b", "a"]), health_intervention(3, seed=0))
     batch = Batch("w", np.array(["a", "b", "c"]), health_intervention(3, seed=0))
     assert [type(a) for a in batch.arm_ids] == [str, str, str]
+
+
+def test_arm_ids_given_by_an_iterator_are_checked_as_a_list():
+    """A generator or dict keys of ids with a bad one raised a bare TypeError ('generator'
+    object is not subscriptable) where a list got the typed error naming the id."""
+    from rmab.io import Batch
+    from rmab.models import health_intervention
+
+    inst = health_intervention(3, seed=0)
+    for ids in ((x for x in ["a", " b", "c"]), {"a": 1, " b": 2, "c": 3}.keys()):
+        with pytest.raises(InvalidParameterError, match=re.escape(
+                "Batch.arm_ids: ") + ".*got ' b' at position 1$"):
+            Batch("w", ids, inst)
+    assert Batch("w", (x for x in "abc"), inst).arm_ids.tolist() == ["a", "b", "c"]
