@@ -45,6 +45,11 @@ def add_arguments(parser) -> None:
                              "one row per state (in the order of --rewards) of each signal's "
                              "probability, ';' between rows, ',' within, e.g. '0.85,0.15;"
                              "0.2,0.8' (after each action the log shows a signal for)")
+    parser.add_argument("--signal-strength", type=number_arg, default=None, metavar="W",
+                        help="with --hidden: pseudo-observations added to each signal row, "
+                             "spread evenly over the signals (W/n_obs each), so that a signal "
+                             "no record shows after an action stays possible (default 0: it "
+                             "gets probability 0); not with --known-signals")
     parser.add_argument("--rewards", required=True, metavar="R",
                         help="reward of each state, ';'-separated (their number is the number "
                              "of states), e.g. '0;1' for not engaged / engaged")
@@ -239,7 +244,7 @@ def _strength(args) -> float | str:
     refused."""
     auto = args.strength == "auto"
     if not args.hidden:
-        for flag in ("signal_names", "known_signals", "max_iter", "seed"):
+        for flag in ("signal_names", "known_signals", "signal_strength", "max_iter", "seed"):
             if getattr(args, flag) is not None:
                 raise InvalidParameterError(f"estimate.{flag}: is for a signal log (--hidden)")
         return "auto" if auto else check_number("estimate", "strength", args.strength, low=0.0)
@@ -252,6 +257,12 @@ def _strength(args) -> float | str:
             raise InvalidParameterError(f"estimate.{flag}: not with --hidden ({why})")
     if args.max_iter is not None:
         check_number("estimate", "max_iter", args.max_iter, low=1, integer=True)
+    if args.signal_strength is not None:
+        check_number("estimate", "signal_strength", args.signal_strength, low=0.0)
+        if args.known_signals is not None:
+            raise InvalidParameterError("estimate.signal_strength: not with --known-signals (the "
+                                        "signal model is then yours, held fixed: give it every "
+                                        "entry > 0 instead)")
     if auto or args.strength == np.inf:
         return args.strength
     if check_number("estimate", "strength", args.strength, low=0.0) == 0.0:
@@ -335,8 +346,10 @@ def _fit_hidden(args, log, rewards, costs, strength) -> tuple:
     n_obs = len(signal_names) if signal_names else max(2, int(log.signals.max()) + 1)
     log.check_sizes(len(costs), n_obs)
     seed = 0 if args.seed is None else args.seed
+    weight = args.signal_strength or 0.0
     options = dict(n_arms=len(log.arm_ids), n_states=len(rewards), n_actions=len(costs),
                    n_obs=n_obs, seed=seed,
+                   **({"signal_strength": weight} if weight else {}),
                    **({} if args.max_iter is None else {"max_iter": args.max_iter}),
                    **_known_signals(args.known_signals, log, len(rewards), n_obs, len(costs)))
     if strength == "auto":
@@ -349,14 +362,41 @@ def _fit_hidden(args, log, rewards, costs, strength) -> tuple:
         warnings.warn(f"estimate.costs: no record takes action{'s' * (len(never) > 1)} "
                       f"{', '.join(map(str, never))}; its transition and signal rows are "
                       f"uniform (no arm has data)", RmabWarning, stacklevel=3)
+    if args.known_signals is None:
+        _warn_of_unheard(args, est.observations[0], signal_names)
     iterations = len(est.history_pooled) + len(est.history_arms)
     params = {"hidden": True, "seed": seed, "log_likelihood": est.log_likelihood,
               "converged": est.converged,
+              **({} if args.known_signals is not None else {"signal_strength": weight}),
               **({} if signal_names is None else {"signals": list(signal_names)}),
               "strength": strength if np.isfinite(strength) else "inf"}   # JSON has no inf
     return (est.arms(rewards, costs), est.beliefs, params,
             f"{count_noun(n_obs, 'signal')}, log-likelihood {est.log_likelihood:.6g} after "
             f"{iterations} EM iterations{'' if est.converged else ' (not converged)'}")
+
+
+def _warn_of_unheard(args, observations: np.ndarray, signal_names) -> None:
+    """Warn of the (action, signal) pairs of probability 0 in every state, for every arm: no
+    record shows the signal after the action (the maximum likelihood's 0, at
+    ``--signal-strength 0``), so that ``rmab update`` refuses it as impossible."""
+    zero = np.argwhere((observations == 0).all(axis=1))           # (action, signal)
+    if not len(zero):
+        return
+    actions = _names("action_names", args.action_names) or ()
+
+    def named(k: int, names) -> str:
+        return f"{k} ({names[k]!r})" if k < len(names or ()) else f"{k}"
+
+    a, o = (int(i) for i in zero[0])
+    pairs = observations.shape[0] * observations.shape[2]
+    warnings.warn(f"estimate.signal_strength: {len(zero)} of {pairs} (action, signal) pairs "
+                  f"have probability 0 in every state, for every arm: no record shows them and the "
+                  f"signal model (--signal-strength 0) gives them no weight (first: signal "
+                  f"{named(o, signal_names)} after action {named(a, actions)}); should one "
+                  f"happen, rmab update refuses it as impossible. If it can happen, give every "
+                  f"signal a little weight with --signal-strength 1 (1/n_obs pseudo-observations "
+                  f"each), or hold a signal model you know, every entry > 0, with "
+                  f"--known-signals", RmabWarning, stacklevel=4)
 
 
 def _known_signals(text, log, n_states: int, n_obs: int, n_actions: int) -> dict:

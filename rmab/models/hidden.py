@@ -55,8 +55,9 @@ class HiddenArmsEstimate(ReadOnlyArrays, CompactRepr):
     log_likelihood : float, the log-likelihood of the records under the returned arms
     history_pooled, history_arms : float64 arrays, the objective at each EM iteration of
         each stage, non-decreasing: the pooled log-likelihood (the best random start's 20
-        iterations first); the log posterior of the arms' rows, up to a constant (the
-        log-likelihood plus ``Σ strength * pooled * log(rows / pooled)``)
+        iterations first; with ``signal_strength``, plus the signal model's log prior);
+        the log posterior of the arms' rows, up to a constant (the log-likelihood plus
+        ``Σ strength * pooled * log(rows / pooled)``)
     converged : bool, both stages stopped by ``tol`` rather than ``max_iter``
     """
 
@@ -78,8 +79,9 @@ class HiddenArmsEstimate(ReadOnlyArrays, CompactRepr):
 def estimate_hidden_arms(arm_index, actions, signals, *, n_arms: int, n_states: int,
                          n_actions: int, n_obs: int, transitions=None, observations=None,
                          initial_belief=None, fixed=(), strength: float = 1.0,
-                         n_starts: int = 10, max_iter: int = 1000, tol: float = 1e-6,
-                         accelerate: bool = True, seed=None) -> HiddenArmsEstimate:
+                         signal_strength: float = 0.0, n_starts: int = 10,
+                         max_iter: int = 1000, tol: float = 1e-6, accelerate: bool = True,
+                         seed=None) -> HiddenArmsEstimate:
     """Arms with hidden states fitted to logged actions and signals by EM (module docstring).
 
     Parameters
@@ -107,6 +109,12 @@ def estimate_hidden_arms(arm_index, actions, signals, *, n_arms: int, n_states: 
     strength : float > 0 or inf
         Pseudo-observations of the pooled rows in each arm's prior (default 1, as
         :func:`~rmab.models.estimate_probabilities`); ``inf``: every arm takes the pooled rows.
+    signal_strength : float >= 0
+        Pseudo-observations added to each signal row, spread evenly (``signal_strength /
+        n_obs`` per signal; maximum a posteriori under a symmetric Dirichlet prior): a signal
+        no record shows after an action keeps a little probability. Default 0: the maximum
+        likelihood, which gives such a signal probability 0 in every state. Not with a fixed
+        ``observations``.
     n_starts : int >= 1
         Random starts where ``transitions`` or ``observations`` is not given; each runs 20
         iterations (at most ``max_iter``), the best goes on.
@@ -139,7 +147,8 @@ def estimate_hidden_arms(arm_index, actions, signals, *, n_arms: int, n_states: 
     setup = _Setup.of(_OWNER, arm_index, actions, signals, n_arms=n_arms, n_states=n_states,
                       n_actions=n_actions, n_obs=n_obs, transitions=transitions,
                       observations=observations, initial_belief=initial_belief, fixed=fixed,
-                      n_starts=n_starts, max_iter=max_iter, tol=tol)
+                      signal_strength=signal_strength, n_starts=n_starts, max_iter=max_iter,
+                      tol=tol)
     accelerate = check_flag(_OWNER, "accelerate", accelerate)
     estimate = setup.fit(_check_strength(strength), seed=seed, accelerate=accelerate)
     setup.warn_if_undetermined()
@@ -222,11 +231,13 @@ class _Setup:
     n_starts: int
     max_iter: int
     tol: float
+    signal_strength: float
 
     @classmethod
     def of(cls, owner, arm_index, actions, signals, *, n_arms, n_states, n_actions, n_obs,
            transitions=None, observations=None, initial_belief=None, fixed=(),
-           n_starts=10, max_iter=1000, tol=1e-6, numbers=None) -> _Setup:
+           signal_strength=0.0, n_starts=10, max_iter=1000, tol=1e-6,
+           numbers=None) -> _Setup:
         sizes = [int(check_number(owner, name, value, low=1, high=2**31, integer=True))
                  for name, value in (("n_arms", n_arms), ("n_states", n_states),
                                      ("n_actions", n_actions), ("n_obs", n_obs),
@@ -250,8 +261,15 @@ class _Setup:
                      ("transitions", transitions, (n_actions, n_states, n_states)),
                      ("observations", observations, (n_actions, n_states, n_obs)),
                      ("initial_belief", initial_belief, (n_states,)))}
-        return cls(owner, records, (n_actions, n_states, n_obs), given,
-                   _check_fixed(owner, fixed, given), n_starts, max_iter, tol)
+        fixed = _check_fixed(owner, fixed, given)
+        signal_strength = float(check_number(owner, "signal_strength", signal_strength,
+                                             low=0.0))
+        if signal_strength > 0 and "observations" in fixed:
+            raise InvalidParameterError(f"{owner}.signal_strength: weighs the estimated signal "
+                                        f"model, not a fixed one; got {signal_strength:g} with "
+                                        f"fixed observations (give them every entry > 0)")
+        return cls(owner, records, (n_actions, n_states, n_obs), given, fixed, n_starts,
+                   max_iter, tol, signal_strength)
 
     def free_parameters(self) -> int:
         """The pooled model's free parameters: the transition rows of each action taken, the
@@ -280,7 +298,7 @@ class _Setup:
     def fit_pooled(self, seed, accelerate: bool) -> tuple:
         """The pooled stage: ((p, o, b), history, converged)."""
         return _fit_pooled(self.records, self.sizes, self.given, self.fixed, self.n_starts,
-                           self.max_iter, self.tol, seed, accelerate)
+                           self.max_iter, self.tol, seed, accelerate, self.signal_strength)
 
     def fit(self, strength: float, *, seed, accelerate: bool,
             pooled: tuple | None = None) -> HiddenArmsEstimate:
@@ -432,8 +450,11 @@ def _rows(counts: np.ndarray, previous: np.ndarray) -> np.ndarray:
 
 
 def _em_pooled(records: _Records, model: tuple, fixed: frozenset, max_iter: int, tol: float,
-               accelerate: bool):
-    """Maximum-likelihood EM on one shared model ``(p, o, b)``: (model, history, converged).
+               accelerate: bool, signal_strength: float = 0.0):
+    """Maximum-likelihood EM on one shared model ``(p, o, b)``: (model, history, converged);
+    with ``signal_strength``, maximum a posteriori, ``signal_strength / n_obs`` added to each
+    signal's expected count, its log prior ``Σ signal_strength / n_obs * log o`` in the
+    objective.
 
     With ``accelerate``, SQUAREM (Varadhan & Roland 2008, scheme S3): each iteration takes two
     EM steps ``θ1 = F(θ0)``, ``θ2 = F(θ1)`` and extrapolates to ``θ' = θ0 - 2αr + α²v``
@@ -441,14 +462,21 @@ def _em_pooled(records: _Records, model: tuple, fixed: frozenset, max_iter: int,
     until ``θ'`` has no negative entry; ``α = -1`` gives ``θ2``), then keeps ``F(θ')`` if
     ``θ'`` is at least as likely as ``θ1``, else ``θ2``: the history stays non-decreasing.
     """
-    def step(theta, strict=True):   # (log-likelihood, F(theta)); None: theta is impossible
+    def step(theta, strict=True):   # (objective, F(theta)); None: theta is impossible
         p, o, b = theta
         e = records.expect(p[None], o[None], b, strict=strict)
         if e is None:
             return None
-        return e.log_likelihood, (_rows(e.transitions[0], p),
-                                  o if "observations" in fixed else _rows(e.observations[0], o),
-                                  b if "initial_belief" in fixed else _rows(e.first[0], b))
+        prior = 0.0
+        if pseudo:
+            with np.errstate(divide="ignore"):
+                prior = pseudo * np.log(o).sum()
+        return e.log_likelihood + prior, (
+            _rows(e.transitions[0], p),
+            o if "observations" in fixed else _rows(e.observations[0] + pseudo, o),
+            b if "initial_belief" in fixed else _rows(e.first[0], b))
+
+    pseudo = signal_strength / model[1].shape[-1]
 
     limit = tol * len(records.actions)
     history = []
@@ -480,7 +508,8 @@ def _em_pooled(records: _Records, model: tuple, fixed: frozenset, max_iter: int,
 
 
 def _fit_pooled(records: _Records, sizes: tuple, given: dict, fixed: frozenset,
-                n_starts: int, max_iter: int, tol: float, seed, accelerate: bool):
+                n_starts: int, max_iter: int, tol: float, seed, accelerate: bool,
+                signal_strength: float = 0.0):
     """The pooled stage from the given model or, where transitions or signals are not given,
     the best of ``n_starts`` random starts after a few iterations (its states then numbered
     by mean signal), run on to convergence."""
@@ -489,7 +518,8 @@ def _fit_pooled(records: _Records, sizes: tuple, given: dict, fixed: frozenset,
     if b is None:
         b = np.full(n_states, 1.0 / n_states)
     if p is not None and o is not None:
-        return _em_pooled(records, (p, o, b), fixed, max_iter, tol, accelerate)
+        return _em_pooled(records, (p, o, b), fixed, max_iter, tol, accelerate,
+                          signal_strength)
     rng = as_generator(seed, f"{records.owner}.seed")
     # rows no record informs (an action never taken, or never followed by a signal) start,
     # and so stay, uniform: not a random start's leftover
@@ -502,12 +532,13 @@ def _fit_pooled(records: _Records, sizes: tuple, given: dict, fixed: frozenset,
                           1.0 / n_states) if p is None else p,
                  np.where(heard, rng.dirichlet(np.ones(n_obs), size=(n_actions, n_states)),
                           1.0 / n_obs) if o is None else o, b)
-        model, history, _ = _em_pooled(records, start, fixed,
-                                       min(_START_ITERATIONS, max_iter), tol, accelerate)
+        model, history, _ = _em_pooled(records, start, fixed, min(_START_ITERATIONS, max_iter),
+                                       tol, accelerate, signal_strength)
         if best is None or history[-1] > best[1][-1]:
             best = model, history
     model, first = best
-    model, history, done = _em_pooled(records, model, fixed, max_iter, tol, accelerate)
+    model, history, done = _em_pooled(records, model, fixed, max_iter, tol, accelerate,
+                                      signal_strength)
     p, o, b = model
     if given["observations"] is None:       # the states numbered by their mean signal
         seen = records.signals >= 0

@@ -413,3 +413,54 @@ def test_strength_auto_with_no_signal_held_out_says_signal(tmp_path):
         main(["--debug", "estimate", str(path), "--hidden", "--rewards", "0;1", "--costs",
               "0;1", "--strength", "auto", "-o", str(tmp_path / "a.npz")])
     assert not (tmp_path / "a.npz").exists()
+
+
+def test_a_signal_never_logged_after_an_action_is_warned_of_with_the_way_to_keep_it(tmp_path,
+                                                                                   capsys):
+    """A signal no record shows after an action has probability 0 in every state for every
+    arm, and rmab update then refused it, unsaid at estimate. Calls (action 1) are followed by
+    'answered' only, so (call, 'no answer') has probability 0; action 0 by no signal, its rows
+    uniform: 1 of the 4 (action, signal) pairs."""
+    path = tmp_path / "log.csv"
+    path.write_text("arm_id,action,signal\n" + "".join(
+        f"{n},call,answered\n{n},none,\n" for n in "abcd" for _ in range(3)))
+    out = tmp_path / "a.npz"
+    args = ["estimate", str(path), "--hidden", "--rewards", "0;1", "--costs", "0;1",
+            "--action-names", "none;call", "--signal-names", "no answer;answered", "-o",
+            str(out)]
+    assert main(args) == 0
+    assert ("rmab: warning: estimate.signal_strength: 1 of 4 (action, signal) pairs have "
+            "probability 0 in every state, for every arm: no record shows them and the signal "
+            "model (--signal-strength 0) gives them no weight (first: signal 0 ('no answer') "
+            "after action 1 ('call')); should one happen, rmab update refuses it as impossible. "
+            "If it can happen, give every signal a little weight with --signal-strength 1 "
+            "(1/n_obs pseudo-observations each), or hold a signal model you know, every entry "
+            "> 0, with --known-signals") in capsys.readouterr().err
+    assert (load_instance(out).arms.observations[:, 1, :, 0] == 0).all()
+    assert main(args + ["--signal-strength", "1"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    inst = load_instance(out)
+    # 'no answer' after a call in state s: (0 + 1/2) / (n_s + 1), n_s the pooled expected
+    # calls ending in state s, which sum to the 12 calls logged
+    calls = 0.5 / inst.arms.observations[:, 1, :, 0] - 1
+    assert (calls >= -1e-9).all()
+    np.testing.assert_allclose(calls.sum(axis=1), 12.0)
+    assert inst.metadata["params"]["signal_strength"] == 1.0
+    assert main(args + ["--known-signals", "0.5,0.5;0,1"]) == 0      # yours: not warned of
+    assert "warning" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags, match", [
+    (["--signal-strength", "1"], r"estimate\.signal_strength: is for a signal log \(--hidden\)"),
+    (["--hidden", "--signal-strength", "-1"], r"estimate\.signal_strength: must be >= 0"),
+    (["--hidden", "--signal-strength", "1", "--known-signals", "0.8,0.2;0.3,0.7"],
+     r"estimate\.signal_strength: not with --known-signals \(the signal model is then yours, "
+     r"held fixed: give it every entry > 0 instead\)"),
+])
+def test_a_signal_strength_that_does_not_apply_is_refused(tmp_path, flags, match):
+    path = tmp_path / "log.csv"
+    path.write_text("arm_id,action,signal\nana,1,1\nana,0,\n")
+    with pytest.raises(InvalidParameterError, match=match):
+        main(["--debug", "estimate", str(path), "--rewards", "0;1", "-o",
+              str(tmp_path / "a.npz"), *flags])
+    assert not (tmp_path / "a.npz").exists()

@@ -596,3 +596,52 @@ def test_given_transitions_alone_start_from_random_signal_models():
     score = np.einsum("a,aso,o->s", np.bincount(act, minlength=2), est.observations[0],
                       np.arange(2.0))
     assert score[0] < score[1]                            # numbered by mean signal
+
+
+def test_signal_strength_keeps_a_signal_never_logged_possible():
+    """A signal no record shows after an action got probability 0 in every state (the maximum
+    likelihood), so that rmab update refused it; ``signal_strength`` adds ``w / n_obs``
+    pseudo-observations to each signal's count. One state (EM exact in one step): action 1 is
+    followed by signals 0, 0, 1, 0, so (3, 1, 0) + 1.5 / 3 over 4 + 1.5; action 0 by none:
+    uniform."""
+    kw = dict(n_arms=2, n_states=1, n_actions=2, n_obs=3, seed=0)
+    records = ([0, 0, 0, 1, 1], [1, 1, 1, 0, 1], [0, 0, 1, -1, 0])
+    np.testing.assert_allclose(rmab.estimate_hidden_arms(*records, **kw).observations[0, 1, 0],
+                               [0.75, 0.25, 0.0])
+    est = rmab.estimate_hidden_arms(*records, signal_strength=1.5, **kw)
+    np.testing.assert_allclose(est.observations[:, 1, 0], [[3.5 / 5.5, 1.5 / 5.5, 0.5 / 5.5]] * 2)
+    np.testing.assert_allclose(est.observations[:, 0, 0], 1 / 3)
+    assert est.log_likelihood == pytest.approx(3 * np.log(3.5 / 5.5) + np.log(1.5 / 5.5))
+
+
+@pytest.mark.parametrize("accelerate", [True, False])
+def test_the_pooled_history_with_signal_strength_is_the_log_posterior(accelerate):
+    """Two states, signal 2 never logged: the pooled objective rises at each iteration and
+    ends at the log-likelihood (the forward filter, here) plus ``Σ w / n_obs * log o``."""
+    rng = np.random.default_rng(5)
+    o = np.concatenate([O, np.zeros((2, 2, 1))], axis=2)        # signal 2: never
+    arm, act, sig = simulate(P, o, np.array([0.5, 0.5]), 6, 20, rng)
+    est = rmab.estimate_hidden_arms(arm, act, sig, n_arms=6, n_states=2, n_actions=2, n_obs=3,
+                                    strength=np.inf, signal_strength=2.0, seed=0, tol=1e-10,
+                                    accelerate=accelerate)
+    assert (np.diff(est.history_pooled) >= -1e-9).all()
+    assert (est.observations[0, :, :, 2] > 0).all()
+    like, beliefs = 0.0, {}
+    for n, a, s in zip(arm, act, sig):
+        ahead = beliefs.get(n, est.initial_belief) @ est.transitions[n, a]
+        chance = ahead @ est.observations[n, a, :, s]
+        like += np.log(chance)
+        beliefs[n] = ahead * est.observations[n, a, :, s] / chance
+    prior = (2.0 / 3 * np.log(est.observations[0])).sum()
+    assert est.history_pooled[-1] == pytest.approx(like + prior, abs=1e-6)
+
+
+@pytest.mark.parametrize("change, match", [
+    (dict(signal_strength=-1.0), r"estimate_hidden_arms\.signal_strength: must be >= 0"),
+    (dict(signal_strength=1.0, observations=[O[0], O[1]], fixed=("observations",)),
+     r"estimate_hidden_arms\.signal_strength: weighs the estimated signal model, not a fixed "
+     r"one; got 1 with fixed observations"),
+])
+def test_a_bad_signal_strength_is_named(change, match):
+    with pytest.raises(InvalidParameterError, match=match):
+        rmab.estimate_hidden_arms([0, 0, 1], [0, 1, 0], [0, 1, 1], **KW, **change)
