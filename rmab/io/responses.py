@@ -249,9 +249,13 @@ def _update(batch: Batch, actions: np.ndarray, signals: np.ndarray, file: str, l
     arms = batch.instance.arms
     rows = arms.observations[np.arange(batch.n_arms), actions]        # (n_arms, S, O)
     alike = (rows == rows[:, :1]).all(axis=(1, 2))
+    never = alike & (signals >= 0) & (rows[:, 0][np.arange(batch.n_arms),
+                                                 np.maximum(signals, 0)] == 0)
     odd = np.flatnonzero(np.where(alike, signals != _EMPTY, signals == _EMPTY))
     if len(odd):
         k = int(odd[0])
+        if never[k]:             # not "none expected": one signal is certain, this one never
+            raise _impossible(batch, k, actions, signals, file, lines, cells)
         must, got, tail = (("be empty", f"{cells[k]!r}: its model expects no signal after "
                             f"action {actions[k]} (its signal rows are all alike); acted on "
                             f"after all? correct its action", "") if alike[k] else
@@ -271,24 +275,31 @@ def _update(batch: Batch, actions: np.ndarray, signals: np.ndarray, file: str, l
     except ImpossibleSignalError as exc:
         chance = signal_probabilities(arms, batch.belief, actions)
         k = int(chance[np.arange(batch.n_arms), signals].argmin())
-        why = _never_seen(batch, k, int(actions[k]), int(signals[k]))
-        raise BatchInputError(f"signals.signal: must be possible under the arm's model and "
-                              f"belief; got {cells[k]!r} after action {actions[k]}, which "
-                              f"has probability 0 (arm {batch.arm_ids[k]!r} of batch "
-                              f"{batch.batch_id!r}){why}", file=file, line=int(lines[k]),
-                              column="signal", batch_id=batch.batch_id) from exc
+        raise _impossible(batch, k, actions, signals, file, lines, cells) from exc
     if len(lost):
         beliefs[lost] = predicted(arms, batch.belief[lost], actions[lost], lost)
     return beliefs
 
 
+def _impossible(batch: Batch, k: int, actions, signals, file: str, lines,
+                cells) -> BatchInputError:
+    """The error of arm ``k``'s signal of probability 0, and why where it can be said."""
+    why = _never_seen(batch, k, int(actions[k]), int(signals[k]))
+    return BatchInputError(f"signals.signal: must be possible under the arm's model and "
+                           f"belief; got {cells[k]!r} after action {actions[k]}, which has "
+                           f"probability 0 (arm {batch.arm_ids[k]!r} of batch "
+                           f"{batch.batch_id!r}){why}", file=file, line=int(lines[k]),
+                           column="signal", batch_id=batch.batch_id)
+
+
 def _never_seen(batch: Batch, k: int, action: int, state: int) -> str:
     """Why a fully observed arm's next ``state`` is impossible: the move its model gives
     probability 0, and, if ``rmab estimate`` fitted the model (``metadata['generator']``), that
-    no record of its log shows the move and how to keep it possible; "" for other arms."""
+    no record of its log shows the move and how to keep it possible; for a hidden-state arm,
+    :func:`_never_heard`."""
     arms = batch.instance.arms
     if not arms.fully_observed:
-        return ""
+        return _never_heard(batch, k, action, state)
     start = np.flatnonzero(batch.belief[k] > 0)
     text = (f": its model moves from state{'s' * (len(start) > 1)} "
             f"{', '.join(map(str, start))} to {state} under action {action} with probability 0")
@@ -318,4 +329,34 @@ def _never_seen(batch: Batch, k: int, action: int, state: int) -> str:
                 f"of {whose} shows that move and the {params.get('prior')} prior (strength "
                 f"{strength:g}) gives it no weight: if it can happen, give it a little "
                 f"weight: estimate again with {remedy} and run the update again")
+    return text
+
+
+def _never_heard(batch: Batch, k: int, action: int, signal: int) -> str:
+    """Why a hidden-state arm's ``signal`` is impossible where its signal model gives it
+    probability 0 in every state, and, if ``rmab estimate --hidden`` estimated that model, that
+    no record of its log shows the signal after the action and how to keep it possible; ""
+    where the signal is possible in some state (the arm's belief rules it out)."""
+    arms = batch.instance.arms
+    if (arms.observations[k, action, :, signal] > 0).any():
+        return ""
+    text = (f": its signal model gives signal {signal} after action {action} probability 0 in "
+            f"every state")
+    for path in batch.model_files:
+        try:
+            model = load_instance(path)
+        except (RmabError, OSError, ValueError):     # changed since it was read: no hint
+            continue
+        params = model.metadata.get("params")
+        if model.metadata.get("generator") != "estimate" or model.arms.fully_observed or \
+                not isinstance(params, dict) or \
+                not isinstance(params.get("signal_strength"), (int, float)) or \
+                not any(np.array_equal(model.arms.observations[n], arms.observations[k])
+                        for n in range(model.n_arms)):
+            continue
+        return (f"{text}; rmab estimate fitted it from {params.get('log')!r}, where no record "
+                f"of any arm shows that signal after that action and the signal model "
+                f"(--signal-strength {params['signal_strength']:g}) gives it no weight: if it "
+                f"can happen, give it a little weight: estimate again with --signal-strength 1 "
+                f"and run the update again")
     return text

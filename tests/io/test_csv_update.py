@@ -626,3 +626,63 @@ def test_a_move_one_arm_s_log_never_showed_with_strength_0(tmp_path):
                        r"again$"):
         main(["--debug", "update", str(week), "--actions", str(answers), "-o",
               str(tmp_path / "week2.csv")])
+
+
+def test_a_signal_the_estimate_s_log_never_showed_is_said_so_with_the_way_to_keep_it(tmp_path):
+    """rmab estimate --hidden gives a signal no record shows after an action probability 0 in
+    every state. Where every call was answered, the signal rows after a call were all alike
+    (answered, surely), and rmab update said an answer of 0 needs an empty cell: 'correct its
+    action', the wrong way. Now it says why 0 is impossible and how to keep it possible."""
+    log = tmp_path / "hlog.csv"
+    log.write_text("week,arm_id,action,signal\n" + "".join(
+        f"{w},{n},{w % 2},{'1' if w % 2 else ''}\n" for w in range(1, 13) for n in "abcd"))
+    week, out = tmp_path / "hweek.csv", tmp_path / "hweek2.csv"
+    estimate = ["estimate", str(log), "--hidden", "--rewards", "0;1", "--costs", "0;1",
+                "--order-by", "week", "-o", str(tmp_path / "h.npz"), "--batch", str(week)]
+    assert main(estimate) == 0
+    answers = tmp_path / "answers.csv"
+    answers.write_text("batch_id,arm_id,action,signal\nnext,a,1,0\nnext,b,0,\nnext,c,0,\n"
+                       "next,d,0,\n")
+    update = ["--debug", "update", str(week), "--actions", str(answers), "-o", str(out)]
+    with pytest.raises(BatchInputError, match=r"signals\.signal: must be possible under the "
+                       r"arm's model and belief; got '0' after action 1, which has probability "
+                       r"0 \(arm 'a' of batch 'next'\): its signal model gives signal 0 after "
+                       r"action 1 probability 0 in every state; rmab estimate fitted it from "
+                       r"'hlog\.csv', where no record of any arm shows that signal after that "
+                       r"action and the signal model \(--signal-strength 0\) gives it no "
+                       r"weight: if it can happen, give it a little weight: estimate again "
+                       r"with --signal-strength 1 and run the update again$") as info:
+        main(update)
+    assert (info.value.line, info.value.column) == (2, "signal")
+    assert not out.exists()
+    assert main(estimate + ["--signal-strength", "1"]) == 0          # as the error says
+    assert main(update[1:]) == 0
+    batch = read_batches(week)[0]
+    p, o = batch.instance.arms.transitions, batch.instance.arms.observations
+    assert o[0, 1, 1, 0] > 0                                 # 'no answer' kept possible
+    ahead = batch.belief[0] @ p[0, 1]                        # Bayes' rule, by hand
+    want = ahead * o[0, 1, :, 0] / (ahead @ o[0, 1, :, 0])
+    np.testing.assert_allclose(read_batches(out)[0].belief[0], want, atol=1e-11)
+
+
+def test_a_third_signal_never_logged_is_said_so_for_a_hidden_arm(tmp_path):
+    """Signals 0 and 1 follow a call in the log, never 2 ('busy'): the signal rows differ by
+    state, and 2 was refused as of probability 0 without a why."""
+    log = tmp_path / "log.csv"
+    log.write_text("arm_id,action,signal\n" + "".join(
+        f"{n},1,{s}\n{n},0,\n" for n in "ab" for s in "0110100111"))
+    week = tmp_path / "week.csv"
+    assert main(["estimate", str(log), "--hidden", "--rewards", "0;1", "--signal-names",
+                 "no;yes;busy", "-o", str(tmp_path / "h.npz"), "--batch", str(week)]) == 0
+    answers = tmp_path / "answers.csv"
+    answers.write_text("batch_id,arm_id,action,signal\nnext,a,0,\nnext,b,1,2\n")
+    with pytest.raises(BatchInputError, match=r"got '2' after action 1, which has probability "
+                       r"0 \(arm 'b' of batch 'next'\): its signal model gives signal 2 after "
+                       r"action 1 probability 0 in every state; rmab estimate fitted it from "
+                       r"'log\.csv', where no record of any arm shows that signal after that "
+                       r"action and the signal model \(--signal-strength 0\) gives it no "
+                       r"weight: if it can happen, give it a little weight: estimate again "
+                       r"with --signal-strength 1 and run the update again$") as info:
+        main(["--debug", "update", str(week), "--actions", str(answers), "-o",
+              str(tmp_path / "week2.csv")])
+    assert isinstance(info.value.__cause__, ImpossibleSignalError)
