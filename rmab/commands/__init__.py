@@ -1,7 +1,36 @@
 """One module per ``rmab`` subcommand: ``add_arguments(parser)`` and ``run(args) -> int``;
 the table of commands and their one-line help is ``rmab.cli.COMMANDS``."""
 
+import contextlib
+
 EXIT_SOME_FAILED = 3        # --keep-going: some batches failed, the others were written
+
+
+def option(dest: str) -> str:
+    """The flag of an argparse ``dest``: ``max_active`` is ``--max-active``."""
+    return "--" + dest.replace("_", "-")
+
+
+@contextlib.contextmanager
+def named_by_flags(command: str, owners: tuple, fields: dict, words: tuple = ()):
+    """Errors of a field of ``owners`` (``Instance.max_active: ...``) that a flag sets named
+    by the command and the flag's dest (``generate.max_active: ...``; ``fields``: field ->
+    dest), as the command's own errors are; the ``words`` (fields) in the message written as
+    their flags (``lower min_active`` -> ``lower --min-active``). Others pass unchanged."""
+    import re
+
+    from rmab.errors import InvalidModelError, InvalidParameterError
+
+    try:
+        yield
+    except (InvalidParameterError, InvalidModelError) as exc:
+        head, _, rest = str(exc).partition(": ")
+        owner, _, field = head.partition(".")
+        if owner not in owners or field not in fields:
+            raise
+        for word in words:
+            rest = re.sub(rf"\b{word}\b", option(fields[word]), rest)
+        raise InvalidParameterError(f"{command}.{fields[field]}: {rest}") from exc
 
 
 def seed_arg(text: str) -> int:

@@ -11,7 +11,7 @@ import numpy as np
 
 from rmab._reporting import count_noun
 from rmab.commands import (DEFAULT_BUDGET, check_suffix, domain_budget, integer_arg,
-                           number_arg, seed_arg)
+                           named_by_flags, number_arg, option, seed_arg)
 from rmab._validation import check_number, decimal_float
 from rmab.errors import InvalidParameterError
 from rmab.models import generators, save_instance
@@ -95,11 +95,7 @@ def _check_flags(args) -> None:
             which = {INSTANCES: "the instance kinds", DOMAINS: "the domains"}.get(kinds)
             which = f"{which} ({', '.join(kinds)})" if which else ", ".join(map(repr, kinds))
             raise InvalidParameterError(f"generate.{flag}: only for {which}{why}; got "
-                                        f"{_option(flag)} {value}{instead}")
-
-
-def _option(flag: str) -> str:
-    return "--" + flag.replace("_", "-")
+                                        f"{option(flag)} {value}{instead}")
 
 
 def build(args) -> Instance | Domain:
@@ -107,6 +103,21 @@ def build(args) -> Instance | Domain:
     _check_flags(args)
     if args.kind in DOMAINS:
         return _domain(args)
+    # the generators' and Instance's errors named by the flags typed ('Instance.max_active'
+    # named none, beside --max-active: a CLI review)
+    with named_by_flags("generate", _MAKERS, _FIELDS, ("min_active", "max_active", "n_arms")):
+        return _instance(args)
+
+
+_MAKERS = ("Instance", "health_intervention", "random_instance", "collapsing_arms")
+_FIELDS = {"n_arms": "arms", "n_states": "states", "n_actions": "actions", "n_obs": "obs",
+           "n_clusters": "clusters", "noise": "noise", "budget_fraction": "budget_fraction",
+           "discount": "discount", "horizon": "horizon", "action_caps": "action_caps",
+           "min_active": "min_active", "max_active": "max_active"}    # field -> dest
+
+
+def _instance(args) -> Instance:
+    """The instance of ``args.kind`` with the count limits given."""
     n_arms = check_number("generate", "arms", 100 if args.arms is None else args.arms, low=1,
                           integer=True)
     states = 2 if args.states is None else args.states
@@ -177,7 +188,7 @@ def _domain(args) -> Domain:
         if getattr(args, flag) is not None:
             raise InvalidParameterError(f"generate.{flag}: only with --graph (a generated graph "
                                         f"starts routes at node 0, a centre, of 2B moves); got "
-                                        f"{_option(flag)} {getattr(args, flag)}")
+                                        f"{option(flag)} {getattr(args, flag)}")
     params = {name: value for name, value in (("n_interventions", args.interventions),
                                               ("n_edges", args.edges)) if value is not None}
     return make_domain(args.kind, 20 if args.arms is None else args.arms, budget,

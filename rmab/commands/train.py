@@ -10,14 +10,13 @@ to stdout, progress to stderr.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 from pathlib import Path
 
 from rmab._reporting import count_noun
 from rmab._validation import decimal_int
-from rmab.commands import (domain_budget, integer_arg, number_arg, progress_arg, seed_arg,
-                           show_progress)
+from rmab.commands import (domain_budget, integer_arg, named_by_flags, number_arg,
+                           progress_arg, seed_arg, show_progress)
 from rmab.errors import InvalidParameterError, OutputError
 
 KINDS = ("capacity", "interventions", "scheduling", "path")
@@ -185,20 +184,6 @@ def _gain_text(res) -> str:
             "later network is kept)")
 
 
-@contextlib.contextmanager
-def _named_by_flags(args):
-    """Errors of a :class:`SequoiaConfig` field named by its flag (``train.episodes``), as
-    the other commands' are."""
-    try:
-        yield
-    except InvalidParameterError as exc:
-        head, _, rest = str(exc).partition(": ")
-        field = head.removeprefix("SequoiaConfig.")
-        if field == head or not hasattr(args, field):
-            raise
-        raise InvalidParameterError(f"train.{field}: {rest}") from exc
-
-
 def _config(args, limits: dict):
     """The :class:`SequoiaConfig` of the flags (``limits``: the time limits given)."""
     from rmab.planners.sequoia.train import SequoiaConfig
@@ -283,7 +268,7 @@ def run(args) -> int:
                              domain_budget("train", args), seed=seed)
     _check_limits_apply(limits, args.argmax, domain)
     out = Path(args.out)
-    with _named_by_flags(args):
+    with named_by_flags("train", ("SequoiaConfig",), {f: f for f in vars(args)}):
         config = _config(args, limits)
         _check_used(args, config)
         _check_outputs(out, [args.domain_file] if args.domain_file else [])

@@ -216,7 +216,7 @@ def test_generate_and_bound_from_the_command_line(tmp_path, capsys):
     assert "generate.action_caps: must be numbers separated by ';'" in capsys.readouterr().err
     assert main(["generate", "health", "--arms", "10", "--min-active", "5",
                  "-o", str(path)]) == 1
-    assert "Instance.min_active: the cheapest 5 active arms" in capsys.readouterr().err
+    assert "generate.min_active: the cheapest 5 active arms" in capsys.readouterr().err
     assert main(["generate", "capacity", "--max-active", "2", "-o", str(path)]) == 1
     assert "generate.max_active: only for the instance kinds" in capsys.readouterr().err
 

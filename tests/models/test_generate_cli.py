@@ -111,8 +111,8 @@ def test_health_takes_the_generators_clusters_and_noise(tmp_path):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--noise", "0.5"], "health_intervention.noise: must be <= 0.2; got 0.5"),
-    (["--clusters", "0"], "health_intervention.n_clusters: must be >= 1; got 0"),
+    (["--noise", "0.5"], "generate.noise: must be <= 0.2; got 0.5"),
+    (["--clusters", "0"], "generate.clusters: must be >= 1; got 0"),
 ])
 def test_bad_health_parameters_exit_1(argv, message, tmp_path, capsys):
     out = tmp_path / "x.npz"
@@ -372,3 +372,24 @@ def test_the_default_budget_fits_exactly_five_arms_or_nodes(tmp_path, capsys):
     capsys.readouterr()
     assert main(["generate", "capacity", "--arms", "4", "-o", str(out)]) == 1
     assert "the default budget 5 exceeds --arms 4" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind, argv, message", [
+    ("health", ["--min-active", "3", "--max-active", "2"],
+     "rmab: error: generate.max_active: must be >= --min-active (3); got 2 (at least 3 arms must "
+     "act each period but at most 2 may: lower --min-active or raise --max-active, or set both "
+     "to k for exactly k)\n"),
+    ("health", ["--min-active", "6"], "generate.min_active: must be <= --arms (5); got 6"),
+    ("health", ["--action-caps", "1;inf;inf"], "generate.action_caps: entry 0 (passive) must "
+                                               "be inf; got 1 (use --min-active to limit"),
+    ("random", ["--discount", "2"], "generate.discount: must be <= 1.0; got 2.0"),
+    ("collapsing", ["--states", "1"], "generate.states: must be >= 2; got 1"),
+])
+def test_an_instance_s_errors_name_the_flags_typed(kind, argv, message, tmp_path, capsys):
+    """'Instance.max_active: must be >= min_active (3)' beside --min-active 3 --max-active 2
+    named fields the user never typed (a walkthrough)."""
+    out = tmp_path / "x.npz"
+    assert main(["generate", kind, "--arms", "5", "-o", str(out), *argv]) == 1
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Instance." not in err and "_active " not in err and not out.exists()
