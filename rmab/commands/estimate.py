@@ -455,8 +455,8 @@ def _best(scores: dict, hidden: bool = False) -> float:
         raise InvalidParameterError(
             f"estimate.strength: auto: every strength gives a held-out record probability 0 (a "
             f"{'signal' if hidden else 'transition'} no arm's earlier records show), so none "
-            f"scores better; give --strength a number"
-            f"{'' if hidden else ' or --prior uniform'}")
+            f"scores better; give --strength a number, or "
+            f"{'--signal-strength 1' if hidden else '--prior uniform'} to keep it possible")
     print("held-out log-likelihood per record (per signal with --hidden): " + ", ".join(
         f"{k:g}: {v:.5f}" for k, v in scores.items()) + f"; --strength auto took {best:g}",
         file=sys.stderr)

@@ -305,13 +305,15 @@ def test_strength_auto_refuses_when_every_strength_scores_minus_inf(tmp_path, ca
     path.write_text("\n".join(rows) + "\n")
     args = ["estimate", str(path), *(["--hidden"] if hidden else []), "--rewards", "0;1",
             "--costs", "0;1", "--strength", "auto", "-o", str(tmp_path / "a.npz")]
+    remedy = "--signal-strength 1" if hidden else "--prior uniform"
     with pytest.raises(InvalidParameterError, match=r"estimate\.strength: auto: every "
                                                     r"strength gives a held-out record "
-                                                    r"probability 0"):
+                                                    r"probability 0 .*give --strength a "
+                                                    rf"number, or {remedy} to keep it "
+                                                    r"possible$"):
         main(["--debug", *args])
     assert not (tmp_path / "a.npz").exists()
-    if not hidden:                        # the uniform prior rules nothing out
-        assert main([*args, "--prior", "uniform"]) == 0
+    assert main([*args, *remedy.split()]) == 0      # as it says: then nothing is ruled out
 
 
 def test_known_signals_hold_the_signal_model_after_each_action_heard(tmp_path, capsys):
