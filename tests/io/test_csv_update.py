@@ -655,6 +655,17 @@ def test_a_signal_the_estimate_s_log_never_showed_is_said_so_with_the_way_to_kee
         main(update)
     assert (info.value.line, info.value.column) == (2, "signal")
     assert not out.exists()
+    # the answer every call had: expected (no news), not 'must be empty'; the belief is the
+    # prediction, by hand
+    answers.write_text("batch_id,arm_id,action,signal\nnext,a,1,1\nnext,b,0,\nnext,c,0,\n"
+                       "next,d,0,\n")
+    assert main(update[1:]) == 0
+    batch = read_batches(week)[0]
+    np.testing.assert_allclose(read_batches(out)[0].belief[0],
+                               batch.belief[0] @ batch.instance.arms.transitions[0, 1],
+                               atol=1e-11)
+    answers.write_text("batch_id,arm_id,action,signal\nnext,a,1,0\nnext,b,0,\nnext,c,0,\n"
+                       "next,d,0,\n")
     assert main(estimate + ["--signal-strength", "1"]) == 0          # as the error says
     assert main(update[1:]) == 0
     batch = read_batches(week)[0]
