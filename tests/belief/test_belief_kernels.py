@@ -307,3 +307,26 @@ def test_tiny_normalisers_give_the_exact_posterior(like, prior_1, possible):
         want_exact = [float(x / sum(exact)) for x in exact]
         np.testing.assert_allclose(out[0], want_exact, rtol=1e-12, atol=0)
         np.testing.assert_allclose(ref[0], want_exact, rtol=1e-12, atol=0)
+
+
+def test_a_normaliser_between_1e300_and_1e290_is_scaled_too():
+    """Normaliser 2e-300, above 1e-300 yet below the kernel's 1e-290: state 1's product
+    0.5 * (8 000 000 001 * 2⁻¹⁰⁷⁴) is subnormal and rounds to an even count of 2⁻¹⁰⁷⁴ (a relative
+    error of 1.25e-10), so only the scaled path gives its posterior to 1e-12 (exact reference:
+    fractions). A threshold of 1e-300 divided the rounded products."""
+    from fractions import Fraction
+
+    T = np.tile(np.eye(2), (1, 1, 1, 1))
+    like = [4e-300, 8_000_000_001 * 5e-324]
+    O = np.zeros((1, 1, 2, 2))
+    O[0, 0, :, 0] = like
+    O[0, 0, :, 1] = 1.0 - np.array(like)
+    b = np.array([[0.5, 0.5]])
+    a, o = np.zeros(1, np.int64), np.zeros(1, np.int64)
+    exact = [Fraction(float(x)) * Fraction(float(y)) for x, y in zip(b[0], like)]
+    want = [float(x / sum(exact)) for x in exact]
+    for kernel in UPDATE_KERNELS:
+        out = np.empty_like(b)
+        assert kernel(b, a, o, T, O, out) == -1
+        np.testing.assert_allclose(out[0], want, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(R.update_numpy(b, a, o, T, O)[0][0], want, rtol=1e-12, atol=0)

@@ -200,6 +200,10 @@ UPDATE_BAD = [
     pytest.param(dict(beliefs=[[0.5, 0.5], [0.5, 0.5], [np.nan, 0.5]]),
                  r"update_beliefs\.beliefs: must be finite; got nan at index \(2, 0\) \(arm 2\)",
                  id="belief-nan"),
+    # a float64 C-contiguous array skips the copy (the simulator's hot path), not the check
+    pytest.param(dict(beliefs=np.array([[0.5, 0.5], [0.5, 0.5], [np.nan, 0.5]])),
+                 r"update_beliefs\.beliefs: must be finite; got nan at index \(2, 0\) \(arm 2\)",
+                 id="belief-nan-float64-array"),
     pytest.param(dict(beliefs=[[0.5, 0.5], [0.5, 0.6], [0.5, 0.5]]),
                  r"update_beliefs\.beliefs: rows must sum to 1 \(within 1e-6\); got 1\.1 \(arm 1\)",
                  id="belief-off-simplex"),
@@ -418,3 +422,16 @@ def test_a_signal_of_minus_one_is_the_prediction_alone():
     obs[4, a[4], :, 0] += arms.observations[4, a[4], :, 2]
     with pytest.raises(ImpossibleSignalError, match=r"\(arm 4\)$"):
         update_beliefs(POMDPArms(arms.transitions, obs, arms.rewards, arms.costs), b, a, o)
+
+
+def test_value_queries_take_the_same_belief_tolerance():
+    """check_belief_rows (AlphaVectors, bounds) holds the rows to the same 1e-6 as
+    check_beliefs: 5e-7 off is taken, 3e-6 off refused (a tolerance ten times looser took
+    both)."""
+    from rmab.values.pbvi import check_belief_rows
+
+    rows, _ = check_belief_rows("x", [[0.5, 0.5 + 5e-7]], 2)
+    assert rows.shape == (1, 2)
+    for off in (3e-6, -3e-6):
+        with pytest.raises(InvalidParameterError, match=r"x\.b: rows must sum to 1; got "):
+            check_belief_rows("x", [[0.5, 0.5], [0.5, 0.5 + off]], 2)
