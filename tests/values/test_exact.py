@@ -417,3 +417,33 @@ def test_a_price_sweep_past_float64_names_the_price():
     with pytest.raises(InvalidParameterError, match=r"solve_pbvi\.price: must keep"):
         price_sweep(arm, [0.0, 1e308], discount=0.5, tol=1e-3, initial_belief=[0.5, 0.5],
                     grid=None, seed=np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("fn", [value_iteration, policy_iteration])
+@pytest.mark.parametrize("reward, cost, price, beta, want", [
+    # 2 F = 2 (S + 2) ε max(|r|, λ c) / (1 - β)²; S = 2 states, ε = 2⁻⁵²:
+    (1e6, 0.0, 0.0, 0.95, 2 * 4 * 2.0**-52 * 1e6 / 0.05**2),       # 7.105e-7
+    (1e3, 0.0, 0.0, 0.999, 2 * 4 * 2.0**-52 * 1e3 / 0.001**2),     # 1.776e-6
+    (1.0, 1.0, 1e6, 0.95, 2 * 4 * 2.0**-52 * 1e6 / 0.05**2),       # the charge λ c sets it
+])
+def test_the_raised_tolerance_is_twice_the_documented_rounding(fn, reward, cost, price, beta,
+                                                               want):
+    """ExactResult.tol is max(tol, 2 F) with F = (S + 2) ε M' / (1 - β), M' = max(|r|, λ c) /
+    (1 - β) (exact.py's docstring), worked by hand: the suite only bounded it loosely, so a
+    floor (1 - β) times too small, half as large, or without the charge λ c passed."""
+    arms = MDPArms(np.concatenate([CHAIN, CHAIN], axis=1),
+                   np.array([[[0.0, 0.0], [reward, reward]]]), [0.0, cost])
+    res = fn(arms, prices=price, discount=beta, tol=1e-15)
+    assert res.tol == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize("solve", [value_iteration, policy_iteration], ids=["vi", "pi"])
+def test_finite_horizon_gives_a_gain_within_twice_tol_to_the_cheaper_action(solve):
+    """The other side of the band: action 1 pays 1.5e-10 more per period, within 2 tol +
+    1e-12 max(1, |V|) (2.015e-10 at period 0, where V = 1.5), so every period keeps the free
+    action 0 and spends nothing; a band of tol alone (1.015e-10) took action 1."""
+    horizon, g = 3, 1.5e-10
+    arms = MDPArms(np.array([[[[1.0]], [[1.0]]]]), np.array([[[0.5, 0.5 + g]]]), [0.0, 1.0])
+    res = solve(arms, discount=1.0, horizon=horizon, tol=1e-10, return_table=True)
+    assert (res.period_policy == 0).all()
+    assert res.resource[0, 0, 0] == 0.0
