@@ -71,15 +71,18 @@ def test_tiger_at_the_default_tolerance_lies_in_sarsop_interval_in_few_sweeps():
     assert res[0].iterations <= 20
 
 
-def test_a_max_iter_that_does_not_bind_leaves_the_solve_unchanged():
+@pytest.mark.parametrize("discount", [0.95, 0.99])
+def test_a_max_iter_that_does_not_bind_leaves_the_solve_unchanged(discount):
     """``max_iter`` caps the sweeps, not the evaluation of a repeating plan structure: Tiger
     converges in 8 sweeps by default, so any ``max_iter >= 8`` gives the same vectors (capping
     each evaluation at ``max_iter`` steps left it unconverged at 7.42 with ``max_iter=8`` and
-    at 19.307 with 14, and 100 converged in 9 sweeps to 19.37046 instead of 19.37136)."""
-    want = solve_pbvi(tiger_arms(), discount=0.95, tol=1e-3, seed=0)
+    at 19.307 with 14, and 100 converged in 9 sweeps to 19.37046 instead of 19.37136). At
+    β = 0.99 an evaluation takes more than 1 000 steps: a floor of 1 000 left it unconverged
+    at 106.0878 instead of 106.0960."""
+    want = solve_pbvi(tiger_arms(), discount=discount, tol=1e-3, seed=0)
     sweeps = want[0].iterations
     for max_iter in (sweeps, sweeps + 6, 100):
-        got = solve_pbvi(tiger_arms(), discount=0.95, tol=1e-3, seed=0, max_iter=max_iter)
+        got = solve_pbvi(tiger_arms(), discount=discount, tol=1e-3, seed=0, max_iter=max_iter)
         assert got.converged and got[0].iterations == sweeps
         np.testing.assert_array_equal(got[0].alphas, want[0].alphas)
 
@@ -379,8 +382,12 @@ def test_point_set_growth_follows_its_seed():
     """The expansion loop, in numba since session 46, draws its uniforms from SplitMix64
     seeded by one integer from the caller's Generator (a Generator handed to numba turned a
     Ctrl-C into a SystemError, a review): the same points as rounds of the numpy twin fed by
-    SplitMix64 in Python, and the Generator advanced by that one draw."""
-    from rmab.values.pbvi import _IDLE_ROUNDS, _MIN_L1, _expand
+    SplitMix64 in Python, and the Generator advanced by that one draw. Points farther than
+    1e-6 join, until three rounds in a row add none (docs/values.md), as literals here: the
+    module's own constants changed both sides alike."""
+    from rmab.values.pbvi import _expand
+
+    idle_rounds, min_l1 = 3, 1e-6
 
     assert int(splitmix64(0, 1)[1][0] * 2.0**53) == 0xE220A8397B1DCDAF >> 11   # published
     for seed in range(6):
@@ -392,10 +399,10 @@ def test_point_set_growth_follows_its_seed():
         state = int(theirs.integers(1, 2**62))
         points, count, idle = np.zeros((30, 3)), 1, 0
         points[0] = b0
-        while count < 30 and idle < _IDLE_ROUNDS:
+        while count < 30 and idle < idle_rounds:
             state, u = splitmix64(state, count * 2 * 3)
             points, new = ref.expand_round_numpy(t, o, points, count, 30, u.reshape(count, 2, 3),
-                                                 _MIN_L1)
+                                                 min_l1)
             idle, count = (0 if new > count else idle + 1), new
         assert len(got) == count > 1
         np.testing.assert_allclose(got, points[:count], rtol=0, atol=1e-12)
@@ -623,3 +630,132 @@ def test_unique_rows_is_numpys_unique_along_rows(n, width, seed):
     pool = rng.choice([0.0, 0.25, 0.5, 1.0 / 3.0, 1.0], size=(max(1, n // 2), width))
     x = np.vstack([pool[rng.integers(len(pool), size=n)], rng.random((n // 3, width))])
     np.testing.assert_array_equal(_unique_rows(x), np.unique(x, axis=0))
+
+
+@pytest.mark.parametrize("actions_to, start, want", [
+    # from [1, 0, 0], action 0 leads to [0, 1, 0] and action 1 to [0, 0, 1], both at L1
+    # distance 2: the tie goes to the first action's successor (the twin's argmax)
+    ([1, 2], [[1, 0, 0]], [[1, 0, 0], [0, 1, 0]]),
+    # both points lead to [0, 0, 1]: the first adds it, and the second's, at distance 0 from
+    # that new point, is not added again (points added earlier in the round count)
+    ([2], [[1, 0, 0], [0, 1, 0]], [[1, 0, 0], [0, 1, 0], [0, 0, 1]]),
+])
+def test_an_expansion_round_worked_by_hand(actions_to, start, want):
+    """Each action moves every state to one state (one signal), so each successor is a corner
+    known by hand; the kernel and its twin both give it."""
+    n_actions = len(actions_to)
+    t = np.zeros((n_actions, 3, 3))
+    for a, to in enumerate(actions_to):
+        t[a, :, to] = 1.0
+    o = np.ones((n_actions, 3, 1))
+    count = len(start)
+    points = np.zeros((5, 3))
+    points[:count] = start
+    u = np.full((count, n_actions, 3), 0.5)
+    twin, twin_n = ref.expand_round_numpy(t, o, points, count, 5, u, 1e-6)
+    got = points.copy()
+    n = _kernels.expand_round_kernel(t, o, got, count, 5, u, 1e-6, np.empty(3), np.empty(3))
+    assert n == twin_n == len(want)
+    np.testing.assert_array_equal(got[:n], want)
+    np.testing.assert_array_equal(twin[:n], want)
+
+
+def test_a_stacked_query_ignores_the_padding_of_a_smaller_solve():
+    """Two arms whose solves keep different numbers of vectors, all of negative value: the
+    stacked queries (zero-padded to the larger set) give each arm what its own AlphaVectors
+    give (max_k α_k · b over its vectors alone); an unmasked zero pad read as value 0."""
+    base = random_pomdp_arms(2, 3, 2, 2, seed=1)
+    arms = POMDPArms(base.transitions, base.observations, -1.0 - base.rewards, base.costs)
+    res = solve_pbvi(arms, discount=0.9, seed=0)
+    sizes = [len(res[n].alphas) for n in range(2)]
+    assert sizes[0] != sizes[1]
+    b = np.array([[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]])
+    want = [res[n].value(b[n]) for n in range(2)]
+    assert max(want) < 0.0
+    np.testing.assert_allclose(res.values(b), want, rtol=1e-12)
+    np.testing.assert_array_equal(res.actions(b), [res[n].action(b[n]) for n in range(2)])
+    np.testing.assert_allclose(res.q(b), [res[n].q(b[n]) for n in range(2)], rtol=1e-12)
+
+
+def test_the_stopping_rule_is_a_gain_of_at_most_tol_times_1_minus_beta_over_beta():
+    """Tiger's first full sweep from the blind vectors gains r1 at most (the twin's backups at
+    the solve's points); with tol = r1 (1 + β) / (2 (1 - β)), r1 lies between tol (1 - β) and
+    the documented threshold tol (1 - β) / β, so the solve stops after that one sweep (a
+    threshold of tol (1 - β) ran on)."""
+    beta = 0.95
+    arms = tiger_arms()
+    points = solve_pbvi(arms, discount=beta, tol=1e6, seed=0)[0].beliefs    # one sweep
+    t, o, r = arms.transitions[0], arms.observations[0], arms.rewards[0]
+    blind = np.linalg.solve(np.eye(2) - beta * t, r.T[:, :, None])[:, :, 0]          # (A, S)
+    values = (points @ blind.T).max(axis=1)
+    backed = ref.point_backup_numpy(t, o, r, np.zeros(3), beta, points, blind,
+                                    np.zeros_like(blind))[3]
+    r1 = float((backed - values).max())
+    assert r1 > 0.0
+    res = solve_pbvi(arms, discount=beta, tol=r1 * (1 + beta) / (2 * (1 - beta)), seed=0)
+    assert res.converged and res[0].iterations == 1
+    assert res[0].residual == pytest.approx(r1, rel=1e-9)
+
+
+def test_a_successor_farther_than_1e6_joins_the_point_set():
+    """docs/values.md: a successor joins the set if farther than 1e-6 (L1). Signals of
+    likelihood 0.5 ± 2.5e-6 on a static two-state arm move the uniform belief to
+    [0.5 ± 2.5e-6, 0.5 ∓ 2.5e-6], 5e-6 away: the second point (a threshold of 1e-5 kept the
+    start alone)."""
+    d = 2.5e-6
+    o = np.array([[0.5 + d, 0.5 - d], [0.5 - d, 0.5 + d]])
+    arms = POMDPArms(np.tile(np.eye(2), (1, 2, 1, 1)), np.tile(o, (1, 2, 1, 1)),
+                     np.zeros((1, 2, 2)), [0.0, 1.0])
+    points = solve_pbvi(arms, n_beliefs=2, seed=0)[0].beliefs
+    assert len(points) == 2
+    np.testing.assert_array_equal(points[0], [0.5, 0.5])
+    assert np.abs(points[1] - 0.5).tolist() == pytest.approx([d, d], rel=1e-6)
+
+
+def test_identical_arms_with_different_start_beliefs_solve_apart():
+    """Arms share a solve only with the same model and start belief: each point set grows
+    from its own arm's initial belief (its first point)."""
+    arms = POMDPArms(*(np.repeat(x, 2, axis=0) for x in (
+        tiger_arms().transitions, tiger_arms().observations, tiger_arms().rewards)),
+        np.zeros(3))
+    b0 = np.array([[0.5, 0.5], [0.9, 0.1]])
+    res = solve_pbvi(arms, initial_belief=b0, seed=0)
+    assert len(res.solves) == 2 and res.arm_to_solve.tolist() == [0, 1]
+    np.testing.assert_array_equal([res[0].beliefs[0], res[1].beliefs[0]], b0)
+
+
+def test_identical_arms_with_different_warm_starts_solve_apart():
+    """Two Tiger arms solved from different start beliefs keep different vectors; warm-started
+    from those, at one start belief, they share no solve: each starts from its own vectors."""
+    arms = POMDPArms(*(np.repeat(x, 2, axis=0) for x in (
+        tiger_arms().transitions, tiger_arms().observations, tiger_arms().rewards)),
+        np.zeros(3))
+    first = solve_pbvi(arms, initial_belief=[[0.5, 0.5], [0.9, 0.1]], n_beliefs=4, seed=0)
+    assert not np.array_equal(first[0].alphas, first[1].alphas)
+    res = solve_pbvi(arms, price=0.5, warm_start=first, seed=0)
+    assert len(res.solves) == 2 and res.arm_to_solve.tolist() == [0, 1]
+
+
+def test_the_expansion_waits_three_idle_rounds_for_a_rare_signal():
+    """A static two-state arm whose signal 0 (probability 0.95) tells nothing and whose rare
+    signals 1 and 2 reveal the state: the set can only ever hold the start and the two
+    corners. With Generator seed 160 the second corner comes after two rounds that added
+    nothing: the expansion (the numpy twin's rounds fed by SplitMix64, three idle rounds)
+    holds all three beliefs, where stopping after two idle rounds kept the start alone."""
+    from rmab.values.pbvi import _expand
+
+    t = np.eye(2)[None]
+    o = np.array([[[0.95, 0.05, 0.0], [0.95, 0.0, 0.05]]])
+    got = _expand(t, o, np.array([0.5, 0.5]), 30, np.random.default_rng(160))
+    state = int(np.random.default_rng(160).integers(1, 2**62))
+    points, count, idle, idles = np.zeros((30, 2)), 1, 0, []
+    points[0] = [0.5, 0.5]
+    while count < 30 and idle < 3:
+        state, u = splitmix64(state, count * 3)
+        points, new = ref.expand_round_numpy(t, o, points, count, 30, u.reshape(count, 1, 3),
+                                             1e-6)
+        idle, count = (0 if new > count else idle + 1), new
+        idles.append(idle)
+    assert 2 in idles[:-3]                       # a new point after two idle rounds
+    np.testing.assert_array_equal(got, points[:count])
+    assert sorted(map(tuple, got)) == [(0.0, 1.0), (0.5, 0.5), (1.0, 0.0)]
