@@ -272,3 +272,32 @@ def test_first_plans_count_each_active_action_s_discounted_uses():
     assert (actions == 2).all() and uses.shape == (len(alphas), 2, 2)
     np.testing.assert_allclose(uses[:, :, 0], 0.0, atol=1e-12)
     np.testing.assert_allclose(uses[:, :, 1], (1 - beta ** horizon) / (1 - beta), rtol=1e-12)
+
+
+@pytest.mark.parametrize("gain, action", [(5e-12, 1), (5e-13, 0)])
+def test_backups_break_ties_within_1e12_relative_to_the_cheaper_action(gain, action):
+    """One state, one period: action 1 pays 1 + gain against action 0's 1. A gain of 5e-12
+    (relative) lies above the backup's tie band of 1e-12 |best| and is taken, with its value;
+    5e-13 lies within it and goes to the cheaper action 0 (a band of 1e-11 gave action 0 for
+    both)."""
+    arms = POMDPArms(np.ones((1, 2, 1, 1)), np.ones((1, 2, 1, 1)),
+                     np.array([[[1.0, 1.0 + gain]]]), [0.0, 1.0])
+    res = solve_finite_pbvi(arms, horizon=1, seed=0)
+    assert res[0].action([1.0]) == action
+    assert res[0].value([1.0]) == (1.0 + gain if action else 1.0)
+    assert res[0].resource([1.0]) == action
+
+
+def test_finite_sawtooth_backups_keep_the_values_given():
+    """sawtooth_bound(values=...) keeps the smaller of the upper values given and its own, with
+    backups over a finite horizon too: given Tiger's exact three-period values (enumeration),
+    the points keep exactly those, where the backed-up sawtooth alone lies above."""
+    arms = tiger_arms()
+    t, o, r = arms.transitions[0], arms.observations[0], arms.rewards[0]
+    pts = np.array([[0.5, 0.5], [0.85, 0.15], [0.3, 0.7]])
+    exact = np.array([exact_finite_value(t, o, r, 1.0, b, 3) for b in pts])
+    fib = fib_bound(arms, discount=1.0, horizon=3)
+    alone = sawtooth_bound(fib, pts, backups=1)
+    assert (alone.values > exact + 1e-6).any()
+    given = sawtooth_bound(fib, pts, values=exact, backups=1)
+    np.testing.assert_array_equal(given.values, exact)
