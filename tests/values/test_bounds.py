@@ -338,3 +338,18 @@ def test_qmdp_adds_the_tolerance_a_near_tie_leaves_below_the_optimum():
                      [0.0, 0.0])
     upper = qmdp_bound(arms, discount=beta, tol=tol)
     assert upper.value(np.ones((1, 1)))[0] >= (1 + g) / (1 - beta)
+
+
+@pytest.mark.parametrize("backups", [0, 3])
+def test_sawtooth_values_given_above_the_bound_are_lowered_to_it(backups):
+    """Upper values given at the points count only where below the bound's own
+    (max_a vectors[a] · b, plain numpy): values 1 000 above it leave the bound's, with or
+    without backups (which only lower them further)."""
+    arms = tiger_arms()
+    fib = fib_bound(arms, discount=0.95)
+    pts = np.array([[0.5, 0.5], [0.85, 0.15], [0.3, 0.7]])
+    own = (pts @ fib.vectors[0].T).max(axis=1)
+    res = sawtooth_bound(fib, pts, values=own + 1000.0, backups=backups)
+    assert (res.values <= own + 1e-12).all()
+    if not backups:
+        np.testing.assert_allclose(res.values, own, rtol=1e-12)
