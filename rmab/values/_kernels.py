@@ -162,9 +162,8 @@ def vi_kernel(transitions, rewards, costs, prices, beta, tol, max_iter, values, 
                     d = best - v[s]
                     lo = min(lo, d)
                     hi = max(hi, d)
-                shift = factor * 0.5 * (lo + hi)
                 for s in range(s_count):
-                    v[s] = new[s] + shift
+                    v[s] = new[s]
                 span = factor * 0.5 * (hi - lo)
                 if span <= tol:
                     break

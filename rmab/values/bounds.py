@@ -222,7 +222,7 @@ def _sawtooth(b, corners, points, values, ratio=None) -> np.ndarray:
     if ratio is None:
         ratio = _ratios(b, points)
     gain = values - points @ corners                                      # (M,) <= 0 if useful
-    return base + np.minimum(0.0, (ratio * np.minimum(gain, 0.0)[None]).min(axis=1))
+    return base + np.minimum(0.0, (ratio * gain[None]).min(axis=1))     # ratio >= 0
 
 
 def _ratios(b, points, chunk_cells: int = 1 << 22) -> np.ndarray:
