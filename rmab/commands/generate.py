@@ -13,7 +13,7 @@ from rmab._reporting import count_noun
 from rmab.commands import (DEFAULT_BUDGET, check_suffix, domain_budget, integer_arg,
                            named_by_flags, number_arg, option, seed_arg)
 from rmab._validation import check_number, decimal_float
-from rmab.errors import InvalidParameterError
+from rmab.errors import InvalidModelError, InvalidParameterError
 from rmab.models import generators, save_instance
 from rmab.models.storage import check_writable
 from rmab.models.instance import Instance
@@ -157,7 +157,21 @@ def _instance(args) -> Instance:
                         metadata={"generator": "collapsing_arms",
                                   "params": {"n_arms": n_arms, "n_states": states},
                                   "seed": args.seed})
-    return made.replace(**_limits(args)) if _limits(args) else made
+    limits = _limits(args)
+    caps = limits.get("action_caps")
+    if caps is not None and len(caps) != made.n_actions:   # 'shape (n_actions=3)' named no flag
+        names = made.metadata.get("actions")
+        names = f": {', '.join(names)}" if names else ""
+        raise InvalidParameterError(f"generate.action_caps: must give {made.n_actions} caps, one "
+                                    f"per action{names} (inf = no cap); got {len(caps)}: "
+                                    f"{args.action_caps!r}")
+    try:
+        return made.replace(**limits) if limits else made
+    except InvalidModelError as exc:       # named_by_flags then names it generate.min_active
+        if not str(exc).startswith("Instance.min_active: the cheapest"):
+            raise
+        raise InvalidModelError(f"{exc}: raise --budget-fraction (now {fraction:g}, a "
+                                    f"budget of {made.budget:g}) or lower --min-active") from None
 
 
 def _limits(args) -> dict:

@@ -384,6 +384,14 @@ def test_the_default_budget_fits_exactly_five_arms_or_nodes(tmp_path, capsys):
                                                "be inf; got 1 (use --min-active to limit"),
     ("random", ["--discount", "2"], "generate.discount: must be <= 1.0; got 2.0"),
     ("collapsing", ["--states", "1"], "generate.states: must be >= 2; got 1"),
+    # 'must have shape (n_actions=3); got (2,)' named no flag, and the budget no fix
+    ("health", ["--action-caps", "inf;1"], "rmab: error: generate.action_caps: must give 3 caps, "
+     "one per action: none, call, visit (inf = no cap); got 2: 'inf;1'\n"),
+    ("random", ["--action-caps", "inf;1;3"], "generate.action_caps: must give 2 caps, one per "
+     "action (inf = no cap); got 3: 'inf;1;3'\n"),
+    ("health", ["--min-active", "3", "--budget-fraction", "0.2"], "rmab: error: "
+     "generate.min_active: the cheapest 3 active arms must fit the budget 1; they cost 3: raise "
+     "--budget-fraction (now 0.2, a budget of 1) or lower --min-active\n"),
 ])
 def test_an_instance_s_errors_name_the_flags_typed(kind, argv, message, tmp_path, capsys):
     """'Instance.max_active: must be >= min_active (3)' beside --min-active 3 --max-active 2
