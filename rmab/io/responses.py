@@ -245,14 +245,15 @@ def _update(batch: Batch, actions: np.ndarray, signals: np.ndarray, file: str, l
             cells, _names) -> np.ndarray:
     """:func:`~rmab.belief.update_beliefs` of the batch; a signal left empty is the likeliest
     of the arm's alike signal rows (each gives the same posterior), and so is the signal they
-    give probability 1, where given; an arm whose signal is not known (``?``) has the
+    give probability 1, where given or ``?``; an arm whose signal is not known (``?``) has the
     prediction alone (:func:`~rmab.belief.update.predicted`)."""
     arms = batch.instance.arms
     rows = arms.observations[np.arange(batch.n_arms), actions]        # (n_arms, S, O)
     alike = (rows == rows[:, :1]).all(axis=(1, 2))
     chance = rows[:, 0][np.arange(batch.n_arms), np.maximum(signals, 0)]    # if alike
     never = alike & (signals >= 0) & (chance == 0)
-    sure = alike & (signals >= 0) & (chance == 1)     # the one signal it gives: no news
+    certain = alike & (rows[:, 0].max(axis=1) == 1)   # one signal sure: one is expected
+    sure = certain & (((signals >= 0) & (chance == 1)) | (signals == _UNKNOWN))   # no news
     odd = np.flatnonzero(np.where(alike, (signals != _EMPTY) & ~sure, signals == _EMPTY))
     if len(odd):
         k = int(odd[0])

@@ -697,3 +697,29 @@ def test_a_third_signal_never_logged_is_said_so_for_a_hidden_arm(tmp_path):
         main(["--debug", "update", str(week), "--actions", str(answers), "-o",
               str(tmp_path / "week2.csv")])
     assert isinstance(info.value.__cause__, ImpossibleSignalError)
+
+
+def test_a_signal_not_known_where_the_alike_rows_make_one_certain_is_the_prediction(tmp_path):
+    """Where every call in the log was answered, the rows after a call are alike as they give
+    'answered' probability 1: a call's answer is expected, and update takes it. A '?' (the
+    call made, its answer not logged) was refused as 'must be empty ... correct its action',
+    the wrong way; it is the prediction, as the answer itself gives (by hand)."""
+    log = tmp_path / "hlog.csv"
+    log.write_text("week,arm_id,action,signal\n" + "".join(
+        f"{w},{n},{w % 2},{'1' if w % 2 else ''}\n" for w in range(1, 13) for n in "abcd"))
+    week, out = tmp_path / "hweek.csv", tmp_path / "hweek2.csv"
+    assert main(["estimate", str(log), "--hidden", "--rewards", "0;1", "--costs", "0;1",
+                 "--order-by", "week", "-o", str(tmp_path / "h.npz"), "--batch", str(week)]) == 0
+    answers = tmp_path / "answers.csv"
+    answers.write_text("batch_id,arm_id,action,signal\nnext,a,1,?\nnext,b,1,1\nnext,c,0,\n"
+                       "next,d,0,\n")
+    assert main(["update", str(week), "--actions", str(answers), "-o", str(out)]) == 0
+    batch = read_batches(week)[0]
+    p = batch.instance.arms.transitions
+    got = read_batches(out)[0].belief
+    for k in range(2):
+        np.testing.assert_allclose(got[k], batch.belief[k] @ p[k, 1], atol=1e-11)
+    answers.write_text("batch_id,arm_id,action,signal\nnext,a,0,?\nnext,b,0,\nnext,c,0,\n"
+                       "next,d,0,\n")                 # no call: still 'must be empty'
+    with pytest.raises(BatchInputError, match=r"signals\.signal: must be empty; got '\?'"):
+        main(["--debug", "update", str(week), "--actions", str(answers), "-o", str(out)])
