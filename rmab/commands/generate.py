@@ -105,11 +105,13 @@ def build(args) -> Instance | Domain:
         return _domain(args)
     # the generators' and Instance's errors named by the flags typed ('Instance.max_active'
     # named none, beside --max-active: a CLI review)
-    with named_by_flags("generate", _MAKERS, _FIELDS, ("min_active", "max_active", "n_arms")):
+    with named_by_flags("generate", _MAKERS, _FIELDS, ("min_active", "max_active", "n_arms",
+                                                       "action_caps")):
         return _instance(args)
 
 
-_MAKERS = ("Instance", "health_intervention", "random_instance", "collapsing_arms")
+_MAKERS = ("Instance", "health_intervention", "random_instance", "random_pomdp_arms",
+           "random_mdp_arms", "collapsing_arms")
 _FIELDS = {"n_arms": "arms", "n_states": "states", "n_actions": "actions", "n_obs": "obs",
            "n_clusters": "clusters", "noise": "noise", "budget_fraction": "budget_fraction",
            "discount": "discount", "horizon": "horizon", "action_caps": "action_caps",

@@ -392,6 +392,13 @@ def test_the_default_budget_fits_exactly_five_arms_or_nodes(tmp_path, capsys):
     ("health", ["--min-active", "3", "--budget-fraction", "0.2"], "rmab: error: "
      "generate.min_active: the cheapest 3 active arms must fit the budget 1; they cost 3: raise "
      "--budget-fraction (now 0.2, a budget of 1) or lower --min-active\n"),
+    # the arm generators' errors named random_pomdp_arms.n_actions; 'the arms the action_caps
+    # let act' named the field, not the flag
+    ("random", ["--actions", "0"], "rmab: error: generate.actions: must be >= 1; got 0\n"),
+    ("random", ["--states", "0"], "rmab: error: generate.states: must be >= 1; got 0\n"),
+    ("random", ["--states", "0", "--obs", "0"], "error: generate.states: must be >= 1; got 0\n"),
+    ("health", ["--min-active", "1", "--action-caps", "inf;0;0"], "error: generate.min_active: "
+     "must be at most the arms the --action-caps let act; got 1 with caps [0.0, 0.0]\n"),
 ])
 def test_an_instance_s_errors_name_the_flags_typed(kind, argv, message, tmp_path, capsys):
     """'Instance.max_active: must be >= min_active (3)' beside --min-active 3 --max-active 2
@@ -401,3 +408,4 @@ def test_an_instance_s_errors_name_the_flags_typed(kind, argv, message, tmp_path
     err = capsys.readouterr().err
     assert message in err
     assert "Instance." not in err and "_active " not in err and not out.exists()
+    assert "_arms." not in err and " action_caps " not in err
