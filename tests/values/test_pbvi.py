@@ -99,8 +99,9 @@ def test_evaluated_plans_stay_below_the_informed_bound_at_a_point_based_fixed_po
     """The kernel's values on its point set lie under the fast informed upper bound (every
     vector is still a plan's value) and are a point-based fixed point: plain value iteration
     on the same points (the numpy twin) continued from them raises no value by more than
-    ``2 tol`` (the stopping rule aims at ``tol``: 1.39 ``tol`` at seed 4043286038); where both runs settle at one fixed point (values within 2 tol), in no more sweeps
-    than plain value iteration from the blind vectors.
+    ``2 tol`` (the stopping rule aims at ``tol``: 1.39 ``tol`` at seed 4043286038); where
+    both runs settle at one fixed point (values within 2 tol), in no more sweeps than plain
+    value iteration from the blind vectors.
 
     Point-based backups have several fixed points, so the two runs' values are not
     compared: at seed 37 the kernel settled 2.4e-4 above the twin at every point; in 3 of
