@@ -60,7 +60,7 @@ def vi_numpy(arms, prices, discount, tol, max_iter):
         new = (reward + discount * expect(arms.transitions, v)).max(axis=1)
         d = new - v
         lo, hi = d.min(axis=1, keepdims=True), d.max(axis=1, keepdims=True)
-        v = new
+        v = new + factor * 0.5 * (lo + hi)
         if factor * 0.5 * float((hi - lo).max()) <= tol:
             break
     tie = tol * (1.0 - discount)
