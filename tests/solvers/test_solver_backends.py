@@ -968,6 +968,22 @@ def test_a_misread_solve_is_solved_again_and_keeps_a_feasible_point(monkeypatch)
     assert res.has_solution and m.is_feasible(res.x) and res.objective == pytest.approx(20.0)
 
 
+def test_a_start_returned_for_a_better_objective_is_caught_in_a_large_objective():
+    """HiGHS 1.16 returned the start, worth 1e6, with the optimum's objective 1000000.914 as
+    optimal: 9e-7 relative, under the 1e-6 the misread check allowed (a knapsack's MIP with
+    one gain of 1e4, session 52). The optimum by enumeration."""
+    c = [999982.5, 1e6, 0.914, 4.112, -0.561, -0.541]
+    A = [[1, 1, 0, 0, 0, 0], [0, 0, 1, 1, 0, 0], [0, 0, 0, 0, 1, 1],
+         [0.9306, 0.5207, 0.3903, 0.3621, 1.0, 0.9543], [1, 0, 1, 0, 1, 0],
+         [0, 1, 0, 1, 0, 1], [1, 1, 1, 1, 1, 1]]
+    m = MILP.from_arrays(c, A, [-np.inf] * 6 + [0], [1, 1, 1, 1.0452, 1, 1, 3], 0, 1, True)
+    points = [np.array(x, float) for x in itertools.product((0, 1), repeat=6)]
+    best = max(m.c @ x for x in points if m.is_feasible(x))
+    res = get_backend("highs").build(m).solve(mip_gap=0.0, warm_start=[0, 1, 0, 0, 0, 0])
+    assert best == pytest.approx(1000000.914, abs=1e-6)
+    assert res.status is T.OPTIMAL and res.objective == pytest.approx(best, abs=1e-6)
+
+
 def test_telling_infeasible_from_unbounded_takes_only_the_time_left():
     """The zero-objective probe had the whole time limit again (twice the limit in all)."""
     from solvers.backends.base import PersistentModel, RawSolve
