@@ -306,16 +306,7 @@ def _never_seen(batch: Batch, k: int, action: int, state: int) -> str:
     start = np.flatnonzero(batch.belief[k] > 0)
     text = (f": its model moves from state{'s' * (len(start) > 1)} "
             f"{', '.join(map(str, start))} to {state} under action {action} with probability 0")
-    for path in batch.model_files:
-        try:
-            model = load_instance(path)
-        except (RmabError, OSError, ValueError):     # changed since it was read: no hint
-            continue
-        params = model.metadata.get("params")
-        if model.metadata.get("generator") != "estimate" or not model.arms.fully_observed or \
-                not isinstance(params, dict) or \
-                not isinstance(params.get("strength"), (int, float)):
-            continue
+    for model, params in _estimated(batch, True, "strength"):
         same = [n for n in range(model.n_arms)
                 if np.array_equal(model.arms.transitions[n], arms.transitions[k])]
         if not same:
@@ -335,6 +326,22 @@ def _never_seen(batch: Batch, k: int, action: int, state: int) -> str:
     return text
 
 
+def _estimated(batch: Batch, observed: bool, number: str):
+    """The batch's model files that ``rmab estimate`` wrote, of fully observed arms or not as
+    ``observed``, whose ``metadata['params'][number]`` is a number: (model, params) pairs; a
+    file changed since it was read is passed over (no hint rather than a second error)."""
+    for path in batch.model_files:
+        try:
+            model = load_instance(path)
+        except (RmabError, OSError, ValueError):
+            continue
+        params = model.metadata.get("params")
+        if (model.metadata.get("generator") == "estimate"
+                and model.arms.fully_observed == observed and isinstance(params, dict)
+                and isinstance(params.get(number), (int, float))):
+            yield model, params
+
+
 def _never_heard(batch: Batch, k: int, action: int, signal: int) -> str:
     """Why a hidden-state arm's ``signal`` is impossible where its signal model gives it
     probability 0 in every state, and, if ``rmab estimate --hidden`` estimated that model, that
@@ -345,17 +352,9 @@ def _never_heard(batch: Batch, k: int, action: int, signal: int) -> str:
         return ""
     text = (f": its signal model gives signal {signal} after action {action} probability 0 in "
             f"every state")
-    for path in batch.model_files:
-        try:
-            model = load_instance(path)
-        except (RmabError, OSError, ValueError):     # changed since it was read: no hint
-            continue
-        params = model.metadata.get("params")
-        if model.metadata.get("generator") != "estimate" or model.arms.fully_observed or \
-                not isinstance(params, dict) or \
-                not isinstance(params.get("signal_strength"), (int, float)) or \
-                not any(np.array_equal(model.arms.observations[n], arms.observations[k])
-                        for n in range(model.n_arms)):
+    for model, params in _estimated(batch, False, "signal_strength"):
+        if not any(np.array_equal(model.arms.observations[n], arms.observations[k])
+                   for n in range(model.n_arms)):
             continue
         return (f"{text}; rmab estimate fitted it from {params.get('log')!r}, where no record "
                 f"of any arm shows that signal after that action and the signal model "
