@@ -216,8 +216,8 @@ def _run(args) -> int:
             raise
         print("rmab: interrupted", file=sys.stderr)
         return 130
-    except MemoryError as exc:
-        if args.debug:
+    except (MemoryError, ValueError) as exc:  # numpy's 'array is too big' is a ValueError
+        if args.debug or not (isinstance(exc, MemoryError) or "array is too big" in str(exc)):
             raise
         jobs = ", or fewer --n-jobs" if hasattr(args, "n_jobs") else ""  # commands with it
         print(f"rmab: error: out of memory{': ' + str(exc) if str(exc) else ''} (a smaller "

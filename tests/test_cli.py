@@ -60,6 +60,23 @@ def test_out_of_memory_is_one_line(monkeypatch, capsys):
     assert capsys.readouterr().err.endswith("(a smaller instance, or fewer --n-jobs)\n")
 
 
+def test_an_array_too_big_for_numpy_is_out_of_memory_too(tmp_path, capsys, monkeypatch):
+    """numpy refuses an array past its index range with a ValueError, not MemoryError: '--states
+    100000000000' ended in a traceback (a review). Other ValueErrors still raise."""
+    out = tmp_path / "x.npz"
+    assert main(["generate", "random", "--states", "100000000000", "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("rmab: error: out of memory: array is too big") and err.count("\n") == 1
+    assert err.endswith("(a smaller instance)\n") and not out.exists()
+    from rmab.commands import generate
+
+    def bug(args):
+        raise ValueError("a bug's own message")
+    monkeypatch.setattr(generate, "run", bug)
+    with pytest.raises(ValueError, match="a bug's own message"):
+        main(["generate", "random", "-o", str(out)])
+
+
 @pytest.mark.parametrize("argv", [["bound", "--help"], ["bound", str(DATA / "health_example.npz"),
                                                           "--no-certificate"]])
 def test_an_ascii_terminal_gets_escapes_not_a_traceback(argv, tmp_path):
