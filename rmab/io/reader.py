@@ -463,7 +463,7 @@ class _FileReader:
         self.stray: set[str] = set()               # cells of rows with a wrong field count
         self._models: dict[str, Instance | Exception] = {}
         self._unused: set[tuple] = set()            # (model file, setting) already warned of
-        self._inline: dict[tuple, MDPArms | POMDPArms | tuple] = {}
+        self._inline: dict[tuple, tuple] = {}      # cells -> (arms, index) or their error
         self.groups: dict[str, list[int]] = {}     # batch id -> all its full-width rows
         self._shared: dict[tuple, list] = {}        # (batch id, column) -> its parsed values
 
@@ -641,10 +641,19 @@ class _FileReader:
         if inline.any():
             obs = b.col("observations") if "observations" in self.table else None
             keys = zip(b.col("transitions"), obs or [""] * n, b.col("rewards"))
-            for key, ks in _group(list(keys), np.flatnonzero(inline)).items():
-                arms = self._inline_arm(b, key, ks)
-                sources.append((ks[0], arms, np.zeros(len(ks), np.int64), ks, None,
-                                "transitions"))
+            groups = _group(list(keys), np.flatnonzero(inline))
+            self._read_inline(list(groups))
+            stacks: dict = {}            # id(arms) -> (arms, rows, index of each row's arm)
+            for key, ks in groups.items():
+                arms, index = self._inline_arm(b, key, ks)
+                _, rows, which = stacks.setdefault(id(arms), (arms, [], []))
+                rows += ks.tolist()
+                which += [index] * len(ks)
+            for arms, rows, which in stacks.values():
+                order = np.argsort(rows)
+                ks = np.asarray(rows, dtype=np.int64)[order]
+                sources.append((ks[0], arms, np.asarray(which, dtype=np.int64)[order], ks,
+                                None, "transitions"))
         sources.sort(key=lambda s: s[0])
         sizes = [(a.n_actions, a.n_states, a.n_obs) for _, a, _, _, _, _ in sources]
         if len(set(sizes)) > 1:    # against the most rows' size: not one odd first row's
@@ -719,14 +728,55 @@ class _FileReader:
                                    f"save_instance; got {path!r} ({found})", found, rows=ks)
         return found
 
-    def _inline_arm(self, b, key: tuple, ks):
+    def _inline_arm(self, b, key: tuple, ks) -> tuple:
+        """``(arms, index)``: the arm of the inline cells ``key`` in a stack of arms."""
         if key not in self._inline:
-            self._inline[key] = _parse_inline(*key)
+            found = _parse_inline(*key)
+            self._inline[key] = found if isinstance(found, tuple) else (found, 0)
         found = self._inline[key]
-        if isinstance(found, tuple):                # every row of these cells alike
+        if isinstance(found[0], str):               # every row of these cells alike
             column, message, cause = found
             b.fail(ks[0], column, message, cause, rows=ks)
         return found
+
+    def _read_inline(self, keys: list[tuple]) -> None:
+        """Read the inline cells ``keys`` (transitions, observations, rewards) not read yet at
+        once: the keys whose cells are JSON lists of numbers, stacked by their shapes, one
+        stack of arms each (an arm's rows rescaled as :func:`_parse_inline` does). Where a
+        stack fails, the keys before its first bad one are kept and the rest left to
+        :meth:`_inline_arm`, one by one: the first bad key's error is the same."""
+        keys = [key for key in keys if key not in self._inline]
+        if not keys:
+            return
+        read = []
+        for j, column in enumerate(("transitions", "observations", "rewards")):
+            found = _json_cells([key[j] for key in keys], _INLINE_SHAPES[column][0])
+            if found is None:
+                return
+            read.append(found)
+        stacks: dict[tuple, list[int]] = {}
+        for i, shapes in enumerate(zip(read[0][2], read[1][2], read[2][2])):
+            if shapes[0] and shapes[2] and shapes[1] is not None:
+                stacks.setdefault(shapes, []).append(i)
+        for shapes, members in stacks.items():
+            at = np.asarray(members)
+            arrays = [None if not shape else flat[starts[at][:, None] + np.arange(
+                int(np.prod(shape)))].reshape((len(at),) + shape)
+                for (flat, starts, _), shape in zip(read, shapes)]
+            transitions, observations, rewards = arrays
+            transitions = _rescaled_stack(transitions)
+            if observations is not None:
+                observations = _rescaled_stack(observations)
+
+            def build(m, t=transitions, o=observations, r=rewards):
+                if o is None:
+                    return MDPArms(t[:m], r[:m])
+                return POMDPArms(t[:m], o[:m], r[:m])
+            try:
+                arms, m = build(len(at)), len(at)
+            except (RmabError, ValueError):
+                m, arms = _first_bad(build, len(at))
+            self._inline.update((keys[i], (arms, k)) for k, i in enumerate(members[:m]))
 
     def _costs(self, b, costs: np.ndarray, n_actions: int) -> np.ndarray:
         """Write the ``costs`` overrides into ``costs``; returns which rows gave one."""
@@ -1005,14 +1055,71 @@ def _rescaled_rows(value):
         arr = np.asarray(value)
     except (ValueError, TypeError, OverflowError):
         return value
-    if arr.dtype.kind not in "iuf" or arr.ndim == 0 or not np.isfinite(arr).all() \
-            or (arr < 0).any():
+    if arr.dtype.kind not in "iuf" or arr.ndim == 0:
         return value                                  # text, booleans, ...: refused later
-    arr = arr.astype(np.float64)
+    return _rescaled_stack(arr.astype(np.float64))
+
+
+def _rescaled_stack(arr: np.ndarray) -> np.ndarray:
+    """:func:`_rescaled_rows` of each arm of the stack ``arr`` (first axis): an arm with a
+    negative or non-finite entry is left as given, for its own check to refuse."""
+    plain = (np.isfinite(arr) & (arr >= 0)).reshape(len(arr), -1).all(axis=1)
     sums = arr.sum(axis=-1, keepdims=True)
     off = np.abs(sums - 1.0)
     close = (off <= rounding_tol(arr.shape[-1])) & (off > PROB_TOL) & (sums > 0)
+    close &= plain.reshape((-1,) + (1,) * (arr.ndim - 1))
     return np.where(close, arr / np.where(close, sums, 1.0), arr)
+
+
+_BLANKS = re.compile(r"[ \t\n\r]+(?=[\[\],])|(?<=[\[\],])[ \t\n\r]+")   # JSON's, by , [ ]
+_NUMBER = re.compile(r"(?<![\w.+-])(-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)"
+                     r"(?![\w.+-])")                   # a JSON number, not part of a word
+_CELL_END, _SLOT = "\x1e", "\x1f"       # control characters: a cell holding one is read alone
+_LAYOUT = set("[]," + _SLOT)
+
+
+def _json_cells(cells: list[str], ndims: tuple):
+    """The cells of an inline column read at once, or None: ``(flat, starts, shapes)``, every
+    cell's numbers in ``flat`` from ``starts[i]`` in C order, of shape ``shapes[i]``: ``()``
+    for an empty cell, None for one that is not a JSON list of numbers with ``ndims``
+    dimensions (:func:`_parse_inline` reads it, for its error). A cell's layout (its numbers
+    replaced by a mark, blanks by brackets and commas dropped) is read by ``json`` once per
+    layout; the numbers are read by ``float``, as ``json`` reads them."""
+    text = _CELL_END.join(cells)
+    if " " in text or "\t" in text or "\n" in text or "\r" in text:
+        text = _BLANKS.sub("", text)
+    parts = _NUMBER.split(text)
+    layouts = _SLOT.join(parts[0::2]).split(_CELL_END)
+    numbers = parts[1::2]
+    counts = np.fromiter(map(str.count, layouts, repeat(_SLOT)), np.int64, count=len(layouts))
+    if len(layouts) != len(cells) or int(counts.sum()) != len(numbers):
+        return None                                 # a cell holds a control character
+    known: dict[str, tuple | None] = {"": ()}
+    for layout in set(layouts) - {""}:
+        known[layout] = None
+        if not set(layout) <= _LAYOUT:
+            continue                           # other characters: not numbers only
+        try:
+            shape = np.shape(json.loads(layout.replace(_SLOT, "0")))
+        except (ValueError, RecursionError):    # not JSON, or a ragged list
+            continue
+        if len(shape) in ndims:
+            known[layout] = shape
+    flat = np.fromiter(map(float, numbers), dtype=np.float64, count=len(numbers))
+    return flat, np.cumsum(counts) - counts, [known[layout] for layout in layouts]
+
+
+def _first_bad(build, m: int):
+    """``(j, arms)``: the first ``j`` with ``build(j + 1)`` raising (``build(m)`` does) and
+    ``build(j)``, the arms of the ``j`` before it (None for ``j = 0``), found by bisection."""
+    lo, hi, good = 0, m, None
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        try:
+            good, lo = build(mid), mid
+        except (RmabError, ValueError):
+            hi = mid
+    return lo, good
 
 
 def _parse_inline(transitions: str, observations: str, rewards: str):
