@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import warnings
 from collections.abc import Mapping
@@ -171,8 +170,23 @@ def _numbers(row) -> str:
     return ";".join(map(_number, row))
 
 
-def _json(array) -> str:
-    return json.dumps(array.tolist(), separators=(",", ":"))
+def _cells(array: np.ndarray, short: bool = False) -> list[str]:
+    """One cell per arm (first axis) of ``array``, formatted all at once: each arm's
+    ``json.dumps(array[k].tolist(), separators=(",", ":"))``, or (``short``, 2-d) its
+    numbers as :func:`_numbers` writes them. Each distinct number (by its bits: -0.0 is
+    not 0.0) is written once: arms share many."""
+    distinct, where = np.unique(array.ravel().view(np.int64), return_inverse=True)
+    texts = list(map(float.__repr__, distinct.view(np.float64).tolist()))
+    if short:
+        texts = [t[:-2] if t.endswith(".0") else t for t in texts]
+    texts = list(map(texts.__getitem__, where.tolist()))
+    if short:
+        arm = ";".join(["{}"] * array.shape[1])
+    else:
+        arm = "{}"
+        for size in reversed(array.shape[1:]):
+            arm = "[" + ",".join([arm] * size) + "]"
+    return ((arm + "\x00") * len(array)).format(*texts).split("\x00")[:-1]
 
 
 def _write_batches(batches, fh, model: str | None = None) -> int:
@@ -190,26 +204,29 @@ def _write_batches(batches, fh, model: str | None = None) -> int:
     writer.writerow(header + limits)
     written = 0
     for batch, inst in zip(batches, insts):
-        arms = inst.arms
+        arms, n = inst.arms, batch.n_arms
         shared = [_number(inst.budget), _number(inst.discount)]
         caps = inst.action_caps
         extra = {"action_caps": "" if caps is None else _numbers(caps),
                  "min_active": str(inst.min_active) if inst.min_active else "",
                  "max_active": "" if inst.max_active is None else str(inst.max_active)}
         extra = [extra[name] for name in limits]
-        for k, arm in enumerate(batch.arm_ids):
-            belief = inst.initial_belief[k]
-            one_hot = np.count_nonzero(belief) == 1 and belief.max() == 1.0
-            state, row = (str(belief.argmax()), "") if one_hot else ("", _numbers(belief))
-            if model is not None:
-                cells = [model, str(written + k)]
-            else:
-                cells = [_json(arms.transitions[k])]
-                if partial:
-                    cells.append(_json(arms.observations[k]) if not arms.fully_observed else "")
-                cells += [_json(arms.rewards[k]), _numbers(arms.costs[k])]
-            writer.writerow([batch.batch_id, arm, *shared, state, row, *cells, *extra])
-        written += batch.n_arms
+        belief = inst.initial_belief
+        one_hot = ((np.count_nonzero(belief, axis=1) == 1) & (belief.max(axis=1) == 1.0)).tolist()
+        states = [str(s) if hot else "" for s, hot in zip(belief.argmax(axis=1).tolist(), one_hot)]
+        spread = iter(_cells(belief[~np.array(one_hot, dtype=bool)], short=True))
+        beliefs = ["" if hot else next(spread) for hot in one_hot]
+        if model is not None:
+            cells = [repeat(model, n), map(str, range(written, written + n))]
+        else:
+            cells = [_cells(arms.transitions)]
+            if partial:
+                cells.append(repeat("", n) if arms.fully_observed else _cells(arms.observations))
+            cells += [_cells(arms.rewards), _cells(arms.costs, short=True)]
+        writer.writerows([batch.batch_id, arm, *shared, state, row, *model_cells, *extra]
+                         for arm, state, row, *model_cells in zip(
+                             batch.arm_ids.tolist(), states, beliefs, *cells))
+        written += n
     return written
 
 

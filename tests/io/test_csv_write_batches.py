@@ -1,11 +1,14 @@
 """write_batches: a CSV file of batches from Batch objects built in Python, read back as them."""
 
+import csv
 import io
+import json
 import os
 import re
 import unicodedata
 import warnings
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -243,3 +246,53 @@ def test_a_model_file_refuses_batches_it_cannot_hold_and_never_replaces_an_input
     with pytest.raises(OutputError, match=r"^write_batches\.model: .*must not be an input"):
         write_batches(read_batches(source), tmp_path / "next.csv", model=model)
     assert model.read_bytes() == before and not (tmp_path / "next.csv").exists()
+
+
+def reference_rows(batches) -> list[list[str]]:
+    """The rows as written arm by arm (``json.dumps`` of each arm's arrays, ``repr`` of each
+    number, '.0' cut from costs and beliefs): write_batches before session 52."""
+    def short(row):
+        return ";".join(t[:-2] if t.endswith(".0") else t for t in map(repr, row.tolist()))
+
+    def dumps(array):
+        return json.dumps(array.tolist(), separators=(",", ":"))
+
+    partial = any(not b.instance.arms.fully_observed for b in batches)
+    rows = []
+    for b in batches:
+        inst, arms = b.instance, b.instance.arms
+        for k, arm in enumerate(b.arm_ids.tolist()):
+            belief = inst.initial_belief[k]
+            hot = np.count_nonzero(belief) == 1 and belief.max() == 1.0
+            model = [dumps(arms.transitions[k])]
+            if partial:
+                model.append("" if arms.fully_observed else dumps(arms.observations[k]))
+            model += [dumps(arms.rewards[k]), short(arms.costs[k])]
+            rows.append([b.batch_id, arm, short(np.array([inst.budget])),
+                         short(np.array([inst.discount])),
+                         str(int(belief.argmax())) if hot else "", "" if hot else short(belief),
+                         *model])
+    return rows
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(written=batches(), signs=st.booleans())
+def test_cells_are_each_arms_json_written_without_json_per_arm(written, signs):
+    """The model cells are formatted all at once (each distinct number once): json.dumps per
+    arm took 2.5 of the 4.8 s of 100 000 arms. Reference: the rows written arm by arm."""
+    if signs:                                     # -0.0 and 0.0, integers: each as repr has it
+        b = written[0]
+        arms = b.instance.arms
+        r = arms.rewards.copy().ravel()
+        r[::2] = np.resize([-0.0, 0.0, 3.0, 1e16, -2.5e-7], r.size)[::2]
+        r = r.reshape(arms.rewards.shape)
+        arms = (MDPArms(arms.transitions, r, arms.costs) if arms.fully_observed else
+                POMDPArms(arms.transitions, arms.observations, r, arms.costs))
+        written[0] = Batch(b.batch_id, b.arm_ids, b.instance.replace(arms=arms))
+    text = io.StringIO()
+    with mock.patch("json.dumps", side_effect=AssertionError("json.dumps per arm")):
+        write_batches(written, text)
+    rows = list(csv.reader(io.StringIO(text.getvalue())))
+    want = reference_rows(written)
+    assert len(rows) == len(want) + 1
+    assert [row[:len(ref)] for row, ref in zip(rows[1:], want)] == want
