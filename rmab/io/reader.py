@@ -950,7 +950,8 @@ class _BatchRows:
     def floats(self, name: str, ks) -> np.ndarray:
         cells = self._cells(name, ks)
         try:
-            values = np.fromiter(map(decimal_float, cells), dtype=np.float64, count=len(cells))
+            values = np.fromiter(_each(decimal_float, cells), dtype=np.float64,
+                                 count=len(cells))
         except ValueError:
             for k, cell in zip(ks, cells):
                 try:
@@ -968,7 +969,7 @@ class _BatchRows:
     def ints(self, name: str, ks) -> np.ndarray:
         cells = self._cells(name, ks)
         try:
-            return np.fromiter(map(_int, cells), dtype=np.int64, count=len(cells))
+            return np.fromiter(_each(_int, cells), dtype=np.int64, count=len(cells))
         except (ValueError, OverflowError):
             for k, cell in zip(ks, cells):
                 try:
@@ -994,7 +995,8 @@ class _BatchRows:
                       fault="cell")
         parts = [x.strip() for x in ";".join(cells).split(";")]     # '0.3 ; 0.7' too
         try:
-            flat = np.fromiter(map(decimal_float, parts), dtype=np.float64, count=len(parts))
+            flat = np.fromiter(_each(decimal_float, parts), dtype=np.float64,
+                               count=len(parts))
         except ValueError:
             for k, cell in zip(ks, cells):
                 try:
@@ -1027,6 +1029,17 @@ class _BatchRows:
                        lambda v: np.isfinite(v) and (low is None or v >= low)
                        and (valid is None or valid(v)))
         return float(values[0])
+
+
+def _each(parse, cells: list[str]):
+    """``map(parse, cells)``, each distinct cell parsed once where they repeat (a budget on
+    every row, costs '0;1;2'); raises as ``map`` would, with some bad cell."""
+    distinct = dict.fromkeys(cells)
+    if 2 * len(distinct) > len(cells):
+        return map(parse, cells)
+    for cell in distinct:
+        distinct[cell] = parse(cell)
+    return map(distinct.__getitem__, cells)
 
 
 def _group(keys, ks) -> dict:
