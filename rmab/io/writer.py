@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import warnings
 from collections.abc import Mapping
 from itertools import repeat
@@ -170,11 +171,19 @@ def _numbers(row) -> str:
     return ";".join(map(_number, row))
 
 
+_QUOTED = re.compile(r'[,"\r\n]')      # what csv.writer quotes a field for (QUOTE_MINIMAL)
+
+
+def _field(text: str) -> str:
+    """``text`` as ``csv.writer`` writes it in a row of several fields."""
+    return '"' + text.replace('"', '""') + '"' if _QUOTED.search(text) else text
+
+
 def _cells(array: np.ndarray, short: bool = False) -> list[str]:
-    """One cell per arm (first axis) of ``array``, formatted all at once: each arm's
-    ``json.dumps(array[k].tolist(), separators=(",", ":"))``, or (``short``, 2-d) its
-    numbers as :func:`_numbers` writes them. Each distinct number (by its bits: -0.0 is
-    not 0.0) is written once: arms share many."""
+    """One CSV field per arm (first axis) of ``array``, formatted all at once: each arm's
+    ``json.dumps(array[k].tolist(), separators=(",", ":"))`` (quoted where it holds a comma),
+    or (``short``, 2-d) its numbers as :func:`_numbers` writes them. Each distinct number
+    (by its bits: -0.0 is not 0.0) is written once: arms share many."""
     distinct, where = np.unique(array.ravel().view(np.int64), return_inverse=True)
     texts = list(map(float.__repr__, distinct.view(np.float64).tolist()))
     if short:
@@ -186,11 +195,13 @@ def _cells(array: np.ndarray, short: bool = False) -> list[str]:
         arm = "{}"
         for size in reversed(array.shape[1:]):
             arm = "[" + ",".join([arm] * size) + "]"
+        arm = _field(arm)
     return ((arm + "\x00") * len(array)).format(*texts).split("\x00")[:-1]
 
 
 def _write_batches(batches, fh, model: str | None = None) -> int:
-    """The rows; each arm's model inline, or as arm ``model_arm`` of the file ``model``."""
+    """The rows, as ``csv.writer`` writes them; each arm's model inline, or as arm
+    ``model_arm`` of the file ``model``."""
     insts = [b.instance for b in batches]
     header = ["batch_id", "arm_id", "budget", "discount", "state", "belief"]
     partial = any(not i.arms.fully_observed for i in insts)
@@ -200,8 +211,7 @@ def _write_batches(batches, fh, model: str | None = None) -> int:
         ("action_caps", any(i.action_caps is not None for i in insts)),
         ("min_active", any(i.min_active > 0 for i in insts)),
         ("max_active", any(i.max_active is not None for i in insts))) if used]
-    writer = csv.writer(fh, lineterminator="\n")
-    writer.writerow(header + limits)
+    csv.writer(fh, lineterminator="\n").writerow(header + limits)
     written = 0
     for batch, inst in zip(batches, insts):
         arms, n = inst.arms, batch.n_arms
@@ -217,15 +227,16 @@ def _write_batches(batches, fh, model: str | None = None) -> int:
         spread = iter(_cells(belief[~np.array(one_hot, dtype=bool)], short=True))
         beliefs = ["" if hot else next(spread) for hot in one_hot]
         if model is not None:
-            cells = [repeat(model, n), map(str, range(written, written + n))]
+            cells = [repeat(_field(model), n), map(str, range(written, written + n))]
         else:
             cells = [_cells(arms.transitions)]
             if partial:
                 cells.append(repeat("", n) if arms.fully_observed else _cells(arms.observations))
             cells += [_cells(arms.rewards), _cells(arms.costs, short=True)]
-        writer.writerows([batch.batch_id, arm, *shared, state, row, *model_cells, *extra]
-                         for arm, state, row, *model_cells in zip(
-                             batch.arm_ids.tolist(), states, beliefs, *cells))
+        tail = "".join("," + _field(x) for x in extra) + "\n"       # after the model cells
+        fh.writelines(",".join(row) + tail for row in zip(
+            repeat(_field(batch.batch_id), n), map(_field, batch.arm_ids.tolist()),
+            repeat(",".join(map(_field, shared)), n), states, beliefs, *cells))
         written += n
     return written
 
