@@ -764,18 +764,21 @@ class _FileReader:
                 int(np.prod(shape)))].reshape((len(at),) + shape)
                 for (flat, starts, _), shape in zip(read, shapes)]
             transitions, observations, rewards = arrays
-            transitions = _rescaled_stack(transitions)
-            if observations is not None:
-                observations = _rescaled_stack(observations)
+            # a valid arm makes no float warning; one that does (1e308;1e308 overflows) is
+            # refused here, then read alone, warned of as before (an error under -W error)
+            with np.errstate(all="ignore"):
+                transitions = _rescaled_stack(transitions)
+                if observations is not None:
+                    observations = _rescaled_stack(observations)
 
-            def build(m, t=transitions, o=observations, r=rewards):
-                if o is None:
-                    return MDPArms(t[:m], r[:m])
-                return POMDPArms(t[:m], o[:m], r[:m])
-            try:
-                arms, m = build(len(at)), len(at)
-            except (RmabError, ValueError):
-                m, arms = _first_bad(build, len(at))
+                def build(m, t=transitions, o=observations, r=rewards):
+                    if o is None:
+                        return MDPArms(t[:m], r[:m])
+                    return POMDPArms(t[:m], o[:m], r[:m])
+                try:
+                    arms, m = build(len(at)), len(at)
+                except (RmabError, ValueError):
+                    m, arms = _first_bad(build, len(at))
             self._inline.update((keys[i], (arms, k)) for k, i in enumerate(members[:m]))
 
     def _costs(self, b, costs: np.ndarray, n_actions: int) -> np.ndarray:
@@ -1077,10 +1080,10 @@ def _rescaled_stack(arr: np.ndarray) -> np.ndarray:
     """:func:`_rescaled_rows` of each arm of the stack ``arr`` (first axis): an arm with a
     negative or non-finite entry is left as given, for its own check to refuse."""
     plain = (np.isfinite(arr) & (arr >= 0)).reshape(len(arr), -1).all(axis=1)
-    sums = arr.sum(axis=-1, keepdims=True)
+    plain = plain.reshape((-1,) + (1,) * (arr.ndim - 1))
+    sums = np.where(plain, arr, 0.0).sum(axis=-1, keepdims=True)     # inf - inf: no warning
     off = np.abs(sums - 1.0)
-    close = (off <= rounding_tol(arr.shape[-1])) & (off > PROB_TOL) & (sums > 0)
-    close &= plain.reshape((-1,) + (1,) * (arr.ndim - 1))
+    close = (off <= rounding_tol(arr.shape[-1])) & (off > PROB_TOL) & (sums > 0) & plain
     return np.where(close, arr / np.where(close, sums, 1.0), arr)
 
 
