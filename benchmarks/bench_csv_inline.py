@@ -24,14 +24,13 @@ import argparse  # noqa: E402
 import csv  # noqa: E402
 import io  # noqa: E402
 import json  # noqa: E402
-import statistics  # noqa: E402
 import tempfile  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 from unittest import mock  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from bench_csv import median_time  # noqa: E402 - run as a script: benchmarks/ on the path
 from rmab.io import Batch, read_batches, reader, write_batches  # noqa: E402
 from rmab.models import health_intervention, random_instance  # noqa: E402
 
@@ -70,17 +69,6 @@ def arm_by_arm(batches, fh) -> None:
             cells += [_dumps(arms.rewards[k]), _short(arms.costs[k])]
             w.writerow([b.batch_id, arm, *shared, str(belief.argmax()) if hot else "",
                         "" if hot else _short(belief), *cells])
-
-
-def median_time(fn, repeats: int) -> tuple[float, float]:
-    """Median wall-clock and CPU (this process) seconds of ``fn()``."""
-    wall, cpu = [], []
-    for _ in range(repeats):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        fn()
-        wall.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-    return statistics.median(wall), statistics.median(cpu)
 
 
 def _fmt(t: tuple[float, float]) -> str:
