@@ -27,7 +27,9 @@ def add_arguments(parser) -> None:
                              "file's signal column")
     parser.add_argument("--signal-names", metavar="NAMES", default=None,
                         help="a name for each signal, ';'-separated, e.g. 'no answer;answered':"
-                             " the signals file may write a signal by its name")
+                             " the signals file may write a signal by its name (default: the "
+                             "names rmab estimate --hidden --signal-names kept in the model "
+                             "files)")
     parser.add_argument("--keep-going", action="store_true",
                         help="a batch with a bad row in the CSV of batches (one rmab solve "
                              "--keep-going skipped) is copied as it is and reported, exit 3; "

@@ -51,7 +51,8 @@ def updated_beliefs(batches, actions, signals=None, *, signal_names=None, skip=(
         data", Biometrika 63(3)): the chance of losing it depends on neither the state nor
         the signal. An empty cell stays an error there, so a forgotten signal is caught.
     signal_names : sequence of str, labels read as their index (``["no answer",
-        "answered"]``); ``?`` is not a name
+        "answered"]``); ``?`` is not a name. Default: the names ``rmab estimate --hidden
+        --signal-names`` kept in a batch's model files, where they all keep the same
     skip : collection of str, ids of batches the files' rows may name and that are passed
         over: those :func:`~rmab.io.read_batches_keep_going` left out (``rmab update
         --keep-going``)
@@ -77,15 +78,33 @@ def updated_beliefs(batches, actions, signals=None, *, signal_names=None, skip=(
     hint = " (add a 'signal' column, or give a signals file)" if signals is None else ""
     seen = _rows(owner, "signals", actions if signals is None else signals, "signal", batches,
                  arms, hint)
-    beliefs = {}
+    beliefs, kept = {}, {}
     for batch in batches:
         a = _numbers(batch, "actions", "action", *taken[batch.batch_id],
                      batch.instance.n_actions)
         _check_names(batch, a, *taken[batch.batch_id])
         o = _numbers(batch, "signals", "signal", *seen[batch.batch_id],
-                     batch.instance.arms.n_obs, names)
+                     batch.instance.arms.n_obs, names or _kept_signal_names(batch, kept))
         beliefs[batch.batch_id] = _update(batch, a, o, *seen[batch.batch_id])
     return beliefs
+
+
+def _kept_signal_names(batch: Batch, kept: dict) -> tuple | None:
+    """The signal names ``rmab estimate --hidden --signal-names`` kept in the batch's model
+    files (``metadata['params']['signals']``) where every file names its ``n_obs`` signals
+    alike, else None; ``kept``: path -> names, each file read once."""
+    for path in batch.model_files:
+        if path not in kept:
+            try:
+                params = load_instance(path).metadata.get("params")
+            except (RmabError, OSError, ValueError):    # changed since read: no names
+                params = None
+            names = params.get("signals") if isinstance(params, dict) else None
+            kept[path] = tuple(names) if isinstance(names, list) and all(
+                isinstance(x, str) for x in names) else None
+    found = {kept[path] for path in batch.model_files}
+    names = found.pop() if len(found) == 1 else None
+    return names if names and len(names) == batch.instance.arms.n_obs else None
 
 
 def _rows(owner: str, role: str, path, column: str, batches: list, arms: dict,

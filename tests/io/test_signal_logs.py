@@ -4,6 +4,7 @@ log to a solved batch."""
 import numpy as np
 import pytest
 
+from rmab.belief import update_beliefs
 from rmab.cli import main
 from rmab.errors import BatchInputError, InvalidParameterError, RmabWarning
 from rmab.io import read_batches
@@ -466,3 +467,23 @@ def test_a_signal_strength_that_does_not_apply_is_refused(tmp_path, flags, match
         main(["--debug", "estimate", str(path), "--rewards", "0;1", "-o",
               str(tmp_path / "a.npz"), *flags])
     assert not (tmp_path / "a.npz").exists()
+
+
+def test_rmab_update_reads_the_signal_names_rmab_estimate_kept(tmp_path):
+    path, week = tmp_path / "log.csv", tmp_path / "week.csv"
+    path.write_text(LOG)
+    assert main(["estimate", str(path), "--hidden", "--rewards", "0;1", "--costs", "0;1",
+                 "--columns", "arm_id=who", "--order-by", "week", "--action-names",
+                 "none;call", "--signal-names", "no answer;answered", "--budget", "2",
+                 "-o", str(tmp_path / "arms.npz"), "--batch", str(week)]) == 0
+    (batch,) = read_batches(week)                       # arms bo, ana, cy
+    (tmp_path / "actions.csv").write_text("batch_id,arm_id,action,signal\n"
+                                          "next,bo,1,answered\nnext,ana,0,\n"
+                                          "next,cy,1,no answer\n")
+    assert main(["update", str(week), "--actions", str(tmp_path / "actions.csv"), "-o",
+                 str(tmp_path / "week2.csv")]) == 0     # no --signal-names: the file's
+    (after,) = read_batches(tmp_path / "week2.csv")
+    want = update_beliefs(batch.instance.arms, batch.belief, np.array([1, 0, 1]),
+                          np.array([1, -1, 0]))
+    np.testing.assert_allclose(after.belief, want, rtol=1e-10)
+    assert not np.allclose(want, batch.belief)          # the answers moved the beliefs
