@@ -513,7 +513,8 @@ def _write_batch(args, log, batches, budgets: dict, model, beliefs) -> None:
               f"edit its batch_id and budget cells to split it (or give the log batch_id and "
               f"budget columns)", file=sys.stderr)
         return
+    sizes = dict(zip(*np.unique(np.asarray(batches, dtype=object), return_counts=True)))
     print(f"wrote {args.batch}: {count_noun(len(budgets), 'batch', 'batches')} of the log's "
-          f"batch_id column, {count_noun(len(batches), 'arm')} each in its last logged {state}, "
-          f"budgets " + ", ".join(f"{b!r} {v:g}" for b, v in budgets.items()) + default,
-          file=sys.stderr)
+          f"batch_id column: " + "; ".join(f"{b!r} {count_noun(int(sizes[b]), 'arm')}, "
+                                          f"budget {v:g}" for b, v in budgets.items())
+          + f"{default}; each arm in its last logged {state}", file=sys.stderr)

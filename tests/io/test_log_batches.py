@@ -48,7 +48,9 @@ def test_estimate_keeps_each_arm_s_batch_and_each_batch_s_budget(tmp_path, capsy
                     ("north", "p2", "2", "1"), ("north", "p3", "2", "0"),
                     ("south", "s2", "1", "1")]
     assert load_instance(tmp_path / "arms.npz").budget == 3.0       # both batches' arms: 2 + 1
-    assert "2 batches of the log's batch_id column" in capsys.readouterr().err
+    # each batch's arms counted (it said '5 arms each', read as 5 a batch)
+    assert ("2 batches of the log's batch_id column: 'north' 3 arms, budget 2; 'south' 2 "
+            "arms, budget 1; each arm in its last logged state") in capsys.readouterr().err
     north, south = read_batches(week)                    # the round trip: rmab solve reads it
     assert (north.batch_id, north.arm_ids.tolist(), north.instance.budget) == (
         "north", ["p1", "p2", "p3"], 2.0)
