@@ -51,7 +51,8 @@ def _check_mode_flags(args) -> None:
 def add_arguments(parser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("instance", nargs="?", metavar="INSTANCE",
-                        help="instance file (.npz written by 'rmab generate' / save_instance)")
+                        help="instance file (.npz written by 'rmab generate' / save_instance), "
+                             "or a CSV of batches with --batch-id")
     parser.add_argument("--batch-id", metavar="ID", default=None,
                         help="with INSTANCE a CSV of batches (the file rmab solve reads): "
                              "compare on the batch of this id, its arms, budget, discount and "

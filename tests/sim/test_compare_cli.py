@@ -782,3 +782,13 @@ def test_a_label_with_a_long_run_of_spaces_reads_in_linear_time():
     assert _label_spec(text + "  #2") == ((("x", (("a", "1"),))), " #2")
     assert _paired_label(text, ["random", "x(a=1)"]) == "x(a=1)"
     assert time.perf_counter() - start < 3.0
+
+
+def test_compare_s_help_says_instance_may_be_a_csv_of_batches(capsys):
+    """Its INSTANCE read '.npz written by rmab generate' only: a practitioner with the
+    weekly CSV did not learn from it that compare takes that file (with --batch-id)."""
+    with pytest.raises(SystemExit):
+        main(["compare", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "INSTANCE instance file (.npz written by 'rmab generate' / save_instance), or a CSV " \
+           "of batches with --batch-id" in text, text
