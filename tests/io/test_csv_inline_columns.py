@@ -164,3 +164,56 @@ def test_a_column_of_distinct_arms_is_not_read_cell_by_cell(tmp_path):
     want = np.where(np.arange(n)[:, None, None] % 2, r, r[:, :, :1])
     assert np.array_equal(arms.rewards, want)
     assert np.array_equal(arms.costs, np.tile([0.0, 1.0], (n, 1)))
+
+
+T = "[[[0.5,0.5],[0.3,0.7]],[[0.5,0.5],[0.1,0.9]]]"
+
+
+def _rows(path, cells: list[str]) -> None:
+    """One batch of fully observed arms, a row per transitions cell (rewards [0,1])."""
+    path.write_text("batch_id,arm_id,budget,state,transitions,rewards\n" + "".join(
+        f"b,a{k},1,0,{quoted(t)},\"[0,1]\"\n" for k, t in enumerate(cells)), encoding="utf-8")
+
+
+def test_a_record_separator_inside_a_cell_leaves_the_later_rows_their_own_cells(tmp_path):
+    """\\x1e (which the column read joins cells with) inside row 2's cell: that cell is refused
+    as not JSON, and each later row is read from its own cell: row 4's negative entry is
+    named on line 5, not on line 6 of the row after it."""
+    cells = [json.dumps([[[p, 1 - p], [0.3, 0.7]], [[0.5, 0.5], [0.1, 0.9]]],
+                        separators=(",", ":")) for p in (0.125, 0.25, 0.375, 0.5, 0.625, 0.75)]
+    cells[1] = cells[1].replace("],[", "],\x1e[", 1)           # distinct cells, each its key
+    cells[3] = "[[[1.1,-0.1],[0.3,0.7]],[[0.5,0.5],[0.1,0.9]]]"
+    path = tmp_path / "b.csv"
+    _rows(path, cells)
+    batches, failures = read_batches_keep_going(path, every_row=True)
+    assert not batches
+    assert [(f.line, f.column) for f in failures] == [(3, "transitions"), (5, "transitions")]
+    assert "must be a JSON list" in str(failures[0])
+    assert "must describe a valid arm" in str(failures[1])
+
+
+@pytest.mark.filterwarnings("error")
+def test_an_overflowing_cell_after_a_bad_one_leaves_the_bad_one_named(tmp_path):
+    """Under -W error: row 2 (line 3) is negative, row 4's 1e308 + 1e308 overflows. Read
+    cell by cell, line 3 is the batch's first error; the column read must not fail the batch
+    on the overflow's warning first."""
+    path = tmp_path / "b.csv"
+    _rows(path, [T, "[[[1.1,-0.1],[0.3,0.7]],[[0.5,0.5],[0.1,0.9]]]", T,
+                 "[[[1e308,1e308],[0.3,0.7]],[[0.5,0.5],[0.1,0.9]]]", T])
+    batches, failures = read_batches_keep_going(path)
+    assert not batches and [(f.line, f.column) for f in failures] == [(3, "transitions")]
+    assert "must describe a valid arm" in str(failures[0])
+
+
+def test_a_column_of_fully_observed_arms_is_not_read_cell_by_cell(tmp_path):
+    """Empty observations cells (fully observed arms) are read with the column too."""
+    rng = np.random.default_rng(4)
+    t = rng.dirichlet(np.ones(2), size=(50, 2, 2))
+    path = tmp_path / "b.csv"
+    path.write_text(HEADER + "".join(f"b,a{k},1,0,{quoted(json.dumps(t[k].tolist()))},,"
+                                     f"\"[0,{k}]\"\n" for k in range(50)), encoding="utf-8")
+    with mock.patch.object(reader, "_parse_inline", side_effect=AssertionError("read alone")):
+        (batch,) = read_batches(path)
+    assert batch.instance.arms.fully_observed
+    np.testing.assert_array_equal(batch.instance.arms.transitions, t)
+    np.testing.assert_array_equal(batch.instance.arms.rewards[:, 1, 0], np.arange(50.0))
