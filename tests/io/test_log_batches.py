@@ -200,3 +200,64 @@ def test_a_signal_log_s_batches_reach_the_batch_of_beliefs(tmp_path):
     north, south = read_batches(week)
     assert (north.arm_ids.tolist(), north.instance.budget, south.arm_ids.tolist(),
             south.instance.budget) == (["p1", "p2"], 2.0, ["s1"], 1.0)
+
+
+def _log(tmp_path, text: str, **kwargs):
+    path = tmp_path / "log.csv"
+    path.write_text(text)
+    return read_transition_log(path, **kwargs)
+
+
+def test_a_budget_tie_is_named_against_the_earliest_budget(tmp_path):
+    """Budget 2 on lines 2 and 3, 3 on lines 4 and 5: as common, the earlier one is the
+    batch's, and the first row of the other is the one named."""
+    text = "arm_id,budget,state,action,next_state\n" + "".join(
+        f"a{k},{b},0,0,0\n" for k, b in enumerate((2, 2, 3, 3)))
+    with pytest.raises(BatchInputError, match=r"got 3 here and 2 on line 2; 1 more row "
+                                               r"differs \(line 5\)") as info:
+        _log(tmp_path, text)
+    assert info.value.line == 4
+
+
+def test_six_rows_differing_are_all_listed_without_an_ellipsis(tmp_path):
+    """Budget 3 on 7 rows (lines 2-8), 2 on the 6 after: the first of those named, the other
+    5 listed in full; a seventh differing row is the first one left to '...'."""
+    head = "arm_id,budget,state,action,next_state\n"
+    rows = [f"a{k},{3 if k < 7 else 2},0,0,0\n" for k in range(13)]
+    with pytest.raises(BatchInputError, match=r"got 2 here and 3 on line 2; 5 more rows differ "
+                                               r"\(line 10, 11, 12, 13, 14\): a batch") as info:
+        _log(tmp_path, head + "".join(rows))
+    assert info.value.line == 9
+    rows = [f"a{k},{3 if k < 8 else 2},0,0,0\n" for k in range(15)]
+    with pytest.raises(BatchInputError, match=r"6 more rows differ \(line 11, 12, 13, 14, 15, "
+                                               r"\.\.\.\): a batch"):
+        _log(tmp_path, head + "".join(rows))
+
+
+@pytest.mark.parametrize("cell", ["inf", "nan", "-inf", "1e999"])
+def test_a_budget_that_is_not_finite_is_refused(tmp_path, cell):
+    with pytest.raises(BatchInputError, match=rf"log\.budget: must be a number >= 0; got "
+                                               rf"'{cell}'$") as info:
+        _log(tmp_path, f"arm_id,budget,state,action,next_state\na,1,0,0,0\nb,{cell},0,0,0\n")
+    assert (info.value.line, info.value.column) == (3, "budget")
+
+
+def test_a_budget_of_0_is_a_batch_s_budget(tmp_path):
+    log = _log(tmp_path, LOG.replace(",south,s2,1,", ",south,s2,0,").replace(
+        ",south,s1,1,", ",south,s1,0,"), order_by="week")
+    assert log.arm_batches.tolist() == ["north", "south", "north", "north", "south"]
+    np.testing.assert_array_equal(log.arm_budgets, [2.0, 0.0, 2.0, 2.0, 0.0])
+
+
+def test_a_bad_budget_cell_is_named_by_its_own_line(tmp_path):
+    """p3's budget on line 8 (the 7th record) is not a number; lines 2-7 are fine."""
+    text = LOG.replace("\n1,north,p3,2,", "\n1,north,p3,two,")
+    with pytest.raises(BatchInputError, match=r"must be a number >= 0; got 'two'") as info:
+        _log(tmp_path, text, order_by="week")
+    assert (info.value.line, info.value.column) == (8, "budget")
+
+
+def test_the_reversed_log_keeps_each_arm_s_batch_and_budget(tmp_path):
+    back = _log(tmp_path, LOG, order_by="week").reversed()
+    assert back.arm_batches.tolist() == ["north", "south", "north", "north", "south"]
+    np.testing.assert_array_equal(back.arm_budgets, [2.0, 1.0, 2.0, 2.0, 1.0])
