@@ -300,3 +300,33 @@ def test_cells_are_each_arms_json_written_without_json_per_arm(written, signs):
     want = reference_rows(written)
     assert len(rows) == len(want) + 1
     assert [row[:len(ref)] for row, ref in zip(rows[1:], want)] == want
+
+
+def test_the_model_file_holds_every_batch_s_arms_beliefs_ids_and_their_total_budget(tmp_path):
+    """Reference: the batches in memory (budgets 2 and 1.5: 3.5 in all)."""
+    inst = health_intervention(5, seed=0)
+    north = Batch("north", ["p1", "p2", "p3"], inst.replace(
+        arms=inst.arms.select([0, 1, 2]), initial_belief=inst.initial_belief[:3], budget=2.0))
+    south = Batch("south", ["s1", "s2"], inst.replace(
+        arms=inst.arms.select([3, 4]), initial_belief=[[1.0, 0.0], [0.5, 0.5]], budget=1.5))
+    from rmab.models import load_instance
+    model = tmp_path / "m.npz"
+    write_batches([north, south], tmp_path / "w.csv", model=model)
+    saved = load_instance(model)
+    assert saved.budget == 3.5
+    assert saved.metadata["batch_ids"] == ["north"] * 3 + ["south"] * 2
+    assert saved.metadata["arm_ids"] == ["p1", "p2", "p3", "s1", "s2"]
+    np.testing.assert_array_equal(saved.initial_belief, np.vstack(
+        [inst.initial_belief[:3], [[1.0, 0.0], [0.5, 0.5]]]))
+
+
+def test_a_limit_column_is_empty_on_the_rows_of_a_batch_without_it(tmp_path):
+    """docs/csv.md: the limits are written where a batch has them; hand-written cells."""
+    arms = MDPArms([T], [[[0.0, 0.0], [1.0, 1.0]]])
+    one = Batch("a", ["x"], Instance(arms, 1.0, initial_belief=[[1.0, 0.0]], min_active=1,
+                                     max_active=1))
+    other = Batch("b", ["y"], Instance(arms, 1.0, initial_belief=[[1.0, 0.0]]))
+    text = io.StringIO()
+    write_batches([one, other], text)
+    rows = list(csv.DictReader(io.StringIO(text.getvalue())))
+    assert [(r["min_active"], r["max_active"]) for r in rows] == [("1", "1"), ("", "")]
