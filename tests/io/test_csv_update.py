@@ -723,3 +723,58 @@ def test_a_signal_not_known_where_the_alike_rows_make_one_certain_is_the_predict
                        "next,d,0,\n")                 # no call: still 'must be empty'
     with pytest.raises(BatchInputError, match=r"signals\.signal: must be empty; got '\?'"):
         main(["--debug", "update", str(week), "--actions", str(answers), "-o", str(out)])
+
+
+def test_the_why_of_an_impossible_move_is_said_for_an_arm_after_the_first(tmp_path):
+    """--strength 0: each arm its own frequencies. From state 0 under action 0, bo (the second
+    arm) only ever stays, ana moves to 1: bo's move to 1 is bo's own 0, which --strength > 0
+    lends ana's records to (ana's model differs from bo's)."""
+    log = tmp_path / "log.csv"
+    log.write_text("arm_id,state,action,next_state\nana,0,0,1\nana,1,0,1\nana,0,1,1\n"
+                   "ana,1,1,1\nbo,0,0,0\nbo,1,0,0\nbo,0,1,1\nbo,1,1,0\n")
+    week = tmp_path / "week.csv"
+    assert main(["estimate", str(log), "--rewards", "0;1", "--strength", "0", "-o",
+                 str(tmp_path / "arms.npz"), "--batch", str(week)]) == 0
+    answers = tmp_path / "answers.csv"
+    answers.write_text("batch_id,arm_id,action,signal\nnext,ana,0,1\nnext,bo,0,1\n")
+    with pytest.raises(BatchInputError, match=r"\(arm 'bo' of batch 'next'\): its model moves "
+                       r"from state 0 to 1 under action 0 with probability 0; rmab estimate "
+                       r"fitted it from 'log\.csv', where no record of its arm 'bo' shows "
+                       r"that move .* --strength > 0 \(other arms' records show it\)") as info:
+        main(["--debug", "update", str(week), "--actions", str(answers), "-o",
+              str(tmp_path / "week2.csv")])
+    assert info.value.line == 3
+
+
+def test_a_signal_the_belief_rules_out_is_not_said_impossible_in_every_state(tmp_path):
+    """Signal 0 after action 1 is possible in state 0 (0.5), never in state 1; the arm is in
+    state 1 (identity moves): impossible by its belief, so no 'in every state' why."""
+    o = "[[[0.5,0.5],[0.5,0.5]],[[0.5,0.5],[0,1]]]"
+    t = "[[[1,0],[0,1]],[[1,0],[0,1]]]"
+    week = tmp_path / "week.csv"
+    week.write_text("batch_id,arm_id,budget,state,transitions,observations,rewards\n"
+                    f'b,a,1,1,"{t}","{o}","[0,1]"\nb,c,1,0,"{t}","{o}","[0,1]"\n')
+    answers = tmp_path / "answers.csv"
+    answers.write_text("batch_id,arm_id,action,signal\nb,a,1,0\nb,c,1,0\n")
+    with pytest.raises(BatchInputError, match=r"got '0' after action 1, which has probability "
+                       r"0 \(arm 'a' of batch 'b'\)$") as info:
+        updated_beliefs(read_batches(week), answers)
+    assert info.value.line == 2
+
+
+def test_a_model_file_changed_since_it_was_read_gives_the_signal_error_without_a_why(tmp_path):
+    """The estimate's model file is overwritten by a file that is not an instance after the
+    batch was read: the impossible move is refused as such (no hint), not as a bad file."""
+    log = tmp_path / "log.csv"
+    log.write_text("arm_id,state,action,next_state\n" + "".join(
+        f"{arm},{s},{a},0\n" for arm in ("ana", "bo") for a in (0, 1) for s in (0, 1)))
+    week = tmp_path / "week.csv"
+    assert main(["estimate", str(log), "--rewards", "0;1", "--strength", "0", "-o",
+                 str(tmp_path / "arms.npz"), "--batch", str(week)]) == 0
+    batches = read_batches(week)
+    (tmp_path / "arms.npz").write_bytes(b"not an npz")
+    answers = tmp_path / "answers.csv"
+    answers.write_text("batch_id,arm_id,action,signal\nnext,ana,0,1\nnext,bo,0,0\n")
+    with pytest.raises(BatchInputError, match=r"its model moves from state 0 to 1 under "
+                       r"action 0 with probability 0$"):
+        updated_beliefs(batches, answers)
