@@ -778,3 +778,23 @@ def test_a_model_file_changed_since_it_was_read_gives_the_signal_error_without_a
     with pytest.raises(BatchInputError, match=r"its model moves from state 0 to 1 under "
                        r"action 0 with probability 0$"):
         updated_beliefs(batches, answers)
+
+
+def test_a_signal_a_known_signal_model_rules_out_is_neither_warned_of_nor_blamed_on_a_fit(
+        tmp_path, capsys):
+    """--known-signals '1,0;1,0' gives signal 1 probability 0 in every state: the user's own
+    model (no signal_strength in the file's params), so rmab estimate does not warn of it as
+    unfitted and rmab update says why it is impossible without the estimate's remedy."""
+    log = tmp_path / "hlog.csv"
+    log.write_text("week,arm_id,action,signal\n1,a,1,0\n1,b,1,0\n2,a,0,\n2,b,0,\n")
+    week = tmp_path / "hweek.csv"
+    assert main(["estimate", str(log), "--hidden", "--rewards", "0;1", "--costs", "0;1",
+                 "--order-by", "week", "--known-signals", "1,0;1,0", "-o",
+                 str(tmp_path / "h.npz"), "--batch", str(week)]) == 0
+    err = capsys.readouterr().err
+    assert "wrote" in err and "signal_strength" not in err
+    answers = tmp_path / "answers.csv"
+    answers.write_text("batch_id,arm_id,action,signal\nnext,a,1,1\nnext,b,0,\n")
+    with pytest.raises(BatchInputError, match=r"\(arm 'a' of batch 'next'\): its signal model "
+                       r"gives signal 1 after action 1 probability 0 in every state$"):
+        updated_beliefs(read_batches(week), answers)
