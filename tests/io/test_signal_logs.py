@@ -487,3 +487,20 @@ def test_rmab_update_reads_the_signal_names_rmab_estimate_kept(tmp_path):
                           np.array([1, -1, 0]))
     np.testing.assert_allclose(after.belief, want, rtol=1e-10)
     assert not np.allclose(want, batch.belief)          # the answers moved the beliefs
+
+
+def test_only_a_signal_of_probability_0_in_every_state_is_warned_of(recwarn):
+    """Hand-made signal models (action, state, signal): signal 0 after action 1 has
+    probability 0 in state 1 only (possible in state 0): no warning; 0 in both: one pair."""
+    import argparse
+
+    from rmab.commands.estimate import _warn_of_unheard
+    from rmab.errors import RmabWarning
+    args = argparse.Namespace(action_names=None)
+    some = np.array([[[0.5, 0.5], [0.5, 0.5]], [[0.3, 0.7], [0.0, 1.0]]])
+    _warn_of_unheard(args, some, None)
+    assert not [w for w in recwarn if issubclass(w.category, RmabWarning)]
+    every = np.array([[[0.5, 0.5], [0.5, 0.5]], [[0.0, 1.0], [0.0, 1.0]]])
+    with pytest.warns(RmabWarning, match=r"1 of 4 \(action, signal\) pairs have probability 0 "
+                                         r"in every state.*\(first: signal 0 after action 1\)"):
+        _warn_of_unheard(args, every, None)
