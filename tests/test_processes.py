@@ -222,6 +222,12 @@ except BrokenProcessPool:
      "if 'MainProcess' == current_process().name:\n    check()\n", None, None),
     # no guard: a worker running the script again has no parent process yet either
     ("import multiprocessing as mp\nif mp.parent_process() is None:\n    check()\n", None, 3),
+    # tests that are no guard: of another name, of another attribute, after the call
+    ("x = 1\nif x == 1:\n    check()\n", None, 3),
+    ("import multiprocessing as mp\nif mp.current_process().daemon is False:\n    check()\n",
+     None, 3),
+    ("check()\nif __name__ == '__main__':\n    pass\n", None, 1),
+    ("check()\n", "__main__", None),       # multiprocessing runs no __main__ by name again
 ])
 def test_check_guarded_refuses_top_level_code_that_workers_run_again(tmp_path, monkeypatch,
                                                                       source, module, refused):
@@ -268,3 +274,28 @@ def test_a_script_piped_on_stdin_is_refused_before_any_worker_starts(tmp_path):
         "rmab.errors.PlanningError: compare.n_jobs: the __main__ script must be a file, which "
         "the spawned worker processes run again as they start; got '<stdin>' (a script piped "
         "on stdin?). Save it as a file and run that, or use n_jobs=1")
+
+
+@pytest.mark.parametrize("case", ["ipython", "module-in-a-zip", "edited", "not-top-level"])
+def test_check_guarded_leaves_what_it_cannot_judge_to_the_workers(tmp_path, monkeypatch, case):
+    """No refusal where multiprocessing runs no script again (a ``__main__`` file named
+    ``ipython``), where ``python -m`` found the module in a zip archive (a worker imports it
+    by name; it is no file), where the script on disk no longer parses, and where the call
+    comes from no top-level code of ``__main__``."""
+    import importlib.machinery
+    import types
+
+    from rmab._processes import check_guarded
+
+    path = tmp_path / ("ipython" if case == "ipython" else "script.py")
+    path.write_text("check(\n" if case == "edited" else "check()\n")
+    main = types.ModuleType("__main__")
+    main.__file__ = str(path if case != "module-in-a-zip" else tmp_path / "t.zip" / "tool.py")
+    main.__spec__ = (importlib.machinery.ModuleSpec("tool", None)
+                     if case == "module-in-a-zip" else None)
+    main.check = lambda: check_guarded("demo.n_jobs", "n_jobs=1")
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    if case == "not-top-level":
+        main.check()
+    else:
+        exec(compile("check()\n", main.__file__, "exec"), vars(main))
