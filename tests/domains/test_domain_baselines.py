@@ -263,6 +263,19 @@ def test_a_planner_for_a_horizon_needs_the_period():
     np.testing.assert_array_equal(finite.plan(states, t=2), last)
     assert make_domain_planner("random").fit(d, seed=0).plan(states).shape == (d.action_size,)
     assert make_domain_planner("whittle").fit(d, seed=0).plan(states).shape == (d.action_size,)
+    with pytest.raises(InvalidParameterError, match=r"needed by a planner for 2 periods"):
+        make_domain_planner("whittle-finite", horizon=2).fit(d, seed=0).plan(states)
+
+    class Periods(BaseDomainPlanner):        # no horizon, or one of 1: period 0 by default
+        def _plan(self, states, t):
+            self.seen.append(t)
+            return make_domain_planner("random").fit(self.domain, seed=0).plan(states)
+
+    for horizon in (None, 1):
+        own = Periods()
+        own.horizon, own.seen = horizon, []
+        own.fit(d, seed=0).plan(states)
+        assert own.seen == [0]
 
 
 @pytest.mark.parametrize("t", [1.5, "2", float("nan"), -1])
