@@ -1035,3 +1035,28 @@ def test_coefficients_down_to_1e_12_are_kept():
     model = get_backend("highs").build(MILP.from_arrays([1.0], [[1.0]], None, [5e-10], 0, 1e12))
     model.set_coefficients([0], [0], [1e-10])               # set later: kept too
     assert model.solve().x == pytest.approx([5.0])
+
+
+def test_the_misread_check_allows_rounding_of_the_terms_in_an_integer_model_only():
+    """A pure integer model's point is worth ``c @ x`` to rounding, 1e-9 of the terms' sizes
+    (``|c| @ |x| + |offset| + 1``): here terms of 2e6 that cancel to a worth of 1, so 4e-3 is
+    rounding and 8e-3 is not. A mixed model keeps 1e-6 relative (its continuous columns come
+    back within HiGHS's tolerances): 1e-8 relative is no misread there."""
+    from types import SimpleNamespace
+
+    from solvers.backends.highs import HighsModel
+
+    def misread(integrality, x, reported):
+        model = get_backend("highs").build(MILP.from_arrays([2e6, -2e6, 1.0], None, None, None,
+                                                            0, 1, integrality))
+        assert isinstance(model, HighsModel)
+        return model._misread(np.array(x), SimpleNamespace(objective_function_value=reported))
+
+    size = 2e6 + 2e6 + 1 + 1                    # |c| @ |x| + |offset| + 1
+    assert not misread(True, [1, 1, 1], 1.0 + 0.99e-9 * size)
+    assert misread(True, [1, 1, 1], 1.0 + 2e-9 * size)
+    assert misread(True, [1, 1, 1], 1.0 - 2e-9 * size)
+    assert not misread(True, [0, 0, 0], 1e-12)      # a worth of 0: 1e-9 of the 1
+    mixed = [True, True, False]
+    assert not misread(mixed, [0, 1, 0.5], -2e6 + 0.5 + 1e-8 * 2e6)
+    assert misread(mixed, [0, 1, 0.5], -2e6 + 0.5 + 2e-6 * 2e6)
