@@ -603,7 +603,7 @@ def test_signal_strength_keeps_a_signal_never_logged_possible():
     likelihood), so that rmab update refused it; ``signal_strength`` adds ``w / n_obs``
     pseudo-observations to each signal's count. One state (EM exact in one step): action 1 is
     followed by signals 0, 0, 1, 0, so (3, 1, 0) + 1.5 / 3 over 4 + 1.5; action 0 by none:
-    uniform."""
+    uniform. The same from a given model (no random starts)."""
     kw = dict(n_arms=2, n_states=1, n_actions=2, n_obs=3, seed=0)
     records = ([0, 0, 0, 1, 1], [1, 1, 1, 0, 1], [0, 0, 1, -1, 0])
     np.testing.assert_allclose(rmab.estimate_hidden_arms(*records, **kw).observations[0, 1, 0],
@@ -612,6 +612,9 @@ def test_signal_strength_keeps_a_signal_never_logged_possible():
     np.testing.assert_allclose(est.observations[:, 1, 0], [[3.5 / 5.5, 1.5 / 5.5, 0.5 / 5.5]] * 2)
     np.testing.assert_allclose(est.observations[:, 0, 0], 1 / 3)
     assert est.log_likelihood == pytest.approx(3 * np.log(3.5 / 5.5) + np.log(1.5 / 5.5))
+    given = rmab.estimate_hidden_arms(*records, signal_strength=1.5, transitions=np.ones((2, 1, 1)),
+                                      observations=np.full((2, 1, 3), 1 / 3), **kw)
+    np.testing.assert_allclose(given.observations[0, 1, 0], [3.5 / 5.5, 1.5 / 5.5, 0.5 / 5.5])
 
 
 @pytest.mark.parametrize("accelerate", [True, False])
