@@ -4,6 +4,7 @@ wording everywhere, the finite-horizon way to ask for it; and that way is taken.
 import re
 import warnings
 
+import numpy as np
 import pytest
 
 import rmab
@@ -67,3 +68,13 @@ def test_discount_one_where_no_horizon_is_taken_says_so():
             "total, needs a finite horizon, which LagrangianDomainPlanner does not take)") + "$"):
         make_domain_planner("lagrangian", discount=1)
 
+
+
+@pytest.mark.parametrize("discount, got", [(1.5, "must be < 1.0; got 1.5"),
+                                           (True, "must be a number; got True"),
+                                           (np.True_, "must be a number; got np.True_")])
+def test_only_a_discount_of_one_is_told_the_finite_horizon_way(discount, got):
+    """1.5 is no plain total, nor is True (a flag, not the number 1)."""
+    with pytest.raises(InvalidParameterError) as info:
+        rmab.whittle_indices(ARMS, discount=discount)
+    assert str(info.value) == "whittle_indices.discount: " + got

@@ -244,6 +244,9 @@ def test_planner_errors():
     d = make_domain("capacity", 8, 2, seed=0)
     with pytest.raises(InvalidParameterError, match=r"CapacityDomain.states: must have shape"):
         make_domain_planner("random").fit(d).plan(np.zeros(5, int))
+    with pytest.raises(InvalidParameterError, match=r"^CapacityDomain\.states: must be integers; "
+                                                    r"got dtype bool$"):   # no action hint
+        make_domain_planner("random").fit(d).plan(np.zeros(8, bool))
     with pytest.raises(InvalidParameterError, match="MyopicMIPPlanner.backend"):
         make_domain_planner("myopic", backend="gurobo").fit(d)
     with pytest.raises(NotImplementedError):

@@ -107,6 +107,17 @@ BAD_MDP = [
                  r"<U\d+, shape \(3, 2, 2, 2\) \(numbers as text\? "
                  r"transitions\.astype\(float\)\)$",
                  id="transitions-text"),
+    pytest.param(dict(transitions=_transitions().astype(bytes)),    # text read as bytes
+                 r"MDPArms\.transitions: must be an array of numbers; got an array of dtype "
+                 r"\|S\d+, shape \(3, 2, 2, 2\) \(numbers as text\? "
+                 r"transitions\.astype\(float\)\)$",
+                 id="transitions-bytes"),
+    pytest.param(dict(transitions=np.full((2, 2, 3), 0.5)),     # not one arm's: not square
+                 r"MDPArms\.transitions: must have 4 dimensions; got shape \(2, 2, 3\)$",
+                 id="transitions-3d-not-square"),
+    pytest.param(dict(transitions=np.tile([[0.5, 0.6], [0.5, 0.3]], (3, 2, 1, 1))),
+                 r"MDPArms\.transitions: rows must sum to 1 .*; got 1\.1 at arm 0, action 0, "
+                 r"state 0$", id="one-column-sums-to-1"),   # not all: no swap told
     pytest.param(dict(transitions=_transitions().swapaxes(-1, -2)),  # cols sum to 1
                  r"MDPArms\.transitions: rows must sum to 1 .* \(the columns sum to 1: rows and "
                  r"columns swapped\? np\.swapaxes\(transitions, -1, -2\)\)$",

@@ -282,7 +282,8 @@ SEED_KINDS = "must be a non-negative integer, numpy SeedSequence or Generator; g
 @pytest.mark.parametrize("seed, got", [(1.0, "1.0 (seeds are integers: pass 1)"),
                                        (np.float64(2), "np.float64(2.0) (seeds are integers: "
                                                        "pass 2)"),
-                                       (1.5, "1.5"), ("1", "'1'"), (-1, "-1")])
+                                       (1.5, "1.5"), ("1", "'1'"), (-1, "-1"),
+                                       (-1.0, "-1.0")])    # no seed to pass
 def test_a_bad_seed_is_named_as_given_and_a_whole_float_told_the_integer(seed, got):
     """``Environment(..., seed=1.0)`` named ``Environment.reset.seed``, which the user never
     passed: a walkthrough. ``reset``'s own seed keeps its name."""
@@ -309,5 +310,9 @@ def test_actions_as_a_mask_or_one_hot_rows_are_told_the_conversion():
         env.step(np.eye(3, dtype=int)[[1, 0, 1]])
     assert str(info.value) == ("Environment.step.actions: must have shape (n_arms=3,); got "
                                "(3, 3) (one-hot rows? actions.argmax(axis=1))")
+    with pytest.raises(InvalidParameterError) as info:
+        env.step(np.zeros((3, 2), int))                     # 2 columns for 3 actions: not one-hot
+    assert str(info.value) == ("Environment.step.actions: must have shape (n_arms=3,); got "
+                               "(3, 2)")
     assert env.step(np.array([True, False, True]).astype(int)).t == 0     # the way told works
     assert env.step(np.eye(3, dtype=int)[[1, 0, 1]].argmax(axis=1)).t == 1
